@@ -1,0 +1,139 @@
+/**
+ * The canonical, normalised form of a workflow definition. The YAML may use the
+ * seed aliases (backoff / backoff_strategy, next / next_tasks, a string or a
+ * list, output as a list or a map); after normalisation there is one shape.
+ * Plain JSON only: a Definition is recorded in each run's `run.started` event,
+ * so replay never depends on the file it came from.
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+export const TASK_TYPES = [
+  'SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN',
+  'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT',
+] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** Types the runtime executes in this version; the others parse and validate only. */
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN'];
+
+export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
+
+export interface RetryPolicy {
+  /** Total attempts including the first; 1 = no retry. */
+  maxAttempts: number;
+  backoff: BackoffStrategy;
+  initialDelayMs: number;
+  /** Upper bound on one delay; null = no bound. */
+  maxDelayMs: number | null;
+  /** 0..1: the delay is reduced by up to this fraction, derived from (runId, taskId, attempt). */
+  jitter: number;
+}
+
+/** Which outcomes of its dependencies let a task run (others make it SKIPPED). */
+export type TriggerRule = 'none_failed_min_one_success' | 'all_success' | 'all_done';
+
+/** A task's declared output: a list of names (seed list form) and/or fixed values (map form). */
+export interface OutputSpec {
+  names: string[];
+  values: Record<string, JsonValue>;
+}
+
+interface TaskBase {
+  id: string;
+  name: string;
+  description?: string;
+  /** Position in the `tasks` list of the source, for diagnostics. */
+  index: number;
+  /** `depends_on` as written. Decision targets, fork and join members add implicit ones: see graph.ts. */
+  dependsOn: string[];
+  /** `parallel_with` as written: a hint, never a dependency. */
+  parallelWith: string[];
+  /** Input template tree; strings may contain `${...}` references. */
+  input: Record<string, JsonValue>;
+  output: OutputSpec;
+  /** Template of a file path the task's output is written to (YAML), relative to the working directory. */
+  outputTo?: string;
+  retry: RetryPolicy;
+  /** Per attempt (SIMPLE) or approval deadline (HUMAN). */
+  timeoutMs?: number;
+  /** Handler name; else assignedTo; else the task id. */
+  handler?: string;
+  assignedTo?: string;
+  agentLevel?: string;
+  queue?: string;
+  /** An optional task's failure does not fail the run. */
+  optional: boolean;
+  triggerRule: TriggerRule;
+}
+
+export interface SimpleTask extends TaskBase { type: 'SIMPLE' }
+
+export interface DecisionCase {
+  name: string;
+  next: string[];
+  /** Expression text; when present the case is chosen only if it is true. */
+  condition?: string;
+}
+export interface DecisionTask extends TaskBase {
+  type: 'DECISION';
+  /** Template whose value selects the case with that name. */
+  decisionParam?: string;
+  cases: DecisionCase[];
+  /** Targets of the `default` case, if any. */
+  defaultNext?: string[];
+}
+
+export type HumanTimeoutAction = 'fail' | 'approve' | 'reject' | 'skip';
+export interface HumanTask extends TaskBase {
+  type: 'HUMAN';
+  /** Who may decide; empty = anyone. */
+  approvers: string[];
+  onTimeout: HumanTimeoutAction;
+}
+
+export interface ForkTask extends TaskBase { type: 'FORK'; forkTasks: string[] }
+export interface JoinTask extends TaskBase { type: 'JOIN'; joinOn: string[] }
+
+export interface DoWhileTask extends TaskBase { type: 'DO_WHILE'; loopCondition: string; loopOver: string[]; maxIterations?: number }
+export interface WaitTask extends TaskBase { type: 'WAIT'; durationMs?: number; until?: string; event?: string }
+export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workflow: string; version?: number }
+export interface MapTask extends TaskBase { type: 'MAP'; items: string; iterator: string; maxConcurrency?: number }
+export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
+export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue> }
+export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
+
+export type TaskDef =
+  | SimpleTask | DecisionTask | HumanTask | ForkTask | JoinTask
+  | DoWhileTask | WaitTask | SubWorkflowTask | MapTask | TerminateTask | SetTask | EmitTask;
+
+export type InputType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'any';
+export interface InputDecl {
+  name: string;
+  required: boolean;
+  /** Declared, or inferred from the default; 'any' when neither says. */
+  type: InputType;
+  default?: JsonValue;
+  description?: string;
+}
+
+export interface EventTrigger { kind: 'event'; event: string; filter?: string; input: Record<string, JsonValue> }
+export interface ScheduleTrigger { kind: 'schedule'; cron: string; timezone: string; input: Record<string, JsonValue> }
+export type Trigger = EventTrigger | ScheduleTrigger;
+
+export interface FailureWorkflow { id: string; steps: string[]; input: Record<string, JsonValue> }
+
+export interface Definition {
+  id: string;
+  name: string;
+  version: number;
+  description?: string;
+  inputs: InputDecl[];
+  output: OutputSpec;
+  tasks: TaskDef[];
+  failureWorkflow?: FailureWorkflow;
+  /** Kept as written; informational. */
+  monitoring?: Record<string, JsonValue>;
+  triggers: Trigger[];
+  /** Handler module path, relative to the definition file. */
+  handlers?: string;
+}

@@ -1,0 +1,134 @@
+/**
+ * Typed errors with stable codes. Every error ledgerflow raises on purpose is a
+ * LedgerflowError: `code` is stable (scripts match on it), `message` is for
+ * people, `meta` is JSON-safe so `--json` and HTTP can print it as it is.
+ */
+export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: string]: JsonSafe | undefined };
+
+export class LedgerflowError extends Error {
+  readonly code: string;
+  readonly meta: Record<string, JsonSafe | undefined>;
+  constructor(code: string, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.meta = meta;
+  }
+  toJSON(): { code: string; message: string; meta: Record<string, JsonSafe | undefined> } {
+    return { code: this.code, message: this.message, meta: this.meta };
+  }
+}
+
+/** A problem found in a definition, with its place in the source. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  /** Path into the raw YAML document, e.g. ['workflow', 'tasks', 3, 'depends_on', 0]. */
+  path: (string | number)[];
+  file?: string;
+  line?: number;
+  col?: number;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = `${d.file ?? '<definition>'}:${d.line ?? 1}:${d.col ?? 1}`;
+  return `${where}: ${d.severity}: ${d.message}`;
+}
+
+/** The definition does not validate; `diagnostics` holds every problem found, not only the first. */
+export class DefinitionError extends LedgerflowError {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[], file?: string) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(
+      'LF_DEFINITION_INVALID',
+      `${file ?? 'definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n` +
+        diagnostics.map(formatDiagnostic).join('\n'),
+      { file: file ?? null, diagnostics: diagnostics as unknown as JsonSafe },
+    );
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** An expression or template that cannot be parsed or evaluated. `column` is 1-based inside the text. */
+export class ExpressionError extends LedgerflowError {
+  constructor(message: string, meta: { text: string; column?: number; reason?: string }) {
+    super('LF_EXPRESSION_INVALID', message, meta);
+  }
+}
+
+/** Wrong command-line usage or bad input values: exit 2, nothing written. */
+export class UsageError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, code = 'LF_USAGE') {
+    super(code, message, meta);
+  }
+}
+
+export class InputError extends UsageError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}) {
+    super(message, meta, 'LF_INPUT_INVALID');
+  }
+}
+
+export class RunNotFoundError extends LedgerflowError {
+  constructor(runId: string) {
+    super('LF_RUN_NOT_FOUND', `run ${runId} does not exist in this store (check the id with \`ledgerflow list\`, or pass --store <dir>)`, { runId });
+  }
+}
+
+/** Another writer appended to the run since we read it: reload and retry. */
+export class AppendConflictError extends LedgerflowError {
+  constructor(runId: string, expectedSeq: number, actualSeq: number) {
+    super('LF_APPEND_CONFLICT', `run ${runId} moved on: expected last sequence ${expectedSeq}, found ${actualSeq}`, { runId, expectedSeq, actualSeq });
+  }
+}
+
+export class StoreError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+    super('LF_STORE', message, meta, options);
+  }
+}
+
+/** A recorded event the machine cannot accept (unknown task, wrong state, stale attempt). */
+export class EventRejectedError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
+    super('LF_EVENT_REJECTED', message, meta);
+  }
+}
+
+export class UnsupportedTaskTypeError extends LedgerflowError {
+  constructor(taskId: string, type: string) {
+    super(
+      'LF_UNSUPPORTED_TASK_TYPE',
+      `task ${taskId} has type ${type}, which parses and validates but does not run yet in this version of ledgerflow`,
+      { taskId, type },
+    );
+  }
+}
+
+export class HandlerError extends LedgerflowError {
+  constructor(code: string, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+    super(code, message, meta, options);
+  }
+}
+
+export class ApprovalRefusedError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
+    super('LF_APPROVAL_REFUSED', message, meta);
+  }
+}
+
+/**
+ * Thrown by a task handler to say that retrying cannot help (bad input, a
+ * business rule): the task fails at once whatever its retry policy.
+ */
+export class NonRetryableError extends Error {
+  readonly retryable = false;
+  readonly code: string;
+  constructor(message: string, code = 'NON_RETRYABLE') {
+    super(message);
+    this.name = 'NonRetryableError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The event envelope and the event types of a run. A run IS its events: every
+ * envelope carries the run and workflow ids, a per-run sequence starting at 1,
+ * the time it was recorded, a type and its data, and the state it led to
+ * (workflow status + a hash of the compact state) so replay can be checked.
+ * Everything read from a store is parsed with these schemas at the boundary.
+ */
+import { z } from 'zod';
+
+export const TaskErrorSchema = z.object({
+  message: z.string(),
+  code: z.string().optional(),
+  retryable: z.boolean(),
+});
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+const taskRef = { task: z.string().min(1), attempt: z.number().int().positive() };
+
+export const RunStartedData = z.object({
+  /** The normalised Definition the run uses, recorded so replay never reads the file again. */
+  definition: z.record(z.string(), z.unknown()),
+  definitionHash: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  /** Where the definition came from and which handler module it names, for `resume`. */
+  source: z.object({ file: z.string().optional(), handlers: z.string().optional() }).optional(),
+});
+export const TaskStartedData = z.object(taskRef);
+export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown() });
+export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema });
+export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout']);
+export type TimerKind = z.infer<typeof TimerKind>;
+export const TimerFiredData = z.object({ ...taskRef, timer: TimerKind });
+export const ApprovalRecordedData = z.object({
+  task: z.string().min(1),
+  decision: z.enum(['approved', 'rejected']),
+  by: z.string().min(1),
+  comment: z.string().optional(),
+});
+export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional() });
+
+export const EVENT_DATA = {
+  'run.started': RunStartedData,
+  'task.started': TaskStartedData,
+  'task.completed': TaskCompletedData,
+  'task.failed': TaskFailedData,
+  'timer.fired': TimerFiredData,
+  'approval.recorded': ApprovalRecordedData,
+  'run.cancelled': RunCancelledData,
+} as const;
+export type EventType = keyof typeof EVENT_DATA;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
+
+export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
+export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** The state an event led to: enough to list runs without folding, and to check replay. */
+export const RecordedState = z.object({ status: WorkflowStatus, hash: z.string() });
+export type RecordedState = z.infer<typeof RecordedState>;
+
+const EnvelopeBase = z.object({
+  runId: z.string().min(1),
+  workflowId: z.string().min(1),
+  version: z.number().int(),
+  seq: z.number().int().positive(),
+  /** ISO 8601, from the recording engine's clock: the only time the fold ever sees. */
+  time: z.string(),
+  state: RecordedState,
+});
+
+export const EventEnvelopeSchema = z.discriminatedUnion('type', [
+  EnvelopeBase.extend({ type: z.literal('run.started'), data: RunStartedData }),
+  EnvelopeBase.extend({ type: z.literal('task.started'), data: TaskStartedData }),
+  EnvelopeBase.extend({ type: z.literal('task.completed'), data: TaskCompletedData }),
+  EnvelopeBase.extend({ type: z.literal('task.failed'), data: TaskFailedData }),
+  EnvelopeBase.extend({ type: z.literal('timer.fired'), data: TimerFiredData }),
+  EnvelopeBase.extend({ type: z.literal('approval.recorded'), data: ApprovalRecordedData }),
+  EnvelopeBase.extend({ type: z.literal('run.cancelled'), data: RunCancelledData }),
+]);
+export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
+
+/** An event before it has been folded: no seq, no recorded state yet. */
+export type PendingEvent = { [T in EventType]: { type: T; time: string; data: EventData<T> } }[EventType];
+
+/** A unit of append: consecutive events of one run written atomically (all or none). */
+export const CommitSchema = z.object({
+  dedupId: z.string().min(1),
+  events: z.array(EventEnvelopeSchema).min(1),
+});
+export type Commit = z.infer<typeof CommitSchema>;
+
+export function parseEnvelope(raw: unknown): EventEnvelope {
+  return EventEnvelopeSchema.parse(raw);
+}
