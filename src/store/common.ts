@@ -1,0 +1,109 @@
+/**
+ * Rules every adapter applies in the same way, so that "same semantics on
+ * every store" (DESIGN property 6) is enforced by shared code rather than by
+ * copies kept in step by hand: what a valid run id and append request are,
+ * and how a run's first and last events become a RunSummary.
+ * Internal to src/store: not re-exported by index.ts.
+ */
+import { CommitSchema, SETTLED_STATUSES, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import { StoreError } from '../errors/index.js';
+import type { AppendRequest, RunSummary } from './port.js';
+
+/**
+ * Run ids become a file name (file store) and a subject token (JetStream,
+ * `lf.events.<workflowId>.<runId>`), so they may hold neither path separators
+ * nor `.`, `*`, `>` or spaces. nanoid/uuid ids fit.
+ */
+const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isRunId(runId: unknown): runId is string {
+  return typeof runId === 'string' && RUN_ID.test(runId);
+}
+
+export function assertRunId(runId: string): void {
+  if (!isRunId(runId)) {
+    throw new StoreError(`invalid run id ${JSON.stringify(runId)}: use 1-128 characters among A-Z a-z 0-9 _ -`, {
+      runId: String(runId),
+    });
+  }
+}
+
+export interface CheckedAppend {
+  /** The commit as parsed by zod (unknown keys stripped): exactly what gets stored. */
+  commit: Commit;
+  /** Its JSON encoding; stores keep this form so every store round-trips values the same way. */
+  json: string;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/**
+ * Checks what depends only on the request (shape, run ids, consecutive seqs
+ * starting at expectedSeq+1). Done before any lock is taken: a malformed
+ * request is a programming error whatever the run's state, and validating on
+ * write means a store never holds a line that would fail validation on read.
+ */
+export function checkAppend(req: AppendRequest): CheckedAppend {
+  assertRunId(req.runId);
+  const { runId, expectedSeq } = req;
+  if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
+    throw new StoreError(`append to run ${runId}: expectedSeq must be an integer >= 0, got ${String(expectedSeq)}`, { runId });
+  }
+  const parsed = CommitSchema.safeParse({ dedupId: req.dedupId, events: req.events });
+  if (!parsed.success) {
+    throw new StoreError(`append to run ${runId}: invalid commit: ${parsed.error.message}`, { runId, dedupId: String(req.dedupId) });
+  }
+  const commit = parsed.data;
+  commit.events.forEach((e, i) => {
+    if (e.runId !== runId) {
+      throw new StoreError(`append to run ${runId}: event ${i} belongs to run ${e.runId}`, { runId, eventRunId: e.runId });
+    }
+    if (e.seq !== expectedSeq + 1 + i) {
+      throw new StoreError(`append to run ${runId}: event ${i} has seq ${e.seq}, expected ${expectedSeq + 1 + i} (seqs follow expectedSeq consecutively)`, {
+        runId,
+        expectedSeq,
+        seq: e.seq,
+      });
+    }
+  });
+  let json: string;
+  try {
+    json = JSON.stringify(commit);
+  } catch (err) {
+    // BigInt or a cycle inside task output: refuse now rather than store something unreadable.
+    throw new StoreError(`append to run ${runId}: events are not JSON-serialisable: ${(err as Error).message}`, { runId }, { cause: err });
+  }
+  return { commit, json, firstSeq: expectedSeq + 1, lastSeq: expectedSeq + commit.events.length };
+}
+
+/** A RunSummary from the run's first event (seq 1) and its last event. */
+export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary {
+  const status = last.state.status;
+  return {
+    runId: first.runId,
+    workflowId: first.workflowId,
+    version: first.version,
+    status,
+    startedAt: first.time,
+    completedAt: SETTLED_STATUSES.includes(status) ? last.time : null,
+    lastSeq: last.seq,
+  };
+}
+
+export type RunFilter = { workflowId?: string; status?: WorkflowStatus };
+
+/** Applies listRuns' filter and its order (startedAt, then runId) identically in every adapter. */
+export function filterAndSort(runs: RunSummary[], filter: RunFilter = {}): RunSummary[] {
+  return runs
+    .filter((r) => (filter.workflowId === undefined || r.workflowId === filter.workflowId) && (filter.status === undefined || r.status === filter.status))
+    .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+}
+
+/** Runs a user callback without letting its exception break the store's delivery loop. */
+export function deliver(onEvents: (events: EventEnvelope[]) => void, events: EventEnvelope[], runId: string): void {
+  try {
+    onEvents(events);
+  } catch (err) {
+    process.emitWarning(`ledgerflow: follow(${runId}) callback threw: ${(err as Error)?.stack ?? String(err)}`, 'LedgerflowFollowWarning');
+  }
+}

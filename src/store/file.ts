@@ -1,0 +1,305 @@
+/**
+ * The embedded default EventStore: one append-only JSONL file per run under
+ * `<dir>/runs/`, one line per commit, so a commit is written (and torn by a
+ * crash) as a whole. Appends are durable before they resolve (fdatasync, and
+ * the directory is synced when the run's file gets its first line) and atomic
+ * across processes: check-and-write happens under a per-run lock file
+ * (lock.ts). Nothing here is authoritative but the files: the per-run cache
+ * only spares re-reading bytes already read, and is checked against the
+ * file's inode and size on every use.
+ */
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { EventEnvelope } from '../events/index.js';
+import { AppendConflictError, StoreError } from '../errors/index.js';
+import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, Subscription } from './port.js';
+import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, summarize, type CheckedAppend, type RunFilter } from './common.js';
+import { newCursor, readEnds, readNew, type Cursor } from './jsonl.js';
+import { withLock } from './lock.js';
+
+export interface FileStoreOptions {
+  /** How long an append waits for another writer's lock before a StoreError (default 5000). */
+  lockTimeoutMs?: number;
+  /** Age after which a lock whose pid is dead is broken (default 10000). */
+  staleLockMs?: number;
+  /** follow()'s polling period, the fallback when fs.watch misses a change (default 200). */
+  pollMs?: number;
+}
+
+/** What append needs to know about a run without re-reading it: where its file ends, its last seq and its dedup ids. */
+interface RunCache extends Cursor {
+  dedup: Map<string, { firstSeq: number; lastSeq: number }>;
+}
+
+const LIST_CONCURRENCY = 32;
+
+export class FileEventStore implements EventStore {
+  readonly dir: string;
+  readonly runsDir: string;
+  private readonly lockTimeoutMs: number;
+  private readonly staleLockMs: number;
+  private readonly pollMs: number;
+  private readonly cache = new Map<string, RunCache>();
+  /** In-process queue per run: the lock file orders processes, this orders calls within one. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly subscriptions = new Set<Subscription>();
+  private dirReady: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(dir = '.ledgerflow', options: FileStoreOptions = {}) {
+    this.dir = resolve(dir);
+    this.runsDir = join(this.dir, 'runs');
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
+    this.staleLockMs = options.staleLockMs ?? 10_000;
+    this.pollMs = options.pollMs ?? 200;
+  }
+
+  async append(req: AppendRequest): Promise<AppendResult> {
+    if (this.closed) throw new StoreError('append on a closed store', { runId: req.runId, dir: this.dir });
+    const checked = checkAppend(req);
+    await this.ensureDir();
+    const lock = join(this.runsDir, `${req.runId}.lock`);
+    return this.serial(req.runId, () =>
+      withLock(lock, { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs }, () => this.appendLocked(req, checked)),
+    );
+  }
+
+  async read(runId: string, opts: ReadOptions = {}): Promise<EventEnvelope[]> {
+    assertRunId(runId);
+    const path = this.fileOf(runId);
+    const st = await statOrNull(path);
+    if (!st) return [];
+    const { commits } = await readNew(path, newCursor(st.ino), st.size, runId);
+    const from = opts.fromSeq ?? 1;
+    const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
+    return commits.flatMap((c) => c.events).filter((e) => e.seq >= from && e.seq <= to);
+  }
+
+  async lastSeq(runId: string): Promise<number> {
+    assertRunId(runId);
+    return this.serial(runId, async () => (await this.refresh(runId, false)).lastSeq);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.runsDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StoreError(`cannot list ${this.runsDir}: ${(err as Error).message}`, { dir: this.runsDir }, { cause: err });
+    }
+    // Only names that are run ids: anything else in the directory is not a run.
+    const runIds = names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).filter(isRunId);
+    const out: RunSummary[] = [];
+    for (let i = 0; i < runIds.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(
+        runIds.slice(i, i + LIST_CONCURRENCY).map(async (runId) => {
+          try {
+            return await readEnds(this.fileOf(runId), runId);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted meanwhile
+            throw err;
+          }
+        }),
+      );
+      for (const ends of batch) if (ends) out.push(summarize(ends.first, ends.last));
+    }
+    return filterAndSort(out, filter);
+  }
+
+  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+    assertRunId(runId);
+    const path = this.fileOf(runId);
+    const name = `${runId}.jsonl`;
+    let cursor = newCursor();
+    let delivered = afterSeq;
+    let closed = false;
+    let running = false;
+    let again = false;
+    let warned = false;
+
+    // One pass at a time; a change noticed during a pass triggers another.
+    // `delivered` makes re-reading from the start (file replaced, error)
+    // harmless: nothing is delivered twice.
+    const pump = async (): Promise<void> => {
+      if (closed) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          const st = await statOrNull(path);
+          if (!st) continue;
+          if (st.ino !== cursor.ino || st.size < cursor.offset) cursor = newCursor(st.ino);
+          const { commits } = await readNew(path, cursor, st.size, runId);
+          const events = commits.flatMap((c) => c.events).filter((e) => e.seq > delivered);
+          if (events.length > 0 && !closed) {
+            delivered = events[events.length - 1]!.seq;
+            deliver(onEvents, events, runId);
+          }
+        } while (again && !closed);
+      } catch (err) {
+        cursor = newCursor();
+        // No error channel in follow(): warn once, keep polling (a fixed file recovers).
+        if (!warned) process.emitWarning(`ledgerflow: follow(${runId}) cannot read ${path}: ${(err as Error).message}`, 'LedgerflowFollowWarning');
+        warned = true;
+      } finally {
+        running = false;
+      }
+    };
+
+    // fs.watch for low latency; polling because watch events can be missed
+    // or coalesced (and are unreliable on network file systems). Neither
+    // keeps the process alive.
+    let watcher: FSWatcher | undefined;
+    try {
+      mkdirSync(this.runsDir, { recursive: true });
+      watcher = watch(this.runsDir, { persistent: false }, (_event, filename) => {
+        if (filename === null || filename === name) void pump();
+      });
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      watcher = undefined; // polling alone still delivers
+    }
+    const timer = setInterval(() => void pump(), this.pollMs);
+    timer.unref();
+    void pump(); // catch up on events already after afterSeq
+
+    const sub: Subscription = {
+      close: () => {
+        closed = true;
+        watcher?.close();
+        clearInterval(timer);
+        this.subscriptions.delete(sub);
+      },
+    };
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const sub of [...this.subscriptions]) sub.close();
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private fileOf(runId: string): string {
+    return join(this.runsDir, `${runId}.jsonl`);
+  }
+
+  /** Runs under the run's lock: the state read here cannot change until the lock is released. */
+  private async appendLocked(req: AppendRequest, checked: CheckedAppend): Promise<AppendResult> {
+    const c = await this.refresh(req.runId, true);
+    const dup = c.dedup.get(req.dedupId);
+    // Checked before expectedSeq: a retry of an append that did land must
+    // report success, not a conflict with its own write (as JetStream does).
+    if (dup) return { ...dup, duplicate: true };
+    if (c.lastSeq !== req.expectedSeq) throw new AppendConflictError(req.runId, req.expectedSeq, c.lastSeq);
+
+    const path = this.fileOf(req.runId);
+    const bytes = Buffer.from(checked.json + '\n', 'utf8');
+    let ino: number;
+    try {
+      const fh = await open(path, 'a');
+      try {
+        // One write of the whole line; a crash mid-way leaves a line without
+        // its newline, which readers ignore and the next append truncates.
+        for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+        await fh.datasync(); // fdatasync also flushes the file size, all an append changes
+        ino = (await fh.stat()).ino;
+      } finally {
+        await fh.close();
+      }
+      // The run's first line: make its directory entry durable too (also
+      // covers a file created empty by a process that died before writing).
+      if (c.offset === 0) await syncDir(this.runsDir);
+    } catch (err) {
+      this.cache.delete(req.runId); // outcome unknown: re-read the file next time
+      throw new StoreError(`cannot append to ${path}: ${(err as Error).message}`, { runId: req.runId, file: path }, { cause: err });
+    }
+    if (c.ino !== ino) Object.assign(c, newCursor(ino));
+    c.offset += bytes.length;
+    c.line += 1;
+    c.lastSeq = checked.lastSeq;
+    c.dedup.set(req.dedupId, { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq });
+    return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false };
+  }
+
+  /**
+   * Brings the run's cache up to date with its file, reading only bytes
+   * appended since the last look. With `truncateTorn` (only under the lock,
+   * where no other writer can be mid-line) a trailing line without newline
+   * is a torn write and is cut off so the next line starts clean.
+   */
+  private async refresh(runId: string, truncateTorn: boolean): Promise<RunCache> {
+    const path = this.fileOf(runId);
+    const st = await statOrNull(path);
+    let c = this.cache.get(runId);
+    if (!st || !c || c.ino !== st.ino || st.size < c.offset) {
+      c = { ...newCursor(st?.ino ?? 0), dedup: new Map() };
+      this.cache.set(runId, c);
+    }
+    if (!st) return c;
+    try {
+      const { commits, partial } = await readNew(path, c, st.size, runId);
+      for (const commit of commits) {
+        const first = commit.events[0]!.seq;
+        c.dedup.set(commit.dedupId, { firstSeq: first, lastSeq: first + commit.events.length - 1 });
+      }
+      if (partial && truncateTorn) await truncate(path, c.offset);
+    } catch (err) {
+      this.cache.delete(runId); // a half-advanced cursor must not be reused
+      throw err;
+    }
+    return c;
+  }
+
+  private serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(runId) ?? Promise.resolve();
+    const next = prev.then(fn);
+    const tail = next.catch(() => undefined);
+    this.queues.set(runId, tail);
+    void tail.then(() => {
+      if (this.queues.get(runId) === tail) this.queues.delete(runId);
+    });
+    return next;
+  }
+
+  /** Creates the directories once, syncing each new entry into its parent so they survive a crash. */
+  private ensureDir(): Promise<void> {
+    this.dirReady ??= (async () => {
+      const created = await mkdir(this.runsDir, { recursive: true });
+      if (created === undefined) return;
+      for (let d = this.runsDir; d !== dirname(created); d = dirname(d)) await syncDir(dirname(d));
+    })().catch((err: unknown) => {
+      this.dirReady = undefined;
+      throw new StoreError(`cannot create store directory ${this.runsDir}: ${(err as Error).message}`, { dir: this.runsDir }, { cause: err });
+    });
+    return this.dirReady;
+  }
+}
+
+async function statOrNull(path: string): Promise<{ ino: number; size: number } | null> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new StoreError(`cannot stat ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch (err) {
+    // Some platforms (Windows) cannot fsync a directory; there is nothing more to do there.
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await fh.close();
+  }
+}

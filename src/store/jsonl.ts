@@ -1,0 +1,147 @@
+/**
+ * Reading the file store's run logs: `<runId>.jsonl`, one commit per line.
+ * A line counts only once its terminating newline is there: anything after
+ * the last newline is a write in progress (another process) or a torn write
+ * (a killed process) and is never parsed. Every complete line is validated
+ * (CommitSchema, run id, seqs continuing the previous line); a bad one is a
+ * StoreError naming file and line, never skipped, because skipping would
+ * silently rewrite a run's history.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { CommitSchema, type Commit, type EventEnvelope } from '../events/index.js';
+import { StoreError } from '../errors/index.js';
+
+const NL = 0x0a;
+
+/** Where a reader is in a run file; advanced only past complete lines. */
+export interface Cursor {
+  /** Inode of the file the cursor belongs to: a deleted and recreated file starts over. */
+  ino: number;
+  /** Byte offset just after the last complete line consumed. */
+  offset: number;
+  /** Number of lines consumed (for error messages). */
+  line: number;
+  /** Seq of the last event consumed; 0 before the first line. */
+  lastSeq: number;
+}
+
+export function newCursor(ino = 0): Cursor {
+  return { ino, offset: 0, line: 0, lastSeq: 0 };
+}
+
+/**
+ * Parses and checks one line. `where` locates it for messages: a 1-based
+ * line number, or a byte offset when the line was found without counting.
+ * `prevSeq` is the seq the previous line ended at; null when unknown (then
+ * only the line's own events must be consecutive).
+ */
+export function parseCommitLine(text: string, file: string, where: { line: number } | { byte: number }, runId: string, prevSeq: number | null): Commit {
+  const at = 'line' in where ? `${file}:${where.line}` : `${file} (line at byte ${where.byte})`;
+  const fail = (why: string, cause?: unknown): never => {
+    throw new StoreError(`${at}: corrupt run log: ${why}`, { file, ...where, runId }, cause === undefined ? undefined : { cause });
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return fail(`not JSON (${(err as Error).message})`, err);
+  }
+  const parsed = CommitSchema.safeParse(raw);
+  if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);
+  const base = prevSeq ?? parsed.data.events[0]!.seq - 1;
+  parsed.data.events.forEach((e, i) => {
+    if (e.runId !== runId) fail(`event of run ${e.runId} in the log of run ${runId}`);
+    if (e.seq !== base + 1 + i) fail(`event has seq ${e.seq}, expected ${base + 1 + i}`);
+  });
+  return parsed.data;
+}
+
+/**
+ * Consumes the complete lines in `buf` (the file's bytes from cursor.offset)
+ * and advances the cursor. Returns the commits in order and whether bytes
+ * after the last newline remain (an unfinished or torn line).
+ */
+export function consume(buf: Buffer, cursor: Cursor, file: string, runId: string): { commits: Commit[]; partial: boolean } {
+  const end = buf.lastIndexOf(NL);
+  const commits: Commit[] = [];
+  if (end < 0) return { commits, partial: buf.length > 0 };
+  // Split bytes, not decoded text: offsets must stay byte offsets.
+  const lines = buf.subarray(0, end).toString('utf8').split('\n');
+  for (const text of lines) {
+    cursor.line += 1;
+    if (text.trim() === '') continue; // a blank line (e.g. an editor's) holds no data
+    const commit = parseCommitLine(text, file, { line: cursor.line }, runId, cursor.lastSeq);
+    cursor.lastSeq += commit.events.length;
+    commits.push(commit);
+  }
+  cursor.offset += end + 1;
+  return { commits, partial: end + 1 < buf.length };
+}
+
+/** Reads bytes [pos, pos+len) of an open file. */
+export async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
+  const buf = Buffer.alloc(len);
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
+    if (bytesRead === 0) break; // the file shrank under us; use what we have
+    got += bytesRead;
+  }
+  return got === len ? buf : buf.subarray(0, got);
+}
+
+/**
+ * Reads what was appended after the cursor. `size` is the file size from a
+ * stat made by the caller (bytes after it are left for the next call).
+ */
+export async function readNew(path: string, cursor: Cursor, size: number, runId: string): Promise<{ commits: Commit[]; partial: boolean }> {
+  if (size <= cursor.offset) return { commits: [], partial: false };
+  const fh = await open(path, 'r');
+  try {
+    const buf = await readAt(fh, cursor.offset, size - cursor.offset);
+    return consume(buf, cursor, path, runId);
+  } finally {
+    await fh.close();
+  }
+}
+
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * The first and last events of a run without parsing the whole file: the
+ * first line from the head, the last complete line from the tail 64 KiB.
+ * Falls back to a full read when a line is longer than the window. Returns
+ * null when the file holds no complete line yet.
+ */
+export async function readEnds(path: string, runId: string): Promise<{ first: EventEnvelope; last: EventEnvelope } | null> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size <= TAIL_BYTES) return endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
+    const head = await readAt(fh, 0, TAIL_BYTES);
+    const tailStart = size - TAIL_BYTES;
+    const tail = await readAt(fh, tailStart, TAIL_BYTES);
+    const firstEnd = head.indexOf(NL);
+    const lastEnd = tail.lastIndexOf(NL);
+    const lastStart = lastEnd <= 0 ? -1 : tail.lastIndexOf(NL, lastEnd - 1); // (a negative offset would count from the end)
+    if (firstEnd < 0 || lastStart < 0 || head.subarray(0, firstEnd).toString().trim() === '') {
+      return endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
+    }
+    const first = parseCommitLine(head.subarray(0, firstEnd).toString('utf8'), path, { line: 1 }, runId, 0).events[0]!;
+    const lastText = tail.subarray(lastStart + 1, lastEnd).toString('utf8');
+    if (lastText.trim() === '') return endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
+    // The lines in between are not read here, so the last line is checked on
+    // its own (read() and append() check every line against the previous one).
+    const commit = parseCommitLine(lastText, path, { byte: tailStart + lastStart + 1 }, runId, null);
+    return { first, last: commit.events[commit.events.length - 1]! };
+  } finally {
+    await fh.close();
+  }
+}
+
+function endsOf(commits: Commit[]): { first: EventEnvelope; last: EventEnvelope } | null {
+  const first = commits[0]?.events[0];
+  const lastCommit = commits[commits.length - 1];
+  const last = lastCommit?.events[lastCommit.events.length - 1];
+  return first && last ? { first, last } : null;
+}

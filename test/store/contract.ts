@@ -1,0 +1,226 @@
+/**
+ * The EventStore contract (DESIGN property 6): every adapter — memory, file,
+ * JetStream — runs this same suite. It uses only the port, fresh run ids and
+ * workflow ids per test, and waits for follow() deliveries instead of
+ * assuming their timing, so it holds for stores that poll or stream.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { AppendConflictError, StoreError } from '../../src/errors/index.js';
+import type { EventEnvelope } from '../../src/events/index.js';
+import type { EventStore } from '../../src/store/index.js';
+import { ev, evs, sleep, waitFor } from './helpers.js';
+
+export type MakeStore = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
+
+const uid = (p: string) => `${p}-${randomBytes(5).toString('hex')}`;
+
+export function runStoreContract(name: string, makeStore: MakeStore): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let store: EventStore;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it('appends to a new run with expectedSeq 0 and reads it back', async () => {
+      const run = uid('run');
+      const e1 = ev(run, 1);
+      expect(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [e1] })).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+      expect(await store.read(run)).toEqual([e1]);
+      expect(await store.lastSeq(run)).toBe(1);
+    });
+
+    it('appends consecutive commits', async () => {
+      const run = uid('run');
+      for (let s = 1; s <= 5; s++) {
+        const r = await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
+        expect(r).toEqual({ firstSeq: s, lastSeq: s, duplicate: false });
+      }
+      expect((await store.read(run)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it('gives a multi-event commit consecutive seqs', async () => {
+      const run = uid('run');
+      expect(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) })).toEqual({ firstSeq: 1, lastSeq: 3, duplicate: false });
+      expect(await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) })).toEqual({ firstSeq: 4, lastSeq: 5, duplicate: false });
+      expect(await store.read(run)).toEqual(evs(run, 1, 5));
+    });
+
+    it('rejects a wrong expectedSeq with AppendConflictError and writes nothing', async () => {
+      const run = uid('run');
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 2) });
+      for (const expectedSeq of [0, 1, 5]) {
+        const err = await store.append({ runId: run, expectedSeq, dedupId: uid('d'), events: [ev(run, expectedSeq + 1)] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(AppendConflictError);
+        expect((err as AppendConflictError).code).toBe('LF_APPEND_CONFLICT');
+        expect((err as AppendConflictError).meta).toEqual({ runId: run, expectedSeq, actualSeq: 2 });
+      }
+      expect(await store.read(run)).toEqual(evs(run, 1, 2));
+      expect(await store.lastSeq(run)).toBe(2);
+    });
+
+    it('rejects expectedSeq > 0 on a run that does not exist', async () => {
+      const run = uid('run');
+      const err = await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: [ev(run, 4)] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppendConflictError);
+      expect((err as AppendConflictError).meta).toMatchObject({ expectedSeq: 3, actualSeq: 0 });
+      expect(await store.read(run)).toEqual([]);
+    });
+
+    it('writes a retried dedupId once and returns the original seqs, even when expectedSeq is stale', async () => {
+      const run = uid('run');
+      const d1 = uid('d');
+      const first = { runId: run, expectedSeq: 0, dedupId: d1, events: evs(run, 1, 2) };
+      expect(await store.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
+      expect(await store.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      await store.append({ runId: run, expectedSeq: 2, dedupId: uid('d'), events: [ev(run, 3)] });
+      // expectedSeq 0 is stale now: the retry still reports success, not a conflict.
+      expect(await store.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect((await store.read(run)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('reads a range with fromSeq / toSeq', async () => {
+      const run = uid('run');
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 4) });
+      await store.append({ runId: run, expectedSeq: 4, dedupId: uid('d'), events: evs(run, 5, 6) });
+      const seqs = async (o: { fromSeq?: number; toSeq?: number }) => (await store.read(run, o)).map((e) => e.seq);
+      expect(await seqs({ fromSeq: 3 })).toEqual([3, 4, 5, 6]);
+      expect(await seqs({ toSeq: 2 })).toEqual([1, 2]);
+      expect(await seqs({ fromSeq: 4, toSeq: 5 })).toEqual([4, 5]);
+      expect(await seqs({ fromSeq: 7 })).toEqual([]);
+      expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
+    it('reads [] and lastSeq 0 for an unknown run', async () => {
+      const run = uid('nope');
+      expect(await store.read(run)).toEqual([]);
+      expect(await store.lastSeq(run)).toBe(0);
+    });
+
+    it('hands out copies: changing what read returns does not change the history', async () => {
+      const run = uid('run');
+      const events = evs(run, 1, 2);
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events });
+      events[0]!.time = 'mutated after append';
+      const got = await store.read(run);
+      got[1]!.state.status = 'FAILED';
+      expect(await store.read(run)).toEqual(evs(run, 1, 2));
+    });
+
+    it('rejects malformed appends with StoreError and writes nothing', async () => {
+      const run = uid('run');
+      const other = uid('run');
+      const bad: { why: string; req: Parameters<EventStore['append']>[0] }[] = [
+        { why: 'seq gap', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 1), ev(run, 3)] } },
+        { why: 'seq not after expectedSeq', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 2)] } },
+        { why: 'other run', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(other, 1)] } },
+        { why: 'no events', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [] } },
+        { why: 'empty dedupId', req: { runId: run, expectedSeq: 0, dedupId: '', events: [ev(run, 1)] } },
+        { why: 'invalid envelope', req: { runId: run, expectedSeq: 0, dedupId: uid('d'), events: [{ ...ev(run, 1), state: { status: 'NOPE' } } as unknown as EventEnvelope] } },
+        { why: 'unsafe run id', req: { runId: '../x', expectedSeq: 0, dedupId: uid('d'), events: [ev('../x', 1)] } },
+      ];
+      for (const { why, req } of bad) {
+        await expect(store.append(req), why).rejects.toBeInstanceOf(StoreError);
+      }
+      expect(await store.read(run)).toEqual([]);
+      await expect(store.read('a/b')).rejects.toBeInstanceOf(StoreError);
+    });
+
+    it('lists runs with status and workflow filters, completedAt and order', async () => {
+      const wfA = uid('alpha');
+      const wfB = uid('beta');
+      const t = (m: number) => new Date(Date.UTC(2026, 2, 1, 10, m)).toISOString();
+      const [r1, r2, r3, r4] = ['a', 'b', 'c', 'd'].map((p) => uid(p)) as [string, string, string, string];
+      // r1: running; r2: completed; r3: failed, started first; r4 starts with r2 (tie broken by runId).
+      await store.append({ runId: r1, expectedSeq: 0, dedupId: uid('d'), events: [ev(r1, 1, { workflowId: wfA, version: 2, time: t(5) })] });
+      await store.append({ runId: r1, expectedSeq: 1, dedupId: uid('d'), events: [ev(r1, 2, { workflowId: wfA, version: 2, time: t(6), status: 'WAITING' })] });
+      await store.append({ runId: r2, expectedSeq: 0, dedupId: uid('d'), events: [ev(r2, 1, { workflowId: wfB, time: t(3) })] });
+      await store.append({ runId: r2, expectedSeq: 1, dedupId: uid('d'), events: evs(r2, 2, 3, { workflowId: wfB, time: t(9), status: 'COMPLETED' }) });
+      await store.append({ runId: r3, expectedSeq: 0, dedupId: uid('d'), events: [ev(r3, 1, { workflowId: wfA, time: t(1) }), ev(r3, 2, { workflowId: wfA, time: t(2), status: 'FAILED' })] });
+      await store.append({ runId: r4, expectedSeq: 0, dedupId: uid('d'), events: [ev(r4, 1, { workflowId: wfB, time: t(3), status: 'CANCELLED' })] });
+
+      const all = await store.listRuns();
+      const ours = all.filter((r) => [r1, r2, r3, r4].includes(r.runId));
+      const r2r4 = [r2, r4].sort();
+      expect(ours.map((r) => r.runId)).toEqual([r3, ...r2r4, r1]);
+      expect(ours.find((r) => r.runId === r1)).toEqual({ runId: r1, workflowId: wfA, version: 2, status: 'WAITING', startedAt: t(5), completedAt: null, lastSeq: 2 });
+      expect(ours.find((r) => r.runId === r2)).toEqual({ runId: r2, workflowId: wfB, version: 1, status: 'COMPLETED', startedAt: t(3), completedAt: t(9), lastSeq: 3 });
+      expect(ours.find((r) => r.runId === r3)).toMatchObject({ status: 'FAILED', completedAt: t(2), lastSeq: 2 });
+      expect(ours.find((r) => r.runId === r4)).toMatchObject({ status: 'CANCELLED', completedAt: t(3), lastSeq: 1 });
+
+      expect((await store.listRuns({ workflowId: wfA })).map((r) => r.runId)).toEqual([r3, r1]);
+      expect((await store.listRuns({ workflowId: wfB, status: 'COMPLETED' })).map((r) => r.runId)).toEqual([r2]);
+      expect((await store.listRuns({ workflowId: wfA, status: 'COMPLETED' }))).toEqual([]);
+      expect((await store.listRuns({ status: 'FAILED' })).map((r) => r.runId)).toContain(r3);
+      expect((await store.listRuns({ status: 'FAILED' })).every((r) => r.status === 'FAILED')).toBe(true);
+    });
+
+    it('follow delivers events appended later, not earlier ones, and stops on close', async () => {
+      const run = uid('run');
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 2) });
+      const got: EventEnvelope[] = [];
+      const sub = store.follow(run, 2, (batch) => got.push(...batch));
+      await store.append({ runId: run, expectedSeq: 2, dedupId: uid('d'), events: [ev(run, 3)] });
+      await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) });
+      await waitFor(() => got.length >= 3, 5000, 'follow to deliver seqs 3..5');
+      expect(got).toEqual(evs(run, 3, 5));
+      sub.close();
+      await store.append({ runId: run, expectedSeq: 5, dedupId: uid('d'), events: [ev(run, 6)] });
+      await sleep(600);
+      expect(got.map((e) => e.seq)).toEqual([3, 4, 5]);
+    });
+
+    it('follow catches up from afterSeq, then delivers each event once and in order', async () => {
+      const run = uid('run');
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) });
+      const got: number[] = [];
+      const sub = store.follow(run, 1, (batch) => got.push(...batch.map((e) => e.seq)));
+      for (let s = 4; s <= 12; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
+      await waitFor(() => got.length >= 11, 5000, 'follow to deliver seqs 2..12');
+      await sleep(300);
+      sub.close();
+      expect(got).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    });
+
+    it('follow of a run that does not exist yet delivers it once it is created', async () => {
+      const run = uid('run');
+      const got: number[] = [];
+      const sub = store.follow(run, 0, (batch) => got.push(...batch.map((e) => e.seq)));
+      await sleep(50);
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 2) });
+      await waitFor(() => got.length >= 2, 5000, 'follow to deliver seqs 1..2');
+      sub.close();
+      expect(got).toEqual([1, 2]);
+    });
+
+    it('lets exactly one of 10 racing appends with the same expectedSeq win', async () => {
+      const run = uid('run');
+      await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 1)] });
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => store.append({ runId: run, expectedSeq: 1, dedupId: uid(`racer${i}`), events: [ev(run, 2)] })),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(9);
+      for (const l of lost) expect(l.reason).toBeInstanceOf(AppendConflictError);
+      expect(await store.lastSeq(run)).toBe(2);
+      expect((await store.read(run)).map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('keeps runs independent when appending to several at once', async () => {
+      const runs = Array.from({ length: 5 }, () => uid('run'));
+      await Promise.all(
+        runs.map(async (run) => {
+          for (let s = 1; s <= 4; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
+        }),
+      );
+      for (const run of runs) expect(await store.read(run)).toEqual(evs(run, 1, 4));
+    });
+  });
+}

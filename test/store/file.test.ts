@@ -1,0 +1,198 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StoreError } from '../../src/errors/index.js';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { FileEventStore, openStore } from '../../src/store/index.js';
+import { runStoreContract } from './contract.js';
+import { ev, evs, waitFor } from './helpers.js';
+
+const tempDir = () => mkdtemp(join(tmpdir(), 'lf-store-'));
+
+runStoreContract('file', async () => {
+  const dir = await tempDir();
+  return { store: new FileEventStore(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const WORKER = fileURLToPath(new URL('./fixtures/append-worker.ts', import.meta.url));
+
+/** Starts an append worker in its own OS process and resolves once it is ready. */
+async function startWorker(dir: string, runId: string, name: string, count: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, dir, runId, name, String(count)], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const out = createInterface({ input: child.stdout! });
+  const lines: string[] = [];
+  out.on('line', (l) => lines.push(l));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  await waitFor(() => lines.includes('ready') || child.exitCode !== null, 20_000, `worker ${name} to start`);
+  const go = () => child.stdin!.write('go\n');
+  const done = async () => {
+    expect(await exited).toBe(0);
+    return JSON.parse(lines[lines.length - 1]!) as { conflicts: number };
+  };
+  return { child, go, done };
+}
+
+describe('FileEventStore', () => {
+  let dir: string;
+  let store: FileEventStore;
+  const file = (runId: string) => join(dir, 'runs', `${runId}.jsonl`);
+  beforeEach(async () => {
+    dir = await tempDir();
+    store = new FileEventStore(dir);
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes one JSON line per commit under <dir>/runs/<runId>.jsonl and leaves no lock behind', async () => {
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 3) });
+    await store.append({ runId: 'r1', expectedSeq: 3, dedupId: 'b', events: [ev('r1', 4)] });
+    const lines = (await readFile(file('r1'), 'utf8')).split('\n');
+    expect(lines).toHaveLength(3); // two commits + the empty string after the final newline
+    expect(JSON.parse(lines[0]!)).toEqual({ dedupId: 'a', events: evs('r1', 1, 3) });
+    expect(await readdir(join(dir, 'runs'))).toEqual(['r1.jsonl']);
+  });
+
+  it('keeps data across store instances on the same directory', async () => {
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) });
+    const again = new FileEventStore(dir);
+    expect(await again.read('r1')).toEqual(evs('r1', 1, 2));
+    expect(await again.lastSeq('r1')).toBe(2);
+    // The dedup ids survive too: a retry through a new instance is still a duplicate.
+    expect(await again.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) })).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+    await again.close();
+  });
+
+  it('ignores a torn trailing line on read and truncates it on the next append', async () => {
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] });
+    await appendFile(file('r1'), '{"dedupId":"c","events":[{"runId":"r1","se');
+    for (const s of [store, new FileEventStore(dir)]) {
+      expect(await s.read('r1')).toEqual(evs('r1', 1, 2));
+      expect(await s.lastSeq('r1')).toBe(2);
+    }
+    expect((await store.listRuns()).map((r) => r.lastSeq)).toEqual([2]);
+    await store.append({ runId: 'r1', expectedSeq: 2, dedupId: 'c', events: [ev('r1', 3)] });
+    const text = await readFile(file('r1'), 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l).dedupId)).toEqual(['a', 'b', 'c']);
+    expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 3));
+  });
+
+  it('reports a corrupt middle line as a StoreError with file and line number', async () => {
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    await appendFile(file('r1'), 'this is not json\n' + JSON.stringify({ dedupId: 'b', events: [ev('r1', 2)] }) + '\n');
+    for (const attempt of [() => store.read('r1'), () => new FileEventStore(dir).lastSeq('r1'), () => store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'z', events: [ev('r1', 2)] })]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).message).toContain(`${file('r1')}:2`);
+      expect((err as StoreError).meta).toMatchObject({ file: file('r1'), line: 2 });
+    }
+  });
+
+  it('reports a line whose seqs do not continue the previous one (e.g. a duplicated line)', async () => {
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) });
+    await store.append({ runId: 'r1', expectedSeq: 2, dedupId: 'b', events: [ev('r1', 3)] });
+    const [l1, l2] = (await readFile(file('r1'), 'utf8')).split('\n');
+    await writeFile(file('r1'), [l1, l1, l2, ''].join('\n'));
+    const err = await new FileEventStore(dir).read('r1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).meta).toMatchObject({ line: 2 });
+    expect((err as StoreError).message).toMatch(/seq 1, expected 3/);
+  });
+
+  it('lists large runs from the head and the tail of their files', async () => {
+    const big = 'x'.repeat(20_000);
+    await store.append({ runId: 'big', expectedSeq: 0, dedupId: 'd1', events: [ev('big', 1, { workflowId: 'w' })] });
+    for (let s = 2; s <= 10; s++) await store.append({ runId: 'big', expectedSeq: s - 1, dedupId: `d${s}`, events: [ev('big', s, { workflowId: 'w', output: big })] });
+    await store.append({ runId: 'big', expectedSeq: 10, dedupId: 'end', events: [ev('big', 11, { workflowId: 'w', status: 'COMPLETED' })] });
+    // A run whose last line alone is larger than the 64 KiB tail window.
+    await store.append({ runId: 'huge', expectedSeq: 0, dedupId: 'd1', events: [ev('huge', 1, { workflowId: 'w' })] });
+    await store.append({ runId: 'huge', expectedSeq: 1, dedupId: 'd2', events: [ev('huge', 2, { workflowId: 'w', status: 'FAILED', output: 'y'.repeat(100_000) })] });
+    const runs = await new FileEventStore(dir).listRuns();
+    expect(runs.map((r) => [r.runId, r.status, r.lastSeq, r.completedAt])).toEqual([
+      ['big', 'COMPLETED', 11, ev('big', 11).time],
+      ['huge', 'FAILED', 2, ev('huge', 2).time],
+    ]);
+  });
+
+  it('breaks a stale lock left by a dead process', async () => {
+    const deadPid = await new Promise<number>((res) => {
+      const c = spawn(process.execPath, ['-e', '']);
+      c.on('exit', () => res(c.pid!));
+    });
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    const lock = join(dir, 'runs', 'r1.lock');
+    const old = new Date(Date.now() - 60_000);
+    await writeFile(lock, JSON.stringify({ pid: deadPid, time: old.toISOString() }));
+    await utimes(lock, old, old);
+    const t0 = Date.now();
+    await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await readdir(join(dir, 'runs'))).toEqual(['r1.jsonl']);
+  });
+
+  it('does not break a lock held by a live process, nor a young one, and times out with a StoreError', async () => {
+    const s = new FileEventStore(dir, { lockTimeoutMs: 300 });
+    await s.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    const lock = join(dir, 'runs', 'r1.lock');
+    const old = new Date(Date.now() - 60_000);
+    await writeFile(lock, JSON.stringify({ pid: process.pid, time: old.toISOString() })); // old, but its pid is alive
+    const err = await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).message).toContain('r1.lock');
+    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 7, time: new Date().toISOString() })); // dead pid, but young
+    await expect(s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).rejects.toBeInstanceOf(StoreError);
+    await rm(lock);
+    expect(await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({ lastSeq: 2 });
+    await s.close();
+  });
+
+  it('keeps one history when two OS processes race 50 appends each on the same run', async () => {
+    const workers = await Promise.all([startWorker(dir, 'race', 'p1', 50), startWorker(dir, 'race', 'p2', 50)]);
+    for (const w of workers) w.go();
+    const results = await Promise.all(workers.map((w) => w.done()));
+    const events = await new FileEventStore(dir).read('race');
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const written = events.slice(1).map((e) => JSON.stringify(e.type === 'task.completed' ? e.data.output : null));
+    // Seq 1 is a run.started carrying no worker output: 99 outputs, all distinct, from both workers.
+    expect(new Set(written).size).toBe(99);
+    const lines = (await readFile(file('race'), 'utf8')).trimEnd().split('\n');
+    expect(new Set(lines.map((l) => JSON.parse(l).dedupId)).size).toBe(100);
+    console.log(`cross-process race: conflicts p1=${results[0]!.conflicts} p2=${results[1]!.conflicts}`);
+  }, 60_000);
+
+  it('follow delivers events appended by another process', async () => {
+    const got: EventEnvelope[] = [];
+    const sub = store.follow('xproc', 0, (b) => got.push(...b));
+    const w = await startWorker(dir, 'xproc', 'p1', 5);
+    w.go();
+    await w.done();
+    await waitFor(() => got.length >= 5, 5000, 'follow to deliver 5 events');
+    sub.close();
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  }, 60_000);
+
+  it('openStore uses opts.dir, then $LEDGERFLOW_STORE', async () => {
+    const viaOpts = openStore({ dir });
+    expect(viaOpts).toBeInstanceOf(FileEventStore);
+    expect((viaOpts as FileEventStore).dir).toBe(dir);
+    const prev = process.env.LEDGERFLOW_STORE;
+    process.env.LEDGERFLOW_STORE = join(dir, 'env');
+    try {
+      expect((openStore() as FileEventStore).dir).toBe(join(dir, 'env'));
+    } finally {
+      if (prev === undefined) delete process.env.LEDGERFLOW_STORE;
+      else process.env.LEDGERFLOW_STORE = prev;
+    }
+  });
+});
