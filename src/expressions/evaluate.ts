@@ -1,0 +1,171 @@
+/**
+ * The condition evaluator: a walk over the checked AST of condition.ts. Total
+ * and pure: missing data reads as null, type mismatches give null or false
+ * rather than throwing, so a condition over a half-finished run is still an
+ * answer.
+ *
+ * Comparison rules (documented in one place because `==` is loose on purpose):
+ * - undefined (missing) is treated as null;
+ * - `==` / `!=`: if both sides are numbers or numeric strings they compare as
+ *   numbers ("80" == 80, "1.0" == "1"); a boolean and the string "true" /
+ *   "false" compare as booleans; arrays and objects compare by their JSON
+ *   (keys sorted); anything else with ===;
+ * - `===` / `!==`: same type required, arrays and objects by their JSON;
+ * - `<` `<=` `>` `>=`: numbers / numeric strings as numbers, two strings by
+ *   code units, anything else is false;
+ * - `+` adds numbers (numeric strings count when the other side is a number),
+ *   otherwise concatenates when a side is a string; `- * / %` need numbers;
+ *   a result that is not a finite number is null;
+ * - truthiness is JavaScript's (0, '', null, false, NaN are false; [] and {} are true).
+ */
+import { getOwn, resolveRef, toText, type Scope } from './resolve.js';
+import { parseCondition, type BinaryOp, type CompiledCondition, type FunctionName, type Node } from './condition.js';
+
+function asNumber(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+/** JSON with sorted keys, so {a,b} and {b,a} compare equal. */
+export function canonicalJson(v: unknown): string {
+  if (v === undefined) return 'null';
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+export function looseEquals(a: unknown, b: unknown): boolean {
+  const x = a === undefined ? null : a;
+  const y = b === undefined ? null : b;
+  const nx = asNumber(x);
+  const ny = asNumber(y);
+  if (nx !== null && ny !== null) return nx === ny;
+  if (typeof x === 'boolean' && (y === 'true' || y === 'false')) return x === (y === 'true');
+  if (typeof y === 'boolean' && (x === 'true' || x === 'false')) return y === (x === 'true');
+  return strictEquals(x, y);
+}
+
+function strictEquals(a: unknown, b: unknown): boolean {
+  const x = a === undefined ? null : a;
+  const y = b === undefined ? null : b;
+  if (typeof x === 'object' && typeof y === 'object' && x !== null && y !== null) {
+    return Array.isArray(x) === Array.isArray(y) && canonicalJson(x) === canonicalJson(y);
+  }
+  return x === y;
+}
+
+function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
+function binary(op: BinaryOp, l: unknown, r: unknown): unknown {
+  switch (op) {
+    case '==':
+      return looseEquals(l, r);
+    case '!=':
+      return !looseEquals(l, r);
+    case '===':
+      return strictEquals(l, r);
+    case '!==':
+      return !strictEquals(l, r);
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const nl = asNumber(l);
+      const nr = asNumber(r);
+      const [a, b] = nl !== null && nr !== null ? [nl, nr] : typeof l === 'string' && typeof r === 'string' ? [l, r] : [null, null];
+      if (a === null || b === null) return false;
+      return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+    }
+    case '+': {
+      const nl = asNumber(l);
+      const nr = asNumber(r);
+      if (nl !== null && nr !== null && (typeof l === 'number' || typeof r === 'number')) return finite(nl + nr);
+      if (typeof l === 'string' || typeof r === 'string') return toText(l) + toText(r);
+      return null;
+    }
+    default: {
+      const nl = asNumber(l);
+      const nr = asNumber(r);
+      if (nl === null || nr === null) return null;
+      return finite(op === '-' ? nl - nr : op === '*' ? nl * nr : op === '/' ? nl / nr : nl % nr);
+    }
+  }
+}
+
+function call(fn: FunctionName, args: unknown[]): unknown {
+  const [a, b] = args;
+  switch (fn) {
+    case 'len':
+      if (typeof a === 'string' || Array.isArray(a)) return a.length;
+      if (a !== null && typeof a === 'object') return Object.keys(a).length;
+      return 0;
+    case 'contains':
+      if (Array.isArray(a)) return a.some((item) => looseEquals(item, b));
+      if (typeof a === 'string') return a.includes(toText(b));
+      if (a !== null && typeof a === 'object') return Object.hasOwn(a, toText(b));
+      return false;
+    case 'lower':
+      return toText(a).toLowerCase();
+    case 'upper':
+      return toText(a).toUpperCase();
+    case 'startsWith':
+      return toText(a).startsWith(toText(b));
+    case 'endsWith':
+      return toText(a).endsWith(toText(b));
+  }
+}
+
+export function truthy(v: unknown): boolean {
+  return Boolean(v) && !(typeof v === 'number' && Number.isNaN(v));
+}
+
+function evalNode(n: Node, scope: Scope): unknown {
+  switch (n.t) {
+    case 'lit':
+      return n.v;
+    case 'ref':
+      return resolveRef(n.ref, scope);
+    case 'get':
+      return getOwn(evalNode(n.obj, scope), n.key);
+    case 'arr':
+      return n.items.map((i) => evalNode(i, scope));
+    case 'not':
+      return !truthy(evalNode(n.arg, scope));
+    case 'neg': {
+      const v = asNumber(evalNode(n.arg, scope));
+      return v === null ? null : -v;
+    }
+    case 'and': {
+      const l = evalNode(n.l, scope);
+      return truthy(l) ? evalNode(n.r, scope) : l;
+    }
+    case 'or': {
+      const l = evalNode(n.l, scope);
+      return truthy(l) ? l : evalNode(n.r, scope);
+    }
+    case 'if':
+      return truthy(evalNode(n.test, scope)) ? evalNode(n.then, scope) : evalNode(n.else, scope);
+    case 'bin':
+      return binary(n.op, evalNode(n.l, scope), evalNode(n.r, scope));
+    case 'call':
+      return call(n.fn, n.args.map((a) => evalNode(a, scope)));
+  }
+}
+
+/** The value of an expression; missing references read as undefined. */
+export function evaluateExpression(text: string, scope: Scope): unknown {
+  return evalNode(parseCondition(text).ast, scope);
+}
+
+/** Truthiness of a condition, parsed from text or compiled once with parseCondition. */
+export function evaluateCondition(cond: CompiledCondition | string, scope: Scope): boolean {
+  const compiled = typeof cond === 'string' ? parseCondition(cond) : cond;
+  return truthy(evalNode(compiled.ast, scope));
+}

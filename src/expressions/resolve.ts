@@ -1,0 +1,77 @@
+/**
+ * Resolving references and templates against a run's scope. Pure: reads only
+ * own properties of plain objects and arrays, so a template can never reach a
+ * prototype, a getter's side effect or anything outside the scope.
+ */
+import { FORBIDDEN_KEYS, scan, type Ref } from './refs.js';
+
+export interface Scope {
+  input: Record<string, unknown>;
+  workflow: { id: string; runId: string; version: number };
+  tasks: Record<string, { status?: string; output?: unknown; error?: unknown; attempts?: number }>;
+}
+
+/** One step of a lookup; undefined when the key is not an own property of a plain container. */
+export function getOwn(value: unknown, key: string | number): unknown {
+  const k = String(key);
+  if (FORBIDDEN_KEYS.has(k)) return undefined;
+  if (Array.isArray(value)) {
+    return /^\d+$/.test(k) && Object.hasOwn(value, k) ? value[Number(k)] : undefined;
+  }
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, k)) {
+    return (value as Record<string, unknown>)[k];
+  }
+  return undefined;
+}
+
+export function getPath(value: unknown, path: readonly (string | number)[]): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === undefined) return undefined;
+    v = getOwn(v, seg);
+  }
+  return v;
+}
+
+/** The value a reference names in the scope; undefined when it is missing (not an error). */
+export function resolveRef(ref: Ref, scope: Scope): unknown {
+  switch (ref.kind) {
+    case 'input':
+      return ref.name === null ? scope.input : getPath(scope.input, [ref.name, ...ref.path]);
+    case 'workflow':
+      return getOwn(scope.workflow, ref.field);
+    case 'task': {
+      const task = getOwn(scope.tasks, ref.task);
+      return getPath(getOwn(task, ref.field), ref.path);
+    }
+  }
+}
+
+/** How a value reads inside a longer string: objects as JSON, nothing as ''. */
+export function toText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/**
+ * Resolves every string of a JSON tree. A string that is exactly one `${ref}`
+ * yields the raw value (so `${scan_files.output}` passes an object on); text
+ * around references interpolates. Non-strings are returned as they are.
+ */
+export function resolveTemplate(value: unknown, scope: Scope): unknown {
+  if (typeof value === 'string') {
+    const parts = scan(value);
+    if (parts.length === 1 && typeof parts[0] !== 'string' && parts[0]!.text === value) {
+      return resolveRef(parts[0]!.ref, scope);
+    }
+    return parts.map((p) => (typeof p === 'string' ? p : toText(resolveRef(p.ref, scope)))).join('');
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveTemplate(v, scope));
+  if (value !== null && typeof value === 'object') {
+    // fromEntries defines own properties, so a key named __proto__ stays data.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTemplate(v, scope)]));
+  }
+  return value;
+}
