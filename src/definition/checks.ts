@@ -1,0 +1,162 @@
+/**
+ * Semantic checks over the whole definition: ids, references between tasks,
+ * cycles, decisions, fields that do not fit a task's type. Every problem is
+ * reported (none stops the others), each at the line that causes it.
+ */
+import type { CheckContext } from './context.js';
+import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
+import { didYouMean, isObj, type RawPath } from './issues.js';
+import { isDefaultCase } from './normalize.js';
+import type { TaskDef, TaskType } from './types.js';
+
+/** Fields that only mean something for some task types. */
+const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
+  decision_param: ['DECISION'], decision_cases: ['DECISION'],
+  approvers: ['HUMAN'], on_timeout: ['HUMAN'],
+  fork_tasks: ['FORK'], join_on: ['JOIN'],
+  loop_condition: ['DO_WHILE'], loop_over: ['DO_WHILE'], max_iterations: ['DO_WHILE'],
+  duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],
+  workflow: ['SUB_WORKFLOW'], version: ['SUB_WORKFLOW'],
+  items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'],
+  status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], data: ['EMIT'],
+};
+
+function checkIds(ctx: CheckContext): void {
+  const first = new Map<string, TaskDef>();
+  for (const t of ctx.def.tasks) {
+    const prev = first.get(t.id);
+    if (prev) {
+      ctx.error('LF_DUPLICATE_TASK', `duplicate task id "${t.id}" (already used by tasks[${prev.index}]); task ids must be unique`, [...ctx.taskPath(t), 'id']);
+    } else first.set(t.id, t);
+    if (t.id === 'workflow') {
+      ctx.error('LF_RESERVED_ID', 'task id "workflow" is reserved: ${workflow.…} references the run itself; rename the task', [...ctx.taskPath(t), 'id']);
+    }
+  }
+  const seen = new Set<string>();
+  ctx.def.inputs.forEach((input) => {
+    if (seen.has(input.name)) {
+      ctx.error('LF_DUPLICATE_INPUT', `input "${input.name}" is declared more than once (in required and/or optional)`, ['workflow', 'input']);
+    }
+    seen.add(input.name);
+  });
+}
+
+function unknownTask(ctx: CheckContext, id: string, field: string, t: TaskDef, path: RawPath): void {
+  if (ctx.ids.has(id)) return;
+  ctx.error('LF_UNKNOWN_TASK', `unknown task "${id}" in ${field} of task ${t.id}${didYouMean(id, [...ctx.ids])}`, path);
+}
+
+function checkTaskRefs(ctx: CheckContext): void {
+  for (const t of ctx.def.tasks) {
+    t.dependsOn.forEach((d, i) => unknownTask(ctx, d, 'depends_on', t, ctx.listPath(t, 'depends_on', i)));
+    t.parallelWith.forEach((d, i) => unknownTask(ctx, d, 'parallel_with', t, ctx.listPath(t, 'parallel_with', i)));
+    if (t.type === 'JOIN') t.joinOn.forEach((d, i) => unknownTask(ctx, d, 'join_on', t, ctx.listPath(t, 'join_on', i)));
+    if (t.type === 'FORK') t.forkTasks.forEach((d, i) => unknownTask(ctx, d, 'fork_tasks', t, ctx.forkPath(t, i)));
+    if (t.type === 'DO_WHILE') t.loopOver.forEach((d, i) => unknownTask(ctx, d, 'loop_over', t, ctx.listPath(t, 'loop_over', i)));
+    if (t.type === 'MAP' && t.iterator) unknownTask(ctx, t.iterator, 'iterator', t, [...ctx.taskPath(t), 'iterator']);
+  }
+}
+
+/** Where the edge "task waits for dep" is written. */
+function edgePath(ctx: CheckContext, task: TaskDef, edge: Edge): RawPath {
+  const byId = (id: string) => ctx.def.tasks.find((t) => t.id === id)!;
+  switch (edge.via) {
+    case 'depends_on':
+      return ctx.listPath(task, 'depends_on', edge.index);
+    case 'join_on':
+      return ctx.listPath(task, 'join_on', edge.index);
+    case 'decision':
+      return ctx.casePath(byId(edge.dep), edge.caseName === 'default' ? defaultCaseName(ctx, byId(edge.dep)) : edge.caseName, task.id);
+    case 'fork':
+      return ctx.forkPath(byId(edge.dep), edge.index);
+  }
+}
+
+function defaultCaseName(ctx: CheckContext, t: TaskDef): string {
+  const cases = ctx.rawTask(t).decision_cases;
+  return (isObj(cases) ? Object.keys(cases).find(isDefaultCase) : undefined) ?? 'default';
+}
+
+function checkCycles(ctx: CheckContext): void {
+  const edges = dependencyEdges(ctx.def);
+  for (const cycle of findCycles(ctx.def)) {
+    const task = ctx.def.tasks.find((t) => t.id === cycle[0])!;
+    const edge = edges.get(task.id)!.find((e) => e.dep === cycle[1])!;
+    ctx.error('LF_CYCLE', `dependency cycle ${cycle.join(' → ')} (each task waits for the next, so none can start); remove one of these dependencies`, edgePath(ctx, task, edge));
+  }
+}
+
+function checkDecisions(ctx: CheckContext): void {
+  for (const t of ctx.def.tasks) {
+    if (t.type !== 'DECISION') continue;
+    const p = ctx.taskPath(t);
+    const hasCases = t.cases.length > 0 || t.defaultNext !== undefined;
+    if (!hasCases) {
+      ctx.error('LF_DECISION_NO_CASES', `decision task ${t.id} has no cases; add decision_cases with at least one case (or a default)`, p);
+    } else if (t.decisionParam === undefined && !t.cases.some((c) => c.condition !== undefined)) {
+      ctx.error('LF_DECISION_NO_SELECTOR', `decision task ${t.id} has neither decision_param nor a condition on any case, so no case can be chosen; add decision_param: "\${<task>.output.<field>}"`, [...p, 'decision_cases']);
+    }
+    const named = [...t.cases.map((c) => ({ name: c.name, next: c.next })), ...(t.defaultNext ? [{ name: defaultCaseName(ctx, t), next: t.defaultNext }] : [])];
+    for (const c of named) {
+      const rawCases = ctx.rawTask(t).decision_cases;
+      // A case that is not a map already has a schema error: do not add a second finding for it.
+      if (c.next.length === 0 && isObj(isObj(rawCases) ? rawCases[c.name] : undefined)) {
+        ctx.warn('LF_DECISION_EMPTY_CASE', `decision case ${c.name} of ${t.id} routes to no task; choosing it runs nothing after ${t.id}`, [...p, 'decision_cases', c.name]);
+      }
+      for (const target of c.next) {
+        if (ctx.ids.has(target)) continue;
+        ctx.warn('LF_UNKNOWN_CASE_TARGET', `decision case ${c.name} of ${t.id} routes to unknown task "${target}"; choosing this case at run time fails the run`, ctx.casePath(t, c.name, target));
+      }
+    }
+  }
+}
+
+function checkTypeFields(ctx: CheckContext): void {
+  for (const t of ctx.def.tasks) {
+    const raw = ctx.rawTask(t);
+    const p = ctx.taskPath(t);
+    if (raw.wait_for_approval === true && t.type !== 'HUMAN') {
+      ctx.warn('LF_APPROVAL_NOT_HUMAN', `task ${t.id} has wait_for_approval but is ${t.type}; only HUMAN tasks wait for approval (set type: HUMAN or remove it)`, [...p, 'wait_for_approval'], { onKey: true });
+    }
+    for (const [key, types] of Object.entries(TYPE_FIELDS)) {
+      if (raw[key] !== undefined && !types.includes(t.type)) {
+        ctx.warn('LF_FIELD_IGNORED', `${key} is ignored on ${t.type} task ${t.id} (it applies to ${types.join(', ')})`, [...p, key], { onKey: true });
+      }
+    }
+    const missing = (what: string) => ctx.error('LF_MISSING_FIELD', `${t.type} task ${t.id} needs ${what}`, p);
+    if (t.type === 'DO_WHILE' && !t.loopCondition) missing('loop_condition');
+    if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
+    if (t.type === 'MAP' && (!t.items || !t.iterator)) missing('items (a template of a list) and iterator (a task id)');
+    if (t.type === 'EMIT' && !t.event) missing('event');
+    if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
+    if (t.type === 'FORK' && t.forkTasks.length === 0) missing('fork_tasks');
+    if (t.type === 'JOIN' && t.joinOn.length === 0) missing('join_on');
+    const rp = raw.retry_policy;
+    if (isObj(rp) && rp.backoff !== undefined && rp.backoff_strategy !== undefined && rp.backoff !== rp.backoff_strategy) {
+      ctx.error('LF_CONFLICT', `retry_policy of task ${t.id} sets both backoff and backoff_strategy (an alias) to different values; keep one`, [...p, 'retry_policy', 'backoff_strategy']);
+    }
+  }
+}
+
+function checkParallel(ctx: CheckContext): void {
+  const up = upstreamOf(ctx.def);
+  for (const t of ctx.def.tasks) {
+    t.parallelWith.forEach((other, i) => {
+      if (!ctx.ids.has(other)) return;
+      const path = ctx.listPath(t, 'parallel_with', i);
+      const relation = other === t.id ? 'itself'
+        : up.get(t.id)?.has(other) ? `${other}, which is upstream of ${t.id}`
+        : up.get(other)?.has(t.id) ? `${other}, which is downstream of ${t.id}` : null;
+      if (relation) ctx.warn('LF_PARALLEL_DEPENDENT', `task ${t.id} is parallel_with ${relation}, so they cannot run in parallel`, path);
+    });
+  }
+}
+
+export function checkStructure(ctx: CheckContext): void {
+  checkIds(ctx);
+  checkTaskRefs(ctx);
+  checkCycles(ctx);
+  checkDecisions(ctx);
+  checkTypeFields(ctx);
+  checkParallel(ctx);
+}

@@ -1,0 +1,12 @@
+/**
+ * A definition's identity: sha256 of its canonical JSON (keys sorted, absent
+ * fields dropped), so the same workflow hashes the same whatever the key order
+ * or aliases of the YAML it came from. Runs record it to detect definition drift.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../expressions/index.js';
+import type { Definition } from './types.js';
+
+export function definitionHash(def: Definition): string {
+  return createHash('sha256').update(canonicalJson(def)).digest('hex');
+}

@@ -1,0 +1,88 @@
+/**
+ * Loading workflow definitions: YAML text → canonical Definition plus every
+ * problem found, each with file:line:col. Pure: the caller reads the file.
+ * This file is the module's only import surface.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { Diagnostic } from '../errors/index.js';
+import { checkStructure } from './checks.js';
+import { CheckContext } from './context.js';
+import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
+import { normalize } from './normalize.js';
+import { Locator, stripBanner } from './positions.js';
+import { DefinitionSchema } from './schema.js';
+import { checkTemplates } from './templates.js';
+import type { Definition } from './types.js';
+
+export * from './types.js';
+export { definitionHash } from './hash.js';
+export { definitionJsonSchema } from './schema.js';
+export { effectiveDependencies, upstreamOf } from './graph.js';
+export { parseDuration } from './duration.js';
+
+export interface ParseResult {
+  /** null iff at least one diagnostic is an error. */
+  definition: Definition | null;
+  diagnostics: Diagnostic[];
+}
+
+/** Task types are case-insensitive: validate an upper-cased copy, report against the original. */
+function upperTypes(raw: unknown): unknown {
+  if (!isObj(raw) || !isObj(raw.workflow) || !Array.isArray(raw.workflow.tasks)) return raw;
+  const tasks = raw.workflow.tasks.map((t) => (isObj(t) && typeof t.type === 'string' ? { ...t, type: t.type.toUpperCase() } : t));
+  return { ...raw, workflow: { ...raw.workflow, tasks } };
+}
+
+function byPosition(a: Diagnostic, b: Diagnostic): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0);
+}
+
+export function parseDefinition(text: string, file?: string): ParseResult {
+  const withFile = (d: Diagnostic): Diagnostic => (file === undefined ? d : { ...d, file });
+  const source = stripBanner(text);
+  if (source === null) {
+    const d: Diagnostic = { severity: 'error', code: 'LF_NO_WORKFLOW', message: 'expected a top-level `workflow:` key (at the start of a line, nothing after it but a comment)', path: [], line: 1, col: 1 };
+    return { definition: null, diagnostics: [withFile(d)] };
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const diagnostics: Diagnostic[] = [];
+  const yamlProblems = [...doc.errors.map((e) => ({ e, severity: 'error' as const })), ...doc.warnings.map((e) => ({ e, severity: 'warning' as const }))];
+  for (const { e, severity } of yamlProblems) {
+    const pos = lineCounter.linePos(e.pos[0]);
+    const duplicate = e.code === 'DUPLICATE_KEY';
+    const key = source.slice(e.pos[0]).match(/^[^:\n]*/)?.[0].trim() ?? '';
+    const message = duplicate ? `duplicate key "${key}"; a key may appear only once in a map` : `YAML: ${e.message}`;
+    diagnostics.push(withFile({ severity, code: duplicate ? 'LF_YAML_DUPLICATE_KEY' : 'LF_YAML_SYNTAX', message, path: [], line: pos.line, col: pos.col }));
+  }
+  // A document that does not parse has no reliable tree: report the syntax problems alone.
+  if (doc.errors.length > 0) return { definition: null, diagnostics: diagnostics.sort(byPosition) };
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    const d: Diagnostic = { severity: 'error', code: 'LF_YAML_SYNTAX', message: `YAML: ${(err as Error).message}`, path: [], line: 1, col: 1 };
+    return { definition: null, diagnostics: [withFile(d)] };
+  }
+  const locator = new Locator(doc, lineCounter, source);
+  const report = (f: Finding) => {
+    const pos = locator.locate(f.path, { onKey: f.onKey, inString: f.inString });
+    diagnostics.push(withFile({ severity: f.severity, code: f.code, message: f.message, path: f.path, line: pos.line, col: pos.col }));
+  };
+
+  const parsed = DefinitionSchema.safeParse(upperTypes(raw));
+  if (!parsed.success) for (const issue of parsed.error.issues) report(formatIssue(issue, raw));
+  for (const f of unknownKeys(raw)) report(f);
+
+  let definition: Definition | null = null;
+  if (isObj(raw) && isObj(raw.workflow)) {
+    definition = normalize(raw.workflow);
+    const ctx = new CheckContext(definition, raw.workflow, report);
+    checkStructure(ctx);
+    checkTemplates(ctx);
+  }
+  diagnostics.sort(byPosition);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return { definition: failed ? null : definition, diagnostics };
+}

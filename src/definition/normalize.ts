@@ -1,0 +1,206 @@
+/**
+ * Raw YAML shape → canonical Definition. Deliberately lenient: it runs even
+ * when the schema found errors (a wrong value falls back to its default), so
+ * the graph checks can still report their problems in the same pass. The
+ * result is only returned to callers when there are no errors.
+ */
+import { parseDuration } from './duration.js';
+import { isObj } from './issues.js';
+import {
+  TASK_TYPES,
+  type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
+  type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
+  type Trigger, type TriggerRule,
+} from './types.js';
+
+type Raw = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const int = (v: unknown, min = 0): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
+const map = (v: unknown): Record<string, JsonValue> => (isObj(v) ? (v as Record<string, JsonValue>) : {});
+const oneOf = <T extends string>(v: unknown, values: readonly T[]): T | undefined =>
+  typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : undefined;
+const duration = (v: unknown): number | undefined =>
+  typeof v === 'string' || typeof v === 'number' ? (parseDuration(v) ?? undefined) : undefined;
+
+/** A string or a list of strings, as a list (seed files use both). */
+export function idList(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return [];
+}
+
+/** Drops undefined members so optional fields are absent, not `undefined` (stable hashes, clean JSON). */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function taskTypeOf(v: unknown): TaskType | undefined {
+  return typeof v === 'string' ? oneOf(v.toUpperCase(), TASK_TYPES) : undefined;
+}
+
+export function isDefaultCase(name: string): boolean {
+  return name.toLowerCase() === 'default';
+}
+
+function inferType(v: unknown): InputType {
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'string') return 'string';
+  if (Array.isArray(v)) return 'array';
+  if (isObj(v)) return 'object';
+  return 'any';
+}
+
+const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'boolean', 'object', 'array', 'any'];
+const SPEC_KEYS = ['type', 'default', 'description'];
+
+/** `{name: {type?, default?, description?}}` is a declaration; any other value is the default itself. */
+function isSpec(v: unknown): v is Raw {
+  if (!isObj(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => SPEC_KEYS.includes(k)) && (v.type === undefined || oneOf(v.type, INPUT_TYPES) !== undefined);
+}
+
+function inputs(raw: unknown): InputDecl[] {
+  const out: InputDecl[] = [];
+  const section = isObj(raw) ? raw : {};
+  for (const required of [true, false]) {
+    const items = section[required ? 'required' : 'optional'];
+    if (!Array.isArray(items)) continue;
+    for (const item of items) {
+      if (typeof item === 'string') {
+        out.push({ name: item, required, type: 'any' });
+        continue;
+      }
+      if (!isObj(item)) continue;
+      for (const [name, v] of Object.entries(item)) {
+        if (required || isSpec(v)) {
+          const spec = isObj(v) ? v : {};
+          const def = spec.default as JsonValue | undefined;
+          const type = oneOf(spec.type, INPUT_TYPES) ?? inferType(def);
+          out.push(compact({ name, required, type, default: required ? undefined : def, description: str(spec.description) }));
+        } else {
+          out.push({ name, required, type: inferType(v), default: v as JsonValue });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function outputSpec(v: unknown): OutputSpec {
+  if (Array.isArray(v)) return { names: v.filter((x): x is string => typeof x === 'string'), values: {} };
+  return { names: [], values: map(v) };
+}
+
+function retry(v: unknown): RetryPolicy {
+  const r = isObj(v) ? v : {};
+  const backoffs: BackoffStrategy[] = ['fixed', 'linear', 'exponential'];
+  const jitter = typeof r.jitter === 'number' && r.jitter >= 0 && r.jitter <= 1 ? r.jitter : 0;
+  return {
+    maxAttempts: int(r.max_attempts, 1) ?? 1,
+    backoff: oneOf(r.backoff, backoffs) ?? oneOf(r.backoff_strategy, backoffs) ?? 'exponential',
+    initialDelayMs: duration(r.initial_delay) ?? 1000,
+    maxDelayMs: duration(r.max_delay) ?? null,
+    jitter,
+  };
+}
+
+function decision(t: Raw): { cases: DecisionCase[]; defaultNext?: string[] } {
+  const cases: DecisionCase[] = [];
+  let defaultNext: string[] | undefined;
+  for (const [name, body] of Object.entries(isObj(t.decision_cases) ? t.decision_cases : {})) {
+    const c = isObj(body) ? body : {};
+    const next = [...new Set([...idList(c.next), ...idList(c.next_tasks)])];
+    if (isDefaultCase(name)) defaultNext = next;
+    else cases.push(compact({ name, next, condition: str(c.condition) }));
+  }
+  return compact({ cases, defaultNext });
+}
+
+function task(t: Raw, index: number): TaskDef | null {
+  const id = str(t.id);
+  if (id === undefined) return null;
+  const type = taskTypeOf(t.type) ?? 'SIMPLE';
+  const assignedTo = str(t.assigned_to);
+  const base = compact({
+    id,
+    name: str(t.name) ?? id,
+    description: str(t.description),
+    index,
+    dependsOn: idList(t.depends_on),
+    parallelWith: idList(t.parallel_with),
+    input: map(t.input),
+    output: outputSpec(t.output),
+    outputTo: str(t.output_to),
+    retry: retry(t.retry_policy),
+    timeoutMs: duration(t.timeout),
+    handler: str(t.handler),
+    assignedTo,
+    agentLevel: typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level),
+    queue: str(t.queue),
+    optional: t.optional === true,
+    triggerRule: oneOf<TriggerRule>(t.trigger_rule, ['none_failed_min_one_success', 'all_success', 'all_done']) ?? 'none_failed_min_one_success',
+  });
+  switch (type) {
+    case 'SIMPLE':
+      return { ...base, type };
+    case 'DECISION':
+      return compact({ ...base, type, decisionParam: str(t.decision_param), ...decision(t) });
+    case 'HUMAN': {
+      const approvers = t.approvers !== undefined ? idList(t.approvers) : assignedTo ? [assignedTo] : [];
+      const onTimeout = oneOf<HumanTimeoutAction>(t.on_timeout, ['fail', 'approve', 'reject', 'skip']) ?? 'fail';
+      return { ...base, type, approvers, onTimeout };
+    }
+    case 'FORK':
+      return { ...base, type, forkTasks: Array.isArray(t.fork_tasks) ? t.fork_tasks.flatMap(idList) : idList(t.fork_tasks) };
+    case 'JOIN':
+      return { ...base, type, joinOn: idList(t.join_on) };
+    case 'DO_WHILE':
+      return compact({ ...base, type, loopCondition: str(t.loop_condition) ?? '', loopOver: idList(t.loop_over), maxIterations: int(t.max_iterations, 1) });
+    case 'WAIT':
+      return compact({ ...base, type, durationMs: duration(t.duration), until: str(t.until), event: str(t.event) });
+    case 'SUB_WORKFLOW':
+      return compact({ ...base, type, workflow: str(t.workflow) ?? '', version: int(t.version, 1) });
+    case 'MAP':
+      return compact({ ...base, type, items: str(t.items) ?? '', iterator: str(t.iterator) ?? '', maxConcurrency: int(t.max_concurrency, 1) });
+    case 'TERMINATE':
+      return compact({ ...base, type, status: oneOf(t.status, ['COMPLETED', 'FAILED'] as const) ?? 'COMPLETED', reason: str(t.reason) });
+    case 'SET':
+      return { ...base, type, values: map(t.values) };
+    case 'EMIT':
+      return { ...base, type, event: str(t.event) ?? '', data: map(t.data) };
+  }
+}
+
+function triggers(v: unknown): Trigger[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter(isObj).map((t): Trigger => {
+    const input = map(t.input);
+    const event = str(t.event);
+    if (event !== undefined) return compact({ kind: 'event', event, filter: str(t.filter), input });
+    return { kind: 'schedule', cron: str(t.schedule) ?? str(t.cron) ?? '', timezone: str(t.timezone) ?? 'UTC', input };
+  });
+}
+
+/** `wf` is the raw value of the top-level `workflow:` key. */
+export function normalize(wf: Raw): Definition {
+  const id = str(wf.id) ?? '';
+  const tasks = Array.isArray(wf.tasks) ? wf.tasks : [];
+  const fw = isObj(wf.failure_workflow) ? wf.failure_workflow : undefined;
+  return compact({
+    id,
+    name: str(wf.name) ?? id,
+    version: int(wf.version, 1) ?? 1,
+    description: str(wf.description),
+    inputs: inputs(wf.input),
+    output: outputSpec(wf.output),
+    tasks: tasks.flatMap((t, i) => (isObj(t) ? (task(t, i) ?? []) : [])),
+    failureWorkflow: fw && { id: str(fw.id) ?? '', steps: idList(fw.steps), input: map(fw.input) },
+    monitoring: isObj(wf.monitoring) ? map(wf.monitoring) : undefined,
+    triggers: triggers(wf.triggers),
+    handlers: str(wf.handlers),
+  });
+}

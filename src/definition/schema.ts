@@ -1,0 +1,164 @@
+/**
+ * The zod schema of the YAML language as users write it (snake_case, seed
+ * aliases, strings or lists). It validates shapes only: no transforms, so the
+ * same schema exports to JSON Schema for editors. normalize.ts turns the raw
+ * shape into the canonical Definition; checks.ts does everything that needs
+ * the whole graph.
+ */
+import { z } from 'zod';
+import { TASK_TYPES } from './types.js';
+import { parseDuration } from './duration.js';
+
+const TaskIds = z
+  .union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' })
+  .meta({ description: 'A task id or a list of task ids.' });
+
+const DURATION = 'expected a duration like "30s", "1h30m", "PT1M" or a number of milliseconds';
+const Duration = z
+  .union([z.number().nonnegative(), z.string().refine((s) => parseDuration(s) !== null, { error: DURATION })], { error: DURATION })
+  .meta({ description: 'Milliseconds, or "500ms", "30s", "2m", "1h30m", "1d", ISO 8601 "PT30S".' });
+
+const Template = z.string().meta({ description: 'Text that may contain ${...} references.' });
+const JsonMap = z.record(z.string(), z.unknown(), { error: 'expected a map of name: value' });
+
+const OutputDecl = z
+  .union([z.array(z.string()), z.record(z.string(), z.unknown())], {
+    error: 'expected a list of output names or a map of name: value',
+  })
+  .meta({ description: 'Output names (list) or fixed/template values (map).' });
+
+const Backoff = z.enum(['fixed', 'linear', 'exponential']);
+
+export const RetryPolicySchema = z.object({
+  max_attempts: z.number().int().min(1, { error: 'expected an integer of at least 1 (1 = no retry)' }).optional(),
+  backoff: Backoff.optional(),
+  backoff_strategy: Backoff.optional().meta({ description: 'Alias of backoff.' }),
+  initial_delay: Duration.optional(),
+  max_delay: Duration.optional(),
+  jitter: z.number().min(0).max(1, { error: 'expected a fraction between 0 and 1' }).optional(),
+});
+
+export const DecisionCaseSchema = z.object({
+  next: TaskIds.optional(),
+  next_tasks: TaskIds.optional().meta({ description: 'Alias of next.' }),
+  condition: z.string().optional().meta({ description: 'Boolean expression; the case is chosen only when it is true.' }),
+});
+
+export const TaskSchema = z.object({
+  id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
+    error: 'a task id starts with a letter or _ and contains only letters, digits, _ and -',
+  }),
+  name: z.string().optional(),
+  type: z.enum(TASK_TYPES).meta({ description: 'Task type (case-insensitive).' }),
+  description: z.string().optional(),
+  depends_on: TaskIds.optional(),
+  parallel_with: TaskIds.optional().meta({ description: 'A hint that tasks may run together; never a dependency.' }),
+  input: JsonMap.optional(),
+  output: OutputDecl.optional(),
+  output_to: Template.optional(),
+  retry_policy: RetryPolicySchema.optional(),
+  timeout: Duration.optional(),
+  handler: z.string().optional(),
+  assigned_to: z.string().optional(),
+  agent_level: z.union([z.string(), z.number()]).optional(),
+  queue: z.string().optional(),
+  optional: z.boolean().optional(),
+  trigger_rule: z.enum(['none_failed_min_one_success', 'all_success', 'all_done']).optional(),
+  // DECISION
+  decision_param: Template.optional(),
+  decision_cases: z.record(z.string(), DecisionCaseSchema).optional(),
+  // HUMAN
+  wait_for_approval: z.boolean().optional(),
+  approvers: z.union([z.string(), z.array(z.string())]).optional(),
+  on_timeout: z.enum(['fail', 'approve', 'reject', 'skip']).optional(),
+  // FORK / JOIN
+  fork_tasks: z.array(z.union([z.string(), z.array(z.string())])).optional(),
+  join_on: TaskIds.optional(),
+  // DO_WHILE
+  loop_condition: z.string().optional(),
+  loop_over: TaskIds.optional(),
+  max_iterations: z.number().int().min(1).optional(),
+  // WAIT (event is shared with EMIT)
+  duration: Duration.optional(),
+  until: Template.optional(),
+  event: z.string().optional(),
+  // SUB_WORKFLOW
+  workflow: z.string().optional(),
+  version: z.number().int().min(1).optional(),
+  // MAP
+  items: Template.optional(),
+  iterator: z.string().optional(),
+  max_concurrency: z.number().int().min(1).optional(),
+  // TERMINATE
+  status: z.enum(['COMPLETED', 'FAILED']).optional(),
+  reason: Template.optional(),
+  // SET / EMIT
+  values: JsonMap.optional(),
+  data: JsonMap.optional(),
+});
+
+const InputType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'any']);
+export const InputSpecSchema = z.object({
+  type: InputType.optional(),
+  default: z.unknown().optional(),
+  description: z.string().optional(),
+});
+
+export const TriggerSchema = z
+  .object({
+    event: z.string().optional(),
+    filter: z.string().optional().meta({ description: 'Condition over the event.' }),
+    schedule: z.string().optional().meta({ description: 'Cron expression.' }),
+    cron: z.string().optional().meta({ description: 'Alias of schedule.' }),
+    timezone: z.string().optional(),
+    input: JsonMap.optional(),
+  })
+  .refine((t) => (t.event !== undefined) !== (t.schedule !== undefined || t.cron !== undefined), {
+    error: 'a trigger has either `event` or `schedule` (cron), not both and not neither',
+  });
+
+export const FailureWorkflowSchema = z.object({
+  id: z.string(),
+  steps: z.array(z.string()).optional(),
+  input: JsonMap.optional(),
+});
+
+export const WorkflowSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]+$/, {
+    error: 'a workflow id contains only letters, digits, _ and - (it becomes a NATS subject token)',
+  }),
+  name: z.string().optional(),
+  version: z.number().int().min(1).optional(),
+  description: z.string().optional(),
+  input: z
+    .object({
+      required: z.array(z.union([z.string(), z.record(z.string(), InputSpecSchema.nullable())])).optional(),
+      optional: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
+    })
+    .optional(),
+  output: OutputDecl.optional(),
+  tasks: z.array(TaskSchema).min(1, { error: 'a workflow needs at least one task' }),
+  failure_workflow: FailureWorkflowSchema.optional(),
+  monitoring: JsonMap.optional(),
+  triggers: z.array(TriggerSchema).optional(),
+  handlers: z.string().optional().meta({ description: 'Handler module path, relative to this file.' }),
+});
+
+export const DefinitionSchema = z.object({ workflow: WorkflowSchema });
+
+/** Known keys per kind of map, for "unknown key" warnings: taken from the schema so they never drift. */
+export const KNOWN_KEYS = {
+  workflow: Object.keys(WorkflowSchema.shape),
+  input: ['required', 'optional'],
+  task: Object.keys(TaskSchema.shape),
+  retry_policy: Object.keys(RetryPolicySchema.shape),
+  decision_case: Object.keys(DecisionCaseSchema.shape),
+  failure_workflow: Object.keys(FailureWorkflowSchema.shape),
+  trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'input'],
+} as const;
+
+/** JSON Schema of the YAML language, for editors (`ledgerflow schema`). */
+export function definitionJsonSchema(): object {
+  const schema = z.toJSONSchema(DefinitionSchema, { io: 'input', unrepresentable: 'any' });
+  return { ...schema, title: 'ledgerflow workflow definition' };
+}

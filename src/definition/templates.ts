@@ -1,0 +1,139 @@
+/**
+ * Template and condition checks: each `${...}` must parse, name a declared
+ * input or a known task, and a task may only read tasks upstream of it (an
+ * output that may not exist yet is a bug, not a race to win).
+ */
+import { ExpressionError } from '../errors/index.js';
+import { findRefs, parseCondition, refText, type Ref } from '../expressions/index.js';
+import type { CheckContext } from './context.js';
+import { upstreamOf } from './graph.js';
+import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
+import type { TaskDef } from './types.js';
+
+interface Site {
+  /** Who uses the template, for messages: "task y", "workflow output". */
+  owner: string;
+  /** The task using it, if any: refs must then be upstream of it. */
+  task?: TaskDef;
+  /** Tasks it may read besides its upstream (itself for output_to, the loop body for DO_WHILE). */
+  alsoAllowed?: ReadonlySet<string>;
+  /** Triggers fire before any task runs: no task refs at all. */
+  noTasks?: boolean;
+}
+
+type Occ = { ref: Ref; text: string; offset: number };
+
+function checkRef(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, occ: Occ, path: RawPath): void {
+  const { ref } = occ;
+  const at = { inString: occ.offset };
+  if (ref.kind === 'input') {
+    const declared = ctx.def.inputs.map((i) => i.name);
+    if (ref.name !== null && !declared.includes(ref.name)) {
+      const list = declared.length ? declared.join(', ') : '(none)';
+      ctx.error('LF_UNKNOWN_INPUT', `unknown input "${ref.name}" in ${site.owner}; declared inputs: ${list}${didYouMean(ref.name, declared)}`, path, at);
+    }
+    return;
+  }
+  if (ref.kind !== 'task') return;
+  if (site.noTasks) {
+    ctx.error('LF_TEMPLATE_TASK_IN_TRIGGER', `template ${occ.text} in ${site.owner} names task ${ref.task}, but no task has run when a trigger fires`, path, at);
+    return;
+  }
+  if (!ctx.ids.has(ref.task)) {
+    ctx.error('LF_TEMPLATE_UNKNOWN_TASK', `template ${occ.text} in ${site.owner} names unknown task "${ref.task}"${didYouMean(ref.task, [...ctx.ids])}`, path, at);
+    return;
+  }
+  const t = site.task;
+  if (t && !up.get(t.id)?.has(ref.task) && !site.alsoAllowed?.has(ref.task)) {
+    ctx.error('LF_TEMPLATE_NOT_UPSTREAM', `template ${occ.text} in task ${t.id} names task ${ref.task}, which is not upstream of ${t.id}; add it to depends_on`, path, at);
+    return;
+  }
+  const target = ctx.def.tasks.find((x) => x.id === ref.task)!;
+  const name = ref.path[0];
+  if (ref.field === 'output' && name !== undefined && target.output.names.length > 0 && !target.output.names.includes(name)) {
+    ctx.warn('LF_UNKNOWN_OUTPUT', `template ${occ.text} in ${site.owner} reads output "${name}" of task ${ref.task}, which declares only: ${target.output.names.join(', ')}${didYouMean(name, target.output.names)}`, path, at);
+  }
+}
+
+function syntaxError(ctx: CheckContext, site: Site, kind: string, err: unknown, path: RawPath): void {
+  if (!(err instanceof ExpressionError)) throw err;
+  const column = typeof err.meta.column === 'number' ? err.meta.column : 1;
+  ctx.error('LF_TEMPLATE_SYNTAX', `invalid ${kind} in ${site.owner}: ${err.message}`, path, { inString: column - 1 });
+}
+
+/** Every string of a template tree. */
+function templates(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, value: unknown, path: RawPath): void {
+  if (typeof value === 'string') {
+    let occs: Occ[];
+    try {
+      occs = findRefs(value);
+    } catch (err) {
+      return syntaxError(ctx, site, 'template', err, path);
+    }
+    for (const occ of occs) checkRef(ctx, up, site, occ, path);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => templates(ctx, up, site, v, [...path, i]));
+  } else if (isObj(value)) {
+    for (const [k, v] of Object.entries(value)) templates(ctx, up, site, v, [...path, k]);
+  }
+}
+
+function condition(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, text: unknown, path: RawPath): void {
+  if (typeof text !== 'string') return;
+  let refs: Ref[];
+  try {
+    refs = parseCondition(text).refs;
+  } catch (err) {
+    return syntaxError(ctx, site, 'condition', err, path);
+  }
+  const written = findRefs(text);
+  for (const ref of refs) {
+    const canonical = refText(ref);
+    const occ = written.find((o) => refText(o.ref) === canonical);
+    // Bare refs (no ${}) have no offset of their own: point at their first name in the text.
+    const bare = ref.kind === 'task' ? ref.task : 'workflow';
+    checkRef(ctx, up, site, occ ?? { ref, text: canonical, offset: Math.max(0, text.indexOf(bare)) }, path);
+  }
+}
+
+export function checkTemplates(ctx: CheckContext): void {
+  const up = upstreamOf(ctx.def);
+  const wf = ctx.wf;
+  for (const t of ctx.def.tasks) {
+    const raw = ctx.rawTask(t);
+    const p = ctx.taskPath(t);
+    const site: Site = { owner: `task ${t.id}`, task: t };
+    const withSelf: Site = { ...site, alsoAllowed: new Set([t.id]) };
+    templates(ctx, up, site, raw.input, [...p, 'input']);
+    if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);
+    templates(ctx, up, withSelf, raw.output_to, [...p, 'output_to']);
+    if (t.type === 'DECISION') {
+      templates(ctx, up, site, raw.decision_param, [...p, 'decision_param']);
+      for (const name of Object.keys(isObj(raw.decision_cases) ? raw.decision_cases : {})) {
+        const cpath = [...p, 'decision_cases', name, 'condition'];
+        condition(ctx, up, site, rawAt(wf, cpath.slice(1)), cpath);
+      }
+    }
+    if (t.type === 'DO_WHILE') {
+      condition(ctx, up, { ...site, alsoAllowed: new Set([t.id, ...t.loopOver]) }, raw.loop_condition, [...p, 'loop_condition']);
+    }
+    if (t.type === 'SET') templates(ctx, up, site, raw.values, [...p, 'values']);
+    if (t.type === 'EMIT') templates(ctx, up, site, raw.data, [...p, 'data']);
+    if (t.type === 'MAP') templates(ctx, up, site, raw.items, [...p, 'items']);
+    if (t.type === 'TERMINATE') templates(ctx, up, site, raw.reason, [...p, 'reason']);
+    if (t.type === 'WAIT') templates(ctx, up, site, raw.until, [...p, 'until']);
+  }
+  // The workflow's output and the failure handler run after every task: any known task may be read.
+  if (isObj(wf.output)) templates(ctx, up, { owner: 'workflow output' }, wf.output, ['workflow', 'output']);
+  if (isObj(wf.failure_workflow)) {
+    templates(ctx, up, { owner: 'failure_workflow' }, wf.failure_workflow.input, ['workflow', 'failure_workflow', 'input']);
+  }
+  if (Array.isArray(wf.triggers)) {
+    wf.triggers.forEach((tr, i) => {
+      if (!isObj(tr)) return;
+      const site: Site = { owner: `triggers[${i}]`, noTasks: true };
+      templates(ctx, up, site, tr.input, ['workflow', 'triggers', i, 'input']);
+      condition(ctx, up, site, tr.filter, ['workflow', 'triggers', i, 'filter']);
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { definitionHash, effectiveDependencies, parseDefinition, type DecisionTask, type HumanTask } from '../../src/definition/index.js';
+import { formatDiagnostic } from '../../src/errors/index.js';
+import { pos } from './helpers.js';
+
+const file = new URL('../../../shared/examples/inventory-validation.workflow.yaml', import.meta.url);
+const text = readFileSync(file, 'utf8');
+
+describe('the real inventory-validation example', () => {
+  const result = parseDefinition(text, 'inventory-validation.workflow.yaml');
+
+  it('loads despite its banner, with exactly the FAIL_SOFT warning at the right place', () => {
+    expect(result.definition).not.toBeNull();
+    expect(result.diagnostics).toHaveLength(1);
+    const [d] = result.diagnostics;
+    const at = pos(text, '"generate_warning_receipt"');
+    expect(d).toMatchObject({
+      severity: 'warning',
+      code: 'LF_UNKNOWN_CASE_TARGET',
+      message: 'decision case FAIL_SOFT of decision_gate routes to unknown task "generate_warning_receipt"; choosing this case at run time fails the run',
+      path: ['workflow', 'tasks', 3, 'decision_cases', 'FAIL_SOFT', 'next'],
+      file: 'inventory-validation.workflow.yaml',
+      line: at.line,
+      col: at.col,
+    });
+    expect(text.split('\n')[at.line - 1]).toContain('next: "generate_warning_receipt"');
+    expect(formatDiagnostic(d!)).toBe(`inventory-validation.workflow.yaml:${at.line}:${at.col}: warning: ${d!.message}`);
+  });
+
+  it('normalises to the canonical shape', () => {
+    const def = result.definition!;
+    expect(def).toMatchObject({ id: 'inventory-validation-v1', name: 'Inventory Validation Workflow', version: 1 });
+    expect(def.tasks.map((t) => [t.id, t.type, t.index])).toEqual([
+      ['scan_files', 'SIMPLE', 0], ['load_policy', 'SIMPLE', 1], ['validate_compliance', 'SIMPLE', 2],
+      ['decision_gate', 'DECISION', 3], ['generate_receipt', 'SIMPLE', 4], ['alert_cmd_bridge', 'HUMAN', 5],
+    ]);
+    const scan = def.tasks[0]!;
+    expect(scan.retry).toEqual({ maxAttempts: 3, backoff: 'exponential', initialDelayMs: 1000, maxDelayMs: null, jitter: 0 });
+    expect(scan.timeoutMs).toBe(30_000);
+    expect(scan.output).toEqual({ names: ['file_list', 'scan_timestamp'], values: {} });
+    expect(def.tasks[1]!.parallelWith).toEqual(['scan_files']);
+    const gate = def.tasks[3] as DecisionTask;
+    expect(gate.decisionParam).toBe('${validate_compliance.output.compliance_status}');
+    expect(gate.cases).toEqual([
+      { name: 'PASS', next: ['generate_receipt'] },
+      { name: 'FAIL_STRICT', next: ['alert_cmd_bridge'] },
+      { name: 'FAIL_SOFT', next: ['generate_warning_receipt'] },
+    ]);
+    expect(gate.defaultNext).toBeUndefined();
+    const human = def.tasks[5] as HumanTask;
+    expect(human).toMatchObject({ type: 'HUMAN', timeoutMs: 3_600_000, approvers: [], onTimeout: 'fail' });
+    expect(def.tasks[4]!.output).toEqual({ names: [], values: { receipt_file: '0UT.3OX/VALIDATION.RECEIPT.yaml' } });
+    expect(def.inputs).toEqual([
+      { name: 'target_folder', required: true, type: 'any' },
+      { name: 'policy_file', required: true, type: 'any' },
+      { name: 'strict_mode', required: false, type: 'boolean', default: false },
+    ]);
+    expect(def.output.names).toEqual(['validation_receipt', 'compliance_status', 'file_manifest']);
+    expect(def.failureWorkflow).toEqual({ id: 'inventory-validation-failure-handler', steps: ['log_to_incident', 'notify_commander', 'preserve_state'], input: {} });
+    expect(def.monitoring).toMatchObject({ report_frequency: 'per_task' });
+    expect(def.triggers).toEqual([]);
+  });
+
+  it('derives implicit dependencies from the decision', () => {
+    const deps = effectiveDependencies(result.definition!);
+    expect(deps.get('generate_receipt')).toEqual(['decision_gate']);
+    expect(deps.get('alert_cmd_bridge')).toEqual(['decision_gate']);
+    expect(deps.get('validate_compliance')).toEqual(['scan_files', 'load_policy']);
+    expect(deps.get('load_policy')).toEqual([]);
+  });
+
+  it('is plain JSON with a stable hash', () => {
+    const def = result.definition!;
+    expect(JSON.parse(JSON.stringify(def))).toEqual(def);
+    expect(definitionHash(def)).toMatch(/^[0-9a-f]{64}$/);
+    expect(definitionHash(parseDefinition(text).definition!)).toBe(definitionHash(def));
+  });
+});
