@@ -1,0 +1,215 @@
+/** The commands: each a thin layer over the library API. */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadDefinitionFile } from '../api/definitions.js';
+import { writeOutputFile } from '../api/output.js';
+import { compile, machineJson } from '../compiler/index.js';
+import { definitionJsonSchema, parseDuration } from '../definition/index.js';
+import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
+import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { openStore } from '../store/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import { parseInputFlags, readInputFile } from './inputs.js';
+import { historyText, listText, progressLines, statusText, statusYaml } from './render.js';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface GlobalOpts { store?: string }
+
+function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
+  const dir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
+  return new Engine({ store: openStore({ dir }), writeOutput: writeOutputFile, ...hooks });
+}
+
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+function maxWait(text: string | undefined): number {
+  if (text === undefined) return 5 * 60_000;
+  const ms = parseDuration(text);
+  if (ms === null) throw new UsageError(`--max-wait ${text} is not a duration; use e.g. 30s, 5m or PT1M`, { value: text });
+  return ms;
+}
+
+export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): number {
+  const results = files.map((file) => {
+    try {
+      const loaded = loadDefinitionFile(file, { strict: opts.strict ?? false });
+      return { file, valid: true, workflowId: loaded.definition.id, diagnostics: loaded.warnings };
+    } catch (err) {
+      if (err instanceof DefinitionError) return { file, valid: false, diagnostics: err.diagnostics };
+      throw err;
+    }
+  });
+  if (opts.json) io.out(json(results));
+  else {
+    for (const r of results) {
+      for (const d of r.diagnostics) io.err(formatDiagnostic(d));
+      io.out(`${r.valid ? '✓' : '✗'} ${r.file}${r.valid ? ` (${r.workflowId})` : ''}`);
+    }
+  }
+  return results.every((r) => r.valid) ? EXIT.ok : EXIT.usage;
+}
+
+export function compileCmd(io: Io, files: string[], opts: { out: string; check?: boolean; json?: boolean }): number {
+  const written: { file: string; machine: string; fresh: boolean }[] = [];
+  for (const file of files) {
+    const { definition, warnings } = loadDefinitionFile(file);
+    for (const w of warnings) io.err(formatDiagnostic(w));
+    const target = join(opts.out, `${definition.id}.json`);
+    const text = machineJson(definition);
+    const fresh = existsSync(target) && readFileSync(target, 'utf8') === text;
+    if (!opts.check && !fresh) {
+      mkdirSync(opts.out, { recursive: true });
+      writeFileSync(target, text);
+    }
+    written.push({ file, machine: target, fresh });
+  }
+  if (opts.json) io.out(json(written));
+  else for (const w of written) io.out(opts.check ? `${w.fresh ? '✓ fresh' : '✗ stale'} ${w.machine}` : `${w.fresh ? 'unchanged' : 'wrote'} ${w.machine}`);
+  if (opts.check && written.some((w) => !w.fresh)) {
+    io.err('machines are stale against their definitions: run `ledgerflow compile <file...>` and commit the result');
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+export function schemaCmd(io: Io): number {
+  io.out(json(definitionJsonSchema()));
+  return EXIT.ok;
+}
+
+interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string }
+
+function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
+  // With --json, stdout carries only the final object; progress goes to stderr.
+  const say = opts.json ? io.err : io.out;
+  return {
+    onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },
+    onLog: (task, message) => say(`  ${task}: ${message}`),
+  };
+}
+
+function finish(io: Io, view: RunView, opts: { json?: boolean }): number {
+  if (opts.json) io.out(json(view));
+  else {
+    io.out(`run ${view.runId} ${view.status}`);
+    if (view.status === 'WAITING' || view.status === 'RUNNING') {
+      const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+      for (const id of approvals) io.out(`  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`);
+      for (const t of view.timers) io.out(`  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}: ledgerflow resume ${view.runId}`);
+    }
+    if (view.error) io.out(`  error: ${view.error.message}`);
+  }
+  return exitCodeForStatus(view.status);
+}
+
+async function handlersFor(explicit: string | undefined, fromDefinition: string | undefined): Promise<{ handlers: Handlers; path?: string }> {
+  const path = explicit ? resolve(explicit) : fromDefinition;
+  if (!path) return { handlers: {} };
+  return { handlers: await loadHandlerModule(path), path };
+}
+
+export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: string[], opts: RunOpts): Promise<number> {
+  const loaded = loadDefinitionFile(file);
+  for (const w of loaded.warnings) io.err(formatDiagnostic(w));
+  const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
+  const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
+  const engine = engineFor(g, progressHooks(io, opts));
+  const runId = await engine.start(loaded.definition, raw, {
+    inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
+  });
+  (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`);
+  const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait) });
+  return finish(io, view, opts);
+}
+
+export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts): Promise<number> {
+  const engine = engineFor(g, progressHooks(io, opts));
+  const { snapshot, seq, events } = await engine.load(runId);
+  const first = events[0]!;
+  if (snapshot.status !== 'active') {
+    const view = await engine.status(runId);
+    (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
+    if (opts.json) io.out(json(view));
+    return exitCodeForStatus(view.status);
+  }
+  const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
+  const { handlers } = await handlersFor(opts.handlers, recorded);
+  (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${seq}`);
+  const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait) });
+  return finish(io, view, opts);
+}
+
+export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
+  const view = await engineFor(g).status(runId);
+  io.out(opts.json ? json(view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
+  return EXIT.ok;
+}
+
+export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; status?: string; json?: boolean }): Promise<number> {
+  const statuses = ['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+  const status = opts.status?.toUpperCase();
+  if (status !== undefined && !statuses.includes(status as never)) {
+    throw new UsageError(`--status ${opts.status} is not a workflow status; use one of ${statuses.join(', ')}`, { value: opts.status });
+  }
+  const runs = await engineFor(g).list({ ...(opts.workflow ? { workflowId: opts.workflow } : {}), ...(status ? { status: status as (typeof statuses)[number] } : {}) });
+  io.out(opts.json
+    ? json(runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt }) => ({ runId, workflowId, version, status: s, startedAt, completedAt })))
+    : listText(runs));
+  return EXIT.ok;
+}
+
+export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
+  const events = await engineFor(g).events(runId);
+  io.out(opts.json ? json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))) : historyText(events));
+  return EXIT.ok;
+}
+
+export async function replayCmd(io: Io, g: GlobalOpts, runId: string, opts: { to?: string; definition?: string; json?: boolean }): Promise<number> {
+  let to: number | undefined;
+  if (opts.to !== undefined) {
+    to = Number(opts.to);
+    if (!Number.isInteger(to) || to < 1) throw new UsageError(`--to ${opts.to} must be an event sequence number (1 or more)`, { value: opts.to });
+  }
+  const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
+  const report = await engineFor(g).replay(runId, { ...(to !== undefined ? { to } : {}), ...(candidate ? { candidate } : {}) });
+  const ok = !report.divergence && (report.candidate?.compatible ?? true);
+  if (opts.json) io.out(json(report));
+  else {
+    io.out(`replayed ${report.events} events of run ${runId} (to seq ${report.toSeq}): ${report.view.status}`);
+    if (report.divergence) {
+      const d = report.divergence;
+      io.out(`✗ diverges at event ${d.seq} (${d.type}): ${d.reason}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`);
+    } else io.out('✓ every event leads to the state it recorded');
+    if (report.candidate) {
+      const c = report.candidate;
+      io.out(c.compatible
+        ? `✓ ${c.workflowId} v${c.version} could take over this run`
+        : `✗ ${c.workflowId} v${c.version} could not take over this run: event ${c.divergence?.seq} (${c.divergence?.type}): ${c.divergence?.reason}`);
+    }
+    io.out(statusText(report.view));
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as: string; comment?: string; json?: boolean }): Promise<number> {
+  const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
+  if (opts.json) io.out(json(view));
+  else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; run \`ledgerflow resume ${runId}\` to continue`);
+  return EXIT.ok;
+}
+
+export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; json?: boolean }): Promise<number> {
+  const { changed, view } = await engineFor(g).cancel(runId, { ...(opts.reason ? { reason: opts.reason } : {}), by: process.env.USER ?? 'cli' });
+  if (opts.json) io.out(json({ changed, ...view }));
+  else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
+  return EXIT.ok;
+}
+
+export function compiledMachineJson(file: string): string {
+  return machineJson(compile(loadDefinitionFile(file).definition).definition);
+}

@@ -1,0 +1,22 @@
+/** Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad usage or invalid definition, 3 WAITING. */
+import { LedgerflowError } from '../errors/index.js';
+import type { WorkflowStatus } from '../events/index.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, waiting: 3 } as const;
+
+const USAGE_CODES = new Set([
+  'LF_USAGE', 'LF_INPUT_INVALID', 'LF_DEFINITION_INVALID', 'LF_RUN_NOT_FOUND', 'LF_APPROVAL_REFUSED',
+  'LF_UNSUPPORTED_TASK_TYPE', 'LF_HANDLER_NOT_FOUND', 'LF_HANDLER_MODULE_NOT_FOUND', 'LF_HANDLER_MODULE_INVALID', 'LF_EXPRESSION_INVALID',
+]);
+
+export function exitCodeForError(err: unknown): number {
+  return err instanceof LedgerflowError && USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed;
+}
+
+export function exitCodeForStatus(status: WorkflowStatus): number {
+  switch (status) {
+    case 'COMPLETED': return EXIT.ok;
+    case 'FAILED': case 'CANCELLED': return EXIT.failed;
+    default: return EXIT.waiting;
+  }
+}

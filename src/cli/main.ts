@@ -1,0 +1,75 @@
+/** The `ledgerflow` command: a command table over the library; errors map to exit codes in one place. */
+import { Command, CommanderError } from 'commander';
+import { LedgerflowError } from '../errors/index.js';
+import * as cmd from './commands.js';
+import { EXIT, exitCodeForError } from './exit.js';
+
+const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+
+function program(setCode: (c: number) => void): Command {
+  const p = new Command('ledgerflow')
+    .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
+    .option('--store <dir>', 'event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
+    .exitOverride()
+    .showHelpAfterError('(run `ledgerflow --help` for usage)');
+  const g = () => p.opts<cmd.GlobalOpts>();
+  const act = <A extends unknown[]>(fn: (...a: A) => number | Promise<number>) =>
+    async (...a: A) => { setCode(await fn(...a)); };
+
+  p.command('validate').argument('<file...>').description('check definitions; every problem as file:line:col')
+    .option('--strict', 'treat warnings as errors').option('--json', 'machine-readable result')
+    .action(act((files: string[], o) => cmd.validateCmd(io, files, o)));
+  p.command('compile').argument('<file...>').description('write machines/<workflow-id>.json (XState config)')
+    .option('--out <dir>', 'output directory', 'machines').option('--check', 'fail if a machine file is stale; write nothing').option('--json')
+    .action(act((files: string[], o) => cmd.compileCmd(io, files, o)));
+  p.command('schema').description('print the JSON Schema of the definition language')
+    .action(act(() => cmd.schemaCmd(io)));
+  p.command('run').argument('<file>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
+    .description('start a run and execute it until it completes, fails or waits')
+    .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option('--json', 'print the final state as JSON')
+    .allowUnknownOption().allowExcessArguments()
+    .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
+  p.command('resume').argument('<runId>').description('continue an interrupted or waiting run')
+    .option('--handlers <module>').option('--max-wait <duration>').option('--json')
+    .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
+  p.command('status').argument('<runId>').option('--json').option('--yaml')
+    .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
+  p.command('list').option('--workflow <id>').option('--status <status>').option('--json')
+    .action(act((o) => cmd.listCmd(io, g(), o)));
+  p.command('history').argument('<runId>').description('the audit trail: every event of the run').option('--json')
+    .action(act((runId: string, o) => cmd.historyCmd(io, g(), runId, o)));
+  p.command('replay').argument('<runId>').description('rebuild the state from the log and check it')
+    .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run').option('--json')
+    .action(act((runId: string, o) => cmd.replayCmd(io, g(), runId, o)));
+  for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+    p.command(name).argument('<runId>').argument('<taskId>').description(`${name} a HUMAN task (recorded; resume acts on it)`)
+      .requiredOption('--as <name>', 'who decides').option('--comment <text>').option('--json')
+      .action(act((runId: string, taskId: string, o) => cmd.decideCmd(io, g(), runId, taskId, decision, o)));
+  }
+  p.command('cancel').argument('<runId>').option('--reason <text>').option('--json')
+    .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const wantsJson = argv.includes('--json');
+  try {
+    await program((c) => { code = c; }).parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is bad usage.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (wantsJson && err instanceof LedgerflowError) process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+    io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof LedgerflowError) && err instanceof Error && err.stack) io.err(err.stack);
+    return exitCodeForError(err);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Exit explicitly: a handler that ignores its AbortSignal must not keep a settled run's process alive.
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,107 @@
+/** Terminal output: live progress per task, status tables, history lines. Machine-readable output is JSON elsewhere. */
+import pc from 'picocolors';
+import { stringify } from 'yaml';
+import type { EventEnvelope } from '../events/index.js';
+import type { RunSnapshot, RunView } from '../runtime/index.js';
+import type { RunSummary } from '../store/index.js';
+
+const SYMBOL: Record<string, string> = {
+  PENDING: pc.dim('·'), SCHEDULED: pc.dim('○'), IN_PROGRESS: pc.cyan('▶'), RETRYING: pc.yellow('↻'),
+  PENDING_APPROVAL: pc.magenta('⏸'), COMPLETED: pc.green('✓'), FAILED: pc.red('✗'), TIMED_OUT: pc.red('⏱'),
+  SKIPPED: pc.dim('⊘'), CANCELLED: pc.dim('■'),
+};
+
+const ms = (from: string | null, to: string | null) =>
+  from && to ? `${Math.max(0, Date.parse(to) - Date.parse(from))}ms` : '';
+
+function duration(dueAt: string, now: string): string {
+  const d = Math.max(0, Date.parse(dueAt) - Date.parse(now));
+  return d >= 60_000 ? `${(d / 60_000).toFixed(1)}m` : d >= 1000 ? `${(d / 1000).toFixed(1)}s` : `${d}ms`;
+}
+
+/** One line per task whose status changed in a commit. */
+export function progressLines(events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot): string[] {
+  const lines: string[] = [];
+  const now = events.at(-1)?.time ?? new Date().toISOString();
+  for (const [id, t] of Object.entries(after.context.tasks)) {
+    const prev = before.context.tasks[id];
+    if (prev && prev.status === t.status && prev.attempts === t.attempts) continue;
+    const sym = SYMBOL[t.status] ?? '?';
+    switch (t.status) {
+      case 'IN_PROGRESS': lines.push(`${sym} ${id} started${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}`); break;
+      case 'COMPLETED':
+        lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(String(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
+          : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
+        break;
+      case 'RETRYING': {
+        const timer = Object.values(after.context.timers).find((x) => x.task === id && x.kind === 'backoff');
+        lines.push(`${sym} ${id} attempt ${t.attempts} failed: ${t.error?.message ?? ''}${timer ? ` — retrying in ${duration(timer.dueAt, now)}` : ''}`);
+        break;
+      }
+      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${t.error?.message ?? ''}`); break;
+      case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
+      case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
+      case 'CANCELLED': lines.push(`${sym} ${id} cancelled`); break;
+      default: break;
+    }
+  }
+  return lines;
+}
+
+export function statusColor(status: string): string {
+  switch (status) {
+    case 'COMPLETED': return pc.green(status);
+    case 'FAILED': case 'CANCELLED': return pc.red(status);
+    case 'WAITING': return pc.magenta(status);
+    default: return pc.cyan(status);
+  }
+}
+
+export function statusText(view: RunView): string {
+  const lines = [`run ${pc.bold(view.runId)}  ${view.workflowId} v${view.version}  ${statusColor(view.status)}`,
+    `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`];
+  for (const [id, t] of Object.entries(view.tasks)) {
+    const extra = t.error ? `  ${pc.red(t.error.message)}` : '';
+    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
+  }
+  for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${timer.task} due ${timer.dueAt}`);
+  if (view.error) lines.push(pc.red(`error: ${view.error.message}`));
+  return lines.join('\n');
+}
+
+/** The state layout shown in the seeds (`.3ox/workflow.state.yaml`). */
+export function statusYaml(view: RunView): string {
+  const tasks: Record<string, unknown> = {};
+  for (const [id, t] of Object.entries(view.tasks)) {
+    tasks[id] = { status: t.status, started_at: t.startedAt, completed_at: t.completedAt, attempts: t.attempts, output: t.output, ...(t.error ? { error: t.error } : {}) };
+  }
+  return stringify({
+    [view.runId]: {
+      id: view.runId, definition_id: view.workflowId, version: view.version, status: view.status,
+      created_at: view.startedAt, completed_at: view.completedAt,
+      execution_time: view.completedAt ? ms(view.startedAt, view.completedAt) : null,
+      input: view.input, tasks, output: view.output, ...(view.error ? { error: view.error } : {}),
+    },
+  });
+}
+
+export function listText(runs: RunSummary[]): string {
+  if (runs.length === 0) return 'no runs';
+  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}`).join('\n');
+}
+
+function summary(e: EventEnvelope): string {
+  switch (e.type) {
+    case 'run.started': return `input ${JSON.stringify(e.data.input)}`;
+    case 'task.started': return `${e.data.task} attempt ${e.data.attempt}`;
+    case 'task.completed': return `${e.data.task} attempt ${e.data.attempt}`;
+    case 'task.failed': return `${e.data.task} attempt ${e.data.attempt}: ${e.data.error.message}`;
+    case 'timer.fired': return `${e.data.timer} of ${e.data.task} (attempt ${e.data.attempt})`;
+    case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.comment ? `: ${e.data.comment}` : ''}`;
+    case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
+  }
+}
+
+export function historyText(events: EventEnvelope[]): string {
+  return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${summary(e)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');
+}

@@ -1,0 +1,212 @@
+/**
+ * Guard and action implementations for a compiled definition. Every one is a
+ * pure function of (context, event, params): no clock, no randomness, no I/O.
+ * Actions are `assign`s and never mutate the previous context (snapshots share
+ * objects with their predecessors).
+ */
+import { assign } from 'xstate';
+import type { Definition, TaskDef } from '../definition/index.js';
+import { resolveTemplate } from '../expressions/index.js';
+import type { TaskError } from '../events/index.js';
+import { retryDelayMs } from './backoff.js';
+import { iso, FINAL_TASK_STATUSES, type RunContext, type TaskState, type TaskStatus, type TimerState } from './context.js';
+import { decide } from './decision.js';
+import { buildTaskGraph, eligibility } from './readiness.js';
+import { scopeOf } from './scope.js';
+
+type P = { task: string; status?: TaskStatus };
+// The event as the implementations see it: every machine event has `time`;
+// xstate.init carries it in `input`.
+type AnyEvent = { type: string; time?: number; input?: { time: number }; attempt?: number; output?: unknown; error?: TaskError; by?: string; comment?: string; reason?: string };
+type Args = { context: RunContext; event: AnyEvent };
+
+const timeOf = (e: AnyEvent): string => iso(e.time ?? e.input?.time ?? 0);
+
+function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> {
+  return { ...ctx.tasks, [id]: { ...ctx.tasks[id]!, ...patch } };
+}
+function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState> {
+  const out: Record<string, TimerState> = {};
+  for (const [k, t] of Object.entries(ctx.timers)) if (t.task !== task) out[k] = t;
+  return out;
+}
+function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, 'id'>): Record<string, TimerState> {
+  const id = `${timer.task}/${timer.kind}/${timer.attempt}`;
+  return { ...timers, [id]: { id, ...timer } };
+}
+const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
+
+/** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
+function workflowOutput(def: Definition, ctx: RunContext): unknown {
+  const out: Record<string, unknown> = {};
+  for (const name of def.output.names) {
+    for (const t of [...def.tasks].reverse()) {
+      const o = ctx.tasks[t.id]?.output;
+      if (ctx.tasks[t.id]?.status === 'COMPLETED' && o && typeof o === 'object' && Object.hasOwn(o, name)) {
+        out[name] = (o as Record<string, unknown>)[name];
+        break;
+      }
+    }
+  }
+  const scope = scopeOf(ctx);
+  for (const [k, v] of Object.entries(def.output.values)) out[k] = resolveTemplate(v, scope);
+  return out;
+}
+
+export function implementationsFor(def: Definition) {
+  const byId = new Map<string, TaskDef>(def.tasks.map((t) => [t.id, t]));
+  const graph = buildTaskGraph(def);
+  const task = (id: string) => byId.get(id)!;
+  const state = (ctx: RunContext, id: string) => ctx.tasks[id]!;
+  const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts;
+  const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
+  const fatal = (ctx: RunContext) =>
+    def.tasks.some((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(ctx.tasks[t.id]!.status));
+
+  const guards = {
+    mayRun: ({ context }: Args, p: P) => eligibility(graph, context, p.task) === 'run',
+    mustSkip: ({ context }: Args, p: P) => eligibility(graph, context, p.task) === 'skip',
+    isAttempt,
+    isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1,
+    mayRetryFailure: (args: Args, p: P) =>
+      isAttempt(args, p) && args.event.error?.retryable !== false && retriesLeft(args.context, p.task),
+    mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),
+    isApprover: ({ event }: Args, p: P) => {
+      const t = task(p.task);
+      return t.type !== 'HUMAN' || t.approvers.length === 0 || t.approvers.includes(event.by ?? '');
+    },
+    decisionFails: ({ context }: Args, p: P) => {
+      const t = task(p.task);
+      return t.type === 'DECISION' && eligibility(graph, context, p.task) === 'run' && decide(def, t, context).error !== null;
+    },
+    anyFatalFailure: ({ context }: Args) => fatal(context),
+  };
+
+  const actions = {
+    skip: assign(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SKIPPED' }) })),
+    schedule: assign(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SCHEDULED' }) })),
+    taskStarted: assign(({ context, event }: Args, p: P) => {
+      const now = timeOf(event);
+      const attempt = event.attempt!;
+      const timeoutMs = task(p.task).timeoutMs;
+      return {
+        tasks: withTask(context, p.task, { status: 'IN_PROGRESS', attempts: attempt, startedAt: state(context, p.task).startedAt ?? now }),
+        timers: timeoutMs === undefined ? context.timers
+          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
+      };
+    }),
+    taskCompleted: assign(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: timeOf(event) }),
+      timers: withoutTimers(context, p.task),
+    })),
+    taskRetrying: assign(({ context, event }: Args, p: P) => {
+      const attempt = state(context, p.task).attempts;
+      const error: TaskError = event.error
+        ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms` };
+      const delay = retryDelayMs(task(p.task).retry, attempt, context.runId, p.task);
+      return {
+        tasks: withTask(context, p.task, { status: 'RETRYING', error }),
+        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(timeOf(event), delay) }),
+      };
+    }),
+    taskFailed: assign(({ context, event }: Args, p: P) => {
+      const attempts = state(context, p.task).attempts;
+      const error: TaskError = event.error
+        ?? { code: 'TIMED_OUT', retryable: false, message: `attempt ${attempts} timed out after ${task(p.task).timeoutMs} ms` };
+      return {
+        tasks: withTask(context, p.task, { status: p.status!, error, completedAt: timeOf(event) }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    backoffElapsed: assign(({ context }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: 'SCHEDULED' }),
+      timers: withoutTimers(context, p.task),
+    })),
+    decide: assign(({ context, event }: Args, p: P) => {
+      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
+      const now = timeOf(event);
+      return {
+        tasks: withTask(context, p.task, {
+          status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now,
+          output: { case: r.case, value: r.value ?? null, next: r.next },
+          decision: { case: r.case, value: r.value ?? null, next: r.next },
+        }),
+      };
+    }),
+    decisionFailed: assign(({ context, event }: Args, p: P) => {
+      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
+      const now = timeOf(event);
+      return {
+        tasks: withTask(context, p.task, {
+          status: 'FAILED', attempts: 1, startedAt: now, completedAt: now, error: r.error,
+          decision: { case: r.case, value: r.value ?? null, next: r.next },
+        }),
+      };
+    }),
+    completeInstantly: assign(({ context, event }: Args, p: P) => {
+      const t = task(p.task);
+      const now = timeOf(event);
+      const output = t.type === 'JOIN'
+        ? Object.fromEntries(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null]))
+        : {};
+      return { tasks: withTask(context, p.task, { status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now, output }) };
+    }),
+    unsupported: assign(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, {
+        status: 'FAILED', completedAt: timeOf(event),
+        error: { code: 'LF_UNSUPPORTED_TASK_TYPE', retryable: false, message: `task ${p.task} has type ${task(p.task).type}, which does not run yet in this version of ledgerflow` },
+      }),
+    })),
+    awaitApproval: assign(({ context, event }: Args, p: P) => {
+      const now = timeOf(event);
+      const timeoutMs = task(p.task).timeoutMs;
+      return {
+        tasks: withTask(context, p.task, { status: 'PENDING_APPROVAL', attempts: 1, startedAt: now }),
+        timers: timeoutMs === undefined ? context.timers
+          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs) }),
+      };
+    }),
+    approvalDecided: assign(({ context, event }: Args, p: P) => {
+      const approved = event.type.startsWith('approval.approved.');
+      const decision = { decision: approved ? 'approved' : 'rejected', by: event.by, comment: event.comment ?? null };
+      return {
+        tasks: withTask(context, p.task, {
+          status: approved ? 'COMPLETED' : 'FAILED', completedAt: timeOf(event), decidedBy: event.by, output: decision,
+          error: approved ? null : { code: 'REJECTED', retryable: false, message: `rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}` },
+        }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    approvalTimedOut: assign(({ context, event }: Args, p: P) => {
+      const status = p.status!;
+      const ms = task(p.task).timeoutMs;
+      const error: TaskError | null = status === 'TIMED_OUT' || status === 'FAILED'
+        ? { code: status === 'FAILED' ? 'REJECTED' : 'TIMED_OUT', retryable: false, message: `no decision within ${ms} ms` }
+        : null;
+      return {
+        tasks: withTask(context, p.task, {
+          status, completedAt: timeOf(event), error, decidedBy: 'timeout',
+          output: status === 'COMPLETED' ? { decision: 'approved', by: 'timeout', comment: null } : null,
+        }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    finish: assign(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
+      const tasks: Record<string, TaskState> = {};
+      for (const [id, t] of Object.entries(context.tasks)) {
+        tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
+      }
+      const failedTask = def.tasks.find((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+      const error = p.status === 'FAILED' && failedTask
+        ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
+        : p.status === 'CANCELLED'
+          ? { code: 'CANCELLED', retryable: false, message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}` }
+          : null;
+      return {
+        tasks, timers: {}, completedAt: timeOf(event), error,
+        output: p.status === 'COMPLETED' ? workflowOutput(def, context) : null,
+      };
+    }),
+  };
+  return { guards, actions };
+}

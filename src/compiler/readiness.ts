@@ -1,0 +1,79 @@
+/**
+ * When a task may run, and when it is skipped: pure functions of the
+ * definition's static graph and the run context, used as machine guards.
+ *
+ * - A target of decision cases runs only if every decision routing to it
+ *   settled and chose it; otherwise it is SKIPPED, whatever else it depends on.
+ * - Other dependencies are judged by the task's trigger rule (default
+ *   none_failed_min_one_success: a task whose dependencies were all skipped is
+ *   skipped too; one with a failed (optional) dependency is skipped).
+ */
+import { effectiveDependencies, type Definition, type TaskDef, type TriggerRule } from '../definition/index.js';
+import type { RunContext, TaskStatus } from './context.js';
+
+type Outcome = 'success' | 'skipped' | 'failed' | 'unsettled';
+
+export interface TaskGraph {
+  /** Dependencies that are not decisions routing to the task. */
+  deps: Map<string, string[]>;
+  /** Decisions whose cases route to the task. */
+  gates: Map<string, string[]>;
+  rules: Map<string, TriggerRule>;
+}
+
+export function buildTaskGraph(def: Definition): TaskGraph {
+  const effective = effectiveDependencies(def);
+  const gates = new Map<string, string[]>();
+  for (const task of def.tasks) {
+    if (task.type !== 'DECISION') continue;
+    const targets = new Set([...task.cases.flatMap((c) => c.next), ...(task.defaultNext ?? [])]);
+    for (const target of targets) gates.set(target, [...(gates.get(target) ?? []), task.id]);
+  }
+  const deps = new Map<string, string[]>();
+  for (const task of def.tasks) {
+    const gating = new Set(gates.get(task.id) ?? []);
+    deps.set(task.id, (effective.get(task.id) ?? []).filter((d) => !gating.has(d)));
+  }
+  return { deps, gates, rules: new Map(def.tasks.map((t: TaskDef) => [t.id, t.triggerRule])) };
+}
+
+function outcomeOf(status: TaskStatus | undefined): Outcome {
+  switch (status) {
+    case 'COMPLETED': return 'success';
+    case 'SKIPPED': return 'skipped';
+    case 'FAILED': case 'TIMED_OUT': case 'CANCELLED': return 'failed';
+    default: return 'unsettled';
+  }
+}
+
+function gateOutcome(graph: TaskGraph, ctx: RunContext, taskId: string): Outcome {
+  let result: Outcome = 'success';
+  for (const decisionId of graph.gates.get(taskId) ?? []) {
+    const d = ctx.tasks[decisionId];
+    const o = outcomeOf(d?.status);
+    if (o === 'unsettled') return 'unsettled';
+    if (o !== 'success' || !d?.decision?.next.includes(taskId)) result = 'skipped';
+  }
+  return result;
+}
+
+/** 'run', 'skip' or 'wait' for a PENDING task. */
+export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 'run' | 'skip' | 'wait' {
+  const gate = gateOutcome(graph, ctx, taskId);
+  if (gate === 'unsettled') return 'wait';
+  const outcomes = (graph.deps.get(taskId) ?? []).map((d) => outcomeOf(ctx.tasks[d]?.status));
+  if (outcomes.includes('unsettled')) return 'wait';
+  if (gate === 'skipped') return 'skip';
+  const rule = graph.rules.get(taskId) ?? 'none_failed_min_one_success';
+  const hasGate = (graph.gates.get(taskId)?.length ?? 0) > 0;
+  switch (rule) {
+    case 'all_done':
+      return 'run';
+    case 'all_success':
+      return outcomes.every((o) => o === 'success') ? 'run' : 'skip';
+    case 'none_failed_min_one_success':
+      if (outcomes.includes('failed')) return 'skip';
+      if (outcomes.length === 0 || hasGate) return 'run';
+      return outcomes.includes('success') ? 'run' : 'skip';
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * One statechart region per task. JSON only: guards and actions are named with
+ * params, their implementations live in implementations.ts. Each region walks
+ * pending → scheduled → running → (retrying → scheduled)* → done | failed |
+ * timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and
+ * JOIN settle inside the fold without a handler.
+ */
+import { RUNNABLE_TASK_TYPES, type TaskDef } from '../definition/index.js';
+
+type Json = Record<string, unknown>;
+const g = (type: string, task: string, extra: Json = {}) => ({ type, params: { task, ...extra } });
+const a = g;
+
+const FINALS = {
+  done: { type: 'final' },
+  failed: { type: 'final' },
+  timed_out: { type: 'final' },
+  skipped: { type: 'final' },
+};
+
+function pending(task: string, whenReady: Json | Json[]): Json {
+  return {
+    always: [
+      { guard: g('mustSkip', task), target: 'skipped', actions: a('skip', task) },
+      ...(Array.isArray(whenReady) ? whenReady : [whenReady]),
+    ],
+  };
+}
+
+function workRegion(task: TaskDef): Json {
+  const id = task.id;
+  return {
+    initial: 'pending',
+    states: {
+      pending: pending(id, { guard: g('mayRun', id), target: 'scheduled', actions: a('schedule', id) }),
+      scheduled: {
+        on: { [`task.started.${id}`]: { guard: g('isNextAttempt', id), target: 'running', actions: a('taskStarted', id) } },
+      },
+      running: {
+        on: {
+          [`task.completed.${id}`]: { guard: g('isAttempt', id), target: 'done', actions: a('taskCompleted', id) },
+          [`task.failed.${id}`]: [
+            { guard: g('mayRetryFailure', id), target: 'retrying', actions: a('taskRetrying', id) },
+            { guard: g('isAttempt', id), target: 'failed', actions: a('taskFailed', id, { status: 'FAILED' }) },
+          ],
+          [`timer.timeout.${id}`]: [
+            { guard: g('mayRetryTimeout', id), target: 'retrying', actions: a('taskRetrying', id) },
+            { guard: g('isAttempt', id), target: 'timed_out', actions: a('taskFailed', id, { status: 'TIMED_OUT' }) },
+          ],
+        },
+      },
+      retrying: {
+        on: { [`timer.backoff.${id}`]: { guard: g('isAttempt', id), target: 'scheduled', actions: a('backoffElapsed', id) } },
+      },
+      ...FINALS,
+    },
+  };
+}
+
+function humanRegion(task: TaskDef & { type: 'HUMAN' }): Json {
+  const id = task.id;
+  const onTimeout = {
+    fail: { target: 'timed_out', actions: a('approvalTimedOut', id, { status: 'TIMED_OUT' }) },
+    reject: { target: 'failed', actions: a('approvalTimedOut', id, { status: 'FAILED' }) },
+    skip: { target: 'skipped', actions: a('approvalTimedOut', id, { status: 'SKIPPED' }) },
+    approve: { target: 'done', actions: a('approvalTimedOut', id, { status: 'COMPLETED' }) },
+  }[task.onTimeout];
+  return {
+    initial: 'pending',
+    states: {
+      pending: pending(id, { guard: g('mayRun', id), target: 'awaiting_approval', actions: a('awaitApproval', id) }),
+      awaiting_approval: {
+        on: {
+          [`approval.approved.${id}`]: { guard: g('isApprover', id), target: 'done', actions: a('approvalDecided', id) },
+          [`approval.rejected.${id}`]: { guard: g('isApprover', id), target: 'failed', actions: a('approvalDecided', id) },
+          [`timer.approval_timeout.${id}`]: { guard: g('isAttempt', id), ...onTimeout },
+        },
+      },
+      ...FINALS,
+    },
+  };
+}
+
+/** Tasks the fold settles by itself, with no handler and no event of their own. */
+function instantRegion(task: TaskDef): Json {
+  const id = task.id;
+  const ready = task.type === 'DECISION'
+    ? [
+        { guard: g('decisionFails', id), target: 'failed', actions: a('decisionFailed', id) },
+        { guard: g('mayRun', id), target: 'done', actions: a('decide', id) },
+      ]
+    : { guard: g('mayRun', id), target: 'done', actions: a('completeInstantly', id) };
+  return { initial: 'pending', states: { pending: pending(id, ready), ...FINALS } };
+}
+
+/** Parses and validates, but does not run yet: reaching it fails the run, never silently. */
+function unsupportedRegion(task: TaskDef): Json {
+  const id = task.id;
+  return {
+    initial: 'pending',
+    states: {
+      pending: pending(id, { guard: g('mayRun', id), target: 'failed', actions: a('unsupported', id) }),
+      ...FINALS,
+    },
+  };
+}
+
+export function regionFor(task: TaskDef): Json {
+  if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
+  switch (task.type) {
+    case 'SIMPLE': return workRegion(task);
+    case 'HUMAN': return humanRegion(task);
+    default: return instantRegion(task);
+  }
+}

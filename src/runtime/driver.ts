@@ -1,0 +1,267 @@
+/**
+ * The live executor of one run. It folds inputs (task outcomes, timer
+ * firings) through the machine, appends the resulting events in one commit,
+ * and only then performs the effects the new state asks for: start handlers
+ * of IN_PROGRESS tasks, arm or cancel durable timers, abort attempts that are
+ * no longer wanted. Effects are derived from the state, not remembered, so a
+ * resumed run (fold of its log) picks up exactly what was outstanding.
+ */
+import { randomBytes } from 'node:crypto';
+import { AppendConflictError, NonRetryableError } from '../errors/index.js';
+import { iso, scopeOf, type CompiledWorkflow } from '../compiler/index.js';
+import type { TaskDef } from '../definition/index.js';
+import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
+import { resolveTemplate } from '../expressions/index.js';
+import type { EventStore, Subscription } from '../store/index.js';
+import type { Clock } from './clock.js';
+import { applyEvent, recordedState, rejectionReason, runStatus, type RunSnapshot } from './fold.js';
+import { handlerName, type Handlers } from './handlers.js';
+
+export interface DriverHooks {
+  /** After each durable commit, with the state before and after it. */
+  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+  /** An input that no longer applies (a late result after a timeout, a raced approval). */
+  onStale?: (event: PendingEvent, reason: string) => void;
+  /** A handler's log line. */
+  onLog?: (taskId: string, message: string) => void;
+  /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
+  writeOutput?: (path: string, output: unknown) => Promise<void>;
+}
+
+export interface DriverOptions extends DriverHooks {
+  store: EventStore;
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+  seq: number;
+  handlers: Handlers;
+  clock: Clock;
+}
+
+function toTaskError(err: unknown): TaskError {
+  if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
+  if (err instanceof Error) {
+    const e = err as Error & { code?: unknown; retryable?: unknown };
+    return { message: err.message, retryable: e.retryable !== false, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+  }
+  return { message: String(err), retryable: true };
+}
+
+/** Outputs are recorded in the log: they must be JSON. */
+function toJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value));
+}
+
+export class RunDriver {
+  private snapshot: RunSnapshot;
+  private seq: number;
+  private readonly queue: PendingEvent[] = [];
+  private readonly inflight = new Map<string, { attempt: number; controller: AbortController }>();
+  private readonly timers = new Map<string, unknown>();
+  private readonly tasks: Map<string, TaskDef>;
+  private busy = false;
+  private needsCatchUp = false;
+  private failure: unknown = null;
+  private listeners = new Set<() => void>();
+  private follow: Subscription | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: DriverOptions) {
+    this.snapshot = opts.snapshot;
+    this.seq = opts.seq;
+    this.tasks = new Map(opts.compiled.definition.tasks.map((t) => [t.id, t]));
+  }
+
+  get runId(): string { return this.snapshot.context.runId; }
+  get state(): RunSnapshot { return this.snapshot; }
+  get lastSeq(): number { return this.seq; }
+
+  /** Starts acting on the current state and listening for events other processes append. */
+  start(): void {
+    this.follow = this.opts.store.follow(this.runId, this.seq, () => {
+      this.needsCatchUp = true;
+      this.kick();
+    });
+    this.kick();
+  }
+
+  /** Stops arming timers and listening. In-flight handlers are aborted; the log keeps everything needed to resume. */
+  stop(): void {
+    this.stopped = true;
+    this.follow?.close();
+    for (const h of this.timers.values()) this.opts.clock.clearTimer(h);
+    this.timers.clear();
+    for (const f of this.inflight.values()) f.controller.abort(new Error('the engine stopped'));
+    this.inflight.clear();
+    this.notify();
+  }
+
+  submit(ev: PendingEvent): void {
+    if (this.stopped) return;
+    this.queue.push(ev);
+    this.kick();
+  }
+
+  /**
+   * Resolves when the run is settled, or nothing can happen without the
+   * outside world: no handler running, no input queued, and no timer due
+   * within `maxTimerWaitMs`.
+   */
+  waitUntilIdle(maxTimerWaitMs: number): Promise<RunSnapshot> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.failure) { this.listeners.delete(check); reject(this.failure); return; }
+        if (this.isIdle(maxTimerWaitMs)) { this.listeners.delete(check); resolve(this.snapshot); }
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  private isIdle(maxTimerWaitMs: number): boolean {
+    if (this.snapshot.status !== 'active' || this.stopped) return !this.busy;
+    if (this.busy || this.queue.length > 0 || this.inflight.size > 0 || this.needsCatchUp) return false;
+    const now = this.opts.clock.now();
+    return Object.values(this.snapshot.context.timers).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
+  }
+
+  /** Tasks the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
+  private hasScheduled(): boolean {
+    return this.snapshot.status === 'active' && Object.values(this.snapshot.context.tasks).some((t) => t.status === 'SCHEDULED');
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  private kick(): void {
+    if (this.busy || this.stopped) return;
+    // Set before the first await: pump() may finish synchronously when there is nothing to fold.
+    this.busy = true;
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while ((this.queue.length > 0 || this.needsCatchUp || this.hasScheduled()) && !this.stopped) await this.step();
+      if (!this.stopped) this.reconcile();
+    } catch (err) {
+      this.failure = err;
+      this.stop();
+    } finally {
+      this.busy = false;
+      this.notify();
+    }
+  }
+
+  /** Reads what other writers appended and folds it in: the log, not our memory, is the truth. */
+  private async catchUp(): Promise<void> {
+    this.needsCatchUp = false;
+    const events = await this.opts.store.read(this.runId, { fromSeq: this.seq + 1 });
+    if (events.length === 0) return;
+    const before = this.snapshot;
+    for (const ev of events) this.snapshot = applyEvent(this.opts.compiled, this.snapshot, ev).snapshot;
+    this.seq = events.at(-1)!.seq;
+    this.opts.onCommit?.(events, before, this.snapshot);
+  }
+
+  /** Folds queued inputs plus the starts of newly scheduled tasks, and appends them as one commit. */
+  private async step(): Promise<void> {
+    if (this.needsCatchUp) await this.catchUp();
+    const inputs = this.queue.splice(0);
+    const nonce = randomBytes(6).toString('hex');
+    for (let attempt = 0; ; attempt++) {
+      const before = this.snapshot;
+      let snap = before;
+      let seq = this.seq;
+      const out: EventEnvelope[] = [];
+      const add = (ev: PendingEvent) => {
+        const r = applyEvent(this.opts.compiled, snap, ev);
+        if (!r.accepted) { this.opts.onStale?.(ev, rejectionReason(snap, ev)); return; }
+        snap = r.snapshot;
+        const ctx = snap.context;
+        out.push({ ...ev, runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++seq, state: recordedState(snap) } as EventEnvelope);
+      };
+      for (const ev of inputs) add(ev);
+      // A handler runs only once its task.started is durable, so start scheduled tasks in this same commit.
+      const now = iso(this.opts.clock.now());
+      const scheduled = Object.entries(snap.context.tasks).filter(([, t]) => t.status === 'SCHEDULED');
+      for (const [task, t] of scheduled) add({ type: 'task.started', time: now, data: { task, attempt: t.attempts + 1 } });
+      if (out.length === 0) return;
+      try {
+        await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${nonce}`, events: out });
+        this.snapshot = snap;
+        this.seq = seq;
+        this.opts.onCommit?.(out, before, snap);
+        return;
+      } catch (err) {
+        if (!(err instanceof AppendConflictError) || attempt >= 50) throw err;
+        await this.catchUp();
+      }
+    }
+  }
+
+  /** Makes the world match the state: timers armed, wanted attempts running, unwanted ones aborted. */
+  private reconcile(): void {
+    const { context: ctx } = this.snapshot;
+    const settled = this.snapshot.status !== 'active';
+    const wantedTimers = settled ? {} : ctx.timers;
+    for (const [id, handle] of this.timers) {
+      if (!wantedTimers[id]) { this.opts.clock.clearTimer(handle); this.timers.delete(id); }
+    }
+    for (const [id, t] of Object.entries(wantedTimers)) {
+      if (this.timers.has(id)) continue;
+      const delay = Math.max(0, Date.parse(t.dueAt) - this.opts.clock.now());
+      this.timers.set(id, this.opts.clock.setTimer(delay, () => {
+        this.timers.delete(id);
+        this.submit({ type: 'timer.fired', time: iso(this.opts.clock.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } });
+      }));
+    }
+    for (const [task, f] of this.inflight) {
+      const t = ctx.tasks[task];
+      if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== f.attempt) {
+        f.controller.abort(new Error(settled ? `run is ${runStatus(this.snapshot)}` : `attempt ${f.attempt} is no longer wanted (${t?.status})`));
+        this.inflight.delete(task);
+      }
+    }
+    if (settled) { this.follow?.close(); return; }
+    for (const [task, t] of Object.entries(ctx.tasks)) {
+      if (t.status === 'IN_PROGRESS' && !this.inflight.has(task)) this.invoke(task, t.attempts);
+    }
+  }
+
+  private invoke(taskId: string, attempt: number): void {
+    const task = this.tasks.get(taskId)!;
+    const controller = new AbortController();
+    this.inflight.set(taskId, { attempt, controller });
+    const ctx = this.snapshot.context;
+    const time = () => iso(this.opts.clock.now());
+    void (async () => {
+      let ev: PendingEvent;
+      try {
+        const handler = this.opts.handlers[handlerName(task)];
+        if (typeof handler !== 'function') {
+          throw new NonRetryableError(`no handler named "${handlerName(task)}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
+        }
+        const scope = scopeOf(ctx);
+        const input = (resolveTemplate(task.input, scope) ?? {}) as Record<string, unknown>;
+        const output = toJson(await handler(input, {
+          runId: ctx.runId, workflowId: ctx.workflowId, taskId, attempt,
+          idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, signal: controller.signal,
+          task: { id: task.id, name: task.name, type: task.type, output: task.output, ...(task.assignedTo ? { assignedTo: task.assignedTo } : {}), ...(task.agentLevel ? { agentLevel: task.agentLevel } : {}) },
+          log: (m) => this.opts.onLog?.(taskId, m),
+        }));
+        if (task.outputTo && this.opts.writeOutput) {
+          await this.opts.writeOutput(String(resolveTemplate(task.outputTo, scope)), output);
+        }
+        ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, output } };
+      } catch (err) {
+        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, error: toTaskError(err) } };
+      }
+      // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
+      if (controller.signal.aborted) return;
+      if (this.inflight.get(taskId)?.controller === controller) this.inflight.delete(taskId);
+      this.submit(ev);
+    })();
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The library API: start, resume, approve, reject, cancel, inspect and replay
+ * runs on any EventStore. The CLI is a thin layer over this.
+ */
+import { randomBytes } from 'node:crypto';
+import { compile } from '../compiler/index.js';
+import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
+import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import type { EventStore, RunSummary } from '../store/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { RunDriver, type DriverHooks } from './driver.js';
+import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
+import { missingHandlers, type Handlers } from './handlers.js';
+import { prepareInput } from './input.js';
+import { foldEvents, replayRun, type ReplayReport } from './replay.js';
+import { runView, type RunView } from './view.js';
+
+export interface EngineOptions extends DriverHooks {
+  store: EventStore;
+  clock?: Clock;
+}
+
+export interface StartOptions {
+  /** Inputs given as strings (CLI flags) are converted to their declared types. */
+  inputFromStrings?: boolean;
+  /** Recorded in run.started so `resume` finds the definition's handler module again. */
+  source?: { file?: string; handlers?: string };
+  runId?: string;
+}
+
+export interface DriveOptions extends DriverHooks {
+  handlers: Handlers;
+  /** Wait in-process for timers due within this many ms; return WAITING beyond it. Default 5 minutes. */
+  maxTimerWaitMs?: number;
+}
+
+export function newRunId(now = Date.now()): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export class Engine {
+  readonly store: EventStore;
+  private readonly clock: Clock;
+  private readonly hooks: DriverHooks;
+
+  constructor(opts: EngineOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock ?? systemClock;
+    const { store: _s, clock: _c, ...hooks } = opts;
+    this.hooks = hooks;
+  }
+
+  /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
+  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+    const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
+    if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
+    const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
+    if (opts.handlers) {
+      const missing = missingHandlers(def.tasks, opts.handlers);
+      if (missing.length > 0) {
+        throw new HandlerError('LF_HANDLER_NOT_FOUND',
+          `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (--handlers, or the definition's \`handlers:\`)`,
+          { missing: missing.map((m) => m.handler) });
+      }
+    }
+    const runId = opts.runId ?? newRunId(this.clock.now());
+    const compiled = compile(def);
+    const time = new Date(this.clock.now()).toISOString();
+    const snapshot = startFold(compiled, { runId, time, input });
+    const started: EventEnvelope = {
+      runId, workflowId: def.id, version: def.version, seq: 1, time, type: 'run.started',
+      data: { definition: def as unknown as Record<string, unknown>, definitionHash: definitionHash(def), input, ...(opts.source ? { source: opts.source } : {}) },
+      state: recordedState(snapshot),
+    };
+    await this.store.append({ runId, expectedSeq: 0, dedupId: `${runId}/1/start`, events: [started] });
+    return runId;
+  }
+
+  async events(runId: string): Promise<EventEnvelope[]> {
+    const events = await this.store.read(runId);
+    if (events.length === 0) throw new RunNotFoundError(runId);
+    return events;
+  }
+
+  async load(runId: string) {
+    const events = await this.events(runId);
+    return { ...foldEvents(events), events };
+  }
+
+  async status(runId: string): Promise<RunView> {
+    const { snapshot, seq } = await this.load(runId);
+    return runView(snapshot, seq);
+  }
+
+  /** Runs until the run settles or waits on the outside world; returns its state then. */
+  async drive(runId: string, opts: DriveOptions): Promise<RunView> {
+    const { compiled, snapshot, seq } = await this.load(runId);
+    if (snapshot.status !== 'active') return runView(snapshot, seq);
+    const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
+    driver.start();
+    try {
+      const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
+      return runView(final, driver.lastSeq);
+    } finally {
+      driver.stop();
+    }
+  }
+
+  async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions): Promise<RunView> {
+    const runId = await this.start(def, input, opts);
+    return this.drive(runId, opts);
+  }
+
+  /**
+   * Appends one outside event (approval, cancellation) if the run accepts it,
+   * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
+   */
+  private async record(runId: string, make: (snap: RunSnapshot, def: Definition) => PendingEvent): Promise<{ view: RunView; refused: string | null }> {
+    for (let attempt = 0; ; attempt++) {
+      const { compiled, snapshot, seq } = await this.load(runId);
+      const ev = make(snapshot, compiled.definition);
+      const r = applyEvent(compiled, snapshot, ev);
+      if (!r.accepted) return { view: runView(snapshot, seq), refused: rejectionReason(snapshot, ev) };
+      const ctx = r.snapshot.context;
+      const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
+      try {
+        await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomBytes(6).toString('hex')}`, events: [env] });
+        return { view: runView(r.snapshot, seq + 1), refused: null };
+      } catch (err) {
+        if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  /** Records an approval or rejection of a HUMAN task; a running engine or a later resume acts on it. */
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string): Promise<RunView> {
+    const time = new Date(this.clock.now()).toISOString();
+    const { view, refused } = await this.record(runId, (snap, definition) => {
+      const task = snap.context.tasks[taskId];
+      // The run's recorded definition decides who may approve, not whatever file is current.
+      const def = definition.tasks.find((t) => t.id === taskId);
+      if (!task) throw new ApprovalRefusedError(`run ${runId} has no task "${taskId}"; its tasks are ${Object.keys(snap.context.tasks).join(', ')}`, { runId, taskId });
+      if (def && def.type !== 'HUMAN') throw new ApprovalRefusedError(`task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals`, { runId, taskId });
+      if (def?.type === 'HUMAN' && def.approvers.length > 0 && !def.approvers.includes(by)) {
+        throw new ApprovalRefusedError(`${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, { runId, taskId, by, approvers: def.approvers });
+      }
+      return { type: 'approval.recorded', time, data: { task: taskId, decision, by, ...(comment !== undefined ? { comment } : {}) } };
+    });
+    if (refused) throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused}`, { runId, taskId });
+    return view;
+  }
+
+  /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
+  async cancel(runId: string, opts: { by?: string; reason?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
+    const time = new Date(this.clock.now()).toISOString();
+    const { view, refused } = await this.record(runId, () => ({ type: 'run.cancelled', time, data: { ...opts } }));
+    return { changed: refused === null, view };
+  }
+
+  async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {
+    return replayRun(await this.events(runId), opts);
+  }
+
+  async list(filter: { workflowId?: string; status?: RunSummary['status'] } = {}): Promise<RunSummary[]> {
+    return this.store.listRuns(filter);
+  }
+}
+
+export function isSettled(view: RunView): boolean {
+  return SETTLED_STATUSES.includes(view.status);
+}
+

@@ -1,0 +1,36 @@
+/**
+ * Task handlers: `async (input, ctx) => output`. A handler module's default
+ * export maps handler names to handlers; the name of a task's handler is its
+ * `handler`, else `assigned_to`, else its id.
+ */
+import type { TaskDef } from '../definition/index.js';
+
+export interface TaskContext {
+  runId: string;
+  workflowId: string;
+  taskId: string;
+  /** 1-based; a retry is a new attempt, a re-run after a crash is the same attempt. */
+  attempt: number;
+  /** runId/taskId/attempt: the same when an attempt is re-run after a crash, so side effects can be deduplicated. */
+  idempotencyKey: string;
+  /** Fires when the attempt times out or the run is cancelled. */
+  signal: AbortSignal;
+  /** The task as defined: name, declared output, assigned_to, agent_level. */
+  task: { id: string; name: string; type: string; output: { names: string[]; values: Record<string, unknown> }; assignedTo?: string; agentLevel?: string };
+  /** Progress lines, shown by the CLI. */
+  log: (message: string) => void;
+}
+
+export type TaskHandler = (input: Record<string, unknown>, ctx: TaskContext) => Promise<unknown> | unknown;
+export type Handlers = Record<string, TaskHandler>;
+
+export function handlerName(task: TaskDef): string {
+  return task.handler ?? task.assignedTo ?? task.id;
+}
+
+/** SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written. */
+export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
+  return tasks
+    .filter((t) => t.type === 'SIMPLE' && typeof handlers[handlerName(t)] !== 'function')
+    .map((t) => ({ task: t.id, handler: handlerName(t) }));
+}

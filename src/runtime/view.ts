@@ -1,0 +1,45 @@
+/** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
+import type { TaskStatus, RunError, TimerState } from '../compiler/index.js';
+import type { TaskError, WorkflowStatus } from '../events/index.js';
+import { runStatus, type RunSnapshot } from './fold.js';
+
+export interface TaskView {
+  status: TaskStatus;
+  attempts: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  output: unknown;
+  error: TaskError | null;
+}
+
+export interface RunView {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: WorkflowStatus;
+  startedAt: string;
+  completedAt: string | null;
+  input: Record<string, unknown>;
+  tasks: Record<string, TaskView>;
+  output: unknown;
+  error: RunError | null;
+  /** Durable timers still armed (backoffs, timeouts, approval deadlines). */
+  timers: TimerState[];
+  /** Sequence of the last event folded. */
+  seq: number;
+}
+
+export function runView(snapshot: RunSnapshot, seq: number): RunView {
+  const ctx = snapshot.context;
+  const tasks: Record<string, TaskView> = {};
+  for (const [id, t] of Object.entries(ctx.tasks)) {
+    tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error };
+  }
+  return {
+    runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
+    startedAt: ctx.startedAt, completedAt: ctx.completedAt, input: ctx.input, tasks,
+    output: ctx.output, error: ctx.error,
+    timers: Object.values(ctx.timers).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
+    seq,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Task handler modules: a file whose default export maps handler names to
+ * `async (input, ctx) => output`. TypeScript modules load through tsx, so the
+ * same module runs in-process now and in a remote worker later, unchanged.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { HandlerError } from '../errors/index.js';
+import type { Handlers } from '../runtime/index.js';
+
+export async function loadHandlerModule(path: string, baseDir = process.cwd()): Promise<Handlers> {
+  const file = isAbsolute(path) ? path : resolve(baseDir, path);
+  if (!existsSync(file)) {
+    throw new HandlerError('LF_HANDLER_MODULE_NOT_FOUND', `handler module ${file} does not exist; check --handlers or the definition's \`handlers:\` path (relative to the YAML file)`, { file });
+  }
+  let mod: Record<string, unknown>;
+  try {
+    if (/\.(c|m)?ts$/.test(file)) {
+      const { tsImport } = await import('tsx/esm/api');
+      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    } else {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    }
+  } catch (err) {
+    throw new HandlerError('LF_HANDLER_MODULE_INVALID', `could not load handler module ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  let exported = mod.default as Record<string, unknown> | undefined;
+  // A CommonJS-style TS file arrives wrapped once more by the loader.
+  if (exported && typeof exported === 'object' && Object.keys(exported).length === 1 && 'default' in exported) {
+    exported = exported.default as Record<string, unknown>;
+  }
+  if (!exported || typeof exported !== 'object') {
+    throw new HandlerError('LF_HANDLER_MODULE_INVALID', `handler module ${file} must have a default export mapping handler names to functions, e.g. \`export default { scan_files: async (input, ctx) => ({...}) }\``, { file });
+  }
+  const bad = Object.entries(exported).filter(([, v]) => typeof v !== 'function').map(([k]) => k);
+  if (bad.length > 0) {
+    throw new HandlerError('LF_HANDLER_MODULE_INVALID', `handler module ${file}: ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not a function`, { file, names: bad });
+  }
+  return exported as Handlers;
+}

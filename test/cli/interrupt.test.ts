@@ -1,0 +1,143 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileEventStore } from '../../src/store/index.js';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function markers(file: string): string[][] {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+}
+
+/** Starts `ledgerflow run` and SIGKILLs it as soon as `when` holds for the run's events. */
+async function runAndKill(store: string, file: string, env: Record<string, string>, when: (types: string[]) => boolean): Promise<string> {
+  const child = spawnCli(['--store', store, 'run', file], { env });
+  const fs = new FileEventStore(store);
+  const runId = await waitFor(async () => (await fs.listRuns())[0]?.runId);
+  await waitFor(async () => (when((await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`)) ? true : undefined));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  return runId;
+}
+
+describe('a run killed with SIGKILL loses nothing and resumes', () => {
+  it('killed in the middle of a task: resume re-runs that attempt with the same key; the completed task never runs again', async () => {
+    const store = tempDir();
+    const log = join(store, 'markers');
+    const env = { LF_MARKERS: log };
+    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env, (t) => t.includes('task.started:slow'));
+    await waitFor(async () => (markers(log).some((m) => m[0] === 'slow' && m[3] === 'start') ? true : undefined));
+
+    const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.stdout);
+    expect(view.status).toBe('COMPLETED');
+    const m = markers(log);
+    expect(m.filter((x) => x[0] === 'first' && x[3] === 'start')).toHaveLength(1);
+    const slowStarts = m.filter((x) => x[0] === 'slow' && x[3] === 'start');
+    expect(slowStarts).toHaveLength(2);
+    expect(slowStarts[0]![2]).toBe(`${runId}/slow/1`);
+    expect(slowStarts[1]![2]).toBe(`${runId}/slow/1`);
+    expect(slowStarts[0]![4]).not.toBe(slowStarts[1]![4]);
+    expect(view.tasks.slow.attempts).toBe(1);
+
+    const replay = await cli(['--store', store, 'replay', runId]);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/every event leads to the state it recorded/);
+  }, 60_000);
+
+  it('killed during a backoff: resume waits only the remaining delay', async () => {
+    const store = tempDir();
+    const log = join(store, 'markers');
+    const env = { LF_MARKERS: log };
+    const runId = await runAndKill(store, join(FIXTURES, 'backoff.yaml'), env, (t) => t.includes('task.failed:flaky'));
+    const fs = new FileEventStore(store);
+    const failedAt = Date.parse((await fs.read(runId)).find((e) => e.type === 'task.failed')!.time);
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const resumedAt = Date.now();
+    const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
+    expect(r.code).toBe(0);
+    const events = await fs.read(runId);
+    const fired = events.find((e) => e.type === 'timer.fired')!;
+    // The retry happens 3 s after the failure, not 3 s after the resume.
+    expect(Date.parse(fired.time) - failedAt).toBeGreaterThanOrEqual(3000);
+    expect(Date.parse(fired.time) - resumedAt).toBeLessThan(2900);
+    expect(JSON.parse(r.stdout).tasks.flaky).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+    expect(markers(log).filter((x) => x[0] === 'first')).toHaveLength(2); // start + end, once
+  }, 60_000);
+});
+
+describe('approve, reject, cancel and the audit trail from the CLI', () => {
+  it('waits (exit 3), refuses a stranger, takes an approver, and the history shows every step', async () => {
+    const store = tempDir();
+    const run = await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json']);
+    expect(run.code).toBe(3);
+    const { runId } = JSON.parse(run.stdout);
+
+    const stranger = await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'mallory']);
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toMatch(/mallory may not decide task sign_off; its approvers are alice, bob/);
+
+    expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'])).code).toBe(0);
+    const twice = await cli(['--store', store, 'reject', runId, 'sign_off', '--as', 'bob']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/cannot record rejection of sign_off/);
+
+    expect((await cli(['--store', store, 'resume', runId])).code).toBe(0);
+    const history = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout);
+    expect(history.map((e: { type: string }) => e.type)).toEqual([
+      'run.started', 'task.started', 'task.completed', 'approval.recorded', 'task.started', 'task.completed',
+    ]);
+    expect(history[3]).toMatchObject({ seq: 4, data: { task: 'sign_off', decision: 'approved', by: 'alice' } });
+
+    const list = JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout);
+    expect(list).toEqual([expect.objectContaining({ runId, workflowId: 'approval', version: 1, status: 'COMPLETED' })]);
+    expect(list[0].completedAt).toEqual(expect.any(String));
+    const yaml = await cli(['--store', store, 'status', runId, '--yaml']);
+    expect(yaml.stdout).toMatch(new RegExp(`^${runId}:\\n  id: ${runId}\\n  definition_id: approval`));
+  }, 60_000);
+
+  it('a rejection fails the run (exit 1 on resume) and cancel of a settled run changes nothing', async () => {
+    const store = tempDir();
+    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout);
+    expect((await cli(['--store', store, 'reject', runId, 'sign_off', '--as', 'bob', '--comment', 'too risky'])).code).toBe(0);
+    const r = await cli(['--store', store, 'resume', runId, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'REJECTED', message: 'rejected by bob: too risky' });
+    const c = await cli(['--store', store, 'cancel', runId]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/already FAILED; nothing to cancel/);
+    const failed = JSON.parse((await cli(['--store', store, 'list', '--status', 'failed', '--json'])).stdout);
+    expect(failed.map((x: { runId: string }) => x.runId)).toEqual([runId]);
+  }, 60_000);
+
+  it('replay --to shows the state at that event; a tampered log diverges with exit 1', async () => {
+    const store = tempDir();
+    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'])).stdout);
+    const at = JSON.parse((await cli(['--store', store, 'replay', runId, '--to', '4', '--json'])).stdout);
+    expect(at.toSeq).toBe(4);
+    expect(at.view.tasks.first.status).toBe('COMPLETED');
+    expect(at.view.tasks.slow.status).toBe('IN_PROGRESS');
+
+    const file = join(store, 'runs', `${runId}.jsonl`);
+    const fs = await import('node:fs');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines[1] = lines[1]!.replace(/"hash":"[0-9a-f]+"/, '"hash":"0000000000000000"');
+    fs.writeFileSync(file, lines.join('\n'));
+    const r = await cli(['--store', store, 'replay', runId]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/diverges at event 2 \(task\.started\)/);
+  }, 60_000);
+});

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { cli, EXAMPLE, ROOT, storeFiles, tempDir } from '../helpers/cli.js';
+
+const BUNDLED = join(ROOT, 'definitions', 'inventory-validation.yaml');
+const SAMPLES = join(ROOT, 'definitions', 'samples');
+
+describe('ledgerflow run: the seed inventory validation, as a new user runs it', () => {
+  it('scans the folder, checks the policy, writes VALIDATION.RECEIPT.yaml and exits 0', async () => {
+    const cwd = tempDir();
+    const store = join(cwd, 'store');
+    const r = await cli(['--store', store, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml')], { cwd });
+    // The bundled copy keeps the example's one flaw, reported as a warning with its place.
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/inventory-validation\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ scan_files/);
+    expect(r.stdout).toMatch(/◆ decision_gate chose PASS → generate_receipt/);
+    expect(r.stdout).toMatch(/⊘ alert_cmd_bridge skipped/);
+    const receipt = parse(readFileSync(join(cwd, '0UT.3OX', 'VALIDATION.RECEIPT.yaml'), 'utf8'));
+    expect(receipt.receipt).toMatchObject({ workflow: 'inventory-validation-v1', compliance_status: 'PASS', violations: [] });
+  });
+
+  it('runs the example file unchanged with --handlers, and a failing policy waits for approval (exit 3)', async () => {
+    const cwd = tempDir();
+    const store = join(cwd, 'store');
+    const policy = join(cwd, 'policy.yaml');
+    await import('node:fs').then((fs) => fs.writeFileSync(policy, 'required_files: [README.md, SECURITY.md]\n'));
+    const r = await cli(['--store', store, 'run', EXAMPLE, '--handlers', join(ROOT, 'definitions/handlers/inventory.ts'),
+      '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', policy, '--json'], { cwd });
+    expect(r.code).toBe(3);
+    // The only warning of the example: its FAIL_SOFT case names a task that does not exist.
+    expect(r.stderr).toMatch(/inventory-validation\.workflow\.yaml:\d+:\d+: warning: .*FAIL_SOFT.*generate_warning_receipt/);
+    const view = JSON.parse(r.stdout);
+    expect(view.status).toBe('WAITING');
+    expect(view.tasks.validate_compliance.output).toMatchObject({ compliance_status: 'FAIL_STRICT', violations: ['SECURITY.md missing'] });
+    expect(view.tasks.alert_cmd_bridge.status).toBe('PENDING_APPROVAL');
+    expect(existsSync(join(cwd, '0UT.3OX'))).toBe(false);
+
+    const approve = await cli(['--store', store, 'approve', view.runId, 'alert_cmd_bridge', '--as', 'commander', '--comment', 'known gap']);
+    expect(approve.code).toBe(0);
+    const resumed = await cli(['--store', store, 'resume', view.runId, '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).tasks.alert_cmd_bridge).toMatchObject({ status: 'COMPLETED', output: { by: 'commander', comment: 'known gap' } });
+    const again = await cli(['--store', store, 'resume', view.runId]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already COMPLETED; nothing to resume/);
+  });
+});
+
+describe('ledgerflow run: bad usage exits 2, names the problem and writes nothing', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a missing required input', ['--target_folder', 'x'], /missing required input policy_file .*--policy_file <value>/],
+    ['an unknown flag', ['--target_folder', 'x', '--policy_file', 'p', '--colour', 'red'], /unknown option --colour.*declared inputs: --target_folder, --policy_file, --strict_mode/],
+    ['a value of the wrong type', ['--target_folder', 'x', '--policy_file', 'p', '--strict_mode', 'maybe'], /input strict_mode must be true or false, got "maybe"/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`refuses ${what}`, async () => {
+      const store = tempDir();
+      const r = await cli(['--store', store, 'run', BUNDLED, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(storeFiles(store)).toEqual([]);
+    });
+  }
+
+  it('refuses a run id that does not exist, on every command that takes one', async () => {
+    const store = tempDir();
+    for (const args of [['status', 'nope'], ['resume', 'nope'], ['history', 'nope'], ['replay', 'nope'], ['cancel', 'nope'], ['approve', 'nope', 't', '--as', 'a']]) {
+      const r = await cli(['--store', store, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/run nope does not exist in this store/);
+    }
+    expect(storeFiles(store)).toEqual([]);
+  });
+
+  it('refuses an invalid definition with file:line:col and exit 2', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.yaml');
+    await import('node:fs').then((fs) => fs.writeFileSync(file, 'workflow:\n  id: bad\n  name: Bad\n  version: 1\n  tasks:\n    - id: a\n      type: SIMPLE\n      depends_on: [ghost]\n'));
+    const r = await cli(['--store', dir, 'run', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:8:\d+: error: .*ghost/);
+  });
+});

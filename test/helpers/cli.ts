@@ -1,0 +1,42 @@
+/** Runs the real `ledgerflow` CLI (the built bin) in a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const BIN = join(ROOT, 'bin', 'ledgerflow.js');
+export const EXAMPLE = resolve(ROOT, '..', 'shared', 'examples', 'inventory-validation.workflow.yaml');
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+export function tempDir(prefix = 'lf-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawnCli(args, opts);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+/** Files under a store dir, to check that a refused command wrote nothing. */
+export function storeFiles(dir: string): string[] {
+  const runs = join(dir, 'runs');
+  return existsSync(runs) ? readdirSync(runs) : [];
+}

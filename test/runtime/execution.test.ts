@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { NonRetryableError } from '../../src/errors/index.js';
+import { def, engine, expectReplayMatches, runToIdle, sleep } from '../helpers/engine.js';
+
+const linear = def(`
+workflow:
+  id: linear
+  name: Linear
+  version: 1
+  input:
+    required: [name]
+  output: [greeting]
+  tasks:
+    - id: a
+      type: SIMPLE
+      input: { who: "\${workflow.input.name}" }
+    - id: b
+      type: SIMPLE
+      depends_on: [a]
+      input: { text: "Hello, \${a.output.who}!", raw: "\${a.output}" }
+`);
+
+describe('running a workflow', () => {
+  it('runs dependent tasks in order, passes outputs through templates, and records the workflow output', async () => {
+    const { engine: e } = engine();
+    const seen: unknown[] = [];
+    const view = await runToIdle(e, linear, { name: 'Ada' }, {
+      a: async (input) => ({ who: input.who }),
+      b: async (input) => { seen.push(input); return { greeting: input.text }; },
+    });
+    expect(view.status).toBe('COMPLETED');
+    expect(seen).toEqual([{ text: 'Hello, Ada!', raw: { who: 'Ada' } }]);
+    expect(view.output).toEqual({ greeting: 'Hello, Ada!' });
+    expect(view.tasks.a).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+    expect(view.tasks.b!.startedAt! >= view.tasks.a!.completedAt!).toBe(true);
+  });
+
+  it('writes one commit per step: run.started, then task starts batched with the completions that enable them', async () => {
+    const { engine: e, store } = engine();
+    const view = await runToIdle(e, linear, { name: 'x' }, { a: async () => ({ who: 'x' }), b: async () => ({}) });
+    const types = (await store.read(view.runId)).map((ev) => ev.type);
+    expect(types).toEqual(['run.started', 'task.started', 'task.completed', 'task.started', 'task.completed']);
+  });
+
+  it('runs independent tasks concurrently: their handlers overlap in time', async () => {
+    const { engine: e } = engine();
+    const d = def(`
+workflow:
+  id: par
+  name: Par
+  version: 1
+  tasks:
+    - { id: scan, type: SIMPLE }
+    - { id: load, type: SIMPLE, parallel_with: scan }
+    - { id: join, type: SIMPLE, depends_on: [scan, load] }
+`);
+    const spans: Record<string, [number, number]> = {};
+    const slow = (name: string) => async () => { const s = Date.now(); await sleep(150); spans[name] = [s, Date.now()]; return {}; };
+    const view = await runToIdle(e, d, {}, { scan: slow('scan'), load: slow('load'), join: async () => ({}) });
+    expect(view.status).toBe('COMPLETED');
+    const [s1, e1] = spans.scan!; const [s2, e2] = spans.load!;
+    expect(Math.max(s1, s2)).toBeLessThan(Math.min(e1, e2));
+  });
+
+  it('retries a failing task with exponential backoff and succeeds on the third attempt', async () => {
+    const { engine: e, store } = engine();
+    const d = def(`
+workflow:
+  id: retry
+  name: Retry
+  version: 1
+  tasks:
+    - id: flaky
+      type: SIMPLE
+      retry_policy: { max_attempts: 3, backoff: exponential, initial_delay: 40ms }
+`);
+    const attempts: number[] = [];
+    const view = await runToIdle(e, d, {}, {
+      flaky: async (_i, ctx) => { attempts.push(ctx.attempt); if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`); return { ok: true }; },
+    });
+    expect(view.status).toBe('COMPLETED');
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(view.tasks.flaky).toMatchObject({ status: 'COMPLETED', attempts: 3 });
+    const events = await store.read(view.runId);
+    const failed = events.filter((ev) => ev.type === 'task.failed');
+    const fired = events.filter((ev) => ev.type === 'timer.fired');
+    expect(fired.map((f) => f.data)).toEqual([
+      { task: 'flaky', attempt: 1, timer: 'backoff' },
+      { task: 'flaky', attempt: 2, timer: 'backoff' },
+    ]);
+    // The delay doubles: 40 ms after the first failure, 80 ms after the second.
+    const gap = (i: number) => Date.parse(fired[i]!.time) - Date.parse(failed[i]!.time);
+    expect(gap(0)).toBeGreaterThanOrEqual(40);
+    expect(gap(1)).toBeGreaterThanOrEqual(80);
+  });
+
+  it('fails the run when retries are exhausted, and at once on a NonRetryableError', async () => {
+    const { engine: e } = engine();
+    const d = def(`
+workflow:
+  id: exhaust
+  name: Exhaust
+  version: 1
+  tasks:
+    - id: t
+      type: SIMPLE
+      retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 10ms }
+    - { id: after, type: SIMPLE, depends_on: [t] }
+`);
+    const view = await runToIdle(e, d, {}, { t: async () => { throw new Error('always'); }, after: async () => ({}) });
+    expect(view.status).toBe('FAILED');
+    expect(view.tasks.t).toMatchObject({ status: 'FAILED', attempts: 2, error: { message: 'always', retryable: true } });
+    // It never ran: a task downstream of a failed one is skipped.
+    expect(view.tasks.after!.status).toBe('SKIPPED');
+    expect(view.error).toMatchObject({ task: 't', message: 'always' });
+
+    let calls = 0;
+    const v2 = await runToIdle(e, d, {}, { t: async () => { calls++; throw new NonRetryableError('bad input'); }, after: async () => ({}) });
+    expect(calls).toBe(1);
+    expect(v2.tasks.t).toMatchObject({ status: 'FAILED', attempts: 1, error: { retryable: false } });
+  });
+
+  it('times out an attempt, aborts its signal, and retries it', async () => {
+    const { engine: e } = engine();
+    const d = def(`
+workflow:
+  id: slow
+  name: Slow
+  version: 1
+  tasks:
+    - id: t
+      type: SIMPLE
+      timeout: 60ms
+      retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 10ms }
+`);
+    const aborted: number[] = [];
+    const view = await runToIdle(e, d, {}, {
+      t: async (_i, ctx) => {
+        if (ctx.attempt === 1) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => { aborted.push(ctx.attempt); resolve(); }));
+          return { late: true };
+        }
+        return { fast: true };
+      },
+    });
+    expect(view.status).toBe('COMPLETED');
+    expect(aborted).toEqual([1]);
+    expect(view.tasks.t).toMatchObject({ attempts: 2, output: { fast: true } });
+  });
+
+  it('marks a task TIMED_OUT and fails the run when its only attempt times out', async () => {
+    const { engine: e } = engine();
+    const d = def(`
+workflow:
+  id: slow1
+  name: Slow
+  version: 1
+  tasks:
+    - { id: t, type: SIMPLE, timeout: 30ms }
+`);
+    const view = await runToIdle(e, d, {}, { t: (_i, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({}))) });
+    expect(view.status).toBe('FAILED');
+    expect(view.tasks.t!.status).toBe('TIMED_OUT');
+  });
+
+  it('cancels a running run: the in-flight handler is aborted and nothing else runs', async () => {
+    const { engine: e } = engine();
+    const d = def(`
+workflow:
+  id: cancel
+  name: Cancel
+  version: 1
+  tasks:
+    - { id: long, type: SIMPLE }
+    - { id: next, type: SIMPLE, depends_on: [long] }
+`);
+    let abortedBy = '';
+    let nextRan = false;
+    const runId = await e.start(d, {});
+    const done = e.drive(runId, {
+      handlers: {
+        long: (_i, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => { abortedBy = String(ctx.signal.reason); r({}); })),
+        next: async () => { nextRan = true; return {}; },
+      },
+    });
+    await sleep(50);
+    const { changed } = await e.cancel(runId, { by: 'ops', reason: 'not needed' });
+    expect(changed).toBe(true);
+    const view = await done;
+    expect(view.status).toBe('CANCELLED');
+    expect(view.tasks.long!.status).toBe('CANCELLED');
+    expect(abortedBy).toContain('CANCELLED');
+    expect(nextRan).toBe(false);
+    expect((await e.cancel(runId)).changed).toBe(false);
+    await expectReplayMatches(e, view);
+  });
+});
