@@ -5,7 +5,7 @@
  */
 import { openStore, type EventStore } from './store/index.js';
 import { Engine, type EngineOptions } from './runtime/index.js';
-import { writeOutputFile } from './api/output.js';
+import { writeOutputFile } from './api/index.js';
 
 export * from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
@@ -14,8 +14,7 @@ export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js
 export { MemoryEventStore, FileEventStore, openStore, type EventStore, type RunSummary } from './store/index.js';
 export * from './runtime/index.js';
 export { loadHandlerModule } from './workers/index.js';
-export { loadDefinitionFile, type LoadedDefinition } from './api/definitions.js';
-export { writeOutputFile } from './api/output.js';
+export { loadDefinitionFile, writeOutputFile, type LoadedDefinition } from './api/index.js';
 
 /** An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE). */
 export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string } = {}): Engine {

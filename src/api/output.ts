@@ -5,5 +5,5 @@ import { stringify } from 'yaml';
 
 export async function writeOutputFile(path: string, output: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, stringify(output));
+  await writeFile(path, stringify(output, { aliasDuplicateObjects: false }));
 }

@@ -1,8 +1,8 @@
 /** The commands: each a thin layer over the library API. */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadDefinitionFile } from '../api/definitions.js';
-import { writeOutputFile } from '../api/output.js';
+import { loadDefinitionFile } from '../api/index.js';
+import { writeOutputFile } from '../api/index.js';
 import { compile, machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';

@@ -82,7 +82,7 @@ export function statusYaml(view: RunView): string {
       execution_time: view.completedAt ? ms(view.startedAt, view.completedAt) : null,
       input: view.input, tasks, output: view.output, ...(view.error ? { error: view.error } : {}),
     },
-  });
+  }, { aliasDuplicateObjects: false });
 }
 
 export function listText(runs: RunSummary[]): string {

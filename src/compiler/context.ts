@@ -48,6 +48,8 @@ export interface RunContext {
   input: Record<string, unknown>;
   startedAt: string;
   completedAt: string | null;
+  /** Time of the last event folded (internal events carry none). */
+  updatedAt: string;
   tasks: Record<string, TaskState>;
   timers: Record<string, TimerState>;
   error: RunError | null;

@@ -20,7 +20,19 @@ type P = { task: string; status?: TaskStatus };
 type AnyEvent = { type: string; time?: number; input?: { time: number }; attempt?: number; output?: unknown; error?: TaskError; by?: string; comment?: string; reason?: string };
 type Args = { context: RunContext; event: AnyEvent };
 
-const timeOf = (e: AnyEvent): string => iso(e.time ?? e.input?.time ?? 0);
+/**
+ * The time of the event being folded. Internal events (a parallel state's
+ * done event) carry none: then it is the time of the last event that did.
+ */
+const nowOf = (ctx: RunContext, e: AnyEvent): string => {
+  const t = e.time ?? e.input?.time;
+  return t === undefined ? ctx.updatedAt : iso(t);
+};
+
+/** An assign that also records the event time as `updatedAt`. */
+function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunContext>) {
+  return assign((args: Args, params: Params) => ({ ...fn(args, params), updatedAt: nowOf(args.context, args.event) }));
+}
 
 function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> {
   return { ...ctx.tasks, [id]: { ...ctx.tasks[id]!, ...patch } };
@@ -83,10 +95,10 @@ export function implementationsFor(def: Definition) {
   };
 
   const actions = {
-    skip: assign(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SKIPPED' }) })),
-    schedule: assign(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SCHEDULED' }) })),
-    taskStarted: assign(({ context, event }: Args, p: P) => {
-      const now = timeOf(event);
+    skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SKIPPED' }) })),
+    schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SCHEDULED' }) })),
+    taskStarted: stamped(({ context, event }: Args, p: P) => {
+      const now = nowOf(context, event);
       const attempt = event.attempt!;
       const timeoutMs = task(p.task).timeoutMs;
       return {
@@ -95,36 +107,36 @@ export function implementationsFor(def: Definition) {
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
       };
     }),
-    taskCompleted: assign(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: timeOf(event) }),
+    taskCompleted: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
       timers: withoutTimers(context, p.task),
     })),
-    taskRetrying: assign(({ context, event }: Args, p: P) => {
+    taskRetrying: stamped(({ context, event }: Args, p: P) => {
       const attempt = state(context, p.task).attempts;
       const error: TaskError = event.error
         ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms` };
       const delay = retryDelayMs(task(p.task).retry, attempt, context.runId, p.task);
       return {
         tasks: withTask(context, p.task, { status: 'RETRYING', error }),
-        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(timeOf(event), delay) }),
+        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay) }),
       };
     }),
-    taskFailed: assign(({ context, event }: Args, p: P) => {
+    taskFailed: stamped(({ context, event }: Args, p: P) => {
       const attempts = state(context, p.task).attempts;
       const error: TaskError = event.error
         ?? { code: 'TIMED_OUT', retryable: false, message: `attempt ${attempts} timed out after ${task(p.task).timeoutMs} ms` };
       return {
-        tasks: withTask(context, p.task, { status: p.status!, error, completedAt: timeOf(event) }),
+        tasks: withTask(context, p.task, { status: p.status!, error, completedAt: nowOf(context, event) }),
         timers: withoutTimers(context, p.task),
       };
     }),
-    backoffElapsed: assign(({ context }: Args, p: P) => ({
+    backoffElapsed: stamped(({ context }: Args, p: P) => ({
       tasks: withTask(context, p.task, { status: 'SCHEDULED' }),
       timers: withoutTimers(context, p.task),
     })),
-    decide: assign(({ context, event }: Args, p: P) => {
+    decide: stamped(({ context, event }: Args, p: P) => {
       const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
-      const now = timeOf(event);
+      const now = nowOf(context, event);
       return {
         tasks: withTask(context, p.task, {
           status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now,
@@ -133,9 +145,9 @@ export function implementationsFor(def: Definition) {
         }),
       };
     }),
-    decisionFailed: assign(({ context, event }: Args, p: P) => {
+    decisionFailed: stamped(({ context, event }: Args, p: P) => {
       const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
-      const now = timeOf(event);
+      const now = nowOf(context, event);
       return {
         tasks: withTask(context, p.task, {
           status: 'FAILED', attempts: 1, startedAt: now, completedAt: now, error: r.error,
@@ -143,22 +155,22 @@ export function implementationsFor(def: Definition) {
         }),
       };
     }),
-    completeInstantly: assign(({ context, event }: Args, p: P) => {
+    completeInstantly: stamped(({ context, event }: Args, p: P) => {
       const t = task(p.task);
-      const now = timeOf(event);
+      const now = nowOf(context, event);
       const output = t.type === 'JOIN'
         ? Object.fromEntries(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null]))
         : {};
       return { tasks: withTask(context, p.task, { status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now, output }) };
     }),
-    unsupported: assign(({ context, event }: Args, p: P) => ({
+    unsupported: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
-        status: 'FAILED', completedAt: timeOf(event),
+        status: 'FAILED', completedAt: nowOf(context, event),
         error: { code: 'LF_UNSUPPORTED_TASK_TYPE', retryable: false, message: `task ${p.task} has type ${task(p.task).type}, which does not run yet in this version of ledgerflow` },
       }),
     })),
-    awaitApproval: assign(({ context, event }: Args, p: P) => {
-      const now = timeOf(event);
+    awaitApproval: stamped(({ context, event }: Args, p: P) => {
+      const now = nowOf(context, event);
       const timeoutMs = task(p.task).timeoutMs;
       return {
         tasks: withTask(context, p.task, { status: 'PENDING_APPROVAL', attempts: 1, startedAt: now }),
@@ -166,18 +178,18 @@ export function implementationsFor(def: Definition) {
           : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs) }),
       };
     }),
-    approvalDecided: assign(({ context, event }: Args, p: P) => {
+    approvalDecided: stamped(({ context, event }: Args, p: P) => {
       const approved = event.type.startsWith('approval.approved.');
       const decision = { decision: approved ? 'approved' : 'rejected', by: event.by, comment: event.comment ?? null };
       return {
         tasks: withTask(context, p.task, {
-          status: approved ? 'COMPLETED' : 'FAILED', completedAt: timeOf(event), decidedBy: event.by, output: decision,
+          status: approved ? 'COMPLETED' : 'FAILED', completedAt: nowOf(context, event), decidedBy: event.by, output: decision,
           error: approved ? null : { code: 'REJECTED', retryable: false, message: `rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}` },
         }),
         timers: withoutTimers(context, p.task),
       };
     }),
-    approvalTimedOut: assign(({ context, event }: Args, p: P) => {
+    approvalTimedOut: stamped(({ context, event }: Args, p: P) => {
       const status = p.status!;
       const ms = task(p.task).timeoutMs;
       const error: TaskError | null = status === 'TIMED_OUT' || status === 'FAILED'
@@ -185,13 +197,13 @@ export function implementationsFor(def: Definition) {
         : null;
       return {
         tasks: withTask(context, p.task, {
-          status, completedAt: timeOf(event), error, decidedBy: 'timeout',
+          status, completedAt: nowOf(context, event), error, decidedBy: 'timeout',
           output: status === 'COMPLETED' ? { decision: 'approved', by: 'timeout', comment: null } : null,
         }),
         timers: withoutTimers(context, p.task),
       };
     }),
-    finish: assign(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
+    finish: stamped(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
       const tasks: Record<string, TaskState> = {};
       for (const [id, t] of Object.entries(context.tasks)) {
         tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
@@ -203,7 +215,7 @@ export function implementationsFor(def: Definition) {
           ? { code: 'CANCELLED', retryable: false, message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}` }
           : null;
       return {
-        tasks, timers: {}, completedAt: timeOf(event), error,
+        tasks, timers: {}, completedAt: nowOf(context, event), error,
         output: p.status === 'COMPLETED' ? workflowOutput(def, context) : null,
       };
     }),

@@ -33,6 +33,8 @@ describe('running a workflow', () => {
     expect(view.output).toEqual({ greeting: 'Hello, Ada!' });
     expect(view.tasks.a).toMatchObject({ status: 'COMPLETED', attempts: 1 });
     expect(view.tasks.b!.startedAt! >= view.tasks.a!.completedAt!).toBe(true);
+    // The run settles at the time of its last event, not at some internal event's.
+    expect(view.completedAt).toBe((await e.events(view.runId)).at(-1)!.time);
   });
 
   it('writes one commit per step: run.started, then task starts batched with the completions that enable them', async () => {

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEngine, loadDefinitionFile, loadHandlerModule, compile, replayRun } from '../../src/index.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
+
+describe('the library API (import from "ledgerflow")', () => {
+  it('loads, compiles and runs the bundled inventory workflow on the embedded file store, then replays it', async () => {
+    const cwd = tempDir();
+    const loaded = loadDefinitionFile(join(ROOT, 'definitions', 'inventory-validation.yaml'));
+    expect(loaded.warnings).toHaveLength(1);
+    const compiled = compile(loaded.definition);
+    expect(compiled.machine.id).toBe('inventory-validation-v1');
+    const handlers = await loadHandlerModule(loaded.handlersPath!);
+    const engine = createEngine({ storeDir: join(cwd, 'store') });
+    const prev = process.cwd();
+    process.chdir(cwd);
+    try {
+      const view = await engine.run(loaded.definition, {
+        target_folder: join(ROOT, 'definitions/samples/0UT.3OX'),
+        policy_file: join(ROOT, 'definitions/samples/INVENTORY.POLICY.yaml'),
+      }, { handlers });
+      expect(view.status).toBe('COMPLETED');
+      expect(readFileSync(join(cwd, '0UT.3OX/VALIDATION.RECEIPT.yaml'), 'utf8')).toContain('compliance_status: PASS');
+      const runs = await engine.list({ workflowId: 'inventory-validation-v1' });
+      expect(runs.map((r) => r.runId)).toEqual([view.runId]);
+      const report = replayRun(await engine.events(view.runId));
+      expect(report.divergence).toBeNull();
+      expect(report.view).toEqual(view);
+    } finally {
+      process.chdir(prev);
+    }
+  });
+});
