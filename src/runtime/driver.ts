@@ -78,7 +78,9 @@ export class RunDriver {
 
   /** Starts acting on the current state and listening for events other processes append. */
   start(): void {
-    this.follow = this.opts.store.follow(this.runId, this.seq, () => {
+    this.follow = this.opts.store.follow(this.runId, this.seq, (events) => {
+      // Our own commits come back here too; only another writer's events need a catch-up.
+      if ((events.at(-1)?.seq ?? 0) <= this.seq) return;
       this.needsCatchUp = true;
       this.kick();
     });

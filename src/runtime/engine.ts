@@ -3,7 +3,6 @@
  * runs on any EventStore. The CLI is a thin layer over this.
  */
 import { randomBytes } from 'node:crypto';
-import { compile } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
@@ -13,7 +12,7 @@ import { RunDriver, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { missingHandlers, type Handlers } from './handlers.js';
 import { prepareInput } from './input.js';
-import { foldEvents, replayRun, type ReplayReport } from './replay.js';
+import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.js';
 import { runView, type RunView } from './view.js';
 
 export interface EngineOptions extends DriverHooks {
@@ -66,12 +65,13 @@ export class Engine {
       }
     }
     const runId = opts.runId ?? newRunId(this.clock.now());
-    const compiled = compile(def);
+    const hash = definitionHash(def);
+    const compiled = compiledFor(def, hash);
     const time = new Date(this.clock.now()).toISOString();
     const snapshot = startFold(compiled, { runId, time, input });
     const started: EventEnvelope = {
       runId, workflowId: def.id, version: def.version, seq: 1, time, type: 'run.started',
-      data: { definition: def as unknown as Record<string, unknown>, definitionHash: definitionHash(def), input, ...(opts.source ? { source: opts.source } : {}) },
+      data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, ...(opts.source ? { source: opts.source } : {}) },
       state: recordedState(snapshot),
     };
     await this.store.append({ runId, expectedSeq: 0, dedupId: `${runId}/1/start`, events: [started] });

@@ -5,7 +5,7 @@
  * exactly this code, so they cannot disagree.
  */
 import { createHash } from 'node:crypto';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { createActor, initialTransition, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { CompiledWorkflow, MachineEvent, RunContext } from '../compiler/index.js';
 import { ACTIVE_TASK_STATUSES } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
@@ -37,10 +37,31 @@ export function startFold(compiled: CompiledWorkflow, started: { runId: string; 
   return snapshot as RunSnapshot;
 }
 
+/**
+ * XState's `transition()` builds a throw-away actor per call, and an actor
+ * eagerly computes the machine's initial state: that doubled the cost of every
+ * fold step. This scope is built once per machine and, like the one
+ * `transition()` builds, executes nothing: actions are dropped (the driver
+ * derives effects from state) and our machines spawn no children.
+ */
+const scopes = new WeakMap<AnyStateMachine, AnyActorScope>();
+function inertScope(machine: AnyStateMachine): AnyActorScope {
+  let scope = scopes.get(machine);
+  if (!scope) {
+    const self = createActor(machine, { input: { runId: 'inert', workflowId: 'inert', version: 0, input: {}, time: 0 } });
+    scope = {
+      self, id: '', sessionId: '', system: self.system,
+      defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {}, actionExecutor: () => {},
+    } as unknown as AnyActorScope;
+    scopes.set(machine, scope);
+  }
+  return scope;
+}
+
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */
 export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): { snapshot: RunSnapshot; accepted: boolean } {
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
-  const [next] = transition(compiled.machine, snapshot as AnyMachineSnapshot, toMachineEvent(ev));
+  const next = compiled.machine.transition(snapshot as AnyMachineSnapshot, toMachineEvent(ev), inertScope(compiled.machine));
   // XState returns the very same snapshot when no transition was enabled.
   return { snapshot: next as RunSnapshot, accepted: next !== snapshot };
 }

@@ -32,17 +32,21 @@ export interface ReplayReport {
 
 const compiledByHash = new Map<string, CompiledWorkflow>();
 
-/** The machine of the definition recorded in run.started (cached by content hash). */
-export function compiledForRun(started: EventEnvelope): CompiledWorkflow {
-  if (started.type !== 'run.started') throw new Error(`a run's first event must be run.started, got ${started.type}`);
-  const hash = started.data.definitionHash;
+/** Compiling builds a machine: do it once per definition content, not once per run. */
+export function compiledFor(definition: Definition, hash: string): CompiledWorkflow {
   let compiled = compiledByHash.get(hash);
   if (!compiled) {
-    compiled = compile(started.data.definition as unknown as Definition);
+    compiled = compile(definition);
     if (compiledByHash.size > 100) compiledByHash.clear();
     compiledByHash.set(hash, compiled);
   }
   return compiled;
+}
+
+/** The machine of the definition recorded in run.started. */
+export function compiledForRun(started: EventEnvelope): CompiledWorkflow {
+  if (started.type !== 'run.started') throw new Error(`a run's first event must be run.started, got ${started.type}`);
+  return compiledFor(started.data.definition as unknown as Definition, started.data.definitionHash);
 }
 
 /** Folds events without checks: the fast path used to load a run. */

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: the numbers the core engine issue asks for, each printed
+ * next to a baseline measured in the same run (ratios, not absolutes, are
+ * what compare across machines).
+ *
+ * 1. Events and commits a typical run writes (the seed inventory workflow).
+ * 2. Replay of one 10,000-event run: full checked replay vs. the floor of
+ *    just parsing and validating the same events.
+ * 3. Live runs on the embedded file store vs. raw appends of the same commits.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDefinition } from '../src/definition/index.js';
+import { EventEnvelopeSchema, type EventEnvelope } from '../src/events/index.js';
+import { Engine, foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
+import { FileEventStore, MemoryEventStore } from '../src/store/index.js';
+
+const now = () => performance.now();
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const json = process.argv.includes('--json');
+const results: Record<string, unknown> = {};
+const say = (line: string) => { if (!json) console.log(line); };
+
+function def(text: string) {
+  const { definition, diagnostics } = parseDefinition(text, 'bench.yaml');
+  if (!definition) throw new Error(JSON.stringify(diagnostics));
+  return definition;
+}
+
+// 1. A typical run ------------------------------------------------------------
+{
+  const example = readFileSync(new URL('../../shared/examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
+  const inventory = def(example);
+  const store = new MemoryEventStore();
+  let commits = 0;
+  const counting = Object.assign(Object.create(store), { append: (r: Parameters<typeof store.append>[0]) => { commits++; return store.append(r); } });
+  const engine = new Engine({ store: counting });
+  const handlers: Handlers = {
+    scan_files: async () => ({ file_list: ['README.md'], scan_timestamp: 't' }),
+    load_policy: async () => ({ policy_rules: { required_files: ['README.md'] } }),
+    validate_compliance: async () => ({ compliance_status: 'PASS', violations: [] }),
+    generate_receipt: async () => ({ validation_receipt: 'r' }),
+  };
+  const view = await engine.run(inventory, { target_folder: 'x', policy_file: 'p' }, { handlers });
+  const events = await store.read(view.runId);
+  const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
+  results.typicalRun = { workflow: inventory.id, tasks: inventory.tasks.length, events: events.length, commits, bytes };
+  say(`typical run (${inventory.id}, ${inventory.tasks.length} tasks, PASS path): ${events.length} events in ${commits} commits, ${fmt(bytes)} bytes`);
+  say(`  ${events.map((e) => e.type).join(', ')}`);
+}
+
+// 2. Replay of a 10,000-event run --------------------------------------------
+{
+  const retrying = def(`
+workflow:
+  id: ten-thousand
+  name: A task retried until its history holds 10,000 events
+  version: 1
+  tasks:
+    - id: prepare
+      type: SIMPLE
+    - id: flaky
+      type: SIMPLE
+      depends_on: [prepare]
+      retry_policy: { max_attempts: 4000, backoff: fixed, initial_delay: 0ms }
+    - id: finish
+      type: SIMPLE
+      depends_on: [flaky]
+`);
+  const store = new MemoryEventStore();
+  const engine = new Engine({ store });
+  const t0 = now();
+  const view = await engine.run(retrying, {}, {
+    handlers: {
+      prepare: async () => ({ ok: true }),
+      // Each failed attempt adds task.started, task.failed and timer.fired: 3,330 of them make ~10,000 events.
+      flaky: async (_i, ctx) => { if (ctx.attempt <= 3330) throw new Error(`attempt ${ctx.attempt}`); return { attempt: ctx.attempt }; },
+      finish: async () => ({ done: true }),
+    },
+  });
+  const liveMs = now() - t0;
+  const events = await store.read(view.runId);
+  const raw = events.map((e) => JSON.stringify(e));
+
+  const time = (fn: () => void, reps = 5) => {
+    fn(); // warm-up
+    const t = now();
+    for (let i = 0; i < reps; i++) fn();
+    return (now() - t) / reps;
+  };
+  const parseMs = time(() => { for (const line of raw) EventEnvelopeSchema.parse(JSON.parse(line)); });
+  const foldMs = time(() => { foldEvents(events); });
+  let divergence: unknown = 'not run';
+  const replayMs = time(() => { divergence = replayRun(events).divergence; });
+  const fullMs = time(() => { replayRun(raw.map((l) => EventEnvelopeSchema.parse(JSON.parse(l)) as EventEnvelope)); });
+
+  results.replay10k = { events: events.length, liveRunMs: liveMs, parseValidateMs: parseMs, foldMs, checkedReplayMs: replayMs, parseAndReplayMs: fullMs, divergence };
+  say(`\nreplay of one ${fmt(events.length)}-event run (produced live in ${fmt(liveMs)} ms, status ${view.status}):`);
+  say(`  baseline: JSON.parse + zod-validate every event  ${fmt(parseMs, 1)} ms  (${fmt(events.length / parseMs * 1000)} events/s)`);
+  say(`  fold through the machine (load a run)             ${fmt(foldMs, 1)} ms  (${fmt(events.length / foldMs * 1000)} events/s)  ${fmt(foldMs / parseMs, 2)}× baseline`);
+  say(`  checked replay (fold + state hash per event)      ${fmt(replayMs, 1)} ms  (${fmt(events.length / replayMs * 1000)} events/s)  ${fmt(replayMs / parseMs, 2)}× baseline`);
+  say(`  parse + validate + checked replay                 ${fmt(fullMs, 1)} ms  divergence: ${divergence === null ? 'none' : JSON.stringify(divergence)}`);
+}
+
+// 3. Live runs on the embedded file store -------------------------------------
+{
+  const five = def(`
+workflow:
+  id: five-steps
+  name: Five sequential steps
+  version: 1
+  tasks:
+    - { id: s1, type: SIMPLE }
+    - { id: s2, type: SIMPLE, depends_on: [s1] }
+    - { id: s3, type: SIMPLE, depends_on: [s2] }
+    - { id: s4, type: SIMPLE, depends_on: [s3] }
+    - { id: s5, type: SIMPLE, depends_on: [s4] }
+`);
+  const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
+  const runs = 200;
+  const concurrency = 16;
+
+  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-'));
+  const engine = new Engine({ store: new FileEventStore(join(dir, 'engine')) });
+  const t0 = now();
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < runs) {
+      next++;
+      const s = now();
+      const v = await engine.run(five, {}, { handlers });
+      if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
+      latencies.push(now() - s);
+    }
+  }));
+  const engineMs = now() - t0;
+  const commitsPerRun = 6; // run.started, start s1, then (complete sN + start sN+1) ×4, complete s5
+
+  // Baseline: the same number of commits per run, appended one at a time to the same kind of store.
+  const raw = new FileEventStore(join(dir, 'raw'));
+  const sample = await engine.store.read((await engine.store.listRuns())[0]!.runId);
+  const t1 = now();
+  next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < runs) {
+      const runId = `raw-${next++}`;
+      for (let c = 0; c < commitsPerRun; c++) {
+        const ev = { ...sample[Math.min(c, sample.length - 1)]!, runId, seq: c + 1 };
+        await raw.append({ runId, expectedSeq: c, dedupId: `${runId}/${c + 1}`, events: [ev] });
+      }
+    }
+  }));
+  const rawMs = now() - t1;
+  latencies.sort((a, b) => a - b);
+  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  const wfs = runs / engineMs * 1000;
+  const rawWfs = runs / rawMs * 1000;
+  results.fileStore = { runs, concurrency, engineMs, workflowsPerSec: wfs, rawAppendWorkflowsPerSec: rawWfs, ratio: wfs / rawWfs, p50Ms: p(0.5), p99Ms: p(0.99) };
+  say(`\n${runs} runs of a 5-step workflow on the embedded file store, ${concurrency} at a time:`);
+  say(`  baseline: ${commitsPerRun} raw durable appends per run     ${fmt(rawWfs, 1)} workflows/s`);
+  say(`  ledgerflow (fold + appends + handlers)    ${fmt(wfs, 1)} workflows/s  = ${fmt(wfs / rawWfs, 2)}× baseline; p50 ${fmt(p(0.5), 1)} ms, p99 ${fmt(p(0.99), 1)} ms per run`);
+}
+
+if (json) console.log(JSON.stringify(results, null, 2));
