@@ -84,3 +84,37 @@ describe('ledgerflow run: bad usage exits 2, names the problem and writes nothin
     expect(r.stderr).toMatch(/bad\.yaml:8:\d+: error: .*ghost/);
   });
 });
+
+describe('ledgerflow run: other ways in', () => {
+  it('takes inputs from --input-file, the store from LEDGERFLOW_STORE, and refuses task types that do not run yet', async () => {
+    const cwd = tempDir();
+    const fs = await import('node:fs');
+    fs.writeFileSync(join(cwd, 'inputs.json'), JSON.stringify({ target_folder: join(SAMPLES, '0UT.3OX'), policy_file: join(SAMPLES, 'INVENTORY.POLICY.yaml') }));
+    const env = { LEDGERFLOW_STORE: join(cwd, 'envstore') };
+    const r = await cli(['run', BUNDLED, '--input-file', join(cwd, 'inputs.json'), '--json'], { cwd, env });
+    expect(r.code).toBe(0);
+    expect(storeFiles(join(cwd, 'envstore'))).toEqual([`${JSON.parse(r.stdout).runId}.jsonl`]);
+
+    fs.writeFileSync(join(cwd, 'wait.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  tasks:\n    - { id: pause, type: WAIT, duration: 5s }\n');
+    const w = await cli(['run', join(cwd, 'wait.yaml')], { cwd, env });
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/task pause has type WAIT, which parses and validates but does not run yet/);
+    expect(storeFiles(join(cwd, 'envstore'))).toHaveLength(1);
+  });
+
+  it('replay --definition tells whether a new version can take over a recorded run', async () => {
+    const cwd = tempDir();
+    const fs = await import('node:fs');
+    const v1 = 'workflow:\n  id: evolve\n  name: E\n  version: 1\n  handlers: ' + join(ROOT, 'test/fixtures/handlers.mjs') + '\n  tasks:\n    - { id: first, type: SIMPLE }\n    - { id: last, type: SIMPLE, depends_on: [first] }\n';
+    fs.writeFileSync(join(cwd, 'v1.yaml'), v1);
+    fs.writeFileSync(join(cwd, 'v2.yaml'), v1.replace('version: 1', 'version: 2') + '    - { id: extra, type: SIMPLE, depends_on: [last] }\n');
+    fs.writeFileSync(join(cwd, 'v3.yaml'), v1.replace('version: 1', 'version: 3').replace('{ id: first, type: SIMPLE }', '{ id: first, type: SIMPLE, depends_on: [last] }').replace('{ id: last, type: SIMPLE, depends_on: [first] }', '{ id: last, type: SIMPLE }'));
+    const { runId } = JSON.parse((await cli(['--store', cwd, 'run', join(cwd, 'v1.yaml'), '--json'])).stdout);
+    const ok = await cli(['--store', cwd, 'replay', runId, '--definition', join(cwd, 'v2.yaml')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/✓ evolve v2 could take over this run/);
+    const bad = await cli(['--store', cwd, 'replay', runId, '--definition', join(cwd, 'v3.yaml')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✗ evolve v3 could not take over this run: event \d+/);
+  });
+});
