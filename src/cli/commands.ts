@@ -93,6 +93,17 @@ function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   };
 }
 
+/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues. */
+function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    io.err('interrupted: stopping (the run is in the log; continue it with `ledgerflow resume <runId>`)');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, interrupted: () => controller.signal.aborted, done: () => process.off('SIGINT', onSigint) };
+}
+
 function finish(io: Io, view: RunView, opts: { json?: boolean }): number {
   if (opts.json) io.out(json(view));
   else {
@@ -100,7 +111,8 @@ function finish(io: Io, view: RunView, opts: { json?: boolean }): number {
     if (view.status === 'WAITING' || view.status === 'RUNNING') {
       const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
       for (const id of approvals) io.out(`  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`);
-      for (const t of view.timers) io.out(`  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}: ledgerflow resume ${view.runId}`);
+      for (const t of view.timers) io.out(`  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`);
+      io.out(`  continue with: ledgerflow resume ${view.runId}`);
     }
     if (view.error) io.out(`  error: ${view.error.message}`);
   }
@@ -123,8 +135,18 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
   });
   (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`);
-  const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait) });
-  return finish(io, view, opts);
+  return drive(io, engine, runId, handlers, opts);
+}
+
+async function drive(io: Io, engine: Engine, runId: string, handlers: Handlers, opts: RunOpts): Promise<number> {
+  const sigint = interruptible(io);
+  try {
+    const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait), signal: sigint.signal });
+    const code = finish(io, view, opts);
+    return sigint.interrupted() ? 130 : code;
+  } finally {
+    sigint.done();
+  }
 }
 
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts): Promise<number> {
@@ -140,8 +162,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
   (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${seq}`);
-  const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait) });
-  return finish(io, view, opts);
+  return drive(io, engine, runId, handlers, opts);
 }
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {

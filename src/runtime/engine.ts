@@ -32,6 +32,8 @@ export interface DriveOptions extends DriverHooks {
   handlers: Handlers;
   /** Wait in-process for timers due within this many ms; return WAITING beyond it. Default 5 minutes. */
   maxTimerWaitMs?: number;
+  /** Stops driving (e.g. on Ctrl-C): in-flight handlers are aborted, the log keeps what is needed to resume. */
+  signal?: AbortSignal;
 }
 
 export function newRunId(now = Date.now()): string {
@@ -99,11 +101,14 @@ export class Engine {
     const { compiled, snapshot, seq } = await this.load(runId);
     if (snapshot.status !== 'active') return runView(snapshot, seq);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
+    const stop = () => driver.stop();
+    opts.signal?.addEventListener('abort', stop);
     driver.start();
     try {
       const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
       return runView(final, driver.lastSeq);
     } finally {
+      opts.signal?.removeEventListener('abort', stop);
       driver.stop();
     }
   }

@@ -1,0 +1,168 @@
+/**
+ * A real nats-server for integration tests, started from the repo's
+ * nats.conf with a free client port, a random monitoring port (so parallel
+ * servers never collide on nats.conf's fixed `http:` port) and a temporary
+ * JetStream store dir. `stop()` is a SIGKILL (the crash the store must
+ * survive); `restart()` brings the server back on the same port and store.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const NATS_CONF = join(ROOT, 'nats.conf');
+/** The oldest server the JetStream store is written for (Debian's package). */
+export const MIN_NATS_SERVER = [2, 9, 0] as const;
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  /** SIGKILL, then wait for the process to be gone. */
+  stop(): Promise<void>;
+  /** Starts again on the same port and store dir (after stop(), or kills first). */
+  restart(): Promise<void>;
+  /** stop() and remove the store dir if this helper created it. */
+  dispose(): Promise<void>;
+}
+
+/** The nats-server binary: $NATS_SERVER_BIN, /usr/sbin/nats-server, or `nats-server` on PATH; null when none runs. */
+export function natsServerBin(): string | null {
+  const candidates = [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server', 'nats-server'].filter((c): c is string => !!c);
+  for (const c of candidates) {
+    if (c.includes('/') && !existsSync(c)) continue;
+    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return c;
+  }
+  return null;
+}
+
+/** `[major, minor, patch]` of the binary, parsed from `nats-server: v2.9.10`. */
+export function natsServerVersion(bin: string): [number, number, number] | null {
+  const out = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(out);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+export function versionAtLeast(v: readonly number[], min: readonly number[]): boolean {
+  for (let i = 0; i < min.length; i++) {
+    if ((v[i] ?? 0) !== min[i]) return (v[i] ?? 0) > min[i]!;
+  }
+  return true;
+}
+
+/** A port nothing listens on right now (the kernel's pick for port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = tcpConnect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.once('error', () => res(false));
+  });
+}
+
+export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number } = {}): Promise<NatsServer> {
+  const bin = opts.bin ?? natsServerBin();
+  if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
+  const ownDir = opts.storeDir === undefined;
+  const storeDir = opts.storeDir ?? (await mkdtemp(join(tmpdir(), 'lf-nats-')));
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  let port = 0;
+  let child: ChildProcess | undefined;
+
+  const launch = async (p: number): Promise<void> => {
+    // -p overrides nats.conf's listen port; -m -1 picks a random monitoring
+    // port (0 would mean "unset" and keep nats.conf's 8222).
+    const proc = spawn(bin, ['-c', NATS_CONF, '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    let ready = false;
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (d: string) => {
+      if (log.length < 64_000) log += d;
+      if (log.includes('Server is ready')) ready = true;
+    });
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    child = proc;
+    const deadline = Date.now() + timeoutMs;
+    while (!(ready && (await canConnect(p)))) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
+      }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        await exited;
+        throw new Error(`nats-server not ready after ${timeoutMs} ms:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await gone;
+  };
+
+  // The port is free when picked but could be taken before the server binds it: retry with another.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    try {
+      await launch(port);
+      break;
+    } catch (err) {
+      await stop();
+      if (attempt >= 3) {
+        if (ownDir) await rm(storeDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+
+  const server: NatsServer = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    stop,
+    restart: async () => {
+      await stop();
+      // Right after a kill the port can linger briefly; retry the bind for a moment.
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          await launch(port);
+          return;
+        } catch (err) {
+          await stop();
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    },
+    dispose: async () => {
+      await stop();
+      if (ownDir) await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
