@@ -3,6 +3,6 @@
  * only import surface; everything here is pure (no eval, no I/O).
  */
 export { type Ref, type RefOccurrence, findRefs, collectRefs, refText } from './refs.js';
-export { type Scope, resolveTemplate, resolveRef } from './resolve.js';
+export { type Scope, type ScopeEvent, resolveTemplate, resolveRef } from './resolve.js';
 export { type CompiledCondition, parseCondition, conditionRefs } from './condition.js';
 export { evaluateCondition, evaluateExpression, looseEquals, canonicalJson } from './evaluate.js';

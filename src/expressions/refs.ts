@@ -7,7 +7,9 @@ import { ExpressionError } from '../errors/index.js';
 export type Ref =
   | { kind: 'input'; name: string | null; path: string[] }
   | { kind: 'workflow'; field: string }
-  | { kind: 'task'; task: string; field: 'output' | 'status' | 'error' | 'attempts'; path: string[] };
+  | { kind: 'task'; task: string; field: 'output' | 'status' | 'error' | 'attempts'; path: string[] }
+  /** The event that fires a trigger: only meaningful in triggers[].filter and triggers[].input (the definition checks say so). */
+  | { kind: 'event'; path: string[] };
 
 export interface RefOccurrence {
   ref: Ref;
@@ -20,12 +22,15 @@ export interface RefOccurrence {
 export const TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const WORKFLOW_FIELDS = ['id', 'runId', 'version'] as const;
 export const TASK_FIELDS = ['output', 'status', 'error', 'attempts'] as const;
+/** Fields of a trigger event (see triggers/): `data` has a path, the others are plain values. */
+export const EVENT_FIELDS = ['id', 'type', 'time', 'source', 'data'] as const;
 /** Never walked into: reading them could reach Object.prototype and friends. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export const ACCEPTED_FORMS =
   'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>} ' +
-  'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes)';
+  'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
+  'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}';
 
 /**
  * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of
@@ -76,6 +81,14 @@ export function refFromSegments(segs: string[]): Ref | string {
       return { kind: 'workflow', field: second };
     }
     return `"${segs.join('.')}" is not a workflow field; ${ACCEPTED_FORMS}`;
+  }
+  if (root === 'event') {
+    if (second === undefined) return { kind: 'event', path: [] };
+    if (!(EVENT_FIELDS as readonly string[]).includes(second)) {
+      return `"event.${second}" is not an event field; the event has ${EVENT_FIELDS.join(', ')} (payload fields are under event.data)`;
+    }
+    if (second !== 'data' && rest.length > 0) return `"event.${second}" is a plain value and has no path "${rest.join('.')}"`;
+    return { kind: 'event', path: [second, ...rest] };
   }
   if (!TASK_ID_PATTERN.test(root)) return `"${root}" is not a task id; ${ACCEPTED_FORMS}`;
   if (second === undefined || !(TASK_FIELDS as readonly string[]).includes(second)) {
@@ -171,5 +184,7 @@ export function refText(ref: Ref): string {
       return `\${workflow.${ref.field}}`;
     case 'task':
       return `\${${ref.task}.${ref.field}${path(ref.path)}}`;
+    case 'event':
+      return `\${event${path(ref.path)}}`;
   }
 }

@@ -5,10 +5,21 @@
  */
 import { FORBIDDEN_KEYS, scan, type Ref } from './refs.js';
 
+/** A trigger event as templates see it (the shape triggers/ validates). */
+export interface ScopeEvent {
+  id: string;
+  type: string;
+  time: string;
+  source?: string;
+  data: Record<string, unknown>;
+}
+
 export interface Scope {
   input: Record<string, unknown>;
   workflow: { id: string; runId: string; version: number };
   tasks: Record<string, { status?: string; output?: unknown; error?: unknown; attempts?: number }>;
+  /** Present only while a trigger's filter and input mapping are evaluated. */
+  event?: ScopeEvent;
 }
 
 /** One step of a lookup; undefined when the key is not an own property of a plain container. */
@@ -44,6 +55,8 @@ export function resolveRef(ref: Ref, scope: Scope): unknown {
       const task = getOwn(scope.tasks, ref.task);
       return getPath(getOwn(task, ref.field), ref.path);
     }
+    case 'event':
+      return getPath(scope.event, ref.path);
   }
 }
 
