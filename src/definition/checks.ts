@@ -31,6 +31,9 @@ function checkIds(ctx: CheckContext): void {
     if (t.id === 'workflow') {
       ctx.error('LF_RESERVED_ID', 'task id "workflow" is reserved: ${workflow.…} references the run itself; rename the task', [...ctx.taskPath(t), 'id']);
     }
+    if (t.id === 'event') {
+      ctx.error('LF_RESERVED_ID', 'task id "event" is reserved: ${event.…} references the event that fires a trigger; rename the task', [...ctx.taskPath(t), 'id']);
+    }
   }
   const seen = new Set<string>();
   ctx.def.inputs.forEach((input) => {

@@ -12,6 +12,7 @@ import { normalize } from './normalize.js';
 import { Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
+import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
 export * from './types.js';
@@ -81,6 +82,7 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     const ctx = new CheckContext(definition, raw.workflow, report);
     checkStructure(ctx);
     checkTemplates(ctx);
+    checkTriggers(ctx);
   }
   diagnostics.sort(byPosition);
   const failed = diagnostics.some((d) => d.severity === 'error');

@@ -1,7 +1,9 @@
 /**
  * Template and condition checks: each `${...}` must parse, name a declared
  * input or a known task, and a task may only read tasks upstream of it (an
- * output that may not exist yet is a bug, not a race to win).
+ * output that may not exist yet is a bug, not a race to win). `${event.…}`
+ * exists only while an event trigger fires: its filter and input mapping
+ * read the event, nothing else may.
  */
 import { ExpressionError } from '../errors/index.js';
 import { findRefs, parseCondition, refText, type Ref } from '../expressions/index.js';
@@ -17,15 +19,30 @@ interface Site {
   task?: TaskDef;
   /** Tasks it may read besides its upstream (itself for output_to, the loop body for DO_WHILE). */
   alsoAllowed?: ReadonlySet<string>;
-  /** Triggers fire before any task runs: no task refs at all. */
-  noTasks?: boolean;
+  /** Triggers fire before any task runs and before the input exists: no task or input refs. */
+  trigger?: 'event' | 'schedule';
 }
+
+const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
 
 type Occ = { ref: Ref; text: string; offset: number };
 
 function checkRef(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, occ: Occ, path: RawPath): void {
   const { ref } = occ;
   const at = { inString: occ.offset };
+  if (ref.kind === 'event') {
+    if (site.trigger === 'schedule') {
+      ctx.error('LF_EVENT_REF_OUTSIDE_TRIGGER', `template ${occ.text} in ${site.owner}: a schedule trigger has no event; ${EVENT_ONLY_IN_TRIGGERS} of an event trigger`, path, at);
+    } else if (site.trigger === undefined) {
+      ctx.error('LF_EVENT_REF_OUTSIDE_TRIGGER', `template ${occ.text} in ${site.owner}: ${EVENT_ONLY_IN_TRIGGERS} (map what a run needs into its input there and read \${workflow.input.<name>})`, path, at);
+    }
+    return;
+  }
+  if (ref.kind === 'input' && site.trigger !== undefined) {
+    const hint = site.trigger === 'event' ? '; read the event instead, e.g. ${event.data.<field>}' : '';
+    ctx.error('LF_TEMPLATE_INPUT_IN_TRIGGER', `template ${occ.text} in ${site.owner} reads the workflow input, but a trigger is what builds that input${hint}`, path, at);
+    return;
+  }
   if (ref.kind === 'input') {
     const declared = ctx.def.inputs.map((i) => i.name);
     if (ref.name !== null && !declared.includes(ref.name)) {
@@ -35,7 +52,7 @@ function checkRef(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, o
     return;
   }
   if (ref.kind !== 'task') return;
-  if (site.noTasks) {
+  if (site.trigger !== undefined) {
     ctx.error('LF_TEMPLATE_TASK_IN_TRIGGER', `template ${occ.text} in ${site.owner} names task ${ref.task}, but no task has run when a trigger fires`, path, at);
     return;
   }
@@ -91,7 +108,7 @@ function condition(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, 
     const canonical = refText(ref);
     const occ = written.find((o) => refText(o.ref) === canonical);
     // Bare refs (no ${}) have no offset of their own: point at their first name in the text.
-    const bare = ref.kind === 'task' ? ref.task : 'workflow';
+    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : 'workflow';
     checkRef(ctx, up, site, occ ?? { ref, text: canonical, offset: Math.max(0, text.indexOf(bare)) }, path);
   }
 }
@@ -131,7 +148,7 @@ export function checkTemplates(ctx: CheckContext): void {
   if (Array.isArray(wf.triggers)) {
     wf.triggers.forEach((tr, i) => {
       if (!isObj(tr)) return;
-      const site: Site = { owner: `triggers[${i}]`, noTasks: true };
+      const site: Site = { owner: `triggers[${i}]`, trigger: tr.event !== undefined ? 'event' : 'schedule' };
       templates(ctx, up, site, tr.input, ['workflow', 'triggers', i, 'input']);
       condition(ctx, up, site, tr.filter, ['workflow', 'triggers', i, 'filter']);
     });

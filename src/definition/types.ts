@@ -116,6 +116,12 @@ export interface InputDecl {
   description?: string;
 }
 
+/**
+ * An event type: NATS-subject-safe tokens separated by dots (`revenue_milestone`,
+ * `crm.lead.created`). It also names its schema file, `events/<type>.yaml`.
+ */
+export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
 export interface EventTrigger { kind: 'event'; event: string; filter?: string; input: Record<string, JsonValue> }
 export interface ScheduleTrigger { kind: 'schedule'; cron: string; timezone: string; input: Record<string, JsonValue> }
 export type Trigger = EventTrigger | ScheduleTrigger;

@@ -146,16 +146,17 @@ describe('seed aliases normalise to one shape', () => {
     const r = parse(wf('    - { id: a, type: SIMPLE }\n', [
       '  triggers:',
       '    - event: revenue_milestone',
-      '      filter: "${workflow.input.strict_mode} == false"',
-      '      input: { folder: "/data" }',
+      '      filter: "event.data.revenue >= ${event.data.target}"',
+      '      input: { folder: "/data/${event.data.month}" }',
       '    - schedule: "0 9 * * *"',
       '      timezone: Europe/Paris',
+      '      input: { folder: "/data/daily" }',
       '',
     ].join('\n')));
     expect(r.diagnostics).toEqual([]);
     expect(r.definition!.triggers).toEqual([
-      { kind: 'event', event: 'revenue_milestone', filter: '${workflow.input.strict_mode} == false', input: { folder: '/data' } },
-      { kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Paris', input: {} },
+      { kind: 'event', event: 'revenue_milestone', filter: 'event.data.revenue >= ${event.data.target}', input: { folder: '/data/${event.data.month}' } },
+      { kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Paris', input: { folder: '/data/daily' } },
     ]);
   });
 

@@ -1,0 +1,40 @@
+/**
+ * Trigger checks that need the declared inputs: a trigger builds a run's
+ * whole input, so every key it maps must be a declared input and every
+ * required input without a default must be mapped, or each run it starts
+ * would be refused. Template problems inside triggers are templates.ts's.
+ */
+import type { CheckContext } from './context.js';
+import { didYouMean, isObj } from './issues.js';
+import { EVENT_TYPE_PATTERN } from './types.js';
+
+export function checkTriggers(ctx: CheckContext): void {
+  const raw = ctx.wf.triggers;
+  if (!Array.isArray(raw)) return;
+  const declared = ctx.def.inputs.map((i) => i.name);
+  const firstOfEvent = new Map<string, number>();
+  raw.forEach((tr, i) => {
+    if (!isObj(tr)) return;
+    const p = ['workflow', 'triggers', i];
+    if (typeof tr.event === 'string') {
+      if (!EVENT_TYPE_PATTERN.test(tr.event) || tr.event.length > 128) {
+        ctx.error('LF_TRIGGER_EVENT_NAME', `event type "${tr.event}" of triggers[${i}] must be letters, digits, _ and - in dot-separated parts (it names events/<type>.yaml and a NATS subject)`, [...p, 'event']);
+      }
+      const first = firstOfEvent.get(tr.event);
+      if (first !== undefined) {
+        ctx.warn('LF_TRIGGER_SAME_EVENT', `triggers[${i}] and triggers[${first}] both listen to "${tr.event}"; one event starts at most one run of a workflow, so only the first whose filter holds is used`, [...p, 'event']);
+      } else firstOfEvent.set(tr.event, i);
+    }
+    const input = isObj(tr.input) ? tr.input : {};
+    for (const key of Object.keys(input)) {
+      if (declared.includes(key)) continue;
+      const list = declared.length ? declared.join(', ') : '(none)';
+      ctx.error('LF_TRIGGER_UNKNOWN_INPUT', `triggers[${i}] maps input "${key}", which the workflow does not declare; declared inputs: ${list}${didYouMean(key, declared)}`, [...p, 'input', key], { onKey: true });
+    }
+    const missing = ctx.def.inputs.filter((d) => d.required && d.default === undefined && !Object.hasOwn(input, d.name)).map((d) => d.name);
+    if (missing.length > 0) {
+      const example = tr.event !== undefined ? `\${event.data.${missing[0]}}` : '<value>';
+      ctx.error('LF_TRIGGER_MISSING_INPUT', `triggers[${i}] does not map required input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, so every run it starts would be refused; add e.g. input: { ${missing[0]}: "${example}" }`, isObj(tr.input) ? [...p, 'input'] : p, { onKey: true });
+    }
+  });
+}
