@@ -7,6 +7,7 @@ import type { CheckContext } from './context.js';
 import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
 import { didYouMean, isObj, type RawPath } from './issues.js';
 import { isDefaultCase } from './normalize.js';
+import { checkReachability } from './reachability.js';
 import type { TaskDef, TaskType } from './types.js';
 
 /** Fields that only mean something for some task types. */
@@ -162,4 +163,5 @@ export function checkStructure(ctx: CheckContext): void {
   checkDecisions(ctx);
   checkTypeFields(ctx);
   checkParallel(ctx);
+  checkReachability(ctx);
 }

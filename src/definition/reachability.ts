@@ -1,0 +1,91 @@
+/**
+ * Tasks that can never run. Each task gets the decision cases it needs: a
+ * map decision → cases that let it run. A decision target needs one of the
+ * cases routing to it; an all_success task needs what every dependency needs;
+ * a default-rule task needs only what all its dependencies agree on (any one
+ * of them succeeding is enough). A task whose needs exclude each other (one
+ * decision would have to choose two cases at once) can never run.
+ */
+import type { CheckContext } from './context.js';
+import { effectiveDependencies, findCycles } from './graph.js';
+import type { DecisionTask, TaskDef } from './types.js';
+
+type Needs = Map<string, Set<string>>;
+type Result = { needs: Needs } | { never: string };
+
+function intersect(a: Needs, b: Needs): Needs | string {
+  const out: Needs = new Map(a);
+  for (const [d, cases] of b) {
+    const prev = out.get(d);
+    if (!prev) { out.set(d, cases); continue; }
+    const both = new Set([...prev].filter((c) => cases.has(c)));
+    if (both.size === 0) return `decision ${d} would have to choose one of {${[...prev].join(', ')}} and one of {${[...cases].join(', ')}}`;
+    out.set(d, both);
+  }
+  return out;
+}
+
+/** What every alternative needs: decisions constrained by all of them, with the union of their cases. */
+function agreement(all: Needs[]): Needs {
+  const [first, ...rest] = all;
+  if (!first) return new Map();
+  const out: Needs = new Map();
+  for (const [d, cases] of first) {
+    if (rest.every((n) => n.has(d))) out.set(d, new Set([cases, ...rest.map((n) => n.get(d)!)].flatMap((s) => [...s])));
+  }
+  return out;
+}
+
+function casesRouting(decision: DecisionTask, target: string): Set<string> {
+  const cases = new Set(decision.cases.filter((c) => c.next.includes(target)).map((c) => c.name));
+  if (decision.defaultNext?.includes(target)) cases.add('default');
+  return cases;
+}
+
+export function checkReachability(ctx: CheckContext): void {
+  if (findCycles(ctx.def).length > 0) return; // reported elsewhere; needs a DAG
+  const byId = new Map<string, TaskDef>(ctx.def.tasks.map((t) => [t.id, t]));
+  const deps = effectiveDependencies(ctx.def);
+  const results = new Map<string, Result>();
+
+  const visit = (t: TaskDef): Result => {
+    const known = results.get(t.id);
+    if (known) return known;
+    let needs: Needs = new Map();
+    let result: Result | null = null;
+    const gates = ctx.def.tasks.filter((d): d is DecisionTask => d.type === 'DECISION' && casesRouting(d, t.id).size > 0);
+    const gateIds = new Set(gates.map((g) => g.id));
+    for (const gate of gates) {
+      const g = visit(gate);
+      if ('never' in g) { result = { never: '' }; break; }
+      const withGate = intersect(needs, g.needs);
+      const merged = typeof withGate === 'string' ? withGate : intersect(withGate, new Map([[gate.id, casesRouting(gate, t.id)]]));
+      if (typeof merged === 'string') { result = { never: merged }; break; }
+      needs = merged;
+    }
+    if (!result) {
+      const upstream = (deps.get(t.id) ?? []).filter((d) => !gateIds.has(d) && byId.has(d)).map((d) => visit(byId.get(d)!));
+      const runnable = upstream.filter((u): u is { needs: Needs } => 'needs' in u).map((u) => u.needs);
+      let fromDeps: Needs | string | null = new Map();
+      if (t.triggerRule === 'all_success') {
+        if (runnable.length < upstream.length) fromDeps = null;
+        else for (const n of runnable) { fromDeps = intersect(fromDeps as Needs, n); if (typeof fromDeps === 'string') break; }
+      } else if (t.triggerRule === 'none_failed_min_one_success' && upstream.length > 0) {
+        fromDeps = runnable.length === 0 ? null : agreement(runnable);
+      }
+      if (fromDeps === null) result = { never: '' };
+      else if (typeof fromDeps === 'string') result = { never: fromDeps };
+      else {
+        const merged = intersect(needs, fromDeps);
+        result = typeof merged === 'string' ? { never: merged } : { needs: merged };
+      }
+    }
+    results.set(t.id, result);
+    // An empty reason means "because something upstream can never run": report only the root cause.
+    if ('never' in result && result.never) {
+      ctx.warn('LF_TASK_NEVER_RUNS', `task ${t.id} can never run: ${result.never}; check its depends_on and the decision cases that route to it`, [...ctx.taskPath(t), 'id']);
+    }
+    return result;
+  };
+  for (const t of ctx.def.tasks) visit(t);
+}
