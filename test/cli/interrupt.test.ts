@@ -1,10 +1,17 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FileEventStore } from '../../src/store/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { expectEveryRunReplays } from '../helpers/cli.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
+const tampered: string[] = [];
+
+afterAll(async () => {
+  // Replay equals the live state for every run these tests made (but the one whose log was tampered with on purpose).
+  expect(await expectEveryRunReplays(tampered)).toBeGreaterThanOrEqual(4);
+});
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -131,6 +138,7 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(at.view.tasks.first.status).toBe('COMPLETED');
     expect(at.view.tasks.slow.status).toBe('IN_PROGRESS');
 
+    tampered.push(store);
     const file = join(store, 'runs', `${runId}.jsonl`);
     const fs = await import('node:fs');
     const lines = fs.readFileSync(file, 'utf8').split('\n');

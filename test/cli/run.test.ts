@@ -1,11 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cli, EXAMPLE, ROOT, storeFiles, tempDir } from '../helpers/cli.js';
+import { expectEveryRunReplays } from '../helpers/cli.js';
 
 const BUNDLED = join(ROOT, 'definitions', 'inventory-validation.yaml');
 const SAMPLES = join(ROOT, 'definitions', 'samples');
+
+afterAll(async () => {
+  // Replay equals the live state for every run these tests made.
+  expect(await expectEveryRunReplays()).toBeGreaterThan(3);
+});
 
 describe('ledgerflow run: the seed inventory validation, as a new user runs it', () => {
   it('scans the folder, checks the policy, writes VALIDATION.RECEIPT.yaml and exits 0', async () => {

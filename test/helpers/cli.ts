@@ -11,8 +11,31 @@ export const EXAMPLE = resolve(ROOT, '..', 'shared', 'examples', 'inventory-vali
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
+const dirs: string[] = [];
+
 export function tempDir(prefix = 'lf-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Every run the CLI wrote in this file's temp stores, replayed: each must reach the state it recorded. */
+export async function expectEveryRunReplays(exclude: string[] = []): Promise<number> {
+  const { FileEventStore } = await import('../../src/store/index.js');
+  const { replayRun } = await import('../../src/runtime/index.js');
+  let checked = 0;
+  for (const dir of dirs.filter((d) => !exclude.includes(d))) {
+    for (const base of [dir, join(dir, 'store'), join(dir, 'envstore')]) {
+      if (!existsSync(join(base, 'runs'))) continue;
+      const store = new FileEventStore(base);
+      for (const run of await store.listRuns()) {
+        const report = replayRun(await store.read(run.runId));
+        if (report.divergence) throw new Error(`run ${run.runId} in ${base} diverges: ${JSON.stringify(report.divergence)}`);
+        checked++;
+      }
+    }
+  }
+  return checked;
 }
 
 export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
