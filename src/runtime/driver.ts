@@ -14,7 +14,8 @@ import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js'
 import { resolveTemplate } from '../expressions/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
-import { applyEvent, recordedState, rejectionReason, runStatus, type RunSnapshot } from './fold.js';
+import { runStatus, type RunSnapshot } from './fold.js';
+import { foldOnto, prepareCommit } from './commit.js';
 import { handlerName, type Handlers } from './handlers.js';
 
 export interface DriverHooks {
@@ -162,7 +163,7 @@ export class RunDriver {
     const events = await this.opts.store.read(this.runId, { fromSeq: this.seq + 1 });
     if (events.length === 0) return;
     const before = this.snapshot;
-    for (const ev of events) this.snapshot = applyEvent(this.opts.compiled, this.snapshot, ev).snapshot;
+    this.snapshot = foldOnto(this.opts.compiled, this.snapshot, events);
     this.seq = events.at(-1)!.seq;
     this.opts.onCommit?.(events, before, this.snapshot);
   }
@@ -174,21 +175,8 @@ export class RunDriver {
     const nonce = randomBytes(6).toString('hex');
     for (let attempt = 0; ; attempt++) {
       const before = this.snapshot;
-      let snap = before;
-      let seq = this.seq;
-      const out: EventEnvelope[] = [];
-      const add = (ev: PendingEvent) => {
-        const r = applyEvent(this.opts.compiled, snap, ev);
-        if (!r.accepted) { this.opts.onStale?.(ev, rejectionReason(snap, ev)); return; }
-        snap = r.snapshot;
-        const ctx = snap.context;
-        out.push({ ...ev, runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++seq, state: recordedState(snap) } as EventEnvelope);
-      };
-      for (const ev of inputs) add(ev);
-      // A handler runs only once its task.started is durable, so start scheduled tasks in this same commit.
-      const now = iso(this.opts.clock.now());
-      const scheduled = Object.entries(snap.context.tasks).filter(([, t]) => t.status === 'SCHEDULED');
-      for (const [task, t] of scheduled) add({ type: 'task.started', time: now, data: { task, attempt: t.attempts + 1 } });
+      const { events: out, snapshot: snap, seq, stale } = prepareCommit(this.opts.compiled, before, this.seq, inputs, this.opts.clock.now());
+      for (const s of stale) this.opts.onStale?.(s.event, s.reason);
       if (out.length === 0) return;
       try {
         await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${nonce}`, events: out });

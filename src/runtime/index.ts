@@ -4,6 +4,7 @@ export { RunDriver, type DriverHooks, type DriverOptions } from './driver.js';
 export { applyEvent, startFold, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
 export { runView, type RunView, type TaskView } from './view.js';
+export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';
 export { handlerName, missingHandlers, type Handlers, type TaskHandler, type TaskContext } from './handlers.js';

@@ -1,0 +1,43 @@
+/**
+ * What one commit holds: the inputs folded in order (those the run no longer
+ * accepts are set aside as stale), then a task.started for every task the
+ * fold just scheduled, so a handler only ever runs once its start is durable.
+ * Pure: the live driver and the engines sharing work over NATS both use it.
+ */
+import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
+
+export interface PreparedCommit {
+  events: EventEnvelope[];
+  snapshot: RunSnapshot;
+  seq: number;
+  stale: { event: PendingEvent; reason: string }[];
+}
+
+export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): PreparedCommit {
+  let snap = snapshot;
+  let next = seq;
+  const events: EventEnvelope[] = [];
+  const stale: PreparedCommit['stale'] = [];
+  const add = (ev: PendingEvent) => {
+    const r = applyEvent(compiled, snap, ev);
+    if (!r.accepted) { stale.push({ event: ev, reason: rejectionReason(snap, ev) }); return; }
+    snap = r.snapshot;
+    const ctx = snap.context;
+    events.push({ ...ev, runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, state: recordedState(snap) } as EventEnvelope);
+  };
+  for (const ev of inputs) add(ev);
+  const now = iso(nowMs);
+  for (const [task, t] of Object.entries(snap.context.tasks)) {
+    if (t.status === 'SCHEDULED') add({ type: 'task.started', time: now, data: { task, attempt: t.attempts + 1 } });
+  }
+  return { events, snapshot: snap, seq: next, stale };
+}
+
+/** Folds events already in the log (another writer's) onto a snapshot. */
+export function foldOnto(compiled: CompiledWorkflow, snapshot: RunSnapshot, events: EventEnvelope[]): RunSnapshot {
+  let snap = snapshot;
+  for (const ev of events) snap = applyEvent(compiled, snap, ev).snapshot;
+  return snap;
+}
