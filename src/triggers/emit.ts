@@ -1,0 +1,136 @@
+/**
+ * Emitting an event on the embedded store (the I/O edge around admit.ts):
+ * a rejected event goes to the dead-letter sink with its reason; an accepted
+ * one starts a run per matching trigger under runIdForEvent(event, workflow)
+ * and drives each like `ledgerflow run` does. All runs are recorded before
+ * any is driven, so an interrupted emit leaves every run in the log for
+ * `resume`. A second delivery of the same event finds its runs already
+ * started and reports them as duplicates without driving them again.
+ */
+import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
+import { AppendConflictError, HandlerError, UnsupportedTaskTypeError } from '../errors/index.js';
+import type { WorkflowStatus } from '../events/index.js';
+import { Engine, missingHandlers, systemClock, type EngineOptions, type Handlers, type RunView } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
+import type { LoadedDefinition } from '../api/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import { admitEvent, type RejectionStage } from './admit.js';
+import type { DeadLetterSink } from './deadletter.js';
+import type { TriggerEvent } from './envelope.js';
+import type { EventTypeSpec } from './schemas.js';
+
+export interface EmitOptions extends Omit<EngineOptions, 'store'> {
+  store: EventStore;
+  catalog: { loaded: readonly LoadedDefinition[]; eventTypes: ReadonlyMap<string, EventTypeSpec> };
+  deadLetters: DeadLetterSink;
+  /** Default: loadHandlerModule (TypeScript through tsx). */
+  loadHandlers?: (path: string) => Promise<Handlers>;
+  maxTimerWaitMs?: number;
+  /** Stops driving (Ctrl-C); runs not driven yet stay in the log for `resume`. */
+  signal?: AbortSignal;
+  /** Called once per matching workflow after every run is recorded, before any is driven. */
+  onRunStarted?: (run: { runId: string; workflowId: string; version: number; duplicate: boolean }) => void;
+}
+
+export interface EmittedRun {
+  runId: string;
+  workflowId: string;
+  version: number;
+  /** Index of the trigger that matched in the definition's `triggers`. */
+  trigger: number;
+  /** The event had already started this run (a redelivery): nothing was written or driven now. */
+  duplicate: boolean;
+  status: WorkflowStatus;
+  view: RunView;
+}
+
+export type EmitResult =
+  | { accepted: true; event: TriggerEvent; warnings: string[]; runs: EmittedRun[] }
+  | { accepted: false; event: unknown; stage: RejectionStage; reason: string; problems: string[]; deadLetter: string };
+
+/**
+ * Engine.start does not say whether its run.started was new: the store dedups
+ * a repeated start (same dedup id) and returns `duplicate: true`, or, past a
+ * JetStream duplicate window, refuses it with AppendConflictError. This view
+ * of the store notes both, per run.
+ */
+function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<string> } {
+  const duplicates = new Set<string>();
+  const watched: EventStore = {
+    async append(req) {
+      try {
+        const r = await store.append(req);
+        if (req.expectedSeq === 0 && r.duplicate) duplicates.add(req.runId);
+        return r;
+      } catch (err) {
+        if (req.expectedSeq === 0 && err instanceof AppendConflictError) duplicates.add(req.runId);
+        throw err;
+      }
+    },
+    read: (runId, opts) => store.read(runId, opts),
+    lastSeq: (runId) => store.lastSeq(runId),
+    listRuns: (filter) => store.listRuns(filter),
+    follow: (runId, afterSeq, onEvents) => store.follow(runId, afterSeq, onEvents),
+    close: () => store.close(),
+  };
+  return { store: watched, duplicates };
+}
+
+export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
+  const { store, catalog, deadLetters, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, ...engineOpts } = opts;
+  const clock = engineOpts.clock ?? systemClock;
+  const admission = admitEvent(raw, { definitions: catalog.loaded.map((l) => l.definition), eventTypes: catalog.eventTypes });
+  if (!admission.accepted) {
+    const { stage, reason, problems } = admission;
+    const deadLetter = await deadLetters.put({ deadLetteredAt: new Date(clock.now()).toISOString(), stage, reason, problems, event: raw });
+    return { accepted: false, event: raw, stage, reason, problems, deadLetter };
+  }
+
+  // Everything that could refuse a start is checked for every match first: either all runs start or none.
+  const handlerCache = new Map<string, Handlers>();
+  const plans = [];
+  for (const match of admission.matches) {
+    const loaded = catalog.loaded.find((l) => l.definition === match.definition)!;
+    const unsupported = match.definition.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
+    if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
+    const path = loaded.handlersPath;
+    let handlers: Handlers = {};
+    if (path) {
+      handlers = handlerCache.get(path) ?? (await loadHandlers(path));
+      handlerCache.set(path, handlers);
+    }
+    const missing = missingHandlers(match.definition.tasks, handlers);
+    if (missing.length > 0) {
+      throw new HandlerError('LF_HANDLER_NOT_FOUND',
+        `workflow ${match.definition.id} (${loaded.file}) has no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the module its \`handlers:\` names`,
+        { workflowId: match.definition.id, missing: missing.map((m) => m.handler) });
+    }
+    plans.push({ match, loaded, handlers, path });
+  }
+
+  const watch = watchStarts(store);
+  const engine = new Engine({ ...engineOpts, store: watch.store });
+  const started: { plan: (typeof plans)[number]; duplicate: boolean }[] = [];
+  for (const plan of plans) {
+    const { match, loaded, handlers, path } = plan;
+    try {
+      await engine.start(match.definition, match.input, {
+        runId: match.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
+      });
+    } catch (err) {
+      if (!(err instanceof AppendConflictError && watch.duplicates.has(match.runId))) throw err;
+    }
+    const duplicate = watch.duplicates.has(match.runId);
+    started.push({ plan, duplicate });
+    onRunStarted?.({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
+  }
+
+  const runs: EmittedRun[] = [];
+  for (const { plan: { match, handlers }, duplicate } of started) {
+    const view = duplicate || signal?.aborted
+      ? await engine.status(match.runId)
+      : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}) });
+    runs.push({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, duplicate, status: view.status, view });
+  }
+  return { accepted: true, event: admission.event, warnings: admission.warnings, runs };
+}

@@ -1,0 +1,13 @@
+/**
+ * Event triggers: an incoming event starts a run of every workflow whose
+ * trigger matches it, exactly once per event id. The pure core (envelope,
+ * schemas, match, admit) decides; emit.ts, catalog.ts and deadletter.ts are
+ * the embedded-store edge. This file is the module's only import surface.
+ */
+export { EventEnvelopeIn, parseEventEnvelope, type TriggerEvent } from './envelope.js';
+export { parseEventTypeFile, checkEventData, EventTypeFileError, type EventTypeSpec } from './schemas.js';
+export { matchTriggers, runIdForEvent, isTriggered, type TriggerMatch } from './match.js';
+export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } from './admit.js';
+export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog } from './catalog.js';
+export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
+export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
