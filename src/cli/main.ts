@@ -49,6 +49,13 @@ function program(setCode: (c: number) => void): Command {
   }
   p.command('cancel').argument('<runId>').option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
+  p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
+    .option('--data <json>', 'the payload, a JSON object').option('--id <eventId>', 'unique event id (default: a new uuid)')
+    .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
+    .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
+    .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option('--json', 'print { event, runs } as JSON')
+    .action(act(async (type: string, o) => (await import('./emit.js')).emitCmd(io, g(), type, o)));
   return p;
 }
 

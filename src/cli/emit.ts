@@ -1,0 +1,119 @@
+/** `ledgerflow emit <eventType> --data '<json>'`: one event into the triggers, on the embedded store. */
+import { randomUUID } from 'node:crypto';
+import { writeOutputFile } from '../api/index.js';
+import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { parseDuration } from '../definition/index.js';
+import type { RunView } from '../runtime/index.js';
+import { openStore } from '../store/index.js';
+import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
+import type { GlobalOpts, Io } from './commands.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import { progressLines } from './render.js';
+
+export interface EmitCmdOpts {
+  data?: string;
+  id?: string;
+  time?: string;
+  source?: string;
+  definitions?: string;
+  events?: string;
+  maxWait?: string;
+  json?: boolean;
+}
+
+function parseData(text: string | undefined): unknown {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--data is not JSON: ${(err as Error).message}; pass the payload as e.g. --data '{"amount": 1200}'`, { data: text });
+  }
+}
+
+/** Worst first: a failed run, then one still waiting; duplicates were settled by an earlier delivery and do not count. */
+export function emitExitCode(result: EmitResult): number {
+  if (!result.accepted) return EXIT.usage;
+  const codes = result.runs.filter((r) => !r.duplicate).map((r) => exitCodeForStatus(r.status));
+  if (codes.includes(EXIT.failed)) return EXIT.failed;
+  if (codes.includes(EXIT.waiting)) return EXIT.waiting;
+  return EXIT.ok;
+}
+
+function waitingHints(view: RunView): string[] {
+  if (view.status !== 'WAITING' && view.status !== 'RUNNING') return [];
+  const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+  return [
+    ...approvals.map((id) => `  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`),
+    ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
+    `  continue with: ledgerflow resume ${view.runId}`,
+  ];
+}
+
+export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmdOpts): Promise<number> {
+  const maxTimerWaitMs = opts.maxWait === undefined ? undefined : parseDuration(opts.maxWait);
+  if (maxTimerWaitMs === null) throw new UsageError(`--max-wait ${opts.maxWait} is not a duration; use e.g. 30s, 5m or PT1M`, { value: opts.maxWait });
+  const event = {
+    id: opts.id ?? randomUUID(),
+    type,
+    time: opts.time ?? new Date().toISOString(),
+    ...(opts.source !== undefined ? { source: opts.source } : {}),
+    data: parseData(opts.data),
+  };
+  const catalog = loadTriggerCatalog({
+    ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
+    ...(opts.events !== undefined ? { eventsDir: opts.events } : {}),
+  });
+  const storeDir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
+  // With --json, stdout carries only the final object; everything else goes to stderr.
+  const say = opts.json ? io.err : io.out;
+  const controller = new AbortController();
+  const onSigint = () => {
+    io.err('interrupted: stopping (every started run is in the log; continue each with `ledgerflow resume <runId>`)');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let result: EmitResult;
+  try {
+    result = await emitEvent(event, {
+      store: openStore({ dir: storeDir }),
+      catalog,
+      deadLetters: fileDeadLetters(deadLetterDir(storeDir)),
+      writeOutput: writeOutputFile,
+      signal: controller.signal,
+      ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
+      onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },
+      onLog: (task, message) => say(`  ${task}: ${message}`),
+      onRunStarted: (r) => {
+        const loaded = catalog.loaded.find((l) => l.definition.id === r.workflowId);
+        for (const w of loaded?.warnings ?? []) io.err(formatDiagnostic(w));
+        say(r.duplicate
+          ? `run ${r.runId} of ${r.workflowId} was already started by event ${event.id}: duplicate delivery, not started again`
+          : `run ${r.runId} started (${r.workflowId} v${r.version}) by event ${event.id}`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  if (!result.accepted) {
+    io.err(`✗ event ${event.id} (${type}) rejected: ${result.reason}`);
+    io.err(`  kept in ${result.deadLetter}`);
+    if (opts.json) io.out(JSON.stringify({ event, runs: [], rejected: { stage: result.stage, reason: result.reason, problems: result.problems, deadLetter: result.deadLetter } }, null, 2));
+    return EXIT.usage;
+  }
+  for (const w of result.warnings) io.err(`warning: ${w}`);
+  if (opts.json) {
+    const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
+    io.out(JSON.stringify({ event: result.event, runs, ...(result.warnings.length ? { warnings: result.warnings } : {}) }, null, 2));
+  } else if (result.runs.length === 0) {
+    const filters = catalog.definitions.flatMap((d) => d.triggers.flatMap((t) => (t.kind === 'event' && t.event === type && t.filter ? [`${d.id}: ${t.filter}`] : [])));
+    io.out(`event ${event.id} (${type}) accepted; no workflow trigger matched it, so nothing was started${filters.length ? ` (filters that did not hold: ${filters.join('; ')})` : ''}`);
+  } else {
+    for (const r of result.runs) {
+      io.out(r.duplicate ? `run ${r.runId} (${r.workflowId}) already started: ${r.status}` : `run ${r.runId} (${r.workflowId}) ${r.status}`);
+      for (const line of waitingHints(r.view)) io.out(line);
+      if (r.view.error) io.out(`  error: ${r.view.error.message}`);
+    }
+  }
+  return controller.signal.aborted ? 130 : emitExitCode(result);
+}
