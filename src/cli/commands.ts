@@ -11,7 +11,7 @@ import { openStore } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
-import { historyText, listText, progressLines, statusText, statusYaml } from './render.js';
+import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -108,12 +108,7 @@ function finish(io: Io, view: RunView, opts: { json?: boolean }): number {
   if (opts.json) io.out(json(view));
   else {
     io.out(`run ${view.runId} ${view.status}`);
-    if (view.status === 'WAITING' || view.status === 'RUNNING') {
-      const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
-      for (const id of approvals) io.out(`  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`);
-      for (const t of view.timers) io.out(`  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`);
-      io.out(`  continue with: ledgerflow resume ${view.runId}`);
-    }
+    for (const line of waitingHints(view)) io.out(line);
     if (view.error) io.out(`  error: ${view.error.message}`);
   }
   return exitCodeForStatus(view.status);

@@ -8,7 +8,7 @@ import { openStore } from '../store/index.js';
 import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
 import type { GlobalOpts, Io } from './commands.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { progressLines } from './render.js';
+import { progressLines, waitingHints } from './render.js';
 
 export interface EmitCmdOpts {
   data?: string;
@@ -37,16 +37,6 @@ export function emitExitCode(result: EmitResult): number {
   if (codes.includes(EXIT.failed)) return EXIT.failed;
   if (codes.includes(EXIT.waiting)) return EXIT.waiting;
   return EXIT.ok;
-}
-
-function waitingHints(view: RunView): string[] {
-  if (view.status !== 'WAITING' && view.status !== 'RUNNING') return [];
-  const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
-  return [
-    ...approvals.map((id) => `  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`),
-    ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
-    `  continue with: ledgerflow resume ${view.runId}`,
-  ];
 }
 
 export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmdOpts): Promise<number> {

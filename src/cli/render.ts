@@ -105,3 +105,14 @@ function summary(e: EventEnvelope): string {
 export function historyText(events: EventEnvelope[]): string {
   return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${summary(e)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');
 }
+
+/** What a run that did not settle is waiting for, and how to continue it. */
+export function waitingHints(view: RunView): string[] {
+  if (view.status !== 'WAITING' && view.status !== 'RUNNING') return [];
+  const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+  return [
+    ...approvals.map((id) => `  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`),
+    ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
+    `  continue with: ledgerflow resume ${view.runId}`,
+  ];
+}
