@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { writeOutputFile } from '../api/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
-import type { RunView } from '../runtime/index.js';
 import { openStore } from '../store/index.js';
 import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
 import type { GlobalOpts, Io } from './commands.js';
