@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { createServer, connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,4 +165,55 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
     },
   };
   return server;
+}
+
+export interface GatedProxy {
+  url: string;
+  /** From now on, hold back everything the server sends (the client's requests still go through). */
+  hold(): void;
+  /** Deliver what was held back, and stop holding. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of a server that can hold back the server's replies:
+ * a request reaches the server and is carried out, but its answer comes too
+ * late for the client's timeout. That is a lost reply, the "unknown outcome"
+ * a store must retry idempotently. Bytes are delayed, never dropped, so the
+ * protocol stream stays intact.
+ */
+export async function startGatedProxy(target: number): Promise<GatedProxy> {
+  let holding = false;
+  const held: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  const srv = createServer((client) => {
+    const upstream = tcpConnect({ port: target, host: '127.0.0.1' });
+    sockets.add(client).add(upstream);
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => (holding ? held.push(() => client.write(d)) : client.write(d)));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+  const addr = srv.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+      for (const f of held.splice(0)) f();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((res) => srv.close(() => res()));
+    },
+  };
 }
