@@ -1,16 +1,38 @@
 /**
  * The store module's public surface: the EventStore port, its adapters, and
- * openStore() which picks the embedded file store the CLI and library use by
- * default. Other modules import from here, never from the adapter files.
+ * openStore() which picks the store the CLI and library use: JetStream when a
+ * NATS URL is given (option or $LEDGERFLOW_NATS_URL), else the embedded file
+ * store. Other modules import from here, never from the adapter files.
  */
 import { FileEventStore } from './file.js';
+import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream.js';
 import type { EventStore } from './port.js';
 
 export type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, Subscription } from './port.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
+export { JetStreamEventStore, openJetStreamStore, type JetStreamStoreOptions } from './jetstream.js';
 
-/** The file store at `opts.dir`, else $LEDGERFLOW_STORE, else `.ledgerflow` in the working directory. */
-export function openStore(opts: { dir?: string } = {}): EventStore {
+export interface OpenStoreOptions {
+  /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */
+  dir?: string;
+  /**
+   * JetStream: a URL (`nats://user:pass@host:4222`, comma-separated for a
+   * cluster) or full options. Default $LEDGERFLOW_NATS_URL; `false` forces
+   * the file store even when that variable is set.
+   */
+  nats?: string | JetStreamStoreOptions | false;
+}
+
+/**
+ * The JetStream store when `opts.nats` or $LEDGERFLOW_NATS_URL names a server
+ * (it connects on first use, so this stays synchronous), else the file store
+ * at `opts.dir`, else $LEDGERFLOW_STORE, else `.ledgerflow` in the working
+ * directory. $LEDGERFLOW_NATS_URL wins over `dir`: set it and every command
+ * uses JetStream; pass `nats: false` to opt out.
+ */
+export function openStore(opts: OpenStoreOptions = {}): EventStore {
+  const nats = opts.nats === false ? undefined : (opts.nats ?? (process.env.LEDGERFLOW_NATS_URL || undefined));
+  if (nats !== undefined) return new JetStreamEventStore(typeof nats === 'string' ? { servers: nats } : nats);
   return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow');
 }

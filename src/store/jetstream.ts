@@ -1,0 +1,365 @@
+/**
+ * The EventStore on NATS JetStream (DESIGN "JetStream layout"). One stream
+ * (LF_EVENTS), one subject per run (`lf.events.<workflowId>.<runId>`), one
+ * message per commit: the commit's JSON `{dedupId, events}`, so a commit is
+ * written all or none without server batch features (2.9 has none).
+ *
+ * Appends carry `Nats-Msg-Id` (run id + dedup id) and the expected last
+ * *stream* sequence of the run's subject; the port speaks in *event* seqs.
+ * A per-run cache {subject, lastStreamSeq, lastEventSeq} maps one onto the
+ * other; it is never trusted: a "wrong last sequence" answer refreshes it
+ * from the subject's last message, and only a refreshed event seq that
+ * differs from the caller's expectedSeq is a conflict. The server checks the
+ * dedup id before the expectation, so a retry is answered "duplicate" even
+ * when its expectation went stale; when the cache already says the caller is
+ * stale we publish with an expectation no subject can meet, which lets the
+ * server either recognise the dedup id or refuse without writing.
+ *
+ * The connection (jetstream/connection.ts) is opened lazily by the first
+ * call, so openStore() stays synchronous; each call retries timeouts and
+ * disconnections, with the same message id, for a bounded time and then
+ * fails with a StoreError. Every server error reaches callers as a
+ * StoreError (or AppendConflictError) with the client's error as `cause`.
+ */
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type MsgRequest, type NatsConnection, type PubAck, type StoredMsg } from 'nats';
+import type { EventEnvelope } from '../events/index.js';
+import { AppendConflictError, StoreError } from '../errors/index.js';
+import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, Subscription } from './port.js';
+import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, summarize, type RunFilter } from './common.js';
+import {
+  ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, describe, isSubjectToken, msgIdOf,
+  parseRunSubject, runSubject, toStoreError,
+} from './jetstream/codec.js';
+import { JetStreamLink, type Conn } from './jetstream/connection.js';
+import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './jetstream/options.js';
+
+export type { JetStreamStoreOptions } from './jetstream/options.js';
+
+/** Where a run's subject ended when last seen. A hint only: refreshed from the server whenever it disagrees. */
+interface RunPos {
+  subject: string;
+  lastStreamSeq: number;
+  lastEventSeq: number;
+}
+
+const LIST_CONCURRENCY = 32;
+/** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
+const MAX_STALE_ROUNDS = 5;
+const encoder = new TextEncoder();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class JetStreamEventStore implements EventStore {
+  private readonly o: ResolvedOptions;
+  private readonly link: JetStreamLink;
+  private readonly runs = new Map<string, RunPos>();
+  private readonly follows = new Set<Subscription>();
+  private closed = false;
+
+  constructor(options: JetStreamStoreOptions) {
+    this.o = resolveOptions(options);
+    this.link = new JetStreamLink(this.o);
+  }
+
+  get stream(): string {
+    return this.o.stream;
+  }
+
+  get subjectPrefix(): string {
+    return this.o.subjectPrefix;
+  }
+
+  /** Connects and creates the stream if missing. Optional: every other method does it on first use. */
+  async connect(): Promise<void> {
+    await this.link.ready();
+  }
+
+  /** The store's NATS connection, for components that share it (work queues, KV, tests reading stats). */
+  async connection(): Promise<NatsConnection> {
+    return (await this.link.ready()).nc;
+  }
+
+  async append(req: AppendRequest): Promise<AppendResult> {
+    const { runId, expectedSeq } = req;
+    if (this.closed) throw new StoreError('append on a closed store', { runId, stream: this.o.stream });
+    const checked = checkAppend(req);
+    const workflowId = checked.commit.events[0]!.workflowId;
+    const odd = checked.commit.events.find((e) => e.workflowId !== workflowId);
+    if (!isSubjectToken(workflowId) || odd) {
+      throw new StoreError(`append to run ${runId}: workflow id ${JSON.stringify(odd?.workflowId ?? workflowId)} cannot name the run's subject (one workflow id per run, 1-128 of A-Z a-z 0-9 _ -)`, { runId, workflowId });
+    }
+    const subject = runSubject(this.o.subjectPrefix, workflowId, runId);
+    try {
+      const c = await this.link.ready();
+      const deadline = this.link.deadline();
+      const body = encoder.encode(checked.json);
+      const hdrs = commitHeaders(runId, checked.firstSeq, checked.lastSeq);
+      const msgID = msgIdOf(runId, req.dedupId);
+      // A new run (expectedSeq 0) needs no lookup: "no message on the subject" is expectation 0.
+      let pos = this.runs.get(runId) ?? (expectedSeq > 0 ? await this.refresh(c, runId, deadline) : undefined);
+      let lostReply = false;
+      for (let round = 0; ; round++) {
+        if (!pos && expectedSeq > 0) throw new AppendConflictError(runId, expectedSeq, 0);
+        if (pos && pos.subject !== subject) {
+          throw new StoreError(`append to run ${runId}: the run is recorded on ${pos.subject}, not under workflow ${workflowId}`, { runId, workflowId, subject: pos.subject });
+        }
+        const lastSubjectSequence = (pos?.lastEventSeq ?? 0) === expectedSeq ? (pos?.lastStreamSeq ?? 0) : NEVER_SEQ;
+        let ack: PubAck;
+        try {
+          ack = await this.link.call('publish', deadline, (timeout) => c.js.publish(subject, body, { msgID, headers: hdrs, expect: { lastSubjectSequence }, timeout }), () => (lostReply = true));
+        } catch (err) {
+          if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
+          // Not a duplicate (the server checks that first) and not at the expected position: find out why.
+          pos = await this.refresh(c, runId, deadline);
+          const actual = pos?.lastEventSeq ?? 0;
+          if (actual !== expectedSeq) throw new AppendConflictError(runId, expectedSeq, actual);
+          if (round >= MAX_STALE_ROUNDS) throw new StoreError(`append to run ${runId}: refused ${round + 1} times although the run is at ${actual}`, { runId, expectedSeq }, { cause: err });
+          continue; // the cache was stale: the run is where the caller expects it
+        }
+        if (ack.duplicate) return await this.original(c, runId, req.dedupId, ack.seq, deadline, lostReply);
+        this.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq }, false);
+        return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false };
+      }
+    } catch (err) {
+      if (!(err instanceof AppendConflictError)) this.runs.delete(runId); // outcome unknown: look it up next time
+      throw toStoreError(err, `append to run ${runId}`, { runId, stream: this.o.stream });
+    }
+  }
+
+  async read(runId: string, opts: ReadOptions = {}): Promise<EventEnvelope[]> {
+    assertRunId(runId);
+    const from = opts.fromSeq ?? 1;
+    const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
+    const meta = { runId, stream: this.o.stream };
+    try {
+      const c = await this.link.ready();
+      const deadline = this.link.deadline();
+      const known = this.runs.get(runId);
+      // An ephemeral pull consumer filtered on the run's subject: the server delivers that run's messages only.
+      const ci = await this.link.call('create a read consumer', deadline, () =>
+        c.jsm.consumers.add(this.o.stream, {
+          filter_subject: known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
+          ack_policy: AckPolicy.None,
+          deliver_policy: DeliverPolicy.All,
+          inactive_threshold: nanos(60_000),
+          mem_storage: true,
+          num_replicas: 1,
+        }),
+      );
+      const out: EventEnvelope[] = [];
+      try {
+        // num_pending at creation is where the run ended when the read began: stop there rather
+        // than wait for more (a fetch on an exhausted subject would wait until it expires).
+        let remaining = ci.num_pending;
+        let prev: number | null = null;
+        let last: RunPos | undefined;
+        const consumer = c.js.consumers.getPullConsumerFor(ci);
+        reading: while (remaining > 0) {
+          let got = 0;
+          const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: Math.max(1000, this.o.requestTimeoutMs) });
+          for await (const m of batch) {
+            got++;
+            remaining--;
+            const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
+            prev = commit.events[commit.events.length - 1]!.seq;
+            last = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: prev };
+            for (const e of commit.events) if (e.seq >= from && e.seq <= to) out.push(e);
+            if (prev >= to) break reading;
+            if (remaining === 0) break;
+          }
+          if (got === 0) throw new StoreError(`read run ${runId}: the server stopped delivering with ${remaining} commits left (restarted?); read again`, meta);
+        }
+        if (last && remaining === 0) this.remember(runId, last, false); // only a position known to be the end
+      } finally {
+        void c.jsm.consumers.delete(this.o.stream, ci.name).catch(() => undefined); // else it expires by itself
+      }
+      return out;
+    } catch (err) {
+      throw toStoreError(err, `read run ${runId}`, meta);
+    }
+  }
+
+  async lastSeq(runId: string): Promise<number> {
+    assertRunId(runId);
+    try {
+      const c = await this.link.ready();
+      return (await this.refresh(c, runId, this.link.deadline()))?.lastEventSeq ?? 0;
+    } catch (err) {
+      throw toStoreError(err, `last sequence of run ${runId}`, { runId, stream: this.o.stream });
+    }
+  }
+
+  /**
+   * From the stream itself, no projection: the subjects (one per run, with a
+   * workflow filter narrowed to `<prefix>.<workflowId>.*` by the server),
+   * then each run's first and last message. Costs two small requests per run.
+   */
+  async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
+    const { workflowId } = filter;
+    if (workflowId !== undefined && !isSubjectToken(workflowId)) return []; // no run can be recorded under it
+    try {
+      const c = await this.link.ready();
+      const deadline = this.link.deadline();
+      const subjects_filter = `${this.o.subjectPrefix}.${workflowId ?? '*'}.*`;
+      const si = await this.link.call('stream info', deadline, () => c.jsm.streams.info(this.o.stream, { subjects_filter }));
+      const subjects = Object.keys(si.state.subjects ?? {});
+      const out: RunSummary[] = [];
+      for (let i = 0; i < subjects.length; i += LIST_CONCURRENCY) {
+        const batch = await Promise.all(subjects.slice(i, i + LIST_CONCURRENCY).map((s) => this.summaryOf(c, s, deadline)));
+        for (const s of batch) if (s) out.push(s);
+      }
+      return filterAndSort(out, filter);
+    } catch (err) {
+      throw toStoreError(err, 'list runs', { stream: this.o.stream });
+    }
+  }
+
+  /**
+   * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while
+   * the run is unknown). Starts after the cached end when `afterSeq` is
+   * there, else at the subject's start, skipping events up to `afterSeq`.
+   * Errors have no channel in follow(): they are emitted as warnings.
+   */
+  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+    assertRunId(runId);
+    let closed = false;
+    let delivered = afterSeq;
+    let messages: ConsumerMessages | undefined;
+    let warned = false;
+    const warn = (err: unknown) => {
+      if (closed || warned) return;
+      warned = true;
+      process.emitWarning(`ledgerflow: follow(${runId}) on JetStream stream ${this.o.stream}: ${describe(err)}`, 'LedgerflowFollowWarning');
+    };
+    const sub: Subscription = {
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.follows.delete(sub);
+        void messages?.close().catch(() => undefined);
+      },
+    };
+    this.follows.add(sub);
+    // The next stream sequence to deliver from: after the cached end when afterSeq is
+    // there (no history replay), else the subject's start; then after each message seen.
+    let nextStreamSeq = 0;
+    let subject: string | undefined;
+    void (async () => {
+      // Runs until closed: a consumer that stops (server restarted mid-set-up, stream
+      // briefly missing) is recreated from where delivery got to.
+      for (let pause = 100; !closed; pause = Math.min(pause * 2, 5000)) {
+        try {
+          const c = await this.link.ready();
+          const pos = this.runs.get(runId);
+          if (nextStreamSeq === 0) nextStreamSeq = pos && afterSeq >= pos.lastEventSeq ? pos.lastStreamSeq + 1 : 1;
+          subject ??= pos?.subject;
+          // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
+          const opts = { filterSubjects: subject ?? anyRunSubject(this.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
+          const consumer = await this.link.call('follow', this.link.deadline(), () => c.js.consumers.get(this.o.stream, opts));
+          if (closed) return;
+          messages = await consumer.consume({
+            callback: (m) => {
+              if (closed) return;
+              nextStreamSeq = m.seq + 1;
+              subject = m.subject;
+              try {
+                const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
+                const events = commit.events.filter((e) => e.seq > delivered);
+                if (events.length === 0) return;
+                delivered = events[events.length - 1]!.seq;
+                deliver(onEvents, events, runId);
+              } catch (err) {
+                warn(err);
+              }
+            },
+          });
+          if (closed) return void messages.close().catch(() => undefined);
+          pause = 50;
+          await messages.closed();
+        } catch (err) {
+          warn(err);
+        }
+        if (!closed) await sleep(pause);
+      }
+    })();
+    return sub;
+  }
+
+  /** Stops followers and drains the connection (bounded: a server that is down cannot hold close() up). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sub of [...this.follows]) sub.close();
+    await this.link.close();
+  }
+
+  // --- internals -------------------------------------------------------------
+
+  /** The run's position from its subject's last message (not the cache); undefined when it has none. */
+  private async refresh(c: Conn, runId: string, deadline: number): Promise<RunPos | undefined> {
+    const m = await this.getMessage(c, { last_by_subj: this.runs.get(runId)?.subject ?? anyRunSubject(this.o.subjectPrefix, runId) }, deadline);
+    if (!m) {
+      this.runs.delete(runId);
+      return undefined;
+    }
+    const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
+    const pos = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: commit.events[commit.events.length - 1]!.seq };
+    this.remember(runId, pos, true);
+    return pos;
+  }
+
+  /** The result of the append a duplicate reply points at, checked to be this run's commit with this dedup id. */
+  private async original(c: Conn, runId: string, dedupId: string, seq: number, deadline: number, lostReply: boolean): Promise<AppendResult> {
+    const m = await this.getMessage(c, { seq }, deadline);
+    if (!m) throw new StoreError(`append to run ${runId}: duplicate of message ${seq}, which no longer exists`, { runId, seq });
+    const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq, subject: m.subject }, null);
+    if (commit.dedupId !== dedupId || parseRunSubject(this.o.subjectPrefix, m.subject)?.runId !== runId) {
+      throw new StoreError(`append to run ${runId}: the server calls dedup id ${dedupId} a duplicate of message ${seq}, which holds another commit`, { runId, dedupId, seq });
+    }
+    const firstSeq = commit.events[0]!.seq;
+    // After an attempt whose reply was lost, the duplicate is that attempt's own write: this call did write.
+    return { firstSeq, lastSeq: firstSeq + commit.events.length - 1, duplicate: !lostReply };
+  }
+
+  private async getMessage(c: Conn, query: MsgRequest | { next_by_subj: string; seq: number }, deadline: number): Promise<StoredMsg | null> {
+    try {
+      return await this.link.call('get message', deadline, () => c.jsm.streams.getMessage(this.o.stream, query as MsgRequest));
+    } catch (err) {
+      if (apiErrorCode(err) === ERR_NO_MESSAGE_FOUND) return null;
+      throw err;
+    }
+  }
+
+  private async summaryOf(c: Conn, subject: string, deadline: number): Promise<RunSummary | null> {
+    const ids = parseRunSubject(this.o.subjectPrefix, subject);
+    if (!ids || !isRunId(ids.runId)) return null; // not a run subject
+    const [firstMsg, lastMsg] = await Promise.all([this.getMessage(c, { next_by_subj: subject, seq: 1 }, deadline), this.getMessage(c, { last_by_subj: subject }, deadline)]);
+    if (!firstMsg || !lastMsg) return null; // removed meanwhile
+    const where = (m: StoredMsg) => ({ stream: this.o.stream, seq: m.seq, subject });
+    const first = decodeCommit(firstMsg.data, ids.runId, where(firstMsg), null);
+    const last = lastMsg.seq === firstMsg.seq ? first : decodeCommit(lastMsg.data, ids.runId, where(lastMsg), null);
+    const lastEvent = last.events[last.events.length - 1]!;
+    this.remember(ids.runId, { subject, lastStreamSeq: lastMsg.seq, lastEventSeq: lastEvent.seq }, false);
+    return summarize(first.events[0]!, lastEvent);
+  }
+
+  /** Updates the cache: `force` for what was just read from the server, else only forward (never back to an older position). */
+  private remember(runId: string, pos: RunPos, force: boolean): void {
+    const cur = this.runs.get(runId);
+    if (!force && cur && cur.subject === pos.subject && cur.lastStreamSeq >= pos.lastStreamSeq) return;
+    this.runs.delete(runId); // re-insert: Map order makes the oldest entry the first to evict
+    this.runs.set(runId, pos);
+    if (this.runs.size > this.o.cacheSize) this.runs.delete(this.runs.keys().next().value!);
+  }
+}
+
+/** A JetStream store, connected and with its stream in place (errors surface here rather than on first use). */
+export async function openJetStreamStore(options: JetStreamStoreOptions): Promise<JetStreamEventStore> {
+  const store = new JetStreamEventStore(options);
+  try {
+    await store.connect();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

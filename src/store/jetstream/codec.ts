@@ -1,0 +1,144 @@
+/**
+ * How the JetStream store maps the port onto the server: subjects, message
+ * ids and headers, decoding (and validating) what is read, and turning the
+ * client's errors into ledgerflow errors. Internal to src/store.
+ */
+import { createHash } from 'node:crypto';
+import { NatsError, headers, type MsgHdrs } from 'nats';
+import { CommitSchema, type Commit } from '../../events/index.js';
+import { LedgerflowError, StoreError, type JsonSafe } from '../../errors/index.js';
+
+/** The server's answer to a wrong `expect.lastSubjectSequence`. */
+export const ERR_WRONG_LAST_SEQUENCE = 10071;
+export const ERR_STREAM_NOT_FOUND = 10059;
+export const ERR_STREAM_NAME_IN_USE = 10058;
+export const ERR_NO_MESSAGE_FOUND = 10037;
+/** JetStream temporarily unavailable (e.g. while a restarted server recovers its streams). */
+const ERR_JS_UNAVAILABLE = 10008;
+
+/**
+ * An expectation no subject can meet (stream sequences never get near
+ * 2^53): publishing with it lets the server answer "duplicate" for a dedup id
+ * it has seen, and otherwise refuse without writing.
+ */
+export const NEVER_SEQ = Number.MAX_SAFE_INTEGER;
+
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isSubjectToken(s: string): boolean {
+  return TOKEN.test(s);
+}
+
+export function runSubject(prefix: string, workflowId: string, runId: string): string {
+  return `${prefix}.${workflowId}.${runId}`;
+}
+
+/** Every subject a run id could live on, whatever its workflow. */
+export function anyRunSubject(prefix: string, runId: string): string {
+  return `${prefix}.*.${runId}`;
+}
+
+/** `{ workflowId, runId }` of a run subject, or null for anything else on the stream. */
+export function parseRunSubject(prefix: string, subject: string): { workflowId: string; runId: string } | null {
+  if (!subject.startsWith(prefix + '.')) return null;
+  const rest = subject.slice(prefix.length + 1).split('.');
+  if (rest.length !== 2 || !isSubjectToken(rest[0]!) || !isSubjectToken(rest[1]!)) return null;
+  return { workflowId: rest[0]!, runId: rest[1]! };
+}
+
+/**
+ * The Nats-Msg-Id of a commit. JetStream deduplicates across the whole
+ * stream, the port per run: the run id is part of the id. A dedup id that
+ * cannot be a header value as it is (control characters, very long) is
+ * hashed.
+ */
+export function msgIdOf(runId: string, dedupId: string): string {
+  if (/^[\x21-\x7e]{1,200}$/.test(dedupId)) return `${runId}/${dedupId}`;
+  return `${runId}/sha256:${createHash('sha256').update(dedupId, 'utf8').digest('base64url')}`;
+}
+
+/** Headers that let tools (`nats stream view`, `nats stream get`) see what a message holds without parsing it. */
+export function commitHeaders(runId: string, firstSeq: number, lastSeq: number): MsgHdrs {
+  const h = headers();
+  h.set('Lf-Run-Id', runId);
+  h.set('Lf-First-Seq', String(firstSeq));
+  h.set('Lf-Last-Seq', String(lastSeq));
+  return h;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Parses and checks a stored commit: valid JSON, a valid commit (zod), all of
+ * `runId`, consecutive seqs. `prevSeq` is the seq the previous commit of the
+ * run ended at (null when unknown). A bad message is a StoreError naming the
+ * stream sequence, never skipped: skipping would silently rewrite history.
+ */
+export function decodeCommit(data: Uint8Array, runId: string, where: { stream: string; seq: number; subject: string }, prevSeq: number | null): Commit {
+  const fail = (why: string, cause?: unknown): never => {
+    throw new StoreError(`${where.stream} message ${where.seq} (${where.subject}): corrupt commit: ${why}`, { ...where, runId }, cause === undefined ? undefined : { cause });
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    return fail(`not JSON (${(err as Error).message})`, err);
+  }
+  const parsed = CommitSchema.safeParse(raw);
+  if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);
+  const base = prevSeq ?? parsed.data.events[0]!.seq - 1;
+  parsed.data.events.forEach((e, i) => {
+    if (e.runId !== runId) fail(`event of run ${e.runId} on the subject of run ${runId}`);
+    if (e.seq !== base + 1 + i) fail(`event has seq ${e.seq}, expected ${base + 1 + i}`);
+  });
+  return parsed.data;
+}
+
+export function apiErrorCode(err: unknown): number | undefined {
+  return err instanceof NatsError ? err.api_error?.err_code : undefined;
+}
+
+/** Failures after which the request may or may not have been carried out. */
+export function isAmbiguous(err: unknown): boolean {
+  return err instanceof NatsError && (err.code === 'TIMEOUT' || err.code === 'DISCONNECT' || err.code === 'REQUEST_ERROR');
+}
+
+/** Failures worth retrying after a pause (the server restarting, a reconnect in progress). */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof NatsError)) return false;
+  if (isAmbiguous(err)) return true;
+  // 503: no responders (JetStream not ready yet after a restart); CONNECTION_REFUSED while reconnecting.
+  if (err.code === '503' || err.code === 'CONNECTION_REFUSED') return err.api_error === undefined;
+  return apiErrorCode(err) === ERR_JS_UNAVAILABLE;
+}
+
+/** What went wrong, in words, for a StoreError message (the raw error stays in `cause`). */
+export function describe(err: unknown): string {
+  if (err instanceof NatsError) {
+    const api = err.api_error;
+    if (api) return `${api.description} (JetStream error ${api.err_code ?? api.code})`;
+    switch (err.code) {
+      case 'TIMEOUT':
+        return 'no reply from nats-server in time';
+      case '503':
+        return 'no responders (is JetStream enabled, and is the stream on this server?)';
+      case 'CONNECTION_REFUSED':
+        return 'connection refused';
+      case 'AUTHORIZATION_VIOLATION':
+        return 'authorization violation (check user and password)';
+      case 'PERMISSIONS_VIOLATION':
+        return `permissions violation: ${err.message}`;
+      case 'MAX_PAYLOAD_EXCEEDED':
+        return "the commit is larger than the server's max_payload";
+      default:
+        return `${err.message} (${err.code})`;
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Ledgerflow errors pass through; anything else becomes a StoreError whose cause is the original. */
+export function toStoreError(err: unknown, what: string, meta: Record<string, JsonSafe | undefined>): LedgerflowError {
+  if (err instanceof LedgerflowError) return err;
+  return new StoreError(`${what}: ${describe(err)}`, meta, { cause: err });
+}

@@ -1,0 +1,190 @@
+/**
+ * The JetStream store's connection: opened lazily by the first call (so
+ * openStore() stays synchronous), the stream created if missing, and
+ * reconnection that never gives up. `call()` runs one server request within
+ * a bounded time, retrying timeouts and disconnections: a publish made while
+ * disconnected is lost, not queued, so a request in flight when the
+ * connection comes back is sent again at once (same message id). Internal to
+ * src/store.
+ */
+import { Events, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { StoreError } from '../../errors/index.js';
+import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, describe, isAmbiguous, isTransient, toStoreError } from './codec.js';
+import { displayServers, type ResolvedOptions } from './options.js';
+
+export interface Conn {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class JetStreamLink {
+  private conn: Promise<Conn> | undefined;
+  private nc: NatsConnection | undefined;
+  private connected = false;
+  private readonly wakers = new Set<() => void>();
+  /** Requests in flight, told when the connection comes back (their answer may never come). */
+  private readonly reconnectWaiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(private readonly o: ResolvedOptions) {}
+
+  /** Drains the connection (bounded: a server that is down cannot hold close() up). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+    const pending = this.conn;
+    this.conn = undefined;
+    if (!pending) return;
+    const conn = await pending.catch(() => undefined);
+    if (!conn || conn.nc.isClosed()) return;
+    const timer = setTimeout(() => void conn.nc.close().catch(() => undefined), this.o.requestTimeoutMs);
+    try {
+      await conn.nc.drain();
+    } catch {
+      await conn.nc.close().catch(() => undefined); // draining failed (e.g. disconnected): close outright
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  deadline(): number {
+    return Date.now() + this.o.operationTimeoutMs;
+  }
+
+  ready(): Promise<Conn> {
+    if (this.closed) return Promise.reject(new StoreError('the JetStream store is closed', { stream: this.o.stream }));
+    this.conn ??= this.open().catch((err: unknown) => {
+      this.conn = undefined; // the next call tries again
+      throw toStoreError(err, `cannot use NATS JetStream at ${displayServers(this.o)}`, { servers: displayServers(this.o), stream: this.o.stream });
+    });
+    return this.conn;
+  }
+
+  private async open(): Promise<Conn> {
+    const nc = await connect({
+      servers: this.o.servers,
+      user: this.o.user,
+      pass: this.o.pass,
+      token: this.o.token,
+      name: this.o.name,
+      timeout: this.o.connectTimeoutMs,
+      maxReconnectAttempts: -1, // publishes made while disconnected are lost, not queued: never stop reconnecting
+      reconnectTimeWait: this.o.reconnectTimeWaitMs,
+    });
+    this.nc = nc;
+    this.connected = true;
+    void this.watch(nc);
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs });
+      await this.ensureStream(jsm);
+      return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }) };
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Tracks connectivity, so calls wait for a reconnection instead of publishing into the void. */
+  private async watch(nc: NatsConnection): Promise<void> {
+    void nc.closed().then(() => {
+      if (this.nc !== nc) return;
+      this.nc = undefined;
+      this.connected = false;
+      if (!this.closed) this.conn = undefined; // closed by the server side for good: reconnect on next use
+      this.wake();
+    });
+    for await (const s of nc.status()) {
+      if (this.nc !== nc) break;
+      if (s.type === Events.Disconnect) this.connected = false;
+      else if (s.type === Events.Reconnect) {
+        this.connected = true;
+        for (const w of [...this.reconnectWaiters]) w();
+        this.wake();
+      }
+    }
+  }
+
+  private wake(): void {
+    for (const w of [...this.wakers]) w();
+  }
+
+  private async whenConnected(deadline: number): Promise<void> {
+    while (!this.connected) {
+      if (this.closed) throw new StoreError('the JetStream store is closed', { stream: this.o.stream });
+      const left = deadline - Date.now();
+      if (left <= 0) throw new StoreError(`not connected to NATS at ${displayServers(this.o)} (still reconnecting after ${this.o.operationTimeoutMs} ms)`, { servers: displayServers(this.o) });
+      await new Promise<void>((res) => {
+        const done = () => {
+          clearTimeout(t);
+          this.wakers.delete(done);
+          res();
+        };
+        const t = setTimeout(done, left);
+        this.wakers.add(done);
+      });
+    }
+  }
+
+  /**
+   * Runs one server request, retrying timeouts and disconnections until the
+   * deadline (a publish is retried with the same message id, so a retry is
+   * idempotent). `onAmbiguous` hears of attempts whose outcome is unknown.
+   */
+  async call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void): Promise<T> {
+    for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+      await this.whenConnected(deadline);
+      try {
+        // A request sent just before a disconnection is lost without an answer: when the
+        // connection comes back while it waits, send it again (same message id) right away
+        // instead of waiting for its timeout. The abandoned attempt's outcome is ignored.
+        // The manager's requests have a fixed timeout: the deadline is enforced here too.
+        const left = Math.max(100, deadline - Date.now());
+        const attempt = op(Math.min(this.o.requestTimeoutMs, left)).then((value) => ({ value }));
+        let onReconnect: () => void = () => {};
+        let timer: NodeJS.Timeout | undefined;
+        const reconnected = new Promise<'reconnected'>((res) => this.reconnectWaiters.add((onReconnect = () => res('reconnected'))));
+        const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), left)));
+        const outcome = await Promise.race([attempt, reconnected, expired]).finally(() => {
+          this.reconnectWaiters.delete(onReconnect);
+          clearTimeout(timer);
+        });
+        if (typeof outcome === 'object') return outcome.value;
+        attempt.catch(() => undefined);
+        onAmbiguous?.();
+        if (outcome === 'expired') throw new StoreError(`${what}: no reply from nats-server at ${displayServers(this.o)} within ${this.o.operationTimeoutMs} ms (outcome unknown)`, { servers: displayServers(this.o) });
+        continue;
+      } catch (err) {
+        if (isAmbiguous(err)) onAmbiguous?.();
+        if (!isTransient(err)) throw err;
+        if (Date.now() + pause >= deadline) {
+          throw new StoreError(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, { cause: err });
+        }
+        await sleep(pause);
+      }
+    }
+  }
+
+  private async ensureStream(jsm: JetStreamManager): Promise<void> {
+    const { stream, subjectPrefix, streamConfig } = this.o;
+    let config;
+    try {
+      config = (await jsm.streams.info(stream)).config;
+    } catch (err) {
+      if (apiErrorCode(err) !== ERR_STREAM_NOT_FOUND) throw err;
+      try {
+        config = (await jsm.streams.add(streamConfig)).config;
+      } catch (e) {
+        if (apiErrorCode(e) !== ERR_STREAM_NAME_IN_USE) throw e;
+        config = (await jsm.streams.info(stream)).config; // another engine created it meanwhile
+      }
+    }
+    const want = `${subjectPrefix}.>`;
+    if (!config.subjects?.some((s) => s === want || s === '>')) {
+      throw new StoreError(`stream ${stream} exists but does not take subjects ${want} (it takes ${JSON.stringify(config.subjects ?? [])}): use another stream name or subject prefix`, { stream, subjects: config.subjects ?? [] });
+    }
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The JetStream store against a real nats-server: the shared contract suite
+ * (each test on its own stream and subject prefix, deleted afterwards), then
+ * what only JetStream has: two connections racing, dedup after a stale
+ * expectation, a SIGKILLed server, per-run subjects, lazy connection.
+ */
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { AppendConflictError, StoreError } from '../../src/errors/index.js';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, type JetStreamStoreOptions } from '../../src/store/index.js';
+import { parseServers } from '../../src/store/jetstream/options.js';
+import { freePort, startGatedProxy, startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { runStoreContract } from './contract.js';
+import { ev, evs, sleep, waitFor } from './helpers.js';
+
+const url = inject('natsUrl');
+const skipReason = inject('natsSkipReason');
+
+let admin: NatsConnection | undefined;
+const adminConn = async () => (admin ??= await connect({ servers: url }));
+afterAll(async () => {
+  await admin?.close();
+});
+
+/** A stream and subject prefix no other test uses (streams may not share subjects). */
+function fresh(): { stream: string; subjectPrefix: string } {
+  const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  return { stream: `LFT_${id}`, subjectPrefix: `lft.${id}` };
+}
+
+async function dropStream(stream: string): Promise<void> {
+  const jsm = await (await adminConn()).jetstreamManager();
+  await jsm.streams.delete(stream).catch(() => undefined);
+}
+
+const uid = (p: string) => `${p}-${randomBytes(5).toString('hex')}`;
+
+if (!url) {
+  describe.skip(`JetStream store (skipped: ${skipReason})`, () => {
+    it('needs nats-server', () => {});
+  });
+} else {
+  runStoreContract('jetstream', async () => {
+    const names = fresh();
+    return { store: new JetStreamEventStore({ servers: url, ...names }), cleanup: () => dropStream(names.stream) };
+  });
+
+  describe('JetStreamEventStore', () => {
+    const opened: JetStreamEventStore[] = [];
+    const streams: string[] = [];
+    const make = (extra: Partial<JetStreamStoreOptions> = {}, names = fresh()) => {
+      streams.push(names.stream);
+      const s = new JetStreamEventStore({ servers: url, ...names, ...extra });
+      opened.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+      await Promise.all(streams.splice(0).map(dropStream));
+    });
+
+    it('creates the stream on first use (file storage, dedup window, no discarding of history) and writes one message per commit', async () => {
+      const names = fresh();
+      const store = make({}, names);
+      await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
+      await store.append({ runId: 'r1', expectedSeq: 3, dedupId: 'b', events: [ev('r1', 4, { workflowId: 'orders' })] });
+      const jsm = await (await adminConn()).jetstreamManager();
+      const si = await jsm.streams.info(names.stream, { subjects_filter: '>' });
+      expect(si.config).toMatchObject({ subjects: [`${names.subjectPrefix}.>`], storage: 'file', discard: 'new', duplicate_window: 120_000_000_000, num_replicas: 1 });
+      expect(si.state.messages).toBe(2);
+      expect(si.state.subjects).toEqual({ [`${names.subjectPrefix}.orders.r1`]: 2 });
+      const m = await jsm.streams.getMessage(names.stream, { seq: 1 });
+      expect(m.json()).toEqual({ dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
+      expect(m.header.get('Nats-Msg-Id')).toBe('r1/a');
+      expect([m.header.get('Lf-Run-Id'), m.header.get('Lf-First-Seq'), m.header.get('Lf-Last-Seq')]).toEqual(['r1', '1', '3']);
+    });
+
+    it('leaves an existing stream as it is, and refuses one that does not take its subjects', async () => {
+      const names = fresh();
+      streams.push(names.stream);
+      const jsm = await (await adminConn()).jetstreamManager();
+      await jsm.streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.>`], max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
+      await make({ duplicateWindowMs: 5000 }, names).connect();
+      expect((await jsm.streams.info(names.stream)).config).toMatchObject({ max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
+
+      const other = fresh();
+      streams.push(other.stream);
+      await jsm.streams.add({ name: other.stream, subjects: [`${other.subjectPrefix}.elsewhere.>`] });
+      const err = await make({}, other).append({ runId: 'r', expectedSeq: 0, dedupId: 'd', events: [ev('r', 1)] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).message).toMatch(/does not take subjects/);
+    });
+
+    it('keeps one history when two connections race on one run: one winner per seq, losers reload and succeed', async () => {
+      const names = fresh();
+      const [a, b] = [make({}, names), make({}, names)];
+      const run = uid('race');
+      await a.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [ev(run, 1)] });
+      const conflicts = { a: 0, b: 0 };
+      const writer = async (store: JetStreamEventStore, name: 'a' | 'b', count: number) => {
+        let expected = await store.lastSeq(run);
+        for (let i = 0; i < count; ) {
+          const dedupId = `${name}-${i}`;
+          try {
+            await store.append({ runId: run, expectedSeq: expected, dedupId, events: [ev(run, expected + 1, { output: dedupId })] });
+            expected += 1;
+            i++;
+          } catch (err) {
+            expect(err).toBeInstanceOf(AppendConflictError);
+            conflicts[name]++;
+            expected = (await store.read(run)).length; // reload, then retry on top of the winner
+          }
+        }
+      };
+      await Promise.all([writer(a, 'a', 40), writer(b, 'b', 40)]);
+      const events = await make({}, names).read(run);
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 81 }, (_, i) => i + 1));
+      const outputs = events.slice(1).map((e) => (e.type === 'task.completed' ? e.data.output : null));
+      expect(new Set(outputs).size).toBe(80); // each append exactly once, none lost, none twice
+      expect(conflicts.a + conflicts.b).toBeGreaterThan(0);
+
+      // Same expectedSeq from both connections at once, 20 rounds: exactly one wins each round.
+      for (let round = 0; round < 20; round++) {
+        const seq = 82 + round;
+        const results = await Promise.allSettled([a, b].map((s, i) => s.append({ runId: run, expectedSeq: seq - 1, dedupId: uid(`r${round}-${i}`), events: [ev(run, seq)] })));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+        expect(lost.reason).toBeInstanceOf(AppendConflictError);
+        expect((lost.reason as AppendConflictError).meta).toMatchObject({ expectedSeq: seq - 1, actualSeq: seq });
+      }
+      expect(await b.lastSeq(run)).toBe(101);
+    });
+
+    it('answers a retry with the same dedupId after its expectation went stale with the original seqs, from any instance', async () => {
+      const names = fresh();
+      const [a, b] = [make({}, names), make({}, names)];
+      const run = uid('dup');
+      const first = { runId: run, expectedSeq: 0, dedupId: 'step-1', events: evs(run, 1, 2) };
+      expect(await a.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
+      // Another instance moves the run on; a's cache still says 2.
+      await b.append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] });
+      await b.append({ runId: run, expectedSeq: 3, dedupId: 'step-3', events: [ev(run, 4)] });
+      expect(await a.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect(await b.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect(await make({}, names).append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] })).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: true });
+      // a's cache is stale (it saw seq 2) but the caller is right: a plain append on top succeeds.
+      expect(await a.append({ runId: run, expectedSeq: 4, dedupId: 'step-4', events: [ev(run, 5)] })).toEqual({ firstSeq: 5, lastSeq: 5, duplicate: false });
+      // Dedup ids are per run, as in the other stores: the same id on another run is a new append.
+      const other = uid('dup');
+      expect(await a.append({ runId: other, expectedSeq: 0, dedupId: 'step-1', events: [ev(other, 1)] })).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+      expect((await a.read(run)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it('reads a run from its own subject only: 50 runs in the stream, one read receives only its messages', async () => {
+      const store = make();
+      const runs = Array.from({ length: 50 }, (_, i) => `run-${i}`);
+      await Promise.all(
+        runs.map(async (run, i) => {
+          for (let s = 1; s <= 4; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(run, s, { workflowId: `wf${i % 3}` })] });
+        }),
+      );
+      // A fresh instance: it does not know the run's workflow, so it reads `<prefix>.*.run-17`.
+      for (const reader of [make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix }), store]) {
+        const nc = await reader.connection();
+        const before = nc.stats().inMsgs;
+        const events = await reader.read('run-17');
+        const received = nc.stats().inMsgs - before;
+        expect(events).toEqual(evs('run-17', 1, 4, { workflowId: 'wf2' }));
+        // 4 commits plus the consumer-creation reply (and maybe the deletion's): not the 200 in the stream.
+        expect(received).toBeGreaterThanOrEqual(4);
+        expect(received).toBeLessThanOrEqual(7);
+      }
+    });
+
+    it('retries a publish whose reply was lost with the same message id: written once, reported as written by this call', async () => {
+      const names = fresh();
+      streams.push(names.stream);
+      const proxy = await startGatedProxy(Number(new URL(url).port));
+      const store = new JetStreamEventStore({ servers: proxy.url, ...names, requestTimeoutMs: 400 });
+      try {
+        const run = uid('lost');
+        await store.append({ runId: run, expectedSeq: 0, dedupId: 'd1', events: [ev(run, 1)] });
+        const nc = await store.connection();
+        const sentBefore = nc.stats().outMsgs;
+        proxy.hold();
+        const pending = store.append({ runId: run, expectedSeq: 1, dedupId: 'd2', events: [ev(run, 2)] });
+        const jsm = await (await adminConn()).jetstreamManager();
+        for (let i = 0; (await jsm.streams.info(names.stream)).state.messages < 2; i++) {
+          if (i > 200) throw new Error('the held append never reached the server');
+          await sleep(10);
+        }
+        await sleep(1000); // the first attempt's reply is overdue: it has timed out and been sent again
+        proxy.release();
+        expect(await pending).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: false });
+        expect(nc.stats().outMsgs - sentBefore).toBeGreaterThanOrEqual(2);
+        expect((await jsm.streams.info(names.stream)).state.messages).toBe(2);
+        expect(await store.read(run)).toEqual(evs(run, 1, 2));
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
+    });
+
+    it('survives a SIGKILLed nats-server: acknowledged appends are kept, an append made while it is down lands once after the restart', async () => {
+      const server: NatsServer = await startNatsServer();
+      const names = fresh();
+      const store = new JetStreamEventStore({ servers: server.url, ...names, operationTimeoutMs: 20_000 });
+      try {
+        const run = uid('crash');
+        for (let s = 1; s <= 20; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(run, s)] });
+        const followed: number[] = [];
+        const sub = store.follow(run, 20, (batch) => followed.push(...batch.map((e) => e.seq)));
+
+        const impatient = new JetStreamEventStore({ servers: server.url, ...names, operationTimeoutMs: 800 });
+        await impatient.connect();
+
+        await server.stop();
+        const whileDown = store.append({ runId: run, expectedSeq: 20, dedupId: 'd21', events: [ev(run, 21)] });
+        // A store whose bounded wait ends before the server is back fails with a StoreError, not a hang.
+        const t0 = Date.now();
+        const gaveUp = await impatient.append({ runId: run, expectedSeq: 20, dedupId: 'other', events: [ev(run, 21)] }).catch((e: unknown) => e);
+        expect(gaveUp).toBeInstanceOf(StoreError);
+        expect(Date.now() - t0).toBeLessThan(3000);
+        await impatient.close();
+        await server.restart();
+        expect(await whileDown).toEqual({ firstSeq: 21, lastSeq: 21, duplicate: false });
+        expect(await store.append({ runId: run, expectedSeq: 21, dedupId: 'd22', events: [ev(run, 22)] })).toMatchObject({ lastSeq: 22, duplicate: false });
+
+        const again = new JetStreamEventStore({ servers: server.url, ...names });
+        try {
+          expect(await again.read(run)).toEqual(evs(run, 1, 22));
+        } finally {
+          await again.close();
+        }
+        await waitFor(() => followed.length >= 2, 15_000, 'follow to deliver seqs 21..22 across the restart');
+        sub.close();
+        expect(followed).toEqual([21, 22]);
+      } finally {
+        await store.close();
+        await server.dispose();
+      }
+    }, 60_000);
+
+    it('fails with a StoreError (cause: the client error) when no server answers, within the bounded wait', async () => {
+      const port = await freePort();
+      const store = new JetStreamEventStore({ servers: `nats://127.0.0.1:${port}`, connectTimeoutMs: 1000 });
+      const t0 = Date.now();
+      const err = await store.read('r1').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).message).toContain(`127.0.0.1:${port}`);
+      expect((err as StoreError).cause).toBeDefined();
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await store.close();
+    });
+
+    it('applies a max message size override, and refuses a larger commit with a StoreError', async () => {
+      const store = make({ maxMsgSize: 2048 });
+      await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+      const err = await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2, { output: 'x'.repeat(4096) })] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).cause).toBeDefined();
+      expect(await store.read('r1')).toEqual([ev('r1', 1)]);
+      expect(await store.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({ lastSeq: 2 });
+    });
+
+    it('reports a corrupt message on the run subject as a StoreError naming the stream sequence', async () => {
+      const store = make();
+      await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+      const js = (await adminConn()).jetstream();
+      await js.publish(`${store.subjectPrefix}.wf.r1`, new TextEncoder().encode('{"not":"a commit"}'));
+      const err = await store.read('r1').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect((err as StoreError).message).toMatch(/message 2 .*corrupt commit/);
+    });
+
+    it('connects lazily: openStore({ nats }) and $LEDGERFLOW_NATS_URL select it synchronously; openJetStreamStore connects up front', async () => {
+      const names = fresh();
+      streams.push(names.stream);
+      const lazy = openStore({ nats: { servers: url, ...names } });
+      expect(lazy).toBeInstanceOf(JetStreamEventStore);
+      const jsm = await (await adminConn()).jetstreamManager();
+      await expect(jsm.streams.info(names.stream)).rejects.toThrow(); // nothing happened yet
+      await lazy.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+      expect((await jsm.streams.info(names.stream)).state.messages).toBe(1);
+      await lazy.close();
+
+      const prev = process.env.LEDGERFLOW_NATS_URL;
+      process.env.LEDGERFLOW_NATS_URL = url;
+      try {
+        expect(openStore({ dir: '/tmp/unused' })).toBeInstanceOf(JetStreamEventStore);
+        expect(openStore({ dir: '/tmp/unused', nats: false })).toBeInstanceOf(FileEventStore);
+      } finally {
+        if (prev === undefined) delete process.env.LEDGERFLOW_NATS_URL;
+        else process.env.LEDGERFLOW_NATS_URL = prev;
+      }
+      const eager = await openJetStreamStore({ servers: url, ...names });
+      opened.push(eager);
+      expect(await eager.read('r1')).toEqual([ev('r1', 1)]);
+      const bad = await openJetStreamStore({ servers: `nats://127.0.0.1:${await freePort()}`, connectTimeoutMs: 500 }).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(StoreError);
+    });
+
+    it('takes credentials from the URL', () => {
+      expect(parseServers('nats://alice:s%40cret@h1:4222,nats://h2:4223')).toEqual({ servers: ['nats://h1:4222', 'nats://h2:4223'], user: 'alice', pass: 's@cret' });
+      expect(parseServers('tok@127.0.0.1:4222')).toEqual({ servers: ['nats://127.0.0.1:4222'], token: 'tok' });
+      expect(() => parseServers('')).toThrow(StoreError);
+    });
+
+    it('follows a run it has not seen yet, under any workflow, and stops on close', async () => {
+      const store = make();
+      const writer = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
+      const got: EventEnvelope[] = [];
+      const sub = store.follow('later', 0, (b) => got.push(...b));
+      await writer.append({ runId: 'later', expectedSeq: 0, dedupId: 'a', events: evs('later', 1, 2, { workflowId: 'billing' }) });
+      await waitFor(() => got.length >= 2, 5000, 'follow to deliver');
+      sub.close();
+      await writer.append({ runId: 'later', expectedSeq: 2, dedupId: 'b', events: [ev('later', 3, { workflowId: 'billing' })] });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got).toEqual(evs('later', 1, 2, { workflowId: 'billing' }));
+    });
+  });
+}
