@@ -11,7 +11,7 @@ export * from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
 export { compile, machineJson, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
-export { MemoryEventStore, FileEventStore, openStore, type EventStore, type RunSummary } from './store/index.js';
+export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary } from './store/index.js';
 export * from './runtime/index.js';
 export { loadHandlerModule } from './workers/index.js';
 export { loadDefinitionFile, writeOutputFile, type LoadedDefinition } from './api/index.js';
@@ -21,3 +21,4 @@ export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string 
   const store: EventStore = opts.store ?? openStore(opts.storeDir ? { dir: opts.storeDir } : {});
   return new Engine({ writeOutput: writeOutputFile, ...opts, store });
 }
+export * from './triggers/index.js';

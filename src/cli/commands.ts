@@ -7,22 +7,22 @@ import { compile, machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
-import { openStore } from '../store/index.js';
+import { storeFor, type GlobalOpts } from './store.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
+
+export type { GlobalOpts } from './store.js';
 
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
-export interface GlobalOpts { store?: string }
 
 function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
-  const dir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
-  return new Engine({ store: openStore({ dir }), writeOutput: writeOutputFile, ...hooks });
+  return new Engine({ store: storeFor(g), writeOutput: writeOutputFile, ...hooks });
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { writeOutputFile } from '../api/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
-import { openStore } from '../store/index.js';
+import { localDir, storeFor } from './store.js';
 import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
-import type { GlobalOpts, Io } from './commands.js';
+import type { Io } from './commands.js';
+import type { GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { progressLines, waitingHints } from './render.js';
 
@@ -52,7 +53,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
     ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
     ...(opts.events !== undefined ? { eventsDir: opts.events } : {}),
   });
-  const storeDir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
+  const storeDir = localDir(g);
   // With --json, stdout carries only the final object; everything else goes to stderr.
   const say = opts.json ? io.err : io.out;
   const controller = new AbortController();
@@ -64,7 +65,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   let result: EmitResult;
   try {
     result = await emitEvent(event, {
-      store: openStore({ dir: storeDir }),
+      store: storeFor(g),
       catalog,
       deadLetters: fileDeadLetters(deadLetterDir(storeDir)),
       writeOutput: writeOutputFile,

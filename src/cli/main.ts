@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { LedgerflowError } from '../errors/index.js';
 import * as cmd from './commands.js';
+import { closeStores } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 
 const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
@@ -9,7 +10,8 @@ const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => pro
 function program(setCode: (c: number) => void): Command {
   const p = new Command('ledgerflow')
     .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
-    .option('--store <dir>', 'event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
+    .option('--store <dir>', 'embedded event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
+    .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL)')
     .exitOverride()
     .showHelpAfterError('(run `ledgerflow --help` for usage)');
   const g = () => p.opts<cmd.GlobalOpts>();
@@ -49,6 +51,9 @@ function program(setCode: (c: number) => void): Command {
   }
   p.command('cancel').argument('<runId>').option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
+  p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/; prints the URL to use')
+    .option('--port <port>', 'client port', '4222').option('--store-dir <dir>', 'JetStream store directory').option('--config <file>', 'nats-server config (default nats.conf)')
+    .action(act(async (o) => (await import('./dev.js')).devCmd(io, o)));
   p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
     .option('--data <json>', 'the payload, a JSON object').option('--id <eventId>', 'unique event id (default: a new uuid)')
     .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
@@ -74,6 +79,8 @@ export async function main(argv: string[]): Promise<number> {
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
     if (!(err instanceof LedgerflowError) && err instanceof Error && err.stack) io.err(err.stack);
     return exitCodeForError(err);
+  } finally {
+    await closeStores();
   }
 }
 

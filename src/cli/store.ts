@@ -1,0 +1,29 @@
+/**
+ * Which store a command uses: --nats, else --store, else LEDGERFLOW_NATS_URL,
+ * else LEDGERFLOW_STORE, else .ledgerflow/. Every store opened is closed when
+ * the command ends (a NATS connection would otherwise keep the process alive).
+ */
+import { openStore, type EventStore } from '../store/index.js';
+
+export interface GlobalOpts { store?: string; nats?: string }
+
+const opened: EventStore[] = [];
+
+export function storeFor(g: GlobalOpts): EventStore {
+  const store = g.nats
+    ? openStore({ nats: g.nats })
+    : g.store
+      ? openStore({ dir: g.store, nats: false })
+      : openStore({});
+  opened.push(store);
+  return store;
+}
+
+/** The directory for files kept beside the log (dead letters, plans) when the log itself is not in a directory. */
+export function localDir(g: GlobalOpts): string {
+  return g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
+}
+
+export async function closeStores(): Promise<void> {
+  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
+}

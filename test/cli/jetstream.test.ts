@@ -1,0 +1,65 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { replayRun } from '../../src/runtime/index.js';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+
+const url = inject('natsUrl');
+const skipReason = inject('natsSkipReason');
+const BUNDLED = join(ROOT, 'definitions', 'inventory-validation.yaml');
+const SAMPLES = join(ROOT, 'definitions', 'samples');
+const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+async function expectReplays(runId: string): Promise<void> {
+  const store = openStore({ nats: url });
+  try {
+    expect(replayRun(await store.read(runId)).divergence).toBeNull();
+  } finally {
+    await store.close();
+  }
+}
+
+describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipped, ${skipReason}` : ''}`, () => {
+  it('runs the seed workflow with its log in JetStream; approve, resume, list, history and replay read it back', async () => {
+    const cwd = tempDir();
+    const policy = join(cwd, 'strict.yaml');
+    writeFileSync(policy, 'required_files: [README.md, SECURITY.md]\n');
+    const run = await cli(['--nats', url, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', policy, '--json'], { cwd });
+    expect(run.code).toBe(3);
+    const { runId } = JSON.parse(run.stdout);
+    expect(existsSync(join(cwd, '.ledgerflow'))).toBe(false); // nothing went to the embedded store
+
+    expect((await cli(['--nats', url, 'approve', runId, 'alert_cmd_bridge', '--as', 'commander'])).code).toBe(0);
+    const status = JSON.parse((await cli(['--nats', url, 'status', runId, '--json'])).stdout);
+    expect(status.status).toBe('COMPLETED');
+    const list = JSON.parse((await cli(['list', '--json'], { env: { LEDGERFLOW_NATS_URL: url } })).stdout);
+    expect(list).toContainEqual(expect.objectContaining({ runId, status: 'COMPLETED', workflowId: 'inventory-validation-v1' }));
+    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
+    expect(history.at(-1)).toMatchObject({ type: 'approval.recorded', data: { by: 'commander' } });
+    expect((await cli(['--nats', url, 'replay', runId])).code).toBe(0);
+    await expectReplays(runId);
+  }, 60_000);
+
+  it('a run killed with SIGKILL mid-task resumes from JetStream without re-running the completed task', async () => {
+    const cwd = tempDir();
+    const markers = join(cwd, 'markers');
+    const child = spawnCli(['--nats', url, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '3000', '--json'], { cwd, env: { LF_MARKERS: markers } });
+    let out = '';
+    child.stderr!.on('data', (d) => (out += d));
+    const until = Date.now() + 15_000;
+    while (!(existsSync(markers) && readFileSync(markers, 'utf8').includes('slow 1'))) {
+      if (Date.now() > until) throw new Error(`slow never started: ${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const runId = /run (\S+) started/.exec(out)![1]!;
+    const r = await cli(['--nats', url, 'resume', runId, '--json'], { cwd, env: { LF_MARKERS: markers } });
+    expect(r.code).toBe(0);
+    const lines = readFileSync(markers, 'utf8').trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('first ') && l.includes(' start '))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('slow ') && l.includes(' start ')).map((l) => l.split(' ')[2])).toEqual([`${runId}/slow/1`, `${runId}/slow/1`]);
+    await expectReplays(runId);
+  }, 60_000);
+});
