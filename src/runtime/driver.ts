@@ -36,6 +36,8 @@ export interface DriverOptions extends DriverHooks {
   seq: number;
   handlers: Handlers;
   clock: Clock;
+  /** Watch the store for other writers (default true); without it, conflicts still catch up on append. */
+  follow?: boolean;
 }
 
 function toTaskError(err: unknown): TaskError {
@@ -79,7 +81,7 @@ export class RunDriver {
 
   /** Starts acting on the current state and listening for events other processes append. */
   start(): void {
-    this.follow = this.opts.store.follow(this.runId, this.seq, (events) => {
+    if (this.opts.follow !== false) this.follow = this.opts.store.follow(this.runId, this.seq, (events) => {
       // Our own commits come back here too; only another writer's events need a catch-up.
       if ((events.at(-1)?.seq ?? 0) <= this.seq) return;
       this.needsCatchUp = true;

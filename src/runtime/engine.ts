@@ -34,6 +34,8 @@ export interface DriveOptions extends DriverHooks {
   maxTimerWaitMs?: number;
   /** Stops driving (e.g. on Ctrl-C): in-flight handlers are aborted, the log keeps what is needed to resume. */
   signal?: AbortSignal;
+  /** Watch the log for other writers' events (approvals, cancellations) while driving. Default true. */
+  follow?: boolean;
 }
 
 export function newRunId(now = Date.now()): string {
