@@ -21,8 +21,8 @@ export const RunStartedData = z.object({
   definition: z.record(z.string(), z.unknown()),
   definitionHash: z.string(),
   input: z.record(z.string(), z.unknown()),
-  /** Where the definition came from and which handler module it names, for `resume`. */
-  source: z.object({ file: z.string().optional(), handlers: z.string().optional() }).optional(),
+  /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
+  source: z.object({ file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional() }).optional(),
 });
 export const TaskStartedData = z.object(taskRef);
 export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown() });
@@ -37,6 +37,14 @@ export const ApprovalRecordedData = z.object({
   comment: z.string().optional(),
 });
 export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional() });
+/** An approval that was refused (not an approver, already decided, not a HUMAN task): kept for the audit trail, changes no state. */
+export const ApprovalRefusedData = z.object({
+  task: z.string().min(1),
+  decision: z.enum(['approved', 'rejected']),
+  by: z.string().min(1),
+  reason: z.string(),
+  comment: z.string().optional(),
+});
 
 export const EVENT_DATA = {
   'run.started': RunStartedData,
@@ -46,6 +54,7 @@ export const EVENT_DATA = {
   'timer.fired': TimerFiredData,
   'approval.recorded': ApprovalRecordedData,
   'run.cancelled': RunCancelledData,
+  'approval.refused': ApprovalRefusedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -78,6 +87,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('timer.fired'), data: TimerFiredData }),
   EnvelopeBase.extend({ type: z.literal('approval.recorded'), data: ApprovalRecordedData }),
   EnvelopeBase.extend({ type: z.literal('run.cancelled'), data: RunCancelledData }),
+  EnvelopeBase.extend({ type: z.literal('approval.refused'), data: ApprovalRefusedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

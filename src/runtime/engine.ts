@@ -24,7 +24,7 @@ export interface StartOptions {
   /** Inputs given as strings (CLI flags) are converted to their declared types. */
   inputFromStrings?: boolean;
   /** Recorded in run.started so `resume` finds the definition's handler module again. */
-  source?: { file?: string; handlers?: string };
+  source?: { file?: string; handlers?: string; event?: string };
   runId?: string;
 }
 

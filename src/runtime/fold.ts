@@ -25,6 +25,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
+    case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
   }
 }
 
@@ -60,6 +61,8 @@ function inertScope(machine: AnyStateMachine): AnyActorScope {
 
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */
 export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): { snapshot: RunSnapshot; accepted: boolean } {
+  // A refused approval is recorded for the audit trail only: it changes nothing, at any time.
+  if (ev.type === 'approval.refused') return { snapshot, accepted: true };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
   const next = compiled.machine.transition(snapshot as AnyMachineSnapshot, toMachineEvent(ev), inertScope(compiled.machine));
   // XState returns the very same snapshot when no transition was enabled.
@@ -94,7 +97,7 @@ export function recordedState(snapshot: RunSnapshot): RecordedState {
 /** Why an event was not accepted, in words a person can act on. */
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
-  if (ev.type === 'run.cancelled' || ev.type === 'run.started') return `${ev.type} is not accepted in this state`;
+  if (ev.type === 'run.cancelled' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;
   const attempt = 'attempt' in ev.data ? ` (attempt ${ev.data.attempt})` : '';

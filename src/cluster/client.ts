@@ -1,0 +1,95 @@
+/** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
+import type { JetStreamClient } from 'nats';
+import type { Definition } from '../definition/index.js';
+import { ApprovalRefusedError, RunNotFoundError } from '../errors/index.js';
+import { SETTLED_STATUSES } from '../events/index.js';
+import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
+import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
+import type { TriggerEvent } from '../triggers/index.js';
+import { DefinitionRegistry } from './definitions.js';
+import { encode, type InputMessage } from './messages.js';
+import { ensureCluster } from './setup.js';
+import { subjects } from './subjects.js';
+
+export class ClusterClient {
+  readonly store: JetStreamEventStore;
+  private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
+
+  constructor(nats: string | JetStreamStoreOptions) {
+    this.store = new JetStreamEventStore(typeof nats === 'string' ? { servers: nats } : nats);
+  }
+
+  private async conn() {
+    this.ready ??= (async () => {
+      const nc = await this.store.connection();
+      await ensureCluster(await nc.jetstreamManager());
+      const js = nc.jetstream();
+      return { js, registry: new DefinitionRegistry(js) };
+    })();
+    return this.ready;
+  }
+
+  async deploy(def: Definition) {
+    return (await this.conn()).registry.deploy(def);
+  }
+
+  async resolve(ref: string): Promise<Definition> {
+    return (await this.conn()).registry.resolve(ref);
+  }
+
+  /** Records run.started and asks the engines to act on it; returns at once with the run id. */
+  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean } = {}): Promise<{ runId: string; definition: Definition }> {
+    const { js } = await this.conn();
+    const definition = await this.resolve(ref);
+    const runId = await new Engine({ store: this.store }).start(definition, input, { inputFromStrings: opts.inputFromStrings ?? false });
+    const kick: InputMessage = { type: 'kick', runId };
+    await js.publish(subjects.input(runId), encode(kick), { msgID: `${runId}/kick` });
+    return { runId, definition };
+  }
+
+  async status(runId: string): Promise<RunView | null> {
+    const events = await this.store.read(runId);
+    if (events.length === 0) return null;
+    const { snapshot, seq } = foldEvents(events);
+    return runView(snapshot, seq);
+  }
+
+  /**
+   * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with
+   * `orWaiting`, also when it waits for a person — or with its state at the timeout.
+   */
+  async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
+    const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;
+    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && status === 'WAITING');
+    const first = await this.status(runId);
+    if (!first) throw new RunNotFoundError(runId);
+    if (stops(first.status)) return first;
+    return new Promise((resolve, reject) => {
+      let done = false;
+      let sub: { close(): void } | undefined;
+      const finish = (v: RunView) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); resolve(v); };
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then((v) => finish(v!)), timeoutMs) : undefined;
+      sub = this.store.follow(runId, first.seq, (events) => {
+        const last = events.at(-1);
+        if (last && stops(last.state.status)) void this.status(runId).then((v) => finish(v!), reject);
+      });
+    });
+  }
+
+  /** Publishes a decision; who decides is this connection's NATS user, which nats.conf only lets publish under its own name. */
+  async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string): Promise<void> {
+    if (!user) throw new ApprovalRefusedError('an approval over NATS needs a NATS user: connect as the approver (nats://<user>:<password>@host:port)', { runId, taskId });
+    const { js } = await this.conn();
+    await js.publish(subjects.approval(runId, taskId, user), encode({ decision, ...(comment !== undefined ? { comment } : {}) }));
+  }
+
+  /** Publishes a business event for the engines' triggers; its id makes a second publish of the same event a no-op. */
+  async emit(event: TriggerEvent): Promise<void> {
+    const { js } = await this.conn();
+    await js.publish(subjects.trigger(event.type), encode(event), { msgID: `event/${event.id}` });
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Deployed definitions: validated, versioned and content-addressed in a KV
+ * bucket every engine reads. Keys: `def.<hash>` (the normalised Definition),
+ * `wf.<workflowId>.<version>` → hash, `wf.<workflowId>.latest` → version.
+ * Deploying the same content twice is a no-op; other content under a version
+ * already deployed is refused (bump `version`). Runs record their definition in
+ * run.started, so a new deployment never changes a run that already started.
+ */
+import type { JetStreamClient, KV } from 'nats';
+import { definitionHash, type Definition } from '../definition/index.js';
+import { LedgerflowError, UsageError } from '../errors/index.js';
+import { DEFINITIONS_BUCKET, token } from './subjects.js';
+
+const text = (v: Uint8Array) => new TextDecoder().decode(v);
+
+export class DefinitionRegistry {
+  private kvPromise: Promise<KV> | undefined;
+  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number } = {}) {}
+
+  private kv(): Promise<KV> {
+    this.kvPromise ??= this.js.views.kv(DEFINITIONS_BUCKET, { history: 1, replicas: this.opts.replicas ?? 1 });
+    return this.kvPromise;
+  }
+
+  private async getText(key: string): Promise<string | null> {
+    const e = await (await this.kv()).get(key);
+    // A deleted key comes back as an entry with operation DEL, not null.
+    return e && e.operation === 'PUT' ? text(e.value) : null;
+  }
+
+  /** Stores a definition; `changed` is false when exactly this content was already deployed as this version. */
+  async deploy(def: Definition): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
+    const kv = await this.kv();
+    const hash = definitionHash(def);
+    const versionKey = `wf.${token(def.id)}.${def.version}`;
+    const existing = await this.getText(versionKey);
+    if (existing === hash) return { workflowId: def.id, version: def.version, hash, changed: false };
+    if (existing !== null) {
+      throw new UsageError(`${def.id} version ${def.version} is already deployed with other content (${existing.slice(0, 12)}); bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version });
+    }
+    await kv.put(`def.${hash}`, JSON.stringify(def));
+    try {
+      await kv.create(versionKey, hash);
+    } catch {
+      // Raced with another deploy of the same version: fine if it was the same content.
+      if ((await this.getText(versionKey)) !== hash) throw new UsageError(`${def.id} version ${def.version} was just deployed with other content`, { workflowId: def.id });
+      return { workflowId: def.id, version: def.version, hash, changed: false };
+    }
+    const latest = Number(await this.getText(`wf.${def.id}.latest`) ?? 0);
+    if (def.version > latest) await kv.put(`wf.${def.id}.latest`, String(def.version));
+    return { workflowId: def.id, version: def.version, hash, changed: true };
+  }
+
+  /** `workflowId` or `workflowId@version`. */
+  async resolve(ref: string): Promise<Definition> {
+    const [id, v] = ref.split('@');
+    if (!id) throw new UsageError(`"${ref}" is not a workflow reference; use <workflowId> or <workflowId>@<version>`, { ref });
+    const version = v ?? (await this.getText(`wf.${token(id)}.latest`));
+    if (!version) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`, { workflowId: id });
+    const hash = await this.getText(`wf.${id}.${version}`);
+    if (!hash) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, { workflowId: id, version });
+    const body = await this.getText(`def.${hash}`);
+    if (!body) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `definition ${hash} of ${id}@${version} is missing from the registry`, { hash });
+    return JSON.parse(body) as Definition;
+  }
+
+  /** The latest version of every deployed workflow (for triggers). */
+  async latestAll(): Promise<Definition[]> {
+    const kv = await this.kv();
+    const ids: string[] = [];
+    for await (const key of await kv.keys('wf.*.latest')) ids.push(key.split('.')[1]!);
+    return Promise.all(ids.sort().map((id) => this.resolve(id)));
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * `ledgerflow engine`: a long-running process that shares the work of a
+ * cluster. It takes runtime inputs, timer messages, approvals and trigger
+ * events from shared durable consumers; for each, it loads the run (cache, or
+ * replay of its subject), folds, appends with the expected last sequence and
+ * only then publishes the effects (task attempts for workers, timer
+ * messages) and acks. A conflict means another engine moved the run on:
+ * reload and retry. An engine killed at any point leaves its unacked message
+ * to another engine, which finds the log as it was and finishes the job;
+ * effects carry message ids (runId/task/attempt, runId/timer) so publishing
+ * them again within the dedup window writes nothing twice.
+ */
+import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import { iso, scopeOf, type CompiledWorkflow } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
+import { AppendConflictError } from '../errors/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import { resolveTemplate } from '../expressions/index.js';
+import { Engine, foldEvents, foldOnto, handlerName, prepareCommit, type RunSnapshot } from '../runtime/index.js';
+import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
+import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
+import { DefinitionRegistry } from './definitions.js';
+import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type TaskMessage } from './messages.js';
+import { ensureCluster, type ClusterSettings } from './setup.js';
+import { DEFAULT_QUEUE, ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
+
+export interface ClusterEngineOptions {
+  nats: string | JetStreamStoreOptions;
+  settings?: ClusterSettings;
+  /** Event type schemas for triggers (events/<type>.yaml). */
+  eventTypes?: Map<string, EventTypeSpec>;
+  /** Runs processed at once by this engine (different runs; one run is always processed by one step at a time here). */
+  concurrency?: number;
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
+
+export class ClusterEngine {
+  readonly store: JetStreamEventStore;
+  private nc!: NatsConnection;
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  registry!: DefinitionRegistry;
+  private readonly cache = new Map<string, Loaded>();
+  private readonly runLocks = new Map<string, Promise<unknown>>();
+  private readonly loops: Promise<void>[] = [];
+  private readonly stops: (() => void)[] = [];
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  /** Counters a test or an operator can read. */
+  readonly stats = { inputs: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0 };
+
+  constructor(private readonly opts: ClusterEngineOptions) {
+    this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => {});
+  }
+
+  async start(): Promise<void> {
+    this.nc = await this.store.connection();
+    this.js = this.nc.jetstream();
+    this.jsm = await this.nc.jetstreamManager();
+    await ensureCluster(this.jsm, this.opts.settings);
+    this.registry = new DefinitionRegistry(this.js, { ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}) });
+    this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, (m) => this.onInput(m));
+    this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, (m) => this.onTimer(m));
+    this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, (m) => this.onApproval(m));
+    this.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, (m) => this.onTrigger(m));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.stops) s();
+    await Promise.allSettled(this.loops);
+    await this.store.close();
+  }
+
+  /** A pull loop on a shared durable consumer, handling messages concurrently up to the engine's limit. */
+  private consume(stream: string, durable: string, handle: (m: JsMsg) => Promise<void>): void {
+    const limit = this.opts.concurrency ?? 64;
+    let active = 0;
+    const waiters: (() => void)[] = [];
+    const loop = (async () => {
+      while (!this.stopped) {
+        try {
+          const consumer = await this.js.consumers.get(stream, durable);
+          const messages = await consumer.consume({ max_messages: limit });
+          this.stops.push(() => messages.stop());
+          for await (const m of messages) {
+            if (active >= limit) await new Promise<void>((r) => waiters.push(r));
+            active++;
+            void handle(m)
+              .catch((err: unknown) => {
+                this.log(`${durable}: ${(err as Error).message}; will retry`);
+                m.nak(1000);
+              })
+              .finally(() => { active--; waiters.shift()?.(); });
+          }
+        } catch (err) {
+          if (this.stopped) break;
+          this.log(`${durable} consumer: ${(err as Error).message}; reconnecting`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+    this.loops.push(loop);
+  }
+
+  /** One step at a time per run in this engine; other engines are kept in line by the expected sequence. */
+  private withRun<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.runLocks.get(runId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.runLocks.set(runId, settled);
+    void settled.then(() => { if (this.runLocks.get(runId) === settled) this.runLocks.delete(runId); });
+    return next;
+  }
+
+  private async load(runId: string, fresh = false): Promise<Loaded | null> {
+    const cached = this.cache.get(runId);
+    if (cached && !fresh) return cached;
+    if (cached) {
+      // Catch up with what other engines appended, instead of replaying the whole run.
+      const delta = await this.store.read(runId, { fromSeq: cached.seq + 1 });
+      if (delta.length === 0) return cached;
+      const loaded = { ...cached, snapshot: foldOnto(cached.compiled, cached.snapshot, delta), seq: delta.at(-1)!.seq };
+      this.remember(runId, loaded);
+      return loaded;
+    }
+    const events = await this.store.read(runId);
+    if (events.length === 0) return null;
+    const loaded = foldEvents(events);
+    this.remember(runId, loaded);
+    return loaded;
+  }
+
+  private remember(runId: string, loaded: Loaded): void {
+    this.cache.delete(runId);
+    if (loaded.snapshot.status !== 'active') return; // settled runs take no more inputs worth caching
+    this.cache.set(runId, loaded);
+    if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /**
+   * Folds inputs into a run and appends the commit, then publishes its effects.
+   * `reconcile`: publish every outstanding effect, not only the new ones (after
+   * a redelivery, the engine before us may have died between append and publish).
+   */
+  async process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string } = {}): Promise<Loaded | null> {
+    let refreshed = false;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const st = await this.load(runId, refreshed);
+      if (!st) return null;
+      const prepared = prepareCommit(st.compiled, st.snapshot, st.seq, inputs, this.now());
+      // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
+      if (prepared.stale.length > 0 && !refreshed) { refreshed = true; attempt--; continue; }
+      let next = st;
+      if (prepared.events.length > 0) {
+        try {
+          await this.store.append({ runId, expectedSeq: st.seq, dedupId: `${runId}/${st.seq + 1}/${opts.commitKey ?? 'step'}`, events: prepared.events });
+        } catch (err) {
+          if (!(err instanceof AppendConflictError)) throw err;
+          this.stats.conflicts++;
+          refreshed = true;
+          continue;
+        }
+        this.stats.commits++;
+        next = { compiled: st.compiled, snapshot: prepared.snapshot, seq: prepared.seq };
+        this.remember(runId, next);
+      }
+      this.stats.stale += prepared.stale.length;
+      for (const s of prepared.stale) this.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
+      await this.publishEffects(next, st.snapshot, prepared.events, opts.reconcile === true || prepared.stale.length > 0);
+      return next;
+    }
+    throw new Error(`run ${runId}: gave up after 50 conflicting appends`);
+  }
+
+  private async publishEffects(st: Loaded, before: RunSnapshot, events: EventEnvelope[], reconcile: boolean): Promise<void> {
+    const ctx = st.snapshot.context;
+    if (st.snapshot.status !== 'active') return;
+    const started = new Set(events.filter((e) => e.type === 'task.started').map((e) => (e.data as { task: string }).task));
+    const publishes: Promise<unknown>[] = [];
+    for (const [taskId, t] of Object.entries(ctx.tasks)) {
+      if (t.status !== 'IN_PROGRESS' || !(reconcile || started.has(taskId))) continue;
+      const def = st.compiled.definition.tasks.find((x) => x.id === taskId)!;
+      const handler = handlerName(def);
+      const startedAt = Date.parse(events.find((e) => e.type === 'task.started' && (e.data as { task: string }).task === taskId)?.time ?? t.startedAt ?? iso(this.now()));
+      const msg: TaskMessage = {
+        runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt: t.attempts, handler,
+        input: (resolveTemplate(def.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>,
+        ...(def.timeoutMs !== undefined ? { deadline: iso(startedAt + def.timeoutMs) } : {}),
+        task: { name: def.name, type: def.type, output: def.output, ...(def.assignedTo ? { assignedTo: def.assignedTo } : {}), ...(def.agentLevel ? { agentLevel: def.agentLevel } : {}) },
+      };
+      this.stats.dispatched++;
+      publishes.push(this.js.publish(subjects.task(def.queue ?? DEFAULT_QUEUE, handler), encode(msg), { msgID: `${ctx.runId}/${taskId}/${t.attempts}` }));
+    }
+    for (const [id, timer] of Object.entries(ctx.timers)) {
+      if (!reconcile && before.context.timers[id]) continue;
+      this.stats.timers++;
+      const msg: TimerMessage = { runId: ctx.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt };
+      publishes.push(this.js.publish(subjects.timer(ctx.runId), encode(msg), { msgID: `${ctx.runId}/${id}` }));
+    }
+    await Promise.all(publishes);
+  }
+
+  private async deadLetter(kind: string, reason: string, raw: Uint8Array, extra: Record<string, unknown> = {}): Promise<void> {
+    this.stats.deadLetters++;
+    this.log(`dead letter (${kind}): ${reason}`);
+    await this.js.publish(subjects.dlq(kind), encode({ reason, at: iso(this.now()), ...extra, raw: new TextDecoder().decode(raw) }));
+  }
+
+  private async onInput(m: JsMsg): Promise<void> {
+    const parsed = InputMessage.safeParse(safeDecode(m.data));
+    if (!parsed.success) {
+      await this.deadLetter('inputs', `invalid input on ${m.subject}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, m.data);
+      m.ack();
+      return;
+    }
+    const input = parsed.data;
+    this.stats.inputs++;
+    const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time: input.time, data: input.data } as PendingEvent];
+    const done = await this.withRun(input.runId, () =>
+      this.process(input.runId, inputs, { reconcile: m.redelivered, commitKey: `in${m.seq}` }));
+    if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m.data);
+    m.ack();
+  }
+
+  private async onTimer(m: JsMsg): Promise<void> {
+    const parsed = TimerMessage.safeParse(safeDecode(m.data));
+    if (!parsed.success) {
+      await this.deadLetter('timers', `invalid timer message: ${parsed.error.message}`, m.data);
+      m.ack();
+      return;
+    }
+    const t = parsed.data;
+    const wait = Date.parse(t.dueAt) - this.now();
+    if (wait > 0) { m.nak(wait); return; } // not due: come back with the remaining delay
+    const fired: PendingEvent = { type: 'timer.fired', time: iso(this.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } };
+    await this.withRun(t.runId, () => this.process(t.runId, [fired], { commitKey: `timer-${t.task}-${t.kind}-${t.attempt}` }));
+    m.ack();
+  }
+
+  private async onApproval(m: JsMsg): Promise<void> {
+    const [, , runId, taskId, user] = m.subject.split('.');
+    const body = ApprovalMessage.safeParse(safeDecode(m.data));
+    if (!runId || !taskId || !user || !body.success) {
+      await this.deadLetter('approvals', `malformed approval on ${m.subject}${body.success ? '' : `: ${body.error.issues.map((i) => i.message).join('; ')}`}`, m.data);
+      m.ack();
+      return;
+    }
+    const { decision, comment } = body.data;
+    await this.withRun(runId, async () => {
+      const st = await this.load(runId, true);
+      if (!st) {
+        await this.deadLetter('approvals', `approval of ${taskId} by ${user} for run ${runId}, which does not exist`, m.data, { runId, taskId, by: user });
+        this.stats.refused++;
+        return;
+      }
+      const reason = refusal(st, taskId, user);
+      const time = iso(this.now());
+      const extra = comment !== undefined ? { comment } : {};
+      if (reason) {
+        this.stats.refused++;
+        this.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${reason}`);
+        await this.process(runId, [{ type: 'approval.refused', time, data: { task: taskId, decision, by: user, reason, ...extra } }], { commitKey: `ap${m.seq}` });
+        return;
+      }
+      this.stats.approvals++;
+      await this.process(runId, [{ type: 'approval.recorded', time, data: { task: taskId, decision, by: user, ...extra } }], { commitKey: `ap${m.seq}` });
+    });
+    m.ack();
+  }
+
+  private definitionsAt = 0;
+  private definitions: Definition[] = [];
+
+  private async onTrigger(m: JsMsg): Promise<void> {
+    if (this.now() - this.definitionsAt > 2000) {
+      this.definitions = await this.registry.latestAll();
+      this.definitionsAt = this.now();
+    }
+    const admission = admitEvent(safeDecode(m.data), { definitions: this.definitions, eventTypes: this.opts.eventTypes ?? new Map() });
+    if (!admission.accepted) {
+      await this.deadLetter('triggers', admission.reason, m.data, { stage: admission.stage, problems: admission.problems });
+      m.ack();
+      return;
+    }
+    const starter = new Engine({ store: this.store, clock: { now: this.now, setTimer: () => 0, clearTimer: () => {} } });
+    for (const match of admission.matches) {
+      const runId = runIdForEvent(admission.event.id, match.definition.id);
+      await this.withRun(runId, async () => {
+        // The run id comes from the event id: a second delivery finds the run and starts nothing.
+        if ((await this.store.lastSeq(runId)) === 0) {
+          try {
+            await starter.start(match.definition, match.input, { runId, source: { event: admission.event.id } });
+            this.stats.triggered++;
+          } catch (err) {
+            if (!(err instanceof AppendConflictError)) throw err;
+          }
+        }
+        await this.process(runId, [], { commitKey: 'trigger', reconcile: m.redelivered });
+      });
+    }
+    m.ack();
+  }
+}
+
+/** Why an approval cannot be taken, or null when it can. */
+function refusal(st: Loaded, taskId: string, user: string): string | null {
+  const def = st.compiled.definition.tasks.find((t) => t.id === taskId);
+  const task = st.snapshot.context.tasks[taskId];
+  if (!def || !task) return `the run has no task "${taskId}"`;
+  if (def.type !== 'HUMAN') return `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals`;
+  if (def.approvers.length > 0 && !def.approvers.includes(user)) return `${user} is not an approver of ${taskId} (approvers: ${def.approvers.join(', ')})`;
+  if (st.snapshot.status !== 'active') return `the run is already settled`;
+  if (task.status !== 'PENDING_APPROVAL') return `task ${taskId} is ${task.status}, not waiting for approval`;
+  return null;
+}
+
+function safeDecode(data: Uint8Array): unknown {
+  try { return decode(data); } catch { return undefined; }
+}

@@ -1,0 +1,8 @@
+/** Several engines and remote workers sharing runs over NATS JetStream. */
+export { ClusterEngine, type ClusterEngineOptions } from './engine.js';
+export { createWorker, type Worker, type WorkerOptions } from './worker.js';
+export { ClusterClient } from './client.js';
+export { DefinitionRegistry } from './definitions.js';
+export { ensureCluster, type ClusterSettings } from './setup.js';
+export { STREAMS, subjects, DEFAULT_QUEUE } from './subjects.js';
+export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage } from './messages.js';

@@ -1,0 +1,55 @@
+/** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
+import { z } from 'zod';
+import { TaskCompletedData, TaskFailedData, TimerFiredData, TimerKind } from '../events/index.js';
+
+const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
+
+/**
+ * On lf.inputs.<runId>: an outcome to fold into the run, or a kick (act on the
+ * run's state, e.g. start its first tasks). Approvals and cancellations never
+ * come this way: workers may publish here, and must not be able to approve.
+ */
+export const InputMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('task.completed'), runId: z.string(), time, data: TaskCompletedData }),
+  z.object({ type: z.literal('task.failed'), runId: z.string(), time, data: TaskFailedData }),
+  z.object({ type: z.literal('timer.fired'), runId: z.string(), time, data: TimerFiredData }),
+  z.object({ type: z.literal('kick'), runId: z.string() }),
+]);
+export type InputMessage = z.infer<typeof InputMessage>;
+
+/** On lf.tasks.<queue>.<handler>: one attempt of a task, everything a worker needs to run it. */
+export const TaskMessage = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  taskId: z.string(),
+  attempt: z.number().int().positive(),
+  handler: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  /** Absolute deadline of the attempt (its timeout), if it has one. */
+  deadline: time.optional(),
+  task: z.object({
+    name: z.string(),
+    type: z.string(),
+    output: z.object({ names: z.array(z.string()), values: z.record(z.string(), z.unknown()) }),
+    assignedTo: z.string().optional(),
+    agentLevel: z.string().optional(),
+  }),
+});
+export type TaskMessage = z.infer<typeof TaskMessage>;
+
+/** On lf.timers.<runId>: fire `timer.fired` for this timer at dueAt. */
+export const TimerMessage = z.object({ runId: z.string(), task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time });
+export type TimerMessage = z.infer<typeof TimerMessage>;
+
+/** On lf.approvals.<runId>.<taskId>.<user>: who decides is the subject's last token, not anything in the body. */
+export const ApprovalMessage = z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).optional() });
+export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
+
+export function encode(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+export function decode(data: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(data));
+}

@@ -1,0 +1,67 @@
+/** Creates the cluster's streams, shared consumers and KV bucket on first use; leaves existing ones alone. */
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
+import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects } from './subjects.js';
+
+export interface ClusterSettings {
+  replicas?: number;
+  storage?: 'file' | 'memory';
+  /** How long a task attempt may go without a heartbeat before it is redelivered (default 30 s). */
+  taskAckWaitMs?: number;
+  /** Dedup window of the work queues: a re-published task, timer or input within it is written once (default 10 min). */
+  duplicateWindowMs?: number;
+}
+
+const ns = (ms: number) => ms * 1_000_000;
+
+async function ensureStream(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
+  try {
+    await jsm.streams.info(name);
+  } catch {
+    try {
+      await jsm.streams.add({ name, subjects: [...subjectsList], ...cfg });
+    } catch (err) {
+      // Another engine may have created it between our info and add.
+      await jsm.streams.info(name).catch(() => { throw err; });
+    }
+  }
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver?: number }): Promise<void> {
+  try {
+    await jsm.consumers.info(stream, durable);
+  } catch {
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ns(cfg.ackWaitMs),
+      max_deliver: cfg.maxDeliver ?? -1,
+      ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
+    }).catch(async (err) => { await jsm.consumers.info(stream, durable).catch(() => { throw err; }); });
+  }
+}
+
+export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = {}): Promise<void> {
+  const base: Partial<StreamConfig> = {
+    storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: s.replicas ?? 1,
+    duplicate_window: ns(s.duplicateWindowMs ?? 10 * 60_000),
+  };
+  const wq = { ...base, retention: RetentionPolicy.Workqueue };
+  await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, wq);
+  await ensureStream(jsm, STREAMS.tasks.name, STREAMS.tasks.subjects, wq);
+  await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);
+  await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
+  await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
+  await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits });
+  await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs: 30_000 });
+  await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs: 30_000 });
+  await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs: 30_000 });
+  await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs: 30_000 });
+}
+
+export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}): Promise<string> {
+  const name = workerConsumerName(queue, handler);
+  await ensureConsumer(jsm, STREAMS.tasks.name, name, { filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? 30_000 });
+  return name;
+}

@@ -1,0 +1,50 @@
+/**
+ * The NATS layout of a ledgerflow cluster. Everything an engine must act on
+ * arrives on a work-queue stream that every engine consumes through one shared
+ * durable consumer, so engines share the work and take over a dead one's.
+ *
+ *   LF_EVENTS    lf.events.<workflowId>.<runId>          the log (src/store)
+ *   LF_INPUTS    lf.inputs.<runId>                       task results, timer firings, kicks
+ *   LF_TASKS     lf.tasks.<queue>.<handler>              task attempts for workers
+ *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
+ *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
+ *                                                        enforced by nats.conf permissions
+ *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
+ *   LF_DLQ       lf.dlq.<kind>                           refused inputs, kept with the reason
+ *   KV LF_DEFINITIONS                                    deployed definitions
+ */
+export const STREAMS = {
+  inputs: { name: 'LF_INPUTS', subjects: ['lf.inputs.>'] },
+  tasks: { name: 'LF_TASKS', subjects: ['lf.tasks.>'] },
+  timers: { name: 'LF_TIMERS', subjects: ['lf.timers.>'] },
+  approvals: { name: 'LF_APPROVALS', subjects: ['lf.approvals.>'] },
+  triggers: { name: 'LF_TRIGGERS', subjects: ['lf.triggers.>'] },
+  dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.>'] },
+} as const;
+
+export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
+
+/** Durable consumers shared by all engines. */
+export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers' } as const;
+
+/** Subject tokens may not hold '.', '*', '>' or whitespace. */
+export function token(value: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
+  return value;
+}
+
+export const subjects = {
+  input: (runId: string) => `lf.inputs.${token(runId)}`,
+  task: (queue: string, handler: string) => `lf.tasks.${token(queue)}.${token(handler)}`,
+  timer: (runId: string) => `lf.timers.${token(runId)}`,
+  approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
+  trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
+  dlq: (kind: string) => `lf.dlq.${token(kind)}`,
+};
+
+/** A worker consumer per (queue, handler): work-queue consumers may not overlap, and a worker only takes what it can run. */
+export function workerConsumerName(queue: string, handler: string): string {
+  return `w_${token(queue)}_${token(handler)}`;
+}
+
+export const DEFAULT_QUEUE = 'default';

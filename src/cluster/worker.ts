@@ -1,0 +1,138 @@
+/**
+ * Remote workers: `createWorker({ nats, handlers })` pulls task attempts from
+ * the work queue (one durable consumer per queue and handler, shared by every
+ * worker with that handler), runs them with the same handler modules as
+ * in-process runs, heartbeats long tasks, and reports the outcome as a runtime
+ * input. A message delivered a second time means the worker that took it
+ * stopped answering: that attempt is reported failed (WORKER_LOST), so the
+ * engine retries it as a new attempt per the task's retry policy.
+ */
+import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { NonRetryableError } from '../errors/index.js';
+import type { TaskError } from '../events/index.js';
+import type { Handlers } from '../runtime/index.js';
+import { decode, encode, TaskMessage, type InputMessage } from './messages.js';
+import { ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
+
+export interface WorkerOptions {
+  /** A server URL (credentials may be in it) or a connection to share. */
+  nats: string | NatsConnection;
+  handlers: Handlers;
+  queue?: string;
+  settings?: ClusterSettings;
+  /** Attempts run at once by this worker. */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+export interface Worker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly stats: { completed: number; failed: number; lost: number };
+}
+
+function toTaskError(err: unknown): TaskError {
+  if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
+  const e = err as Error & { code?: unknown; retryable?: unknown };
+  return { message: e?.message ?? String(err), retryable: e?.retryable !== false, ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
+}
+
+function credentials(url: string): { servers: string; user?: string; pass?: string } {
+  const u = new URL(url);
+  if (!u.username) return { servers: url };
+  const servers = `${u.protocol}//${u.host}`;
+  return { servers, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+}
+
+export function createWorker(opts: WorkerOptions): Worker {
+  const queue = opts.queue ?? DEFAULT_QUEUE;
+  const log = opts.log ?? (() => {});
+  const ackWaitMs = opts.settings?.taskAckWaitMs ?? 30_000;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let owned = false;
+  let stopped = false;
+  const stops: (() => void)[] = [];
+  const loops: Promise<void>[] = [];
+  const stats = { completed: 0, failed: 0, lost: 0 };
+
+  async function report(m: JsMsg, task: TaskMessage, outcome: InputMessage): Promise<void> {
+    await js.publish(subjects.input(task.runId), encode(outcome), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/result` });
+    m.ack();
+  }
+
+  async function run(m: JsMsg): Promise<void> {
+    const parsed = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
+    if (!parsed.success) {
+      await js.publish(subjects.dlq('tasks'), encode({ reason: `invalid task message: ${parsed.error.message}`, raw: new TextDecoder().decode(m.data) }));
+      m.term();
+      return;
+    }
+    const task = parsed.data;
+    const base = { runId: task.runId, time: '' };
+    const now = () => new Date().toISOString();
+    if (m.info.deliveryCount > 1) {
+      stats.lost++;
+      log(`${task.runId}/${task.taskId} attempt ${task.attempt} was taken by a worker that stopped answering; reporting it lost`);
+      await report(m, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
+      return;
+    }
+    const controller = new AbortController();
+    const heartbeat = setInterval(() => m.working(), Math.max(500, ackWaitMs / 3));
+    const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
+    try {
+      const handler = opts.handlers[task.handler]!;
+      const output = await handler(task.input, {
+        runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
+        idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,
+        task: { id: task.taskId, ...task.task },
+        log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
+      });
+      stats.completed++;
+      await report(m, task, { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: output === undefined ? null : JSON.parse(JSON.stringify(output)) } });
+    } catch (err) {
+      stats.failed++;
+      await report(m, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } });
+    } finally {
+      clearInterval(heartbeat);
+      if (deadline) clearTimeout(deadline);
+    }
+  }
+
+  return {
+    stats,
+    async start() {
+      if (typeof opts.nats === 'string') {
+        nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1 });
+        owned = true;
+      } else nc = opts.nats;
+      js = nc.jetstream();
+      const jsm = await nc.jetstreamManager();
+      await ensureCluster(jsm, opts.settings);
+      for (const handler of Object.keys(opts.handlers)) {
+        const durable = await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
+        loops.push((async () => {
+          while (!stopped) {
+            try {
+              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 16 });
+              stops.push(() => messages.stop());
+              for await (const m of messages) void run(m).catch((err: unknown) => { log(`task message: ${(err as Error).message}`); m.nak(1000); });
+            } catch (err) {
+              if (stopped) break;
+              log(`worker consumer ${durable}: ${(err as Error).message}; reconnecting`);
+              await new Promise((r) => setTimeout(r, 500));
+            }
+          }
+        })());
+      }
+    },
+    async stop() {
+      stopped = true;
+      for (const s of stops) s();
+      await Promise.allSettled(loops);
+      if (owned) await nc.drain().catch(() => undefined);
+    },
+  };
+}
