@@ -212,7 +212,8 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string, opts: { to
   return ok ? EXIT.ok : EXIT.failed;
 }
 
-export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as: string; comment?: string; json?: boolean }): Promise<number> {
+export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
+  if (!opts.as) throw new UsageError(`${decision === 'approved' ? 'approve' : 'reject'} needs --as <name>: who decides`, {});
   const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
   if (opts.json) io.out(json(view));
   else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; run \`ledgerflow resume ${runId}\` to continue`);

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { LedgerflowError } from '../errors/index.js';
 import * as cmd from './commands.js';
-import { closeStores } from './store.js';
+import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 
 const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
@@ -45,9 +45,12 @@ function program(setCode: (c: number) => void): Command {
     .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run').option('--json')
     .action(act((runId: string, o) => cmd.replayCmd(io, g(), runId, o)));
   for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-    p.command(name).argument('<runId>').argument('<taskId>').description(`${name} a HUMAN task (recorded; resume acts on it)`)
-      .requiredOption('--as <name>', 'who decides').option('--comment <text>').option('--json')
-      .action(act((runId: string, taskId: string, o) => cmd.decideCmd(io, g(), runId, taskId, decision, o)));
+    p.command(name).argument('<runId>').argument('<taskId>')
+      .description(`${name} a HUMAN task (recorded; resume or a running engine acts on it). Over NATS, the approver is the NATS user`)
+      .option('--as <name>', 'who decides (embedded store; over NATS it must match the NATS user)').option('--comment <text>').option('--json')
+      .action(act(async (runId: string, taskId: string, o) => usesNats(g())
+        ? (await import('./cluster.js')).publishDecisionCmd(io, g(), runId, taskId, decision, o)
+        : cmd.decideCmd(io, g(), runId, taskId, decision, o)));
   }
   p.command('cancel').argument('<runId>').option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
@@ -60,7 +63,26 @@ function program(setCode: (c: number) => void): Command {
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option('--json', 'print { event, runs } as JSON')
-    .action(act(async (type: string, o) => (await import('./emit.js')).emitCmd(io, g(), type, o)));
+    .action(act(async (type: string, o) => usesNats(g())
+      ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
+      : (await import('./emit.js')).emitCmd(io, g(), type, o)));
+  p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
+    .option('--json').action(act(async (files: string[], o) => (await import('./cluster.js')).deployCmd(io, g(), files, o)));
+  p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
+    .description('record the start of a run of a deployed workflow and print its id at once')
+    .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
+    .action(act(async (ref: string, inputs: string[], o) => (await import('./cluster.js')).startCmd(io, g(), ref, inputs, o)));
+  p.command('wait').argument('<runId>').description('block until the run settles (exit codes as run)')
+    .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person (exit 3)').option('--json')
+    .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
+  p.command('engine').description('take runtime inputs, timers, approvals and trigger events from NATS until stopped')
+    .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
+    .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
+    .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
+  p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')
+    .requiredOption('--handlers <module>').option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
+    .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long (default 30s; set when the queue is first used)')
+    .action(act(async (o) => (await import('./cluster.js')).workerCmd(io, g(), o)));
   return p;
 }
 

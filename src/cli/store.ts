@@ -27,3 +27,8 @@ export function localDir(g: GlobalOpts): string {
 export async function closeStores(): Promise<void> {
   await Promise.allSettled(opened.splice(0).map((s) => s.close()));
 }
+
+/** Whether the command talks to a NATS cluster (then approvals and events are published, not appended). */
+export function usesNats(g: GlobalOpts): boolean {
+  return !!g.nats || (!g.store && !!process.env.LEDGERFLOW_NATS_URL);
+}

@@ -1,13 +1,13 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
-import type { JetStreamClient } from 'nats';
+import { connect, type JetStreamClient } from 'nats';
 import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, RunNotFoundError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
-import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
+import { JetStreamEventStore } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
-import { encode, type InputMessage } from './messages.js';
+import { credentials, encode, type InputMessage } from './messages.js';
 import { ensureCluster } from './setup.js';
 import { subjects } from './subjects.js';
 
@@ -15,8 +15,11 @@ export class ClusterClient {
   readonly store: JetStreamEventStore;
   private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
 
-  constructor(nats: string | JetStreamStoreOptions) {
-    this.store = new JetStreamEventStore(typeof nats === 'string' ? { servers: nats } : nats);
+  private readonly url: string;
+
+  constructor(nats: string) {
+    this.url = nats;
+    this.store = new JetStreamEventStore({ servers: nats });
   }
 
   private async conn() {
@@ -79,8 +82,30 @@ export class ClusterClient {
   /** Publishes a decision; who decides is this connection's NATS user, which nats.conf only lets publish under its own name. */
   async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string): Promise<void> {
     if (!user) throw new ApprovalRefusedError('an approval over NATS needs a NATS user: connect as the approver (nats://<user>:<password>@host:port)', { runId, taskId });
-    const { js } = await this.conn();
-    await js.publish(subjects.approval(runId, taskId, user), encode({ decision, ...(comment !== undefined ? { comment } : {}) }));
+    // Its own connection: an approver's NATS user may publish its approvals and nothing else (no stream API, no log).
+    const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-approval' });
+    try {
+      const body = encode({ decision, ...(comment !== undefined ? { comment } : {}) });
+      for (let tries = 0; ; tries++) {
+        try {
+          await nc.jetstream().publish(subjects.approval(runId, taskId, user), body);
+          break;
+        } catch (err) {
+          // 503: no stream takes the subject yet (no engine has started on this server); wait a little for one.
+          if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    } catch (err) {
+      const msg = (err as Error).message;
+      throw new ApprovalRefusedError(/permission/i.test(msg)
+        ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${msg}`
+        : /503|no responders/i.test(msg)
+          ? 'no engine has set up this NATS server yet (no stream takes approvals): start `ledgerflow engine --nats <url>`'
+          : `could not publish the approval: ${msg}`, { runId, taskId, by: user });
+    } finally {
+      await nc.close();
+    }
   }
 
   /** Publishes a business event for the engines' triggers; its id makes a second publish of the same event a no-op. */

@@ -53,3 +53,10 @@ export function encode(value: unknown): Uint8Array {
 export function decode(data: Uint8Array): unknown {
   return JSON.parse(new TextDecoder().decode(data));
 }
+
+/** nats://user:pass@host:port → connect options (nats.js wants the credentials apart from the URL). */
+export function credentials(url: string): { servers: string; user?: string; pass?: string } {
+  const u = new URL(url);
+  if (!u.username) return { servers: url };
+  return { servers: `${u.protocol}//${u.host}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+}

@@ -12,8 +12,8 @@ import { connect } from 'nats';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 import type { Handlers } from '../runtime/index.js';
-import { decode, encode, TaskMessage, type InputMessage } from './messages.js';
-import { ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { credentials, decode, encode, TaskMessage, type InputMessage } from './messages.js';
+import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
 
 export interface WorkerOptions {
@@ -39,12 +39,6 @@ function toTaskError(err: unknown): TaskError {
   return { message: e?.message ?? String(err), retryable: e?.retryable !== false, ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
 }
 
-function credentials(url: string): { servers: string; user?: string; pass?: string } {
-  const u = new URL(url);
-  if (!u.username) return { servers: url };
-  const servers = `${u.protocol}//${u.host}`;
-  return { servers, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
-}
 
 export function createWorker(opts: WorkerOptions): Worker {
   const queue = opts.queue ?? DEFAULT_QUEUE;
@@ -105,14 +99,23 @@ export function createWorker(opts: WorkerOptions): Worker {
     stats,
     async start() {
       if (typeof opts.nats === 'string') {
-        nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1 });
+        nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1, name: 'ledgerflow-worker' });
         owned = true;
       } else nc = opts.nats;
       js = nc.jetstream();
       const jsm = await nc.jetstreamManager();
-      await ensureCluster(jsm, opts.settings);
       for (const handler of Object.keys(opts.handlers)) {
-        const durable = await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
+        // Engines create the streams; a worker (whose NATS user may not) waits for them.
+        let durable = '';
+        for (let tries = 0; !durable; tries++) {
+          try {
+            durable = await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
+          } catch (err) {
+            if (tries >= 600 || stopped) throw err;
+            if (tries === 0) log(`waiting for an engine to create stream ${STREAMS.tasks.name}: ${(err as Error).message}`);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
         loops.push((async () => {
           while (!stopped) {
             try {

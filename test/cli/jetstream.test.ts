@@ -30,7 +30,20 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
     const { runId } = JSON.parse(run.stdout);
     expect(existsSync(join(cwd, '.ledgerflow'))).toBe(false); // nothing went to the embedded store
 
-    expect((await cli(['--nats', url, 'approve', runId, 'alert_cmd_bridge', '--as', 'commander'])).code).toBe(0);
+    // Over NATS an approval is published as the approver's NATS user, and an engine records it.
+    const engine = spawnCli(['--nats', url, 'engine']);
+    try {
+      const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
+      const published = await cli(['--nats', commander, 'approve', runId, 'alert_cmd_bridge', '--comment', 'known gap']);
+      expect(published.stderr).toBe('');
+      expect(published.code).toBe(0);
+      const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
+      expect(waited.code).toBe(0);
+      expect(JSON.parse(waited.stdout).tasks.alert_cmd_bridge).toMatchObject({ status: 'COMPLETED', output: { by: 'commander', comment: 'known gap' } });
+    } finally {
+      engine.kill('SIGTERM');
+      await new Promise((r) => engine.on('close', r));
+    }
     const status = JSON.parse((await cli(['--nats', url, 'status', runId, '--json'])).stdout);
     expect(status.status).toBe('COMPLETED');
     const list = JSON.parse((await cli(['list', '--json'], { env: { LEDGERFLOW_NATS_URL: url } })).stdout);

@@ -5,6 +5,9 @@ import { def } from '../helpers/engine.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 
 const skipReason = inject('natsSkipReason');
+let serverUrl = '';
+/** A URL that connects as one of nats.conf's users. */
+const as = (user: string) => serverUrl.replace('nats://', `nats://${user}:${user}-dev-password@`);
 
 const threeSteps = def(`
 workflow:
@@ -29,14 +32,16 @@ describe.skipIf(!!skipReason)('engines and workers sharing runs over NATS', () =
 
   beforeAll(async () => {
     server = await startNatsServer();
+    serverUrl = server.url;
     client = new ClusterClient(server.url);
     for (let i = 0; i < 2; i++) {
       const e = new ClusterEngine({ nats: server.url });
       await e.start();
       engines.push(e);
     }
+    // The worker connects as the restricted `worker` NATS user of nats.conf.
     const w = createWorker({
-      nats: server.url,
+      nats: as('worker'),
       handlers: {
         double: async (i: Record<string, unknown>) => ({ n: Number(i.n) * 2 }),
         flaky: async (i: Record<string, unknown>, ctx) => { calls.push(`flaky:${ctx.idempotencyKey}`); if (ctx.attempt === 1) throw new Error('first try fails'); return { n: Number(i.n) + 1 }; },
@@ -62,14 +67,17 @@ describe.skipIf(!!skipReason)('engines and workers sharing runs over NATS', () =
     expect(waiting.status).toBe('WAITING');
     expect(waiting.tasks.flaky).toMatchObject({ status: 'COMPLETED', attempts: 2 });
 
-    await client.decide(runId, 'sign', 'mallory', 'approved');
-    await client.decide(runId, 'sign', 'alice', 'approved', 'ok');
+    // bob is a NATS user but not an approver of `sign`: refused, and recorded.
+    await new ClusterClient(as('bob')).decide(runId, 'sign', 'bob', 'approved');
+    // alice cannot pass herself off as someone else: the server refuses the subject.
+    await expect(new ClusterClient(as('alice')).decide(runId, 'sign', 'cfo', 'approved')).rejects.toThrow(/may not publish approvals under that name/);
+    await new ClusterClient(as('alice')).decide(runId, 'sign', 'alice', 'approved', 'ok');
     const done = await client.wait(runId, { timeoutMs: 10_000 });
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.report!.output).toEqual({ final: 11 });
     const events = await client.store.read(runId);
     expect(events.filter((e) => e.type === 'approval.refused').map((e) => e.data)).toEqual([
-      expect.objectContaining({ by: 'mallory', reason: expect.stringContaining('mallory is not an approver') }),
+      expect.objectContaining({ by: 'bob', reason: expect.stringContaining('bob is not an approver') }),
     ]);
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);

@@ -1,0 +1,134 @@
+/** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { loadDefinitionFile } from '../api/index.js';
+import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
+import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { parseDuration } from '../definition/index.js';
+import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import type { Io } from './commands.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import { parseInputFlags, readInputFile } from './inputs.js';
+import { statusText, waitingHints } from './render.js';
+import type { GlobalOpts } from './store.js';
+
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+function natsUrl(g: GlobalOpts): string {
+  const url = g.nats ?? process.env.LEDGERFLOW_NATS_URL;
+  if (!url) throw new UsageError('this command needs NATS: pass --nats <url> or set LEDGERFLOW_NATS_URL (start a local server with `ledgerflow dev`)', {});
+  return url;
+}
+
+/** The NATS user of a URL (nats://user:pass@host): who an approval is from. */
+function natsUser(url: string): string {
+  try { return decodeURIComponent(new URL(url).username); } catch { return ''; }
+}
+
+async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
+  const client = new ClusterClient(natsUrl(g));
+  try { return await fn(client); } finally { await client.close(); }
+}
+
+export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?: boolean }): Promise<number> {
+  return withClient(g, async (c) => {
+    const results = [];
+    for (const file of files) {
+      const { definition, warnings } = loadDefinitionFile(file);
+      for (const w of warnings) io.err(formatDiagnostic(w));
+      results.push({ file, ...(await c.deploy(definition)) });
+    }
+    if (opts.json) io.out(json(results));
+    else for (const r of results) io.out(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} (${r.hash.slice(0, 12)}) from ${r.file}`);
+    return EXIT.ok;
+  });
+}
+
+export function startCmd(io: Io, g: GlobalOpts, ref: string, tokens: string[], opts: { inputFile?: string; json?: boolean }): Promise<number> {
+  return withClient(g, async (c) => {
+    const definition = await c.resolve(ref);
+    const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(tokens, definition) };
+    const { runId } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true });
+    io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version }) : runId);
+    return EXIT.ok;
+  });
+}
+
+export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {
+  const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
+  if (timeoutMs === null) throw new UsageError(`--timeout ${opts.timeout} is not a duration; use e.g. 30s or 5m`, { value: opts.timeout });
+  return withClient(g, async (c) => {
+    const view = await c.wait(runId, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), orWaiting: opts.orWaiting ?? false });
+    if (opts.json) io.out(json(view));
+    else {
+      io.out(statusText(view));
+      for (const line of waitingHints(view)) io.out(line);
+    }
+    return exitCodeForStatus(view.status);
+  });
+}
+
+async function untilSignal(io: Io, what: string, stop: () => Promise<void>): Promise<number> {
+  await new Promise<void>((res) => {
+    process.once('SIGINT', () => res());
+    process.once('SIGTERM', () => res());
+  });
+  io.err(`stopping ${what}…`);
+  await stop();
+  return EXIT.ok;
+}
+
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string }): Promise<number> {
+  const url = natsUrl(g);
+  const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
+  const engine = new ClusterEngine({ nats: url, eventTypes, ...(opts.concurrency ? { concurrency: Number(opts.concurrency) } : {}), log: (l) => io.err(l) });
+  await engine.start();
+  // With --handlers, this process is also a worker for them: the same code path as a remote worker.
+  const worker = opts.handlers
+    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), ...(opts.queue ? { queue: opts.queue } : {}), log: (l) => io.err(l) })
+    : null;
+  await worker?.start();
+  io.out(`engine ${process.pid} taking work from ${url.replace(/\/\/[^@]*@/, '//')}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
+  return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
+}
+
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string; queue?: string; concurrency?: string; ackWait?: string }): Promise<number> {
+  const url = natsUrl(g);
+  const handlers = await loadHandlerModule(resolve(opts.handlers));
+  const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
+  if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
+  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(ackWaitMs !== undefined ? { settings: { taskAckWaitMs: ackWaitMs } } : {}), ...(opts.concurrency ? { concurrency: Number(opts.concurrency) } : {}), log: (l) => io.err(l) });
+  await worker.start();
+  io.out(`worker ${process.pid} running ${Object.keys(handlers).join(', ')} from queue ${opts.queue ?? 'default'}`);
+  return untilSignal(io, 'worker', () => worker.stop());
+}
+
+/** approve / reject over NATS: the decision is published; an engine checks and records it (or records its refusal). */
+export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
+  const url = natsUrl(g);
+  const user = natsUser(url);
+  if (!user) throw new UsageError('over NATS, the approver is the NATS user: connect as them, e.g. --nats nats://alice:<password>@127.0.0.1:4222', {});
+  if (opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you decide as the user you connect as`, { as: opts.as, user });
+  return withClient(g, async (c) => {
+    await c.decide(runId, taskId, user, decision, opts.comment);
+    if (opts.json) io.out(json({ runId, taskId, decision, by: user, published: true }));
+    else io.out(`published ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId} in run ${runId} as ${user}; an engine records it (see \`ledgerflow history ${runId}\`)`);
+    return EXIT.ok;
+  });
+}
+
+export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; source?: string; json?: boolean }): Promise<number> {
+  let data: unknown = {};
+  if (opts.data !== undefined) {
+    try { data = JSON.parse(opts.data); } catch (err) { throw new UsageError(`--data is not JSON: ${(err as Error).message}`, {}); }
+  }
+  const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });
+  if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, {});
+  return withClient(g, async (c) => {
+    await c.emit(parsed.event);
+    if (opts.json) io.out(json({ event: parsed.event, published: true }));
+    else io.out(`published ${type} event ${parsed.event.id}; the engines start its runs (a refused event goes to lf.dlq.triggers with the reason)`);
+    return EXIT.ok;
+  });
+}
