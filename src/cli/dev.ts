@@ -38,6 +38,11 @@ export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; c
   io.out(`nats-server (JetStream) listening on ${url}`);
   io.out(`  config ${config}, store ${storeDir}`);
   io.out(`  use it with: --nats ${url}   or   export LEDGERFLOW_NATS_URL=${url}`);
+  io.out('  users (nats.conf; development passwords, change them in production):');
+  io.out(`    engines and admin commands   ${url}  (no credentials = the engine user)`);
+  io.out(`    workers                      nats://worker:worker-dev-password@127.0.0.1:${port}`);
+  io.out(`    approvers                    nats://alice:alice-dev-password@127.0.0.1:${port}  (also bob, cfo, commander)`);
+  io.out('  then: ledgerflow engine --nats … & ledgerflow worker --nats … --handlers <module>');
   io.out('  stop with Ctrl-C');
   const stop = () => child.kill('SIGTERM');
   process.on('SIGINT', stop);
