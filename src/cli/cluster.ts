@@ -12,6 +12,7 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
 import { statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
+import { natsSettings } from './nats-settings.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -27,7 +28,7 @@ function natsUser(url: string): string {
 }
 
 async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
-  const client = new ClusterClient(natsUrl(g));
+  const client = new ClusterClient(natsUrl(g), natsSettings());
   try { return await fn(client); } finally { await client.close(); }
 }
 
@@ -82,7 +83,8 @@ async function untilSignal(io: Io, what: string, stop: () => Promise<void>): Pro
 export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string }): Promise<number> {
   const url = natsUrl(g);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
-  const engine = new ClusterEngine({ nats: url, eventTypes, ...(opts.concurrency ? { concurrency: Number(opts.concurrency) } : {}), log: (l) => io.err(l) });
+  const settings = natsSettings();
+  const engine = new ClusterEngine({ nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes, ...(opts.concurrency ? { concurrency: Number(opts.concurrency) } : {}), log: (l) => io.err(l) });
   await engine.start();
   // With --handlers, this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers

@@ -4,17 +4,17 @@
  * the command ends (a NATS connection would otherwise keep the process alive).
  */
 import { openStore, type EventStore } from '../store/index.js';
+import { natsSettings } from './nats-settings.js';
 
 export interface GlobalOpts { store?: string; nats?: string }
 
 const opened: EventStore[] = [];
 
 export function storeFor(g: GlobalOpts): EventStore {
-  const store = g.nats
-    ? openStore({ nats: g.nats })
-    : g.store
-      ? openStore({ dir: g.store, nats: false })
-      : openStore({});
+  const url = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
+  const store = url
+    ? openStore({ nats: { servers: url, ...natsSettings().store } })
+    : openStore({ dir: g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', nats: false });
   opened.push(store);
   return store;
 }

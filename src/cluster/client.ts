@@ -4,11 +4,11 @@ import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, RunNotFoundError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
-import { JetStreamEventStore } from '../store/index.js';
+import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
 import { credentials, encode, type InputMessage } from './messages.js';
-import { ensureCluster } from './setup.js';
+import { ensureCluster, type ClusterSettings } from './setup.js';
 import { subjects } from './subjects.js';
 
 export class ClusterClient {
@@ -17,15 +17,15 @@ export class ClusterClient {
 
   private readonly url: string;
 
-  constructor(nats: string) {
+  constructor(nats: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
     this.url = nats;
-    this.store = new JetStreamEventStore({ servers: nats });
+    this.store = new JetStreamEventStore({ servers: nats, ...settings.store });
   }
 
   private async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
-      await ensureCluster(await nc.jetstreamManager());
+      await ensureCluster(await nc.jetstreamManager(), this.settings.cluster);
       const js = nc.jetstream();
       return { js, registry: new DefinitionRegistry(js) };
     })();

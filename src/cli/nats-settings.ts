@@ -1,0 +1,44 @@
+/**
+ * Stream settings a user can override from the environment, applied when
+ * ledgerflow creates its streams on first use (existing streams are left alone):
+ *   LEDGERFLOW_NATS_REPLICAS=3  LEDGERFLOW_NATS_STORAGE=file|memory
+ *   LEDGERFLOW_NATS_MAX_AGE=90d (the log's retention)  LEDGERFLOW_NATS_MAX_BYTES=10737418240
+ *   LEDGERFLOW_NATS_MAX_MSG_SIZE=1048576 (largest commit)  LEDGERFLOW_NATS_DUPLICATE_WINDOW=10m
+ */
+import { parseDuration } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
+import type { ClusterSettings } from '../cluster/index.js';
+import type { JetStreamStoreOptions } from '../store/index.js';
+
+function int(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}=${v} must be a positive integer`, { variable: name });
+  return n;
+}
+
+function duration(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const ms = parseDuration(v);
+  if (ms === null) throw new UsageError(`${name}=${v} is not a duration (e.g. 90d, 10m, PT1H)`, { variable: name });
+  return ms;
+}
+
+export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>; cluster: ClusterSettings } {
+  const storage = process.env.LEDGERFLOW_NATS_STORAGE;
+  if (storage !== undefined && storage !== '' && storage !== 'file' && storage !== 'memory') {
+    throw new UsageError(`LEDGERFLOW_NATS_STORAGE=${storage} must be file or memory`, { variable: 'LEDGERFLOW_NATS_STORAGE' });
+  }
+  const replicas = int('LEDGERFLOW_NATS_REPLICAS');
+  const common = { ...(replicas ? { replicas } : {}), ...(storage ? { storage: storage as 'file' | 'memory' } : {}) };
+  const maxAgeMs = duration('LEDGERFLOW_NATS_MAX_AGE');
+  const maxBytes = int('LEDGERFLOW_NATS_MAX_BYTES');
+  const maxMsgSize = int('LEDGERFLOW_NATS_MAX_MSG_SIZE');
+  const duplicateWindowMs = duration('LEDGERFLOW_NATS_DUPLICATE_WINDOW');
+  return {
+    store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
+    cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
+  };
+}
