@@ -68,6 +68,12 @@ export class RunDriver {
   private listeners = new Set<() => void>();
   private follow: Subscription | null = null;
   private stopped = false;
+  /**
+   * Makes this driver's dedup ids its own: `<runId>/<seq>/<nonce>`. One per
+   * driver suffices (the seq tells its commits apart; a retry of the same
+   * commit keeps its id), and spares a randomBytes() call per step.
+   */
+  private readonly nonce = randomBytes(6).toString('hex');
 
   constructor(private readonly opts: DriverOptions) {
     this.snapshot = opts.snapshot;
@@ -174,14 +180,13 @@ export class RunDriver {
   private async step(): Promise<void> {
     if (this.needsCatchUp) await this.catchUp();
     const inputs = this.queue.splice(0);
-    const nonce = randomBytes(6).toString('hex');
     for (let attempt = 0; ; attempt++) {
       const before = this.snapshot;
       const { events: out, snapshot: snap, seq, stale } = prepareCommit(this.opts.compiled, before, this.seq, inputs, this.opts.clock.now());
       for (const s of stale) this.opts.onStale?.(s.event, s.reason);
       if (out.length === 0) return;
       try {
-        await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${nonce}`, events: out });
+        await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${this.nonce}`, events: out });
         this.snapshot = snap;
         this.seq = seq;
         this.opts.onCommit?.(out, before, snap);
