@@ -40,6 +40,8 @@ interface RunPos {
   subject: string;
   lastStreamSeq: number;
   lastEventSeq: number;
+  /** Seq of the first event of the run's last commit: 1 when the run is one commit (e.g. just started). */
+  lastFirstSeq: number;
 }
 
 const LIST_CONCURRENCY = 32;
@@ -116,7 +118,7 @@ export class JetStreamEventStore implements EventStore {
           continue; // the cache was stale: the run is where the caller expects it
         }
         if (ack.duplicate) return await this.original(c, runId, req.dedupId, ack.seq, deadline, lostReply);
-        this.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq }, false);
+        this.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq }, false);
         return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false };
       }
     } catch (err) {
@@ -134,6 +136,12 @@ export class JetStreamEventStore implements EventStore {
       const c = await this.link.ready();
       const deadline = this.link.deadline();
       const known = this.runs.get(runId);
+      if (known?.lastFirstSeq === 1) {
+        // Last seen as one commit (typically a run that was just started): its subject's last
+        // message is then the whole run, one request instead of a consumer's three.
+        const whole = await this.readSingleCommit(c, runId, known.subject, from, to, deadline);
+        if (whole) return whole;
+      }
       // An ephemeral pull consumer filtered on the run's subject: the server delivers that run's messages only.
       const ci = await this.link.call('create a read consumer', deadline, () =>
         c.jsm.consumers.add(this.o.stream, {
@@ -161,7 +169,7 @@ export class JetStreamEventStore implements EventStore {
             remaining--;
             const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
             prev = commit.events[commit.events.length - 1]!.seq;
-            last = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: prev };
+            last = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: prev, lastFirstSeq: commit.events[0]!.seq };
             for (const e of commit.events) if (e.seq >= from && e.seq <= to) out.push(e);
             if (prev >= to) break reading;
             if (remaining === 0) break;
@@ -302,9 +310,27 @@ export class JetStreamEventStore implements EventStore {
       return undefined;
     }
     const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
-    const pos = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: commit.events[commit.events.length - 1]!.seq };
+    const pos = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: commit.events[commit.events.length - 1]!.seq, lastFirstSeq: commit.events[0]!.seq };
     this.remember(runId, pos, true);
     return pos;
+  }
+
+  /**
+   * The run's events when its subject's last message, fetched now, is its
+   * first commit (so its only one); undefined when the run has grown since.
+   */
+  private async readSingleCommit(c: Conn, runId: string, subject: string, from: number, to: number, deadline: number): Promise<EventEnvelope[] | undefined> {
+    const m = await this.getMessage(c, { last_by_subj: subject }, deadline);
+    if (!m) {
+      this.runs.delete(runId);
+      return []; // removed meanwhile: what a consumer would find too
+    }
+    const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
+    const first = commit.events[0]!.seq;
+    const lastEventSeq = commit.events[commit.events.length - 1]!.seq;
+    this.remember(runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq, lastFirstSeq: first }, true);
+    if (first !== 1) return undefined;
+    return commit.events.filter((e) => e.seq >= from && e.seq <= to);
   }
 
   /** The result of the append a duplicate reply points at, checked to be this run's commit with this dedup id. */
@@ -338,7 +364,7 @@ export class JetStreamEventStore implements EventStore {
     const first = decodeCommit(firstMsg.data, ids.runId, where(firstMsg), null);
     const last = lastMsg.seq === firstMsg.seq ? first : decodeCommit(lastMsg.data, ids.runId, where(lastMsg), null);
     const lastEvent = last.events[last.events.length - 1]!;
-    this.remember(ids.runId, { subject, lastStreamSeq: lastMsg.seq, lastEventSeq: lastEvent.seq }, false);
+    this.remember(ids.runId, { subject, lastStreamSeq: lastMsg.seq, lastEventSeq: lastEvent.seq, lastFirstSeq: last.events[0]!.seq }, false);
     return summarize(first.events[0]!, lastEvent);
   }
 
