@@ -74,6 +74,8 @@ export class RunDriver {
    * commit keeps its id), and spares a randomBytes() call per step.
    */
   private readonly nonce = randomBytes(6).toString('hex');
+  /** Last seq of the commit being appended, 0 when none: follow() may echo it back before append() returns. */
+  private appendingTo = 0;
 
   constructor(private readonly opts: DriverOptions) {
     this.snapshot = opts.snapshot;
@@ -88,8 +90,10 @@ export class RunDriver {
   /** Starts acting on the current state and listening for events other processes append. */
   start(): void {
     if (this.opts.follow !== false) this.follow = this.opts.store.follow(this.runId, this.seq, (events) => {
-      // Our own commits come back here too; only another writer's events need a catch-up.
-      if ((events.at(-1)?.seq ?? 0) <= this.seq) return;
+      // Our own commits come back here too, often before their append returns; only another
+      // writer's events need a catch-up. Seqs of the commit in flight are ours if that append
+      // succeeds, and if another writer took them the append fails with a conflict and catches up.
+      if ((events.at(-1)?.seq ?? 0) <= Math.max(this.seq, this.appendingTo)) return;
       this.needsCatchUp = true;
       this.kick();
     });
@@ -186,12 +190,15 @@ export class RunDriver {
       for (const s of stale) this.opts.onStale?.(s.event, s.reason);
       if (out.length === 0) return;
       try {
+        this.appendingTo = seq;
         await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${this.nonce}`, events: out });
+        this.appendingTo = 0;
         this.snapshot = snap;
         this.seq = seq;
         this.opts.onCommit?.(out, before, snap);
         return;
       } catch (err) {
+        this.appendingTo = 0;
         if (!(err instanceof AppendConflictError) || attempt >= 50) throw err;
         await this.catchUp();
       }
