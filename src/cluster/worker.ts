@@ -8,7 +8,7 @@
  * engine retries it as a new attempt per the task's retry policy.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { connect } from 'nats';
+import { connect, NatsError } from 'nats';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 import type { Handlers } from '../runtime/index.js';
@@ -39,6 +39,8 @@ function toTaskError(err: unknown): TaskError {
   return { message: e?.message ?? String(err), retryable: e?.retryable !== false, ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
 }
 
+/** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
+const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
 
 export function createWorker(opts: WorkerOptions): Worker {
   const queue = opts.queue ?? DEFAULT_QUEUE;
@@ -52,8 +54,23 @@ export function createWorker(opts: WorkerOptions): Worker {
   const loops: Promise<void>[] = [];
   const stats = { completed: 0, failed: 0, lost: 0 };
 
+  /**
+   * The outcome must outlive a server restart or a dropped connection: a publish left unanswered
+   * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
+   * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
+   */
   async function report(m: JsMsg, task: TaskMessage, outcome: InputMessage): Promise<void> {
-    await js.publish(subjects.input(task.runId), encode(outcome), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/result` });
+    const giveUpAt = Date.now() + 60_000;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        await js.publish(subjects.input(task.runId), encode(outcome), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/result` });
+        break;
+      } catch (err) {
+        if (stopped || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;
+        log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${err.message}); retrying`);
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
     m.ack();
   }
 
@@ -77,18 +94,23 @@ export function createWorker(opts: WorkerOptions): Worker {
     const heartbeat = setInterval(() => m.working(), Math.max(500, ackWaitMs / 3));
     const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
     try {
-      const handler = opts.handlers[task.handler]!;
-      const output = await handler(task.input, {
-        runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
-        idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,
-        task: { id: task.taskId, ...task.task },
-        log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
-      });
-      stats.completed++;
-      await report(m, task, { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: output === undefined ? null : JSON.parse(JSON.stringify(output)) } });
-    } catch (err) {
-      stats.failed++;
-      await report(m, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } });
+      // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
+      let outcome: InputMessage;
+      try {
+        const handler = opts.handlers[task.handler]!;
+        const output = await handler(task.input, {
+          runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
+          idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,
+          task: { id: task.taskId, ...task.task },
+          log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
+        });
+        stats.completed++;
+        outcome = { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: output === undefined ? null : JSON.parse(JSON.stringify(output)) } };
+      } catch (err) {
+        stats.failed++;
+        outcome = { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };
+      }
+      await report(m, task, outcome);
     } finally {
       clearInterval(heartbeat);
       if (deadline) clearTimeout(deadline);
