@@ -120,12 +120,12 @@ export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId:
   });
 }
 
-export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; source?: string; json?: boolean }): Promise<number> {
+export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; time?: string; source?: string; json?: boolean }): Promise<number> {
   let data: unknown = {};
   if (opts.data !== undefined) {
     try { data = JSON.parse(opts.data); } catch (err) { throw new UsageError(`--data is not JSON: ${(err as Error).message}`, {}); }
   }
-  const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });
+  const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: opts.time ?? new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });
   if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, {});
   return withClient(g, async (c) => {
     await c.emit(parsed.event);
