@@ -20,6 +20,7 @@ export { definitionHash } from './hash.js';
 export { definitionJsonSchema } from './schema.js';
 export { effectiveDependencies, upstreamOf } from './graph.js';
 export { parseDuration } from './duration.js';
+export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 
 export interface ParseResult {
   /** null iff at least one diagnostic is an error. */

@@ -8,7 +8,7 @@
  */
 import type { CheckContext } from './context.js';
 import { effectiveDependencies, findCycles } from './graph.js';
-import type { DecisionTask, TaskDef } from './types.js';
+import type { DecisionTask, Definition, TaskDef } from './types.js';
 
 type Needs = Map<string, Set<string>>;
 type Result = { needs: Needs } | { never: string };
@@ -42,10 +42,17 @@ function casesRouting(decision: DecisionTask, target: string): Set<string> {
   return cases;
 }
 
-export function checkReachability(ctx: CheckContext): void {
-  if (findCycles(ctx.def).length > 0) return; // reported elsewhere; needs a DAG
-  const byId = new Map<string, TaskDef>(ctx.def.tasks.map((t) => [t.id, t]));
-  const deps = effectiveDependencies(ctx.def);
+/**
+ * Tasks that can never run, each with why: the root cause (a decision that
+ * would have to choose two cases at once), or null when it only waits for
+ * another task that can never run. Pure; shared by the validation warning
+ * below and by path coverage (src/coverage), so both explain it alike.
+ */
+export function tasksThatNeverRun(def: Definition): Map<string, string | null> {
+  const never = new Map<string, string | null>();
+  if (findCycles(def).length > 0) return never; // reported elsewhere; needs a DAG
+  const byId = new Map<string, TaskDef>(def.tasks.map((t) => [t.id, t]));
+  const deps = effectiveDependencies(def);
   const results = new Map<string, Result>();
 
   const visit = (t: TaskDef): Result => {
@@ -53,7 +60,7 @@ export function checkReachability(ctx: CheckContext): void {
     if (known) return known;
     let needs: Needs = new Map();
     let result: Result | null = null;
-    const gates = ctx.def.tasks.filter((d): d is DecisionTask => d.type === 'DECISION' && casesRouting(d, t.id).size > 0);
+    const gates = def.tasks.filter((d): d is DecisionTask => d.type === 'DECISION' && casesRouting(d, t.id).size > 0);
     const gateIds = new Set(gates.map((g) => g.id));
     for (const gate of gates) {
       const g = visit(gate);
@@ -81,11 +88,23 @@ export function checkReachability(ctx: CheckContext): void {
       }
     }
     results.set(t.id, result);
-    // An empty reason means "because something upstream can never run": report only the root cause.
-    if ('never' in result && result.never) {
-      ctx.warn('LF_TASK_NEVER_RUNS', `task ${t.id} can never run: ${result.never}; check its depends_on and the decision cases that route to it`, [...ctx.taskPath(t), 'id']);
-    }
+    // An empty reason means "because something upstream can never run".
+    if ('never' in result) never.set(t.id, result.never || null);
     return result;
   };
-  for (const t of ctx.def.tasks) visit(t);
+  for (const t of def.tasks) visit(t);
+  return never;
+}
+
+/** The warning text for a task that can never run (also the explanation path coverage gives). */
+export function neverRunsMessage(taskId: string, reason: string): string {
+  return `task ${taskId} can never run: ${reason}; check its depends_on and the decision cases that route to it`;
+}
+
+export function checkReachability(ctx: CheckContext): void {
+  // Only the root causes are reported: a task downstream of one would repeat it.
+  for (const [id, reason] of tasksThatNeverRun(ctx.def)) {
+    const t = ctx.def.tasks.find((x) => x.id === id)!;
+    if (reason) ctx.warn('LF_TASK_NEVER_RUNS', neverRunsMessage(id, reason), [...ctx.taskPath(t), 'id']);
+  }
 }
