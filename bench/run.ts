@@ -7,14 +7,19 @@
  * 2. Replay of one 10,000-event run: full checked replay vs. the floor of
  *    just parsing and validating the same events.
  * 3. Live runs on the embedded file store vs. raw appends of the same commits.
+ * 4. On a nats-server this script starts (file storage): raw windowed
+ *    publishes, the naive one-event-per-append floor, ledgerflow's runs on the
+ *    JetStream store and replay from it, with the issue's goal ratios
+ *    (bench/jetstream.ts).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDefinition } from '../src/definition/index.js';
 import { EventEnvelopeSchema, type EventEnvelope } from '../src/events/index.js';
 import { Engine, foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
 import { FileEventStore, MemoryEventStore } from '../src/store/index.js';
+import { benchJetStream } from './jetstream.js';
 
 const now = () => performance.now();
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -51,6 +56,8 @@ function def(text: string) {
 }
 
 // 2. Replay of a 10,000-event run --------------------------------------------
+/** Its commits as the driver appended them, appended again to JetStream in section 4. */
+const bigRunCommits: EventEnvelope[][] = [];
 {
   const retrying = def(`
 workflow:
@@ -69,7 +76,8 @@ workflow:
       depends_on: [flaky]
 `);
   const store = new MemoryEventStore();
-  const engine = new Engine({ store });
+  const recording = Object.assign(Object.create(store), { append: (r: Parameters<typeof store.append>[0]) => { bigRunCommits.push(r.events); return store.append(r); } });
+  const engine = new Engine({ store: recording });
   const t0 = now();
   const view = await engine.run(retrying, {}, {
     handlers: {
@@ -104,8 +112,7 @@ workflow:
 }
 
 // 3. Live runs on the embedded file store -------------------------------------
-{
-  const five = def(`
+const five = def(`
 workflow:
   id: five-steps
   name: Five sequential steps
@@ -117,12 +124,15 @@ workflow:
     - { id: s4, type: SIMPLE, depends_on: [s3] }
     - { id: s5, type: SIMPLE, depends_on: [s4] }
 `);
-  const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
+const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
+{
   const runs = 200;
   const concurrency = 16;
 
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-'));
-  const engine = new Engine({ store: new FileEventStore(join(dir, 'engine')) });
+  const fileStore = new FileEventStore(join(dir, 'engine'));
+  let appended = 0;
+  const engine = new Engine({ store: Object.assign(Object.create(fileStore), { append: (r: Parameters<typeof fileStore.append>[0]) => { appended++; return fileStore.append(r); } }) });
   const t0 = now();
   const latencies: number[] = [];
   let next = 0;
@@ -136,7 +146,7 @@ workflow:
     }
   }));
   const engineMs = now() - t0;
-  const commitsPerRun = 6; // run.started, start s1, then (complete sN + start sN+1) ×4, complete s5
+  const commitsPerRun = Math.round(appended / runs); // as the engine appended them (see section 1 for what they hold)
 
   // Baseline: the same number of commits per run, appended one at a time to the same kind of store.
   const raw = new FileEventStore(join(dir, 'raw'));
@@ -161,6 +171,11 @@ workflow:
   say(`\n${runs} runs of a 5-step workflow on the embedded file store, ${concurrency} at a time:`);
   say(`  baseline: ${commitsPerRun} raw durable appends per run     ${fmt(rawWfs, 1)} workflows/s`);
   say(`  ledgerflow (fold + appends + handlers)    ${fmt(wfs, 1)} workflows/s  = ${fmt(wfs / rawWfs, 2)}× baseline; p50 ${fmt(p(0.5), 1)} ms, p99 ${fmt(p(0.99), 1)} ms per run`);
+  await Promise.all([fileStore.close(), raw.close()]);
+  rmSync(dir, { recursive: true, force: true });
 }
+
+// 4. On NATS JetStream ----------------------------------------------------------
+results.jetstream = await benchJetStream({ five, handlers, bigRunCommits, say, fmt });
 
 if (json) console.log(JSON.stringify(results, null, 2));
