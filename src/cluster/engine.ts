@@ -92,12 +92,14 @@ export class ClusterEngine {
           for await (const m of messages) {
             if (active >= limit) await new Promise<void>((r) => waiters.push(r));
             active++;
+            // Keep the message ours while it is processed slowly (e.g. appends waiting out a server restart).
+            const heartbeat = setInterval(() => m.working(), Math.max(1000, (this.opts.settings?.engineAckWaitMs ?? 10_000) / 3));
             void handle(m)
               .catch((err: unknown) => {
                 this.log(`${durable}: ${(err as Error).message}; will retry`);
                 m.nak(1000);
               })
-              .finally(() => { active--; waiters.shift()?.(); });
+              .finally(() => { clearInterval(heartbeat); active--; waiters.shift()?.(); });
           }
         } catch (err) {
           if (this.stopped) break;

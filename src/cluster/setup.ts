@@ -9,6 +9,11 @@ export interface ClusterSettings {
   taskAckWaitMs?: number;
   /** Dedup window of the work queues: a re-published task, timer or input within it is written once (default 10 min). */
   duplicateWindowMs?: number;
+  /**
+   * How long an engine may hold an input before another engine gets it (default 10 s): the
+   * failover time after an engine dies. Engines heartbeat inputs that take longer.
+   */
+  engineAckWaitMs?: number;
 }
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -54,10 +59,11 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
   await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits });
-  await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs: 30_000 });
-  await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs: 30_000 });
-  await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs: 30_000 });
-  await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs: 30_000 });
+  const ackWaitMs = s.engineAckWaitMs ?? 10_000;
+  await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs });
+  await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs });
+  await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs });
+  await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs });
 }
 
 export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}): Promise<string> {
