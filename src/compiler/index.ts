@@ -7,6 +7,7 @@ export * from './context.js';
 export { retryDelayMs } from './backoff.js';
 export type { MachineConfig } from './machine.js';
 export { scopeOf } from './scope.js';
+export { decide, type DecisionResult } from './decision.js';
 
 export interface CompiledWorkflow {
   definition: Definition;

@@ -1,0 +1,101 @@
+/**
+ * Running paths against the real runtime: an Engine on a MemoryEventStore,
+ * a virtual clock, and handlers that answer what the path (or expectation)
+ * says — no real handler, no real waiting. The run is then replayed from its
+ * log and must reach exactly the live state.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { NonRetryableError } from '../errors/index.js';
+import type { Definition, TaskDef } from '../definition/index.js';
+import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
+import { Engine, handlerName, replayRun, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { MemoryEventStore } from '../store/index.js';
+import { nextTurn, VirtualClock } from './clock.js';
+import { MODEL_T0 } from './model.js';
+
+/** How a scripted handler answers one attempt: return this, throw this, or never answer (until aborted). */
+export type Answer = { output: unknown } | { error: TaskError } | 'hang';
+
+/** One handler per handler name; it asks `answer` by task and attempt, so tasks sharing a handler name are told apart. */
+export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal) => Promise<unknown>): Handlers {
+  const handlers: Handlers = {};
+  const byId = new Map(def.tasks.map((t) => [t.id, t]));
+  for (const t of def.tasks) {
+    if (t.type !== 'SIMPLE') continue;
+    handlers[handlerName(t)] = (_input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal);
+  }
+  return handlers;
+}
+
+/** Turns an Answer into what a handler does. */
+export function perform(a: Answer, signal: AbortSignal): Promise<unknown> {
+  if (a === 'hang') return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  if ('output' in a) return Promise.resolve(a.output);
+  const err = a.error.retryable ? Object.assign(new Error(a.error.message), { retryable: true, code: a.error.code }) : new NonRetryableError(a.error.message, a.error.code);
+  return Promise.reject(err);
+}
+
+/** Waits until the run's log stops growing: everything that can happen without time passing has happened. */
+export async function settle(store: MemoryEventStore, runId: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const before = await store.lastSeq(runId);
+    await nextTurn();
+    await nextTurn();
+    if ((await store.lastSeq(runId)) === before) return;
+  }
+}
+
+export interface LiveRun {
+  store: MemoryEventStore;
+  engine: Engine;
+  clock: VirtualClock;
+  runId: string;
+  /**
+   * Drives the run until it is idle (settled, or waiting for a person),
+   * starting a new drive when the last one went idle, as `ledgerflow resume`
+   * does after an approval; resolves with the live state.
+   */
+  resume: () => Promise<RunView>;
+  stop: () => void;
+}
+
+/** Starts a run on a fresh memory store with a virtual clock starting at the model's start time. */
+export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks }): Promise<LiveRun> {
+  const store = new MemoryEventStore();
+  const controller = new AbortController();
+  let current: Promise<RunView> | null = null;
+  let idle = true;
+  const stop = () => { clock.stop(); controller.abort(); };
+  // Quiet with nothing armed while a drive still waits (on an attempt that never answers): nothing can end it.
+  const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), { auto: opts.auto, onStall: () => { if (!idle) stop(); } });
+  let live: LiveRun | null = null;
+  const engine = new Engine({ store, clock, ...(opts.hooks ? opts.hooks(() => live!) : {}) });
+  await engine.start(def, input, { runId: opts.runId, handlers });
+  const resume = (): Promise<RunView> => {
+    if (!idle || controller.signal.aborted) return current!;
+    idle = false;
+    current = engine.drive(opts.runId, { handlers, maxTimerWaitMs: Number.POSITIVE_INFINITY, signal: controller.signal }).finally(() => { idle = true; });
+    return current;
+  };
+  live = { store, engine, clock, runId: opts.runId, resume, stop };
+  resume();
+  return live;
+}
+
+/** The replay check every run gets: the log, folded again, must give the state the live run ended in. */
+export function replayProblem(events: EventEnvelope[], live: RunView): string | null {
+  const report = replayRun(events);
+  if (report.divergence) return `replaying the log diverges at event ${report.divergence.seq} (${report.divergence.type}): ${report.divergence.reason}`;
+  if (!isDeepStrictEqual(report.view, live)) return 'replaying the log gives a different state than the live run ended in';
+  return null;
+}
+
+/** `task.failed scan_files #2`, `timer.fired timeout of scan_files #1`, `approval.recorded alert_cmd_bridge rejected`. */
+export function describeEvent(e: PendingEvent | EventEnvelope): string {
+  switch (e.type) {
+    case 'task.started': case 'task.completed': case 'task.failed': return `${e.type} ${e.data.task} #${e.data.attempt}`;
+    case 'timer.fired': return `timer.fired ${e.data.timer} of ${e.data.task} #${e.data.attempt}`;
+    case 'approval.recorded': return `approval.recorded ${e.data.task} ${e.data.decision} by ${e.data.by}`;
+    default: return e.type;
+  }
+}

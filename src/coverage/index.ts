@@ -1,0 +1,11 @@
+/**
+ * Path coverage: every path through a definition's statechart that matters
+ * (each decision case, each task's success, retry, exhausted failure,
+ * timeout, approval, rejection, approval timeout, skip), the coverage they
+ * reach, and running them against the real runtime with scripted outcomes.
+ */
+export { generatePaths, type GeneratedPath, type PathReport, type CoverageTally, type Tally, type GenerateOptions } from './paths.js';
+export type { Uncovered } from './explain.js';
+export { catalogItems, itemKey, type Item, type ItemKind, type ExcludedItem } from './items.js';
+export { runPath, type PathResult } from './run-path.js';
+export { VirtualClock } from './clock.js';

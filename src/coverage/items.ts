@@ -1,0 +1,185 @@
+/**
+ * What path coverage counts. Per DESIGN.md ("count edges of each task region
+ * and each decision case, not global interleavings"): every state and every
+ * transition of each task's region, read from the compiled config, every
+ * decision case, and the run's own running → completed | failed. Items a
+ * definition rules out by construction (no timeout configured, no retries, a
+ * root task that nothing can skip) are listed as excluded with the reason
+ * and not counted; everything else must be covered or explained.
+ */
+import type { CompiledWorkflow, TaskStatus } from '../compiler/index.js';
+import { effectiveDependencies, type Definition, type TaskDef } from '../definition/index.js';
+import type { PendingEvent } from '../events/index.js';
+import type { RunSnapshot } from '../runtime/index.js';
+
+export type ItemKind = 'state' | 'transition' | 'decisionCase';
+
+/** One thing to cover. `task` is null for the run itself (top-level states and transitions). */
+export interface Item {
+  kind: ItemKind;
+  task: string | null;
+  item: string;
+}
+export interface ExcludedItem extends Item {
+  reason: string;
+}
+export interface ItemCatalog {
+  /** Counted: each must be covered by a path or explained. */
+  applicable: Item[];
+  excluded: ExcludedItem[];
+}
+
+export const itemKey = (i: Item): string => `${i.kind}|${i.task ?? ''}|${i.item}`;
+
+/** Region state of a task status (a bijection but for CANCELLED, which is the run leaving `running`, not a region edge). */
+const REGION_STATE: Record<TaskStatus, string | null> = {
+  PENDING: 'pending', SCHEDULED: 'scheduled', IN_PROGRESS: 'running', RETRYING: 'retrying',
+  PENDING_APPROVAL: 'awaiting_approval', COMPLETED: 'done', FAILED: 'failed', TIMED_OUT: 'timed_out',
+  SKIPPED: 'skipped', CANCELLED: null,
+};
+
+/** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
+export const edgeName = (from: string, to: string, on: string | null): string => `${from} → ${to}${on ? ` on ${on}` : ''}`;
+
+/** What an envelope type is called in the region config, without the task id (`timer.backoff`, `approval.rejected`). */
+export function eventKind(ev: PendingEvent): string | null {
+  switch (ev.type) {
+    case 'task.started': case 'task.completed': case 'task.failed': return ev.type;
+    case 'timer.fired': return `timer.${ev.data.timer}`;
+    case 'approval.recorded': return `approval.${ev.data.decision}`;
+    default: return null;
+  }
+}
+
+interface Edge { from: string; to: string; on: string | null }
+type Json = Record<string, unknown>;
+const list = (v: unknown): Json[] => (v === undefined ? [] : Array.isArray(v) ? (v as Json[]) : [v as Json]);
+
+/** The edges of one region, straight from the JSON config the machine is built from. */
+function regionEdges(taskId: string, region: Json): { states: string[]; edges: Edge[] } {
+  const states = region.states as Record<string, Json>;
+  const edges: Edge[] = [];
+  for (const [from, node] of Object.entries(states)) {
+    for (const t of list(node.always)) edges.push({ from, to: String(t.target), on: null });
+    for (const [type, ts] of Object.entries((node.on ?? {}) as Record<string, unknown>)) {
+      const on = type.endsWith(`.${taskId}`) ? type.slice(0, -(taskId.length + 1)) : type;
+      for (const t of list(ts)) edges.push({ from, to: String(t.target), on });
+    }
+  }
+  return { states: Object.keys(states), edges };
+}
+
+function casesOf(t: TaskDef): string[] {
+  return t.type === 'DECISION' ? [...t.cases.map((c) => c.name), ...(t.defaultNext ? ['default'] : [])] : [];
+}
+
+/**
+ * Why nothing can make a task skip, or null when something may: a decision
+ * routes to it, or a dependency can end without success (any task with a
+ * handler or a person can fail; a skipped dependency can skip it too), unless
+ * its trigger_rule (all_done) runs it whatever its dependencies do.
+ */
+function unskippable(def: Definition): Map<string, string | null> {
+  const deps = effectiveDependencies(def);
+  const byId = new Map(def.tasks.map((t) => [t.id, t]));
+  const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
+  const memo = new Map<string, boolean>();
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || maySkip(id);
+  const maySkip = (id: string): boolean => {
+    if (memo.has(id)) return memo.get(id)!;
+    memo.set(id, false); // cycles are reported elsewhere
+    const t = byId.get(id)!;
+    const own = gated.has(id) || (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined);
+    const viaDeps = t.triggerRule !== 'all_done' && (deps.get(id) ?? []).some((d) => byId.has(d) && mayEndBadly(d));
+    memo.set(id, own || viaDeps);
+    return own || viaDeps;
+  };
+  return new Map(def.tasks.map((t) => {
+    if (maySkip(t.id)) return [t.id, null];
+    const ds = deps.get(t.id) ?? [];
+    if (ds.length === 0) return [t.id, `${t.id} has no dependencies and no decision routes to it, so nothing can make it skip`];
+    if (t.triggerRule === 'all_done') return [t.id, `${t.id} runs whatever its dependencies do (trigger_rule all_done) and no decision routes to it, so nothing can make it skip`];
+    return [t.id, `${t.id}'s dependencies (${ds.join(', ')}) always complete and no decision routes to it, so nothing can make it skip`];
+  }));
+}
+
+/** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
+function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null): string | null {
+  if (t.type === 'SIMPLE' && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
+  if (t.type === 'SIMPLE' && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
+    return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;
+  }
+  if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
+  if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
+  if (t.type === 'DECISION' && e.to === 'failed') {
+    const known = new Set(def.tasks.map((x) => x.id));
+    const targets = [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])];
+    if (targets.every((n) => known.has(n))) return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
+  }
+  return null;
+}
+
+export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
+  const def = compiled.definition;
+  const applicable: Item[] = [];
+  const excluded: ExcludedItem[] = [];
+  const add = (i: Item, reason: string | null) => (reason === null ? applicable.push(i) : excluded.push({ ...i, reason }));
+  const noSkip = unskippable(def);
+  const regions = ((compiled.config.states as Json).running as Json).states as Record<string, Json>;
+
+  const run = (item: string, kind: ItemKind) => ({ kind, task: null, item });
+  add(run('running', 'state'), null);
+  add(run('completed', 'state'), null);
+  add(run('failed', 'state'), null);
+  add(run('running → completed', 'transition'), null);
+  add(run('running → failed', 'transition'), null);
+  const cancel = 'cancelling is an outside action (ledgerflow cancel), not a branch of the definition; the runtime tests cover it';
+  add(run('cancelled', 'state'), cancel);
+  add(run('running → cancelled on run.cancel', 'transition'), cancel);
+
+  for (const t of def.tasks) {
+    const { states, edges } = regionEdges(t.id, regions[t.id]!);
+    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null));
+    edges.forEach((e, i) => add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!));
+    for (const s of states) {
+      if (s === 'pending') { add({ kind: 'state', task: t.id, item: s }, null); continue; }
+      const incoming = edges.map((e, i) => ({ e, reason: edgeReasons[i]! })).filter(({ e }) => e.to === s);
+      const open = incoming.filter((x) => x.reason === null);
+      const reason = incoming.length === 0
+        ? `no transition of a ${t.type} task's region leads to ${s}`
+        : open.length === 0 ? incoming[0]!.reason : null;
+      add({ kind: 'state', task: t.id, item: s }, reason);
+    }
+    for (const c of casesOf(t)) add({ kind: 'decisionCase', task: t.id, item: c }, null);
+  }
+  return { applicable, excluded };
+}
+
+/**
+ * The items one step of a path covers: the state every region (and the run)
+ * is in afterwards, each region edge taken (read from the change of task
+ * status: the event's own task moved on that event, any other moved on an
+ * eventless guard), the run leaving `running`, and decision cases chosen.
+ * `before` is null for the initial state (every region starts pending).
+ */
+export function stepItems(def: Definition, before: RunSnapshot | null, after: RunSnapshot, event: PendingEvent | null): Item[] {
+  // Every region starts in pending; the initial state may already have left it (tasks with nothing to wait for).
+  const out: Item[] = before ? [] : def.tasks.map((t) => ({ kind: 'state' as const, task: t.id, item: 'pending' }));
+  const runState = (s: RunSnapshot) => (s.status === 'active' ? 'running' : String(s.value));
+  out.push({ kind: 'state', task: null, item: runState(after) });
+  if (before && runState(before) === 'running' && runState(after) !== 'running') {
+    out.push({ kind: 'transition', task: null, item: `running → ${runState(after)}` });
+  }
+  const eventTask = event && 'task' in event.data ? event.data.task : null;
+  for (const t of def.tasks) {
+    const now = after.context.tasks[t.id]!;
+    const to = REGION_STATE[now.status];
+    if (to === null) continue;
+    out.push({ kind: 'state', task: t.id, item: to });
+    const from = before ? REGION_STATE[before.context.tasks[t.id]!.status] : 'pending';
+    if (from === null || from === to) continue;
+    out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventTask === t.id && event ? eventKind(event) : null) });
+    if (t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
+  }
+  return out;
+}

@@ -1,0 +1,250 @@
+/**
+ * Scripted outputs: what each task "returns" on a generated path, and which
+ * values make each decision choose each of its cases.
+ *
+ * A case is found by search, not by solving: the values a decision reads
+ * (the `decision_param` reference, references in case conditions) get
+ * candidates from the decision itself (case names, literals of the
+ * conditions, the inputs they compare against, each ±1), and the real
+ * `decide()` of the compiler picks the case for each combination. So what a
+ * path claims a decision chooses is what the runtime would choose; a case no
+ * candidate selects is reported, with its condition, instead of guessed.
+ */
+import { decide, type RunContext } from '../compiler/index.js';
+import type { DecisionTask, Definition, JsonValue, TaskDef } from '../definition/index.js';
+import { findRefs, parseCondition, type CompiledCondition, type Ref } from '../expressions/index.js';
+import { getIn, setIn } from './values.js';
+
+type Node = CompiledCondition['ast'];
+
+/** A value a decision reads: a task output path or a workflow input path. */
+export interface Var {
+  kind: 'output' | 'input';
+  /** Task id, or input name. */
+  owner: string;
+  path: string[];
+}
+export const varKey = (v: Var): string => `${v.kind}:${v.owner}:${v.path.join('.')}`;
+
+export interface CaseChoice {
+  /** Values of output variables (by varKey) that make the decision choose the case. */
+  outputs: Map<string, { v: Var; value: unknown }>;
+  /** Inputs that differ from the base input, if the case needs them. */
+  input: Record<string, unknown>;
+}
+
+export interface DecisionPlan {
+  /** decision → case → values that choose it. */
+  choices: Map<string, Map<string, CaseChoice>>;
+  /** decision → the output variables it reads (what the path model must not forget while it is undecided). */
+  reads: Map<string, Var[]>;
+  missing: { decision: string; case: string; reason: string }[];
+}
+
+/** Tried combinations per decision: enough for a handful of variables, bounded for pathological ones. */
+const MAX_COMBINATIONS = 20_000;
+
+function varOfRef(ref: Ref): Var | null {
+  if (ref.kind === 'task' && ref.field === 'output') return { kind: 'output', owner: ref.task, path: ref.path };
+  if (ref.kind === 'input' && ref.name !== null) return { kind: 'input', owner: ref.name, path: ref.path };
+  return null;
+}
+
+/** `x.output.a` written as a chain of property reads on a reference. */
+function varOfNode(n: Node): Var | null {
+  if (n.t === 'ref') return varOfRef(n.ref);
+  if (n.t === 'get') {
+    const inner = varOfNode(n.obj);
+    return inner ? { ...inner, path: [...inner.path, n.key] } : null;
+  }
+  return null;
+}
+
+function walk(n: Node, visit: (n: Node) => void): void {
+  visit(n);
+  switch (n.t) {
+    case 'get': walk(n.obj, visit); break;
+    case 'arr': n.items.forEach((i) => walk(i, visit)); break;
+    case 'not': case 'neg': walk(n.arg, visit); break;
+    case 'bin': case 'and': case 'or': walk(n.l, visit); walk(n.r, visit); break;
+    case 'if': walk(n.test, visit); walk(n.then, visit); walk(n.else, visit); break;
+    case 'call': n.args.forEach((a) => walk(a, visit)); break;
+    default: break;
+  }
+}
+
+/** What a task returns when nothing in particular is scripted: its declared output names, each null. */
+export function defaultOutput(task: TaskDef): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const n of [...task.output.names, ...Object.keys(task.output.values)]) out[n] = null;
+  return out;
+}
+
+/** A valid input: defaults, and a placeholder of the declared type for each required input without one. */
+export function baseInput(def: Definition): Record<string, JsonValue> {
+  const input: Record<string, JsonValue> = {};
+  const sample: Record<string, JsonValue> = { string: '', number: 1, boolean: false, object: {}, array: [], any: null };
+  for (const d of def.inputs) {
+    if (d.default !== undefined) input[d.name] = d.default;
+    else if (d.required) input[d.name] = d.type === 'string' || d.type === 'any' ? `sample-${d.name}` : sample[d.type]!;
+  }
+  return input;
+}
+
+interface Search { vars: Var[]; candidates: unknown[][] }
+
+/** The variables a decision reads and the candidate values of each. */
+function searchSpace(task: DecisionTask, input: Record<string, unknown>): Search {
+  const vars = new Map<string, Var>();
+  const cands = new Map<string, unknown[]>();
+  const numbers = new Set<number>([0]);
+  const strings = new Set<string>();
+  const addVar = (v: Var, first: unknown[] = []) => {
+    const k = varKey(v);
+    if (!vars.has(k)) { vars.set(k, v); cands.set(k, []); }
+    cands.get(k)!.push(...first);
+  };
+  const names = task.cases.map((c) => c.name);
+  if (task.decisionParam !== undefined) {
+    const refs = findRefs(task.decisionParam);
+    const whole = refs.length === 1 && refs[0]!.text === task.decisionParam.trim();
+    for (const r of refs) {
+      const v = varOfRef(r.ref);
+      if (!v) continue;
+      // The param's value selects the case of that name: offer exactly those names (and their numeric or boolean reading).
+      addVar(v, whole ? names.flatMap((n) => [n, ...(n.trim() !== '' && Number.isFinite(Number(n)) ? [Number(n)] : []), ...(n === 'true' ? [true] : n === 'false' ? [false] : [])]) : []);
+    }
+  }
+  for (const c of task.cases) {
+    if (c.condition === undefined) continue;
+    walk(parseCondition(c.condition).ast, (n) => {
+      const v = varOfNode(n);
+      if (v) {
+        addVar(v);
+        if (v.kind === 'input') {
+          const x = getIn(input[v.owner], v.path);
+          if (typeof x === 'number') { numbers.add(x); numbers.add(-x); }
+          if (typeof x === 'string') strings.add(x);
+        }
+      } else if (n.t === 'lit') {
+        if (typeof n.v === 'number') numbers.add(n.v);
+        if (typeof n.v === 'string') strings.add(n.v);
+      }
+    });
+  }
+  const nums = [...numbers].flatMap((k) => [k, k + 1, k - 1]);
+  const generic = [...nums, ...strings, `not-${[...strings][0] ?? 'matching'}`, true, false, null];
+  const list = [...vars.values()];
+  return {
+    vars: list,
+    candidates: list.map((v) => {
+      const own = cands.get(varKey(v))!;
+      const base = v.kind === 'input' ? [getIn(input[v.owner], v.path)] : [];
+      return [...new Set([...base, ...own, ...generic])];
+    }),
+  };
+}
+
+function contextFor(def: Definition, input: Record<string, unknown>, outputs: Map<string, { v: Var; value: unknown }>): RunContext {
+  const tasks: RunContext['tasks'] = {};
+  for (const t of def.tasks) {
+    tasks[t.id] = { status: 'COMPLETED', attempts: 1, startedAt: null, completedAt: null, output: defaultOutput(t), error: null };
+  }
+  for (const { v, value } of outputs.values()) tasks[v.owner] = { ...tasks[v.owner]!, output: setIn(tasks[v.owner]!.output, v.path, value) };
+  const t0 = '2026-01-01T00:00:00.000Z';
+  return { runId: 'plan', workflowId: def.id, version: def.version, input, startedAt: t0, completedAt: null, updatedAt: t0, tasks, timers: {}, error: null, output: null };
+}
+
+/** Tries combinations of candidates (odometer order: earlier candidates first) until every case is found. */
+function search(def: Definition, task: DecisionTask, base: Record<string, unknown>, space: Search, withInputs: boolean, found: Map<string, CaseChoice>, wanted: string[]): void {
+  const vars = space.vars.map((v, i) => ({ v, cands: !withInputs && v.kind === 'input' ? [getIn(base[v.owner], v.path)] : space.candidates[i]! }));
+  const idx = vars.map(() => 0);
+  for (let n = 0; n < MAX_COMBINATIONS; n++) {
+    const outputs = new Map<string, { v: Var; value: unknown }>();
+    let input: Record<string, unknown> = base;
+    const overrides: Record<string, unknown> = {};
+    vars.forEach(({ v, cands }, i) => {
+      const value = cands[idx[i]!];
+      if (v.kind === 'output') outputs.set(varKey(v), { v, value });
+      else if (value !== getIn(base[v.owner], v.path)) {
+        input = { ...input, [v.owner]: setIn(input[v.owner], v.path, value) };
+        overrides[v.owner] = input[v.owner];
+      }
+    });
+    const chosen = decide(def, task, contextFor(def, input, outputs)).case;
+    if (chosen !== null && !found.has(chosen)) found.set(chosen, { outputs, input: overrides });
+    if (wanted.every((c) => found.has(c))) return;
+    let i = vars.length - 1;
+    while (i >= 0 && ++idx[i]! >= vars[i]!.cands.length) idx[i--] = 0;
+    if (i < 0) return;
+  }
+}
+
+export function planDecisions(def: Definition, input: Record<string, unknown>): DecisionPlan {
+  const plan: DecisionPlan = { choices: new Map(), reads: new Map(), missing: [] };
+  for (const task of def.tasks) {
+    if (task.type !== 'DECISION') continue;
+    const wanted = [...task.cases.map((c) => c.name), ...(task.defaultNext ? ['default'] : [])];
+    const space = searchSpace(task, input);
+    plan.reads.set(task.id, space.vars.filter((v) => v.kind === 'output'));
+    const found = new Map<string, CaseChoice>();
+    search(def, task, input, space, false, found, wanted);
+    // Only when outputs alone cannot do it: vary the inputs the decision reads too (such a path gets its own input).
+    if (wanted.some((c) => !found.has(c)) && space.vars.some((v) => v.kind === 'input')) search(def, task, input, space, true, found, wanted);
+    plan.choices.set(task.id, new Map(wanted.filter((c) => found.has(c)).map((c) => [c, found.get(c)!])));
+    for (const c of wanted.filter((x) => !found.has(x))) {
+      const cond = task.cases.find((x) => x.name === c)?.condition;
+      const reads = space.vars.map((v) => (v.kind === 'output' ? `${v.owner}.output${v.path.map((p) => `.${p}`).join('')}` : `workflow.input.${v.owner}${v.path.map((p) => `.${p}`).join('')}`));
+      plan.missing.push({
+        decision: task.id, case: c,
+        reason: `no generated value${reads.length ? ` of ${reads.join(', ')}` : ''} makes ${task.id} choose ${c}${cond ? ` (condition: ${cond})` : task.decisionParam ? ` (decision_param: ${task.decisionParam})` : ''}; script it in an expectation`,
+      });
+    }
+  }
+  return plan;
+}
+
+/**
+ * The outputs a task may return on a path: the first is the happy one (every
+ * decision takes its first case that can be chosen); one more per case of a
+ * decision that reads this task, with the other decisions left happy.
+ */
+export function outputVariants(def: Definition, plan: DecisionPlan): Map<string, unknown[]> {
+  const happy = new Map<string, { v: Var; value: unknown }>();
+  for (const cases of plan.choices.values()) {
+    const first = [...cases.values()].find((c) => Object.keys(c.input).length === 0);
+    for (const [k, x] of first?.outputs ?? []) if (!happy.has(k)) happy.set(k, x);
+  }
+  const variants = new Map<string, unknown[]>();
+  const build = (task: TaskDef, values: Map<string, { v: Var; value: unknown }>) => {
+    let out: unknown = defaultOutput(task);
+    for (const { v, value } of values.values()) if (v.owner === task.id) out = setIn(out, v.path, value);
+    return out;
+  };
+  for (const task of def.tasks) {
+    if (task.type !== 'SIMPLE') continue;
+    const seen = new Map<string, unknown>();
+    const add = (values: Map<string, { v: Var; value: unknown }>) => {
+      const out = build(task, values);
+      const k = JSON.stringify(out);
+      if (!seen.has(k)) seen.set(k, out);
+    };
+    add(happy);
+    for (const cases of plan.choices.values()) for (const c of cases.values()) add(new Map([...happy, ...c.outputs]));
+    variants.set(task.id, [...seen.values()]);
+  }
+  return variants;
+}
+
+/** The inputs paths start from: the base input, then one per set of input values some case needs. */
+export function inputVariants(base: Record<string, JsonValue>, plan: DecisionPlan): Record<string, JsonValue>[] {
+  const out = new Map<string, Record<string, JsonValue>>([[JSON.stringify(base), base]]);
+  for (const cases of plan.choices.values()) {
+    for (const c of cases.values()) {
+      if (Object.keys(c.input).length === 0) continue;
+      const input = { ...base, ...(c.input as Record<string, JsonValue>) };
+      out.set(JSON.stringify(input), input);
+    }
+  }
+  return [...out.values()];
+}
