@@ -9,3 +9,5 @@ export type { Uncovered } from './explain.js';
 export { catalogItems, itemKey, type Item, type ItemKind, type ExcludedItem } from './items.js';
 export { runPath, type PathResult } from './run-path.js';
 export { VirtualClock } from './clock.js';
+export { parseExpectations, expectationsFileFor, ExpectationSchema, type Expectation } from './expectations.js';
+export { runExpectation, type ExpectationResult } from './run-expectation.js';
