@@ -66,6 +66,12 @@ function program(setCode: (c: number) => void): Command {
     .action(act(async (type: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
       : (await import('./emit.js')).emitCmd(io, g(), type, o)));
+  p.command('paths').argument('<file>').description('the paths through a definition (each decision case, retry, failure, timeout, approval, skip) and the coverage they reach')
+    .option('--json', 'print { paths, coverage, uncovered, tasks, excluded }')
+    .action(act(async (file: string, o) => (await import('./coverage.js')).pathsCmd(io, file, o)));
+  p.command('test').argument('<file...>').description('run every path, and the expectations in expectations/<file> beside each definition, against the runtime (scripted handlers, virtual time)')
+    .option('--json', 'print the results as JSON')
+    .action(act(async (files: string[], o) => (await import('./coverage.js')).testCmd(io, files, o)));
   p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
     .option('--json').action(act(async (files: string[], o) => (await import('./cluster.js')).deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
