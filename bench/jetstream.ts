@@ -196,9 +196,13 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     const RUNS = 1_000;
     const store = new Counting(newStore('LF_BENCH', 'bench.events'));
     const engine = new Engine({ store });
+    const runIds = new Set<string>();
+    let sharedIds = 0;
     const runOne = async () => {
       const v = await engine.run(five, {}, { handlers, follow: false });
       if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ended ${v.status}`);
+      if (runIds.has(v.runId)) sharedIds++;
+      runIds.add(v.runId);
     };
     for (let i = 0; i < 3; i++) await pool(100, 100, runOne); // warm-up: connection, stream, compiled machine, JIT
     let best = { ms: Infinity, events: 0, commits: 0, reads: 0 };
@@ -226,6 +230,10 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     say(`  ledgerflow: ${fmt(RUNS)} concurrent runs of the 5-task workflow, in-process handlers, Engine.run(..., { follow: false }) on the JetStream store`);
     say(`    ${fmt(lfWfs)} workflows/s  [${lfRates.map((r) => fmt(r)).join(', ')}], ${fmt(lfTps)} transitions/s (events appended) in ${fmt(lfCps)} commits/s; ${fmt(readsPerRun, 1)} reads per run`);
     say(`    one at a time: p50 ${fmt(percentile(lat, 0.5), 2)} ms, p99 ${fmt(percentile(lat, 0.99), 2)} ms start-to-complete`);
+    if (sharedIds > 0) {
+      say(`    WARNING: ${sharedIds} Engine.run call(s) got a run id another call already had (newRunId: a timestamp to the second + 24 random bits):`);
+      say(`    the second start was taken for a retry of the first (same dedup id) and both calls drove one run`);
+    }
 
     const tpsRatio = lfTps / rawRate;
     const wfsRatio = lfWfs / naiveWfs;
@@ -277,7 +285,7 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       rawPublish: { window: RAW_WINDOW, msgs: RAW_MSGS, bodyBytes: commitBody.length, msgsPerSec: rawRate, rounds: rawRates },
       naiveFloor: { concurrency: NAIVE_CONCURRENCY, workflows: NAIVE_WORKFLOWS, workflowsPerSec: naiveWfs, rounds: naiveRates, p50Ms: percentile(naiveLat, 0.5), p99Ms: percentile(naiveLat, 0.99) },
       ledgerflow: {
-        runs: RUNS, ms: lfMs, workflowsPerSec: lfWfs, rounds: lfRates, transitionsPerSec: lfTps, commitsPerSec: lfCps, readsPerRun,
+        runs: RUNS, ms: lfMs, workflowsPerSec: lfWfs, rounds: lfRates, sharedRunIds: sharedIds, transitionsPerSec: lfTps, commitsPerSec: lfCps, readsPerRun,
         p50Ms: percentile(lat, 0.5), p99Ms: percentile(lat, 0.99),
       },
       goals: { transitionsOverRaw: tpsRatio, transitionsPass: tpsRatio >= 0.5, workflowsOverNaive: wfsRatio, workflowsPass: wfsRatio >= 1 },
