@@ -197,3 +197,28 @@ workflow:
     await expectReplayMatches(e, view);
   });
 });
+
+describe('run ids', () => {
+  it('never merge two runs: 64 random bits, and a colliding generated id fails the second start instead of joining the first', async () => {
+    const { newRunId } = await import('../../src/runtime/index.js');
+    const ids = new Set(Array.from({ length: 10_000 }, () => newRunId(0)));
+    expect(ids.size).toBe(10_000);
+    expect([...ids][0]).toMatch(/^19700101-000000-[0-9a-z]{13}$/);
+
+    const { engine: e } = engine();
+    const d = def(`
+workflow:
+  id: one
+  name: One
+  version: 1
+  tasks:
+    - { id: a, type: SIMPLE }
+`);
+    // A given id is idempotent (a retried start of the same run); two generated starts never share one.
+    const id = await e.start(d, {}, { runId: 'fixed-id' });
+    expect(await e.start(d, {}, { runId: 'fixed-id' })).toBe(id);
+    const a = await e.start(d, {});
+    const b = await e.start(d, {});
+    expect(a).not.toBe(b);
+  });
+});
