@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
 import { writeOutputFile } from '../api/index.js';
-import { compile, machineJson } from '../compiler/index.js';
+import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
@@ -225,8 +225,4 @@ export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { re
   if (opts.json) io.out(json({ changed, ...view }));
   else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
   return EXIT.ok;
-}
-
-export function compiledMachineJson(file: string): string {
-  return machineJson(compile(loadDefinitionFile(file).definition).definition);
 }

@@ -107,3 +107,25 @@ export function deliver(onEvents: (events: EventEnvelope[]) => void, events: Eve
     process.emitWarning(`ledgerflow: follow(${runId}) callback threw: ${(err as Error)?.stack ?? String(err)}`, 'LedgerflowFollowWarning');
   }
 }
+
+/**
+ * Parses one stored commit and checks it continues the run: valid JSON, a
+ * valid commit, events of this run with consecutive seqs after `prevSeq`.
+ * `fail` says where (file line, stream message) and throws.
+ */
+export function parseStoredCommit(text: string, runId: string, prevSeq: number | null, place: string, fail: (why: string, cause?: unknown) => never): Commit {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return fail(`not JSON (${(err as Error).message})`, err);
+  }
+  const parsed = CommitSchema.safeParse(raw);
+  if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);
+  const base = prevSeq ?? parsed.data.events[0]!.seq - 1;
+  parsed.data.events.forEach((e, i) => {
+    if (e.runId !== runId) fail(`event of run ${e.runId} ${place} of run ${runId}`);
+    if (e.seq !== base + 1 + i) fail(`event has seq ${e.seq}, expected ${base + 1 + i}`);
+  });
+  return parsed.data;
+}

@@ -8,7 +8,8 @@
  * silently rewrite a run's history.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { CommitSchema, type Commit, type EventEnvelope } from '../events/index.js';
+import type { Commit, EventEnvelope } from '../events/index.js';
+import { parseStoredCommit } from './common.js';
 import { StoreError } from '../errors/index.js';
 
 const NL = 0x0a;
@@ -40,20 +41,7 @@ export function parseCommitLine(text: string, file: string, where: { line: numbe
   const fail = (why: string, cause?: unknown): never => {
     throw new StoreError(`${at}: corrupt run log: ${why}`, { file, ...where, runId }, cause === undefined ? undefined : { cause });
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return fail(`not JSON (${(err as Error).message})`, err);
-  }
-  const parsed = CommitSchema.safeParse(raw);
-  if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);
-  const base = prevSeq ?? parsed.data.events[0]!.seq - 1;
-  parsed.data.events.forEach((e, i) => {
-    if (e.runId !== runId) fail(`event of run ${e.runId} in the log of run ${runId}`);
-    if (e.seq !== base + 1 + i) fail(`event has seq ${e.seq}, expected ${base + 1 + i}`);
-  });
-  return parsed.data;
+  return parseStoredCommit(text, runId, prevSeq, 'in the log', fail);
 }
 
 /**

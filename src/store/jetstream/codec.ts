@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { NatsError, headers, type MsgHdrs } from 'nats';
-import { CommitSchema, type Commit } from '../../events/index.js';
+import type { Commit } from '../../events/index.js';
+import { parseStoredCommit } from '../common.js';
 import { LedgerflowError, StoreError, type JsonSafe } from '../../errors/index.js';
 
 /** The server's answer to a wrong `expect.lastSubjectSequence`. */
@@ -78,20 +79,7 @@ export function decodeCommit(data: Uint8Array, runId: string, where: { stream: s
   const fail = (why: string, cause?: unknown): never => {
     throw new StoreError(`${where.stream} message ${where.seq} (${where.subject}): corrupt commit: ${why}`, { ...where, runId }, cause === undefined ? undefined : { cause });
   };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(data));
-  } catch (err) {
-    return fail(`not JSON (${(err as Error).message})`, err);
-  }
-  const parsed = CommitSchema.safeParse(raw);
-  if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);
-  const base = prevSeq ?? parsed.data.events[0]!.seq - 1;
-  parsed.data.events.forEach((e, i) => {
-    if (e.runId !== runId) fail(`event of run ${e.runId} on the subject of run ${runId}`);
-    if (e.seq !== base + 1 + i) fail(`event has seq ${e.seq}, expected ${base + 1 + i}`);
-  });
-  return parsed.data;
+  return parseStoredCommit(decoder.decode(data), runId, prevSeq, 'on the subject', fail);
 }
 
 export function apiErrorCode(err: unknown): number | undefined {
