@@ -195,6 +195,7 @@ export class ClusterEngine {
         runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt: t.attempts, handler,
         input: (resolveTemplate(def.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>,
         ...(def.timeoutMs !== undefined ? { deadline: iso(startedAt + def.timeoutMs) } : {}),
+        ...(def.outputTo !== undefined ? { outputTo: String(resolveTemplate(def.outputTo, scopeOf(ctx))) } : {}),
         task: { name: def.name, type: def.type, output: def.output, ...(def.assignedTo ? { assignedTo: def.assignedTo } : {}), ...(def.agentLevel ? { agentLevel: def.agentLevel } : {}) },
       };
       this.stats.dispatched++;

@@ -9,6 +9,7 @@
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { connect, NatsError } from 'nats';
+import { writeOutputFile } from '../api/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 import type { Handlers } from '../runtime/index.js';
@@ -104,8 +105,11 @@ export function createWorker(opts: WorkerOptions): Worker {
           task: { id: task.taskId, ...task.task },
           log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
         });
+        const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
+        // output_to is the worker's effect, as it is the local driver's: written before the result is reported.
+        if (task.outputTo) await writeOutputFile(task.outputTo, json);
         stats.completed++;
-        outcome = { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: output === undefined ? null : JSON.parse(JSON.stringify(output)) } };
+        outcome = { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: json } };
       } catch (err) {
         stats.failed++;
         outcome = { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };

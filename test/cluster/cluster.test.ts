@@ -81,4 +81,42 @@ describe.skipIf(!!skipReason)('engines and workers sharing runs over NATS', () =
     ]);
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);
+
+  it('runs revenue_milestone from a business event published on NATS: CFO approval as the cfo NATS user, plan written by the worker', async () => {
+    const { readFileSync, existsSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { loadDefinitionFile } = await import('../../src/api/index.js');
+    const { loadHandlerModule } = await import('../../src/workers/index.js');
+    const { loadEventTypes, runIdForEvent } = await import('../../src/triggers/index.js');
+    const root = join(import.meta.dirname, '..', '..');
+    const { definition } = loadDefinitionFile(join(root, 'definitions', 'revenue_milestone.yaml'));
+    await client.deploy(definition);
+    const engine = new ClusterEngine({ nats: server.url, eventTypes: loadEventTypes(join(root, 'events')) });
+    await engine.start();
+    const worker = createWorker({ nats: as('worker'), handlers: await loadHandlerModule(join(root, 'definitions', 'handlers', 'revenue.ts')) });
+    await worker.start();
+    const plan = join(root, '.ledgerflow', 'plans', 'EMEA-2026-10.yaml');
+    rmSync(plan, { force: true });
+    try {
+      const id = `revenue-${Date.now()}`;
+      await client.emit({ id, type: 'revenue_milestone', time: new Date().toISOString(), data: { month: '2026-10', revenue: 1250000, target: 1000000, currency: 'EUR', region: 'EMEA', operating_costs: 900000, previous_revenue: 1100000 } } as never);
+      const runId = runIdForEvent(id, 'revenue_milestone');
+      let waiting = null;
+      for (let i = 0; i < 100 && !waiting; i++) {
+        waiting = await client.status(runId).catch(() => null);
+        if (!waiting) await new Promise((r) => setTimeout(r, 100));
+      }
+      waiting = await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
+      expect(waiting.tasks.approve_plan_change!.status).toBe('PENDING_APPROVAL');
+      await new ClusterClient(as('cfo')).decide(runId, 'approve_plan_change', 'cfo', 'approved', 'go');
+      const done = await client.wait(runId, { timeoutMs: 15_000 });
+      expect(done.status).toBe('COMPLETED');
+      expect(existsSync(plan)).toBe(true);
+      expect(readFileSync(plan, 'utf8')).toContain('EMEA');
+      expect(replayRun(await client.store.read(runId)).divergence).toBeNull();
+    } finally {
+      await worker.stop();
+      await engine.stop();
+    }
+  }, 60_000);
 });
