@@ -1,7 +1,7 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
 import { connect, type JetStreamClient } from 'nats';
 import type { Definition } from '../definition/index.js';
-import { ApprovalRefusedError, RunNotFoundError } from '../errors/index.js';
+import { ApprovalRefusedError, RunNotFoundError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
@@ -46,7 +46,18 @@ export class ClusterClient {
     const definition = await this.resolve(ref);
     const runId = await new Engine({ store: this.store }).start(definition, input, { inputFromStrings: opts.inputFromStrings ?? false });
     const kick: InputMessage = { type: 'kick', runId };
-    await js.publish(subjects.input(runId), encode(kick), { msgID: `${runId}/kick` });
+    // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
+    // so a passing failure does not leave a recorded run that nobody acts on.
+    for (let tries = 0; ; tries++) {
+      try {
+        await js.publish(subjects.input(runId), encode(kick), { msgID: `${runId}/kick` });
+        break;
+      } catch (err) {
+        if (tries >= 10) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${(err as Error).message}); `
+          + `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`, { runId }, { cause: err });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
     return { runId, definition };
   }
 

@@ -23,7 +23,7 @@ export interface WorkerOptions {
   handlers: Handlers;
   queue?: string;
   settings?: ClusterSettings;
-  /** Attempts run at once by this worker. */
+  /** Attempts of each handler this worker pulls and runs at once (default 4). */
   concurrency?: number;
   log?: (line: string) => void;
 }
@@ -145,7 +145,9 @@ export function createWorker(opts: WorkerOptions): Worker {
         loops.push((async () => {
           while (!stopped) {
             try {
-              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 16 });
+              // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them
+              // apart from started ones), so it pulls no more than it runs at once.
+              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4 });
               stops.push(() => messages.stop());
               for await (const m of messages) void run(m).catch((err: unknown) => { log(`task message: ${(err as Error).message}`); m.nak(1000); });
             } catch (err) {
