@@ -1,16 +1,10 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import type { TaskStatus, RunError, TimerState } from '../compiler/index.js';
-import type { TaskError, WorkflowStatus } from '../events/index.js';
+import type { RunError, TaskState, TimerState } from '../compiler/index.js';
+import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
-export interface TaskView {
-  status: TaskStatus;
-  attempts: number;
-  startedAt: string | null;
-  completedAt: string | null;
-  output: unknown;
-  error: TaskError | null;
-}
+/** A task as shown: its state without the fold's internals (decision details, who decided). */
+export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
 
 export interface RunView {
   runId: string;

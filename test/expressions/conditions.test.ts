@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { ExpressionError } from '../../src/errors/index.js';
 import { conditionRefs, evaluateCondition, evaluateExpression, parseCondition, type Scope } from '../../src/expressions/index.js';
+import { thrown } from '../helpers/errors.js';
 
 const scope: Scope = {
   input: { strict_mode: false, threshold: '80', tags: ['a', 'b'] },
@@ -13,15 +13,6 @@ const scope: Scope = {
 
 const cond = (text: string) => evaluateCondition(text, scope);
 
-function thrown(fn: () => unknown): ExpressionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExpressionError) return err;
-    throw err;
-  }
-  throw new Error('expected an ExpressionError');
-}
 
 describe('conditions', () => {
   it('compares ${} refs with booleans', () => {

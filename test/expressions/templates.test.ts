@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { ExpressionError } from '../../src/errors/index.js';
 import { collectRefs, findRefs, resolveTemplate, type Scope } from '../../src/expressions/index.js';
+import { thrown } from '../helpers/errors.js';
 
 const scope: Scope = {
   input: { target_folder: '/data', strict_mode: false, nested: { a: [10, 20] } },
@@ -11,15 +11,6 @@ const scope: Scope = {
   },
 };
 
-function thrown(fn: () => unknown): ExpressionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ExpressionError) return err;
-    throw err;
-  }
-  throw new Error('expected an ExpressionError');
-}
 
 describe('findRefs', () => {
   it('parses every accepted form with its offset', () => {
