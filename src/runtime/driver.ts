@@ -5,6 +5,15 @@
  * of IN_PROGRESS tasks, arm or cancel durable timers, abort attempts that are
  * no longer wanted. Effects are derived from the state, not remembered, so a
  * resumed run (fold of its log) picks up exactly what was outstanding.
+ *
+ * With a commit window (`commitWindowMs` > 0) in-process handlers run like
+ * Temporal's local activities: the events of consecutive steps gather in one
+ * open group, handlers start from the group's state before it is durable, and
+ * the group is appended as one commit when nothing in this process is running
+ * any more (the run settled or waits on the outside world) or when the group
+ * is `commitWindowMs` old. Every transition is still an event with its own
+ * time; what changes is what a crash can lose: the open group, whose
+ * handlers then run again under the same idempotency keys.
  */
 import { randomBytes } from 'node:crypto';
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
@@ -38,6 +47,25 @@ export interface DriverOptions extends DriverHooks {
   clock: Clock;
   /** Watch the store for other writers (default true); without it, conflicts still catch up on append. */
   follow?: boolean;
+  /**
+   * 0 (default): every step is durable before its effects start (write-ahead).
+   * > 0: steps gather in one commit for up to this many ms while in-process handlers keep finishing (see above).
+   */
+  commitWindowMs?: number;
+}
+
+/**
+ * Steps folded but not yet appended: all their events (as inputs, to fold
+ * again onto a newer log after a conflict) and where they lead. `derived`
+ * marks the task.started events the driver added itself: when another writer
+ * got there first they are dropped quietly, not reported as stale.
+ */
+interface OpenGroup {
+  inputs: { event: PendingEvent; derived: boolean }[];
+  events: EventEnvelope[];
+  snapshot: RunSnapshot;
+  seq: number;
+  openedAt: number;
 }
 
 function toTaskError(err: unknown): TaskError {
@@ -49,6 +77,12 @@ function toTaskError(err: unknown): TaskError {
   return { message: String(err), retryable: true };
 }
 
+/** An envelope as an input again (to fold it onto a newer log). */
+function pendingOf(ev: EventEnvelope): PendingEvent {
+  const { runId: _r, workflowId: _w, version: _v, seq: _s, state: _st, ...pending } = ev;
+  return pending as PendingEvent;
+}
+
 /** Outputs are recorded in the log: they must be JSON. */
 function toJson(value: unknown): unknown {
   if (value === undefined) return null;
@@ -56,8 +90,13 @@ function toJson(value: unknown): unknown {
 }
 
 export class RunDriver {
+  /** The state the log holds (durable). */
   private snapshot: RunSnapshot;
   private seq: number;
+  /** Folded but not yet appended; effects act on its state. Only ever open across awaits with a commit window. */
+  private group: OpenGroup | null = null;
+  private flushTimer: unknown = null;
+  private readonly windowMs: number;
   private readonly queue: PendingEvent[] = [];
   private readonly inflight = new Map<string, { attempt: number; controller: AbortController }>();
   private readonly timers = new Map<string, unknown>();
@@ -81,11 +120,15 @@ export class RunDriver {
     this.snapshot = opts.snapshot;
     this.seq = opts.seq;
     this.tasks = new Map(opts.compiled.definition.tasks.map((t) => [t.id, t]));
+    this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
   }
 
   get runId(): string { return this.snapshot.context.runId; }
+  /** The durable state: what the log holds. */
   get state(): RunSnapshot { return this.snapshot; }
   get lastSeq(): number { return this.seq; }
+  /** The state effects act on: the open group's, else the durable one. */
+  private get current(): RunSnapshot { return this.group?.snapshot ?? this.snapshot; }
 
   /** Starts acting on the current state and listening for events other processes append. */
   start(): void {
@@ -100,14 +143,21 @@ export class RunDriver {
     this.kick();
   }
 
-  /** Stops arming timers and listening. In-flight handlers are aborted; the log keeps everything needed to resume. */
+  /**
+   * Stops arming timers and listening. In-flight handlers are aborted; an
+   * open group is still appended (what finished is kept), and the log keeps
+   * everything needed to resume.
+   */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     this.follow?.close();
+    if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
     for (const h of this.timers.values()) this.opts.clock.clearTimer(h);
     this.timers.clear();
     for (const f of this.inflight.values()) f.controller.abort(new Error('the engine stopped'));
     this.inflight.clear();
+    if (this.group && !this.failure) this.kick();
     this.notify();
   }
 
@@ -134,15 +184,18 @@ export class RunDriver {
   }
 
   private isIdle(maxTimerWaitMs: number): boolean {
-    if (this.snapshot.status !== 'active' || this.stopped) return !this.busy;
-    if (this.busy || this.queue.length > 0 || this.inflight.size > 0 || this.needsCatchUp) return false;
+    if (this.stopped) return !this.busy;
+    if (this.busy || this.group) return false;
+    if (this.snapshot.status !== 'active') return true;
+    if (this.queue.length > 0 || this.inflight.size > 0 || this.needsCatchUp) return false;
     const now = this.opts.clock.now();
     return Object.values(this.snapshot.context.timers).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
   }
 
   /** Tasks the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
   private hasScheduled(): boolean {
-    return this.snapshot.status === 'active' && Object.values(this.snapshot.context.tasks).some((t) => t.status === 'SCHEDULED');
+    const s = this.current;
+    return s.status === 'active' && Object.values(s.context.tasks).some((t) => t.status === 'SCHEDULED');
   }
 
   private notify(): void {
@@ -150,7 +203,7 @@ export class RunDriver {
   }
 
   private kick(): void {
-    if (this.busy || this.stopped) return;
+    if (this.busy || (this.stopped && !this.group)) return;
     // Set before the first await: pump() may finish synchronously when there is nothing to fold.
     this.busy = true;
     void this.pump();
@@ -158,15 +211,43 @@ export class RunDriver {
 
   private async pump(): Promise<void> {
     try {
-      while ((this.queue.length > 0 || this.needsCatchUp || this.hasScheduled()) && !this.stopped) await this.step();
-      if (!this.stopped) this.reconcile();
+      for (;;) {
+        while ((this.queue.length > 0 || this.needsCatchUp || this.hasScheduled()) && !this.stopped) {
+          await this.step();
+          // Write-ahead: without a window, each step is durable before anything acts on it.
+          if (this.windowMs === 0) await this.flush();
+        }
+        if (this.stopped) {
+          if (this.group) await this.flush();
+          break;
+        }
+        this.reconcile();
+        // Handlers that finish within the window join the open group; when nothing runs here any
+        // more (settled, or waiting on timers, approvals or other processes) there is no reason to wait.
+        if (this.group && (this.inflight.size === 0 || this.opts.clock.now() - this.group.openedAt >= this.windowMs)) {
+          await this.flush();
+          continue; // a conflict may have changed the state: act on it
+        }
+        if (this.group) this.armFlushTimer();
+        break;
+      }
     } catch (err) {
       this.failure = err;
+      this.group = null;
       this.stop();
     } finally {
       this.busy = false;
       this.notify();
     }
+  }
+
+  private armFlushTimer(): void {
+    if (this.flushTimer !== null || !this.group) return;
+    const due = Math.max(0, this.group.openedAt + this.windowMs - this.opts.clock.now());
+    this.flushTimer = this.opts.clock.setTimer(due, () => {
+      this.flushTimer = null;
+      this.kick(); // the pump sees the group is old enough and appends it
+    });
   }
 
   /** Reads what other writers appended and folds it in: the log, not our memory, is the truth. */
@@ -178,24 +259,49 @@ export class RunDriver {
     this.snapshot = foldOnto(this.opts.compiled, this.snapshot, events);
     this.seq = events.at(-1)!.seq;
     this.opts.onCommit?.(events, before, this.snapshot);
+    // The open group was folded onto an older log: fold its events again onto the new one (those that no longer apply become stale).
+    if (this.group) {
+      const inputs = this.group.inputs;
+      this.group = null;
+      this.fold(inputs);
+    }
   }
 
-  /** Folds queued inputs plus the starts of newly scheduled tasks, and appends them as one commit. */
+  /** Folds inputs plus the starts of newly scheduled tasks into the open group (opening one if needed). */
+  private fold(inputs: OpenGroup['inputs']): void {
+    const base = this.group ?? { inputs: [], events: [], snapshot: this.snapshot, seq: this.seq, openedAt: this.opts.clock.now() };
+    const { events, snapshot, seq, stale } = prepareCommit(this.opts.compiled, base.snapshot, base.seq, inputs.map((i) => i.event), this.opts.clock.now());
+    const staleEvents = new Set(stale.map((s) => s.event));
+    for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.opts.onStale?.(s.event, s.reason);
+    if (events.length === 0) return;
+    // prepareCommit's events are the accepted inputs in order, then the starts it derived.
+    const accepted = inputs.filter((i) => !staleEvents.has(i.event));
+    const derived = events.slice(accepted.length).map((e) => ({ event: pendingOf(e), derived: true }));
+    this.group = {
+      inputs: [...base.inputs, ...accepted, ...derived], events: [...base.events, ...events],
+      snapshot, seq, openedAt: base.openedAt,
+    };
+  }
+
   private async step(): Promise<void> {
     if (this.needsCatchUp) await this.catchUp();
-    const inputs = this.queue.splice(0);
-    for (let attempt = 0; ; attempt++) {
-      const before = this.snapshot;
-      const { events: out, snapshot: snap, seq, stale } = prepareCommit(this.opts.compiled, before, this.seq, inputs, this.opts.clock.now());
-      for (const s of stale) this.opts.onStale?.(s.event, s.reason);
-      if (out.length === 0) return;
+    this.fold(this.queue.splice(0).map((event) => ({ event, derived: false })));
+  }
+
+  /** Appends the open group as one commit; on a conflict, catches up (which refolds the group) and tries again. */
+  private async flush(): Promise<void> {
+    if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
+    for (let attempt = 0; this.group; attempt++) {
+      const g = this.group;
       try {
-        this.appendingTo = seq;
-        await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${this.nonce}`, events: out });
+        this.appendingTo = g.seq;
+        await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${this.nonce}`, events: g.events });
         this.appendingTo = 0;
-        this.snapshot = snap;
-        this.seq = seq;
-        this.opts.onCommit?.(out, before, snap);
+        const before = this.snapshot;
+        this.snapshot = g.snapshot;
+        this.seq = g.seq;
+        this.group = null;
+        this.opts.onCommit?.(g.events, before, g.snapshot);
         return;
       } catch (err) {
         this.appendingTo = 0;
@@ -207,8 +313,9 @@ export class RunDriver {
 
   /** Makes the world match the state: timers armed, wanted attempts running, unwanted ones aborted. */
   private reconcile(): void {
-    const { context: ctx } = this.snapshot;
-    const settled = this.snapshot.status !== 'active';
+    const state = this.current;
+    const { context: ctx } = state;
+    const settled = state.status !== 'active';
     const wantedTimers = settled ? {} : ctx.timers;
     for (const [id, handle] of this.timers) {
       if (!wantedTimers[id]) { this.opts.clock.clearTimer(handle); this.timers.delete(id); }
@@ -224,7 +331,7 @@ export class RunDriver {
     for (const [task, f] of this.inflight) {
       const t = ctx.tasks[task];
       if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== f.attempt) {
-        f.controller.abort(new Error(settled ? `run is ${runStatus(this.snapshot)}` : `attempt ${f.attempt} is no longer wanted (${t?.status})`));
+        f.controller.abort(new Error(settled ? `run is ${runStatus(state)}` : `attempt ${f.attempt} is no longer wanted (${t?.status})`));
         this.inflight.delete(task);
       }
     }
@@ -238,7 +345,7 @@ export class RunDriver {
     const task = this.tasks.get(taskId)!;
     const controller = new AbortController();
     this.inflight.set(taskId, { attempt, controller });
-    const ctx = this.snapshot.context;
+    const ctx = this.current.context;
     const time = () => iso(this.opts.clock.now());
     void (async () => {
       let ev: PendingEvent;

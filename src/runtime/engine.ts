@@ -3,6 +3,7 @@
  * runs on any EventStore. The CLI is a thin layer over this.
  */
 import { randomBytes } from 'node:crypto';
+import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
@@ -13,6 +14,7 @@ import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot
 import { missingHandlers, type Handlers } from './handlers.js';
 import { prepareInput } from './input.js';
 import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.js';
+import { prepareCommit } from './commit.js';
 import { runView, type RunView } from './view.js';
 
 export interface EngineOptions extends DriverHooks {
@@ -36,7 +38,12 @@ export interface DriveOptions extends DriverHooks {
   signal?: AbortSignal;
   /** Watch the log for other writers' events (approvals, cancellations) while driving. Default true. */
   follow?: boolean;
+  /** Gather the steps of in-process handlers into one commit for up to this many ms (see RunDriver). Default 0: each step is durable before its effects. */
+  commitWindowMs?: number;
 }
+
+/** A run as the engine drives it: its compiled definition and the state after its last durable event. */
+interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
 
 /**
  * `20261121-071258-<13 base36 chars>`: sortable by start time, and 64 random
@@ -62,6 +69,15 @@ export class Engine {
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
   async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+    return (await this.begin(def, rawInput, opts, false)).snapshot.context.runId;
+  }
+
+  /**
+   * Checks the input and records run.started, with the starts of the first
+   * tasks in the same commit when this process is about to run them. Returns
+   * the state it recorded, so driving it needs no read-back.
+   */
+  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded> {
     const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
     if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
     const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
@@ -87,8 +103,11 @@ export class Engine {
     // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
     // event) keeps a fixed one, so starting it again is an idempotent retry.
     const dedupId = opts.runId ? `${runId}/1/start` : `${runId}/1/start-${randomBytes(6).toString('hex')}`;
-    await this.store.append({ runId, expectedSeq: 0, dedupId, events: [started] });
-    return runId;
+    const first = withStarts
+      ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
+      : { events: [], snapshot, seq: 1 };
+    await this.store.append({ runId, expectedSeq: 0, dedupId, events: [started, ...first.events] });
+    return { compiled, snapshot: first.snapshot, seq: first.seq };
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -109,7 +128,10 @@ export class Engine {
 
   /** Runs until the run settles or waits on the outside world; returns its state then. */
   async drive(runId: string, opts: DriveOptions): Promise<RunView> {
-    const { compiled, snapshot, seq } = await this.load(runId);
+    return this.driveLoaded(await this.load(runId), opts);
+  }
+
+  private async driveLoaded({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
     if (snapshot.status !== 'active') return runView(snapshot, seq);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
     const stop = () => driver.stop();
@@ -124,9 +146,9 @@ export class Engine {
     }
   }
 
+  /** Starts a run and drives it here: the first tasks' starts go into the start commit, and nothing is read back. */
   async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions): Promise<RunView> {
-    const runId = await this.start(def, input, opts);
-    return this.drive(runId, opts);
+    return this.driveLoaded(await this.begin(def, input, opts, true), opts);
   }
 
   /**
