@@ -27,12 +27,14 @@ function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
-function maxWait(text: string | undefined): number {
-  if (text === undefined) return 5 * 60_000;
+function durationFlag(flag: string, text: string | undefined, fallback: number, example: string): number {
+  if (text === undefined) return fallback;
   const ms = parseDuration(text);
-  if (ms === null) throw new UsageError(`--max-wait ${text} is not a duration; use e.g. 30s, 5m or PT1M`, { value: text });
+  if (ms === null) throw new UsageError(`${flag} ${text} is not a duration; use e.g. ${example}`, { value: text });
   return ms;
 }
+const maxWait = (text: string | undefined) => durationFlag('--max-wait', text, 5 * 60_000, '30s, 5m or PT1M');
+const commitWindow = (text: string | undefined) => durationFlag('--commit-window', text, 0, '20ms or 0 (each step durable before it acts)');
 
 export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): number {
   const results = files.map((file) => {
@@ -82,7 +84,7 @@ export function schemaCmd(io: Io): number {
   return EXIT.ok;
 }
 
-interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string }
+interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string }
 
 function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
@@ -136,7 +138,7 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
 async function drive(io: Io, engine: Engine, runId: string, handlers: Handlers, opts: RunOpts): Promise<number> {
   const sigint = interruptible(io);
   try {
-    const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait), signal: sigint.signal });
+    const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow), signal: sigint.signal });
     const code = finish(io, view, opts);
     return sigint.interrupted() ? 130 : code;
   } finally {

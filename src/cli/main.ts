@@ -29,11 +29,13 @@ function program(setCode: (c: number) => void): Command {
   p.command('run').argument('<file>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run and execute it until it completes, fails or waits')
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
-    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option('--json', 'print the final state as JSON')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
+    .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
+    .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
   p.command('resume').argument('<runId>').description('continue an interrupted or waiting run')
-    .option('--handlers <module>').option('--max-wait <duration>').option('--json')
+    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>').option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
