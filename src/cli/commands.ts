@@ -122,7 +122,13 @@ async function handlersFor(explicit: string | undefined, fromDefinition: string 
   return { handlers: await loadHandlerModule(path), path };
 }
 
+/** How to drive, from the flags: checked before anything is written. */
+function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number } {
+  return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
+}
+
 export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: string[], opts: RunOpts): Promise<number> {
+  const flags = driveFlags(opts);
   const loaded = loadDefinitionFile(file);
   for (const w of loaded.warnings) io.err(formatDiagnostic(w));
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
@@ -132,13 +138,13 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
   });
   (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`);
-  return drive(io, engine, runId, handlers, opts);
+  return drive(io, engine, runId, handlers, flags, opts);
 }
 
-async function drive(io: Io, engine: Engine, runId: string, handlers: Handlers, opts: RunOpts): Promise<number> {
+async function drive(io: Io, engine: Engine, runId: string, handlers: Handlers, flags: ReturnType<typeof driveFlags>, opts: RunOpts): Promise<number> {
   const sigint = interruptible(io);
   try {
-    const view = await engine.drive(runId, { handlers, maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow), signal: sigint.signal });
+    const view = await engine.drive(runId, { handlers, ...flags, signal: sigint.signal });
     const code = finish(io, view, opts);
     return sigint.interrupted() ? 130 : code;
   } finally {
@@ -147,6 +153,7 @@ async function drive(io: Io, engine: Engine, runId: string, handlers: Handlers, 
 }
 
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts): Promise<number> {
+  const flags = driveFlags(opts);
   const engine = engineFor(g, progressHooks(io, opts));
   const { snapshot, seq, events } = await engine.load(runId);
   const first = events[0]!;
@@ -159,7 +166,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
   (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${seq}`);
-  return drive(io, engine, runId, handlers, opts);
+  return drive(io, engine, runId, handlers, flags, opts);
 }
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {

@@ -28,6 +28,25 @@ describe('ledgerflow run: the seed inventory validation, as a new user runs it',
     expect(receipt.receipt).toMatchObject({ workflow: 'inventory-validation-v1', compliance_status: 'PASS', violations: [] });
   });
 
+  it('with --commit-window, the same run lands in fewer commits and replays the same', async () => {
+    const cwd = tempDir();
+    const store = join(cwd, 'store');
+    const args = (extra: string[]) => ['--store', store, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml'), '--json', ...extra];
+    const strict = await cli(args([]), { cwd });
+    const grouped = await cli(args(['--commit-window', '2s']), { cwd });
+    expect([strict.code, grouped.code]).toEqual([0, 0]);
+    const [a, b] = [JSON.parse(strict.stdout), JSON.parse(grouped.stdout)];
+    expect(b.status).toBe('COMPLETED');
+    expect(Object.fromEntries(Object.entries(b.tasks).map(([k, t]) => [k, (t as { status: string }).status])))
+      .toEqual(Object.fromEntries(Object.entries(a.tasks).map(([k, t]) => [k, (t as { status: string }).status])));
+    const commits = (runId: string) => readFileSync(join(store, 'runs', `${runId}.jsonl`), 'utf8').trim().split('\n').length;
+    const eventsOf = async (runId: string) => (await cli(['--store', store, 'history', runId, '--json'])).stdout;
+    expect(JSON.parse(await eventsOf(b.runId)).map((e: { type: string }) => e.type)).toEqual(JSON.parse(await eventsOf(a.runId)).map((e: { type: string }) => e.type));
+    // The handlers finish at once: after the start commit, one group holds the rest.
+    expect(commits(b.runId)).toBe(2);
+    expect(commits(a.runId)).toBeGreaterThan(4);
+  });
+
   it('runs the example file unchanged with --handlers, and a failing policy waits for approval (exit 3)', async () => {
     const cwd = tempDir();
     const store = join(cwd, 'store');
@@ -60,6 +79,8 @@ describe('ledgerflow run: bad usage exits 2, names the problem and writes nothin
     ['a missing required input', ['--target_folder', 'x'], /missing required input policy_file .*--policy_file <value>/],
     ['an unknown flag', ['--target_folder', 'x', '--policy_file', 'p', '--colour', 'red'], /unknown option --colour.*declared inputs: --target_folder, --policy_file, --strict_mode/],
     ['a value of the wrong type', ['--target_folder', 'x', '--policy_file', 'p', '--strict_mode', 'maybe'], /input strict_mode must be true or false, got "maybe"/],
+    ['a --commit-window that is not a duration', ['--target_folder', 'x', '--policy_file', 'p', '--commit-window', 'soon'], /--commit-window soon is not a duration; use e\.g\. 20ms/],
+    ['a --max-wait that is not a duration', ['--target_folder', 'x', '--policy_file', 'p', '--max-wait', 'a while'], /--max-wait a while is not a duration/],
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what}`, async () => {
