@@ -2,7 +2,6 @@
  * The library API: start, resume, approve, reject, cancel, inspect and replay
  * runs on any EventStore. The CLI is a thin layer over this.
  */
-import { randomBytes } from 'node:crypto';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
@@ -15,6 +14,7 @@ import { missingHandlers, type Handlers } from './handlers.js';
 import { prepareInput } from './input.js';
 import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.js';
 import { prepareCommit } from './commit.js';
+import { newRunId, randomHex } from './ids.js';
 import { runView, type RunView } from './view.js';
 
 export interface EngineOptions extends DriverHooks {
@@ -44,16 +44,6 @@ export interface DriveOptions extends DriverHooks {
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
 interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
-
-/**
- * `20261121-071258-<13 base36 chars>`: sortable by start time, and 64 random
- * bits so that runs started in the same second never share an id (24 bits
- * collided in about 3% of 1,000 runs started in one second).
- */
-export function newRunId(now = Date.now()): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0')}`;
-}
 
 export class Engine {
   readonly store: EventStore;
@@ -102,7 +92,7 @@ export class Engine {
     // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
     // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
     // event) keeps a fixed one, so starting it again is an idempotent retry.
-    const dedupId = opts.runId ? `${runId}/1/start` : `${runId}/1/start-${randomBytes(6).toString('hex')}`;
+    const dedupId = opts.runId ? `${runId}/1/start` : `${runId}/1/start-${randomHex(6)}`;
     const first = withStarts
       ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
       : { events: [], snapshot, seq: 1 };
@@ -164,7 +154,7 @@ export class Engine {
       const ctx = r.snapshot.context;
       const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
       try {
-        await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomBytes(6).toString('hex')}`, events: [env] });
+        await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
         return { view: runView(r.snapshot, seq + 1), refused: null };
       } catch (err) {
         if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
