@@ -15,7 +15,6 @@
  * time; what changes is what a crash can lose: the open group, whose
  * handlers then run again under the same idempotency keys.
  */
-import { randomBytes } from 'node:crypto';
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
 import { iso, scopeOf, type CompiledWorkflow } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
@@ -25,7 +24,8 @@ import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit } from './commit.js';
-import { handlerName, type Handlers } from './handlers.js';
+import { handlerName, type Handlers, type TaskContext } from './handlers.js';
+import { randomHex } from './ids.js';
 
 export interface DriverHooks {
   /** After each durable commit, with the state before and after it. */
@@ -79,8 +79,7 @@ function toTaskError(err: unknown): TaskError {
 
 /** An envelope as an input again (to fold it onto a newer log). */
 function pendingOf(ev: EventEnvelope): PendingEvent {
-  const { runId: _r, workflowId: _w, version: _v, seq: _s, state: _st, ...pending } = ev;
-  return pending as PendingEvent;
+  return { type: ev.type, time: ev.time, data: ev.data } as PendingEvent;
 }
 
 /** Outputs are recorded in the log: they must be JSON. */
@@ -98,9 +97,9 @@ export class RunDriver {
   private flushTimer: unknown = null;
   private readonly windowMs: number;
   private readonly queue: PendingEvent[] = [];
-  private readonly inflight = new Map<string, { attempt: number; controller: AbortController }>();
+  private readonly inflight = new Map<string, AttemptControl>();
   private readonly timers = new Map<string, unknown>();
-  private readonly tasks: Map<string, TaskDef>;
+  private readonly tasks: Map<string, TaskEntry>;
   private busy = false;
   private needsCatchUp = false;
   private failure: unknown = null;
@@ -110,16 +109,16 @@ export class RunDriver {
   /**
    * Makes this driver's dedup ids its own: `<runId>/<seq>/<nonce>`. One per
    * driver suffices (the seq tells its commits apart; a retry of the same
-   * commit keeps its id), and spares a randomBytes() call per step.
+   * commit keeps its id), and spares random bytes per step.
    */
-  private readonly nonce = randomBytes(6).toString('hex');
+  private readonly nonce = randomHex(6);
   /** Last seq of the commit being appended, 0 when none: follow() may echo it back before append() returns. */
   private appendingTo = 0;
 
   constructor(private readonly opts: DriverOptions) {
     this.snapshot = opts.snapshot;
     this.seq = opts.seq;
-    this.tasks = new Map(opts.compiled.definition.tasks.map((t) => [t.id, t]));
+    this.tasks = tasksOf(opts.compiled);
     this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
   }
 
@@ -155,7 +154,7 @@ export class RunDriver {
     if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
     for (const h of this.timers.values()) this.opts.clock.clearTimer(h);
     this.timers.clear();
-    for (const f of this.inflight.values()) f.controller.abort(new Error('the engine stopped'));
+    for (const f of this.inflight.values()) f.abort(new Error('the engine stopped'));
     this.inflight.clear();
     if (this.group && !this.failure) this.kick();
     this.notify();
@@ -274,13 +273,15 @@ export class RunDriver {
     const staleEvents = new Set(stale.map((s) => s.event));
     for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.opts.onStale?.(s.event, s.reason);
     if (events.length === 0) return;
+    // The group is the driver's own (never shared), so it grows in place.
     // prepareCommit's events are the accepted inputs in order, then the starts it derived.
-    const accepted = inputs.filter((i) => !staleEvents.has(i.event));
-    const derived = events.slice(accepted.length).map((e) => ({ event: pendingOf(e), derived: true }));
-    this.group = {
-      inputs: [...base.inputs, ...accepted, ...derived], events: [...base.events, ...events],
-      snapshot, seq, openedAt: base.openedAt,
-    };
+    let accepted = 0;
+    for (const i of inputs) if (!staleEvents.has(i.event)) { base.inputs.push(i); accepted++; }
+    for (let k = accepted; k < events.length; k++) base.inputs.push({ event: pendingOf(events[k]!), derived: true });
+    base.events.push(...events);
+    base.snapshot = snapshot;
+    base.seq = seq;
+    this.group = base;
   }
 
   private async step(): Promise<void> {
@@ -331,7 +332,7 @@ export class RunDriver {
     for (const [task, f] of this.inflight) {
       const t = ctx.tasks[task];
       if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== f.attempt) {
-        f.controller.abort(new Error(settled ? `run is ${runStatus(state)}` : `attempt ${f.attempt} is no longer wanted (${t?.status})`));
+        f.abort(new Error(settled ? `run is ${runStatus(state)}` : `attempt ${f.attempt} is no longer wanted (${t?.status})`));
         this.inflight.delete(task);
       }
     }
@@ -342,25 +343,24 @@ export class RunDriver {
   }
 
   private invoke(taskId: string, attempt: number): void {
-    const task = this.tasks.get(taskId)!;
-    const controller = new AbortController();
-    this.inflight.set(taskId, { attempt, controller });
+    const { def: task, info, handler: name } = this.tasks.get(taskId)!;
+    const control = new AttemptControl(attempt);
+    this.inflight.set(taskId, control);
     const ctx = this.current.context;
     const time = () => iso(this.opts.clock.now());
     void (async () => {
       let ev: PendingEvent;
       try {
-        const handler = this.opts.handlers[handlerName(task)];
+        const handler = this.opts.handlers[name];
         if (typeof handler !== 'function') {
-          throw new NonRetryableError(`no handler named "${handlerName(task)}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
+          throw new NonRetryableError(`no handler named "${name}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
         }
         const scope = scopeOf(ctx);
         const input = (resolveTemplate(task.input, scope) ?? {}) as Record<string, unknown>;
         const output = toJson(await handler(input, {
           runId: ctx.runId, workflowId: ctx.workflowId, taskId, attempt,
-          idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, signal: controller.signal,
-          task: { id: task.id, name: task.name, type: task.type, output: task.output, ...(task.assignedTo ? { assignedTo: task.assignedTo } : {}), ...(task.agentLevel ? { agentLevel: task.agentLevel } : {}) },
-          log: (m) => this.opts.onLog?.(taskId, m),
+          idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, get signal() { return control.signal; },
+          task: info, log: (m) => this.opts.onLog?.(taskId, m),
         }));
         if (task.outputTo && this.opts.writeOutput) {
           await this.opts.writeOutput(String(resolveTemplate(task.outputTo, scope)), output);
@@ -370,9 +370,52 @@ export class RunDriver {
         ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, error: toTaskError(err) } };
       }
       // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
-      if (controller.signal.aborted) return;
-      if (this.inflight.get(taskId)?.controller === controller) this.inflight.delete(taskId);
+      if (control.aborted) return;
+      if (this.inflight.get(taskId) === control) this.inflight.delete(taskId);
       this.submit(ev);
     })();
   }
+}
+
+/**
+ * One running attempt. Its AbortSignal is made only when the handler reads
+ * it: most handlers never do, and an AbortController per attempt showed in
+ * engine profiles. An abort before that yields an already-aborted signal.
+ */
+class AttemptControl {
+  aborted = false;
+  private controller: AbortController | null = null;
+  private reason: unknown;
+
+  constructor(readonly attempt: number) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** What the driver needs of each task, worked out once per compiled workflow rather than once per run or attempt. */
+interface TaskEntry { def: TaskDef; handler: string; info: TaskContext['task'] }
+const taskEntries = new WeakMap<CompiledWorkflow, Map<string, TaskEntry>>();
+function tasksOf(compiled: CompiledWorkflow): Map<string, TaskEntry> {
+  let entries = taskEntries.get(compiled);
+  if (!entries) {
+    entries = new Map(compiled.definition.tasks.map((t) => [t.id, {
+      def: t, handler: handlerName(t),
+      info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
+    }]));
+    taskEntries.set(compiled, entries);
+  }
+  return entries;
 }
