@@ -1,10 +1,11 @@
 /**
  * Guard and action implementations for a compiled definition. Every one is a
  * pure function of (context, event, params): no clock, no randomness, no I/O.
- * Actions are `assign`s and never mutate the previous context (snapshots share
+ * An action returns the part of the context it changes (what an XState
+ * `assign` takes); machine.ts wraps each in `assign`, the interpreter merges
+ * it itself. Neither ever mutates the previous context (snapshots share
  * objects with their predecessors).
  */
-import { assign } from 'xstate';
 import type { Definition, TaskDef } from '../definition/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { TaskError } from '../events/index.js';
@@ -15,23 +16,35 @@ import { buildTaskGraph, eligibility } from './readiness.js';
 import { scopeOf } from './scope.js';
 
 type P = { task: string; status?: TaskStatus };
-// The event as the implementations see it: every machine event has `time`;
-// xstate.init carries it in `input`.
-type AnyEvent = { type: string; time?: number; input?: { time: number }; attempt?: number; output?: unknown; error?: TaskError; by?: string; comment?: string; reason?: string };
-type Args = { context: RunContext; event: AnyEvent };
+/**
+ * The event as the implementations see it: a machine event (which has
+ * `time`), xstate.init (which carries it in `input`), or a state's done event
+ * (which has neither).
+ */
+export type ImplementationEvent = { type: string; time?: number; input?: { time: number }; attempt?: number; output?: unknown; error?: TaskError; by?: string; comment?: string; reason?: string };
+export type ImplementationArgs = { context: RunContext; event: ImplementationEvent };
+type Args = ImplementationArgs;
+/** Params come from the JSON config, so a caller that looks an implementation up by name cannot know their type. */
+export type GuardImplementation = (args: ImplementationArgs, params: never) => boolean;
+export type ActionImplementation = (args: ImplementationArgs, params: never) => Partial<RunContext>;
+
+export interface Implementations {
+  guards: Readonly<Record<string, GuardImplementation>>;
+  actions: Readonly<Record<string, ActionImplementation>>;
+}
 
 /**
  * The time of the event being folded. Internal events (a parallel state's
  * done event) carry none: then it is the time of the last event that did.
  */
-const nowOf = (ctx: RunContext, e: AnyEvent): string => {
+const nowOf = (ctx: RunContext, e: ImplementationEvent): string => {
   const t = e.time ?? e.input?.time;
   return t === undefined ? ctx.updatedAt : iso(t);
 };
 
-/** An assign that also records the event time as `updatedAt`. */
+/** An action that also records the event time as `updatedAt`. */
 function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunContext>) {
-  return assign((args: Args, params: Params) => ({ ...fn(args, params), updatedAt: nowOf(args.context, args.event) }));
+  return (args: Args, params: Params): Partial<RunContext> => ({ ...fn(args, params), updatedAt: nowOf(args.context, args.event) });
 }
 
 function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> {
@@ -65,7 +78,7 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
   return out;
 }
 
-export function implementationsFor(def: Definition) {
+export function implementationsFor(def: Definition): Implementations {
   const byId = new Map<string, TaskDef>(def.tasks.map((t) => [t.id, t]));
   const graph = buildTaskGraph(def);
   const task = (id: string) => byId.get(id)!;

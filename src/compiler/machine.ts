@@ -4,10 +4,10 @@
  * are closures over the definition. Top level: running (parallel, one region
  * per task) → completed | failed | cancelled.
  */
-import { setup, type AnyStateMachine } from 'xstate';
+import { assign, setup, type AnyStateMachine } from 'xstate';
 import type { Definition } from '../definition/index.js';
 import type { MachineInput, RunContext, TaskState } from './context.js';
-import { implementationsFor } from './implementations.js';
+import { implementationsFor, type Implementations } from './implementations.js';
 import { regionFor } from './regions.js';
 
 export type MachineConfig = Record<string, unknown>;
@@ -45,13 +45,15 @@ export function initialContext(def: Definition, input: MachineInput): RunContext
   };
 }
 
-export function buildMachine(def: Definition, config: MachineConfig = machineConfig(def)): AnyStateMachine {
-  const { guards, actions } = implementationsFor(def);
+export function buildMachine(def: Definition, config: MachineConfig = machineConfig(def), implementations: Implementations = implementationsFor(def)): AnyStateMachine {
+  const { guards, actions } = implementations;
+  // Each action returns the context it changes: for XState that is an assign.
+  const assigns = Object.fromEntries(Object.entries(actions).map(([name, fn]) => [name, assign(fn as never)]));
   return setup({
     types: {} as { context: RunContext; input: MachineInput },
     // The implementations are typed loosely on purpose: params differ per action and come from JSON.
     guards: guards as never,
-    actions: actions as never,
+    actions: assigns as never,
   }).createMachine({
     ...(config as object),
     context: ({ input }: { input: MachineInput }) => initialContext(def, input),
