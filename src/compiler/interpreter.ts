@@ -1,0 +1,217 @@
+/**
+ * The fold's statechart interpreter: XState v5's algorithm (macrostep,
+ * microstep, eventless transitions, done events) for exactly the subset of
+ * statecharts the compiler writes, which chart.ts checks:
+ *
+ *   root ─ initial: a parallel state (`running`) with one compound region per
+ *          task (atomic and final states, `on` and `always` transitions)
+ *          and its own `always`, `onDone` and `on`, all targeting
+ *        ─ top-level final states whose `entry` actions end the run.
+ *
+ * Guards and actions are the same functions XState calls (implementations.ts),
+ * called with the same event and context in the same order, so the snapshots
+ * are identical: test/compiler/interpreter.test.ts checks that against XState
+ * itself. What XState does in general, and why it comes to this here:
+ *
+ * - An event's transitions: in each region (document order), the first
+ *   enabled transition of its state for that type; if no region has one,
+ *   the parallel state's. Guards all see the context from before the step.
+ * - Microstep: the transitions' actions in order, each assign seeing the
+ *   previous one's context; then the targets are entered in document order,
+ *   each final one raising its region's done event, and the parallel state's
+ *   once every region is final. Entering a top-level final state runs its
+ *   entry actions and ends the machine.
+ * - Then, until nothing is enabled: eventless transitions, evaluated with the
+ *   event being processed; when none are enabled, the next raised done event
+ *   becomes the event being processed.
+ * - Eventless selection walks XState's node list, in which a state entered
+ *   later comes later: so region states are visited in the order they were
+ *   entered, not in document order. Each takes its first enabled `always`
+ *   transition, or else the parallel state's. A region's transition preempts
+ *   the parallel state's (it is a descendant's), so the parallel state's only
+ *   runs when no region's is enabled.
+ */
+import { LedgerflowError } from '../errors/index.js';
+import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition } from './chart.js';
+import type { MachineEvent, MachineInput, RunContext } from './context.js';
+import type { ImplementationEvent } from './implementations.js';
+
+/** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
+export type StateValue = string | Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+export interface FoldSnapshot {
+  readonly value: StateValue;
+  /** 'error': XState's status when start-up itself threw (the thrown value is in `error`); transitions never return it. */
+  readonly status: 'active' | 'done' | 'error';
+  readonly context: RunContext;
+  readonly error?: unknown;
+  /** Where the machine is; internal to the interpreter. null once it is done. */
+  readonly _configuration: Configuration | null;
+}
+
+/** The active states under the parallel state: what XState keeps as the snapshot's `_nodes`. */
+export interface Configuration {
+  /** The state each region is in, by region index. */
+  readonly states: readonly RegionState[];
+  /** The regions in the order their current state was entered: the order eventless transitions are selected (and run) in. */
+  readonly entered: readonly Region[];
+  /** How many regions are in a final state (which they never leave: final states have no transitions). */
+  readonly finals: number;
+}
+
+/** What folding needs from a statechart: the state after run.started, and the state after one more event. */
+export interface FoldLogic<S> {
+  initial(input: MachineInput): S;
+  /** Returns the very same snapshot when no transition takes the event. */
+  transition(snapshot: S, event: MachineEvent): S;
+}
+
+type Step =
+  | { readonly kind: 'regions'; readonly transitions: readonly RegionTransition[] }
+  | { readonly kind: 'exit'; readonly transition: ExitTransition };
+
+const passes = (guard: BoundGuard | null, args: { context: RunContext; event: ImplementationEvent }): boolean =>
+  guard === null || guard.check(args, guard.params as never);
+
+function runActions(actions: readonly BoundAction[], context: RunContext, event: ImplementationEvent): RunContext {
+  let ctx = context;
+  // As XState's assign: a new context object with the returned keys merged in, never a mutated one.
+  for (const a of actions) ctx = Object.assign({}, ctx, a.run({ context: ctx, event }, a.params as never));
+  return ctx;
+}
+
+function firstEnabled<T extends { readonly guard: BoundGuard | null }>(ts: readonly T[] | null | undefined, args: { context: RunContext; event: ImplementationEvent }): T | null {
+  if (ts) for (const t of ts) if (passes(t.guard, args)) return t;
+  return null;
+}
+
+function valueOf(chart: Chart, states: readonly RegionState[]): StateValue {
+  const regions: Record<string, string> = {};
+  for (const s of states) regions[s.region.key] = s.key;
+  return { [chart.parallelKey]: regions };
+}
+
+export class Interpreter implements FoldLogic<FoldSnapshot> {
+  private readonly start: Configuration;
+  private readonly startValue: StateValue;
+
+  constructor(private readonly chart: Chart, private readonly initialContext: (input: MachineInput) => RunContext) {
+    const states = chart.regions.map((r) => r.initial);
+    this.start = { states, entered: chart.regions, finals: 0 };
+    this.startValue = valueOf(chart, states);
+  }
+
+  /**
+   * XState's getInitialSnapshot: the context from the input, every region in
+   * its initial state, then eventless transitions with the xstate.init event.
+   * Like XState, an exception during start-up becomes a snapshot with status
+   * 'error' (with an empty context if the context itself could not be built).
+   */
+  initial(input: MachineInput): FoldSnapshot {
+    const event: ImplementationEvent = { type: 'xstate.init', input };
+    let context = {} as RunContext;
+    try {
+      context = this.initialContext(input);
+      return this.settle({ value: this.startValue, status: 'active', context, _configuration: this.start }, event, []);
+    } catch (error) {
+      return { value: this.startValue, status: 'error', context, error, _configuration: this.start };
+    }
+  }
+
+  /** XState's macrostep for an external event. */
+  transition(snapshot: FoldSnapshot, event: MachineEvent): FoldSnapshot {
+    if (snapshot.status !== 'active') return snapshot;
+    if (event.type.startsWith('xstate.')) {
+      throw new LedgerflowError('LF_FOLD_EVENT_INVALID', `${event.type} is one of XState's internal events, which a fold never applies`, { type: event.type });
+    }
+    const queue: ImplementationEvent[] = [];
+    const step = this.select(snapshot, event);
+    const next = step ? this.microstep(snapshot, step, event, queue) : snapshot;
+    return this.settle(next, event, queue);
+  }
+
+  /** The rest of a macrostep: eventless transitions, then raised events one by one, until the machine rests or is done. */
+  private settle(snapshot: FoldSnapshot, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+    let current = snapshot;
+    let processing = event;
+    while (current.status === 'active') {
+      let step = this.selectEventless(current, processing);
+      if (!step) {
+        const raised = queue.shift();
+        if (!raised) break;
+        processing = raised;
+        step = this.select(current, processing);
+        if (!step) continue;
+      }
+      current = this.microstep(current, step, processing, queue);
+    }
+    return current;
+  }
+
+  /** The transitions an event takes: each listening region's first enabled one; failing all, the parallel state's. */
+  private select(snapshot: FoldSnapshot, event: ImplementationEvent): Step | null {
+    const { states } = snapshot._configuration!;
+    const args = { context: snapshot.context, event };
+    const taken: RegionTransition[] = [];
+    for (const region of this.chart.listeners.get(event.type) ?? []) {
+      const t = firstEnabled(states[region.index]!.on.get(event.type), args);
+      if (t) taken.push(t);
+    }
+    if (taken.length > 0) return { kind: 'regions', transitions: taken };
+    const exit = firstEnabled(this.chart.exitOn.get(event.type), args);
+    return exit ? { kind: 'exit', transition: exit } : null;
+  }
+
+  /** Enabled eventless transitions, regions in the order their states were entered; the parallel state's only if none is. */
+  private selectEventless(snapshot: FoldSnapshot, event: ImplementationEvent): Step | null {
+    const { states, entered } = snapshot._configuration!;
+    const args = { context: snapshot.context, event };
+    const taken: RegionTransition[] = [];
+    for (const region of entered) {
+      const t = firstEnabled(states[region.index]!.always, args);
+      if (t) taken.push(t);
+    }
+    if (taken.length > 0) return { kind: 'regions', transitions: taken };
+    const exit = firstEnabled(this.chart.exitAlways, args);
+    return exit ? { kind: 'exit', transition: exit } : null;
+  }
+
+  private microstep(snapshot: FoldSnapshot, step: Step, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+    return step.kind === 'exit'
+      ? this.exit(snapshot, step.transition, event)
+      : this.moveRegions(snapshot, step.transitions, event, queue);
+  }
+
+  /** Leaves the parallel state for a top-level final state: the transition's actions, then the final state's entry actions. */
+  private exit(snapshot: FoldSnapshot, t: ExitTransition, event: ImplementationEvent): FoldSnapshot {
+    const context = runActions(t.target.entry, runActions(t.actions, snapshot.context, event), event);
+    return { value: t.target.key, status: 'done', context, _configuration: null };
+  }
+
+  /** Each transition moves one region (at most one per region): actions in order, then the targets are entered. */
+  private moveRegions(snapshot: FoldSnapshot, transitions: readonly RegionTransition[], event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+    let context = snapshot.context;
+    for (const t of transitions) context = runActions(t.actions, context, event);
+    const before = snapshot._configuration!;
+    const states = before.states.slice();
+    for (const t of transitions) states[t.target.region.index] = t.target;
+    // XState enters states in document order and appends each to its node list.
+    const moved = transitions.length === 1 ? [transitions[0]!.target.region] : transitions.map((t) => t.target.region).sort((a, b) => a.index - b.index);
+    let finals = before.finals;
+    for (const r of moved) {
+      if (!states[r.index]!.final) continue;
+      finals++;
+      queue.push(r.doneEvent);
+    }
+    // XState checks this as each final state is entered: it first holds as the last of them is, after the regions' own done events.
+    if (finals === states.length) queue.push(this.chart.doneEvent);
+    const configuration = { states, entered: movedToEnd(before.entered, moved), finals };
+    return { value: valueOf(this.chart, states), status: 'active', context, _configuration: configuration };
+  }
+}
+
+/** The entry order once `moved` (in document order) have been entered again. */
+function movedToEnd(entered: readonly Region[], moved: readonly Region[]): readonly Region[] {
+  if (moved.length === 1 && entered.at(-1) === moved[0]) return entered;
+  return entered.filter((r) => !moved.includes(r)).concat(moved);
+}

@@ -1,0 +1,204 @@
+/**
+ * The fold's interpreter against XState itself: the same machine config, the
+ * same events, and after every event the same value (key order included),
+ * status, context (key order included) and the same answer to "was it
+ * accepted". Sequences come from a seeded PRNG (the seed is in the failure
+ * message) and from every path the coverage module generates.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  compile, xstateFold, type CompiledWorkflow, type FoldLogic, type FoldSnapshot, type MachineEvent, type MachineInput, type XStateRunSnapshot,
+} from '../../src/compiler/index.js';
+import { generatePaths } from '../../src/coverage/index.js';
+import { MODEL_RUN_ID, MODEL_T0 } from '../../src/coverage/model.js';
+import { baseInput, inputVariants, outputVariants, planDecisions } from '../../src/coverage/outputs.js';
+import { parseDefinition, type Definition } from '../../src/definition/index.js';
+import { toMachineEvent } from '../../src/runtime/index.js';
+import { ROOT } from '../helpers/cli.js';
+import { prng, RandomEvents } from './random-events.js';
+
+type Snap = { value: unknown; status: string; context: unknown; error?: unknown };
+
+/**
+ * Why two snapshots differ, or null. Equal JSON text means equal values with
+ * keys in the same order; `deep` also tells an undefined-valued key from a
+ * missing one, at about the cost of the interpreter itself, so the random runs
+ * ask for it once per run, not per event. Plain comparisons, not expect():
+ * that on each of thousands of events would dominate the run time.
+ */
+function difference(reference: Snap, interpreted: Snap, deep: boolean): string | null {
+  if (interpreted.status !== reference.status) return `status ${interpreted.status}, XState ${reference.status}`;
+  const [iv, xv] = [JSON.stringify(interpreted.value), JSON.stringify(reference.value)];
+  if (iv !== xv || !isDeepStrictEqual(interpreted.value, reference.value)) return `value ${iv}, XState ${xv}`;
+  const [ic, xc] = [JSON.stringify(interpreted.context), JSON.stringify(reference.context)];
+  if (ic !== xc || (deep && !isDeepStrictEqual(interpreted.context, reference.context))) return `context\n  ${ic}\nXState\n  ${xc}`;
+  if (String(interpreted.error) !== String(reference.error)) return `error ${String(interpreted.error)}, XState ${String(reference.error)}`;
+  return null;
+}
+
+/** One run folded through XState and the interpreter side by side. */
+class Lockstep {
+  private readonly reference: FoldLogic<XStateRunSnapshot>;
+  private readonly interpreter: FoldLogic<FoldSnapshot>;
+  x: XStateRunSnapshot;
+  i: FoldSnapshot;
+  steps = 0;
+
+  constructor(compiled: Pick<CompiledWorkflow, 'machine' | 'interpreter'>, input: MachineInput, private readonly label: string, private readonly deep = true) {
+    this.reference = xstateFold(compiled.machine);
+    this.interpreter = compiled.interpreter;
+    this.x = this.reference.initial(input);
+    this.i = this.interpreter.initial(input);
+    this.expectSame('at start', true);
+  }
+
+  apply(event: MachineEvent): boolean {
+    const x = this.reference.transition(this.x, event);
+    const i = this.interpreter.transition(this.i, event);
+    const accepted = x !== this.x;
+    const where = `after event ${++this.steps} ${JSON.stringify(event)}`;
+    if ((i !== this.i) !== accepted) expect.fail(`${this.label} ${where}: interpreter accepted ${i !== this.i}, XState ${accepted}`);
+    this.x = x;
+    this.i = i;
+    this.expectSame(where, this.deep);
+    return accepted;
+  }
+
+  expectSame(where: string, deep: boolean): void {
+    const diff = difference(this.x, this.i, deep);
+    if (diff) expect.fail(`${this.label} ${where}: interpreter ${diff}`);
+  }
+}
+
+// --- the definitions --------------------------------------------------------------------------------
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((f) => {
+    const path = join(dir, f);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return f.endsWith('.yaml') ? [path] : [];
+  });
+}
+
+/** Every file that parses: bundled definitions, test fixtures, the seed's example. */
+function fileDefinitions(): [string, Definition][] {
+  const files = [...yamlFiles(join(ROOT, 'definitions')), ...yamlFiles(join(ROOT, 'test/fixtures')), join(ROOT, '../shared/examples/inventory-validation.workflow.yaml')];
+  return files.flatMap((file) => {
+    if (!file.endsWith('.yaml') || file.includes('/expectations/')) return [];
+    const { definition, diagnostics } = parseDefinition(readFileSync(file, 'utf8'), file);
+    return definition && !diagnostics.some((d) => d.severity === 'error') ? [[relative(ROOT, file), definition] as [string, Definition]] : [];
+  });
+}
+
+/** Shapes the files above do not have: every region kind regions.ts writes. */
+const SHAPES: Record<string, string> = {
+  // Two HUMAN tasks become ready in one step when b completes: their timers are armed in the order the actions run.
+  'every on_timeout, approvals ready together': `
+    - { id: b, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 30s }
+    - { id: h10, type: HUMAN, approvers: [alice], timeout: 1h, on_timeout: approve }
+    - { id: h2, type: HUMAN, timeout: 1h, on_timeout: skip }
+    - { id: a, type: SIMPLE, depends_on: [b, h10] }
+    - { id: h3, type: HUMAN, depends_on: [b], approvers: [bob, carol], timeout: 2h, on_timeout: reject }
+    - { id: h1, type: HUMAN, depends_on: [b], timeout: 1h }
+`,
+  'fork, join, optional tasks, trigger rules': `
+    - { id: fork, type: FORK, fork_tasks: [a, b] }
+    - { id: a, type: SIMPLE, retry_policy: { max_attempts: 3, initial_delay: 1s, backoff: exponential, jitter: 0.5 }, timeout: 10s }
+    - { id: b, type: SIMPLE, optional: true, retry_policy: { max_attempts: 2, initial_delay: 2s, backoff: linear } }
+    - { id: join, type: JOIN, join_on: [a, b] }
+    - { id: anyway, type: SIMPLE, depends_on: [join], trigger_rule: all_done }
+    - { id: strict, type: SIMPLE, depends_on: [a, b], trigger_rule: all_success }
+    - { id: last, type: SIMPLE, depends_on: [anyway, strict] }
+`,
+  'decisions that fail, tasks that do not run yet': `
+    - { id: score, type: SIMPLE, output: [value] }
+    - id: route
+      type: DECISION
+      depends_on: [score]
+      decision_param: "\${score.output.value}"
+      decision_cases:
+        high: { next: [vip] }
+        low: { next: [nowhere] }
+        default: { next: [later] }
+    - { id: vip, type: HUMAN, approvers: [boss], timeout: 1h }
+    - { id: later, type: WAIT, duration: 1h }
+    - { id: after, type: SIMPLE, depends_on: [vip, later], trigger_rule: all_done }
+`,
+};
+
+function shapeDefinitions(): [string, Definition][] {
+  return Object.entries(SHAPES).map(([name, tasks], n) => {
+    const text = `workflow:\n  id: shape-${n}\n  name: ${name}\n  version: 1\n  output: [value]\n  tasks:\n${tasks.replace(/^\n/, '')}`;
+    const { definition, diagnostics } = parseDefinition(text, `${name}.yaml`);
+    if (!definition) throw new Error(`${name}: ${JSON.stringify(diagnostics)}`);
+    return [`shape: ${name}`, definition];
+  });
+}
+
+const DEFINITIONS = [...fileDefinitions(), ...shapeDefinitions()];
+
+const inputOf = (def: Definition, runId: string, input: Record<string, unknown>, time: number): MachineInput =>
+  ({ runId, workflowId: def.id, version: def.version, input, time });
+
+// --- the tests ----------------------------------------------------------------------------------------
+
+const EVENTS_PER_DEFINITION = 2_000;
+/** A run that has not ended after this many events makes way for a new one (with another input and run id). */
+const EVENTS_PER_RUN = 120;
+
+describe('the interpreter folds exactly as XState does', () => {
+  it('finds the definitions', () => {
+    expect(DEFINITIONS.map(([name]) => name)).toEqual(expect.arrayContaining([
+      'definitions/inventory-validation.yaml', 'definitions/lead_qualification.yaml', 'definitions/revenue_milestone.yaml',
+      'test/fixtures/approval.yaml', '../shared/examples/inventory-validation.workflow.yaml',
+    ]));
+  });
+
+  describe.each(DEFINITIONS)('%s', (name, def) => {
+    const compiled = compile(def);
+
+    it(`on ${EVENTS_PER_DEFINITION} seeded random events, after every one`, () => {
+      const plan = planDecisions(def, baseInput(def));
+      const inputs = inputVariants(baseInput(def), plan);
+      const seed = [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 0x01000193), 0x811c9dc5);
+      const rng = prng(seed);
+      const events = new RandomEvents(rng, def, outputVariants(def, plan), Date.parse('2026-03-01T09:00:00Z'));
+      const outcomes = new Map<string, number>();
+      let total = 0;
+      for (let run = 0; total < EVENTS_PER_DEFINITION; run++) {
+        const start = Date.parse('2026-03-01T09:00:00Z') + run * 1000;
+        const lock = new Lockstep(compiled, inputOf(def, `run-${run}`, events.pick(inputs), start), `${name} (seed ${seed}, run ${run})`, false);
+        for (let n = 0; n < EVENTS_PER_RUN && lock.i.status === 'active'; n++, total++) lock.apply(events.next(lock.i.context));
+        lock.expectSame(`at the end of run ${run}`, true);
+        // A settled run takes nothing more, in both.
+        if (lock.i.status !== 'active') expect(lock.apply(events.next(lock.i.context))).toBe(false);
+        const outcome = typeof lock.i.value === 'string' ? lock.i.value : 'running';
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+      // Deep enough to reach every ending: the comparison means little on runs that never get far.
+      expect([...outcomes.keys()].sort()).toEqual(expect.arrayContaining(['cancelled', 'completed', 'failed']));
+    });
+
+    it('on every path the coverage module generates', () => {
+      const report = generatePaths(def);
+      expect(report.paths.length).toBeGreaterThan(0);
+      for (const path of report.paths) {
+        const lock = new Lockstep(compiled, inputOf(def, MODEL_RUN_ID, path.input, Date.parse(MODEL_T0)), `${name}: path "${path.name}"`);
+        for (const ev of path.events) {
+          if (ev.type === 'approval.refused') continue;
+          expect(lock.apply(toMachineEvent(ev)), `${path.name}: ${ev.type}`).toBe(true);
+        }
+      }
+    });
+  });
+
+  it('fails at start-up as XState does: status error, with the thrown error', () => {
+    const [, def] = DEFINITIONS[0]!;
+    const lock = new Lockstep(compile(def), inputOf(def, 'r', {}, Number.NaN), 'invalid start time');
+    expect(lock.i.status).toBe('error');
+    expect(String(lock.i.error)).toMatch(/Invalid time value/);
+  });
+});
