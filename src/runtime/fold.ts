@@ -1,17 +1,18 @@
 /**
- * The fold: a run's state is its events folded through the compiled machine
- * with XState's pure `initialTransition` / `transition`. Nothing here runs an
- * effect, reads a clock or touches a store: replay and live execution share
- * exactly this code, so they cannot disagree.
+ * The fold: a run's state is its events folded through the compiled
+ * statechart, run by the compiler's interpreter (src/compiler/interpreter.ts),
+ * which computes exactly what XState's pure `initialTransition` /
+ * `transition` would, at a fraction of the cost. Nothing here runs an effect,
+ * reads a clock or touches a store: replay and live execution share exactly
+ * this code, so they cannot disagree.
  */
 import { createHash } from 'node:crypto';
-import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
-import type { CompiledWorkflow, MachineEvent, RunContext } from '../compiler/index.js';
+import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
 import { ACTIVE_TASK_STATUSES } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
 
-/** A machine snapshot whose context is a RunContext (XState's own generics are erased by the JSON config). */
-export type RunSnapshot = Omit<AnyMachineSnapshot, 'context'> & { context: RunContext };
+/** A run's state: the statechart's value, its status and the run context. */
+export type RunSnapshot = FoldSnapshot;
 
 /** Envelope → machine event: task-scoped events get the task id in their type, so only that region listens. */
 export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
@@ -29,40 +30,13 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
   }
 }
 
-/**
- * The state right after run.started. What XState's `initialTransition()`
- * computes, without the throw-away actor it builds per call (whose
- * constructor computes the initial state a second time): half the cost of
- * starting or loading a run.
- */
+/** The state right after run.started. */
 export function startFold(compiled: CompiledWorkflow, started: { runId: string; time: string; input: Record<string, unknown> }): RunSnapshot {
-  const { definition, machine } = compiled;
-  const input = {
+  const { definition } = compiled;
+  return compiled.interpreter.initial({
     runId: started.runId, workflowId: definition.id, version: definition.version,
     input: started.input, time: Date.parse(started.time),
-  };
-  return machine.getInitialSnapshot(inertScope(machine), input) as RunSnapshot;
-}
-
-/**
- * XState's `transition()` builds a throw-away actor per call, and an actor
- * eagerly computes the machine's initial state: that doubled the cost of every
- * fold step. This scope is built once per machine and, like the one
- * `transition()` builds, executes nothing: actions are dropped (the driver
- * derives effects from state) and our machines spawn no children.
- */
-const scopes = new WeakMap<AnyStateMachine, AnyActorScope>();
-function inertScope(machine: AnyStateMachine): AnyActorScope {
-  let scope = scopes.get(machine);
-  if (!scope) {
-    const self = createActor(machine, { input: { runId: 'inert', workflowId: 'inert', version: 0, input: {}, time: 0 } });
-    scope = {
-      self, id: '', sessionId: '', system: self.system,
-      defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {}, actionExecutor: () => {},
-    } as unknown as AnyActorScope;
-    scopes.set(machine, scope);
-  }
-  return scope;
+  });
 }
 
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */
@@ -70,9 +44,9 @@ export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev
   // A refused approval is recorded for the audit trail only: it changes nothing, at any time.
   if (ev.type === 'approval.refused') return { snapshot, accepted: true };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
-  const next = compiled.machine.transition(snapshot as AnyMachineSnapshot, toMachineEvent(ev), inertScope(compiled.machine));
-  // XState returns the very same snapshot when no transition was enabled.
-  return { snapshot: next as RunSnapshot, accepted: next !== snapshot };
+  const next = compiled.interpreter.transition(snapshot, toMachineEvent(ev));
+  // Like XState, the interpreter returns the very same snapshot when no transition was enabled.
+  return { snapshot: next, accepted: next !== snapshot };
 }
 
 export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
