@@ -44,7 +44,12 @@ const nowOf = (ctx: RunContext, e: ImplementationEvent): string => {
 
 /** An action that also records the event time as `updatedAt`. */
 function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunContext>) {
-  return (args: Args, params: Params): Partial<RunContext> => ({ ...fn(args, params), updatedAt: nowOf(args.context, args.event) });
+  return (args: Args, params: Params): Partial<RunContext> => {
+    // Every fn returns a fresh object: adding the key to it beats copying it.
+    const patch = fn(args, params);
+    patch.updatedAt = nowOf(args.context, args.event);
+    return patch;
+  };
 }
 
 function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> {
@@ -85,8 +90,12 @@ export function implementationsFor(def: Definition): Implementations {
   const state = (ctx: RunContext, id: string) => ctx.tasks[id]!;
   const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts;
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
-  const fatal = (ctx: RunContext) =>
-    def.tasks.some((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(ctx.tasks[t.id]!.status));
+  const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
+  // Evaluated after every event: no array built per task.
+  const fatal = (ctx: RunContext) => required.some((id) => {
+    const status = ctx.tasks[id]!.status;
+    return status === 'FAILED' || status === 'TIMED_OUT';
+  });
 
   const guards = {
     mayRun: ({ context }: Args, p: P) => eligibility(graph, context, p.task) === 'run',
