@@ -107,7 +107,7 @@ export class JetStreamEventStore implements EventStore {
         const lastSubjectSequence = (pos?.lastEventSeq ?? 0) === expectedSeq ? (pos?.lastStreamSeq ?? 0) : NEVER_SEQ;
         let ack: PubAck;
         try {
-          ack = await this.link.call('publish', deadline, (timeout) => c.js.publish(subject, body, { msgID, headers: hdrs, expect: { lastSubjectSequence }, timeout }), () => (lostReply = true));
+          ack = await this.link.call('publish', deadline, (timeout) => c.js.publish(subject, body, { msgID, headers: hdrs, expect: { lastSubjectSequence }, timeout }), () => (lostReply = true), { honoursTimeout: true });
         } catch (err) {
           if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
           // Not a duplicate (the server checks that first) and not at the expected position: find out why.

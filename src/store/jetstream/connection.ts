@@ -137,26 +137,28 @@ export class JetStreamLink {
    * deadline (a publish is retried with the same message id, so a retry is
    * idempotent). `onAmbiguous` hears of attempts whose outcome is unknown.
    */
-  async call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void): Promise<T> {
+  async call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void, opts: { honoursTimeout?: boolean } = {}): Promise<T> {
     for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
       await this.whenConnected(deadline);
       try {
         // A request sent just before a disconnection is lost without an answer: when the
         // connection comes back while it waits, send it again (same message id) right away
         // instead of waiting for its timeout. The abandoned attempt's outcome is ignored.
-        // The manager's requests have a fixed timeout: the deadline is enforced here too.
+        // The manager's requests have a fixed timeout: for those the deadline is enforced here
+        // too; a request that honours its timeout (publish) needs no timer of ours. One promise
+        // settled by whichever comes first: this runs for every append.
         const left = Math.max(100, deadline - Date.now());
-        const attempt = op(Math.min(this.o.requestTimeoutMs, left)).then((value) => ({ value }));
         let onReconnect: () => void = () => {};
         let timer: NodeJS.Timeout | undefined;
-        const reconnected = new Promise<'reconnected'>((res) => this.reconnectWaiters.add((onReconnect = () => res('reconnected'))));
-        const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), left)));
-        const outcome = await Promise.race([attempt, reconnected, expired]).finally(() => {
+        const outcome = await new Promise<{ value: T } | 'reconnected' | 'expired'>((resolve, reject) => {
+          this.reconnectWaiters.add((onReconnect = () => resolve('reconnected')));
+          if (!opts.honoursTimeout) timer = setTimeout(() => resolve('expired'), left);
+          op(Math.min(this.o.requestTimeoutMs, left)).then((value) => resolve({ value }), reject);
+        }).finally(() => {
           this.reconnectWaiters.delete(onReconnect);
           clearTimeout(timer);
         });
         if (typeof outcome === 'object') return outcome.value;
-        attempt.catch(() => undefined);
         onAmbiguous?.();
         if (outcome === 'expired') throw new StoreError(`${what}: no reply from nats-server at ${displayServers(this.o)} within ${this.o.operationTimeoutMs} ms (outcome unknown)`, { servers: displayServers(this.o) });
         continue;
