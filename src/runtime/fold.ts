@@ -79,12 +79,12 @@ const sha256Hex: (text: string) => string = typeof oneShot === 'function'
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
   const ctx = snapshot.context;
-  let text = `{"value":${JSON.stringify(snapshot.value)},"tasks":[`;
+  let text = `{"value":${valueText(snapshot.value)},"tasks":[`;
   const ids = Object.keys(ctx.tasks).sort();
   for (let i = 0; i < ids.length; i++) {
     const t = ctx.tasks[ids[i]!]!;
     const decision = t.decision?.case;
-    text += `${i > 0 ? ',' : ''}[${JSON.stringify(ids[i])},${JSON.stringify(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
+    text += `${i > 0 ? ',' : ''}[${quoted(ids[i]!)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
   }
   text += '],"timers":[';
   const timers = Object.keys(ctx.timers).sort();
@@ -93,6 +93,30 @@ export function recordedState(snapshot: RunSnapshot): RecordedState {
   }
   text += ']}';
   return { status: runStatus(snapshot), hash: sha256Hex(text).slice(0, 16) };
+}
+
+/** JSON.stringify of a state value (nested objects of state names), from quoted names. */
+function valueText(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
+  let text = '{';
+  let first = true;
+  for (const key in value as Record<string, unknown>) {
+    text += `${first ? '' : ','}${quoted(key)}:${valueText((value as Record<string, unknown>)[key])}`;
+    first = false;
+  }
+  return `${text}}`;
+}
+
+/** JSON of task ids, statuses and state names: a small, fixed set per definition, so each is quoted once. */
+const quotes = new Map<string, string>();
+function quoted(name: string): string {
+  let q = quotes.get(name);
+  if (q === undefined) {
+    if (quotes.size >= 10_000) quotes.clear();
+    q = JSON.stringify(name);
+    quotes.set(name, q);
+  }
+  return q;
 }
 
 /** Why an event was not accepted, in words a person can act on. */
