@@ -212,7 +212,8 @@ export class RunDriver {
     try {
       for (;;) {
         while ((this.queue.length > 0 || this.needsCatchUp || this.hasScheduled()) && !this.stopped) {
-          await this.step();
+          if (this.needsCatchUp) await this.catchUp();
+          this.fold(this.queue.splice(0).map((event) => ({ event, derived: false })));
           // Write-ahead: without a window, each step is durable before anything acts on it.
           if (this.windowMs === 0) await this.flush();
         }
@@ -282,11 +283,6 @@ export class RunDriver {
     base.snapshot = snapshot;
     base.seq = seq;
     this.group = base;
-  }
-
-  private async step(): Promise<void> {
-    if (this.needsCatchUp) await this.catchUp();
-    this.fold(this.queue.splice(0).map((event) => ({ event, derived: false })));
   }
 
   /** Appends the open group as one commit; on a conflict, catches up (which refolds the group) and tries again. */
