@@ -8,6 +8,11 @@ export interface Clock {
 // setTimeout overflows above 2^31-1 ms (about 24.8 days): longer timers re-arm in steps.
 const MAX_DELAY = 2 ** 31 - 1;
 
+// Node measures a timeout from the event loop's cached time, which can lag Date.now() by the
+// length of the current tick, so a timeout may fire a millisecond or more before now() reaches
+// its due time. A timer that fires early re-arms for the rest: a backoff or timeout recorded as
+// due at T is never reported fired before T.
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(delayMs, fire) {
@@ -15,9 +20,10 @@ export const systemClock: Clock = {
     const due = Date.now() + delayMs;
     const arm = () => {
       const left = due - Date.now();
-      box.t = setTimeout(left > MAX_DELAY ? arm : fire, Math.max(0, Math.min(left, MAX_DELAY)));
+      if (left <= 0) fire();
+      else box.t = setTimeout(arm, Math.min(left, MAX_DELAY));
     };
-    arm();
+    box.t = setTimeout(arm, Math.max(0, Math.min(delayMs, MAX_DELAY)));
     return box;
   },
   clearTimer(handle) {
