@@ -6,6 +6,12 @@
  * input. A message delivered a second time means the worker that took it
  * stopped answering: that attempt is reported failed (WORKER_LOST), so the
  * engine retries it as a new attempt per the task's retry policy.
+ *
+ * A worker also remembers the attempts it holds and the outcomes it reported
+ * lately: nats-server may hand it one of those again (its hold timed out while
+ * the connection was down, or a killed server lost the consumer's ack state and
+ * redelivers it as new). The worker then keeps running the one attempt, or
+ * reports its outcome again, instead of running it a second time.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { connect, NatsError } from 'nats';
@@ -40,6 +46,9 @@ function toTaskError(err: unknown): TaskError {
   return { message: e?.message ?? String(err), retryable: e?.retryable !== false, ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
 }
 
+/** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
+const REMEMBERED_OUTCOMES = 10_000;
+
 /** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
 const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
 
@@ -54,13 +63,21 @@ export function createWorker(opts: WorkerOptions): Worker {
   const stops: (() => void)[] = [];
   const loops: Promise<void>[] = [];
   const stats = { completed: 0, failed: 0, lost: 0 };
+  /** Attempts running in this worker, with every delivery of each that it holds. */
+  const held = new Map<string, JsMsg[]>();
+  /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
+  const reported = new Map<string, InputMessage>();
+  const remember = (key: string, outcome: InputMessage) => {
+    reported.set(key, outcome);
+    if (reported.size > REMEMBERED_OUTCOMES) reported.delete(reported.keys().next().value!);
+  };
 
   /**
    * The outcome must outlive a server restart or a dropped connection: a publish left unanswered
    * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
-  async function report(m: JsMsg, task: TaskMessage, outcome: InputMessage): Promise<void> {
+  async function report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
     const giveUpAt = Date.now() + 60_000;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
@@ -72,7 +89,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         await new Promise((r) => setTimeout(r, pause));
       }
     }
-    m.ack();
+    for (const m of msgs) m.ack();
   }
 
   async function run(m: JsMsg): Promise<void> {
@@ -83,16 +100,32 @@ export function createWorker(opts: WorkerOptions): Worker {
       return;
     }
     const task = parsed.data;
+    const key = `${task.runId}/${task.taskId}/${task.attempt}`;
     const base = { runId: task.runId, time: '' };
     const now = () => new Date().toISOString();
-    if (m.info.deliveryCount > 1) {
-      stats.lost++;
-      log(`${task.runId}/${task.taskId} attempt ${task.attempt} was taken by a worker that stopped answering; reporting it lost`);
-      await report(m, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
+    const mine = held.get(key);
+    if (mine) {
+      // Ours and still running: hold this delivery too, and answer every one when the attempt ends.
+      log(`${key}: delivered again (delivery ${m.info.deliveryCount}) while this worker runs it; not starting it twice`);
+      mine.push(m);
       return;
     }
+    const outcome = reported.get(key);
+    if (outcome) {
+      log(`${key}: delivered again after this worker reported ${outcome.type}; reporting it again`);
+      await report([m], task, outcome);
+      return;
+    }
+    if (m.info.deliveryCount > 1) {
+      stats.lost++;
+      log(`${key} was taken by a worker that stopped answering; reporting it lost`);
+      await report([m], task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
+      return;
+    }
+    const msgs = [m];
+    held.set(key, msgs);
     const controller = new AbortController();
-    const heartbeat = setInterval(() => m.working(), Math.max(500, ackWaitMs / 3));
+    const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
     const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
     try {
       // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
@@ -114,8 +147,10 @@ export function createWorker(opts: WorkerOptions): Worker {
         stats.failed++;
         outcome = { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };
       }
-      await report(m, task, outcome);
+      remember(key, outcome);
+      await report(msgs, task, outcome);
     } finally {
+      held.delete(key);
       clearInterval(heartbeat);
       if (deadline) clearTimeout(deadline);
     }
