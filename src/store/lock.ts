@@ -4,15 +4,34 @@
  * both pass the expected-seq check and fork a run (DESIGN property 4).
  *
  * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The
- * file holds {pid, time} so a lock left by a killed process can be told apart
- * from a live one: it is stale when older than `staleMs` AND its pid is not
- * alive. Both conditions, because a lock with a live pid may belong to a slow
- * writer, and a young lock may not have had its contents written yet.
+ * file holds {pid, time, host, pidns} so a lock left by a killed process can
+ * be told apart from a live one:
+ * - written on this host in this pid namespace with a pid that is not alive:
+ *   its holder is dead, and it is broken at once (`resume` right after a
+ *   `kill -9` must not wait);
+ * - otherwise (another host or container, whose pids mean nothing here; or no
+ *   pid yet: the creator died between open and write, or is writing now) it
+ *   is stale once older than `staleMs` and its pid is not alive here.
+ * A lock with a live pid is never broken: it may belong to a slow writer. A
+ * waiter gives up after `timeoutMs` only on a lock that is not going to be
+ * broken; one that will be once it is old enough is waited for.
  */
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError } from '../errors/index.js';
+
+/** This process's pid namespace (Linux: `pid:[4026531836]`), or null where there is no such thing to read. */
+const PID_NAMESPACE: string | null = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null; // not Linux (or no /proc): only the age rule applies to dead pids
+  }
+})();
+const HOST = hostname();
 
 export interface LockOptions {
   /** Give up (StoreError) after waiting this long. */
@@ -38,7 +57,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
     try {
       const fh = await open(lockPath, 'wx');
       try {
-        await fh.writeFile(JSON.stringify({ pid: process.pid, time: new Date().toISOString() }));
+        await fh.writeFile(JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE }));
       } finally {
         await fh.close();
       }
@@ -48,8 +67,9 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
         throw new StoreError(`cannot create lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
       }
     }
-    if (await breakIfStale(lockPath, opts.staleMs)) continue;
-    if (Date.now() >= deadline) {
+    const state = await breakIfStale(lockPath, opts.staleMs);
+    if (state === 'gone') continue;
+    if (Date.now() >= deadline && state === 'held') {
       const holder = await describe(lockPath);
       throw new StoreError(
         `run is locked by another writer (${lockPath}, ${holder}) for more than ${opts.timeoutMs} ms; ` +
@@ -68,6 +88,8 @@ interface LockInfo {
   text: string;
   pid: number | null;
   ageMs: number;
+  /** Written on this host in this pid namespace: its pid can be checked here. */
+  local: boolean;
 }
 
 async function inspect(lockPath: string): Promise<LockInfo | null> {
@@ -75,16 +97,18 @@ async function inspect(lockPath: string): Promise<LockInfo | null> {
     const [st, text] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
     let pid: number | null = null;
     let time = st.mtimeMs;
+    let local = false;
     try {
-      const j = JSON.parse(text) as { pid?: unknown; time?: unknown };
+      const j = JSON.parse(text) as { pid?: unknown; time?: unknown; host?: unknown; pidns?: unknown };
       if (Number.isSafeInteger(j.pid) && (j.pid as number) > 0) pid = j.pid as number;
       const t = typeof j.time === 'string' ? Date.parse(j.time) : NaN;
       if (!Number.isNaN(t)) time = t;
+      local = PID_NAMESPACE !== null && j.host === HOST && j.pidns === PID_NAMESPACE;
     } catch {
       // Empty or partial: the creator died between open and write (or is
       // writing right now); the file's mtime stands in for the time.
     }
-    return { text, pid, ageMs: Date.now() - time };
+    return { text, pid, ageMs: Date.now() - time, local };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new StoreError(`cannot read lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
@@ -101,11 +125,18 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Returns true when the lock is gone (released or broken): try to take it again at once. */
-async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean> {
+/**
+ * 'gone': released or broken, try to take it again at once; 'held': by a live
+ * holder; 'abandoned': no live pid here, but too young to break yet (see the
+ * top of this file), so worth waiting for past the timeout.
+ */
+async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' | 'held' | 'abandoned'> {
   const info = await inspect(lockPath);
-  if (!info) return true;
-  if (info.ageMs < staleMs || (info.pid !== null && pidAlive(info.pid))) return false;
+  if (!info) return 'gone';
+  if (info.pid !== null && pidAlive(info.pid)) return 'held';
+  const holderDead = info.local && info.pid !== null;
+  // Too young to break: its holder may be in another container, or still writing its pid.
+  if (!holderDead && info.ageMs < staleMs) return 'abandoned';
   // Rename rather than unlink: only one breaker can move a given file, and
   // the mover can then check it moved the stale lock it judged, not a fresh
   // one another breaker created in between (which it then puts back).
@@ -113,17 +144,17 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean>
   try {
     await rename(lockPath, aside);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw new StoreError(`cannot break stale lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
   }
   const taken = await readFile(aside, 'utf8').catch(() => null);
   if (taken === info.text) {
     await unlink(aside).catch(() => undefined);
-    return true;
+    return 'gone';
   }
   await link(aside, lockPath).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
-  return false;
+  return 'held';
 }
 
 async function describe(lockPath: string): Promise<string> {
