@@ -27,12 +27,23 @@ function markers(file: string): string[][] {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
 }
 
-/** Starts `ledgerflow run` and SIGKILLs it as soon as `when` holds for the run's events. */
-async function runAndKill(store: string, file: string, env: Record<string, string>, when: (types: string[]) => boolean): Promise<string> {
+/**
+ * Starts `ledgerflow run` and SIGKILLs it as soon as `when` holds for the
+ * run's events and the handlers' markers. Events become visible to a reader
+ * before the writer's fsync returns, so a kill timed on events alone can land
+ * before the handler that follows them has begun.
+ */
+async function runAndKill(
+  store: string, file: string, env: Record<string, string>,
+  when: (types: string[], marks: string[][]) => boolean,
+): Promise<string> {
   const child = spawnCli(['--store', store, 'run', file], { env });
   const fs = new FileEventStore(store);
   const runId = await waitFor(async () => (await fs.listRuns())[0]?.runId);
-  await waitFor(async () => (when((await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`)) ? true : undefined));
+  await waitFor(async () => {
+    const types = (await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`);
+    return when(types, markers(env.LF_MARKERS!)) ? true : undefined;
+  });
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   return runId;
@@ -43,8 +54,9 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     const store = tempDir();
     const log = join(store, 'markers');
     const env = { LF_MARKERS: log };
-    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env, (t) => t.includes('task.started:slow'));
-    await waitFor(async () => (markers(log).some((m) => m[0] === 'slow' && m[3] === 'start') ? true : undefined));
+    // Killed once the slow handler is running, i.e. in the middle of its attempt.
+    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env,
+      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'));
 
     const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
     expect(r.code).toBe(0);
