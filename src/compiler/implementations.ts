@@ -57,7 +57,7 @@ function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Recor
 }
 function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState> {
   const out: Record<string, TimerState> = {};
-  for (const [k, t] of Object.entries(ctx.timers)) if (t.task !== task) out[k] = t;
+  for (const k in ctx.timers) if (ctx.timers[k]!.task !== task) out[k] = ctx.timers[k]!;
   return out;
 }
 function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, 'id'>): Record<string, TimerState> {
@@ -91,15 +91,32 @@ export function implementationsFor(def: Definition): Implementations {
   const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts;
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
   const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
-  // Evaluated after every event: no array built per task.
-  const fatal = (ctx: RunContext) => required.some((id) => {
-    const status = ctx.tasks[id]!.status;
-    return status === 'FAILED' || status === 'TIMED_OUT';
-  });
+  // Evaluated after every microstep: a plain loop, no array or closure built per call.
+  const fatal = (ctx: RunContext) => {
+    for (const id of required) {
+      const status = ctx.tasks[id]!.status;
+      if (status === 'FAILED' || status === 'TIMED_OUT') return true;
+    }
+    return false;
+  };
+
+  // A pending task's region asks mustSkip, then mayRun, of the same context: one evaluation
+  // answers both. Contexts are never mutated, so the same object means the same answer.
+  let memoContext: RunContext | null = null;
+  let memoTask = '';
+  let memo: ReturnType<typeof eligibility> = 'wait';
+  const eligible = (context: RunContext, id: string) => {
+    if (context !== memoContext || id !== memoTask) {
+      memo = eligibility(graph, context, id);
+      memoContext = context;
+      memoTask = id;
+    }
+    return memo;
+  };
 
   const guards = {
-    mayRun: ({ context }: Args, p: P) => eligibility(graph, context, p.task) === 'run',
-    mustSkip: ({ context }: Args, p: P) => eligibility(graph, context, p.task) === 'skip',
+    mayRun: ({ context }: Args, p: P) => eligible(context, p.task) === 'run',
+    mustSkip: ({ context }: Args, p: P) => eligible(context, p.task) === 'skip',
     isAttempt,
     isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1,
     mayRetryFailure: (args: Args, p: P) =>
@@ -111,7 +128,7 @@ export function implementationsFor(def: Definition): Implementations {
     },
     decisionFails: ({ context }: Args, p: P) => {
       const t = task(p.task);
-      return t.type === 'DECISION' && eligibility(graph, context, p.task) === 'run' && decide(def, t, context).error !== null;
+      return t.type === 'DECISION' && eligible(context, p.task) === 'run' && decide(def, t, context).error !== null;
     },
     anyFatalFailure: ({ context }: Args) => fatal(context),
   };

@@ -57,12 +57,23 @@ function gateOutcome(graph: TaskGraph, ctx: RunContext, taskId: string): Outcome
   return result;
 }
 
-/** 'run', 'skip' or 'wait' for a PENDING task. */
+/**
+ * 'run', 'skip' or 'wait' for a PENDING task. Guards ask this of every
+ * pending task after every event, so it tallies the outcomes of the
+ * dependencies in one pass instead of building a list of them.
+ */
 export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 'run' | 'skip' | 'wait' {
   const gate = gateOutcome(graph, ctx, taskId);
   if (gate === 'unsettled') return 'wait';
-  const outcomes = (graph.deps.get(taskId) ?? []).map((d) => outcomeOf(ctx.tasks[d]?.status));
-  if (outcomes.includes('unsettled')) return 'wait';
+  const deps = graph.deps.get(taskId) ?? [];
+  let success = 0;
+  let failed = 0;
+  for (const d of deps) {
+    const o = outcomeOf(ctx.tasks[d]?.status);
+    if (o === 'unsettled') return 'wait';
+    if (o === 'success') success++;
+    else if (o === 'failed') failed++;
+  }
   if (gate === 'skipped') return 'skip';
   const rule = graph.rules.get(taskId) ?? 'none_failed_min_one_success';
   const hasGate = (graph.gates.get(taskId)?.length ?? 0) > 0;
@@ -70,10 +81,10 @@ export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 
     case 'all_done':
       return 'run';
     case 'all_success':
-      return outcomes.every((o) => o === 'success') ? 'run' : 'skip';
+      return success === deps.length ? 'run' : 'skip';
     case 'none_failed_min_one_success':
-      if (outcomes.includes('failed')) return 'skip';
-      if (outcomes.length === 0 || hasGate) return 'run';
-      return outcomes.includes('success') ? 'run' : 'skip';
+      if (failed > 0) return 'skip';
+      if (deps.length === 0 || hasGate) return 'run';
+      return success > 0 ? 'run' : 'skip';
   }
 }

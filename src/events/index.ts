@@ -101,6 +101,34 @@ export const CommitSchema = z.object({
 });
 export type Commit = z.infer<typeof CommitSchema>;
 
+/**
+ * Commits the fold built itself (prepareCommit, the driver's open group, the
+ * engine's start), from inputs already validated where they entered the
+ * system (definition and input at start, handler outputs made JSON, NATS
+ * messages parsed with their schemas). Stores write these without parsing
+ * them with CommitSchema again, which was a tenth of an engine's CPU; every
+ * other list of envelopes an append is given is parsed as before. The mark is
+ * on the list (one per commit, not one per event: a WeakSet entry per event
+ * showed in profiles), and only code that puts nothing but fold-built
+ * envelopes in a list marks it. A test drives all event kinds through the
+ * engine and checks each marked commit against the schema, so the mark can
+ * only ever be a shortcut, never a way around.
+ */
+const BUILT_BY_FOLD = Symbol('ledgerflow.builtByFold');
+
+export function markBuiltByFold<T extends EventEnvelope[]>(events: T): T {
+  // A non-enumerable property keyed by a module-private symbol (not a WeakSet:
+  // its table of short-lived lists cost 3% of an engine's CPU). Copies of the
+  // list never carry it: spread, slice, Array.from and JSON take elements
+  // only, and Object.assign takes enumerable properties only.
+  Object.defineProperty(events, BUILT_BY_FOLD, { value: true });
+  return events;
+}
+
+export function isBuiltByFold(events: unknown): boolean {
+  return Array.isArray(events) && (events as unknown as Record<symbol, unknown>)[BUILT_BY_FOLD] === true;
+}
+
 export function parseEnvelope(raw: unknown): EventEnvelope {
   return EventEnvelopeSchema.parse(raw);
 }

@@ -5,7 +5,7 @@
  * Pure: the live driver and the engines sharing work over NATS both use it.
  */
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
-import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
 
 export interface PreparedCommit {
@@ -18,19 +18,24 @@ export interface PreparedCommit {
 export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): PreparedCommit {
   let snap = snapshot;
   let next = seq;
-  const events: EventEnvelope[] = [];
+  const events: EventEnvelope[] = markBuiltByFold([]);
   const stale: PreparedCommit['stale'] = [];
   const add = (ev: PendingEvent) => {
     const r = applyEvent(compiled, snap, ev);
     if (!r.accepted) { stale.push({ event: ev, reason: rejectionReason(snap, ev) }); return; }
     snap = r.snapshot;
     const ctx = snap.context;
-    // One literal, fields in the schema's order: every envelope gets the same shape (cheaper to encode and check than a spread).
-    events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, time: ev.time, type: ev.type, data: ev.data, state: recordedState(snap) } as EventEnvelope);
+    // One literal, fields in the schema's order: every envelope gets the same shape (cheaper to encode and check
+    // than a spread) and is stored byte for byte as a parsed one would be.
+    const state = recordedState(snap);
+    events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
   };
   for (const ev of inputs) add(ev);
   const now = iso(nowMs);
-  for (const [task, t] of Object.entries(snap.context.tasks)) {
+  // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
+  const tasks = snap.context.tasks;
+  for (const task in tasks) {
+    const t = tasks[task]!;
     if (t.status === 'SCHEDULED') add({ type: 'task.started', time: now, data: { task, attempt: t.attempts + 1 } });
   }
   return { events, snapshot: snap, seq: next, stale };

@@ -18,8 +18,8 @@
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
 import { iso, scopeOf, type CompiledWorkflow } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
-import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
-import { resolveTemplate } from '../expressions/index.js';
+import { markBuiltByFold, type EventEnvelope, type PendingEvent, type TaskError } from '../events/index.js';
+import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -72,7 +72,8 @@ function toTaskError(err: unknown): TaskError {
   if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; retryable?: unknown };
-    return { message: err.message, retryable: e.retryable !== false, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+    // String(): an Error subclass may make `message` anything, and the log takes strings only.
+    return { message: String(err.message), retryable: e.retryable !== false, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
   }
   return { message: String(err), retryable: true };
 }
@@ -194,7 +195,11 @@ export class RunDriver {
   /** Tasks the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
   private hasScheduled(): boolean {
     const s = this.current;
-    return s.status === 'active' && Object.values(s.context.tasks).some((t) => t.status === 'SCHEDULED');
+    if (s.status !== 'active') return false;
+    // Checked before every fold: a loop, not Object.values(), which would build an array each time.
+    const tasks = s.context.tasks;
+    for (const id in tasks) if (tasks[id]!.status === 'SCHEDULED') return true;
+    return false;
   }
 
   private notify(): void {
@@ -269,15 +274,17 @@ export class RunDriver {
 
   /** Folds inputs plus the starts of newly scheduled tasks into the open group (opening one if needed). */
   private fold(inputs: OpenGroup['inputs']): void {
-    const base = this.group ?? { inputs: [], events: [], snapshot: this.snapshot, seq: this.seq, openedAt: this.opts.clock.now() };
+    // The group's list holds nothing but prepareCommit's envelopes: marked as built by the fold (see isBuiltByFold).
+    const base = this.group ?? { inputs: [], events: markBuiltByFold([]), snapshot: this.snapshot, seq: this.seq, openedAt: this.opts.clock.now() };
     const { events, snapshot, seq, stale } = prepareCommit(this.opts.compiled, base.snapshot, base.seq, inputs.map((i) => i.event), this.opts.clock.now());
-    const staleEvents = new Set(stale.map((s) => s.event));
+    // Stale inputs are rare: no set of them is built when there are none (this runs for every step).
+    const staleEvents = stale.length > 0 ? new Set(stale.map((s) => s.event)) : null;
     for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.opts.onStale?.(s.event, s.reason);
     if (events.length === 0) return;
     // The group is the driver's own (never shared), so it grows in place.
     // prepareCommit's events are the accepted inputs in order, then the starts it derived.
     let accepted = 0;
-    for (const i of inputs) if (!staleEvents.has(i.event)) { base.inputs.push(i); accepted++; }
+    for (const i of inputs) if (!staleEvents?.has(i.event)) { base.inputs.push(i); accepted++; }
     for (let k = accepted; k < events.length; k++) base.inputs.push({ event: pendingOf(events[k]!), derived: true });
     base.events.push(...events);
     base.snapshot = snapshot;
@@ -317,8 +324,9 @@ export class RunDriver {
     for (const [id, handle] of this.timers) {
       if (!wantedTimers[id]) { this.opts.clock.clearTimer(handle); this.timers.delete(id); }
     }
-    for (const [id, t] of Object.entries(wantedTimers)) {
+    for (const id in wantedTimers) {
       if (this.timers.has(id)) continue;
+      const t = wantedTimers[id]!;
       const delay = Math.max(0, Date.parse(t.dueAt) - this.opts.clock.now());
       this.timers.set(id, this.opts.clock.setTimer(delay, () => {
         this.timers.delete(id);
@@ -333,13 +341,14 @@ export class RunDriver {
       }
     }
     if (settled) { this.follow?.close(); return; }
-    for (const [task, t] of Object.entries(ctx.tasks)) {
+    for (const task in ctx.tasks) {
+      const t = ctx.tasks[task]!;
       if (t.status === 'IN_PROGRESS' && !this.inflight.has(task)) this.invoke(task, t.attempts);
     }
   }
 
   private invoke(taskId: string, attempt: number): void {
-    const { def: task, info, handler: name } = this.tasks.get(taskId)!;
+    const { def: task, info, handler: name, inputHasRefs } = this.tasks.get(taskId)!;
     const control = new AttemptControl(attempt);
     this.inflight.set(taskId, control);
     const ctx = this.current.context;
@@ -351,15 +360,17 @@ export class RunDriver {
         if (typeof handler !== 'function') {
           throw new NonRetryableError(`no handler named "${name}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
         }
-        const scope = scopeOf(ctx);
-        const input = (resolveTemplate(task.input, scope) ?? {}) as Record<string, unknown>;
+        // The scope (every task's state) is built only when a template reads it.
+        let scope: Scope | undefined;
+        const scopeNow = () => (scope ??= scopeOf(ctx));
+        const input = (resolveTemplate(task.input, inputHasRefs ? scopeNow() : NO_SCOPE) ?? {}) as Record<string, unknown>;
         const output = toJson(await handler(input, {
           runId: ctx.runId, workflowId: ctx.workflowId, taskId, attempt,
           idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, get signal() { return control.signal; },
           task: info, log: (m) => this.opts.onLog?.(taskId, m),
         }));
         if (task.outputTo && this.opts.writeOutput) {
-          await this.opts.writeOutput(String(resolveTemplate(task.outputTo, scope)), output);
+          await this.opts.writeOutput(String(resolveTemplate(task.outputTo, scopeNow())), output);
         }
         ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, output } };
       } catch (err) {
@@ -402,13 +413,16 @@ class AttemptControl {
 }
 
 /** What the driver needs of each task, worked out once per compiled workflow rather than once per run or attempt. */
-interface TaskEntry { def: TaskDef; handler: string; info: TaskContext['task'] }
+interface TaskEntry { def: TaskDef; handler: string; info: TaskContext['task']; inputHasRefs: boolean }
+
+/** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
+const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: '', version: 0 }, tasks: {} });
 const taskEntries = new WeakMap<CompiledWorkflow, Map<string, TaskEntry>>();
 function tasksOf(compiled: CompiledWorkflow): Map<string, TaskEntry> {
   let entries = taskEntries.get(compiled);
   if (!entries) {
     entries = new Map(compiled.definition.tasks.map((t) => [t.id, {
-      def: t, handler: handlerName(t),
+      def: t, handler: handlerName(t), inputHasRefs: collectRefs(t.input).length > 0,
       info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
     }]));
     taskEntries.set(compiled, entries);

@@ -74,25 +74,123 @@ const sha256Hex: (text: string) => string = typeof oneShot === 'function'
  * digits of sha256 over
  * `JSON.stringify({ value, tasks: [[id, status, attempts, case]...], timers: [[id, dueAt]...] })`
  * (tasks and timers sorted by id). Logs record it, so that text must never
- * change; it is written out directly here because building the arrays and
- * objects first cost more than hashing (every event of every run pays it).
+ * change (stateText writes it). Every event of every run pays for this, so
+ * hashes are remembered (see stateNode): without timers the state holds no run
+ * id and no time, and runs of a definition pass through the same few states.
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
   const ctx = snapshot.context;
+  let timers = false;
+  for (const _ in ctx.timers) { timers = true; break; }
+  if (timers) return { status: runStatus(snapshot), hash: hashOf(snapshot) };
+  const node = stateNode(snapshot);
+  node.hash ??= hashOf(snapshot);
+  return { status: runStatus(snapshot), hash: node.hash };
+}
+
+function hashOf(snapshot: RunSnapshot): string {
+  return sha256Hex(stateText(snapshot)).slice(0, 16);
+}
+
+/** The text the state hash is taken of (see recordedState), written directly: building the arrays and objects first cost more than hashing. */
+function stateText(snapshot: RunSnapshot): string {
+  const ctx = snapshot.context;
   let text = `{"value":${valueText(snapshot.value)},"tasks":[`;
-  const ids = Object.keys(ctx.tasks).sort();
+  const ids = sortedIds(ctx.tasks);
   for (let i = 0; i < ids.length; i++) {
     const t = ctx.tasks[ids[i]!]!;
     const decision = t.decision?.case;
     text += `${i > 0 ? ',' : ''}[${quoted(ids[i]!)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
   }
   text += '],"timers":[';
-  const timers = Object.keys(ctx.timers).sort();
-  for (let i = 0; i < timers.length; i++) {
-    text += `${i > 0 ? ',' : ''}[${JSON.stringify(timers[i])},${JSON.stringify(ctx.timers[timers[i]!]!.dueAt)}]`;
+  let timers: string[] | null = null; // mostly none: no array then
+  for (const id in ctx.timers) (timers ??= []).push(id);
+  if (timers) {
+    timers.sort();
+    for (let i = 0; i < timers.length; i++) {
+      text += `${i > 0 ? ',' : ''}[${JSON.stringify(timers[i])},${JSON.stringify(ctx.timers[timers[i]!]!.dueAt)}]`;
+    }
   }
   text += ']}';
-  return { status: runStatus(snapshot), hash: sha256Hex(text).slice(0, 16) };
+  return text;
+}
+
+/**
+ * Remembered state hashes, in a trie walked by the parts of a state (no
+ * string is built to look one up, so a lookup makes no garbage): the value's
+ * names in order with its nesting marked, then each task's id, status,
+ * attempts and decision case in id order. Two states on the same path have
+ * the same text, so the same hash. Only states without timers are kept (a
+ * timer's due time is unique to its run). Bounded: the trie starts afresh
+ * when it grows past MAX_STATE_NODES.
+ */
+interface StateNode { next: Map<unknown, StateNode> | null; hash: string | undefined }
+const OPEN = Symbol('{');
+const CLOSE = Symbol('}');
+const TASKS = Symbol('tasks');
+const MAX_STATE_NODES = 50_000;
+let stateRoot: StateNode = { next: null, hash: undefined };
+let stateNodes = 0;
+
+/** Nodes in the trie now (tests check it stays bounded). */
+export function stateHashCacheSize(): number {
+  return stateNodes;
+}
+
+function child(node: StateNode, key: unknown): StateNode {
+  const next = (node.next ??= new Map());
+  let c = next.get(key);
+  if (c === undefined) {
+    c = { next: null, hash: undefined };
+    next.set(key, c);
+    stateNodes++;
+  }
+  return c;
+}
+
+function valueNode(node: StateNode, value: unknown): StateNode {
+  if (typeof value !== 'object' || value === null) return child(node, value);
+  let n = child(node, OPEN);
+  for (const key in value) n = valueNode(child(n, key), (value as Record<string, unknown>)[key]);
+  return child(n, CLOSE);
+}
+
+function stateNode(snapshot: RunSnapshot): StateNode {
+  if (stateNodes > MAX_STATE_NODES) {
+    stateRoot = { next: null, hash: undefined };
+    stateNodes = 0;
+  }
+  const tasks = snapshot.context.tasks;
+  let n = child(valueNode(stateRoot, snapshot.value), TASKS);
+  for (const id of sortedIds(tasks)) {
+    const t = tasks[id]!;
+    n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
+  }
+  return child(n, CLOSE);
+}
+
+/**
+ * Task ids sorted. A run's tasks object keeps its keys in one order (the
+ * definition's) from event to event, so the sorted list of the last call is
+ * reused when the keys come in the same order: checked without building an array.
+ */
+let lastOrder: string[] = [];
+let lastSorted: string[] = [];
+function sortedIds(tasks: Record<string, unknown>): readonly string[] {
+  let i = 0;
+  for (const id in tasks) {
+    if (lastOrder[i] !== id) {
+      lastOrder = Object.keys(tasks);
+      lastSorted = [...lastOrder].sort();
+      return lastSorted;
+    }
+    i++;
+  }
+  if (i !== lastOrder.length) {
+    lastOrder = Object.keys(tasks);
+    lastSorted = [...lastOrder].sort();
+  }
+  return lastSorted;
 }
 
 /** JSON.stringify of a state value (nested objects of state names), from quoted names. */

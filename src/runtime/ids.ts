@@ -29,6 +29,17 @@ export function randomHex(bytes: number): string {
  * collided in about 3% of 1,000 runs started in one second).
  */
 export function newRunId(now = Date.now()): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${take(8).readBigUInt64BE().toString(36).padStart(13, '0')}`;
+  return `${stampOf(now)}-${take(8).readBigUInt64BE().toString(36).padStart(13, '0')}`;
+}
+
+/** `20261121-071258` for the second `now` falls in; the last one is kept (thousands of runs start per second). */
+let stampSecond = Number.NaN;
+let stamp = '';
+function stampOf(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== stampSecond) {
+    stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    stampSecond = second;
+  }
+  return stamp;
 }

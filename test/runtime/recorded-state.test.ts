@@ -81,4 +81,59 @@ workflow:
     expect(recordedState(snap)).toEqual({ status: 'RUNNING', hash: referenceHash(snap) });
     expect(recordedState(snap).hash).toBe('fe291ffc2bff08c3');
   });
+
+  it('hashes the same tasks alike in whatever key order, interleaved with runs of other definitions', () => {
+    const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
+    const tasks = base.context.tasks;
+    const ids = Object.keys(tasks);
+    const rng = prng(7);
+    const withTasks = (order: string[]): RunSnapshot => ({ ...base, context: { ...base.context, tasks: Object.fromEntries(order.map((id) => [id, tasks[id]!])) } });
+    const variants = [
+      ids, [...ids].reverse(), ids.slice(1), ids.slice(0, -1), [...ids.slice(2), ...ids.slice(0, 2)], [],
+      [...ids, 'extra'].filter((id) => tasks[id]), // same keys as ids
+    ];
+    for (let i = 0; i < 300; i++) {
+      const order = variants[Math.floor(rng() * variants.length)]!;
+      const snap = withTasks(order);
+      expect(recordedState(snap).hash).toBe(referenceHash(snap));
+      // Keys in another order, same content: same hash.
+      if (order.length === ids.length) expect(recordedState(snap).hash).toBe(referenceHash(withTasks(ids)));
+    }
+  });
+
+  it('remembers hashes in a bounded trie: tens of thousands of distinct states, each still hashed as defined', async () => {
+    const { stateHashCacheSize } = await import('../../src/runtime/fold.js');
+    const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
+    const b = base.context.tasks.b!;
+    let maxSize = 0;
+    for (let attempts = 0; attempts < 30_000; attempts++) {
+      // Distinct states (attempt counts), each asked twice: once new, once remembered.
+      const snap: RunSnapshot = { ...base, context: { ...base.context, tasks: { ...base.context.tasks, b: { ...b, attempts } } } };
+      const expected = referenceHash(snap);
+      expect(recordedState(snap).hash).toBe(expected);
+      expect(recordedState(snap).hash).toBe(expected);
+      maxSize = Math.max(maxSize, stateHashCacheSize());
+    }
+    expect(maxSize).toBeLessThanOrEqual(50_000 + 64);
+    expect(maxSize).toBeGreaterThan(40_000); // it did fill up and start afresh
+  });
+
+  it('tells apart states whose tasks agree but whose statechart value differs', () => {
+    const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
+    const running = base.value as Record<string, Record<string, string>>;
+    const values: RunSnapshot['value'][] = [
+      base.value, 'completed', 'failed', 'cancelled',
+      { running: { ...running.running, b: 'running' } }, { running: { ...running.running, z: 'done' } },
+      { running: { z: running.running!.z!, ...running.running } }, // same names, other order
+      { running: { b: 'running', z: 'done' } }, { running: { z: 'running', b: 'done' } }, // same states, other regions
+    ];
+    const hashes = values.map((value) => {
+      const snap = { ...base, value } as RunSnapshot;
+      const h = recordedState(snap).hash;
+      expect(h).toBe(referenceHash(snap));
+      expect(recordedState(snap).hash).toBe(h);
+      return h;
+    });
+    expect(new Set(hashes).size).toBe(values.length);
+  });
 });

@@ -60,10 +60,11 @@ export function msgIdOf(runId: string, dedupId: string): string {
 
 /** Headers that let tools (`nats stream view`, `nats stream get`) see what a message holds without parsing it. */
 export function commitHeaders(runId: string, firstSeq: number, lastSeq: number): MsgHdrs {
+  // append, not set: on a new object they do the same, and set first looks for a value to delete.
   const h = headers();
-  h.set('Lf-Run-Id', runId);
-  h.set('Lf-First-Seq', String(firstSeq));
-  h.set('Lf-Last-Seq', String(lastSeq));
+  h.append('Lf-Run-Id', runId);
+  h.append('Lf-First-Seq', String(firstSeq));
+  h.append('Lf-Last-Seq', String(lastSeq));
   return h;
 }
 

@@ -11,17 +11,22 @@ import { Events, connect, type JetStreamClient, type JetStreamManager, type Nats
 import { StoreError } from '../../errors/index.js';
 import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, describe, isAmbiguous, isTransient, toStoreError } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
+import { JetStreamPublisher, ReplyLostError } from './publisher.js';
 
 export interface Conn {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** Appends' publishes (publisher.ts): js.publish without its per-request overhead. */
+  pub: JetStreamPublisher;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class JetStreamLink {
   private conn: Promise<Conn> | undefined;
+  /** What `conn` resolved to (kept while `conn` is the promise it came from). */
+  private opened: Conn | undefined;
   private nc: NatsConnection | undefined;
   private connected = false;
   private readonly wakers = new Set<() => void>();
@@ -38,6 +43,7 @@ export class JetStreamLink {
     this.wake();
     const pending = this.conn;
     this.conn = undefined;
+    this.opened = undefined;
     if (!pending) return;
     const conn = await pending.catch(() => undefined);
     if (!conn || conn.nc.isClosed()) return;
@@ -57,11 +63,22 @@ export class JetStreamLink {
 
   ready(): Promise<Conn> {
     if (this.closed) return Promise.reject(new StoreError('the JetStream store is closed', { stream: this.o.stream }));
-    this.conn ??= this.open().catch((err: unknown) => {
-      this.conn = undefined; // the next call tries again
-      throw toStoreError(err, `cannot use NATS JetStream at ${displayServers(this.o)}`, { servers: displayServers(this.o), stream: this.o.stream });
-    });
+    if (!this.conn) {
+      const opening = this.open().then((c) => {
+        if (this.conn === opening) this.opened = c;
+        return c;
+      }, (err: unknown) => {
+        if (this.conn === opening) this.conn = undefined; // the next call tries again
+        throw toStoreError(err, `cannot use NATS JetStream at ${displayServers(this.o)}`, { servers: displayServers(this.o), stream: this.o.stream });
+      });
+      this.conn = opening;
+    }
     return this.conn;
+  }
+
+  /** The connection when it is open (else undefined): appends skip awaiting ready() then, one promise less each. */
+  get current(): Conn | undefined {
+    return this.closed || !this.conn ? undefined : this.opened;
   }
 
   private async open(): Promise<Conn> {
@@ -80,11 +97,12 @@ export class JetStreamLink {
     });
     this.nc = nc;
     this.connected = true;
-    void this.watch(nc);
+    const pub = new JetStreamPublisher(nc);
+    void this.watch(nc, pub);
     try {
       const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs });
       await this.ensureStream(jsm);
-      return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }) };
+      return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub };
     } catch (err) {
       await nc.close().catch(() => undefined);
       throw err;
@@ -92,12 +110,15 @@ export class JetStreamLink {
   }
 
   /** Tracks connectivity, so calls wait for a reconnection instead of publishing into the void. */
-  private async watch(nc: NatsConnection): Promise<void> {
+  private async watch(nc: NatsConnection, pub: JetStreamPublisher): Promise<void> {
     void nc.closed().then(() => {
       if (this.nc !== nc) return;
       this.nc = undefined;
       this.connected = false;
-      if (!this.closed) this.conn = undefined; // closed by the server side for good: reconnect on next use
+      if (!this.closed) {
+        this.conn = undefined; // closed by the server side for good: reconnect on next use
+        this.opened = undefined;
+      }
       this.wake();
     });
     for await (const s of nc.status()) {
@@ -106,6 +127,8 @@ export class JetStreamLink {
       else if (s.type === Events.Reconnect) {
         this.connected = true;
         for (const w of [...this.reconnectWaiters]) w();
+        pub.abandon(); // its publishes in flight fail with ReplyLostError: call() sends them again
+
         this.wake();
       }
     }
@@ -136,41 +159,59 @@ export class JetStreamLink {
    * Runs one server request, retrying timeouts and disconnections until the
    * deadline (a publish is retried with the same message id, so a retry is
    * idempotent). `onAmbiguous` hears of attempts whose outcome is unknown.
+   * `honoursTimeout`: the op fails by itself when its timeout passes, and with
+   * ReplyLostError when the connection comes back (the publisher's publishes).
    */
   async call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void, opts: { honoursTimeout?: boolean } = {}): Promise<T> {
     for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
-      await this.whenConnected(deadline);
+      if (!this.connected) await this.whenConnected(deadline);
+      const left = Math.max(100, deadline - Date.now());
+      let outcome: { value: T } | 'reconnected' | 'expired';
       try {
-        // A request sent just before a disconnection is lost without an answer: when the
-        // connection comes back while it waits, send it again (same message id) right away
-        // instead of waiting for its timeout. The abandoned attempt's outcome is ignored.
-        // The manager's requests have a fixed timeout: for those the deadline is enforced here
-        // too; a request that honours its timeout (publish) needs no timer of ours. One promise
-        // settled by whichever comes first: this runs for every append.
-        const left = Math.max(100, deadline - Date.now());
-        let onReconnect: () => void = () => {};
-        let timer: NodeJS.Timeout | undefined;
-        const outcome = await new Promise<{ value: T } | 'reconnected' | 'expired'>((resolve, reject) => {
-          this.reconnectWaiters.add((onReconnect = () => resolve('reconnected')));
-          if (!opts.honoursTimeout) timer = setTimeout(() => resolve('expired'), left);
-          op(Math.min(this.o.requestTimeoutMs, left)).then((value) => resolve({ value }), reject);
-        }).finally(() => {
-          this.reconnectWaiters.delete(onReconnect);
-          clearTimeout(timer);
-        });
-        if (typeof outcome === 'object') return outcome.value;
-        onAmbiguous?.();
-        if (outcome === 'expired') throw new StoreError(`${what}: no reply from nats-server at ${displayServers(this.o)} within ${this.o.operationTimeoutMs} ms (outcome unknown)`, { servers: displayServers(this.o) });
-        continue;
+        // The publisher's op times out by itself and fails with ReplyLostError when the connection
+        // comes back: it is awaited as it is, which spares every append a promise and a timer.
+        outcome = opts.honoursTimeout ? { value: await op(Math.min(this.o.requestTimeoutMs, left)) } : await this.race(op, left);
       } catch (err) {
-        if (isAmbiguous(err)) onAmbiguous?.();
-        if (!isTransient(err)) throw err;
-        if (Date.now() + pause >= deadline) {
-          throw new StoreError(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, { cause: err });
+        if (err instanceof ReplyLostError) outcome = 'reconnected';
+        else {
+          if (isAmbiguous(err)) onAmbiguous?.();
+          if (!isTransient(err)) throw err;
+          if (Date.now() + pause >= deadline) throw this.stillFailing(what, err);
+          await sleep(pause);
+          continue;
         }
-        await sleep(pause);
       }
+      if (typeof outcome === 'object') return outcome.value;
+      // A request sent just before a disconnection is lost without an answer: when the connection
+      // comes back while it waits, it is sent again (same message id) right away instead of after
+      // its timeout. The abandoned attempt's outcome is ignored.
+      onAmbiguous?.();
+      if (outcome === 'expired') throw new StoreError(`${what}: no reply from nats-server at ${displayServers(this.o)} within ${this.o.operationTimeoutMs} ms (outcome unknown)`, { servers: displayServers(this.o) });
     }
+  }
+
+  /**
+   * The manager's requests have a fixed timeout of their own: the deadline is
+   * enforced here, and a reconnection while one waits ends the wait. One
+   * promise, settled by whichever comes first.
+   */
+  private async race<T>(op: (timeoutMs: number) => Promise<T>, left: number): Promise<{ value: T } | 'reconnected' | 'expired'> {
+    let onReconnect: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<{ value: T } | 'reconnected' | 'expired'>((resolve, reject) => {
+        this.reconnectWaiters.add((onReconnect = () => resolve('reconnected')));
+        timer = setTimeout(() => resolve('expired'), left);
+        op(Math.min(this.o.requestTimeoutMs, left)).then((value) => resolve({ value }), reject);
+      });
+    } finally {
+      this.reconnectWaiters.delete(onReconnect!);
+      clearTimeout(timer);
+    }
+  }
+
+  private stillFailing(what: string, err: unknown): StoreError {
+    return new StoreError(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, { cause: err });
   }
 
   private async ensureStream(jsm: JetStreamManager): Promise<void> {

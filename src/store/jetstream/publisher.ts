@@ -1,0 +1,141 @@
+/**
+ * JetStream publishes for appends, pipelined on one reply subscription.
+ *
+ * A JetStream publish is a core NATS publish with a reply subject: the
+ * server answers with a PubAck (`{"stream","seq","duplicate"}`) or an API
+ * error (`{"error":{"code","err_code","description"}}`), or, when no stream
+ * takes the subject, with a 503 status. nats.js's `js.publish` does exactly
+ * that through its generic request machinery, which per request builds a
+ * timer, a deferred, a request object and (even on success) a NatsError for
+ * its cancellation: measured here at ~43 µs of CPU per publish against ~14
+ * µs for the same publish on a shared reply subscription. Appends are the
+ * engine's hot path, so the store publishes this way.
+ *
+ * Answers and failures are the ones `js.publish` gives (same PubAck, the same
+ * NatsError codes with `api_error` for API errors, '503' for no responders,
+ * TIMEOUT when no answer comes in time), so the store's error handling
+ * (codec.ts) treats both alike. Timeouts are checked by one sweep per
+ * publisher rather than a timer per request. Internal to src/store.
+ */
+import { ErrorCode, NatsError, createInbox, type Msg, type MsgHdrs, type NatsConnection, type PubAck, type Subscription } from 'nats';
+
+/**
+ * A publish whose reply can no longer come: the connection was lost and
+ * re-established while it waited (a reply in flight is not redelivered).
+ * Whether it was stored is unknown; the caller sends it again with the same
+ * message id, which the server deduplicates.
+ */
+export class ReplyLostError extends Error {
+  readonly code = 'LF_REPLY_LOST';
+  constructor() {
+    super('the connection to nats-server was re-established while waiting for the reply: outcome unknown');
+  }
+}
+
+interface Waiting {
+  resolve: (ack: PubAck) => void;
+  reject: (err: Error) => void;
+  expires: number;
+}
+
+/** How often pending publishes are checked for an expired timeout. */
+const SWEEP_MS = 100;
+const decoder = new TextDecoder();
+
+export class JetStreamPublisher {
+  private readonly prefix: string;
+  private readonly sub: Subscription;
+  private readonly waiting = new Map<string, Waiting>();
+  private next = 0;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.prefix = `${createInbox()}.`;
+    this.sub = nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => { if (!err) this.answer(msg); } });
+    // The connection closed: nothing pending will be answered.
+    void this.sub.closed.then(() => this.failAll(NatsError.errorForCode(ErrorCode.ConnectionClosed)));
+  }
+
+  /**
+   * Publishes `body` on `subject` with a message id (dedup) and the expected
+   * last sequence of the subject, plus `headers`; resolves with the PubAck.
+   * Throws synchronously-as-rejection what `nc.publish` throws (e.g.
+   * MAX_PAYLOAD_EXCEEDED, a closed connection).
+   */
+  publish(subject: string, body: Uint8Array, opts: { msgID: string; lastSubjectSequence: number; headers: MsgHdrs; timeoutMs: number }): Promise<PubAck> {
+    const h = opts.headers;
+    h.set('Nats-Msg-Id', opts.msgID);
+    h.set('Nats-Expected-Last-Subject-Sequence', String(opts.lastSubjectSequence));
+    const token = (this.next++).toString(36);
+    return new Promise<PubAck>((resolve, reject) => {
+      try {
+        this.nc.publish(subject, body, { reply: this.prefix + token, headers: h });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      this.waiting.set(token, { resolve, reject, expires: Date.now() + opts.timeoutMs });
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+    });
+  }
+
+  private answer(msg: Msg): void {
+    const token = msg.subject.slice(this.prefix.length);
+    const w = this.waiting.get(token);
+    if (!w) return; // timed out already
+    this.waiting.delete(token);
+    if (msg.data.length === 0 && msg.headers?.code === 503) {
+      w.reject(NatsError.errorForCode(ErrorCode.NoResponders));
+      return;
+    }
+    let r: { stream?: string; seq?: number; duplicate?: boolean; domain?: string; error?: { code: number; err_code?: number; description?: string } };
+    try {
+      r = JSON.parse(decoder.decode(msg.data));
+    } catch (err) {
+      w.reject(NatsError.errorForCode(ErrorCode.BadJson, err as Error));
+      return;
+    }
+    if (r.error) {
+      // As nats.js builds it (its 404/408/409 cases are consumer answers, never a publish's): the
+      // lower-cased description, the HTTP-like code as the error code, and the whole API error attached.
+      const description = (r.error.description ?? '').toLowerCase();
+      const err = r.error.code === 503
+        ? NatsError.errorForCode(ErrorCode.JetStreamNotEnabled, new Error(description))
+        : new NatsError(description || ErrorCode.Unknown, `${r.error.code}`);
+      err.api_error = r.error as NonNullable<NatsError['api_error']>;
+      w.reject(err);
+      return;
+    }
+    // What the store relies on (the stream sequence it keeps as the run's position), checked as a PubAck must be.
+    if (typeof r.stream !== 'string' || r.stream === '' || !Number.isSafeInteger(r.seq) || r.seq! < 1) {
+      w.reject(NatsError.errorForCode(ErrorCode.JetStreamInvalidAck));
+      return;
+    }
+    w.resolve({ stream: r.stream, seq: r.seq!, duplicate: r.duplicate === true, domain: r.domain } as PubAck);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [token, w] of this.waiting) {
+      if (w.expires > now) continue;
+      this.waiting.delete(token);
+      w.reject(NatsError.errorForCode(ErrorCode.Timeout));
+    }
+    if (this.waiting.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
+
+  /** Fails every publish waiting for a reply with ReplyLostError (the link calls this on reconnection). */
+  abandon(): void {
+    this.failAll(new ReplyLostError());
+  }
+
+  private failAll(err: Error): void {
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The store's JetStream publisher against a real nats-server: every answer a
+ * publish can get must come back exactly as nats.js's `js.publish` gives it
+ * (same PubAck, same NatsError codes and api_error), since the store's error
+ * handling was written against the latter.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { connect, headers, NatsError, type NatsConnection } from 'nats';
+import { JetStreamPublisher, ReplyLostError } from '../../src/store/jetstream/publisher.js';
+
+const url = inject('natsUrl');
+const skipReason = inject('natsSkipReason');
+const body = new TextEncoder().encode('{"x":1}');
+
+if (!url) {
+  describe.skip(`JetStream publisher (skipped: ${skipReason})`, () => {
+    it('needs nats-server', () => {});
+  });
+} else {
+  describe('JetStreamPublisher', () => {
+    let nc: NatsConnection;
+    const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    const stream = `LFP_${id}`;
+    const prefix = `lfp.${id}`;
+    beforeAll(async () => {
+      nc = await connect({ servers: url });
+      await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.>`] });
+    });
+    afterAll(async () => {
+      await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined);
+      await nc.close();
+    });
+
+    /** The same publish through both clients, each on its own subject; the outcome with stream sequences left out. */
+    const both = async (lastSubjectSequence: (subject: string) => Promise<number>, msgID: string, prepare?: (subject: string) => Promise<void>) => {
+      const pub = new JetStreamPublisher(nc);
+      const js = nc.jetstream();
+      const settle = async (p: Promise<{ stream: string; seq: number; duplicate: boolean }>) => p.then(
+        (a) => ({ ok: { stream: a.stream, duplicate: a.duplicate } }),
+        // The server names the subject's actual sequence in its description: a stream sequence, which differs between the two subjects.
+        (e: NatsError) => JSON.parse(JSON.stringify({ err: { name: e.name, code: e.code, message: e.message, api_error: e.api_error } }).replace(/: \d+"/g, ': N"')));
+      const sa = `${prefix}.a.${randomBytes(3).toString('hex')}`;
+      const sb = `${prefix}.b.${randomBytes(3).toString('hex')}`;
+      await prepare?.(sa);
+      await prepare?.(sb);
+      const ours = await settle(pub.publish(sa, body, { msgID: `${sa}/${msgID}`, lastSubjectSequence: await lastSubjectSequence(sa), headers: headers(), timeoutMs: 2000 }));
+      const theirs = await settle(js.publish(sb, body, { msgID: `${sb}/${msgID}`, expect: { lastSubjectSequence: await lastSubjectSequence(sb) }, timeout: 2000 }));
+      return { ours, theirs };
+    };
+
+    it('answers a first publish, a wrong expectation and a duplicate as js.publish does', async () => {
+      const first = await both(async () => 0, 'm1');
+      expect(first.ours).toEqual({ ok: { stream, duplicate: false } });
+      expect(first.ours).toEqual(first.theirs);
+
+      const seeded = async (subject: string) => { await nc.jetstream().publish(subject, body, { msgID: `${subject}/m1` }); };
+      const wrong = await both(async () => 999, 'm2', seeded);
+      expect(wrong.ours).toMatchObject({ err: { name: 'NatsError', code: '400', api_error: { err_code: 10071 } } });
+      expect(wrong.ours).toEqual(wrong.theirs);
+
+      const duplicate = await both(async () => 999, 'm1', seeded);
+      expect(duplicate.ours).toEqual({ ok: { stream, duplicate: true } });
+      expect(duplicate.ours).toEqual(duplicate.theirs);
+    });
+
+    it('resolves with the stream sequence the message was stored at', async () => {
+      const pub = new JetStreamPublisher(nc);
+      const subject = `${prefix}.seq.x`;
+      const a = await pub.publish(subject, body, { msgID: 's1', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 });
+      const b = await pub.publish(subject, body, { msgID: 's2', lastSubjectSequence: a.seq, headers: headers(), timeoutMs: 2000 });
+      const stored = await (await nc.jetstreamManager()).streams.getMessage(stream, { last_by_subj: subject });
+      expect(b.seq).toBe(stored.seq);
+      expect(stored.header.get('Nats-Msg-Id')).toBe('s2');
+    });
+
+    it('answers many publishes in flight at once, each with its own ack', async () => {
+      const pub = new JetStreamPublisher(nc);
+      const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publish(`${prefix}.many.r${i}`, body, { msgID: `many-${i}`, lastSubjectSequence: 0, headers: headers(), timeoutMs: 5000 })));
+      expect(new Set(acks.map((a) => a.seq)).size).toBe(200);
+    });
+
+    it('fails with code 503 (no responders) when no stream takes the subject, as js.publish does', async () => {
+      const pub = new JetStreamPublisher(nc);
+      const ours = await pub.publish(`nostream.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 }).catch((e: NatsError) => e);
+      const theirs = await nc.jetstream().publish(`nostream.${id}`, body, { msgID: 'x', timeout: 2000 }).catch((e: NatsError) => e);
+      expect(ours).toBeInstanceOf(NatsError);
+      expect((ours as NatsError).code).toBe('503');
+      expect((ours as NatsError).code).toBe((theirs as NatsError).code);
+    });
+
+    it('refuses an answer that is not a PubAck it can rely on (no stream, no integer sequence)', async () => {
+      const answers = ['{"stream":"S"}', '{"stream":"S","seq":"7"}', '{"seq":7}', 'not json', '{"stream":"S","seq":0}'];
+      const responder = nc.subscribe(`fake.${id}.>`, { callback: (_e, m) => m.respond(new TextEncoder().encode(answers[Number(m.subject.split('.').at(-1))]!)) });
+      try {
+        const pub = new JetStreamPublisher(nc);
+        for (let i = 0; i < answers.length; i++) {
+          const err = await pub.publish(`fake.${id}.${i}`, body, { msgID: `f${i}`, lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 }).catch((e: NatsError) => e);
+          expect((err as NatsError).code, answers[i]).toBe(i === 3 ? 'BAD_JSON' : 'JESTREAM_INVALID_ACK');
+        }
+        const ok = new TextEncoder().encode('{"stream":"S","seq":7,"duplicate":true}');
+        const good = nc.subscribe(`fake2.${id}`, { callback: (_e, m) => m.respond(ok) });
+        expect(await pub.publish(`fake2.${id}`, body, { msgID: 'g', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 })).toMatchObject({ stream: 'S', seq: 7, duplicate: true });
+        good.unsubscribe();
+      } finally {
+        responder.unsubscribe();
+      }
+    });
+
+    it('times out with code TIMEOUT when a subscriber takes the message but nothing answers', async () => {
+      const silent = nc.subscribe(`silent.${id}`);
+      try {
+        const pub = new JetStreamPublisher(nc);
+        const t0 = Date.now();
+        const err = await pub.publish(`silent.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 300 }).catch((e: NatsError) => e);
+        expect((err as NatsError).code).toBe('TIMEOUT');
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+      } finally {
+        silent.unsubscribe();
+      }
+    });
+
+    it('fails what is pending with ReplyLostError when abandoned (the connection came back: no reply will come)', async () => {
+      const silent = nc.subscribe(`silent3.${id}`);
+      try {
+        const pub = new JetStreamPublisher(nc);
+        const pending = pub.publish(`silent3.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 30_000 }).catch((e: unknown) => e);
+        pub.abandon();
+        expect(await pending).toBeInstanceOf(ReplyLostError);
+        // Still usable afterwards.
+        const ack = await pub.publish(`${prefix}.after.abandon`, body, { msgID: 'after-abandon', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 });
+        expect(ack.duplicate).toBe(false);
+      } finally {
+        silent.unsubscribe();
+      }
+    });
+
+    it('fails what is pending when the connection closes, and refuses to publish after', async () => {
+      const own = await connect({ servers: url });
+      own.subscribe(`silent2.${id}`); // takes the message, never answers
+      const pub = new JetStreamPublisher(own);
+      const pending = pub.publish(`silent2.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 30_000 }).catch((e: NatsError) => e);
+      await own.flush();
+      await own.close();
+      expect(((await pending) as NatsError).code).toBe('CONNECTION_CLOSED');
+      const after = await pub.publish(`silent2.${id}`, body, { msgID: 'y', lastSubjectSequence: 0, headers: headers(), timeoutMs: 1000 }).catch((e: NatsError) => e);
+      expect((after as NatsError).code).toBe('CONNECTION_CLOSED');
+    });
+  });
+}
