@@ -1,6 +1,7 @@
 /** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
@@ -64,7 +65,7 @@ export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: 
     if (opts.json) io.out(json(view));
     else {
       io.out(statusText(view));
-      for (const line of waitingHints(view)) io.out(line);
+      for (const line of waitingHints(view, natsUrl(g))) io.out(line);
     }
     return exitCodeForStatus(view.status);
   });
@@ -80,11 +81,26 @@ async function untilSignal(io: Io, what: string, stop: () => Promise<void>): Pro
   return EXIT.ok;
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string }): Promise<number> {
+/** A whole-number flag, at least `min`; undefined when absent. */
+function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const r = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(Number.MAX_SAFE_INTEGER)).safeParse(text);
+  if (!r.success) throw new UsageError(`${flag} ${text} must be a whole number of at least ${min}`, { value: text });
+  return r.data;
+}
+
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string }): Promise<number> {
   const url = natsUrl(g);
+  const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
+  const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
   const settings = natsSettings();
-  const engine = new ClusterEngine({ nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes, ...(opts.concurrency ? { concurrency: Number(opts.concurrency) } : {}), log: (l) => io.err(l) });
+  const engine = new ClusterEngine({
+    nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
+    log: (l) => io.err(l),
+  });
   await engine.start();
   // With --handlers, this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers
@@ -100,7 +116,7 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string;
   const handlers = await loadHandlerModule(resolve(opts.handlers));
   const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
   if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
-  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(ackWaitMs !== undefined ? { settings: { taskAckWaitMs: ackWaitMs } } : {}), ...(opts.concurrency ? { concurrency: Number(opts.concurrency) } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(ackWaitMs !== undefined ? { settings: { taskAckWaitMs: ackWaitMs } } : {}), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${Object.keys(handlers).join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());

@@ -4,11 +4,13 @@
  *   LEDGERFLOW_NATS_REPLICAS=3  LEDGERFLOW_NATS_STORAGE=file|memory
  *   LEDGERFLOW_NATS_MAX_AGE=90d (the log's retention)  LEDGERFLOW_NATS_MAX_BYTES=10737418240
  *   LEDGERFLOW_NATS_MAX_MSG_SIZE=1048576 (largest commit)  LEDGERFLOW_NATS_DUPLICATE_WINDOW=10m
+ *   LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE=30d (snapshots are a cache: aged out, a run loads from its log)
+ * Replicas and storage apply to the snapshot bucket too.
  */
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import type { ClusterSettings } from '../cluster/index.js';
-import type { JetStreamStoreOptions } from '../store/index.js';
+import type { JetStreamSnapshotOptions, JetStreamStoreOptions } from '../store/index.js';
 
 function int(name: string): number | undefined {
   const v = process.env[name];
@@ -26,7 +28,7 @@ function duration(name: string): number | undefined {
   return ms;
 }
 
-export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>; cluster: ClusterSettings } {
+export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>; cluster: ClusterSettings; snapshots: JetStreamSnapshotOptions } {
   const storage = process.env.LEDGERFLOW_NATS_STORAGE;
   if (storage !== undefined && storage !== '' && storage !== 'file' && storage !== 'memory') {
     throw new UsageError(`LEDGERFLOW_NATS_STORAGE=${storage} must be file or memory`, { variable: 'LEDGERFLOW_NATS_STORAGE' });
@@ -37,7 +39,9 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
   const maxBytes = int('LEDGERFLOW_NATS_MAX_BYTES');
   const maxMsgSize = int('LEDGERFLOW_NATS_MAX_MSG_SIZE');
   const duplicateWindowMs = duration('LEDGERFLOW_NATS_DUPLICATE_WINDOW');
+  const snapshotMaxAgeMs = duration('LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE');
   return {
+    snapshots: { ...common, ...(snapshotMaxAgeMs ? { maxAgeMs: snapshotMaxAgeMs } : {}) },
     store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
     cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
   };

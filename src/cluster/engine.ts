@@ -16,8 +16,8 @@ import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
-import { Engine, foldEvents, foldOnto, handlerName, prepareCommit, type RunSnapshot } from '../runtime/index.js';
-import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
+import { Engine, foldOnto, handlerName, loadRun, prepareCommit, snapshotDue, snapshotOf, type RunSnapshot } from '../runtime/index.js';
+import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type TaskMessage } from './messages.js';
@@ -33,12 +33,23 @@ export interface ClusterEngineOptions {
   concurrency?: number;
   log?: (line: string) => void;
   now?: () => number;
+  /**
+   * Snapshots of long runs in a KV bucket: one is written each time a run's
+   * log crosses a multiple of `every` events (default 1000; 0 turns them off),
+   * and an engine that loads a run it has not cached starts from it. Short
+   * runs never get one.
+   */
+  snapshots?: JetStreamSnapshotOptions & { every?: number };
 }
+
+export const DEFAULT_SNAPSHOT_EVERY = 1000;
 
 interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
 
 export class ClusterEngine {
   readonly store: JetStreamEventStore;
+  readonly snapshots: JetStreamSnapshotStore | null;
+  private readonly snapshotEvery: number;
   private nc!: NatsConnection;
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
@@ -51,10 +62,15 @@ export class ClusterEngine {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
-  readonly stats = { inputs: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0 };
+  readonly stats = {
+    inputs: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
+    snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
+  };
 
   constructor(private readonly opts: ClusterEngineOptions) {
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
+    this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
+    this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
   }
@@ -132,9 +148,13 @@ export class ClusterEngine {
       this.remember(runId, loaded);
       return loaded;
     }
-    const events = await this.store.read(runId);
-    if (events.length === 0) return null;
-    const loaded = foldEvents(events);
+    const loaded = await loadRun(this.store, runId, this.snapshots);
+    if (!loaded) return null;
+    if (loaded.fromSnapshot !== null) this.stats.snapshotLoads++;
+    if (loaded.snapshotRefused) {
+      this.stats.snapshotsRefused++;
+      this.log(loaded.snapshotRefused);
+    }
     this.remember(runId, loaded);
     return loaded;
   }
@@ -162,7 +182,8 @@ export class ClusterEngine {
       let next = st;
       if (prepared.events.length > 0) {
         try {
-          await this.store.append({ runId, expectedSeq: st.seq, dedupId: `${runId}/${st.seq + 1}/${opts.commitKey ?? 'step'}`, events: prepared.events });
+          const r = await this.store.append({ runId, expectedSeq: st.seq, dedupId: `${runId}/${st.seq + 1}/${opts.commitKey ?? 'step'}`, events: prepared.events });
+          if (this.snapshots && snapshotDue(st.seq, prepared.seq, this.snapshotEvery)) this.snapshot(st.compiled, prepared.snapshot, prepared.seq, r.position ?? null);
         } catch (err) {
           if (!(err instanceof AppendConflictError)) throw err;
           this.stats.conflicts++;
@@ -179,6 +200,19 @@ export class ClusterEngine {
       return next;
     }
     throw new Error(`run ${runId}: gave up after 50 conflicting appends`);
+  }
+
+  /**
+   * Writes the run's snapshot in the background: the step does not wait for
+   * it. A failed write is logged and changes nothing (the next one, or the
+   * log, serves). Writes of one run go out in commit order on one connection.
+   */
+  private snapshot(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null): void {
+    const stored = snapshotOf(compiled, snapshot, seq, position, this.now());
+    this.snapshots!.put(stored).then(
+      () => { this.stats.snapshotsWritten++; },
+      (err: unknown) => this.log(`run ${stored.runId}: snapshot at event ${seq} not written: ${(err as Error).message}`),
+    );
   }
 
   private async publishEffects(st: Loaded, before: RunSnapshot, events: EventEnvelope[], reconcile: boolean): Promise<void> {

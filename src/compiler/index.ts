@@ -12,7 +12,7 @@ export type { MachineConfig } from './machine.js';
 export { scopeOf } from './scope.js';
 export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError } from './chart.js';
-export { Interpreter, type FoldLogic, type FoldSnapshot, type StateValue } from './interpreter.js';
+export { Interpreter, SnapshotMismatchError, type FoldLogic, type FoldSnapshot, type PersistedFold, type StateValue } from './interpreter.js';
 export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 
 export interface CompiledWorkflow {

@@ -59,6 +59,26 @@ export interface Configuration {
   readonly finals: number;
 }
 
+/**
+ * A snapshot as data (JSON), to store and restore later: the state value, the
+ * context, and the order the regions' states were entered in, which the value
+ * does not tell and eventless transitions depend on.
+ */
+export interface PersistedFold {
+  readonly value: StateValue;
+  readonly status: 'active' | 'done';
+  readonly context: RunContext;
+  /** Region keys in the order their current state was entered; [] once the machine is done. */
+  readonly entered: readonly string[];
+}
+
+/** A persisted snapshot that does not fit this chart (another definition, or damaged). */
+export class SnapshotMismatchError extends LedgerflowError {
+  constructor(reason: string) {
+    super('LF_SNAPSHOT_MISMATCH', `the snapshot does not fit this workflow's statechart: ${reason}`, { reason });
+  }
+}
+
 /** What folding needs from a statechart: the state after run.started, and the state after one more event. */
 export interface FoldLogic<S> {
   initial(input: MachineInput): S;
@@ -76,7 +96,9 @@ const passes = (guard: BoundGuard | null, args: { context: RunContext; event: Im
 function runActions(actions: readonly BoundAction[], context: RunContext, event: ImplementationEvent): RunContext {
   let ctx = context;
   // As XState's assign: a new context object with the returned keys merged in, never a mutated one.
-  for (const a of actions) ctx = Object.assign({}, ctx, a.run({ context: ctx, event }, a.params as never));
+  // Spread rather than Object.assign({}, ...): the same object (actions return only context keys),
+  // built by V8's object-clone fast path in a quarter of the time.
+  for (const a of actions) ctx = { ...ctx, ...a.run({ context: ctx, event }, a.params as never) };
   return ctx;
 }
 
@@ -130,6 +152,47 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     return this.settle(next, event, queue);
   }
 
+  /** The snapshot as data. A snapshot of a failed start-up (status 'error') is not kept: its run never began. */
+  persist(snapshot: FoldSnapshot): PersistedFold {
+    if (snapshot.status === 'error') throw new SnapshotMismatchError('a snapshot whose start-up failed cannot be persisted');
+    const entered = snapshot._configuration?.entered.map((r) => r.key) ?? [];
+    return { value: snapshot.value, status: snapshot.status, context: snapshot.context, entered };
+  }
+
+  /**
+   * The snapshot `persist` gave, rebuilt on this chart: the same value,
+   * context and entry order, so folding on from it takes the same steps as
+   * folding on from the original. Throws SnapshotMismatchError when the value
+   * or the entry order names a state or region the chart does not have.
+   */
+  restore(p: PersistedFold): FoldSnapshot {
+    const { chart } = this;
+    if (typeof p.value === 'string') {
+      if (p.status !== 'done' || p.entered.length !== 0) throw new SnapshotMismatchError(`final state ${p.value} with status ${p.status}`);
+      if (!chart.exitAlways.some((t) => t.target.key === p.value) && ![...chart.exitOn.values()].some((ts) => ts.some((t) => t.target.key === p.value))) {
+        throw new SnapshotMismatchError(`no final state ${p.value}`);
+      }
+      return { value: p.value, status: 'done', context: p.context, _configuration: null };
+    }
+    if (p.status !== 'active') throw new SnapshotMismatchError('a done snapshot must be in a final state');
+    const regions = p.value[chart.parallelKey];
+    if (!regions || Object.keys(p.value).length !== 1) throw new SnapshotMismatchError(`expected the value { ${chart.parallelKey}: ... }`);
+    if (Object.keys(regions).length !== chart.regions.length) throw new SnapshotMismatchError(`expected ${chart.regions.length} regions, got ${Object.keys(regions).length}`);
+    const byKey = new Map(chart.regions.map((r) => [r.key, r]));
+    const states = chart.regions.map((r) => {
+      const key = regions[r.key];
+      const state = key === undefined ? undefined : statesOf(r).get(key);
+      if (!state) throw new SnapshotMismatchError(`region ${r.key} has no state ${String(key)}`);
+      return state;
+    });
+    const entered = p.entered.map((k) => byKey.get(k));
+    if (entered.length !== chart.regions.length || entered.some((r) => r === undefined) || new Set(entered).size !== entered.length) {
+      throw new SnapshotMismatchError('the entry order must name every region once');
+    }
+    const configuration: Configuration = { states, entered: entered as Region[], finals: states.filter((s) => s.final).length };
+    return { value: valueOf(chart, states), status: 'active', context: p.context, _configuration: configuration };
+  }
+
   /** The rest of a macrostep: eventless transitions, then raised events one by one, until the machine rests or is done. */
   private settle(snapshot: FoldSnapshot, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
     let current = snapshot;
@@ -152,12 +215,12 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   private select(snapshot: FoldSnapshot, event: ImplementationEvent): Step | null {
     const { states } = snapshot._configuration!;
     const args = { context: snapshot.context, event };
-    const taken: RegionTransition[] = [];
+    let taken: RegionTransition[] | null = null; // most steps take none: no list then
     for (const region of this.chart.listeners.get(event.type) ?? []) {
       const t = firstEnabled(states[region.index]!.on.get(event.type), args);
-      if (t) taken.push(t);
+      if (t) (taken ??= []).push(t);
     }
-    if (taken.length > 0) return { kind: 'regions', transitions: taken };
+    if (taken) return { kind: 'regions', transitions: taken };
     const exit = firstEnabled(this.chart.exitOn.get(event.type), args);
     return exit ? { kind: 'exit', transition: exit } : null;
   }
@@ -166,12 +229,12 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   private selectEventless(snapshot: FoldSnapshot, event: ImplementationEvent): Step | null {
     const { states, entered } = snapshot._configuration!;
     const args = { context: snapshot.context, event };
-    const taken: RegionTransition[] = [];
+    let taken: RegionTransition[] | null = null;
     for (const region of entered) {
       const t = firstEnabled(states[region.index]!.always, args);
-      if (t) taken.push(t);
+      if (t) (taken ??= []).push(t);
     }
-    if (taken.length > 0) return { kind: 'regions', transitions: taken };
+    if (taken) return { kind: 'regions', transitions: taken };
     const exit = firstEnabled(this.chart.exitAlways, args);
     return exit ? { kind: 'exit', transition: exit } : null;
   }
@@ -208,6 +271,25 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     const configuration = { states, entered: movedToEnd(before.entered, moved), finals };
     return { value: valueOf(this.chart, states), status: 'active', context, _configuration: configuration };
   }
+}
+
+/** A region's states by key, found by walking its transitions from the initial state (once per region). */
+const regionStates = new WeakMap<Region, ReadonlyMap<string, RegionState>>();
+function statesOf(region: Region): ReadonlyMap<string, RegionState> {
+  let found = regionStates.get(region);
+  if (!found) {
+    const seen = new Map<string, RegionState>();
+    const visit = (s: RegionState) => {
+      if (seen.has(s.key)) return;
+      seen.set(s.key, s);
+      for (const ts of s.on.values()) for (const t of ts) visit(t.target);
+      for (const t of s.always ?? []) visit(t.target);
+    };
+    visit(region.initial);
+    found = seen;
+    regionStates.set(region, found);
+  }
+  return found;
 }
 
 /** The entry order once `moved` (in document order) have been entered again. */

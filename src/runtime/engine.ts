@@ -5,7 +5,7 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
-import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunDriver, type DriverHooks } from './driver.js';
@@ -85,9 +85,8 @@ export class Engine {
     const time = new Date(this.clock.now()).toISOString();
     const snapshot = startFold(compiled, { runId, time, input });
     const started: EventEnvelope = {
-      runId, workflowId: def.id, version: def.version, seq: 1, time, type: 'run.started',
+      runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
       data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, ...(opts.source ? { source: opts.source } : {}) },
-      state: recordedState(snapshot),
     };
     // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
     // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
@@ -96,7 +95,7 @@ export class Engine {
     const first = withStarts
       ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
       : { events: [], snapshot, seq: 1 };
-    await this.store.append({ runId, expectedSeq: 0, dedupId, events: [started, ...first.events] });
+    await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
     return { compiled, snapshot: first.snapshot, seq: first.seq };
   }
 
@@ -152,6 +151,7 @@ export class Engine {
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { view: runView(snapshot, seq), refused: rejectionReason(snapshot, ev) };
       const ctx = r.snapshot.context;
+      // Not marked as built by the fold: its fields come from a library caller (who, why), so the store parses it.
       const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
       try {
         await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
@@ -189,6 +189,20 @@ export class Engine {
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {
     return replayRun(await this.events(runId), opts);
+  }
+
+  /**
+   * Replays every recorded run (of `workflowId` only, with that filter), one
+   * report per run, in the store's order; with a candidate definition, each
+   * report also says whether it could take over that run. The store reads
+   * its log in one pass where it can (JetStream), so this scales with the
+   * log, not with a request per run.
+   */
+  async *replayAll(opts: { workflowId?: string; candidate?: Definition } = {}): AsyncIterable<ReplayReport> {
+    const filter = opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {};
+    for await (const { events } of this.store.readAll(filter)) {
+      yield replayRun(events, opts.candidate ? { candidate: opts.candidate } : {});
+    }
   }
 
   async list(filter: { workflowId?: string; status?: RunSummary['status'] } = {}): Promise<RunSummary[]> {

@@ -6,6 +6,7 @@ export { applyEvent, startFold, recordedState, runStatus, rejectionReason, toMac
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
 export { runView, type RunView, type TaskView } from './view.js';
 export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';
+export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';
 export { handlerName, missingHandlers, type Handlers, type TaskHandler, type TaskContext } from './handlers.js';

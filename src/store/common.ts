@@ -5,9 +5,9 @@
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
  */
-import { CommitSchema, SETTLED_STATUSES, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import { CommitSchema, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import { StoreError } from '../errors/index.js';
-import type { AppendRequest, RunSummary } from './port.js';
+import type { AppendRequest, EventStore, RunEvents, RunSummary } from './port.js';
 
 /**
  * Run ids become a file name (file store) and a subject token (JetStream,
@@ -29,7 +29,7 @@ export function assertRunId(runId: string): void {
 }
 
 export interface CheckedAppend {
-  /** The commit as parsed by zod (unknown keys stripped): exactly what gets stored. */
+  /** The commit as parsed by zod (unknown keys stripped), or as the fold built it: exactly what gets stored. */
   commit: Commit;
   /** Its JSON encoding; stores keep this form so every store round-trips values the same way. */
   json: string;
@@ -49,11 +49,16 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
   if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) {
     throw new StoreError(`append to run ${runId}: expectedSeq must be an integer >= 0, got ${String(expectedSeq)}`, { runId });
   }
-  const parsed = CommitSchema.safeParse({ dedupId: req.dedupId, events: req.events });
-  if (!parsed.success) {
-    throw new StoreError(`append to run ${runId}: invalid commit: ${parsed.error.message}`, { runId, dedupId: String(req.dedupId) });
+  let commit: Commit;
+  if (typeof req.dedupId === 'string' && req.dedupId !== '' && isBuiltByFold(req.events) && req.events.length > 0) {
+    commit = { dedupId: req.dedupId, events: req.events }; // the fold's own commit (see isBuiltByFold)
+  } else {
+    const parsed = CommitSchema.safeParse({ dedupId: req.dedupId, events: req.events });
+    if (!parsed.success) {
+      throw new StoreError(`append to run ${runId}: invalid commit: ${parsed.error.message}`, { runId, dedupId: String(req.dedupId) });
+    }
+    commit = parsed.data;
   }
-  const commit = parsed.data;
   commit.events.forEach((e, i) => {
     if (e.runId !== runId) {
       throw new StoreError(`append to run ${runId}: event ${i} belongs to run ${e.runId}`, { runId, eventRunId: e.runId });
@@ -68,12 +73,44 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
   });
   let json: string;
   try {
-    json = JSON.stringify(commit);
+    json = commitJson(commit, req);
   } catch (err) {
     // BigInt or a cycle inside task output: refuse now rather than store something unreadable.
     throw new StoreError(`append to run ${runId}: events are not JSON-serialisable: ${(err as Error).message}`, { runId }, { cause: err });
   }
   return { commit, json, firstSeq: expectedSeq + 1, lastSeq: expectedSeq + commit.events.length };
+}
+
+/**
+ * JSON of a parsed commit: exactly JSON.stringify(commit). Every run.started
+ * holds its whole definition (most of a start commit's bytes), and every run
+ * of a definition holds the same definition object: its JSON is made once
+ * per object (WeakMap on the request's object, which zod's copy mirrors key
+ * for key; definitions are never mutated, as definitionHash also assumes)
+ * and spliced in. The parsed envelope's keys are in schema order, `data`
+ * last, and a start's data begins with `definition`.
+ */
+const definitionJson = new WeakMap<object, string>();
+function commitJson(commit: Commit, req: AppendRequest): string {
+  let text = `{"dedupId":${JSON.stringify(commit.dedupId)},"events":[`;
+  for (let i = 0; i < commit.events.length; i++) {
+    const e = commit.events[i]!;
+    if (i > 0) text += ',';
+    const original = (req.events[i]?.data as { definition?: unknown } | undefined)?.definition;
+    if (e.type !== 'run.started' || typeof original !== 'object' || original === null) {
+      text += JSON.stringify(e);
+      continue;
+    }
+    let def = definitionJson.get(original);
+    if (def === undefined) {
+      def = JSON.stringify(e.data.definition);
+      definitionJson.set(original, def);
+    }
+    const { definition: _definition, ...rest } = e.data;
+    const head = JSON.stringify({ ...e, data: 0 }); // ends with "data":0}
+    text += `${head.slice(0, -2)}{"definition":${def},${JSON.stringify(rest).slice(1)}}`;
+  }
+  return `${text}]}`;
 }
 
 /** A RunSummary from the run's first event (seq 1) and its last event. */
@@ -128,4 +165,27 @@ export function parseStoredCommit(text: string, runId: string, prevSeq: number |
     if (e.seq !== base + 1 + i) fail(`event has seq ${e.seq}, expected ${base + 1 + i}`);
   });
   return parsed.data;
+}
+
+/**
+ * readAll for stores that read a run cheaply by itself (memory, file): list,
+ * then read each, a few reads ahead of the caller.
+ */
+export async function* readAllByRun(store: Pick<EventStore, 'listRuns' | 'read'>, filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+  const runs = await store.listRuns(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {});
+  const AHEAD = 8;
+  const pending: Promise<RunEvents>[] = [];
+  const readOne = async (runId: string) => ({ runId, events: await store.read(runId) });
+  let next = 0;
+  while (next < runs.length && pending.length < AHEAD) pending.push(readOne(runs[next++]!.runId));
+  try {
+    while (pending.length > 0) {
+      const run = await pending.shift()!;
+      if (next < runs.length) pending.push(readOne(runs[next++]!.runId));
+      if (run.events.length > 0) yield run; // deleted since it was listed: not a run any more
+    }
+  } finally {
+    // A caller that stops early (or a failed read) leaves reads in flight: their outcome no longer matters.
+    for (const p of pending) p.catch(() => undefined);
+  }
 }

@@ -13,8 +13,8 @@ import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, summarize, type CheckedAppend, type RunFilter } from './common.js';
+import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, summarize, type CheckedAppend, type RunFilter } from './common.js';
 import { newCursor, readEnds, readNew, type Cursor } from './jsonl.js';
 import { withLock } from './lock.js';
 
@@ -106,6 +106,10 @@ export class FileEventStore implements EventStore {
       for (const ends of batch) if (ends) out.push(summarize(ends.first, ends.last));
     }
     return filterAndSort(out, filter);
+  }
+
+  readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+    return readAllByRun(this, filter);
   }
 
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {

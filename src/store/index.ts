@@ -8,7 +8,9 @@ import { FileEventStore } from './file.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream.js';
 import type { EventStore } from './port.js';
 
-export type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, Subscription } from './port.js';
+export type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
+export { MemorySnapshotStore } from './snapshots.js';
+export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/snapshots.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, type JetStreamStoreOptions } from './jetstream.js';

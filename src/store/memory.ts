@@ -7,8 +7,8 @@
  */
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, deliver, filterAndSort, summarize, type RunFilter } from './common.js';
+import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import { assertRunId, checkAppend, deliver, filterAndSort, readAllByRun, summarize, type RunFilter } from './common.js';
 
 interface MemoryRun {
   events: EventEnvelope[];
@@ -66,6 +66,10 @@ export class MemoryEventStore implements EventStore {
       if (first && last) out.push(summarize(first, last));
     }
     return filterAndSort(out, filter);
+  }
+
+  readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+    return readAllByRun(this, filter);
   }
 
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {

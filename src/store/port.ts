@@ -21,6 +21,11 @@ export interface AppendResult {
   lastSeq: number;
   /** True when this dedupId had already been appended: nothing new was written. */
   duplicate: boolean;
+  /**
+   * Where the store keeps this commit (JetStream: its stream sequence), for
+   * `ReadOptions.fromPosition`; absent on stores that read a run whole anyway.
+   */
+  position?: number;
 }
 
 export interface RunSummary {
@@ -39,6 +44,18 @@ export interface ReadOptions {
   fromSeq?: number;
   /** Last sequence to return, inclusive (default: the end). */
   toSeq?: number;
+  /**
+   * A position an append returned for the commit holding `fromSeq` (or an
+   * earlier one of the run): the store may start reading there instead of at
+   * the run's beginning. A hint only: a store that cannot use it, or finds it
+   * does not fit, reads from the beginning and returns the same events.
+   */
+  fromPosition?: number;
+}
+
+export interface RunEvents {
+  runId: string;
+  events: EventEnvelope[];
 }
 
 export interface Subscription {
@@ -58,7 +75,43 @@ export interface EventStore {
   /** The last sequence of the run, 0 when it does not exist. */
   lastSeq(runId: string): Promise<number>;
   listRuns(filter?: { workflowId?: string; status?: WorkflowStatus }): Promise<RunSummary[]>;
+  /**
+   * Every run's events (only `workflowId`'s with that filter), one run at a
+   * time, each whole as `read` would return it during the call; runs started
+   * meanwhile may be left out. In no particular order. JetStream reads its
+   * stream in one pass instead of one consumer per run.
+   */
+  readAll(filter?: { workflowId?: string }): AsyncIterable<RunEvents>;
   /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
+  close(): Promise<void>;
+}
+
+/**
+ * A run's folded state after event `seq`, kept to shorten replay: a loader
+ * restores it and folds only the events after it. Never authoritative: a
+ * loader checks it against the event at `seq` it reads from the log, and
+ * deleting every snapshot changes no result, only the time to load.
+ */
+export interface StoredSnapshot {
+  runId: string;
+  seq: number;
+  /** The append position of the commit holding event `seq` (see AppendResult.position), or null. */
+  position: number | null;
+  /** The definition the run started with, and its content hash: a snapshot is folded on with the same machine. */
+  definitionHash: string;
+  definition: Record<string, unknown>;
+  /** The interpreter's persisted snapshot (PersistedFold): state value, status, context, region entry order. */
+  fold: { value: unknown; status: 'active' | 'done'; context: Record<string, unknown>; entered: string[] };
+  /** When it was taken (ISO time), for operators. */
+  takenAt: string;
+}
+
+/** Where snapshots live: one per run, the latest replacing the one before (JetStream: a KV bucket). */
+export interface SnapshotStore {
+  /** The run's snapshot, null when there is none. Throws StoreError when the stored one is malformed (it is not used then). */
+  get(runId: string): Promise<StoredSnapshot | null>;
+  put(snapshot: StoredSnapshot): Promise<void>;
+  delete(runId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -70,6 +70,7 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
     read: (runId, opts) => store.read(runId, opts),
     lastSeq: (runId) => store.lastSeq(runId),
     listRuns: (filter) => store.listRuns(filter),
+    readAll: (filter) => store.readAll(filter),
     follow: (runId, afterSeq, onEvents) => store.follow(runId, afterSeq, onEvents),
     close: () => store.close(),
   };

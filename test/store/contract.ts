@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import type { EventStore } from '../../src/store/index.js';
-import { ev, evs, sleep, waitFor } from './helpers.js';
+import { ev, evs, outcome, sleep, waitFor } from './helpers.js';
 
 export type MakeStore = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
 
@@ -30,7 +30,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     it('appends to a new run with expectedSeq 0 and reads it back', async () => {
       const run = uid('run');
       const e1 = ev(run, 1);
-      expect(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [e1] })).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+      expect(outcome(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: [e1] }))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
       expect(await store.read(run)).toEqual([e1]);
       expect(await store.lastSeq(run)).toBe(1);
     });
@@ -39,15 +39,15 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const run = uid('run');
       for (let s = 1; s <= 5; s++) {
         const r = await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
-        expect(r).toEqual({ firstSeq: s, lastSeq: s, duplicate: false });
+        expect(outcome(r)).toEqual({ firstSeq: s, lastSeq: s, duplicate: false });
       }
       expect((await store.read(run)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     });
 
     it('gives a multi-event commit consecutive seqs', async () => {
       const run = uid('run');
-      expect(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) })).toEqual({ firstSeq: 1, lastSeq: 3, duplicate: false });
-      expect(await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) })).toEqual({ firstSeq: 4, lastSeq: 5, duplicate: false });
+      expect(outcome(await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 3) }))).toEqual({ firstSeq: 1, lastSeq: 3, duplicate: false });
+      expect(outcome(await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) }))).toEqual({ firstSeq: 4, lastSeq: 5, duplicate: false });
       expect(await store.read(run)).toEqual(evs(run, 1, 5));
     });
 
@@ -76,12 +76,24 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const run = uid('run');
       const d1 = uid('d');
       const first = { runId: run, expectedSeq: 0, dedupId: d1, events: evs(run, 1, 2) };
-      expect(await store.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
-      expect(await store.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect(outcome(await store.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
+      expect(outcome(await store.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
       await store.append({ runId: run, expectedSeq: 2, dedupId: uid('d'), events: [ev(run, 3)] });
       // expectedSeq 0 is stale now: the retry still reports success, not a conflict.
-      expect(await store.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect(outcome(await store.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
       expect((await store.read(run)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('gives a duplicate the position of its original, and a read from any position it gave returns what a read from the start does', async () => {
+      const run = uid('run');
+      const a = await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 2) });
+      const req = { runId: run, expectedSeq: 2, dedupId: uid('d'), events: evs(run, 3, 4) };
+      const b = await store.append(req);
+      expect((await store.append(req)).position).toBe(b.position);
+      await store.append({ runId: run, expectedSeq: 4, dedupId: uid('d'), events: [ev(run, 5)] });
+      for (const [fromSeq, position] of [[1, a.position], [3, b.position], [4, b.position], [5, b.position]] as const) {
+        expect(await store.read(run, { fromSeq, ...(position !== undefined ? { fromPosition: position } : {}) })).toEqual(await store.read(run, { fromSeq }));
+      }
     });
 
     it('reads a range with fromSeq / toSeq', async () => {
@@ -158,6 +170,37 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect((await store.listRuns({ workflowId: wfA, status: 'COMPLETED' }))).toEqual([]);
       expect((await store.listRuns({ status: 'FAILED' })).map((r) => r.runId)).toContain(r3);
       expect((await store.listRuns({ status: 'FAILED' })).every((r) => r.status === 'FAILED')).toBe(true);
+    });
+
+    it('readAll gives every run once, whole and in order, with a workflow filter, and stops where the caller stops', async () => {
+      const wfA = uid('alpha');
+      const wfB = uid('beta');
+      const runs = ['a', 'b', 'c', 'd', 'e'].map((p) => uid(p));
+      // Commits of different runs interleaved, as engines write them.
+      for (let round = 0; round < 3; round++) {
+        for (const [i, run] of runs.entries()) {
+          if (round > i) continue; // runs of 1, 2 and 3 commits
+          await store.append({ runId: run, expectedSeq: 2 * round, dedupId: uid('d'), events: evs(run, 2 * round + 1, 2 * round + 2, { workflowId: i % 2 === 0 ? wfA : wfB }) });
+        }
+      }
+      const collect = async (filter?: { workflowId?: string }) => {
+        const got = new Map<string, EventEnvelope[]>();
+        for await (const r of store.readAll(filter)) {
+          expect(got.has(r.runId), `${r.runId} given twice`).toBe(false);
+          got.set(r.runId, r.events);
+        }
+        return got;
+      };
+      const all = await collect();
+      for (const run of runs) expect(all.get(run), run).toEqual(await store.read(run));
+      const onlyA = await collect({ workflowId: wfA });
+      expect([...onlyA.keys()].sort()).toEqual([runs[0], runs[2], runs[4]].sort());
+      expect(onlyA.get(runs[2]!)).toEqual(await store.read(runs[2]!));
+      expect((await collect({ workflowId: uid('nobody') })).size).toBe(0);
+      expect((await collect({ workflowId: 'not a token' })).size).toBe(0);
+      // A caller may stop early; the store stays usable.
+      for await (const r of store.readAll({ workflowId: wfB })) { expect(r.events.length).toBeGreaterThan(0); break; }
+      expect(await store.read(runs[1]!)).toHaveLength(4);
     });
 
     it('follow delivers events appended later, not earlier ones, and stops on close', async () => {

@@ -4,6 +4,7 @@
  * waitFor for asynchronous delivery.
  */
 import type { EventEnvelope, WorkflowStatus } from '../../src/events/index.js';
+import type { AppendResult } from '../../src/store/index.js';
 
 export interface EvOptions {
   workflowId?: string;
@@ -48,3 +49,14 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * An append's outcome without its position, which only some stores give and
+ * whose value is the store's own: the contract checks it on its own (a
+ * positive integer where given, the same for a duplicate as for its original).
+ */
+export function outcome(r: AppendResult): Omit<AppendResult, 'position'> {
+  const { position, ...rest } = r;
+  if (position !== undefined && !(Number.isInteger(position) && position > 0)) throw new Error(`position ${position} is not a positive integer`);
+  return rest;
+}

@@ -13,7 +13,7 @@ import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, typ
 import { parseServers } from '../../src/store/jetstream/options.js';
 import { freePort, startGatedProxy, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { runStoreContract } from './contract.js';
-import { ev, evs, sleep, waitFor } from './helpers.js';
+import { ev, evs, outcome, sleep, waitFor } from './helpers.js';
 
 const url = inject('natsUrl');
 const skipReason = inject('natsSkipReason');
@@ -138,18 +138,18 @@ if (!url) {
       const [a, b] = [make({}, names), make({}, names)];
       const run = uid('dup');
       const first = { runId: run, expectedSeq: 0, dedupId: 'step-1', events: evs(run, 1, 2) };
-      expect(await a.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
+      expect(outcome(await a.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: false });
       // Another instance moves the run on; a's cache still says 2.
       await b.append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] });
       await b.append({ runId: run, expectedSeq: 3, dedupId: 'step-3', events: [ev(run, 4)] });
-      expect(await a.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
-      expect(await b.append(first)).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
-      expect(await make({}, names).append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] })).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: true });
+      expect(outcome(await a.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect(outcome(await b.append(first))).toEqual({ firstSeq: 1, lastSeq: 2, duplicate: true });
+      expect(outcome(await make({}, names).append({ runId: run, expectedSeq: 2, dedupId: 'step-2', events: [ev(run, 3)] }))).toEqual({ firstSeq: 3, lastSeq: 3, duplicate: true });
       // a's cache is stale (it saw seq 2) but the caller is right: a plain append on top succeeds.
-      expect(await a.append({ runId: run, expectedSeq: 4, dedupId: 'step-4', events: [ev(run, 5)] })).toEqual({ firstSeq: 5, lastSeq: 5, duplicate: false });
+      expect(outcome(await a.append({ runId: run, expectedSeq: 4, dedupId: 'step-4', events: [ev(run, 5)] }))).toEqual({ firstSeq: 5, lastSeq: 5, duplicate: false });
       // Dedup ids are per run, as in the other stores: the same id on another run is a new append.
       const other = uid('dup');
-      expect(await a.append({ runId: other, expectedSeq: 0, dedupId: 'step-1', events: [ev(other, 1)] })).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+      expect(outcome(await a.append({ runId: other, expectedSeq: 0, dedupId: 'step-1', events: [ev(other, 1)] }))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
       expect((await a.read(run)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     });
 
@@ -193,7 +193,7 @@ if (!url) {
         }
         await sleep(1000); // the first attempt's reply is overdue: it has timed out and been sent again
         proxy.release();
-        expect(await pending).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: false });
+        expect(outcome(await pending)).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: false });
         expect(nc.stats().outMsgs - sentBefore).toBeGreaterThanOrEqual(2);
         expect((await jsm.streams.info(names.stream)).state.messages).toBe(2);
         expect(await store.read(run)).toEqual(evs(run, 1, 2));
@@ -225,7 +225,7 @@ if (!url) {
         expect(Date.now() - t0).toBeLessThan(3000);
         await impatient.close();
         await server.restart();
-        expect(await whileDown).toEqual({ firstSeq: 21, lastSeq: 21, duplicate: false });
+        expect(outcome(await whileDown)).toEqual({ firstSeq: 21, lastSeq: 21, duplicate: false });
         expect(await store.append({ runId: run, expectedSeq: 21, dedupId: 'd22', events: [ev(run, 22)] })).toMatchObject({ lastSeq: 22, duplicate: false });
 
         const again = new JetStreamEventStore({ servers: server.url, ...names });
