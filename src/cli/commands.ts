@@ -6,8 +6,8 @@ import { writeOutputFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
-import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
-import { storeFor, type GlobalOpts } from './store.js';
+import { Engine, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
@@ -106,11 +106,11 @@ function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolea
   return { signal: controller.signal, interrupted: () => controller.signal.aborted, done: () => process.off('SIGINT', onSigint) };
 }
 
-function finish(io: Io, view: RunView, opts: { json?: boolean }): number {
+function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
   if (opts.json) io.out(json(view));
   else {
     io.out(`run ${view.runId} ${view.status}`);
-    for (const line of waitingHints(view)) io.out(line);
+    for (const line of waitingHints(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
     if (view.error) io.out(`  error: ${view.error.message}`);
   }
   return exitCodeForStatus(view.status);
@@ -138,14 +138,14 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
   });
   (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`);
-  return drive(io, engine, runId, handlers, flags, opts);
+  return drive(io, g, engine, runId, handlers, flags, opts);
 }
 
-async function drive(io: Io, engine: Engine, runId: string, handlers: Handlers, flags: ReturnType<typeof driveFlags>, opts: RunOpts): Promise<number> {
+async function drive(io: Io, g: GlobalOpts, engine: Engine, runId: string, handlers: Handlers, flags: ReturnType<typeof driveFlags>, opts: RunOpts): Promise<number> {
   const sigint = interruptible(io);
   try {
     const view = await engine.drive(runId, { handlers, ...flags, signal: sigint.signal });
-    const code = finish(io, view, opts);
+    const code = finish(io, view, opts, g);
     return sigint.interrupted() ? 130 : code;
   } finally {
     sigint.done();
@@ -166,7 +166,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
   (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${seq}`);
-  return drive(io, engine, runId, handlers, flags, opts);
+  return drive(io, g, engine, runId, handlers, flags, opts);
 }
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
@@ -194,7 +194,20 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
   return EXIT.ok;
 }
 
-export async function replayCmd(io: Io, g: GlobalOpts, runId: string, opts: { to?: string; definition?: string; json?: boolean }): Promise<number> {
+/** Where a replay (or a candidate definition) breaks, for the replay commands' output. */
+const breakText = (d: Divergence | null | undefined) => `event ${d?.seq} (${d?.type}): ${d?.reason}`;
+const divergenceText = (d: Divergence) => `diverges at ${breakText(d)}`;
+
+export interface ReplayOpts { to?: string; definition?: string; json?: boolean; all?: boolean; workflow?: string }
+
+export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined, opts: ReplayOpts): Promise<number> {
+  if (opts.all) {
+    if (runId !== undefined) throw new UsageError(`replay takes a run id or --all, not both (got ${runId} and --all)`, { runId });
+    if (opts.to !== undefined) throw new UsageError('--to goes with one run id, not with --all', { value: opts.to });
+    return replayAllCmd(io, g, opts);
+  }
+  if (runId === undefined) throw new UsageError('replay needs a run id, or --all for every recorded run', {});
+  if (opts.workflow !== undefined) throw new UsageError('--workflow goes with --all: replay --all --workflow <id>', { value: opts.workflow });
   let to: number | undefined;
   if (opts.to !== undefined) {
     to = Number(opts.to);
@@ -208,15 +221,71 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string, opts: { to
     io.out(`replayed ${report.events} events of run ${runId} (to seq ${report.toSeq}): ${report.view.status}`);
     if (report.divergence) {
       const d = report.divergence;
-      io.out(`✗ diverges at event ${d.seq} (${d.type}): ${d.reason}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`);
+      io.out(`✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`);
     } else io.out('✓ every event leads to the state it recorded');
     if (report.candidate) {
       const c = report.candidate;
       io.out(c.compatible
         ? `✓ ${c.workflowId} v${c.version} could take over this run`
-        : `✗ ${c.workflowId} v${c.version} could not take over this run: event ${c.divergence?.seq} (${c.divergence?.type}): ${c.divergence?.reason}`);
+        : `✗ ${c.workflowId} v${c.version} could not take over this run: ${breakText(c.divergence)}`);
     }
     io.out(statusText(report.view));
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * Every recorded run replayed and checked (of one workflow with --workflow),
+ * and with --definition whether that version could take over each run of its
+ * workflow. Progress goes to stderr; the problems and a summary to stdout.
+ * Exit 0 when every run replays to the states it recorded (and, with
+ * --definition, could be taken over), else 1.
+ */
+async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<number> {
+  const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
+  if (candidate && opts.workflow !== undefined && opts.workflow !== candidate.id) {
+    throw new UsageError(`--definition ${opts.definition} is workflow ${candidate.id}, not --workflow ${opts.workflow}: a version can only take over runs of its own workflow`, { value: opts.workflow });
+  }
+  const workflowId = opts.workflow ?? candidate?.id;
+  const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0 };
+  const problems: { runId: string; workflowId: string; version: number; events: number; divergence: unknown; candidate?: unknown }[] = [];
+  let lastProgress = Date.now();
+  for await (const report of engineFor(g).replayAll({ ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate } : {}) })) {
+    totals.runs++;
+    totals.events += report.events;
+    const incompatible = report.candidate !== undefined && !report.candidate.compatible;
+    if (report.divergence) totals.diverged++;
+    if (incompatible) totals.incompatible++;
+    if (report.divergence || incompatible) {
+      const { workflowId: wf, version } = report.view;
+      problems.push({ runId: report.runId, workflowId: wf, version, events: report.events, divergence: report.divergence, ...(report.candidate ? { candidate: report.candidate } : {}) });
+      if (!opts.json) {
+        if (report.divergence) {
+          const d = report.divergence;
+          io.out(`✗ ${report.runId} (${wf} v${version}): ${divergenceText(d)}`);
+        }
+        if (incompatible) {
+          const c = report.candidate!;
+          io.out(`✗ ${report.runId}: ${c.workflowId} v${c.version} could not take over: ${breakText(c.divergence)}`);
+        }
+      }
+    }
+    if (Date.now() - lastProgress >= 1000) {
+      lastProgress = Date.now();
+      io.err(`… ${totals.runs.toLocaleString('en-US')} runs (${totals.events.toLocaleString('en-US')} events) replayed`);
+    }
+  }
+  const ok = totals.diverged === 0 && totals.incompatible === 0;
+  if (opts.json) {
+    io.out(json({ ...totals, ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}), problems }));
+  } else {
+    const scope = workflowId !== undefined ? ` of ${workflowId}` : '';
+    io.out(`replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}`);
+    if (candidate) {
+      io.out(totals.incompatible === 0
+        ? `✓ ${candidate.id} v${candidate.version} could take over all ${totals.runs} of them`
+        : `✗ ${candidate.id} v${candidate.version} could not take over ${totals.incompatible} of ${totals.runs}`);
+    }
   }
   return ok ? EXIT.ok : EXIT.failed;
 }

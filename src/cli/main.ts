@@ -43,9 +43,10 @@ function program(setCode: (c: number) => void): Command {
     .action(act((o) => cmd.listCmd(io, g(), o)));
   p.command('history').argument('<runId>').description('the audit trail: every event of the run').option('--json')
     .action(act((runId: string, o) => cmd.historyCmd(io, g(), runId, o)));
-  p.command('replay').argument('<runId>').description('rebuild the state from the log and check it')
-    .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run').option('--json')
-    .action(act((runId: string, o) => cmd.replayCmd(io, g(), runId, o)));
+  p.command('replay').argument('[runId]').description('rebuild the state from the log and check it (one run, or --all)')
+    .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
+    .option('--all', 'replay every recorded run').option('--workflow <id>', 'with --all: only the runs of this workflow').option('--json')
+    .action(act((runId: string | undefined, o) => cmd.replayCmd(io, g(), runId, o)));
   for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     p.command(name).argument('<runId>').argument('<taskId>')
       .description(`${name} a HUMAN task (recorded; resume or a running engine acts on it). Over NATS, the approver is the NATS user`)
@@ -86,6 +87,7 @@ function program(setCode: (c: number) => void): Command {
   p.command('engine').description('take runtime inputs, timers, approvals and trigger events from NATS until stopped')
     .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
+    .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')
     .requiredOption('--handlers <module>').option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')

@@ -108,12 +108,29 @@ export function historyText(events: EventEnvelope[]): string {
 }
 
 /** What a run that did not settle is waiting for, and how to continue it. */
-export function waitingHints(view: RunView): string[] {
+/**
+ * What a waiting run waits for and how to move it on. On the embedded store
+ * the deciding user names themself and `resume` continues the run; over NATS
+ * the approver is the NATS user they connect as, and the engines continue it.
+ */
+export function waitingHints(view: RunView, natsUrl?: string): string[] {
   if (view.status !== 'WAITING' && view.status !== 'RUNNING') return [];
   const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+  const mode = natsUrl === undefined ? 'embedded' : 'nats';
+  // The server the user is on, with an approver's credentials in place of theirs (the first server of a list).
+  const approverUrl = () => {
+    const first = natsUrl!.split(',')[0]!.trim();
+    const hostPart = first.replace(/^[a-z]+:\/\//i, '').replace(/^[^@/]*@/, '');
+    return `nats://<approver>:<password>@${hostPart}`;
+  };
+  const approve = mode === 'nats'
+    ? (id: string) => `ledgerflow approve ${view.runId} ${id} --nats ${approverUrl()}`
+    : (id: string) => `ledgerflow approve ${view.runId} ${id} --as <name>`;
   return [
-    ...approvals.map((id) => `  waiting for approval of ${id}: ledgerflow approve ${view.runId} ${id} --as <name>`),
+    ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
     ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
-    `  continue with: ledgerflow resume ${view.runId}`,
+    mode === 'nats'
+      ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
+      : `  continue with: ledgerflow resume ${view.runId}`,
   ];
 }

@@ -160,4 +160,55 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/diverges at event 2 \(task\.started\)/);
   }, 60_000);
+
+  it('replay --all checks every recorded run, and with --definition whether that version could take over each run of its workflow', async () => {
+    const store = tempDir();
+    const fs = await import('node:fs');
+    const v1 = `workflow:\n  id: evolve\n  name: E\n  version: 1\n  handlers: ${join(FIXTURES, 'handlers.mjs')}\n  tasks:\n    - { id: first, type: SIMPLE }\n    - { id: last, type: SIMPLE, depends_on: [first] }\n`;
+    fs.writeFileSync(join(store, 'v1.yaml'), v1);
+    fs.writeFileSync(join(store, 'other.yaml'), v1.replace('id: evolve', 'id: other'));
+    fs.writeFileSync(join(store, 'v2.yaml'), v1.replace('version: 1', 'version: 2') + '    - { id: extra, type: SIMPLE, depends_on: [last] }\n');
+    fs.writeFileSync(join(store, 'v3.yaml'), v1.replace('version: 1', 'version: 3').replace('{ id: first, type: SIMPLE }', '{ id: first, type: SIMPLE, depends_on: [last] }').replace('{ id: last, type: SIMPLE, depends_on: [first] }', '{ id: last, type: SIMPLE }'));
+    const ids: string[] = [];
+    for (const f of ['v1.yaml', 'v1.yaml', 'other.yaml']) ids.push(JSON.parse((await cli(['--store', store, 'run', join(store, f), '--json'])).stdout).runId);
+
+    const all = await cli(['--store', store, 'replay', '--all']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^replayed 3 runs \(15 events\): ✓ every event leads to the state it recorded$/m);
+    const evolve = JSON.parse((await cli(['--store', store, 'replay', '--all', '--workflow', 'evolve', '--json'])).stdout);
+    expect(evolve).toEqual({ runs: 2, events: 10, diverged: 0, incompatible: 0, workflowId: 'evolve', problems: [] });
+
+    // A version checks the runs of its own workflow only.
+    const v2 = await cli(['--store', store, 'replay', '--all', '--definition', join(store, 'v2.yaml')]);
+    expect(v2.code).toBe(0);
+    expect(v2.stdout).toMatch(/replayed 2 runs of evolve \(10 events\)/);
+    expect(v2.stdout).toMatch(/✓ evolve v2 could take over all 2 of them/);
+    const v3 = await cli(['--store', store, 'replay', '--all', '--definition', join(store, 'v3.yaml'), '--json']);
+    expect(v3.code).toBe(1);
+    const report = JSON.parse(v3.stdout);
+    expect(report).toMatchObject({ runs: 2, diverged: 0, incompatible: 2, candidate: { workflowId: 'evolve', version: 3 } });
+    expect(report.problems.map((p: { runId: string }) => p.runId).sort()).toEqual(ids.slice(0, 2).sort());
+
+    tampered.push(store);
+    const file = join(store, 'runs', `${ids[1]}.jsonl`);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/"hash":"[0-9a-f]+"/, '"hash":"0000000000000000"');
+    fs.writeFileSync(file, lines.join('\n'));
+    const diverged = await cli(['--store', store, 'replay', '--all']);
+    expect(diverged.code).toBe(1);
+    expect(diverged.stdout).toMatch(new RegExp(`^✗ ${ids[1]} \\(evolve v1\\): diverges at event 3 \\(task\\.completed\\)`, 'm'));
+    expect(diverged.stdout).toMatch(/replayed 3 runs \(15 events\): ✗ 1 diverge/);
+
+    for (const [args, message] of [
+      [['replay'], /replay needs a run id, or --all for every recorded run/],
+      [['replay', ids[0]!, '--all'], /replay takes a run id or --all, not both/],
+      [['replay', '--all', '--to', '3'], /--to goes with one run id, not with --all/],
+      [['replay', ids[0]!, '--workflow', 'evolve'], /--workflow goes with --all/],
+      [['replay', '--all', '--workflow', 'other', '--definition', join(store, 'v2.yaml')], /is workflow evolve, not --workflow other/],
+    ] as const) {
+      const r = await cli(['--store', store, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  }, 60_000);
 });

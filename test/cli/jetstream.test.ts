@@ -33,6 +33,11 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
     // Over NATS an approval is published as the approver's NATS user, and an engine records it.
     const engine = spawnCli(['--nats', url, 'engine']);
     try {
+      // Over NATS, the hints name the NATS way to decide: as an approver's NATS user, and engines continue.
+      const waiting = await cli(['--nats', url, 'wait', runId, '--or-waiting']);
+      expect(waiting.code).toBe(3);
+      expect(waiting.stdout).toContain(`waiting for approval of alert_cmd_bridge: ledgerflow approve ${runId} alert_cmd_bridge --nats ${url.replace('nats://', 'nats://<approver>:<password>@')}`);
+      expect(waiting.stdout).toContain(`an engine records the decision; running engines (with workers), or ledgerflow resume ${runId}, continue the run`);
       const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
       const published = await cli(['--nats', commander, 'approve', runId, 'alert_cmd_bridge', '--comment', 'known gap']);
       expect(published.stderr).toBe('');
@@ -51,6 +56,11 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
     const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
     expect(history.at(-1)).toMatchObject({ type: 'approval.recorded', data: { by: 'commander' } });
     expect((await cli(['--nats', url, 'replay', runId])).code).toBe(0);
+    // Every run of the workflow in the stream, read in one pass.
+    const all = await cli(['--nats', url, 'replay', '--all', '--workflow', 'inventory-validation-v1', '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toMatchObject({ workflowId: 'inventory-validation-v1', runs: expect.any(Number), diverged: 0, problems: [] });
+    expect(JSON.parse(all.stdout).runs).toBeGreaterThanOrEqual(1);
     await expectReplays(runId);
   }, 60_000);
 
@@ -75,4 +85,13 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
     expect(lines.filter((l) => l.startsWith('slow ') && l.includes(' start ')).map((l) => l.split(' ')[2])).toEqual([`${runId}/slow/1`, `${runId}/slow/1`]);
     await expectReplays(runId);
   }, 60_000);
+
+  it('engine refuses a --snapshot-every or --concurrency that is not a whole number, before connecting', async () => {
+    const bad = await cli(['--nats', url, 'engine', '--snapshot-every', '1k']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--snapshot-every 1k must be a whole number of at least 0/);
+    const zero = await cli(['--nats', url, 'engine', '--concurrency', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--concurrency 0 must be a whole number of at least 1/);
+  });
 });
