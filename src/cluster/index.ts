@@ -4,5 +4,6 @@ export { createWorker, type Worker, type WorkerOptions } from './worker.js';
 export { ClusterClient } from './client.js';
 export { DefinitionRegistry } from './definitions.js';
 export { ensureCluster, type ClusterSettings } from './setup.js';
+export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
 export { STREAMS, subjects, DEFAULT_QUEUE } from './subjects.js';
 export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage } from './messages.js';

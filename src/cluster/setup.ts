@@ -1,5 +1,6 @@
 /** Creates the cluster's streams, shared consumers and KV bucket on first use; leaves existing ones alone. */
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
+import { AttemptLedger } from './attempts.js';
 import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects } from './subjects.js';
 
 export interface ClusterSettings {
@@ -14,6 +15,8 @@ export interface ClusterSettings {
    * failover time after an engine dies. Engines heartbeat inputs that take longer.
    */
   engineAckWaitMs?: number;
+  /** How long the attempt ledger remembers an attempt a worker took (default 7 days; see attempts.ts). */
+  attemptTtlMs?: number;
 }
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -53,6 +56,8 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     duplicate_window: ns(s.duplicateWindowMs ?? 10 * 60_000),
   };
   const wq = { ...base, retention: RetentionPolicy.Workqueue };
+  // Before the task queue: a worker starts once LF_TASKS exists, and claims attempts in the ledger.
+  await AttemptLedger.ensure(jsm, { replicas: s.replicas, storage: s.storage, ttlMs: s.attemptTtlMs });
   await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, wq);
   await ensureStream(jsm, STREAMS.tasks.name, STREAMS.tasks.subjects, wq);
   await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);

@@ -12,6 +12,7 @@
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           refused inputs, kept with the reason
  *   KV LF_DEFINITIONS                                    deployed definitions
+ *   KV LF_ATTEMPTS                                       task attempts workers took (attempts.ts)
  */
 export const STREAMS = {
   inputs: { name: 'LF_INPUTS', subjects: ['lf.inputs.>'] },

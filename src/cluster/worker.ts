@@ -3,24 +3,32 @@
  * the work queue (one durable consumer per queue and handler, shared by every
  * worker with that handler), runs them with the same handler modules as
  * in-process runs, heartbeats long tasks, and reports the outcome as a runtime
- * input. A message delivered a second time means the worker that took it
- * stopped answering: that attempt is reported failed (WORKER_LOST), so the
- * engine retries it as a new attempt per the task's retry policy.
+ * input. A message delivered again after the ack wait usually means the
+ * worker that took it stopped answering: that attempt is reported failed
+ * (WORKER_LOST), so the engine retries it as a new attempt per the task's
+ * retry policy.
  *
- * A worker also remembers the attempts it holds and the outcomes it reported
- * lately: nats-server may hand it one of those again (its hold timed out while
- * the connection was down, or a killed server lost the consumer's ack state and
- * redelivers it as new). The worker then keeps running the one attempt, or
- * reports its outcome again, instead of running it a second time.
+ * nats-server may also hand out an attempt again as if new: its hold timed out
+ * while the connection was down, or a killed server lost the consumer's ack
+ * state. So that no attempt runs twice:
+ * - a worker remembers the attempts it holds and the outcomes it reported
+ *   lately: it keeps running the one attempt, or reports its outcome again;
+ * - every worker claims an attempt in the attempt ledger (attempts.ts) before
+ *   running it: one another worker finished is dropped, one another worker
+ *   took and did not finish is reported lost, and one that no worker claimed
+ *   (its worker died before starting it) is run, as the same attempt.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { connect, NatsError } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { writeOutputFile } from '../api/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { credentials, decode, encode, TaskMessage, type InputMessage } from './messages.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { AttemptLedger, ATTEMPTS_BUCKET, type Claim } from './attempts.js';
 import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
 
 export interface WorkerOptions {
@@ -58,6 +66,9 @@ export function createWorker(opts: WorkerOptions): Worker {
   const ackWaitMs = opts.settings?.taskAckWaitMs ?? 30_000;
   let nc: NatsConnection;
   let js: JetStreamClient;
+  let ledger: AttemptLedger;
+  /** Who claims attempts in the ledger (a name for people reading it). */
+  const workerName = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
   let owned = false;
   let stopped = false;
   const stops: (() => void)[] = [];
@@ -116,14 +127,31 @@ export function createWorker(opts: WorkerOptions): Worker {
       await report([m], task, outcome);
       return;
     }
-    if (m.info.deliveryCount > 1) {
-      stats.lost++;
-      log(`${key} was taken by a worker that stopped answering; reporting it lost`);
-      await report([m], task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
-      return;
-    }
+    // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = [m];
     held.set(key, msgs);
+    let claim: Claim;
+    try {
+      claim = await ledger.claim(AttemptLedger.key(task.runId, task.taskId, task.attempt), workerName);
+    } catch (err) {
+      held.delete(key);
+      for (const other of msgs.slice(1)) other.nak(1000);
+      throw err;
+    }
+    if (!claim.taken) {
+      held.delete(key);
+      if (claim.by?.finished) {
+        log(`${key}: delivered again (delivery ${m.info.deliveryCount}) after ${claim.by.worker} reported ${claim.by.finished}; dropping it`);
+        for (const delivery of msgs) delivery.ack();
+        return;
+      }
+      stats.lost++;
+      log(`${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it; reporting it lost`);
+      await report(msgs, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
+      return;
+    }
+    if (m.info.deliveryCount > 1) log(`${key}: delivery ${m.info.deliveryCount}; the worker that had it never started it, so it runs now`);
+    const startedAt = now();
     const controller = new AbortController();
     const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
     const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
@@ -149,6 +177,9 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
       remember(key, outcome);
       await report(msgs, task, outcome);
+      // Best effort: an attempt the ledger shows taken but not finished is reported lost, which the engine ignores once it has the outcome.
+      await ledger.finish(AttemptLedger.key(task.runId, task.taskId, task.attempt), workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed')
+        .catch((err: unknown) => log(`${key}: could not mark the attempt finished in ${ATTEMPTS_BUCKET}: ${(err as Error).message}`));
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
@@ -165,6 +196,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else nc = opts.nats;
       js = nc.jetstream();
       const jsm = await nc.jetstreamManager();
+      ledger = await AttemptLedger.open(js);
       for (const handler of Object.keys(opts.handlers)) {
         // Engines create the streams; a worker (whose NATS user may not) waits for them.
         let durable = '';

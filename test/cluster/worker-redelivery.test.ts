@@ -1,22 +1,25 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createWorker, ensureCluster, STREAMS, subjects, type TaskMessage } from '../../src/cluster/index.js';
+import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, type TaskMessage } from '../../src/cluster/index.js';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { sleep, waitFor } from '../store/helpers.js';
 
 const skipReason = inject('natsSkipReason');
 
-const attempt = (runId: string): TaskMessage => ({
-  runId, workflowId: 'wf', version: 1, taskId: 'slow', attempt: 1, handler: 'slow', input: { n: 21 },
-  task: { name: 'slow', type: 'SIMPLE', output: { names: [], values: {} } },
+const attempt = (runId: string, handler = 'slow'): TaskMessage => ({
+  runId, workflowId: 'wf', version: 1, taskId: handler, attempt: 1, handler, input: { n: 21 },
+  task: { name: handler, type: 'SIMPLE', output: { names: [], values: {} } },
 });
+/** A URL that connects as nats.conf's restricted `worker` user. */
+const asWorker = (url: string) => url.replace('nats://', 'nats://worker:worker-dev-password@');
 
 /**
  * A nats-server killed mid-run may lose its consumers' ack state (written behind the messages),
  * and then hands a worker an attempt again as a first delivery. Publishing the same task message
  * twice more makes exactly those deliveries.
  */
-describe.skipIf(!!skipReason)('a worker handed an attempt it already holds or has finished', () => {
+describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
   let server: NatsServer;
   let nc: NatsConnection;
 
@@ -38,7 +41,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt it already holds or ha
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
     const worker = createWorker({
-      nats: nc,
+      nats: asWorker(server.url),
       handlers: { slow: async (input, ctx) => { runs.push(ctx.idempotencyKey); await gate; return { n: Number(input.n) * 2 }; } },
     });
     await worker.start();
@@ -68,6 +71,67 @@ describe.skipIf(!!skipReason)('a worker handed an attempt it already holds or ha
       expect(worker.stats).toMatchObject({ completed: 1, lost: 0 });
     } finally {
       release();
+      await worker.stop();
+    }
+  }, 30_000);
+  /** What the engines' input queue holds for a run: the outcomes workers reported. */
+  async function reportedFor(runId: string): Promise<Record<string, unknown>[]> {
+    const jsm = await nc.jetstreamManager();
+    const out: Record<string, unknown>[] = [];
+    for (let seq = 1; ;) {
+      const m = await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.input(runId), seq } as never).catch(() => null);
+      if (!m) return out;
+      out.push(m.json());
+      seq = m.seq + 1;
+    }
+  }
+
+  it('by the ledger: one another worker finished is dropped unrun, one another worker took and did not finish is reported lost', async () => {
+    const js = nc.jetstream();
+    const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    // Entries as another worker leaves them (a server that lost its ack state hands their attempts out as new).
+    await ledger.create('run-done.other.1', JSON.stringify({ worker: 'elsewhere/1/aa', startedAt: new Date().toISOString(), finished: 'task.completed' }));
+    await ledger.create('run-taken.other.1', JSON.stringify({ worker: 'elsewhere/2/bb', startedAt: new Date().toISOString() }));
+    const runs: string[] = [];
+    const worker = createWorker({ nats: asWorker(server.url), handlers: { other: async (_i, ctx) => { runs.push(ctx.idempotencyKey); return {}; } } });
+    await worker.start();
+    try {
+      await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-done', 'other')));
+      await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-taken', 'other')));
+      await waitFor(() => worker.stats.lost === 1, 5000, 'the taken attempt to be reported lost');
+      await sleep(200);
+      expect(runs).toEqual([]);
+      expect(await reportedFor('run-done')).toEqual([]);
+      expect(await reportedFor('run-taken')).toEqual([
+        expect.objectContaining({ type: 'task.failed', data: expect.objectContaining({ task: 'other', attempt: 1, error: expect.objectContaining({ code: 'WORKER_LOST', retryable: true }) }) }),
+      ]);
+      const jsm = await nc.jetstreamManager();
+      expect((await jsm.consumers.info(STREAMS.tasks.name, 'w_default_other')).num_ack_pending).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+  }, 30_000);
+
+  it('redelivered after its worker died before starting it (no claim in the ledger): it runs, as the same attempt, and the ledger marks it finished', async () => {
+    const js = nc.jetstream();
+    const jsm = await nc.jetstreamManager();
+    const durable = await ensureWorkerConsumer(jsm, 'default', 'quick', { taskAckWaitMs: 1000 });
+    await js.publish(subjects.task('default', 'quick'), JSON.stringify(attempt('run-orphan', 'quick')));
+    // A worker that pulls the attempt and dies holding it, unstarted.
+    const taken = await (await js.consumers.get(STREAMS.tasks.name, durable)).next({ expires: 5000 });
+    expect(taken?.info.deliveryCount).toBe(1);
+    const runs: string[] = [];
+    const worker = createWorker({ nats: asWorker(server.url), handlers: { quick: async (input, ctx) => { runs.push(ctx.idempotencyKey); return { n: Number(input.n) + 1 }; } } });
+    await worker.start();
+    try {
+      await waitFor(() => runs.length === 1, 10_000, 'the redelivered attempt to run');
+      expect(runs).toEqual(['run-orphan/quick/1']);
+      await waitFor(() => worker.stats.completed === 1, 5000, 'its outcome');
+      await expect.poll(() => reportedFor('run-orphan')).toEqual([expect.objectContaining({ type: 'task.completed', data: { task: 'quick', attempt: 1, output: { n: 22 } } })]);
+      expect(worker.stats.lost).toBe(0);
+      const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+      await expect.poll(async () => JSON.parse((await ledger.get('run-orphan.quick.1'))!.string())).toMatchObject({ finished: 'task.completed' });
+    } finally {
       await worker.stop();
     }
   }, 30_000);

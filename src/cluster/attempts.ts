@@ -1,0 +1,75 @@
+/**
+ * The attempt ledger: one KV entry per task attempt a worker took (bucket
+ * LF_ATTEMPTS, key `<runId>.<taskId>.<attempt>`), created when a worker starts
+ * the attempt and marked finished once its outcome is reported.
+ *
+ * Why: a nats-server killed mid-run may lose its consumers' ack state (the
+ * server writes it behind the messages) and hand an attempt out again as a
+ * first delivery, possibly to another worker. The ledger is written like the
+ * log (a create that fails when the key exists), so any worker can see that an
+ * attempt was already taken: one that finished is not run again, and one that
+ * another worker took is reported lost (retried as a new attempt) rather than
+ * run a second time under the same attempt number.
+ */
+import { StorageType, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { z } from 'zod';
+
+export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
+
+/** Entries outlive any redelivery worth guarding against; the server drops them after this (default 7 days). */
+export const DEFAULT_ATTEMPT_TTL_MS = 7 * 24 * 3600_000;
+
+const AttemptRecord = z.object({
+  /** Who took it: the worker's name and process. */
+  worker: z.string(),
+  startedAt: z.string(),
+  /** The kind of outcome the worker reported, once it has. */
+  finished: z.enum(['task.completed', 'task.failed']).optional(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecord>;
+
+/** JetStream's error code for a write whose expected last subject sequence did not hold (here: the key exists). */
+const WRONG_LAST_SEQUENCE = 10071;
+
+export type Claim = { taken: true } | { taken: false; by: AttemptRecord | null };
+
+export class AttemptLedger {
+  private constructor(private readonly kv: KV) {}
+
+  /** Creates the bucket if it is missing (engines, whose NATS user may). */
+  static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number } = {}): Promise<void> {
+    await jsm.jetstream().views.kv(ATTEMPTS_BUCKET, {
+      history: 1,
+      replicas: s.replicas ?? 1,
+      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      ttl: s.ttlMs ?? DEFAULT_ATTEMPT_TTL_MS,
+    });
+  }
+
+  /** Binds to the bucket an engine created (a worker's NATS user may use it, not create it). */
+  static async open(js: JetStreamClient): Promise<AttemptLedger> {
+    return new AttemptLedger(await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }));
+  }
+
+  static key(runId: string, taskId: string, attempt: number): string {
+    return `${runId}.${taskId}.${attempt}`;
+  }
+
+  /** Takes the attempt for `worker`; if it was taken before, says by whom (null when the entry cannot be read). */
+  async claim(key: string, worker: string): Promise<Claim> {
+    const record: AttemptRecord = { worker, startedAt: new Date().toISOString() };
+    try {
+      await this.kv.create(key, JSON.stringify(record));
+      return { taken: true };
+    } catch (err) {
+      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== WRONG_LAST_SEQUENCE) throw err;
+    }
+    const entry = await this.kv.get(key);
+    const parsed = AttemptRecord.safeParse((() => { try { return entry ? JSON.parse(entry.string()) : undefined; } catch { return undefined; } })());
+    return { taken: false, by: parsed.success ? parsed.data : null };
+  }
+
+  async finish(key: string, worker: string, startedAt: string, outcome: AttemptRecord['finished']): Promise<void> {
+    await this.kv.put(key, JSON.stringify({ worker, startedAt, finished: outcome } satisfies AttemptRecord));
+  }
+}
