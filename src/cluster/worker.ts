@@ -46,6 +46,8 @@ export interface Worker {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly stats: { completed: number; failed: number; lost: number };
+  /** How this worker signs the attempts it claims in the attempt ledger: host/pid/random. */
+  readonly name: string;
 }
 
 function toTaskError(err: unknown): TaskError {
@@ -138,7 +140,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       for (const other of msgs.slice(1)) other.nak(1000);
       throw err;
     }
-    if (!claim.taken) {
+    // Our own unfinished claim is one whose answer we missed (a dropped connection), not another worker's.
+    if (!claim.taken && (claim.by?.finished || claim.by?.worker !== workerName)) {
       held.delete(key);
       if (claim.by?.finished) {
         log(`${key}: delivered again (delivery ${m.info.deliveryCount}) after ${claim.by.worker} reported ${claim.by.finished}; dropping it`);
@@ -189,6 +192,7 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   return {
     stats,
+    name: workerName,
     async start() {
       if (typeof opts.nats === 'string') {
         nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1, name: 'ledgerflow-worker' });

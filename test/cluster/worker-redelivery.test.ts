@@ -86,7 +86,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     }
   }
 
-  it('by the ledger: one another worker finished is dropped unrun, one another worker took and did not finish is reported lost', async () => {
+  it('by the ledger: one another worker finished is dropped unrun, one another worker took and did not finish is reported lost, its own unfinished claim runs', async () => {
     const js = nc.jetstream();
     const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
     // Entries as another worker leaves them (a server that lost its ack state hands their attempts out as new).
@@ -94,13 +94,16 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     await ledger.create('run-taken.other.1', JSON.stringify({ worker: 'elsewhere/2/bb', startedAt: new Date().toISOString() }));
     const runs: string[] = [];
     const worker = createWorker({ nats: asWorker(server.url), handlers: { other: async (_i, ctx) => { runs.push(ctx.idempotencyKey); return {}; } } });
+    // This worker's own claim whose answer it never got (the connection dropped): still its attempt to run.
+    await ledger.create('run-mine.other.1', JSON.stringify({ worker: worker.name, startedAt: new Date().toISOString() }));
     await worker.start();
     try {
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-done', 'other')));
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-taken', 'other')));
-      await waitFor(() => worker.stats.lost === 1, 5000, 'the taken attempt to be reported lost');
+      await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-mine', 'other')));
+      await waitFor(() => worker.stats.lost === 1 && worker.stats.completed === 1, 5000, 'the taken attempt to be reported lost, ours to complete');
       await sleep(200);
-      expect(runs).toEqual([]);
+      expect(runs).toEqual(['run-mine/other/1']);
       expect(await reportedFor('run-done')).toEqual([]);
       expect(await reportedFor('run-taken')).toEqual([
         expect.objectContaining({ type: 'task.failed', data: expect.objectContaining({ task: 'other', attempt: 1, error: expect.objectContaining({ code: 'WORKER_LOST', retryable: true }) }) }),
