@@ -51,7 +51,8 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
       await waitFor(() => runs.length === 1, 5000, 'the first delivery to start');
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
-      await sleep(300); // taken by the worker while the first delivery still runs
+      // The worker takes the second delivery while the first still runs, and holds both.
+      await expect.poll(async () => (await jsm.consumers.info(STREAMS.tasks.name, 'w_default_slow')).num_ack_pending).toBe(2);
       expect(runs).toEqual(['run-twice/slow/1']);
       release();
       // Both deliveries are acknowledged once the attempt ends (a work queue drops acknowledged messages).
@@ -102,13 +103,14 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-taken', 'other')));
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-mine', 'other')));
       await waitFor(() => worker.stats.lost === 1 && worker.stats.completed === 1, 5000, 'the taken attempt to be reported lost, ours to complete');
-      await sleep(200);
+      // All three answered (a work queue drops what is acknowledged), the finished one too.
+      const jsm = await nc.jetstreamManager();
+      await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
       expect(runs).toEqual(['run-mine/other/1']);
       expect(await reportedFor('run-done')).toEqual([]);
       expect(await reportedFor('run-taken')).toEqual([
         expect.objectContaining({ type: 'task.failed', data: expect.objectContaining({ task: 'other', attempt: 1, error: expect.objectContaining({ code: 'WORKER_LOST', retryable: true }) }) }),
       ]);
-      const jsm = await nc.jetstreamManager();
       expect((await jsm.consumers.info(STREAMS.tasks.name, 'w_default_other')).num_ack_pending).toBe(0);
     } finally {
       await worker.stop();
