@@ -11,7 +11,7 @@
  * another worker took is reported lost (retried as a new attempt) rather than
  * run a second time under the same attempt number.
  */
-import { StorageType, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { z } from 'zod';
 
 export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
@@ -34,7 +34,7 @@ const WRONG_LAST_SEQUENCE = 10071;
 export type Claim = { taken: true } | { taken: false; by: AttemptRecord | null };
 
 export class AttemptLedger {
-  private constructor(private readonly kv: KV) {}
+  private constructor(private readonly kv: KV, private readonly nc: NatsConnection) {}
 
   /** Creates the bucket if it is missing (engines, whose NATS user may). */
   static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number } = {}): Promise<void> {
@@ -47,8 +47,8 @@ export class AttemptLedger {
   }
 
   /** Binds to the bucket an engine created (a worker's NATS user may use it, not create it). */
-  static async open(js: JetStreamClient): Promise<AttemptLedger> {
-    return new AttemptLedger(await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }));
+  static async open(nc: NatsConnection): Promise<AttemptLedger> {
+    return new AttemptLedger(await nc.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }), nc);
   }
 
   static key(runId: string, taskId: string, attempt: number): string {
@@ -69,7 +69,13 @@ export class AttemptLedger {
     return { taken: false, by: parsed.success ? parsed.data : null };
   }
 
-  async finish(key: string, worker: string, startedAt: string, outcome: AttemptRecord['finished']): Promise<void> {
-    await this.kv.put(key, JSON.stringify({ worker, startedAt, finished: outcome } satisfies AttemptRecord));
+  /**
+   * Marks the attempt finished, without waiting for the server's answer: a plain publish on the
+   * bucket's subject, which the bucket's stream stores. Best effort by design (see the worker): a
+   * mark that is lost leaves the attempt claimed and unfinished, and a later delivery of it is
+   * reported lost, which the engine ignores once it has the outcome.
+   */
+  finish(key: string, worker: string, startedAt: string, outcome: AttemptRecord['finished']): void {
+    this.nc.publish(`$KV.${ATTEMPTS_BUCKET}.${key}`, JSON.stringify({ worker, startedAt, finished: outcome } satisfies AttemptRecord));
   }
 }

@@ -28,7 +28,7 @@ import type { TaskError } from '../events/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { credentials, decode, encode, TaskMessage, type InputMessage } from './messages.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
-import { AttemptLedger, ATTEMPTS_BUCKET, type Claim } from './attempts.js';
+import { AttemptLedger, type Claim } from './attempts.js';
 import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
 
 export interface WorkerOptions {
@@ -180,9 +180,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
       remember(key, outcome);
       await report(msgs, task, outcome);
-      // Best effort: an attempt the ledger shows taken but not finished is reported lost, which the engine ignores once it has the outcome.
-      await ledger.finish(AttemptLedger.key(task.runId, task.taskId, task.attempt), workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed')
-        .catch((err: unknown) => log(`${key}: could not mark the attempt finished in ${ATTEMPTS_BUCKET}: ${(err as Error).message}`));
+      ledger.finish(AttemptLedger.key(task.runId, task.taskId, task.attempt), workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
@@ -195,12 +193,13 @@ export function createWorker(opts: WorkerOptions): Worker {
     name: workerName,
     async start() {
       if (typeof opts.nats === 'string') {
-        nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1, name: 'ledgerflow-worker' });
+        // noAsyncTraces: as the store's connection (connection.ts), no stack trace built per request.
+        nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1, name: 'ledgerflow-worker', noAsyncTraces: true });
         owned = true;
       } else nc = opts.nats;
       js = nc.jetstream();
       const jsm = await nc.jetstreamManager();
-      ledger = await AttemptLedger.open(js);
+      ledger = await AttemptLedger.open(nc);
       for (const handler of Object.keys(opts.handlers)) {
         // Engines create the streams; a worker (whose NATS user may not) waits for them.
         let durable = '';
