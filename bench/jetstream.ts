@@ -14,7 +14,9 @@
  *   durable before it acts (the default), then with a 1 s commit window —
  *   then reads:
  *   one 10,000-event run and every run in the stream, each next to a raw read
- *   of the same messages.
+ *   of the same messages;
+ * - the cluster path (engine and worker as `ledgerflow engine`/`worker` run
+ *   them, here in one process), next to the naive floor and Engine.run.
  *
  * Throughputs are the best of three rounds after a warm-up, for the
  * baselines as for ledgerflow, with the rounds of the four measurements
@@ -31,6 +33,7 @@ import { JetStreamEventStore, JetStreamSnapshotStore, type AppendRequest, type E
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { startNatsServer } from '../test/helpers/nats.js';
+import { ClusterClient, ClusterEngine, createWorker } from '../src/cluster/index.js';
 
 export interface JetStreamBenchInput {
   /** The 5-task sequential workflow. */
@@ -353,7 +356,15 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     say(`    listRuns + read + fold every run, 64 reads at a time                  ${fmt(allMs, 1)} ms  (${fmt(allEvents / allMs * 1000)} events/s, ${fmt(runs.length / allMs * 1000)} runs/s)  ${fmt(allMs / rawAll.ms, 2)}× baseline; listRuns alone ${fmt(listMs, 1)} ms`);
     say(`    readAll (one pass) + fold every run                                   ${fmt(scanMs, 1)} ms  (${fmt(allEvents / scanMs * 1000)} events/s, ${fmt(runs.length / scanMs * 1000)} runs/s)  ${fmt(scanMs / rawAll.ms, 2)}× baseline`);
 
+    // 4e. The cluster path: what `ledgerflow engine` and `ledgerflow worker` do, here in this process.
+    const cluster = await benchCluster(server.url, five, handlers);
+    say(`\n  cluster path: one ClusterEngine and one worker (createWorker) in this process, runs started with ClusterClient.start,`);
+    say(`  completions counted on the log's subjects; every task goes engine -> LF_TASKS -> worker -> LF_INPUTS -> engine:`);
+    say(`    ${fmt(cluster.workflowsPerSec)} workflows/s  [${cluster.rounds.map((r) => fmt(r)).join(', ')}] of ${fmt(cluster.runs)} concurrent runs; CPU of this process ${fmt(cluster.cpuUsPerRun)} µs per run`);
+    say(`    ${fmt(cluster.workflowsPerSec / naiveWfs, 2)}× the naive floor, ${fmt(cluster.workflowsPerSec / modes[0]!.m.workflowsPerSec, 2)}× Engine.run with in-process handlers (default)`);
+
     Object.assign(results, {
+      cluster,
       server: { storage: 'file', loadAverage: load, commitBytes, eventBytes, eventsPerRun, commitsPerRun },
       rawPublish: { window: RAW_WINDOW, msgs: RAW_MSGS, bodyBytes: commitBody.length, msgsPerSec: rawRate, rounds: rawRates },
       naiveFloor: { concurrency: NAIVE_CONCURRENCY, workflows: NAIVE_WORKFLOWS, workflowsPerSec: naiveWfs, rounds: naiveRates, p50Ms: percentile(naiveLat, 0.5), p99Ms: percentile(naiveLat, 0.99) },
@@ -369,5 +380,45 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     await server.dispose();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * The cluster path, measured apart from the embedded engine: runs started on NATS, each task a message
+ * to a worker and its outcome a message back. Not interleaved with the rounds above; best of its own.
+ */
+async function benchCluster(url: string, five: Definition, handlers: Handlers) {
+  const RUNS = 1_000;
+  const engine = new ClusterEngine({ nats: url });
+  const worker = createWorker({ nats: url, handlers, concurrency: 64 });
+  const client = new ClusterClient(url);
+  const watcher = await connect({ servers: url, noAsyncTraces: true });
+  try {
+    await engine.start();
+    await worker.start();
+    await client.deploy(five);
+    // One core subscription sees every commit; a commit that settles a run carries its COMPLETED state.
+    let completed = 0;
+    const text = new TextDecoder();
+    watcher.subscribe('lf.events.>', { callback: (_err, m) => { if (text.decode(m.data).includes('"status":"COMPLETED"')) completed++; } });
+    await watcher.flush();
+    const round = async (runs: number) => {
+      const target = completed + runs;
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      await pool(runs, 64, async () => { await client.start(five.id, {}); });
+      while (completed < target) await new Promise((r) => setTimeout(r, 2));
+      const used = process.cpuUsage(cpu);
+      return { perSec: runs / ((performance.now() - t) / 1000), cpuUsPerRun: (used.user + used.system) / runs };
+    };
+    await round(200); // warm-up: consumers, definition cache, JIT
+    const rounds = [await round(RUNS), await round(RUNS)];
+    const best = rounds.reduce((a, b) => (b.perSec > a.perSec ? b : a));
+    return { runs: RUNS, workflowsPerSec: best.perSec, cpuUsPerRun: best.cpuUsPerRun, rounds: rounds.map((r) => r.perSec) };
+  } finally {
+    await watcher.close().catch(() => undefined);
+    await worker.stop().catch(() => undefined);
+    await engine.stop().catch(() => undefined);
+    await client.close().catch(() => undefined);
   }
 }
