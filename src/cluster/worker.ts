@@ -132,9 +132,10 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = [m];
     held.set(key, msgs);
+    const ledgerKey = AttemptLedger.key(task.runId, task.taskId, task.attempt);
     let claim: Claim;
     try {
-      claim = await ledger.claim(AttemptLedger.key(task.runId, task.taskId, task.attempt), workerName);
+      claim = await ledger.claim(ledgerKey, workerName);
     } catch (err) {
       held.delete(key);
       for (const other of msgs.slice(1)) other.nak(1000);
@@ -180,7 +181,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
       remember(key, outcome);
       await report(msgs, task, outcome);
-      ledger.finish(AttemptLedger.key(task.runId, task.taskId, task.attempt), workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
