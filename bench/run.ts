@@ -35,7 +35,7 @@ function def(text: string) {
 
 // 1. A typical run ------------------------------------------------------------
 {
-  const example = readFileSync(new URL('../../shared/examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
+  const example = readFileSync(new URL('../examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
   const inventory = def(example);
   const store = new MemoryEventStore();
   let commits = 0;

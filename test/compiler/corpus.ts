@@ -17,7 +17,7 @@ function yamlFiles(dir: string): string[] {
 
 /** Every file that parses: bundled definitions, test fixtures, the seed's example. */
 function fileDefinitions(): [string, Definition][] {
-  const files = [...yamlFiles(join(ROOT, 'definitions')), ...yamlFiles(join(ROOT, 'test/fixtures')), join(ROOT, '../shared/examples/inventory-validation.workflow.yaml')];
+  const files = [...yamlFiles(join(ROOT, 'definitions')), ...yamlFiles(join(ROOT, 'test/fixtures')), join(ROOT, 'examples/inventory-validation.workflow.yaml')];
   return files.flatMap((file) => {
     if (!file.endsWith('.yaml') || file.includes('/expectations/')) return [];
     const { definition, diagnostics } = parseDefinition(readFileSync(file, 'utf8'), file);

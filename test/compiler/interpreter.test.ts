@@ -84,7 +84,7 @@ describe('the interpreter folds exactly as XState does', () => {
   it('finds the definitions', () => {
     expect(DEFINITIONS.map(([name]) => name)).toEqual(expect.arrayContaining([
       'definitions/inventory-validation.yaml', 'definitions/lead_qualification.yaml', 'definitions/revenue_milestone.yaml',
-      'test/fixtures/approval.yaml', '../shared/examples/inventory-validation.workflow.yaml',
+      'test/fixtures/approval.yaml', 'examples/inventory-validation.workflow.yaml',
     ]));
   });
 

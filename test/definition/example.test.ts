@@ -4,7 +4,7 @@ import { definitionHash, effectiveDependencies, parseDefinition, type DecisionTa
 import { formatDiagnostic } from '../../src/errors/index.js';
 import { pos } from './helpers.js';
 
-const file = new URL('../../../shared/examples/inventory-validation.workflow.yaml', import.meta.url);
+const file = new URL('../../examples/inventory-validation.workflow.yaml', import.meta.url);
 const text = readFileSync(file, 'utf8');
 
 describe('the real inventory-validation example', () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'ledgerflow.js');
-export const EXAMPLE = resolve(ROOT, '..', 'shared', 'examples', 'inventory-validation.workflow.yaml');
+export const EXAMPLE = join(ROOT, 'examples', 'inventory-validation.workflow.yaml');
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 

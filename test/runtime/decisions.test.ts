@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
 import { def, engine, expectReplayMatches, runToIdle } from '../helpers/engine.js';
 
-const example = readFileSync(new URL('../../../shared/examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
+const example = readFileSync(new URL('../../examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
 const inventory = parseDefinition(example, 'inventory-validation.workflow.yaml').definition!;
 
 /** Scripted handlers for the seed example: validate_compliance reports `status`. */
