@@ -97,8 +97,8 @@ function summary(e: EventEnvelope): string {
     case 'task.completed': return `${e.data.task} attempt ${e.data.attempt}`;
     case 'task.failed': return `${e.data.task} attempt ${e.data.attempt}: ${e.data.error.message}`;
     case 'timer.fired': return `${e.data.timer} of ${e.data.task} (attempt ${e.data.attempt})`;
-    case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.comment ? `: ${e.data.comment}` : ''}`;
-    case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by} REFUSED: ${e.data.reason}`;
+    case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''}${e.data.comment ? `: ${e.data.comment}` : ''}`;
+    case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
   }
 }

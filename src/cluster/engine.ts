@@ -11,18 +11,17 @@
  * them again within the dedup window writes nothing twice.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
-import { iso, scopeOf, type CompiledWorkflow } from '../compiler/index.js';
+import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
-import type { EventEnvelope, PendingEvent } from '../events/index.js';
-import { resolveTemplate } from '../expressions/index.js';
-import { Engine, foldOnto, handlerName, loadRun, prepareCommit, snapshotDue, snapshotOf, type RunSnapshot } from '../runtime/index.js';
+import type { PendingEvent } from '../events/index.js';
+import { Engine, foldOnto, loadRun, reconcile, reviewApproval, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type TaskMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
-import { DEFAULT_QUEUE, ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
+import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
 export interface ClusterEngineOptions {
   nats: string | JetStreamStoreOptions;
@@ -176,7 +175,7 @@ export class ClusterEngine {
     for (let attempt = 0; attempt < 50; attempt++) {
       const st = await this.load(runId, refreshed);
       if (!st) return null;
-      const prepared = prepareCommit(st.compiled, st.snapshot, st.seq, inputs, this.now());
+      const prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.now());
       // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
       if (prepared.stale.length > 0 && !refreshed) { refreshed = true; attempt--; continue; }
       let next = st;
@@ -196,7 +195,10 @@ export class ClusterEngine {
       }
       this.stats.stale += prepared.stale.length;
       for (const s of prepared.stale) this.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
-      await this.publishEffects(next, st.snapshot, prepared.events, opts.reconcile === true || prepared.stale.length > 0);
+      // After a redelivery the engine before us may have died between append and publish, and a stale
+      // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
+      const everything = opts.reconcile === true || prepared.stale.length > 0;
+      await this.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : []);
       return next;
     }
     throw new Error(`run ${runId}: gave up after 50 conflicting appends`);
@@ -215,31 +217,27 @@ export class ClusterEngine {
     );
   }
 
-  private async publishEffects(st: Loaded, before: RunSnapshot, events: EventEnvelope[], reconcile: boolean): Promise<void> {
-    const ctx = st.snapshot.context;
-    if (st.snapshot.status !== 'active') return;
-    const started = new Set(events.filter((e) => e.type === 'task.started').map((e) => (e.data as { task: string }).task));
+  /**
+   * Interprets a step's effects on NATS: an attempt is published to its
+   * handler's work queue, a timer to the timer stream, each with a message id
+   * that makes publishing it again harmless. Aborts and cancels have nothing to
+   * publish: a worker stops at its attempt's deadline, and a timer or an
+   * outcome the run no longer wants is dropped as stale when it comes back.
+   */
+  private async publish(effects: Effect[]): Promise<void> {
     const publishes: Promise<unknown>[] = [];
-    for (const [taskId, t] of Object.entries(ctx.tasks)) {
-      if (t.status !== 'IN_PROGRESS' || !(reconcile || started.has(taskId))) continue;
-      const def = st.compiled.definition.tasks.find((x) => x.id === taskId)!;
-      const handler = handlerName(def);
-      const startedAt = Date.parse(events.find((e) => e.type === 'task.started' && (e.data as { task: string }).task === taskId)?.time ?? t.startedAt ?? iso(this.now()));
-      const msg: TaskMessage = {
-        runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt: t.attempts, handler,
-        input: (resolveTemplate(def.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>,
-        ...(def.timeoutMs !== undefined ? { deadline: iso(startedAt + def.timeoutMs) } : {}),
-        ...(def.outputTo !== undefined ? { outputTo: String(resolveTemplate(def.outputTo, scopeOf(ctx))) } : {}),
-        task: { name: def.name, type: def.type, output: def.output, ...(def.assignedTo ? { assignedTo: def.assignedTo } : {}), ...(def.agentLevel ? { agentLevel: def.agentLevel } : {}) },
-      };
-      this.stats.dispatched++;
-      publishes.push(this.js.publish(subjects.task(def.queue ?? DEFAULT_QUEUE, handler), encode(msg), { msgID: `${ctx.runId}/${taskId}/${t.attempts}` }));
-    }
-    for (const [id, timer] of Object.entries(ctx.timers)) {
-      if (!reconcile && before.context.timers[id]) continue;
-      this.stats.timers++;
-      const msg: TimerMessage = { runId: ctx.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt };
-      publishes.push(this.js.publish(subjects.timer(ctx.runId), encode(msg), { msgID: `${ctx.runId}/${id}` }));
+    for (const effect of effects) {
+      if (effect.type === 'attempt.start') {
+        const { type: _t, queue, idempotencyKey, task: { id: _id, ...task }, ...fields } = effect;
+        const msg: TaskMessage = { ...fields, task };
+        this.stats.dispatched++;
+        publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: idempotencyKey }));
+      } else if (effect.type === 'timer.arm') {
+        const { timer } = effect;
+        this.stats.timers++;
+        const msg: TimerMessage = { runId: effect.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt };
+        publishes.push(this.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` }));
+      }
     }
     await Promise.all(publishes);
   }
@@ -261,7 +259,7 @@ export class ClusterEngine {
     this.stats.inputs++;
     const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time: input.time, data: input.data } as PendingEvent];
     const done = await this.withRun(input.runId, () =>
-      this.process(input.runId, inputs, { reconcile: m.redelivered, commitKey: `in${m.seq}` }));
+      this.process(input.runId, inputs, { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` }));
     if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m.data);
     m.ack();
   }
@@ -297,17 +295,13 @@ export class ClusterEngine {
         this.stats.refused++;
         return;
       }
-      const reason = refusal(st, taskId, user);
-      const time = iso(this.now());
-      const extra = comment !== undefined ? { comment } : {};
-      if (reason) {
+      const review = reviewApproval(st.compiled, st.snapshot, { taskId, decision, by: user, time: iso(this.now()), ...(comment !== undefined ? { comment } : {}) });
+      if (review.accepted) this.stats.approvals++;
+      else {
         this.stats.refused++;
-        this.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${reason}`);
-        await this.process(runId, [{ type: 'approval.refused', time, data: { task: taskId, decision, by: user, reason, ...extra } }], { commitKey: `ap${m.seq}` });
-        return;
+        this.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${review.reason}`);
       }
-      this.stats.approvals++;
-      await this.process(runId, [{ type: 'approval.recorded', time, data: { task: taskId, decision, by: user, ...extra } }], { commitKey: `ap${m.seq}` });
+      await this.process(runId, [review.event], { commitKey: `ap${m.seq}` });
     });
     m.ack();
   }
@@ -339,23 +333,12 @@ export class ClusterEngine {
             if (!(err instanceof AppendConflictError)) throw err;
           }
         }
-        await this.process(runId, [], { commitKey: 'trigger', reconcile: m.redelivered });
+        // Whoever wrote the start commit, its effects (first attempts, an approval deadline) are published here.
+        await this.process(runId, [], { commitKey: 'trigger', reconcile: true });
       });
     }
     m.ack();
   }
-}
-
-/** Why an approval cannot be taken, or null when it can. */
-function refusal(st: Loaded, taskId: string, user: string): string | null {
-  const def = st.compiled.definition.tasks.find((t) => t.id === taskId);
-  const task = st.snapshot.context.tasks[taskId];
-  if (!def || !task) return `the run has no task "${taskId}"`;
-  if (def.type !== 'HUMAN') return `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals`;
-  if (def.approvers.length > 0 && !def.approvers.includes(user)) return `${user} is not an approver of ${taskId} (approvers: ${def.approvers.join(', ')})`;
-  if (st.snapshot.status !== 'active') return `the run is already settled`;
-  if (task.status !== 'PENDING_APPROVAL') return `task ${taskId} is ${task.status}, not waiting for approval`;
-  return null;
 }
 
 function safeDecode(data: Uint8Array): unknown {

@@ -48,4 +48,5 @@ export function workerConsumerName(queue: string, handler: string): string {
   return `w_${token(queue)}_${token(handler)}`;
 }
 
-export const DEFAULT_QUEUE = 'default';
+/** The queue a task's attempts go to when it names none (the runtime's, which computes each attempt's queue). */
+export { DEFAULT_QUEUE } from '../runtime/index.js';

@@ -23,9 +23,7 @@ import { connect, NatsError } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { writeOutputFile } from '../api/index.js';
-import { NonRetryableError } from '../errors/index.js';
-import type { TaskError } from '../events/index.js';
-import type { Handlers } from '../runtime/index.js';
+import { toTaskError, type Handlers } from '../runtime/index.js';
 import { credentials, decode, encode, TaskMessage, type InputMessage } from './messages.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
@@ -48,12 +46,6 @@ export interface Worker {
   readonly stats: { completed: number; failed: number; lost: number };
   /** How this worker signs the attempts it claims in the attempt ledger: host/pid/random. */
   readonly name: string;
-}
-
-function toTaskError(err: unknown): TaskError {
-  if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
-  const e = err as Error & { code?: unknown; retryable?: unknown };
-  return { message: e?.message ?? String(err), retryable: e?.retryable !== false, ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
 }
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */

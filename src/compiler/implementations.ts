@@ -6,7 +6,7 @@
  * it itself. Neither ever mutates the previous context (snapshots share
  * objects with their predecessors).
  */
-import type { Definition, TaskDef } from '../definition/index.js';
+import { mayDecide, type Definition, type TaskDef } from '../definition/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { TaskError } from '../events/index.js';
 import { retryDelayMs } from './backoff.js';
@@ -124,7 +124,7 @@ export function implementationsFor(def: Definition): Implementations {
     mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),
     isApprover: ({ event }: Args, p: P) => {
       const t = task(p.task);
-      return t.type !== 'HUMAN' || t.approvers.length === 0 || t.approvers.includes(event.by ?? '');
+      return t.type !== 'HUMAN' || mayDecide(t, event.by ?? '');
     },
     decisionFails: ({ context }: Args, p: P) => {
       const t = task(p.task);

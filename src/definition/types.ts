@@ -91,6 +91,11 @@ export interface HumanTask extends TaskBase {
   onTimeout: HumanTimeoutAction;
 }
 
+/** Whether `by` may approve or reject a HUMAN task: one of its approvers, or anyone when it names none. The one rule every path applies. */
+export function mayDecide(task: HumanTask, by: string): boolean {
+  return task.approvers.length === 0 || task.approvers.includes(by);
+}
+
 export interface ForkTask extends TaskBase { type: 'FORK'; forkTasks: string[] }
 export interface JoinTask extends TaskBase { type: 'JOIN'; joinOn: string[] }
 

@@ -35,6 +35,8 @@ export const ApprovalRecordedData = z.object({
   decision: z.enum(['approved', 'rejected']),
   by: z.string().min(1),
   comment: z.string().optional(),
+  /** `by` is a name the sender gave, not an identity a server proved (`--as` on a NATS server without users). */
+  unauthenticated: z.literal(true).optional(),
 });
 export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional() });
 /** An approval that was refused (not an approver, already decided, not a HUMAN task): kept for the audit trail, changes no state. */
@@ -44,6 +46,7 @@ export const ApprovalRefusedData = z.object({
   by: z.string().min(1),
   reason: z.string(),
   comment: z.string().optional(),
+  unauthenticated: z.literal(true).optional(),
 });
 
 export const EVENT_DATA = {

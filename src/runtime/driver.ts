@@ -16,15 +16,14 @@
  * handlers then run again under the same idempotency keys.
  */
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
-import { iso, scopeOf, type CompiledWorkflow } from '../compiler/index.js';
-import type { TaskDef } from '../definition/index.js';
-import { markBuiltByFold, type EventEnvelope, type PendingEvent, type TaskError } from '../events/index.js';
-import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
+import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
-import { runStatus, type RunSnapshot } from './fold.js';
+import type { RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit } from './commit.js';
-import { handlerName, type Handlers, type TaskContext } from './handlers.js';
+import { reconcile, timerFired, type StartAttempt } from './effects.js';
+import { toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
 
 export interface DriverHooks {
@@ -68,16 +67,6 @@ interface OpenGroup {
   openedAt: number;
 }
 
-function toTaskError(err: unknown): TaskError {
-  if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
-  if (err instanceof Error) {
-    const e = err as Error & { code?: unknown; retryable?: unknown };
-    // String(): an Error subclass may make `message` anything, and the log takes strings only.
-    return { message: String(err.message), retryable: e.retryable !== false, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
-  }
-  return { message: String(err), retryable: true };
-}
-
 /** An envelope as an input again (to fold it onto a newer log). */
 function pendingOf(ev: EventEnvelope): PendingEvent {
   return { type: ev.type, time: ev.time, data: ev.data } as PendingEvent;
@@ -100,7 +89,6 @@ export class RunDriver {
   private readonly queue: PendingEvent[] = [];
   private readonly inflight = new Map<string, AttemptControl>();
   private readonly timers = new Map<string, unknown>();
-  private readonly tasks: Map<string, TaskEntry>;
   private busy = false;
   private needsCatchUp = false;
   private failure: unknown = null;
@@ -119,7 +107,6 @@ export class RunDriver {
   constructor(private readonly opts: DriverOptions) {
     this.snapshot = opts.snapshot;
     this.seq = opts.seq;
-    this.tasks = tasksOf(opts.compiled);
     this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
   }
 
@@ -315,63 +302,55 @@ export class RunDriver {
     }
   }
 
-  /** Makes the world match the state: timers armed, wanted attempts running, unwanted ones aborted. */
+  /** Makes the world match the state: interprets what reconcile() says is outstanding against what this driver holds. */
   private reconcile(): void {
     const state = this.current;
-    const { context: ctx } = state;
-    const settled = state.status !== 'active';
-    const wantedTimers = settled ? {} : ctx.timers;
-    for (const [id, handle] of this.timers) {
-      if (!wantedTimers[id]) { this.opts.clock.clearTimer(handle); this.timers.delete(id); }
-    }
-    for (const id in wantedTimers) {
-      if (this.timers.has(id)) continue;
-      const t = wantedTimers[id]!;
-      const delay = Math.max(0, Date.parse(t.dueAt) - this.opts.clock.now());
-      this.timers.set(id, this.opts.clock.setTimer(delay, () => {
-        this.timers.delete(id);
-        this.submit({ type: 'timer.fired', time: iso(this.opts.clock.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } });
-      }));
-    }
-    for (const [task, f] of this.inflight) {
-      const t = ctx.tasks[task];
-      if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== f.attempt) {
-        f.abort(new Error(settled ? `run is ${runStatus(state)}` : `attempt ${f.attempt} is no longer wanted (${t?.status})`));
-        this.inflight.delete(task);
+    for (const effect of reconcile(this.opts.compiled, state, { attempts: this.inflight, timers: this.timers })) {
+      switch (effect.type) {
+        case 'timer.cancel':
+          this.opts.clock.clearTimer(this.timers.get(effect.timerId));
+          this.timers.delete(effect.timerId);
+          break;
+        case 'timer.arm': {
+          const { timer } = effect;
+          const delay = Math.max(0, Date.parse(timer.dueAt) - this.opts.clock.now());
+          this.timers.set(timer.id, this.opts.clock.setTimer(delay, () => {
+            this.timers.delete(timer.id);
+            this.submit(timerFired(timer, this.opts.clock.now()));
+          }));
+          break;
+        }
+        case 'attempt.abort':
+          this.inflight.get(effect.taskId)?.abort(new Error(effect.reason));
+          this.inflight.delete(effect.taskId);
+          break;
+        case 'attempt.start':
+          this.invoke(effect);
+          break;
       }
     }
-    if (settled) { this.follow?.close(); return; }
-    for (const task in ctx.tasks) {
-      const t = ctx.tasks[task]!;
-      if (t.status === 'IN_PROGRESS' && !this.inflight.has(task)) this.invoke(task, t.attempts);
-    }
+    if (state.status !== 'active') this.follow?.close();
   }
 
-  private invoke(taskId: string, attempt: number): void {
-    const { def: task, info, handler: name, inputHasRefs } = this.tasks.get(taskId)!;
+  /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
+  private invoke(effect: StartAttempt): void {
+    const { taskId, attempt } = effect;
     const control = new AttemptControl(attempt);
     this.inflight.set(taskId, control);
-    const ctx = this.current.context;
     const time = () => iso(this.opts.clock.now());
     void (async () => {
       let ev: PendingEvent;
       try {
-        const handler = this.opts.handlers[name];
+        const handler = this.opts.handlers[effect.handler];
         if (typeof handler !== 'function') {
-          throw new NonRetryableError(`no handler named "${name}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
+          throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
         }
-        // The scope (every task's state) is built only when a template reads it.
-        let scope: Scope | undefined;
-        const scopeNow = () => (scope ??= scopeOf(ctx));
-        const input = (resolveTemplate(task.input, inputHasRefs ? scopeNow() : NO_SCOPE) ?? {}) as Record<string, unknown>;
-        const output = toJson(await handler(input, {
-          runId: ctx.runId, workflowId: ctx.workflowId, taskId, attempt,
-          idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, get signal() { return control.signal; },
-          task: info, log: (m) => this.opts.onLog?.(taskId, m),
+        const output = toJson(await handler(effect.input, {
+          runId: effect.runId, workflowId: effect.workflowId, taskId, attempt,
+          idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
+          task: effect.task, log: (m) => this.opts.onLog?.(taskId, m),
         }));
-        if (task.outputTo && this.opts.writeOutput) {
-          await this.opts.writeOutput(String(resolveTemplate(task.outputTo, scopeNow())), output);
-        }
+        if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
         ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, output } };
       } catch (err) {
         ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, error: toTaskError(err) } };
@@ -410,22 +389,4 @@ class AttemptControl {
     this.reason = reason;
     this.controller?.abort(reason);
   }
-}
-
-/** What the driver needs of each task, worked out once per compiled workflow rather than once per run or attempt. */
-interface TaskEntry { def: TaskDef; handler: string; info: TaskContext['task']; inputHasRefs: boolean }
-
-/** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
-const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: '', version: 0 }, tasks: {} });
-const taskEntries = new WeakMap<CompiledWorkflow, Map<string, TaskEntry>>();
-function tasksOf(compiled: CompiledWorkflow): Map<string, TaskEntry> {
-  let entries = taskEntries.get(compiled);
-  if (!entries) {
-    entries = new Map(compiled.definition.tasks.map((t) => [t.id, {
-      def: t, handler: handlerName(t), inputHasRefs: collectRefs(t.input).length > 0,
-      info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
-    }]));
-    taskEntries.set(compiled, entries);
-  }
-  return entries;
 }

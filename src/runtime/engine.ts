@@ -15,6 +15,7 @@ import { prepareInput } from './input.js';
 import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.js';
 import { prepareCommit } from './commit.js';
 import { newRunId, randomHex } from './ids.js';
+import { reviewApproval } from './approvals.js';
 import { runView, type RunView } from './view.js';
 
 export interface EngineOptions extends DriverHooks {
@@ -144,10 +145,10 @@ export class Engine {
    * Appends one outside event (approval, cancellation) if the run accepts it,
    * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
    */
-  private async record(runId: string, make: (snap: RunSnapshot, def: Definition) => PendingEvent): Promise<{ view: RunView; refused: string | null }> {
+  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow) => PendingEvent): Promise<{ view: RunView; refused: string | null }> {
     for (let attempt = 0; ; attempt++) {
       const { compiled, snapshot, seq } = await this.load(runId);
-      const ev = make(snapshot, compiled.definition);
+      const ev = make(snapshot, compiled);
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { view: runView(snapshot, seq), refused: rejectionReason(snapshot, ev) };
       const ctx = r.snapshot.context;
@@ -162,21 +163,23 @@ export class Engine {
     }
   }
 
-  /** Records an approval or rejection of a HUMAN task; a running engine or a later resume acts on it. */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string): Promise<RunView> {
+  /**
+   * Records an approval or rejection of a HUMAN task; a running engine or a
+   * later resume acts on it. A decision the rule refuses (reviewApproval) is
+   * recorded as `approval.refused` for the audit trail, as engines on NATS do,
+   * and then thrown as an ApprovalRefusedError.
+   */
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
     const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, (snap, definition) => {
-      const task = snap.context.tasks[taskId];
-      // The run's recorded definition decides who may approve, not whatever file is current.
-      const def = definition.tasks.find((t) => t.id === taskId);
-      if (!task) throw new ApprovalRefusedError(`run ${runId} has no task "${taskId}"; its tasks are ${Object.keys(snap.context.tasks).join(', ')}`, { runId, taskId });
-      if (def && def.type !== 'HUMAN') throw new ApprovalRefusedError(`task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals`, { runId, taskId });
-      if (def?.type === 'HUMAN' && def.approvers.length > 0 && !def.approvers.includes(by)) {
-        throw new ApprovalRefusedError(`${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, { runId, taskId, by, approvers: def.approvers });
-      }
-      return { type: 'approval.recorded', time, data: { task: taskId, decision, by, ...(comment !== undefined ? { comment } : {}) } };
+    let refused: string | null = null;
+    const { view } = await this.record(runId, (snap, compiled) => {
+      const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) });
+      refused = review.accepted ? null : review.reason;
+      return review.event;
     });
-    if (refused) throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused}`, { runId, taskId });
+    if (refused !== null) {
+      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused} (the refusal is kept in the run's history)`, { runId, taskId, by });
+    }
     return view;
   }
 

@@ -4,6 +4,11 @@
  * `handler`, else `assigned_to`, else its id.
  */
 import type { TaskDef } from '../definition/index.js';
+import { NonRetryableError } from '../errors/index.js';
+import type { TaskError } from '../events/index.js';
+
+/** What a handler is told of its task. */
+export interface TaskInfo { id: string; name: string; type: string; output: { names: string[]; values: Record<string, unknown> }; assignedTo?: string; agentLevel?: string }
 
 export interface TaskContext {
   runId: string;
@@ -16,7 +21,7 @@ export interface TaskContext {
   /** Fires when the attempt times out or the run is cancelled. */
   signal: AbortSignal;
   /** The task as defined: name, declared output, assigned_to, agent_level. */
-  task: { id: string; name: string; type: string; output: { names: string[]; values: Record<string, unknown> }; assignedTo?: string; agentLevel?: string };
+  task: TaskInfo;
   /** Progress lines, shown by the CLI. */
   log: (message: string) => void;
 }
@@ -33,4 +38,20 @@ export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: s
   return tasks
     .filter((t) => t.type === 'SIMPLE' && typeof handlers[handlerName(t)] !== 'function')
     .map((t) => ({ task: t.id, handler: handlerName(t) }));
+}
+
+/**
+ * What a handler threw, as the log records it. Retryable unless it is a
+ * NonRetryableError or says `retryable: false`; the same in-process and in a
+ * worker, so a handler behaves the same wherever it runs.
+ */
+export function toTaskError(err: unknown): TaskError {
+  if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { message?: unknown; code?: unknown; retryable?: unknown };
+    // String(): an Error subclass may make `message` anything, and the log takes strings only.
+    const message = e.message !== undefined ? String(e.message) : String(err);
+    return { message, retryable: e.retryable !== false, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+  }
+  return { message: String(err), retryable: true };
 }

@@ -6,7 +6,10 @@ export { applyEvent, startFold, recordedState, runStatus, rejectionReason, toMac
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
 export { runView, type RunView, type TaskView } from './view.js';
 export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';
+export { step, type StepResult } from './step.js';
+export { reviewApproval, type ApprovalRequest, type ApprovalReview } from './approvals.js';
+export { reconcile, startAttempt, heldBy, timerFired, NOTHING_HELD, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held } from './effects.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';
-export { handlerName, missingHandlers, type Handlers, type TaskHandler, type TaskContext } from './handlers.js';
+export { handlerName, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';

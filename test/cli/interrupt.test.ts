@@ -116,10 +116,12 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
 
     expect((await cli(['--store', store, 'resume', runId])).code).toBe(0);
     const history = JSON.parse((await cli(['--store', store, 'history', runId, '--json'])).stdout);
+    // The refusals are in the audit trail too (the stranger's, and the decision after the task was decided).
     expect(history.map((e: { type: string }) => e.type)).toEqual([
-      'run.started', 'task.started', 'task.completed', 'approval.recorded', 'task.started', 'task.completed',
+      'run.started', 'task.started', 'task.completed', 'approval.refused', 'approval.recorded', 'approval.refused', 'task.started', 'task.completed',
     ]);
-    expect(history[3]).toMatchObject({ seq: 4, data: { task: 'sign_off', decision: 'approved', by: 'alice' } });
+    expect(history[3]).toMatchObject({ seq: 4, data: { task: 'sign_off', decision: 'approved', by: 'mallory', reason: expect.stringMatching(/mallory may not decide/) } });
+    expect(history[4]).toMatchObject({ seq: 5, data: { task: 'sign_off', decision: 'approved', by: 'alice' } });
 
     const list = JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout);
     expect(list).toEqual([expect.objectContaining({ runId, workflowId: 'approval', version: 1, status: 'COMPLETED' })]);

@@ -77,7 +77,7 @@ describe.skipIf(!!skipReason)('engines and workers sharing runs over NATS', () =
     expect(done.tasks.report!.output).toEqual({ final: 11 });
     const events = await client.store.read(runId);
     expect(events.filter((e) => e.type === 'approval.refused').map((e) => e.data)).toEqual([
-      expect.objectContaining({ by: 'bob', reason: expect.stringContaining('bob is not an approver') }),
+      expect.objectContaining({ by: 'bob', reason: expect.stringContaining('bob may not decide task sign') }),
     ]);
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);

@@ -56,7 +56,7 @@ describe('decisions and skipped branches (the seed example)', () => {
     await expectReplayMatches(e, done);
   });
 
-  it('a rejection fails the run; a second decision on the same task is refused and changes nothing', async () => {
+  it('a rejection fails the run; a second decision on the same task is refused, recorded for the audit trail, and changes nothing', async () => {
     const { engine: e, store } = engine();
     const waiting = await runToIdle(e, inventory, { target_folder: 'x', policy_file: 'p' }, inventoryHandlers('FAIL_STRICT'));
     const rejected = await e.decide(waiting.runId, 'alert_cmd_bridge', 'rejected', 'commander', 'no');
@@ -66,7 +66,13 @@ describe('decisions and skipped branches (the seed example)', () => {
     await expect(e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
     await expect(e.decide(waiting.runId, 'scan_files', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
     await expect(e.decide(waiting.runId, 'nope', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
-    expect(await store.lastSeq(waiting.runId)).toBe(before);
+    // Each refusal is in the history (as engines on NATS record them), and the state is what it was.
+    const events = await store.read(waiting.runId);
+    expect(events.slice(before).map((ev) => [ev.type, (ev.data as { task?: string }).task])).toEqual([
+      ['approval.refused', 'alert_cmd_bridge'], ['approval.refused', 'scan_files'], ['approval.refused', 'nope'],
+    ]);
+    expect(events.slice(before).every((ev) => ev.state.hash === events[before - 1]!.state.hash)).toBe(true);
+    expect((await e.status(waiting.runId)).status).toBe('FAILED');
   });
 
   it('refuses an approval from someone who is not an approver', async () => {

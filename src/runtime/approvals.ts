@@ -1,0 +1,55 @@
+/**
+ * The one approval rule, used by every path that takes a decision on a HUMAN
+ * task (the library and CLI on any store, NATS engines): pure, so the same
+ * decision on the same state is judged the same everywhere.
+ *
+ * A decision that may not be taken is not thrown away: it becomes an
+ * `approval.refused` event, which the caller appends to the run's history
+ * (who tried what, and why not) and which changes no state. Locally and on
+ * NATS alike, the audit trail shows every decision anyone sent.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import { mayDecide } from '../definition/index.js';
+import type { EventData, PendingEvent } from '../events/index.js';
+import type { RunSnapshot } from './fold.js';
+
+export interface ApprovalRequest {
+  taskId: string;
+  decision: 'approved' | 'rejected';
+  /** Who decides: the NATS user, or the name given with `--as`. */
+  by: string;
+  comment?: string;
+  /** The name was given, not proven (`--as` on a NATS server without users): recorded as such. */
+  unauthenticated?: boolean;
+  /** ISO time the decision is recorded at. */
+  time: string;
+}
+
+export type ApprovalReview =
+  | { accepted: true; event: Extract<PendingEvent, { type: 'approval.recorded' }> }
+  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }> };
+
+/** Judges a decision against the run's recorded definition and its state now. */
+export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest): ApprovalReview {
+  const reason = refusal(compiled, snapshot, req);
+  const data = {
+    task: req.taskId, decision: req.decision, by: req.by,
+    ...(req.comment !== undefined ? { comment: req.comment } : {}),
+    ...(req.unauthenticated ? { unauthenticated: true as const } : {}),
+  } satisfies EventData<'approval.recorded'>;
+  if (reason === null) return { accepted: true, event: { type: 'approval.recorded', time: req.time, data } };
+  return { accepted: false, reason, event: { type: 'approval.refused', time: req.time, data: { ...data, reason } } };
+}
+
+/** Why a decision cannot be taken, or null when it can. */
+function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by }: ApprovalRequest): string | null {
+  // The run's recorded definition decides who may approve, not whatever file is current.
+  const def = compiled.definition.tasks.find((t) => t.id === taskId);
+  const task = snapshot.context.tasks[taskId];
+  if (!def || !task) return `the run has no task "${taskId}"; its tasks are ${Object.keys(snapshot.context.tasks).join(', ')}`;
+  if (def.type !== 'HUMAN') return `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals`;
+  if (!mayDecide(def, by)) return `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`;
+  if (snapshot.status !== 'active') return 'the run is already settled';
+  if (task.status !== 'PENDING_APPROVAL') return `task ${taskId} is ${task.status}, not waiting for approval`;
+  return null;
+}

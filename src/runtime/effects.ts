@@ -1,0 +1,161 @@
+/**
+ * What a run asks of the world, worked out from its state alone. This is a
+ * pure function that does not execute anything: the local driver runs
+ * attempts in-process and arms timers on its clock, the NATS engine publishes
+ * attempts to workers and timer messages; both read the same list.
+ *
+ * `reconcile(snapshot, held)` compares what the state wants (an attempt for
+ * every IN_PROGRESS task, a timer for every armed timer) with what an
+ * executor holds, and returns the difference: starts and arms for what is
+ * wanted and not held, aborts and cancels for what is held and no longer
+ * wanted. With nothing held (a resume after `kill -9`, a redelivered NATS
+ * input) it yields every outstanding effect; after a step, `step()` passes
+ * the state before it as what is held, so the effects are exactly what the
+ * step changed. Live execution and recovery are one code path.
+ */
+import { iso, scopeOf, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
+import type { TaskDef } from '../definition/index.js';
+import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
+import { runStatus, type RunSnapshot } from './fold.js';
+import { handlerName, type TaskInfo } from './handlers.js';
+
+/** The queue a task's attempts go to when it names none. */
+export const DEFAULT_QUEUE = 'default';
+
+/** Run one attempt of a task, with everything an executor needs, computed here once. */
+export interface StartAttempt {
+  readonly type: 'attempt.start';
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly version: number;
+  readonly taskId: string;
+  readonly attempt: number;
+  /** runId/taskId/attempt: the same when an attempt is re-run after a crash. */
+  readonly idempotencyKey: string;
+  readonly handler: string;
+  readonly queue: string;
+  readonly input: Record<string, unknown>;
+  /** When the attempt times out (its timeout timer's due time), if the task has a timeout. */
+  readonly deadline?: string;
+  /** `output_to` resolved for this attempt: where its output is written as YAML. */
+  readonly outputTo?: string;
+  readonly task: TaskInfo;
+}
+
+/** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled). */
+export interface AbortAttempt {
+  readonly type: 'attempt.abort';
+  readonly runId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly reason: string;
+}
+
+/** Arm a durable timer: when it is due, the executor feeds `timer.fired` back in. */
+export interface ArmTimer {
+  readonly type: 'timer.arm';
+  readonly runId: string;
+  readonly timer: TimerState;
+}
+
+/** A timer the state no longer holds (its task moved on). Firing it anyway would be harmless (stale), but wasteful. */
+export interface CancelTimer {
+  readonly type: 'timer.cancel';
+  readonly runId: string;
+  readonly timerId: string;
+}
+
+export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer;
+
+/** What an executor holds: attempts running (task id → attempt) and timers armed (by id). */
+export interface Held {
+  readonly attempts: ReadonlyMap<string, { readonly attempt: number }>;
+  readonly timers: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+}
+
+export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Set<string>() });
+
+/** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
+export function heldBy(snapshot: RunSnapshot): Held {
+  const attempts = new Map<string, { attempt: number }>();
+  const timers = new Set<string>();
+  if (snapshot.status === 'active') {
+    const { tasks } = snapshot.context;
+    for (const id in tasks) if (tasks[id]!.status === 'IN_PROGRESS') attempts.set(id, { attempt: tasks[id]!.attempts });
+    for (const id in snapshot.context.timers) timers.add(id);
+  }
+  return { attempts, timers };
+}
+
+/** The effects that make the world match the state, given what is already held. Pure. */
+export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, held: Held = NOTHING_HELD): Effect[] {
+  const ctx = snapshot.context;
+  const effects: Effect[] = [];
+  const settled = snapshot.status !== 'active';
+  for (const [taskId, { attempt }] of held.attempts) {
+    const t = ctx.tasks[taskId];
+    if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== attempt) {
+      effects.push({ type: 'attempt.abort', runId: ctx.runId, taskId, attempt, reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status})` });
+    }
+  }
+  for (const timerId of held.timers.keys()) {
+    if (settled || !ctx.timers[timerId]) effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
+  }
+  if (settled) return effects;
+  for (const id in ctx.timers) {
+    if (!held.timers.has(id)) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
+  }
+  for (const taskId in ctx.tasks) {
+    const t = ctx.tasks[taskId]!;
+    if (t.status === 'IN_PROGRESS' && held.attempts.get(taskId)?.attempt !== t.attempts) effects.push(startAttempt(compiled, snapshot, taskId));
+  }
+  return effects;
+}
+
+/** The start of a task's current attempt, its input resolved against the run's state now. */
+export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, taskId: string): StartAttempt {
+  const ctx = snapshot.context;
+  const plan = taskPlans(compiled).get(taskId);
+  if (!plan) throw new Error(`run ${ctx.runId} has no task ${taskId}`);
+  const attempt = ctx.tasks[taskId]!.attempts;
+  // The scope (every task's state) is built only when a template reads it.
+  let scope: Scope | undefined;
+  const scopeNow = () => (scope ??= scopeOf(ctx));
+  const input = (resolveTemplate(plan.def.input, plan.inputHasRefs ? scopeNow() : NO_SCOPE) ?? {}) as Record<string, unknown>;
+  const deadline = ctx.timers[`${taskId}/timeout/${attempt}`]?.dueAt;
+  return {
+    type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt,
+    idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
+    ...(deadline !== undefined ? { deadline } : {}),
+    ...(plan.def.outputTo !== undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
+    task: plan.info,
+  };
+}
+
+/** The time an attempt times out, as epoch ms; undefined when it has no timeout. */
+export function deadlineMs(effect: StartAttempt): number | undefined {
+  return effect.deadline === undefined ? undefined : Date.parse(effect.deadline);
+}
+
+/** The input event a fired timer feeds back in. */
+export function timerFired(timer: TimerState, nowMs: number) {
+  return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt } } as const;
+}
+
+/** What starting an attempt needs of each task, worked out once per compiled workflow rather than once per attempt. */
+interface TaskPlan { def: TaskDef; handler: string; queue: string; info: TaskInfo; inputHasRefs: boolean }
+
+/** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
+const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: '', version: 0 }, tasks: {} });
+const plans = new WeakMap<CompiledWorkflow, Map<string, TaskPlan>>();
+function taskPlans(compiled: CompiledWorkflow): Map<string, TaskPlan> {
+  let entries = plans.get(compiled);
+  if (!entries) {
+    entries = new Map(compiled.definition.tasks.map((t) => [t.id, {
+      def: t, handler: handlerName(t), queue: t.queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(t.input).length > 0,
+      info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
+    }]));
+    plans.set(compiled, entries);
+  }
+  return entries;
+}
