@@ -76,7 +76,7 @@ export interface Held {
 export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Set<string>() });
 
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
-export function heldBy(snapshot: RunSnapshot): Held {
+export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, { attempt: number }>; timers: Set<string> } {
   const attempts = new Map<string, { attempt: number }>();
   const timers = new Set<string>();
   if (snapshot.status === 'active') {

@@ -26,5 +26,12 @@ export interface StepResult extends PreparedCommit {
 
 export function step(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): StepResult {
   const prepared = prepareCommit(compiled, snapshot, seq, inputs, nowMs);
-  return { ...prepared, effects: reconcile(compiled, prepared.snapshot, heldBy(snapshot)) };
+  const held = heldBy(snapshot);
+  // An attempt that reported its outcome in this step has ended by itself: nothing to abort.
+  for (const ev of prepared.events) {
+    if ((ev.type === 'task.completed' || ev.type === 'task.failed') && held.attempts.get(ev.data.task)?.attempt === ev.data.attempt) {
+      held.attempts.delete(ev.data.task);
+    }
+  }
+  return { ...prepared, effects: reconcile(compiled, prepared.snapshot, held) };
 }
