@@ -6,7 +6,7 @@ import { writeOutputFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
-import { Engine, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -134,17 +134,17 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   const engine = engineFor(g, progressHooks(io, opts));
-  const runId = await engine.start(loaded.definition, raw, {
-    inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
-  });
-  (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`);
-  return drive(io, g, engine, runId, handlers, flags, opts);
+  // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
+  return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
+    inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal,
+    onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
+  }), opts);
 }
 
-async function drive(io: Io, g: GlobalOpts, engine: Engine, runId: string, handlers: Handlers, flags: ReturnType<typeof driveFlags>, opts: RunOpts): Promise<number> {
+async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts): Promise<number> {
   const sigint = interruptible(io);
   try {
-    const view = await engine.drive(runId, { handlers, ...flags, signal: sigint.signal });
+    const view = await go(sigint.signal);
     const code = finish(io, view, opts, g);
     return sigint.interrupted() ? 130 : code;
   } finally {
@@ -155,18 +155,19 @@ async function drive(io: Io, g: GlobalOpts, engine: Engine, runId: string, handl
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts): Promise<number> {
   const flags = driveFlags(opts);
   const engine = engineFor(g, progressHooks(io, opts));
-  const { snapshot, seq, events } = await engine.load(runId);
-  const first = events[0]!;
-  if (snapshot.status !== 'active') {
-    const view = await engine.status(runId);
+  // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
+  const loaded = await engine.load(runId);
+  const first = loaded.events[0]!;
+  if (loaded.snapshot.status !== 'active') {
+    const view = runView(loaded.snapshot, loaded.seq);
     (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
     if (opts.json) io.out(json(view));
     return exitCodeForStatus(view.status);
   }
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
-  (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${seq}`);
-  return drive(io, g, engine, runId, handlers, flags, opts);
+  (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${loaded.seq}`);
+  return drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts);
 }
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {

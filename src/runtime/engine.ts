@@ -45,6 +45,8 @@ export interface DriveOptions extends DriverHooks {
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
 interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
+/** A run loaded from its log: its events too. */
+export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }
 
 export class Engine {
   readonly store: EventStore;
@@ -68,7 +70,7 @@ export class Engine {
    * tasks in the same commit when this process is about to run them. Returns
    * the state it recorded, so driving it needs no read-back.
    */
-  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded> {
+  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[] }> {
     const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
     if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
     const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
@@ -97,7 +99,7 @@ export class Engine {
       ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
       : { events: [], snapshot, seq: 1 };
     await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
-    return { compiled, snapshot: first.snapshot, seq: first.seq };
+    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events };
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -106,7 +108,8 @@ export class Engine {
     return events;
   }
 
-  async load(runId: string) {
+  /** A run folded from its log once: drive it (`drive`) or show it without reading it again. */
+  async load(runId: string): Promise<LoadedRunLog> {
     const events = await this.events(runId);
     return { ...foldEvents(events), events };
   }
@@ -116,9 +119,9 @@ export class Engine {
     return runView(snapshot, seq);
   }
 
-  /** Runs until the run settles or waits on the outside world; returns its state then. */
-  async drive(runId: string, opts: DriveOptions): Promise<RunView> {
-    return this.driveLoaded(await this.load(runId), opts);
+  /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */
+  async drive(run: string | LoadedRunLog, opts: DriveOptions): Promise<RunView> {
+    return this.driveLoaded(typeof run === 'string' ? await this.load(run) : run, opts);
   }
 
   private async driveLoaded({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
@@ -136,9 +139,17 @@ export class Engine {
     }
   }
 
-  /** Starts a run and drives it here: the first tasks' starts go into the start commit, and nothing is read back. */
-  async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions): Promise<RunView> {
-    return this.driveLoaded(await this.begin(def, input, opts, true), opts);
+  /**
+   * Starts a run and drives it here: the first tasks' starts go into the start
+   * commit, and nothing is read back. `onStarted` is told the run id once
+   * run.started is durable, before anything runs (the CLI prints it then).
+   */
+  async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
+    const loaded = await this.begin(def, input, opts, true);
+    opts.onStarted?.(loaded.snapshot.context.runId);
+    const hooks = { ...this.hooks, ...opts };
+    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
+    return this.driveLoaded(loaded, opts);
   }
 
   /**

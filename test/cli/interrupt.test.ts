@@ -8,6 +8,20 @@ import { expectEveryRunReplays } from '../helpers/cli.js';
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const tampered: string[] = [];
 
+/** Overwrites the state hash recorded by event `seq` of a run's log file, whichever commit (line) holds it. */
+async function tamperHash(file: string, seq: number): Promise<void> {
+  const fs = await import('node:fs');
+  const lines = fs.readFileSync(file, 'utf8').split('\n').map((line) => {
+    if (!line) return line;
+    const commit = JSON.parse(line) as { events: { seq: number; state: { hash: string } }[] };
+    const ev = commit.events.find((e) => e.seq === seq);
+    if (!ev) return line;
+    ev.state.hash = '0000000000000000';
+    return JSON.stringify(commit);
+  });
+  fs.writeFileSync(file, lines.join('\n'));
+}
+
 afterAll(async () => {
   // Replay equals the live state for every run these tests made (but the one whose log was tampered with on purpose).
   expect(await expectEveryRunReplays(tampered)).toBeGreaterThanOrEqual(4);
@@ -153,11 +167,7 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(at.view.tasks.slow.status).toBe('IN_PROGRESS');
 
     tampered.push(store);
-    const file = join(store, 'runs', `${runId}.jsonl`);
-    const fs = await import('node:fs');
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines[1] = lines[1]!.replace(/"hash":"[0-9a-f]+"/, '"hash":"0000000000000000"');
-    fs.writeFileSync(file, lines.join('\n'));
+    await tamperHash(join(store, 'runs', `${runId}.jsonl`), 2);
     const r = await cli(['--store', store, 'replay', runId]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/diverges at event 2 \(task\.started\)/);
@@ -192,10 +202,7 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(report.problems.map((p: { runId: string }) => p.runId).sort()).toEqual(ids.slice(0, 2).sort());
 
     tampered.push(store);
-    const file = join(store, 'runs', `${ids[1]}.jsonl`);
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines[2] = lines[2]!.replace(/"hash":"[0-9a-f]+"/, '"hash":"0000000000000000"');
-    fs.writeFileSync(file, lines.join('\n'));
+    await tamperHash(join(store, 'runs', `${ids[1]}.jsonl`), 3);
     const diverged = await cli(['--store', store, 'replay', '--all']);
     expect(diverged.code).toBe(1);
     expect(diverged.stdout).toMatch(new RegExp(`^✗ ${ids[1]} \\(evolve v1\\): diverges at event 3 \\(task\\.completed\\)`, 'm'));
