@@ -122,18 +122,30 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string;
   return untilSignal(io, 'worker', () => worker.stop());
 }
 
-/** approve / reject over NATS: the decision is published; an engine checks and records it (or records its refusal). */
+/**
+ * approve / reject over NATS. As a NATS user, the decision is published under
+ * that user's name and an engine records it (or its refusal); on a server
+ * without users, `--as` names who decides and it is recorded at once, marked
+ * unauthenticated. See ClusterClient.decide.
+ */
 export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
   const url = natsUrl(g);
   const user = natsUser(url);
-  if (!user) throw new UsageError('over NATS, the approver is the NATS user: connect as them, e.g. --nats nats://alice:<password>@127.0.0.1:4222', {});
-  if (opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you decide as the user you connect as`, { as: opts.as, user });
+  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you decide as the user you connect as`, { as: opts.as, user });
   return withClient(g, async (c) => {
-    await c.decide(runId, taskId, user, decision, opts.comment);
-    if (opts.json) io.out(json({ runId, taskId, decision, by: user, published: true }));
-    else io.out(`published ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId} in run ${runId} as ${user}; an engine records it (see \`ledgerflow history ${runId}\`)`);
+    const how = await c.decide(runId, taskId, user, decision, opts.comment, opts.as ? { as: opts.as } : {});
+    const by = user || opts.as!;
+    const what = decision === 'approved' ? 'approval' : 'rejection';
+    if (opts.json) io.out(json({ runId, taskId, decision, by, published: how === 'published', recorded: how === 'recorded', ...(how === 'recorded' ? { unauthenticated: true } : {}) }));
+    else if (how === 'published') io.out(`published ${what} of ${taskId} in run ${runId} as ${user}; an engine records it (the running one, or the next to start; see \`ledgerflow history ${runId}\`)`);
+    else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${by} (an unauthenticated name: this server has no users); recorded in the log`);
     return EXIT.ok;
   });
+}
+
+/** On NATS, `run` and `resume` create the cluster's streams too, so people can approve before any engine has run. */
+export async function prepareNats(g: GlobalOpts): Promise<void> {
+  await withClient(g, (c) => c.prepare());
 }
 
 export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; time?: string; source?: string; json?: boolean }): Promise<number> {

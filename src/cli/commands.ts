@@ -133,6 +133,7 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
   for (const w of loaded.warnings) io.err(formatDiagnostic(w));
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
+  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const engine = engineFor(g, progressHooks(io, opts));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
@@ -164,6 +165,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     if (opts.json) io.out(json(view));
     return exitCodeForStatus(view.status);
   }
+  if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
   (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${loaded.seq}`);

@@ -1,4 +1,5 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
+import { randomBytes } from 'node:crypto';
 import { connect, type JetStreamClient } from 'nats';
 import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, RunNotFoundError, StoreError } from '../errors/index.js';
@@ -90,10 +91,40 @@ export class ClusterClient {
     });
   }
 
-  /** Publishes a decision; who decides is this connection's NATS user, which nats.conf only lets publish under its own name. */
-  async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string): Promise<void> {
-    if (!user) throw new ApprovalRefusedError('an approval over NATS needs a NATS user: connect as the approver (nats://<user>:<password>@host:port)', { runId, taskId });
-    // Its own connection: an approver's NATS user may publish its approvals and nothing else (no stream API, no log).
+  /**
+   * Takes a decision on a HUMAN task over NATS, with no engine needed now.
+   * `user` is the NATS user of the connection URL ('' when it names none).
+   *
+   * - Connected as a NATS user (nats://alice:…@host): the decision is
+   *   published on lf.approvals.<runId>.<taskId>.<user>, which nats.conf lets
+   *   a user publish under its own name only, and stays in LF_APPROVALS until
+   *   an engine records it (reviewApproval; a refusal is recorded too), the
+   *   running one or the next to start.
+   * - On a server without users, nobody is proven: `as` names who decides. The
+   *   decision is judged and recorded in the log at once, exactly as on the
+   *   embedded store, marked `unauthenticated`, and engines are woken to act on it.
+   *
+   * Returns how it was taken: `published` (an engine records it) or `recorded` (in the log now).
+   */
+  async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string, opts: { as?: string } = {}): Promise<'published' | 'recorded'> {
+    if (user) {
+      await this.publishDecision(runId, taskId, user, decision, comment);
+      return 'published';
+    }
+    if (await hasUsers(this.url)) {
+      throw new ApprovalRefusedError('this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port', { runId, taskId });
+    }
+    if (!opts.as) throw new ApprovalRefusedError('this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)', { runId, taskId });
+    await new Engine({ store: this.store }).decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
+    // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log).
+    const { js } = await this.conn();
+    const kick: InputMessage = { type: 'kick', runId };
+    await js.publish(subjects.input(runId), encode(kick)).catch(() => undefined);
+    return 'recorded';
+  }
+
+  /** Publishes a decision as this NATS user on its own connection: an approver's user may publish its approvals and nothing else. */
+  private async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string): Promise<void> {
     const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-approval' });
     try {
       const body = encode({ decision, ...(comment !== undefined ? { comment } : {}) });
@@ -102,7 +133,7 @@ export class ClusterClient {
           await nc.jetstream().publish(subjects.approval(runId, taskId, user), body);
           break;
         } catch (err) {
-          // 503: no stream takes the subject yet (no engine has started on this server); wait a little for one.
+          // 503: no stream takes the subject yet (its streams are being created); wait a little.
           if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
           await new Promise((r) => setTimeout(r, 250));
         }
@@ -112,11 +143,16 @@ export class ClusterClient {
       throw new ApprovalRefusedError(/permission/i.test(msg)
         ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${msg}`
         : /503|no responders/i.test(msg)
-          ? 'no engine has set up this NATS server yet (no stream takes approvals): start `ledgerflow engine --nats <url>`'
+          ? 'no ledgerflow run was ever recorded on this NATS server (no stream takes approvals): check the URL'
           : `could not publish the approval: ${msg}`, { runId, taskId, by: user });
     } finally {
       await nc.close();
     }
+  }
+
+  /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */
+  async prepare(): Promise<void> {
+    await this.conn();
   }
 
   /** Publishes a business event for the engines' triggers; its id makes a second publish of the same event a no-op. */
@@ -127,5 +163,23 @@ export class ClusterClient {
 
   async close(): Promise<void> {
     await this.store.close();
+  }
+}
+
+/**
+ * Whether a NATS server authenticates its clients. The INFO's auth_required is
+ * no answer (a `no_auth_user` maps clients without credentials to a user, and
+ * the server then says none are required), so ask the server: credentials no
+ * user has are refused by a server with users and ignored by one without.
+ */
+async function hasUsers(url: string): Promise<boolean> {
+  const { servers } = credentials(url);
+  try {
+    const nc = await connect({ servers, user: 'ledgerflow-probe', pass: randomBytes(12).toString('hex'), name: 'ledgerflow-auth-probe', maxReconnectAttempts: 0 });
+    await nc.close();
+    return false;
+  } catch (err) {
+    if (/authorization|authentication/i.test(String((err as { code?: unknown }).code ?? '')) || /authorization|authentication/i.test((err as Error).message)) return true;
+    throw err;
   }
 }

@@ -79,7 +79,8 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number } = {}): Promise<NatsServer> {
+/** `config`: another config file than nats.conf (e.g. a server without users). */
+export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number; config?: string } = {}): Promise<NatsServer> {
   const bin = opts.bin ?? natsServerBin();
   if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
   const ownDir = opts.storeDir === undefined;
@@ -91,7 +92,7 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
   const launch = async (p: number): Promise<void> => {
     // -p overrides nats.conf's listen port; -m -1 picks a random monitoring
     // port (0 would mean "unset" and keep nats.conf's 8222).
-    const proc = spawn(bin, ['-c', NATS_CONF, '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(bin, ['-c', opts.config ?? NATS_CONF, '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     let ready = false;
     proc.stderr!.setEncoding('utf8');

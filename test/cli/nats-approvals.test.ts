@@ -1,0 +1,92 @@
+/**
+ * Approvals over NATS from the CLI, whether or not an engine has run yet: as a
+ * NATS user on a server with users (queued, then recorded by the next engine),
+ * and with --as on a server without users (recorded at once, marked
+ * unauthenticated). Real nats-servers, real CLI processes.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats.js';
+
+const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
+const bin = natsServerBin();
+
+describe.skipIf(!bin)('approve and reject over NATS before any engine has run', () => {
+  let withUsers: NatsServer;
+  let withoutUsers: NatsServer;
+
+  beforeAll(async () => {
+    const conf = join(tempDir(), 'no-users.conf');
+    writeFileSync(conf, 'jetstream {\n  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n');
+    [withUsers, withoutUsers] = await Promise.all([startNatsServer(), startNatsServer({ config: conf })]);
+  });
+  afterAll(async () => {
+    await Promise.all([withUsers?.dispose(), withoutUsers?.dispose()]);
+  });
+
+  it('as a NATS user: accepted with no engine running, and recorded by the first engine that starts', async () => {
+    const url = withUsers.url;
+    const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
+    expect(run.code).toBe(3);
+    const { runId } = JSON.parse(run.stdout);
+
+    // No engine has ever run on this server: the decision is still taken, and waits in LF_APPROVALS.
+    const alice = url.replace('nats://', 'nats://alice:alice-dev-password@');
+    const published = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--comment', 'fine', '--json']);
+    expect(published.stderr).toBe('');
+    expect(published.code).toBe(0);
+    expect(JSON.parse(published.stdout)).toEqual({ runId, taskId: 'sign_off', decision: 'approved', by: 'alice', published: true, recorded: false });
+
+    // Without credentials on a server with users, the CLI says how to connect as the approver.
+    const anonymous = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'alice']);
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toMatch(/this NATS server has users: the approver is the NATS user you connect as/);
+
+    const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
+    try {
+      const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
+      expect(waited.code).toBe(0);
+      expect(JSON.parse(waited.stdout).tasks.sign_off).toMatchObject({ status: 'COMPLETED', output: { by: 'alice', comment: 'fine' } });
+    } finally {
+      engine.kill('SIGTERM');
+      await new Promise((r) => engine.on('close', r));
+    }
+    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
+    const decision = history.find((e: { type: string }) => e.type === 'approval.recorded');
+    expect(decision.data).toEqual({ task: 'sign_off', decision: 'approved', by: 'alice', comment: 'fine' });
+  }, 60_000);
+
+  it('on a server without users: --as is recorded at once as an unauthenticated name, refusals are recorded, and resume acts on it', async () => {
+    const url = withoutUsers.url;
+    const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
+    expect(run.code).toBe(3);
+    const { runId } = JSON.parse(run.stdout);
+
+    const nobody = await cli(['--nats', url, 'approve', runId, 'sign_off']);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toMatch(/this NATS server has no users, so nobody is proven: say who decides with --as <name>/);
+
+    const stranger = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'mallory']);
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toMatch(/mallory may not decide task sign_off; its approvers are alice, bob/);
+
+    const bob = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'bob']);
+    expect(bob.code).toBe(0);
+    expect(bob.stdout).toMatch(/approved sign_off of run \S+ as bob \(an unauthenticated name: this server has no users\); recorded in the log/);
+
+    const resumed = await cli(['--nats', url, 'resume', runId, '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs'), '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe('COMPLETED');
+
+    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
+    expect(history.filter((e: { type: string }) => e.type.startsWith('approval.')).map((e: { type: string; data: object }) => [e.type, e.data])).toEqual([
+      ['approval.refused', expect.objectContaining({ by: 'mallory', unauthenticated: true, reason: expect.stringMatching(/may not decide/) })],
+      ['approval.recorded', { task: 'sign_off', decision: 'approved', by: 'bob', unauthenticated: true }],
+    ]);
+    const text = await cli(['--nats', url, 'history', runId]);
+    expect(text.stdout).toMatch(/sign_off approved by bob \(unauthenticated name\)/);
+    expect((await cli(['--nats', url, 'replay', runId])).code).toBe(0);
+  }, 60_000);
+});
