@@ -32,7 +32,7 @@ describe('golden histories', () => {
     expect(historyFiles()).toEqual(listed);
   });
 
-  it('holds every bundled workflow, and a retried, a timed-out, a rejected, an interrupted and a cancelled run', () => {
+  it('holds every bundled workflow, and a retried, a timed-out, a rejected, an interrupted, a cancelled run and a refused approval', () => {
     const workflows = new Set(manifest.histories.map((h) => h.definition));
     const bundled = readdirSync(join(HISTORIES_DIR, '..', '..', '..', 'definitions')).filter((f) => f.endsWith('.yaml')).map((f) => `definitions/${f}`);
     for (const d of bundled) expect(workflows.has(d), d).toBe(true);
