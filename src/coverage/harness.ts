@@ -59,9 +59,9 @@ export interface LiveRun {
   stop: () => void;
 }
 
-/** Starts a run on a fresh memory store with a virtual clock starting at the model's start time. */
-export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks }): Promise<LiveRun> {
-  const store = new MemoryEventStore();
+/** Starts a run on a fresh memory store (or the given empty one) with a virtual clock starting at the model's start time. */
+export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore }): Promise<LiveRun> {
+  const store = opts.store ?? new MemoryEventStore();
   const controller = new AbortController();
   let current: Promise<RunView> | null = null;
   let idle = true;

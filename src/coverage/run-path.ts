@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
+import type { MemoryEventStore } from '../store/index.js';
 import { describeEvent, perform, replayProblem, scriptedHandlers, settle, startLive, type Answer } from './harness.js';
 import { MODEL_RUN_ID } from './model.js';
 import type { GeneratedPath } from './paths.js';
@@ -31,14 +32,15 @@ function sameEvent(model: PendingEvent, real: EventEnvelope): boolean {
   return model.type === real.type && model.time === real.time && isDeepStrictEqual(model.data, real.data);
 }
 
-export async function runPath(def: Definition, path: GeneratedPath): Promise<PathResult> {
+/** `store`: an empty memory store to run on, for a caller that keeps the log afterwards (the golden histories' recorder). */
+export async function runPath(def: Definition, path: GeneratedPath, opts: { store?: MemoryEventStore } = {}): Promise<PathResult> {
   // Each attempt waits until the path says how it ends; one the path never answers ends only when the run aborts it.
   const waiting = new Map<string, { resolve: (a: Answer) => void }>();
   const handlers = scriptedHandlers(def, (task, attempt, signal) => new Promise((resolve, reject) => {
     waiting.set(`${task.id}/${attempt}`, { resolve: (a) => perform(a, signal).then(resolve, reject) });
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   }));
-  const live = await startLive(def, path.input, handlers, { runId: MODEL_RUN_ID, auto: false });
+  const live = await startLive(def, path.input, handlers, { runId: MODEL_RUN_ID, auto: false, ...(opts.store ? { store: opts.store } : {}) });
   const { store, engine, clock, runId } = live;
   const result: PathResult = { name: path.name, ok: false, status: null, expected: path.outcome, failure: null, atEvent: null };
   const fail = (i: number | null, text: string) => { if (!result.failure) { result.failure = text; result.atEvent = i; } };
