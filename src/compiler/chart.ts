@@ -9,7 +9,7 @@
  */
 import { LedgerflowError } from '../errors/index.js';
 import type { ActionImplementation, GuardImplementation, ImplementationEvent, Implementations } from './implementations.js';
-import type { MachineConfig } from './machine.js';
+import type { SubsetConfig } from './chart-config.js';
 
 /** The machine config uses something the fold's interpreter does not implement. */
 export class UnsupportedStatechartError extends LedgerflowError {
@@ -205,8 +205,15 @@ function readTopFinal(reader: ChartReader, key: string, v: unknown, path: string
   return { key, entry: reader.actions(node.entry, `${path}.entry`) };
 }
 
-/** Reads and checks a machine config; throws UnsupportedStatechartError on anything outside the subset. */
-export function readChart(config: MachineConfig, impl: Implementations): Chart {
+/**
+ * Binds a chart to its implementations: the interpreter's rendering of it.
+ * The config is typed, but it is also checked here, once per compile: a chart
+ * built from a cast or a future compiler change that leaves the subset is
+ * refused with UnsupportedStatechartError instead of being folded differently
+ * from XState.
+ */
+export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
+  const config = typed as unknown as Json;
   const reader = new ChartReader(impl);
   onlyKeys(config, ['id', 'initial', 'states'], 'machine');
   const machineId = stringAt(config.id, 'machine.id');

@@ -9,6 +9,7 @@ import { buildMachine, initialContext, machineConfig, type MachineConfig } from 
 export * from './context.js';
 export { retryDelayMs } from './backoff.js';
 export type { MachineConfig } from './machine.js';
+export { isFinal, listOf, type ChartConfig, type RegionConfig, type SubsetConfig, type GuardName, type ActionName } from './chart-config.js';
 export { scopeOf } from './scope.js';
 export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError } from './chart.js';
@@ -17,6 +18,7 @@ export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 
 export interface CompiledWorkflow {
   readonly definition: Definition;
+  /** The chart, built once: rendered as JSON for Stately and XState, and bound for the interpreter. */
   readonly config: MachineConfig;
   /** The config as an XState machine, for XState's own tools, and the reference the interpreter is tested against. Built on first use. */
   readonly machine: AnyStateMachine;

@@ -4,14 +4,17 @@
  * are closures over the definition. Top level: running (parallel, one region
  * per task) → completed | failed | cancelled.
  */
-import { assign, setup, type AnyStateMachine } from 'xstate';
+import { assign, setup, type AnyStateMachine, type EventObject, type MachineConfig as XStateMachineConfig, type ParameterizedObject } from 'xstate';
 import type { Definition } from '../definition/index.js';
+import type { ChartConfig, SubsetConfig } from './chart-config.js';
 import type { MachineInput, RunContext, TaskState } from './context.js';
 import { implementationsFor, type Implementations } from './implementations.js';
 import { regionFor } from './regions.js';
 
-export type MachineConfig = Record<string, unknown>;
+/** The machine config: the chart as the compiler builds it (see chart-config.ts). */
+export type MachineConfig = ChartConfig;
 
+/** The chart of a definition, built once per compile. */
 export function machineConfig(def: Definition): MachineConfig {
   const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t)]));
   return {
@@ -45,8 +48,13 @@ export function initialContext(def: Definition, input: MachineInput): RunContext
   };
 }
 
-export function buildMachine(def: Definition, config: MachineConfig = machineConfig(def), implementations: Implementations = implementationsFor(def)): AnyStateMachine {
+export function buildMachine(def: Definition, config: SubsetConfig = machineConfig(def), implementations: Implementations = implementationsFor(def)): AnyStateMachine {
   const { guards, actions } = implementations;
+  // The chart is an XState machine config: checked here by XState's own type.
+  const xstateConfig: XStateMachineConfig<RunContext, EventObject, never, ParameterizedObject, ParameterizedObject, string, string, MachineInput> = {
+    ...config,
+    context: ({ input }: { input: MachineInput }) => initialContext(def, input),
+  };
   // Each action returns the context it changes: for XState that is an assign.
   const assigns = Object.fromEntries(Object.entries(actions).map(([name, fn]) => [name, assign(fn as never)]));
   return setup({
@@ -54,8 +62,5 @@ export function buildMachine(def: Definition, config: MachineConfig = machineCon
     // The implementations are typed loosely on purpose: params differ per action and come from JSON.
     guards: guards as never,
     actions: assigns as never,
-  }).createMachine({
-    ...(config as object),
-    context: ({ input }: { input: MachineInput }) => initialContext(def, input),
-  } as never) as unknown as AnyStateMachine;
+  }).createMachine(xstateConfig as never) as unknown as AnyStateMachine;
 }

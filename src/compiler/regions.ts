@@ -6,19 +6,19 @@
  * JOIN settle inside the fold without a handler.
  */
 import { RUNNABLE_TASK_TYPES, type TaskDef } from '../definition/index.js';
+import type { ActionName, ActionRef, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TaskParams, TransitionConfig } from './chart-config.js';
 
-type Json = Record<string, unknown>;
-const g = (type: string, task: string, extra: Json = {}) => ({ type, params: { task, ...extra } });
-const a = g;
+const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task } });
+const a = (type: ActionName, task: string, extra: Omit<TaskParams, 'task'> = {}): ActionRef => ({ type, params: { task, ...extra } });
 
 const FINALS = {
   done: { type: 'final' },
   failed: { type: 'final' },
   timed_out: { type: 'final' },
   skipped: { type: 'final' },
-};
+} as const;
 
-function pending(task: string, whenReady: Json | Json[]): Json {
+function pending(task: string, whenReady: TransitionConfig | TransitionConfig[]): AtomicStateConfig {
   return {
     always: [
       { guard: g('mustSkip', task), target: 'skipped', actions: a('skip', task) },
@@ -27,7 +27,7 @@ function pending(task: string, whenReady: Json | Json[]): Json {
   };
 }
 
-function workRegion(task: TaskDef): Json {
+function workRegion(task: TaskDef): RegionConfig {
   const id = task.id;
   return {
     initial: 'pending',
@@ -57,9 +57,9 @@ function workRegion(task: TaskDef): Json {
   };
 }
 
-function humanRegion(task: TaskDef & { type: 'HUMAN' }): Json {
+function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
   const id = task.id;
-  const onTimeout = {
+  const onTimeout: Omit<TransitionConfig, 'guard'> = {
     fail: { target: 'timed_out', actions: a('approvalTimedOut', id, { status: 'TIMED_OUT' }) },
     reject: { target: 'failed', actions: a('approvalTimedOut', id, { status: 'FAILED' }) },
     skip: { target: 'skipped', actions: a('approvalTimedOut', id, { status: 'SKIPPED' }) },
@@ -82,9 +82,9 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): Json {
 }
 
 /** Tasks the fold settles by itself, with no handler and no event of their own. */
-function instantRegion(task: TaskDef): Json {
+function instantRegion(task: TaskDef): RegionConfig {
   const id = task.id;
-  const ready = task.type === 'DECISION'
+  const ready: TransitionConfig | TransitionConfig[] = task.type === 'DECISION'
     ? [
         { guard: g('decisionFails', id), target: 'failed', actions: a('decisionFailed', id) },
         { guard: g('mayRun', id), target: 'done', actions: a('decide', id) },
@@ -94,7 +94,7 @@ function instantRegion(task: TaskDef): Json {
 }
 
 /** Parses and validates, but does not run yet: reaching it fails the run, never silently. */
-function unsupportedRegion(task: TaskDef): Json {
+function unsupportedRegion(task: TaskDef): RegionConfig {
   const id = task.id;
   return {
     initial: 'pending',
@@ -105,7 +105,7 @@ function unsupportedRegion(task: TaskDef): Json {
   };
 }
 
-export function regionFor(task: TaskDef): Json {
+export function regionFor(task: TaskDef): RegionConfig {
   if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
   switch (task.type) {
     case 'SIMPLE': return workRegion(task);

@@ -7,7 +7,7 @@
  * root task that nothing can skip) are listed as excluded with the reason
  * and not counted; everything else must be covered or explained.
  */
-import type { CompiledWorkflow, TaskStatus } from '../compiler/index.js';
+import { isFinal, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
 import { effectiveDependencies, type Definition, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -52,21 +52,18 @@ export function eventKind(ev: PendingEvent): string | null {
 }
 
 interface Edge { from: string; to: string; on: string | null }
-type Json = Record<string, unknown>;
-const list = (v: unknown): Json[] => (v === undefined ? [] : Array.isArray(v) ? (v as Json[]) : [v as Json]);
-
-/** The edges of one region, straight from the JSON config the machine is built from. */
-function regionEdges(taskId: string, region: Json): { states: string[]; edges: Edge[] } {
-  const states = region.states as Record<string, Json>;
+/** The edges of one region, straight from the chart the machine is built from. */
+function regionEdges(taskId: string, region: RegionConfig): { states: string[]; edges: Edge[] } {
   const edges: Edge[] = [];
-  for (const [from, node] of Object.entries(states)) {
-    for (const t of list(node.always)) edges.push({ from, to: String(t.target), on: null });
-    for (const [type, ts] of Object.entries((node.on ?? {}) as Record<string, unknown>)) {
+  for (const [from, node] of Object.entries(region.states)) {
+    if (isFinal(node)) continue;
+    for (const t of listOf(node.always)) edges.push({ from, to: t.target, on: null });
+    for (const [type, ts] of Object.entries(node.on ?? {})) {
       const on = type.endsWith(`.${taskId}`) ? type.slice(0, -(taskId.length + 1)) : type;
-      for (const t of list(ts)) edges.push({ from, to: String(t.target), on });
+      for (const t of listOf(ts)) edges.push({ from, to: t.target, on });
     }
   }
-  return { states: Object.keys(states), edges };
+  return { states: Object.keys(region.states), edges };
 }
 
 function casesOf(t: TaskDef): string[] {
@@ -125,7 +122,7 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   const excluded: ExcludedItem[] = [];
   const add = (i: Item, reason: string | null) => (reason === null ? applicable.push(i) : excluded.push({ ...i, reason }));
   const noSkip = unskippable(def);
-  const regions = ((compiled.config.states as Json).running as Json).states as Record<string, Json>;
+  const regions = compiled.config.states.running.states;
 
   const run = (item: string, kind: ItemKind) => ({ kind, task: null, item });
   add(run('running', 'state'), null);

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readChart } from '../../src/compiler/chart.js';
+import type { SubsetConfig } from '../../src/compiler/chart-config.js';
 import type { ActionImplementation, GuardImplementation, Implementations } from '../../src/compiler/implementations.js';
 import { Interpreter } from '../../src/compiler/interpreter.js';
 import { buildMachine, initialContext } from '../../src/compiler/machine.js';
@@ -46,7 +47,7 @@ const IMPLEMENTATIONS: Implementations = {
   },
 };
 
-const CHART = {
+const CHART: SubsetConfig = {
   id: 'toy',
   initial: 'running',
   states: {
