@@ -82,6 +82,27 @@ describe.skipIf(!!skipReason)('engines and workers sharing runs over NATS', () =
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);
 
+  it('a HUMAN task that waits from the start of a run gets its deadline armed (the start commit is the client\'s, not an engine\'s)', async () => {
+    const gate = def(`
+workflow:
+  id: cluster-gate-first
+  name: Gate first
+  version: 1
+  tasks:
+    - { id: sign, type: HUMAN, approvers: [alice], timeout: 300ms, on_timeout: skip }
+    - { id: report, type: SIMPLE, depends_on: [sign], trigger_rule: all_done }
+`);
+    await client.deploy(gate);
+    const { runId } = await client.start('cluster-gate-first', {});
+    // Nobody decides: the deadline fires, the task is skipped, and the run goes on to the end.
+    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.sign).toMatchObject({ status: 'SKIPPED' });
+    const events = await client.store.read(runId);
+    expect(events.map((e) => e.type)).toContain('timer.fired');
+    expect(replayRun(events).divergence).toBeNull();
+  }, 30_000);
+
   it('runs revenue_milestone from a business event published on NATS: CFO approval as the cfo NATS user, plan written by the worker', async () => {
     const { readFileSync, existsSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
