@@ -19,7 +19,7 @@ export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 /** Entries outlive any redelivery worth guarding against; the server drops them after this (default 7 days). */
 export const DEFAULT_ATTEMPT_TTL_MS = 7 * 24 * 3600_000;
 
-const AttemptRecord = z.object({
+export const AttemptRecord = z.object({
   /** Who took it: the worker's name and process. */
   worker: z.string(),
   startedAt: z.string(),

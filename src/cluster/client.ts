@@ -155,10 +155,14 @@ export class ClusterClient {
     await this.conn();
   }
 
-  /** Publishes a business event for the engines' triggers; its id makes a second publish of the same event a no-op. */
+  /**
+   * Publishes a business event for the engines' triggers. Its message id is the event id, as any
+   * producer's (docs/asyncapi.yaml): the stream drops a second publish within the dedup window, and
+   * past it the run id (derived from the event id) still starts each workflow once.
+   */
   async emit(event: TriggerEvent): Promise<void> {
     const { js } = await this.conn();
-    await js.publish(subjects.trigger(event.type), encode(event), { msgID: `event/${event.id}` });
+    await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ import { Engine, foldOnto, loadRun, reconcile, reviewApproval, snapshotDue, snap
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type TaskMessage } from './messages.js';
+import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type DeadLetterMessage, type TaskMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
@@ -242,10 +242,11 @@ export class ClusterEngine {
     await Promise.all(publishes);
   }
 
-  private async deadLetter(kind: string, reason: string, raw: Uint8Array, extra: Record<string, unknown> = {}): Promise<void> {
+  private async deadLetter(kind: string, reason: string, raw: Uint8Array, extra: Omit<DeadLetterMessage, 'reason' | 'at' | 'raw'> = {}): Promise<void> {
     this.stats.deadLetters++;
     this.log(`dead letter (${kind}): ${reason}`);
-    await this.js.publish(subjects.dlq(kind), encode({ reason, at: iso(this.now()), ...extra, raw: new TextDecoder().decode(raw) }));
+    const body: DeadLetterMessage = { reason, at: iso(this.now()), ...extra, raw: new TextDecoder().decode(raw) };
+    await this.js.publish(subjects.dlq(kind), encode(body));
   }
 
   private async onInput(m: JsMsg): Promise<void> {

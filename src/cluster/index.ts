@@ -6,4 +6,5 @@ export { DefinitionRegistry } from './definitions.js';
 export { ensureCluster, type ClusterSettings } from './setup.js';
 export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
 export { STREAMS, subjects, DEFAULT_QUEUE } from './subjects.js';
-export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage } from './messages.js';
+export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage, DeadLetterMessage } from './messages.js';
+export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';

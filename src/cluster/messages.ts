@@ -48,6 +48,26 @@ export type TimerMessage = z.infer<typeof TimerMessage>;
 export const ApprovalMessage = z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).optional() });
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
+/**
+ * On lf.dlq.<kind>: a message that was refused, kept with the reason (never dropped).
+ * Nothing reads these back; the schema says what engines and workers write.
+ */
+export const DeadLetterMessage = z.object({
+  reason: z.string(),
+  /** When it was refused; engines set it, workers (lf.dlq.tasks) do not. */
+  at: time.optional(),
+  /** lf.dlq.triggers: the admission stage that refused the event, and every problem found. */
+  stage: z.string().optional(),
+  problems: z.array(z.string()).optional(),
+  /** lf.dlq.approvals, for a run that does not exist: what was approved, by whom. */
+  runId: z.string().optional(),
+  taskId: z.string().optional(),
+  by: z.string().optional(),
+  /** The refused message's body as text, exactly as received. */
+  raw: z.string(),
+});
+export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
+
 export function encode(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }

@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { writeOutputFile } from '../api/index.js';
 import { toTaskError, type Handlers } from '../runtime/index.js';
-import { credentials, decode, encode, TaskMessage, type InputMessage } from './messages.js';
+import { credentials, decode, encode, TaskMessage, type DeadLetterMessage, type InputMessage } from './messages.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
 import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
@@ -100,7 +100,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   async function run(m: JsMsg): Promise<void> {
     const parsed = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
     if (!parsed.success) {
-      await js.publish(subjects.dlq('tasks'), encode({ reason: `invalid task message: ${parsed.error.message}`, raw: new TextDecoder().decode(m.data) }));
+      await js.publish(subjects.dlq('tasks'), encode({ reason: `invalid task message: ${parsed.error.message}`, raw: new TextDecoder().decode(m.data) } satisfies DeadLetterMessage));
       m.term();
       return;
     }

@@ -9,7 +9,7 @@ import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream.js'
 import type { EventStore } from './port.js';
 
 export type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
-export { MemorySnapshotStore } from './snapshots.js';
+export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/snapshots.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';

@@ -8,7 +8,7 @@ import { StoreError } from '../errors/index.js';
 import { assertRunId } from './common.js';
 import type { SnapshotStore, StoredSnapshot } from './port.js';
 
-const StoredSnapshotSchema = z.object({
+export const StoredSnapshotSchema = z.object({
   runId: z.string().min(1),
   seq: z.number().int().positive(),
   position: z.number().int().positive().nullable(),

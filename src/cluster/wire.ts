@@ -1,0 +1,52 @@
+/**
+ * The payload schemas of the NATS wire protocol (docs/asyncapi.yaml), by the
+ * name the document gives them: each is the zod schema the receiving side
+ * parses that payload with, so the JSON Schemas in the document are generated
+ * from these (`npm run docs:wire`) and cannot drift from what is checked.
+ */
+import { z } from 'zod';
+import { CommitSchema, RunStartedData } from '../events/index.js';
+import { StoredSnapshotSchema } from '../store/index.js';
+import { EventEnvelopeIn } from '../triggers/index.js';
+import { AttemptRecord } from './attempts.js';
+import { ApprovalMessage, DeadLetterMessage, InputMessage, TaskMessage, TimerMessage } from './messages.js';
+
+export const WIRE_SCHEMAS = {
+  /** lf.triggers.<eventType> */
+  TriggerEvent: EventEnvelopeIn,
+  /** lf.approvals.<runId>.<taskId>.<user> */
+  Approval: ApprovalMessage,
+  /** lf.inputs.<runId> */
+  Input: InputMessage,
+  /** lf.tasks.<queue>.<handler> */
+  TaskAttempt: TaskMessage,
+  /** lf.timers.<runId> */
+  Timer: TimerMessage,
+  /** lf.dlq.<kind> */
+  DeadLetter: DeadLetterMessage,
+  /** lf.events.<workflowId>.<runId> (stream LF_EVENTS) */
+  Commit: CommitSchema,
+  /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it. */
+  Definition: RunStartedData.shape.definition,
+  /** KV LF_ATTEMPTS, <runId>.<taskId>.<attempt> */
+  AttemptRecord,
+  /** KV LF_SNAPSHOTS, <runId> */
+  Snapshot: StoredSnapshotSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+export type WireSchemaName = keyof typeof WIRE_SCHEMAS;
+
+/**
+ * JSON Schema (draft-07, the dialect AsyncAPI schemas extend) of every wire
+ * payload, as its zod schema accepts it (io: 'input'): properties it does not
+ * know are allowed, and dropped by the parse.
+ */
+export function wireJsonSchemas(): Record<WireSchemaName, Record<string, unknown>> {
+  const out = {} as Record<WireSchemaName, Record<string, unknown>>;
+  for (const name of Object.keys(WIRE_SCHEMAS).sort() as WireSchemaName[]) {
+    // $schema is dropped: the document states the dialect once, for all of them.
+    const { $schema: _dialect, ...schema } = z.toJSONSchema(WIRE_SCHEMAS[name], { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+    out[name] = schema;
+  }
+  return out;
+}

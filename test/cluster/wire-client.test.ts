@@ -1,0 +1,142 @@
+/**
+ * A third-party client written from docs/asyncapi.yaml alone, with the
+ * @nats-io packages (not the `nats` client ledgerflow uses): it publishes a
+ * business event that starts a run, waits for the run's HUMAN task, approves
+ * it as alice, and reads the run's events from LF_EVENTS. Every payload it
+ * sends or reads is checked against the document's schemas. The only parts
+ * of ledgerflow here are an engine and the definition deployed to it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadDefinitionFile } from '../../src/api/index.js';
+import { ClusterEngine } from '../../src/cluster/index.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+
+const skipReason = inject('natsSkipReason');
+const ROOT = join(import.meta.dirname, '..', '..');
+
+// What the document says, read as any client would read it.
+const asyncapi = parse(readFileSync(join(ROOT, 'docs', 'asyncapi.yaml'), 'utf8'));
+const ajv = new Ajv({ allErrors: true, validateFormats: false });
+const schema = (name: string): ValidateFunction => ajv.compile(asyncapi.components.schemas[name]);
+const valid = { trigger: schema('TriggerEvent'), approval: schema('Approval'), commit: schema('Commit'), deadLetter: schema('DeadLetter') };
+const commitHeaders = ajv.compile(asyncapi.components.messages.Commit.headers);
+
+function checked(validate: ValidateFunction, value: unknown, what: string): void {
+  expect(validate(value), `${what}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+}
+
+/** The run an event starts for a workflow, by the document's formula. */
+const runIdFor = (eventId: string, workflowId: string) => `ev-${createHash('sha256').update(`${eventId}/${workflowId}`).digest('hex').slice(0, 20)}`;
+
+interface RunEvent { runId: string; seq: number; type: string; state: { status: string }; data: Record<string, unknown> }
+
+describe.skipIf(!!skipReason)('a client built from docs/asyncapi.yaml with @nats-io/jetstream', () => {
+  let server: NatsServer;
+  let engine: ClusterEngine;
+  let producer: NatsConnection;
+  let alice: NatsConnection;
+  const engineLog: string[] = [];
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    engine = new ClusterEngine({ nats: server.url, log: (l) => engineLog.push(l) });
+    await engine.start();
+    await engine.registry.deploy(loadDefinitionFile(join(ROOT, 'test', 'fixtures', 'wire-approval.yaml')).definition);
+    const servers = server.url;
+    producer = await connect({ servers, user: 'engine', pass: 'engine-dev-password' });
+    alice = await connect({ servers, user: 'alice', pass: 'alice-dev-password' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await alice?.close();
+    await producer?.close();
+    await engine?.stop();
+    await server?.dispose();
+  });
+
+  /** Reads one subject of a stream from its start with an ordered consumer; `next` waits for the next message. */
+  async function follow(stream: string, subject: string) {
+    const consumer = await jetstream(producer).consumers.get(stream, { filter_subjects: subject });
+    const messages = await consumer.consume();
+    const it = messages[Symbol.asyncIterator]();
+    return {
+      async next(): Promise<JsMsg> {
+        const r = await it.next();
+        if (r.done) throw new Error(`${subject}: the consumer stopped`);
+        expect(r.value.subject).toBe(subject);
+        return r.value;
+      },
+      stop: () => messages.stop(),
+    };
+  }
+
+  it('starts a run with a trigger event, approves its HUMAN task as alice and reads the run completed from LF_EVENTS', async () => {
+    const event = { id: `po-${randomUUID()}`, type: 'purchase_requested', time: new Date().toISOString(), source: 'wire-test', data: { amount: 1200, item: 'laptop' } };
+    checked(valid.trigger, event, 'trigger event');
+    const js = jetstream(producer);
+    const ack = await js.publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id });
+    expect(ack).toMatchObject({ stream: 'LF_TRIGGERS', duplicate: false });
+    // The same event again, same message id: the stream drops it.
+    expect((await js.publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id })).duplicate).toBe(true);
+
+    const runId = runIdFor(event.id, 'wire-approval');
+    const log = await follow('LF_EVENTS', `lf.events.wire-approval.${runId}`);
+    const events: RunEvent[] = [];
+    /** Reads commits until an event satisfies `stop`, checking each against the document. */
+    const readUntil = async (stop: (e: RunEvent) => boolean): Promise<void> => {
+      for (;;) {
+        const m = await log.next();
+        const commit = m.json<{ dedupId: string; events: RunEvent[] }>();
+        checked(valid.commit, commit, `commit at stream sequence ${m.seq}`);
+        const headers = Object.fromEntries(['Nats-Msg-Id', 'Lf-Run-Id', 'Lf-First-Seq', 'Lf-Last-Seq'].map((h) => [h, m.headers?.get(h)]));
+        checked(commitHeaders, headers, 'commit headers');
+        expect(headers).toEqual({
+          'Nats-Msg-Id': `${runId}/${commit.dedupId}`, 'Lf-Run-Id': runId,
+          'Lf-First-Seq': String(commit.events[0]!.seq), 'Lf-Last-Seq': String(commit.events.at(-1)!.seq),
+        });
+        events.push(...commit.events);
+        if (commit.events.some(stop)) return;
+      }
+    };
+
+    try {
+      await readUntil((e) => e.state.status === 'WAITING');
+      expect(events[0]).toMatchObject({ runId, seq: 1, type: 'run.started', data: { input: { amount: 1200, item: 'laptop' }, source: { event: event.id } } });
+
+      const approval = { decision: 'approved', comment: 'within budget' };
+      checked(valid.approval, approval, 'approval');
+      const approved = await jetstream(alice).publish(`lf.approvals.${runId}.sign.alice`, JSON.stringify(approval));
+      expect(approved.stream).toBe('LF_APPROVALS');
+
+      await readUntil((e) => e.state.status === 'COMPLETED');
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.type === 'approval.recorded').map((e) => e.data)).toEqual([
+        { task: 'sign', decision: 'approved', by: 'alice', comment: 'within budget' },
+      ]);
+      expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
+    } finally {
+      log.stop();
+    }
+  }, 30_000);
+
+  it('finds a malformed approval on lf.dlq.approvals with the reason', async () => {
+    const dlq = await follow('LF_DLQ', 'lf.dlq.approvals');
+    try {
+      const body = JSON.stringify({ decision: 'yes' });
+      expect(valid.approval(JSON.parse(body))).toBe(false);
+      await jetstream(alice).publish('lf.approvals.some-run.sign.alice', body);
+      const entry = (await dlq.next()).json();
+      checked(valid.deadLetter, entry, 'dead letter');
+      expect(entry).toMatchObject({ raw: body, reason: expect.stringContaining('malformed approval on lf.approvals.some-run.sign.alice') });
+    } finally {
+      dlq.stop();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,94 @@
+/**
+ * docs/asyncapi.yaml is a contract: its payload schemas are the zod schemas
+ * engines and workers parse with (regenerated here and compared), its
+ * examples fit them, and its subjects, streams and buckets are the ones the
+ * code uses.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { ATTEMPTS_BUCKET, STREAMS, subjects, wireJsonSchemas } from '../../src/cluster/index.js';
+import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, workerConsumerName } from '../../src/cluster/subjects.js';
+import { DEFAULT_SNAPSHOT_BUCKET } from '../../src/store/index.js';
+import { ASYNCAPI_FILE } from '../../scripts/wire-schemas.js';
+
+type Obj = Record<string, any>;
+const doc = parse(readFileSync(ASYNCAPI_FILE, 'utf8')) as Obj;
+// The patterns zod writes beside `format` check the same thing, so formats need no plugin.
+const ajv = new Ajv({ allErrors: true, validateFormats: false });
+
+/** Follows a local `$ref` ('#/a/b') in the document. */
+function deref(node: Obj): Obj {
+  if (typeof node?.$ref !== 'string') return node;
+  const target = (node.$ref as string).slice(2).split('/').reduce<any>((at, key) => at?.[key], doc);
+  if (target === undefined) throw new Error(`${node.$ref} points at nothing`);
+  return deref(target);
+}
+
+function refsIn(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const v of node) refsIn(v, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) if (k === '$ref' && typeof v === 'string') out.push(v); else refsIn(v, out);
+  }
+  return out;
+}
+
+describe('docs/asyncapi.yaml', () => {
+  it('holds the payload schemas generated from the zod schemas the engine validates with', () => {
+    const generated = wireJsonSchemas();
+    const inDoc = doc.components.schemas as Obj;
+    const stale = [...new Set([...Object.keys(generated), ...Object.keys(inDoc)])]
+      .filter((name) => JSON.stringify((generated as Obj)[name]) !== JSON.stringify(inDoc[name]));
+    expect(stale, `docs/asyncapi.yaml: the schemas ${stale.join(', ')} differ from the zod schemas; run \`npm run docs:wire\` and commit the result`).toEqual([]);
+  });
+
+  it('resolves every $ref, and uses every schema', () => {
+    for (const ref of refsIn(doc)) expect(() => deref({ $ref: ref }), ref).not.toThrow();
+    const used = new Set(refsIn(doc.components.messages).filter((r) => r.startsWith('#/components/schemas/')).map((r) => r.split('/').at(-1)));
+    expect([...used].sort()).toEqual(Object.keys(wireJsonSchemas()).sort());
+  });
+
+  it('gives examples that fit their message schemas', () => {
+    let checked = 0;
+    for (const [name, message] of Object.entries(doc.components.messages as Obj)) {
+      const payload = ajv.compile(deref(message.payload));
+      const headers = message.headers ? ajv.compile(message.headers) : null;
+      for (const example of message.examples ?? []) {
+        expect(payload(example.payload), `${name}/${example.name}: ${ajv.errorsText(payload.errors)}`).toBe(true);
+        if (example.headers) expect(headers?.(example.headers), `${name}/${example.name} headers`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+
+  it('names the subjects, streams, consumers and buckets the code uses', () => {
+    const channel = (id: string) => doc.channels[id] as Obj;
+    // Placeholders that pass the code's token check, then put back as the document's parameters.
+    const asDoc = (subject: string) => subject.replace(/P_([a-zA-Z]+)/g, '{$1}');
+    expect(channel('runLog').address).toBe('lf.events.{workflowId}.{runId}');
+    expect(channel('inputs').address).toBe(asDoc(subjects.input('P_runId')));
+    expect(channel('tasks').address).toBe(asDoc(subjects.task('P_queue', 'P_handler')));
+    expect(channel('timers').address).toBe(asDoc(subjects.timer('P_runId')));
+    expect(channel('approvals').address).toBe(asDoc(subjects.approval('P_runId', 'P_taskId', 'P_user')));
+    expect(channel('triggers').address).toBe(asDoc(subjects.trigger('P_eventType')));
+    expect(channel('deadLetters').address).toBe(asDoc(subjects.dlq('P_kind')));
+
+    expect(channel('runLog')['x-stream']).toBe('LF_EVENTS');
+    const byName: Obj = { inputs: 'inputs', tasks: 'tasks', timers: 'timers', approvals: 'approvals', triggers: 'triggers', dlq: 'deadLetters' };
+    for (const [key, s] of Object.entries(STREAMS)) {
+      expect(channel(byName[key])['x-stream'], key).toBe(s.name);
+      expect(s.subjects).toEqual([`${channel(byName[key]).address.split('.{')[0]}.>`]);
+    }
+    expect(channel('inputs')['x-consumers']).toEqual([ENGINE_CONSUMERS.inputs]);
+    expect(channel('timers')['x-consumers']).toEqual([ENGINE_CONSUMERS.timers]);
+    expect(channel('approvals')['x-consumers']).toEqual([ENGINE_CONSUMERS.approvals]);
+    expect(channel('triggers')['x-consumers']).toEqual([ENGINE_CONSUMERS.triggers]);
+    expect(channel('tasks')['x-consumers']).toEqual([asDoc(workerConsumerName('P_queue', 'P_handler'))]);
+
+    expect(channel('definitionBodies').address).toBe(`$KV.${DEFINITIONS_BUCKET}.def.{hash}`);
+    expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{runId}.{taskId}.{attempt}`);
+    expect(channel('snapshots').address).toBe(`$KV.${DEFAULT_SNAPSHOT_BUCKET}.{runId}`);
+  });
+});
