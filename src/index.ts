@@ -2,23 +2,45 @@
  * ledgerflow's library API: load and validate definitions, compile them to
  * XState machines, and start, resume, approve, cancel and replay runs on an
  * event store. The CLI is a thin layer over exactly this.
+ *
+ * Every public name is listed here by hand: a name not listed is internal,
+ * and may change without notice (tests import internals from their modules).
  */
 import { openStore, type EventStore } from './store/index.js';
 import { Engine, type EngineOptions } from './runtime/index.js';
 import { writeOutputFile } from './api/index.js';
 
-export * from './errors/index.js';
+export {
+  LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
+  StoreError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, NonRetryableError,
+  formatDiagnostic, type Diagnostic, type JsonSafe,
+} from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
 export { compile, machineJson, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
 export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary } from './store/index.js';
-export * from './runtime/index.js';
+export {
+  Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type Clock,
+  replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot,
+  runView, type RunView, type TaskView,
+  loadRun, type LoadedRun,
+  missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo,
+  step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held,
+  reviewApproval, type ApprovalRequest, type ApprovalReview, type LoadedRunLog,
+} from './runtime/index.js';
 export { loadHandlerModule } from './workers/index.js';
 export { loadDefinitionFile, writeOutputFile, type LoadedDefinition } from './api/index.js';
+export {
+  emitEvent, type EmitOptions, type EmitResult, type EmittedRun,
+  loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog,
+  admitEvent, type Admission, type RejectionStage,
+  parseEventEnvelope, runIdForEvent, type TriggerEvent,
+  EventTypeFileError, type EventTypeSpec,
+  fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink,
+} from './triggers/index.js';
 
 /** An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE). */
 export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string } = {}): Engine {
   const store: EventStore = opts.store ?? openStore(opts.storeDir ? { dir: opts.storeDir } : {});
   return new Engine({ writeOutput: writeOutputFile, ...opts, store });
 }
-export * from './triggers/index.js';

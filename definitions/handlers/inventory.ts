@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { Handlers, TaskContext } from '../../src/runtime/index.js';
+import type { Handlers, TaskContext } from 'ledgerflow';
 
 interface ManifestEntry { path: string; size: number; sha256: string }
 interface PolicyRules { required_files: string[]; recommended_files: string[]; forbidden_files: string[] }

@@ -7,8 +7,8 @@
  * + engagement (≤25) + source (≤5). Win probability interpolates a
  * calibration table over the score; expected value = budget × probability.
  */
-import { NonRetryableError } from '../../src/errors/index.js';
-import type { Handlers } from '../../src/runtime/index.js';
+import { NonRetryableError } from 'ledgerflow';
+import type { Handlers } from 'ledgerflow';
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 

@@ -11,8 +11,8 @@
  *   by a fifth of the shortfall; the shift is split marketing 45%, sales 35%,
  *   operations 20%.
  */
-import { NonRetryableError } from '../../src/errors/index.js';
-import type { Handlers } from '../../src/runtime/index.js';
+import { NonRetryableError } from 'ledgerflow';
+import type { Handlers } from 'ledgerflow';
 
 const round = (n: number, digits = 2): number => {
   const f = 10 ** digits;

@@ -2,12 +2,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../api/index.js';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './commands.js';
-
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function natsServerBinary(): string {
   for (const candidate of ['nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
@@ -28,7 +26,7 @@ export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; c
   if (!(await portFree(port))) {
     throw new UsageError(`port ${port} is already in use (another nats-server?): pass --port <free port>, or use that server with --nats nats://127.0.0.1:${port}`, { port });
   }
-  const config = resolve(opts.config ?? (existsSync('nats.conf') ? 'nats.conf' : join(PACKAGE_ROOT, 'nats.conf')));
+  const config = resolve(opts.config ?? (existsSync('nats.conf') ? 'nats.conf' : join(packageRoot(), 'nats.conf')));
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', 'nats'));
   mkdirSync(storeDir, { recursive: true });
   const bin = natsServerBinary();

@@ -1,5 +1,6 @@
 /** The `ledgerflow` command: a command table over the library; errors map to exit codes in one place. */
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../api/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import * as cmd from './commands.js';
 import { closeStores, usesNats } from './store.js';
@@ -12,6 +13,7 @@ function program(setCode: (c: number) => void): Command {
     .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
     .option('--store <dir>', 'embedded event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
     .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL)')
+    .version(packageVersion(), '-V, --version', 'print the version of ledgerflow')
     .exitOverride()
     .showHelpAfterError('(run `ledgerflow --help` for usage)');
   const g = () => p.opts<cmd.GlobalOpts>();

@@ -1,6 +1,6 @@
 /** Fold, replay and the live executor. */
 export { newRunId } from './ids.js';
-export { Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions } from './engine.js';
+export { Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog } from './engine.js';
 export { RunDriver, type DriverHooks, type DriverOptions } from './driver.js';
 export { applyEvent, startFold, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';

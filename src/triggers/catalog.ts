@@ -6,8 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadDefinitionFile, type LoadedDefinition } from '../api/index.js';
+import { loadDefinitionFile, packageRoot, type LoadedDefinition } from '../api/index.js';
 import { UsageError } from '../errors/index.js';
 import type { TriggerCatalog } from './admit.js';
 import { parseEventTypeFile, type EventTypeSpec } from './schemas.js';
@@ -19,9 +18,9 @@ export interface LoadedCatalog extends TriggerCatalog {
   eventsDir: string;
 }
 
-/** The package's own copy (src/triggers and dist/triggers both sit two levels below the package root). */
+/** The package's own copy, shipped beside dist/ in the installed package. */
 export function bundledDir(name: 'definitions' | 'events'): string {
-  return fileURLToPath(new URL(`../../${name}`, import.meta.url));
+  return join(packageRoot(), name);
 }
 
 export function defaultDir(name: 'definitions' | 'events', cwd = process.cwd()): string {

@@ -1,0 +1,37 @@
+/**
+ * Where this package is installed, and its version: the bundled definitions,
+ * events and nats.conf are read from there, and `ledgerflow --version` prints
+ * package.json's version.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LedgerflowError } from '../errors/index.js';
+
+let found: { root: string; version: string } | undefined;
+
+function locate(): { root: string; version: string } {
+  if (found) return found;
+  // Walk up rather than count levels: the sources (src/api/), the ESM build (dist/api/) and the
+  // CommonJS bundle (dist/cjs/, where import.meta.url is the bundle's own file) sit at different depths.
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'ledgerflow' && typeof manifest.version === 'string') return (found = { root: dir, version: manifest.version });
+    }
+    if (dirname(dir) === dir) {
+      throw new LedgerflowError('LF_PACKAGE_NOT_FOUND', `no package.json of ledgerflow above ${start}: the installed package is incomplete`, { start });
+    }
+  }
+}
+
+/** The directory holding ledgerflow's package.json (the clone, or node_modules/ledgerflow). */
+export function packageRoot(): string {
+  return locate().root;
+}
+
+export function packageVersion(): string {
+  return locate().version;
+}
