@@ -5,15 +5,15 @@
  * store. Other modules import from here, never from the adapter files.
  */
 import { FileEventStore } from './file.js';
-import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream.js';
+import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/index.js';
 import type { EventStore } from './port.js';
 
 export type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
-export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/snapshots.js';
+export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
-export { JetStreamEventStore, openJetStreamStore, type JetStreamStoreOptions } from './jetstream.js';
+export { JetStreamEventStore, openJetStreamStore, type JetStreamStoreOptions } from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileEventStore } from '../../src/store/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { expectEveryRunReplays } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const tampered: string[] = [];
@@ -27,16 +28,6 @@ afterAll(async () => {
   expect(await expectEveryRunReplays(tampered)).toBeGreaterThanOrEqual(4);
 });
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function markers(file: string): string[][] {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
 }
@@ -52,12 +43,16 @@ async function runAndKill(
   when: (types: string[], marks: string[][]) => boolean,
 ): Promise<string> {
   const child = spawnCli(['--store', store, 'run', file], { env });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
   const fs = new FileEventStore(store);
-  const runId = await waitFor(async () => (await fs.listRuns())[0]?.runId);
-  await waitFor(async () => {
-    const types = (await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`);
-    return when(types, markers(env.LF_MARKERS!)) ? true : undefined;
-  });
+  const runId = await waitFor('the run to be started', async () => (await fs.listRuns())[0]?.runId, { timeout: 15_000, detail: () => output });
+  let seen: string[] = [];
+  await waitFor('the point at which the run is to be killed', async () => {
+    seen = (await fs.read(runId)).map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}`);
+    return when(seen, markers(env.LF_MARKERS!));
+  }, { timeout: 15_000, detail: () => `events: ${seen.join(', ')}\n${output}` });
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   return runId;
@@ -97,7 +92,9 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     const runId = await runAndKill(store, join(FIXTURES, 'backoff.yaml'), env, (t) => t.includes('task.failed:flaky'));
     const fs = new FileEventStore(store);
     const failedAt = Date.parse((await fs.read(runId)).find((e) => e.type === 'task.failed')!.time);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Here the passing of time is the subject (a real process, a real backoff): resume once half of the
+    // 3 s the log says to wait has passed since the recorded failure, however long the kill took.
+    await waitFor('half of the backoff to pass', () => Date.now() >= failedAt + 1500);
 
     const resumedAt = Date.now();
     const r = await cli(['--store', store, 'resume', runId, '--json'], { env });

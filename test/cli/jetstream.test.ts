@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 const url = inject('natsUrl');
 const skipReason = inject('natsSkipReason');
@@ -70,11 +71,7 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
     const child = spawnCli(['--nats', url, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '3000', '--json'], { cwd, env: { LF_MARKERS: markers } });
     let out = '';
     child.stderr!.on('data', (d) => (out += d));
-    const until = Date.now() + 15_000;
-    while (!(existsSync(markers) && readFileSync(markers, 'utf8').includes('slow 1'))) {
-      if (Date.now() > until) throw new Error(`slow never started: ${out}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitFor('slow to start', () => existsSync(markers) && readFileSync(markers, 'utf8').includes('slow 1'), { timeout: 15_000, detail: () => out });
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
     const runId = /run (\S+) started/.exec(out)![1]!;

@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, nanos, type JetStreamManager, type MsgRequest } from 'nats';
+import { connect, Events, nanos, type JetStreamManager, type MsgRequest } from 'nats';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/messages.js';
@@ -21,6 +21,7 @@ import { replayRun, type RunView } from '../../src/runtime/index.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -30,18 +31,6 @@ const APPROVAL = join(FIXTURES, 'cluster-approval.yaml');
 /** Tasks of cluster.yaml, and those that run the `slow` handler. */
 const CHAOS_TASKS = ['first', 'slow_a', 'slow_b', 'slow_c', 'last'];
 const SLOW_TASKS = new Set(['slow_a', 'slow_b', 'slow_c']);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, detail: () => string = () => ''): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail() ? `\n${detail()}` : ''}`);
-    await sleep(25);
-  }
-}
 
 interface Marker { task: string; attempt: number; key: string; runId: string; what: 'start' | 'end' | 'fail'; pid: number; at: number }
 
@@ -113,7 +102,7 @@ async function startCluster(): Promise<Cluster> {
       await waitFor(`${name} to start`, () => {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${out}`);
         return /^(engine|worker) \d+ /m.test(out);
-      }, 30_000, () => out);
+      }, { timeout: 30_000, detail: () => out });
       return proc;
     },
   };
@@ -212,19 +201,27 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
       const ended = new Set(ms.filter((m) => m.what !== 'start').map((m) => m.key));
       return ms.filter((m) => m.what === 'start' && m.pid === pid && SLOW_TASKS.has(m.task) && !ended.has(m.key)).map((m) => m.key);
     };
-    await waitFor('a slow task in flight in engine-1', () => inFlight(readMarkers(c.markers), victim!.pid).length > 0, 20_000, c.logs);
+    await waitFor('a slow task in flight in engine-1', () => inFlight(readMarkers(c.markers), victim!.pid).length > 0, { timeout: 20_000, detail: c.logs });
     await victim!.kill('SIGKILL');
     const cutOff = inFlight(readMarkers(c.markers), victim!.pid);
     expect(cutOff.length).toBeGreaterThan(0);
 
-    // Let the survivor move on a little, then take a snapshot of what the log has acknowledged.
-    await sleep(300);
-    const before = new Map<string, EventEnvelope[]>();
-    for (const runId of runIds) before.set(runId, await c.client.store.read(runId));
+    // Let the survivor move on (the log grows after the kill), then take a snapshot of what the log has acknowledged.
+    const readLogs = async () => new Map(await Promise.all(runIds.map(async (id) => [id, await c.client.store.read(id)] as const)));
+    const total = (m: Map<string, EventEnvelope[]>) => [...m.values()].reduce((n, events) => n + events.length, 0);
+    const atKill = total(await readLogs());
+    const before = await waitFor('the survivor to append after the kill', async () => {
+      const now = await readLogs();
+      return total(now) > atKill && now;
+    }, { timeout: 20_000, detail: c.logs });
     expect([...before.values()].some((events) => events.at(-1)!.state.status !== 'COMPLETED')).toBe(true); // still mid-run
 
+    // The server stays down until connections to it have dropped (ours as the engines'), not for a set time.
+    let dropped = false;
+    const nc = await c.client.store.connection();
+    void (async () => { for await (const s of nc.status()) if (s.type === Events.Disconnect) { dropped = true; return; } })();
     await c.server.stop(); // SIGKILL
-    await sleep(300);
+    await waitFor('the connection to the killed server to drop', () => dropped);
     await c.server.restart();
 
     const client = c.newClient();
@@ -274,7 +271,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     await waitFor('slow_a and slow_b running in worker A', () => {
       const ms = readMarkers(c.markers);
       return ['slow_a', 'slow_b'].every((t) => ms.some((m) => m.task === t && m.what === 'start' && m.pid === a.pid));
-    }, 20_000, c.logs);
+    }, { timeout: 20_000, detail: c.logs });
     await a.kill('SIGKILL');
     const killedAt = Date.now();
     const b = await c.launch('worker-b', workerArgs);
@@ -304,9 +301,9 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     await c.launch('engine', ['--nats', c.url, 'engine']);
     await c.launch('worker', ['--nats', c.as('worker'), 'worker', '--handlers', HANDLERS]); // default ack wait (30 s)
     const { runId } = await c.client.start('slow-middle', { ms: 1200 });
-    await waitFor('slow to start', () => readMarkers(c.markers).some((m) => m.task === 'slow' && m.what === 'start'), 20_000, c.logs);
-    await c.server.stop(); // the handler finishes while the server is down
-    await sleep(1500);
+    await waitFor('slow to start', () => readMarkers(c.markers).some((m) => m.task === 'slow' && m.what === 'start'), { timeout: 20_000, detail: c.logs });
+    await c.server.stop();
+    await waitFor('slow to finish while the server is down', () => readMarkers(c.markers).some((m) => m.task === 'slow' && m.what === 'end'), { detail: c.logs });
     await c.server.restart();
 
     const view = await c.newClient().wait(runId, { timeoutMs: 30_000 });
@@ -349,7 +346,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     await waitFor('the engines to take every trigger delivery', async () => {
       const { state } = await jsm.streams.info(STREAMS.triggers.name);
       return state.last_seq === 4 && state.messages === 0;
-    }, 20_000, c.logs);
+    }, { timeout: 20_000, detail: c.logs });
 
     const runId = runIdForEvent(id, 'lead_qualification');
     const view = await c.client.wait(runId, { timeoutMs: 30_000 });
@@ -363,7 +360,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     const letters = await waitFor('the refused event in lf.dlq.triggers', async () => {
       const l = await deadLetters(jsm, 'triggers');
       return l.length > 0 ? l : undefined;
-    }, 10_000, c.logs);
+    }, { detail: c.logs });
     expect(letters).toEqual([expect.objectContaining({ stage: 'schema', reason: expect.stringMatching(/does not fit the schema of lead_qualification.*company/s), raw: expect.stringContaining(`${id}-bad`) })]);
     expect(String(letters[0]!.reason)).toMatch(/employees/);
     expect(await c.client.store.lastSeq(runIdForEvent(`${id}-bad`, 'lead_qualification'))).toBe(0);
@@ -389,7 +386,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
       const after = await waitFor(`the refusal of ${refusal.by}'s approval of ${refusal.task}`, async () => {
         const e = await events();
         return e.length > beforeEvents.length ? e : undefined;
-      }, 10_000, c.logs);
+      }, { detail: c.logs });
       expect(after.slice(0, beforeEvents.length)).toEqual(beforeEvents);
       expect(after.slice(beforeEvents.length)).toEqual([expect.objectContaining({
         type: 'approval.refused', state: beforeEvents.at(-1)!.state,
@@ -408,7 +405,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     const letters = await waitFor('the approval of an unknown run in lf.dlq.approvals', async () => {
       const l = await deadLetters(jsm, 'approvals');
       return l.length > 0 ? l : undefined;
-    }, 10_000, c.logs);
+    }, { detail: c.logs });
     expect(letters).toEqual([expect.objectContaining({ runId: unknown, taskId: 'sign', by: 'alice', reason: expect.stringMatching(/does not exist/) })]);
     expect(await c.client.store.lastSeq(unknown)).toBe(0);
 
@@ -434,7 +431,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     const next = await waitFor('the run to wait for the cfo', async () => {
       const v = await c.client.status(runId);
       return v?.tasks.countersign?.status === 'PENDING_APPROVAL' ? v : undefined;
-    }, 10_000, c.logs);
+    }, { detail: c.logs });
     expect(next.tasks.sign).toMatchObject({ status: 'COMPLETED', output: expect.objectContaining({ by: 'alice' }) });
     await expectRefused(() => approve('alice', runId, 'sign'), { by: 'alice', task: 'sign', reason: /sign is COMPLETED, not waiting for approval/ });
 

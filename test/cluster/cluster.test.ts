@@ -3,6 +3,7 @@ import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../s
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
 let serverUrl = '';
@@ -122,12 +123,8 @@ workflow:
       const id = `revenue-${Date.now()}`;
       await client.emit({ id, type: 'revenue_milestone', time: new Date().toISOString(), data: { month: '2026-10', revenue: 1250000, target: 1000000, currency: 'EUR', region: 'EMEA', operating_costs: 900000, previous_revenue: 1100000 } } as never);
       const runId = runIdForEvent(id, 'revenue_milestone');
-      let waiting = null;
-      for (let i = 0; i < 100 && !waiting; i++) {
-        waiting = await client.status(runId).catch(() => null);
-        if (!waiting) await new Promise((r) => setTimeout(r, 100));
-      }
-      waiting = await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
+      await waitFor('an engine to start the run the event triggers', () => client.status(runId));
+      const waiting = await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
       expect(waiting.tasks.approve_plan_change!.status).toBe('PENDING_APPROVAL');
       await new ClusterClient(as('cfo')).decide(runId, 'approve_plan_change', 'cfo', 'approved', 'go');
       const done = await client.wait(runId, { timeoutMs: 15_000 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, type TaskMessage } from '../../src/cluster/index.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
-import { sleep, waitFor } from '../store/helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
 
@@ -49,19 +49,17 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     try {
       const task = attempt('run-twice');
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
-      await waitFor(() => runs.length === 1, 5000, 'the first delivery to start');
+      await waitFor('the first delivery to start', () => runs.length === 1);
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
       // The worker takes the second delivery while the first still runs, and holds both.
       await expect.poll(async () => (await jsm.consumers.info(STREAMS.tasks.name, 'w_default_slow')).num_ack_pending).toBe(2);
       expect(runs).toEqual(['run-twice/slow/1']);
       release();
       // Both deliveries are acknowledged once the attempt ends (a work queue drops acknowledged messages).
-      for (let i = 0; i < 50 && (await pendingTasks()) > 0; i++) await sleep(100);
-      expect(await pendingTasks()).toBe(0);
+      await expect.poll(pendingTasks).toBe(0);
 
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
-      for (let i = 0; i < 50 && (await pendingTasks()) > 0; i++) await sleep(100);
-      expect(await pendingTasks()).toBe(0);
+      await expect.poll(pendingTasks).toBe(0);
       expect(runs).toEqual(['run-twice/slow/1']);
 
       // One outcome reached the engines' input queue: the repeat carried the same message id.
@@ -102,7 +100,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-done', 'other')));
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-taken', 'other')));
       await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-mine', 'other')));
-      await waitFor(() => worker.stats.lost === 1 && worker.stats.completed === 1, 5000, 'the taken attempt to be reported lost, ours to complete');
+      await waitFor('the taken attempt to be reported lost, ours to complete', () => worker.stats.lost === 1 && worker.stats.completed === 1);
       // All three answered (a work queue drops what is acknowledged), the finished one too.
       const jsm = await nc.jetstreamManager();
       await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
@@ -129,9 +127,9 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     const worker = createWorker({ nats: asWorker(server.url), handlers: { quick: async (input, ctx) => { runs.push(ctx.idempotencyKey); return { n: Number(input.n) + 1 }; } } });
     await worker.start();
     try {
-      await waitFor(() => runs.length === 1, 10_000, 'the redelivered attempt to run');
+      await waitFor('the redelivered attempt to run', () => runs.length === 1);
       expect(runs).toEqual(['run-orphan/quick/1']);
-      await waitFor(() => worker.stats.completed === 1, 5000, 'its outcome');
+      await waitFor('its outcome', () => worker.stats.completed === 1);
       await expect.poll(() => reportedFor('run-orphan')).toEqual([expect.objectContaining({ type: 'task.completed', data: { task: 'quick', attempt: 1, output: { n: 22 } } })]);
       expect(worker.stats.lost).toBe(0);
       const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });

@@ -1,7 +1,8 @@
-/** Test helpers: an engine on the memory store, definitions from YAML text, and the replay check every run gets. */
-import { expect } from 'vitest';
+/** Test helpers: an engine on the memory store, definitions from YAML text, virtual time, and the replay check every run gets. */
+import { expect, onTestFinished } from 'vitest';
+import { VirtualClock } from '../../src/coverage/index.js';
 import { parseDefinition, type Definition } from '../../src/definition/index.js';
-import { Engine, replayRun, type Handlers, type RunView } from '../../src/runtime/index.js';
+import { Engine, replayRun, type Clock, type Handlers, type RunView } from '../../src/runtime/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 
 export function def(yamlText: string): Definition {
@@ -10,12 +11,23 @@ export function def(yamlText: string): Definition {
   return definition;
 }
 
-export function engine(): { engine: Engine; store: MemoryEventStore } {
+export function engine(opts: { clock?: Clock } = {}): { engine: Engine; store: MemoryEventStore } {
   const store = new MemoryEventStore();
-  return { engine: new Engine({ store }), store };
+  return { engine: new Engine({ store, ...opts }), store };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Virtual time for tests whose subject is time (backoffs, timeouts, commit
+ * windows): it stands still while anything can still happen without it, and
+ * then jumps to the next timer, so a test advances time instead of waiting
+ * for it. Handlers must answer within the turn, or wait on something the
+ * engine does (an abort, a commit); stopped when the test ends.
+ */
+export function virtualClock(startMs = Date.UTC(2026, 0, 1, 9)): VirtualClock {
+  const clock = new VirtualClock(startMs, { auto: true });
+  onTestFinished(() => clock.stop());
+  return clock;
+}
 
 /** Runs a definition to idle and checks that replaying its log gives exactly the live state. */
 export async function runToIdle(e: Engine, d: Definition, input: Record<string, unknown>, handlers: Handlers, maxTimerWaitMs = 60_000): Promise<RunView> {

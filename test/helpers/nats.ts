@@ -112,6 +112,7 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
         await exited;
         throw new Error(`nats-server not ready after ${timeoutMs} ms:\n${log}`);
       }
+      // A hand-rolled poll (not helpers/wait.ts): this also runs in globalSetup, where vitest's waitUntil is unavailable.
       await new Promise((r) => setTimeout(r, 20));
     }
   };

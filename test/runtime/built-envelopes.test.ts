@@ -11,7 +11,8 @@ import { CommitSchema, isBuiltByFold, type EventType } from '../../src/events/in
 import { Engine, prepareCommit, type Handlers } from '../../src/runtime/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
 import { checkAppend } from '../../src/store/common.js';
-import { def, sleep } from '../helpers/engine.js';
+import { def } from '../helpers/engine.js';
+import { untilAborted } from '../helpers/wait.js';
 
 /** A memory store that checks every append: schema-valid, and stored as its parsed form. */
 class CheckingStore extends MemoryEventStore {
@@ -55,7 +56,8 @@ workflow:
 const handlers: Handlers = {
   shaped: async () => ({ when: new Date(Date.UTC(2026, 0, 1)), nested: [1, 'two', { three: null, gone: undefined }], big: 1e21, text: 'ünïcödé "quoted"' }),
   flaky: async (_i, ctx) => { if (ctx.attempt < 3) throw Object.assign(new Error(`attempt ${ctx.attempt}`), { code: 'FLAKY' }); return 'third time'; },
-  slow: async (_i, ctx) => { if (ctx.attempt === 1) await sleep(500); return null; },
+  // The first attempt runs until its timeout takes it back.
+  slow: async (_i, ctx) => { if (ctx.attempt === 1) await untilAborted(ctx.signal); return null; },
   odd: async () => { throw new OddError(); },
   hopeless: async () => undefined,
 };

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, replayRun, type Handlers } from '../../src/runtime/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
-import { def, expectReplayMatches, sleep } from '../helpers/engine.js';
+import { def, expectReplayMatches, virtualClock } from '../helpers/engine.js';
+import { untilAborted, waitFor } from '../helpers/wait.js';
 
 const five = def(`
 workflow:
@@ -67,19 +68,22 @@ describe('commit window', () => {
 
   it('a handler slower than the window gets its start appended while it runs', async () => {
     const { store, commits } = recordingStore();
-    const e = new Engine({ store });
+    // Virtual time: while s3 runs nothing else happens, so the clock jumps to the window's end.
+    const e = new Engine({ store, clock: virtualClock() });
     let seenWhileRunning: string[] = [];
+    const seen = async (runId: string) => (await store.read(runId)).map((ev) => `${ev.type}${'task' in ev.data ? ` ${String(ev.data.task)}` : ''}`);
     const handlers: Handlers = {
       ...instant,
       s3: async (_input, ctx) => {
-        await sleep(150);
-        seenWhileRunning = (await store.read(ctx.runId)).map((ev) => `${ev.type}${'task' in ev.data ? ` ${String(ev.data.task)}` : ''}`);
+        // s3 outlasts the window: it finishes only once its own start is in the log.
+        await waitFor("s3's start to be appended while s3 runs", async () => (await seen(ctx.runId)).includes('task.started s3'));
+        seenWhileRunning = await seen(ctx.runId);
         return {};
       },
     };
     const view = await e.run(five, {}, { handlers, commitWindowMs: 30 });
     expect(view.status).toBe('COMPLETED');
-    // Within 150 ms the 30 ms window closed: s1, s2 and s3's start were durable before s3 finished.
+    // The 30 ms window closed while s3 ran: s1, s2 and s3's start were durable before s3 finished.
     expect(seenWhileRunning.at(-1)).toBe('task.started s3');
     expect(commits.length).toBe(3);
     await expectReplayMatches(e, view);
@@ -91,9 +95,10 @@ describe('commit window', () => {
     const stale: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const handlers: Handlers = { ...instant, s2: async () => { await gate; return {}; } };
+    let s2Running = false;
+    const handlers: Handlers = { ...instant, s2: async () => { s2Running = true; await gate; return {}; } };
     const running = e.run(five, {}, { handlers, commitWindowMs: 60_000, onStale: (ev, reason) => stale.push(`${ev.type}: ${reason}`) });
-    await sleep(30);
+    await waitFor('s2 to be running', () => s2Running);
     const [summary] = await store.listRuns();
     // s1's completion and s2's start are folded but not appended: the log still ends at the start commit.
     expect((await store.read(summary!.runId)).map((ev) => ev.type)).toEqual(['run.started', 'task.started']);
@@ -114,7 +119,8 @@ describe('commit window', () => {
     const stop = new AbortController();
     const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async (_i, ctx) => {
       keys.push(ctx.idempotencyKey);
-      if (s === 's3' && keys.filter((k) => k.includes('/s3/')).length === 1) { stop.abort(); await sleep(10); }
+      // Stopping takes the attempt back at once: s3 returns only after that, a result no longer wanted.
+      if (s === 's3' && keys.filter((k) => k.includes('/s3/')).length === 1) { stop.abort(); await untilAborted(ctx.signal); }
       return {};
     }]));
     const first = await e.run(five, {}, { handlers, commitWindowMs: 60_000, signal: stop.signal });

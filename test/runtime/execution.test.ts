@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../src/errors/index.js';
-import { def, engine, expectReplayMatches, runToIdle, sleep } from '../helpers/engine.js';
+import { def, engine, expectReplayMatches, runToIdle, virtualClock } from '../helpers/engine.js';
+import { untilAborted, waitFor } from '../helpers/wait.js';
 
 const linear = def(`
 workflow:
@@ -56,16 +57,26 @@ workflow:
     - { id: load, type: SIMPLE, parallel_with: scan }
     - { id: join, type: SIMPLE, depends_on: [scan, load] }
 `);
+    // Each handler waits until the other one is running too: run one after the other, the first would wait in vain.
+    // Spans are in steps of a counter, not ms: the order of starts and ends is the point.
     const spans: Record<string, [number, number]> = {};
-    const slow = (name: string) => async () => { const s = Date.now(); await sleep(150); spans[name] = [s, Date.now()]; return {}; };
-    const view = await runToIdle(e, d, {}, { scan: slow('scan'), load: slow('load'), join: async () => ({}) });
+    const running = new Set<string>();
+    let step = 0;
+    const overlapping = (name: string) => async () => {
+      const s = ++step;
+      running.add(name);
+      await waitFor('scan and load to run at the same time', () => running.size === 2, { timeout: 5000 });
+      spans[name] = [s, ++step];
+      return {};
+    };
+    const view = await runToIdle(e, d, {}, { scan: overlapping('scan'), load: overlapping('load'), join: async () => ({}) });
     expect(view.status).toBe('COMPLETED');
     const [s1, e1] = spans.scan!; const [s2, e2] = spans.load!;
     expect(Math.max(s1, s2)).toBeLessThan(Math.min(e1, e2));
   });
 
   it('retries a failing task with exponential backoff and succeeds on the third attempt', async () => {
-    const { engine: e, store } = engine();
+    const { engine: e, store } = engine({ clock: virtualClock() });
     const d = def(`
 workflow:
   id: retry
@@ -90,10 +101,10 @@ workflow:
       { task: 'flaky', attempt: 1, timer: 'backoff' },
       { task: 'flaky', attempt: 2, timer: 'backoff' },
     ]);
-    // The delay doubles: 40 ms after the first failure, 80 ms after the second.
+    // The delay doubles: 40 ms after the first failure, 80 ms after the second (virtual time: exactly).
     const gap = (i: number) => Date.parse(fired[i]!.time) - Date.parse(failed[i]!.time);
-    expect(gap(0)).toBeGreaterThanOrEqual(40);
-    expect(gap(1)).toBeGreaterThanOrEqual(80);
+    expect(gap(0)).toBe(40);
+    expect(gap(1)).toBe(80);
   });
 
   it('fails the run when retries are exhausted, and at once on a NonRetryableError', async () => {
@@ -123,7 +134,7 @@ workflow:
   });
 
   it('times out an attempt, aborts its signal, and retries it', async () => {
-    const { engine: e } = engine();
+    const { engine: e } = engine({ clock: virtualClock() });
     const d = def(`
 workflow:
   id: slow
@@ -139,7 +150,8 @@ workflow:
     const view = await runToIdle(e, d, {}, {
       t: async (_i, ctx) => {
         if (ctx.attempt === 1) {
-          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => { aborted.push(ctx.attempt); resolve(); }));
+          await untilAborted(ctx.signal);
+          aborted.push(ctx.attempt);
           return { late: true };
         }
         return { fast: true };
@@ -151,7 +163,7 @@ workflow:
   });
 
   it('marks a task TIMED_OUT and fails the run when its only attempt times out', async () => {
-    const { engine: e } = engine();
+    const { engine: e } = engine({ clock: virtualClock() });
     const d = def(`
 workflow:
   id: slow1
@@ -160,7 +172,7 @@ workflow:
   tasks:
     - { id: t, type: SIMPLE, timeout: 30ms }
 `);
-    const view = await runToIdle(e, d, {}, { t: (_i, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({}))) });
+    const view = await runToIdle(e, d, {}, { t: async (_i, ctx) => { await untilAborted(ctx.signal); return {}; } });
     expect(view.status).toBe('FAILED');
     expect(view.tasks.t!.status).toBe('TIMED_OUT');
   });
@@ -177,15 +189,16 @@ workflow:
     - { id: next, type: SIMPLE, depends_on: [long] }
 `);
     let abortedBy = '';
+    let longRunning = false;
     let nextRan = false;
     const runId = await e.start(d, {});
     const done = e.drive(runId, {
       handlers: {
-        long: (_i, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => { abortedBy = String(ctx.signal.reason); r({}); })),
+        long: (_i, ctx) => { longRunning = true; return new Promise((r) => ctx.signal.addEventListener('abort', () => { abortedBy = String(ctx.signal.reason); r({}); })); },
         next: async () => { nextRan = true; return {}; },
       },
     });
-    await sleep(50);
+    await waitFor('the long handler to be running', () => longRunning);
     const { changed } = await e.cancel(runId, { by: 'ops', reason: 'not needed' });
     expect(changed).toBe(true);
     const view = await done;

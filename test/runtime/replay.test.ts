@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedTaskTypeError } from '../../src/errors/index.js';
 import { replayRun, foldEvents } from '../../src/runtime/index.js';
-import { def, engine, runToIdle, sleep } from '../helpers/engine.js';
+import { def, engine, runToIdle } from '../helpers/engine.js';
+import { waitFor } from '../helpers/wait.js';
 
 const v1 = def(`
 workflow:
@@ -119,7 +120,8 @@ workflow:
       maxTimerWaitMs: 0,
     });
     void first;
-    await sleep(50);
+    // b's start is durable before its handler is called (write-ahead): once b runs, the log holds the attempt in flight.
+    await waitFor('the first process to be running b', () => calls.some((c) => c.startsWith('b:')));
     // A second process resumes (the first one is as good as dead: its handler never returns).
     const view = await e.drive(runId, {
       handlers: {

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import type { EventStore } from '../../src/store/index.js';
-import { ev, evs, outcome, sleep, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { ev, evs, outcome } from './helpers.js';
 
 export type MakeStore = () => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
 
@@ -210,11 +211,16 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const sub = store.follow(run, 2, (batch) => got.push(...batch));
       await store.append({ runId: run, expectedSeq: 2, dedupId: uid('d'), events: [ev(run, 3)] });
       await store.append({ runId: run, expectedSeq: 3, dedupId: uid('d'), events: evs(run, 4, 5) });
-      await waitFor(() => got.length >= 3, 5000, 'follow to deliver seqs 3..5');
+      await waitFor('follow to deliver seqs 3..5', () => got.length >= 3);
       expect(got).toEqual(evs(run, 3, 5));
+      // A follower left open is the witness: once it has seq 6, the store has delivered seq 6 to its
+      // followers, and the closed one would have had it by then too.
+      const witnessed: number[] = [];
+      const witness = store.follow(run, 5, (batch) => witnessed.push(...batch.map((e) => e.seq)));
       sub.close();
       await store.append({ runId: run, expectedSeq: 5, dedupId: uid('d'), events: [ev(run, 6)] });
-      await sleep(600);
+      await waitFor('the open follower to get seq 6', () => witnessed.includes(6));
+      witness.close();
       expect(got.map((e) => e.seq)).toEqual([3, 4, 5]);
     });
 
@@ -224,19 +230,28 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const got: number[] = [];
       const sub = store.follow(run, 1, (batch) => got.push(...batch.map((e) => e.seq)));
       for (let s = 4; s <= 12; s++) await store.append({ runId: run, expectedSeq: s - 1, dedupId: uid('d'), events: [ev(run, s)] });
-      await waitFor(() => got.length >= 11, 5000, 'follow to deliver seqs 2..12');
-      await sleep(300);
+      await waitFor('follow to deliver seqs 2..12', () => got.length >= 11);
+      // Delivery is in order: once seq 13, appended after all the others, has come, a repeat of any of them would have come before it.
+      await store.append({ runId: run, expectedSeq: 12, dedupId: uid('d'), events: [ev(run, 13)] });
+      await waitFor('follow to deliver seq 13', () => got.includes(13));
       sub.close();
-      expect(got).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(got).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     });
 
     it('follow of a run that does not exist yet delivers it once it is created', async () => {
       const run = uid('run');
+      const other = uid('run');
+      await store.append({ runId: other, expectedSeq: 0, dedupId: uid('d'), events: [ev(other, 1)] });
       const got: number[] = [];
       const sub = store.follow(run, 0, (batch) => got.push(...batch.map((e) => e.seq)));
-      await sleep(50);
+      // The port does not say when a follower is live. One opened right after it, on a run that exists,
+      // delivering shows that followers opened then are: the run is created after this one looked.
+      const witnessed: number[] = [];
+      const witness = store.follow(other, 0, (batch) => witnessed.push(...batch.map((e) => e.seq)));
+      await waitFor('a follower opened with it to be live', () => witnessed.includes(1));
+      witness.close();
       await store.append({ runId: run, expectedSeq: 0, dedupId: uid('d'), events: evs(run, 1, 2) });
-      await waitFor(() => got.length >= 2, 5000, 'follow to deliver seqs 1..2');
+      await waitFor('follow to deliver seqs 1..2', () => got.length >= 2);
       sub.close();
       expect(got).toEqual([1, 2]);
     });

@@ -10,7 +10,8 @@ import type { EventEnvelope } from '../../src/events/index.js';
 import { FileEventStore, openStore } from '../../src/store/index.js';
 import { withLock } from '../../src/store/lock.js';
 import { runStoreContract } from './contract.js';
-import { ev, evs, waitFor } from './helpers.js';
+import { ev, evs } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'lf-store-'));
 
@@ -32,7 +33,7 @@ async function startWorker(dir: string, runId: string, name: string, count: numb
   const lines: string[] = [];
   out.on('line', (l) => lines.push(l));
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  await waitFor(() => lines.includes('ready') || child.exitCode !== null, 20_000, `worker ${name} to start`);
+  await waitFor(`worker ${name} to start`, () => lines.includes('ready') || child.exitCode !== null, { timeout: 20_000 });
   const go = () => child.stdin!.write('go\n');
   const done = async () => {
     expect(await exited).toBe(0);
@@ -202,7 +203,7 @@ describe('FileEventStore', () => {
     const w = await startWorker(dir, 'xproc', 'p1', 5);
     w.go();
     await w.done();
-    await waitFor(() => got.length >= 5, 5000, 'follow to deliver 5 events');
+    await waitFor('follow to deliver 5 events', () => got.length >= 5);
     sub.close();
     expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
   }, 60_000);

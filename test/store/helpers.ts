@@ -1,7 +1,7 @@
 /**
  * Small builders for store tests: valid envelopes (the stores validate what
- * they write and read, so test data must pass the real schemas) and a
- * waitFor for asynchronous delivery.
+ * they write and read, so test data must pass the real schemas). Waiting for
+ * asynchronous delivery is test/helpers/wait.ts's waitFor.
  */
 import type { EventEnvelope, WorkflowStatus } from '../../src/events/index.js';
 import type { AppendResult } from '../../src/store/index.js';
@@ -39,16 +39,6 @@ export function evs(runId: string, from: number, to: number, o: EvOptions = {}):
   for (let s = from; s <= to; s++) out.push(ev(runId, s, o));
   return out;
 }
-
-export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * An append's outcome without its position, which only some stores give and

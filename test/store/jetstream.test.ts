@@ -13,7 +13,8 @@ import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, typ
 import { parseServers } from '../../src/store/jetstream/options.js';
 import { freePort, startGatedProxy, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { runStoreContract } from './contract.js';
-import { ev, evs, outcome, sleep, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { ev, evs, outcome } from './helpers.js';
 
 const url = inject('natsUrl');
 const skipReason = inject('natsSkipReason');
@@ -187,11 +188,9 @@ if (!url) {
         proxy.hold();
         const pending = store.append({ runId: run, expectedSeq: 1, dedupId: 'd2', events: [ev(run, 2)] });
         const jsm = await (await adminConn()).jetstreamManager();
-        for (let i = 0; (await jsm.streams.info(names.stream)).state.messages < 2; i++) {
-          if (i > 200) throw new Error('the held append never reached the server');
-          await sleep(10);
-        }
-        await sleep(1000); // the first attempt's reply is overdue: it has timed out and been sent again
+        await waitFor('the held append to reach the server', async () => (await jsm.streams.info(names.stream)).state.messages >= 2);
+        // Its reply is held: the attempt times out (400 ms) and the store sends it again, same message id.
+        await waitFor('the append to be sent again', () => nc.stats().outMsgs - sentBefore >= 2);
         proxy.release();
         expect(outcome(await pending)).toEqual({ firstSeq: 2, lastSeq: 2, duplicate: false });
         expect(nc.stats().outMsgs - sentBefore).toBeGreaterThanOrEqual(2);
@@ -234,7 +233,7 @@ if (!url) {
         } finally {
           await again.close();
         }
-        await waitFor(() => followed.length >= 2, 15_000, 'follow to deliver seqs 21..22 across the restart');
+        await waitFor('follow to deliver seqs 21..22 across the restart', () => followed.length >= 2, { timeout: 15_000 });
         sub.close();
         expect(followed).toEqual([21, 22]);
       } finally {
@@ -314,10 +313,14 @@ if (!url) {
       const got: EventEnvelope[] = [];
       const sub = store.follow('later', 0, (b) => got.push(...b));
       await writer.append({ runId: 'later', expectedSeq: 0, dedupId: 'a', events: evs('later', 1, 2, { workflowId: 'billing' }) });
-      await waitFor(() => got.length >= 2, 5000, 'follow to deliver');
+      await waitFor('follow to deliver', () => got.length >= 2);
+      // A follower left open is the witness: once it has seq 3, the closed one would have had it too.
+      const witnessed: number[] = [];
+      const witness = store.follow('later', 2, (b) => witnessed.push(...b.map((e) => e.seq)));
       sub.close();
       await writer.append({ runId: 'later', expectedSeq: 2, dedupId: 'b', events: [ev('later', 3, { workflowId: 'billing' })] });
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor('the open follower to get seq 3', () => witnessed.includes(3));
+      witness.close();
       expect(got).toEqual(evs('later', 1, 2, { workflowId: 'billing' }));
     });
   });

@@ -15,25 +15,28 @@
  * stale we publish with an expectation no subject can meet, which lets the
  * server either recognise the dedup id or refuse without writing.
  *
- * The connection (jetstream/connection.ts) is opened lazily by the first
+ * The connection (connection.ts) is opened lazily by the first
  * call, so openStore() stays synchronous; each call retries timeouts and
  * disconnections, with the same message id, for a bounded time and then
  * fails with a StoreError. Every server error reaches callers as a
  * StoreError (or AppendConflictError) with the client's error as `cause`.
+ * Following a run (follow.ts) and reading every run (read-all.ts) are
+ * modules of their own; all reads of the stream go through scan.ts.
  */
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg, type MsgRequest, type NatsConnection, type PubAck, type StoredMsg } from 'nats';
-import type { EventEnvelope } from '../events/index.js';
-import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, summarize, type RunFilter } from './common.js';
+import { DeliverPolicy, type MsgRequest, type NatsConnection, type PubAck, type StoredMsg } from 'nats';
+import type { EventEnvelope } from '../../events/index.js';
+import { AppendConflictError, StoreError } from '../../errors/index.js';
+import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
+import { assertRunId, checkAppend, filterAndSort, isRunId, summarize, type RunFilter } from '../common.js';
 import {
-  ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, describe, isSubjectToken, msgIdOf,
+  ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, isSubjectToken, msgIdOf,
   parseRunSubject, runSubject, toStoreError,
-} from './jetstream/codec.js';
-import { JetStreamLink, type Conn } from './jetstream/connection.js';
-import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './jetstream/options.js';
-
-export type { JetStreamStoreOptions } from './jetstream/options.js';
+} from './codec.js';
+import { JetStreamLink, type Conn } from './connection.js';
+import { followRun, type FollowContext } from './follow.js';
+import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './options.js';
+import { readAllRuns } from './read-all.js';
+import { scanMessages } from './scan.js';
 
 /** Where a run's subject ended when last seen. A hint only: refreshed from the server whenever it disagrees. */
 interface RunPos {
@@ -47,18 +50,19 @@ interface RunPos {
 const LIST_CONCURRENCY = 32;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class JetStreamEventStore implements EventStore {
   private readonly o: ResolvedOptions;
   private readonly link: JetStreamLink;
   private readonly runs = new Map<string, RunPos>();
   private readonly follows = new Set<Subscription>();
+  private readonly followContext: FollowContext;
   private closed = false;
 
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
     this.link = new JetStreamLink(this.o);
+    this.followContext = { link: this.link, o: this.o, position: (runId) => this.runs.get(runId), follows: this.follows };
   }
 
   get stream(): string {
@@ -150,7 +154,7 @@ export class JetStreamEventStore implements EventStore {
       let last: RunPos | undefined;
       let toTheEnd = true;
       // An ephemeral pull consumer filtered on the run's subject: the server delivers that run's messages only.
-      for await (const m of this.scanMessages(c, `read run ${runId}`, {
+      for await (const m of scanMessages(this.link, this.o, c, `read run ${runId}`, {
         filter_subject: known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
         ...(start ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start } : { deliver_policy: DeliverPolicy.All }),
       })) {
@@ -198,7 +202,7 @@ export class JetStreamEventStore implements EventStore {
       const filter_subject = `${this.o.subjectPrefix}.${workflowId ?? '*'}.*`;
       const out: RunSummary[] = [];
       const needFirst: { subject: string; runId: string; last: EventEnvelope }[] = [];
-      for await (const m of this.scanMessages(c, 'list runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject })) {
+      for await (const m of scanMessages(this.link, this.o, c, 'list runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject })) {
         const ids = parseRunSubject(this.o.subjectPrefix, m.subject);
         if (!ids || !isRunId(ids.runId)) continue; // not a run subject
         const commit = decodeCommit(m.data, ids.runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
@@ -225,153 +229,14 @@ export class JetStreamEventStore implements EventStore {
     }
   }
 
-  /**
-   * One pass over the stream instead of a consumer per run. First the last
-   * message of each run's subject (a last-per-subject consumer, headers only):
-   * where each run ends as of now. Then every message in stream order, each
-   * run's commits gathered until its last one passes, when the run is handed
-   * out and forgotten, so memory holds only runs still being read. Messages
-   * appended after the first pass are left out (a run is read as it was then).
-   */
-  async *readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
-    const { workflowId } = filter;
-    if (workflowId !== undefined && !isSubjectToken(workflowId)) return;
-    const meta = { stream: this.o.stream };
-    const filter_subject = `${this.o.subjectPrefix}.${workflowId ?? '*'}.*`;
-    let c: Conn;
-    const ends = new Map<string, number>();
-    try {
-      c = await this.link.ready();
-      for await (const m of this.scanMessages(c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject, headers_only: true })) ends.set(m.subject, m.seq);
-    } catch (err) {
-      throw toStoreError(err, 'read all runs: find where each run ends', meta);
-    }
-    if (ends.size === 0) return;
-    const open = new Map<string, { runId: string; events: EventEnvelope[]; prev: number | null }>();
-    try {
-      for await (const m of this.scanMessages(c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.All })) {
-        const end = ends.get(m.subject);
-        if (end === undefined || m.seq > end) continue; // a run started, or a commit appended, after the first pass
-        let run = open.get(m.subject);
-        if (!run) {
-          const ids = parseRunSubject(this.o.subjectPrefix, m.subject);
-          if (!ids) continue;
-          open.set(m.subject, (run = { runId: ids.runId, events: [], prev: null }));
-        }
-        const commit = decodeCommit(m.data, run.runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, run.prev);
-        run.prev = commit.events[commit.events.length - 1]!.seq;
-        for (const e of commit.events) run.events.push(e);
-        if (m.seq === end) {
-          open.delete(m.subject);
-          yield { runId: run.runId, events: run.events };
-        }
-      }
-    } catch (err) {
-      throw toStoreError(err, 'read all runs', meta);
-    }
-    for (const [subject, run] of open) {
-      throw new StoreError(`read all runs: the last commit of run ${run.runId} (stream sequence ${ends.get(subject)}) was not delivered (removed meanwhile?); read again`, { ...meta, runId: run.runId });
-    }
+  /** Every run's events, one pass over the stream (read-all.ts). */
+  readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+    return readAllRuns(this.link, this.o, filter);
   }
 
-  /**
-   * The messages an ephemeral pull consumer with `config` has pending when it
-   * is made, in stream order: it stops there rather than wait for more (a
-   * fetch on an exhausted subject would wait until it expires). The consumer
-   * is deleted when the caller stops. `what` names the operation in errors.
-   */
-  private async *scanMessages(c: Conn, what: string, config: Partial<ConsumerConfig>): AsyncIterable<JsMsg> {
-    const ci = await this.link.call(`${what}: create a consumer`, this.link.deadline(), () =>
-      c.jsm.consumers.add(this.o.stream, { ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1, ...config }),
-    );
-    try {
-      let remaining = ci.num_pending;
-      const consumer = c.js.consumers.getPullConsumerFor(ci);
-      while (remaining > 0) {
-        let got = 0;
-        const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: Math.max(1000, this.o.requestTimeoutMs) });
-        for await (const m of batch) {
-          got++;
-          remaining--;
-          yield m;
-          if (remaining === 0) break;
-        }
-        if (got === 0) throw new StoreError(`${what}: the server stopped delivering with ${remaining} messages left (restarted?); try again`, { stream: this.o.stream });
-      }
-    } finally {
-      void c.jsm.consumers.delete(this.o.stream, ci.name).catch(() => undefined); // else it expires by itself
-    }
-  }
-
-  /**
-   * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while
-   * the run is unknown). Starts after the cached end when `afterSeq` is
-   * there, else at the subject's start, skipping events up to `afterSeq`.
-   * Errors have no channel in follow(): they are emitted as warnings.
-   */
+  /** A run's events as they are appended (follow.ts). */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
-    assertRunId(runId);
-    let closed = false;
-    let delivered = afterSeq;
-    let messages: ConsumerMessages | undefined;
-    let warned = false;
-    const warn = (err: unknown) => {
-      if (closed || warned) return;
-      warned = true;
-      process.emitWarning(`ledgerflow: follow(${runId}) on JetStream stream ${this.o.stream}: ${describe(err)}`, 'LedgerflowFollowWarning');
-    };
-    const sub: Subscription = {
-      close: () => {
-        if (closed) return;
-        closed = true;
-        this.follows.delete(sub);
-        void messages?.close().catch(() => undefined);
-      },
-    };
-    this.follows.add(sub);
-    // The next stream sequence to deliver from: after the cached end when afterSeq is
-    // there (no history replay), else the subject's start; then after each message seen.
-    let nextStreamSeq = 0;
-    let subject: string | undefined;
-    void (async () => {
-      // Runs until closed: a consumer that stops (server restarted mid-set-up, stream
-      // briefly missing) is recreated from where delivery got to.
-      for (let pause = 100; !closed; pause = Math.min(pause * 2, 5000)) {
-        try {
-          const c = await this.link.ready();
-          const pos = this.runs.get(runId);
-          if (nextStreamSeq === 0) nextStreamSeq = pos && afterSeq >= pos.lastEventSeq ? pos.lastStreamSeq + 1 : 1;
-          subject ??= pos?.subject;
-          // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
-          const opts = { filterSubjects: subject ?? anyRunSubject(this.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
-          const consumer = await this.link.call('follow', this.link.deadline(), () => c.js.consumers.get(this.o.stream, opts));
-          if (closed) return;
-          messages = await consumer.consume({
-            callback: (m) => {
-              if (closed) return;
-              nextStreamSeq = m.seq + 1;
-              subject = m.subject;
-              try {
-                const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
-                const events = commit.events.filter((e) => e.seq > delivered);
-                if (events.length === 0) return;
-                delivered = events[events.length - 1]!.seq;
-                deliver(onEvents, events, runId);
-              } catch (err) {
-                warn(err);
-              }
-            },
-          });
-          if (closed) return void messages.close().catch(() => undefined);
-          pause = 50;
-          await messages.closed();
-        } catch (err) {
-          warn(err);
-        }
-        if (!closed) await sleep(pause);
-      }
-    })();
-    return sub;
+    return followRun(this.followContext, runId, afterSeq, onEvents);
   }
 
   /** Stops followers and drains the connection (bounded: a server that is down cannot hold close() up). */

@@ -1,0 +1,91 @@
+/** follow() on JetStream: a run's events as any writer appends them, live, until closed. */
+import { DeliverPolicy, type ConsumerMessages } from 'nats';
+import type { EventEnvelope } from '../../events/index.js';
+import type { Subscription } from '../port.js';
+import { assertRunId, deliver } from '../common.js';
+import { anyRunSubject, decodeCommit, describe } from './codec.js';
+import type { JetStreamLink } from './connection.js';
+import type { ResolvedOptions } from './options.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What following takes from the store. */
+export interface FollowContext {
+  link: JetStreamLink;
+  o: ResolvedOptions;
+  /** Where the run's subject ended when the store last saw it: a hint, as in the store. */
+  position(runId: string): { subject: string; lastStreamSeq: number; lastEventSeq: number } | undefined;
+  /** The store's open subscriptions: closed with it. */
+  follows: Set<Subscription>;
+}
+
+/**
+ * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while
+ * the run is unknown). Starts after the cached end when `afterSeq` is
+ * there, else at the subject's start, skipping events up to `afterSeq`.
+ * Errors have no channel in follow(): they are emitted as warnings.
+ */
+export function followRun(store: FollowContext, runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+  assertRunId(runId);
+  let closed = false;
+  let delivered = afterSeq;
+  let messages: ConsumerMessages | undefined;
+  let warned = false;
+  const warn = (err: unknown) => {
+    if (closed || warned) return;
+    warned = true;
+    process.emitWarning(`ledgerflow: follow(${runId}) on JetStream stream ${store.o.stream}: ${describe(err)}`, 'LedgerflowFollowWarning');
+  };
+  const sub: Subscription = {
+    close: () => {
+      if (closed) return;
+      closed = true;
+      store.follows.delete(sub);
+      void messages?.close().catch(() => undefined);
+    },
+  };
+  store.follows.add(sub);
+  // The next stream sequence to deliver from: after the cached end when afterSeq is
+  // there (no history replay), else the subject's start; then after each message seen.
+  let nextStreamSeq = 0;
+  let subject: string | undefined;
+  void (async () => {
+    // Runs until closed: a consumer that stops (server restarted mid-set-up, stream
+    // briefly missing) is recreated from where delivery got to.
+    for (let pause = 100; !closed; pause = Math.min(pause * 2, 5000)) {
+      try {
+        const c = await store.link.ready();
+        const pos = store.position(runId);
+        if (nextStreamSeq === 0) nextStreamSeq = pos && afterSeq >= pos.lastEventSeq ? pos.lastStreamSeq + 1 : 1;
+        subject ??= pos?.subject;
+        // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
+        const opts = { filterSubjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
+        const consumer = await store.link.call('follow', store.link.deadline(), () => c.js.consumers.get(store.o.stream, opts));
+        if (closed) return;
+        messages = await consumer.consume({
+          callback: (m) => {
+            if (closed) return;
+            nextStreamSeq = m.seq + 1;
+            subject = m.subject;
+            try {
+              const commit = decodeCommit(m.data, runId, { stream: store.o.stream, seq: m.seq, subject: m.subject }, null);
+              const events = commit.events.filter((e) => e.seq > delivered);
+              if (events.length === 0) return;
+              delivered = events[events.length - 1]!.seq;
+              deliver(onEvents, events, runId);
+            } catch (err) {
+              warn(err);
+            }
+          },
+        });
+        if (closed) return void messages.close().catch(() => undefined);
+        pause = 50;
+        await messages.closed();
+      } catch (err) {
+        warn(err);
+      }
+      if (!closed) await sleep(pause);
+    }
+  })();
+  return sub;
+}

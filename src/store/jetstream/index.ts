@@ -1,0 +1,8 @@
+/**
+ * The JetStream adapters' public surface: the event store (store.ts, with
+ * follow.ts and read-all.ts) and the snapshot store. The other files here
+ * are their internals.
+ */
+export { JetStreamEventStore, openJetStreamStore } from './store.js';
+export type { JetStreamStoreOptions } from './options.js';
+export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';

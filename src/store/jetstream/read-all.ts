@@ -1,0 +1,58 @@
+/** readAll() on JetStream: every run's events, whole, in one pass over the stream. */
+import { DeliverPolicy } from 'nats';
+import type { EventEnvelope } from '../../events/index.js';
+import { StoreError } from '../../errors/index.js';
+import type { RunEvents } from '../port.js';
+import { decodeCommit, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
+import type { Conn, JetStreamLink } from './connection.js';
+import type { ResolvedOptions } from './options.js';
+import { scanMessages } from './scan.js';
+
+/**
+ * One pass over the stream instead of a consumer per run. First the last
+ * message of each run's subject (a last-per-subject consumer, headers only):
+ * where each run ends as of now. Then every message in stream order, each
+ * run's commits gathered until its last one passes, when the run is handed
+ * out and forgotten, so memory holds only runs still being read. Messages
+ * appended after the first pass are left out (a run is read as it was then).
+ */
+export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+  const { workflowId } = filter;
+  if (workflowId !== undefined && !isSubjectToken(workflowId)) return;
+  const meta = { stream: o.stream };
+  const filter_subject = `${o.subjectPrefix}.${workflowId ?? '*'}.*`;
+  let c: Conn;
+  const ends = new Map<string, number>();
+  try {
+    c = await link.ready();
+    for await (const m of scanMessages(link, o, c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject, headers_only: true })) ends.set(m.subject, m.seq);
+  } catch (err) {
+    throw toStoreError(err, 'read all runs: find where each run ends', meta);
+  }
+  if (ends.size === 0) return;
+  const open = new Map<string, { runId: string; events: EventEnvelope[]; prev: number | null }>();
+  try {
+    for await (const m of scanMessages(link, o, c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.All })) {
+      const end = ends.get(m.subject);
+      if (end === undefined || m.seq > end) continue; // a run started, or a commit appended, after the first pass
+      let run = open.get(m.subject);
+      if (!run) {
+        const ids = parseRunSubject(o.subjectPrefix, m.subject);
+        if (!ids) continue;
+        open.set(m.subject, (run = { runId: ids.runId, events: [], prev: null }));
+      }
+      const commit = decodeCommit(m.data, run.runId, { stream: o.stream, seq: m.seq, subject: m.subject }, run.prev);
+      run.prev = commit.events[commit.events.length - 1]!.seq;
+      for (const e of commit.events) run.events.push(e);
+      if (m.seq === end) {
+        open.delete(m.subject);
+        yield { runId: run.runId, events: run.events };
+      }
+    }
+  } catch (err) {
+    throw toStoreError(err, 'read all runs', meta);
+  }
+  for (const [subject, run] of open) {
+    throw new StoreError(`read all runs: the last commit of run ${run.runId} (stream sequence ${ends.get(subject)}) was not delivered (removed meanwhile?); read again`, { ...meta, runId: run.runId });
+  }
+}
