@@ -10,7 +10,8 @@ import { mayDecide, type Definition, type TaskDef } from '../definition/index.js
 import { resolveTemplate } from '../expressions/index.js';
 import type { TaskError } from '../events/index.js';
 import { retryDelayMs } from './backoff.js';
-import { iso, FINAL_TASK_STATUSES, type RunContext, type TaskState, type TaskStatus, type TimerState } from './context.js';
+import { FINAL_TASK_STATUSES, type RunContext, type TaskState, type TaskStatus, type TimerState } from './context.js';
+import { iso } from './iso-cache.js';
 import { decide } from './decision.js';
 import { buildTaskGraph, eligibility } from './readiness.js';
 import { scopeOf } from './scope.js';
