@@ -17,16 +17,20 @@
  *   running it: one another worker finished is dropped, one another worker
  *   took and did not finish is reported lost, and one that no worker claimed
  *   (its worker died before starting it) is run, as the same attempt.
+ *
+ * This module pulls, claims and holds deliveries; running an attempt is
+ * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { connect, NatsError } from 'nats';
+import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { writeOutputFile } from '../api/index.js';
-import { toTaskError, type Handlers } from '../runtime/index.js';
-import { credentials, decode, encode, TaskMessage, type DeadLetterMessage, type InputMessage } from './messages.js';
+import type { Handlers } from '../runtime/index.js';
+import { credentials, decode, encode, TaskMessage, type DeadLetterMessage } from './messages.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
+import { OutcomeReporter } from './report-outcome.js';
+import { runAttempt } from './run-attempt.js';
 import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
 
 export interface WorkerOptions {
@@ -48,12 +52,6 @@ export interface Worker {
   readonly name: string;
 }
 
-/** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
-const REMEMBERED_OUTCOMES = 10_000;
-
-/** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
-const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
-
 export function createWorker(opts: WorkerOptions): Worker {
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
@@ -70,32 +68,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   const stats = { completed: 0, failed: 0, lost: 0 };
   /** Attempts running in this worker, with every delivery of each that it holds. */
   const held = new Map<string, JsMsg[]>();
-  /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
-  const reported = new Map<string, InputMessage>();
-  const remember = (key: string, outcome: InputMessage) => {
-    reported.set(key, outcome);
-    if (reported.size > REMEMBERED_OUTCOMES) reported.delete(reported.keys().next().value!);
-  };
-
-  /**
-   * The outcome must outlive a server restart or a dropped connection: a publish left unanswered
-   * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
-   * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
-   */
-  async function report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
-    const giveUpAt = Date.now() + 60_000;
-    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
-      try {
-        await js.publish(subjects.input(task.runId), encode(outcome), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/result` });
-        break;
-      } catch (err) {
-        if (stopped || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;
-        log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${err.message}); retrying`);
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
-    for (const m of msgs) m.ack();
-  }
+  let reporter: OutcomeReporter;
 
   async function run(m: JsMsg): Promise<void> {
     const parsed = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
@@ -115,10 +88,10 @@ export function createWorker(opts: WorkerOptions): Worker {
       mine.push(m);
       return;
     }
-    const outcome = reported.get(key);
+    const outcome = reporter.remembered(key);
     if (outcome) {
       log(`${key}: delivered again after this worker reported ${outcome.type}; reporting it again`);
-      await report([m], task, outcome);
+      await reporter.report([m], task, outcome);
       return;
     }
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
@@ -143,41 +116,22 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
       stats.lost++;
       log(`${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it; reporting it lost`);
-      await report(msgs, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
+      await reporter.report(msgs, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
       return;
     }
     if (m.info.deliveryCount > 1) log(`${key}: delivery ${m.info.deliveryCount}; the worker that had it never started it, so it runs now`);
     const startedAt = now();
-    const controller = new AbortController();
     const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
-    const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
     try {
-      // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
-      let outcome: InputMessage;
-      try {
-        const handler = opts.handlers[task.handler]!;
-        const output = await handler(task.input, {
-          runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
-          idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,
-          task: { id: task.taskId, ...task.task },
-          log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
-        });
-        const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
-        // output_to is the worker's effect, as it is the local driver's: written before the result is reported.
-        if (task.outputTo) await writeOutputFile(task.outputTo, json);
-        stats.completed++;
-        outcome = { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: json } };
-      } catch (err) {
-        stats.failed++;
-        outcome = { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };
-      }
-      remember(key, outcome);
-      await report(msgs, task, outcome);
+      const outcome = await runAttempt(task, opts.handlers, log);
+      if (outcome.type === 'task.completed') stats.completed++;
+      else stats.failed++;
+      reporter.remember(key, outcome);
+      await reporter.report(msgs, task, outcome);
       ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
-      if (deadline) clearTimeout(deadline);
     }
   }
 
@@ -191,6 +145,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         owned = true;
       } else nc = opts.nats;
       js = nc.jetstream();
+      reporter = new OutcomeReporter(js, { log, stopped: () => stopped });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       for (const handler of Object.keys(opts.handlers)) {

@@ -74,18 +74,3 @@ export type MachineEvent =
   | { type: `timer.${TimerKind}.${string}`; time: number; attempt: number }
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string };
-
-/**
- * Epoch ms → ISO string. Every action folding one event stamps the same time,
- * and toISOString was a fifth of the cost of a fold step: the last conversion
- * is kept. A cache of a pure function, so the result is the same either way.
- */
-let lastMs = Number.NaN;
-let lastIso = '';
-export function iso(ms: number): string {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
-}

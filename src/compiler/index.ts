@@ -7,6 +7,7 @@ import { Interpreter } from './interpreter.js';
 import { buildMachine, initialContext, machineConfig, type MachineConfig } from './machine.js';
 
 export * from './context.js';
+export { iso } from './iso-cache.js';
 export { retryDelayMs } from './backoff.js';
 export type { MachineConfig } from './machine.js';
 export { isFinal, listOf, type ChartConfig, type RegionConfig, type SubsetConfig, type GuardName, type ActionName } from './chart-config.js';

@@ -35,6 +35,7 @@ import { LedgerflowError } from '../errors/index.js';
 import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition } from './chart.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
 import type { ImplementationEvent } from './implementations.js';
+import { rememberedRegionStates } from './region-states-cache.js';
 
 /** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
 export type StateValue = string | Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -273,23 +274,21 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 }
 
-/** A region's states by key, found by walking its transitions from the initial state (once per region). */
-const regionStates = new WeakMap<Region, ReadonlyMap<string, RegionState>>();
+/** A region's states by key, found by walking its transitions from the initial state (once per region: region-states-cache.ts). */
 function statesOf(region: Region): ReadonlyMap<string, RegionState> {
-  let found = regionStates.get(region);
-  if (!found) {
-    const seen = new Map<string, RegionState>();
-    const visit = (s: RegionState) => {
-      if (seen.has(s.key)) return;
-      seen.set(s.key, s);
-      for (const ts of s.on.values()) for (const t of ts) visit(t.target);
-      for (const t of s.always ?? []) visit(t.target);
-    };
-    visit(region.initial);
-    found = seen;
-    regionStates.set(region, found);
-  }
-  return found;
+  return rememberedRegionStates(region, walkStates);
+}
+
+function walkStates(region: Region): ReadonlyMap<string, RegionState> {
+  const seen = new Map<string, RegionState>();
+  const visit = (s: RegionState) => {
+    if (seen.has(s.key)) return;
+    seen.set(s.key, s);
+    for (const ts of s.on.values()) for (const t of ts) visit(t.target);
+    for (const t of s.always ?? []) visit(t.target);
+  };
+  visit(region.initial);
+  return seen;
 }
 
 /** The entry order once `moved` (in document order) have been entered again. */

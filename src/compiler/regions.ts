@@ -1,6 +1,6 @@
 /**
  * One statechart region per task. JSON only: guards and actions are named with
- * params, their implementations live in implementations.ts. Each region walks
+ * params, their implementations live in guards.ts and actions.ts. Each region walks
  * pending → scheduled → running → (retrying → scheduled)* → done | failed |
  * timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and
  * JOIN settle inside the fold without a handler.

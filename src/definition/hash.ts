@@ -5,21 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../expressions/index.js';
+import { rememberedDefinitionHash } from './hash-cache.js';
 import type { Definition } from './types.js';
 
-/**
- * Every run start records the hash: remembered per definition object, since
- * canonical JSON plus sha256 of a whole definition cost more than the rest of
- * a start. Definitions are values: nothing in ledgerflow changes one after
- * parseDefinition returns it (a caller that edits one must pass a copy).
- */
-const hashes = new WeakMap<Definition, string>();
-
+/** Every run start records it, so it is remembered per definition object (hash-cache.ts). */
 export function definitionHash(def: Definition): string {
-  let hash = hashes.get(def);
-  if (hash === undefined) {
-    hash = createHash('sha256').update(canonicalJson(def)).digest('hex');
-    hashes.set(def, hash);
-  }
-  return hash;
+  return rememberedDefinitionHash(def, hashOf);
+}
+
+function hashOf(def: Definition): string {
+  return createHash('sha256').update(canonicalJson(def)).digest('hex');
 }

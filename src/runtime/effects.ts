@@ -18,6 +18,7 @@ import type { TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { handlerName, type TaskInfo } from './handlers.js';
+import { rememberedTaskPlans } from './task-plan-cache.js';
 
 /** The queue a task's attempts go to when it names none. */
 export const DEFAULT_QUEUE = 'default';
@@ -147,15 +148,15 @@ interface TaskPlan { def: TaskDef; handler: string; queue: string; info: TaskInf
 
 /** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
 const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: '', version: 0 }, tasks: {} });
-const plans = new WeakMap<CompiledWorkflow, Map<string, TaskPlan>>();
+
+/** What each task of a workflow needs to start an attempt; remembered per compiled workflow (task-plan-cache.ts). */
 function taskPlans(compiled: CompiledWorkflow): Map<string, TaskPlan> {
-  let entries = plans.get(compiled);
-  if (!entries) {
-    entries = new Map(compiled.definition.tasks.map((t) => [t.id, {
-      def: t, handler: handlerName(t), queue: t.queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(t.input).length > 0,
-      info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
-    }]));
-    plans.set(compiled, entries);
-  }
-  return entries;
+  return rememberedTaskPlans(compiled, planTasks);
+}
+
+function planTasks(compiled: CompiledWorkflow): Map<string, TaskPlan> {
+  return new Map(compiled.definition.tasks.map((t) => [t.id, {
+    def: t, handler: handlerName(t), queue: t.queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(t.input).length > 0,
+    info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
+  }]));
 }

@@ -10,6 +10,7 @@ import * as crypto from 'node:crypto';
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
 import { ACTIVE_TASK_STATUSES } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
+import { quoted, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
 export type RunSnapshot = FoldSnapshot;
@@ -75,20 +76,13 @@ const sha256Hex: (text: string) => string = typeof oneShot === 'function'
  * `JSON.stringify({ value, tasks: [[id, status, attempts, case]...], timers: [[id, dueAt]...] })`
  * (tasks and timers sorted by id). Logs record it, so that text must never
  * change (stateText writes it). Every event of every run pays for this, so
- * hashes are remembered (see stateNode): without timers the state holds no run
- * id and no time, and runs of a definition pass through the same few states.
+ * hashes are remembered (state-hash-cache.ts).
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
-  const ctx = snapshot.context;
-  let timers = false;
-  for (const _ in ctx.timers) { timers = true; break; }
-  if (timers) return { status: runStatus(snapshot), hash: hashOf(snapshot) };
-  const node = stateNode(snapshot);
-  node.hash ??= hashOf(snapshot);
-  return { status: runStatus(snapshot), hash: node.hash };
+  return { status: runStatus(snapshot), hash: rememberedStateHash(snapshot, stateHash) };
 }
 
-function hashOf(snapshot: RunSnapshot): string {
+function stateHash(snapshot: RunSnapshot): string {
   return sha256Hex(stateText(snapshot)).slice(0, 16);
 }
 
@@ -115,84 +109,6 @@ function stateText(snapshot: RunSnapshot): string {
   return text;
 }
 
-/**
- * Remembered state hashes, in a trie walked by the parts of a state (no
- * string is built to look one up, so a lookup makes no garbage): the value's
- * names in order with its nesting marked, then each task's id, status,
- * attempts and decision case in id order. Two states on the same path have
- * the same text, so the same hash. Only states without timers are kept (a
- * timer's due time is unique to its run). Bounded: the trie starts afresh
- * when it grows past MAX_STATE_NODES.
- */
-interface StateNode { next: Map<unknown, StateNode> | null; hash: string | undefined }
-const OPEN = Symbol('{');
-const CLOSE = Symbol('}');
-const TASKS = Symbol('tasks');
-const MAX_STATE_NODES = 50_000;
-let stateRoot: StateNode = { next: null, hash: undefined };
-let stateNodes = 0;
-
-/** Nodes in the trie now (tests check it stays bounded). */
-export function stateHashCacheSize(): number {
-  return stateNodes;
-}
-
-function child(node: StateNode, key: unknown): StateNode {
-  const next = (node.next ??= new Map());
-  let c = next.get(key);
-  if (c === undefined) {
-    c = { next: null, hash: undefined };
-    next.set(key, c);
-    stateNodes++;
-  }
-  return c;
-}
-
-function valueNode(node: StateNode, value: unknown): StateNode {
-  if (typeof value !== 'object' || value === null) return child(node, value);
-  let n = child(node, OPEN);
-  for (const key in value) n = valueNode(child(n, key), (value as Record<string, unknown>)[key]);
-  return child(n, CLOSE);
-}
-
-function stateNode(snapshot: RunSnapshot): StateNode {
-  if (stateNodes > MAX_STATE_NODES) {
-    stateRoot = { next: null, hash: undefined };
-    stateNodes = 0;
-  }
-  const tasks = snapshot.context.tasks;
-  let n = child(valueNode(stateRoot, snapshot.value), TASKS);
-  for (const id of sortedIds(tasks)) {
-    const t = tasks[id]!;
-    n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
-  }
-  return child(n, CLOSE);
-}
-
-/**
- * Task ids sorted. A run's tasks object keeps its keys in one order (the
- * definition's) from event to event, so the sorted list of the last call is
- * reused when the keys come in the same order: checked without building an array.
- */
-let lastOrder: string[] = [];
-let lastSorted: string[] = [];
-function sortedIds(tasks: Record<string, unknown>): readonly string[] {
-  let i = 0;
-  for (const id in tasks) {
-    if (lastOrder[i] !== id) {
-      lastOrder = Object.keys(tasks);
-      lastSorted = [...lastOrder].sort();
-      return lastSorted;
-    }
-    i++;
-  }
-  if (i !== lastOrder.length) {
-    lastOrder = Object.keys(tasks);
-    lastSorted = [...lastOrder].sort();
-  }
-  return lastSorted;
-}
-
 /** JSON.stringify of a state value (nested objects of state names), from quoted names. */
 function valueText(value: unknown): string {
   if (typeof value === 'string') return quoted(value);
@@ -203,18 +119,6 @@ function valueText(value: unknown): string {
     first = false;
   }
   return `${text}}`;
-}
-
-/** JSON of task ids, statuses and state names: a small, fixed set per definition, so each is quoted once. */
-const quotes = new Map<string, string>();
-function quoted(name: string): string {
-  let q = quotes.get(name);
-  if (q === undefined) {
-    if (quotes.size >= 10_000) quotes.clear();
-    q = JSON.stringify(name);
-    quotes.set(name, q);
-  }
-  return q;
 }
 
 /** Why an event was not accepted, in words a person can act on. */

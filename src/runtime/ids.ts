@@ -5,6 +5,7 @@
  * a time — what crypto.randomUUID() does internally.
  */
 import { randomFillSync } from 'node:crypto';
+import { stampOf } from './id-stamp-cache.js';
 
 const pool = Buffer.alloc(4096);
 let offset = pool.length;
@@ -30,16 +31,4 @@ export function randomHex(bytes: number): string {
  */
 export function newRunId(now = Date.now()): string {
   return `${stampOf(now)}-${take(8).readBigUInt64BE().toString(36).padStart(13, '0')}`;
-}
-
-/** `20261121-071258` for the second `now` falls in; the last one is kept (thousands of runs start per second). */
-let stampSecond = Number.NaN;
-let stamp = '';
-function stampOf(now: number): string {
-  const second = Math.floor(now / 1000);
-  if (second !== stampSecond) {
-    stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    stampSecond = second;
-  }
-  return stamp;
 }

@@ -7,8 +7,12 @@
 import { compile, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RecordedState } from '../events/index.js';
+import { compiledFor } from './compiled-cache.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { runView, type RunView } from './view.js';
+
+/** Compiling is done once per definition content (compiled-cache.ts); the engine takes it from here. */
+export { compiledFor };
 
 export interface Divergence {
   seq: number;
@@ -28,19 +32,6 @@ export interface ReplayReport {
   divergence: Divergence | null;
   /** Only with a candidate definition: whether it could take over this run, and if not, where it breaks. */
   candidate?: { workflowId: string; version: number; compatible: boolean; divergence: Divergence | null };
-}
-
-const compiledByHash = new Map<string, CompiledWorkflow>();
-
-/** Compiling builds a machine: do it once per definition content, not once per run. */
-export function compiledFor(definition: Definition, hash: string): CompiledWorkflow {
-  let compiled = compiledByHash.get(hash);
-  if (!compiled) {
-    compiled = compile(definition);
-    if (compiledByHash.size > 100) compiledByHash.clear();
-    compiledByHash.set(hash, compiled);
-  }
-  return compiled;
 }
 
 /** The machine of the definition recorded in run.started. */

@@ -12,7 +12,8 @@ import { definitionHash, type Definition } from '../definition/index.js';
 import type { EventStore, SnapshotStore, StoredSnapshot } from '../store/index.js';
 import { foldOnto } from './commit.js';
 import { recordedState, type RunSnapshot } from './fold.js';
-import { compiledFor, foldEvents } from './replay.js';
+import { compiledFor } from './compiled-cache.js';
+import { foldEvents } from './replay.js';
 
 export interface LoadedRun {
   compiled: CompiledWorkflow;

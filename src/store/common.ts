@@ -7,6 +7,7 @@
  */
 import { CommitSchema, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import { StoreError } from '../errors/index.js';
+import { rememberedDefinitionJson } from './definition-json-cache.js';
 import type { AppendRequest, EventStore, RunEvents, RunSummary } from './port.js';
 
 /**
@@ -82,15 +83,12 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
 }
 
 /**
- * JSON of a parsed commit: exactly JSON.stringify(commit). Every run.started
- * holds its whole definition (most of a start commit's bytes), and every run
- * of a definition holds the same definition object: its JSON is made once
- * per object (WeakMap on the request's object, which zod's copy mirrors key
- * for key; definitions are never mutated, as definitionHash also assumes)
- * and spliced in. The parsed envelope's keys are in schema order, `data`
- * last, and a start's data begins with `definition`.
+ * JSON of a parsed commit: exactly JSON.stringify(commit). A start's
+ * definition is most of its bytes and the same for every run of it: its JSON
+ * is made once per definition object (definition-json-cache.ts) and spliced
+ * in. The parsed envelope's keys are in schema order, `data` last, and a
+ * start's data begins with `definition`.
  */
-const definitionJson = new WeakMap<object, string>();
 function commitJson(commit: Commit, req: AppendRequest): string {
   let text = `{"dedupId":${JSON.stringify(commit.dedupId)},"events":[`;
   for (let i = 0; i < commit.events.length; i++) {
@@ -101,11 +99,7 @@ function commitJson(commit: Commit, req: AppendRequest): string {
       text += JSON.stringify(e);
       continue;
     }
-    let def = definitionJson.get(original);
-    if (def === undefined) {
-      def = JSON.stringify(e.data.definition);
-      definitionJson.set(original, def);
-    }
+    const def = rememberedDefinitionJson(original, e.data.definition);
     const { definition: _definition, ...rest } = e.data;
     const head = JSON.stringify({ ...e, data: 0 }); // ends with "data":0}
     text += `${head.slice(0, -2)}{"definition":${def},${JSON.stringify(rest).slice(1)}}`;

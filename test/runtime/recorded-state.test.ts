@@ -102,7 +102,7 @@ workflow:
   });
 
   it('remembers hashes in a bounded trie: tens of thousands of distinct states, each still hashed as defined', async () => {
-    const { stateHashCacheSize } = await import('../../src/runtime/fold.js');
+    const { stateHashCacheSize } = await import('../../src/runtime/state-hash-cache.js');
     const base = compile(workflow).interpreter.initial({ runId: 'r', workflowId: workflow.id, version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z') }) as RunSnapshot;
     const b = base.context.tasks.b!;
     let maxSize = 0;

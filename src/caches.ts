@@ -1,0 +1,46 @@
+/**
+ * Every performance cache in ledgerflow, listed in one place. Each lives in a
+ * `*-cache.ts` module beside the code it speeds up, and owns its bound and
+ * its clearing; this list only gathers them, so that a test can clear them
+ * all, or turn them all off, and check that no result changes
+ * (test/caches.test.ts). It sits at the top of src because the caches span
+ * four modules (definition, compiler, runtime, store); nothing in src imports
+ * it, and it is not part of the library's API.
+ */
+import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
+import { clearRegionStatesCache, setRegionStatesCacheEnabled } from './compiler/region-states-cache.js';
+import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
+import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
+import { clearIdStampCache, setIdStampCacheEnabled } from './runtime/id-stamp-cache.js';
+import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
+import { clearTaskPlanCache, setTaskPlanCacheEnabled } from './runtime/task-plan-cache.js';
+import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
+
+export interface Cache {
+  /** Its module, relative to src/. */
+  readonly module: string;
+  readonly clear: () => void;
+  /** Off: every call computes afresh (turning it on again starts it empty). */
+  readonly setEnabled: (on: boolean) => void;
+}
+
+export const CACHES: readonly Cache[] = [
+  { module: 'definition/hash-cache.ts', clear: clearDefinitionHashCache, setEnabled: setDefinitionHashCacheEnabled },
+  { module: 'compiler/iso-cache.ts', clear: clearIsoCache, setEnabled: setIsoCacheEnabled },
+  { module: 'compiler/region-states-cache.ts', clear: clearRegionStatesCache, setEnabled: setRegionStatesCacheEnabled },
+  { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
+  { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
+  { module: 'runtime/task-plan-cache.ts', clear: clearTaskPlanCache, setEnabled: setTaskPlanCacheEnabled },
+  { module: 'runtime/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
+  { module: 'store/definition-json-cache.ts', clear: clearDefinitionJsonCache, setEnabled: setDefinitionJsonCacheEnabled },
+];
+
+/** Empties every cache. */
+export function clearCaches(): void {
+  for (const c of CACHES) c.clear();
+}
+
+/** Turns every cache off (each call computes afresh) or on again, empty. */
+export function setCachesEnabled(on: boolean): void {
+  for (const c of CACHES) c.setEnabled(on);
+}

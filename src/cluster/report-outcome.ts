@@ -1,0 +1,54 @@
+/**
+ * Reporting an attempt's outcome: published to lf.inputs.<runId> (where the
+ * run's engine folds it), retried while the failure is transient, and every
+ * delivery of the attempt acked once it is published. The outcomes reported
+ * lately are remembered, so that a redelivery of a finished attempt is
+ * answered with the same outcome rather than run again.
+ */
+import type { JetStreamClient, JsMsg } from 'nats';
+import { NatsError } from 'nats';
+import { encode, type InputMessage, type TaskMessage } from './messages.js';
+import { subjects } from './subjects.js';
+
+/** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
+const REMEMBERED_OUTCOMES = 10_000;
+
+/** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
+const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
+
+export class OutcomeReporter {
+  /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
+  private readonly reported = new Map<string, InputMessage>();
+
+  constructor(private readonly js: JetStreamClient, private readonly opts: { log: (line: string) => void; stopped: () => boolean }) {}
+
+  /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
+  remembered(key: string): InputMessage | undefined {
+    return this.reported.get(key);
+  }
+
+  remember(key: string, outcome: InputMessage): void {
+    this.reported.set(key, outcome);
+    if (this.reported.size > REMEMBERED_OUTCOMES) this.reported.delete(this.reported.keys().next().value!);
+  }
+
+  /**
+   * The outcome must outlive a server restart or a dropped connection: a publish left unanswered
+   * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
+   * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
+   */
+  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
+    const giveUpAt = Date.now() + 60_000;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        await this.js.publish(subjects.input(task.runId), encode(outcome), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/result` });
+        break;
+      } catch (err) {
+        if (this.opts.stopped() || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;
+        this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${err.message}); retrying`);
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+    for (const m of msgs) m.ack();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Running one attempt in a worker: the task's handler called with the
+ * attempt's input and context (the same handler modules as in-process runs),
+ * aborted at the attempt's deadline, its output made JSON and written to
+ * output_to. The result is the outcome to report; publishing it is
+ * report-outcome.ts's job, and which deliveries it answers is worker.ts's.
+ */
+import { writeOutputFile } from '../api/index.js';
+import { toTaskError, type Handlers } from '../runtime/index.js';
+import type { InputMessage, TaskMessage } from './messages.js';
+
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void): Promise<InputMessage> {
+  const base = { runId: task.runId, time: '' };
+  const now = () => new Date().toISOString();
+  const controller = new AbortController();
+  const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
+  // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
+  try {
+    const handler = handlers[task.handler]!;
+    const output = await handler(task.input, {
+      runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
+      idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,
+      task: { id: task.taskId, ...task.task },
+      log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
+    });
+    const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
+    // output_to is the worker's effect, as it is the local driver's: written before the result is reported.
+    if (task.outputTo) await writeOutputFile(task.outputTo, json);
+    return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: json } };
+  } catch (err) {
+    return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };
+  } finally {
+    if (deadline) clearTimeout(deadline);
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Action implementations for a compiled definition: what a transition does
+ * to the context. Every one is a pure function of (context, event, params):
+ * no clock, no randomness, no I/O. An action returns the part of the context
+ * it changes (what an XState `assign` takes); machine.ts wraps each in
+ * `assign`, the interpreter merges it itself. Neither ever mutates the
+ * previous context (snapshots share objects with their predecessors).
+ */
+import type { Definition, TaskDef } from '../definition/index.js';
+import type { TaskError } from '../events/index.js';
+import { resolveTemplate } from '../expressions/index.js';
+import { retryDelayMs } from './backoff.js';
+import { FINAL_TASK_STATUSES, type RunContext, type TaskState, type TimerState } from './context.js';
+import { decide } from './decision.js';
+import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
+import { iso } from './iso-cache.js';
+import { scopeOf } from './scope.js';
+
+/**
+ * The time of the event being folded. Internal events (a parallel state's
+ * done event) carry none: then it is the time of the last event that did.
+ */
+const nowOf = (ctx: RunContext, e: ImplementationEvent): string => {
+  const t = e.time ?? e.input?.time;
+  return t === undefined ? ctx.updatedAt : iso(t);
+};
+
+/** An action that also records the event time as `updatedAt`. */
+function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunContext>) {
+  return (args: Args, params: Params): Partial<RunContext> => {
+    // Every fn returns a fresh object: adding the key to it beats copying it.
+    const patch = fn(args, params);
+    patch.updatedAt = nowOf(args.context, args.event);
+    return patch;
+  };
+}
+
+function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> {
+  return { ...ctx.tasks, [id]: { ...ctx.tasks[id]!, ...patch } };
+}
+function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState> {
+  const out: Record<string, TimerState> = {};
+  for (const k in ctx.timers) if (ctx.timers[k]!.task !== task) out[k] = ctx.timers[k]!;
+  return out;
+}
+function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, 'id'>): Record<string, TimerState> {
+  const id = `${timer.task}/${timer.kind}/${timer.attempt}`;
+  return { ...timers, [id]: { id, ...timer } };
+}
+const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
+
+/** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
+function workflowOutput(def: Definition, ctx: RunContext): unknown {
+  const out: Record<string, unknown> = {};
+  for (const name of def.output.names) {
+    for (const t of [...def.tasks].reverse()) {
+      const o = ctx.tasks[t.id]?.output;
+      if (ctx.tasks[t.id]?.status === 'COMPLETED' && o && typeof o === 'object' && Object.hasOwn(o, name)) {
+        out[name] = (o as Record<string, unknown>)[name];
+        break;
+      }
+    }
+  }
+  const scope = scopeOf(ctx);
+  for (const [k, v] of Object.entries(def.output.values)) out[k] = resolveTemplate(v, scope);
+  return out;
+}
+
+export function actionsFor(def: Definition) {
+  const task = taskLookup(def);
+  return {
+    skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SKIPPED' }) })),
+    schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SCHEDULED' }) })),
+    taskStarted: stamped(({ context, event }: Args, p: P) => {
+      const now = nowOf(context, event);
+      const attempt = event.attempt!;
+      const timeoutMs = task(p.task).timeoutMs;
+      return {
+        tasks: withTask(context, p.task, { status: 'IN_PROGRESS', attempts: attempt, startedAt: state(context, p.task).startedAt ?? now }),
+        timers: timeoutMs === undefined ? context.timers
+          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
+      };
+    }),
+    taskCompleted: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
+      timers: withoutTimers(context, p.task),
+    })),
+    taskRetrying: stamped(({ context, event }: Args, p: P) => {
+      const attempt = state(context, p.task).attempts;
+      const error: TaskError = event.error
+        ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms` };
+      const delay = retryDelayMs(task(p.task).retry, attempt, context.runId, p.task);
+      return {
+        tasks: withTask(context, p.task, { status: 'RETRYING', error }),
+        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay) }),
+      };
+    }),
+    taskFailed: stamped(({ context, event }: Args, p: P) => {
+      const attempts = state(context, p.task).attempts;
+      const error: TaskError = event.error
+        ?? { code: 'TIMED_OUT', retryable: false, message: `attempt ${attempts} timed out after ${task(p.task).timeoutMs} ms` };
+      return {
+        tasks: withTask(context, p.task, { status: p.status!, error, completedAt: nowOf(context, event) }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    backoffElapsed: stamped(({ context }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: 'SCHEDULED' }),
+      timers: withoutTimers(context, p.task),
+    })),
+    decide: stamped(({ context, event }: Args, p: P) => {
+      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
+      const now = nowOf(context, event);
+      return {
+        tasks: withTask(context, p.task, {
+          status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now,
+          output: { case: r.case, value: r.value ?? null, next: r.next },
+          decision: { case: r.case, value: r.value ?? null, next: r.next },
+        }),
+      };
+    }),
+    decisionFailed: stamped(({ context, event }: Args, p: P) => {
+      const r = decide(def, task(p.task) as Extract<TaskDef, { type: 'DECISION' }>, context);
+      const now = nowOf(context, event);
+      return {
+        tasks: withTask(context, p.task, {
+          status: 'FAILED', attempts: 1, startedAt: now, completedAt: now, error: r.error,
+          decision: { case: r.case, value: r.value ?? null, next: r.next },
+        }),
+      };
+    }),
+    completeInstantly: stamped(({ context, event }: Args, p: P) => {
+      const t = task(p.task);
+      const now = nowOf(context, event);
+      const output = t.type === 'JOIN'
+        ? Object.fromEntries(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null]))
+        : {};
+      return { tasks: withTask(context, p.task, { status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now, output }) };
+    }),
+    unsupported: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, {
+        status: 'FAILED', completedAt: nowOf(context, event),
+        error: { code: 'LF_UNSUPPORTED_TASK_TYPE', retryable: false, message: `task ${p.task} has type ${task(p.task).type}, which does not run yet in this version of ledgerflow` },
+      }),
+    })),
+    awaitApproval: stamped(({ context, event }: Args, p: P) => {
+      const now = nowOf(context, event);
+      const timeoutMs = task(p.task).timeoutMs;
+      return {
+        tasks: withTask(context, p.task, { status: 'PENDING_APPROVAL', attempts: 1, startedAt: now }),
+        timers: timeoutMs === undefined ? context.timers
+          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs) }),
+      };
+    }),
+    approvalDecided: stamped(({ context, event }: Args, p: P) => {
+      const approved = event.type.startsWith('approval.approved.');
+      const decision = { decision: approved ? 'approved' : 'rejected', by: event.by, comment: event.comment ?? null };
+      return {
+        tasks: withTask(context, p.task, {
+          status: approved ? 'COMPLETED' : 'FAILED', completedAt: nowOf(context, event), decidedBy: event.by, output: decision,
+          error: approved ? null : { code: 'REJECTED', retryable: false, message: `rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}` },
+        }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    approvalTimedOut: stamped(({ context, event }: Args, p: P) => {
+      const status = p.status!;
+      const ms = task(p.task).timeoutMs;
+      const error: TaskError | null = status === 'TIMED_OUT' || status === 'FAILED'
+        ? { code: status === 'FAILED' ? 'REJECTED' : 'TIMED_OUT', retryable: false, message: `no decision within ${ms} ms` }
+        : null;
+      return {
+        tasks: withTask(context, p.task, {
+          status, completedAt: nowOf(context, event), error, decidedBy: 'timeout',
+          output: status === 'COMPLETED' ? { decision: 'approved', by: 'timeout', comment: null } : null,
+        }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    finish: stamped(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
+      const tasks: Record<string, TaskState> = {};
+      for (const [id, t] of Object.entries(context.tasks)) {
+        tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
+      }
+      const failedTask = def.tasks.find((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+      const error = p.status === 'FAILED' && failedTask
+        ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
+        : p.status === 'CANCELLED'
+          ? { code: 'CANCELLED', retryable: false, message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}` }
+          : null;
+      return {
+        tasks, timers: {}, completedAt: nowOf(context, event), error,
+        output: p.status === 'COMPLETED' ? workflowOutput(def, context) : null,
+      };
+    }),
+  };
+}

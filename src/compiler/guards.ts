@@ -1,0 +1,59 @@
+/**
+ * Guard implementations for a compiled definition: whether a transition may
+ * be taken. Every one is a pure function of (context, event, params): no
+ * clock, no randomness, no I/O.
+ */
+import { mayDecide, type Definition } from '../definition/index.js';
+import type { RunContext } from './context.js';
+import { decide } from './decision.js';
+import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
+import { buildTaskGraph, eligibility } from './readiness.js';
+
+export function guardsFor(def: Definition) {
+  const graph = buildTaskGraph(def);
+  const task = taskLookup(def);
+  const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts;
+  const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
+  const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
+  // Evaluated after every microstep: a plain loop, no array or closure built per call.
+  const fatal = (ctx: RunContext) => {
+    for (const id of required) {
+      const status = ctx.tasks[id]!.status;
+      if (status === 'FAILED' || status === 'TIMED_OUT') return true;
+    }
+    return false;
+  };
+
+  // A pending task's region asks mustSkip, then mayRun, of the same context: one evaluation
+  // answers both. Contexts are never mutated, so the same object means the same answer.
+  let memoContext: RunContext | null = null;
+  let memoTask = '';
+  let memo: ReturnType<typeof eligibility> = 'wait';
+  const eligible = (context: RunContext, id: string) => {
+    if (context !== memoContext || id !== memoTask) {
+      memo = eligibility(graph, context, id);
+      memoContext = context;
+      memoTask = id;
+    }
+    return memo;
+  };
+
+  return {
+    mayRun: ({ context }: Args, p: P) => eligible(context, p.task) === 'run',
+    mustSkip: ({ context }: Args, p: P) => eligible(context, p.task) === 'skip',
+    isAttempt,
+    isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1,
+    mayRetryFailure: (args: Args, p: P) =>
+      isAttempt(args, p) && args.event.error?.retryable !== false && retriesLeft(args.context, p.task),
+    mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),
+    isApprover: ({ event }: Args, p: P) => {
+      const t = task(p.task);
+      return t.type !== 'HUMAN' || mayDecide(t, event.by ?? '');
+    },
+    decisionFails: ({ context }: Args, p: P) => {
+      const t = task(p.task);
+      return t.type === 'DECISION' && eligible(context, p.task) === 'run' && decide(def, t, context).error !== null;
+    },
+    anyFatalFailure: ({ context }: Args) => fatal(context),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * What makes the state hash cheap (fold.ts `recordedState`), fenced here so
+ * the hash itself reads as its definition. Every event of every run pays for
+ * a state hash: building its ~250-character text and hashing it was about a
+ * third of an engine's CPU (most of it garbage, far more than the profile
+ * share suggested). Three caches, each of a pure function, so a result is
+ * the same with them warm, cleared or off (test/caches.test.ts):
+ *
+ * - remembered hashes, in a trie walked by the parts of a state;
+ * - the sorted task ids of the last state asked about;
+ * - the JSON quoting of task ids, statuses and state names.
+ */
+import type { RunSnapshot } from './fold.js';
+
+let enabled = true;
+
+/**
+ * Remembered state hashes, in a trie walked by the parts of a state (no
+ * string is built to look one up, so a lookup makes no garbage): the value's
+ * names in order with its nesting marked, then each task's id, status,
+ * attempts and decision case in id order. Two states on the same path have
+ * the same text, so the same hash. Only states without timers are kept:
+ * without timers the state holds no run id and no time, so the runs of a
+ * definition pass through the same few states, while a timer's due time is
+ * unique to its run. Bounded: the trie starts afresh when it grows past
+ * MAX_STATE_NODES.
+ */
+interface StateNode { next: Map<unknown, StateNode> | null; hash: string | undefined }
+const OPEN = Symbol('{');
+const CLOSE = Symbol('}');
+const TASKS = Symbol('tasks');
+const MAX_STATE_NODES = 50_000;
+let stateRoot: StateNode = { next: null, hash: undefined };
+let stateNodes = 0;
+
+/** `hashOf(snapshot)`, remembered for states without timers. */
+export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string): string {
+  if (!enabled) return hashOf(snapshot);
+  for (const _ in snapshot.context.timers) return hashOf(snapshot);
+  const node = stateNode(snapshot);
+  node.hash ??= hashOf(snapshot);
+  return node.hash;
+}
+
+/** Nodes in the trie now (tests check it stays bounded). */
+export function stateHashCacheSize(): number {
+  return stateNodes;
+}
+
+function child(node: StateNode, key: unknown): StateNode {
+  const next = (node.next ??= new Map());
+  let c = next.get(key);
+  if (c === undefined) {
+    c = { next: null, hash: undefined };
+    next.set(key, c);
+    stateNodes++;
+  }
+  return c;
+}
+
+function valueNode(node: StateNode, value: unknown): StateNode {
+  if (typeof value !== 'object' || value === null) return child(node, value);
+  let n = child(node, OPEN);
+  for (const key in value) n = valueNode(child(n, key), (value as Record<string, unknown>)[key]);
+  return child(n, CLOSE);
+}
+
+function stateNode(snapshot: RunSnapshot): StateNode {
+  if (stateNodes > MAX_STATE_NODES) {
+    stateRoot = { next: null, hash: undefined };
+    stateNodes = 0;
+  }
+  const tasks = snapshot.context.tasks;
+  let n = child(valueNode(stateRoot, snapshot.value), TASKS);
+  for (const id of sortedIds(tasks)) {
+    const t = tasks[id]!;
+    n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
+  }
+  return child(n, CLOSE);
+}
+
+/**
+ * `Object.keys(tasks).sort()`. A run's tasks object keeps its keys in one
+ * order (the definition's) from event to event, so the sorted list of the
+ * last call is reused when the keys come in the same order: checked without
+ * building an array.
+ */
+let lastOrder: string[] = [];
+let lastSorted: string[] = [];
+export function sortedIds(tasks: Record<string, unknown>): readonly string[] {
+  if (!enabled) return Object.keys(tasks).sort();
+  let i = 0;
+  for (const id in tasks) {
+    if (lastOrder[i] !== id) {
+      lastOrder = Object.keys(tasks);
+      lastSorted = [...lastOrder].sort();
+      return lastSorted;
+    }
+    i++;
+  }
+  if (i !== lastOrder.length) {
+    lastOrder = Object.keys(tasks);
+    lastSorted = [...lastOrder].sort();
+  }
+  return lastSorted;
+}
+
+/** `JSON.stringify(name)` of task ids, statuses and state names: a small, fixed set per definition, so each is quoted once. */
+const MAX_QUOTES = 10_000;
+const quotes = new Map<string, string>();
+export function quoted(name: string): string {
+  if (!enabled) return JSON.stringify(name);
+  let q = quotes.get(name);
+  if (q === undefined) {
+    if (quotes.size >= MAX_QUOTES) quotes.clear();
+    q = JSON.stringify(name);
+    quotes.set(name, q);
+  }
+  return q;
+}
+
+export function clearStateHashCache(): void {
+  stateRoot = { next: null, hash: undefined };
+  stateNodes = 0;
+  lastOrder = [];
+  lastSorted = [];
+  quotes.clear();
+}
+
+/** Off: every call computes afresh (for tests that check the caches change no result). */
+export function setStateHashCacheEnabled(on: boolean): void {
+  enabled = on;
+  clearStateHashCache();
+}
