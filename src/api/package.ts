@@ -8,10 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LedgerflowError } from '../errors/index.js';
 
-let found: { root: string; version: string } | undefined;
-
+/** Read when asked (a handful of times per process), not remembered: a few stat calls, no state to fence. */
 function locate(): { root: string; version: string } {
-  if (found) return found;
   // Walk up rather than count levels: the sources (src/api/), the ESM build (dist/api/) and the
   // CommonJS bundle (dist/cjs/, where import.meta.url is the bundle's own file) sit at different depths.
   const start = dirname(fileURLToPath(import.meta.url));
@@ -19,7 +17,7 @@ function locate(): { root: string; version: string } {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (manifest.name === 'ledgerflow' && typeof manifest.version === 'string') return (found = { root: dir, version: manifest.version });
+      if (manifest.name === 'ledgerflow' && typeof manifest.version === 'string') return { root: dir, version: manifest.version };
     }
     if (dirname(dir) === dir) {
       throw new LedgerflowError('LF_PACKAGE_NOT_FOUND', `no package.json of ledgerflow above ${start}: the installed package is incomplete`, { start });

@@ -69,20 +69,20 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
 export function actionsFor(def: Definition) {
   const task = taskLookup(def);
   return {
-    skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SKIPPED' }) })),
-    schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: 'SCHEDULED' }) })),
+    skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
+    schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     taskStarted: stamped(({ context, event }: Args, p: P) => {
       const now = nowOf(context, event);
       const attempt = event.attempt!;
       const timeoutMs = task(p.task).timeoutMs;
       return {
-        tasks: withTask(context, p.task, { status: 'IN_PROGRESS', attempts: attempt, startedAt: state(context, p.task).startedAt ?? now }),
+        tasks: withTask(context, p.task, { status: p.status!, attempts: attempt, startedAt: state(context, p.task).startedAt ?? now }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
       };
     }),
     taskCompleted: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
+      tasks: withTask(context, p.task, { status: p.status!, output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
       timers: withoutTimers(context, p.task),
     })),
     taskRetrying: stamped(({ context, event }: Args, p: P) => {
@@ -91,7 +91,7 @@ export function actionsFor(def: Definition) {
         ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms` };
       const delay = retryDelayMs(task(p.task).retry, attempt, context.runId, p.task);
       return {
-        tasks: withTask(context, p.task, { status: 'RETRYING', error }),
+        tasks: withTask(context, p.task, { status: p.status!, error }),
         timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay) }),
       };
     }),
@@ -105,7 +105,7 @@ export function actionsFor(def: Definition) {
       };
     }),
     backoffElapsed: stamped(({ context }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: 'SCHEDULED' }),
+      tasks: withTask(context, p.task, { status: p.status! }),
       timers: withoutTimers(context, p.task),
     })),
     decide: stamped(({ context, event }: Args, p: P) => {
@@ -113,7 +113,7 @@ export function actionsFor(def: Definition) {
       const now = nowOf(context, event);
       return {
         tasks: withTask(context, p.task, {
-          status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now,
+          status: p.status!, attempts: 1, startedAt: now, completedAt: now,
           output: { case: r.case, value: r.value ?? null, next: r.next },
           decision: { case: r.case, value: r.value ?? null, next: r.next },
         }),
@@ -124,7 +124,7 @@ export function actionsFor(def: Definition) {
       const now = nowOf(context, event);
       return {
         tasks: withTask(context, p.task, {
-          status: 'FAILED', attempts: 1, startedAt: now, completedAt: now, error: r.error,
+          status: p.status!, attempts: 1, startedAt: now, completedAt: now, error: r.error,
           decision: { case: r.case, value: r.value ?? null, next: r.next },
         }),
       };
@@ -135,11 +135,11 @@ export function actionsFor(def: Definition) {
       const output = t.type === 'JOIN'
         ? Object.fromEntries(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null]))
         : {};
-      return { tasks: withTask(context, p.task, { status: 'COMPLETED', attempts: 1, startedAt: now, completedAt: now, output }) };
+      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output }) };
     }),
     unsupported: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
-        status: 'FAILED', completedAt: nowOf(context, event),
+        status: p.status!, completedAt: nowOf(context, event),
         error: { code: 'LF_UNSUPPORTED_TASK_TYPE', retryable: false, message: `task ${p.task} has type ${task(p.task).type}, which does not run yet in this version of ledgerflow` },
       }),
     })),
@@ -147,7 +147,7 @@ export function actionsFor(def: Definition) {
       const now = nowOf(context, event);
       const timeoutMs = task(p.task).timeoutMs;
       return {
-        tasks: withTask(context, p.task, { status: 'PENDING_APPROVAL', attempts: 1, startedAt: now }),
+        tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs) }),
       };
@@ -157,7 +157,7 @@ export function actionsFor(def: Definition) {
       const decision = { decision: approved ? 'approved' : 'rejected', by: event.by, comment: event.comment ?? null };
       return {
         tasks: withTask(context, p.task, {
-          status: approved ? 'COMPLETED' : 'FAILED', completedAt: nowOf(context, event), decidedBy: event.by, output: decision,
+          status: p.status!, completedAt: nowOf(context, event), decidedBy: event.by, output: decision,
           error: approved ? null : { code: 'REJECTED', retryable: false, message: `rejected by ${event.by}${event.comment ? `: ${event.comment}` : ''}` },
         }),
         timers: withoutTimers(context, p.task),

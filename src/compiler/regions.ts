@@ -6,10 +6,28 @@
  * JOIN settle inside the fold without a handler.
  */
 import { RUNNABLE_TASK_TYPES, type TaskDef } from '../definition/index.js';
-import type { ActionName, ActionRef, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TaskParams, TransitionConfig } from './chart-config.js';
+import type { ActionName, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TransitionConfig } from './chart-config.js';
+import type { TaskStatus } from './context.js';
 
 const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task } });
-const a = (type: ActionName, task: string, extra: Omit<TaskParams, 'task'> = {}): ActionRef => ({ type, params: { task, ...extra } });
+
+/**
+ * Task status is one fact: the state the task's region is in. This table is
+ * the only place a status is chosen; every transition below passes its
+ * target's status to its action, which writes it into the context (where
+ * guards read it: XState guards see the context, not the state value). The
+ * one other status write is the run's end, which cancels what had not settled.
+ */
+export const STATUS_OF_STATE = {
+  pending: 'PENDING', scheduled: 'SCHEDULED', running: 'IN_PROGRESS', retrying: 'RETRYING',
+  awaiting_approval: 'PENDING_APPROVAL', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
+} as const satisfies Record<string, TaskStatus>;
+export type RegionStateName = keyof typeof STATUS_OF_STATE;
+
+/** A transition of task `id`'s region into `target`, whose action records the target's status. */
+function to(id: string, target: RegionStateName, action: ActionName, guard: GuardRef): TransitionConfig {
+  return { guard, target, actions: { type: action, params: { task: id, status: STATUS_OF_STATE[target] } } };
+}
 
 const FINALS = {
   done: { type: 'final' },
@@ -21,7 +39,7 @@ const FINALS = {
 function pending(task: string, whenReady: TransitionConfig | TransitionConfig[]): AtomicStateConfig {
   return {
     always: [
-      { guard: g('mustSkip', task), target: 'skipped', actions: a('skip', task) },
+      to(task, 'skipped', 'skip', g('mustSkip', task)),
       ...(Array.isArray(whenReady) ? whenReady : [whenReady]),
     ],
   };
@@ -32,25 +50,25 @@ function workRegion(task: TaskDef): RegionConfig {
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, { guard: g('mayRun', id), target: 'scheduled', actions: a('schedule', id) }),
+      pending: pending(id, to(id, 'scheduled', 'schedule', g('mayRun', id))),
       scheduled: {
-        on: { [`task.started.${id}`]: { guard: g('isNextAttempt', id), target: 'running', actions: a('taskStarted', id) } },
+        on: { [`task.started.${id}`]: to(id, 'running', 'taskStarted', g('isNextAttempt', id)) },
       },
       running: {
         on: {
-          [`task.completed.${id}`]: { guard: g('isAttempt', id), target: 'done', actions: a('taskCompleted', id) },
+          [`task.completed.${id}`]: to(id, 'done', 'taskCompleted', g('isAttempt', id)),
           [`task.failed.${id}`]: [
-            { guard: g('mayRetryFailure', id), target: 'retrying', actions: a('taskRetrying', id) },
-            { guard: g('isAttempt', id), target: 'failed', actions: a('taskFailed', id, { status: 'FAILED' }) },
+            to(id, 'retrying', 'taskRetrying', g('mayRetryFailure', id)),
+            to(id, 'failed', 'taskFailed', g('isAttempt', id)),
           ],
           [`timer.timeout.${id}`]: [
-            { guard: g('mayRetryTimeout', id), target: 'retrying', actions: a('taskRetrying', id) },
-            { guard: g('isAttempt', id), target: 'timed_out', actions: a('taskFailed', id, { status: 'TIMED_OUT' }) },
+            to(id, 'retrying', 'taskRetrying', g('mayRetryTimeout', id)),
+            to(id, 'timed_out', 'taskFailed', g('isAttempt', id)),
           ],
         },
       },
       retrying: {
-        on: { [`timer.backoff.${id}`]: { guard: g('isAttempt', id), target: 'scheduled', actions: a('backoffElapsed', id) } },
+        on: { [`timer.backoff.${id}`]: to(id, 'scheduled', 'backoffElapsed', g('isAttempt', id)) },
       },
       ...FINALS,
     },
@@ -59,21 +77,16 @@ function workRegion(task: TaskDef): RegionConfig {
 
 function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
   const id = task.id;
-  const onTimeout: Omit<TransitionConfig, 'guard'> = {
-    fail: { target: 'timed_out', actions: a('approvalTimedOut', id, { status: 'TIMED_OUT' }) },
-    reject: { target: 'failed', actions: a('approvalTimedOut', id, { status: 'FAILED' }) },
-    skip: { target: 'skipped', actions: a('approvalTimedOut', id, { status: 'SKIPPED' }) },
-    approve: { target: 'done', actions: a('approvalTimedOut', id, { status: 'COMPLETED' }) },
-  }[task.onTimeout];
+  const onTimeout = ({ fail: 'timed_out', reject: 'failed', skip: 'skipped', approve: 'done' } as const)[task.onTimeout];
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, { guard: g('mayRun', id), target: 'awaiting_approval', actions: a('awaitApproval', id) }),
+      pending: pending(id, to(id, 'awaiting_approval', 'awaitApproval', g('mayRun', id))),
       awaiting_approval: {
         on: {
-          [`approval.approved.${id}`]: { guard: g('isApprover', id), target: 'done', actions: a('approvalDecided', id) },
-          [`approval.rejected.${id}`]: { guard: g('isApprover', id), target: 'failed', actions: a('approvalDecided', id) },
-          [`timer.approval_timeout.${id}`]: { guard: g('isAttempt', id), ...onTimeout },
+          [`approval.approved.${id}`]: to(id, 'done', 'approvalDecided', g('isApprover', id)),
+          [`approval.rejected.${id}`]: to(id, 'failed', 'approvalDecided', g('isApprover', id)),
+          [`timer.approval_timeout.${id}`]: to(id, onTimeout, 'approvalTimedOut', g('isAttempt', id)),
         },
       },
       ...FINALS,
@@ -85,11 +98,8 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
 function instantRegion(task: TaskDef): RegionConfig {
   const id = task.id;
   const ready: TransitionConfig | TransitionConfig[] = task.type === 'DECISION'
-    ? [
-        { guard: g('decisionFails', id), target: 'failed', actions: a('decisionFailed', id) },
-        { guard: g('mayRun', id), target: 'done', actions: a('decide', id) },
-      ]
-    : { guard: g('mayRun', id), target: 'done', actions: a('completeInstantly', id) };
+    ? [to(id, 'failed', 'decisionFailed', g('decisionFails', id)), to(id, 'done', 'decide', g('mayRun', id))]
+    : to(id, 'done', 'completeInstantly', g('mayRun', id));
   return { initial: 'pending', states: { pending: pending(id, ready), ...FINALS } };
 }
 
@@ -99,7 +109,7 @@ function unsupportedRegion(task: TaskDef): RegionConfig {
   return {
     initial: 'pending',
     states: {
-      pending: pending(id, { guard: g('mayRun', id), target: 'failed', actions: a('unsupported', id) }),
+      pending: pending(id, to(id, 'failed', 'unsupported', g('mayRun', id))),
       ...FINALS,
     },
   };
