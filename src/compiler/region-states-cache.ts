@@ -6,28 +6,12 @@
  * cleared or off (test/caches.test.ts). A WeakMap: bounded by the charts
  * still in use.
  */
+import { weakMemo } from '../weak-memo.js';
 import type { Region, RegionState } from './chart.js';
 
-let enabled = true;
-let regionStates = new WeakMap<Region, ReadonlyMap<string, RegionState>>();
+const memo = weakMemo<Region, ReadonlyMap<string, RegionState>>();
 
 /** `find(region)`, remembered for this region. */
-export function rememberedRegionStates(region: Region, find: (region: Region) => ReadonlyMap<string, RegionState>): ReadonlyMap<string, RegionState> {
-  if (!enabled) return find(region);
-  let found = regionStates.get(region);
-  if (!found) {
-    found = find(region);
-    regionStates.set(region, found);
-  }
-  return found;
-}
-
-export function clearRegionStatesCache(): void {
-  regionStates = new WeakMap();
-}
-
-/** Off: every call walks the region afresh (for tests that check the cache changes no result). */
-export function setRegionStatesCacheEnabled(on: boolean): void {
-  enabled = on;
-  clearRegionStatesCache();
-}
+export const rememberedRegionStates = (region: Region, find: (region: Region) => ReadonlyMap<string, RegionState>) => memo.get(region, find);
+export const clearRegionStatesCache = memo.clear;
+export const setRegionStatesCacheEnabled = memo.setEnabled;

@@ -6,28 +6,12 @@
  * pass a copy), so the result is the same warm, cleared or off
  * (test/caches.test.ts). A WeakMap: bounded by the definitions still in use.
  */
+import { weakMemo } from '../weak-memo.js';
 import type { Definition } from './types.js';
 
-let enabled = true;
-let hashes = new WeakMap<Definition, string>();
+const memo = weakMemo<Definition, string>();
 
 /** `hashOf(def)`, remembered for this definition object. */
-export function rememberedDefinitionHash(def: Definition, hashOf: (def: Definition) => string): string {
-  if (!enabled) return hashOf(def);
-  let hash = hashes.get(def);
-  if (hash === undefined) {
-    hash = hashOf(def);
-    hashes.set(def, hash);
-  }
-  return hash;
-}
-
-export function clearDefinitionHashCache(): void {
-  hashes = new WeakMap();
-}
-
-/** Off: every call hashes afresh (for tests that check the cache changes no result). */
-export function setDefinitionHashCacheEnabled(on: boolean): void {
-  enabled = on;
-  clearDefinitionHashCache();
-}
+export const rememberedDefinitionHash = (def: Definition, hashOf: (def: Definition) => string) => memo.get(def, hashOf);
+export const clearDefinitionHashCache = memo.clear;
+export const setDefinitionHashCacheEnabled = memo.setEnabled;

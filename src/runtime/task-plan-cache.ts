@@ -7,27 +7,13 @@
  * bounded by the compiled workflows still in use.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
+import { weakMemo } from '../weak-memo.js';
 
-let enabled = true;
-let plans = new WeakMap<CompiledWorkflow, Map<string, unknown>>();
+const memo = weakMemo<CompiledWorkflow, Map<string, unknown>>();
 
 /** `plan(compiled)`, remembered for this compiled workflow. */
 export function rememberedTaskPlans<P>(compiled: CompiledWorkflow, plan: (compiled: CompiledWorkflow) => Map<string, P>): Map<string, P> {
-  if (!enabled) return plan(compiled);
-  let entries = plans.get(compiled) as Map<string, P> | undefined;
-  if (!entries) {
-    entries = plan(compiled);
-    plans.set(compiled, entries);
-  }
-  return entries;
+  return memo.get(compiled, plan) as Map<string, P>;
 }
-
-export function clearTaskPlanCache(): void {
-  plans = new WeakMap();
-}
-
-/** Off: every call plans afresh (for tests that check the cache changes no result). */
-export function setTaskPlanCacheEnabled(on: boolean): void {
-  enabled = on;
-  clearTaskPlanCache();
-}
+export const clearTaskPlanCache = memo.clear;
+export const setTaskPlanCacheEnabled = memo.setEnabled;

@@ -8,26 +8,13 @@
  * warm, cleared or off (test/caches.test.ts). A WeakMap: bounded by the
  * definitions still in use.
  */
-let enabled = true;
-let definitionJson = new WeakMap<object, string>();
+import { weakMemo } from '../weak-memo.js';
+
+const memo = weakMemo<object, string>();
 
 /** `JSON.stringify(definition)`, remembered under `key` (the request's own definition object). */
 export function rememberedDefinitionJson(key: object, definition: unknown): string {
-  if (!enabled) return JSON.stringify(definition);
-  let json = definitionJson.get(key);
-  if (json === undefined) {
-    json = JSON.stringify(definition);
-    definitionJson.set(key, json);
-  }
-  return json;
+  return memo.get(key, () => JSON.stringify(definition));
 }
-
-export function clearDefinitionJsonCache(): void {
-  definitionJson = new WeakMap();
-}
-
-/** Off: every call encodes afresh (for tests that check the cache changes no result). */
-export function setDefinitionJsonCacheEnabled(on: boolean): void {
-  enabled = on;
-  clearDefinitionJsonCache();
-}
+export const clearDefinitionJsonCache = memo.clear;
+export const setDefinitionJsonCacheEnabled = memo.setEnabled;
