@@ -143,7 +143,7 @@ export class ClusterClient {
       throw new ApprovalRefusedError(/permission/i.test(msg)
         ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${msg}`
         : /503|no responders/i.test(msg)
-          ? 'no ledgerflow run was ever recorded on this NATS server (no stream takes approvals): check the URL'
+          ? 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
           : `could not publish the approval: ${msg}`, { runId, taskId, by: user });
     } finally {
       await nc.close();
