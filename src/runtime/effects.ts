@@ -133,11 +133,6 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   };
 }
 
-/** The time an attempt times out, as epoch ms; undefined when it has no timeout. */
-export function deadlineMs(effect: StartAttempt): number | undefined {
-  return effect.deadline === undefined ? undefined : Date.parse(effect.deadline);
-}
-
 /** The input event a fired timer feeds back in. */
 export function timerFired(timer: TimerState, nowMs: number) {
   return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt } } as const;
