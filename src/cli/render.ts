@@ -100,6 +100,7 @@ function summary(e: EventEnvelope): string {
     case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''}${e.data.comment ? `: ${e.data.comment}` : ''}`;
     case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
+    case 'run.failed': return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
   }
 }
 

@@ -13,7 +13,7 @@
 import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { AppendConflictError } from '../errors/index.js';
+import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { Engine, foldOnto, loadRun, reconcile, reviewApproval, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
@@ -331,6 +331,11 @@ export class ClusterEngine {
             await starter.start(match.definition, match.input, { runId, source: { event: admission.event.id } });
             this.stats.triggered++;
           } catch (err) {
+            // A run that cannot start will not start on another delivery either: dead-letter it, don't retry forever.
+            if (err instanceof RunCannotStartError) {
+              await this.deadLetter('triggers', err.message, m.data, { stage: 'start' });
+              return;
+            }
             if (!(err instanceof AppendConflictError)) throw err;
           }
         }

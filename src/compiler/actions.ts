@@ -187,7 +187,7 @@ export function actionsFor(def: Definition) {
         ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
         : p.status === 'CANCELLED'
           ? { code: 'CANCELLED', retryable: false, message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}` }
-          : null;
+          : event.type === 'run.fail' && event.error ? { ...event.error } : null;
       return {
         tasks, timers: {}, completedAt: nowOf(context, event), error,
         output: p.status === 'COMPLETED' ? workflowOutput(def, context) : null,

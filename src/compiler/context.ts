@@ -73,4 +73,5 @@ export type MachineEvent =
   | { type: `task.failed.${string}`; time: number; attempt: number; error: TaskError }
   | { type: `timer.${TimerKind}.${string}`; time: number; attempt: number }
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
-  | { type: 'run.cancel'; time: number; by?: string; reason?: string };
+  | { type: 'run.cancel'; time: number; by?: string; reason?: string }
+  | { type: 'run.fail'; time: number; error: TaskError };

@@ -27,7 +27,8 @@ export function machineConfig(def: Definition): MachineConfig {
         // A failed task (not optional) fails the run at once; in-flight siblings are cancelled.
         always: { guard: 'anyFatalFailure', target: 'failed' },
         onDone: [{ guard: 'anyFatalFailure', target: 'failed' }, { target: 'completed' }],
-        on: { 'run.cancel': { target: 'cancelled' } },
+        // run.fail: the engine could not fold an input (see RunFailedData); the run fails with that error.
+        on: { 'run.cancel': { target: 'cancelled' }, 'run.fail': { target: 'failed' } },
       },
       completed: { type: 'final', entry: { type: 'finish', params: { status: 'COMPLETED' } } },
       failed: { type: 'final', entry: { type: 'finish', params: { status: 'FAILED' } } },

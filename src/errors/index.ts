@@ -107,6 +107,13 @@ export class UnsupportedTaskTypeError extends LedgerflowError {
   }
 }
 
+/** The definition and input passed validation but the run's first state cannot be computed: nothing is recorded. */
+export class RunCannotStartError extends LedgerflowError {
+  constructor(workflowId: string, reason: string, options?: { cause?: unknown }) {
+    super('LF_RUN_CANNOT_START', `workflow ${workflowId} cannot start: ${reason}; nothing was recorded`, { workflowId, reason }, options);
+  }
+}
+
 export class HandlerError extends LedgerflowError {
   constructor(code: string, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
     super(code, message, meta, options);

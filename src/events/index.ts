@@ -39,6 +39,13 @@ export const ApprovalRecordedData = z.object({
   unauthenticated: z.literal(true).optional(),
 });
 export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional() });
+/**
+ * The engine could not fold an input into the run (a bug, or a definition
+ * that got past validation but cannot run): the run fails with the error
+ * instead of crashing the engine or staying stuck. The input is named in the
+ * message; it is not recorded itself, since no state can be computed for it.
+ */
+export const RunFailedData = z.object({ error: TaskErrorSchema });
 /** An approval that was refused (not an approver, already decided, not a HUMAN task): kept for the audit trail, changes no state. */
 export const ApprovalRefusedData = z.object({
   task: z.string().min(1),
@@ -58,6 +65,7 @@ export const EVENT_DATA = {
   'approval.recorded': ApprovalRecordedData,
   'run.cancelled': RunCancelledData,
   'approval.refused': ApprovalRefusedData,
+  'run.failed': RunFailedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -91,6 +99,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('approval.recorded'), data: ApprovalRecordedData }),
   EnvelopeBase.extend({ type: z.literal('run.cancelled'), data: RunCancelledData }),
   EnvelopeBase.extend({ type: z.literal('approval.refused'), data: ApprovalRefusedData }),
+  EnvelopeBase.extend({ type: z.literal('run.failed'), data: RunFailedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

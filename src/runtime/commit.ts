@@ -20,8 +20,18 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   let next = seq;
   const events: EventEnvelope[] = markBuiltByFold([]);
   const stale: PreparedCommit['stale'] = [];
+  const now = iso(nowMs);
   const add = (ev: PendingEvent) => {
-    const r = applyEvent(compiled, snap, ev);
+    let r: ReturnType<typeof applyEvent>;
+    try {
+      r = applyEvent(compiled, snap, ev);
+    } catch (err) {
+      // Folding threw (a definition that got past validation but cannot run, or a bug): the run
+      // fails with the error, recorded, instead of the engine crashing on it at every resume.
+      const failed = runFailed(ev, err, now);
+      r = applyEvent(compiled, snap, failed);
+      ev = failed;
+    }
     if (!r.accepted) { stale.push({ event: ev, reason: rejectionReason(snap, ev) }); return; }
     snap = r.snapshot;
     const ctx = snap.context;
@@ -31,7 +41,6 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
   };
   for (const ev of inputs) add(ev);
-  const now = iso(nowMs);
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   const tasks = snap.context.tasks;
   for (const task in tasks) {
@@ -39,6 +48,13 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     if (t.status === 'SCHEDULED') add({ type: 'task.started', time: now, data: { task, attempt: t.attempts + 1 } });
   }
   return { events, snapshot: snap, seq: next, stale };
+}
+
+/** The run.failed that takes the place of an input the fold could not apply. */
+function runFailed(ev: PendingEvent, err: unknown, now: string): PendingEvent {
+  const task = 'task' in ev.data ? ` of task ${ev.data.task}` : '';
+  const message = `the engine could not apply ${ev.type}${task} to this run: ${err instanceof Error ? err.message : String(err)}`;
+  return { type: 'run.failed', time: now, data: { error: { code: 'LF_RUN_ERROR', retryable: false, message } } };
 }
 
 /** Folds events already in the log (another writer's) onto a snapshot. */

@@ -4,7 +4,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
-import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { ApprovalRefusedError, AppendConflictError, HandlerError, RunCannotStartError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -87,6 +87,10 @@ export class Engine {
     const compiled = compiledFor(def, hash);
     const time = new Date(this.clock.now()).toISOString();
     const snapshot = startFold(compiled, { runId, time, input });
+    // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
+    if (snapshot.status === 'error') {
+      throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
+    }
     const started: EventEnvelope = {
       runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
       data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, ...(opts.source ? { source: opts.source } : {}) },

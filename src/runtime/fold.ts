@@ -26,6 +26,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'approval.recorded':
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
+    case 'run.failed': return { type: 'run.fail', time, error: ev.data.error };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
     case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
   }
@@ -124,7 +125,7 @@ function valueText(value: unknown): string {
 /** Why an event was not accepted, in words a person can act on. */
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
-  if (ev.type === 'run.cancelled' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
+  if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;
   const attempt = 'attempt' in ev.data ? ` (attempt ${ev.data.attempt})` : '';

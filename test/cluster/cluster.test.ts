@@ -104,6 +104,28 @@ workflow:
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);
 
+  it('a run the fold cannot continue fails with the error on NATS, and the engines go on with other runs', async () => {
+    const plain = def(`
+workflow:
+  id: cluster-unrunnable
+  name: Unrunnable
+  version: 1
+  tasks:
+    - { id: double, type: SIMPLE, input: { n: 1 } }
+`);
+    // A timeout no date can hold, as a validation bug would let through.
+    const broken = { ...plain, tasks: plain.tasks.map((t) => ({ ...t, timeoutMs: 1e300 })) } as typeof plain;
+    await client.deploy(broken);
+    const { runId } = await client.start('cluster-unrunnable', {});
+    const failed = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toMatchObject({ code: 'LF_RUN_ERROR', message: expect.stringMatching(/task\.started of task double/) });
+    expect(replayRun(await client.store.read(runId)).divergence).toBeNull();
+    // The engines are still serving: another run completes.
+    const { runId: next } = await client.start('cluster-three', { n: 1 });
+    expect((await client.wait(next, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+  }, 30_000);
+
   it('runs revenue_milestone from a business event published on NATS: CFO approval as the cfo NATS user, plan written by the worker', async () => {
     const { readFileSync, existsSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
