@@ -18,6 +18,7 @@ import type { PendingEvent } from '../events/index.js';
 import { Engine, foldOnto, loadRun, reconcile, reviewApproval, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
+import { AttemptTokens } from './attempt-tokens.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type DeadLetterMessage, type TaskMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
@@ -53,6 +54,7 @@ export class ClusterEngine {
   private js!: JetStreamClient;
   private jsm!: JetStreamManager;
   registry!: DefinitionRegistry;
+  private tokens!: AttemptTokens;
   private readonly cache = new Map<string, Loaded>();
   private readonly runLocks = new Map<string, Promise<unknown>>();
   private readonly loops: Promise<void>[] = [];
@@ -62,7 +64,7 @@ export class ClusterEngine {
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
   readonly stats = {
-    inputs: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
+    inputs: 0, forged: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
   };
 
@@ -79,6 +81,7 @@ export class ClusterEngine {
     this.js = this.nc.jetstream();
     this.jsm = await this.nc.jetstreamManager();
     await ensureCluster(this.jsm, this.opts.settings);
+    this.tokens = await AttemptTokens.open(this.js, this.opts.settings);
     this.registry = new DefinitionRegistry(this.js, { ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}) });
     this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, (m) => this.onInput(m));
     this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, (m) => this.onTimer(m));
@@ -229,7 +232,7 @@ export class ClusterEngine {
     for (const effect of effects) {
       if (effect.type === 'attempt.start') {
         const { type: _t, queue, idempotencyKey, task: { id: _id, ...task }, ...fields } = effect;
-        const msg: TaskMessage = { ...fields, task };
+        const msg: TaskMessage = { ...fields, task, token: this.tokens.tokenFor(effect.runId, effect.taskId, effect.attempt) };
         this.stats.dispatched++;
         publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: idempotencyKey }));
       } else if (effect.type === 'timer.arm') {
@@ -257,8 +260,15 @@ export class ClusterEngine {
       return;
     }
     const input = parsed.data;
+    if (input.type !== 'kick' && !this.tokens.verify(input.runId, input.data.task, input.data.attempt, input.token)) {
+      this.stats.forged++;
+      await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m.data, { runId: input.runId, taskId: input.data.task });
+      m.ack();
+      return;
+    }
     this.stats.inputs++;
-    const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time: input.time, data: input.data } as PendingEvent];
+    // The engine's clock stamps what it records, never the sender's.
+    const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time: iso(this.now()), data: input.data } as PendingEvent];
     const done = await this.withRun(input.runId, () =>
       this.process(input.runId, inputs, { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` }));
     if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m.data);
@@ -275,8 +285,16 @@ export class ClusterEngine {
     const t = parsed.data;
     const wait = Date.parse(t.dueAt) - this.now();
     if (wait > 0) { m.nak(wait); return; } // not due: come back with the remaining delay
-    const fired: PendingEvent = { type: 'timer.fired', time: iso(this.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } };
-    await this.withRun(t.runId, () => this.process(t.runId, [fired], { commitKey: `timer-${t.task}-${t.kind}-${t.attempt}` }));
+    // The run's own record of the timer decides when it is due, not the message: a timer never fires early.
+    const early = await this.withRun(t.runId, async () => {
+      const recorded = (await this.load(t.runId))?.snapshot.context.timers[`${t.task}/${t.kind}/${t.attempt}`];
+      const remaining = recorded ? Date.parse(recorded.dueAt) - this.now() : 0;
+      if (remaining > 0) return remaining;
+      const fired: PendingEvent = { type: 'timer.fired', time: iso(this.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } };
+      await this.process(t.runId, [fired], { commitKey: `timer-${t.task}-${t.kind}-${t.attempt}` });
+      return 0;
+    });
+    if (early > 0) { m.nak(early); return; }
     m.ack();
   }
 

@@ -1,18 +1,24 @@
 /** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
 import { z } from 'zod';
-import { TaskCompletedData, TaskFailedData, TimerFiredData, TimerKind } from '../events/index.js';
+import { TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
 
+/** The token an engine hands out with an attempt (attempt-tokens.ts): the proof that an outcome comes from its worker. */
+const attemptToken = z.string().min(1).max(200);
+
 /**
- * On lf.inputs.<runId>: an outcome to fold into the run, or a kick (act on the
- * run's state, e.g. start its first tasks). Approvals and cancellations never
- * come this way: workers may publish here, and must not be able to approve.
+ * On lf.inputs.<runId>: an attempt's outcome to fold into the run, or a kick
+ * (act on the run's state, e.g. start its first tasks). Workers may publish
+ * here, so nothing that only an engine or a person may say comes this way:
+ * no approvals, cancellations or timer firings (timers fire from LF_TIMERS,
+ * which workers cannot publish to), and an outcome counts only with the token
+ * of the attempt it reports. `time` is the worker's clock, kept for the
+ * record of the message only: the engine stamps what it records with its own.
  */
 export const InputMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('task.completed'), runId: z.string(), time, data: TaskCompletedData }),
-  z.object({ type: z.literal('task.failed'), runId: z.string(), time, data: TaskFailedData }),
-  z.object({ type: z.literal('timer.fired'), runId: z.string(), time, data: TimerFiredData }),
+  z.object({ type: z.literal('task.completed'), runId: z.string(), time, token: attemptToken, data: TaskCompletedData }),
+  z.object({ type: z.literal('task.failed'), runId: z.string(), time, token: attemptToken, data: TaskFailedData }),
   z.object({ type: z.literal('kick'), runId: z.string() }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
@@ -28,6 +34,8 @@ export const TaskMessage = z.object({
   input: z.record(z.string(), z.unknown()),
   /** Absolute deadline of the attempt (its timeout), if it has one. */
   deadline: time.optional(),
+  /** Report it with the outcome: only the worker handed this attempt has it. */
+  token: attemptToken,
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's directory. */
   outputTo: z.string().optional(),
   task: z.object({

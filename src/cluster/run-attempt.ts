@@ -10,7 +10,7 @@ import { toTaskError, type Handlers } from '../runtime/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
 
 export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void): Promise<InputMessage> {
-  const base = { runId: task.runId, time: '' };
+  const base = { runId: task.runId, time: '', token: task.token };
   const now = () => new Date().toISOString();
   const controller = new AbortController();
   const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;

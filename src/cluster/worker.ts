@@ -79,7 +79,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
     const task = parsed.data;
     const key = `${task.runId}/${task.taskId}/${task.attempt}`;
-    const base = { runId: task.runId, time: '' };
+    const base = { runId: task.runId, time: '', token: task.token };
     const now = () => new Date().toISOString();
     const mine = held.get(key);
     if (mine) {

@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/wait.js';
 const skipReason = inject('natsSkipReason');
 
 const attempt = (runId: string, handler = 'slow'): TaskMessage => ({
-  runId, workflowId: 'wf', version: 1, taskId: handler, attempt: 1, handler, input: { n: 21 },
+  runId, workflowId: 'wf', version: 1, taskId: handler, attempt: 1, handler, input: { n: 21 }, token: 'no-engine-checks-it-here',
   task: { name: handler, type: 'SIMPLE', output: { names: [], values: {} } },
 });
 /** A URL that connects as nats.conf's restricted `worker` user. */

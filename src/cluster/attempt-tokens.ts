@@ -1,0 +1,51 @@
+/**
+ * Per-attempt tokens: what lets an engine tell an outcome a worker was handed
+ * the attempt for from one a worker made up. The `worker` NATS user may
+ * publish anything on lf.inputs.>, so the subject proves nothing; instead each
+ * attempt an engine hands out carries HMAC-SHA256(secret, runId/task/attempt),
+ * and an outcome is recorded only with the token of that attempt. The secret
+ * is shared by the engines through the KV bucket LF_ENGINE, which only the
+ * engine user can read (nats.conf), and is made once, by whichever engine or
+ * client sets the cluster up first.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { StorageType, type JetStreamClient } from 'nats';
+
+export const ENGINE_BUCKET = 'LF_ENGINE';
+const SECRET_KEY = 'attempt-secret';
+
+export class AttemptTokens {
+  private constructor(private readonly secret: Buffer) {}
+
+  /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */
+  static async open(js: JetStreamClient, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<AttemptTokens> {
+    const kv = await js.views.kv(ENGINE_BUCKET, {
+      history: 1,
+      replicas: s.replicas ?? 1,
+      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    });
+    // create() fails when the key exists: then another engine made the secret first, and it is read below.
+    await kv.create(SECRET_KEY, randomBytes(32).toString('hex')).catch(() => undefined);
+    const entry = await kv.get(SECRET_KEY);
+    const hex = entry?.string();
+    if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error(`the KV bucket ${ENGINE_BUCKET} holds no valid ${SECRET_KEY}; delete the key so an engine makes a new one`);
+    return new AttemptTokens(Buffer.from(hex, 'hex'));
+  }
+
+  /** A secret given directly (tests, or a deployment that manages its own). */
+  static fromSecret(secret: Buffer): AttemptTokens {
+    return new AttemptTokens(secret);
+  }
+
+  tokenFor(runId: string, taskId: string, attempt: number): string {
+    return createHmac('sha256', this.secret).update(`${runId}/${taskId}/${attempt}`).digest('base64url');
+  }
+
+  /** Whether `token` is the one this attempt was handed out with (compared in constant time). */
+  verify(runId: string, taskId: string, attempt: number, token: string | undefined): boolean {
+    if (typeof token !== 'string') return false;
+    const want = Buffer.from(this.tokenFor(runId, taskId, attempt));
+    const got = Buffer.from(token);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * What each NATS user must not be able to do, tried for real against a
+ * nats-server started from nats.conf and an engine: a worker cannot fire a
+ * timer (and so cannot pass a person's approval deadline), cannot report an
+ * attempt it was not handed, cannot set the time the engine records, and
+ * cannot read the engines' secret; a timer message never fires before the
+ * run's own record of the timer says it is due.
+ */
+import { connect, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, type Worker } from '../../src/cluster/index.js';
+import { ENGINE_BUCKET } from '../../src/cluster/attempt-tokens.js';
+import { replayRun } from '../../src/runtime/index.js';
+import { def } from '../helpers/engine.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skipReason = inject('natsSkipReason');
+
+const gated = def(`
+workflow:
+  id: forgery-gate
+  name: A person's approval with a deadline that approves
+  version: 1
+  tasks:
+    - { id: prepare, type: SIMPLE }
+    - { id: sign, type: HUMAN, depends_on: [prepare], approvers: [alice], timeout: 1h, on_timeout: approve }
+    - { id: pay, type: SIMPLE, depends_on: [sign] }
+`);
+
+/** Every message on lf.dlq.<kind>, oldest first. */
+async function deadLetters(jsm: JetStreamManager, kind: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (let seq = 1; ;) {
+    let m;
+    try {
+      m = await jsm.streams.getMessage(STREAMS.dlq.name, { next_by_subj: `lf.dlq.${kind}`, seq } as unknown as MsgRequest);
+    } catch {
+      return out;
+    }
+    out.push(m.json<Record<string, unknown>>());
+    seq = m.seq + 1;
+  }
+}
+
+describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
+  let server: NatsServer;
+  let engine: ClusterEngine;
+  let worker: Worker;
+  let client: ClusterClient;
+  let admin: NatsConnection;
+  let asWorker: NatsConnection;
+  let jsm: JetStreamManager;
+  const url = (user: string) => server.url.replace('nats://', `nats://${user}:${user}-dev-password@`);
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    engine = new ClusterEngine({ nats: server.url });
+    await engine.start();
+    client = new ClusterClient(server.url);
+    await client.deploy(gated);
+    admin = await connect({ servers: server.url });
+    jsm = await admin.jetstreamManager();
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await asWorker?.close();
+    await admin?.close();
+    await client?.close();
+    await engine?.stop();
+    await server?.dispose();
+  });
+
+  it('a worker cannot fire a timer, nor report an attempt it was not handed, and its clock is not what the engine records', async () => {
+    worker = createWorker({ nats: url('worker'), handlers: { prepare: async () => ({ ready: true }), pay: async () => ({ paid: true }) } });
+    await worker.start();
+    const { runId } = await client.start('forgery-gate', {});
+    const waiting = await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
+    expect(waiting.status).toBe('WAITING');
+
+    const js = asWorker.jetstream();
+    const send = (body: object) => js.publish(subjects.input(runId), new TextEncoder().encode(JSON.stringify(body)));
+    // 1. The approval deadline, fired by a worker: with on_timeout approve it would pass alice's approval.
+    await send({ type: 'timer.fired', runId, time: new Date().toISOString(), data: { task: 'sign', timer: 'approval_timeout', attempt: 1 } });
+    // 2. An outcome of an attempt this worker was never handed (pay has not even started), with a made-up token.
+    await send({ type: 'task.completed', runId, time: '2999-01-01T00:00:00.000Z', token: 'made-up', data: { task: 'pay', attempt: 1, output: { paid: 'by a forger' } } });
+    // 3. And an outcome of a task it did run, replayed with another token.
+    await send({ type: 'task.completed', runId, time: '2999-01-01T00:00:00.000Z', token: 'x'.repeat(43), data: { task: 'prepare', attempt: 1, output: { ready: 'forged' } } });
+
+    const letters = await waitFor('three refused inputs in lf.dlq.inputs', async () => {
+      const l = await deadLetters(jsm, 'inputs');
+      return l.length >= 3 ? l : undefined;
+    });
+    expect(letters.map((l) => String(l.reason))).toEqual([
+      expect.stringMatching(/invalid input/),
+      expect.stringMatching(/task\.completed of pay attempt 1 in run \S+ does not carry that attempt's token/),
+      expect.stringMatching(/task\.completed of prepare attempt 1 in run \S+ does not carry that attempt's token/),
+    ]);
+    const still = await client.status(runId);
+    expect(still!.status).toBe('WAITING');
+    expect(still!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+    expect(still!.tasks.prepare!.output).toEqual({ ready: true });
+    expect(still!.tasks.pay!.status).toBe('PENDING');
+    expect(engine.stats.forged).toBe(2);
+
+    // The real worker's outcome was stamped by the engine's clock: no event of the run is in the future.
+    const events = await client.store.read(runId);
+    expect(events.every((e) => Date.parse(e.time) <= Date.now())).toBe(true);
+    expect(replayRun(events).divergence).toBeNull();
+  }, 30_000);
+
+  it('a worker cannot publish timer messages, nor read the engines\' secret', async () => {
+    const js = asWorker.jetstream();
+    await expect(js.publish(subjects.timer('some-run'), new TextEncoder().encode('{}'))).rejects.toThrow(/permission|timeout|no responders/i);
+    await expect(js.views.kv(ENGINE_BUCKET, { bindOnly: true }).then((kv) => kv.get('attempt-secret'))).rejects.toThrow();
+  });
+
+  it('a timer message never fires before the run\'s own record says the timer is due', async () => {
+    const { runId } = await client.start('forgery-gate', {});
+    expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    // Even from the engine user, a timer message claiming to be due now is held back to the recorded due time (1 h away).
+    const early = { runId, task: 'sign', kind: 'approval_timeout', attempt: 1, dueAt: new Date().toISOString() };
+    const before = engine.stats.commits;
+    await admin.jetstream().publish(subjects.timer(runId), new TextEncoder().encode(JSON.stringify(early)));
+    // The engine takes it, finds it early and puts it back: it is redelivered, not acknowledged.
+    await waitFor('the early timer held back', async () => {
+      const info = await jsm.consumers.info(STREAMS.timers.name, 'timers');
+      return info.num_redelivered + info.num_ack_pending > 0 ? true : undefined;
+    });
+    const view = await client.status(runId);
+    expect(view!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+    expect(engine.stats.commits).toBe(before);
+  }, 30_000);
+});
