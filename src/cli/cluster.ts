@@ -128,19 +128,39 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string;
  * without users, `--as` names who decides and it is recorded at once, marked
  * unauthenticated. See ClusterClient.decide.
  */
-export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
+export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; wait?: string; json?: boolean }): Promise<number> {
   const url = natsUrl(g);
   const user = natsUser(url);
   if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you decide as the user you connect as`, { as: opts.as, user });
+  const waitMs = waitFlag(opts.wait);
   return withClient(g, async (c) => {
-    const how = await c.decide(runId, taskId, user, decision, opts.comment, opts.as ? { as: opts.as } : {});
+    // A refusal the engine reports comes back as an ApprovalRefusedError: exit 2 with the reason, as on the embedded store.
+    const outcome = await c.decide(runId, taskId, user, decision, opts.comment, { ...(opts.as ? { as: opts.as } : {}), waitMs });
     const by = user || opts.as!;
     const what = decision === 'approved' ? 'approval' : 'rejection';
-    if (opts.json) io.out(json({ runId, taskId, decision, by, published: how === 'published', recorded: how === 'recorded', ...(how === 'recorded' ? { unauthenticated: true } : {}) }));
-    else if (how === 'published') io.out(`published ${what} of ${taskId} in run ${runId} as ${user}; an engine records it (the running one, or the next to start; see \`ledgerflow history ${runId}\`)`);
-    else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${by} (an unauthenticated name: this server has no users); recorded in the log`);
-    return EXIT.ok;
+    const recorded = outcome.how === 'recorded' || outcome.verdict?.accepted === true;
+    if (opts.json) {
+      io.out(json({ runId, taskId, decision, by, published: outcome.how === 'published', recorded, ...(outcome.how === 'recorded' ? { unauthenticated: true } : {}) }));
+    } else if (outcome.how === 'recorded') {
+      io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${by} (an unauthenticated name: this server has no users); recorded in the log`);
+    } else if (recorded) {
+      io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${user}; an engine recorded it${outcome.verdict?.seq ? ` (event ${outcome.verdict.seq})` : ''}`);
+    } else {
+      io.out(waitMs === 0
+        ? `published ${what} of ${taskId} in run ${runId} as ${user}; an engine records it (the running one, or the next to start; see \`ledgerflow history ${runId}\`)`
+        : `published ${what} of ${taskId} in run ${runId} as ${user}, but no engine answered within ${waitMs} ms: it waits in LF_APPROVALS for the next engine (see \`ledgerflow history ${runId}\`)`);
+    }
+    // No answer in time: the decision is queued, not taken yet (exit 3, as a run that waits). Not waiting at all is not a failure to answer.
+    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
   });
+}
+
+/** --wait <duration> for approve/reject/emit over NATS: how long to wait for the engine's verdict (default 10 s; 0: don't). */
+function waitFlag(text: string | undefined): number {
+  if (text === undefined) return 10_000;
+  const ms = parseDuration(text);
+  if (ms === null || ms < 0) throw new UsageError(`--wait ${text} is not a duration; use e.g. 10s, 1m or 0`, { value: text });
+  return ms;
 }
 
 /** On NATS, `run` and `resume` create the cluster's streams too, so people can approve before any engine has run. */
@@ -148,17 +168,23 @@ export async function prepareNats(g: GlobalOpts): Promise<void> {
   await withClient(g, (c) => c.prepare());
 }
 
-export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; time?: string; source?: string; json?: boolean }): Promise<number> {
+export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; time?: string; source?: string; wait?: string; json?: boolean }): Promise<number> {
   let data: unknown = {};
   if (opts.data !== undefined) {
     try { data = JSON.parse(opts.data); } catch (err) { throw new UsageError(`--data is not JSON: ${(err as Error).message}`, {}); }
   }
   const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: opts.time ?? new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });
   if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, {});
+  const waitMs = waitFlag(opts.wait);
   return withClient(g, async (c) => {
-    await c.emit(parsed.event);
-    if (opts.json) io.out(json({ event: parsed.event, published: true }));
-    else io.out(`published ${type} event ${parsed.event.id}; the engines start its runs (a refused event goes to lf.dlq.triggers with the reason)`);
+    const verdict = await c.emit(parsed.event, { waitMs });
+    if (opts.json) io.out(json({ event: parsed.event, published: true, verdict }));
+    else if (!verdict) io.out(waitMs === 0 ? `published ${type} event ${parsed.event.id}; the engines start its runs (a refused event goes to lf.dlq.triggers with the reason)` : `published ${type} event ${parsed.event.id}, but no engine answered within ${waitMs} ms: it waits in LF_TRIGGERS for the next engine`);
+    else if (!verdict.accepted) io.err(`error: the engines refused event ${parsed.event.id} (${verdict.stage ?? 'refused'}): ${verdict.reason ?? ''}; it is kept in lf.dlq.triggers`);
+    else if (verdict.runs.length === 0) io.out(`event ${parsed.event.id} accepted; no workflow's trigger matched it`);
+    else for (const r of verdict.runs) io.out(`${r.started ? 'started' : 'not started'} ${r.workflowId} run ${r.runId}${r.reason ? ` (${r.reason})` : ''}`);
+    if (!verdict) return waitMs === 0 ? EXIT.ok : EXIT.waiting;
+    if (!verdict.accepted || verdict.runs.some((r) => !r.started && r.reason !== 'already started by this event')) return EXIT.usage;
     return EXIT.ok;
   });
 }

@@ -52,7 +52,8 @@ function program(setCode: (c: number) => void): Command {
   for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     p.command(name).argument('<runId>').argument('<taskId>')
       .description(`${name} a HUMAN task (recorded; resume or a running engine acts on it). Over NATS, the approver is the NATS user`)
-      .option('--as <name>', 'who decides (embedded store; over NATS it must match the NATS user)').option('--comment <text>').option('--json')
+      .option('--as <name>', 'who decides (embedded store; over NATS it must match the NATS user)').option('--comment <text>')
+      .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
       .action(act(async (runId: string, taskId: string, o) => usesNats(g())
         ? (await import('./cluster.js')).publishDecisionCmd(io, g(), runId, taskId, decision, o)
         : cmd.decideCmd(io, g(), runId, taskId, decision, o)));
@@ -67,7 +68,8 @@ function program(setCode: (c: number) => void): Command {
     .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
-    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option('--json', 'print { event, runs } as JSON')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
+    .option('--wait <duration>', "over NATS: how long to wait for the engines' verdict (default 10s; 0: don't wait)").option('--json', 'print { event, runs } as JSON')
     .action(act(async (type: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
       : (await import('./emit.js')).emitCmd(io, g(), type, o)));

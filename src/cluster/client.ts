@@ -1,6 +1,8 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
 import { randomBytes } from 'node:crypto';
-import { connect, type JetStreamClient } from 'nats';
+import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { toStoreError } from '../store/jetstream/codec.js';
+import type { z } from 'zod';
 import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, RunNotFoundError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
@@ -8,9 +10,38 @@ import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
-import { credentials, encode, type InputMessage } from './messages.js';
+import { ApprovalVerdict, credentials, encode, TriggerVerdict, type InputMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { subjects } from './subjects.js';
+
+/** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
+export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
+
+/**
+ * Subscribes to a verdict subject (flushed, so the server has the interest
+ * before anything is published) and resolves with the first valid verdict, or
+ * null when none comes within `waitMs` or the subscription is refused.
+ */
+async function listenForVerdict<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, waitMs: number): Promise<{ next: Promise<T | null> }> {
+  const sub = nc.subscribe(subject, { max: 1, timeout: waitMs });
+  await nc.flush();
+  const next = (async () => {
+    try {
+      for await (const m of sub) {
+        const parsed = schema.safeParse(safeJson(m.data));
+        if (parsed.success) return parsed.data;
+      }
+    } catch {
+      // A timeout, or a server that does not let this user listen there (an older nats.conf): no verdict.
+    }
+    return null;
+  })();
+  return { next };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try { return JSON.parse(new TextDecoder().decode(data)); } catch { return undefined; }
+}
 
 export class ClusterClient {
   readonly store: JetStreamEventStore;
@@ -106,10 +137,13 @@ export class ClusterClient {
    *
    * Returns how it was taken: `published` (an engine records it) or `recorded` (in the log now).
    */
-  async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string, opts: { as?: string } = {}): Promise<'published' | 'recorded'> {
+  async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string, opts: { as?: string; waitMs?: number } = {}): Promise<DecisionOutcome> {
     if (user) {
-      await this.publishDecision(runId, taskId, user, decision, comment);
-      return 'published';
+      const verdict = await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0);
+      if (verdict && !verdict.accepted) {
+        throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${verdict.reason ?? 'refused'}${verdict.seq ? " (the refusal is kept in the run's history)" : ''}`, { runId, taskId, by: user });
+      }
+      return { how: 'published', verdict };
     }
     if (await hasUsers(this.url)) {
       throw new ApprovalRefusedError('this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port', { runId, taskId });
@@ -120,13 +154,18 @@ export class ClusterClient {
     const { js } = await this.conn();
     const kick: InputMessage = { type: 'kick', runId };
     await js.publish(subjects.input(runId), encode(kick)).catch(() => undefined);
-    return 'recorded';
+    return { how: 'recorded' };
   }
 
   /** Publishes a decision as this NATS user on its own connection: an approver's user may publish its approvals and nothing else. */
-  private async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string): Promise<void> {
-    const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-approval' });
+  private async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
+    const { servers } = credentials(this.url);
+    // The same words as the store's for a refused connection (a wrong password is not a crash).
+    const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-approval' })
+      .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${user}`, { servers }); });
     try {
+      // Listening before publishing: the engine's verdict cannot come before we listen.
+      const verdict = waitMs > 0 ? await listenForVerdict(nc, subjects.approvalVerdict(runId, taskId, user), ApprovalVerdict, waitMs) : null;
       const body = encode({ decision, ...(comment !== undefined ? { comment } : {}) });
       for (let tries = 0; ; tries++) {
         try {
@@ -138,6 +177,7 @@ export class ClusterClient {
           await new Promise((r) => setTimeout(r, 250));
         }
       }
+      return verdict ? await verdict.next : null;
     } catch (err) {
       const msg = (err as Error).message;
       throw new ApprovalRefusedError(/permission/i.test(msg)
@@ -160,9 +200,14 @@ export class ClusterClient {
    * producer's (docs/asyncapi.yaml): the stream drops a second publish within the dedup window, and
    * past it the run id (derived from the event id) still starts each workflow once.
    */
-  async emit(event: TriggerEvent): Promise<void> {
+  async emit(event: TriggerEvent, opts: { waitMs?: number } = {}): Promise<TriggerVerdict | null> {
     const { js } = await this.conn();
+    const nc = await this.store.connection();
+    let subject: string | null = null;
+    try { subject = subjects.triggerVerdict(event.id); } catch { /* an id that is no subject token: no verdict to wait for */ }
+    const verdict = subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
     await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
+    return verdict ? verdict.next : null;
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOpti
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { AttemptTokens } from './attempt-tokens.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type DeadLetterMessage, type TaskMessage } from './messages.js';
+import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type DeadLetterMessage, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
@@ -245,6 +245,11 @@ export class ClusterEngine {
     await Promise.all(publishes);
   }
 
+  /** Tells whoever waits on a verdict subject what became of their message (core NATS: nobody listening is fine). */
+  private tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict): void {
+    if (subject) this.nc.publish(subject, encode(verdict));
+  }
+
   private async deadLetter(kind: string, reason: string, raw: Uint8Array, extra: Omit<DeadLetterMessage, 'reason' | 'at' | 'raw'> = {}): Promise<void> {
     this.stats.deadLetters++;
     this.log(`dead letter (${kind}): ${reason}`);
@@ -309,9 +314,12 @@ export class ClusterEngine {
     const { decision, comment } = body.data;
     await this.withRun(runId, async () => {
       const st = await this.load(runId, true);
+      const verdict = safeSubject(() => subjects.approvalVerdict(runId, taskId, user));
       if (!st) {
-        await this.deadLetter('approvals', `approval of ${taskId} by ${user} for run ${runId}, which does not exist`, m.data, { runId, taskId, by: user });
+        const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
+        await this.deadLetter('approvals', reason, m.data, { runId, taskId, by: user });
         this.stats.refused++;
+        this.tell(verdict, { decision, accepted: false, reason } satisfies ApprovalVerdict);
         return;
       }
       const review = reviewApproval(st.compiled, st.snapshot, { taskId, decision, by: user, time: iso(this.now()), ...(comment !== undefined ? { comment } : {}) });
@@ -320,7 +328,8 @@ export class ClusterEngine {
         this.stats.refused++;
         this.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${review.reason}`);
       }
-      await this.process(runId, [review.event], { commitKey: `ap${m.seq}` });
+      const after = await this.process(runId, [review.event], { commitKey: `ap${m.seq}` });
+      this.tell(verdict, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason }), ...(after ? { seq: after.seq } : {}) } satisfies ApprovalVerdict);
     });
     m.ack();
   }
@@ -334,11 +343,15 @@ export class ClusterEngine {
       this.definitionsAt = this.now();
     }
     const admission = admitEvent(safeDecode(m.data), { definitions: this.definitions, eventTypes: this.opts.eventTypes ?? new Map() });
+    const raw = safeDecode(m.data) as { id?: unknown } | undefined;
+    const verdict = typeof raw?.id === 'string' ? safeSubject(() => subjects.triggerVerdict(raw.id as string)) : null;
     if (!admission.accepted) {
       await this.deadLetter('triggers', admission.reason, m.data, { stage: admission.stage, problems: admission.problems });
+      this.tell(verdict, { accepted: false, reason: admission.reason, stage: admission.stage, runs: [] } satisfies TriggerVerdict);
       m.ack();
       return;
     }
+    const runs: TriggerVerdict['runs'] = [];
     const starter = new Engine({ store: this.store, clock: { now: this.now, setTimer: () => 0, clearTimer: () => {} } });
     for (const match of admission.matches) {
       const runId = runIdForEvent(admission.event.id, match.definition.id);
@@ -348,21 +361,32 @@ export class ClusterEngine {
           try {
             await starter.start(match.definition, match.input, { runId, source: { event: admission.event.id } });
             this.stats.triggered++;
+            runs.push({ runId, workflowId: match.definition.id, started: true });
           } catch (err) {
             // A run that cannot start will not start on another delivery either: dead-letter it, don't retry forever.
             if (err instanceof RunCannotStartError) {
               await this.deadLetter('triggers', err.message, m.data, { stage: 'start' });
+              runs.push({ runId, workflowId: match.definition.id, started: false, reason: err.message });
               return;
             }
             if (!(err instanceof AppendConflictError)) throw err;
+            runs.push({ runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' });
           }
+        } else {
+          runs.push({ runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' });
         }
         // Whoever wrote the start commit, its effects (first attempts, an approval deadline) are published here.
         await this.process(runId, [], { commitKey: 'trigger', reconcile: true });
       });
     }
+    this.tell(verdict, { accepted: true, runs } satisfies TriggerVerdict);
     m.ack();
   }
+}
+
+/** A subject from ids that may not fit in one (then there is no verdict to send: null). */
+function safeSubject(make: () => string): string | null {
+  try { return make(); } catch { return null; }
 }
 
 function safeDecode(data: Uint8Array): unknown {

@@ -76,6 +76,31 @@ export const DeadLetterMessage = z.object({
 });
 export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
 
+/**
+ * On lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS, no stream):
+ * what the engine made of an approval, so `approve --nats` can say it. Each
+ * approver may subscribe to their own verdicts only (nats.conf).
+ */
+export const ApprovalVerdict = z.object({
+  decision: z.enum(['approved', 'rejected']),
+  /** Recorded as approval.recorded (true) or approval.refused (false), or not at all (the run does not exist). */
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The sequence of the event that recorded it, if any. */
+  seq: z.number().int().positive().optional(),
+});
+export type ApprovalVerdict = z.infer<typeof ApprovalVerdict>;
+
+/** On lf.verdicts.triggers.<eventId> (core NATS, no stream): what the engine made of a trigger event. */
+export const TriggerVerdict = z.object({
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The admission stage that refused it (schema, filter, ...), when refused. */
+  stage: z.string().optional(),
+  runs: z.array(z.object({ runId: z.string(), workflowId: z.string(), started: z.boolean(), reason: z.string().optional() })),
+});
+export type TriggerVerdict = z.infer<typeof TriggerVerdict>;
+
 export function encode(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }

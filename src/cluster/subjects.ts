@@ -41,6 +41,10 @@ export const subjects = {
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,
+  /** Core NATS (no stream): the engine's verdict on an approval, for the approver waiting on it. */
+  approvalVerdict: (runId: string, taskId: string, user: string) => `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
+  /** Core NATS (no stream): the engine's verdict on a trigger event, for the producer waiting on it. */
+  triggerVerdict: (eventId: string) => `lf.verdicts.triggers.${token(eventId)}`,
 };
 
 /** A worker consumer per (queue, handler): work-queue consumers may not overlap, and a worker only takes what it can run. */

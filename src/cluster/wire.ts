@@ -9,7 +9,7 @@ import { CommitSchema, RunStartedData } from '../events/index.js';
 import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn } from '../triggers/index.js';
 import { AttemptRecord } from './attempts.js';
-import { ApprovalMessage, DeadLetterMessage, InputMessage, TaskMessage, TimerMessage } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, DeadLetterMessage, InputMessage, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -24,6 +24,10 @@ export const WIRE_SCHEMAS = {
   Timer: TimerMessage,
   /** lf.dlq.<kind> */
   DeadLetter: DeadLetterMessage,
+  /** lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS) */
+  ApprovalVerdict,
+  /** lf.verdicts.triggers.<eventId> (core NATS) */
+  TriggerVerdict,
   /** lf.events.<workflowId>.<runId> (stream LF_EVENTS) */
   Commit: CommitSchema,
   /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it. */

@@ -33,11 +33,14 @@ describe.skipIf(!bin)('approve and reject over NATS before any engine has run', 
     const { runId } = JSON.parse(run.stdout);
 
     // No engine has ever run on this server: the decision is still taken, and waits in LF_APPROVALS.
+    // No engine answers, and the CLI says so (exit 3: queued, not yet recorded).
     const alice = url.replace('nats://', 'nats://alice:alice-dev-password@');
-    const published = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--comment', 'fine', '--json']);
+    const published = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--comment', 'fine', '--wait', '500ms', '--json']);
     expect(published.stderr).toBe('');
-    expect(published.code).toBe(0);
+    expect(published.code).toBe(3);
     expect(JSON.parse(published.stdout)).toEqual({ runId, taskId: 'sign_off', decision: 'approved', by: 'alice', published: true, recorded: false });
+    const told = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--wait', '300ms']);
+    expect(told.stdout).toMatch(/published approval of sign_off in run \S+ as alice, but no engine answered within 300 ms: it waits in LF_APPROVALS for the next engine/);
 
     // Without credentials on a server with users, the CLI says how to connect as the approver.
     const anonymous = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'alice']);
@@ -49,6 +52,11 @@ describe.skipIf(!bin)('approve and reject over NATS before any engine has run', 
       const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
       expect(waited.code).toBe(0);
       expect(JSON.parse(waited.stdout).tasks.sign_off).toMatchObject({ status: 'COMPLETED', output: { by: 'alice', comment: 'fine' } });
+      // With an engine running, the CLI waits for its verdict: a refusal exits 2 with the engine's reason.
+      const bob = url.replace('nats://', 'nats://bob:bob-dev-password@');
+      const late = await cli(['--nats', bob, 'approve', runId, 'sign_off']);
+      expect(late.code).toBe(2);
+      expect(late.stderr).toMatch(/cannot record approval of sign_off: the run is already settled \(the refusal is kept in the run's history\)/);
     } finally {
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));

@@ -339,7 +339,9 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     expect(emitted.code).toBe(0);
     // One that does not fit events/lead_qualification.yaml: no company, employees not an integer.
     const bad = await cli(['--nats', c.url, 'emit', 'lead_qualification', '--id', `${id}-bad`, '--data', JSON.stringify({ ...data, company: undefined, employees: 'many' })], { cwd: c.dir });
-    expect(bad.code).toBe(0); // published: the engines check the schema
+    // Published, and the engines' verdict comes back: refused by the schema, exit 2 with the reason.
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/the engines refused event \S+-bad \(schema\): event \S+-bad does not fit the schema of lead_qualification/);
 
     // All four deliveries taken and acknowledged.
     const jsm = await c.jsm();
@@ -400,7 +402,9 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     // 1. An unknown run: dead-lettered with the reason; no run appears.
     const unknown = 'no-such-run-0001';
     const r1 = await approve('alice', unknown, 'sign');
-    expect(r1.code).toBe(0); // published; the engine decides
+    // Published; the engine's verdict comes back: refused (exit 2), with the reason.
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/approval of sign by alice for run no-such-run-0001, which does not exist/);
     const jsm = await c.jsm();
     const letters = await waitFor('the approval of an unknown run in lf.dlq.approvals', async () => {
       const l = await deadLetters(jsm, 'approvals');
