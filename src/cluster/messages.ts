@@ -28,7 +28,7 @@ export const TaskMessage = z.object({
   input: z.record(z.string(), z.unknown()),
   /** Absolute deadline of the attempt (its timeout), if it has one. */
   deadline: time.optional(),
-  /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's directory. */
+  /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
   task: z.object({
     name: z.string(),
