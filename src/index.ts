@@ -8,7 +8,7 @@
  */
 import { openStore, type EventStore } from './store/index.js';
 import { Engine, type EngineOptions } from './runtime/index.js';
-import { writeOutputFile } from './api/index.js';
+import { outputWriter } from './api/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
@@ -29,7 +29,7 @@ export {
   reviewApproval, type ApprovalRequest, type ApprovalReview, type LoadedRunLog,
 } from './runtime/index.js';
 export { loadHandlerModule } from './workers/index.js';
-export { loadDefinitionFile, writeOutputFile, type LoadedDefinition } from './api/index.js';
+export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, type OutputWriter, type LoadedDefinition } from './api/index.js';
 export {
   emitEvent, type EmitOptions, type EmitResult, type EmittedRun,
   loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog,
@@ -39,8 +39,13 @@ export {
   fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink,
 } from './triggers/index.js';
 
-/** An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE). */
-export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string } = {}): Engine {
-  const store: EventStore = opts.store ?? openStore(opts.storeDir ? { dir: opts.storeDir } : {});
-  return new Engine({ writeOutput: writeOutputFile, ...opts, store });
+/**
+ * An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE).
+ * `output_to` files are written under `outputRoot` (default: the process's current directory), never outside it.
+ */
+export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string } = {}): Engine {
+  const { outputRoot, storeDir, ...rest } = opts;
+  const writeOutput = outputWriter(outputRoot);
+  const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
+  return new Engine({ writeOutput, ...rest, store });
 }

@@ -14,6 +14,8 @@ import { parseInputFlags, readInputFile } from './inputs.js';
 import { statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
 import { natsSettings } from './nats-settings.js';
+import { outputRootFlag } from './output-root.js';
+import { parseOutputRoot } from '../api/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -89,8 +91,15 @@ function integerFlag(flag: string, text: string | undefined, min: number): numbe
   return r.data;
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string }): Promise<number> {
+/** --output-root or LEDGERFLOW_OUTPUT_ROOT, checked before connecting (undefined: the current directory). */
+function checkedOutputRoot(flag: string | undefined): string | undefined {
+  const root = outputRootFlag(flag);
+  return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
+}
+
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string }): Promise<number> {
   const url = natsUrl(g);
+  const outputRoot = checkedOutputRoot(opts.outputRoot);
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
@@ -104,19 +113,20 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   await engine.start();
   // With --handlers, this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers
-    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), ...(opts.queue ? { queue: opts.queue } : {}), log: (l) => io.err(l) })
+    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   io.out(`engine ${process.pid} taking work from ${url.replace(/\/\/[^@]*@/, '//')}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
   return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string; queue?: string; concurrency?: string; ackWait?: string }): Promise<number> {
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
   const url = natsUrl(g);
+  const outputRoot = checkedOutputRoot(opts.outputRoot);
   const handlers = await loadHandlerModule(resolve(opts.handlers));
   const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
   if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
-  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(ackWaitMs !== undefined ? { settings: { taskAckWaitMs: ackWaitMs } } : {}), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), ...(ackWaitMs !== undefined ? { settings: { taskAckWaitMs: ackWaitMs } } : {}), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${Object.keys(handlers).join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());

@@ -2,7 +2,6 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
-import { writeOutputFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
@@ -11,6 +10,7 @@ import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
+import { outputFlag } from './output-root.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
 
 export type { GlobalOpts } from './store.js';
@@ -22,7 +22,7 @@ export interface Io {
 
 
 function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
-  return new Engine({ store: storeFor(g), writeOutput: writeOutputFile, ...hooks });
+  return new Engine({ store: storeFor(g), ...hooks });
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -84,7 +84,7 @@ export function schemaCmd(io: Io): number {
   return EXIT.ok;
 }
 
-interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string }
+interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string }
 
 function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
@@ -129,12 +129,13 @@ function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: nu
 
 export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: string[], opts: RunOpts): Promise<number> {
   const flags = driveFlags(opts);
+  const writeOutput = outputFlag(opts.outputRoot);
   const loaded = loadDefinitionFile(file);
   for (const w of loaded.warnings) io.err(formatDiagnostic(w));
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
-  const engine = engineFor(g, progressHooks(io, opts));
+  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput });
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal,
@@ -155,7 +156,7 @@ async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise
 
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts): Promise<number> {
   const flags = driveFlags(opts);
-  const engine = engineFor(g, progressHooks(io, opts));
+  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot) });
   // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
   const loaded = await engine.load(runId);
   const first = loaded.events[0]!;

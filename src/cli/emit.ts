@@ -1,6 +1,5 @@
 /** `ledgerflow emit <eventType> --data '<json>'`: one event into the triggers, on the embedded store. */
 import { randomUUID } from 'node:crypto';
-import { writeOutputFile } from '../api/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
 import { localDir, storeFor } from './store.js';
@@ -9,6 +8,7 @@ import type { Io } from './commands.js';
 import type { GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { progressLines, waitingHints } from './render.js';
+import { outputFlag } from './output-root.js';
 
 export interface EmitCmdOpts {
   data?: string;
@@ -18,6 +18,7 @@ export interface EmitCmdOpts {
   definitions?: string;
   events?: string;
   maxWait?: string;
+  outputRoot?: string;
   json?: boolean;
 }
 
@@ -42,6 +43,7 @@ export function emitExitCode(result: EmitResult): number {
 export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmdOpts): Promise<number> {
   const maxTimerWaitMs = opts.maxWait === undefined ? undefined : parseDuration(opts.maxWait);
   if (maxTimerWaitMs === null) throw new UsageError(`--max-wait ${opts.maxWait} is not a duration; use e.g. 30s, 5m or PT1M`, { value: opts.maxWait });
+  const writeOutput = outputFlag(opts.outputRoot);
   const event = {
     id: opts.id ?? randomUUID(),
     type,
@@ -68,7 +70,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       store: storeFor(g),
       catalog,
       deadLetters: fileDeadLetters(deadLetterDir(storeDir)),
-      writeOutput: writeOutputFile,
+      writeOutput,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },

@@ -8,6 +8,8 @@ import { EXIT, exitCodeForError } from './exit.js';
 
 const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
+const outputRoot = ['--output-root <dir>', 'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)'] as const;
+
 function program(setCode: (c: number) => void): Command {
   const p = new Command('ledgerflow')
     .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
@@ -33,11 +35,11 @@ function program(setCode: (c: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option('--json', 'print the final state as JSON')
+    .option(...outputRoot).option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
   p.command('resume').argument('<runId>').description('continue an interrupted or waiting run')
-    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option('--json')
+    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>').option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
@@ -68,7 +70,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
-    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option(...outputRoot)
     .option('--wait <duration>', "over NATS: how long to wait for the engines' verdict (default 10s; 0: don't wait)").option('--json', 'print { event, runs } as JSON')
     .action(act(async (type: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
@@ -92,10 +94,12 @@ function program(setCode: (c: number) => void): Command {
     .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
+    .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')
     .requiredOption('--handlers <module>').option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long (default 30s; set when the queue is first used)')
+    .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).workerCmd(io, g(), o)));
   return p;
 }

@@ -36,7 +36,7 @@ export const TaskMessage = z.object({
   deadline: time.optional(),
   /** Report it with the outcome: only the worker handed this attempt has it. */
   token: attemptToken,
-  /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's directory. */
+  /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
   task: z.object({
     name: z.string(),

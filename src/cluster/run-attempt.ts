@@ -5,11 +5,11 @@
  * output_to. The result is the outcome to report; publishing it is
  * report-outcome.ts's job, and which deliveries it answers is worker.ts's.
  */
-import { writeOutputFile } from '../api/index.js';
+import type { OutputWriter } from '../api/index.js';
 import { toTaskError, type Handlers } from '../runtime/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
 
-export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void): Promise<InputMessage> {
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter): Promise<InputMessage> {
   const base = { runId: task.runId, time: '', token: task.token };
   const now = () => new Date().toISOString();
   const controller = new AbortController();
@@ -24,8 +24,8 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
       log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
     });
     const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
-    // output_to is the worker's effect, as it is the local driver's: written before the result is reported.
-    if (task.outputTo) await writeOutputFile(task.outputTo, json);
+    // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.
+    if (task.outputTo) await writeOutput(task.outputTo, json);
     return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: json } };
   } catch (err) {
     return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };

@@ -31,6 +31,7 @@ import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
+import { outputWriter } from '../api/index.js';
 import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
 
 export interface WorkerOptions {
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   settings?: ClusterSettings;
   /** Attempts of each handler this worker pulls and runs at once (default 4). */
   concurrency?: number;
+  /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
+  outputRoot?: string;
   log?: (line: string) => void;
 }
 
@@ -56,6 +59,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
   const ackWaitMs = opts.settings?.taskAckWaitMs ?? 30_000;
+  const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
   let js: JetStreamClient;
   let ledger: AttemptLedger;
@@ -123,7 +127,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     const startedAt = now();
     const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
     try {
-      const outcome = await runAttempt(task, opts.handlers, log);
+      const outcome = await runAttempt(task, opts.handlers, log, writeOutput);
       if (outcome.type === 'task.completed') stats.completed++;
       else stats.failed++;
       reporter.remember(key, outcome);

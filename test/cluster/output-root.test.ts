@@ -1,0 +1,71 @@
+/** On a worker, output_to is confined to the worker's output root as it is in-process. */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { def } from '../helpers/engine.js';
+import { tempDir } from '../helpers/cli.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+
+const skipReason = inject('natsSkipReason');
+
+const reports = def(`
+workflow:
+  id: cluster-reports
+  name: Reports
+  version: 1
+  input: { required: [name] }
+  tasks:
+    - id: report
+      type: SIMPLE
+      output_to: "reports/\${workflow.input.name}.yaml"
+`);
+
+describe.skipIf(!!skipReason)('output_to on a worker over NATS', () => {
+  let server: NatsServer;
+  let client: ClusterClient;
+  let engine: ClusterEngine;
+  let worker: Worker;
+  const scratch = tempDir('lf-out-nats-');
+  const root = join(scratch, 'a', 'b', 'root');
+
+  beforeAll(async () => {
+    mkdirSync(root, { recursive: true });
+    server = await startNatsServer();
+    client = new ClusterClient(server.url);
+    engine = new ClusterEngine({ nats: server.url });
+    await engine.start();
+    // The restricted `worker` NATS user of nats.conf, as a remote worker connects.
+    worker = createWorker({
+      nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'),
+      handlers: { report: async () => ({ total: 42 }) },
+      outputRoot: root,
+    });
+    await worker.start();
+    await client.deploy(reports);
+  }, 30_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await engine?.stop();
+    await client?.close();
+    await server?.dispose();
+  });
+
+  it('writes a relative path under the worker\'s output root', async () => {
+    const { runId } = await client.start('cluster-reports', { name: 'march' });
+    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(readFileSync(join(root, 'reports', 'march.yaml'), 'utf8')).toBe('total: 42\n');
+  });
+
+  it('fails the task when ../ in an input leads out of the root, and writes nothing there', async () => {
+    const { runId } = await client.start('cluster-reports', { name: '../../../x' });
+    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('FAILED');
+    expect(done.tasks.report!.error).toMatchObject({ code: 'LF_OUTPUT_OUTSIDE_ROOT', retryable: false });
+    const failed = (await client.store.read(runId)).find((e) => e.type === 'task.failed');
+    expect(failed?.data).toMatchObject({ error: { code: 'LF_OUTPUT_OUTSIDE_ROOT' } });
+    expect(existsSync(join(scratch, 'a', 'x.yaml'))).toBe(false);
+  });
+});
