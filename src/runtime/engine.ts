@@ -6,7 +6,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
-import type { EventStore, RunSummary } from '../store/index.js';
+import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunDriver, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
@@ -210,16 +210,18 @@ export class Engine {
    * report per run, in the store's order; with a candidate definition, each
    * report also says whether it could take over that run. The store reads
    * its log in one pass where it can (JetStream), so this scales with the
-   * log, not with a request per run.
+   * log, not with a request per run. With `onCorrupt`, a run whose log cannot
+   * be read is reported there and the others replayed.
    */
-  async *replayAll(opts: { workflowId?: string; candidate?: Definition } = {}): AsyncIterable<ReplayReport> {
-    const filter = opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {};
+  async *replayAll(opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {}): AsyncIterable<ReplayReport> {
+    const filter = { ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}), ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}) };
     for await (const { events } of this.store.readAll(filter)) {
       yield replayRun(events, opts.candidate ? { candidate: opts.candidate } : {});
     }
   }
 
-  async list(filter: { workflowId?: string; status?: RunSummary['status'] } = {}): Promise<RunSummary[]> {
+  /** With `onCorrupt`, a run whose log cannot be read is reported there and the others listed; without it, it throws. */
+  async list(filter: { workflowId?: string; status?: RunSummary['status'] } & CorruptRunHandler = {}): Promise<RunSummary[]> {
     return this.store.listRuns(filter);
   }
 }

@@ -13,8 +13,8 @@ import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, summarize, type CheckedAppend, type RunFilter } from './common.js';
+import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
 import { newCursor, readEnds, readNew, type Cursor } from './jsonl.js';
 import { withLock } from './lock.js';
 
@@ -99,6 +99,7 @@ export class FileEventStore implements EventStore {
             return await readEnds(this.fileOf(runId), runId);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted meanwhile
+            if (reportCorrupt(err, filter)) return null;
             throw err;
           }
         }),
@@ -108,7 +109,7 @@ export class FileEventStore implements EventStore {
     return filterAndSort(out, filter);
   }
 
-  readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+  readAll(filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
     return readAllByRun(this, filter);
   }
 

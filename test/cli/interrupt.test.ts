@@ -170,6 +170,36 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(r.stdout).toMatch(/diverges at event 2 \(task\.started\)/);
   }, 60_000);
 
+  it('list and replay --all report a corrupt run file and go on with the other runs', async () => {
+    const store = tempDir();
+    const fs = await import('node:fs');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '1', '--json'])).stdout).runId);
+    tampered.push(store);
+    const bad = join(store, 'runs', `${ids[1]}.jsonl`);
+    fs.appendFileSync(bad, 'not json at all\n');
+
+    const list = await cli(['--store', store, 'list', '--json']);
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout) as { runId: string; status: string; file?: string; reason?: string }[];
+    expect(rows.filter((r) => r.status === 'COMPLETED').map((r) => r.runId).sort()).toEqual([ids[0], ids[2]].sort());
+    expect(rows.filter((r) => r.status === 'CORRUPT')).toEqual([{ runId: ids[1], status: 'CORRUPT', file: bad, reason: expect.stringMatching(/not JSON/) }]);
+    expect(list.stderr).toContain(`warning: run ${ids[1]} is corrupt and was left out: ${bad}`);
+    const text = await cli(['--store', store, 'list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(ids[0]);
+    expect(text.stderr).toContain(`run ${ids[1]} is corrupt`);
+
+    const all = await cli(['--store', store, 'replay', '--all', '--json']);
+    expect(all.code).toBe(1);
+    expect(JSON.parse(all.stdout)).toMatchObject({ runs: 2, diverged: 0, corrupt: [{ runId: ids[1], file: bad, reason: expect.stringMatching(/^line \d+: not JSON/) }] });
+    const plain = await cli(['--store', store, 'replay', '--all']);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toMatch(new RegExp(`^✗ ${ids[1]}: corrupt log, not replayed: `, 'm'));
+    expect(plain.stdout).toMatch(/^replayed 2 runs .*✓ every event leads to the state it recorded$/m);
+    expect(plain.stdout).toMatch(/^✗ 1 run could not be read \(corrupt log\) and was not replayed$/m);
+  }, 60_000);
+
   it('replay --all checks every recorded run, and with --definition whether that version could take over each run of its workflow', async () => {
     const store = tempDir();
     const fs = await import('node:fs');
@@ -185,7 +215,7 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^replayed 3 runs \(15 events\): ✓ every event leads to the state it recorded$/m);
     const evolve = JSON.parse((await cli(['--store', store, 'replay', '--all', '--workflow', 'evolve', '--json'])).stdout);
-    expect(evolve).toEqual({ runs: 2, events: 10, diverged: 0, incompatible: 0, workflowId: 'evolve', problems: [] });
+    expect(evolve).toEqual({ runs: 2, events: 10, diverged: 0, incompatible: 0, workflowId: 'evolve', problems: [], corrupt: [] });
 
     // A version checks the runs of its own workflow only.
     const v2 = await cli(['--store', store, 'replay', '--all', '--definition', join(store, 'v2.yaml')]);

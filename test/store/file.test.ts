@@ -112,6 +112,35 @@ describe('FileEventStore', () => {
     expect((err as StoreError).message).toMatch(/seq 1, expected 3/);
   });
 
+  it('lists and reads every other run when one run file is corrupt, reporting that one with its file and reason', async () => {
+    for (const id of ['a', 'b', 'c']) {
+      await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}1`, events: [ev(id, 1)] });
+      await store.append({ runId: id, expectedSeq: 1, dedupId: `${id}2`, events: [ev(id, 2)] });
+    }
+    // b: its last line is not JSON (listing sees it); c: a middle line is (only a whole read sees it).
+    await appendFile(file('b'), 'garbage\n');
+    await writeFile(file('c'), (await readFile(file('c'), 'utf8')).replace(/^/, '{"nope":1}\n'));
+    const fresh = new FileEventStore(dir);
+    const listed: { runId: string }[] = [];
+    expect((await fresh.listRuns({ onCorrupt: (c) => listed.push(c) })).map((r) => r.runId)).toEqual(['a']);
+    expect(listed.sort((x, y) => x.runId.localeCompare(y.runId))).toEqual([
+      { runId: 'b', file: file('b'), reason: expect.stringMatching(/^line 3: not JSON/) },
+      { runId: 'c', file: file('c'), reason: expect.stringMatching(/^line 1: not a valid commit/) },
+    ]);
+    // Without a handler the first corrupt run still throws: nothing is skipped silently.
+    await expect(fresh.listRuns()).rejects.toThrow(/corrupt run log/);
+
+    await writeFile(file('c'), (await readFile(file('c'), 'utf8')).split('\n').slice(1).join('\n'));
+    const lines = (await readFile(file('c'), 'utf8')).split('\n');
+    await writeFile(file('c'), [lines[0], 'not json', lines[1], ''].join('\n'));
+    const corrupt: { runId: string }[] = [];
+    const read: string[] = [];
+    for await (const run of fresh.readAll({ onCorrupt: (c) => corrupt.push(c) })) read.push(run.runId);
+    expect(read).toEqual(['a']);
+    expect(corrupt.map((c) => c.runId).sort()).toEqual(['b', 'c']);
+    expect(corrupt.find((c) => c.runId === 'c')).toMatchObject({ file: file('c'), reason: expect.stringMatching(/^line 2: not JSON/) });
+  });
+
   it('lists large runs from the head and the tail of their files', async () => {
     const big = 'x'.repeat(20_000);
     await store.append({ runId: 'big', expectedSeq: 0, dedupId: 'd1', events: [ev('big', 1, { workflowId: 'w' })] });
