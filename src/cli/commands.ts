@@ -8,7 +8,7 @@ import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
-import type { CorruptRun } from '../store/index.js';
+import type { CorruptRun, TornTail } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
@@ -207,6 +207,7 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
   return EXIT.ok;
 }
 
+const tornText = (t: TornTail) => `a torn last line was cut from the log of run ${t.runId} (a write cut short by a crash); ${t.bytes} bytes of torn lines are kept in ${t.file}`;
 const corruptText = (c: CorruptRun) => `warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`;
 
 /** Where a replay (or a candidate definition) breaks, for the replay commands' output. */
@@ -234,6 +235,7 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
   if (opts.json) io.out(json(report));
   else {
     io.out(`replayed ${report.events} events of run ${runId} (to seq ${report.toSeq}): ${report.view.status}`);
+    if (report.torn) io.out(`⚠ ${tornText(report.torn)}`);
     if (report.divergence) {
       const d = report.divergence;
       io.out(`✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`);
@@ -265,6 +267,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
   const workflowId = opts.workflow ?? candidate?.id;
   const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0 };
   const corrupt: CorruptRun[] = [];
+  const torn: TornTail[] = [];
   const onCorrupt = (c: CorruptRun) => {
     corrupt.push(c);
     if (!opts.json) io.out(`✗ ${c.runId}: corrupt log, not replayed: ${c.file}: ${c.reason}`);
@@ -277,6 +280,10 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     const incompatible = report.candidate !== undefined && !report.candidate.compatible;
     if (report.divergence) totals.diverged++;
     if (incompatible) totals.incompatible++;
+    if (report.torn) {
+      torn.push(report.torn);
+      if (!opts.json) io.out(`⚠ ${report.runId}: ${tornText(report.torn)}`);
+    }
     if (report.divergence || incompatible) {
       const { workflowId: wf, version } = report.view;
       problems.push({ runId: report.runId, workflowId: wf, version, events: report.events, divergence: report.divergence, ...(report.candidate ? { candidate: report.candidate } : {}) });
@@ -298,7 +305,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
   }
   const ok = totals.diverged === 0 && totals.incompatible === 0 && corrupt.length === 0;
   if (opts.json) {
-    io.out(json({ ...totals, ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}), problems, corrupt }));
+    io.out(json({ ...totals, ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}), problems, corrupt, ...(torn.length > 0 ? { torn } : {}) }));
   } else {
     const scope = workflowId !== undefined ? ` of ${workflowId}` : '';
     io.out(`replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}`);

@@ -202,7 +202,13 @@ export class Engine {
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {
-    return replayRun(await this.events(runId), opts);
+    return this.withTorn(replayRun(await this.events(runId), opts));
+  }
+
+  /** Adds to a report the torn lines the store once cut from the run's log, if it keeps such things. */
+  private async withTorn(report: ReplayReport): Promise<ReplayReport> {
+    const torn = await this.store.tornTail?.(report.runId);
+    return torn ? { ...report, torn } : report;
   }
 
   /**
@@ -216,7 +222,7 @@ export class Engine {
   async *replayAll(opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {}): AsyncIterable<ReplayReport> {
     const filter = { ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}), ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}) };
     for await (const { events } of this.store.readAll(filter)) {
-      yield replayRun(events, opts.candidate ? { candidate: opts.candidate } : {});
+      yield await this.withTorn(replayRun(events, opts.candidate ? { candidate: opts.candidate } : {}));
     }
   }
 

@@ -58,6 +58,17 @@ export interface RunEvents {
   events: EventEnvelope[];
 }
 
+/**
+ * A torn last line (a write cut short by a crash, possibly of a commit that
+ * had been acknowledged) is cut from the log so it stays appendable; its
+ * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
+ */
+export interface TornTail {
+  runId: string;
+  file: string;
+  bytes: number;
+}
+
 /** A run whose stored log cannot be read (a line or message that is not a valid commit of it). */
 export interface CorruptRun {
   runId: string;
@@ -100,6 +111,11 @@ export interface EventStore {
    * stream in one pass instead of one consumer per run.
    */
   readAll(filter?: { workflowId?: string } & CorruptRunHandler): AsyncIterable<RunEvents>;
+  /**
+   * Optional (the file store): where the bytes of torn last lines cut from
+   * the run's log were kept, and how many; null when none ever were.
+   */
+  tornTail?(runId: string): Promise<TornTail | null>;
   /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
   close(): Promise<void>;

@@ -155,6 +155,30 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(failed.map((x: { runId: string }) => x.runId)).toEqual([runId]);
   }, 60_000);
 
+  it('a torn last line is kept in a .torn file beside the log when the next append cuts it, and replay says so', async () => {
+    const store = tempDir();
+    const fs = await import('node:fs');
+    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout);
+    const log = join(store, 'runs', `${runId}.jsonl`);
+    const torn = '{"dedupId":"lost-commit","events":[{"runId":"' + runId + '","seq":';
+    fs.appendFileSync(log, torn);
+    const approve = await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice']);
+    expect(approve.code).toBe(0);
+    const kept = `${log}.torn`;
+    expect(approve.stderr).toContain(`warning: run ${runId}: a torn last line (a write cut short by a crash) of ${torn.length} bytes was cut from ${log}; ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    expect(fs.readFileSync(kept, 'utf8')).toBe(`${torn}\n`);
+
+    const resumed = await cli(['--store', store, 'resume', runId, '--json']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`warning: run ${runId}: a torn last line (a write cut short by a crash) was cut from its log earlier; ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    const replay = await cli(['--store', store, 'replay', runId]);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(`⚠ a torn last line was cut from the log of run ${runId} (a write cut short by a crash); ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    expect(JSON.parse((await cli(['--store', store, 'replay', runId, '--json'])).stdout).torn).toEqual({ runId, file: kept, bytes: torn.length + 1 });
+    const all = JSON.parse((await cli(['--store', store, 'replay', '--all', '--json'])).stdout);
+    expect(all).toMatchObject({ runs: 1, diverged: 0, torn: [{ runId, file: kept, bytes: torn.length + 1 }] });
+  }, 60_000);
+
   it('replay --to shows the state at that event; a tampered log diverges with exit 1', async () => {
     const store = tempDir();
     const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'])).stdout);

@@ -90,6 +90,34 @@ describe('FileEventStore', () => {
     expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 3));
   });
 
+  it('keeps the bytes of a torn last line it cuts off in <runId>.jsonl.torn, never overwriting earlier ones, and says so', async () => {
+    const warnings: string[] = [];
+    const s1 = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
+    await s1.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    const tornLine = JSON.stringify({ dedupId: 'b', events: [ev('r1', 2)] }).slice(0, 40);
+    await appendFile(file('r1'), tornLine);
+    expect(await s1.tornTail('r1')).toBeNull();
+    await s1.append({ runId: 'r1', expectedSeq: 1, dedupId: 'c', events: [ev('r1', 2)] });
+    const kept = `${file('r1')}.torn`;
+    expect(await readFile(kept, 'utf8')).toBe(`${tornLine}\n`);
+    expect(await s1.tornTail('r1')).toEqual({ runId: 'r1', file: kept, bytes: tornLine.length + 1 });
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^run r1: a torn last line .* of 40 bytes was cut from ${file('r1')}; 41 bytes of torn lines are kept in ${kept}$`))]);
+    // Recovery as before: the log is whole, readable and appendable.
+    expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 2));
+
+    // A second torn line is added to the first, not written over it.
+    await appendFile(file('r1'), 'second torn');
+    await s1.append({ runId: 'r1', expectedSeq: 2, dedupId: 'd', events: [ev('r1', 3)] });
+    expect(await readFile(kept, 'utf8')).toBe(`${tornLine}\nsecond torn\n`);
+
+    // The next reader is told too, once.
+    const later: string[] = [];
+    const s2 = new FileEventStore(dir, { onWarning: (m) => later.push(m) });
+    expect(await s2.read('r1')).toEqual(evs('r1', 1, 3));
+    await s2.read('r1');
+    expect(later).toEqual([`run r1: a torn last line (a write cut short by a crash) was cut from its log earlier; 53 bytes of torn lines are kept in ${kept}`]);
+  });
+
   it('reports a corrupt middle line as a StoreError with file and line number', async () => {
     await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
     await appendFile(file('r1'), 'this is not json\n' + JSON.stringify({ dedupId: 'b', events: [ev('r1', 2)] }) + '\n');
