@@ -12,7 +12,7 @@ import { writeOutputFile } from './api/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
-  StoreError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, NonRetryableError,
+  StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, NonRetryableError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';

@@ -7,7 +7,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, waiting: 3 } as const;
 const USAGE_CODES = new Set([
   'LF_USAGE', 'LF_INPUT_INVALID', 'LF_DEFINITION_INVALID', 'LF_RUN_NOT_FOUND', 'LF_APPROVAL_REFUSED',
   'LF_UNSUPPORTED_TASK_TYPE', 'LF_HANDLER_NOT_FOUND', 'LF_HANDLER_MODULE_NOT_FOUND', 'LF_HANDLER_MODULE_INVALID', 'LF_EXPRESSION_INVALID',
-  'LF_EVENT_SCHEMA_INVALID',
+  'LF_EVENT_SCHEMA_INVALID', 'LF_RUN_BUSY',
 ]);
 
 export function exitCodeForError(err: unknown): number {

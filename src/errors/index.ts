@@ -107,6 +107,16 @@ export class CorruptRunError extends StoreError {
   }
 }
 
+/** Another process drives the run now (the file store's run lease): one driver per run at a time. */
+export class RunBusyError extends LedgerflowError {
+  constructor(runId: string, holder: { pid: number | null; host: string | null; since: string | null }, lease: string) {
+    const who = `pid ${holder.pid ?? '?'} on host ${holder.host ?? '?'} since ${holder.since ?? '?'}`;
+    super('LF_RUN_BUSY',
+      `run ${runId} is being driven by another process (${who}); wait for it to stop, or, if no such process exists any more, delete ${lease}`,
+      { runId, pid: holder.pid, host: holder.host, since: holder.since, lease });
+  }
+}
+
 /** A recorded event the machine cannot accept (unknown task, wrong state, stale attempt). */
 export class EventRejectedError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined>) {

@@ -124,7 +124,21 @@ export class Engine {
     return this.driveLoaded(typeof run === 'string' ? await this.load(run) : run, opts);
   }
 
-  private async driveLoaded({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
+  /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
+  private async driveLoaded(loaded: Loaded, opts: DriveOptions): Promise<RunView> {
+    if (loaded.snapshot.status !== 'active') return runView(loaded.snapshot, loaded.seq);
+    const runId = loaded.snapshot.context.runId;
+    const lease = await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
+    try {
+      // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
+      const current = lease && (await this.store.lastSeq(runId)) !== loaded.seq ? await this.load(runId) : loaded;
+      return await this.driveLeased(current, opts);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  private async driveLeased({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
     if (snapshot.status !== 'active') return runView(snapshot, seq);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
     const stop = () => driver.stop();

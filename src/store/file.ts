@@ -12,11 +12,11 @@ import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EventEnvelope } from '../events/index.js';
-import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, CorruptRunHandler, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import { AppendConflictError, RunBusyError, StoreError } from '../errors/index.js';
+import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
 import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, type Cursor } from './jsonl.js';
-import { withLock } from './lock.js';
+import { tryLock, withLock } from './lock.js';
 
 export interface FileStoreOptions {
   /** How long an append waits for another writer's lock before a StoreError (default 5000). */
@@ -117,6 +117,21 @@ export class FileEventStore implements EventStore {
       for (const ends of batch) if (ends) out.push(summarize(ends.first, ends.last));
     }
     return filterAndSort(out, filter);
+  }
+
+  /**
+   * One driver per run: `<runId>.driver` holds the driver's pid, host and
+   * start time (the lock file rules of lock.ts: a dead holder on this host
+   * is broken at once). Never broken by age: a driver holds it for as long
+   * as the run takes; one from another host stays until removed by hand.
+   */
+  async leaseRun(runId: string): Promise<RunLease> {
+    assertRunId(runId);
+    await this.ensureDir();
+    const path = join(this.runsDir, `${runId}.driver`);
+    const got = await tryLock(path, Number.POSITIVE_INFINITY);
+    if ('holder' in got) throw new RunBusyError(runId, got.holder, path);
+    return got;
   }
 
   async tornTail(runId: string): Promise<TornTail | null> {

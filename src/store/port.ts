@@ -69,6 +69,10 @@ export interface TornTail {
   bytes: number;
 }
 
+export interface RunLease {
+  release(): Promise<void>;
+}
+
 /** A run whose stored log cannot be read (a line or message that is not a valid commit of it). */
 export interface CorruptRun {
   runId: string;
@@ -116,6 +120,14 @@ export interface EventStore {
    * the run's log were kept, and how many; null when none ever were.
    */
   tornTail?(runId: string): Promise<TornTail | null>;
+  /**
+   * Optional (the file store): makes this process the run's only driver
+   * until `release`. Throws RunBusyError naming the holder when another live
+   * process drives it; a lease left by a dead process on this host is taken
+   * over at once. Stores without it (JetStream) coordinate drivers through
+   * the expected sequence alone.
+   */
+  leaseRun?(runId: string): Promise<RunLease>;
   /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
   close(): Promise<void>;

@@ -40,9 +40,9 @@ function markers(file: string): string[][] {
  */
 async function runAndKill(
   store: string, file: string, env: Record<string, string>,
-  when: (types: string[], marks: string[][]) => boolean,
+  when: (types: string[], marks: string[][]) => boolean, args: string[] = [],
 ): Promise<string> {
-  const child = spawnCli(['--store', store, 'run', file], { env });
+  const child = spawnCli(['--store', store, 'run', file, ...args], { env });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -84,6 +84,37 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/every event leads to the state it recorded/);
   }, 60_000);
+
+  it('one driver per run: a second resume exits 2 naming the holder; after a kill -9 of the holder a new resume takes over at once', async () => {
+    const store = tempDir();
+    const log = join(store, 'markers');
+    const env = { LF_MARKERS: log };
+    const slowStarts = () => markers(log).filter((x) => x[0] === 'slow' && x[3] === 'start');
+    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env,
+      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'), ['--ms', '8000']);
+
+    const holder = spawnCli(['--store', store, 'resume', runId], { env });
+    let holderOut = '';
+    holder.stdout!.on('data', (d) => (holderOut += d));
+    holder.stderr!.on('data', (d) => (holderOut += d));
+    const holderExit = new Promise((r) => holder.on('close', r));
+    await waitFor('the first resume to run the slow handler', () => slowStarts().some((x) => x[4] === String(holder.pid)), { timeout: 20_000, detail: () => holderOut });
+
+    const second = await cli(['--store', store, 'resume', runId], { env });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`run ${runId} is being driven by another process \\(pid ${holder.pid} on host \\S+ since \\d{4}-\\d\\d-\\d\\dT`));
+    expect(slowStarts()).toHaveLength(2); // the killed run's and the holder's: the second resume ran nothing
+
+    holder.kill('SIGKILL');
+    await holderExit;
+    const took = await cli(['--store', store, 'resume', runId, '--json'], { env });
+    expect(took.code).toBe(0);
+    expect(JSON.parse(took.stdout).status).toBe('COMPLETED');
+    const starts = slowStarts();
+    expect(starts).toHaveLength(3);
+    expect(starts.map((x) => x[2])).toEqual([`${runId}/slow/1`, `${runId}/slow/1`, `${runId}/slow/1`]);
+    expect(new Set(starts.map((x) => x[4])).size).toBe(3);
+  }, 90_000);
 
   it('killed during a backoff: resume waits only the remaining delay', async () => {
     const store = tempDir();

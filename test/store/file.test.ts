@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StoreError } from '../../src/errors/index.js';
+import { RunBusyError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { FileEventStore, openStore } from '../../src/store/index.js';
 import { withLock } from '../../src/store/lock.js';
@@ -182,6 +182,28 @@ describe('FileEventStore', () => {
       ['big', 'COMPLETED', 11, ev('big', 11).time],
       ['huge', 'FAILED', 2, ev('huge', 2).time],
     ]);
+  });
+
+  it('leases a run to one driver at a time, naming the holder to the next, and takes over at once a lease whose holder died', async () => {
+    const lease = await store.leaseRun('r1');
+    const lockFile = join(dir, 'runs', 'r1.driver');
+    const err = await new FileEventStore(dir).leaseRun('r1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunBusyError);
+    expect((err as RunBusyError).code).toBe('LF_RUN_BUSY');
+    expect((err as RunBusyError).meta).toMatchObject({ runId: 'r1', pid: process.pid, host: hostname(), lease: lockFile });
+    await lease.release();
+    await (await store.leaseRun('r1')).release(); // free again once released
+
+    const deadPid = await new Promise<number>((res) => {
+      const c = spawn(process.execPath, ['-e', '']);
+      c.on('exit', () => res(c.pid!));
+    });
+    await store.leaseRun('r1'); // never released: as if its holder had been killed, which the pid now says
+    const held = JSON.parse(await readFile(lockFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(lockFile, JSON.stringify({ ...held, pid: deadPid }));
+    const taken = await new FileEventStore(dir).leaseRun('r1');
+    expect(JSON.parse(await readFile(lockFile, 'utf8')).pid).toBe(process.pid);
+    await taken.release();
   });
 
   it('breaks a stale lock left by a dead process', async () => {
