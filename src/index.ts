@@ -12,13 +12,13 @@ import { outputWriter } from './api/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
-  StoreError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, NonRetryableError, RunCannotStartError,
+  StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, NonRetryableError, RunCannotStartError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
 export { compile, machineJson, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
-export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary } from './store/index.js';
+export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
 export {
   Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type Clock,
   replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot,

@@ -7,6 +7,7 @@ import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
+import type { CorruptRun, TornTail } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
@@ -185,10 +186,19 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; 
   if (status !== undefined && !statuses.includes(status as never)) {
     throw new UsageError(`--status ${opts.status} is not a workflow status; use one of ${statuses.join(', ')}`, { value: opts.status });
   }
-  const runs = await engineFor(g).list({ ...(opts.workflow ? { workflowId: opts.workflow } : {}), ...(status ? { status: status as (typeof statuses)[number] } : {}) });
+  const corrupt: CorruptRun[] = [];
+  const runs = await engineFor(g).list({
+    ...(opts.workflow ? { workflowId: opts.workflow } : {}), ...(status ? { status: status as (typeof statuses)[number] } : {}),
+    onCorrupt: (c) => corrupt.push(c),
+  });
+  // A corrupt run is listed with status CORRUPT (in --json too) and warned about; the others are listed as usual.
   io.out(opts.json
-    ? json(runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt }) => ({ runId, workflowId, version, status: s, startedAt, completedAt })))
+    ? json([
+      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt }) => ({ runId, workflowId, version, status: s, startedAt, completedAt })),
+      ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
+    ])
     : listText(runs));
+  for (const c of corrupt) io.err(corruptText(c));
   return EXIT.ok;
 }
 
@@ -197,6 +207,9 @@ export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { j
   io.out(opts.json ? json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))) : historyText(events));
   return EXIT.ok;
 }
+
+const tornText = (t: TornTail) => `a torn last line was cut from the log of run ${t.runId} (a write cut short by a crash); ${t.bytes} bytes of torn lines are kept in ${t.file}`;
+const corruptText = (c: CorruptRun) => `warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`;
 
 /** Where a replay (or a candidate definition) breaks, for the replay commands' output. */
 const breakText = (d: Divergence | null | undefined) => `event ${d?.seq} (${d?.type}): ${d?.reason}`;
@@ -223,6 +236,7 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
   if (opts.json) io.out(json(report));
   else {
     io.out(`replayed ${report.events} events of run ${runId} (to seq ${report.toSeq}): ${report.view.status}`);
+    if (report.torn) io.out(`⚠ ${tornText(report.torn)}`);
     if (report.divergence) {
       const d = report.divergence;
       io.out(`✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`);
@@ -243,7 +257,8 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
  * and with --definition whether that version could take over each run of its
  * workflow. Progress goes to stderr; the problems and a summary to stdout.
  * Exit 0 when every run replays to the states it recorded (and, with
- * --definition, could be taken over), else 1.
+ * --definition, could be taken over), else 1; a run whose log is corrupt is
+ * reported (`corrupt` in --json) and counts as a failure too.
  */
 async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<number> {
   const candidate = opts.definition ? loadDefinitionFile(opts.definition).definition : undefined;
@@ -252,14 +267,24 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
   }
   const workflowId = opts.workflow ?? candidate?.id;
   const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0 };
+  const corrupt: CorruptRun[] = [];
+  const torn: TornTail[] = [];
+  const onCorrupt = (c: CorruptRun) => {
+    corrupt.push(c);
+    if (!opts.json) io.out(`✗ ${c.runId}: corrupt log, not replayed: ${c.file}: ${c.reason}`);
+  };
   const problems: { runId: string; workflowId: string; version: number; events: number; divergence: unknown; candidate?: unknown }[] = [];
   let lastProgress = Date.now();
-  for await (const report of engineFor(g).replayAll({ ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate } : {}) })) {
+  for await (const report of engineFor(g).replayAll({ ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate } : {}), onCorrupt })) {
     totals.runs++;
     totals.events += report.events;
     const incompatible = report.candidate !== undefined && !report.candidate.compatible;
     if (report.divergence) totals.diverged++;
     if (incompatible) totals.incompatible++;
+    if (report.torn) {
+      torn.push(report.torn);
+      if (!opts.json) io.out(`⚠ ${report.runId}: ${tornText(report.torn)}`);
+    }
     if (report.divergence || incompatible) {
       const { workflowId: wf, version } = report.view;
       problems.push({ runId: report.runId, workflowId: wf, version, events: report.events, divergence: report.divergence, ...(report.candidate ? { candidate: report.candidate } : {}) });
@@ -279,9 +304,9 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
       io.err(`… ${totals.runs.toLocaleString('en-US')} runs (${totals.events.toLocaleString('en-US')} events) replayed`);
     }
   }
-  const ok = totals.diverged === 0 && totals.incompatible === 0;
+  const ok = totals.diverged === 0 && totals.incompatible === 0 && corrupt.length === 0;
   if (opts.json) {
-    io.out(json({ ...totals, ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}), problems }));
+    io.out(json({ ...totals, ...(workflowId !== undefined ? { workflowId } : {}), ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}), problems, corrupt, ...(torn.length > 0 ? { torn } : {}) }));
   } else {
     const scope = workflowId !== undefined ? ` of ${workflowId}` : '';
     io.out(`replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}`);
@@ -290,6 +315,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
         ? `✓ ${candidate.id} v${candidate.version} could take over all ${totals.runs} of them`
         : `✗ ${candidate.id} v${candidate.version} could not take over ${totals.incompatible} of ${totals.runs}`);
     }
+    if (corrupt.length > 0) io.out(`✗ ${corrupt.length} run${corrupt.length === 1 ? '' : 's'} could not be read (corrupt log) and ${corrupt.length === 1 ? 'was' : 'were'} not replayed`);
   }
   return ok ? EXIT.ok : EXIT.failed;
 }

@@ -14,7 +14,7 @@ export function storeFor(g: GlobalOpts): EventStore {
   const url = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
   const store = url
     ? openStore({ nats: { servers: url, ...natsSettings().store } })
-    : openStore({ dir: g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', nats: false });
+    : openStore({ dir: g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', nats: false, file: { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) } });
   opened.push(store);
   return store;
 }

@@ -90,6 +90,33 @@ export class StoreError extends LedgerflowError {
   }
 }
 
+/**
+ * A stored line or message that is not a valid commit of its run: that run
+ * cannot be read, other runs can (list and replay --all report it and go on).
+ * `where` is the run's file, or the stream message; `reason` what is wrong.
+ */
+export class CorruptRunError extends StoreError {
+  readonly runId: string;
+  readonly where: string;
+  readonly reason: string;
+  constructor(message: string, runId: string, where: string, reason: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+    super(message, { ...meta, runId, reason }, options);
+    this.runId = runId;
+    this.where = where;
+    this.reason = reason;
+  }
+}
+
+/** Another process drives the run now (the file store's run lease): one driver per run at a time. */
+export class RunBusyError extends LedgerflowError {
+  constructor(runId: string, holder: { pid: number | null; host: string | null; since: string | null }, lease: string) {
+    const who = `pid ${holder.pid ?? '?'} on host ${holder.host ?? '?'} since ${holder.since ?? '?'}`;
+    super('LF_RUN_BUSY',
+      `run ${runId} is being driven by another process (${who}); wait for it to stop, or, if no such process exists any more, delete ${lease}`,
+      { runId, pid: holder.pid, host: holder.host, since: holder.since, lease });
+  }
+}
+
 /** A recorded event the machine cannot accept (unknown task, wrong state, stale attempt). */
 export class EventRejectedError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined>) {

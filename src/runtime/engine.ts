@@ -6,7 +6,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunCannotStartError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
-import type { EventStore, RunSummary } from '../store/index.js';
+import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunDriver, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
@@ -128,7 +128,22 @@ export class Engine {
     return this.driveLoaded(typeof run === 'string' ? await this.load(run) : run, opts);
   }
 
-  private async driveLoaded({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
+  /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
+  private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false): Promise<RunView> {
+    if (loaded.snapshot.status !== 'active') return runView(loaded.snapshot, loaded.seq);
+    const runId = loaded.snapshot.context.runId;
+    const lease = await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
+    try {
+      // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
+      // (A run this engine has just started has had no other driver: nothing to read back then.)
+      const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? await this.load(runId) : loaded;
+      return await this.driveLeased(current, opts);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  private async driveLeased({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
     if (snapshot.status !== 'active') return runView(snapshot, seq);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
     const stop = () => driver.stop();
@@ -153,7 +168,7 @@ export class Engine {
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
-    return this.driveLoaded(loaded, opts);
+    return this.driveLoaded(loaded, opts, true);
   }
 
   /**
@@ -206,7 +221,13 @@ export class Engine {
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {
-    return replayRun(await this.events(runId), opts);
+    return this.withTorn(replayRun(await this.events(runId), opts));
+  }
+
+  /** Adds to a report the torn lines the store once cut from the run's log, if it keeps such things. */
+  private async withTorn(report: ReplayReport): Promise<ReplayReport> {
+    const torn = await this.store.tornTail?.(report.runId);
+    return torn ? { ...report, torn } : report;
   }
 
   /**
@@ -214,16 +235,18 @@ export class Engine {
    * report per run, in the store's order; with a candidate definition, each
    * report also says whether it could take over that run. The store reads
    * its log in one pass where it can (JetStream), so this scales with the
-   * log, not with a request per run.
+   * log, not with a request per run. With `onCorrupt`, a run whose log cannot
+   * be read is reported there and the others replayed.
    */
-  async *replayAll(opts: { workflowId?: string; candidate?: Definition } = {}): AsyncIterable<ReplayReport> {
-    const filter = opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {};
+  async *replayAll(opts: { workflowId?: string; candidate?: Definition } & CorruptRunHandler = {}): AsyncIterable<ReplayReport> {
+    const filter = { ...(opts.workflowId !== undefined ? { workflowId: opts.workflowId } : {}), ...(opts.onCorrupt ? { onCorrupt: opts.onCorrupt } : {}) };
     for await (const { events } of this.store.readAll(filter)) {
-      yield replayRun(events, opts.candidate ? { candidate: opts.candidate } : {});
+      yield await this.withTorn(replayRun(events, opts.candidate ? { candidate: opts.candidate } : {}));
     }
   }
 
-  async list(filter: { workflowId?: string; status?: RunSummary['status'] } = {}): Promise<RunSummary[]> {
+  /** With `onCorrupt`, a run whose log cannot be read is reported there and the others listed; without it, it throws. */
+  async list(filter: { workflowId?: string; status?: RunSummary['status'] } & CorruptRunHandler = {}): Promise<RunSummary[]> {
     return this.store.listRuns(filter);
   }
 }

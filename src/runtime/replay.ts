@@ -7,6 +7,7 @@
 import { compile, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RecordedState } from '../events/index.js';
+import type { TornTail } from '../store/index.js';
 import { compiledFor } from './compiled-cache.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { runView, type RunView } from './view.js';
@@ -30,6 +31,8 @@ export interface ReplayReport {
   view: RunView;
   /** First event whose recomputed state differs from the recorded one; null when replay matches. */
   divergence: Divergence | null;
+  /** Torn last lines once cut from the run's log and where their bytes are kept (file store), when there were any. */
+  torn?: TornTail;
   /** Only with a candidate definition: whether it could take over this run, and if not, where it breaks. */
   candidate?: { workflowId: string; version: number; compatible: boolean; divergence: Divergence | null };
 }

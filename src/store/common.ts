@@ -6,9 +6,9 @@
  * Internal to src/store: not re-exported by index.ts.
  */
 import { CommitSchema, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
-import { StoreError } from '../errors/index.js';
+import { CorruptRunError, StoreError } from '../errors/index.js';
 import { rememberedDefinitionJson } from './definition-json-cache.js';
-import type { AppendRequest, EventStore, RunEvents, RunSummary } from './port.js';
+import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
 
 /**
  * Run ids become a file name (file store) and a subject token (JetStream,
@@ -121,7 +121,14 @@ export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary
   };
 }
 
-export type RunFilter = { workflowId?: string; status?: WorkflowStatus };
+export type RunFilter = { workflowId?: string; status?: WorkflowStatus } & CorruptRunHandler;
+
+/** Tells `onCorrupt` about a corrupt run and returns true; false when `err` is something else or nobody listens (then the caller throws it). */
+export function reportCorrupt(err: unknown, handler: CorruptRunHandler): boolean {
+  if (!(err instanceof CorruptRunError) || !handler.onCorrupt) return false;
+  handler.onCorrupt({ runId: err.runId, file: err.where, reason: err.reason });
+  return true;
+}
 
 /** Applies listRuns' filter and its order (startedAt, then runId) identically in every adapter. */
 export function filterAndSort(runs: RunSummary[], filter: RunFilter = {}): RunSummary[] {
@@ -165,11 +172,20 @@ export function parseStoredCommit(text: string, runId: string, prevSeq: number |
  * readAll for stores that read a run cheaply by itself (memory, file): list,
  * then read each, a few reads ahead of the caller.
  */
-export async function* readAllByRun(store: Pick<EventStore, 'listRuns' | 'read'>, filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
-  const runs = await store.listRuns(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {});
+export async function* readAllByRun(store: Pick<EventStore, 'listRuns' | 'read'>, filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
+  const handler = filter.onCorrupt ? { onCorrupt: filter.onCorrupt } : {};
+  const runs = await store.listRuns({ ...(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {}), ...handler });
   const AHEAD = 8;
   const pending: Promise<RunEvents>[] = [];
-  const readOne = async (runId: string) => ({ runId, events: await store.read(runId) });
+  // A run found corrupt while read (a middle line listing does not look at) is reported and left out.
+  const readOne = async (runId: string) => {
+    try {
+      return { runId, events: await store.read(runId) };
+    } catch (err) {
+      if (reportCorrupt(err, handler)) return { runId, events: [] };
+      throw err;
+    }
+  };
   let next = 0;
   while (next < runs.length && pending.length < AHEAD) pending.push(readOne(runs[next++]!.runId));
   try {

@@ -12,11 +12,11 @@ import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EventEnvelope } from '../events/index.js';
-import { AppendConflictError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, summarize, type CheckedAppend, type RunFilter } from './common.js';
-import { newCursor, readEnds, readNew, type Cursor } from './jsonl.js';
-import { withLock } from './lock.js';
+import { AppendConflictError, RunBusyError, StoreError } from '../errors/index.js';
+import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
+import { newCursor, readAt, readEnds, readNew, type Cursor } from './jsonl.js';
+import { tryLock, withLock } from './lock.js';
 
 export interface FileStoreOptions {
   /** How long an append waits for another writer's lock before a StoreError (default 5000). */
@@ -25,6 +25,8 @@ export interface FileStoreOptions {
   staleLockMs?: number;
   /** follow()'s polling period, the fallback when fs.watch misses a change (default 200). */
   pollMs?: number;
+  /** Told what an operator should know (a torn line cut from a log); default: process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 /** What append needs to know about a run without re-reading it: where its file ends, its last seq and its dedup ids. */
@@ -40,6 +42,9 @@ export class FileEventStore implements EventStore {
   private readonly lockTimeoutMs: number;
   private readonly staleLockMs: number;
   private readonly pollMs: number;
+  private readonly warn: (message: string) => void;
+  /** Runs whose kept torn lines were already warned about by this instance. */
+  private readonly tornWarned = new Set<string>();
   private readonly cache = new Map<string, RunCache>();
   /** In-process queue per run: the lock file orders processes, this orders calls within one. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -53,6 +58,7 @@ export class FileEventStore implements EventStore {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.staleLockMs = options.staleLockMs ?? 10_000;
     this.pollMs = options.pollMs ?? 200;
+    this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'LedgerflowStoreWarning'));
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {
@@ -71,6 +77,10 @@ export class FileEventStore implements EventStore {
     const st = await statOrNull(path);
     if (!st) return [];
     const { commits } = await readNew(path, newCursor(st.ino), st.size, runId);
+    if (!this.tornWarned.has(runId)) {
+      const torn = await this.tornTail(runId);
+      if (torn) this.warnTorn(torn, 'was cut from its log earlier');
+    }
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
     return commits.flatMap((c) => c.events).filter((e) => e.seq >= from && e.seq <= to);
@@ -99,6 +109,7 @@ export class FileEventStore implements EventStore {
             return await readEnds(this.fileOf(runId), runId);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted meanwhile
+            if (reportCorrupt(err, filter)) return null;
             throw err;
           }
         }),
@@ -108,7 +119,29 @@ export class FileEventStore implements EventStore {
     return filterAndSort(out, filter);
   }
 
-  readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+  /**
+   * One driver per run: `<runId>.driver` holds the driver's pid, host and
+   * start time (the lock file rules of lock.ts: a dead holder on this host
+   * is broken at once). Never broken by age: a driver holds it for as long
+   * as the run takes; one from another host stays until removed by hand.
+   */
+  async leaseRun(runId: string): Promise<RunLease> {
+    assertRunId(runId);
+    await this.ensureDir();
+    const path = join(this.runsDir, `${runId}.driver`);
+    const got = await tryLock(path, Number.POSITIVE_INFINITY);
+    if ('holder' in got) throw new RunBusyError(runId, got.holder, path);
+    return got;
+  }
+
+  async tornTail(runId: string): Promise<TornTail | null> {
+    assertRunId(runId);
+    const file = this.tornFileOf(runId);
+    const st = await statOrNull(file);
+    return st ? { runId, file, bytes: st.size } : null;
+  }
+
+  readAll(filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
     return readAllByRun(this, filter);
   }
 
@@ -195,6 +228,45 @@ export class FileEventStore implements EventStore {
     return join(this.runsDir, `${runId}.jsonl`);
   }
 
+  private tornFileOf(runId: string): string {
+    return join(this.runsDir, `${runId}.jsonl.torn`);
+  }
+
+  private warnTorn(torn: TornTail, what: string): void {
+    this.tornWarned.add(torn.runId);
+    this.warn(`run ${torn.runId}: a torn last line (a write cut short by a crash) ${what}; ${torn.bytes} bytes of torn lines are kept in ${torn.file}`);
+  }
+
+  /**
+   * Keeps the torn bytes [from, to) of the run's log before they are cut:
+   * appended to <runId>.jsonl.torn, one piece a line, durable before the cut.
+   */
+  private async keepTorn(runId: string, path: string, from: number, to: number): Promise<void> {
+    const file = this.tornFileOf(runId);
+    try {
+      const src = await open(path, 'r');
+      let bytes: Buffer;
+      try {
+        bytes = await readAt(src, from, to - from);
+      } finally {
+        await src.close();
+      }
+      const existed = (await statOrNull(file)) !== null;
+      const fh = await open(file, 'a');
+      try {
+        await fh.write(Buffer.concat([bytes, Buffer.from('\n')]));
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      if (!existed) await syncDir(this.runsDir);
+    } catch (err) {
+      throw new StoreError(`cannot keep the torn last line of ${path} in ${file}: ${(err as Error).message}`, { runId, file }, { cause: err });
+    }
+    const torn = await this.tornTail(runId);
+    if (torn) this.warnTorn(torn, `of ${to - from} bytes was cut from ${path}`);
+  }
+
   /** Runs under the run's lock: the state read here cannot change until the lock is released. */
   private async appendLocked(req: AppendRequest, checked: CheckedAppend): Promise<AppendResult> {
     const c = await this.refresh(req.runId, true);
@@ -211,7 +283,8 @@ export class FileEventStore implements EventStore {
       const fh = await open(path, 'a');
       try {
         // One write of the whole line; a crash mid-way leaves a line without
-        // its newline, which readers ignore and the next append truncates.
+        // its newline, which readers ignore and the next append cuts off,
+        // keeping its bytes in <runId>.jsonl.torn (keepTorn).
         for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
         await fh.datasync(); // fdatasync also flushes the file size, all an append changes
         ino = (await fh.stat()).ino;
@@ -237,7 +310,8 @@ export class FileEventStore implements EventStore {
    * Brings the run's cache up to date with its file, reading only bytes
    * appended since the last look. With `truncateTorn` (only under the lock,
    * where no other writer can be mid-line) a trailing line without newline
-   * is a torn write and is cut off so the next line starts clean.
+   * is a torn write and is cut off so the next line starts clean; its bytes
+   * are kept first (a crash between the two keeps them twice, never loses them).
    */
   private async refresh(runId: string, truncateTorn: boolean): Promise<RunCache> {
     const path = this.fileOf(runId);
@@ -254,7 +328,10 @@ export class FileEventStore implements EventStore {
         const first = commit.events[0]!.seq;
         c.dedup.set(commit.dedupId, { firstSeq: first, lastSeq: first + commit.events.length - 1 });
       }
-      if (partial && truncateTorn) await truncate(path, c.offset);
+      if (partial && truncateTorn) {
+        await this.keepTorn(runId, path, c.offset, st.size);
+        await truncate(path, c.offset);
+      }
     } catch (err) {
       this.cache.delete(runId); // a half-advanced cursor must not be reused
       throw err;

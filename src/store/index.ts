@@ -4,11 +4,11 @@
  * NATS URL is given (option or $LEDGERFLOW_NATS_URL), else the embedded file
  * store. Other modules import from here, never from the adapter files.
  */
-import { FileEventStore } from './file.js';
+import { FileEventStore, type FileStoreOptions } from './file.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/index.js';
 import type { EventStore } from './port.js';
 
-export type { AppendRequest, AppendResult, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
+export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, TornTail, RunLease, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
@@ -24,6 +24,8 @@ export interface OpenStoreOptions {
    * the file store even when that variable is set.
    */
   nats?: string | JetStreamStoreOptions | false;
+  /** Options of the file store, when that is the one opened. */
+  file?: FileStoreOptions;
 }
 
 /**
@@ -36,5 +38,5 @@ export interface OpenStoreOptions {
 export function openStore(opts: OpenStoreOptions = {}): EventStore {
   const nats = opts.nats === false ? undefined : (opts.nats ?? (process.env.LEDGERFLOW_NATS_URL || undefined));
   if (nats !== undefined) return new JetStreamEventStore(typeof nats === 'string' ? { servers: nats } : nats);
-  return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow');
+  return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', opts.file);
 }

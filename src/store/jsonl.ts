@@ -10,7 +10,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Commit, EventEnvelope } from '../events/index.js';
 import { parseStoredCommit } from './common.js';
-import { StoreError } from '../errors/index.js';
+import { CorruptRunError } from '../errors/index.js';
 
 const NL = 0x0a;
 
@@ -39,7 +39,7 @@ export function newCursor(ino = 0): Cursor {
 export function parseCommitLine(text: string, file: string, where: { line: number } | { byte: number }, runId: string, prevSeq: number | null): Commit {
   const at = 'line' in where ? `${file}:${where.line}` : `${file} (line at byte ${where.byte})`;
   const fail = (why: string, cause?: unknown): never => {
-    throw new StoreError(`${at}: corrupt run log: ${why}`, { file, ...where, runId }, cause === undefined ? undefined : { cause });
+    throw new CorruptRunError(`${at}: corrupt run log: ${why}`, runId, file, 'line' in where ? `line ${where.line}: ${why}` : `line at byte ${where.byte}: ${why}`, { file, ...where }, cause === undefined ? undefined : { cause });
   };
   return parseStoredCommit(text, runId, prevSeq, 'in the log', fail);
 }

@@ -50,23 +50,66 @@ export async function withLock<T>(lockPath: string, opts: LockOptions, fn: () =>
   }
 }
 
+/** Who holds a lock, as its file says (null where it does not say yet). */
+export interface LockHolder {
+  pid: number | null;
+  host: string | null;
+  /** When it was taken (ISO time). */
+  since: string | null;
+}
+
+/**
+ * Takes the lock if it is free (or held by a dead holder, broken as above)
+ * without waiting; otherwise says who holds it. For locks held a long time
+ * (a run's driver lease) rather than around one write.
+ */
+export async function tryLock(lockPath: string, staleMs: number): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
+  for (;;) {
+    if (await create(lockPath)) return { release: () => unlink(lockPath).catch(() => undefined) };
+    if ((await breakIfStale(lockPath, staleMs)) === 'gone') continue;
+    const holder = await holderOf(lockPath);
+    if (holder) return { holder };
+  }
+}
+
+/** Creates the lock file with this process's identity; false when it exists already. */
+async function create(lockPath: string): Promise<boolean> {
+  try {
+    const fh = await open(lockPath, 'wx');
+    try {
+      await fh.writeFile(JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE }));
+    } finally {
+      await fh.close();
+    }
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new StoreError(`cannot create lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
+    }
+    return false;
+  }
+}
+
+async function holderOf(lockPath: string): Promise<LockHolder | null> {
+  const info = await inspect(lockPath);
+  if (!info) return null;
+  let host: string | null = null;
+  let since: string | null = null;
+  try {
+    const j = JSON.parse(info.text) as { host?: unknown; time?: unknown };
+    if (typeof j.host === 'string') host = j.host;
+    if (typeof j.time === 'string') since = j.time;
+  } catch {
+    // not written yet: pid, host and time unknown
+  }
+  return { pid: info.pid, host, since };
+}
+
 async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let delay = 1;
   for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx');
-      try {
-        await fh.writeFile(JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE }));
-      } finally {
-        await fh.close();
-      }
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StoreError(`cannot create lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
-      }
-    }
+    if (await create(lockPath)) return;
     const state = await breakIfStale(lockPath, opts.staleMs);
     if (state === 'gone') continue;
     if (Date.now() >= deadline && state === 'held') {

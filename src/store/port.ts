@@ -58,6 +58,39 @@ export interface RunEvents {
   events: EventEnvelope[];
 }
 
+/**
+ * A torn last line (a write cut short by a crash, possibly of a commit that
+ * had been acknowledged) is cut from the log so it stays appendable; its
+ * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
+ */
+export interface TornTail {
+  runId: string;
+  file: string;
+  bytes: number;
+}
+
+export interface RunLease {
+  release(): Promise<void>;
+}
+
+/** A run whose stored log cannot be read (a line or message that is not a valid commit of it). */
+export interface CorruptRun {
+  runId: string;
+  /** Where: the run's file (file store), or `<stream> message <seq>` (JetStream). */
+  file: string;
+  reason: string;
+}
+
+/**
+ * Given to listRuns/readAll, a corrupt run is reported here and the others
+ * are still listed or read; without it, the first corrupt run throws its
+ * StoreError. A corrupt run is reported whatever the filter (which workflow
+ * it belongs to may be what cannot be read).
+ */
+export interface CorruptRunHandler {
+  onCorrupt?: (run: CorruptRun) => void;
+}
+
 export interface Subscription {
   close(): void;
 }
@@ -74,14 +107,27 @@ export interface EventStore {
   read(runId: string, opts?: ReadOptions): Promise<EventEnvelope[]>;
   /** The last sequence of the run, 0 when it does not exist. */
   lastSeq(runId: string): Promise<number>;
-  listRuns(filter?: { workflowId?: string; status?: WorkflowStatus }): Promise<RunSummary[]>;
+  listRuns(filter?: { workflowId?: string; status?: WorkflowStatus } & CorruptRunHandler): Promise<RunSummary[]>;
   /**
    * Every run's events (only `workflowId`'s with that filter), one run at a
    * time, each whole as `read` would return it during the call; runs started
    * meanwhile may be left out. In no particular order. JetStream reads its
    * stream in one pass instead of one consumer per run.
    */
-  readAll(filter?: { workflowId?: string }): AsyncIterable<RunEvents>;
+  readAll(filter?: { workflowId?: string } & CorruptRunHandler): AsyncIterable<RunEvents>;
+  /**
+   * Optional (the file store): where the bytes of torn last lines cut from
+   * the run's log were kept, and how many; null when none ever were.
+   */
+  tornTail?(runId: string): Promise<TornTail | null>;
+  /**
+   * Optional (the file store): makes this process the run's only driver
+   * until `release`. Throws RunBusyError naming the holder when another live
+   * process drives it; a lease left by a dead process on this host is taken
+   * over at once. Stores without it (JetStream) coordinate drivers through
+   * the expected sequence alone.
+   */
+  leaseRun?(runId: string): Promise<RunLease>;
   /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
   close(): Promise<void>;

@@ -40,9 +40,9 @@ function markers(file: string): string[][] {
  */
 async function runAndKill(
   store: string, file: string, env: Record<string, string>,
-  when: (types: string[], marks: string[][]) => boolean,
+  when: (types: string[], marks: string[][]) => boolean, args: string[] = [],
 ): Promise<string> {
-  const child = spawnCli(['--store', store, 'run', file], { env });
+  const child = spawnCli(['--store', store, 'run', file, ...args], { env });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -84,6 +84,37 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/every event leads to the state it recorded/);
   }, 60_000);
+
+  it('one driver per run: a second resume exits 2 naming the holder; after a kill -9 of the holder a new resume takes over at once', async () => {
+    const store = tempDir();
+    const log = join(store, 'markers');
+    const env = { LF_MARKERS: log };
+    const slowStarts = () => markers(log).filter((x) => x[0] === 'slow' && x[3] === 'start');
+    const runId = await runAndKill(store, join(FIXTURES, 'slow.yaml'), env,
+      (t, m) => t.includes('task.started:slow') && m.some((x) => x[0] === 'slow' && x[3] === 'start'), ['--ms', '8000']);
+
+    const holder = spawnCli(['--store', store, 'resume', runId], { env });
+    let holderOut = '';
+    holder.stdout!.on('data', (d) => (holderOut += d));
+    holder.stderr!.on('data', (d) => (holderOut += d));
+    const holderExit = new Promise((r) => holder.on('close', r));
+    await waitFor('the first resume to run the slow handler', () => slowStarts().some((x) => x[4] === String(holder.pid)), { timeout: 20_000, detail: () => holderOut });
+
+    const second = await cli(['--store', store, 'resume', runId], { env });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`run ${runId} is being driven by another process \\(pid ${holder.pid} on host \\S+ since \\d{4}-\\d\\d-\\d\\dT`));
+    expect(slowStarts()).toHaveLength(2); // the killed run's and the holder's: the second resume ran nothing
+
+    holder.kill('SIGKILL');
+    await holderExit;
+    const took = await cli(['--store', store, 'resume', runId, '--json'], { env });
+    expect(took.code).toBe(0);
+    expect(JSON.parse(took.stdout).status).toBe('COMPLETED');
+    const starts = slowStarts();
+    expect(starts).toHaveLength(3);
+    expect(starts.map((x) => x[2])).toEqual([`${runId}/slow/1`, `${runId}/slow/1`, `${runId}/slow/1`]);
+    expect(new Set(starts.map((x) => x[4])).size).toBe(3);
+  }, 90_000);
 
   it('killed during a backoff: resume waits only the remaining delay', async () => {
     const store = tempDir();
@@ -155,6 +186,30 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(failed.map((x: { runId: string }) => x.runId)).toEqual([runId]);
   }, 60_000);
 
+  it('a torn last line is kept in a .torn file beside the log when the next append cuts it, and replay says so', async () => {
+    const store = tempDir();
+    const fs = await import('node:fs');
+    const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'approval.yaml'), '--json'])).stdout);
+    const log = join(store, 'runs', `${runId}.jsonl`);
+    const torn = '{"dedupId":"lost-commit","events":[{"runId":"' + runId + '","seq":';
+    fs.appendFileSync(log, torn);
+    const approve = await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice']);
+    expect(approve.code).toBe(0);
+    const kept = `${log}.torn`;
+    expect(approve.stderr).toContain(`warning: run ${runId}: a torn last line (a write cut short by a crash) of ${torn.length} bytes was cut from ${log}; ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    expect(fs.readFileSync(kept, 'utf8')).toBe(`${torn}\n`);
+
+    const resumed = await cli(['--store', store, 'resume', runId, '--json']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`warning: run ${runId}: a torn last line (a write cut short by a crash) was cut from its log earlier; ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    const replay = await cli(['--store', store, 'replay', runId]);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(`⚠ a torn last line was cut from the log of run ${runId} (a write cut short by a crash); ${torn.length + 1} bytes of torn lines are kept in ${kept}`);
+    expect(JSON.parse((await cli(['--store', store, 'replay', runId, '--json'])).stdout).torn).toEqual({ runId, file: kept, bytes: torn.length + 1 });
+    const all = JSON.parse((await cli(['--store', store, 'replay', '--all', '--json'])).stdout);
+    expect(all).toMatchObject({ runs: 1, diverged: 0, torn: [{ runId, file: kept, bytes: torn.length + 1 }] });
+  }, 60_000);
+
   it('replay --to shows the state at that event; a tampered log diverges with exit 1', async () => {
     const store = tempDir();
     const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'])).stdout);
@@ -168,6 +223,36 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     const r = await cli(['--store', store, 'replay', runId]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/diverges at event 2 \(task\.started\)/);
+  }, 60_000);
+
+  it('list and replay --all report a corrupt run file and go on with the other runs', async () => {
+    const store = tempDir();
+    const fs = await import('node:fs');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '1', '--json'])).stdout).runId);
+    tampered.push(store);
+    const bad = join(store, 'runs', `${ids[1]}.jsonl`);
+    fs.appendFileSync(bad, 'not json at all\n');
+
+    const list = await cli(['--store', store, 'list', '--json']);
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout) as { runId: string; status: string; file?: string; reason?: string }[];
+    expect(rows.filter((r) => r.status === 'COMPLETED').map((r) => r.runId).sort()).toEqual([ids[0], ids[2]].sort());
+    expect(rows.filter((r) => r.status === 'CORRUPT')).toEqual([{ runId: ids[1], status: 'CORRUPT', file: bad, reason: expect.stringMatching(/not JSON/) }]);
+    expect(list.stderr).toContain(`warning: run ${ids[1]} is corrupt and was left out: ${bad}`);
+    const text = await cli(['--store', store, 'list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(ids[0]);
+    expect(text.stderr).toContain(`run ${ids[1]} is corrupt`);
+
+    const all = await cli(['--store', store, 'replay', '--all', '--json']);
+    expect(all.code).toBe(1);
+    expect(JSON.parse(all.stdout)).toMatchObject({ runs: 2, diverged: 0, corrupt: [{ runId: ids[1], file: bad, reason: expect.stringMatching(/^line \d+: not JSON/) }] });
+    const plain = await cli(['--store', store, 'replay', '--all']);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toMatch(new RegExp(`^✗ ${ids[1]}: corrupt log, not replayed: `, 'm'));
+    expect(plain.stdout).toMatch(/^replayed 2 runs .*✓ every event leads to the state it recorded$/m);
+    expect(plain.stdout).toMatch(/^✗ 1 run could not be read \(corrupt log\) and was not replayed$/m);
   }, 60_000);
 
   it('replay --all checks every recorded run, and with --definition whether that version could take over each run of its workflow', async () => {
@@ -185,7 +270,7 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^replayed 3 runs \(15 events\): ✓ every event leads to the state it recorded$/m);
     const evolve = JSON.parse((await cli(['--store', store, 'replay', '--all', '--workflow', 'evolve', '--json'])).stdout);
-    expect(evolve).toEqual({ runs: 2, events: 10, diverged: 0, incompatible: 0, workflowId: 'evolve', problems: [] });
+    expect(evolve).toEqual({ runs: 2, events: 10, diverged: 0, incompatible: 0, workflowId: 'evolve', problems: [], corrupt: [] });
 
     // A version checks the runs of its own workflow only.
     const v2 = await cli(['--store', store, 'replay', '--all', '--definition', join(store, 'v2.yaml')]);

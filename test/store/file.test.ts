@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StoreError } from '../../src/errors/index.js';
+import { RunBusyError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { FileEventStore, openStore } from '../../src/store/index.js';
 import { withLock } from '../../src/store/lock.js';
@@ -90,6 +90,34 @@ describe('FileEventStore', () => {
     expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 3));
   });
 
+  it('keeps the bytes of a torn last line it cuts off in <runId>.jsonl.torn, never overwriting earlier ones, and says so', async () => {
+    const warnings: string[] = [];
+    const s1 = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
+    await s1.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    const tornLine = JSON.stringify({ dedupId: 'b', events: [ev('r1', 2)] }).slice(0, 40);
+    await appendFile(file('r1'), tornLine);
+    expect(await s1.tornTail('r1')).toBeNull();
+    await s1.append({ runId: 'r1', expectedSeq: 1, dedupId: 'c', events: [ev('r1', 2)] });
+    const kept = `${file('r1')}.torn`;
+    expect(await readFile(kept, 'utf8')).toBe(`${tornLine}\n`);
+    expect(await s1.tornTail('r1')).toEqual({ runId: 'r1', file: kept, bytes: tornLine.length + 1 });
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^run r1: a torn last line .* of 40 bytes was cut from ${file('r1')}; 41 bytes of torn lines are kept in ${kept}$`))]);
+    // Recovery as before: the log is whole, readable and appendable.
+    expect(await new FileEventStore(dir).read('r1')).toEqual(evs('r1', 1, 2));
+
+    // A second torn line is added to the first, not written over it.
+    await appendFile(file('r1'), 'second torn');
+    await s1.append({ runId: 'r1', expectedSeq: 2, dedupId: 'd', events: [ev('r1', 3)] });
+    expect(await readFile(kept, 'utf8')).toBe(`${tornLine}\nsecond torn\n`);
+
+    // The next reader is told too, once.
+    const later: string[] = [];
+    const s2 = new FileEventStore(dir, { onWarning: (m) => later.push(m) });
+    expect(await s2.read('r1')).toEqual(evs('r1', 1, 3));
+    await s2.read('r1');
+    expect(later).toEqual([`run r1: a torn last line (a write cut short by a crash) was cut from its log earlier; 53 bytes of torn lines are kept in ${kept}`]);
+  });
+
   it('reports a corrupt middle line as a StoreError with file and line number', async () => {
     await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
     await appendFile(file('r1'), 'this is not json\n' + JSON.stringify({ dedupId: 'b', events: [ev('r1', 2)] }) + '\n');
@@ -112,6 +140,35 @@ describe('FileEventStore', () => {
     expect((err as StoreError).message).toMatch(/seq 1, expected 3/);
   });
 
+  it('lists and reads every other run when one run file is corrupt, reporting that one with its file and reason', async () => {
+    for (const id of ['a', 'b', 'c']) {
+      await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}1`, events: [ev(id, 1)] });
+      await store.append({ runId: id, expectedSeq: 1, dedupId: `${id}2`, events: [ev(id, 2)] });
+    }
+    // b: its last line is not JSON (listing sees it); c: a middle line is (only a whole read sees it).
+    await appendFile(file('b'), 'garbage\n');
+    await writeFile(file('c'), (await readFile(file('c'), 'utf8')).replace(/^/, '{"nope":1}\n'));
+    const fresh = new FileEventStore(dir);
+    const listed: { runId: string }[] = [];
+    expect((await fresh.listRuns({ onCorrupt: (c) => listed.push(c) })).map((r) => r.runId)).toEqual(['a']);
+    expect(listed.sort((x, y) => x.runId.localeCompare(y.runId))).toEqual([
+      { runId: 'b', file: file('b'), reason: expect.stringMatching(/^line 3: not JSON/) },
+      { runId: 'c', file: file('c'), reason: expect.stringMatching(/^line 1: not a valid commit/) },
+    ]);
+    // Without a handler the first corrupt run still throws: nothing is skipped silently.
+    await expect(fresh.listRuns()).rejects.toThrow(/corrupt run log/);
+
+    await writeFile(file('c'), (await readFile(file('c'), 'utf8')).split('\n').slice(1).join('\n'));
+    const lines = (await readFile(file('c'), 'utf8')).split('\n');
+    await writeFile(file('c'), [lines[0], 'not json', lines[1], ''].join('\n'));
+    const corrupt: { runId: string }[] = [];
+    const read: string[] = [];
+    for await (const run of fresh.readAll({ onCorrupt: (c) => corrupt.push(c) })) read.push(run.runId);
+    expect(read).toEqual(['a']);
+    expect(corrupt.map((c) => c.runId).sort()).toEqual(['b', 'c']);
+    expect(corrupt.find((c) => c.runId === 'c')).toMatchObject({ file: file('c'), reason: expect.stringMatching(/^line 2: not JSON/) });
+  });
+
   it('lists large runs from the head and the tail of their files', async () => {
     const big = 'x'.repeat(20_000);
     await store.append({ runId: 'big', expectedSeq: 0, dedupId: 'd1', events: [ev('big', 1, { workflowId: 'w' })] });
@@ -125,6 +182,28 @@ describe('FileEventStore', () => {
       ['big', 'COMPLETED', 11, ev('big', 11).time],
       ['huge', 'FAILED', 2, ev('huge', 2).time],
     ]);
+  });
+
+  it('leases a run to one driver at a time, naming the holder to the next, and takes over at once a lease whose holder died', async () => {
+    const lease = await store.leaseRun('r1');
+    const lockFile = join(dir, 'runs', 'r1.driver');
+    const err = await new FileEventStore(dir).leaseRun('r1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunBusyError);
+    expect((err as RunBusyError).code).toBe('LF_RUN_BUSY');
+    expect((err as RunBusyError).meta).toMatchObject({ runId: 'r1', pid: process.pid, host: hostname(), lease: lockFile });
+    await lease.release();
+    await (await store.leaseRun('r1')).release(); // free again once released
+
+    const deadPid = await new Promise<number>((res) => {
+      const c = spawn(process.execPath, ['-e', '']);
+      c.on('exit', () => res(c.pid!));
+    });
+    await store.leaseRun('r1'); // never released: as if its holder had been killed, which the pid now says
+    const held = JSON.parse(await readFile(lockFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(lockFile, JSON.stringify({ ...held, pid: deadPid }));
+    const taken = await new FileEventStore(dir).leaseRun('r1');
+    expect(JSON.parse(await readFile(lockFile, 'utf8')).pid).toBe(process.pid);
+    await taken.release();
   });
 
   it('breaks a stale lock left by a dead process', async () => {

@@ -274,6 +274,22 @@ if (!url) {
       expect((err as StoreError).message).toMatch(/message 2 .*corrupt commit/);
     });
 
+    it('lists and reads every other run when a run holds a corrupt message, reporting that run with the message and reason', async () => {
+      const store = make();
+      for (const id of ['r1', 'r2']) await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}a`, events: [ev(id, 1)] });
+      const js = (await adminConn()).jetstream();
+      const bad = await js.publish(`${store.subjectPrefix}.wf.r2`, new TextEncoder().encode('{"not":"a commit"}'));
+      const listed: { runId: string; file: string; reason: string }[] = [];
+      expect((await store.listRuns({ onCorrupt: (c) => listed.push(c) })).map((r) => r.runId)).toEqual(['r1']);
+      expect(listed).toEqual([{ runId: 'r2', file: `${store.stream} message ${bad.seq}`, reason: expect.stringMatching(/not a valid commit/) }]);
+      await expect(store.listRuns()).rejects.toThrow(/corrupt commit/);
+      const corrupt: string[] = [];
+      const read: string[] = [];
+      for await (const run of store.readAll({ onCorrupt: (c) => corrupt.push(c.runId) })) read.push(run.runId);
+      expect(read).toEqual(['r1']);
+      expect(corrupt).toEqual(['r2']);
+    });
+
     it('connects lazily: openStore({ nats }) and $LEDGERFLOW_NATS_URL select it synchronously; openJetStreamStore connects up front', async () => {
       const names = fresh();
       streams.push(names.stream);

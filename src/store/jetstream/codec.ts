@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { NatsError, headers, type MsgHdrs } from 'nats';
 import type { Commit } from '../../events/index.js';
 import { parseStoredCommit } from '../common.js';
-import { LedgerflowError, StoreError, type JsonSafe } from '../../errors/index.js';
+import { CorruptRunError, LedgerflowError, StoreError, type JsonSafe } from '../../errors/index.js';
 
 /** The server's answer to a wrong `expect.lastSubjectSequence`. */
 export const ERR_WRONG_LAST_SEQUENCE = 10071;
@@ -78,7 +78,7 @@ const decoder = new TextDecoder();
  */
 export function decodeCommit(data: Uint8Array, runId: string, where: { stream: string; seq: number; subject: string }, prevSeq: number | null): Commit {
   const fail = (why: string, cause?: unknown): never => {
-    throw new StoreError(`${where.stream} message ${where.seq} (${where.subject}): corrupt commit: ${why}`, { ...where, runId }, cause === undefined ? undefined : { cause });
+    throw new CorruptRunError(`${where.stream} message ${where.seq} (${where.subject}): corrupt commit: ${why}`, runId, `${where.stream} message ${where.seq}`, why, { ...where }, cause === undefined ? undefined : { cause });
   };
   return parseStoredCommit(decoder.decode(data), runId, prevSeq, 'on the subject', fail);
 }

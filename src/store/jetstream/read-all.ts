@@ -2,7 +2,8 @@
 import { DeliverPolicy } from 'nats';
 import type { EventEnvelope } from '../../events/index.js';
 import { StoreError } from '../../errors/index.js';
-import type { RunEvents } from '../port.js';
+import type { CorruptRunHandler, RunEvents } from '../port.js';
+import { reportCorrupt } from '../common.js';
 import { decodeCommit, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
@@ -16,7 +17,7 @@ import { scanMessages } from './scan.js';
  * out and forgotten, so memory holds only runs still being read. Messages
  * appended after the first pass are left out (a run is read as it was then).
  */
-export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
   const { workflowId } = filter;
   if (workflowId !== undefined && !isSubjectToken(workflowId)) return;
   const meta = { stream: o.stream };
@@ -30,7 +31,7 @@ export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filt
     throw toStoreError(err, 'read all runs: find where each run ends', meta);
   }
   if (ends.size === 0) return;
-  const open = new Map<string, { runId: string; events: EventEnvelope[]; prev: number | null }>();
+  const open = new Map<string, { runId: string; events: EventEnvelope[]; prev: number | null; corrupt?: true }>();
   try {
     for await (const m of scanMessages(link, o, c, 'read all runs', { filter_subject, deliver_policy: DeliverPolicy.All })) {
       const end = ends.get(m.subject);
@@ -41,12 +42,21 @@ export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filt
         if (!ids) continue;
         open.set(m.subject, (run = { runId: ids.runId, events: [], prev: null }));
       }
-      const commit = decodeCommit(m.data, run.runId, { stream: o.stream, seq: m.seq, subject: m.subject }, run.prev);
-      run.prev = commit.events[commit.events.length - 1]!.seq;
-      for (const e of commit.events) run.events.push(e);
+      if (!run.corrupt) {
+        try {
+          const commit = decodeCommit(m.data, run.runId, { stream: o.stream, seq: m.seq, subject: m.subject }, run.prev);
+          run.prev = commit.events[commit.events.length - 1]!.seq;
+          for (const e of commit.events) run.events.push(e);
+        } catch (err) {
+          if (!reportCorrupt(err, filter)) throw err;
+          // Reported; the rest of this run's messages are passed over, the other runs still read.
+          run.corrupt = true;
+          run.events = [];
+        }
+      }
       if (m.seq === end) {
         open.delete(m.subject);
-        yield { runId: run.runId, events: run.events };
+        if (!run.corrupt) yield { runId: run.runId, events: run.events };
       }
     }
   } catch (err) {

@@ -24,10 +24,10 @@
  * modules of their own; all reads of the stream go through scan.ts.
  */
 import { DeliverPolicy, type MsgRequest, type NatsConnection, type PubAck, type StoredMsg } from 'nats';
-import type { EventEnvelope } from '../../events/index.js';
+import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
-import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
-import { assertRunId, checkAppend, filterAndSort, isRunId, summarize, type RunFilter } from '../common.js';
+import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
+import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summarize, type RunFilter } from '../common.js';
 import {
   ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, isSubjectToken, msgIdOf,
   parseRunSubject, runSubject, toStoreError,
@@ -205,7 +205,13 @@ export class JetStreamEventStore implements EventStore {
       for await (const m of scanMessages(this.link, this.o, c, 'list runs', { filter_subject, deliver_policy: DeliverPolicy.LastPerSubject })) {
         const ids = parseRunSubject(this.o.subjectPrefix, m.subject);
         if (!ids || !isRunId(ids.runId)) continue; // not a run subject
-        const commit = decodeCommit(m.data, ids.runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
+        let commit: Commit;
+        try {
+          commit = decodeCommit(m.data, ids.runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
+        } catch (err) {
+          if (reportCorrupt(err, filter)) continue;
+          throw err;
+        }
         const first = commit.events[0]!;
         const last = commit.events[commit.events.length - 1]!;
         this.remember(ids.runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: last.seq, lastFirstSeq: first.seq }, false);
@@ -218,8 +224,12 @@ export class JetStreamEventStore implements EventStore {
         const batch = await Promise.all(needFirst.slice(i, i + LIST_CONCURRENCY).map(async ({ subject, runId, last }) => {
           const m = await this.getMessage(c, { next_by_subj: subject, seq: 1 }, deadline);
           if (!m) return null; // removed meanwhile
-          const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null);
-          return summarize(commit.events[0]!, last);
+          try {
+            return summarize(decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!, last);
+          } catch (err) {
+            if (reportCorrupt(err, filter)) return null;
+            throw err;
+          }
         }));
         for (const r of batch) if (r) out.push(r);
       }
@@ -230,7 +240,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   /** Every run's events, one pass over the stream (read-all.ts). */
-  readAll(filter: { workflowId?: string } = {}): AsyncIterable<RunEvents> {
+  readAll(filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
     return readAllRuns(this.link, this.o, filter);
   }
 
