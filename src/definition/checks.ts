@@ -106,7 +106,7 @@ function checkTaskRefs(ctx: CheckContext): void {
 
 /** Where the edge "task waits for dep" is written. */
 function edgePath(ctx: CheckContext, task: TaskDef, edge: Edge): RawPath {
-  const byId = (id: string) => ctx.def.tasks.find((t) => t.id === id)!;
+  const byId = (id: string) => ctx.task(id)!;
   switch (edge.via) {
     case 'depends_on':
       return ctx.listPath(task, 'depends_on', edge.index);
@@ -127,7 +127,7 @@ function defaultCaseName(ctx: CheckContext, t: TaskDef): string {
 function checkCycles(ctx: CheckContext): void {
   const edges = dependencyEdges(ctx.def);
   for (const cycle of findCycles(ctx.def)) {
-    const task = ctx.def.tasks.find((t) => t.id === cycle[0])!;
+    const task = ctx.task(cycle[0]!)!;
     const edge = edges.get(task.id)!.find((e) => e.dep === cycle[1])!;
     ctx.error('LF_CYCLE', `dependency cycle ${cycle.join(' → ')} (each task waits for the next, so none can start); remove one of these dependencies`, edgePath(ctx, task, edge));
   }
@@ -204,8 +204,8 @@ function checkParallel(ctx: CheckContext): void {
       if (!ctx.ids.has(other)) return;
       const path = ctx.listPath(t, 'parallel_with', i);
       const relation = other === t.id ? 'itself'
-        : up.get(t.id)?.has(other) ? `${other}, which is upstream of ${t.id}`
-        : up.get(other)?.has(t.id) ? `${other}, which is downstream of ${t.id}` : null;
+        : up.has(t.id, other) ? `${other}, which is upstream of ${t.id}`
+        : up.has(other, t.id) ? `${other}, which is downstream of ${t.id}` : null;
       if (relation) ctx.warn('LF_PARALLEL_DEPENDENT', `task ${t.id} is parallel_with ${relation}, so they cannot run in parallel`, path);
     });
   }
