@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../api/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import * as cmd from './commands.js';
+import { runIdArg } from './run-id.js';
 import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 
@@ -38,21 +39,21 @@ function program(setCode: (c: number) => void): Command {
     .option(...outputRoot).option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
-  p.command('resume').argument('<runId>').description('continue an interrupted or waiting run')
+  p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted or waiting run')
     .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
-  p.command('status').argument('<runId>').option('--json').option('--yaml')
+  p.command('status').argument('<runId>', 'run id', runIdArg).option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
   p.command('list').option('--workflow <id>').option('--status <status>').option('--json')
     .action(act((o) => cmd.listCmd(io, g(), o)));
-  p.command('history').argument('<runId>').description('the audit trail: every event of the run').option('--json')
+  p.command('history').argument('<runId>', 'run id', runIdArg).description('the audit trail: every event of the run').option('--json')
     .action(act((runId: string, o) => cmd.historyCmd(io, g(), runId, o)));
-  p.command('replay').argument('[runId]').description('rebuild the state from the log and check it (one run, or --all)')
+  p.command('replay').argument('[runId]', 'run id', runIdArg).description('rebuild the state from the log and check it (one run, or --all)')
     .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
     .option('--all', 'replay every recorded run').option('--workflow <id>', 'with --all: only the runs of this workflow').option('--json')
     .action(act((runId: string | undefined, o) => cmd.replayCmd(io, g(), runId, o)));
   for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-    p.command(name).argument('<runId>').argument('<taskId>')
+    p.command(name).argument('<runId>', 'run id', runIdArg).argument('<taskId>')
       .description(`${name} a HUMAN task (recorded; resume or a running engine acts on it). Over NATS, the approver is the NATS user`)
       .option('--as <name>', 'who decides (embedded store; over NATS it must match the NATS user)').option('--comment <text>')
       .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
@@ -60,7 +61,7 @@ function program(setCode: (c: number) => void): Command {
         ? (await import('./cluster.js')).publishDecisionCmd(io, g(), runId, taskId, decision, o)
         : cmd.decideCmd(io, g(), runId, taskId, decision, o)));
   }
-  p.command('cancel').argument('<runId>').option('--reason <text>').option('--json')
+  p.command('cancel').argument('<runId>', 'run id', runIdArg).option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/; prints the URL to use')
     .option('--port <port>', 'client port', '4222').option('--store-dir <dir>', 'JetStream store directory').option('--config <file>', 'nats-server config (default nats.conf)')
@@ -87,7 +88,7 @@ function program(setCode: (c: number) => void): Command {
     .description('record the start of a run of a deployed workflow and print its id at once')
     .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(async (ref: string, inputs: string[], o) => (await import('./cluster.js')).startCmd(io, g(), ref, inputs, o)));
-  p.command('wait').argument('<runId>').description('block until the run settles (exit codes as run)')
+  p.command('wait').argument('<runId>', 'run id', runIdArg).description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person (exit 3)').option('--json')
     .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals and trigger events from NATS until stopped')

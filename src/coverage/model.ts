@@ -23,7 +23,7 @@
  */
 import { fromTransition } from 'xstate';
 import { ACTIVE_TASK_STATUSES, type CompiledWorkflow } from '../compiler/index.js';
-import { effectiveDependencies, type Definition } from '../definition/index.js';
+import { effectiveDependencies, type Definition, type Upstream } from '../definition/index.js';
 import { conditionRefs, findRefs } from '../expressions/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { applyEvent, startFold, type RunSnapshot } from '../runtime/index.js';
@@ -56,7 +56,7 @@ export interface ModelOptions {
   /** decision → the case its happy outputs choose. */
   happyCases: Map<string, string>;
   /** task → every task it waits for, transitively. */
-  upstream: Map<string, Set<string>>;
+  upstream: Upstream;
 }
 
 /** Who depends on each task: its effective dependents, and decisions whose param or conditions name it. */
@@ -138,7 +138,7 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
     // branch (downstream of it) may steer further decisions: independent decisions are not combined.
     const outputs = opts.variants.get(t.id) ?? [{}];
     const steered = compiled.definition.tasks.some((d) => d.type === 'DECISION' && ctx.tasks[d.id]!.decision?.case
-      && ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) && !opts.upstream.get(t.id)?.has(d.id));
+      && ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) && !opts.upstream.has(t.id, d.id));
     const offered = !happyOnly && s.focus === null && !steered ? outputs : outputs.slice(0, 1);
     const done = offered.map((output) => log({ type: 'task.completed', time, data: { task: t.id, attempt, output } }));
     return free ? [...done, log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt) } }), ...hang] : done;

@@ -7,6 +7,7 @@ import type { CheckContext } from './context.js';
 import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
 import { didYouMean, isObj, type RawPath } from './issues.js';
 import { isDefaultCase } from './normalize.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 import { checkReachability } from './reachability.js';
 import type { TaskDef, TaskType } from './types.js';
 
@@ -36,6 +37,7 @@ function checkIds(ctx: CheckContext): void {
       ctx.error('LF_RESERVED_ID', 'task id "event" is reserved: ${event.…} references the event that fires a trigger; rename the task', [...ctx.taskPath(t), 'id']);
     }
   }
+  checkReservedNames(ctx);
   const seen = new Set<string>();
   ctx.def.inputs.forEach((input) => {
     if (seen.has(input.name)) {
@@ -43,6 +45,47 @@ function checkIds(ctx: CheckContext): void {
     }
     seen.add(input.name);
   });
+}
+
+/**
+ * Names that become keys of plain objects (task states, inputs, outputs, decision
+ * cases) must not be Object.prototype's own (`__proto__`, `constructor`,
+ * `toString`, …): as keys they would reach the prototype instead of the data.
+ */
+export function isReservedKey(name: string): boolean {
+  return name === 'prototype' || name in Object.prototype;
+}
+
+/** `what` names the kind of name, with `%` where the name goes. */
+function reserved(ctx: CheckContext, what: string, name: string, path: RawPath, onKey = false): void {
+  if (!isReservedKey(name)) return;
+  ctx.error('LF_RESERVED_NAME', `${what.replace('%', `"${name}"`)} is reserved (it names a property every JavaScript object has); rename it`, path, { onKey });
+}
+
+/** Names written as list items or as map keys: the path to each, for the error. */
+function declaredNames(value: unknown, path: RawPath): { name: string; path: RawPath; onKey: boolean }[] {
+  if (Array.isArray(value)) {
+    return value.flatMap((v, i) => (typeof v === 'string' ? [{ name: v, path: [...path, i], onKey: false }] : declaredNames(v, [...path, i])));
+  }
+  if (isObj(value)) return Object.keys(value).map((k) => ({ name: k, path: [...path, k], onKey: true }));
+  return [];
+}
+
+function checkReservedNames(ctx: CheckContext): void {
+  for (const t of ctx.def.tasks) {
+    const p = ctx.taskPath(t);
+    const raw = ctx.rawTask(t);
+    reserved(ctx, 'task id %', t.id, [...p, 'id']);
+    for (const o of declaredNames(raw.output, [...p, 'output'])) reserved(ctx, `output % of task ${t.id}`, o.name, o.path, o.onKey);
+    if (isObj(raw.decision_cases)) {
+      for (const name of Object.keys(raw.decision_cases)) reserved(ctx, `decision case % of ${t.id}`, name, [...p, 'decision_cases', name], true);
+    }
+  }
+  const input = isObj(ctx.wf.input) ? ctx.wf.input : {};
+  for (const key of ['required', 'optional']) {
+    for (const o of declaredNames(input[key], ['workflow', 'input', key])) reserved(ctx, 'input %', o.name, o.path, o.onKey);
+  }
+  for (const o of declaredNames(ctx.wf.output, ['workflow', 'output'])) reserved(ctx, 'workflow output %', o.name, o.path, o.onKey);
 }
 
 function unknownTask(ctx: CheckContext, id: string, field: string, t: TaskDef, path: RawPath): void {
@@ -63,7 +106,7 @@ function checkTaskRefs(ctx: CheckContext): void {
 
 /** Where the edge "task waits for dep" is written. */
 function edgePath(ctx: CheckContext, task: TaskDef, edge: Edge): RawPath {
-  const byId = (id: string) => ctx.def.tasks.find((t) => t.id === id)!;
+  const byId = (id: string) => ctx.task(id)!;
   switch (edge.via) {
     case 'depends_on':
       return ctx.listPath(task, 'depends_on', edge.index);
@@ -84,7 +127,7 @@ function defaultCaseName(ctx: CheckContext, t: TaskDef): string {
 function checkCycles(ctx: CheckContext): void {
   const edges = dependencyEdges(ctx.def);
   for (const cycle of findCycles(ctx.def)) {
-    const task = ctx.def.tasks.find((t) => t.id === cycle[0])!;
+    const task = ctx.task(cycle[0]!)!;
     const edge = edges.get(task.id)!.find((e) => e.dep === cycle[1])!;
     ctx.error('LF_CYCLE', `dependency cycle ${cycle.join(' → ')} (each task waits for the next, so none can start); remove one of these dependencies`, edgePath(ctx, task, edge));
   }
@@ -135,11 +178,23 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
     if (t.type === 'FORK' && t.forkTasks.length === 0) missing('fork_tasks');
     if (t.type === 'JOIN' && t.joinOn.length === 0) missing('join_on');
+    checkLongestRetryDelay(ctx, t);
     const rp = raw.retry_policy;
     if (isObj(rp) && rp.backoff !== undefined && rp.backoff_strategy !== undefined && rp.backoff !== rp.backoff_strategy) {
       ctx.error('LF_CONFLICT', `retry_policy of task ${t.id} sets both backoff and backoff_strategy (an alias) to different values; keep one`, [...p, 'retry_policy', 'backoff_strategy']);
     }
   }
+}
+
+/** The delay before the last attempt is the longest (backoff only grows): it must stay a valid duration. */
+function checkLongestRetryDelay(ctx: CheckContext, t: TaskDef): void {
+  const { maxAttempts, backoff, initialDelayMs, maxDelayMs } = t.retry;
+  if (maxAttempts < 2) return;
+  const n = maxAttempts - 1;
+  const raw = backoff === 'linear' ? initialDelayMs * n : backoff === 'exponential' ? initialDelayMs * 2 ** (n - 1) : initialDelayMs;
+  const longest = maxDelayMs === null ? raw : Math.min(raw, maxDelayMs);
+  if (longest <= MAX_DURATION_MS) return;
+  ctx.error('LF_RETRY_DELAY_TOO_LONG', `retry_policy of task ${t.id}: the ${backoff} delay before attempt ${maxAttempts} would exceed ${MAX_DURATION_TEXT}; set max_delay (at most ${MAX_DURATION_TEXT}) or lower max_attempts`, [...ctx.taskPath(t), 'retry_policy', 'max_attempts']);
 }
 
 function checkParallel(ctx: CheckContext): void {
@@ -149,8 +204,8 @@ function checkParallel(ctx: CheckContext): void {
       if (!ctx.ids.has(other)) return;
       const path = ctx.listPath(t, 'parallel_with', i);
       const relation = other === t.id ? 'itself'
-        : up.get(t.id)?.has(other) ? `${other}, which is upstream of ${t.id}`
-        : up.get(other)?.has(t.id) ? `${other}, which is downstream of ${t.id}` : null;
+        : up.has(t.id, other) ? `${other}, which is upstream of ${t.id}`
+        : up.has(other, t.id) ? `${other}, which is downstream of ${t.id}` : null;
       if (relation) ctx.warn('LF_PARALLEL_DEPENDENT', `task ${t.id} is parallel_with ${relation}, so they cannot run in parallel`, path);
     });
   }

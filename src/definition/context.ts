@@ -9,12 +9,19 @@ import type { Definition, TaskDef } from './types.js';
 
 export class CheckContext {
   readonly ids: Set<string>;
+  /** The first task with each id (a duplicate is reported by checkIds). */
+  private readonly byId = new Map<string, TaskDef>();
   constructor(
     readonly def: Definition,
     readonly wf: Record<string, unknown>,
     readonly report: (f: Finding) => void,
   ) {
     this.ids = new Set(def.tasks.map((t) => t.id));
+    for (const t of def.tasks) if (!this.byId.has(t.id)) this.byId.set(t.id, t);
+  }
+
+  task(id: string): TaskDef | undefined {
+    return this.byId.get(id);
   }
 
   taskPath(t: TaskDef): RawPath {

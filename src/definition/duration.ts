@@ -7,6 +7,15 @@ const UNIT_MS: Record<string, number> = {
   ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
 };
 
+/**
+ * The longest duration a definition may hold (timeouts, retry delays, approval
+ * deadlines, waits): 365 days. Nothing a workflow waits for sensibly lasts
+ * longer, and it keeps every due time (now + duration) far inside the range
+ * of a Date, which ends at 8.64e15 ms; `99999999999999999999d` is a typo.
+ */
+export const MAX_DURATION_MS = 365 * UNIT_MS.d!;
+export const MAX_DURATION_TEXT = '365d';
+
 const COMPACT = /^\s*(?:\d+(?:\.\d+)?\s*(?:ms|sec|min|s|m|h|d|w)\s*)+$/i;
 const COMPACT_PART = /(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w)/gi;
 const ISO = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;

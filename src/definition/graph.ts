@@ -40,26 +40,72 @@ export function effectiveDependencies(def: Definition): Map<string, string[]> {
   return new Map([...dependencyEdges(def)].map(([id, edges]) => [id, edges.map((e) => e.dep)]));
 }
 
-/** taskId → every task it transitively waits for. */
-export function upstreamOf(def: Definition): Map<string, Set<string>> {
+/** Whether `task` waits, directly or through others, for `dep`. */
+export interface Upstream {
+  has(task: string, dep: string): boolean;
+}
+
+/**
+ * Answers each question with a walk up from `task`, instead of building every
+ * task's full upstream set (quadratic in time and memory: a 3,000-task chain
+ * held 4.5 million entries). Depth (longest path from a task that waits for
+ * nothing) prunes the walk: only a deeper task can wait for `dep`.
+ */
+export function upstreamOf(def: Definition): Upstream {
   const deps = effectiveDependencies(def);
-  const memo = new Map<string, Set<string>>();
-  const visit = (id: string, onPath: Set<string>): Set<string> => {
-    const known = memo.get(id);
-    if (known) return known;
-    const up = new Set<string>();
-    onPath.add(id);
-    for (const d of deps.get(id) ?? []) {
-      up.add(d);
-      // A cycle is reported by findCycles; here it only must not recurse forever.
-      if (!onPath.has(d)) for (const x of visit(d, onPath)) up.add(x);
-    }
-    onPath.delete(id);
-    memo.set(id, up);
-    return up;
+  const depth = depths(deps);
+  // Per dep, tasks already known to wait for it: the tasks of a chain that all read its first task stop at once.
+  const reachers = new Map<string, Set<string>>();
+  return {
+    has(task, dep) {
+      const known = reachers.get(dep) ?? reachers.set(dep, new Set()).get(dep)!;
+      if (known.has(task)) return true;
+      const floor = depth.get(dep);
+      const cameFrom = new Map<string, string | null>([[task, null]]);
+      const stack = [task];
+      while (stack.length > 0) {
+        const at = stack.pop()!;
+        for (const d of deps.get(at) ?? []) {
+          if (d === dep || known.has(d)) {
+            for (let x: string | null = at; x !== null; x = cameFrom.get(x)!) known.add(x);
+            return true;
+          }
+          if (cameFrom.has(d)) continue;
+          cameFrom.set(d, at);
+          // In a cycle depths are unknown: walk on without pruning.
+          const dd = depth.get(d);
+          if (floor === undefined || dd === undefined || dd > floor) stack.push(d);
+        }
+      }
+      return false;
+    },
   };
-  for (const id of deps.keys()) visit(id, new Set());
-  return memo;
+}
+
+/** Longest path from a root, for tasks outside cycles (Kahn's order). */
+function depths(deps: Map<string, string[]>): Map<string, number> {
+  const dependents = new Map<string, string[]>();
+  const waiting = new Map<string, number>();
+  for (const [id, ds] of deps) {
+    const known = ds.filter((d) => deps.has(d));
+    waiting.set(id, known.length);
+    for (const d of known) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(id);
+  }
+  const depth = new Map<string, number>();
+  const ready = [...waiting].filter(([, n]) => n === 0).map(([id]) => id);
+  for (const id of ready) depth.set(id, 0);
+  while (ready.length > 0) {
+    const id = ready.pop()!;
+    for (const next of dependents.get(id) ?? []) {
+      depth.set(next, Math.max(depth.get(next) ?? 0, depth.get(id)! + 1));
+      const left = waiting.get(next)! - 1;
+      waiting.set(next, left);
+      if (left === 0) ready.push(next);
+    }
+  }
+  // Tasks on or behind a cycle never became ready: leave them without a depth.
+  for (const [id, n] of waiting) if (n > 0) depth.delete(id);
+  return depth;
 }
 
 /**

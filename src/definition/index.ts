@@ -4,6 +4,7 @@
  * This file is the module's only import surface.
  */
 import { LineCounter, parseDocument } from 'yaml';
+import { aliasProblems, firstAliasOffset, MAX_ALIAS_COUNT } from './aliases.js';
 import type { Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
@@ -18,7 +19,7 @@ import type { Definition } from './types.js';
 export * from './types.js';
 export { definitionHash } from './hash.js';
 export { definitionJsonSchema } from './schema.js';
-export { effectiveDependencies, upstreamOf } from './graph.js';
+export { effectiveDependencies, upstreamOf, type Upstream } from './graph.js';
 export { parseDuration } from './duration.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 
@@ -41,7 +42,8 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 
 export function parseDefinition(text: string, file?: string): ParseResult {
   const withFile = (d: Diagnostic): Diagnostic => (file === undefined ? d : { ...d, file });
-  const source = stripBanner(text);
+  // Editors on Windows may start a UTF-8 file with a byte order mark; it is not part of the text.
+  const source = stripBanner(text.startsWith('\uFEFF') ? text.slice(1) : text);
   if (source === null) {
     const d: Diagnostic = { severity: 'error', code: 'LF_NO_WORKFLOW', message: 'expected a top-level `workflow:` key (at the start of a line, nothing after it but a comment)', path: [], line: 1, col: 1 };
     return { definition: null, diagnostics: [withFile(d)] };
@@ -60,12 +62,27 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // A document that does not parse has no reliable tree: report the syntax problems alone.
   if (doc.errors.length > 0) return { definition: null, diagnostics: diagnostics.sort(byPosition) };
 
+  // Aliases that cannot become a tree (unresolved, or inside their own anchor) are refused before toJS.
+  const aliasIssues = aliasProblems(doc);
+  if (aliasIssues.length > 0) {
+    for (const a of aliasIssues) {
+      const pos = lineCounter.linePos(a.offset);
+      diagnostics.push(withFile({ severity: 'error', code: 'LF_YAML_ALIAS', message: a.message, path: [], line: pos.line, col: pos.col }));
+    }
+    return { definition: null, diagnostics: diagnostics.sort(byPosition) };
+  }
   let raw: unknown;
   try {
-    raw = doc.toJS();
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    const d: Diagnostic = { severity: 'error', code: 'LF_YAML_SYNTAX', message: `YAML: ${(err as Error).message}`, path: [], line: 1, col: 1 };
-    return { definition: null, diagnostics: [withFile(d)] };
+    // The yaml package refuses an expansion beyond maxAliasCount ("billion laughs"); anything else is its own message.
+    const excessive = /excessive alias count/i.test((err as Error).message);
+    const message = excessive
+      ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out or use fewer nested aliases`
+      : `YAML: ${(err as Error).message}`;
+    const at = lineCounter.linePos(excessive ? firstAliasOffset(doc) : 0);
+    const d: Diagnostic = { severity: 'error', code: excessive ? 'LF_YAML_ALIAS' : 'LF_YAML_SYNTAX', message, path: [], line: at.line, col: at.col };
+    return { definition: null, diagnostics: [...diagnostics, withFile(d)].sort(byPosition) };
   }
   const locator = new Locator(doc, lineCounter, source);
   const report = (f: Finding) => {

@@ -54,13 +54,20 @@ export function tasksThatNeverRun(def: Definition): Map<string, string | null> {
   const byId = new Map<string, TaskDef>(def.tasks.map((t) => [t.id, t]));
   const deps = effectiveDependencies(def);
   const results = new Map<string, Result>();
+  // The decisions routing to each task, found once (scanning every task for each task was quadratic).
+  const gatesOf = new Map<string, DecisionTask[]>();
+  for (const d of def.tasks) {
+    if (d.type !== 'DECISION') continue;
+    const targets = new Set([...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])]);
+    for (const target of targets) (gatesOf.get(target) ?? gatesOf.set(target, []).get(target)!).push(d);
+  }
 
   const visit = (t: TaskDef): Result => {
     const known = results.get(t.id);
     if (known) return known;
     let needs: Needs = new Map();
     let result: Result | null = null;
-    const gates = def.tasks.filter((d): d is DecisionTask => d.type === 'DECISION' && casesRouting(d, t.id).size > 0);
+    const gates = gatesOf.get(t.id) ?? [];
     const gateIds = new Set(gates.map((g) => g.id));
     for (const gate of gates) {
       const g = visit(gate);
@@ -104,7 +111,7 @@ export function neverRunsMessage(taskId: string, reason: string): string {
 export function checkReachability(ctx: CheckContext): void {
   // Only the root causes are reported: a task downstream of one would repeat it.
   for (const [id, reason] of tasksThatNeverRun(ctx.def)) {
-    const t = ctx.def.tasks.find((x) => x.id === id)!;
+    const t = ctx.task(id)!;
     if (reason) ctx.warn('LF_TASK_NEVER_RUNS', neverRunsMessage(id, reason), [...ctx.taskPath(t), 'id']);
   }
 }

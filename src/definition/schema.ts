@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { TASK_TYPES } from './types.js';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
   .union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' })
@@ -16,6 +16,7 @@ const TaskIds = z
 const DURATION = 'expected a duration like "30s", "1h30m", "PT1M" or a number of milliseconds';
 const Duration = z
   .union([z.number().nonnegative(), z.string().refine((s) => parseDuration(s) !== null, { error: DURATION })], { error: DURATION })
+  .refine((v) => (parseDuration(v) ?? 0) <= MAX_DURATION_MS, { error: `a duration may be at most ${MAX_DURATION_TEXT} (${MAX_DURATION_MS} ms)` })
   .meta({ description: 'Milliseconds, or "500ms", "30s", "2m", "1h30m", "1d", ISO 8601 "PT30S".' });
 
 const Template = z.string().meta({ description: 'Text that may contain ${...} references.' });
@@ -27,10 +28,18 @@ const OutputDecl = z
   })
   .meta({ description: 'Output names (list) or fixed/template values (map).' });
 
+/** More attempts than this is a loop, not a retry policy; it also bounds the longest backoff. */
+export const MAX_ATTEMPTS = 1000;
+
 const Backoff = z.enum(['fixed', 'linear', 'exponential']);
 
 export const RetryPolicySchema = z.object({
-  max_attempts: z.number().int().min(1, { error: 'expected an integer of at least 1 (1 = no retry)' }).optional(),
+  max_attempts: z
+    .number()
+    .int()
+    .min(1, { error: 'expected an integer of at least 1 (1 = no retry)' })
+    .max(MAX_ATTEMPTS, { error: `expected at most ${MAX_ATTEMPTS} attempts` })
+    .optional(),
   backoff: Backoff.optional(),
   backoff_strategy: Backoff.optional().meta({ description: 'Alias of backoff.' }),
   initial_delay: Duration.optional(),

@@ -8,7 +8,7 @@
 import { ExpressionError } from '../errors/index.js';
 import { findRefs, parseCondition, refText, type Ref } from '../expressions/index.js';
 import type { CheckContext } from './context.js';
-import { upstreamOf } from './graph.js';
+import { upstreamOf, type Upstream } from './graph.js';
 import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
 import type { TaskDef } from './types.js';
 
@@ -27,7 +27,7 @@ const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter an
 
 type Occ = { ref: Ref; text: string; offset: number };
 
-function checkRef(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, occ: Occ, path: RawPath): void {
+function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: RawPath): void {
   const { ref } = occ;
   const at = { inString: occ.offset };
   if (ref.kind === 'event') {
@@ -61,11 +61,11 @@ function checkRef(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, o
     return;
   }
   const t = site.task;
-  if (t && !up.get(t.id)?.has(ref.task) && !site.alsoAllowed?.has(ref.task)) {
+  if (t && !up.has(t.id, ref.task) && !site.alsoAllowed?.has(ref.task)) {
     ctx.error('LF_TEMPLATE_NOT_UPSTREAM', `template ${occ.text} in task ${t.id} names task ${ref.task}, which is not upstream of ${t.id}; add it to depends_on`, path, at);
     return;
   }
-  const target = ctx.def.tasks.find((x) => x.id === ref.task)!;
+  const target = ctx.task(ref.task)!;
   const name = ref.path[0];
   if (ref.field === 'output' && name !== undefined && target.output.names.length > 0 && !target.output.names.includes(name)) {
     ctx.warn('LF_UNKNOWN_OUTPUT', `template ${occ.text} in ${site.owner} reads output "${name}" of task ${ref.task}, which declares only: ${target.output.names.join(', ')}${didYouMean(name, target.output.names)}`, path, at);
@@ -79,7 +79,7 @@ function syntaxError(ctx: CheckContext, site: Site, kind: string, err: unknown, 
 }
 
 /** Every string of a template tree. */
-function templates(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, value: unknown, path: RawPath): void {
+function templates(ctx: CheckContext, up: Upstream, site: Site, value: unknown, path: RawPath): void {
   if (typeof value === 'string') {
     let occs: Occ[];
     try {
@@ -95,7 +95,7 @@ function templates(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, 
   }
 }
 
-function condition(ctx: CheckContext, up: Map<string, Set<string>>, site: Site, text: unknown, path: RawPath): void {
+function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, path: RawPath): void {
   if (typeof text !== 'string') return;
   let refs: Ref[];
   try {

@@ -1,0 +1,51 @@
+/**
+ * YAML aliases that cannot become a JSON tree: an alias with no anchor before
+ * it, and an alias inside the node its anchor names (a recursive structure,
+ * which would send every later walk of the tree into endless recursion).
+ * Found in one pass over the document, in order, with each alias's offset.
+ */
+import { isAlias, visit, type Document, type Node } from 'yaml';
+
+/**
+ * How many copies of anchored nodes toJS may make: the yaml package's own guard
+ * against "billion laughs" (each alias counts the aliases inside its anchor).
+ * Its default, 100, would refuse 101 tasks sharing `<<: *defaults`; 10,000
+ * allows a few thousand while nested expansion still stops within a few levels.
+ */
+export const MAX_ALIAS_COUNT = 10_000;
+
+export interface AliasProblem { offset: number; message: string }
+
+export function aliasProblems(doc: Document): AliasProblem[] {
+  const anchors = new Map<string, Node>();
+  const problems: AliasProblem[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      const offset = node.range?.[0] ?? 0;
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (!target) {
+          problems.push({ offset, message: `YAML: unknown alias *${node.source}: no anchor &${node.source} comes before it` });
+        } else if (target.range && offset >= target.range[0] && offset < target.range[2]) {
+          problems.push({ offset, message: `YAML: alias *${node.source} is inside the node anchored &${node.source}, so it would contain itself; a definition must be a tree` });
+        }
+      } else if (node.anchor) {
+        // A collection is visited before its items, so an alias inside it finds its anchor here.
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return problems;
+}
+
+/** Where the first alias is, to point at when the aliases together expand too far. */
+export function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
