@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, Events, nanos, type JetStreamManager, type MsgRequest } from 'nats';
+import { connect, Events, nanos, type JetStreamManager } from 'nats';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/messages.js';
@@ -21,6 +21,7 @@ import { replayRun, type RunView } from '../../src/runtime/index.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { deadLetters } from '../helpers/dead-letters.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
@@ -134,20 +135,6 @@ function expectSoundCompletedHistory(events: EventEnvelope[], tasks: string[]): 
   expect(events.at(-1)!.state.status).toBe('COMPLETED');
 }
 
-/** Every message on lf.dlq.<kind>, oldest first. */
-async function deadLetters(jsm: JetStreamManager, kind: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (let seq = 1; ;) {
-    let m;
-    try {
-      m = await jsm.streams.getMessage(STREAMS.dlq.name, { next_by_subj: `lf.dlq.${kind}`, seq } as unknown as MsgRequest);
-    } catch {
-      return out; // no message found
-    }
-    out.push(m.json<Record<string, unknown>>());
-    seq = m.seq + 1;
-  }
-}
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();

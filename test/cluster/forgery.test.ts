@@ -6,13 +6,14 @@
  * cannot read the engines' secret; a timer message never fires before the
  * run's own record of the timer says it is due.
  */
-import { connect, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, type Worker } from '../../src/cluster/index.js';
 import { ENGINE_BUCKET } from '../../src/cluster/attempt-tokens.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { deadLetters } from '../helpers/dead-letters.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
@@ -28,20 +29,6 @@ workflow:
     - { id: pay, type: SIMPLE, depends_on: [sign] }
 `);
 
-/** Every message on lf.dlq.<kind>, oldest first. */
-async function deadLetters(jsm: JetStreamManager, kind: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (let seq = 1; ;) {
-    let m;
-    try {
-      m = await jsm.streams.getMessage(STREAMS.dlq.name, { next_by_subj: `lf.dlq.${kind}`, seq } as unknown as MsgRequest);
-    } catch {
-      return out;
-    }
-    out.push(m.json<Record<string, unknown>>());
-    seq = m.seq + 1;
-  }
-}
 
 describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
   let server: NatsServer;
