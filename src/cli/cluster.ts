@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
+import { inspectCluster } from '../cluster/doctor.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
@@ -33,6 +34,30 @@ function natsUser(url: string): string {
 async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
   const client = new ClusterClient(natsUrl(g), natsSettings());
   try { return await fn(client); } finally { await client.close(); }
+}
+
+/** Every stream and bucket ledgerflow keeps, with replicas, leader and health; exit 1 when anything needs attention. */
+export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
+  const settings = natsSettings();
+  return withClient(g, async (c) => {
+    const nc = await c.store.connection();
+    const report = await inspectCluster(await nc.jetstreamManager(), {
+      server: nc.getServer(), expectedReplicas: settings.cluster.replicas ?? 1,
+      ...(settings.store.stream ? { logStream: settings.store.stream } : {}),
+    });
+    if (opts.json) io.out(json(report));
+    else {
+      io.out(`NATS ${report.server}, replica setting ${report.expectedReplicas}`);
+      for (const s of report.streams) {
+        const peers = s.peers.map((p) => `${p.name} ${p.offline ? 'offline' : p.current ? 'current' : `behind ${p.lag}`}`).join(', ');
+        io.out(`  ${s.name.padEnd(20)} ${s.kind.padEnd(6)} R${s.replicas}  leader ${s.leader ?? '-'}${peers ? `  (${peers})` : ''}  ${s.messages} msgs`);
+      }
+      if (report.missing.length > 0) io.out(`  not created yet (made on first use): ${report.missing.join(', ')}`);
+      for (const w of report.warnings) io.err(`warning: ${w}`);
+      if (report.warnings.length === 0) io.out('✓ every stream and bucket as set');
+    }
+    return report.warnings.length === 0 ? EXIT.ok : EXIT.failed;
+  });
 }
 
 export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?: boolean }): Promise<number> {

@@ -82,6 +82,9 @@ function program(setCode: (c: number) => void): Command {
   p.command('test').argument('<file...>').description('run every path, and the expectations in expectations/<file> beside each definition, against the runtime (scripted handlers, virtual time)')
     .option('--json', 'print the results as JSON')
     .action(act(async (files: string[], o) => (await import('./coverage.js')).testCmd(io, files, o)));
+  p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")
+    .option('--json', 'print { server, expectedReplicas, streams, missing, warnings }')
+    .action(act(async (o) => (await import('./cluster.js')).doctorCmd(io, g(), o)));
   p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
     .option('--json').action(act(async (files: string[], o) => (await import('./cluster.js')).deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')

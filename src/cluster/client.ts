@@ -59,7 +59,9 @@ export class ClusterClient {
       const nc = await this.store.connection();
       await ensureCluster(await nc.jetstreamManager(), this.settings.cluster);
       const js = nc.jetstream();
-      return { js, registry: new DefinitionRegistry(js) };
+      // The definitions bucket honours the replica and storage settings like every stream (it was always R1).
+      const { replicas, storage } = this.settings.cluster ?? {};
+      return { js, registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }) };
     })();
     return this.ready;
   }

@@ -6,7 +6,7 @@
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
  */
-import type { JetStreamClient, KV } from 'nats';
+import { StorageType, type JetStreamClient, type KV } from 'nats';
 import { definitionHash, type Definition } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
@@ -15,10 +15,13 @@ const text = (v: Uint8Array) => new TextDecoder().decode(v);
 
 export class DefinitionRegistry {
   private kvPromise: Promise<KV> | undefined;
-  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number } = {}) {}
+  /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= this.js.views.kv(DEFINITIONS_BUCKET, { history: 1, replicas: this.opts.replicas ?? 1 });
+    this.kvPromise ??= this.js.views.kv(DEFINITIONS_BUCKET, {
+      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    });
     return this.kvPromise;
   }
 

@@ -82,7 +82,10 @@ export class ClusterEngine {
     this.jsm = await this.nc.jetstreamManager();
     await ensureCluster(this.jsm, this.opts.settings);
     this.tokens = await AttemptTokens.open(this.js, this.opts.settings);
-    this.registry = new DefinitionRegistry(this.js, { ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}) });
+    this.registry = new DefinitionRegistry(this.js, {
+      ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
+      ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
+    });
     this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, (m) => this.onInput(m));
     this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, (m) => this.onTimer(m));
     this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, (m) => this.onApproval(m));
