@@ -25,8 +25,11 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
   const now = events.at(-1)?.time ?? new Date().toISOString();
   for (const [id, t] of Object.entries(after.context.tasks)) {
     const prev = before.context.tasks[id];
-    if (prev && prev.status === t.status && prev.attempts === t.attempts) continue;
     const sym = SYMBOL[t.status] ?? '?';
+    if (prev && prev.status === t.status && prev.attempts === t.attempts) {
+      if (t.status === 'IN_PROGRESS' && (t.restarts ?? 0) > (prev.restarts ?? 0)) lines.push(`${sym} ${id} runs attempt ${t.attempts} again: it was lost with the process running it (restart ${t.restarts})`);
+      continue;
+    }
     switch (t.status) {
       case 'IN_PROGRESS': lines.push(`${sym} ${id} started${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}`); break;
       case 'COMPLETED':
@@ -94,14 +97,20 @@ function summary(e: EventEnvelope): string {
   switch (e.type) {
     case 'run.started': return `input ${JSON.stringify(e.data.input)}`;
     case 'task.started': return `${e.data.task} attempt ${e.data.attempt}`;
-    case 'task.completed': return `${e.data.task} attempt ${e.data.attempt}`;
-    case 'task.failed': return `${e.data.task} attempt ${e.data.attempt}: ${e.data.error.message}`;
+    case 'task.completed': return `${e.data.task} attempt ${e.data.attempt}${reportedBy(e.data)}`;
+    case 'task.failed': return `${e.data.task} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
+    case 'task.restarted': return `${e.data.task} attempt ${e.data.attempt} runs again (restart ${e.data.restart}): ${e.data.reason === 'resumed' ? 'it was in flight when the process running it stopped' : `${e.data.lost ?? 'its worker'} stopped answering`}${reportedBy(e.data)}`;
     case 'timer.fired': return `${e.data.timer} of ${e.data.task} (attempt ${e.data.attempt})`;
     case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''}${e.data.comment ? `: ${e.data.comment}` : ''}`;
     case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.failed': return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
   }
+}
+
+/** Who reported an outcome on NATS (the sender the server let publish it). */
+function reportedBy(d: { by?: string; unauthenticated?: true }): string {
+  return d.by ? ` (reported by ${d.by}${d.unauthenticated ? ', an unauthenticated name' : ''})` : '';
 }
 
 export function historyText(events: EventEnvelope[]): string {

@@ -75,8 +75,21 @@ export function actionsFor(def: Definition) {
       const now = nowOf(context, event);
       const attempt = event.attempt!;
       const timeoutMs = task(p.task).timeoutMs;
+      // A new attempt has not been restarted: the count belongs to the attempt before.
+      const { restarts: _previous, ...before } = state(context, p.task);
       return {
-        tasks: withTask(context, p.task, { status: p.status!, attempts: attempt, startedAt: state(context, p.task).startedAt ?? now }),
+        tasks: { ...context.tasks, [p.task]: { ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now } },
+        timers: timeoutMs === undefined ? context.timers
+          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
+      };
+    }),
+    /** The attempt runs again after it was lost: same attempt, its timeout counted from now (downtime is not attempt time). */
+    taskRestarted: stamped(({ context, event }: Args, p: P) => {
+      const now = nowOf(context, event);
+      const attempt = event.attempt!;
+      const timeoutMs = task(p.task).timeoutMs;
+      return {
+        tasks: withTask(context, p.task, { restarts: event.restart! }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
       };

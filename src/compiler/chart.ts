@@ -173,8 +173,9 @@ function readRegion(reader: ChartReader, key: string, index: number, v: unknown,
     const sibling = (target: string, tAt: string): RegionState => {
       const to = states.get(target);
       if (!to) throw new UnsupportedStatechartError(tAt, `"${target}" is not a state of region ${key}`);
-      // A transition that re-enters its own state would leave XState's node set unchanged, a case the interpreter does not model.
-      if (target === k) throw new UnsupportedStatechartError(tAt, 'a transition to its own state is not supported');
+      // A transition to its own state is XState v5's default self-transition (not re-entering): its actions
+      // run and nothing is exited or entered, which the interpreter models as a region that does not move.
+      // Only final states could tell otherwise, and they have no transitions.
       return to;
     };
     if (s.on !== undefined) {

@@ -26,6 +26,8 @@ export interface TaskState {
   decision?: { case: string | null; value: unknown; next: string[] };
   /** HUMAN only: who decided. */
   decidedBy?: string;
+  /** Times the current attempt was restarted after it was lost (task.restarted); absent when never. Cleared by the next attempt. */
+  restarts?: number;
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */
@@ -72,6 +74,7 @@ export type MachineEvent =
   | { type: `task.completed.${string}`; time: number; attempt: number; output: unknown }
   | { type: `task.failed.${string}`; time: number; attempt: number; error: TaskError }
   | { type: `timer.${TimerKind}.${string}`; time: number; attempt: number }
+  | { type: `task.restarted.${string}`; time: number; attempt: number; restart: number }
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError };

@@ -43,6 +43,8 @@ export function guardsFor(def: Definition) {
     mustSkip: ({ context }: Args, p: P) => eligible(context, p.task) === 'skip',
     isAttempt,
     isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1,
+    /** A restart of the current attempt, numbered after the ones recorded: a second copy of the same restart is stale. */
+    isNextRestart: (args: Args, p: P) => isAttempt(args, p) && args.event.restart === (state(args.context, p.task).restarts ?? 0) + 1,
     mayRetryFailure: (args: Args, p: P) =>
       isAttempt(args, p) && args.event.error?.retryable !== false && retriesLeft(args.context, p.task),
     mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),

@@ -257,10 +257,13 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     let context = snapshot.context;
     for (const t of transitions) context = runActions(t.actions, context, event);
     const before = snapshot._configuration!;
+    // A region whose transition targets the state it is in (a self-transition) neither leaves nor enters it.
+    const moving = transitions.filter((t) => before.states[t.target.region.index] !== t.target);
+    if (moving.length === 0) return { value: snapshot.value, status: 'active', context, _configuration: before };
     const states = before.states.slice();
-    for (const t of transitions) states[t.target.region.index] = t.target;
+    for (const t of moving) states[t.target.region.index] = t.target;
     // XState enters states in document order and appends each to its node list.
-    const moved = transitions.length === 1 ? [transitions[0]!.target.region] : transitions.map((t) => t.target.region).sort((a, b) => a.index - b.index);
+    const moved = moving.length === 1 ? [moving[0]!.target.region] : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
     let finals = before.finals;
     for (const r of moved) {
       if (!states[r.index]!.final) continue;

@@ -65,6 +65,8 @@ function workRegion(task: TaskDef): RegionConfig {
             to(id, 'retrying', 'taskRetrying', g('mayRetryTimeout', id)),
             to(id, 'timed_out', 'taskFailed', g('isAttempt', id)),
           ],
+          // A lost attempt runs again: the region stays where it is (a self-transition, which XState v5 does not re-enter).
+          [`task.restarted.${id}`]: to(id, 'running', 'taskRestarted', g('isNextRestart', id)),
         },
       },
       retrying: {

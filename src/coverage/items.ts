@@ -102,6 +102,7 @@ function unskippable(def: Definition): Map<string, string | null> {
 
 /** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
 function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null): string | null {
+  if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
   if (t.type === 'SIMPLE' && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
   if (t.type === 'SIMPLE' && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;

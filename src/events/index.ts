@@ -25,8 +25,34 @@ export const RunStartedData = z.object({
   source: z.object({ file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional() }).optional(),
 });
 export const TaskStartedData = z.object(taskRef);
-export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown() });
-export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema });
+/**
+ * Who reported an outcome, where a server could tell: on NATS, the user the
+ * input came from (the subject's sender token, which nats.conf confines each
+ * user to). Absent for in-process handlers. `unauthenticated`: the server has
+ * no users, so the name is the sender's own claim.
+ */
+const reporter = {
+  by: z.string().min(1).optional(),
+  unauthenticated: z.literal(true).optional(),
+};
+export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown(), ...reporter });
+export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema, ...reporter });
+/**
+ * The attempt in flight was lost with the process running it (a worker that
+ * stopped answering, or this process's own crash before `resume`) and runs
+ * again: the same attempt number and idempotency key, its retries untouched,
+ * its timeout counted from now. `restart` numbers the restarts of this
+ * attempt (1, 2, ...); past the cap the loss fails the attempt instead
+ * (runtime/restarts.ts).
+ */
+export const TaskRestartedData = z.object({
+  ...taskRef,
+  restart: z.number().int().positive(),
+  reason: z.enum(['resumed', 'worker_lost']),
+  /** The worker (name it signed the attempt ledger with) or process that had the attempt, when known. */
+  lost: z.string().optional(),
+  ...reporter,
+});
 export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout']);
 export type TimerKind = z.infer<typeof TimerKind>;
 export const TimerFiredData = z.object({ ...taskRef, timer: TimerKind });
@@ -66,6 +92,7 @@ export const EVENT_DATA = {
   'run.cancelled': RunCancelledData,
   'approval.refused': ApprovalRefusedData,
   'run.failed': RunFailedData,
+  'task.restarted': TaskRestartedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -100,6 +127,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('run.cancelled'), data: RunCancelledData }),
   EnvelopeBase.extend({ type: z.literal('approval.refused'), data: ApprovalRefusedData }),
   EnvelopeBase.extend({ type: z.literal('run.failed'), data: RunFailedData }),
+  EnvelopeBase.extend({ type: z.literal('task.restarted'), data: TaskRestartedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

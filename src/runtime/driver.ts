@@ -25,6 +25,7 @@ import { foldOnto, prepareCommit } from './commit.js';
 import { reconcile, timerFired, type StartAttempt } from './effects.js';
 import { toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
+import { attemptsInFlight, reviewLoss } from './restarts.js';
 
 export interface DriverHooks {
   /** After each durable commit, with the state before and after it. */
@@ -51,6 +52,13 @@ export interface DriverOptions extends DriverHooks {
    * > 0: steps gather in one commit for up to this many ms while in-process handlers keep finishing (see above).
    */
   commitWindowMs?: number;
+  /**
+   * The attempts the state has in flight were lost with the process that ran
+   * them (this is a resume): record their restarts (task.restarted) and run
+   * them again, their timeouts counted from now. Without it (a run this
+   * process has just started) they are this driver's to start.
+   */
+  restartInFlight?: boolean;
 }
 
 /**
@@ -88,7 +96,14 @@ export class RunDriver {
   private readonly windowMs: number;
   private readonly queue: PendingEvent[] = [];
   private readonly inflight = new Map<string, AttemptControl>();
-  private readonly timers = new Map<string, unknown>();
+  /**
+   * Attempts another writer restarted (task.restarted in its commits) while
+   * this driver ran them: that writer runs them now, so this one stops its
+   * own run of each and does not start another. Counted as held by reconcile.
+   */
+  private readonly takenOver = new Map<string, { attempt: number; restart: number }>();
+  /** Timers armed on the clock, with the due time each was armed for. */
+  private readonly timers = new Map<string, { handle: unknown; dueAt: string }>();
   private busy = false;
   private needsCatchUp = false;
   private failure: unknown = null;
@@ -127,6 +142,13 @@ export class RunDriver {
       this.needsCatchUp = true;
       this.kick();
     });
+    if (this.opts.restartInFlight) {
+      const time = iso(this.opts.clock.now());
+      for (const lost of attemptsInFlight(this.snapshot)) {
+        const review = reviewLoss(this.snapshot, { taskId: lost.taskId, attempt: lost.attempt, restart: lost.restart, reason: 'resumed', time });
+        if (review.kind !== 'stale') this.queue.push(review.event);
+      }
+    }
     this.kick();
   }
 
@@ -140,7 +162,7 @@ export class RunDriver {
     this.stopped = true;
     this.follow?.close();
     if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
-    for (const h of this.timers.values()) this.opts.clock.clearTimer(h);
+    for (const t of this.timers.values()) this.opts.clock.clearTimer(t.handle);
     this.timers.clear();
     for (const f of this.inflight.values()) f.abort(new Error('the engine stopped'));
     this.inflight.clear();
@@ -250,6 +272,12 @@ export class RunDriver {
     const before = this.snapshot;
     this.snapshot = foldOnto(this.opts.compiled, this.snapshot, events);
     this.seq = events.at(-1)!.seq;
+    for (const ev of events) {
+      if (ev.type !== 'task.restarted') continue;
+      this.inflight.get(ev.data.task)?.abort(new Error(`attempt ${ev.data.attempt} was restarted by another process`));
+      this.inflight.delete(ev.data.task);
+      this.takenOver.set(ev.data.task, { attempt: ev.data.attempt, restart: ev.data.restart });
+    }
     this.opts.onCommit?.(events, before, this.snapshot);
     // The open group was folded onto an older log: fold its events again onto the new one (those that no longer apply become stale).
     if (this.group) {
@@ -305,24 +333,31 @@ export class RunDriver {
   /** Makes the world match the state: interprets what reconcile() says is outstanding against what this driver holds. */
   private reconcile(): void {
     const state = this.current;
-    for (const effect of reconcile(this.opts.compiled, state, { attempts: this.inflight, timers: this.timers })) {
+    const attempts = this.takenOver.size === 0 ? this.inflight : new Map<string, { attempt: number; restart?: number }>([...this.takenOver, ...this.inflight]);
+    for (const effect of reconcile(this.opts.compiled, state, { attempts, timers: this.timers })) {
       switch (effect.type) {
         case 'timer.cancel':
-          this.opts.clock.clearTimer(this.timers.get(effect.timerId));
+          this.opts.clock.clearTimer(this.timers.get(effect.timerId)?.handle);
           this.timers.delete(effect.timerId);
           break;
         case 'timer.arm': {
           const { timer } = effect;
+          // Armed before for another time (a restarted attempt's timeout): this one replaces it.
+          const before = this.timers.get(timer.id);
+          if (before) this.opts.clock.clearTimer(before.handle);
           const delay = Math.max(0, Date.parse(timer.dueAt) - this.opts.clock.now());
-          this.timers.set(timer.id, this.opts.clock.setTimer(delay, () => {
-            this.timers.delete(timer.id);
+          const armed: { handle: unknown; dueAt: string } = { handle: null, dueAt: timer.dueAt };
+          this.timers.set(timer.id, armed);
+          armed.handle = this.opts.clock.setTimer(delay, () => {
+            if (this.timers.get(timer.id) === armed) this.timers.delete(timer.id);
             this.submit(timerFired(timer, this.opts.clock.now()));
-          }));
+          });
           break;
         }
         case 'attempt.abort':
           this.inflight.get(effect.taskId)?.abort(new Error(effect.reason));
           this.inflight.delete(effect.taskId);
+          this.takenOver.delete(effect.taskId);
           break;
         case 'attempt.start':
           this.invoke(effect);
@@ -335,7 +370,7 @@ export class RunDriver {
   /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
   private invoke(effect: StartAttempt): void {
     const { taskId, attempt } = effect;
-    const control = new AttemptControl(attempt);
+    const control = new AttemptControl(attempt, effect.restart);
     this.inflight.set(taskId, control);
     const time = () => iso(this.opts.clock.now());
     void (async () => {
@@ -373,7 +408,7 @@ class AttemptControl {
   private controller: AbortController | null = null;
   private reason: unknown;
 
-  constructor(readonly attempt: number) {}
+  constructor(readonly attempt: number, readonly restart: number) {}
 
   get signal(): AbortSignal {
     if (!this.controller) {

@@ -31,6 +31,8 @@ export interface StartAttempt {
   readonly version: number;
   readonly taskId: string;
   readonly attempt: number;
+  /** Which run of the attempt this is: 0 the first, n after its n-th restart (task.restarted). */
+  readonly restart: number;
   /** runId/taskId/attempt: the same when an attempt is re-run after a crash. */
   readonly idempotencyKey: string;
   readonly handler: string;
@@ -68,22 +70,26 @@ export interface CancelTimer {
 
 export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer;
 
-/** What an executor holds: attempts running (task id → attempt) and timers armed (by id). */
+/**
+ * What an executor holds: attempts running (task id → attempt and which run of
+ * it) and timers armed (by id, with the due time they were armed for: a
+ * restart re-arms an attempt's timeout under the same id, later).
+ */
 export interface Held {
-  readonly attempts: ReadonlyMap<string, { readonly attempt: number }>;
-  readonly timers: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+  readonly attempts: ReadonlyMap<string, { readonly attempt: number; readonly restart?: number }>;
+  readonly timers: ReadonlyMap<string, { readonly dueAt: string }>;
 }
 
-export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Set<string>() });
+export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Map<string, { dueAt: string }>() });
 
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
-export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, { attempt: number }>; timers: Set<string> } {
-  const attempts = new Map<string, { attempt: number }>();
-  const timers = new Set<string>();
+export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, { attempt: number; restart: number }>; timers: Map<string, { dueAt: string }> } {
+  const attempts = new Map<string, { attempt: number; restart: number }>();
+  const timers = new Map<string, { dueAt: string }>();
   if (snapshot.status === 'active') {
     const { tasks } = snapshot.context;
-    for (const id in tasks) if (tasks[id]!.status === 'IN_PROGRESS') attempts.set(id, { attempt: tasks[id]!.attempts });
-    for (const id in snapshot.context.timers) timers.add(id);
+    for (const id in tasks) if (tasks[id]!.status === 'IN_PROGRESS') attempts.set(id, { attempt: tasks[id]!.attempts, restart: tasks[id]!.restarts ?? 0 });
+    for (const id in snapshot.context.timers) timers.set(id, snapshot.context.timers[id]!);
   }
   return { attempts, timers };
 }
@@ -93,10 +99,10 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   const ctx = snapshot.context;
   const effects: Effect[] = [];
   const settled = snapshot.status !== 'active';
-  for (const [taskId, { attempt }] of held.attempts) {
+  for (const [taskId, { attempt, restart = 0 }] of held.attempts) {
     const t = ctx.tasks[taskId];
-    if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== attempt) {
-      effects.push({ type: 'attempt.abort', runId: ctx.runId, taskId, attempt, reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status})` });
+    if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== attempt || (t.restarts ?? 0) !== restart) {
+      effects.push({ type: 'attempt.abort', runId: ctx.runId, taskId, attempt, reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})` });
     }
   }
   for (const timerId of held.timers.keys()) {
@@ -104,11 +110,14 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   }
   if (settled) return effects;
   for (const id in ctx.timers) {
-    if (!held.timers.has(id)) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
+    // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
+    if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }
   for (const taskId in ctx.tasks) {
     const t = ctx.tasks[taskId]!;
-    if (t.status === 'IN_PROGRESS' && held.attempts.get(taskId)?.attempt !== t.attempts) effects.push(startAttempt(compiled, snapshot, taskId));
+    if (t.status !== 'IN_PROGRESS') continue;
+    const h = held.attempts.get(taskId);
+    if (h?.attempt !== t.attempts || (h.restart ?? 0) !== (t.restarts ?? 0)) effects.push(startAttempt(compiled, snapshot, taskId));
   }
   return effects;
 }
@@ -119,13 +128,14 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   const plan = taskPlans(compiled).get(taskId);
   if (!plan) throw new Error(`run ${ctx.runId} has no task ${taskId}`);
   const attempt = ctx.tasks[taskId]!.attempts;
+  const restart = ctx.tasks[taskId]!.restarts ?? 0;
   // The scope (every task's state) is built only when a template reads it.
   let scope: Scope | undefined;
   const scopeNow = () => (scope ??= scopeOf(ctx));
   const input = (resolveTemplate(plan.def.input, plan.inputHasRefs ? scopeNow() : NO_SCOPE) ?? {}) as Record<string, unknown>;
   const deadline = ctx.timers[`${taskId}/timeout/${attempt}`]?.dueAt;
   return {
-    type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt,
+    type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt, restart,
     idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
     ...(deadline !== undefined ? { deadline } : {}),
     ...(plan.def.outputTo !== undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),

@@ -137,13 +137,14 @@ export class Engine {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
       const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? await this.load(runId) : loaded;
-      return await this.driveLeased(current, opts);
+      // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
+      return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted });
     } finally {
       await lease?.release();
     }
   }
 
-  private async driveLeased({ compiled, snapshot, seq }: Loaded, opts: DriveOptions): Promise<RunView> {
+  private async driveLeased({ compiled, snapshot, seq }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
     if (snapshot.status !== 'active') return runView(snapshot, seq);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
     const stop = () => driver.stop();

@@ -23,6 +23,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'task.completed': return { type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output };
     case 'task.failed': return { type: `task.failed.${ev.data.task}`, time, attempt: ev.data.attempt, error: ev.data.error };
     case 'timer.fired': return { type: `timer.${ev.data.timer}.${ev.data.task}`, time, attempt: ev.data.attempt };
+    case 'task.restarted': return { type: `task.restarted.${ev.data.task}`, time, attempt: ev.data.attempt, restart: ev.data.restart };
     case 'approval.recorded':
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
@@ -128,6 +129,6 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;
-  const attempt = 'attempt' in ev.data ? ` (attempt ${ev.data.attempt})` : '';
-  return `${ev.type}${attempt} does not apply to task ${ev.data.task}, which is ${task.status} at attempt ${task.attempts}`;
+  const attempt = 'attempt' in ev.data ? ` (attempt ${ev.data.attempt}${'restart' in ev.data ? `, restart ${ev.data.restart}` : ''})` : '';
+  return `${ev.type}${attempt} does not apply to task ${ev.data.task}, which is ${task.status} at attempt ${task.attempts}${task.restarts ? ` (restarted ${task.restarts} times)` : ''}`;
 }

@@ -69,6 +69,7 @@ export class RandomEvents {
           { type: `task.completed.${id}`, time, attempt: n, output: this.output(task) },
           { type: `task.failed.${id}`, time, attempt: n, error: this.error(n) },
           { type: `timer.timeout.${id}`, time, attempt: n },
+          { type: `task.restarted.${id}`, time, attempt: n, restart: (s.restarts ?? 0) + 1 },
         ];
       case 'RETRYING':
         return [{ type: `timer.backoff.${id}`, time, attempt: n }];
@@ -92,8 +93,9 @@ export class RandomEvents {
     const task = this.chance(0.9) ? this.pick(this.def.tasks) : undefined;
     const id = task?.id ?? 'no_such_task';
     const n = Math.max(0, (ctx.tasks[id]?.attempts ?? 1) + Math.floor(this.rng() * 4) - 2);
-    const kind = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'timer.approval_timeout', 'approval.approved', 'approval.rejected'] as const);
+    const kind = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'timer.approval_timeout', 'approval.approved', 'approval.rejected', 'task.restarted'] as const);
     switch (kind) {
+      case 'task.restarted': return { type: `task.restarted.${id}`, time, attempt: n, restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1) };
       case 'task.completed': return { type: `task.completed.${id}`, time, attempt: n, output: task ? this.output(task) : {} };
       case 'task.failed': return { type: `task.failed.${id}`, time, attempt: n, error: this.error(n) };
       case 'approval.approved': case 'approval.rejected': return { type: `${kind}.${id}`, time, by: task ? this.approver(task) : 'anyone' };

@@ -1,0 +1,89 @@
+/**
+ * What becomes of an attempt that was lost with the process running it: a
+ * worker that stopped answering (NATS), or this process's own crash or stop
+ * before `resume` (the embedded store). Losing a worker is the
+ * infrastructure failing, not the task, so the attempt runs again under the
+ * same number and idempotency key without using up the task's retries, and
+ * its timeout counts from the restart (downtime is not attempt time).
+ *
+ * Not forever: an attempt whose running keeps killing its process (a
+ * handler that exhausts memory, say) would otherwise go round for ever. Past
+ * MAX_RESTARTS restarts of one attempt, the next loss fails the attempt with
+ * LF_ATTEMPT_LOST instead, and the task's retry policy decides from there.
+ *
+ * One rule for every engine, pure like reviewApproval: it reads the run's
+ * state and returns the event to record.
+ */
+import type { PendingEvent } from '../events/index.js';
+import type { RunSnapshot } from './fold.js';
+
+/** Restarts one attempt may have; the loss after the last of them fails the attempt. */
+export const MAX_RESTARTS = 3;
+
+export interface LostAttempt {
+  taskId: string;
+  attempt: number;
+  /** The restart the loss was seen in (0: the attempt's first run): a loss reported twice is recorded once. */
+  restart: number;
+  reason: 'resumed' | 'worker_lost';
+  /** Who had the attempt (a worker's ledger name), when known. */
+  lost?: string;
+  /** Who reported the loss (a NATS user), when a server can tell. */
+  by?: string;
+  unauthenticated?: boolean;
+  time: string;
+}
+
+export type LossReview =
+  | { kind: 'restart' | 'fail'; event: PendingEvent }
+  /** The loss no longer applies: the task moved on (an outcome came after all), or this loss was already recorded. */
+  | { kind: 'stale'; reason: string };
+
+export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview {
+  const task = snapshot.context.tasks[loss.taskId];
+  if (snapshot.status !== 'active') return { kind: 'stale', reason: 'the run has settled' };
+  if (!task) return { kind: 'stale', reason: `the run has no task ${loss.taskId}` };
+  const restarts = task.restarts ?? 0;
+  if (task.status !== 'IN_PROGRESS' || task.attempts !== loss.attempt || restarts !== loss.restart) {
+    return { kind: 'stale', reason: `${loss.taskId} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}` };
+  }
+  const who = {
+    ...(loss.by !== undefined ? { by: loss.by } : {}),
+    ...(loss.unauthenticated ? { unauthenticated: true as const } : {}),
+  };
+  if (restarts >= MAX_RESTARTS) {
+    return {
+      kind: 'fail',
+      event: {
+        type: 'task.failed', time: loss.time, data: {
+          task: loss.taskId, attempt: loss.attempt, ...who,
+          error: {
+            code: 'LF_ATTEMPT_LOST', retryable: true,
+            message: `attempt ${loss.attempt} was lost ${restarts + 1} times (${loss.reason === 'worker_lost' ? `${loss.lost ?? 'its worker'} stopped answering` : 'its process stopped'}); restarting it stops after ${MAX_RESTARTS} restarts, so it fails and the retry policy decides`,
+          },
+        },
+      },
+    };
+  }
+  return {
+    kind: 'restart',
+    event: {
+      type: 'task.restarted', time: loss.time, data: {
+        task: loss.taskId, attempt: loss.attempt, restart: restarts + 1, reason: loss.reason,
+        ...(loss.lost !== undefined ? { lost: loss.lost } : {}), ...who,
+      },
+    },
+  };
+}
+
+/** Attempts the state has in flight: on a resume with nothing running, each one was lost with the process before. */
+export function attemptsInFlight(snapshot: RunSnapshot): { taskId: string; attempt: number; restart: number }[] {
+  if (snapshot.status !== 'active') return [];
+  const out: { taskId: string; attempt: number; restart: number }[] = [];
+  const { tasks } = snapshot.context;
+  for (const id in tasks) {
+    const t = tasks[id]!;
+    if (t.status === 'IN_PROGRESS') out.push({ taskId: id, attempt: t.attempts, restart: t.restarts ?? 0 });
+  }
+  return out;
+}
