@@ -102,7 +102,7 @@ function program(setCode: (c: number) => void): Command {
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')
     .requiredOption('--handlers <module>').option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
-    .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long (default 30s; set when the queue is first used)')
+    .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set when the queue is first used)')
     .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).workerCmd(io, g(), o)));
   return p;

@@ -8,8 +8,9 @@
  * first delivery, possibly to another worker. The ledger is written like the
  * log (a create that fails when the key exists), so any worker can see that an
  * attempt was already taken: one that finished is not run again, and one that
- * another worker took is reported lost (retried as a new attempt) rather than
- * run a second time under the same attempt number.
+ * another worker took and never finished is reported lost: the engine then
+ * restarts it (task.restarted), and the restarted run of it is claimed under
+ * a key of its own (`.r<n>`), so exactly one worker runs each run of it.
  */
 import { StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { z } from 'zod';
@@ -51,8 +52,9 @@ export class AttemptLedger {
     return new AttemptLedger(await nc.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }), nc);
   }
 
-  static key(runId: string, taskId: string, attempt: number): string {
-    return `${runId}.${taskId}.${attempt}`;
+  /** A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry. */
+  static key(runId: string, taskId: string, attempt: number, restart = 0): string {
+    return restart > 0 ? `${runId}.${taskId}.${attempt}.r${restart}` : `${runId}.${taskId}.${attempt}`;
   }
 
   /** Takes the attempt for `worker`; if it was taken before, says by whom (null when the entry cannot be read). */

@@ -1,5 +1,4 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
-import { randomBytes } from 'node:crypto';
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { toStoreError } from '../store/jetstream/codec.js';
 import type { z } from 'zod';
@@ -12,6 +11,7 @@ import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalVerdict, credentials, encode, TriggerVerdict, type InputMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
+import { hasUsers, senderOf } from './sender.js';
 import { subjects } from './subjects.js';
 
 /** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
@@ -84,7 +84,7 @@ export class ClusterClient {
     // so a passing failure does not leave a recorded run that nobody acts on.
     for (let tries = 0; ; tries++) {
       try {
-        await js.publish(subjects.input(runId), encode(kick), { msgID: `${runId}/kick` });
+        await js.publish(subjects.input(senderOf(this.url), runId), encode(kick), { msgID: `${runId}/kick` });
         break;
       } catch (err) {
         if (tries >= 10) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${(err as Error).message}); `
@@ -155,7 +155,7 @@ export class ClusterClient {
     // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log).
     const { js } = await this.conn();
     const kick: InputMessage = { type: 'kick', runId };
-    await js.publish(subjects.input(runId), encode(kick)).catch(() => undefined);
+    await js.publish(subjects.input(senderOf(this.url), runId), encode(kick)).catch(() => undefined);
     return { how: 'recorded' };
   }
 
@@ -214,23 +214,5 @@ export class ClusterClient {
 
   async close(): Promise<void> {
     await this.store.close();
-  }
-}
-
-/**
- * Whether a NATS server authenticates its clients. The INFO's auth_required is
- * no answer (a `no_auth_user` maps clients without credentials to a user, and
- * the server then says none are required), so ask the server: credentials no
- * user has are refused by a server with users and ignored by one without.
- */
-async function hasUsers(url: string): Promise<boolean> {
-  const { servers } = credentials(url);
-  try {
-    const nc = await connect({ servers, user: 'ledgerflow-probe', pass: randomBytes(12).toString('hex'), name: 'ledgerflow-auth-probe', maxReconnectAttempts: 0 });
-    await nc.close();
-    return false;
-  } catch (err) {
-    if (/authorization|authentication/i.test(String((err as { code?: unknown }).code ?? '')) || /authorization|authentication/i.test((err as Error).message)) return true;
-    throw err;
   }
 }

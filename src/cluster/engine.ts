@@ -15,12 +15,13 @@ import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { Engine, foldOnto, loadRun, reconcile, reviewApproval, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { AttemptTokens } from './attempt-tokens.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type DeadLetterMessage, type TaskMessage, type TriggerVerdict } from './messages.js';
+import { hasUsers } from './sender.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
@@ -60,11 +61,13 @@ export class ClusterEngine {
   private readonly loops: Promise<void>[] = [];
   private readonly stops: (() => void)[] = [];
   private stopped = false;
+  /** Whether the server proves who publishes (it has users): else the sender names it records are marked unauthenticated. */
+  private sendersProven = false;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
   readonly stats = {
-    inputs: 0, forged: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
+    inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
   };
 
@@ -82,6 +85,8 @@ export class ClusterEngine {
     this.jsm = await this.nc.jetstreamManager();
     await ensureCluster(this.jsm, this.opts.settings);
     this.tokens = await AttemptTokens.open(this.js, this.opts.settings);
+    const url = typeof this.opts.nats === 'string' ? this.opts.nats : [this.opts.nats.servers].flat().join(',');
+    this.sendersProven = await hasUsers(url);
     this.registry = new DefinitionRegistry(this.js, {
       ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
       ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
@@ -235,9 +240,11 @@ export class ClusterEngine {
     for (const effect of effects) {
       if (effect.type === 'attempt.start') {
         const { type: _t, queue, idempotencyKey, task: { id: _id, ...task }, ...fields } = effect;
-        const msg: TaskMessage = { ...fields, task, token: this.tokens.tokenFor(effect.runId, effect.taskId, effect.attempt) };
+        const { restart, ...rest } = fields;
+        const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: this.tokens.tokenFor(effect.runId, effect.taskId, effect.attempt) };
         this.stats.dispatched++;
-        publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: idempotencyKey }));
+        // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
+        publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey }));
       } else if (effect.type === 'timer.arm') {
         const { timer } = effect;
         this.stats.timers++;
@@ -261,24 +268,49 @@ export class ClusterEngine {
   }
 
   private async onInput(m: JsMsg): Promise<void> {
+    // lf.inputs.<sender>.<runId>: the sender is the NATS user, whom nats.conf lets publish under its own name only.
+    const [, , sender, subjectRunId, ...rest] = m.subject.split('.');
     const parsed = InputMessage.safeParse(safeDecode(m.data));
-    if (!parsed.success) {
-      await this.deadLetter('inputs', `invalid input on ${m.subject}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, m.data);
+    if (!sender || !subjectRunId || rest.length > 0 || !parsed.success || parsed.data.runId !== subjectRunId) {
+      const why = !sender || !subjectRunId || rest.length > 0
+        ? 'inputs are published on lf.inputs.<sender>.<runId>, the sender being the NATS user publishing'
+        : !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+          : `the body names run ${parsed.data.runId}, the subject run ${subjectRunId}`;
+      await this.deadLetter('inputs', `invalid input on ${m.subject}: ${why}`, m.data);
       m.ack();
       return;
     }
     const input = parsed.data;
     if (input.type !== 'kick' && !this.tokens.verify(input.runId, input.data.task, input.data.attempt, input.token)) {
       this.stats.forged++;
-      await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m.data, { runId: input.runId, taskId: input.data.task });
+      await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m.data, { runId: input.runId, taskId: input.data.task, by: sender });
       m.ack();
       return;
     }
     this.stats.inputs++;
-    // The engine's clock stamps what it records, never the sender's.
-    const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time: iso(this.now()), data: input.data } as PendingEvent];
-    const done = await this.withRun(input.runId, () =>
-      this.process(input.runId, inputs, { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` }));
+    // Who reported it, as the server let them publish; the engine's clock stamps what it records, never the sender's.
+    const by = { by: sender, ...(this.sendersProven ? {} : { unauthenticated: true as const }) };
+    const time = iso(this.now());
+    const commit = { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` };
+    let done: Loaded | null;
+    if (input.type === 'task.lost') {
+      done = await this.withRun(input.runId, async () => {
+        const st = await this.load(input.runId, true);
+        if (!st) return null;
+        const { task, attempt, restart, lost } = input.data;
+        const review = reviewLoss(st.snapshot, { taskId: task, attempt, restart, reason: 'worker_lost', ...(lost !== undefined ? { lost } : {}), ...by, time });
+        if (review.kind === 'stale') {
+          this.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
+          return st;
+        }
+        if (review.kind === 'restart') this.stats.restarts++;
+        this.log(`run ${input.runId}: ${task} attempt ${attempt} was lost with ${lost ?? 'its worker'}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`);
+        return this.process(input.runId, [review.event], commit);
+      });
+    } else {
+      const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
+      done = await this.withRun(input.runId, () => this.process(input.runId, inputs, commit));
+    }
     if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m.data);
     m.ack();
   }

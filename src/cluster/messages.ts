@@ -7,18 +7,38 @@ const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'ex
 /** The token an engine hands out with an attempt (attempt-tokens.ts): the proof that an outcome comes from its worker. */
 const attemptToken = z.string().min(1).max(200);
 
+/** Who reported it is the subject's sender token, never the body: fields naming a reporter are not taken from a message. */
+const notFromSender = { by: true, unauthenticated: true } as const;
+
 /**
- * On lf.inputs.<runId>: an attempt's outcome to fold into the run, or a kick
- * (act on the run's state, e.g. start its first tasks). Workers may publish
- * here, so nothing that only an engine or a person may say comes this way:
- * no approvals, cancellations or timer firings (timers fire from LF_TIMERS,
- * which workers cannot publish to), and an outcome counts only with the token
- * of the attempt it reports. `time` is the worker's clock, kept for the
- * record of the message only: the engine stamps what it records with its own.
+ * On lf.inputs.<sender>.<runId>: an attempt's outcome to fold into the run,
+ * an attempt whose worker was lost, or a kick (act on the run's state, e.g.
+ * start its first tasks). Workers may publish here, so nothing that only an
+ * engine or a person may say comes this way: no approvals, cancellations or
+ * timer firings (timers fire from LF_TIMERS, which workers cannot publish
+ * to), and an outcome or a loss counts only with the token of the attempt it
+ * reports. `<sender>` is recorded as who reported it. `time` is the
+ * worker's clock, kept for the record of the message only: the engine stamps
+ * what it records with its own.
  */
 export const InputMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('task.completed'), runId: z.string(), time, token: attemptToken, data: TaskCompletedData }),
-  z.object({ type: z.literal('task.failed'), runId: z.string(), time, token: attemptToken, data: TaskFailedData }),
+  z.object({ type: z.literal('task.completed'), runId: z.string(), time, token: attemptToken, data: TaskCompletedData.omit(notFromSender) }),
+  z.object({ type: z.literal('task.failed'), runId: z.string(), time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
+  /**
+   * A worker was handed an attempt another worker had claimed and never
+   * finished (it stopped answering): the engine restarts the attempt
+   * (task.restarted) or, past the cap, fails it (runtime/restarts.ts).
+   */
+  z.object({
+    type: z.literal('task.lost'), runId: z.string(), time, token: attemptToken,
+    data: z.object({
+      task: z.string().min(1), attempt: z.number().int().positive(),
+      /** The run of the attempt that was lost (the task message's `restart`, 0 for the first). */
+      restart: z.number().int().nonnegative(),
+      /** The worker that had claimed it, as the attempt ledger names it. */
+      lost: z.string().max(200).optional(),
+    }),
+  }),
   z.object({ type: z.literal('kick'), runId: z.string() }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
@@ -30,6 +50,8 @@ export const TaskMessage = z.object({
   version: z.number().int(),
   taskId: z.string(),
   attempt: z.number().int().positive(),
+  /** Which run of the attempt: n after its n-th restart (its worker was lost); absent for the first. */
+  restart: z.number().int().positive().optional(),
   handler: z.string(),
   input: z.record(z.string(), z.unknown()),
   /** Absolute deadline of the attempt (its timeout), if it has one. */

@@ -1,6 +1,6 @@
 /**
- * Reporting an attempt's outcome: published to lf.inputs.<runId> (where the
- * run's engine folds it), retried while the failure is transient, and every
+ * Reporting an attempt's outcome (or its loss): published to
+ * lf.inputs.<sender>.<runId> (where the run's engine folds it), retried while the failure is transient, and every
  * delivery of the attempt acked once it is published. The outcomes reported
  * lately are remembered, so that a redelivery of a finished attempt is
  * answered with the same outcome rather than run again.
@@ -20,7 +20,8 @@ export class OutcomeReporter {
   /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
   private readonly reported = new Map<string, InputMessage>();
 
-  constructor(private readonly js: JetStreamClient, private readonly opts: { log: (line: string) => void; stopped: () => boolean }) {}
+  /** `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only). */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; log: (line: string) => void; stopped: () => boolean }) {}
 
   /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
   remembered(key: string): InputMessage | undefined {
@@ -38,10 +39,14 @@ export class OutcomeReporter {
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
   async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
+    // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
+    const msgID = outcome.type === 'task.lost'
+      ? `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}`
+      : `${task.runId}/${task.taskId}/${task.attempt}/result`;
     const giveUpAt = Date.now() + 60_000;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
-        await this.js.publish(subjects.input(task.runId), encode(outcome), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/result` });
+        await this.js.publish(subjects.input(this.opts.sender, task.runId), encode(outcome), { msgID });
         break;
       } catch (err) {
         if (this.opts.stopped() || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;

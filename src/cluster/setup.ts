@@ -6,7 +6,10 @@ import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects } from './subje
 export interface ClusterSettings {
   replicas?: number;
   storage?: 'file' | 'memory';
-  /** How long a task attempt may go without a heartbeat before it is redelivered (default 30 s). */
+  /**
+   * How long a task attempt may go without a heartbeat before it is redelivered, and so how soon a
+   * dead worker's attempt runs elsewhere (default 10 s; workers heartbeat every third of it).
+   */
   taskAckWaitMs?: number;
   /** Dedup window of the work queues: a re-published task, timer or input within it is written once (default 10 min). */
   duplicateWindowMs?: number;
@@ -20,6 +23,14 @@ export interface ClusterSettings {
 }
 
 const ns = (ms: number) => ms * 1_000_000;
+
+/**
+ * A worker heartbeats each attempt it runs every third of this, so a live one
+ * is never taken for dead, and a dead one's attempt is redelivered, reported
+ * lost and run elsewhere within this (it was 30 s; a shorter wait costs one
+ * small ack message per attempt every few seconds).
+ */
+export const DEFAULT_TASK_ACK_WAIT_MS = 10_000;
 
 async function ensureStream(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
   try {
@@ -73,6 +84,6 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
 
 export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}): Promise<string> {
   const name = workerConsumerName(queue, handler);
-  await ensureConsumer(jsm, STREAMS.tasks.name, name, { filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? 30_000 });
+  await ensureConsumer(jsm, STREAMS.tasks.name, name, { filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS });
   return name;
 }

@@ -4,7 +4,8 @@
  * durable consumer, so engines share the work and take over a dead one's.
  *
  *   LF_EVENTS    lf.events.<workflowId>.<runId>          the log (src/store)
- *   LF_INPUTS    lf.inputs.<runId>                       task results, timer firings, kicks
+ *   LF_INPUTS    lf.inputs.<sender>.<runId>              task outcomes, lost attempts, kicks; <sender> is the
+ *                                                        NATS user, enforced by nats.conf permissions
  *   LF_TASKS     lf.tasks.<queue>.<handler>              task attempts for workers
  *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
  *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
@@ -35,7 +36,8 @@ export function token(value: string): string {
 }
 
 export const subjects = {
-  input: (runId: string) => `lf.inputs.${token(runId)}`,
+  /** `sender`: the NATS user publishing (nats.conf lets each user publish under its own name only). */
+  input: (sender: string, runId: string) => `lf.inputs.${token(sender)}.${token(runId)}`,
   task: (queue: string, handler: string) => `lf.tasks.${token(queue)}.${token(handler)}`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
@@ -54,3 +56,6 @@ export function workerConsumerName(queue: string, handler: string): string {
 
 /** The queue a task's attempts go to when it names none (the runtime's, which computes each attempt's queue). */
 export { DEFAULT_QUEUE } from '../runtime/index.js';
+
+/** Who a connection publishes inputs as when its URL names no user (a server without users, or its no_auth_user). */
+export const ANONYMOUS_SENDER = 'anonymous';

@@ -4,9 +4,11 @@
  * worker with that handler), runs them with the same handler modules as
  * in-process runs, heartbeats long tasks, and reports the outcome as a runtime
  * input. A message delivered again after the ack wait usually means the
- * worker that took it stopped answering: that attempt is reported failed
- * (WORKER_LOST), so the engine retries it as a new attempt per the task's
- * retry policy.
+ * worker that took it stopped answering: that attempt is reported lost
+ * (task.lost), and the engine runs it again, as the same attempt with the same
+ * idempotency key and without using up the task's retries (task.restarted;
+ * past a cap of restarts the attempt fails: runtime/restarts.ts). A lost
+ * worker is the infrastructure failing, not the task.
  *
  * nats-server may also hand out an attempt again as if new: its hold timed out
  * while the connection was down, or a killed server lost the consumer's ack
@@ -27,12 +29,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Handlers } from '../runtime/index.js';
 import { credentials, decode, encode, TaskMessage, type DeadLetterMessage } from './messages.js';
-import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
-import { DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
+import { senderOf } from './sender.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -44,6 +47,12 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
   outputRoot?: string;
+  /**
+   * The NATS user this worker connects as, which it names as the sender of what it reports
+   * (lf.inputs.<user>.<runId>). Default: the user in the URL, else `anonymous`; with a shared
+   * connection, say it here.
+   */
+  user?: string;
   log?: (line: string) => void;
 }
 
@@ -58,7 +67,8 @@ export interface Worker {
 export function createWorker(opts: WorkerOptions): Worker {
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
-  const ackWaitMs = opts.settings?.taskAckWaitMs ?? 30_000;
+  /** Heartbeat every third of the ack wait: the shortest of the consumers' own (read from the server: a consumer made earlier may have another) and ours. */
+  let ackWaitMs = opts.settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS;
   const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
   let js: JetStreamClient;
@@ -82,7 +92,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       return;
     }
     const task = parsed.data;
-    const key = `${task.runId}/${task.taskId}/${task.attempt}`;
+    const restart = task.restart ?? 0;
+    const key = `${task.runId}/${task.taskId}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
     const base = { runId: task.runId, time: '', token: task.token };
     const now = () => new Date().toISOString();
     const mine = held.get(key);
@@ -101,7 +112,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = [m];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(task.runId, task.taskId, task.attempt);
+    const ledgerKey = AttemptLedger.key(task.runId, task.taskId, task.attempt, restart);
     let claim: Claim;
     try {
       claim = await ledger.claim(ledgerKey, workerName);
@@ -119,8 +130,11 @@ export function createWorker(opts: WorkerOptions): Worker {
         return;
       }
       stats.lost++;
-      log(`${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it; reporting it lost`);
-      await reporter.report(msgs, task, { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: { code: 'WORKER_LOST', retryable: true, message: `the worker running attempt ${task.attempt} stopped answering (delivery ${m.info.deliveryCount})` } } });
+      log(`${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${m.info.deliveryCount}); reporting it lost, for the engine to run it again`);
+      await reporter.report(msgs, task, {
+        ...base, time: now(), type: 'task.lost',
+        data: { task: task.taskId, attempt: task.attempt, restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}) },
+      });
       return;
     }
     if (m.info.deliveryCount > 1) log(`${key}: delivery ${m.info.deliveryCount}; the worker that had it never started it, so it runs now`);
@@ -149,7 +163,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         owned = true;
       } else nc = opts.nats;
       js = nc.jetstream();
-      reporter = new OutcomeReporter(js, { log, stopped: () => stopped });
+      reporter = new OutcomeReporter(js, { sender: opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER), log, stopped: () => stopped });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       for (const handler of Object.keys(opts.handlers)) {
@@ -158,6 +172,8 @@ export function createWorker(opts: WorkerOptions): Worker {
         for (let tries = 0; !durable; tries++) {
           try {
             durable = await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
+            const actual = (await jsm.consumers.info(STREAMS.tasks.name, durable)).config.ack_wait;
+            if (actual) ackWaitMs = Math.min(ackWaitMs, actual / 1_000_000);
           } catch (err) {
             if (tries >= 600 || stopped) throw err;
             if (tries === 0) log(`waiting for an engine to create stream ${STREAMS.tasks.name}: ${(err as Error).message}`);

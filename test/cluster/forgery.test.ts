@@ -68,7 +68,7 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     expect(waiting.status).toBe('WAITING');
 
     const js = asWorker.jetstream();
-    const send = (body: object) => js.publish(subjects.input(runId), new TextEncoder().encode(JSON.stringify(body)));
+    const send = (body: object) => js.publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(body)));
     // 1. The approval deadline, fired by a worker: with on_timeout approve it would pass alice's approval.
     await send({ type: 'timer.fired', runId, time: new Date().toISOString(), data: { task: 'sign', timer: 'approval_timeout', attempt: 1 } });
     // 2. An outcome of an attempt this worker was never handed (pay has not even started), with a made-up token.
@@ -95,7 +95,42 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     // The real worker's outcome was stamped by the engine's clock: no event of the run is in the future.
     const events = await client.store.read(runId);
     expect(events.every((e) => Date.parse(e.time) <= Date.now())).toBe(true);
+    // And it names who reported it: the NATS user the server let publish it, not a name of the body's.
+    const prepared = events.find((e) => e.type === 'task.completed' && e.data.task === 'prepare');
+    expect(prepared?.data).toMatchObject({ by: 'worker' });
+    expect(prepared?.data).not.toHaveProperty('unauthenticated');
     expect(replayRun(events).divergence).toBeNull();
+  }, 30_000);
+
+  it('a worker cannot report under another user\'s name, nor on the subject without a sender', async () => {
+    const js = asWorker.jetstream();
+    const body = new TextEncoder().encode(JSON.stringify({ type: 'kick', runId: 'some-run' }));
+    await expect(js.publish(subjects.input('engine', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
+    await expect(js.publish(subjects.input('alice', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
+    await expect(js.publish('lf.inputs.some-run', body)).rejects.toThrow(/permission|timeout|no responders/i);
+  });
+
+  it('a body claiming who reported it is not believed: the subject\'s sender is recorded', async () => {
+    await worker.stop();
+    const { runId } = await client.start('forgery-gate', {});
+    // No worker runs prepare now: take its attempt from the queue as a worker would, and report it with a body that claims to be alice.
+    const { TaskMessage } = await import('../../src/cluster/messages.js');
+    const consumer = await asWorker.jetstream().consumers.get(STREAMS.tasks.name, await import('../../src/cluster/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
+    const m = await waitFor('prepare\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+    const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
+    m.ack();
+    const report = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'prepare', attempt: 1, output: { ready: true }, by: 'alice', unauthenticated: true } };
+    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(report)));
+    const events = await waitFor('prepare to complete', async () => {
+      const evs = await client.store.read(runId);
+      return evs.some((e) => e.type === 'task.completed') ? evs : undefined;
+    });
+    const completed = events.find((e) => e.type === 'task.completed')!;
+    expect(completed.data).toMatchObject({ task: 'prepare', by: 'worker' });
+    expect(completed.data).not.toHaveProperty('unauthenticated');
+    // Back to a running worker for the tests after this one.
+    worker = createWorker({ nats: url('worker'), handlers: { prepare: async () => ({ ready: true }), pay: async () => ({ paid: true }) } });
+    await worker.start();
   }, 30_000);
 
   it('a worker cannot publish timer messages, nor read the engines\' secret', async () => {

@@ -68,7 +68,7 @@ describe('docs/asyncapi.yaml', () => {
     // Placeholders that pass the code's token check, then put back as the document's parameters.
     const asDoc = (subject: string) => subject.replace(/P_([a-zA-Z]+)/g, '{$1}');
     expect(channel('runLog').address).toBe('lf.events.{workflowId}.{runId}');
-    expect(channel('inputs').address).toBe(asDoc(subjects.input('P_runId')));
+    expect(channel('inputs').address).toBe(asDoc(subjects.input('P_sender', 'P_runId')));
     expect(channel('tasks').address).toBe(asDoc(subjects.task('P_queue', 'P_handler')));
     expect(channel('timers').address).toBe(asDoc(subjects.timer('P_runId')));
     expect(channel('approvals').address).toBe(asDoc(subjects.approval('P_runId', 'P_taskId', 'P_user')));

@@ -63,9 +63,9 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       expect(runs).toEqual(['run-twice/slow/1']);
 
       // One outcome reached the engines' input queue: the repeat carried the same message id.
-      const inputs = await jsm.streams.info(STREAMS.inputs.name, { subjects_filter: subjects.input('run-twice') } as never);
+      const inputs = await jsm.streams.info(STREAMS.inputs.name, { subjects_filter: subjects.input('worker', 'run-twice') } as never);
       expect(inputs.state.messages).toBe(1);
-      const result = await jsm.streams.getMessage(STREAMS.inputs.name, { last_by_subj: subjects.input('run-twice') });
+      const result = await jsm.streams.getMessage(STREAMS.inputs.name, { last_by_subj: subjects.input('worker', 'run-twice') });
       expect(result.json()).toMatchObject({ type: 'task.completed', runId: 'run-twice', data: { task: 'slow', attempt: 1, output: { n: 42 } } });
       expect(worker.stats).toMatchObject({ completed: 1, lost: 0 });
     } finally {
@@ -78,14 +78,14 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     const jsm = await nc.jetstreamManager();
     const out: Record<string, unknown>[] = [];
     for (let seq = 1; ;) {
-      const m = await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.input(runId), seq } as never).catch(() => null);
+      const m = await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.input('worker', runId), seq } as never).catch(() => null);
       if (!m) return out;
       out.push(m.json());
       seq = m.seq + 1;
     }
   }
 
-  it('by the ledger: one another worker finished is dropped unrun, one another worker took and did not finish is reported lost, its own unfinished claim runs', async () => {
+  it('by the ledger: one another worker finished is dropped unrun, one another worker took and did not finish is reported lost (for the engine to run it again), its own unfinished claim runs', async () => {
     const js = nc.jetstream();
     const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
     // Entries as another worker leaves them (a server that lost its ack state hands their attempts out as new).
@@ -106,8 +106,9 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
       expect(runs).toEqual(['run-mine/other/1']);
       expect(await reportedFor('run-done')).toEqual([]);
+      // Lost, not failed: the engine runs it again without using up a retry.
       expect(await reportedFor('run-taken')).toEqual([
-        expect.objectContaining({ type: 'task.failed', data: expect.objectContaining({ task: 'other', attempt: 1, error: expect.objectContaining({ code: 'WORKER_LOST', retryable: true }) }) }),
+        expect.objectContaining({ type: 'task.lost', data: { task: 'other', attempt: 1, restart: 0, lost: 'elsewhere/2/bb' } }),
       ]);
       expect((await jsm.consumers.info(STREAMS.tasks.name, 'w_default_other')).num_ack_pending).toBe(0);
     } finally {

@@ -1,0 +1,112 @@
+/**
+ * A lost worker is the infrastructure failing, not the task: on a real
+ * nats-server with an engine, an attempt whose worker stopped answering is
+ * reported lost (task.lost, as a worker reports it) and runs again as the
+ * same attempt, with the same idempotency key, without using up a retry of a
+ * task that has none — until the cap on restarts, after which the loss fails
+ * the attempt (LF_ATTEMPT_LOST). A killed worker process is the chaos test's.
+ */
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, STREAMS, subjects } from '../../src/cluster/index.js';
+import { TaskMessage } from '../../src/cluster/messages.js';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { MAX_RESTARTS, replayRun } from '../../src/runtime/index.js';
+import { def } from '../helpers/engine.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skipReason = inject('natsSkipReason');
+
+const once = def(`
+workflow:
+  id: loss-once
+  name: One task, no retry policy
+  version: 1
+  tasks:
+    - { id: export, type: SIMPLE, timeout: 1h }
+`);
+
+describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
+  let server: NatsServer;
+  let engine: ClusterEngine;
+  let client: ClusterClient;
+  let asWorker: NatsConnection;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    engine = new ClusterEngine({ nats: server.url });
+    await engine.start();
+    client = new ClusterClient(server.url);
+    await client.deploy(once);
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    const admin = await client.store.connection();
+    jsm = await admin.jetstreamManager();
+    await ensureWorkerConsumer(jsm, 'default', 'export');
+  }, 30_000);
+
+  afterAll(async () => {
+    await asWorker?.close();
+    await client?.close();
+    await engine?.stop();
+    await server?.dispose();
+  });
+
+  /** Takes the next attempt of `export` from the queue, as a worker would, and acks it (this test plays the workers). */
+  async function takeAttempt(): Promise<TaskMessage> {
+    const consumer = await asWorker.jetstream().consumers.get(STREAMS.tasks.name, 'w_default_export');
+    const m = await waitFor('an attempt of export in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+    m.ack();
+    return TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
+  }
+
+  function reportLost(task: TaskMessage, lost: string): Promise<unknown> {
+    const body = { type: 'task.lost', runId: task.runId, time: new Date().toISOString(), token: task.token, data: { task: task.taskId, attempt: task.attempt, restart: task.restart ?? 0, lost } };
+    return asWorker.jetstream().publish(subjects.input('worker', task.runId), new TextEncoder().encode(JSON.stringify(body)), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}` });
+  }
+
+  it('runs the same attempt again (same idempotency key, no retry used), its timeout counted from the restart; then completes', async () => {
+    const { runId } = await client.start('loss-once', {});
+    const first = await takeAttempt();
+    expect(first).toMatchObject({ runId, taskId: 'export', attempt: 1 });
+    expect(first.restart).toBeUndefined();
+    await reportLost(first, 'host-a/101/aaaaaa');
+
+    const again = await takeAttempt();
+    expect(again).toMatchObject({ runId, taskId: 'export', attempt: 1, restart: 1, token: first.token });
+    // Its deadline is an hour from the restart, not from the first start.
+    expect(Date.parse(again.deadline!)).toBeGreaterThan(Date.parse(first.deadline!));
+
+    const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: again.token, data: { task: 'export', attempt: 1, output: { rows: 7 } } };
+    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(done)));
+    const view = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(view.status).toBe('COMPLETED');
+    expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 7 } });
+
+    const events = await client.store.read(runId);
+    expect(events.map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
+    expect(events[2]!.data).toEqual({ task: 'export', attempt: 1, restart: 1, reason: 'worker_lost', lost: 'host-a/101/aaaaaa', by: 'worker' });
+    expect(replayRun(events).divergence).toBeNull();
+  }, 30_000);
+
+  it(`a loss reported twice is recorded once; after ${MAX_RESTARTS} restarts the next loss fails the attempt (LF_ATTEMPT_LOST)`, async () => {
+    const { runId } = await client.start('loss-once', {});
+    let task = await takeAttempt();
+    for (let restart = 1; restart <= MAX_RESTARTS; restart++) {
+      await reportLost(task, `host-${restart}`);
+      // The same loss from a second worker (another message id): stale once the first is recorded.
+      const dup = { type: 'task.lost', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, restart: restart - 1, lost: `host-${restart}` } };
+      await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(dup)));
+      task = await takeAttempt();
+      expect(task).toMatchObject({ attempt: 1, restart });
+    }
+    await reportLost(task, 'host-last');
+    const view = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(view.status).toBe('FAILED');
+    expect(view.tasks.export!.error).toMatchObject({ code: 'LF_ATTEMPT_LOST', retryable: true });
+    const events = await client.store.read(runId);
+    expect(events.filter((e) => e.type === 'task.restarted').map((e) => e.type === 'task.restarted' && e.data.restart)).toEqual([1, 2, 3]);
+    expect(replayRun(events).divergence).toBeNull();
+  }, 30_000);
+});
