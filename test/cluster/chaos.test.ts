@@ -229,15 +229,16 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
         expect(mine.filter((m) => m.what === 'start' && m.at > Date.parse(done.time)), `${runId}/${task} started after ${done.time}`).toEqual([]);
       }
     }
-    // No run of an attempt twice: an attempt runs once, plus once more for each restart the log records
-    // (its worker was lost: reported by a survivor's worker, restarted by an engine, claimed afresh).
+    // No run of an attempt twice: an attempt runs once, plus at most once more for each restart the log records
+    // (its worker was lost: reported by a survivor's worker, restarted by an engine, claimed afresh). At most:
+    // the lost run's own outcome may still arrive first (it was in the inputs queue), and then it counts.
     const logs = new Map(await Promise.all(runIds.map(async (id) => [id, await client.store.read(id)] as const)));
     const restartsOf = (key: string) => {
       const [runId, task, attempt] = key.split('/') as [string, string, string];
       return logs.get(runId)!.filter((e) => e.type === 'task.restarted' && e.data.task === task && e.data.attempt === Number(attempt)).length;
     };
     const starts = groupBy(markers.filter((m) => m.what === 'start'), (m) => m.key);
-    expect([...starts].filter(([k, ms]) => ms.length !== 1 + restartsOf(k)).map(([k, ms]) => `${k} started by ${ms.map((m) => m.pid).join(', ')}, restarted ${restartsOf(k)} times`)).toEqual([]);
+    expect([...starts].filter(([k, ms]) => ms.length > 1 + restartsOf(k)).map(([k, ms]) => `${k} started by ${ms.map((m) => m.pid).join(', ')}, restarted ${restartsOf(k)} times`)).toEqual([]);
     // Nothing failed: the handlers never fail here, and a lost worker is not a failure of the task.
     const failures = [...logs.values()].flat().filter((e) => e.type === 'task.failed');
     expect(failures.map((e) => `${e.runId}/${e.data.task}/${e.data.attempt}: ${e.data.error.message}`)).toEqual([]);
