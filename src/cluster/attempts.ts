@@ -24,8 +24,11 @@ export const AttemptRecord = z.object({
   /** Who took it: the worker's name and process. */
   worker: z.string(),
   startedAt: z.string(),
-  /** The kind of outcome the worker reported, once it has. */
-  finished: z.enum(['task.completed', 'task.failed']).optional(),
+  /**
+   * The kind of outcome the worker reported, once it has; `aborted`: an engine found the attempt no
+   * longer wanted before any worker claimed it (it is then dropped unrun).
+   */
+  finished: z.enum(['task.completed', 'task.failed', 'aborted']).optional(),
 });
 export type AttemptRecord = z.infer<typeof AttemptRecord>;
 
@@ -69,6 +72,23 @@ export class AttemptLedger {
     const entry = await this.kv.get(key);
     const parsed = AttemptRecord.safeParse((() => { try { return entry ? JSON.parse(entry.string()) : undefined; } catch { return undefined; } })());
     return { taken: false, by: parsed.success ? parsed.data : null };
+  }
+
+  /**
+   * Settles an attempt no worker has claimed yet as not wanted (its run settled, it timed out, or the
+   * outcome of the run before its restart came first), so the worker it is delivered to drops it
+   * unrun. A create, like a claim: an attempt a worker already took is left to it. True when it was
+   * settled here.
+   */
+  async abort(key: string): Promise<boolean> {
+    const record: AttemptRecord = { worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' };
+    try {
+      await this.kv.create(key, JSON.stringify(record));
+      return true;
+    } catch (err) {
+      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === WRONG_LAST_SEQUENCE) return false;
+      throw err;
+    }
   }
 
   /**

@@ -19,6 +19,7 @@ import { Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, snaps
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { AttemptTokens } from './attempt-tokens.js';
+import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type DeadLetterMessage, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
@@ -56,6 +57,7 @@ export class ClusterEngine {
   private jsm!: JetStreamManager;
   registry!: DefinitionRegistry;
   private tokens!: AttemptTokens;
+  private ledger!: AttemptLedger;
   private readonly cache = new Map<string, Loaded>();
   private readonly runLocks = new Map<string, Promise<unknown>>();
   private readonly loops: Promise<void>[] = [];
@@ -85,6 +87,7 @@ export class ClusterEngine {
     this.jsm = await this.nc.jetstreamManager();
     await ensureCluster(this.jsm, this.opts.settings);
     this.tokens = await AttemptTokens.open(this.js, this.opts.settings);
+    this.ledger = await AttemptLedger.open(this.nc);
     const url = typeof this.opts.nats === 'string' ? this.opts.nats : [this.opts.nats.servers].flat().join(',');
     this.sendersProven = await hasUsers(url);
     this.registry = new DefinitionRegistry(this.js, {
@@ -231,9 +234,13 @@ export class ClusterEngine {
   /**
    * Interprets a step's effects on NATS: an attempt is published to its
    * handler's work queue, a timer to the timer stream, each with a message id
-   * that makes publishing it again harmless. Aborts and cancels have nothing to
-   * publish: a worker stops at its attempt's deadline, and a timer or an
-   * outcome the run no longer wants is dropped as stale when it comes back.
+   * that makes publishing it again harmless. An abort settles the attempt in
+   * the attempt ledger when no worker has claimed it yet, so the worker it is
+   * delivered to drops it unrun (a queued attempt of a cancelled run, or a
+   * restarted one whose lost run reported after all); one a worker runs
+   * stops at its deadline, and its outcome is dropped as stale. Timer cancels
+   * have nothing to publish: a timer the run no longer wants is stale when it
+   * comes back.
    */
   private async publish(effects: Effect[]): Promise<void> {
     const publishes: Promise<unknown>[] = [];
@@ -245,6 +252,10 @@ export class ClusterEngine {
         this.stats.dispatched++;
         // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
         publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey }));
+      } else if (effect.type === 'attempt.abort') {
+        // Best effort: if it fails, the attempt merely runs and its outcome is stale.
+        publishes.push(this.ledger.abort(AttemptLedger.key(effect.runId, effect.taskId, effect.attempt, effect.restart))
+          .catch((err: unknown) => this.log(`run ${effect.runId}: could not settle ${effect.taskId} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
       } else if (effect.type === 'timer.arm') {
         const { timer } = effect;
         this.stats.timers++;

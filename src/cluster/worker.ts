@@ -17,7 +17,8 @@
  *   lately: it keeps running the one attempt, or reports its outcome again;
  * - every worker claims an attempt in the attempt ledger (attempts.ts) before
  *   running it: one another worker finished is dropped, one another worker
- *   took and did not finish is reported lost, and one that no worker claimed
+ *   took and did not finish is reported lost, one an engine settled as no
+ *   longer wanted (attempts.ts `abort`) is dropped, and one that no worker claimed
  *   (its worker died before starting it) is run, as the same attempt.
  *
  * This module pulls, claims and holds deliveries; running an attempt is
@@ -124,6 +125,11 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Our own unfinished claim is one whose answer we missed (a dropped connection), not another worker's.
     if (!claim.taken && (claim.by?.finished || claim.by?.worker !== workerName)) {
       held.delete(key);
+      if (claim.by?.finished === 'aborted') {
+        log(`${key}: no longer wanted by its run (settled by an engine before any worker started it); dropping it unrun`);
+        for (const delivery of msgs) delivery.ack();
+        return;
+      }
       if (claim.by?.finished) {
         log(`${key}: delivered again (delivery ${m.info.deliveryCount}) after ${claim.by.worker} reported ${claim.by.finished}; dropping it`);
         for (const delivery of msgs) delivery.ack();

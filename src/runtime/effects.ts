@@ -45,12 +45,14 @@ export interface StartAttempt {
   readonly task: TaskInfo;
 }
 
-/** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled). */
+/** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled), or drop it unrun if it has not started. */
 export interface AbortAttempt {
   readonly type: 'attempt.abort';
   readonly runId: string;
   readonly taskId: string;
   readonly attempt: number;
+  /** The run of the attempt held (0: its first; n after its n-th restart). */
+  readonly restart: number;
   readonly reason: string;
 }
 
@@ -102,7 +104,7 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const [taskId, { attempt, restart = 0 }] of held.attempts) {
     const t = ctx.tasks[taskId];
     if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== attempt || (t.restarts ?? 0) !== restart) {
-      effects.push({ type: 'attempt.abort', runId: ctx.runId, taskId, attempt, reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})` });
+      effects.push({ type: 'attempt.abort', runId: ctx.runId, taskId, attempt, restart, reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})` });
     }
   }
   for (const timerId of held.timers.keys()) {

@@ -27,11 +27,13 @@ export interface StepResult extends PreparedCommit {
 export function step(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): StepResult {
   const prepared = prepareCommit(compiled, snapshot, seq, inputs, nowMs);
   const held = heldBy(snapshot);
-  // An attempt that reported its outcome in this step has ended by itself: nothing to abort.
+  // An attempt that reported its outcome in this step has ended by itself: nothing to abort. Unless it
+  // was restarted: the outcome may be the lost run's after all, and the restarted run, if it has not
+  // started, is then not wanted (its abort lets an executor drop it unrun).
   for (const ev of prepared.events) {
-    if ((ev.type === 'task.completed' || ev.type === 'task.failed') && held.attempts.get(ev.data.task)?.attempt === ev.data.attempt) {
-      held.attempts.delete(ev.data.task);
-    }
+    if (ev.type !== 'task.completed' && ev.type !== 'task.failed') continue;
+    const h = held.attempts.get(ev.data.task);
+    if (h && h.attempt === ev.data.attempt && h.restart === 0) held.attempts.delete(ev.data.task);
   }
   return { ...prepared, effects: reconcile(compiled, prepared.snapshot, held) };
 }

@@ -8,7 +8,8 @@
  */
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, STREAMS, subjects } from '../../src/cluster/index.js';
+import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects } from '../../src/cluster/index.js';
+import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/attempts.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { MAX_RESTARTS, replayRun } from '../../src/runtime/index.js';
@@ -88,6 +89,29 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
     expect(events.map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
     expect(events[2]!.data).toEqual({ task: 'export', attempt: 1, restart: 1, reason: 'worker_lost', lost: 'host-a/101/aaaaaa', by: 'worker' });
     expect(replayRun(events).divergence).toBeNull();
+  }, 30_000);
+
+  it('when the lost run reports after all, before the restarted one started, the restarted run is dropped unrun', async () => {
+    const { runId } = await client.start('loss-once', {});
+    const first = await takeAttempt();
+    await reportLost(first, 'host-slow/7/cccccc');
+    await waitFor('the restart', async () => (await client.store.read(runId)).some((e) => e.type === 'task.restarted'));
+    // The "lost" worker was only slow: its outcome comes, and counts.
+    const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: first.token, data: { task: 'export', attempt: 1, output: { rows: 1 } } };
+    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(done)));
+    expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    // The engine settled the restarted run in the attempt ledger: the worker it goes to drops it without running it.
+    const ledger = await (await client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    await expect.poll(async () => (await ledger.get(AttemptLedger.key(runId, 'export', 1, 1)))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
+    const ran: string[] = [];
+    const worker = createWorker({ nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'), handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
+    await worker.start();
+    try {
+      await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
+      expect(ran).toEqual([]);
+    } finally {
+      await worker.stop();
+    }
   }, 30_000);
 
   it(`a loss reported twice is recorded once; after ${MAX_RESTARTS} restarts the next loss fails the attempt (LF_ATTEMPT_LOST)`, async () => {
