@@ -37,13 +37,17 @@ export interface ClusterSettings {
    * poison message, so the bound is generous.
    */
   taskMaxDeliver?: number;
-  /** Limits of the dead-letter stream LF_DLQ: oldest dropped first (defaults 14 days, 256 MiB, 100,000 messages). */
+  /**
+   * Limits of the dead-letter stream LF_DLQ: oldest dropped first (defaults 14
+   * days, 256 MiB — 32 MiB with memory storage, where the server reserves
+   * max_bytes out of its memory store — and 100,000 messages).
+   */
   dlqMaxAgeMs?: number;
   dlqMaxBytes?: number;
   dlqMaxMsgs?: number;
 }
 
-export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxMsgs: 100_000 } as const;
+export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
 
 const ns = (ms: number) => ms * 1_000_000;
 
@@ -104,7 +108,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
   const dlqLimits = {
-    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? DLQ_DEFAULTS.maxBytes,
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
   };
   await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
