@@ -20,7 +20,7 @@ import { parseOutputRoot } from '../api/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
-function natsUrl(g: GlobalOpts): string {
+export function natsUrl(g: GlobalOpts): string {
   const url = g.nats ?? process.env.LEDGERFLOW_NATS_URL;
   if (!url) throw new UsageError('this command needs NATS: pass --nats <url> or set LEDGERFLOW_NATS_URL (start a local server with `ledgerflow dev`)', {});
   return url;
@@ -31,7 +31,7 @@ function natsUser(url: string): string {
   try { return decodeURIComponent(new URL(url).username); } catch { return ''; }
 }
 
-async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
   const client = new ClusterClient(natsUrl(g), natsSettings());
   try { return await fn(client); } finally { await client.close(); }
 }
@@ -138,7 +138,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   await engine.start();
   // With --handlers, this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers
-    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   io.out(`engine ${process.pid} taking work from ${url.replace(/\/\/[^@]*@/, '//')}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
@@ -151,7 +151,9 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string;
   const handlers = await loadHandlerModule(resolve(opts.handlers));
   const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
   if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
-  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), ...(ackWaitMs !== undefined ? { settings: { taskAckWaitMs: ackWaitMs } } : {}), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const { taskMaxDeliver } = natsSettings().cluster;
+  const settings = { ...(ackWaitMs !== undefined ? { taskAckWaitMs: ackWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
+  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${Object.keys(handlers).join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());

@@ -85,6 +85,19 @@ function program(setCode: (c: number) => void): Command {
   p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")
     .option('--json', 'print { server, expectedReplicas, streams, missing, warnings }')
     .action(act(async (o) => (await import('./cluster.js')).doctorCmd(io, g(), o)));
+  const dlq = p.command('dlq').description('what engines and workers gave up on (stream LF_DLQ, over NATS): list, show, replay, purge');
+  const dlqCmd = async () => import('./dlq.js');
+  dlq.command('list').description('every dead letter, oldest first: sequence, kind, when, whether replayable, size, where it came from, reason')
+    .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks').option('--json', 'print the entries as JSON')
+    .action(act(async (o) => (await dlqCmd()).dlqListCmd(io, g(), o)));
+  dlq.command('show').argument('<seq>', "the dead letter's sequence (from dlq list)").description('one dead letter in full: reason, reference to the message, kept body or excerpt')
+    .option('--json').action(act(async (seq: string, o) => (await dlqCmd()).dlqShowCmd(io, g(), seq, o)));
+  dlq.command('replay').argument('[seq]', "the dead letter's sequence").description('publish the kept body again on its original subject, then delete the dead letter (refused, exit 2, when the body was not kept)')
+    .option('--all', 'every replayable dead letter (the others are named and kept; exit 2 if any)').option('--kind <kind>', 'with --all: only this kind').option('--json')
+    .action(act(async (seq: string | undefined, o) => (await dlqCmd()).dlqReplayCmd(io, g(), seq, o)));
+  dlq.command('purge').description('delete dead letters (all, or of one kind); without --yes nothing is deleted (exit 2, with the count)')
+    .option('--kind <kind>').option('--yes', 'really delete').option('--json')
+    .action(act(async (o) => (await dlqCmd()).dlqPurgeCmd(io, g(), o)));
   p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
     .option('--json').action(act(async (files: string[], o) => (await import('./cluster.js')).deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')

@@ -5,6 +5,11 @@
  *   LEDGERFLOW_NATS_MAX_AGE=90d (the log's retention)  LEDGERFLOW_NATS_MAX_BYTES=10737418240
  *   LEDGERFLOW_NATS_MAX_MSG_SIZE=1048576 (largest commit)  LEDGERFLOW_NATS_DUPLICATE_WINDOW=10m
  *   LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE=30d (snapshots are a cache: aged out, a run loads from its log)
+ *   LEDGERFLOW_NATS_MAX_DELIVER=20 (deliveries of a message to engines before it is dead-lettered)
+ *   LEDGERFLOW_NATS_TASK_MAX_DELIVER=100 (the same for task attempts to workers)
+ *   LEDGERFLOW_NATS_DLQ_MAX_AGE=14d  LEDGERFLOW_NATS_DLQ_MAX_BYTES=268435456  LEDGERFLOW_NATS_DLQ_MAX_MSGS=100000
+ *     (the dead-letter stream's limits, oldest dropped first; applied to an existing LF_DLQ too,
+ *     as the delivery bounds are to existing consumers)
  * Replicas and storage apply to the snapshot bucket too.
  */
 import { parseDuration } from '../definition/index.js';
@@ -40,9 +45,20 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
   const maxMsgSize = int('LEDGERFLOW_NATS_MAX_MSG_SIZE');
   const duplicateWindowMs = duration('LEDGERFLOW_NATS_DUPLICATE_WINDOW');
   const snapshotMaxAgeMs = duration('LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE');
+  const bounds: ClusterSettings = {};
+  const maxDeliver = int('LEDGERFLOW_NATS_MAX_DELIVER');
+  if (maxDeliver) bounds.maxDeliver = maxDeliver;
+  const taskMaxDeliver = int('LEDGERFLOW_NATS_TASK_MAX_DELIVER');
+  if (taskMaxDeliver) bounds.taskMaxDeliver = taskMaxDeliver;
+  const dlqMaxAgeMs = duration('LEDGERFLOW_NATS_DLQ_MAX_AGE');
+  if (dlqMaxAgeMs) bounds.dlqMaxAgeMs = dlqMaxAgeMs;
+  const dlqMaxBytes = int('LEDGERFLOW_NATS_DLQ_MAX_BYTES');
+  if (dlqMaxBytes) bounds.dlqMaxBytes = dlqMaxBytes;
+  const dlqMaxMsgs = int('LEDGERFLOW_NATS_DLQ_MAX_MSGS');
+  if (dlqMaxMsgs) bounds.dlqMaxMsgs = dlqMaxMsgs;
   return {
     snapshots: { ...common, ...(snapshotMaxAgeMs ? { maxAgeMs: snapshotMaxAgeMs } : {}) },
     store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
-    cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
+    cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}), ...bounds },
   };
 }

@@ -21,7 +21,8 @@ import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index
 import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type DeadLetterMessage, type TaskMessage, type TriggerVerdict } from './messages.js';
+import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
+import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
@@ -70,6 +71,8 @@ export class ClusterEngine {
   /** Counters a test or an operator can read. */
   readonly stats = {
     inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
+    /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
+    retries: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
   };
 
@@ -94,10 +97,11 @@ export class ClusterEngine {
       ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
       ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
     });
-    this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, (m) => this.onInput(m));
-    this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, (m) => this.onTimer(m));
-    this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, (m) => this.onApproval(m));
-    this.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, (m) => this.onTrigger(m));
+    this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => this.onInput(m));
+    // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
+    this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => this.onTimer(m), { boundFirst: false });
+    this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => this.onApproval(m));
+    this.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => this.onTrigger(m));
   }
 
   async stop(): Promise<void> {
@@ -107,8 +111,20 @@ export class ClusterEngine {
     await this.store.close();
   }
 
-  /** A pull loop on a shared durable consumer, handling messages concurrently up to the engine's limit. */
-  private consume(stream: string, durable: string, handle: (m: JsMsg) => Promise<void>): void {
+  /**
+   * A pull loop on a shared durable consumer, handling messages concurrently
+   * up to the engine's limit. A message is never tried forever (issue 10): a
+   * failure puts it back with a delay that doubles (retryDelayMs), and the
+   * delivery at the bound (`maxDeliver`) that fails too is dead-lettered with
+   * the error and terminated; a delivery past the bound (the ones before never
+   * finished: an engine died or hung on it) is dead-lettered unprocessed. The
+   * engine counts deliveries itself (m.info.deliveryCount) rather than waiting
+   * for the server's max-deliveries advisory: the advisory is core NATS, lost
+   * when no engine listens at that moment, and once the server gives up the
+   * message stays in its work-queue stream where no consumer can take it.
+   * The server's own bound is a few deliveries higher (setup.ts), a last resort.
+   */
+  private consume(stream: string, durable: string, kind: string, handle: (m: JsMsg) => Promise<void>, opts: { boundFirst?: boolean } = {}): void {
     const limit = this.opts.concurrency ?? 64;
     let active = 0;
     const waiters: (() => void)[] = [];
@@ -123,11 +139,8 @@ export class ClusterEngine {
             active++;
             // Keep the message ours while it is processed slowly (e.g. appends waiting out a server restart).
             const heartbeat = setInterval(() => m.working(), Math.max(1000, (this.opts.settings?.engineAckWaitMs ?? 10_000) / 3));
-            void handle(m)
-              .catch((err: unknown) => {
-                this.log(`${durable}: ${(err as Error).message}; will retry`);
-                m.nak(1000);
-              })
+            void (async () => { if (opts.boundFirst === false || !(await this.spent(m, kind))) await handle(m); })()
+              .catch((err: unknown) => this.failed(m, kind, durable, err))
               .finally(() => { clearInterval(heartbeat); active--; waiters.shift()?.(); });
           }
         } catch (err) {
@@ -271,11 +284,49 @@ export class ClusterEngine {
     if (subject) this.nc.publish(subject, encode(verdict));
   }
 
-  private async deadLetter(kind: string, reason: string, raw: Uint8Array, extra: Omit<DeadLetterMessage, 'reason' | 'at' | 'raw'> = {}): Promise<void> {
+  private get maxDeliver(): number {
+    return this.opts.settings?.maxDeliver ?? REDELIVERY_DEFAULTS.maxDeliver;
+  }
+
+  /** A delivery past the bound: the ones before never finished, so this one is dead-lettered, not processed. True when it was. */
+  private async spent(m: JsMsg, kind: string): Promise<boolean> {
+    const n = m.info.deliveryCount;
+    if (n <= this.maxDeliver) return false;
+    await this.deadLetter(kind, `delivered ${n} times (the bound is ${this.maxDeliver}) and never processed to the end: an engine died or hung on it each time`, m);
+    m.term();
+    return true;
+  }
+
+  /** Processing failed: dead-letter at the bound, else put it back with a growing delay. */
+  private async failed(m: JsMsg, kind: string, durable: string, err: unknown): Promise<void> {
+    const n = m.info.deliveryCount;
+    const message = err instanceof Error ? err.message : String(err);
+    if (n >= this.maxDeliver) {
+      try {
+        await this.deadLetter(kind, `gave up after ${n} deliveries (the bound is ${this.maxDeliver}); the last failed with: ${message}`, m);
+        m.term();
+        return;
+      } catch (dlqErr) {
+        this.log(`${durable}: could not dead-letter message ${m.seq} (${(dlqErr as Error).message}); it comes back`);
+      }
+    }
+    const delay = retryDelayMs(n, this.opts.settings);
+    this.stats.retries++;
+    this.log(`${durable}: ${message}; delivery ${n} of ${this.maxDeliver}, trying again in ${delay} ms`);
+    m.nak(delay);
+  }
+
+  /**
+   * Writes a reference to the message and a bounded part of it to lf.dlq.<kind>
+   * (dead-letters.ts), never a copy larger than a fixed bound. `discriminator`
+   * tells apart several dead letters of one message (a trigger event whose
+   * runs fail to start); without it, dead-lettering a message again (after a
+   * crash before its ack) writes nothing new.
+   */
+  private async deadLetter(kind: string, reason: string, m: JsMsg, details: DeadLetterDetails = {}, discriminator?: string): Promise<void> {
     this.stats.deadLetters++;
-    this.log(`dead letter (${kind}): ${reason}`);
-    const body: DeadLetterMessage = { reason, at: iso(this.now()), ...extra, raw: new TextDecoder().decode(raw) };
-    await this.js.publish(subjects.dlq(kind), encode(body));
+    this.log(`dead letter (${kind}): ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`);
+    await publishDeadLetter(this.js, kind, deadLetterOf(m, reason, iso(this.now()), details), discriminator);
   }
 
   private async onInput(m: JsMsg): Promise<void> {
@@ -287,14 +338,14 @@ export class ClusterEngine {
         ? 'inputs are published on lf.inputs.<sender>.<runId>, the sender being the NATS user publishing'
         : !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
           : `the body names run ${parsed.data.runId}, the subject run ${subjectRunId}`;
-      await this.deadLetter('inputs', `invalid input on ${m.subject}: ${why}`, m.data);
+      await this.deadLetter('inputs', `invalid input on ${m.subject}: ${why}`, m);
       m.ack();
       return;
     }
     const input = parsed.data;
     if (input.type !== 'kick' && !this.tokens.verify(input.runId, input.data.task, input.data.attempt, input.token)) {
       this.stats.forged++;
-      await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m.data, { runId: input.runId, taskId: input.data.task, by: sender });
+      await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
       m.ack();
       return;
     }
@@ -322,20 +373,21 @@ export class ClusterEngine {
       const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
       done = await this.withRun(input.runId, () => this.process(input.runId, inputs, commit));
     }
-    if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m.data);
+    if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
     m.ack();
   }
 
   private async onTimer(m: JsMsg): Promise<void> {
     const parsed = TimerMessage.safeParse(safeDecode(m.data));
     if (!parsed.success) {
-      await this.deadLetter('timers', `invalid timer message: ${parsed.error.message}`, m.data);
+      await this.deadLetter('timers', `invalid timer message: ${parsed.error.message}`, m);
       m.ack();
       return;
     }
     const t = parsed.data;
     const wait = Date.parse(t.dueAt) - this.now();
     if (wait > 0) { m.nak(wait); return; } // not due: come back with the remaining delay
+    if (await this.spent(m, 'timers')) return;
     // The run's own record of the timer decides when it is due, not the message: a timer never fires early.
     const early = await this.withRun(t.runId, async () => {
       const recorded = (await this.load(t.runId))?.snapshot.context.timers[`${t.task}/${t.kind}/${t.attempt}`];
@@ -353,7 +405,7 @@ export class ClusterEngine {
     const [, , runId, taskId, user] = m.subject.split('.');
     const body = ApprovalMessage.safeParse(safeDecode(m.data));
     if (!runId || !taskId || !user || !body.success) {
-      await this.deadLetter('approvals', `malformed approval on ${m.subject}${body.success ? '' : `: ${body.error.issues.map((i) => i.message).join('; ')}`}`, m.data);
+      await this.deadLetter('approvals', `malformed approval on ${m.subject}${body.success ? '' : `: ${body.error.issues.map((i) => i.message).join('; ')}`}`, m);
       m.ack();
       return;
     }
@@ -363,7 +415,7 @@ export class ClusterEngine {
       const verdict = safeSubject(() => subjects.approvalVerdict(runId, taskId, user));
       if (!st) {
         const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
-        await this.deadLetter('approvals', reason, m.data, { runId, taskId, by: user });
+        await this.deadLetter('approvals', reason, m, { runId, taskId, by: user });
         this.stats.refused++;
         this.tell(verdict, { decision, accepted: false, reason } satisfies ApprovalVerdict);
         return;
@@ -392,7 +444,7 @@ export class ClusterEngine {
     const raw = safeDecode(m.data) as { id?: unknown } | undefined;
     const verdict = typeof raw?.id === 'string' ? safeSubject(() => subjects.triggerVerdict(raw.id as string)) : null;
     if (!admission.accepted) {
-      await this.deadLetter('triggers', admission.reason, m.data, { stage: admission.stage, problems: admission.problems });
+      await this.deadLetter('triggers', admission.reason, m, { stage: admission.stage, problems: admission.problems });
       this.tell(verdict, { accepted: false, reason: admission.reason, stage: admission.stage, runs: [] } satisfies TriggerVerdict);
       m.ack();
       return;
@@ -411,7 +463,7 @@ export class ClusterEngine {
           } catch (err) {
             // A run that cannot start will not start on another delivery either: dead-letter it, don't retry forever.
             if (err instanceof RunCannotStartError) {
-              await this.deadLetter('triggers', err.message, m.data, { stage: 'start' });
+              await this.deadLetter('triggers', err.message, m, { stage: 'start', runId }, runId);
               runs.push({ runId, workflowId: match.definition.id, started: false, reason: err.message });
               return;
             }

@@ -79,22 +79,39 @@ export const ApprovalMessage = z.object({ decision: z.enum(['approved', 'rejecte
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
 /**
- * On lf.dlq.<kind>: a message that was refused, kept with the reason (never dropped).
- * Nothing reads these back; the schema says what engines and workers write.
+ * On lf.dlq.<kind> (stream LF_DLQ): a message an engine or worker gave up on,
+ * kept with the reason. It refers to the message (`source`, `size`, `sha256`)
+ * and keeps a bounded part of it (dead-letters.ts): the whole body in `raw`
+ * when it is at most 64 KiB of UTF-8 text (then `ledgerflow dlq replay` can
+ * publish it again), else its first 4 KiB in `excerpt`. Dead letters written
+ * before this reference existed have only `reason` and `raw` (the whole body).
  */
 export const DeadLetterMessage = z.object({
   reason: z.string(),
-  /** When it was refused; engines set it, workers (lf.dlq.tasks) do not. */
+  /** When it was given up on. */
   at: time.optional(),
-  /** lf.dlq.triggers: the admission stage that refused the event, and every problem found. */
+  /** lf.dlq.triggers: the admission stage that refused the event, and the problems found (at most 20). */
   stage: z.string().optional(),
   problems: z.array(z.string()).optional(),
-  /** lf.dlq.approvals, for a run that does not exist: what was approved, by whom. */
+  /** What the message was about, when known: run, task, approver. */
   runId: z.string().optional(),
   taskId: z.string().optional(),
   by: z.string().optional(),
-  /** The refused message's body as text, exactly as received. */
-  raw: z.string(),
+  /** Where the message was: its stream, stream sequence and subject, and how many times it had been delivered. */
+  source: z.object({
+    stream: z.string(),
+    seq: z.number().int().positive(),
+    subject: z.string(),
+    deliveries: z.number().int().positive(),
+  }).optional(),
+  /** The body's size in bytes and its sha256 (hex), whether or not it is kept. */
+  size: z.number().int().nonnegative().optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** The whole body as text, exactly as received: kept when at most 64 KiB of valid UTF-8. */
+  raw: z.string().optional(),
+  /** Otherwise its first 4 KiB as text; `truncated` when the body was longer. */
+  excerpt: z.string().optional(),
+  truncated: z.boolean().optional(),
 });
 export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
 

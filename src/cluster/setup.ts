@@ -1,6 +1,12 @@
-/** Creates the cluster's streams, shared consumers and KV bucket on first use; leaves existing ones alone. */
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
+/**
+ * Creates the cluster's streams, shared consumers and KV bucket on first use;
+ * leaves existing ones alone, except for the bounds that stop a poison message
+ * from looping or filling the server (issue 10): the dead-letter stream's
+ * limits and the consumers' max deliveries are brought to the settings.
+ */
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 import { AttemptLedger } from './attempts.js';
+import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects } from './subjects.js';
 
 export interface ClusterSettings {
@@ -20,7 +26,31 @@ export interface ClusterSettings {
   engineAckWaitMs?: number;
   /** How long the attempt ledger remembers an attempt a worker took (default 7 days; see attempts.ts). */
   attemptTtlMs?: number;
+  /**
+   * Deliveries of one message to the engines before it is dead-lettered
+   * (default 20). A failure is retried after a delay that doubles from
+   * `firstRetryMs` (default 1 s) up to `maxRetryMs` (default 60 s).
+   */
+  maxDeliver?: number;
+  firstRetryMs?: number;
+  maxRetryMs?: number;
+  /**
+   * Deliveries of one task attempt to workers before it is dead-lettered
+   * (default 100): a redelivery there is mostly a worker that died, not a
+   * poison message, so the bound is generous.
+   */
+  taskMaxDeliver?: number;
+  /**
+   * Limits of the dead-letter stream LF_DLQ: oldest dropped first (defaults 14
+   * days, 256 MiB — 32 MiB with memory storage, where the server reserves
+   * max_bytes out of its memory store — and 100,000 messages).
+   */
+  dlqMaxAgeMs?: number;
+  dlqMaxBytes?: number;
+  dlqMaxMsgs?: number;
 }
+
+export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
 
 const ns = (ms: number) => ms * 1_000_000;
 
@@ -45,16 +75,30 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjectsList: r
   }
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver?: number }): Promise<void> {
+/** Brings an existing stream's limits to `limits` (only those; the rest of its config is left as it is). */
+async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard'>): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  if (Object.entries(limits).every(([k, v]) => config[k as keyof StreamConfig] === v)) return;
+  await jsm.streams.update(name, { ...config, ...limits });
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
+  let existing;
   try {
-    await jsm.consumers.info(stream, durable);
+    existing = await jsm.consumers.info(stream, durable);
   } catch {
+    existing = null;
+  }
+  if (existing) {
+    // Consumers made before deliveries were bounded (max_deliver -1) get the bound; other settings stay.
+    if (existing.config.max_deliver !== cfg.maxDeliver) await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
+  } else {
     await jsm.consumers.add(stream, {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: ns(cfg.ackWaitMs),
-      max_deliver: cfg.maxDeliver ?? -1,
+      max_deliver: cfg.maxDeliver,
       ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
     }).catch(async (err) => { await jsm.consumers.info(stream, durable).catch(() => { throw err; }); });
   }
@@ -74,16 +118,41 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
-  await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits });
+  const dlqLimits = {
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
+    max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
+  };
+  await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
+  // A dead-letter stream created without limits (before issue 10) gets them.
+  await ensureStreamLimits(jsm, STREAMS.dlq.name, dlqLimits);
   const ackWaitMs = s.engineAckWaitMs ?? 10_000;
-  await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs });
-  await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs });
-  await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs });
-  await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs });
+  const maxDeliver = serverMaxDeliver(s.maxDeliver ?? REDELIVERY_DEFAULTS.maxDeliver);
+  await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs, maxDeliver });
+  // A timer not due yet is put back (nak) until it is, and each time counts as a delivery: the server's
+  // bound on timers is far larger, and the engine's own bound counts only deliveries once due (engine.ts).
+  await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs, maxDeliver: TIMER_SERVER_MAX_DELIVER });
+  await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs, maxDeliver });
+}
+
+/** The server's bound on a timer message's deliveries (not-due puts-back included): a last resort. */
+export const TIMER_SERVER_MAX_DELIVER = 10_000;
+
+/**
+ * The server's bound for a consumer whose readers dead-letter at `maxDeliver`:
+ * a few deliveries more, so that a reader that failed to write the dead letter
+ * (NATS briefly down) gets it again. Past it the server stops delivering and
+ * the message stays in its work-queue stream: a last resort, not the path.
+ */
+function serverMaxDeliver(maxDeliver: number): number {
+  return maxDeliver + DEAD_LETTER_SPARE_DELIVERIES;
 }
 
 export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}): Promise<string> {
   const name = workerConsumerName(queue, handler);
-  await ensureConsumer(jsm, STREAMS.tasks.name, name, { filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS });
+  await ensureConsumer(jsm, STREAMS.tasks.name, name, {
+    filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
+    maxDeliver: serverMaxDeliver(s.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver),
+  });
   return name;
 }

@@ -29,7 +29,8 @@ import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Handlers } from '../runtime/index.js';
-import { credentials, decode, encode, TaskMessage, type DeadLetterMessage } from './messages.js';
+import { credentials, decode, TaskMessage } from './messages.js';
+import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
@@ -88,7 +89,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   async function run(m: JsMsg): Promise<void> {
     const parsed = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
     if (!parsed.success) {
-      await js.publish(subjects.dlq('tasks'), encode({ reason: `invalid task message: ${parsed.error.message}`, raw: new TextDecoder().decode(m.data) } satisfies DeadLetterMessage));
+      await deadLetter(m, `invalid task message: ${parsed.error.message}`);
       m.term();
       return;
     }
@@ -159,6 +160,53 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
   }
 
+  /** lf.dlq.tasks: a reference to the delivery and a bounded part of it (dead-letters.ts). */
+  async function deadLetter(m: JsMsg, reason: string, details: DeadLetterDetails = {}): Promise<void> {
+    log(`dead letter (tasks): ${reason}`);
+    await publishDeadLetter(js, 'tasks', deadLetterOf(m, reason, new Date().toISOString(), details));
+  }
+
+  const maxDeliver = opts.settings?.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver;
+
+  /** What the task message says it is, for the dead letter (it may not parse). */
+  function about(m: JsMsg): DeadLetterDetails {
+    const t = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
+    return t.success ? { runId: t.data.runId, taskId: t.data.taskId } : {};
+  }
+
+  /**
+   * One delivery, bounded: a delivery past `taskMaxDeliver` is dead-lettered
+   * unrun (every one before it ended without an ack: its workers died, or it
+   * kept failing here), and a failure at the bound is dead-lettered with the
+   * error; before that a failure is put back with a growing delay. The bound
+   * is generous: a redelivery is mostly a lost worker, which is not poison.
+   */
+  async function bounded(m: JsMsg): Promise<void> {
+    const n = m.info.deliveryCount;
+    try {
+      if (n > maxDeliver) {
+        await deadLetter(m, `delivered ${n} times (the bound is ${maxDeliver}) and never reported: no worker runs it any more (the task waits for its timeout, if it has one)`, about(m));
+        m.term();
+        return;
+      }
+      await run(m);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (n >= maxDeliver) {
+        try {
+          await deadLetter(m, `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`, about(m));
+          m.term();
+          return;
+        } catch (dlqErr) {
+          log(`task message ${m.seq}: could not dead-letter it (${(dlqErr as Error).message}); it comes back`);
+        }
+      }
+      const delay = retryDelayMs(n, opts.settings);
+      log(`task message: ${message}; delivery ${n} of ${maxDeliver}, trying again in ${delay} ms`);
+      m.nak(delay);
+    }
+  }
+
   return {
     stats,
     name: workerName,
@@ -193,7 +241,7 @@ export function createWorker(opts: WorkerOptions): Worker {
               // apart from started ones), so it pulls no more than it runs at once.
               const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4 });
               stops.push(() => messages.stop());
-              for await (const m of messages) void run(m).catch((err: unknown) => { log(`task message: ${(err as Error).message}`); m.nak(1000); });
+              for await (const m of messages) void bounded(m);
             } catch (err) {
               if (stopped) break;
               log(`worker consumer ${durable}: ${(err as Error).message}; reconnecting`);

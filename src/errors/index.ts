@@ -71,6 +71,20 @@ export class InputError extends UsageError {
   }
 }
 
+/** `ledgerflow dlq show|replay <seq>` of a sequence LF_DLQ does not hold (never written, replayed, purged or aged out). */
+export class DeadLetterNotFoundError extends UsageError {
+  constructor(seq: number) {
+    super(`LF_DLQ holds no dead letter ${seq} (it may have been replayed, purged or aged out; see \`ledgerflow dlq list\`)`, { seq }, 'LF_DEAD_LETTER_NOT_FOUND');
+  }
+}
+
+/** `ledgerflow dlq replay` of a dead letter whose body was not kept whole (or that says nothing of where it came from). */
+export class DeadLetterNotReplayableError extends UsageError {
+  constructor(seq: number, why: string) {
+    super(`dead letter ${seq} cannot be replayed: ${why}; nothing was published (\`ledgerflow dlq show ${seq}\` shows what is kept)`, { seq, why }, 'LF_DEAD_LETTER_NOT_REPLAYABLE');
+  }
+}
+
 export class RunNotFoundError extends LedgerflowError {
   constructor(runId: string) {
     super('LF_RUN_NOT_FOUND', `run ${runId} does not exist in this store (check the id with \`ledgerflow list\`, or pass --store <dir>)`, { runId });

@@ -1,0 +1,119 @@
+/**
+ * `ledgerflow dlq list|show|replay|purge` over NATS: what engines and workers
+ * gave up on (stream LF_DLQ), one dead letter in full, publishing a kept body
+ * again on its original subject, and deleting dead letters.
+ */
+import { z } from 'zod';
+import { DEAD_LETTER_KINDS, DeadLetterQueue, type DeadLetterEntry } from '../cluster/index.js';
+import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
+import type { Io } from './commands.js';
+import { withClient } from './cluster.js';
+import { EXIT } from './exit.js';
+import type { GlobalOpts } from './store.js';
+
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+function kindFlag(kind: string | undefined): string | undefined {
+  if (kind === undefined) return undefined;
+  const r = z.enum(DEAD_LETTER_KINDS).safeParse(kind);
+  if (!r.success) throw new UsageError(`--kind ${kind} is not a kind of dead letter; use one of ${DEAD_LETTER_KINDS.join(', ')}`, { kind });
+  return r.data;
+}
+
+function seqArg(text: string | undefined): number {
+  const r = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).safeParse(text);
+  if (!r.success) throw new UsageError(`${text ?? '(none)'} is not a dead letter's sequence: give the number \`ledgerflow dlq list\` shows`, { value: text ?? null });
+  return r.data;
+}
+
+function withQueue<T>(g: GlobalOpts, fn: (q: DeadLetterQueue) => Promise<T>): Promise<T> {
+  return withClient(g, async (c) => {
+    const nc = await c.store.connection();
+    return fn(new DeadLetterQueue(await nc.jetstreamManager(), nc.jetstream()));
+  });
+}
+
+const oneLine = (s: string, n: number) => { const t = s.replace(/\s+/g, ' '); return t.length > n ? `${t.slice(0, n - 1)}…` : t; };
+
+function line(e: DeadLetterEntry): string {
+  const l = e.letter;
+  const size = l?.size !== undefined ? `${l.size} B` : '-';
+  const from = l?.source ? `${l.source.subject} #${l.source.seq}` : '-';
+  return `${String(e.seq).padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${e.replayable ? 'replayable' : 'kept-part '} ${size.padStart(11)}  ${from}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}`;
+}
+
+export function dlqListCmd(io: Io, g: GlobalOpts, opts: { kind?: string; json?: boolean }): Promise<number> {
+  const kind = kindFlag(opts.kind);
+  return withQueue(g, async (q) => {
+    const entries = await q.list(kind);
+    if (opts.json) io.out(json(entries));
+    else {
+      for (const e of entries) io.out(line(e));
+      io.out(`${entries.length} dead letter${entries.length === 1 ? '' : 's'}${kind ? ` of kind ${kind}` : ''} (${entries.filter((e) => e.replayable).length} replayable)`);
+    }
+    return EXIT.ok;
+  });
+}
+
+export function dlqShowCmd(io: Io, g: GlobalOpts, seqText: string, opts: { json?: boolean }): Promise<number> {
+  const seq = seqArg(seqText);
+  return withQueue(g, async (q) => {
+    const e = await q.show(seq);
+    if (opts.json) { io.out(json(e)); return EXIT.ok; }
+    const l = e.letter;
+    io.out(`dead letter ${e.seq} (${e.kind}), stored ${e.stored}, ${e.storedBytes} bytes in LF_DLQ`);
+    if (!l) { io.out(`  ${e.invalid}`); return EXIT.ok; }
+    io.out(`  reason:  ${l.reason}`);
+    if (l.at) io.out(`  at:      ${l.at}`);
+    if (l.source) io.out(`  from:    ${l.source.stream} message ${l.source.seq} on ${l.source.subject}, delivered ${l.source.deliveries} time${l.source.deliveries === 1 ? '' : 's'}`);
+    if (l.size !== undefined) io.out(`  body:    ${l.size} bytes, sha256 ${l.sha256 ?? '?'}`);
+    for (const [k, v] of [['run', l.runId], ['task', l.taskId], ['by', l.by], ['stage', l.stage]] as const) if (v !== undefined) io.out(`  ${`${k}:`.padEnd(8)} ${v}`);
+    for (const p of l.problems ?? []) io.out(`  problem: ${p}`);
+    io.out(e.replayable ? '  replay:  yes, the whole body is kept (`ledgerflow dlq replay ' + e.seq + '`)' : `  replay:  no, ${e.notReplayable}`);
+    if (l.raw !== undefined) io.out(`  body (whole):\n${l.raw}`);
+    else if (l.excerpt !== undefined) io.out(`  body (first ${new TextEncoder().encode(l.excerpt).byteLength} bytes${l.truncated ? ', truncated' : ''}):\n${l.excerpt}`);
+    return EXIT.ok;
+  });
+}
+
+export function dlqReplayCmd(io: Io, g: GlobalOpts, seqText: string | undefined, opts: { all?: boolean; kind?: string; json?: boolean }): Promise<number> {
+  if (opts.all && seqText !== undefined) throw new UsageError('give a dead letter\'s sequence or --all, not both', {});
+  if (!opts.all && opts.kind !== undefined) throw new UsageError('--kind goes with --all (one dead letter is named by its sequence)', {});
+  const kind = kindFlag(opts.kind);
+  const one = opts.all ? null : seqArg(seqText);
+  return withQueue(g, async (q) => {
+    const targets = one !== null ? [one] : (await q.list(kind)).map((e) => e.seq);
+    const replayed = [];
+    const refused: { seq: number; reason: string }[] = [];
+    for (const seq of targets) {
+      try {
+        const r = await q.replay(seq);
+        replayed.push(r);
+        if (!opts.json) io.out(`replayed dead letter ${seq}: published again on ${r.subject} (${r.stream} message ${r.streamSeq}); the dead letter is deleted`);
+      } catch (err) {
+        // One dead letter: its refusal is the command's error (exit 2). With --all: say it and go on.
+        if (!(err instanceof DeadLetterNotReplayableError) || one !== null) throw err;
+        refused.push({ seq, reason: err.message });
+        if (!opts.json) io.err(`not replayed: ${err.message}`);
+      }
+    }
+    if (opts.json) io.out(json({ replayed, refused }));
+    else if (one === null) io.out(`${replayed.length} replayed, ${refused.length} kept (not replayable)`);
+    return refused.length > 0 ? EXIT.usage : EXIT.ok;
+  });
+}
+
+export function dlqPurgeCmd(io: Io, g: GlobalOpts, opts: { kind?: string; yes?: boolean; json?: boolean }): Promise<number> {
+  const kind = kindFlag(opts.kind);
+  return withQueue(g, async (q) => {
+    const what = kind ? `dead letters of kind ${kind}` : 'dead letters';
+    if (!opts.yes) {
+      const n = await q.count(kind);
+      // Deleting is not undone: without --yes nothing is deleted, and the count says what would be.
+      throw new UsageError(`would delete ${n} ${what} from LF_DLQ; nothing deleted: pass --yes to delete them (\`ledgerflow dlq list\` shows them first)`, { count: n, kind: kind ?? null });
+    }
+    const purged = await q.purge(kind);
+    io.out(opts.json ? json({ purged, kind: kind ?? null }) : `deleted ${purged} ${what} from LF_DLQ`);
+    return EXIT.ok;
+  });
+}
