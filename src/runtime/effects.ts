@@ -13,7 +13,7 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { iso, scopeOf, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
+import { iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -76,13 +76,15 @@ export interface Held {
 
 export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Set<string>() });
 
+const IN_PROGRESS = ['IN_PROGRESS'] as const;
+
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
 export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, { attempt: number }>; timers: Set<string> } {
   const attempts = new Map<string, { attempt: number }>();
   const timers = new Set<string>();
   if (snapshot.status === 'active') {
     const { tasks } = snapshot.context;
-    for (const id in tasks) if (tasks[id]!.status === 'IN_PROGRESS') attempts.set(id, { attempt: tasks[id]!.attempts });
+    for (const id of underWayWithStatus(tasks, IN_PROGRESS)) attempts.set(id, { attempt: tasks[id]!.attempts });
     for (const id in snapshot.context.timers) timers.add(id);
   }
   return { attempts, timers };
@@ -106,9 +108,9 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const id in ctx.timers) {
     if (!held.timers.has(id)) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }
-  for (const taskId in ctx.tasks) {
-    const t = ctx.tasks[taskId]!;
-    if (t.status === 'IN_PROGRESS' && held.attempts.get(taskId)?.attempt !== t.attempts) effects.push(startAttempt(compiled, snapshot, taskId));
+  // The tasks under way, not every task: a long run keeps them listed (task-table.ts).
+  for (const taskId of underWayWithStatus(ctx.tasks, IN_PROGRESS)) {
+    if (held.attempts.get(taskId)?.attempt !== ctx.tasks[taskId]!.attempts) effects.push(startAttempt(compiled, snapshot, taskId));
   }
   return effects;
 }
