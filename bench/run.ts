@@ -177,6 +177,43 @@ const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map
   rmSync(dir, { recursive: true, force: true });
 }
 
+// 3b. A long chain of tasks ---------------------------------------------------
+// Per-event cost of a chain of 3,000 tasks (each depends on the one before) against that of a
+// chain of 30: about 1× means a run's cost grows with its events, not with events × tasks.
+{
+  const chain = (n: number) => def(`workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${
+    Array.from({ length: n }, (_, i) => `    - { id: t${i + 1}, type: SIMPLE, handler: step${i > 0 ? `, depends_on: [t${i}]` : ''} }\n`).join('')}`);
+  const measure = async (n: number, reps: number) => {
+    const definition = chain(n);
+    const store = new MemoryEventStore();
+    const engine = new Engine({ store });
+    let liveMs = 0;
+    let events: EventEnvelope[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t = now();
+      const view = await engine.run(definition, {}, { handlers: { step: async () => ({ ok: true }) } });
+      liveMs += now() - t;
+      if (view.status !== 'COMPLETED') throw new Error(`chain of ${n}: ${view.status}`);
+      events = await store.read(view.runId);
+    }
+    const t = now();
+    for (let r = 0; r < reps; r++) if (replayRun(events).divergence) throw new Error(`chain of ${n}: replay diverged`);
+    const replayMs = now() - t;
+    const total = events.length * reps;
+    return { tasks: n, events: events.length, liveUsPerEvent: liveMs * 1000 / total, replayUsPerEvent: replayMs * 1000 / total };
+  };
+  await measure(30, 20); // warm-up
+  const short = await measure(30, 100);
+  const long = await measure(3000, 1);
+  const live = long.liveUsPerEvent / short.liveUsPerEvent;
+  const replay = long.replayUsPerEvent / short.replayUsPerEvent;
+  results.longChain = { short, long, liveRatio: live, replayRatio: replay };
+  say(`\nper-event cost of a chain of ${fmt(long.tasks)} tasks vs a chain of ${short.tasks} (1× = linear in events):`);
+  say(`  baseline: ${short.tasks} tasks, live ${fmt(short.liveUsPerEvent, 1)} µs/event, checked replay ${fmt(short.replayUsPerEvent, 1)} µs/event`);
+  say(`  ${fmt(long.tasks)} tasks, live (memory store)   ${fmt(long.liveUsPerEvent, 1)} µs/event  = ${fmt(live, 2)}× baseline`);
+  say(`  ${fmt(long.tasks)} tasks, checked replay         ${fmt(long.replayUsPerEvent, 1)} µs/event  = ${fmt(replay, 2)}× baseline (hashing the whole state per event is linear in tasks)`);
+}
+
 // 4. On NATS JetStream ----------------------------------------------------------
 results.jetstream = await benchJetStream({ five, handlers, bigRunCommits, say, fmt });
 

@@ -15,6 +15,7 @@ import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
 import { iso } from './iso-cache.js';
 import { scopeOf } from './scope.js';
+import { withTaskState } from './task-table.js';
 
 /**
  * The time of the event being folded. Internal events (a parallel state's
@@ -35,8 +36,19 @@ function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunContext>
   };
 }
 
-function withTask(ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> {
-  return { ...ctx.tasks, [id]: { ...ctx.tasks[id]!, ...patch } };
+/**
+ * Runs with more tasks than this keep their tasks in a TaskTable (task-table.ts): one task
+ * changes without copying the others. Below it, copying the plain record is cheaper.
+ */
+const TABLE_FROM_TASKS = 64;
+
+function taskWriters(def: Definition) {
+  const asTable = def.tasks.length > TABLE_FROM_TASKS;
+  /** The tasks with task `id`'s state replaced. */
+  const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => withTaskState(ctx.tasks, id, state, asTable);
+  /** The tasks with task `id`'s state patched. */
+  const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => putTask(ctx, id, { ...ctx.tasks[id]!, ...patch });
+  return { putTask, withTask };
 }
 function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState> {
   const out: Record<string, TimerState> = {};
@@ -68,6 +80,7 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
 
 export function actionsFor(def: Definition) {
   const task = taskLookup(def);
+  const { putTask, withTask } = taskWriters(def);
   return {
     skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
@@ -78,7 +91,7 @@ export function actionsFor(def: Definition) {
       // A new attempt has not been restarted: the count belongs to the attempt before.
       const { restarts: _previous, ...before } = state(context, p.task);
       return {
-        tasks: { ...context.tasks, [p.task]: { ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now } },
+        tasks: putTask(context, p.task, { ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
       };
@@ -207,4 +220,18 @@ export function actionsFor(def: Definition) {
       };
     }),
   };
+}
+
+/**
+ * Every action but finish changes only its own task in the context (and the
+ * timers and updatedAt, which no guard that declares its reads reads).
+ * finish ends the run: it never runs inside the parallel state.
+ */
+export function actionWritesFor() {
+  const own = ({ task }: P): readonly string[] => [task];
+  return {
+    skip: own, schedule: own, taskStarted: own, taskCompleted: own, taskRetrying: own, taskFailed: own,
+    backoffElapsed: own, decide: own, decisionFailed: own, completeInstantly: own, unsupported: own,
+    awaitApproval: own, approvalDecided: own, approvalTimedOut: own, taskRestarted: own,
+  } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

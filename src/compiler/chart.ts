@@ -18,8 +18,15 @@ export class UnsupportedStatechartError extends LedgerflowError {
   }
 }
 
-export interface BoundGuard { readonly check: GuardImplementation; readonly params: unknown }
-export interface BoundAction { readonly run: ActionImplementation; readonly params: unknown }
+/**
+ * `reads`: the context tasks the guard reads when it reads nothing else (not
+ * the event, no other part of the context); null when it does not say. The
+ * interpreter re-evaluates an eventless guard that says only once a task it
+ * reads has changed (interpreter.ts, Config).
+ */
+export interface BoundGuard { readonly check: GuardImplementation; readonly params: unknown; readonly reads: readonly string[] | null }
+/** `writes`: the context tasks the action may change; null when it does not say (then it may change any). */
+export interface BoundAction { readonly run: ActionImplementation; readonly params: unknown; readonly writes: readonly string[] | null }
 
 interface Transition<Target> {
   /** null: always enabled. */
@@ -111,7 +118,8 @@ class ChartReader {
     const { type, params } = typeof v === 'string' ? { type: v, params: undefined } : this.named(v, path);
     const check = Object.hasOwn(this.impl.guards, type) ? this.impl.guards[type] : undefined;
     if (!check) throw new UnsupportedStatechartError(path, `guard "${type}" has no implementation`);
-    return { check, params };
+    const reads = this.impl.guardReads && Object.hasOwn(this.impl.guardReads, type) ? this.impl.guardReads[type]!(params as never) : null;
+    return { check, params, reads };
   }
 
   actions(v: unknown, path: string): BoundAction[] {
@@ -121,7 +129,8 @@ class ChartReader {
       const run = Object.hasOwn(this.impl.actions, type) ? this.impl.actions[type] : undefined;
       // XState would silently skip an action it cannot find; the fold refuses it instead.
       if (!run) throw new UnsupportedStatechartError(at, `action "${type}" has no implementation`);
-      return { run, params };
+      const writes = this.impl.actionWrites && Object.hasOwn(this.impl.actionWrites, type) ? this.impl.actionWrites[type]!(params as never) : null;
+      return { run, params, writes };
     });
   }
 

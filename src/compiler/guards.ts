@@ -8,6 +8,9 @@ import type { RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { buildTaskGraph, eligibility } from './readiness.js';
+import { countWithStatus } from './task-table.js';
+
+const FATAL = ['FAILED', 'TIMED_OUT'] as const;
 
 export function guardsFor(def: Definition) {
   const graph = buildTaskGraph(def);
@@ -17,6 +20,8 @@ export function guardsFor(def: Definition) {
   const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
   // Evaluated after every microstep: a plain loop, no array or closure built per call.
   const fatal = (ctx: RunContext) => {
+    // Counted as tasks change (task-table.ts): no task has failed, the common case, is known at once.
+    if (countWithStatus(ctx.tasks, FATAL) === 0) return false;
     for (const id of required) {
       const status = ctx.tasks[id]!.status;
       if (status === 'FAILED' || status === 'TIMED_OUT') return true;
@@ -58,4 +63,17 @@ export function guardsFor(def: Definition) {
     },
     anyFatalFailure: ({ context }: Args) => fatal(context),
   };
+}
+
+/**
+ * What mayRun and mustSkip read: the statuses (and decisions) of the task's
+ * dependencies and of the decisions routing to it (readiness.ts), nothing of
+ * the event. So a pending task is checked again only when one of those
+ * changed, not after every event (which made a long chain quadratic).
+ * decisionFails also evaluates the decision's conditions: it says nothing.
+ */
+export function guardReadsFor(def: Definition) {
+  const graph = buildTaskGraph(def);
+  const reads = ({ task }: P): readonly string[] => [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
+  return { mayRun: reads, mustSkip: reads };
 }

@@ -14,6 +14,8 @@ export { isFinal, listOf, type ChartConfig, type RegionConfig, type SubsetConfig
 export { scopeOf } from './scope.js';
 export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError } from './chart.js';
+export { valueChunks } from './interpreter.js';
+export { TaskTable, tableOf, countWithStatus, underWayWithStatus } from './task-table.js';
 export { Interpreter, SnapshotMismatchError, type FoldLogic, type FoldSnapshot, type PersistedFold, type StateValue } from './interpreter.js';
 export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 

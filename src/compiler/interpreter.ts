@@ -35,6 +35,7 @@ import { LedgerflowError } from '../errors/index.js';
 import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition } from './chart.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
 import type { ImplementationEvent } from './implementations.js';
+import { PersistentVector } from './persistent-vector.js';
 import { rememberedRegionStates } from './region-states-cache.js';
 
 /** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
@@ -52,12 +53,72 @@ export interface FoldSnapshot {
 
 /** The active states under the parallel state: what XState keeps as the snapshot's `_nodes`. */
 export interface Configuration {
-  /** The state each region is in, by region index. */
-  readonly states: readonly RegionState[];
-  /** The regions in the order their current state was entered: the order eventless transitions are selected (and run) in. */
+  /** The state each region is in, by region index (persistent: a step copies one chunk, not every region). */
+  readonly states: PersistentVector<RegionState>;
+  /** The regions in the order their current state was entered: the order eventless transitions are selected (and run) in. Built on demand. */
   readonly entered: readonly Region[];
   /** How many regions are in a final state (which they never leave: final states have no transitions). */
   readonly finals: number;
+}
+
+/**
+ * A configuration as the interpreter keeps it. The entry order is kept as a
+ * stamp per region (later entered, higher stamp) so that entering a state is
+ * O(1) rather than a rebuilt list. `dirty` is what makes eventless selection
+ * incremental: the regions whose eventless transitions may be enabled. Every
+ * other region's eventless guards were all false on a context that differs
+ * from this one only in tasks those guards do not read (guards declare what
+ * they read: BoundGuard.reads), so they are false still, and XState would
+ * select nothing there either. Regions whose guards declare nothing are
+ * always looked at (Indexes.scanned).
+ */
+class Config implements Configuration {
+  private order: readonly Region[] | null = null;
+  constructor(
+    readonly parallelKey: string,
+    private readonly regions: readonly Region[],
+    readonly states: PersistentVector<RegionState>,
+    readonly stamps: PersistentVector<number>,
+    readonly nextStamp: number,
+    readonly finals: number,
+    /**
+     * A memo of pure evaluations: once the interpreter found none of them
+     * enabled on this snapshot's context (which never changes), it empties the
+     * list, which changes no result, only what later steps re-evaluate.
+     */
+    public dirty: readonly Region[],
+  ) {}
+
+  get entered(): readonly Region[] {
+    return (this.order ??= [...this.regions].sort((a, b) => this.stamps.get(a.index) - this.stamps.get(b.index)));
+  }
+}
+
+/** What the interpreter works out once per chart to select eventless transitions incrementally. */
+interface Indexes {
+  /** Task id → the regions whose eventless guards read it. */
+  readonly watchers: ReadonlyMap<string, readonly Region[]>;
+  /** Regions with an eventless guard that does not declare what it reads: looked at on every selection. */
+  readonly scanned: readonly Region[];
+}
+
+function indexesOf(chart: Chart): Indexes {
+  const watchers = new Map<string, Region[]>();
+  const scanned: Region[] = [];
+  for (const region of chart.regions) {
+    const reads = new Set<string>();
+    let unknown = false;
+    for (const state of statesOf(region).values()) {
+      for (const t of state.always ?? []) {
+        if (t.guard === null) continue; // always enabled: selected when the region enters its state (it is dirty then)
+        if (t.guard.reads === null) unknown = true;
+        else for (const id of t.guard.reads) reads.add(id);
+      }
+    }
+    if (unknown) scanned.push(region);
+    else for (const id of reads) watchers.set(id, [...(watchers.get(id) ?? []), region]);
+  }
+  return { watchers, scanned };
 }
 
 /**
@@ -88,7 +149,8 @@ export interface FoldLogic<S> {
 }
 
 type Step =
-  | { readonly kind: 'regions'; readonly transitions: readonly RegionTransition[] }
+  /** `eventless`: chosen by selectEventless, which looked at every dirty region. */
+  | { readonly kind: 'regions'; readonly transitions: readonly RegionTransition[]; readonly eventless: boolean }
   | { readonly kind: 'exit'; readonly transition: ExitTransition };
 
 const passes = (guard: BoundGuard | null, args: { context: RunContext; event: ImplementationEvent }): boolean =>
@@ -108,20 +170,47 @@ function firstEnabled<T extends { readonly guard: BoundGuard | null }>(ts: reado
   return null;
 }
 
-function valueOf(chart: Chart, states: readonly RegionState[]): StateValue {
+function valueOf(chart: Chart, states: PersistentVector<RegionState>): StateValue {
   const regions: Record<string, string> = {};
-  for (const s of states) regions[s.region.key] = s.key;
+  for (const chunk of states.chunks) for (const s of chunk) regions[s.region.key] = s.key;
   return { [chart.parallelKey]: regions };
 }
 
+/**
+ * An active snapshot. Its value (an object with a key per region) is built
+ * when first read, not at every microstep: most snapshots are never asked
+ * (the state hash reads the configuration). An enumerable own getter, so the
+ * snapshot spreads, serializes and compares as a plain one.
+ */
+function active(chart: Chart, context: RunContext, configuration: Config): FoldSnapshot {
+  let value: StateValue | undefined;
+  return {
+    get value() { return (value ??= valueOf(chart, configuration.states)); },
+    status: 'active', context, _configuration: configuration,
+  };
+}
+
+/** The regions in `a` and `b`, each once. */
+function union(a: readonly Region[], b: readonly Region[]): readonly Region[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  return [...new Set([...a, ...b])];
+}
+
 export class Interpreter implements FoldLogic<FoldSnapshot> {
-  private readonly start: Configuration;
-  private readonly startValue: StateValue;
+  private readonly startStates: PersistentVector<RegionState>;
+  private readonly startStamps: PersistentVector<number>;
+  private readonly indexes: Indexes;
 
   constructor(private readonly chart: Chart, private readonly initialContext: (input: MachineInput) => RunContext) {
-    const states = chart.regions.map((r) => r.initial);
-    this.start = { states, entered: chart.regions, finals: 0 };
-    this.startValue = valueOf(chart, states);
+    this.startStates = PersistentVector.from(chart.regions.map((r) => r.initial));
+    this.startStamps = PersistentVector.from(chart.regions.map((r) => r.index));
+    this.indexes = indexesOf(chart);
+  }
+
+  /** Every region in its initial state, entered in document order, every one dirty. */
+  private startConfig(): Config {
+    return new Config(this.chart.parallelKey, this.chart.regions, this.startStates, this.startStamps, this.chart.regions.length, 0, this.chart.regions);
   }
 
   /**
@@ -135,9 +224,10 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     let context = {} as RunContext;
     try {
       context = this.initialContext(input);
-      return this.settle({ value: this.startValue, status: 'active', context, _configuration: this.start }, event, []);
+      return this.settle(active(this.chart, context, this.startConfig()), event, []);
     } catch (error) {
-      return { value: this.startValue, status: 'error', context, error, _configuration: this.start };
+      const configuration = this.startConfig();
+      return { value: valueOf(this.chart, configuration.states), status: 'error', context, error, _configuration: configuration };
     }
   }
 
@@ -190,8 +280,10 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     if (entered.length !== chart.regions.length || entered.some((r) => r === undefined) || new Set(entered).size !== entered.length) {
       throw new SnapshotMismatchError('the entry order must name every region once');
     }
-    const configuration: Configuration = { states, entered: entered as Region[], finals: states.filter((s) => s.final).length };
-    return { value: valueOf(chart, states), status: 'active', context: p.context, _configuration: configuration };
+    const stamps = new Array<number>(chart.regions.length);
+    entered.forEach((r, i) => { stamps[r!.index] = i; });
+    const configuration = new Config(chart.parallelKey, chart.regions, PersistentVector.from(states), PersistentVector.from(stamps), stamps.length, states.filter((s) => s.final).length, chart.regions);
+    return active(chart, p.context, configuration);
   }
 
   /** The rest of a macrostep: eventless transitions, then raised events one by one, until the machine rests or is done. */
@@ -218,24 +310,29 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     const args = { context: snapshot.context, event };
     let taken: RegionTransition[] | null = null; // most steps take none: no list then
     for (const region of this.chart.listeners.get(event.type) ?? []) {
-      const t = firstEnabled(states[region.index]!.on.get(event.type), args);
+      const t = firstEnabled(states.get(region.index).on.get(event.type), args);
       if (t) (taken ??= []).push(t);
     }
-    if (taken) return { kind: 'regions', transitions: taken };
+    if (taken) return { kind: 'regions', transitions: taken, eventless: false };
     const exit = firstEnabled(this.chart.exitOn.get(event.type), args);
     return exit ? { kind: 'exit', transition: exit } : null;
   }
 
   /** Enabled eventless transitions, regions in the order their states were entered; the parallel state's only if none is. */
   private selectEventless(snapshot: FoldSnapshot, event: ImplementationEvent): Step | null {
-    const { states, entered } = snapshot._configuration!;
+    const config = snapshot._configuration as Config;
+    const { states, stamps } = config;
     const args = { context: snapshot.context, event };
     let taken: RegionTransition[] | null = null;
-    for (const region of entered) {
-      const t = firstEnabled(states[region.index]!.always, args);
+    // Only the dirty regions (and those that declare nothing) can have an enabled eventless transition; in entry order.
+    const candidates = union(config.dirty, this.indexes.scanned);
+    const ordered = candidates.length > 1 ? [...candidates].sort((a, b) => stamps.get(a.index) - stamps.get(b.index)) : candidates;
+    for (const region of ordered) {
+      const t = firstEnabled(states.get(region.index).always, args);
       if (t) (taken ??= []).push(t);
     }
-    if (taken) return { kind: 'regions', transitions: taken };
+    if (taken) return { kind: 'regions', transitions: taken, eventless: true };
+    config.dirty = []; // none is enabled on this context (see Config.dirty)
     const exit = firstEnabled(this.chart.exitAlways, args);
     return exit ? { kind: 'exit', transition: exit } : null;
   }
@@ -243,7 +340,7 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   private microstep(snapshot: FoldSnapshot, step: Step, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
     return step.kind === 'exit'
       ? this.exit(snapshot, step.transition, event)
-      : this.moveRegions(snapshot, step.transitions, event, queue);
+      : this.moveRegions(snapshot, step, event, queue);
   }
 
   /** Leaves the parallel state for a top-level final state: the transition's actions, then the final state's entry actions. */
@@ -253,27 +350,47 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /** Each transition moves one region (at most one per region): actions in order, then the targets are entered. */
-  private moveRegions(snapshot: FoldSnapshot, transitions: readonly RegionTransition[], event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+  private moveRegions(snapshot: FoldSnapshot, step: Step & { kind: 'regions' }, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+    const { transitions } = step;
     let context = snapshot.context;
     for (const t of transitions) context = runActions(t.actions, context, event);
-    const before = snapshot._configuration!;
-    // A region whose transition targets the state it is in (a self-transition) neither leaves nor enters it.
-    const moving = transitions.filter((t) => before.states[t.target.region.index] !== t.target);
-    if (moving.length === 0) return { value: snapshot.value, status: 'active', context, _configuration: before };
-    const states = before.states.slice();
-    for (const t of moving) states[t.target.region.index] = t.target;
+    const before = snapshot._configuration as Config;
+    // A region whose transition targets the state it is in (a self-transition: XState v5's default does not
+    // re-enter) neither leaves nor enters it: only its actions ran.
+    const moving = transitions.filter((t) => before.states.get(t.target.region.index) !== t.target);
+    const states = moving.length === 0 ? before.states : before.states.withAll(moving.map((t) => [t.target.region.index, t.target] as const));
     // XState enters states in document order and appends each to its node list.
-    const moved = moving.length === 1 ? [moving[0]!.target.region] : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
+    const moved = moving.length <= 1 ? moving.map((t) => t.target.region) : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
+    const stamps = moved.length === 0 ? before.stamps : before.stamps.withAll(moved.map((r, k) => [r.index, before.nextStamp + k] as const));
     let finals = before.finals;
     for (const r of moved) {
-      if (!states[r.index]!.final) continue;
+      if (!states.get(r.index).final) continue;
       finals++;
       queue.push(r.doneEvent);
     }
     // XState checks this as each final state is entered: it first holds as the last of them is, after the regions' own done events.
     if (finals === states.length) queue.push(this.chart.doneEvent);
-    const configuration = { states, entered: movedToEnd(before.entered, moved), finals };
-    return { value: valueOf(this.chart, states), status: 'active', context, _configuration: configuration };
+    const configuration = new Config(this.chart.parallelKey, this.chart.regions, states, stamps, before.nextStamp + moved.length, finals, this.dirtyAfter(before, step.eventless, moved, transitions));
+    return active(this.chart, context, configuration);
+  }
+
+  /**
+   * The regions that may have an enabled eventless transition after these
+   * transitions: those that moved, those whose guards read a task the
+   * transitions' actions wrote, and the dirty ones not yet looked at (after an
+   * eventless selection, every dirty one was). An action that does not say
+   * what it writes makes every region dirty.
+   */
+  private dirtyAfter(before: Config, eventless: boolean, moved: readonly Region[], transitions: readonly RegionTransition[]): readonly Region[] {
+    const dirty = new Set<Region>(eventless ? [] : before.dirty);
+    for (const r of moved) dirty.add(r);
+    for (const t of transitions) {
+      for (const a of t.actions) {
+        if (a.writes === null) return this.chart.regions;
+        for (const id of a.writes) for (const r of this.indexes.watchers.get(id) ?? []) dirty.add(r);
+      }
+    }
+    return [...dirty];
   }
 }
 
@@ -294,8 +411,14 @@ function walkStates(region: Region): ReadonlyMap<string, RegionState> {
   return seen;
 }
 
-/** The entry order once `moved` (in document order) have been entered again. */
-function movedToEnd(entered: readonly Region[], moved: readonly Region[]): readonly Region[] {
-  if (moved.length === 1 && entered.at(-1) === moved[0]) return entered;
-  return entered.filter((r) => !moved.includes(r)).concat(moved);
+/**
+ * An active snapshot's value as chunks of [region key, state key] pairs in
+ * document order, each chunk the same object in every snapshot that shares
+ * it: what lets the state hash (runtime/fold.ts) reuse the text of what did
+ * not change. null for a snapshot that is not active.
+ */
+export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly { readonly key: string; readonly region: { readonly key: string } }[])[] } | null {
+  const config = snapshot._configuration;
+  if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
+  return { parallelKey: config.parallelKey, chunks: config.states.chunks };
 }

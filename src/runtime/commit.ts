@@ -4,9 +4,11 @@
  * fold just scheduled, so a handler only ever runs once its start is durable.
  * Pure: the live driver and the engines sharing work over NATS both use it.
  */
-import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import { iso, underWayWithStatus, type CompiledWorkflow } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
+
+const SCHEDULED = ['SCHEDULED'] as const;
 
 export interface PreparedCommit {
   events: EventEnvelope[];
@@ -42,11 +44,9 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   };
   for (const ev of inputs) add(ev);
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
+  // In key order, as a scan of every task would find them, but from the tasks under way only.
   const tasks = snap.context.tasks;
-  for (const task in tasks) {
-    const t = tasks[task]!;
-    if (t.status === 'SCHEDULED') add({ type: 'task.started', time: now, data: { task, attempt: t.attempts + 1 } });
-  }
+  for (const task of underWayWithStatus(tasks, SCHEDULED)) add({ type: 'task.started', time: now, data: { task, attempt: tasks[task]!.attempts + 1 } });
   return { events, snapshot: snap, seq: next, stale };
 }
 

@@ -16,7 +16,7 @@
  * handlers then run again under the same idempotency keys.
  */
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
-import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import { countWithStatus, iso, type CompiledWorkflow } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
@@ -26,6 +26,8 @@ import { reconcile, timerFired, type StartAttempt } from './effects.js';
 import { toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
 import { attemptsInFlight, reviewLoss } from './restarts.js';
+
+const SCHEDULED = ['SCHEDULED'] as const;
 
 export interface DriverHooks {
   /** After each durable commit, with the state before and after it. */
@@ -205,10 +207,8 @@ export class RunDriver {
   private hasScheduled(): boolean {
     const s = this.current;
     if (s.status !== 'active') return false;
-    // Checked before every fold: a loop, not Object.values(), which would build an array each time.
-    const tasks = s.context.tasks;
-    for (const id in tasks) if (tasks[id]!.status === 'SCHEDULED') return true;
-    return false;
+    // Checked before every fold: counted as tasks change in a long run (task-table.ts), a loop otherwise.
+    return countWithStatus(s.context.tasks, SCHEDULED) > 0;
   }
 
   private notify(): void {

@@ -13,7 +13,7 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { iso, scopeOf, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
+import { iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -84,13 +84,15 @@ export interface Held {
 
 export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Map<string, { dueAt: string }>() });
 
+const IN_PROGRESS = ['IN_PROGRESS'] as const;
+
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
 export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, { attempt: number; restart: number }>; timers: Map<string, { dueAt: string }> } {
   const attempts = new Map<string, { attempt: number; restart: number }>();
   const timers = new Map<string, { dueAt: string }>();
   if (snapshot.status === 'active') {
     const { tasks } = snapshot.context;
-    for (const id in tasks) if (tasks[id]!.status === 'IN_PROGRESS') attempts.set(id, { attempt: tasks[id]!.attempts, restart: tasks[id]!.restarts ?? 0 });
+    for (const id of underWayWithStatus(tasks, IN_PROGRESS)) attempts.set(id, { attempt: tasks[id]!.attempts, restart: tasks[id]!.restarts ?? 0 });
     for (const id in snapshot.context.timers) timers.set(id, snapshot.context.timers[id]!);
   }
   return { attempts, timers };
@@ -115,9 +117,9 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
     // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
     if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }
-  for (const taskId in ctx.tasks) {
+  // The tasks under way, not every task: a long run keeps them listed (task-table.ts).
+  for (const taskId of underWayWithStatus(ctx.tasks, IN_PROGRESS)) {
     const t = ctx.tasks[taskId]!;
-    if (t.status !== 'IN_PROGRESS') continue;
     const h = held.attempts.get(taskId);
     if (h?.attempt !== t.attempts || (h.restart ?? 0) !== (t.restarts ?? 0)) effects.push(startAttempt(compiled, snapshot, taskId));
   }

@@ -8,9 +8,9 @@
  */
 import * as crypto from 'node:crypto';
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
-import { ACTIVE_TASK_STATUSES } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, countWithStatus, tableOf, valueChunks, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
-import { quoted, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedChunkText, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
 export type RunSnapshot = FoldSnapshot;
@@ -52,17 +52,19 @@ export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev
   return { snapshot: next, accepted: next !== snapshot };
 }
 
+const AWAITING_APPROVAL = ['PENDING_APPROVAL'] as const;
+
 export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
-  if (snapshot.value === 'completed') return 'COMPLETED';
-  if (snapshot.value === 'failed') return 'FAILED';
-  if (snapshot.value === 'cancelled') return 'CANCELLED';
-  let approval = false;
-  for (const id in snapshot.context.tasks) {
-    const status = snapshot.context.tasks[id]!.status;
-    if (ACTIVE_TASK_STATUSES.includes(status)) return 'RUNNING';
-    if (status === 'PENDING_APPROVAL') approval = true;
+  // An active snapshot's value is an object built on demand: only a settled one's is a name worth reading.
+  if (snapshot.status === 'done') {
+    if (snapshot.value === 'completed') return 'COMPLETED';
+    if (snapshot.value === 'failed') return 'FAILED';
+    if (snapshot.value === 'cancelled') return 'CANCELLED';
   }
-  return approval ? 'WAITING' : 'RUNNING';
+  // Counted as tasks change in a long run (task-table.ts), not by a scan per event.
+  const { tasks } = snapshot.context;
+  if (countWithStatus(tasks, ACTIVE_TASK_STATUSES) > 0) return 'RUNNING';
+  return countWithStatus(tasks, AWAITING_APPROVAL) > 0 ? 'WAITING' : 'RUNNING';
 }
 
 /** sha256 in one call where Node has it (20.12+): half the cost of a Hash object for these ~200-byte inputs. */
@@ -81,11 +83,64 @@ const sha256Hex: (text: string) => string = typeof oneShot === 'function'
  * hashes are remembered (state-hash-cache.ts).
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
-  return { status: runStatus(snapshot), hash: rememberedStateHash(snapshot, stateHash) };
+  // A long run (its tasks in a table) is hashed by chunks; its states hardly ever recur, so the trie of remembered hashes is no help.
+  const tasks = tableOf(snapshot.context.tasks);
+  const value = tasks ? valueChunks(snapshot) : null;
+  const hash = tasks && value ? chunkedStateHash(snapshot, value, tasks) : rememberedStateHash(snapshot, stateHash);
+  return { status: runStatus(snapshot), hash };
 }
 
 function stateHash(snapshot: RunSnapshot): string {
   return sha256Hex(stateText(snapshot)).slice(0, 16);
+}
+
+/**
+ * The hash of a long run's state: the same text as stateText, hashed chunk
+ * by chunk, each chunk's text written once and reused while the chunk is
+ * unchanged (state-hash-cache.ts). Writing the whole text per event made a
+ * long run quadratic in garbage; hashing it is still linear per event, at
+ * sha256's speed (a 10,000-task state is about 450 KB).
+ */
+function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<typeof valueChunks>>, tasks: NonNullable<ReturnType<typeof tableOf>>): string {
+  const h = crypto.createHash('sha256');
+  h.update(`{"value":{${quoted(value.parallelKey)}:{`);
+  for (let c = 0; c < value.chunks.length; c++) {
+    h.update(rememberedChunkText(value.chunks[c]!, (chunk) => {
+      let text = '';
+      for (let i = 0; i < chunk.length; i++) text += `${c + i > 0 ? ',' : ''}${quoted(chunk[i]!.region.key)}:${quoted(chunk[i]!.key)}`;
+      return text;
+    }));
+  }
+  h.update('}},"tasks":[');
+  const { sorted } = tasks.shape;
+  const chunks = tasks.states.chunks;
+  for (let c = 0, at = 0; c < chunks.length; at += chunks[c]!.length, c++) {
+    const start = at;
+    h.update(rememberedChunkText(chunks[c]!, (chunk: readonly TaskState[]) => {
+      let text = '';
+      for (let i = 0; i < chunk.length; i++) text += `${start + i > 0 ? ',' : ''}${taskText(sorted[start + i]!, chunk[i]!)}`;
+      return text;
+    }));
+  }
+  h.update(`],"timers":[${timersText(snapshot.context.timers)}]}`);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** One task's entry in the state text: `[id, status, attempts, decision case]`. */
+function taskText(id: string, t: TaskState): string {
+  const decision = t.decision?.case;
+  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
+}
+
+/** The armed timers in the state text, sorted by id: `[id, dueAt],...`. */
+function timersText(timers: RunSnapshot['context']['timers']): string {
+  let ids: string[] | null = null; // mostly none: no array then
+  for (const id in timers) (ids ??= []).push(id);
+  if (!ids) return '';
+  ids.sort();
+  let text = '';
+  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}[${JSON.stringify(ids[i])},${JSON.stringify(timers[ids[i]!]!.dueAt)}]`;
+  return text;
 }
 
 /** The text the state hash is taken of (see recordedState), written directly: building the arrays and objects first cost more than hashing. */
@@ -93,22 +148,8 @@ function stateText(snapshot: RunSnapshot): string {
   const ctx = snapshot.context;
   let text = `{"value":${valueText(snapshot.value)},"tasks":[`;
   const ids = sortedIds(ctx.tasks);
-  for (let i = 0; i < ids.length; i++) {
-    const t = ctx.tasks[ids[i]!]!;
-    const decision = t.decision?.case;
-    text += `${i > 0 ? ',' : ''}[${quoted(ids[i]!)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
-  }
-  text += '],"timers":[';
-  let timers: string[] | null = null; // mostly none: no array then
-  for (const id in ctx.timers) (timers ??= []).push(id);
-  if (timers) {
-    timers.sort();
-    for (let i = 0; i < timers.length; i++) {
-      text += `${i > 0 ? ',' : ''}[${JSON.stringify(timers[i])},${JSON.stringify(ctx.timers[timers[i]!]!.dueAt)}]`;
-    }
-  }
-  text += ']}';
-  return text;
+  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}${taskText(ids[i]!, ctx.tasks[ids[i]!]!)}`;
+  return `${text}],"timers":[${timersText(ctx.timers)}]}`;
 }
 
 /** JSON.stringify of a state value (nested objects of state names), from quoted names. */

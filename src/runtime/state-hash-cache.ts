@@ -8,7 +8,12 @@
  *
  * - remembered hashes, in a trie walked by the parts of a state;
  * - the sorted task ids of the last state asked about;
- * - the JSON quoting of task ids, statuses and state names.
+ * - the JSON quoting of task ids, statuses and state names;
+ * - for runs with many tasks, the text of each chunk of the state (a chunk
+ *   of regions' states, or of tasks), by the chunk's identity: chunks are
+ *   immutable and shared between the snapshots of a run (task-table.ts,
+ *   persistent-vector.ts), so an event re-writes the text of the one or two
+ *   chunks it changed, not of every task.
  */
 import type { RunSnapshot } from './fold.js';
 
@@ -119,7 +124,20 @@ export function quoted(name: string): string {
   return q;
 }
 
+/** `write(chunk)`, remembered for this chunk (a WeakMap: bounded by the snapshots still in use). */
+let chunkTexts = new WeakMap<object, string>();
+export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C) => string): string {
+  if (!enabled) return write(chunk);
+  let text = chunkTexts.get(chunk);
+  if (text === undefined) {
+    text = write(chunk);
+    chunkTexts.set(chunk, text);
+  }
+  return text;
+}
+
 export function clearStateHashCache(): void {
+  chunkTexts = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;
   lastOrder = [];
