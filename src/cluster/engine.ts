@@ -21,7 +21,7 @@ import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index
 import { AttemptTokens } from './attempt-tokens.js';
 import { DefinitionRegistry } from './definitions.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type DeadLetterMessage, type TaskMessage, type TriggerVerdict } from './messages.js';
-import { ensureCluster, type ClusterSettings } from './setup.js';
+import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
 export interface ClusterEngineOptions {
@@ -108,7 +108,7 @@ export class ClusterEngine {
       while (!this.stopped) {
         try {
           const consumer = await this.js.consumers.get(stream, durable);
-          const messages = await consumer.consume({ max_messages: limit });
+          const messages = await consumer.consume({ max_messages: limit, expires: PULL_EXPIRES_MS });
           this.stops.push(() => messages.stop());
           for await (const m of messages) {
             if (active >= limit) await new Promise<void>((r) => waiters.push(r));

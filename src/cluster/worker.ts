@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Handlers } from '../runtime/index.js';
 import { credentials, decode, encode, TaskMessage, type DeadLetterMessage } from './messages.js';
-import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
@@ -169,7 +169,7 @@ export function createWorker(opts: WorkerOptions): Worker {
             try {
               // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them
               // apart from started ones), so it pulls no more than it runs at once.
-              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4 });
+              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4, expires: PULL_EXPIRES_MS });
               stops.push(() => messages.stop());
               for await (const m of messages) void run(m).catch((err: unknown) => { log(`task message: ${(err as Error).message}`); m.nak(1000); });
             } catch (err) {
