@@ -14,6 +14,7 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
 import { statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
+import { parseServers } from '../store/index.js';
 import { natsSettings } from './nats-settings.js';
 import { outputRootFlag } from './output-root.js';
 import { parseOutputRoot } from '../api/index.js';
@@ -28,7 +29,12 @@ export function natsUrl(g: GlobalOpts): string {
 
 /** The NATS user of a URL (nats://user:pass@host): who an approval is from. */
 function natsUser(url: string): string {
-  try { return decodeURIComponent(new URL(url).username); } catch { return ''; }
+  return parseServers(url).user ?? '';
+}
+
+/** The servers of a --nats value, without credentials, to print. */
+function shownServers(url: string): string {
+  return parseServers(url).servers.join(',');
 }
 
 export async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
@@ -141,7 +147,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
-  io.out(`engine ${process.pid} taking work from ${url.replace(/\/\/[^@]*@/, '//')}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
+  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
   return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
 }
 

@@ -1,18 +1,17 @@
-/** `ledgerflow dev`: a local nats-server from nats.conf with its store under .ledgerflow/nats/, in the foreground. */
-import { spawn, spawnSync } from 'node:child_process';
+/**
+ * `ledgerflow dev`: a local nats-server from nats.conf with its store under
+ * .ledgerflow/nats/, or with `--cluster <n>` a cluster of n nodes from
+ * nats-cluster.conf with their stores under .ledgerflow/cluster/node-N/; in
+ * the foreground, stopped with Ctrl-C (SIGINT) or SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../api/index.js';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './commands.js';
-
-function natsServerBinary(): string {
-  for (const candidate of ['nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
-    if (spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  throw new UsageError('nats-server is not installed: install it (Debian: `apt-get install nats-server`) or point --nats at a running server', {});
-}
+import { clusterNodeArgs, natsServerBinary, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -20,30 +19,106 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; config?: string }): Promise<number> {
+async function checkPort(port: number, what: string): Promise<void> {
+  if (!(await portFree(port))) {
+    throw new UsageError(`port ${port} (${what}) is already in use (another nats-server?): pass --port <free port>, or use that server with --nats nats://127.0.0.1:${port}`, { port });
+  }
+}
+
+/** A config file given with --config, else the one in the current directory, else the one ledgerflow ships. */
+function configFile(given: string | undefined, name: string): string {
+  return resolve(given ?? (existsSync(name) ? name : join(packageRoot(), name)));
+}
+
+const withUser = (url: string, user: string) => url.replace('nats://', `nats://${user}:${user}-dev-password@`);
+
+/** Runs until every child has exited; SIGINT / SIGTERM stop them all. */
+function foreground(children: ChildProcess[]): Promise<number> {
+  const stop = () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM'); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return Promise.all(children.map((c) => new Promise<number | null>((res) => {
+    if (c.exitCode !== null || c.signalCode !== null) res(c.exitCode);
+    else c.once('exit', (code) => res(code));
+  }))).then((codes) => (codes.every((code) => code === 0 || code === null) ? 0 : 1));
+}
+
+export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; config?: string; cluster?: string; json?: boolean }): Promise<number> {
   const port = Number(opts.port ?? 4222);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port ${opts.port} is not a TCP port`, { value: opts.port ?? null });
-  if (!(await portFree(port))) {
-    throw new UsageError(`port ${port} is already in use (another nats-server?): pass --port <free port>, or use that server with --nats nats://127.0.0.1:${port}`, { port });
-  }
-  const config = resolve(opts.config ?? (existsSync('nats.conf') ? 'nats.conf' : join(packageRoot(), 'nats.conf')));
+  if (opts.cluster !== undefined) return devCluster(io, port, opts);
+  await checkPort(port, 'clients');
+  const config = configFile(opts.config, 'nats.conf');
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', 'nats'));
   mkdirSync(storeDir, { recursive: true });
   const bin = natsServerBinary();
   // -m -1: a random monitoring port, so a dev server never collides with another on nats.conf's.
-  const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-m', '-1'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-m', '-1'], { stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'] });
   const url = `nats://127.0.0.1:${port}`;
-  io.out(`nats-server (JetStream) listening on ${url}`);
-  io.out(`  config ${config}, store ${storeDir}`);
-  io.out(`  use it with: --nats ${url}   or   export LEDGERFLOW_NATS_URL=${url}`);
+  if (opts.json) {
+    await waitForJetStream(url);
+    io.out(JSON.stringify({ nats: url, servers: [url], config, storeDir, worker: withUser(url, 'worker') }));
+  } else {
+    io.out(`nats-server (JetStream) listening on ${url}`);
+    io.out(`  config ${config}, store ${storeDir}`);
+    io.out(`  use it with: --nats ${url}   or   export LEDGERFLOW_NATS_URL=${url}`);
+    printUsers(io, url);
+  }
+  return foreground([child]);
+}
+
+function printUsers(io: Io, nats: string): void {
   io.out('  users (nats.conf; development passwords, change them in production):');
-  io.out(`    engines and admin commands   ${url}  (no credentials = the engine user)`);
-  io.out(`    workers                      nats://worker:worker-dev-password@127.0.0.1:${port}`);
-  io.out(`    approvers                    nats://alice:alice-dev-password@127.0.0.1:${port}  (also bob, cfo, commander)`);
+  io.out(`    engines and admin commands   ${nats}  (no credentials = the engine user)`);
+  io.out(`    workers                      ${withUser(nats, 'worker')}`);
+  io.out(`    approvers                    ${withUser(nats, 'alice')}  (also bob, cfo, commander)`);
   io.out('  then: ledgerflow engine --nats … & ledgerflow worker --nats … --handlers <module>');
   io.out('  stop with Ctrl-C');
-  const stop = () => child.kill('SIGTERM');
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  return new Promise((res) => child.on('exit', (code) => res(code === 0 || code === null ? 0 : 1)));
+}
+
+/**
+ * n nodes on consecutive client ports from --port, route ports 2000 above
+ * them (4222 → 6222, as NATS numbers them), random monitoring ports. It says
+ * it is ready once JetStream answers on every node (a meta leader is elected).
+ */
+async function devCluster(io: Io, port: number, opts: { storeDir?: string; config?: string; cluster?: string; json?: boolean }): Promise<number> {
+  const n = Number(opts.cluster);
+  if (!Number.isInteger(n) || n < 3 || n > 9) {
+    throw new UsageError(`--cluster ${opts.cluster}: give the number of nodes, 3 to 9 (3 survives the loss of one node, 5 of two)`, { value: opts.cluster ?? null });
+  }
+  const ports: NodePorts[] = Array.from({ length: n }, (_, i) => ({ client: port + i, route: port + 2000 + i, monitor: -1 }));
+  if (ports.some((p) => p.route > 65535)) throw new UsageError(`--port ${port} leaves no room for ${n} route ports 2000 above it`, { port });
+  for (const [i, p] of ports.entries()) {
+    await checkPort(p.client, `clients of ${nodeName(i)}`);
+    await checkPort(p.route, `routes of ${nodeName(i)}`);
+  }
+  const config = configFile(opts.config, 'nats-cluster.conf');
+  const storeRoot = resolve(opts.storeDir ?? join('.ledgerflow', 'cluster'));
+  const bin = natsServerBinary();
+  const children = ports.map((_, i) => {
+    const storeDir = join(storeRoot, nodeName(i));
+    mkdirSync(storeDir, { recursive: true });
+    return spawn(bin, clusterNodeArgs(config, ports, i, storeDir), { stdio: ['ignore', 'ignore', opts.json ? 'ignore' : 'inherit'] });
+  });
+  const done = foreground(children);
+  const urls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
+  const nats = urls.join(',');
+  try {
+    await Promise.race([waitForJetStream(nats), done.then(() => { throw new UsageError('a node of the cluster exited during start-up (see its log above)', {}); })]);
+  } catch (err) {
+    for (const c of children) c.kill('SIGTERM');
+    await done;
+    throw err;
+  }
+  if (opts.json) {
+    io.out(JSON.stringify({ nats, servers: urls, nodes: ports.map((p, i) => ({ name: nodeName(i), url: urls[i], route: p.route, storeDir: join(storeRoot, nodeName(i)) })), config, worker: withUser(nats, 'worker') }));
+  } else {
+    io.out(`nats-server cluster of ${n} nodes (JetStream, meta leader elected):`);
+    for (const [i, url] of urls.entries()) io.out(`  ${nodeName(i)}  ${url}  (routes on ${ports[i]!.route}, store ${join(storeRoot, nodeName(i))})`);
+    io.out(`  config ${config}`);
+    io.out(`  use it with: --nats ${nats}   or   export LEDGERFLOW_NATS_URL=${nats}`);
+    io.out(`  and LEDGERFLOW_NATS_REPLICAS=3 so that streams and buckets keep a copy on 3 nodes (check with \`ledgerflow doctor\`)`);
+    printUsers(io, nats);
+  }
+  return done;
 }

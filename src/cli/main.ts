@@ -63,8 +63,11 @@ function program(setCode: (c: number) => void): Command {
   }
   p.command('cancel').argument('<runId>', 'run id', runIdArg).option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
-  p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/; prints the URL to use')
-    .option('--port <port>', 'client port', '4222').option('--store-dir <dir>', 'JetStream store directory').option('--config <file>', 'nats-server config (default nats.conf)')
+  p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
+    .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
+    .option('--config <file>', 'nats-server config (default nats.conf, or nats-cluster.conf with --cluster)')
+    .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster.conf')
+    .option('--json', 'once ready, print the servers and the --nats value as JSON')
     .action(act(async (o) => (await import('./dev.js')).devCmd(io, o)));
   p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
     .option('--data <json>', 'the payload, a JSON object').option('--id <eventId>', 'unique event id (default: a new uuid)')

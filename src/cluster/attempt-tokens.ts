@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { StorageType, type JetStreamClient } from 'nats';
+import { createRetrying } from './create-retry.js';
 
 export const ENGINE_BUCKET = 'LF_ENGINE';
 const SECRET_KEY = 'attempt-secret';
@@ -19,14 +20,17 @@ export class AttemptTokens {
 
   /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */
   static async open(js: JetStreamClient, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<AttemptTokens> {
-    const kv = await js.views.kv(ENGINE_BUCKET, {
+    const kv = await createRetrying(() => js.views.kv(ENGINE_BUCKET, {
       history: 1,
       replicas: s.replicas ?? 1,
       storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    });
+    }));
     // create() fails when the key exists: then another engine made the secret first, and it is read below.
-    await kv.create(SECRET_KEY, randomBytes(32).toString('hex')).catch(() => undefined);
-    const entry = await kv.get(SECRET_KEY);
+    // Both may time out on a bucket another engine has only just created (its replicas still electing a leader).
+    const entry = await createRetrying(async () => {
+      await kv.create(SECRET_KEY, randomBytes(32).toString('hex')).catch(() => undefined);
+      return kv.get(SECRET_KEY);
+    });
     const hex = entry?.string();
     if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error(`the KV bucket ${ENGINE_BUCKET} holds no valid ${SECRET_KEY}; delete the key so an engine makes a new one`);
     return new AttemptTokens(Buffer.from(hex, 'hex'));

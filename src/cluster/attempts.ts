@@ -14,6 +14,7 @@
  */
 import { StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { z } from 'zod';
+import { createRetrying } from './create-retry.js';
 
 export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 
@@ -42,12 +43,12 @@ export class AttemptLedger {
 
   /** Creates the bucket if it is missing (engines, whose NATS user may). */
   static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number } = {}): Promise<void> {
-    await jsm.jetstream().views.kv(ATTEMPTS_BUCKET, {
+    await createRetrying(() => jsm.jetstream().views.kv(ATTEMPTS_BUCKET, {
       history: 1,
       replicas: s.replicas ?? 1,
       storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
       ttl: s.ttlMs ?? DEFAULT_ATTEMPT_TTL_MS,
-    });
+    }));
   }
 
   /** Binds to the bucket an engine created (a worker's NATS user may use it, not create it). */

@@ -10,6 +10,7 @@ import { StorageType, type JetStreamClient, type KV } from 'nats';
 import { definitionHash, type Definition } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
+import { createRetrying } from './create-retry.js';
 
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
 
@@ -19,9 +20,9 @@ export class DefinitionRegistry {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= this.js.views.kv(DEFINITIONS_BUCKET, {
+    this.kvPromise ??= createRetrying(() => this.js.views.kv(DEFINITIONS_BUCKET, {
       history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    });
+    }));
     return this.kvPromise;
   }
 

@@ -24,7 +24,7 @@ import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
-import { ensureCluster, type ClusterSettings } from './setup.js';
+import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
 export interface ClusterEngineOptions {
@@ -132,7 +132,7 @@ export class ClusterEngine {
       while (!this.stopped) {
         try {
           const consumer = await this.js.consumers.get(stream, durable);
-          const messages = await consumer.consume({ max_messages: limit });
+          const messages = await consumer.consume({ max_messages: limit, expires: PULL_EXPIRES_MS });
           this.stops.push(() => messages.stop());
           for await (const m of messages) {
             if (active >= limit) await new Promise<void>((r) => waiters.push(r));

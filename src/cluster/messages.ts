@@ -1,6 +1,7 @@
 /** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
 import { z } from 'zod';
 import { TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
+import { parseServers } from '../store/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
 
@@ -148,9 +149,11 @@ export function decode(data: Uint8Array): unknown {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
-/** nats://user:pass@host:port → connect options (nats.js wants the credentials apart from the URL). */
-export function credentials(url: string): { servers: string; user?: string; pass?: string } {
-  const u = new URL(url);
-  if (!u.username) return { servers: url };
-  return { servers: `${u.protocol}//${u.host}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+/**
+ * nats://user:pass@host:port → connect options (nats.js wants the credentials
+ * apart from the URL). A comma-separated list is a cluster: every URL becomes
+ * a server nats.js may connect (and fail over) to.
+ */
+export function credentials(url: string): { servers: string[]; user?: string; pass?: string; token?: string } {
+  return parseServers(url);
 }

@@ -8,6 +8,7 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, 
 import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects } from './subjects.js';
+import { createRetrying } from './create-retry.js';
 
 export interface ClusterSettings {
   replicas?: number;
@@ -62,7 +63,21 @@ const ns = (ms: number) => ms * 1_000_000;
  */
 export const DEFAULT_TASK_ACK_WAIT_MS = 10_000;
 
+/**
+ * How long one pull of an engine or worker waits on the server (nats.js
+ * heartbeats at half of it and pulls again after two missed). A pull lives on
+ * the consumer's leader: when that node dies, nothing answers it, and it is
+ * this long before the client notices and pulls from the new leader. nats.js
+ * defaults to 30 s (about 45 s of stall after a node loss on a 3-node cluster);
+ * 5 s costs one small request per consumer every few seconds.
+ */
+export const PULL_EXPIRES_MS = 5000;
+
 async function ensureStream(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
+  await createRetrying(() => ensureStreamOnce(jsm, name, subjectsList, cfg));
+}
+
+async function ensureStreamOnce(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
   try {
     await jsm.streams.info(name);
   } catch {
@@ -83,6 +98,10 @@ async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: P
 }
 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
+  await createRetrying(() => ensureConsumerOnce(jsm, stream, durable, cfg));
+}
+
+async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
   let existing;
   try {
     existing = await jsm.consumers.info(stream, durable);

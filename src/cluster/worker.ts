@@ -31,7 +31,7 @@ import { hostname } from 'node:os';
 import type { Handlers } from '../runtime/index.js';
 import { credentials, decode, TaskMessage } from './messages.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
-import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
@@ -239,7 +239,7 @@ export function createWorker(opts: WorkerOptions): Worker {
             try {
               // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them
               // apart from started ones), so it pulls no more than it runs at once.
-              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4 });
+              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4, expires: PULL_EXPIRES_MS });
               stops.push(() => messages.stop());
               for await (const m of messages) void bounded(m);
             } catch (err) {

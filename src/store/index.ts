@@ -13,7 +13,7 @@ export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
-export { JetStreamEventStore, openJetStreamStore, type JetStreamStoreOptions } from './jetstream/index.js';
+export { JetStreamEventStore, openJetStreamStore, parseServers, type JetStreamStoreOptions } from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */

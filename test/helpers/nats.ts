@@ -12,9 +12,11 @@ import { createServer, connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from '../../src/cli/nats-server.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const NATS_CONF = join(ROOT, 'nats.conf');
+export const NATS_CLUSTER_CONF = join(ROOT, 'nats-cluster.conf');
 /** The oldest server the JetStream store is written for (Debian's package). */
 export const MIN_NATS_SERVER = [2, 9, 0] as const;
 
@@ -79,6 +81,44 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Starts nats-server with `args` and resolves with the process once it says it
+ * is ready and takes connections on `port`; throws (the process killed) when
+ * it exits or is not ready within `timeoutMs`, with its log.
+ */
+async function spawnNats(bin: string, args: string[], port: number, timeoutMs: number): Promise<ChildProcess> {
+  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  let ready = false;
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (d: string) => {
+    if (log.length < 64_000) log += d;
+    if (log.includes('Server is ready')) ready = true;
+  });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const deadline = Date.now() + timeoutMs;
+  while (!(ready && (await canConnect(port)))) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      await exited;
+      throw new Error(`nats-server not ready after ${timeoutMs} ms:\n${log}`);
+    }
+    // A hand-rolled poll (not helpers/wait.ts): this also runs in globalSetup, where vitest's waitUntil is unavailable.
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return proc;
+}
+
+async function killProcess(c: ChildProcess | undefined): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const gone = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGKILL');
+  await gone;
+}
+
 /** `config`: another config file than nats.conf (e.g. a server without users). */
 export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number; config?: string } = {}): Promise<NatsServer> {
   const bin = opts.bin ?? natsServerBin();
@@ -92,38 +132,13 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
   const launch = async (p: number): Promise<void> => {
     // -p overrides nats.conf's listen port; -m -1 picks a random monitoring
     // port (0 would mean "unset" and keep nats.conf's 8222).
-    const proc = spawn(bin, ['-c', opts.config ?? NATS_CONF, '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    let ready = false;
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (d: string) => {
-      if (log.length < 64_000) log += d;
-      if (log.includes('Server is ready')) ready = true;
-    });
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    child = proc;
-    const deadline = Date.now() + timeoutMs;
-    while (!(ready && (await canConnect(p)))) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
-      }
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        await exited;
-        throw new Error(`nats-server not ready after ${timeoutMs} ms:\n${log}`);
-      }
-      // A hand-rolled poll (not helpers/wait.ts): this also runs in globalSetup, where vitest's waitUntil is unavailable.
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    child = await spawnNats(bin, ['-c', opts.config ?? NATS_CONF, '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], p, timeoutMs);
   };
 
   const stop = async (): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGKILL');
-    await gone;
+    await killProcess(c);
   };
 
   // The port is free when picked but could be taken before the server binds it: retry with another.
@@ -167,6 +182,102 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
     },
   };
   return server;
+}
+
+export interface NatsNode {
+  /** Its server_name (node-1…), as doctor and stream info name replicas. */
+  name: string;
+  url: string;
+  port: number;
+  /** Its HTTP monitoring port (/jsz, /varz). */
+  monitorPort: number;
+  storeDir: string;
+  running(): boolean;
+  /** SIGKILL, then wait for the process to be gone. */
+  stop(): Promise<void>;
+  /** Starts again on the same ports and store dir (kills first if running); resolves once it takes connections. */
+  restart(): Promise<void>;
+}
+
+export interface NatsCluster {
+  nodes: NatsNode[];
+  /** Every node's URL, comma-separated: the --nats value of a cluster. */
+  url: string;
+  /** The cluster's URL as one of nats.conf's users (credentials on the first URL apply to all). */
+  as(user: string): string;
+  /** The node that leads JetStream's meta group (asked of a running node's /jsz). */
+  metaLeader(): Promise<string>;
+  /** Stops every node and removes the store dirs. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A JetStream cluster of `size` nodes on 127.0.0.1, each from
+ * nats-cluster.conf (the users of nats.conf) with its own client, route and
+ * monitoring ports and store dir, started as `ledgerflow dev --cluster` starts
+ * them (src/cli/nats-server.ts). Resolves once every node answers JetStream
+ * requests, i.e. a meta leader is elected.
+ */
+export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs?: number } = {}): Promise<NatsCluster> {
+  const bin = opts.bin ?? natsServerBin();
+  if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const root = await mkdtemp(join(tmpdir(), 'lf-nats-cluster-'));
+  const ports: NodePorts[] = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() });
+  const children: (ChildProcess | undefined)[] = [];
+  const launch = async (i: number): Promise<void> => {
+    // A killed node's ports can linger for a moment: retry the bind until the deadline.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        children[i] = await spawnNats(bin, clusterNodeArgs(NATS_CLUSTER_CONF, ports, i, join(root, nodeName(i))), ports[i]!.client, timeoutMs);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+  const nodes: NatsNode[] = ports.map((p, i) => ({
+    name: nodeName(i),
+    url: `nats://127.0.0.1:${p.client}`,
+    port: p.client,
+    monitorPort: p.monitor,
+    storeDir: join(root, nodeName(i)),
+    running: () => { const c = children[i]; return !!c && c.exitCode === null && c.signalCode === null; },
+    stop: async () => { const c = children[i]; children[i] = undefined; await killProcess(c); },
+    restart: async () => { await killProcess(children[i]); await launch(i); },
+  }));
+  const dispose = async () => {
+    await Promise.all(children.map((c) => killProcess(c)));
+    await rm(root, { recursive: true, force: true });
+  };
+  const url = nodes.map((n) => n.url).join(',');
+  try {
+    await Promise.all(nodes.map((_, i) => launch(i)));
+    await waitForJetStream(url, timeoutMs);
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return {
+    nodes,
+    url,
+    as: (user) => url.replace('nats://', `nats://${user}:${user}-dev-password@`),
+    metaLeader: async () => {
+      for (const n of nodes.filter((x) => x.running())) {
+        try {
+          const jsz = await (await fetch(`http://127.0.0.1:${n.monitorPort}/jsz`)).json() as { meta_cluster?: { leader?: string } };
+          if (jsz.meta_cluster?.leader) return jsz.meta_cluster.leader;
+        } catch {
+          // That node is going down or not up yet: ask the next.
+        }
+      }
+      throw new Error('no running node knows a meta leader');
+    },
+    dispose,
+  };
 }
 
 export interface GatedProxy {

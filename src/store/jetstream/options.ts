@@ -68,7 +68,9 @@ const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 /**
  * Splits credentials out of server URLs (nats.js does not read them from the
  * URL): `nats://alice:s3cret@host:4222` → server `nats://host:4222`, user
- * `alice`, pass `s3cret`. Percent-encoded characters are decoded.
+ * `alice`, pass `s3cret`. Percent-encoded characters are decoded. A cluster
+ * is a comma-separated list (`nats://alice:s3cret@a:4222,nats://b:4222`):
+ * credentials on any of its URLs apply to all.
  */
 export function parseServers(servers: string | string[]): { servers: string[]; user?: string; pass?: string; token?: string } {
   const list = (Array.isArray(servers) ? servers : servers.split(','))
@@ -86,12 +88,14 @@ export function parseServers(servers: string | string[]): { servers: string[]; u
     }
     if (url.username !== '') {
       const user = decodeURIComponent(url.username);
-      if (url.password !== '') {
-        out.user = user;
-        out.pass = decodeURIComponent(url.password);
-      } else {
-        out.token = user;
+      const given = url.password !== '' ? { user, pass: decodeURIComponent(url.password) } : { token: user };
+      // One connection has one identity: credentials given on several URLs of a cluster must agree.
+      if (out.user !== undefined || out.token !== undefined) {
+        if (given.user !== out.user || given.pass !== out.pass || given.token !== out.token) {
+          throw new StoreError('the NATS server URLs carry different credentials: one connection is one user; give them on one URL (they apply to all) or the same on each', { servers: list.length });
+        }
       }
+      Object.assign(out, given);
     }
     out.servers.push(`${url.protocol}//${url.host}`);
   }

@@ -1,0 +1,102 @@
+/**
+ * A 3-node cluster is a supported deployment: three nats-servers from
+ * nats-cluster.conf, every stream and bucket with 3 replicas, two engines and
+ * two workers as processes of the built CLI (`npm run build` first) connected
+ * to all three URLs. A node is killed with SIGKILL mid-run, the leader of the
+ * event log's stream, so that the log really fails over; every run must still
+ * complete with a sound history, and no attempt may run twice (counted from
+ * the markers the fixture handlers write, not from what the engines say).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nanos } from 'nats';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
+import { cli } from '../helpers/cli.js';
+import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
+import { startNatsCluster } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+// Not yet in `npm test`: on this 2-core machine, after the node loss the runs settle in 25-85 s (reads
+// stall, see the client below) and one run once read as corrupt ("event has seq 6, expected 7"), which
+// is not explained yet. Run it with LEDGERFLOW_TEST_THREE_NODES=1 until both are.
+const skipReason = inject('natsSkipReason') || (process.env.LEDGERFLOW_TEST_THREE_NODES ? '' : 'set LEDGERFLOW_TEST_THREE_NODES=1 (not yet reliable, see above)');
+const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
+
+describe.skipIf(!!skipReason)(`a 3-node cluster${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  it('the leader of the log\'s stream killed mid-run: every run completes, no history forks, no attempt runs twice; the node catches up when back', async () => {
+    const cluster = await startNatsCluster(3);
+    const dir = mkdtempSync(join(tmpdir(), 'lf-three-'));
+    const markers = join(dir, 'markers');
+    const procs: LedgerflowProcess[] = [];
+    const client = new ClusterClient(cluster.url, {
+      // Reads make an R1 ephemeral consumer; after a node loss nats-server 2.9.10 places about one in three
+      // on the dead node and the create times out: a short request timeout makes the retry come sooner.
+      store: { replicas: 3, requestTimeoutMs: 1000 }, cluster: { replicas: 3 },
+    });
+    onTestFinished(async () => {
+      await Promise.all(procs.map((p) => p.kill()));
+      await client.close().catch(() => undefined);
+      await cluster.dispose();
+    });
+    const logs = () => procs.map((p) => `--- ${p.name} (${p.pid}) ---\n${p.output()}`).join('\n');
+    const launch = async (name: string, args: string[]) => {
+      const p = spawnLedgerflow(name, args, { cwd: dir, markers, env: R3 });
+      procs.push(p);
+      await p.started();
+      return p;
+    };
+
+    const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { cwd: dir, env: R3 });
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    await Promise.all(['engine-1', 'engine-2'].map((n) => launch(n, ['--nats', cluster.url, 'engine'])));
+    // What the killed node held (an ack on its way to a consumer leader that died) comes back after the
+    // consumer's ack wait, 30 s by default: make it 2 s, as an operator may, so that it does within the test.
+    const nc = await client.store.connection();
+    const jsm = await nc.jetstreamManager();
+    for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
+      await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(2000) });
+    }
+    for (const handler of ['first', 'slow', 'last']) await ensureWorkerConsumer(jsm, 'default', handler, { taskAckWaitMs: 2000 });
+    await Promise.all(['worker-1', 'worker-2'].map((n) => launch(n, ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS, '--ack-wait', '2s'])));
+
+    const runIds = (await Promise.all(Array.from({ length: 20 }, (_, i) => client.start('cluster-chaos', { ms: 200 + (i % 6) * 100 })))).map((s) => s.runId);
+    // Everything lives on three nodes: the log, the work queues, the definitions.
+    for (const name of ['LF_EVENTS', STREAMS.tasks.name, STREAMS.inputs.name, 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']) {
+      expect((await jsm.streams.info(name)).config.num_replicas, name).toBe(3);
+    }
+
+    // Mid-run: slow tasks under way, no run finished yet. Then kill the node leading the log's stream.
+    await waitFor('slow tasks to be running', () => readMarkers(markers).filter((m) => m.task.startsWith('slow') && m.what === 'start').length >= 6, { timeout: 30_000, detail: logs });
+    const leader = (await jsm.streams.info('LF_EVENTS')).cluster!.leader!;
+    const victim = cluster.nodes.find((n) => n.name === leader)!;
+    await victim.stop();
+
+    const views = await Promise.all(runIds.map((id) => client.wait(id, { timeoutMs: 60_000 })));
+    expect(views.map((v) => `${v.runId} ${v.status}`), logs()).toEqual(runIds.map((id) => `${id} COMPLETED`));
+    for (const runId of runIds) {
+      const events = await client.store.read(runId);
+      expect(historyProblems(events), logs()).toEqual([]);
+      for (const task of CHAOS_TASKS) expect(views.find((v) => v.runId === runId)!.tasks[task]!.status).toBe('COMPLETED');
+    }
+    // No process was killed: every attempt ran exactly once, and each task needed one attempt.
+    const ms = readMarkers(markers);
+    expect(duplicateExecutions(ms)).toEqual([]);
+    expect(new Set(ms.filter((m) => m.what === 'start').map((m) => m.key)).size).toBe(runIds.length * CHAOS_TASKS.length);
+    expect((await jsm.streams.info('LF_EVENTS')).cluster!.leader).not.toBe(leader);
+
+    // Back up, the node catches up: doctor finds every replica current again.
+    await victim.restart();
+    const current = await waitFor('doctor to find every replica current', async () => {
+      const r = await cli(['--nats', cluster.url, 'doctor', '--json'], { cwd: dir, env: R3 });
+      return r.code === 0 && r;
+    }, { timeout: 30_000 });
+    const report = JSON.parse(current.stdout);
+    const log = report.streams.find((s: { name: string }) => s.name === 'LF_EVENTS');
+    expect(log.peers.map((p: { name: string; current: boolean }) => p.current)).toEqual([true, true]);
+  }, 90_000);
+});
