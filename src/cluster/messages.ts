@@ -1,6 +1,6 @@
 /** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
 import { z } from 'zod';
-import { TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
+import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
 
@@ -17,9 +17,9 @@ const attemptToken = z.string().min(1).max(200);
  * record of the message only: the engine stamps what it records with its own.
  */
 export const InputMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('task.completed'), runId: z.string(), time, token: attemptToken, data: TaskCompletedData }),
-  z.object({ type: z.literal('task.failed'), runId: z.string(), time, token: attemptToken, data: TaskFailedData }),
-  z.object({ type: z.literal('kick'), runId: z.string() }),
+  z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData }),
+  z.object({ type: z.literal('task.failed'), runId: RunIdSchema, time, token: attemptToken, data: TaskFailedData }),
+  z.object({ type: z.literal('kick'), runId: RunIdSchema }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
 
@@ -49,7 +49,7 @@ export const TaskMessage = z.object({
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
 /** On lf.timers.<runId>: fire `timer.fired` for this timer at dueAt. */
-export const TimerMessage = z.object({ runId: z.string(), task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time });
+export const TimerMessage = z.object({ runId: RunIdSchema, task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time });
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
 /** On lf.approvals.<runId>.<taskId>.<user>: who decides is the subject's last token, not anything in the body. */
