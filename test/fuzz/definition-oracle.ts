@@ -19,12 +19,15 @@ export interface Script {
   decisions: boolean[];
   /** Leave one handler out: the run must be refused with LF_HANDLER_NOT_FOUND, not start. */
   omitHandler: boolean;
+  /** Cancel the run when it first waits for a person, instead of deciding: it must end CANCELLED. */
+  cancel: boolean;
 }
 
 export const script: fc.Arbitrary<Script> = fc.record({
   outcomes: fc.array(fc.constantFrom('ok', 'ok', 'ok', 'fail', 'fatal', 'hang', 'weird'), { minLength: 1, maxLength: 8 }),
   decisions: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
   omitHandler: fc.nat(9).map((n) => n === 0),
+  cancel: fc.nat(4).map((n) => n === 0),
 });
 
 /** A diagnostic a person can act on: a place and a message, not an internal error. */
@@ -113,6 +116,12 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
     let rounds = 0;
     for (; view.status === 'WAITING' && rounds < 50; rounds++) {
       await assertNotStuck(engine, view);
+      if (s.cancel) {
+        const { changed, view: cancelled } = await engine.cancel(view.runId, { by: 'fuzzer', reason: 'fuzz' });
+        if (!changed || cancelled.status !== 'CANCELLED') throw new Error(`cancel of a waiting run left it ${cancelled.status}`);
+        view = await engine.drive(view.runId, opts);
+        break;
+      }
       const pending = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL');
       // One decision per round: a rejection may settle the run, after which deciding is refused.
       const [taskId] = pending[0]!;

@@ -69,6 +69,11 @@ const body = (realRun: string): fc.Arbitrary<Uint8Array> => fc.oneof(
   fc.uint8Array({ maxLength: 64 }),
   fc.constantFrom(new Uint8Array([0xff, 0xfe, 0xfd]), new Uint8Array([0xc3, 0x28]), new Uint8Array([0xed, 0xa0, 0x80]), new Uint8Array(0)),
   fc.jsonValue({ maxDepth: 3 }).map((v) => enc.encode(JSON.stringify(v))),
+  fc.record({ // approvals, well formed or nearly
+    decision: fc.constantFrom('approved', 'rejected', 'APPROVED', ''),
+    comment: fc.oneof(fc.string({ maxLength: 50 }), fc.constant('c'.repeat(2001)), fc.constant('\u0000\u202e')),
+    by: fc.constantFrom('bob', 'cfo'),
+  }, { requiredKeys: ['decision'] }).map((m) => enc.encode(JSON.stringify(m))),
   fc.constantFrom(
     '{"__proto__":{"admin":true},"decision":"approved"}', '{"constructor":{"prototype":{"x":1}}}', '{"decision":"approved","comment":' + JSON.stringify('c'.repeat(3000)) + '}',
     '{"decision":"maybe"}', '{"decision":["approved"]}', 'null', 'true', '1e999', '"approved"', '[{"decision":"approved"}]', '{"decision":"approved"', '{' .repeat(10_000),
