@@ -1,13 +1,6 @@
 /** Run ids given on the command line, checked before any store is opened. */
-import { z } from 'zod';
+import { RunIdSchema } from '../events/index.js';
 import { UsageError } from '../errors/index.js';
-
-/**
- * The store's rule (a run id becomes a file name and a NATS subject token):
- * engine ids (`20261121-071258-…`), trigger ids (`ev-<hex>`) and nanoid/uuid
- * ids given to the library all fit; `..`, `/`, `.`, `*`, `>` and spaces never do.
- */
-const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 
 /** A commander argument parser: a UsageError here is exit 2 (and `{"error": …}` with --json). */
 export function runIdArg(value: string): string {

@@ -14,7 +14,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'n
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
-import type { PendingEvent } from '../events/index.js';
+import { RunIdSchema, type PendingEvent } from '../events/index.js';
 import { Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
@@ -390,22 +390,29 @@ export class ClusterEngine {
     if (await this.spent(m, 'timers')) return;
     // The run's own record of the timer decides when it is due, not the message: a timer never fires early.
     const early = await this.withRun(t.runId, async () => {
-      const recorded = (await this.load(t.runId))?.snapshot.context.timers[`${t.task}/${t.kind}/${t.attempt}`];
+      const run = await this.load(t.runId);
+      if (!run) return null;
+      const recorded = run.snapshot.context.timers[`${t.task}/${t.kind}/${t.attempt}`];
       const remaining = recorded ? Date.parse(recorded.dueAt) - this.now() : 0;
       if (remaining > 0) return remaining;
       const fired: PendingEvent = { type: 'timer.fired', time: iso(this.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } };
       await this.process(t.runId, [fired], { commitKey: `timer-${t.task}-${t.kind}-${t.attempt}` });
       return 0;
     });
-    if (early > 0) { m.nak(early); return; }
+    // A timer of a run this log does not hold would otherwise vanish without a trace.
+    if (early === null) await this.deadLetter('timers', `timer ${t.task}/${t.kind}/${t.attempt} of run ${t.runId}, which does not exist`, m, { runId: t.runId, taskId: t.task });
+    else if (early > 0) { m.nak(early); return; }
     m.ack();
   }
 
   private async onApproval(m: JsMsg): Promise<void> {
     const [, , runId, taskId, user] = m.subject.split('.');
     const body = ApprovalMessage.safeParse(safeDecode(m.data));
-    if (!runId || !taskId || !user || !body.success) {
-      await this.deadLetter('approvals', `malformed approval on ${m.subject}${body.success ? '' : `: ${body.error.issues.map((i) => i.message).join('; ')}`}`, m);
+    // The run id comes from the subject: one no run can have (é, 200 characters) is refused here, not retried against the store forever.
+    const badRun = runId !== undefined && !RunIdSchema.safeParse(runId).success;
+    if (!runId || !taskId || !user || badRun || !body.success) {
+      const why = badRun ? `: "${runId.slice(0, 140)}" is not a run id (1-128 characters among A-Z a-z 0-9 _ -)` : body.success ? '' : `: ${body.error.issues.map((i) => i.message).join('; ')}`;
+      await this.deadLetter('approvals', `malformed approval on ${m.subject.slice(0, 300)}${why}`, m);
       m.ack();
       return;
     }

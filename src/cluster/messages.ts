@@ -1,6 +1,6 @@
 /** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
 import { z } from 'zod';
-import { TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
+import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
 import { parseServers } from '../store/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
@@ -23,15 +23,15 @@ const notFromSender = { by: true, unauthenticated: true } as const;
  * what it records with its own.
  */
 export const InputMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('task.completed'), runId: z.string(), time, token: attemptToken, data: TaskCompletedData.omit(notFromSender) }),
-  z.object({ type: z.literal('task.failed'), runId: z.string(), time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
+  z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData.omit(notFromSender) }),
+  z.object({ type: z.literal('task.failed'), runId: RunIdSchema, time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
   /**
    * A worker was handed an attempt another worker had claimed and never
    * finished (it stopped answering): the engine restarts the attempt
    * (task.restarted) or, past the cap, fails it (runtime/restarts.ts).
    */
   z.object({
-    type: z.literal('task.lost'), runId: z.string(), time, token: attemptToken,
+    type: z.literal('task.lost'), runId: RunIdSchema, time, token: attemptToken,
     data: z.object({
       task: z.string().min(1), attempt: z.number().int().positive(),
       /** The run of the attempt that was lost (the task message's `restart`, 0 for the first). */
@@ -40,7 +40,7 @@ export const InputMessage = z.discriminatedUnion('type', [
       lost: z.string().max(200).optional(),
     }),
   }),
-  z.object({ type: z.literal('kick'), runId: z.string() }),
+  z.object({ type: z.literal('kick'), runId: RunIdSchema }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
 
@@ -72,7 +72,7 @@ export const TaskMessage = z.object({
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
 /** On lf.timers.<runId>: fire `timer.fired` for this timer at dueAt. */
-export const TimerMessage = z.object({ runId: z.string(), task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time });
+export const TimerMessage = z.object({ runId: RunIdSchema, task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time });
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
 /** On lf.approvals.<runId>.<taskId>.<user>: who decides is the subject's last token, not anything in the body. */

@@ -6,7 +6,8 @@
  * report-outcome.ts's job, and which deliveries it answers is worker.ts's.
  */
 import type { OutputWriter } from '../api/index.js';
-import { toTaskError, type Handlers } from '../runtime/index.js';
+import { NonRetryableError } from '../errors/index.js';
+import { handlerFor, toTaskError, type Handlers } from '../runtime/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
 
 export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter): Promise<InputMessage> {
@@ -16,7 +17,8 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
   const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
   // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
   try {
-    const handler = handlers[task.handler]!;
+    const handler = handlerFor(handlers, task.handler);
+    if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');
     const output = await handler(task.input, {
       runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
       idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,

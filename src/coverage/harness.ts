@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { NonRetryableError } from '../errors/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
-import { Engine, handlerName, replayRun, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { Engine, handlerName, replayRun, type DriverHooks, type Handlers, type RunView, type TaskHandler } from '../runtime/index.js';
 import { MemoryEventStore } from '../store/index.js';
 import { nextTurn, VirtualClock } from './clock.js';
 import { MODEL_T0 } from './model.js';
@@ -22,7 +22,9 @@ export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attemp
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   for (const t of def.tasks) {
     if (t.type !== 'SIMPLE') continue;
-    handlers[handlerName(t)] = (_input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal);
+    // Defined, not assigned: a handler named `__proto__` is a handler, not the object's prototype.
+    const handler: TaskHandler = (_input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal);
+    Object.defineProperty(handlers, handlerName(t), { enumerable: true, configurable: true, writable: true, value: handler });
   }
   return handlers;
 }

@@ -4,7 +4,7 @@
  * which would send every later walk of the tree into endless recursion).
  * Found in one pass over the document, in order, with each alias's offset.
  */
-import { isAlias, visit, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isPair, visit, type Document, type Node } from 'yaml';
 
 /**
  * How many copies of anchored nodes toJS may make: the yaml package's own guard
@@ -37,6 +37,36 @@ export function aliasProblems(doc: Document): AliasProblem[] {
   });
   return problems;
 }
+
+/**
+ * How deep maps and lists may nest. A workflow needs a handful of levels; the
+ * yaml package reads (and every later walk of the tree recurses) one stack
+ * frame per level, so a deeper document would end in a stack overflow whose
+ * depth depends on the caller's stack, not on the document.
+ */
+export const MAX_NESTING = 100;
+
+/** The offset of the first node nested deeper than MAX_NESTING, or null. Iterative: the document may be deep. */
+export function tooDeep(doc: Document): number | null {
+  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (!isCollection(node)) continue;
+    if (depth > MAX_NESTING) return node.range?.[0] ?? 0;
+    for (const item of node.items) {
+      if (isPair(item)) stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
+      else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+/** The yaml package's own reading ran out of stack: the document nests far beyond MAX_NESTING. */
+export function isStackOverflow(message: string): boolean {
+  return /maximum call stack size exceeded/i.test(message);
+}
+
+export const TOO_DEEP_MESSAGE = `YAML: maps and lists nest more than ${MAX_NESTING} levels deep here; a workflow definition needs a few levels: flatten it`;
 
 /** Where the first alias is, to point at when the aliases together expand too far. */
 export function firstAliasOffset(doc: Document): number {

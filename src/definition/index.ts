@@ -4,7 +4,7 @@
  * This file is the module's only import surface.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { aliasProblems, firstAliasOffset, MAX_ALIAS_COUNT } from './aliases.js';
+import { aliasProblems, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
 import type { Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
@@ -51,6 +51,12 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const diagnostics: Diagnostic[] = [];
+  // A document nested past what the parser can follow: one clear error at the first place, not one stack overflow per level.
+  const overflow = doc.errors.find((e) => isStackOverflow(e.message));
+  if (overflow) {
+    const pos = lineCounter.linePos(overflow.pos[0]);
+    return { definition: null, diagnostics: [withFile({ severity: 'error', code: 'LF_YAML_TOO_DEEP', message: TOO_DEEP_MESSAGE, path: [], line: pos.line, col: pos.col })] };
+  }
   const yamlProblems = [...doc.errors.map((e) => ({ e, severity: 'error' as const })), ...doc.warnings.map((e) => ({ e, severity: 'warning' as const }))];
   for (const { e, severity } of yamlProblems) {
     const pos = lineCounter.linePos(e.pos[0]);
@@ -62,6 +68,11 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // A document that does not parse has no reliable tree: report the syntax problems alone.
   if (doc.errors.length > 0) return { definition: null, diagnostics: diagnostics.sort(byPosition) };
 
+  const deep = tooDeep(doc);
+  if (deep !== null) {
+    const pos = lineCounter.linePos(deep);
+    return { definition: null, diagnostics: [...diagnostics, withFile({ severity: 'error', code: 'LF_YAML_TOO_DEEP', message: TOO_DEEP_MESSAGE, path: [], line: pos.line, col: pos.col })].sort(byPosition) };
+  }
   // Aliases that cannot become a tree (unresolved, or inside their own anchor) are refused before toJS.
   const aliasIssues = aliasProblems(doc);
   if (aliasIssues.length > 0) {

@@ -69,7 +69,7 @@ export const TaskSchema = z.object({
   timeout: Duration.optional(),
   handler: z.string().optional(),
   assigned_to: z.string().optional(),
-  agent_level: z.union([z.string(), z.number()]).optional(),
+  agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
   queue: z.string().optional(),
   optional: z.boolean().optional(),
   trigger_rule: z.enum(['none_failed_min_one_success', 'all_success', 'all_done']).optional(),
@@ -78,10 +78,10 @@ export const TaskSchema = z.object({
   decision_cases: z.record(z.string(), DecisionCaseSchema).optional(),
   // HUMAN
   wait_for_approval: z.boolean().optional(),
-  approvers: z.union([z.string(), z.array(z.string())]).optional(),
+  approvers: z.union([z.string(), z.array(z.string())], { error: 'expected a user name or a list of user names' }).optional(),
   on_timeout: z.enum(['fail', 'approve', 'reject', 'skip']).optional(),
   // FORK / JOIN
-  fork_tasks: z.array(z.union([z.string(), z.array(z.string())])).optional(),
+  fork_tasks: z.array(z.union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids (one branch)' })).optional(),
   join_on: TaskIds.optional(),
   // DO_WHILE
   loop_condition: z.string().optional(),
@@ -141,8 +141,8 @@ export const WorkflowSchema = z.object({
   description: z.string().optional(),
   input: z
     .object({
-      required: z.array(z.union([z.string(), z.record(z.string(), InputSpecSchema.nullable())])).optional(),
-      optional: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
+      required: z.array(z.union([z.string(), z.record(z.string(), InputSpecSchema.nullable())], { error: 'expected an input name or a map of name: { type, default, description }' })).optional(),
+      optional: z.array(z.union([z.string(), z.record(z.string(), z.unknown())], { error: 'expected an input name or a map of name: default' })).optional(),
     })
     .optional(),
   output: OutputDecl.optional(),

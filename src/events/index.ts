@@ -103,6 +103,14 @@ export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED
 export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
 export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
+/**
+ * A run id: it becomes a file name (file store) and a NATS subject token
+ * (`lf.events.<workflowId>.<runId>`), so it holds neither path separators nor
+ * `.`, `*`, `>` or spaces. Engine, trigger, nanoid and uuid ids all fit.
+ */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const RunIdSchema = z.string().regex(RUN_ID_PATTERN, { error: 'expected a run id (1-128 characters among A-Z a-z 0-9 _ -)' });
+
 /** The state an event led to: enough to list runs without folding, and to check replay. */
 export const RecordedState = z.object({ status: WorkflowStatus, hash: z.string() });
 export type RecordedState = z.infer<typeof RecordedState>;

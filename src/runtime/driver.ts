@@ -23,7 +23,7 @@ import type { Clock } from './clock.js';
 import type { RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit } from './commit.js';
 import { reconcile, timerFired, type StartAttempt } from './effects.js';
-import { toTaskError, type Handlers } from './handlers.js';
+import { handlerFor, toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
 import { attemptsInFlight, reviewLoss } from './restarts.js';
 
@@ -376,8 +376,8 @@ export class RunDriver {
     void (async () => {
       let ev: PendingEvent;
       try {
-        const handler = this.opts.handlers[effect.handler];
-        if (typeof handler !== 'function') {
+        const handler = handlerFor(this.opts.handlers, effect.handler);
+        if (!handler) {
           throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
         }
         const output = toJson(await handler(effect.input, {

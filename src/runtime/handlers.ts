@@ -33,10 +33,20 @@ export function handlerName(task: TaskDef): string {
   return task.handler ?? task.assignedTo ?? task.id;
 }
 
+/**
+ * The handler of that name, if the module exports one. Only the object's own
+ * properties count: a plain object inherits `constructor`, `toString`… from
+ * Object.prototype, and a task whose handler is named so must not run them.
+ */
+export function handlerFor(handlers: Handlers, name: string): TaskHandler | undefined {
+  const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+  return typeof handler === 'function' ? handler : undefined;
+}
+
 /** SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written. */
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
   return tasks
-    .filter((t) => t.type === 'SIMPLE' && typeof handlers[handlerName(t)] !== 'function')
+    .filter((t) => t.type === 'SIMPLE' && !handlerFor(handlers, handlerName(t)))
     .map((t) => ({ task: t.id, handler: handlerName(t) }));
 }
 

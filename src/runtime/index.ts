@@ -13,4 +13,4 @@ export { reconcile, heldBy, timerFired, DEFAULT_QUEUE, type Effect, type StartAt
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';
-export { handlerName, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
+export { handlerFor, handlerName, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';

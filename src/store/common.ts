@@ -5,20 +5,14 @@
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
  */
-import { CommitSchema, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import { CorruptRunError, StoreError } from '../errors/index.js';
 import { rememberedDefinitionJson } from './definition-json-cache.js';
 import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
 
-/**
- * Run ids become a file name (file store) and a subject token (JetStream,
- * `lf.events.<workflowId>.<runId>`), so they may hold neither path separators
- * nor `.`, `*`, `>` or spaces. nanoid/uuid ids fit.
- */
-const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
+/** Run ids become a file name and a subject token: see RUN_ID_PATTERN. */
 export function isRunId(runId: unknown): runId is string {
-  return typeof runId === 'string' && RUN_ID.test(runId);
+  return typeof runId === 'string' && RUN_ID_PATTERN.test(runId);
 }
 
 export function assertRunId(runId: string): void {
