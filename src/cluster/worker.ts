@@ -168,10 +168,33 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   const maxDeliver = opts.settings?.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver;
 
+  /** The attempt a task message holds, if it parses. */
+  function attemptOf(m: JsMsg): TaskMessage | null {
+    const t = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
+    return t.success ? t.data : null;
+  }
+
   /** What the task message says it is, for the dead letter (it may not parse). */
   function about(m: JsMsg): DeadLetterDetails {
-    const t = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
-    return t.success ? { runId: t.data.runId, taskId: t.data.taskId } : {};
+    const t = attemptOf(m);
+    return t ? { runId: t.runId, taskId: t.taskId } : {};
+  }
+
+  /**
+   * Gives up on a delivery: the attempt is reported failed (LF_ATTEMPT_UNDELIVERABLE, retryable,
+   * so the task's retry policy decides, rather than the run waiting for a timeout it may not have),
+   * then dead-lettered and terminated.
+   */
+  async function giveUp(m: JsMsg, reason: string): Promise<void> {
+    const task = attemptOf(m);
+    if (task) {
+      await reporter.report([], task, {
+        runId: task.runId, time: new Date().toISOString(), token: task.token, type: 'task.failed',
+        data: { task: task.taskId, attempt: task.attempt, error: { code: 'LF_ATTEMPT_UNDELIVERABLE', retryable: true, message: reason } },
+      });
+    }
+    await deadLetter(m, reason, about(m));
+    m.term();
   }
 
   /**
@@ -185,8 +208,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     const n = m.info.deliveryCount;
     try {
       if (n > maxDeliver) {
-        await deadLetter(m, `delivered ${n} times (the bound is ${maxDeliver}) and never reported: no worker runs it any more (the task waits for its timeout, if it has one)`, about(m));
-        m.term();
+        await giveUp(m, `delivered ${n} times (the bound is ${maxDeliver}) and never reported: no worker runs it any more, so it is reported failed`);
         return;
       }
       await run(m);
@@ -194,8 +216,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       const message = (err as Error).message;
       if (n >= maxDeliver) {
         try {
-          await deadLetter(m, `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`, about(m));
-          m.term();
+          await giveUp(m, `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`);
           return;
         } catch (dlqErr) {
           log(`task message ${m.seq}: could not dead-letter it (${(dlqErr as Error).message}); it comes back`);

@@ -133,7 +133,7 @@ describe.skipIf(!!skipReason)('poison messages', () => {
     }
   }, 60_000);
 
-  it('deliveries of a task attempt past the workers\' bound are dead-lettered without running it', async () => {
+  it('deliveries of a task attempt past the workers\' bound are dead-lettered without running it, and the attempt reported failed', async () => {
     // Two workers took the attempt and died (their deliveries timed out); the bound here is 2.
     const settings = { taskAckWaitMs: 300, taskMaxDeliver: 2 };
     const durable = await ensureWorkerConsumer(jsm, 'poison', 'prepare', settings);
@@ -153,6 +153,9 @@ describe.skipIf(!!skipReason)('poison messages', () => {
       expect(letter).toMatchObject({ runId: 'dlq-nosuchrun', taskId: 'prepare', source: { stream: 'LF_TASKS', deliveries: 3 }, reason: expect.stringMatching(/delivered 3 times \(the bound is 2\)/) });
       expect(letter!.raw).toBe(JSON.stringify(task)); // small: kept whole
       expect(ran).toBe(0);
+      // And reported failed (retryable), so a run would not wait on it: this one's engine refuses it (no such run, a made-up token).
+      await waitFor('the failure reported to the engines', async () =>
+        (await deadLetters(jsm, 'inputs')).some((d) => String(d.raw ?? '').includes('LF_ATTEMPT_UNDELIVERABLE') && d.runId === 'dlq-nosuchrun') || undefined, { timeout: 15_000 });
       await waitFor('the attempt gone from its queue', async () => (await jsm.consumers.info(STREAMS.tasks.name, durable)).num_pending + (await jsm.consumers.info(STREAMS.tasks.name, durable)).num_ack_pending === 0);
     } finally {
       await worker.stop();
