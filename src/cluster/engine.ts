@@ -373,7 +373,13 @@ export class ClusterEngine {
       const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
       done = await this.withRun(input.runId, () => this.process(input.runId, inputs, commit));
     }
-    if (!done) await this.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
+    if (!done) {
+      // An outcome or a loss carries a token only an engine hands out, for an attempt of a run it had read:
+      // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
+      // (bounded: see consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
+      if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
+      await this.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
+    }
     m.ack();
   }
 

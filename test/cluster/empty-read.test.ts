@@ -1,0 +1,74 @@
+/**
+ * A worker's outcome carries a token only an engine hands out, for an attempt
+ * of a run it had read: if the run then reads as empty (a node lost or still
+ * catching up), the read failed, and the outcome must be tried again, not
+ * dead-lettered at once as "run does not exist" (which left runs stuck on a
+ * 3-node cluster under `npm run chaos`). Bounded like every retry: a run that
+ * is really gone is dead-lettered after maxDeliver deliveries.
+ */
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, STREAMS, subjects } from '../../src/cluster/index.js';
+import { TaskMessage } from '../../src/cluster/messages.js';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { def } from '../helpers/engine.js';
+import { deadLetters } from '../helpers/dead-letters.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skipReason = inject('natsSkipReason');
+
+const one = def(`
+workflow:
+  id: empty-read
+  name: One task
+  version: 1
+  tasks:
+    - { id: export, type: SIMPLE }
+`);
+
+describe.skipIf(!!skipReason)('an outcome for a run that reads as empty', () => {
+  let server: NatsServer;
+  let engine: ClusterEngine;
+  let client: ClusterClient;
+  let asWorker: NatsConnection;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    engine = new ClusterEngine({ nats: server.url, settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 } });
+    await engine.start();
+    client = new ClusterClient(server.url);
+    await client.deploy(one);
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    await ensureWorkerConsumer(await (await client.store.connection()).jetstreamManager(), 'default', 'export');
+  }, 30_000);
+
+  afterAll(async () => {
+    await asWorker?.close();
+    await client?.close();
+    await engine?.stop();
+    await server?.dispose();
+  });
+
+  it('is tried again (the read failed), and dead-lettered only at the delivery bound', async () => {
+    const { runId } = await client.start('empty-read', {});
+    const consumer = await asWorker.jetstream().consumers.get(STREAMS.tasks.name, 'w_default_export');
+    const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+    m.ack();
+    const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
+    // The run's log reads as empty from now on, to an engine that has not cached it.
+    await engine.stop();
+    const jsm = await (await client.store.connection()).jetstreamManager();
+    await jsm.streams.purge('LF_EVENTS', { filter: `lf.events.empty-read.${runId}` });
+    const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, output: {} } };
+    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(done)));
+    engine = new ClusterEngine({ nats: server.url, settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 } });
+    await engine.start();
+    const [letter] = await waitFor('the outcome in lf.dlq.inputs', async () => {
+      const l = (await deadLetters(jsm, 'inputs')).filter((d) => String(d.reason).includes(runId));
+      return l.length > 0 ? l : undefined;
+    }, { timeout: 15_000 });
+    expect(letter).toMatchObject({ source: { deliveries: 3 }, reason: expect.stringMatching(/reads as empty, yet task\.completed of export carries a valid attempt token/) });
+    expect(engine.stats.retries).toBe(2);
+  }, 30_000);
+});
