@@ -15,7 +15,8 @@ export interface StreamHealth {
   replicas: number;
   leader: string | null;
   /** Other replicas, as the leader sees them. */
-  peers: { name: string; current: boolean; offline: boolean; lag: number }[];
+  /** `seenMsAgo`: when the leader last heard from it. */
+  peers: { name: string; current: boolean; offline: boolean; lag: number; seenMsAgo: number }[];
   messages: number;
   bytes: number;
 }
@@ -38,6 +39,9 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
   ];
 }
 
+/** Raft followers hear from their leader about every second: silent for this long, a replica is taken for offline. */
+export const OFFLINE_AFTER_MS = 5000;
+
 function health(si: StreamInfo): StreamHealth {
   const kv = si.config.name.startsWith('KV_');
   return {
@@ -45,7 +49,13 @@ function health(si: StreamInfo): StreamHealth {
     kind: kv ? 'kv' : 'stream',
     replicas: si.config.num_replicas,
     leader: si.cluster?.leader ?? null,
-    peers: (si.cluster?.replicas ?? []).map((r) => ({ name: r.name, current: r.current, offline: r.offline ?? false, lag: r.lag ?? 0 })),
+    peers: (si.cluster?.replicas ?? []).map((r) => {
+      const seenMsAgo = Math.round((r.active ?? 0) / 1e6);
+      // nats-server 2.9 keeps a killed node's replica at offline: false, current: false, lag 0; only the
+      // time since the leader last heard from it grows. A replica silent past a few heartbeats is offline.
+      const offline = (r.offline ?? false) || (!r.current && seenMsAgo >= OFFLINE_AFTER_MS);
+      return { name: r.name, current: r.current, offline, lag: r.lag ?? 0, seenMsAgo };
+    }),
     messages: si.state.messages,
     bytes: si.state.bytes,
   };
@@ -66,7 +76,7 @@ export async function inspectCluster(jsm: JetStreamManager, opts: { server: stri
     }
     if (s.replicas > 1 && !s.leader) warnings.push(`${s.name} has no leader: fewer than a majority of its ${s.replicas} replicas are up`);
     for (const p of s.peers) {
-      if (p.offline) warnings.push(`${s.name}: replica on ${p.name} is offline`);
+      if (p.offline) warnings.push(`${s.name}: replica on ${p.name} is offline${p.seenMsAgo > 0 ? ` (not heard from for ${Math.round(p.seenMsAgo / 1000)} s)` : ''}`);
       else if (!p.current) warnings.push(`${s.name}: replica on ${p.name} is behind by ${p.lag} operations`);
     }
   }

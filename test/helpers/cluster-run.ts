@@ -11,6 +11,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nanos, type JetStreamManager } from 'nats';
+import { STREAMS } from '../../src/cluster/index.js';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { BIN, ROOT } from './cli.js';
@@ -129,4 +133,19 @@ export function duplicateExecutions(markers: Marker[], killedAt: ReadonlyMap<num
     }
   }
   return out;
+}
+
+/**
+ * What a killed process or node held (an ack on its way to a consumer leader
+ * that died, an attempt a dead worker had fetched) comes back after the
+ * consumer's ack wait, 30 s by default for the engines' consumers: make every
+ * engine consumer and the worker consumers of `handlers` wait `ms`, as an
+ * operator may, so that it comes back within a test or a chaos run. Workers
+ * must be started with `--ack-wait` to match.
+ */
+export async function shortenAckWaits(jsm: JetStreamManager, handlers: string[], ms = 2000): Promise<void> {
+  for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
+    await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(ms) });
+  }
+  for (const handler of handlers) await ensureWorkerConsumer(jsm, 'default', handler, { taskAckWaitMs: ms });
 }
