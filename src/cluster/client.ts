@@ -14,6 +14,9 @@ import { ensureCluster, type ClusterSettings } from './setup.js';
 import { hasUsers, senderOf } from './sender.js';
 import { subjects } from './subjects.js';
 
+/** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
+const WAIT_RECHECK_MS = 3000;
+
 /** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
 export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
 
@@ -115,12 +118,17 @@ export class ClusterClient {
     return new Promise((resolve, reject) => {
       let done = false;
       let sub: { close(): void } | undefined;
-      const finish = (v: RunView) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); resolve(v); };
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then((v) => finish(v!)), timeoutMs) : undefined;
+      const finish = (v: RunView) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); clearInterval(recheck); resolve(v); };
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then((v) => finish(v!), fail), timeoutMs) : undefined;
+      const fail = (err: unknown) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); clearInterval(recheck); reject(err); };
+      const check = () => void this.status(runId).then((v) => { if (v && stops(v.status)) finish(v); }, fail);
       sub = this.store.follow(runId, first.seq, (events) => {
         const last = events.at(-1);
-        if (last && stops(last.state.status)) void this.status(runId).then((v) => finish(v!), reject);
+        if (last && stops(last.state.status)) check();
       });
+      // Also read the run now and then: a follower can go quiet for a while when a node of a cluster is
+      // lost (its consumer lived there), and a wait should not hang on it until its timeout.
+      const recheck = setInterval(check, WAIT_RECHECK_MS);
     });
   }
 

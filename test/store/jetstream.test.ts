@@ -175,6 +175,31 @@ if (!url) {
       }
     });
 
+    it('reads a run of a few commits without making a consumer (a node down on a cluster cannot stall it), and a long run whole from any position', async () => {
+      const store = make();
+      const created: string[] = [];
+      const nc = await adminConn();
+      const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${store.stream}.>`, { callback: (_e, m) => created.push(m.subject) });
+      await nc.flush();
+      const short = uid('short');
+      for (let s = 1; s <= 6; s++) await store.append({ runId: short, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(short, s)] });
+      const reader = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
+      expect(await reader.read(short)).toEqual(evs(short, 1, 6));
+      expect(await store.read(short, { fromSeq: 3 })).toEqual(evs(short, 3, 6));
+      await nc.flush();
+      expect(created).toEqual([]);
+
+      // Longer than a read walks by requests: the rest comes from one consumer, each commit once.
+      const long = uid('long');
+      const positions: number[] = [];
+      for (let s = 1; s <= 80; s += 2) positions.push((await store.append({ runId: long, expectedSeq: s - 1, dedupId: `d${s}`, events: evs(long, s, s + 1) })).position!);
+      for (const r of [reader, store]) expect(await r.read(long)).toEqual(evs(long, 1, 80));
+      for (const [fromSeq, toSeq, position] of [[3, 80, positions[1]], [41, 44, positions[20]], [79, 80, positions[39]], [1, 60, undefined], [30, 33, undefined]] as const) {
+        expect(await reader.read(long, { fromSeq, toSeq, ...(position !== undefined ? { fromPosition: position } : {}) })).toEqual(evs(long, fromSeq, toSeq));
+      }
+      advisories.unsubscribe();
+    });
+
     it('retries a publish whose reply was lost with the same message id: written once, reported as written by this call', async () => {
       const names = fresh();
       streams.push(names.stream);
@@ -272,6 +297,30 @@ if (!url) {
       const err = await store.read('r1').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).message).toMatch(/message 2 .*corrupt commit/);
+    });
+
+    it('reads the first commit in stream order at a seq as the history: a later one that took the same seqs (a lost race on a cluster) is skipped by read, readAll and follow; a gap is still corrupt', async () => {
+      const store = make();
+      const run = uid('raced');
+      await store.append({ runId: run, expectedSeq: 0, dedupId: 'a', events: [ev(run, 1)] });
+      await store.append({ runId: run, expectedSeq: 1, dedupId: 'b', events: evs(run, 2, 3) });
+      // What nats-server 2.9 can store on a replicated stream: a second commit at seqs 2-3 (expectation checked before replication only).
+      const js = (await adminConn()).jetstream();
+      const subject = `${store.subjectPrefix}.wf.${run}`;
+      await js.publish(subject, new TextEncoder().encode(JSON.stringify({ dedupId: 'loser', events: evs(run, 2, 3, { output: 'loser' }) })));
+      await store.append({ runId: run, expectedSeq: 3, dedupId: 'c', events: [ev(run, 4)] });
+      const reader = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
+      expect(await reader.read(run)).toEqual(evs(run, 1, 4));
+      const all: EventEnvelope[][] = [];
+      for await (const r of reader.readAll()) all.push(r.events);
+      expect(all).toEqual([evs(run, 1, 4)]);
+      const followed: EventEnvelope[] = [];
+      const sub = reader.follow(run, 0, (e) => followed.push(...e));
+      await waitFor('the follower to reach seq 4', () => followed.length >= 4);
+      sub.close();
+      expect(followed).toEqual(evs(run, 1, 4));
+      await js.publish(subject, new TextEncoder().encode(JSON.stringify({ dedupId: 'gap', events: [ev(run, 6)] })));
+      await expect(reader.read(run)).rejects.toThrow(/event has seq 6, expected 5/);
     });
 
     it('lists and reads every other run when a run holds a corrupt message, reporting that run with the message and reason', async () => {

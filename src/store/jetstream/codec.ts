@@ -83,6 +83,28 @@ export function decodeCommit(data: Uint8Array, runId: string, where: { stream: s
   return parseStoredCommit(decoder.decode(data), runId, prevSeq, 'on the subject', fail);
 }
 
+/**
+ * The next commit of a run read in stream order after one that ended at
+ * event seq `prevSeq` (null: the first read), or null when it is a commit
+ * that lost a race: one starting at or before `prevSeq`, so written after
+ * another commit took its seqs. nats-server checks an append's expected last
+ * subject sequence on a replicated stream only before replicating it, so two
+ * appends with one expectation can both be stored (nats-server#4320, fixed
+ * within one leader's term in 2.9.21; across a leader change still open,
+ * nats-server#8469). The first in stream order is the run's history; the
+ * store tells the later one's writer it lost and deletes it (store.ts), and
+ * every reader skips it meanwhile. A gap (a commit after prevSeq + 1) is
+ * corrupt, as ever.
+ */
+export function decodeNextCommit(data: Uint8Array, runId: string, where: { stream: string; seq: number; subject: string }, prevSeq: number | null): Commit | null {
+  const commit = decodeCommit(data, runId, where, null);
+  if (prevSeq === null) return commit;
+  const first = commit.events[0]!.seq;
+  if (first <= prevSeq) return null;
+  if (first !== prevSeq + 1) return decodeCommit(data, runId, where, prevSeq); // throws: names the gap
+  return commit;
+}
+
 export function apiErrorCode(err: unknown): number | undefined {
   return err instanceof NatsError ? err.api_error?.err_code : undefined;
 }

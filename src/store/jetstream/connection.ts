@@ -19,6 +19,11 @@ export interface Conn {
   jsm: JetStreamManager;
   /** Appends' publishes (publisher.ts): js.publish without its per-request overhead. */
   pub: JetStreamPublisher;
+  /**
+   * The stream has replicas: nats-server then checks an append's expectation
+   * before replicating it, not atomically, and an append must check it won (store.ts).
+   */
+  replicated: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -101,8 +106,8 @@ export class JetStreamLink {
     void this.watch(nc, pub);
     try {
       const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs });
-      await this.ensureStream(jsm);
-      return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub };
+      const replicas = await this.ensureStream(jsm);
+      return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
     } catch (err) {
       await nc.close().catch(() => undefined);
       throw err;
@@ -214,7 +219,8 @@ export class JetStreamLink {
     return new StoreError(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, { cause: err });
   }
 
-  private async ensureStream(jsm: JetStreamManager): Promise<void> {
+  /** Creates the stream if missing, checks it takes our subjects; its replicas. */
+  private async ensureStream(jsm: JetStreamManager): Promise<number> {
     const { stream, subjectPrefix, streamConfig } = this.o;
     let config;
     try {
@@ -232,5 +238,6 @@ export class JetStreamLink {
     if (!config.subjects?.some((s) => s === want || s === '>')) {
       throw new StoreError(`stream ${stream} exists but does not take subjects ${want} (it takes ${JSON.stringify(config.subjects ?? [])}): use another stream name or subject prefix`, { stream, subjects: config.subjects ?? [] });
     }
+    return config.num_replicas ?? 1;
   }
 }

@@ -1,12 +1,34 @@
 /** follow() on JetStream: a run's events as any writer appends them, live, until closed. */
-import { DeliverPolicy, type ConsumerMessages } from 'nats';
+import { ConsumerEvents, DeliverPolicy, type ConsumerMessages } from 'nats';
 import type { EventEnvelope } from '../../events/index.js';
 import type { Subscription } from '../port.js';
 import { assertRunId, deliver } from '../common.js';
-import { anyRunSubject, decodeCommit, describe } from './codec.js';
+import { anyRunSubject, decodeNextCommit, describe } from './codec.js';
 import type { JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 
+const FOLLOW_EXPIRES_MS = 5000;
+
+/**
+ * Stops `messages` when its consumer is lost: two missed heartbeats (its
+ * node is gone, say), or the server saying it is gone. nats.js would make a
+ * new one itself, but after a node loss it could keep waiting for one on the
+ * dead node for a minute; the follow loop makes a new one at once from where
+ * delivery got to.
+ */
+async function stopWhenLost(messages: ConsumerMessages): Promise<void> {
+  try {
+    for await (const s of await messages.status()) {
+      const missed = s.type === ConsumerEvents.HeartbeatsMissed && typeof s.data === 'number' && s.data >= 2;
+      if (missed || s.type === ConsumerEvents.ConsumerDeleted || s.type === ConsumerEvents.ConsumerNotFound) {
+        await messages.close();
+        return;
+      }
+    }
+  } catch {
+    // The status stream ends with the messages: nothing to stop.
+  }
+}
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What following takes from the store. */
@@ -49,6 +71,8 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
   // there (no history replay), else the subject's start; then after each message seen.
   let nextStreamSeq = 0;
   let subject: string | undefined;
+  /** The event seq the run's history ended at in the last commit seen (null: none seen yet). */
+  let chainEnd: number | null = null;
   void (async () => {
     // Runs until closed: a consumer that stops (server restarted mid-set-up, stream
     // briefly missing) is recreated from where delivery got to.
@@ -56,19 +80,29 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
       try {
         const c = await store.link.ready();
         const pos = store.position(runId);
-        if (nextStreamSeq === 0) nextStreamSeq = pos && afterSeq >= pos.lastEventSeq ? pos.lastStreamSeq + 1 : 1;
+        if (nextStreamSeq === 0) {
+          const after = pos && afterSeq >= pos.lastEventSeq;
+          nextStreamSeq = after ? pos.lastStreamSeq + 1 : 1;
+          if (after) chainEnd = pos.lastEventSeq;
+        }
         subject ??= pos?.subject;
         // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
         const opts = { filterSubjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
         const consumer = await store.link.call('follow', store.link.deadline(), () => c.js.consumers.get(store.o.stream, opts));
         if (closed) return;
         messages = await consumer.consume({
+          // Pulls that expire in 5 s (heartbeats every 2.5 s), not 30 s: nats.js notices a consumer lost
+          // with a node (an ordered consumer has one replica) after two missed heartbeats and makes a new
+          // one, its retries spaced by the same expiry. With 30 s a follower stalled for up to a minute.
+          expires: FOLLOW_EXPIRES_MS,
           callback: (m) => {
             if (closed) return;
             nextStreamSeq = m.seq + 1;
             subject = m.subject;
             try {
-              const commit = decodeCommit(m.data, runId, { stream: store.o.stream, seq: m.seq, subject: m.subject }, null);
+              const commit = decodeNextCommit(m.data, runId, { stream: store.o.stream, seq: m.seq, subject: m.subject }, chainEnd);
+              if (!commit) return; // lost a race to an earlier commit (codec.ts)
+              chainEnd = commit.events[commit.events.length - 1]!.seq;
               const events = commit.events.filter((e) => e.seq > delivered);
               if (events.length === 0) return;
               delivered = events[events.length - 1]!.seq;
@@ -80,6 +114,7 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
         });
         if (closed) return void messages.close().catch(() => undefined);
         pause = 50;
+        void stopWhenLost(messages);
         await messages.closed();
       } catch (err) {
         warn(err);

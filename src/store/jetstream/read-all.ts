@@ -4,7 +4,7 @@ import type { EventEnvelope } from '../../events/index.js';
 import { StoreError } from '../../errors/index.js';
 import type { CorruptRunHandler, RunEvents } from '../port.js';
 import { reportCorrupt } from '../common.js';
-import { decodeCommit, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
+import { decodeNextCommit, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { scanMessages } from './scan.js';
@@ -44,9 +44,11 @@ export async function* readAllRuns(link: JetStreamLink, o: ResolvedOptions, filt
       }
       if (!run.corrupt) {
         try {
-          const commit = decodeCommit(m.data, run.runId, { stream: o.stream, seq: m.seq, subject: m.subject }, run.prev);
-          run.prev = commit.events[commit.events.length - 1]!.seq;
-          for (const e of commit.events) run.events.push(e);
+          const commit = decodeNextCommit(m.data, run.runId, { stream: o.stream, seq: m.seq, subject: m.subject }, run.prev);
+          if (commit) { // else it lost a race to an earlier commit (codec.ts)
+            run.prev = commit.events[commit.events.length - 1]!.seq;
+            for (const e of commit.events) run.events.push(e);
+          }
         } catch (err) {
           if (!reportCorrupt(err, filter)) throw err;
           // Reported; the rest of this run's messages are passed over, the other runs still read.

@@ -21,7 +21,14 @@
  * fails with a StoreError. Every server error reaches callers as a
  * StoreError (or AppendConflictError) with the client's error as `cause`.
  * Following a run (follow.ts) and reading every run (read-all.ts) are
- * modules of their own; all reads of the stream go through scan.ts.
+ * modules of their own; a run is read by requests to the stream's leader,
+ * and only a long one through a consumer (runMessages), scans go through
+ * scan.ts.
+ *
+ * On a replicated stream nats-server checks the expected last subject
+ * sequence before replicating, not atomically, so two appends with one
+ * expectation can both be stored: readers take the first (codec.ts,
+ * decodeNextCommit) and an append checks it was that one (checkWon).
  */
 import { DeliverPolicy, type MsgRequest, type NatsConnection, type PubAck, type StoredMsg } from 'nats';
 import type { Commit, EventEnvelope } from '../../events/index.js';
@@ -29,7 +36,7 @@ import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
 import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summarize, type RunFilter } from '../common.js';
 import {
-  ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, isSubjectToken, msgIdOf,
+  ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
   parseRunSubject, runSubject, toStoreError,
 } from './codec.js';
 import { JetStreamLink, type Conn } from './connection.js';
@@ -50,6 +57,8 @@ interface RunPos {
 const LIST_CONCURRENCY = 32;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
+/** Commits a read fetches one request each before it makes a consumer for the rest (see runMessages). */
+const WALK_LIMIT = 16;
 
 export class JetStreamEventStore implements EventStore {
   private readonly o: ResolvedOptions;
@@ -123,6 +132,7 @@ export class JetStreamEventStore implements EventStore {
           continue; // the cache was stale: the run is where the caller expects it
         }
         if (ack.duplicate) return await this.original(c, runId, req.dedupId, ack.seq, deadline, lostReply);
+        if (c.replicated && lastSubjectSequence !== NEVER_SEQ) await this.checkWon(c, runId, subject, lastSubjectSequence, ack.seq, expectedSeq, deadline);
         this.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq }, false);
         return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false, position: ack.seq };
       }
@@ -147,18 +157,19 @@ export class JetStreamEventStore implements EventStore {
         const whole = await this.readSingleCommit(c, runId, known.subject, from, to, deadline);
         if (whole) return whole;
       }
-      // From a position (a snapshot's), the consumer starts at that commit rather than the run's first.
+      // From a position (a snapshot's), the read starts at that commit rather than the run's first.
       const start = opts.fromPosition && opts.fromPosition > 0 ? opts.fromPosition : undefined;
       const out: EventEnvelope[] = [];
       let prev: number | null = null;
       let last: RunPos | undefined;
       let toTheEnd = true;
-      // An ephemeral pull consumer filtered on the run's subject: the server delivers that run's messages only.
-      for await (const m of scanMessages(this.link, this.o, c, `read run ${runId}`, {
-        filter_subject: known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
-        ...(start ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start } : { deliver_policy: DeliverPolicy.All }),
-      })) {
-        const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
+      for await (const m of this.runMessages(c, runId, known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId), start ?? 1, deadline)) {
+        const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
+        if (!commit) {
+          // Lost a race to the commit read before it (codec.ts); still the subject's last message so far.
+          if (last) last = { ...last, lastStreamSeq: m.seq };
+          continue;
+        }
         // A position past the commit holding fromSeq (not one this run's appends gave): read it all instead.
         if (prev === null && start && commit.events[0]!.seq > from) return await this.read(runId, { ...opts, fromPosition: undefined });
         prev = commit.events[commit.events.length - 1]!.seq;
@@ -290,6 +301,59 @@ export class JetStreamEventStore implements EventStore {
     return commit.events.filter((e) => e.seq >= from && e.seq <= to);
   }
 
+  /**
+   * On a replicated stream, whether the commit just stored at `seq` with the
+   * expectation `after` (the subject's last message then; the run's history
+   * ended at event seq `expectedSeq`) is one readers take: nats-server
+   * checks the expectation before replicating, not atomically (codec.ts,
+   * decodeNextCommit), so two engines acting on one run across a leader
+   * change can both be stored. Readers take the first commit in stream order
+   * that continues the history; one between `after` and ours that does
+   * means ours lost, and the caller gets the conflict it would have had on a
+   * single server. Ours stays in the log (2.9's file store loses a subject's
+   * last sequence when its last message is deleted), so a copy of the
+   * history's last commit is put after it, which readers skip too: the
+   * subject's last message again ends where the history does, for the next
+   * append's expectation and lookup. Usually no request at all (ours follows
+   * `after` directly) or one (the next message after `after` is ours).
+   */
+  private async checkWon(c: Conn, runId: string, subject: string, after: number, seq: number, expectedSeq: number, deadline: number): Promise<void> {
+    let chain = expectedSeq;
+    let winner: StoredMsg | undefined;
+    for (let next = after + 1; next < seq;) {
+      const m = await this.getMessage(c, { next_by_subj: subject, seq: next }, deadline);
+      if (!m || m.seq >= seq) break;
+      next = m.seq + 1;
+      const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, chain);
+      if (!commit) continue; // itself a loser (or a copy), skipped by readers
+      chain = commit.events[commit.events.length - 1]!.seq;
+      winner = m;
+    }
+    if (!winner) return;
+    this.runs.delete(runId);
+    const w = decodeCommit(winner.data, runId, { stream: this.o.stream, seq: winner.seq, subject }, null);
+    const hdrs = commitHeaders(runId, w.events[0]!.seq, w.events[w.events.length - 1]!.seq);
+    try {
+      // Only while ours is still the subject's last message: a later append has done the same already.
+      await this.link.call('copy the history\'s end after a commit that lost a race', deadline, (timeoutMs) =>
+        c.pub.publish(subject, winner.data, { msgID: `${runId}/copy-of-${winner.seq}-after-${seq}`, headers: hdrs, lastSubjectSequence: seq, timeoutMs }), undefined, { honoursTimeout: true });
+    } catch (err) {
+      if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
+    }
+    throw new AppendConflictError(runId, expectedSeq, chain);
+  }
+
+  /** Whether readers take the commit at stream sequence `seq` as the run's history (a retry's original may have lost a race: checkWon). */
+  private async taken(c: Conn, runId: string, subject: string, seq: number, deadline: number): Promise<boolean> {
+    let prev: number | null = null;
+    for await (const m of this.runMessages(c, runId, subject, 1, deadline)) {
+      const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, prev);
+      if (m.seq >= seq) return m.seq === seq && commit !== null;
+      if (commit) prev = commit.events[commit.events.length - 1]!.seq;
+    }
+    return false;
+  }
+
   /** The result of the append a duplicate reply points at, checked to be this run's commit with this dedup id. */
   private async original(c: Conn, runId: string, dedupId: string, seq: number, deadline: number, lostReply: boolean): Promise<AppendResult> {
     const m = await this.getMessage(c, { seq }, deadline);
@@ -299,8 +363,37 @@ export class JetStreamEventStore implements EventStore {
       throw new StoreError(`append to run ${runId}: the server calls dedup id ${dedupId} a duplicate of message ${seq}, which holds another commit`, { runId, dedupId, seq });
     }
     const firstSeq = commit.events[0]!.seq;
+    if (c.replicated && !(await this.taken(c, runId, m.subject, seq, deadline))) throw new AppendConflictError(runId, firstSeq - 1, firstSeq);
     // After an attempt whose reply was lost, the duplicate is that attempt's own write: this call did write.
     return { firstSeq, lastSeq: firstSeq + commit.events.length - 1, duplicate: !lostReply, position: seq };
+  }
+
+  /**
+   * A run's messages from stream sequence `fromStreamSeq` on, in order, each
+   * once. The first WALK_LIMIT by direct requests to the stream's leader
+   * (`next_by_subj`), which need no consumer: most runs end within them. A
+   * consumer per read was the only way before, and on a cluster that lost a
+   * node nats-server 2.9 places about one in three of those (R1) on the dead
+   * node, where the create waits out its timeout. Longer runs go on with one
+   * consumer from where the walk stopped (a request per commit would be
+   * slower); its deliveries are checked to move forward by stream sequence,
+   * so a message delivered again (a consumer reset) is skipped, never read as
+   * a second commit.
+   */
+  private async *runMessages(c: Conn, runId: string, subject: string, fromStreamSeq: number, deadline: number): AsyncIterable<{ seq: number; subject: string; data: Uint8Array }> {
+    let next = fromStreamSeq;
+    for (let i = 0; i < WALK_LIMIT; i++) {
+      const m = await this.getMessage(c, { next_by_subj: subject, seq: next }, deadline);
+      if (!m) return;
+      subject = m.subject; // a wildcard (run not in the cache) narrows to the run's subject once found
+      next = m.seq + 1;
+      yield m;
+    }
+    for await (const m of scanMessages(this.link, this.o, c, `read run ${runId}`, { filter_subject: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next })) {
+      if (m.seq < next) continue; // delivered again
+      next = m.seq + 1;
+      yield m;
+    }
   }
 
   private async getMessage(c: Conn, query: MsgRequest | { next_by_subj: string; seq: number }, deadline: number): Promise<StoredMsg | null> {
