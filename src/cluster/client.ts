@@ -46,6 +46,9 @@ function safeJson(data: Uint8Array): unknown {
   try { return JSON.parse(new TextDecoder().decode(data)); } catch { return undefined; }
 }
 
+/** How long `start` keeps trying to wake the engines about a run it recorded. */
+const KICK_RETRY_MS = 30_000;
+
 export class ClusterClient {
   readonly store: JetStreamEventStore;
   private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
@@ -77,22 +80,24 @@ export class ClusterClient {
     return (await this.conn()).registry.resolve(ref);
   }
 
-  /** Records run.started and asks the engines to act on it; returns at once with the run id. */
+/** Records run.started and asks the engines to act on it; returns at once with the run id. */
   async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean } = {}): Promise<{ runId: string; definition: Definition }> {
     const { js } = await this.conn();
     const definition = await this.resolve(ref);
     const runId = await new Engine({ store: this.store }).start(definition, input, { inputFromStrings: opts.inputFromStrings ?? false });
     const kick: InputMessage = { type: 'kick', runId };
     // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
-    // so a passing failure does not leave a recorded run that nobody acts on.
-    for (let tries = 0; ; tries++) {
+    // so a passing failure does not leave a recorded run that nobody acts on. For as long as a cluster
+    // takes to elect new leaders after losing a node (`npm run chaos` saw 503s for several seconds).
+    const giveUpAt = Date.now() + KICK_RETRY_MS;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
         await js.publish(subjects.input(senderOf(this.url), runId), encode(kick), { msgID: `${runId}/kick` });
         break;
       } catch (err) {
-        if (tries >= 10) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${(err as Error).message}); `
+        if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${(err as Error).message}); `
           + `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`, { runId }, { cause: err });
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise((r) => setTimeout(r, pause));
       }
     }
     return { runId, definition };
