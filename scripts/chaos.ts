@@ -31,6 +31,7 @@ import { ClusterClient } from '../src/cluster/index.js';
 import { inspectCluster } from '../src/cluster/doctor.js';
 import type { EventEnvelope } from '../src/events/index.js';
 import { SETTLED_STATUSES } from '../src/events/index.js';
+import { prng } from '../test/compiler/random-events.js';
 import { cli } from '../test/helpers/cli.js';
 import { CHAOS_WORKFLOW, HANDLERS, historyProblems, readMarkers, shortenAckWaits, spawnLedgerflow, type LedgerflowProcess } from '../test/helpers/cluster-run.js';
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
@@ -65,18 +66,6 @@ function parseOptions(argv: string[]): Options {
   return parsed.data;
 }
 
-/** mulberry32: a small seeded generator, so that a seed replays the same schedule of kills and inputs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** `p`, or a rejection after `ms` (a read stalled on a lost node must not stall the whole script). */
@@ -96,7 +85,7 @@ const digest = (e: EventEnvelope) => JSON.stringify(e);
 
 async function main(opts: Options): Promise<number> {
   const t0 = Date.now();
-  const rng = seeded(opts.seed);
+  const rng = prng(opts.seed); // seeded: a seed replays the same schedule of kills and inputs
   const between = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo));
   const say = (s: string) => { if (!opts.json) process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`); };
   if (!natsServerBin()) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
