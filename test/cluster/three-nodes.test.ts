@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { nanos } from 'nats';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { cli } from '../helpers/cli.js';
 import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
@@ -52,15 +51,17 @@ describe.skipIf(!!skipReason)(`a 3-node cluster${skipReason ? ` (skipped: ${skip
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
     await Promise.all(['engine-1', 'engine-2'].map((n) => launch(n, ['--nats', cluster.url, 'engine'])));
-    // What the killed node held (an ack on its way to a consumer leader that died) comes back after the
-    // consumer's ack wait, 30 s by default: make it 2 s, as an operator may, so that it does within the test.
+    // What the killed node held (an input an engine was folding, an ack on its way to a consumer leader
+    // that died) comes back after the consumer's ack wait: make the engines' 2 s, as an operator may, so
+    // that it does within the test. The workers keep the default (10 s, heartbeats every third of it): no
+    // worker dies here, and a wait shorter than a leader election would take a live worker's attempt for
+    // lost and run it again elsewhere.
     const nc = await client.store.connection();
     const jsm = await nc.jetstreamManager();
     for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
       await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(2000) });
     }
-    for (const handler of ['first', 'slow', 'last']) await ensureWorkerConsumer(jsm, 'default', handler, { taskAckWaitMs: 2000 });
-    await Promise.all(['worker-1', 'worker-2'].map((n) => launch(n, ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS, '--ack-wait', '2s'])));
+    await Promise.all(['worker-1', 'worker-2'].map((n) => launch(n, ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS])));
 
     const runIds = (await Promise.all(Array.from({ length: 20 }, (_, i) => client.start('cluster-chaos', { ms: 200 + (i % 6) * 100 })))).map((s) => s.runId);
     // Everything lives on three nodes: the log, the work queues, the definitions.
