@@ -93,6 +93,30 @@ function unknownTask(ctx: CheckContext, id: string, field: string, t: TaskDef, p
   ctx.error('LF_UNKNOWN_TASK', `unknown task "${id}" in ${field} of task ${t.id}${didYouMean(id, [...ctx.ids])}`, path);
 }
 
+/**
+ * A loop's body tasks run only inside that loop: a task in two bodies, or a
+ * loop in its own body, has no one place to run.
+ */
+function checkLoopBodies(ctx: CheckContext): void {
+  const owner = new Map<string, string>();
+  for (const t of ctx.def.tasks) {
+    if (t.type !== 'DO_WHILE') continue;
+    t.loopOver.forEach((id, i) => {
+      const at = ctx.listPath(t, 'loop_over', i);
+      if (id === t.id) {
+        ctx.error('LF_LOOP_BODY', `DO_WHILE task ${t.id} lists itself in loop_over; its body are the tasks it repeats, not the loop`, at);
+        return;
+      }
+      const other = owner.get(id);
+      if (other !== undefined) {
+        ctx.error('LF_LOOP_BODY', `task ${id} is in the body of both ${other} and ${t.id}; a body task runs only inside its one loop (give each loop its own task)`, at);
+        return;
+      }
+      owner.set(id, t.id);
+    });
+  }
+}
+
 function checkTaskRefs(ctx: CheckContext): void {
   for (const t of ctx.def.tasks) {
     t.dependsOn.forEach((d, i) => unknownTask(ctx, d, 'depends_on', t, ctx.listPath(t, 'depends_on', i)));
@@ -176,6 +200,15 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'MAP' && (!t.items || !t.iterator)) missing('items (a template of a list) and iterator (a task id)');
     if (t.type === 'EMIT' && !t.event) missing('event');
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
+    if (t.type === 'WAIT') {
+      // One way to wait: a WAIT with two cannot say which one ends it.
+      const given = (['duration', 'until', 'event'] as const).filter((k) => raw[k] !== undefined);
+      if (given.length > 1) {
+        ctx.error('LF_CONFLICT', `WAIT task ${t.id} sets ${given.join(' and ')}; a WAIT waits one way: keep one of duration, until or event`, [...p, given[1]!], { onKey: true });
+      }
+    }
+    if (t.type === 'DO_WHILE' && t.loopOver.length === 0 && raw.loop_over !== undefined) missing('a body: at least one task id in loop_over');
+    if (t.type === 'DO_WHILE' && raw.loop_over === undefined) missing('loop_over (the body: the tasks run in each iteration)');
     if (t.type === 'FORK' && t.forkTasks.length === 0) missing('fork_tasks');
     if (t.type === 'JOIN' && t.joinOn.length === 0) missing('join_on');
     checkLongestRetryDelay(ctx, t);
@@ -214,6 +247,7 @@ function checkParallel(ctx: CheckContext): void {
 export function checkStructure(ctx: CheckContext): void {
   checkIds(ctx);
   checkTaskRefs(ctx);
+  checkLoopBodies(ctx);
   checkCycles(ctx);
   checkDecisions(ctx);
   checkTypeFields(ctx);

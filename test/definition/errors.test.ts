@@ -221,6 +221,38 @@ describe('decision and task-type checks', () => {
     const d = only(parse(text), 'LF_MISSING_FIELD');
     expect(d.message).toBe('WAIT task w needs one of duration, until or event');
   });
+
+  it('refuses a WAIT that waits two ways, at the second', () => {
+    const text = wf('    - id: w\n      type: WAIT\n      duration: 1h\n      until: "2026-12-01T09:00:00Z"\n');
+    const r = parse(text);
+    expect(r.definition).toBeNull();
+    const d = only(r, 'LF_CONFLICT');
+    expect(d.message).toBe('WAIT task w sets duration and until; a WAIT waits one way: keep one of duration, until or event');
+    expect(d).toMatchObject(pos(text, 'until:'));
+  });
+
+  it('refuses a DO_WHILE without a body, or with an empty one', () => {
+    const none = wf('    - id: poll\n      type: DO_WHILE\n      loop_condition: "${poll.output.iteration} < 3"\n');
+    expect(only(parse(none), 'LF_MISSING_FIELD').message).toBe('DO_WHILE task poll needs loop_over (the body: the tasks run in each iteration)');
+    const empty = wf('    - id: poll\n      type: DO_WHILE\n      loop_condition: "${poll.output.iteration} < 3"\n      loop_over: []\n');
+    expect(only(parse(empty), 'LF_MISSING_FIELD').message).toBe('DO_WHILE task poll needs a body: at least one task id in loop_over');
+  });
+
+  it('refuses a body task in two loops, and a loop in its own body, at the entry that repeats it', () => {
+    const text = wf([
+      '    - { id: check, type: SIMPLE }',
+      '    - { id: a, type: DO_WHILE, loop_condition: "true", loop_over: [check] }',
+      '    - { id: b, type: DO_WHILE, loop_condition: "true", loop_over: [b, check] }',
+    ].join('\n') + '\n');
+    const r = parse(text);
+    expect(r.definition).toBeNull();
+    const ds = r.diagnostics.filter((d) => d.code === 'LF_LOOP_BODY');
+    expect(ds.map((d) => d.message)).toEqual([
+      'DO_WHILE task b lists itself in loop_over; its body are the tasks it repeats, not the loop',
+      'task check is in the body of both a and b; a body task runs only inside its one loop (give each loop its own task)',
+    ]);
+    expect(ds[1]).toMatchObject(pos(text, 'check] }\n', { nth: 1 }));
+  });
 });
 
 describe('every problem at once', () => {
