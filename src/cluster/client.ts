@@ -57,8 +57,12 @@ export class ClusterClient {
 
   constructor(nats: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
     this.url = nats;
+    this.sender = senderOf(nats);
     this.store = new JetStreamEventStore({ servers: nats, ...settings.store });
   }
+
+  /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */
+  private readonly sender: string;
 
   private async conn() {
     this.ready ??= (async () => {
@@ -92,7 +96,7 @@ export class ClusterClient {
     const giveUpAt = Date.now() + KICK_RETRY_MS;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
-        await js.publish(subjects.input(senderOf(this.url), runId), encode(kick), { msgID: `${runId}/kick` });
+        await js.publish(subjects.input(this.sender, runId), encode(kick), { msgID: `${runId}/kick` });
         break;
       } catch (err) {
         if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${(err as Error).message}); `
@@ -168,7 +172,7 @@ export class ClusterClient {
     // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log).
     const { js } = await this.conn();
     const kick: InputMessage = { type: 'kick', runId };
-    await js.publish(subjects.input(senderOf(this.url), runId), encode(kick)).catch(() => undefined);
+    await js.publish(subjects.input(this.sender, runId), encode(kick)).catch(() => undefined);
     return { how: 'recorded' };
   }
 

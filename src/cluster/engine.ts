@@ -22,7 +22,7 @@ import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
-import { ApprovalMessage, decode, encode, InputMessage, TimerMessage, type ApprovalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
+import { ApprovalMessage, decodeOrUndefined, encode, InputMessage, TimerMessage, type ApprovalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
 import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
@@ -332,7 +332,7 @@ export class ClusterEngine {
   private async onInput(m: JsMsg): Promise<void> {
     // lf.inputs.<sender>.<runId>: the sender is the NATS user, whom nats.conf lets publish under its own name only.
     const [, , sender, subjectRunId, ...rest] = m.subject.split('.');
-    const parsed = InputMessage.safeParse(safeDecode(m.data));
+    const parsed = InputMessage.safeParse(decodeOrUndefined(m.data));
     if (!sender || !subjectRunId || rest.length > 0 || !parsed.success || parsed.data.runId !== subjectRunId) {
       const why = !sender || !subjectRunId || rest.length > 0
         ? 'inputs are published on lf.inputs.<sender>.<runId>, the sender being the NATS user publishing'
@@ -384,7 +384,7 @@ export class ClusterEngine {
   }
 
   private async onTimer(m: JsMsg): Promise<void> {
-    const parsed = TimerMessage.safeParse(safeDecode(m.data));
+    const parsed = TimerMessage.safeParse(decodeOrUndefined(m.data));
     if (!parsed.success) {
       await this.deadLetter('timers', `invalid timer message: ${parsed.error.message}`, m);
       m.ack();
@@ -413,7 +413,7 @@ export class ClusterEngine {
 
   private async onApproval(m: JsMsg): Promise<void> {
     const [, , runId, taskId, user] = m.subject.split('.');
-    const body = ApprovalMessage.safeParse(safeDecode(m.data));
+    const body = ApprovalMessage.safeParse(decodeOrUndefined(m.data));
     // The run id comes from the subject: one no run can have (é, 200 characters) is refused here, not retried against the store forever.
     const badRun = runId !== undefined && !RunIdSchema.safeParse(runId).success;
     if (!runId || !taskId || !user || badRun || !body.success) {
@@ -453,8 +453,9 @@ export class ClusterEngine {
       this.definitions = await this.registry.latestAll();
       this.definitionsAt = this.now();
     }
-    const admission = admitEvent(safeDecode(m.data), { definitions: this.definitions, eventTypes: this.opts.eventTypes ?? new Map() });
-    const raw = safeDecode(m.data) as { id?: unknown } | undefined;
+    const body = decodeOrUndefined(m.data);
+    const admission = admitEvent(body, { definitions: this.definitions, eventTypes: this.opts.eventTypes ?? new Map() });
+    const raw = body as { id?: unknown } | undefined;
     const verdict = typeof raw?.id === 'string' ? safeSubject(() => subjects.triggerVerdict(raw.id as string)) : null;
     if (!admission.accepted) {
       await this.deadLetter('triggers', admission.reason, m, { stage: admission.stage, problems: admission.problems });
@@ -498,8 +499,4 @@ export class ClusterEngine {
 /** A subject from ids that may not fit in one (then there is no verdict to send: null). */
 function safeSubject(make: () => string): string | null {
   try { return make(); } catch { return null; }
-}
-
-function safeDecode(data: Uint8Array): unknown {
-  try { return decode(data); } catch { return undefined; }
 }

@@ -149,6 +149,11 @@ export function decode(data: Uint8Array): unknown {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
+/** A body as JSON, or undefined when it is not JSON (then its schema refuses it, with the others). */
+export function decodeOrUndefined(data: Uint8Array): unknown {
+  try { return decode(data); } catch { return undefined; }
+}
+
 /**
  * nats://user:pass@host:port → connect options (nats.js wants the credentials
  * apart from the URL). A comma-separated list is a cluster: every URL becomes

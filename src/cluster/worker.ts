@@ -29,7 +29,7 @@ import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Handlers } from '../runtime/index.js';
-import { credentials, decode, TaskMessage } from './messages.js';
+import { credentials, decodeOrUndefined, TaskMessage } from './messages.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
@@ -87,7 +87,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let reporter: OutcomeReporter;
 
   async function run(m: JsMsg): Promise<void> {
-    const parsed = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
+    const parsed = TaskMessage.safeParse(decodeOrUndefined(m.data));
     if (!parsed.success) {
       await deadLetter(m, `invalid task message: ${parsed.error.message}`);
       m.term();
@@ -170,7 +170,7 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   /** The attempt a task message holds, if it parses. */
   function attemptOf(m: JsMsg): TaskMessage | null {
-    const t = TaskMessage.safeParse((() => { try { return decode(m.data); } catch { return undefined; } })());
+    const t = TaskMessage.safeParse(decodeOrUndefined(m.data));
     return t.success ? t.data : null;
   }
 

@@ -22,10 +22,10 @@ import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit } from './commit.js';
-import { reconcile, timerFired, type StartAttempt } from './effects.js';
+import { heldBy, reconcile, timerFired, type StartAttempt } from './effects.js';
 import { handlerFor, toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
-import { attemptsInFlight, reviewLoss } from './restarts.js';
+import { reviewLoss } from './restarts.js';
 
 const SCHEDULED = ['SCHEDULED'] as const;
 
@@ -146,8 +146,9 @@ export class RunDriver {
     });
     if (this.opts.restartInFlight) {
       const time = iso(this.opts.clock.now());
-      for (const lost of attemptsInFlight(this.snapshot)) {
-        const review = reviewLoss(this.snapshot, { taskId: lost.taskId, attempt: lost.attempt, restart: lost.restart, reason: 'resumed', time });
+      // What the state holds in flight is what the process before this one was running.
+      for (const [taskId, { attempt, restart }] of heldBy(this.snapshot).attempts) {
+        const review = reviewLoss(this.snapshot, { taskId, attempt, restart, reason: 'resumed', time });
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
     }

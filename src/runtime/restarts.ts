@@ -75,15 +75,3 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview
     },
   };
 }
-
-/** Attempts the state has in flight: on a resume with nothing running, each one was lost with the process before. */
-export function attemptsInFlight(snapshot: RunSnapshot): { taskId: string; attempt: number; restart: number }[] {
-  if (snapshot.status !== 'active') return [];
-  const out: { taskId: string; attempt: number; restart: number }[] = [];
-  const { tasks } = snapshot.context;
-  for (const id in tasks) {
-    const t = tasks[id]!;
-    if (t.status === 'IN_PROGRESS') out.push({ taskId: id, attempt: t.attempts, restart: t.restarts ?? 0 });
-  }
-  return out;
-}

@@ -8,7 +8,6 @@
  * start|end, pid, time), never from an engine's own counters.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, Events, nanos, type JetStreamManager } from 'nats';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
@@ -22,26 +21,14 @@ import { runIdForEvent } from '../../src/triggers/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { deadLetters } from '../helpers/dead-letters.js';
+import { CHAOS_TASKS, CHAOS_WORKFLOW as CHAOS, HANDLERS, readMarkers, type Marker } from '../helpers/cluster-run.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-const HANDLERS = join(FIXTURES, 'handlers.mjs');
-const CHAOS = join(FIXTURES, 'cluster.yaml');
 const APPROVAL = join(FIXTURES, 'cluster-approval.yaml');
-/** Tasks of cluster.yaml, and those that run the `slow` handler. */
-const CHAOS_TASKS = ['first', 'slow_a', 'slow_b', 'slow_c', 'last'];
+/** Tasks of cluster.yaml that run the `slow` handler. */
 const SLOW_TASKS = new Set(['slow_a', 'slow_b', 'slow_c']);
-
-interface Marker { task: string; attempt: number; key: string; runId: string; what: 'start' | 'end' | 'fail'; pid: number; at: number }
-
-function readMarkers(file: string): Marker[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [task, attempt, key, what, pid, at] = line.split(' ');
-    return { task: task!, attempt: Number(attempt), key: key!, runId: key!.split('/')[0]!, what: what as Marker['what'], pid: Number(pid), at: Number(at) };
-  });
-}
 
 interface Proc { name: string; pid: number; output: () => string; kill: (signal?: NodeJS.Signals) => Promise<void> }
 
