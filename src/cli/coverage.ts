@@ -11,6 +11,7 @@ import { formatDiagnostic, LedgerflowError, UnsupportedTaskTypeError } from '../
 import type { PendingEvent } from '../events/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
+import { instanceKey } from '../compiler/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -27,13 +28,13 @@ function load(io: Io, file: string): Definition {
 function eventText(e: PendingEvent): string {
   const n = (attempt: number) => (attempt > 1 ? ` #${attempt}` : '');
   switch (e.type) {
-    case 'task.started': return `▶ ${e.data.task}${n(e.data.attempt)}`;
+    case 'task.started': return `▶ ${instanceKey(e.data)}${n(e.data.attempt)}`;
     case 'task.completed': {
       const shown = Object.fromEntries(Object.entries((e.data.output ?? {}) as Record<string, unknown>).filter(([, v]) => v !== null));
-      return `✓ ${e.data.task}${n(e.data.attempt)}${Object.keys(shown).length ? ` ${JSON.stringify(shown)}` : ''}`;
+      return `✓ ${instanceKey(e.data)}${n(e.data.attempt)}${Object.keys(shown).length ? ` ${JSON.stringify(shown)}` : ''}`;
     }
-    case 'task.failed': return `✗ ${e.data.task}${n(e.data.attempt)}`;
-    case 'timer.fired': return `⏱ ${e.data.timer} ${e.data.task}${n(e.data.attempt)}`;
+    case 'task.failed': return `✗ ${instanceKey(e.data)}${n(e.data.attempt)}`;
+    case 'timer.fired': return `⏱ ${e.data.timer} ${instanceKey(e.data)}${n(e.data.attempt)}`;
     case 'approval.recorded': return `◇ ${e.data.task} ${e.data.decision} by ${e.data.by}`;
     default: return e.type;
   }

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot, RunView } from '../runtime/index.js';
 import type { RunSummary } from '../store/index.js';
+import { instanceKey } from '../compiler/index.js';
 
 const SYMBOL: Record<string, string> = {
   PENDING: pc.dim('·'), SCHEDULED: pc.dim('○'), IN_PROGRESS: pc.cyan('▶'), RETRYING: pc.yellow('↻'),
@@ -96,11 +97,11 @@ export function listText(runs: RunSummary[]): string {
 function summary(e: EventEnvelope): string {
   switch (e.type) {
     case 'run.started': return `input ${JSON.stringify(e.data.input)}`;
-    case 'task.started': return `${e.data.task} attempt ${e.data.attempt}`;
-    case 'task.completed': return `${e.data.task} attempt ${e.data.attempt}${reportedBy(e.data)}`;
-    case 'task.failed': return `${e.data.task} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
-    case 'task.restarted': return `${e.data.task} attempt ${e.data.attempt} runs again (restart ${e.data.restart}): ${e.data.reason === 'resumed' ? 'it was in flight when the process running it stopped' : `${e.data.lost ?? 'its worker'} stopped answering`}${reportedBy(e.data)}`;
-    case 'timer.fired': return `${e.data.timer} of ${e.data.task} (attempt ${e.data.attempt})`;
+    case 'task.started': return `${instanceKey(e.data)} attempt ${e.data.attempt}`;
+    case 'task.completed': return `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
+    case 'task.failed': return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
+    case 'task.restarted': return `${instanceKey(e.data)} attempt ${e.data.attempt} runs again (restart ${e.data.restart}): ${e.data.reason === 'resumed' ? 'it was in flight when the process running it stopped' : `${e.data.lost ?? 'its worker'} stopped answering`}${reportedBy(e.data)}`;
+    case 'timer.fired': return `${e.data.timer} of ${instanceKey(e.data)} (attempt ${e.data.attempt})`;
     case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''}${e.data.comment ? `: ${e.data.comment}` : ''}`;
     case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;

@@ -41,14 +41,15 @@ export class AttemptTokens {
     return new AttemptTokens(secret);
   }
 
-  tokenFor(runId: string, taskId: string, attempt: number): string {
-    return createHmac('sha256', this.secret).update(`${runId}/${taskId}/${attempt}`).digest('base64url');
+  /** `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps). */
+  tokenFor(runId: string, instance: string, attempt: number): string {
+    return createHmac('sha256', this.secret).update(`${runId}/${instance}/${attempt}`).digest('base64url');
   }
 
   /** Whether `token` is the one this attempt was handed out with (compared in constant time). */
-  verify(runId: string, taskId: string, attempt: number, token: string | undefined): boolean {
+  verify(runId: string, instance: string, attempt: number, token: string | undefined): boolean {
     if (typeof token !== 'string') return false;
-    const want = Buffer.from(this.tokenFor(runId, taskId, attempt));
+    const want = Buffer.from(this.tokenFor(runId, instance, attempt));
     const got = Buffer.from(token);
     return got.length === want.length && timingSafeEqual(got, want);
   }

@@ -56,9 +56,12 @@ export class AttemptLedger {
     return new AttemptLedger(await nc.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }), nc);
   }
 
-  /** A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry. */
-  static key(runId: string, taskId: string, attempt: number, restart = 0): string {
-    return restart > 0 ? `${runId}.${taskId}.${attempt}.r${restart}` : `${runId}.${taskId}.${attempt}`;
+  /**
+   * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
+   * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
+   */
+  static key(runId: string, instance: string, attempt: number, restart = 0): string {
+    return restart > 0 ? `${runId}.${instance}.${attempt}.r${restart}` : `${runId}.${instance}.${attempt}`;
   }
 
   /** Takes the attempt for `worker`; if it was taken before, says by whom (null when the entry cannot be read). */

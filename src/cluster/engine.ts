@@ -11,7 +11,7 @@
  * them again within the dedup window writes nothing twice.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
-import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceToken, iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import { RunIdSchema, type PendingEvent } from '../events/index.js';
@@ -259,20 +259,20 @@ export class ClusterEngine {
     const publishes: Promise<unknown>[] = [];
     for (const effect of effects) {
       if (effect.type === 'attempt.start') {
-        const { type: _t, queue, idempotencyKey, task: { id: _id, ...task }, ...fields } = effect;
+        const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, ...fields } = effect;
         const { restart, ...rest } = fields;
-        const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: this.tokens.tokenFor(effect.runId, effect.taskId, effect.attempt) };
+        const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: this.tokens.tokenFor(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt) };
         this.stats.dispatched++;
         // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
         publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey }));
       } else if (effect.type === 'attempt.abort') {
         // Best effort: if it fails, the attempt merely runs and its outcome is stale.
-        publishes.push(this.ledger.abort(AttemptLedger.key(effect.runId, effect.taskId, effect.attempt, effect.restart))
-          .catch((err: unknown) => this.log(`run ${effect.runId}: could not settle ${effect.taskId} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
+        publishes.push(this.ledger.abort(AttemptLedger.key(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt, effect.restart))
+          .catch((err: unknown) => this.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
       } else if (effect.type === 'timer.arm') {
         const { timer } = effect;
         this.stats.timers++;
-        const msg: TimerMessage = { runId: effect.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt };
+        const msg: TimerMessage = { runId: effect.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt, ...instanceFields(timer) };
         publishes.push(this.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` }));
       }
     }
@@ -343,7 +343,7 @@ export class ClusterEngine {
       return;
     }
     const input = parsed.data;
-    if (input.type !== 'kick' && !this.tokens.verify(input.runId, input.data.task, input.data.attempt, input.token)) {
+    if (input.type !== 'kick' && !this.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
       this.stats.forged++;
       await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
       m.ack();
@@ -360,7 +360,7 @@ export class ClusterEngine {
         const st = await this.load(input.runId, true);
         if (!st) return null;
         const { task, attempt, restart, lost } = input.data;
-        const review = reviewLoss(st.snapshot, { taskId: task, attempt, restart, reason: 'worker_lost', ...(lost !== undefined ? { lost } : {}), ...by, time });
+        const review = reviewLoss(st.snapshot, { taskId: task, ...instanceFields(input.data), attempt, restart, reason: 'worker_lost', ...(lost !== undefined ? { lost } : {}), ...by, time });
         if (review.kind === 'stale') {
           this.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
           return st;
@@ -398,11 +398,11 @@ export class ClusterEngine {
     const early = await this.withRun(t.runId, async () => {
       const run = await this.load(t.runId);
       if (!run) return null;
-      const recorded = run.snapshot.context.timers[`${t.task}/${t.kind}/${t.attempt}`];
+      const recorded = run.snapshot.context.timers[`${instanceKey(t)}/${t.kind}/${t.attempt}`];
       const remaining = recorded ? Date.parse(recorded.dueAt) - this.now() : 0;
       if (remaining > 0) return remaining;
-      const fired: PendingEvent = { type: 'timer.fired', time: iso(this.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt } };
-      await this.process(t.runId, [fired], { commitKey: `timer-${t.task}-${t.kind}-${t.attempt}` });
+      const fired: PendingEvent = { type: 'timer.fired', time: iso(this.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt, ...instanceFields(t) } };
+      await this.process(t.runId, [fired], { commitKey: `timer-${instanceToken(t)}-${t.kind}-${t.attempt}` });
       return 0;
     });
     // A timer of a run this log does not hold would otherwise vanish without a trace.

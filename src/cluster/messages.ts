@@ -34,6 +34,8 @@ export const InputMessage = z.discriminatedUnion('type', [
     type: z.literal('task.lost'), runId: RunIdSchema, time, token: attemptToken,
     data: z.object({
       task: z.string().min(1), attempt: z.number().int().positive(),
+      iteration: z.number().int().positive().optional(),
+      item: z.number().int().nonnegative().optional(),
       /** The run of the attempt that was lost (the task message's `restart`, 0 for the first). */
       restart: z.number().int().nonnegative(),
       /** The worker that had claimed it, as the attempt ledger names it. */
@@ -50,6 +52,9 @@ export const TaskMessage = z.object({
   workflowId: z.string(),
   version: z.number().int(),
   taskId: z.string(),
+  /** The loop iteration / MAP item the attempt runs for (compiler/instances.ts); absent for a plain task. Echoed in the outcome. */
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
   attempt: z.number().int().positive(),
   /** Which run of the attempt: n after its n-th restart (its worker was lost); absent for the first. */
   restart: z.number().int().positive().optional(),
@@ -72,7 +77,12 @@ export const TaskMessage = z.object({
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
 /** On lf.timers.<runId>: fire `timer.fired` for this timer at dueAt. */
-export const TimerMessage = z.object({ runId: RunIdSchema, task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time });
+export const TimerMessage = z.object({
+  runId: RunIdSchema, task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time,
+  /** The instance the timer belongs to (loop iteration, MAP item), when not the task's only one. */
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+});
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
 /** On lf.approvals.<runId>.<taskId>.<user>: who decides is the subject's last token, not anything in the body. */

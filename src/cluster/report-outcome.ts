@@ -7,6 +7,7 @@
  */
 import type { JetStreamClient, JsMsg } from 'nats';
 import { NatsError } from 'nats';
+import { instanceFields, instanceKey } from '../compiler/index.js';
 import { encode, type InputMessage, type TaskMessage } from './messages.js';
 import { subjects } from './subjects.js';
 
@@ -40,9 +41,10 @@ export class OutcomeReporter {
    */
   async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
     // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
+    const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
     const msgID = outcome.type === 'task.lost'
-      ? `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}`
-      : `${task.runId}/${task.taskId}/${task.attempt}/result`;
+      ? `${task.runId}/${instance}/${task.attempt}/lost-${task.restart ?? 0}`
+      : `${task.runId}/${instance}/${task.attempt}/result`;
     const giveUpAt = Date.now() + 60_000;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {

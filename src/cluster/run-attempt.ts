@@ -7,11 +7,14 @@
  */
 import type { OutputWriter } from '../api/index.js';
 import { NonRetryableError } from '../errors/index.js';
+import { instanceFields, instanceKey } from '../compiler/index.js';
 import { handlerFor, toTaskError, type Handlers } from '../runtime/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
 
 export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter): Promise<InputMessage> {
   const base = { runId: task.runId, time: '', token: task.token };
+  // The task id outside loops and maps; `task#2`, `task[3]` for a loop iteration or a MAP item (compiler/instances.ts).
+  const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
   const now = () => new Date().toISOString();
   const controller = new AbortController();
   const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
@@ -20,17 +23,17 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
     const handler = handlerFor(handlers, task.handler);
     if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');
     const output = await handler(task.input, {
-      runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt,
-      idempotencyKey: `${task.runId}/${task.taskId}/${task.attempt}`, signal: controller.signal,
+      runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt, ...instanceFields(task),
+      idempotencyKey: `${task.runId}/${instance}/${task.attempt}`, signal: controller.signal,
       task: { id: task.taskId, ...task.task },
-      log: (line) => log(`${task.runId}/${task.taskId}: ${line}`),
+      log: (line) => log(`${task.runId}/${instance}: ${line}`),
     });
     const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
     // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.
     if (task.outputTo) await writeOutput(task.outputTo, json);
-    return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, output: json } };
+    return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), output: json } };
   } catch (err) {
-    return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, error: toTaskError(err) } };
+    return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: toTaskError(err) } };
   } finally {
     if (deadline) clearTimeout(deadline);
   }

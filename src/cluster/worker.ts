@@ -28,6 +28,7 @@ import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { credentials, decodeOrUndefined, TaskMessage } from './messages.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
@@ -95,7 +96,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
     const task = parsed.data;
     const restart = task.restart ?? 0;
-    const key = `${task.runId}/${task.taskId}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
+    const ref = { task: task.taskId, ...instanceFields(task) };
+    const key = `${task.runId}/${instanceKey(ref)}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
     const base = { runId: task.runId, time: '', token: task.token };
     const now = () => new Date().toISOString();
     const mine = held.get(key);
@@ -114,7 +116,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = [m];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(task.runId, task.taskId, task.attempt, restart);
+    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart);
     let claim: Claim;
     try {
       claim = await ledger.claim(ledgerKey, workerName);
@@ -140,7 +142,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       log(`${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${m.info.deliveryCount}); reporting it lost, for the engine to run it again`);
       await reporter.report(msgs, task, {
         ...base, time: now(), type: 'task.lost',
-        data: { task: task.taskId, attempt: task.attempt, restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}) },
+        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}) },
       });
       return;
     }
@@ -190,7 +192,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (task) {
       await reporter.report([], task, {
         runId: task.runId, time: new Date().toISOString(), token: task.token, type: 'task.failed',
-        data: { task: task.taskId, attempt: task.attempt, error: { code: 'LF_ATTEMPT_UNDELIVERABLE', retryable: true, message: reason } },
+        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: { code: 'LF_ATTEMPT_UNDELIVERABLE', retryable: true, message: reason } },
       });
     }
     await deadLetter(m, reason, about(m));

@@ -13,6 +13,7 @@ import { retryDelayMs } from './backoff.js';
 import { FINAL_TASK_STATUSES, type RunContext, type TaskState, type TimerState } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
+import { instanceKey } from './instances.js';
 import { iso } from './iso-cache.js';
 import { scopeOf } from './scope.js';
 import { withTaskState } from './task-table.js';
@@ -55,10 +56,16 @@ function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState
   for (const k in ctx.timers) if (ctx.timers[k]!.task !== task) out[k] = ctx.timers[k]!;
   return out;
 }
+/** Arms a timer under its id, `<instance>/<kind>/<attempt>` (instances.ts: the task id outside loops and maps). */
 function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, 'id'>): Record<string, TimerState> {
-  const id = `${timer.task}/${timer.kind}/${timer.attempt}`;
+  const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   return { ...timers, [id]: { id, ...timer } };
 }
+/** A loop-body task's timers carry its iteration; other tasks' timers carry nothing more than before. */
+const iterationOf = (ctx: RunContext, task: string): { iteration?: number } => {
+  const iteration = ctx.tasks[task]!.iteration;
+  return iteration === undefined ? {} : { iteration };
+};
 const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
 
 /** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
@@ -93,7 +100,7 @@ export function actionsFor(def: Definition) {
       return {
         tasks: putTask(context, p.task, { ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now }),
         timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
+          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
       };
     }),
     /** The attempt runs again after it was lost: same attempt, its timeout counted from now (downtime is not attempt time). */
@@ -104,7 +111,7 @@ export function actionsFor(def: Definition) {
       return {
         tasks: withTask(context, p.task, { restarts: event.restart! }),
         timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
+          : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
       };
     }),
     taskCompleted: stamped(({ context, event }: Args, p: P) => ({
@@ -118,7 +125,7 @@ export function actionsFor(def: Definition) {
       const delay = retryDelayMs(task(p.task).retry, attempt, context.runId, p.task);
       return {
         tasks: withTask(context, p.task, { status: p.status!, error }),
-        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay) }),
+        timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay), ...iterationOf(context, p.task) }),
       };
     }),
     taskFailed: stamped(({ context, event }: Args, p: P) => {

@@ -28,6 +28,8 @@ export interface TaskState {
   decidedBy?: string;
   /** Times the current attempt was restarted after it was lost (task.restarted); absent when never. Cleared by the next attempt. */
   restarts?: number;
+  /** Loop-body tasks only: the DO_WHILE iteration the task's state belongs to (see instances.ts). */
+  iteration?: number;
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */
@@ -37,6 +39,9 @@ export interface TimerState {
   kind: TimerKind;
   attempt: number;
   dueAt: string;
+  /** The instance the timer belongs to (loop iteration, MAP item), when not the task's only one. */
+  iteration?: number;
+  item?: number;
 }
 
 export interface RunError extends TaskError {
@@ -69,12 +74,15 @@ export interface MachineInput {
 }
 
 /** Machine events: envelope types with the task id appended, so each region listens only to its own. */
+/** The instance an attempt's event belongs to (instances.ts): absent outside loops and maps. */
+export interface InstanceFields { iteration?: number; item?: number }
+
 export type MachineEvent =
-  | { type: `task.started.${string}`; time: number; attempt: number }
-  | { type: `task.completed.${string}`; time: number; attempt: number; output: unknown }
-  | { type: `task.failed.${string}`; time: number; attempt: number; error: TaskError }
-  | { type: `timer.${TimerKind}.${string}`; time: number; attempt: number }
-  | { type: `task.restarted.${string}`; time: number; attempt: number; restart: number }
+  | ({ type: `task.started.${string}`; time: number; attempt: number } & InstanceFields)
+  | ({ type: `task.completed.${string}`; time: number; attempt: number; output: unknown } & InstanceFields)
+  | ({ type: `task.failed.${string}`; time: number; attempt: number; error: TaskError } & InstanceFields)
+  | ({ type: `timer.${TimerKind}.${string}`; time: number; attempt: number } & InstanceFields)
+  | ({ type: `task.restarted.${string}`; time: number; attempt: number; restart: number } & InstanceFields)
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError };

@@ -15,7 +15,12 @@ const FATAL = ['FAILED', 'TIMED_OUT'] as const;
 export function guardsFor(def: Definition) {
   const graph = buildTaskGraph(def);
   const task = taskLookup(def);
-  const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts;
+  /**
+   * The event is about the task's current instance: the loop iteration it is in (none outside loops), and
+   * not an item (MAP items have guards of their own). A late result of an earlier iteration is stale.
+   */
+  const sameInstance = (ctx: RunContext, event: Args['event'], id: string) => event.iteration === state(ctx, id).iteration && event.item === undefined;
+  const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts && sameInstance(context, event, p.task);
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
   const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
   // Evaluated after every microstep: a plain loop, no array or closure built per call.
@@ -47,7 +52,7 @@ export function guardsFor(def: Definition) {
     mayRun: ({ context }: Args, p: P) => eligible(context, p.task) === 'run',
     mustSkip: ({ context }: Args, p: P) => eligible(context, p.task) === 'skip',
     isAttempt,
-    isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1,
+    isNextAttempt: ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts + 1 && sameInstance(context, event, p.task),
     /** A restart of the current attempt, numbered after the ones recorded: a second copy of the same restart is stale. */
     isNextRestart: (args: Args, p: P) => isAttempt(args, p) && args.event.restart === (state(args.context, p.task).restarts ?? 0) + 1,
     mayRetryFailure: (args: Args, p: P) =>

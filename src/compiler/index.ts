@@ -8,6 +8,7 @@ import { buildMachine, initialContext, machineConfig, type MachineConfig } from 
 
 export * from './context.js';
 export { iso } from './iso-cache.js';
+export { instanceKey, instanceToken, instanceFields, instanceState, type InstanceRef, type InstanceState } from './instances.js';
 export { retryDelayMs } from './backoff.js';
 export type { MachineConfig } from './machine.js';
 export { isFinal, listOf, type ChartConfig, type RegionConfig, type SubsetConfig, type GuardName, type ActionName } from './chart-config.js';

@@ -14,7 +14,18 @@ export const TaskErrorSchema = z.object({
 });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 
-const taskRef = { task: z.string().min(1), attempt: z.number().int().positive() };
+/**
+ * Which attempt of which task instance an event is about. `iteration`: the
+ * DO_WHILE iteration of a loop-body task; `item`: the MAP item. Absent for
+ * every other task (see compiler/instances.ts), so older events parse as
+ * they always did.
+ */
+const taskRef = {
+  task: z.string().min(1),
+  attempt: z.number().int().positive(),
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+};
 
 export const RunStartedData = z.object({
   /** The normalised Definition the run uses, recorded so replay never reads the file again. */

@@ -46,7 +46,10 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   // In key order, as a scan of every task would find them, but from the tasks under way only.
   const tasks = snap.context.tasks;
-  for (const task of underWayWithStatus(tasks, SCHEDULED)) add({ type: 'task.started', time: now, data: { task, attempt: tasks[task]!.attempts + 1 } });
+  for (const task of underWayWithStatus(tasks, SCHEDULED)) {
+    const { attempts, iteration } = tasks[task]!;
+    add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
+  }
   return { events, snapshot: snap, seq: next, stale };
 }
 

@@ -16,13 +16,13 @@
  * handlers then run again under the same idempotency keys.
  */
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
-import { countWithStatus, iso, type CompiledWorkflow } from '../compiler/index.js';
+import { countWithStatus, instanceFields, instanceKey, iso, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit } from './commit.js';
-import { heldBy, reconcile, timerFired, type StartAttempt } from './effects.js';
+import { heldBy, reconcile, timerFired, type HeldAttempt, type StartAttempt } from './effects.js';
 import { handlerFor, toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
 import { reviewLoss } from './restarts.js';
@@ -103,7 +103,7 @@ export class RunDriver {
    * this driver ran them: that writer runs them now, so this one stops its
    * own run of each and does not start another. Counted as held by reconcile.
    */
-  private readonly takenOver = new Map<string, { attempt: number; restart: number }>();
+  private readonly takenOver = new Map<string, { attempt: number; restart: number; ref: InstanceRef }>();
   /** Timers armed on the clock, with the due time each was armed for. */
   private readonly timers = new Map<string, { handle: unknown; dueAt: string }>();
   private busy = false;
@@ -147,8 +147,8 @@ export class RunDriver {
     if (this.opts.restartInFlight) {
       const time = iso(this.opts.clock.now());
       // What the state holds in flight is what the process before this one was running.
-      for (const [taskId, { attempt, restart }] of heldBy(this.snapshot).attempts) {
-        const review = reviewLoss(this.snapshot, { taskId, attempt, restart, reason: 'resumed', time });
+      for (const { attempt, restart, ref } of heldBy(this.snapshot).attempts.values()) {
+        const review = reviewLoss(this.snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time });
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
     }
@@ -275,9 +275,10 @@ export class RunDriver {
     this.seq = events.at(-1)!.seq;
     for (const ev of events) {
       if (ev.type !== 'task.restarted') continue;
-      this.inflight.get(ev.data.task)?.abort(new Error(`attempt ${ev.data.attempt} was restarted by another process`));
-      this.inflight.delete(ev.data.task);
-      this.takenOver.set(ev.data.task, { attempt: ev.data.attempt, restart: ev.data.restart });
+      const key = instanceKey(ev.data);
+      this.inflight.get(key)?.abort(new Error(`attempt ${ev.data.attempt} was restarted by another process`));
+      this.inflight.delete(key);
+      this.takenOver.set(key, { attempt: ev.data.attempt, restart: ev.data.restart, ref: { task: ev.data.task, ...instanceFields(ev.data) } });
     }
     this.opts.onCommit?.(events, before, this.snapshot);
     // The open group was folded onto an older log: fold its events again onto the new one (those that no longer apply become stale).
@@ -334,7 +335,7 @@ export class RunDriver {
   /** Makes the world match the state: interprets what reconcile() says is outstanding against what this driver holds. */
   private reconcile(): void {
     const state = this.current;
-    const attempts = this.takenOver.size === 0 ? this.inflight : new Map<string, { attempt: number; restart?: number }>([...this.takenOver, ...this.inflight]);
+    const attempts = this.takenOver.size === 0 ? this.inflight : new Map<string, HeldAttempt>([...this.takenOver, ...this.inflight]);
     for (const effect of reconcile(this.opts.compiled, state, { attempts, timers: this.timers })) {
       switch (effect.type) {
         case 'timer.cancel':
@@ -356,9 +357,9 @@ export class RunDriver {
           break;
         }
         case 'attempt.abort':
-          this.inflight.get(effect.taskId)?.abort(new Error(effect.reason));
-          this.inflight.delete(effect.taskId);
-          this.takenOver.delete(effect.taskId);
+          this.inflight.get(effect.instance)?.abort(new Error(effect.reason));
+          this.inflight.delete(effect.instance);
+          this.takenOver.delete(effect.instance);
           break;
         case 'attempt.start':
           this.invoke(effect);
@@ -370,9 +371,10 @@ export class RunDriver {
 
   /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
   private invoke(effect: StartAttempt): void {
-    const { taskId, attempt } = effect;
-    const control = new AttemptControl(attempt, effect.restart);
-    this.inflight.set(taskId, control);
+    const { taskId, attempt, instance } = effect;
+    const ref: InstanceRef = { task: taskId, ...instanceFields(effect) };
+    const control = new AttemptControl(attempt, effect.restart, ref);
+    this.inflight.set(instance, control);
     const time = () => iso(this.opts.clock.now());
     void (async () => {
       let ev: PendingEvent;
@@ -382,18 +384,18 @@ export class RunDriver {
           throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
         }
         const output = toJson(await handler(effect.input, {
-          runId: effect.runId, workflowId: effect.workflowId, taskId, attempt,
+          runId: effect.runId, workflowId: effect.workflowId, taskId, attempt, ...instanceFields(ref),
           idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
-          task: effect.task, log: (m) => this.opts.onLog?.(taskId, m),
+          task: effect.task, log: (m) => this.opts.onLog?.(instance, m),
         }));
         if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
-        ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, output } };
+        ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), output } };
       } catch (err) {
-        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, error: toTaskError(err) } };
+        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), error: toTaskError(err) } };
       }
       // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
       if (control.aborted) return;
-      if (this.inflight.get(taskId) === control) this.inflight.delete(taskId);
+      if (this.inflight.get(instance) === control) this.inflight.delete(instance);
       this.submit(ev);
     })();
   }
@@ -409,7 +411,7 @@ class AttemptControl {
   private controller: AbortController | null = null;
   private reason: unknown;
 
-  constructor(readonly attempt: number, readonly restart: number) {}
+  constructor(readonly attempt: number, readonly restart: number, readonly ref: InstanceRef) {}
 
   get signal(): AbortSignal {
     if (!this.controller) {

@@ -13,7 +13,7 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceState, iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -30,10 +30,15 @@ export interface StartAttempt {
   readonly workflowId: string;
   readonly version: number;
   readonly taskId: string;
+  /** The loop iteration (loop-body tasks) and MAP item (MAP tasks) the attempt runs for; absent otherwise. */
+  readonly iteration?: number;
+  readonly item?: number;
+  /** The instance's key (instances.ts): the task id outside loops and maps. What an executor holds the attempt under. */
+  readonly instance: string;
   readonly attempt: number;
   /** Which run of the attempt this is: 0 the first, n after its n-th restart (task.restarted). */
   readonly restart: number;
-  /** runId/taskId/attempt: the same when an attempt is re-run after a crash. */
+  /** runId/instance/attempt: the same when an attempt is re-run after a crash. */
   readonly idempotencyKey: string;
   readonly handler: string;
   readonly queue: string;
@@ -50,6 +55,10 @@ export interface AbortAttempt {
   readonly type: 'attempt.abort';
   readonly runId: string;
   readonly taskId: string;
+  readonly iteration?: number;
+  readonly item?: number;
+  /** The key the attempt is held under (instances.ts). */
+  readonly instance: string;
   readonly attempt: number;
   /** The run of the attempt held (0: its first; n after its n-th restart). */
   readonly restart: number;
@@ -73,26 +82,54 @@ export interface CancelTimer {
 export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer;
 
 /**
- * What an executor holds: attempts running (task id → attempt and which run of
- * it) and timers armed (by id, with the due time they were armed for: a
+ * An attempt an executor holds: which attempt of which instance, and which
+ * run of it. `ref` names the instance; without it the key it is held under
+ * is the task id (a task outside loops and maps).
+ */
+export interface HeldAttempt { readonly attempt: number; readonly restart?: number; readonly ref?: InstanceRef }
+
+/**
+ * What an executor holds: attempts running (instance key → attempt and which
+ * run of it) and timers armed (by id, with the due time they were armed for: a
  * restart re-arms an attempt's timeout under the same id, later).
  */
 export interface Held {
-  readonly attempts: ReadonlyMap<string, { readonly attempt: number; readonly restart?: number }>;
+  readonly attempts: ReadonlyMap<string, HeldAttempt>;
   readonly timers: ReadonlyMap<string, { readonly dueAt: string }>;
 }
 
-export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, { attempt: number }>(), timers: new Map<string, { dueAt: string }>() });
+export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, HeldAttempt>(), timers: new Map<string, { dueAt: string }>() });
 
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
 
+/** An attempt the state wants in flight: the instance, under its key, at this attempt and run of it. */
+export interface WantedAttempt { readonly key: string; readonly ref: InstanceRef; readonly attempt: number; readonly restart: number }
+
+/** Every attempt the state wants in flight (an active run's): one per task instance in progress. */
+export function attemptsWanted(ctx: RunContext): WantedAttempt[] {
+  const wanted: WantedAttempt[] = [];
+  const { tasks } = ctx;
+  // The tasks under way, not every task: a long run keeps them listed (task-table.ts).
+  for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
+    const t = tasks[task]!;
+    const ref: InstanceRef = t.iteration === undefined ? { task } : { task, iteration: t.iteration };
+    wanted.push({ key: instanceKey(ref), ref, attempt: t.attempts, restart: t.restarts ?? 0 });
+  }
+  return wanted;
+}
+
+/** Whether the state still wants this attempt (of this instance, this run of it) in flight. */
+function isWanted(ctx: RunContext, ref: InstanceRef, attempt: number, restart: number): boolean {
+  const t = instanceState(ctx, ref);
+  return t?.status === 'IN_PROGRESS' && t.attempts === attempt && (t.restarts ?? 0) === restart;
+}
+
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
-export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, { attempt: number; restart: number }>; timers: Map<string, { dueAt: string }> } {
-  const attempts = new Map<string, { attempt: number; restart: number }>();
+export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>; timers: Map<string, { dueAt: string }> } {
+  const attempts = new Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>();
   const timers = new Map<string, { dueAt: string }>();
   if (snapshot.status === 'active') {
-    const { tasks } = snapshot.context;
-    for (const id of underWayWithStatus(tasks, IN_PROGRESS)) attempts.set(id, { attempt: tasks[id]!.attempts, restart: tasks[id]!.restarts ?? 0 });
+    for (const w of attemptsWanted(snapshot.context)) attempts.set(w.key, { attempt: w.attempt, restart: w.restart, ref: w.ref });
     for (const id in snapshot.context.timers) timers.set(id, snapshot.context.timers[id]!);
   }
   return { attempts, timers };
@@ -103,10 +140,13 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   const ctx = snapshot.context;
   const effects: Effect[] = [];
   const settled = snapshot.status !== 'active';
-  for (const [taskId, { attempt, restart = 0 }] of held.attempts) {
-    const t = ctx.tasks[taskId];
-    if (settled || t?.status !== 'IN_PROGRESS' || t.attempts !== attempt || (t.restarts ?? 0) !== restart) {
-      effects.push({ type: 'attempt.abort', runId: ctx.runId, taskId, attempt, restart, reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})` });
+  for (const [key, { attempt, restart = 0, ref = { task: key } }] of held.attempts) {
+    if (settled || !isWanted(ctx, ref, attempt, restart)) {
+      const t = instanceState(ctx, ref) ?? ctx.tasks[ref.task];
+      effects.push({
+        type: 'attempt.abort', runId: ctx.runId, taskId: ref.task, ...instanceFields(ref), instance: key, attempt, restart,
+        reason: settled ? `run is ${runStatus(snapshot)}` : `attempt ${attempt} is no longer wanted (${t?.status}${t?.restarts ? `, restarted ${t.restarts} times` : ''})`,
+      });
     }
   }
   for (const timerId of held.timers.keys()) {
@@ -117,30 +157,28 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
     // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
     if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }
-  // The tasks under way, not every task: a long run keeps them listed (task-table.ts).
-  for (const taskId of underWayWithStatus(ctx.tasks, IN_PROGRESS)) {
-    const t = ctx.tasks[taskId]!;
-    const h = held.attempts.get(taskId);
-    if (h?.attempt !== t.attempts || (h.restart ?? 0) !== (t.restarts ?? 0)) effects.push(startAttempt(compiled, snapshot, taskId));
+  for (const w of attemptsWanted(ctx)) {
+    const h = held.attempts.get(w.key);
+    if (h?.attempt !== w.attempt || (h.restart ?? 0) !== w.restart) effects.push(startAttempt(compiled, snapshot, w));
   }
   return effects;
 }
 
-/** The start of a task's current attempt, its input resolved against the run's state now. */
-export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, taskId: string): StartAttempt {
+/** The start of an instance's current attempt, its input resolved against the run's state now. */
+export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: WantedAttempt): StartAttempt {
   const ctx = snapshot.context;
+  const { ref, key, attempt, restart } = wanted;
+  const taskId = ref.task;
   const plan = taskPlans(compiled).get(taskId);
   if (!plan) throw new Error(`run ${ctx.runId} has no task ${taskId}`);
-  const attempt = ctx.tasks[taskId]!.attempts;
-  const restart = ctx.tasks[taskId]!.restarts ?? 0;
   // The scope (every task's state) is built only when a template reads it.
   let scope: Scope | undefined;
   const scopeNow = () => (scope ??= scopeOf(ctx));
   const input = (resolveTemplate(plan.def.input, plan.inputHasRefs ? scopeNow() : NO_SCOPE) ?? {}) as Record<string, unknown>;
-  const deadline = ctx.timers[`${taskId}/timeout/${attempt}`]?.dueAt;
+  const deadline = ctx.timers[`${key}/timeout/${attempt}`]?.dueAt;
   return {
-    type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, attempt, restart,
-    idempotencyKey: `${ctx.runId}/${taskId}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
+    type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
+    idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
     ...(deadline !== undefined ? { deadline } : {}),
     ...(plan.def.outputTo !== undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
     task: plan.info,
@@ -149,7 +187,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
 
 /** The input event a fired timer feeds back in. */
 export function timerFired(timer: TimerState, nowMs: number) {
-  return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt } } as const;
+  return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) } } as const;
 }
 
 /** What starting an attempt needs of each task, worked out once per compiled workflow rather than once per attempt. */

@@ -15,15 +15,22 @@ import { quoted, rememberedChunkText, rememberedStateHash, sortedIds } from './s
 /** A run's state: the statechart's value, its status and the run context. */
 export type RunSnapshot = FoldSnapshot;
 
+/** Adds an attempt event's instance (loop iteration, MAP item) when it has one: a plain task's machine event stays as it was. */
+function withInstance<E extends MachineEvent>(event: E, data: { iteration?: number; item?: number }): E {
+  if (data.iteration !== undefined) (event as { iteration?: number }).iteration = data.iteration;
+  if (data.item !== undefined) (event as { item?: number }).item = data.item;
+  return event;
+}
+
 /** Envelope → machine event: task-scoped events get the task id in their type, so only that region listens. */
 export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
   const time = Date.parse(ev.time);
   switch (ev.type) {
-    case 'task.started': return { type: `task.started.${ev.data.task}`, time, attempt: ev.data.attempt };
-    case 'task.completed': return { type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output };
-    case 'task.failed': return { type: `task.failed.${ev.data.task}`, time, attempt: ev.data.attempt, error: ev.data.error };
-    case 'timer.fired': return { type: `timer.${ev.data.timer}.${ev.data.task}`, time, attempt: ev.data.attempt };
-    case 'task.restarted': return { type: `task.restarted.${ev.data.task}`, time, attempt: ev.data.attempt, restart: ev.data.restart };
+    case 'task.started': return withInstance({ type: `task.started.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data);
+    case 'task.completed': return withInstance({ type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data);
+    case 'task.failed': return withInstance({ type: `task.failed.${ev.data.task}`, time, attempt: ev.data.attempt, error: ev.data.error }, ev.data);
+    case 'timer.fired': return withInstance({ type: `timer.${ev.data.timer}.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data);
+    case 'task.restarted': return withInstance({ type: `task.restarted.${ev.data.task}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
     case 'approval.recorded':
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };

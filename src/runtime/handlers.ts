@@ -16,7 +16,11 @@ export interface TaskContext {
   taskId: string;
   /** 1-based; a retry is a new attempt, a re-run after a crash is the same attempt. */
   attempt: number;
-  /** runId/taskId/attempt: the same when an attempt is re-run after a crash, so side effects can be deduplicated. */
+  /** The DO_WHILE iteration (1-based) a loop-body task runs in; absent outside loops. */
+  iteration?: number;
+  /** The MAP item (0-based) this attempt runs for; absent outside maps. */
+  item?: number;
+  /** runId/instance/attempt (the instance is the task id outside loops and maps, else `task#2`, `task[3]`): the same when an attempt is re-run after a crash, so side effects can be deduplicated. */
   idempotencyKey: string;
   /** Fires when the attempt times out or the run is cancelled. */
   signal: AbortSignal;

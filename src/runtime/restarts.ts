@@ -14,6 +14,7 @@
  * One rule for every engine, pure like reviewApproval: it reads the run's
  * state and returns the event to record.
  */
+import { instanceFields, instanceKey, instanceState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
@@ -22,6 +23,9 @@ export const MAX_RESTARTS = 3;
 
 export interface LostAttempt {
   taskId: string;
+  /** The instance (loop iteration, MAP item) the attempt ran for; absent for a plain task. */
+  iteration?: number;
+  item?: number;
   attempt: number;
   /** The restart the loss was seen in (0: the attempt's first run): a loss reported twice is recorded once. */
   restart: number;
@@ -40,12 +44,15 @@ export type LossReview =
   | { kind: 'stale'; reason: string };
 
 export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview {
-  const task = snapshot.context.tasks[loss.taskId];
   if (snapshot.status !== 'active') return { kind: 'stale', reason: 'the run has settled' };
-  if (!task) return { kind: 'stale', reason: `the run has no task ${loss.taskId}` };
+  if (!snapshot.context.tasks[loss.taskId]) return { kind: 'stale', reason: `the run has no task ${loss.taskId}` };
+  const ref = { task: loss.taskId, ...instanceFields(loss) };
+  const name = instanceKey(ref);
+  const task = instanceState(snapshot.context, ref);
+  if (!task) return { kind: 'stale', reason: `the run has no ${name} now` };
   const restarts = task.restarts ?? 0;
   if (task.status !== 'IN_PROGRESS' || task.attempts !== loss.attempt || restarts !== loss.restart) {
-    return { kind: 'stale', reason: `${loss.taskId} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}` };
+    return { kind: 'stale', reason: `${name} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}` };
   }
   const who = {
     ...(loss.by !== undefined ? { by: loss.by } : {}),
@@ -56,7 +63,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview
       kind: 'fail',
       event: {
         type: 'task.failed', time: loss.time, data: {
-          task: loss.taskId, attempt: loss.attempt, ...who,
+          task: loss.taskId, attempt: loss.attempt, ...instanceFields(loss), ...who,
           error: {
             code: 'LF_ATTEMPT_LOST', retryable: true,
             message: `attempt ${loss.attempt} was lost ${restarts + 1} times (${loss.reason === 'worker_lost' ? `${loss.lost ?? 'its worker'} stopped answering` : 'its process stopped'}); restarting it stops after ${MAX_RESTARTS} restarts, so it fails and the retry policy decides`,
@@ -69,7 +76,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt): LossReview
     kind: 'restart',
     event: {
       type: 'task.restarted', time: loss.time, data: {
-        task: loss.taskId, attempt: loss.attempt, restart: restarts + 1, reason: loss.reason,
+        task: loss.taskId, attempt: loss.attempt, ...instanceFields(loss), restart: restarts + 1, reason: loss.reason,
         ...(loss.lost !== undefined ? { lost: loss.lost } : {}), ...who,
       },
     },

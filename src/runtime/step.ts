@@ -14,7 +14,7 @@
  * redelivered input) calls `reconcile(state)` with nothing held instead and
  * gets every outstanding effect: one derivation for both.
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { instanceKey, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { prepareCommit, type PreparedCommit } from './commit.js';
 import { heldBy, reconcile, type Effect } from './effects.js';
@@ -32,8 +32,9 @@ export function step(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: num
   // started, is then not wanted (its abort lets an executor drop it unrun).
   for (const ev of prepared.events) {
     if (ev.type !== 'task.completed' && ev.type !== 'task.failed') continue;
-    const h = held.attempts.get(ev.data.task);
-    if (h && h.attempt === ev.data.attempt && h.restart === 0) held.attempts.delete(ev.data.task);
+    const key = instanceKey(ev.data);
+    const h = held.attempts.get(key);
+    if (h && h.attempt === ev.data.attempt && h.restart === 0) held.attempts.delete(key);
   }
   return { ...prepared, effects: reconcile(compiled, prepared.snapshot, held) };
 }

@@ -52,7 +52,7 @@ describe('step', () => {
     expect(s.events.map((e) => [e.seq, e.type])).toEqual([[2, 'task.started']]);
     expect(types(s.effects)).toEqual(['timer.arm scan/timeout/1', 'attempt.start scan#1']);
     expect(s.effects[1]).toEqual({
-      type: 'attempt.start', runId: 'r1', workflowId: 'pipeline', version: 3, taskId: 'scan', attempt: 1, restart: 0,
+      type: 'attempt.start', runId: 'r1', workflowId: 'pipeline', version: 3, taskId: 'scan', instance: 'scan', attempt: 1, restart: 0,
       idempotencyKey: 'r1/scan/1', handler: 'scanner', queue: 'io', input: { folder: 'out', fixed: 1 },
       deadline: at(30_000), outputTo: 'reports/out.yaml',
       task: { id: 'scan', name: 'scan', type: 'SIMPLE', output: { names: [], values: {} } },
@@ -200,5 +200,18 @@ describe('reviewApproval: one rule for every path', () => {
     const s = started(pipeline);
     const cancelled = step(pipeline, s.snapshot, s.seq, [{ type: 'run.cancelled', time: at(3), data: {} }], T0 + 3).snapshot;
     expect(review(cancelled, 'sign', 'alice')).toMatchObject({ accepted: false, reason: 'the run is already settled' });
+  });
+
+  it('an outcome naming a loop iteration or a MAP item a plain task does not have is stale, not its result', () => {
+    const s = started(pipeline);
+    for (const extra of [{ item: 0 }, { iteration: 1 }]) {
+      const r = step(pipeline, s.snapshot, s.seq, [{ type: 'task.completed', time: at(1), data: { task: 'scan', attempt: 1, ...extra, output: { files: [] } } }], T0 + 1);
+      expect(r.events).toEqual([]);
+      expect(r.stale).toHaveLength(1);
+      expect(r.snapshot.context.tasks.scan!.status).toBe('IN_PROGRESS');
+    }
+    // The same outcome without them is the attempt's.
+    const ok = step(pipeline, s.snapshot, s.seq, [{ type: 'task.completed', time: at(1), data: { task: 'scan', attempt: 1, output: { files: [] } } }], T0 + 1);
+    expect(ok.snapshot.context.tasks.scan!.status).toBe('COMPLETED');
   });
 });
