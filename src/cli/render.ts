@@ -7,7 +7,7 @@ import type { RunSummary } from '../store/index.js';
 
 const SYMBOL: Record<string, string> = {
   PENDING: pc.dim('·'), SCHEDULED: pc.dim('○'), IN_PROGRESS: pc.cyan('▶'), RETRYING: pc.yellow('↻'),
-  PENDING_APPROVAL: pc.magenta('⏸'), COMPLETED: pc.green('✓'), FAILED: pc.red('✗'), TIMED_OUT: pc.red('⏱'),
+  PENDING_APPROVAL: pc.magenta('⏸'), WAITING: pc.magenta('⌛'), COMPLETED: pc.green('✓'), FAILED: pc.red('✗'), TIMED_OUT: pc.red('⏱'),
   SKIPPED: pc.dim('⊘'), CANCELLED: pc.dim('■'),
 };
 
@@ -43,6 +43,7 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
       }
       case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${t.error?.message ?? ''}`); break;
       case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
+      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id)}`); break;
       case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
       case 'CANCELLED': lines.push(`${sym} ${id} cancelled`); break;
       default: break;
@@ -105,7 +106,15 @@ function summary(e: EventEnvelope): string {
     case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.failed': return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
+    case 'signal.received': return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(e.data.data)}` : ''}${reportedBy(e.data)}`;
   }
+}
+
+/** What a WAITING task waits for: its timer's due time, if it has one. */
+function waitingFor(snap: RunSnapshot, id: string): string {
+  const timer = Object.values(snap.context.timers).find((x) => x.task === id && (x.kind === 'wait' || x.kind === 'timeout'));
+  if (!timer) return ' for a signal';
+  return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for a signal (until ${timer.dueAt})`;
 }
 
 /** Who reported an outcome on NATS (the sender the server let publish it). */

@@ -7,7 +7,7 @@ import type { TaskError, TimerKind } from '../events/index.js';
 
 export const TASK_STATUSES = [
   'PENDING', 'SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL',
-  'COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED',
+  'COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED', 'WAITING',
 ] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
@@ -28,6 +28,8 @@ export interface TaskState {
   decidedBy?: string;
   /** Times the current attempt was restarted after it was lost (task.restarted); absent when never. Cleared by the next attempt. */
   restarts?: number;
+  /** WAIT on an event only: a signal that came while the task was still PENDING, kept until it starts waiting (then it completes it). */
+  signal?: { data: unknown; by?: string };
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */
@@ -76,5 +78,6 @@ export type MachineEvent =
   | { type: `timer.${TimerKind}.${string}`; time: number; attempt: number }
   | { type: `task.restarted.${string}`; time: number; attempt: number; restart: number }
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
+  | { type: `signal.${string}`; time: number; data: unknown; by?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError };

@@ -35,7 +35,7 @@ export const itemKey = (i: Item): string => `${i.kind}|${i.task ?? ''}|${i.item}
 const REGION_STATE: Record<TaskStatus, string | null> = {
   PENDING: 'pending', SCHEDULED: 'scheduled', IN_PROGRESS: 'running', RETRYING: 'retrying',
   PENDING_APPROVAL: 'awaiting_approval', COMPLETED: 'done', FAILED: 'failed', TIMED_OUT: 'timed_out',
-  SKIPPED: 'skipped', CANCELLED: null,
+  SKIPPED: 'skipped', CANCELLED: null, WAITING: 'waiting',
 };
 
 /** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
@@ -47,6 +47,7 @@ export function eventKind(ev: PendingEvent): string | null {
     case 'task.started': case 'task.completed': case 'task.failed': return ev.type;
     case 'timer.fired': return `timer.${ev.data.timer}`;
     case 'approval.recorded': return `approval.${ev.data.decision}`;
+    case 'signal.received': return `signal.${ev.data.name}`;
     default: return null;
   }
 }
