@@ -85,7 +85,8 @@ export const SignalReceivedData = z.object({
  */
 export const SignalBodySchema = z.object({
   name: SignalNameSchema,
-  data: z.json().optional(),
+  /** Any JSON value (the body is JSON): the WAIT's output. */
+  data: z.unknown().optional(),
 }).check((ctx) => {
   if (ctx.value.data === undefined) return;
   const bytes = Buffer.byteLength(JSON.stringify(ctx.value.data), 'utf8');
