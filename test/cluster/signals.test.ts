@@ -10,7 +10,10 @@ import { ClusterClient, ClusterEngine } from '../../src/cluster/index.js';
 import { SignalRefusedError } from '../../src/errors/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
+import { deadLetters } from '../helpers/dead-letters.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+import { connect } from 'nats';
 
 const skipReason = inject('natsSkipReason');
 
@@ -69,5 +72,26 @@ describe.skipIf(!!skipReason)('WAIT over NATS', () => {
       await alice.close();
       await worker.close();
     }
+  }, 60_000);
+
+  it('dead-letters a malformed signal (no name, data over 64 KB) with the reason; the client refuses oversized data before publishing', async () => {
+    await client.deploy(gate);
+    const { runId } = await client.start('cluster-signal-gate', {});
+    const alice = new ClusterClient(as('alice'));
+    await expect(alice.signal(runId, 'release', { data: 'x'.repeat(70 * 1024) })).rejects.toThrow(/at most 65536/);
+    await alice.close();
+    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'alice', pass: 'alice-dev-password' });
+    try {
+      await nc.jetstream().publish(`lf.signals.alice.${runId}`, new TextEncoder().encode(JSON.stringify({ data: 1 })));
+    } finally {
+      await nc.close();
+    }
+    const jsm = await (await client.store.connection()).jetstreamManager();
+    const letters = await waitFor('the malformed signal in lf.dlq.signals', async () => {
+      const all = await deadLetters(jsm, 'signals');
+      return all.length > 0 ? all : null;
+    });
+    expect(letters[0]).toMatchObject({ reason: expect.stringMatching(new RegExp(`malformed signal on lf\\.signals\\.alice\\.${runId}: name: `)) });
+    expect((await client.store.read(runId)).some((e) => e.type === 'signal.received')).toBe(false);
   }, 60_000);
 });
