@@ -148,6 +148,8 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
   return [
     ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
     ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
+    ...Object.entries(view.tasks).filter(([id, t]) => t.status === 'WAITING' && !view.timers.some((x) => x.task === id && x.kind === 'wait'))
+      .map(([id]) => `  ${id} waits for a signal (its event:): ledgerflow signal ${view.runId} <event> --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'
       ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
       : `  continue with: ledgerflow resume ${view.runId}`,
