@@ -13,10 +13,14 @@ import { scopeOf } from './scope.js';
 /** An ISO 8601 date (2026-01-31) or date-time (2026-01-31T09:00, seconds and fraction optional, Z or ±hh:mm). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
+/** Whether a value is an ISO 8601 time a WAIT's `until` accepts. */
+export function isIsoTime(value: unknown): value is string {
+  return typeof value === 'string' && ISO_TIME.test(value.trim()) && !Number.isNaN(Date.parse(value.trim()));
+}
+
 export function waitUntil(task: WaitTask, ctx: RunContext): { at: string; error: null } | { at: null; error: TaskError } {
   const value = resolveTemplate(task.until ?? '', scopeOf(ctx));
-  const ms = typeof value === 'string' && ISO_TIME.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
-  if (!Number.isNaN(ms)) return { at: iso(ms), error: null };
+  if (isIsoTime(value)) return { at: iso(Date.parse(value.trim())), error: null };
   const shown = value === undefined ? 'nothing (undefined)' : JSON.stringify(value);
   return {
     at: null,

@@ -7,7 +7,7 @@
  * root task that nothing can skip) are listed as excluded with the reason
  * and not counted; everything else must be covered or explained.
  */
-import { isFinal, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
+import { isFinal, isIsoTime, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
 import { effectiveDependencies, type Definition, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -121,7 +121,7 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
     const kept = 'a signal sent before the WAIT is reached is kept (pending → pending changes no status) and taken on entering: outside timing, not a branch of the definition; the runtime tests cover it';
     if (e.from === 'pending' && e.to === 'pending') return kept;
     if (e.from === 'waiting' && e.to === 'done' && e.on === null) return kept;
-    if (e.from === 'pending' && e.to === 'failed') return `${t.id}'s until gives a time or not depending on the run's input; a malformed one (LF_WAIT_UNTIL_INVALID) is covered by the runtime tests`;
+    if (e.from === 'pending' && e.to === 'failed' && t.until !== undefined && !t.until.includes('${') && isIsoTime(t.until)) return `${t.id}'s until is a fixed valid time, so it cannot be malformed`;
     if (e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so it waits for its signal indefinitely`;
   }
   if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
