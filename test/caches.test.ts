@@ -42,13 +42,17 @@ function toInput(ev: MachineEvent): PendingEvent {
     const { type: _t, time: _time, ...data } = ev as Extract<MachineEvent, { type: 'run.cancel' }>;
     return { type: 'run.cancelled', time, data };
   }
+  if (kind === 'signal') {
+    const { data, by } = ev as Extract<MachineEvent, { type: `signal.${string}` }>;
+    return { type: 'signal.received', time, data: { name: ev.type.slice('signal.'.length), data, ...(by !== undefined ? { by } : {}) } };
+  }
   const e = ev as { attempt: number; output?: unknown; error?: never; by?: string; comment?: string };
   if (kind === 'task') {
     if (sub === 'completed') return { type: 'task.completed', time, data: { task, attempt: e.attempt, output: e.output } };
     if (sub === 'failed') return { type: 'task.failed', time, data: { task, attempt: e.attempt, error: e.error! } };
     return { type: 'task.started', time, data: { task, attempt: e.attempt } };
   }
-  if (kind === 'timer') return { type: 'timer.fired', time, data: { task, attempt: e.attempt, timer: sub as 'backoff' | 'timeout' | 'approval_timeout' } };
+  if (kind === 'timer') return { type: 'timer.fired', time, data: { task, attempt: e.attempt, timer: sub as 'backoff' | 'timeout' | 'approval_timeout' | 'wait' } };
   return { type: 'approval.recorded', time, data: { task, decision: sub as 'approved' | 'rejected', by: e.by!, ...(e.comment !== undefined ? { comment: e.comment } : {}) } };
 }
 

@@ -9,7 +9,7 @@ import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
-import type { Io } from './commands.js';
+import { parseSignalBody, type Io } from './commands.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
 import { statusText, waitingHints } from './render.js';
@@ -194,6 +194,33 @@ export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId:
         : `published ${what} of ${taskId} in run ${runId} as ${user}, but no engine answered within ${waitMs} ms: it waits in LF_APPROVALS for the next engine (see \`ledgerflow history ${runId}\`)`);
     }
     // No answer in time: the decision is queued, not taken yet (exit 3, as a run that waits). Not waiting at all is not a failure to answer.
+    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
+  });
+}
+
+/**
+ * signal over NATS: published as the NATS user (on a server without users,
+ * as `--as`, recorded unauthenticated); an engine records it or refuses it
+ * (nothing recorded). See ClusterClient.signal.
+ */
+export function publishSignalCmd(io: Io, g: GlobalOpts, runId: string, name: string, opts: { data?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
+  const url = natsUrl(g);
+  const user = natsUser(url);
+  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you send signals as the user you connect as`, { as: opts.as, user });
+  const body = parseSignalBody(name, opts.data);
+  const waitMs = waitFlag(opts.wait);
+  return withClient(g, async (c) => {
+    // A refusal the engine reports comes back as a SignalRefusedError: exit 2 with the reason, as on the embedded store.
+    const verdict = await c.signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as ? { as: opts.as } : {}), waitMs });
+    const by = user || opts.as || 'anonymous';
+    const recorded = verdict?.accepted === true;
+    if (opts.json) io.out(json({ runId, name: body.name, by, published: true, recorded, ...(verdict?.seq ? { seq: verdict.seq } : {}) }));
+    else if (recorded) io.out(`✓ signal ${body.name} sent to run ${runId} as ${by}; an engine recorded it${verdict?.seq ? ` (event ${verdict.seq})` : ''}`);
+    else {
+      io.out(waitMs === 0
+        ? `published signal ${body.name} for run ${runId} as ${by}; an engine records it (see \`ledgerflow history ${runId}\`)`
+        : `published signal ${body.name} for run ${runId} as ${by}, but no engine answered within ${waitMs} ms: it waits in LF_SIGNALS for the next engine`);
+    }
     return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
   });
 }

@@ -5,6 +5,7 @@ import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
+import { SignalBodySchema, type SignalBody } from '../events/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
@@ -333,4 +334,35 @@ export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { re
   if (opts.json) io.out(json({ changed, ...view }));
   else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
   return EXIT.ok;
+}
+
+/**
+ * `ledgerflow signal <runId> <name> [--data json] [--as who]` on the embedded
+ * store: records the signal for the run's WAITs on that name (a running
+ * `ledgerflow run` or a later `resume` acts on it), or refuses it with the
+ * reason, recording nothing.
+ */
+export async function signalCmd(io: Io, g: GlobalOpts, runId: string, name: string, opts: { data?: string; as?: string; json?: boolean }): Promise<number> {
+  const body = parseSignalBody(name, opts.data);
+  const view = await engineFor(g).signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as !== undefined ? { by: opts.as } : {}) });
+  if (opts.json) io.out(json(view));
+  else io.out(`✓ signal ${body.name} recorded for run ${runId}${opts.as ? ` as ${opts.as}` : ''}; run \`ledgerflow resume ${runId}\` to continue`);
+  return EXIT.ok;
+}
+
+/** The signal's name and `--data`, checked as the wire checks a signal body. */
+export function parseSignalBody(name: string, data: string | undefined): SignalBody {
+  let parsed: unknown;
+  if (data !== undefined) {
+    try {
+      parsed = JSON.parse(data);
+    } catch (err) {
+      throw new UsageError(`--data is not JSON: ${(err as Error).message}; pass the signal's data as e.g. --data '{"approved": true}'`, { data });
+    }
+  }
+  const r = SignalBodySchema.safeParse({ name, ...(parsed !== undefined ? { data: parsed } : {}) });
+  if (!r.success) {
+    throw new UsageError(`signal ${JSON.stringify(name)}: ${r.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.') === 'data' ? '--data' : i.path.join('.')}: ` : 'name: '}${i.message}`).join('; ')}`, { name });
+  }
+  return r.data;
 }

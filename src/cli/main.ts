@@ -61,6 +61,13 @@ function program(setCode: (c: number) => void): Command {
         ? (await import('./cluster.js')).publishDecisionCmd(io, g(), runId, taskId, decision, o)
         : cmd.decideCmd(io, g(), runId, taskId, decision, o)));
   }
+  p.command('signal').argument('<runId>', 'run id', runIdArg).argument('<name>', "the signal's name: what a WAIT's event: waits for")
+    .description('send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Over NATS, the sender is the NATS user')
+    .option('--data <json>', "the signal's data (JSON, at most 64 KB): the WAIT's output").option('--as <name>', 'who sends it (embedded store; over NATS the NATS user is recorded)')
+    .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
+    .action(act(async (runId: string, name: string, o) => usesNats(g())
+      ? (await import('./cluster.js')).publishSignalCmd(io, g(), runId, name, o)
+      : cmd.signalCmd(io, g(), runId, name, o)));
   p.command('cancel').argument('<runId>', 'run id', runIdArg).option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')

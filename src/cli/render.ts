@@ -8,7 +8,7 @@ import { instanceKey } from '../compiler/index.js';
 
 const SYMBOL: Record<string, string> = {
   PENDING: pc.dim('·'), SCHEDULED: pc.dim('○'), IN_PROGRESS: pc.cyan('▶'), RETRYING: pc.yellow('↻'),
-  PENDING_APPROVAL: pc.magenta('⏸'), COMPLETED: pc.green('✓'), FAILED: pc.red('✗'), TIMED_OUT: pc.red('⏱'),
+  PENDING_APPROVAL: pc.magenta('⏸'), WAITING: pc.magenta('⌛'), COMPLETED: pc.green('✓'), FAILED: pc.red('✗'), TIMED_OUT: pc.red('⏱'),
   SKIPPED: pc.dim('⊘'), CANCELLED: pc.dim('■'),
 };
 
@@ -44,6 +44,7 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
       }
       case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${t.error?.message ?? ''}`); break;
       case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
+      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id)}`); break;
       case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
       case 'CANCELLED': lines.push(`${sym} ${id} cancelled`); break;
       default: break;
@@ -106,7 +107,15 @@ function summary(e: EventEnvelope): string {
     case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.failed': return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
+    case 'signal.received': return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(e.data.data)}` : ''}${reportedBy(e.data)}`;
   }
+}
+
+/** What a WAITING task waits for: its timer's due time, if it has one. */
+function waitingFor(snap: RunSnapshot, id: string): string {
+  const timer = Object.values(snap.context.timers).find((x) => x.task === id && (x.kind === 'wait' || x.kind === 'timeout'));
+  if (!timer) return ' for a signal';
+  return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for a signal (until ${timer.dueAt})`;
 }
 
 /** Who reported an outcome on NATS (the sender the server let publish it). */
@@ -140,6 +149,8 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
   return [
     ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
     ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
+    ...Object.entries(view.tasks).filter(([id, t]) => t.status === 'WAITING' && !view.timers.some((x) => x.task === id && x.kind === 'wait'))
+      .map(([id]) => `  ${id} waits for a signal (its event:): ledgerflow signal ${view.runId} <event> --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'
       ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
       : `  continue with: ledgerflow resume ${view.runId}`,

@@ -3,16 +3,16 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { toStoreError } from '../store/jetstream/codec.js';
 import type { z } from 'zod';
 import type { Definition } from '../definition/index.js';
-import { ApprovalRefusedError, RunNotFoundError, StoreError } from '../errors/index.js';
+import { ApprovalRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ApprovalVerdict, credentials, encode, TriggerVerdict, type InputMessage } from './messages.js';
+import { ApprovalVerdict, credentials, encode, SignalMessage, SignalVerdict, TriggerVerdict, type InputMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { hasUsers, senderOf } from './sender.js';
-import { subjects } from './subjects.js';
+import { ANONYMOUS_SENDER, subjects, token } from './subjects.js';
 
 /** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
 const WAIT_RECHECK_MS = 3000;
@@ -207,6 +207,50 @@ export class ClusterClient {
     } finally {
       await nc.close();
     }
+  }
+
+  /**
+   * Sends a signal to a run's WAITs on `name`, published on
+   * lf.signals.<sender>.<runId> as this connection's NATS user (nats.conf lets
+   * a user publish signals under its own name only; the engine records that
+   * name as `by`). On a server without users `as` names the sender, recorded
+   * as unauthenticated. With `waitMs`, waits that long for the engine's
+   * verdict: a refusal (no WAIT takes it; nothing recorded) throws
+   * SignalRefusedError, as on the embedded store; null when none came in time.
+   */
+  async signal(runId: string, name: string, opts: { data?: unknown; as?: string; waitMs?: number } = {}): Promise<SignalVerdict | null> {
+    const body = SignalMessage.parse({ name, ...(opts.data !== undefined ? { data: opts.data } : {}) });
+    const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
+    const { servers } = credentials(this.url);
+    const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-signal' })
+      .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${sender}`, { servers }); });
+    let verdict: SignalVerdict | null;
+    try {
+      // Listening before publishing: the engine's verdict cannot come before we listen.
+      const listening = (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subjects.signalVerdict(sender, runId), SignalVerdict, opts.waitMs!) : null;
+      for (let tries = 0; ; tries++) {
+        try {
+          await nc.jetstream().publish(subjects.signal(sender, runId), encode(body));
+          break;
+        } catch (err) {
+          // 503: no stream takes the subject yet (its streams are being created); wait a little.
+          if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      verdict = listening ? await listening.next : null;
+    } catch (err) {
+      const msg = (err as Error).message;
+      throw new SignalRefusedError(/permission/i.test(msg)
+        ? `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so): ${msg}`
+        : /503|no responders/i.test(msg)
+          ? 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
+          : `could not publish the signal: ${msg}`, { runId, name, by: sender });
+    } finally {
+      await nc.close();
+    }
+    if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
+    return verdict;
   }
 
   /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */

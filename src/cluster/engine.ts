@@ -15,14 +15,14 @@ import { instanceFields, instanceKey, instanceToken, iso, type CompiledWorkflow 
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import { RunIdSchema, type PendingEvent } from '../events/index.js';
-import { Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, reviewSignal, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
-import { ApprovalMessage, decodeOrUndefined, encode, InputMessage, TimerMessage, type ApprovalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
+import { ApprovalMessage, decodeOrUndefined, encode, InputMessage, SignalMessage, TimerMessage, type ApprovalVerdict, type SignalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
 import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
@@ -70,7 +70,7 @@ export class ClusterEngine {
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
   readonly stats = {
-    inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, refused: 0, triggered: 0, deadLetters: 0,
+    inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
@@ -102,6 +102,7 @@ export class ClusterEngine {
     this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => this.onTimer(m), { boundFirst: false });
     this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => this.onApproval(m));
     this.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => this.onTrigger(m));
+    this.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => this.onSignal(m));
   }
 
   async stop(): Promise<void> {
@@ -280,7 +281,7 @@ export class ClusterEngine {
   }
 
   /** Tells whoever waits on a verdict subject what became of their message (core NATS: nobody listening is fine). */
-  private tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict): void {
+  private tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict): void {
     if (subject) this.nc.publish(subject, encode(verdict));
   }
 
@@ -441,6 +442,49 @@ export class ClusterEngine {
       }
       const after = await this.process(runId, [review.event], { commitKey: `ap${m.seq}` });
       this.tell(verdict, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason }), ...(after ? { seq: after.seq } : {}) } satisfies ApprovalVerdict);
+    });
+    m.ack();
+  }
+
+  /**
+   * A signal on lf.signals.<sender>.<runId>: recorded (by = the sender) when a
+   * WAIT of the run takes it (reviewSignal), else refused with the reason and
+   * not recorded. Malformed ones and ones for runs that do not exist are
+   * dead-lettered, as approvals are.
+   */
+  private async onSignal(m: JsMsg): Promise<void> {
+    const [, , sender, runId] = m.subject.split('.');
+    const body = SignalMessage.safeParse(decodeOrUndefined(m.data));
+    const badRun = runId !== undefined && !RunIdSchema.safeParse(runId).success;
+    if (!runId || !sender || badRun || !body.success) {
+      const why = badRun ? `: "${runId.slice(0, 140)}" is not a run id (1-128 characters among A-Z a-z 0-9 _ -)` : body.success ? '' : `: ${body.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`;
+      await this.deadLetter('signals', `malformed signal on ${m.subject.slice(0, 300)}${why}`, m);
+      m.ack();
+      return;
+    }
+    const { name, data } = body.data;
+    await this.withRun(runId, async () => {
+      const st = await this.load(runId, true);
+      const verdict = safeSubject(() => subjects.signalVerdict(sender, runId));
+      if (!st) {
+        const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
+        await this.deadLetter('signals', reason, m, { runId, by: sender });
+        this.stats.refused++;
+        this.tell(verdict, { name, accepted: false, reason } satisfies SignalVerdict);
+        return;
+      }
+      const review = reviewSignal(st.compiled, st.snapshot, {
+        name, time: iso(this.now()), by: sender, ...(data !== undefined ? { data } : {}), ...(this.sendersProven ? {} : { unauthenticated: true }),
+      });
+      if (!review.accepted) {
+        this.stats.refused++;
+        this.log(`run ${runId}: refused signal "${name}" from ${sender}: ${review.reason}`);
+        this.tell(verdict, { name, accepted: false, reason: review.reason } satisfies SignalVerdict);
+        return;
+      }
+      this.stats.signals++;
+      const after = await this.process(runId, [review.event], { commitKey: `sg${m.seq}` });
+      this.tell(verdict, { name, accepted: true, ...(after ? { seq: after.seq } : {}) } satisfies SignalVerdict);
     });
     m.ack();
   }

@@ -141,6 +141,28 @@ export const ApprovalVerdict = z.object({
 });
 export type ApprovalVerdict = z.infer<typeof ApprovalVerdict>;
 
+/**
+ * On lf.signals.<sender>.<runId>: a signal for the run's WAITs on `name`, its
+ * `data` (JSON, at most 64 KB as text) their output. Who sent it is the
+ * subject's sender token, which nats.conf confines each user to.
+ */
+export { SignalBodySchema as SignalMessage } from '../events/index.js';
+
+/**
+ * On lf.verdicts.signals.<sender>.<runId> (core NATS, no stream): what the
+ * engine made of a signal, so `signal --nats` can say it. A refused signal is
+ * not recorded (no WAIT would take it); each sender may subscribe to its own
+ * verdicts only (nats.conf).
+ */
+export const SignalVerdict = z.object({
+  name: z.string(),
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The sequence of the event that recorded it, if it was. */
+  seq: z.number().int().positive().optional(),
+});
+export type SignalVerdict = z.infer<typeof SignalVerdict>;
+
 /** On lf.verdicts.triggers.<eventId> (core NATS, no stream): what the engine made of a trigger event. */
 export const TriggerVerdict = z.object({
   accepted: z.boolean(),

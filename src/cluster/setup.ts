@@ -137,6 +137,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
+  await ensureStream(jsm, STREAMS.signals.name, STREAMS.signals.subjects, wq);
   const dlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
@@ -152,6 +153,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs, maxDeliver: TIMER_SERVER_MAX_DELIVER });
   await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs, maxDeliver });
   await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.signals.name, ENGINE_CONSUMERS.signals, { ackWaitMs, maxDeliver });
 }
 
 /** The server's bound on a timer message's deliveries (not-due puts-back included): a last resort. */

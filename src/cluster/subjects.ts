@@ -10,6 +10,8 @@
  *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
  *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
  *                                                        enforced by nats.conf permissions
+ *   LF_SIGNALS   lf.signals.<sender>.<runId>             signals for WAITs; <sender> is the NATS user,
+ *                                                        enforced by nats.conf permissions
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           refused inputs, kept with the reason
  *   KV LF_DEFINITIONS                                    deployed definitions
@@ -21,13 +23,14 @@ export const STREAMS = {
   timers: { name: 'LF_TIMERS', subjects: ['lf.timers.>'] },
   approvals: { name: 'LF_APPROVALS', subjects: ['lf.approvals.>'] },
   triggers: { name: 'LF_TRIGGERS', subjects: ['lf.triggers.>'] },
+  signals: { name: 'LF_SIGNALS', subjects: ['lf.signals.>'] },
   dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.>'] },
 } as const;
 
 export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
 
 /** Durable consumers shared by all engines. */
-export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers' } as const;
+export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals' } as const;
 
 /** Subject tokens may not hold '.', '*', '>' or whitespace. */
 export function token(value: string): string {
@@ -42,6 +45,10 @@ export const subjects = {
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
+  /** `sender`: the NATS user publishing (nats.conf lets each user publish signals under its own name only). */
+  signal: (sender: string, runId: string) => `lf.signals.${token(sender)}.${token(runId)}`,
+  /** Core NATS (no stream): the engine's verdict on a signal, for the sender waiting on it. */
+  signalVerdict: (sender: string, runId: string) => `lf.verdicts.signals.${token(sender)}.${token(runId)}`,
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,
   /** Core NATS (no stream): the engine's verdict on an approval, for the approver waiting on it. */
   approvalVerdict: (runId: string, taskId: string, user: string) => `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,

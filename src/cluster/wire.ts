@@ -9,13 +9,15 @@ import { CommitSchema, RunStartedData } from '../events/index.js';
 import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn } from '../triggers/index.js';
 import { AttemptRecord } from './attempts.js';
-import { ApprovalMessage, ApprovalVerdict, DeadLetterMessage, InputMessage, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, DeadLetterMessage, InputMessage, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
   TriggerEvent: EventEnvelopeIn,
   /** lf.approvals.<runId>.<taskId>.<user> */
   Approval: ApprovalMessage,
+  /** lf.signals.<sender>.<runId> */
+  Signal: SignalMessage,
   /** lf.inputs.<runId> */
   Input: InputMessage,
   /** lf.tasks.<queue>.<handler> */
@@ -26,6 +28,8 @@ export const WIRE_SCHEMAS = {
   DeadLetter: DeadLetterMessage,
   /** lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS) */
   ApprovalVerdict,
+  /** lf.verdicts.signals.<sender>.<runId> (core NATS) */
+  SignalVerdict,
   /** lf.verdicts.triggers.<eventId> (core NATS) */
   TriggerVerdict,
   /** lf.events.<workflowId>.<runId> (stream LF_EVENTS) */

@@ -17,6 +17,7 @@ import { instanceKey } from './instances.js';
 import { iso } from './iso-cache.js';
 import { scopeOf } from './scope.js';
 import { withTaskState } from './task-table.js';
+import { waitUntil } from './wait.js';
 
 /**
  * The time of the event being folded. Internal events (a parallel state's
@@ -210,6 +211,7 @@ export function actionsFor(def: Definition) {
         timers: withoutTimers(context, p.task),
       };
     }),
+    ...waitActions(task, putTask, withTask),
     finish: stamped(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
       const tasks: Record<string, TaskState> = {};
       for (const [id, t] of Object.entries(context.tasks)) {
@@ -229,6 +231,63 @@ export function actionsFor(def: Definition) {
   };
 }
 
+type WaitTaskDef = Extract<TaskDef, { type: 'WAIT' }>;
+
+/** The actions of a WAIT's region (regions.ts waitRegion). */
+function waitActions(
+  task: (id: string) => TaskDef,
+  putTask: (ctx: RunContext, id: string, state: TaskState) => Record<string, TaskState>,
+  withTask: (ctx: RunContext, id: string, patch: Partial<TaskState>) => Record<string, TaskState>,
+) {
+  return {
+    /** Enters waiting: arms the `wait` timer (duration or until) or, on an event, the optional timeout. */
+    startWaiting: stamped(({ context, event }: Args, p: P) => {
+      const t = task(p.task) as WaitTaskDef;
+      const now = nowOf(context, event);
+      const dueAt = t.durationMs !== undefined ? plusMs(now, t.durationMs)
+        : t.until !== undefined ? waitUntil(t, context).at : null;
+      const timers = dueAt !== null
+        ? withTimer(context.timers, { task: p.task, kind: 'wait', attempt: 1, dueAt })
+        : t.timeoutMs !== undefined ? withTimer(context.timers, { task: p.task, kind: 'timeout', attempt: 1, dueAt: plusMs(now, t.timeoutMs) })
+          : context.timers;
+      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }), timers };
+    }),
+    waitUntilFailed: stamped(({ context, event }: Args, p: P) => {
+      const now = nowOf(context, event);
+      const r = waitUntil(task(p.task) as WaitTaskDef, context);
+      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, error: r.error }) };
+    }),
+    waitElapsed: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, completedAt: nowOf(context, event), output: { waitedUntil: context.timers[`${p.task}/wait/1`]?.dueAt ?? nowOf(context, event) } }),
+      timers: withoutTimers(context, p.task),
+    })),
+    /** A signal for a WAIT not yet waiting: kept on the task, taken when it starts waiting. */
+    keepSignal: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { signal: { data: event.data ?? null, ...(event.by !== undefined ? { by: event.by } : {}) } }),
+    })),
+    /** The signal (this event's, or the one kept) is the output. */
+    signalReceived: stamped(({ context, event }: Args, p: P) => {
+      const { signal: kept, ...before } = state(context, p.task);
+      const signal = kept ?? { data: event.data ?? null, ...(event.by !== undefined ? { by: event.by } : {}) };
+      return {
+        tasks: putTask(context, p.task, { ...before, status: p.status!, completedAt: nowOf(context, event), output: signal.data, error: null, ...(signal.by !== undefined ? { decidedBy: signal.by } : {}) }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+    waitTimedOut: stamped(({ context, event }: Args, p: P) => {
+      const t = task(p.task) as WaitTaskDef;
+      const status = p.status!;
+      return {
+        tasks: withTask(context, p.task, {
+          status, completedAt: nowOf(context, event),
+          error: status === 'SKIPPED' ? null : { code: 'TIMED_OUT', retryable: false, message: `no signal "${t.event}" within ${t.timeoutMs} ms` },
+        }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
+  };
+}
+
 /**
  * Every action but finish changes only its own task in the context (and the
  * timers and updatedAt, which no guard that declares its reads reads).
@@ -240,5 +299,6 @@ export function actionWritesFor() {
     skip: own, schedule: own, taskStarted: own, taskCompleted: own, taskRetrying: own, taskFailed: own,
     backoffElapsed: own, decide: own, decisionFailed: own, completeInstantly: own, unsupported: own,
     awaitApproval: own, approvalDecided: own, approvalTimedOut: own, taskRestarted: own,
+    startWaiting: own, waitUntilFailed: own, waitElapsed: own, keepSignal: own, signalReceived: own, waitTimedOut: own,
   } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

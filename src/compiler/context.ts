@@ -7,7 +7,7 @@ import type { TaskError, TimerKind } from '../events/index.js';
 
 export const TASK_STATUSES = [
   'PENDING', 'SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL',
-  'COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED',
+  'COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED', 'WAITING',
 ] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
@@ -30,6 +30,8 @@ export interface TaskState {
   restarts?: number;
   /** Loop-body tasks only: the DO_WHILE iteration the task's state belongs to (see instances.ts). */
   iteration?: number;
+  /** WAIT on an event only: a signal that came while the task was still PENDING, kept until it starts waiting (then it completes it). */
+  signal?: { data: unknown; by?: string };
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */
@@ -84,5 +86,6 @@ export type MachineEvent =
   | ({ type: `timer.${TimerKind}.${string}`; time: number; attempt: number } & InstanceFields)
   | ({ type: `task.restarted.${string}`; time: number; attempt: number; restart: number } & InstanceFields)
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
+  | { type: `signal.${string}`; time: number; data: unknown; by?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError };

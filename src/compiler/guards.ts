@@ -9,6 +9,7 @@ import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { buildTaskGraph, eligibility } from './readiness.js';
 import { countWithStatus } from './task-table.js';
+import { waitUntil } from './wait.js';
 
 const FATAL = ['FAILED', 'TIMED_OUT'] as const;
 
@@ -67,6 +68,15 @@ export function guardsFor(def: Definition) {
       return t.type === 'DECISION' && eligible(context, p.task) === 'run' && decide(def, t, context).error !== null;
     },
     anyFatalFailure: ({ context }: Args) => fatal(context),
+    /** A WAIT's `until` that may run now but resolves to no time: it fails on entering instead of waiting. */
+    waitUntilInvalid: ({ context }: Args, p: P) => {
+      const t = task(p.task);
+      return t.type === 'WAIT' && eligible(context, p.task) === 'run' && waitUntil(t, context).error !== null;
+    },
+    /** A signal came while the WAIT was pending: it completes the wait on entering. */
+    signalKept: ({ context }: Args, p: P) => state(context, p.task).signal !== undefined,
+    /** The WAIT keeps no signal yet: the first one to come is the one it takes. */
+    noSignalKept: ({ context }: Args, p: P) => state(context, p.task).signal === undefined,
   };
 }
 
@@ -80,5 +90,6 @@ export function guardsFor(def: Definition) {
 export function guardReadsFor(def: Definition) {
   const graph = buildTaskGraph(def);
   const reads = ({ task }: P): readonly string[] => [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
-  return { mayRun: reads, mustSkip: reads };
+  const own = ({ task }: P): readonly string[] => [task];
+  return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own };
 }

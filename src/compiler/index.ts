@@ -13,6 +13,7 @@ export { retryDelayMs } from './backoff.js';
 export type { MachineConfig } from './machine.js';
 export { isFinal, listOf, type ChartConfig, type RegionConfig, type SubsetConfig, type GuardName, type ActionName } from './chart-config.js';
 export { scopeOf } from './scope.js';
+export { isIsoTime, waitUntil } from './wait.js';
 export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError } from './chart.js';
 export { valueChunks } from './interpreter.js';

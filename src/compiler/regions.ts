@@ -20,7 +20,7 @@ const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task }
  */
 export const STATUS_OF_STATE = {
   pending: 'PENDING', scheduled: 'SCHEDULED', running: 'IN_PROGRESS', retrying: 'RETRYING',
-  awaiting_approval: 'PENDING_APPROVAL', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
+  awaiting_approval: 'PENDING_APPROVAL', waiting: 'WAITING', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
 } as const satisfies Record<string, TaskStatus>;
 export type RegionStateName = keyof typeof STATUS_OF_STATE;
 
@@ -96,6 +96,39 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
   };
 }
 
+/**
+ * WAIT: pending → waiting → done | failed | timed_out | skipped. On a duration
+ * or `until` the region waits for its `wait` timer (an `until` that is no time
+ * fails on entering). On an event it waits for `signal.<event>`: one that comes
+ * while pending is kept (a self-transition, not re-entered) and completes the
+ * task as soon as it is waiting; an optional timeout times it out or skips it.
+ */
+function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
+  const id = task.id;
+  const signal = task.event !== undefined ? `signal.${task.event}` : null;
+  const onTimeout = task.onTimeout === 'skip' ? 'skipped' : 'timed_out';
+  const mayRun: TransitionConfig[] = task.until !== undefined
+    ? [to(id, 'failed', 'waitUntilFailed', g('waitUntilInvalid', id)), to(id, 'waiting', 'startWaiting', g('mayRun', id))]
+    : [to(id, 'waiting', 'startWaiting', g('mayRun', id))];
+  const pendingState = pending(id, mayRun);
+  return {
+    initial: 'pending',
+    states: {
+      pending: signal ? { ...pendingState, on: { [signal]: to(id, 'pending', 'keepSignal', g('noSignalKept', id)) } } : pendingState,
+      waiting: signal
+        ? {
+          always: to(id, 'done', 'signalReceived', g('signalKept', id)),
+          on: {
+            [signal]: to(id, 'done', 'signalReceived', g('noSignalKept', id)),
+            [`timer.timeout.${id}`]: to(id, onTimeout, 'waitTimedOut', g('isAttempt', id)),
+          },
+        }
+        : { on: { [`timer.wait.${id}`]: to(id, 'done', 'waitElapsed', g('isAttempt', id)) } },
+      ...FINALS,
+    },
+  };
+}
+
 /** Tasks the fold settles by itself, with no handler and no event of their own. */
 function instantRegion(task: TaskDef): RegionConfig {
   const id = task.id;
@@ -122,6 +155,7 @@ export function regionFor(task: TaskDef): RegionConfig {
   switch (task.type) {
     case 'SIMPLE': return workRegion(task);
     case 'HUMAN': return humanRegion(task);
+    case 'WAIT': return waitRegion(task);
     default: return instantRegion(task);
   }
 }

@@ -31,7 +31,7 @@ interface Shape {
 }
 
 /** Statuses of a task under way: neither waiting to become ready nor settled. Few at a time, whatever the run's size. */
-const UNDER_WAY: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL']);
+const UNDER_WAY: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL', 'WAITING']);
 
 export class TaskTable {
   /** The record view of this table (created once per table). */

@@ -7,7 +7,7 @@
  * root task that nothing can skip) are listed as excluded with the reason
  * and not counted; everything else must be covered or explained.
  */
-import { isFinal, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
+import { isFinal, isIsoTime, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
 import { effectiveDependencies, type Definition, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -35,7 +35,7 @@ export const itemKey = (i: Item): string => `${i.kind}|${i.task ?? ''}|${i.item}
 const REGION_STATE: Record<TaskStatus, string | null> = {
   PENDING: 'pending', SCHEDULED: 'scheduled', IN_PROGRESS: 'running', RETRYING: 'retrying',
   PENDING_APPROVAL: 'awaiting_approval', COMPLETED: 'done', FAILED: 'failed', TIMED_OUT: 'timed_out',
-  SKIPPED: 'skipped', CANCELLED: null,
+  SKIPPED: 'skipped', CANCELLED: null, WAITING: 'waiting',
 };
 
 /** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
@@ -47,6 +47,7 @@ export function eventKind(ev: PendingEvent): string | null {
     case 'task.started': case 'task.completed': case 'task.failed': return ev.type;
     case 'timer.fired': return `timer.${ev.data.timer}`;
     case 'approval.recorded': return `approval.${ev.data.decision}`;
+    case 'signal.received': return `signal.${ev.data.name}`;
     default: return null;
   }
 }
@@ -66,6 +67,13 @@ function regionEdges(taskId: string, region: RegionConfig): { states: string[]; 
   return { states: Object.keys(region.states), edges };
 }
 
+/** The task an event moves on its own event (not an eventless guard): a task event's task, or a WAIT on a signal's name. */
+function movedBy(t: TaskDef, event: PendingEvent | null): boolean {
+  if (!event) return false;
+  if (event.type === 'signal.received') return t.type === 'WAIT' && t.event === event.data.name;
+  return 'task' in event.data && event.data.task === t.id;
+}
+
 function casesOf(t: TaskDef): string[] {
   return t.type === 'DECISION' ? [...t.cases.map((c) => c.name), ...(t.defaultNext ? ['default'] : [])] : [];
 }
@@ -81,12 +89,14 @@ function unskippable(def: Definition): Map<string, string | null> {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || maySkip(id);
+  const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
     const t = byId.get(id)!;
-    const own = gated.has(id) || (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined);
+    const own = gated.has(id) || (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined)
+      || (t.type === 'WAIT' && t.event !== undefined && t.onTimeout === 'skip' && t.timeoutMs !== undefined);
     const viaDeps = t.triggerRule !== 'all_done' && (deps.get(id) ?? []).some((d) => byId.has(d) && mayEndBadly(d));
     memo.set(id, own || viaDeps);
     return own || viaDeps;
@@ -106,6 +116,13 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
   if (t.type === 'SIMPLE' && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
   if (t.type === 'SIMPLE' && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;
+  }
+  if (t.type === 'WAIT') {
+    const kept = 'a signal sent before the WAIT is reached is kept (pending → pending changes no status) and taken on entering: outside timing, not a branch of the definition; the runtime tests cover it';
+    if (e.from === 'pending' && e.to === 'pending') return kept;
+    if (e.from === 'waiting' && e.to === 'done' && e.on === null) return kept;
+    if (e.from === 'pending' && e.to === 'failed' && t.until !== undefined && !t.until.includes('${') && isIsoTime(t.until)) return `${t.id}'s until is a fixed valid time, so it cannot be malformed`;
+    if (e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so it waits for its signal indefinitely`;
   }
   if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
   if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
@@ -168,7 +185,6 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
   if (before && runState(before) === 'running' && runState(after) !== 'running') {
     out.push({ kind: 'transition', task: null, item: `running → ${runState(after)}` });
   }
-  const eventTask = event && 'task' in event.data ? event.data.task : null;
   for (const t of def.tasks) {
     const now = after.context.tasks[t.id]!;
     const to = REGION_STATE[now.status];
@@ -176,7 +192,7 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
     out.push({ kind: 'state', task: t.id, item: to });
     const from = before ? REGION_STATE[before.context.tasks[t.id]!.status] : 'pending';
     if (from === null || from === to) continue;
-    out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventTask === t.id && event ? eventKind(event) : null) });
+    out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, event && movedBy(t, event) ? eventKind(event) : null) });
     if (t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
   }
   return out;

@@ -95,7 +95,7 @@ export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAct
   const hung = s.hung.filter((h) => {
     const [task, attempt] = [h.slice(0, h.lastIndexOf('/')), Number(h.slice(h.lastIndexOf('/') + 1))];
     const t = ctx.tasks[task]!;
-    return r.snapshot.status === 'active' && ['IN_PROGRESS', 'PENDING_APPROVAL'].includes(t.status) && t.attempts === attempt;
+    return r.snapshot.status === 'active' && ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(t.status) && t.attempts === attempt;
   });
   const e = a.event;
   const task = 'task' in e.data ? e.data.task : null;
@@ -124,10 +124,18 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
 
   for (const t of tasks) {
     const st = ctx.tasks[t.id]!;
-    if (!['IN_PROGRESS', 'PENDING_APPROVAL'].includes(st.status) || isHung(s, t.id, st.attempts)) continue;
+    if (!['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(st.status) || isHung(s, t.id, st.attempts)) continue;
     const free = !happyOnly && (s.focus === null || s.focus === t.id);
     const attempt = st.attempts;
     const hang: ModelAction[] = free && t.timeoutMs !== undefined ? [{ type: 'hang', task: t.id, attempt }] : [];
+    if (st.status === 'WAITING') {
+      // A WAIT on the clock answers nothing: its timer fires when nothing else can happen. One on an
+      // event gets its signal (the happy path), or, off it, none, so its timeout fires.
+      if (t.type !== 'WAIT' || t.event === undefined) continue;
+      const data = opts.variants.get(t.id)?.[0] ?? {};
+      const signal = log({ type: 'signal.received', time, data: { name: t.event, data, by: approverOf(compiled, t.id) } });
+      return free ? [signal, ...hang] : [signal];
+    }
     if (st.status === 'PENDING_APPROVAL') {
       const by = approverOf(compiled, t.id);
       const decision = (d: 'approved' | 'rejected') => log({ type: 'approval.recorded', time, data: { task: t.id, decision: d, by } });
@@ -171,7 +179,7 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
   const settled = (id: string) => SETTLED.includes(ctx.tasks[id]!.status);
   const tasks = compiled.definition.tasks.map((t) => {
     const st = ctx.tasks[t.id]!;
-    const working = ACTIVE_TASK_STATUSES.includes(st.status) || st.status === 'PENDING_APPROVAL';
+    const working = ACTIVE_TASK_STATUSES.includes(st.status) || st.status === 'PENDING_APPROVAL' || st.status === 'WAITING';
     if (working) return [st.status, st.attempts];
     // How a task settled stops mattering once nothing left to run depends on it: without this,
     // every combination of earlier decision cases would stay a state of its own.

@@ -6,7 +6,7 @@
  * run FAILED`.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import type { HumanTask } from '../definition/index.js';
+import type { HumanTask, WaitTask } from '../definition/index.js';
 import type { ModelAction, ModelState } from './model.js';
 
 type Outcome = 'ok' | 'fail' | 'timeout';
@@ -74,7 +74,9 @@ export function pathName(compiled: CompiledWorkflow, actions: ModelAction[], sta
     const t = def.tasks.find((x) => x.id === focus)!;
     const at = actions.findIndex((a) => (a.type === 'hang' && a.task === focus) || (a.type === 'log' && 'task' in a.event.data && a.event.data.task === focus && a.event.type !== 'task.started'));
     const st = ctx.tasks[focus]!;
-    const text = t.type === 'HUMAN'
+    const text = t.type === 'WAIT'
+      ? `${focus} gets no signal ${(t as WaitTask).event} in time (${st.status === 'SKIPPED' ? 'skipped' : 'timed out'})`
+      : t.type === 'HUMAN'
       ? st.decidedBy === 'timeout' ? `${focus} approval times out (on_timeout: ${(t as HumanTask).onTimeout})` : `${focus} rejected`
       : simpleStory(focus, attemptOutcomes(actions, focus), t.optional);
     parts.push({ at: at + 1, text });

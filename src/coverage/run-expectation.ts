@@ -45,12 +45,22 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
     return live.clock.hold(live.engine.decide(live.runId, task, decision, approverOf(compiled, task))
       .catch((err: Error) => { failures.push(`recording the ${decision} of ${task} failed: ${err.message}`); }));
   };
+  // A WAIT on an event gets its signal (data {}) once it waits, as a WAIT for a person gets an approval.
+  const signalled = new Set<string>();
+  const signal = (task: string): Promise<unknown> | null => {
+    const t = def.tasks.find((x) => x.id === task);
+    if (t?.type !== 'WAIT' || t.event === undefined || signalled.has(t.event)) return null;
+    signalled.add(t.event);
+    const live = current();
+    return live.clock.hold(live.engine.signal(live.runId, t.event, { data: {}, by: approverOf(compiled, task) })
+      .catch((err: Error) => { failures.push(`recording the signal ${t.event} for ${task} failed: ${err.message}`); }));
+  };
   const live = await startLive(def, { ...baseInput(def), ...e.input }, handlers, {
     runId: 'lf-expect',
     auto: true,
     hooks: (get) => {
       current = get;
-      return { onCommit: (_events, _before, after) => { for (const [task, t] of Object.entries(after.context.tasks)) if (t.status === 'PENDING_APPROVAL') void approve(task); } };
+      return { onCommit: (_events, _before, after) => { for (const [task, t] of Object.entries(after.context.tasks)) { if (t.status === 'PENDING_APPROVAL') void approve(task); if (t.status === 'WAITING') void signal(task); } } };
     },
   });
   try {
@@ -60,6 +70,7 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
       await settle(live.store, live.runId);
       if (view.status !== 'RUNNING' && view.status !== 'WAITING') break;
       await Promise.all(Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([task]) => approve(task)));
+      await Promise.all(Object.entries(view.tasks).filter(([, t]) => t.status === 'WAITING').map(([task]) => signal(task)));
       if ((await live.store.lastSeq(live.runId)) === view.seq) break;
       view = await live.resume();
     }

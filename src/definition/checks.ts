@@ -14,7 +14,7 @@ import type { TaskDef, TaskType } from './types.js';
 /** Fields that only mean something for some task types. */
 const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   decision_param: ['DECISION'], decision_cases: ['DECISION'],
-  approvers: ['HUMAN'], on_timeout: ['HUMAN'],
+  approvers: ['HUMAN'], on_timeout: ['HUMAN', 'WAIT'],
   fork_tasks: ['FORK'], join_on: ['JOIN'],
   loop_condition: ['DO_WHILE'], loop_over: ['DO_WHILE'], max_iterations: ['DO_WHILE'],
   duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],
@@ -206,6 +206,7 @@ function checkTypeFields(ctx: CheckContext): void {
       if (given.length > 1) {
         ctx.error('LF_CONFLICT', `WAIT task ${t.id} sets ${given.join(' and ')}; a WAIT waits one way: keep one of duration, until or event`, [...p, given[1]!], { onKey: true });
       }
+      checkWaitTimeout(ctx, t, raw, p);
     }
     if (t.type === 'DO_WHILE' && t.loopOver.length === 0 && raw.loop_over !== undefined) missing('a body: at least one task id in loop_over');
     if (t.type === 'DO_WHILE' && raw.loop_over === undefined) missing('loop_over (the body: the tasks run in each iteration)');
@@ -216,6 +217,23 @@ function checkTypeFields(ctx: CheckContext): void {
     if (isObj(rp) && rp.backoff !== undefined && rp.backoff_strategy !== undefined && rp.backoff !== rp.backoff_strategy) {
       ctx.error('LF_CONFLICT', `retry_policy of task ${t.id} sets both backoff and backoff_strategy (an alias) to different values; keep one`, [...p, 'retry_policy', 'backoff_strategy']);
     }
+  }
+}
+
+/**
+ * A WAIT's `timeout` bounds a wait for an event only (a duration or until wait
+ * ends on its own time: a timeout there would be a second clock racing it),
+ * and `on_timeout` on a WAIT is fail or skip (there is nothing to approve).
+ */
+function checkWaitTimeout(ctx: CheckContext, t: Extract<TaskDef, { type: 'WAIT' }>, raw: Record<string, unknown>, p: RawPath): void {
+  if (raw.timeout !== undefined && t.event === undefined && (t.durationMs !== undefined || t.until !== undefined)) {
+    ctx.error('LF_CONFLICT', `WAIT task ${t.id} has a timeout but waits for ${t.durationMs !== undefined ? 'a duration' : 'a time (until)'}; only a WAIT on an event can time out: remove timeout (or wait on an event)`, [...p, 'timeout'], { onKey: true });
+  }
+  if (raw.on_timeout !== undefined && raw.on_timeout !== 'fail' && raw.on_timeout !== 'skip') {
+    ctx.error('LF_INVALID_VALUE', `on_timeout of WAIT task ${t.id} is ${JSON.stringify(raw.on_timeout)}; a WAIT's timeout can fail (the default) or skip it`, [...p, 'on_timeout']);
+  }
+  if (raw.on_timeout !== undefined && raw.timeout === undefined) {
+    ctx.warn('LF_FIELD_IGNORED', `on_timeout is ignored on WAIT task ${t.id}: it has no timeout`, [...p, 'on_timeout'], { onKey: true });
   }
 }
 

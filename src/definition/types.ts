@@ -14,7 +14,7 @@ export const TASK_TYPES = [
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -100,7 +100,8 @@ export interface ForkTask extends TaskBase { type: 'FORK'; forkTasks: string[] }
 export interface JoinTask extends TaskBase { type: 'JOIN'; joinOn: string[] }
 
 export interface DoWhileTask extends TaskBase { type: 'DO_WHILE'; loopCondition: string; loopOver: string[]; maxIterations?: number }
-export interface WaitTask extends TaskBase { type: 'WAIT'; durationMs?: number; until?: string; event?: string }
+/** `timeoutMs` (TaskBase) bounds an event wait; `onTimeout` then says what it does (absent: fail, TIMED_OUT). */
+export interface WaitTask extends TaskBase { type: 'WAIT'; durationMs?: number; until?: string; event?: string; onTimeout?: 'fail' | 'skip' }
 export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workflow: string; version?: number }
 export interface MapTask extends TaskBase { type: 'MAP'; items: string; iterator: string; maxConcurrency?: number }
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }

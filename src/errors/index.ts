@@ -167,6 +167,13 @@ export class ApprovalRefusedError extends LedgerflowError {
   }
 }
 
+/** A signal no WAIT of the run would take (unknown run, no WAIT of that name, all settled): nothing was recorded. */
+export class SignalRefusedError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
+    super('LF_SIGNAL_REFUSED', message, meta);
+  }
+}
+
 /**
  * Thrown by a task handler to say that retrying cannot help (bad input, a
  * business rule): the task fails at once whatever its retry policy.

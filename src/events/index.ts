@@ -64,7 +64,7 @@ export const TaskRestartedData = z.object({
   lost: z.string().optional(),
   ...reporter,
 });
-export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout']);
+export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout', 'wait']);
 export type TimerKind = z.infer<typeof TimerKind>;
 export const TimerFiredData = z.object({ ...taskRef, timer: TimerKind });
 export const ApprovalRecordedData = z.object({
@@ -75,6 +75,37 @@ export const ApprovalRecordedData = z.object({
   /** `by` is a name the sender gave, not an identity a server proved (`--as` on a NATS server without users). */
   unauthenticated: z.literal(true).optional(),
 });
+/** Largest signal payload, as JSON text: signals come from outside (CLI, NATS) and are kept in the log. */
+export const MAX_SIGNAL_DATA_BYTES = 64 * 1024;
+/** A signal name: what a WAIT's `event:` names (1-256 characters, no control characters). */
+export const SignalNameSchema = z.string().min(1).max(256).regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'a signal name holds no control characters' });
+/**
+ * A signal for the WAITs of a run that wait for `name` (`event:`): every such
+ * WAIT that is waiting completes with `data` as its output, and one not yet
+ * reached keeps it until it is. `by`/`unauthenticated` as for approvals.
+ */
+export const SignalReceivedData = z.object({
+  name: SignalNameSchema,
+  data: z.unknown().optional(),
+  by: z.string().min(1).optional(),
+  unauthenticated: z.literal(true).optional(),
+});
+/**
+ * A signal as it comes from outside (CLI `--data`, a NATS message body):
+ * JSON, its data at most MAX_SIGNAL_DATA_BYTES as JSON text.
+ */
+export const SignalBodySchema = z.object({
+  name: SignalNameSchema,
+  /** Any JSON value (the body is JSON): the WAIT's output. */
+  data: z.unknown().optional(),
+}).check((ctx) => {
+  if (ctx.value.data === undefined) return;
+  const bytes = Buffer.byteLength(JSON.stringify(ctx.value.data), 'utf8');
+  if (bytes > MAX_SIGNAL_DATA_BYTES) {
+    ctx.issues.push({ code: 'custom', input: ctx.value.data, path: ['data'], message: `signal data has ${bytes} bytes as JSON; at most ${MAX_SIGNAL_DATA_BYTES} (64 KB): pass a reference (a path, an id) to larger data` });
+  }
+});
+export type SignalBody = z.infer<typeof SignalBodySchema>;
 export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional() });
 /**
  * The engine could not fold an input into the run (a bug, or a definition
@@ -104,6 +135,7 @@ export const EVENT_DATA = {
   'approval.refused': ApprovalRefusedData,
   'run.failed': RunFailedData,
   'task.restarted': TaskRestartedData,
+  'signal.received': SignalReceivedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -147,6 +179,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('approval.refused'), data: ApprovalRefusedData }),
   EnvelopeBase.extend({ type: z.literal('run.failed'), data: RunFailedData }),
   EnvelopeBase.extend({ type: z.literal('task.restarted'), data: TaskRestartedData }),
+  EnvelopeBase.extend({ type: z.literal('signal.received'), data: SignalReceivedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

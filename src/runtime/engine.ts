@@ -4,7 +4,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
-import { ApprovalRefusedError, AppendConflictError, HandlerError, RunCannotStartError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { ApprovalRefusedError, AppendConflictError, SignalRefusedError, HandlerError, RunCannotStartError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -16,6 +16,7 @@ import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.
 import { prepareCommit } from './commit.js';
 import { newRunId, randomHex } from './ids.js';
 import { reviewApproval } from './approvals.js';
+import { reviewSignal } from './signals.js';
 import { runView, type RunView } from './view.js';
 
 export interface EngineOptions extends DriverHooks {
@@ -212,6 +213,38 @@ export class Engine {
       throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused} (the refusal is kept in the run's history)`, { runId, taskId, by });
     }
     return view;
+  }
+
+  /**
+   * Records a signal for the run's WAITs on `name` (reviewSignal); a running
+   * engine or a later resume acts on it. A signal no WAIT would take is
+   * refused with the reason (SignalRefusedError) and nothing is recorded.
+   */
+  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+    const time = new Date(this.clock.now()).toISOString();
+    const req = { name, time, ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.by !== undefined ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) };
+    const refuse = (why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
+    for (let attempt = 0; ; attempt++) {
+      let loaded: LoadedRunLog;
+      try {
+        loaded = await this.load(runId);
+      } catch (err) {
+        if (err instanceof RunNotFoundError) throw refuse(err.message);
+        throw err;
+      }
+      const { compiled, snapshot, seq } = loaded;
+      const review = reviewSignal(compiled, snapshot, req);
+      if (!review.accepted) throw refuse(review.reason);
+      const ctx = review.snapshot.context;
+      // Not marked as built by the fold: its data comes from outside, so the store parses it.
+      const env = { ...review.event, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(review.snapshot) } as EventEnvelope;
+      try {
+        await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
+        return runView(review.snapshot, seq + 1);
+      } catch (err) {
+        if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
+      }
+    }
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

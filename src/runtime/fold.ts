@@ -33,6 +33,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'task.restarted': return withInstance({ type: `task.restarted.${ev.data.task}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
     case 'approval.recorded':
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
+    case 'signal.received': return { type: `signal.${ev.data.name}`, time, data: ev.data.data ?? null, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
     case 'run.failed': return { type: 'run.fail', time, error: ev.data.error };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
@@ -59,7 +60,7 @@ export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev
   return { snapshot: next, accepted: next !== snapshot };
 }
 
-const AWAITING_APPROVAL = ['PENDING_APPROVAL'] as const;
+const AWAITING_APPROVAL = ['PENDING_APPROVAL', 'WAITING'] as const;
 
 export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
   // An active snapshot's value is an object built on demand: only a settled one's is a name worth reading.
@@ -175,8 +176,20 @@ function valueText(value: unknown): string {
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
+  if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;
   const attempt = 'attempt' in ev.data ? ` (attempt ${ev.data.attempt}${'restart' in ev.data ? `, restart ${ev.data.restart}` : ''})` : '';
   return `${ev.type}${attempt} does not apply to task ${ev.data.task}, which is ${task.status} at attempt ${task.attempts}${task.restarts ? ` (restarted ${task.restarts} times)` : ''}`;
+}
+
+/**
+ * Why no WAIT of a run takes a signal: none waits for that name, or every one
+ * that does has settled or already keeps an earlier signal. Only WAIT tasks
+ * listen for signals, so the task states name them.
+ */
+function signalRefusal(snapshot: RunSnapshot, name: string): string {
+  const waits = Object.entries(snapshot.context.tasks).filter(([, t]) => t.status === 'WAITING' || t.status === 'PENDING');
+  const kept = waits.filter(([, t]) => t.signal !== undefined).map(([id]) => id);
+  return `no WAIT of this run takes signal "${name}": none is waiting for it${kept.length > 0 ? ` (${kept.join(', ')} already keep${kept.length === 1 ? 's' : ''} one)` : ''} (a WAIT takes a signal of its event: name while pending or waiting, not once settled)`;
 }

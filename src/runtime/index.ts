@@ -8,6 +8,7 @@ export { runView, type RunView, type TaskView } from './view.js';
 export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';
 export { step, type StepResult } from './step.js';
 export { reviewApproval, type ApprovalRequest, type ApprovalReview } from './approvals.js';
+export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
 export { reconcile, heldBy, timerFired, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held } from './effects.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';

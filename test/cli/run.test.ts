@@ -122,10 +122,10 @@ describe('ledgerflow run: other ways in', () => {
     expect(r.code).toBe(0);
     expect(storeFiles(join(cwd, 'envstore'))).toEqual([`${JSON.parse(r.stdout).runId}.jsonl`]);
 
-    fs.writeFileSync(join(cwd, 'wait.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  tasks:\n    - { id: pause, type: WAIT, duration: 5s }\n');
-    const w = await cli(['run', join(cwd, 'wait.yaml')], { cwd, env });
+    fs.writeFileSync(join(cwd, 'later.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  input: { optional: [list] }\n  tasks:\n    - { id: each, type: MAP, items: "\${workflow.input.list}", iterator: body }\n    - { id: body, type: SIMPLE }\n');
+    const w = await cli(['run', join(cwd, 'later.yaml')], { cwd, env });
     expect(w.code).toBe(2);
-    expect(w.stderr).toMatch(/task pause has type WAIT, which parses and validates but does not run yet/);
+    expect(w.stderr).toMatch(/task each has type MAP, which parses and validates but does not run yet/);
     expect(storeFiles(join(cwd, 'envstore'))).toHaveLength(1);
   });
 

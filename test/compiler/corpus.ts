@@ -59,6 +59,16 @@ const SHAPES: Record<string, string> = {
     - { id: later, type: WAIT, duration: 1h }
     - { id: after, type: SIMPLE, depends_on: [vip, later], trigger_rule: all_done }
 `,
+  'waits on the clock, on a time, on signals (two WAITs on one name), with timeouts': `
+    - { id: b, type: SIMPLE, output: [value] }
+    - { id: nap, type: WAIT, duration: 10m }
+    - { id: until, type: WAIT, depends_on: [b], until: "\${b.output.value}", optional: true }
+    - { id: at, type: WAIT, depends_on: [b], until: "2026-01-01T10:00:00Z" }
+    - { id: gate, type: WAIT, depends_on: [b], event: go, timeout: 1h }
+    - { id: gate2, type: WAIT, depends_on: [nap], event: go, timeout: 30m, on_timeout: skip }
+    - { id: open, type: WAIT, event: other }
+    - { id: after, type: SIMPLE, depends_on: [until, at, gate, gate2, open], trigger_rule: all_done }
+`,
 };
 
 function shapeDefinitions(): [string, Definition][] {

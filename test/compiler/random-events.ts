@@ -83,9 +83,21 @@ export class RandomEvents {
           { type: `timer.approval_timeout.${id}`, time, attempt: n },
         ];
       }
+      case 'PENDING':
+        // A signal sent before its WAIT is reached is kept.
+        return task.type === 'WAIT' && task.event !== undefined && this.chance(0.3) ? [this.signal(task.event, time)] : [];
+      case 'WAITING':
+        if (task.type !== 'WAIT') return [];
+        return task.event !== undefined
+          ? [this.signal(task.event, time), this.signal(task.event, time), { type: `timer.timeout.${id}`, time, attempt: n }]
+          : [{ type: `timer.wait.${id}`, time, attempt: n }];
       default:
         return [];
     }
+  }
+
+  private signal(name: string, time: number): MachineEvent {
+    return { type: `signal.${name}`, time, data: this.pick([{ ok: true }, null, 'text', { value: Math.floor(this.rng() * 100) }]), ...(this.chance(0.5) ? { by: 'ops' } : {}) };
   }
 
   /** Any event of any kind for any task (or one the definition does not have), with an attempt near the current one. */
@@ -93,8 +105,9 @@ export class RandomEvents {
     const task = this.chance(0.9) ? this.pick(this.def.tasks) : undefined;
     const id = task?.id ?? 'no_such_task';
     const n = Math.max(0, (ctx.tasks[id]?.attempts ?? 1) + Math.floor(this.rng() * 4) - 2);
-    const kind = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'timer.approval_timeout', 'approval.approved', 'approval.rejected', 'task.restarted'] as const);
+    const kind = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'timer.approval_timeout', 'approval.approved', 'approval.rejected', 'task.restarted', 'timer.wait', 'signal'] as const);
     switch (kind) {
+      case 'signal': return this.signal(task?.type === 'WAIT' && task.event !== undefined && this.chance(0.8) ? task.event : 'nobody_waits', time);
       case 'task.restarted': return { type: `task.restarted.${id}`, time, attempt: n, restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1) };
       case 'task.completed': return { type: `task.completed.${id}`, time, attempt: n, output: task ? this.output(task) : {} };
       case 'task.failed': return { type: `task.failed.${id}`, time, attempt: n, error: this.error(n) };

@@ -32,3 +32,11 @@ describe('expectations on the runtime', () => {
     expect(r.failures).toEqual(['the run ended RUNNING (it stalled: an attempt scripted to time out has no timeout to end it), expected COMPLETED']);
   });
 });
+
+describe('expectations with WAITs', () => {
+  const text = wf('    - { id: work, type: SIMPLE }\n    - { id: nap, type: WAIT, depends_on: [work], duration: 1h }\n    - { id: gate, type: WAIT, depends_on: [nap], event: release }\n    - { id: last, type: SIMPLE, depends_on: [gate] }\n');
+  it('a duration WAIT elapses on the virtual clock and a WAIT on an event gets its signal, so the run completes', async () => {
+    const r = await runExpectation(def(text), parseExpectations('expectations:\n  - name: ok\n    expect: { status: COMPLETED, tasks: { nap: COMPLETED, gate: COMPLETED } }\n', def(text))[0]!);
+    expect(r).toMatchObject({ ok: true });
+  });
+});

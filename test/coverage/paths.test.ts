@@ -233,3 +233,28 @@ describe('limits', () => {
     expect(() => generatePaths(def(wide(4)), { limit: 20 })).toThrow(expect.objectContaining({ code: 'LF_PATHS_LIMIT' }));
   });
 });
+
+describe('WAIT', () => {
+  const text = wf(`    - { id: prep, type: SIMPLE }
+    - { id: nap, type: WAIT, depends_on: [prep], duration: 5m }
+    - { id: gate, type: WAIT, depends_on: [nap], event: release, timeout: 1h }
+    - { id: soft, type: WAIT, depends_on: [nap], event: maybe, timeout: 10m, on_timeout: skip }
+    - { id: at, type: WAIT, depends_on: [prep], until: "2026-01-01T01:00:00Z" }
+    - { id: last, type: SIMPLE, depends_on: [gate, soft, at], trigger_rule: all_done }
+`);
+
+  it("covers a WAIT's timer, its signal and its timeout (fail and skip), and every path runs on the runtime as the model says", async () => {
+    const report = generatePaths(def(text));
+    expect(complete(report)).toBe(true);
+    const covered = new Set(report.paths.flatMap((p) => p.covers));
+    for (const item of ['waiting → done on timer.wait'].map((i) => `transition|nap|${i}`)) expect(covered).toContain(item);
+    expect(covered).toContain('transition|gate|waiting → done on signal.release');
+    expect(covered).toContain('transition|gate|waiting → timed_out on timer.timeout');
+    expect(covered).toContain('transition|soft|waiting → skipped on timer.timeout');
+    expect(report.excluded.map((e) => `${e.task}|${e.item}`)).toContain('gate|pending → pending on signal.release');
+    expect(report.excluded.find((e) => e.task === 'at' && e.item === 'pending → failed')?.reason).toBe("at's until is a fixed valid time, so it cannot be malformed");
+    expect(covered).toContain('transition|at|waiting → done on timer.wait');
+    expect(report.paths.map((p) => p.name)).toContain('gate gets no signal release in time (timed out) → run FAILED');
+    await expectAllPass(text, report);
+  }, 60_000);
+});

@@ -231,6 +231,20 @@ describe('decision and task-type checks', () => {
     expect(d).toMatchObject(pos(text, 'until:'));
   });
 
+  it('refuses a timeout on a WAIT that waits for a duration or a time, and an on_timeout a WAIT cannot take', () => {
+    const timed = wf('    - id: w\n      type: WAIT\n      duration: 1h\n      timeout: 2h\n');
+    const r = parse(timed);
+    expect(r.definition).toBeNull();
+    const d = only(r, 'LF_CONFLICT');
+    expect(d.message).toBe('WAIT task w has a timeout but waits for a duration; only a WAIT on an event can time out: remove timeout (or wait on an event)');
+    expect(d).toMatchObject(pos(timed, 'timeout:'));
+    const approve = wf('    - id: w\n      type: WAIT\n      event: go\n      timeout: 2h\n      on_timeout: approve\n');
+    expect(only(parse(approve), 'LF_INVALID_VALUE').message).toBe('on_timeout of WAIT task w is "approve"; a WAIT\'s timeout can fail (the default) or skip it');
+    const fine = parse(wf('    - id: w\n      type: WAIT\n      event: go\n      timeout: 2h\n      on_timeout: skip\n'));
+    expect(fine.definition).not.toBeNull();
+    expect(fine.diagnostics).toEqual([]);
+  });
+
   it('refuses a DO_WHILE without a body, or with an empty one', () => {
     const none = wf('    - id: poll\n      type: DO_WHILE\n      loop_condition: "${poll.output.iteration} < 3"\n');
     expect(only(parse(none), 'LF_MISSING_FIELD').message).toBe('DO_WHILE task poll needs loop_over (the body: the tasks run in each iteration)');

@@ -101,8 +101,10 @@ workflow:
   id: later
   name: Later
   version: 1
+  input: { optional: [list] }
   tasks:
-    - { id: w, type: WAIT, duration: 5s }
+    - { id: m, type: MAP, items: "\${workflow.input.list}", iterator: body }
+    - { id: body, type: SIMPLE }
 `);
     await expect(e.start(d, {})).rejects.toBeInstanceOf(UnsupportedTaskTypeError);
     expect(await store.listRuns()).toEqual([]);

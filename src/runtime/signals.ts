@@ -1,0 +1,53 @@
+/**
+ * The one signal rule, used by every path that takes a signal (the library
+ * and CLI on any store, NATS engines): pure, so a signal is judged the same
+ * everywhere. A signal is taken when some WAIT on its name would take it (one
+ * waiting completes, one not yet reached keeps it); otherwise it is refused
+ * with the reason, and nothing is recorded: unlike a refused approval there
+ * is no decision to audit, only a message nobody was waiting for.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { EventData, PendingEvent } from '../events/index.js';
+import { applyEvent, runStatus, type RunSnapshot } from './fold.js';
+
+export interface SignalRequest {
+  name: string;
+  data?: unknown;
+  /** Who sent it: the NATS user, or the name given with `--as`. */
+  by?: string;
+  unauthenticated?: boolean;
+  /** ISO time the signal is recorded at. */
+  time: string;
+}
+
+export type SignalReview =
+  | { accepted: true; event: Extract<PendingEvent, { type: 'signal.received' }>; snapshot: RunSnapshot }
+  | { accepted: false; reason: string };
+
+export function signalEvent(req: SignalRequest): Extract<PendingEvent, { type: 'signal.received' }> {
+  const data = {
+    name: req.name,
+    ...(req.data !== undefined ? { data: req.data } : {}),
+    ...(req.by !== undefined ? { by: req.by } : {}),
+    ...(req.unauthenticated ? { unauthenticated: true as const } : {}),
+  } satisfies EventData<'signal.received'>;
+  return { type: 'signal.received', time: req.time, data };
+}
+
+/** Judges a signal against the run's recorded definition and its state now. */
+export function reviewSignal(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: SignalRequest): SignalReview {
+  const event = signalEvent(req);
+  const waits = compiled.definition.tasks.filter((t) => t.type === 'WAIT' && t.event === req.name).map((t) => t.id);
+  if (waits.length === 0) {
+    const names = [...new Set(compiled.definition.tasks.flatMap((t) => (t.type === 'WAIT' && t.event !== undefined ? [t.event] : [])))];
+    return { accepted: false, reason: `the run has no WAIT for signal "${req.name}"; ${names.length > 0 ? `it waits for ${names.map((n) => `"${n}"`).join(', ')}` : 'it waits for no signal'}` };
+  }
+  if (snapshot.status !== 'active') return { accepted: false, reason: `the run is already ${runStatus(snapshot)}` };
+  const r = applyEvent(compiled, snapshot, event);
+  if (r.accepted) return { accepted: true, event, snapshot: r.snapshot };
+  const states = waits.map((id) => {
+    const t = snapshot.context.tasks[id]!;
+    return `${id} is ${t.status}${t.signal !== undefined ? ' and already keeps one' : ''}`;
+  });
+  return { accepted: false, reason: `no WAIT for signal "${req.name}" takes it now: ${states.join(', ')}` };
+}

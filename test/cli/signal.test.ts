@@ -1,0 +1,54 @@
+/**
+ * `ledgerflow signal` on the embedded store: a signal no WAIT would take is
+ * refused with the reason and nothing is recorded; one a WAIT takes is
+ * recorded and `resume` carries the run on with its data as the WAIT's output.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, expectEveryRunReplays, ROOT, tempDir } from '../helpers/cli.js';
+
+const WAIT = join(ROOT, 'test', 'fixtures', 'wait-signal.yaml');
+
+describe('ledgerflow signal (embedded store)', () => {
+  it('refuses a signal for an unknown run or a name no WAIT waits for, recording nothing; an accepted one moves the run on', async () => {
+    const store = tempDir();
+    const run = await cli(['--store', store, 'run', WAIT, '--json']);
+    expect(run.code).toBe(3);
+    const view = JSON.parse(run.stdout);
+    expect(view.status).toBe('WAITING');
+    expect(view.tasks.go_ahead.status).toBe('WAITING');
+    const historyLength = async () => JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout).length;
+    const before = await historyLength();
+
+    const unknown = await cli(['--store', store, 'signal', 'no-such-run', 'go_ahead']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/cannot signal "go_ahead" to run no-such-run: run no-such-run does not exist/);
+
+    const wrong = await cli(['--store', store, 'signal', view.runId, 'stop_now']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/the run has no WAIT for signal "stop_now"; it waits for "go_ahead"; nothing was recorded/);
+
+    const badData = await cli(['--store', store, 'signal', view.runId, 'go_ahead', '--data', '{nope']);
+    expect(badData.code).toBe(2);
+    expect(badData.stderr).toMatch(/--data is not JSON/);
+    expect(await historyLength()).toBe(before);
+
+    const sent = await cli(['--store', store, 'signal', view.runId, 'go_ahead', '--data', '{"ticket": 42}', '--as', 'ops']);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/signal go_ahead recorded for run \S+ as ops; run `ledgerflow resume/);
+
+    const resumed = await cli(['--store', store, 'resume', view.runId, '--json']);
+    expect(resumed.code).toBe(0);
+    const done = JSON.parse(resumed.stdout);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.go_ahead).toMatchObject({ status: 'COMPLETED', output: { ticket: 42 } });
+    const history = JSON.parse((await cli(['--store', store, 'history', view.runId, '--json'])).stdout);
+    expect(history.find((e: { type: string }) => e.type === 'signal.received').data).toEqual({ name: 'go_ahead', data: { ticket: 42 }, by: 'ops' });
+
+    const late = await cli(['--store', store, 'signal', view.runId, 'go_ahead']);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/the run is already COMPLETED/);
+    expect(await expectEveryRunReplays()).toBeGreaterThan(0);
+  }, 60_000);
+});
