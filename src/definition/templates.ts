@@ -38,6 +38,11 @@ function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: R
     }
     return;
   }
+  if (ref.kind === 'variable') {
+    // SET tasks set variables while a run runs: a trigger fires before any has.
+    if (site.trigger !== undefined) ctx.error('LF_TEMPLATE_VARIABLE_IN_TRIGGER', `template ${occ.text} in ${site.owner} reads a workflow variable, but no SET task has run when a trigger fires`, path, at);
+    return;
+  }
   if (ref.kind === 'input' && site.trigger !== undefined) {
     const hint = site.trigger === 'event' ? '; read the event instead, e.g. ${event.data.<field>}' : '';
     ctx.error('LF_TEMPLATE_INPUT_IN_TRIGGER', `template ${occ.text} in ${site.owner} reads the workflow input, but a trigger is what builds that input${hint}`, path, at);
