@@ -46,6 +46,10 @@ function toInput(ev: MachineEvent): PendingEvent {
     const { data, by } = ev as Extract<MachineEvent, { type: `signal.${string}` }>;
     return { type: 'signal.received', time, data: { name: ev.type.slice('signal.'.length), data, ...(by !== undefined ? { by } : {}) } };
   }
+  if (ev.type === 'run.pause' || ev.type === 'run.resume') {
+    const { type: _t, time: _time, ...data } = ev;
+    return ev.type === 'run.pause' ? { type: 'run.paused', time, data } : { type: 'run.resumed', time, data };
+  }
   const e = ev as { attempt: number; output?: unknown; error?: never; by?: string; comment?: string };
   if (kind === 'task') {
     if (sub === 'completed') return { type: 'task.completed', time, data: { task, attempt: e.attempt, output: e.output } };
@@ -207,7 +211,7 @@ describe('performance caches change no result', () => {
     expect(stateHashCacheSize()).toBeGreaterThan(0);
     expectSame('warm, runs interleaved', recordInterleaved(runs), off);
     expectSame('cleared before every event', recordAll(runs, clearCaches), off);
-  });
+  }, 120_000); // four folds of the whole differential corpus: past 30 s on a loaded 2-core machine
 
   it('generates the same coverage paths (with their model states) with caches off', () => {
     const off = withCachesOff(() => corpus.map(({ def }) => generatePaths(def).paths));

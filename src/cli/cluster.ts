@@ -171,6 +171,43 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string;
  * without users, `--as` names who decides and it is recorded at once, marked
  * unauthenticated. See ClusterClient.decide.
  */
+/**
+ * `pause <runId> --nats`: a `pause` input the engines take (whichever owns
+ * the run), recorded with the NATS user as `by`. `--as` must match that user
+ * when the URL names one. Exit 0 once recorded (or with --wait 0), 3 when no
+ * engine recorded it in time (it waits in LF_INPUTS).
+ */
+export function publishPauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
+  const url = natsUrl(g);
+  const user = natsUser(url);
+  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who paused as the user you connect as`, { as: opts.as, user });
+  const waitMs = waitFlag(opts.wait);
+  return withClient(g, async (c) => {
+    const { recorded, view } = await c.pause(runId, { ...(opts.reason !== undefined ? { reason: opts.reason } : {}), waitMs });
+    if (opts.json) io.out(json({ runId, published: true, recorded, status: view.status }));
+    else if (recorded) io.out(`run ${runId} paused; no new attempt starts until \`ledgerflow resume ${runId}\``);
+    else io.out(`published the pause of run ${runId}${waitMs === 0 ? '' : `, but no engine recorded it within ${waitMs} ms`}: it waits in LF_INPUTS for an engine (see \`ledgerflow history ${runId}\`)`);
+    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
+  });
+}
+
+/**
+ * `resume <runId> --nats` of a paused run: a `resume` input the engines take;
+ * they then start what was scheduled meanwhile and continue the run. Returns
+ * null when the run is not paused (then `resume` continues it as before).
+ */
+export function publishResumeCmd(io: Io, g: GlobalOpts, runId: string, opts: { wait?: string; json?: boolean }): Promise<number | null> {
+  const waitMs = waitFlag(opts.wait);
+  return withClient(g, async (c) => {
+    const { changed, recorded, view } = await c.resume(runId, { waitMs });
+    if (!changed) return null;
+    if (opts.json) io.out(json({ runId, published: true, recorded, status: view.status }));
+    else if (recorded) io.out(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`)`);
+    else io.out(`published the resume of run ${runId}${waitMs === 0 ? '' : `, but no engine recorded it within ${waitMs} ms`}: it waits in LF_INPUTS for an engine`);
+    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
+  });
+}
+
 export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; wait?: string; json?: boolean }): Promise<number> {
   const url = natsUrl(g);
   const user = natsUser(url);

@@ -156,9 +156,19 @@ async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise
   }
 }
 
-export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts): Promise<number> {
+export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts & { as?: string; wait?: string }): Promise<number> {
   const flags = driveFlags(opts);
+  // A paused run over NATS: the engines record the resume and continue it (whichever owns it).
+  if (usesNats(g)) {
+    const code = await (await import('./cluster.js')).publishResumeCmd(io, g, runId, opts);
+    if (code !== null) return code;
+  }
   const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot) });
+  // A paused run is un-paused first (run.resumed), then continued as any other.
+  if (!usesNats(g)) {
+    const { changed } = await engine.unpause(runId, { by: opts.as ?? process.env.USER ?? 'cli' });
+    if (changed) (opts.json ? io.err : io.out)(`run ${runId} resumed (it was paused)`);
+  }
   // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
   const loaded = await engine.load(runId);
   const first = loaded.events[0]!;
@@ -182,7 +192,7 @@ export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { js
 }
 
 export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; status?: string; json?: boolean }): Promise<number> {
-  const statuses = ['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+  const statuses = ['RUNNING', 'WAITING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
   const status = opts.status?.toUpperCase();
   if (status !== undefined && !statuses.includes(status as never)) {
     throw new UsageError(`--status ${opts.status} is not a workflow status; use one of ${statuses.join(', ')}`, { value: opts.status });
@@ -326,6 +336,15 @@ export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: st
   const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
   if (opts.json) io.out(json(view));
   else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; run \`ledgerflow resume ${runId}\` to continue`);
+  return EXIT.ok;
+}
+
+/** `pause <runId>`: records run.paused; a settled or already paused run is refused (exit 2), nothing recorded. */
+export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
+  if (usesNats(g)) return (await import('./cluster.js')).publishPauseCmd(io, g, runId, opts);
+  const view = await engineFor(g).pause(runId, { by: opts.as ?? process.env.USER ?? 'cli', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+  if (opts.json) io.out(json(view));
+  else io.out(`run ${runId} paused; running attempts finish, no new one starts until \`ledgerflow resume ${runId}\``);
   return EXIT.ok;
 }
 

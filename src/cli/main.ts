@@ -39,7 +39,9 @@ function program(setCode: (c: number) => void): Command {
     .option(...outputRoot).option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
-  p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted or waiting run')
+  p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
+    .option('--as <name>', 'who resumes a paused run (embedded store; over NATS the NATS user is recorded)')
+    .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
     .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>', 'run id', runIdArg).option('--json').option('--yaml')
@@ -68,6 +70,11 @@ function program(setCode: (c: number) => void): Command {
     .action(act(async (runId: string, name: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishSignalCmd(io, g(), runId, name, o)
       : cmd.signalCmd(io, g(), runId, name, o)));
+  p.command('pause').argument('<runId>', 'run id', runIdArg)
+    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Over NATS, any engine records it')
+    .option('--reason <text>').option('--as <name>', 'who pauses (embedded store; over NATS the NATS user is recorded)')
+    .option('--wait <duration>', "over NATS: how long to wait for an engine to record it (default 10s; 0: don't wait)").option('--json')
+    .action(act((runId: string, o) => cmd.pauseCmd(io, g(), runId, o)));
   p.command('cancel').argument('<runId>', 'run id', runIdArg).option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')

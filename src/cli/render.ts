@@ -58,6 +58,7 @@ export function statusColor(status: string): string {
     case 'COMPLETED': return pc.green(status);
     case 'FAILED': case 'CANCELLED': return pc.red(status);
     case 'WAITING': return pc.magenta(status);
+    case 'PAUSED': return pc.yellow(status);
     default: return pc.cyan(status);
   }
 }
@@ -70,6 +71,7 @@ export function statusText(view: RunView): string {
     lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
   for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${timer.task} due ${timer.dueAt}`);
+  if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${name} = ${JSON.stringify(value)}`);
   if (view.error) lines.push(pc.red(`error: ${view.error.message}`));
   return lines.join('\n');
 }
@@ -85,7 +87,7 @@ export function statusYaml(view: RunView): string {
       id: view.runId, definition_id: view.workflowId, version: view.version, status: view.status,
       created_at: view.startedAt, completed_at: view.completedAt,
       execution_time: view.completedAt ? ms(view.startedAt, view.completedAt) : null,
-      input: view.input, tasks, output: view.output, ...(view.error ? { error: view.error } : {}),
+      input: view.input, tasks, output: view.output, ...(view.variables ? { variables: view.variables } : {}), ...(view.error ? { error: view.error } : {}),
     },
   }, { aliasDuplicateObjects: false });
 }
@@ -108,6 +110,8 @@ function summary(e: EventEnvelope): string {
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.failed': return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
     case 'signal.received': return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(e.data.data)}` : ''}${reportedBy(e.data)}`;
+    case 'run.paused': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
+    case 'run.resumed': return e.data.by ? `by ${e.data.by}` : '';
   }
 }
 
@@ -134,6 +138,7 @@ export function historyText(events: EventEnvelope[]): string {
  * the approver is the NATS user they connect as, and the engines continue it.
  */
 export function waitingHints(view: RunView, natsUrl?: string): string[] {
+  if (view.status === 'PAUSED') return [`  paused: no new attempt starts; continue with: ledgerflow resume ${view.runId}${natsUrl === undefined ? '' : ' --nats <url>'}`];
   if (view.status !== 'WAITING' && view.status !== 'RUNNING') return [];
   const approvals = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
   const mode = natsUrl === undefined ? 'embedded' : 'nats';

@@ -3,8 +3,8 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { toStoreError } from '../store/jetstream/codec.js';
 import type { z } from 'zod';
 import type { Definition } from '../definition/index.js';
-import { ApprovalRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
+import { ApprovalRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
+import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
@@ -251,6 +251,56 @@ export class ClusterClient {
     }
     if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
     return verdict;
+  }
+
+  /**
+   * Pauses a run, whichever engine owns it: publishes a `pause` input as this
+   * connection's NATS user (recorded as `by`), then waits up to `waitMs`
+   * (default 10 s; 0: not at all) for an engine to record run.paused.
+   * A run that has settled or is already paused is refused with
+   * PauseRefusedError before anything is published.
+   */
+  async pause(runId: string, opts: { reason?: string; waitMs?: number } = {}): Promise<{ recorded: boolean; view: RunView }> {
+    const view = await this.status(runId);
+    if (!view) throw new RunNotFoundError(runId);
+    if (SETTLED_STATUSES.includes(view.status) || view.status === 'PAUSED') {
+      throw new PauseRefusedError(`cannot pause run ${runId}: the run is already ${view.status === 'PAUSED' ? 'paused' : view.status}; nothing was published`, { runId, status: view.status });
+    }
+    const msg: InputMessage = { type: 'pause', runId, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+    return this.publishControl(runId, msg, view, 'run.paused', opts.waitMs ?? 10_000);
+  }
+
+  /**
+   * Resumes a paused run, whichever engine owns it (a `resume` input); the
+   * engines then start what was scheduled meanwhile. `changed` is false and
+   * nothing is published when the run is not paused.
+   */
+  async resume(runId: string, opts: { waitMs?: number } = {}): Promise<{ changed: boolean; recorded: boolean; view: RunView }> {
+    const view = await this.status(runId);
+    if (!view) throw new RunNotFoundError(runId);
+    if (view.status !== 'PAUSED') return { changed: false, recorded: false, view };
+    const msg: InputMessage = { type: 'resume', runId };
+    return { changed: true, ...(await this.publishControl(runId, msg, view, 'run.resumed', opts.waitMs ?? 10_000)) };
+  }
+
+  /** Publishes a pause or resume input and waits (bounded) until the log shows an event of that type after `view.seq`. */
+  private async publishControl(runId: string, msg: InputMessage, view: RunView, recordedAs: EventEnvelope['type'], waitMs: number): Promise<{ recorded: boolean; view: RunView }> {
+    const { js } = await this.conn();
+    let sub: { close(): void } | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Listening before publishing: the engine's record cannot come before we listen.
+    const seen = waitMs <= 0 ? Promise.resolve(false) : new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+      sub = this.store.follow(runId, view.seq, (events) => { if (events.some((e) => e.type === recordedAs)) resolve(true); });
+    });
+    try {
+      await js.publish(subjects.input(this.sender, runId), encode(msg));
+      const recorded = await seen;
+      return { recorded, view: recorded ? (await this.status(runId))! : view };
+    } finally {
+      sub?.close();
+      clearTimeout(timer);
+    }
   }
 
   /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */

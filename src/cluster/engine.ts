@@ -344,7 +344,7 @@ export class ClusterEngine {
       return;
     }
     const input = parsed.data;
-    if (input.type !== 'kick' && !this.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
+    if (input.type !== 'kick' && input.type !== 'pause' && input.type !== 'resume' && !this.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
       this.stats.forged++;
       await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
       m.ack();
@@ -370,6 +370,12 @@ export class ClusterEngine {
         this.log(`run ${input.runId}: ${task} attempt ${attempt} was lost with ${lost ?? 'its worker'}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`);
         return this.process(input.runId, [review.event], commit);
       });
+    } else if (input.type === 'pause' || input.type === 'resume') {
+      // Any engine takes it (the inputs consumer is shared); one the run does not take is stale: logged, nothing recorded.
+      const ev: PendingEvent = input.type === 'pause'
+        ? { type: 'run.paused', time, data: { ...by, ...(input.reason !== undefined ? { reason: input.reason } : {}) } }
+        : { type: 'run.resumed', time, data: by };
+      done = await this.withRun(input.runId, () => this.process(input.runId, [ev], commit));
     } else {
       const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
       done = await this.withRun(input.runId, () => this.process(input.runId, inputs, commit));
@@ -378,7 +384,7 @@ export class ClusterEngine {
       // An outcome or a loss carries a token only an engine hands out, for an attempt of a run it had read:
       // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
       // (bounded: see consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
-      if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
+      if (input.type !== 'kick' && input.type !== 'pause' && input.type !== 'resume') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
       await this.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
     }
     m.ack();

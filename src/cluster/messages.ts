@@ -13,8 +13,8 @@ const notFromSender = { by: true, unauthenticated: true } as const;
 
 /**
  * On lf.inputs.<sender>.<runId>: an attempt's outcome to fold into the run,
- * an attempt whose worker was lost, or a kick (act on the run's state, e.g.
- * start its first tasks). Workers may publish here, so nothing that only an
+ * an attempt whose worker was lost, a kick (act on the run's state, e.g.
+ * start its first tasks), or a pause / resume of the run. Workers may publish here, so nothing that only an
  * engine or a person may say comes this way: no approvals, cancellations or
  * timer firings (timers fire from LF_TIMERS, which workers cannot publish
  * to), and an outcome or a loss counts only with the token of the attempt it
@@ -43,6 +43,13 @@ export const InputMessage = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('kick'), runId: RunIdSchema }),
+  /**
+   * Pause the run (run.paused) or resume it (run.resumed), whichever engine
+   * owns it; the sender is recorded as `by`. One the run does not take (it
+   * settled, or is already paused / not paused) is logged and records nothing.
+   */
+  z.object({ type: z.literal('pause'), runId: RunIdSchema, reason: z.string().max(2000).optional() }),
+  z.object({ type: z.literal('resume'), runId: RunIdSchema }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
 

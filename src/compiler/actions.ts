@@ -86,6 +86,50 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
   return out;
 }
 
+/**
+ * A resolved template as the context may hold it (JSON: it is persisted and
+ * compared as text): a reference to nothing becomes null, not a key with an
+ * undefined value that JSON would drop.
+ */
+function definedOnly(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.map(definedOnly);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = definedOnly(x);
+    return out;
+  }
+  return v;
+}
+
+/** The TERMINATE task that ended the run, if one did (the first in definition order that ran). */
+function terminatedBy(def: Definition, ctx: RunContext): Extract<TaskDef, { type: 'TERMINATE' }> | undefined {
+  for (const t of def.tasks) if (t.type === 'TERMINATE' && ctx.tasks[t.id]?.status === 'COMPLETED') return t;
+  return undefined;
+}
+
+/**
+ * The end of a run a TERMINATE task ended: tasks that had not started are
+ * SKIPPED (pending, or scheduled with no attempt begun), the others not settled CANCELLED (reconcile aborts their
+ * attempts); the run error is LF_TERMINATED with the reason when it ends
+ * FAILED; the workflow output is mapped either way.
+ */
+function terminatedRun(def: Definition, context: RunContext, event: ImplementationEvent, t: Extract<TaskDef, { type: 'TERMINATE' }>): Partial<RunContext> {
+  const tasks: Record<string, TaskState> = {};
+  for (const [id, st] of Object.entries(context.tasks)) {
+    // Not started yet (pending, or scheduled in the same step as the TERMINATE ran, no attempt begun): skipped.
+    const notStarted = st.status === 'PENDING' || (st.status === 'SCHEDULED' && st.attempts === 0);
+    tasks[id] = FINAL_TASK_STATUSES.includes(st.status) ? st : { ...st, status: notStarted ? 'SKIPPED' : 'CANCELLED' };
+  }
+  const reason = (context.tasks[t.id]?.output as { reason?: unknown } | null)?.reason;
+  const message = reason === null || reason === undefined || reason === '' ? `terminated by task ${t.id}` : typeof reason === 'string' ? reason : JSON.stringify(reason);
+  return {
+    tasks, timers: {}, completedAt: nowOf(context, event),
+    error: t.status === 'FAILED' ? { code: 'LF_TERMINATED', retryable: false, message, task: t.id } : null,
+    output: workflowOutput(def, context),
+  };
+}
+
 export function actionsFor(def: Definition) {
   const task = taskLookup(def);
   const { putTask, withTask } = taskWriters(def);
@@ -212,7 +256,28 @@ export function actionsFor(def: Definition) {
       };
     }),
     ...waitActions(task, putTask, withTask),
+    /** SET: the values, resolved now, merged into the run's variables; the task's output is the values set. */
+    setValues: stamped(({ context, event }: Args, p: P) => {
+      const t = task(p.task) as Extract<TaskDef, { type: 'SET' }>;
+      const now = nowOf(context, event);
+      const values = definedOnly(resolveTemplate(t.values, scopeOf(context)) ?? {}) as Record<string, unknown>;
+      return {
+        tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: values }),
+        variables: { ...(context.variables ?? {}), ...values },
+      };
+    }),
+    /** TERMINATE: records { status, reason }; the parallel state's always then ends the run (terminatedCompleted / terminatedFailed). */
+    terminate: stamped(({ context, event }: Args, p: P) => {
+      const t = task(p.task) as Extract<TaskDef, { type: 'TERMINATE' }>;
+      const now = nowOf(context, event);
+      const reason = t.reason === undefined ? null : definedOnly(resolveTemplate(t.reason, scopeOf(context)));
+      return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: { status: t.status, reason: reason ?? null } }) };
+    }),
+    pauseRun: stamped(() => ({ paused: true })),
+    resumeRun: stamped(() => ({ paused: false })),
     finish: stamped(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
+      const ended = terminatedBy(def, context);
+      if (ended) return terminatedRun(def, context, event, ended);
       const tasks: Record<string, TaskState> = {};
       for (const [id, t] of Object.entries(context.tasks)) {
         tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
@@ -300,5 +365,9 @@ export function actionWritesFor() {
     backoffElapsed: own, decide: own, decisionFailed: own, completeInstantly: own, unsupported: own,
     awaitApproval: own, approvalDecided: own, approvalTimedOut: own, taskRestarted: own,
     startWaiting: own, waitUntilFailed: own, waitElapsed: own, keepSignal: own, signalReceived: own, waitTimedOut: own,
+    // The variables SET writes are read by templates (actions) and by guards that declare nothing (decisionFails).
+    setValues: own, terminate: own,
+    // paused is read by no guard of a region (only by isPaused / notPaused, on the parallel state).
+    pauseRun: () => [], resumeRun: () => [],
   } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

@@ -16,13 +16,15 @@ import type { TaskStatus } from './context.js';
 export type GuardName =
   | 'mayRun' | 'mustSkip' | 'isAttempt' | 'isNextAttempt' | 'mayRetryFailure' | 'mayRetryTimeout'
   | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
-  | 'waitUntilInvalid' | 'signalKept' | 'noSignalKept';
+  | 'waitUntilInvalid' | 'signalKept' | 'noSignalKept'
+  | 'isPaused' | 'notPaused' | 'terminatedCompleted' | 'terminatedFailed';
 
 export type ActionName =
   | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'
   | 'decide' | 'decisionFailed' | 'completeInstantly' | 'unsupported' | 'awaitApproval' | 'approvalDecided'
   | 'approvalTimedOut' | 'finish' | 'taskRestarted'
-  | 'startWaiting' | 'waitUntilFailed' | 'waitElapsed' | 'keepSignal' | 'signalReceived' | 'waitTimedOut';
+  | 'startWaiting' | 'waitUntilFailed' | 'waitElapsed' | 'keepSignal' | 'signalReceived' | 'waitTimedOut'
+  | 'setValues' | 'terminate' | 'pauseRun' | 'resumeRun';
 
 /** Every guard and action of a region names its task; some say which status they set. */
 export interface TaskParams { readonly task: string; readonly status?: TaskStatus }
@@ -30,6 +32,8 @@ export interface FinishParams { readonly status: 'COMPLETED' | 'FAILED' | 'CANCE
 
 export interface GuardRef { readonly type: GuardName; readonly params: TaskParams }
 export interface ActionRef { readonly type: ActionName; readonly params: TaskParams | FinishParams }
+/** An action about the run as a whole (pause, resume): no task, no params. */
+export interface RunActionRef { readonly type: 'pauseRun' | 'resumeRun' }
 
 /** A transition within a region (to one of its states) or out of the parallel state (to a top-level final state). */
 export interface TransitionConfig {
@@ -37,6 +41,15 @@ export interface TransitionConfig {
   /** A guard with params, or (for the parallel state's own transitions) a guard name. */
   readonly guard?: GuardRef | GuardName;
   readonly actions?: ActionRef;
+}
+
+/**
+ * A transition of the parallel state with no target (run.pause, run.resume):
+ * its actions run, no state is left or entered, the state value is unchanged.
+ */
+export interface TargetlessTransitionConfig {
+  readonly guard?: GuardName;
+  readonly actions: RunActionRef;
 }
 
 export interface FinalStateConfig { readonly type: 'final' }
@@ -63,7 +76,7 @@ export interface ChartConfig {
       readonly states: Readonly<Record<string, RegionConfig>>;
       readonly always: TransitionConfig | readonly TransitionConfig[];
       readonly onDone: TransitionConfig | readonly TransitionConfig[];
-      readonly on: Readonly<Record<string, TransitionConfig | readonly TransitionConfig[]>>;
+      readonly on: Readonly<Record<string, TransitionConfig | readonly TransitionConfig[] | TargetlessTransitionConfig>>;
     };
     readonly completed: TopFinalConfig;
     readonly failed: TopFinalConfig;
@@ -81,6 +94,8 @@ export interface NamedRef { readonly type: string; readonly params?: unknown }
 export type ActionsConfig = string | NamedRef | readonly (string | NamedRef)[];
 export interface SubsetTransition { readonly target: string; readonly guard?: string | NamedRef; readonly actions?: ActionsConfig }
 export type SubsetTransitions = SubsetTransition | readonly SubsetTransition[];
+/** Only in the parallel state's `on`: actions without a target (an event type's list is all targetless or all targeted). */
+export interface SubsetTargetless { readonly guard?: string | NamedRef; readonly actions?: ActionsConfig }
 export interface SubsetState { readonly type?: 'final'; readonly on?: Readonly<Record<string, SubsetTransitions>>; readonly always?: SubsetTransitions }
 export interface SubsetRegion { readonly initial: string; readonly states: Readonly<Record<string, SubsetState>> }
 export interface SubsetParallel {
@@ -88,7 +103,7 @@ export interface SubsetParallel {
   readonly states: Readonly<Record<string, SubsetRegion>>;
   readonly always?: SubsetTransitions;
   readonly onDone?: SubsetTransitions;
-  readonly on?: Readonly<Record<string, SubsetTransitions>>;
+  readonly on?: Readonly<Record<string, SubsetTransitions | SubsetTargetless | readonly SubsetTargetless[]>>;
 }
 export interface SubsetFinal { readonly type: 'final'; readonly entry?: ActionsConfig }
 export interface SubsetConfig {

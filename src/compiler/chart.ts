@@ -36,6 +36,8 @@ interface Transition<Target> {
 }
 export type RegionTransition = Transition<RegionState>;
 export type ExitTransition = Transition<TopFinalState>;
+/** A transition of the parallel state without a target: actions only (the state value does not change). */
+export interface TargetlessTransition { readonly guard: BoundGuard | null; readonly actions: readonly BoundAction[] }
 
 export interface Region {
   readonly key: string;
@@ -70,6 +72,8 @@ export interface Chart {
   readonly listeners: ReadonlyMap<string, readonly Region[]>;
   /** The parallel state's own `on`, with `onDone` under the type of its done event. */
   readonly exitOn: ReadonlyMap<string, readonly ExitTransition[]>;
+  /** The parallel state's own `on` transitions without a target (run.pause, run.resume), by event type. */
+  readonly targetlessOn: ReadonlyMap<string, readonly TargetlessTransition[]>;
   readonly exitAlways: readonly ExitTransition[];
   /** The event XState raises when every region is in a final state. */
   readonly doneEvent: ImplementationEvent;
@@ -151,6 +155,16 @@ class ChartReader {
         actions: this.actions(node.actions, `${at}.actions`),
         target: target(stringAt(node.target, `${at}.target`), `${at}.target`),
       };
+    });
+  }
+
+  /** Transitions of the parallel state's `on` that have no target: guard and actions only. */
+  targetless(v: unknown, path: string): TargetlessTransition[] {
+    return listAt(v).map((t, i) => {
+      const at = Array.isArray(v) ? `${path}[${i}]` : path;
+      const node = objectAt(t, at);
+      onlyKeys(node, ['guard', 'actions'], at);
+      return { guard: this.guard(node.guard, `${at}.guard`), actions: this.actions(node.actions, `${at}.actions`) };
     });
   }
 }
@@ -250,9 +264,19 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
   };
   const done = doneEvent(`${machineId}.${parallelKey}`);
   const exitOn = new Map<string, ExitTransition[]>();
+  const targetlessOn = new Map<string, TargetlessTransition[]>();
   if (parallel.on !== undefined) {
     for (const [type, ts] of Object.entries(objectAt(parallel.on, `${path}.on`))) {
-      exitOn.set(eventTypeAt(type, `${path}.on.${type}`), reader.transitions(ts, `${path}.on.${type}`, finalTarget));
+      const at = `${path}.on.${type}`;
+      const items = listAt(ts);
+      const withTarget = items.filter((t) => isObject(t) && t.target !== undefined).length;
+      if (withTarget === 0 && items.length > 0) {
+        // Targetless: XState runs the actions and exits and enters nothing (the parallel state is not re-entered).
+        targetlessOn.set(eventTypeAt(type, at), reader.targetless(ts, at));
+        continue;
+      }
+      if (withTarget !== items.length) throw new UnsupportedStatechartError(at, 'an event\'s transitions on the parallel state must all have a target or all have none');
+      exitOn.set(eventTypeAt(type, at), reader.transitions(ts, at, finalTarget));
     }
   }
   if (parallel.onDone !== undefined) exitOn.set(done.type, reader.transitions(parallel.onDone, `${path}.onDone`, finalTarget));
@@ -262,7 +286,7 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
     for (const type of eventTypes) listeners.set(type, [...(listeners.get(type) ?? []), region]);
   }
   return {
-    parallelKey, regions, listeners, exitOn,
+    parallelKey, regions, listeners, exitOn, targetlessOn,
     exitAlways: reader.transitions(parallel.always, `${path}.always`, finalTarget),
     doneEvent: done,
   };

@@ -63,6 +63,10 @@ export interface RunContext {
   timers: Record<string, TimerState>;
   error: RunError | null;
   output: unknown;
+  /** What SET tasks set (`${workflow.variables.<name>}`); absent until one runs. */
+  variables?: Record<string, unknown>;
+  /** true between run.paused and run.resumed (false after a resume); absent when never paused. No attempt starts while true. */
+  paused?: boolean;
 }
 
 /** What the machine is created with: everything comes from the `run.started` envelope. */
@@ -88,4 +92,6 @@ export type MachineEvent =
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
   | { type: `signal.${string}`; time: number; data: unknown; by?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
-  | { type: 'run.fail'; time: number; error: TaskError };
+  | { type: 'run.fail'; time: number; error: TaskError }
+  | { type: 'run.pause'; time: number; by?: string; reason?: string }
+  | { type: 'run.resume'; time: number; by?: string };

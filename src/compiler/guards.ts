@@ -35,6 +35,11 @@ export function guardsFor(def: Definition) {
     return false;
   };
 
+  // TERMINATE tasks that ran, by the status they end the run with.
+  const terminates = def.tasks.filter((t) => t.type === 'TERMINATE');
+  const terminated = (ctx: RunContext, status: 'COMPLETED' | 'FAILED') =>
+    terminates.some((t) => t.status === status && ctx.tasks[t.id]!.status === 'COMPLETED');
+
   // A pending task's region asks mustSkip, then mayRun, of the same context: one evaluation
   // answers both. Contexts are never mutated, so the same object means the same answer.
   let memoContext: RunContext | null = null;
@@ -77,6 +82,10 @@ export function guardsFor(def: Definition) {
     signalKept: ({ context }: Args, p: P) => state(context, p.task).signal !== undefined,
     /** The WAIT keeps no signal yet: the first one to come is the one it takes. */
     noSignalKept: ({ context }: Args, p: P) => state(context, p.task).signal === undefined,
+    isPaused: ({ context }: Args) => context.paused === true,
+    notPaused: ({ context }: Args) => context.paused !== true,
+    terminatedCompleted: ({ context }: Args) => terminates.length > 0 && terminated(context, 'COMPLETED'),
+    terminatedFailed: ({ context }: Args) => terminates.length > 0 && terminated(context, 'FAILED'),
   };
 }
 

@@ -16,6 +16,8 @@
  * - An event's transitions: in each region (document order), the first
  *   enabled transition of its state for that type; if no region has one,
  *   the parallel state's. Guards all see the context from before the step.
+ * - A targetless transition of the parallel state (run.pause, run.resume)
+ *   runs its actions only: nothing is exited or entered, the value stays.
  * - Microstep: the transitions' actions in order, each assign seeing the
  *   previous one's context; then the targets are entered in document order,
  *   each final one raising its region's done event, and the parallel state's
@@ -32,7 +34,7 @@
  *   runs when no region's is enabled.
  */
 import { LedgerflowError } from '../errors/index.js';
-import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition } from './chart.js';
+import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition, TargetlessTransition } from './chart.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
 import type { ImplementationEvent } from './implementations.js';
 import { PersistentVector } from './persistent-vector.js';
@@ -151,7 +153,8 @@ export interface FoldLogic<S> {
 type Step =
   /** `eventless`: chosen by selectEventless, which looked at every dirty region. */
   | { readonly kind: 'regions'; readonly transitions: readonly RegionTransition[]; readonly eventless: boolean }
-  | { readonly kind: 'exit'; readonly transition: ExitTransition };
+  | { readonly kind: 'exit'; readonly transition: ExitTransition }
+  | { readonly kind: 'targetless'; readonly transition: TargetlessTransition };
 
 const passes = (guard: BoundGuard | null, args: { context: RunContext; event: ImplementationEvent }): boolean =>
   guard === null || guard.check(args, guard.params as never);
@@ -315,7 +318,9 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     }
     if (taken) return { kind: 'regions', transitions: taken, eventless: false };
     const exit = firstEnabled(this.chart.exitOn.get(event.type), args);
-    return exit ? { kind: 'exit', transition: exit } : null;
+    if (exit) return { kind: 'exit', transition: exit };
+    const own = firstEnabled(this.chart.targetlessOn.get(event.type), args);
+    return own ? { kind: 'targetless', transition: own } : null;
   }
 
   /** Enabled eventless transitions, regions in the order their states were entered; the parallel state's only if none is. */
@@ -338,9 +343,23 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   private microstep(snapshot: FoldSnapshot, step: Step, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+    if (step.kind === 'targetless') return this.runInPlace(snapshot, step.transition, event);
     return step.kind === 'exit'
       ? this.exit(snapshot, step.transition, event)
       : this.moveRegions(snapshot, step, event, queue);
+  }
+
+  /** A targetless transition of the parallel state: its actions, and every region stays where it is. */
+  private runInPlace(snapshot: FoldSnapshot, t: TargetlessTransition, event: ImplementationEvent): FoldSnapshot {
+    const context = runActions(t.actions, snapshot.context, event);
+    const before = snapshot._configuration as Config;
+    let dirty: readonly Region[] = before.dirty;
+    for (const a of t.actions) {
+      if (a.writes === null) { dirty = this.chart.regions; break; }
+      for (const id of a.writes) dirty = union(dirty, this.indexes.watchers.get(id) ?? []);
+    }
+    const configuration = new Config(this.chart.parallelKey, this.chart.regions, before.states, before.stamps, before.nextStamp, before.finals, dirty);
+    return active(this.chart, context, configuration);
   }
 
   /** Leaves the parallel state for a top-level final state: the transition's actions, then the final state's entry actions. */

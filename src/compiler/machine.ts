@@ -17,6 +17,10 @@ export type MachineConfig = ChartConfig;
 /** The chart of a definition, built once per compile. */
 export function machineConfig(def: Definition): MachineConfig {
   const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t)]));
+  // A TERMINATE task that ran ends the run with its status, before a failure elsewhere could (only where there is one: other charts keep their JSON).
+  const terminates = def.tasks.some((t) => t.type === 'TERMINATE')
+    ? [{ guard: 'terminatedCompleted', target: 'completed' }, { guard: 'terminatedFailed', target: 'failed' }] as const
+    : [];
   return {
     id: def.id,
     initial: 'running',
@@ -25,10 +29,15 @@ export function machineConfig(def: Definition): MachineConfig {
         type: 'parallel',
         states: regions,
         // A failed task (not optional) fails the run at once; in-flight siblings are cancelled.
-        always: { guard: 'anyFatalFailure', target: 'failed' },
+        always: terminates.length > 0 ? [...terminates, { guard: 'anyFatalFailure', target: 'failed' }] : { guard: 'anyFatalFailure', target: 'failed' },
         onDone: [{ guard: 'anyFatalFailure', target: 'failed' }, { target: 'completed' }],
         // run.fail: the engine could not fold an input (see RunFailedData); the run fails with that error.
-        on: { 'run.cancel': { target: 'cancelled' }, 'run.fail': { target: 'failed' } },
+        // run.pause / run.resume: targetless (the value does not change); they set and clear context.paused.
+        on: {
+          'run.cancel': { target: 'cancelled' }, 'run.fail': { target: 'failed' },
+          'run.pause': { guard: 'notPaused', actions: { type: 'pauseRun' } },
+          'run.resume': { guard: 'isPaused', actions: { type: 'resumeRun' } },
+        },
       },
       completed: { type: 'final', entry: { type: 'finish', params: { status: 'COMPLETED' } } },
       failed: { type: 'final', entry: { type: 'finish', params: { status: 'FAILED' } } },

@@ -138,6 +138,16 @@ function instantRegion(task: TaskDef): RegionConfig {
   return { initial: 'pending', states: { pending: pending(id, ready), ...FINALS } };
 }
 
+/**
+ * SET and TERMINATE settle inside the fold too (pending → done): SET merges
+ * its values into the run's variables, TERMINATE records { status, reason },
+ * and the parallel state's `always` then ends the run (machine.ts).
+ */
+function actionRegion(task: TaskDef, action: 'setValues' | 'terminate'): RegionConfig {
+  const id = task.id;
+  return { initial: 'pending', states: { pending: pending(id, to(id, 'done', action, g('mayRun', id))), ...FINALS } };
+}
+
 /** Parses and validates, but does not run yet: reaching it fails the run, never silently. */
 function unsupportedRegion(task: TaskDef): RegionConfig {
   const id = task.id;
@@ -156,6 +166,8 @@ export function regionFor(task: TaskDef): RegionConfig {
     case 'SIMPLE': return workRegion(task);
     case 'HUMAN': return humanRegion(task);
     case 'WAIT': return waitRegion(task);
+    case 'SET': return actionRegion(task, 'setValues');
+    case 'TERMINATE': return actionRegion(task, 'terminate');
     default: return instantRegion(task);
   }
 }

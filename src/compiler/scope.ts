@@ -7,5 +7,7 @@ export function scopeOf(ctx: RunContext): Scope {
   for (const [id, t] of Object.entries(ctx.tasks)) {
     tasks[id] = { status: t.status, output: t.output, error: t.error, attempts: t.attempts };
   }
-  return { input: ctx.input, workflow: { id: ctx.workflowId, runId: ctx.runId, version: ctx.version }, tasks };
+  const workflow: Scope['workflow'] = { id: ctx.workflowId, runId: ctx.runId, version: ctx.version };
+  if (ctx.variables !== undefined) workflow.variables = ctx.variables;
+  return { input: ctx.input, workflow, tasks };
 }

@@ -10,9 +10,9 @@
  * path claims a decision chooses is what the runtime would choose; a case no
  * candidate selects is reported, with its condition, instead of guessed.
  */
-import { decide, type RunContext } from '../compiler/index.js';
+import { decide, scopeOf, type RunContext } from '../compiler/index.js';
 import type { DecisionTask, Definition, JsonValue, TaskDef } from '../definition/index.js';
-import { findRefs, parseCondition, type CompiledCondition, type Ref } from '../expressions/index.js';
+import { findRefs, parseCondition, resolveTemplate, type CompiledCondition, type Ref } from '../expressions/index.js';
 import { getIn, setIn } from './values.js';
 
 type Node = CompiledCondition['ast'];
@@ -44,17 +44,38 @@ export interface DecisionPlan {
 /** Tried combinations per decision: enough for a handful of variables, bounded for pathological ones. */
 const MAX_COMBINATIONS = 20_000;
 
-function varOfRef(ref: Ref): Var | null {
+function varOfRef(ref: Ref, def: Definition, depth = 0): Var | null {
   if (ref.kind === 'task' && ref.field === 'output') return { kind: 'output', owner: ref.task, path: ref.path };
   if (ref.kind === 'input' && ref.name !== null) return { kind: 'input', owner: ref.name, path: ref.path };
+  if (ref.kind === 'variable' && ref.name !== null && depth < 8) return varOfVariable(def, ref.name, ref.path, depth);
+  return null;
+}
+
+/**
+ * A workflow variable traced to what sets it: the last SET task (in
+ * definition order) whose value for the name is exactly one reference to a
+ * task output or an input. Anything else (a literal, text around a
+ * reference) is not varied.
+ */
+function varOfVariable(def: Definition, name: string, path: string[], depth: number): Var | null {
+  for (let i = def.tasks.length - 1; i >= 0; i--) {
+    const t = def.tasks[i]!;
+    if (t.type !== 'SET' || !Object.hasOwn(t.values, name)) continue;
+    const value = t.values[name];
+    if (typeof value !== 'string') return null;
+    const refs = findRefs(value);
+    if (refs.length !== 1 || refs[0]!.text !== value.trim()) return null;
+    const inner = varOfRef(refs[0]!.ref, def, depth + 1);
+    return inner ? { ...inner, path: [...inner.path, ...path] } : null;
+  }
   return null;
 }
 
 /** `x.output.a` written as a chain of property reads on a reference. */
-function varOfNode(n: Node): Var | null {
-  if (n.t === 'ref') return varOfRef(n.ref);
+function varOfNode(n: Node, def: Definition): Var | null {
+  if (n.t === 'ref') return varOfRef(n.ref, def);
   if (n.t === 'get') {
-    const inner = varOfNode(n.obj);
+    const inner = varOfNode(n.obj, def);
     return inner ? { ...inner, path: [...inner.path, n.key] } : null;
   }
   return null;
@@ -94,7 +115,7 @@ export function baseInput(def: Definition): Record<string, JsonValue> {
 interface Search { vars: Var[]; candidates: unknown[][] }
 
 /** The variables a decision reads and the candidate values of each. */
-function searchSpace(task: DecisionTask, input: Record<string, unknown>): Search {
+function searchSpace(def: Definition, task: DecisionTask, input: Record<string, unknown>): Search {
   const vars = new Map<string, Var>();
   const cands = new Map<string, unknown[]>();
   const numbers = new Set<number>([0]);
@@ -109,7 +130,7 @@ function searchSpace(task: DecisionTask, input: Record<string, unknown>): Search
     const refs = findRefs(task.decisionParam);
     const whole = refs.length === 1 && refs[0]!.text === task.decisionParam.trim();
     for (const r of refs) {
-      const v = varOfRef(r.ref);
+      const v = varOfRef(r.ref, def);
       if (!v) continue;
       // The param's value selects the case of that name: offer exactly those names (and their numeric or boolean reading).
       addVar(v, whole ? names.flatMap((n) => [n, ...(n.trim() !== '' && Number.isFinite(Number(n)) ? [Number(n)] : []), ...(n === 'true' ? [true] : n === 'false' ? [false] : [])]) : []);
@@ -118,7 +139,7 @@ function searchSpace(task: DecisionTask, input: Record<string, unknown>): Search
   for (const c of task.cases) {
     if (c.condition === undefined) continue;
     walk(parseCondition(c.condition).ast, (n) => {
-      const v = varOfNode(n);
+      const v = varOfNode(n, def);
       if (v) {
         addVar(v);
         if (v.kind === 'input') {
@@ -152,7 +173,12 @@ function contextFor(def: Definition, input: Record<string, unknown>, outputs: Ma
   }
   for (const { v, value } of outputs.values()) tasks[v.owner] = { ...tasks[v.owner]!, output: setIn(tasks[v.owner]!.output, v.path, value) };
   const t0 = '2026-01-01T00:00:00.000Z';
-  return { runId: 'plan', workflowId: def.id, version: def.version, input, startedAt: t0, completedAt: null, updatedAt: t0, tasks, timers: {}, error: null, output: null };
+  const ctx: RunContext = { runId: 'plan', workflowId: def.id, version: def.version, input, startedAt: t0, completedAt: null, updatedAt: t0, tasks, timers: {}, error: null, output: null };
+  // The variables SET tasks would have set from these outputs, in definition order, as the fold's setValues does.
+  for (const t of def.tasks) {
+    if (t.type === 'SET') ctx.variables = { ...(ctx.variables ?? {}), ...((resolveTemplate(t.values, scopeOf(ctx)) ?? {}) as Record<string, unknown>) };
+  }
+  return ctx;
 }
 
 /** Tries combinations of candidates (odometer order: earlier candidates first) until every case is found. */
@@ -185,7 +211,7 @@ export function planDecisions(def: Definition, input: Record<string, unknown>): 
   for (const task of def.tasks) {
     if (task.type !== 'DECISION') continue;
     const wanted = [...task.cases.map((c) => c.name), ...(task.defaultNext ? ['default'] : [])];
-    const space = searchSpace(task, input);
+    const space = searchSpace(def, task, input);
     plan.reads.set(task.id, space.vars.filter((v) => v.kind === 'output'));
     const found = new Map<string, CaseChoice>();
     search(def, task, input, space, false, found, wanted);

@@ -38,6 +38,22 @@ function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: R
     }
     return;
   }
+  if (ref.kind === 'variable') {
+    // SET tasks set variables while a run runs: a trigger fires before any has.
+    if (site.trigger !== undefined) {
+      ctx.error('LF_TEMPLATE_VARIABLE_IN_TRIGGER', `template ${occ.text} in ${site.owner} reads a workflow variable, but no SET task has run when a trigger fires`, path, at);
+      return;
+    }
+    if (ref.name === null) return;
+    const setters = ctx.def.tasks.filter((x) => x.type === 'SET' && Object.hasOwn(x.values, ref.name!));
+    if (setters.length === 0) {
+      const names = [...new Set(ctx.def.tasks.flatMap((x) => (x.type === 'SET' ? Object.keys(x.values) : [])))];
+      ctx.warn('LF_UNKNOWN_VARIABLE', `template ${occ.text} in ${site.owner} reads variable "${ref.name}", which no SET task sets (it resolves to nothing)${names.length ? `; SET tasks set: ${names.join(', ')}${didYouMean(ref.name, names)}` : ''}`, path, at);
+    } else if (site.task && !setters.some((x) => x.id === site.task!.id || up.has(site.task!.id, x.id))) {
+      ctx.warn('LF_VARIABLE_NOT_UPSTREAM', `template ${occ.text} in task ${site.task.id} reads variable "${ref.name}", but no SET task that sets it (${setters.map((x) => x.id).join(', ')}) is upstream of ${site.task.id}, so it may not be set yet; add one to depends_on`, path, at);
+    }
+    return;
+  }
   if (ref.kind === 'input' && site.trigger !== undefined) {
     const hint = site.trigger === 'event' ? '; read the event instead, e.g. ${event.data.<field>}' : '';
     ctx.error('LF_TEMPLATE_INPUT_IN_TRIGGER', `template ${occ.text} in ${site.owner} reads the workflow input, but a trigger is what builds that input${hint}`, path, at);

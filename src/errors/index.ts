@@ -174,6 +174,13 @@ export class SignalRefusedError extends LedgerflowError {
   }
 }
 
+/** A pause (or resume) the run does not take: it has settled, or it is already paused (not paused). Nothing is recorded. */
+export class PauseRefusedError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
+    super('LF_PAUSE_REFUSED', message, meta);
+  }
+}
+
 /**
  * Thrown by a task handler to say that retrying cannot help (bad input, a
  * business rule): the task fails at once whatever its retry policy.

@@ -114,6 +114,14 @@ export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.
  * message; it is not recorded itself, since no state can be computed for it.
  */
 export const RunFailedData = z.object({ error: TaskErrorSchema });
+/**
+ * A person paused the run: no new attempt starts until `run.resumed`
+ * (running ones finish and are recorded; timers fire; approvals are taken).
+ * `by`: who paused it (on NATS the input's sender); `reason` as given.
+ */
+export const RunPausedData = z.object({ by: z.string().min(1).optional(), reason: z.string().optional(), unauthenticated: z.literal(true).optional() });
+/** The run was un-paused: the next commit starts every task that was scheduled meanwhile. */
+export const RunResumedData = z.object({ by: z.string().min(1).optional(), unauthenticated: z.literal(true).optional() });
 /** An approval that was refused (not an approver, already decided, not a HUMAN task): kept for the audit trail, changes no state. */
 export const ApprovalRefusedData = z.object({
   task: z.string().min(1),
@@ -136,13 +144,16 @@ export const EVENT_DATA = {
   'run.failed': RunFailedData,
   'task.restarted': TaskRestartedData,
   'signal.received': SignalReceivedData,
+  'run.paused': RunPausedData,
+  'run.resumed': RunResumedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
 
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 
-export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED']);
+/** PAUSED: active, and paused (`run.paused`): no new attempt starts until `run.resumed`. */
+export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED']);
 export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
 export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -180,6 +191,8 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('run.failed'), data: RunFailedData }),
   EnvelopeBase.extend({ type: z.literal('task.restarted'), data: TaskRestartedData }),
   EnvelopeBase.extend({ type: z.literal('signal.received'), data: SignalReceivedData }),
+  EnvelopeBase.extend({ type: z.literal('run.paused'), data: RunPausedData }),
+  EnvelopeBase.extend({ type: z.literal('run.resumed'), data: RunResumedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

@@ -7,6 +7,8 @@ import { ExpressionError } from '../errors/index.js';
 export type Ref =
   | { kind: 'input'; name: string | null; path: string[] }
   | { kind: 'workflow'; field: string }
+  /** `${workflow.variables}` (name null) or `${workflow.variables.<name>[.path]}`: values SET tasks set. */
+  | { kind: 'variable'; name: string | null; path: string[] }
   | { kind: 'task'; task: string; field: 'output' | 'status' | 'error' | 'attempts'; path: string[] }
   /** The event that fires a trigger: only meaningful in triggers[].filter and triggers[].input (the definition checks say so). */
   | { kind: 'event'; path: string[] };
@@ -28,7 +30,7 @@ export const EVENT_FIELDS = ['id', 'type', 'time', 'source', 'data'] as const;
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export const ACCEPTED_FORMS =
-  'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>} ' +
+  'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>}, ${workflow.variables.<name>[.path]} ' +
   'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
   'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}';
 
@@ -76,6 +78,10 @@ export function refFromSegments(segs: string[]): Ref | string {
     if (second === 'input') {
       const [name, ...path] = rest;
       return { kind: 'input', name: name ?? null, path };
+    }
+    if (second === 'variables') {
+      const [name, ...path] = rest;
+      return { kind: 'variable', name: name ?? null, path };
     }
     if (second !== undefined && (WORKFLOW_FIELDS as readonly string[]).includes(second) && rest.length === 0) {
       return { kind: 'workflow', field: second };
@@ -182,6 +188,8 @@ export function refText(ref: Ref): string {
       return `\${workflow.input${ref.name === null ? '' : `.${ref.name}`}${path(ref.path)}}`;
     case 'workflow':
       return `\${workflow.${ref.field}}`;
+    case 'variable':
+      return `\${workflow.variables${ref.name === null ? '' : `.${ref.name}`}${path(ref.path)}}`;
     case 'task':
       return `\${${ref.task}.${ref.field}${path(ref.path)}}`;
     case 'event':

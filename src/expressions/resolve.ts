@@ -16,7 +16,8 @@ export interface ScopeEvent {
 
 export interface Scope {
   input: Record<string, unknown>;
-  workflow: { id: string; runId: string; version: number };
+  /** `variables`: what SET tasks set so far (absent before any ran). */
+  workflow: { id: string; runId: string; version: number; variables?: Record<string, unknown> };
   tasks: Record<string, { status?: string; output?: unknown; error?: unknown; attempts?: number }>;
   /** Present only while a trigger's filter and input mapping are evaluated. */
   event?: ScopeEvent;
@@ -51,6 +52,8 @@ export function resolveRef(ref: Ref, scope: Scope): unknown {
       return ref.name === null ? scope.input : getPath(scope.input, [ref.name, ...ref.path]);
     case 'workflow':
       return getOwn(scope.workflow, ref.field);
+    case 'variable':
+      return ref.name === null ? (scope.workflow.variables ?? {}) : getPath(scope.workflow.variables, [ref.name, ...ref.path]);
     case 'task': {
       const task = getOwn(scope.tasks, ref.task);
       return getPath(getOwn(task, ref.field), ref.path);

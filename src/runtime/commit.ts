@@ -46,6 +46,8 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   // In key order, as a scan of every task would find them, but from the tasks under way only.
   const tasks = snap.context.tasks;
+  // Paused (run.paused): nothing starts; run.resumed lets the next commit start every scheduled task.
+  if (snap.status === 'active' && snap.context.paused === true) return { events, snapshot: snap, seq: next, stale };
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     const { attempts, iteration } = tasks[task]!;
     add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });

@@ -207,7 +207,7 @@ export class RunDriver {
   /** Tasks the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
   private hasScheduled(): boolean {
     const s = this.current;
-    if (s.status !== 'active') return false;
+    if (s.status !== 'active' || s.context.paused === true) return false; // paused: they start once resumed
     // Checked before every fold: counted as tasks change in a long run (task-table.ts), a loop otherwise.
     return countWithStatus(s.context.tasks, SCHEDULED) > 0;
   }

@@ -4,7 +4,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
-import { ApprovalRefusedError, AppendConflictError, SignalRefusedError, HandlerError, RunCannotStartError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { ApprovalRefusedError, AppendConflictError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -251,6 +251,30 @@ export class Engine {
   async cancel(runId: string, opts: { by?: string; reason?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
     const { view, refused } = await this.record(runId, () => ({ type: 'run.cancelled', time, data: { ...opts } }));
+    return { changed: refused === null, view };
+  }
+
+  /**
+   * Pauses a run (run.paused): no new attempt starts until it is resumed;
+   * running ones finish and are recorded. A settled or already paused run is
+   * refused with PauseRefusedError, and nothing is recorded.
+   */
+  async pause(runId: string, opts: { by?: string; reason?: string } = {}): Promise<RunView> {
+    const time = new Date(this.clock.now()).toISOString();
+    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+    const { view, refused } = await this.record(runId, () => ({ type: 'run.paused', time, data }));
+    if (refused !== null) throw new PauseRefusedError(`cannot pause run ${runId}: ${refused}; nothing was recorded`, { runId, status: view.status });
+    return view;
+  }
+
+  /**
+   * Un-pauses a paused run (run.resumed): the next commit starts every task
+   * scheduled meanwhile. `changed` is false (nothing written) when the run
+   * was not paused.
+   */
+  async unpause(runId: string, opts: { by?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
+    const time = new Date(this.clock.now()).toISOString();
+    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}) } }));
     return { changed: refused === null, view };
   }
 

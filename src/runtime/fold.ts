@@ -36,6 +36,8 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'signal.received': return { type: `signal.${ev.data.name}`, time, data: ev.data.data ?? null, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
     case 'run.cancelled': return { type: 'run.cancel', time, ...ev.data };
     case 'run.failed': return { type: 'run.fail', time, error: ev.data.error };
+    case 'run.paused': return { type: 'run.pause', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.reason !== undefined ? { reason: ev.data.reason } : {}) };
+    case 'run.resumed': return { type: 'run.resume', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
     case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
   }
@@ -69,6 +71,8 @@ export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
     if (snapshot.value === 'failed') return 'FAILED';
     if (snapshot.value === 'cancelled') return 'CANCELLED';
   }
+  // Paused and active: nothing new starts until run.resumed.
+  if (snapshot.status === 'active' && snapshot.context.paused === true) return 'PAUSED';
   // Counted as tasks change in a long run (task-table.ts), not by a scan per event.
   const { tasks } = snapshot.context;
   if (countWithStatus(tasks, ACTIVE_TASK_STATUSES) > 0) return 'RUNNING';
@@ -175,6 +179,8 @@ function valueText(value: unknown): string {
 /** Why an event was not accepted, in words a person can act on. */
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
+  if (ev.type === 'run.paused') return 'the run is already paused';
+  if (ev.type === 'run.resumed') return 'the run is not paused';
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);
   const task = snapshot.context.tasks[ev.data.task];

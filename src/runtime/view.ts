@@ -21,6 +21,8 @@ export interface RunView {
   timers: TimerState[];
   /** Sequence of the last event folded. */
   seq: number;
+  /** What SET tasks set (`${workflow.variables.<name>}`); absent when none ran. */
+  variables?: Record<string, unknown>;
 }
 
 export function runView(snapshot: RunSnapshot, seq: number): RunView {
@@ -35,5 +37,6 @@ export function runView(snapshot: RunSnapshot, seq: number): RunView {
     output: ctx.output, error: ctx.error,
     timers: Object.values(ctx.timers).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
     seq,
+    ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
   };
 }

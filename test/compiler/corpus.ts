@@ -69,6 +69,27 @@ const SHAPES: Record<string, string> = {
     - { id: open, type: WAIT, event: other }
     - { id: after, type: SIMPLE, depends_on: [until, at, gate, gate2, open], trigger_rule: all_done }
 `,
+  // SET merges variables a decision reads; either TERMINATE ends the run while side may still be running.
+  'set variables, terminate early': `
+    - { id: score, type: SIMPLE, output: [value] }
+    - { id: side, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 30s }
+    - id: remember
+      type: SET
+      depends_on: [score]
+      values: { v: "\${score.output.value}", seen: true, note: "score \${score.output.value}" }
+    - id: route
+      type: DECISION
+      depends_on: [remember]
+      decision_param: "\${workflow.variables.v}"
+      decision_cases:
+        high: { next: [stop] }
+        low: { next: [abort] }
+        default: { next: [work] }
+    - { id: stop, type: TERMINATE, status: COMPLETED, reason: "stopped at \${workflow.variables.v}" }
+    - { id: abort, type: TERMINATE, status: FAILED, reason: "\${workflow.variables.note} is too low" }
+    - { id: work, type: SIMPLE, timeout: 10s, input: { v: "\${workflow.variables.v}" } }
+    - { id: again, type: SET, depends_on: [work], values: { v: done } }
+`,
 };
 
 function shapeDefinitions(): [string, Definition][] {

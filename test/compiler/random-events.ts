@@ -119,6 +119,8 @@ export class RandomEvents {
   next(ctx: RunContext): MachineEvent {
     const time = this.tick();
     if (this.chance(0.01)) return { type: 'run.cancel', time, ...(this.chance(0.5) ? { by: 'ops', reason: 'no longer needed' } : {}) };
+    // Pause and resume (targetless transitions of the parallel state), sometimes twice in a row (refused then).
+    if (this.chance(0.03)) return ctx.paused === true || this.chance(0.2) ? { type: 'run.resume', time, ...(this.chance(0.5) ? { by: 'ops' } : {}) } : { type: 'run.pause', time, ...(this.chance(0.5) ? { by: 'ops', reason: 'maintenance' } : {}) };
     const plausible = this.def.tasks.flatMap((t) => this.plausible(t, ctx, time));
     return plausible.length > 0 && this.chance(0.85) ? this.pick(plausible) : this.stale(ctx, time);
   }

@@ -258,3 +258,39 @@ describe('WAIT', () => {
     await expectAllPass(text, report);
   }, 60_000);
 });
+
+describe('SET and TERMINATE', () => {
+  const text = wf(`    - { id: score, type: SIMPLE, output: [value], timeout: 10s }
+    - { id: side, type: SIMPLE }
+    - id: remember
+      type: SET
+      depends_on: [score]
+      values: { level: "\${score.output.value}", fixed: 1 }
+    - id: route
+      type: DECISION
+      depends_on: [remember]
+      decision_param: "\${workflow.variables.level}"
+      decision_cases:
+        stop: { next: [halt] }
+        done: { next: [finish] }
+        default: { next: [work] }
+    - { id: halt, type: TERMINATE, status: FAILED, reason: "stopped at \${workflow.variables.level}" }
+    - { id: finish, type: TERMINATE, status: COMPLETED }
+    - { id: work, type: SIMPLE, input: { level: "\${workflow.variables.level}" } }
+`);
+
+  it('reach full coverage: a decision on a variable a SET copied from an output is steered, and each TERMINATE ends its path', async () => {
+    const report = generatePaths(def(text));
+    expect(report.uncovered).toEqual([]);
+    expect(complete(report)).toBe(true);
+    expect(Object.keys(report.tasks)).toEqual(expect.arrayContaining(['remember', 'halt', 'finish']));
+    const byName = new Map(report.paths.map((p) => [p.name, p]));
+    const halted = [...byName.values()].find((p) => p.name.startsWith('route=stop'))!;
+    const finished = [...byName.values()].find((p) => p.name.startsWith('route=done'))!;
+    expect(halted.outcome).toBe('FAILED');
+    expect(finished.outcome).toBe('COMPLETED');
+    // The path ends where TERMINATE ends the run: work never starts on it.
+    for (const p of [halted, finished]) expect(p.events.some((e) => e.type === 'task.started' && e.data.task === 'work')).toBe(false);
+    await expectAllPass(text, report);
+  });
+});

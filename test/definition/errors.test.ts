@@ -294,3 +294,25 @@ describe('every problem at once', () => {
     expect(errors[0]!.message).toBe('workflow.tasks[0].retry_policy.max_attempts: expected an integer of at least 1 (1 = no retry), got 0');
   });
 });
+
+describe('workflow variables in templates', () => {
+  it('accepts ${workflow.variables.x} downstream of the SET that sets it, and warns (at the template) about an unknown name or a reader the SET is not upstream of', () => {
+    const text = wf(`    - { id: early, type: SIMPLE, input: { r: "\${workflow.variables.region}" } }
+    - { id: remember, type: SET, values: { region: eu } }
+    - { id: late, type: SIMPLE, depends_on: [remember], input: { r: "\${workflow.variables.regoin}", ok: "\${workflow.variables.region}", all: "\${workflow.variables}" } }
+`);
+    const r = parse(text);
+    expect(r.definition).not.toBeNull();
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const unknown = only(r, 'LF_UNKNOWN_VARIABLE');
+    expect(unknown.message).toMatch(/reads variable "regoin", which no SET task sets .*did you mean "region"/);
+    expect(unknown).toMatchObject(pos(text, '${workflow.variables.regoin}'));
+    const early = only(r, 'LF_VARIABLE_NOT_UPSTREAM');
+    expect(early.message).toMatch(/task early reads variable "region", but no SET task that sets it \(remember\) is upstream of early/);
+  });
+
+  it('refuses a variable in a trigger: no SET has run when it fires', () => {
+    const r = parse(wf('    - { id: a, type: SIMPLE }\n', '  triggers:\n    - { event: order.created, input: { x: "${workflow.variables.x}" } }\n'));
+    expect(only(r, 'LF_TEMPLATE_VARIABLE_IN_TRIGGER').message).toMatch(/reads a workflow variable, but no SET task has run when a trigger fires/);
+  });
+});

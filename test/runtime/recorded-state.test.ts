@@ -63,7 +63,7 @@ describe('recordedState', () => {
         seen.add(rec.status);
       }
     }
-    expect([...seen].sort()).toEqual(['CANCELLED', 'COMPLETED', 'FAILED', 'RUNNING', 'WAITING']);
+    expect([...seen].sort()).toEqual(['CANCELLED', 'COMPLETED', 'FAILED', 'PAUSED', 'RUNNING', 'WAITING']);
   });
 
   it('is pinned: the same state hashes as it did when the first logs were written', () => {
