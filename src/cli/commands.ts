@@ -6,7 +6,8 @@ import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
-import { storeFor, usesNats, type GlobalOpts } from './store.js';
+import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -23,7 +24,9 @@ export interface Io {
 
 
 function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
-  return new Engine({ store: storeFor(g), ...hooks });
+  const store = storeFor(g);
+  // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
+  return new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(localDir(g))) }) });
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);

@@ -11,6 +11,7 @@ import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { retryDelayMs } from './backoff.js';
 import { FINAL_TASK_STATUSES, type RunContext, type TaskState, type TimerState } from './context.js';
+import { childRunId } from './children.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
 import { iso } from './iso-cache.js';
@@ -91,7 +92,10 @@ export function actionsFor(def: Definition) {
       // A new attempt has not been restarted: the count belongs to the attempt before.
       const { restarts: _previous, ...before } = state(context, p.task);
       return {
-        tasks: putTask(context, p.task, { ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now }),
+        tasks: putTask(context, p.task, {
+          ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now,
+          ...(task(p.task).type === 'SUB_WORKFLOW' ? { child: childRunId(context.runId, p.task, attempt) } : {}),
+        }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs) }),
       };

@@ -28,6 +28,8 @@ export interface TaskState {
   decidedBy?: string;
   /** Times the current attempt was restarted after it was lost (task.restarted); absent when never. Cleared by the next attempt. */
   restarts?: number;
+  /** SUB_WORKFLOW only: the run id of the current attempt's child run. */
+  child?: string;
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */

@@ -22,8 +22,17 @@ export const RunStartedData = z.object({
   definitionHash: z.string(),
   input: z.record(z.string(), z.unknown()),
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
-  source: z.object({ file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional() }).optional(),
+  source: z.object({
+    file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional(),
+    /** The run that started this one: a SUB_WORKFLOW attempt's, or (`relation: failure`) a failed run whose failure_workflow this is. */
+    parent: z.object({
+      runId: z.string().min(1), workflowId: z.string().min(1),
+      task: z.string().min(1).optional(), attempt: z.number().int().positive().optional(),
+      relation: z.literal('failure').optional(),
+    }).optional(),
+  }).optional(),
 });
+export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
 export const TaskStartedData = z.object(taskRef);
 /**
  * Who reported an outcome, where a server could tell: on NATS, the user the

@@ -16,6 +16,7 @@
 import { iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
+import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { handlerName, type TaskInfo } from './handlers.js';
 import { rememberedTaskPlans } from './task-plan-cache.js';
@@ -70,7 +71,50 @@ export interface CancelTimer {
   readonly timerId: string;
 }
 
-export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer;
+/** Who started a child run: recorded in the child's run.started (`source.parent`). */
+export interface ParentRef {
+  readonly runId: string;
+  readonly workflowId: string;
+  /** The SUB_WORKFLOW task (absent for a failure workflow: then `failedTask` is in the input). */
+  readonly task?: string;
+  readonly attempt?: number;
+  /** `failure`: the run of the parent's failure_workflow. Absent: a SUB_WORKFLOW's child. */
+  readonly relation?: 'failure';
+}
+
+/**
+ * Start a child run (a SUB_WORKFLOW attempt, or a failed run's
+ * failure_workflow) and, for a SUB_WORKFLOW, report its outcome as the
+ * attempt's: `task.completed` with the child's workflow output or
+ * `task.failed` with its error. Idempotent by `childRunId`: a child that
+ * exists is not started again (settled, its outcome is reported at once).
+ */
+export interface StartChild {
+  readonly type: 'child.start';
+  readonly runId: string;
+  readonly childRunId: string;
+  readonly workflow: string;
+  readonly version?: number;
+  readonly input: Record<string, unknown>;
+  readonly parent: ParentRef;
+  /** For a SUB_WORKFLOW attempt: which run of the attempt this is (as StartAttempt's). Absent for a failure workflow, which reports nothing. */
+  readonly restart?: number;
+}
+
+/** Emit an event as `ledgerflow emit` would (embedded) or on `lf.triggers.<event>` (NATS), then report `{ event, eventId, runs }` as the attempt's output. */
+export interface EmitEvent {
+  readonly type: 'event.emit';
+  readonly runId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly restart: number;
+  readonly event: string;
+  readonly data: Record<string, unknown>;
+  /** `<runId>/<task>/<attempt>`: the event's id, so a re-run starts nothing twice. */
+  readonly eventId: string;
+}
+
+export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer | StartChild | EmitEvent;
 
 /**
  * What an executor holds: attempts running (task id → attempt and which run of
@@ -112,7 +156,11 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const timerId of held.timers.keys()) {
     if (settled || !ctx.timers[timerId]) effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
   }
-  if (settled) return effects;
+  if (settled) {
+    const failure = failureChild(compiled, snapshot);
+    if (failure) effects.push(failure);
+    return effects;
+  }
   for (const id in ctx.timers) {
     // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
     if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
@@ -121,9 +169,52 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const taskId of underWayWithStatus(ctx.tasks, IN_PROGRESS)) {
     const t = ctx.tasks[taskId]!;
     const h = held.attempts.get(taskId);
-    if (h?.attempt !== t.attempts || (h.restart ?? 0) !== (t.restarts ?? 0)) effects.push(startAttempt(compiled, snapshot, taskId));
+    if (h?.attempt !== t.attempts || (h.restart ?? 0) !== (t.restarts ?? 0)) effects.push(startWork(compiled, snapshot, taskId));
   }
   return effects;
+}
+
+/**
+ * What a running attempt asks for: a handler's run, or for the tasks the
+ * executor performs itself, a child run (SUB_WORKFLOW) or an event (EMIT).
+ */
+function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, taskId: string): Effect {
+  const start = startAttempt(compiled, snapshot, taskId);
+  const def = start.task.type === 'SUB_WORKFLOW' || start.task.type === 'EMIT' ? taskPlans(compiled).get(taskId)!.def : null;
+  if (def?.type === 'SUB_WORKFLOW') {
+    const ctx = snapshot.context;
+    return {
+      type: 'child.start', runId: ctx.runId, childRunId: childRunId(ctx.runId, taskId, start.attempt),
+      workflow: def.workflow, ...(def.version !== undefined ? { version: def.version } : {}), input: start.input,
+      parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, attempt: start.attempt }, restart: start.restart,
+    };
+  }
+  if (def?.type === 'EMIT') {
+    const ctx = snapshot.context;
+    const data = (resolveTemplate(def.data, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
+    return {
+      type: 'event.emit', runId: ctx.runId, taskId, attempt: start.attempt, restart: start.restart,
+      event: def.event, data, eventId: emitEventId(ctx.runId, taskId, start.attempt),
+    };
+  }
+  return start;
+}
+
+/**
+ * The failure workflow a run that settled FAILED starts (`failure_workflow: { id, input }`),
+ * or null. Its input: `failedRunId`, `failedTask`, `error`, then `input`'s templates resolved
+ * against the failed run. The same on every call, so starting it is idempotent by its run id.
+ */
+export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot): StartChild | null {
+  const fw = compiled.definition.failureWorkflow;
+  if (!fw?.id || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
+  const ctx = snapshot.context;
+  const extra = (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
+  return {
+    type: 'child.start', runId: ctx.runId, childRunId: failureRunId(ctx.runId), workflow: fw.id,
+    input: { failedRunId: ctx.runId, failedTask: ctx.error?.task ?? null, error: ctx.error, ...extra },
+    parent: { runId: ctx.runId, workflowId: ctx.workflowId, relation: 'failure' },
+  };
 }
 
 /** The start of a task's current attempt, its input resolved against the run's state now. */

@@ -1,0 +1,61 @@
+/**
+ * Finding a child run's definition on disk (SUB_WORKFLOW `workflow:`,
+ * failure_workflow `id`): the I/O the engine's pure core leaves to the edge.
+ * A name with a `/` or a `.yaml`/`.yml` ending is a path relative to the
+ * parent's file; any other is a workflow id, looked for among the
+ * definitions in the parent's folder.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseDefinition, type Definition } from '../definition/index.js';
+import { readFileSync } from 'node:fs';
+import { loadDefinitionFile } from './definitions.js';
+
+export interface FoundChild { definition: Definition; file: string; handlersPath?: string }
+
+/** Whether a `workflow:` value names a file rather than a workflow id. */
+export function namesAFile(workflow: string): boolean {
+  return workflow.includes('/') || /\.ya?ml$/.test(workflow);
+}
+
+/** The definition files of a folder, in name order. */
+export function definitionFilesIn(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/**
+ * The definitions of a folder that parse (a broken or unrelated YAML file is
+ * passed over: it is not the child's), with their files.
+ */
+export function definitionsIn(dir: string): { definition: Definition; file: string }[] {
+  const out: { definition: Definition; file: string }[] = [];
+  for (const file of definitionFilesIn(dir)) {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    const { definition, diagnostics } = parseDefinition(text, file);
+    if (definition && !diagnostics.some((d) => d.severity === 'error')) out.push({ definition, file: resolve(file) });
+  }
+  return out;
+}
+
+/**
+ * The definition a child names, seen from its parent's file: by relative
+ * path, or by id beside it (the one of that version when there are several,
+ * else the highest version). Null when there is none.
+ */
+export function findChildDefinition(ref: { workflow: string; version?: number; parentFile?: string }): FoundChild | null {
+  if (!ref.parentFile) return null;
+  const dir = dirname(ref.parentFile);
+  if (namesAFile(ref.workflow)) {
+    const file = resolve(dir, ref.workflow);
+    if (!existsSync(file)) return null;
+    const loaded = loadDefinitionFile(file);
+    return { definition: loaded.definition, file: loaded.file, ...(loaded.handlersPath ? { handlersPath: loaded.handlersPath } : {}) };
+  }
+  const matches = definitionsIn(dir).filter((d) => d.definition.id === ref.workflow);
+  if (matches.length === 0) return null;
+  const pick = matches.find((m) => m.definition.version === ref.version) ?? matches.sort((a, b) => b.definition.version - a.definition.version)[0]!;
+  const handlers = pick.definition.handlers;
+  return { ...pick, ...(handlers ? { handlersPath: resolve(dirname(pick.file), handlers) } : {}) };
+}
