@@ -2,7 +2,7 @@
  * The library API: start, resume, approve, reject, cancel, inspect and replay
  * runs on any EventStore. The CLI is a thin layer over this.
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, RunCannotStartError, RunNotFoundError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
@@ -134,7 +134,8 @@ export class Engine {
   async status(runId: string): Promise<RunView> {
     const { snapshot, seq, source } = await this.load(runId);
     const view = runView(snapshot, seq);
-    return source?.parent ? { ...view, parent: source.parent } : view;
+    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
+    return { ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(failure ? { failureRun: failure } : {}) };
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */

@@ -26,6 +26,8 @@ export interface RunView {
   seq: number;
   /** The run that started this one (a SUB_WORKFLOW's, or a failed run's failure workflow), from its run.started; shown by `status`. */
   parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure' };
+  /** The run of this run's failure_workflow, once it exists; shown by `status`. */
+  failureRun?: string;
 }
 
 export function runView(snapshot: RunSnapshot, seq: number): RunView {
