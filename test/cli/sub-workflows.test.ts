@@ -101,3 +101,28 @@ describe('ledgerflow run: SUB_WORKFLOW, failure_workflow beside the parent file'
     expect(await expectEveryRunReplays()).toBeGreaterThan(0);
   });
 });
+
+describe('validation of sub-workflows against the folder', () => {
+  it('warns at file:line:col when `workflow:` names no definition beside it, and refuses a cycle among the folder\'s definitions', async () => {
+    const { loadDefinitionFile } = await import('../../src/api/index.js');
+    const { DefinitionError } = await import('../../src/errors/index.js');
+    const dir = tempDir('lf-subval-');
+    const file = join(dir, 'a.yaml');
+    writeFileSync(file, 'workflow:\n  id: a\n  name: A\n  version: 1\n  tasks:\n    - id: call\n      type: SUB_WORKFLOW\n      workflow: nowhere\n');
+    const loaded = loadDefinitionFile(file);
+    expect(loaded.warnings).toEqual([expect.objectContaining({ code: 'LF_SUBWORKFLOW_NOT_FOUND', line: 8, col: 17, file })]);
+    expect(loaded.warnings[0]!.message).toContain('task call names workflow "nowhere"');
+
+    // a → b → a: an error in both files, at the `workflow:` value.
+    writeFileSync(file, 'workflow:\n  id: a\n  name: A\n  version: 1\n  tasks:\n    - id: call\n      type: SUB_WORKFLOW\n      workflow: b\n');
+    writeFileSync(join(dir, 'b.yaml'), 'workflow:\n  id: b\n  name: B\n  version: 1\n  tasks:\n    - { id: back, type: SUB_WORKFLOW, workflow: a }\n');
+    let err: unknown;
+    try { loadDefinitionFile(file); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(DefinitionError);
+    expect((err as InstanceType<typeof DefinitionError>).diagnostics).toEqual([expect.objectContaining({ code: 'LF_SUBWORKFLOW_CYCLE', line: 8, col: 17, message: expect.stringContaining('a → b → a') })]);
+    const r = await cli(['validate', join(dir, 'b.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, 'b.yaml')}:6:`);
+    expect(r.stderr).toContain('b → a → b');
+  });
+});
