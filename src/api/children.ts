@@ -76,7 +76,8 @@ function childRefs(def: Definition): { workflow: string; path: (string | number)
  */
 export function checkChildren(def: Definition, text: string, file: string): Diagnostic[] {
   const refs = childRefs(def);
-  const fw = def.failureWorkflow?.id ? def.failureWorkflow.id : undefined;
+  // With `steps`, failure_workflow runs inline: its id names no other definition.
+  const fw = def.failureWorkflow?.id && def.failureWorkflow.steps.length === 0 ? def.failureWorkflow.id : undefined;
   if (refs.length === 0 && !fw) return [];
   const dir = dirname(resolve(file));
   const self = resolve(file);

@@ -207,7 +207,8 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, taskId: st
  */
 export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot): StartChild | null {
   const fw = compiled.definition.failureWorkflow;
-  if (!fw?.id || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
+  // With `steps` (the seeds' inline form) the id only names the handler: the steps run inside the run itself.
+  if (!fw?.id || fw.steps.length > 0 || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
   const ctx = snapshot.context;
   const extra = (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
   return {
