@@ -8,7 +8,7 @@ import { ApprovalRefusedError, AppendConflictError, HandlerError, RunCannotStart
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
-import { RunDriver, type DriverHooks } from './driver.js';
+import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { missingHandlers, type Handlers } from './handlers.js';
 import { prepareInput } from './input.js';
@@ -26,6 +26,8 @@ export interface EngineOptions extends DriverHooks {
   resolveChild?: ChildResolver;
   /** What an EMIT does on this store (I/O: given by the edge, e.g. `ledgerflow emit`'s admission and starts). */
   emitEvent?: EventEmitter;
+  /** Performs child runs and EMITs itself instead (tests and path coverage script their outcomes); overrides resolveChild and emitEvent. */
+  children?: ChildExecutor;
 }
 
 export interface StartOptions {
@@ -61,12 +63,14 @@ export class Engine {
   private readonly hooks: DriverHooks;
   private readonly resolveChild: ChildResolver | undefined;
   private readonly emitEvent: EventEmitter | undefined;
+  private readonly children: ChildExecutor | undefined;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
-    const { store: _s, clock: _c, resolveChild, emitEvent, ...hooks } = opts;
+    const { store: _s, clock: _c, resolveChild, emitEvent, children, ...hooks } = opts;
     this.hooks = hooks;
+    this.children = children;
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;
   }
@@ -161,7 +165,7 @@ export class Engine {
 
   private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
     if (snapshot.status !== 'active') return runView(snapshot, seq);
-    const children = this.childRuns(opts, source);
+    const children = this.children ?? this.childRuns(opts, source);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children });
     const stop = () => driver.stop();
     opts.signal?.addEventListener('abort', stop);
