@@ -29,6 +29,8 @@ export const RunStartedData = z.object({
       runId: z.string().min(1), workflowId: z.string().min(1),
       task: z.string().min(1).optional(), attempt: z.number().int().positive().optional(),
       relation: z.literal('failure').optional(),
+      /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
+      depth: z.number().int().positive().optional(),
     }).optional(),
   }).optional(),
 });

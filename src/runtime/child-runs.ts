@@ -88,7 +88,7 @@ export class ChildRuns implements ChildExecutor {
       try {
         await engine.start(resolved.definition, effect.input, {
           runId: id, handlers,
-          source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}), parent: effect.parent },
+          source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}), parent: { ...effect.parent, depth } },
         });
       } catch (err) {
         // Another process started it first: drive it as it is.

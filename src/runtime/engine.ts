@@ -189,7 +189,8 @@ export class Engine {
       runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
     };
     return new ChildRuns({
-      engine, handlers: opts.handlers, depth: opts.depth ?? 0,
+      // A child resumed on its own still counts the runs above it (recorded in its run.started).
+      engine, handlers: opts.handlers, depth: opts.depth ?? source?.parent?.depth ?? (source?.parent ? 1 : 0),
       ...(this.resolveChild ? { resolveChild: this.resolveChild } : {}), ...(this.emitEvent ? { emitEvent: this.emitEvent } : {}),
       ...(source?.file ? { parentFile: source.file } : {}), ...(opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: opts.maxTimerWaitMs } : {}),
     });

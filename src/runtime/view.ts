@@ -25,7 +25,7 @@ export interface RunView {
   /** Sequence of the last event folded. */
   seq: number;
   /** The run that started this one (a SUB_WORKFLOW's, or a failed run's failure workflow), from its run.started; shown by `status`. */
-  parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure' };
+  parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure'; depth?: number };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
   failureRun?: string;
 }

@@ -73,7 +73,7 @@ describe('ledgerflow run: SUB_WORKFLOW, failure_workflow beside the parent file'
     const parentStatus = (await cli(['--store', store, 'status', view.runId])).stdout;
     expect(parentStatus).toContain(`child run ${childId}`);
     const childStatus = await cli(['--store', store, 'status', childId, '--json']);
-    expect(JSON.parse(childStatus.stdout).parent).toEqual({ runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1 });
+    expect(JSON.parse(childStatus.stdout).parent).toEqual({ runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1, depth: 1 });
     expect((await cli(['--store', store, 'status', childId])).stdout).toContain(`child of run ${view.runId} (parent, task call attempt 1)`);
     expect((await cli(['--store', store, 'history', view.runId])).stdout).toContain(`→ child run ${childId}`);
     expect((await cli(['--store', store, 'history', childId])).stdout).toContain(`(child of run ${view.runId}, task call attempt 1)`);

@@ -60,9 +60,9 @@ describe('SUB_WORKFLOW on the embedded store', () => {
     const childId = `${view.runId}-call-1`;
     expect(view.tasks.call).toMatchObject({ status: 'COMPLETED', output: { total: 42 }, child: childId });
     const childView = await engine.status(childId);
-    expect(childView).toMatchObject({ status: 'COMPLETED', workflowId: 'child', input: { n: 21 }, parent: { runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1 } });
+    expect(childView).toMatchObject({ status: 'COMPLETED', workflowId: 'child', input: { n: 21 }, parent: { runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1, depth: 1 } });
     const started = (await engine.events(childId))[0]!;
-    expect(started.type === 'run.started' && started.data.source?.parent).toEqual({ runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1 });
+    expect(started.type === 'run.started' && started.data.source?.parent).toEqual({ runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1, depth: 1 });
     await expectReplayMatches(engine, view);
   });
 
