@@ -13,6 +13,7 @@ import { retryDelayMs } from './backoff.js';
 import { FINAL_TASK_STATUSES, type RunContext, type TaskState, type TimerState } from './context.js';
 import { childRunId } from './children.js';
 import { decide } from './decision.js';
+import { failureSteps } from './readiness.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
 import { iso } from './iso-cache.js';
 import { scopeOf } from './scope.js';
@@ -82,6 +83,8 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
 export function actionsFor(def: Definition) {
   const task = taskLookup(def);
   const { putTask, withTask } = taskWriters(def);
+  // failure_workflow steps: their own failure never becomes the run's error.
+  const steps = failureSteps(def);
   return {
     skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
@@ -212,7 +215,7 @@ export function actionsFor(def: Definition) {
       for (const [id, t] of Object.entries(context.tasks)) {
         tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
       }
-      const failedTask = def.tasks.find((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+      const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
       const error = p.status === 'FAILED' && failedTask
         ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
         : p.status === 'CANCELLED'
