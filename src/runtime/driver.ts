@@ -132,6 +132,8 @@ export class RunDriver {
   private readonly waitingChildren = new Map<string, { attempt: number; restart: number }>();
   /** Failure workflows started (by child run id) and how many are still being driven. */
   private readonly failureChildren = new Set<string>();
+  /** The failure workflows being driven here: stopped (not cancelled) when this driver stops. */
+  private readonly failureControls = new Set<AttemptControl>();
   private sideWork = 0;
   /** Timers armed on the clock, with the due time each was armed for. */
   private readonly timers = new Map<string, { handle: unknown; dueAt: string }>();
@@ -198,6 +200,7 @@ export class RunDriver {
     this.timers.clear();
     for (const f of this.inflight.values()) f.abort(new Error('the engine stopped'));
     this.inflight.clear();
+    for (const f of this.failureControls) f.abort(new Error('the engine stopped'));
     if (this.group && !this.failure) this.kick();
     this.notify();
   }
@@ -439,9 +442,12 @@ export class RunDriver {
     this.failureChildren.add(effect.childRunId);
     this.sideWork++;
     const control = new AttemptControl(0, 0);
+    this.failureControls.add(control);
+    const say = (why: string) => this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
     void this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => false })
-      .catch((err: unknown) => this.opts.onLog?.('failure_workflow', `could not run failure workflow ${effect.workflow} (${effect.childRunId}): ${(err as Error).message}`))
-      .finally(() => { this.sideWork--; this.notify(); });
+      .then((outcome) => { if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`); })
+      .catch((err: unknown) => say(`could not run: ${(err as Error).message}`))
+      .finally(() => { this.failureControls.delete(control); this.sideWork--; this.notify(); });
   }
 
   /** A child left waiting whose parent attempt is no longer wanted: cancel it too. */
@@ -455,7 +461,8 @@ export class RunDriver {
     void this.opts.children.startChild({
       type: 'child.start', runId: this.runId, childRunId: child, workflow: '', input: {},
       parent: { runId: this.runId, workflowId: state.context.workflowId, task: taskId, attempt: t.attempts },
-    }, { signal: control.signal, cancelled: () => true }).catch(() => undefined);
+    }, { signal: control.signal, cancelled: () => true })
+      .catch((err: unknown) => this.opts.onLog?.(taskId, `could not cancel child run ${child}: ${(err as Error).message}`));
   }
 
   /**
