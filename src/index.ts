@@ -9,6 +9,7 @@
 import { openStore, type EventStore } from './store/index.js';
 import { Engine, type EngineOptions } from './runtime/index.js';
 import { outputWriter } from './api/index.js';
+import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
@@ -47,5 +48,7 @@ export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string;
   const { outputRoot, storeDir, ...rest } = opts;
   const writeOutput = outputWriter(outputRoot);
   const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
-  return new Engine({ writeOutput, ...rest, store });
+  // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.
+  const children = diskChildren({ writeOutput, ...rest, store, deadLetters: fileDeadLetters(deadLetterDir(storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow')) });
+  return new Engine({ writeOutput, ...children, ...rest, store });
 }

@@ -7,7 +7,8 @@ import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { SignalBodySchema, type SignalBody } from '../events/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
-import { storeFor, usesNats, type GlobalOpts } from './store.js';
+import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -24,7 +25,9 @@ export interface Io {
 
 
 function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
-  return new Engine({ store: storeFor(g), ...hooks });
+  const store = storeFor(g);
+  // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
+  return new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(localDir(g))) }) });
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -205,7 +208,7 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; 
   // A corrupt run is listed with status CORRUPT (in --json too) and warned about; the others are listed as usual.
   io.out(opts.json
     ? json([
-      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt }) => ({ runId, workflowId, version, status: s, startedAt, completedAt })),
+      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}) })),
       ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
     ])
     : listText(runs));

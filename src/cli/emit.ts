@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
 import { localDir, storeFor } from './store.js';
-import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
+import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
 import type { Io } from './commands.js';
 import type { GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -65,11 +65,14 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   };
   process.once('SIGINT', onSigint);
   let result: EmitResult;
+  const store = storeFor(g);
+  const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   try {
     result = await emitEvent(event, {
-      store: storeFor(g),
+      store,
+      ...diskChildren({ store, deadLetters, writeOutput, onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }),
       catalog,
-      deadLetters: fileDeadLetters(deadLetterDir(storeDir)),
+      deadLetters,
       writeOutput,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),

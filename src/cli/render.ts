@@ -1,6 +1,7 @@
 /** Terminal output: live progress per task, status tables, history lines. Machine-readable output is JSON elsewhere. */
 import pc from 'picocolors';
 import { stringify } from 'yaml';
+import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot, RunView } from '../runtime/index.js';
 import type { RunSummary } from '../store/index.js';
@@ -66,8 +67,14 @@ export function statusColor(status: string): string {
 export function statusText(view: RunView): string {
   const lines = [`run ${pc.bold(view.runId)}  ${view.workflowId} v${view.version}  ${statusColor(view.status)}`,
     `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`];
+  if (view.parent) {
+    lines.push(view.parent.relation === 'failure'
+      ? `failure workflow of run ${view.parent.runId} (${view.parent.workflowId})`
+      : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`);
+  }
+  if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
   for (const [id, t] of Object.entries(view.tasks)) {
-    const extra = t.error ? `  ${pc.red(t.error.message)}` : '';
+    const extra = `${t.child ? `  child run ${t.child}` : ''}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
     lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
   for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${timer.task} due ${timer.dueAt}`);
@@ -94,12 +101,21 @@ export function statusYaml(view: RunView): string {
 
 export function listText(runs: RunSummary[]): string {
   if (runs.length === 0) return 'no runs';
-  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}`).join('\n');
+  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}${parentText(r.parent)}`).join('\n');
+}
+
+function parentText(p: RunSummary['parent']): string {
+  if (!p) return '';
+  return p.relation === 'failure' ? `  (failure workflow of ${p.runId})` : `  (child of ${p.runId}${p.task ? ` task ${p.task}` : ''})`;
 }
 
 function summary(e: EventEnvelope): string {
   switch (e.type) {
-    case 'run.started': return `input ${JSON.stringify(e.data.input)}`;
+    case 'run.started': {
+      const p = e.data.source?.parent;
+      const from = !p ? '' : p.relation === 'failure' ? `  (failure workflow of run ${p.runId})` : `  (child of run ${p.runId}, task ${p.task} attempt ${p.attempt})`;
+      return `input ${JSON.stringify(e.data.input)}${from}`;
+    }
     case 'task.started': return `${instanceKey(e.data)} attempt ${e.data.attempt}`;
     case 'task.completed': return `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
     case 'task.failed': return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
@@ -128,7 +144,19 @@ function reportedBy(d: { by?: string; unauthenticated?: true }): string {
 }
 
 export function historyText(events: EventEnvelope[]): string {
-  return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${summary(e)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');
+  // A SUB_WORKFLOW's attempts name the child run each starts; an EMIT's completion says when it started nothing.
+  const first = events[0];
+  const tasks = first?.type === 'run.started' && Array.isArray(first.data.definition.tasks) ? first.data.definition.tasks as { id: string; type: string }[] : [];
+  const typeOf = new Map(tasks.map((t) => [t.id, t.type]));
+  const extra = (e: EventEnvelope): string => {
+    if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW') return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
+    if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT') {
+      const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string } | null;
+      return out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '';
+    }
+    return '';
+  };
+  return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${summary(e)}${extra(e)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');
 }
 
 /** What a run that did not settle is waiting for, and how to continue it. */

@@ -11,11 +11,14 @@
  * them again within the dedup window writes nothing twice.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
-import { instanceFields, instanceKey, instanceToken, iso, type CompiledWorkflow } from '../compiler/index.js';
+import { childRunId, instanceFields, instanceKey, instanceToken, iso, MAX_CHILD_DEPTH, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
-import { RunIdSchema, type PendingEvent } from '../events/index.js';
-import { Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, reviewSignal, snapshotDue, snapshotOf, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { RunIdSchema, type PendingEvent, type TaskError } from '../events/index.js';
+import {
+  childOutcome, Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
+  type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
+} from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
 import { AttemptTokens } from './attempt-tokens.js';
@@ -24,6 +27,9 @@ import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { ApprovalMessage, decodeOrUndefined, encode, InputMessage, SignalMessage, TimerMessage, type ApprovalVerdict, type SignalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
+
+/** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
+export const ENGINE_SENDER = 'engine';
 import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
 
@@ -74,6 +80,8 @@ export class ClusterEngine {
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
+    /** Child runs started (SUB_WORKFLOW attempts, failure workflows). */
+    childRuns: 0,
   };
 
   constructor(private readonly opts: ClusterEngineOptions) {
@@ -226,7 +234,9 @@ export class ClusterEngine {
       // After a redelivery the engine before us may have died between append and publish, and a stale
       // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
       const everything = opts.reconcile === true || prepared.stale.length > 0;
-      await this.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : []);
+      await this.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled);
+      // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
+      if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.reportToParent(runId, next);
       return next;
     }
     throw new Error(`run ${runId}: gave up after 50 conflicting appends`);
@@ -256,9 +266,15 @@ export class ClusterEngine {
    * have nothing to publish: a timer the run no longer wants is stale when it
    * comes back.
    */
-  private async publish(effects: Effect[]): Promise<void> {
+  private async publish(effects: Effect[], compiled?: CompiledWorkflow): Promise<void> {
     const publishes: Promise<unknown>[] = [];
     for (const effect of effects) {
+      if (effect.type === 'child.start') { publishes.push(this.startChild(effect)); continue; }
+      if (effect.type === 'event.emit') { publishes.push(this.emitEvent(effect)); continue; }
+      // A SUB_WORKFLOW attempt no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
+      if (effect.type === 'attempt.abort' && compiled?.definition.tasks.find((t) => t.id === effect.taskId)?.type === 'SUB_WORKFLOW') {
+        publishes.push(this.cancelChild(childRunId(effect.runId, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt), effect.runId, effect.reason));
+      }
       if (effect.type === 'attempt.start') {
         const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, ...fields } = effect;
         const { restart, ...rest } = fields;
@@ -278,6 +294,113 @@ export class ClusterEngine {
       }
     }
     await Promise.all(publishes);
+  }
+
+  /**
+   * Starts a child run (a SUB_WORKFLOW attempt's, or a failed run's failure
+   * workflow) like a trigger start, among the deployed definitions; once
+   * only (its run id is fixed). A child that exists is not started again: if
+   * it has settled, its outcome is published to the parent again. What keeps
+   * it from starting (not deployed, bad input, too deep) fails the attempt.
+   */
+  private async startChild(effect: StartChild): Promise<void> {
+    const id = effect.childRunId;
+    const fail = (error: TaskError) => this.reportOutcome(effect.parent, id, { kind: 'failed', error });
+    if ((await this.store.lastSeq(id)) === 0) {
+      const depth = await this.depthOf(effect.parent.runId) + 1;
+      if (depth > MAX_CHILD_DEPTH) {
+        return fail({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
+      }
+      let def: Definition;
+      try {
+        def = await this.registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => this.registry.resolve(effect.workflow));
+      } catch (err) {
+        return fail({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${(err as Error).message})` });
+      }
+      const starter = new Engine({ store: this.store, clock: { now: this.now, setTimer: () => 0, clearTimer: () => {} } });
+      try {
+        await starter.start(def, effect.input, { runId: id, source: { parent: { ...effect.parent, depth } } });
+        this.stats.childRuns++;
+      } catch (err) {
+        if (!(err instanceof AppendConflictError)) return fail({ ...toTaskError(err), retryable: false });
+      }
+    }
+    const after = await this.withRun(id, () => this.process(id, [], { commitKey: 'child', reconcile: true }));
+    if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
+  }
+
+  /** How many runs are above this one, from its run.started (0 for a top-level run). */
+  private async depthOf(runId: string): Promise<number> {
+    const first = (await this.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0];
+    const parent = first?.type === 'run.started' ? first.data.source?.parent : undefined;
+    return parent ? parent.depth ?? 1 : 0;
+  }
+
+  /** A settled child's outcome, published to its parent as the SUB_WORKFLOW attempt's (nothing for a failure workflow or a top-level run). */
+  private async reportToParent(runId: string, run: Loaded): Promise<void> {
+    const first = (await this.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0];
+    const parent = first?.type === 'run.started' ? first.data.source?.parent : undefined;
+    if (!parent?.task) return;
+    const outcome = childOutcome(runView(run.snapshot, run.seq), run.compiled.definition.id);
+    if (outcome) await this.reportOutcome(parent, runId, outcome);
+  }
+
+  /** The attempt's outcome as an input from `engine`, with the attempt's token, once per child (message id). */
+  private async reportOutcome(parent: StartChild['parent'], childId: string, outcome: ChildOutcome): Promise<void> {
+    if (!parent.task || !parent.attempt || outcome.kind === 'waiting') return;
+    const { runId, task, attempt } = parent;
+    const instance = instanceFields(parent);
+    const token = this.tokens.tokenFor(runId, instanceToken({ task, ...instance }), attempt);
+    const time = iso(this.now());
+    const msg: InputMessage = outcome.kind === 'completed'
+      ? { type: 'task.completed', runId, time, token, data: { task, attempt, ...instance, output: outcome.output ?? null } }
+      : { type: 'task.failed', runId, time, token, data: { task, attempt, ...instance, error: outcome.error } };
+    await this.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/outcome` });
+  }
+
+  /** Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled). */
+  private async cancelChild(childId: string, parentRunId: string, reason: string): Promise<void> {
+    const time = iso(this.now());
+    await this.withRun(childId, () => this.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel' }))
+      .catch((err: unknown) => this.log(`run ${parentRunId}: could not cancel child run ${childId}: ${(err as Error).message}`));
+  }
+
+  /**
+   * An EMIT attempt: the event goes on lf.triggers.<event> with the attempt's
+   * event id as its message id (a re-run publishes it once), and the attempt
+   * completes with the runs the deployed triggers start for it. An event no
+   * workflow triggers on is not published (it would be dead-lettered): the
+   * attempt completes with `runs: []` and a note.
+   */
+  private async emitEvent(effect: EmitEvent): Promise<void> {
+    const definitions = await this.latestDefinitions();
+    const event = { id: effect.eventId, type: effect.event, time: iso(this.now()), source: `ledgerflow:${effect.runId}`, data: effect.data };
+    const admission = admitEvent(event, { definitions, eventTypes: this.opts.eventTypes ?? new Map() });
+    const parent = { runId: effect.runId, workflowId: '', task: effect.taskId, ...instanceFields(effect), attempt: effect.attempt };
+    const base = { event: effect.event, eventId: effect.eventId };
+    if (!admission.accepted && admission.stage === 'unknown_type') {
+      return this.reportOutcome(parent, effect.eventId, { kind: 'completed', output: { ...base, runs: [], note: `no workflow triggers on ${effect.event}: no run started` } });
+    }
+    if (!admission.accepted) {
+      return this.reportOutcome(parent, effect.eventId, { kind: 'failed', error: { code: 'LF_EVENT_REJECTED', retryable: false, message: `event ${effect.eventId} (${effect.event}) was rejected: ${admission.reason}` } });
+    }
+    let subject: string;
+    try {
+      subject = subjects.trigger(effect.event);
+    } catch (err) {
+      return this.reportOutcome(parent, effect.eventId, { kind: 'failed', error: { code: 'LF_EVENT_REJECTED', retryable: false, message: `cannot emit ${effect.event} on NATS: ${(err as Error).message}` } });
+    }
+    await this.js.publish(subject, encode(event), { msgID: effect.eventId });
+    const runs = admission.matches.map((m) => ({ runId: runIdForEvent(effect.eventId, m.definition.id), workflowId: m.definition.id, version: m.definition.version }));
+    await this.reportOutcome(parent, effect.eventId, { kind: 'completed', output: { ...base, runs, ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}) } });
+  }
+
+  private async latestDefinitions(): Promise<Definition[]> {
+    if (this.now() - this.definitionsAt > 2000) {
+      this.definitions = await this.registry.latestAll();
+      this.definitionsAt = this.now();
+    }
+    return this.definitions;
   }
 
   /** Tells whoever waits on a verdict subject what became of their message (core NATS: nobody listening is fine). */
@@ -499,10 +622,7 @@ export class ClusterEngine {
   private definitions: Definition[] = [];
 
   private async onTrigger(m: JsMsg): Promise<void> {
-    if (this.now() - this.definitionsAt > 2000) {
-      this.definitions = await this.registry.latestAll();
-      this.definitionsAt = this.now();
-    }
+    await this.latestDefinitions();
     const body = decodeOrUndefined(m.data);
     const admission = admitEvent(body, { definitions: this.definitions, eventTypes: this.opts.eventTypes ?? new Map() });
     const raw = body as { id?: unknown } | undefined;

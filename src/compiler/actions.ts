@@ -11,7 +11,9 @@ import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { retryDelayMs } from './backoff.js';
 import { FINAL_TASK_STATUSES, type RunContext, type TaskState, type TimerState } from './context.js';
+import { childRunId } from './children.js';
 import { decide } from './decision.js';
+import { failureSteps } from './readiness.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
 import { instanceKey } from './instances.js';
 import { iso } from './iso-cache.js';
@@ -133,6 +135,8 @@ function terminatedRun(def: Definition, context: RunContext, event: Implementati
 export function actionsFor(def: Definition) {
   const task = taskLookup(def);
   const { putTask, withTask } = taskWriters(def);
+  // failure_workflow steps: their own failure never becomes the run's error.
+  const steps = failureSteps(def);
   return {
     skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
@@ -143,7 +147,10 @@ export function actionsFor(def: Definition) {
       // A new attempt has not been restarted: the count belongs to the attempt before.
       const { restarts: _previous, ...before } = state(context, p.task);
       return {
-        tasks: putTask(context, p.task, { ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now }),
+        tasks: putTask(context, p.task, {
+          ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now,
+          ...(task(p.task).type === 'SUB_WORKFLOW' ? { child: childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt) } : {}),
+        }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
       };
@@ -282,7 +289,7 @@ export function actionsFor(def: Definition) {
       for (const [id, t] of Object.entries(context.tasks)) {
         tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
       }
-      const failedTask = def.tasks.find((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+      const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
       const error = p.status === 'FAILED' && failedTask
         ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
         : p.status === 'CANCELLED'

@@ -32,6 +32,8 @@ export interface TaskState {
   iteration?: number;
   /** WAIT on an event only: a signal that came while the task was still PENDING, kept until it starts waiting (then it completes it). */
   signal?: { data: unknown; by?: string };
+  /** SUB_WORKFLOW only: the run id of the current attempt's child run. */
+  child?: string;
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */

@@ -7,11 +7,12 @@ import { mayDecide, type Definition } from '../definition/index.js';
 import type { RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
-import { buildTaskGraph, eligibility } from './readiness.js';
+import { buildTaskGraph, eligibility, failureSteps } from './readiness.js';
 import { countWithStatus } from './task-table.js';
 import { waitUntil } from './wait.js';
 
 const FATAL = ['FAILED', 'TIMED_OUT'] as const;
+const SETTLED: readonly string[] = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'];
 
 export function guardsFor(def: Definition) {
   const graph = buildTaskGraph(def);
@@ -23,7 +24,10 @@ export function guardsFor(def: Definition) {
   const sameInstance = (ctx: RunContext, event: Args['event'], id: string) => event.iteration === state(ctx, id).iteration && event.item === undefined;
   const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts && sameInstance(context, event, p.task);
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
-  const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
+  // failure_workflow steps (inline form) never fail the run themselves: they are not required.
+  const steps = failureSteps(def);
+  const required = def.tasks.filter((t) => !t.optional && !steps.has(t.id)).map((t) => t.id);
+  const normal = def.tasks.filter((t) => !steps.has(t.id)).map((t) => t.id);
   // Evaluated after every microstep: a plain loop, no array or closure built per call.
   const fatal = (ctx: RunContext) => {
     // Counted as tasks change (task-table.ts): no task has failed, the common case, is known at once.
@@ -45,9 +49,20 @@ export function guardsFor(def: Definition) {
   let memoContext: RunContext | null = null;
   let memoTask = '';
   let memo: ReturnType<typeof eligibility> = 'wait';
+  /** With failure steps: a step runs once a required task failed (after the steps it depends on), and is skipped when the run ends without failing; other tasks still pending then are skipped. */
+  const stepEligibility = (context: RunContext, id: string): ReturnType<typeof eligibility> => {
+    const failing = fatal(context);
+    if (!steps.has(id)) return failing ? 'skip' : eligibility(graph, context, id);
+    if (failing) {
+      for (const d of graph.deps.get(id) ?? []) if (steps.has(d) && !SETTLED.includes(state(context, d).status)) return 'wait';
+      return 'run';
+    }
+    for (const n of normal) if (!SETTLED.includes(state(context, n).status)) return 'wait';
+    return 'skip';
+  };
   const eligible = (context: RunContext, id: string) => {
     if (context !== memoContext || id !== memoTask) {
-      memo = eligibility(graph, context, id);
+      memo = steps.size > 0 ? stepEligibility(context, id) : eligibility(graph, context, id);
       memoContext = context;
       memoTask = id;
     }
@@ -72,7 +87,11 @@ export function guardsFor(def: Definition) {
       const t = task(p.task);
       return t.type === 'DECISION' && eligible(context, p.task) === 'run' && decide(def, t, context).error !== null;
     },
-    anyFatalFailure: ({ context }: Args) => fatal(context),
+    /** A required task failed; with failure steps, once those have run and the tasks running then have finished. */
+    anyFatalFailure: ({ context }: Args) => fatal(context) && (steps.size === 0 || def.tasks.every((t) => {
+      const status = state(context, t.id).status;
+      return SETTLED.includes(status) || (!steps.has(t.id) && status === 'PENDING');
+    })),
     /** A WAIT's `until` that may run now but resolves to no time: it fails on entering instead of waiting. */
     waitUntilInvalid: ({ context }: Args, p: P) => {
       const t = task(p.task);
@@ -98,7 +117,9 @@ export function guardsFor(def: Definition) {
  */
 export function guardReadsFor(def: Definition) {
   const graph = buildTaskGraph(def);
-  const reads = ({ task }: P): readonly string[] => [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
+  // With failure steps, whether a task runs depends on whether any required task failed: every task is read.
+  const all = failureSteps(def).size > 0 ? def.tasks.map((t) => t.id) : null;
+  const reads = ({ task }: P): readonly string[] => all ?? [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
   const own = ({ task }: P): readonly string[] => [task];
   return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own };
 }

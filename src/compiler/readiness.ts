@@ -88,3 +88,16 @@ export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 
       return success > 0 ? 'run' : 'skip';
   }
 }
+
+/**
+ * The tasks `failure_workflow: { steps: [...] }` names (the seeds' inline
+ * form), among the definition's tasks: they run only when the run fails.
+ * Empty when there are none (a step naming no task is ignored), so a
+ * definition without steps compiles exactly as before.
+ */
+export function failureSteps(def: Definition): ReadonlySet<string> {
+  const steps = def.failureWorkflow?.steps ?? [];
+  if (steps.length === 0) return new Set();
+  const ids = new Set(def.tasks.map((t) => t.id));
+  return new Set(steps.filter((s) => ids.has(s)));
+}

@@ -163,7 +163,8 @@ function unsupportedRegion(task: TaskDef): RegionConfig {
 export function regionFor(task: TaskDef): RegionConfig {
   if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
   switch (task.type) {
-    case 'SIMPLE': return workRegion(task);
+    // SUB_WORKFLOW and EMIT: attempts the executor performs itself (a child run, an event), with the same retries and timeouts.
+    case 'SIMPLE': case 'SUB_WORKFLOW': case 'EMIT': return workRegion(task);
     case 'HUMAN': return humanRegion(task);
     case 'WAIT': return waitRegion(task);
     case 'SET': return actionRegion(task, 'setValues');

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { NonRetryableError } from '../errors/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
-import { Engine, handlerName, replayRun, type DriverHooks, type Handlers, type RunView, type TaskHandler } from '../runtime/index.js';
+import { Engine, handlerName, replayRun, toTaskError, type ChildExecutor, type ChildOutcome, type DriverHooks, type Handlers, type RunView, type TaskHandler } from '../runtime/index.js';
 import { MemoryEventStore } from '../store/index.js';
 import { nextTurn, VirtualClock } from './clock.js';
 import { MODEL_T0 } from './model.js';
@@ -27,6 +27,34 @@ export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attemp
     Object.defineProperty(handlers, handlerName(t), { enumerable: true, configurable: true, writable: true, value: handler });
   }
   return handlers;
+}
+
+/**
+ * SUB_WORKFLOW and EMIT attempts answered like handlers: the path (or
+ * expectation) says whether the child run completes (its output) or fails,
+ * and what an EMIT's attempt returns. No child run is started.
+ */
+export function scriptedChildren(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal) => Promise<unknown>): ChildExecutor {
+  const byId = new Map(def.tasks.map((t) => [t.id, t]));
+  const outcome = async (task: string, attempt: number, signal: AbortSignal): Promise<ChildOutcome> => {
+    try {
+      return { kind: 'completed', output: await answer(byId.get(task)!, attempt, signal) };
+    } catch (err) {
+      return { kind: 'failed', error: toTaskError(err) };
+    }
+  };
+  return {
+    startChild: async (effect, control) => {
+      // A failure workflow (no task): nothing to answer; the path ends with the run.
+      if (effect.parent.task === undefined || control.signal.aborted) return { kind: 'waiting' };
+      return outcome(effect.parent.task, effect.parent.attempt!, control.signal);
+    },
+    emit: async (effect, control) => {
+      const r = await outcome(effect.taskId, effect.attempt, control.signal);
+      if (r.kind === 'failed') throw Object.assign(new Error(r.error.message), r.error);
+      return r.kind === 'completed' ? r.output : null;
+    },
+  };
 }
 
 /** Turns an Answer into what a handler does. */
@@ -62,7 +90,7 @@ export interface LiveRun {
 }
 
 /** Starts a run on a fresh memory store (or the given empty one) with a virtual clock starting at the model's start time. */
-export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore }): Promise<LiveRun> {
+export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore; children?: ChildExecutor }): Promise<LiveRun> {
   const store = opts.store ?? new MemoryEventStore();
   const controller = new AbortController();
   let current: Promise<RunView> | null = null;
@@ -71,7 +99,7 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
   // Quiet with nothing armed while a drive still waits (on an attempt that never answers): nothing can end it.
   const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), { auto: opts.auto, onStall: () => { if (!idle) stop(); } });
   let live: LiveRun | null = null;
-  const engine = new Engine({ store, clock, ...(opts.hooks ? opts.hooks(() => live!) : {}) });
+  const engine = new Engine({ store, clock, ...(opts.hooks ? opts.hooks(() => live!) : {}), ...(opts.children ? { children: opts.children } : {}) });
   await engine.start(def, input, { runId: opts.runId, handlers });
   const resume = (): Promise<RunView> => {
     if (!idle || controller.signal.aborted) return current!;

@@ -90,7 +90,7 @@ function unskippable(def: Definition): Map<string, string | null> {
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
   const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
@@ -113,8 +113,9 @@ function unskippable(def: Definition): Map<string, string | null> {
 /** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
 function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null): string | null {
   if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
-  if (t.type === 'SIMPLE' && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
-  if (t.type === 'SIMPLE' && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
+  const work = t.type === 'SIMPLE' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT';
+  if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
+  if (work && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;
   }
   if (t.type === 'WAIT') {

@@ -11,7 +11,7 @@ import type { Definition } from '../definition/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { Expectation } from './expectations.js';
-import { perform, replayProblem, scriptedHandlers, settle, startLive, type Answer, type LiveRun } from './harness.js';
+import { perform, replayProblem, scriptedChildren, scriptedHandlers, settle, startLive, type Answer, type LiveRun } from './harness.js';
 import { approverOf } from './model.js';
 import { baseInput, defaultOutput } from './outputs.js';
 
@@ -32,7 +32,8 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
     if (how === 'ok') return { output: e.outputs[taskId] ?? defaultOutput(task) };
     return { error: { message: `scripted ${how === 'fatal' ? 'non-retryable ' : ''}failure of attempt ${attempt}`, code: 'SCRIPTED_FAILURE', retryable: how === 'fail' } };
   };
-  const handlers = scriptedHandlers(def, (task, attempt, signal) => perform(answer(task.id, attempt), signal));
+  const scripted = (task: { id: string }, attempt: number, signal: AbortSignal) => perform(answer(task.id, attempt), signal);
+  const handlers = scriptedHandlers(def, scripted);
   const failures: string[] = [];
   // A person answers as soon as a task waits for them, once, before time moves on (the clock holds still meanwhile).
   const decided = new Set<string>();
@@ -58,6 +59,7 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
   const live = await startLive(def, { ...baseInput(def), ...e.input }, handlers, {
     runId: 'lf-expect',
     auto: true,
+    children: scriptedChildren(def, scripted),
     hooks: (get) => {
       current = get;
       return { onCommit: (_events, _before, after) => { for (const [task, t] of Object.entries(after.context.tasks)) { if (t.status === 'PENDING_APPROVAL') void approve(task); if (t.status === 'WAITING') void signal(task); } } };

@@ -8,11 +8,11 @@
  * path's outcome and task statuses, and replay to its live state.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Definition } from '../definition/index.js';
+import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { MemoryEventStore } from '../store/index.js';
-import { describeEvent, perform, replayProblem, scriptedHandlers, settle, startLive, type Answer } from './harness.js';
+import { describeEvent, perform, replayProblem, scriptedChildren, scriptedHandlers, settle, startLive, type Answer } from './harness.js';
 import { MODEL_RUN_ID } from './model.js';
 import type { GeneratedPath } from './paths.js';
 
@@ -36,11 +36,12 @@ function sameEvent(model: PendingEvent, real: EventEnvelope): boolean {
 export async function runPath(def: Definition, path: GeneratedPath, opts: { store?: MemoryEventStore } = {}): Promise<PathResult> {
   // Each attempt waits until the path says how it ends; one the path never answers ends only when the run aborts it.
   const waiting = new Map<string, { resolve: (a: Answer) => void }>();
-  const handlers = scriptedHandlers(def, (task, attempt, signal) => new Promise((resolve, reject) => {
-    waiting.set(`${task.id}/${attempt}`, { resolve: (a) => perform(a, signal).then(resolve, reject) });
+  const answer = (task: TaskDef, attempt: number, signal: AbortSignal) => new Promise((resolve, reject) => {
+    waiting.set(`${task.id}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  }));
-  const live = await startLive(def, path.input, handlers, { runId: MODEL_RUN_ID, auto: false, ...(opts.store ? { store: opts.store } : {}) });
+  });
+  const handlers = scriptedHandlers(def, answer);
+  const live = await startLive(def, path.input, handlers, { runId: MODEL_RUN_ID, auto: false, children: scriptedChildren(def, answer), ...(opts.store ? { store: opts.store } : {}) });
   const { store, engine, clock, runId } = live;
   const result: PathResult = { name: path.name, ok: false, status: null, expected: path.outcome, failure: null, atEvent: null };
   const fail = (i: number | null, text: string) => { if (!result.failure) { result.failure = text; result.atEvent = i; } };

@@ -21,6 +21,7 @@ export { definitionHash } from './hash.js';
 export { definitionJsonSchema } from './schema.js';
 export { effectiveDependencies, upstreamOf, type Upstream } from './graph.js';
 export { parseDuration } from './duration.js';
+export { positionIn } from './position-in.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 
 export interface ParseResult {

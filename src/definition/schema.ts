@@ -126,10 +126,17 @@ export const TriggerSchema = z
     error: 'a trigger has either `event` or `schedule` (cron), not both and not neither',
   });
 
+/**
+ * `{ id, input }`: a run of workflow `id` when the run fails. `{ steps }` (the
+ * seeds' form): tasks of this definition that run only when it fails (an `id`
+ * beside them only names the handler). One of the two is needed.
+ */
 export const FailureWorkflowSchema = z.object({
-  id: z.string(),
+  id: z.string().optional(),
   steps: z.array(z.string()).optional(),
   input: JsonMap.optional(),
+}).refine((f) => f.id !== undefined || (f.steps?.length ?? 0) > 0, {
+  error: 'failure_workflow needs `id` (a workflow to start when the run fails) or `steps` (tasks of this workflow to run when it fails)',
 });
 
 export const WorkflowSchema = z.object({

@@ -33,8 +33,21 @@ export const RunStartedData = z.object({
   definitionHash: z.string(),
   input: z.record(z.string(), z.unknown()),
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
-  source: z.object({ file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional() }).optional(),
+  source: z.object({
+    file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional(),
+    /** The run that started this one: a SUB_WORKFLOW attempt's, or (`relation: failure`) a failed run whose failure_workflow this is. */
+    parent: z.object({
+      runId: z.string().min(1), workflowId: z.string().min(1),
+      task: z.string().min(1).optional(), attempt: z.number().int().positive().optional(),
+      /** The SUB_WORKFLOW's loop iteration / MAP item, when it is not the task's only instance. */
+      iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
+      relation: z.literal('failure').optional(),
+      /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
+      depth: z.number().int().positive().optional(),
+    }).optional(),
+  }).optional(),
 });
+export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
 export const TaskStartedData = z.object(taskRef);
 /**
  * Who reported an outcome, where a server could tell: on NATS, the user the

@@ -16,13 +16,14 @@
  * handlers then run again under the same idempotency keys.
  */
 import { AppendConflictError, NonRetryableError } from '../errors/index.js';
-import { countWithStatus, instanceFields, instanceKey, iso, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
+import { childRunId, countWithStatus, instanceFields, instanceKey, iso, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit } from './commit.js';
-import { heldBy, reconcile, timerFired, type HeldAttempt, type StartAttempt } from './effects.js';
+import { heldBy, reconcile, timerFired, type EmitEvent, type HeldAttempt, type StartAttempt, type StartChild } from './effects.js';
+import type { TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type Handlers } from './handlers.js';
 import { randomHex } from './ids.js';
 import { reviewLoss } from './restarts.js';
@@ -38,6 +39,24 @@ export interface DriverHooks {
   onLog?: (taskId: string, message: string) => void;
   /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
   writeOutput?: (path: string, output: unknown) => Promise<void>;
+}
+
+/** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
+export type ChildOutcome =
+  | { kind: 'completed'; output: unknown }
+  | { kind: 'failed'; error: TaskError }
+  | { kind: 'waiting' };
+
+/**
+ * Performs what the executor does itself (the Engine gives one, with a
+ * definition resolver and an emitter from the edge): start and drive a child
+ * run, emit an event. The signal fires when the attempt is no longer wanted;
+ * `cancelled()` then says whether the child run should be cancelled too (the
+ * parent's attempt was aborted) or just left (this process stops).
+ */
+export interface ChildExecutor {
+  startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome>;
+  emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown>;
 }
 
 export interface DriverOptions extends DriverHooks {
@@ -61,6 +80,8 @@ export interface DriverOptions extends DriverHooks {
    * process has just started) they are this driver's to start.
    */
   restartInFlight?: boolean;
+  /** Child runs and EMIT; without it, such attempts fail (LF_SUBWORKFLOW_NOT_FOUND, LF_EMIT_UNAVAILABLE). */
+  children?: ChildExecutor;
 }
 
 /**
@@ -104,6 +125,16 @@ export class RunDriver {
    * own run of each and does not start another. Counted as held by reconcile.
    */
   private readonly takenOver = new Map<string, { attempt: number; restart: number; ref: InstanceRef }>();
+  /**
+   * Child runs this driver left waiting on the outside world (an approval): held, so reconcile does not
+   * start them again while this driver runs; a later resume asks again (a settled child reports at once).
+   */
+  private readonly waitingChildren = new Map<string, { attempt: number; restart: number; ref: InstanceRef }>();
+  /** Failure workflows started (by child run id) and how many are still being driven. */
+  private readonly failureChildren = new Set<string>();
+  /** The failure workflows being driven here: stopped (not cancelled) when this driver stops. */
+  private readonly failureControls = new Set<AttemptControl>();
+  private sideWork = 0;
   /** Timers armed on the clock, with the due time each was armed for. */
   private readonly timers = new Map<string, { handle: unknown; dueAt: string }>();
   private busy = false;
@@ -169,6 +200,7 @@ export class RunDriver {
     this.timers.clear();
     for (const f of this.inflight.values()) f.abort(new Error('the engine stopped'));
     this.inflight.clear();
+    for (const f of this.failureControls) f.abort(new Error('the engine stopped'));
     if (this.group && !this.failure) this.kick();
     this.notify();
   }
@@ -197,7 +229,7 @@ export class RunDriver {
 
   private isIdle(maxTimerWaitMs: number): boolean {
     if (this.stopped) return !this.busy;
-    if (this.busy || this.group) return false;
+    if (this.busy || this.group || this.sideWork > 0) return false;
     if (this.snapshot.status !== 'active') return true;
     if (this.queue.length > 0 || this.inflight.size > 0 || this.needsCatchUp) return false;
     const now = this.opts.clock.now();
@@ -237,6 +269,8 @@ export class RunDriver {
           break;
         }
         this.reconcile();
+        // A handler that threw synchronously reported while this pump held the driver: fold it now.
+        if (this.queue.length > 0) continue;
         // Handlers that finish within the window join the open group; when nothing runs here any
         // more (settled, or waiting on timers, approvals or other processes) there is no reason to wait.
         if (this.group && (this.inflight.size === 0 || this.opts.clock.now() - this.group.openedAt >= this.windowMs)) {
@@ -335,7 +369,8 @@ export class RunDriver {
   /** Makes the world match the state: interprets what reconcile() says is outstanding against what this driver holds. */
   private reconcile(): void {
     const state = this.current;
-    const attempts = this.takenOver.size === 0 ? this.inflight : new Map<string, HeldAttempt>([...this.takenOver, ...this.inflight]);
+    const attempts = this.takenOver.size === 0 && this.waitingChildren.size === 0 ? this.inflight
+      : new Map<string, HeldAttempt>([...this.takenOver, ...this.waitingChildren, ...this.inflight]);
     for (const effect of reconcile(this.opts.compiled, state, { attempts, timers: this.timers })) {
       switch (effect.type) {
         case 'timer.cancel':
@@ -357,16 +392,111 @@ export class RunDriver {
           break;
         }
         case 'attempt.abort':
-          this.inflight.get(effect.instance)?.abort(new Error(effect.reason));
+          // An attempt no longer wanted: a child run it started is cancelled with it.
+          this.inflight.get(effect.instance)?.abort(new Error(effect.reason), true);
           this.inflight.delete(effect.instance);
           this.takenOver.delete(effect.instance);
+          if (this.waitingChildren.has(effect.instance)) {
+            this.waitingChildren.delete(effect.instance);
+            this.cancelWaitingChild(state, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt, effect.reason);
+          }
           break;
         case 'attempt.start':
           this.invoke(effect);
           break;
+        case 'child.start':
+          if (effect.parent.task === undefined) this.startFailureChild(effect);
+          else this.startChild(effect);
+          break;
+        case 'event.emit':
+          this.emit(effect);
+          break;
       }
     }
     if (state.status !== 'active') this.follow?.close();
+  }
+
+  /** A SUB_WORKFLOW attempt: the child run is started (once) and driven here; its outcome is the attempt's. */
+  private startChild(effect: StartChild): void {
+    const taskId = effect.parent.task!;
+    const attempt = effect.parent.attempt!;
+    const ref: InstanceRef = { task: taskId, ...instanceFields(effect.parent) };
+    this.perform(ref, effect.instance ?? instanceKey(ref), attempt, effect.restart ?? 0, async (control) => {
+      if (!this.opts.children) throw new NonRetryableError(`task ${taskId} cannot start workflow ${effect.workflow}: this engine was given no way to find definitions`, 'LF_SUBWORKFLOW_NOT_FOUND');
+      const outcome = await this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => control.cancelled });
+      if (outcome.kind === 'completed') return { output: outcome.output };
+      if (outcome.kind === 'failed') return { error: outcome.error };
+      return 'waiting';
+    });
+  }
+
+  /** An EMIT attempt: the event goes out under its attempt's id; the runs it started are the output. */
+  private emit(effect: EmitEvent): void {
+    this.perform({ task: effect.taskId, ...instanceFields(effect) }, effect.instance, effect.attempt, effect.restart, async (control) => {
+      if (!this.opts.children) throw new NonRetryableError(`task ${effect.taskId} cannot emit ${effect.event}: this engine was given no emitter`, 'LF_EMIT_UNAVAILABLE');
+      return { output: await this.opts.children.emit(effect, { get signal() { return control.signal; } }) };
+    });
+  }
+
+  /** A failed run's failure workflow: started once (by its run id) and driven here before this driver is idle. */
+  private startFailureChild(effect: StartChild): void {
+    if (this.failureChildren.has(effect.childRunId) || !this.opts.children) return;
+    this.failureChildren.add(effect.childRunId);
+    this.sideWork++;
+    const control = new AttemptControl(0, 0, { task: 'failure_workflow' });
+    this.failureControls.add(control);
+    const say = (why: string) => this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
+    void this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => false })
+      .then((outcome) => { if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`); })
+      .catch((err: unknown) => say(`could not run: ${(err as Error).message}`))
+      .finally(() => { this.failureControls.delete(control); this.sideWork--; this.notify(); });
+  }
+
+  /** A child left waiting whose parent attempt is no longer wanted: cancel it too. */
+  private cancelWaitingChild(state: RunSnapshot, ref: InstanceRef, attempt: number, reason: string): void {
+    if (!this.opts.children) return;
+    const child = childRunId(this.runId, ref, attempt);
+    // Asking to start it with the signal already aborted and cancelled() true cancels it (see ChildExecutor).
+    const control = new AttemptControl(0, 0, ref);
+    control.abort(new Error(reason), true);
+    void this.opts.children.startChild({
+      type: 'child.start', runId: this.runId, childRunId: child, workflow: '', input: {},
+      parent: { runId: this.runId, workflowId: state.context.workflowId, task: ref.task, ...instanceFields(ref), attempt },
+    }, { signal: control.signal, cancelled: () => true })
+      .catch((err: unknown) => this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${(err as Error).message}`));
+  }
+
+  /**
+   * Runs work of an attempt the executor performs itself and feeds its outcome back in, like a
+   * handler's; `waiting`: it waits on the outside world, held until a resume asks again.
+   */
+  private perform(ref: InstanceRef, key: string, attempt: number, restart: number, work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>): void {
+    const taskId = ref.task;
+    const instance = instanceFields(ref);
+    const control = new AttemptControl(attempt, restart, ref);
+    this.inflight.set(key, control);
+    // Counted until the work ends, aborted or not: a child run being cancelled is still this driver's business.
+    this.sideWork++;
+    const time = () => iso(this.opts.clock.now());
+    void (async () => {
+      let ev: PendingEvent | null = null;
+      try {
+        const r = await work(control);
+        if (r === 'waiting') ev = null;
+        else if ('error' in r) ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instance, error: r.error } };
+        else ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instance, output: toJson(r.output) } };
+      } catch (err) {
+        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instance, error: toTaskError(err) } };
+      }
+      this.sideWork--;
+      if (control.aborted) { this.notify(); return; }
+      if (this.inflight.get(key) === control) this.inflight.delete(key);
+      if (ev) this.submit(ev);
+      else {
+        this.waitingChildren.set(key, { attempt, restart, ref });
+        this.notify();
+      }
+    })();
   }
 
   /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
@@ -408,6 +538,8 @@ export class RunDriver {
  */
 class AttemptControl {
   aborted = false;
+  /** Aborted because the attempt is no longer wanted (not because this process stops): a child run it started is cancelled. */
+  cancelled = false;
   private controller: AbortController | null = null;
   private reason: unknown;
 
@@ -421,9 +553,10 @@ class AttemptControl {
     return this.controller.signal;
   }
 
-  abort(reason: unknown): void {
+  abort(reason: unknown, cancel = false): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.cancelled = cancel;
     this.reason = reason;
     this.controller?.abort(reason);
   }

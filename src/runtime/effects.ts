@@ -16,6 +16,7 @@
 import { instanceFields, instanceKey, instanceState, iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
+import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { handlerName, type TaskInfo } from './handlers.js';
 import { rememberedTaskPlans } from './task-plan-cache.js';
@@ -79,7 +80,59 @@ export interface CancelTimer {
   readonly timerId: string;
 }
 
-export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer;
+/** Who started a child run: recorded in the child's run.started (`source.parent`). */
+export interface ParentRef {
+  readonly runId: string;
+  readonly workflowId: string;
+  /** The SUB_WORKFLOW task (absent for a failure workflow: then `failedTask` is in the input). */
+  readonly task?: string;
+  /** The SUB_WORKFLOW's instance (loop iteration, MAP item), when not its only one: the child's outcome is reported for it. */
+  readonly iteration?: number;
+  readonly item?: number;
+  readonly attempt?: number;
+  /** `failure`: the run of the parent's failure_workflow. Absent: a SUB_WORKFLOW's child. */
+  readonly relation?: 'failure';
+}
+
+/**
+ * Start a child run (a SUB_WORKFLOW attempt, or a failed run's
+ * failure_workflow) and, for a SUB_WORKFLOW, report its outcome as the
+ * attempt's: `task.completed` with the child's workflow output or
+ * `task.failed` with its error. Idempotent by `childRunId`: a child that
+ * exists is not started again (settled, its outcome is reported at once).
+ */
+export interface StartChild {
+  readonly type: 'child.start';
+  readonly runId: string;
+  readonly childRunId: string;
+  readonly workflow: string;
+  readonly version?: number;
+  readonly input: Record<string, unknown>;
+  readonly parent: ParentRef;
+  /** For a SUB_WORKFLOW attempt: the key the executor holds it under (instances.ts). */
+  readonly instance?: string;
+  /** For a SUB_WORKFLOW attempt: which run of the attempt this is (as StartAttempt's). Absent for a failure workflow, which reports nothing. */
+  readonly restart?: number;
+}
+
+/** Emit an event as `ledgerflow emit` would (embedded) or on `lf.triggers.<event>` (NATS), then report `{ event, eventId, runs }` as the attempt's output. */
+export interface EmitEvent {
+  readonly type: 'event.emit';
+  readonly runId: string;
+  readonly taskId: string;
+  readonly iteration?: number;
+  readonly item?: number;
+  /** The key the executor holds the attempt under (instances.ts). */
+  readonly instance: string;
+  readonly attempt: number;
+  readonly restart: number;
+  readonly event: string;
+  readonly data: Record<string, unknown>;
+  /** `<runId>/<instance>/<attempt>`: the event's id, so a re-run starts nothing twice. */
+  readonly eventId: string;
+}
+
+export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer | StartChild | EmitEvent;
 
 /**
  * An attempt an executor holds: which attempt of which instance, and which
@@ -152,16 +205,66 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const timerId of held.timers.keys()) {
     if (settled || !ctx.timers[timerId]) effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
   }
-  if (settled) return effects;
+  if (settled) {
+    const failure = failureChild(compiled, snapshot);
+    if (failure) effects.push(failure);
+    return effects;
+  }
   for (const id in ctx.timers) {
     // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
     if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }
   for (const w of attemptsWanted(ctx)) {
     const h = held.attempts.get(w.key);
-    if (h?.attempt !== w.attempt || (h.restart ?? 0) !== w.restart) effects.push(startAttempt(compiled, snapshot, w));
+    if (h?.attempt !== w.attempt || (h.restart ?? 0) !== w.restart) effects.push(startWork(compiled, snapshot, w));
   }
   return effects;
+}
+
+/**
+ * What a running attempt asks for: a handler's run, or for the tasks the
+ * executor performs itself, a child run (SUB_WORKFLOW) or an event (EMIT).
+ */
+function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: WantedAttempt): Effect {
+  const start = startAttempt(compiled, snapshot, wanted);
+  const { taskId } = start;
+  const instance = instanceFields(wanted.ref);
+  const def = start.task.type === 'SUB_WORKFLOW' || start.task.type === 'EMIT' ? taskPlans(compiled).get(taskId)!.def : null;
+  if (def?.type === 'SUB_WORKFLOW') {
+    const ctx = snapshot.context;
+    return {
+      type: 'child.start', runId: ctx.runId, childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
+      workflow: def.workflow, ...(def.version !== undefined ? { version: def.version } : {}), input: start.input,
+      parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt }, instance: wanted.key, restart: start.restart,
+    };
+  }
+  if (def?.type === 'EMIT') {
+    const ctx = snapshot.context;
+    const data = (resolveTemplate(def.data, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
+    return {
+      type: 'event.emit', runId: ctx.runId, taskId, ...instance, instance: wanted.key, attempt: start.attempt, restart: start.restart,
+      event: def.event, data, eventId: emitEventId(ctx.runId, wanted.key, start.attempt),
+    };
+  }
+  return start;
+}
+
+/**
+ * The failure workflow a run that settled FAILED starts (`failure_workflow: { id, input }`),
+ * or null. Its input: `failedRunId`, `failedTask`, `error`, then `input`'s templates resolved
+ * against the failed run. The same on every call, so starting it is idempotent by its run id.
+ */
+export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot): StartChild | null {
+  const fw = compiled.definition.failureWorkflow;
+  // With `steps` (the seeds' inline form) the id only names the handler: the steps run inside the run itself.
+  if (!fw?.id || fw.steps.length > 0 || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
+  const ctx = snapshot.context;
+  const extra = (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
+  return {
+    type: 'child.start', runId: ctx.runId, childRunId: failureRunId(ctx.runId), workflow: fw.id,
+    input: { failedRunId: ctx.runId, failedTask: ctx.error?.task ?? null, error: ctx.error, ...extra },
+    parent: { runId: ctx.runId, workflowId: ctx.workflowId, relation: 'failure' },
+  };
 }
 
 /** The start of an instance's current attempt, its input resolved against the run's state now. */

@@ -2,13 +2,13 @@
  * The library API: start, resume, approve, reject, cancel, inspect and replay
  * runs on any EventStore. The CLI is a thin layer over this.
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
-import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
-import { RunDriver, type DriverHooks } from './driver.js';
+import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { missingHandlers, type Handlers } from './handlers.js';
 import { prepareInput } from './input.js';
@@ -18,17 +18,24 @@ import { newRunId, randomHex } from './ids.js';
 import { reviewApproval } from './approvals.js';
 import { reviewSignal } from './signals.js';
 import { runView, type RunView } from './view.js';
+import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 
 export interface EngineOptions extends DriverHooks {
   store: EventStore;
   clock?: Clock;
+  /** Finds a SUB_WORKFLOW's or failure_workflow's definition (I/O: given by the edge). Without it, children are not found. */
+  resolveChild?: ChildResolver;
+  /** What an EMIT does on this store (I/O: given by the edge, e.g. `ledgerflow emit`'s admission and starts). */
+  emitEvent?: EventEmitter;
+  /** Performs child runs and EMITs itself instead (tests and path coverage script their outcomes); overrides resolveChild and emitEvent. */
+  children?: ChildExecutor;
 }
 
 export interface StartOptions {
   /** Inputs given as strings (CLI flags) are converted to their declared types. */
   inputFromStrings?: boolean;
   /** Recorded in run.started so `resume` finds the definition's handler module again. */
-  source?: { file?: string; handlers?: string; event?: string };
+  source?: RunSource;
   runId?: string;
 }
 
@@ -42,10 +49,12 @@ export interface DriveOptions extends DriverHooks {
   follow?: boolean;
   /** Gather the steps of in-process handlers into one commit for up to this many ms (see RunDriver). Default 0: each step is durable before its effects. */
   commitWindowMs?: number;
+  /** How many parent runs the run driven has (child runs count it to catch a cycle); 0 for a top-level run. */
+  depth?: number;
 }
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
-interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
+interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; source?: RunSource }
 /** A run loaded from its log: its events too. */
 export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }
 
@@ -53,12 +62,18 @@ export class Engine {
   readonly store: EventStore;
   private readonly clock: Clock;
   private readonly hooks: DriverHooks;
+  private readonly resolveChild: ChildResolver | undefined;
+  private readonly emitEvent: EventEmitter | undefined;
+  private readonly children: ChildExecutor | undefined;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
-    const { store: _s, clock: _c, ...hooks } = opts;
+    const { store: _s, clock: _c, resolveChild, emitEvent, children, ...hooks } = opts;
     this.hooks = hooks;
+    this.children = children;
+    this.resolveChild = resolveChild;
+    this.emitEvent = emitEvent;
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
@@ -104,7 +119,7 @@ export class Engine {
       ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
       : { events: [], snapshot, seq: 1 };
     await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
-    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events };
+    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}) };
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -116,12 +131,16 @@ export class Engine {
   /** A run folded from its log once: drive it (`drive`) or show it without reading it again. */
   async load(runId: string): Promise<LoadedRunLog> {
     const events = await this.events(runId);
-    return { ...foldEvents(events), events };
+    const first = events[0]!;
+    const source = first.type === 'run.started' ? first.data.source : undefined;
+    return { ...foldEvents(events), events, ...(source ? { source } : {}) };
   }
 
   async status(runId: string): Promise<RunView> {
-    const { snapshot, seq } = await this.load(runId);
-    return runView(snapshot, seq);
+    const { snapshot, seq, source } = await this.load(runId);
+    const view = runView(snapshot, seq);
+    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
+    return { ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(failure ? { failureRun: failure } : {}) };
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */
@@ -137,7 +156,7 @@ export class Engine {
     try {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
-      const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? await this.load(runId) : loaded;
+      const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) } : loaded;
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
       return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted });
     } finally {
@@ -145,9 +164,10 @@ export class Engine {
     }
   }
 
-  private async driveLeased({ compiled, snapshot, seq }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
+  private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
     if (snapshot.status !== 'active') return runView(snapshot, seq);
-    const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock });
+    const children = this.children ?? this.childRuns(opts, source);
+    const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children });
     const stop = () => driver.stop();
     opts.signal?.addEventListener('abort', stop);
     driver.start();
@@ -158,6 +178,23 @@ export class Engine {
       opts.signal?.removeEventListener('abort', stop);
       driver.stop();
     }
+  }
+
+  /** The executor of a driven run's child runs and EMITs: on this store, with the run's handlers, children looked for beside its file. */
+  private childRuns(opts: DriveOptions, source: RunSource | undefined): ChildRuns {
+    const engine: ChildEngine = {
+      start: (def, input, o) => this.start(def, input, o),
+      drive: (runId, o) => this.drive(runId, { ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}) }),
+      cancel: (runId, o) => this.cancel(runId, o),
+      status: (runId) => this.status(runId),
+      runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
+    };
+    return new ChildRuns({
+      // A child resumed on its own still counts the runs above it (recorded in its run.started).
+      engine, handlers: opts.handlers, depth: opts.depth ?? source?.parent?.depth ?? (source?.parent ? 1 : 0),
+      ...(this.resolveChild ? { resolveChild: this.resolveChild } : {}), ...(this.emitEvent ? { emitEvent: this.emitEvent } : {}),
+      ...(source?.file ? { parentFile: source.file } : {}), ...(opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: opts.maxTimerWaitMs } : {}),
+    });
   }
 
   /**

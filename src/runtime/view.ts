@@ -4,7 +4,10 @@ import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
-export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
+export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
+  /** SUB_WORKFLOW: the run id of the current attempt's child run. */
+  child?: string;
+};
 
 export interface RunView {
   runId: string;
@@ -23,13 +26,17 @@ export interface RunView {
   seq: number;
   /** What SET tasks set (`${workflow.variables.<name>}`); absent when none ran. */
   variables?: Record<string, unknown>;
+  /** The run that started this one (a SUB_WORKFLOW's, or a failed run's failure workflow), from its run.started; shown by `status`. */
+  parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure'; depth?: number };
+  /** The run of this run's failure_workflow, once it exists; shown by `status`. */
+  failureRun?: string;
 }
 
 export function runView(snapshot: RunSnapshot, seq: number): RunView {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
-    tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error };
+    tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error, ...(t.child ? { child: t.child } : {}) };
   }
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),

@@ -112,7 +112,15 @@ export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary
     startedAt: first.time,
     completedAt: SETTLED_STATUSES.includes(status) ? last.time : null,
     lastSeq: last.seq,
+    ...parentOf(first),
   };
+}
+
+/** The parent a child run's run.started names, for its summary. */
+function parentOf(first: EventEnvelope): Pick<RunSummary, 'parent'> {
+  const p = first.type === 'run.started' ? first.data.source?.parent : undefined;
+  if (!p) return {};
+  return { parent: { runId: p.runId, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.relation ? { relation: p.relation } : {}) } };
 }
 
 export type RunFilter = { workflowId?: string; status?: WorkflowStatus } & CorruptRunHandler;

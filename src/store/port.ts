@@ -37,6 +37,8 @@ export interface RunSummary {
   /** Time of the event that settled the run, or null while it is not settled. */
   completedAt: string | null;
   lastSeq: number;
+  /** The run that started this one (a SUB_WORKFLOW's child, or `relation: failure`: a failed run's failure workflow). */
+  parent?: { runId: string; task?: string; relation?: 'failure' };
 }
 
 export interface ReadOptions {

@@ -11,3 +11,5 @@ export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } 
 export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog } from './catalog.js';
 export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
+export { taskEmitter, type TaskEmitterOptions, type EmitOutput } from './emit-task.js';
+export { diskChildren, type DiskChildrenOptions } from './disk-children.js';

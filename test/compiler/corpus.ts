@@ -90,11 +90,24 @@ const SHAPES: Record<string, string> = {
     - { id: work, type: SIMPLE, timeout: 10s, input: { v: "\${workflow.variables.v}" } }
     - { id: again, type: SET, depends_on: [work], values: { v: done } }
 `,
+  // Child runs and events are attempts like a handler's (work regions); failure steps run only once a required task failed.
+  'sub-workflows, EMIT, failure steps': `
+    - { id: call, type: SUB_WORKFLOW, workflow: child, retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 30s }
+    - { id: tell, type: EMIT, depends_on: [call], event: told, data: { v: "\${call.output}" } }
+    - { id: side, type: SIMPLE, optional: true }
+    - { id: log_incident, type: SIMPLE }
+    - { id: notify, type: HUMAN, depends_on: [log_incident], timeout: 1h, on_timeout: skip }
+`,
+};
+
+/** Top-level keys a shape needs besides its tasks. */
+const HEADS: Record<string, string> = {
+  'sub-workflows, EMIT, failure steps': '  failure_workflow:\n    steps: [log_incident, notify]\n',
 };
 
 function shapeDefinitions(): [string, Definition][] {
   return Object.entries(SHAPES).map(([name, tasks], n) => {
-    const text = `workflow:\n  id: shape-${n}\n  name: ${name}\n  version: 1\n  output: [value]\n  tasks:\n${tasks.replace(/^\n/, '')}`;
+    const text = `workflow:\n  id: shape-${n}\n  name: ${name}\n  version: 1\n  output: [value]\n${HEADS[name] ?? ''}  tasks:\n${tasks.replace(/^\n/, '')}`;
     const { definition, diagnostics } = parseDefinition(text, `${name}.yaml`);
     if (!definition) throw new Error(`${name}: ${JSON.stringify(diagnostics)}`);
     return [`shape: ${name}`, definition];

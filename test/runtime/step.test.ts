@@ -44,7 +44,7 @@ function started(compiled: CompiledWorkflow, input: Record<string, unknown> = { 
   return step(compiled, snapshot, 1, [], T0);
 }
 
-const types = (effects: Effect[]) => effects.map((e) => e.type === 'attempt.start' || e.type === 'attempt.abort' ? `${e.type} ${e.taskId}#${e.attempt}` : e.type === 'timer.arm' ? `timer.arm ${e.timer.id}` : `timer.cancel ${e.timerId}`);
+const types = (effects: Effect[]) => effects.map((e) => e.type === 'attempt.start' || e.type === 'attempt.abort' ? `${e.type} ${e.taskId}#${e.attempt}` : e.type === 'timer.arm' ? `timer.arm ${e.timer.id}` : e.type === 'timer.cancel' ? `timer.cancel ${e.timerId}` : e.type);
 
 describe('step', () => {
   it('starts the first tasks with their input resolved, queue, handler, deadline and output_to worked out once', () => {
@@ -116,7 +116,7 @@ describe('reconcile', () => {
       if (e.type === 'attempt.start') held.attempts.set(e.taskId, { attempt: e.attempt });
       else if (e.type === 'attempt.abort') held.attempts.delete(e.taskId);
       else if (e.type === 'timer.arm') held.timers.add(e.timer.id);
-      else held.timers.delete(e.timerId);
+      else if (e.type === 'timer.cancel') held.timers.delete(e.timerId);
     }
   }
 

@@ -1,0 +1,37 @@
+/**
+ * Child runs (SUB_WORKFLOW, failure_workflow) and EMIT: the names and inputs
+ * that make starting them idempotent, worked out from the parent's state
+ * alone. Pure: no clock, no randomness (the hash is of the name itself).
+ */
+import * as crypto from 'node:crypto';
+import { RUN_ID_PATTERN } from '../events/index.js';
+import type { InstanceRef } from './instances.js';
+
+/** How deep child runs may nest before a run is taken to be calling itself in a cycle (LF_SUBWORKFLOW_CYCLE). */
+export const MAX_CHILD_DEPTH = 16;
+
+/** A run id from parts: joined with `-`, or when longer than a run id may be, a prefix and a hash of the whole. */
+function runIdOf(whole: string): string {
+  if (RUN_ID_PATTERN.test(whole)) return whole;
+  const hash = crypto.createHash('sha256').update(whole).digest('hex').slice(0, 24);
+  return `${whole.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128 - hash.length - 1)}-${hash}`;
+}
+
+/**
+ * The run a SUB_WORKFLOW attempt starts: `<runId>-<task>-<attempt>` (with `-i<n>` / `-m<n>` after the task
+ * for a loop iteration or a MAP item), so starting it twice starts it once.
+ */
+export function childRunId(runId: string, ref: InstanceRef, attempt: number): string {
+  const instance = `${ref.task}${ref.iteration !== undefined ? `-i${ref.iteration}` : ''}${ref.item !== undefined ? `-m${ref.item}` : ''}`;
+  return runIdOf(`${runId}-${instance}-${attempt}`);
+}
+
+/** The run a failed run's failure_workflow starts: `<runId>-failure`. */
+export function failureRunId(runId: string): string {
+  return runIdOf(`${runId}-failure`);
+}
+
+/** The id of the event an EMIT attempt emits (`instance`: instanceKey): a re-run of the same attempt emits the same event, which starts nothing twice. */
+export function emitEventId(runId: string, instance: string, attempt: number): string {
+  return `${runId}/${instance}/${attempt}`;
+}

@@ -1,0 +1,125 @@
+/**
+ * Child runs on an EventStore driven in this process (the embedded store's
+ * executor for `child.start`): a SUB_WORKFLOW attempt's child, or a failed
+ * run's failure workflow. The child is started once under its deterministic
+ * run id, driven here on the same store with the same handlers, and its
+ * outcome becomes the parent attempt's. Finding a child's definition and
+ * emitting events are I/O: the edge (src/api, src/cli) passes them in.
+ */
+import { MAX_CHILD_DEPTH } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
+import { AppendConflictError, RunBusyError } from '../errors/index.js';
+import type { TaskError } from '../events/index.js';
+import type { ChildExecutor, ChildOutcome } from './driver.js';
+import type { EmitEvent, StartChild } from './effects.js';
+import type { Handlers } from './handlers.js';
+import { toTaskError } from './handlers.js';
+import type { RunView } from './view.js';
+
+/** Which definition a `workflow:` names, seen from the parent's definition file. */
+export interface ChildDefinitionRef { workflow: string; version?: number; parentFile?: string }
+/** A definition found for a child run, with its file and handlers (when it names a module of its own). */
+export interface ResolvedChild { definition: Definition; file?: string; handlersPath?: string; handlers?: Handlers }
+/** Finds a child's definition (beside the parent's file, or by a relative path), or null when there is none. */
+export type ChildResolver = (ref: ChildDefinitionRef) => ResolvedChild | null | Promise<ResolvedChild | null>;
+/** What an EMIT does on this store: admits the event and starts (and drives) the runs its triggers name; returns the attempt's output. */
+export type EventEmitter = (effect: EmitEvent, ctx: { parentFile?: string; handlers: Handlers; depth: number; signal: AbortSignal }) => Promise<unknown>;
+
+/** The part of the Engine a child executor uses. */
+export interface ChildEngine {
+  start(def: Definition, input: Record<string, unknown>, opts: { runId: string; handlers: Handlers; source: Record<string, unknown> }): Promise<string>;
+  drive(runId: string, opts: { handlers: Handlers; maxTimerWaitMs?: number; signal: AbortSignal; depth: number }): Promise<RunView>;
+  cancel(runId: string, opts: { by?: string; reason?: string }): Promise<unknown>;
+  status(runId: string): Promise<RunView>;
+  runExists(runId: string): Promise<boolean>;
+}
+
+export interface ChildRunsOptions {
+  engine: ChildEngine;
+  resolveChild?: ChildResolver;
+  emitEvent?: EventEmitter;
+  handlers: Handlers;
+  /** The parent's definition file (its run.started `source.file`), where children are looked for. */
+  parentFile?: string;
+  /** How many parents the run driven has (0: a top-level run). */
+  depth: number;
+  maxTimerWaitMs?: number;
+}
+
+const failed = (error: TaskError): ChildOutcome => ({ kind: 'failed', error });
+
+/** A settled child's outcome as its parent's attempt reports it; null while it has not settled. */
+export function childOutcome(view: RunView, workflow: string): ChildOutcome | null {
+  if (view.status === 'COMPLETED') return { kind: 'completed', output: view.output };
+  if (view.status === 'FAILED' || view.status === 'CANCELLED') {
+    const e = view.error;
+    const at = e?.task ? ` at task ${e.task}` : '';
+    return failed({
+      code: e?.code ?? (view.status === 'CANCELLED' ? 'CANCELLED' : 'LF_SUBWORKFLOW_FAILED'),
+      retryable: e?.retryable ?? false,
+      message: `sub-workflow ${workflow} (run ${view.runId}) ${view.status === 'FAILED' ? 'failed' : 'was cancelled'}${at}: ${e?.message ?? 'no error recorded'}`,
+    });
+  }
+  return null;
+}
+
+export class ChildRuns implements ChildExecutor {
+  constructor(private readonly opts: ChildRunsOptions) {}
+
+  async startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome> {
+    const { engine } = this.opts;
+    const id = effect.childRunId;
+    // Asked with the attempt already withdrawn: only the cancellation of a child that exists is wanted.
+    if (control.signal.aborted) {
+      if (control.cancelled() && await engine.runExists(id)) await this.cancel(effect, control.signal.reason);
+      return { kind: 'waiting' };
+    }
+    const depth = this.opts.depth + 1;
+    if (depth > MAX_CHILD_DEPTH) {
+      return failed({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
+    }
+    const resolved = await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
+    const handlers = resolved?.handlers ? { ...this.opts.handlers, ...resolved.handlers } : this.opts.handlers;
+    if (!(await engine.runExists(id))) {
+      if (!resolved) {
+        const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
+        return failed({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` });
+      }
+      try {
+        await engine.start(resolved.definition, effect.input, {
+          runId: id, handlers,
+          source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}), parent: { ...effect.parent, depth } },
+        });
+      } catch (err) {
+        // Another process started it first: drive it as it is.
+        if (!(err instanceof AppendConflictError && await engine.runExists(id))) return failed({ ...toTaskError(err), retryable: false });
+      }
+    }
+    let view: RunView;
+    try {
+      view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });
+    } catch (err) {
+      // Another process drives the child: it reports when it settles, or a resume asks again.
+      if (err instanceof RunBusyError) return { kind: 'waiting' };
+      throw err;
+    }
+    if (control.signal.aborted) {
+      if (control.cancelled()) await this.cancel(effect, control.signal.reason);
+      return { kind: 'waiting' };
+    }
+    return childOutcome(view, effect.workflow) ?? { kind: 'waiting' };
+  }
+
+  private async cancel(effect: StartChild, reason: unknown): Promise<void> {
+    const why = reason instanceof Error ? reason.message : String(reason ?? 'no longer wanted');
+    await this.opts.engine.cancel(effect.childRunId, { by: `run ${effect.parent.runId}`, reason: `its parent's attempt ${effect.parent.attempt ?? ''} of ${effect.parent.task ?? 'the run'} ended: ${why}` });
+  }
+
+  async emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown> {
+    if (!this.opts.emitEvent) {
+      const err = new Error(`task ${effect.taskId} cannot emit ${effect.event}: this engine has no emitter (give the Engine an emitEvent, as the CLI does)`);
+      throw Object.assign(err, { code: 'LF_EMIT_UNAVAILABLE', retryable: false });
+    }
+    return this.opts.emitEvent(effect, { ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}), handlers: this.opts.handlers, depth: this.opts.depth + 1, signal: control.signal });
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The embedded store's child runs and EMITs, from disk: a child's definition
+ * is found beside its parent's file (src/api/children.ts) with its handler
+ * module loaded when it names one, and an EMIT starts what `ledgerflow emit`
+ * would. The CLI and createEngine give these to the Engine.
+ */
+import { findChildDefinition } from '../api/index.js';
+import type { ChildResolver, EngineOptions, EventEmitter, Handlers } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import type { DeadLetterSink } from './deadletter.js';
+import { taskEmitter } from './emit-task.js';
+
+export interface DiskChildrenOptions extends Omit<EngineOptions, 'store' | 'resolveChild' | 'emitEvent'> {
+  store: EventStore;
+  deadLetters: DeadLetterSink;
+  loadHandlers?: (path: string) => Promise<Handlers>;
+}
+
+export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildResolver; emitEvent: EventEmitter } {
+  const { loadHandlers = loadHandlerModule, deadLetters, ...engineOpts } = opts;
+  const modules = new Map<string, Promise<Handlers>>();
+  const resolveChild: ChildResolver = async (ref) => {
+    const found = findChildDefinition(ref);
+    if (!found) return null;
+    if (!found.handlersPath) return found;
+    let handlers = modules.get(found.handlersPath);
+    if (!handlers) modules.set(found.handlersPath, handlers = loadHandlers(found.handlersPath));
+    return { ...found, handlers: await handlers };
+  };
+  const emitEvent = taskEmitter({ ...engineOpts, resolveChild, deadLetters });
+  return { resolveChild, emitEvent };
+}
