@@ -6,7 +6,7 @@
  * `assign`, the interpreter merges it itself. Neither ever mutates the
  * previous context (snapshots share objects with their predecessors).
  */
-import type { Definition, TaskDef } from '../definition/index.js';
+import { loopOwners, type Definition, type TaskDef } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { retryDelayMs } from './backoff.js';
@@ -15,6 +15,7 @@ import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
 import { instanceKey } from './instances.js';
 import { iso } from './iso-cache.js';
+import { loopOutcome, loopStartOutput } from './loops.js';
 import { scopeOf } from './scope.js';
 import { withTaskState } from './task-table.js';
 
@@ -45,8 +46,20 @@ const TABLE_FROM_TASKS = 64;
 
 function taskWriters(def: Definition) {
   const asTable = def.tasks.length > TABLE_FROM_TASKS;
-  /** The tasks with task `id`'s state replaced. */
-  const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => withTaskState(ctx.tasks, id, state, asTable);
+  const loops = loopOwners(def);
+  /**
+   * The tasks with task `id`'s state replaced. A body task leaving pending in
+   * its loop's first iteration takes that iteration (iterationReset gives it
+   * the later ones), so its attempts are named `task#1`.
+   */
+  const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => {
+    const loop = loops.get(id);
+    if (loop !== undefined && state.iteration === undefined) {
+      const iteration = ctx.tasks[loop]!.iteration;
+      if (iteration !== undefined) state = { ...state, iteration };
+    }
+    return withTaskState(ctx.tasks, id, state, asTable);
+  };
   /** The tasks with task `id`'s state patched. */
   const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => putTask(ctx, id, { ...ctx.tasks[id]!, ...patch });
   return { putTask, withTask };
@@ -61,11 +74,6 @@ function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, '
   const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   return { ...timers, [id]: { id, ...timer } };
 }
-/** A loop-body task's timers carry its iteration; other tasks' timers carry nothing more than before. */
-const iterationOf = (ctx: RunContext, task: string): { iteration?: number } => {
-  const iteration = ctx.tasks[task]!.iteration;
-  return iteration === undefined ? {} : { iteration };
-};
 const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
 
 /** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
@@ -88,7 +96,43 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
 export function actionsFor(def: Definition) {
   const task = taskLookup(def);
   const { putTask, withTask } = taskWriters(def);
+  const loops = loopOwners(def);
+  /** A body task's iteration, also as it leaves pending in its loop's first (putTask gives it the loop's then). */
+  const iterationOf = (ctx: RunContext, id: string): { iteration?: number } => {
+    const loop = loops.get(id);
+    const iteration = ctx.tasks[id]!.iteration ?? (loop === undefined ? undefined : ctx.tasks[loop]!.iteration);
+    return iteration === undefined ? {} : { iteration };
+  };
+  /** The loop's outcome, which the guard that chose this transition has just worked out on the same context. */
+  const outcomeNow = (ctx: RunContext, id: string) => {
+    const o = loopOutcome(def, ctx, id);
+    if (!o) throw new Error(`loop ${id} has not finished an iteration`);
+    return o;
+  };
   return {
+    /** DO_WHILE starts its first iteration: it runs no attempt of its own (attempts 0), its body tasks do. */
+    startLoop: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, attempts: 0, iteration: 1, startedAt: nowOf(context, event), output: loopStartOutput() }),
+    })),
+    nextIteration: stamped(({ context }: Args, p: P) => {
+      const { output } = outcomeNow(context, p.task);
+      return { tasks: withTask(context, p.task, { iteration: output.iteration, output }) };
+    }),
+    loopDone: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, output: outcomeNow(context, p.task).output, completedAt: nowOf(context, event) }),
+    })),
+    loopFailed: stamped(({ context, event }: Args, p: P) => {
+      const o = outcomeNow(context, p.task);
+      return { tasks: withTask(context, p.task, { status: p.status!, output: o.output, error: o.kind === 'fail' ? o.error : null, completedAt: nowOf(context, event) }) };
+    }),
+    /** A body task starts its loop's next iteration: attempts counted afresh, its last output kept (`${body.output}` is the latest). */
+    iterationReset: stamped(({ context }: Args, p: P) => {
+      const { restarts: _r, decision: _d, decidedBy: _b, ...rest } = state(context, p.task);
+      return {
+        tasks: putTask(context, p.task, { ...rest, status: p.status!, attempts: 0, startedAt: null, completedAt: null, error: null, iteration: context.tasks[loops.get(p.task)!]!.iteration! }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
     skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     taskStarted: stamped(({ context, event }: Args, p: P) => {
@@ -182,7 +226,7 @@ export function actionsFor(def: Definition) {
       return {
         tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }),
         timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs) }),
+          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
       };
     }),
     approvalDecided: stamped(({ context, event }: Args, p: P) => {
@@ -215,7 +259,8 @@ export function actionsFor(def: Definition) {
       for (const [id, t] of Object.entries(context.tasks)) {
         tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
       }
-      const failedTask = def.tasks.find((t) => !t.optional && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+      // Body tasks are judged by their loop, which carries the error.
+      const failedTask = def.tasks.find((t) => !t.optional && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
       const error = p.status === 'FAILED' && failedTask
         ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
         : p.status === 'CANCELLED'
@@ -240,5 +285,6 @@ export function actionWritesFor() {
     skip: own, schedule: own, taskStarted: own, taskCompleted: own, taskRetrying: own, taskFailed: own,
     backoffElapsed: own, decide: own, decisionFailed: own, completeInstantly: own, unsupported: own,
     awaitApproval: own, approvalDecided: own, approvalTimedOut: own, taskRestarted: own,
+    startLoop: own, nextIteration: own, loopDone: own, loopFailed: own, iterationReset: own,
   } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

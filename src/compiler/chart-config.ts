@@ -15,12 +15,14 @@ import type { TaskStatus } from './context.js';
 
 export type GuardName =
   | 'mayRun' | 'mustSkip' | 'isAttempt' | 'isNextAttempt' | 'mayRetryFailure' | 'mayRetryTimeout'
-  | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart';
+  | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
+  | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled';
 
 export type ActionName =
   | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'
   | 'decide' | 'decisionFailed' | 'completeInstantly' | 'unsupported' | 'awaitApproval' | 'approvalDecided'
-  | 'approvalTimedOut' | 'finish' | 'taskRestarted';
+  | 'approvalTimedOut' | 'finish' | 'taskRestarted'
+  | 'startLoop' | 'nextIteration' | 'loopFailed' | 'loopDone' | 'iterationReset';
 
 /** Every guard and action of a region names its task; some say which status they set. */
 export interface TaskParams { readonly task: string; readonly status?: TaskStatus }

@@ -3,10 +3,11 @@
  * be taken. Every one is a pure function of (context, event, params): no
  * clock, no randomness, no I/O.
  */
-import { mayDecide, type Definition } from '../definition/index.js';
-import type { RunContext } from './context.js';
+import { loopOwners, mayDecide, type Definition } from '../definition/index.js';
+import { FINAL_TASK_STATUSES, type RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
+import { loopOutcome } from './loops.js';
 import { buildTaskGraph, eligibility } from './readiness.js';
 import { countWithStatus } from './task-table.js';
 
@@ -22,7 +23,10 @@ export function guardsFor(def: Definition) {
   const sameInstance = (ctx: RunContext, event: Args['event'], id: string) => event.iteration === state(ctx, id).iteration && event.item === undefined;
   const isAttempt = ({ context, event }: Args, p: P) => event.attempt === state(context, p.task).attempts && sameInstance(context, event, p.task);
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
-  const required = def.tasks.filter((t) => !t.optional).map((t) => t.id);
+  const loops = loopOwners(def);
+  // Body tasks are judged by their loop (which fails when a required one fails), not by the run.
+  const required = def.tasks.filter((t) => !t.optional && !loops.has(t.id)).map((t) => t.id);
+  const loopOf = (ctx: RunContext, id: string) => state(ctx, loops.get(id)!);
   // Evaluated after every microstep: a plain loop, no array or closure built per call.
   const fatal = (ctx: RunContext) => {
     // Counted as tasks change (task-table.ts): no task has failed, the common case, is known at once.
@@ -67,6 +71,17 @@ export function guardsFor(def: Definition) {
       return t.type === 'DECISION' && eligible(context, p.task) === 'run' && decide(def, t, context).error !== null;
     },
     anyFatalFailure: ({ context }: Args) => fatal(context),
+    // DO_WHILE (loops.ts): the first of these that holds once the iteration's body tasks have all settled.
+    loopFails: ({ context }: Args, p: P) => loopOutcome(def, context, p.task)?.kind === 'fail',
+    loopRepeats: ({ context }: Args, p: P) => loopOutcome(def, context, p.task)?.kind === 'repeat',
+    loopEnds: ({ context }: Args, p: P) => loopOutcome(def, context, p.task)?.kind === 'end',
+    /** A body task settled in an earlier iteration than its loop is in now. */
+    nextIteration: ({ context }: Args, p: P) => {
+      const l = loopOf(context, p.task);
+      return l.status === 'IN_PROGRESS' && (l.iteration ?? 1) > (state(context, p.task).iteration ?? 1);
+    },
+    /** The body task's loop has settled: nothing more of the body runs. */
+    loopSettled: ({ context }: Args, p: P) => FINAL_TASK_STATUSES.includes(loopOf(context, p.task).status),
   };
 }
 
@@ -79,6 +94,12 @@ export function guardsFor(def: Definition) {
  */
 export function guardReadsFor(def: Definition) {
   const graph = buildTaskGraph(def);
-  const reads = ({ task }: P): readonly string[] => [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
-  return { mayRun: reads, mustSkip: reads };
+  // A body task also reads its loop (which iteration it is in, whether it runs) and its own iteration.
+  const reads = ({ task }: P): readonly string[] => {
+    const loop = graph.loops.get(task);
+    return [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? []), ...(loop !== undefined ? [loop, task] : [])];
+  };
+  const loopReads = ({ task }: P): readonly string[] => [graph.loops.get(task)!, task];
+  // loopFails/loopRepeats/loopEnds evaluate loop_condition, which may read any task: they say nothing.
+  return { mayRun: reads, mustSkip: reads, nextIteration: loopReads, loopSettled: loopReads };
 }

@@ -237,6 +237,8 @@ export class RunDriver {
           break;
         }
         this.reconcile();
+        // A handler that throws synchronously reports within reconcile(), while kick() is a no-op: fold it now.
+        if (this.queue.length > 0) continue;
         // Handlers that finish within the window join the open group; when nothing runs here any
         // more (settled, or waiting on timers, approvals or other processes) there is no reason to wait.
         if (this.group && (this.inflight.size === 0 || this.opts.clock.now() - this.group.openedAt >= this.windowMs)) {
