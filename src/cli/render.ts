@@ -66,7 +66,8 @@ export function statusText(view: RunView): string {
     `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`];
   for (const [id, t] of Object.entries(view.tasks)) {
     const extra = t.error ? `  ${pc.red(t.error.message)}` : '';
-    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
+    // A loop-body task is shown as the instance its state is of (`check#2`); a DO_WHILE, with the iteration it is in.
+    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
   for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${timer.task} due ${timer.dueAt}`);
   if (view.error) lines.push(pc.red(`error: ${view.error.message}`));

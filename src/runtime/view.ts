@@ -1,10 +1,15 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import type { RunError, TaskState, TimerState } from '../compiler/index.js';
+import { instanceKey, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
-export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
+export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
+  /** Loop-body tasks: the iteration their state is of; a DO_WHILE: the iteration it is in (or ended in). Absent otherwise. */
+  iteration?: number;
+  /** With `iteration`: the instance key (`check#2`), as history names a body task's attempts. */
+  instance?: string;
+};
 
 export interface RunView {
   runId: string;
@@ -28,6 +33,7 @@ export function runView(snapshot: RunSnapshot, seq: number): RunView {
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
     tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error };
+    if (t.iteration !== undefined) Object.assign(tasks[id], { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
   }
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
