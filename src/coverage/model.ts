@@ -187,7 +187,9 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
   });
   const reads: unknown[] = [];
   for (const [decision, vars] of opts.plan.reads) {
-    if (ctx.tasks[decision]!.status !== 'PENDING') continue;
+    // A loop reads its condition's values at the end of every iteration: while it runs.
+    const status = ctx.tasks[decision]!.status;
+    if (status !== 'PENDING' && !(status === 'IN_PROGRESS' && ctx.tasks[decision]!.iteration !== undefined)) continue;
     for (const v of vars) reads.push(getIn(ctx.tasks[v.owner]?.output, v.path) ?? null);
   }
   return JSON.stringify([s.run.status === 'active' ? '' : s.run.value, tasks, reads, s.hung, s.focus, s.story]);
