@@ -13,6 +13,7 @@ import type { TaskError } from '../events/index.js';
 import { evaluateCondition } from '../expressions/index.js';
 import type { RunContext } from './context.js';
 import { instanceKey } from './instances.js';
+import { rememberedLoopOutcome } from './loop-outcome-cache.js';
 import { scopeOf } from './scope.js';
 
 /** What a DO_WHILE without max_iterations allows. */
@@ -27,18 +28,7 @@ export type LoopOutcome =
 
 const SETTLED = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED']);
 
-const loopsOf = new WeakMap<Definition, Map<string, DoWhileTask>>();
-function loopDef(def: Definition, id: string): DoWhileTask {
-  let m = loopsOf.get(def);
-  if (!m) {
-    m = new Map();
-    for (const t of def.tasks) if (t.type === 'DO_WHILE') m.set(t.id, t);
-    loopsOf.set(def, m);
-  }
-  return m.get(id)!;
-}
-
-const memo = new WeakMap<RunContext, Map<string, LoopOutcome | null>>();
+const loopDef = (def: Definition, id: string): DoWhileTask => def.tasks.find((t) => t.id === id) as DoWhileTask;
 
 /** The loop's output as it started: iteration 1, none finished. */
 export function loopStartOutput(): LoopOutput {
@@ -51,12 +41,9 @@ export function loopStartOutput(): LoopOutput {
  * the output that includes the iteration just finished.
  */
 export function loopOutcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | null {
-  let byLoop = memo.get(ctx);
-  if (byLoop?.has(id)) return byLoop.get(id)!;
-  const result = outcome(def, ctx, id);
-  if (!byLoop) memo.set(ctx, (byLoop = new Map()));
-  byLoop.set(id, result);
-  return result;
+  // Not looping: known at once, nothing to remember.
+  if (ctx.tasks[id]?.status !== 'IN_PROGRESS') return null;
+  return rememberedLoopOutcome(ctx, id, () => outcome(def, ctx, id));
 }
 
 function outcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | null {

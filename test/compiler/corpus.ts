@@ -79,7 +79,7 @@ const SHAPES: Record<string, string> = {
     - { id: again, type: DO_WHILE, optional: true, loop_over: [a, b], loop_condition: "\${again.output.iteration} < 4" }
     - { id: a, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s } }
     - { id: b, type: SIMPLE, depends_on: [a] }
-    - { id: never, type: DO_WHILE, depends_on: [gate], trigger_rule: all_success, loop_over: [c], loop_condition: "c.output.value > 1" }
+    - { id: never, type: DO_WHILE, depends_on: [gate], trigger_rule: all_success, loop_over: [c], loop_condition: "c.output.value > 1", max_iterations: 3 }
     - { id: c, type: SIMPLE }
     - { id: end, type: SIMPLE, depends_on: [b, never], trigger_rule: all_done }
 `,
