@@ -8,6 +8,7 @@
  * it, and it is not part of the library's API.
  */
 import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
+import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';
 import { clearRegionStatesCache, setRegionStatesCacheEnabled } from './compiler/region-states-cache.js';
 import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
@@ -27,6 +28,7 @@ export interface Cache {
 export const CACHES: readonly Cache[] = [
   { module: 'definition/hash-cache.ts', clear: clearDefinitionHashCache, setEnabled: setDefinitionHashCacheEnabled },
   { module: 'compiler/iso-cache.ts', clear: clearIsoCache, setEnabled: setIsoCacheEnabled },
+  { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
   { module: 'compiler/region-states-cache.ts', clear: clearRegionStatesCache, setEnabled: setRegionStatesCacheEnabled },
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },

@@ -211,7 +211,8 @@ describe('performance caches change no result', () => {
     expect(stateHashCacheSize()).toBeGreaterThan(0);
     expectSame('warm, runs interleaved', recordInterleaved(runs), off);
     expectSame('cleared before every event', recordAll(runs, clearCaches), off);
-  }, 120_000); // four folds of the whole differential corpus: past 30 s on a loaded 2-core machine
+    // Every run of the corpus four times over, replayed to every event: the corpus grows with each construct (loops' paths are long).
+  }, 120_000);
 
   it('generates the same coverage paths (with their model states) with caches off', () => {
     const off = withCachesOff(() => corpus.map(({ def }) => generatePaths(def).paths));

@@ -75,7 +75,8 @@ export function statusText(view: RunView): string {
   if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
   for (const [id, t] of Object.entries(view.tasks)) {
     const extra = `${t.child ? `  child run ${t.child}` : ''}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
-    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
+    // A loop-body task is shown as the instance its state is of (`check#2`); a DO_WHILE, with the iteration it is in.
+    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
   for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${timer.task} due ${timer.dueAt}`);
   if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${name} = ${JSON.stringify(value)}`);

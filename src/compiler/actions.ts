@@ -6,7 +6,7 @@
  * `assign`, the interpreter merges it itself. Neither ever mutates the
  * previous context (snapshots share objects with their predecessors).
  */
-import type { Definition, TaskDef } from '../definition/index.js';
+import { loopOwners, type Definition, type TaskDef } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { retryDelayMs } from './backoff.js';
@@ -17,6 +17,7 @@ import { failureSteps } from './readiness.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type ImplementationEvent, type TaskParams as P } from './implementation-args.js';
 import { instanceKey } from './instances.js';
 import { iso } from './iso-cache.js';
+import { loopOutcome, loopStartOutput } from './loops.js';
 import { scopeOf } from './scope.js';
 import { withTaskState } from './task-table.js';
 import { waitUntil } from './wait.js';
@@ -48,8 +49,20 @@ const TABLE_FROM_TASKS = 64;
 
 function taskWriters(def: Definition) {
   const asTable = def.tasks.length > TABLE_FROM_TASKS;
-  /** The tasks with task `id`'s state replaced. */
-  const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => withTaskState(ctx.tasks, id, state, asTable);
+  const loops = loopOwners(def);
+  /**
+   * The tasks with task `id`'s state replaced. A body task leaving pending in
+   * its loop's first iteration takes that iteration (iterationReset gives it
+   * the later ones), so its attempts are named `task#1`.
+   */
+  const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => {
+    const loop = loops.get(id);
+    if (loop !== undefined && state.iteration === undefined) {
+      const iteration = ctx.tasks[loop]!.iteration;
+      if (iteration !== undefined) state = { ...state, iteration };
+    }
+    return withTaskState(ctx.tasks, id, state, asTable);
+  };
   /** The tasks with task `id`'s state patched. */
   const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => putTask(ctx, id, { ...ctx.tasks[id]!, ...patch });
   return { putTask, withTask };
@@ -64,11 +77,6 @@ function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, '
   const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   return { ...timers, [id]: { id, ...timer } };
 }
-/** A loop-body task's timers carry its iteration; other tasks' timers carry nothing more than before. */
-const iterationOf = (ctx: RunContext, task: string): { iteration?: number } => {
-  const iteration = ctx.tasks[task]!.iteration;
-  return iteration === undefined ? {} : { iteration };
-};
 const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
 
 /** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
@@ -137,7 +145,43 @@ export function actionsFor(def: Definition) {
   const { putTask, withTask } = taskWriters(def);
   // failure_workflow steps: their own failure never becomes the run's error.
   const steps = failureSteps(def);
+  const loops = loopOwners(def);
+  /** A body task's iteration, also as it leaves pending in its loop's first (putTask gives it the loop's then). */
+  const iterationOf = (ctx: RunContext, id: string): { iteration?: number } => {
+    const loop = loops.get(id);
+    const iteration = ctx.tasks[id]!.iteration ?? (loop === undefined ? undefined : ctx.tasks[loop]!.iteration);
+    return iteration === undefined ? {} : { iteration };
+  };
+  /** The loop's outcome, which the guard that chose this transition has just worked out on the same context. */
+  const outcomeNow = (ctx: RunContext, id: string) => {
+    const o = loopOutcome(def, ctx, id);
+    if (!o) throw new Error(`loop ${id} has not finished an iteration`);
+    return o;
+  };
   return {
+    /** DO_WHILE starts its first iteration: it runs no attempt of its own (attempts 0), its body tasks do. */
+    startLoop: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, attempts: 0, iteration: 1, startedAt: nowOf(context, event), output: loopStartOutput() }),
+    })),
+    nextIteration: stamped(({ context }: Args, p: P) => {
+      const { output } = outcomeNow(context, p.task);
+      return { tasks: withTask(context, p.task, { iteration: output.iteration, output }) };
+    }),
+    loopDone: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, output: outcomeNow(context, p.task).output, completedAt: nowOf(context, event) }),
+    })),
+    loopFailed: stamped(({ context, event }: Args, p: P) => {
+      const o = outcomeNow(context, p.task);
+      return { tasks: withTask(context, p.task, { status: p.status!, output: o.output, error: o.kind === 'fail' ? o.error : null, completedAt: nowOf(context, event) }) };
+    }),
+    /** A body task starts its loop's next iteration: attempts counted afresh, its last output kept (`${body.output}` is the latest). */
+    iterationReset: stamped(({ context }: Args, p: P) => {
+      const { restarts: _r, decision: _d, decidedBy: _b, ...rest } = state(context, p.task);
+      return {
+        tasks: putTask(context, p.task, { ...rest, status: p.status!, attempts: 0, startedAt: null, completedAt: null, error: null, iteration: context.tasks[loops.get(p.task)!]!.iteration! }),
+        timers: withoutTimers(context, p.task),
+      };
+    }),
     skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     taskStarted: stamped(({ context, event }: Args, p: P) => {
@@ -234,7 +278,7 @@ export function actionsFor(def: Definition) {
       return {
         tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }),
         timers: timeoutMs === undefined ? context.timers
-          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs) }),
+          : withTimer(context.timers, { task: p.task, kind: 'approval_timeout', attempt: 1, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
       };
     }),
     approvalDecided: stamped(({ context, event }: Args, p: P) => {
@@ -262,7 +306,7 @@ export function actionsFor(def: Definition) {
         timers: withoutTimers(context, p.task),
       };
     }),
-    ...waitActions(task, putTask, withTask),
+    ...waitActions(task, putTask, withTask, iterationOf),
     /** SET: the values, resolved now, merged into the run's variables; the task's output is the values set. */
     setValues: stamped(({ context, event }: Args, p: P) => {
       const t = task(p.task) as Extract<TaskDef, { type: 'SET' }>;
@@ -289,7 +333,8 @@ export function actionsFor(def: Definition) {
       for (const [id, t] of Object.entries(context.tasks)) {
         tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
       }
-      const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+      // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes the run's error.
+      const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
       const error = p.status === 'FAILED' && failedTask
         ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
         : p.status === 'CANCELLED'
@@ -310,6 +355,8 @@ function waitActions(
   task: (id: string) => TaskDef,
   putTask: (ctx: RunContext, id: string, state: TaskState) => Record<string, TaskState>,
   withTask: (ctx: RunContext, id: string, patch: Partial<TaskState>) => Record<string, TaskState>,
+  /** A loop-body WAIT's timers carry its iteration (so their firing is this iteration's). */
+  iterationOf: (ctx: RunContext, id: string) => { iteration?: number },
 ) {
   return {
     /** Enters waiting: arms the `wait` timer (duration or until) or, on an event, the optional timeout. */
@@ -319,8 +366,8 @@ function waitActions(
       const dueAt = t.durationMs !== undefined ? plusMs(now, t.durationMs)
         : t.until !== undefined ? waitUntil(t, context).at : null;
       const timers = dueAt !== null
-        ? withTimer(context.timers, { task: p.task, kind: 'wait', attempt: 1, dueAt })
-        : t.timeoutMs !== undefined ? withTimer(context.timers, { task: p.task, kind: 'timeout', attempt: 1, dueAt: plusMs(now, t.timeoutMs) })
+        ? withTimer(context.timers, { task: p.task, kind: 'wait', attempt: 1, dueAt, ...iterationOf(context, p.task) })
+        : t.timeoutMs !== undefined ? withTimer(context.timers, { task: p.task, kind: 'timeout', attempt: 1, dueAt: plusMs(now, t.timeoutMs), ...iterationOf(context, p.task) })
           : context.timers;
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now }), timers };
     }),
@@ -330,7 +377,7 @@ function waitActions(
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, error: r.error }) };
     }),
     waitElapsed: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { status: p.status!, completedAt: nowOf(context, event), output: { waitedUntil: context.timers[`${p.task}/wait/1`]?.dueAt ?? nowOf(context, event) } }),
+      tasks: withTask(context, p.task, { status: p.status!, completedAt: nowOf(context, event), output: { waitedUntil: context.timers[`${instanceKey({ task: p.task, ...iterationOf(context, p.task) })}/wait/1`]?.dueAt ?? nowOf(context, event) } }),
       timers: withoutTimers(context, p.task),
     })),
     /** A signal for a WAIT not yet waiting: kept on the task, taken when it starts waiting. */
@@ -376,5 +423,6 @@ export function actionWritesFor() {
     setValues: own, terminate: own,
     // paused is read by no guard of a region (only by isPaused / notPaused, on the parallel state).
     pauseRun: () => [], resumeRun: () => [],
+    startLoop: own, nextIteration: own, loopDone: own, loopFailed: own, iterationReset: own,
   } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

@@ -17,14 +17,16 @@ export type GuardName =
   | 'mayRun' | 'mustSkip' | 'isAttempt' | 'isNextAttempt' | 'mayRetryFailure' | 'mayRetryTimeout'
   | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
   | 'waitUntilInvalid' | 'signalKept' | 'noSignalKept'
-  | 'isPaused' | 'notPaused' | 'terminatedCompleted' | 'terminatedFailed';
+  | 'isPaused' | 'notPaused' | 'terminatedCompleted' | 'terminatedFailed'
+  | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled';
 
 export type ActionName =
   | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'
   | 'decide' | 'decisionFailed' | 'completeInstantly' | 'unsupported' | 'awaitApproval' | 'approvalDecided'
   | 'approvalTimedOut' | 'finish' | 'taskRestarted'
   | 'startWaiting' | 'waitUntilFailed' | 'waitElapsed' | 'keepSignal' | 'signalReceived' | 'waitTimedOut'
-  | 'setValues' | 'terminate' | 'pauseRun' | 'resumeRun';
+  | 'setValues' | 'terminate' | 'pauseRun' | 'resumeRun'
+  | 'startLoop' | 'nextIteration' | 'loopFailed' | 'loopDone' | 'iterationReset';
 
 /** Every guard and action of a region names its task; some say which status they set. */
 export interface TaskParams { readonly task: string; readonly status?: TaskStatus }

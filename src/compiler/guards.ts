@@ -3,10 +3,11 @@
  * be taken. Every one is a pure function of (context, event, params): no
  * clock, no randomness, no I/O.
  */
-import { mayDecide, type Definition } from '../definition/index.js';
-import type { RunContext } from './context.js';
+import { loopOwners, mayDecide, type Definition } from '../definition/index.js';
+import { FINAL_TASK_STATUSES, type RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
+import { loopOutcome } from './loops.js';
 import { buildTaskGraph, eligibility, failureSteps } from './readiness.js';
 import { countWithStatus } from './task-table.js';
 import { waitUntil } from './wait.js';
@@ -26,8 +27,11 @@ export function guardsFor(def: Definition) {
   const retriesLeft = (ctx: RunContext, id: string) => state(ctx, id).attempts < task(id).retry.maxAttempts;
   // failure_workflow steps (inline form) never fail the run themselves: they are not required.
   const steps = failureSteps(def);
-  const required = def.tasks.filter((t) => !t.optional && !steps.has(t.id)).map((t) => t.id);
+  const loops = loopOwners(def);
+  // Body tasks are judged by their loop (which fails when a required one fails), not by the run.
+  const required = def.tasks.filter((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id)).map((t) => t.id);
   const normal = def.tasks.filter((t) => !steps.has(t.id)).map((t) => t.id);
+  const loopOf = (ctx: RunContext, id: string) => state(ctx, loops.get(id)!);
   // Evaluated after every microstep: a plain loop, no array or closure built per call.
   const fatal = (ctx: RunContext) => {
     // Counted as tasks change (task-table.ts): no task has failed, the common case, is known at once.
@@ -105,6 +109,17 @@ export function guardsFor(def: Definition) {
     notPaused: ({ context }: Args) => context.paused !== true,
     terminatedCompleted: ({ context }: Args) => terminates.length > 0 && terminated(context, 'COMPLETED'),
     terminatedFailed: ({ context }: Args) => terminates.length > 0 && terminated(context, 'FAILED'),
+    // DO_WHILE (loops.ts): the first of these that holds once the iteration's body tasks have all settled.
+    loopFails: ({ context }: Args, p: P) => loopOutcome(def, context, p.task)?.kind === 'fail',
+    loopRepeats: ({ context }: Args, p: P) => loopOutcome(def, context, p.task)?.kind === 'repeat',
+    loopEnds: ({ context }: Args, p: P) => loopOutcome(def, context, p.task)?.kind === 'end',
+    /** A body task settled in an earlier iteration than its loop is in now. */
+    nextIteration: ({ context }: Args, p: P) => {
+      const l = loopOf(context, p.task);
+      return l.status === 'IN_PROGRESS' && (l.iteration ?? 1) > (state(context, p.task).iteration ?? 1);
+    },
+    /** The body task's loop has settled: nothing more of the body runs. */
+    loopSettled: ({ context }: Args, p: P) => FINAL_TASK_STATUSES.includes(loopOf(context, p.task).status),
   };
 }
 
@@ -119,7 +134,14 @@ export function guardReadsFor(def: Definition) {
   const graph = buildTaskGraph(def);
   // With failure steps, whether a task runs depends on whether any required task failed: every task is read.
   const all = failureSteps(def).size > 0 ? def.tasks.map((t) => t.id) : null;
-  const reads = ({ task }: P): readonly string[] => all ?? [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
+  // A body task also reads its loop (which iteration it is in, whether it runs) and its own iteration.
+  const reads = ({ task }: P): readonly string[] => {
+    if (all) return all;
+    const loop = graph.loops.get(task);
+    return [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? []), ...(loop !== undefined ? [loop, task] : [])];
+  };
   const own = ({ task }: P): readonly string[] => [task];
-  return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own };
+  const loopReads = ({ task }: P): readonly string[] => [graph.loops.get(task)!, task];
+  // loopFails/loopRepeats/loopEnds evaluate loop_condition, which may read any task: they say nothing.
+  return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own, nextIteration: loopReads, loopSettled: loopReads };
 }

@@ -8,7 +8,7 @@
  *   none_failed_min_one_success: a task whose dependencies were all skipped is
  *   skipped too; one with a failed (optional) dependency is skipped).
  */
-import { effectiveDependencies, type Definition, type TaskDef, type TriggerRule } from '../definition/index.js';
+import { effectiveDependencies, loopOwners, type Definition, type TaskDef, type TriggerRule } from '../definition/index.js';
 import type { RunContext, TaskStatus } from './context.js';
 
 type Outcome = 'success' | 'skipped' | 'failed' | 'unsettled';
@@ -19,6 +19,8 @@ export interface TaskGraph {
   /** Decisions whose cases route to the task. */
   gates: Map<string, string[]>;
   rules: Map<string, TriggerRule>;
+  /** Loop-body task → its DO_WHILE (graph.ts loopOwners). */
+  loops: Map<string, string>;
 }
 
 export function buildTaskGraph(def: Definition): TaskGraph {
@@ -29,12 +31,15 @@ export function buildTaskGraph(def: Definition): TaskGraph {
     const targets = new Set([...task.cases.flatMap((c) => c.next), ...(task.defaultNext ?? [])]);
     for (const target of targets) gates.set(target, [...(gates.get(target) ?? []), task.id]);
   }
+  const loops = loopOwners(def);
   const deps = new Map<string, string[]>();
   for (const task of def.tasks) {
     const gating = new Set(gates.get(task.id) ?? []);
-    deps.set(task.id, (effective.get(task.id) ?? []).filter((d) => !gating.has(d)));
+    // A body task does not wait for its loop to settle (it runs while the loop runs): eligibility asks the loop itself.
+    const loop = loops.get(task.id);
+    deps.set(task.id, (effective.get(task.id) ?? []).filter((d) => !gating.has(d) && d !== loop));
   }
-  return { deps, gates, rules: new Map(def.tasks.map((t: TaskDef) => [t.id, t.triggerRule])) };
+  return { deps, gates, rules: new Map(def.tasks.map((t: TaskDef) => [t.id, t.triggerRule])), loops };
 }
 
 function outcomeOf(status: TaskStatus | undefined): Outcome {
@@ -46,11 +51,23 @@ function outcomeOf(status: TaskStatus | undefined): Outcome {
   }
 }
 
+/**
+ * A dependency's outcome as task `taskId` sees it. Inside a loop body, another
+ * task of the same body counts only in the same iteration: settled in an
+ * earlier one, it has not run yet in this one.
+ */
+function depOutcome(graph: TaskGraph, ctx: RunContext, taskId: string, dep: string): Outcome {
+  const d = ctx.tasks[dep];
+  const loop = graph.loops.get(taskId);
+  if (loop !== undefined && graph.loops.get(dep) === loop && (d?.iteration ?? 1) !== (ctx.tasks[taskId]?.iteration ?? 1)) return 'unsettled';
+  return outcomeOf(d?.status);
+}
+
 function gateOutcome(graph: TaskGraph, ctx: RunContext, taskId: string): Outcome {
   let result: Outcome = 'success';
   for (const decisionId of graph.gates.get(taskId) ?? []) {
     const d = ctx.tasks[decisionId];
-    const o = outcomeOf(d?.status);
+    const o = depOutcome(graph, ctx, taskId, decisionId);
     if (o === 'unsettled') return 'unsettled';
     if (o !== 'success' || !d?.decision?.next.includes(taskId)) result = 'skipped';
   }
@@ -63,13 +80,19 @@ function gateOutcome(graph: TaskGraph, ctx: RunContext, taskId: string): Outcome
  * dependencies in one pass instead of building a list of them.
  */
 export function eligibility(graph: TaskGraph, ctx: RunContext, taskId: string): 'run' | 'skip' | 'wait' {
+  const loop = graph.loops.get(taskId);
+  if (loop !== undefined) {
+    // A body task runs only in its loop's current iteration (a loop that settled without running it: loopSettled).
+    const l = ctx.tasks[loop];
+    if (l?.status !== 'IN_PROGRESS' || (ctx.tasks[taskId]?.iteration ?? 1) !== l.iteration) return 'wait';
+  }
   const gate = gateOutcome(graph, ctx, taskId);
   if (gate === 'unsettled') return 'wait';
   const deps = graph.deps.get(taskId) ?? [];
   let success = 0;
   let failed = 0;
   for (const d of deps) {
-    const o = outcomeOf(ctx.tasks[d]?.status);
+    const o = depOutcome(graph, ctx, taskId, d);
     if (o === 'unsettled') return 'wait';
     if (o === 'success') success++;
     else if (o === 'failed') failed++;

@@ -21,6 +21,9 @@ const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task }
 export const STATUS_OF_STATE = {
   pending: 'PENDING', scheduled: 'SCHEDULED', running: 'IN_PROGRESS', retrying: 'RETRYING',
   awaiting_approval: 'PENDING_APPROVAL', waiting: 'WAITING', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
+  // DO_WHILE: the loop runs its body; a body task settles each iteration in a state that is not final.
+  looping: 'IN_PROGRESS',
+  iteration_done: 'COMPLETED', iteration_failed: 'FAILED', iteration_timed_out: 'TIMED_OUT', iteration_skipped: 'SKIPPED',
 } as const satisfies Record<string, TaskStatus>;
 export type RegionStateName = keyof typeof STATUS_OF_STATE;
 
@@ -160,7 +163,71 @@ function unsupportedRegion(task: TaskDef): RegionConfig {
   };
 }
 
-export function regionFor(task: TaskDef): RegionConfig {
+/**
+ * DO_WHILE: pending → looping (its body runs, iteration by iteration) → done |
+ * failed. Once every body task of the current iteration has settled, the
+ * first enabled of: a required body task failed, or the condition cannot be
+ * evaluated, or it holds at max_iterations → failed; it holds → the next
+ * iteration (a self-transition); else → done.
+ */
+function loopRegion(task: TaskDef): RegionConfig {
+  const id = task.id;
+  return {
+    initial: 'pending',
+    states: {
+      pending: pending(id, to(id, 'looping', 'startLoop', g('mayRun', id))),
+      looping: {
+        always: [
+          to(id, 'failed', 'loopFailed', g('loopFails', id)),
+          to(id, 'looping', 'nextIteration', g('loopRepeats', id)),
+          to(id, 'done', 'loopDone', g('loopEnds', id)),
+        ],
+      },
+      ...FINALS,
+    },
+  };
+}
+
+/** Where a body task's region goes instead of each final state, and back: settled for one iteration. */
+const IN_ITERATION = { done: 'iteration_done', failed: 'iteration_failed', timed_out: 'iteration_timed_out', skipped: 'iteration_skipped' } as const;
+
+/**
+ * A loop-body task's region: its type's region, with every settled state
+ * replaced by a state that is not final (`iteration_done`, ...). From there,
+ * the loop's next iteration takes it back to pending (iterationReset), and the
+ * loop's end to the matching final state. A body task still pending when its
+ * loop settled without running it (skipped, failed upstream) is skipped.
+ */
+function inLoopBody(region: RegionConfig, id: string): RegionConfig {
+  const retarget = (t: TransitionConfig): TransitionConfig => {
+    const target = IN_ITERATION[t.target as keyof typeof IN_ITERATION];
+    return target === undefined ? t : { ...t, target };
+  };
+  const states: Record<string, RegionConfig['states'][string]> = {};
+  for (const [key, state] of Object.entries(region.states)) {
+    if ('type' in state && state.type === 'final') { states[key] = state; continue; }
+    const s = state as AtomicStateConfig;
+    const on = s.on && Object.fromEntries(Object.entries(s.on).map(([type, ts]) => [type, Array.isArray(ts) ? ts.map(retarget) : retarget(ts as TransitionConfig)]));
+    const always = s.always && (Array.isArray(s.always) ? s.always.map(retarget) : retarget(s.always as TransitionConfig));
+    states[key] = {
+      ...(on ? { on } : {}),
+      ...(key === 'pending'
+        ? { always: [to(id, 'skipped', 'skip', g('loopSettled', id)), ...(Array.isArray(always) ? always : always ? [always] : [])] }
+        : always ? { always } : {}),
+    };
+  }
+  for (const [final, settled] of Object.entries(IN_ITERATION)) {
+    states[settled] = {
+      always: [
+        to(id, 'pending', 'iterationReset', g('nextIteration', id)),
+        { guard: g('loopSettled', id), target: final },
+      ],
+    };
+  }
+  return { initial: region.initial, states };
+}
+
+function ownRegion(task: TaskDef): RegionConfig {
   if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
   switch (task.type) {
     // SUB_WORKFLOW and EMIT: attempts the executor performs itself (a child run, an event), with the same retries and timeouts.
@@ -169,6 +236,13 @@ export function regionFor(task: TaskDef): RegionConfig {
     case 'WAIT': return waitRegion(task);
     case 'SET': return actionRegion(task, 'setValues');
     case 'TERMINATE': return actionRegion(task, 'terminate');
+    case 'DO_WHILE': return loopRegion(task);
     default: return instantRegion(task);
   }
+}
+
+/** `loop`: the DO_WHILE whose body the task is in (graph.ts loopOwners), if any. */
+export function regionFor(task: TaskDef, loop?: string): RegionConfig {
+  const region = ownRegion(task);
+  return loop === undefined ? region : inLoopBody(region, task.id);
 }

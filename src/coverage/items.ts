@@ -8,7 +8,7 @@
  * and not counted; everything else must be covered or explained.
  */
 import { isFinal, isIsoTime, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
-import { effectiveDependencies, type Definition, type TaskDef } from '../definition/index.js';
+import { effectiveDependencies, loopOwners, type Definition, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 
@@ -110,8 +110,48 @@ function unskippable(def: Definition): Map<string, string | null> {
   }));
 }
 
+/** Whether a body task can be skipped in an iteration that goes on: a decision's other case, a skipping approval, an optional dependency's failure, or such a skip upstream. */
+function quietSkip(def: Definition, t: TaskDef, body: Set<string>, seen: Set<string>): boolean {
+  if (seen.has(t.id)) return false;
+  seen.add(t.id);
+  if (t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined) return true;
+  if (def.tasks.some((d) => d.type === 'DECISION' && body.has(d.id) && [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id))) return true;
+  return t.dependsOn.filter((d) => body.has(d)).some((d) => {
+    const dep = def.tasks.find((x) => x.id === d)!;
+    return dep.optional || quietSkip(def, dep, body, seen);
+  });
+}
+
+/** Why an edge of a loop-body task's region cannot be taken, or null (then the general reasons apply). */
+function bodyEdgeExclusion(def: Definition, t: TaskDef, loop: string, e: Edge): string | null {
+  const touches = (s: string) => e.from === s || e.to === s;
+  if (touches('iteration_timed_out') && t.type === 'SIMPLE' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
+  if (touches('iteration_timed_out') && t.type !== 'SIMPLE' && t.type !== 'HUMAN') return `a ${t.type} task does not time out`;
+  if (touches('iteration_timed_out') && t.type === 'HUMAN' && (t.onTimeout !== 'fail' || t.timeoutMs === undefined)) return `${t.id} cannot time out (${t.timeoutMs === undefined ? 'no timeout' : `on_timeout: ${t.onTimeout}`})`;
+  if (e.to === 'iteration_failed' && t.type === 'DECISION') {
+    const known = new Set(def.tasks.map((x) => x.id));
+    if ([...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])].every((n) => known.has(n))) return `every case of ${t.id} routes to existing tasks, so the decision cannot fail`;
+  }
+  if (e.from === 'iteration_failed' && e.to === 'pending' && !t.optional) return `${t.id} is required: its failure fails loop ${loop}, so no next iteration follows it`;
+  if (e.from === 'iteration_timed_out' && e.to === 'pending' && !t.optional) return `${t.id} is required: its timing out fails loop ${loop}, so no next iteration follows it`;
+  if (touches('iteration_skipped')) {
+    const body = new Set(def.tasks.flatMap((x) => (x.type === 'DO_WHILE' && x.id === loop ? x.loopOver : [])));
+    const gated = def.tasks.some((d) => d.type === 'DECISION' && body.has(d.id) && [...d.cases.flatMap((c) => c.next), ...(d.defaultNext ?? [])].includes(t.id));
+    const human = t.type === 'HUMAN' && t.onTimeout === 'skip' && t.timeoutMs !== undefined;
+    if (!gated && !human && !t.dependsOn.some((d) => body.has(d))) return `${t.id} waits for no task of loop ${loop}'s body and no decision routes to it, so nothing skips it within an iteration`;
+    if (e.from === 'iteration_skipped' && e.to === 'pending' && !quietSkip(def, t, body, new Set())) {
+      return `${t.id} is skipped in an iteration only when a required task of loop ${loop}'s body failed, which fails the loop: no next iteration follows`;
+    }
+  }
+  return null;
+}
+
 /** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
-function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null): string | null {
+function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null, loop?: string, loopNoSkip?: string | null): string | null {
+  const inBody = loop === undefined ? null : bodyEdgeExclusion(def, t, loop, e);
+  if (inBody !== null) return inBody;
+  // A body task leaves pending for skipped only when its loop never ran: when the loop was skipped.
+  if (loop !== undefined && e.from === 'pending' && e.to === 'skipped') return loopNoSkip ? `${t.id} is skipped before it runs only when loop ${loop} is, and ${loopNoSkip}` : null;
   if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
   const work = t.type === 'SIMPLE' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT';
   if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
@@ -153,9 +193,11 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   add(run('cancelled', 'state'), cancel);
   add(run('running → cancelled on run.cancel', 'transition'), cancel);
 
+  const loops = loopOwners(def);
   for (const t of def.tasks) {
     const { states, edges } = regionEdges(t.id, regions[t.id]!);
-    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null));
+    const loop = loops.get(t.id);
+    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null, loop, loop === undefined ? null : noSkip.get(loop) ?? null));
     edges.forEach((e, i) => add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!));
     for (const s of states) {
       if (s === 'pending') { add({ kind: 'state', task: t.id, item: s }, null); continue; }
@@ -178,6 +220,62 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
  * eventless guard), the run leaving `running`, and decision cases chosen.
  * `before` is null for the initial state (every region starts pending).
  */
+/** A loop-body task's state for each status it settles an iteration in (regions.ts). */
+const IN_ITERATION: Partial<Record<TaskStatus, string>> = {
+  COMPLETED: 'iteration_done', FAILED: 'iteration_failed', TIMED_OUT: 'iteration_timed_out', SKIPPED: 'iteration_skipped',
+};
+const FINAL_OF: Record<string, string> = { iteration_done: 'done', iteration_failed: 'failed', iteration_timed_out: 'timed_out', iteration_skipped: 'skipped' };
+
+/** The region state a task is in: read from the state value while the run is active, else from its status. */
+function regionState(s: RunSnapshot, id: string): string | null {
+  if (s.status === 'active' && typeof s.value === 'object') {
+    const v = (s.value as Record<string, Record<string, string>>).running?.[id];
+    if (v !== undefined) return v;
+  }
+  return REGION_STATE[s.context.tasks[id]!.status];
+}
+
+/**
+ * The edges a loop-body task's region took in one step, which may pass
+ * through states it does not rest in: it settles its iteration
+ * (iteration_*), then goes back to pending for the next one or to the final
+ * state when the loop settled, maybe on to scheduled, all in one macrostep.
+ */
+function bodyEdges(from: string, to: string, ownEvent: string | null, settled: string | undefined, nextIteration: boolean, loopRan: boolean): Edge[] {
+  const edges: Edge[] = [];
+  let at = from;
+  const move = (next: string, on: string | null) => { edges.push({ from: at, to: next, on }); at = next; };
+  const leaving = nextIteration || (FINAL_OF[to] === undefined && ['done', 'failed', 'timed_out', 'skipped'].includes(to));
+  if (!leaving) return from === to ? [] : [{ from, to, on: ownEvent }];
+  // A body task still pending when its loop settled without ever running is skipped at once.
+  if (!nextIteration && from === 'pending' && !loopRan) return [{ from, to, on: null }];
+  if (!at.startsWith('iteration_')) {
+    const s = nextIteration ? settled : `iteration_${to}`;
+    if (s === undefined) return from === to ? [] : [{ from, to, on: ownEvent }];
+    move(s, at === 'pending' ? null : ownEvent);
+  }
+  if (!nextIteration) { move(to, null); return edges; }
+  move('pending', null);
+  if (to !== 'pending') move(to, null);
+  return edges;
+}
+
+/**
+ * The iteration_* state a body task settled its previous iteration in, when
+ * the loop went on in the same step: from its own event, else (an eventless
+ * settle: a decision, a skip) from the loop's record of that iteration.
+ */
+function settledIn(def: Definition, t: TaskDef, ownEvent: string | null, loopOutput: unknown, iteration: number): string | undefined {
+  const human = t.type === 'HUMAN' ? ({ fail: 'iteration_timed_out', reject: 'iteration_failed', skip: 'iteration_skipped', approve: 'iteration_done' } as const)[t.onTimeout] : undefined;
+  const byEvent: Record<string, string | undefined> = {
+    'task.completed': 'iteration_done', 'task.failed': 'iteration_failed', 'timer.timeout': 'iteration_timed_out',
+    'approval.approved': 'iteration_done', 'approval.rejected': 'iteration_failed', 'timer.approval_timeout': human,
+  };
+  if (ownEvent !== null) return byEvent[ownEvent];
+  const entry = (loopOutput as { iterations?: Record<string, unknown>[] } | null)?.iterations?.[iteration - 1];
+  return entry && entry[t.id] !== null && entry[t.id] !== undefined ? 'iteration_done' : 'iteration_skipped';
+}
+
 export function stepItems(def: Definition, before: RunSnapshot | null, after: RunSnapshot, event: PendingEvent | null): Item[] {
   // Every region starts in pending; the initial state may already have left it (tasks with nothing to wait for).
   const out: Item[] = before ? [] : def.tasks.map((t) => ({ kind: 'state' as const, task: t.id, item: 'pending' }));
@@ -186,15 +284,38 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
   if (before && runState(before) === 'running' && runState(after) !== 'running') {
     out.push({ kind: 'transition', task: null, item: `running → ${runState(after)}` });
   }
+  const eventTask = event && 'task' in event.data ? event.data.task : null;
+  const loops = loopOwners(def);
   for (const t of def.tasks) {
     const now = after.context.tasks[t.id]!;
-    const to = REGION_STATE[now.status];
+    const loop = loops.get(t.id);
+    // A body task's settled statuses are iteration_* states while its loop runs.
+    let to = regionState(after, t.id);
+    if (loop !== undefined && after.status !== 'active' && to !== null && before && before.context.tasks[loop]!.status === 'IN_PROGRESS' && after.context.tasks[loop]!.status === 'IN_PROGRESS') {
+      to = IN_ITERATION[now.status] ?? to;
+    }
     if (to === null) continue;
     out.push({ kind: 'state', task: t.id, item: to });
-    const from = before ? REGION_STATE[before.context.tasks[t.id]!.status] : 'pending';
-    if (from === null || from === to) continue;
-    out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, event && movedBy(t, event) ? eventKind(event) : null) });
-    if (t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
+    const from = before ? regionState(before, t.id) : 'pending';
+    if (from === null) continue;
+    const own = event && movedBy(t, event) ? eventKind(event) : null;
+    if (loop !== undefined) {
+      const was = before?.context.tasks[t.id];
+      const nextIteration = was !== undefined && (now.iteration ?? 1) > (was.iteration ?? 1);
+      const settled = nextIteration ? settledIn(def, t, own, after.context.tasks[loop]!.output, was.iteration ?? 1) : undefined;
+      const loopRan = before !== null && before.context.tasks[loop]!.status === 'IN_PROGRESS';
+      for (const e of bodyEdges(from, to, own, settled, nextIteration, loopRan)) {
+        out.push({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) });
+        if (e.to !== to) out.push({ kind: 'state', task: t.id, item: e.to });
+      }
+    } else if (t.type === 'DO_WHILE' && before && from === 'looping' && (now.iteration ?? 0) > (before.context.tasks[t.id]!.iteration ?? 0)) {
+      // The loop's next iteration: a self-transition, its state unchanged (and maybe settled in the same step, never here).
+      out.push({ kind: 'transition', task: t.id, item: edgeName('looping', 'looping', null) });
+      if (to !== 'looping') out.push({ kind: 'transition', task: t.id, item: edgeName('looping', to, null) });
+    } else if (from !== to) {
+      out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, own) });
+    }
+    if (from !== to && t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
   }
   return out;
 }

@@ -22,7 +22,7 @@
  * another or side by side do not multiply either.
  */
 import { fromTransition } from 'xstate';
-import { ACTIVE_TASK_STATUSES, type CompiledWorkflow } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, instanceFields, type CompiledWorkflow } from '../compiler/index.js';
 import { effectiveDependencies, type Definition, type Upstream } from '../definition/index.js';
 import { conditionRefs, findRefs } from '../expressions/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
@@ -120,11 +120,17 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
   const tasks = compiled.definition.tasks;
 
   const scheduled = tasks.find((t) => ctx.tasks[t.id]!.status === 'SCHEDULED');
-  if (scheduled) return [log({ type: 'task.started', time, data: { task: scheduled.id, attempt: ctx.tasks[scheduled.id]!.attempts + 1 } })];
+  if (scheduled) {
+    const st = ctx.tasks[scheduled.id]!;
+    return [log({ type: 'task.started', time, data: { task: scheduled.id, attempt: st.attempts + 1, ...instanceFields(st) } })];
+  }
 
   for (const t of tasks) {
     const st = ctx.tasks[t.id]!;
+    // A DO_WHILE runs no attempt of its own: its body tasks answer.
+    if (t.type === 'DO_WHILE') continue;
     if (!['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(st.status) || isHung(s, t.id, st.attempts)) continue;
+    const it = instanceFields(st);
     const free = !happyOnly && (s.focus === null || s.focus === t.id);
     const attempt = st.attempts;
     const hang: ModelAction[] = free && t.timeoutMs !== undefined ? [{ type: 'hang', task: t.id, attempt }] : [];
@@ -148,8 +154,8 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
     const steered = compiled.definition.tasks.some((d) => d.type === 'DECISION' && ctx.tasks[d.id]!.decision?.case
       && ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) && !opts.upstream.has(t.id, d.id));
     const offered = !happyOnly && s.focus === null && !steered ? outputs : outputs.slice(0, 1);
-    const done = offered.map((output) => log({ type: 'task.completed', time, data: { task: t.id, attempt, output } }));
-    return free ? [...done, log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt) } }), ...hang] : done;
+    const done = offered.map((output) => log({ type: 'task.completed', time, data: { task: t.id, attempt, output, ...it } }));
+    return free ? [...done, log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt), ...it } }), ...hang] : done;
   }
 
   // Nothing can answer: time moves to the earliest timer (ties in the order they were armed, as the virtual clock does).
@@ -157,7 +163,7 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
   if (timers.length === 0) return [];
   const next = timers.reduce((a, b) => (Date.parse(b.dueAt) < Date.parse(a.dueAt) ? b : a));
   const at = Date.parse(next.dueAt) > Date.parse(time) ? next.dueAt : time;
-  return [log({ type: 'timer.fired', time: at, data: { task: next.task, timer: next.kind, attempt: next.attempt } })];
+  return [log({ type: 'timer.fired', time: at, data: { task: next.task, timer: next.kind, attempt: next.attempt, ...instanceFields(next) } })];
 }
 
 /** The walk stops where the path's one deviation has settled: the rest of it is happy and needs no graph. */
@@ -180,7 +186,8 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
   const tasks = compiled.definition.tasks.map((t) => {
     const st = ctx.tasks[t.id]!;
     const working = ACTIVE_TASK_STATUSES.includes(st.status) || st.status === 'PENDING_APPROVAL' || st.status === 'WAITING';
-    if (working) return [st.status, st.attempts];
+    // A loop's iterations are states of their own (the body's tasks run again in each).
+    if (working) return st.iteration === undefined ? [st.status, st.attempts] : [st.status, st.attempts, st.iteration];
     // How a task settled stops mattering once nothing left to run depends on it: without this,
     // every combination of earlier decision cases would stay a state of its own.
     if (settled(t.id) && (opts.dependents.get(t.id) ?? []).every(settled)) return '·';
@@ -188,7 +195,9 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
   });
   const reads: unknown[] = [];
   for (const [decision, vars] of opts.plan.reads) {
-    if (ctx.tasks[decision]!.status !== 'PENDING') continue;
+    // A loop reads its condition's values at the end of every iteration: while it runs.
+    const status = ctx.tasks[decision]!.status;
+    if (status !== 'PENDING' && !(status === 'IN_PROGRESS' && ctx.tasks[decision]!.iteration !== undefined)) continue;
     for (const v of vars) reads.push(getIn(ctx.tasks[v.owner]?.output, v.path) ?? null);
   }
   return JSON.stringify([s.run.status === 'active' ? '' : s.run.value, tasks, reads, s.hung, s.focus, s.story]);

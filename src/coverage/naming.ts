@@ -64,6 +64,13 @@ export function pathName(compiled: CompiledWorkflow, actions: ModelAction[], sta
         if (!lastDecision || at >= lastDecision.at) lastDecision = { at, targets: st.decision.next.filter((n) => known.has(n)) };
       }
     }
+    // A loop that ran more than once, or to its limit, says so.
+    if (t.type === 'DO_WHILE' && typeof st.output === 'object' && st.output !== null) {
+      const n = (st.output as { iteration?: number }).iteration ?? 1;
+      const at = states.findIndex((s) => ['COMPLETED', 'FAILED'].includes(s.run.context.tasks[t.id]!.status));
+      if (st.error?.code === 'LF_LOOP_LIMIT') parts.push({ at, text: `${t.id} reaches its limit (${n} iterations)` });
+      else if (n > 1 && st.status === 'COMPLETED') parts.push({ at, text: `${t.id} runs ${n} iterations` });
+    }
     // Approvals are the happy path: worth naming only on a path that is about decisions and approvals.
     if (t.type === 'HUMAN' && focus === null) {
       const approval = actions.findIndex((a) => a.type === 'log' && a.event.type === 'approval.recorded' && a.event.data.task === t.id);

@@ -206,10 +206,24 @@ function search(def: Definition, task: DecisionTask, base: Record<string, unknow
   }
 }
 
+/**
+ * A DO_WHILE's condition, read as a decision with two cases: `end` (false:
+ * the happy one, so a path's happy continuation leaves the loop) and
+ * `repeat` (true): the outputs that choose each are what lets paths run a
+ * loop once, again, and to its limit.
+ */
+function loopAsDecision(t: Extract<TaskDef, { type: 'DO_WHILE' }>): DecisionTask {
+  return {
+    ...t, type: 'DECISION', decisionParam: undefined,
+    cases: [{ name: 'end', condition: `!(${t.loopCondition})`, next: [] }, { name: 'repeat', condition: t.loopCondition, next: [] }],
+  } as unknown as DecisionTask;
+}
+
 export function planDecisions(def: Definition, input: Record<string, unknown>): DecisionPlan {
   const plan: DecisionPlan = { choices: new Map(), reads: new Map(), missing: [] };
-  for (const task of def.tasks) {
-    if (task.type !== 'DECISION') continue;
+  for (const t of def.tasks) {
+    if (t.type !== 'DECISION' && t.type !== 'DO_WHILE') continue;
+    const task = t.type === 'DO_WHILE' ? loopAsDecision(t) : t;
     const wanted = [...task.cases.map((c) => c.name), ...(task.defaultNext ? ['default'] : [])];
     const space = searchSpace(def, task, input);
     plan.reads.set(task.id, space.vars.filter((v) => v.kind === 'output'));

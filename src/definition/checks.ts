@@ -113,6 +113,20 @@ function checkLoopBodies(ctx: CheckContext): void {
         return;
       }
       owner.set(id, t.id);
+      const body = ctx.task(id);
+      // Nested loops: an iteration of the inner loop inside an iteration of the outer one is not modelled yet.
+      if (body?.type === 'DO_WHILE') {
+        ctx.error('LF_LOOP_BODY', `DO_WHILE task ${id} is in the body of loop ${t.id}; nested loops are not supported yet (run the inner loop in a sub-workflow, or flatten it)`, at);
+      }
+    });
+  }
+  // A body task runs inside its iteration: it may wait for other tasks of its body (and its loop), nothing outside.
+  for (const t of ctx.def.tasks) {
+    const loop = owner.get(t.id);
+    if (loop === undefined) continue;
+    t.dependsOn.forEach((d, i) => {
+      if (d === loop || owner.get(d) === loop || !ctx.ids.has(d)) return;
+      ctx.error('LF_LOOP_BODY', `task ${t.id} is in the body of loop ${loop} but depends on ${d}, which is not; a body task waits only for tasks of its body (put ${d} in the depends_on of ${loop})`, ctx.listPath(t, 'depends_on', i));
     });
   }
 }
@@ -140,6 +154,10 @@ function edgePath(ctx: CheckContext, task: TaskDef, edge: Edge): RawPath {
       return ctx.casePath(byId(edge.dep), edge.caseName === 'default' ? defaultCaseName(ctx, byId(edge.dep)) : edge.caseName, task.id);
     case 'fork':
       return ctx.forkPath(byId(edge.dep), edge.index);
+    case 'loop_over':
+      return ctx.listPath(byId(edge.dep), 'loop_over', edge.index);
+    case 'loop_body':
+      return ctx.listPath(task, 'depends_on', edge.index);
   }
 }
 

@@ -10,7 +10,11 @@ export type EdgeVia =
   | { via: 'depends_on'; index: number }
   | { via: 'decision'; caseName: string }
   | { via: 'fork'; index: number }
-  | { via: 'join_on'; index: number };
+  | { via: 'join_on'; index: number }
+  /** A loop-body task waits for its loop (listed at `index` of the loop's loop_over); see loopOwners. */
+  | { via: 'loop_over'; index: number }
+  /** A task after a loop that reads a body task (its depends_on entry `index`) also waits for the loop to settle. */
+  | { via: 'loop_body'; index: number };
 export type Edge = { dep: string } & EdgeVia;
 
 /** Every edge with where it comes from, so diagnostics can point at the line that creates it. */
@@ -21,8 +25,19 @@ export function dependencyEdges(def: Definition): Map<string, Edge[]> {
     const list = edges.get(task);
     if (list && !list.some((e) => e.dep === edge.dep)) list.push(edge);
   };
+  const owners = loopOwners(def);
   for (const t of def.tasks) {
-    t.dependsOn.forEach((dep, index) => add(t.id, { dep, via: 'depends_on', index }));
+    const loop = owners.get(t.id);
+    if (loop !== undefined) {
+      const l = def.tasks.find((x) => x.id === loop)!;
+      if (l.type === 'DO_WHILE') add(t.id, { dep: loop, via: 'loop_over', index: l.loopOver.indexOf(t.id) });
+    }
+    t.dependsOn.forEach((dep, index) => {
+      add(t.id, { dep, via: 'depends_on', index });
+      // Outside the body, a body task's output is final only once its loop has settled.
+      const depLoop = owners.get(dep);
+      if (depLoop !== undefined && depLoop !== loop && depLoop !== t.id) add(t.id, { dep: depLoop, via: 'loop_body', index });
+    });
     if (t.type === 'JOIN') t.joinOn.forEach((dep, index) => add(t.id, { dep, via: 'join_on', index }));
   }
   for (const t of def.tasks) {
@@ -33,6 +48,20 @@ export function dependencyEdges(def: Definition): Map<string, Edge[]> {
     if (t.type === 'FORK') t.forkTasks.forEach((target, index) => add(target, { dep: t.id, via: 'fork', index }));
   }
   return edges;
+}
+
+/**
+ * Loop-body task → the DO_WHILE whose loop_over lists it (the first, when
+ * validation refuses a definition that lists it twice). A body task runs
+ * once per iteration, only while its loop runs.
+ */
+export function loopOwners(def: Definition): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const t of def.tasks) {
+    if (t.type !== 'DO_WHILE') continue;
+    for (const id of t.loopOver) if (id !== t.id && !owners.has(id)) owners.set(id, t.id);
+  }
+  return owners;
 }
 
 /** taskId → the tasks it waits for, explicit and implicit, in a stable order. */

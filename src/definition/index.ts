@@ -19,7 +19,7 @@ import type { Definition } from './types.js';
 export * from './types.js';
 export { definitionHash } from './hash.js';
 export { definitionJsonSchema } from './schema.js';
-export { effectiveDependencies, upstreamOf, type Upstream } from './graph.js';
+export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { parseDuration } from './duration.js';
 export { positionIn } from './position-in.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';

@@ -8,7 +8,7 @@
 import { ExpressionError } from '../errors/index.js';
 import { findRefs, parseCondition, refText, type Ref } from '../expressions/index.js';
 import type { CheckContext } from './context.js';
-import { upstreamOf, type Upstream } from './graph.js';
+import { loopOwners, upstreamOf, type Upstream } from './graph.js';
 import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
 import type { TaskDef } from './types.js';
 
@@ -132,11 +132,15 @@ function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, p
 export function checkTemplates(ctx: CheckContext): void {
   const up = upstreamOf(ctx.def);
   const wf = ctx.wf;
+  const owners = loopOwners(ctx.def);
+  const bodyOf = (loop: string) => [...owners].filter(([, l]) => l === loop).map(([b]) => b);
   for (const t of ctx.def.tasks) {
     const raw = ctx.rawTask(t);
     const p = ctx.taskPath(t);
-    const site: Site = { owner: `task ${t.id}`, task: t };
-    const withSelf: Site = { ...site, alsoAllowed: new Set([t.id]) };
+    // A loop-body task may read its loop and every task of its body: their latest iteration's output (or null before the first).
+    const loop = owners.get(t.id);
+    const site: Site = loop === undefined ? { owner: `task ${t.id}`, task: t } : { owner: `task ${t.id}`, task: t, alsoAllowed: new Set([loop, ...bodyOf(loop)]) };
+    const withSelf: Site = { ...site, alsoAllowed: new Set([t.id, ...(site.alsoAllowed ?? [])]) };
     templates(ctx, up, site, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);
     templates(ctx, up, withSelf, raw.output_to, [...p, 'output_to']);

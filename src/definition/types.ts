@@ -14,7 +14,7 @@ export const TASK_TYPES = [
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 

@@ -165,6 +165,8 @@ export function attemptsWanted(ctx: RunContext): WantedAttempt[] {
   // The tasks under way, not every task: a long run keeps them listed (task-table.ts).
   for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
     const t = tasks[task]!;
+    // IN_PROGRESS with no attempt started: a task that runs none of its own (a DO_WHILE: its body tasks run).
+    if (t.attempts === 0) continue;
     const ref: InstanceRef = t.iteration === undefined ? { task } : { task, iteration: t.iteration };
     wanted.push({ key: instanceKey(ref), ref, attempt: t.attempts, restart: t.restarts ?? 0 });
   }

@@ -138,10 +138,11 @@ function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<t
   return h.digest('hex').slice(0, 16);
 }
 
-/** One task's entry in the state text: `[id, status, attempts, decision case]`. */
+/** One task's entry in the state text: `[id, status, attempts, decision case]`, and its loop iteration when it has one (never in an old state). */
 function taskText(id: string, t: TaskState): string {
   const decision = t.decision?.case;
-  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
+  const iteration = t.iteration === undefined ? '' : `,${t.iteration}`;
+  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}${iteration}]`;
 }
 
 /** The armed timers in the state text, sorted by id: `[id, dueAt],...`. */

@@ -23,7 +23,7 @@ let enabled = true;
  * Remembered state hashes, in a trie walked by the parts of a state (no
  * string is built to look one up, so a lookup makes no garbage): the value's
  * names in order with its nesting marked, then each task's id, status,
- * attempts and decision case in id order. Two states on the same path have
+ * attempts, decision case (and loop iteration, when it has one) in id order. Two states on the same path have
  * the same text, so the same hash. Only states without timers are kept:
  * without timers the state holds no run id and no time, so the runs of a
  * definition pass through the same few states, while a timer's due time is
@@ -34,6 +34,7 @@ interface StateNode { next: Map<unknown, StateNode> | null; hash: string | undef
 const OPEN = Symbol('{');
 const CLOSE = Symbol('}');
 const TASKS = Symbol('tasks');
+const ITERATION = Symbol('iteration');
 const MAX_STATE_NODES = 50_000;
 let stateRoot: StateNode = { next: null, hash: undefined };
 let stateNodes = 0;
@@ -80,6 +81,8 @@ function stateNode(snapshot: RunSnapshot): StateNode {
   for (const id of sortedIds(tasks)) {
     const t = tasks[id]!;
     n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
+    // A loop iteration is part of the state text (fold.ts taskText) when there is one.
+    if (t.iteration !== undefined) n = child(child(n, ITERATION), t.iteration);
   }
   return child(n, CLOSE);
 }

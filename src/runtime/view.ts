@@ -1,5 +1,5 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import type { RunError, TaskState, TimerState } from '../compiler/index.js';
+import { instanceKey, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
@@ -7,6 +7,10 @@ import { runStatus, type RunSnapshot } from './fold.js';
 export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
   /** SUB_WORKFLOW: the run id of the current attempt's child run. */
   child?: string;
+  /** Loop-body tasks: the iteration their state is of; a DO_WHILE: the iteration it is in (or ended in). Absent otherwise. */
+  iteration?: number;
+  /** With `iteration`: the instance key (`check#2`), as history names a body task's attempts. */
+  instance?: string;
 };
 
 export interface RunView {
@@ -37,6 +41,7 @@ export function runView(snapshot: RunSnapshot, seq: number): RunView {
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
     tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error, ...(t.child ? { child: t.child } : {}) };
+    if (t.iteration !== undefined) Object.assign(tasks[id], { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
   }
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),

@@ -98,6 +98,30 @@ const SHAPES: Record<string, string> = {
     - { id: log_incident, type: SIMPLE }
     - { id: notify, type: HUMAN, depends_on: [log_incident], timeout: 1h, on_timeout: skip }
 `,
+  // DO_WHILE: a body with retries, a timeout, a decision, an optional task and an approval; a task after it reads the body.
+  'a loop whose body branches, retries and waits': `
+    - { id: prep, type: SIMPLE }
+    - { id: poll, type: DO_WHILE, depends_on: [prep], loop_over: [check, route, fix, hold], loop_condition: "check.output.value < 50", max_iterations: 3 }
+    - { id: check, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 10s }
+    - id: route
+      type: DECISION
+      depends_on: [check]
+      decision_cases:
+        big: { condition: "check.output.value > 20", next: [fix] }
+        default: { next: [hold] }
+    - { id: fix, type: SIMPLE, optional: true }
+    - { id: hold, type: HUMAN, timeout: 1h, on_timeout: skip }
+    - { id: after, type: SIMPLE, depends_on: [check, poll], trigger_rule: all_done }
+`,
+  'an optional loop, a loop that never runs': `
+    - { id: gate, type: SIMPLE, optional: true }
+    - { id: again, type: DO_WHILE, optional: true, loop_over: [a, b], loop_condition: "\${again.output.iteration} < 4" }
+    - { id: a, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s } }
+    - { id: b, type: SIMPLE, depends_on: [a] }
+    - { id: never, type: DO_WHILE, depends_on: [gate], trigger_rule: all_success, loop_over: [c], loop_condition: "c.output.value > 1", max_iterations: 3 }
+    - { id: c, type: SIMPLE }
+    - { id: end, type: SIMPLE, depends_on: [b, never], trigger_rule: all_done }
+`,
 };
 
 /** Top-level keys a shape needs besides its tasks. */

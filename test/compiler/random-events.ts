@@ -59,20 +59,23 @@ export class RandomEvents {
     const s = ctx.tasks[task.id]!;
     const id = task.id;
     const n = s.attempts;
+    // A loop-body task's events name its iteration.
+    const it = s.iteration === undefined ? {} : { iteration: s.iteration };
     switch (s.status) {
       case 'SCHEDULED':
-        return [{ type: `task.started.${id}`, time, attempt: n + 1 }];
+        return [{ type: `task.started.${id}`, time, attempt: n + 1, ...it }];
       case 'IN_PROGRESS':
+        if (task.type === 'DO_WHILE') return [];
         return [
-          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task) },
-          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task) },
-          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task) },
-          { type: `task.failed.${id}`, time, attempt: n, error: this.error(n) },
-          { type: `timer.timeout.${id}`, time, attempt: n },
-          { type: `task.restarted.${id}`, time, attempt: n, restart: (s.restarts ?? 0) + 1 },
+          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), ...it },
+          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), ...it },
+          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), ...it },
+          { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), ...it },
+          { type: `timer.timeout.${id}`, time, attempt: n, ...it },
+          { type: `task.restarted.${id}`, time, attempt: n, restart: (s.restarts ?? 0) + 1, ...it },
         ];
       case 'RETRYING':
-        return [{ type: `timer.backoff.${id}`, time, attempt: n }];
+        return [{ type: `timer.backoff.${id}`, time, attempt: n, ...it }];
       case 'PENDING_APPROVAL': {
         const by = this.approver(task);
         const comment = this.chance(0.5) ? { comment: 'looked at it' } : {};
@@ -80,7 +83,7 @@ export class RandomEvents {
           { type: `approval.approved.${id}`, time, by, ...comment },
           { type: `approval.approved.${id}`, time, by, ...comment },
           { type: `approval.rejected.${id}`, time, by, ...comment },
-          { type: `timer.approval_timeout.${id}`, time, attempt: n },
+          { type: `timer.approval_timeout.${id}`, time, attempt: n, ...it },
         ];
       }
       case 'PENDING':
@@ -105,14 +108,17 @@ export class RandomEvents {
     const task = this.chance(0.9) ? this.pick(this.def.tasks) : undefined;
     const id = task?.id ?? 'no_such_task';
     const n = Math.max(0, (ctx.tasks[id]?.attempts ?? 1) + Math.floor(this.rng() * 4) - 2);
+    // A late event of an earlier iteration (or one that is not a loop's at all).
+    const iteration = ctx.tasks[id]?.iteration;
+    const it = iteration === undefined ? {} : this.chance(0.5) ? { iteration: Math.max(1, iteration - 1) } : { iteration };
     const kind = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'timer.approval_timeout', 'approval.approved', 'approval.rejected', 'task.restarted', 'timer.wait', 'signal'] as const);
     switch (kind) {
       case 'signal': return this.signal(task?.type === 'WAIT' && task.event !== undefined && this.chance(0.8) ? task.event : 'nobody_waits', time);
-      case 'task.restarted': return { type: `task.restarted.${id}`, time, attempt: n, restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1) };
-      case 'task.completed': return { type: `task.completed.${id}`, time, attempt: n, output: task ? this.output(task) : {} };
-      case 'task.failed': return { type: `task.failed.${id}`, time, attempt: n, error: this.error(n) };
+      case 'task.restarted': return { type: `task.restarted.${id}`, time, attempt: n, restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1), ...it };
+      case 'task.completed': return { type: `task.completed.${id}`, time, attempt: n, output: task ? this.output(task) : {}, ...it };
+      case 'task.failed': return { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), ...it };
       case 'approval.approved': case 'approval.rejected': return { type: `${kind}.${id}`, time, by: task ? this.approver(task) : 'anyone' };
-      default: return { type: `${kind}.${id}`, time, attempt: n };
+      default: return { type: `${kind}.${id}`, time, attempt: n, ...it };
     }
   }
 

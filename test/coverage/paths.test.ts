@@ -193,6 +193,31 @@ describe('bounded on decisions too', () => {
   });
 });
 
+describe('DO_WHILE', () => {
+  const poll = wf(`    - { id: submit, type: SIMPLE }
+    - { id: wait_ready, type: DO_WHILE, depends_on: [submit], loop_over: [check, fix], loop_condition: "check.output.ready == false", max_iterations: 3 }
+    - { id: check, type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s } }
+    - { id: fix, type: SIMPLE, depends_on: [check], optional: true }
+    - { id: publish, type: SIMPLE, depends_on: [check] }
+`);
+
+  it('covers a loop run once, more than once and to its limit, every body state included, and each path runs on the runtime', async () => {
+    const r = generatePaths(def(poll));
+    expect(complete(r)).toBe(true);
+    const names = r.paths.map((p) => p.name);
+    expect(names).toContain('every task succeeds ✓');
+    expect(names.some((n) => /^wait_ready runs 2 iterations/.test(n))).toBe(true);
+    const limit = r.paths.find((p) => p.name.startsWith('wait_ready reaches its limit (3 iterations)'))!;
+    expect(limit.outcome).toBe('FAILED');
+    expect(limit.events.filter((e) => e.type === 'task.started' && e.data.task === 'check').map((e) => (e.data as { iteration?: number }).iteration)).toEqual([1, 2, 3]);
+    // Once (looping → done), again (looping → looping), to the limit (looping → failed): counted, and covered.
+    expect(r.tasks.wait_ready).toEqual({ states: { covered: 5, total: 5 }, transitions: { covered: 5, total: 5 }, decisionCases: { covered: 0, total: 0 } });
+    // A required body task's failure fails the loop: no iteration follows it, and that is said.
+    expect(r.excluded).toContainEqual(expect.objectContaining({ task: 'check', item: 'iteration_failed → pending' }));
+    await expectAllPass(poll, r);
+  });
+});
+
 describe('other shapes', () => {
   it('FORK/JOIN with an optional branch: its failure skips the join, the run still completes', async () => {
     const text = wf(`    - { id: fork, type: FORK, fork_tasks: [a, b] }

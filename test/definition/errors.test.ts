@@ -267,6 +267,42 @@ describe('decision and task-type checks', () => {
     ]);
     expect(ds[1]).toMatchObject(pos(text, 'check] }\n', { nth: 1 }));
   });
+
+  it('refuses a loop inside a loop body (nested loops are not supported yet), at its entry in loop_over', () => {
+    const text = wf([
+      '    - { id: outer, type: DO_WHILE, loop_condition: "true", loop_over: [inner] }',
+      '    - { id: inner, type: DO_WHILE, loop_condition: "true", loop_over: [check] }',
+      '    - { id: check, type: SIMPLE }',
+    ].join('\n') + '\n');
+    const d = only(parse(text), 'LF_LOOP_BODY');
+    expect(d.message).toBe('DO_WHILE task inner is in the body of loop outer; nested loops are not supported yet (run the inner loop in a sub-workflow, or flatten it)');
+    expect(d).toMatchObject(pos(text, 'inner] }'));
+  });
+
+  it('refuses a body task that waits for a task outside its body, at that dependency', () => {
+    const text = wf([
+      '    - { id: prep, type: SIMPLE }',
+      '    - { id: poll, type: DO_WHILE, loop_condition: "check.output.ready == false", loop_over: [check] }',
+      '    - { id: check, type: SIMPLE, depends_on: [poll, prep] }',
+    ].join('\n') + '\n');
+    const d = only(parse(text), 'LF_LOOP_BODY');
+    expect(d.message).toBe('task check is in the body of loop poll but depends on prep, which is not; a body task waits only for tasks of its body (put prep in the depends_on of poll)');
+    expect(d).toMatchObject(pos(text, 'prep] }'));
+  });
+
+  it('gives loop_condition errors at their place, and lets body tasks read their loop and body', () => {
+    const bad = wf('    - { id: poll, type: DO_WHILE, loop_condition: "check.output.ready ==", loop_over: [check] }\n    - { id: check, type: SIMPLE }\n');
+    const r = parse(bad);
+    expect(r.definition).toBeNull();
+    expect(r.diagnostics[0]!.line).toBe(pos(bad, 'check.output.ready ==').line);
+    const ok = wf([
+      '    - { id: poll, type: DO_WHILE, loop_condition: "${poll.output.iteration} < 3", loop_over: [check, note] }',
+      '    - { id: check, type: SIMPLE, input: { round: "${poll.output.iteration}", last: "${note.output}" } }',
+      '    - { id: note, type: SIMPLE, depends_on: [check] }',
+      '    - { id: after, type: SIMPLE, depends_on: [note], input: { n: "${note.output}", rounds: "${poll.output.iteration}" } }',
+    ].join('\n') + '\n');
+    expect(parse(ok).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
 });
 
 describe('every problem at once', () => {

@@ -1,0 +1,74 @@
+/**
+ * DO_WHILE on NATS: an engine and a remote worker (the restricted `worker`
+ * user) run a loop to completion, with a retry over a durable timer inside
+ * one iteration; each iteration's attempts are keyed by their instance.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { replayRun } from '../../src/runtime/index.js';
+import { def } from '../helpers/engine.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+
+const skipReason = inject('natsSkipReason');
+
+const poll = def(`
+workflow:
+  id: cluster-poll
+  name: Poll until ready over NATS
+  version: 1
+  tasks:
+    - { id: submit, type: SIMPLE }
+    - { id: wait_ready, type: DO_WHILE, depends_on: [submit], loop_over: [probe], loop_condition: "probe.output.round < 3", max_iterations: 5 }
+    - { id: probe, type: SIMPLE, input: { round: "\${wait_ready.output.iteration}" }, retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 200ms } }
+    - { id: publish, type: SIMPLE, depends_on: [probe], input: { rounds: "\${wait_ready.output.iteration}" } }
+`);
+
+describe.skipIf(!!skipReason)('DO_WHILE over NATS', () => {
+  let server: NatsServer;
+  let client: ClusterClient;
+  let engine: ClusterEngine;
+  let worker: Worker;
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    client = new ClusterClient(server.url);
+    engine = new ClusterEngine({ nats: server.url });
+    await engine.start();
+    worker = createWorker({
+      nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'),
+      handlers: {
+        submit: async () => ({}),
+        probe: async (i: Record<string, unknown>, ctx) => {
+          calls.push(`${ctx.idempotencyKey} iteration ${ctx.iteration}`);
+          if (ctx.iteration === 2 && ctx.attempt === 1) throw new Error('not yet reachable');
+          return { round: Number(i.round) };
+        },
+        publish: async (i: Record<string, unknown>) => ({ rounds: i.rounds }),
+      },
+    });
+    await worker.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await engine?.stop();
+    await client?.close();
+    await server?.dispose();
+  });
+
+  it('runs the body once per iteration on a remote worker, retrying inside the iteration, and completes', async () => {
+    await client.deploy(poll);
+    const { runId } = await client.start('cluster-poll', {});
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(calls).toEqual([
+      `${runId}/probe#1/1 iteration 1`, `${runId}/probe#2/1 iteration 2`, `${runId}/probe#2/2 iteration 2`, `${runId}/probe#3/1 iteration 3`,
+    ]);
+    expect(done.tasks.wait_ready).toMatchObject({ status: 'COMPLETED', output: { iteration: 3, iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }, { probe: { round: 3 } }] } });
+    expect(done.tasks.publish!.output).toEqual({ rounds: 3 });
+    const events = await client.store.read(runId);
+    expect(events.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ task: 'probe', timer: 'backoff', attempt: 1, iteration: 2 }]);
+    expect(replayRun(events).divergence).toBeNull();
+  }, 40_000);
+});
