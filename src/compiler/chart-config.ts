@@ -15,12 +15,16 @@ import type { TaskStatus } from './context.js';
 
 export type GuardName =
   | 'mayRun' | 'mustSkip' | 'isAttempt' | 'isNextAttempt' | 'mayRetryFailure' | 'mayRetryTimeout'
-  | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart';
+  | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
+  | 'isItemNextAttempt' | 'isItemAttempt' | 'isItemBackoff' | 'isItemNextRestart' | 'mayRetryItemFailure' | 'mayRetryItemTimeout'
+  | 'mapFails' | 'mapDone' | 'mapSettledAs';
 
 export type ActionName =
   | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'
   | 'decide' | 'decisionFailed' | 'completeInstantly' | 'unsupported' | 'awaitApproval' | 'approvalDecided'
-  | 'approvalTimedOut' | 'finish' | 'taskRestarted';
+  | 'approvalTimedOut' | 'finish' | 'taskRestarted'
+  | 'mapStart' | 'itemStarted' | 'itemCompleted' | 'itemRetrying' | 'itemFailed' | 'itemTimedOut' | 'itemBackoffElapsed'
+  | 'itemRestarted' | 'mapFailed' | 'mapCompleted' | 'mirrorMap';
 
 /** Every guard and action of a region names its task; some say which status they set. */
 export interface TaskParams { readonly task: string; readonly status?: TaskStatus }

@@ -16,7 +16,7 @@ export type MachineConfig = ChartConfig;
 
 /** The chart of a definition, built once per compile. */
 export function machineConfig(def: Definition): MachineConfig {
-  const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t)]));
+  const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t, def)]));
   return {
     id: def.id,
     initial: 'running',

@@ -10,7 +10,7 @@ import { findRefs, parseCondition, refText, type Ref } from '../expressions/inde
 import type { CheckContext } from './context.js';
 import { upstreamOf, type Upstream } from './graph.js';
 import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
-import type { TaskDef } from './types.js';
+import { iteratorOf, type TaskDef } from './types.js';
 
 interface Site {
   /** Who uses the template, for messages: "task y", "workflow output". */
@@ -21,6 +21,8 @@ interface Site {
   alsoAllowed?: ReadonlySet<string>;
   /** Triggers fire before any task runs and before the input exists: no task or input refs. */
   trigger?: 'event' | 'schedule';
+  /** The input of a MAP's body (the MAP's own, or its iterator's): `${item}` and `${index}` are in scope. */
+  mapBody?: string;
 }
 
 const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
@@ -35,6 +37,12 @@ function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: R
       ctx.error('LF_EVENT_REF_OUTSIDE_TRIGGER', `template ${occ.text} in ${site.owner}: a schedule trigger has no event; ${EVENT_ONLY_IN_TRIGGERS} of an event trigger`, path, at);
     } else if (site.trigger === undefined) {
       ctx.error('LF_EVENT_REF_OUTSIDE_TRIGGER', `template ${occ.text} in ${site.owner}: ${EVENT_ONLY_IN_TRIGGERS} (map what a run needs into its input there and read \${workflow.input.<name>})`, path, at);
+    }
+    return;
+  }
+  if (ref.kind === 'item' || ref.kind === 'index') {
+    if (site.mapBody === undefined) {
+      ctx.error('LF_ITEM_REF_OUTSIDE_MAP', `template ${occ.text} in ${site.owner}: \${item} and \${index} exist only in the input of a MAP's body (the MAP's own input, or its iterator task's), evaluated once per item`, path, at);
     }
     return;
   }
@@ -108,7 +116,7 @@ function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, p
     const canonical = refText(ref);
     const occ = written.find((o) => refText(o.ref) === canonical);
     // Bare refs (no ${}) have no offset of their own: point at their first name in the text.
-    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : 'workflow';
+    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : ref.kind === 'item' ? 'item' : ref.kind === 'index' ? 'index' : 'workflow';
     checkRef(ctx, up, site, occ ?? { ref, text: canonical, offset: Math.max(0, text.indexOf(bare)) }, path);
   }
 }
@@ -121,7 +129,10 @@ export function checkTemplates(ctx: CheckContext): void {
     const p = ctx.taskPath(t);
     const site: Site = { owner: `task ${t.id}`, task: t };
     const withSelf: Site = { ...site, alsoAllowed: new Set([t.id]) };
-    templates(ctx, up, site, raw.input, [...p, 'input']);
+    // A MAP's input, and its iterator's, is its body's: resolved per item when the MAP runs, so it reads what is upstream of the MAP.
+    const map = t.type === 'MAP' ? t : iteratorOf(ctx.def.tasks, t.id);
+    const inputSite: Site = map ? { owner: `task ${t.id}`, task: map, mapBody: map.id } : site;
+    templates(ctx, up, inputSite, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);
     templates(ctx, up, withSelf, raw.output_to, [...p, 'output_to']);
     if (t.type === 'DECISION') {

@@ -14,7 +14,7 @@ export const TASK_TYPES = [
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'MAP'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -102,7 +102,29 @@ export interface JoinTask extends TaskBase { type: 'JOIN'; joinOn: string[] }
 export interface DoWhileTask extends TaskBase { type: 'DO_WHILE'; loopCondition: string; loopOver: string[]; maxIterations?: number }
 export interface WaitTask extends TaskBase { type: 'WAIT'; durationMs?: number; until?: string; event?: string }
 export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workflow: string; version?: number }
-export interface MapTask extends TaskBase { type: 'MAP'; items: string; iterator: string; maxConcurrency?: number }
+/**
+ * MAP: `items` (a template giving a list) and a body run once per item: the
+ * MAP's own `handler` and `input` (evaluated per item, `${item}`/`${index}` in
+ * scope), or `iterator` (a task of this definition whose handler, input,
+ * retry, timeout and queue are the body; '' when not given), or `workflow`
+ * (a child run per item: validates, does not run yet).
+ */
+export interface MapTask extends TaskBase {
+  type: 'MAP'; items: string; iterator: string; maxConcurrency?: number;
+  /** Items that may fail without failing the MAP (default 0; an optional MAP tolerates all). */
+  tolerateFailures?: number;
+  workflow?: string;
+}
+
+/** The task whose handler, input, retry, timeout and queue a MAP's items run with: its iterator, or the MAP itself. */
+export function mapBody(tasks: readonly TaskDef[], map: MapTask): TaskDef {
+  return (map.iterator ? tasks.find((t) => t.id === map.iterator) : undefined) ?? map;
+}
+
+/** The MAP a task is the iterator of, if any. */
+export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | undefined {
+  return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
+}
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue> }
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }

@@ -133,10 +133,14 @@ function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<t
   return h.digest('hex').slice(0, 16);
 }
 
-/** One task's entry in the state text: `[id, status, attempts, decision case]`. */
+/**
+ * One task's entry in the state text: `[id, status, attempts, decision case]`, and for a MAP that
+ * has items a fifth member, `[[status, attempts], ...]` per item (a task without items writes what it always did).
+ */
 function taskText(id: string, t: TaskState): string {
   const decision = t.decision?.case;
-  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}]`;
+  const items = t.items === undefined ? '' : `,[${t.items.map((it) => `[${quoted(it.status)},${it.attempts}]`).join(',')}]`;
+  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}${items}]`;
 }
 
 /** The armed timers in the state text, sorted by id: `[id, dueAt],...`. */

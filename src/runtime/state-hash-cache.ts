@@ -43,6 +43,8 @@ export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: Ru
   if (!enabled) return hashOf(snapshot);
   for (const _ in snapshot.context.timers) return hashOf(snapshot);
   const node = stateNode(snapshot);
+  // A MAP's items are in the hash text but not on the trie's path (and rarely recur): not remembered.
+  if (node === null) return hashOf(snapshot);
   node.hash ??= hashOf(snapshot);
   return node.hash;
 }
@@ -70,7 +72,7 @@ function valueNode(node: StateNode, value: unknown): StateNode {
   return child(n, CLOSE);
 }
 
-function stateNode(snapshot: RunSnapshot): StateNode {
+function stateNode(snapshot: RunSnapshot): StateNode | null {
   if (stateNodes > MAX_STATE_NODES) {
     stateRoot = { next: null, hash: undefined };
     stateNodes = 0;
@@ -79,6 +81,7 @@ function stateNode(snapshot: RunSnapshot): StateNode {
   let n = child(valueNode(stateRoot, snapshot.value), TASKS);
   for (const id of sortedIds(tasks)) {
     const t = tasks[id]!;
+    if (t.items !== undefined) return null;
     n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
   }
   return child(n, CLOSE);

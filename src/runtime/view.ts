@@ -1,10 +1,15 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import type { RunError, TaskState, TimerState } from '../compiler/index.js';
+import type { ItemState, RunError, TaskState, TimerState } from '../compiler/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
-export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
+export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
+  /** A MAP's items once it is mapping, in item order (shown as `task[i]`). */
+  items?: ItemView[];
+};
+/** A MAP item as shown: its attempts' state, without its value (in the MAP's input). */
+export type ItemView = Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
 
 export interface RunView {
   runId: string;
@@ -28,6 +33,9 @@ export function runView(snapshot: RunSnapshot, seq: number): RunView {
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
     tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error };
+    if (t.items) {
+      tasks[id]!.items = t.items.map((it) => ({ status: it.status, attempts: it.attempts, startedAt: it.startedAt, completedAt: it.completedAt, output: it.output, error: it.error }));
+    }
   }
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
