@@ -121,9 +121,18 @@ export function mapBody(tasks: readonly TaskDef[], map: MapTask): TaskDef {
   return (map.iterator ? tasks.find((t) => t.id === map.iterator) : undefined) ?? map;
 }
 
-/** The MAP a task is the iterator of, if any. */
+/** iterator id → its MAP, per task list (asked once per task: a scan each time would be quadratic). */
+const iteratorMaps = new WeakMap<readonly TaskDef[], Map<string, MapTask>>();
+
+/** The MAP a task is the iterator of, if any (the first, should two name it: validation refuses that). */
 export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | undefined {
-  return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
+  let maps = iteratorMaps.get(tasks);
+  if (!maps) {
+    maps = new Map();
+    for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
+    iteratorMaps.set(tasks, maps);
+  }
+  return maps.get(id);
 }
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue> }
