@@ -38,6 +38,11 @@ const REGION_STATE: Record<TaskStatus, string | null> = {
   SKIPPED: 'skipped', CANCELLED: null,
 };
 
+/** The region state a task's status is, for this task: a MAP at work is `mapping`, not `running`. */
+function regionStateOf(t: TaskDef, status: TaskStatus): string | null {
+  return t.type === 'MAP' && status === 'IN_PROGRESS' ? 'mapping' : REGION_STATE[status];
+}
+
 /** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
 export const edgeName = (from: string, to: string, on: string | null): string => `${from} → ${to}${on ? ` on ${on}` : ''}`;
 
@@ -81,7 +86,7 @@ function unskippable(def: Definition): Map<string, string | null> {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || maySkip(id);
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'HUMAN', 'DECISION', 'MAP'].includes(byId.get(id)?.type ?? '') || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
@@ -106,6 +111,11 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
   if (t.type === 'SIMPLE' && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
   if (t.type === 'SIMPLE' && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;
+  }
+  if (t.type === 'MAP') {
+    const body = t.iterator ? def.tasks.find((b) => b.id === t.iterator) ?? t : t;
+    if (e.on === 'timer.timeout' && body.timeoutMs === undefined) return `the items of ${t.id} have no timeout (${body.id} sets none), so no item can time out`;
+    if (e.on === 'timer.backoff' && body.retry.maxAttempts <= 1) return `the items of ${t.id} have no retries (max_attempts ${body.retry.maxAttempts})`;
   }
   if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
   if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
@@ -136,7 +146,9 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   add(run('running → cancelled on run.cancel', 'transition'), cancel);
 
   for (const t of def.tasks) {
-    const { states, edges } = regionEdges(t.id, regions[t.id]!);
+    const { states, edges: all } = regionEdges(t.id, regions[t.id]!);
+    // A MAP's item events are self-transitions on `mapping`, two per event type where a guard picks retry or not: one item each.
+    const edges = all.filter((e, i) => all.findIndex((o) => o.from === e.from && o.to === e.to && o.on === e.on) === i);
     const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null));
     edges.forEach((e, i) => add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!));
     for (const s of states) {
@@ -171,12 +183,18 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
   const eventTask = event && 'task' in event.data ? event.data.task : null;
   for (const t of def.tasks) {
     const now = after.context.tasks[t.id]!;
-    const to = REGION_STATE[now.status];
+    const to = regionStateOf(t, now.status);
     if (to === null) continue;
     out.push({ kind: 'state', task: t.id, item: to });
-    const from = before ? REGION_STATE[before.context.tasks[t.id]!.status] : 'pending';
+    const from = before ? regionStateOf(t, before.context.tasks[t.id]!.status) : 'pending';
+    // An item's event is a self-transition of the MAP's `mapping` (map.ts).
+    if (from === 'mapping' && to === 'mapping' && event && eventTask === t.id && 'item' in event.data && event.data.item !== undefined) {
+      out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventKind(event)) });
+    }
     if (from === null || from === to) continue;
-    out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventTask === t.id && event ? eventKind(event) : null) });
+    // A MAP leaves `mapping` on an eventless edge, once its last item's event settled it.
+    const on = eventTask === t.id && event && from !== 'mapping' ? eventKind(event) : null;
+    out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, on) });
     if (t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
   }
   return out;
