@@ -161,3 +161,17 @@ workflow:
 `)).toEqual(expect.arrayContaining([expect.stringMatching(/^5:\d+ LF_MAP_WORKFLOW_UNSUPPORTED$/), expect.stringMatching(/^6:\d+ LF_MISSING_FIELD$/)]));
   });
 });
+
+describe('MAP in status and history', () => {
+  it('names items task[i], with a progress summary, in text and JSON', async () => {
+    const { statusText } = await import('../../src/cli/render.js');
+    const { engine: e } = engine();
+    const view = await runToIdle(e, fanOut('      tolerate_failures: 1'), { folders: folders(3) }, {
+      fetch: async (_input, ctx) => { if (ctx.item === 1) throw new NonRetryableError('permission denied'); return {}; },
+    });
+    const text = statusText(view).replace(/\x1b\[[0-9;]*m/g, '');
+    expect(text).toMatch(/fetch_all +COMPLETED +items: 2 of 3 done, 1 failed/);
+    expect(text).toMatch(/✗ fetch_all\[1\] +FAILED +attempts 1 +permission denied/);
+    expect(view.tasks.fetch_all!.items!.map((i) => [i.instance, i.status])).toEqual([['fetch_all[0]', 'COMPLETED'], ['fetch_all[1]', 'FAILED'], ['fetch_all[2]', 'COMPLETED']]);
+  });
+});
