@@ -40,7 +40,8 @@ const failedCount = (items: readonly ItemState[]) => {
 
 /** Whether the MAP is done with its items: none left to run or in flight. */
 export function allItemsSettled(items: readonly ItemState[]): boolean {
-  for (const it of items) if (!SETTLED.has(it.status)) return false;
+  // From the end: items start in order, so one still waiting or at work is found among the last ones.
+  for (let i = items.length - 1; i >= 0; i--) if (!SETTLED.has(items[i]!.status)) return false;
   return true;
 }
 

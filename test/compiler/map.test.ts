@@ -31,7 +31,7 @@ describe('a compiled MAP machine', () => {
     actor.start();
     let snap = compiled.interpreter.initial(input);
     let t = input.time;
-    const send = (e: Omit<MachineEvent, 'time'>) => {
+    const send = (e: Record<string, unknown> & { type: string }) => {
       const ev = { ...e, time: (t += 1000) } as MachineEvent;
       actor.send(ev);
       snap = compiled.interpreter.transition(snap, ev);
