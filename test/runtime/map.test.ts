@@ -175,3 +175,10 @@ describe('MAP in status and history', () => {
     expect(view.tasks.fetch_all!.items!.map((i) => [i.instance, i.status])).toEqual([['fetch_all[0]', 'COMPLETED'], ['fetch_all[1]', 'FAILED'], ['fetch_all[2]', 'COMPLETED']]);
   });
 });
+
+describe('MAP handlers', () => {
+  it('a MAP whose handler the module does not export is refused before it starts', async () => {
+    const { engine: e } = engine();
+    await expect(e.run(fanOut(), { folders: folders(1) }, { handlers: {} })).rejects.toThrow(/no handler for task fetch_all \(named "fetch"\)/);
+  });
+});
