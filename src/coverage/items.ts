@@ -8,8 +8,9 @@
  * and not counted; everything else must be covered or explained.
  */
 import { isFinal, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
-import { effectiveDependencies, type Definition, type TaskDef } from '../definition/index.js';
+import { effectiveDependencies, iteratorOf, type Definition, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
+import { SAMPLE_ITEMS } from './outputs.js';
 import type { RunSnapshot } from '../runtime/index.js';
 
 export type ItemKind = 'state' | 'transition' | 'decisionCase';
@@ -116,8 +117,17 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
     const body = t.iterator ? def.tasks.find((b) => b.id === t.iterator) ?? t : t;
     if (e.on === 'timer.timeout' && body.timeoutMs === undefined) return `the items of ${t.id} have no timeout (${body.id} sets none), so no item can time out`;
     if (e.on === 'timer.backoff' && body.retry.maxAttempts <= 1) return `the items of ${t.id} have no retries (max_attempts ${body.retry.maxAttempts})`;
+    const tolerated = t.optional ? Infinity : (t.tolerateFailures ?? 0);
+    if (e.to === 'failed' && tolerated >= SAMPLE_ITEMS.length) {
+      return `${t.id} tolerates ${t.optional ? 'every failed item (optional)' : `${tolerated} failed items`}, more than the ${SAMPLE_ITEMS.length} items generated paths map over; only items that are not a list fail it: script that in an expectation`;
+    }
   }
   if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
+  const map = iteratorOf(def.tasks, t.id);
+  if (map && e.from === 'pending' && e.to === 'skipped') {
+    // An iterator mirrors its MAP: skipped when the MAP ends without completing, which only an optional MAP does in a run that goes on.
+    return map.optional ? null : `${t.id} mirrors MAP ${map.id}, which is not optional: when it fails the run fails, so ${t.id} is never skipped`;
+  }
   if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
   if (t.type === 'DECISION' && e.to === 'failed') {
     const known = new Set(def.tasks.map((x) => x.id));
@@ -192,6 +202,13 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
       out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventKind(event)) });
     }
     if (from === null || from === to) continue;
+    // A MAP over an empty list (or not a list) passes through `mapping` within one step.
+    if (t.type === 'MAP' && from === 'pending' && (to === 'done' || to === 'failed')) {
+      out.push({ kind: 'state', task: t.id, item: 'mapping' });
+      out.push({ kind: 'transition', task: t.id, item: edgeName('pending', 'mapping', null) });
+      out.push({ kind: 'transition', task: t.id, item: edgeName('mapping', to, null) });
+      continue;
+    }
     // A MAP leaves `mapping` on an eventless edge, once its last item's event settled it.
     const on = eventTask === t.id && event && from !== 'mapping' ? eventKind(event) : null;
     out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, on) });

@@ -81,7 +81,7 @@ export function defaultOutput(task: TaskDef): Record<string, JsonValue> {
 }
 
 /** The items a MAP runs over on a generated path: two, so one may fail while another completes. */
-const SAMPLE_ITEMS = ['item-0', 'item-1'];
+export const SAMPLE_ITEMS = ['item-0', 'item-1'];
 
 /** What each MAP's `items` reads, when it is one reference to a task's output or an input: what paths give a list. */
 function mapItemVars(def: Definition): Var[] {
