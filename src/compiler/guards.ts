@@ -3,7 +3,7 @@
  * be taken. Every one is a pure function of (context, event, params): no
  * clock, no randomness, no I/O.
  */
-import { iteratorOf, mayDecide, type Definition } from '../definition/index.js';
+import { iteratorMap, mayDecide, type Definition } from '../definition/index.js';
 import type { RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
@@ -18,7 +18,8 @@ const FINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 
 export function guardsFor(def: Definition) {
   const graph = buildTaskGraph(def);
   const task = taskLookup(def);
-  const mapOfIterator = (id: string) => iteratorOf(def.tasks, id)?.id;
+  const iterators = iteratorMap(def.tasks);
+  const mapOfIterator = (id: string) => iterators.get(id)?.id;
   /**
    * The event is about the task's current instance: the loop iteration it is in (none outside loops), and
    * not an item (MAP items have guards of their own). A late result of an earlier iteration is stale.
@@ -116,6 +117,7 @@ export function guardReadsFor(def: Definition) {
   const graph = buildTaskGraph(def);
   const reads = ({ task }: P): readonly string[] => [...(graph.deps.get(task) ?? []), ...(graph.gates.get(task) ?? [])];
   const own = ({ task }: P): readonly string[] => [task];
-  const theMap = ({ task }: P): readonly string[] => [iteratorOf(def.tasks, task)?.id ?? task];
+  const iterators = iteratorMap(def.tasks);
+  const theMap = ({ task }: P): readonly string[] => [iterators.get(task)?.id ?? task];
   return { mayRun: reads, mustSkip: reads, mapFails: own, mapDone: own, mapSettledAs: theMap };
 }

@@ -5,7 +5,7 @@
  * per task) → completed | failed | cancelled.
  */
 import { assign, setup, type AnyStateMachine, type EventObject, type MachineConfig as XStateMachineConfig, type ParameterizedObject } from 'xstate';
-import type { Definition } from '../definition/index.js';
+import { iteratorMap, type Definition } from '../definition/index.js';
 import type { ChartConfig, SubsetConfig } from './chart-config.js';
 import type { MachineInput, RunContext, TaskState } from './context.js';
 import { implementationsFor, type Implementations } from './implementations.js';
@@ -16,7 +16,8 @@ export type MachineConfig = ChartConfig;
 
 /** The chart of a definition, built once per compile. */
 export function machineConfig(def: Definition): MachineConfig {
-  const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t, def)]));
+  const iterators = iteratorMap(def.tasks);
+  const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t, iterators)]));
   return {
     id: def.id,
     initial: 'running',

@@ -5,7 +5,7 @@
  * timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and
  * JOIN settle inside the fold without a handler.
  */
-import { iteratorOf, RUNNABLE_TASK_TYPES, type Definition, type TaskDef } from '../definition/index.js';
+import { RUNNABLE_TASK_TYPES, type MapTask, type TaskDef } from '../definition/index.js';
 import type { ActionName, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TransitionConfig } from './chart-config.js';
 import type { TaskStatus } from './context.js';
 
@@ -162,9 +162,10 @@ function unsupportedRegion(task: TaskDef): RegionConfig {
   };
 }
 
-export function regionFor(task: TaskDef, def?: Definition): RegionConfig {
+/** `iterators`: iterator id → its MAP (iteratorMap), when the definition has any. */
+export function regionFor(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): RegionConfig {
   if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
-  if (def && iteratorOf(def.tasks, task.id)) return iteratorRegion(task);
+  if (iterators?.has(task.id)) return iteratorRegion(task);
   switch (task.type) {
     case 'MAP': return mapRegion(task);
     case 'SIMPLE': return workRegion(task);

@@ -8,7 +8,7 @@
  * and not counted; everything else must be covered or explained.
  */
 import { isFinal, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
-import { effectiveDependencies, iteratorOf, type Definition, type TaskDef } from '../definition/index.js';
+import { effectiveDependencies, iteratorMap, type Definition, type MapTask, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { SAMPLE_ITEMS } from './outputs.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -107,7 +107,7 @@ function unskippable(def: Definition): Map<string, string | null> {
 }
 
 /** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
-function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null): string | null {
+function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null, iterators: ReadonlyMap<string, MapTask>): string | null {
   if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
   if (t.type === 'SIMPLE' && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
   if (t.type === 'SIMPLE' && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
@@ -123,7 +123,7 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
     }
   }
   if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
-  const map = iteratorOf(def.tasks, t.id);
+  const map = iterators.get(t.id);
   if (map && e.from === 'pending' && e.to === 'skipped') {
     // An iterator mirrors its MAP: skipped when the MAP ends without completing, which only an optional MAP does in a run that goes on.
     return map.optional ? null : `${t.id} mirrors MAP ${map.id}, which is not optional: when it fails the run fails, so ${t.id} is never skipped`;
@@ -143,6 +143,7 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   const excluded: ExcludedItem[] = [];
   const add = (i: Item, reason: string | null) => (reason === null ? applicable.push(i) : excluded.push({ ...i, reason }));
   const noSkip = unskippable(def);
+  const iterators = iteratorMap(def.tasks);
   const regions = compiled.config.states.running.states;
 
   const run = (item: string, kind: ItemKind) => ({ kind, task: null, item });
@@ -159,7 +160,7 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
     const { states, edges: all } = regionEdges(t.id, regions[t.id]!);
     // A MAP's item events are self-transitions on `mapping`, two per event type where a guard picks retry or not: one item each.
     const edges = all.filter((e, i) => all.findIndex((o) => o.from === e.from && o.to === e.to && o.on === e.on) === i);
-    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null));
+    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null, iterators));
     edges.forEach((e, i) => add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!));
     for (const s of states) {
       if (s === 'pending') { add({ kind: 'state', task: t.id, item: s }, null); continue; }

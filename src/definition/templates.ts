@@ -10,7 +10,7 @@ import { findRefs, parseCondition, refText, type Ref } from '../expressions/inde
 import type { CheckContext } from './context.js';
 import { upstreamOf, type Upstream } from './graph.js';
 import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
-import { iteratorOf, type TaskDef } from './types.js';
+import { iteratorMap, type TaskDef } from './types.js';
 
 interface Site {
   /** Who uses the template, for messages: "task y", "workflow output". */
@@ -124,13 +124,14 @@ function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, p
 export function checkTemplates(ctx: CheckContext): void {
   const up = upstreamOf(ctx.def);
   const wf = ctx.wf;
+  const iterators = iteratorMap(ctx.def.tasks);
   for (const t of ctx.def.tasks) {
     const raw = ctx.rawTask(t);
     const p = ctx.taskPath(t);
     const site: Site = { owner: `task ${t.id}`, task: t };
     const withSelf: Site = { ...site, alsoAllowed: new Set([t.id]) };
     // A MAP's input, and its iterator's, is its body's: resolved per item when the MAP runs, so it reads what is upstream of the MAP.
-    const map = t.type === 'MAP' ? t : iteratorOf(ctx.def.tasks, t.id);
+    const map = t.type === 'MAP' ? t : iterators.get(t.id);
     const inputSite: Site = map ? { owner: `task ${t.id}`, task: map, mapBody: map.id } : site;
     templates(ctx, up, inputSite, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);

@@ -121,18 +121,16 @@ export function mapBody(tasks: readonly TaskDef[], map: MapTask): TaskDef {
   return (map.iterator ? tasks.find((t) => t.id === map.iterator) : undefined) ?? map;
 }
 
-/** iterator id → its MAP, per task list (asked once per task: a scan each time would be quadratic). */
-const iteratorMaps = new WeakMap<readonly TaskDef[], Map<string, MapTask>>();
+/** iterator id → its MAP (the first, should two name it: validation refuses that). Build it once where every task asks. */
+export function iteratorMap(tasks: readonly TaskDef[]): Map<string, MapTask> {
+  const maps = new Map<string, MapTask>();
+  for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
+  return maps;
+}
 
-/** The MAP a task is the iterator of, if any (the first, should two name it: validation refuses that). */
+/** The MAP a task is the iterator of, if any: a scan (see iteratorMap to ask for every task). */
 export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | undefined {
-  let maps = iteratorMaps.get(tasks);
-  if (!maps) {
-    maps = new Map();
-    for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
-    iteratorMaps.set(tasks, maps);
-  }
-  return maps.get(id);
+  return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
 }
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue> }

@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
 import { ACTIVE_TASK_STATUSES, countWithStatus, tableOf, valueChunks, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
-import { quoted, rememberedChunkText, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
 export type RunSnapshot = FoldSnapshot;
@@ -152,22 +152,15 @@ function taskText(id: string, t: TaskState): string {
  * all the same objects as before has the same digest, remembered (by its first item).
  */
 const ITEM_CHUNK = 64;
-const itemChunks = new WeakMap<object, { items: readonly object[]; digest: string }>();
 function itemsText(items: NonNullable<TaskState['items']>): string {
   let text = '';
   for (let start = 0; start < items.length; start += ITEM_CHUNK) {
     const end = Math.min(items.length, start + ITEM_CHUNK);
-    const first = items[start]!;
-    const known = itemChunks.get(first);
-    let same = known !== undefined && known.items.length === end - start;
-    for (let i = start; same && i < end; i++) same = known!.items[i - start] === items[i];
-    let digest = same ? known!.digest : '';
-    if (!same) {
+    const digest = rememberedItemChunkDigest(items, start, end, () => {
       let chunk = '';
       for (let i = start; i < end; i++) chunk += `${i > start ? ',' : ''}[${quoted(items[i]!.status)},${items[i]!.attempts}]`;
-      digest = sha256Hex(chunk).slice(0, 16);
-      itemChunks.set(first, { items: items.slice(start, end), digest });
-    }
+      return sha256Hex(chunk).slice(0, 16);
+    });
     text += `${start > 0 ? ',' : ''}"${digest}"`;
   }
   return text;

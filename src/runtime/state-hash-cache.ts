@@ -139,8 +139,26 @@ export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C
   return text;
 }
 
+/**
+ * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
+ * the chunk's first item while the chunk's items are the very same objects:
+ * an event changes one item, so every other chunk's digest is reused.
+ */
+let itemChunks = new WeakMap<object, { items: readonly object[]; digest: string }>();
+export function rememberedItemChunkDigest<T extends object>(items: readonly T[], start: number, end: number, digestOf: () => string): string {
+  if (!enabled) return digestOf();
+  const known = itemChunks.get(items[start]!);
+  let same = known !== undefined && known.items.length === end - start;
+  for (let i = start; same && i < end; i++) same = known!.items[i - start] === items[i];
+  if (same) return known!.digest;
+  const digest = digestOf();
+  itemChunks.set(items[start]!, { items: items.slice(start, end), digest });
+  return digest;
+}
+
 export function clearStateHashCache(): void {
   chunkTexts = new WeakMap();
+  itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;
   lastOrder = [];
