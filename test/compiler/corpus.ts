@@ -79,7 +79,7 @@ const SHAPES: Record<string, string> = {
 
 function shapeDefinitions(): [string, Definition][] {
   return Object.entries(SHAPES).map(([name, tasks], n) => {
-    const inputs = name.startsWith('maps') ? '  input:\n    optional:\n      - folders: [a, b, c, d]\n' : '';
+    const inputs = name.startsWith('maps') ? '  input:\n    optional:\n      - folders: [a, b]\n' : '';
     const text = `workflow:\n  id: shape-${n}\n  name: ${name}\n  version: 1\n${inputs}  output: [value]\n  tasks:\n${tasks.replace(/^\n/, '')}`;
     const { definition, diagnostics } = parseDefinition(text, `${name}.yaml`);
     if (!definition) throw new Error(`${name}: ${JSON.stringify(diagnostics)}`);
