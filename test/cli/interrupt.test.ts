@@ -89,9 +89,10 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     const store = tempDir();
     const log = join(store, 'markers');
     const env = { LF_MARKERS: log };
-    // Killed once item 0 has completed and the slow item 1 is running.
+    // Killed once items 0 and 2 have completed (2 takes the slot 0 frees) and the slow item 1 is running;
+    // item 3 may be in flight then too (it runs again, as any attempt in flight does).
     const runId = await runAndKill(store, join(FIXTURES, 'map-slow.yaml'), env,
-      (t, m) => t.includes('task.completed:fan') && m.some((x) => x[2]?.endsWith('/fan[1]/1') && x[3] === 'start'));
+      (t, m) => t.filter((x) => x === 'task.completed:fan').length >= 2 && m.some((x) => x[2]?.endsWith('/fan[1]/1') && x[3] === 'start'));
 
     const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
     expect(r.code).toBe(0);
@@ -103,7 +104,7 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     expect(starts(1)).toHaveLength(2);
     expect(starts(1)[0]![4]).not.toBe(starts(1)[1]![4]);
     expect(starts(2)).toHaveLength(1);
-    expect(starts(3)).toHaveLength(1);
+    expect(starts(3).length).toBeGreaterThanOrEqual(1);
     const replay = await cli(['--store', store, 'replay', runId]);
     expect(replay.code).toBe(0);
   }, 60_000);
