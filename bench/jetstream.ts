@@ -104,6 +104,8 @@ async function rawRead(nc: NatsConnection, stream: string, filter: string): Prom
   return { msgs, ms };
 }
 
+import { benchMap } from './map.js';
+
 export async function benchJetStream(input: JetStreamBenchInput): Promise<Record<string, unknown>> {
   const { five, handlers, bigRunCommits, say, fmt } = input;
   const server = await startNatsServer();
@@ -355,6 +357,12 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     say(`    baseline: raw read of the whole stream (${fmt(rawAll.msgs)} messages, one consumer)  ${fmt(rawAll.ms, 1)} ms  (${fmt(allEvents / rawAll.ms * 1000)} events/s)`);
     say(`    listRuns + read + fold every run, 64 reads at a time                  ${fmt(allMs, 1)} ms  (${fmt(allEvents / allMs * 1000)} events/s, ${fmt(runs.length / allMs * 1000)} runs/s)  ${fmt(allMs / rawAll.ms, 2)}× baseline; listRuns alone ${fmt(listMs, 1)} ms`);
     say(`    readAll (one pass) + fold every run                                   ${fmt(scanMs, 1)} ms  (${fmt(allEvents / scanMs * 1000)} events/s, ${fmt(runs.length / scanMs * 1000)} runs/s)  ${fmt(scanMs / rawAll.ms, 2)}× baseline`);
+
+    // 4d'. A 1,000-item MAP on the JetStream store, next to 1,000 one-task runs on it.
+    results.map = await benchMap({
+      say: (line) => say(line.replace(/^\n/, '\n  ').replace(/^  /, '    ')), fmt, where: 'on the JetStream store (Engine.run, in-process handlers)',
+      store: (name) => newStore(`LF_MAP_${name.toUpperCase()}`, `bench.map.${name}`),
+    });
 
     // 4e. The cluster path: what `ledgerflow engine` and `ledgerflow worker` do, here in this process.
     const cluster = await benchCluster(server.url, five, handlers);

@@ -7,6 +7,7 @@
  * 2. Replay of one 10,000-event run: full checked replay vs. the floor of
  *    just parsing and validating the same events.
  * 3. Live runs on the embedded file store vs. raw appends of the same commits.
+ * 3c. A 1,000-item MAP (max_concurrency 50) vs 1,000 one-task runs, and its replay (bench/map.ts).
  * 4. On a nats-server this script starts (file storage): raw windowed
  *    publishes, the naive one-event-per-append floor, ledgerflow's runs on the
  *    JetStream store and replay from it, with the issue's goal ratios
@@ -20,6 +21,7 @@ import { EventEnvelopeSchema, type EventEnvelope } from '../src/events/index.js'
 import { Engine, foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
 import { FileEventStore, MemoryEventStore } from '../src/store/index.js';
 import { benchJetStream } from './jetstream.js';
+import { benchMap } from './map.js';
 
 const now = () => performance.now();
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -213,6 +215,9 @@ const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map
   say(`  ${fmt(long.tasks)} tasks, live (memory store)   ${fmt(long.liveUsPerEvent, 1)} µs/event  = ${fmt(live, 2)}× baseline`);
   say(`  ${fmt(long.tasks)} tasks, checked replay         ${fmt(long.replayUsPerEvent, 1)} µs/event  = ${fmt(replay, 2)}× baseline (hashing the whole state per event is linear in tasks)`);
 }
+
+// 3c. A 1,000-item MAP ----------------------------------------------------------
+results.map = await benchMap({ say, fmt });
 
 // 4. On NATS JetStream ----------------------------------------------------------
 results.jetstream = await benchJetStream({ five, handlers, bigRunCommits, say, fmt });

@@ -28,6 +28,7 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
   for (const [id, t] of Object.entries(after.context.tasks)) {
     const prev = before.context.tasks[id];
     const sym = SYMBOL[t.status] ?? '?';
+    if (t.items && prev?.items !== t.items) lines.push(...itemLines(id, prev?.items ?? [], t.items));
     if (prev && prev.status === t.status && prev.attempts === t.attempts) {
       if (t.status === 'IN_PROGRESS' && (t.restarts ?? 0) > (prev.restarts ?? 0)) lines.push(`${sym} ${id} runs attempt ${t.attempts} again: it was lost with the process running it (restart ${t.restarts})`);
       continue;
@@ -54,6 +55,44 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
   return lines;
 }
 
+type Items = NonNullable<RunSnapshot['context']['tasks'][string]['items']>;
+
+/** One line per MAP item whose status changed, named `task[i]`. */
+function itemLines(id: string, before: Items, after: Items): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < after.length; i++) {
+    const it = after[i]!;
+    const prev = before[i];
+    if (prev && prev.status === it.status && prev.attempts === it.attempts) continue;
+    const key = `${id}[${i}]`;
+    const sym = SYMBOL[it.status] ?? '?';
+    switch (it.status) {
+      case 'IN_PROGRESS': lines.push(`${sym} ${key} started${it.attempts > 1 ? ` (attempt ${it.attempts})` : ''}`); break;
+      case 'COMPLETED': lines.push(`${sym} ${key} ${pc.dim(ms(it.startedAt, it.completedAt))}`); break;
+      case 'RETRYING': lines.push(`${sym} ${key} attempt ${it.attempts} failed: ${it.error?.message ?? ''} — retrying`); break;
+      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${key} ${it.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${it.error?.message ?? ''}`); break;
+      default: break;
+    }
+  }
+  return lines;
+}
+
+/** `n of m done`, and how many items are at work, failed, skipped: a MAP's progress. */
+export function itemProgress(items: readonly { status: string }[]): string {
+  const count = (...s: string[]) => items.filter((it) => s.includes(it.status)).length;
+  const parts = [`${count('COMPLETED')} of ${items.length} done`];
+  const running = count('SCHEDULED', 'IN_PROGRESS', 'RETRYING');
+  const failed = count('FAILED', 'TIMED_OUT');
+  const skipped = count('SKIPPED', 'CANCELLED');
+  if (running) parts.push(`${running} running`);
+  if (failed) parts.push(`${failed} failed`);
+  if (skipped) parts.push(`${skipped} not run`);
+  return parts.join(', ');
+}
+
+/** Items worth a line of their own in status: at work or failed (the first few; the summary counts the rest). */
+const ITEM_LINES = 20;
+
 export function statusColor(status: string): string {
   switch (status) {
     case 'COMPLETED': return pc.green(status);
@@ -75,10 +114,19 @@ export function statusText(view: RunView): string {
   if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
   for (const [id, t] of Object.entries(view.tasks)) {
     const extra = `${t.child ? `  child run ${t.child}` : ''}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
+    if (t.items) {
+      lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`);
+      const shown = t.items.map((it) => ({ it })).filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
+      for (const { it } of shown.slice(0, ITEM_LINES)) {
+        lines.push(`    ${SYMBOL[it.status] ?? '?'} ${it.instance.padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(it.error.message)}` : ''}`);
+      }
+      if (shown.length > ITEM_LINES) lines.push(`    … and ${shown.length - ITEM_LINES} more (status --json lists every item)`);
+      continue;
+    }
     // A loop-body task is shown as the instance its state is of (`check#2`); a DO_WHILE, with the iteration it is in.
     lines.push(`  ${SYMBOL[t.status] ?? '?'} ${(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
-  for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${timer.task} due ${timer.dueAt}`);
+  for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${instanceKey(timer)} due ${timer.dueAt}`);
   if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${name} = ${JSON.stringify(value)}`);
   if (view.error) lines.push(pc.red(`error: ${view.error.message}`));
   return lines.join('\n');
@@ -182,7 +230,7 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
     : (id: string) => `ledgerflow approve ${view.runId} ${id} --as <name>`;
   return [
     ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
-    ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${t.task}, due ${t.dueAt}`),
+    ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${instanceKey(t)}, due ${t.dueAt}`),
     ...Object.entries(view.tasks).filter(([id, t]) => t.status === 'WAITING' && !view.timers.some((x) => x.task === id && x.kind === 'wait'))
       .map(([id]) => `  ${id} waits for a signal (its event:): ledgerflow signal ${view.runId} <event> --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'

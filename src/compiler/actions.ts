@@ -21,6 +21,9 @@ import { loopOutcome, loopStartOutput } from './loops.js';
 import { scopeOf } from './scope.js';
 import { withTaskState } from './task-table.js';
 import { waitUntil } from './wait.js';
+import { bodyDef, mapFailure, mapResults, resolveItems, startItems, withItem } from './map.js';
+import type { ItemState } from './context.js';
+import type { MapTask } from '../definition/index.js';
 
 /**
  * The time of the event being folded. Internal events (a parallel state's
@@ -66,6 +69,15 @@ function taskWriters(def: Definition) {
   /** The tasks with task `id`'s state patched. */
   const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => putTask(ctx, id, { ...ctx.tasks[id]!, ...patch });
   return { putTask, withTask };
+}
+/** The timers without those of one MAP item. */
+function withoutItemTimers(ctx: RunContext, task: string, item: number): Record<string, TimerState> {
+  const out: Record<string, TimerState> = {};
+  for (const k in ctx.timers) {
+    const t = ctx.timers[k]!;
+    if (t.task !== task || t.item !== item) out[k] = t;
+  }
+  return out;
 }
 function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState> {
   const out: Record<string, TimerState> = {};
@@ -158,6 +170,25 @@ export function actionsFor(def: Definition) {
     if (!o) throw new Error(`loop ${id} has not finished an iteration`);
     return o;
   };
+  const asMap = (id: string) => task(id) as MapTask;
+  /** The MAP's tasks with item `event.item` patched (and slots handed on: map.ts). */
+  const withItemPatch = (ctx: RunContext, id: string, i: number, patch: Partial<ItemState>) => {
+    const t = state(ctx, id);
+    const items = withItem(asMap(id), t.items!, i, { ...t.items![i]!, ...patch });
+    return putTask(ctx, id, { ...t, items });
+  };
+  const itemTimeout = (ctx: RunContext, id: string, i: number, attempt: number, now: string) => {
+    const timeoutMs = bodyDef(task, asMap(id)).timeoutMs;
+    return timeoutMs === undefined ? ctx.timers
+      : withTimer(ctx.timers, { task: id, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(ctx, id), item: i });
+  };
+  const itemSettled = (status: 'FAILED' | 'TIMED_OUT') => stamped(({ context, event }: Args, p: P) => {
+    const i = event.item!;
+    const it = state(context, p.task).items![i]!;
+    const ms = bodyDef(task, asMap(p.task)).timeoutMs;
+    const error: TaskError = event.error ?? { code: 'TIMED_OUT', retryable: false, message: `attempt ${it.attempts} timed out after ${ms} ms` };
+    return { tasks: withItemPatch(context, p.task, i, { status, error, completedAt: nowOf(context, event) }), timers: withoutItemTimers(context, p.task, i) };
+  });
   return {
     /** DO_WHILE starts its first iteration: it runs no attempt of its own (attempts 0), its body tasks do. */
     startLoop: stamped(({ context, event }: Args, p: P) => ({
@@ -181,6 +212,71 @@ export function actionsFor(def: Definition) {
         tasks: putTask(context, p.task, { ...rest, status: p.status!, attempts: 0, startedAt: null, completedAt: null, error: null, iteration: context.tasks[loops.get(p.task)!]!.iteration! }),
         timers: withoutTimers(context, p.task),
       };
+    }),
+    /** Entering `mapping`: the items resolved once, now; the first max_concurrency scheduled. Not a list: no items, and the error that fails the MAP. */
+    mapStart: stamped(({ context, event }: Args, p: P) => {
+      const map = asMap(p.task);
+      const now = nowOf(context, event);
+      const r = resolveItems(map, scopeOf(context));
+      const before = state(context, p.task);
+      return {
+        tasks: putTask(context, p.task, {
+          ...before, status: p.status!, attempts: 1, startedAt: now,
+          items: 'values' in r ? startItems(map, r.values) : [], error: 'error' in r ? r.error : null,
+        }),
+      };
+    }),
+    itemStarted: stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      const now = nowOf(context, event);
+      const { restarts: _previous, ...before } = state(context, p.task).items![i]!;
+      const items = state(context, p.task).items!.slice();
+      items[i] = { ...before, status: 'IN_PROGRESS', attempts: event.attempt!, startedAt: before.startedAt ?? now };
+      return { tasks: putTask(context, p.task, { ...state(context, p.task), items }), timers: itemTimeout(context, p.task, i, event.attempt!, now) };
+    }),
+    itemRestarted: stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      return {
+        tasks: withItemPatch(context, p.task, i, { restarts: event.restart! }),
+        timers: itemTimeout(context, p.task, i, event.attempt!, nowOf(context, event)),
+      };
+    }),
+    itemCompleted: stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      return {
+        tasks: withItemPatch(context, p.task, i, { status: 'COMPLETED', output: event.output ?? null, error: null, completedAt: nowOf(context, event) }),
+        timers: withoutItemTimers(context, p.task, i),
+      };
+    }),
+    itemRetrying: stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      const body = bodyDef(task, asMap(p.task));
+      const attempt = state(context, p.task).items![i]!.attempts;
+      const error: TaskError = event.error ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${body.timeoutMs} ms` };
+      const delay = retryDelayMs(body.retry, attempt, context.runId, `${p.task}[${i}]`);
+      return {
+        tasks: withItemPatch(context, p.task, i, { status: 'RETRYING', error }),
+        timers: withTimer(withoutItemTimers(context, p.task, i), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay), ...iterationOf(context, p.task), item: i }),
+      };
+    }),
+    itemFailed: itemSettled('FAILED'),
+    itemTimedOut: itemSettled('TIMED_OUT'),
+    itemBackoffElapsed: stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      return { tasks: withItemPatch(context, p.task, i, { status: 'SCHEDULED' }), timers: withoutItemTimers(context, p.task, i) };
+    }),
+    mapCompleted: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, output: mapResults(state(context, p.task).items ?? []), error: null, completedAt: nowOf(context, event) }),
+    })),
+    mapFailed: stamped(({ context, event }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { status: p.status!, error: mapFailure(asMap(p.task), state(context, p.task)), completedAt: nowOf(context, event) }),
+    })),
+    /** An iterator settles with its MAP: done with the MAP's output when it completed, else skipped. */
+    mirrorMap: stamped(({ context, event }: Args, p: P) => {
+      const map = def.tasks.find((t) => t.type === 'MAP' && t.iterator === p.task)!;
+      const m = state(context, map.id);
+      const now = nowOf(context, event);
+      return { tasks: withTask(context, p.task, { status: p.status!, output: p.status === 'COMPLETED' ? m.output : null, startedAt: m.startedAt ?? now, completedAt: now }) };
     }),
     skip: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
     schedule: stamped(({ context }: Args, p: P) => ({ tasks: withTask(context, p.task, { status: p.status! }) })),
@@ -331,7 +427,10 @@ export function actionsFor(def: Definition) {
       if (ended) return terminatedRun(def, context, event, ended);
       const tasks: Record<string, TaskState> = {};
       for (const [id, t] of Object.entries(context.tasks)) {
-        tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED' };
+        // A MAP cut short cancels its items in flight or waiting too.
+        const items = t.items && !FINAL_TASK_STATUSES.includes(t.status)
+          ? { items: t.items.map((it) => (FINAL_TASK_STATUSES.includes(it.status) ? it : { ...it, status: 'CANCELLED' as const })) } : {};
+        tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED', ...items };
       }
       // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes the run's error.
       const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
@@ -424,5 +523,7 @@ export function actionWritesFor() {
     // paused is read by no guard of a region (only by isPaused / notPaused, on the parallel state).
     pauseRun: () => [], resumeRun: () => [],
     startLoop: own, nextIteration: own, loopDone: own, loopFailed: own, iterationReset: own,
+    mapStart: own, itemStarted: own, itemRestarted: own, itemCompleted: own, itemRetrying: own, itemFailed: own,
+    itemTimedOut: own, itemBackoffElapsed: own, mapCompleted: own, mapFailed: own, mirrorMap: own,
   } satisfies Record<Exclude<keyof ReturnType<typeof actionsFor>, 'finish'>, unknown>;
 }

@@ -18,7 +18,9 @@ export type GuardName =
   | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
   | 'waitUntilInvalid' | 'signalKept' | 'noSignalKept'
   | 'isPaused' | 'notPaused' | 'terminatedCompleted' | 'terminatedFailed'
-  | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled';
+  | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled'
+  | 'isItemNextAttempt' | 'isItemAttempt' | 'isItemBackoff' | 'isItemNextRestart' | 'mayRetryItemFailure' | 'mayRetryItemTimeout'
+  | 'mapFails' | 'mapDone' | 'mapSettledAs';
 
 export type ActionName =
   | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'
@@ -26,7 +28,9 @@ export type ActionName =
   | 'approvalTimedOut' | 'finish' | 'taskRestarted'
   | 'startWaiting' | 'waitUntilFailed' | 'waitElapsed' | 'keepSignal' | 'signalReceived' | 'waitTimedOut'
   | 'setValues' | 'terminate' | 'pauseRun' | 'resumeRun'
-  | 'startLoop' | 'nextIteration' | 'loopFailed' | 'loopDone' | 'iterationReset';
+  | 'startLoop' | 'nextIteration' | 'loopFailed' | 'loopDone' | 'iterationReset'
+  | 'mapStart' | 'itemStarted' | 'itemCompleted' | 'itemRetrying' | 'itemFailed' | 'itemTimedOut' | 'itemBackoffElapsed'
+  | 'itemRestarted' | 'mapFailed' | 'mapCompleted' | 'mirrorMap';
 
 /** Every guard and action of a region names its task; some say which status they set. */
 export interface TaskParams { readonly task: string; readonly status?: TaskStatus }

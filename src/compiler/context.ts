@@ -34,6 +34,26 @@ export interface TaskState {
   signal?: { data: unknown; by?: string };
   /** SUB_WORKFLOW only: the run id of the current attempt's child run. */
   child?: string;
+  /** MAP tasks only, once mapping: one state per item, in item order (see instances.ts). */
+  items?: ItemState[];
+}
+
+/**
+ * One MAP item: its own attempts, like a task's. PENDING until a slot is free
+ * (max_concurrency), then SCHEDULED → IN_PROGRESS (→ RETRYING → SCHEDULED)*
+ * → COMPLETED | FAILED | TIMED_OUT; SKIPPED when the MAP failed first.
+ */
+export interface ItemState {
+  /** The item's value, as `items` gave it: what `${item}` reads. */
+  value: unknown;
+  status: TaskStatus;
+  attempts: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  output: unknown;
+  error: TaskError | null;
+  /** Times the current attempt was restarted after it was lost; absent when never. */
+  restarts?: number;
 }
 
 /** A durable timer: armed by the live runtime, fired by appending `timer.fired`. */

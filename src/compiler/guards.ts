@@ -3,21 +3,25 @@
  * be taken. Every one is a pure function of (context, event, params): no
  * clock, no randomness, no I/O.
  */
-import { loopOwners, mayDecide, type Definition } from '../definition/index.js';
+import { iteratorMap, loopOwners, mayDecide, type Definition, type MapTask } from '../definition/index.js';
 import { FINAL_TASK_STATUSES, type RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { loopOutcome } from './loops.js';
+import { allItemsSettled, bodyDef, eventItem, mapFailedNow } from './map.js';
 import { buildTaskGraph, eligibility, failureSteps } from './readiness.js';
 import { countWithStatus } from './task-table.js';
 import { waitUntil } from './wait.js';
 
 const FATAL = ['FAILED', 'TIMED_OUT'] as const;
 const SETTLED: readonly string[] = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'];
+const FINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
 
 export function guardsFor(def: Definition) {
   const graph = buildTaskGraph(def);
   const task = taskLookup(def);
+  const iterators = iteratorMap(def.tasks);
+  const mapOfIterator = (id: string) => iterators.get(id)?.id;
   /**
    * The event is about the task's current instance: the loop iteration it is in (none outside loops), and
    * not an item (MAP items have guards of their own). A late result of an earlier iteration is stale.
@@ -73,7 +77,38 @@ export function guardsFor(def: Definition) {
     return memo;
   };
 
+  // MAP items: judged against the item the event names (map.ts). p.task is the MAP.
+  const asMap = (id: string) => task(id) as MapTask;
+  const itemOf = ({ context, event }: Args, p: P) => eventItem(state(context, p.task), event);
+  const isItemAttempt = (args: Args, p: P) => {
+    const it = itemOf(args, p);
+    return it?.status === 'IN_PROGRESS' && args.event.attempt === it.attempts;
+  };
+  const itemRetriesLeft = (args: Args, p: P) => itemOf(args, p)!.attempts < bodyDef(task, asMap(p.task)).retry.maxAttempts;
+  const mapSettled = (ctx: RunContext, id: string) => allItemsSettled(state(ctx, id).items ?? []);
+
   return {
+    isItemNextAttempt: (args: Args, p: P) => {
+      const it = itemOf(args, p);
+      return it?.status === 'SCHEDULED' && args.event.attempt === it.attempts + 1;
+    },
+    isItemAttempt,
+    isItemBackoff: (args: Args, p: P) => {
+      const it = itemOf(args, p);
+      return it?.status === 'RETRYING' && args.event.attempt === it.attempts;
+    },
+    isItemNextRestart: (args: Args, p: P) => isItemAttempt(args, p) && args.event.restart === (itemOf(args, p)!.restarts ?? 0) + 1,
+    mayRetryItemFailure: (args: Args, p: P) => isItemAttempt(args, p) && args.event.error?.retryable !== false && itemRetriesLeft(args, p),
+    mayRetryItemTimeout: (args: Args, p: P) => isItemAttempt(args, p) && itemRetriesLeft(args, p),
+    /** Every item settled (none in flight) and the MAP failed: items not a list, or more failures than tolerated. */
+    mapFails: ({ context }: Args, p: P) => mapSettled(context, p.task) && mapFailedNow(asMap(p.task), state(context, p.task)),
+    mapDone: ({ context }: Args, p: P) => mapSettled(context, p.task),
+    /** An iterator's MAP has settled as p.status says: COMPLETED mirrors as done, anything else final as skipped. */
+    mapSettledAs: ({ context }: Args, p: P) => {
+      const map = mapOfIterator(p.task);
+      const status = map ? context.tasks[map]!.status : 'PENDING';
+      return p.status === 'COMPLETED' ? status === 'COMPLETED' : status !== 'COMPLETED' && FINAL.has(status);
+    },
     mayRun: ({ context }: Args, p: P) => eligible(context, p.task) === 'run',
     mustSkip: ({ context }: Args, p: P) => eligible(context, p.task) === 'skip',
     isAttempt,
@@ -143,5 +178,7 @@ export function guardReadsFor(def: Definition) {
   const own = ({ task }: P): readonly string[] => [task];
   const loopReads = ({ task }: P): readonly string[] => [graph.loops.get(task)!, task];
   // loopFails/loopRepeats/loopEnds evaluate loop_condition, which may read any task: they say nothing.
-  return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own, nextIteration: loopReads, loopSettled: loopReads };
+  const iterators = iteratorMap(def.tasks);
+  const theMap = ({ task }: P): readonly string[] => [iterators.get(task)?.id ?? task];
+  return { mayRun: reads, mustSkip: reads, signalKept: own, noSignalKept: own, nextIteration: loopReads, loopSettled: loopReads, mapFails: own, mapDone: own, mapSettledAs: theMap };
 }

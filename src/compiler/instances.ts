@@ -52,6 +52,8 @@ export interface InstanceState { readonly status: TaskStatus; readonly attempts:
  */
 export function instanceState(ctx: RunContext, ref: InstanceRef): InstanceState | undefined {
   const t = ctx.tasks[ref.task];
-  if (!t || t.iteration !== ref.iteration || ref.item !== undefined) return undefined;
-  return t;
+  if (!t || t.iteration !== ref.iteration) return undefined;
+  // A MAP item's state is on its MAP's (map.ts); a task without items has no item instances.
+  if (ref.item !== undefined) return t.items?.[ref.item];
+  return t.items ? undefined : t;
 }

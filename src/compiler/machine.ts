@@ -5,7 +5,7 @@
  * per task) → completed | failed | cancelled.
  */
 import { assign, setup, type AnyStateMachine, type EventObject, type MachineConfig as XStateMachineConfig, type ParameterizedObject } from 'xstate';
-import { loopOwners, type Definition } from '../definition/index.js';
+import { iteratorMap, loopOwners, type Definition } from '../definition/index.js';
 import type { ChartConfig, SubsetConfig } from './chart-config.js';
 import type { MachineInput, RunContext, TaskState } from './context.js';
 import { implementationsFor, type Implementations } from './implementations.js';
@@ -17,7 +17,8 @@ export type MachineConfig = ChartConfig;
 /** The chart of a definition, built once per compile. */
 export function machineConfig(def: Definition): MachineConfig {
   const loops = loopOwners(def);
-  const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t, loops.get(t.id))]));
+  const iterators = iteratorMap(def.tasks);
+  const regions = Object.fromEntries(def.tasks.map((t) => [t.id, regionFor(t, loops.get(t.id), iterators)]));
   // A TERMINATE task that ran ends the run with its status, before a failure elsewhere could (only where there is one: other charts keep their JSON).
   const terminates = def.tasks.some((t) => t.type === 'TERMINATE')
     ? [{ guard: 'terminatedCompleted', target: 'completed' }, { guard: 'terminatedFailed', target: 'failed' }] as const

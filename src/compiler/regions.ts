@@ -5,7 +5,7 @@
  * timed_out | skipped; HUMAN waits in awaiting_approval; DECISION, FORK and
  * JOIN settle inside the fold without a handler.
  */
-import { RUNNABLE_TASK_TYPES, type TaskDef } from '../definition/index.js';
+import { RUNNABLE_TASK_TYPES, type MapTask, type TaskDef } from '../definition/index.js';
 import type { ActionName, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TransitionConfig } from './chart-config.js';
 import type { TaskStatus } from './context.js';
 
@@ -20,7 +20,7 @@ const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task }
  */
 export const STATUS_OF_STATE = {
   pending: 'PENDING', scheduled: 'SCHEDULED', running: 'IN_PROGRESS', retrying: 'RETRYING',
-  awaiting_approval: 'PENDING_APPROVAL', waiting: 'WAITING', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
+  awaiting_approval: 'PENDING_APPROVAL', waiting: 'WAITING', mapping: 'IN_PROGRESS', done: 'COMPLETED', failed: 'FAILED', timed_out: 'TIMED_OUT', skipped: 'SKIPPED',
   // DO_WHILE: the loop runs its body; a body task settles each iteration in a state that is not final.
   looping: 'IN_PROGRESS',
   iteration_done: 'COMPLETED', iteration_failed: 'FAILED', iteration_timed_out: 'TIMED_OUT', iteration_skipped: 'SKIPPED',
@@ -151,6 +151,51 @@ function actionRegion(task: TaskDef, action: 'setValues' | 'terminate'): RegionC
   return { initial: 'pending', states: { pending: pending(id, to(id, 'done', action, g('mayRun', id))), ...FINALS } };
 }
 
+/**
+ * MAP: pending → mapping → done | failed. Entering `mapping` resolves the
+ * items (mapStart); every item event is a self-transition on `mapping`
+ * guarded by the item's own state; once no item is in flight, `always`
+ * settles the MAP.
+ */
+function mapRegion(task: TaskDef & { type: 'MAP' }): RegionConfig {
+  const id = task.id;
+  return {
+    initial: 'pending',
+    states: {
+      pending: pending(id, to(id, 'mapping', 'mapStart', g('mayRun', id))),
+      mapping: {
+        on: {
+          [`task.started.${id}`]: to(id, 'mapping', 'itemStarted', g('isItemNextAttempt', id)),
+          [`task.completed.${id}`]: to(id, 'mapping', 'itemCompleted', g('isItemAttempt', id)),
+          [`task.failed.${id}`]: [
+            to(id, 'mapping', 'itemRetrying', g('mayRetryItemFailure', id)),
+            to(id, 'mapping', 'itemFailed', g('isItemAttempt', id)),
+          ],
+          [`timer.timeout.${id}`]: [
+            to(id, 'mapping', 'itemRetrying', g('mayRetryItemTimeout', id)),
+            to(id, 'mapping', 'itemTimedOut', g('isItemAttempt', id)),
+          ],
+          [`timer.backoff.${id}`]: to(id, 'mapping', 'itemBackoffElapsed', g('isItemBackoff', id)),
+          [`task.restarted.${id}`]: to(id, 'mapping', 'itemRestarted', g('isItemNextRestart', id)),
+        },
+        always: [
+          to(id, 'failed', 'mapFailed', g('mapFails', id)),
+          to(id, 'done', 'mapCompleted', g('mapDone', id)),
+        ],
+      },
+      ...FINALS,
+    },
+  };
+}
+
+/** A MAP's iterator: its handler runs per item inside the MAP; its own region only mirrors the MAP (done when it completed, else skipped). */
+function iteratorRegion(task: TaskDef): RegionConfig {
+  const id = task.id;
+  const mirror = (target: 'done' | 'skipped'): TransitionConfig =>
+    ({ guard: { type: 'mapSettledAs', params: { task: id, status: STATUS_OF_STATE[target] } }, target, actions: { type: 'mirrorMap', params: { task: id, status: STATUS_OF_STATE[target] } } });
+  return { initial: 'pending', states: { pending: { always: [mirror('done'), mirror('skipped')] }, ...FINALS } };
+}
+
 /** Parses and validates, but does not run yet: reaching it fails the run, never silently. */
 function unsupportedRegion(task: TaskDef): RegionConfig {
   const id = task.id;
@@ -227,9 +272,12 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
   return { initial: region.initial, states };
 }
 
-function ownRegion(task: TaskDef): RegionConfig {
+/** `iterators`: iterator id → its MAP (iteratorMap), when the definition has any. */
+function ownRegion(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): RegionConfig {
   if (!RUNNABLE_TASK_TYPES.includes(task.type)) return unsupportedRegion(task);
+  if (iterators?.has(task.id)) return iteratorRegion(task);
   switch (task.type) {
+    case 'MAP': return mapRegion(task);
     // SUB_WORKFLOW and EMIT: attempts the executor performs itself (a child run, an event), with the same retries and timeouts.
     case 'SIMPLE': case 'SUB_WORKFLOW': case 'EMIT': return workRegion(task);
     case 'HUMAN': return humanRegion(task);
@@ -241,8 +289,8 @@ function ownRegion(task: TaskDef): RegionConfig {
   }
 }
 
-/** `loop`: the DO_WHILE whose body the task is in (graph.ts loopOwners), if any. */
-export function regionFor(task: TaskDef, loop?: string): RegionConfig {
-  const region = ownRegion(task);
+/** `loop`: the DO_WHILE whose body the task is in (graph.ts loopOwners), if any; `iterators`: iterator id → its MAP (iteratorMap). */
+export function regionFor(task: TaskDef, loop?: string, iterators?: ReadonlyMap<string, MapTask>): RegionConfig {
+  const region = ownRegion(task, iterators);
   return loop === undefined ? region : inLoopBody(region, task.id);
 }

@@ -4,6 +4,7 @@
  * says — no real handler, no real waiting. The run is then replayed from its
  * log and must reach exactly the live state.
  */
+import { instanceFields, instanceKey } from '../compiler/index.js';
 import { isDeepStrictEqual } from 'node:util';
 import { NonRetryableError } from '../errors/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
@@ -17,13 +18,15 @@ import { MODEL_T0 } from './model.js';
 export type Answer = { output: unknown } | { error: TaskError } | 'hang';
 
 /** One handler per handler name; it asks `answer` by task and attempt, so tasks sharing a handler name are told apart. */
-export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal) => Promise<unknown>): Handlers {
+export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): Handlers {
   const handlers: Handlers = {};
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   for (const t of def.tasks) {
-    if (t.type !== 'SIMPLE') continue;
+    // A MAP with its own handler runs it per item (an iterator's is registered as the SIMPLE task it is).
+    if (t.type !== 'SIMPLE' && !(t.type === 'MAP' && !t.iterator)) continue;
     // Defined, not assigned: a handler named `__proto__` is a handler, not the object's prototype.
-    const handler: TaskHandler = (_input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal);
+    // `instance`: the task, or its item (`fan[1]`), as instances.ts names it.
+    const handler: TaskHandler = (_input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
     Object.defineProperty(handlers, handlerName(t), { enumerable: true, configurable: true, writable: true, value: handler });
   }
   return handlers;

@@ -8,8 +8,9 @@
  * and not counted; everything else must be covered or explained.
  */
 import { isFinal, isIsoTime, listOf, type CompiledWorkflow, type RegionConfig, type TaskStatus } from '../compiler/index.js';
-import { effectiveDependencies, loopOwners, type Definition, type TaskDef } from '../definition/index.js';
+import { effectiveDependencies, iteratorMap, loopOwners, type Definition, type MapTask, type TaskDef } from '../definition/index.js';
 import type { PendingEvent } from '../events/index.js';
+import { SAMPLE_ITEMS } from './outputs.js';
 import type { RunSnapshot } from '../runtime/index.js';
 
 export type ItemKind = 'state' | 'transition' | 'decisionCase';
@@ -37,6 +38,11 @@ const REGION_STATE: Record<TaskStatus, string | null> = {
   PENDING_APPROVAL: 'awaiting_approval', COMPLETED: 'done', FAILED: 'failed', TIMED_OUT: 'timed_out',
   SKIPPED: 'skipped', CANCELLED: null, WAITING: 'waiting',
 };
+
+/** The region state a task's status is, for this task: a MAP at work is `mapping`, not `running`. */
+function regionStateOf(t: TaskDef, status: TaskStatus): string | null {
+  return t.type === 'MAP' && status === 'IN_PROGRESS' ? 'mapping' : REGION_STATE[status];
+}
 
 /** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
 export const edgeName = (from: string, to: string, on: string | null): string => `${from} → ${to}${on ? ` on ${on}` : ''}`;
@@ -90,7 +96,7 @@ function unskippable(def: Definition): Map<string, string | null> {
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
   const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION', 'MAP'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
@@ -147,7 +153,7 @@ function bodyEdgeExclusion(def: Definition, t: TaskDef, loop: string, e: Edge): 
 }
 
 /** Why an edge of this task's region cannot be taken, whatever the handlers do; null when it can. */
-function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null, loop?: string, loopNoSkip?: string | null): string | null {
+function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | null, iterators: ReadonlyMap<string, MapTask>, loop?: string, loopNoSkip?: string | null): string | null {
   const inBody = loop === undefined ? null : bodyEdgeExclusion(def, t, loop, e);
   if (inBody !== null) return inBody;
   // A body task leaves pending for skipped only when its loop never ran: when the loop was skipped.
@@ -165,7 +171,21 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
     if (e.from === 'pending' && e.to === 'failed' && t.until !== undefined && !t.until.includes('${') && isIsoTime(t.until)) return `${t.id}'s until is a fixed valid time, so it cannot be malformed`;
     if (e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so it waits for its signal indefinitely`;
   }
+  if (t.type === 'MAP') {
+    const body = t.iterator ? def.tasks.find((b) => b.id === t.iterator) ?? t : t;
+    if (e.on === 'timer.timeout' && body.timeoutMs === undefined) return `the items of ${t.id} have no timeout (${body.id} sets none), so no item can time out`;
+    if (e.on === 'timer.backoff' && body.retry.maxAttempts <= 1) return `the items of ${t.id} have no retries (max_attempts ${body.retry.maxAttempts})`;
+    const tolerated = t.optional ? Infinity : (t.tolerateFailures ?? 0);
+    if (e.to === 'failed' && tolerated >= SAMPLE_ITEMS.length) {
+      return `${t.id} tolerates ${t.optional ? 'every failed item (optional)' : `${tolerated} failed items`}, more than the ${SAMPLE_ITEMS.length} items generated paths map over; only items that are not a list fail it: script that in an expectation`;
+    }
+  }
   if (t.type === 'HUMAN' && e.on === 'timer.approval_timeout' && t.timeoutMs === undefined) return `${t.id} has no approval deadline (timeout), so it waits for a person indefinitely`;
+  const map = iterators.get(t.id);
+  if (map && e.from === 'pending' && e.to === 'skipped') {
+    // An iterator mirrors its MAP: skipped when the MAP ends without completing, which only an optional MAP does in a run that goes on.
+    return map.optional ? null : `${t.id} mirrors MAP ${map.id}, which is not optional: when it fails the run fails, so ${t.id} is never skipped`;
+  }
   if (e.from === 'pending' && e.to === 'skipped' && noSkip !== null) return noSkip;
   if (t.type === 'DECISION' && e.to === 'failed') {
     const known = new Set(def.tasks.map((x) => x.id));
@@ -181,6 +201,7 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   const excluded: ExcludedItem[] = [];
   const add = (i: Item, reason: string | null) => (reason === null ? applicable.push(i) : excluded.push({ ...i, reason }));
   const noSkip = unskippable(def);
+  const iterators = iteratorMap(def.tasks);
   const regions = compiled.config.states.running.states;
 
   const run = (item: string, kind: ItemKind) => ({ kind, task: null, item });
@@ -195,9 +216,11 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
 
   const loops = loopOwners(def);
   for (const t of def.tasks) {
-    const { states, edges } = regionEdges(t.id, regions[t.id]!);
+    const { states, edges: all } = regionEdges(t.id, regions[t.id]!);
+    // A MAP's item events are self-transitions on `mapping`, two per event type where a guard picks retry or not: one item each.
+    const edges = all.filter((e, i) => all.findIndex((o) => o.from === e.from && o.to === e.to && o.on === e.on) === i);
     const loop = loops.get(t.id);
-    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null, loop, loop === undefined ? null : noSkip.get(loop) ?? null));
+    const edgeReasons = edges.map((e) => edgeExclusion(def, t, e, noSkip.get(t.id) ?? null, iterators, loop, loop === undefined ? null : noSkip.get(loop) ?? null));
     edges.forEach((e, i) => add({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) }, edgeReasons[i]!));
     for (const s of states) {
       if (s === 'pending') { add({ kind: 'state', task: t.id, item: s }, null); continue; }
@@ -299,6 +322,10 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
     const from = before ? regionState(before, t.id) : 'pending';
     if (from === null) continue;
     const own = event && movedBy(t, event) ? eventKind(event) : null;
+    // An item's event is a self-transition of the MAP's `mapping` (map.ts).
+    if (from === 'mapping' && to === 'mapping' && event && eventTask === t.id && 'item' in event.data && event.data.item !== undefined) {
+      out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, eventKind(event)) });
+    }
     if (loop !== undefined) {
       const was = before?.context.tasks[t.id];
       const nextIteration = was !== undefined && (now.iteration ?? 1) > (was.iteration ?? 1);
@@ -312,8 +339,14 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
       // The loop's next iteration: a self-transition, its state unchanged (and maybe settled in the same step, never here).
       out.push({ kind: 'transition', task: t.id, item: edgeName('looping', 'looping', null) });
       if (to !== 'looping') out.push({ kind: 'transition', task: t.id, item: edgeName('looping', to, null) });
+    } else if (t.type === 'MAP' && from === 'pending' && (to === 'done' || to === 'failed')) {
+      // A MAP over an empty list (or not a list) passes through `mapping` within one step.
+      out.push({ kind: 'state', task: t.id, item: 'mapping' });
+      out.push({ kind: 'transition', task: t.id, item: edgeName('pending', 'mapping', null) });
+      out.push({ kind: 'transition', task: t.id, item: edgeName('mapping', to, null) });
     } else if (from !== to) {
-      out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, own) });
+      // A MAP leaves `mapping` on an eventless edge, once its last item's event settled it.
+      out.push({ kind: 'transition', task: t.id, item: edgeName(from, to, from === 'mapping' ? null : own) });
     }
     if (from !== to && t.type === 'DECISION' && now.decision?.case) out.push({ kind: 'decisionCase', task: t.id, item: now.decision.case });
   }

@@ -87,15 +87,17 @@ export function initialModel(compiled: CompiledWorkflow, input: Record<string, u
 
 /** Applies one action. Throws if the machine refuses an event: the model only offers what the machine takes. */
 export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAction): ModelState {
-  if (a.type === 'hang') return { ...s, hung: [...s.hung, `${a.task}/${a.attempt}`].sort(), focus: a.task };
+  if (a.type === 'hang') return { ...s, hung: [...s.hung, `${a.task}/${a.attempt}`].sort(), focus: a.task.replace(/\[\d+\]$/, '') };
   const r = applyEvent(compiled, s.run, a.event);
   if (!r.accepted) throw new Error(`path model offered ${a.event.type} ${JSON.stringify(a.event.data)}, which the machine does not take`);
   const ctx = r.snapshot.context;
   // A promise not to answer ends with its attempt (a timer fired, the run ended).
   const hung = s.hung.filter((h) => {
-    const [task, attempt] = [h.slice(0, h.lastIndexOf('/')), Number(h.slice(h.lastIndexOf('/') + 1))];
-    const t = ctx.tasks[task]!;
-    return r.snapshot.status === 'active' && ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(t.status) && t.attempts === attempt;
+    const [key, attempt] = [h.slice(0, h.lastIndexOf('/')), Number(h.slice(h.lastIndexOf('/') + 1))];
+    // A MAP item's promise is keyed `task[i]`: it ends with the item's attempt.
+    const m = /^(.*)\[(\d+)\]$/.exec(key);
+    const t = m ? ctx.tasks[m[1]!]!.items?.[Number(m[2])] : ctx.tasks[key]!;
+    return r.snapshot.status === 'active' && t !== undefined && ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(t.status) && t.attempts === attempt;
   });
   const e = a.event;
   const task = 'task' in e.data ? e.data.task : null;
@@ -124,8 +126,28 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
     const st = ctx.tasks[scheduled.id]!;
     return [log({ type: 'task.started', time, data: { task: scheduled.id, attempt: st.attempts + 1, ...instanceFields(st) } })];
   }
+  // MAP items the fold scheduled start next, in item order (prepareCommit appends them after the tasks').
+  for (const t of tasks) {
+    const items = ctx.tasks[t.id]!.items;
+    const item = items?.findIndex((it) => it.status === 'SCHEDULED') ?? -1;
+    if (item >= 0) return [log({ type: 'task.started', time, data: { task: t.id, attempt: items![item]!.attempts + 1, item } })];
+  }
 
   for (const t of tasks) {
+    const mapping = ctx.tasks[t.id]!.items;
+    if (mapping) {
+      // A MAP answers for its first item at work that has not been promised to hang: the MAP is the one task off the happy path.
+      const item = mapping.findIndex((it, i) => it.status === 'IN_PROGRESS' && !isHung(s, `${t.id}[${i}]`, it.attempts));
+      if (item < 0) continue;
+      const attempt = mapping[item]!.attempts;
+      const free = !happyOnly && (s.focus === null || s.focus === t.id);
+      const body = t.type === 'MAP' && t.iterator ? tasks.find((b) => b.id === t.iterator) ?? t : t;
+      const output = (opts.variants.get(body.id) ?? [{}])[0];
+      const done = log({ type: 'task.completed', time, data: { task: t.id, attempt, item, output } });
+      if (!free) return [done];
+      const hang: ModelAction[] = body.timeoutMs !== undefined ? [{ type: 'hang', task: `${t.id}[${item}]`, attempt }] : [];
+      return [done, log({ type: 'task.failed', time, data: { task: t.id, attempt, item, error: SCRIPTED_ERROR(attempt) } }), ...hang];
+    }
     const st = ctx.tasks[t.id]!;
     // A DO_WHILE runs no attempt of its own: its body tasks answer.
     if (t.type === 'DO_WHILE') continue;
@@ -186,8 +208,11 @@ export function serializeModel(compiled: CompiledWorkflow, opts: ModelOptions, s
   const tasks = compiled.definition.tasks.map((t) => {
     const st = ctx.tasks[t.id]!;
     const working = ACTIVE_TASK_STATUSES.includes(st.status) || st.status === 'PENDING_APPROVAL' || st.status === 'WAITING';
-    // A loop's iterations are states of their own (the body's tasks run again in each).
-    if (working) return st.iteration === undefined ? [st.status, st.attempts] : [st.status, st.attempts, st.iteration];
+    // A loop's iterations are states of their own (the body's tasks run again in each); so are a MAP's items.
+    if (working) {
+      const own = st.items ? [st.status, st.items.map((it) => [it.status, it.attempts])] : [st.status, st.attempts];
+      return st.iteration === undefined ? own : [...own, st.iteration];
+    }
     // How a task settled stops mattering once nothing left to run depends on it: without this,
     // every combination of earlier decision cases would stay a state of its own.
     if (settled(t.id) && (opts.dependents.get(t.id) ?? []).every(settled)) return '·';

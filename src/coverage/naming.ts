@@ -24,6 +24,21 @@ function attemptOutcomes(actions: ModelAction[], task: string): Outcome[] {
   return out;
 }
 
+/** A MAP's story: what happened to the items that did not simply succeed (`each[1] retries then succeeds`). */
+function mapStory(task: string, actions: ModelAction[], failedAt: string | null): string {
+  const byItem = new Map<number, Outcome[]>();
+  for (const a of actions) {
+    if (a.type !== 'log' || !('task' in a.event.data) || a.event.data.task !== task || !('item' in a.event.data) || a.event.data.item === undefined) continue;
+    const e = a.event;
+    const item = (e.data as { item: number }).item;
+    const o: Outcome | null = e.type === 'task.completed' ? 'ok' : e.type === 'task.failed' ? 'fail' : e.type === 'timer.fired' && e.data.timer === 'timeout' ? 'timeout' : null;
+    if (o) byItem.set(item, [...(byItem.get(item) ?? []), o]);
+  }
+  const told = [...byItem].filter(([, o]) => o.length > 1 || o[0] !== 'ok').map(([i, o]) => simpleStory(`${task}[${i}]`, o, false));
+  if (told.length === 0) return failedAt ?? `${task} maps every item`;
+  return told.join(', ');
+}
+
 function simpleStory(task: string, o: Outcome[], optional: boolean): string {
   const last = o.at(-1);
   const before = o.slice(0, -1);
@@ -55,6 +70,10 @@ export function pathName(compiled: CompiledWorkflow, actions: ModelAction[], sta
 
   for (const t of def.tasks) {
     const st = ctx.tasks[t.id]!;
+    // A MAP that ran no item: over an empty list, or over something that is not a list.
+    if (t.type === 'MAP' && st.items?.length === 0 && focus !== t.id) {
+      parts.push({ at: settledAt(t.id), text: st.error?.code === 'LF_MAP_ITEMS_NOT_A_LIST' ? `${t.id} items are not a list` : `${t.id} over no items` });
+    }
     if (t.type === 'DECISION' && st.decision?.case) {
       const c = st.decision.case;
       const at = settledAt(t.id);
@@ -85,6 +104,7 @@ export function pathName(compiled: CompiledWorkflow, actions: ModelAction[], sta
       ? `${focus} gets no signal ${(t as WaitTask).event} in time (${st.status === 'SKIPPED' ? 'skipped' : 'timed out'})`
       : t.type === 'HUMAN'
       ? st.decidedBy === 'timeout' ? `${focus} approval times out (on_timeout: ${(t as HumanTask).onTimeout})` : `${focus} rejected`
+      : t.type === 'MAP' ? mapStory(focus, actions, st.error?.code === 'LF_MAP_ITEMS_NOT_A_LIST' ? `${focus} items are not a list` : null)
       : simpleStory(focus, attemptOutcomes(actions, focus), t.optional);
     parts.push({ at: at + 1, text });
   }

@@ -101,6 +101,22 @@ export function defaultOutput(task: TaskDef): Record<string, JsonValue> {
   return out;
 }
 
+/** The items a MAP runs over on a generated path: two, so one may fail while another completes. */
+export const SAMPLE_ITEMS = ['item-0', 'item-1'];
+
+/** What each MAP's `items` reads, when it is one reference to a task's output or an input: what paths give a list. */
+function mapItemVars(def: Definition): Var[] {
+  const out: Var[] = [];
+  for (const t of def.tasks) {
+    if (t.type !== 'MAP') continue;
+    let refs: ReturnType<typeof findRefs>;
+    try { refs = findRefs(t.items); } catch { continue; }
+    const v = refs.length === 1 && refs[0]!.text === t.items.trim() ? varOfRef(refs[0]!.ref, def) : null;
+    if (v) out.push(v);
+  }
+  return out;
+}
+
 /** A valid input: defaults, and a placeholder of the declared type for each required input without one. */
 export function baseInput(def: Definition): Record<string, JsonValue> {
   const input: Record<string, JsonValue> = {};
@@ -108,6 +124,10 @@ export function baseInput(def: Definition): Record<string, JsonValue> {
   for (const d of def.inputs) {
     if (d.default !== undefined) input[d.name] = d.default;
     else if (d.required) input[d.name] = d.type === 'string' || d.type === 'any' ? `sample-${d.name}` : sample[d.type]!;
+  }
+  // An input a MAP runs over is a list of sample items (unless it has a default).
+  for (const v of mapItemVars(def)) {
+    if (v.kind === 'input' && v.path.length === 0 && def.inputs.find((d) => d.name === v.owner)?.default === undefined) input[v.owner] = [...SAMPLE_ITEMS];
   }
   return input;
 }
@@ -255,6 +275,13 @@ export function outputVariants(def: Definition, plan: DecisionPlan): Map<string,
     const first = [...cases.values()].find((c) => Object.keys(c.input).length === 0);
     for (const [k, x] of first?.outputs ?? []) if (!happy.has(k)) happy.set(k, x);
   }
+  // A MAP over a task's output: happily two items, and one more variant with none (an empty MAP completes at once).
+  const empties: Map<string, { v: Var; value: unknown }>[] = [];
+  for (const v of mapItemVars(def)) {
+    if (v.kind !== 'output') continue;
+    if (!happy.has(varKey(v))) happy.set(varKey(v), { v, value: SAMPLE_ITEMS });
+    empties.push(new Map([[varKey(v), { v, value: [] }]]));
+  }
   const variants = new Map<string, unknown[]>();
   const build = (task: TaskDef, values: Map<string, { v: Var; value: unknown }>) => {
     let out: unknown = defaultOutput(task);
@@ -271,6 +298,7 @@ export function outputVariants(def: Definition, plan: DecisionPlan): Map<string,
     };
     add(happy);
     for (const cases of plan.choices.values()) for (const c of cases.values()) add(new Map([...happy, ...c.outputs]));
+    for (const empty of empties) add(new Map([...happy, ...empty]));
     variants.set(task.id, [...seen.values()]);
   }
   return variants;

@@ -8,6 +8,7 @@
  * path's outcome and task statuses, and replay to its live state.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { instanceKey } from '../compiler/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
@@ -36,8 +37,8 @@ function sameEvent(model: PendingEvent, real: EventEnvelope): boolean {
 export async function runPath(def: Definition, path: GeneratedPath, opts: { store?: MemoryEventStore } = {}): Promise<PathResult> {
   // Each attempt waits until the path says how it ends; one the path never answers ends only when the run aborts it.
   const waiting = new Map<string, { resolve: (a: Answer) => void }>();
-  const answer = (task: TaskDef, attempt: number, signal: AbortSignal) => new Promise((resolve, reject) => {
-    waiting.set(`${task.id}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
+  const answer = (task: TaskDef, attempt: number, signal: AbortSignal, instance: string = task.id) => new Promise((resolve, reject) => {
+    waiting.set(`${instance}/${attempt}`, { resolve: (a: Answer) => perform(a, signal).then(resolve, reject) });
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
   const handlers = scriptedHandlers(def, answer);
@@ -51,9 +52,10 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
     for (const [i, ev] of path.events.entries()) {
       const at = `event ${i + 1} of the path (${describeEvent(ev)})`;
       if (ev.type === 'task.completed' || ev.type === 'task.failed') {
-        const w = waiting.get(`${ev.data.task}/${ev.data.attempt}`);
+        const key = `${instanceKey(ev.data)}/${ev.data.attempt}`;
+        const w = waiting.get(key);
         if (!w) { fail(i, `${at}: the runtime never ran that attempt`); break; }
-        waiting.delete(`${ev.data.task}/${ev.data.attempt}`);
+        waiting.delete(key);
         w.resolve(ev.type === 'task.completed' ? { output: ev.data.output } : { error: ev.data.error });
       } else if (ev.type === 'timer.fired') {
         if (!clock.fireNext()) { fail(i, `${at}: the runtime has no timer armed`); break; }

@@ -18,8 +18,8 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   fork_tasks: ['FORK'], join_on: ['JOIN'],
   loop_condition: ['DO_WHILE'], loop_over: ['DO_WHILE'], max_iterations: ['DO_WHILE'],
   duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],
-  workflow: ['SUB_WORKFLOW'], version: ['SUB_WORKFLOW'],
-  items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'],
+  workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW'],
+  items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], data: ['EMIT'],
 };
 
@@ -36,6 +36,10 @@ function checkIds(ctx: CheckContext): void {
     if (t.id === 'event') {
       ctx.error('LF_RESERVED_ID', 'task id "event" is reserved: ${event.…} references the event that fires a trigger; rename the task', [...ctx.taskPath(t), 'id']);
     }
+  }
+  const item = ctx.def.tasks.find((t) => t.id === 'item');
+  if (item) {
+    ctx.warn('LF_RESERVED_ID', 'task id "item": ${item…} in templates is the current item of a MAP, so this task\'s state cannot be read as ${item.output}; rename the task to read it', [...ctx.taskPath(item), 'id']);
   }
   checkReservedNames(ctx);
   const seen = new Set<string>();
@@ -215,7 +219,7 @@ function checkTypeFields(ctx: CheckContext): void {
     const missing = (what: string) => ctx.error('LF_MISSING_FIELD', `${t.type} task ${t.id} needs ${what}`, p);
     if (t.type === 'DO_WHILE' && !t.loopCondition) missing('loop_condition');
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
-    if (t.type === 'MAP' && (!t.items || !t.iterator)) missing('items (a template of a list) and iterator (a task id)');
+    if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
     if (t.type === 'WAIT') {
@@ -252,6 +256,36 @@ function checkWaitTimeout(ctx: CheckContext, t: Extract<TaskDef, { type: 'WAIT' 
   }
   if (raw.on_timeout !== undefined && raw.timeout === undefined) {
     ctx.warn('LF_FIELD_IGNORED', `on_timeout is ignored on WAIT task ${t.id}: it has no timeout`, [...p, 'on_timeout'], { onKey: true });
+  }
+}
+
+/**
+ * A MAP needs `items` and one body: its own `handler` (with `input`), an
+ * `iterator` task, or a `workflow`. A child run per item (`workflow`) does
+ * not run yet, so it is refused here rather than failing a run.
+ */
+function checkMap(ctx: CheckContext, t: Extract<TaskDef, { type: 'MAP' }>, raw: Record<string, unknown>, p: RawPath): void {
+  if (!t.items) ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs items (a template giving a list, e.g. "\${scan.output.folders}")`, p);
+  const bodies = (['handler', 'iterator', 'workflow'] as const).filter((k) => raw[k] !== undefined);
+  if (bodies.length === 0 && raw.assigned_to === undefined) {
+    ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs a body run per item: handler (with input), or iterator (a task id)`, p);
+  }
+  if (bodies.length > 1) {
+    ctx.error('LF_CONFLICT', `MAP task ${t.id} sets ${bodies.join(' and ')}; a MAP has one body per item: keep one of handler, iterator or workflow`, [...p, bodies[1]!], { onKey: true });
+  }
+  if (raw.workflow !== undefined) {
+    ctx.error('LF_MAP_WORKFLOW_UNSUPPORTED', `MAP task ${t.id} runs a workflow per item, which does not run yet in this version (it needs SUB_WORKFLOW); use handler or iterator`, [...p, 'workflow'], { onKey: true });
+  }
+  if (t.iterator) {
+    const it = ctx.task(t.iterator);
+    if (it && it.type !== 'SIMPLE') {
+      ctx.error('LF_MAP_ITERATOR', `iterator of MAP task ${t.id} is ${it.type} task ${it.id}; an iterator is a SIMPLE task (its handler runs per item)`, [...p, 'iterator']);
+    }
+    const other = ctx.def.tasks.find((o) => o !== t && o.type === 'MAP' && o.iterator === t.iterator);
+    if (it && other && other.index < t.index) {
+      ctx.error('LF_MAP_ITERATOR', `task ${t.iterator} is the iterator of both ${other.id} and ${t.id}; give each MAP its own`, [...p, 'iterator']);
+    }
+    if (t.iterator === t.id) ctx.error('LF_MAP_ITERATOR', `MAP task ${t.id} names itself as its iterator; name a SIMPLE task, or give the MAP a handler`, [...p, 'iterator']);
   }
 }
 

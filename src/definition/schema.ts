@@ -98,6 +98,7 @@ export const TaskSchema = z.object({
   items: Template.optional(),
   iterator: z.string().optional(),
   max_concurrency: z.number().int().min(1).optional(),
+  tolerate_failures: z.number().int().min(0, { error: 'expected an integer of at least 0 (the items that may fail without failing the MAP)' }).optional(),
   // TERMINATE
   status: z.enum(['COMPLETED', 'FAILED']).optional(),
   reason: Template.optional(),

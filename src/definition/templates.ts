@@ -10,7 +10,7 @@ import { findRefs, parseCondition, refText, type Ref } from '../expressions/inde
 import type { CheckContext } from './context.js';
 import { loopOwners, upstreamOf, type Upstream } from './graph.js';
 import { didYouMean, isObj, rawAt, type RawPath } from './issues.js';
-import type { TaskDef } from './types.js';
+import { iteratorMap, type TaskDef } from './types.js';
 
 interface Site {
   /** Who uses the template, for messages: "task y", "workflow output". */
@@ -21,6 +21,8 @@ interface Site {
   alsoAllowed?: ReadonlySet<string>;
   /** Triggers fire before any task runs and before the input exists: no task or input refs. */
   trigger?: 'event' | 'schedule';
+  /** The input of a MAP's body (the MAP's own, or its iterator's): `${item}` and `${index}` are in scope. */
+  mapBody?: string;
 }
 
 const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
@@ -51,6 +53,12 @@ function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: R
       ctx.warn('LF_UNKNOWN_VARIABLE', `template ${occ.text} in ${site.owner} reads variable "${ref.name}", which no SET task sets (it resolves to nothing)${names.length ? `; SET tasks set: ${names.join(', ')}${didYouMean(ref.name, names)}` : ''}`, path, at);
     } else if (site.task && !setters.some((x) => x.id === site.task!.id || up.has(site.task!.id, x.id))) {
       ctx.warn('LF_VARIABLE_NOT_UPSTREAM', `template ${occ.text} in task ${site.task.id} reads variable "${ref.name}", but no SET task that sets it (${setters.map((x) => x.id).join(', ')}) is upstream of ${site.task.id}, so it may not be set yet; add one to depends_on`, path, at);
+    }
+    return;
+  }
+  if (ref.kind === 'item' || ref.kind === 'index') {
+    if (site.mapBody === undefined) {
+      ctx.error('LF_ITEM_REF_OUTSIDE_MAP', `template ${occ.text} in ${site.owner}: \${item} and \${index} exist only in the input of a MAP's body (the MAP's own input, or its iterator task's), evaluated once per item`, path, at);
     }
     return;
   }
@@ -124,7 +132,7 @@ function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, p
     const canonical = refText(ref);
     const occ = written.find((o) => refText(o.ref) === canonical);
     // Bare refs (no ${}) have no offset of their own: point at their first name in the text.
-    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : 'workflow';
+    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : ref.kind === 'item' ? 'item' : ref.kind === 'index' ? 'index' : 'workflow';
     checkRef(ctx, up, site, occ ?? { ref, text: canonical, offset: Math.max(0, text.indexOf(bare)) }, path);
   }
 }
@@ -134,6 +142,7 @@ export function checkTemplates(ctx: CheckContext): void {
   const wf = ctx.wf;
   const owners = loopOwners(ctx.def);
   const bodyOf = (loop: string) => [...owners].filter(([, l]) => l === loop).map(([b]) => b);
+  const iterators = iteratorMap(ctx.def.tasks);
   for (const t of ctx.def.tasks) {
     const raw = ctx.rawTask(t);
     const p = ctx.taskPath(t);
@@ -141,7 +150,10 @@ export function checkTemplates(ctx: CheckContext): void {
     const loop = owners.get(t.id);
     const site: Site = loop === undefined ? { owner: `task ${t.id}`, task: t } : { owner: `task ${t.id}`, task: t, alsoAllowed: new Set([loop, ...bodyOf(loop)]) };
     const withSelf: Site = { ...site, alsoAllowed: new Set([t.id, ...(site.alsoAllowed ?? [])]) };
-    templates(ctx, up, site, raw.input, [...p, 'input']);
+    // A MAP's input, and its iterator's, is its body's: resolved per item when the MAP runs, so it reads what is upstream of the MAP.
+    const map = t.type === 'MAP' ? t : iterators.get(t.id);
+    const inputSite: Site = map ? { ...site, task: map, mapBody: map.id } : site;
+    templates(ctx, up, inputSite, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);
     templates(ctx, up, withSelf, raw.output_to, [...p, 'output_to']);
     if (t.type === 'DECISION') {

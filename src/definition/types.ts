@@ -14,7 +14,7 @@ export const TASK_TYPES = [
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -103,7 +103,36 @@ export interface DoWhileTask extends TaskBase { type: 'DO_WHILE'; loopCondition:
 /** `timeoutMs` (TaskBase) bounds an event wait; `onTimeout` then says what it does (absent: fail, TIMED_OUT). */
 export interface WaitTask extends TaskBase { type: 'WAIT'; durationMs?: number; until?: string; event?: string; onTimeout?: 'fail' | 'skip' }
 export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workflow: string; version?: number }
-export interface MapTask extends TaskBase { type: 'MAP'; items: string; iterator: string; maxConcurrency?: number }
+/**
+ * MAP: `items` (a template giving a list) and a body run once per item: the
+ * MAP's own `handler` and `input` (evaluated per item, `${item}`/`${index}` in
+ * scope), or `iterator` (a task of this definition whose handler, input,
+ * retry, timeout and queue are the body; '' when not given), or `workflow`
+ * (a child run per item: validates, does not run yet).
+ */
+export interface MapTask extends TaskBase {
+  type: 'MAP'; items: string; iterator: string; maxConcurrency?: number;
+  /** Items that may fail without failing the MAP (default 0; an optional MAP tolerates all). */
+  tolerateFailures?: number;
+  workflow?: string;
+}
+
+/** The task whose handler, input, retry, timeout and queue a MAP's items run with: its iterator, or the MAP itself. */
+export function mapBody(tasks: readonly TaskDef[], map: MapTask): TaskDef {
+  return (map.iterator ? tasks.find((t) => t.id === map.iterator) : undefined) ?? map;
+}
+
+/** iterator id → its MAP (the first, should two name it: validation refuses that). Build it once where every task asks. */
+export function iteratorMap(tasks: readonly TaskDef[]): Map<string, MapTask> {
+  const maps = new Map<string, MapTask>();
+  for (const t of tasks) if (t.type === 'MAP' && t.iterator && !maps.has(t.iterator)) maps.set(t.iterator, t);
+  return maps;
+}
+
+/** The MAP a task is the iterator of, if any: a scan (see iteratorMap to ask for every task). */
+export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | undefined {
+  return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
+}
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue> }
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }

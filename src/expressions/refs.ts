@@ -11,7 +11,10 @@ export type Ref =
   | { kind: 'variable'; name: string | null; path: string[] }
   | { kind: 'task'; task: string; field: 'output' | 'status' | 'error' | 'attempts'; path: string[] }
   /** The event that fires a trigger: only meaningful in triggers[].filter and triggers[].input (the definition checks say so). */
-  | { kind: 'event'; path: string[] };
+  | { kind: 'event'; path: string[] }
+  /** The current item of a MAP (and a path into it), and its 0-based position: only in the input of a MAP's body. */
+  | { kind: 'item'; path: string[] }
+  | { kind: 'index' };
 
 export interface RefOccurrence {
   ref: Ref;
@@ -32,7 +35,8 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
 export const ACCEPTED_FORMS =
   'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>}, ${workflow.variables.<name>[.path]} ' +
   'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
-  'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}';
+  'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}; ' +
+  'in the input of a MAP\'s body also ${item[.path]} and ${index}';
 
 /**
  * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of
@@ -96,6 +100,9 @@ export function refFromSegments(segs: string[]): Ref | string {
     if (second !== 'data' && rest.length > 0) return `"event.${second}" is a plain value and has no path "${rest.join('.')}"`;
     return { kind: 'event', path: [second, ...rest] };
   }
+  // `item` is always the MAP item (a task named item is warned about); `index` alone is its position, `index.<field>` a task's.
+  if (root === 'item') return { kind: 'item', path: second === undefined ? [] : [second, ...rest] };
+  if (root === 'index' && second === undefined) return { kind: 'index' };
   if (!TASK_ID_PATTERN.test(root)) return `"${root}" is not a task id; ${ACCEPTED_FORMS}`;
   if (second === undefined || !(TASK_FIELDS as readonly string[]).includes(second)) {
     const got = second === undefined ? `"${root}" alone` : `"${root}.${second}"`;
@@ -194,5 +201,9 @@ export function refText(ref: Ref): string {
       return `\${${ref.task}.${ref.field}${path(ref.path)}}`;
     case 'event':
       return `\${event${path(ref.path)}}`;
+    case 'item':
+      return `\${item${path(ref.path)}}`;
+    case 'index':
+      return '${index}';
   }
 }

@@ -21,6 +21,9 @@ export interface Scope {
   tasks: Record<string, { status?: string; output?: unknown; error?: unknown; attempts?: number }>;
   /** Present only while a trigger's filter and input mapping are evaluated. */
   event?: ScopeEvent;
+  /** Present only while the input of a MAP item's attempt is resolved: the item and its position. */
+  item?: unknown;
+  index?: number;
 }
 
 /** One step of a lookup; undefined when the key is not an own property of a plain container. */
@@ -60,6 +63,10 @@ export function resolveRef(ref: Ref, scope: Scope): unknown {
     }
     case 'event':
       return getPath(scope.event, ref.path);
+    case 'item':
+      return getPath(scope.item, ref.path);
+    case 'index':
+      return scope.index;
   }
 }
 

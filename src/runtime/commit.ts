@@ -9,6 +9,7 @@ import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../event
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
 
 const SCHEDULED = ['SCHEDULED'] as const;
+const IN_PROGRESS = ['IN_PROGRESS'] as const;
 
 export interface PreparedCommit {
   events: EventEnvelope[];
@@ -51,6 +52,16 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     const { attempts, iteration } = tasks[task]!;
     add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
+  }
+  // MAP items the fold scheduled (map.ts): a task.started each, in item order. Starting one item changes no other's status.
+  for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
+    const { items, iteration } = tasks[task]!;
+    if (!items) continue;
+    for (let item = 0; item < items.length; item++) {
+      if (items[item]!.status !== 'SCHEDULED') continue;
+      const attempt = items[item]!.attempts + 1;
+      add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt, item } : { task, attempt, iteration, item } });
+    }
   }
   return { events, snapshot: snap, seq: next, stale };
 }

@@ -14,7 +14,7 @@
  * step changed. Live execution and recovery are one code path.
  */
 import { instanceFields, instanceKey, instanceState, iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
-import type { TaskDef } from '../definition/index.js';
+import { mapBody, type TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -168,6 +168,17 @@ export function attemptsWanted(ctx: RunContext): WantedAttempt[] {
     // IN_PROGRESS with no attempt started: a task that runs none of its own (a DO_WHILE: its body tasks run).
     if (t.attempts === 0) continue;
     const ref: InstanceRef = t.iteration === undefined ? { task } : { task, iteration: t.iteration };
+    if (t.items) {
+      // A mapping MAP wants its items in progress, not an attempt of its own.
+      const items = t.items;
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i]!;
+        if (it.status !== 'IN_PROGRESS') continue;
+        const itemRef: InstanceRef = { ...ref, item: i };
+        wanted.push({ key: instanceKey(itemRef), ref: itemRef, attempt: it.attempts, restart: it.restarts ?? 0 });
+      }
+      continue;
+    }
     wanted.push({ key: instanceKey(ref), ref, attempt: t.attempts, restart: t.restarts ?? 0 });
   }
   return wanted;
@@ -279,13 +290,16 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   // The scope (every task's state) is built only when a template reads it.
   let scope: Scope | undefined;
   const scopeNow = () => (scope ??= scopeOf(ctx));
-  const input = (resolveTemplate(plan.def.input, plan.inputHasRefs ? scopeNow() : NO_SCOPE) ?? {}) as Record<string, unknown>;
+  // A MAP item's input is its body's, with the item and its position in scope.
+  const item = ref.item === undefined ? undefined : ctx.tasks[taskId]!.items?.[ref.item];
+  const inputScope = !plan.inputHasRefs ? NO_SCOPE : ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item };
+  const input = (resolveTemplate(plan.def.input, inputScope) ?? {}) as Record<string, unknown>;
   const deadline = ctx.timers[`${key}/timeout/${attempt}`]?.dueAt;
   return {
     type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
     ...(deadline !== undefined ? { deadline } : {}),
-    ...(plan.def.outputTo !== undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
+    ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
     task: plan.info,
   };
 }
@@ -307,8 +321,11 @@ function taskPlans(compiled: CompiledWorkflow): Map<string, TaskPlan> {
 }
 
 function planTasks(compiled: CompiledWorkflow): Map<string, TaskPlan> {
-  return new Map(compiled.definition.tasks.map((t) => [t.id, {
-    def: t, handler: handlerName(t), queue: t.queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(t.input).length > 0,
+  const tasks = compiled.definition.tasks;
+  // A MAP's items run its body (its iterator, or itself): that task's handler, queue and input.
+  const bodyOf = (t: TaskDef) => (t.type === 'MAP' ? mapBody(tasks, t) : t);
+  return new Map(tasks.map((t) => [t.id, {
+    def: bodyOf(t), handler: handlerName(bodyOf(t)), queue: bodyOf(t).queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(bodyOf(t).input).length > 0,
     info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
   }]));
 }

@@ -50,7 +50,8 @@ export function handlerFor(handlers: Handlers, name: string): TaskHandler | unde
 /** SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written. */
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
   return tasks
-    .filter((t) => t.type === 'SIMPLE' && !handlerFor(handlers, handlerName(t)))
+    // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
+    .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator)) && !handlerFor(handlers, handlerName(t)))
     .map((t) => ({ task: t.id, handler: handlerName(t) }));
 }
 

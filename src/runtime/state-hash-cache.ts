@@ -44,6 +44,8 @@ export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: Ru
   if (!enabled) return hashOf(snapshot);
   for (const _ in snapshot.context.timers) return hashOf(snapshot);
   const node = stateNode(snapshot);
+  // A MAP's items are in the hash text but not on the trie's path (and rarely recur): not remembered.
+  if (node === null) return hashOf(snapshot);
   node.hash ??= hashOf(snapshot);
   return node.hash;
 }
@@ -71,7 +73,7 @@ function valueNode(node: StateNode, value: unknown): StateNode {
   return child(n, CLOSE);
 }
 
-function stateNode(snapshot: RunSnapshot): StateNode {
+function stateNode(snapshot: RunSnapshot): StateNode | null {
   if (stateNodes > MAX_STATE_NODES) {
     stateRoot = { next: null, hash: undefined };
     stateNodes = 0;
@@ -80,6 +82,7 @@ function stateNode(snapshot: RunSnapshot): StateNode {
   let n = child(valueNode(stateRoot, snapshot.value), TASKS);
   for (const id of sortedIds(tasks)) {
     const t = tasks[id]!;
+    if (t.items !== undefined) return null;
     n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
     // A loop iteration is part of the state text (fold.ts taskText) when there is one.
     if (t.iteration !== undefined) n = child(child(n, ITERATION), t.iteration);
@@ -139,8 +142,26 @@ export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C
   return text;
 }
 
+/**
+ * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
+ * the chunk's first item while the chunk's items are the very same objects:
+ * an event changes one item, so every other chunk's digest is reused.
+ */
+let itemChunks = new WeakMap<object, { items: readonly object[]; digest: string }>();
+export function rememberedItemChunkDigest<T extends object>(items: readonly T[], start: number, end: number, digestOf: () => string): string {
+  if (!enabled) return digestOf();
+  const known = itemChunks.get(items[start]!);
+  let same = known !== undefined && known.items.length === end - start;
+  for (let i = start; same && i < end; i++) same = known!.items[i - start] === items[i];
+  if (same) return known!.digest;
+  const digest = digestOf();
+  itemChunks.set(items[start]!, { items: items.slice(start, end), digest });
+  return digest;
+}
+
 export function clearStateHashCache(): void {
   chunkTexts = new WeakMap();
+  itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;
   lastOrder = [];

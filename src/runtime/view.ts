@@ -1,5 +1,5 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import { instanceKey, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
+import { instanceFields, instanceKey, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
@@ -11,7 +11,11 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
   iteration?: number;
   /** With `iteration`: the instance key (`check#2`), as history names a body task's attempts. */
   instance?: string;
+  /** A MAP's items once it is mapping, in item order (shown as `task[i]`). */
+  items?: ItemView[];
 };
+/** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
+export type ItemView = { instance: string } & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
 
 export interface RunView {
   runId: string;
@@ -42,6 +46,9 @@ export function runView(snapshot: RunSnapshot, seq: number): RunView {
   for (const [id, t] of Object.entries(ctx.tasks)) {
     tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error, ...(t.child ? { child: t.child } : {}) };
     if (t.iteration !== undefined) Object.assign(tasks[id], { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
+    if (t.items) {
+      tasks[id]!.items = t.items.map((it, i) => ({ instance: instanceKey({ task: id, ...instanceFields({ iteration: t.iteration, item: i }) }), status: it.status, attempts: it.attempts, startedAt: it.startedAt, completedAt: it.completedAt, output: it.output, error: it.error }));
+    }
   }
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),

@@ -85,6 +85,30 @@ describe('a run killed with SIGKILL loses nothing and resumes', () => {
     expect(replay.stdout).toMatch(/every event leads to the state it recorded/);
   }, 60_000);
 
+  it('killed in the middle of a MAP: resume re-runs the item in flight with the same key; completed items never run again', async () => {
+    const store = tempDir();
+    const log = join(store, 'markers');
+    const env = { LF_MARKERS: log };
+    // Killed once items 0 and 2 have completed (2 takes the slot 0 frees) and the slow item 1 is running;
+    // item 3 may be in flight then too (it runs again, as any attempt in flight does).
+    const runId = await runAndKill(store, join(FIXTURES, 'map-slow.yaml'), env,
+      (t, m) => t.filter((x) => x === 'task.completed:fan').length >= 2 && m.some((x) => x[2]?.endsWith('/fan[1]/1') && x[3] === 'start'));
+
+    const r = await cli(['--store', store, 'resume', runId, '--json'], { env });
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.stdout);
+    expect(view.status).toBe('COMPLETED');
+    expect(view.tasks.fan.output).toEqual({ results: [10, 3000, 10, 10].map((slept) => ({ slept })) });
+    const starts = (item: number) => markers(log).filter((x) => x[2] === `${runId}/fan[${item}]/1` && x[3] === 'start');
+    expect(starts(0)).toHaveLength(1);
+    expect(starts(1)).toHaveLength(2);
+    expect(starts(1)[0]![4]).not.toBe(starts(1)[1]![4]);
+    expect(starts(2)).toHaveLength(1);
+    expect(starts(3).length).toBeGreaterThanOrEqual(1);
+    const replay = await cli(['--store', store, 'replay', runId]);
+    expect(replay.code).toBe(0);
+  }, 60_000);
+
   it('one driver per run: a second resume exits 2 naming the holder; after a kill -9 of the holder a new resume takes over at once', async () => {
     const store = tempDir();
     const log = join(store, 'markers');

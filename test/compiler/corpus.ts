@@ -122,6 +122,22 @@ const SHAPES: Record<string, string> = {
     - { id: c, type: SIMPLE }
     - { id: end, type: SIMPLE, depends_on: [b, never], trigger_rule: all_done }
 `,
+  // MAP: items from the input (a list, empty, or not a list), slots, per-item retries and timeouts, an iterator body.
+  'maps, handler and iterator bodies': `
+    - { id: scan, type: SIMPLE }
+    - id: fan
+      type: MAP
+      items: "\${workflow.input.folders}"
+      handler: fetch
+      input: { x: "\${item}", i: "\${index}" }
+      max_concurrency: 2
+      tolerate_failures: 1
+      retry_policy: { max_attempts: 2, initial_delay: 1s }
+      timeout: 30s
+    - { id: body, type: SIMPLE, input: { y: "\${item}" }, retry_policy: { max_attempts: 3, initial_delay: 2s } }
+    - { id: each, type: MAP, depends_on: [scan], items: "\${scan.output.value}", iterator: body, optional: true }
+    - { id: after, type: SIMPLE, depends_on: [fan, each] }
+`,
 };
 
 /** Top-level keys a shape needs besides its tasks. */
@@ -131,7 +147,8 @@ const HEADS: Record<string, string> = {
 
 function shapeDefinitions(): [string, Definition][] {
   return Object.entries(SHAPES).map(([name, tasks], n) => {
-    const text = `workflow:\n  id: shape-${n}\n  name: ${name}\n  version: 1\n  output: [value]\n${HEADS[name] ?? ''}  tasks:\n${tasks.replace(/^\n/, '')}`;
+    const inputs = name.startsWith('maps') ? '  input:\n    optional:\n      - folders: [a, b]\n' : '';
+    const text = `workflow:\n  id: shape-${n}\n  name: ${name}\n  version: 1\n${inputs}  output: [value]\n${HEADS[name] ?? ''}  tasks:\n${tasks.replace(/^\n/, '')}`;
     const { definition, diagnostics } = parseDefinition(text, `${name}.yaml`);
     if (!definition) throw new Error(`${name}: ${JSON.stringify(diagnostics)}`);
     return [`shape: ${name}`, definition];

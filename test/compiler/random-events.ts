@@ -42,7 +42,7 @@ export class RandomEvents {
   private output(task: TaskDef): unknown {
     const variants = this.outputs.get(task.id);
     if (variants?.length && this.chance(0.9)) return this.pick(variants);
-    return this.pick([{}, null, { value: Math.floor(this.rng() * 100) }, 'text']);
+    return this.pick([{}, null, { value: Math.floor(this.rng() * 100) }, 'text', { value: ['a', 'b', 'c'] }, { value: [] }]);
   }
 
   private error(attempt: number): { code: string; message: string; retryable: boolean } {
@@ -54,10 +54,31 @@ export class RandomEvents {
     return this.chance(0.85) ? (named[0] ?? task.assignedTo ?? 'anyone') : 'mallory';
   }
 
+  /** What a MAP's items could receive now, each in its own status (item events carry `item`). */
+  private plausibleItems(task: TaskDef, ctx: RunContext, time: number): MachineEvent[] {
+    const id = task.id;
+    return (ctx.tasks[id]!.items ?? []).flatMap((it, item): MachineEvent[] => {
+      const n = it.attempts;
+      switch (it.status) {
+        case 'SCHEDULED': return [{ type: `task.started.${id}`, time, attempt: n + 1, item }];
+        case 'IN_PROGRESS': return [
+          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), item },
+          { type: `task.completed.${id}`, time, attempt: n, output: this.output(task), item },
+          { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), item },
+          { type: `timer.timeout.${id}`, time, attempt: n, item },
+          { type: `task.restarted.${id}`, time, attempt: n, restart: (it.restarts ?? 0) + 1, item },
+        ];
+        case 'RETRYING': return [{ type: `timer.backoff.${id}`, time, attempt: n, item }];
+        default: return [];
+      }
+    });
+  }
+
   /** What the task could receive now, in its current status. */
   private plausible(task: TaskDef, ctx: RunContext, time: number): MachineEvent[] {
     const s = ctx.tasks[task.id]!;
     const id = task.id;
+    if (s.items) return this.plausibleItems(task, ctx, time);
     const n = s.attempts;
     // A loop-body task's events name its iteration.
     const it = s.iteration === undefined ? {} : { iteration: s.iteration };
@@ -108,6 +129,17 @@ export class RandomEvents {
     const task = this.chance(0.9) ? this.pick(this.def.tasks) : undefined;
     const id = task?.id ?? 'no_such_task';
     const n = Math.max(0, (ctx.tasks[id]?.attempts ?? 1) + Math.floor(this.rng() * 4) - 2);
+    // Now and then an item of a task (a MAP's, or a stray one for a task that has none), near the ones it has.
+    if (task && this.chance(0.3)) {
+      const items = ctx.tasks[id]?.items ?? [];
+      const item = Math.floor(this.rng() * (items.length + 2));
+      const an = Math.max(0, (items[item]?.attempts ?? 1) + Math.floor(this.rng() * 4) - 2);
+      const k = this.pick(['task.started', 'task.completed', 'task.failed', 'timer.timeout', 'timer.backoff', 'task.restarted'] as const);
+      if (k === 'task.restarted') return { type: `task.restarted.${id}`, time, attempt: an, restart: Math.floor(this.rng() * 3), item };
+      if (k === 'task.completed') return { type: `task.completed.${id}`, time, attempt: an, output: this.output(task), item };
+      if (k === 'task.failed') return { type: `task.failed.${id}`, time, attempt: an, error: this.error(an), item };
+      return { type: `${k}.${id}`, time, attempt: an, item };
+    }
     // A late event of an earlier iteration (or one that is not a loop's at all).
     const iteration = ctx.tasks[id]?.iteration;
     const it = iteration === undefined ? {} : this.chance(0.5) ? { iteration: Math.max(1, iteration - 1) } : { iteration };

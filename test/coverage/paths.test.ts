@@ -319,3 +319,27 @@ describe('SET and TERMINATE', () => {
     await expectAllPass(text, report);
   });
 });
+
+describe('MAP', () => {
+  const text = wf(`    - { id: list, type: SIMPLE, output: [folders] }
+    - id: scan
+      type: MAP
+      depends_on: [list]
+      items: "\${list.output.folders}"
+      handler: scan_folder
+      input: { path: "\${item}" }
+      max_concurrency: 1
+      retry_policy: { max_attempts: 2, initial_delay: 1s }
+      timeout: 30s
+    - { id: report, type: SIMPLE, depends_on: [scan] }
+`);
+  it('is covered fully: empty, with items, with an item retried, timed out and failing, each path as the real engine runs it', async () => {
+    const r = generatePaths(def(text));
+    expect(complete(r)).toBe(true);
+    const events = r.paths.map((p) => p.events.map((e) => `${e.type}:${'task' in e.data ? e.data.task : ''}${'item' in e.data && e.data.item !== undefined ? `[${e.data.item}]` : ''}`).join(' '));
+    // An empty list (scan completes at once), and a failing item that fails the run.
+    expect(events.some((e) => !e.includes('scan[') && e.includes('task.started:report'))).toBe(true);
+    expect(r.paths.some((p) => p.outcome === 'FAILED' && p.events.some((e) => e.type === 'task.failed' && e.data.task === 'scan'))).toBe(true);
+    await expectAllPass(text, r);
+  });
+});

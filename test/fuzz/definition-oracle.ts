@@ -63,7 +63,7 @@ function handlersFor(def: Definition, s: Script): Handlers {
       }
     }
   };
-  for (const t of def.tasks) if (t.type === 'SIMPLE') Object.defineProperty(handlers, t.handler ?? t.assignedTo ?? t.id, { value: behave, enumerable: true, configurable: true });
+  for (const t of def.tasks) if (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator)) Object.defineProperty(handlers, t.handler ?? t.assignedTo ?? t.id, { value: behave, enumerable: true, configurable: true });
   return handlers;
 }
 

@@ -1,0 +1,121 @@
+/**
+ * MAP items (docs/constructs.md, "MAP"): the pure rules the MAP region's
+ * guards and actions share. Items live on the MAP's task state
+ * (`tasks[id].items`); an item event names its item (`event.item`), and is
+ * judged against that item's state only. Never more than `max_concurrency`
+ * items are in flight (SCHEDULED, IN_PROGRESS or RETRYING): a settled item
+ * hands its slot to the first PENDING one, unless the MAP has already failed
+ * (more failures than it tolerates), which skips every PENDING item and waits
+ * for the ones in flight to settle.
+ */
+import type { MapTask, TaskDef } from '../definition/index.js';
+import type { TaskError } from '../events/index.js';
+import { resolveTemplate } from '../expressions/index.js';
+import type { ItemState, TaskState, TaskStatus } from './context.js';
+import type { ImplementationEvent } from './implementation-args.js';
+import type { Scope } from '../expressions/index.js';
+
+const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
+const IN_FLIGHT: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING']);
+
+export const isItemSettled = (item: ItemState): boolean => SETTLED.has(item.status);
+export const isItemInFlight = (item: ItemState): boolean => IN_FLIGHT.has(item.status);
+
+/** The item an event names, when the event is about an item of this MAP's current instance. */
+export function eventItem(t: TaskState, event: ImplementationEvent): ItemState | undefined {
+  if (event.item === undefined || event.iteration !== t.iteration || t.status !== 'IN_PROGRESS') return undefined;
+  return t.items?.[event.item];
+}
+
+/** How many items may fail without failing the MAP. */
+export function toleratedFailures(map: MapTask): number {
+  return map.optional ? Infinity : (map.tolerateFailures ?? 0);
+}
+
+const failedCount = (items: readonly ItemState[]) => {
+  let n = 0;
+  for (const it of items) if (it.status === 'FAILED' || it.status === 'TIMED_OUT') n++;
+  return n;
+};
+
+/** Whether the MAP is done with its items: none left to run or in flight. */
+export function allItemsSettled(items: readonly ItemState[]): boolean {
+  // From the end: items start in order, so one still waiting or at work is found among the last ones.
+  for (let i = items.length - 1; i >= 0; i--) if (!SETTLED.has(items[i]!.status)) return false;
+  return true;
+}
+
+/** Whether a MAP whose items have all settled failed: its items were not a list, or more failed than it tolerates. */
+export function mapFailedNow(map: MapTask, t: TaskState): boolean {
+  if (t.error !== null) return true;
+  return failedCount(t.items ?? []) > toleratedFailures(map);
+}
+
+/** The items a MAP starts with: the first max_concurrency SCHEDULED, the rest PENDING. */
+export function startItems(map: MapTask, values: readonly unknown[]): ItemState[] {
+  const slots = map.maxConcurrency ?? Infinity;
+  return values.map((value, i) => ({
+    value, status: i < slots ? 'SCHEDULED' : 'PENDING', attempts: 0, startedAt: null, completedAt: null, output: null, error: null,
+  }));
+}
+
+/** What `items` resolves to: the list, or the error that fails the MAP (naming the type it got). */
+export function resolveItems(map: MapTask, scope: Scope): { values: unknown[] } | { error: TaskError } {
+  const v = resolveTemplate(map.items, scope);
+  if (Array.isArray(v)) return { values: v };
+  const type = v === null ? 'null' : v === undefined ? 'nothing (the reference is missing)' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+  return {
+    error: {
+      code: 'LF_MAP_ITEMS_NOT_A_LIST', retryable: false,
+      message: `items of MAP task ${map.id} ("${map.items}") gave ${type}, not a list; it must name a list, e.g. \${scan.output.folders}`,
+    },
+  };
+}
+
+/**
+ * The items with item `i` replaced, then slots handed on: a settled item
+ * frees one for the first PENDING item, and once the MAP has failed every
+ * PENDING item is SKIPPED instead. One copy of the list per event.
+ */
+export function withItem(map: MapTask, items: readonly ItemState[], i: number, item: ItemState): ItemState[] {
+  const out = items.slice();
+  out[i] = item;
+  if (!SETTLED.has(item.status)) return out;
+  if (failedCount(out) > toleratedFailures(map)) {
+    for (let j = 0; j < out.length; j++) if (out[j]!.status === 'PENDING') out[j] = { ...out[j]!, status: 'SKIPPED' };
+    return out;
+  }
+  let inFlight = 0;
+  for (const it of out) if (IN_FLIGHT.has(it.status)) inFlight++;
+  const slots = map.maxConcurrency ?? Infinity;
+  for (let j = 0; j < out.length && inFlight < slots; j++) {
+    if (out[j]!.status === 'PENDING') {
+      out[j] = { ...out[j]!, status: 'SCHEDULED' };
+      inFlight++;
+    }
+  }
+  return out;
+}
+
+/** The MAP's output: each item's output in item order, null for an item that did not complete. */
+export function mapResults(items: readonly ItemState[]): { results: unknown[] } {
+  return { results: items.map((it) => (it.status === 'COMPLETED' ? it.output : null)) };
+}
+
+/** The error a failed MAP records: how many items failed, and the first one's error. */
+export function mapFailure(map: MapTask, t: TaskState): TaskError {
+  if (t.error !== null && (t.error.code === 'LF_MAP_ITEMS_NOT_A_LIST')) return t.error;
+  const items = t.items ?? [];
+  const failed = items.map((it, i) => [i, it] as const).filter(([, it]) => it.status === 'FAILED' || it.status === 'TIMED_OUT');
+  const [first, firstItem] = failed[0] ?? [0, undefined];
+  const tolerated = map.tolerateFailures ?? 0;
+  return {
+    code: 'LF_MAP_ITEMS_FAILED', retryable: false,
+    message: `${failed.length} of ${items.length} items of MAP task ${map.id} failed (tolerate_failures: ${tolerated}); first ${map.id}[${first}]: ${firstItem?.error?.message ?? firstItem?.status ?? ''}`,
+  };
+}
+
+/** The body a MAP's items run: its iterator task, or the MAP itself. */
+export function bodyDef(lookup: (id: string) => TaskDef, map: MapTask): TaskDef {
+  return map.iterator ? (lookup(map.iterator) ?? map) : map;
+}
