@@ -113,7 +113,7 @@ describe('ledgerflow run: bad usage exits 2, names the problem and writes nothin
 });
 
 describe('ledgerflow run: other ways in', () => {
-  it('takes inputs from --input-file, the store from LEDGERFLOW_STORE, and refuses task types that do not run yet', async () => {
+  it('takes inputs from --input-file, the store from LEDGERFLOW_STORE, and fails a MAP over something that is not a list, with the error in its history', async () => {
     const cwd = tempDir();
     const fs = await import('node:fs');
     fs.writeFileSync(join(cwd, 'inputs.json'), JSON.stringify({ target_folder: join(SAMPLES, '0UT.3OX'), policy_file: join(SAMPLES, 'INVENTORY.POLICY.yaml') }));
@@ -122,11 +122,11 @@ describe('ledgerflow run: other ways in', () => {
     expect(r.code).toBe(0);
     expect(storeFiles(join(cwd, 'envstore'))).toEqual([`${JSON.parse(r.stdout).runId}.jsonl`]);
 
-    fs.writeFileSync(join(cwd, 'later.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  input: { optional: [list] }\n  tasks:\n    - { id: each, type: MAP, items: "\${workflow.input.list}", iterator: body }\n    - { id: body, type: SIMPLE }\n');
-    const w = await cli(['run', join(cwd, 'later.yaml')], { cwd, env });
-    expect(w.code).toBe(2);
-    expect(w.stderr).toMatch(/task each has type MAP, which parses and validates but does not run yet/);
-    expect(storeFiles(join(cwd, 'envstore'))).toHaveLength(1);
+    fs.writeFileSync(join(cwd, 'later.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  input: { optional: [list] }\n  tasks:\n    - { id: each, type: MAP, items: "\${workflow.input.list}", iterator: body }\n    - { id: body, type: SIMPLE, handler: first }\n');
+    const w = await cli(['run', join(cwd, 'later.yaml'), '--handlers', join(ROOT, 'test/fixtures/handlers.mjs')], { cwd, env });
+    expect(w.code).toBe(1);
+    expect(w.stdout + w.stderr).toMatch(/items of MAP task each .* not a list/);
+    expect(storeFiles(join(cwd, 'envstore'))).toHaveLength(2);
   });
 
   it('replay --definition tells whether a new version can take over a recorded run', async () => {

@@ -94,22 +94,6 @@ workflow:
     expect(foldEvents(events).snapshot.context.tasks.t!.attempts).toBe(667);
   }, 60_000);
 
-  it('refuses to start a run with a task type that does not run yet, writing nothing', async () => {
-    const { engine: e, store } = engine();
-    const d = def(`
-workflow:
-  id: later
-  name: Later
-  version: 1
-  input: { optional: [list] }
-  tasks:
-    - { id: m, type: MAP, items: "\${workflow.input.list}", iterator: body }
-    - { id: body, type: SIMPLE }
-`);
-    await expect(e.start(d, {})).rejects.toBeInstanceOf(UnsupportedTaskTypeError);
-    expect(await store.listRuns()).toEqual([]);
-  });
-
   it('resumes an interrupted run: the attempt in flight runs again with the same idempotency key; completed tasks never run again', async () => {
     const { engine: e } = engine();
     const calls: string[] = [];
