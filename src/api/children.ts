@@ -61,9 +61,9 @@ export function findChildDefinition(ref: { workflow: string; version?: number; p
   return { ...pick, ...(handlers ? { handlersPath: resolve(dirname(pick.file), handlers) } : {}) };
 }
 
-/** The child workflows a definition names: its SUB_WORKFLOW tasks' (id or relative path), with where each is written. */
+/** The child workflows a definition names: its SUB_WORKFLOW tasks' and its MAPs' with a `workflow:` body (id or relative path), with where each is written. */
 function childRefs(def: Definition): { workflow: string; path: (string | number)[] }[] {
-  return def.tasks.flatMap((t) => (t.type === 'SUB_WORKFLOW' && t.workflow ? [{ workflow: t.workflow, path: ['workflow', 'tasks', t.index, 'workflow'] }] : []));
+  return def.tasks.flatMap((t) => ((t.type === 'SUB_WORKFLOW' || t.type === 'MAP') && t.workflow ? [{ workflow: t.workflow, path: ['workflow', 'tasks', t.index, 'workflow'] }] : []));
 }
 
 /**

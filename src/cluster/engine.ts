@@ -271,8 +271,9 @@ export class ClusterEngine {
     for (const effect of effects) {
       if (effect.type === 'child.start') { publishes.push(this.startChild(effect)); continue; }
       if (effect.type === 'event.emit') { publishes.push(this.emitEvent(effect)); continue; }
-      // A SUB_WORKFLOW attempt no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
-      if (effect.type === 'attempt.abort' && compiled?.definition.tasks.find((t) => t.id === effect.taskId)?.type === 'SUB_WORKFLOW') {
+      // A SUB_WORKFLOW attempt (or a MAP item run as a workflow) no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
+      const aborted = effect.type === 'attempt.abort' ? compiled?.definition.tasks.find((t) => t.id === effect.taskId) : undefined;
+      if (effect.type === 'attempt.abort' && (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow))) {
         publishes.push(this.cancelChild(childRunId(effect.runId, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt), effect.runId, effect.reason));
       }
       if (effect.type === 'attempt.start') {

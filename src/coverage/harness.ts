@@ -37,11 +37,12 @@ export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attemp
  * expectation) says whether the child run completes (its output) or fails,
  * and what an EMIT's attempt returns. No child run is started.
  */
-export function scriptedChildren(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal) => Promise<unknown>): ChildExecutor {
+export function scriptedChildren(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): ChildExecutor {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
-  const outcome = async (task: string, attempt: number, signal: AbortSignal): Promise<ChildOutcome> => {
+  // `instance`: the task, or the MAP item (`fan[1]`) whose body is a workflow, as instances.ts names it.
+  const outcome = async (task: string, attempt: number, signal: AbortSignal, instance: string = task): Promise<ChildOutcome> => {
     try {
-      return { kind: 'completed', output: await answer(byId.get(task)!, attempt, signal) };
+      return { kind: 'completed', output: await answer(byId.get(task)!, attempt, signal, instance) };
     } catch (err) {
       return { kind: 'failed', error: toTaskError(err) };
     }
@@ -50,10 +51,10 @@ export function scriptedChildren(def: Definition, answer: (task: TaskDef, attemp
     startChild: async (effect, control) => {
       // A failure workflow (no task): nothing to answer; the path ends with the run.
       if (effect.parent.task === undefined || control.signal.aborted) return { kind: 'waiting' };
-      return outcome(effect.parent.task, effect.parent.attempt!, control.signal);
+      return outcome(effect.parent.task, effect.parent.attempt!, control.signal, instanceKey({ task: effect.parent.task, ...instanceFields(effect.parent) }));
     },
     emit: async (effect, control) => {
-      const r = await outcome(effect.taskId, effect.attempt, control.signal);
+      const r = await outcome(effect.taskId, effect.attempt, control.signal, effect.instance);
       if (r.kind === 'failed') throw Object.assign(new Error(r.error.message), r.error);
       return r.kind === 'completed' ? r.output : null;
     },

@@ -18,7 +18,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   fork_tasks: ['FORK'], join_on: ['JOIN'],
   loop_condition: ['DO_WHILE'], loop_over: ['DO_WHILE'], max_iterations: ['DO_WHILE'],
   duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],
-  workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW'],
+  workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], data: ['EMIT'],
 };
@@ -268,13 +268,10 @@ function checkMap(ctx: CheckContext, t: Extract<TaskDef, { type: 'MAP' }>, raw: 
   if (!t.items) ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs items (a template giving a list, e.g. "\${scan.output.folders}")`, p);
   const bodies = (['handler', 'iterator', 'workflow'] as const).filter((k) => raw[k] !== undefined);
   if (bodies.length === 0 && raw.assigned_to === undefined) {
-    ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs a body run per item: handler (with input), or iterator (a task id)`, p);
+    ctx.error('LF_MISSING_FIELD', `MAP task ${t.id} needs a body run per item: handler (with input), iterator (a task id), or workflow (a child run per item, its input the MAP's input)`, p);
   }
   if (bodies.length > 1) {
     ctx.error('LF_CONFLICT', `MAP task ${t.id} sets ${bodies.join(' and ')}; a MAP has one body per item: keep one of handler, iterator or workflow`, [...p, bodies[1]!], { onKey: true });
-  }
-  if (raw.workflow !== undefined) {
-    ctx.error('LF_MAP_WORKFLOW_UNSUPPORTED', `MAP task ${t.id} runs a workflow per item, which does not run yet in this version (it needs SUB_WORKFLOW); use handler or iterator`, [...p, 'workflow'], { onKey: true });
   }
   if (t.iterator) {
     const it = ctx.task(t.iterator);

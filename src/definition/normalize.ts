@@ -165,7 +165,7 @@ function task(t: Raw, index: number): TaskDef | null {
     case 'SUB_WORKFLOW':
       return compact({ ...base, type, workflow: str(t.workflow) ?? '', version: int(t.version, 1) });
     case 'MAP':
-      return compact({ ...base, type, items: str(t.items) ?? '', iterator: str(t.iterator) ?? '', maxConcurrency: int(t.max_concurrency, 1), tolerateFailures: int(t.tolerate_failures, 0), workflow: str(t.workflow) });
+      return compact({ ...base, type, items: str(t.items) ?? '', iterator: str(t.iterator) ?? '', maxConcurrency: int(t.max_concurrency, 1), tolerateFailures: int(t.tolerate_failures, 0), workflow: str(t.workflow), version: int(t.version, 1) });
     case 'TERMINATE':
       return compact({ ...base, type, status: oneOf(t.status, ['COMPLETED', 'FAILED'] as const) ?? 'COMPLETED', reason: str(t.reason) });
     case 'SET':

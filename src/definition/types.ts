@@ -108,13 +108,15 @@ export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workfl
  * MAP's own `handler` and `input` (evaluated per item, `${item}`/`${index}` in
  * scope), or `iterator` (a task of this definition whose handler, input,
  * retry, timeout and queue are the body; '' when not given), or `workflow`
- * (a child run per item: validates, does not run yet).
+ * (a child run per item, the MAP's `input` evaluated per item as its input).
  */
 export interface MapTask extends TaskBase {
   type: 'MAP'; items: string; iterator: string; maxConcurrency?: number;
   /** Items that may fail without failing the MAP (default 0; an optional MAP tolerates all). */
   tolerateFailures?: number;
+  /** A child run per item: this workflow (found as a SUB_WORKFLOW's is), its input the MAP's `input` for the item. */
   workflow?: string;
+  version?: number;
 }
 
 /** The task whose handler, input, retry, timeout and queue a MAP's items run with: its iterator, or the MAP itself. */

@@ -242,16 +242,18 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
   const start = startAttempt(compiled, snapshot, wanted);
   const { taskId } = start;
   const instance = instanceFields(wanted.ref);
-  const def = start.task.type === 'SUB_WORKFLOW' || start.task.type === 'EMIT' ? taskPlans(compiled).get(taskId)!.def : null;
-  if (def?.type === 'SUB_WORKFLOW') {
+  const def = taskPlans(compiled).get(taskId)!.def;
+  // A SUB_WORKFLOW's attempt, or a MAP item's when its body is a workflow: a child run (its input the item's).
+  const workflow = def.type === 'SUB_WORKFLOW' || def.type === 'MAP' ? def.workflow : undefined;
+  if (workflow && (def.type === 'SUB_WORKFLOW' || def.type === 'MAP')) {
     const ctx = snapshot.context;
     return {
       type: 'child.start', runId: ctx.runId, childRunId: childRunId(ctx.runId, wanted.ref, start.attempt),
-      workflow: def.workflow, ...(def.version !== undefined ? { version: def.version } : {}), input: start.input,
+      workflow, ...(def.version !== undefined ? { version: def.version } : {}), input: start.input,
       parent: { runId: ctx.runId, workflowId: ctx.workflowId, task: taskId, ...instance, attempt: start.attempt }, instance: wanted.key, restart: start.restart,
     };
   }
-  if (def?.type === 'EMIT') {
+  if (def.type === 'EMIT') {
     const ctx = snapshot.context;
     const data = (resolveTemplate(def.data, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
     return {

@@ -51,7 +51,7 @@ export function handlerFor(handlers: Handlers, name: string): TaskHandler | unde
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
   return tasks
     // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
-    .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator)) && !handlerFor(handlers, handlerName(t)))
+    .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) && !handlerFor(handlers, handlerName(t)))
     .map((t) => ({ task: t.id, handler: handlerName(t) }));
 }
 
