@@ -87,6 +87,22 @@ workflow:
     - { id: sign, type: HUMAN, approvers: [alice] }
 `);
 
+const fanOut = def(`
+workflow:
+  id: nats-fan-out
+  name: Fan out
+  version: 1
+  input: { required: [ns] }
+  output: { results: "\${each.output.results}" }
+  tasks:
+    - id: each
+      type: MAP
+      items: "\${workflow.input.ns}"
+      workflow: nats-child
+      input: { n: "\${item}" }
+      max_concurrency: 2
+`);
+
 describe.skipIf(!!skipReason)('SUB_WORKFLOW, EMIT and failure_workflow on NATS', () => {
   let server: NatsServer;
   let client: ClusterClient;
@@ -112,7 +128,7 @@ describe.skipIf(!!skipReason)('SUB_WORKFLOW, EMIT and failure_workflow on NATS',
       },
     });
     await worker.start();
-    for (const d of [parent, child, listener, onFailure, waitsForPerson, person]) await client.deploy(d);
+    for (const d of [parent, child, listener, onFailure, waitsForPerson, person, fanOut]) await client.deploy(d);
   }, 30_000);
 
   afterAll(async () => {
@@ -162,5 +178,22 @@ describe.skipIf(!!skipReason)('SUB_WORKFLOW, EMIT and failure_workflow on NATS',
     const done = await client.wait(runId, { timeoutMs: 20_000 });
     expect(done.tasks.call!.status).toBe('TIMED_OUT');
     await waitFor('the child is cancelled', async () => (await client.status(`${runId}-call-1`))?.status === 'CANCELLED', { timeout: 20_000 });
+  });
+
+  it('a MAP whose body is a workflow runs one child run per item and collects their outputs in item order', async () => {
+    const { runId } = await client.start('nats-fan-out', { ns: [1, 2, 3] });
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status, JSON.stringify(done)).toBe('COMPLETED');
+    expect(done.output).toEqual({ results: [{ total: 2 }, { total: 4 }, { total: 6 }] });
+    for (const i of [0, 1, 2]) {
+      const childId = `${runId}-each-m${i}-1`;
+      const started = (await client.store.read(childId))[0]!;
+      expect(started.type === 'run.started' && started.data.source?.parent).toMatchObject({ runId, task: 'each', item: i, attempt: 1 });
+      expect(replayRun(await client.store.read(childId)).divergence).toBeNull();
+    }
+    // Each outcome is recorded for its item, as reported by the engine that saw the child settle.
+    const outcomes = (await client.store.read(runId)).filter((e) => e.type === 'task.completed' && e.data.task === 'each');
+    expect(outcomes.map((e) => (e.type === 'task.completed' ? e.data.item : null)).sort()).toEqual([0, 1, 2]);
+    expect(replayRun(await client.store.read(runId)).divergence).toBeNull();
   });
 });
