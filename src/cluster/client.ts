@@ -288,7 +288,9 @@ export class ClusterClient {
    * Resumes a paused run, whichever engine owns it (`{action: 'resume'}` on
    * lf.control.<sender>.<runId>, as pause); the engines then start what was
    * scheduled meanwhile. A run that is not paused is refused by the engine,
-   * nothing recorded: `changed` is false then, with its `status`.
+   * nothing recorded: `changed` is false then, with its `status` and the
+   * `reason`. Without a verdict in time `changed` is true and `recorded`
+   * false: it waits in LF_CONTROL, and the engine that takes it judges it.
    */
   async resume(runId: string, opts: { as?: string; waitMs?: number } = {}): Promise<ControlOutcome & { changed: boolean }> {
     const { verdict } = await this.publishControl(runId, ControlMessage.parse({ action: 'resume' }), opts);
