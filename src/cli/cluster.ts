@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
 import { inspectCluster } from '../cluster/doctor.js';
-import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { formatDiagnostic, RunNotFoundError, UsageError } from '../errors/index.js';
 import { parseDuration } from '../definition/index.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
@@ -172,10 +172,13 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string;
  * unauthenticated. See ClusterClient.decide.
  */
 /**
- * `pause <runId> --nats`: a `pause` input the engines take (whichever owns
- * the run), recorded with the NATS user as `by`. `--as` must match that user
- * when the URL names one. Exit 0 once recorded (or with --wait 0), 3 when no
- * engine recorded it in time (it waits in LF_INPUTS).
+ * `pause <runId> --nats`: published on lf.control.<user>.<runId> as the NATS
+ * user you connect as (nats.conf lets the people users do so under their own
+ * name; workers may not), recorded by whichever engine owns the run with that
+ * user as `by`. On a server without users `--as` names who pauses (recorded as
+ * unauthenticated); with users it must match the user. Exit 0 once recorded
+ * (or with --wait 0), 2 when the engine refuses it (settled, already paused;
+ * nothing recorded), 3 when no engine answered in time (it waits in LF_CONTROL).
  */
 export function publishPauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
   const url = natsUrl(g);
@@ -183,27 +186,43 @@ export function publishPauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { re
   if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who paused as the user you connect as`, { as: opts.as, user });
   const waitMs = waitFlag(opts.wait);
   return withClient(g, async (c) => {
-    const { recorded, view } = await c.pause(runId, { ...(opts.reason !== undefined ? { reason: opts.reason } : {}), waitMs });
-    if (opts.json) io.out(json({ runId, published: true, recorded, status: view.status }));
+    const { recorded, status } = await c.pause(runId, { ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.as ? { as: opts.as } : {}), waitMs });
+    if (opts.json) io.out(json({ runId, published: true, recorded, status }));
     else if (recorded) io.out(`run ${runId} paused; no new attempt starts until \`ledgerflow resume ${runId}\``);
-    else io.out(`published the pause of run ${runId}${waitMs === 0 ? '' : `, but no engine recorded it within ${waitMs} ms`}: it waits in LF_INPUTS for an engine (see \`ledgerflow history ${runId}\`)`);
+    else io.out(`published the pause of run ${runId}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine (see \`ledgerflow status ${runId}\`)`);
     return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
   });
 }
 
 /**
- * `resume <runId> --nats` of a paused run: a `resume` input the engines take;
- * they then start what was scheduled meanwhile and continue the run. Returns
- * null when the run is not paused (then `resume` continues it as before).
+ * `resume <runId> --nats` of a paused run: published on lf.control as pause;
+ * the engines then start what was scheduled meanwhile and continue the run.
+ * Returns null when the run is not paused (then `resume` continues it as
+ * before): known before publishing when this user may read the log (the
+ * engine user), else from the engine's verdict.
  */
-export function publishResumeCmd(io: Io, g: GlobalOpts, runId: string, opts: { wait?: string; json?: boolean }): Promise<number | null> {
+export function publishResumeCmd(io: Io, g: GlobalOpts, runId: string, opts: { as?: string; wait?: string; json?: boolean }): Promise<number | null> {
+  const user = natsUser(natsUrl(g));
+  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who resumed as the user you connect as`, { as: opts.as, user });
   const waitMs = waitFlag(opts.wait);
   return withClient(g, async (c) => {
-    const { changed, recorded, view } = await c.resume(runId, { waitMs });
-    if (!changed) return null;
-    if (opts.json) io.out(json({ runId, published: true, recorded, status: view.status }));
+    // Read first when this user may (the engine user): a run that is not paused is continued here, even with no engine to answer.
+    const view = await c.status(runId).catch((err: unknown) => {
+      if (/permission/i.test((err as Error).message)) return undefined; // a people user: the engine's verdict says
+      throw err;
+    });
+    if (view === null) throw new RunNotFoundError(runId);
+    if (view && view.status !== 'PAUSED') return null;
+    const { changed, recorded, status, reason } = await c.resume(runId, { ...(opts.as ? { as: opts.as } : {}), waitMs });
+    if (!changed) {
+      if (view) return null; // resumed by someone else meanwhile: continue it as any other
+      (opts.json ? io.err : io.out)(`run ${runId} was not resumed: ${reason}; nothing was recorded`);
+      if (opts.json) io.out(json({ runId, published: true, recorded: false, status }));
+      return exitCodeForStatus(status!);
+    }
+    if (opts.json) io.out(json({ runId, published: true, recorded, status }));
     else if (recorded) io.out(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`)`);
-    else io.out(`published the resume of run ${runId}${waitMs === 0 ? '' : `, but no engine recorded it within ${waitMs} ms`}: it waits in LF_INPUTS for an engine`);
+    else io.out(`published the resume of run ${runId}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine`);
     return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
   });
 }

@@ -40,7 +40,7 @@ function program(setCode: (c: number) => void): Command {
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
   p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
-    .option('--as <name>', 'who resumes a paused run (embedded store; over NATS the NATS user is recorded)')
+    .option('--as <name>', 'who resumes a paused run (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
     .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
@@ -71,9 +71,9 @@ function program(setCode: (c: number) => void): Command {
       ? (await import('./cluster.js')).publishSignalCmd(io, g(), runId, name, o)
       : cmd.signalCmd(io, g(), runId, name, o)));
   p.command('pause').argument('<runId>', 'run id', runIdArg)
-    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Over NATS, any engine records it')
-    .option('--reason <text>').option('--as <name>', 'who pauses (embedded store; over NATS the NATS user is recorded)')
-    .option('--wait <duration>', "over NATS: how long to wait for an engine to record it (default 10s; 0: don't wait)").option('--json')
+    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Over NATS, published on lf.control.<user>.<runId> as the NATS user you connect as (nats.conf: the people users, not workers); any engine records it or refuses it (exit 2)')
+    .option('--reason <text>').option('--as <name>', 'who pauses (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
+    .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
     .action(act((runId: string, o) => cmd.pauseCmd(io, g(), runId, o)));
   p.command('cancel').argument('<runId>', 'run id', runIdArg).option('--reason <text>').option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
@@ -105,7 +105,7 @@ function program(setCode: (c: number) => void): Command {
   const dlq = p.command('dlq').description('what engines and workers gave up on (stream LF_DLQ, over NATS): list, show, replay, purge');
   const dlqCmd = async () => import('./dlq.js');
   dlq.command('list').description('every dead letter, oldest first: sequence, kind, when, whether replayable, size, where it came from, reason')
-    .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks').option('--json', 'print the entries as JSON')
+    .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks, signals, control').option('--json', 'print the entries as JSON')
     .action(act(async (o) => (await dlqCmd()).dlqListCmd(io, g(), o)));
   dlq.command('show').argument('<seq>', "the dead letter's sequence (from dlq list)").description('one dead letter in full: reason, reference to the message, kept body or excerpt')
     .option('--json').action(act(async (seq: string, o) => (await dlqCmd()).dlqShowCmd(io, g(), seq, o)));
@@ -122,9 +122,9 @@ function program(setCode: (c: number) => void): Command {
     .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(async (ref: string, inputs: string[], o) => (await import('./cluster.js')).startCmd(io, g(), ref, inputs, o)));
   p.command('wait').argument('<runId>', 'run id', runIdArg).description('block until the run settles (exit codes as run)')
-    .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person (exit 3)').option('--json')
+    .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
-  p.command('engine').description('take runtime inputs, timers, approvals and trigger events from NATS until stopped')
+  p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
     .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')

@@ -4,18 +4,25 @@ import { toStoreError } from '../store/jetstream/codec.js';
 import type { z } from 'zod';
 import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
-import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
+import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ApprovalVerdict, credentials, encode, SignalMessage, SignalVerdict, TriggerVerdict, type InputMessage } from './messages.js';
+import { ApprovalVerdict, ControlMessage, ControlVerdict, credentials, encode, SignalMessage, SignalVerdict, TriggerVerdict, type InputMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { hasUsers, senderOf } from './sender.js';
 import { ANONYMOUS_SENDER, subjects, token } from './subjects.js';
 
 /** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
 const WAIT_RECHECK_MS = 3000;
+
+/**
+ * What became of a pause or resume over NATS: `recorded` once an engine's
+ * verdict said so (false when none came in time: it waits in LF_CONTROL), the
+ * run's `status` after it (null without a verdict) and the event's `seq`.
+ */
+export interface ControlOutcome { recorded: boolean; status: WorkflowStatus | null; seq?: number; reason?: string }
 
 /** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
 export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
@@ -116,11 +123,12 @@ export class ClusterClient {
 
   /**
    * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with
-   * `orWaiting`, also when it waits for a person — or with its state at the timeout.
+   * `orWaiting`, also when it waits for a person or is paused — or with its state at the timeout.
    */
   async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
     const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;
-    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && status === 'WAITING');
+    // PAUSED is no end either, but nothing moves until someone resumes it: as much a person's turn as WAITING.
+    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && (status === 'WAITING' || status === 'PAUSED'));
     const first = await this.status(runId);
     if (!first) throw new RunNotFoundError(runId);
     if (stops(first.status)) return first;
@@ -254,52 +262,75 @@ export class ClusterClient {
   }
 
   /**
-   * Pauses a run, whichever engine owns it: publishes a `pause` input as this
-   * connection's NATS user (recorded as `by`), then waits up to `waitMs`
-   * (default 10 s; 0: not at all) for an engine to record run.paused.
-   * A run that has settled or is already paused is refused with
-   * PauseRefusedError before anything is published.
+   * Pauses a run, whichever engine owns it: publishes `{action: 'pause'}` on
+   * lf.control.<sender>.<runId> as this connection's NATS user (nats.conf
+   * lets the people users publish run control under their own name, workers
+   * not at all; the engine records the user as `by`). On a server without
+   * users `as` names the sender, recorded as unauthenticated. Needs no read
+   * of the log (a people user may not read it): the engine's verdict says
+   * what became of it. Waits up to `waitMs` (default 10 s; 0: not at all) for
+   * it; a refusal (the run settled or is already paused: nothing recorded)
+   * throws PauseRefusedError, one for a run that does not exist
+   * RunNotFoundError. `recorded` is false when no verdict came in time (the
+   * pause waits in LF_CONTROL for an engine).
    */
-  async pause(runId: string, opts: { reason?: string; waitMs?: number } = {}): Promise<{ recorded: boolean; view: RunView }> {
-    const view = await this.status(runId);
-    if (!view) throw new RunNotFoundError(runId);
-    if (SETTLED_STATUSES.includes(view.status) || view.status === 'PAUSED') {
-      throw new PauseRefusedError(`cannot pause run ${runId}: the run is already ${view.status === 'PAUSED' ? 'paused' : view.status}; nothing was published`, { runId, status: view.status });
+  async pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
+    const body = ControlMessage.parse({ action: 'pause', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    const { sender, verdict } = await this.publishControl(runId, body, opts);
+    if (verdict && !verdict.accepted) {
+      if (verdict.status === undefined) throw new RunNotFoundError(runId);
+      throw new PauseRefusedError(`cannot pause run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
     }
-    const msg: InputMessage = { type: 'pause', runId, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
-    return this.publishControl(runId, msg, view, 'run.paused', opts.waitMs ?? 10_000);
+    return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
   }
 
   /**
-   * Resumes a paused run, whichever engine owns it (a `resume` input); the
-   * engines then start what was scheduled meanwhile. `changed` is false and
-   * nothing is published when the run is not paused.
+   * Resumes a paused run, whichever engine owns it (`{action: 'resume'}` on
+   * lf.control.<sender>.<runId>, as pause); the engines then start what was
+   * scheduled meanwhile. A run that is not paused is refused by the engine,
+   * nothing recorded: `changed` is false then, with its `status` and the
+   * `reason`. Without a verdict in time `changed` is true and `recorded`
+   * false: it waits in LF_CONTROL, and the engine that takes it judges it.
    */
-  async resume(runId: string, opts: { waitMs?: number } = {}): Promise<{ changed: boolean; recorded: boolean; view: RunView }> {
-    const view = await this.status(runId);
-    if (!view) throw new RunNotFoundError(runId);
-    if (view.status !== 'PAUSED') return { changed: false, recorded: false, view };
-    const msg: InputMessage = { type: 'resume', runId };
-    return { changed: true, ...(await this.publishControl(runId, msg, view, 'run.resumed', opts.waitMs ?? 10_000)) };
+  async resume(runId: string, opts: { as?: string; waitMs?: number } = {}): Promise<ControlOutcome & { changed: boolean }> {
+    const { verdict } = await this.publishControl(runId, ControlMessage.parse({ action: 'resume' }), opts);
+    if (verdict && !verdict.accepted) {
+      if (verdict.status === undefined) throw new RunNotFoundError(runId);
+      return { changed: false, recorded: false, status: verdict.status, reason: verdict.reason ?? 'refused' };
+    }
+    return { changed: true, recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
   }
 
-  /** Publishes a pause or resume input and waits (bounded) until the log shows an event of that type after `view.seq`. */
-  private async publishControl(runId: string, msg: InputMessage, view: RunView, recordedAs: EventEnvelope['type'], waitMs: number): Promise<{ recorded: boolean; view: RunView }> {
-    const { js } = await this.conn();
-    let sub: { close(): void } | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // Listening before publishing: the engine's record cannot come before we listen.
-    const seen = waitMs <= 0 ? Promise.resolve(false) : new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), waitMs);
-      sub = this.store.follow(runId, view.seq, (events) => { if (events.some((e) => e.type === recordedAs)) resolve(true); });
-    });
+  /** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
+  private async publishControl(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }): Promise<{ sender: string; verdict: ControlVerdict | null }> {
+    const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
+    const waitMs = opts.waitMs ?? 10_000;
+    const { servers } = credentials(this.url);
+    const nc = await connect({ ...credentials(this.url), name: `ledgerflow-${body.action}` })
+      .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${sender}`, { servers }); });
     try {
-      await js.publish(subjects.input(this.sender, runId), encode(msg));
-      const recorded = await seen;
-      return { recorded, view: recorded ? (await this.status(runId))! : view };
+      // Listening before publishing: the engine's verdict cannot come before we listen.
+      const listening = waitMs > 0 ? await listenForVerdict(nc, subjects.controlVerdict(sender, runId), ControlVerdict, waitMs) : null;
+      for (let tries = 0; ; tries++) {
+        try {
+          await nc.jetstream().publish(subjects.control(sender, runId), encode(body));
+          break;
+        } catch (err) {
+          // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without LF_CONTROL).
+          if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      return { sender, verdict: listening ? await listening.next : null };
+    } catch (err) {
+      const msg = (err as Error).message;
+      throw new PauseRefusedError(/permission/i.test(msg)
+        ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${msg}`
+        : /503|no responders/i.test(msg)
+          ? 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)'
+          : `could not publish the ${body.action}: ${msg}`, { runId, by: sender });
     } finally {
-      sub?.close();
-      clearTimeout(timer);
+      await nc.close();
     }
   }
 

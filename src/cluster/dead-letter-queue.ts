@@ -13,12 +13,12 @@ import { DeadLetterMessage } from './messages.js';
 import { STREAMS, subjects } from './subjects.js';
 
 /** The kinds engines and workers write: the stream the message came from. */
-export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals'] as const;
+export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control'] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /** The streams a dead letter may be replayed into, by name (never LF_DLQ itself, nor the log). */
 const REPLAYABLE_STREAMS: Record<string, string> = Object.fromEntries(
-  [STREAMS.inputs, STREAMS.tasks, STREAMS.timers, STREAMS.approvals, STREAMS.triggers, STREAMS.signals].map((s) => [s.name, s.subjects[0]!.slice(0, -1)]),
+  [STREAMS.inputs, STREAMS.tasks, STREAMS.timers, STREAMS.approvals, STREAMS.triggers, STREAMS.signals, STREAMS.control].map((s) => [s.name, s.subjects[0]!.slice(0, -1)]),
 );
 
 export interface DeadLetterEntry {

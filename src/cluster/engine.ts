@@ -16,7 +16,7 @@ import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import { RunIdSchema, type PendingEvent, type TaskError } from '../events/index.js';
 import {
-  childOutcome, Engine, foldOnto, loadRun, reconcile, reviewApproval, reviewLoss, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
+  applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewLoss, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
   type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
 } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
@@ -25,7 +25,7 @@ import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
-import { ApprovalMessage, decodeOrUndefined, encode, InputMessage, SignalMessage, TimerMessage, type ApprovalVerdict, type SignalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ControlMessage, decodeOrUndefined, encode, InputMessage, SignalMessage, TimerMessage, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { hasUsers } from './sender.js';
 
 /** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
@@ -76,7 +76,7 @@ export class ClusterEngine {
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
   readonly stats = {
-    inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, refused: 0, triggered: 0, deadLetters: 0,
+    inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
@@ -111,6 +111,7 @@ export class ClusterEngine {
     this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => this.onApproval(m));
     this.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => this.onTrigger(m));
     this.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => this.onSignal(m));
+    this.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => this.onControl(m));
   }
 
   async stop(): Promise<void> {
@@ -405,7 +406,7 @@ export class ClusterEngine {
   }
 
   /** Tells whoever waits on a verdict subject what became of their message (core NATS: nobody listening is fine). */
-  private tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict): void {
+  private tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict | ControlVerdict): void {
     if (subject) this.nc.publish(subject, encode(verdict));
   }
 
@@ -457,7 +458,16 @@ export class ClusterEngine {
   private async onInput(m: JsMsg): Promise<void> {
     // lf.inputs.<sender>.<runId>: the sender is the NATS user, whom nats.conf lets publish under its own name only.
     const [, , sender, subjectRunId, ...rest] = m.subject.split('.');
-    const parsed = InputMessage.safeParse(decodeOrUndefined(m.data));
+    const body = decodeOrUndefined(m.data);
+    const kind = (body as { type?: unknown } | undefined)?.type;
+    if (kind === 'pause' || kind === 'resume') {
+      // They used to be inputs, which every worker may publish: run control is lf.control now, which nats.conf gives people, not workers.
+      this.stats.refused++;
+      await this.deadLetter('inputs', `${kind} is not an input: a run is paused or resumed on lf.control.<sender>.<runId>, which nats.conf lets only the users allowed to control runs publish (\`ledgerflow ${kind} --nats\`); nothing was recorded`, m, { ...(subjectRunId ? { runId: subjectRunId.slice(0, 200) } : {}), ...(sender ? { by: sender.slice(0, 200) } : {}) });
+      m.ack();
+      return;
+    }
+    const parsed = InputMessage.safeParse(body);
     if (!sender || !subjectRunId || rest.length > 0 || !parsed.success || parsed.data.runId !== subjectRunId) {
       const why = !sender || !subjectRunId || rest.length > 0
         ? 'inputs are published on lf.inputs.<sender>.<runId>, the sender being the NATS user publishing'
@@ -468,7 +478,7 @@ export class ClusterEngine {
       return;
     }
     const input = parsed.data;
-    if (input.type !== 'kick' && input.type !== 'pause' && input.type !== 'resume' && !this.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
+    if (input.type !== 'kick' && !this.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
       this.stats.forged++;
       await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
       m.ack();
@@ -494,12 +504,6 @@ export class ClusterEngine {
         this.log(`run ${input.runId}: ${task} attempt ${attempt} was lost with ${lost ?? 'its worker'}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`);
         return this.process(input.runId, [review.event], commit);
       });
-    } else if (input.type === 'pause' || input.type === 'resume') {
-      // Any engine takes it (the inputs consumer is shared); one the run does not take is stale: logged, nothing recorded.
-      const ev: PendingEvent = input.type === 'pause'
-        ? { type: 'run.paused', time, data: { ...by, ...(input.reason !== undefined ? { reason: input.reason } : {}) } }
-        : { type: 'run.resumed', time, data: by };
-      done = await this.withRun(input.runId, () => this.process(input.runId, [ev], commit));
     } else {
       const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
       done = await this.withRun(input.runId, () => this.process(input.runId, inputs, commit));
@@ -508,7 +512,7 @@ export class ClusterEngine {
       // An outcome or a loss carries a token only an engine hands out, for an attempt of a run it had read:
       // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
       // (bounded: see consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
-      if (input.type !== 'kick' && input.type !== 'pause' && input.type !== 'resume') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
+      if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
       await this.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
     }
     m.ack();
@@ -615,6 +619,56 @@ export class ClusterEngine {
       this.stats.signals++;
       const after = await this.process(runId, [review.event], { commitKey: `sg${m.seq}` });
       this.tell(verdict, { name, accepted: true, ...(after ? { seq: after.seq } : {}) } satisfies SignalVerdict);
+    });
+    m.ack();
+  }
+
+  /**
+   * A pause or resume on lf.control.<sender>.<runId>: recorded (run.paused /
+   * run.resumed, by = the sender) when the run takes it, else refused with the
+   * reason (settled, already paused, not paused) and not recorded; either way
+   * the sender hears the verdict. Malformed ones and ones for runs that do not
+   * exist are dead-lettered, as signals are.
+   */
+  private async onControl(m: JsMsg): Promise<void> {
+    const [, , sender, runId, ...rest] = m.subject.split('.');
+    const body = ControlMessage.safeParse(decodeOrUndefined(m.data));
+    const badRun = runId !== undefined && !RunIdSchema.safeParse(runId).success;
+    if (!runId || !sender || rest.length > 0 || badRun || !body.success) {
+      const why = badRun ? `: "${runId.slice(0, 140)}" is not a run id (1-128 characters among A-Z a-z 0-9 _ -)`
+        : !body.success ? `: ${body.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`
+          : ': run control is published on lf.control.<sender>.<runId>';
+      await this.deadLetter('control', `malformed run control on ${m.subject.slice(0, 300)}${why}`, m);
+      m.ack();
+      return;
+    }
+    const { action, reason } = body.data;
+    await this.withRun(runId, async () => {
+      const st = await this.load(runId, true);
+      const verdict = safeSubject(() => subjects.controlVerdict(sender, runId));
+      if (!st) {
+        const why = `${action} from ${sender} for run ${runId}, which does not exist`;
+        await this.deadLetter('control', why, m, { runId, by: sender });
+        this.stats.refused++;
+        this.tell(verdict, { action, accepted: false, reason: why } satisfies ControlVerdict);
+        return;
+      }
+      const by = { by: sender, ...(this.sendersProven ? {} : { unauthenticated: true as const }) };
+      const time = iso(this.now());
+      const ev: PendingEvent = action === 'pause'
+        ? { type: 'run.paused', time, data: { ...by, ...(reason !== undefined ? { reason } : {}) } }
+        : { type: 'run.resumed', time, data: by };
+      // Judged on the run as it is now (read fresh above); a refusal records nothing.
+      if (!applyEvent(st.compiled, st.snapshot, ev).accepted) {
+        const why = rejectionReason(st.snapshot, ev);
+        this.stats.refused++;
+        this.log(`run ${runId}: refused ${action} from ${sender}: ${why}`);
+        this.tell(verdict, { action, accepted: false, reason: why, status: runView(st.snapshot, st.seq).status } satisfies ControlVerdict);
+        return;
+      }
+      this.stats.controls++;
+      const after = await this.process(runId, [ev], { commitKey: `ct${m.seq}` });
+      this.tell(verdict, { action, accepted: true, ...(after ? { status: runView(after.snapshot, after.seq).status, seq: after.seq } : {}) } satisfies ControlVerdict);
     });
     m.ack();
   }

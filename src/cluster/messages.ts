@@ -1,6 +1,6 @@
 /** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
 import { z } from 'zod';
-import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind } from '../events/index.js';
+import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind, WorkflowStatus } from '../events/index.js';
 import { parseServers } from '../store/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
@@ -14,8 +14,9 @@ const notFromSender = { by: true, unauthenticated: true } as const;
 /**
  * On lf.inputs.<sender>.<runId>: an attempt's outcome to fold into the run,
  * an attempt whose worker was lost, a kick (act on the run's state, e.g.
- * start its first tasks), or a pause / resume of the run. Workers may publish here, so nothing that only an
- * engine or a person may say comes this way: no approvals, cancellations or
+ * start its first tasks). Workers may publish here, so nothing that only an
+ * engine or a person may say comes this way: no approvals, cancellations,
+ * pauses or resumes (those go on lf.control, see ControlMessage) or
  * timer firings (timers fire from LF_TIMERS, which workers cannot publish
  * to), and an outcome or a loss counts only with the token of the attempt it
  * reports. `<sender>` is recorded as who reported it. `time` is the
@@ -43,13 +44,6 @@ export const InputMessage = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('kick'), runId: RunIdSchema }),
-  /**
-   * Pause the run (run.paused) or resume it (run.resumed), whichever engine
-   * owns it; the sender is recorded as `by`. One the run does not take (it
-   * settled, or is already paused / not paused) is logged and records nothing.
-   */
-  z.object({ type: z.literal('pause'), runId: RunIdSchema, reason: z.string().max(2000).optional() }),
-  z.object({ type: z.literal('resume'), runId: RunIdSchema }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
 
@@ -132,6 +126,35 @@ export const DeadLetterMessage = z.object({
   truncated: z.boolean().optional(),
 });
 export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
+
+/**
+ * On lf.control.<sender>.<runId>: pause the run (run.paused) or resume it
+ * (run.resumed), whichever engine owns it. Who asks is the subject's sender
+ * token (nats.conf lets the people users publish under their own name only,
+ * and workers not at all), recorded as `by`; nothing in the body names anyone.
+ */
+export const ControlMessage = z.strictObject({
+  action: z.enum(['pause', 'resume']),
+  reason: z.string().max(2000).optional(),
+});
+export type ControlMessage = z.infer<typeof ControlMessage>;
+
+/**
+ * On lf.verdicts.control.<sender>.<runId> (core NATS, no stream): what the
+ * engine made of a pause or resume, so `pause/resume --nats` can say it. A
+ * refused one (the run settled, is already paused, is not paused, does not
+ * exist) records nothing; each sender may subscribe to its own verdicts only.
+ */
+export const ControlVerdict = z.object({
+  action: z.enum(['pause', 'resume']),
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The run's status after it (or as it was, when refused); absent when the run does not exist. */
+  status: WorkflowStatus.optional(),
+  /** The sequence of the event that recorded it, if it was. */
+  seq: z.number().int().positive().optional(),
+});
+export type ControlVerdict = z.infer<typeof ControlVerdict>;
 
 /**
  * On lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS, no stream):

@@ -138,6 +138,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
   await ensureStream(jsm, STREAMS.signals.name, STREAMS.signals.subjects, wq);
+  await ensureStream(jsm, STREAMS.control.name, STREAMS.control.subjects, wq);
   const dlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
@@ -154,6 +155,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs, maxDeliver });
   await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs, maxDeliver });
   await ensureConsumer(jsm, STREAMS.signals.name, ENGINE_CONSUMERS.signals, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.control.name, ENGINE_CONSUMERS.control, { ackWaitMs, maxDeliver });
 }
 
 /** The server's bound on a timer message's deliveries (not-due puts-back included): a last resort. */

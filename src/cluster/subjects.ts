@@ -12,6 +12,8 @@
  *                                                        enforced by nats.conf permissions
  *   LF_SIGNALS   lf.signals.<sender>.<runId>             signals for WAITs; <sender> is the NATS user,
  *                                                        enforced by nats.conf permissions
+ *   LF_CONTROL   lf.control.<sender>.<runId>             run control (pause, resume); <sender> is the NATS user,
+ *                                                        enforced by nats.conf permissions (people users, not workers)
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           refused inputs, kept with the reason
  *   KV LF_DEFINITIONS                                    deployed definitions
@@ -24,13 +26,20 @@ export const STREAMS = {
   approvals: { name: 'LF_APPROVALS', subjects: ['lf.approvals.>'] },
   triggers: { name: 'LF_TRIGGERS', subjects: ['lf.triggers.>'] },
   signals: { name: 'LF_SIGNALS', subjects: ['lf.signals.>'] },
+  /**
+   * Its own stream rather than a subject added to LF_INPUTS: a cluster made by
+   * an older version gets it from ensureCluster like any missing stream (no
+   * update of an existing stream's subjects), and run control stays apart
+   * from what workers may publish.
+   */
+  control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
   dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.>'] },
 } as const;
 
 export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
 
 /** Durable consumers shared by all engines. */
-export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals' } as const;
+export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control' } as const;
 
 /** Subject tokens may not hold '.', '*', '>' or whitespace. */
 export function token(value: string): string {
@@ -49,6 +58,10 @@ export const subjects = {
   signal: (sender: string, runId: string) => `lf.signals.${token(sender)}.${token(runId)}`,
   /** Core NATS (no stream): the engine's verdict on a signal, for the sender waiting on it. */
   signalVerdict: (sender: string, runId: string) => `lf.verdicts.signals.${token(sender)}.${token(runId)}`,
+  /** `sender`: the NATS user publishing (nats.conf lets the people users publish run control under their own name only). */
+  control: (sender: string, runId: string) => `lf.control.${token(sender)}.${token(runId)}`,
+  /** Core NATS (no stream): the engine's verdict on a pause or resume, for the sender waiting on it. */
+  controlVerdict: (sender: string, runId: string) => `lf.verdicts.control.${token(sender)}.${token(runId)}`,
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,
   /** Core NATS (no stream): the engine's verdict on an approval, for the approver waiting on it. */
   approvalVerdict: (runId: string, taskId: string, user: string) => `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,

@@ -9,7 +9,7 @@ import { CommitSchema, RunStartedData } from '../events/index.js';
 import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn } from '../triggers/index.js';
 import { AttemptRecord } from './attempts.js';
-import { ApprovalMessage, ApprovalVerdict, DeadLetterMessage, InputMessage, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, InputMessage, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -18,6 +18,8 @@ export const WIRE_SCHEMAS = {
   Approval: ApprovalMessage,
   /** lf.signals.<sender>.<runId> */
   Signal: SignalMessage,
+  /** lf.control.<sender>.<runId> */
+  Control: ControlMessage,
   /** lf.inputs.<runId> */
   Input: InputMessage,
   /** lf.tasks.<queue>.<handler> */
@@ -30,6 +32,8 @@ export const WIRE_SCHEMAS = {
   ApprovalVerdict,
   /** lf.verdicts.signals.<sender>.<runId> (core NATS) */
   SignalVerdict,
+  /** lf.verdicts.control.<sender>.<runId> (core NATS) */
+  ControlVerdict,
   /** lf.verdicts.triggers.<eventId> (core NATS) */
   TriggerVerdict,
   /** lf.events.<workflowId>.<runId> (stream LF_EVENTS) */

@@ -1,4 +1,4 @@
-/** `ledgerflow pause` / `resume` with --nats: inputs an engine process records, whichever owns the run. Real nats-server, real CLI processes. */
+/** `ledgerflow pause` / `resume` with --nats: run control (lf.control) an engine process records, whichever owns the run, as the NATS user who sent it. Real nats-server, real CLI processes. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli } from '../helpers/cli.js';
@@ -13,21 +13,26 @@ describe.skipIf(!bin)('pause and resume over NATS from the CLI', () => {
   beforeAll(async () => { server = await startNatsServer(); });
   afterAll(async () => { await server?.dispose(); });
 
-  it('an engine records the pause (PAUSED, a second pause refused), approvals still land, resume lets the engine finish the run', async () => {
+  it('an engine records commander\'s pause (PAUSED, a second pause refused by the engine), wait --or-waiting returns on it, approvals still land, resume lets the engine finish the run', async () => {
     const url = server.url;
+    const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
     const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
     expect(run.code).toBe(3);
     const { runId } = JSON.parse(run.stdout);
 
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
     try {
-      const paused = await cli(['--nats', url, 'pause', runId, '--reason', 'maintenance', '--wait', '20s', '--json']);
+      const paused = await cli(['--nats', commander, 'pause', runId, '--reason', 'maintenance', '--wait', '20s', '--json']);
       expect(paused.stderr).toBe('');
       expect(paused.code).toBe(0);
       expect(JSON.parse(paused.stdout)).toEqual({ runId, published: true, recorded: true, status: 'PAUSED' });
-      const again = await cli(['--nats', url, 'pause', runId]);
+      const again = await cli(['--nats', commander, 'pause', runId, '--wait', '20s']);
       expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/cannot pause run \S+: the run is already paused; nothing was published/);
+      expect(again.stderr).toMatch(/cannot pause run \S+: the run is already paused; nothing was recorded/);
+      // A paused run is a person's turn, as a waiting one: --or-waiting returns at once (exit 3), not at its timeout.
+      const waitedPaused = await cli(['--nats', url, 'wait', runId, '--or-waiting', '--timeout', '10m', '--json']);
+      expect(waitedPaused.code).toBe(3);
+      expect(JSON.parse(waitedPaused.stdout).status).toBe('PAUSED');
 
       const alice = url.replace('nats://', 'nats://alice:alice-dev-password@');
       expect((await cli(['--nats', alice, 'approve', runId, 'sign_off', '--wait', '20s'])).code).toBe(0);
@@ -35,7 +40,7 @@ describe.skipIf(!bin)('pause and resume over NATS from the CLI', () => {
       expect(status.status).toBe('PAUSED');
       expect(status.tasks.last.status).toBe('SCHEDULED');
 
-      const resumed = await cli(['--nats', url, 'resume', runId, '--wait', '20s']);
+      const resumed = await cli(['--nats', commander, 'resume', runId, '--wait', '20s']);
       expect(resumed.code).toBe(0);
       expect(resumed.stdout).toMatch(/resumed; the engines continue it/);
       const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
@@ -49,6 +54,7 @@ describe.skipIf(!bin)('pause and resume over NATS from the CLI', () => {
     const types = history.map((e) => e.type);
     expect(types.indexOf('run.paused')).toBeLessThan(types.indexOf('approval.recorded'));
     expect(types.slice(types.indexOf('run.resumed'), types.indexOf('run.resumed') + 2)).toEqual(['run.resumed', 'task.started']);
-    expect(history.find((e) => e.type === 'run.paused')!.data).toMatchObject({ by: expect.any(String), reason: 'maintenance' });
+    expect(history.find((e) => e.type === 'run.paused')!.data).toEqual({ by: 'commander', reason: 'maintenance' });
+    expect(history.find((e) => e.type === 'run.resumed')!.data).toEqual({ by: 'commander' });
   }, 90_000);
 });

@@ -75,10 +75,12 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('triggers').address).toBe(asDoc(subjects.trigger('P_eventType')));
     expect(channel('signals').address).toBe(asDoc(subjects.signal('P_sender', 'P_runId')));
     expect(channel('signalVerdicts').address).toBe(asDoc(subjects.signalVerdict('P_sender', 'P_runId')));
+    expect(channel('control').address).toBe(asDoc(subjects.control('P_sender', 'P_runId')));
+    expect(channel('controlVerdicts').address).toBe(asDoc(subjects.controlVerdict('P_sender', 'P_runId')));
     expect(channel('deadLetters').address).toBe(asDoc(subjects.dlq('P_kind')));
 
     expect(channel('runLog')['x-stream']).toBe('LF_EVENTS');
-    const byName: Obj = { inputs: 'inputs', tasks: 'tasks', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', dlq: 'deadLetters' };
+    const byName: Obj = { inputs: 'inputs', tasks: 'tasks', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters' };
     for (const [key, s] of Object.entries(STREAMS)) {
       expect(channel(byName[key])['x-stream'], key).toBe(s.name);
       expect(s.subjects).toEqual([`${channel(byName[key]).address.split('.{')[0]}.>`]);
@@ -88,6 +90,7 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('approvals')['x-consumers']).toEqual([ENGINE_CONSUMERS.approvals]);
     expect(channel('triggers')['x-consumers']).toEqual([ENGINE_CONSUMERS.triggers]);
     expect(channel('signals')['x-consumers']).toEqual([ENGINE_CONSUMERS.signals]);
+    expect(channel('control')['x-consumers']).toEqual([ENGINE_CONSUMERS.control]);
     expect(channel('tasks')['x-consumers']).toEqual([asDoc(workerConsumerName('P_queue', 'P_handler'))]);
 
     expect(channel('definitionBodies').address).toBe(`$KV.${DEFINITIONS_BUCKET}.def.{hash}`);

@@ -35,8 +35,8 @@ const MAY_PUBLISH: Record<string, { kind: 'inputs' | 'approvals' | 'triggers' | 
   ],
 };
 const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
-  worker: [(t) => `lf.inputs.engine.${t.run}`, (t) => `lf.inputs.${t.run}`, (t) => `lf.approvals.${t.run}.${t.task}.alice`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.events.w.${t.run}`, () => 'lf.dlq.inputs.x'],
-  alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`],
+  worker: [(t) => `lf.inputs.engine.${t.run}`, (t) => `lf.inputs.${t.run}`, (t) => `lf.approvals.${t.run}.${t.task}.alice`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.events.w.${t.run}`, () => 'lf.dlq.inputs.x', (t) => `lf.control.worker.${t.run}`],
+  alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`, (t) => `lf.control.bob.${t.run}`],
 };
 const CREDENTIALS: Record<string, { user?: string; pass?: string }> = {
   worker: { user: 'worker', pass: 'worker-dev-password' },
@@ -81,7 +81,7 @@ const body = (realRun: string): fc.Arbitrary<Uint8Array> => fc.oneof(
     '{"type":"run.cancelled","data":{}}', '{"type":"approval.granted","data":{"task":"sign","by":"bob"}}',
   ).map((s) => enc.encode(s)),
   fc.record({
-    type: fc.constantFrom('task.completed', 'task.failed', 'kick', 'kick '),
+    type: fc.constantFrom('task.completed', 'task.failed', 'kick', 'kick ', 'pause', 'resume'),
     runId: fc.constantFrom(realRun, 'unknown-run', '', '*', '>'),
     time: fc.constantFrom('2999-01-01T00:00:00.000Z', 'yesterday', '1970-01-01T00:00:00Z'),
     token: fc.constantFrom('made-up', '', 'x'.repeat(43), 't'.repeat(201)),
@@ -176,7 +176,8 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
           stored[route.kind]++;
           if (route.kind === 'inputs') {
             const input = InputMessage.safeParse(parseOrUndefined(data));
-            if (!input.success || input.data.type !== 'kick' || input.data.runId !== victim) refusableInputs++;
+            // A kick is taken only on the victim's own subject: one whose body names another run than its subject is refused.
+            if (!input.success || input.data.type !== 'kick' || input.data.runId !== victim || t.run !== victim) refusableInputs++;
           }
           if (route.kind === 'timers') {
             const timer = TimerMessage.safeParse(parseOrUndefined(data));
