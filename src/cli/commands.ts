@@ -175,7 +175,9 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
   const loaded = await engine.load(runId);
   const first = loaded.events[0]!;
-  if (loaded.snapshot.status !== 'active') {
+  // A failed run whose process died before it started its failure workflow: resume starts that (once, by its run id).
+  const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
+  if (loaded.snapshot.status !== 'active' && !failure) {
     const view = runView(loaded.snapshot, loaded.seq);
     (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
     if (opts.json) io.out(json(view));
@@ -184,7 +186,9 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
-  (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${loaded.seq}`);
+  (opts.json ? io.err : io.out)(failure
+    ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
+    : `resuming run ${runId} at event ${loaded.seq}`);
   return drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts);
 }
 
