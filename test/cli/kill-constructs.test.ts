@@ -147,4 +147,28 @@ describe('a run killed with SIGKILL inside a WAIT or a child run resumes without
       expect(replay.stdout).toMatch(/every event leads to the state it recorded/);
     }
   }, 90_000);
+
+  it('killed while a failed run\'s failure workflow runs a task: resume of the failed run names that run; resuming it finishes it without starting another', async () => {
+    const store = tempDir();
+    const log = join(store, 'markers');
+    const env = { LF_MARKERS: log };
+    const runId = await runAndKill(store, join(DIR, 'fails.yaml'), env,
+      (s, id) => s.status === 'FAILED' && s.marks.some((m) => m[2] === `${id}-failure/slow/1` && m[3] === 'start'));
+    const failureId = `${runId}-failure`;
+
+    const r = await cli(['--store', store, 'resume', runId], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`run ${runId} is already FAILED; nothing to resume`);
+    expect(r.stdout).toContain(`its failure workflow run ${failureId} is RUNNING: continue it with \`ledgerflow resume ${failureId}\``);
+    const f = await cli(['--store', store, 'resume', failureId, '--json'], { env });
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout)).toMatchObject({ status: 'COMPLETED', output: { slept: 3000 } });
+    expect(JSON.parse((await cli(['--store', store, 'status', failureId, '--json'])).stdout).parent).toMatchObject({ runId, relation: 'failure' });
+    expect((await new FileEventStore(store).listRuns()).map((x) => x.runId).sort()).toEqual([runId, failureId].sort());
+    expect(starts(log, 'first').map((m) => m[2])).toEqual([`${failureId}/first/1`]);
+    expect(starts(log, 'slow').map((m) => m[2])).toEqual([`${failureId}/slow/1`, `${failureId}/slow/1`]);
+    // Settled, it is not named again.
+    const again = await cli(['--store', store, 'resume', runId], { env });
+    expect(again.stdout).not.toContain('its failure workflow run');
+  }, 90_000);
 });
