@@ -5,7 +5,7 @@ import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
 import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
-import { SignalBodySchema, type SignalBody } from '../events/index.js';
+import { SETTLED_STATUSES, SignalBodySchema, type SignalBody } from '../events/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
@@ -175,16 +175,26 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
   const loaded = await engine.load(runId);
   const first = loaded.events[0]!;
-  if (loaded.snapshot.status !== 'active') {
+  // A failed run whose process died before it started its failure workflow: resume starts that (once, by its run id).
+  const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
+  if (loaded.snapshot.status !== 'active' && !failure) {
     const view = runView(loaded.snapshot, loaded.seq);
     (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
+    // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.
+    const failureRun = view.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
+    const unsettled = failureRun ? await engine.status(failureRun) : undefined;
+    if (unsettled && !SETTLED_STATUSES.includes(unsettled.status)) {
+      (opts.json ? io.err : io.out)(`its failure workflow run ${failureRun} is ${unsettled.status}: continue it with \`ledgerflow resume ${failureRun}\``);
+    }
     if (opts.json) io.out(json(view));
     return exitCodeForStatus(view.status);
   }
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
-  (opts.json ? io.err : io.out)(`resuming run ${runId} at event ${loaded.seq}`);
+  (opts.json ? io.err : io.out)(failure
+    ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
+    : `resuming run ${runId} at event ${loaded.seq}`);
   return drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts);
 }
 

@@ -19,6 +19,7 @@ import { reviewApproval } from './approvals.js';
 import { reviewSignal } from './signals.js';
 import { runView, type RunView } from './view.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
+import { failureChild } from './effects.js';
 
 export interface EngineOptions extends DriverHooks {
   store: EventStore;
@@ -148,9 +149,22 @@ export class Engine {
     return this.driveLoaded(typeof run === 'string' ? await this.load(run) : run, opts);
   }
 
+  /**
+   * The failure workflow run (`<runId>-failure`) a run that settled FAILED
+   * should have started but has not: the process that recorded the failure
+   * died before starting it. Null for any other run, and once that run exists.
+   */
+  async pendingFailureRun(loaded: { compiled: CompiledWorkflow; snapshot: RunSnapshot }): Promise<{ runId: string; workflow: string } | null> {
+    const failure = failureChild(loaded.compiled, loaded.snapshot);
+    if (!failure || (await this.store.lastSeq(failure.childRunId)) > 0) return null;
+    return { runId: failure.childRunId, workflow: failure.workflow };
+  }
+
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
   private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false): Promise<RunView> {
-    if (loaded.snapshot.status !== 'active') return runView(loaded.snapshot, loaded.seq);
+    // A settled run is driven again only to start a failure workflow it has not started (the driver's
+    // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
+    if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) return runView(loaded.snapshot, loaded.seq);
     const runId = loaded.snapshot.context.runId;
     const lease = await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
     try {
@@ -165,7 +179,7 @@ export class Engine {
   }
 
   private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
-    if (snapshot.status !== 'active') return runView(snapshot, seq);
+    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled, snapshot }))) return runView(snapshot, seq);
     const children = this.children ?? this.childRuns(opts, source);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children });
     const stop = () => driver.stop();

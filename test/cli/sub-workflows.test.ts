@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, expectEveryRunReplays, tempDir } from '../helpers/cli.js';
@@ -98,6 +98,39 @@ describe('ledgerflow run: SUB_WORKFLOW, failure_workflow beside the parent file'
     expect((await cli(['--store', store, 'status', view.runId])).stdout).toContain(`failure workflow run ${failureId}`);
     const runs = JSON.parse((await cli(['--store', store, 'list', '--json', '--workflow', 'on_failure'])).stdout);
     expect(runs).toHaveLength(1);
+    expect(await expectEveryRunReplays()).toBeGreaterThan(0);
+  });
+});
+
+describe('ledgerflow resume of a failed run whose failure workflow never started', () => {
+  it('starts it once (by its run id <runId>-failure); a second resume has nothing to do', async () => {
+    const { dir, store } = folder();
+    // The state a crash between the failure and the failure workflow's start leaves: a FAILED run and no
+    // <runId>-failure (here its definition was not there yet when the run failed, so it could not start).
+    const onFailure = join(dir, 'definitions/on_failure.yaml');
+    const text = readFileSync(onFailure, 'utf8');
+    unlinkSync(onFailure);
+    const r = await cli(['--store', store, 'run', join(dir, 'definitions/parent.yaml'), '--n', '60', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const { runId } = JSON.parse(r.stdout);
+    const failureId = `${runId}-failure`;
+    expect((await cli(['--store', store, 'status', failureId])).code).not.toBe(0);
+    writeFileSync(onFailure, text);
+
+    const resumed = await cli(['--store', store, 'resume', runId, '--json'], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(1); // the run itself is still FAILED
+    expect(resumed.stderr).toContain(`run ${runId} is FAILED but its failure workflow on_failure never started: starting it (run ${failureId})`);
+    expect(JSON.parse(resumed.stdout).status).toBe('FAILED');
+    expect(JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout).failureRun).toBe(failureId);
+    const failure = JSON.parse((await cli(['--store', store, 'status', failureId, '--json'])).stdout);
+    expect(failure).toMatchObject({ status: 'COMPLETED', output: { recorded: `${runId} check too big: 120 ops` }, parent: { runId, relation: 'failure' } });
+
+    const again = await cli(['--store', store, 'resume', runId]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain(`run ${runId} is already FAILED; nothing to resume`);
+    const runs = JSON.parse((await cli(['--store', store, 'list', '--json', '--workflow', 'on_failure'])).stdout);
+    expect(runs).toHaveLength(1);
+    expect(JSON.parse((await cli(['--store', store, 'history', failureId, '--json'])).stdout).filter((e: { type: string }) => e.type === 'run.started')).toHaveLength(1);
     expect(await expectEveryRunReplays()).toBeGreaterThan(0);
   });
 });
