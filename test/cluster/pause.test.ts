@@ -143,7 +143,7 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
     const { runId } = await client.start('cluster-pausable', {});
     const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'commander', pass: 'commander-dev-password' });
     try {
-      for (const body of [{ action: 'cancel' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
+      for (const body of [{ action: 'restart' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
         await nc.jetstream().publish(`lf.control.commander.${runId}`, new TextEncoder().encode(JSON.stringify(body)));
       }
     } finally {
