@@ -142,6 +142,16 @@ describe.skipIf(!!skipReason)('cancel over NATS', () => {
     expect(await client.store.read(runId)).toHaveLength(settled);
   }, 60_000);
 
+  it('a paused run can be cancelled: its queued attempt aborted, the run CANCELLED', async () => {
+    const { runId } = await client.start('cluster-cancel-unclaimed', {});
+    await waitFor('the attempt to be dispatched', async () => (await client.store.read(runId)).some((e) => e.type === 'task.started'));
+    expect(await commander.pause(runId, { waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'PAUSED' });
+    expect(await commander.cancel(runId, { reason: 'paused for good', waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'CANCELLED' });
+    const log = await client.store.read(runId);
+    expect(log.map((e) => e.type).filter((t) => t.startsWith('run.'))).toEqual(['run.started', 'run.paused', 'run.cancelled']);
+    expect(replayRun(log).divergence).toBeNull();
+  }, 60_000);
+
   it('a worker cannot cancel: the server refuses lf.control to it, nothing recorded', async () => {
     const { runId } = await client.start('cluster-cancel-person', {});
     await waitFor('the run to wait for a person', async () => (await client.status(runId))?.status === 'WAITING');
