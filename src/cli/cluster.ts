@@ -195,6 +195,29 @@ export function publishPauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { re
 }
 
 /**
+ * `cancel <runId> --nats`: published on lf.control.<user>.<runId> as pause,
+ * so the engine that owns the run records run.cancelled (by = the NATS user)
+ * and acts on it: its attempts are aborted, the child runs of its
+ * SUB_WORKFLOW and MAP-workflow attempts cancelled. `--as` as for pause. Exit
+ * 0 once recorded (or with --wait 0), 2 when the engine refuses it (the run
+ * has settled; nothing recorded), 3 when no engine answered in time (it waits
+ * in LF_CONTROL).
+ */
+export function publishCancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
+  const url = natsUrl(g);
+  const user = natsUser(url);
+  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who cancelled as the user you connect as`, { as: opts.as, user });
+  const waitMs = waitFlag(opts.wait);
+  return withClient(g, async (c) => {
+    const { recorded, status } = await c.cancel(runId, { ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.as ? { as: opts.as } : {}), waitMs });
+    if (opts.json) io.out(json({ runId, published: true, recorded, status }));
+    else if (recorded) io.out(`run ${runId} cancelled`);
+    else io.out(`published the cancel of run ${runId}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine (see \`ledgerflow status ${runId}\`)`);
+    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
+  });
+}
+
+/**
  * `resume <runId> --nats` of a paused run: published on lf.control as pause;
  * the engines then start what was scheduled meanwhile and continue the run.
  * Returns null when the run is not paused (then `resume` continues it as

@@ -361,8 +361,14 @@ export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { rea
   return EXIT.ok;
 }
 
-export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; json?: boolean }): Promise<number> {
-  const { changed, view } = await engineFor(g).cancel(runId, { ...(opts.reason ? { reason: opts.reason } : {}), by: process.env.USER ?? 'cli' });
+/**
+ * `cancel <runId>`: on the embedded store records run.cancelled (by = --as,
+ * else $USER); a settled run is left as it is (exit 0, nothing recorded).
+ * Over NATS it is run control an engine records and acts on (publishCancelCmd).
+ */
+export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
+  if (usesNats(g)) return (await import('./cluster.js')).publishCancelCmd(io, g, runId, opts);
+  const { changed, view } = await engineFor(g).cancel(runId, { ...(opts.reason ? { reason: opts.reason } : {}), by: opts.as ?? process.env.USER ?? 'cli' });
   if (opts.json) io.out(json({ changed, ...view }));
   else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
   return EXIT.ok;

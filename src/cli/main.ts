@@ -75,7 +75,10 @@ function program(setCode: (c: number) => void): Command {
     .option('--reason <text>').option('--as <name>', 'who pauses (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
     .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
     .action(act((runId: string, o) => cmd.pauseCmd(io, g(), runId, o)));
-  p.command('cancel').argument('<runId>', 'run id', runIdArg).option('--reason <text>').option('--json')
+  p.command('cancel').argument('<runId>', 'run id', runIdArg)
+    .description('cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, published on lf.control.<user>.<runId> as pause; the engine that owns the run records it or refuses it (settled: exit 2)')
+    .option('--reason <text>').option('--as <name>', 'who cancels (embedded store, default $USER; a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
+    .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')

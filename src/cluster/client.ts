@@ -3,7 +3,7 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { toStoreError } from '../store/jetstream/codec.js';
 import type { z } from 'zod';
 import type { Definition } from '../definition/index.js';
-import { ApprovalRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
+import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { Engine, foldEvents, runView, type RunView } from '../runtime/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
@@ -301,6 +301,27 @@ export class ClusterClient {
     return { changed: true, recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
   }
 
+  /**
+   * Cancels a run, whichever engine owns it: `{action: 'cancel', reason}` on
+   * lf.control.<sender>.<runId>, as pause. The engine records run.cancelled
+   * with this NATS user as `by` (on a server without users, `as`, recorded as
+   * unauthenticated) and publishes its effects: the run's attempts are
+   * aborted, the child runs of its SUB_WORKFLOW and MAP-workflow attempts
+   * cancelled. A settled run is refused (nothing recorded): CancelRefusedError
+   * with its status; one that does not exist RunNotFoundError. `recorded` is
+   * false when no verdict came within `waitMs` (default 10 s; 0: not at all):
+   * the cancel waits in LF_CONTROL for an engine.
+   */
+  async cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
+    const body = ControlMessage.parse({ action: 'cancel', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    const { sender, verdict } = await this.publishControl(runId, body, opts);
+    if (verdict && !verdict.accepted) {
+      if (verdict.status === undefined) throw new RunNotFoundError(runId);
+      throw new CancelRefusedError(`cannot cancel run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
+    }
+    return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+  }
+
   /** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
   private async publishControl(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }): Promise<{ sender: string; verdict: ControlVerdict | null }> {
     const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
@@ -324,7 +345,8 @@ export class ClusterClient {
       return { sender, verdict: listening ? await listening.next : null };
     } catch (err) {
       const msg = (err as Error).message;
-      throw new PauseRefusedError(/permission/i.test(msg)
+      const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
+      throw new Refused(/permission/i.test(msg)
         ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${msg}`
         : /503|no responders/i.test(msg)
           ? 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)'

@@ -624,10 +624,13 @@ export class ClusterEngine {
   }
 
   /**
-   * A pause or resume on lf.control.<sender>.<runId>: recorded (run.paused /
-   * run.resumed, by = the sender) when the run takes it, else refused with the
-   * reason (settled, already paused, not paused) and not recorded; either way
-   * the sender hears the verdict. Malformed ones and ones for runs that do not
+   * A pause, resume or cancel on lf.control.<sender>.<runId>: recorded
+   * (run.paused / run.resumed / run.cancelled, by = the sender) through
+   * process() when the run takes it, so its effects go out as any step's (a
+   * cancel aborts the run's attempts and cancels the child runs of its
+   * SUB_WORKFLOW and MAP-workflow attempts); else refused with the reason
+   * (settled, already paused, not paused) and not recorded. Either way the
+   * sender hears the verdict. Malformed ones and ones for runs that do not
    * exist are dead-lettered, as signals are.
    */
   private async onControl(m: JsMsg): Promise<void> {
@@ -655,9 +658,10 @@ export class ClusterEngine {
       }
       const by = { by: sender, ...(this.sendersProven ? {} : { unauthenticated: true as const }) };
       const time = iso(this.now());
-      const ev: PendingEvent = action === 'pause'
-        ? { type: 'run.paused', time, data: { ...by, ...(reason !== undefined ? { reason } : {}) } }
-        : { type: 'run.resumed', time, data: by };
+      const withReason = { ...by, ...(reason !== undefined ? { reason } : {}) };
+      const ev: PendingEvent = action === 'pause' ? { type: 'run.paused', time, data: withReason }
+        : action === 'cancel' ? { type: 'run.cancelled', time, data: withReason }
+          : { type: 'run.resumed', time, data: by };
       // Judged on the run as it is now (read fresh above); a refusal records nothing.
       if (!applyEvent(st.compiled, st.snapshot, ev).accepted) {
         const why = rejectionReason(st.snapshot, ev);
@@ -668,7 +672,13 @@ export class ClusterEngine {
       }
       this.stats.controls++;
       const after = await this.process(runId, [ev], { commitKey: `ct${m.seq}` });
-      this.tell(verdict, { action, accepted: true, ...(after ? { status: runView(after.snapshot, after.seq).status, seq: after.seq } : {}) } satisfies ControlVerdict);
+      const status = after ? runView(after.snapshot, after.seq).status : undefined;
+      // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
+      if (action === 'cancel' && status !== undefined && status !== 'CANCELLED') {
+        this.tell(verdict, { action, accepted: false, reason: `the run is already ${status}`, status } satisfies ControlVerdict);
+        return;
+      }
+      this.tell(verdict, { action, accepted: true, ...(after ? { status: status!, seq: after.seq } : {}) } satisfies ControlVerdict);
     });
     m.ack();
   }

@@ -127,26 +127,33 @@ export const DeadLetterMessage = z.object({
 });
 export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
 
+/** What run control can ask of a run. */
+export const ControlAction = z.enum(['pause', 'resume', 'cancel']);
+export type ControlAction = z.infer<typeof ControlAction>;
+
 /**
- * On lf.control.<sender>.<runId>: pause the run (run.paused) or resume it
- * (run.resumed), whichever engine owns it. Who asks is the subject's sender
- * token (nats.conf lets the people users publish under their own name only,
- * and workers not at all), recorded as `by`; nothing in the body names anyone.
+ * On lf.control.<sender>.<runId>: pause the run (run.paused), resume it
+ * (run.resumed) or cancel it (run.cancelled: its attempts are aborted, the
+ * child runs of its SUB_WORKFLOW and MAP-workflow attempts cancelled),
+ * whichever engine owns it. Who asks is the subject's sender token (nats.conf
+ * lets the people users publish under their own name only, and workers not at
+ * all), recorded as `by`; nothing in the body names anyone. `reason` is
+ * recorded with a pause or a cancel (a resume records none).
  */
 export const ControlMessage = z.strictObject({
-  action: z.enum(['pause', 'resume']),
+  action: ControlAction,
   reason: z.string().max(2000).optional(),
 });
 export type ControlMessage = z.infer<typeof ControlMessage>;
 
 /**
  * On lf.verdicts.control.<sender>.<runId> (core NATS, no stream): what the
- * engine made of a pause or resume, so `pause/resume --nats` can say it. A
- * refused one (the run settled, is already paused, is not paused, does not
- * exist) records nothing; each sender may subscribe to its own verdicts only.
+ * engine made of a pause, resume or cancel, so `pause/resume/cancel --nats`
+ * can say it. A refused one (the run settled, is already paused, is not
+ * paused, does not exist) records nothing; each sender may subscribe to its own verdicts only.
  */
 export const ControlVerdict = z.object({
-  action: z.enum(['pause', 'resume']),
+  action: ControlAction,
   accepted: z.boolean(),
   reason: z.string().optional(),
   /** The run's status after it (or as it was, when refused); absent when the run does not exist. */

@@ -182,6 +182,16 @@ export class PauseRefusedError extends LedgerflowError {
 }
 
 /**
+ * A cancel over NATS the engine refuses (the run has settled: nothing to
+ * cancel), or one this NATS user may not publish. Nothing is recorded.
+ */
+export class CancelRefusedError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
+    super('LF_CANCEL_REFUSED', message, meta);
+  }
+}
+
+/**
  * Thrown by a task handler to say that retrying cannot help (bad input, a
  * business rule): the task fails at once whatever its retry policy.
  */

@@ -119,7 +119,8 @@ export const SignalBodySchema = z.object({
   }
 });
 export type SignalBody = z.infer<typeof SignalBodySchema>;
-export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional() });
+/** `unauthenticated`: `by` is a name nobody proved (run control over NATS on a server without users). */
+export const RunCancelledData = z.object({ by: z.string().optional(), reason: z.string().optional(), unauthenticated: z.literal(true).optional() });
 /**
  * The engine could not fold an input into the run (a bug, or a definition
  * that got past validation but cannot run): the run fails with the error

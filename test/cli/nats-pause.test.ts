@@ -1,4 +1,4 @@
-/** `ledgerflow pause` / `resume` with --nats: run control (lf.control) an engine process records, whichever owns the run, as the NATS user who sent it. Real nats-server, real CLI processes. */
+/** `ledgerflow pause` / `resume` / `cancel` with --nats: run control (lf.control) an engine process records, whichever owns the run, as the NATS user who sent it. Real nats-server, real CLI processes. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli } from '../helpers/cli.js';
@@ -7,7 +7,7 @@ import { natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
 const bin = natsServerBin();
 
-describe.skipIf(!bin)('pause and resume over NATS from the CLI', () => {
+describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
   let server: NatsServer;
 
   beforeAll(async () => { server = await startNatsServer(); });
@@ -56,5 +56,48 @@ describe.skipIf(!bin)('pause and resume over NATS from the CLI', () => {
     expect(types.slice(types.indexOf('run.resumed'), types.indexOf('run.resumed') + 2)).toEqual(['run.resumed', 'task.started']);
     expect(history.find((e) => e.type === 'run.paused')!.data).toEqual({ by: 'commander', reason: 'maintenance' });
     expect(history.find((e) => e.type === 'run.resumed')!.data).toEqual({ by: 'commander' });
+  }, 90_000);
+
+  it('cancel --nats: an engine records commander\'s cancel of a waiting run (by commander), a second cancel is refused (exit 2), none answers in time without an engine (exit 3)', async () => {
+    const url = server.url;
+    const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
+    const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
+    expect(run.code).toBe(3);
+    const { runId } = JSON.parse(run.stdout);
+
+    // No engine runs yet: the cancel waits in LF_CONTROL (exit 3), and the engine started next records it.
+    const queued = await cli(['--nats', commander, 'cancel', runId, '--reason', 'no longer needed', '--wait', '300ms']);
+    expect(queued.code).toBe(3);
+    expect(queued.stdout).toMatch(/published the cancel of run \S+, but no engine answered within 300 ms: it waits in LF_CONTROL/);
+    const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
+    try {
+      const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
+      expect(waited.code).toBe(1);
+      expect(JSON.parse(waited.stdout).status).toBe('CANCELLED');
+      const again = await cli(['--nats', commander, 'cancel', runId, '--wait', '20s']);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/cannot cancel run \S+: the run is already CANCELLED; nothing was recorded/);
+    } finally {
+      engine.kill('SIGTERM');
+      await new Promise((r) => engine.on('close', r));
+    }
+    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout) as { type: string; data: Record<string, unknown> }[];
+    expect(history.filter((e) => e.type === 'run.cancelled').map((e) => e.data)).toEqual([{ by: 'commander', reason: 'no longer needed' }]);
+  }, 90_000);
+
+  it('cancel --nats with an engine running: recorded at once (exit 0, --json says CANCELLED)', async () => {
+    const url = server.url;
+    const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
+    const { runId } = JSON.parse((await cli(['--nats', url, 'run', APPROVAL, '--json'])).stdout);
+    const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
+    try {
+      const cancelled = await cli(['--nats', commander, 'cancel', runId, '--wait', '20s', '--json']);
+      expect(cancelled.stderr).toBe('');
+      expect(cancelled.code).toBe(0);
+      expect(JSON.parse(cancelled.stdout)).toEqual({ runId, published: true, recorded: true, status: 'CANCELLED' });
+    } finally {
+      engine.kill('SIGTERM');
+      await new Promise((r) => engine.on('close', r));
+    }
   }, 90_000);
 });

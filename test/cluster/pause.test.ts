@@ -143,7 +143,7 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
     const { runId } = await client.start('cluster-pausable', {});
     const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'commander', pass: 'commander-dev-password' });
     try {
-      for (const body of [{ action: 'cancel' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
+      for (const body of [{ action: 'restart' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
         await nc.jetstream().publish(`lf.control.commander.${runId}`, new TextEncoder().encode(JSON.stringify(body)));
       }
     } finally {
@@ -163,7 +163,7 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
     expect((await client.store.read(runId)).some((e) => e.type === 'run.paused')).toBe(false);
   }, 60_000);
 
-  it('on a server without users, --as names who pauses and resumes: recorded as unauthenticated', async () => {
+  it('on a server without users, --as names who pauses, resumes and cancels: recorded as unauthenticated', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lf-no-users-'));
     const conf = join(dir, 'no-users.conf');
     writeFileSync(conf, 'jetstream {\n  max_memory_store: 64MB\n  max_file_store: 1GB\n}\n');
@@ -179,6 +179,8 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
       const log = await c.store.read(runId);
       expect(log.find((ev) => ev.type === 'run.paused')!.data).toEqual({ by: 'ops', reason: 'night', unauthenticated: true });
       expect(log.find((ev) => ev.type === 'run.resumed')!.data).toEqual({ by: 'ops', unauthenticated: true });
+      expect(await c.cancel(runId, { as: 'ops', reason: 'done with it' })).toMatchObject({ recorded: true, status: 'CANCELLED' });
+      expect((await c.store.read(runId)).find((ev) => ev.type === 'run.cancelled')!.data).toEqual({ by: 'ops', reason: 'done with it', unauthenticated: true });
     } finally {
       await e.stop();
       await c.close();
