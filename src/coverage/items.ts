@@ -96,7 +96,7 @@ function unskippable(def: Definition): Map<string, string | null> {
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
   const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION', 'MAP'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
@@ -268,6 +268,8 @@ function bodyEdges(from: string, to: string, ownEvent: string | null, settled: s
   const edges: Edge[] = [];
   let at = from;
   const move = (next: string, on: string | null) => { edges.push({ from: at, to: next, on }); at = next; };
+  // Still where it was (a body task settled for good while the run goes on): it took no edge.
+  if (from === to && !nextIteration) return edges;
   const leaving = nextIteration || (FINAL_OF[to] === undefined && ['done', 'failed', 'timed_out', 'skipped'].includes(to));
   if (!leaving) return from === to ? [] : [{ from, to, on: ownEvent }];
   // A body task still pending when its loop settled without ever running is skipped at once.

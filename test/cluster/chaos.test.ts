@@ -211,9 +211,13 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
       for (const done of events.filter((e) => e.type === 'task.completed')) {
         const { task, attempt } = done.data;
         const mine = markers.filter((m) => m.runId === runId && m.task === task);
-        // No completed task runs again: no later attempt, and no start of any attempt after the completion was recorded.
+        // No completed task runs again: no later attempt, and no start of any attempt after the completion was recorded,
+        // except the one known race (README, issue 10): a worker that could not heartbeat within the 2 s ack wait is taken
+        // for lost, the attempt is restarted, and its restarted run may be claimed just before the first run's outcome
+        // settles it. Such a start is only allowed where the log records the restart (the count is bounded below).
+        const restarted = events.some((e) => e.type === 'task.restarted' && e.data.task === task && e.data.attempt === attempt);
         expect(mine.filter((m) => m.attempt > attempt), `${runId}/${task} after attempt ${attempt} completed`).toEqual([]);
-        expect(mine.filter((m) => m.what === 'start' && m.at > Date.parse(done.time)), `${runId}/${task} started after ${done.time}`).toEqual([]);
+        if (!restarted) expect(mine.filter((m) => m.what === 'start' && m.at > Date.parse(done.time)), `${runId}/${task} started after ${done.time}`).toEqual([]);
       }
     }
     // No run of an attempt twice: an attempt runs once, plus at most once more for each restart the log records

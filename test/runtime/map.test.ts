@@ -151,14 +151,18 @@ workflow:
       input: { x: "see \${item.name}" }
 `)).toEqual(['7:24 LF_ITEM_REF_OUTSIDE_MAP']);
   });
-  it('refuses a MAP with a workflow body (not yet runnable) or without a body', () => {
-    expect(problems(`
+  it('accepts a workflow body, and refuses a MAP without a body or with two', () => {
+    const found = problems(`
 workflow:
   id: w
+  input: { optional: [x] }
   tasks:
     - { id: m, type: MAP, items: "\${workflow.input.x}", workflow: child }
     - { id: n, type: MAP, items: "\${workflow.input.x}" }
-`)).toEqual(expect.arrayContaining([expect.stringMatching(/^5:\d+ LF_MAP_WORKFLOW_UNSUPPORTED$/), expect.stringMatching(/^6:\d+ LF_MISSING_FIELD$/)]));
+    - { id: o, type: MAP, items: "\${workflow.input.x}", workflow: child, handler: h }
+`);
+    expect(found.filter((p) => p.startsWith('6:'))).toEqual([]);
+    expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^7:\d+ LF_MISSING_FIELD$/), expect.stringMatching(/^8:\d+ LF_CONFLICT$/)]));
   });
 });
 
