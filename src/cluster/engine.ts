@@ -14,7 +14,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'n
 import { childRunId, instanceFields, instanceKey, instanceToken, iso, MAX_CHILD_DEPTH, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
-import { RunIdSchema, type PendingEvent, type TaskError } from '../events/index.js';
+import { RunIdSchema, type PendingEvent, type RunSource, type TaskError } from '../events/index.js';
 import {
   applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewLoss, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
   type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
@@ -53,7 +53,12 @@ export interface ClusterEngineOptions {
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
 
-interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number }
+/**
+ * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
+ * when the load read run.started; undefined when not known (loaded from a snapshot): then it is read
+ * when the run settles. Known, it spares every settling run a read of its first event.
+ */
+interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null }
 
 export class ClusterEngine {
   readonly store: JetStreamEventStore;
@@ -184,8 +189,9 @@ export class ClusterEngine {
       this.remember(runId, loaded);
       return loaded;
     }
-    const loaded = await loadRun(this.store, runId, this.snapshots);
-    if (!loaded) return null;
+    const read = await loadRun(this.store, runId, this.snapshots);
+    if (!read) return null;
+    const loaded: Loaded & typeof read = read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
     if (loaded.fromSnapshot !== null) this.stats.snapshotLoads++;
     if (loaded.snapshotRefused) {
       this.stats.snapshotsRefused++;
@@ -227,7 +233,7 @@ export class ClusterEngine {
           continue;
         }
         this.stats.commits++;
-        next = { compiled: st.compiled, snapshot: prepared.snapshot, seq: prepared.seq };
+        next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
         this.remember(runId, next);
       }
       this.stats.stale += prepared.stale.length;
@@ -340,8 +346,9 @@ export class ClusterEngine {
 
   /** A settled child's outcome, published to its parent as the SUB_WORKFLOW attempt's (nothing for a failure workflow or a top-level run). */
   private async reportToParent(runId: string, run: Loaded): Promise<void> {
-    const first = (await this.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0];
-    const parent = first?.type === 'run.started' ? first.data.source?.parent : undefined;
+    if (run.parent === null) return;
+    const first = run.parent === undefined ? (await this.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0] : undefined;
+    const parent = run.parent ?? (first?.type === 'run.started' ? first.data.source?.parent : undefined);
     if (!parent?.task) return;
     const outcome = childOutcome(runView(run.snapshot, run.seq), run.compiled.definition.id);
     if (outcome) await this.reportOutcome(parent, runId, outcome);

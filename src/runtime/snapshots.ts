@@ -9,6 +9,7 @@
  */
 import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import { definitionHash, type Definition } from '../definition/index.js';
+import type { RunSource } from '../events/index.js';
 import type { EventStore, SnapshotStore, StoredSnapshot } from '../store/index.js';
 import { foldOnto } from './commit.js';
 import { recordedState, type RunSnapshot } from './fold.js';
@@ -26,6 +27,8 @@ export interface LoadedRun {
   eventsRead: number;
   /** Why a stored snapshot was not used (null when there was none, or it was used). */
   snapshotRefused: string | null;
+  /** Where the run came from (its run.started's source), when the load read run.started (not from a snapshot). */
+  source?: RunSource | null;
 }
 
 /** The run folded to its last event, through its snapshot when a good one exists; null when the run does not exist. */
@@ -47,7 +50,8 @@ export async function loadRun(store: EventStore, runId: string, snapshots?: Snap
   }
   const events = await store.read(runId);
   if (events.length === 0) return null;
-  return { ...foldEvents(events), fromSnapshot: null, eventsRead: events.length, snapshotRefused: refused };
+  const first = events[0]!;
+  return { ...foldEvents(events), fromSnapshot: null, eventsRead: events.length, snapshotRefused: refused, source: first.type === 'run.started' ? first.data.source ?? null : null };
 }
 
 /** The loaded run, or why the snapshot cannot be used. */
