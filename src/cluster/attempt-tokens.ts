@@ -29,7 +29,10 @@ export class AttemptTokens {
     // Both may time out on a bucket another engine has only just created (its replicas still electing a leader).
     const entry = await createRetrying(async () => {
       await kv.create(SECRET_KEY, randomBytes(32).toString('hex')).catch(() => undefined);
-      return kv.get(SECRET_KEY);
+      const got = await kv.get(SECRET_KEY);
+      // On a replicated bucket the other engine's create may not be readable here yet: ask again (a timeout is retried).
+      if (!got?.string()) throw Object.assign(new Error(`timeout: ${SECRET_KEY} is not readable in ${ENGINE_BUCKET} yet`), { code: 'TIMEOUT' });
+      return got;
     });
     const hex = entry?.string();
     if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error(`the KV bucket ${ENGINE_BUCKET} holds no valid ${SECRET_KEY}; delete the key so an engine makes a new one`);
