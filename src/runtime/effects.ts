@@ -52,8 +52,8 @@ export interface StartAttempt {
 }
 
 /** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled), or drop it unrun if it has not started. */
-export interface AbortAttempt {
-  readonly type: 'attempt.abort';
+/** Which run of which attempt of which task instance an effect is about. */
+export interface AttemptRef {
   readonly runId: string;
   readonly taskId: string;
   readonly iteration?: number;
@@ -61,8 +61,12 @@ export interface AbortAttempt {
   /** The key the attempt is held under (instances.ts). */
   readonly instance: string;
   readonly attempt: number;
-  /** The run of the attempt held (0: its first; n after its n-th restart). */
+  /** The run of the attempt (0: its first; n after its n-th restart). */
   readonly restart: number;
+}
+
+export interface AbortAttempt extends AttemptRef {
+  readonly type: 'attempt.abort';
   readonly reason: string;
 }
 
@@ -116,16 +120,8 @@ export interface StartChild {
 }
 
 /** Emit an event as `ledgerflow emit` would (embedded) or on `lf.triggers.<event>` (NATS), then report `{ event, eventId, runs }` as the attempt's output. */
-export interface EmitEvent {
+export interface EmitEvent extends AttemptRef {
   readonly type: 'event.emit';
-  readonly runId: string;
-  readonly taskId: string;
-  readonly iteration?: number;
-  readonly item?: number;
-  /** The key the executor holds the attempt under (instances.ts). */
-  readonly instance: string;
-  readonly attempt: number;
-  readonly restart: number;
   readonly event: string;
   readonly data: Record<string, unknown>;
   /** `<runId>/<instance>/<attempt>`: the event's id, so a re-run starts nothing twice. */
