@@ -187,6 +187,7 @@ export const handlers: Handlers = {
     return {
       incident_id: incident.incident_id ?? null,
       service: incident.service ?? null,
+      reported_by: typeof incident.reporter === 'string' ? incident.reporter : null,
       severity: triage.severity ?? null,
       score: triage.score ?? null,
       acknowledged_by: typeof ack?.by === 'string' ? ack.by : null,
