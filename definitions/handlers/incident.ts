@@ -120,7 +120,7 @@ export const handlers: Handlers = {
     };
   },
 
-  notify(input) {
+  notify(input, ctx) {
     const channel = text(input, 'channel');
     const triage = (input.triage ?? {}) as { severity?: string; score?: number; responder?: string; team?: string; reasons?: string[] };
     const to = channel === 'log' ? null : triage.responder ?? null;
@@ -130,7 +130,7 @@ export const handlers: Handlers = {
       team: triage.team ?? null,
       subject: `[${String(triage.severity ?? 'unknown').toUpperCase()}] ${String(input.service)}: ${String(input.title)} (${String(input.incident_id)})`,
       body: [`score ${triage.score ?? '?'}`, ...(triage.reasons ?? [])].join('; '),
-      acknowledge_with: channel === 'log' ? null : `ledgerflow signal <runId> incident_acknowledged --data '{"by":"${to ?? 'name'}","at":"<ISO time>"}'`,
+      acknowledge_with: channel === 'log' ? null : `ledgerflow signal ${ctx.runId} incident_acknowledged --data '{"by":"${to ?? '<name>'}","at":"<ISO time>"}'`,
     };
   },
 

@@ -61,7 +61,9 @@ describe('incident-response', () => {
     expect(waiting.tasks.await_ack.status).toBe('WAITING');
     expect(waiting.tasks.alert_oncall.status).toBe('SKIPPED');
     expect(yamlOf(join(out, 'incidents', 'INC-2026-1122-01', 'deploy-freeze.yaml'))).toMatchObject({ service: 'checkout', frozen: true });
-    expect(yamlOf(join(out, 'incidents', 'INC-2026-1122-01', 'notification.yaml'))).toMatchObject({ channel: 'page', to: 'alice' });
+    expect(yamlOf(join(out, 'incidents', 'INC-2026-1122-01', 'notification.yaml'))).toMatchObject({
+      channel: 'page', to: 'alice', acknowledge_with: expect.stringContaining(`ledgerflow signal ${run!.runId} incident_acknowledged`),
+    });
 
     const ack = await lf(['signal', run!.runId, 'incident_acknowledged', '--data', '{"by":"alice","at":"2026-11-22T09:09:30Z","note":"rolling back"}']);
     expect(ack.code, ack.stderr).toBe(0);
