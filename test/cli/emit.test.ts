@@ -165,7 +165,7 @@ describe('ledgerflow emit: bad events are rejected with the reason and kept, exi
     const p = place();
     const r = await cli(['--store', p.store, 'emit', 'revenue_milestne', '--data', '{}'], { cwd: p.cwd });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown event type "revenue_milestne": no events\/revenue_milestne\.yaml schema and no workflow triggers on it; known types: lead_qualification, revenue_milestone/);
+    expect(r.stderr).toMatch(/unknown event type "revenue_milestne": no events\/revenue_milestne\.yaml schema and no workflow triggers on it; known types: incident_reported, lead_qualification, revenue_milestone/);
     expect(deadLetters(p.store).map((l) => [l.stage, l.event.type])).toEqual([['unknown_type', 'revenue_milestne']]);
   });
 
