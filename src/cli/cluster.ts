@@ -115,7 +115,7 @@ async function untilSignal(io: Io, what: string, stop: () => Promise<void>): Pro
 }
 
 /** A whole-number flag, at least `min`; undefined when absent. */
-function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {
+export function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
   const r = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(Number.MAX_SAFE_INTEGER)).safeParse(text);
   if (!r.success) throw new UsageError(`${flag} ${text} must be a whole number of at least ${min}`, { value: text });
