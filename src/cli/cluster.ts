@@ -128,7 +128,7 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean }): Promise<number> {
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
@@ -139,6 +139,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
+    ...(opts.schedules === false ? { schedules: false as const } : {}),
     log: (l) => io.err(l),
   });
   await engine.start();

@@ -135,6 +135,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
+    .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
     .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')
