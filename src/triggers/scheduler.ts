@@ -22,7 +22,7 @@ import { AppendConflictError, HandlerError, InputError, RunCannotStartError, Uns
 import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { Engine } from '../runtime/index.js';
-import { dueSlots, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
+import { catchUpOf, dueSlots, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
 export const PendingFiringSchema = z.object({
@@ -161,9 +161,9 @@ export class Scheduler {
       const rev = await cursor.update(key, claimed, revision);
       if (rev === null) continue; // another firer moved the cursor: look again (it has claimed these slots)
       if (due.skippedCount > 0) {
-        const m: MissedSlots = { workflowId: def.id, trigger: index, catchUp: trigger.catchUp, slots: due.skipped.map(iso), count: due.skippedCount, atLeast: due.countCapped };
+        const m: MissedSlots = { workflowId: def.id, trigger: index, catchUp: catchUpOf(trigger), slots: due.skipped.map(iso), count: due.skippedCount, atLeast: due.countCapped };
         report.missed.push(m);
-        const what = trigger.catchUp === 'none' ? 'not fired (catch_up: none)' : `not fired, ${pending.at(-1)?.slot} fires for them (catch_up: latest)`;
+        const what = catchUpOf(trigger) === 'none' ? 'not fired (catch_up: none)' : `not fired, ${pending.at(-1)?.slot} fires for them (catch_up: latest)`;
         this.log(`schedule ${key}: missed ${due.countCapped ? `at least ${MAX_MISSED_COUNTED}` : due.skippedCount} slot${due.skippedCount === 1 ? '' : 's'} ${what}: ${m.slots.slice(0, 10).join(', ')}${m.slots.length > 10 || due.skippedCount > 10 ? ', …' : ''}`);
       }
       if (pending.length > 0) await this.startClaimed(def, trigger, index, claimed, rev, now, report);
