@@ -21,4 +21,4 @@ export {
   Scheduler, MemoryScheduleCursor, engineStarter, ScheduleCursorEntrySchema,
   type ScheduleCursor, type ScheduleCursorEntry, type PendingFiring, type ScheduledStart, type StartScheduled, type SchedulerOptions, type FireReport, type FiredSlot, type MissedSlots, type FailedSlot,
 } from './scheduler.js';
-export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE } from './schedule-file.js';
+export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler } from './schedule-file.js';

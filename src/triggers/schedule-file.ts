@@ -10,7 +10,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LedgerflowError } from '../errors/index.js';
-import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
+import type { LoadedDefinition } from '../api/index.js';
+import type { Engine } from '../runtime/index.js';
+import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
 const FileSchema = z.object({
   version: z.literal(1),
@@ -94,4 +96,34 @@ export class FileScheduleCursor implements ScheduleCursor {
   async all(): Promise<Map<string, ScheduleCursorEntry>> {
     return new Map(Object.entries((await this.load()).schedules).map(([k, v]) => [k, v.entry]));
   }
+}
+
+/**
+ * The embedded store's Scheduler, ready for `serve` to call every tick:
+ * `await scheduler.fireDue(Date.now())`. Cursor `<storeDir>/schedules.json`;
+ * runs are recorded on `engine`'s store under their slot's run id with the
+ * definition's file and handler module in run.started (as `emit` records
+ * them), and driven by whoever drives unsettled runs (serve).
+ */
+export function embeddedScheduler(opts: {
+  storeDir: string;
+  engine: Engine;
+  /** The definitions whose schedules fire (e.g. loadTriggerCatalog().loaded), asked every tick. */
+  definitions: () => readonly LoadedDefinition[];
+  log?: (line: string) => void;
+  graceMs?: number;
+}): Scheduler {
+  const byDefinition = () => new Map(opts.definitions().map((l) => [l.definition, l]));
+  let index = byDefinition();
+  return new Scheduler({
+    cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)),
+    definitions: () => { index = byDefinition(); return [...index.keys()]; },
+    start: engineStarter(opts.engine, (def) => {
+      const l = index.get(def);
+      return l ? { file: l.file, ...(l.handlersPath ? { handlers: l.handlersPath } : {}) } : {};
+    }),
+    name: `serve ${process.pid}`,
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+  });
 }

@@ -137,3 +137,37 @@ describe('FileScheduleCursor (<store>/schedules.json)', () => {
     expect(await c.update('nightly.0', cur.entry, cur.revision)).toBe(cur.revision + 1);
   });
 });
+
+describe('embeddedScheduler (what `serve` calls every tick)', () => {
+  let dir = '';
+  afterEach(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+
+  it('fires into the store directory with the definition\'s file in run.started and the cursor in <store>/schedules.json', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { loadDefinitionFile } = await import('../../src/api/index.js');
+    const { openStore } = await import('../../src/store/index.js');
+    const { embeddedScheduler } = await import('../../src/triggers/index.js');
+    dir = await mkdtemp(join(tmpdir(), 'lf-sched-embedded-'));
+    const file = join(dir, 'nightly.yaml');
+    writeFileSync(file, `
+workflow:
+  id: nightly
+  input:
+    required: [dept]
+  triggers:
+    - { schedule: "*/10 * * * * *", timezone: Europe/Berlin, catch_up: latest, input: { dept: ops } }
+  tasks:
+    - { id: note, type: SET, values: { dept: "\${workflow.input.dept}" } }
+`);
+    const storeDir = join(dir, 'store');
+    const store = openStore({ dir: storeDir, nats: false });
+    const engine = new Engine({ store });
+    const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => [loadDefinitionFile(file)] });
+    await scheduler.fireDue(T0);
+    expect((await scheduler.fireDue(T0 + 10_000)).fired.map((f) => f.runId)).toEqual(['nightly-s0-20260101T090010Z']);
+    const [started] = await engine.events('nightly-s0-20260101T090010Z');
+    expect(started!.type === 'run.started' && started!.data.source).toMatchObject({ file, schedule: { slot: '2026-01-01T09:00:10.000Z' } });
+    expect(JSON.parse(await readFile(join(storeDir, 'schedules.json'), 'utf8')).schedules['nightly.0'].entry.last.runId).toBe('nightly-s0-20260101T090010Z');
+    await store.close();
+  });
+});
