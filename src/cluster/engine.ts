@@ -143,7 +143,7 @@ export class ClusterEngine {
       ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
     });
     const scheduler = new Scheduler({
-      cursor, definitions: () => this.latestDefinitions(), start: (s) => this.startScheduled(s), name: `engine ${process.pid}`, log: this.log,
+      cursor, definitions: () => this.scheduledDefinitions(), start: (s) => this.startScheduled(s), name: `engine ${process.pid}`, log: this.log,
       ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
     });
     this.scheduler = scheduler;
@@ -163,6 +163,22 @@ export class ClusterEngine {
       }
     })());
   }
+
+  /**
+   * The deployed definitions the schedules come from, read again every 5 s
+   * (wall time): a cache of its own, so that the trigger path's (read on
+   * demand) is not warmed early by this loop and never misses a definition
+   * deployed just before an event.
+   */
+  private async scheduledDefinitions(): Promise<Definition[]> {
+    if (Date.now() - this.scheduledAt > 5000) {
+      this.scheduleDefs = await this.registry.latestAll();
+      this.scheduledAt = Date.now();
+    }
+    return this.scheduleDefs;
+  }
+  private scheduleDefs: Definition[] = [];
+  private scheduledAt = 0;
 
   /** A claimed slot's run: started once (its run id), and its first effects published, as a trigger event's run is. */
   private startScheduled(s: ScheduledStart): Promise<{ duplicate: boolean }> {

@@ -14,20 +14,11 @@
  * once per real interval (croner's `fixedTimeRule: 'no-wildcard'`).
  */
 import { Cron } from 'croner';
-
-const cache = new Map<string, Cron>();
-const CACHE_MAX = 4096;
+import { rememberedCron } from './cron-cache.js';
 
 /** The croner job for an expression in a zone (paused: it never runs anything); throws croner's error when it does not parse. */
 export function cronFor(expr: string, timezone: string): Cron {
-  const key = `${timezone}\u0000${expr}`;
-  let c = cache.get(key);
-  if (!c) {
-    c = new Cron(expr.trim(), { timezone, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' });
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(key, c);
-  }
-  return c;
+  return rememberedCron(`${timezone}\u0000${expr}`, () => new Cron(expr.trim(), { timezone, paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' }));
 }
 
 /** croner's reason an expression does not parse (without its class prefix), or null when it does. */
