@@ -10,6 +10,7 @@
 import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
 import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';
 import { clearRegionStatesCache, setRegionStatesCacheEnabled } from './compiler/region-states-cache.js';
+import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
 import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './runtime/id-stamp-cache.js';
@@ -27,6 +28,7 @@ export interface Cache {
 
 export const CACHES: readonly Cache[] = [
   { module: 'definition/hash-cache.ts', clear: clearDefinitionHashCache, setEnabled: setDefinitionHashCacheEnabled },
+  { module: 'definition/cron-cache.ts', clear: clearCronCache, setEnabled: setCronCacheEnabled },
   { module: 'compiler/iso-cache.ts', clear: clearIsoCache, setEnabled: setIsoCacheEnabled },
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
   { module: 'compiler/region-states-cache.ts', clear: clearRegionStatesCache, setEnabled: setRegionStatesCacheEnabled },

@@ -115,7 +115,7 @@ async function untilSignal(io: Io, what: string, stop: () => Promise<void>): Pro
 }
 
 /** A whole-number flag, at least `min`; undefined when absent. */
-function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {
+export function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
   const r = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(Number.MAX_SAFE_INTEGER)).safeParse(text);
   if (!r.success) throw new UsageError(`${flag} ${text} must be a whole number of at least ${min}`, { value: text });
@@ -128,7 +128,7 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean }): Promise<number> {
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
@@ -139,6 +139,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
+    ...(opts.schedules === false ? { schedules: false as const } : {}),
     log: (l) => io.err(l),
   });
   await engine.start();

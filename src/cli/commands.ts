@@ -218,7 +218,7 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; 
   // A corrupt run is listed with status CORRUPT (in --json too) and warned about; the others are listed as usual.
   io.out(opts.json
     ? json([
-      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}) })),
+      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule }) => ({ runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}) })),
       ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
     ])
     : listText(runs));

@@ -96,6 +96,10 @@ function program(setCode: (c: number) => void): Command {
     .action(act(async (type: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
       : (await import('./emit.js')).emitCmd(io, g(), type, o)));
+  p.command('schedules').description('every schedule trigger: its next fire times (UTC and its zone) and the last slot fired with its run (embedded: definitions/ and <store>/schedules.json; NATS: the deployed ones)')
+    .option('--count <n>', 'next fire times to show per schedule (default 3)')
+    .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
+    .action(act(async (o) => (await import('./schedules.js')).schedulesCmd(io, g(), o)));
   p.command('paths').argument('<file>').description('the paths through a definition (each decision case, retry, failure, timeout, approval, skip) and the coverage they reach')
     .option('--json', 'print { paths, coverage, uncovered, tasks, excluded }')
     .action(act(async (file: string, o) => (await import('./coverage.js')).pathsCmd(io, file, o)));
@@ -131,6 +135,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
+    .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
     .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')

@@ -103,6 +103,11 @@ export function statusColor(status: string): string {
   }
 }
 
+/** catch_up latest: the slots a scheduled run stands for besides its own. */
+function missedText(s: { missedCount?: number }): string {
+  return s.missedCount ? `, standing for ${s.missedCount} missed slot${s.missedCount === 1 ? '' : 's'} (catch_up: latest)` : '';
+}
+
 export function statusText(view: RunView): string {
   const lines = [`run ${pc.bold(view.runId)}  ${view.workflowId} v${view.version}  ${statusColor(view.status)}`,
     `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`];
@@ -111,6 +116,7 @@ export function statusText(view: RunView): string {
       ? `failure workflow of run ${view.parent.runId} (${view.parent.workflowId})`
       : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`);
   }
+  if (view.schedule) lines.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
   if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
   for (const [id, t] of Object.entries(view.tasks)) {
     const extra = `${t.child ? `  child run ${t.child}` : ''}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
@@ -150,7 +156,7 @@ export function statusYaml(view: RunView): string {
 
 export function listText(runs: RunSummary[]): string {
   if (runs.length === 0) return 'no runs';
-  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}${parentText(r.parent)}`).join('\n');
+  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`).join('\n');
 }
 
 function parentText(p: RunSummary['parent']): string {
@@ -163,7 +169,9 @@ function summary(e: EventEnvelope): string {
     case 'run.started': {
       const p = e.data.source?.parent;
       const from = !p ? '' : p.relation === 'failure' ? `  (failure workflow of run ${p.runId})` : `  (child of run ${p.runId}, task ${p.task} attempt ${p.attempt})`;
-      return `input ${JSON.stringify(e.data.input)}${from}`;
+      const s = e.data.source?.schedule;
+      const by = s ? `  (schedule triggers[${s.trigger}] slot ${s.slot}${missedText(s)})` : e.data.source?.event ? `  (event ${e.data.source.event})` : '';
+      return `input ${JSON.stringify(e.data.input)}${from}${by}`;
     }
     case 'task.started': return `${instanceKey(e.data)} attempt ${e.data.attempt}`;
     case 'task.completed': return `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;

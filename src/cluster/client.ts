@@ -91,7 +91,12 @@ export class ClusterClient {
     return (await this.conn()).registry.resolve(ref);
   }
 
-/** Records run.started and asks the engines to act on it; returns at once with the run id. */
+  /** The latest version of every deployed workflow. */
+  async deployed(): Promise<Definition[]> {
+    return (await this.conn()).registry.latestAll();
+  }
+
+  /** Records run.started and asks the engines to act on it; returns at once with the run id. */
   async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean } = {}): Promise<{ runId: string; definition: Definition }> {
     const { js } = await this.conn();
     const definition = await this.resolve(ref);

@@ -20,12 +20,13 @@ import {
   type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
 } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
-import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
+import { admitEvent, runIdForEvent, Scheduler, type EventTypeSpec, type FireReport, type ScheduledStart } from '../triggers/index.js';
 import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { ApprovalMessage, ControlMessage, decodeOrUndefined, encode, InputMessage, SignalMessage, TimerMessage, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
+import { KvScheduleCursor } from './schedule-cursor.js';
 import { hasUsers } from './sender.js';
 
 /** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
@@ -49,6 +50,14 @@ export interface ClusterEngineOptions {
    * runs never get one.
    */
   snapshots?: JetStreamSnapshotOptions & { every?: number };
+  /**
+   * Schedule triggers of the deployed definitions: every `tickMs` (default
+   * 1000) the engine fires the slots due at `now()` (src/triggers/scheduler.ts),
+   * claiming each in KV LF_SCHEDULES, so however many engines run a slot
+   * starts one run. `graceMs`: how late a slot may be and still be on time
+   * (older ones are missed and catch_up decides); `false`: this engine fires none.
+   */
+  schedules?: false | { tickMs?: number; graceMs?: number; claimTimeoutMs?: number };
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -87,7 +96,14 @@ export class ClusterEngine {
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
     /** Child runs started (SUB_WORKFLOW attempts, failure workflows). */
     childRuns: 0,
+    /** Runs this engine started for schedule slots it claimed. */
+    scheduled: 0,
+    /** Schedule ticks done (each fires what is due at that moment). */
+    scheduleTicks: 0,
   };
+  /** Fires schedule slots (null: this engine fires none); `lastFire`: what its last tick did. */
+  scheduler: Scheduler | null = null;
+  lastFire: FireReport | null = null;
 
   constructor(private readonly opts: ClusterEngineOptions) {
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
@@ -117,6 +133,70 @@ export class ClusterEngine {
     this.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => this.onTrigger(m));
     this.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => this.onSignal(m));
     this.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => this.onControl(m));
+    if (this.opts.schedules !== false) this.fireSchedules(this.opts.schedules ?? {});
+  }
+
+  /** The schedule loop: every tick, the slots due now of every deployed schedule (once per slot across engines: the KV claim). */
+  private fireSchedules(o: { tickMs?: number; graceMs?: number; claimTimeoutMs?: number }): void {
+    const cursor = new KvScheduleCursor(this.js, {
+      ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
+      ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
+    });
+    const scheduler = new Scheduler({
+      cursor, definitions: () => this.scheduledDefinitions(), start: (s) => this.startScheduled(s), name: `engine ${process.pid}`, log: this.log,
+      ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.claimTimeoutMs !== undefined ? { claimTimeoutMs: o.claimTimeoutMs } : {}),
+    });
+    this.scheduler = scheduler;
+    const tickMs = o.tickMs ?? 1000;
+    let wake: (() => void) | undefined;
+    this.stops.push(() => wake?.());
+    this.loops.push((async () => {
+      while (!this.stopped) {
+        try {
+          this.lastFire = await scheduler.fireDue(this.now());
+          this.stats.scheduleTicks++;
+        } catch (err) {
+          if (!this.stopped) this.log(`schedules: ${(err as Error).message}; trying again next tick`);
+        }
+        if (this.stopped) break;
+        await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
+      }
+    })());
+  }
+
+  /**
+   * The deployed definitions the schedules come from, read again every 5 s
+   * (wall time): a cache of its own, so that the trigger path's (read on
+   * demand) is not warmed early by this loop and never misses a definition
+   * deployed just before an event.
+   */
+  private async scheduledDefinitions(): Promise<Definition[]> {
+    if (Date.now() - this.scheduledAt > 5000) {
+      this.scheduleDefs = await this.registry.latestAll();
+      this.scheduledAt = Date.now();
+    }
+    return this.scheduleDefs;
+  }
+  private scheduleDefs: Definition[] = [];
+  private scheduledAt = 0;
+
+  /** A claimed slot's run: started once (its run id), and its first effects published, as a trigger event's run is. */
+  private startScheduled(s: ScheduledStart): Promise<{ duplicate: boolean }> {
+    const starter = new Engine({ store: this.store, clock: { now: this.now, setTimer: () => 0, clearTimer: () => {} } });
+    return this.withRun(s.runId, async () => {
+      let duplicate = true;
+      if ((await this.store.lastSeq(s.runId)) === 0) {
+        try {
+          await starter.start(s.definition, s.input, { runId: s.runId, source: { schedule: s.schedule } });
+          duplicate = false;
+          this.stats.scheduled++;
+        } catch (err) {
+          if (!(err instanceof AppendConflictError)) throw err;
+        }
+      }
+      await this.process(s.runId, [], { commitKey: 'trigger', reconcile: true });
+      return { duplicate };
+    });
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@ export { ClusterEngine, type ClusterEngineOptions } from './engine.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';
 export { ClusterClient } from './client.js';
 export { DefinitionRegistry } from './definitions.js';
+export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
 export { ensureCluster, type ClusterSettings } from './setup.js';
 export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
 export { STREAMS, subjects, DEFAULT_QUEUE } from './subjects.js';

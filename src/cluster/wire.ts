@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CommitSchema, RunStartedData } from '../events/index.js';
 import { StoredSnapshotSchema } from '../store/index.js';
-import { EventEnvelopeIn } from '../triggers/index.js';
+import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../triggers/index.js';
 import { AttemptRecord } from './attempts.js';
 import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, InputMessage, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
@@ -44,6 +44,8 @@ export const WIRE_SCHEMAS = {
   AttemptRecord,
   /** KV LF_SNAPSHOTS, <runId> */
   Snapshot: StoredSnapshotSchema,
+  /** KV LF_SCHEDULES, <workflowId>.<triggerIndex>: where a schedule stands (src/triggers/scheduler.ts) */
+  ScheduleCursor: ScheduleCursorEntrySchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type WireSchemaName = keyof typeof WIRE_SCHEMAS;

@@ -118,3 +118,4 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   const failed = diagnostics.some((d) => d.severity === 'error');
   return { definition: failed ? null : definition, diagnostics };
 }
+export { cronFor, cronProblem, isTimeZone, knownTimeZones, nextFire } from './cron.js';

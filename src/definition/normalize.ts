@@ -7,7 +7,7 @@
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import {
-  TASK_TYPES,
+  CATCH_UP_MODES, TASK_TYPES,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
   type Trigger, type TriggerRule,
@@ -181,7 +181,7 @@ function triggers(v: unknown): Trigger[] {
     const input = map(t.input);
     const event = str(t.event);
     if (event !== undefined) return compact({ kind: 'event', event, filter: str(t.filter), input });
-    return { kind: 'schedule', cron: str(t.schedule) ?? str(t.cron) ?? '', timezone: str(t.timezone) ?? 'UTC', input };
+    return { kind: 'schedule', cron: str(t.schedule) ?? str(t.cron) ?? '', timezone: str(t.timezone) ?? 'UTC', catchUp: oneOf(t.catch_up, CATCH_UP_MODES) ?? 'latest', input };
   });
 }
 

@@ -120,7 +120,9 @@ export const TriggerSchema = z
     filter: z.string().optional().meta({ description: 'Condition over the event.' }),
     schedule: z.string().optional().meta({ description: 'Cron expression.' }),
     cron: z.string().optional().meta({ description: 'Alias of schedule.' }),
-    timezone: z.string().optional(),
+    timezone: z.string().optional().meta({ description: 'IANA time zone the schedule is read in (default UTC).' }),
+    catch_up: z.enum(['none', 'latest', 'all'], { error: 'expected none, latest or all' }).optional()
+      .meta({ description: 'Slots missed while nothing fired them: none (skip them), latest (fire the most recent once; default), all (fire each).' }),
     input: JsonMap.optional(),
   })
   .refine((t) => (t.event !== undefined) !== (t.schedule !== undefined || t.cron !== undefined), {
@@ -171,7 +173,7 @@ export const KNOWN_KEYS = {
   retry_policy: Object.keys(RetryPolicySchema.shape),
   decision_case: Object.keys(DecisionCaseSchema.shape),
   failure_workflow: Object.keys(FailureWorkflowSchema.shape),
-  trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'input'],
+  trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input'],
 } as const;
 
 /** JSON Schema of the YAML language, for editors (`ledgerflow schema`). */

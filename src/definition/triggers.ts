@@ -5,6 +5,7 @@
  * would be refused. Template problems inside triggers are templates.ts's.
  */
 import type { CheckContext } from './context.js';
+import { cronProblem, isTimeZone, knownTimeZones } from './cron.js';
 import { didYouMean, isObj } from './issues.js';
 import { EVENT_TYPE_PATTERN } from './types.js';
 
@@ -25,6 +26,7 @@ export function checkTriggers(ctx: CheckContext): void {
         ctx.warn('LF_TRIGGER_SAME_EVENT', `triggers[${i}] and triggers[${first}] both listen to "${tr.event}"; one event starts at most one run of a workflow, so only the first whose filter holds is used`, [...p, 'event']);
       } else firstOfEvent.set(tr.event, i);
     }
+    if (tr.event === undefined) checkSchedule(ctx, tr, p);
     const input = isObj(tr.input) ? tr.input : {};
     for (const key of Object.keys(input)) {
       if (declared.includes(key)) continue;
@@ -37,4 +39,27 @@ export function checkTriggers(ctx: CheckContext): void {
       ctx.error('LF_TRIGGER_MISSING_INPUT', `triggers[${i}] does not map required input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, so every run it starts would be refused; add e.g. input: { ${missing[0]}: "${example}" }`, isObj(tr.input) ? [...p, 'input'] : p, { onKey: true });
     }
   });
+}
+
+/**
+ * A schedule trigger's cron must parse (croner's reason, at the expression)
+ * and its zone must be one Intl knows (at `timezone`, with a did-you-mean).
+ * A schedule with both `schedule` and `cron` (an alias) is a conflict.
+ */
+function checkSchedule(ctx: CheckContext, tr: Record<string, unknown>, p: (string | number)[]): void {
+  const key = typeof tr.schedule === 'string' ? 'schedule' : 'cron';
+  const expr = tr[key];
+  if (typeof tr.schedule === 'string' && typeof tr.cron === 'string' && tr.schedule !== tr.cron) {
+    ctx.error('LF_CONFLICT', `triggers[${p[2]}] sets both schedule and cron (an alias) to different values; keep one`, [...p, 'cron'], { onKey: true });
+  }
+  if (typeof expr === 'string') {
+    const problem = cronProblem(expr);
+    if (problem !== null) {
+      ctx.error('LF_SCHEDULE_INVALID', `${key} "${expr}" of triggers[${p[2]}] is not a cron expression: ${problem}; write 5 fields (minute hour day-of-month month day-of-week, e.g. "0 9 * * *"), 6 with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly`, [...p, key]);
+    }
+  }
+  if (typeof tr.timezone === 'string' && !isTimeZone(tr.timezone)) {
+    const hint = didYouMean(tr.timezone, knownTimeZones());
+    ctx.error('LF_SCHEDULE_TIMEZONE', `timezone "${tr.timezone}" of triggers[${p[2]}] is not a time zone this runtime knows; use an IANA name such as Europe/Berlin, America/New_York or UTC${hint}`, [...p, 'timezone']);
+  }
 }

@@ -160,7 +160,11 @@ export interface InputDecl {
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
 export interface EventTrigger { kind: 'event'; event: string; filter?: string; input: Record<string, JsonValue> }
-export interface ScheduleTrigger { kind: 'schedule'; cron: string; timezone: string; input: Record<string, JsonValue> }
+/** What a schedule does with slots that passed while nothing fired them (docs/library.md). */
+export type CatchUp = 'none' | 'latest' | 'all';
+export const CATCH_UP_MODES: readonly CatchUp[] = ['none', 'latest', 'all'];
+/** `cron`: 5 or 6 fields or a nickname, read in `timezone` (IANA; default UTC). */
+export interface ScheduleTrigger { kind: 'schedule'; cron: string; timezone: string; catchUp: CatchUp; input: Record<string, JsonValue> }
 export type Trigger = EventTrigger | ScheduleTrigger;
 
 export interface FailureWorkflow { id: string; steps: string[]; input: Record<string, JsonValue> }

@@ -45,6 +45,18 @@ export const RunStartedData = z.object({
       /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
       depth: z.number().int().positive().optional(),
     }).optional(),
+    /**
+     * The schedule slot that started this run (src/triggers/schedule.ts): the trigger's index, the
+     * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it.
+     */
+    schedule: z.object({
+      trigger: z.number().int().nonnegative(),
+      slot: z.string().min(1),
+      cron: z.string(),
+      timezone: z.string(),
+      missed: z.array(z.string()).optional(),
+      missedCount: z.number().int().nonnegative().optional(),
+    }).optional(),
   }).optional(),
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;

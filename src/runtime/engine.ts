@@ -141,7 +141,7 @@ export class Engine {
     const { snapshot, seq, source } = await this.load(runId);
     const view = runView(snapshot, seq);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    return { ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(failure ? { failureRun: failure } : {}) };
+    return { ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(source?.schedule ? { schedule: source.schedule } : {}), ...(failure ? { failureRun: failure } : {}) };
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */

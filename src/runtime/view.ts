@@ -36,6 +36,8 @@ export interface RunView {
   variables?: Record<string, unknown>;
   /** The run that started this one (a SUB_WORKFLOW's, or a failed run's failure workflow), from its run.started; shown by `status`. */
   parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure'; depth?: number };
+  /** The schedule slot that started this run (run.started's source.schedule); shown by `status`. */
+  schedule?: { trigger: number; slot: string; cron: string; timezone: string; missed?: string[]; missedCount?: number };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
   failureRun?: string;
 }

@@ -113,6 +113,7 @@ export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary
     completedAt: SETTLED_STATUSES.includes(status) ? last.time : null,
     lastSeq: last.seq,
     ...parentOf(first),
+    ...scheduleOf(first),
   };
 }
 
@@ -121,6 +122,12 @@ function parentOf(first: EventEnvelope): Pick<RunSummary, 'parent'> {
   const p = first.type === 'run.started' ? first.data.source?.parent : undefined;
   if (!p) return {};
   return { parent: { runId: p.runId, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.relation ? { relation: p.relation } : {}) } };
+}
+
+/** The schedule slot that started a run, for its summary. */
+function scheduleOf(first: EventEnvelope): Pick<RunSummary, 'schedule'> {
+  const s = first.type === 'run.started' ? first.data.source?.schedule : undefined;
+  return s ? { schedule: { trigger: s.trigger, slot: s.slot } } : {};
 }
 
 export type RunFilter = { workflowId?: string; status?: WorkflowStatus } & CorruptRunHandler;

@@ -39,6 +39,8 @@ export interface RunSummary {
   lastSeq: number;
   /** The run that started this one (a SUB_WORKFLOW's child, or `relation: failure`: a failed run's failure workflow). */
   parent?: { runId: string; task?: string; relation?: 'failure' };
+  /** The schedule slot that started the run (its trigger index and slot), from its run.started. */
+  schedule?: { trigger: number; slot: string };
 }
 
 export interface ReadOptions {

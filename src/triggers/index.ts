@@ -13,3 +13,12 @@ export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } 
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
 export { taskEmitter, type TaskEmitterOptions, type EmitOutput } from './emit-task.js';
 export { diskChildren, type DiskChildrenOptions } from './disk-children.js';
+export {
+  slotsBetween, nextSlots, dueSlots, runIdForSchedule, scheduleKey, schedulesOf, slotStamp, localTime, catchUpOf,
+  MAX_FIRE_PER_TICK, MAX_MISSED_NAMED, MAX_MISSED_COUNTED, DEFAULT_GRACE_MS, type Due, type Firing, type ScheduleSpec,
+} from './schedule.js';
+export {
+  Scheduler, MemoryScheduleCursor, engineStarter, ScheduleCursorEntrySchema,
+  type ScheduleCursor, type ScheduleCursorEntry, type PendingFiring, type ScheduledStart, type StartScheduled, type SchedulerOptions, type FireReport, type FiredSlot, type MissedSlots, type FailedSlot,
+} from './scheduler.js';
+export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler } from './schedule-file.js';

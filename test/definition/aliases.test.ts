@@ -156,7 +156,7 @@ describe('seed aliases normalise to one shape', () => {
     expect(r.diagnostics).toEqual([]);
     expect(r.definition!.triggers).toEqual([
       { kind: 'event', event: 'revenue_milestone', filter: 'event.data.revenue >= ${event.data.target}', input: { folder: '/data/${event.data.month}' } },
-      { kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Paris', input: { folder: '/data/daily' } },
+      { kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Paris', catchUp: 'latest', input: { folder: '/data/daily' } },
     ]);
   });
 

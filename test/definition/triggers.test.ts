@@ -86,3 +86,47 @@ describe('a trigger builds the whole input of the runs it starts', () => {
     expect(only(r, 'LF_TRIGGER_SAME_EVENT').message).toContain('only the first whose filter holds is used');
   });
 });
+
+describe('schedule triggers', () => {
+  const scheduled = (...lines: string[]) => withTriggers(...lines, '      input: { folder: /data }');
+
+  it('normalises a schedule with its zone and catch_up (default latest, UTC)', () => {
+    const r = parse(withTriggers(
+      '    - { schedule: "0 9 * * *", timezone: Europe/Berlin, catch_up: all, input: { folder: /a } }',
+      '    - { cron: "@daily", input: { folder: /b } }',
+      '    - { schedule: "*/5 * * * * *", catch_up: none, input: { folder: /c } }',
+    ));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.definition!.triggers).toEqual([
+      { kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Berlin', catchUp: 'all', input: { folder: '/a' } },
+      { kind: 'schedule', cron: '@daily', timezone: 'UTC', catchUp: 'latest', input: { folder: '/b' } },
+      { kind: 'schedule', cron: '*/5 * * * * *', timezone: 'UTC', catchUp: 'none', input: { folder: '/c' } },
+    ]);
+  });
+
+  it('refuses a cron expression croner cannot read, at the expression, with its reason', () => {
+    const text = scheduled('    - schedule: "61 9 * * *"');
+    const d = only(parse(text), 'LF_SCHEDULE_INVALID');
+    expect(d.message).toContain('schedule "61 9 * * *" of triggers[0] is not a cron expression: Invalid value for minute: 61');
+    expect(d).toMatchObject(pos(text, '"61 9'));
+  });
+
+  it('refuses a wrong number of fields and an unknown nickname (7 fields too: years are not part of the language)', () => {
+    for (const expr of ['0 9 * *', '@fortnightly', '0 0 9 * * * 2027']) {
+      const d = only(parse(scheduled(`    - cron: "${expr}"`)), 'LF_SCHEDULE_INVALID');
+      expect(d.message).toContain(`cron "${expr}" of triggers[0] is not a cron expression`);
+    }
+  });
+
+  it('refuses an unknown time zone at `timezone`, suggesting the nearest', () => {
+    const text = scheduled('    - schedule: "0 9 * * *"', '      timezone: Europe/Berln');
+    const d = only(parse(text), 'LF_SCHEDULE_TIMEZONE');
+    expect(d.message).toBe('timezone "Europe/Berln" of triggers[0] is not a time zone this runtime knows; use an IANA name such as Europe/Berlin, America/New_York or UTC; did you mean "Europe/Berlin"?');
+    expect(d).toMatchObject(pos(text, 'Europe/Berln'));
+  });
+
+  it('refuses a catch_up that is not none, latest or all', () => {
+    const d = only(parse(scheduled('    - schedule: "0 9 * * *"', '      catch_up: first')), 'LF_SCHEMA');
+    expect(d.message).toBe('workflow.triggers[0].catch_up: expected one of none, latest, all, got "first"');
+  });
+});

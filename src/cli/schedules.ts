@@ -1,0 +1,85 @@
+/**
+ * `ledgerflow schedules [--json] [--count n]`: every schedule trigger with
+ * its next fire times (UTC and its own zone) and the last slot fired with its
+ * run's status. Embedded: the definitions directory and <store>/schedules.json;
+ * NATS: the deployed definitions and KV LF_SCHEDULES.
+ */
+import type { Definition } from '../definition/index.js';
+import type { EventStore } from '../store/index.js';
+import {
+  FileScheduleCursor, loadTriggerCatalog, localTime, nextSlots, scheduleCursorFile, scheduleKey, schedulesOf, type ScheduleCursorEntry,
+} from '../triggers/index.js';
+import type { Io } from './commands.js';
+import { EXIT } from './exit.js';
+import { statusColor } from './render.js';
+import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+
+export interface ScheduleRow {
+  workflowId: string;
+  trigger: number;
+  cron: string;
+  timezone: string;
+  catchUp: string;
+  next: { utc: string; local: string }[];
+  /** The last slot fired and its run (null: none fired yet). */
+  last: { slot: string; runId: string; status: string | null } | null;
+  /** Where the schedule stands (the last slot dealt with); null: no firer has seen it yet. */
+  through: string | null;
+}
+
+async function runStatus(store: EventStore, runId: string): Promise<string | null> {
+  const events = await store.read(runId).catch(() => []);
+  return events.at(-1)?.state.status ?? null;
+}
+
+export async function scheduleRows(definitions: readonly Definition[], cursors: Map<string, ScheduleCursorEntry>, store: EventStore, now: number, count: number): Promise<ScheduleRow[]> {
+  const rows: ScheduleRow[] = [];
+  for (const { definition, trigger, index } of schedulesOf(definitions)) {
+    const entry = cursors.get(scheduleKey(definition.id, index));
+    const current = entry && entry.cron === trigger.cron && entry.timezone === trigger.timezone ? entry : undefined;
+    const last = entry?.last ? { ...entry.last, status: await runStatus(store, entry.last.runId) } : null;
+    rows.push({
+      workflowId: definition.id, trigger: index, cron: trigger.cron, timezone: trigger.timezone, catchUp: trigger.catchUp ?? 'latest',
+      next: nextSlots(trigger, now, count).map((s) => ({ utc: new Date(s).toISOString(), local: localTime(s, trigger.timezone) })),
+      last, through: current?.through ?? null,
+    });
+  }
+  return rows;
+}
+
+export function schedulesText(rows: ScheduleRow[], where: string): string {
+  if (rows.length === 0) return `no schedule triggers in ${where}`;
+  const lines: string[] = [];
+  for (const r of rows) {
+    lines.push(`${r.workflowId} triggers[${r.trigger}]  ${r.cron}  ${r.timezone}  catch_up ${r.catchUp}`);
+    for (const n of r.next) lines.push(`  next  ${n.utc}  ${n.local}`);
+    lines.push(r.last
+      ? `  last  ${r.last.slot}  run ${r.last.runId}  ${r.last.status ? statusColor(r.last.status) : '(run not found)'}`
+      : `  last  never fired${r.through ? '' : ' (no serve or engine has seen it yet)'}`);
+  }
+  return lines.join('\n');
+}
+
+export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; count?: string; definitions?: string }): Promise<number> {
+  const { integerFlag } = await import('./cluster.js');
+  const count = integerFlag('--count', opts.count, 1) ?? 3;
+  const now = Date.now();
+  let rows: ScheduleRow[];
+  let where: string;
+  if (usesNats(g)) {
+    const { withClient } = await import('./cluster.js');
+    const { KvScheduleCursor } = await import('../cluster/index.js');
+    rows = await withClient(g, async (c) => {
+      const nc = await c.store.connection();
+      return scheduleRows(await c.deployed(), await new KvScheduleCursor(nc.jetstream()).all(), c.store, now, count);
+    });
+    where = 'the deployed definitions';
+  } else {
+    const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
+    const cursors = await new FileScheduleCursor(scheduleCursorFile(localDir(g))).all();
+    rows = await scheduleRows(catalog.definitions, cursors, storeFor(g), now, count);
+    where = catalog.definitionsDir;
+  }
+  io.out(opts.json ? JSON.stringify(rows, null, 2) : schedulesText(rows, where));
+  return EXIT.ok;
+}

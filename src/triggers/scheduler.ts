@@ -1,0 +1,237 @@
+/**
+ * The Scheduler: the edge that fires schedule slots (the pure decisions are
+ * schedule.ts's). A firer calls `fireDue(now)` every tick, e.g. once a
+ * second: for each schedule trigger of the definitions it reads the
+ * schedule's cursor, asks dueSlots what is due, claims those slots by a
+ * compare-and-set of the cursor on its revision, and only then starts a run
+ * per claimed slot through `start` (the same path event triggers use, under
+ * runIdForSchedule, so a repeated start is a duplicate, never a second run).
+ *
+ * Several firers (three NATS engines) share one cursor: each slot is claimed
+ * by one CAS, so it is started by one firer. A firer that dies between its
+ * claim and its starts leaves the claimed slots `pending` in the cursor; once
+ * the claim is older than `claimTimeoutMs` any firer starts them (the run id
+ * makes that safe even if the first did start some) and clears them.
+ *
+ * The cursor is not the truth (the runs are): losing it costs at most a
+ * catch-up decision (the schedule starts from now again), never a double run.
+ */
+import { z } from 'zod';
+import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
+import { AppendConflictError, HandlerError, InputError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
+import type { RunSource } from '../events/index.js';
+import { resolveTemplate } from '../expressions/index.js';
+import type { Engine } from '../runtime/index.js';
+import { catchUpOf, dueSlots, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
+
+const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
+export const PendingFiringSchema = z.object({
+  slot: Iso,
+  runId: z.string().min(1),
+  missed: z.array(z.string()).optional(),
+  missedCount: z.number().int().nonnegative().optional(),
+});
+export type PendingFiring = z.infer<typeof PendingFiringSchema>;
+
+/** Where a schedule stands: the value under `<workflowId>.<triggerIndex>` (schedules.json, KV LF_SCHEDULES). */
+export const ScheduleCursorEntrySchema = z.object({
+  /** The schedule this entry is for: another cron or zone at the same index starts from now again. */
+  cron: z.string(),
+  timezone: z.string(),
+  /** The last slot dealt with (fired or skipped), or when the schedule was first seen. */
+  through: Iso,
+  /** The last slot fired and its run. */
+  last: z.object({ slot: Iso, runId: z.string().min(1) }).optional(),
+  /** Slots claimed whose runs are not known to have started yet, and when they were claimed. */
+  pending: z.array(PendingFiringSchema).optional(),
+  claimedAt: Iso.optional(),
+  claimedBy: z.string().optional(),
+});
+export type ScheduleCursorEntry = z.infer<typeof ScheduleCursorEntrySchema>;
+
+/**
+ * Compare-and-set storage of schedule cursors. `revision` changes with every
+ * write; `create` and `update` return the new revision, or null when someone
+ * else wrote first (the key exists / the revision moved on).
+ */
+export interface ScheduleCursor {
+  get(key: string): Promise<{ entry: ScheduleCursorEntry; revision: number } | null>;
+  create(key: string, entry: ScheduleCursorEntry): Promise<number | null>;
+  update(key: string, entry: ScheduleCursorEntry, revision: number): Promise<number | null>;
+  /** Every entry (for `ledgerflow schedules`). */
+  all(): Promise<Map<string, ScheduleCursorEntry>>;
+}
+
+/** One run to start for a slot. */
+export interface ScheduledStart {
+  definition: Definition;
+  trigger: ScheduleTrigger;
+  triggerIndex: number;
+  runId: string;
+  slot: string;
+  /** The trigger's input, templates resolved (not yet checked against the declared inputs: start does). */
+  input: Record<string, JsonValue>;
+  /** To record in run.started (`source.schedule`). */
+  schedule: NonNullable<RunSource['schedule']>;
+}
+
+/** Starts the run (recording run.started under `runId`); `duplicate` when it had started already. */
+export type StartScheduled = (start: ScheduledStart) => Promise<{ duplicate: boolean }>;
+
+export interface SchedulerOptions {
+  cursor: ScheduleCursor;
+  /** The definitions whose schedules fire, asked every tick (deployed ones change). */
+  definitions: () => readonly Definition[] | Promise<readonly Definition[]>;
+  start: StartScheduled;
+  /** How late a slot may be seen and still be on time (schedule.ts). */
+  graceMs?: number;
+  /** A claim older than this is taken over (its firer died before starting the runs). Default 30 s. */
+  claimTimeoutMs?: number;
+  /** Who claims (an engine's name), recorded in the cursor for operators. */
+  name?: string;
+  log?: (line: string) => void;
+}
+
+export interface FiredSlot { workflowId: string; trigger: number; slot: string; runId: string; duplicate: boolean; missedCount?: number }
+export interface MissedSlots { workflowId: string; trigger: number; catchUp: string; slots: string[]; count: number; atLeast: boolean }
+export interface FailedSlot { workflowId: string; trigger: number; slot: string; runId: string; error: string; permanent: boolean }
+export interface FireReport { fired: FiredSlot[]; missed: MissedSlots[]; failed: FailedSlot[] }
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const MAX_CAS_TRIES = 5;
+
+/** An error no second try would change (bad input, a definition that cannot run): the slot is given up, not retried forever. */
+function isPermanent(err: unknown): boolean {
+  return err instanceof InputError || err instanceof RunCannotStartError || err instanceof UnsupportedTaskTypeError || err instanceof HandlerError;
+}
+
+export class Scheduler {
+  private readonly claimTimeoutMs: number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.claimTimeoutMs = opts.claimTimeoutMs ?? 30_000;
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Fires every slot due at `now` of every schedule (once per slot across all firers sharing the cursor). */
+  async fireDue(now: number): Promise<FireReport> {
+    const report: FireReport = { fired: [], missed: [], failed: [] };
+    for (const s of schedulesOf(await this.opts.definitions())) {
+      try {
+        await this.fireSchedule(s.definition, s.trigger, s.index, now, report);
+      } catch (err) {
+        this.log(`schedule ${scheduleKey(s.definition.id, s.index)}: ${(err as Error).message}; trying again next tick`);
+      }
+    }
+    return report;
+  }
+
+  private async fireSchedule(def: Definition, trigger: ScheduleTrigger, index: number, now: number, report: FireReport): Promise<void> {
+    const { cursor } = this.opts;
+    const key = scheduleKey(def.id, index);
+    for (let tries = 0; tries < MAX_CAS_TRIES; tries++) {
+      const cur = await cursor.get(key);
+      if (!cur || cur.entry.cron !== trigger.cron || cur.entry.timezone !== trigger.timezone) {
+        // First sight (or the schedule changed): it starts from now and never fires the past.
+        const entry: ScheduleCursorEntry = { cron: trigger.cron, timezone: trigger.timezone, through: iso(now), ...(cur?.entry.last ? { last: cur.entry.last } : {}) };
+        const rev = cur ? await cursor.update(key, entry, cur.revision) : await cursor.create(key, entry);
+        if (rev !== null) this.log(`schedule ${key} (${trigger.cron} ${trigger.timezone}) ${cur ? 'changed' : 'first seen'}: it fires from ${iso(now)} on`);
+        return;
+      }
+      let { entry, revision } = cur;
+      if (entry.pending?.length) {
+        const claimedAt = entry.claimedAt ? Date.parse(entry.claimedAt) : 0;
+        if (now - claimedAt < this.claimTimeoutMs) return; // its claimer is starting them
+        this.log(`schedule ${key}: slots ${entry.pending.map((p) => p.slot).join(', ')} were claimed${entry.claimedBy ? ` by ${entry.claimedBy}` : ''} at ${entry.claimedAt} and not confirmed: starting them`);
+        const after = await this.startClaimed(def, trigger, index, entry, revision, now, report);
+        if (after === null) continue;
+        ({ entry, revision } = after);
+      }
+      const due = dueSlots(trigger, Date.parse(entry.through), now, { ...(this.opts.graceMs !== undefined ? { graceMs: this.opts.graceMs } : {}) });
+      if (due.fire.length === 0 && due.skippedCount === 0) return;
+      const pending: PendingFiring[] = due.fire.map((f) => ({
+        slot: iso(f.slot), runId: runIdForSchedule(def.id, index, f.slot),
+        ...(f.missed ? { missed: f.missed.map(iso), missedCount: f.missedCount ?? f.missed.length } : {}),
+      }));
+      const claimed: ScheduleCursorEntry = {
+        cron: entry.cron, timezone: entry.timezone, through: iso(due.through), ...(entry.last ? { last: entry.last } : {}),
+        ...(pending.length > 0 ? { pending, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) } : {}),
+      };
+      const rev = await cursor.update(key, claimed, revision);
+      if (rev === null) continue; // another firer moved the cursor: look again (it has claimed these slots)
+      if (due.skippedCount > 0) {
+        const m: MissedSlots = { workflowId: def.id, trigger: index, catchUp: catchUpOf(trigger), slots: due.skipped.map(iso), count: due.skippedCount, atLeast: due.countCapped };
+        report.missed.push(m);
+        const what = catchUpOf(trigger) === 'none' ? 'not fired (catch_up: none)' : `not fired, ${pending.at(-1)?.slot} fires for them (catch_up: latest)`;
+        this.log(`schedule ${key}: missed ${due.countCapped ? `at least ${MAX_MISSED_COUNTED}` : due.skippedCount} slot${due.skippedCount === 1 ? '' : 's'} ${what}: ${m.slots.slice(0, 10).join(', ')}${m.slots.length > 10 || due.skippedCount > 10 ? ', …' : ''}`);
+      }
+      if (pending.length > 0) await this.startClaimed(def, trigger, index, claimed, rev, now, report);
+      if (!due.more) return;
+    }
+  }
+
+  /** Starts the pending slots of `entry` and clears them from the cursor; the entry and revision after, or null when the clear lost a race. */
+  private async startClaimed(def: Definition, trigger: ScheduleTrigger, index: number, entry: ScheduleCursorEntry, revision: number, now: number, report: FireReport): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
+    const key = scheduleKey(def.id, index);
+    const left: PendingFiring[] = [];
+    let last = entry.last;
+    for (const p of entry.pending ?? []) {
+      const schedule = { trigger: index, slot: p.slot, cron: trigger.cron, timezone: trigger.timezone, ...(p.missed ? { missed: p.missed, missedCount: p.missedCount ?? p.missed.length } : {}) };
+      const input = resolveTemplate(trigger.input, { input: {}, workflow: { id: def.id, runId: p.runId, version: def.version }, tasks: {} }) as Record<string, JsonValue>;
+      try {
+        const { duplicate } = await this.opts.start({ definition: def, trigger, triggerIndex: index, runId: p.runId, slot: p.slot, input, schedule });
+        report.fired.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, duplicate, ...(p.missedCount ? { missedCount: p.missedCount } : {}) });
+        this.log(`schedule ${key}: slot ${p.slot} ${duplicate ? 'had already started' : 'started'} run ${p.runId}${p.missedCount ? ` (for ${p.missedCount} missed slot${p.missedCount === 1 ? '' : 's'} too)` : ''}`);
+        last = { slot: p.slot, runId: p.runId };
+      } catch (err) {
+        const permanent = isPermanent(err);
+        report.failed.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, error: (err as Error).message, permanent });
+        this.log(`schedule ${key}: slot ${p.slot} could not start run ${p.runId}: ${(err as Error).message}${permanent ? ' (given up: it would fail again)' : ' (tried again later)'}`);
+        if (!permanent) left.push(p);
+      }
+    }
+    const { pending: _p, claimedAt: _c, claimedBy: _b, ...rest } = entry;
+    const next: ScheduleCursorEntry = { ...rest, ...(last ? { last } : {}), ...(left.length > 0 ? { pending: left, claimedAt: iso(now) } : {}) };
+    const rev = await this.opts.cursor.update(key, next, revision);
+    if (rev === null || left.length > 0) return null;
+    return { entry: next, revision: rev };
+  }
+}
+
+/** Cursors in memory (tests; one process). */
+export class MemoryScheduleCursor implements ScheduleCursor {
+  private readonly entries = new Map<string, { entry: ScheduleCursorEntry; revision: number }>();
+  private seq = 0;
+  async get(key: string) { const e = this.entries.get(key); return e ? { entry: structuredClone(e.entry), revision: e.revision } : null; }
+  async create(key: string, entry: ScheduleCursorEntry) {
+    if (this.entries.has(key)) return null;
+    this.entries.set(key, { entry: structuredClone(entry), revision: ++this.seq });
+    return this.seq;
+  }
+  async update(key: string, entry: ScheduleCursorEntry, revision: number) {
+    if (this.entries.get(key)?.revision !== revision) return null;
+    this.entries.set(key, { entry: structuredClone(entry), revision: ++this.seq });
+    return this.seq;
+  }
+  async all() { return new Map([...this.entries].map(([k, v]) => [k, structuredClone(v.entry)])); }
+}
+
+/**
+ * The embedded store's start: Engine.start under the slot's run id (records
+ * run.started; driving it is the caller's: `serve` drives every unsettled
+ * run). A run that exists already is a duplicate. `sourceOf` adds the
+ * definition's file and handler module (as `emit` records them).
+ */
+export function engineStarter(engine: Engine, sourceOf: (def: Definition) => Omit<RunSource, 'schedule'> = () => ({})): StartScheduled {
+  return async (s) => {
+    if ((await engine.store.lastSeq(s.runId)) > 0) return { duplicate: true };
+    try {
+      await engine.start(s.definition, s.input, { runId: s.runId, source: { ...sourceOf(s.definition), schedule: s.schedule } });
+      return { duplicate: false };
+    } catch (err) {
+      if (err instanceof AppendConflictError) return { duplicate: true };
+      throw err;
+    }
+  };
+}
