@@ -52,6 +52,18 @@ export interface DriveOptions extends DriverHooks {
   commitWindowMs?: number;
   /** How many parent runs the run driven has (child runs count it to catch a cycle); 0 for a top-level run. */
   depth?: number;
+  /**
+   * Drive until the run settles, however far its timers are and however long
+   * it waits for a person or a signal (`ledgerflow serve`); maxTimerWaitMs is
+   * then ignored. Its child runs are driven the same way.
+   */
+  untilSettled?: boolean;
+  /**
+   * Graceful stop (`serve` on SIGTERM): once aborted, nothing new starts, the
+   * attempts in flight finish and are recorded, and drive returns (the run
+   * still active); `signal` then stops what has not finished. Passed on to child runs.
+   */
+  drain?: AbortSignal;
 }
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
@@ -183,13 +195,17 @@ export class Engine {
     const children = this.children ?? this.childRuns(opts, source);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children });
     const stop = () => driver.stop();
+    const drain = () => driver.drain();
     opts.signal?.addEventListener('abort', stop);
+    opts.drain?.addEventListener('abort', drain);
     driver.start();
+    if (opts.drain?.aborted) driver.drain();
     try {
       const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
       return runView(final, driver.lastSeq);
     } finally {
       opts.signal?.removeEventListener('abort', stop);
+      opts.drain?.removeEventListener('abort', drain);
       driver.stop();
     }
   }
@@ -198,7 +214,10 @@ export class Engine {
   private childRuns(opts: DriveOptions, source: RunSource | undefined): ChildRuns {
     const engine: ChildEngine = {
       start: (def, input, o) => this.start(def, input, o),
-      drive: (runId, o) => this.drive(runId, { ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}) }),
+      drive: (runId, o) => this.drive(runId, {
+        ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
+        ...(opts.untilSettled ? { untilSettled: true } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
+      }),
       cancel: (runId, o) => this.cancel(runId, o),
       status: (runId) => this.status(runId),
       runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
