@@ -6,7 +6,7 @@ import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
-import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
+import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
@@ -99,7 +99,7 @@ export class Engine {
    * tasks in the same commit when this process is about to run them. Returns
    * the state it recorded, so driving it needs no read-back.
    */
-  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[] }> {
+  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease }> {
     const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
     if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
     const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
@@ -131,8 +131,16 @@ export class Engine {
     const first = withStarts
       ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
       : { events: [], snapshot, seq: 1 };
-    await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
-    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}) };
+    // A run this process is about to drive is leased before it exists: a `serve` scanning the store
+    // meanwhile finds it driven, instead of taking it between its start and this process's lease.
+    const lease = withStarts ? await this.store.leaseRun?.(runId) : undefined;
+    try {
+      await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
+    } catch (err) {
+      await lease?.release();
+      throw err;
+    }
+    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -173,12 +181,15 @@ export class Engine {
   }
 
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
-  private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false): Promise<RunView> {
+  private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false, held?: RunLease): Promise<RunView> {
     // A settled run is driven again only to start a failure workflow it has not started (the driver's
     // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
-    if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) return runView(loaded.snapshot, loaded.seq);
+    if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) {
+      await held?.release();
+      return runView(loaded.snapshot, loaded.seq);
+    }
     const runId = loaded.snapshot.context.runId;
-    const lease = await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
+    const lease = held ?? await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
     try {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
@@ -240,7 +251,7 @@ export class Engine {
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
-    return this.driveLoaded(loaded, opts, true);
+    return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
   /**

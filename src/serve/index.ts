@@ -211,11 +211,14 @@ export class Service {
       }
       const handlers = this.opts.handlers ?? await this.handlersAt(loaded.source?.handlers);
       const lost = heldBy(loaded.snapshot).attempts.size;
-      const gone = holder !== null || this.busy.has(runId);
+      // A lease file left behind: its holder died (a clean driver removes it). In-flight attempts without one: a driver stopped mid-way.
+      const dead = holder?.pid ?? null;
+      const before = this.busy.get(runId);
       const workflow = loaded.snapshot.context.workflowId;
-      this.say(gone || lost > 0
-        ? { kind: 'run.taken_over', runId, pid: holder?.pid ?? this.busy.get(runId) ?? null, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${gone ? `its driver${(holder?.pid ?? this.busy.get(runId)) ? ` pid ${holder?.pid ?? this.busy.get(runId)}` : ''} is gone` : 'nobody drove it'}${lost > 0 ? `; ${lost} attempt(s) it had in flight run again` : ''}` }
-        : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq} (${loaded.snapshot.status === 'active' ? 'unsettled' : 'its failure workflow never started'})` });
+      const lostText = lost > 0 ? `; ${lost} attempt(s) it had in flight run again` : '';
+      this.say(holder !== null || lost > 0
+        ? { kind: 'run.taken_over', runId, pid: dead, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}` }
+        : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}` });
       this.busy.delete(runId);
       view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal });
     } catch (err) {
