@@ -123,7 +123,11 @@ export class Service {
     this.say({ kind: 'serving', message: `serving store ${this.opts.storeDir} (pid ${process.pid})`, pid: process.pid });
     try {
       this.watcher = watch(join(this.opts.storeDir, 'runs'), { persistent: false }, (_e, name) => {
-        if (name === null || name.endsWith('.jsonl') || name.endsWith('.driver')) this.scanSoon();
+        // The runs driven here change all the time: only a change elsewhere is worth a scan.
+        const file = name === null ? null : String(name);
+        if (file === null) { this.scanSoon(); return; }
+        const runId = file.endsWith('.jsonl') ? file.slice(0, -6) : file.endsWith('.driver') ? file.slice(0, -7) : null;
+        if (runId !== null && !this.driving.has(runId)) this.scanSoon();
       });
       this.watcher.on('error', () => { this.watcher?.close(); this.watcher = undefined; });
     } catch {

@@ -123,6 +123,30 @@ describe('ledgerflow serve', () => {
     expect(await s.exited).toBe(0);
   }, 60_000);
 
+  it('acts on pause, resume and cancel from other processes: `resume` of a paused run it drives says so and exits 0', async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'approval.yaml'), env);
+    const other = await runWaiting(store, join(FIX, 'approval.yaml'), env);
+    const s = serve(store, env);
+    await notice(s, 'serve to pick both runs up', () => [runId, other].every((id) => s.notices.some((n) => n.kind === 'run.driving' && n.runId === id)));
+    expect((await cli(['--store', store, 'pause', runId, '--as', 'ops'], { env })).code).toBe(0);
+    // Approved while paused: taken, but nothing new starts.
+    expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
+    expect(await statusOf(store, runId)).toBe('PAUSED');
+    const r = await cli(['--store', store, 'resume', runId, '--as', 'ops'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    // run.resumed is recorded; serve, which drives the run, continues it (resume says so, or finds it already done).
+    expect(r.stdout).toContain(`run ${runId} resumed (it was paused)`);
+    expect(r.stdout).toMatch(new RegExp(`is driven by pid ${s.child.pid}|is already COMPLETED`));
+    await waitStatus(store, runId, 'COMPLETED', s);
+    expect((await cli(['--store', store, 'cancel', other, '--reason', 'not needed'], { env })).code).toBe(0);
+    await notice(s, 'serve to see the cancelled run settle', (n) => n.kind === 'run.settled' && n.runId === other && n.status === 'CANCELLED');
+    expectNoDoubleStarts(await events(store, runId));
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
   it("fires an approval's deadline on time (on_timeout: approve), with no resume", async () => {
     const store = tempDir();
     const env = { LF_MARKERS: join(store, 'markers') };
