@@ -85,6 +85,8 @@ export class Service {
   /** Runs whose drive failed: not tried again before this time (ms). */
   private readonly backoff = new Map<string, number>();
   private readonly modules = new Map<string, Promise<Handlers>>();
+  /** FAILED runs already looked at for a failure workflow that never started. */
+  private readonly failedSeen = new Set<string>();
   private readonly drainCtl = new AbortController();
   private readonly stopCtl = new AbortController();
   private release: (() => Promise<void>) | null = null;
@@ -188,7 +190,12 @@ export class Service {
     const now = this.clock.now();
     for (const run of runs) {
       if (this.stopping) return;
-      if (SETTLED_STATUSES.includes(run.status) || this.driving.has(run.runId)) continue;
+      if (this.driving.has(run.runId)) continue;
+      if (SETTLED_STATUSES.includes(run.status)) {
+        // A FAILED run whose process died before it started its failure workflow: driveOne starts that (looked at once).
+        if (run.status !== 'FAILED' || this.failedSeen.has(run.runId)) continue;
+        this.failedSeen.add(run.runId);
+      }
       if ((this.backoff.get(run.runId) ?? 0) > now) continue;
       if (parentDrives(run, byId)) continue;
       this.take(run.runId);

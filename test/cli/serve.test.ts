@@ -4,7 +4,7 @@
  * --max-wait, an approval nobody resumes, a run whose process died), and
  * every log is checked for an attempt started twice (two drivers at once).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,41 @@ describe('ledgerflow serve', () => {
     expect((await cli(['--store', store, 'cancel', other, '--reason', 'not needed'], { env })).code).toBe(0);
     await notice(s, 'serve to see the cancelled run settle', (n) => n.kind === 'run.settled' && n.runId === other && n.status === 'CANCELLED');
     expectNoDoubleStarts(await events(store, runId));
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it("drives a sub-workflow's child through its parent: the child's approval moves child and parent on", async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const defs = join(store, 'definitions');
+    mkdirSync(defs);
+    writeFileSync(join(defs, 'parent.yaml'), `workflow:
+  id: serve-parent
+  name: Parent
+  version: 1
+  handlers: ${join(FIX, 'handlers.mjs')}
+  tasks:
+    - id: call
+      type: SUB_WORKFLOW
+      workflow: serve-child
+    - id: last
+      type: SIMPLE
+      depends_on: [call]
+`);
+    writeFileSync(join(defs, 'child.yaml'), readFileSync(join(FIX, 'approval.yaml'), 'utf8').replace('id: serve-approval', 'id: serve-child').replace('./handlers.mjs', join(FIX, 'handlers.mjs')));
+    const runId = await runWaiting(store, join(defs, 'parent.yaml'), env);
+    const childId = (await new FileEventStore(store).listRuns()).find((r) => r.workflowId === 'serve-child')!.runId;
+    const s = serve(store, env);
+    await notice(s, 'serve to pick the parent up', (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId);
+    await waitFor('the child to be driven here (its lease held by serve)', () => existsSync(join(store, 'runs', `${childId}.driver`)), { timeout: T, detail: s.stderr });
+    expect((await cli(['--store', store, 'approve', childId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
+    await waitStatus(store, runId, 'COMPLETED', s);
+    expect(await statusOf(store, childId)).toBe('COMPLETED');
+    // The child is its parent's to drive: serve never picked it up on its own.
+    expect(s.notices.some((n) => n.runId === childId)).toBe(false);
+    expectNoDoubleStarts(await events(store, runId));
+    expectNoDoubleStarts(await events(store, childId));
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
   }, 60_000);
