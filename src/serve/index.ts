@@ -99,6 +99,9 @@ export class Service {
   private stopping = false;
   private stopped: Promise<StopReport> | null = null;
   private wakeStandby: (() => void) | null = null;
+  private starting: Promise<boolean> | null = null;
+  /** Corrupt runs already reported (the rescan sees them every time). */
+  private readonly corrupt = new Set<string>();
 
   constructor(opts: ServiceOptions) {
     this.opts = opts;
@@ -120,7 +123,12 @@ export class Service {
    * driving. Resolves once this service is the active one; false when stop()
    * was called while standing by.
    */
-  async start(): Promise<boolean> {
+  start(): Promise<boolean> {
+    this.starting ??= this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<boolean> {
     if (!(await this.acquire())) return false;
     this.say({ kind: 'serving', message: `serving store ${this.opts.storeDir} (pid ${process.pid})`, pid: process.pid });
     try {
@@ -185,7 +193,13 @@ export class Service {
 
   /** Every unsettled run nobody drives is taken up. */
   private async scan(): Promise<void> {
-    const runs = await this.opts.engine.list({ onCorrupt: (c) => this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` }) });
+    const runs = await this.opts.engine.list({
+      onCorrupt: (c) => {
+        if (this.corrupt.has(c.runId)) return;
+        this.corrupt.add(c.runId);
+        this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` });
+      },
+    });
     const byId = new Map(runs.map((r) => [r.runId, r]));
     const now = this.clock.now();
     for (const run of runs) {
@@ -292,11 +306,13 @@ export class Service {
   private async shutdown(): Promise<StopReport> {
     this.stopping = true;
     this.wakeStandby?.();
+    // A start under way finishes first (standing by, it gives up), so what it sets up is torn down below.
+    await this.starting?.catch(() => false);
     this.watcher?.close();
     clearInterval(this.rescanTimer);
     clearInterval(this.tickTimer);
-    // A scan under way may still take a run: wait for it so that run is drained too.
-    while (this.scanning) await new Promise((r) => setTimeout(r, 5));
+    // A scan under way may still take a run (wait for it so that run is drained too); a tick hook under way finishes.
+    while (this.scanning || this.ticking) await new Promise((r) => setTimeout(r, 5));
     const grace = this.opts.graceMs ?? 10_000;
     const inFlight = this.driving.size;
     if (this.release) this.say({ kind: 'stopping', message: `stopping: no new work; ${inFlight} run(s) driven here get ${grace} ms for the attempts in flight to finish` });
