@@ -30,6 +30,7 @@ export {
   reviewApproval, type ApprovalRequest, type ApprovalReview, type LoadedRunLog,
 } from './runtime/index.js';
 export { loadHandlerModule } from './workers/index.js';
+export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './serve/index.js';
 export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, type OutputWriter, type LoadedDefinition } from './api/index.js';
 export {
   emitEvent, type EmitOptions, type EmitResult, type EmittedRun,

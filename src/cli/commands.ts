@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema, parseDuration } from '../definition/index.js';
-import { DefinitionError, UsageError, formatDiagnostic } from '../errors/index.js';
+import { DefinitionError, RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { SETTLED_STATUSES, SignalBodySchema, type SignalBody } from '../events/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
@@ -168,9 +168,11 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   }
   const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot) });
   // A paused run is un-paused first (run.resumed), then continued as any other.
+  let unpaused = false;
   if (!usesNats(g)) {
     const { changed } = await engine.unpause(runId, { by: opts.as ?? process.env.USER ?? 'cli' });
     if (changed) (opts.json ? io.err : io.out)(`run ${runId} resumed (it was paused)`);
+    unpaused = changed;
   }
   // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
   const loaded = await engine.load(runId);
@@ -195,7 +197,15 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   (opts.json ? io.err : io.out)(failure
     ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
     : `resuming run ${runId} at event ${loaded.seq}`);
-  return drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts);
+  try {
+    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts);
+  } catch (err) {
+    // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
+    if (!(unpaused && err instanceof RunBusyError)) throw err;
+    (opts.json ? io.err : io.out)(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
+    if (opts.json) io.out(json(await engine.status(runId)));
+    return EXIT.ok;
+  }
 }
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {

@@ -80,6 +80,11 @@ function program(setCode: (c: number) => void): Command {
     .option('--reason <text>').option('--as <name>', 'who cancels (embedded store, default $USER; a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
     .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
     .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
+  p.command('serve').description('the embedded store\'s engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)')
+    .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
+    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
+    .option(...outputRoot).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
+    .action(act(async (o) => (await import('./serve.js')).serveCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
     .option('--config <file>', 'nats-server config (default nats.conf, or nats-cluster.conf with --cluster)')

@@ -18,7 +18,8 @@ export interface PreparedCommit {
   stale: { event: PendingEvent; reason: string }[];
 }
 
-export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): PreparedCommit {
+/** `startScheduled: false` (a draining driver): the inputs only; scheduled tasks stay SCHEDULED for the next driver to start. */
+export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number, opts: { startScheduled?: boolean } = {}): PreparedCommit {
   let snap = snapshot;
   let next = seq;
   const events: EventEnvelope[] = markBuiltByFold([]);
@@ -49,6 +50,7 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   const tasks = snap.context.tasks;
   // Paused (run.paused): nothing starts; run.resumed lets the next commit start every scheduled task.
   if (snap.status === 'active' && snap.context.paused === true) return { events, snapshot: snap, seq: next, stale };
+  if (opts.startScheduled === false) return { events, snapshot: snap, seq: next, stale };
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     const { attempts, iteration } = tasks[task]!;
     add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });

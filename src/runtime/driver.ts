@@ -82,6 +82,12 @@ export interface DriverOptions extends DriverHooks {
   restartInFlight?: boolean;
   /** Child runs and EMIT; without it, such attempts fail (LF_SUBWORKFLOW_NOT_FOUND, LF_EMIT_UNAVAILABLE). */
   children?: ChildExecutor;
+  /**
+   * Keep driving until the run settles (a long-running service): waitUntilIdle
+   * does not resolve while the run waits on timers, approvals or signals,
+   * only once it settles, is drained (drain()) or stopped.
+   */
+  untilSettled?: boolean;
 }
 
 /**
@@ -143,6 +149,8 @@ export class RunDriver {
   private listeners = new Set<() => void>();
   private follow: Subscription | null = null;
   private stopped = false;
+  /** drain(): no new attempt, timer or child starts; what is in flight finishes and is recorded. */
+  private draining = false;
   /**
    * Makes this driver's dedup ids its own: `<runId>/<seq>/<nonce>`. One per
    * driver suffices (the seq tells its commits apart; a retry of the same
@@ -205,6 +213,22 @@ export class RunDriver {
     this.notify();
   }
 
+  /**
+   * Graceful stop, first half: nothing new starts (no attempt, no child run,
+   * no EMIT, no timer; tasks the fold schedules stay SCHEDULED in the log for
+   * the next driver), while the attempts in flight finish and their outcomes
+   * are recorded. waitUntilIdle resolves once nothing runs here any more;
+   * stop() then ends the rest (what still runs stays in flight in the log).
+   */
+  drain(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    for (const t of this.timers.values()) this.opts.clock.clearTimer(t.handle);
+    this.timers.clear();
+    this.kick();
+    this.notify();
+  }
+
   submit(ev: PendingEvent): void {
     if (this.stopped) return;
     this.queue.push(ev);
@@ -232,6 +256,8 @@ export class RunDriver {
     if (this.busy || this.group || this.sideWork > 0) return false;
     if (this.snapshot.status !== 'active') return true;
     if (this.queue.length > 0 || this.inflight.size > 0 || this.needsCatchUp) return false;
+    if (this.draining) return true;
+    if (this.opts.untilSettled) return false;
     const now = this.opts.clock.now();
     return Object.values(this.snapshot.context.timers).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
   }
@@ -239,6 +265,7 @@ export class RunDriver {
   /** Tasks the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
   private hasScheduled(): boolean {
     const s = this.current;
+    if (this.draining) return false; // they start under the next driver
     if (s.status !== 'active' || s.context.paused === true) return false; // paused: they start once resumed
     // Checked before every fold: counted as tasks change in a long run (task-table.ts), a loop otherwise.
     return countWithStatus(s.context.tasks, SCHEDULED) > 0;
@@ -327,7 +354,7 @@ export class RunDriver {
   private fold(inputs: OpenGroup['inputs']): void {
     // The group's list holds nothing but prepareCommit's envelopes: marked as built by the fold (see isBuiltByFold).
     const base = this.group ?? { inputs: [], events: markBuiltByFold([]), snapshot: this.snapshot, seq: this.seq, openedAt: this.opts.clock.now() };
-    const { events, snapshot, seq, stale } = prepareCommit(this.opts.compiled, base.snapshot, base.seq, inputs.map((i) => i.event), this.opts.clock.now());
+    const { events, snapshot, seq, stale } = prepareCommit(this.opts.compiled, base.snapshot, base.seq, inputs.map((i) => i.event), this.opts.clock.now(), { startScheduled: !this.draining });
     // Stale inputs are rare: no set of them is built when there are none (this runs for every step).
     const staleEvents = stale.length > 0 ? new Set(stale.map((s) => s.event)) : null;
     for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.opts.onStale?.(s.event, s.reason);
@@ -372,6 +399,8 @@ export class RunDriver {
     const attempts = this.takenOver.size === 0 && this.waitingChildren.size === 0 ? this.inflight
       : new Map<string, HeldAttempt>([...this.takenOver, ...this.waitingChildren, ...this.inflight]);
     for (const effect of reconcile(this.opts.compiled, state, { attempts, timers: this.timers })) {
+      // Draining: only withdrawals act; nothing new starts or is armed.
+      if (this.draining && effect.type !== 'timer.cancel' && effect.type !== 'attempt.abort') continue;
       switch (effect.type) {
         case 'timer.cancel':
           this.opts.clock.clearTimer(this.timers.get(effect.timerId)?.handle);

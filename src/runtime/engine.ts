@@ -6,7 +6,7 @@ import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { ApprovalRefusedError, AppendConflictError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
-import type { CorruptRunHandler, EventStore, RunSummary } from '../store/index.js';
+import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
@@ -52,6 +52,18 @@ export interface DriveOptions extends DriverHooks {
   commitWindowMs?: number;
   /** How many parent runs the run driven has (child runs count it to catch a cycle); 0 for a top-level run. */
   depth?: number;
+  /**
+   * Drive until the run settles, however far its timers are and however long
+   * it waits for a person or a signal (`ledgerflow serve`); maxTimerWaitMs is
+   * then ignored. Its child runs are driven the same way.
+   */
+  untilSettled?: boolean;
+  /**
+   * Graceful stop (`serve` on SIGTERM): once aborted, nothing new starts, the
+   * attempts in flight finish and are recorded, and drive returns (the run
+   * still active); `signal` then stops what has not finished. Passed on to child runs.
+   */
+  drain?: AbortSignal;
 }
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
@@ -87,7 +99,7 @@ export class Engine {
    * tasks in the same commit when this process is about to run them. Returns
    * the state it recorded, so driving it needs no read-back.
    */
-  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[] }> {
+  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease }> {
     const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
     if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
     const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
@@ -119,8 +131,16 @@ export class Engine {
     const first = withStarts
       ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
       : { events: [], snapshot, seq: 1 };
-    await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
-    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}) };
+    // A run this process is about to drive is leased before it exists: a `serve` scanning the store
+    // meanwhile finds it driven, instead of taking it between its start and this process's lease.
+    const lease = withStarts ? await this.store.leaseRun?.(runId) : undefined;
+    try {
+      await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
+    } catch (err) {
+      await lease?.release();
+      throw err;
+    }
+    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -161,12 +181,15 @@ export class Engine {
   }
 
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
-  private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false): Promise<RunView> {
+  private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false, held?: RunLease): Promise<RunView> {
     // A settled run is driven again only to start a failure workflow it has not started (the driver's
     // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
-    if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) return runView(loaded.snapshot, loaded.seq);
+    if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) {
+      await held?.release();
+      return runView(loaded.snapshot, loaded.seq);
+    }
     const runId = loaded.snapshot.context.runId;
-    const lease = await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
+    const lease = held ?? await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
     try {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
@@ -183,13 +206,17 @@ export class Engine {
     const children = this.children ?? this.childRuns(opts, source);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children });
     const stop = () => driver.stop();
+    const drain = () => driver.drain();
     opts.signal?.addEventListener('abort', stop);
+    opts.drain?.addEventListener('abort', drain);
     driver.start();
+    if (opts.drain?.aborted) driver.drain();
     try {
       const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
       return runView(final, driver.lastSeq);
     } finally {
       opts.signal?.removeEventListener('abort', stop);
+      opts.drain?.removeEventListener('abort', drain);
       driver.stop();
     }
   }
@@ -198,7 +225,10 @@ export class Engine {
   private childRuns(opts: DriveOptions, source: RunSource | undefined): ChildRuns {
     const engine: ChildEngine = {
       start: (def, input, o) => this.start(def, input, o),
-      drive: (runId, o) => this.drive(runId, { ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}) }),
+      drive: (runId, o) => this.drive(runId, {
+        ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
+        ...(opts.untilSettled ? { untilSettled: true } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
+      }),
       cancel: (runId, o) => this.cancel(runId, o),
       status: (runId) => this.status(runId),
       runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
@@ -221,7 +251,7 @@ export class Engine {
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
-    return this.driveLoaded(loaded, opts, true);
+    return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
   /**

@@ -8,7 +8,7 @@
  * started and reports them as duplicates without driving them again.
  */
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
-import { AppendConflictError, HandlerError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { AppendConflictError, HandlerError, RunBusyError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { Engine, missingHandlers, systemClock, type EngineOptions, type Handlers, type RunView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -130,9 +130,16 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
 
   const runs: EmittedRun[] = [];
   for (const { plan: { match, handlers }, duplicate } of started) {
-    const view = duplicate || signal?.aborted
-      ? await engine.status(match.runId)
-      : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}) });
+    let view: RunView;
+    try {
+      view = duplicate || signal?.aborted
+        ? await engine.status(match.runId)
+        : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}) });
+    } catch (err) {
+      // Another process took the run up first (a `ledgerflow serve` on this store): it is driven there.
+      if (!(err instanceof RunBusyError)) throw err;
+      view = await engine.status(match.runId);
+    }
     runs.push({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, duplicate, status: view.status, view });
   }
   return { accepted: true, event: admission.event, warnings: admission.warnings, runs };

@@ -1,0 +1,62 @@
+/** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
+import { resolve } from 'node:path';
+import { parseDuration } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
+import { Engine, type Handlers } from '../runtime/index.js';
+import { Service, type ServiceNotice } from '../serve/index.js';
+import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import type { Io } from './commands.js';
+import { EXIT } from './exit.js';
+import { outputFlag } from './output-root.js';
+import { progressLines } from './render.js';
+import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+
+export interface ServeOpts { handlers?: string; grace?: string; json?: boolean; outputRoot?: string }
+
+export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
+  if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
+  let graceMs = 10_000;
+  if (opts.grace !== undefined) {
+    const ms = parseDuration(opts.grace);
+    if (ms === null) throw new UsageError(`--grace ${opts.grace} is not a duration; use e.g. 10s, 1m or 0`, { value: opts.grace });
+    graceMs = ms;
+  }
+  const writeOutput = outputFlag(opts.outputRoot);
+  const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
+  const dir = localDir(g);
+  const store = storeFor(g);
+  // Everything goes to stderr: stdout carries only the --json notices (one object a line).
+  const say = (line: string) => io.err(line);
+  const hooks = {
+    writeOutput,
+    onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2]) => {
+      const runId = events[0]?.runId ?? '?';
+      for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer} timer of ${ev.data.task} fired`);
+      for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`);
+    },
+    onLog: (task: string, message: string) => say(`  ${task}: ${message}`),
+  };
+  const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(dir)) }) });
+  const service = new Service({
+    engine, storeDir: dir, graceMs, ...(handlers ? { handlers } : {}),
+    onNotice: (n: ServiceNotice) => {
+      say(n.message);
+      if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));
+    },
+  });
+  let signalled: NodeJS.Signals | null = null;
+  const done = new Promise<void>((resolveDone) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (signalled) return; // a second signal while stopping changes nothing: the grace is already counted
+      signalled = sig;
+      say(`${sig}: stopping gracefully (grace ${graceMs} ms)`);
+      void service.stop().then(() => resolveDone());
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await service.start();
+  await done;
+  return EXIT.ok;
+}

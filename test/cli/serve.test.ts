@@ -1,0 +1,327 @@
+/**
+ * `ledgerflow serve` as a user runs it: real processes on one embedded store.
+ * Each case is something that does not happen without serve (a timer beyond
+ * --max-wait, an approval nobody resumes, a run whose process died), and
+ * every log is checked for an attempt started twice (two drivers at once).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { FileEventStore } from '../../src/store/index.js';
+import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
+
+const FIX = join(ROOT, 'test', 'fixtures', 'serve');
+const T = 30_000;
+
+interface Notice { kind: string; runId?: string; status?: string; pid?: number | null; message: string }
+interface Proc { child: ChildProcess; notices: Notice[]; stderr: () => string; exited: Promise<number | null> }
+
+const procs: ChildProcess[] = [];
+afterEach(() => {
+  for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+afterAll(async () => {
+  expect(await expectEveryRunReplays()).toBeGreaterThanOrEqual(6);
+});
+
+function start(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawnCli(args, { env });
+  procs.push(child);
+  const notices: Notice[] = [];
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const lines = out.split('\n');
+    out = lines.pop()!;
+    for (const l of lines) if (l.startsWith('{')) notices.push(JSON.parse(l) as Notice);
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, notices, stderr: () => err, exited };
+}
+
+const serve = (store: string, env: Record<string, string> = {}, more: string[] = []) =>
+  start(['--store', store, 'serve', '--json', ...more], env);
+
+function notice(p: Proc, what: string, pred: (n: Notice) => boolean): Promise<Notice> {
+  return waitFor(what, () => p.notices.find(pred), { timeout: T, detail: () => p.stderr() });
+}
+
+async function events(store: string, runId: string): Promise<EventEnvelope[]> {
+  return new FileEventStore(store).read(runId);
+}
+
+async function statusOf(store: string, runId: string): Promise<string> {
+  const runs = await new FileEventStore(store).listRuns();
+  return runs.find((r) => r.runId === runId)?.status ?? 'missing';
+}
+
+function waitStatus(store: string, runId: string, status: string, p?: Proc): Promise<unknown> {
+  return waitFor(`run ${runId} ${status}`, async () => (await statusOf(store, runId)) === status, { timeout: T, detail: () => p?.stderr() ?? '' });
+}
+
+/** No attempt of any task (or MAP item) has two task.started: no two drivers ran it at once. */
+function expectNoDoubleStarts(evs: EventEnvelope[]): void {
+  const starts = evs.filter((e) => e.type === 'task.started').map((e) => JSON.stringify([
+    (e.data as { task: string }).task, (e.data as { iteration?: number }).iteration, (e.data as { item?: number }).item, (e.data as { attempt: number }).attempt,
+  ]));
+  expect(starts.length).toBe(new Set(starts).size);
+}
+
+function markers(file: string): string[][] {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+}
+
+/** `ledgerflow run` that returns once the run waits on the outside world (exit 3); its run id. */
+async function runWaiting(store: string, file: string, env: Record<string, string>, args: string[] = []): Promise<string> {
+  const r = await cli(['--store', store, 'run', file, '--max-wait', '0', '--json', ...args], { env });
+  expect(r.code, r.stderr).toBe(3);
+  return (JSON.parse(r.stdout) as { runId: string }).runId;
+}
+
+describe('ledgerflow serve', () => {
+  it('finishes a run whose retry backoff is longer than the --max-wait of the process that started it', async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'backoff.yaml'), env);
+    // Without serve it stays here: the backoff timer is in the log, nobody fires it.
+    expect(await statusOf(store, runId)).toBe('RUNNING');
+    expect((await events(store, runId)).some((e) => e.type === 'timer.fired')).toBe(false);
+
+    const s = serve(store, env);
+    await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
+    await notice(s, 'the run to settle', (n) => n.kind === 'run.settled' && n.runId === runId);
+    expect(await statusOf(store, runId)).toBe('COMPLETED');
+    const evs = await events(store, runId);
+    expect(evs.filter((e) => e.type === 'timer.fired').map((e) => (e.data as { timer: string }).timer)).toEqual(['backoff']);
+    expectNoDoubleStarts(evs);
+    expect(markers(env.LF_MARKERS).filter((m) => m[0] === 'flaky' && m[3] === 'start').map((m) => m[1])).toEqual(['1', '2']);
+    expect(s.stderr()).toContain('backoff timer of flaky fired');
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it('an approval given by `ledgerflow approve` in another process moves the run on, with no resume', async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'approval.yaml'), env);
+    expect(await statusOf(store, runId)).toBe('WAITING');
+    const s = serve(store, env);
+    await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
+    const a = await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env });
+    expect(a.code, a.stderr).toBe(0);
+    await waitStatus(store, runId, 'COMPLETED', s);
+    const evs = await events(store, runId);
+    expect(evs.map((e) => e.type)).toContain('approval.recorded');
+    expect(evs.some((e) => e.type === 'task.completed' && (e.data as { task: string }).task === 'last')).toBe(true);
+    expectNoDoubleStarts(evs);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it('acts on pause, resume and cancel from other processes: `resume` of a paused run it drives says so and exits 0', async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'approval.yaml'), env);
+    const other = await runWaiting(store, join(FIX, 'approval.yaml'), env);
+    const s = serve(store, env);
+    await notice(s, 'serve to pick both runs up', () => [runId, other].every((id) => s.notices.some((n) => n.kind === 'run.driving' && n.runId === id)));
+    expect((await cli(['--store', store, 'pause', runId, '--as', 'ops'], { env })).code).toBe(0);
+    // Approved while paused: taken, but nothing new starts.
+    expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
+    expect(await statusOf(store, runId)).toBe('PAUSED');
+    const r = await cli(['--store', store, 'resume', runId, '--as', 'ops'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    // run.resumed is recorded; serve, which drives the run, continues it (resume says so, or finds it already done).
+    expect(r.stdout).toContain(`run ${runId} resumed (it was paused)`);
+    expect(r.stdout).toMatch(new RegExp(`is driven by pid ${s.child.pid}|is already COMPLETED`));
+    await waitStatus(store, runId, 'COMPLETED', s);
+    expect((await cli(['--store', store, 'cancel', other, '--reason', 'not needed'], { env })).code).toBe(0);
+    await notice(s, 'serve to see the cancelled run settle', (n) => n.kind === 'run.settled' && n.runId === other && n.status === 'CANCELLED');
+    expectNoDoubleStarts(await events(store, runId));
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it("drives a sub-workflow's child through its parent: the child's approval moves child and parent on", async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const defs = join(store, 'definitions');
+    mkdirSync(defs);
+    writeFileSync(join(defs, 'parent.yaml'), `workflow:
+  id: serve-parent
+  name: Parent
+  version: 1
+  handlers: ${join(FIX, 'handlers.mjs')}
+  tasks:
+    - id: call
+      type: SUB_WORKFLOW
+      workflow: serve-child
+    - id: last
+      type: SIMPLE
+      depends_on: [call]
+`);
+    writeFileSync(join(defs, 'child.yaml'), readFileSync(join(FIX, 'approval.yaml'), 'utf8').replace('id: serve-approval', 'id: serve-child').replace('./handlers.mjs', join(FIX, 'handlers.mjs')));
+    const runId = await runWaiting(store, join(defs, 'parent.yaml'), env);
+    const childId = (await new FileEventStore(store).listRuns()).find((r) => r.workflowId === 'serve-child')!.runId;
+    const s = serve(store, env);
+    await notice(s, 'serve to pick the parent up', (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId);
+    await waitFor('the child to be driven here (its lease held by serve)', () => existsSync(join(store, 'runs', `${childId}.driver`)), { timeout: T, detail: s.stderr });
+    expect((await cli(['--store', store, 'approve', childId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
+    await waitStatus(store, runId, 'COMPLETED', s);
+    expect(await statusOf(store, childId)).toBe('COMPLETED');
+    // The child is its parent's to drive: serve never picked it up on its own.
+    expect(s.notices.some((n) => n.runId === childId)).toBe(false);
+    expectNoDoubleStarts(await events(store, runId));
+    expectNoDoubleStarts(await events(store, childId));
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it("fires an approval's deadline on time (on_timeout: approve), with no resume", async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'deadline.yaml'), env);
+    expect(await statusOf(store, runId)).toBe('WAITING');
+    const s = serve(store, env);
+    await waitStatus(store, runId, 'COMPLETED', s);
+    const evs = await events(store, runId);
+    expect(evs.filter((e) => e.type === 'timer.fired').map((e) => (e.data as { timer: string }).timer)).toEqual(['approval_timeout']);
+    expect(evs.some((e) => e.type === 'task.completed' && (e.data as { task: string }).task === 'last')).toBe(true);
+    expectNoDoubleStarts(evs);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it('a second serve stands by, and takes over when the first is SIGKILLed: the due timer then fires, once', async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const first = serve(store, env);
+    await notice(first, 'the first serve to serve', (n) => n.kind === 'serving');
+    const second = serve(store, env);
+    const standby = await notice(second, 'the second to stand by', (n) => n.kind === 'standby');
+    expect(standby.pid).toBe(first.child.pid);
+    expect(second.notices.some((n) => n.kind === 'serving')).toBe(false);
+
+    const runId = await runWaiting(store, join(FIX, 'backoff.yaml'), env);
+    await notice(first, 'the first serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Killed before the 3 s backoff was due: the timer is the second serve's to fire.
+    expect((await events(store, runId)).some((e) => e.type === 'timer.fired')).toBe(false);
+
+    await notice(second, 'the second serve to take over', (n) => n.kind === 'serving');
+    await notice(second, 'the second serve to take the run over', (n) => n.kind === 'run.taken_over' && n.runId === runId);
+    await waitStatus(store, runId, 'COMPLETED', second);
+    const evs = await events(store, runId);
+    expect(evs.filter((e) => e.type === 'timer.fired')).toHaveLength(1);
+    expectNoDoubleStarts(evs);
+    // The second serve never drove anything while the first was alive.
+    expect(second.notices.findIndex((n) => n.kind === 'serving')).toBeGreaterThan(second.notices.findIndex((n) => n.kind === 'standby'));
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+
+  it('SIGTERM: an attempt that finishes within --grace is recorded, nothing new starts, exit 0; the next serve goes on', async () => {
+    const store = tempDir();
+    const release = join(store, 'release');
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'gated-hold.yaml'), env, ['--release', release]);
+    const s = serve(store, env, ['--grace', '30s']);
+    await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
+    expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
+    await waitFor('hold to start', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start'), { timeout: T, detail: s.stderr });
+    s.child.kill('SIGTERM');
+    await notice(s, 'serve to stop taking work', (n) => n.kind === 'stopping');
+    writeFileSync(release, ''); // the attempt ends within the grace
+    expect(await s.exited).toBe(0);
+    expect(s.notices.at(-1)?.message).toContain('every attempt in flight finished');
+    let evs = await events(store, runId);
+    expect(evs.some((e) => e.type === 'task.completed' && (e.data as { task: string }).task === 'hold')).toBe(true);
+    // Nothing new started while stopping: last is scheduled, not started, and nothing was restarted.
+    expect(evs.some((e) => e.type === 'task.started' && (e.data as { task: string }).task === 'last')).toBe(false);
+    expect(await statusOf(store, runId)).toBe('RUNNING');
+
+    const next = serve(store, env);
+    await waitStatus(store, runId, 'COMPLETED', next);
+    evs = await events(store, runId);
+    expect(evs.some((e) => e.type === 'task.restarted')).toBe(false);
+    expectNoDoubleStarts(evs);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+  }, 60_000);
+
+  it('SIGTERM: an attempt still running when --grace runs out stays in flight; the next serve records task.restarted (resumed)', async () => {
+    const store = tempDir();
+    const release = join(store, 'release');
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const runId = await runWaiting(store, join(FIX, 'gated-hold.yaml'), env, ['--release', release]);
+    const s = serve(store, env, ['--grace', '300ms']);
+    await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
+    expect((await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env })).code).toBe(0);
+    await waitFor('hold to start', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start'), { timeout: T, detail: s.stderr });
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(s.notices.at(-1)?.message).toContain('stay in flight');
+    let evs = await events(store, runId);
+    expect(evs.at(-1)?.type).toBe('task.started');
+    expect(evs.some((e) => e.type === 'task.completed' && (e.data as { task: string }).task === 'hold')).toBe(false);
+    expect(existsSync(join(store, 'serve.lock'))).toBe(false);
+
+    writeFileSync(release, '');
+    const next = serve(store, env);
+    await notice(next, 'the next serve to take the run over', (n) => n.kind === 'run.taken_over' && n.runId === runId);
+    await waitStatus(store, runId, 'COMPLETED', next);
+    evs = await events(store, runId);
+    const restarts = evs.filter((e) => e.type === 'task.restarted');
+    expect(restarts.map((e) => [(e.data as { task: string }).task, (e.data as { reason: string }).reason])).toEqual([['hold', 'resumed']]);
+    expectNoDoubleStarts(evs);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+  }, 60_000);
+
+  it('leaves a run to the live process driving it, and takes it over once that process is SIGKILLed', async () => {
+    const store = tempDir();
+    const release = join(store, 'release');
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const s = serve(store, env);
+    await notice(s, 'serve to serve', (n) => n.kind === 'serving');
+    const run = start(['--store', store, 'run', join(FIX, 'hold.yaml'), '--release', release], env);
+    await waitFor('hold to start in the run process', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start' && m[4] === String(run.child.pid)), { timeout: T, detail: run.stderr });
+    const runId = (await new FileEventStore(store).listRuns())[0]!.runId;
+    const busy = await notice(s, 'serve to see the run is driven by the run process', (n) => n.kind === 'run.busy' && n.runId === runId);
+    expect(busy.pid).toBe(run.child.pid);
+    expect(s.notices.some((n) => n.kind === 'run.driving' || n.kind === 'run.taken_over')).toBe(false);
+
+    run.child.kill('SIGKILL');
+    await run.exited;
+    await notice(s, 'serve to take the run over', (n) => n.kind === 'run.taken_over' && n.runId === runId);
+    await waitFor('hold to start again in serve', () => markers(env.LF_MARKERS).some((m) => m[0] === 'hold' && m[3] === 'start' && m[4] === String(s.child.pid)), { timeout: T, detail: s.stderr });
+    writeFileSync(release, '');
+    await waitStatus(store, runId, 'COMPLETED', s);
+    const evs = await events(store, runId);
+    expect(evs.filter((e) => e.type === 'task.restarted').map((e) => (e.data as { reason: string }).reason)).toEqual(['resumed']);
+    expectNoDoubleStarts(evs);
+    // first and last ran once each; hold's attempt 1 ran in the killed process and again in serve, under one key.
+    const m = markers(env.LF_MARKERS);
+    expect(m.filter((x) => x[0] === 'first' && x[3] === 'start')).toHaveLength(1);
+    expect(m.filter((x) => x[0] === 'last' && x[3] === 'start')).toHaveLength(1);
+    expect(new Set(m.filter((x) => x[0] === 'hold' && x[3] === 'start').map((x) => x[2])).size).toBe(1);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it('refuses --nats and a --grace that is not a duration (exit 2)', async () => {
+    const store = tempDir();
+    const bad = await cli(['--store', store, 'serve', '--grace', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--grace soon is not a duration');
+    const nats = await cli(['--nats', 'nats://127.0.0.1:1', 'serve']);
+    expect(nats.code).toBe(2);
+    expect(nats.stderr).toContain('ledgerflow engine');
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * Service (src/serve) as a library: the tick hook is where a scheduler plugs
+ * in, and the runs a hook starts are found and driven like any other; the
+ * driver's drain and drive-until-settled, which serve is built on.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Engine, type Handlers } from '../../src/runtime/index.js';
+import { Service, type ServiceNotice } from '../../src/serve/index.js';
+import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
+import { def } from '../helpers/engine.js';
+import { waitFor } from '../helpers/wait.js';
+
+const twoSteps = def(`
+workflow:
+  id: two-steps
+  name: Two steps
+  version: 1
+  tasks:
+    - id: a
+      type: SIMPLE
+    - id: b
+      type: SIMPLE
+      depends_on: [a]
+`);
+
+const gated = def(`
+workflow:
+  id: gated
+  name: A sign-off, then a step
+  version: 1
+  tasks:
+    - id: sign_off
+      type: HUMAN
+      approvers: [alice]
+    - id: b
+      type: SIMPLE
+      depends_on: [sign_off]
+`);
+
+function fileEngine(): { engine: Engine; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lf-service-'));
+  const store = new FileEventStore(dir);
+  onTestFinished(() => store.close());
+  return { engine: new Engine({ store }), dir };
+}
+
+describe('Service', () => {
+  it('calls its tick hooks with the time, and drives to completion the runs a hook starts', async () => {
+    const { engine, dir } = fileEngine();
+    const handlers: Handlers = { a: async () => ({ ok: 1 }), b: async () => ({ ok: 2 }) };
+    const ticks: Date[] = [];
+    let runId: string | undefined;
+    const notices: ServiceNotice[] = [];
+    const service = new Service({
+      engine, storeDir: dir, handlers, tickMs: 20, onNotice: (n) => notices.push(n),
+      // What a scheduler's fireDue does: record the start of a run; the service finds and drives it.
+      onTick: async (now) => {
+        ticks.push(now);
+        if (ticks.length === 2) runId = await engine.start(twoSteps, {}, { runId: 'two-steps-s0-20260101T090000Z' });
+      },
+    });
+    onTestFinished(() => service.stop().then(() => undefined));
+    expect(await service.start()).toBe(true);
+    await waitFor('the run the hook started to settle', () => notices.find((n) => n.kind === 'run.settled' && n.runId === runId));
+    expect((await engine.status(runId!)).status).toBe('COMPLETED');
+    expect(ticks.every((t) => t instanceof Date)).toBe(true);
+    expect((await service.stop()).interrupted).toEqual([]);
+  });
+
+  it('a second service on the same store stands by until the first stops, then takes the store', async () => {
+    const { engine, dir } = fileEngine();
+    const first = new Service({ engine, storeDir: dir, handlers: {} });
+    expect(await first.start()).toBe(true);
+    const seen: ServiceNotice[] = [];
+    const second = new Service({ engine, storeDir: dir, handlers: {}, standbyPollMs: 10, onNotice: (n) => seen.push(n) });
+    const started = second.start();
+    await waitFor('the second to stand by', () => seen.some((n) => n.kind === 'standby'));
+    expect(second.active).toBe(false);
+    await first.stop();
+    expect(await started).toBe(true);
+    expect(second.active).toBe(true);
+    await second.stop();
+  });
+});
+
+describe('drive until settled, and drain', () => {
+  it('untilSettled keeps driving a run that waits for a person, and acts on the approval recorded meanwhile', async () => {
+    const store = new MemoryEventStore();
+    const engine = new Engine({ store });
+    const runId = await engine.start(gated, {});
+    let returned = false;
+    const driven = engine.drive(runId, { handlers: { b: async () => ({ done: true }) }, untilSettled: true }).then((v) => { returned = true; return v; });
+    await waitFor('the approval to be pending', async () => (await engine.status(runId)).tasks.sign_off?.status === 'PENDING_APPROVAL');
+    expect(returned).toBe(false);
+    await engine.decide(runId, 'sign_off', 'approved', 'alice');
+    expect((await driven).status).toBe('COMPLETED');
+  });
+
+  it('drain: the attempt in flight finishes and is recorded, the next task is not started; the next drive starts it, restarting nothing', async () => {
+    const store = new MemoryEventStore();
+    const engine = new Engine({ store });
+    const runId = await engine.start(twoSteps, {});
+    let release!: () => void;
+    let started!: () => void;
+    const aStarted = new Promise<void>((r) => { started = r; });
+    const handlers: Handlers = {
+      a: async () => { started(); await new Promise<void>((r) => { release = r; }); return { ok: 1 }; },
+      b: async () => ({ ok: 2 }),
+    };
+    const drain = new AbortController();
+    const drive = engine.drive(runId, { handlers, untilSettled: true, drain: drain.signal });
+    await aStarted;
+    drain.abort();
+    release();
+    const view = await drive;
+    expect(view.status).toBe('RUNNING');
+    let events = await store.read(runId);
+    expect(events.filter((e) => e.type === 'task.completed').map((e) => (e.data as { task: string }).task)).toEqual(['a']);
+    expect(events.some((e) => e.type === 'task.started' && (e.data as { task: string }).task === 'b')).toBe(false);
+    expect((await engine.drive(runId, { handlers: { b: async () => ({ ok: 2 }) } })).status).toBe('COMPLETED');
+    events = await store.read(runId);
+    expect(events.some((e) => e.type === 'task.restarted')).toBe(false);
+  });
+});
