@@ -84,6 +84,8 @@ function program(setCode: (c: number) => void): Command {
     .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
     .option(...outputRoot).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
+    .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions, else the bundled ones); re-read when a file changes')
+    .option('--no-schedules', 'fire no schedules (only drive runs)')
     .action(act(async (o) => (await import('./serve.js')).serveCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')

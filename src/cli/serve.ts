@@ -1,10 +1,11 @@
 /** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
-import { resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { Engine, type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
-import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
+import { deadLetterDir, diskChildren, defaultDir, embeddedScheduler, fileDeadLetters, loadTriggerCatalog, type LoadedCatalog } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
@@ -12,7 +13,7 @@ import { outputFlag } from './output-root.js';
 import { progressLines } from './render.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 
-export interface ServeOpts { handlers?: string; grace?: string; json?: boolean; outputRoot?: string }
+export interface ServeOpts { handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
@@ -45,6 +46,14 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));
     },
   });
+  if (opts.schedules !== false) {
+    // The schedules of the definitions folder fire from here, every tick of the active serve (never a standby):
+    // the scheduler records each due slot's run.started and the service drives it like any other run.
+    const definitions = catalogReader(opts.definitions);
+    definitions(); // a broken definitions folder is refused now, not at the first tick
+    const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
+    service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+  }
   let signalled: NodeJS.Signals | null = null;
   const done = new Promise<void>((resolveDone) => {
     const onSignal = (sig: NodeJS.Signals) => {
@@ -59,4 +68,29 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   await service.start();
   await done;
   return EXIT.ok;
+}
+
+/**
+ * The definitions whose schedules fire, read again only when a file of the
+ * folder changed (its names and modification times), so an edited or added
+ * schedule is picked up without a restart and an idle tick reads no YAML.
+ */
+function catalogReader(definitionsDir: string | undefined): () => LoadedCatalog['loaded'] {
+  let stamp = '';
+  let loaded: LoadedCatalog['loaded'] = [];
+  return () => {
+    const catalog = () => loadTriggerCatalog({ ...(definitionsDir !== undefined ? { definitionsDir } : {}) });
+    const dir = resolve(definitionsDir ?? defaultDir('definitions'));
+    const now = folderStamp(dir);
+    if (now !== stamp) { loaded = catalog().loaded; stamp = now; }
+    return loaded;
+  };
+}
+
+function folderStamp(dir: string): string {
+  try {
+    return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${f}:${statSync(join(dir, f)).mtimeMs}`).join('|');
+  } catch {
+    return ''; // an absent folder: loadTriggerCatalog says so
+  }
 }

@@ -315,6 +315,44 @@ describe('ledgerflow serve', () => {
     expect(await s.exited).toBe(0);
   }, 60_000);
 
+  it('fires the schedules of --definitions once per slot and drives the runs they start; --no-schedules fires none', async () => {
+    const store = tempDir();
+    const env = { LF_MARKERS: join(store, 'markers') };
+    const p = serve(store, env, ['--definitions', join(FIX, 'scheduled')]);
+    // Three slots fired and their runs completed: the scheduler records run.started, the service drives them.
+    const done = await waitFor('three scheduled runs completed', async () => {
+      const runs = (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-every-second' && r.status === 'COMPLETED');
+      return runs.length >= 3 ? runs : undefined;
+    }, { timeout: T, detail: () => p.stderr() });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const slots: string[] = [];
+    for (const r of done) {
+      const evs = await events(store, r.runId);
+      const source = (evs[0]!.data as { source?: { schedule?: { slot: string; trigger: number } } }).source;
+      expect(source?.schedule?.trigger).toBe(0);
+      slots.push(source!.schedule!.slot);
+      expect(r.runId).toMatch(/^serve-every-second-s0-\d{8}T\d{6}Z$/);
+      expectNoDoubleStarts(evs);
+    }
+    expect(new Set(slots).size).toBe(slots.length); // one run per slot
+    const all = (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-every-second');
+    const allSlots = await Promise.all(all.map(async (r) => ((await events(store, r.runId))[0]!.data as { source: { schedule: { slot: string } } }).source.schedule.slot));
+    expect(new Set(allSlots).size).toBe(allSlots.length);
+
+    // --no-schedules: the same folder, a new store, runs driven but no slot fired.
+    const quiet = tempDir();
+    const q = serve(quiet, env, ['--definitions', join(FIX, 'scheduled'), '--no-schedules']);
+    await notice(q, 'serve serving', (n) => n.kind === 'serving');
+    // A run with a 3 s backoff settles under this serve: it has ticked for seconds meanwhile.
+    const runId = await runWaiting(quiet, join(FIX, 'backoff.yaml'), env);
+    await waitStatus(quiet, runId, 'COMPLETED', q);
+    q.child.kill('SIGTERM');
+    expect(await q.exited).toBe(0);
+    expect(existsSync(join(quiet, 'schedules.json'))).toBe(false);
+    expect((await new FileEventStore(quiet).listRuns()).map((r) => r.workflowId)).toEqual(['serve-backoff']);
+  }, 60_000);
+
   it('refuses --nats and a --grace that is not a duration (exit 2)', async () => {
     const store = tempDir();
     const bad = await cli(['--store', store, 'serve', '--grace', 'soon']);
