@@ -17,6 +17,7 @@ import type { GlobalOpts } from './store.js';
 import { parseServers } from '../store/index.js';
 import { natsSettings } from './nats-settings.js';
 import { outputRootFlag } from './output-root.js';
+import { commandRunnerFlag } from './command-limit.js';
 import { parseOutputRoot } from '../api/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -151,17 +152,19 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
+  if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
-  const handlers = await loadHandlerModule(resolve(opts.handlers));
+  const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
+  const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
   if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
   const { taskMaxDeliver } = natsSettings().cluster;
   const settings = { ...(ackWaitMs !== undefined ? { taskAckWaitMs: ackWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
-  io.out(`worker ${process.pid} running ${Object.keys(handlers).join(', ')} from queue ${opts.queue ?? 'default'}`);
+  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());
 }
 
