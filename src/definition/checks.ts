@@ -25,7 +25,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */
-export const COMMAND_ENV_RESERVED = ['LF_RUN_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD'] as const;
+export const COMMAND_ENV_RESERVED = ['LF_RUN_ID', 'LF_WORKFLOW_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD'] as const;
 
 function checkIds(ctx: CheckContext): void {
   const first = new Map<string, TaskDef>();

@@ -148,7 +148,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   const basePath = command.env.PATH ?? process.env.PATH ?? '';
   const env: NodeJS.ProcessEnv = {
     ...process.env, ...command.env,
-    LF_RUN_ID: ctx.runId, LF_TASK_ID: ctx.taskId, LF_ATTEMPT: String(ctx.attempt), LF_IDEMPOTENCY_KEY: ctx.idempotencyKey,
+    LF_RUN_ID: ctx.runId, LF_WORKFLOW_ID: ctx.workflowId, LF_TASK_ID: ctx.taskId, LF_ATTEMPT: String(ctx.attempt), LF_IDEMPOTENCY_KEY: ctx.idempotencyKey,
     LF_INIT_CWD: process.cwd(),
     PATH: bin ? `${bin}${delimiter}${basePath}` : basePath,
   };
