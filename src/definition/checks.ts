@@ -269,6 +269,9 @@ function checkCommand(ctx: CheckContext, t: Extract<TaskDef, { type: 'COMMAND' }
   if (raw.command === undefined) ctx.error('LF_MISSING_FIELD', `COMMAND task ${t.id} needs command: the program and its arguments as a list, e.g. [sh, scripts/scan.sh, "\${workflow.input.folder}"]`, p);
   if (raw.handler !== undefined) ctx.warn('LF_FIELD_IGNORED', `handler is ignored on COMMAND task ${t.id}: it runs its command, not a handler`, [...p, 'handler'], { onKey: true });
   for (const name of Object.keys(t.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      ctx.error('LF_COMMAND_ENV_NAME', `env of COMMAND task ${t.id}: "${name}" is not a variable name; an environment variable name has only letters, digits and _, and does not start with a digit`, [...p, 'env', name], { onKey: true });
+    }
     if ((COMMAND_ENV_RESERVED as readonly string[]).includes(name)) {
       ctx.error('LF_COMMAND_ENV_RESERVED', `env of COMMAND task ${t.id} sets ${name}, which ledgerflow sets for every command (${COMMAND_ENV_RESERVED.join(', ')}); use another name`, [...p, 'env', name], { onKey: true });
     }

@@ -124,7 +124,7 @@ export const TaskSchema = z.object({
     .meta({ description: 'COMMAND: [program, arg, ...], each a template; never a shell string.' }),
   cwd: Template.optional().meta({ description: "COMMAND: working directory (template); default the definition's directory." }),
   env: z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name has only letters, digits and _, and does not start with a digit' }),
+    z.string(),
     z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string (a template)' }),
     { error: 'expected a map of NAME: value' },
   ).optional().meta({ description: 'COMMAND: environment variables added to the process environment (values are templates).' }),

@@ -56,18 +56,24 @@ class Capture {
   dropped = 0;
   private tailBuf: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly limit: number) {}
+  /** `keepTail`: remember the last bytes too (stderr, for a failure message). */
+  constructor(private readonly limit: number, private readonly keepTail = false) {}
 
   push(chunk: Buffer): void {
     const room = this.limit - this.kept;
-    if (room > 0) {
-      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      this.chunks.push(part);
-      this.kept += part.length;
+    if (room >= chunk.length) {
+      this.chunks.push(chunk);
+      this.kept += chunk.length;
+    } else {
+      // Past the cap: counted and dropped (a gigabyte costs a counter, not memory).
+      if (room > 0) {
+        this.chunks.push(chunk.subarray(0, room));
+        this.kept += room;
+      }
+      this.dropped += chunk.length - Math.max(0, room);
     }
-    if (chunk.length > room) this.dropped += chunk.length - Math.max(0, room);
     // The tail: the stream's last bytes, whatever was kept.
-    this.tailBuf = chunk.length >= STDERR_TAIL ? Buffer.from(chunk.subarray(chunk.length - STDERR_TAIL)) : Buffer.concat([this.tailBuf, chunk]).subarray(-STDERR_TAIL);
+    if (this.keepTail) this.tailBuf = chunk.length >= STDERR_TAIL ? Buffer.from(chunk.subarray(chunk.length - STDERR_TAIL)) : Buffer.concat([this.tailBuf, chunk]).subarray(-STDERR_TAIL);
   }
 
   text(): string {
@@ -154,7 +160,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   };
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const stdout = new Capture(limit);
-  const stderr = new Capture(limit);
+  const stderr = new Capture(limit, true);
   const child = spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   child.stderr!.on('data', (c: Buffer) => stderr.push(c));
