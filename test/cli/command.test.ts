@@ -109,4 +109,10 @@ describe('COMMAND tasks from the CLI', () => {
     expect(r.stderr).toContain('--command-output-limit lots is not a size; give bytes, e.g. 65536, 64KiB or 1MiB');
     expect(storeFiles(join(dir, 'store'))).toEqual([]);
   });
+
+  it('a worker needs --handlers or --commands (or both)', async () => {
+    const r = await cli(['--nats', 'nats://127.0.0.1:1', 'worker']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
+  });
 });
