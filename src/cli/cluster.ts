@@ -129,9 +129,10 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string }): Promise<number> {
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
+  const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
@@ -143,12 +144,12 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     log: (l) => io.err(l),
   });
   await engine.start();
-  // With --handlers, this process is also a worker for them: the same code path as a remote worker.
-  const worker = opts.handlers
-    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+  // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
+  const worker = opts.handlers || commands
+    ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
-  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
+  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
   return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
 }
 

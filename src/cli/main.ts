@@ -129,7 +129,8 @@ function program(setCode: (c: number) => void): Command {
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
-    .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
+    .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)
+    .option('--queue <queue>', 'task queue for --handlers and --commands')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .option(...outputRoot)
