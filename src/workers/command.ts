@@ -33,6 +33,8 @@ import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/i
 export const DEFAULT_COMMAND_OUTPUT_LIMIT = 1024 * 1024;
 /** How much of stderr's end a failure message quotes. */
 const STDERR_TAIL = 2000;
+/** stderr lines passed on as the attempt's log lines (live progress), at most this many. */
+const LOG_LINES = 50;
 /** Between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
@@ -163,7 +165,20 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   const stderr = new Capture(limit, true);
   const child = spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
-  child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+  // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).
+  let logged = 0;
+  let partial = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr.push(c);
+    if (logged >= LOG_LINES) return;
+    const lines = (partial + c.toString('utf8')).split('\n');
+    partial = (lines.pop() ?? '').slice(0, 1000);
+    for (const line of lines) {
+      if (line === '') continue;
+      if (logged++ < LOG_LINES) ctx.log(line.length > 1000 ? `${line.slice(0, 1000)}…` : line);
+      if (logged === LOG_LINES) ctx.log('(further stderr lines are not shown here; the output keeps them)');
+    }
+  });
   // A command that does not read its input closes the pipe: that is its business, not a failure.
   child.stdin!.on('error', () => {});
   child.stdin!.end(JSON.stringify(input));

@@ -129,4 +129,12 @@ describe('the COMMAND executor', () => {
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await waitFor('the background sleep to be gone', () => processGone(pid));
   });
+
+  it("passes stderr's first lines on as the attempt's log lines (progress), not all of a flood", async () => {
+    const lines: string[] = [];
+    await run({ argv: ['sh', '-c', 'echo scanning >&2; echo; i=0; while [ $i -lt 200 ]; do echo "line $i" >&2; i=$((i+1)); done'], env: {} }, {}, ctx({ log: (l) => lines.push(l) }));
+    expect(lines[0]).toBe('scanning');
+    expect(lines).toHaveLength(51);
+    expect(lines.at(-1)).toBe('(further stderr lines are not shown here; the output keeps them)');
+  });
 });
