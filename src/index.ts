@@ -9,6 +9,7 @@
 import { openStore, type EventStore } from './store/index.js';
 import { Engine, type EngineOptions } from './runtime/index.js';
 import { outputWriter } from './api/index.js';
+import { createCommandExecutor } from './workers/index.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.js';
 
 export {
@@ -29,7 +30,8 @@ export {
   step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held,
   reviewApproval, type ApprovalRequest, type ApprovalReview, type LoadedRunLog,
 } from './runtime/index.js';
-export { loadHandlerModule } from './workers/index.js';
+export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
+export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './serve/index.js';
 export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, type OutputWriter, type LoadedDefinition } from './api/index.js';
 export {
@@ -44,9 +46,11 @@ export {
 /**
  * An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE).
  * `output_to` files are written under `outputRoot` (default: the process's current directory), never outside it.
+ * COMMAND tasks run with `createCommandExecutor({ outputLimit: commandOutputLimit })` unless `runCommand` is given.
  */
-export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string } = {}): Engine {
-  const { outputRoot, storeDir, ...rest } = opts;
+export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string; commandOutputLimit?: number } = {}): Engine {
+  const { outputRoot, storeDir, commandOutputLimit, ...given } = opts;
+  const rest = { runCommand: createCommandExecutor(commandOutputLimit !== undefined ? { outputLimit: commandOutputLimit } : {}), ...given };
   const writeOutput = outputWriter(outputRoot);
   const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
   // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.

@@ -17,6 +17,7 @@ import type { GlobalOpts } from './store.js';
 import { parseServers } from '../store/index.js';
 import { natsSettings } from './nats-settings.js';
 import { outputRootFlag } from './output-root.js';
+import { commandRunnerFlag } from './command-limit.js';
 import { parseOutputRoot } from '../api/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -128,9 +129,10 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean }): Promise<number> {
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
+  const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
@@ -143,26 +145,28 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     log: (l) => io.err(l),
   });
   await engine.start();
-  // With --handlers, this process is also a worker for them: the same code path as a remote worker.
-  const worker = opts.handlers
-    ? createWorker({ nats: url, handlers: await loadHandlerModule(resolve(opts.handlers)), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+  // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
+  const worker = opts.handlers || commands
+    ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
-  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running tasks of ${opts.handlers})` : ''}`);
+  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
   return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
+  if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
-  const handlers = await loadHandlerModule(resolve(opts.handlers));
+  const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
+  const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
   if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
   const { taskMaxDeliver } = natsSettings().cluster;
   const settings = { ...(ackWaitMs !== undefined ? { taskAckWaitMs: ackWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
-  io.out(`worker ${process.pid} running ${Object.keys(handlers).join(', ')} from queue ${opts.queue ?? 'default'}`);
+  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());
 }
 

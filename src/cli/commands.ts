@@ -14,6 +14,7 @@ import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
 import { outputFlag } from './output-root.js';
+import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
 
 export type { GlobalOpts } from './store.js';
@@ -89,7 +90,7 @@ export function schemaCmd(io: Io): number {
   return EXIT.ok;
 }
 
-interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string }
+interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string }
 
 function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
@@ -135,12 +136,13 @@ function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: nu
 export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: string[], opts: RunOpts): Promise<number> {
   const flags = driveFlags(opts);
   const writeOutput = outputFlag(opts.outputRoot);
+  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const loaded = loadDefinitionFile(file);
   for (const w of loaded.warnings) io.err(formatDiagnostic(w));
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
-  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput });
+  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput, runCommand });
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal,
@@ -166,7 +168,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     const code = await (await import('./cluster.js')).publishResumeCmd(io, g, runId, opts);
     if (code !== null) return code;
   }
-  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot) });
+  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) });
   // A paused run is un-paused first (run.resumed), then continued as any other.
   let unpaused = false;
   if (!usesNats(g)) {

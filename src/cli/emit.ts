@@ -9,6 +9,7 @@ import type { GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { progressLines, waitingHints } from './render.js';
 import { outputFlag } from './output-root.js';
+import { commandRunnerFlag } from './command-limit.js';
 
 export interface EmitCmdOpts {
   data?: string;
@@ -19,6 +20,7 @@ export interface EmitCmdOpts {
   events?: string;
   maxWait?: string;
   outputRoot?: string;
+  commandOutputLimit?: string;
   json?: boolean;
 }
 
@@ -44,6 +46,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const maxTimerWaitMs = opts.maxWait === undefined ? undefined : parseDuration(opts.maxWait);
   if (maxTimerWaitMs === null) throw new UsageError(`--max-wait ${opts.maxWait} is not a duration; use e.g. 30s, 5m or PT1M`, { value: opts.maxWait });
   const writeOutput = outputFlag(opts.outputRoot);
+  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const event = {
     id: opts.id ?? randomUUID(),
     type,
@@ -70,10 +73,11 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   try {
     result = await emitEvent(event, {
       store,
-      ...diskChildren({ store, deadLetters, writeOutput, onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }),
+      ...diskChildren({ store, deadLetters, writeOutput, runCommand, onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }),
       catalog,
       deadLetters,
       writeOutput,
+      runCommand,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },

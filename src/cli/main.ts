@@ -6,6 +6,7 @@ import * as cmd from './commands.js';
 import { runIdArg } from './run-id.js';
 import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
+import { commandOutputLimitOption } from './command-limit.js';
 
 const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
@@ -36,13 +37,13 @@ function program(setCode: (c: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option(...outputRoot).option('--json', 'print the final state as JSON')
+    .option(...outputRoot).option(...commandOutputLimitOption).option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
   p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
     .option('--as <name>', 'who resumes a paused run (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
-    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option('--json')
+    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option(...commandOutputLimitOption).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>', 'run id', runIdArg).option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
@@ -86,6 +87,7 @@ function program(setCode: (c: number) => void): Command {
     .option(...outputRoot).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
     .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions, else the bundled ones); re-read when a file changes')
     .option('--no-schedules', 'fire no schedules (only drive runs)')
+    .option(...commandOutputLimitOption)
     .action(act(async (o) => (await import('./serve.js')).serveCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
@@ -98,7 +100,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
-    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option(...outputRoot)
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option(...outputRoot).option(...commandOutputLimitOption)
     .option('--wait <duration>', "over NATS: how long to wait for the engines' verdict (default 10s; 0: don't wait)").option('--json', 'print { event, runs } as JSON')
     .action(act(async (type: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
@@ -139,14 +141,16 @@ function program(setCode: (c: number) => void): Command {
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
-    .option('--handlers <module>', 'also run these task handlers in this process').option('--queue <queue>', 'task queue for --handlers')
+    .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)
+    .option('--queue <queue>', 'task queue for --handlers and --commands')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
     .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
-  p.command('worker').description('run task attempts from the NATS work queue with a handler module until stopped')
-    .requiredOption('--handlers <module>').option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
+  p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
+    .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.tasks.<queue>._command)")
+    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set when the queue is first used)')
     .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).workerCmd(io, g(), o)));

@@ -9,11 +9,12 @@ import { deadLetterDir, diskChildren, defaultDir, embeddedScheduler, fileDeadLet
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
+import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
 import { progressLines } from './render.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 
-export interface ServeOpts { handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean }
+export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
@@ -24,6 +25,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
     graceMs = ms;
   }
   const writeOutput = outputFlag(opts.outputRoot);
+  const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const dir = localDir(g);
   const store = storeFor(g);
@@ -31,6 +33,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const say = (line: string) => io.err(line);
   const hooks = {
     writeOutput,
+    runCommand,
     onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2]) => {
       const runId = events[0]?.runId ?? '?';
       for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer} timer of ${ev.data.task} fired`);

@@ -67,6 +67,16 @@ export const TaskMessage = z.object({
   token: attemptToken,
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
+  /**
+   * A COMMAND task's attempt (on lf.tasks.<queue>._command): the program and its arguments (no shell), the working
+   * directory (relative: to the worker's current directory, also the default) and the variables added to the
+   * environment, resolved by the engine. The task's input goes to the program's stdin as JSON.
+   */
+  command: z.object({
+    argv: z.array(z.string()).min(1),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()),
+  }).optional(),
   task: z.object({
     name: z.string(),
     type: z.string(),

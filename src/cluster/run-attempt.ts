@@ -8,10 +8,10 @@
 import type { OutputWriter } from '../api/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import { instanceFields, instanceKey } from '../compiler/index.js';
-import { handlerFor, toTaskError, type Handlers } from '../runtime/index.js';
+import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../runtime/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
 
-export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter): Promise<InputMessage> {
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner): Promise<InputMessage> {
   const base = { runId: task.runId, time: '', token: task.token };
   // The task id outside loops and maps; `task#2`, `task[3]` for a loop iteration or a MAP item (compiler/instances.ts).
   const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
@@ -20,14 +20,21 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
   const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
   // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
   try {
-    const handler = handlerFor(handlers, task.handler);
-    if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');
-    const output = await handler(task.input, {
+    const context = {
       runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt, ...instanceFields(task),
       idempotencyKey: `${task.runId}/${instance}/${task.attempt}`, signal: controller.signal,
-      task: { id: task.taskId, ...task.task },
-      log: (line) => log(`${task.runId}/${instance}: ${line}`),
-    });
+      log: (line: string) => log(`${task.runId}/${instance}: ${line}`),
+    };
+    let output: unknown;
+    if (task.command) {
+      // A COMMAND task: the engine resolved what to run; the worker only runs it (the same executor as the local driver's).
+      if (!runCommand) throw new NonRetryableError(`this worker does not run COMMAND tasks (task ${task.taskId}); start one with --commands`, 'LF_COMMAND_UNAVAILABLE');
+      output = await runCommand(task.command, task.input, context);
+    } else {
+      const handler = handlerFor(handlers, task.handler);
+      if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');
+      output = await handler(task.input, { ...context, task: { id: task.taskId, ...task.task } });
+    }
     const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
     // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.
     if (task.outputTo) await writeOutput(task.outputTo, json);

@@ -29,7 +29,7 @@ import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';
-import type { Handlers } from '../runtime/index.js';
+import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../runtime/index.js';
 import { credentials, decodeOrUndefined, TaskMessage } from './messages.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
@@ -46,6 +46,11 @@ export interface WorkerOptions {
   handlers: Handlers;
   queue?: string;
   settings?: ClusterSettings;
+  /**
+   * Run COMMAND tasks too (their attempts on lf.tasks.<queue>._command), with this executor
+   * (src/workers/command.ts: `createCommandExecutor({ outputLimit })`). Without it, this worker takes none.
+   */
+  commands?: CommandRunner;
   /** Attempts of each handler this worker pulls and runs at once (default 4). */
   concurrency?: number;
   /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
@@ -150,7 +155,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     const startedAt = now();
     const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
     try {
-      const outcome = await runAttempt(task, opts.handlers, log, writeOutput);
+      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
       if (outcome.type === 'task.completed') stats.completed++;
       else stats.failed++;
       reporter.remember(key, outcome);
@@ -243,7 +248,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       reporter = new OutcomeReporter(js, { sender: opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER), log, stopped: () => stopped });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
-      for (const handler of Object.keys(opts.handlers)) {
+      // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
+      for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
         // Engines create the streams; a worker (whose NATS user may not) waits for them.
         let durable = '';
         for (let tries = 0; !durable; tries++) {

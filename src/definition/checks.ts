@@ -21,7 +21,11 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], data: ['EMIT'],
+  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
 };
+
+/** What the executor sets in every command's environment: a task's `env` may not set them. */
+export const COMMAND_ENV_RESERVED = ['LF_RUN_ID', 'LF_WORKFLOW_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD'] as const;
 
 function checkIds(ctx: CheckContext): void {
   const first = new Map<string, TaskDef>();
@@ -221,6 +225,7 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
     if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
+    if (t.type === 'COMMAND') checkCommand(ctx, t, raw, p);
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
     if (t.type === 'WAIT') {
       // One way to wait: a WAIT with two cannot say which one ends it.
@@ -259,6 +264,20 @@ function checkWaitTimeout(ctx: CheckContext, t: Extract<TaskDef, { type: 'WAIT' 
   }
 }
 
+/** A COMMAND needs `command` (a list: the schema refuses a string); it runs no handler; its env leaves ledgerflow's own names alone. */
+function checkCommand(ctx: CheckContext, t: Extract<TaskDef, { type: 'COMMAND' }>, raw: Record<string, unknown>, p: RawPath): void {
+  if (raw.command === undefined) ctx.error('LF_MISSING_FIELD', `COMMAND task ${t.id} needs command: the program and its arguments as a list, e.g. [sh, scripts/scan.sh, "\${workflow.input.folder}"]`, p);
+  if (raw.handler !== undefined) ctx.warn('LF_FIELD_IGNORED', `handler is ignored on COMMAND task ${t.id}: it runs its command, not a handler`, [...p, 'handler'], { onKey: true });
+  for (const name of Object.keys(t.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      ctx.error('LF_COMMAND_ENV_NAME', `env of COMMAND task ${t.id}: "${name}" is not a variable name; an environment variable name has only letters, digits and _, and does not start with a digit`, [...p, 'env', name], { onKey: true });
+    }
+    if ((COMMAND_ENV_RESERVED as readonly string[]).includes(name)) {
+      ctx.error('LF_COMMAND_ENV_RESERVED', `env of COMMAND task ${t.id} sets ${name}, which ledgerflow sets for every command (${COMMAND_ENV_RESERVED.join(', ')}); use another name`, [...p, 'env', name], { onKey: true });
+    }
+  }
+}
+
 /**
  * A MAP needs `items` and one body: its own `handler` (with `input`), an
  * `iterator` task, or a `workflow`. A child run per item (`workflow`) does
@@ -275,8 +294,8 @@ function checkMap(ctx: CheckContext, t: Extract<TaskDef, { type: 'MAP' }>, raw: 
   }
   if (t.iterator) {
     const it = ctx.task(t.iterator);
-    if (it && it.type !== 'SIMPLE') {
-      ctx.error('LF_MAP_ITERATOR', `iterator of MAP task ${t.id} is ${it.type} task ${it.id}; an iterator is a SIMPLE task (its handler runs per item)`, [...p, 'iterator']);
+    if (it && it.type !== 'SIMPLE' && it.type !== 'COMMAND') {
+      ctx.error('LF_MAP_ITERATOR', `iterator of MAP task ${t.id} is ${it.type} task ${it.id}; an iterator is a SIMPLE task (its handler runs per item) or a COMMAND task (its command runs per item)`, [...p, 'iterator']);
     }
     const other = ctx.def.tasks.find((o) => o !== t && o.type === 'MAP' && o.iterator === t.iterator);
     if (it && other && other.index < t.index) {

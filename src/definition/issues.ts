@@ -101,6 +101,8 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): Finding {
   let message: string;
   switch (issue.code) {
     case 'invalid_type':
+      // A COMMAND's command given as one string: its schema's message says how to write it as a list.
+      if (path[path.length - 1] === 'command' && typeof actual === 'string') { message = issue.message; break; }
       message = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${present ? describeValue(actual) : 'nothing'}`;
       break;
     case 'invalid_value': {

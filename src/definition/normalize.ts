@@ -147,6 +147,13 @@ function task(t: Raw, index: number): TaskDef | null {
   switch (type) {
     case 'SIMPLE':
       return { ...base, type };
+    case 'COMMAND':
+      return compact({
+        ...base, type,
+        command: Array.isArray(t.command) ? t.command.filter((a) => typeof a === 'string' || typeof a === 'number').map(String) : [],
+        cwd: str(t.cwd),
+        env: Object.fromEntries(Object.entries(isObj(t.env) ? t.env : {}).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, String(v)])),
+      });
     case 'DECISION':
       return compact({ ...base, type, decisionParam: str(t.decision_param), ...decision(t) });
     case 'HUMAN': {

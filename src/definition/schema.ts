@@ -53,6 +53,18 @@ export const DecisionCaseSchema = z.object({
   condition: z.string().optional().meta({ description: 'Boolean expression; the case is chosen only when it is true.' }),
 });
 
+/** A string given as `command` is a shell command line: say how to write it as a list instead. */
+function commandError(issue: { input?: unknown }): string {
+  const given = issue.input;
+  if (typeof given === 'string') {
+    const words = given.trim().split(/\s+/).filter(Boolean);
+    return `command is a list of the program and its arguments, never a shell string (no shell runs it): split it into a list, e.g. command: ${JSON.stringify(words)}`;
+  }
+  return 'expected a list: the program, then its arguments (e.g. [sh, scripts/scan.sh, "${workflow.input.folder}"])';
+}
+
+const CommandArg = z.union([z.string(), z.number()], { error: 'expected a string (an argument; templates allowed)' });
+
 export const TaskSchema = z.object({
   id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
     error: 'a task id starts with a letter or _ and contains only letters, digits, _ and -',
@@ -105,6 +117,17 @@ export const TaskSchema = z.object({
   // SET / EMIT
   values: JsonMap.optional(),
   data: JsonMap.optional(),
+  // COMMAND
+  command: z.array(CommandArg, { error: commandError })
+    .min(1, { error: 'command needs at least the program to run, e.g. [sh, scripts/scan.sh]' })
+    .optional()
+    .meta({ description: 'COMMAND: [program, arg, ...], each a template; never a shell string.' }),
+  cwd: Template.optional().meta({ description: "COMMAND: working directory (template); default the definition's directory." }),
+  env: z.record(
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string (a template)' }),
+    { error: 'expected a map of NAME: value' },
+  ).optional().meta({ description: 'COMMAND: environment variables added to the process environment (values are templates).' }),
 });
 
 const InputType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'any']);

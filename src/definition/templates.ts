@@ -168,6 +168,8 @@ export function checkTemplates(ctx: CheckContext): void {
     }
     if (t.type === 'SET') templates(ctx, up, site, raw.values, [...p, 'values']);
     if (t.type === 'EMIT') templates(ctx, up, site, raw.data, [...p, 'data']);
+    // A COMMAND's argv, cwd and env resolve when an attempt starts, as its input does (per item when it is a MAP's iterator).
+    if (t.type === 'COMMAND') for (const key of ['command', 'cwd', 'env'] as const) templates(ctx, up, inputSite, raw[key], [...p, key]);
     if (t.type === 'MAP') templates(ctx, up, site, raw.items, [...p, 'items']);
     if (t.type === 'TERMINATE') templates(ctx, up, site, raw.reason, [...p, 'reason']);
     if (t.type === 'WAIT') templates(ctx, up, site, raw.until, [...p, 'until']);

@@ -9,12 +9,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 
 export const TASK_TYPES = [
   'SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN',
-  'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT',
+  'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT', 'COMMAND',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP', 'COMMAND'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -67,6 +67,26 @@ interface TaskBase {
 }
 
 export interface SimpleTask extends TaskBase { type: 'SIMPLE' }
+
+/**
+ * COMMAND: a program run as a task (an attempt is one run of it). `command`
+ * is the argv, never a shell string (no shell runs it, so nothing in it is
+ * interpreted); each element, `cwd` and each `env` value are templates,
+ * resolved when the attempt starts. A work task like SIMPLE otherwise: retry,
+ * timeout, queue, output_to.
+ */
+export interface CommandTask extends TaskBase {
+  type: 'COMMAND';
+  command: string[];
+  /** Working directory (template); absent: the definition's directory (the worker's current one on NATS). */
+  cwd?: string;
+  env: Record<string, string>;
+}
+
+/** Tasks whose attempts run work outside the fold (a handler, a program): their regions, retries and timeouts are SIMPLE's. */
+export function isHandlerWork(t: TaskDef): t is SimpleTask | CommandTask {
+  return t.type === 'SIMPLE' || t.type === 'COMMAND';
+}
 
 export interface DecisionCase {
   name: string;
@@ -140,7 +160,7 @@ export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, 
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
 
 export type TaskDef =
-  | SimpleTask | DecisionTask | HumanTask | ForkTask | JoinTask
+  | SimpleTask | CommandTask | DecisionTask | HumanTask | ForkTask | JoinTask
   | DoWhileTask | WaitTask | SubWorkflowTask | MapTask | TerminateTask | SetTask | EmitTask;
 
 export type InputType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'any';

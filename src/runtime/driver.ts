@@ -25,6 +25,7 @@ import { foldOnto, prepareCommit } from './commit.js';
 import { heldBy, reconcile, timerFired, type EmitEvent, type HeldAttempt, type StartAttempt, type StartChild } from './effects.js';
 import type { TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type Handlers } from './handlers.js';
+import type { CommandRunner } from './commands.js';
 import { randomHex } from './ids.js';
 import { reviewLoss } from './restarts.js';
 
@@ -39,6 +40,8 @@ export interface DriverHooks {
   onLog?: (taskId: string, message: string) => void;
   /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
   writeOutput?: (path: string, output: unknown) => Promise<void>;
+  /** Runs a COMMAND task's program (an effect at the edge: src/workers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
+  runCommand?: CommandRunner;
 }
 
 /** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
@@ -88,6 +91,8 @@ export interface DriverOptions extends DriverHooks {
    * only once it settles, is drained (drain()) or stopped.
    */
   untilSettled?: boolean;
+  /** The run's definition file (recorded in run.started), for COMMAND tasks' default working directory. */
+  definitionFile?: string;
 }
 
 /**
@@ -538,15 +543,23 @@ export class RunDriver {
     void (async () => {
       let ev: PendingEvent;
       try {
-        const handler = handlerFor(this.opts.handlers, effect.handler);
-        if (!handler) {
-          throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
-        }
-        const output = toJson(await handler(effect.input, {
+        const context = {
           runId: effect.runId, workflowId: effect.workflowId, taskId, attempt, ...instanceFields(ref),
           idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
-          task: effect.task, log: (m) => this.opts.onLog?.(instance, m),
-        }));
+          log: (m: string) => this.opts.onLog?.(instance, m),
+        };
+        let output: unknown;
+        if (effect.command) {
+          // A COMMAND task: its program runs through the executor this driver was given (the edge's).
+          if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
+          output = toJson(await this.opts.runCommand(effect.command, effect.input, { ...context, ...(this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}) }));
+        } else {
+          const handler = handlerFor(this.opts.handlers, effect.handler);
+          if (!handler) {
+            throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
+          }
+          output = toJson(await handler(effect.input, { ...context, task: effect.task }));
+        }
         if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
         ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), output } };
       } catch (err) {

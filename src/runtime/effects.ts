@@ -20,6 +20,7 @@ import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { handlerName, type TaskInfo } from './handlers.js';
 import { rememberedTaskPlans } from './task-plan-cache.js';
+import { COMMAND_HANDLER, resolveCommand, type AttemptCommand } from './commands.js';
 
 /** The queue a task's attempts go to when it names none. */
 export const DEFAULT_QUEUE = 'default';
@@ -48,6 +49,8 @@ export interface StartAttempt {
   readonly deadline?: string;
   /** `output_to` resolved for this attempt: where its output is written as YAML. */
   readonly outputTo?: string;
+  /** A COMMAND task's attempt: the program to run (argv, cwd, env resolved now), instead of a handler. */
+  readonly command?: AttemptCommand;
   readonly task: TaskInfo;
 }
 
@@ -292,12 +295,17 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   const item = ref.item === undefined ? undefined : ctx.tasks[taskId]!.items?.[ref.item];
   const inputScope = !plan.inputHasRefs ? NO_SCOPE : ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item };
   const input = (resolveTemplate(plan.def.input, inputScope) ?? {}) as Record<string, unknown>;
+  // A COMMAND's argv, cwd and env are resolved like its input (a MAP item's with the item in scope).
+  const command = plan.def.type === 'COMMAND'
+    ? resolveCommand(plan.def, ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item })
+    : undefined;
   const deadline = ctx.timers[`${key}/timeout/${attempt}`]?.dueAt;
   return {
     type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
     ...(deadline !== undefined ? { deadline } : {}),
     ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
+    ...(command ? { command } : {}),
     task: plan.info,
   };
 }
@@ -323,7 +331,7 @@ function planTasks(compiled: CompiledWorkflow): Map<string, TaskPlan> {
   // A MAP's items run its body (its iterator, or itself): that task's handler, queue and input.
   const bodyOf = (t: TaskDef) => (t.type === 'MAP' ? mapBody(tasks, t) : t);
   return new Map(tasks.map((t) => [t.id, {
-    def: bodyOf(t), handler: handlerName(bodyOf(t)), queue: bodyOf(t).queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(bodyOf(t).input).length > 0,
+    def: bodyOf(t), handler: bodyOf(t).type === 'COMMAND' ? COMMAND_HANDLER : handlerName(bodyOf(t)), queue: bodyOf(t).queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(bodyOf(t).input).length > 0,
     info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
   }]));
 }

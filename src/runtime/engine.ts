@@ -204,7 +204,7 @@ export class Engine {
   private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
     if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled, snapshot }))) return runView(snapshot, seq);
     const children = this.children ?? this.childRuns(opts, source);
-    const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children });
+    const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}) });
     const stop = () => driver.stop();
     const drain = () => driver.drain();
     opts.signal?.addEventListener('abort', stop);

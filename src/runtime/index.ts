@@ -16,3 +16,4 @@ export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';
 export { handlerFor, handlerName, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
+export { COMMAND_HANDLER, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';

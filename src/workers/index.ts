@@ -39,3 +39,5 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
   }
   return exported as Handlers;
 }
+
+export { createCommandExecutor, commandCwd, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './command.js';

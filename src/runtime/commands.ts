@@ -1,0 +1,58 @@
+/**
+ * COMMAND tasks, as the runtime sees them: what an attempt runs (argv, cwd,
+ * env, resolved from the task's templates when the attempt starts: pure, in
+ * effects.ts) and the shape of the executor that runs it. The executor is an
+ * edge (src/workers/command.ts spawns processes); the driver and the NATS
+ * worker are given one, so nothing here does I/O.
+ */
+import type { CommandTask } from '../definition/index.js';
+import { resolveTemplate, type Scope } from '../expressions/index.js';
+
+/** The handler name COMMAND attempts travel under (the NATS subject lf.tasks.<queue>._command): workers that run commands take them. */
+export const COMMAND_HANDLER = '_command';
+
+/** One attempt's command, its templates resolved. */
+export interface AttemptCommand {
+  /** The program, then its arguments: passed to the program as they are (no shell). */
+  readonly argv: string[];
+  /** Working directory; relative: to the executor's base (the definition's directory, else its current one). Absent: that base. */
+  readonly cwd?: string;
+  /** Added to the process environment. */
+  readonly env: Record<string, string>;
+}
+
+/** What a command is told of its attempt (the same as a handler's context, less the task info). */
+export interface CommandContext {
+  runId: string;
+  workflowId: string;
+  taskId: string;
+  attempt: number;
+  iteration?: number;
+  item?: number;
+  idempotencyKey: string;
+  /** Fires when the attempt times out or the run is cancelled: the command's process group is killed. */
+  signal: AbortSignal;
+  /** The definition's file, when known (embedded runs record it): its directory is the default cwd and what a relative `cwd` resolves against. */
+  definitionFile?: string;
+  log: (message: string) => void;
+}
+
+/** Runs one attempt's command with the input on stdin; resolves to the output, rejects with the failure (a TaskError-like error). */
+export type CommandRunner = (command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext) => Promise<unknown>;
+
+/** A resolved template value as an argument: text as it is, other scalars as text, objects and lists as JSON, null as ''. */
+function asArg(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/** The command of an attempt of `task`, its argv, cwd and env resolved in `scope` (the run as it is when the attempt starts). Pure. */
+export function resolveCommand(task: CommandTask, scope: Scope): AttemptCommand {
+  const argv = task.command.map((a) => asArg(resolveTemplate(a, scope)));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(task.env)) env[k] = asArg(resolveTemplate(v, scope));
+  const cwd = task.cwd === undefined ? undefined : asArg(resolveTemplate(task.cwd, scope));
+  return { argv, ...(cwd ? { cwd } : {}), env };
+}

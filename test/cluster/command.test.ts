@@ -1,0 +1,100 @@
+/**
+ * COMMAND tasks over NATS: the engine resolves the command and publishes it
+ * in the task message (lf.tasks.<queue>._command), a worker started with a
+ * command executor runs it as the restricted `worker` NATS user, and a timed
+ * out attempt's process group dies on the worker. A real nats-server from
+ * nats.conf.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { createCommandExecutor } from '../../src/workers/index.js';
+import { def } from '../helpers/engine.js';
+import { tempDir } from '../helpers/cli.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { processGone } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skipReason = inject('natsSkipReason');
+
+const pids = join(tempDir('lf-cmd-nats-'), 'pids');
+
+const commands = def(`
+workflow:
+  id: cluster-commands
+  name: Commands on a worker
+  version: 1
+  input: { required: [name] }
+  output: { line: "\${shout.output.line}", count: "\${count.output.n}" }
+  tasks:
+    - id: shout
+      type: COMMAND
+      command: [node, -e, "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.stringify({ line: process.argv[1].toUpperCase() + ' ' + JSON.parse(s).suffix, run: process.env.LF_RUN_ID, key: process.env.LF_IDEMPOTENCY_KEY, mode: process.env.MODE })))", "\${workflow.input.name}"]
+      env: { MODE: strict }
+      input: { suffix: "!" }
+    - id: count
+      type: SIMPLE
+      depends_on: [shout]
+      input: { line: "\${shout.output.line}" }
+`);
+
+const hangs = def(`
+workflow:
+  id: cluster-command-timeout
+  name: A command that outlives its timeout
+  version: 1
+  tasks:
+    - id: hang
+      type: COMMAND
+      command: [sh, -c, 'sleep 300 & echo "$$ $!" > "$0"; wait', "${pids}"]
+      timeout: 1s
+`);
+
+describe.skipIf(!!skipReason)('COMMAND tasks on NATS workers', () => {
+  let server: NatsServer;
+  let client: ClusterClient;
+  let engine: ClusterEngine;
+  let worker: Worker;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    client = new ClusterClient(server.url);
+    engine = new ClusterEngine({ nats: server.url });
+    await engine.start();
+    // The restricted `worker` NATS user of nats.conf, as a remote worker connects: handlers and commands.
+    worker = createWorker({
+      nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'),
+      handlers: { count: async (i: Record<string, unknown>) => ({ n: String(i.line).length }) },
+      commands: createCommandExecutor(),
+    });
+    await worker.start();
+    await client.deploy(commands);
+    await client.deploy(hangs);
+  }, 30_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await engine?.stop();
+    await client?.close();
+    await server?.dispose();
+  });
+
+  it('runs the command the engine resolved, with its input on stdin and the LF_ variables set, next to a handler task', async () => {
+    const { runId } = await client.start('cluster-commands', { name: 'ada; rm -rf /' });
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.shout!.output).toEqual({ line: 'ADA; RM -RF / !', run: runId, key: `${runId}/shout/1`, mode: 'strict' });
+    expect(done.output).toEqual({ line: 'ADA; RM -RF / !', count: 15 });
+    expect(worker.stats.completed).toBeGreaterThanOrEqual(2);
+  });
+
+  it('kills the command and its grandchild on the worker when the attempt times out', async () => {
+    const { runId } = await client.start('cluster-command-timeout', {});
+    const line = await waitFor('the command to start on the worker', () => existsSync(pids) && readFileSync(pids, 'utf8').trim(), { timeout: 20_000 });
+    const [shell, sleeper] = line.split(' ').map(Number);
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.tasks.hang).toMatchObject({ status: 'TIMED_OUT' });
+    await waitFor('the command and its grandchild to be gone', () => processGone(shell!) && processGone(sleeper!), { timeout: 15_000 });
+  });
+});
