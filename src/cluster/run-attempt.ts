@@ -26,7 +26,7 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
       runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt, ...instanceFields(task),
       idempotencyKey: `${task.runId}/${instance}/${task.attempt}`, signal: controller.signal,
       task: { id: task.taskId, ...task.task },
-      log: (line) => log(`${task.runId}/${instance}: ${line}`),
+      log: (line) => log(`${task.runId}/${instance}: ${line}`), workflowInput: task.workflowInput ?? {},
     });
     const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
     // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.

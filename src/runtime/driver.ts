@@ -516,7 +516,7 @@ export class RunDriver {
         const output = toJson(await handler(effect.input, {
           runId: effect.runId, workflowId: effect.workflowId, taskId, attempt, ...instanceFields(ref),
           idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
-          task: effect.task, log: (m) => this.opts.onLog?.(instance, m),
+          task: effect.task, log: (m) => this.opts.onLog?.(instance, m), workflowInput: effect.workflowInput,
         }));
         if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
         ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), output } };
