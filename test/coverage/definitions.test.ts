@@ -15,7 +15,7 @@ const DEFINITIONS = join(ROOT, 'definitions');
 const files = readdirSync(DEFINITIONS).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('bundled definitions', () => {
-  it('are all here', () => expect(files).toEqual(['folder-audit.yaml', 'folder-report.yaml', 'inventory-validation.yaml', 'lead_qualification.yaml', 'revenue_milestone.yaml']));
+  it('are all here', () => expect(files).toEqual(['batch-inventory-validation.yaml', 'compliance_alerts.yaml', 'folder-audit.yaml', 'folder-report.yaml', 'inventory-validation.yaml', 'lead_qualification.yaml', 'revenue_milestone.yaml']));
 });
 
 for (const file of files) {

@@ -18,8 +18,8 @@ describe('bundled event types', () => {
   const catalog = loadTriggerCatalog({ definitionsDir: join(ROOT, 'definitions'), eventsDir: join(ROOT, 'events') });
   const files = readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.yaml'));
 
-  it('ships the two trigger events of seed 004', () => {
-    expect(files.sort()).toEqual(['lead_qualification.yaml', 'revenue_milestone.yaml']);
+  it('ships the trigger events of seed 004', () => {
+    expect(files.sort()).toEqual(['compliance_alerts.yaml', 'lead_qualification.yaml', 'revenue_milestone.yaml']);
   });
 
   for (const file of files) {
