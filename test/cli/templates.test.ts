@@ -14,7 +14,8 @@ import { entryFiles, loadCatalog } from '../../src/templates/index.js';
 /** A user's project: ledgerflow installed (and what the handlers import), nothing else. */
 function project(): string {
   const dir = tempDir('lf-project-');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', private: true, type: 'module' }));
+  // As `npm init -y` writes it: no "type", so the .ts handlers load as CommonJS.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
   symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
