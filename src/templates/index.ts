@@ -39,7 +39,27 @@ const ID = /^[A-Za-z0-9_-]+$/;
 /** A path relative to the package root, inside it, written with `/`. */
 const RelPath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'), 'a path relative to the package root, with / and no ..');
 
-export const TemplateEntry = z.object({
+const LIST_KEYS = ['sub_workflows', 'handlers', 'scripts', 'samples', 'events', 'expectations'] as const;
+const ALIASES: Record<string, string> = { 'sub-workflows': 'sub_workflows', subWorkflows: 'sub_workflows', subworkflows: 'sub_workflows' };
+
+/**
+ * The entry as written, in its one canonical shape: the files may also be
+ * grouped under `files:` (definition, sub_workflows, ...), `sub-workflows`
+ * may be spelled so, and a list of one may be a single path.
+ */
+function normalizeEntry(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const { files, ...rest } = raw as Record<string, unknown>;
+  const merged: Record<string, unknown> = { ...(typeof files === 'object' && files !== null && !Array.isArray(files) ? files : {}), ...rest };
+  if (files !== undefined && (typeof files !== 'object' || files === null || Array.isArray(files))) merged.files = files;
+  for (const [from, to] of Object.entries(ALIASES)) {
+    if (from in merged && !(to in merged)) { merged[to] = merged[from]; delete merged[from]; }
+  }
+  for (const k of LIST_KEYS) if (typeof merged[k] === 'string') merged[k] = [merged[k]];
+  return merged;
+}
+
+const TemplateEntryShape = z.object({
   id: z.string().regex(ID, 'letters, digits, _ and -'),
   title: z.string().min(1),
   description: z.string().min(1),
@@ -58,7 +78,8 @@ export const TemplateEntry = z.object({
   /** The command that runs it, from the package root (or a copy's directory). */
   command: z.string().min(1),
 }).strict();
-export type TemplateEntry = z.infer<typeof TemplateEntry>;
+export const TemplateEntry = z.preprocess(normalizeEntry, TemplateEntryShape);
+export type TemplateEntry = z.infer<typeof TemplateEntryShape>;
 
 export const Catalog = z.object({ templates: z.array(TemplateEntry) }).strict().superRefine((c, ctx) => {
   const seen = new Set<string>();
