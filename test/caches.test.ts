@@ -221,7 +221,7 @@ describe('performance caches change no result', () => {
 
   it('runs every path of every bundled definition on the real runtime alike with caches warm and off', async () => {
     const bundled = corpus.filter((c) => c.name.startsWith('definitions/'));
-    expect(bundled.length).toBe(5);
+    expect(bundled.length).toBe(7);
     const runAll = async () => {
       const results = [];
       for (const { def, paths } of bundled) for (const p of paths) results.push(await runPath(def, p));

@@ -4,7 +4,9 @@
  *
  *   classify_alert      severity (normalised), response deadline by severity, owner
  *   pause_affected_run  records run.paused in the affected run's log through the
- *                       library API on the embedded store (Engine.pause); a run
+ *                       library API on the embedded store (Engine.pause): the
+ *                       `store_dir` input, else the store of the process running
+ *                       it (the CLI sets LEDGERFLOW_STORE to its --store); a run
  *                       paused already counts as paused, so a re-run is harmless
  *   raise_alert         the alert record (written by the task's output_to)
  *   log_alert           one line per run appended to the compliance log

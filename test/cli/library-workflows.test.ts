@@ -45,25 +45,26 @@ describe('compliance_alerts', () => {
   it('critical: the commander approves, and the run the alert names is paused (run.paused in its log)', async () => {
     const cwd = tempDir();
     const store = join(cwd, 'store');
-    const env = { LEDGERFLOW_STORE: store };
+    // --store only: the CLI hands its store to the handlers (LEDGERFLOW_STORE), so the pause lands in the same one.
+    const env = {};
     // A run that waits for a person: the affected one.
     writeFileSync(join(cwd, 'strict.yaml'), 'required_files: [README.md, SECURITY.md]\n');
     cpSync(join(SAMPLES, '0UT.3OX'), join(cwd, '0UT.3OX'), { recursive: true });
-    const affected = await cli(['run', join(ROOT, 'definitions/inventory-validation.yaml'), '--target_folder', '0UT.3OX', '--policy_file', 'strict.yaml', '--json'], { cwd, env });
+    const affected = await cli(['--store', store, 'run', join(ROOT, 'definitions/inventory-validation.yaml'), '--target_folder', '0UT.3OX', '--policy_file', 'strict.yaml', '--json'], { cwd, env });
     expect(affected.code).toBe(3);
     const affectedId = JSON.parse(affected.stdout).runId;
 
     const data = { alert_id: 'CA-9', severity: 'critical', rule: 'SEC-7', summary: 'secrets found in a delivery', affected_run: affectedId };
-    const emitted = await cli(['emit', 'compliance_alerts', '--id', 'alert-9', '--data', JSON.stringify(data), '--json'], { cwd, env });
+    const emitted = await cli(['--store', store, 'emit', 'compliance_alerts', '--id', 'alert-9', '--data', JSON.stringify(data), '--json'], { cwd, env });
     expect(emitted.code, emitted.stderr).toBe(3);
     const runId = JSON.parse(emitted.stdout).runs.find((x: { workflowId: string }) => x.workflowId === 'compliance_alerts').runId;
-    expect((await cli(['approve', runId, 'approve_pause', '--as', 'commander'], { cwd, env })).code).toBe(0);
-    const resumed = await cli(['resume', runId, '--json'], { cwd, env });
+    expect((await cli(['--store', store, 'approve', runId, 'approve_pause', '--as', 'commander'], { cwd, env })).code).toBe(0);
+    const resumed = await cli(['--store', store, 'resume', runId, '--json'], { cwd, env });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).tasks.pause_affected_run.output).toMatchObject({ paused: true, run_status: 'PAUSED', approved_by: 'commander' });
-    const status = JSON.parse((await cli(['status', affectedId, '--json'], { cwd, env })).stdout);
+    const status = JSON.parse((await cli(['--store', store, 'status', affectedId, '--json'], { cwd, env })).stdout);
     expect(status.status).toBe('PAUSED');
-    const history = JSON.parse((await cli(['history', affectedId, '--json'], { cwd, env })).stdout);
+    const history = JSON.parse((await cli(['--store', store, 'history', affectedId, '--json'], { cwd, env })).stdout);
     expect(history.at(-1)).toMatchObject({ type: 'run.paused', data: { by: `compliance_alerts/${runId}`, reason: expect.stringContaining('CA-9') } });
     expect(parse(readFileSync(join(cwd, 'compliance/alerts/CA-9.yaml'), 'utf8'))).toMatchObject({ paused: true, affected_run: affectedId });
   });
