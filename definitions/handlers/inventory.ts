@@ -1,17 +1,27 @@
 /**
  * Handlers of the inventory validation workflow (seed 003): scan a folder,
  * load a policy listing required files, check one against the other, and
- * write VALIDATION.RECEIPT.yaml. Real work on real files; each handler is
- * safe to re-run for the same attempt (the receipt is rewritten whole).
+ * write the receipt into the folder it covers (<folder>/VALIDATION.RECEIPT.yaml,
+ * naming the folder), so runs over different folders never overwrite each
+ * other's. The scan leaves receipts out, so a second run sees the files the
+ * first saw. Real work on real files; each handler is safe to re-run for the
+ * same attempt (the receipt is rewritten whole). The functions are exported
+ * for the batch validation (batch-inventory.ts), which runs them per folder.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Handlers, TaskContext } from 'ledgerflow';
 
-interface ManifestEntry { path: string; size: number; sha256: string }
-interface PolicyRules { required_files: string[]; recommended_files: string[]; forbidden_files: string[] }
+export interface ManifestEntry { path: string; size: number; sha256: string }
+export interface PolicyRules { required_files: string[]; recommended_files: string[]; forbidden_files: string[] }
+export interface Validation { compliance_status: 'PASS' | 'FAIL_SOFT' | 'FAIL_STRICT'; violations: string[]; compliance_score: number; checked_files: number }
+
+/** The seed's receipt name (its declared `receipt_file`'s basename). */
+export const RECEIPT_NAME = 'VALIDATION.RECEIPT.yaml';
+/** A receipt at a folder's top level is the validation's own output, not part of the inventory. */
+const isReceipt = (path: string) => !path.includes('/') && /RECEIPT\.ya?ml$/i.test(path);
 
 async function walk(root: string, dir = root): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -29,7 +39,7 @@ function asList(value: unknown): string[] {
 }
 
 /** A policy is YAML (or JSON), or Markdown holding a ```yaml block or a bullet list of required files. */
-function parsePolicy(text: string, file: string): PolicyRules {
+export function parsePolicy(text: string, file: string): PolicyRules {
   let doc: unknown;
   if (/\.(md|markdown)$/i.test(file)) {
     const block = /```ya?ml\n([\s\S]*?)```/.exec(text);
@@ -45,70 +55,87 @@ function parsePolicy(text: string, file: string): PolicyRules {
   return rules;
 }
 
+export async function loadPolicy(file: string): Promise<PolicyRules> {
+  return parsePolicy(await readFile(file, 'utf8'), file);
+}
+
+/** Every file under `folder` (sorted, `/`-separated, receipts at its top level left out) with its size and hash. */
+export async function scanFolder(folder: string, signal?: AbortSignal): Promise<{ files: string[]; manifest: ManifestEntry[] }> {
+  const info = await stat(folder).catch(() => null);
+  if (!info?.isDirectory()) throw new Error(`target folder ${folder} does not exist or is not a folder`);
+  const files = (await walk(folder)).filter((f) => !isReceipt(f));
+  const manifest: ManifestEntry[] = [];
+  for (const path of files) {
+    if (signal?.aborted) throw new Error('scan aborted');
+    const body = await readFile(join(folder, path));
+    manifest.push({ path, size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+  }
+  return { files, manifest };
+}
+
+/** A folder's files against a policy: required or forbidden files decide a strict failure; only recommended ones missing is a soft one. */
+export function validate(fileList: readonly string[], rules: PolicyRules): Validation {
+  const files = new Set(fileList);
+  const basenames = new Set([...files].map((f) => f.split('/').at(-1)!));
+  const present = (name: string) => files.has(name) || basenames.has(name);
+  const missingRequired = rules.required_files.filter((f) => !present(f));
+  const missingRecommended = rules.recommended_files.filter((f) => !present(f));
+  const forbidden = rules.forbidden_files.filter((f) => present(f));
+  const violations = [
+    ...missingRequired.map((f) => `${f} missing`),
+    ...forbidden.map((f) => `${f} is forbidden`),
+    ...missingRecommended.map((f) => `${f} missing (recommended)`),
+  ];
+  const compliance_status = missingRequired.length + forbidden.length > 0 ? 'FAIL_STRICT' : missingRecommended.length > 0 ? 'FAIL_SOFT' : 'PASS';
+  const checks = rules.required_files.length + rules.recommended_files.length + rules.forbidden_files.length;
+  return { compliance_status, violations, compliance_score: Math.round((100 * (checks - violations.length)) / checks), checked_files: files.size };
+}
+
+/** Writes `<folder>/<name>`, a receipt naming the folder it covers; returns its path. */
+export async function writeReceipt(folder: string, name: string, fields: Record<string, unknown>): Promise<string> {
+  const target = join(folder, name);
+  await mkdir(folder, { recursive: true });
+  await writeFile(target, stringify({ receipt: { folder, ...fields } }));
+  return target;
+}
+
 const handlers: Handlers = {
   async scan_files(input, ctx: TaskContext) {
     const folder = String(input.folder ?? '');
-    const info = await stat(folder).catch(() => null);
-    if (!info?.isDirectory()) throw new Error(`target folder ${folder} does not exist or is not a folder`);
-    const files = await walk(folder);
-    const manifest: ManifestEntry[] = [];
-    for (const path of files) {
-      if (ctx.signal.aborted) throw new Error('scan aborted');
-      const body = await readFile(join(folder, path));
-      manifest.push({ path, size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
-    }
+    const { files, manifest } = await scanFolder(folder, ctx.signal);
     ctx.log(`${files.length} files in ${folder}`);
     return { file_list: files, scan_timestamp: new Date().toISOString(), total_files: files.length, file_manifest: manifest };
   },
 
   async load_policy(input) {
-    const file = String(input.policy ?? '');
-    const text = await readFile(file, 'utf8');
-    const rules = parsePolicy(text, file);
+    const rules = await loadPolicy(String(input.policy ?? ''));
     return { policy_rules: rules, required_files: rules.required_files };
   },
 
   async validate_compliance(input) {
-    const files = new Set(asList(input.file_list));
-    const rules = input.rules as PolicyRules;
-    const basenames = new Set([...files].map((f) => f.split('/').at(-1)!));
-    const present = (name: string) => files.has(name) || basenames.has(name);
-    const missingRequired = rules.required_files.filter((f) => !present(f));
-    const missingRecommended = rules.recommended_files.filter((f) => !present(f));
-    const forbidden = rules.forbidden_files.filter((f) => present(f));
-    const violations = [
-      ...missingRequired.map((f) => `${f} missing`),
-      ...forbidden.map((f) => `${f} is forbidden`),
-      ...missingRecommended.map((f) => `${f} missing (recommended)`),
-    ];
-    // Required or forbidden files decide a strict failure; only recommended ones missing is a soft one.
-    const compliance_status = missingRequired.length + forbidden.length > 0 ? 'FAIL_STRICT' : missingRecommended.length > 0 ? 'FAIL_SOFT' : 'PASS';
-    const checks = rules.required_files.length + rules.recommended_files.length + rules.forbidden_files.length;
-    return {
-      compliance_status,
-      violations,
-      compliance_score: Math.round((100 * (checks - violations.length)) / checks),
-      checked_files: files.size,
-    };
+    return validate(asList(input.file_list), input.rules as PolicyRules);
   },
 
   async generate_receipt(input, ctx) {
-    const target = String(ctx.task.output.values.receipt_file ?? 'VALIDATION.RECEIPT.yaml');
+    // The declared receipt_file (0UT.3OX/VALIDATION.RECEIPT.yaml in the seed, 0UT.3OX being its usual target) gives the
+    // name; the run's target folder gives the place, so each folder keeps its own receipt.
+    const declared = String(ctx.task.output.values.receipt_file ?? RECEIPT_NAME);
+    const folder = ctx.workflowInput?.target_folder;
     const validation = (input.validation_data ?? {}) as Record<string, unknown>;
-    const receipt = {
-      receipt: {
-        workflow: ctx.workflowId,
-        run_id: ctx.runId,
-        idempotency_key: ctx.idempotencyKey,
-        scanned_at: input.timestamp ?? null,
-        compliance_status: validation.compliance_status ?? null,
-        compliance_score: validation.compliance_score ?? null,
-        violations: validation.violations ?? [],
-        checked_files: validation.checked_files ?? null,
-      },
+    const fields = {
+      workflow: ctx.workflowId,
+      run_id: ctx.runId,
+      idempotency_key: ctx.idempotencyKey,
+      scanned_at: input.timestamp ?? null,
+      compliance_status: validation.compliance_status ?? null,
+      compliance_score: validation.compliance_score ?? null,
+      violations: validation.violations ?? [],
+      checked_files: validation.checked_files ?? null,
     };
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, stringify(receipt));
+    const target = typeof folder === 'string' && folder !== ''
+      ? await writeReceipt(folder, basename(declared), fields)
+      // A context without the run's input (built by hand): the declared path, as the seed wrote it.
+      : await writeReceipt(declared.includes('/') ? declared.slice(0, declared.lastIndexOf('/')) : '.', basename(declared), fields);
     ctx.log(`receipt written to ${target}`);
     return { validation_receipt: target, receipt_file: target, compliance_status: validation.compliance_status ?? null };
   },

@@ -6,6 +6,9 @@
  * Score (0..100) = company size (≤35) + industry fit (≤15) + budget (≤20)
  * + engagement (≤25) + source (≤5). Win probability interpolates a
  * calibration table over the score; expected value = budget × probability.
+ * Temperature: cold unless the lead qualifies (score ≥ qualify_score and
+ * expected value ≥ min_expected_value, the route's condition); then hot when
+ * its score is 80 or more (grade A), else warm.
  */
 import { NonRetryableError } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
@@ -46,7 +49,13 @@ function addDays(iso: string, days: number): string {
 
 interface Engagement { website_visits: number; email_opens: number; content_downloads: number; demo_requested: boolean }
 interface Score { score: number; grade: string; signals: string[] }
-interface Value { win_probability: number; expected_value: number; lifetime_value: number; expected_lifetime_value: number; currency: string }
+interface Value { win_probability: number; expected_value: number; lifetime_value: number; expected_lifetime_value: number; currency: string; temperature?: string }
+
+/** hot / warm / cold, by the same thresholds as the route (defaults as the workflow's). */
+export function temperature(score: number, expectedValue: number, qualifyScore = 60, minExpectedValue = 10_000): 'hot' | 'warm' | 'cold' {
+  if (score < qualifyScore || expectedValue < minExpectedValue) return 'cold';
+  return score >= 80 ? 'hot' : 'warm';
+}
 
 const handlers: Handlers = {
   score_lead(input, ctx) {
@@ -88,8 +97,10 @@ const handlers: Handlers = {
       lifetime_value: budget * years,
       expected_lifetime_value: Math.round(budget * years * win_probability),
     };
-    ctx.log(`win probability ${win_probability}, expected value ${value.expected_value} ${value.currency}`);
-    return value;
+    const threshold = (name: string, fallback: number) => (typeof input[name] === 'number' ? (input[name] as number) : fallback);
+    const temp = temperature(score, value.expected_value, threshold('qualify_score', 60), threshold('min_expected_value', 10_000));
+    ctx.log(`win probability ${win_probability}, expected value ${value.expected_value} ${value.currency}: ${temp}`);
+    return { ...value, temperature: temp };
   },
 
   register_opportunity(input, ctx) {
@@ -101,6 +112,7 @@ const handlers: Handlers = {
       lead_id: input.lead_id,
       company: input.company,
       stage: 'qualified',
+      temperature: value.temperature ?? (score.grade === 'A' ? 'hot' : 'warm'),
       segment: employees >= 1000 ? 'enterprise' : employees >= 200 ? 'mid_market' : 'smb',
       grade: score.grade,
       score: score.score,
@@ -140,6 +152,7 @@ const handlers: Handlers = {
       next_touch_on: addDays(String(input.received_at), cadence_days),
       score: score.score,
       grade: score.grade,
+      temperature: 'cold',
       expected_value: value.expected_value,
       reasons,
       source_event: input.event_id || null,

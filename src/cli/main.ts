@@ -115,6 +115,13 @@ function program(setCode: (c: number) => void): Command {
   p.command('test').argument('<file...>').description('run every path, and the expectations in expectations/<file> beside each definition, against the runtime (scripted handlers, virtual time)')
     .option('--json', 'print the results as JSON')
     .action(act(async (files: string[], o) => (await import('./coverage.js')).testCmd(io, files, o)));
+  p.command('templates').description('the template library: each bundled workflow, what it does and the command that runs it')
+    .option('--json', 'print the catalogue entries as JSON')
+    .action(act(async (o) => (await import('./templates.js')).templatesCmd(io, o)));
+  p.command('new').argument('<template>', 'a template id (see `ledgerflow templates`)')
+    .description('copy a template (definition, sub-workflows, handlers, samples, events, expectations) into a directory, renamed with --id; refuses (exit 2, nothing written) a file that exists')
+    .option('--id <workflowId>', "the copy's workflow id (its files are named after it)").option('--dir <dir>', 'where to copy it (default: the current directory)').option('--json')
+    .action(act(async (template: string, o) => (await import('./templates.js')).newCmd(io, template, o)));
   p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")
     .option('--json', 'print { server, expectedReplicas, streams, missing, warnings }')
     .action(act(async (o) => (await import('./cluster.js')).doctorCmd(io, g(), o)));

@@ -3,6 +3,7 @@
  * else LEDGERFLOW_STORE, else .ledgerflow/. Every store opened is closed when
  * the command ends (a NATS connection would otherwise keep the process alive).
  */
+import { resolve } from 'node:path';
 import { openStore, type EventStore } from '../store/index.js';
 import { natsSettings } from './nats-settings.js';
 
@@ -12,9 +13,12 @@ const opened: EventStore[] = [];
 
 export function storeFor(g: GlobalOpts): EventStore {
   const url = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
+  const dir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
+  // Handlers of this process, and the programs they start, find the same store (e.g. to pause another run).
+  if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);
   const store = url
     ? openStore({ nats: { servers: url, ...natsSettings().store } })
-    : openStore({ dir: g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', nats: false, file: { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) } });
+    : openStore({ dir, nats: false, file: { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) } });
   opened.push(store);
   return store;
 }

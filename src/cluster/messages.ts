@@ -61,6 +61,8 @@ export const TaskMessage = z.object({
   restart: z.number().int().positive().optional(),
   handler: z.string(),
   input: z.record(z.string(), z.unknown()),
+  /** The run's input, the handler's `ctx.workflowInput`; absent in messages of engines before it. */
+  workflowInput: z.record(z.string(), z.unknown()).optional(),
   /** Absolute deadline of the attempt (its timeout), if it has one. */
   deadline: time.optional(),
   /** Report it with the outcome: only the worker handed this attempt has it. */

@@ -23,7 +23,7 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
     const context = {
       runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt, ...instanceFields(task),
       idempotencyKey: `${task.runId}/${instance}/${task.attempt}`, signal: controller.signal,
-      log: (line: string) => log(`${task.runId}/${instance}: ${line}`),
+      log: (line: string) => log(`${task.runId}/${instance}: ${line}`), workflowInput: task.workflowInput ?? {},
     };
     let output: unknown;
     if (task.command) {

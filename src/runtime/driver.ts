@@ -546,7 +546,7 @@ export class RunDriver {
         const context = {
           runId: effect.runId, workflowId: effect.workflowId, taskId, attempt, ...instanceFields(ref),
           idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
-          log: (m: string) => this.opts.onLog?.(instance, m),
+          log: (m: string) => this.opts.onLog?.(instance, m), workflowInput: effect.workflowInput,
         };
         let output: unknown;
         if (effect.command) {

@@ -45,6 +45,8 @@ export interface StartAttempt {
   readonly handler: string;
   readonly queue: string;
   readonly input: Record<string, unknown>;
+  /** The run's input, handed to the handler as `ctx.workflowInput` (the same object as the state's: never copied here). */
+  readonly workflowInput: Readonly<Record<string, unknown>>;
   /** When the attempt times out (its timeout timer's due time), if the task has a timeout. */
   readonly deadline?: string;
   /** `output_to` resolved for this attempt: where its output is written as YAML. */
@@ -302,7 +304,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   const deadline = ctx.timers[`${key}/timeout/${attempt}`]?.dueAt;
   return {
     type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
-    idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input,
+    idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input, workflowInput: ctx.input,
     ...(deadline !== undefined ? { deadline } : {}),
     ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
     ...(command ? { command } : {}),

@@ -28,6 +28,8 @@ export interface TaskContext {
   task: TaskInfo;
   /** Progress lines, shown by the CLI. */
   log: (message: string) => void;
+  /** The run's input (`${workflow.input}`), read-only: what a handler may need besides its task's `input` (e.g. the folder a receipt names). Absent only where a caller builds a context by hand. */
+  workflowInput?: Readonly<Record<string, unknown>>;
 }
 
 export type TaskHandler = (input: Record<string, unknown>, ctx: TaskContext) => Promise<unknown> | unknown;

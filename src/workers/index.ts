@@ -26,8 +26,10 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
     throw new HandlerError('LF_HANDLER_MODULE_INVALID', `could not load handler module ${file}: ${(err as Error).message}`, { file }, { cause: err });
   }
   let exported = mod.default as Record<string, unknown> | undefined;
-  // A CommonJS-style TS file arrives wrapped once more by the loader.
-  if (exported && typeof exported === 'object' && Object.keys(exported).length === 1 && 'default' in exported) {
+  // A TS file loaded as CommonJS (a project without "type": "module") arrives wrapped once more: the namespace's
+  // default is module.exports, which holds the real default beside the named exports the namespace also shows.
+  if (exported && typeof exported === 'object' && Object.hasOwn(exported, 'default') && typeof exported.default === 'object' && exported.default !== null
+    && Object.keys(mod).filter((k) => k !== 'default').every((k) => exported![k] === mod[k])) {
     exported = exported.default as Record<string, unknown>;
   }
   if (!exported || typeof exported !== 'object') {

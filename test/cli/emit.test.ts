@@ -98,7 +98,7 @@ describe('ledgerflow emit lead_qualification: score → value → sales or nurtu
     expect(r.out.runs[0]).toMatchObject({ workflowId: 'lead_qualification', status: 'COMPLETED' });
     const view = JSON.parse((await cli(['--store', p.store, 'status', r.out.runs[0].runId, '--json'])).stdout);
     expect(view.tasks.score_lead.output).toMatchObject({ score: 89, grade: 'A', breakdown: { company_size: 30, industry_fit: 15, budget: 20, engagement: 19, source: 5 } });
-    expect(view.tasks.compute_value.output).toEqual({ currency: 'EUR', win_probability: 0.49, expected_value: 58800, lifetime_value: 360000, expected_lifetime_value: 176400 });
+    expect(view.tasks.compute_value.output).toEqual({ currency: 'EUR', win_probability: 0.49, expected_value: 58800, lifetime_value: 360000, expected_lifetime_value: 176400, temperature: 'hot' });
     expect(view.tasks.nurture_lead.status).toBe('SKIPPED');
     expect(view.output).toMatchObject({ score: 89, grade: 'A', expected_value: 58800, opportunity: 'opp-L-2026-0042' });
     const opp = parse(readFileSync(join(p.cwd, '.ledgerflow', 'leads', 'L-2026-0042.yaml'), 'utf8'));
@@ -165,7 +165,7 @@ describe('ledgerflow emit: bad events are rejected with the reason and kept, exi
     const p = place();
     const r = await cli(['--store', p.store, 'emit', 'revenue_milestne', '--data', '{}'], { cwd: p.cwd });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown event type "revenue_milestne": no events\/revenue_milestne\.yaml schema and no workflow triggers on it; known types: incident_reported, lead_qualification, revenue_milestone/);
+    expect(r.stderr).toMatch(/unknown event type "revenue_milestne": no events\/revenue_milestne\.yaml schema and no workflow triggers on it; known types: compliance_alerts, incident_reported, lead_qualification, revenue_milestone/);
     expect(deadLetters(p.store).map((l) => [l.stage, l.event.type])).toEqual([['unknown_type', 'revenue_milestne']]);
   });
 

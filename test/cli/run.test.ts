@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,12 @@ import { expectEveryRunReplays } from '../helpers/cli.js';
 
 const BUNDLED = join(ROOT, 'definitions', 'inventory-validation.yaml');
 const SAMPLES = join(ROOT, 'definitions', 'samples');
+
+/** A copy of a sample folder in `dir` (the receipt is written into the folder it covers; the repository's samples stay as they are). */
+function sample(dir: string, name = '0UT.3OX', from = '0UT.3OX'): string {
+  cpSync(join(SAMPLES, from), join(dir, name), { recursive: true });
+  return join(dir, name);
+}
 
 afterAll(async () => {
   // Replay equals the live state for every run these tests made.
@@ -17,7 +23,8 @@ describe('ledgerflow run: the seed inventory validation, as a new user runs it',
   it('scans the folder, checks the policy, writes VALIDATION.RECEIPT.yaml and exits 0', async () => {
     const cwd = tempDir();
     const store = join(cwd, 'store');
-    const r = await cli(['--store', store, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml')], { cwd });
+    sample(cwd);
+    const r = await cli(['--store', store, 'run', BUNDLED, '--target_folder', '0UT.3OX', '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml')], { cwd });
     // The bundled copy keeps the example's one flaw, reported as a warning with its place.
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/inventory-validation\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/)]);
     expect(r.code).toBe(0);
@@ -25,13 +32,37 @@ describe('ledgerflow run: the seed inventory validation, as a new user runs it',
     expect(r.stdout).toMatch(/◆ decision_gate chose PASS → generate_receipt/);
     expect(r.stdout).toMatch(/⊘ alert_cmd_bridge skipped/);
     const receipt = parse(readFileSync(join(cwd, '0UT.3OX', 'VALIDATION.RECEIPT.yaml'), 'utf8'));
-    expect(receipt.receipt).toMatchObject({ workflow: 'inventory-validation-v1', compliance_status: 'PASS', violations: [] });
+    expect(receipt.receipt).toMatchObject({ folder: '0UT.3OX', workflow: 'inventory-validation-v1', compliance_status: 'PASS', violations: [] });
+  });
+
+  it('writes each folder its own receipt, naming it, and a second run sees the same files (the receipt is not scanned)', async () => {
+    const cwd = tempDir();
+    const store = join(cwd, 'store');
+    const [a, b] = [sample(cwd, 'depot-a'), sample(cwd, 'depot-b')];
+    writeFileSync(join(b, 'EXTRA.md'), 'only in b\n');
+    const run = async (folder: string) => {
+      const r = await cli(['--store', store, 'run', BUNDLED, '--target_folder', folder, '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml'), '--json'], { cwd });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const [ra, rb] = [await run(a), await run(b)];
+    const receiptOf = (folder: string) => parse(readFileSync(join(folder, 'VALIDATION.RECEIPT.yaml'), 'utf8')).receipt;
+    expect(receiptOf(a)).toMatchObject({ folder: a, run_id: ra.runId, checked_files: 4 });
+    expect(receiptOf(b)).toMatchObject({ folder: b, run_id: rb.runId, checked_files: 5 });
+    expect(ra.tasks.generate_receipt.output.receipt_file).toBe(join(a, 'VALIDATION.RECEIPT.yaml'));
+    // Nothing was written where the seed's declared path would have put it.
+    expect(existsSync(join(cwd, '0UT.3OX'))).toBe(false);
+    // Again over a: its receipt is there now, and left out of the scan.
+    expect(readdirSync(a)).toContain('VALIDATION.RECEIPT.yaml');
+    const again = await run(a);
+    expect(again.tasks.scan_files.output.file_list).toEqual(ra.tasks.scan_files.output.file_list);
+    expect(receiptOf(a)).toMatchObject({ folder: a, run_id: again.runId, checked_files: 4 });
   });
 
   it('with --commit-window, the same run lands in fewer commits and replays the same', async () => {
     const cwd = tempDir();
     const store = join(cwd, 'store');
-    const args = (extra: string[]) => ['--store', store, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml'), '--json', ...extra];
+    const args = (extra: string[]) => ['--store', store, 'run', BUNDLED, '--target_folder', sample(cwd, `0UT.3OX-${extra.length}`), '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml'), '--json', ...extra];
     const strict = await cli(args([]), { cwd });
     const grouped = await cli(args(['--commit-window', '2s']), { cwd });
     expect([strict.code, grouped.code]).toEqual([0, 0]);
@@ -116,7 +147,7 @@ describe('ledgerflow run: other ways in', () => {
   it('takes inputs from --input-file, the store from LEDGERFLOW_STORE, and fails a MAP over something that is not a list, with the error in its history', async () => {
     const cwd = tempDir();
     const fs = await import('node:fs');
-    fs.writeFileSync(join(cwd, 'inputs.json'), JSON.stringify({ target_folder: join(SAMPLES, '0UT.3OX'), policy_file: join(SAMPLES, 'INVENTORY.POLICY.yaml') }));
+    fs.writeFileSync(join(cwd, 'inputs.json'), JSON.stringify({ target_folder: sample(cwd), policy_file: join(SAMPLES, 'INVENTORY.POLICY.yaml') }));
     const env = { LEDGERFLOW_STORE: join(cwd, 'envstore') };
     const r = await cli(['run', BUNDLED, '--input-file', join(cwd, 'inputs.json'), '--json'], { cwd, env });
     expect(r.code).toBe(0);

@@ -77,3 +77,12 @@ describe('the real inventory-validation example', () => {
     expect(definitionHash(parseDefinition(text).definition!)).toBe(definitionHash(def));
   });
 });
+
+describe('the bundled copy (definitions/inventory-validation.yaml)', () => {
+  it('is the seed example unchanged but for its handlers line (and the comment saying so)', () => {
+    const bundled = readFileSync(new URL('../../definitions/inventory-validation.yaml', import.meta.url), 'utf8');
+    const added = (l: string) => /^\s*handlers: "\.\/handlers\/inventory\.ts"$/.test(l) || /^# (Bundled copy of examples\/inventory-validation\.workflow\.yaml|unchanged but for the `handlers:` line)/.test(l);
+    expect(bundled.split('\n').filter((l) => !added(l))).toEqual(text.split('\n'));
+    expect(bundled.split('\n').filter(added)).toHaveLength(3);
+  });
+});

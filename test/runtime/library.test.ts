@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngine, loadDefinitionFile, loadHandlerModule, compile, replayRun } from '../../src/index.js';
@@ -13,11 +13,13 @@ describe('the library API (import from "ledgerflow")', () => {
     expect(compiled.machine.id).toBe('inventory-validation-v1');
     const handlers = await loadHandlerModule(loaded.handlersPath!);
     const engine = createEngine({ storeDir: join(cwd, 'store') });
+    // The receipt goes into the folder it covers: a copy of the sample, so the repository's stays as it is.
+    cpSync(join(ROOT, 'definitions/samples/0UT.3OX'), join(cwd, '0UT.3OX'), { recursive: true });
     const prev = process.cwd();
     process.chdir(cwd);
     try {
       const view = await engine.run(loaded.definition, {
-        target_folder: join(ROOT, 'definitions/samples/0UT.3OX'),
+        target_folder: '0UT.3OX',
         policy_file: join(ROOT, 'definitions/samples/INVENTORY.POLICY.yaml'),
       }, { handlers });
       expect(view.status).toBe('COMPLETED');

@@ -53,7 +53,7 @@ describe('step', () => {
     expect(types(s.effects)).toEqual(['timer.arm scan/timeout/1', 'attempt.start scan#1']);
     expect(s.effects[1]).toEqual({
       type: 'attempt.start', runId: 'r1', workflowId: 'pipeline', version: 3, taskId: 'scan', instance: 'scan', attempt: 1, restart: 0,
-      idempotencyKey: 'r1/scan/1', handler: 'scanner', queue: 'io', input: { folder: 'out', fixed: 1 },
+      idempotencyKey: 'r1/scan/1', handler: 'scanner', queue: 'io', input: { folder: 'out', fixed: 1 }, workflowInput: { folder: 'out' },
       deadline: at(30_000), outputTo: 'reports/out.yaml',
       task: { id: 'scan', name: 'scan', type: 'SIMPLE', output: { names: [], values: {} } },
     });

@@ -18,8 +18,8 @@ describe('bundled event types', () => {
   const catalog = loadTriggerCatalog({ definitionsDir: join(ROOT, 'definitions'), eventsDir: join(ROOT, 'events') });
   const files = readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.yaml'));
 
-  it('ships the two trigger events of seed 004 and the incident report of seed 003', () => {
-    expect(files.sort()).toEqual(['incident_reported.yaml', 'lead_qualification.yaml', 'revenue_milestone.yaml']);
+  it('ships the trigger events of seed 004 and the incident report of seed 003', () => {
+    expect(files.sort()).toEqual(['compliance_alerts.yaml', 'incident_reported.yaml', 'lead_qualification.yaml', 'revenue_milestone.yaml']);
   });
   /** The bundled workflow each event starts, where its id is not the event's type. */
   const starts: Record<string, string> = { incident_reported: 'incident-response' };

@@ -1,0 +1,131 @@
+/**
+ * The template library from a user's side: `ledgerflow templates` lists the
+ * catalogue, `ledgerflow new` copies a template into a project directory
+ * (renamed with --id) where it validates, tests and runs; a name that exists
+ * or a template that does not is refused with exit 2 and nothing written.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { entryFiles, loadCatalog } from '../../src/templates/index.js';
+
+/** A user's project: ledgerflow installed (and what the handlers import), nothing else. */
+function project(): string {
+  const dir = tempDir('lf-project-');
+  // As `npm init -y` writes it: no "type", so the .ts handlers load as CommonJS.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
+  symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
+  return dir;
+}
+
+const filesUnder = (dir: string, base = dir): string[] => readdirSync(dir, { withFileTypes: true })
+  .flatMap((e) => e.isDirectory() ? (e.name === 'node_modules' ? [] : filesUnder(join(dir, e.name), base)) : [join(dir, e.name).slice(base.length + 1)])
+  .filter((f) => f !== 'package.json').sort();
+
+describe('the template catalogue', () => {
+  it('lists every bundled workflow once, with files that exist', () => {
+    const { templates } = loadCatalog();
+    const ids = templates.map((t) => t.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ['inventory-validation', 'batch-inventory-validation', 'lead_qualification', 'revenue_milestone', 'compliance_alerts', 'folder-audit']) expect(ids).toContain(id);
+    for (const t of templates) expect(entryFiles(t).length, t.id).toBeGreaterThan(0);
+    // Every workflow in definitions/ is some template's definition or sub-workflow.
+    const listed = new Set(templates.flatMap((t) => [t.definition, ...t.sub_workflows]));
+    for (const f of readdirSync(join(ROOT, 'definitions')).filter((n) => n.endsWith('.yaml'))) expect(listed.has(`definitions/${f}`), f).toBe(true);
+  });
+
+  it('ledgerflow templates prints each with its command; --json the entries', async () => {
+    const text = await cli(['templates']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^inventory-validation\s+Inventory validation/m);
+    expect(text.stdout).toContain('$ ledgerflow run definitions/batch-inventory-validation.yaml');
+    const json = await cli(['templates', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual(loadCatalog().templates);
+  });
+});
+
+describe('ledgerflow new', () => {
+  it('copies a template renamed with --id; the copy validates and runs from the project directory, its receipt in its own folder', async () => {
+    const dir = project();
+    const made = await cli(['new', 'inventory-validation', '--id', 'depot-check', '--dir', dir]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toContain('as workflow depot-check');
+    expect(filesUnder(dir)).toEqual(expect.arrayContaining([
+      'definitions/depot-check.yaml', 'definitions/expectations/depot-check.yaml', 'definitions/handlers/depot-check/inventory.ts',
+      'definitions/samples/0UT.3OX/README.md', 'definitions/samples/INVENTORY.POLICY.yaml',
+    ]));
+    const def = readFileSync(join(dir, 'definitions/depot-check.yaml'), 'utf8');
+    expect(def).toContain('id: "depot-check"');
+    expect(def).toContain('handlers: "./handlers/depot-check/inventory.ts"');
+    // Everything else as the template wrote it (the seed's banner and comments included).
+    const original = readFileSync(join(ROOT, 'definitions/inventory-validation.yaml'), 'utf8');
+    expect(def.replace('depot-check/inventory.ts', 'inventory.ts').replace('"depot-check"', '"inventory-validation-v1"')).toBe(original);
+
+    expect((await cli(['validate', 'definitions/depot-check.yaml'], { cwd: dir })).code).toBe(0);
+    const tested = await cli(['test', 'definitions/depot-check.yaml'], { cwd: dir });
+    expect(tested.code, tested.stdout).toBe(0);
+    expect(tested.stdout).toMatch(/expectation: /);
+    const run = await cli(['--store', join(dir, 'store'), 'run', 'definitions/depot-check.yaml', '--target_folder', 'definitions/samples/0UT.3OX',
+      '--policy_file', 'definitions/samples/INVENTORY.POLICY.yaml', '--json'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ workflowId: 'depot-check', status: 'COMPLETED' });
+    const receipt = parse(readFileSync(join(dir, 'definitions/samples/0UT.3OX/VALIDATION.RECEIPT.yaml'), 'utf8'));
+    expect(receipt.receipt).toMatchObject({ folder: 'definitions/samples/0UT.3OX', workflow: 'depot-check', compliance_status: 'PASS' });
+  });
+
+  it('renames sub-workflows with the workflow, so a second copy lives beside the first; shared samples already there are kept', async () => {
+    const dir = project();
+    expect((await cli(['new', 'folder-audit', '--id', 'north-audit', '--dir', dir])).code).toBe(0);
+    const second = await cli(['new', 'folder-audit', '--id', 'south-audit', '--dir', dir, '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    const out = JSON.parse(second.stdout);
+    expect(out.workflowId).toBe('south-audit');
+    expect(out.kept.map((f: string) => f.slice(dir.length + 1))).toContain('definitions/samples/audit/north/stock.csv');
+    const def = readFileSync(join(dir, 'definitions/south-audit.yaml'), 'utf8');
+    expect(def).toMatch(/workflow: south-audit-folder-report/);
+    expect(readFileSync(join(dir, 'definitions/south-audit-folder-report.yaml'), 'utf8')).toMatch(/id: south-audit-folder-report/);
+    const v = await cli(['validate', 'definitions/north-audit.yaml', 'definitions/south-audit.yaml', 'definitions/south-audit-folder-report.yaml', '--strict'], { cwd: dir });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const tested = await cli(['test', 'definitions/south-audit.yaml', 'definitions/south-audit-folder-report.yaml'], { cwd: dir });
+    expect(tested.code, tested.stdout).toBe(0);
+    // The copy runs: its MAP starts the renamed sub-workflow per folder, then waits for the sign-off.
+    const run = await cli(['--store', join(dir, 'store'), 'run', 'definitions/south-audit.yaml', '--root', 'definitions/samples/audit', '--json'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(3);
+    expect(JSON.parse(run.stdout).tasks.report_each.status).toBe('COMPLETED');
+  });
+
+  it('refuses a name collision with exit 2 and writes nothing, not even the files that do not collide', async () => {
+    const dir = project();
+    mkdirSync(join(dir, 'definitions'), { recursive: true });
+    writeFileSync(join(dir, 'definitions', 'lead_qualification.yaml'), '# mine\n');
+    const before = filesUnder(dir);
+    const r = await cli(['new', 'lead_qualification', '--dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/this file exists in .*: definitions\/lead_qualification\.yaml; nothing was written/);
+    expect(filesUnder(dir)).toEqual(before);
+    expect(readFileSync(join(dir, 'definitions', 'lead_qualification.yaml'), 'utf8')).toBe('# mine\n');
+    // A shared file with other content is a collision too.
+    writeFileSync(join(dir, 'definitions', 'lead_qualification.yaml'), '# mine\n');
+    mkdirSync(join(dir, 'events'));
+    writeFileSync(join(dir, 'events', 'revenue_milestone.yaml'), 'type: revenue_milestone\n');
+    const r2 = await cli(['new', 'revenue_milestone', '--id', 'rev2', '--dir', dir, '--json']);
+    expect(r2.code).toBe(2);
+    expect(JSON.parse(r2.stdout).error).toMatchObject({ code: 'LF_TEMPLATE_COLLISION', meta: { files: ['events/revenue_milestone.yaml'] } });
+    expect(existsSync(join(dir, 'definitions', 'rev2.yaml'))).toBe(false);
+  });
+
+  it('refuses an unknown template with a did-you-mean, exit 2, nothing written', async () => {
+    const dir = tempDir();
+    const r = await cli(['new', 'lead-qualification', '--dir', join(dir, 'p')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown template "lead-qualification"; did you mean "lead_qualification"\?/);
+    expect(existsSync(join(dir, 'p'))).toBe(false);
+    const bad = await cli(['new', 'lead_qualification', '--id', 'has space', '--dir', join(dir, 'p')]);
+    expect(bad.code).toBe(2);
+    expect(existsSync(join(dir, 'p'))).toBe(false);
+  });
+});
