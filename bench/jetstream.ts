@@ -33,7 +33,8 @@ import { JetStreamEventStore, JetStreamSnapshotStore, type AppendRequest, type E
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { startNatsServer } from '../test/helpers/nats.js';
-import { ClusterClient, ClusterEngine, createWorker } from '../src/cluster/index.js';
+import { benchMap } from './map.js';
+import { benchCluster } from './cluster.js';
 
 export interface JetStreamBenchInput {
   /** The 5-task sequential workflow. */
@@ -103,8 +104,6 @@ async function rawRead(nc: NatsConnection, stream: string, filter: string): Prom
   await jsm.consumers.delete(stream, ci.name).catch(() => undefined);
   return { msgs, ms };
 }
-
-import { benchMap } from './map.js';
 
 export async function benchJetStream(input: JetStreamBenchInput): Promise<Record<string, unknown>> {
   const { five, handlers, bigRunCommits, say, fmt } = input;
@@ -364,11 +363,12 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       store: (name) => newStore(`LF_MAP_${name.toUpperCase()}`, `bench.map.${name}`),
     });
 
-    // 4e. The cluster path: what `ledgerflow engine` and `ledgerflow worker` do, here in this process.
+    // 4e. The cluster path: what `ledgerflow engine` and `ledgerflow worker` do, here in this process
+    // (bench/cluster.ts; run it alone with its own baseline: node --import tsx bench/cluster.ts).
     const cluster = await benchCluster(server.url, five, handlers);
     say(`\n  cluster path: one ClusterEngine and one worker (createWorker) in this process, runs started with ClusterClient.start,`);
     say(`  completions counted on the log's subjects; every task goes engine -> LF_TASKS -> worker -> LF_INPUTS -> engine:`);
-    say(`    ${fmt(cluster.workflowsPerSec)} workflows/s  [${cluster.rounds.map((r) => fmt(r)).join(', ')}] of ${fmt(cluster.runs)} concurrent runs; CPU of this process ${fmt(cluster.cpuUsPerRun)} µs per run`);
+    say(`    ${fmt(cluster.workflowsPerSec)} workflows/s  [${cluster.rounds.map((r) => fmt(r)).join(', ')}] of ${fmt(cluster.runs)} concurrent runs; CPU of this process ${fmt(cluster.cpuUsPerRun)} µs per run, of nats-server ${fmt(cluster.serverCpuUsPerRun ?? NaN)} µs`);
     say(`    ${fmt(cluster.workflowsPerSec / naiveWfs, 2)}× the naive floor, ${fmt(cluster.workflowsPerSec / modes[0]!.m.workflowsPerSec, 2)}× Engine.run with in-process handlers (default)`);
 
     Object.assign(results, {
@@ -388,45 +388,5 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     await server.dispose();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  }
-}
-
-/**
- * The cluster path, measured apart from the embedded engine: runs started on NATS, each task a message
- * to a worker and its outcome a message back. Not interleaved with the rounds above; best of its own.
- */
-async function benchCluster(url: string, five: Definition, handlers: Handlers) {
-  const RUNS = 1_000;
-  const engine = new ClusterEngine({ nats: url });
-  const worker = createWorker({ nats: url, handlers, concurrency: 64 });
-  const client = new ClusterClient(url);
-  const watcher = await connect({ servers: url, noAsyncTraces: true });
-  try {
-    await engine.start();
-    await worker.start();
-    await client.deploy(five);
-    // One core subscription sees every commit; a commit that settles a run carries its COMPLETED state.
-    let completed = 0;
-    const text = new TextDecoder();
-    watcher.subscribe('lf.events.>', { callback: (_err, m) => { if (text.decode(m.data).includes('"status":"COMPLETED"')) completed++; } });
-    await watcher.flush();
-    const round = async (runs: number) => {
-      const target = completed + runs;
-      const t = performance.now();
-      const cpu = process.cpuUsage();
-      await pool(runs, 64, async () => { await client.start(five.id, {}); });
-      while (completed < target) await new Promise((r) => setTimeout(r, 2));
-      const used = process.cpuUsage(cpu);
-      return { perSec: runs / ((performance.now() - t) / 1000), cpuUsPerRun: (used.user + used.system) / runs };
-    };
-    await round(200); // warm-up: consumers, definition cache, JIT
-    const rounds = [await round(RUNS), await round(RUNS)];
-    const best = rounds.reduce((a, b) => (b.perSec > a.perSec ? b : a));
-    return { runs: RUNS, workflowsPerSec: best.perSec, cpuUsPerRun: best.cpuUsPerRun, rounds: rounds.map((r) => r.perSec) };
-  } finally {
-    await watcher.close().catch(() => undefined);
-    await worker.stop().catch(() => undefined);
-    await engine.stop().catch(() => undefined);
-    await client.close().catch(() => undefined);
   }
 }

@@ -175,6 +175,29 @@ if (!url) {
       }
     });
 
+    it('reads a run it has not seen that is one commit (an engine\'s first look at a run a client started) with one request, not a walk from the stream\'s first message', async () => {
+      const store = make();
+      for (let i = 0; i < 20; i++) await store.append({ runId: `other-${i}`, expectedSeq: 0, dedupId: 'a', events: evs(`other-${i}`, 1, 2) });
+      const started = uid('started');
+      await store.append({ runId: started, expectedSeq: 0, dedupId: 'a', events: evs(started, 1, 3, { workflowId: 'orders' }) });
+      const reader = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
+      const nc = await reader.connection();
+      const requests = async <T>(fn: () => Promise<T>) => {
+        const before = nc.stats().outMsgs;
+        const value = await fn();
+        return { value, requests: nc.stats().outMsgs - before };
+      };
+      // The walk from the first message took two (the commit, then "no message after it"); on nats-server 2.9
+      // each looks at every block of the stream from the first, so an engine's cost per run grew with the stream.
+      expect(await requests(() => reader.read(started))).toEqual({ value: evs(started, 1, 3, { workflowId: 'orders' }), requests: 1 });
+      expect(await requests(() => reader.read(started, { fromSeq: 2, toSeq: 2 }))).toEqual({ value: evs(started, 2, 2, { workflowId: 'orders' }), requests: 1 });
+      // A run of more commits, and one that is not there, read as before.
+      await store.append({ runId: started, expectedSeq: 3, dedupId: 'b', events: [ev(started, 4, { workflowId: 'orders' })] });
+      const other = make({}, { stream: store.stream, subjectPrefix: store.subjectPrefix });
+      expect(await other.read(started)).toEqual(evs(started, 1, 4, { workflowId: 'orders' }));
+      expect(await other.read(uid('nothing'))).toEqual([]);
+    });
+
     it('reads a run of a few commits without making a consumer (a node down on a cluster cannot stall it), and a long run whole from any position', async () => {
       const store = make();
       const created: string[] = [];

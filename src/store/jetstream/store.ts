@@ -150,15 +150,21 @@ export class JetStreamEventStore implements EventStore {
     try {
       const c = await this.link.ready();
       const deadline = this.link.deadline();
-      const known = this.runs.get(runId);
-      if (known?.lastFirstSeq === 1) {
-        // Last seen as one commit (typically a run that was just started): its subject's last
-        // message is then the whole run, one request instead of a consumer's three.
-        const whole = await this.readSingleCommit(c, runId, known.subject, from, to, deadline);
-        if (whole) return whole;
-      }
       // From a position (a snapshot's), the read starts at that commit rather than the run's first.
       const start = opts.fromPosition && opts.fromPosition > 0 ? opts.fromPosition : undefined;
+      let known = this.runs.get(runId);
+      // Last seen as one commit (typically a run that was just started), or not seen at all on a
+      // single server: its subject's last message is then the whole run when it is the run's first
+      // commit, one request. For a run this instance has not seen (an engine's first look at a run a
+      // client started), that also spares the walk from the stream's first message, whose cost on
+      // nats-server 2.9 grows with the stream (every block from the first is looked at). Not for an
+      // unseen run on a replicated stream: there the subject's last message may be a commit that
+      // lost a race (checkWon), which only the walk from the first tells apart.
+      if (known?.lastFirstSeq === 1 || (!known && !start && !c.replicated)) {
+        const whole = await this.readSingleCommit(c, runId, known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId), from, to, deadline);
+        if (whole) return whole;
+        known = this.runs.get(runId); // its subject, found by the request: the walk below filters on it, not on a wildcard
+      }
       const out: EventEnvelope[] = [];
       let prev: number | null = null;
       let last: RunPos | undefined;
