@@ -7,6 +7,7 @@
  */
 import type { CommandTask } from '../definition/index.js';
 import { resolveTemplate, type Scope } from '../expressions/index.js';
+import type { TaskContext } from './handlers.js';
 
 /** The handler name COMMAND attempts travel under (the NATS subject lf.tasks.<queue>._command): workers that run commands take them. */
 export const COMMAND_HANDLER = '_command';
@@ -21,21 +22,11 @@ export interface AttemptCommand {
   readonly env: Record<string, string>;
 }
 
-/** What a command is told of its attempt (the same as a handler's context, less the task info). */
-export interface CommandContext {
-  runId: string;
-  workflowId: string;
-  taskId: string;
-  attempt: number;
-  iteration?: number;
-  item?: number;
-  idempotencyKey: string;
-  /** Fires when the attempt times out or the run is cancelled: the command's process group is killed. */
-  signal: AbortSignal;
+/** What a command is told of its attempt: a handler's context less the task info (one shape, so both stay alike). */
+export type CommandContext = Omit<TaskContext, 'task' | 'workflowInput'> & {
   /** The definition's file, when known (embedded runs record it): its directory is the default cwd and what a relative `cwd` resolves against. */
   definitionFile?: string;
-  log: (message: string) => void;
-}
+};
 
 /** Runs one attempt's command with the input on stdin; resolves to the output, rejects with the failure (a TaskError-like error). */
 export type CommandRunner = (command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext) => Promise<unknown>;
