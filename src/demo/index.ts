@@ -107,12 +107,24 @@ function freshStore(given: string | undefined): string {
   return dir;
 }
 
-/** Whether the revenue plan model (definitions/handlers/revenue.ts: the target moves by half the variance) lands beyond the CFO's threshold. */
+/** Whether the revenue plan model (definitions/handlers/revenue.ts: the target moves by half the variance, capped at 25%) lands beyond the CFO's threshold. */
 function revenueNeedsCfo(data: Record<string, unknown>): boolean {
   const revenue = Number(data.revenue);
   const target = Number(data.target);
   if (!(target > 0) || !(revenue >= target)) return false;
   return Math.min(25, ((revenue - target) / target) * 100 / 2) > REVENUE_THRESHOLD_PCT;
+}
+
+/**
+ * The revenue_milestone payload the demo sends: the sample when its plan
+ * change is beyond the threshold (the CFO's approval is then pending), else a
+ * variant at 125% of target that is, with a note saying so.
+ */
+export function revenuePayload(sample: Record<string, unknown>): { data: Record<string, unknown>; note?: string } {
+  if (revenueNeedsCfo(sample)) return { data: sample };
+  const target = Number(sample.target) > 0 ? Number(sample.target) : 1_000_000;
+  const data = { ...sample, target, revenue: Math.round(target * 1.25) };
+  return { data, note: `the revenue_milestone sample's plan change stays within ±${REVENUE_THRESHOLD_PCT}% (no approval needed), so the demo sends a variant with revenue ${data.revenue} (125% of target ${target}) to reach the CFO's approval` };
 }
 
 /** Every file under `dir`, relative to it, sorted. */
@@ -221,18 +233,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const runIds: string[] = [];
   try {
     await service.start();
-    say(`store ${storeDir} (output files under ${outputRoot})`);
+    say(`store ${relativeOrAbsolute(storeDir)} (files the handlers write go under ${relativeOrAbsolute(outputRoot)})`);
 
     for (const type of DEMO_EVENTS) {
       const spec = catalog.eventTypes.get(type);
       if (!spec?.sample) throw new UsageError(`the bundled events/${type}.yaml has no sample; the demo sends each event's sample`, { type });
       let data: Record<string, unknown> = spec.sample;
-      if (type === 'revenue_milestone' && !revenueNeedsCfo(data)) {
-        const target = Number(data.target);
-        data = { ...data, revenue: Math.round(target * 1.25) };
-        const note = `the revenue_milestone sample's plan change stays within ±${REVENUE_THRESHOLD_PCT}%, so the demo sends a variant with revenue ${String(data.revenue)} (125% of target ${target}) to reach the CFO's approval`;
-        notes.push(note);
-        say(`note: ${note}`);
+      if (type === 'revenue_milestone') {
+        const payload = revenuePayload(spec.sample);
+        data = payload.data;
+        if (payload.note) { notes.push(payload.note); say(`note: ${payload.note}`); }
       }
       const event = { id: `demo-${type}`, type, time: new Date().toISOString(), source: 'ledgerflow demo', data };
       const result = await emitEvent(event, {
@@ -285,9 +295,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
       ok: runs.every((r) => r.status === 'COMPLETED'),
       store: storeDir, outputRoot, durationMs: Date.now() - began, notes, runs, files,
       commands: [
-        `ledgerflow --store ${store_} list`,
-        ...(revenue ? [`ledgerflow --store ${store_} history ${revenue.runId}`, `ledgerflow --store ${store_} status ${revenue.runId}`] : []),
-        `ledgerflow --store ${store_} replay --all`,
+        `npx ledgerflow --store ${store_} list`,
+        ...(revenue ? [`npx ledgerflow --store ${store_} history ${revenue.runId}`, `npx ledgerflow --store ${store_} status ${revenue.runId}`] : []),
+        `npx ledgerflow --store ${store_} replay --all`,
       ],
     };
   } finally {

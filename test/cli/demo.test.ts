@@ -8,7 +8,9 @@
 import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { revenuePayload } from '../../src/demo/index.js';
+import { loadHandlerModule } from '../../src/workers/index.js';
 
 interface Report {
   ok: boolean;
@@ -64,7 +66,7 @@ describe('ledgerflow demo', () => {
     const replay = await cli(['--store', report.store, 'replay', '--all', '--json'], { cwd });
     expect(replay.code, replay.stdout).toBe(0);
     expect(JSON.parse(replay.stdout)).toMatchObject({ runs: 4, diverged: 0, problems: [], corrupt: [] });
-    expect(report.commands).toContain(`ledgerflow --store ${join('.ledgerflow', 'demo', basename(report.store))} list`);
+    expect(report.commands).toContain(`npx ledgerflow --store ${join('.ledgerflow', 'demo', basename(report.store))} list`);
 
     // A second start works the same, in a store of its own; without --json the summary is text.
     const again = await cli(['demo'], { cwd });
@@ -83,5 +85,27 @@ describe('ledgerflow demo', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('fresh store');
     expect(readdirSync(store)).toEqual(['keep.txt']);
+  });
+});
+
+describe('the revenue payload the demo sends', () => {
+  /** The plan change the real handlers compute for a payload. */
+  async function planChange(data: Record<string, unknown>): Promise<number> {
+    const handlers = await loadHandlerModule(join(ROOT, 'definitions', 'handlers', 'revenue.ts'));
+    const ctx = { log: () => {} } as never;
+    const metrics = await handlers.compute_metrics!({ ...data }, ctx);
+    const plan = await handlers.update_plan!({ metrics, month: data.month, target: data.target }, ctx) as { plan_change_pct: number };
+    return plan.plan_change_pct;
+  }
+  const sample = { month: '2026-10', revenue: 1_250_000, target: 1_000_000, currency: 'EUR', region: 'EMEA', operating_costs: 900_000 };
+
+  it('is the sample when its plan change is beyond the CFO threshold, else a variant that is, with a note', async () => {
+    expect(revenuePayload(sample)).toEqual({ data: sample });
+    expect(await planChange(sample)).toBeGreaterThan(10);
+    const small = { ...sample, revenue: 1_050_000 };
+    expect(await planChange(small)).toBeLessThanOrEqual(10);
+    const variant = revenuePayload(small);
+    expect(variant.note).toContain('variant');
+    expect(await planChange(variant.data)).toBeGreaterThan(10);
   });
 });
