@@ -232,57 +232,57 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   });
   const runIds: string[] = [];
   try {
-    await service.start();
-    say(`store ${relativeOrAbsolute(storeDir)} (files the handlers write go under ${relativeOrAbsolute(outputRoot)})`);
+    try {
+      await service.start();
+      say(`store ${relativeOrAbsolute(storeDir)} (files the handlers write go under ${relativeOrAbsolute(outputRoot)})`);
 
-    for (const type of DEMO_EVENTS) {
-      const spec = catalog.eventTypes.get(type);
-      if (!spec?.sample) throw new UsageError(`the bundled events/${type}.yaml has no sample; the demo sends each event's sample`, { type });
-      let data: Record<string, unknown> = spec.sample;
-      if (type === 'revenue_milestone') {
-        const payload = revenuePayload(spec.sample);
-        data = payload.data;
-        if (payload.note) { notes.push(payload.note); say(`note: ${payload.note}`); }
+      for (const type of DEMO_EVENTS) {
+        const spec = catalog.eventTypes.get(type);
+        if (!spec?.sample) throw new UsageError(`the bundled events/${type}.yaml has no sample; the demo sends each event's sample`, { type });
+        let data: Record<string, unknown> = spec.sample;
+        if (type === 'revenue_milestone') {
+          const payload = revenuePayload(spec.sample);
+          data = payload.data;
+          if (payload.note) { notes.push(payload.note); say(`note: ${payload.note}`); }
+        }
+        const event = { id: `demo-${type}`, type, time: new Date().toISOString(), source: 'ledgerflow demo', data };
+        const result = await emitEvent(event, {
+          store, catalog, deadLetters: fileDeadLetters(deadLetterDir(storeDir)), drive: false,
+          onRunStarted: (r) => {
+            labels.set(r.runId, r.workflowId);
+            startedBy.set(r.runId, `event ${type} ${event.id}`);
+            say(`run ${r.runId} started (${r.workflowId} v${r.version}) by event ${type}`);
+          },
+        });
+        if (!result.accepted) throw new UsageError(`the sample ${type} event was refused: ${result.reason}`, { type });
+        runIds.push(...result.runs.map((r) => r.runId));
       }
-      const event = { id: `demo-${type}`, type, time: new Date().toISOString(), source: 'ledgerflow demo', data };
-      const result = await emitEvent(event, {
-        store, catalog, deadLetters: fileDeadLetters(deadLetterDir(storeDir)), drive: false,
-        onRunStarted: (r) => {
-          labels.set(r.runId, r.workflowId);
-          startedBy.set(r.runId, `event ${type} ${event.id}`);
-          say(`run ${r.runId} started (${r.workflowId} v${r.version}) by event ${type}`);
-        },
+
+      const batch = loadDefinitionFile(join(root, 'definitions', `${BATCH}.yaml`));
+      const batchId = await engine.start(batch.definition, { parent_folder: depots, policy_file: join(root, 'definitions', 'samples', 'INVENTORY.POLICY.yaml') }, {
+        source: { file: batch.file, ...(batch.handlersPath ? { handlers: batch.handlersPath } : {}) },
       });
-      if (!result.accepted) throw new UsageError(`the sample ${type} event was refused: ${result.reason}`, { type });
-      runIds.push(...result.runs.map((r) => r.runId));
+      labels.set(batchId, BATCH);
+      startedBy.set(batchId, 'run');
+      runIds.push(batchId);
+      say(`run ${batchId} started (${BATCH} v${batch.definition.version}) over ${readdirSync(depots).length} folders in ${depots}`);
+
+      // Wait until every run settled (the service says so), or something went wrong, or time is up.
+      const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => check(true), Math.max(0, deadline - Date.now()));
+        const check = (late = false) => {
+          if (failures.length > 0) { clearTimeout(timer); fail(new Error(failures.join('; '))); return; }
+          if (runIds.every((id) => settled.has(id))) { clearTimeout(timer); done(); return; }
+          if (late) fail(new Error(`the demo did not finish in ${opts.timeoutMs ?? 120_000} ms: ${runIds.filter((id) => !settled.has(id)).map(label).join(', ')} not settled (see \`npx ledgerflow --store ${storeDir} list\`)`));
+        };
+        wake = () => check();
+        check();
+      });
+    } finally {
+      await service.stop();
     }
 
-    const batch = loadDefinitionFile(join(root, 'definitions', `${BATCH}.yaml`));
-    const batchId = await engine.start(batch.definition, { parent_folder: depots, policy_file: join(root, 'definitions', 'samples', 'INVENTORY.POLICY.yaml') }, {
-      source: { file: batch.file, ...(batch.handlersPath ? { handlers: batch.handlersPath } : {}) },
-    });
-    labels.set(batchId, BATCH);
-    startedBy.set(batchId, 'run');
-    runIds.push(batchId);
-    say(`run ${batchId} started (${BATCH} v${batch.definition.version}) over ${readdirSync(depots).length} folders in ${depots}`);
-
-    // Wait until every run settled (the service says so), or something went wrong, or time is up.
-    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => check(true), Math.max(0, deadline - Date.now()));
-      const check = (late = false) => {
-        if (failures.length > 0) { clearTimeout(timer); fail(new Error(failures.join('; '))); return; }
-        if (runIds.every((id) => settled.has(id))) { clearTimeout(timer); done(); return; }
-        if (late) fail(new Error(`the demo did not finish in ${opts.timeoutMs ?? 120_000} ms: ${runIds.filter((id) => !settled.has(id)).map(label).join(', ')} not settled (see \`ledgerflow --store ${storeDir} list\`)`));
-      };
-      wake = () => check();
-      check();
-    });
-  } finally {
-    await service.stop();
-  }
-
-  try {
     const runs: DemoRun[] = [];
     for (const runId of runIds) {
       const loaded = await engine.load(runId);
