@@ -115,6 +115,9 @@ function program(setCode: (c: number) => void): Command {
   p.command('test').argument('<file...>').description('run every path, and the expectations in expectations/<file> beside each definition, against the runtime (scripted handlers, virtual time)')
     .option('--json', 'print the results as JSON')
     .action(act(async (files: string[], o) => (await import('./coverage.js')).testCmd(io, files, o)));
+  p.command('demo').description('the tour (npm start): in a fresh embedded store, emit the sample revenue, lead and compliance events, run the batch validation over the sample folders, approve the pending approval as cfo, print each run\'s trail and output')
+    .option('--json', 'print the summary (runs, statuses, approvals, per-folder results, files, store) as JSON on stdout; progress goes to stderr')
+    .action(act(async (o) => (await import('./demo.js')).demoCmd(io, g(), o)));
   p.command('templates').description('the template library: each bundled workflow, what it does and the command that runs it')
     .option('--json', 'print the catalogue entries as JSON')
     .action(act(async (o) => (await import('./templates.js')).templatesCmd(io, o)));

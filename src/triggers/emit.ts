@@ -28,6 +28,8 @@ export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   maxTimerWaitMs?: number;
   /** Stops driving (Ctrl-C); runs not driven yet stay in the log for `resume`. */
   signal?: AbortSignal;
+  /** false: record the runs only, driving none (a `Service` on the store drives them, as `ledgerflow demo` does). Default true. */
+  drive?: boolean;
   /** How many parent runs the emitting run has (an EMIT's runs count as its children, to bound a cycle of emits). */
   depth?: number;
   /** Called once per matching workflow after every run is recorded, before any is driven. */
@@ -80,7 +82,7 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
 }
 
 export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
-  const { store, catalog, deadLetters, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, ...engineOpts } = opts;
+  const { store, catalog, deadLetters, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, ...engineOpts } = opts;
   const clock = engineOpts.clock ?? systemClock;
   const admission = admitEvent(raw, { definitions: catalog.loaded.map((l) => l.definition), eventTypes: catalog.eventTypes });
   if (!admission.accepted) {
@@ -132,7 +134,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
   for (const { plan: { match, handlers }, duplicate } of started) {
     let view: RunView;
     try {
-      view = duplicate || signal?.aborted
+      view = duplicate || !drive || signal?.aborted
         ? await engine.status(match.runId)
         : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}) });
     } catch (err) {
