@@ -13,9 +13,15 @@ if [ -e "$station" ]; then
   owner=$(sed -n 's/^run_id=//p' "$station/$MARKER" 2>/dev/null || true)
   [ "$owner" = "${LF_RUN_ID:-}" ] || fail "station $2/$1 already exists and this run did not make it" 3
 else
+  # Made beside it with the marker inside, then renamed into place: a station never exists without its marker,
+  # even when the process dies half-way (a re-run of the attempt starts the temporary folder again).
   mkdir -p "$(dirname "$station")"
-  mkdir "$station"
-  printf 'run_id=%s\nworkflow=%s\n' "${LF_RUN_ID:-}" "${LF_WORKFLOW_ID:-}" > "$station/$MARKER"
+  tmp="$(dirname "$station")/.$1.creating.${LF_RUN_ID:-manual}"
+  rm -rf "$tmp"
+  mkdir "$tmp"
+  printf 'run_id=%s\nworkflow=%s\n' "${LF_RUN_ID:-}" "${LF_WORKFLOW_ID:-}" > "$tmp/$MARKER"
+  # -T (GNU coreutils): never into a station another deployment made meanwhile.
+  mv -T "$tmp" "$station" 2>/dev/null || { rm -rf "$tmp"; fail "station $2/$1 appeared while this run was creating it (another deployment?)" 3; }
 fi
 for f in $STATION_FOLDERS; do mkdir -p "$station/$f"; done
 printf 'created %s/%s: %s\n' "$2" "$1" "$STATION_FOLDERS" >&2

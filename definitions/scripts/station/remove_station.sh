@@ -11,6 +11,7 @@ check_station_id "$1"
 rel="$2/$1"
 station=$(from_caller "$2")/$1
 out() { printf 'remove %s: %s\n' "$rel" "$2" >&2; printf '{"station_path": %s, "removed": %s, "note": %s}\n' "$(json_str "$rel")" "$1" "$(json_str "$2")"; exit 0; }
+rm -rf "$(dirname "$station")/.$1.creating.$3"   # what create_folder_structure leaves if it dies before renaming it into place
 [ -e "$station" ] || out false "$rel does not exist: nothing to remove"
 owner=$(sed -n 's/^run_id=//p' "$station/$MARKER" 2>/dev/null || true)
 [ -n "$owner" ] || out false "$rel has no $MARKER marker (no deployment made it): left alone"
