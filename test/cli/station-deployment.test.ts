@@ -6,11 +6,11 @@
  * `<runId>-failure`), which removes what that run made and nothing else; and
  * `ledgerflow history` shows both runs, each naming the other.
  */
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, expectEveryRunReplays, ROOT, tempDir } from '../helpers/cli.js';
+import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 
 afterAll(async () => {
   expect(await expectEveryRunReplays()).toBeGreaterThanOrEqual(5);
@@ -114,6 +114,29 @@ describe('station-deployment through the CLI', () => {
     expect(registry(dir).stations).toEqual([expect.objectContaining({ station: 'STATION-07', registered_by: first.view.runId })]);
   }, 90_000);
 
+  it('registration waits out a registry lock another deployment holds: the attempt fails, the retry goes through', async () => {
+    const { dir, store } = project();
+    const lock = join(dir, 'stations/CMD.BRIDGE/STATIONS.REGISTRY.yaml.lock');
+    mkdirSync(lock, { recursive: true });
+    const child = spawnCli(['--store', store, 'run', DEFINITION, '--station_id', 'STATION-09', '--target_root', 'stations', '--json'], { cwd: dir });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((res) => child.on('close', res));
+    // Once an attempt has been refused by the lock, the other deployment lets go of it.
+    for (;;) {
+      const list = await cli(['--store', store, 'list', '--json']);
+      const runId = list.code === 0 ? (JSON.parse(list.stdout) as { runId: string }[])[0]?.runId : undefined;
+      if (runId && (await cli(['--store', store, 'history', runId])).stdout.includes('is locked by another deployment or rollback')) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    rmdirSync(lock);
+    expect(await exited).toBe(0);
+    const view = JSON.parse(stdout) as View;
+    expect(view.status).toBe('COMPLETED');
+    expect(view.tasks.register_with_cmd_bridge!.attempts).toBeGreaterThan(1);
+    expect(registry(dir).stations.map((s) => s.station)).toEqual(['STATION-09']);
+  }, 90_000);
+
   it('refuses a station id that is no folder name before anything is written', async () => {
     const { dir, deploy } = project();
     const { code, view } = await deploy('../escape');
@@ -121,6 +144,10 @@ describe('station-deployment through the CLI', () => {
     expect(view.tasks.preflight!.error!.message).toContain("station_id '../escape' is not a station id");
     expect(existsSync(join(dir, 'stations'))).toBe(false);
     expect(existsSync(join(dir, 'escape'))).toBe(false);
+    // Its rollback has nothing to undo, and says so rather than failing.
+    const rollback = JSON.parse((await cli(['--store', join(dir, 'store'), 'status', `${view.runId}-failure`, '--json'])).stdout) as View;
+    expect(rollback).toMatchObject({ status: 'COMPLETED', output: { unregistered: false, removed: false } });
+    expect(rollback.output.station_note).toContain('is not a station id');
   }, 60_000);
 
   it('runs from a copy made by ledgerflow new --id, the rollback renamed with it', async () => {

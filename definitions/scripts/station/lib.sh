@@ -39,10 +39,13 @@ fail() {
 }
 
 # A station id names a folder and a registry entry: letters, digits, '.', '_' and '-', not starting with '.'.
-check_station_id() {
+valid_station_id() {
   case $1 in
-    '' | .* | *[!A-Za-z0-9._-]*) fail "station_id '$1' is not a station id: use letters, digits, '.', '_' and '-' (not starting with '.'), e.g. STATION-07" 2 ;;
+    '' | .* | *[!A-Za-z0-9._-]*) return 1 ;;
   esac
+}
+check_station_id() {
+  valid_station_id "$1" || fail "station_id '$1' is not a station id: use letters, digits, '.', '_' and '-' (not starting with '.'), e.g. STATION-07" 2
 }
 
 # The station's folders, in creation order (1N.3OX inbox, 0UT.3OX outbox: the 1N/0UT protocol).

@@ -7,10 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 3 ] || fail "usage: remove_station.sh <station_id> <target_root> <failed run id>" 2
-check_station_id "$1"
 rel="$2/$1"
 station=$(from_caller "$2")/$1
 out() { printf 'remove %s: %s\n' "$rel" "$2" >&2; printf '{"station_path": %s, "removed": %s, "note": %s}\n' "$(json_str "$rel")" "$1" "$(json_str "$2")"; exit 0; }
+valid_station_id "$1" || out false "station_id '$1' is not a station id: no deployment made a station of it"
 rm -rf "$(dirname "$station")/.$1.creating.$3"   # what create_folder_structure leaves if it dies before renaming it into place
 [ -e "$station" ] || out false "$rel does not exist: nothing to remove"
 owner=$(sed -n 's/^run_id=//p' "$station/$MARKER" 2>/dev/null || true)

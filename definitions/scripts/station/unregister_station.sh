@@ -6,10 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 4 ] || fail "usage: unregister_station.sh <station_id> <target_root> <registry_file> <failed run id>" 2
-check_station_id "$1"
 registry=$(registry_of "$2" "$3")
 reg=$(from_caller "$registry")
 out() { printf 'unregister %s: %s\n' "$1" "$3" >&2; printf '{"registry_file": %s, "unregistered": %s, "note": %s}\n' "$(json_str "$registry")" "$2" "$(json_str "$3")"; exit 0; }
+valid_station_id "$1" || out "$1" false "station_id '$1' is not a station id: no deployment registered it"
 [ -f "$reg" ] || out "$1" false "registry $registry does not exist: nothing to unregister"
 lock_registry "$reg"
 line=$(grep -F "{ station: \"$1\"," "$reg" || true)
