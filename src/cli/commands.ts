@@ -239,8 +239,16 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; 
 }
 
 export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
-  const events = await engineFor(g).events(runId);
-  io.out(opts.json ? json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))) : historyText(events));
+  const engine = engineFor(g);
+  const events = await engine.events(runId);
+  if (opts.json) {
+    io.out(json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))));
+    return EXIT.ok;
+  }
+  // A failed run names the failure workflow run it started (whose own history names it back).
+  const last = events.at(-1);
+  const failure = last?.state.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
+  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : ''));
   return EXIT.ok;
 }
 

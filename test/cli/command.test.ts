@@ -6,7 +6,7 @@
  * only where `pwsh` is installed (skipped otherwise: Debian does not ship it).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,10 +52,37 @@ describe('the inventory validation as COMMAND tasks', () => {
       if (name === 'sample') {
         expect(compliance(sh.view)).toEqual({ compliance_status: 'PASS', violations: [], compliance_score: 100, checked_files: 4, decision: 'COMPLETED', approval: 'SKIPPED' });
         expect(sh.view.tasks.scan_files!.output.file_list).toEqual([...(ts.view.tasks.scan_files!.output.file_list as string[])].sort());
-        const receipt = parse(readFileSync(join(sh.cwd, '0UT.3OX/VALIDATION.RECEIPT.yaml'), 'utf8')) as { receipt: Record<string, unknown> };
-        expect(receipt.receipt).toMatchObject({ workflow: 'inventory-validation-sh', run_id: sh.view.runId, compliance_status: 'PASS', compliance_score: 100, violations: [], checked_files: 4 });
       }
     }
+  }, 120_000);
+
+  it('writes the receipt where the TypeScript handler does: <target folder>/VALIDATION.RECEIPT.yaml naming the folder, left out of the next scan', async () => {
+    const policy = join(ROOT, 'definitions/samples/INVENTORY.POLICY.yaml');
+    const root = tempDir('lf-cmd-rcpt-');
+    const [north, south] = [join(root, 'north', '0UT.3OX'), join(root, 'south', '0UT.3OX')];
+    for (const f of [north, south]) cpSync(join(ROOT, 'definitions/samples/0UT.3OX'), f, { recursive: true });
+    // The TypeScript handler first: its receipt is in the folder when the script scans it, and must not be counted.
+    const ts = await validate('inventory-validation.yaml', policy, north);
+    const tsReceipt = parse(readFileSync(join(north, 'VALIDATION.RECEIPT.yaml'), 'utf8')) as { receipt: Record<string, unknown> };
+    expect(tsReceipt.receipt).toMatchObject({ folder: north, run_id: ts.view.runId });
+    for (const folder of [north, south]) {
+      const sh = await validate('inventory-validation-sh.yaml', policy, folder);
+      expect(compliance(sh.view)).toEqual(compliance(ts.view));
+      expect(sh.view.tasks.scan_files!.output.file_list).not.toContain('VALIDATION.RECEIPT.yaml');
+      expect(sh.view.tasks.generate_receipt!.output.receipt_file).toBe(join(folder, 'VALIDATION.RECEIPT.yaml'));
+      const receipt = parse(readFileSync(join(folder, 'VALIDATION.RECEIPT.yaml'), 'utf8')) as { receipt: Record<string, unknown> };
+      expect(receipt.receipt).toMatchObject({ workflow: 'inventory-validation-sh', run_id: sh.view.runId, folder, compliance_status: 'PASS', compliance_score: 100, violations: [], checked_files: 4 });
+      // Nothing beside the definitions or where ledgerflow ran.
+      expect(existsSync(join(sh.cwd, '0UT.3OX'))).toBe(false);
+      expect(existsSync(join(ROOT, 'definitions', '0UT.3OX'))).toBe(false);
+    }
+    // Each folder kept its own receipt.
+    expect(parse(readFileSync(join(north, 'VALIDATION.RECEIPT.yaml'), 'utf8')).receipt.run_id).not.toBe(parse(readFileSync(join(south, 'VALIDATION.RECEIPT.yaml'), 'utf8')).receipt.run_id);
+    // A relative target folder: from where ledgerflow runs, and the receipt names it as given.
+    const rel = await cli(['--store', join(root, 'store'), 'run', join(ROOT, 'definitions/inventory-validation-sh.yaml'), '--target_folder', 'south/0UT.3OX', '--policy_file', policy, '--json'], { cwd: root });
+    expect(rel.code, rel.stderr).toBe(0);
+    expect(JSON.parse(rel.stdout).tasks.generate_receipt.output.receipt_file).toBe('south/0UT.3OX/VALIDATION.RECEIPT.yaml');
+    expect(parse(readFileSync(join(south, 'VALIDATION.RECEIPT.yaml'), 'utf8')).receipt).toMatchObject({ folder: 'south/0UT.3OX', checked_files: 4 });
   }, 120_000);
 
   it.skipIf(!hasPwsh)('gives the same result with the PowerShell scripts (pwsh -File; skipped where pwsh is not installed)', async () => {

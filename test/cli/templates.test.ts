@@ -31,7 +31,7 @@ describe('the template catalogue', () => {
     const { templates } = loadCatalog();
     const ids = templates.map((t) => t.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ['inventory-validation', 'batch-inventory-validation', 'lead_qualification', 'revenue_milestone', 'compliance_alerts', 'folder-audit']) expect(ids).toContain(id);
+    for (const id of ['inventory-validation', 'batch-inventory-validation', 'lead_qualification', 'revenue_milestone', 'compliance_alerts', 'folder-audit', 'station-deployment']) expect(ids).toContain(id);
     for (const t of templates) expect(entryFiles(t).length, t.id).toBeGreaterThan(0);
     // Every workflow in definitions/ is some template's definition or sub-workflow.
     const listed = new Set(templates.flatMap((t) => [t.definition, ...t.sub_workflows]));

@@ -1,15 +1,17 @@
 #!/bin/sh
-# generate_receipt: writes <folder name>/VALIDATION.RECEIPT.yaml (from where ledgerflow runs), whole each time,
-# so a re-run of the same attempt rewrites it.
+# generate_receipt: writes <target folder>/VALIDATION.RECEIPT.yaml, naming the folder (as the TypeScript
+# handler does), so runs over different folders never overwrite each other's; whole each time, so a re-run of
+# the same attempt rewrites it. scan_files leaves it out of the inventory.
 # Usage: generate_receipt.sh <target folder>
 # Environment: STATUS, SCORE, CHECKED, VIOLATIONS (newline-separated), SCANNED_AT; LF_* from ledgerflow.
 # Output (stdout, JSON): { validation_receipt, receipt_file, compliance_status }
 . "$(dirname "$0")/lib.sh"
 
 [ $# -eq 1 ] || fail "usage: generate_receipt.sh <target folder>" 2
-name=$(basename "$1")
-target="$name/VALIDATION.RECEIPT.yaml"
-dir=$(from_caller "$name")
+given=$1
+while [ "${given%/}" != "$given" ] && [ "$given" != / ]; do given=${given%/}; done
+target="$given/VALIDATION.RECEIPT.yaml"
+dir=$(from_caller "$given")
 mkdir -p "$dir"
 {
   printf 'receipt:\n'

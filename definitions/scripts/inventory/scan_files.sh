@@ -1,5 +1,6 @@
 #!/bin/sh
-# scan_files: every file under the folder (sorted), with its size and sha256.
+# scan_files: every file under the folder (sorted), with its size and sha256; a receipt at the folder's top
+# level (*RECEIPT.yaml, what generate_receipt writes) is the validation's own output and left out.
 # Usage: scan_files.sh <folder>    Output (stdout, JSON):
 #   { file_list, file_lines, total_files, scan_timestamp, file_manifest: [{path, size, sha256}] }
 . "$(dirname "$0")/lib.sh"
@@ -8,7 +9,7 @@
 folder=$(from_caller "$1")
 [ -d "$folder" ] || fail "target folder $1 does not exist or is not a folder"
 
-files=$(cd "$folder" && find . -type f | sed 's|^\./||' | sort)
+files=$(cd "$folder" && find . -type f | sed 's|^\./||' | awk 'tolower($0) !~ /^[^\/]*receipt\.ya?ml$/' | sort)
 count=0
 manifest=''
 while IFS= read -r path; do

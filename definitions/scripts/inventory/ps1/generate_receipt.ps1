@@ -1,5 +1,6 @@
-# generate_receipt: writes <folder name>/VALIDATION.RECEIPT.yaml (from where ledgerflow runs), whole each time,
-# so a re-run of the same attempt rewrites it.
+# generate_receipt: writes <target folder>/VALIDATION.RECEIPT.yaml, naming the folder (as the TypeScript
+# handler does), so runs over different folders never overwrite each other's; whole each time, so a re-run of
+# the same attempt rewrites it. scan_files leaves it out of the inventory.
 # Input (stdin, JSON): { validation_data: <validate_compliance's output>, timestamp }
 # Output (stdout, JSON): { validation_receipt, receipt_file, compliance_status }
 param([Parameter(Mandatory = $true)][string]$Folder)
@@ -7,9 +8,9 @@ param([Parameter(Mandatory = $true)][string]$Folder)
 
 $in = Read-TaskInput
 $v = $in.validation_data
-$name = Split-Path -Leaf $Folder
-$target = "$name/VALIDATION.RECEIPT.yaml"
-$dir = Resolve-FromCaller $name
+$given = if ($Folder.Length -gt 1) { $Folder.TrimEnd('/', '\') } else { $Folder }
+$target = "$given/VALIDATION.RECEIPT.yaml"
+$dir = Resolve-FromCaller $given
 New-Item -ItemType Directory -Force -Path $dir | Out-Null
 # JSON strings are YAML strings: each value is written as JSON.
 function J($x) { if ($null -eq $x) { 'null' } else { ConvertTo-Json -InputObject $x -Compress -Depth 5 } }

@@ -1,4 +1,5 @@
-# scan_files: every file under the folder (sorted), with its size and sha256.
+# scan_files: every file under the folder (sorted), with its size and sha256; a receipt at the folder's top
+# level (*RECEIPT.yaml, what generate_receipt writes) is the validation's own output and left out.
 # Output (stdout, JSON): { file_list, total_files, scan_timestamp, file_manifest: [{path, size, sha256}] }
 param([Parameter(Mandatory = $true)][string]$Folder)
 . "$PSScriptRoot/common.ps1"
@@ -9,6 +10,7 @@ $rootFull = (Resolve-Path -LiteralPath $root).Path
 $manifest = @(Get-ChildItem -LiteralPath $rootFull -Recurse -File -Force |
     ForEach-Object {
         $rel = [System.IO.Path]::GetRelativePath($rootFull, $_.FullName).Replace('\', '/')
+        if ($rel -notmatch '/' -and $rel -match 'RECEIPT\.ya?ml$') { return }   # -match ignores case
         [pscustomobject]@{ path = $rel; size = $_.Length; sha256 = (Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash.ToLowerInvariant() }
     } | Sort-Object -Property path -CaseSensitive)
 [Console]::Error.WriteLine("${Folder}: $($manifest.Count) files")
