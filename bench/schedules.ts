@@ -103,11 +103,11 @@ function definitionYaml(i: number, slot: number): string {
 export interface ScheduleSide {
   schedules: number; firstSightMs: number; slotsFired: number; runs: number; duplicateRuns: number; duplicateStarts: number; duplicateWork: number;
   completed: number; lagMs: { p50: number; p95: number; max: number }; tickLagMs: { p50: number; p95: number; max: number };
-  afterTickMs: { p50: number; p95: number; max: number }; allStartedMs: number; allCompletedMs: number; firers: number[];
+  afterTickMs: { p50: number; p95: number; max: number }; allStartedMs: number; idleTickMs: number; allCompletedMs: number; firers: number[];
 }
 
 /** What the store holds for the slot, and the handler calls per run. */
-async function count(store: EventStore, slot: number, calls: Map<string, number>, ticksOf: Tick[]) {
+async function count(store: EventStore, slot: number, calls: Map<string, number>, ticksOf: Tick[], idleFrom: number) {
   const slotIso = new Date(slot).toISOString();
   const perSlot = new Map<string, number>();
   let duplicateStarts = 0;
@@ -137,10 +137,12 @@ async function count(store: EventStore, slot: number, calls: Map<string, number>
   const duplicateRuns = [...perSlot.values()].reduce((n, c) => n + c - 1, 0);
   const duplicateWork = [...calls.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
   const tickLag = seen ? seen.at - slot : NaN;
+  // Ticks after the first ones and before the slot: nothing due, every schedule looked at.
+  const idle = ticksOf.filter((t) => t.at > idleFrom && t.at < slot && t.fired === 0).slice(-5).map((t) => t.endedAt - t.at).sort((a, b) => a - b);
   return {
     slotsFired: perSlot.size, runs: [...perSlot.values()].reduce((a, b) => a + b, 0), duplicateRuns, duplicateStarts, duplicateWork, completed,
     lagMs: stats(lags), tickLagMs: { p50: tickLag, p95: tickLag, max: tickLag }, afterTickMs: stats(afterTick),
-    allStartedMs: lastStart - slot, allCompletedMs: lastDone - slot,
+    allStartedMs: lastStart - slot, allCompletedMs: lastDone - slot, idleTickMs: percentile(idle, 0.5),
   };
 }
 
@@ -177,14 +179,16 @@ async function embedded(n: number): Promise<ScheduleSide> {
     await service.start();
     await until('the first sight of every schedule', () => ticks.length > 0, 600_000, 100);
     if ((await new FileScheduleCursor(scheduleCursorFile(storeDir)).all()).size !== n) throw new Error('schedules bench: the first tick did not see every schedule');
+    await until('idle ticks', () => ticks.length >= 3, 120_000);
     const firstSightMs = now() - t0;
+    const idleFrom = clock.now();
     clock.set(slot - 1500);
     await until('a run per slot', () => calls.size >= n, 300_000, 100);
     await until('every run completed', async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n, 300_000, 250);
     // One tick more, to see that none fires a slot again.
     const seen = ticks.length;
     await until('one more tick', () => ticks.length > seen, 30_000);
-    const c = await count(store, slot, calls, ticks);
+    const c = await count(store, slot, calls, ticks, idleFrom);
     if (errors.length) throw new Error(`serve reported: ${errors.slice(0, 3).join('; ')}`);
     return { schedules: n, firstSightMs, ...c, firers: [c.slotsFired] };
   } finally {
@@ -223,13 +227,15 @@ async function jetstream(n: number): Promise<ScheduleSide> {
     // After an engine's first whole tick every cursor exists (it created each or saw another engine's).
     await until('the first sight of every schedule', () => engines.some((e) => e.stats.scheduleTicks > 0), 600_000, 100);
     const firstSightMs = now() - t0;
+    const idleFrom = clock.now();
+    await until('idle ticks', () => engines.every((e) => e.stats.scheduleTicks >= 2), 120_000);
     clock.set(slot - 1500);
     await until('a run per slot', () => calls.size >= n, 300_000, 100);
     // Runs complete when the engines record the worker's outcomes; one more tick of every engine after that.
     await until('every run completed', async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n, 300_000, 250);
     const seen = engines.map((e) => e.stats.scheduleTicks);
     await until('one more tick of each engine', () => engines.every((e, i) => e.stats.scheduleTicks > seen[i]!), 30_000);
-    const c = await count(store, slot, calls, ticks);
+    const c = await count(store, slot, calls, ticks, idleFrom);
     if (errors.length) throw new Error(`the engines reported: ${errors.slice(0, 3).join('; ')}`);
     return { schedules: n, firstSightMs, ...c, firers: engines.map((e) => e.stats.scheduled) };
   } finally {
@@ -247,6 +253,7 @@ export async function benchSchedules(opts: { say: (line: string) => void; fmt: (
   say(`\n${fmt(n)} schedules firing in the same second (one definition each, six-field cron naming that second; virtual clock = wall clock + an offset):`);
   const line = (name: string, r: ScheduleSide) => {
     say(`  ${name}: first sight of all ${fmt(n)} ${fmt(r.firstSightMs)} ms; slots fired ${fmt(r.slotsFired)}, runs ${fmt(r.runs)}, duplicates ${r.duplicateRuns + r.duplicateStarts} (work done twice ${r.duplicateWork}), completed ${fmt(r.completed)}${r.firers.length > 1 ? `, started per engine ${r.firers.join('/')}` : ''}`);
+    say(`    an idle tick (nothing due, ${fmt(n)} schedules looked at) ${fmt(r.idleTickMs)} ms`);
     say(`    slot → run.started  p50 ${fmt(r.lagMs.p50)} ms, p95 ${fmt(r.lagMs.p95)} ms, max ${fmt(r.lagMs.max)} ms  (slot → the tick that saw it ${fmt(r.tickLagMs.p50)} ms; that tick → run.started p50 ${fmt(r.afterTickMs.p50)}, max ${fmt(r.afterTickMs.max)} ms); all completed ${fmt(r.allCompletedMs)} ms after the slot`);
   };
   const e = await embedded(n);
