@@ -103,7 +103,9 @@ function definitionYaml(i: number, slot: number): string {
 export interface ScheduleSide {
   schedules: number; firstSightMs: number; slotsFired: number; runs: number; duplicateRuns: number; duplicateStarts: number; duplicateWork: number;
   completed: number; lagMs: { p50: number; p95: number; max: number }; tickLagMs: { p50: number; p95: number; max: number };
-  afterTickMs: { p50: number; p95: number; max: number }; allStartedMs: number; idleTickMs: number; allCompletedMs: number; firers: number[];
+  afterTickMs: { p50: number; p95: number; max: number }; allStartedMs: number; idleTickMs: number;
+  /** Embedded: serve's scans of the store (each lists every run) from 1.5 s before the slot until every run completed (herdMs). */
+  scans?: { count: number; ms: number; herdMs: number }; allCompletedMs: number; firers: number[];
 }
 
 /** What the store holds for the slot, and the handler calls per run. */
@@ -164,6 +166,13 @@ async function embedded(n: number): Promise<ScheduleSide> {
   const storeDir = join(dir, 'store');
   const store = new FileEventStore(storeDir);
   const engine = new Engine({ store, clock });
+  // serve's store scans (each lists every run of the store): counted from the jump to the slot on.
+  const scans = { count: 0, ms: 0, on: false };
+  const list = engine.list.bind(engine);
+  engine.list = async (...a: Parameters<Engine['list']>) => {
+    const t = now();
+    try { return await list(...a); } finally { if (scans.on) { scans.count++; scans.ms += now() - t; } }
+  };
   const calls = new Map<string, number>();
   const errors: string[] = [];
   const service = new Service({
@@ -183,14 +192,18 @@ async function embedded(n: number): Promise<ScheduleSide> {
     const firstSightMs = now() - t0;
     const idleFrom = clock.now();
     clock.set(slot - 1500);
+    scans.on = true;
+    const herd = now();
     await until('a run per slot', () => calls.size >= n, 300_000, 100);
     await until('every run completed', async () => (await store.listRuns({ status: 'COMPLETED' })).length >= n, 300_000, 250);
+    scans.on = false;
+    const herdMs = now() - herd;
     // One tick more, to see that none fires a slot again.
     const seen = ticks.length;
     await until('one more tick', () => ticks.length > seen, 30_000);
     const c = await count(store, slot, calls, ticks, idleFrom);
     if (errors.length) throw new Error(`serve reported: ${errors.slice(0, 3).join('; ')}`);
-    return { schedules: n, firstSightMs, ...c, firers: [c.slotsFired] };
+    return { schedules: n, firstSightMs, ...c, firers: [c.slotsFired], scans: { ...scans, herdMs } };
   } finally {
     await service.stop();
     await store.close();
@@ -253,6 +266,7 @@ export async function benchSchedules(opts: { say: (line: string) => void; fmt: (
   say(`\n${fmt(n)} schedules firing in the same second (one definition each, six-field cron naming that second; virtual clock = wall clock + an offset):`);
   const line = (name: string, r: ScheduleSide) => {
     say(`  ${name}: first sight of all ${fmt(n)} ${fmt(r.firstSightMs)} ms; slots fired ${fmt(r.slotsFired)}, runs ${fmt(r.runs)}, duplicates ${r.duplicateRuns + r.duplicateStarts} (work done twice ${r.duplicateWork}), completed ${fmt(r.completed)}${r.firers.length > 1 ? `, started per engine ${r.firers.join('/')}` : ''}`);
+    if (r.scans) say(`    serve's store scans meanwhile: ${r.scans.count}, ${fmt(r.scans.ms)} ms in all (of ${fmt(r.scans.herdMs)} ms); each lists every run in the store`);
     say(`    an idle tick (nothing due, ${fmt(n)} schedules looked at) ${fmt(r.idleTickMs)} ms`);
     say(`    slot → run.started  p50 ${fmt(r.lagMs.p50)} ms, p95 ${fmt(r.lagMs.p95)} ms, max ${fmt(r.lagMs.max)} ms  (slot → the tick that saw it ${fmt(r.tickLagMs.p50)} ms; that tick → run.started p50 ${fmt(r.afterTickMs.p50)}, max ${fmt(r.afterTickMs.max)} ms); all completed ${fmt(r.allCompletedMs)} ms after the slot`);
   };
