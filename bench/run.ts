@@ -12,6 +12,14 @@
  *    publishes, the naive one-event-per-append floor, ledgerflow's runs on the
  *    JetStream store and replay from it, with the issue's goal ratios
  *    (bench/jetstream.ts).
+ * 5. The seed's batch claim: 10 generated folders validated by the batch
+ *    workflow, by 10 sequential runs of the single one, and by a plain loop
+ *    (bench/batch.ts).
+ * 6. 1,000 schedules firing in the same second, on the embedded store (serve's
+ *    Scheduler) and on JetStream with three engines (bench/schedules.ts).
+ *
+ * `npm run bench -- <section> ...` runs only the sections named (typical,
+ * replay, file, chain, map, jetstream, batch, schedules); none named: all.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +30,23 @@ import { Engine, foldEvents, replayRun, type Handlers } from '../src/runtime/ind
 import { FileEventStore, MemoryEventStore } from '../src/store/index.js';
 import { benchJetStream } from './jetstream.js';
 import { benchMap } from './map.js';
+import { benchBatch } from './batch.js';
+import { benchSchedules } from './schedules.js';
 
 const now = () => performance.now();
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const json = process.argv.includes('--json');
 const results: Record<string, unknown> = {};
 const say = (line: string) => { if (!json) console.log(line); };
+const SECTIONS = ['typical', 'replay', 'file', 'chain', 'map', 'jetstream', 'batch', 'schedules'] as const;
+const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+for (const n of named) {
+  if (!(SECTIONS as readonly string[]).includes(n)) {
+    console.error(`npm run bench: no section ${n}; the sections are ${SECTIONS.join(', ')} (none named: all)`);
+    process.exit(2);
+  }
+}
+const want = (section: (typeof SECTIONS)[number]) => named.length === 0 || named.includes(section);
 
 function def(text: string) {
   const { definition, diagnostics } = parseDefinition(text, 'bench.yaml');
@@ -36,7 +55,7 @@ function def(text: string) {
 }
 
 // 1. A typical run ------------------------------------------------------------
-{
+if (want('typical')) {
   const example = readFileSync(new URL('../examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
   const inventory = def(example);
   const store = new MemoryEventStore();
@@ -60,7 +79,7 @@ function def(text: string) {
 // 2. Replay of a 10,000-event run --------------------------------------------
 /** Its commits as the driver appended them, appended again to JetStream in section 4. */
 const bigRunCommits: EventEnvelope[][] = [];
-{
+if (want('replay') || want('jetstream')) {
   const retrying = def(`
 workflow:
   id: ten-thousand
@@ -129,7 +148,7 @@ workflow:
     - { id: s5, type: SIMPLE, depends_on: [s4] }
 `);
 const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
-{
+if (want('file')) {
   const runs = 200;
   const concurrency = 16;
 
@@ -182,7 +201,7 @@ const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map
 // 3b. A long chain of tasks ---------------------------------------------------
 // Per-event cost of a chain of 3,000 tasks (each depends on the one before) against that of a
 // chain of 30: about 1× means a run's cost grows with its events, not with events × tasks.
-{
+if (want('chain')) {
   const chain = (n: number) => def(`workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${
     Array.from({ length: n }, (_, i) => `    - { id: t${i + 1}, type: SIMPLE, handler: step${i > 0 ? `, depends_on: [t${i}]` : ''} }\n`).join('')}`);
   const measure = async (n: number, reps: number) => {
@@ -217,9 +236,18 @@ const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map
 }
 
 // 3c. A 1,000-item MAP ----------------------------------------------------------
-results.map = await benchMap({ say, fmt });
+if (want('map')) results.map = await benchMap({ say, fmt });
 
 // 4. On NATS JetStream ----------------------------------------------------------
-results.jetstream = await benchJetStream({ five, handlers, bigRunCommits, say, fmt });
+if (want('jetstream')) results.jetstream = await benchJetStream({ five, handlers, bigRunCommits, say, fmt });
+
+// 5. The seed's batch claim -------------------------------------------------------
+if (want('batch')) {
+  const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  results.batch = await benchBatch({ say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
+}
+
+// 6. 1,000 schedules in the same second ---------------------------------------------
+if (want('schedules')) results.schedules = await benchSchedules({ say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) });
 
 if (json) console.log(JSON.stringify(results, null, 2));

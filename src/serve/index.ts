@@ -25,6 +25,7 @@
  * driver while the parent is unsettled: driving it from here too would leave
  * the parent's attempt waiting on a child it no longer hears from.
  */
+import { setMaxListeners } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -107,6 +108,9 @@ export class Service {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.ticks = opts.onTick === undefined ? [] : Array.isArray(opts.onTick) ? [...opts.onTick] : [opts.onTick];
+    // Every run driven here listens on these two (and stops listening when its drive ends): more than ten
+    // runs at once is normal, not a leak, so Node's MaxListenersExceededWarning would be noise on stderr.
+    setMaxListeners(0, this.drainCtl.signal, this.stopCtl.signal);
   }
 
   get lockPath(): string { return join(this.opts.storeDir, 'serve.lock'); }

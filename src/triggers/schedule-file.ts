@@ -4,9 +4,11 @@
  * file or the new one, never half of one. One writer per store (`serve`
  * holds the store's serve lock); within the process writes are serialised.
  * Read with zod at the boundary: a file that does not parse is refused with
- * its path, not silently reset (that would re-decide every catch-up).
+ * its path, not silently reset (that would re-decide every catch-up). Parsed
+ * once per version of the file (its stat), and writes queued together are
+ * saved together (group commit), so a tick over many schedules stays linear.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LedgerflowError } from '../errors/index.js';
@@ -27,11 +29,36 @@ export function scheduleCursorFile(storeDir: string): string {
   return join(storeDir, SCHEDULES_FILE);
 }
 
+/** A pending read-modify-write: applied to the file's data in order; its result once a save holding it is done. */
+interface Op { apply: (data: CursorFile) => number | null; resolve: (r: number | null) => void; reject: (err: unknown) => void }
+
 export class FileScheduleCursor implements ScheduleCursor {
-  private chain: Promise<unknown> = Promise.resolve();
+  /** The file as last read or written here, and the stat it had then (inode, size, mtime): read again only when that changed. */
+  private cached: { stamp: string; data: CursorFile } | null = null;
+  private queue: Op[] = [];
+  private flushing = false;
   constructor(readonly file: string) {}
 
+  /** What identifies one version of the file: every save is a new file renamed over it (a new inode). null: no file. */
+  private async stampOf(path = this.file): Promise<string | null> {
+    try {
+      const s = await stat(path, { bigint: true });
+      return `${s.ino}:${s.size}:${s.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The file's data, parsed and checked once per version of the file (a tick
+   * asks for every schedule's entry: with a thousand schedules, parsing the
+   * whole file per entry made each tick quadratic). Never mutate it.
+   */
   private async load(): Promise<CursorFile> {
+    const stamp = await this.stampOf();
+    if (stamp === null) return { version: 1, revision: 0, schedules: {} };
+    if (this.cached?.stamp === stamp) return this.cached.data;
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -49,6 +76,8 @@ export class FileScheduleCursor implements ScheduleCursor {
     if (!parsed.success) {
       throw new LedgerflowError('LF_SCHEDULES_FILE', `${this.file} is not a schedules file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}; move it aside to let every schedule start from now again`, { file: this.file });
     }
+    // Cached under the stat taken before the read: if the file was replaced in between, the next stat differs and it is read again.
+    this.cached = { stamp, data: parsed.data };
     return parsed.data;
   }
 
@@ -56,45 +85,70 @@ export class FileScheduleCursor implements ScheduleCursor {
     await mkdir(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
+    const stamp = await this.stampOf(tmp); // the inode, size and mtime move with the rename
     await rename(tmp, this.file);
+    this.cached = stamp === null ? null : { stamp, data };
   }
 
-  /** One read-modify-write at a time in this process. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn, fn);
-    this.chain = next.catch(() => undefined);
-    return next;
+  /**
+   * Read-modify-writes, one batch at a time in this process: the ops queued
+   * while a save is under way are applied together, in order, to one read of
+   * the file and saved once (a group commit: each resolves only after a save
+   * holding it, so none is answered before it is on disk).
+   */
+  private enqueue(apply: Op['apply']): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ apply, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const ops = this.queue;
+        this.queue = [];
+        try {
+          const current = await this.load();
+          const data: CursorFile = { ...current, schedules: { ...current.schedules } };
+          const results = ops.map((op) => op.apply(data));
+          if (results.some((r) => r !== null)) await this.save(data);
+          ops.forEach((op, i) => op.resolve(results[i]!));
+        } catch (err) {
+          for (const op of ops) op.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   async get(key: string) {
     const e = (await this.load()).schedules[key];
-    return e ? { entry: e.entry, revision: e.revision } : null;
+    return e ? { entry: structuredClone(e.entry), revision: e.revision } : null;
   }
 
   create(key: string, entry: ScheduleCursorEntry): Promise<number | null> {
-    return this.serial(async () => {
-      const data = await this.load();
+    return this.enqueue((data) => {
       if (data.schedules[key]) return null;
       const revision = ++data.revision;
-      data.schedules[key] = { revision, entry };
-      await this.save(data);
+      data.schedules[key] = { revision, entry: structuredClone(entry) };
       return revision;
     });
   }
 
   update(key: string, entry: ScheduleCursorEntry, expected: number): Promise<number | null> {
-    return this.serial(async () => {
-      const data = await this.load();
+    return this.enqueue((data) => {
       if (data.schedules[key]?.revision !== expected) return null;
       const revision = ++data.revision;
-      data.schedules[key] = { revision, entry };
-      await this.save(data);
+      data.schedules[key] = { revision, entry: structuredClone(entry) };
       return revision;
     });
   }
 
   async all(): Promise<Map<string, ScheduleCursorEntry>> {
-    return new Map(Object.entries((await this.load()).schedules).map(([k, v]) => [k, v.entry]));
+    return new Map(Object.entries((await this.load()).schedules).map(([k, v]) => [k, structuredClone(v.entry)]));
   }
 }
 

@@ -48,6 +48,22 @@ function fileEngine(): { engine: Engine; dir: string } {
 }
 
 describe('Service', () => {
+  it('drives many runs at once without a MaxListenersExceededWarning on stderr', async () => {
+    const { engine, dir } = fileEngine();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => { warnings.push(w); };
+    process.on('warning', onWarning);
+    onTestFinished(() => { process.off('warning', onWarning); });
+    // Twelve runs waiting for a sign-off: the service drives all twelve at once (each listens on its stop and drain signals).
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => engine.start(gated, {}, { runId: `gated-${i}` })));
+    const service = new Service({ engine, storeDir: dir, handlers: { b: async () => ({ ok: 1 }) } });
+    onTestFinished(() => service.stop().then(() => undefined));
+    expect(await service.start()).toBe(true);
+    await waitFor('all twelve driven', () => ids.every((id) => service.runs.includes(id)));
+    await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+  });
+
   it('calls its tick hooks with the time, and drives to completion the runs a hook starts', async () => {
     const { engine, dir } = fileEngine();
     const handlers: Handlers = { a: async () => ({ ok: 1 }), b: async () => ({ ok: 2 }) };

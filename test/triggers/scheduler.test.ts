@@ -43,6 +43,34 @@ describe('Scheduler.fireDue', () => {
     expect(await runIds(store)).toEqual(['nightly-s0-20260101T090010Z']);
   });
 
+  it('deals with many schedules due at once side by side, and reports them in the definitions\' order', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => def(`
+workflow:
+  id: job-${String(i).padStart(2, '0')}
+  triggers:
+    - { schedule: "*/10 * * * * *", timezone: UTC }
+  tasks:
+    - { id: note, type: SET, values: { n: ${i} } }
+`));
+    const store = new MemoryEventStore();
+    const starter = engineStarter(new Engine({ store }));
+    let inFlight = 0;
+    let most = 0;
+    // Later schedules' starts take less time: in finishing order the report would come out reversed.
+    const start: StartScheduled = async (s) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 40 - Number(s.definition.id.slice(4))));
+      inFlight--;
+      return starter(s);
+    };
+    const scheduler = new Scheduler({ cursor: new MemoryScheduleCursor(), definitions: () => many, start, graceMs: 0 });
+    await scheduler.fireDue(T0);
+    const r = await scheduler.fireDue(T0 + 10_000);
+    expect(r.fired.map((f) => f.workflowId)).toEqual(many.map((d) => d.id));
+    expect(most).toBeGreaterThan(1);
+    expect(await runIds(store)).toHaveLength(40);
+  });
+
   it('two firers sharing a cursor start each slot once', async () => {
     const cursor = new MemoryScheduleCursor();
     const a = setup(nightly(), cursor);
@@ -135,6 +163,27 @@ describe('FileScheduleCursor (<store>/schedules.json)', () => {
     const cur = (await c.get('nightly.0'))!;
     expect(await c.update('nightly.0', cur.entry, cur.revision - 1)).toBeNull();
     expect(await c.update('nightly.0', cur.entry, cur.revision)).toBe(cur.revision + 1);
+  });
+
+  it('writes queued together all land (each CAS decided in order), and a write by another instance is seen', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lf-sched-'));
+    const file = join(dir, 'schedules.json');
+    const a = new FileScheduleCursor(file);
+    const entry = (through: string) => ({ cron: '0 9 * * *', timezone: 'UTC', through });
+    const created = await Promise.all(Array.from({ length: 30 }, (_, i) => a.create(`job-${i}.0`, entry(`2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`))));
+    expect(new Set(created).size).toBe(30);
+    // Two updates of one key at the same revision, queued together: the first wins, the second is refused.
+    const rev = (await a.get('job-0.0'))!.revision;
+    expect(await Promise.all([a.update('job-0.0', entry('2026-01-02T00:00:00.000Z'), rev), a.update('job-0.0', entry('2026-01-03T00:00:00.000Z'), rev)]))
+      .toEqual([expect.any(Number), null]);
+    expect((await a.get('job-0.0'))!.entry.through).toBe('2026-01-02T00:00:00.000Z');
+    const b = new FileScheduleCursor(file);
+    const cur = (await b.get('job-1.0'))!;
+    expect(await b.update('job-1.0', entry('2026-02-01T00:00:00.000Z'), cur.revision)).not.toBeNull();
+    expect((await a.get('job-1.0'))!.entry.through).toBe('2026-02-01T00:00:00.000Z');
+    expect(await a.update('job-1.0', entry('2026-03-01T00:00:00.000Z'), cur.revision)).toBeNull();
+    expect((await a.all()).size).toBe(30);
+    expect(Object.keys(JSON.parse(await readFile(file, 'utf8')).schedules)).toHaveLength(30);
   });
 });
 
