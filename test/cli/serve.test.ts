@@ -356,6 +356,27 @@ describe('ledgerflow serve', () => {
     expect((await new FileEventStore(quiet).listRuns()).map((r) => r.workflowId)).toEqual(['serve-backoff']);
   }, 60_000);
 
+  it('a definition broken while it serves is reported once, at its line:col, and the other schedules keep firing', async () => {
+    const store = tempDir();
+    const defs = join(tempDir(), 'definitions');
+    mkdirSync(defs);
+    writeFileSync(join(defs, 'tick.yaml'), 'workflow:\n  id: serve-tick\n  triggers:\n    - schedule: "* * * * * *"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    const p = serve(store, {}, ['--definitions', defs]);
+    const slotsAfter = async (t: number) => {
+      const runs = (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-tick');
+      return runs.filter((r) => Date.parse(r.startedAt) > t).length;
+    };
+    await waitFor('a first slot fired', async () => (await slotsAfter(0)) > 0, { timeout: T, detail: () => p.stderr() });
+    writeFileSync(join(defs, 'broken.yaml'), 'workflow:\n  id: broken\n  triggers:\n    - schedule: "61 * * * *"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    const broken = Date.now();
+    // Three more slots of the good schedule fire while the broken file is there (it used to stop every schedule).
+    await waitFor('slots fired after the break', async () => (await slotsAfter(broken + 500)) >= 3, { timeout: T, detail: () => p.stderr() });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.stderr()).toContain(`${join(defs, 'broken.yaml')}:4:17: error: schedule "61 * * * *" of triggers[0] is not a cron expression`);
+    expect(p.stderr().split(`${join(defs, 'broken.yaml')}:4:17`).length - 1).toBe(1); // once, not every tick
+  }, 60_000);
+
   it('refuses --nats and a --grace that is not a duration (exit 2)', async () => {
     const store = tempDir();
     const bad = await cli(['--store', store, 'serve', '--grace', 'soon']);
