@@ -1,5 +1,6 @@
 /** The commands: each a thin layer over the library API. */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
@@ -10,6 +11,7 @@ import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
+import { pidAlive } from '../store/lock.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
@@ -368,8 +370,26 @@ export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: st
   if (!opts.as) throw new UsageError(`${decision === 'approved' ? 'approve' : 'reject'} needs --as <name>: who decides`, {});
   const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
   if (opts.json) io.out(json(view));
-  else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; run \`ledgerflow resume ${runId}\` to continue`);
+  else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; ${await continueHint(g, runId)}`);
   return EXIT.ok;
+}
+
+/**
+ * What moves a run on after a recorded approval or signal: the live process
+ * holding its lease (a `ledgerflow serve`, or a `run` waiting in-process) acts
+ * on it as it lands, and `resume` would be refused (LF_RUN_BUSY); with no
+ * driver, a `resume`.
+ */
+async function continueHint(g: GlobalOpts, runId: string): Promise<string> {
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(await readFile(join(localDir(g), 'runs', `${runId}.driver`), 'utf8')) as { pid?: unknown }).pid;
+  } catch {
+    pid = undefined; // no lease (nobody drives it), or one being written
+  }
+  return typeof pid === 'number' && Number.isSafeInteger(pid) && pid !== process.pid && pidAlive(pid)
+    ? `run ${runId} is driven by pid ${pid} (a ledgerflow serve, or the run command that started it), which acts on it now`
+    : `run \`ledgerflow resume ${runId}\` to continue`;
 }
 
 /** `pause <runId>`: records run.paused; a settled or already paused run is refused (exit 2), nothing recorded. */
@@ -404,7 +424,7 @@ export async function signalCmd(io: Io, g: GlobalOpts, runId: string, name: stri
   const body = parseSignalBody(name, opts.data);
   const view = await engineFor(g).signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as !== undefined ? { by: opts.as } : {}) });
   if (opts.json) io.out(json(view));
-  else io.out(`✓ signal ${body.name} recorded for run ${runId}${opts.as ? ` as ${opts.as}` : ''}; run \`ledgerflow resume ${runId}\` to continue`);
+  else io.out(`✓ signal ${body.name} recorded for run ${runId}${opts.as ? ` as ${opts.as}` : ''}; ${await continueHint(g, runId)}`);
   return EXIT.ok;
 }
 

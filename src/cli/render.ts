@@ -200,17 +200,29 @@ function reportedBy(d: { by?: string; unauthenticated?: true }): string {
   return d.by ? ` (reported by ${d.by}${d.unauthenticated ? ', an unauthenticated name' : ''})` : '';
 }
 
+/** `  output capped: stdout 209649664 bytes dropped` for a COMMAND output that carries `truncated` (see src/workers/command.ts). */
+function cappedText(output: unknown): string {
+  const t = (output as { truncated?: unknown } | null)?.truncated;
+  if (t === null || typeof t !== 'object') return '';
+  const parts = Object.entries(t as Record<string, unknown>).filter(([, n]) => typeof n === 'number').map(([stream, n]) => `${stream} ${n as number} bytes dropped`);
+  return parts.length > 0 ? `  output capped: ${parts.join(', ')}` : '';
+}
+
 export function historyText(events: EventEnvelope[]): string {
   // A SUB_WORKFLOW's attempts name the child run each starts; an EMIT's completion says when it started nothing.
   const first = events[0];
   const tasks = first?.type === 'run.started' && Array.isArray(first.data.definition.tasks) ? first.data.definition.tasks as { id: string; type: string }[] : [];
   const typeOf = new Map(tasks.map((t) => [t.id, t.type]));
+  // A COMMAND's output (or a MAP's item whose iterator is a COMMAND) says how much of a stream the cap dropped.
+  const iteratorOf = new Map(tasks.map((t) => [t.id, (t as { iterator?: string }).iterator]));
+  const isCommand = (id: string): boolean => typeOf.get(id) === 'COMMAND' || (typeOf.get(id) === 'MAP' && typeOf.get(iteratorOf.get(id) ?? '') === 'COMMAND');
   const extra = (e: EventEnvelope): string => {
     if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW') return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
     if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT') {
       const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string } | null;
       return out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '';
     }
+    if (e.type === 'task.completed' && isCommand(e.data.task)) return cappedText(e.data.output);
     return '';
   };
   return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${summary(e)}${extra(e)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');

@@ -52,7 +52,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   if (opts.schedules !== false) {
     // The schedules of the definitions folder fire from here, every tick of the active serve (never a standby):
     // the scheduler records each due slot's run.started and the service drives it like any other run.
-    const definitions = catalogReader(opts.definitions);
+    const definitions = catalogReader(opts.definitions, say);
     definitions(); // a broken definitions folder is refused now, not at the first tick
     const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
     service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
@@ -78,14 +78,26 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
  * folder changed (its names and modification times), so an edited or added
  * schedule is picked up without a restart and an idle tick reads no YAML.
  */
-function catalogReader(definitionsDir: string | undefined): () => LoadedCatalog['loaded'] {
+function catalogReader(definitionsDir: string | undefined, log: (line: string) => void): () => LoadedCatalog['loaded'] {
   let stamp = '';
   let loaded: LoadedCatalog['loaded'] = [];
+  let started = false;
   return () => {
     const catalog = () => loadTriggerCatalog({ ...(definitionsDir !== undefined ? { definitionsDir } : {}) });
     const dir = resolve(definitionsDir ?? defaultDir('definitions'));
     const now = folderStamp(dir);
-    if (now !== stamp) { loaded = catalog().loaded; stamp = now; }
+    if (now !== stamp) {
+      try {
+        loaded = catalog().loaded;
+      } catch (err) {
+        // At start a broken folder is refused. Later (a file being edited), the schedules read before fire on,
+        // and the problem is said once per change of the folder, not every tick.
+        if (!started) throw err;
+        log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is fixed`);
+      }
+      stamp = now;
+    }
+    started = true;
     return loaded;
   };
 }

@@ -270,8 +270,16 @@ export function copyTemplate(entry: TemplateEntry, opts: { dir: string; newId?: 
   const plan = planCopy(entry, opts);
   const clash = collisions(plan);
   if (clash.length > 0) {
-    const names = clash.map((f) => relative(plan.dir, f.to) || f.to);
-    throw new UsageError(`ledgerflow new ${entry.id}: ${names.length === 1 ? 'this file exists' : 'these files exist'} in ${plan.dir}: ${names.join(', ')}; nothing was written. Choose another --dir, or another --id to rename the workflow`, { template: entry.id, files: names }, 'LF_TEMPLATE_COLLISION');
+    const name = (f: CopyFile) => relative(plan.dir, f.to) || f.to;
+    const names = clash.map(name);
+    // A file the copy owns (its definition, expectations) is avoided by renaming the workflow; a shared one
+    // (handlers, samples, event types: the same path whatever --id) only by another --dir.
+    const owned = clash.filter((f) => OWNED.has(f.kind)).map(name);
+    const shared = clash.filter((f) => !OWNED.has(f.kind)).map(name);
+    const them = shared.length === 1 ? 'it' : 'them';
+    const ownedText = owned.length > 0 ? `${owned.length === 1 ? 'this file exists' : 'these files exist'} in ${plan.dir}: ${owned.join(', ')}; ` : '';
+    const sharedText = shared.length > 0 ? `${shared.join(', ')} ${shared.length === 1 ? 'exists' : 'exist'} with other content; every copy of the template shares ${them} (kept only when identical): move ${them} away, or choose another --dir; ` : '';
+    throw new UsageError(`ledgerflow new ${entry.id}: ${ownedText}${sharedText}nothing was written${owned.length > 0 ? '. Choose another --dir, or another --id to rename the workflow' : ''}`, { template: entry.id, files: names }, 'LF_TEMPLATE_COLLISION');
   }
   const fresh = plan.files.filter((f) => f.exists === 'no');
   // Validate the copy as it will be (its sub-workflows beside it) in a staging directory first.

@@ -16,7 +16,9 @@
  * croner's `fixedTimeRule: 'no-wildcard'`, pinned by test/triggers/schedule.test.ts.
  *
  * Missed slots: a due slot more than `graceMs` (default 30 s) before `now`
- * was missed (the firer was down); a later one is on time and always fires.
+ * was missed (the firer was down); a later one is on time and always fires,
+ * unless a missed one proves the downtime: then only the newest due slot is
+ * on time, and the others within the grace count as missed too.
  * catch_up none: missed slots never fire (they are reported); latest: the
  * most recent missed slot fires once, unless an on-time slot fires anyway,
  * and names the others; all: every missed slot fires, in order, at most
@@ -122,9 +124,15 @@ export function dueSlots(trigger: ScheduleSpec, lastFired: number | undefined, n
   if (count === 0 && onTime.length === 0) return none;
   const through = onTime.at(-1) ?? lastMissed!;
   if (mode === 'none' || onTime.length > 0) {
-    const fire: Firing[] = onTime.map((slot) => ({ slot }));
-    if (mode === 'latest' && count > 0) fire[fire.length - 1] = { ...fire.at(-1)!, missed: named.slice(0, MAX_MISSED_NAMED), missedCount: count };
-    return { fire, skipped: named.slice(0, MAX_MISSED_NAMED), skippedCount: count, countCapped, through, more: false };
+    // A slot past the grace proves the firer was down, and the slots within the grace fell in that
+    // downtime too: only the newest is on time (else a per-second schedule back after an hour would fire
+    // 30 runs under none or latest). With nothing past the grace, every due slot is on time (a slow tick).
+    const late = count > 0 ? onTime.slice(0, -1) : [];
+    const skipped = [...named.slice(0, MAX_MISSED_NAMED), ...late].slice(0, MAX_MISSED_NAMED);
+    const skippedCount = count + late.length;
+    const fire: Firing[] = onTime.slice(late.length).map((slot) => ({ slot }));
+    if (mode === 'latest' && skippedCount > 0) fire[fire.length - 1] = { ...fire.at(-1)!, missed: skipped, missedCount: skippedCount };
+    return { fire, skipped, skippedCount, countCapped, through, more: false };
   }
   // latest, nothing on time: the most recent missed slot fires for all of them.
   const others = named.filter((s) => s !== lastMissed).slice(0, MAX_MISSED_NAMED);

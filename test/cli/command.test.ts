@@ -126,6 +126,9 @@ describe('COMMAND tasks from the CLI', () => {
     expect(r.stderr).toContain(`output capped (stdout: ${200 * 1024 * 1024 - 64 * 1024} bytes past the 65536-byte cap dropped)`);
     const history = JSON.parse((await cli(['--store', join(dir, 'store'), 'history', view.runId, '--json'])).stdout) as { type: string; data: { output?: { truncated?: unknown } } }[];
     expect(history.find((e) => e.type === 'task.completed')?.data.output?.truncated).toEqual({ stdout: 200 * 1024 * 1024 - 64 * 1024 });
+    // The plain audit trail says it too: a reader of `history` must not take the kept 64 KiB for the whole output.
+    const text = (await cli(['--store', join(dir, 'store'), 'history', view.runId])).stdout;
+    expect(text).toMatch(new RegExp(`task\\.completed +flood attempt 1 +output capped: stdout ${200 * 1024 * 1024 - 64 * 1024} bytes dropped`));
   }, 120_000);
 
   it('refuses a --command-output-limit that is not a size, before anything is written', async () => {

@@ -114,6 +114,9 @@ describe('ledgerflow serve', () => {
     await notice(s, 'serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
     const a = await cli(['--store', store, 'approve', runId, 'sign_off', '--as', 'alice'], { env });
     expect(a.code, a.stderr).toBe(0);
+    // It says the serve acts on it: `resume`, which it used to advise, is refused while the serve drives the run.
+    expect(a.stdout).toMatch(/driven by pid \d+ \(a ledgerflow serve, or the run command that started it\), which acts on it now/);
+    expect(a.stdout).not.toContain('ledgerflow resume');
     await waitStatus(store, runId, 'COMPLETED', s);
     const evs = await events(store, runId);
     expect(evs.map((e) => e.type)).toContain('approval.recorded');
@@ -351,6 +354,27 @@ describe('ledgerflow serve', () => {
     expect(await q.exited).toBe(0);
     expect(existsSync(join(quiet, 'schedules.json'))).toBe(false);
     expect((await new FileEventStore(quiet).listRuns()).map((r) => r.workflowId)).toEqual(['serve-backoff']);
+  }, 60_000);
+
+  it('a definition broken while it serves is reported once, at its line:col, and the other schedules keep firing', async () => {
+    const store = tempDir();
+    const defs = join(tempDir(), 'definitions');
+    mkdirSync(defs);
+    writeFileSync(join(defs, 'tick.yaml'), 'workflow:\n  id: serve-tick\n  triggers:\n    - schedule: "* * * * * *"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    const p = serve(store, {}, ['--definitions', defs]);
+    const slotsAfter = async (t: number) => {
+      const runs = (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-tick');
+      return runs.filter((r) => Date.parse(r.startedAt) > t).length;
+    };
+    await waitFor('a first slot fired', async () => (await slotsAfter(0)) > 0, { timeout: T, detail: () => p.stderr() });
+    writeFileSync(join(defs, 'broken.yaml'), 'workflow:\n  id: broken\n  triggers:\n    - schedule: "61 * * * *"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    const broken = Date.now();
+    // Three more slots of the good schedule fire while the broken file is there (it used to stop every schedule).
+    await waitFor('slots fired after the break', async () => (await slotsAfter(broken + 500)) >= 3, { timeout: T, detail: () => p.stderr() });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.stderr()).toContain(`${join(defs, 'broken.yaml')}:4:17: error: schedule "61 * * * *" of triggers[0] is not a cron expression`);
+    expect(p.stderr().split(`${join(defs, 'broken.yaml')}:4:17`).length - 1).toBe(1); // once, not every tick
   }, 60_000);
 
   it('refuses --nats and a --grace that is not a duration (exit 2)', async () => {

@@ -116,6 +116,10 @@ describe('ledgerflow new', () => {
     expect(r2.code).toBe(2);
     expect(JSON.parse(r2.stdout).error).toMatchObject({ code: 'LF_TEMPLATE_COLLISION', meta: { files: ['events/revenue_milestone.yaml'] } });
     expect(existsSync(join(dir, 'definitions', 'rev2.yaml'))).toBe(false);
+    // Another --id cannot help there (the copies share the file), so the message does not suggest it.
+    const r3 = await cli(['new', 'revenue_milestone', '--id', 'rev2', '--dir', dir]);
+    expect(r3.stderr).toContain('events/revenue_milestone.yaml exists with other content; every copy of the template shares it (kept only when identical): move it away, or choose another --dir');
+    expect(r3.stderr).not.toContain('another --id');
   });
 
   it('refuses an unknown template with a did-you-mean, exit 2, nothing written', async () => {

@@ -108,6 +108,19 @@ describe('dueSlots: first sight, on time, and catch_up after downtime', () => {
     expect(d.fire).toEqual([{ slot: T0 + 60_000, missed: [1, 2, 3, 4, 5].map((i) => T0 + i * 10_000), missedCount: 5 }]);
   });
 
+  it('after a downtime the slots still within the grace fell in it too: none and latest fire only the newest, all fires each', () => {
+    const perSecond = (c: ScheduleSpec['catchUp']) => spec('* * * * * *', 'UTC', c);
+    const now = T0 + 60_500; // down for a minute: slots :01 … :30 are past the grace, :31 … :60 within it
+    const latest = dueSlots(perSecond('latest'), T0, now, { graceMs: 30_000 });
+    expect(latest.fire).toEqual([{ slot: T0 + 60_000, missed: Array.from({ length: 59 }, (_, i) => T0 + (i + 1) * 1000), missedCount: 59 }]);
+    expect(latest).toMatchObject({ skippedCount: 59, through: T0 + 60_000 });
+    const none = dueSlots(perSecond('none'), T0, now, { graceMs: 30_000 });
+    expect(none.fire).toEqual([{ slot: T0 + 60_000 }]);
+    expect(none).toMatchObject({ skippedCount: 59, through: T0 + 60_000 });
+    expect(none.skipped).toHaveLength(59);
+    expect(dueSlots(perSecond('all'), T0, now, { graceMs: 30_000 }).fire).toHaveLength(60);
+  });
+
   it('defaults to latest (a definition deployed before catch_up existed)', () => {
     expect(dueSlots(every10s(), T0, T0 + 60_500, { graceMs: 0 }).fire).toHaveLength(1);
   });
