@@ -322,9 +322,15 @@ export async function prepareNats(g: GlobalOpts): Promise<void> {
   await withClient(g, (c) => c.prepare());
 }
 
-export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; id?: string; time?: string; source?: string; wait?: string; json?: boolean }): Promise<number> {
+export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { data?: string; sample?: boolean; events?: string; id?: string; time?: string; source?: string; wait?: string; json?: boolean }): Promise<number> {
   let data: unknown = {};
-  if (opts.data !== undefined) {
+  if (opts.sample) {
+    if (opts.data !== undefined) throw new UsageError('--sample and --data both give the payload; pass one', {});
+    const dir = opts.events ?? defaultDir('events');
+    const sample = loadEventTypes(dir).get(type)?.sample;
+    if (sample === undefined) throw new UsageError(`--sample: no sample for event type ${type} in ${dir}; pass the payload with --data '<json>'`, { type });
+    data = sample;
+  } else if (opts.data !== undefined) {
     try { data = JSON.parse(opts.data); } catch (err) { throw new UsageError(`--data is not JSON: ${(err as Error).message}`, {}); }
   }
   const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: opts.time ?? new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });

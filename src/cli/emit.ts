@@ -13,6 +13,8 @@ import { commandRunnerFlag } from './command-limit.js';
 
 export interface EmitCmdOpts {
   data?: string;
+  /** Send the `sample:` of the event type's file (events/<type>.yaml) as the payload. */
+  sample?: boolean;
   id?: string;
   time?: string;
   source?: string;
@@ -33,6 +35,14 @@ function parseData(text: string | undefined): unknown {
   }
 }
 
+/** The sample payload of an event type's file, for trying a workflow without writing JSON. */
+function sampleOf(catalog: { eventTypes: ReadonlyMap<string, { sample?: Record<string, unknown> }>; eventsDir: string }, type: string): unknown {
+  const spec = catalog.eventTypes.get(type);
+  if (!spec) throw new UsageError(`--sample: no event type file ${catalog.eventsDir}/${type}.yaml; known types: ${[...catalog.eventTypes.keys()].sort().join(', ') || '(none)'}`, { type });
+  if (spec.sample === undefined) throw new UsageError(`--sample: ${catalog.eventsDir}/${type}.yaml has no sample:; pass the payload with --data '<json>'`, { type });
+  return spec.sample;
+}
+
 /** Worst first: a failed run, then one still waiting; duplicates were settled by an earlier delivery and do not count. */
 export function emitExitCode(result: EmitResult): number {
   if (!result.accepted) return EXIT.usage;
@@ -47,17 +57,18 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   if (maxTimerWaitMs === null) throw new UsageError(`--max-wait ${opts.maxWait} is not a duration; use e.g. 30s, 5m or PT1M`, { value: opts.maxWait });
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
+  if (opts.sample && opts.data !== undefined) throw new UsageError('--sample and --data both give the payload; pass one', {});
+  const catalog = loadTriggerCatalog({
+    ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
+    ...(opts.events !== undefined ? { eventsDir: opts.events } : {}),
+  });
   const event = {
     id: opts.id ?? randomUUID(),
     type,
     time: opts.time ?? new Date().toISOString(),
     ...(opts.source !== undefined ? { source: opts.source } : {}),
-    data: parseData(opts.data),
+    data: opts.sample ? sampleOf(catalog, type) : parseData(opts.data),
   };
-  const catalog = loadTriggerCatalog({
-    ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
-    ...(opts.events !== undefined ? { eventsDir: opts.events } : {}),
-  });
   const storeDir = localDir(g);
   // With --json, stdout carries only the final object; everything else goes to stderr.
   const say = opts.json ? io.err : io.out;

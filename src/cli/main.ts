@@ -96,7 +96,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--json', 'once ready, print the servers and the --nats value as JSON')
     .action(act(async (o) => (await import('./dev.js')).devCmd(io, o)));
   p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
-    .option('--data <json>', 'the payload, a JSON object').option('--id <eventId>', 'unique event id (default: a new uuid)')
+    .option('--data <json>', 'the payload, a JSON object').option('--sample', "the payload is the sample: of the event type's file (events/<type>.yaml)").option('--id <eventId>', 'unique event id (default: a new uuid)')
     .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')

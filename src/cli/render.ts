@@ -255,6 +255,6 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
       .map(([id]) => `  ${id} waits for a signal (its event:): ledgerflow signal ${view.runId} <event> --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'
       ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
-      : `  continue with: ledgerflow resume ${view.runId}`,
+      : `  continue with: ledgerflow resume ${view.runId} (a running ledgerflow serve continues it by itself)`,
   ];
 }

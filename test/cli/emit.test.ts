@@ -169,6 +169,22 @@ describe('ledgerflow emit: bad events are rejected with the reason and kept, exi
     expect(deadLetters(p.store).map((l) => [l.stage, l.event.type])).toEqual([['unknown_type', 'revenue_milestne']]);
   });
 
+  it('--sample sends the sample: of the event type file; with --data too, or for a type without a file, it is bad usage', async () => {
+    const p = place();
+    const r = await cli(['--store', p.store, 'emit', 'lead_qualification', '--sample', '--json'], { cwd: p.cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { event: { data: Record<string, unknown> }; runs: { runId: string; workflowId: string; status: string }[] };
+    for (const run of out.runs) produced.push({ store: p.store, runId: run.runId });
+    expect(out.event.data).toEqual(LEAD);
+    expect(out.runs).toMatchObject([{ workflowId: 'lead_qualification', status: 'COMPLETED' }]);
+    const both = await cli(['--store', p.store, 'emit', 'lead_qualification', '--sample', '--data', '{}'], { cwd: p.cwd });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--sample and --data both give the payload/);
+    const none = await cli(['--store', p.store, 'emit', 'no_such_type', '--sample'], { cwd: p.cwd });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--sample: no event type file .*no_such_type\.yaml; known types: .*lead_qualification/);
+  });
+
   it('--data that is not JSON is bad usage: exit 2, no event, nothing kept', async () => {
     const p = place();
     const r = await cli(['--store', p.store, 'emit', 'revenue_milestone', '--data', '{month: 10'], { cwd: p.cwd });
