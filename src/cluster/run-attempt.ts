@@ -11,7 +11,7 @@ import { instanceFields, instanceKey } from '../compiler/index.js';
 import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../runtime/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
 
-export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner): Promise<InputMessage> {
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner): Promise<InputMessage | null> {
   const base = { runId: task.runId, time: '', token: task.token };
   // The task id outside loops and maps; `task#2`, `task[3]` for a loop iteration or a MAP item (compiler/instances.ts).
   const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
@@ -35,11 +35,15 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
       if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');
       output = await handler(task.input, { ...context, task: { id: task.taskId, ...task.task } });
     }
+    // Past its deadline the engine's timeout timer decides (TIMED_OUT, then the retry policy), as an in-process
+    // driver's aborted attempt reports nothing: what a handler or command returns once aborted is not its outcome.
+    if (controller.signal.aborted) return null;
     const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
     // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.
     if (task.outputTo) await writeOutput(task.outputTo, json);
     return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), output: json } };
   } catch (err) {
+    if (controller.signal.aborted) return null; // the same: a command killed at its deadline fails, but it timed out
     return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: toTaskError(err) } };
   } finally {
     if (deadline) clearTimeout(deadline);

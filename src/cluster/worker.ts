@@ -156,6 +156,14 @@ export function createWorker(opts: WorkerOptions): Worker {
     const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
     try {
       const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
+      if (outcome === null) {
+        // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
+        log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
+        stats.failed++;
+        for (const delivery of msgs) delivery.ack();
+        ledger.finish(ledgerKey, workerName, startedAt, 'task.failed');
+        return;
+      }
       if (outcome.type === 'task.completed') stats.completed++;
       else stats.failed++;
       reporter.remember(key, outcome);

@@ -145,7 +145,7 @@ describe('multi-agent-research', () => {
 describe('daily-operations', () => {
   it('is scheduled for 09:00 Berlin time', () => {
     const { definition } = loadDefinitionFile(join(DEFS, 'daily-operations.yaml'));
-    expect(definition.triggers).toEqual([{ kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Berlin', input: { root: 'definitions/samples/operations' } }]);
+    expect(definition.triggers).toEqual([{ kind: 'schedule', cron: '0 9 * * *', timezone: 'Europe/Berlin', catchUp: 'latest', input: { root: 'definitions/samples/operations' } }]);
   });
 
   it('runs department-ops per department as child runs and writes the morning briefing', async () => {

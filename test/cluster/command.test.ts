@@ -51,6 +51,17 @@ workflow:
       timeout: 1s
 `);
 
+const late = def(`
+workflow:
+  id: cluster-late-handler
+  name: A handler that returns after its deadline
+  version: 1
+  tasks:
+    - id: slow
+      type: SIMPLE
+      timeout: 1s
+`);
+
 describe.skipIf(!!skipReason)('COMMAND tasks on NATS workers', () => {
   let server: NatsServer;
   let client: ClusterClient;
@@ -65,12 +76,20 @@ describe.skipIf(!!skipReason)('COMMAND tasks on NATS workers', () => {
     // The restricted `worker` NATS user of nats.conf, as a remote worker connects: handlers and commands.
     worker = createWorker({
       nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'),
-      handlers: { count: async (i: Record<string, unknown>) => ({ n: String(i.line).length }) },
+      handlers: {
+        count: async (i: Record<string, unknown>) => ({ n: String(i.line).length }),
+        // Ignores the deadline's meaning: returns a result as soon as it is aborted.
+        slow: async (_i: Record<string, unknown>, ctx: { signal: AbortSignal }) => {
+          await new Promise((r) => ctx.signal.addEventListener('abort', r));
+          return { late: true };
+        },
+      },
       commands: createCommandExecutor(),
     });
     await worker.start();
     await client.deploy(commands);
     await client.deploy(hangs);
+    await client.deploy(late);
   }, 30_000);
 
   afterAll(async () => {
@@ -96,5 +115,14 @@ describe.skipIf(!!skipReason)('COMMAND tasks on NATS workers', () => {
     const done = await client.wait(runId, { timeoutMs: 20_000 });
     expect(done.tasks.hang).toMatchObject({ status: 'TIMED_OUT' });
     await waitFor('the command and its grandchild to be gone', () => processGone(shell!) && processGone(sleeper!), { timeout: 15_000 });
+  });
+
+  it("an outcome a worker gets after the attempt's deadline is not reported: the engine's timeout decides (TIMED_OUT), as in-process", async () => {
+    // Before, the late result raced the engine's timeout timer: a COMMAND killed at its deadline could end FAILED, this handler COMPLETED.
+    const { runId } = await client.start('cluster-late-handler', {});
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe('FAILED');
+    expect(done.tasks.slow).toMatchObject({ status: 'TIMED_OUT' });
+    expect(done.tasks.slow!.output).toBeNull();
   });
 });
