@@ -219,7 +219,8 @@ describe('ledgerflow serve', () => {
     expect((await events(store, runId)).some((e) => e.type === 'timer.fired')).toBe(false);
 
     await notice(second, 'the second serve to take over', (n) => n.kind === 'serving');
-    await notice(second, 'the second serve to take the run over', (n) => n.kind === 'run.taken_over' && n.runId === runId);
+    // taken over (the first had its lease) or picked up (killed between its notice and taking the lease).
+    await notice(second, 'the second serve to take the run over', (n) => (n.kind === 'run.taken_over' || n.kind === 'run.driving') && n.runId === runId);
     await waitStatus(store, runId, 'COMPLETED', second);
     const evs = await events(store, runId);
     expect(evs.filter((e) => e.type === 'timer.fired')).toHaveLength(1);
