@@ -4,6 +4,7 @@
  * run's status. Embedded: the definitions directory and <store>/schedules.json;
  * NATS: the deployed definitions and KV LF_SCHEDULES.
  */
+import { natsSettings } from './nats-settings.js';
 import type { Definition } from '../definition/index.js';
 import type { EventStore } from '../store/index.js';
 import {
@@ -71,7 +72,10 @@ export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean
     const { KvScheduleCursor } = await import('../cluster/index.js');
     rows = await withClient(g, async (c) => {
       const nc = await c.store.connection();
-      return scheduleRows(await c.deployed(), await new KvScheduleCursor(nc.jetstream()).all(), c.store, now, count);
+      // The bucket is made on first use: with the replica and storage settings an engine would give it, so `doctor` finds no difference.
+      const { replicas, storage } = natsSettings().cluster;
+      const cursor = new KvScheduleCursor(nc.jetstream(), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+      return scheduleRows(await c.deployed(), await cursor.all(), c.store, now, count);
     });
     where = 'the deployed definitions';
   } else {

@@ -7,6 +7,7 @@
 import type { JetStreamManager, StreamInfo } from 'nats';
 import { ATTEMPTS_BUCKET } from './attempts.js';
 import { ENGINE_BUCKET } from './attempt-tokens.js';
+import { SCHEDULES_BUCKET } from './schedule-cursor.js';
 import { DEFINITIONS_BUCKET, STREAMS } from './subjects.js';
 
 export interface StreamHealth {
@@ -35,7 +36,7 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
   return [
     opts.logStream ?? 'LF_EVENTS',
     ...Object.values(STREAMS).map((s) => s.name),
-    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS'].map((b) => `KV_${b}`),
+    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET].map((b) => `KV_${b}`),
   ];
 }
 
