@@ -28,6 +28,7 @@ import { parseDefinition } from '../src/definition/index.js';
 import { EventEnvelopeSchema, type EventEnvelope } from '../src/events/index.js';
 import { Engine, foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
 import { FileEventStore, MemoryEventStore } from '../src/store/index.js';
+import { FIVE_YAML } from './cluster.js';
 import { benchJetStream } from './jetstream.js';
 import { benchMap } from './map.js';
 import { benchBatch } from './batch.js';
@@ -135,18 +136,7 @@ ${[1, 2, 3, 4].map((n) => `    - id: flaky${n}
 }
 
 // 3. Live runs on the embedded file store -------------------------------------
-const five = def(`
-workflow:
-  id: five-steps
-  name: Five sequential steps
-  version: 1
-  tasks:
-    - { id: s1, type: SIMPLE }
-    - { id: s2, type: SIMPLE, depends_on: [s1] }
-    - { id: s3, type: SIMPLE, depends_on: [s2] }
-    - { id: s4, type: SIMPLE, depends_on: [s3] }
-    - { id: s5, type: SIMPLE, depends_on: [s4] }
-`);
+const five = def(FIVE_YAML); // the same five steps the cluster case runs
 const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
 if (want('file')) {
   const runs = 200;

@@ -79,25 +79,20 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
  * schedule is picked up without a restart and an idle tick reads no YAML.
  */
 function catalogReader(definitionsDir: string | undefined, log: (line: string) => void): () => LoadedCatalog['loaded'] {
-  let stamp = '';
+  const dir = resolve(definitionsDir ?? defaultDir('definitions'));
+  let stamp: string | null = null; // null: not read yet (a broken folder is then refused, not logged)
   let loaded: LoadedCatalog['loaded'] = [];
-  let started = false;
   return () => {
-    const catalog = () => loadTriggerCatalog({ ...(definitionsDir !== undefined ? { definitionsDir } : {}) });
-    const dir = resolve(definitionsDir ?? defaultDir('definitions'));
     const now = folderStamp(dir);
-    if (now !== stamp) {
-      try {
-        loaded = catalog().loaded;
-      } catch (err) {
-        // At start a broken folder is refused. Later (a file being edited), the schedules read before fire on,
-        // and the problem is said once per change of the folder, not every tick.
-        if (!started) throw err;
-        log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is fixed`);
-      }
-      stamp = now;
+    if (now === stamp) return loaded;
+    try {
+      loaded = loadTriggerCatalog({ definitionsDir: dir }).loaded;
+    } catch (err) {
+      // Later (a file being edited), the schedules read before fire on, and the problem is said once per change of the folder, not every tick.
+      if (stamp === null) throw err;
+      log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is fixed`);
     }
-    started = true;
+    stamp = now;
     return loaded;
   };
 }

@@ -167,11 +167,17 @@ export function embeddedScheduler(opts: {
   log?: (line: string) => void;
   graceMs?: number;
 }): Scheduler {
-  const byDefinition = () => new Map(opts.definitions().map((l) => [l.definition, l]));
-  let index = byDefinition();
+  // The file and handlers of each definition, for the run.started of its slots: rebuilt only when the list is another one.
+  let list: readonly LoadedDefinition[] | null = null;
+  let index = new Map<LoadedDefinition['definition'], LoadedDefinition>();
+  const byDefinition = () => {
+    const now = opts.definitions();
+    if (now !== list) { list = now; index = new Map(now.map((l) => [l.definition, l])); }
+    return index;
+  };
   return new Scheduler({
     cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)),
-    definitions: () => { index = byDefinition(); return [...index.keys()]; },
+    definitions: () => [...byDefinition().keys()],
     start: engineStarter(opts.engine, (def) => {
       const l = index.get(def);
       return l ? { file: l.file, ...(l.handlersPath ? { handlers: l.handlersPath } : {}) } : {};
