@@ -34,7 +34,8 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import type { Engine, Handlers, RunView } from '../runtime/index.js';
 import { heldBy, systemClock, type Clock } from '../runtime/index.js';
 import { pidAlive, tryLock, type LockHolder } from '../store/lock.js';
-import type { RunSummary } from '../store/index.js';
+import { FileEventStore, type CorruptRun, type RunSummary } from '../store/index.js';
+import { filterAndSort, reportCorrupt } from '../store/common.js';
 import { loadHandlerModule } from '../workers/index.js';
 
 /** Called every tick with the current time (e.g. the scheduler's `fireDue`); awaited, never two at once. */
@@ -75,6 +76,9 @@ export interface ServiceOptions {
 /** How stop() ended: runs that settled or were left waiting in the grace, and runs whose attempts were cut short. */
 export interface StopReport { drained: number; interrupted: string[] }
 
+/** Run summaries read at once by a scan. */
+const SCAN_CONCURRENCY = 32;
+
 export class Service {
   private readonly opts: ServiceOptions;
   private readonly clock: Clock;
@@ -103,6 +107,8 @@ export class Service {
   private starting: Promise<boolean> | null = null;
   /** Corrupt runs already reported (the rescan sees them every time). */
   private readonly corrupt = new Set<string>();
+  /** Runs seen settled, by id: never read again (see candidates). */
+  private readonly settled = new Map<string, RunSummary>();
 
   constructor(opts: ServiceOptions) {
     this.opts = opts;
@@ -197,14 +203,13 @@ export class Service {
 
   /** Every unsettled run nobody drives is taken up. */
   private async scan(): Promise<void> {
-    const runs = await this.opts.engine.list({
-      onCorrupt: (c) => {
-        if (this.corrupt.has(c.runId)) return;
-        this.corrupt.add(c.runId);
-        this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` });
-      },
+    const runs = await this.candidates((c) => {
+      if (this.corrupt.has(c.runId)) return;
+      this.corrupt.add(c.runId);
+      this.say({ kind: 'run.error', runId: c.runId, message: `run ${c.runId} is corrupt and left alone: ${c.file}: ${c.reason}` });
     });
-    const byId = new Map(runs.map((r) => [r.runId, r]));
+    const byId = new Map(this.settled);
+    for (const r of runs) byId.set(r.runId, r);
     const now = this.clock.now();
     for (const run of runs) {
       if (this.stopping) return;
@@ -218,6 +223,35 @@ export class Service {
       if (parentDrives(run, byId)) continue;
       this.take(run.runId);
     }
+  }
+
+  /**
+   * The runs worth looking at, oldest first: on the file store every run not
+   * yet seen settled (a settled run stays settled, so it is read once, not on
+   * every scan: a scan of a store of 100,000 settled runs is one readdir);
+   * on another store, every run.
+   */
+  private async candidates(onCorrupt: (c: CorruptRun) => void): Promise<RunSummary[]> {
+    const store = this.opts.engine.store;
+    if (!(store instanceof FileEventStore)) return this.opts.engine.list({ onCorrupt });
+    const ids = (await store.runIds()).filter((id) => !this.settled.has(id));
+    const out: RunSummary[] = [];
+    for (let i = 0; i < ids.length; i += SCAN_CONCURRENCY) {
+      const batch = await Promise.all(ids.slice(i, i + SCAN_CONCURRENCY).map(async (id) => {
+        try {
+          return await store.summary(id);
+        } catch (err) {
+          if (reportCorrupt(err, { onCorrupt })) return null;
+          throw err;
+        }
+      }));
+      for (const s of batch) {
+        if (!s) continue;
+        out.push(s);
+        if (SETTLED_STATUSES.includes(s.status)) this.settled.set(s.runId, s);
+      }
+    }
+    return filterAndSort(out);
   }
 
   private take(runId: string): void {

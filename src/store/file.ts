@@ -92,6 +92,26 @@ export class FileEventStore implements EventStore {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
+    const runIds = await this.runIds();
+    const out: RunSummary[] = [];
+    for (let i = 0; i < runIds.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(
+        runIds.slice(i, i + LIST_CONCURRENCY).map(async (runId) => {
+          try {
+            return await this.summary(runId);
+          } catch (err) {
+            if (reportCorrupt(err, filter)) return null;
+            throw err;
+          }
+        }),
+      );
+      for (const summary of batch) if (summary) out.push(summary);
+    }
+    return filterAndSort(out, filter);
+  }
+
+  /** The ids of the runs in the store, from the directory's names alone (nothing is read); in no particular order. */
+  async runIds(): Promise<string[]> {
     let names: string[];
     try {
       names = await readdir(this.runsDir);
@@ -100,23 +120,23 @@ export class FileEventStore implements EventStore {
       throw new StoreError(`cannot list ${this.runsDir}: ${(err as Error).message}`, { dir: this.runsDir }, { cause: err });
     }
     // Only names that are run ids: anything else in the directory is not a run.
-    const runIds = names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).filter(isRunId);
-    const out: RunSummary[] = [];
-    for (let i = 0; i < runIds.length; i += LIST_CONCURRENCY) {
-      const batch = await Promise.all(
-        runIds.slice(i, i + LIST_CONCURRENCY).map(async (runId) => {
-          try {
-            return await readEnds(this.fileOf(runId), runId);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted meanwhile
-            if (reportCorrupt(err, filter)) return null;
-            throw err;
-          }
-        }),
-      );
-      for (const ends of batch) if (ends) out.push(summarize(ends.first, ends.last));
+    return names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).filter(isRunId);
+  }
+
+  /**
+   * One run's summary, from its first and last lines only (as listRuns reads
+   * each run); null when the run does not exist (or was deleted meanwhile).
+   * Throws CorruptRunError for a run whose ends cannot be read.
+   */
+  async summary(runId: string): Promise<RunSummary | null> {
+    assertRunId(runId);
+    try {
+      const ends = await readEnds(this.fileOf(runId), runId);
+      return ends ? summarize(ends.first, ends.last) : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
     }
-    return filterAndSort(out, filter);
   }
 
   /**

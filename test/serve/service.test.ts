@@ -64,6 +64,35 @@ describe('Service', () => {
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
   });
 
+  it('reads a settled run once, not on every rescan (a large store costs a readdir per scan), and still drives a run started later', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-service-'));
+    // Counts the summaries the service reads, per run.
+    const reads = new Map<string, number>();
+    class CountingStore extends FileEventStore {
+      override async summary(runId: string) {
+        reads.set(runId, (reads.get(runId) ?? 0) + 1);
+        return super.summary(runId);
+      }
+    }
+    const store = new CountingStore(dir);
+    onTestFinished(() => store.close());
+    const engine = new Engine({ store });
+    const handlers: Handlers = { a: async () => ({ ok: 1 }), b: async () => ({ ok: 2 }) };
+    const settled = await Promise.all(Array.from({ length: 5 }, (_, i) => engine.run(twoSteps, {}, { handlers, runId: `done-${i}` })));
+    expect(settled.map((v) => v.status)).toEqual(Array(5).fill('COMPLETED'));
+    const notices: ServiceNotice[] = [];
+    const service = new Service({ engine, storeDir: dir, handlers, rescanMs: 10, onNotice: (n) => notices.push(n) });
+    onTestFinished(() => service.stop().then(() => undefined));
+    expect(await service.start()).toBe(true);
+    await waitFor('the first scan', () => reads.size === 5);
+    // Many rescans later (every 10 ms), a run started meanwhile is found and driven...
+    const late = await engine.start(twoSteps, {}, { runId: 'late-one' });
+    await waitFor('the late run to settle', () => notices.find((n) => n.kind === 'run.settled' && n.runId === late));
+    await waitFor('more rescans', () => (reads.get(late) ?? 0) >= 1 && notices.length > 0);
+    // ...while each settled run was read exactly once.
+    expect([...reads].filter(([id]) => id.startsWith('done-')).map(([, n]) => n)).toEqual([1, 1, 1, 1, 1]);
+  });
+
   it('calls its tick hooks with the time, and drives to completion the runs a hook starts', async () => {
     const { engine, dir } = fileEngine();
     const handlers: Handlers = { a: async () => ({ ok: 1 }), b: async () => ({ ok: 2 }) };
