@@ -29,6 +29,7 @@ export class RunMetrics {
   private readonly attemptDuration: Histogram<'workflow' | 'task' | 'outcome'>;
   /** Per active run, what it held after the last commit this process saw (insertion order: oldest first). */
   private readonly held = new Map<string, { workflow: string; approvalsWaiting: number; timersPending: number }>();
+  private readonly workflows = new Set<string>();
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -43,9 +44,11 @@ export class RunMetrics {
     this.outcomes = new Counter({ name: 'ledgerflow_task_outcomes_total', help: 'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all', labelNames: ['workflow', 'task', 'outcome'], registers });
     this.attemptDuration = new Histogram({ name: 'ledgerflow_task_attempt_duration_seconds', help: 'Task attempt duration from task.started to its outcome (execution_time)', labelNames: ['workflow', 'task', 'outcome'], buckets: ATTEMPT_DURATION_BUCKETS, registers });
     const held = this.held;
+    const workflows = this.workflows;
     const sumBy = (field: 'approvalsWaiting' | 'timersPending') => function (this: Gauge<'workflow'>) {
       this.reset();
-      const totals = new Map<string, number>();
+      // Every workflow seen keeps its series (0 when nothing waits), so a drop to none is a 0, not a gap.
+      const totals = new Map<string, number>([...workflows].map((w) => [w, 0]));
       for (const h of held.values()) totals.set(h.workflow, (totals.get(h.workflow) ?? 0) + h[field]);
       for (const [workflow, n] of totals) this.set({ workflow }, n);
     };
@@ -72,6 +75,7 @@ export class RunMetrics {
           if (f.seconds !== null) this.attemptDuration.observe({ workflow: f.workflow, task: f.task, outcome: f.outcome }, f.seconds);
           break;
         case 'run.holds':
+          this.workflows.add(f.workflow);
           this.held.delete(f.runId);
           if (f.settled) break;
           this.held.set(f.runId, { workflow: f.workflow, approvalsWaiting: f.approvalsWaiting, timersPending: f.timersPending });
