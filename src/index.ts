@@ -33,6 +33,10 @@ export {
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
 export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './serve/index.js';
+export {
+  createMetrics, serveMetrics, deriveFacts, runTraceIds, TRACER_NAME,
+  type LedgerflowMetrics, type MetricsOptions, type MetricsServer, type CommitHook, type Fact, type AttemptOutcome,
+} from './metrics/index.js';
 export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, type OutputWriter, type LoadedDefinition } from './api/index.js';
 export {
   emitEvent, type EmitOptions, type EmitResult, type EmittedRun,

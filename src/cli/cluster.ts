@@ -18,6 +18,7 @@ import { parseServers } from '../store/index.js';
 import { natsSettings } from './nats-settings.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
+import { metricsFlags } from './metrics-flags.js';
 import { parseOutputRoot } from '../api/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -129,7 +130,7 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string }): Promise<number> {
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
@@ -137,21 +138,25 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
   const settings = natsSettings();
+  const metrics = await metricsFlags(opts, (l) => io.err(l));
   const engine = new ClusterEngine({
     nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
     ...(opts.schedules === false ? { schedules: false as const } : {}),
     log: (l) => io.err(l),
+    ...(metrics ? { onCommit: metrics.onCommit } : {}),
   });
   await engine.start();
+  // The backlog is read from the server at each scrape, through the engine's connection.
+  if (metrics) metrics.metrics.observeQueues(await (await engine.store.connection()).jetstreamManager());
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers || commands
     ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
-  return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); });
+  return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); await metrics?.close(); });
 }
 
 export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {

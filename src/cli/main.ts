@@ -10,6 +10,8 @@ import { commandOutputLimitOption } from './command-limit.js';
 
 const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
+const metricsPortOption = ['--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)'] as const;
+const metricsHostOption = ['--metrics-host <host>', 'address the metrics port listens on (default 127.0.0.1)'] as const;
 const outputRoot = ['--output-root <dir>', 'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)'] as const;
 
 function program(setCode: (c: number) => void): Command {
@@ -88,6 +90,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions, else the bundled ones); re-read when a file changes')
     .option('--no-schedules', 'fire no schedules (only drive runs)')
     .option(...commandOutputLimitOption)
+    .option(...metricsPortOption).option(...metricsHostOption)
     .action(act(async (o) => (await import('./serve.js')).serveCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
@@ -157,6 +160,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
     .option(...outputRoot)
+    .option(...metricsPortOption).option(...metricsHostOption)
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.tasks.<queue>._command)")

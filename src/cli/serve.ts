@@ -13,8 +13,9 @@ import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
 import { progressLines } from './render.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+import { metricsFlags } from './metrics-flags.js';
 
-export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean }
+export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
@@ -31,6 +32,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const store = storeFor(g);
   // Everything goes to stderr: stdout carries only the --json notices (one object a line).
   const say = (line: string) => io.err(line);
+  const metrics = await metricsFlags(opts, say);
   const hooks = {
     writeOutput,
     runCommand,
@@ -38,6 +40,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       const runId = events[0]?.runId ?? '?';
       for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer} timer of ${ev.data.task} fired`);
       for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`);
+      metrics?.onCommit(events, before, after);
     },
     onLog: (task: string, message: string) => say(`  ${task}: ${message}`),
   };
@@ -70,8 +73,10 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   });
   await service.start();
   await done;
+  await metrics?.close();
   return EXIT.ok;
 }
+
 
 /**
  * The definitions whose schedules fire, read again only when a file of the

@@ -14,7 +14,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'n
 import { childRunId, instanceFields, instanceKey, instanceToken, iso, MAX_CHILD_DEPTH, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
-import { RunIdSchema, type PendingEvent, type RunSource, type TaskError } from '../events/index.js';
+import { RunIdSchema, type EventEnvelope, type PendingEvent, type RunSource, type TaskError } from '../events/index.js';
 import {
   applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewLoss, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
   type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
@@ -58,6 +58,12 @@ export interface ClusterEngineOptions {
    * (older ones are missed and catch_up decides); `false`: this engine fires none.
    */
   schedules?: false | { tickMs?: number; graceMs?: number; claimTimeoutMs?: number };
+  /**
+   * After each commit this engine appended, with the run's state before and after it (the
+   * embedded driver's DriverHooks.onCommit): metrics (src/metrics) count each commit once
+   * across engines this way. Called synchronously; it must not throw.
+   */
+  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -313,6 +319,7 @@ export class ClusterEngine {
           continue;
         }
         this.stats.commits++;
+        this.opts.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
         next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
         this.remember(runId, next);
       }

@@ -1,0 +1,128 @@
+/**
+ * What a committed step means for metrics and traces: a pure function of the
+ * commit's events and the run's state before and after it (no clock, no
+ * registry). The adapters (registry.ts, tracing.ts) turn these facts into
+ * Prometheus samples and OpenTelemetry spans.
+ *
+ * Counting rules, so that every commit is counted once however many
+ * processes follow a run:
+ * - a run is *started* in the commit that holds its event seq 2 (its first
+ *   step after run.started). run.started itself is often written by a
+ *   short-lived process (`ledgerflow start`, a NATS client) that exports no
+ *   metrics; the process that records the first step is the one driving it.
+ * - a run *settles* in the commit that takes it from active to settled.
+ * - an attempt *starts* with its task.started and *ends* with its
+ *   task.completed, task.failed, the firing of its timeout timer, or, still in
+ *   flight when the run settles, as `cancelled`. A task.restarted (the same
+ *   attempt run again after a lost worker) neither starts nor ends one.
+ */
+import { instanceKey, type TaskState } from '../compiler/index.js';
+import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
+import { runStatus, type RunSnapshot } from '../runtime/index.js';
+
+export type AttemptOutcome = 'completed' | 'failed' | 'timed_out' | 'cancelled';
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['completed', 'failed', 'timed_out', 'cancelled'];
+
+/** Which attempt: its run (and when that started), task, instance key (`task`, `task#2`, `task[3]`) and number. */
+export interface AttemptRef { runId: string; workflow: string; version: number; runStartedAt: string; task: string; instance: string; attempt: number }
+
+export type Fact =
+  | { kind: 'run.started'; runId: string; workflow: string; version: number; startedAt: string }
+  | { kind: 'run.settled'; runId: string; workflow: string; version: number; status: Extract<WorkflowStatus, 'COMPLETED' | 'FAILED' | 'CANCELLED'>; startedAt: string; endedAt: string; seconds: number; errorCode?: string }
+  | ({ kind: 'attempt.started'; startedAt: string } & AttemptRef)
+  /** `startedAt` null: the attempt's start is in a commit this process did not see (then no duration and no span). */
+  | ({ kind: 'attempt.ended'; outcome: AttemptOutcome; startedAt: string | null; endedAt: string; seconds: number | null; errorCode?: string } & AttemptRef)
+  /** What the run holds now, for gauges: `settled` runs hold nothing any more. */
+  | { kind: 'run.holds'; runId: string; workflow: string; settled: boolean; approvalsWaiting: number; timersPending: number };
+
+/** The key of an attempt within its run, as `attemptStarts` is looked up with. */
+export function attemptKey(instance: string, attempt: number): string {
+  return `${instance}/${attempt}`;
+}
+
+/**
+ * The facts of one commit. `attemptStarts(key)` gives the start time of an
+ * attempt of this run started in an earlier commit this process saw (the
+ * adapter remembers the attempt.started facts); without it, a first
+ * attempt's start is read from the state (a task's startedAt is its first
+ * attempt's), a later one's is unknown.
+ */
+export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapshot, after: RunSnapshot, attemptStarts: (key: string) => string | undefined = () => undefined): Fact[] {
+  const facts: Fact[] = [];
+  const ctx = after.context;
+  const runId = ctx.runId;
+  const workflow = ctx.workflowId;
+  const run = { runId, workflow, version: ctx.version, runStartedAt: ctx.startedAt };
+  if (events.some((e) => e.seq === 2)) facts.push({ kind: 'run.started', runId, workflow, version: ctx.version, startedAt: ctx.startedAt });
+  const startedHere = new Map<string, string>();
+  const ended = new Set<string>();
+  const startOf = (instance: string, task: string, attempt: number, item: number | undefined): string | null => {
+    const key = attemptKey(instance, attempt);
+    const known = startedHere.get(key) ?? attemptStarts(key);
+    if (known !== undefined) return known;
+    if (attempt !== 1) return null;
+    const t = before.context.tasks[task];
+    return (item !== undefined ? t?.items?.[item]?.startedAt : t?.startedAt) ?? null;
+  };
+  const end = (data: { task: string; attempt: number; iteration?: number; item?: number }, outcome: AttemptOutcome, endedAt: string, errorCode?: string) => {
+    const instance = instanceKey(data);
+    const key = attemptKey(instance, data.attempt);
+    if (ended.has(key)) return;
+    ended.add(key);
+    const startedAt = startOf(instance, data.task, data.attempt, data.item);
+    facts.push({
+      kind: 'attempt.ended', ...run, task: data.task, instance, attempt: data.attempt, outcome, startedAt, endedAt,
+      seconds: startedAt === null ? null : Math.max(0, Date.parse(endedAt) - Date.parse(startedAt)) / 1000,
+      ...(errorCode !== undefined ? { errorCode } : {}),
+    });
+  };
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'task.started': {
+        const instance = instanceKey(ev.data);
+        startedHere.set(attemptKey(instance, ev.data.attempt), ev.time);
+        facts.push({ kind: 'attempt.started', ...run, task: ev.data.task, instance, attempt: ev.data.attempt, startedAt: ev.time });
+        break;
+      }
+      case 'task.completed': end(ev.data, 'completed', ev.time); break;
+      case 'task.failed': end(ev.data, 'failed', ev.time, ev.data.error.code); break;
+      case 'timer.fired': if (ev.data.timer === 'timeout') end(ev.data, 'timed_out', ev.time, 'LF_TIMEOUT'); break;
+      default: break;
+    }
+  }
+  const settled = before.status === 'active' && after.status !== 'active';
+  if (settled) {
+    const endedAt = ctx.completedAt ?? events.at(-1)?.time ?? ctx.updatedAt;
+    // Attempts still in flight when the run settled (cancelled, or another task failed the run) end with it.
+    for (const [task, t] of Object.entries(before.context.tasks)) {
+      for (const open of inFlight(task, t)) end(open, 'cancelled', endedAt);
+    }
+    const status = runStatus(after) as 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    facts.push({
+      kind: 'run.settled', runId, workflow, version: ctx.version, status, startedAt: ctx.startedAt, endedAt,
+      seconds: Math.max(0, Date.parse(endedAt) - Date.parse(ctx.startedAt)) / 1000,
+      ...(ctx.error?.code !== undefined && status === 'FAILED' ? { errorCode: ctx.error.code } : {}),
+    });
+  }
+  facts.push({ kind: 'run.holds', runId, workflow, settled: after.status !== 'active', ...holdings(after) });
+  return facts;
+}
+
+/** The attempts of a task (its own, or its MAP items') that were running. */
+function inFlight(task: string, t: TaskState): { task: string; attempt: number; iteration?: number; item?: number }[] {
+  const iteration = t.iteration !== undefined && t.items === undefined ? { iteration: t.iteration } : {};
+  const open: { task: string; attempt: number; iteration?: number; item?: number }[] = [];
+  if (t.status === 'IN_PROGRESS' && t.attempts > 0 && !t.items) open.push({ task, attempt: t.attempts, ...iteration });
+  t.items?.forEach((it, item) => {
+    if (it.status === 'IN_PROGRESS' && it.attempts > 0) open.push({ task, attempt: it.attempts, item, ...(t.iteration !== undefined ? { iteration: t.iteration } : {}) });
+  });
+  return open;
+}
+
+/** What an active run holds that the gauges show: HUMAN tasks waiting for a decision, durable timers armed. */
+export function holdings(snapshot: RunSnapshot): { approvalsWaiting: number; timersPending: number } {
+  if (snapshot.status !== 'active') return { approvalsWaiting: 0, timersPending: 0 };
+  let approvalsWaiting = 0;
+  for (const t of Object.values(snapshot.context.tasks)) if (t.status === 'PENDING_APPROVAL') approvalsWaiting++;
+  return { approvalsWaiting, timersPending: Object.keys(snapshot.context.timers).length };
+}

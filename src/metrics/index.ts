@@ -1,0 +1,103 @@
+/**
+ * Metrics and traces (docs/dashboard.md "Metrics and traces"): committed
+ * events → facts (derive.ts, pure) → a prom-client Registry of ledgerflow's
+ * own (registry.ts) and OpenTelemetry spans (tracing.ts). One `createMetrics()`
+ * per process; its `hooks` go to an Engine (embedded store) or a
+ * ClusterEngine (NATS) as `onCommit`.
+ */
+import type { Tracer } from '@opentelemetry/api';
+import type { JetStreamManager } from 'nats';
+import { Gauge, type Registry } from 'prom-client';
+import type { EventEnvelope } from '../events/index.js';
+import type { RunSnapshot } from '../runtime/index.js';
+import { readQueueBacklog } from './backlog.js';
+import { attemptKey, deriveFacts } from './derive.js';
+import { RunMetrics } from './registry.js';
+import { RunTracer } from './tracing.js';
+
+export { deriveFacts, holdings, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef } from './derive.js';
+export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
+export { runTraceIds, TRACER_NAME } from './tracing.js';
+export { backlogByQueue, readQueueBacklog } from './backlog.js';
+export { serveMetrics, metricsListenFlags, type MetricsServer, type MetricsSource } from './http.js';
+
+export type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+
+export interface MetricsOptions {
+  /** A prom-client Registry to register in (default: a new one; never prom-client's global one). */
+  registry?: Registry;
+  /** The tracer spans go to (default: `@opentelemetry/api`'s global tracer `ledgerflow`: a no-op until an SDK is registered). */
+  tracer?: Tracer;
+  /** Where problems are said (a commit the metrics could not read, a backlog read that failed); they never fail a run. */
+  log?: (line: string) => void;
+}
+
+export interface LedgerflowMetrics {
+  readonly registry: Registry;
+  /** Give to `new Engine({ ...metrics.hooks })` or `new ClusterEngine({ ...metrics.hooks })`. */
+  readonly hooks: { onCommit: CommitHook };
+  /** The Content-Type of `text()` (Prometheus text format). */
+  readonly contentType: string;
+  /** The registry's metrics in Prometheus text format (what `GET /metrics` answers). */
+  text(): Promise<string>;
+  /** Adds `ledgerflow_queue_backlog{queue}` read from NATS at each scrape (engines do this). */
+  observeQueues(jsm: JetStreamManager): void;
+  /** Ends the run spans still open here (runs that did not settle in this process). */
+  close(): void;
+}
+
+/** Runs remembered for their attempts' start times at most (oldest forgotten first). */
+const MAX_RUNS_REMEMBERED = 100_000;
+
+export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
+  const log = opts.log ?? (() => {});
+  const metrics = new RunMetrics(opts.registry);
+  const tracer = new RunTracer(opts.tracer);
+  /** Start times of attempts in flight, per run: an attempt's outcome is usually in a later commit than its start. */
+  const starts = new Map<string, Map<string, string>>();
+  const onCommit: CommitHook = (events, before, after) => {
+    try {
+      const runId = after.context.runId;
+      const known = starts.get(runId);
+      const facts = deriveFacts(events, before, after, (key) => known?.get(key));
+      metrics.record(facts);
+      tracer.record(facts);
+      for (const f of facts) {
+        if (f.kind === 'attempt.started') {
+          let m = starts.get(runId);
+          if (!m) {
+            starts.set(runId, m = new Map());
+            if (starts.size > MAX_RUNS_REMEMBERED) starts.delete(starts.keys().next().value!);
+          }
+          m.set(attemptKey(f.instance, f.attempt), f.startedAt);
+        } else if (f.kind === 'attempt.ended') starts.get(runId)?.delete(attemptKey(f.instance, f.attempt));
+        else if (f.kind === 'run.holds' && f.settled) starts.delete(runId);
+      }
+    } catch (err) {
+      // Metrics are derived and can be thrown away; a run is never failed by them.
+      log(`metrics: commit of run ${after.context.runId} not counted: ${(err as Error).message}`);
+    }
+  };
+  const registry = metrics.registry;
+  return {
+    registry,
+    hooks: { onCommit },
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+    observeQueues(jsm) {
+      new Gauge({
+        name: 'ledgerflow_queue_backlog', help: 'Task attempts waiting in LF_TASKS for a worker, per queue (NATS)', labelNames: ['queue'], registers: [registry],
+        async collect() {
+          this.reset();
+          try {
+            for (const [queue, n] of await readQueueBacklog(jsm)) this.set({ queue }, n);
+          } catch (err) {
+            // The other metrics are still worth scraping: the backlog is left out of this scrape, and said.
+            log(`metrics: queue backlog not read: ${(err as Error).message}`);
+          }
+        },
+      });
+    },
+    close: () => tracer.close(),
+  };
+}

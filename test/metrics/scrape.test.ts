@@ -1,0 +1,145 @@
+/**
+ * `GET /metrics` of the real processes: `ledgerflow serve --metrics-port`
+ * driving a run with a retried task on the embedded store, and `ledgerflow
+ * engine --metrics-port` on a real nats-server, whose queue backlog counts an
+ * attempt no worker has taken yet.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { loadDefinitionFile } from '../../src/api/index.js';
+import { ClusterClient, createWorker, type Worker } from '../../src/cluster/index.js';
+import { Engine } from '../../src/runtime/index.js';
+import { FileEventStore } from '../../src/store/index.js';
+import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+const RETRY = join(ROOT, 'test', 'fixtures', 'metrics', 'retry.yaml');
+const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
+const T = 30_000;
+
+const procs: ChildProcess[] = [];
+afterEach(() => {
+  for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+
+/** Spawns the CLI and resolves with the metrics URL it prints on stderr. */
+async function withMetrics(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawnCli(args, { env: { LF_MARKERS: join(tempDir(), 'markers') } });
+  procs.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await waitFor('the metrics URL', () => {
+    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+    return /metrics at (http:\/\/\S+)/.exec(out)?.[1];
+  }, { timeout: T, detail: () => out });
+  return { child, url, output: () => out };
+}
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  return res.text();
+}
+
+/** The value of one sample (exact name and labels as prom-client prints them), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('ledgerflow serve --metrics-port', () => {
+  it('after a run completes with a retry: runs, attempts, retries, outcomes and both duration histograms, labelled by workflow and task', async () => {
+    const store = tempDir();
+    const s = await withMetrics(['--store', store, 'serve', '--handlers', HANDLERS, '--metrics-port', '0', '--no-schedules']);
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    // Started by an application through the library: serve records every step of it.
+    const { definition } = loadDefinitionFile(RETRY);
+    const runId = await new Engine({ store: new FileEventStore(store) }).start(definition, {});
+    const wf = 'workflow="metrics-retry"';
+    const text = await waitFor('the run to be counted completed', async () => {
+      const t = await scrape(s.url);
+      return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 ? t : null;
+    }, { timeout: T, detail: s.output });
+    expect(sample(text, `ledgerflow_runs_started_total{${wf}}`)).toBe(1);
+    expect(sample(text, `ledgerflow_runs_failed_total{${wf}}`)).toBeUndefined();
+    expect(sample(text, `ledgerflow_task_attempts_total{${wf},task="flaky"}`)).toBe(2);
+    expect(sample(text, `ledgerflow_task_attempts_total{${wf},task="first"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_task_retries_total{${wf},task="flaky"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_task_retries_total{${wf},task="first"}`)).toBeUndefined();
+    expect(sample(text, `ledgerflow_task_outcomes_total{${wf},task="flaky",outcome="failed"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_task_outcomes_total{${wf},task="flaky",outcome="completed"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_task_outcomes_total{${wf},task="last",outcome="completed"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_task_attempt_duration_seconds_count{${wf},task="flaky",outcome="failed"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_task_attempt_duration_seconds_bucket{le="+Inf",${wf},task="flaky",outcome="completed"}`)).toBe(1);
+    expect(sample(text, `ledgerflow_run_duration_seconds_count{${wf},status="COMPLETED"}`)).toBe(1);
+    // The run took at least the 200 ms backoff; the histogram's sum is the log's duration.
+    const events = await new FileEventStore(store).read(runId);
+    const logSeconds = (Date.parse(events.at(-1)!.time) - Date.parse(events[0]!.time)) / 1000;
+    expect(sample(text, `ledgerflow_run_duration_seconds_sum{${wf},status="COMPLETED"}`)).toBeCloseTo(logSeconds, 3);
+    expect(logSeconds).toBeGreaterThanOrEqual(0.2);
+    expect(sample(text, `ledgerflow_approvals_waiting{${wf}}`)).toBe(0);
+    expect(sample(text, `ledgerflow_timers_pending{${wf}}`)).toBe(0);
+    // Nothing but /metrics is served.
+    expect((await fetch(s.url.replace('/metrics', '/'))).status).toBe(404);
+    s.child.kill('SIGTERM');
+    await waitFor('serve to exit', () => s.child.exitCode !== null, { timeout: T });
+    expect(s.child.exitCode).toBe(0);
+  }, 60_000);
+
+  it('refuses a metrics port that is not a port (exit 2, the flag named)', async () => {
+    const child = spawnCli(['--store', tempDir(), 'serve', '--metrics-port', 'lots']);
+    procs.push(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(2);
+    expect(err).toContain('--metrics-port lots');
+  }, T);
+});
+
+const skipReason = inject('natsSkipReason');
+
+describe.skipIf(!!skipReason)('ledgerflow engine --metrics-port (NATS)', () => {
+  let server: NatsServer | undefined;
+  let client: ClusterClient | undefined;
+  let worker: Worker | undefined;
+  afterAll(async () => {
+    await worker?.stop();
+    await client?.close();
+    await server?.dispose();
+  });
+
+  it('shows an attempt no worker has taken as backlog 1 on its queue, then the run counted once a worker ran it', async () => {
+    server = await startNatsServer();
+    const e = await withMetrics(['--nats', server.url, 'engine', '--metrics-port', '0', '--no-schedules']);
+    client = new ClusterClient(server.url);
+    const { definition } = loadDefinitionFile(RETRY);
+    await client.deploy(definition);
+    await client.start('metrics-retry', {});
+    const wf = 'workflow="metrics-retry"';
+    const queued = await waitFor('the first attempt to wait in the queue', async () => {
+      const t = await scrape(e.url);
+      return sample(t, 'ledgerflow_queue_backlog{queue="default"}') === 1 ? t : null;
+    }, { timeout: T, detail: e.output });
+    expect(sample(queued, `ledgerflow_runs_started_total{${wf}}`)).toBe(1);
+    expect(sample(queued, `ledgerflow_task_attempts_total{${wf},task="first"}`)).toBe(1);
+
+    worker = createWorker({ nats: server.url, handlers: (await import(HANDLERS)).default });
+    await worker.start();
+    const done = await waitFor('the run to be counted completed', async () => {
+      const t = await scrape(e.url);
+      return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 ? t : null;
+    }, { timeout: T, detail: e.output });
+    expect(sample(done, 'ledgerflow_queue_backlog{queue="default"}')).toBe(0);
+    expect(sample(done, `ledgerflow_task_retries_total{${wf},task="flaky"}`)).toBe(1);
+    expect(sample(done, `ledgerflow_task_outcomes_total{${wf},task="flaky",outcome="failed"}`)).toBe(1);
+    expect(sample(done, `ledgerflow_task_attempt_duration_seconds_count{${wf},task="flaky",outcome="completed"}`)).toBe(1);
+    expect(sample(done, `ledgerflow_run_duration_seconds_count{${wf},status="COMPLETED"}`)).toBe(1);
+    e.child.kill('SIGTERM');
+    await waitFor('the engine to exit', () => e.child.exitCode !== null, { timeout: T });
+  }, 60_000);
+});
