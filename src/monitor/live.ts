@@ -128,8 +128,11 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     queues.set(runId, next);
   };
 
-  /** Reads a run and follows it (kept whatever its status: it was active when listed, or new). */
-  const pickUp = (runId: string): Promise<void> => {
+  /**
+   * Reads a run and follows it (kept whatever its status: it was active when listed, or new).
+   * A run that started while watching (`fresh`) is printed from its start, one already going from its last `tail` events.
+   */
+  const pickUp = (runId: string, fresh: boolean): Promise<void> => {
     if (runs.has(runId) || ignored.has(runId)) return Promise.resolve();
     const existing = pickingUp.get(runId);
     if (existing) return existing;
@@ -138,12 +141,15 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
       if (finished) return;
       if (events.length === 0) {
         if (single) throw new RunNotFoundError(runId);
-        return; // listed before its first commit was readable: discovery reports it again
+        // Its file was seen before its first commit was in it: pick it up when that comes.
+        const sub = o.store.follow(runId, 0, () => { sub.close(); void pickUp(runId, fresh).catch(fail); });
+        subs.push(sub);
+        return;
       }
       if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) { ignored.add(runId); return; }
       const run = trackRun(events);
       runs.set(runId, run);
-      print(run.tail.slice(-tail));
+      print(fresh ? run.tail : run.tail.slice(-tail));
       subs.push(o.store.follow(runId, run.view.seq, (evs) => onEvents(runId, evs)));
     })().finally(() => { pickingUp.delete(runId); checkDone(); });
     pickingUp.set(runId, p);
@@ -154,15 +160,15 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   o.signal?.addEventListener('abort', abort, { once: true });
   try {
     if (o.signal?.aborted) finish(true);
-    if (o.target.kind === 'run') await pickUp(o.target.runId);
+    if (o.target.kind === 'run') await pickUp(o.target.runId, false);
     else {
       // Discovery first, then the listing: a run that starts in between is in one or the other.
       const workflowId = o.target.kind === 'workflow' ? o.target.workflowId : undefined;
-      discovery = discoverRuns(o.store, workflowId, (runId) => void pickUp(runId).catch(fail), o.pollMs);
+      discovery = discoverRuns(o.store, workflowId, (runId) => void pickUp(runId, true).catch(fail), o.pollMs);
       await discovery.ready;
       const listed = await o.store.listRuns(workflowId ? { workflowId } : {});
       for (const r of listed) if (SETTLED_STATUSES.includes(r.status)) ignored.add(r.runId);
-      await Promise.all(listed.filter((r) => !SETTLED_STATUSES.includes(r.status)).map((r) => pickUp(r.runId)));
+      await Promise.all(listed.filter((r) => !SETTLED_STATUSES.includes(r.status)).map((r) => pickUp(r.runId, false)));
     }
     if (logUpdate) draw();
     checkDone();
