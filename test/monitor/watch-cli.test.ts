@@ -51,6 +51,7 @@ async function approve(runId: string): Promise<void> {
   expect(r.code, r.stderr).toBe(0);
 }
 
+// The last two cases leave runs waiting: they come after the --workflow case, which watches every run of the workflow.
 describe('ledgerflow watch', () => {
   it('prints one plain line per event when stdout is not a terminal, stays while the run waits, and exits 0 when serve completes it', async () => {
     const runId = await waitingRun();
@@ -121,5 +122,16 @@ describe('ledgerflow watch', () => {
     const none = await cli(['--store', store, 'watch']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('watch takes one of: a run id, --workflow <id>, --all');
+  }, 60_000);
+
+  it('Ctrl-C under a terminal ends the watch of a waiting run: exit 130, the cursor shown again', async () => {
+    const runId = await waitingRun();
+    const cmd = `${process.execPath} ${BIN} --store ${store} watch ${runId}`;
+    const w = track(spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, ...env, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'] }));
+    procs.push(w.child);
+    await waitFor('the first frame', () => w.out().includes('awaiting approval'), { timeout: T, detail: () => w.out() + w.err() });
+    w.child.stdin!.write('\x03'); // the terminal turns it into SIGINT for the watch
+    expect(await w.exited).toBe(130);
+    expect(w.out().slice(w.out().lastIndexOf('\u001b[?25l'))).toContain('\u001b[?25h');
   }, 60_000);
 });
