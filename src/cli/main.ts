@@ -153,6 +153,14 @@ function program(setCode: (c: number) => void): Command {
   p.command('wait').argument('<runId>', 'run id', runIdArg).description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
+  p.command('watch').argument('[runId]', 'run id', runIdArg)
+    .description('a live view of runs in the terminal: per task a status glyph, progress, attempts, elapsed time, and the last events; redrawn on a terminal, one plain line per event when stdout is not one; exits when every watched run settles (exit codes as wait; 130 on Ctrl-C)')
+    .option('--workflow <id>', 'the active runs of this workflow, and those that start while watching').option('--all', 'every active run, and those that start while watching')
+    .option('--or-waiting', 'also end when the runs wait for a person or a signal, or are paused (exit 3)')
+    .option('--keep-open', 'with --workflow/--all: keep watching for new runs after the watched ones settled, until Ctrl-C')
+    .option('--tail <n>', 'events shown per run (default 5; plain and JSON output: the recorded ones printed when a run is picked up)')
+    .option('--no-color', 'a frame without colours (NO_COLOR=1 does the same)').option('--json', 'one JSON line per event instead of a frame')
+    .action(act(async (runId: string | undefined, o) => (await import('./watch.js')).watchCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
     .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)
     .option('--queue <queue>', 'task queue for --handlers and --commands')

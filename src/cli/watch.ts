@@ -1,0 +1,58 @@
+/** `ledgerflow watch`: the terminal monitor over the store the command uses (src/monitor). */
+import pc from 'picocolors';
+import { z } from 'zod';
+import { UsageError } from '../errors/index.js';
+import { watchRuns, type WatchTarget } from '../monitor/index.js';
+import type { Io } from './commands.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import { storeFor, type GlobalOpts } from './store.js';
+
+export interface WatchFlags { workflow?: string; all?: boolean; orWaiting?: boolean; keepOpen?: boolean; tail?: string; color?: boolean; json?: boolean }
+
+/** Exit code of a watch stopped by Ctrl-C before its runs settled (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
+
+const Flags = z.object({
+  workflow: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: '--workflow takes a workflow id (1-128 characters among A-Z a-z 0-9 _ -)' }).optional(),
+  tail: z.string().regex(/^\d+$/, { error: '--tail takes a whole number of events (0 to 50)' }).transform(Number).pipe(z.number().int().max(50, { error: '--tail is at most 50 events' })).optional(),
+});
+
+function targetOf(runId: string | undefined, f: WatchFlags): WatchTarget {
+  const given = [runId !== undefined, f.workflow !== undefined, f.all === true].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('watch takes one of: a run id, --workflow <id>, --all', {});
+  if (f.keepOpen && runId !== undefined) throw new UsageError('--keep-open goes with --workflow or --all (a single run ends when it settles)', {});
+  return runId !== undefined ? { kind: 'run', runId } : f.workflow !== undefined ? { kind: 'workflow', workflowId: f.workflow } : { kind: 'all' };
+}
+
+export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined, flags: WatchFlags): Promise<number> {
+  const parsed = Flags.safeParse({ workflow: flags.workflow, tail: flags.tail });
+  if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message, { workflow: flags.workflow, tail: flags.tail });
+  const target = targetOf(runId, flags);
+  const out = process.stdout;
+  const mode = flags.json ? 'json' : out.isTTY ? 'frame' : 'plain';
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await watchRuns({
+      store: storeFor(g), target, mode, out,
+      orWaiting: flags.orWaiting ?? false, keepOpen: flags.keepOpen ?? false,
+      ...(parsed.data.tail !== undefined ? { tail: parsed.data.tail } : {}),
+      // picocolors already says no for NO_COLOR and dumb terminals; --no-color says it here.
+      color: flags.color !== false && pc.isColorSupported,
+      signal: stop.signal,
+    });
+    if (result.runs.length === 0) {
+      io.err(target.kind === 'workflow' ? `no active runs of ${target.workflowId} (--keep-open waits for new ones)` : 'no active runs (--keep-open waits for new ones)');
+      return result.stopped ? EXIT_INTERRUPTED : EXIT.ok;
+    }
+    if (result.stopped) return EXIT_INTERRUPTED;
+    // The worst outcome decides, as `wait` would for each run: failed or cancelled, else waiting or paused, else completed.
+    const codes = result.runs.map((r) => exitCodeForStatus(r.status));
+    return codes.includes(EXIT.failed) ? EXIT.failed : codes.includes(EXIT.waiting) ? EXIT.waiting : EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The terminal monitor (`ledgerflow watch`): frames drawn from watched runs
+ * (pure: frame.ts, track.ts, lines.ts) and the live loop at the edge that
+ * follows runs in a store and redraws them (live.ts).
+ */
+export { renderFrame, runBlock, type FrameOptions } from './frame.js';
+export { trackRun, advanceRun, EventGapError, KEPT_EVENTS, type WatchedRun } from './track.js';
+export { plainLine, jsonLine, eventSubject, eventDetail } from './lines.js';
+export { GLYPHS, formatDuration, taskLook, runLook, colors } from './look.js';
+export { watchRuns, type WatchOptions, type WatchResult, type WatchTarget, type WatchOutput } from './live.js';
+export { discoverRuns, DISCOVERY_POLL_MS, type Discovery } from './discover.js';

@@ -1,0 +1,47 @@
+/** One event as a line: in a frame's tail, as plain output (stdout not a TTY) and as JSON (`--json`). Pure. */
+import { instanceKey } from '../compiler/index.js';
+import type { EventEnvelope } from '../events/index.js';
+
+/** What an event is about: the task instance (`check#2`, `scan[3]`), the approval's task or the signal's name; '' for the run itself. */
+export function eventSubject(e: EventEnvelope): string {
+  switch (e.type) {
+    case 'task.started': case 'task.completed': case 'task.failed': case 'task.restarted': case 'timer.fired': return instanceKey(e.data);
+    case 'approval.recorded': case 'approval.refused': return e.data.task;
+    case 'signal.received': return e.data.name;
+    default: return '';
+  }
+}
+
+/** A few words past the subject: attempt, error, decision, who. */
+export function eventDetail(e: EventEnvelope): string {
+  switch (e.type) {
+    case 'task.started': return `attempt ${e.data.attempt}`;
+    case 'task.completed': return `attempt ${e.data.attempt}${e.data.by ? ` by ${e.data.by}` : ''}`;
+    case 'task.failed': return `attempt ${e.data.attempt}: ${e.data.error.message}`;
+    case 'task.restarted': return `attempt ${e.data.attempt} again (${e.data.reason === 'resumed' ? 'its process stopped' : 'its worker was lost'})`;
+    case 'timer.fired': return `${e.data.timer} (attempt ${e.data.attempt})`;
+    case 'approval.recorded': return `${e.data.decision} by ${e.data.by}${e.data.comment ? `: ${e.data.comment}` : ''}`;
+    case 'approval.refused': return `${e.data.decision} by ${e.data.by} refused: ${e.data.reason}`;
+    case 'signal.received': return e.data.by ? `from ${e.data.by}` : '';
+    case 'run.cancelled': case 'run.paused': return [e.data.by ? `by ${e.data.by}` : '', e.data.reason ?? ''].filter(Boolean).join(' ');
+    case 'run.resumed': return e.data.by ? `by ${e.data.by}` : '';
+    case 'run.failed': return e.data.error.message;
+    case 'run.started': return e.data.source?.parent ? `child of ${e.data.source.parent.runId}` : e.data.source?.event ? `event ${e.data.source.event}` : e.data.source?.schedule ? `schedule slot ${e.data.source.schedule.slot}` : '';
+  }
+}
+
+/** The plain output's line: no escape sequences, one per event, greppable (full ISO time, run id, type, subject, detail, the status it led to). */
+export function plainLine(e: EventEnvelope): string {
+  const subject = eventSubject(e);
+  const detail = eventDetail(e);
+  return `${e.time}  ${e.runId}  ${e.type}${subject ? `  ${subject}` : ''}${detail ? `  ${detail}` : ''}  → ${e.state.status}`;
+}
+
+/**
+ * `--json`'s line: the event as recorded, but run.started without the
+ * definition it carries (its hash stays; `ledgerflow history --json` has it whole).
+ */
+export function jsonLine(e: EventEnvelope): string {
+  const data = e.type === 'run.started' ? { definitionHash: e.data.definitionHash, input: e.data.input, ...(e.data.source ? { source: e.data.source } : {}) } : e.data;
+  return JSON.stringify({ runId: e.runId, workflowId: e.workflowId, seq: e.seq, time: e.time, type: e.type, ...(eventSubject(e) ? { subject: eventSubject(e) } : {}), data, status: e.state.status });
+}

@@ -1,0 +1,194 @@
+/**
+ * The live loop of `ledgerflow watch`, at the edge: reads and follows the
+ * watched runs in a store (its `follow`, so the file store and JetStream
+ * alike), finds new runs for a workflow or all (discover.ts), and shows them:
+ * redrawn frames through log-update on a terminal, one plain or JSON line
+ * per event otherwise. Resolves when every watched run has settled, or when
+ * `signal` aborts (Ctrl-C).
+ */
+import { createLogUpdate } from 'log-update';
+import { RunNotFoundError } from '../errors/index.js';
+import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import type { EventStore, Subscription } from '../store/index.js';
+import { discoverRuns, type Discovery } from './discover.js';
+import { renderFrame } from './frame.js';
+import { jsonLine, plainLine } from './lines.js';
+import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
+
+export type WatchTarget = { kind: 'run'; runId: string } | { kind: 'workflow'; workflowId: string } | { kind: 'all' };
+
+/** Where the monitor writes: a terminal (columns/rows known) or any stream. */
+export interface WatchOutput {
+  write(text: string): unknown;
+  columns?: number;
+  rows?: number;
+  on?(event: 'resize', listener: () => void): unknown;
+  off?(event: 'resize', listener: () => void): unknown;
+}
+
+export interface WatchOptions {
+  store: EventStore;
+  target: WatchTarget;
+  /** frame: redraw on a terminal; plain: a line per event, no escape sequences; json: a JSON line per event. */
+  mode: 'frame' | 'plain' | 'json';
+  out: WatchOutput;
+  /** WAITING and PAUSED runs end the watch too (as `wait --or-waiting`). */
+  orWaiting?: boolean;
+  /** --workflow/--all: keep watching for new runs once every watched run has settled (until `signal`). */
+  keepOpen?: boolean;
+  /** Events shown per run (frame tail; plain/json: the recorded ones printed when a run is picked up). Default 5. */
+  tail?: number;
+  color?: boolean;
+  /** Aborted: stop, draw the last frame, resolve. */
+  signal?: AbortSignal;
+  now?: () => number;
+  /** Redraws per second at most, and the clock's tick (ms). */
+  redrawMs?: number;
+  tickMs?: number;
+  pollMs?: number;
+}
+
+export interface WatchResult {
+  /** Every run watched, in the order picked up, with the status it was last seen in. */
+  runs: { runId: string; workflowId: string; status: WorkflowStatus }[];
+  /** True when `signal` ended the watch before the runs settled. */
+  stopped: boolean;
+}
+
+export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
+  const now = o.now ?? Date.now;
+  const tail = o.tail ?? 5;
+  const runs = new Map<string, WatchedRun>();
+  /** Run ids seen by discovery and not watched (another workflow, or settled before the watch), so they are read once. */
+  const ignored = new Set<string>();
+  const pickingUp = new Map<string, Promise<void>>();
+  const subs: Subscription[] = [];
+  const queues = new Map<string, Promise<void>>();
+  let discovery: Discovery | undefined;
+  let finished = false;
+  let finish!: (stopped: boolean) => void;
+  let fail!: (err: unknown) => void;
+  const done = new Promise<boolean>((res, rej) => { finish = res; fail = rej; });
+
+  const ends = (s: WorkflowStatus) => SETTLED_STATUSES.includes(s) || (o.orWaiting === true && (s === 'WAITING' || s === 'PAUSED'));
+  const single = o.target.kind === 'run';
+
+  // Frames: log-update on the output, redrawn when events come (at most every redrawMs) and every tick (elapsed clocks).
+  // A terminal that tells no size (0 columns and rows, as a bare pseudo-terminal) is drawn on as 80×24.
+  const size = () => ({ columns: o.out.columns || 80, rows: o.out.rows || 24 });
+  const screen = { write: (t: string) => o.out.write(t), isTTY: true, get columns() { return size().columns; }, get rows() { return size().rows; } };
+  const logUpdate = o.mode === 'frame' ? createLogUpdate(screen as unknown as NodeJS.WriteStream, { showCursor: false }) : undefined;
+  const frame = () => renderFrame([...runs.values()], {
+    now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true, tail,
+    ...(single ? {} : { title: title() }),
+  });
+  function title(): string {
+    const all = [...runs.values()];
+    const active = all.filter((r) => !ends(r.view.status)).length;
+    const what = o.target.kind === 'workflow' ? `runs of ${o.target.workflowId}` : 'every run';
+    return `watching ${what}: ${active} active, ${all.length - active} ended · Ctrl-C to stop`;
+  }
+  let drawPending: NodeJS.Timeout | undefined;
+  const draw = () => { if (drawPending) { clearTimeout(drawPending); drawPending = undefined; } logUpdate?.(frame()); };
+  const scheduleDraw = () => { if (logUpdate && !drawPending) drawPending = setTimeout(draw, o.redrawMs ?? 50); };
+  const onResize = () => { logUpdate?.clear(); draw(); };
+  if (logUpdate) o.out.on?.('resize', onResize);
+  // Also what keeps the process alive: followers and discovery do not.
+  const tick = setInterval(() => { if (logUpdate) draw(); }, o.tickMs ?? 1000);
+
+  const print = (events: readonly EventEnvelope[]) => {
+    if (o.mode === 'frame') return scheduleDraw();
+    for (const e of events) o.out.write(`${o.mode === 'json' ? jsonLine(e) : plainLine(e)}\n`);
+  };
+
+  const checkDone = () => {
+    if (finished) return;
+    const all = [...runs.values()];
+    if (pickingUp.size > 0) return;
+    if (single ? all.length === 1 && ends(all[0]!.view.status) : !o.keepOpen && all.every((r) => ends(r.view.status))) finish(false);
+  };
+
+  /** Folds a batch into the run, reading what the follower skipped (it never should; a store may). */
+  const onEvents = (runId: string, events: EventEnvelope[]) => {
+    const prev = queues.get(runId) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      let run = runs.get(runId);
+      if (!run || finished) return;
+      const before = run.view.seq;
+      try {
+        run = advanceRun(run, events);
+      } catch (err) {
+        if (!(err instanceof EventGapError)) throw err;
+        run = advanceRun(run, [...await o.store.read(runId, { fromSeq: before + 1 }), ...events]);
+      }
+      runs.set(runId, run);
+      print(run.tail.filter((e) => e.seq > before));
+      checkDone();
+    }).catch((err: unknown) => fail(err));
+    queues.set(runId, next);
+  };
+
+  /**
+   * Reads a run and follows it (kept whatever its status: it was active when listed, or new).
+   * A run that started while watching (`fresh`) is printed from its start, one already going from its last `tail` events.
+   */
+  const pickUp = (runId: string, fresh: boolean): Promise<void> => {
+    if (runs.has(runId) || ignored.has(runId)) return Promise.resolve();
+    const existing = pickingUp.get(runId);
+    if (existing) return existing;
+    const p = (async () => {
+      const events = await o.store.read(runId);
+      if (finished) return;
+      if (events.length === 0) {
+        if (single) throw new RunNotFoundError(runId);
+        // Its file was seen before its first commit was in it: pick it up when that comes.
+        const sub = o.store.follow(runId, 0, () => { sub.close(); void pickUp(runId, fresh).catch(fail); });
+        subs.push(sub);
+        return;
+      }
+      if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) { ignored.add(runId); return; }
+      const run = trackRun(events);
+      runs.set(runId, run);
+      print(fresh ? run.tail : run.tail.slice(-tail));
+      subs.push(o.store.follow(runId, run.view.seq, (evs) => onEvents(runId, evs)));
+    })().finally(() => { pickingUp.delete(runId); checkDone(); });
+    pickingUp.set(runId, p);
+    return p;
+  };
+
+  const abort = () => { if (!finished) finish(true); };
+  o.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    if (o.signal?.aborted) finish(true);
+    if (o.target.kind === 'run') await pickUp(o.target.runId, false);
+    else {
+      // Discovery first, then the listing: a run that starts in between is in one or the other.
+      const workflowId = o.target.kind === 'workflow' ? o.target.workflowId : undefined;
+      discovery = discoverRuns(o.store, workflowId, (runId) => void pickUp(runId, true).catch(fail), o.pollMs);
+      await discovery.ready;
+      const listed = await o.store.listRuns(workflowId ? { workflowId } : {});
+      for (const r of listed) if (SETTLED_STATUSES.includes(r.status)) ignored.add(r.runId);
+      await Promise.all(listed.filter((r) => !SETTLED_STATUSES.includes(r.status)).map((r) => pickUp(r.runId, false)));
+    }
+    if (logUpdate) draw();
+    checkDone();
+    const stopped = await done;
+    return {
+      runs: [...runs.values()].map((r) => ({ runId: r.runId, workflowId: r.view.workflowId, status: r.view.status })),
+      stopped,
+    };
+  } finally {
+    finished = true;
+    o.signal?.removeEventListener('abort', abort);
+    discovery?.close();
+    for (const s of subs) s.close();
+    clearInterval(tick);
+    if (drawPending) clearTimeout(drawPending);
+    if (logUpdate) {
+      o.out.off?.('resize', onResize);
+      // The last frame stays on the screen, with the cursor back.
+      logUpdate(frame());
+      logUpdate.done();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * A watched run: its fold kept up to date event by event, the view derived
+ * from it and the last events (the frame's tail). Pure: no store, no clock.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { Definition, TaskDef } from '../definition/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { applyEvent, compiledForRun, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
+
+/** Events kept per run for the tail: more than any frame shows. */
+export const KEPT_EVENTS = 200;
+
+export interface WatchedRun {
+  readonly runId: string;
+  /** The definition recorded in run.started (who approves, what a WAIT waits for, max attempts). */
+  readonly tasks: ReadonlyMap<string, TaskDef>;
+  readonly view: RunView;
+  /** The last events folded, oldest first (at most KEPT_EVENTS). */
+  readonly tail: readonly EventEnvelope[];
+  /** Internals for advanceRun. */
+  readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot };
+}
+
+/** Folds a run's events from its run.started. */
+export function trackRun(events: readonly EventEnvelope[]): WatchedRun {
+  const first = events[0];
+  if (!first || first.type !== 'run.started' || first.seq !== 1) throw new Error('a watched run is folded from its run.started (seq 1)');
+  const compiled = compiledForRun(first);
+  const definition = first.data.definition as unknown as Definition;
+  const snapshot = startFold(compiled, { runId: first.runId, time: first.time, input: first.data.input });
+  const run: WatchedRun = {
+    runId: first.runId,
+    tasks: new Map(definition.tasks.map((t) => [t.id, t])),
+    view: runView(snapshot, 1),
+    tail: [first],
+    fold: { compiled, snapshot },
+  };
+  return advanceRun(run, events.slice(1));
+}
+
+/**
+ * Folds the events after the run's last one; events already folded are
+ * ignored (a follower may hand a batch twice). Throws when one is missing:
+ * the caller reads the gap from the store.
+ */
+export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): WatchedRun {
+  let { snapshot } = run.fold;
+  let seq = run.view.seq;
+  const fresh: EventEnvelope[] = [];
+  for (const e of events) {
+    if (e.seq <= seq) continue;
+    if (e.seq !== seq + 1) throw new EventGapError(run.runId, seq + 1, e.seq);
+    snapshot = applyEvent(run.fold.compiled, snapshot, e).snapshot;
+    seq = e.seq;
+    fresh.push(e);
+  }
+  if (fresh.length === 0) return run;
+  const tail = [...run.tail, ...fresh];
+  return { ...run, view: runView(snapshot, seq), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail, fold: { compiled: run.fold.compiled, snapshot } };
+}
+
+/** Events handed to advanceRun skip some: read them from the store first. */
+export class EventGapError extends Error {
+  constructor(readonly runId: string, readonly expected: number, readonly got: number) {
+    super(`run ${runId}: expected event ${expected}, got ${got}`);
+  }
+}

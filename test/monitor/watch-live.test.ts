@@ -1,0 +1,88 @@
+/**
+ * The live loop on JetStream (a real nats-server): `watch --all` finds a run
+ * that starts after it began (headers-only consumer), follows it through the
+ * store's `follow` to its end and returns; Ctrl-C (abort) ends a watch kept
+ * open. Runs are golden histories appended commit by commit, as an engine
+ * would have appended them.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { connect } from 'nats';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { watchRuns, type WatchOptions } from '../../src/monitor/index.js';
+import { JetStreamEventStore } from '../../src/store/index.js';
+import { HISTORIES_DIR } from '../fixtures/histories/histories.js';
+import { waitFor } from '../helpers/wait.js';
+
+const url = inject('natsUrl');
+const skipReason = inject('natsSkipReason');
+const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+const opts = { servers: url, stream: `LFW_${id}`, subjectPrefix: `lfw.${id}` };
+const stores: JetStreamEventStore[] = [];
+afterAll(async () => {
+  for (const s of stores) await s.close();
+  if (!url) return;
+  const nc = await connect({ servers: url });
+  await (await nc.jetstreamManager()).streams.delete(opts.stream).catch(() => undefined);
+  await nc.close();
+});
+
+/** A golden history's commits (lines), as the engine appended them, under another run id (the coverage paths share one). */
+const commits = (file: string, runId: string) => readFileSync(join(HISTORIES_DIR, file), 'utf8').trim().split('\n')
+  .map((l) => JSON.parse(l) as { dedupId: string; events: EventEnvelope[] })
+  .map((c) => ({ dedupId: c.dedupId, events: c.events.map((e) => ({ ...e, runId })) }));
+
+async function appendCommits(store: JetStreamEventStore, cs: { dedupId: string; events: EventEnvelope[] }[]): Promise<void> {
+  for (const c of cs) await store.append({ runId: c.events[0]!.runId, expectedSeq: c.events[0]!.seq - 1, dedupId: c.dedupId, events: c.events });
+}
+
+function output(): { out: WatchOptions['out']; lines: () => string[] } {
+  let text = '';
+  return { out: { write: (t: string) => { text += t; } }, lines: () => text.split('\n').filter(Boolean) };
+}
+
+describe.skipIf(!url)(`watch on JetStream${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  it('--all picks up a run that starts while it watches, follows it to its end and returns its status', async () => {
+    const store = new JetStreamEventStore(opts);
+    const writer = new JetStreamEventStore(opts);
+    stores.push(store, writer);
+    const history = commits('batch-inventory-validation/validate_each-0-retries-then-succeeds.jsonl', 'new-run');
+    // An active run before the watch starts: it is listed and followed from its last event.
+    const before = commits('revenue_milestone/review_gate-needs_approval-to-approve_plan_change-approved-ok.jsonl', 'active-run');
+    await appendCommits(writer, before.slice(0, -2));
+    const o = output();
+    const watching = watchRuns({ store, target: { kind: 'all' }, mode: 'plain', out: o.out, tail: 1 });
+    await waitFor('the active run', () => o.lines().length === 1, { detail: () => o.lines().join('\n') });
+    await appendCommits(writer, history.slice(0, 3));
+    await waitFor('the new run', () => o.lines().some((l) => l.includes('new-run  task.started  load_policy')), { detail: () => o.lines().join('\n') });
+    await appendCommits(writer, history.slice(3));
+    await appendCommits(writer, before.slice(-2));
+    const result = await watching;
+    expect(result).toEqual({ stopped: false, runs: [
+      { runId: 'active-run', workflowId: 'revenue_milestone', status: 'COMPLETED' },
+      { runId: 'new-run', workflowId: 'batch-inventory-validation', status: 'COMPLETED' },
+    ] });
+    const lines = o.lines();
+    // The active run from its last recorded event (tail 1), the new one from its start; each event once.
+    const seqs = (runId: string) => lines.filter((l) => l.includes(`  ${runId}  `)).length;
+    const lastBefore = before.at(-3)!.events.at(-1)!;
+    expect(lines[0]).toContain(`  active-run  ${lastBefore.type}  `);
+    expect(seqs('active-run')).toBe(1 + before.slice(-2).flatMap((c) => c.events).length);
+    expect(seqs('new-run')).toBe(history.flatMap((c) => c.events).length);
+    expect(lines.find((l) => l.includes('  new-run  '))).toContain('run.started');
+  }, 30_000);
+
+  it('a watch kept open for new runs of a workflow ends when aborted (Ctrl-C), saying it was stopped', async () => {
+    const store = new JetStreamEventStore(opts);
+    stores.push(store);
+    const stop = new AbortController();
+    const o = output();
+    const watching = watchRuns({ store, target: { kind: 'workflow', workflowId: 'no-runs-yet' }, mode: 'json', out: o.out, keepOpen: true, signal: stop.signal });
+    // Nothing of that workflow runs (the other test's runs are not its): only the abort ends it.
+    stop.abort();
+    expect(await watching).toEqual({ stopped: true, runs: [] });
+    expect(o.lines()).toEqual([]);
+  }, 30_000);
+});
