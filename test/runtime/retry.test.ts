@@ -148,4 +148,33 @@ workflow:
     expect((err as Error).message).toMatch(/COMPLETED.*only a FAILED or CANCELLED run can be retried/);
     expect((await e.list()).length).toBe(1);
   });
+
+  it('retries a CANCELLED run: a WAIT that got its signal is reused, the approval nobody gave is asked for again', async () => {
+    const d = def(`
+workflow:
+  id: waits
+  name: W
+  version: 1
+  tasks:
+    - { id: ack, type: WAIT, event: acknowledged }
+    - { id: sign, type: HUMAN, depends_on: [ack], approvers: [alice] }
+    - { id: ship, type: SIMPLE, depends_on: [sign] }
+`);
+    const { engine: e } = engine();
+    const handlers: Handlers = { ship: async () => ({ shipped: true }) };
+    const first = await e.run(d, {}, { handlers, maxTimerWaitMs: 0 });
+    await e.signal(first.runId, 'acknowledged', { data: { by: 'ops' } });
+    expect((await e.drive(first.runId, { handlers, maxTimerWaitMs: 0 })).tasks.sign!.status).toBe('PENDING_APPROVAL');
+    await e.cancel(first.runId, { reason: 'wrong batch' });
+
+    const retryId = await e.retry(first.runId);
+    const waiting = await e.drive(retryId, { handlers, maxTimerWaitMs: 0 });
+    expect(waiting.status).toBe('WAITING');
+    expect(waiting.tasks.ack).toMatchObject({ status: 'COMPLETED', output: { by: 'ops' } });
+    expect(waiting.tasks.sign!.status).toBe('PENDING_APPROVAL');
+    await e.decide(retryId, 'sign', 'approved', 'alice');
+    const done = await e.drive(retryId, { handlers, maxTimerWaitMs: 0 });
+    expect(done.status).toBe('COMPLETED');
+    await expectReplayMatches(e, done);
+  });
 });
