@@ -15,6 +15,7 @@ import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.j
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
   StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
+  RetryRefusedError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
@@ -29,6 +30,7 @@ export {
   missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo,
   step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held,
   reviewApproval, type ApprovalRequest, type ApprovalReview, type LoadedRunLog,
+  retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES, type RetryOptions,
 } from './runtime/index.js';
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
 export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';

@@ -27,7 +27,7 @@ export interface Io {
 }
 
 
-function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
+export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
   const store = storeFor(g);
   // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
   return new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(localDir(g))) }) });
@@ -92,9 +92,9 @@ export function schemaCmd(io: Io): number {
   return EXIT.ok;
 }
 
-interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string }
+export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string }
 
-function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
+export function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
   const say = opts.json ? io.err : io.out;
   return {
@@ -124,14 +124,14 @@ function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts):
   return exitCodeForStatus(view.status);
 }
 
-async function handlersFor(explicit: string | undefined, fromDefinition: string | undefined): Promise<{ handlers: Handlers; path?: string }> {
+export async function handlersFor(explicit: string | undefined, fromDefinition: string | undefined): Promise<{ handlers: Handlers; path?: string }> {
   const path = explicit ? resolve(explicit) : fromDefinition;
   if (!path) return { handlers: {} };
   return { handlers: await loadHandlerModule(path), path };
 }
 
 /** How to drive, from the flags: checked before anything is written. */
-function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number } {
+export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number } {
   return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
 }
 
@@ -152,7 +152,7 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
   }), opts);
 }
 
-async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts): Promise<number> {
+export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts): Promise<number> {
   const sigint = interruptible(io);
   try {
     const view = await go(sigint.signal);

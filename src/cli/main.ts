@@ -47,6 +47,12 @@ function program(setCode: (c: number) => void): Command {
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
     .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option(...commandOutputLimitOption).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
+  p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry', runIdArg)
+    .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
+    .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option('--max-wait <duration>').option('--commit-window <duration>')
+    .option(...outputRoot).option(...commandOutputLimitOption)
+    .option('--wait <duration>', 'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)').option('--json')
+    .action(act(async (runId: string, o) => (await import('./retry.js')).retryCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>', 'run id', runIdArg).option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
   p.command('list').option('--workflow <id>').option('--status <status>').option('--json')

@@ -35,10 +35,13 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
     }
     switch (t.status) {
       case 'IN_PROGRESS': lines.push(`${sym} ${id} started${t.attempts > 1 ? ` (attempt ${t.attempts})` : ''}`); break;
-      case 'COMPLETED':
+      case 'COMPLETED': {
+        // A retry's reused output: its time is no work done here.
+        const reused = after.context.reuse && events.some((e) => e.type === 'task.completed' && e.data.task === id && e.data.reused);
         lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(String(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
-          : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
+          : reused ? `${sym} ${id} ${pc.dim(`reused from run ${after.context.reuse!.runId}`)}` : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
         break;
+      }
       case 'RETRYING': {
         const timer = Object.values(after.context.timers).find((x) => x.task === id && x.kind === 'backoff');
         lines.push(`${sym} ${id} attempt ${t.attempts} failed: ${t.error?.message ?? ''}${timer ? ` — retrying in ${duration(timer.dueAt, now)}` : ''}`);
@@ -116,6 +119,7 @@ export function statusText(view: RunView): string {
       ? `failure workflow of run ${view.parent.runId} (${view.parent.workflowId})`
       : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`);
   }
+  if (view.retryOf) lines.push(`retry of run ${view.retryOf.runId}${view.retryOf.reused.length > 0 ? ` (reused the outputs of ${view.retryOf.reused.join(', ')})` : ' (reused no output)'}`);
   if (view.schedule) lines.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
   if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
   for (const [id, t] of Object.entries(view.tasks)) {
@@ -171,10 +175,12 @@ function summary(e: EventEnvelope): string {
       const from = !p ? '' : p.relation === 'failure' ? `  (failure workflow of run ${p.runId})` : `  (child of run ${p.runId}, task ${p.task} attempt ${p.attempt})`;
       const s = e.data.source?.schedule;
       const by = s ? `  (schedule triggers[${s.trigger}] slot ${s.slot}${missedText(s)})` : e.data.source?.event ? `  (event ${e.data.source.event})` : '';
-      return `input ${JSON.stringify(e.data.input)}${from}${by}`;
+      const r = e.data.source?.retryOf;
+      const retry = r ? `  (retry of run ${r.runId}, reusing ${Object.keys(r.outputs ?? {}).join(', ') || 'no output'})` : '';
+      return `input ${JSON.stringify(e.data.input)}${from}${by}${retry}`;
     }
-    case 'task.started': return `${instanceKey(e.data)} attempt ${e.data.attempt}`;
-    case 'task.completed': return `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
+    case 'task.started': return e.data.reused ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)` : `${instanceKey(e.data)} attempt ${e.data.attempt}`;
+    case 'task.completed': return e.data.reused ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)` : `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
     case 'task.failed': return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
     case 'task.restarted': return `${instanceKey(e.data)} attempt ${e.data.attempt} runs again (restart ${e.data.restart}): ${e.data.reason === 'resumed' ? 'it was in flight when the process running it stopped' : `${e.data.lost ?? 'its worker'} stopped answering`}${reportedBy(e.data)}`;
     case 'timer.fired': return `${e.data.timer} of ${instanceKey(e.data)} (attempt ${e.data.attempt})`;
@@ -217,8 +223,8 @@ export function historyText(events: EventEnvelope[]): string {
   const iteratorOf = new Map(tasks.map((t) => [t.id, (t as { iterator?: string }).iterator]));
   const isCommand = (id: string): boolean => typeOf.get(id) === 'COMMAND' || (typeOf.get(id) === 'MAP' && typeOf.get(iteratorOf.get(id) ?? '') === 'COMMAND');
   const extra = (e: EventEnvelope): string => {
-    if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW') return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
-    if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT') {
+    if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
+    if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT' && !e.data.reused) {
       const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string } | null;
       return out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '';
     }

@@ -101,6 +101,26 @@ export class ClusterClient {
     const { js } = await this.conn();
     const definition = await this.resolve(ref);
     const runId = await new Engine({ store: this.store }).start(definition, input, { inputFromStrings: opts.inputFromStrings ?? false });
+    await this.kick(js, runId);
+    return { runId, definition };
+  }
+
+  /**
+   * Retry from failed: records the start of a new run of the FAILED or
+   * CANCELLED run `runId`'s recorded definition and input, reusing the outputs
+   * it can (Engine.retry: source.retryOf in run.started), and asks the engines
+   * to drive it, as `start` does. Returns at once with the new run's id.
+   * Refused with RetryRefusedError for any other run.
+   */
+  async retry(runId: string): Promise<{ runId: string }> {
+    const { js } = await this.conn();
+    const newRunId = await new Engine({ store: this.store }).retry(runId);
+    await this.kick(js, newRunId);
+    return { runId: newRunId };
+  }
+
+  /** Wakes the engines about a run whose start is recorded. */
+  private async kick(js: JetStreamClient, runId: string): Promise<void> {
     const kick: InputMessage = { type: 'kick', runId };
     // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
     // so a passing failure does not leave a recorded run that nobody acts on. For as long as a cluster
@@ -116,14 +136,15 @@ export class ClusterClient {
         await new Promise((r) => setTimeout(r, pause));
       }
     }
-    return { runId, definition };
   }
 
   async status(runId: string): Promise<RunView | null> {
     const events = await this.store.read(runId);
     if (events.length === 0) return null;
     const { snapshot, seq } = foldEvents(events);
-    return runView(snapshot, seq);
+    const first = events[0]!;
+    const retryOf = first.type === 'run.started' ? first.data.source?.retryOf : undefined;
+    return { ...runView(snapshot, seq), ...(retryOf ? { retryOf: { runId: retryOf.runId, reused: Object.keys(retryOf.outputs ?? {}) } } : {}) };
   }
 
   /**

@@ -24,7 +24,8 @@ const notFromSender = { by: true, unauthenticated: true } as const;
  * what it records with its own.
  */
 export const InputMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData.omit(notFromSender) }),
+  // `reused` is the step's own word (a retry's reused output), never a worker's.
+  z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData.omit({ ...notFromSender, reused: true }) }),
   z.object({ type: z.literal('task.failed'), runId: RunIdSchema, time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
   /**
    * A worker was handed an attempt another worker had claimed and never

@@ -289,7 +289,8 @@ export function actionsFor(def: Definition) {
       return {
         tasks: putTask(context, p.task, {
           ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now,
-          ...(task(p.task).type === 'SUB_WORKFLOW' ? { child: childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt) } : {}),
+          // A reused SUB_WORKFLOW (retry from failed) starts no child run: its output is the retried run's.
+          ...(task(p.task).type === 'SUB_WORKFLOW' && event.reused === undefined ? { child: childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt) } : {}),
         }),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),

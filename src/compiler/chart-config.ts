@@ -20,7 +20,7 @@ export type GuardName =
   | 'isPaused' | 'notPaused' | 'terminatedCompleted' | 'terminatedFailed'
   | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled'
   | 'isItemNextAttempt' | 'isItemAttempt' | 'isItemBackoff' | 'isItemNextRestart' | 'mayRetryItemFailure' | 'mayRetryItemTimeout'
-  | 'mapFails' | 'mapDone' | 'mapSettledAs';
+  | 'mapFails' | 'mapDone' | 'mapSettledAs' | 'isReused';
 
 export type ActionName =
   | 'skip' | 'schedule' | 'taskStarted' | 'taskCompleted' | 'taskRetrying' | 'taskFailed' | 'backoffElapsed'

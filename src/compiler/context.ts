@@ -89,6 +89,14 @@ export interface RunContext {
   variables?: Record<string, unknown>;
   /** true between run.paused and run.resumed (false after a resume); absent when never paused. No attempt starts while true. */
   paused?: boolean;
+  /** A retry's reused outputs (run.started source.retryOf): the step completes each of these tasks as it becomes ready. Absent otherwise. */
+  reuse?: RunReuse;
+}
+
+/** What a retry reuses: the run it retries and its outputs by task id (runtime/retry.ts chooses them). */
+export interface RunReuse {
+  runId: string;
+  outputs: Record<string, unknown>;
 }
 
 /** What the machine is created with: everything comes from the `run.started` envelope. */
@@ -99,6 +107,8 @@ export interface MachineInput {
   input: Record<string, unknown>;
   /** Epoch ms of run.started. */
   time: number;
+  /** A retry's reused outputs (run.started source.retryOf). */
+  reuse?: RunReuse;
 }
 
 /** Machine events: envelope types with the task id appended, so each region listens only to its own. */
@@ -106,8 +116,8 @@ export interface MachineInput {
 export interface InstanceFields { iteration?: number; item?: number }
 
 export type MachineEvent =
-  | ({ type: `task.started.${string}`; time: number; attempt: number } & InstanceFields)
-  | ({ type: `task.completed.${string}`; time: number; attempt: number; output: unknown } & InstanceFields)
+  | ({ type: `task.started.${string}`; time: number; attempt: number; reused?: { runId: string } } & InstanceFields)
+  | ({ type: `task.completed.${string}`; time: number; attempt: number; output: unknown; reused?: { runId: string } } & InstanceFields)
   | ({ type: `task.failed.${string}`; time: number; attempt: number; error: TaskError } & InstanceFields)
   | ({ type: `timer.${TimerKind}.${string}`; time: number; attempt: number } & InstanceFields)
   | ({ type: `task.restarted.${string}`; time: number; attempt: number; restart: number } & InstanceFields)

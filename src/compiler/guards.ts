@@ -118,6 +118,9 @@ export function guardsFor(def: Definition) {
     mayRetryFailure: (args: Args, p: P) =>
       isAttempt(args, p) && args.event.error?.retryable !== false && retriesLeft(args.context, p.task),
     mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),
+    /** A retry's reused output (the step's task.completed with `reused`) for a task the run reuses: completes a HUMAN or WAIT without its approval, signal or time. */
+    isReused: ({ context, event }: Args, p: P) =>
+      event.reused !== undefined && context.reuse !== undefined && Object.hasOwn(context.reuse.outputs, p.task) && sameInstance(context, event, p.task),
     isApprover: ({ event }: Args, p: P) => {
       const t = task(p.task);
       return t.type !== 'HUMAN' || mayDecide(t, event.by ?? '');

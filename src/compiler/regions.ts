@@ -92,6 +92,8 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
           [`approval.approved.${id}`]: to(id, 'done', 'approvalDecided', g('isApprover', id)),
           [`approval.rejected.${id}`]: to(id, 'failed', 'approvalDecided', g('isApprover', id)),
           [`timer.approval_timeout.${id}`]: to(id, onTimeout, 'approvalTimedOut', g('isAttempt', id)),
+          // Retry from failed: the approval the retried run recorded (runtime/retry.ts).
+          [`task.completed.${id}`]: to(id, 'done', 'taskCompleted', g('isReused', id)),
         },
       },
       ...FINALS,
@@ -114,6 +116,8 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
     ? [to(id, 'failed', 'waitUntilFailed', g('waitUntilInvalid', id)), to(id, 'waiting', 'startWaiting', g('mayRun', id))]
     : [to(id, 'waiting', 'startWaiting', g('mayRun', id))];
   const pendingState = pending(id, mayRun);
+  // Retry from failed: the wait the retried run completed (its signal's data, or when it waited until), not waited again.
+  const reusedWait = to(id, 'done', 'taskCompleted', g('isReused', id));
   return {
     initial: 'pending',
     states: {
@@ -124,9 +128,10 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
           on: {
             [signal]: to(id, 'done', 'signalReceived', g('noSignalKept', id)),
             [`timer.timeout.${id}`]: to(id, onTimeout, 'waitTimedOut', g('isAttempt', id)),
+            [`task.completed.${id}`]: reusedWait,
           },
         }
-        : { on: { [`timer.wait.${id}`]: to(id, 'done', 'waitElapsed', g('isAttempt', id)) } },
+        : { on: { [`timer.wait.${id}`]: to(id, 'done', 'waitElapsed', g('isAttempt', id)), [`task.completed.${id}`]: reusedWait } },
       ...FINALS,
     },
   };

@@ -192,6 +192,16 @@ export class CancelRefusedError extends LedgerflowError {
 }
 
 /**
+ * A retry from failed of a run that is not FAILED or CANCELLED (it completed,
+ * or has not settled): nothing is started. `meta.status` is the run's status.
+ */
+export class RetryRefusedError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
+    super('LF_RETRY_REFUSED', message, meta);
+  }
+}
+
+/**
  * Thrown by a task handler to say that retrying cannot help (bad input, a
  * business rule): the task fails at once whatever its retry policy.
  */

@@ -46,6 +46,15 @@ export const RunStartedData = z.object({
       depth: z.number().int().positive().optional(),
     }).optional(),
     /**
+     * Retry from failed (runtime/retry.ts): the FAILED or CANCELLED run this one retries, and the outputs of
+     * its tasks this run reuses (task id → output), completed without an attempt as each becomes ready.
+     * Recorded here so replay never reads the old run.
+     */
+    retryOf: z.object({
+      runId: z.string().min(1),
+      outputs: z.record(z.string(), z.unknown()).optional(),
+    }).optional(),
+    /**
      * The schedule slot that started this run (src/triggers/schedule.ts): the trigger's index, the
      * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it.
      */
@@ -60,7 +69,9 @@ export const RunStartedData = z.object({
   }).optional(),
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
-export const TaskStartedData = z.object(taskRef);
+/** A task a retry completed with the output of the run it retries (source.retryOf), without an attempt. */
+const reused = { reused: z.object({ runId: z.string().min(1) }).optional() };
+export const TaskStartedData = z.object({ ...taskRef, ...reused });
 /**
  * Who reported an outcome, where a server could tell: on NATS, the user the
  * input came from (the subject's sender token, which nats.conf confines each
@@ -71,7 +82,7 @@ const reporter = {
   by: z.string().min(1).optional(),
   unauthenticated: z.literal(true).optional(),
 };
-export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown(), ...reporter });
+export const TaskCompletedData = z.object({ ...taskRef, output: z.unknown(), ...reporter, ...reused });
 export const TaskFailedData = z.object({ ...taskRef, error: TaskErrorSchema, ...reporter });
 /**
  * The attempt in flight was lost with the process running it (a worker that

@@ -4,7 +4,7 @@
  * fold just scheduled, so a handler only ever runs once its start is durable.
  * Pure: the live driver and the engines sharing work over NATS both use it.
  */
-import { iso, underWayWithStatus, type CompiledWorkflow } from '../compiler/index.js';
+import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
 
@@ -25,7 +25,7 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   const events: EventEnvelope[] = markBuiltByFold([]);
   const stale: PreparedCommit['stale'] = [];
   const now = iso(nowMs);
-  const add = (ev: PendingEvent) => {
+  const add = (ev: PendingEvent): boolean => {
     let r: ReturnType<typeof applyEvent>;
     try {
       r = applyEvent(compiled, snap, ev);
@@ -36,21 +36,24 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
       r = applyEvent(compiled, snap, failed);
       ev = failed;
     }
-    if (!r.accepted) { stale.push({ event: ev, reason: rejectionReason(snap, ev) }); return; }
+    if (!r.accepted) { stale.push({ event: ev, reason: rejectionReason(snap, ev) }); return false; }
     snap = r.snapshot;
     const ctx = snap.context;
     // One literal, fields in the schema's order: every envelope gets the same shape (cheaper to encode and check
     // than a spread) and is stored byte for byte as a parsed one would be.
     const state = recordedState(snap);
     events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
+    return true;
   };
   for (const ev of inputs) add(ev);
+  // Paused (run.paused): nothing starts; run.resumed lets the next commit start every scheduled task.
+  if (snap.status === 'active' && snap.context.paused === true) return { events, snapshot: snap, seq: next, stale };
+  // A retry's reused tasks complete before anything starts: they need no executor (so a draining driver completes them too).
+  if (snap.context.reuse) completeReused(snap.context.reuse, () => snap, add, now);
+  if (opts.startScheduled === false) return { events, snapshot: snap, seq: next, stale };
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   // In key order, as a scan of every task would find them, but from the tasks under way only.
   const tasks = snap.context.tasks;
-  // Paused (run.paused): nothing starts; run.resumed lets the next commit start every scheduled task.
-  if (snap.status === 'active' && snap.context.paused === true) return { events, snapshot: snap, seq: next, stale };
-  if (opts.startScheduled === false) return { events, snapshot: snap, seq: next, stale };
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     const { attempts, iteration } = tasks[task]!;
     add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
@@ -66,6 +69,45 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     }
   }
   return { events, snapshot: snap, seq: next, stale };
+}
+
+const REUSABLE_NOW = ['SCHEDULED', 'PENDING_APPROVAL', 'WAITING'] as const;
+
+/** Whether a retry's reused task is ready to complete (a step with no input would complete it): e.g. a HUMAN made ready by an approval recorded from outside. */
+export function reuseDue(snapshot: RunSnapshot): boolean {
+  const { reuse, tasks } = snapshot.context;
+  if (!reuse || snapshot.status !== 'active' || snapshot.context.paused === true) return false;
+  return underWayWithStatus(tasks, REUSABLE_NOW).some((id) => Object.hasOwn(reuse.outputs, id) && tasks[id]!.iteration === undefined && (tasks[id]!.status !== 'SCHEDULED' || tasks[id]!.attempts === 0));
+}
+
+/**
+ * Retry from failed (retry.ts): every task the run reuses that is ready now
+ * completes with the retried run's output, without an attempt: a work task
+ * (SCHEDULED) with task.started + task.completed, a HUMAN awaiting approval or
+ * a WAIT waiting with task.completed, each marked `reused`. A completion can
+ * make the next reused task ready, so this goes on, in dependency order,
+ * until none is left ready. Loop iterations and MAP items are never reused.
+ */
+function completeReused(reuse: RunReuse, current: () => RunSnapshot, add: (ev: PendingEvent) => boolean, now: string): void {
+  const reused = { runId: reuse.runId };
+  for (let more = true; more && current().status === 'active';) {
+    more = false;
+    for (const task of underWayWithStatus(current().context.tasks, REUSABLE_NOW)) {
+      if (!Object.hasOwn(reuse.outputs, task)) continue;
+      // Read again: a completion earlier in this pass may have moved it on (or the run may have settled).
+      const snap = current();
+      const t = snap.context.tasks[task]!;
+      if (snap.status !== 'active' || t.iteration !== undefined || t.items !== undefined) continue;
+      const output = reuse.outputs[task];
+      if (t.status === 'SCHEDULED') {
+        if (t.attempts !== 0) continue; // started before (never, for a reused task): leave it to its attempts
+        more = add({ type: 'task.started', time: now, data: { task, attempt: 1, reused } })
+          && add({ type: 'task.completed', time: now, data: { task, attempt: 1, output, reused } }) || more;
+      } else if (t.status === 'PENDING_APPROVAL' || t.status === 'WAITING') {
+        more = add({ type: 'task.completed', time: now, data: { task, attempt: t.attempts, output, reused } }) || more;
+      }
+    }
+  }
 }
 
 /** The run.failed that takes the place of an input the fold could not apply. */

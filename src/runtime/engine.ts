@@ -20,6 +20,7 @@ import { reviewSignal } from './signals.js';
 import { runView, type RunView } from './view.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 import { failureChild } from './effects.js';
+import { assertRetryable, retryPlan } from './retry.js';
 
 export interface EngineOptions extends DriverHooks {
   store: EventStore;
@@ -64,6 +65,11 @@ export interface DriveOptions extends DriverHooks {
    * still active); `signal` then stops what has not finished. Passed on to child runs.
    */
   drain?: AbortSignal;
+}
+
+export interface RetryOptions {
+  /** The new run's id (default: a new one). */
+  runId?: string;
 }
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */
@@ -115,7 +121,8 @@ export class Engine {
     const hash = definitionHash(def);
     const compiled = compiledFor(def, hash);
     const time = new Date(this.clock.now()).toISOString();
-    const snapshot = startFold(compiled, { runId, time, input });
+    const retryOf = opts.source?.retryOf;
+    const snapshot = startFold(compiled, { runId, time, input, ...(retryOf ? { retryOf } : {}) });
     // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
     if (snapshot.status === 'error') {
       throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
@@ -128,8 +135,11 @@ export class Engine {
     // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
     // event) keeps a fixed one, so starting it again is an idempotent retry.
     const dedupId = opts.runId ? `${runId}/1/start` : `${runId}/1/start-${randomHex(6)}`;
-    const first = withStarts
-      ? prepareCommit(compiled, snapshot, 1, [], this.clock.now())
+    // A retry's reused tasks that are ready at once complete in the start commit, driven here or not:
+    // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
+    const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
+    const first = withStarts || reuses
+      ? prepareCommit(compiled, snapshot, 1, [], this.clock.now(), { startScheduled: withStarts })
       : { events: [], snapshot, seq: 1 };
     // A run this process is about to drive is leased before it exists: a `serve` scanning the store
     // meanwhile finds it driven, instead of taking it between its start and this process's lease.
@@ -141,6 +151,39 @@ export class Engine {
       throw err;
     }
     return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
+  }
+
+  /**
+   * Retry from failed: records the start of a new run of the definition and
+   * input the FAILED or CANCELLED run `runId` recorded in its run.started
+   * (never the file on disk), with `source.retryOf` naming it and the outputs
+   * the new run reuses (retry.ts); nothing runs yet (`runRetry` drives it).
+   * Returns the new run's id. Any other run is refused with RetryRefusedError.
+   */
+  async retry(runId: string, opts: RetryOptions = {}): Promise<string> {
+    return (await this.beginRetry(runId, opts, false)).snapshot.context.runId;
+  }
+
+  /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
+  async runRetry(runId: string, opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
+    const loaded = await this.beginRetry(runId, opts, true);
+    opts.onStarted?.(loaded.snapshot.context.runId);
+    const hooks = { ...this.hooks, ...opts };
+    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
+    return this.driveLoaded(loaded, opts, true, loaded.lease);
+  }
+
+  private async beginRetry(runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean) {
+    const old = await this.load(runId);
+    assertRetryable(runId, old.snapshot);
+    const first = old.events[0]!;
+    if (first.type !== 'run.started') throw new Error(`run ${runId} does not begin with run.started`);
+    // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
+    const { file, handlers } = old.source ?? {};
+    const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) } };
+    return this.begin(old.compiled.definition, first.data.input, {
+      source, ...(opts.runId ? { runId: opts.runId } : {}), ...(opts.handlers ? { handlers: opts.handlers } : {}),
+    }, withStarts);
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -161,7 +204,10 @@ export class Engine {
     const { snapshot, seq, source } = await this.load(runId);
     const view = runView(snapshot, seq);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    return { ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(source?.schedule ? { schedule: source.schedule } : {}), ...(failure ? { failureRun: failure } : {}) };
+    return {
+      ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(source?.schedule ? { schedule: source.schedule } : {}),
+      ...(source?.retryOf ? { retryOf: { runId: source.retryOf.runId, reused: Object.keys(source.retryOf.outputs ?? {}) } } : {}), ...(failure ? { failureRun: failure } : {}),
+    };
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */

@@ -22,12 +22,18 @@ function withInstance<E extends MachineEvent>(event: E, data: { iteration?: numb
   return event;
 }
 
+/** Adds a retry's `reused` mark when the event has one: every other event stays as it was. */
+function withReused<E extends MachineEvent>(event: E, data: { reused?: { runId: string } }): E {
+  if (data.reused !== undefined) (event as { reused?: { runId: string } }).reused = data.reused;
+  return event;
+}
+
 /** Envelope → machine event: task-scoped events get the task id in their type, so only that region listens. */
 export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
   const time = Date.parse(ev.time);
   switch (ev.type) {
-    case 'task.started': return withInstance({ type: `task.started.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data);
-    case 'task.completed': return withInstance({ type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data);
+    case 'task.started': return withReused(withInstance({ type: `task.started.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data), ev.data);
+    case 'task.completed': return withReused(withInstance({ type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data), ev.data);
     case 'task.failed': return withInstance({ type: `task.failed.${ev.data.task}`, time, attempt: ev.data.attempt, error: ev.data.error }, ev.data);
     case 'timer.fired': return withInstance({ type: `timer.${ev.data.timer}.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data);
     case 'task.restarted': return withInstance({ type: `task.restarted.${ev.data.task}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
@@ -43,13 +49,29 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
   }
 }
 
+/** What a fold starts from: run.started's run id, time and input, and a retry's reused outputs (its `source.retryOf`). */
+export interface FoldStart {
+  runId: string;
+  time: string;
+  input: Record<string, unknown>;
+  retryOf?: { runId: string; outputs?: Record<string, unknown> } | undefined;
+}
+
 /** The state right after run.started. */
-export function startFold(compiled: CompiledWorkflow, started: { runId: string; time: string; input: Record<string, unknown> }): RunSnapshot {
+export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSnapshot {
   const { definition } = compiled;
+  const { retryOf } = started;
   return compiled.interpreter.initial({
     runId: started.runId, workflowId: definition.id, version: definition.version,
     input: started.input, time: Date.parse(started.time),
+    ...(retryOf ? { reuse: { runId: retryOf.runId, outputs: retryOf.outputs ?? {} } } : {}),
   });
+}
+
+/** The start of the fold a run.started envelope records. */
+export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): FoldStart {
+  const retryOf = started.data.source?.retryOf;
+  return { runId: started.runId, time: started.time, input: started.data.input, ...(retryOf ? { retryOf } : {}) };
 }
 
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */

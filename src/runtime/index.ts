@@ -1,9 +1,10 @@
 /** Fold, replay and the live executor. */
 export { newRunId } from './ids.js';
-export { Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog } from './engine.js';
+export { Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
+export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './retry.js';
 export { RunDriver, type DriverHooks, type DriverOptions, type ChildExecutor, type ChildOutcome } from './driver.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
-export { applyEvent, startFold, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
+export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
 export { runView, type RunView, type TaskView } from './view.js';
 export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';

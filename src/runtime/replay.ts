@@ -9,7 +9,7 @@ import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RecordedState } from '../events/index.js';
 import type { TornTail } from '../store/index.js';
 import { compiledFor } from './compiled-cache.js';
-import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
+import { applyEvent, foldStartOf, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { runView, type RunView } from './view.js';
 
 /** Compiling is done once per definition content (compiled-cache.ts); the engine takes it from here. */
@@ -49,7 +49,7 @@ export function foldEvents(events: EventEnvelope[]): { compiled: CompiledWorkflo
   if (!first) throw new Error('cannot fold a run with no events');
   const compiled = compiledForRun(first);
   if (first.type !== 'run.started') throw new Error('unreachable');
-  let snapshot = startFold(compiled, { runId: first.runId, time: first.time, input: first.data.input });
+  let snapshot = startFold(compiled, foldStartOf(first));
   for (const ev of rest) snapshot = applyEvent(compiled, snapshot, ev).snapshot;
   return { compiled, snapshot, seq: events.at(-1)!.seq };
 }
@@ -60,7 +60,7 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
   if (!first || first.type !== 'run.started') throw new Error('a run starts with run.started');
   const compiled = compiledForRun(first);
   const cand = opts.candidate ? compile(opts.candidate) : null;
-  const start = { runId: first.runId, time: first.time, input: first.data.input };
+  const start = foldStartOf(first);
 
   let snapshot = startFold(compiled, start);
   let candSnap = cand ? startFold(cand, start) : null;

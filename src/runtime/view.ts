@@ -38,6 +38,8 @@ export interface RunView {
   parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure'; depth?: number };
   /** The schedule slot that started this run (run.started's source.schedule); shown by `status`. */
   schedule?: { trigger: number; slot: string; cron: string; timezone: string; missed?: string[]; missedCount?: number };
+  /** Retry from failed: the run this one retries and the tasks whose outputs it reuses (run.started's source.retryOf); shown by `status`. */
+  retryOf?: { runId: string; reused: string[] };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
   failureRun?: string;
 }

@@ -1,0 +1,57 @@
+/**
+ * `ledgerflow retry <runId>`: retry a FAILED or CANCELLED run from where it
+ * failed (Engine.retry): a new run of its recorded definition and input that
+ * reuses the outputs of what completed. On the embedded store the new run is
+ * driven here, as `run` and `resume` drive; over NATS the engines drive it
+ * and its id is printed at once (or, with --wait, the state it settles in).
+ */
+import { parseDuration } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
+import { commandRunnerFlag } from './command-limit.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks, type Io, type RunOpts } from './commands.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import { outputFlag } from './output-root.js';
+import { statusText, waitingHints } from './render.js';
+import { usesNats, type GlobalOpts } from './store.js';
+
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+export interface RetryOpts extends RunOpts { wait?: string }
+
+export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
+  if (usesNats(g)) return retryOnNats(io, g, runId, opts);
+  if (opts.wait !== undefined) throw new UsageError('--wait goes with --nats: on the embedded store retry drives the new run here until it settles or waits', { value: opts.wait });
+  const flags = driveFlags(opts);
+  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) });
+  // The handler module the failed run recorded, unless --handlers names another.
+  const { source } = await engine.load(runId);
+  const { handlers } = await handlersFor(opts.handlers, source?.handlers);
+  const say = opts.json ? io.err : io.out;
+  return drive(io, g, (signal) => engine.runRetry(runId, {
+    handlers, ...flags, signal,
+    onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
+  }), opts);
+}
+
+/** Over NATS: records the new run's start (ClusterClient.retry); the engines drive it. */
+async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
+  if (opts.handlers !== undefined) throw new UsageError('--handlers goes with the embedded store: over NATS the workers run the handlers', { value: opts.handlers });
+  const waitMs = opts.wait === undefined ? undefined : parseDuration(opts.wait);
+  if (waitMs === null) throw new UsageError(`--wait ${opts.wait} is not a duration; use e.g. 30s or 5m`, { value: opts.wait });
+  const { withClient, natsUrl } = await import('./cluster.js');
+  return withClient(g, async (c) => {
+    const { runId: newRunId } = await c.retry(runId);
+    if (waitMs === undefined) {
+      io.out(opts.json ? json({ runId: newRunId, retryOf: runId }) : newRunId);
+      return EXIT.ok;
+    }
+    (opts.json ? io.err : io.out)(`run ${newRunId} started: retry of run ${runId}`);
+    const view = await c.wait(newRunId, { timeoutMs: waitMs, orWaiting: true });
+    if (opts.json) io.out(json(view));
+    else {
+      io.out(statusText(view));
+      for (const line of waitingHints(view, natsUrl(g))) io.out(line);
+    }
+    return exitCodeForStatus(view.status);
+  });
+}
