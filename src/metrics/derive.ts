@@ -79,12 +79,14 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
   for (const ev of events) {
     switch (ev.type) {
       case 'task.started': {
+        // A retry's reused task ran no attempt here: its output came from the run it retries.
+        if (ev.data.reused) break;
         const instance = instanceKey(ev.data);
         startedHere.set(attemptKey(instance, ev.data.attempt), ev.time);
         facts.push({ kind: 'attempt.started', ...run, task: ev.data.task, instance, attempt: ev.data.attempt, startedAt: ev.time });
         break;
       }
-      case 'task.completed': end(ev.data, 'completed', ev.time); break;
+      case 'task.completed': if (!ev.data.reused) end(ev.data, 'completed', ev.time); break;
       case 'task.failed': end(ev.data, 'failed', ev.time, ev.data.error.code); break;
       case 'timer.fired': if (ev.data.timer === 'timeout') end(ev.data, 'timed_out', ev.time, 'LF_TIMEOUT'); break;
       default: break;

@@ -43,6 +43,23 @@ function factsOf(commits: Commit[]): Fact[] {
 }
 
 describe('facts of committed events (pure)', () => {
+  it("counts no attempt for a retry's reused tasks: their outputs came from the run it retries", () => {
+    const file = join(HISTORIES, 'lead_qualification', 'scenario-retried-after-failure.jsonl');
+    const groups = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
+    // The start commit holds run.started, the reused score_lead and the first real attempt.
+    const { compiled, snapshot: started } = foldEvents(groups[0]!.slice(0, 1));
+    let state = started;
+    const commits: Commit[] = [];
+    for (const events of [groups[0]!.slice(1), ...groups.slice(1)]) {
+      const after = foldOnto(compiled, state, events);
+      commits.push({ events, before: state, after });
+      state = after;
+    }
+    const facts = factsOf(commits);
+    expect(facts.filter((f) => f.kind === 'attempt.started').map((f) => f.task)).toEqual(['compute_value', 'register_opportunity']);
+    expect(facts.filter((f) => f.kind === 'attempt.ended').map((f) => f.task)).toEqual(['compute_value', 'register_opportunity']);
+  });
+
   it('counts the start once, each attempt with its retry, the timed-out and completed outcomes with their durations, and the settlement', () => {
     const facts = factsOf(commitsOf(RETRIED));
     expect(facts.filter((f) => f.kind === 'run.started')).toHaveLength(1);
