@@ -60,10 +60,10 @@ export function isNotFound(err: unknown): boolean {
 
 /**
  * Every value in the bucket, in one ordered pass over its stream (the last
- * message per key, deleted keys left out), not a get per key. Empty when the
+ * message per key, deleted keys left out), not a get per key. Null when the
  * bucket does not exist.
  */
-export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>> {
+export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
   const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
   const stream = `KV_${RUNS_INDEX_BUCKET}`;
   let ci;
@@ -73,7 +73,7 @@ export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Pr
       inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1,
     });
   } catch (err) {
-    if (isNotFound(err)) return out;
+    if (isNotFound(err)) return null;
     throw err;
   }
   const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;

@@ -78,11 +78,13 @@ export class JetStreamRunIndex implements RunIndex {
     const nc = await this.store.connection();
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
-    const fresh = await this.projectionCurrent(jsm);
+    const projected = await this.projectionCurrent(jsm);
     const indexed = await readBucket(js, jsm);
+    // No bucket (never made, or deleted): whatever the consumer says, the records are in the log only.
+    const fresh = projected && indexed !== null;
     const records = new Map<string, RunRecord>();
     const corrupt: CorruptRun[] = [];
-    for (const [id, v] of indexed) {
+    for (const [id, v] of indexed ?? []) {
       if ('corrupt' in v) corrupt.push(v.corrupt);
       else records.set(id, v);
     }

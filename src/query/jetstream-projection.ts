@@ -214,10 +214,11 @@ export interface ReindexReport {
 /**
  * Rebuilds LF_RUNS_INDEX from the log: the bucket is deleted and made again,
  * then every run is read (one pass over the stream) and its record written.
- * Engines running meanwhile keep projecting; a record one of them wrote
- * first is kept (it is as new). Creates the projection's consumer at the
- * log's end when no engine ever made it, so readers can tell whether the
- * index has fallen behind.
+ * The projection's consumer is made again at the log's end as it was before
+ * the read, so it holds exactly the commits the rebuild may have missed and
+ * readers can tell whether the index has fallen behind. Engines running
+ * meanwhile pull from the new consumer; a record one of them wrote first is
+ * kept (it is as new).
  */
 export async function reindex(store: JetStreamEventStore, o: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {
   const started = Date.now();
@@ -231,6 +232,12 @@ export async function reindex(store: JetStreamEventStore, o: BucketSettings & { 
     if (!isNotFound(err)) throw err;
   }
   const kv = await openBucket(js, o);
+  // The projection starts again after what this rebuild reads: engines pulling meanwhile move to the new consumer.
+  try {
+    await jsm.consumers.delete(store.stream, RUNS_INDEX_CONSUMER);
+  } catch (err) {
+    if (!/consumer not found/i.test((err as Error).message ?? '')) throw err;
+  }
   await ensureProjectionConsumer(store, end + 1);
   const corrupt: CorruptRun[] = [];
   let runs = 0;
