@@ -60,4 +60,13 @@ describe('ledgerflow list with filters', () => {
     expect(badJson.code).toBe(2);
     expect(JSON.parse(badJson.stdout).error).toMatchObject({ code: 'LF_QUERY_INVALID', meta: { field: 'limit' } });
   });
+
+  it('reindex rebuilds the index from the run files and lists the same runs', async () => {
+    const before = (await list('--json')).rows;
+    const r = await cli(['--store', store, 'reindex', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ runs: 3, corrupt: [] });
+    expect(r.stderr).toMatch(/reindex: 3 runs/);
+    expect((await list('--json')).rows).toEqual(before);
+  });
 });
