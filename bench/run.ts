@@ -18,8 +18,11 @@
  * 6. 1,000 schedules firing in the same second, on the embedded store (serve's
  *    Scheduler) and on JetStream with three engines (bench/schedules.ts).
  *
+ * 7. `list` with a filter over 100,000 runs on the file store and on JetStream,
+ *    cold and warm, against a readdir + stat pass / a raw stream pass (bench/list.ts).
+ *
  * `npm run bench -- <section> ...` runs only the sections named (typical,
- * replay, file, chain, map, jetstream, batch, schedules); none named: all.
+ * replay, file, chain, map, jetstream, batch, schedules, list); none named: all.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,13 +36,14 @@ import { benchJetStream } from './jetstream.js';
 import { benchMap } from './map.js';
 import { benchBatch } from './batch.js';
 import { benchSchedules } from './schedules.js';
+import { benchList } from './list.js';
 
 const now = () => performance.now();
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const json = process.argv.includes('--json');
 const results: Record<string, unknown> = {};
 const say = (line: string) => { if (!json) console.log(line); };
-const SECTIONS = ['typical', 'replay', 'file', 'chain', 'map', 'jetstream', 'batch', 'schedules'] as const;
+const SECTIONS = ['typical', 'replay', 'file', 'chain', 'map', 'jetstream', 'batch', 'schedules', 'list'] as const;
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 for (const n of named) {
   if (!(SECTIONS as readonly string[]).includes(n)) {
@@ -239,5 +243,8 @@ if (want('batch')) {
 
 // 6. 1,000 schedules in the same second ---------------------------------------------
 if (want('schedules')) results.schedules = await benchSchedules({ say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) });
+
+// 7. list with a filter over 100,000 runs ---------------------------------------------
+if (want('list')) results.list = await benchList({ say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}) });
 
 if (json) console.log(JSON.stringify(results, null, 2));

@@ -34,6 +34,10 @@ export {
 } from './runtime/index.js';
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
 export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
+export {
+  openRunIndex, recordOf, advance, track, parseRunQuery, pageOf, matches, RunQuerySchema, QueryError, RecordGapError, reindex,
+  type RunIndex, type RunPage, type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type RunQuery, type RunQueryInput, type RunIndexOptions, type TrackedRun,
+} from './query/index.js';
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './serve/index.js';
 export {
   createMetrics, serveMetrics, deriveFacts, runTraceIds, TRACER_NAME,

@@ -11,6 +11,7 @@ import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
+import { openRunIndex, parseRunQuery, type RunRecord } from '../query/index.js';
 import { pidAlive } from '../store/lock.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -218,21 +219,30 @@ export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { js
   return EXIT.ok;
 }
 
-export async function listCmd(io: Io, g: GlobalOpts, opts: { workflow?: string; status?: string; json?: boolean }): Promise<number> {
-  const statuses = ['RUNNING', 'WAITING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-  const status = opts.status?.toUpperCase();
-  if (status !== undefined && !statuses.includes(status as never)) {
-    throw new UsageError(`--status ${opts.status} is not a workflow status; use one of ${statuses.join(', ')}`, { value: opts.status });
-  }
+export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; limit?: string; json?: boolean }
+
+/**
+ * `list`: the run index's records (src/query), filtered by the flags (the same
+ * query the HTTP API takes), oldest first. With --limit, the newest n that
+ * match, still printed oldest first. A corrupt run is listed as CORRUPT (in
+ * --json too) and warned about whatever the filters; the others as usual.
+ */
+export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<number> {
+  const { json: asJson, ...flags } = opts;
+  const query = parseRunQuery(flags, 'cli', Date.now());
   const corrupt: CorruptRun[] = [];
-  const runs = await engineFor(g).list({
-    ...(opts.workflow ? { workflowId: opts.workflow } : {}), ...(status ? { status: status as (typeof statuses)[number] } : {}),
-    onCorrupt: (c) => corrupt.push(c),
-  });
-  // A corrupt run is listed with status CORRUPT (in --json too) and warned about; the others are listed as usual.
-  io.out(opts.json
+  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c) });
+  let runs: RunRecord[];
+  try {
+    runs = (await index.query(query)).runs.reverse();
+  } finally {
+    await index.close();
+  }
+  io.out(asJson
     ? json([
-      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule }) => ({ runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}) })),
+      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs }) => ({
+        runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}), trigger, agents, result, durationMs,
+      })),
       ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
     ])
     : listText(runs));

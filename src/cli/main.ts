@@ -55,8 +55,17 @@ function program(setCode: (c: number) => void): Command {
     .action(act(async (runId: string, o) => (await import('./retry.js')).retryCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>', 'run id', runIdArg).option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
-  p.command('list').option('--workflow <id>').option('--status <status>').option('--json')
+  p.command('list').description('runs, oldest first, from the run index (rebuilt from the log when missing or behind)')
+    .option('--workflow <id>').option('--status <status>')
+    .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event id, schedule slot or run id')
+    .option('--agent <name>', 'runs with a task assigned to this agent, or an approval decided by them')
+    .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
+    .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
+    .option('--limit <n>', 'the newest n matching runs (at most 500), printed oldest first').option('--json')
     .action(act((o) => cmd.listCmd(io, g(), o)));
+  p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.json); progress on stderr')
+    .option('--json', 'print { bucket, runs, corrupt, ms } as JSON')
+    .action(act(async (o) => (await import('./reindex.js')).reindexCmd(io, g(), o)));
   p.command('history').argument('<runId>', 'run id', runIdArg).description('the audit trail: every event of the run').option('--json')
     .action(act((runId: string, o) => cmd.historyCmd(io, g(), runId, o)));
   p.command('replay').argument('[runId]', 'run id', runIdArg).description('rebuild the state from the log and check it (one run, or --all)')

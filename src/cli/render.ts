@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot, RunView } from '../runtime/index.js';
-import type { RunSummary } from '../store/index.js';
+import type { RunRecord } from '../query/index.js';
 import { instanceKey } from '../compiler/index.js';
 
 const SYMBOL: Record<string, string> = {
@@ -158,12 +158,30 @@ export function statusYaml(view: RunView): string {
   }, { aliasDuplicateObjects: false });
 }
 
-export function listText(runs: RunSummary[]): string {
+export function listText(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs';
-  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`).join('\n');
+  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}${extrasText(r)}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`).join('\n');
 }
 
-function parentText(p: RunSummary['parent']): string {
+/** Duration, trigger and agents in a few characters: `  1.2s  event:evt-1  @alice,bob`. */
+function extrasText(r: RunRecord): string {
+  const parts: string[] = [];
+  if (r.durationMs !== null) parts.push(durationText(r.durationMs));
+  // Parent and schedule runs say so in words below; an event or a retry here.
+  if (r.trigger.kind === 'event') parts.push(`event${r.trigger.id ? `:${r.trigger.id}` : r.trigger.type ? `:${r.trigger.type}` : ''}`);
+  if (r.trigger.kind === 'retry') parts.push(`retry of ${r.trigger.runId}`);
+  if (r.agents.length > 0) parts.push(`@${r.agents.join(',')}`);
+  return parts.length > 0 ? `  ${parts.join('  ')}` : '';
+}
+
+function durationText(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  return `${Math.floor(ms / 3_600_000)}h${String(Math.floor((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
+}
+
+function parentText(p: RunRecord['parent']): string {
   if (!p) return '';
   return p.relation === 'failure' ? `  (failure workflow of ${p.runId})` : `  (child of ${p.runId}${p.task ? ` task ${p.task}` : ''})`;
 }

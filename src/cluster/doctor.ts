@@ -9,6 +9,7 @@ import { ATTEMPTS_BUCKET } from './attempts.js';
 import { ENGINE_BUCKET } from './attempt-tokens.js';
 import { SCHEDULES_BUCKET } from './schedule-cursor.js';
 import { DEFINITIONS_BUCKET, STREAMS } from './subjects.js';
+import { RUNS_INDEX_BUCKET } from '../query/index.js';
 
 export interface StreamHealth {
   name: string;
@@ -36,7 +37,7 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
   return [
     opts.logStream ?? 'LF_EVENTS',
     ...Object.values(STREAMS).map((s) => s.name),
-    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET].map((b) => `KV_${b}`),
+    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET, RUNS_INDEX_BUCKET].map((b) => `KV_${b}`),
   ];
 }
 

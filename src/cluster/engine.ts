@@ -27,6 +27,7 @@ import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { ApprovalMessage, ControlMessage, decodeOrUndefined, encode, InputMessage, SignalMessage, TimerMessage, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TaskMessage, type TriggerVerdict } from './messages.js';
 import { KvScheduleCursor } from './schedule-cursor.js';
+import { startRunIndexProjection, type RunIndexProjection } from '../query/index.js';
 import { hasUsers } from './sender.js';
 
 /** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
@@ -64,6 +65,8 @@ export interface ClusterEngineOptions {
    * across engines this way. Called synchronously; it must not throw.
    */
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+  /** The run index projection (KV LF_RUNS_INDEX, src/query): every engine runs it unless `false`. */
+  runIndex?: false;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -140,7 +143,17 @@ export class ClusterEngine {
     this.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => this.onSignal(m));
     this.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => this.onControl(m));
     if (this.opts.schedules !== false) this.fireSchedules(this.opts.schedules ?? {});
+    if (this.opts.runIndex !== false) {
+      this.runIndex = await startRunIndexProjection({
+        store: this.store, log: this.log,
+        ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
+        ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
+      });
+    }
   }
+
+  /** The run index projection this engine runs (null with `runIndex: false`, or before start). */
+  runIndex: RunIndexProjection | null = null;
 
   /** The schedule loop: every tick, the slots due now of every deployed schedule (once per slot across engines: the KV claim). */
   private fireSchedules(o: { tickMs?: number; graceMs?: number; claimTimeoutMs?: number }): void {
@@ -208,7 +221,7 @@ export class ClusterEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.stops) s();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
     await this.store.close();
   }
 

@@ -30,8 +30,8 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
     expect(names).toEqual(expect.arrayContaining(['LF_INPUTS', 'LF_TASKS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_TRIGGERS', 'LF_DLQ', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
     // A standalone server (no cluster) names no leader.
     for (const s of report.streams) expect(s).toMatchObject({ replicas: 1, peers: [] });
-    // No engine has run: its secret's bucket, the snapshots and the schedule cursors are made on first use.
-    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES']));
+    // No engine has run: its secret's bucket, the snapshots, the schedule cursors and the run index are made on first use.
+    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX']));
 
     const nc = await connect({ servers: server.url });
     try {

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench -- list`: `ledgerflow list` with a filter over 100,000 runs
+ * (RUNS to change it), on the file store and on JetStream (a nats-server this
+ * script starts), cold (no index yet) and warm (index in place), each next to
+ * a baseline measured in the same run: on the file store a bare readdir +
+ * stat of every run file (what any listing that notices changes must do), on
+ * JetStream one raw pass over the log's stream.
+ *
+ * Runs are golden histories of the folder-report workflow (90% completed,
+ * 10% failed) under new run ids, spread over 100 days, one commit per run:
+ * written as the file store's own lines (no fsync: it is the shape that
+ * matters, not durability) and appended through the JetStream store.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AckPolicy, DeliverPolicy, nanos, connect } from 'nats';
+import type { EventEnvelope } from '../src/events/index.js';
+import { FileRunIndex, JetStreamRunIndex, parseRunQuery, reindex } from '../src/query/index.js';
+import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
+import { startNatsServer } from '../test/helpers/nats.js';
+
+const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
+const now = () => performance.now();
+
+/** One run as a single commit line (the file store's format), with the run id and day replaced. */
+function templateOf(file: string): { events: EventEnvelope[] } {
+  const lines = readFileSync(new URL(file, HISTORIES), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return { events: lines.flatMap((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events) };
+}
+
+function runLine(template: string, i: number): { runId: string; line: string } {
+  const runId = `b${String(i).padStart(6, '0')}`;
+  const day = new Date(Date.UTC(2026, 0, 1 + (i % 100))).toISOString().slice(0, 11);
+  return { runId, line: template.split('lf-path').join(runId).split('2026-01-01T').join(day) };
+}
+
+export async function benchList(o: { say: (l: string) => void; fmt: (n: number, d?: number) => string; runs?: number }): Promise<Record<string, unknown>> {
+  const { say, fmt } = o;
+  const runs = o.runs ?? 100_000;
+  const ok = JSON.stringify({ dedupId: 'lf-path/all', ...templateOf('classify-default-to-note_stocked-ok.jsonl') });
+  const failed = JSON.stringify({ dedupId: 'lf-path/all', ...templateOf('count_files-times-out-on-all-2-attempts-to-run-FAILED.jsonl') });
+  const lineOf = (i: number) => runLine(i % 10 === 3 ? failed : ok, i);
+  // The filter: failed runs of the last 30 days of the spread (about 3% of the runs).
+  const query = parseRunQuery({ status: 'failed', since: '2026-03-12T00:00:00Z', workflow: 'folder-report' }, 'cli', Date.now());
+  const results: Record<string, unknown> = { runs, filter: { status: 'FAILED', since: query.since, workflow: 'folder-report' } };
+  say(`\nlist with a filter (--status failed --since ${query.since!.slice(0, 10)} --workflow folder-report) over ${fmt(runs)} runs:`);
+
+  // File store --------------------------------------------------------------
+  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-list-'));
+  try {
+    const runsDir = join(dir, 'runs');
+    await mkdir(runsDir, { recursive: true });
+    let t = now();
+    for (let i = 0; i < runs; i += 512) {
+      await Promise.all(Array.from({ length: Math.min(512, runs - i) }, (_, k) => {
+        const { runId, line } = lineOf(i + k);
+        return writeFile(join(runsDir, `${runId}.jsonl`), `${line}\n`);
+      }));
+    }
+    const writeMs = now() - t;
+    const store = new FileEventStore(dir);
+    // Baseline: what noticing a change costs at least, a readdir and a stat of every run file.
+    t = now();
+    const names = await readdir(runsDir);
+    for (let i = 0; i < names.length; i += 64) await Promise.all(names.slice(i, i + 64).map((n) => stat(join(runsDir, n))));
+    const baselineMs = now() - t;
+    t = now();
+    await store.listRuns({ status: 'FAILED' });
+    const oldListMs = now() - t;
+    t = now();
+    const cold = await new FileRunIndex(store).query(query);
+    const coldMs = now() - t;
+    t = now();
+    const warmIndex = new FileRunIndex(store);
+    const warm = await warmIndex.query(query);
+    const warmMs = now() - t;
+    t = now();
+    await warmIndex.query(query);
+    const liveMs = now() - t;
+    if (warm.total !== cold.total) throw new Error(`file index: warm found ${warm.total} runs, cold ${cold.total}`);
+    const cacheBytes = (await stat(warmIndex.cacheFile)).size;
+    await store.close();
+    results.file = { writeMs, baselineMs, oldListRunsMs: oldListMs, coldMs, warmMs, warmInProcessMs: liveMs, matched: warm.total, cacheBytes };
+    say(`  file store (${fmt(runs)} run files written in ${fmt(writeMs / 1000, 1)} s; ${fmt(warm.total)} match):`);
+    say(`    baseline readdir + stat of every run file   ${fmt(baselineMs)} ms`);
+    say(`    before (listRuns: first and last line, no records)  ${fmt(oldListMs)} ms = ${fmt(oldListMs / baselineMs, 1)}× baseline`);
+    say(`    cold (no index/runs.json: every run read and folded)  ${fmt(coldMs)} ms = ${fmt(coldMs / baselineMs, 1)}× baseline`);
+    say(`    warm (runs.json read, every file stat'ed, none re-read)  ${fmt(warmMs)} ms = ${fmt(warmMs / baselineMs, 1)}× baseline (cache ${fmt(cacheBytes / 1e6, 1)} MB)`);
+    say(`    warm in a long-lived process (records in memory)  ${fmt(liveMs)} ms = ${fmt(liveMs / baselineMs, 1)}× baseline`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // JetStream ---------------------------------------------------------------
+  const server = await startNatsServer();
+  const store = new JetStreamEventStore({ servers: server.url });
+  const nc = await connect({ servers: server.url });
+  try {
+    let t = now();
+    for (let i = 0; i < runs; i += 512) {
+      await Promise.all(Array.from({ length: Math.min(512, runs - i) }, (_, k) => {
+        const { runId, line } = lineOf(i + k);
+        const { events } = JSON.parse(line) as { events: EventEnvelope[] };
+        return store.append({ runId, expectedSeq: 0, dedupId: `${runId}/all`, events });
+      }));
+    }
+    const appendMs = now() - t;
+    // Baseline: one raw pass over the stream (every message delivered, nothing parsed).
+    const jsm = await nc.jetstreamManager();
+    const js = nc.jetstream();
+    t = now();
+    const ci = await jsm.consumers.add(store.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, mem_storage: true, inactive_threshold: nanos(60_000) });
+    let remaining = ci.num_pending;
+    const consumer = js.consumers.getPullConsumerFor(ci);
+    while (remaining > 0) {
+      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: 5000 });
+      for await (const m of batch) { remaining--; if (m.data.length < 0) throw new Error('unreachable'); if (remaining === 0) break; }
+    }
+    const baselineMs = now() - t;
+    await jsm.consumers.delete(store.stream, ci.name);
+    t = now();
+    await store.listRuns({ status: 'FAILED' });
+    const oldListMs = now() - t;
+    const coldIndex = new JetStreamRunIndex(store);
+    t = now();
+    const cold = await coldIndex.query(query);
+    const coldMs = now() - t;
+    t = now();
+    const report = await reindex(store);
+    const reindexMs = now() - t;
+    const warmIndex = new JetStreamRunIndex(store);
+    t = now();
+    const warm = await warmIndex.query(query);
+    const warmMs = now() - t;
+    if (warm.total !== cold.total || !warmIndex.lastLoad?.fresh) throw new Error(`JetStream index: warm found ${warm.total} runs (fresh ${warmIndex.lastLoad?.fresh}), cold ${cold.total}`);
+    results.jetstream = { appendMs, baselineMs, oldListRunsMs: oldListMs, coldMs, reindexMs, warmMs, matched: warm.total, reindexed: report.runs };
+    say(`  JetStream (one nats-server, file storage; ${fmt(runs)} runs appended in ${fmt(appendMs / 1000, 1)} s; ${fmt(warm.total)} match):`);
+    say(`    baseline raw pass over the stream   ${fmt(baselineMs)} ms`);
+    say(`    before (listRuns: last message per run + first by direct get, no records)  ${fmt(oldListMs)} ms = ${fmt(oldListMs / baselineMs, 1)}× baseline`);
+    say(`    cold (no engine ever ran: every run read from the log and folded)  ${fmt(coldMs)} ms = ${fmt(coldMs / baselineMs, 1)}× baseline`);
+    say(`    reindex (rebuild KV ${report.bucket} from the log)  ${fmt(reindexMs)} ms = ${fmt(reindexMs / baselineMs, 1)}× baseline`);
+    say(`    warm (index current: one ordered pass over the bucket)  ${fmt(warmMs)} ms = ${fmt(warmMs / baselineMs, 1)}× baseline`);
+  } finally {
+    await nc.close();
+    await store.close();
+    await server.dispose();
+  }
+  return results;
+}

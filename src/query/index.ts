@@ -1,0 +1,35 @@
+/**
+ * Run records and queries: the public surface of src/query. Records and
+ * matching are pure (record.ts, query.ts); the index adapters are the edge:
+ * memory (folded in memory), file (`<store>/index/runs.json`) and JetStream
+ * (KV LF_RUNS_INDEX, kept by the engines' projection; `reindex` rebuilds it).
+ */
+import { FileEventStore, JetStreamEventStore, type EventStore } from '../store/index.js';
+import { FileRunIndex } from './file-index.js';
+import { JetStreamRunIndex } from './jetstream-index.js';
+import { FoldingRunIndex } from './memory-index.js';
+import type { RunIndex, RunIndexOptions } from './port.js';
+
+export type { RunIndex, RunIndexOptions, RunPage } from './port.js';
+export {
+  recordOf, track, advance, persistTracked, restoreTracked, canContinue, RecordGapError, TRIGGER_KINDS, RESULT_LIMIT, OUTPUT_TEXT_LIMIT,
+  type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type TrackedRun, type StoredTracked,
+} from './record.js';
+export { RunQuerySchema, parseRunQuery, matches, pageOf, triggerId, QueryError, MAX_LIMIT, type RunQuery, type RunQueryInput, type QuerySource, type RunOrder } from './query.js';
+export { RunRecordSchema } from './record-schema.js';
+export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, startRunIndexProjection, reindex, type ProjectionOptions, type RunIndexProjection, type ReindexReport } from './jetstream-projection.js';
+export { FileRunIndex } from './file-index.js';
+export { FoldingRunIndex } from './memory-index.js';
+export { JetStreamRunIndex } from './jetstream-index.js';
+
+/**
+ * The run index of a store: the file store's cache under `<storeDir>/index/`
+ * (default the store's own directory), the JetStream KV bucket, else records
+ * folded in memory.
+ */
+export function openRunIndex(opts: { store: EventStore; storeDir?: string } & RunIndexOptions): RunIndex {
+  const { store, storeDir, ...rest } = opts;
+  if (store instanceof FileEventStore) return new FileRunIndex(store, { ...rest, ...(storeDir !== undefined ? { storeDir } : {}) });
+  if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
+  return new FoldingRunIndex(store, rest);
+}

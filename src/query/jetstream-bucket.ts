@@ -1,0 +1,102 @@
+/**
+ * KV bucket LF_RUNS_INDEX: run id → the run's record, the definition hash
+ * and, while the run is not settled, its persisted fold (what continuing the
+ * record needs), or a note that the run's log cannot be read. Shared by the
+ * projection (writes), reindex (rebuilds) and the reader (one ordered pass).
+ */
+import { AckPolicy, DeliverPolicy, StorageType, nanos, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { z } from 'zod';
+import { StoreError } from '../errors/index.js';
+import type { RunRecord, StoredTracked } from './record.js';
+import { StoredTrackedSchema } from './record-schema.js';
+
+export const RUNS_INDEX_BUCKET = 'LF_RUNS_INDEX';
+/** The durable consumer on the log's stream that every engine's projection pulls from. */
+export const RUNS_INDEX_CONSUMER = 'lf-runs-index';
+/** Past this size a value keeps no fold: the next commit of the run rebuilds its record from the log. */
+export const MAX_FOLD_BYTES = 256 * 1024;
+
+export interface BucketSettings { replicas?: number; storage?: 'file' | 'memory' }
+
+const CorruptValueSchema = z.object({ corrupt: z.object({ runId: z.string(), file: z.string(), reason: z.string() }) });
+export type IndexValue = StoredTracked | z.infer<typeof CorruptValueSchema>;
+
+export function openBucket(js: JetStreamClient, s: BucketSettings): Promise<KV> {
+  return js.views.kv(RUNS_INDEX_BUCKET, { history: 1, replicas: s.replicas ?? 1, storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File });
+}
+
+export function encodeValue(v: IndexValue): string {
+  if ('record' in v && v.fold) {
+    const text = JSON.stringify(v);
+    return text.length > MAX_FOLD_BYTES ? JSON.stringify({ ...v, fold: null }) : text;
+  }
+  return JSON.stringify(v);
+}
+
+/** A stored value, checked; null when it is not one (then the run is read from its log). */
+export function decodeValue(text: string): IndexValue | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null; // not JSON: treated as absent, the record is rebuilt
+  }
+  const t = StoredTrackedSchema.safeParse(raw);
+  if (t.success) return t.data as unknown as StoredTracked;
+  const c = CorruptValueSchema.safeParse(raw);
+  return c.success ? c.data : null;
+}
+
+/** The server refused a write because the key moved on (or exists, for create). */
+export function isCasConflict(err: unknown): boolean {
+  const e = err as { message?: string; api_error?: { err_code?: number } };
+  return e.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e.message ?? '');
+}
+
+export function isNotFound(err: unknown): boolean {
+  const e = err as { message?: string; api_error?: { err_code?: number } };
+  return e.api_error?.err_code === 10059 || /stream not found/i.test(e.message ?? '');
+}
+
+/**
+ * Every value in the bucket, in one ordered pass over its stream (the last
+ * message per key, deleted keys left out), not a get per key. Null when the
+ * bucket does not exist.
+ */
+export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
+  const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
+  const stream = `KV_${RUNS_INDEX_BUCKET}`;
+  let ci;
+  try {
+    ci = await jsm.consumers.add(stream, {
+      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: `$KV.${RUNS_INDEX_BUCKET}.>`,
+      inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1,
+    });
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+  const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;
+  try {
+    let remaining = ci.num_pending;
+    const consumer = js.consumers.getPullConsumerFor(ci);
+    while (remaining > 0) {
+      let got = 0;
+      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: 5000 });
+      for await (const m of batch) {
+        got++;
+        remaining--;
+        const op = m.headers?.get('KV-Operation');
+        if (op !== 'DEL' && op !== 'PURGE') {
+          const v = decodeValue(m.string());
+          if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
+        }
+        if (remaining === 0) break;
+      }
+      if (got === 0) throw new StoreError(`read ${RUNS_INDEX_BUCKET}: the server stopped delivering with ${remaining} values left; try again`, { bucket: RUNS_INDEX_BUCKET });
+    }
+  } finally {
+    void jsm.consumers.delete(stream, ci.name).catch(() => undefined); // else it expires by itself
+  }
+  return out;
+}

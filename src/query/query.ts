@@ -1,0 +1,206 @@
+/**
+ * The run query: filters and paging, one zod schema shared by `ledgerflow
+ * list` flags and the HTTP API's query string, so both accept and refuse the
+ * same values with the same words. Pure: "now" for relative times is given.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
+import { WorkflowStatus } from '../events/index.js';
+import { TRIGGER_KINDS, type RunRecord } from './record.js';
+
+export const MAX_LIMIT = 500;
+
+/** A bad query value: names the field as the caller wrote it (`--since` or `since`) and what to write instead. Exit 2 / HTTP 400. */
+export class QueryError extends UsageError {
+  readonly field: string;
+  constructor(field: string, message: string, value: unknown) {
+    super(message, { field, value: typeof value === 'string' ? value : JSON.stringify(value) ?? null }, 'LF_QUERY_INVALID');
+    this.field = field;
+  }
+}
+
+const text = z.string().trim().min(1);
+const TRIGGER = new RegExp(`^(${TRIGGER_KINDS.join('|')})(?::(.+))?$`);
+
+/** What the caller writes (flags or query parameters, all text or numbers). */
+export const RunQuerySchema = z.object({
+  workflow: text.optional(),
+  status: z.string().trim().toUpperCase().pipe(WorkflowStatus).optional(),
+  /** `kind` or `kind:id`: event:<event id>, schedule:<slot>, parent:<run id>, retry:<run id>, manual. */
+  trigger: z.string().trim().regex(TRIGGER).optional(),
+  agent: text.optional(),
+  /** ISO 8601 time, or how long ago: `90m`, `24h`, `7d`. */
+  since: text.optional(),
+  until: text.optional(),
+  outputContains: z.string().min(1).optional(),
+  /** A run id prefix. */
+  runId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+}).strict();
+export type RunQueryInput = z.input<typeof RunQuerySchema>;
+
+/** A checked query: times resolved to ISO, trigger split. */
+export interface RunQuery {
+  workflow?: string;
+  status?: WorkflowStatus;
+  trigger?: { kind: (typeof TRIGGER_KINDS)[number]; id?: string };
+  agent?: string;
+  since?: string;
+  until?: string;
+  outputContains?: string;
+  runId?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** How each field is written where the query came from: CLI flags or HTTP query parameters. */
+export type QuerySource = 'cli' | 'http';
+const FLAGS: Record<string, string> = { outputContains: '--output-contains', runId: '--run-id' };
+const fieldName = (field: string, where: QuerySource) => (where === 'http' ? field : FLAGS[field] ?? `--${field}`);
+
+const FIX: Record<string, string> = {
+  status: `one of ${WorkflowStatus.options.join(', ')}`,
+  trigger: `one of ${TRIGGER_KINDS.join(', ')}, or kind:id (e.g. event:<event id>, schedule:2026-01-01T09:00:00.000Z, parent:<run id>)`,
+  since: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
+  until: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
+  runId: 'a run id or its beginning (A-Z a-z 0-9 _ -)',
+  limit: `a whole number from 1 to ${MAX_LIMIT}`,
+  cursor: 'the nextCursor of the page before, as it was given',
+};
+
+/**
+ * Parses a query from flags (`where: 'cli'`) or an HTTP query string
+ * (`'http'`); absent and empty values mean no filter. `now` (ms) anchors
+ * relative times. Throws QueryError naming the first bad field.
+ */
+export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, now: number): RunQuery {
+  const given: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== '') given[k] = v;
+  const parsed = RunQuerySchema.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0]!;
+      throw new QueryError(key, `${fieldName(key, where)} is not a run filter; filters are ${Object.keys(RunQuerySchema.shape).map((f) => fieldName(f, where)).join(', ')}`, given[key]);
+    }
+    const field = String(issue.path[0] ?? 'query');
+    throw new QueryError(field, `${fieldName(field, where)} ${JSON.stringify(given[field])} is not valid: use ${FIX[field] ?? issue.message}`, given[field]);
+  }
+  const q = parsed.data;
+  const out: RunQuery = {};
+  if (q.workflow !== undefined) out.workflow = q.workflow;
+  if (q.status !== undefined) out.status = q.status;
+  if (q.trigger !== undefined) {
+    const [, kind, id] = TRIGGER.exec(q.trigger)!;
+    out.trigger = { kind: kind as (typeof TRIGGER_KINDS)[number], ...(id !== undefined ? { id } : {}) };
+  }
+  if (q.agent !== undefined) out.agent = q.agent;
+  for (const f of ['since', 'until'] as const) {
+    if (q[f] === undefined) continue;
+    const at = timeOf(q[f], now);
+    if (at === null) throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a time: use ${FIX[f]}`, q[f]);
+    out[f] = at;
+  }
+  if (out.since !== undefined && out.until !== undefined && out.since > out.until) {
+    throw new QueryError('until', `${fieldName('until', where)} (${out.until}) is before ${fieldName('since', where)} (${out.since}): no run can match`, q.until);
+  }
+  if (q.outputContains !== undefined) out.outputContains = q.outputContains;
+  if (q.runId !== undefined) out.runId = q.runId;
+  if (q.limit !== undefined) out.limit = q.limit;
+  if (q.cursor !== undefined) {
+    if (decodeCursor(q.cursor) === null) throw new QueryError('cursor', `${fieldName('cursor', where)} ${JSON.stringify(q.cursor)} is not a cursor: use ${FIX.cursor}`, q.cursor);
+    out.cursor = q.cursor;
+  }
+  return out;
+}
+
+/** An ISO time (normalised), or `now` minus a duration (`24h`, `7d`, `PT1H`); null when it is neither. */
+function timeOf(value: string, now: number): string | null {
+  // A bare number has no unit: refused rather than read as milliseconds.
+  const ago = /^\d+(?:\.\d+)?$/.test(value) ? null : parseDuration(value);
+  if (ago !== null) return new Date(now - ago).toISOString();
+  // A date-time or a date: digits first, so that "1" or "yesterday" are not taken for years.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** Whether a record passes every filter of the query (paging aside). */
+export function matches(r: RunRecord, q: RunQuery): boolean {
+  if (q.workflow !== undefined && r.workflowId !== q.workflow) return false;
+  if (q.status !== undefined && r.status !== q.status) return false;
+  if (q.runId !== undefined && !r.runId.startsWith(q.runId)) return false;
+  if (q.since !== undefined && r.startedAt < q.since) return false;
+  if (q.until !== undefined && r.startedAt > q.until) return false;
+  if (q.agent !== undefined && !r.agents.includes(q.agent)) return false;
+  if (q.trigger !== undefined) {
+    if (r.trigger.kind !== q.trigger.kind) return false;
+    if (q.trigger.id !== undefined && triggerId(r.trigger) !== q.trigger.id) return false;
+  }
+  if (q.outputContains !== undefined && !(r.outputText ?? '').toLowerCase().includes(q.outputContains.toLowerCase())) return false;
+  return true;
+}
+
+/** What `kind:id` compares with: the event id, the schedule slot, or the run id of the parent or retried run. */
+export function triggerId(t: RunRecord['trigger']): string | null {
+  switch (t.kind) {
+    case 'event': return t.id;
+    case 'schedule': return t.slot;
+    case 'parent': case 'retry': return t.runId;
+    default: return null;
+  }
+}
+
+export interface RunPage {
+  runs: RunRecord[];
+  /** Give it back as `cursor` for the next page; null on the last. */
+  nextCursor: string | null;
+  /** Runs matching the filters, over every page. */
+  total: number;
+}
+
+/** Newest first (the API) or oldest first (`list`): by start time, then run id. */
+export type RunOrder = 'newest' | 'oldest';
+
+/** The page of `records` the query asks for. The cursor is opaque: the start time and run id of the page's last row. */
+export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
+  const all: RunRecord[] = [];
+  for (const r of records) if (matches(r, q)) all.push(r);
+  const sign = order === 'oldest' ? 1 : -1;
+  all.sort((a, b) => sign * compareRuns(a, b));
+  let from = 0;
+  if (q.cursor !== undefined) {
+    const after = decodeCursor(q.cursor);
+    if (after === null || after.order !== order) throw new QueryError('cursor', `cursor ${JSON.stringify(q.cursor)} is not a cursor of this listing: use ${FIX.cursor}`, q.cursor);
+    // The first row past the cursor's position (a row removed meanwhile does not shift the page).
+    from = all.findIndex((r) => sign * compareRuns(r, after) > 0);
+    if (from < 0) from = all.length;
+  }
+  const end = q.limit === undefined ? all.length : Math.min(all.length, from + q.limit);
+  const runs = all.slice(from, end);
+  const last = runs.at(-1);
+  return { runs, nextCursor: end < all.length && last ? encodeCursor({ startedAt: last.startedAt, runId: last.runId, order }) : null, total: all.length };
+}
+
+function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
+  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
+}
+
+interface CursorPosition { startedAt: string; runId: string; order: RunOrder }
+
+function encodeCursor(c: CursorPosition): string {
+  return Buffer.from(JSON.stringify([c.order === 'newest' ? 'n' : 'o', c.startedAt, c.runId]), 'utf8').toString('base64url');
+}
+
+const CursorJson = z.tuple([z.enum(['n', 'o']), z.string(), z.string()]);
+
+function decodeCursor(text: string): CursorPosition | null {
+  try {
+    const parsed = CursorJson.safeParse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return parsed.success ? { order: parsed.data[0] === 'n' ? 'newest' : 'oldest', startedAt: parsed.data[1], runId: parsed.data[2] } : null;
+  } catch {
+    return null; // not base64url JSON: the caller reports it as a bad cursor
+  }
+}

@@ -1,0 +1,44 @@
+/** The zod schema of a stored run record: what the index caches (a file, a KV bucket) are checked against when read back. */
+import { z } from 'zod';
+import { WorkflowStatus } from '../events/index.js';
+import type { RunRecord, StoredTracked } from './record.js';
+
+const TriggerSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('event'), type: z.string().nullable(), id: z.string().nullable() }),
+  z.object({ kind: z.literal('schedule'), slot: z.string(), trigger: z.number().int() }),
+  z.object({ kind: z.literal('parent'), runId: z.string(), task: z.string().optional(), relation: z.literal('failure').optional() }),
+  z.object({ kind: z.literal('retry'), runId: z.string() }),
+  z.object({ kind: z.literal('manual') }),
+]);
+
+export const RunRecordSchema = z.object({
+  runId: z.string().min(1),
+  workflowId: z.string().min(1),
+  version: z.number().int(),
+  status: WorkflowStatus,
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
+  lastSeq: z.number().int().positive(),
+  parent: z.object({ runId: z.string(), task: z.string().optional(), relation: z.literal('failure').optional() }).optional(),
+  schedule: z.object({ trigger: z.number().int(), slot: z.string() }).optional(),
+  trigger: TriggerSchema,
+  agents: z.array(z.string()),
+  durationMs: z.number().nullable(),
+  result: z.string(),
+  outputText: z.string().nullable(),
+  tasks: z.record(z.string(), z.object({ status: z.string(), attempts: z.number().int(), durationMs: z.number().nullable() })),
+  waiting: z.array(z.object({ task: z.string(), approvers: z.array(z.string()) })),
+}) satisfies z.ZodType<RunRecord>;
+
+export const StoredTrackedSchema = z.object({
+  record: RunRecordSchema,
+  definitionHash: z.string().min(1),
+  /** Checked by the interpreter's restore (it refuses a fold that does not fit the chart). */
+  fold: z.object({ value: z.unknown(), status: z.enum(['active', 'done']), context: z.record(z.string(), z.unknown()), entered: z.array(z.string()) }).nullable(),
+  hash: z.string(),
+});
+
+export function parseStoredTracked(raw: unknown): StoredTracked | null {
+  const parsed = StoredTrackedSchema.safeParse(raw);
+  return parsed.success ? (parsed.data as unknown as StoredTracked) : null;
+}

@@ -1,0 +1,245 @@
+/**
+ * Run records: what one row of `list` and of the runs page shows, folded from
+ * the run's events. Pure: no clock, no I/O. A record is a RunSummary plus how
+ * the run was triggered, who is involved, how long it took, a one-line result
+ * and per-task counters; the workflow output and task statuses come from the
+ * run's own fold (the compiled statechart), never from a second copy of its
+ * rules. `advance` continues a record with new events and gives exactly what
+ * folding the whole log again gives (test/query/record.test.ts checks it over
+ * every golden history).
+ */
+import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
+import { LedgerflowError } from '../errors/index.js';
+import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
+import { applyEvent, compiledForRun, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
+import type { RunSummary } from '../store/index.js';
+
+/** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
+export type RunTrigger =
+  | { kind: 'event'; type: string | null; id: string | null }
+  | { kind: 'schedule'; slot: string; trigger: number }
+  | { kind: 'parent'; runId: string; task?: string; relation?: 'failure' }
+  | { kind: 'retry'; runId: string }
+  | { kind: 'manual' };
+export const TRIGGER_KINDS = ['event', 'schedule', 'parent', 'retry', 'manual'] as const;
+
+/** A task as the metrics page aggregates it: retries = attempts − 1. `durationMs`: its last attempt's, once it ended. */
+export interface TaskRecord {
+  status: string;
+  attempts: number;
+  durationMs: number | null;
+}
+
+/** A HUMAN task waiting for a decision, and who may take it (empty: anyone). */
+export interface WaitingTask {
+  task: string;
+  approvers: string[];
+}
+
+export interface RunRecord extends RunSummary {
+  trigger: RunTrigger;
+  /** Sorted distinct `assigned_to` of the run's tasks (its recorded definition), plus who decided its approvals. */
+  agents: string[];
+  /** completedAt − startedAt; null while the run is not settled. */
+  durationMs: number | null;
+  /** One line: COMPLETED the output's JSON (≤ 200 chars), FAILED/CANCELLED the error, WAITING who it waits for. */
+  result: string;
+  /** The output's JSON cut to OUTPUT_TEXT_LIMIT characters (what `outputContains` searches); null until COMPLETED. */
+  outputText: string | null;
+  tasks: Record<string, TaskRecord>;
+  waiting: WaitingTask[];
+}
+
+export const RESULT_LIMIT = 200;
+export const OUTPUT_TEXT_LIMIT = 4096;
+
+/**
+ * A record with what continuing it needs: the run's compiled machine and its
+ * fold after the record's last event. Only in memory; `persistTracked` /
+ * `restoreTracked` give the JSON form an index keeps.
+ */
+export interface TrackedRun {
+  record: RunRecord;
+  compiled: CompiledWorkflow | null;
+  /** Null for a settled run restored from its stored form: nothing changes its state any more, nothing is folded. */
+  snapshot: RunSnapshot | null;
+  /** The recorded state hash of the last event: an event of a type this module does not know is folded only when it changed it. */
+  hash: string;
+}
+
+/** The JSON form of a TrackedRun: the record, the definition's hash and (while the run is not settled) its persisted fold. */
+export interface StoredTracked {
+  record: RunRecord;
+  definitionHash: string;
+  /** Null once the run settled: nothing changes its state any more, so nothing needs folding. */
+  fold: PersistedFold | null;
+  hash: string;
+}
+
+/** The events given do not continue the record: a gap, a repeat, or another run's. Rebuild the record from the run's log. */
+export class RecordGapError extends LedgerflowError {
+  constructor(runId: string, lastSeq: number, got: number) {
+    super('LF_RECORD_GAP', `run ${runId}: its record ends at event ${lastSeq}, the next event given is ${got}; rebuild the record from the run's log`, { runId, lastSeq, got });
+  }
+}
+
+/** Event types the fold takes (approval.refused is an audit record that changes nothing). */
+const FOLDED: ReadonlySet<string> = new Set([
+  'task.started', 'task.completed', 'task.failed', 'timer.fired', 'approval.recorded', 'run.cancelled', 'run.failed', 'task.restarted', 'signal.received', 'run.paused', 'run.resumed',
+]);
+
+/** A run's record from its whole log (events from seq 1). */
+export function recordOf(events: readonly EventEnvelope[]): RunRecord {
+  return track(events).record;
+}
+
+/** A run's record and its fold, from its whole log (events from seq 1). */
+export function track(events: readonly EventEnvelope[]): TrackedRun {
+  const [first, ...rest] = events;
+  if (!first || first.type !== 'run.started' || first.seq !== 1) {
+    throw new RecordGapError(first?.runId ?? '?', 0, first?.seq ?? 0);
+  }
+  const compiled = compiledForRun(first);
+  const snapshot = startFold(compiled, { runId: first.runId, time: first.time, input: first.data.input });
+  const record: RunRecord = {
+    runId: first.runId, workflowId: first.workflowId, version: first.version, status: first.state.status,
+    startedAt: first.time, completedAt: null, lastSeq: 1,
+    ...summaryLinks(first),
+    trigger: triggerOf(first, compiled.definition),
+    agents: assignees(compiled.definition),
+    durationMs: null, result: '', outputText: null, tasks: {}, waiting: [],
+  };
+  if (SETTLED_STATUSES.includes(first.state.status)) record.completedAt = first.time;
+  return advance({ record, compiled, snapshot, hash: first.state.hash }, rest);
+}
+
+/**
+ * Continues a record with the events that follow it (seq lastSeq+1, ...).
+ * The same result as `track` over the whole log. Throws RecordGapError when
+ * they do not follow it.
+ */
+export function advance(tracked: TrackedRun, events: readonly EventEnvelope[]): TrackedRun {
+  if (events.length === 0) return tracked;
+  let { snapshot, hash } = tracked;
+  const { compiled } = tracked;
+  const record: RunRecord = { ...tracked.record };
+  let agents: Set<string> | null = null;
+  for (const e of events) {
+    if (e.runId !== record.runId || e.seq !== record.lastSeq + 1) throw new RecordGapError(record.runId, record.lastSeq, e.seq);
+    // Known types are folded; a type this module does not know is folded only if its recorded state differs
+    // (notification.* and other records that keep the state change nothing, not even completedAt).
+    if (snapshot && compiled && (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))) snapshot = applyEvent(compiled, snapshot, e).snapshot;
+    if (e.type === 'approval.recorded') (agents ??= new Set(record.agents)).add(e.data.by);
+    record.lastSeq = e.seq;
+    record.status = e.state.status;
+    // The settling event's time: later events (notifications) never move it.
+    if (record.completedAt === null && SETTLED_STATUSES.includes(e.state.status)) record.completedAt = e.time;
+    hash = e.state.hash;
+  }
+  if (agents) record.agents = [...agents].sort();
+  // A settled run's derived fields are final (its fold takes nothing more); only seq and agents move.
+  if (snapshot && compiled) Object.assign(record, derived(compiled.definition, snapshot, record));
+  return { record, compiled, snapshot, hash };
+}
+
+/** The JSON form of a tracked run (what the JetStream index keeps per run). */
+export function persistTracked(t: TrackedRun, definitionHash: string): StoredTracked {
+  const fold = t.snapshot && t.compiled && t.snapshot.status !== 'done' ? t.compiled.interpreter.persist(t.snapshot) : null;
+  return { record: t.record, definitionHash, fold, hash: t.hash };
+}
+
+/** Whether a stored run can be continued: settled (nothing to fold), or with its fold kept. */
+export function canContinue(s: StoredTracked): boolean {
+  return s.fold !== null || SETTLED_STATUSES.includes(s.record.status);
+}
+
+/**
+ * A tracked run from its JSON form; `compiled` is needed only when it is not
+ * settled. Null when it cannot be continued (not settled and no fold kept:
+ * rebuild it from the log).
+ */
+export function restoreTracked(s: StoredTracked, compiled: CompiledWorkflow | null): TrackedRun | null {
+  if (!s.fold) return SETTLED_STATUSES.includes(s.record.status) ? { record: s.record, compiled: null, snapshot: null, hash: s.hash } : null;
+  if (!compiled) return null;
+  return { record: s.record, compiled, snapshot: compiled.interpreter.restore(s.fold), hash: s.hash };
+}
+
+/** What follows from the fold: task counters, who is waited for, result and output text, duration. */
+function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pick<RunRecord, 'tasks' | 'waiting' | 'result' | 'outputText' | 'durationMs'> {
+  const ctx = snapshot.context;
+  const tasks: Record<string, TaskRecord> = {};
+  for (const [id, t] of Object.entries(ctx.tasks)) {
+    tasks[id] = { status: t.status, attempts: t.attempts, durationMs: t.startedAt && t.completedAt ? Date.parse(t.completedAt) - Date.parse(t.startedAt) : null };
+  }
+  const waiting: WaitingTask[] = [];
+  const signals: string[] = [];
+  for (const t of def.tasks) {
+    const s = ctx.tasks[t.id]?.status;
+    if (t.type === 'HUMAN' && s === 'PENDING_APPROVAL') waiting.push({ task: t.id, approvers: [...t.approvers] });
+    if (t.type === 'WAIT' && s === 'WAITING') signals.push(t.id);
+  }
+  const status = snapshot.status === 'done' ? runStatus(snapshot) : record.status;
+  const outputJson = status === 'COMPLETED' ? JSON.stringify(ctx.output ?? null) : null;
+  return {
+    tasks, waiting,
+    outputText: outputJson === null ? null : outputJson.slice(0, OUTPUT_TEXT_LIMIT),
+    result: oneLine(resultText(record.status, outputJson, ctx.error?.message, waiting, signals, tasks)),
+    durationMs: record.completedAt === null ? null : Date.parse(record.completedAt) - Date.parse(record.startedAt),
+  };
+}
+
+function resultText(status: RunRecord['status'], outputJson: string | null, error: string | undefined, waiting: WaitingTask[], signals: string[], tasks: Record<string, TaskRecord>): string {
+  switch (status) {
+    case 'COMPLETED': return outputJson ?? 'null';
+    case 'FAILED': return error ?? 'failed';
+    case 'CANCELLED': return error ?? 'cancelled';
+    case 'PAUSED': return 'paused';
+    case 'WAITING': return [
+      ...waiting.map((w) => `${w.task} waits for approval${w.approvers.length > 0 ? ` by ${w.approvers.join(' or ')}` : ''}`),
+      ...signals.map((s) => `${s} waits for a signal`),
+    ].join('; ') || 'waiting';
+    default: {
+      const active = Object.entries(tasks).filter(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'SCHEDULED' || t.status === 'RETRYING').map(([id]) => id);
+      return active.length > 0 ? `running ${active.join(', ')}` : 'running';
+    }
+  }
+}
+
+/** At most RESULT_LIMIT characters on one line. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > RESULT_LIMIT ? `${flat.slice(0, RESULT_LIMIT - 1)}…` : flat;
+}
+
+function assignees(def: Definition): string[] {
+  return [...new Set(def.tasks.map((t) => t.assignedTo).filter((a): a is string => typeof a === 'string' && a !== ''))].sort();
+}
+
+/** RunSummary's parent and schedule, as the stores summarise a run. */
+function summaryLinks(first: Extract<EventEnvelope, { type: 'run.started' }>): Pick<RunSummary, 'parent' | 'schedule'> {
+  const s = first.data.source;
+  const p = s?.parent;
+  return {
+    ...(p ? { parent: { runId: p.runId, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.relation ? { relation: p.relation } : {}) } } : {}),
+    ...(s?.schedule ? { schedule: { trigger: s.schedule.trigger, slot: s.schedule.slot } } : {}),
+  };
+}
+
+/** Runs a trigger event started locally (`ledgerflow emit`) have ids `ev-<20 hex>` (triggers runIdForEvent) and, before source.event was recorded there, nothing else. */
+const EVENT_RUN_ID = /^ev-[0-9a-f]{20}$/;
+
+function triggerOf(first: Extract<EventEnvelope, { type: 'run.started' }>, def: Definition): RunTrigger {
+  const s = first.data.source;
+  // A retry's link (source.retryOf) is read loosely: older schemas strip it, newer ones keep it.
+  const retryOf = (s as { retryOf?: { runId?: unknown } } | undefined)?.retryOf;
+  if (retryOf && typeof retryOf.runId === 'string') return { kind: 'retry', runId: retryOf.runId };
+  if (s?.parent) return { kind: 'parent', runId: s.parent.runId, ...(s.parent.task !== undefined ? { task: s.parent.task } : {}), ...(s.parent.relation ? { relation: s.parent.relation } : {}) };
+  if (s?.schedule) return { kind: 'schedule', slot: s.schedule.slot, trigger: s.schedule.trigger };
+  if (s?.event !== undefined || EVENT_RUN_ID.test(first.runId)) {
+    // The event's type is not recorded; the definition tells it when it has one event trigger type.
+    const types = [...new Set((def.triggers ?? []).flatMap((t) => (t.kind === 'event' ? [t.event] : [])))];
+    return { kind: 'event', type: types.length === 1 ? types[0]! : null, id: s?.event ?? null };
+  }
+  return { kind: 'manual' };
+}

@@ -1,0 +1,111 @@
+/**
+ * The file store's run index: records from `<store>/index/runs.json` for run
+ * files that did not change, re-read for those that did; deleting or damaging
+ * the cache changes no result; a corrupt run is reported at every query.
+ */
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { FileRunIndex, openRunIndex, recordOf, type RunRecord } from '../../src/query/index.js';
+import { FileEventStore, MemoryEventStore, type CorruptRun } from '../../src/store/index.js';
+import { tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
+import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
+
+const stores: FileEventStore[] = [];
+afterEach(async () => { await Promise.all(stores.splice(0).map((s) => s.close())); });
+
+async function seeded() {
+  const dir = tempDir('lf-index-');
+  const store = new FileEventStore(dir);
+  stores.push(store);
+  const runs = {
+    done: asRun(historyCommits(COMPLETED_RUN), 'run-done', 0),
+    approved: asRun(historyCommits(APPROVED_RUN), 'run-approved', 1000),
+    failed: asRun(historyCommits(FAILED_RUN), 'run-failed', 2000),
+  };
+  await appendCommits(store, runs.done);
+  await appendCommits(store, runs.failed);
+  await appendCommits(store, runs.approved, 0, 2); // still running: the rest comes later
+  return { dir, store, runs };
+}
+
+const byId = (rs: RunRecord[]) => Object.fromEntries(rs.map((r) => [r.runId, r]));
+
+describe('file run index', () => {
+  it('re-reads only run files that changed: a run that moved on is up to date, an unchanged one comes from the cache', async () => {
+    const { dir, store, runs } = await seeded();
+    const index = openRunIndex({ store });
+    expect(index).toBeInstanceOf(FileRunIndex);
+    const first = await index.query({});
+    expect(first.total).toBe(3);
+    expect(byId(first.runs)['run-done']).toEqual(recordOf(runs.done.flat()));
+    const cacheFile = join(dir, 'index', 'runs.json');
+    expect(existsSync(cacheFile)).toBe(true);
+    await index.close();
+
+    // Mark the unchanged run's cached record: a cache hit shows the mark, a re-read would not.
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
+    cache.runs['run-done'].record.result = 'FROM THE CACHE';
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    await appendCommits(store, runs.approved, 2);
+
+    const again = openRunIndex({ store });
+    const second = byId((await again.query({})).runs);
+    expect(second['run-done']!.result).toBe('FROM THE CACHE');
+    expect(second['run-approved']).toEqual(recordOf(runs.approved.flat()));
+    expect(second['run-approved']!.status).toBe('COMPLETED');
+    await again.close();
+  });
+
+  it('gives the same records with the cache deleted or damaged, and filters them by the query', async () => {
+    const { dir, store } = await seeded();
+    const records = (await openRunIndex({ store }).query({})).runs;
+    const cacheFile = join(dir, 'index', 'runs.json');
+    rmSync(cacheFile);
+    expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
+    writeFileSync(cacheFile, '{"version":1,"runs":{"run-done":{"size":"oops"');
+    expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).version).toBe(1); // written again whole
+    const failed = await openRunIndex({ store }).query({ status: 'FAILED' });
+    expect(failed.runs.map((r) => r.runId)).toEqual(['run-failed']);
+  });
+
+  it('reports a corrupt run at every query, from the cache too, and lists the others', async () => {
+    const { dir, store } = await seeded();
+    appendFileSync(join(dir, 'runs', 'run-failed.jsonl'), 'not json at all\n');
+    for (let i = 0; i < 2; i++) {
+      const corrupt: CorruptRun[] = [];
+      const page = await openRunIndex({ store, onCorrupt: (c) => corrupt.push(c) }).query({ workflow: 'nothing-matches' });
+      expect(page.total).toBe(0);
+      expect(corrupt).toEqual([{ runId: 'run-failed', file: join(dir, 'runs', 'run-failed.jsonl'), reason: expect.stringMatching(/not JSON/) }]);
+    }
+  });
+
+  it('tells a subscriber about each run that moves on', async () => {
+    const { store, runs } = await seeded();
+    const index = openRunIndex({ store, pollMs: 100 });
+    await index.query({});
+    const seen: RunRecord[] = [];
+    const sub = index.subscribe((r) => seen.push(r));
+    await appendCommits(store, runs.approved, 2);
+    const last = runs.approved.flat().at(-1)!;
+    await waitFor('the settled record', () => seen.find((r) => r.runId === 'run-approved' && r.lastSeq === last.seq));
+    sub.close();
+    await index.close();
+  });
+
+  it('on a memory store folds the records in memory, continuing each from where it was', async () => {
+    const store = new MemoryEventStore();
+    const commits = asRun(historyCommits(APPROVED_RUN), 'mem-run');
+    await appendCommits(store, commits, 0, 2);
+    const index = openRunIndex({ store });
+    expect((await index.query({})).runs[0]!.status).not.toBe('COMPLETED');
+    await appendCommits(store, commits, 2);
+    expect((await index.query({})).runs[0]).toEqual(recordOf(commits.flat() as EventEnvelope[]));
+    expect(await index.get('mem-run')).toEqual(recordOf(commits.flat()));
+    expect(await index.get('nope')).toBeNull();
+    await index.close();
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The run index on a real nats-server: without engines `list` reads the log;
+ * an engine's projection keeps KV LF_RUNS_INDEX, continuing each record as
+ * commits arrive; with the engine stopped, runs newer than the index are read
+ * from the log; `reindex` rebuilds the bucket after it was deleted.
+ */
+import { connect } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterEngine } from '../../src/cluster/index.js';
+import { JetStreamRunIndex, openRunIndex, recordOf, reindex, RUNS_INDEX_BUCKET, type RunRecord } from '../../src/query/index.js';
+import { JetStreamEventStore, type CorruptRun } from '../../src/store/index.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
+
+const skipReason = inject('natsSkipReason');
+
+describe.skipIf(!!skipReason)('run index on JetStream', () => {
+  let server: NatsServer;
+  let store: JetStreamEventStore;
+  beforeAll(async () => {
+    server = await startNatsServer();
+    store = new JetStreamEventStore({ servers: server.url });
+  }, 30_000);
+  afterAll(async () => { await store?.close(); await server?.dispose(); });
+
+  const done = asRun(historyCommits(COMPLETED_RUN), 'js-done');
+  const approved = asRun(historyCommits(APPROVED_RUN), 'js-approved', 1000);
+  const failed = asRun(historyCommits(FAILED_RUN), 'js-failed', 2000);
+  const expected = (...runs: typeof done[]) => runs.map((r) => recordOf(r.flat())).sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
+  const records = async (index = openRunIndex({ store }) as JetStreamRunIndex) => ({ runs: (await index.query({})).runs, load: index.lastLoad! });
+
+  it('is kept by the engines, read from the log for what it lacks, and rebuilt by reindex', async () => {
+    await appendCommits(store, done);
+    await appendCommits(store, approved, 0, 2);
+    // No engine has run: no bucket, every run folded from the log.
+    const before = await records();
+    expect(before.runs).toEqual(expected(approved.map((c, i) => (i < 2 ? c : [])).filter((c) => c.length > 0), done));
+    expect(before.load).toMatchObject({ fresh: false, fromLog: 2 });
+
+    const engine = new ClusterEngine({ nats: server.url, schedules: false });
+    await engine.start();
+    try {
+      await appendCommits(store, approved, 2);
+      await appendCommits(store, failed);
+      // The projection applies every commit; the index is then current and read alone.
+      const current = await waitFor('the projection to catch up', async () => { const r = await records(); return r.load.fresh ? r : null; });
+      expect(current.runs).toEqual(expected(done, approved, failed));
+      expect(current.load).toMatchObject({ fromLog: 0 });
+      expect(engine.runIndex!.stats.applied).toBeGreaterThan(0);
+    } finally {
+      await engine.stop();
+    }
+
+    // No engine now: a new run is not in the bucket, so it is read from the log; the rest from the bucket.
+    const late = asRun(historyCommits(COMPLETED_RUN), 'js-late', 5000);
+    await appendCommits(store, late);
+    const behind = await records();
+    expect(behind.runs).toEqual(expected(done, approved, failed, late));
+    expect(behind.load).toMatchObject({ fresh: false, fromLog: 1 });
+
+    // The bucket deleted: the log answers; reindex makes it again, from which the next query reads.
+    const nc = await connect({ servers: server.url });
+    try {
+      await (await nc.jetstreamManager()).streams.delete(`KV_${RUNS_INDEX_BUCKET}`);
+    } finally {
+      await nc.close();
+    }
+    expect((await records()).runs).toEqual(expected(done, approved, failed, late));
+    const progress: number[] = [];
+    const report = await reindex(store, { onProgress: (n) => progress.push(n) });
+    expect(report).toMatchObject({ bucket: RUNS_INDEX_BUCKET, runs: 4, corrupt: [] });
+    expect(progress.at(-1)).toBe(4);
+    const rebuilt = await records();
+    expect(rebuilt.runs).toEqual(expected(done, approved, failed, late));
+    expect(rebuilt.load).toMatchObject({ fresh: true, fromLog: 0 });
+    const newest: RunRecord[] = (await openRunIndex({ store }).query({ status: 'FAILED' })).runs;
+    expect(newest.map((r) => r.runId)).toEqual(['js-failed']);
+  }, 60_000);
+
+  it('reports a run whose stream message is not a commit, from the log and from the bucket alike', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      await nc.jetstream().publish('lf.events.broken.js-broken', new TextEncoder().encode('not json'));
+    } finally {
+      await nc.close();
+    }
+    const seen: CorruptRun[] = [];
+    await openRunIndex({ store, onCorrupt: (c) => seen.push(c) }).query({});
+    expect(seen.map((c) => c.runId)).toEqual(['js-broken']);
+    const report = await reindex(store);
+    expect(report.corrupt.map((c) => c.runId)).toEqual(['js-broken']);
+    const again: CorruptRun[] = [];
+    const page = await openRunIndex({ store, onCorrupt: (c) => again.push(c) }).query({});
+    expect(again.map((c) => c.runId)).toEqual(['js-broken']);
+    expect(page.runs.map((r) => r.runId)).not.toContain('js-broken');
+  }, 30_000);
+});
