@@ -5,7 +5,7 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { applyEvent, compiledForRun, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
 export const KEPT_EVENTS = 200;
@@ -27,7 +27,7 @@ export function trackRun(events: readonly EventEnvelope[]): WatchedRun {
   if (!first || first.type !== 'run.started' || first.seq !== 1) throw new Error('a watched run is folded from its run.started (seq 1)');
   const compiled = compiledForRun(first);
   const definition = first.data.definition as unknown as Definition;
-  const snapshot = startFold(compiled, { runId: first.runId, time: first.time, input: first.data.input });
+  const snapshot = startFold(compiled, foldStartOf(first));
   const run: WatchedRun = {
     runId: first.runId,
     tasks: new Map(definition.tasks.map((t) => [t.id, t])),

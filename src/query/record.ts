@@ -12,7 +12,7 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
 import type { RunSummary } from '../store/index.js';
 
 /** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
@@ -101,7 +101,7 @@ export function track(events: readonly EventEnvelope[]): TrackedRun {
     throw new RecordGapError(first?.runId ?? '?', 0, first?.seq ?? 0);
   }
   const compiled = compiledForRun(first);
-  const snapshot = startFold(compiled, { runId: first.runId, time: first.time, input: first.data.input });
+  const snapshot = startFold(compiled, foldStartOf(first));
   const record: RunRecord = {
     runId: first.runId, workflowId: first.workflowId, version: first.version, status: first.state.status,
     startedAt: first.time, completedAt: null, lastSeq: 1,
