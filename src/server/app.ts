@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
@@ -79,10 +79,10 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   // Static assets of the browser app need no auth (they hold no data); index.html is a page route below.
   // Made on first use: dist/web may be built after the server started (and serveStatic warns when it is absent).
-  let assets: ReturnType<typeof serveStatic> | null = null;
+  let assets: MiddlewareHandler<Env> | null = null;
   app.use('*', async (c, next) => {
     if (c.req.method === 'GET' && !isApi(c) && /\.[A-Za-z0-9]+$/.test(c.req.path) && !c.req.path.endsWith('.html') && existsSync(o.webDir)) {
-      assets ??= serveStatic({ root: o.webDir });
+      assets ??= serveStatic<Env>({ root: o.webDir });
       return assets(c, next);
     }
     return next();
