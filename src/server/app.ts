@@ -161,9 +161,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     const run = await reader.status(id);
     const first = await firstEvent(id);
     const definition = first.data.definition as unknown as Definition;
-    const [record, all] = await Promise.all([backend.runs.get(id), backend.store.listRuns({ onCorrupt: () => undefined })]);
-    // INTERIM: children found by a scan of the summaries; src/query's index answers this by parent.
-    const children = all.filter((r) => r.parent?.runId === id).map(({ runId, workflowId, version, status, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status, startedAt, completedAt, ...(parent?.task ? { task: parent.task } : {}), ...(parent?.relation ? { relation: parent.relation } : {}) }));
+    // Children come from the run index (by parent), not from a scan here: the interim index scans, src/query's does not.
+    const [record, kids] = await Promise.all([backend.runs.get(id), backend.runs.children(id)]);
+    const children = kids.map(({ runId, workflowId, version, status, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status, startedAt, completedAt, ...(parent?.task ? { task: parent.task } : {}), ...(parent?.relation ? { relation: parent.relation } : {}) }));
     return c.json({ run, record, definition, graph: workflowGraph(definition), children, ...(run.parent ? { parent: run.parent } : {}) });
   });
 

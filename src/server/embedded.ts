@@ -92,7 +92,10 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         return { runId: typeof r === 'string' ? r : r.runId };
       },
       async start(workflowId, input, version) {
-        const found = (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
+        // The folder first; the store's runs (a whole-store scan in the interim index) only for a workflow no file defines.
+        const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
+        const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
+          ? inFiles : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
         if (found.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`);
         const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
         if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });

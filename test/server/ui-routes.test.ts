@@ -99,6 +99,7 @@ beforeAll(async () => {
   writeFileSync(join(defs, 'shape.yaml'), SHAPE(1, 'last'));
   writeFileSync(join(defs, 'nightly.yaml'), readFileSync(join(defs, 'approval.yaml'), 'utf8')
     .replace('id: approval', 'id: nightly').replace('  tasks:', '  triggers:\n    - schedule: "0 3 * * *"\n      timezone: UTC\n  tasks:'));
+  writeFileSync(join(defs, 'parent.yaml'), 'workflow:\n  id: parent\n  version: 1\n  tasks:\n    - { id: child, type: SUB_WORKFLOW, workflow: shape, input: { name: kid } }\n');
   writeFileSync(join(dir, 'events', 'order_placed.yaml'), [
     'type: order_placed',
     'schema:',
@@ -213,6 +214,17 @@ describe('start, definitions, verdict and metrics', () => {
     const slow = shape.slowestTasks as { task: string; p95Ms: number; samples: number }[];
     expect(slow[0]).toMatchObject({ task: 'flaky', samples: 2 });
   });
+});
+
+it('a run page lists its child runs, and the child names its parent', async () => {
+  const { body } = await post('/api/workflows/parent/start', { input: {} });
+  await settled(body.runId, 'COMPLETED');
+  const parent = (await get(`/api/runs/${body.runId}`)).body;
+  expect(parent.children).toHaveLength(1);
+  expect(parent.children[0]).toMatchObject({ workflowId: 'shape', status: 'COMPLETED', task: 'child' });
+  const child = (await get(`/api/runs/${parent.children[0].runId}`)).body;
+  expect(child.parent).toMatchObject({ runId: body.runId });
+  expect(child.children).toEqual([]);
 });
 
 describe('schedules, triggers, workers', () => {
