@@ -158,6 +158,8 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
   if (inBody !== null) return inBody;
   // A body task leaves pending for skipped only when its loop never ran: when the loop was skipped.
   if (loop !== undefined && e.from === 'pending' && e.to === 'skipped') return loopNoSkip ? `${t.id} is skipped before it runs only when loop ${loop} is, and ${loopNoSkip}` : null;
+  // HUMAN and WAIT take a task.completed only as a retry's reused output (runtime/retry.ts).
+  if ((t.type === 'HUMAN' || t.type === 'WAIT') && e.on === 'task.completed') return `${t.id} completes without its ${t.type === 'HUMAN' ? 'approval' : 'signal or time'} only in a retry that reuses the run it retries (ledgerflow retry): an outside action, not a branch of the definition; the retry tests cover it`;
   if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
   const work = t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT';
   if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
