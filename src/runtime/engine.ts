@@ -250,7 +250,7 @@ export class Engine {
     const loaded = await this.begin(def, input, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
-    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
+    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
