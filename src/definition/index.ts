@@ -23,6 +23,7 @@ export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { parseDuration } from './duration.js';
 export { positionIn } from './position-in.js';
+export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 
 export interface ParseResult {

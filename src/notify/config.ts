@@ -15,9 +15,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { NotificationsSchema, notificationRules, parseDuration, positionIn, type NotificationRule } from '../definition/index.js';
+import { Locator, NotificationsSchema, notificationRules, parseDuration, type NotificationRule } from '../definition/index.js';
 import { NotificationsConfigError } from '../errors/index.js';
 
 export interface DeliverySettings {
@@ -63,7 +63,8 @@ const ms = (v: string | number | undefined, fallback: number) => (v === undefine
 
 /** A notifications file's text (YAML or JSON) checked: every problem with its file:line:col. */
 export function parseNotificationsFile(text: string, file: string): NotificationsConfig {
-  const doc = parseDocument(text, { prettyErrors: false, merge: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) throw new NotificationsConfigError(file, doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: YAML: ${e.message}`));
   const raw: unknown = doc.toJS();
   const parsed = FileSchema.safeParse(raw);
@@ -78,7 +79,7 @@ export function parseNotificationsFile(text: string, file: string): Notification
     ];
     if (issues.length === 0) issues.push(...parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })));
     throw new NotificationsConfigError(file, issues.map((i) => {
-      const pos = positionIn(text, i.path);
+      const pos = new Locator(doc, lineCounter, text).locate(i.path);
       return `${file}:${pos.line}:${pos.col}: ${i.path.length > 0 ? `${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '')}: ` : ''}${i.message}`;
     }));
   }
