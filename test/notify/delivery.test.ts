@@ -128,7 +128,7 @@ describe('notifications on the embedded store', () => {
     let out = '';
     run.stdout!.on('data', (d) => { out += d; });
     // The webhook holds the POST: the run is FAILED in the log, its notification not noted. Then the process dies.
-    await waitFor('the run\'s POST', () => requestsTo('/later').length === 1, { timeoutMs: 20_000 });
+    await waitFor('the run\'s POST', () => requestsTo('/later').length === 1, { timeout: 20_000 });
     const exited = new Promise((r) => run.once('exit', r));
     run.kill('SIGKILL');
     await exited;

@@ -68,7 +68,7 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
     const events = await waitFor('both notes', async () => {
       const all = await client.store.read(runId);
       return all.filter((e) => e.type.startsWith('notification.')).length === 2 ? all : null;
-    }, { timeoutMs: 15_000 });
+    }, { timeout: 15_000 });
     const completed = events.find((e) => e.state.status === 'COMPLETED')!;
     const id = `${runId}/${completed.seq}/COMPLETED`;
     const msg = heard.find((m) => m.headers?.get('Nats-Msg-Id') === id);
