@@ -182,7 +182,7 @@ export class Notifier {
         state: last.state, type: note.type, data: { ...note.data, stateTime },
       } as EventEnvelope;
       try {
-        await store.append({ runId: n.runId, expectedSeq: seq, dedupId: `${n.runId}/${seq + 1}/note-${randomBytes(6).toString('hex')}`, events: [env] });
+        await store.append({ runId: n.runId, expectedSeq: seq, dedupId: `${n.runId}/${seq + 1}/${randomBytes(6).toString('hex')}`, events: [env] });
         return;
       } catch (err) {
         if (!(err instanceof AppendConflictError)) {
