@@ -274,6 +274,8 @@ export class Service {
       this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${(err as Error).message} (tried again in ${wait} ms)` });
       return;
     }
+    // Settled here: its notifications are this service's already (no need to look at its history again).
+    if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
     else this.say({ kind: 'run.waiting', runId, status: view.status, message: `run ${runId} left ${view.status}${this.stopCtl.signal.aborted ? ' (stopped: attempts still in flight are restarted by the next serve or resume)' : ' (drained)'}` });
   }
