@@ -1,4 +1,5 @@
 /** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
+import { loadNotificationsConfig } from '../notify/index.js';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -130,8 +131,9 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }): Promise<number> {
   const url = natsUrl(g);
+  const notifications = loadNotificationsConfig(opts.notifications);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
@@ -144,6 +146,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
     ...(opts.schedules === false ? { schedules: false as const } : {}),
+    notifications,
     log: (l) => io.err(l),
     ...(metrics ? { onCommit: metrics.onCommit } : {}),
   });

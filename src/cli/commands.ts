@@ -19,6 +19,8 @@ import { parseInputFlags, readInputFile } from './inputs.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
+import { cliNotifier, finishNotifications, withNotifier } from './notifications.js';
+import type { Notifier } from '../notify/index.js';
 
 export type { GlobalOpts } from './store.js';
 
@@ -93,7 +95,7 @@ export function schemaCmd(io: Io): number {
   return EXIT.ok;
 }
 
-export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string }
+export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
 
 export function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
@@ -145,21 +147,27 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
-  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput, runCommand });
+  const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput, runCommand }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal,
     onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
-  }), opts);
+  }), opts, notifier);
 }
 
-export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts): Promise<number> {
+export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier): Promise<number> {
   const sigint = interruptible(io);
+  const stop = () => notifier.stop();
+  sigint.signal.addEventListener('abort', stop);
   try {
     const view = await go(sigint.signal);
     const code = finish(io, view, opts, g);
+    // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
+    await finishNotifications(notifier, opts.json ? io.err : io.out);
     return sigint.interrupted() ? 130 : code;
   } finally {
+    sigint.signal.removeEventListener('abort', stop);
     sigint.done();
   }
 }
@@ -171,7 +179,8 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     const code = await (await import('./cluster.js')).publishResumeCmd(io, g, runId, opts);
     if (code !== null) return code;
   }
-  const engine = engineFor(g, { ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) });
+  const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // A paused run is un-paused first (run.resumed), then continued as any other.
   let unpaused = false;
   if (!usesNats(g)) {
@@ -184,9 +193,12 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const first = loaded.events[0]!;
   // A failed run whose process died before it started its failure workflow: resume starts that (once, by its run id).
   const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
+  // Notifications its history does not note as delivered (the process before died first) are delivered now.
+  notifier.catchUp(loaded.events);
   if (loaded.snapshot.status !== 'active' && !failure) {
     const view = runView(loaded.snapshot, loaded.seq);
     (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
+    await finishNotifications(notifier, opts.json ? io.err : io.out);
     // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.
     const failureRun = view.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
     const unsettled = failureRun ? await engine.status(failureRun) : undefined;
@@ -203,7 +215,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
     : `resuming run ${runId} at event ${loaded.seq}`);
   try {
-    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts);
+    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts, notifier);
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
     if (!(unpaused && err instanceof RunBusyError)) throw err;

@@ -10,9 +10,12 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { progressLines, waitingHints } from './render.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
+import { cliNotifier, finishNotifications, withNotifier } from './notifications.js';
 
 export interface EmitCmdOpts {
   data?: string;
+  /** Global notification rules (`--notifications`, else LEDGERFLOW_NOTIFICATIONS) for the runs driven here. */
+  notifications?: string;
   /** Send the `sample:` of the event type's file (events/<type>.yaml) as the payload. */
   sample?: boolean;
   id?: string;
@@ -81,17 +84,21 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   let result: EmitResult;
   const store = storeFor(g);
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
+  const notifier = cliNotifier(store, opts.notifications, say);
+  const stopNotifying = () => notifier.stop();
+  controller.signal.addEventListener('abort', stopNotifying);
+  const onCommit = withNotifier({ onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }, notifier).onCommit!;
   try {
     result = await emitEvent(event, {
       store,
-      ...diskChildren({ store, deadLetters, writeOutput, runCommand, onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }),
+      ...diskChildren({ store, deadLetters, writeOutput, runCommand, onCommit }),
       catalog,
       deadLetters,
       writeOutput,
       runCommand,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
-      onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },
+      onCommit,
       onLog: (task, message) => say(`  ${task}: ${message}`),
       onRunStarted: (r) => {
         const loaded = catalog.loaded.find((l) => l.definition.id === r.workflowId);
@@ -101,7 +108,9 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
           : `run ${r.runId} started (${r.workflowId} v${r.version}) by event ${event.id}`);
       },
     });
+    await finishNotifications(notifier, opts.json ? io.err : io.out);
   } finally {
+    controller.signal.removeEventListener('abort', stopNotifying);
     process.off('SIGINT', onSigint);
   }
 

@@ -12,6 +12,7 @@ const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => pro
 
 const metricsPortOption = ['--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)'] as const;
 const metricsHostOption = ['--metrics-host <host>', 'address the metrics port listens on (default 127.0.0.1)'] as const;
+const notifications = ['--notifications <file>', 'global notification rules (YAML/JSON: the `notifications:` list, optional `delivery:`) for every run driven here, besides each definition\'s own (default: LEDGERFLOW_NOTIFICATIONS)'] as const;
 const outputRoot = ['--output-root <dir>', 'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)'] as const;
 
 function program(setCode: (c: number) => void): Command {
@@ -39,13 +40,13 @@ function program(setCode: (c: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option(...outputRoot).option(...commandOutputLimitOption).option('--json', 'print the final state as JSON')
+    .option(...outputRoot).option(...commandOutputLimitOption).option(...notifications).option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
   p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
     .option('--as <name>', 'who resumes a paused run (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
-    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option(...commandOutputLimitOption).option('--json')
+    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option(...commandOutputLimitOption).option(...notifications).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
   p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry', runIdArg)
     .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
@@ -104,7 +105,7 @@ function program(setCode: (c: number) => void): Command {
     .option(...outputRoot).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
     .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions, else the bundled ones); re-read when a file changes')
     .option('--no-schedules', 'fire no schedules (only drive runs)')
-    .option(...commandOutputLimitOption)
+    .option(...commandOutputLimitOption).option(...notifications)
     .option(...metricsPortOption).option(...metricsHostOption)
     .action(act(async (o) => (await import('./serve.js')).serveCmd(io, g(), o)));
   p.command('ui').description('the web dashboard: runs, definitions, schedules, metrics; approve, signal, cancel, pause, resume, retry, start and emit from a browser. Embedded store: also drives the runs (as serve), binds 127.0.0.1 and prints the URL with its access token; NATS: people sign in with their NATS user')
@@ -125,6 +126,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
     .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option(...outputRoot).option(...commandOutputLimitOption)
+    .option(...notifications)
     .option('--wait <duration>', "over NATS: how long to wait for the engines' verdict (default 10s; 0: don't wait)").option('--json', 'print { event, runs } as JSON')
     .action(act(async (type: string, o) => usesNats(g())
       ? (await import('./cluster.js')).publishEventCmd(io, g(), type, o)
@@ -155,7 +157,7 @@ function program(setCode: (c: number) => void): Command {
   const dlq = p.command('dlq').description('what engines and workers gave up on (stream LF_DLQ, over NATS): list, show, replay, purge');
   const dlqCmd = async () => import('./dlq.js');
   dlq.command('list').description('every dead letter, oldest first: sequence, kind, when, whether replayable, size, where it came from, reason')
-    .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks, signals, control').option('--json', 'print the entries as JSON')
+    .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks, signals, control, notifications').option('--json', 'print the entries as JSON')
     .action(act(async (o) => (await dlqCmd()).dlqListCmd(io, g(), o)));
   dlq.command('show').argument('<seq>', "the dead letter's sequence (from dlq list)").description('one dead letter in full: reason, reference to the message, kept body or excerpt')
     .option('--json').action(act(async (seq: string, o) => (await dlqCmd()).dlqShowCmd(io, g(), seq, o)));
@@ -188,7 +190,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
-    .option(...outputRoot)
+    .option(...outputRoot).option(...notifications)
     .option(...metricsPortOption).option(...metricsHostOption)
     .action(act(async (o) => (await import('./cluster.js')).engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')

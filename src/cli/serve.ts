@@ -12,10 +12,11 @@ import { EXIT } from './exit.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
 import { progressLines } from './render.js';
+import { cliNotifier, withNotifier } from './notifications.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
 
-export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string }
+export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
@@ -33,7 +34,8 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   // Everything goes to stderr: stdout carries only the --json notices (one object a line).
   const say = (line: string) => io.err(line);
   const metrics = await metricsFlags(opts, say);
-  const hooks = {
+  const notifier = cliNotifier(store, opts.notifications, say);
+  const hooks = withNotifier({
     writeOutput,
     runCommand,
     onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2]) => {
@@ -43,10 +45,10 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       metrics?.onCommit(events, before, after);
     },
     onLog: (task: string, message: string) => say(`  ${task}: ${message}`),
-  };
+  }, notifier);
   const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(dir)) }) });
   const service = new Service({
-    engine, storeDir: dir, graceMs, ...(handlers ? { handlers } : {}),
+    engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}),
     onNotice: (n: ServiceNotice) => {
       say(n.message);
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));
@@ -66,7 +68,11 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       if (signalled) return; // a second signal while stopping changes nothing: the grace is already counted
       signalled = sig;
       say(`${sig}: stopping gracefully (grace ${graceMs} ms)`);
-      void service.stop().then(() => resolveDone());
+      // Deliveries under way get what is left of the grace; the rest are delivered by the next driver (nothing noted).
+      const until = Date.now() + graceMs;
+      void service.stop()
+        .then(() => Promise.race([notifier.idle(), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())).unref())]))
+        .then(() => { notifier.stop(); resolveDone(); });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

@@ -13,7 +13,7 @@ import { DeadLetterMessage } from './messages.js';
 import { STREAMS, subjects } from './subjects.js';
 
 /** The kinds engines and workers write: the stream the message came from. */
-export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control'] as const;
+export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control', 'notifications'] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /** The streams a dead letter may be replayed into, by name (never LF_DLQ itself, nor the log). */
@@ -54,6 +54,7 @@ function entryOf(m: StoredMsg): DeadLetterEntry {
 
 /** Why a dead letter cannot be replayed, or null when it can. */
 function notReplayable(l: DeadLetterMessage): string | null {
+  if (l.stage === 'notification') return 'a notification given up on is noted in its run\'s history (notification.dead_lettered); its body is kept here to read, not to publish again';
   if (l.raw === undefined) return `its body (${l.size ?? '?'} bytes) was not kept, only an excerpt: bodies over 64 KiB, or not UTF-8 text, are not kept`;
   if (!l.source) return 'it was written before dead letters recorded where the message came from';
   const prefix = REPLAYABLE_STREAMS[l.source.stream];

@@ -10,13 +10,15 @@
  * effects carry message ids (runId/task/attempt, runId/timer) so publishing
  * them again within the dedup window writes nothing twice.
  */
-import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { childRunId, instanceFields, instanceKey, instanceToken, iso, MAX_CHILD_DEPTH, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import { RunIdSchema, type EventEnvelope, type PendingEvent, type RunSource, type TaskError } from '../events/index.js';
 import {
-  applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewLoss, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
+  applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewLoss, reviewSignal, runStatus, runView, snapshotDue, snapshotOf, step, toTaskError,
   type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
 } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
@@ -29,6 +31,15 @@ import { ApprovalMessage, ControlMessage, decodeOrUndefined, encode, InputMessag
 import { KvScheduleCursor } from './schedule-cursor.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../query/index.js';
 import { hasUsers } from './sender.js';
+import { Notifier, notificationBody, type DeliveryOutcome, type NotificationsConfig, type PendingDelivery } from '../notify/index.js';
+
+/**
+ * The notification deliveries a message's processing started: its ack waits
+ * for them (see consume()), so an engine that dies before they are noted in
+ * the run's history leaves the message to another engine, which delivers
+ * what the history does not note.
+ */
+const deliveryScope = new AsyncLocalStorage<Promise<void>[]>();
 
 /** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
 export const ENGINE_SENDER = 'engine';
@@ -67,6 +78,8 @@ export interface ClusterEngineOptions {
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
   /** The run index projection (KV LF_RUNS_INDEX, src/query): every engine runs it unless `false`. */
   runIndex?: false;
+  /** Global notification rules and delivery settings (`--notifications`); each definition's own rules apply anyway. */
+  notifications?: Pick<NotificationsConfig, 'rules' | 'delivery'>;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -110,6 +123,8 @@ export class ClusterEngine {
     /** Schedule ticks done (each fires what is due at that moment). */
     scheduleTicks: 0,
   };
+  /** Delivers the notifications of the commits this engine makes (src/notify). */
+  notifier!: Notifier;
   /** Fires schedule slots (null: this engine fires none); `lastFire`: what its last tick did. */
   scheduler: Scheduler | null = null;
   lastFire: FireReport | null = null;
@@ -129,6 +144,11 @@ export class ClusterEngine {
     await ensureCluster(this.jsm, this.opts.settings);
     this.tokens = await AttemptTokens.open(this.js, this.opts.settings);
     this.ledger = await AttemptLedger.open(this.nc);
+    this.notifier = new Notifier({
+      store: this.store, now: this.now, log: (line) => this.log(`notify: ${line}`),
+      ...(this.opts.notifications ? { config: this.opts.notifications } : {}),
+      nats: { connection: this.nc, headers: natsHeaders, deadLetter: (d, outcome) => this.deadLetterNotification(d, outcome) },
+    });
     const url = typeof this.opts.nats === 'string' ? this.opts.nats : [this.opts.nats.servers].flat().join(',');
     this.sendersProven = await hasUsers(url);
     this.registry = new DefinitionRegistry(this.js, {
@@ -220,6 +240,8 @@ export class ClusterEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Deliveries under way are cut off, unnoted: their messages were not acked, so the next engine delivers them.
+    this.notifier?.stop();
     for (const s of this.stops) s();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
     await this.store.close();
@@ -253,7 +275,11 @@ export class ClusterEngine {
             active++;
             // Keep the message ours while it is processed slowly (e.g. appends waiting out a server restart).
             const heartbeat = setInterval(() => m.working(), Math.max(1000, (this.opts.settings?.engineAckWaitMs ?? 10_000) / 3));
-            void (async () => { if (opts.boundFirst === false || !(await this.spent(m, kind))) await handle(m); })()
+            const held = holdAck(m);
+            void (async () => {
+              if (opts.boundFirst === false || !(await this.spent(m, kind))) await deliveryScope.run(held.deliveries, () => handle(held.msg));
+              await held.acked();
+            })()
               .catch((err: unknown) => this.failed(m, kind, durable, err))
               .finally(() => { clearInterval(heartbeat); active--; waiters.shift()?.(); });
           }
@@ -314,6 +340,8 @@ export class ClusterEngine {
    */
   async process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string } = {}): Promise<Loaded | null> {
     let refreshed = false;
+    // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
+    const fromLog = !this.cache.has(runId);
     for (let attempt = 0; attempt < 50; attempt++) {
       const st = await this.load(runId, refreshed);
       if (!st) return null;
@@ -342,11 +370,40 @@ export class ClusterEngine {
       // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
       const everything = opts.reconcile === true || prepared.stale.length > 0;
       await this.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled);
+      await this.notify(runId, st, prepared.events, everything || fromLog);
       // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
       if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.reportToParent(runId, next);
       return next;
     }
     throw new Error(`run ${runId}: gave up after 50 conflicting appends`);
+  }
+
+  /**
+   * Delivers what a commit made due, in the background (the message's ack
+   * waits for it, not the run). `fromHistory`: the engine before may have
+   * died between a commit and its deliveries, so the run's whole history is
+   * read for what it owes (only for a run with notification rules).
+   */
+  private async notify(runId: string, st: Loaded, events: EventEnvelope[], fromHistory: boolean): Promise<void> {
+    const definition = st.compiled.definition;
+    if (!this.notifier.hasRules(definition)) return;
+    const held = deliveryScope.getStore();
+    if (fromHistory) {
+      held?.push(this.notifier.catchUp(await this.store.read(runId)).done);
+      return;
+    }
+    if (events.length > 0) held?.push(this.notifier.committed(events, runStatus(st.snapshot), definition));
+  }
+
+  /** A notification given up on: a dead letter on lf.dlq.notifications, the body kept (it is not replayed: ledgerflow itself delivers again what a history does not note). */
+  private async deadLetterNotification(d: PendingDelivery, outcome: Extract<DeliveryOutcome, { delivered: false }>): Promise<void> {
+    const raw = JSON.stringify(notificationBody(d.notification));
+    this.stats.deadLetters++;
+    await this.js.publish(subjects.dlq('notifications'), new TextEncoder().encode(JSON.stringify({
+      reason: `notification ${d.notification.id} (${d.notification.on}) to ${d.target.key}: given up after ${outcome.attempts} tr${outcome.attempts === 1 ? 'y' : 'ies'}; the last failed with: ${outcome.error.slice(0, 1500)}`,
+      at: iso(this.now()), stage: 'notification', runId: d.notification.runId, ...(d.notification.task !== undefined ? { taskId: d.notification.task } : {}),
+      size: Buffer.byteLength(raw), sha256: createHash('sha256').update(raw).digest('hex'), raw,
+    })), { msgID: `dlq/notification/${d.notification.id}/${d.target.key}` });
   }
 
   /**
@@ -841,4 +898,28 @@ export class ClusterEngine {
 /** A subject from ids that may not fit in one (then there is no verdict to send: null). */
 function safeSubject(make: () => string): string | null {
   try { return make(); } catch { return null; }
+}
+
+/**
+ * The message as a handler sees it, with its ack held until the notification
+ * deliveries its processing started have ended (delivered or given up on,
+ * and noted): an engine that dies before leaves it unacked for another.
+ * Everything else (nak, term, working) goes to the message as it is.
+ */
+function holdAck(m: JsMsg): { msg: JsMsg; deliveries: Promise<void>[]; acked: () => Promise<void> } {
+  const deliveries: Promise<void>[] = [];
+  let acked: Promise<void> = Promise.resolve();
+  const msg = new Proxy(m, {
+    get(target, prop) {
+      if (prop === 'ack') {
+        return () => {
+          if (deliveries.length === 0) target.ack();
+          else acked = Promise.allSettled(deliveries).then(() => target.ack());
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { msg, deliveries, acked: () => acked };
 }

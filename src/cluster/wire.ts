@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CommitSchema, RunStartedData } from '../events/index.js';
 import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../triggers/index.js';
+import { NotificationBodySchema } from '../notify/index.js';
 import { AttemptRecord } from './attempts.js';
 import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, InputMessage, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
@@ -36,6 +37,8 @@ export const WIRE_SCHEMAS = {
   ControlVerdict,
   /** lf.verdicts.triggers.<eventId> (core NATS) */
   TriggerVerdict,
+  /** lf.notify.<workflowId>.<status> (core NATS; Nats-Msg-Id = its id) */
+  Notification: NotificationBodySchema,
   /** lf.events.<workflowId>.<runId> (stream LF_EVENTS) */
   Commit: CommitSchema,
   /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it. */

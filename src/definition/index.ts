@@ -18,11 +18,13 @@ import type { Definition } from './types.js';
 
 export * from './types.js';
 export { definitionHash } from './hash.js';
-export { definitionJsonSchema } from './schema.js';
+export { definitionJsonSchema, isHttpUrl, NotificationsSchema } from './schema.js';
+export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { workflowGraph, type WorkflowGraph, type GraphNode, type GraphEdge, type GraphEdgeKind } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
 export { positionIn } from './position-in.js';
+export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 
 export interface ParseResult {

@@ -152,6 +152,9 @@ export function unknownKeys(root: unknown): Finding[] {
   if (Array.isArray(wf.triggers)) {
     wf.triggers.forEach((t, i) => check(t, KNOWN_KEYS.trigger, [...base, 'triggers', i], `triggers[${i}]`));
   }
+  if (Array.isArray(wf.notifications)) {
+    wf.notifications.forEach((n, i) => check(n, KNOWN_KEYS.notification, [...base, 'notifications', i], `notifications[${i}]`));
+  }
   if (Array.isArray(wf.tasks)) {
     wf.tasks.forEach((t, i) => {
       if (!isObj(t)) return;

@@ -7,10 +7,10 @@
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import {
-  CATCH_UP_MODES, TASK_TYPES,
+  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, NOTIFY_ON, TASK_TYPES,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
-  type Trigger, type TriggerRule,
+  type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule,
 } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -192,6 +192,22 @@ function triggers(v: unknown): Trigger[] {
   });
 }
 
+/** Notification rules as the schema checked them (list or single status, snake_case) in canonical form. */
+export function notificationRules(v: unknown): NotificationRule[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter(isObj).map((r) => {
+    const on = (Array.isArray(r.on) ? r.on : [r.on]).filter((x): x is NotifyOnName => (NOTIFY_ON as readonly unknown[]).includes(x));
+    const headers = isObj(r.headers) ? Object.fromEntries(Object.entries(r.headers).filter(([, h]) => typeof h === 'string')) as Record<string, string> : undefined;
+    return compact({
+      on: [...new Set(on)],
+      retriedAtLeast: on.includes('RETRIED') ? int(r.retried_at_least, 2) ?? DEFAULT_RETRIED_AT_LEAST : undefined,
+      nats: r.nats === true,
+      webhook: str(r.webhook),
+      headers,
+    });
+  });
+}
+
 /** `wf` is the raw value of the top-level `workflow:` key. */
 export function normalize(wf: Raw): Definition {
   const id = str(wf.id) ?? '';
@@ -209,5 +225,6 @@ export function normalize(wf: Raw): Definition {
     monitoring: isObj(wf.monitoring) ? map(wf.monitoring) : undefined,
     triggers: triggers(wf.triggers),
     handlers: str(wf.handlers),
+    notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
   });
 }

@@ -6,7 +6,7 @@
  * the whole graph.
  */
 import { z } from 'zod';
-import { TASK_TYPES } from './types.js';
+import { NOTIFY_ON, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
@@ -165,6 +165,67 @@ export const FailureWorkflowSchema = z.object({
   error: 'failure_workflow needs `id` (a workflow to start when the run fails) or `steps` (tasks of this workflow to run when it fails)',
 });
 
+/** An absolute http(s) URL: what a webhook may be (no file:, data:, javascript: or relative URLs). */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Headers ledgerflow sets on a webhook's POST itself: a rule may not set them. */
+export const RESERVED_WEBHOOK_HEADERS = ['content-type', 'content-length', 'host', 'idempotency-key', 'transfer-encoding', 'connection'];
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Which of `on`'s values is wrong, when it is a list (a union's own message would only say "a list"). */
+function onError(issue: { input?: unknown }): string {
+  const bad = Array.isArray(issue.input) ? issue.input.filter((x) => !(NOTIFY_ON as readonly unknown[]).includes(x)) : [];
+  const which = bad.length > 0 ? `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a status to notify on; ` : '';
+  return `${which}expected a status or a list of them: ${NOTIFY_ON.join(', ')}`;
+}
+
+const NotifyOnValue = z.enum(NOTIFY_ON, { error: `expected one of ${NOTIFY_ON.join(', ')} (upper case)` });
+
+/**
+ * One `notifications:` rule, in a definition or in a global notifications
+ * file (`--notifications`, LEDGERFLOW_NOTIFICATIONS): the same shape.
+ */
+export const NotificationRuleSchema = z.object({
+  on: z.union([NotifyOnValue, z.array(NotifyOnValue).min(1, { error: 'list at least one of ' + NOTIFY_ON.join(', ') })], { error: onError })
+    .meta({ description: 'FAILED, WAITING (for a person or a signal), COMPLETED, CANCELLED, RETRIED (a task attempt number reaching retried_at_least).' }),
+  retried_at_least: z.number().int().min(2, { error: 'expected an attempt number of at least 2 (2 = the first retry)' }).max(MAX_ATTEMPTS).optional()
+    .meta({ description: 'With RETRIED: notify when a task\'s attempt number reaches this (default 2, the first retry).' }),
+  nats: z.boolean().optional().meta({ description: 'Publish on lf.notify.<workflow>.<status> (on NATS JetStream only).' }),
+  webhook: z.string().refine(isHttpUrl, { error: 'expected an absolute http:// or https:// URL' }).optional()
+    .meta({ description: 'POST a JSON body to this http(s) URL.' }),
+  headers: z.record(
+    z.string().regex(HEADER_NAME, { error: 'expected an HTTP header name' }),
+    z.string({ error: 'expected a header value (a string)' }),
+    { error: 'expected a map of Header-Name: value' },
+  ).optional().meta({ description: 'Headers added to the webhook POST.' }),
+}).check((ctx) => {
+  const r = ctx.value;
+  const on = Array.isArray(r.on) ? r.on : [r.on];
+  if (r.nats !== true && r.webhook === undefined) {
+    ctx.issues.push({ code: 'custom', input: r, path: [], message: 'a notification needs a target: `nats: true` and/or `webhook: <http(s) URL>`' });
+  }
+  if (r.retried_at_least !== undefined && !on.includes('RETRIED')) {
+    ctx.issues.push({ code: 'custom', input: r.retried_at_least, path: ['retried_at_least'], message: 'retried_at_least applies to RETRIED only: add RETRIED to `on`' });
+  }
+  if (r.headers !== undefined && r.webhook === undefined) {
+    ctx.issues.push({ code: 'custom', input: r.headers, path: ['headers'], message: 'headers go with a webhook: add `webhook: <http(s) URL>`' });
+  }
+  for (const name of Object.keys(r.headers ?? {})) {
+    if (RESERVED_WEBHOOK_HEADERS.includes(name.toLowerCase())) {
+      ctx.issues.push({ code: 'custom', input: name, path: ['headers', name], message: `${name} is set by ledgerflow itself (the JSON body, the notification's id): leave it out` });
+    }
+  }
+});
+
+export const NotificationsSchema = z.array(NotificationRuleSchema, { error: 'expected a list of notification rules (each with `on:` and a target)' });
+
 export const WorkflowSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]+$/, {
     error: 'a workflow id contains only letters, digits, _ and - (it becomes a NATS subject token)',
@@ -184,6 +245,8 @@ export const WorkflowSchema = z.object({
   monitoring: JsonMap.optional(),
   triggers: z.array(TriggerSchema).optional(),
   handlers: z.string().optional().meta({ description: 'Handler module path, relative to this file.' }),
+  notifications: NotificationsSchema.optional()
+    .meta({ description: 'Who hears of status changes: NATS subjects and webhooks (at least once; each delivery noted in the run\'s history).' }),
 });
 
 export const DefinitionSchema = z.object({ workflow: WorkflowSchema });
@@ -197,6 +260,7 @@ export const KNOWN_KEYS = {
   decision_case: Object.keys(DecisionCaseSchema.shape),
   failure_workflow: Object.keys(FailureWorkflowSchema.shape),
   trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input'],
+  notification: ['on', 'retried_at_least', 'nats', 'webhook', 'headers'],
 } as const;
 
 /** JSON Schema of the YAML language, for editors (`ledgerflow schema`). */

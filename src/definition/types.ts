@@ -189,6 +189,26 @@ export type Trigger = EventTrigger | ScheduleTrigger;
 
 export interface FailureWorkflow { id: string; steps: string[]; input: Record<string, JsonValue> }
 
+/** What a notification rule reacts to: a run status reached, or (RETRIED) a task's attempt number reaching `retriedAtLeast`. */
+export const NOTIFY_ON = ['FAILED', 'WAITING', 'COMPLETED', 'CANCELLED', 'RETRIED'] as const;
+export type NotifyOnName = (typeof NOTIFY_ON)[number];
+/** With RETRIED and no `retried_at_least`: the first retry (attempt 2). */
+export const DEFAULT_RETRIED_AT_LEAST = 2;
+
+/**
+ * A `notifications:` rule (src/notify): on which changes, to which targets.
+ * `nats`: publish on lf.notify.<workflow>.<status>; `webhook`: POST a JSON body
+ * there (http or https), with `headers` added.
+ */
+export interface NotificationRule {
+  on: NotifyOnName[];
+  /** Set exactly when `on` has RETRIED. */
+  retriedAtLeast?: number;
+  nats: boolean;
+  webhook?: string;
+  headers?: Record<string, string>;
+}
+
 export interface Definition {
   id: string;
   name: string;
@@ -203,4 +223,6 @@ export interface Definition {
   triggers: Trigger[];
   /** Handler module path, relative to the definition file. */
   handlers?: string;
+  /** `notifications:` (src/notify); absent when the file has none, so older definitions hash as they did. */
+  notifications?: NotificationRule[];
 }

@@ -65,6 +65,13 @@ export class UsageError extends LedgerflowError {
   }
 }
 
+/** A global notifications file (`--notifications`, LEDGERFLOW_NOTIFICATIONS) that does not validate: every problem as file:line:col. */
+export class NotificationsConfigError extends UsageError {
+  constructor(file: string, problems: string[]) {
+    super(`notifications file ${file} is invalid:\n${problems.join('\n')}`, { file, problems }, 'LF_NOTIFICATIONS_INVALID');
+  }
+}
+
 export class InputError extends UsageError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}) {
     super(message, meta, 'LF_INPUT_INVALID');

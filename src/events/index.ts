@@ -169,6 +169,33 @@ export const ApprovalRefusedData = z.object({
   unauthenticated: z.literal(true).optional(),
 });
 
+/** What a notification rule reacts to (src/notify): a run status it reaches, or a task retried (attempt N). */
+export const NotifyOn = z.enum(['FAILED', 'WAITING', 'COMPLETED', 'CANCELLED', 'RETRIED']);
+export type NotifyOn = z.infer<typeof NotifyOn>;
+/**
+ * A notification's delivery to one target, noted in the run's history by
+ * whoever drove the run (src/notify). Like approval.refused it changes no
+ * state, and it may follow a settled run. `id`: the notification's stable id
+ * (`<runId>/<seq>/<on>`: what the NATS msg id and the webhook's
+ * Idempotency-Key carry); `seq`: the event that made it due; `target`: which
+ * target (`nats:<subject>`, or `webhook:<origin>#<hash of the whole URL>`, so
+ * no secret in a URL's path or query lands in the log); `stateTime`: the time
+ * of the last event that changed the run's state, what summaries take as the
+ * run's time (completedAt) when a note comes last.
+ */
+const notificationNote = {
+  id: z.string().min(1),
+  on: NotifyOn,
+  seq: z.number().int().positive(),
+  target: z.string().min(1),
+  attempts: z.number().int().positive(),
+  stateTime: z.string(),
+};
+export const NotificationSentData = z.object({ ...notificationNote, statusCode: z.number().int().optional() });
+export const NotificationDeadLetteredData = z.object({ ...notificationNote, error: z.string() });
+/** The event types that note a notification: audit records that change no state. */
+export const NOTIFICATION_EVENT_TYPES = ['notification.sent', 'notification.dead_lettered'] as const;
+
 export const EVENT_DATA = {
   'run.started': RunStartedData,
   'task.started': TaskStartedData,
@@ -183,6 +210,8 @@ export const EVENT_DATA = {
   'signal.received': SignalReceivedData,
   'run.paused': RunPausedData,
   'run.resumed': RunResumedData,
+  'notification.sent': NotificationSentData,
+  'notification.dead_lettered': NotificationDeadLetteredData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -230,6 +259,8 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('signal.received'), data: SignalReceivedData }),
   EnvelopeBase.extend({ type: z.literal('run.paused'), data: RunPausedData }),
   EnvelopeBase.extend({ type: z.literal('run.resumed'), data: RunResumedData }),
+  EnvelopeBase.extend({ type: z.literal('notification.sent'), data: NotificationSentData }),
+  EnvelopeBase.extend({ type: z.literal('notification.dead_lettered'), data: NotificationDeadLetteredData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

@@ -24,6 +24,7 @@ import type { RunSnapshot } from './fold.js';
 import { foldOnto, prepareCommit, reuseDue } from './commit.js';
 import { heldBy, reconcile, timerFired, type EmitEvent, type HeldAttempt, type StartAttempt, type StartChild } from './effects.js';
 import type { TaskError } from '../events/index.js';
+import type { Definition } from '../definition/index.js';
 import { handlerFor, toTaskError, type Handlers } from './handlers.js';
 import type { CommandRunner } from './commands.js';
 import { randomHex } from './ids.js';
@@ -32,8 +33,8 @@ import { reviewLoss } from './restarts.js';
 const SCHEDULED = ['SCHEDULED'] as const;
 
 export interface DriverHooks {
-  /** After each durable commit, with the state before and after it. */
-  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+  /** After each durable commit, with the state before and after it, and the run's definition (its notification rules, say). */
+  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
   /** An input that no longer applies (a late result after a timeout, a raced approval). */
   onStale?: (event: PendingEvent, reason: string) => void;
   /** A handler's log line. */
@@ -347,7 +348,7 @@ export class RunDriver {
       this.inflight.delete(key);
       this.takenOver.set(key, { attempt: ev.data.attempt, restart: ev.data.restart, ref: { task: ev.data.task, ...instanceFields(ev.data) } });
     }
-    this.opts.onCommit?.(events, before, this.snapshot);
+    this.opts.onCommit?.(events, before, this.snapshot, this.opts.compiled.definition);
     // The open group was folded onto an older log: fold its events again onto the new one (those that no longer apply become stale).
     if (this.group) {
       const inputs = this.group.inputs;
@@ -389,7 +390,7 @@ export class RunDriver {
         this.snapshot = g.snapshot;
         this.seq = g.seq;
         this.group = null;
-        this.opts.onCommit?.(g.events, before, g.snapshot);
+        this.opts.onCommit?.(g.events, before, g.snapshot, this.opts.compiled.definition);
         return;
       } catch (err) {
         this.appendingTo = 0;

@@ -169,7 +169,7 @@ export class Engine {
     const loaded = await this.beginRetry(runId, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
-    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
+    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
@@ -296,7 +296,7 @@ export class Engine {
     const loaded = await this.begin(def, input, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
-    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot);
+    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 

@@ -46,6 +46,8 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'run.resumed': return { type: 'run.resume', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
     case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
+    case 'notification.sent':
+    case 'notification.dead_lettered': throw new Error(`${ev.type} is an audit record; it is not a machine event`);
   }
 }
 
@@ -76,8 +78,8 @@ export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): F
 
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */
 export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): { snapshot: RunSnapshot; accepted: boolean } {
-  // A refused approval is recorded for the audit trail only: it changes nothing, at any time.
-  if (ev.type === 'approval.refused') return { snapshot, accepted: true };
+  // A refused approval or a notification's delivery is recorded for the audit trail only: it changes nothing, at any time.
+  if (ev.type === 'approval.refused' || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return { snapshot, accepted: true };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
   const next = compiled.interpreter.transition(snapshot, toMachineEvent(ev));
   // Like XState, the interpreter returns the very same snapshot when no transition was enabled.
@@ -227,7 +229,8 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
   if (ev.type === 'run.paused') return 'the run is already paused';
   if (ev.type === 'run.resumed') return 'the run is not paused';
-  if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused') return `${ev.type} is not accepted in this state`;
+  if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused'
+    || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;

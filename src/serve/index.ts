@@ -30,7 +30,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunBusyError } from '../errors/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
+import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import type { Engine, Handlers, RunView } from '../runtime/index.js';
 import { heldBy, systemClock, type Clock } from '../runtime/index.js';
 import { pidAlive, tryLock, type LockHolder } from '../store/lock.js';
@@ -71,6 +71,14 @@ export interface ServiceOptions {
   onTick?: TickHook | TickHook[];
   onNotice?: (notice: ServiceNotice) => void;
   clock?: Clock;
+  /**
+   * Delivers the notifications a run's history owes (src/notify): each run
+   * this service takes up, and once each run that settled within
+   * `notifyLookbackMs` (default 24 h) before this service saw it, so that a
+   * process that died between a commit and its delivery is made good.
+   */
+  notifier?: { catchUp(history: EventEnvelope[]): unknown };
+  notifyLookbackMs?: number;
 }
 
 /** How stop() ended: runs that settled or were left waiting in the grace, and runs whose attempts were cut short. */
@@ -92,6 +100,8 @@ export class Service {
   private readonly modules = new Map<string, Promise<Handlers>>();
   /** FAILED runs already looked at for a failure workflow that never started. */
   private readonly failedSeen = new Set<string>();
+  /** Settled runs already looked at for notifications their history does not note. */
+  private readonly settledSeen = new Set<string>();
   private readonly drainCtl = new AbortController();
   private readonly stopCtl = new AbortController();
   private release: (() => Promise<void>) | null = null;
@@ -216,7 +226,12 @@ export class Service {
       if (this.driving.has(run.runId)) continue;
       if (SETTLED_STATUSES.includes(run.status)) {
         // A FAILED run whose process died before it started its failure workflow: driveOne starts that (looked at once).
-        if (run.status !== 'FAILED' || this.failedSeen.has(run.runId)) continue;
+        // A run settled lately may owe notifications (its process died before delivering them): looked at once too.
+        const failed = run.status === 'FAILED' && !this.failedSeen.has(run.runId);
+        const notify = this.opts.notifier !== undefined && !this.settledSeen.has(run.runId) && run.completedAt !== null
+          && now - Date.parse(run.completedAt) <= (this.opts.notifyLookbackMs ?? 24 * 3600_000);
+        this.settledSeen.add(run.runId);
+        if (!failed && !notify) continue;
         this.failedSeen.add(run.runId);
       }
       if ((this.backoff.get(run.runId) ?? 0) > now) continue;
@@ -264,6 +279,7 @@ export class Service {
     let view: RunView;
     try {
       const loaded = await engine.load(runId);
+      this.opts.notifier?.catchUp(loaded.events);
       if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) return;
       // Who drives it now, as its lease file says: a live process keeps it (this one too: a child run
       // driven by its parent's attempt here). A dead one's lease is broken by drive() below.
@@ -292,6 +308,8 @@ export class Service {
       this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${(err as Error).message} (tried again in ${wait} ms)` });
       return;
     }
+    // Settled here: its notifications are this service's already (no need to look at its history again).
+    if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
     else this.say({ kind: 'run.waiting', runId, status: view.status, message: `run ${runId} left ${view.status}${this.stopCtl.signal.aborted ? ' (stopped: attempts still in flight are restarted by the next serve or resume)' : ' (drained)'}` });
   }

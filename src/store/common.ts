@@ -101,16 +101,22 @@ function commitJson(commit: Commit, req: AppendRequest): string {
   return `${text}]}`;
 }
 
-/** A RunSummary from the run's first event (seq 1) and its last event. */
+/**
+ * A RunSummary from the run's first event (seq 1) and its last event. A
+ * notification's note (which may follow a settled run) carries the time of
+ * the last event that changed the state: the run settled then, not when the
+ * note was written.
+ */
 export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary {
   const status = last.state.status;
+  const settledAt = last.type === 'notification.sent' || last.type === 'notification.dead_lettered' ? last.data.stateTime : last.time;
   return {
     runId: first.runId,
     workflowId: first.workflowId,
     version: first.version,
     status,
     startedAt: first.time,
-    completedAt: SETTLED_STATUSES.includes(status) ? last.time : null,
+    completedAt: SETTLED_STATUSES.includes(status) ? settledAt : null,
     lastSeq: last.seq,
     ...parentOf(first),
     ...scheduleOf(first),

@@ -1,0 +1,27 @@
+/** `--notifications <file>` (or LEDGERFLOW_NOTIFICATIONS) for the commands that drive runs on the embedded store. */
+import { loadNotificationsConfig, Notifier } from '../notify/index.js';
+import type { DriverHooks } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
+
+/** The notifier of this process: the global file's rules (if any) plus each run's own; its messages go to `say`. */
+export function cliNotifier(store: EventStore, flag: string | undefined, say: (line: string) => void): Notifier {
+  return new Notifier({ store, config: loadNotificationsConfig(flag), log: (line) => say(`notify: ${line}`) });
+}
+
+/** The hooks with the notifier's onCommit after the hooks' own. */
+export function withNotifier<H extends DriverHooks>(hooks: H, notifier: Notifier): H {
+  const own = hooks.onCommit;
+  return {
+    ...hooks,
+    onCommit: (events, before, after, definition) => {
+      own?.(events, before, after, definition);
+      notifier.onCommit(events, before, after, definition);
+    },
+  };
+}
+
+/** Before the process exits: the deliveries under way finish (each bounded by its tries), so nothing is left for a later driver. */
+export async function finishNotifications(notifier: Notifier, say: (line: string) => void): Promise<void> {
+  if (notifier.pending > 0) say(`notify: waiting for ${notifier.pending} notification deliver${notifier.pending === 1 ? 'y' : 'ies'} to end`);
+  await notifier.idle();
+}

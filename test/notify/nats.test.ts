@@ -1,0 +1,92 @@
+/**
+ * Notifications on NATS JetStream (real nats-server): the engine that commits
+ * a run's COMPLETED publishes on lf.notify.<workflow>.COMPLETED with the
+ * notification's id as Nats-Msg-Id, a subscriber receives it, and the run's
+ * history notes it; a webhook that refuses (HTTP 400, not worth another try)
+ * is dead-lettered on lf.dlq.notifications and noted as such.
+ */
+import { createServer, type Server } from 'node:http';
+import { connect, type Msg, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient, ClusterEngine, DeadLetterQueue } from '../../src/cluster/index.js';
+import { DEFAULT_DELIVERY, NotificationBodySchema, webhookKey } from '../../src/notify/index.js';
+import { replayRun } from '../../src/runtime/index.js';
+import { def } from '../helpers/engine.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skipReason = inject('natsSkipReason');
+
+const workflow = def(`
+workflow:
+  id: notify-nats
+  notifications:
+    - on: COMPLETED
+      nats: true
+  tasks:
+    - { id: pause, type: WAIT, duration: 10ms }
+`);
+
+describe.skipIf(!!skipReason)('notifications over NATS', () => {
+  let server: NatsServer;
+  let http: Server;
+  let hook = '';
+  let client: ClusterClient;
+  let engine: ClusterEngine;
+  let nc: NatsConnection;
+  const heard: Msg[] = [];
+
+  beforeAll(async () => {
+    http = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(400).end('no such hook')); });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const addr = http.address();
+    hook = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/gone`;
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    const sub = nc.subscribe('lf.notify.>');
+    void (async () => { for await (const m of sub) heard.push(m); })();
+    client = new ClusterClient(server.url);
+    // A global rule besides the definition's: every run's COMPLETED also goes to a webhook that refuses it.
+    engine = new ClusterEngine({
+      nats: server.url, schedules: false,
+      notifications: { rules: [{ on: ['COMPLETED'], nats: false, webhook: hook }], delivery: { ...DEFAULT_DELIVERY, attempts: 3, backoffMs: 20, timeoutMs: 2000 } },
+    });
+    await engine.start();
+  }, 30_000);
+  afterAll(async () => {
+    await engine?.stop();
+    await client?.close();
+    await nc?.close();
+    await server?.dispose();
+    await new Promise((r) => http?.close(r));
+  });
+
+  it('publishes COMPLETED on lf.notify.<workflow>.COMPLETED (msg id = its id), notes it, and dead-letters a refusing webhook', async () => {
+    await client.deploy(workflow);
+    const { runId } = await client.start('notify-nats', {});
+    expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    const events = await waitFor('both notes', async () => {
+      const all = await client.store.read(runId);
+      return all.filter((e) => e.type.startsWith('notification.')).length === 2 ? all : null;
+    }, { timeout: 15_000 });
+    const completed = events.find((e) => e.state.status === 'COMPLETED')!;
+    const id = `${runId}/${completed.seq}/COMPLETED`;
+    const msg = heard.find((m) => m.headers?.get('Nats-Msg-Id') === id);
+    expect(msg?.subject).toBe('lf.notify.notify-nats.COMPLETED');
+    expect(NotificationBodySchema.parse(msg!.json())).toEqual({ id, runId, workflowId: 'notify-nats', version: 1, status: 'COMPLETED', seq: completed.seq, time: completed.time });
+    const notes = events.filter((e) => e.type.startsWith('notification.'));
+    expect(notes.map((e) => [e.type, e.data])).toEqual(expect.arrayContaining([
+      ['notification.sent', expect.objectContaining({ id, target: 'nats:lf.notify.notify-nats.COMPLETED', attempts: 1 })],
+      // 400 will not change with another try: given up at once.
+      ['notification.dead_lettered', expect.objectContaining({ id, target: webhookKey(hook), attempts: 1, error: 'HTTP 400 Bad Request' })],
+    ]));
+    expect(replayRun(events).divergence).toBeNull();
+    const summary = (await client.store.listRuns()).find((r) => r.runId === runId);
+    expect(summary?.completedAt).toBe(completed.time);
+    const letters = await new DeadLetterQueue(await nc.jetstreamManager(), nc.jetstream()).list('notifications');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.letter).toMatchObject({ runId, stage: 'notification' });
+    expect(letters[0]!.letter!.reason).toMatch(/HTTP 400/);
+    expect(letters[0]!.replayable).toBe(false);
+  }, 60_000);
+});
