@@ -45,7 +45,8 @@ export function layoutGraph(graph: Graph): Layout {
     const p = g.node(n.id);
     return { id: n.id, type: n.type ?? 'SIMPLE', label: n.label ?? n.name ?? n.id, x: p.x, y: p.y, width: NODE_WIDTH, height: NODE_HEIGHT };
   });
-  const edges: PlacedEdge[] = g.edges().map((e) => {
+  // Typed here: under the Node config (tests) dagre's extensionless type imports do not resolve.
+  const edges: PlacedEdge[] = g.edges().map((e: { v: string; w: string; name?: string }) => {
     const data = g.edge(e) as { points?: Array<{ x: number; y: number }>; label?: string };
     return { from: e.v, to: e.w, points: data.points ?? [], ...(data.label ? { label: data.label } : {}) };
   });
