@@ -89,6 +89,12 @@ function program(setCode: (c: number) => void): Command {
     .option('--no-schedules', 'fire no schedules (only drive runs)')
     .option(...commandOutputLimitOption)
     .action(act(async (o) => (await import('./serve.js')).serveCmd(io, g(), o)));
+  p.command('ui').description('the web dashboard: runs, definitions, schedules, metrics; approve, signal, cancel, pause, resume, retry, start and emit from a browser. Embedded store: also drives the runs (as serve), binds 127.0.0.1 and prints the URL with its access token; NATS: people sign in with their NATS user')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8080').option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
+    .option('--definitions <dir>', 'workflows to show, start and fire schedules of (default: ./definitions, else the bundled ones)')
+    .option('--json', 'print { url, token, port, mode } as one JSON line on stdout once listening')
+    .action(act(async (o) => (await import('./ui.js')).uiCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
     .option('--config <file>', 'nats-server config (default nats.conf, or nats-cluster.conf with --cluster)')

@@ -20,6 +20,7 @@ export * from './types.js';
 export { definitionHash } from './hash.js';
 export { definitionJsonSchema } from './schema.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
+export { workflowGraph, type WorkflowGraph, type GraphNode, type GraphEdge, type GraphEdgeKind } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
 export { positionIn } from './position-in.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';

@@ -1,0 +1,44 @@
+/** `ledgerflow ui`: the dashboard (src/server) until SIGTERM/SIGINT; prints the URL to open (with the token on the embedded store). */
+import { resolve } from 'node:path';
+import { UsageError } from '../errors/index.js';
+import type { Handlers } from '../runtime/index.js';
+import type { ServiceNotice } from '../serve/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import type { Io } from './commands.js';
+import { EXIT } from './exit.js';
+import { progressLines } from './render.js';
+import { localDir, storeFor, type GlobalOpts } from './store.js';
+
+export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean }
+
+export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number> {
+  const port = Number(opts.port ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${opts.port} is not a port number (0-65535; 0: any free port)`, { value: opts.port ?? null });
+  const host = opts.host ?? '127.0.0.1';
+  const nats = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
+  if (nats && opts.handlers) throw new UsageError('--handlers runs tasks on the embedded store; on NATS workers run them (`ledgerflow worker --handlers`)', {});
+  const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
+  const say = (line: string) => io.err(line);
+  const { startUi } = await import('../server/index.js');
+
+  const ui = await startUi({
+    port, host,
+    ...(nats ? { nats } : { store: storeFor(g), storeDir: resolve(localDir(g)) }),
+    ...(handlers ? { handlers } : {}), ...(opts.definitions ? { definitionsDir: opts.definitions } : {}),
+    hooks: {
+      onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
+      onLog: (task, message) => say(`  ${task}: ${message}`),
+    },
+    onNotice: (n: ServiceNotice) => say(n.message),
+  });
+  if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);
+  if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, ...(ui.token ? { token: ui.token } : {}) }));
+  else io.out(`ledgerflow ui (${ui.mode === 'nats' ? 'NATS' : 'embedded store'}) at ${ui.openUrl}`);
+  await new Promise<void>((res) => {
+    process.once('SIGINT', () => res());
+    process.once('SIGTERM', () => res());
+  });
+  say('stopping the dashboard…');
+  await ui.close();
+  return EXIT.ok;
+}

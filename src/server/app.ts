@@ -1,0 +1,346 @@
+/**
+ * The HTTP app (Hono): the JSON API under /api/, the browser app's static
+ * files from dist/web/, and its page routes. Built from a Backend so the same
+ * routes serve the embedded store and NATS. Every error leaves through
+ * toHttpError: JSON `{ error }` for the API, a plain HTML page for pages.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { streamSSE } from 'hono/streaming';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { machineJson } from '../compiler/index.js';
+import { workflowGraph, type Definition } from '../definition/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { Engine, foldEvents, runView } from '../runtime/index.js';
+import { authOf, checkCsrf, clearSessionCookie, setSessionCookie, Sessions, type Auth } from './auth.js';
+import type { Actor, Backend } from './backend.js';
+import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
+import { ApiError, toHttpError } from './errors.js';
+import { metricsSummary } from './metrics-summary.js';
+import { parseRunQuery } from './runs-source.js';
+import { checkSignal, ControlBody, DecisionBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+
+export const BODY_LIMIT = 64 * 1024;
+
+export interface AppOptions {
+  backend: Backend;
+  /** Embedded: the access token; null on NATS (sign-in sessions only). */
+  token: string | null;
+  /** The name recorded for embedded actions (`--as` overrides it per request). */
+  embeddedUser: string;
+  sessions: Sessions;
+  sessionTtlMs: number;
+  /** NATS sign-in: checks the password by connecting as that user; throws ApiError 401 when refused. */
+  signIn?: (user: string, password: string) => Promise<{ close(): Promise<void> }>;
+  /** The actor of a request: embedded, a name; NATS, the session's client. */
+  actorOf?: (auth: Auth) => Actor;
+  /** dist/web: the browser app. */
+  webDir: string;
+  /** Prometheus text for /metrics, when src/metrics is there; null: 501. */
+  metricsText?: (() => Promise<string>) | null;
+}
+
+type Env = { Variables: { auth: Auth } };
+
+const PLACEHOLDER = '<!doctype html><meta charset="utf-8"><title>ledgerflow</title><h1>ledgerflow</h1><p>The browser app is not built (dist/web/index.html is missing): run <code>npm run build</code>. The JSON API is under <code>/api/</code>.</p>';
+const page = (title: string, text: string) => `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${text}</p>`;
+
+export function createApp(o: AppOptions): Hono<Env> {
+  const { backend, sessions } = o;
+  const app = new Hono<Env>();
+  const reader = new Engine({ store: backend.store });
+  const indexHtml = () => {
+    const file = join(o.webDir, 'index.html');
+    return existsSync(file) ? readFileSync(file, 'utf8') : PLACEHOLDER;
+  };
+  const isApi = (c: Context) => c.req.path.startsWith('/api/') || c.req.path === '/api' || c.req.path === '/metrics';
+
+  app.onError((err, c) => {
+    const { status, body } = toHttpError(err);
+    if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    if (isApi(c)) return c.json(body, status as 400);
+    return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
+  });
+  app.notFound((c) => (isApi(c)
+    ? c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404)
+    : c.html(page('404', 'no such page'), 404)));
+
+  // A strict CSP: only this origin's scripts, styles and connections; nothing framed.
+  app.use('*', secureHeaders({
+    strictTransportSecurity: false,
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"],
+    },
+  }));
+
+  // Static assets of the browser app need no auth (they hold no data); index.html is a page route below.
+  // Made on first use: dist/web may be built after the server started (and serveStatic warns when it is absent).
+  let assets: MiddlewareHandler<Env> | null = null;
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'GET' && !isApi(c) && /\.[A-Za-z0-9]+$/.test(c.req.path) && !c.req.path.endsWith('.html') && existsSync(o.webDir)) {
+      assets ??= serveStatic<Env>({ root: o.webDir });
+      return assets(c, next);
+    }
+    return next();
+  });
+
+  // Bodies: JSON only, at most 64 KiB.
+  app.use('/api/*', bodyLimit({ maxSize: BODY_LIMIT, onError: () => { throw new ApiError(413, 'LF_BODY_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`); } }));
+  app.use('/api/*', async (c, next) => {
+    if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) {
+      const length = c.req.header('content-length');
+      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      const type = c.req.header('content-type') ?? '';
+      if (hasBody && !/^application\/json\s*(;|$)/i.test(type)) throw new ApiError(415, 'LF_UNSUPPORTED_MEDIA_TYPE', `request bodies are JSON: send Content-Type: application/json (got ${type || 'none'})`);
+    }
+    return next();
+  });
+
+  // Sign-in (NATS) needs no session: it makes one.
+  app.post('/api/session', async (c) => {
+    if (!o.signIn) throw new ApiError(400, 'LF_NO_SIGN_IN', 'this server runs on the embedded store: open the URL with the token `ledgerflow ui` printed (or send Authorization: Bearer <token>)');
+    const { user, password } = parseBody(SessionBody, await jsonBody(c));
+    const client = await o.signIn(user, password);
+    const s = sessions.open(user, client);
+    setSessionCookie(c, s, o.sessionTtlMs);
+    return c.json({ user: s.user, csrf: s.csrf, mode: backend.mode });
+  });
+
+  // Everything else needs auth: the token (embedded), or a session.
+  app.use('*', async (c, next) => {
+    const url = new URL(c.req.url);
+    const given = url.searchParams.get('token');
+    if (given !== null && !isApi(c) && c.req.method === 'GET') {
+      // ?token= once: a cookie session, and the same page without the token in the address bar or history.
+      if (o.token === null || !sameToken(given, o.token)) throw new ApiError(401, 'LF_UNAUTHORIZED', 'wrong token: use the URL `ledgerflow ui` printed at start');
+      const s = sessions.open(o.embeddedUser);
+      setSessionCookie(c, s, o.sessionTtlMs);
+      url.searchParams.delete('token');
+      return c.redirect(`${url.pathname}${url.search}`, 303);
+    }
+    const auth = authOf(c, sessions, o.token, o.embeddedUser);
+    if (!auth) {
+      // On NATS the page is the sign-in page: it loads, asks GET /api/session, and gets the 401 below.
+      if (!isApi(c) && o.signIn) return next();
+      throw new ApiError(401, 'LF_UNAUTHORIZED', o.signIn ? 'sign in with your NATS user: POST /api/session { user, password }' : 'missing token: open the URL `ledgerflow ui` printed at start, or send Authorization: Bearer <token>');
+    }
+    checkCsrf(c, auth);
+    c.set('auth', auth);
+    return next();
+  });
+
+  const actor = (c: Context<Env>): Actor => (o.actorOf ? o.actorOf(c.get('auth')) : { user: c.get('auth').user });
+  const runExists = async (id: string) => {
+    if ((await backend.store.lastSeq(id)) === 0) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
+  };
+
+  app.get('/api/session', (c) => {
+    const auth = c.get('auth');
+    return c.json({ user: auth.user, mode: backend.mode, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null });
+  });
+  app.delete('/api/session', async (c) => {
+    const auth = c.get('auth');
+    if (auth.via === 'cookie') await sessions.close(auth.session.id);
+    clearSessionCookie(c);
+    return c.json({ signedOut: true });
+  });
+
+  app.get('/api/runs', async (c) => c.json(await backend.runs.query(parseRunQuery(c.req.query(), 'query'))));
+
+  app.get('/api/runs/:id', async (c) => {
+    const id = c.req.param('id');
+    const run = await reader.status(id);
+    const first = await firstEvent(id);
+    const definition = first.data.definition as unknown as Definition;
+    const [record, all] = await Promise.all([backend.runs.get(id), backend.store.listRuns({ onCorrupt: () => undefined })]);
+    // INTERIM: children found by a scan of the summaries; src/query's index answers this by parent.
+    const children = all.filter((r) => r.parent?.runId === id).map(({ runId, workflowId, version, status, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status, startedAt, completedAt, ...(parent?.task ? { task: parent.task } : {}), ...(parent?.relation ? { relation: parent.relation } : {}) }));
+    return c.json({ run, record, definition, graph: workflowGraph(definition), children, ...(run.parent ? { parent: run.parent } : {}) });
+  });
+
+  app.get('/api/runs/:id/events', async (c) => {
+    const events = await reader.events(c.req.param('id'));
+    return c.json({ events: events.map(eventJson) });
+  });
+
+  app.get('/api/runs/:id/at/:seq', async (c) => {
+    const id = c.req.param('id');
+    const seq = Number(c.req.param('seq'));
+    if (!Number.isInteger(seq) || seq < 1) throw new ApiError(400, 'LF_INPUT_INVALID', 'seq: an event sequence number (1 or more)', { field: 'seq' });
+    await runExists(id);
+    const events = await backend.store.read(id, { toSeq: seq });
+    if (events.length < seq) throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
+    const { snapshot } = foldEvents(events);
+    return c.json({ run: runView(snapshot, seq), event: eventJson(events.at(-1)!) });
+  });
+
+  app.get('/api/runs/:id/statechart', async (c) => {
+    const id = c.req.param('id');
+    const definition = (await firstEvent(id)).data.definition as unknown as Definition;
+    c.header('Content-Disposition', `attachment; filename="${definition.id}-v${definition.version}.statechart.json"`);
+    c.header('Content-Type', 'application/json; charset=utf-8');
+    return c.body(machineJson(definition));
+  });
+
+  app.get('/api/runs/:id/stream', async (c) => {
+    const id = c.req.param('id');
+    await runExists(id);
+    const after = Number(c.req.query('after') ?? c.req.header('last-event-id') ?? (await backend.store.lastSeq(id)));
+    return streamSSE(c, async (stream) => {
+      let queue = Promise.resolve();
+      const sub = backend.store.follow(id, Number.isInteger(after) && after >= 0 ? after : 0, (events) => {
+        queue = queue.then(async () => {
+          await stream.writeSSE({ event: 'events', id: String(events.at(-1)!.seq), data: JSON.stringify(events.map(eventJson)) });
+          const record = await backend.runs.get(id);
+          if (record) await stream.writeSSE({ event: 'record', data: JSON.stringify(record) });
+        }).catch(() => undefined);
+      });
+      await keepAlive(stream, () => sub.close());
+    });
+  });
+
+  app.get('/api/stream', (c) => streamSSE(c, async (stream) => {
+    let queue = Promise.resolve();
+    const stop = backend.runs.subscribe((record) => {
+      queue = queue.then(() => stream.writeSSE({ event: 'record', data: JSON.stringify(record) })).catch(() => undefined);
+    });
+    await keepAlive(stream, stop);
+  }));
+
+  // Actions: the same library calls the CLI makes, as the request's actor.
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/api/runs/:id/${decision}`, async (c) => {
+      const id = c.req.param('id');
+      const body = parseBody(DecisionBody, await jsonBody(c));
+      await runExists(id);
+      return c.json(await backend.actions(actor(c)).decide(id, body.task, decision === 'approve' ? 'approved' : 'rejected', body.comment, body.as));
+    });
+  }
+  app.post('/api/runs/:id/signal', async (c) => {
+    const id = c.req.param('id');
+    const body = parseBody(SignalBody, await jsonBody(c));
+    checkSignal(body.name, body.data);
+    await runExists(id);
+    return c.json(await backend.actions(actor(c)).signal(id, body.name, body.data, body.as));
+  });
+  for (const action of ['cancel', 'pause', 'resume'] as const) {
+    app.post(`/api/runs/:id/${action}`, async (c) => {
+      const id = c.req.param('id');
+      const body = parseBody(ControlBody, await jsonBody(c));
+      await runExists(id);
+      const acts = backend.actions(actor(c));
+      return c.json(action === 'resume' ? await acts.resume(id, body.as) : await acts[action](id, body.reason, body.as));
+    });
+  }
+  app.post('/api/runs/:id/retry', async (c) => {
+    const id = c.req.param('id');
+    const body = parseBody(RetryBody, await jsonBody(c));
+    await runExists(id);
+    return c.json(await backend.actions(actor(c)).retry(id, body.as));
+  });
+  app.post('/api/workflows/:id/start', async (c) => {
+    const body = parseBody(StartBody, await jsonBody(c));
+    return c.json(await backend.actions(actor(c)).start(c.req.param('id'), body.input, body.version));
+  });
+  app.post('/api/events/:type', async (c) => {
+    const body = parseBody(EmitBody, await jsonBody(c));
+    return c.json(await backend.actions(actor(c)).emit(c.req.param('type'), body.data, body.id));
+  });
+
+  app.get('/api/definitions', async (c) => {
+    const all = await backend.definitions();
+    const ids = [...new Set(all.map((d) => d.id))];
+    return c.json({
+      workflows: ids.map((id) => {
+        const versions = all.filter((d) => d.id === id);
+        const latest = versions[0]!;
+        return {
+          id, name: latest.definition?.name ?? id, latest: latest.version,
+          versions: versions.map((d) => ({ version: d.version, source: d.source, ...(d.file ? { file: d.file } : {}), valid: d.definition !== null, problems: d.problems.length })),
+          inputs: latest.definition?.inputs ?? [],
+        };
+      }),
+    });
+  });
+  app.get('/api/definitions/:id', async (c) => {
+    const versions = versionsOf(await backend.definitions(), c.req.param('id'));
+    const v = c.req.query('version');
+    const chosen = v === undefined ? versions[0]! : versions.find((d) => String(d.version) === v);
+    if (!chosen) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `workflow ${c.req.param('id')} has no version ${v}`);
+    return c.json({
+      id: chosen.id, version: chosen.version, versions: versions.map((d) => d.version), source: chosen.source, ...(chosen.file ? { file: chosen.file } : {}),
+      yaml: chosen.yaml, problems: chosen.problems, definition: chosen.definition, graph: chosen.definition ? workflowGraph(chosen.definition) : null,
+    });
+  });
+  app.get('/api/definitions/:id/diff', async (c) => c.json(diffVersions(versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('from'), c.req.query('to'))));
+  app.get('/api/definitions/:id/verdict', async (c) => c.json(await replayVerdict(backend.store, versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('version'))));
+
+  app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
+  app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
+  app.get('/api/workers', async (c) => c.json(await backend.workers()));
+  app.get('/api/metrics/summary', async (c) => c.json(await metricsSummary(backend, Date.now())));
+  app.get('/metrics', async (c) => {
+    // TODO(issue 13, src/metrics): mount its prom-client registry here when createMetrics lands (see cli/ui.ts).
+    if (!o.metricsText) throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'Prometheus metrics are not in this build of ledgerflow yet (src/metrics)');
+    c.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    return c.body(await o.metricsText());
+  });
+
+  app.all('/api/*', (c) => c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  // Page routes: the browser app (it routes on the client). An unknown run's page is a 404 with the same app, which says so.
+  app.get('/runs/:id', async (c) => {
+    const known = (await backend.store.lastSeq(c.req.param('id'))) > 0;
+    return c.html(indexHtml(), known ? 200 : 404);
+  });
+  app.get('*', (c) => c.html(indexHtml()));
+
+  async function firstEvent(id: string): Promise<Extract<EventEnvelope, { type: 'run.started' }>> {
+    const first = (await backend.store.read(id, { toSeq: 1 }))[0];
+    if (!first) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
+    if (first.type !== 'run.started') throw new ApiError(409, 'LF_CORRUPT_RUN', `run ${id} does not begin with run.started`);
+    return first;
+  }
+  return app;
+}
+
+function sameToken(a: string, b: string): boolean {
+  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+}
+
+function eventJson(e: EventEnvelope) {
+  return { seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state };
+}
+
+/** The JSON body, {} when there is none; a body that is not JSON is a 400. */
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, 'LF_INPUT_INVALID', `(body): not JSON: ${(err as Error).message}`, { field: '(body)' });
+  }
+}
+
+/** Holds an SSE stream open with a comment every 15 s until the client goes; then `stop`. */
+async function keepAlive(stream: { onAbort(f: () => void): void; sleep(ms: number): Promise<unknown>; writeSSE(m: { data: string; event?: string }): Promise<void>; aborted: boolean; closed: boolean }, stop: () => void): Promise<void> {
+  let open = true;
+  let stopped = false;
+  const end = () => { if (!stopped) { stopped = true; stop(); } };
+  stream.onAbort(() => { open = false; end(); });
+  await stream.writeSSE({ event: 'ready', data: '{}' });
+  while (open && !stream.aborted && !stream.closed) {
+    await stream.sleep(15_000);
+    if (open && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' }).catch(() => { open = false; });
+  }
+  end();
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
+}

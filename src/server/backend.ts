@@ -1,0 +1,52 @@
+/**
+ * What the HTTP layer needs from a store, the same on both: reads (the UI's
+ * own access), the run index, and the actions, taken as someone. Embedded:
+ * Engine methods on the file store; NATS: a ClusterClient connected as the
+ * signed-in user, so nats.conf's permissions decide.
+ */
+import type { Definition, Diagnostic } from '../index.js';
+import type { EventStore } from '../store/index.js';
+import type { RunIndex } from './runs-source.js';
+
+/** Who acts: the name recorded as `by`, and (NATS) the session's own connection. */
+export interface Actor { user: string; session?: unknown }
+
+export interface ActionResult { [k: string]: unknown }
+
+export interface Actions {
+  decide(runId: string, task: string, decision: 'approved' | 'rejected', comment?: string, as?: string): Promise<ActionResult>;
+  signal(runId: string, name: string, data?: unknown, as?: string): Promise<ActionResult>;
+  cancel(runId: string, reason?: string, as?: string): Promise<ActionResult>;
+  pause(runId: string, reason?: string, as?: string): Promise<ActionResult>;
+  resume(runId: string, as?: string): Promise<ActionResult>;
+  retry(runId: string, as?: string): Promise<{ runId: string }>;
+  start(workflowId: string, input: Record<string, unknown>, version?: number): Promise<{ runId: string }>;
+  emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
+}
+
+/** One version of a workflow as the definitions page shows it. */
+export interface DefinitionVersion {
+  id: string;
+  version: number;
+  /** Where it was seen: a file of the definitions folder, the deployed registry, or only in runs' run.started. */
+  source: 'file' | 'deployed' | 'runs';
+  file?: string;
+  /** The YAML (files); else the definition as JSON rendered to YAML. */
+  yaml: string;
+  definition: Definition | null;
+  problems: Diagnostic[];
+}
+
+export interface Backend {
+  mode: 'embedded' | 'nats';
+  /** Reads, with the UI's own access. */
+  store: EventStore;
+  runs: RunIndex;
+  actions(actor: Actor): Actions;
+  /** Every version of every workflow known here. */
+  definitions(): Promise<DefinitionVersion[]>;
+  schedules(): Promise<unknown[]>;
+  triggers(): Promise<unknown[]>;
+  workers(): Promise<unknown>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,99 @@
+/**
+ * The definitions the dashboard shows: each YAML file of a folder parsed on
+ * its own (a broken file is listed with its problems, the others still
+ * load), plus the versions seen only in runs' run.started. Also the diff
+ * between two versions (the `diff` library) and the replay verdict.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
+import { parseDefinition, type Definition } from '../definition/index.js';
+import { Engine } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
+import type { DefinitionVersion } from './backend.js';
+import { ApiError } from './errors.js';
+
+/** Every .yaml/.yml file of `dir`, each parsed alone. */
+export function definitionsInFolder(dir: string): DefinitionVersion[] {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) return [];
+  const out: DefinitionVersion[] = [];
+  for (const name of readdirSync(root).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const file = join(root, name);
+    const yaml = readFileSync(file, 'utf8');
+    const { definition, diagnostics } = parseDefinition(yaml, file);
+    // A file too broken to name its workflow is listed under its file name.
+    const id = definition?.id ?? /^\s*id:\s*["']?([\w.-]+)/m.exec(yaml)?.[1] ?? name.replace(/\.ya?ml$/, '');
+    const version = definition?.version ?? Number(/^\s*version:\s*(\d+)/m.exec(yaml)?.[1] ?? 0);
+    out.push({ id, version, source: 'file', file, yaml, definition, problems: diagnostics });
+  }
+  return out;
+}
+
+/** The (workflow, version) pairs recorded in runs that `known` does not hold, with the definition their run.started recorded. */
+export async function definitionsInRuns(store: EventStore, known: DefinitionVersion[]): Promise<DefinitionVersion[]> {
+  const have = new Set(known.map((d) => `${d.id}@${d.version}`));
+  const firstRun = new Map<string, string>();
+  for (const r of await store.listRuns({ onCorrupt: () => undefined })) {
+    const key = `${r.workflowId}@${r.version}`;
+    if (!have.has(key) && !firstRun.has(key)) firstRun.set(key, r.runId);
+  }
+  const out: DefinitionVersion[] = [];
+  for (const runId of firstRun.values()) {
+    const first = (await store.read(runId, { toSeq: 1 }))[0];
+    if (first?.type !== 'run.started') continue;
+    const definition = first.data.definition as unknown as Definition;
+    out.push({ id: definition.id, version: definition.version, source: 'runs', yaml: stringify(definition), definition, problems: [] });
+  }
+  return out;
+}
+
+export function byIdAndVersion(all: DefinitionVersion[]): DefinitionVersion[] {
+  return [...all].sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version);
+}
+
+/** One workflow's versions, newest first; 404 when none is known. */
+export function versionsOf(all: DefinitionVersion[], id: string): DefinitionVersion[] {
+  const mine = byIdAndVersion(all.filter((d) => d.id === id));
+  if (mine.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${id} is known here (definitions folder, deployed registry or runs)`);
+  return mine;
+}
+
+function pick(versions: DefinitionVersion[], raw: string | undefined, field: string): DefinitionVersion {
+  if (raw === undefined) throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: a version number is required`, { field });
+  const v = Number(raw);
+  const found = versions.find((d) => d.version === v);
+  if (!Number.isInteger(v) || !found) {
+    throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: workflow ${versions[0]!.id} has no version ${raw} (known: ${versions.map((d) => d.version).join(', ')})`, { field });
+  }
+  return found;
+}
+
+/** A unified diff of the YAML of two versions. */
+export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string } {
+  const a = pick(versions, from, 'from');
+  const b = pick(versions, to, 'to');
+  return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, a.yaml, b.yaml) };
+}
+
+/**
+ * What `replay --all --definition <version>` says: whether that version
+ * could take over each run of its workflow (Engine.replayAll with candidate).
+ */
+export async function replayVerdict(store: EventStore, versions: DefinitionVersion[], version: string | undefined): Promise<{
+  workflowId: string; version: number; runs: number; compatible: number; incompatible: { runId: string; version: number; divergence: unknown }[];
+}> {
+  const cand = pick(versions, version, 'version');
+  if (!cand.definition) throw new ApiError(400, 'LF_DEFINITION_INVALID', `version: ${cand.id}@${cand.version} does not validate (see its problems)`, { field: 'version' });
+  const engine = new Engine({ store });
+  let runs = 0;
+  let compatible = 0;
+  const incompatible: { runId: string; version: number; divergence: unknown }[] = [];
+  for await (const report of engine.replayAll({ workflowId: cand.id, candidate: cand.definition, onCorrupt: () => undefined })) {
+    runs++;
+    if (report.candidate?.compatible ?? true) compatible++;
+    else incompatible.push({ runId: report.runId, version: report.view.version, divergence: report.candidate?.divergence ?? null });
+  }
+  return { workflowId: cand.id, version: cand.version, runs, compatible, incompatible };
+}

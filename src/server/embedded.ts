@@ -1,0 +1,139 @@
+/**
+ * The embedded store's backend: reads and actions through an Engine on the
+ * file store, exactly the library calls the CLI makes, and a Service (as
+ * `ledgerflow serve`) that drives the runs, so an approval given in the page
+ * moves its run on. When another serve holds the store the Service stands by
+ * (it does that itself) and that serve drives the runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { CancelRefusedError, PauseRefusedError, UsageError } from '../errors/index.js';
+import type { Definition } from '../definition/index.js';
+import { Engine, type DriverHooks, type Handlers } from '../runtime/index.js';
+import { Service, type ServiceNotice } from '../serve/index.js';
+import type { EventStore } from '../store/index.js';
+import {
+  deadLetterDir, defaultDir, diskChildren, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile,
+} from '../triggers/index.js';
+import { scheduleRows } from '../cli/schedules.js';
+import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
+import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
+import { ApiError } from './errors.js';
+import { openRunIndex } from './runs-source.js';
+
+export interface EmbeddedOptions {
+  store: EventStore;
+  storeDir: string;
+  /** Handlers for every run the Service drives (`--handlers`); else each run's recorded module. */
+  handlers?: Handlers;
+  definitionsDir?: string;
+  hooks?: DriverHooks;
+  onNotice?: (n: ServiceNotice) => void;
+  /** Fire the definitions' schedules from the Service's ticks, as serve does (default true). */
+  schedules?: boolean;
+}
+
+export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & { service: Service }> {
+  const { store, storeDir } = opts;
+  const definitionsDir = resolve(opts.definitionsDir ?? defaultDir('definitions'));
+  const hooks = opts.hooks ?? {};
+  const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
+  const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters }) });
+  const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) });
+  if (opts.schedules !== false) {
+    const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => catalog()?.loaded ?? [], log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
+    service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+  }
+  // Not awaited: a standby resolves only when the other serve stops.
+  void service.start();
+  const runs = openRunIndex({ store, storeDir });
+
+  /** The folder as the triggers read it; null while a file of it does not load (the definitions page names it). */
+  const catalog = () => {
+    try { return loadTriggerCatalog({ definitionsDir }); } catch { return null; }
+  };
+  const definitions = async (): Promise<DefinitionVersion[]> => {
+    const files = definitionsInFolder(definitionsDir);
+    return byIdAndVersion([...files, ...(await definitionsInRuns(store, files))]);
+  };
+
+  const actions = (actor: Actor): Actions => {
+    const by = (as?: string) => as ?? actor.user;
+    return {
+      async decide(runId, task, decision, comment, as) {
+        const view = await engine.decide(runId, task, decision, by(as), comment);
+        return { runId, task, decision, by: by(as), recorded: true, status: view.status, seq: view.seq };
+      },
+      async signal(runId, name, data, as) {
+        const view = await engine.signal(runId, name, { ...(data !== undefined ? { data } : {}), by: by(as) });
+        return { runId, name, by: by(as), recorded: true, status: view.status, seq: view.seq };
+      },
+      async cancel(runId, reason, as) {
+        const { changed, view } = await engine.cancel(runId, { by: by(as), ...(reason !== undefined ? { reason } : {}) });
+        if (!changed) throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${view.status}; nothing was recorded`, { runId, status: view.status });
+        return { runId, recorded: true, status: view.status, seq: view.seq };
+      },
+      async pause(runId, reason, as) {
+        const view = await engine.pause(runId, { by: by(as), ...(reason !== undefined ? { reason } : {}) });
+        return { runId, recorded: true, status: view.status, seq: view.seq };
+      },
+      async resume(runId, as) {
+        const { changed, view } = await engine.unpause(runId, { by: by(as) });
+        if (!changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${view.status}, not paused; nothing was recorded`, { runId, status: view.status });
+        return { runId, recorded: true, status: view.status, seq: view.seq };
+      },
+      async retry(runId) {
+        // Engine.retry (retry from failed) is added by another part of issue 13; until it lands the route says so.
+        const retry = (engine as unknown as { retry?: (id: string, o: { by: string }) => Promise<string | { runId: string }> }).retry;
+        if (typeof retry !== 'function') throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'retry from failed is not in this build of ledgerflow yet');
+        const r = await retry.call(engine, runId, { by: actor.user });
+        return { runId: typeof r === 'string' ? r : r.runId };
+      },
+      async start(workflowId, input, version) {
+        const found = (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
+        if (found.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`);
+        const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
+        if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
+        const loaded = pick.file ? catalog()?.loaded.find((l) => l.file === pick.file) : undefined;
+        // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
+        const runId = await engine.start(pick.definition as Definition, input, {
+          ...(pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {}),
+        });
+        return { runId };
+      },
+      async emit(type, data, id) {
+        const cat = loadTriggerCatalog({ definitionsDir });
+        const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${actor.user}`, data };
+        // drive: false — the runs are recorded here and the Service drives them.
+        const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters }), catalog: cat, deadLetters, drive: false });
+        if (!result.accepted) throw new UsageError(`event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field: 'data' });
+        return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings };
+      },
+    };
+  };
+
+  return {
+    mode: 'embedded', store, runs, service, actions, definitions,
+    async schedules() {
+      const cat = loadTriggerCatalog({ definitionsDir });
+      return scheduleRows(cat.definitions, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
+    },
+    async triggers() {
+      return triggerRows((await definitions()).filter((d) => d.source === 'file'));
+    },
+    async workers() {
+      return { mode: 'embedded', service: { active: service.active, pid: process.pid, driving: service.runs }, workers: [], queues: [] };
+    },
+    async close() {
+      await runs.close();
+      await service.stop();
+    },
+  };
+}
+
+/** What fires when: every trigger of the given definitions. */
+export function triggerRows(defs: DefinitionVersion[]): unknown[] {
+  return defs.flatMap((d) => (d.definition?.triggers ?? []).map((t, index) => (t.kind === 'event'
+    ? { workflowId: d.id, version: d.version, trigger: index, kind: 'event', event: t.event, ...(t.filter ? { filter: t.filter } : {}) }
+    : { workflowId: d.id, version: d.version, trigger: index, kind: 'schedule', cron: t.cron, timezone: t.timezone, catchUp: t.catchUp })));
+}

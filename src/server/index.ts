@@ -1,0 +1,111 @@
+/**
+ * `ledgerflow ui` as a library: the dashboard's HTTP server (Hono on Node)
+ * on the embedded store or on NATS. This file is the module's only import
+ * surface. See docs/dashboard.md ("HTTP API") and README "Dashboard".
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { packageRoot } from '../api/index.js';
+import type { Handlers, DriverHooks } from '../runtime/index.js';
+import type { ServiceNotice } from '../serve/index.js';
+import type { EventStore } from '../store/index.js';
+import { createApp } from './app.js';
+import { randomToken, Sessions } from './auth.js';
+import type { Backend } from './backend.js';
+import { embeddedBackend } from './embedded.js';
+
+export { createApp, BODY_LIMIT, type AppOptions } from './app.js';
+export { toHttpError, ApiError, type ApiErrorBody } from './errors.js';
+export { openRunIndex, parseRunQuery, type RunIndex, type RunRecord, type RunQuery, type RunPage } from './runs-source.js';
+export { summarize as summarizeMetrics, type MetricsSummary } from './metrics-summary.js';
+export type { Backend, Actions, Actor, DefinitionVersion } from './backend.js';
+
+/** Sessions expire after this long unused. */
+export const SESSION_TTL_MS = 12 * 3600_000;
+
+export interface UiOptions {
+  port: number;
+  host: string;
+  /** Embedded: the file store and its directory. */
+  store?: EventStore;
+  storeDir?: string;
+  /** NATS: the URL the UI reads with (its own user); sign-ins connect to the same servers as each person. */
+  nats?: string;
+  handlers?: Handlers;
+  definitionsDir?: string;
+  hooks?: DriverHooks;
+  onNotice?: (n: ServiceNotice) => void;
+  /** Fixed token (tests); default 32 random bytes. */
+  token?: string;
+  /** Who embedded actions are recorded as when a request names nobody (`as`). */
+  embeddedUser?: string;
+  /** Prometheus text for /metrics; absent: 501. */
+  metricsText?: () => Promise<string>;
+}
+
+export interface RunningUi {
+  mode: 'embedded' | 'nats';
+  host: string;
+  port: number;
+  /** The base URL. */
+  url: string;
+  /** Embedded: the URL with the token (open it once); NATS: the sign-in page. */
+  openUrl: string;
+  token: string | null;
+  backend: Backend;
+  close(): Promise<void>;
+}
+
+export async function startUi(opts: UiOptions): Promise<RunningUi> {
+  const sessions = new Sessions(SESSION_TTL_MS);
+  let backend: Backend;
+  let token: string | null;
+  let signIn: ((user: string, password: string) => Promise<{ close(): Promise<void> }>) | undefined;
+  let actorOf: Parameters<typeof createApp>[0]['actorOf'];
+  if (opts.nats) {
+    const { natsBackend } = await import('./nats.js');
+    const nb = await natsBackend({ url: opts.nats, ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}) });
+    backend = nb;
+    token = null;
+    signIn = nb.signIn;
+    actorOf = nb.actorOf;
+  } else {
+    if (!opts.store || !opts.storeDir) throw new Error('startUi: the embedded store needs store and storeDir');
+    backend = await embeddedBackend({
+      store: opts.store, storeDir: opts.storeDir,
+      ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
+      ...(opts.hooks ? { hooks: opts.hooks } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
+    });
+    token = opts.token ?? randomToken();
+  }
+  const app = createApp({
+    backend, token, sessions, sessionTtlMs: SESSION_TTL_MS, embeddedUser: opts.embeddedUser ?? process.env.USER ?? 'ui',
+    webDir: join(packageRoot(), 'dist', 'web'), metricsText: opts.metricsText ?? null,
+    ...(signIn ? { signIn } : {}), ...(actorOf ? { actorOf } : {}),
+  });
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;
+  server.listen(opts.port, opts.host);
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    await backend.close();
+    await sessions.closeAll();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `http://${host}:${port}/`;
+  return {
+    mode: backend.mode, host: opts.host, port, url, token, backend,
+    openUrl: token ? `${url}?token=${token}` : url,
+    async close() {
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      await sessions.closeAll();
+      await backend.close();
+    },
+  };
+}

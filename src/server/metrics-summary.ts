@@ -1,0 +1,107 @@
+/**
+ * The metrics page's numbers, derived from run records (never kept): runs
+ * per hour over the last 24 h, success rate, p50/p95 run durations, retries
+ * and the slowest tasks per workflow. `summarize` is pure; metricsSummary
+ * gathers the records (INTERIM: until src/query's records carry `tasks`, the
+ * task figures are folded from the logs of the most recent settled runs).
+ */
+import { SETTLED_STATUSES } from '../events/index.js';
+import { foldEvents, runView } from '../runtime/index.js';
+import type { Backend } from './backend.js';
+import type { RunRecord } from './runs-source.js';
+
+/** At most this many runs' logs are folded for task figures per request. */
+const TASK_SAMPLE = 500;
+const HOUR = 3600_000;
+
+export interface WorkflowMetrics {
+  workflowId: string;
+  runs: number;
+  completed: number;
+  failed: number;
+  successRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  retries: number;
+  slowestTasks: { task: string; p95Ms: number; maxMs: number; samples: number }[];
+}
+
+export interface MetricsSummary {
+  since: string;
+  perHour: { hour: string; started: number; completed: number; failed: number }[];
+  runs: number;
+  successRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  retries: number;
+  workflows: WorkflowMetrics[];
+}
+
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const rate = (ok: number, bad: number) => (ok + bad === 0 ? null : ok / (ok + bad));
+
+/** Pure: the summary of `records` (with their `tasks`) as of `now`. */
+export function summarize(records: RunRecord[], now: number): MetricsSummary {
+  const start = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
+  const perHour = Array.from({ length: 24 }, (_, i) => ({ hour: new Date(start + i * HOUR).toISOString(), started: 0, completed: 0, failed: 0 }));
+  for (const r of records) {
+    const h = Math.floor((Date.parse(r.startedAt) - start) / HOUR);
+    if (h >= 0 && h < 24) perHour[h]!.started++;
+    const done = r.completedAt ? Math.floor((Date.parse(r.completedAt) - start) / HOUR) : -1;
+    if (done >= 0 && done < 24) { if (r.status === 'COMPLETED') perHour[done]!.completed++; else if (r.status === 'FAILED') perHour[done]!.failed++; }
+  }
+  const group = (rs: RunRecord[]) => {
+    const durations = rs.filter((r) => r.durationMs !== null && SETTLED_STATUSES.includes(r.status)).map((r) => r.durationMs!).sort((a, b) => a - b);
+    const completed = rs.filter((r) => r.status === 'COMPLETED').length;
+    const failed = rs.filter((r) => r.status === 'FAILED').length;
+    const retries = rs.reduce((n, r) => n + Object.values(r.tasks).reduce((m, t) => m + Math.max(0, t.attempts - 1), 0), 0);
+    return { runs: rs.length, completed, failed, successRate: rate(completed, failed), p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95), retries };
+  };
+  const byWorkflow = new Map<string, RunRecord[]>();
+  for (const r of records) (byWorkflow.get(r.workflowId) ?? byWorkflow.set(r.workflowId, []).get(r.workflowId)!).push(r);
+  const workflows = [...byWorkflow].sort(([a], [b]) => a.localeCompare(b)).map(([workflowId, rs]) => {
+    const tasks = new Map<string, number[]>();
+    for (const r of rs) for (const [task, t] of Object.entries(r.tasks)) if (t.durationMs !== null) (tasks.get(task) ?? tasks.set(task, []).get(task)!).push(t.durationMs);
+    const slowestTasks = [...tasks].map(([task, ds]) => {
+      const sorted = ds.sort((a, b) => a - b);
+      return { task, p95Ms: percentile(sorted, 95)!, maxMs: sorted.at(-1)!, samples: sorted.length };
+    }).sort((a, b) => b.p95Ms - a.p95Ms).slice(0, 5);
+    return { workflowId, ...group(rs), slowestTasks };
+  });
+  const all = group(records);
+  return { since: new Date(start).toISOString(), perHour, runs: all.runs, successRate: all.successRate, p50Ms: all.p50Ms, p95Ms: all.p95Ms, retries: all.retries, workflows };
+}
+
+/** Task figures of a run folded from its log (what src/query's record will carry). */
+async function withTasks(backend: Backend, r: RunRecord): Promise<RunRecord> {
+  if (Object.keys(r.tasks).length > 0) return r;
+  const events = await backend.store.read(r.runId);
+  if (events.length === 0) return r;
+  const view = runView(foldEvents(events).snapshot, events.length);
+  const tasks: RunRecord['tasks'] = {};
+  for (const [id, t] of Object.entries(view.tasks)) {
+    tasks[id] = { status: t.status, attempts: t.attempts, durationMs: t.startedAt && t.completedAt ? Date.parse(t.completedAt) - Date.parse(t.startedAt) : null };
+  }
+  return { ...r, tasks };
+}
+
+export async function metricsSummary(backend: Backend, now: number): Promise<MetricsSummary> {
+  const records: RunRecord[] = [];
+  for (let cursor: string | null = null; ;) {
+    const page = await backend.runs.query({ limit: 500, ...(cursor ? { cursor } : {}) });
+    records.push(...page.runs);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  // Newest first: the most recent settled runs give the task figures.
+  let folded = 0;
+  const out: RunRecord[] = [];
+  for (const r of records) {
+    if (folded < TASK_SAMPLE && SETTLED_STATUSES.includes(r.status)) { folded++; out.push(await withTasks(backend, r)); } else out.push(r);
+  }
+  return summarize(out, now);
+}
