@@ -4,7 +4,7 @@
  * returns. Pure apart from dagre, so it is unit-tested in Node.
  */
 import dagre from '@dagrejs/dagre';
-import { dependencyEdges } from '../../definition/graph.js';
+import { workflowGraph } from '../../definition/workflow-graph.js';
 import type { Definition, Graph } from './types.js';
 
 export interface PlacedNode { id: string; type: string; label: string; x: number; y: number; width: number; height: number }
@@ -16,18 +16,17 @@ export const NODE_HEIGHT = 46;
 
 /**
  * The graph the API sent, or (a page given only a definition) the same graph
- * from the definition's dependency edges: decision cases, forks, joins and
- * loops included, as src/definition/graph.ts names them.
+ * computed here by the same pure function the server uses.
  */
-export function graphOf(graph: Graph | undefined, definition: Definition | undefined): Graph {
+export function graphOf(graph: Graph | null | undefined, definition: Definition | null | undefined): Graph {
   if (graph && graph.nodes.length > 0) return graph;
-  if (!definition) return { nodes: [], edges: [] };
-  const nodes = definition.tasks.map((t) => ({ id: t.id, type: t.type, ...(t.name && t.name !== t.id ? { label: t.name } : {}) }));
-  const edges: Graph['edges'] = [];
-  for (const [task, list] of dependencyEdges(definition)) {
-    for (const e of list) edges.push({ from: e.dep, to: task, ...(e.via === 'decision' ? { label: e.caseName } : e.via === 'loop_over' ? { label: 'loop' } : {}) });
-  }
-  return { nodes, edges };
+  return definition ? workflowGraph(definition) : { nodes: [], edges: [] };
+}
+
+/** What an arrow says: a decision's case, or what kind of link it is when that is not plain "runs after". */
+function edgeLabel(e: Graph['edges'][number]): string | undefined {
+  if (e.label) return e.label;
+  return e.kind === 'loop' || e.kind === 'map' || e.kind === 'sub' ? e.kind : undefined;
 }
 
 export function layoutGraph(graph: Graph): Layout {
@@ -38,12 +37,13 @@ export function layoutGraph(graph: Graph): Layout {
   for (const n of graph.nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const e of graph.edges) {
     if (!ids.has(e.from) || !ids.has(e.to) || e.from === e.to) continue;
-    g.setEdge(e.from, e.to, e.label ? { label: e.label, width: Math.min(140, e.label.length * 7 + 8), height: 16, labelpos: 'c' } : {});
+    const label = edgeLabel(e);
+    g.setEdge(e.from, e.to, label ? { label, width: Math.min(140, label.length * 7 + 8), height: 16, labelpos: 'c' } : {});
   }
   dagre.layout(g);
   const nodes: PlacedNode[] = graph.nodes.map((n) => {
     const p = g.node(n.id);
-    return { id: n.id, type: n.type ?? 'SIMPLE', label: n.label ?? n.name ?? n.id, x: p.x, y: p.y, width: NODE_WIDTH, height: NODE_HEIGHT };
+    return { id: n.id, type: n.type, label: n.label || n.id, x: p.x, y: p.y, width: NODE_WIDTH, height: NODE_HEIGHT };
   });
   // Typed here: under the Node config (tests) dagre's extensionless type imports do not resolve.
   const edges: PlacedEdge[] = g.edges().map((e: { v: string; w: string; name?: string }) => {

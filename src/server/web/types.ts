@@ -7,8 +7,12 @@ import type { RunView, TaskView } from '../../runtime/view.js';
 import type { Definition, InputDecl, InputType } from '../../definition/types.js';
 import type { EventEnvelope, WorkflowStatus } from '../../events/index.js';
 import type { TaskStatus } from '../../compiler/context.js';
+import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workflow-graph.js';
+import type { Diagnostic } from '../../errors/index.js';
+import type { MetricsSummary } from '../metrics-summary.js';
 
-export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus };
+export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary };
+export type Graph = WorkflowGraph;
 
 export type Trigger =
   | { kind: 'event'; type: string; id: string }
@@ -36,15 +40,12 @@ export interface RunRecord {
 
 export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; total?: number }
 
-export interface GraphNode { id: string; type?: string; label?: string; name?: string }
-export interface GraphEdge { from: string; to: string; label?: string; via?: string }
-export interface Graph { nodes: GraphNode[]; edges: GraphEdge[] }
 
 export interface RunDetail {
   run: RunView;
   record?: RunRecord;
   definition?: Definition;
-  graph?: Graph;
+  graph?: Graph | null;
   children?: Array<{ runId: string; workflowId?: string; status?: WorkflowStatus; task?: string }>;
   parent?: { runId: string; workflowId?: string; task?: string; relation?: string } | null;
 }
@@ -58,15 +59,24 @@ export interface Session {
 
 export interface ApiErrorBody { error: { code: string; message: string; field?: string } }
 
-export interface DefinitionVersion { version: number; hash?: string; deployedAt?: string }
-export interface DefinitionSummary { id: string; name?: string; description?: string; versions: Array<number | DefinitionVersion>; latest?: number; problems?: Problem[] }
-export interface Problem { message: string; path?: string; line?: number; col?: number; code?: string; severity?: string }
+/** A row of GET /api/definitions. */
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  latest: number;
+  versions: Array<{ version: number; source: 'file' | 'deployed' | 'runs'; file?: string; valid: boolean; problems: number }>;
+  inputs: InputDecl[];
+}
 export interface DefinitionDetail {
   id: string;
   version: number;
-  versions?: Array<number | DefinitionVersion>;
-  definition?: Definition;
-  yaml?: string;
-  problems?: Problem[];
-  graph?: Graph;
+  versions: number[];
+  source?: string;
+  file?: string;
+  definition: Definition | null;
+  yaml: string;
+  problems: Diagnostic[];
+  graph: Graph | null;
 }
+export interface DefinitionDiff { from: number; to: number; patch: string }
+export interface ReplayVerdict { workflowId: string; version: number; runs: number; compatible: number; incompatible: Array<{ runId: string; version: number; divergence: unknown }> }

@@ -16,7 +16,7 @@ describe('the run page graph layout', () => {
   });
 
   it('uses the graph the API sent when there is one, and ignores edges to unknown tasks', () => {
-    const layout = layoutGraph(graphOf({ nodes: [{ id: 'a', type: 'SIMPLE' }, { id: 'b', type: 'HUMAN' }], edges: [{ from: 'a', to: 'b', label: 'yes' }, { from: 'a', to: 'ghost' }] }, undefined));
+    const layout = layoutGraph(graphOf({ nodes: [{ id: 'a', type: 'SIMPLE', label: 'a' }, { id: 'b', type: 'HUMAN', label: 'b' }], edges: [{ from: 'a', to: 'b', kind: 'case', label: 'yes' }, { from: 'a', to: 'ghost', kind: 'depends' }] }, undefined));
     expect(layout.nodes.map((n) => [n.id, n.type])).toEqual([['a', 'SIMPLE'], ['b', 'HUMAN']]);
     expect(layout.edges).toHaveLength(1);
     expect(layout.edges[0]!.label).toBe('yes');

@@ -6,12 +6,12 @@ import type { Definition, Graph as GraphData } from '../types.js';
 
 const TYPE_MARK: Record<string, string> = {
   HUMAN: 'approval', DECISION: 'decision', FORK: 'fork', JOIN: 'join', DO_WHILE: 'loop', MAP: 'map',
-  SUB_WORKFLOW: 'sub-workflow', WAIT: 'wait', COMMAND: 'command', TERMINATE: 'terminate', SET: 'set', EMIT: 'emit',
+  SUB_WORKFLOW: 'sub-workflow', WAIT: 'wait', COMMAND: 'command', TERMINATE: 'terminate', SET: 'set', EMIT: 'emit', WORKFLOW: 'workflow',
 };
 
 export function Graph(props: {
-  graph?: GraphData | undefined;
-  definition?: Definition | undefined;
+  graph?: GraphData | null | undefined;
+  definition?: Definition | null | undefined;
   statuses?: Record<string, string | undefined>;
   selected?: string | null;
   onSelect?: (id: string) => void;
@@ -50,7 +50,7 @@ export function Graph(props: {
               tabIndex={0}
               onKeyDown={(e) => { if (e.key === 'Enter') props.onSelect?.(n.id); }}
             >
-              <rect width={n.width} height={n.height} rx={n.type === 'DECISION' ? 18 : 6} fill={c.fill} stroke={selected ? '#111827' : c.stroke} stroke-width={selected ? 2.5 : 1.6} />
+              <rect width={n.width} height={n.height} rx={n.type === 'DECISION' ? 18 : 6} fill={n.type === 'WORKFLOW' ? '#fff' : c.fill} stroke={selected ? '#111827' : c.stroke} stroke-width={selected ? 2.5 : 1.6} stroke-dasharray={n.type === 'WORKFLOW' ? '5 4' : undefined} />
               <text x={10} y={19} class="node-label" fill="#111827">{n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label}</text>
               <text x={10} y={36} class="node-sub" fill={c.text}>{[TYPE_MARK[n.type], status?.toLowerCase().replace('_', ' ')].filter(Boolean).join(' · ') || 'task'}</text>
               <title>{`${n.id} (${n.type})${status ? `: ${status}` : ''}`}</title>

@@ -6,16 +6,7 @@ import { Card, Empty, ErrorBox, Loading, useData } from '../components/common.js
 import { Plot } from '../components/plot.js';
 import { duration } from '../format.js';
 import { COLOURS } from '../status.js';
-
-export interface MetricsSummary {
-  /** One bucket per hour, oldest first. */
-  perHour: Array<{ hour: string; started: number; completed: number; failed: number }>;
-  workflows: Array<{
-    workflowId: string; runs: number; completed: number; failed: number;
-    successRate: number | null; p50Ms: number | null; p95Ms: number | null; retries: number;
-    slowestTasks: Array<{ task: string; p95Ms: number | null; count?: number }>;
-  }>;
-}
+import type { MetricsSummary } from '../types.js';
 
 export function MetricsPage() {
   const m = useData(() => api.get<MetricsSummary>('/api/metrics/summary'), []);

@@ -4,14 +4,14 @@ import { api } from '../api.js';
 import { Card, ErrorBox, Json, Loading, useData } from '../components/common.js';
 import { buildInput, initialText, type FieldProblem } from '../input-form.js';
 import { navigate } from '../router.js';
-import type { DefinitionDetail, DefinitionSummary } from '../types.js';
+import type { DefinitionDetail, WorkflowSummary } from '../types.js';
 import { versionNumbers } from './definitions.js';
 
 export function StartPage(props: { workflow?: string }) {
-  const list = useData(() => api.get<{ definitions: DefinitionSummary[] }>('/api/definitions'), []);
+  const list = useData(() => api.get<{ workflows: WorkflowSummary[] }>('/api/definitions'), []);
   const [workflow, setWorkflow] = useState(props.workflow ?? '');
   useEffect(() => { if (props.workflow) setWorkflow(props.workflow); }, [props.workflow]);
-  const defs = list.data?.definitions ?? [];
+  const defs = list.data?.workflows ?? [];
   return (
     <div>
       <div class="page-head"><h1>Start a run</h1></div>
