@@ -67,7 +67,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   let actorOf: Parameters<typeof createApp>[0]['actorOf'];
   if (opts.nats) {
     const { natsBackend } = await import('./nats.js');
-    const nb = await natsBackend({ url: opts.nats, ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}) });
+    const nb = await natsBackend({ url: opts.nats });
     backend = nb;
     token = null;
     signIn = nb.signIn;

@@ -1,8 +1,179 @@
-/** The NATS backend (in progress). */
-import { UsageError } from '../errors/index.js';
-import type { Actor, Backend } from './backend.js';
+/**
+ * The NATS backend. Reads (runs, events, definitions, schedules, queues) use
+ * the UI's own connection, the --nats URL. A person signs in with their NATS
+ * user and password, checked by connecting as them; their session holds a
+ * ClusterClient on that user, and every action is published through it, so
+ * nats.conf's permissions decide (a violation is a 403 naming the subject).
+ *
+ * Who is connected (GET /api/workers) is read from JetStream consumer info,
+ * no extra bookkeeping: per task queue (LF_TASKS consumer w_<queue>_<handler>)
+ * its backlog (num_pending), attempts in flight (num_ack_pending) and the
+ * pull requests waiting (num_waiting: workers idle and connected); the same
+ * for the engines' shared consumers on each input stream.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { ClusterClient, KvScheduleCursor, STREAMS } from '../cluster/index.js';
+import { DEFINITIONS_BUCKET } from '../cluster/subjects.js';
+import { natsSettings } from '../cli/nats-settings.js';
+import { scheduleRows } from '../cli/schedules.js';
+import { PauseRefusedError, UsageError } from '../errors/index.js';
+import { parseEventEnvelope } from '../triggers/index.js';
+import { parseServers } from '../store/index.js';
+import { stringify } from 'yaml';
 import type { Auth } from './auth.js';
+import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
+import { byIdAndVersion, definitionsInRuns } from './definitions.js';
+import { triggerRows } from './embedded.js';
+import { ApiError } from './errors.js';
+import { openRunIndex } from './runs-source.js';
 
-export async function natsBackend(_opts: { url: string; definitionsDir?: string }): Promise<Backend & { signIn(user: string, password: string): Promise<{ close(): Promise<void> }>; actorOf(auth: Auth): Actor }> {
-  throw new UsageError('ledgerflow ui --nats is not finished yet in this build', {});
+/** How long an action waits for the engine's verdict (as the CLI's --wait default). */
+const VERDICT_WAIT_MS = 10_000;
+
+/** The --nats URL's servers with a person's credentials (percent-encoded into each URL). */
+export function urlAs(url: string, user: string, password: string): string {
+  const { servers } = parseServers(url);
+  return servers.map((s) => {
+    const u = new URL(s);
+    u.username = encodeURIComponent(user);
+    u.password = encodeURIComponent(password);
+    return u.toString().replace(/\/$/, '');
+  }).join(',');
+}
+
+export async function natsBackend(opts: { url: string }): Promise<Backend & { signIn(user: string, password: string): Promise<ClusterClient>; actorOf(auth: Auth): Actor }> {
+  const settings = natsSettings();
+  const reader = new ClusterClient(opts.url, settings);
+  await reader.prepare(); // connects (a wrong URL fails the start, not the first page) and makes the streams
+  const nc: NatsConnection = await reader.store.connection();
+  const prefix = settings.store.subjectPrefix ?? 'lf.events';
+  // Changed runs, for the runs page live: the events subjects carry the run id as their last token.
+  const changes = (onRun: (runId: string) => void) => {
+    const sub = nc.subscribe(`${prefix}.>`, { callback: (_err, m) => { const id = m?.subject.split('.').at(-1); if (id) onRun(id); } });
+    return () => sub.unsubscribe();
+  };
+  const runs = openRunIndex({ store: reader.store, changes });
+
+  const deployed = async (): Promise<DefinitionVersion[]> => {
+    const latest = await reader.deployed();
+    const kv = await nc.jetstream().views.kv(DEFINITIONS_BUCKET, { bindOnly: true });
+    const out: DefinitionVersion[] = [];
+    for (const def of latest) {
+      const versions: number[] = [];
+      for await (const key of await kv.keys(`wf.${def.id}.*`)) {
+        const v = Number(key.split('.').at(-1));
+        if (Number.isInteger(v)) versions.push(v);
+      }
+      for (const v of versions.sort((a, b) => b - a)) {
+        const d = v === def.version ? def : await reader.resolve(`${def.id}@${v}`);
+        out.push({ id: d.id, version: d.version, source: 'deployed', yaml: stringify(d), definition: d, problems: [] });
+      }
+    }
+    return out;
+  };
+
+  const actions = (actor: Actor): Actions => {
+    const client = actor.session as ClusterClient | undefined;
+    if (!client) throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
+    const user = actor.user;
+    const same = (as?: string) => {
+      if (as !== undefined && as !== user) throw new ApiError(400, 'LF_INPUT_INVALID', `as: over NATS you act as the user you signed in as (${user}), not ${as}`, { field: 'as' });
+    };
+    return {
+      async decide(runId, task, decision, comment, as) {
+        same(as);
+        const outcome = await client.decide(runId, task, user, decision, comment, { waitMs: VERDICT_WAIT_MS });
+        const recorded = outcome.how === 'recorded' || outcome.verdict?.accepted === true;
+        return { runId, task, decision, by: user, published: outcome.how === 'published', recorded, ...(outcome.how === 'published' && outcome.verdict?.seq ? { seq: outcome.verdict.seq } : {}) };
+      },
+      async signal(runId, name, data, as) {
+        same(as);
+        const verdict = await client.signal(runId, name, { ...(data !== undefined ? { data } : {}), waitMs: VERDICT_WAIT_MS });
+        return { runId, name, by: user, published: true, recorded: verdict?.accepted === true, ...(verdict?.seq ? { seq: verdict.seq } : {}) };
+      },
+      async cancel(runId, reason, as) {
+        same(as);
+        return { runId, published: true, ...(await client.cancel(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_WAIT_MS })) };
+      },
+      async pause(runId, reason, as) {
+        same(as);
+        return { runId, published: true, ...(await client.pause(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_WAIT_MS })) };
+      },
+      async resume(runId, as) {
+        same(as);
+        const r = await client.resume(runId, { waitMs: VERDICT_WAIT_MS });
+        if (!r.changed) throw new PauseRefusedError(`cannot resume run ${runId}: ${r.reason ?? 'it is not paused'}; nothing was recorded`, { runId, status: r.status });
+        return { runId, published: true, recorded: r.recorded, status: r.status };
+      },
+      async retry(runId) {
+        const retry = (client as unknown as { retry?: (id: string) => Promise<string | { runId: string }> }).retry;
+        if (typeof retry !== 'function') throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'retry from failed is not in this build of ledgerflow yet');
+        const r = await retry.call(client, runId);
+        return { runId: typeof r === 'string' ? r : r.runId };
+      },
+      async start(workflowId, input, version) {
+        const { runId } = await client.start(version === undefined ? workflowId : `${workflowId}@${version}`, input);
+        return { runId };
+      },
+      async emit(type, data, id) {
+        const parsed = parseEventEnvelope({ id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data });
+        if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, { field: 'data' });
+        const verdict = await client.emit(parsed.event, { waitMs: VERDICT_WAIT_MS });
+        return { event: parsed.event, published: true, verdict };
+      },
+    };
+  };
+
+  return {
+    mode: 'nats', store: reader.store, runs, actions,
+    async definitions() {
+      const d = await deployed();
+      return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, d))]);
+    },
+    async schedules() {
+      const { replicas, storage } = settings.cluster;
+      const cursor = new KvScheduleCursor(nc.jetstream(), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+      return scheduleRows(await reader.deployed(), await cursor.all(), reader.store, Date.now(), 3);
+    },
+    async triggers() {
+      return triggerRows(byIdAndVersion((await reader.deployed()).map((d) => ({ id: d.id, version: d.version, source: 'deployed' as const, yaml: '', definition: d, problems: [] }))));
+    },
+    async workers() {
+      const jsm = await nc.jetstreamManager();
+      const queues: unknown[] = [];
+      const engines: unknown[] = [];
+      for (const stream of Object.values(STREAMS)) {
+        let list;
+        try { list = await jsm.consumers.list(stream.name).next(); } catch { continue; } // not created yet
+        for (const ci of list) {
+          const row = { stream: stream.name, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered };
+          if (stream.name === STREAMS.tasks.name && ci.name.startsWith('w_')) {
+            const [, queue, ...handler] = ci.name.split('_');
+            queues.push({ queue, handler: handler.join('_'), ...row });
+          } else engines.push(row);
+        }
+      }
+      return { mode: 'nats', server: nc.getServer(), queues, engines };
+    },
+    async signIn(user, password) {
+      const url = urlAs(opts.url, user, password);
+      const { servers } = parseServers(url);
+      // The password is checked by NATS itself: connect as that user, once.
+      const probe = await connect({ servers, user, pass: password, name: 'ledgerflow-ui-sign-in', maxReconnectAttempts: 0, timeout: 5000 }).catch((err: unknown) => {
+        const msg = String((err as { code?: unknown }).code ?? '') + ' ' + (err as Error).message;
+        if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
+        throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${(err as Error).message}`);
+      });
+      await probe.close();
+      return new ClusterClient(url, settings);
+    },
+    actorOf(auth: Auth): Actor {
+      return { user: auth.user, ...(auth.session?.client ? { session: auth.session.client } : {}) };
+    },
+    async close() {
+      await runs.close();
+      await reader.close();
+    },
+  };
 }

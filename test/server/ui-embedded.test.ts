@@ -1,0 +1,140 @@
+/**
+ * `ledgerflow ui` on the embedded store, over HTTP against the real process:
+ * auth (token, cookie, CSRF), the refusals of bad input, and actions that the
+ * UI's own Service acts on. One server for the whole file.
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers/cli.js';
+import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
+
+let ui: UiProcess;
+let auth: Record<string, string>;
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}`, { redirect: 'manual', ...init });
+const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
+  api(path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = async (r: Response) => (await r.json()) as Record<string, any>;
+const runOf = async (id: string) => (await json(await api(`/api/runs/${id}`, { headers: auth }))).run as { status: string; tasks: Record<string, { status: string }> };
+
+/** Starts a run of approval.yaml through the API and waits until the Service has it waiting for sign_off. */
+async function waitingRun(): Promise<string> {
+  const r = await post('/api/workflows/approval/start', { input: {} });
+  expect(r.status).toBe(200);
+  const { runId } = await json(r);
+  await until(async () => ((await runOf(runId)).status === 'WAITING' ? true : undefined), `run ${runId} WAITING`);
+  return runId;
+}
+
+beforeAll(async () => {
+  const dir = tempDir('lf-ui-');
+  mkdirSync(join(dir, 'defs'));
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'approval.yaml'), join(dir, 'defs', 'approval.yaml'));
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'handlers.mjs'), join(dir, 'defs', 'handlers.mjs'));
+  ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir });
+  auth = { authorization: `Bearer ${ui.token}` };
+}, 30_000);
+afterAll(async () => { await ui?.stop(); });
+
+describe('ledgerflow ui on the embedded store', () => {
+  it('prints a 127.0.0.1 URL with a 32-byte token', () => {
+    expect(ui.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ui.token).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses requests without the token or with a wrong one (401), page and API alike', async () => {
+    expect((await api('/api/runs')).status).toBe(401);
+    const wrong = await api('/api/runs', { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    expect((await json(wrong)).error.code).toBe('LF_UNAUTHORIZED');
+    expect((await api('/')).status).toBe(401);
+    expect((await api('/?token=wrong')).status).toBe(401);
+  });
+
+  it('?token= sets an HttpOnly SameSite=Strict cookie and redirects without it; cookie requests need X-LF-CSRF', async () => {
+    const r = await api(`/runs?token=${ui.token}`);
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/runs');
+    const cookie = r.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    const jar = { cookie: cookie.split(';')[0]! };
+    expect((await api('/api/runs', { headers: jar })).status).toBe(200);
+    const { csrf } = await json(await api('/api/session', { headers: jar }));
+    expect(csrf).toMatch(/^[0-9a-f]{64}$/);
+    const runId = await waitingRun();
+    // With the cookie but no CSRF header: refused, nothing recorded.
+    const refused = await post(`/api/runs/${runId}/cancel`, {}, jar);
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error.code).toBe('LF_CSRF');
+    expect((await runOf(runId)).status).toBe('WAITING');
+    const ok = await post(`/api/runs/${runId}/cancel`, { reason: 'test' }, { ...jar, 'x-lf-csrf': csrf });
+    expect(ok.status).toBe(200);
+    expect((await runOf(runId)).status).toBe('CANCELLED');
+  });
+
+  it('refuses bad bodies: 415 not JSON, 413 over 64 KiB, 400 naming the field', async () => {
+    const notJson = await api('/api/runs/x/cancel', { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hi' });
+    expect(notJson.status).toBe(415);
+    const big = await post('/api/runs/x/cancel', { reason: 'x'.repeat(70 * 1024) });
+    expect(big.status).toBe(413);
+    const bad = await post('/api/runs/x/approve', { task: 5 });
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.field).toBe('task');
+    const extra = await post('/api/runs/x/approve', { task: 'a', nope: 1 });
+    expect((await json(extra)).error.field).toBe('nope');
+    const query = await api('/api/runs?limit=9999', { headers: auth });
+    expect(query.status).toBe(400);
+    expect((await json(query)).error.field).toBe('limit');
+  });
+
+  it('an unknown run is a 404: JSON on the API, an HTML page (no stack trace) for its page', async () => {
+    const r = await api('/api/runs/no-such-run', { headers: auth });
+    expect(r.status).toBe(404);
+    expect((await json(r)).error.code).toBe('LF_RUN_NOT_FOUND');
+    const page = await api('/runs/no-such-run', { headers: auth });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
+  it('approve through the API moves a waiting run to COMPLETED (the UI\'s Service drives it); then cancel is a 409 saying why', async () => {
+    const runId = await waitingRun();
+    const wrong = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', as: 'mallory' });
+    expect(wrong.status).toBe(409); // not an approver: refused (and the refusal recorded)
+    const r = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', comment: 'ok <script>alert(1)</script>', as: 'alice' });
+    expect(r.status).toBe(200);
+    await until(async () => ((await runOf(runId)).status === 'COMPLETED' ? true : undefined), `run ${runId} COMPLETED`);
+    const cancel = await post(`/api/runs/${runId}/cancel`, {});
+    expect(cancel.status).toBe(409);
+    expect((await json(cancel)).error.message).toMatch(/already COMPLETED/);
+
+    // The history records it as the CLI would: approval.recorded by alice with the comment, returned as JSON text.
+    const events = (await json(await api(`/api/runs/${runId}/events`, { headers: auth }))).events as { seq: number; type: string; data: any; state: { status: string } }[];
+    const decided = events.find((e) => e.type === 'approval.recorded' && e.data.decision === 'approved');
+    expect(decided?.data).toMatchObject({ task: 'sign_off', by: 'alice', comment: 'ok <script>alert(1)</script>' });
+
+    // Time travel: the run as it was after its first event.
+    const at1 = await json(await api(`/api/runs/${runId}/at/1`, { headers: auth }));
+    expect(at1.run.seq).toBe(1);
+    expect(at1.run.status).toBe('RUNNING');
+    expect(at1.run.tasks.last.status).not.toBe('COMPLETED');
+    expect((await api(`/api/runs/${runId}/at/9999`, { headers: auth })).status).toBe(404);
+
+    // The page's data: the graph, the record, and the runs list.
+    const detail = await json(await api(`/api/runs/${runId}`, { headers: auth }));
+    expect(detail.graph.edges).toContainEqual({ from: 'first', to: 'sign_off', kind: 'depends' });
+    expect(detail.record.status).toBe('COMPLETED');
+    const list = await json(await api('/api/runs?workflow=approval&status=completed', { headers: auth }));
+    expect(list.runs.map((x: { runId: string }) => x.runId)).toContain(runId);
+  });
+
+  it('downloads the compiled statechart as an attachment', async () => {
+    const { runs } = await json(await api('/api/runs?limit=1', { headers: auth }));
+    const r = await api(`/api/runs/${runs[0].runId}/statechart`, { headers: auth });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="approval-v1\.statechart\.json"/);
+    expect((await r.json() as { id: string }).id).toBe('approval');
+  });
+});
