@@ -19,6 +19,10 @@ export function RunActions(props: { run: RunView; session: Session; waiting: str
   const [comment, setComment] = useState('');
   const [signal, setSignal] = useState({ name: '', data: '' });
   const [reason, setReason] = useState('');
+  // Embedded store: like the CLI's --as, the page says whose decision it records (the token holder may act for anyone).
+  const embedded = props.session.mode !== 'nats';
+  const [as, setAs] = useState(props.session.user ?? '');
+  const asField = embedded && as && as !== props.session.user ? { as } : {};
 
   const act = async (what: string, path: string, body: unknown, after?: (r: unknown) => void) => {
     setBusy(true); setError(null); setNotice(null);
@@ -51,8 +55,9 @@ export function RunActions(props: { run: RunView; session: Session; waiting: str
         <div class="approval card" key={task} data-approval={task}>
           <div><strong>{task}</strong> waits for approval.</div>
           <input class="grow" name="comment" placeholder="comment (optional)" value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
-          <button class="ok" disabled={busy} onClick={() => void act(`${task} approved`, 'approve', { task, ...(comment ? { comment } : {}) })}>Approve</button>
-          <button class="danger" disabled={busy} onClick={() => void act(`${task} rejected`, 'reject', { task, ...(comment ? { comment } : {}) })}>Reject</button>
+          {embedded ? <label class="inline">as <input name="as" size={10} value={as} onInput={(e) => setAs(e.currentTarget.value)} /></label> : null}
+          <button class="ok" disabled={busy} onClick={() => void act(`${task} approved`, 'approve', { task, ...(comment ? { comment } : {}), ...asField })}>Approve</button>
+          <button class="danger" disabled={busy} onClick={() => void act(`${task} rejected`, 'reject', { task, ...(comment ? { comment } : {}), ...asField })}>Reject</button>
         </div>
       ))}
       <div class="actions">
