@@ -26,7 +26,7 @@ const CONFLICT_CODES = new Set(['LF_PAUSE_REFUSED', 'LF_CANCEL_REFUSED', 'LF_APP
  */
 export function permissionSubject(message: string): string | null {
   if (!/permission/i.test(message)) return null;
-  const m = /(?:publish|subscribe|subscription)\s+to\s+"?([^\s"]+?)"?(?:\s|$|\)|,|;)/i.exec(message);
+  const m = /permissions violation for (?:publish|subscription) to "?([^\s"']+)/i.exec(message);
   return m?.[1] ?? '';
 }
 
