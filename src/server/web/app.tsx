@@ -20,7 +20,7 @@ type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 
 
 const NAV: Array<[string, string]> = [
   ['/', 'Runs'], ['/definitions', 'Definitions'], ['/start', 'Start'], ['/emit', 'Emit'],
-  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/metrics', 'Metrics'],
+  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/stats', 'Metrics'],
 ];
 
 export function App() {
@@ -84,7 +84,8 @@ function Page(props: { path: string; session: Session }) {
   if (p === '/schedules') return <SchedulesPage />;
   if (p === '/triggers') return <TriggersPage />;
   if (p === '/workers') return <WorkersPage />;
-  if (p === '/metrics') return <MetricsPage />;
+  // Not /metrics: that path is the Prometheus endpoint.
+  if (p === '/stats') return <MetricsPage />;
   return <NotFound what={`No page at ${p}.`} />;
 }
 

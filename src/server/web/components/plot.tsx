@@ -8,6 +8,8 @@ export function Plot(props: {
   /** Bars at x = 0, 1, 2…, named by these labels (a category axis). */
   categories?: string[];
   yLabel?: string;
+  /** The y axis's top, when it is known (100 for a percentage); bars always start at 0. */
+  yMax?: number;
   width?: number;
   height?: number;
 }) {
@@ -18,7 +20,10 @@ export function Plot(props: {
     const opts: uPlot.Options = {
       width: props.width ?? Math.max(320, Math.min(560, ref.current.clientWidth || 520)),
       height: props.height ?? 220,
-      scales: cats ? { x: { time: false, range: [-0.5, cats.length - 0.5] } } : { x: { time: true } },
+      scales: {
+        x: cats ? { time: false, range: [-0.5, cats.length - 0.5] } : { time: true },
+        y: { range: (_u: uPlot, _min: number, max: number) => [0, props.yMax ?? (max > 0 ? max * 1.1 : 1)] },
+      },
       series: [{}, ...props.series.map((s) => (cats ? { ...s, paths: uPlot.paths.bars!({ size: [0.7 / props.series.length, 60], align: 0 }) } : s))],
       axes: [
         cats ? { splits: () => cats.map((_, i) => i), values: (_u: uPlot, splits: number[]) => splits.map((i) => cats[i] ?? '') } : {},
@@ -28,6 +33,6 @@ export function Plot(props: {
     };
     const plot = new uPlot(opts, props.data, ref.current);
     return () => plot.destroy();
-  }, [props.data, props.series, props.categories?.join('\u0000')]);
+  }, [props.data, props.series, props.categories?.join('\u0000'), props.yMax]);
   return <div class="plot" ref={ref} />;
 }

@@ -41,11 +41,18 @@ export function MetricsPage() {
       {!d && !m.error ? <Loading /> : null}
       {d ? (
         <>
+          <div class="stats">
+            <Stat label="Runs" value={String(d.runs)} />
+            <Stat label="Success rate" value={d.successRate === null ? '—' : `${(d.successRate * 100).toFixed(1)} %`} />
+            <Stat label="Duration p50" value={duration(d.p50Ms)} />
+            <Stat label="Duration p95" value={duration(d.p95Ms)} />
+            <Stat label="Retries" value={String(d.retries)} />
+          </div>
           <div class="plots">
             <Card title="Runs per hour">{d.perHour.length ? <Plot data={hourly} series={runSeries} yLabel="runs" /> : <Empty>No runs yet.</Empty>}</Card>
             {names.length ? (
               <>
-                <Card title="Success rate per workflow (%)"><Plot data={perWorkflow.success} series={successSeries} categories={names} yLabel="%" /></Card>
+                <Card title="Success rate per workflow (%)"><Plot data={perWorkflow.success} series={successSeries} categories={names} yLabel="%" yMax={100} /></Card>
                 <Card title="Run duration per workflow (p50 / p95, s)"><Plot data={perWorkflow.durations} series={durationSeries} categories={names} yLabel="seconds" /></Card>
                 <Card title="Retries per workflow"><Plot data={perWorkflow.retries} series={retrySeries} categories={names} yLabel="retries" /></Card>
               </>
@@ -72,4 +79,8 @@ export function MetricsPage() {
       ) : null}
     </div>
   );
+}
+
+function Stat(props: { label: string; value: string }) {
+  return <div class="stat card"><div class="stat-value">{props.value}</div><div class="stat-label muted">{props.label}</div></div>;
 }
