@@ -13,7 +13,7 @@ import { streamSSE } from 'hono/streaming';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { machineJson } from '../compiler/index.js';
 import { workflowGraph, type Definition } from '../definition/index.js';
-import type { EventEnvelope } from '../events/index.js';
+import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { Engine, foldEvents, runView } from '../runtime/index.js';
 import { authOf, checkCsrf, clearSessionCookie, setSessionCookie, Sessions, type Auth } from './auth.js';
 import type { Actor, Backend } from './backend.js';
@@ -21,7 +21,7 @@ import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
 import { parseRunQuery } from './runs-source.js';
-import { checkSignal, ControlBody, DecisionBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -133,6 +133,11 @@ export function createApp(o: AppOptions): Hono<Env> {
     return next();
   });
 
+  // A run id in the path is checked before any store sees it: a traversal (`..%2F`) or 5 000 characters is a 400, not a file name.
+  const runIdParam: MiddlewareHandler<Env> = async (c, next) => { checkRunIdParam(c.req.param('id') ?? ''); return next(); };
+  app.use('/api/runs/:id', runIdParam);
+  app.use('/api/runs/:id/*', runIdParam);
+
   const actor = (c: Context<Env>): Actor => (o.actorOf ? o.actorOf(c.get('auth')) : { user: c.get('auth').user });
   const runExists = async (id: string) => {
     if ((await backend.store.lastSeq(id)) === 0) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
@@ -156,9 +161,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     const run = await reader.status(id);
     const first = await firstEvent(id);
     const definition = first.data.definition as unknown as Definition;
-    const [record, all] = await Promise.all([backend.runs.get(id), backend.store.listRuns({ onCorrupt: () => undefined })]);
-    // INTERIM: children found by a scan of the summaries; src/query's index answers this by parent.
-    const children = all.filter((r) => r.parent?.runId === id).map(({ runId, workflowId, version, status, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status, startedAt, completedAt, ...(parent?.task ? { task: parent.task } : {}), ...(parent?.relation ? { relation: parent.relation } : {}) }));
+    // Children come from the run index (by parent), not from a scan here: the interim index scans, src/query's does not.
+    const [record, kids] = await Promise.all([backend.runs.get(id), backend.runs.children(id)]);
+    const children = kids.map(({ runId, workflowId, version, status, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status, startedAt, completedAt, ...(parent?.task ? { task: parent.task } : {}), ...(parent?.relation ? { relation: parent.relation } : {}) }));
     return c.json({ run, record, definition, graph: workflowGraph(definition), children, ...(run.parent ? { parent: run.parent } : {}) });
   });
 
@@ -294,7 +299,8 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   // Page routes: the browser app (it routes on the client). An unknown run's page is a 404 with the same app, which says so.
   app.get('/runs/:id', async (c) => {
-    const known = (await backend.store.lastSeq(c.req.param('id'))) > 0;
+    const id = c.req.param('id');
+    const known = RUN_ID_PATTERN.test(id) && (await backend.store.lastSeq(id)) > 0;
     return c.html(indexHtml(), known ? 200 : 404);
   });
   app.get('*', (c) => c.html(indexHtml()));

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { CancelRefusedError, PauseRefusedError, UsageError } from '../errors/index.js';
+import { CancelRefusedError, PauseRefusedError } from '../errors/index.js';
+import { loadDefinitionFile } from '../api/index.js';
 import type { Definition } from '../definition/index.js';
 import { Engine, type DriverHooks, type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
@@ -19,6 +20,7 @@ import { scheduleRows } from '../cli/schedules.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
 import { ApiError } from './errors.js';
+import { checkStartInput, eventProblemField } from './schemas.js';
 import { openRunIndex } from './runs-source.js';
 
 export interface EmbeddedOptions {
@@ -90,13 +92,19 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         return { runId: typeof r === 'string' ? r : r.runId };
       },
       async start(workflowId, input, version) {
-        const found = (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
+        // The folder first; the store's runs (a whole-store scan in the interim index) only for a workflow no file defines.
+        const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
+        const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
+          ? inFiles : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);
         if (found.length === 0) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `no workflow ${workflowId} with a valid definition in ${definitionsDir} or in recorded runs`);
         const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
         if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
-        const loaded = pick.file ? catalog()?.loaded.find((l) => l.file === pick.file) : undefined;
+        const definition = pick.definition as Definition;
+        checkStartInput(definition, input);
+        // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
+        const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
         // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
-        const runId = await engine.start(pick.definition as Definition, input, {
+        const runId = await engine.start(definition, input, {
           ...(pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {}),
         });
         return { runId };
@@ -106,7 +114,11 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${actor.user}`, data };
         // drive: false — the runs are recorded here and the Service drives them.
         const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters }), catalog: cat, deadLetters, drive: false });
-        if (!result.accepted) throw new UsageError(`event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field: 'data' });
+        if (!result.accepted) {
+          // The field the schema names first (data.amount); an unknown type or a refused workflow input is about `data` as a whole.
+          const field = result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';
+          throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field });
+        }
         return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings };
       },
     };
@@ -115,8 +127,9 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   return {
     mode: 'embedded', store, runs, service, actions, definitions,
     async schedules() {
-      const cat = loadTriggerCatalog({ definitionsDir });
-      return scheduleRows(cat.definitions, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
+      // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
+      const defs = (await definitions()).filter((d) => d.source === 'file' && d.definition !== null).map((d) => d.definition as Definition);
+      return scheduleRows(defs, await new FileScheduleCursor(scheduleCursorFile(storeDir)).all(), store, Date.now(), 3);
     },
     async triggers() {
       return triggerRows((await definitions()).filter((d) => d.source === 'file'));

@@ -14,10 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { ClusterClient, KvScheduleCursor, STREAMS } from '../cluster/index.js';
-import { DEFINITIONS_BUCKET } from '../cluster/subjects.js';
+import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
+import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
 import { natsSettings } from '../cli/nats-settings.js';
 import { scheduleRows } from '../cli/schedules.js';
-import { PauseRefusedError, UsageError } from '../errors/index.js';
+import { PauseRefusedError } from '../errors/index.js';
 import { parseEventEnvelope } from '../triggers/index.js';
 import { parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
@@ -25,8 +26,31 @@ import type { Auth } from './auth.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInRuns } from './definitions.js';
 import { triggerRows } from './embedded.js';
-import { ApiError } from './errors.js';
+import { ApiError, permissionSubject } from './errors.js';
+import { checkStartInput, eventProblemField } from './schemas.js';
 import { openRunIndex } from './runs-source.js';
+
+/** A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user. */
+export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; close(): Promise<void> }
+
+/**
+ * Listens for the engines' verdict on an event before it is published. A
+ * person whose nats.conf block may not subscribe to verdicts gets none (null),
+ * not an error: the event was still published.
+ */
+async function listen(nc: NatsConnection, eventId: string): Promise<{ next: Promise<TriggerVerdict | null>; stop(): void }> {
+  let subject: string;
+  try { subject = subjects.triggerVerdict(eventId); } catch { return { next: Promise.resolve(null), stop: () => undefined }; }
+  const sub = nc.subscribe(subject, { max: 1, timeout: VERDICT_WAIT_MS });
+  const next = (async () => {
+    try {
+      for await (const m of sub) { const v = TriggerVerdict.safeParse(decode(m.data)); return v.success ? v.data : null; }
+    } catch { /* timed out, or the subscription was refused */ }
+    return null;
+  })();
+  await nc.flush();
+  return { next, stop: () => sub.unsubscribe() };
+}
 
 /** How long an action waits for the engine's verdict (as the CLI's --wait default). */
 const VERDICT_WAIT_MS = 10_000;
@@ -42,7 +66,7 @@ export function urlAs(url: string, user: string, password: string): string {
   }).join(',');
 }
 
-export async function natsBackend(opts: { url: string }): Promise<Backend & { signIn(user: string, password: string): Promise<ClusterClient>; actorOf(auth: Auth): Actor }> {
+export async function natsBackend(opts: { url: string }): Promise<Backend & { signIn(user: string, password: string): Promise<PersonSession>; actorOf(auth: Auth): Actor }> {
   const settings = natsSettings();
   const reader = new ClusterClient(opts.url, settings);
   await reader.prepare(); // connects (a wrong URL fails the start, not the first page) and makes the streams
@@ -74,7 +98,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
   };
 
   const actions = (actor: Actor): Actions => {
-    const client = actor.session as ClusterClient | undefined;
+    const client = (actor.session as PersonSession | undefined)?.cluster;
     if (!client) throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
     const user = actor.user;
     const same = (as?: string) => {
@@ -113,14 +137,51 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
         return { runId: typeof r === 'string' ? r : r.runId };
       },
       async start(workflowId, input, version) {
-        const { runId } = await client.start(version === undefined ? workflowId : `${workflowId}@${version}`, input);
-        return { runId };
+        const ref = version === undefined ? workflowId : `${workflowId}@${version}`;
+        // The definition and the input are checked with the UI's own connection (people may not read the
+        // registry): a bad form is a 400 whoever asks. The start itself is taken as the person.
+        const definition = await reader.resolve(ref).catch((err: unknown) => {
+          if ((err as { code?: string }).code === 'LF_WORKFLOW_NOT_DEPLOYED') {
+            throw new ApiError(version === undefined ? 404 : 400, version === undefined ? 'LF_DEFINITION_NOT_FOUND' : 'LF_INPUT_INVALID', (err as Error).message, version === undefined ? {} : { field: 'version' });
+          }
+          throw err;
+        });
+        checkStartInput(definition, input);
+        try {
+          const { runId } = await client.start(ref, input);
+          return { runId };
+        } catch (err) {
+          const subject = permissionSubject((err as Error).message);
+          if (subject === null) throw err;
+          throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, `
+            + `which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${definition.id}.*" and "lf.inputs.${user}.*" in the user's publish permissions; `
+            + 'the shipped nats.conf gives that to the engine user only. Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it', subject ? { subject } : {});
+        }
       },
       async emit(type, data, id) {
         const parsed = parseEventEnvelope({ id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${user}`, data });
-        if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, { field: 'data' });
-        const verdict = await client.emit(parsed.event, { waitMs: VERDICT_WAIT_MS });
-        return { event: parsed.event, published: true, verdict };
+        if (!parsed.ok) throw new ApiError(400, 'LF_INPUT_INVALID', `not a valid event: ${parsed.problems.join('; ')}`, { field: eventProblemField(parsed.problems) });
+        const { event } = parsed;
+        let subject: string;
+        try { subject = subjects.trigger(event.type); } catch (err) { throw new ApiError(400, 'LF_INPUT_INVALID', `type: ${(err as Error).message}`, { field: 'type' }); }
+        // Published as the person on their own plain connection (no JetStream API needed): nats.conf decides
+        // with one line, "lf.triggers.<type>"; the engines check the schema and answer on lf.verdicts.triggers.<id>.
+        const nc = (actor.session as PersonSession).nc;
+        const verdict = await listen(nc, event.id);
+        try {
+          await nc.jetstream().publish(subject, encode(event), { msgID: event.id });
+        } catch (err) {
+          verdict.stop();
+          const refused = permissionSubject((err as Error).message);
+          if (refused === null) throw err;
+          throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not emit ${event.type} events: add "${subject}" (or "lf.triggers.>") to the user's publish permissions in nats.conf, and "lf.verdicts.triggers.*" to its subscribe permissions to hear the engines' verdict`, { subject: refused || subject });
+        }
+        const v = await verdict.next;
+        if (v && !v.accepted) {
+          const field = /\b(data(?:\.[\w-]+|\[\d+\])*):/.exec(v.reason ?? '')?.[1] ?? 'data';
+          throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${event.type}) rejected${v.stage ? ` (${v.stage})` : ''}: ${v.reason ?? 'refused'}`, { field });
+        }
+        return { event, published: true, verdict: v };
       },
     };
   };
@@ -141,18 +202,25 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
     },
     async workers() {
       const jsm = await nc.jetstreamManager();
-      const queues: unknown[] = [];
+      const queues: Record<string, unknown>[] = [];
       const engines: unknown[] = [];
+      const taskSubject = /^lf\.tasks\.([^.]+)\.([^.]+)$/;
       for (const stream of Object.values(STREAMS)) {
         let list;
         try { list = await jsm.consumers.list(stream.name).next(); } catch { continue; } // not created yet
         for (const ci of list) {
           const row = { stream: stream.name, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered };
-          if (stream.name === STREAMS.tasks.name && ci.name.startsWith('w_')) {
-            const [, queue, ...handler] = ci.name.split('_');
-            queues.push({ queue, handler: handler.join('_'), ...row });
-          } else engines.push(row);
+          const m = stream.name === STREAMS.tasks.name ? taskSubject.exec(ci.config.filter_subject ?? '') : null;
+          if (m) queues.push({ queue: m[1], handler: m[2], ...row, backlog: ci.num_pending, workers: ci.num_waiting });
+          else engines.push(row);
         }
+      }
+      // Attempts queued where no worker ever pulled (no consumer yet) are backlog too: the stream's count per subject says so.
+      const info = await jsm.streams.info(STREAMS.tasks.name, { subjects_filter: 'lf.tasks.>' }).catch(() => null);
+      for (const [subject, count] of Object.entries(info?.state.subjects ?? {})) {
+        const m = taskSubject.exec(subject);
+        if (!m || queues.some((q) => q.queue === m[1] && q.handler === m[2])) continue;
+        queues.push({ queue: m[1], handler: m[2], stream: STREAMS.tasks.name, consumer: null, pending: count, inFlight: 0, waiting: 0, redelivered: 0, backlog: count, workers: 0 });
       }
       return { mode: 'nats', server: nc.getServer(), queues, engines };
     },
@@ -160,13 +228,15 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
       const url = urlAs(opts.url, user, password);
       const { servers } = parseServers(url);
       // The password is checked by NATS itself: connect as that user, once.
-      const probe = await connect({ servers, user, pass: password, name: 'ledgerflow-ui-sign-in', maxReconnectAttempts: 0, timeout: 5000 }).catch((err: unknown) => {
+      const probe = await connect({ servers, user, pass: password, name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
         const msg = String((err as { code?: unknown }).code ?? '') + ' ' + (err as Error).message;
         if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
         throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${(err as Error).message}`);
       });
-      await probe.close();
-      return new ClusterClient(url, settings);
+      // Kept as the person's plain connection (emit); the ClusterClient makes its own for the rest.
+      const cluster = new ClusterClient(url, settings);
+      const session: PersonSession = { cluster, nc: probe, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
+      return session;
     },
     actorOf(auth: Auth): Actor {
       return { user: auth.user, ...(auth.session?.client ? { session: auth.session.client } : {}) };

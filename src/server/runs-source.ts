@@ -73,6 +73,8 @@ export interface RunPage { runs: RunRecord[]; nextCursor: string | null; total: 
 export interface RunIndex {
   query(q: RunQuery): Promise<RunPage>;
   get(runId: string): Promise<RunRecord | null>;
+  /** The runs whose parent is `runId` (sub-workflow children, failure workflows), oldest first. INTERIM here: a scan of every summary; src/query's index answers it by parent. */
+  children(runId: string): Promise<RunRecord[]>;
   /** Calls onChange with the record of every run that changed; returns a function that stops it. */
   subscribe(onChange: (record: RunRecord) => void): () => void;
   close(): Promise<void>;
@@ -201,6 +203,10 @@ export function openRunIndex(opts: {
       return { runs, nextCursor: from + q.limit < rows.length ? String(from + q.limit) : null, total: rows.length };
     },
     get: recordOf,
+    async children(runId) {
+      const all = await store.listRuns({ onCorrupt: () => undefined });
+      return all.filter((r) => r.parent?.runId === runId).map((r) => recordOfSummary(r));
+    },
     subscribe(onChange) {
       listeners.add(onChange);
       if (listeners.size === 1) startFeed();

@@ -1,6 +1,9 @@
 /** The request bodies of the API, checked with zod at the boundary; a failure is a 400 naming the field. */
 import { z } from 'zod';
-import { SignalBodySchema } from '../events/index.js';
+import type { Definition } from '../definition/index.js';
+import { InputError } from '../errors/index.js';
+import { RUN_ID_PATTERN, SignalBodySchema } from '../events/index.js';
+import { prepareInput } from '../runtime/index.js';
 import { ApiError } from './errors.js';
 
 const as = z.string().min(1).max(200).optional();
@@ -25,4 +28,42 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.out
 /** A signal's name and data as the wire checks them (name pattern, 64 KB of data). */
 export function checkSignal(name: string, data: unknown): void {
   parseBody(SignalBodySchema, { name, ...(data !== undefined ? { data } : {}) });
+}
+
+/** A run id in a URL, as the stores accept it (1-128 of A-Z a-z 0-9 _ -): anything else (`..%2F`, 5 000 characters) is a 400 before any store sees it. */
+export function checkRunIdParam(id: string): void {
+  if (!RUN_ID_PATTERN.test(id)) {
+    const shown = id.length > 80 ? `${JSON.stringify(id.slice(0, 80))}… (${id.length} characters)` : JSON.stringify(id);
+    throw new ApiError(400, 'LF_INPUT_INVALID', `id: ${shown} is not a run id (1-128 characters among A-Z a-z 0-9 _ -)`, { field: 'id' });
+  }
+}
+
+/**
+ * A workflow's input checked against its declared `input:` (the runtime's
+ * prepareInput, which `start` runs too): a 400 naming `input.<name>`, with
+ * words for a form rather than the CLI's `--name <value>`.
+ */
+export function checkStartInput(def: Definition, input: Record<string, unknown>): void {
+  try {
+    prepareInput(def, input);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    throw inputFieldError(def, err);
+  }
+}
+
+export function inputFieldError(def: Definition, err: InputError): ApiError {
+  const meta = err.meta as { missing?: string[]; unknown?: string[]; input?: string; expected?: string };
+  const declared = def.inputs.map((d) => `${d.name}${d.required ? '' : '?'}: ${d.type}`).join(', ') || '(none)';
+  const name = meta.missing?.[0] ?? meta.unknown?.[0] ?? meta.input;
+  if (name === undefined) return new ApiError(400, 'LF_INPUT_INVALID', `input: ${err.message}`, { field: 'input' });
+  const what = meta.missing ? `required input of workflow ${def.id} is missing`
+    : meta.unknown ? `workflow ${def.id} declares no input "${name}"`
+      : err.message.replace(/^input \S+ /, ''); // "must be a number, got \"three\""
+  return new ApiError(400, 'LF_INPUT_INVALID', `input.${name}: ${what} (declared: ${declared})`, { field: `input.${name}` });
+}
+
+/** The field a rejected event names first ("data.amount: …" → data.amount). */
+export function eventProblemField(problems: readonly string[]): string {
+  return /^([^\s:]+):/.exec(problems[0] ?? '')?.[1] ?? 'data';
 }

@@ -5,7 +5,7 @@
  * approver only (her lf.control line dropped, as nats.conf itself suggests
  * for people who may not control runs): she may approve, not cancel.
  */
-import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
@@ -29,8 +29,8 @@ async function signIn(user: string, password: string): Promise<{ status: number;
   return { status: 200, headers: { cookie: r.headers.get('set-cookie')!.split(';')[0]!, 'x-lf-csrf': csrf, 'content-type': 'application/json' } };
 }
 
-async function waitingRun(headers: Record<string, string>): Promise<string> {
-  const started = await cli(['--nats', nats.url, 'start', 'approval', '--json'], { cwd: dir });
+async function waitingRun(headers: Record<string, string>, workflow = 'approval'): Promise<string> {
+  const started = await cli(['--nats', nats.url, 'start', workflow, '--json'], { cwd: dir });
   expect(started.code, started.stderr).toBe(0);
   const { runId } = JSON.parse(started.stdout) as { runId: string };
   await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers }))).run?.status === 'WAITING' ? true : undefined), `run ${runId} WAITING`, 20_000);
@@ -43,9 +43,13 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const conf = join(dir, 'nats.conf');
     writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"'));
     nats = await startNatsServer({ config: conf });
-    copyFileSync(join(ROOT, 'test', 'fixtures', 'approval.yaml'), join(dir, 'approval.yaml'));
-    copyFileSync(join(ROOT, 'test', 'fixtures', 'handlers.mjs'), join(dir, 'handlers.mjs'));
-    const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml'], { cwd: dir });
+    for (const f of ['approval.yaml', 'wait-signal.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
+    // orders: started by order_placed events (schema in events/), with a required input; queued: its task waits on a queue no worker serves.
+    writeFileSync(join(dir, 'orders.yaml'), 'workflow:\n  id: orders\n  version: 1\n  input:\n    required:\n      - customer: { type: string }\n  triggers:\n    - event: order_placed\n      input: { customer: "${event.data.customer}" }\n  tasks:\n    - id: first\n      type: SIMPLE\n');
+    writeFileSync(join(dir, 'queued.yaml'), 'workflow:\n  id: queued\n  version: 1\n  tasks:\n    - id: first\n      type: SIMPLE\n      queue: nobody\n');
+    mkdirSync(join(dir, 'events'));
+    writeFileSync(join(dir, 'events', 'order_placed.yaml'), 'type: order_placed\nschema:\n  type: object\n  required: [customer, amount]\n  properties:\n    customer: { type: string }\n    amount: { type: number, minimum: 0 }\n');
+    const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml', 'wait-signal.yaml', 'orders.yaml', 'queued.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     engine = spawnCli(['--nats', nats.url, 'engine', '--handlers', 'handlers.mjs'], { cwd: dir });
     ui = await startUiProcess(['--nats', nats.url], [], { cwd: dir });
@@ -84,5 +88,77 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
 
     expect((await api('/api/session', { method: 'DELETE', headers: alice.headers })).status).toBe(200);
     expect((await api('/api/runs', { headers: alice.headers })).status).toBe(401);
+  });
+
+  it('bob (who may control runs) pauses, resumes and signals as himself; the 409s say why', async () => {
+    const bob = await signIn('bob', 'bob-dev-password');
+    const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: bob.headers, body: JSON.stringify(body) });
+    const runId = await waitingRun(bob.headers, 'wait_signal');
+    const paused = await post(`/api/runs/${runId}/pause`, { reason: 'look first' });
+    expect(paused.status, JSON.stringify(await paused.clone().json())).toBe(200);
+    expect(await json(paused)).toMatchObject({ runId, recorded: true, status: 'PAUSED' });
+    const twice = await post(`/api/runs/${runId}/pause`, {});
+    expect(twice.status).toBe(409);
+    expect((await json(twice)).error.message).toMatch(/paused/i);
+    const resumed = await post(`/api/runs/${runId}/resume`, {});
+    expect(resumed.status).toBe(200);
+    const notPaused = await post(`/api/runs/${runId}/resume`, {});
+    expect(notPaused.status).toBe(409);
+    expect((await json(notPaused)).error.message).toMatch(/not paused/);
+    const signalled = await post(`/api/runs/${runId}/signal`, { name: 'go_ahead', data: { ok: 1 } });
+    expect(signalled.status, JSON.stringify(await signalled.clone().json())).toBe(200);
+    expect(await json(signalled)).toMatchObject({ by: 'bob', recorded: true });
+    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: bob.headers }))).run.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    const events = (await json(await api(`/api/runs/${runId}/events`, { headers: bob.headers }))).events as { type: string; data: any }[];
+    expect(events.filter((e) => ['run.paused', 'run.resumed', 'signal.received'].includes(e.type)).map((e) => [e.type, e.data.by])).toEqual([['run.paused', 'bob'], ['run.resumed', 'bob'], ['signal.received', 'bob']]);
+    const late = await post(`/api/runs/${runId}/signal`, { name: 'go_ahead' });
+    expect(late.status).toBe(409);
+  });
+
+  it('start and emit as alice with the shipped nats.conf: a bad form is a 400, then a 403 saying which permission to add; as engine both work', async () => {
+    const alice = await signIn('alice', 'alice-dev-password');
+    const post = (h: Record<string, string>, path: string, body: unknown) => api(path, { method: 'POST', headers: h, body: JSON.stringify(body) });
+    const form = await post(alice.headers, '/api/workflows/orders/start', { input: {} });
+    expect(form.status).toBe(400);
+    expect((await json(form)).error.field).toBe('input.customer');
+    expect((await post(alice.headers, '/api/workflows/nope/start', { input: {} })).status).toBe(404);
+    const start = await post(alice.headers, '/api/workflows/orders/start', { input: { customer: 'c1' } });
+    const startBody = await json(start);
+    expect(start.status, JSON.stringify(startBody)).toBe(403);
+    expect(startBody.error.code).toBe('LF_FORBIDDEN');
+    expect(startBody.error.message).toMatch(/alice may not start runs/);
+    expect(startBody.error.message).toContain('lf.events.orders.*');
+    const emit = await post(alice.headers, '/api/events/order_placed', { data: { customer: 'c1', amount: 1 } });
+    const emitBody = await json(emit);
+    expect(emit.status, JSON.stringify(emitBody)).toBe(403);
+    expect(emitBody.error.subject).toBe('lf.triggers.order_placed');
+    expect(emitBody.error.message).toMatch(/add "lf\.triggers\.order_placed"/);
+
+    const engine = await signIn('engine', 'engine-dev-password');
+    const started = await post(engine.headers, '/api/workflows/orders/start', { input: { customer: 'c2' } });
+    expect(started.status, JSON.stringify(await started.clone().json())).toBe(200);
+    const { runId } = await json(started);
+    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: engine.headers }))).run?.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    const bad = await post(engine.headers, '/api/events/order_placed', { data: { customer: 'c3', amount: -1 } });
+    const badBody = await json(bad);
+    expect(bad.status, JSON.stringify(badBody)).toBe(400);
+    expect(badBody.error.field).toBe('data.amount');
+    const good = await post(engine.headers, '/api/events/order_placed', { data: { customer: 'c3', amount: 1 } });
+    const goodBody = await json(good);
+    expect(good.status, JSON.stringify(goodBody)).toBe(200);
+    expect(goodBody.verdict).toMatchObject({ accepted: true, runs: [{ workflowId: 'orders', started: true }] });
+  });
+
+  it('workers: an attempt queued where no worker pulls shows as backlog 1 with no workers', async () => {
+    const alice = await signIn('alice', 'alice-dev-password');
+    const started = await cli(['--nats', nats.url, 'start', 'queued', '--json'], { cwd: dir });
+    expect(started.code, started.stderr).toBe(0);
+    const queue = await until(async () => {
+      const w = await json(await api('/api/workers', { headers: alice.headers }));
+      return (w.queues as { queue: string; backlog: number }[]).find((q) => q.queue === 'nobody' && q.backlog === 1);
+    }, 'a backlog of 1 on queue nobody', 20_000);
+    expect(queue).toMatchObject({ queue: 'nobody', handler: 'first', backlog: 1, workers: 0, consumer: null });
+    const w = await json(await api('/api/workers', { headers: alice.headers }));
+    expect(w.engines.length).toBeGreaterThan(0);
   });
 });
