@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     const { page } = browser;
     const shot = async (name: string) => {
       await page.waitForLoadState('networkidle').catch(() => undefined);
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
       console.log(`docs/screenshots/${name}.png`);
     };

@@ -80,6 +80,8 @@ export function RunPage(props: { runId: string; session: Session }) {
   const visibleEvents = atSeq === null ? events : events.filter((e) => e.seq <= atSeq);
   const retryOf = detail.record?.trigger.kind === 'retry' ? detail.record.trigger.runId : undefined;
   const parent = detail.parent ?? run.parent;
+  // The time the shown view is of: the chosen event's when travelling back, else now.
+  const now = atSeq !== null ? Date.parse(events.find((e) => e.seq === atSeq)?.time ?? '') || Date.now() : Date.now();
   const waiting = Object.entries(shown.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([t]) => t);
 
   return (
@@ -93,7 +95,7 @@ export function RunPage(props: { runId: string; session: Session }) {
       <dl class="facts">
         <div><dt>Workflow</dt><dd><Link href={`/definitions/${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</Link><span class="muted">@{run.version}</span></dd></div>
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
-        <div><dt>Duration</dt><dd>{duration(between(run.startedAt, run.completedAt))}{SETTLED.has(run.status) ? '' : ' so far'}</dd></div>
+        <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
         {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
         {retryOf ? <div><dt>Retry of</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(retryOf)}`}>{retryOf}</Link></dd></div> : null}
         {run.failureRun ? <div><dt>Failure run</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(run.failureRun)}`}>{run.failureRun}</Link></dd></div> : null}
@@ -115,7 +117,7 @@ export function RunPage(props: { runId: string; session: Session }) {
           <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={setSelected} />
         </Card>
         <Card title={selected ? `Task ${selected}` : 'Task'} class="task-card">
-          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} /> : <p class="muted">Select a task in the graph.</p>}
+          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} /> : <p class="muted">Select a task in the graph.</p>}
         </Card>
       </div>
 

@@ -4,7 +4,8 @@ import { between, duration, time } from '../format.js';
 import { attemptsOf, decisionsOf, type PageEvent } from '../run-history.js';
 import type { Definition, RunView } from '../types.js';
 
-export function TaskPanel(props: { id: string; view: RunView; definition: Definition | undefined; events: PageEvent[] }) {
+/** `now`: the time the view is of (the chosen event's, when travelling back), for how long unfinished work has taken. */
+export function TaskPanel(props: { id: string; view: RunView; definition: Definition | null | undefined; events: PageEvent[]; now: number }) {
   const task = props.view.tasks[props.id];
   const def = props.definition?.tasks.find((t) => t.id === props.id);
   const attempts = attemptsOf(props.events, props.id);
@@ -17,7 +18,7 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
         <div><dt>Type</dt><dd>{def?.type ?? '—'}</dd></div>
         <div><dt>Attempts</dt><dd>{task?.attempts ?? 0}</dd></div>
         <div><dt>Started</dt><dd>{time(task?.startedAt)}</dd></div>
-        <div><dt>Took</dt><dd>{task?.startedAt ? duration(between(task.startedAt, task.completedAt)) : '—'}</dd></div>
+        <div><dt>Took</dt><dd>{task?.startedAt ? duration(between(task.startedAt, task.completedAt, props.now)) : '—'}</dd></div>
         {def?.type === 'HUMAN' ? <div><dt>Approvers</dt><dd>{def.approvers.join(', ') || 'anyone'}</dd></div> : null}
         {task?.child ? <div><dt>Child run</dt><dd class="mono"><Link href={`/runs/${encodeURIComponent(task.child)}`}>{task.child}</Link></dd></div> : null}
       </dl>
@@ -45,7 +46,7 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
                 <tr key={`${a.instance ?? ''}${a.attempt}`}>
                   <td>{a.instance ?? ''}{a.attempt}</td>
                   <td class="small">{time(a.startedAt)}</td>
-                  <td class="small">{a.endedAt ? duration(between(a.startedAt, a.endedAt)) : 'running'}</td>
+                  <td class="small">{a.endedAt ? duration(between(a.startedAt, a.endedAt)) : `running ${duration(between(a.startedAt, null, props.now))}`}</td>
                   <td class="small">{a.reused ? `reused from ${a.reused}` : a.outcome ?? '…'}{a.by ? ` (${a.by})` : ''}{a.error ? `: ${a.error}` : ''}</td>
                 </tr>
               ))}

@@ -7,7 +7,14 @@ import { summarize, type PageEvent } from '../run-history.js';
 export function Timeline(props: { events: PageEvent[]; lastSeq: number; atSeq: number | null; onSeek: (seq: number) => void }) {
   const at = props.atSeq ?? props.lastSeq;
   const current = useRef<HTMLLIElement>(null);
-  useEffect(() => { if (props.atSeq !== null) current.current?.scrollIntoView({ block: 'nearest' }); }, [props.atSeq]);
+  // Keep the chosen event in view inside the timeline's own scroll box (not the window's: the page must not jump).
+  useEffect(() => {
+    const li = current.current;
+    const box = li?.closest('.card-body');
+    if (props.atSeq === null || !li || !(box instanceof HTMLElement)) return;
+    const top = li.offsetTop - box.offsetTop;
+    if (top < box.scrollTop + 40 || top > box.scrollTop + box.clientHeight - 40) box.scrollTop = top - box.clientHeight / 2;
+  }, [props.atSeq]);
   return (
     <Card title={`Timeline (${props.events.length} events)`} class="timeline-card">
       <div class="slider-row">
