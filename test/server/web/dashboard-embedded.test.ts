@@ -108,6 +108,38 @@ describe('the dashboard on the embedded store, in chromium', () => {
     expect(await page.locator('.page-head .badge').textContent()).toBe('RUNNING');
     await page.getByRole('button', { name: 'Back to live' }).click();
     await expect.poll(() => statusOf('gate').getAttribute('data-status')).toBe('COMPLETED');
+  });
+
+  it('shows a run started elsewhere on the open runs page, live, and pauses, resumes and cancels it from its page', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.locator(`tr[data-run="${runId}"]`).waitFor();
+    const r = await fetch(`${ui.base}/api/workflows/dashboard/start`, {
+      method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { gate: join(dir, 'never-released') } }),
+    });
+    const other = ((await r.json()) as { runId: string }).runId;
+    const row = page.locator(`tr[data-run="${other}"]`);
+    await row.waitFor({ timeout: T });
+    await row.getByRole('link', { name: other }).click();
+    const status = () => page.locator('.run-page').getAttribute('data-status');
+    await expect.poll(() => statusOf('gate').getAttribute('data-status'), { timeout: T }).toBe('IN_PROGRESS');
+    await page.locator('input[name=reason]').fill('checking the feed');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(status, { timeout: T }).toBe('PAUSED');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(status, { timeout: T }).toBe('RUNNING');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect.poll(status, { timeout: T }).toBe('CANCELLED');
+    await page.getByRole('button', { name: 'Retry from failed' }).waitFor();
+    expect(await page.locator('ol.timeline').textContent()).toContain('paused by');
+  });
+
+  it('says so when a run does not exist (no stack trace)', async () => {
+    const { page } = browser;
+    await page.goto(`${ui.base}/runs/no-such-run`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    expect(await page.locator('.not-found').textContent()).toContain('No run no-such-run');
     expect(browser.log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });
 });
