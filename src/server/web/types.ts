@@ -10,8 +10,9 @@ import type { TaskStatus } from '../../compiler/context.js';
 import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workflow-graph.js';
 import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
+import type { ScheduleRow } from '../../cli/schedules.js';
 
-export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary };
+export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
 export type Graph = WorkflowGraph;
 
 export type Trigger =
@@ -80,3 +81,8 @@ export interface DefinitionDetail {
 }
 export interface DefinitionDiff { from: number; to: number; patch: string }
 export interface ReplayVerdict { workflowId: string; version: number; runs: number; compatible: number; incompatible: Array<{ runId: string; version: number; divergence: unknown }> }
+
+/** A row of GET /api/triggers. */
+export type TriggerRow =
+  | { workflowId: string; version: number; trigger: number; kind: 'event'; event: string; filter?: string }
+  | { workflowId: string; version: number; trigger: number; kind: 'schedule'; cron: string; timezone: string; catchUp?: string };

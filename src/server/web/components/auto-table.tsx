@@ -22,14 +22,3 @@ export function AutoTable(props: { rows: Array<Record<string, unknown>>; columns
     </table>
   );
 }
-
-/** The rows of a list response: the array itself, or the first array-valued field (`{ schedules: [...] }`). */
-export function rowsOf(data: unknown, field?: string): Array<Record<string, unknown>> | null {
-  if (Array.isArray(data)) return data as Array<Record<string, unknown>>;
-  if (data && typeof data === 'object') {
-    const o = data as Record<string, unknown>;
-    if (field && Array.isArray(o[field])) return o[field] as Array<Record<string, unknown>>;
-    for (const v of Object.values(o)) if (Array.isArray(v)) return v as Array<Record<string, unknown>>;
-  }
-  return null;
-}

@@ -1,29 +1,65 @@
 /** What fires when (schedules, event triggers) and who runs the work (engines, workers, queues on NATS). */
-import type { ComponentChildren } from 'preact';
 import { api } from '../api.js';
-import { AutoTable, rowsOf } from '../components/auto-table.js';
-import { Card, Empty, ErrorBox, Json, Loading, useData } from '../components/common.js';
+import { AutoTable } from '../components/auto-table.js';
+import { Card, Empty, ErrorBox, Json, Link, Loading, Status, useData } from '../components/common.js';
+import type { ScheduleRow, TriggerRow } from '../types.js';
 
-function ListPage(props: { title: string; path: string; field: string; intro: ComponentChildren; empty: string }) {
-  const list = useData(() => api.get<unknown>(props.path), [props.path]);
-  const rows = rowsOf(list.data, props.field);
+export function SchedulesPage() {
+  const list = useData(() => api.get<{ schedules: ScheduleRow[] }>('/api/schedules'), []);
+  const rows = list.data?.schedules;
   return (
     <div>
-      <div class="page-head"><h1>{props.title}</h1><div class="grow" /><button onClick={list.reload}>Refresh</button></div>
-      <p class="muted">{props.intro}</p>
+      <div class="page-head"><h1>Schedules</h1><div class="grow" /><button onClick={list.reload}>Refresh</button></div>
+      <p class="muted">Each schedule trigger: its cron and zone, the next slots, and the last one fired with its run.</p>
       <ErrorBox error={list.error} />
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data !== undefined ? (rows ? (rows.length ? <Card><AutoTable rows={rows} /></Card> : <Empty>{props.empty}</Empty>) : <Card><Json value={list.data} /></Card>) : null}
+      {!rows && !list.error ? <Loading /> : null}
+      {rows ? (rows.length === 0 ? <Empty>No schedule triggers in the workflows.</Empty> : (
+        <table class="table">
+          <thead><tr><th>Workflow</th><th>Cron</th><th>Zone</th><th>Catch up</th><th>Next</th><th>Last fired</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.workflowId}#${r.trigger}`} data-schedule={`${r.workflowId}#${r.trigger}`}>
+                <td><Link href={`/definitions/${encodeURIComponent(r.workflowId)}`}>{r.workflowId}</Link> <span class="muted small">trigger {r.trigger}</span></td>
+                <td class="mono">{r.cron}</td>
+                <td>{r.timezone}</td>
+                <td>{r.catchUp}</td>
+                <td class="small">{r.next.map((n) => <div key={n.utc} title={n.utc}>{n.local}</div>)}</td>
+                <td class="small">{r.last ? <><Link class="mono" href={`/runs/${encodeURIComponent(r.last.runId)}`}>{r.last.slot}</Link> <Status status={r.last.status ?? undefined} /></> : <span class="muted">never{r.through ? '' : ' (no serve or engine has seen it yet)'}</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )) : null}
     </div>
   );
 }
 
-export function SchedulesPage() {
-  return <ListPage title="Schedules" path="/api/schedules" field="schedules" intro="Each schedule trigger: its cron and zone, the next slots and the last one fired." empty="No schedule triggers in the deployed workflows." />;
-}
-
 export function TriggersPage() {
-  return <ListPage title="Triggers" path="/api/triggers" field="triggers" intro="Which business events start which workflows, with their filters." empty="No event triggers." />;
+  const list = useData(() => api.get<{ triggers: TriggerRow[] }>('/api/triggers'), []);
+  const rows = list.data?.triggers;
+  return (
+    <div>
+      <div class="page-head"><h1>Triggers</h1><div class="grow" /><button onClick={list.reload}>Refresh</button><Link class="button primary" href="/emit">Emit an event…</Link></div>
+      <p class="muted">What starts each workflow: the business events it listens for (with their filter) and its schedules.</p>
+      <ErrorBox error={list.error} />
+      {!rows && !list.error ? <Loading /> : null}
+      {rows ? (rows.length === 0 ? <Empty>No triggers in the workflows.</Empty> : (
+        <table class="table">
+          <thead><tr><th>Workflow</th><th>Kind</th><th>When</th><th>Filter</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.workflowId}@${r.version}#${r.trigger}`}>
+                <td><Link href={`/definitions/${encodeURIComponent(r.workflowId)}`}>{r.workflowId}</Link><span class="muted">@{r.version}</span></td>
+                <td>{r.kind}</td>
+                <td class="mono">{r.kind === 'event' ? r.event : `${r.cron} (${r.timezone})`}</td>
+                <td class="mono small">{r.kind === 'event' ? r.filter ?? '' : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )) : null}
+    </div>
+  );
 }
 
 export function WorkersPage() {
