@@ -12,6 +12,7 @@ import { SETTLED } from '../status.js';
 import type { RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
 import { NotFound } from '../app.js';
+import { navigate } from '../router.js';
 import { RunActions } from './run-actions.js';
 import { TaskPanel } from './task-panel.js';
 import { Timeline } from './timeline.js';
@@ -114,7 +115,7 @@ export function RunPage(props: { runId: string; session: Session }) {
 
       <div class="run-grid">
         <Card title="Graph" class="graph-card">
-          <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={setSelected} />
+          <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={(node) => (node.startsWith('workflow:') ? navigate(`/definitions/${encodeURIComponent(node.slice('workflow:'.length))}`) : setSelected(node))} />
         </Card>
         <Card title={selected ? `Task ${selected}` : 'Task'} class="task-card">
           {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} /> : <p class="muted">Select a task in the graph.</p>}

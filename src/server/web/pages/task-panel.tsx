@@ -20,8 +20,27 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
         <div><dt>Started</dt><dd>{time(task?.startedAt)}</dd></div>
         <div><dt>Took</dt><dd>{task?.startedAt ? duration(between(task.startedAt, task.completedAt, props.now)) : '—'}</dd></div>
         {def?.type === 'HUMAN' ? <div><dt>Approvers</dt><dd>{def.approvers.join(', ') || 'anyone'}</dd></div> : null}
+        {task?.iteration !== undefined ? <div><dt>Iteration</dt><dd>{task.iteration}</dd></div> : null}
         {task?.child ? <div><dt>Child run</dt><dd class="mono"><Link href={`/runs/${encodeURIComponent(task.child)}`}>{task.child}</Link></dd></div> : null}
       </dl>
+      {task?.items && task.items.length > 0 ? (
+        <>
+          <h3>Items ({task.items.filter((i) => i.status === 'COMPLETED').length}/{task.items.length} done)</h3>
+          <table class="table compact">
+            <thead><tr><th>Item</th><th>Status</th><th>Attempts</th><th>Took</th></tr></thead>
+            <tbody>
+              {task.items.map((it) => (
+                <tr key={it.instance} data-item={it.instance}>
+                  <td class="mono">{it.instance}</td>
+                  <td><Status status={it.status} /></td>
+                  <td>{it.attempts}</td>
+                  <td class="small">{it.startedAt ? duration(between(it.startedAt, it.completedAt, props.now)) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
       {decisions.length > 0 ? (
         <>
           <h3>Decisions</h3>
