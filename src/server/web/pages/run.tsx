@@ -30,36 +30,42 @@ export function RunPage(props: { runId: string; session: Session }) {
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const loadDetail = () => api.get<RunDetail>(path).then((d) => { setDetail(d); setError(null); }, (e: unknown) => setError(e));
-  const loadEvents = () => api.get<{ events: PageEvent[] } | PageEvent[]>(`${path}/events`).then((r) => setEvents(Array.isArray(r) ? r : r.events), (e: unknown) => setError(e));
+  const loadEvents = () => api.get<{ events: PageEvent[] }>(`${path}/events`).then((r) => { setEvents(r.events); return r.events.at(-1)?.seq ?? 0; });
 
   useEffect(() => {
     setDetail(null); setEvents([]); setAtSeq(null); setPast(null); setSelected(null);
-    void loadDetail();
-    void loadEvents();
-    const close = stream(`${path}/stream`, {
-      events: (data) => {
-        const batch = (Array.isArray(data) ? data : (data as { events?: PageEvent[] }).events ?? []) as PageEvent[];
-        setEvents((old) => {
-          const last = old.length ? old[old.length - 1]!.seq : 0;
-          return [...old, ...batch.filter((e) => e.seq > last)];
-        });
-        // The view is a fold of the log: the server computes it; ask again once the burst is over.
-        window.clearTimeout(reloadTimer.current);
-        reloadTimer.current = window.setTimeout(() => void loadDetail(), 60);
-      },
-      record: () => {
-        window.clearTimeout(reloadTimer.current);
-        reloadTimer.current = window.setTimeout(() => void loadDetail(), 60);
-      },
-    });
-    return () => { close(); window.clearTimeout(reloadTimer.current); };
+    let close = () => {};
+    let live = true;
+    const refresh = () => {
+      window.clearTimeout(reloadTimer.current);
+      // The view is a fold of the log: the server computes it; ask again once a burst of commits is over.
+      reloadTimer.current = window.setTimeout(() => void loadDetail(), 60);
+    };
+    // Events first, then the view (so it is at least as new), then follow from the last event read:
+    // no commit can fall between what was read and what the stream sends.
+    loadEvents().then((after) => {
+      if (!live) return;
+      void loadDetail();
+      close = stream(`${path}/stream?after=${after}`, {
+        events: (data) => {
+          const batch = data as PageEvent[];
+          setEvents((old) => {
+            const last = old.length ? old[old.length - 1]!.seq : 0;
+            return [...old, ...batch.filter((e) => e.seq > last)];
+          });
+          refresh();
+        },
+        record: refresh,
+      });
+    }, (e: unknown) => setError(e));
+    return () => { live = false; close(); window.clearTimeout(reloadTimer.current); };
   }, [id]);
 
   useEffect(() => {
     if (atSeq === null) { setPast(null); return; }
     let live = true;
-    api.get<{ run?: RunView } & Partial<RunView>>(`${path}/at/${atSeq}`).then(
-      (r) => { if (live) setPast((r.run ?? r) as RunView); },
+    api.get<{ run: RunView }>(`${path}/at/${atSeq}`).then(
+      (r) => { if (live) setPast(r.run); },
       (e: unknown) => { if (live) setError(e); },
     );
     return () => { live = false; };

@@ -35,8 +35,10 @@ export function RunsPage() {
   useEffect(() => { setResult(null); void load(); }, [key]);
 
   // Live: a run already on the page is updated in place; a new one reloads the first page (debounced).
+  // Once the stream is subscribed (`ready`) the page is read again, so no change falls between the two.
   useEffect(() => {
     const close = stream('/api/stream', {
+      ready: () => void load(),
       record: (data) => {
         const rec = ((data as { record?: RunRecord }).record ?? data) as RunRecord;
         setLive(true);
