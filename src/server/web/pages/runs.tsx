@@ -38,7 +38,7 @@ export function RunsPage() {
   // Once the stream is subscribed (`ready`) the page is read again, so no change falls between the two.
   useEffect(() => {
     const close = stream('/api/stream', {
-      ready: () => void load(),
+      ready: () => { setLive(true); void load(); },
       record: (data) => {
         const rec = ((data as { record?: RunRecord }).record ?? data) as RunRecord;
         setLive(true);
