@@ -1,0 +1,44 @@
+// The dashboard's browser app (src/server/web/) as three files under dist/web/: index.html, app.js, app.css.
+// Everything (Preact, dagre, uPlot and its stylesheet) is bundled: the page loads nothing from a CDN.
+// Runs after tsc in `npm run build`; `--watch` rebuilds on change while working on the page.
+import { build, context } from 'esbuild';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src', 'server', 'web');
+const out = join(root, 'dist', 'web');
+mkdirSync(out, { recursive: true });
+copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
+
+const options = {
+  absWorkingDir: root,
+  entryPoints: { app: join(src, 'main.tsx') },
+  outdir: out,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'silent',
+};
+
+if (process.argv.includes('--watch')) {
+  const ctx = await context({ ...options, logLevel: 'info' });
+  await ctx.watch();
+} else {
+  const result = await build(options);
+  // A warning here (an unresolved import, a duplicate key) is a broken page: fail the build.
+  if (result.warnings.length > 0) {
+    for (const w of result.warnings) console.error(`build-web: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+    process.exit(1);
+  }
+  if (process.argv.includes('--sizes')) {
+    for (const f of ['app.js', 'app.css']) console.log(`${f}: ${(statSync(join(out, f)).size / 1024).toFixed(1)} KiB`);
+  }
+}

@@ -1,0 +1,62 @@
+/** Small pieces every page uses: links, status badges, JSON blocks, errors, loading. */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError } from '../api.js';
+import { json } from '../format.js';
+import { linkClick } from '../router.js';
+import { toneOf } from '../status.js';
+
+export function Link(props: { href: string; children: ComponentChildren; class?: string; title?: string }) {
+  return <a href={props.href} class={props.class} title={props.title} onClick={(e) => linkClick(e, props.href)}>{props.children}</a>;
+}
+
+export function Status(props: { status: string | undefined }) {
+  return <span class={`badge tone-${toneOf(props.status)}`} data-status={props.status}>{props.status ?? '—'}</span>;
+}
+
+/** Any value as indented JSON text (never as markup). */
+export function Json(props: { value: unknown; class?: string }) {
+  return <pre class={`json ${props.class ?? ''}`}>{json(props.value)}</pre>;
+}
+
+export function ErrorBox(props: { error: unknown }) {
+  if (!props.error) return null;
+  const e = props.error;
+  const text = e instanceof ApiError ? `${e.message}${e.field ? ` (field ${e.field})` : ''}` : e instanceof Error ? e.message : String(e);
+  return <div class="error-box" role="alert">{e instanceof ApiError ? <strong>{e.status} {e.code}: </strong> : null}{text}</div>;
+}
+
+export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string }) {
+  return (
+    <section class={`card ${props.class ?? ''}`}>
+      {props.title !== undefined || props.actions ? <header class="card-head"><h2>{props.title}</h2><div class="card-actions">{props.actions}</div></header> : null}
+      <div class="card-body">{props.children}</div>
+    </section>
+  );
+}
+
+/** Loads `load()` whenever `deps` change; `reload` runs it again (after an action). */
+export function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; loading: boolean; reload: () => void; set: (v: T) => void } {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    load().then(
+      (d) => { if (live) { setData(d); setError(null); setLoading(false); } },
+      (e: unknown) => { if (live) { setError(e); setLoading(false); } },
+    );
+    return () => { live = false; };
+  }, [...deps, n]);
+  return { data, error, loading, reload: () => setN((x) => x + 1), set: setData };
+}
+
+export function Loading() {
+  return <div class="muted loading">Loading…</div>;
+}
+
+export function Empty(props: { children: ComponentChildren }) {
+  return <div class="empty muted">{props.children}</div>;
+}

@@ -1,0 +1,81 @@
+/** What fires when (schedules, event triggers) and who runs the work (engines, workers, queues on NATS). */
+import { api } from '../api.js';
+import { AutoTable } from '../components/auto-table.js';
+import { Card, Empty, ErrorBox, Json, Link, Loading, Status, useData } from '../components/common.js';
+import type { ScheduleRow, TriggerRow } from '../types.js';
+
+export function SchedulesPage() {
+  const list = useData(() => api.get<{ schedules: ScheduleRow[] }>('/api/schedules'), []);
+  const rows = list.data?.schedules;
+  return (
+    <div>
+      <div class="page-head"><h1>Schedules</h1><div class="grow" /><button onClick={list.reload}>Refresh</button></div>
+      <p class="muted">Each schedule trigger: its cron and zone, the next slots, and the last one fired with its run.</p>
+      <ErrorBox error={list.error} />
+      {!rows && !list.error ? <Loading /> : null}
+      {rows ? (rows.length === 0 ? <Empty>No schedule triggers in the workflows.</Empty> : (
+        <table class="table">
+          <thead><tr><th>Workflow</th><th>Cron</th><th>Zone</th><th>Catch up</th><th>Next</th><th>Last fired</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.workflowId}#${r.trigger}`} data-schedule={`${r.workflowId}#${r.trigger}`}>
+                <td><Link href={`/definitions/${encodeURIComponent(r.workflowId)}`}>{r.workflowId}</Link> <span class="muted small">trigger {r.trigger}</span></td>
+                <td class="mono">{r.cron}</td>
+                <td>{r.timezone}</td>
+                <td>{r.catchUp}</td>
+                <td class="small">{r.next.map((n) => <div key={n.utc} title={n.utc}>{n.local}</div>)}</td>
+                <td class="small">{r.last ? <><Link class="mono" href={`/runs/${encodeURIComponent(r.last.runId)}`}>{r.last.slot}</Link> <Status status={r.last.status ?? undefined} /></> : <span class="muted">never{r.through ? '' : ' (no serve or engine has seen it yet)'}</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )) : null}
+    </div>
+  );
+}
+
+export function TriggersPage() {
+  const list = useData(() => api.get<{ triggers: TriggerRow[] }>('/api/triggers'), []);
+  const rows = list.data?.triggers;
+  return (
+    <div>
+      <div class="page-head"><h1>Triggers</h1><div class="grow" /><button onClick={list.reload}>Refresh</button><Link class="button primary" href="/emit">Emit an event…</Link></div>
+      <p class="muted">What starts each workflow: the business events it listens for (with their filter) and its schedules.</p>
+      <ErrorBox error={list.error} />
+      {!rows && !list.error ? <Loading /> : null}
+      {rows ? (rows.length === 0 ? <Empty>No triggers in the workflows.</Empty> : (
+        <table class="table">
+          <thead><tr><th>Workflow</th><th>Kind</th><th>When</th><th>Filter</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.workflowId}@${r.version}#${r.trigger}`}>
+                <td><Link href={`/definitions/${encodeURIComponent(r.workflowId)}`}>{r.workflowId}</Link><span class="muted">@{r.version}</span></td>
+                <td>{r.kind}</td>
+                <td class="mono">{r.kind === 'event' ? r.event : `${r.cron} (${r.timezone})`}</td>
+                <td class="mono small">{r.kind === 'event' ? r.filter ?? '' : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )) : null}
+    </div>
+  );
+}
+
+export function WorkersPage() {
+  const data = useData(() => api.get<Record<string, unknown>>('/api/workers'), []);
+  const d = data.data;
+  const sections = d ? Object.entries(d).filter(([, v]) => Array.isArray(v)) as Array<[string, Array<Record<string, unknown>>]> : [];
+  return (
+    <div>
+      <div class="page-head"><h1>Workers and engines</h1><div class="grow" /><button onClick={data.reload}>Refresh</button></div>
+      <p class="muted">On NATS: the engines and workers connected now, and each task queue with its backlog. The embedded store runs everything in this process.</p>
+      <ErrorBox error={data.error} />
+      {data.loading && !d ? <Loading /> : null}
+      {d && sections.length === 0 ? <Card><Json value={d} /></Card> : null}
+      {sections.map(([name, rows]) => (
+        <Card key={name} title={name[0]!.toUpperCase() + name.slice(1)}>{rows.length ? <AutoTable rows={rows} /> : <Empty>none</Empty>}</Card>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * One run: its graph coloured by task status (live over SSE), the selected
+ * task's details, the actions, and the event timeline whose slider shows the
+ * run as it was after any event (the server replays the log to that event).
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, api, stream } from '../api.js';
+import { Card, ErrorBox, Json, Link, Loading, Status } from '../components/common.js';
+import { Graph } from '../components/graph.js';
+import { between, duration, time } from '../format.js';
+import { SETTLED } from '../status.js';
+import type { RunDetail, RunView, Session } from '../types.js';
+import type { PageEvent } from '../run-history.js';
+import { NotFound } from '../app.js';
+import { navigate } from '../router.js';
+import { RunActions } from './run-actions.js';
+import { TaskPanel } from './task-panel.js';
+import { Timeline } from './timeline.js';
+
+export function RunPage(props: { runId: string; session: Session }) {
+  const id = props.runId;
+  const path = `/api/runs/${encodeURIComponent(id)}`;
+  const [detail, setDetail] = useState<RunDetail | null>(null);
+  const [events, setEvents] = useState<PageEvent[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  // Time travel: the seq the slider is at (null: the live end) and the view the server replayed to it.
+  const [atSeq, setAtSeq] = useState<number | null>(null);
+  const [past, setPast] = useState<RunView | null>(null);
+  const reloadTimer = useRef<number | undefined>(undefined);
+
+  const loadDetail = () => api.get<RunDetail>(path).then((d) => { setDetail(d); setError(null); }, (e: unknown) => setError(e));
+  const loadEvents = () => api.get<{ events: PageEvent[] }>(`${path}/events`).then((r) => { setEvents(r.events); return r.events.at(-1)?.seq ?? 0; });
+
+  useEffect(() => {
+    setDetail(null); setEvents([]); setAtSeq(null); setPast(null); setSelected(null);
+    let close = () => {};
+    let live = true;
+    const refresh = () => {
+      window.clearTimeout(reloadTimer.current);
+      // The view is a fold of the log: the server computes it; ask again once a burst of commits is over.
+      reloadTimer.current = window.setTimeout(() => void loadDetail(), 60);
+    };
+    // Events first, then the view (so it is at least as new), then follow from the last event read:
+    // no commit can fall between what was read and what the stream sends.
+    loadEvents().then((after) => {
+      if (!live) return;
+      void loadDetail();
+      close = stream(`${path}/stream?after=${after}`, {
+        events: (data) => {
+          const batch = data as PageEvent[];
+          setEvents((old) => {
+            const last = old.length ? old[old.length - 1]!.seq : 0;
+            return [...old, ...batch.filter((e) => e.seq > last)];
+          });
+          refresh();
+        },
+        record: refresh,
+      });
+    }, (e: unknown) => setError(e));
+    return () => { live = false; close(); window.clearTimeout(reloadTimer.current); };
+  }, [id]);
+
+  useEffect(() => {
+    if (atSeq === null) { setPast(null); return; }
+    let live = true;
+    api.get<{ run: RunView }>(`${path}/at/${atSeq}`).then(
+      (r) => { if (live) setPast(r.run); },
+      (e: unknown) => { if (live) setError(e); },
+    );
+    return () => { live = false; };
+  }, [atSeq, id]);
+
+  const statuses = useMemo(() => {
+    const view = past ?? detail?.run;
+    const out: Record<string, string> = {};
+    if (view) for (const [t, v] of Object.entries(view.tasks)) out[t] = v.status;
+    return out;
+  }, [past, detail]);
+
+  if (error instanceof ApiError && error.status === 404) return <NotFound what={`No run ${id}.`} />;
+  if (!detail) return error ? <ErrorBox error={error} /> : <Loading />;
+
+  const run = detail.run;
+  const shown = past ?? run;
+  const lastSeq = Math.max(run.seq, events.length ? events[events.length - 1]!.seq : 0);
+  const visibleEvents = atSeq === null ? events : events.filter((e) => e.seq <= atSeq);
+  const retryOf = detail.record?.trigger.kind === 'retry' ? detail.record.trigger.runId : undefined;
+  const parent = detail.parent ?? run.parent;
+  // The time the shown view is of: the chosen event's when travelling back, else now.
+  const now = atSeq !== null ? Date.parse(events.find((e) => e.seq === atSeq)?.time ?? '') || Date.now() : Date.now();
+  const waiting = Object.entries(shown.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([t]) => t);
+
+  return (
+    <div class="run-page" data-run={run.runId} data-status={run.status}>
+      <div class="page-head">
+        <h1 class="mono">{run.runId}</h1>
+        <Status status={shown.status} />
+        <div class="grow" />
+        <a class="button" href={`${path}/statechart`} download={`${run.workflowId}-v${run.version}.statechart.json`}>Statechart JSON</a>
+      </div>
+      <dl class="facts">
+        <div><dt>Workflow</dt><dd><Link href={`/definitions/${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</Link><span class="muted">@{run.version}</span></dd></div>
+        <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
+        <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
+        {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
+        {retryOf ? <div><dt>Retry of</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(retryOf)}`}>{retryOf}</Link></dd></div> : null}
+        {run.failureRun ? <div><dt>Failure run</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(run.failureRun)}`}>{run.failureRun}</Link></dd></div> : null}
+        {detail.children && detail.children.length > 0 ? (
+          <div><dt>Children</dt><dd class="children">{detail.children.map((c) => <Link key={c.runId} class="mono" href={`/runs/${encodeURIComponent(c.runId)}`}>{c.runId}{c.status ? ` (${c.status})` : ''}</Link>)}</dd></div>
+        ) : null}
+      </dl>
+
+      {atSeq !== null ? (
+        <div class="banner travel" role="status">
+          Showing the run as it was after event {atSeq} of {lastSeq}. <button class="link" onClick={() => setAtSeq(null)}>Back to live</button>
+        </div>
+      ) : null}
+
+      <RunActions run={run} session={props.session} waiting={atSeq === null ? waiting : []} onDone={() => { void loadDetail(); }} />
+
+      <div class="run-grid">
+        <Card title="Graph" class="graph-card">
+          <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={(node) => (node.startsWith('workflow:') ? navigate(`/definitions/${encodeURIComponent(node.slice('workflow:'.length))}`) : setSelected(node))} />
+        </Card>
+        <Card title={selected ? `Task ${selected}` : 'Task'} class="task-card">
+          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} /> : <p class="muted">Select a task in the graph.</p>}
+        </Card>
+      </div>
+
+      <div class="run-grid">
+        <Card title="Input"><Json value={run.input} /></Card>
+        <Card title={shown.error ? 'Error' : 'Output'}>{shown.error ? <Json value={shown.error} class="bad" /> : <Json value={shown.output ?? null} />}</Card>
+      </div>
+
+      <Timeline events={events} lastSeq={lastSeq} atSeq={atSeq} onSeek={(s) => setAtSeq(s >= lastSeq ? null : s)} />
+    </div>
+  );
+}

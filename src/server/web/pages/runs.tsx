@@ -1,0 +1,131 @@
+/**
+ * The runs table: filters kept in the URL (so a filtered view can be shared),
+ * newest first, a page at a time by cursor, rows updated live from /api/stream.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, queryString, stream } from '../api.js';
+import { Empty, ErrorBox, Link, Loading, Status } from '../components/common.js';
+import { between, duration, time, triggerText } from '../format.js';
+import { navigate, useLocation } from '../router.js';
+import { RUN_STATUSES } from '../status.js';
+import type { RunRecord, RunsPage as RunsResult } from '../types.js';
+
+const FILTERS = ['workflow', 'status', 'trigger', 'agent', 'since', 'until', 'runId', 'outputContains'] as const;
+type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
+const PAGE_SIZE = 50;
+
+export function RunsPage() {
+  const { query } = useLocation();
+  const filters: Filters = {};
+  for (const f of FILTERS) { const v = query.get(f); if (v) filters[f] = v; }
+  const cursor = query.get('cursor') ?? undefined;
+  const key = queryString({ ...filters, cursor });
+
+  const [result, setResult] = useState<RunsResult | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [live, setLive] = useState(false);
+  const reloadTimer = useRef<number | undefined>(undefined);
+
+  const load = () =>
+    api.get<RunsResult>(`/api/runs${queryString({ ...filters, cursor, limit: PAGE_SIZE })}`).then(
+      (r) => { setResult(r); setError(null); },
+      (e: unknown) => setError(e),
+    );
+
+  useEffect(() => { setResult(null); void load(); }, [key]);
+
+  // Live: a run already on the page is updated in place; a new one reloads the first page (debounced).
+  // Once the stream is subscribed (`ready`) the page is read again, so no change falls between the two.
+  useEffect(() => {
+    const close = stream('/api/stream', {
+      ready: () => { setLive(true); void load(); },
+      record: (data) => {
+        const rec = ((data as { record?: RunRecord }).record ?? data) as RunRecord;
+        setLive(true);
+        let known = false;
+        setResult((r) => {
+          if (!r) return r;
+          const i = r.runs.findIndex((x) => x.runId === rec.runId);
+          if (i < 0) return r;
+          known = true;
+          const runs = r.runs.slice();
+          runs[i] = { ...runs[i]!, ...rec };
+          return { ...r, runs };
+        });
+        if (!known && !cursor) {
+          window.clearTimeout(reloadTimer.current);
+          reloadTimer.current = window.setTimeout(() => void load(), 300);
+        }
+      },
+    });
+    return () => { close(); window.clearTimeout(reloadTimer.current); };
+  }, [key]);
+
+  const apply = (next: Filters) => navigate(`/${queryString(next)}`);
+
+  return (
+    <div>
+      <div class="page-head">
+        <h1>Runs</h1>
+        <span class={`live-dot${live ? ' on' : ''}`} title="live updates">{live ? 'live' : ''}</span>
+        <div class="grow" />
+        {result?.total !== undefined ? <span class="muted">{result.total} runs match</span> : null}
+      </div>
+      <FilterBar filters={filters} onApply={apply} />
+      <ErrorBox error={error} />
+      {!result && !error ? <Loading /> : null}
+      {result ? (
+        result.runs.length === 0 ? <Empty>No runs match.</Empty> : (
+          <table class="table runs">
+            <thead>
+              <tr><th>Status</th><th>Run</th><th>Workflow</th><th>Trigger</th><th>Agents</th><th>Started</th><th>Duration</th><th>Result</th></tr>
+            </thead>
+            <tbody>
+              {result.runs.map((r) => (
+                <tr key={r.runId} data-run={r.runId} data-status={r.status}>
+                  <td><Status status={r.status} /></td>
+                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td>
+                  <td>{r.workflowId}<span class="muted">@{r.version}</span></td>
+                  <td class="small">{triggerText(r.trigger)}</td>
+                  <td class="small">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
+                  <td class="small" title={r.startedAt}>{time(r.startedAt)}</td>
+                  <td class="small">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
+                  <td class="small ellipsis" title={r.result ?? ''}>{r.result ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      ) : null}
+      <div class="pager">
+        {cursor ? <button onClick={() => history.back()}>← Newer</button> : null}
+        {result?.nextCursor ? <button onClick={() => navigate(`/${queryString({ ...filters, cursor: result.nextCursor })}`)}>Older →</button> : null}
+      </div>
+    </div>
+  );
+}
+
+function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
+  const [f, setF] = useState<Filters>(props.filters);
+  useEffect(() => setF(props.filters), [JSON.stringify(props.filters)]);
+  const field = (name: keyof Filters, placeholder: string, width = '') => (
+    <input class={`filter ${width}`} name={name} placeholder={placeholder} value={f[name] ?? ''} onInput={(e) => setF({ ...f, [name]: e.currentTarget.value })} />
+  );
+  return (
+    <form class="filters" onSubmit={(e) => { e.preventDefault(); props.onApply(f); }}>
+      {field('runId', 'run id…', 'wide')}
+      {field('workflow', 'workflow')}
+      <select name="status" value={f.status ?? ''} onChange={(e) => setF({ ...f, status: e.currentTarget.value })}>
+        <option value="">any status</option>
+        {RUN_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+      </select>
+      {field('trigger', 'trigger (event, schedule:…)')}
+      {field('agent', 'agent')}
+      {field('since', 'since (24h, ISO)', 'narrow')}
+      {field('until', 'until', 'narrow')}
+      {field('outputContains', 'output contains')}
+      <button type="submit" class="primary">Filter</button>
+      <button type="button" onClick={() => { setF({}); props.onApply({}); }}>Clear</button>
+    </form>
+  );
+}

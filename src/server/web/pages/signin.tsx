@@ -1,0 +1,43 @@
+/** Getting in: a NATS user and password (checked by the server connecting as that user), or the embedded store's token URL. */
+import { useState } from 'preact/hooks';
+import { signIn } from '../api.js';
+import { ErrorBox } from '../components/common.js';
+
+export function SignInPage(props: { onSignedIn: () => void }) {
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    signIn(user, password).then(
+      () => { setBusy(false); props.onSignedIn(); },
+      (err: unknown) => { setBusy(false); setError(err); },
+    );
+  };
+  return (
+    <div class="signin">
+      <form class="card signin-card" onSubmit={submit}>
+        <h1>ledgerflow</h1>
+        <p class="muted">Sign in with your NATS user. What you may do is what the server's permissions give that user.</p>
+        <label>User<input name="user" autocomplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required /></label>
+        <label>Password<input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required /></label>
+        <ErrorBox error={error} />
+        <button class="primary" type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+      </form>
+    </div>
+  );
+}
+
+export function TokenNeeded() {
+  return (
+    <div class="signin">
+      <div class="card signin-card" data-testid="token-needed">
+        <h1>ledgerflow</h1>
+        <p><strong>Not signed in.</strong> Open the URL with the token <code>ledgerflow ui</code> printed when it started (<code>http://127.0.0.1:&lt;port&gt;/?token=…</code>).</p>
+        <p class="muted">The token is set as a cookie for this browser; restart <code>ledgerflow ui</code> to get a new one.</p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,120 @@
+/** Start a workflow from a form built from its declared inputs; emit a business event. */
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Card, ErrorBox, Json, Loading, useData } from '../components/common.js';
+import { buildInput, initialText, type FieldProblem } from '../input-form.js';
+import { navigate } from '../router.js';
+import type { DefinitionDetail, WorkflowSummary } from '../types.js';
+import { versionNumbers } from './definitions.js';
+
+export function StartPage(props: { workflow?: string }) {
+  const list = useData(() => api.get<{ workflows: WorkflowSummary[] }>('/api/definitions'), []);
+  const [workflow, setWorkflow] = useState(props.workflow ?? '');
+  useEffect(() => { if (props.workflow) setWorkflow(props.workflow); }, [props.workflow]);
+  const defs = list.data?.workflows ?? [];
+  return (
+    <div>
+      <div class="page-head"><h1>Start a run</h1></div>
+      <ErrorBox error={list.error} />
+      <Card>
+        <label class="row">Workflow
+          <select name="workflow" value={workflow} onChange={(e) => { setWorkflow(e.currentTarget.value); navigate(`/start/${encodeURIComponent(e.currentTarget.value)}`, { replace: true }); }}>
+            <option value="">choose…</option>
+            {defs.map((d) => <option key={d.id} value={d.id}>{d.id}{d.name && d.name !== d.id ? ` — ${d.name}` : ''}</option>)}
+          </select>
+        </label>
+        {workflow ? <StartForm key={workflow} workflow={workflow} /> : null}
+      </Card>
+    </div>
+  );
+}
+
+function StartForm(props: { workflow: string }) {
+  const [version, setVersion] = useState<string>('');
+  const detail = useData(() => api.get<DefinitionDetail>(`/api/definitions/${encodeURIComponent(props.workflow)}${version ? `?version=${version}` : ''}`), [props.workflow, version]);
+  const [texts, setTexts] = useState<Record<string, string>>({});
+  const [problems, setProblems] = useState<FieldProblem[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const decls = detail.data?.definition?.inputs ?? [];
+  useEffect(() => setTexts(Object.fromEntries(decls.map((d) => [d.name, initialText(d)]))), [detail.data]);
+
+  if (detail.error) return <ErrorBox error={detail.error} />;
+  if (!detail.data) return <Loading />;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const built = buildInput(decls, texts);
+    setProblems(built.problems);
+    if (built.problems.length) return;
+    setBusy(true); setError(null);
+    api.post<{ runId: string }>(`/api/workflows/${encodeURIComponent(props.workflow)}/start`, { input: built.input, ...(version ? { version: Number(version) } : {}) }).then(
+      (r) => navigate(`/runs/${encodeURIComponent(r.runId)}`),
+      (err: unknown) => { setBusy(false); setError(err); },
+    );
+  };
+  const versions = versionNumbers(detail.data.versions ?? []);
+  return (
+    <form class="start-form" onSubmit={submit}>
+      {versions.length > 1 ? (
+        <label class="row">Version
+          <select name="version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+            <option value="">latest</option>
+            {versions.map((v) => <option key={v} value={String(v)}>{v}</option>)}
+          </select>
+        </label>
+      ) : null}
+      {decls.length === 0 ? <p class="muted">This workflow declares no inputs.</p> : null}
+      {decls.map((d) => {
+        const problem = problems.find((p) => p.field === d.name);
+        return (
+          <label key={d.name} class={`row${problem ? ' invalid' : ''}`}>
+            <span>{d.name}{d.required && d.default === undefined ? <span class="req"> *</span> : null} <span class="muted small">{d.type}</span></span>
+            {d.type === 'boolean' ? (
+              <select name={d.name} value={texts[d.name] ?? 'false'} onChange={(e) => setTexts({ ...texts, [d.name]: e.currentTarget.value })}>
+                <option value="false">false</option><option value="true">true</option>
+              </select>
+            ) : d.type === 'object' || d.type === 'array' ? (
+              <textarea name={d.name} rows={3} value={texts[d.name] ?? ''} onInput={(e) => setTexts({ ...texts, [d.name]: e.currentTarget.value })} />
+            ) : (
+              <input name={d.name} value={texts[d.name] ?? ''} inputMode={d.type === 'number' ? 'decimal' : undefined} onInput={(e) => setTexts({ ...texts, [d.name]: e.currentTarget.value })} />
+            )}
+            {d.description ? <span class="muted small">{d.description}</span> : null}
+            {problem ? <span class="bad small">{problem.message}</span> : null}
+          </label>
+        );
+      })}
+      <ErrorBox error={error} />
+      <button class="primary" type="submit" disabled={busy}>{busy ? 'Starting…' : 'Start run'}</button>
+    </form>
+  );
+}
+
+export function EmitPage() {
+  const [type, setType] = useState('');
+  const [id, setId] = useState('');
+  const [data, setData] = useState('{}');
+  const [error, setError] = useState<unknown>(null);
+  const [verdict, setVerdict] = useState<unknown>(undefined);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    let parsed: unknown;
+    try { parsed = JSON.parse(data); } catch { setError(new Error('data: not JSON (an object, e.g. {"amount": 10})')); return; }
+    setError(null); setVerdict(undefined);
+    api.post<unknown>(`/api/events/${encodeURIComponent(type)}`, { data: parsed, ...(id ? { id } : {}) }).then(setVerdict, setError);
+  };
+  return (
+    <div>
+      <div class="page-head"><h1>Emit an event</h1></div>
+      <Card>
+        <form class="start-form" onSubmit={submit}>
+          <label class="row">Event type<input name="type" placeholder="crm.lead.created" value={type} onInput={(e) => setType(e.currentTarget.value)} required /></label>
+          <label class="row">Event id <span class="muted small">(optional; the same id starts a run once)</span><input name="id" value={id} onInput={(e) => setId(e.currentTarget.value)} /></label>
+          <label class="row">Data (JSON)<textarea name="data" rows={6} value={data} onInput={(e) => setData(e.currentTarget.value)} /></label>
+          <ErrorBox error={error} />
+          <button class="primary" type="submit">Emit</button>
+        </form>
+        {verdict !== undefined ? <><h3>Verdict</h3><Json value={verdict} /></> : null}
+      </Card>
+    </div>
+  );
+}

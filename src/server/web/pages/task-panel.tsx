@@ -1,0 +1,82 @@
+/** The selected task: status, timings, attempts, who decided, input, output and error (all shown as text). */
+import { Json, Link, Status } from '../components/common.js';
+import { between, duration, time } from '../format.js';
+import { attemptsOf, decisionsOf, type PageEvent } from '../run-history.js';
+import type { Definition, RunView } from '../types.js';
+
+/** `now`: the time the view is of (the chosen event's, when travelling back), for how long unfinished work has taken. */
+export function TaskPanel(props: { id: string; view: RunView; definition: Definition | null | undefined; events: PageEvent[]; now: number }) {
+  const task = props.view.tasks[props.id];
+  const def = props.definition?.tasks.find((t) => t.id === props.id);
+  const attempts = attemptsOf(props.events, props.id);
+  const decisions = decisionsOf(props.events, props.id);
+  const input = (task as { input?: unknown } | undefined)?.input;
+  return (
+    <div class="task-panel" data-task={props.id}>
+      <dl class="facts compact">
+        <div><dt>Status</dt><dd><Status status={task?.status ?? 'PENDING'} /></dd></div>
+        <div><dt>Type</dt><dd>{def?.type ?? '—'}</dd></div>
+        <div><dt>Attempts</dt><dd>{task?.attempts ?? 0}</dd></div>
+        <div><dt>Started</dt><dd>{time(task?.startedAt)}</dd></div>
+        <div><dt>Took</dt><dd>{task?.startedAt ? duration(between(task.startedAt, task.completedAt, props.now)) : '—'}</dd></div>
+        {def?.type === 'HUMAN' ? <div><dt>Approvers</dt><dd>{def.approvers.join(', ') || 'anyone'}</dd></div> : null}
+        {task?.iteration !== undefined ? <div><dt>Iteration</dt><dd>{task.iteration}</dd></div> : null}
+        {task?.child ? <div><dt>Child run</dt><dd class="mono"><Link href={`/runs/${encodeURIComponent(task.child)}`}>{task.child}</Link></dd></div> : null}
+      </dl>
+      {task?.items && task.items.length > 0 ? (
+        <>
+          <h3>Items ({task.items.filter((i) => i.status === 'COMPLETED').length}/{task.items.length} done)</h3>
+          <table class="table compact">
+            <thead><tr><th>Item</th><th>Status</th><th>Attempts</th><th>Took</th></tr></thead>
+            <tbody>
+              {task.items.map((it) => (
+                <tr key={it.instance} data-item={it.instance}>
+                  <td class="mono">{it.instance}</td>
+                  <td><Status status={it.status} /></td>
+                  <td>{it.attempts}</td>
+                  <td class="small">{it.startedAt ? duration(between(it.startedAt, it.completedAt, props.now)) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+      {decisions.length > 0 ? (
+        <>
+          <h3>Decisions</h3>
+          <ul class="decisions">
+            {decisions.map((d, i) => (
+              <li key={i} class={d.refused ? 'refused' : ''}>
+                <strong>{d.decision}</strong> by <strong>{d.by}</strong> <span class="muted">{time(d.time)}</span>
+                {d.comment ? <div class="comment">“{d.comment}”</div> : null}
+                {d.refused ? <div class="bad">refused: {d.refused}</div> : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {attempts.length > 0 ? (
+        <>
+          <h3>Attempts</h3>
+          <table class="table compact">
+            <thead><tr><th>#</th><th>Started</th><th>Took</th><th>Outcome</th></tr></thead>
+            <tbody>
+              {attempts.map((a) => (
+                <tr key={`${a.instance ?? ''}${a.attempt}`}>
+                  <td>{a.instance ?? ''}{a.attempt}</td>
+                  <td class="small">{time(a.startedAt)}</td>
+                  <td class="small">{a.endedAt ? duration(between(a.startedAt, a.endedAt)) : `running ${duration(between(a.startedAt, null, props.now))}`}</td>
+                  <td class="small">{a.reused ? `reused from ${a.reused}` : a.outcome ?? '…'}{a.by ? ` (${a.by})` : ''}{a.error ? `: ${a.error}` : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+      <h3>{input !== undefined ? 'Input' : 'Input (as declared)'}</h3>
+      <Json value={input !== undefined ? input : (def as { input?: unknown } | undefined)?.input ?? null} />
+      {task?.output !== undefined && task.output !== null ? (<><h3>Output</h3><Json value={task.output} class="output" /></>) : null}
+      {task?.error ? (<><h3>Error</h3><Json value={task.error} class="bad" /></>) : null}
+    </div>
+  );
+}

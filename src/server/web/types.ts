@@ -1,0 +1,88 @@
+/**
+ * The JSON the page reads from the API (docs/dashboard.md, "HTTP API").
+ * Shapes the server computes from the library are imported as types, so a
+ * change there fails `npm run typecheck` here; the rest is written out.
+ */
+import type { RunView, TaskView } from '../../runtime/view.js';
+import type { Definition, InputDecl, InputType } from '../../definition/types.js';
+import type { EventEnvelope, WorkflowStatus } from '../../events/index.js';
+import type { TaskStatus } from '../../compiler/context.js';
+import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workflow-graph.js';
+import type { Diagnostic } from '../../errors/index.js';
+import type { MetricsSummary } from '../metrics-summary.js';
+import type { ScheduleRow } from '../../cli/schedules.js';
+
+export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
+export type Graph = WorkflowGraph;
+
+export type Trigger =
+  | { kind: 'event'; type: string; id: string }
+  | { kind: 'schedule'; slot: string }
+  | { kind: 'parent'; runId: string; relation?: string }
+  | { kind: 'retry'; runId: string }
+  | { kind: 'manual' };
+
+/** One row of the runs page (src/query's run record). */
+export interface RunRecord {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: WorkflowStatus;
+  startedAt: string;
+  completedAt: string | null;
+  lastSeq?: number;
+  trigger: Trigger;
+  agents: string[];
+  durationMs: number | null;
+  result?: string;
+  tasks?: Record<string, { status: TaskStatus; attempts: number; durationMs: number | null }>;
+  waiting?: string[];
+}
+
+export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; total?: number }
+
+
+export interface RunDetail {
+  run: RunView;
+  record?: RunRecord;
+  definition?: Definition;
+  graph?: Graph | null;
+  children?: Array<{ runId: string; workflowId?: string; status?: WorkflowStatus; task?: string }>;
+  parent?: { runId: string; workflowId?: string; task?: string; relation?: string } | null;
+}
+
+export interface Session {
+  /** 'embedded': a token; 'nats': a NATS user signed in. */
+  mode?: 'embedded' | 'nats';
+  user?: string | null;
+  csrf?: string;
+}
+
+export interface ApiErrorBody { error: { code: string; message: string; field?: string } }
+
+/** A row of GET /api/definitions. */
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  latest: number;
+  versions: Array<{ version: number; source: 'file' | 'deployed' | 'runs'; file?: string; valid: boolean; problems: number }>;
+  inputs: InputDecl[];
+}
+export interface DefinitionDetail {
+  id: string;
+  version: number;
+  versions: number[];
+  source?: string;
+  file?: string;
+  definition: Definition | null;
+  yaml: string;
+  problems: Diagnostic[];
+  graph: Graph | null;
+}
+export interface DefinitionDiff { from: number; to: number; patch: string }
+export interface ReplayVerdict { workflowId: string; version: number; runs: number; compatible: number; incompatible: Array<{ runId: string; version: number; divergence: unknown }> }
+
+/** A row of GET /api/triggers. */
+export type TriggerRow =
+  | { workflowId: string; version: number; trigger: number; kind: 'event'; event: string; filter?: string }
+  | { workflowId: string; version: number; trigger: number; kind: 'schedule'; cron: string; timezone: string; catchUp?: string };

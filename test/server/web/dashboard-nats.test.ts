@@ -1,0 +1,99 @@
+/**
+ * The dashboard in chromium against `ledgerflow ui --nats` on a real
+ * nats-server started from the repository's nats.conf, with an engine and a
+ * worker process: alice signs in on the sign-in page and approves; the worker
+ * user, whom nats.conf gives no lf.control permission, is refused a cancel
+ * with the server's message. One browser, one page.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cli, ROOT, spawnCli, tempDir } from '../../helpers/cli.js';
+import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
+import { startNatsServer, type NatsServer } from '../../helpers/nats.js';
+import { startUiProcess, type UiProcess } from '../ui-helpers.js';
+
+const skipReason = inject('natsSkipReason');
+const T = 15_000;
+let nats: NatsServer;
+let ui: UiProcess;
+let browser: Browser;
+let dir: string;
+const procs: ChildProcess[] = [];
+
+async function waitingRun(): Promise<string> {
+  const started = await cli(['--nats', nats.url, 'start', 'approval', '--json'], { cwd: dir });
+  expect(started.code, started.stderr).toBe(0);
+  return (JSON.parse(started.stdout) as { runId: string }).runId;
+}
+
+async function signIn(user: string, password: string): Promise<void> {
+  const { page } = browser;
+  await page.locator('input[name=user]').fill(user);
+  await page.locator('input[name=password]').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator(`[data-user="${user}"]`).waitFor({ timeout: T });
+}
+
+const runStatus = () => browser.page.locator('.run-page').getAttribute('data-status');
+
+describe.skipIf(!!skipReason || (!chromiumBin() && !process.env.CI))('the dashboard on NATS, in chromium', () => {
+  let approveRun: string;
+  let cancelRun: string;
+
+  beforeAll(async () => {
+    dir = tempDir('lf-ui-web-nats-');
+    nats = await startNatsServer();
+    for (const f of ['approval.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
+    const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml'], { cwd: dir });
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const workerUrl = nats.url.replace('nats://', 'nats://worker:worker-dev-password@');
+    procs.push(spawnCli(['--nats', nats.url, 'engine'], { cwd: dir }), spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
+    [ui, browser] = await Promise.all([startUiProcess(['--nats', nats.url], [], { cwd: dir }), launchBrowser()]);
+    [approveRun, cancelRun] = await Promise.all([waitingRun(), waitingRun()]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.stop();
+    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) : undefined)));
+    await nats?.dispose();
+  });
+
+  it('shows the sign-in page, refuses a wrong password with the server\'s message, and signs alice in', async () => {
+    const { page } = browser;
+    await page.goto(`${ui.base}/runs/${approveRun}`);
+    await page.locator('input[name=user]').fill('alice');
+    await page.locator('input[name=password]').fill('not-her-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('.signin .error-box').textContent()).toMatch(/^401 /);
+    await signIn('alice', 'alice-dev-password');
+    // Signed in, the page she asked for.
+    await page.locator(`.run-page[data-run="${approveRun}"]`).waitFor();
+  });
+
+  it('alice approves through the page and the run completes (the worker runs the last task)', async () => {
+    const { page } = browser;
+    await expect.poll(runStatus, { timeout: T }).toBe('WAITING');
+    const box = page.locator('[data-approval=sign_off]');
+    expect(await box.locator('input[name=as]').count()).toBe(0); // on NATS you are who you signed in as
+    await box.locator('input[name=comment]').fill('ship it');
+    await box.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(runStatus, { timeout: T }).toBe('COMPLETED');
+    await page.locator('svg.graph g.node[data-task=sign_off]').click();
+    await expect.poll(() => page.locator('.task-panel[data-task=sign_off] .decisions').textContent()).toMatch(/approved by alice.*“ship it”/);
+  });
+
+  it('the worker user, without lf.control in nats.conf, is refused a cancel with the server\'s message, and the run goes on waiting', async () => {
+    const { page } = browser;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('input[name=user]').waitFor();
+    await signIn('worker', 'worker-dev-password');
+    await page.goto(`${ui.base}/runs/${cancelRun}`);
+    await expect.poll(runStatus, { timeout: T }).toBe('WAITING');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect.poll(() => page.locator('.actions-wrap .error-box').textContent()).toMatch(new RegExp(`^403 .*lf\\.control\\.worker\\.${cancelRun}`));
+    expect(await runStatus()).toBe('WAITING');
+    expect(browser.log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  });
+});
