@@ -50,6 +50,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   void service.start();
   // Live: the records are kept in memory and follow runs/ (a page of GET /api/runs answers from memory).
   const runs = openRunIndex({ store, storeDir, live: true });
+  // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
+  runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${(err as Error).message}` }));
 
   /** The folder as the triggers read it; null while a file of it does not load (the definitions page names it). */
   const catalog = () => {

@@ -73,6 +73,8 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
   const nc: NatsConnection = await reader.store.connection();
   // Live: KV LF_RUNS_INDEX kept in memory through a watch (the engines' projection writes it).
   const runs = openRunIndex({ store: reader.store, live: true });
+  // Loaded now, not at the first page; a failure here is the first page's to report (it loads again).
+  runs.versions().catch((err: unknown) => process.emitWarning(`ledgerflow ui: run index: ${(err as Error).message}`, 'LedgerflowIndexWarning'));
 
   const deployed = async (): Promise<DefinitionVersion[]> => {
     const latest = await reader.deployed();
