@@ -20,6 +20,9 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const say = (line: string) => io.err(line);
   const { startUi } = await import('../server/index.js');
+  // Prometheus's token for /metrics (both stores); the UI's own token also opens it on the embedded store.
+  const metricsToken = process.env.LEDGERFLOW_UI_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^\S{32,}$/.test(metricsToken)) throw new UsageError('LEDGERFLOW_UI_METRICS_TOKEN: at least 32 characters, no spaces (e.g. `openssl rand -hex 32`)', {});
 
   const ui = await startUi({
     port, host,
@@ -30,6 +33,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
       onLog: (task, message) => say(`  ${task}: ${message}`),
     },
     onNotice: (n: ServiceNotice) => say(n.message),
+    ...(metricsToken ? { metricsToken } : {}), log: say,
   });
   if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);
   if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, ...(ui.token ? { token: ui.token } : {}) }));

@@ -4,24 +4,36 @@
  * run file and re-reads only the ones that changed; the cache is written back
  * (atomically: a new file renamed over the old) when anything did. Never
  * authoritative: a missing, stale or damaged cache is rebuilt from the files,
- * and deleting it changes no result, only the time a query takes. A
- * long-lived reader keeps the records in memory and follows `runs/`.
+ * and deleting it changes no result, only the time a query takes.
+ *
+ * A long-lived reader (`live`, or any subscription) keeps the records in
+ * memory and follows `runs/`: fs.watch names the files that changed (only
+ * those are stat'ed and read, a run not settled is continued from its last
+ * event), a cheap look every `pollMs` catches what the watch missed (a readdir
+ * when the directory changed, a stat of the runs not settled), and a full
+ * stat sweep every `sweepMs` the rest. Its queries answer from memory.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CorruptRunError } from '../errors/index.js';
-import { RUN_ID_PATTERN } from '../events/index.js';
+import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
-import { pageOf, type RunPage, type RunQuery } from './query.js';
-import { recordOf, type RunRecord } from './record.js';
+import type { RunPage, RunQuery } from './query.js';
+import { advance, RecordGapError, recordOf, track, type RunRecord, type TrackedRun } from './record.js';
+import { RecordSet, type VersionSeen } from './record-set.js';
 import { RunRecordSchema } from './record-schema.js';
 
 const CACHE_VERSION = 1;
-const STAT_BATCH = 64;
-const READ_BATCH = 16;
+/** Files stat'ed at once, and run files read and folded at once (a pool: one slow file does not hold the others). */
+const STAT_CONCURRENCY = 64;
+const READ_CONCURRENCY = 32;
+/** A follower writes the cache back at most this often (it is 70 MB at 100,000 runs): and when it closes. */
+const SAVE_EVERY_MS = 10 * 60_000;
+/** Watch events are gathered this long: a burst of appends to one run is read once. */
+const WATCH_DEBOUNCE_MS = 25;
 
 interface Entry {
   size: number;
@@ -30,6 +42,7 @@ interface Entry {
   record: RunRecord | null;
   corrupt: { file: string; reason: string } | null;
 }
+interface Stat { runId: string; size: number; mtimeMs: number; ino: number }
 
 const CacheFileSchema = z.object({
   version: z.literal(CACHE_VERSION),
@@ -39,10 +52,21 @@ const CacheFileSchema = z.object({
   })),
 });
 
+interface Following { watcher: FSWatcher | null; timers: NodeJS.Timeout[]; pending: Set<string>; flush: NodeJS.Timeout | null; dirMtimeMs: number }
+
 export class FileRunIndex implements RunIndex {
   private entries: Map<string, Entry> | null = null;
-  private running: Promise<RunRecord[]> | null = null;
-  private readonly subs = new Set<() => void>();
+  private readonly set = new RecordSet();
+  private readonly corrupt = new Map<string, { file: string; reason: string }>();
+  /** Runs not settled, with their fold, while following: the next change continues them. */
+  private readonly tracked = new Map<string, TrackedRun>();
+  private readonly listeners = new Set<(r: RunRecord) => void>();
+  /** Every look at the files runs in this one lane: a look never interleaves with another. */
+  private lane: Promise<unknown> = Promise.resolve();
+  private following: Following | null = null;
+  private started: Promise<void> | null = null;
+  private dirty = false;
+  private closed = false;
   readonly cacheFile: string;
 
   constructor(private readonly store: FileEventStore, private readonly opts: RunIndexOptions & { storeDir?: string } = {}) {
@@ -50,13 +74,9 @@ export class FileRunIndex implements RunIndex {
   }
 
   async query(q: RunQuery): Promise<RunPage> {
-    await this.refresh();
-    const records: RunRecord[] = [];
-    for (const [runId, e] of this.entries!) {
-      if (e.record) records.push(e.record);
-      else if (e.corrupt) this.opts.onCorrupt?.({ runId, ...e.corrupt });
-    }
-    return pageOf(records, q, 'newest');
+    await this.current();
+    for (const [runId, c] of this.corrupt) this.opts.onCorrupt?.({ runId, ...c });
+    return this.set.page(q, 'newest');
   }
 
   async get(runId: string): Promise<RunRecord | null> {
@@ -65,109 +85,214 @@ export class FileRunIndex implements RunIndex {
     return events.length > 0 ? recordOf(events) : null;
   }
 
+  async children(runId: string): Promise<RunRecord[]> {
+    await this.current();
+    return this.set.children(runId);
+  }
+
+  async versions(): Promise<VersionSeen[]> {
+    await this.current();
+    return this.set.versions();
+  }
+
   subscribe(onChange: (r: RunRecord) => void): { close(): void } {
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const look = async () => {
-      try {
-        for (const r of await this.refresh()) if (!stopped) onChange(r);
-      } catch (err) {
-        process.emitWarning(`ledgerflow: run index of ${this.store.runsDir}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
-      }
+    this.listeners.add(onChange);
+    void this.ready().catch((err: unknown) => this.warn(err));
+    let open = true;
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.listeners.delete(onChange);
+        if (this.listeners.size === 0 && !this.opts.live) this.unfollow();
+      },
     };
-    // A burst of appends (one per commit) is looked at once: debounced.
-    const soon = () => {
-      if (timer || stopped) return;
-      timer = setTimeout(() => { timer = undefined; void look(); }, 50);
-      timer.unref();
-    };
-    let watcher: FSWatcher | undefined;
-    try {
-      watcher = watch(this.store.runsDir, { persistent: false }, soon);
-      watcher.on('error', () => watcher?.close());
-    } catch {
-      watcher = undefined; // no runs/ yet, or no watch here: the poll below still finds changes
-    }
-    // Watch events can be missed or coalesced: a periodic look as well.
-    const poll = setInterval(soon, this.opts.pollMs ?? 1000);
-    poll.unref();
-    const close = () => { stopped = true; watcher?.close(); clearInterval(poll); if (timer) clearTimeout(timer); this.subs.delete(close); };
-    this.subs.add(close);
-    void look();
-    return { close };
   }
 
   async close(): Promise<void> {
-    for (const close of [...this.subs]) close();
-    await this.running?.catch(() => undefined);
+    this.closed = true;
+    this.listeners.clear();
+    this.unfollow();
+    await this.serial(async () => { if (this.dirty && this.entries) await this.saveCache(this.entries); });
   }
 
-  /** One refresh at a time; a caller arriving during one waits for it and then runs its own (it may have missed a change). */
-  private async refresh(): Promise<RunRecord[]> {
-    while (this.running) await this.running.catch(() => undefined);
-    this.running = this.refreshNow();
+  /** Live or subscribed: the records held (built once, then followed). Else: every file stat'ed now. */
+  private async current(): Promise<void> {
+    if (this.opts.live || this.following) return this.ready();
+    await this.serial(async () => {
+      await this.scan('all');
+      if (this.dirty && this.entries) await this.saveCache(this.entries);
+    });
+  }
+
+  /** Builds the records once (the cache, then the files that changed) and starts following runs/. */
+  private ready(): Promise<void> {
+    this.started ??= this.serial(async () => {
+      await this.scan('all');
+      if (this.dirty && this.entries) await this.saveCache(this.entries);
+    }).then(() => this.follow(), (err: unknown) => { this.started = null; throw err; });
+    return this.started;
+  }
+
+  private follow(): void {
+    if (this.following || this.closed) return;
+    const f: Following = { watcher: null, timers: [], pending: new Set(), flush: null, dirMtimeMs: -1 };
+    this.following = f;
+    this.watchRuns(f);
+    const poll = setInterval(() => {
+      if (!f.watcher) this.watchRuns(f); // runs/ did not exist yet, or the watch failed
+      void this.serial(() => this.scan('light')).catch((err: unknown) => this.warn(err));
+    }, this.opts.pollMs ?? 1000);
+    const sweep = setInterval(() => void this.serial(() => this.scan('all')).catch((err: unknown) => this.warn(err)), this.opts.sweepMs ?? 300_000);
+    const save = setInterval(() => void this.serial(async () => { if (this.dirty && this.entries) await this.saveCache(this.entries); }).catch((err: unknown) => this.warn(err)), SAVE_EVERY_MS);
+    for (const t of [poll, sweep, save]) { t.unref(); f.timers.push(t); }
+  }
+
+  private watchRuns(f: Following): void {
     try {
-      return await this.running;
-    } finally {
-      this.running = null;
+      const w = watch(this.store.runsDir, { persistent: false }, (_type, name) => {
+        const file = name === null ? '' : String(name);
+        if (!file.endsWith('.jsonl')) return; // locks, driver leases, torn tails
+        f.pending.add(file.slice(0, -'.jsonl'.length));
+        f.flush ??= setTimeout(() => {
+          f.flush = null;
+          const ids = [...f.pending].filter((id) => RUN_ID_PATTERN.test(id));
+          f.pending.clear();
+          void this.serial(() => this.update(ids)).catch((err: unknown) => this.warn(err));
+        }, WATCH_DEBOUNCE_MS);
+      });
+      w.on('error', () => { w.close(); if (f.watcher === w) f.watcher = null; });
+      f.watcher = w;
+    } catch {
+      f.watcher = null; // no runs/ yet, or no watch here: the next poll tries again, and looks meanwhile
     }
   }
 
-  /** Stats every run file, re-reads the changed ones; returns the records that changed. */
-  private async refreshNow(): Promise<RunRecord[]> {
-    this.entries ??= await this.loadCache();
-    const entries = this.entries;
-    let names: string[];
-    try {
-      names = await readdir(this.store.runsDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      names = [];
-    }
-    const runIds = names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).filter((id) => RUN_ID_PATTERN.test(id));
-    let dirty = false;
-    const present = new Set(runIds);
-    for (const id of [...entries.keys()]) if (!present.has(id)) { entries.delete(id); dirty = true; }
-    const stale: { runId: string; size: number; mtimeMs: number; ino: number }[] = [];
-    for (let i = 0; i < runIds.length; i += STAT_BATCH) {
-      const batch = await Promise.all(runIds.slice(i, i + STAT_BATCH).map(async (runId) => {
-        try {
-          const st = await stat(join(this.store.runsDir, `${runId}.jsonl`));
-          return { runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted meanwhile
-          throw err;
-        }
-      }));
-      for (const s of batch) {
-        if (!s) continue;
-        const had = entries.get(s.runId);
-        if (!had || had.size !== s.size || had.mtimeMs !== s.mtimeMs || had.ino !== s.ino) stale.push(s);
-      }
-    }
-    const changed: RunRecord[] = [];
-    for (let i = 0; i < stale.length; i += READ_BATCH) {
-      const batch = await Promise.all(stale.slice(i, i + READ_BATCH).map((s) => this.readEntry(s)));
-      for (const [s, e] of batch) {
-        dirty = true;
-        if (!e) { entries.delete(s.runId); continue; }
-        entries.set(s.runId, e);
-        if (e.record) changed.push(e.record);
-      }
-    }
-    if (dirty) await this.saveCache(entries);
-    return changed;
+  private unfollow(): void {
+    const f = this.following;
+    if (!f) return;
+    f.watcher?.close();
+    for (const t of f.timers) clearInterval(t);
+    if (f.flush) clearTimeout(f.flush);
+    this.following = null;
+    this.started = null;
+    this.tracked.clear();
   }
 
-  /** The entry of a run whose file changed (stat taken before the read: a later append makes it stale again, never wrong). */
-  private async readEntry(s: { runId: string; size: number; mtimeMs: number; ino: number }): Promise<[typeof s, Entry | null]> {
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lane.then(fn, fn);
+    this.lane = run.catch(() => undefined);
+    return run;
+  }
+
+  private warn(err: unknown): void {
+    process.emitWarning(`ledgerflow: run index of ${this.store.runsDir}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
+  }
+
+  /**
+   * `all`: readdir, stat every run file, read the changed ones. `light` (a
+   * follower's poll): readdir only when runs/ itself changed (a run file
+   * made or removed), and stat only new runs, runs not settled and corrupt
+   * ones. Tells listeners about each record that changed.
+   */
+  private async scan(mode: 'all' | 'light'): Promise<void> {
+    const entries = (this.entries ??= await this.loadCache());
+    let runIds: string[] | null = null;
+    if (mode === 'all' || (await this.dirChanged())) {
+      runIds = await this.store.runIds();
+      const present = new Set(runIds);
+      for (const id of [...entries.keys()]) if (!present.has(id)) this.drop(id);
+    }
+    let look: string[];
+    if (mode === 'all') look = runIds!;
+    else {
+      const wanted = new Set<string>();
+      for (const id of runIds ?? []) if (!entries.has(id)) wanted.add(id);
+      for (const id of this.tracked.keys()) wanted.add(id);
+      for (const id of this.corrupt.keys()) wanted.add(id);
+      for (const [id, e] of entries) if (e.record && !SETTLED_STATUSES.includes(e.record.status)) wanted.add(id);
+      look = [...wanted];
+    }
+    await this.update(look);
+  }
+
+  /** Whether runs/ changed since the last look (its mtime moves when a file is made or removed in it). */
+  private async dirChanged(): Promise<boolean> {
+    const f = this.following;
+    const st = await stat(this.store.runsDir).catch(() => null);
+    const m = st?.mtimeMs ?? 0;
+    if (!f || f.dirMtimeMs !== m) { if (f) f.dirMtimeMs = m; return true; }
+    return false;
+  }
+
+  /** Stats the given runs and reads the ones whose file changed (gone: dropped). */
+  private async update(runIds: string[]): Promise<void> {
+    const entries = (this.entries ??= await this.loadCache());
+    const stale: Stat[] = [];
+    await pool(runIds, STAT_CONCURRENCY, async (runId) => {
+      let st;
+      try {
+        st = await stat(join(this.store.runsDir, `${runId}.jsonl`));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.drop(runId); // deleted
+        return;
+      }
+      const had = entries.get(runId);
+      if (!had || had.size !== st.size || had.mtimeMs !== st.mtimeMs || had.ino !== st.ino) stale.push({ runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+    });
+    const records: RunRecord[] = [];
+    await pool(stale, READ_CONCURRENCY, async (s) => {
+      const e = await this.readEntry(s, entries.get(s.runId));
+      if (!e) { this.drop(s.runId); return; }
+      const had = entries.get(s.runId);
+      entries.set(s.runId, e);
+      this.dirty = true;
+      if (e.corrupt) { this.corrupt.set(s.runId, e.corrupt); this.set.delete(s.runId); return; }
+      this.corrupt.delete(s.runId);
+      // A file replaced (another inode) may hold a shorter log: its record replaces the old one whatever its seq.
+      if (had && had.ino !== s.ino) this.set.delete(s.runId);
+      if (e.record) records.push(e.record);
+    });
+    // Many at once (a build): sorted once; a few (a follower's look): each put in its place.
+    const changed = records.length > 64 ? this.set.putAll(records) : records.filter((r) => this.set.put(r));
+    for (const r of changed) for (const l of this.listeners) l(r);
+  }
+
+  private drop(runId: string): void {
+    if (this.entries?.delete(runId)) this.dirty = true;
+    this.set.delete(runId);
+    this.corrupt.delete(runId);
+    this.tracked.delete(runId);
+  }
+
+  /**
+   * The entry of a run whose file changed (stat taken before the read: a later
+   * append makes it stale again, never wrong). A run followed here is
+   * continued from its last event; any other is folded from its whole log.
+   */
+  private async readEntry(s: Stat, had: Entry | undefined): Promise<Entry | null> {
     const base = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
     try {
-      const events = await this.store.read(s.runId);
-      if (events.length === 0) return [s, null]; // empty or removed: not a run
-      return [s, { ...base, record: recordOf(events), corrupt: null }];
+      let run: TrackedRun | null = null;
+      const t = this.tracked.get(s.runId);
+      if (t && had?.ino === s.ino) {
+        try {
+          run = advance(t, await this.store.read(s.runId, { fromSeq: t.record.lastSeq + 1 }));
+        } catch (err) {
+          if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
+        }
+      }
+      if (!run) {
+        const events = await this.store.read(s.runId);
+        if (events.length === 0) return null; // empty or removed: not a run
+        run = track(events);
+      }
+      if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
+      else this.tracked.delete(s.runId);
+      return { ...base, record: run.record, corrupt: null };
     } catch (err) {
-      if (err instanceof CorruptRunError) return [s, { ...base, record: null, corrupt: { file: err.where, reason: err.reason } }];
+      if (err instanceof CorruptRunError) { this.tracked.delete(s.runId); return { ...base, record: null, corrupt: { file: err.where, reason: err.reason } }; }
       throw err;
     }
   }
@@ -187,15 +312,30 @@ export class FileRunIndex implements RunIndex {
       raw = null; // a damaged cache is rebuilt from the run files, as a missing one is
     }
     const parsed = CacheFileSchema.safeParse(raw);
-    return parsed.success ? new Map(Object.entries(parsed.data.runs) as [string, Entry][]) : new Map();
+    const entries = parsed.success ? new Map(Object.entries(parsed.data.runs) as [string, Entry][]) : new Map<string, Entry>();
+    const records: RunRecord[] = [];
+    for (const [id, e] of entries) {
+      if (e.record) records.push(e.record);
+      else if (e.corrupt) this.corrupt.set(id, e.corrupt);
+    }
+    this.set.putAll(records);
+    return entries;
   }
 
   private async saveCache(entries: Map<string, Entry>): Promise<void> {
     await mkdir(join(this.cacheFile, '..'), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    this.dirty = false;
     await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, runs: Object.fromEntries(entries) }));
     await rename(tmp, this.cacheFile); // readers see the old cache or the new one, never half of one
   }
+}
+
+/** Runs `fn` over `items` with at most `n` at once. */
+async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => { while (next < items.length) await fn(items[next++]!); };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 export type { CorruptRun };

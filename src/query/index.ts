@@ -10,7 +10,8 @@ import { JetStreamRunIndex } from './jetstream-index.js';
 import { FoldingRunIndex } from './memory-index.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
 
-export type { RunIndex, RunIndexOptions, RunPage } from './port.js';
+export type { RunIndex, RunIndexOptions, RunPage, VersionSeen } from './port.js';
+export { RecordSet } from './record-set.js';
 export {
   recordOf, track, advance, persistTracked, restoreTracked, canContinue, RecordGapError, TRIGGER_KINDS, RESULT_LIMIT, OUTPUT_TEXT_LIMIT,
   type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type TrackedRun, type StoredTracked,

@@ -6,31 +6,44 @@
  * one headers-only pass over the log says where each run ends, and the runs
  * the bucket lacks or holds behind are read from the log and folded here. So
  * `list` is right with or without engines; the index only makes it fast.
+ *
+ * A long-lived reader (`live`, or any subscription) keeps the records in
+ * memory: a KV watch on the bucket (updates only, started before the first
+ * load so nothing falls between) puts each value the projection writes, and
+ * a look every `pollMs` loads again only when the projection is stuck (no
+ * consumer, or its ack floor did not move while commits wait) and the log
+ * grew since the last load. Its queries answer from memory.
  */
-import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager } from 'nats';
+import { AckPolicy, DeliverPolicy, KvWatchInclude, nanos, type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
 import { CorruptRunError } from '../errors/index.js';
 import { RUN_ID_PATTERN } from '../events/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
-import { readBucket, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
+import { decodeValue, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
-import { pageOf, type RunPage, type RunQuery } from './query.js';
+import type { RunPage, RunQuery } from './query.js';
 import { recordOf, type RunRecord } from './record.js';
+import { RecordSet, type VersionSeen } from './record-set.js';
 
 /** Past this many runs to read from the log, one pass over the whole stream is cheaper than a read per run. */
 const READ_EACH_LIMIT = 200;
 const READ_BATCH = 16;
 
 export class JetStreamRunIndex implements RunIndex {
-  private readonly subs = new Set<() => void>();
-  /** How the last query got its records: for tests and operators. */
+  private set = new RecordSet();
+  private corrupt = new Map<string, CorruptRun>();
+  private readonly listeners = new Set<(r: RunRecord) => void>();
+  private started: Promise<void> | null = null;
+  private following: { timer: NodeJS.Timeout; watch: QueuedIterator<KvEntry> | null; loadedAt: number; floor: number | null } | null = null;
+  private closed = false;
+  /** How the last load got its records: for tests and operators. */
   lastLoad: { fromIndex: number; fromLog: number; fresh: boolean } | null = null;
 
   constructor(private readonly store: JetStreamEventStore, private readonly opts: RunIndexOptions = {}) {}
 
   async query(q: RunQuery): Promise<RunPage> {
-    const { records, corrupt } = await this.load();
-    for (const c of corrupt) this.opts.onCorrupt?.(c);
-    return pageOf(records.values(), q, 'newest');
+    await this.current();
+    for (const c of this.corrupt.values()) this.opts.onCorrupt?.(c);
+    return this.set.page(q, 'newest');
   }
 
   async get(runId: string): Promise<RunRecord | null> {
@@ -39,38 +52,136 @@ export class JetStreamRunIndex implements RunIndex {
     return events.length > 0 ? recordOf(events) : null;
   }
 
+  async children(runId: string): Promise<RunRecord[]> {
+    await this.current();
+    return this.set.children(runId);
+  }
+
+  async versions(): Promise<VersionSeen[]> {
+    await this.current();
+    return this.set.versions();
+  }
+
   subscribe(onChange: (r: RunRecord) => void): { close(): void } {
-    let stopped = false;
-    let known = new Map<string, number>();
-    let first = true;
-    const look = async () => {
-      try {
-        const { records } = await this.load();
-        const now = new Map<string, number>();
-        for (const [id, r] of records) {
-          now.set(id, r.lastSeq);
-          if (!first && known.get(id) !== r.lastSeq && !stopped) onChange(r);
-        }
-        known = now;
-        first = false;
-      } catch (err) {
-        process.emitWarning(`ledgerflow: run index on ${this.store.stream}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
-      }
+    this.listeners.add(onChange);
+    void this.ready().catch((err: unknown) => this.warn(err));
+    let open = true;
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.listeners.delete(onChange);
+        if (this.listeners.size === 0 && !this.opts.live) this.unfollow();
+      },
     };
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      void look().finally(() => { running = false; });
-    }, this.opts.pollMs ?? 1000);
-    timer.unref();
-    const close = () => { stopped = true; clearInterval(timer); this.subs.delete(close); };
-    this.subs.add(close);
-    return { close };
   }
 
   async close(): Promise<void> {
-    for (const close of [...this.subs]) close();
+    this.closed = true;
+    this.listeners.clear();
+    this.unfollow();
+  }
+
+  /** Live or subscribed: the records held (loaded once, then followed). Else: loaded now. */
+  private async current(): Promise<void> {
+    if (this.opts.live || this.following) return this.ready();
+    const { records, corrupt } = await this.load();
+    this.set = new RecordSet();
+    this.set.putAll(records.values());
+    this.corrupt = new Map(corrupt.map((c) => [c.runId, c]));
+  }
+
+  private ready(): Promise<void> {
+    this.started ??= (async () => {
+      const timer = setInterval(() => void this.look().catch((err: unknown) => this.warn(err)), this.opts.pollMs ?? 1000);
+      timer.unref();
+      this.following = { timer, watch: null, loadedAt: -1, floor: null };
+      await this.watchBucket();
+      await this.reload();
+    })().catch((err: unknown) => { this.unfollow(); throw err; });
+    return this.started;
+  }
+
+  private unfollow(): void {
+    const f = this.following;
+    if (!f) return;
+    clearInterval(f.timer);
+    f.watch?.stop();
+    this.following = null;
+    this.started = null;
+  }
+
+  private warn(err: unknown): void {
+    process.emitWarning(`ledgerflow: run index on ${this.store.stream}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
+  }
+
+  /** Watches the bucket's updates; false when there is no bucket yet (no engine ever ran: the log is loaded instead). */
+  private async watchBucket(): Promise<boolean> {
+    const f = this.following;
+    if (!f || f.watch) return true;
+    const js = (await this.store.connection()).jetstream();
+    let kv;
+    try {
+      kv = await js.views.kv(RUNS_INDEX_BUCKET, { bindOnly: true });
+    } catch {
+      return false;
+    }
+    const w = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    f.watch = w;
+    void (async () => {
+      try {
+        for await (const e of w) this.applyValue(e);
+      } catch (err) {
+        this.warn(err);
+      } finally {
+        if (this.following?.watch === w) this.following.watch = null; // bucket deleted (reindex): the next look watches again
+      }
+    })();
+    return true;
+  }
+
+  private applyValue(e: KvEntry): void {
+    if (e.operation === 'DEL' || e.operation === 'PURGE') {
+      this.set.delete(e.key);
+      this.corrupt.delete(e.key);
+      return;
+    }
+    const v = decodeValue(e.string());
+    if (!v) return; // not a value of ours: the next load reads that run from the log
+    if ('corrupt' in v) { this.corrupt.set(e.key, v.corrupt); this.set.delete(e.key); return; }
+    this.corrupt.delete(e.key);
+    if (this.set.put(v.record)) for (const l of this.listeners) l(v.record);
+  }
+
+  /** A follower's look: watch the bucket if not yet; load again when the projection is stuck and the log grew. */
+  private async look(): Promise<void> {
+    const f = this.following;
+    if (!f) return;
+    const watching = await this.watchBucket();
+    const jsm = await (await this.store.connection()).jetstreamManager();
+    const info = await jsm.streams.info(this.store.stream).catch(() => null);
+    const last = info?.state.last_seq ?? 0;
+    let stuck = !watching;
+    if (!stuck) {
+      const ci = await jsm.consumers.info(this.store.stream, RUNS_INDEX_CONSUMER).catch(() => null);
+      const waiting = ci ? ci.num_pending + ci.num_ack_pending : 0;
+      const floor = ci?.ack_floor.stream_seq ?? null;
+      stuck = !ci || (waiting > 0 && floor === f.floor);
+      f.floor = floor;
+    }
+    if (stuck && last !== f.loadedAt) await this.reload();
+  }
+
+  /** Loads every record (bucket, and the log for what it lacks) and keeps what is newer than what is held. */
+  private async reload(): Promise<void> {
+    const f = this.following;
+    const jsm = await (await this.store.connection()).jetstreamManager();
+    const last = (await jsm.streams.info(this.store.stream).catch(() => null))?.state.last_seq ?? 0;
+    const { records, corrupt } = await this.load();
+    if (f) f.loadedAt = last;
+    for (const c of corrupt) { this.corrupt.set(c.runId, c); this.set.delete(c.runId); }
+    const changed = this.set.size === 0 ? this.set.putAll(records.values()) : [...records.values()].filter((r) => this.set.put(r));
+    for (const r of changed) for (const l of this.listeners) l(r);
   }
 
   /** Every run's record: from the bucket, and from the log for what the bucket does not have yet. */

@@ -5,23 +5,35 @@
  */
 import type { EventStore } from '../store/index.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
-import { pageOf, type RunPage, type RunQuery } from './query.js';
+import type { RunPage, RunQuery } from './query.js';
 import { advance, track, type RunRecord, type TrackedRun } from './record.js';
+import { RecordSet, type VersionSeen } from './record-set.js';
 
 export class FoldingRunIndex implements RunIndex {
   private readonly runs = new Map<string, TrackedRun>();
+  private readonly set = new RecordSet();
   private readonly subs = new Set<() => void>();
 
   constructor(private readonly store: EventStore, private readonly opts: RunIndexOptions = {}) {}
 
   async query(q: RunQuery): Promise<RunPage> {
     await this.refresh();
-    return pageOf([...this.runs.values()].map((t) => t.record), q, 'newest');
+    return this.set.page(q, 'newest');
   }
 
   async get(runId: string): Promise<RunRecord | null> {
     const events = await this.store.read(runId);
     return events.length > 0 ? track(events).record : null;
+  }
+
+  async children(runId: string): Promise<RunRecord[]> {
+    await this.refresh();
+    return this.set.children(runId);
+  }
+
+  async versions(): Promise<VersionSeen[]> {
+    await this.refresh();
+    return this.set.versions();
   }
 
   subscribe(onChange: (r: RunRecord) => void): { close(): void } {
@@ -57,9 +69,11 @@ export class FoldingRunIndex implements RunIndex {
         ? advance(had, await this.store.read(s.runId, { fromSeq: had.record.lastSeq + 1 }))
         : track(await this.store.read(s.runId));
       this.runs.set(s.runId, t);
+      if (had && t.record.lastSeq < had.record.lastSeq) this.set.delete(s.runId);
+      this.set.put(t.record);
       changed.push(t.record);
     }
-    for (const id of [...this.runs.keys()]) if (!seen.has(id)) this.runs.delete(id);
+    for (const id of [...this.runs.keys()]) if (!seen.has(id)) { this.runs.delete(id); this.set.delete(id); }
     return changed;
   }
 }

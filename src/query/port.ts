@@ -2,13 +2,20 @@
 import type { CorruptRun } from '../store/index.js';
 import type { RunPage, RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
+import type { VersionSeen } from './record-set.js';
 
 export type { RunPage } from './query.js';
+export type { VersionSeen } from './record-set.js';
 
 export interface RunIndex {
   /** Newest first; `total` counts every matching run. Corrupt runs are told to `onCorrupt` (openRunIndex) at each query. */
   query(q: RunQuery): Promise<RunPage>;
+  /** One run's record, folded from its log (always current). */
   get(runId: string): Promise<RunRecord | null>;
+  /** The runs started from `runId`: its sub-workflow children and failure workflow (parent) and its retries (retry), oldest first. */
+  children(runId: string): Promise<RunRecord[]>;
+  /** Every (workflow, version) recorded in the store's runs, with the newest run of each (its run.started holds the definition). */
+  versions(): Promise<VersionSeen[]>;
   /** Calls `onChange` with each record that changed (a run started, moved on or settled) until closed. */
   subscribe(onChange: (r: RunRecord) => void): { close(): void };
   close(): Promise<void>;
@@ -17,6 +24,15 @@ export interface RunIndex {
 export interface RunIndexOptions {
   /** Told about each run whose log cannot be read, at every query (the other runs are listed). */
   onCorrupt?: (run: CorruptRun) => void;
-  /** How often a subscription looks again when nothing told it of a change (default 1000 ms). */
+  /**
+   * A long-lived reader (the dashboard): the records are kept in memory and
+   * followed (file store: `runs/` watched, JetStream: a watch on the KV
+   * bucket), and a query answers from memory without looking at the store.
+   * A subscription follows the same way. Default false: each query looks.
+   */
+  live?: boolean;
+  /** How often a follower looks again for changes it was not told about (default 1000 ms). */
   pollMs?: number;
+  /** File store: how often a follower stats every run file, for changes the watch and the cheap look missed (default 300 000 ms). */
+  sweepMs?: number;
 }

@@ -172,8 +172,7 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
   all.sort((a, b) => sign * compareRuns(a, b));
   let from = 0;
   if (q.cursor !== undefined) {
-    const after = decodeCursor(q.cursor);
-    if (after === null || after.order !== order) throw new QueryError('cursor', `cursor ${JSON.stringify(q.cursor)} is not a cursor of this listing: use ${FIX.cursor}`, q.cursor);
+    const after = positionOf(q.cursor, order);
     // The first row past the cursor's position (a row removed meanwhile does not shift the page).
     from = all.findIndex((r) => sign * compareRuns(r, after) > 0);
     if (from < 0) from = all.length;
@@ -181,10 +180,23 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
   const end = q.limit === undefined ? all.length : Math.min(all.length, from + q.limit);
   const runs = all.slice(from, end);
   const last = runs.at(-1);
-  return { runs, nextCursor: end < all.length && last ? encodeCursor({ startedAt: last.startedAt, runId: last.runId, order }) : null, total: all.length };
+  return { runs, nextCursor: end < all.length && last ? pageCursor(last, order) : null, total: all.length };
 }
 
-function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
+/** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */
+export function positionOf(cursor: string, order: RunOrder): { startedAt: string; runId: string } {
+  const after = decodeCursor(cursor);
+  if (after === null || after.order !== order) throw new QueryError('cursor', `cursor ${JSON.stringify(cursor)} is not a cursor of this listing: use ${FIX.cursor}`, cursor);
+  return after;
+}
+
+/** The cursor of the page that follows `last`. */
+export function pageCursor(last: { startedAt: string; runId: string }, order: RunOrder): string {
+  return encodeCursor({ startedAt: last.startedAt, runId: last.runId, order });
+}
+
+/** Start order: by start time, then run id. */
+export function compareRuns(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
   return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
 }
 

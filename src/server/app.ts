@@ -20,10 +20,12 @@ import type { Actor, Backend } from './backend.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
-import { parseRunQuery } from './runs-source.js';
+import { parseRunQuery, type RunRecord } from '../query/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
+/** Rows of a runs page when the request gives no `limit`. */
+export const DEFAULT_PAGE = 50;
 
 export interface AppOptions {
   backend: Backend;
@@ -39,8 +41,10 @@ export interface AppOptions {
   actorOf?: (auth: Auth) => Actor;
   /** dist/web: the browser app. */
   webDir: string;
-  /** Prometheus text for /metrics, when src/metrics is there; null: 501. */
-  metricsText?: (() => Promise<string>) | null;
+  /** A bearer token that GET /metrics takes besides the UI's own auth (a scraper's), or null. */
+  metricsToken?: string | null;
+  /** What GET /metrics serves (Prometheus text); absent: 501. */
+  metrics?: { contentType: string; text(): Promise<string> } | null;
 }
 
 type Env = { Variables: { auth: Auth } };
@@ -110,8 +114,16 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.json({ user: s.user, csrf: s.csrf, mode: backend.mode });
   });
 
+  // A scraper's own token opens /metrics and nothing else (on NATS there is no UI token to give Prometheus).
+  app.use('/metrics', async (c, next) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    if (o.metricsToken && m && sameToken(m[1]!, o.metricsToken)) c.set('auth', { via: 'bearer', user: 'metrics' });
+    return next();
+  });
+
   // Everything else needs auth: the token (embedded), or a session.
   app.use('*', async (c, next) => {
+    if (c.get('auth')) return next();
     const url = new URL(c.req.url);
     const given = url.searchParams.get('token');
     if (given !== null && !isApi(c) && c.req.method === 'GET') {
@@ -154,17 +166,25 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.json({ signedOut: true });
   });
 
-  app.get('/api/runs', async (c) => c.json(await backend.runs.query(parseRunQuery(c.req.query(), 'query'))));
+  // A page of 50 unless `limit` says otherwise (the index answers every match when no limit is given).
+  app.get('/api/runs', async (c) => {
+    const q = parseRunQuery(c.req.query(), 'http', Date.now());
+    return c.json(await backend.runs.query({ limit: DEFAULT_PAGE, ...q }));
+  });
 
   app.get('/api/runs/:id', async (c) => {
     const id = c.req.param('id');
     const run = await reader.status(id);
     const first = await firstEvent(id);
     const definition = first.data.definition as unknown as Definition;
-    // Children come from the run index (by parent), not from a scan here: the interim index scans, src/query's does not.
+    // Runs started from this one come from the run index (by parent and by retry), not from a scan of the store.
     const [record, kids] = await Promise.all([backend.runs.get(id), backend.runs.children(id)]);
-    const children = kids.map(({ runId, workflowId, version, status, startedAt, completedAt, parent }) => ({ runId, workflowId, version, status, startedAt, completedAt, ...(parent?.task ? { task: parent.task } : {}), ...(parent?.relation ? { relation: parent.relation } : {}) }));
-    return c.json({ run, record, definition, graph: workflowGraph(definition), children, ...(run.parent ? { parent: run.parent } : {}) });
+    const row = ({ runId, workflowId, version, status, startedAt, completedAt }: RunRecord) => ({ runId, workflowId, version, status, startedAt, completedAt });
+    const children = kids.filter((k) => k.parent?.runId === id).map((k) => ({ ...row(k), ...(k.parent?.task ? { task: k.parent.task } : {}), ...(k.parent?.relation ? { relation: k.parent.relation } : {}) }));
+    // The retry link both ways: the runs that retry this one, and (the new run) the run it retries.
+    const retries = kids.filter((k) => k.trigger.kind === 'retry' && k.trigger.runId === id).map(row);
+    const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;
+    return c.json({ run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}) });
   });
 
   app.get('/api/runs/:id/events', async (c) => {
@@ -210,10 +230,10 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.get('/api/stream', (c) => streamSSE(c, async (stream) => {
     let queue = Promise.resolve();
-    const stop = backend.runs.subscribe((record) => {
+    const sub = backend.runs.subscribe((record) => {
       queue = queue.then(() => stream.writeSSE({ event: 'record', data: JSON.stringify(record) })).catch(() => undefined);
     });
-    await keepAlive(stream, stop);
+    await keepAlive(stream, () => sub.close());
   }));
 
   // Actions: the same library calls the CLI makes, as the request's actor.
@@ -288,11 +308,11 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
   app.get('/api/workers', async (c) => c.json(await backend.workers()));
   app.get('/api/metrics/summary', async (c) => c.json(await metricsSummary(backend, Date.now())));
+  // Behind the same auth as every route: Prometheus sends the token (`authorization` in its scrape config).
   app.get('/metrics', async (c) => {
-    // TODO(issue 13, src/metrics): mount its prom-client registry here when createMetrics lands (see cli/ui.ts).
-    if (!o.metricsText) throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'Prometheus metrics are not in this build of ledgerflow yet (src/metrics)');
-    c.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
-    return c.body(await o.metricsText());
+    if (!o.metrics) throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'this server was started without metrics');
+    c.header('Content-Type', o.metrics.contentType);
+    return c.body(await o.metrics.text());
   });
 
   app.all('/api/*', (c) => c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));

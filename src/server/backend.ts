@@ -6,7 +6,7 @@
  */
 import type { Definition, Diagnostic } from '../index.js';
 import type { EventStore } from '../store/index.js';
-import type { RunIndex } from './runs-source.js';
+import type { RunIndex } from '../query/index.js';
 
 /** Who acts: the name recorded as `by`, and (NATS) the session's own connection. */
 export interface Actor { user: string; session?: unknown }

@@ -10,6 +10,7 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { parseDefinition, type Definition } from '../definition/index.js';
 import { Engine } from '../runtime/index.js';
+import type { RunIndex } from '../query/index.js';
 import type { EventStore } from '../store/index.js';
 import type { DefinitionVersion } from './backend.js';
 import { ApiError } from './errors.js';
@@ -31,16 +32,15 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
   return out;
 }
 
-/** The (workflow, version) pairs recorded in runs that `known` does not hold, with the definition their run.started recorded. */
-export async function definitionsInRuns(store: EventStore, known: DefinitionVersion[]): Promise<DefinitionVersion[]> {
+/**
+ * The (workflow, version) pairs recorded in runs that `known` does not hold,
+ * with the definition their run.started recorded: the pairs from the run
+ * index, then one run.started read per pair `known` lacks.
+ */
+export async function definitionsInRuns(store: EventStore, runs: RunIndex, known: DefinitionVersion[]): Promise<DefinitionVersion[]> {
   const have = new Set(known.map((d) => `${d.id}@${d.version}`));
-  const firstRun = new Map<string, string>();
-  for (const r of await store.listRuns({ onCorrupt: () => undefined })) {
-    const key = `${r.workflowId}@${r.version}`;
-    if (!have.has(key) && !firstRun.has(key)) firstRun.set(key, r.runId);
-  }
   const out: DefinitionVersion[] = [];
-  for (const runId of firstRun.values()) {
+  for (const { runId } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
     const first = (await store.read(runId, { toSeq: 1 }))[0];
     if (first?.type !== 'run.started') continue;
     const definition = first.data.definition as unknown as Definition;

@@ -21,7 +21,7 @@ import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
 import { ApiError } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
-import { openRunIndex } from './runs-source.js';
+import { openRunIndex } from '../query/index.js';
 
 export interface EmbeddedOptions {
   store: EventStore;
@@ -48,7 +48,10 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   }
   // Not awaited: a standby resolves only when the other serve stops.
   void service.start();
-  const runs = openRunIndex({ store, storeDir });
+  // Live: the records are kept in memory and follow runs/ (a page of GET /api/runs answers from memory).
+  const runs = openRunIndex({ store, storeDir, live: true });
+  // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
+  runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${(err as Error).message}` }));
 
   /** The folder as the triggers read it; null while a file of it does not load (the definitions page names it). */
   const catalog = () => {
@@ -56,7 +59,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   };
   const definitions = async (): Promise<DefinitionVersion[]> => {
     const files = definitionsInFolder(definitionsDir);
-    return byIdAndVersion([...files, ...(await definitionsInRuns(store, files))]);
+    return byIdAndVersion([...files, ...(await definitionsInRuns(store, runs, files))]);
   };
 
   const actions = (actor: Actor): Actions => {
@@ -85,14 +88,11 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         return { runId, recorded: true, status: view.status, seq: view.seq };
       },
       async retry(runId) {
-        // Engine.retry (retry from failed) is added by another part of issue 13; until it lands the route says so.
-        const retry = (engine as unknown as { retry?: (id: string, o: { by: string }) => Promise<string | { runId: string }> }).retry;
-        if (typeof retry !== 'function') throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'retry from failed is not in this build of ledgerflow yet');
-        const r = await retry.call(engine, runId, { by: actor.user });
-        return { runId: typeof r === 'string' ? r : r.runId };
+        // Recorded here; the Service drives the new run (as it drives any run in the store).
+        return { runId: await engine.retry(runId) };
       },
       async start(workflowId, input, version) {
-        // The folder first; the store's runs (a whole-store scan in the interim index) only for a workflow no file defines.
+        // The folder first; the versions recorded in runs (from the run index) only for a workflow no file defines.
         const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
         const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
           ? inFiles : (await definitions()).filter((d) => d.id === workflowId && d.definition !== null);

@@ -12,6 +12,7 @@ import { packageRoot } from '../api/index.js';
 import type { Handlers, DriverHooks } from '../runtime/index.js';
 import type { ServiceNotice } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
+import { createMetrics, type LedgerflowMetrics } from '../metrics/index.js';
 import { createApp } from './app.js';
 import { randomToken, Sessions } from './auth.js';
 import type { Backend } from './backend.js';
@@ -19,7 +20,6 @@ import { embeddedBackend } from './embedded.js';
 
 export { createApp, BODY_LIMIT, type AppOptions } from './app.js';
 export { toHttpError, ApiError, type ApiErrorBody } from './errors.js';
-export { openRunIndex, parseRunQuery, type RunIndex, type RunRecord, type RunQuery, type RunPage } from './runs-source.js';
 export { summarize as summarizeMetrics, type MetricsSummary } from './metrics-summary.js';
 export type { Backend, Actions, Actor, DefinitionVersion } from './backend.js';
 
@@ -42,8 +42,15 @@ export interface UiOptions {
   token?: string;
   /** Who embedded actions are recorded as when a request names nobody (`as`). */
   embeddedUser?: string;
-  /** Prometheus text for /metrics; absent: 501. */
-  metricsText?: () => Promise<string>;
+  /**
+   * The metrics /metrics serves (default: a `createMetrics()` of this UI's
+   * own, fed by the embedded Service's engine; on NATS, the queue backlog).
+   */
+  metrics?: LedgerflowMetrics;
+  /** A bearer token GET /metrics also accepts (Prometheus's), on either store: `LEDGERFLOW_UI_METRICS_TOKEN`. */
+  metricsToken?: string;
+  /** Where metrics problems are said (they never fail a run or a request). */
+  log?: (line: string) => void;
 }
 
 export interface RunningUi {
@@ -65,6 +72,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
   let token: string | null;
   let signIn: ((user: string, password: string) => Promise<{ close(): Promise<void> }>) | undefined;
   let actorOf: Parameters<typeof createApp>[0]['actorOf'];
+  const metrics = opts.metrics ?? createMetrics(opts.log ? { log: opts.log } : {});
   if (opts.nats) {
     const { natsBackend } = await import('./nats.js');
     const nb = await natsBackend({ url: opts.nats });
@@ -72,18 +80,23 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     token = null;
     signIn = nb.signIn;
     actorOf = nb.actorOf;
+    // The engines count the commits (each serves its own --metrics-port); the UI adds what it can read: the queues.
+    metrics.observeQueues(await nb.jetstreamManager());
   } else {
     if (!opts.store || !opts.storeDir) throw new Error('startUi: the embedded store needs store and storeDir');
+    // The Service's engine feeds the metrics with every commit of the runs it drives (as serve --metrics-port does).
+    const given = opts.hooks?.onCommit;
+    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after) => { given?.(events, before, after); metrics.hooks.onCommit(events, before, after); };
     backend = await embeddedBackend({
       store: opts.store, storeDir: opts.storeDir,
       ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
-      ...(opts.hooks ? { hooks: opts.hooks } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
+      hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
     });
     token = opts.token ?? randomToken();
   }
   const app = createApp({
     backend, token, sessions, sessionTtlMs: SESSION_TTL_MS, embeddedUser: opts.embeddedUser ?? process.env.USER ?? 'ui',
-    webDir: join(packageRoot(), 'dist', 'web'), metricsText: opts.metricsText ?? null,
+    webDir: join(packageRoot(), 'dist', 'web'), metrics, metricsToken: opts.metricsToken ?? null,
     ...(signIn ? { signIn } : {}), ...(actorOf ? { actorOf } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;
@@ -106,6 +119,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
       await new Promise<void>((r) => server.close(() => r()));
       await sessions.closeAll();
       await backend.close();
+      metrics.close();
     },
   };
 }

@@ -2,16 +2,13 @@
  * The metrics page's numbers, derived from run records (never kept): runs
  * per hour over the last 24 h, success rate, p50/p95 run durations, retries
  * and the slowest tasks per workflow. `summarize` is pure; metricsSummary
- * gathers the records (INTERIM: until src/query's records carry `tasks`, the
- * task figures are folded from the logs of the most recent settled runs).
+ * gathers the records from the run index (their `tasks` carry the task
+ * figures: no log is folded per request).
  */
 import { SETTLED_STATUSES } from '../events/index.js';
-import { foldEvents, runView } from '../runtime/index.js';
 import type { Backend } from './backend.js';
-import type { RunRecord } from './runs-source.js';
+import type { RunRecord } from '../query/index.js';
 
-/** At most this many runs' logs are folded for task figures per request. */
-const TASK_SAMPLE = 500;
 const HOUR = 3600_000;
 
 export interface WorkflowMetrics {
@@ -76,32 +73,7 @@ export function summarize(records: RunRecord[], now: number): MetricsSummary {
   return { since: new Date(start).toISOString(), perHour, runs: all.runs, successRate: all.successRate, p50Ms: all.p50Ms, p95Ms: all.p95Ms, retries: all.retries, workflows };
 }
 
-/** Task figures of a run folded from its log (what src/query's record will carry). */
-async function withTasks(backend: Backend, r: RunRecord): Promise<RunRecord> {
-  if (Object.keys(r.tasks).length > 0) return r;
-  const events = await backend.store.read(r.runId);
-  if (events.length === 0) return r;
-  const view = runView(foldEvents(events).snapshot, events.length);
-  const tasks: RunRecord['tasks'] = {};
-  for (const [id, t] of Object.entries(view.tasks)) {
-    tasks[id] = { status: t.status, attempts: t.attempts, durationMs: t.startedAt && t.completedAt ? Date.parse(t.completedAt) - Date.parse(t.startedAt) : null };
-  }
-  return { ...r, tasks };
-}
-
+/** Every record from the run index (in memory on the UI: no log is read), summarized. */
 export async function metricsSummary(backend: Backend, now: number): Promise<MetricsSummary> {
-  const records: RunRecord[] = [];
-  for (let cursor: string | null = null; ;) {
-    const page = await backend.runs.query({ limit: 500, ...(cursor ? { cursor } : {}) });
-    records.push(...page.runs);
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
-  }
-  // Newest first: the most recent settled runs give the task figures.
-  let folded = 0;
-  const out: RunRecord[] = [];
-  for (const r of records) {
-    if (folded < TASK_SAMPLE && SETTLED_STATUSES.includes(r.status)) { folded++; out.push(await withTasks(backend, r)); } else out.push(r);
-  }
-  return summarize(out, now);
+  return summarize((await backend.runs.query({})).runs, now);
 }

@@ -12,7 +12,7 @@
  * for the engines' shared consumers on each input stream.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { ClusterClient, KvScheduleCursor, STREAMS } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
@@ -28,7 +28,7 @@ import { byIdAndVersion, definitionsInRuns } from './definitions.js';
 import { triggerRows } from './embedded.js';
 import { ApiError, permissionSubject } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
-import { openRunIndex } from './runs-source.js';
+import { openRunIndex } from '../query/index.js';
 
 /** A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user. */
 export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; close(): Promise<void> }
@@ -66,18 +66,15 @@ export function urlAs(url: string, user: string, password: string): string {
   }).join(',');
 }
 
-export async function natsBackend(opts: { url: string }): Promise<Backend & { signIn(user: string, password: string): Promise<PersonSession>; actorOf(auth: Auth): Actor }> {
+export async function natsBackend(opts: { url: string }): Promise<Backend & { signIn(user: string, password: string): Promise<PersonSession>; actorOf(auth: Auth): Actor; jetstreamManager(): Promise<JetStreamManager> }> {
   const settings = natsSettings();
   const reader = new ClusterClient(opts.url, settings);
   await reader.prepare(); // connects (a wrong URL fails the start, not the first page) and makes the streams
   const nc: NatsConnection = await reader.store.connection();
-  const prefix = settings.store.subjectPrefix ?? 'lf.events';
-  // Changed runs, for the runs page live: the events subjects carry the run id as their last token.
-  const changes = (onRun: (runId: string) => void) => {
-    const sub = nc.subscribe(`${prefix}.>`, { callback: (_err, m) => { const id = m?.subject.split('.').at(-1); if (id) onRun(id); } });
-    return () => sub.unsubscribe();
-  };
-  const runs = openRunIndex({ store: reader.store, changes });
+  // Live: KV LF_RUNS_INDEX kept in memory through a watch (the engines' projection writes it).
+  const runs = openRunIndex({ store: reader.store, live: true });
+  // Loaded now, not at the first page; a failure here is the first page's to report (it loads again).
+  runs.versions().catch((err: unknown) => process.emitWarning(`ledgerflow ui: run index: ${(err as Error).message}`, 'LedgerflowIndexWarning'));
 
   const deployed = async (): Promise<DefinitionVersion[]> => {
     const latest = await reader.deployed();
@@ -131,10 +128,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
         return { runId, published: true, recorded: r.recorded, status: r.status };
       },
       async retry(runId) {
-        const retry = (client as unknown as { retry?: (id: string) => Promise<string | { runId: string }> }).retry;
-        if (typeof retry !== 'function') throw new ApiError(501, 'LF_NOT_IMPLEMENTED', 'retry from failed is not in this build of ledgerflow yet');
-        const r = await retry.call(client, runId);
-        return { runId: typeof r === 'string' ? r : r.runId };
+        return { runId: (await client.retry(runId)).runId };
       },
       async start(workflowId, input, version) {
         const ref = version === undefined ? workflowId : `${workflowId}@${version}`;
@@ -190,7 +184,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
     mode: 'nats', store: reader.store, runs, actions,
     async definitions() {
       const d = await deployed();
-      return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, d))]);
+      return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, runs, d))]);
     },
     async schedules() {
       const { replicas, storage } = settings.cluster;
@@ -238,6 +232,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
       const session: PersonSession = { cluster, nc: probe, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
       return session;
     },
+    jetstreamManager: () => nc.jetstreamManager(),
     actorOf(auth: Auth): Actor {
       return { user: auth.user, ...(auth.session?.client ? { session: auth.session.client } : {}) };
     },

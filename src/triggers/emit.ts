@@ -120,7 +120,8 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     const { match, loaded, handlers, path } = plan;
     try {
       await engine.start(match.definition, match.input, {
-        runId: match.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) },
+        // source.event: the event that started the run, as the NATS engines record it (list --trigger event:<id>).
+        runId: match.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), event: admission.event.id },
       });
     } catch (err) {
       if (!(err instanceof AppendConflictError && watch.duplicates.has(match.runId))) throw err;

@@ -37,6 +37,9 @@ describe('ledgerflow emit revenue_milestone: metrics → plan update → CFO app
     expect(r.out.event).toMatchObject({ id: 'billing-2026-10-EMEA', type: 'revenue_milestone', data: REVENUE });
     expect(r.out.runs).toEqual([{ runId: expect.stringMatching(/^ev-[0-9a-f]{20}$/), workflowId: 'revenue_milestone', version: 1, status: 'WAITING', duplicate: false }]);
     const runId = r.out.runs[0].runId;
+    // The run records the event that started it (source.event), as NATS triggers do: list finds it by the event id.
+    const listed = await cli(['--store', p.store, 'list', '--trigger', 'event:billing-2026-10-EMEA', '--json'], { cwd: p.cwd });
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ runId, trigger: { kind: 'event', type: 'revenue_milestone', id: 'billing-2026-10-EMEA' } }]);
 
     const waiting = JSON.parse((await cli(['--store', p.store, 'status', runId, '--json'])).stdout);
     expect(waiting.tasks.compute_metrics.output).toMatchObject({ attainment_pct: 125, variance: 250000, variance_pct: 25, margin: 350000, margin_pct: 28, run_rate: 15000000, mom_growth_pct: 13.64, milestone: 'exceeded' });

@@ -96,6 +96,36 @@ describe('file run index', () => {
     await index.close();
   });
 
+  it('live: answers from memory, follows runs/ by its watch alone, and knows the runs started from a run (parent, retry) and the versions seen', async () => {
+    const { store, runs } = await seeded();
+    const index = openRunIndex({ store, live: true, pollMs: 600_000, sweepMs: 600_000 }); // no poll, no sweep: the watch must tell
+    expect((await index.query({})).total).toBe(3);
+    const seen: RunRecord[] = [];
+    const sub = index.subscribe((r) => seen.push(r));
+    const from = (commits: EventEnvelope[][], source: Record<string, unknown>) => commits.map((c, i) => (i > 0 ? c : c.map((e) => (e.seq === 1 ? { ...e, data: { ...e.data, source } } : e)))) as EventEnvelope[][];
+    const child = from(asRun(historyCommits(COMPLETED_RUN), 'run-child', 3000), { parent: { runId: 'run-failed', workflowId: 'compliance_alerts', task: 'pause_affected_run' } });
+    const retry = from(asRun(historyCommits(FAILED_RUN), 'run-retry', 4000), { retryOf: { runId: 'run-failed', outputs: {} } });
+    await appendCommits(store, child);
+    await appendCommits(store, retry);
+    await appendCommits(store, runs.approved, 2);
+    await waitFor('the watch to bring the new runs and the settled one', () => ['run-child', 'run-retry'].every((id) => seen.some((r) => r.runId === id))
+      && seen.some((r) => r.runId === 'run-approved' && r.status === 'COMPLETED'));
+    expect(byId((await index.query({})).runs)['run-approved']).toEqual(recordOf(runs.approved.flat()));
+    // Newest first, paged without a re-sort; the filters as on a query that looks.
+    const page = await index.query({ limit: 2 });
+    expect(page.runs.map((r) => r.runId)).toEqual(['run-retry', 'run-child']);
+    expect((await index.query({ limit: 2, cursor: page.nextCursor! })).runs.map((r) => r.runId)).toEqual(['run-failed', 'run-approved']);
+    expect((await index.query({ trigger: { kind: 'retry', id: 'run-failed' } })).runs.map((r) => r.runId)).toEqual(['run-retry']);
+    expect((await index.children('run-failed')).map((r) => [r.runId, r.trigger.kind])).toEqual([['run-child', 'parent'], ['run-retry', 'retry']]);
+    expect(await index.children('run-done')).toEqual([]);
+    const versions = await index.versions();
+    expect(versions.find((v) => v.workflowId === 'lead_qualification')).toMatchObject({ runId: 'run-child', runs: 2 });
+    rmSync(join(store.runsDir, 'run-child.jsonl'));
+    await waitFor('the watch to drop a removed run', async () => (await index.children('run-failed')).length === 1);
+    sub.close();
+    await index.close();
+  });
+
   it('on a memory store folds the records in memory, continuing each from where it was', async () => {
     const store = new MemoryEventStore();
     const commits = asRun(historyCommits(APPROVED_RUN), 'mem-run');

@@ -78,6 +78,27 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
     expect(newest.map((r) => r.runId)).toEqual(['js-failed']);
   }, 60_000);
 
+  it('live: keeps the bucket in memory through a KV watch while an engine projects', async () => {
+    const engine = new ClusterEngine({ nats: server.url, schedules: false });
+    await engine.start();
+    const index = openRunIndex({ store, live: true, pollMs: 600_000 }); // no look: only the watch brings changes
+    try {
+      const before = (await index.query({})).total;
+      const seen: RunRecord[] = [];
+      const sub = index.subscribe((r) => seen.push(r));
+      const fresh = asRun(historyCommits(APPROVED_RUN), 'js-live', 9000);
+      await appendCommits(store, fresh);
+      await waitFor('the watch to bring the settled run', () => seen.some((r) => r.runId === 'js-live' && r.status === 'COMPLETED'));
+      const page = await index.query({ runId: 'js-live' });
+      expect(page.runs).toEqual([recordOf(fresh.flat())]);
+      expect((await index.query({})).total).toBe(before + 1);
+      sub.close();
+    } finally {
+      await index.close();
+      await engine.stop();
+    }
+  }, 30_000);
+
   it('reports a run whose stream message is not a commit, from the log and from the bucket alike', async () => {
     const nc = await connect({ servers: server.url });
     try {

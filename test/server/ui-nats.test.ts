@@ -22,6 +22,8 @@ let dir: string;
 const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}`, { redirect: 'manual', ...init });
 const json = async (r: Response) => (await r.json()) as Record<string, any>;
 
+const METRICS_TOKEN = 'prometheus-scrapes-with-this-token-0123456789';
+
 async function signIn(user: string, password: string): Promise<{ status: number; headers: Record<string, string> }> {
   const r = await api('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password }) });
   if (r.status !== 200) return { status: r.status, headers: {} };
@@ -52,7 +54,7 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml', 'wait-signal.yaml', 'orders.yaml', 'queued.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     engine = spawnCli(['--nats', nats.url, 'engine', '--handlers', 'handlers.mjs'], { cwd: dir });
-    ui = await startUiProcess(['--nats', nats.url], [], { cwd: dir });
+    ui = await startUiProcess(['--nats', nats.url], [], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN } });
   }, 60_000);
   afterAll(async () => {
     await ui?.stop();
@@ -160,5 +162,10 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     expect(queue).toMatchObject({ queue: 'nobody', handler: 'first', backlog: 1, workers: 0, consumer: null });
     const w = await json(await api('/api/workers', { headers: alice.headers }));
     expect(w.engines.length).toBeGreaterThan(0);
+    // /metrics on NATS: the queue backlog (observeQueues), for a signed-in session or the scraper's token.
+    const metrics = await api('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^ledgerflow_queue_backlog\{queue="nobody"\} 1$/m);
+    expect((await api('/metrics', { headers: alice.headers })).status).toBe(200);
   });
 });

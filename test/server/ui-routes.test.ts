@@ -90,6 +90,30 @@ const SHAPE = (version: number, lastId: string) => `workflow:
       depends_on: [flaky]
 `;
 
+/** first (assigned to ops_team), then flaky: fails with succeed_on 2 (one attempt), completes with 1; the output names the tag. */
+const BREAKS = `workflow:
+  id: breaks
+  version: 1
+  handlers: ./handlers.mjs
+  input:
+    optional:
+      - succeed_on: { type: number, default: 2 }
+      - tag: { type: string, default: none }
+  output:
+    tag: "\${workflow.input.tag}"
+  tasks:
+    - id: first
+      type: SIMPLE
+      handler: first
+      assigned_to: ops_team
+    - id: flaky
+      type: SIMPLE
+      depends_on: [first]
+      input: { succeed_on: "\${workflow.input.succeed_on}" }
+      retry_policy: { max_attempts: 1 }
+`;
+const METRICS_TOKEN = 'prometheus-scrapes-with-this-token-0123456789';
+
 beforeAll(async () => {
   dir = tempDir('lf-ui-routes-');
   const defs = join(dir, 'defs');
@@ -100,6 +124,7 @@ beforeAll(async () => {
   writeFileSync(join(defs, 'nightly.yaml'), readFileSync(join(defs, 'approval.yaml'), 'utf8')
     .replace('id: approval', 'id: nightly').replace('  tasks:', '  triggers:\n    - schedule: "0 3 * * *"\n      timezone: UTC\n  tasks:'));
   writeFileSync(join(defs, 'parent.yaml'), 'workflow:\n  id: parent\n  version: 1\n  tasks:\n    - { id: child, type: SUB_WORKFLOW, workflow: shape, input: { name: kid } }\n');
+  writeFileSync(join(defs, 'breaks.yaml'), BREAKS);
   writeFileSync(join(dir, 'events', 'order_placed.yaml'), [
     'type: order_placed',
     'schema:',
@@ -109,7 +134,7 @@ beforeAll(async () => {
     '    customer: { type: string }',
     '    amount: { type: number, minimum: 0 }',
   ].join('\n'));
-  ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', defs], { cwd: dir });
+  ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', defs], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN } });
   auth = { authorization: `Bearer ${ui.token}` };
 }, 30_000);
 afterAll(async () => { await ui?.stop(); });
@@ -225,6 +250,60 @@ it('a run page lists its child runs, and the child names its parent', async () =
   const child = (await get(`/api/runs/${parent.children[0].runId}`)).body;
   expect(child.parent).toMatchObject({ runId: body.runId });
   expect(child.children).toEqual([]);
+});
+
+describe('the run index behind the API, retry from failed, /metrics', () => {
+  let failed = '';
+  let ok = '';
+  const ids = async (qs: string) => (await get(`/api/runs?${qs}`)).body.runs.map((r: { runId: string }) => r.runId) as string[];
+
+  it('filters runs by agent, output text (any case) and trigger: an emitted run by its event id', async () => {
+    failed = (await post('/api/workflows/breaks/start', { input: { tag: 'Needle-42' } })).body.runId;
+    await settled(failed, 'FAILED');
+    ok = (await post('/api/workflows/breaks/start', { input: { succeed_on: 1, tag: 'Needle-42' } })).body.runId;
+    await settled(ok, 'COMPLETED');
+    expect(await ids('agent=ops_team')).toEqual([ok, failed]);
+    expect(await ids('outputContains=needle-42')).toEqual([ok]);
+    expect(await ids('agent=ops_team&status=failed')).toEqual([failed]);
+    const emitted = await post('/api/events/order_placed', { data: { customer: 'c9', amount: 1 }, id: 'order-filter' });
+    const runId = emitted.body.runs[0].runId as string;
+    // The index follows runs/: the new run is on the page once the watch has told it (no query stats the store).
+    await until(async () => ((await ids('trigger=event:order-filter')).includes(runId) ? true : undefined), 'the emitted run in the index');
+    expect((await get(`/api/runs/${runId}`)).body.record.trigger).toMatchObject({ kind: 'event', id: 'order-filter' });
+  });
+
+  it('POST /api/runs/:id/retry: a new run reusing the completed outputs, linked both ways; 409 on a COMPLETED run', async () => {
+    const r = await post(`/api/runs/${failed}/retry`, {});
+    expect(r.status).toBe(200);
+    const retried = r.body.runId as string;
+    expect(retried).not.toBe(failed);
+    await settled(retried, 'FAILED'); // flaky fails again: only it ran
+    const events = (await get(`/api/runs/${retried}/events`)).body.events as { type: string; data: any }[];
+    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'first')?.data.reused).toEqual({ runId: failed });
+    expect(events.filter((e) => e.type === 'task.started').map((e) => [e.data.task, e.data.reused ?? null])).toEqual([['first', { runId: failed }], ['flaky', null]]);
+    const page = (await get(`/api/runs/${retried}`)).body;
+    expect(page.retryOf).toEqual({ runId: failed });
+    expect(page.record.trigger).toEqual({ kind: 'retry', runId: failed });
+    await until(async () => ((await get(`/api/runs/${failed}`)).body.retries.length === 1 ? true : undefined), 'the old run to list its retry');
+    expect((await get(`/api/runs/${failed}`)).body.retries).toEqual([expect.objectContaining({ runId: retried, workflowId: 'breaks', status: 'FAILED' })]);
+    expect(await ids(`trigger=retry:${failed}`)).toEqual([retried]);
+    const refused = await post(`/api/runs/${ok}/retry`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('LF_RETRY_REFUSED');
+  });
+
+  it('/metrics: the Prometheus text of the runs this UI drove, with the UI token or the scraper token (which opens nothing else); 401 without', async () => {
+    const r = await api('/metrics', { headers: auth });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await r.text();
+    expect(text).toMatch(/^ledgerflow_runs_failed_total\{workflow="breaks"\} [1-9]/m);
+    expect(text).toMatch(/^ledgerflow_task_attempts_total\{workflow="breaks",task="flaky"\} [1-9]/m);
+    const scraper = { authorization: `Bearer ${METRICS_TOKEN}` };
+    expect((await api('/metrics', { headers: scraper })).status).toBe(200);
+    expect((await api('/api/runs', { headers: scraper })).status).toBe(401);
+    expect((await api('/metrics')).status).toBe(401);
+  });
 });
 
 describe('schedules, triggers, workers', () => {
