@@ -112,6 +112,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--port <port>', 'port to listen on (0: any free port)', '8080').option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
     .option('--definitions <dir>', 'workflows to show, start and fire schedules of (default: ./definitions, else the bundled ones)')
+    .option(...outputRoot).option(...commandOutputLimitOption).option(...notifications)
     .option('--json', 'print { url, token, port, mode } as one JSON line on stdout once listening')
     .action(act(async (o) => (await import('./ui.js')).uiCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')

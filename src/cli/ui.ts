@@ -1,15 +1,18 @@
 /** `ledgerflow ui`: the dashboard (src/server) until SIGTERM/SIGINT; prints the URL to open (with the token on the embedded store). */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import type { Handlers } from '../runtime/index.js';
+import type { DriverHooks, Handlers } from '../runtime/index.js';
 import type { ServiceNotice } from '../serve/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
 import { progressLines } from './render.js';
 import { localDir, storeFor, type GlobalOpts } from './store.js';
+import { commandRunnerFlag } from './command-limit.js';
+import { outputFlag } from './output-root.js';
+import { cliNotifier, withNotifier } from './notifications.js';
 
-export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean }
+export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
 
 export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number> {
   const port = Number(opts.port ?? '8080');
@@ -24,14 +27,23 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const metricsToken = process.env.LEDGERFLOW_UI_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^\S{32,}$/.test(metricsToken)) throw new UsageError('LEDGERFLOW_UI_METRICS_TOKEN: at least 32 characters, no spaces (e.g. `openssl rand -hex 32`)', {});
 
+  if (nats && (opts.outputRoot || opts.commandOutputLimit || opts.notifications)) {
+    throw new UsageError('--output-root, --command-output-limit and --notifications apply to the runs the UI drives on the embedded store; on NATS the engines and workers take them', {});
+  }
+  const store = nats ? undefined : storeFor(g);
+  // On the embedded store the UI drives runs as serve does: output_to files, COMMAND tasks and notifications alike.
+  const notifier = store ? cliNotifier(store, opts.notifications, say) : undefined;
+  const progress: DriverHooks = {
+    onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
+    onLog: (task, message) => say(`  ${task}: ${message}`),
+    ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) } : {}),
+  };
   const ui = await startUi({
     port, host,
-    ...(nats ? { nats } : { store: storeFor(g), storeDir: resolve(localDir(g)) }),
+    ...(nats ? { nats } : { store: store!, storeDir: resolve(localDir(g)) }),
     ...(handlers ? { handlers } : {}), ...(opts.definitions ? { definitionsDir: opts.definitions } : {}),
-    hooks: {
-      onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
-      onLog: (task, message) => say(`  ${task}: ${message}`),
-    },
+    hooks: notifier ? withNotifier(progress, notifier) : progress,
+    ...(notifier ? { notifier } : {}),
     onNotice: (n: ServiceNotice) => say(n.message),
     ...(metricsToken ? { metricsToken } : {}), log: say,
   });
@@ -44,5 +56,6 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   });
   say('stopping the dashboard…');
   await ui.close();
+  if (notifier) { await notifier.idle(); notifier.stop(); }
   return EXIT.ok;
 }

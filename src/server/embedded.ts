@@ -11,7 +11,7 @@ import { CancelRefusedError, PauseRefusedError } from '../errors/index.js';
 import { loadDefinitionFile } from '../api/index.js';
 import type { Definition } from '../definition/index.js';
 import { Engine, type DriverHooks, type Handlers } from '../runtime/index.js';
-import { Service, type ServiceNotice } from '../serve/index.js';
+import { Service, type ServiceNotice, type ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import {
   deadLetterDir, defaultDir, diskChildren, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile,
@@ -30,6 +30,7 @@ export interface EmbeddedOptions {
   handlers?: Handlers;
   definitionsDir?: string;
   hooks?: DriverHooks;
+  notifier?: ServiceOptions['notifier'];
   onNotice?: (n: ServiceNotice) => void;
   /** Fire the definitions' schedules from the Service's ticks, as serve does (default true). */
   schedules?: boolean;
@@ -41,7 +42,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const hooks = opts.hooks ?? {};
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters }) });
-  const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) });
+  const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}) });
   if (opts.schedules !== false) {
     const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => catalog()?.loaded ?? [], log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
     service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });

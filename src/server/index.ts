@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { packageRoot } from '../api/index.js';
 import type { Handlers, DriverHooks } from '../runtime/index.js';
-import type { ServiceNotice } from '../serve/index.js';
+import type { ServiceNotice, ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import { createMetrics, type LedgerflowMetrics } from '../metrics/index.js';
 import { createApp } from './app.js';
@@ -37,6 +37,8 @@ export interface UiOptions {
   handlers?: Handlers;
   definitionsDir?: string;
   hooks?: DriverHooks;
+  /** Embedded store: delivers what a run's history owes when the Service takes it up (as serve's does); its onCommit is in `hooks`. */
+  notifier?: ServiceOptions['notifier'];
   onNotice?: (n: ServiceNotice) => void;
   /** Fixed token (tests); default 32 random bytes. */
   token?: string;
@@ -86,11 +88,11 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     if (!opts.store || !opts.storeDir) throw new Error('startUi: the embedded store needs store and storeDir');
     // The Service's engine feeds the metrics with every commit of the runs it drives (as serve --metrics-port does).
     const given = opts.hooks?.onCommit;
-    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after) => { given?.(events, before, after); metrics.hooks.onCommit(events, before, after); };
+    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, definition) => { given?.(events, before, after, definition); metrics.hooks.onCommit(events, before, after); };
     backend = await embeddedBackend({
       store: opts.store, storeDir: opts.storeDir,
       ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
-      hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
+      hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}),
     });
     token = opts.token ?? randomToken();
   }
