@@ -194,7 +194,11 @@ describe('start, definitions, verdict and metrics', () => {
 
   it('v2 in the folder: both versions listed (v1 from its run), the diff, and the replay verdict naming the diverging event', async () => {
     writeFileSync(join(dir, 'defs', 'shape.yaml'), SHAPE(2, 'final'));
-    const one = (await get('/api/definitions/shape')).body;
+    // v1 is known from its run through the live run index, which follows the store's changes a moment later.
+    const one = await until(async () => {
+      const body = (await get('/api/definitions/shape')).body;
+      return JSON.stringify(body.versions) === '[2,1]' ? body : undefined;
+    }, 'both versions of shape to be listed');
     expect(one.versions).toEqual([2, 1]);
     const v1 = (await get('/api/definitions/shape?version=1')).body;
     expect(v1.source).toBe('runs');
