@@ -11,8 +11,9 @@ import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workf
 import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
 import type { ScheduleRow } from '../../cli/schedules.js';
+import type { AttemptInput } from '../attempt-inputs.js';
 
-export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
+export type { AttemptInput, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
 export type Graph = WorkflowGraph;
 
 export type Trigger =
@@ -49,6 +50,8 @@ export interface RunDetail {
   graph?: Graph | null;
   children?: Array<{ runId: string; workflowId?: string; status?: WorkflowStatus; task?: string }>;
   parent?: { runId: string; workflowId?: string; task?: string; relation?: string } | null;
+  /** Instance key → the input its latest attempt ran with (resolved by the runtime's rules); absent for tasks not started. */
+  inputs?: Record<string, AttemptInput>;
 }
 
 export interface Session {

@@ -26,7 +26,7 @@ export function RunPage(props: { runId: string; session: Session }) {
   const [selected, setSelected] = useState<string | null>(null);
   // Time travel: the seq the slider is at (null: the live end) and the view the server replayed to it.
   const [atSeq, setAtSeq] = useState<number | null>(null);
-  const [past, setPast] = useState<RunView | null>(null);
+  const [past, setPast] = useState<{ run: RunView; inputs?: RunDetail['inputs'] } | null>(null);
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const loadDetail = () => api.get<RunDetail>(path).then((d) => { setDetail(d); setError(null); }, (e: unknown) => setError(e));
@@ -64,15 +64,15 @@ export function RunPage(props: { runId: string; session: Session }) {
   useEffect(() => {
     if (atSeq === null) { setPast(null); return; }
     let live = true;
-    api.get<{ run: RunView }>(`${path}/at/${atSeq}`).then(
-      (r) => { if (live) setPast(r.run); },
+    api.get<{ run: RunView; inputs?: RunDetail['inputs'] }>(`${path}/at/${atSeq}`).then(
+      (r) => { if (live) setPast(r); },
       (e: unknown) => { if (live) setError(e); },
     );
     return () => { live = false; };
   }, [atSeq, id]);
 
   const statuses = useMemo(() => {
-    const view = past ?? detail?.run;
+    const view = past?.run ?? detail?.run;
     const out: Record<string, string> = {};
     if (view) for (const [t, v] of Object.entries(view.tasks)) out[t] = v.status;
     return out;
@@ -82,7 +82,8 @@ export function RunPage(props: { runId: string; session: Session }) {
   if (!detail) return error ? <ErrorBox error={error} /> : <Loading />;
 
   const run = detail.run;
-  const shown = past ?? run;
+  const shown = past?.run ?? run;
+  const inputs = (past ?? detail).inputs ?? {};
   const lastSeq = Math.max(run.seq, events.length ? events[events.length - 1]!.seq : 0);
   const visibleEvents = atSeq === null ? events : events.filter((e) => e.seq <= atSeq);
   const retryOf = detail.record?.trigger.kind === 'retry' ? detail.record.trigger.runId : undefined;
@@ -124,7 +125,7 @@ export function RunPage(props: { runId: string; session: Session }) {
           <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={(node) => (node.startsWith('workflow:') ? navigate(`/definitions/${encodeURIComponent(node.slice('workflow:'.length))}`) : setSelected(node))} />
         </Card>
         <Card title={selected ? `Task ${selected}` : 'Task'} class="task-card">
-          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} /> : <p class="muted">Select a task in the graph.</p>}
+          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} resolved={inputs[instanceOf(selected, shown)]} /> : <p class="muted">Select a task in the graph.</p>}
         </Card>
       </div>
 
@@ -136,4 +137,10 @@ export function RunPage(props: { runId: string; session: Session }) {
       <Timeline events={events} lastSeq={lastSeq} atSeq={atSeq} onSeek={(s) => setAtSeq(s >= lastSeq ? null : s)} />
     </div>
   );
+}
+
+/** A task's current instance key, as the server names inputs: `task`, or `task#2` for a loop body's iteration 2. */
+function instanceOf(task: string, view: RunView): string {
+  const iteration = view.tasks[task]?.iteration;
+  return iteration === undefined ? task : `${task}#${iteration}`;
 }
