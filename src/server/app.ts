@@ -66,7 +66,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.onError((err, c) => {
     const { status, body } = toHttpError(err);
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    if (isApi(c)) return c.json(body, status as 400);
+    // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
+    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode } : body, status as 400);
     return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
   });
   app.notFound((c) => (isApi(c)

@@ -61,7 +61,8 @@ export interface Session {
   csrf?: string;
 }
 
-export interface ApiErrorBody { error: { code: string; message: string; field?: string } }
+/** An error answer; a 401 also says which store the server runs on (how to get in). */
+export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats' }
 
 /** A row of GET /api/definitions. */
 export interface WorkflowSummary {
