@@ -40,7 +40,8 @@ export interface RunRecord {
   waiting?: string[];
 }
 
-export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; total?: number }
+/** `nextCursor` pages on (`cursor=`) to older runs, `prevCursor` back (`before=`) to newer ones; null at either end. */
+export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; prevCursor?: string | null; total?: number }
 
 
 export interface RunDetail {
@@ -49,6 +50,8 @@ export interface RunDetail {
   definition?: Definition;
   graph?: Graph | null;
   children?: Array<{ runId: string; workflowId?: string; status?: WorkflowStatus; task?: string }>;
+  /** The runs that retry this one (a retry's own link back is its record's trigger). */
+  retries?: Array<{ runId: string; status: WorkflowStatus }>;
   parent?: { runId: string; workflowId?: string; task?: string; relation?: string } | null;
   /** Instance key → the input its latest attempt ran with (resolved by the runtime's rules); absent for tasks not started. */
   inputs?: Record<string, AttemptInput>;
@@ -83,7 +86,8 @@ export interface DefinitionDetail {
   problems: Diagnostic[];
   graph: Graph | null;
 }
-export interface DefinitionDiff { from: number; to: number; patch: string }
+/** `normalised`: one version is known only from its runs, so both are shown as the recorded definition (not the file's own layout). */
+export interface DefinitionDiff { from: number; to: number; patch: string; normalised?: boolean }
 export interface ReplayVerdict { workflowId: string; version: number; runs: number; compatible: number; incompatible: Array<{ runId: string; version: number; divergence: unknown }> }
 
 /** A row of GET /api/triggers. */

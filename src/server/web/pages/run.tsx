@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';
 import { Card, ErrorBox, Json, Link, Loading, Status } from '../components/common.js';
 import { Graph } from '../components/graph.js';
-import { between, duration, time } from '../format.js';
+import { between, duration, time, triggerText } from '../format.js';
 import { SETTLED } from '../status.js';
 import type { RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
@@ -105,7 +105,12 @@ export function RunPage(props: { runId: string; session: Session }) {
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
         <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
         {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
+        {detail.record ? <div><dt>Trigger</dt><dd class="small" data-trigger={detail.record.trigger.kind}>{triggerText(detail.record.trigger)}</dd></div> : null}
+        {detail.record?.agents.length ? <div><dt>Agents</dt><dd class="small">{detail.record.agents.join(', ')}</dd></div> : null}
         {retryOf ? <div><dt>Retry of</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(retryOf)}`}>{retryOf}</Link></dd></div> : null}
+        {detail.retries && detail.retries.length > 0 ? (
+          <div><dt>Retried as</dt><dd class="children">{detail.retries.map((r) => <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId} ({r.status})</Link>)}</dd></div>
+        ) : null}
         {run.failureRun ? <div><dt>Failure run</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(run.failureRun)}`}>{run.failureRun}</Link></dd></div> : null}
         {detail.children && detail.children.length > 0 ? (
           <div><dt>Children</dt><dd class="children">{detail.children.map((c) => <Link key={c.runId} class="mono" href={`/runs/${encodeURIComponent(c.runId)}`}>{c.runId}{c.status ? ` (${c.status})` : ''}</Link>)}</dd></div>
