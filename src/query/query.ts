@@ -184,13 +184,20 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
 }
 
 /**
- * The page the query's paging asks for, from the rows that match (filters
- * already applied) in listing order, in one pass. `cursor`: the rows after
- * that position; `before`: the `limit` rows just before it. A position names
- * a row (start time, run id), not an offset: rows started or removed
- * meanwhile shift no page. Both kinds of cursor work on a URL opened afresh.
+ * The page the query's paging asks for, built from the rows that match
+ * (filters already applied) given one by one in listing order: `cursor`, the
+ * rows after that position; `before`, the `limit` rows just before it. A
+ * position names a row (start time, run id), not an offset: rows started or
+ * removed meanwhile shift no page, and both kinds work on a URL opened afresh.
  */
 export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
+  const pager = newPager(q, order);
+  for (const r of rows) pager.add(r);
+  return pager.page();
+}
+
+/** pageOfOrdered as a sink (`add` each matching row in order, then `page`), for a caller's own loop. */
+export function newPager(q: RunQuery, order: RunOrder): { add(r: RunRecord): void; page(): RunPage } {
   const sign = order === 'oldest' ? 1 : -1;
   const limit = q.limit ?? Number.POSITIVE_INFINITY;
   let total = 0;
@@ -200,27 +207,33 @@ export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: Run
     let kept: RunRecord[] = [];
     let earlier = 0;
     let later = false;
-    for (const r of rows) {
-      total++;
-      if (sign * compareRuns(r, at) >= 0) { later = true; continue; }
-      earlier++;
-      kept.push(r);
-      if (kept.length >= 2 * limit) kept = kept.slice(-limit);
-    }
-    const runs = kept.length > limit ? kept.slice(-limit) : kept;
-    return { runs, nextCursor: later && runs.length > 0 ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier > runs.length ? pageCursor(runs[0]!, order) : null, total };
+    return {
+      add(r) {
+        total++;
+        if (sign * compareRuns(r, at) >= 0) { later = true; return; }
+        earlier++;
+        kept.push(r);
+        if (kept.length >= 2 * limit) kept = kept.slice(-limit);
+      },
+      page() {
+        const runs = kept.length > limit ? kept.slice(-limit) : kept;
+        return { runs, nextCursor: later && runs.length > 0 ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier > runs.length ? pageCursor(runs[0]!, order) : null, total };
+      },
+    };
   }
   const after = q.cursor !== undefined ? positionOf(q.cursor, order) : null;
   const runs: RunRecord[] = [];
   let earlier = false;
   let more = false;
-  for (const r of rows) {
-    total++;
-    // The first row past the cursor's position (a row removed meanwhile does not shift the page).
-    if (after && sign * compareRuns(r, after) <= 0) { earlier = true; continue; }
-    if (runs.length < limit) runs.push(r); else more = true;
-  }
-  return { runs, nextCursor: more ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier ? pageCursor(runs[0] ?? after!, order) : null, total };
+  return {
+    add(r) {
+      total++;
+      // The first row past the cursor's position (a row removed meanwhile does not shift the page).
+      if (after && sign * compareRuns(r, after) <= 0) { earlier = true; return; }
+      if (runs.length < limit) runs.push(r); else more = true;
+    },
+    page: () => ({ runs, nextCursor: more ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier ? pageCursor(runs[0] ?? after!, order) : null, total }),
+  };
 }
 
 /** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */

@@ -5,7 +5,7 @@
  * versions seen are answered without sorting or scanning every run. A long-
  * lived reader (the dashboard) answers `GET /api/runs` from here in a few ms.
  */
-import { compareRuns, matches, pageOfOrdered, type RunOrder, type RunPage, type RunQuery } from './query.js';
+import { compareRuns, matches, newPager, type RunOrder, type RunPage, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 
 /** A (workflow, version) recorded in runs, and the newest run of it (where its definition can be read). */
@@ -83,20 +83,17 @@ export class RecordSet {
 
   /** The page the query asks for, as `pageOf` gives it, without sorting: one pass in start order. */
   page(q: RunQuery, order: RunOrder): RunPage {
-    return pageOfOrdered(this.matching(q, order), q, order);
-  }
-
-  /** The records the query's filters let through, in listing order. */
-  private *matching(q: RunQuery, order: RunOrder): Generator<RunRecord> {
     const needle = q.outputContains?.toLowerCase();
     const rest: RunQuery = { ...q, outputContains: undefined };
+    const pager = newPager(q, order);
     const n = this.sorted.length;
     for (let k = 0; k < n; k++) {
       const r = this.sorted[order === 'oldest' ? k : n - 1 - k]!;
       if (!matches(r, rest)) continue;
       if (needle !== undefined && !this.lowerOf(r).includes(needle)) continue;
-      yield r;
+      pager.add(r);
     }
+    return pager.page();
   }
 
   /** Runs started from `runId` (its sub-workflow children, failure workflow, retries), oldest first. */
