@@ -96,12 +96,12 @@ export function RunsPage() {
               {result.runs.map((r) => (
                 <tr key={r.runId} data-run={r.runId} data-status={r.status}>
                   <td><Status status={r.status} /></td>
-                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td>
+                  <td class="mono nowrap"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td>
                   <td>{r.workflowId}<span class="muted">@{r.version}</span></td>
-                  <td class="small">{triggerText(r.trigger)}</td>
+                  <td class="small trigger ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
                   <td class="small">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
-                  <td class="small" title={r.startedAt}>{time(r.startedAt)}</td>
-                  <td class="small">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
+                  <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
+                  <td class="small nowrap">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
                   <td class="small ellipsis" title={r.result ?? ''}>{r.result ?? ''}</td>
                 </tr>
               ))}

@@ -75,7 +75,7 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
       ) : null}
       {props.resolved ? (
         <>
-          <h3>Input (resolved){attempts.length > 1 ? <span class="muted"> attempt {props.resolved.attempt}</span> : null}</h3>
+          <h3>Input (resolved){attempts.length > 1 ? <span class="muted"> · attempt {props.resolved.attempt}</span> : null}</h3>
           <Json value={props.resolved.input} class="input resolved" />
         </>
       ) : (
@@ -85,7 +85,7 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
         </>
       )}
       {task?.output !== undefined && task.output !== null ? (<><h3>Output</h3><Json value={task.output} class="output" /></>) : null}
-      {task?.error ? (<><h3>Error</h3><Json value={task.error} class="bad" /></>) : null}
+      {task?.error ? (<><h3>{task.status === 'IN_PROGRESS' ? 'Last error' : 'Error'}</h3><Json value={task.error} class="bad" /></>) : null}
     </div>
   );
 }
