@@ -47,7 +47,8 @@ describe('ledgerflow ui on the embedded store', () => {
     expect((await api('/api/runs')).status).toBe(401);
     const wrong = await api('/api/runs', { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
-    expect((await json(wrong)).error.code).toBe('LF_UNAUTHORIZED');
+    // The body names the store, so the page knows to ask for the token URL (not a sign-in) without reading the message.
+    expect(await json(wrong)).toMatchObject({ error: { code: 'LF_UNAUTHORIZED' }, mode: 'embedded' });
     expect((await api('/')).status).toBe(401);
     expect((await api('/?token=wrong')).status).toBe(401);
   });
@@ -102,7 +103,8 @@ describe('ledgerflow ui on the embedded store', () => {
   it('approve through the API moves a waiting run to COMPLETED (the UI\'s Service drives it); then cancel is a 409 saying why', async () => {
     const runId = await waitingRun();
     const wrong = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', as: 'mallory' });
-    expect(wrong.status).toBe(409); // not an approver: refused (and the refusal recorded)
+    expect(wrong.status).toBe(403); // not an approver: forbidden (and the refusal recorded)
+    expect((await json(wrong)).error).toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringMatching(/mallory may not decide task sign_off/) });
     const r = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', comment: 'ok <script>alert(1)</script>', as: 'alice' });
     expect(r.status).toBe(200);
     await until(async () => ((await runOf(runId)).status === 'COMPLETED' ? true : undefined), `run ${runId} COMPLETED`);
