@@ -128,12 +128,18 @@ describe('ledgerflow ui on the embedded store', () => {
     const detail = await json(await api(`/api/runs/${runId}`, { headers: auth }));
     expect(detail.graph.edges).toContainEqual({ from: 'first', to: 'sign_off', kind: 'depends' });
     expect(detail.record.status).toBe('COMPLETED');
-    const list = await json(await api('/api/runs?workflow=approval&status=completed', { headers: auth }));
-    expect(list.runs.map((x: { runId: string }) => x.runId)).toContain(runId);
+    // The runs list comes from the live run index, which follows the store's changes a moment later.
+    await until(async () => {
+      const list = await json(await api('/api/runs?workflow=approval&status=completed', { headers: auth }));
+      return list.runs.some((x: { runId: string }) => x.runId === runId) ? true : undefined;
+    }, `run ${runId} listed as COMPLETED`);
   });
 
   it('downloads the compiled statechart as an attachment', async () => {
-    const { runs } = await json(await api('/api/runs?limit=1', { headers: auth }));
+    const runs = await until(async () => {
+      const page = await json(await api('/api/runs?limit=1', { headers: auth }));
+      return page.runs.length > 0 ? page.runs as { runId: string }[] : undefined;
+    }, 'a run listed');
     const r = await api(`/api/runs/${runs[0].runId}/statechart`, { headers: auth });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="approval-v1\.statechart\.json"/);
