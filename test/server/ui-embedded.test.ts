@@ -140,7 +140,7 @@ describe('ledgerflow ui on the embedded store', () => {
       const page = await json(await api('/api/runs?limit=1', { headers: auth }));
       return page.runs.length > 0 ? page.runs as { runId: string }[] : undefined;
     }, 'a run listed');
-    const r = await api(`/api/runs/${runs[0].runId}/statechart`, { headers: auth });
+    const r = await api(`/api/runs/${runs[0]!.runId}/statechart`, { headers: auth });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="approval-v1\.statechart\.json"/);
     expect((await r.json() as { id: string }).id).toBe('approval');
