@@ -46,17 +46,18 @@ async function main(): Promise<void> {
     // Version 2 replaces the file; version 1 stays known from its runs (so the definitions page has a diff to show).
     copyFileSync(join(SAMPLES, 'ingest-v2.yaml'), join(defs, 'ingest.yaml'));
     done.push(await start('ingest', { feed: 'acme-prices', rows: 310 }));
-    await api('POST', '/api/events/feed.published', { id: 'feed-2026-11-22-07', data: { feed: 'hooli-leads', rows: 600 } });
+    const emitted = ((await api('POST', '/api/events/feed.published', { id: 'feed-2026-11-22-07', data: { feed: 'hooli-leads', rows: 600 } })) as { runs: { runId: string }[] }).runs[0]!.runId;
     writeFileSync(join(dir, 'gate-open'), 'go');
     const waiting = await start('dashboard', { gate: join(dir, 'gate-open'), title: 'Q4 board pack' });
     const running = await start('dashboard', { gate: join(dir, 'gate-never') });
-    for (const r of done) await settled(r, 'COMPLETED');
+    for (const r of [...done, emitted]) await settled(r, 'COMPLETED');
     await settled(failed, 'FAILED');
     await settled(large, 'WAITING');
     await settled(waiting, 'WAITING');
-    // Retry from failed (a linked new run), where this build has it.
-    const retried = await api('POST', `/api/runs/${failed}/retry`, {}).then((r) => (r as { runId: string }).runId, (e: Error) => { console.log(`no retry: ${e.message}`); return failed; });
-    await settled(retried, 'FAILED');
+    // The feed is fixed, then the failed run retried from its failure: a linked new run that completes.
+    writeFileSync(join(dir, 'feed-fixed'), 'yes');
+    const retried = ((await api('POST', `/api/runs/${failed}/retry`, {})) as { runId: string }).runId;
+    await settled(retried, 'COMPLETED');
 
     const { page } = browser;
     const shot = async (name: string) => {
@@ -74,6 +75,12 @@ async function main(): Promise<void> {
     await page.locator('.task-panel[data-task=render] pre.output').waitFor();
     await shot('run');
 
+    // Started by an event (its trigger and agents), a task's input as it ran, resolved from the event's data.
+    await page.goto(`${ui.base}/runs/${emitted}`);
+    await node(page, 'store').click();
+    await page.locator('.task-panel[data-task=store] pre.input.resolved').waitFor();
+    await shot('run-event');
+
     await page.goto(`${ui.base}/runs/${done[0]}`);
     await node(page, 'fetch').click();
     const seq = await page.locator('ol.timeline li', { hasText: 'fetch attempt 2 started' }).getAttribute('data-seq');
@@ -81,9 +88,15 @@ async function main(): Promise<void> {
     await page.locator('.banner.travel').waitFor();
     await shot('run-time-travel');
 
+    await page.goto(`${ui.base}/runs/${failed}`);
+    await node(page, 'fetch').click();
+    await page.locator('.task-panel[data-task=fetch] pre.bad').waitFor();
+    await shot('run-failed');
+
     await page.goto(`${ui.base}/runs/${retried}`);
     await node(page, 'fetch').click();
-    await shot('run-failed');
+    await page.locator('.task-panel[data-task=fetch] pre.input.resolved').waitFor();
+    await shot('run-retried');
 
     await page.goto(`${ui.base}/start/dashboard`);
     await page.locator('input[name=gate]').waitFor();
@@ -98,6 +111,9 @@ async function main(): Promise<void> {
     await page.getByRole('tab', { name: 'Diff' }).click();
     await page.locator('pre.diff').waitFor();
     await shot('definition-diff');
+    await page.getByRole('tab', { name: 'Replay verdict' }).click();
+    await page.locator('[data-verdict]').waitFor();
+    await shot('definition-verdict');
 
     for (const [name, path] of [['schedules', 'schedules'], ['triggers', 'triggers'], ['metrics', 'stats']] as const) {
       await page.goto(`${ui.base}/${path}`);

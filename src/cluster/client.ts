@@ -194,7 +194,7 @@ export class ClusterClient {
     if (user) {
       const verdict = await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0);
       if (verdict && !verdict.accepted) {
-        throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${verdict.reason ?? 'refused'}${verdict.seq ? " (the refusal is kept in the run's history)" : ''}`, { runId, taskId, by: user });
+        throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${verdict.reason ?? 'refused'}${verdict.seq ? " (the refusal is kept in the run's history)" : ''}`, { runId, taskId, by: user, ...(verdict.notApprover ? { notApprover: true } : {}) });
       }
       return { how: 'published', verdict };
     }

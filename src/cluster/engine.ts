@@ -742,7 +742,7 @@ export class ClusterEngine {
         this.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${review.reason}`);
       }
       const after = await this.process(runId, [review.event], { commitKey: `ap${m.seq}` });
-      this.tell(verdict, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason }), ...(after ? { seq: after.seq } : {}) } satisfies ApprovalVerdict);
+      this.tell(verdict, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(after ? { seq: after.seq } : {}) } satisfies ApprovalVerdict);
     });
     m.ack();
   }

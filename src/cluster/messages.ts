@@ -186,6 +186,8 @@ export const ApprovalVerdict = z.object({
   /** Recorded as approval.recorded (true) or approval.refused (false), or not at all (the run does not exist). */
   accepted: z.boolean(),
   reason: z.string().optional(),
+  /** Refused because this user may not decide the task at all (not one of its approvers), whatever the run's state. */
+  notApprover: z.literal(true).optional(),
   /** The sequence of the event that recorded it, if any. */
   seq: z.number().int().positive().optional(),
 });

@@ -298,6 +298,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         `npx ledgerflow --store ${store_} list`,
         ...(revenue ? [`npx ledgerflow --store ${store_} history ${revenue.runId}`, `npx ledgerflow --store ${store_} status ${revenue.runId}`] : []),
         `npx ledgerflow --store ${store_} replay --all`,
+        `npx ledgerflow --store ${store_} watch --all --keep-open`,
+        `npx ledgerflow --store ${store_} ui`,
       ],
     };
   } finally {

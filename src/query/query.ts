@@ -38,6 +38,8 @@ export const RunQuerySchema = z.object({
   runId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
   cursor: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** The page just before this position (a page's `prevCursor`): paging back to newer rows on the API. */
+  before: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
 }).strict();
 export type RunQueryInput = z.input<typeof RunQuerySchema>;
 
@@ -53,6 +55,7 @@ export interface RunQuery {
   runId?: string;
   limit?: number;
   cursor?: string;
+  before?: string;
 }
 
 /** How each field is written where the query came from: CLI flags or HTTP query parameters. */
@@ -68,6 +71,7 @@ const FIX: Record<string, string> = {
   runId: 'a run id or its beginning (A-Z a-z 0-9 _ -)',
   limit: `a whole number from 1 to ${MAX_LIMIT}`,
   cursor: 'the nextCursor of the page before, as it was given',
+  before: 'the prevCursor of the page after, as it was given',
 };
 
 /**
@@ -109,9 +113,13 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
   if (q.outputContains !== undefined) out.outputContains = q.outputContains;
   if (q.runId !== undefined) out.runId = q.runId;
   if (q.limit !== undefined) out.limit = q.limit;
-  if (q.cursor !== undefined) {
-    if (decodeCursor(q.cursor) === null) throw new QueryError('cursor', `${fieldName('cursor', where)} ${JSON.stringify(q.cursor)} is not a cursor: use ${FIX.cursor}`, q.cursor);
-    out.cursor = q.cursor;
+  for (const f of ['cursor', 'before'] as const) {
+    if (q[f] === undefined) continue;
+    if (decodeCursor(q[f]) === null) throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a cursor: use ${FIX[f]}`, q[f]);
+    out[f] = q[f];
+  }
+  if (out.cursor !== undefined && out.before !== undefined) {
+    throw new QueryError('before', `${fieldName('before', where)} and ${fieldName('cursor', where)} together: give one (cursor pages on to older rows, before back to newer ones)`, q.before);
   }
   return out;
 }
@@ -157,6 +165,8 @@ export interface RunPage {
   runs: RunRecord[];
   /** Give it back as `cursor` for the next page; null on the last. */
   nextCursor: string | null;
+  /** Give it back as `before` for the page before this one; null on the first. */
+  prevCursor: string | null;
   /** Runs matching the filters, over every page. */
   total: number;
 }
@@ -170,17 +180,60 @@ export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrde
   for (const r of records) if (matches(r, q)) all.push(r);
   const sign = order === 'oldest' ? 1 : -1;
   all.sort((a, b) => sign * compareRuns(a, b));
-  let from = 0;
-  if (q.cursor !== undefined) {
-    const after = positionOf(q.cursor, order);
-    // The first row past the cursor's position (a row removed meanwhile does not shift the page).
-    from = all.findIndex((r) => sign * compareRuns(r, after) > 0);
-    if (from < 0) from = all.length;
+  return pageOfOrdered(all, q, order);
+}
+
+/**
+ * The page the query's paging asks for, built from the rows that match
+ * (filters already applied) given one by one in listing order: `cursor`, the
+ * rows after that position; `before`, the `limit` rows just before it. A
+ * position names a row (start time, run id), not an offset: rows started or
+ * removed meanwhile shift no page, and both kinds work on a URL opened afresh.
+ */
+export function pageOfOrdered(rows: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
+  const pager = newPager(q, order);
+  for (const r of rows) pager.add(r);
+  return pager.page();
+}
+
+/** pageOfOrdered as a sink (`add` each matching row in order, then `page`), for a caller's own loop. */
+export function newPager(q: RunQuery, order: RunOrder): { add(r: RunRecord): void; page(): RunPage } {
+  const sign = order === 'oldest' ? 1 : -1;
+  const limit = q.limit ?? Number.POSITIVE_INFINITY;
+  let total = 0;
+  if (q.before !== undefined) {
+    const at = positionOf(q.before, order);
+    // The rows before the position come first: keep the last `limit` of them (cut in halves, not one shift per row).
+    let kept: RunRecord[] = [];
+    let earlier = 0;
+    let later = false;
+    return {
+      add(r) {
+        total++;
+        if (sign * compareRuns(r, at) >= 0) { later = true; return; }
+        earlier++;
+        kept.push(r);
+        if (kept.length >= 2 * limit) kept = kept.slice(-limit);
+      },
+      page() {
+        const runs = kept.length > limit ? kept.slice(-limit) : kept;
+        return { runs, nextCursor: later && runs.length > 0 ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier > runs.length ? pageCursor(runs[0]!, order) : null, total };
+      },
+    };
   }
-  const end = q.limit === undefined ? all.length : Math.min(all.length, from + q.limit);
-  const runs = all.slice(from, end);
-  const last = runs.at(-1);
-  return { runs, nextCursor: end < all.length && last ? pageCursor(last, order) : null, total: all.length };
+  const after = q.cursor !== undefined ? positionOf(q.cursor, order) : null;
+  const runs: RunRecord[] = [];
+  let earlier = false;
+  let more = false;
+  return {
+    add(r) {
+      total++;
+      // The first row past the cursor's position (a row removed meanwhile does not shift the page).
+      if (after && sign * compareRuns(r, after) <= 0) { earlier = true; return; }
+      if (runs.length < limit) runs.push(r); else more = true;
+    },
+    page: () => ({ runs, nextCursor: more ? pageCursor(runs.at(-1)!, order) : null, prevCursor: earlier ? pageCursor(runs[0] ?? after!, order) : null, total }),
+  };
 }
 
 /** Where a cursor points (the start time and run id of the row before the page); a QueryError when it is not one of this order's. */

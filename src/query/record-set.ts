@@ -5,7 +5,7 @@
  * versions seen are answered without sorting or scanning every run. A long-
  * lived reader (the dashboard) answers `GET /api/runs` from here in a few ms.
  */
-import { compareRuns, matches, pageCursor, positionOf, type RunOrder, type RunPage, type RunQuery } from './query.js';
+import { compareRuns, matches, newPager, type RunOrder, type RunPage, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 
 /** A (workflow, version) recorded in runs, and the newest run of it (where its definition can be read). */
@@ -85,22 +85,15 @@ export class RecordSet {
   page(q: RunQuery, order: RunOrder): RunPage {
     const needle = q.outputContains?.toLowerCase();
     const rest: RunQuery = { ...q, outputContains: undefined };
-    const after = q.cursor !== undefined ? positionOf(q.cursor, order) : null;
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
-    const runs: RunRecord[] = [];
-    let total = 0;
-    let more = false;
+    const pager = newPager(q, order);
     const n = this.sorted.length;
-    const sign = order === 'oldest' ? 1 : -1;
     for (let k = 0; k < n; k++) {
       const r = this.sorted[order === 'oldest' ? k : n - 1 - k]!;
       if (!matches(r, rest)) continue;
       if (needle !== undefined && !this.lowerOf(r).includes(needle)) continue;
-      total++;
-      if (after && sign * compareRuns(r, after) <= 0) continue;
-      if (runs.length < limit) runs.push(r); else more = true;
+      pager.add(r);
     }
-    return { runs, nextCursor: more ? pageCursor(runs.at(-1)!, order) : null, total };
+    return pager.page();
   }
 
   /** Runs started from `runId` (its sub-workflow children, failure workflow, retries), oldest first. */

@@ -27,18 +27,18 @@ export interface ApprovalRequest {
 
 export type ApprovalReview =
   | { accepted: true; event: Extract<PendingEvent, { type: 'approval.recorded' }> }
-  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }> };
+  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }>; notApprover?: true };
 
 /** Judges a decision against the run's recorded definition and its state now. */
 export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest): ApprovalReview {
-  const reason = refusal(compiled, snapshot, req);
+  const { reason, notApprover } = refusal(compiled, snapshot, req);
   const data = {
     task: req.taskId, decision: req.decision, by: req.by,
     ...(req.comment !== undefined ? { comment: req.comment } : {}),
     ...(req.unauthenticated ? { unauthenticated: true as const } : {}),
   } satisfies EventData<'approval.recorded'>;
   if (reason === null) return { accepted: true, event: { type: 'approval.recorded', time: req.time, data } };
-  return { accepted: false, reason, event: { type: 'approval.refused', time: req.time, data: { ...data, reason } } };
+  return { accepted: false, reason, event: { type: 'approval.refused', time: req.time, data: { ...data, reason } }, ...(notApprover ? { notApprover } : {}) };
 }
 
 /** A task a run waits on and for whom: a HUMAN task's approvers (empty: anyone), a WAIT's signal (none: it waits for its time). */
@@ -59,15 +59,19 @@ export function waitingFor(definition: Definition, snapshot: RunSnapshot): Waiti
   return out;
 }
 
-/** Why a decision cannot be taken, or null when it can. */
-function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by }: ApprovalRequest): string | null {
+/**
+ * Why a decision cannot be taken (`reason` null when it can). `notApprover`:
+ * the decider may not decide this task at all, whatever the run's state (the
+ * UI answers 403 for it, 409 for the rest).
+ */
+function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by }: ApprovalRequest): { reason: string | null; notApprover?: true } {
   // The run's recorded definition decides who may approve, not whatever file is current.
   const def = compiled.definition.tasks.find((t) => t.id === taskId);
   const task = snapshot.context.tasks[taskId];
-  if (!def || !task) return `the run has no task "${taskId}"; its tasks are ${Object.keys(snapshot.context.tasks).join(', ')}`;
-  if (def.type !== 'HUMAN') return `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals`;
-  if (!mayDecide(def, by)) return `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`;
-  if (snapshot.status !== 'active') return 'the run is already settled';
-  if (task.status !== 'PENDING_APPROVAL') return `task ${taskId} is ${task.status}, not waiting for approval`;
-  return null;
+  if (!def || !task) return { reason: `the run has no task "${taskId}"; its tasks are ${Object.keys(snapshot.context.tasks).join(', ')}` };
+  if (def.type !== 'HUMAN') return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals` };
+  if (!mayDecide(def, by)) return { reason: `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, notApprover: true };
+  if (snapshot.status !== 'active') return { reason: 'the run is already settled' };
+  if (task.status !== 'PENDING_APPROVAL') return { reason: `task ${taskId} is ${task.status}, not waiting for approval` };
+  return { reason: null };
 }

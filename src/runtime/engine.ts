@@ -335,13 +335,15 @@ export class Engine {
   async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
     const time = new Date(this.clock.now()).toISOString();
     let refused: string | null = null;
+    let notApprover = false;
     const { view } = await this.record(runId, (snap, compiled) => {
       const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) });
       refused = review.accepted ? null : review.reason;
+      notApprover = !review.accepted && review.notApprover === true;
       return review.event;
     });
     if (refused !== null) {
-      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused} (the refusal is kept in the run's history)`, { runId, taskId, by });
+      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused} (the refusal is kept in the run's history)`, { runId, taskId, by, ...(notApprover ? { notApprover: true } : {}) });
     }
     return view;
   }

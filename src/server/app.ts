@@ -17,6 +17,7 @@ import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { Engine, foldEvents, runView } from '../runtime/index.js';
 import { authOf, checkCsrf, clearSessionCookie, setSessionCookie, Sessions, type Auth } from './auth.js';
 import type { Actor, Backend } from './backend.js';
+import { attemptInputs } from './attempt-inputs.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
@@ -65,7 +66,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.onError((err, c) => {
     const { status, body } = toHttpError(err);
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    if (isApi(c)) return c.json(body, status as 400);
+    // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
+    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode } : body, status as 400);
     return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
   });
   app.notFound((c) => (isApi(c)
@@ -178,13 +180,14 @@ export function createApp(o: AppOptions): Hono<Env> {
     const first = await firstEvent(id);
     const definition = first.data.definition as unknown as Definition;
     // Runs started from this one come from the run index (by parent and by retry), not from a scan of the store.
-    const [record, kids] = await Promise.all([backend.runs.get(id), backend.runs.children(id)]);
+    // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
+    const [record, kids, inputs] = await Promise.all([backend.runs.get(id), backend.runs.children(id), backend.store.read(id).then((evs) => attemptInputs(evs))]);
     const row = ({ runId, workflowId, version, status, startedAt, completedAt }: RunRecord) => ({ runId, workflowId, version, status, startedAt, completedAt });
     const children = kids.filter((k) => k.parent?.runId === id).map((k) => ({ ...row(k), ...(k.parent?.task ? { task: k.parent.task } : {}), ...(k.parent?.relation ? { relation: k.parent.relation } : {}) }));
     // The retry link both ways: the runs that retry this one, and (the new run) the run it retries.
     const retries = kids.filter((k) => k.trigger.kind === 'retry' && k.trigger.runId === id).map(row);
     const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;
-    return c.json({ run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}) });
+    return c.json({ run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}), inputs });
   });
 
   app.get('/api/runs/:id/events', async (c) => {
@@ -200,7 +203,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     const events = await backend.store.read(id, { toSeq: seq });
     if (events.length < seq) throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
     const { snapshot } = foldEvents(events);
-    return c.json({ run: runView(snapshot, seq), event: eventJson(events.at(-1)!) });
+    return c.json({ run: runView(snapshot, seq), event: eventJson(events.at(-1)!), inputs: attemptInputs(events) });
   });
 
   app.get('/api/runs/:id/statechart', async (c) => {

@@ -70,11 +70,18 @@ function pick(versions: DefinitionVersion[], raw: string | undefined, field: str
   return found;
 }
 
-/** A unified diff of the YAML of two versions. */
-export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string } {
+/**
+ * A unified diff of the YAML of two versions. When one is known only from a
+ * run (its YAML rendered from the recorded definition) and the other is a
+ * file, both are rendered the same way (`normalised`): a file's own layout
+ * against the rendering would differ on every line.
+ */
+export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string; normalised?: true } {
   const a = pick(versions, from, 'from');
   const b = pick(versions, to, 'to');
-  return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, a.yaml, b.yaml) };
+  const normalised = a.source !== b.source && (a.source === 'runs' || b.source === 'runs') && a.definition !== null && b.definition !== null;
+  const text = (d: DefinitionVersion) => (normalised ? stringify(d.definition) : d.yaml);
+  return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, text(a), text(b)), ...(normalised ? { normalised: true as const } : {}) };
 }
 
 /**

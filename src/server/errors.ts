@@ -44,7 +44,9 @@ export function toHttpError(err: unknown): { status: number; body: ApiErrorBody 
       return { status: 403, body: { error: { code: 'LF_FORBIDDEN', message: err.message, ...(subject ? { subject } : {}) } } };
     }
     const field = typeof err.meta.field === 'string' ? err.meta.field : undefined;
-    const status = err instanceof RunNotFoundError ? 404
+    // Not one of the task's approvers: forbidden whatever the run's state (the refusal is still in its history).
+    const status = err.code === 'LF_APPROVAL_REFUSED' && err.meta.notApprover === true ? 403
+      : err instanceof RunNotFoundError ? 404
       : CONFLICT_CODES.has(err.code) ? 409
         : err.code === 'LF_DEFINITION_INVALID' || err instanceof UsageError || err.code === 'LF_RUN_CANNOT_START' || err.code === 'LF_UNSUPPORTED_TASK_TYPE' ? 400
           : err.code === 'LF_STORE' ? 503

@@ -1,6 +1,7 @@
 /** The run query: one parser for CLI flags and HTTP query strings, filters, and paging with an opaque cursor. */
 import { describe, expect, it } from 'vitest';
 import { matches, pageOf, parseRunQuery, QueryError, type RunRecord } from '../../src/query/index.js';
+import { RecordSet } from '../../src/query/record-set.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -76,5 +77,39 @@ describe('matches and pageOf', () => {
     }
     const first = pageOf(records, { limit: 5 }, 'newest');
     expect(() => pageOf(records, { cursor: first.nextCursor! }, 'oldest')).toThrow(QueryError);
+  });
+
+  it('pages back with `before` from any page, one opened afresh included: each prevCursor gives the page before, the first has none', () => {
+    const set = new RecordSet();
+    set.putAll(records);
+    const q = (extra: Record<string, string>) => parseRunQuery({ workflow: 'even', limit: '7', ...extra }, 'http', NOW);
+    const forward: string[][] = [];
+    const cursors: (string | undefined)[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = pageOf(records, q(cursor ? { cursor } : {}), 'newest');
+      expect(page.prevCursor === null).toBe(cursor === undefined);
+      forward.push(page.runs.map((r) => r.runId));
+      cursors.push(cursor);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(forward.length).toBe(8);
+    // From the last page (as a URL holding its cursor opens it), back to the first: on sorted records and on the index's set.
+    for (const pageFn of [(x: Record<string, string>) => pageOf(records, q(x), 'newest'), (x: Record<string, string>) => set.page(q(x), 'newest')]) {
+      let back = forward.length - 1;
+      let page = pageFn({ cursor: cursors[back]! });
+      expect(page.runs.map((r) => r.runId)).toEqual(forward[back]);
+      while (page.prevCursor) {
+        page = pageFn({ before: page.prevCursor });
+        back--;
+        expect(page.runs.map((r) => r.runId)).toEqual(forward[back]);
+        expect(page.total).toBe(50);
+      }
+      expect(back).toBe(0);
+      // A before-page pages on as any page does.
+      expect(pageFn({ cursor: page.nextCursor! }).runs.map((r) => r.runId)).toEqual(forward[1]);
+    }
+    const c = pageOf(records, q({}), 'newest').nextCursor!;
+    expect(thrown(() => parseRunQuery({ cursor: c, before: c }, 'http', NOW)).field).toBe('before');
   });
 });

@@ -47,7 +47,8 @@ describe('ledgerflow ui on the embedded store', () => {
     expect((await api('/api/runs')).status).toBe(401);
     const wrong = await api('/api/runs', { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
-    expect((await json(wrong)).error.code).toBe('LF_UNAUTHORIZED');
+    // The body names the store, so the page knows to ask for the token URL (not a sign-in) without reading the message.
+    expect(await json(wrong)).toMatchObject({ error: { code: 'LF_UNAUTHORIZED' }, mode: 'embedded' });
     expect((await api('/')).status).toBe(401);
     expect((await api('/?token=wrong')).status).toBe(401);
   });
@@ -102,7 +103,8 @@ describe('ledgerflow ui on the embedded store', () => {
   it('approve through the API moves a waiting run to COMPLETED (the UI\'s Service drives it); then cancel is a 409 saying why', async () => {
     const runId = await waitingRun();
     const wrong = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', as: 'mallory' });
-    expect(wrong.status).toBe(409); // not an approver: refused (and the refusal recorded)
+    expect(wrong.status).toBe(403); // not an approver: forbidden (and the refusal recorded)
+    expect((await json(wrong)).error).toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringMatching(/mallory may not decide task sign_off/) });
     const r = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', comment: 'ok <script>alert(1)</script>', as: 'alice' });
     expect(r.status).toBe(200);
     await until(async () => ((await runOf(runId)).status === 'COMPLETED' ? true : undefined), `run ${runId} COMPLETED`);
@@ -126,12 +128,18 @@ describe('ledgerflow ui on the embedded store', () => {
     const detail = await json(await api(`/api/runs/${runId}`, { headers: auth }));
     expect(detail.graph.edges).toContainEqual({ from: 'first', to: 'sign_off', kind: 'depends' });
     expect(detail.record.status).toBe('COMPLETED');
-    const list = await json(await api('/api/runs?workflow=approval&status=completed', { headers: auth }));
-    expect(list.runs.map((x: { runId: string }) => x.runId)).toContain(runId);
+    // The runs list comes from the live run index, which follows the store's changes a moment later.
+    await until(async () => {
+      const list = await json(await api('/api/runs?workflow=approval&status=completed', { headers: auth }));
+      return list.runs.some((x: { runId: string }) => x.runId === runId) ? true : undefined;
+    }, `run ${runId} listed as COMPLETED`);
   });
 
   it('downloads the compiled statechart as an attachment', async () => {
-    const { runs } = await json(await api('/api/runs?limit=1', { headers: auth }));
+    const runs = await until(async () => {
+      const page = await json(await api('/api/runs?limit=1', { headers: auth }));
+      return page.runs.length > 0 ? page.runs as { runId: string }[] : undefined;
+    }, 'a run listed');
     const r = await api(`/api/runs/${runs[0].runId}/statechart`, { headers: auth });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="approval-v1\.statechart\.json"/);

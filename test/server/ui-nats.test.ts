@@ -63,7 +63,9 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
   });
 
   it('needs a signed-in user: 401 without one, 401 for a wrong password; the page itself loads (it is the sign-in page)', async () => {
-    expect((await api('/api/runs')).status).toBe(401);
+    const anonymous = await api('/api/runs');
+    expect(anonymous.status).toBe(401);
+    expect(await json(anonymous)).toMatchObject({ error: { code: 'LF_UNAUTHORIZED' }, mode: 'nats' });
     expect((await signIn('alice', 'wrong')).status).toBe(401);
     expect((await api('/')).status).toBe(200);
   });
@@ -82,6 +84,11 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     expect(events.find((e) => e.type === 'approval.recorded')?.data).toMatchObject({ task: 'sign_off', by: 'alice', comment: 'fine' });
 
     const other = await waitingRun(alice.headers);
+    // cfo may publish approvals under her name (nats.conf) but is not an approver of sign_off: the engine refuses, 403.
+    const cfo = await signIn('cfo', 'cfo-dev-password');
+    const notHers = await api(`/api/runs/${other}/approve`, { method: 'POST', headers: cfo.headers, body: JSON.stringify({ task: 'sign_off' }) });
+    expect(notHers.status, JSON.stringify(await notHers.clone().json())).toBe(403);
+    expect((await json(notHers)).error).toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringMatching(/cfo may not decide task sign_off/) });
     const cancel = await api(`/api/runs/${other}/cancel`, { method: 'POST', headers: alice.headers, body: '{}' });
     expect(cancel.status).toBe(403);
     const body = await json(cancel);

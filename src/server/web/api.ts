@@ -6,7 +6,8 @@ import type { ApiErrorBody, Session } from './types.js';
 
 /** A failed request: the API's `{ error: { code, message, field? } }` and the HTTP status. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  /** `mode`: on a 401, the server's store ('nats': sign in; 'embedded': open the token URL). */
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string, readonly mode?: 'embedded' | 'nats') {
     super(message);
     this.name = 'ApiError';
   }
@@ -41,8 +42,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!res.ok) {
     if (res.status === 401 && !path.startsWith('/api/session')) unauthorized?.(401);
-    const err = (json as Partial<ApiErrorBody> | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText), err?.field);
+    const body = json as Partial<ApiErrorBody> | undefined;
+    const err = body?.error;
+    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText), err?.field, body?.mode);
   }
   return json as T;
 }

@@ -31,8 +31,7 @@ export function App() {
     loadSession().then(
       (s) => setAuth(s.user === null && s.mode === 'nats' ? { state: 'out', mode: 'nats' } : { state: 'in', session: s }),
       (e: unknown) => {
-        if (e instanceof ApiError && e.status === 401) setAuth({ state: 'out', mode: /sign|nats/i.test(`${e.code} ${e.message}`) ? 'nats' : 'embedded' });
-        else setAuth({ state: 'out', mode: 'embedded' });
+        setAuth({ state: 'out', mode: e instanceof ApiError && e.mode === 'nats' ? 'nats' : 'embedded' });
       },
     );
 

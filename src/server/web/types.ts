@@ -11,8 +11,9 @@ import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workf
 import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
 import type { ScheduleRow } from '../../cli/schedules.js';
+import type { AttemptInput } from '../attempt-inputs.js';
 
-export type { RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
+export type { AttemptInput, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
 export type Graph = WorkflowGraph;
 
 export type Trigger =
@@ -39,7 +40,8 @@ export interface RunRecord {
   waiting?: string[];
 }
 
-export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; total?: number }
+/** `nextCursor` pages on (`cursor=`) to older runs, `prevCursor` back (`before=`) to newer ones; null at either end. */
+export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; prevCursor?: string | null; total?: number }
 
 
 export interface RunDetail {
@@ -48,7 +50,11 @@ export interface RunDetail {
   definition?: Definition;
   graph?: Graph | null;
   children?: Array<{ runId: string; workflowId?: string; status?: WorkflowStatus; task?: string }>;
+  /** The runs that retry this one (a retry's own link back is its record's trigger). */
+  retries?: Array<{ runId: string; status: WorkflowStatus }>;
   parent?: { runId: string; workflowId?: string; task?: string; relation?: string } | null;
+  /** Instance key → the input its latest attempt ran with (resolved by the runtime's rules); absent for tasks not started. */
+  inputs?: Record<string, AttemptInput>;
 }
 
 export interface Session {
@@ -58,7 +64,8 @@ export interface Session {
   csrf?: string;
 }
 
-export interface ApiErrorBody { error: { code: string; message: string; field?: string } }
+/** An error answer; a 401 also says which store the server runs on (how to get in). */
+export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats' }
 
 /** A row of GET /api/definitions. */
 export interface WorkflowSummary {
@@ -79,7 +86,8 @@ export interface DefinitionDetail {
   problems: Diagnostic[];
   graph: Graph | null;
 }
-export interface DefinitionDiff { from: number; to: number; patch: string }
+/** `normalised`: one version is known only from its runs, so both are shown as the recorded definition (not the file's own layout). */
+export interface DefinitionDiff { from: number; to: number; patch: string; normalised?: boolean }
 export interface ReplayVerdict { workflowId: string; version: number; runs: number; compatible: number; incompatible: Array<{ runId: string; version: number; divergence: unknown }> }
 
 /** A row of GET /api/triggers. */

@@ -114,6 +114,7 @@ function Diff(props: { base: string; versions: number[] }) {
         <label class="inline">to <select value={to} onChange={(e) => setTo(e.currentTarget.value)}>{vs.map((v) => <option key={v} value={String(v)}>{v}</option>)}</select></label>
       </div>
       <ErrorBox error={diff.error} />
+      {diff.data?.normalised ? <p class="muted small">One version is known only from its runs: both are shown as recorded (normalised), not as their files were written.</p> : null}
       {text !== null ? (
         <pre class="diff">{text.split('\n').map((line, i) => <div key={i} class={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : ''}>{line || ' '}</div>)}</pre>
       ) : null}

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';
 import { Card, ErrorBox, Json, Link, Loading, Status } from '../components/common.js';
 import { Graph } from '../components/graph.js';
-import { between, duration, time } from '../format.js';
+import { between, duration, time, triggerText } from '../format.js';
 import { SETTLED } from '../status.js';
 import type { RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
@@ -26,7 +26,7 @@ export function RunPage(props: { runId: string; session: Session }) {
   const [selected, setSelected] = useState<string | null>(null);
   // Time travel: the seq the slider is at (null: the live end) and the view the server replayed to it.
   const [atSeq, setAtSeq] = useState<number | null>(null);
-  const [past, setPast] = useState<RunView | null>(null);
+  const [past, setPast] = useState<{ run: RunView; inputs?: RunDetail['inputs'] } | null>(null);
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const loadDetail = () => api.get<RunDetail>(path).then((d) => { setDetail(d); setError(null); }, (e: unknown) => setError(e));
@@ -64,15 +64,15 @@ export function RunPage(props: { runId: string; session: Session }) {
   useEffect(() => {
     if (atSeq === null) { setPast(null); return; }
     let live = true;
-    api.get<{ run: RunView }>(`${path}/at/${atSeq}`).then(
-      (r) => { if (live) setPast(r.run); },
+    api.get<{ run: RunView; inputs?: RunDetail['inputs'] }>(`${path}/at/${atSeq}`).then(
+      (r) => { if (live) setPast(r); },
       (e: unknown) => { if (live) setError(e); },
     );
     return () => { live = false; };
   }, [atSeq, id]);
 
   const statuses = useMemo(() => {
-    const view = past ?? detail?.run;
+    const view = past?.run ?? detail?.run;
     const out: Record<string, string> = {};
     if (view) for (const [t, v] of Object.entries(view.tasks)) out[t] = v.status;
     return out;
@@ -82,7 +82,8 @@ export function RunPage(props: { runId: string; session: Session }) {
   if (!detail) return error ? <ErrorBox error={error} /> : <Loading />;
 
   const run = detail.run;
-  const shown = past ?? run;
+  const shown = past?.run ?? run;
+  const inputs = (past ?? detail).inputs ?? {};
   const lastSeq = Math.max(run.seq, events.length ? events[events.length - 1]!.seq : 0);
   const visibleEvents = atSeq === null ? events : events.filter((e) => e.seq <= atSeq);
   const retryOf = detail.record?.trigger.kind === 'retry' ? detail.record.trigger.runId : undefined;
@@ -104,7 +105,12 @@ export function RunPage(props: { runId: string; session: Session }) {
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
         <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
         {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
+        {detail.record ? <div><dt>Trigger</dt><dd class="small" data-trigger={detail.record.trigger.kind}>{triggerText(detail.record.trigger)}</dd></div> : null}
+        {detail.record?.agents.length ? <div><dt>Agents</dt><dd class="small">{detail.record.agents.join(', ')}</dd></div> : null}
         {retryOf ? <div><dt>Retry of</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(retryOf)}`}>{retryOf}</Link></dd></div> : null}
+        {detail.retries && detail.retries.length > 0 ? (
+          <div><dt>Retried as</dt><dd class="children">{detail.retries.map((r) => <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId} ({r.status})</Link>)}</dd></div>
+        ) : null}
         {run.failureRun ? <div><dt>Failure run</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(run.failureRun)}`}>{run.failureRun}</Link></dd></div> : null}
         {detail.children && detail.children.length > 0 ? (
           <div><dt>Children</dt><dd class="children">{detail.children.map((c) => <Link key={c.runId} class="mono" href={`/runs/${encodeURIComponent(c.runId)}`}>{c.runId}{c.status ? ` (${c.status})` : ''}</Link>)}</dd></div>
@@ -124,7 +130,7 @@ export function RunPage(props: { runId: string; session: Session }) {
           <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={(node) => (node.startsWith('workflow:') ? navigate(`/definitions/${encodeURIComponent(node.slice('workflow:'.length))}`) : setSelected(node))} />
         </Card>
         <Card title={selected ? `Task ${selected}` : 'Task'} class="task-card">
-          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} /> : <p class="muted">Select a task in the graph.</p>}
+          {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} resolved={inputs[instanceOf(selected, shown)]} /> : <p class="muted">Select a task in the graph.</p>}
         </Card>
       </div>
 
@@ -136,4 +142,10 @@ export function RunPage(props: { runId: string; session: Session }) {
       <Timeline events={events} lastSeq={lastSeq} atSeq={atSeq} onSeek={(s) => setAtSeq(s >= lastSeq ? null : s)} />
     </div>
   );
+}
+
+/** A task's current instance key, as the server names inputs: `task`, or `task#2` for a loop body's iteration 2. */
+function instanceOf(task: string, view: RunView): string {
+  const iteration = view.tasks[task]?.iteration;
+  return iteration === undefined ? task : `${task}#${iteration}`;
 }

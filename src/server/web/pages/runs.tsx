@@ -1,6 +1,9 @@
 /**
  * The runs table: filters kept in the URL (so a filtered view can be shared),
  * newest first, a page at a time by cursor, rows updated live from /api/stream.
+ * The page's place is in the URL too: `cursor=` (older runs, after a row) or
+ * `before=` (newer runs, before a row), so a paged URL opened afresh pages
+ * both ways.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';
@@ -19,7 +22,12 @@ export function RunsPage() {
   const filters: Filters = {};
   for (const f of FILTERS) { const v = query.get(f); if (v) filters[f] = v; }
   const cursor = query.get('cursor') ?? undefined;
-  const key = queryString({ ...filters, cursor });
+  const before = query.get('before') ?? undefined;
+  const paged = cursor !== undefined || before !== undefined;
+  // A page size in the URL (`limit=`) is kept while paging; else 50.
+  const limit = Math.min(500, Math.max(1, Number(query.get('limit')) || PAGE_SIZE));
+  const sized = { ...filters, ...(query.get('limit') ? { limit: String(limit) } : {}) };
+  const key = queryString({ ...sized, cursor, before });
 
   const [result, setResult] = useState<RunsResult | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -27,8 +35,12 @@ export function RunsPage() {
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const load = () =>
-    api.get<RunsResult>(`/api/runs${queryString({ ...filters, cursor, limit: PAGE_SIZE })}`).then(
-      (r) => { setResult(r); setError(null); },
+    api.get<RunsResult>(`/api/runs${queryString({ ...filters, cursor, before, limit })}`).then(
+      (r) => {
+        // Paged back to the newest runs: that is the first page, which follows new runs live.
+        if (before !== undefined && !r.prevCursor) { navigate(`/${queryString(sized)}`, { replace: true }); return; }
+        setResult(r); setError(null);
+      },
       (e: unknown) => setError(e),
     );
 
@@ -52,7 +64,7 @@ export function RunsPage() {
           runs[i] = { ...runs[i]!, ...rec };
           return { ...r, runs };
         });
-        if (!known && !cursor) {
+        if (!known && !paged) {
           window.clearTimeout(reloadTimer.current);
           reloadTimer.current = window.setTimeout(() => void load(), 300);
         }
@@ -84,12 +96,12 @@ export function RunsPage() {
               {result.runs.map((r) => (
                 <tr key={r.runId} data-run={r.runId} data-status={r.status}>
                   <td><Status status={r.status} /></td>
-                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td>
+                  <td class="mono nowrap"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td>
                   <td>{r.workflowId}<span class="muted">@{r.version}</span></td>
-                  <td class="small">{triggerText(r.trigger)}</td>
+                  <td class="small trigger ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
                   <td class="small">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
-                  <td class="small" title={r.startedAt}>{time(r.startedAt)}</td>
-                  <td class="small">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
+                  <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
+                  <td class="small nowrap">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
                   <td class="small ellipsis" title={r.result ?? ''}>{r.result ?? ''}</td>
                 </tr>
               ))}
@@ -98,8 +110,8 @@ export function RunsPage() {
         )
       ) : null}
       <div class="pager">
-        {cursor ? <button onClick={() => history.back()}>← Newer</button> : null}
-        {result?.nextCursor ? <button onClick={() => navigate(`/${queryString({ ...filters, cursor: result.nextCursor })}`)}>Older →</button> : null}
+        {result?.prevCursor ? <button onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>← Newer</button> : null}
+        {result?.nextCursor ? <button onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>Older →</button> : null}
       </div>
     </div>
   );

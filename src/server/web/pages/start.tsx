@@ -1,7 +1,7 @@
 /** Start a workflow from a form built from its declared inputs; emit a business event. */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Card, ErrorBox, Json, Loading, useData } from '../components/common.js';
+import { Card, ErrorBox, Json, Link, Loading, useData } from '../components/common.js';
 import { buildInput, initialText, type FieldProblem } from '../input-form.js';
 import { navigate } from '../router.js';
 import type { DefinitionDetail, WorkflowSummary } from '../types.js';
@@ -113,8 +113,23 @@ export function EmitPage() {
           <ErrorBox error={error} />
           <button class="primary" type="submit">Emit</button>
         </form>
-        {verdict !== undefined ? <><h3>Verdict</h3><Json value={verdict} /></> : null}
+        {verdict !== undefined ? (
+          <>
+            <h3>Verdict</h3>
+            {startedRuns(verdict).length > 0 ? (
+              <p class="started-runs">Started: {startedRuns(verdict).map((r) => <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>)}</p>
+            ) : null}
+            <Json value={verdict} />
+          </>
+        ) : null}
       </Card>
     </div>
   );
+}
+
+/** The runs an emit verdict names (embedded: `runs`; NATS: the engines' `verdict.runs`). */
+function startedRuns(verdict: unknown): Array<{ runId: string }> {
+  const v = verdict as { runs?: unknown; verdict?: { runs?: unknown } } | null;
+  const runs = v?.runs ?? v?.verdict?.runs;
+  return Array.isArray(runs) ? runs.filter((r): r is { runId: string } => typeof (r as { runId?: unknown })?.runId === 'string') : [];
 }

@@ -2,15 +2,15 @@
 import { Json, Link, Status } from '../components/common.js';
 import { between, duration, time } from '../format.js';
 import { attemptsOf, decisionsOf, type PageEvent } from '../run-history.js';
-import type { Definition, RunView } from '../types.js';
+import type { AttemptInput, Definition, RunView } from '../types.js';
 
 /** `now`: the time the view is of (the chosen event's, when travelling back), for how long unfinished work has taken. */
-export function TaskPanel(props: { id: string; view: RunView; definition: Definition | null | undefined; events: PageEvent[]; now: number }) {
+/** `resolved`: the input the task's latest attempt ran with (the server resolves it as the runtime did); absent before its first attempt. */
+export function TaskPanel(props: { id: string; view: RunView; definition: Definition | null | undefined; events: PageEvent[]; now: number; resolved?: AttemptInput | undefined }) {
   const task = props.view.tasks[props.id];
   const def = props.definition?.tasks.find((t) => t.id === props.id);
   const attempts = attemptsOf(props.events, props.id);
   const decisions = decisionsOf(props.events, props.id);
-  const input = (task as { input?: unknown } | undefined)?.input;
   return (
     <div class="task-panel" data-task={props.id}>
       <dl class="facts compact">
@@ -73,10 +73,19 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
           </table>
         </>
       ) : null}
-      <h3>{input !== undefined ? 'Input' : 'Input (as declared)'}</h3>
-      <Json value={input !== undefined ? input : (def as { input?: unknown } | undefined)?.input ?? null} />
+      {props.resolved ? (
+        <>
+          <h3>Input (resolved){attempts.length > 1 ? <span class="muted"> · attempt {props.resolved.attempt}</span> : null}</h3>
+          <Json value={props.resolved.input} class="input resolved" />
+        </>
+      ) : (
+        <>
+          <h3>Input (as declared)</h3>
+          <Json value={(def as { input?: unknown } | undefined)?.input ?? null} class="input declared" />
+        </>
+      )}
       {task?.output !== undefined && task.output !== null ? (<><h3>Output</h3><Json value={task.output} class="output" /></>) : null}
-      {task?.error ? (<><h3>Error</h3><Json value={task.error} class="bad" /></>) : null}
+      {task?.error ? (<><h3>{task.status === 'IN_PROGRESS' ? 'Last error' : 'Error'}</h3><Json value={task.error} class="bad" /></>) : null}
     </div>
   );
 }
