@@ -10,6 +10,7 @@
  * 10% failed) under new run ids, spread over 100 days, one commit per run:
  * written as the file store's own lines (no fsync: it is the shape that
  * matters, not durability) and appended through the JetStream store.
+ * LIST_STORES=file measures the file store only.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
@@ -36,6 +37,29 @@ function runLine(template: string, i: number): { runId: string; line: string } {
   return { runId, line: template.split('lf-path').join(runId).split('2026-01-01T').join(day) };
 }
 
+/**
+ * The file store as the run index read it before readStatted: each run's
+ * file stat'ed again and its `.torn` file looked for (read() does both), then
+ * read through a FileHandle. Only the bench uses it, for "cold before".
+ */
+class ReadAgainStore extends FileEventStore {
+  override readStatted(runId: string): Promise<EventEnvelope[]> { return this.read(runId); }
+}
+
+/** A cold build of the file store's index (a cache directory of its own, so none is ever warm): wall and CPU time, and the matches. */
+async function coldBuild(store: FileEventStore, query: RunQuery): Promise<{ ms: number; cpuMs: number; total: number }> {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'lf-bench-cold-'));
+  try {
+    const t = now();
+    const c = process.cpuUsage();
+    const page = await new FileRunIndex(store, { storeDir: cacheDir }).query(query);
+    const cpu = process.cpuUsage(c);
+    return { ms: now() - t, cpuMs: (cpu.user + cpu.system) / 1000, total: page.total };
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
 /** The runs API's pages from a long-lived index (`live`, as `ledgerflow ui` opens it): the first query builds, the rest answer from memory. */
 async function apiPages(index: RunIndex, filter: RunQuery): Promise<{ startMs: number; pageMs: number; nextPageMs: number; allPageMs: number; outputPageMs: number }> {
   let t = now();
@@ -55,7 +79,7 @@ async function apiPages(index: RunIndex, filter: RunQuery): Promise<{ startMs: n
   };
 }
 
-export async function benchList(o: { say: (l: string) => void; fmt: (n: number, d?: number) => string; runs?: number }): Promise<Record<string, unknown>> {
+export async function benchList(o: { say: (l: string) => void; fmt: (n: number, d?: number) => string; runs?: number; fileOnly?: boolean }): Promise<Record<string, unknown>> {
   const { say, fmt } = o;
   const runs = o.runs ?? 100_000;
   const ok = JSON.stringify({ dedupId: 'lf-path/all', ...templateOf('classify-default-to-note_stocked-ok.jsonl') });
@@ -93,6 +117,16 @@ export async function benchList(o: { say: (l: string) => void; fmt: (n: number, 
     t = now();
     await store.listRuns({ status: 'FAILED' });
     const oldListMs = now() - t;
+    // Cold before and after readStatted, alternated twice in this run (the best of each compared: the load of a shared machine only adds).
+    const before: Awaited<ReturnType<typeof coldBuild>>[] = [];
+    const after: Awaited<ReturnType<typeof coldBuild>>[] = [];
+    const readAgain = new ReadAgainStore(dir);
+    for (let i = 0; i < 2; i++) { before.push(await coldBuild(readAgain, query)); after.push(await coldBuild(store, query)); }
+    await readAgain.close();
+    const best = (xs: typeof before, k: 'ms' | 'cpuMs') => Math.min(...xs.map((x) => x[k]));
+    if (before.some((b) => b.total !== after[0]!.total)) throw new Error('file index: a cold build before readStatted found other runs');
+    const coldBefore = { ms: best(before, 'ms'), cpuMs: best(before, 'cpuMs'), runsMs: before.map((b) => b.ms) };
+    const coldAfter = { ms: best(after, 'ms'), cpuMs: best(after, 'cpuMs'), runsMs: after.map((b) => b.ms) };
     t = now();
     const cold = await new FileRunIndex(store).query(query);
     const coldMs = now() - t;
@@ -110,11 +144,13 @@ export async function benchList(o: { say: (l: string) => void; fmt: (n: number, 
     const api = await apiPages(liveIndex, query);
     await liveIndex.close();
     await store.close();
-    results.file = { writeMs, baselineMs, oldListRunsMs: oldListMs, coldMs, warmMs, warmInProcessMs: liveMs, matched: warm.total, cacheBytes, api };
+    results.file = { writeMs, baselineMs, oldListRunsMs: oldListMs, coldMs, coldBefore, coldAfter, warmMs, warmInProcessMs: liveMs, matched: warm.total, cacheBytes, api };
     say(`  file store (${fmt(runs)} run files written in ${fmt(writeMs / 1000, 1)} s; ${fmt(warm.total)} match):`);
     say(`    baseline readdir + stat of every run file   ${fmt(baselineMs)} ms`);
     say(`    before (listRuns: first and last line, no records)  ${fmt(oldListMs)} ms = ${fmt(oldListMs / baselineMs, 1)}× baseline`);
     say(`    cold (no index/runs.json: every run read and folded)  ${fmt(coldMs)} ms = ${fmt(coldMs / baselineMs, 1)}× baseline`);
+    say(`      cold before readStatted (each file stat'ed again, its .torn looked for, read through a FileHandle)  best of 2 ${fmt(coldBefore.ms)} ms (${coldBefore.runsMs.map((x) => fmt(x)).join(', ')}), CPU ${fmt(coldBefore.cpuMs)} ms`);
+    say(`      cold after (readStatted: the index's stat, one open/read/close)  best of 2 ${fmt(coldAfter.ms)} ms (${coldAfter.runsMs.map((x) => fmt(x)).join(', ')}), CPU ${fmt(coldAfter.cpuMs)} ms: before/after ${fmt(coldBefore.ms / coldAfter.ms, 2)}× wall, ${fmt(coldBefore.cpuMs / coldAfter.cpuMs, 2)}× CPU`);
     say(`    warm (runs.json read, every file stat'ed, none re-read)  ${fmt(warmMs)} ms = ${fmt(warmMs / baselineMs, 1)}× baseline (cache ${fmt(cacheBytes / 1e6, 1)} MB)`);
     say(`    warm in the same process (records in memory, every file stat'ed)  ${fmt(liveMs)} ms = ${fmt(liveMs / baselineMs, 1)}× baseline`);
     apiLine('page of the runs API from a long-lived index (live: runs/ watched, nothing stat\'ed per query)', api, baselineMs);
@@ -123,6 +159,7 @@ export async function benchList(o: { say: (l: string) => void; fmt: (n: number, 
   }
 
   // JetStream ---------------------------------------------------------------
+  if (o.fileOnly) return results;
   const server = await startNatsServer();
   const store = new JetStreamEventStore({ servers: server.url });
   const nc = await connect({ servers: server.url });

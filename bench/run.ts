@@ -245,6 +245,6 @@ if (want('batch')) {
 if (want('schedules')) results.schedules = await benchSchedules({ say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) });
 
 // 7. list with a filter over 100,000 runs ---------------------------------------------
-if (want('list')) results.list = await benchList({ say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}) });
+if (want('list')) results.list = await benchList({ say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' });
 
 if (json) console.log(JSON.stringify(results, null, 2));

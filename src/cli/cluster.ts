@@ -148,7 +148,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     ...(opts.schedules === false ? { schedules: false as const } : {}),
     notifications,
     log: (l) => io.err(l),
-    ...(metrics ? { onCommit: metrics.onCommit } : {}),
+    ...(metrics ? { onCommit: metrics.onCommit, onNoted: metrics.metrics.hooks.onNoted } : {}),
   });
   await engine.start();
   // The backlog is read from the server at each scrape, through the engine's connection.

@@ -34,7 +34,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   // Everything goes to stderr: stdout carries only the --json notices (one object a line).
   const say = (line: string) => io.err(line);
   const metrics = await metricsFlags(opts, say);
-  const notifier = cliNotifier(store, opts.notifications, say);
+  const notifier = cliNotifier(store, opts.notifications, say, metrics?.metrics.hooks.onNoted);
   const hooks = withNotifier({
     writeOutput,
     runCommand,

@@ -31,8 +31,10 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
     throw new UsageError('--output-root, --command-output-limit and --notifications apply to the runs the UI drives on the embedded store; on NATS the engines and workers take them', {});
   }
   const store = nats ? undefined : storeFor(g);
+  // The UI's /metrics: the commits of the runs it drives and the notification notes its notifier appends.
+  const metrics = (await import('../metrics/index.js')).createMetrics({ log: say });
   // On the embedded store the UI drives runs as serve does: output_to files, COMMAND tasks and notifications alike.
-  const notifier = store ? cliNotifier(store, opts.notifications, say) : undefined;
+  const notifier = store ? cliNotifier(store, opts.notifications, say, metrics.hooks.onNoted) : undefined;
   const progress: DriverHooks = {
     onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
     onLog: (task, message) => say(`  ${task}: ${message}`),
@@ -45,7 +47,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
     hooks: notifier ? withNotifier(progress, notifier) : progress,
     ...(notifier ? { notifier } : {}),
     onNotice: (n: ServiceNotice) => say(n.message),
-    ...(metricsToken ? { metricsToken } : {}), log: say,
+    ...(metricsToken ? { metricsToken } : {}), log: say, metrics,
   });
   if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);
   if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, ...(ui.token ? { token: ui.token } : {}) }));

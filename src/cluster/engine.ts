@@ -76,6 +76,8 @@ export interface ClusterEngineOptions {
    * across engines this way. Called synchronously; it must not throw.
    */
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+  /** Told each notification note this engine appends (metrics: `LedgerflowMetrics.hooks.onNoted`). */
+  onNoted?: (events: EventEnvelope[]) => void;
   /** The run index projection (KV LF_RUNS_INDEX, src/query): every engine runs it unless `false`. */
   runIndex?: false;
   /** Global notification rules and delivery settings (`--notifications`); each definition's own rules apply anyway. */
@@ -147,6 +149,7 @@ export class ClusterEngine {
     this.notifier = new Notifier({
       store: this.store, now: this.now, log: (line) => this.log(`notify: ${line}`),
       ...(this.opts.notifications ? { config: this.opts.notifications } : {}),
+      ...(this.opts.onNoted ? { onNoted: this.opts.onNoted } : {}),
       nats: { connection: this.nc, headers: natsHeaders, deadLetter: (d, outcome) => this.deadLetterNotification(d, outcome) },
     });
     const url = typeof this.opts.nats === 'string' ? this.opts.nats : [this.opts.nats.servers].flat().join(',');
@@ -392,7 +395,7 @@ export class ClusterEngine {
       held?.push(this.notifier.catchUp(await this.store.read(runId)).done);
       return;
     }
-    if (events.length > 0) held?.push(this.notifier.committed(events, runStatus(st.snapshot), definition));
+    if (events.length > 0) held?.push(this.notifier.committed(events, st.snapshot, definition));
   }
 
   /** A notification given up on: a dead letter on lf.dlq.notifications, the body kept (it is not replayed: ledgerflow itself delivers again what a history does not note). */

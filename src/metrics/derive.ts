@@ -33,7 +33,11 @@ export type Fact =
   /** `startedAt` null: the attempt's start is in a commit this process did not see (then no duration and no span). */
   | ({ kind: 'attempt.ended'; outcome: AttemptOutcome; startedAt: string | null; endedAt: string; seconds: number | null; errorCode?: string } & AttemptRef)
   /** What the run holds now, for gauges: `settled` runs hold nothing any more. */
-  | { kind: 'run.holds'; runId: string; workflow: string; settled: boolean; approvalsWaiting: number; timersPending: number };
+  | { kind: 'run.holds'; runId: string; workflow: string; settled: boolean; approvalsWaiting: number; timersPending: number }
+  /** A notification's delivery noted in the run's history (notification.sent / notification.dead_lettered). */
+  | { kind: 'notification'; runId: string; workflow: string; on: string; outcome: NotificationOutcome };
+
+export type NotificationOutcome = 'sent' | 'dead_lettered';
 
 /** The key of an attempt within its run, as `attemptStarts` is looked up with. */
 export function attemptKey(instance: string, attempt: number): string {
@@ -107,6 +111,21 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
     });
   }
   facts.push({ kind: 'run.holds', runId, workflow, settled: after.status !== 'active', ...holdings(after) });
+  return facts;
+}
+
+/**
+ * The deliveries that notes record. Counted by the process that appended
+ * them (its Notifier's `onNoted`), never from a driver's commits: a note in
+ * those was appended by another writer, which counted it.
+ */
+export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
+  const facts: Fact[] = [];
+  for (const e of events) {
+    if (e.type === 'notification.sent' || e.type === 'notification.dead_lettered') {
+      facts.push({ kind: 'notification', runId: e.runId, workflow: e.workflowId, on: e.data.on, outcome: e.type === 'notification.sent' ? 'sent' : 'dead_lettered' });
+    }
+  }
   return facts;
 }
 

@@ -11,17 +11,19 @@ import { Gauge, type Registry } from 'prom-client';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 import { readQueueBacklog } from './backlog.js';
-import { attemptKey, deriveFacts } from './derive.js';
+import { attemptKey, deriveFacts, noteFacts } from './derive.js';
 import { RunMetrics } from './registry.js';
 import { RunTracer } from './tracing.js';
 
-export { deriveFacts, holdings, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef } from './derive.js';
+export { deriveFacts, noteFacts, holdings, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
 export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
 export { runTraceIds, TRACER_NAME } from './tracing.js';
 export { backlogByQueue, readQueueBacklog } from './backlog.js';
 export { serveMetrics, metricsListenFlags, type MetricsServer, type MetricsSource } from './http.js';
 
 export type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+/** Notes (notification.sent / dead_lettered) this process appended: a Notifier's `onNoted`. */
+export type NotedHook = (events: EventEnvelope[]) => void;
 
 export interface MetricsOptions {
   /** A prom-client Registry to register in (default: a new one; never prom-client's global one). */
@@ -34,8 +36,8 @@ export interface MetricsOptions {
 
 export interface LedgerflowMetrics {
   readonly registry: Registry;
-  /** Give to `new Engine({ ...metrics.hooks })` or `new ClusterEngine({ ...metrics.hooks })`. */
-  readonly hooks: { onCommit: CommitHook };
+  /** Give to `new Engine({ ...metrics.hooks })` or `new ClusterEngine({ ...metrics.hooks })`; `onNoted` also to `new Notifier({ onNoted })` (an Engine's notifier is yours). */
+  readonly hooks: { onCommit: CommitHook; onNoted: NotedHook };
   /** The Content-Type of `text()` (Prometheus text format). */
   readonly contentType: string;
   /** The registry's metrics in Prometheus text format (what `GET /metrics` answers). */
@@ -78,10 +80,17 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
       log(`metrics: commit of run ${after.context.runId} not counted: ${(err as Error).message}`);
     }
   };
+  const onNoted: NotedHook = (events) => {
+    try {
+      metrics.record(noteFacts(events));
+    } catch (err) {
+      log(`metrics: notification notes not counted: ${(err as Error).message}`);
+    }
+  };
   const registry = metrics.registry;
   return {
     registry,
-    hooks: { onCommit },
+    hooks: { onCommit, onNoted },
     contentType: registry.contentType,
     text: () => registry.metrics(),
     observeQueues(jsm) {

@@ -27,6 +27,7 @@ export class RunMetrics {
   private readonly retries: Counter<'workflow' | 'task'>;
   private readonly outcomes: Counter<'workflow' | 'task' | 'outcome'>;
   private readonly attemptDuration: Histogram<'workflow' | 'task' | 'outcome'>;
+  private readonly notifications: Counter<'workflow' | 'on' | 'outcome'>;
   /** Per active run, what it held after the last commit this process saw (insertion order: oldest first). */
   private readonly held = new Map<string, { workflow: string; approvalsWaiting: number; timersPending: number }>();
   private readonly workflows = new Set<string>();
@@ -43,6 +44,7 @@ export class RunMetrics {
     this.retries = new Counter({ name: 'ledgerflow_task_retries_total', help: 'Task attempts after the first (retry_count)', labelNames: ['workflow', 'task'], registers });
     this.outcomes = new Counter({ name: 'ledgerflow_task_outcomes_total', help: 'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all', labelNames: ['workflow', 'task', 'outcome'], registers });
     this.attemptDuration = new Histogram({ name: 'ledgerflow_task_attempt_duration_seconds', help: 'Task attempt duration from task.started to its outcome (execution_time)', labelNames: ['workflow', 'task', 'outcome'], buckets: ATTEMPT_DURATION_BUCKETS, registers });
+    this.notifications = new Counter({ name: 'ledgerflow_notifications_total', help: 'Notification deliveries noted in run histories by this process, by status notified (on) and outcome (sent, dead_lettered)', labelNames: ['workflow', 'on', 'outcome'], registers });
     const held = this.held;
     const workflows = this.workflows;
     const sumBy = (field: 'approvalsWaiting' | 'timersPending') => function (this: Gauge<'workflow'>) {
@@ -74,6 +76,7 @@ export class RunMetrics {
           this.outcomes.inc({ workflow: f.workflow, task: f.task, outcome: f.outcome });
           if (f.seconds !== null) this.attemptDuration.observe({ workflow: f.workflow, task: f.task, outcome: f.outcome }, f.seconds);
           break;
+        case 'notification': this.notifications.inc({ workflow: f.workflow, on: f.on, outcome: f.outcome }); break;
         case 'run.holds':
           this.workflows.add(f.workflow);
           this.held.delete(f.runId);

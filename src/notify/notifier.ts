@@ -11,10 +11,10 @@
  * (Idempotency-Key / Nats-Msg-Id).
  */
 import type { MsgHdrs, NatsConnection } from 'nats';
-import type { Definition, NotificationRule } from '../definition/index.js';
+import { definitionHash, type Definition, type NotificationRule } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
-import { runStatus, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, compiledFor, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DELIVERY, type NotificationsConfig } from './config.js';
@@ -38,6 +38,8 @@ export interface NotifierOptions {
   nats?: NotifierNats;
   now?: () => number;
   log?: (line: string) => void;
+  /** Told each note once it is durably appended (metrics count deliveries from these: `LedgerflowMetrics.hooks.onNoted`). */
+  onNoted?: (events: EventEnvelope[]) => void;
 }
 
 const isNote = (e: EventEnvelope): e is Extract<EventEnvelope, { type: 'notification.sent' | 'notification.dead_lettered' }> =>
@@ -70,19 +72,26 @@ export class Notifier {
   /** The DriverHooks.onCommit of an engine driving runs (the embedded Engine passes the run's definition). */
   readonly onCommit = (events: EventEnvelope[], before: RunSnapshot, _after: RunSnapshot, definition?: Definition): void => {
     if (!definition) return;
-    void this.committed(events, runStatus(before), definition);
+    void this.committed(events, before, definition);
   };
 
   /**
    * A durable commit: delivers what it made due, in the background. The
    * promise settles once each of those deliveries is noted (or given up on
-   * without a note: the process is stopping).
+   * without a note: the process is stopping). `before`: the run's state
+   * before the commit (then a WAITING notification names who the run waits
+   * for), or only its status.
    */
-  committed(events: readonly EventEnvelope[], statusBefore: WorkflowStatus | null, definition: Pick<Definition, 'notifications'> | Record<string, unknown>): Promise<void> {
+  committed(events: readonly EventEnvelope[], before: RunSnapshot | WorkflowStatus | null, definition: Pick<Definition, 'notifications'> | Record<string, unknown>): Promise<void> {
     const rules = [...this.rules, ...rulesOfDefinition(definition)];
     if (rules.length === 0) return Promise.resolve();
+    const snapshot = before !== null && typeof before === 'object' ? before : null;
+    // A start commit's `before` is the state run.started made: before it, the run had no status (a run waiting from its start notifies).
+    const statusBefore = events[0]?.type === 'run.started' ? null : snapshot ? runStatus(snapshot) : before as WorkflowStatus | null;
+    let notifications = dueNotifications(rules, statusBefore, events);
+    if (snapshot) notifications = withWaiting(notifications, definition as Definition, (seq) => foldTo(definition as Definition, snapshot, events, seq));
     const due: PendingDelivery[] = [];
-    for (const n of dueNotifications(rules, statusBefore, events)) for (const target of n.targets) if (this.canDeliver(target)) due.push({ notification: n, target });
+    for (const n of notifications) for (const target of n.targets) if (this.canDeliver(target)) due.push({ notification: n, target });
     return this.start(due);
   }
 
@@ -96,7 +105,8 @@ export class Notifier {
     if (!first || first.type !== 'run.started') return { started: 0, done: Promise.resolve() };
     const rules = [...this.rules, ...rulesOfDefinition(first.data.definition)];
     if (rules.length === 0) return { started: 0, done: Promise.resolve() };
-    const pending = pendingDeliveries(rules, history, (t) => this.canDeliver(t)).filter((d) => !this.inflight.has(keyOf(d)));
+    const pending = pendingDeliveries(rules, history, (t) => this.canDeliver(t)).filter((d) => !this.inflight.has(keyOf(d)))
+      .map((d) => (d.notification.on === 'WAITING' ? { ...d, notification: waitingFromHistory(d.notification, history) } : d));
     if (pending.length > 0) this.log(`run ${first.runId}: ${pending.length} notification deliver${pending.length === 1 ? 'y' : 'ies'} its history does not note yet: delivering`);
     return { started: pending.length, done: this.start(pending) };
   }
@@ -183,6 +193,7 @@ export class Notifier {
       } as EventEnvelope;
       try {
         await store.append({ runId: n.runId, expectedSeq: seq, dedupId: `${n.runId}/${seq + 1}/${randomBytes(6).toString('hex')}`, events: [env] });
+        this.opts.onNoted?.([env]);
         return;
       } catch (err) {
         if (!(err instanceof AppendConflictError)) {
@@ -194,6 +205,28 @@ export class Notifier {
     this.stats.notesFailed++;
     throw new Error('delivered, but the note lost 50 appends in a row to other writers: the next driver delivers it again');
   }
+}
+
+/** WAITING notifications with who the run waits for, from the state their event led to (`stateAt`: folded only when one is due). */
+function withWaiting(due: DueNotification[], definition: Definition, stateAt: (seq: number) => RunSnapshot): DueNotification[] {
+  return due.map((n) => (n.on === 'WAITING' ? { ...n, waiting: waitingFor(definition, stateAt(n.seq)) } : n));
+}
+
+/** The state after event `seq` of a commit, folded from the state before it. */
+function foldTo(definition: Definition, before: RunSnapshot, events: readonly EventEnvelope[], seq: number): RunSnapshot {
+  const compiled = compiledFor(definition, definitionHash(definition));
+  let snapshot = before;
+  for (const e of events) {
+    if (e.seq > seq) break;
+    if (e.type !== 'run.started') snapshot = applyEvent(compiled, snapshot, e).snapshot; // a start commit's `before` is the state run.started made
+  }
+  return snapshot;
+}
+
+/** A WAITING notification read back from a history (catch-up): who waited, from the history folded up to its event. */
+function waitingFromHistory(n: DueNotification, history: readonly EventEnvelope[]): DueNotification {
+  const { compiled, snapshot } = foldEvents(history.filter((e) => e.seq <= n.seq));
+  return withWaiting([n], compiled.definition, () => snapshot)[0]!;
 }
 
 function keyOf(d: PendingDelivery): string {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NOTIFY_ON, type NotificationRule, type NotifyOnName } from '../definition/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
+import type { WaitingFor } from '../runtime/index.js';
 
 /** Where a notification goes. `key` names the target in the history's notes (no secret of a URL in it). */
 export type NotificationTarget =
@@ -30,6 +31,8 @@ export interface DueNotification {
   attempt?: number;
   iteration?: number;
   item?: number;
+  /** WAITING: the tasks waiting and for whom, in the state its event led to (filled at the edge, which has that state: notifier.ts). */
+  waiting?: WaitingFor[];
   targets: NotificationTarget[];
 }
 
@@ -49,6 +52,8 @@ export interface NotificationBody {
   attempt?: number;
   iteration?: number;
   item?: number;
+  /** WAITING: the tasks waiting, each with its approvers (HUMAN; empty: anyone) or the signal it waits for (WAIT). */
+  waiting?: WaitingFor[];
 }
 
 /** A rule as a definition records it (normalised, in run.started): parsed again where it is read back from a log. */
@@ -158,6 +163,7 @@ export function notificationBody(n: DueNotification): NotificationBody {
     id: n.id, runId: n.runId, workflowId: n.workflowId, version: n.version, status: n.on, seq: n.seq, time: n.time,
     ...(n.task !== undefined ? { task: n.task } : {}), ...(n.attempt !== undefined ? { attempt: n.attempt } : {}),
     ...(n.iteration !== undefined ? { iteration: n.iteration } : {}), ...(n.item !== undefined ? { item: n.item } : {}),
+    ...(n.waiting !== undefined ? { waiting: n.waiting } : {}),
   };
 }
 
@@ -174,4 +180,5 @@ export const NotificationBodySchema = z.object({
   attempt: z.number().int().positive().optional(),
   iteration: z.number().int().positive().optional(),
   item: z.number().int().nonnegative().optional(),
+  waiting: z.array(z.object({ task: z.string(), approvers: z.array(z.string()).optional(), signal: z.string().optional() })).optional(),
 });

@@ -61,6 +61,8 @@ export class FileRunIndex implements RunIndex {
   /** Runs not settled, with their fold, while following: the next change continues them. */
   private readonly tracked = new Map<string, TrackedRun>();
   private readonly listeners = new Set<(r: RunRecord) => void>();
+  /** Runs whose torn lines (`<runId>.jsonl.torn`) the last listing of runs/ named: their reads warn about them once. */
+  private tornListed = new Set<string>();
   /** Every look at the files runs in this one lane: a look never interleaves with another. */
   private lane: Promise<unknown> = Promise.resolve();
   private following: Following | null = null;
@@ -199,7 +201,9 @@ export class FileRunIndex implements RunIndex {
     const entries = (this.entries ??= await this.loadCache());
     let runIds: string[] | null = null;
     if (mode === 'all' || (await this.dirChanged())) {
-      runIds = await this.store.runIds();
+      const listing = await this.store.runFiles();
+      runIds = listing.runIds;
+      this.tornListed = listing.torn;
       const present = new Set(runIds);
       for (const id of [...entries.keys()]) if (!present.has(id)) this.drop(id);
     }
@@ -267,27 +271,28 @@ export class FileRunIndex implements RunIndex {
   }
 
   /**
-   * The entry of a run whose file changed (stat taken before the read: a later
-   * append makes it stale again, never wrong). A run followed here is
-   * continued from its last event; any other is folded from its whole log.
+   * The entry of a run whose file changed, read up to the size just stat'ed
+   * (a later append makes it stale again, never wrong). A run followed here is
+   * continued from its last event, and so is a settled run whose file only
+   * grew (notifications noted after it settled change nothing but its last
+   * seq: folding its whole log again would give the same record); any other
+   * is folded from its whole log.
    */
   private async readEntry(s: Stat, had: Entry | undefined): Promise<Entry | null> {
     const base = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
     try {
+      const events = await this.store.readStatted(s.runId, s, { tornListed: this.tornListed.has(s.runId) });
+      if (events.length === 0) return null; // empty or removed: not a run
       let run: TrackedRun | null = null;
-      const t = this.tracked.get(s.runId);
-      if (t && had?.ino === s.ino) {
+      const t = had?.ino === s.ino ? this.tracked.get(s.runId) ?? settledRun(had, s) : undefined;
+      if (t) {
         try {
-          run = advance(t, await this.store.read(s.runId, { fromSeq: t.record.lastSeq + 1 }));
+          run = advance(t, events.filter((e) => e.seq > t.record.lastSeq));
         } catch (err) {
           if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
         }
       }
-      if (!run) {
-        const events = await this.store.read(s.runId);
-        if (events.length === 0) return null; // empty or removed: not a run
-        run = track(events);
-      }
+      run ??= track(events);
       if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
       else this.tracked.delete(s.runId);
       return { ...base, record: run.record, corrupt: null };
@@ -329,6 +334,13 @@ export class FileRunIndex implements RunIndex {
     await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, runs: Object.fromEntries(entries) }));
     await rename(tmp, this.cacheFile); // readers see the old cache or the new one, never half of one
   }
+}
+
+/** A settled run's cached record, to continue when its file (the same one) only grew: nothing is folded for it any more. */
+function settledRun(had: Entry | undefined, s: Stat): TrackedRun | undefined {
+  const r = had?.record;
+  if (!r || !had || s.size < had.size || !SETTLED_STATUSES.includes(r.status)) return undefined;
+  return { record: r, compiled: null, snapshot: null, hash: '' };
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */

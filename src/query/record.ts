@@ -12,7 +12,7 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
 import type { RunSummary } from '../store/index.js';
 
 /** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
@@ -174,10 +174,9 @@ function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pic
   }
   const waiting: WaitingTask[] = [];
   const signals: string[] = [];
-  for (const t of def.tasks) {
-    const s = ctx.tasks[t.id]?.status;
-    if (t.type === 'HUMAN' && s === 'PENDING_APPROVAL') waiting.push({ task: t.id, approvers: [...t.approvers] });
-    if (t.type === 'WAIT' && s === 'WAITING') signals.push(t.id);
+  for (const w of waitingFor(def, snapshot)) {
+    if (w.approvers) waiting.push({ task: w.task, approvers: w.approvers });
+    else signals.push(w.task);
   }
   const status = snapshot.status === 'done' ? runStatus(snapshot) : record.status;
   const outputJson = status === 'COMPLETED' ? JSON.stringify(ctx.output ?? null) : null;

@@ -9,7 +9,7 @@
  * NATS alike, the audit trail shows every decision anyone sent.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import { mayDecide } from '../definition/index.js';
+import { mayDecide, type Definition } from '../definition/index.js';
 import type { EventData, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
@@ -39,6 +39,24 @@ export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot
   } satisfies EventData<'approval.recorded'>;
   if (reason === null) return { accepted: true, event: { type: 'approval.recorded', time: req.time, data } };
   return { accepted: false, reason, event: { type: 'approval.refused', time: req.time, data: { ...data, reason } }, ...(notApprover ? { notApprover } : {}) };
+}
+
+/** A task a run waits on and for whom: a HUMAN task's approvers (empty: anyone), a WAIT's signal (none: it waits for its time). */
+export interface WaitingFor {
+  task: string;
+  approvers?: string[];
+  signal?: string;
+}
+
+/** Who a run waits for in this state: HUMAN tasks pending approval and WAIT tasks waiting, in the definition's order. */
+export function waitingFor(definition: Definition, snapshot: RunSnapshot): WaitingFor[] {
+  const out: WaitingFor[] = [];
+  for (const t of definition.tasks) {
+    const status = snapshot.context.tasks[t.id]?.status;
+    if (t.type === 'HUMAN' && status === 'PENDING_APPROVAL') out.push({ task: t.id, approvers: [...t.approvers] });
+    if (t.type === 'WAIT' && status === 'WAITING') out.push({ task: t.id, ...(t.event !== undefined ? { signal: t.event } : {}) });
+  }
+  return out;
 }
 
 /**

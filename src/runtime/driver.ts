@@ -33,7 +33,10 @@ import { reviewLoss } from './restarts.js';
 const SCHEDULED = ['SCHEDULED'] as const;
 
 export interface DriverHooks {
-  /** After each durable commit, with the state before and after it, and the run's definition (its notification rules, say). */
+  /**
+   * After each durable commit, with the state before and after it, and the run's definition (its notification rules, say).
+   * A run's start commit (Engine.run, runRetry) comes with run.started first and, as `before`, the state run.started made.
+   */
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
   /** An input that no longer applies (a late result after a timeout, a raced approval). */
   onStale?: (event: PendingEvent, reason: string) => void;

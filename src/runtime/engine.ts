@@ -106,6 +106,7 @@ export class Engine {
    * the state it recorded, so driving it needs no read-back.
    */
   private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease }> {
+    // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
     const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
     if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
     const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
@@ -144,13 +145,14 @@ export class Engine {
     // A run this process is about to drive is leased before it exists: a `serve` scanning the store
     // meanwhile finds it driven, instead of taking it between its start and this process's lease.
     const lease = withStarts ? await this.store.leaseRun?.(runId) : undefined;
+    const startEvents = markBuiltByFold([started, ...first.events]);
     try {
-      await this.store.append({ runId, expectedSeq: 0, dedupId, events: markBuiltByFold([started, ...first.events]) });
+      await this.store.append({ runId, expectedSeq: 0, dedupId, events: startEvents });
     } catch (err) {
       await lease?.release();
       throw err;
     }
-    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents: first.events, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
+    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
   }
 
   /**
@@ -169,7 +171,8 @@ export class Engine {
     const loaded = await this.beginRetry(runId, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
-    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
+    hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
@@ -296,7 +299,8 @@ export class Engine {
     const loaded = await this.begin(def, input, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
-    if (loaded.startEvents.length > 0) hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
+    hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 

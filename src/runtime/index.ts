@@ -5,11 +5,11 @@ export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } fro
 export { RunDriver, type DriverHooks, type DriverOptions, type ChildExecutor, type ChildOutcome } from './driver.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
 export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
-export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
+export { replayRun, foldEvents, compiledForRun, compiledFor, type ReplayReport, type Divergence } from './replay.js';
 export { runView, type RunView, type TaskView } from './view.js';
 export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';
 export { step, type StepResult } from './step.js';
-export { reviewApproval, type ApprovalRequest, type ApprovalReview } from './approvals.js';
+export { reviewApproval, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
 export { reconcile, heldBy, startAttempt, timerFired, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held } from './effects.js';

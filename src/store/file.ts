@@ -15,7 +15,7 @@ import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, RunBusyError, StoreError } from '../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
 import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
-import { newCursor, readAt, readEnds, readNew, type Cursor } from './jsonl.js';
+import { newCursor, readAt, readEnds, readNew, readPrefix, type Cursor } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 
 export interface FileStoreOptions {
@@ -86,6 +86,32 @@ export class FileEventStore implements EventStore {
     return commits.flatMap((c) => c.events).filter((e) => e.seq >= from && e.seq <= to);
   }
 
+  /**
+   * The run index's read: the run's events from a file the caller has just
+   * stat'ed, up to `known.size` (bytes appended since are left for its next
+   * look). read() stats the file again and looks for `<runId>.jsonl.torn`
+   * beside it; over 100,000 runs those two calls per run cost as much as the
+   * read itself, and the caller already has both answers (its stat, and the
+   * directory listing that names the torn files: `tornListed`, then warned
+   * about once, as read() does). Every line is checked as read() checks it; a
+   * partial last line is never parsed. A file gone since the stat: no events.
+   */
+  async readStatted(runId: string, known: { size: number; ino: number }, opts: { tornListed?: boolean } = {}): Promise<EventEnvelope[]> {
+    assertRunId(runId);
+    let commits;
+    try {
+      commits = await readPrefix(this.fileOf(runId), known.size, known.ino, runId);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    if (opts.tornListed && !this.tornWarned.has(runId)) {
+      const torn = await this.tornTail(runId);
+      if (torn) this.warnTorn(torn, 'was cut from its log earlier');
+    }
+    return commits.flatMap((c) => c.events);
+  }
+
   async lastSeq(runId: string): Promise<number> {
     assertRunId(runId);
     return this.serial(runId, async () => (await this.refresh(runId, false)).lastSeq);
@@ -112,15 +138,21 @@ export class FileEventStore implements EventStore {
 
   /** The ids of the runs in the store, from the directory's names alone (nothing is read); in no particular order. */
   async runIds(): Promise<string[]> {
+    return (await this.runFiles()).runIds;
+  }
+
+  /** runIds(), and the runs whose `<runId>.jsonl.torn` (torn lines once cut from the log) the same listing names. */
+  async runFiles(): Promise<{ runIds: string[]; torn: Set<string> }> {
     let names: string[];
     try {
       names = await readdir(this.runsDir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runIds: [], torn: new Set() };
       throw new StoreError(`cannot list ${this.runsDir}: ${(err as Error).message}`, { dir: this.runsDir }, { cause: err });
     }
     // Only names that are run ids: anything else in the directory is not a run.
-    return names.filter((n) => n.endsWith('.jsonl')).map((n) => n.slice(0, -'.jsonl'.length)).filter(isRunId);
+    const idsEnding = (end: string) => names.filter((n) => n.endsWith(end)).map((n) => n.slice(0, -end.length)).filter(isRunId);
+    return { runIds: idsEnding('.jsonl'), torn: new Set(idsEnding('.jsonl.torn')) };
   }
 
   /**

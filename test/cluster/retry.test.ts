@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
-import { RetryRefusedError } from '../../src/errors/index.js';
+import { RetryRefusedError, RunNotFoundError } from '../../src/errors/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { cli } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
@@ -23,6 +23,17 @@ workflow:
     - { id: two, type: SIMPLE, depends_on: [one] }
     - { id: three, type: SIMPLE, depends_on: [two] }
     - { id: four, type: SIMPLE, depends_on: [three] }
+`);
+
+/** A run that waits for a sign-off once `one` is done: active, so not retryable. */
+const gated = def(`
+workflow:
+  id: cluster-retry-gated
+  name: Retry refused while waiting
+  version: 1
+  tasks:
+    - { id: one, type: SIMPLE }
+    - { id: sign_off, type: HUMAN, depends_on: [one], approvers: [alice] }
 `);
 
 describe.skipIf(!!skipReason)('retry from failed over NATS', () => {
@@ -89,4 +100,17 @@ describe.skipIf(!!skipReason)('retry from failed over NATS', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/only a FAILED or CANCELLED run can be retried/);
   }, 60_000);
+
+  it('refuses a run that has not settled (a second run of it would fork its work) and a run id the store does not know; neither records a start', async () => {
+    await client.deploy(gated);
+    const { runId } = await client.start('cluster-retry-gated', {});
+    expect((await client.wait(runId, { timeoutMs: 20_000, orWaiting: true })).status).toBe('WAITING');
+    const runsBefore = (await client.store.listRuns()).length;
+    const err = await client.retry(runId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryRefusedError);
+    expect((err as RetryRefusedError).message).toMatch(/it is WAITING and only a FAILED or CANCELLED run can be retried; it has not settled \(cancel it first/);
+    expect((err as RetryRefusedError).meta).toEqual({ runId, status: 'WAITING' });
+    await expect(client.retry('no-such-run')).rejects.toThrow(RunNotFoundError);
+    expect((await client.store.listRuns()).length).toBe(runsBefore);
+  }, 30_000);
 });

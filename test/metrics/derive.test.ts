@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { createMetrics, deriveFacts, runTraceIds, type Fact } from '../../src/metrics/index.js';
+import { createMetrics, deriveFacts, noteFacts, runTraceIds, type Fact } from '../../src/metrics/index.js';
 import { foldEvents, foldOnto, prepareCommit, type RunSnapshot } from '../../src/runtime/index.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -132,6 +132,24 @@ describe('registry and spans fed through createMetrics().hooks.onCommit', () => 
     // Its own registry: prom-client's global one holds none of them.
     const { register } = await import('prom-client');
     expect(await register.metrics()).not.toContain('ledgerflow_');
+  });
+
+  it('counts the notification notes a notifier appended (onNoted) by workflow, status and outcome; notes in a driver\'s commits count nothing', async () => {
+    const file = join(HISTORIES, 'revenue_milestone', 'scenario-notified-after-settling.jsonl');
+    const events = readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
+    const notes = events.filter((e) => e.type.startsWith('notification.'));
+    expect(noteFacts(events)).toEqual([
+      { kind: 'notification', runId: events[0]!.runId, workflow: 'revenue_milestone', on: 'WAITING', outcome: 'dead_lettered' },
+      { kind: 'notification', runId: events[0]!.runId, workflow: 'revenue_milestone', on: 'COMPLETED', outcome: 'sent' },
+    ]);
+    const metrics = createMetrics();
+    // The same history through onCommit (as a driver reading another writer's notes would see it): not counted there.
+    for (const c of commitsOf(file)) metrics.hooks.onCommit(c.events, c.before, c.after);
+    expect(await metrics.text()).not.toMatch(/^ledgerflow_notifications_total\{/m);
+    for (const n of notes) metrics.hooks.onNoted([n]);
+    const text = await metrics.text();
+    expect(text).toContain('ledgerflow_notifications_total{workflow="revenue_milestone",on="WAITING",outcome="dead_lettered"} 1');
+    expect(text).toContain('ledgerflow_notifications_total{workflow="revenue_milestone",on="COMPLETED",outcome="sent"} 1');
   });
 
   it('records a span per attempt as children of the run span, in the trace derived from the run id', () => {

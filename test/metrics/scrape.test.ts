@@ -2,9 +2,12 @@
  * `GET /metrics` of the real processes: `ledgerflow serve --metrics-port`
  * driving a run with a retried task on the embedded store, and `ledgerflow
  * engine --metrics-port` on a real nats-server, whose queue backlog counts an
- * attempt no worker has taken yet.
+ * attempt no worker has taken yet; each counts the notifications it delivered
+ * (from the notes it appended), as does `ledgerflow ui`'s /metrics.
  */
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/api/index.js';
@@ -52,9 +55,16 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('ledgerflow serve --metrics-port', () => {
-  it('after a run completes with a retry: runs, attempts, retries, outcomes and both duration histograms, labelled by workflow and task', async () => {
+  it('after a run completes with a retry: runs, attempts, retries, outcomes, both duration histograms and its notifications, labelled by workflow and task', async () => {
     const store = tempDir();
-    const s = await withMetrics(['--store', store, 'serve', '--handlers', HANDLERS, '--metrics-port', '0', '--no-schedules']);
+    // Two webhooks for COMPLETED: one takes it (sent), one refuses it for good (HTTP 400: dead-lettered at once).
+    const hooks = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(req.url === '/ok' ? 204 : 400).end()); });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    const addr = hooks.address();
+    const hookBase = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const notifications = join(tempDir(), 'notifications.yaml');
+    writeFileSync(notifications, `notifications:\n  - on: [COMPLETED]\n    webhook: ${hookBase}/ok\n  - on: [COMPLETED]\n    webhook: ${hookBase}/gone\n`);
+    const s = await withMetrics(['--store', store, 'serve', '--handlers', HANDLERS, '--metrics-port', '0', '--no-schedules', '--notifications', notifications]);
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     // Started by an application through the library: serve records every step of it.
     const { definition } = loadDefinitionFile(RETRY);
@@ -83,11 +93,47 @@ describe('ledgerflow serve --metrics-port', () => {
     expect(logSeconds).toBeGreaterThanOrEqual(0.2);
     expect(sample(text, `ledgerflow_approvals_waiting{${wf}}`)).toBe(0);
     expect(sample(text, `ledgerflow_timers_pending{${wf}}`)).toBe(0);
+    // The notifications serve delivered, counted from the notes it appended.
+    const noted = await waitFor('both notes counted', async () => {
+      const t = await scrape(s.url);
+      return sample(t, `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="sent"}`) === 1
+        && sample(t, `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="dead_lettered"}`) === 1 ? t : null;
+    }, { timeout: T, detail: s.output });
+    expect(noted).toMatch(/^# TYPE ledgerflow_notifications_total counter$/m);
+    hooks.close();
     // Nothing but /metrics is served.
     expect((await fetch(s.url.replace('/metrics', '/'))).status).toBe(404);
     s.child.kill('SIGTERM');
     await waitFor('serve to exit', () => s.child.exitCode !== null, { timeout: T });
     expect(s.child.exitCode).toBe(0);
+  }, 60_000);
+
+  it('ledgerflow ui on the embedded store: its /metrics counts the runs it drives and the notifications it delivers', async () => {
+    const store = tempDir();
+    const hooks = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(204).end()); });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    const addr = hooks.address();
+    const notifications = join(tempDir(), 'notifications.yaml');
+    writeFileSync(notifications, `- on: [COMPLETED]\n  webhook: http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/ok\n`);
+    const child = spawnCli(['--store', store, 'ui', '--port', '0', '--json', '--handlers', HANDLERS, '--notifications', notifications], { env: { LF_MARKERS: join(tempDir(), 'markers') } });
+    procs.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const ui = await waitFor('the UI to listen', () => {
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      return line ? JSON.parse(line) as { base: string; token: string } : undefined;
+    }, { timeout: T, detail: () => out });
+    const { definition } = loadDefinitionFile(RETRY);
+    await new Engine({ store: new FileEventStore(store) }).start(definition, {});
+    const wf = 'workflow="metrics-retry"';
+    await waitFor('the run and its notification counted', async () => {
+      const res = await fetch(`${ui.base}metrics`, { headers: { authorization: `Bearer ${ui.token}` } });
+      const t = await res.text();
+      return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 && sample(t, `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="sent"}`) === 1;
+    }, { timeout: T, detail: () => out });
+    hooks.close();
   }, 60_000);
 
   it('refuses a metrics port that is not a port (exit 2, the flag named)', async () => {
@@ -115,7 +161,9 @@ describe.skipIf(!!skipReason)('ledgerflow engine --metrics-port (NATS)', () => {
 
   it('shows an attempt no worker has taken as backlog 1 on its queue, then the run counted once a worker ran it', async () => {
     server = await startNatsServer();
-    const e = await withMetrics(['--nats', server.url, 'engine', '--metrics-port', '0', '--no-schedules']);
+    const notifications = join(tempDir(), 'notifications.yaml');
+    writeFileSync(notifications, '- on: [COMPLETED]\n  nats: true\n');
+    const e = await withMetrics(['--nats', server.url, 'engine', '--metrics-port', '0', '--no-schedules', '--notifications', notifications]);
     client = new ClusterClient(server.url);
     const { definition } = loadDefinitionFile(RETRY);
     await client.deploy(definition);
@@ -139,6 +187,8 @@ describe.skipIf(!!skipReason)('ledgerflow engine --metrics-port (NATS)', () => {
     expect(sample(done, `ledgerflow_task_outcomes_total{${wf},task="flaky",outcome="failed"}`)).toBe(1);
     expect(sample(done, `ledgerflow_task_attempt_duration_seconds_count{${wf},task="flaky",outcome="completed"}`)).toBe(1);
     expect(sample(done, `ledgerflow_run_duration_seconds_count{${wf},status="COMPLETED"}`)).toBe(1);
+    // COMPLETED published on lf.notify, noted, and counted by the engine that noted it.
+    await waitFor('the notification counted', async () => sample(await scrape(e.url), `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="sent"}`) === 1, { timeout: T, detail: e.output });
     e.child.kill('SIGTERM');
     await waitFor('the engine to exit', () => e.child.exitCode !== null, { timeout: T });
   }, 60_000);

@@ -110,6 +110,59 @@ describe('notifications on the embedded store', () => {
     expect(replayRun(events).divergence).toBeNull();
   });
 
+  it('a WAITING body names the tasks waiting and for whom (approvers, signal), the same when the next driver delivers it from the history; each note is told to onNoted', async () => {
+    const store = new MemoryEventStore();
+    const noted: EventEnvelope[] = [];
+    const notifier = new Notifier({ store, config: { rules: [], delivery: fast }, onNoted: (evs) => noted.push(...evs) });
+    const engine = new Engine({ store, onCommit: notifier.onCommit });
+    const gate = def(`
+workflow:
+  id: notify-waiting
+  notifications:
+    - on: [WAITING]
+      webhook: ${base}/waiting
+  tasks:
+    - { id: prepare, type: SIMPLE }
+    - { id: sign_off, type: HUMAN, depends_on: [prepare], approvers: [alice, bob] }
+    - { id: hold, type: WAIT, depends_on: [prepare], event: goods_received }
+    - { id: anyone, type: HUMAN, depends_on: [prepare] }
+`);
+    const view = await engine.run(gate, {}, { handlers: { prepare: async () => ({}) } });
+    expect(view.status).toBe('WAITING');
+    await notifier.idle();
+    const waiting = [
+      { task: 'sign_off', approvers: ['alice', 'bob'] },
+      { task: 'hold', signal: 'goods_received' },
+      { task: 'anyone', approvers: [] },
+    ];
+    const [post] = requestsTo('/waiting');
+    expect(post!.body).toMatchObject({ runId: view.runId, status: 'WAITING', waiting });
+    const events = await store.read(view.runId);
+    const note = events.at(-1)!;
+    expect(note.type).toBe('notification.sent');
+    expect(noted).toEqual([note]);
+
+    // Read back from the history with no note (as after a crash): the same body, folded from the log.
+    const later = new Notifier({ store: new MemoryEventStore(), config: { rules: [], delivery: fast } });
+    expect(later.catchUp(events.slice(0, -1)).started).toBe(1);
+    await later.idle();
+    expect(requestsTo('/waiting')[1]!.body).toEqual(post!.body);
+
+    // A run that waits from its start commit notifies too (the status before run.started is none, not the one it made).
+    const first = await engine.run(def(`
+workflow:
+  id: notify-waiting-at-once
+  notifications:
+    - on: [WAITING]
+      webhook: ${base}/waiting
+  tasks:
+    - { id: budget, type: HUMAN, approvers: [cfo] }
+`), {}, { handlers: {} });
+    expect(first.status).toBe('WAITING');
+    await notifier.idle();
+    expect(requestsTo('/waiting').map((r) => r.body)).toContainEqual(expect.objectContaining({ runId: first.runId, seq: 1, waiting: [{ task: 'budget', approvers: ['cfo'] }] }));
+  });
+
   it('a run killed between its commit and the delivery is delivered by the next driver (resume), once noted', async () => {
     const dir = tempDir('lf-notify-');
     const file = join(dir, 'wf.yaml');

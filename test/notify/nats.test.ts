@@ -10,6 +10,7 @@ import { connect, type Msg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient, ClusterEngine, DeadLetterQueue } from '../../src/cluster/index.js';
 import { DEFAULT_DELIVERY, NotificationBodySchema, webhookKey } from '../../src/notify/index.js';
+import { createMetrics, type LedgerflowMetrics } from '../../src/metrics/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
@@ -27,6 +28,18 @@ workflow:
     - { id: pause, type: WAIT, duration: 10ms }
 `);
 
+/** Waits for a sign-off and a signal from its start (recorded by the client: the engine delivers what the history owes). */
+const gated = def(`
+workflow:
+  id: notify-nats-waiting
+  notifications:
+    - on: WAITING
+      nats: true
+  tasks:
+    - { id: sign_off, type: HUMAN, approvers: [alice] }
+    - { id: hold, type: WAIT, event: dock_ready }
+`);
+
 describe.skipIf(!!skipReason)('notifications over NATS', () => {
   let server: NatsServer;
   let http: Server;
@@ -34,6 +47,7 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
   let client: ClusterClient;
   let engine: ClusterEngine;
   let nc: NatsConnection;
+  let metrics: LedgerflowMetrics;
   const heard: Msg[] = [];
 
   beforeAll(async () => {
@@ -46,10 +60,12 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
     const sub = nc.subscribe('lf.notify.>');
     void (async () => { for await (const m of sub) heard.push(m); })();
     client = new ClusterClient(server.url);
+    metrics = createMetrics();
     // A global rule besides the definition's: every run's COMPLETED also goes to a webhook that refuses it.
     engine = new ClusterEngine({
       nats: server.url, schedules: false,
       notifications: { rules: [{ on: ['COMPLETED'], nats: false, webhook: hook }], delivery: { ...DEFAULT_DELIVERY, attempts: 3, backoffMs: 20, timeoutMs: 2000 } },
+      ...metrics.hooks,
     });
     await engine.start();
   }, 30_000);
@@ -88,5 +104,19 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
     expect(letters[0]!.letter).toMatchObject({ runId, stage: 'notification' });
     expect(letters[0]!.letter!.reason).toMatch(/HTTP 400/);
     expect(letters[0]!.replayable).toBe(false);
+    // The engine's metrics count both deliveries from the notes it appended.
+    const text = await metrics.text();
+    expect(text).toContain('ledgerflow_notifications_total{workflow="notify-nats",on="COMPLETED",outcome="sent"} 1');
+    expect(text).toContain('ledgerflow_notifications_total{workflow="notify-nats",on="COMPLETED",outcome="dead_lettered"} 1');
   }, 60_000);
+
+  it('a WAITING message names the tasks waiting and for whom: the approvers of a HUMAN task, the signal of a WAIT', async () => {
+    await client.deploy(gated);
+    const { runId } = await client.start('notify-nats-waiting', {});
+    expect((await client.wait(runId, { timeoutMs: 15_000, orWaiting: true })).status).toBe('WAITING');
+    const msg = await waitFor('the WAITING message', () => heard.find((m) => m.subject === 'lf.notify.notify-nats-waiting.WAITING'), { timeout: 15_000 });
+    expect(NotificationBodySchema.parse(msg.json())).toMatchObject({
+      runId, status: 'WAITING', waiting: [{ task: 'sign_off', approvers: ['alice'] }, { task: 'hold', signal: 'dock_ready' }],
+    });
+  }, 30_000);
 });

@@ -83,6 +83,51 @@ describe('file run index', () => {
     }
   });
 
+  it('continues a settled run whose log only grew (a notification noted after it settled) from its cached record, folding nothing again', async () => {
+    const { dir, store, runs } = await seeded();
+    await openRunIndex({ store }).query({});
+    const cacheFile = join(dir, 'index', 'runs.json');
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
+    cache.runs['run-failed'].record.result = 'FROM THE CACHE';
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    const last = runs.failed.flat().at(-1)!;
+    const note = { ...last, seq: last.seq + 1, time: new Date(Date.parse(last.time) + 5000).toISOString(), type: 'notification.sent',
+      data: { id: `run-failed/${last.seq}/FAILED`, on: 'FAILED', seq: last.seq, target: 'nats:lf.notify.x.failed', attempts: 1, stateTime: last.time } } as EventEnvelope;
+    await store.append({ runId: 'run-failed', expectedSeq: last.seq, dedupId: 'note', events: [note] });
+
+    const index = openRunIndex({ store });
+    const got = byId((await index.query({})).runs)['run-failed']!;
+    expect(got.result).toBe('FROM THE CACHE'); // continued, not folded from its whole log again
+    expect(got).toEqual({ ...recordOf([...runs.failed.flat(), note]), result: 'FROM THE CACHE' });
+    await index.close();
+  });
+
+  it("gives the same records, corrupt runs and torn-line warnings when each run is read as read() reads it (stat again, look for .torn)", async () => {
+    const { dir, runs } = await seeded();
+    appendFileSync(join(dir, 'runs', 'run-done.jsonl'), 'not json at all\n');
+    writeFileSync(join(dir, 'runs', 'run-failed.jsonl.torn'), '{"dedupId":"lost\n');
+    class ReadAgain extends FileEventStore {
+      override readStatted(runId: string): Promise<EventEnvelope[]> { return this.read(runId); }
+    }
+    const look = async (store: FileEventStore) => {
+      stores.push(store);
+      const corrupt: CorruptRun[] = [];
+      const index = new FileRunIndex(store, { storeDir: tempDir('lf-index-cache-'), onCorrupt: (c) => corrupt.push(c) });
+      const page = await index.query({});
+      await index.close();
+      return { page, corrupt };
+    };
+    const warned: Record<string, string[]> = { narrow: [], again: [] };
+    const narrow = await look(new FileEventStore(dir, { onWarning: (m) => warned.narrow!.push(m) }));
+    const again = await look(new ReadAgain(dir, { onWarning: (m) => warned.again!.push(m) }));
+    expect(narrow).toEqual(again);
+    expect(narrow.page.runs.map((r) => r.runId).sort()).toEqual(['run-approved', 'run-failed']);
+    expect(byId(narrow.page.runs)['run-failed']).toEqual(recordOf(runs.failed.flat()));
+    expect(narrow.corrupt.map((c) => c.runId)).toEqual(['run-done']);
+    expect(warned.narrow).toEqual(warned.again);
+    expect(warned.narrow).toEqual([expect.stringMatching(/^run run-failed: a torn last line .* was cut from its log earlier/)]);
+  });
+
   it('tells a subscriber about each run that moves on', async () => {
     const { store, runs } = await seeded();
     const index = openRunIndex({ store, pollMs: 100 });

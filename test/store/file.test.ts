@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RunBusyError, StoreError } from '../../src/errors/index.js';
+import { CorruptRunError, RunBusyError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { FileEventStore, openStore } from '../../src/store/index.js';
 import { withLock } from '../../src/store/lock.js';
@@ -116,6 +116,39 @@ describe('FileEventStore', () => {
     expect(await s2.read('r1')).toEqual(evs('r1', 1, 3));
     await s2.read('r1');
     expect(later).toEqual([`run r1: a torn last line (a write cut short by a crash) was cut from its log earlier; 53 bytes of torn lines are kept in ${kept}`]);
+  });
+
+  it("readStatted (the run index's read) reads up to the size the caller stat'ed, checks every line as read does, and warns of torn lines only when its listing named them", async () => {
+    const warnings: string[] = [];
+    const s = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
+    await s.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) });
+    const st = await stat(file('r1'));
+    // Appended after the caller's stat, then a torn line: neither is in this read; the next look (a new stat) gets the complete line.
+    await s.append({ runId: 'r1', expectedSeq: 2, dedupId: 'b', events: [ev('r1', 3)] });
+    await appendFile(file('r1'), '{"dedupId":"c","events":[{"runId":"r1","se');
+    expect(await s.readStatted('r1', st)).toEqual(evs('r1', 1, 2));
+    expect(await s.readStatted('r1', await stat(file('r1')))).toEqual(evs('r1', 1, 3));
+    expect(await s.readStatted('gone', { size: 10, ino: 1 })).toEqual([]); // removed since the stat
+
+    // A torn tail kept beside the log: read() looks for it by itself; readStatted only when told the listing named it.
+    await s.append({ runId: 'r1', expectedSeq: 3, dedupId: 'c', events: [ev('r1', 4)] });
+    warnings.length = 0;
+    const s2 = new FileEventStore(dir, { onWarning: (m) => warnings.push(m) });
+    const listing = await s2.runFiles();
+    expect(listing).toEqual({ runIds: ['r1'], torn: new Set(['r1']) });
+    expect(await s2.readStatted('r1', await stat(file('r1')))).toEqual(evs('r1', 1, 4));
+    expect(warnings).toEqual([]);
+    await s2.readStatted('r1', await stat(file('r1')), { tornListed: listing.torn.has('r1') });
+    await s2.read('r1');
+    expect(warnings).toEqual([expect.stringMatching(/^run r1: a torn last line .* was cut from its log earlier; \d+ bytes of torn lines are kept in .*r1\.jsonl\.torn$/)]);
+
+    // A bad line is the same CorruptRunError, naming file and line.
+    await appendFile(file('r1'), 'this is not json\n');
+    const err = await s2.readStatted('r1', await stat(file('r1'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptRunError);
+    expect((err as CorruptRunError).message).toContain(`${file('r1')}:4`);
+    await s.close();
+    await s2.close();
   });
 
   it('reports a corrupt middle line as a StoreError with file and line number', async () => {
