@@ -70,11 +70,18 @@ function pick(versions: DefinitionVersion[], raw: string | undefined, field: str
   return found;
 }
 
-/** A unified diff of the YAML of two versions. */
+/**
+ * A unified diff of the YAML of two versions. Two files are compared as
+ * written; otherwise (a version kept only in runs, or deployed, is the parsed
+ * definition rendered to YAML) both sides are rendered from their parsed
+ * definitions, so the diff shows what changed, not two unrelated texts.
+ */
 export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string } {
   const a = pick(versions, from, 'from');
   const b = pick(versions, to, 'to');
-  return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, a.yaml, b.yaml) };
+  const rendered = a.source !== b.source && a.definition !== null && b.definition !== null;
+  const [textA, textB] = rendered ? [stringify(a.definition), stringify(b.definition)] : [a.yaml, b.yaml];
+  return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, textA, textB) };
 }
 
 /**
