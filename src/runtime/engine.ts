@@ -163,7 +163,10 @@ export class Engine {
    * Returns the new run's id. Any other run is refused with RetryRefusedError.
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<string> {
-    return (await this.beginRetry(runId, opts, false)).snapshot.context.runId;
+    const loaded = await this.beginRetry(runId, opts, false);
+    // Its reused completions are the run's first step, committed here: the hooks (metrics: a run started) see it, as in runRetry.
+    if (loaded.startEvents.length > 0) this.hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
+    return loaded.snapshot.context.runId;
   }
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */

@@ -279,15 +279,16 @@ export class Service {
     let view: RunView;
     try {
       const loaded = await engine.load(runId);
-      this.opts.notifier?.catchUp(loaded.events);
-      if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) return;
       // Who drives it now, as its lease file says: a live process keeps it (this one too: a child run
-      // driven by its parent's attempt here). A dead one's lease is broken by drive() below.
+      // driven by its parent's attempt here), with the notifications it owes. A dead one's lease is broken by drive() below.
       const holder = await leaseHolder(join(this.opts.storeDir, 'runs', `${runId}.driver`));
       if (holder && holder.pid !== null && pidAlive(holder.pid)) {
-        if (holder.pid !== process.pid) this.noteBusy(runId, holder.pid);
+        if (holder.pid !== process.pid && loaded.snapshot.status === 'active') this.noteBusy(runId, holder.pid);
         return;
       }
+      // Taken up here: what its history does not note as delivered is this service's to deliver now.
+      this.opts.notifier?.catchUp(loaded.events);
+      if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) return;
       const handlers = this.opts.handlers ?? await this.handlersAt(loaded.source?.handlers);
       const lost = heldBy(loaded.snapshot).attempts.size;
       // A lease file left behind: its holder died (a clean driver removes it). In-flight attempts without one: a driver stopped mid-way.

@@ -71,15 +71,16 @@ function pick(versions: DefinitionVersion[], raw: string | undefined, field: str
 }
 
 /**
- * A unified diff of the YAML of two versions. When one is known only from a
- * run (its YAML rendered from the recorded definition) and the other is a
- * file, both are rendered the same way (`normalised`): a file's own layout
- * against the rendering would differ on every line.
+ * A unified diff of the YAML of two versions. Two files are compared as
+ * written; otherwise (a version kept only in runs, or deployed, is the parsed
+ * definition rendered to YAML) both sides are rendered from their parsed
+ * definitions (`normalised`), so the diff shows what changed, not two
+ * unrelated texts.
  */
 export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string; normalised?: true } {
   const a = pick(versions, from, 'from');
   const b = pick(versions, to, 'to');
-  const normalised = a.source !== b.source && (a.source === 'runs' || b.source === 'runs') && a.definition !== null && b.definition !== null;
+  const normalised = a.source !== b.source && a.definition !== null && b.definition !== null;
   const text = (d: DefinitionVersion) => (normalised ? stringify(d.definition) : d.yaml);
   return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, text(a), text(b)), ...(normalised ? { normalised: true as const } : {}) };
 }

@@ -3,8 +3,9 @@
  * in, and the runs a hook starts are found and driven like any other; the
  * driver's drain and drive-until-settled, which serve is built on.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Engine, type Handlers } from '../../src/runtime/index.js';
@@ -113,6 +114,32 @@ describe('Service', () => {
     expect((await engine.status(runId!)).status).toBe('COMPLETED');
     expect(ticks.every((t) => t instanceof Date)).toBe(true);
     expect((await service.stop()).interrupted).toEqual([]);
+  });
+
+  it('leaves the notifications of a run another live process drives to that process: looked at only once it takes the run up', async () => {
+    const { engine, dir } = fileEngine();
+    const runId = await engine.start(gated, {}, { runId: 'gated-leased' });
+    // Another live process holds the run's lease (as `ledgerflow run` does while it drives and delivers).
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    onTestFinished(() => { holder.kill('SIGKILL'); });
+    writeFileSync(join(dir, 'runs', `${runId}.driver`), JSON.stringify({ pid: holder.pid, time: new Date().toISOString(), host: hostname(), pidns: readlinkSync('/proc/self/ns/pid') }));
+    const caughtUp: string[] = [];
+    const notices: ServiceNotice[] = [];
+    const service = new Service({
+      engine, storeDir: dir, handlers: { b: async () => ({ ok: 1 }) },
+      notifier: { catchUp: (history) => { caughtUp.push(history[0]!.runId); } },
+      onNotice: (n) => { notices.push(n); },
+    });
+    onTestFinished(() => service.stop().then(() => undefined));
+    expect(await service.start()).toBe(true);
+    await waitFor('the run seen as driven elsewhere', () => notices.some((n) => n.kind === 'run.busy' && n.runId === runId));
+    // Delivering here too would send each notification twice while the holder delivers it.
+    expect(caughtUp).toEqual([]);
+    const gone = new Promise((r) => holder.once('exit', r));
+    holder.kill('SIGKILL');
+    await gone;
+    await waitFor('the run taken over', () => service.runs.includes(runId));
+    await waitFor('its owed notifications looked at by the new driver', () => caughtUp.includes(runId));
   });
 
   it('a second service on the same store stands by until the first stops, then takes the store', async () => {
