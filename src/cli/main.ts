@@ -8,6 +8,11 @@ import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 import { commandOutputLimitOption } from './command-limit.js';
 
+// A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); throw err; });
+}
+
 const io: cmd.Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
 
 const metricsPortOption = ['--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)'] as const;

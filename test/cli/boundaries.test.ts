@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, EXAMPLE, storeFiles, tempDir } from '../helpers/cli.js';
+import { cli, EXAMPLE, ROOT, storeFiles, tempDir } from '../helpers/cli.js';
 
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
@@ -45,5 +45,21 @@ describe('the CLI refuses bad input plainly: exit 2, a message, no stack trace',
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toContain(`${file}:6:27: error: YAML: alias *x is inside the node anchored &x`);
     noStack(r.stdout + r.stderr);
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('ends the command quietly (exit 0, no EPIPE stack trace) when stdout is closed early, as `| head` does', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    // `test` writes a line per definition as it goes: closing the pipe after the first makes a later write fail with EPIPE.
+    const child = spawn(process.execPath, [BIN, 'test', ...['inventory-validation', 'lead_qualification', 'revenue_milestone', 'incident-response'].map((d) => join(ROOT, 'definitions', `${d}.yaml`))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE/);
+    noStack(stderr);
+    expect(code).toBe(0);
   });
 });
