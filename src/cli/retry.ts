@@ -8,7 +8,7 @@
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { drive, driveFlags, engineFor, handlersFor, progressHooks, type Io, type RunOpts } from './commands.js';
+import { drive, driveFlags, engineFor, handlersFor, keepLeaseFor, progressHooks, type Io, type RunOpts } from './commands.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
@@ -30,7 +30,7 @@ export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: Retry
   const { handlers } = await handlersFor(opts.handlers, source?.handlers);
   const say = opts.json ? io.err : io.out;
   return drive(io, g, (signal) => engine.runRetry(runId, {
-    handlers, ...flags, signal,
+    handlers, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
   }), opts, notifier);
 }
