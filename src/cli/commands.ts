@@ -19,7 +19,7 @@ import { parseInputFlags, readInputFile } from './inputs.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
-import { cliNotifier, finishNotifications, withNotifier } from './notifications.js';
+import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
 import type { Notifier } from '../notify/index.js';
 
 export type { GlobalOpts } from './store.js';
@@ -154,15 +154,6 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
   }), opts, notifier);
-}
-
-/**
- * The run's lease is kept until its notification deliveries here have ended:
- * a `serve` or `ui` on the store leaves a leased run to its driver, where it
- * would otherwise deliver, once the run settled, what the history does not note yet.
- */
-export function keepLeaseFor(notifier: Notifier): { beforeLeaseRelease: (runId: string) => Promise<void> } {
-  return { beforeLeaseRelease: (runId) => notifier.idleFor(runId) };
 }
 
 export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier): Promise<number> {

@@ -8,12 +8,12 @@
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { drive, driveFlags, engineFor, handlersFor, keepLeaseFor, progressHooks, type Io, type RunOpts } from './commands.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks, type Io, type RunOpts } from './commands.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
-import { cliNotifier, withNotifier } from './notifications.js';
+import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
