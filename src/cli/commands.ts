@@ -19,7 +19,7 @@ import { parseInputFlags, readInputFile } from './inputs.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
-import { cliNotifier, finishNotifications, withNotifier } from './notifications.js';
+import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
 import type { Notifier } from '../notify/index.js';
 
 export type { GlobalOpts } from './store.js';
@@ -151,7 +151,7 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput, runCommand }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
-    inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal,
+    inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
   }), opts, notifier);
 }
@@ -193,12 +193,10 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const first = loaded.events[0]!;
   // A failed run whose process died before it started its failure workflow: resume starts that (once, by its run id).
   const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
-  // Notifications its history does not note as delivered (the process before died first) are delivered now.
-  notifier.catchUp(loaded.events);
   if (loaded.snapshot.status !== 'active' && !failure) {
     const view = runView(loaded.snapshot, loaded.seq);
     (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
-    await finishNotifications(notifier, opts.json ? io.err : io.out);
+    await owedUnderLease(engine, notifier, runId, opts.json ? io.err : io.out);
     // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.
     const failureRun = view.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
     const unsettled = failureRun ? await engine.status(failureRun) : undefined;
@@ -208,6 +206,8 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     if (opts.json) io.out(json(view));
     return exitCodeForStatus(view.status);
   }
+  // Notifications its history does not note as delivered (the process before died first) are delivered now.
+  notifier.catchUp(loaded.events);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
@@ -215,13 +215,37 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
     : `resuming run ${runId} at event ${loaded.seq}`);
   try {
-    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal }), opts, notifier);
+    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier);
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
     if (!(unpaused && err instanceof RunBusyError)) throw err;
     (opts.json ? io.err : io.out)(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
     if (opts.json) io.out(json(await engine.status(runId)));
     return EXIT.ok;
+  }
+}
+
+/**
+ * A settled run's notifications its history does not note as delivered (its
+ * driver died first), delivered under the run's lease where the store has
+ * one: a `serve` on the store leaves them to this process meanwhile. A run
+ * another live process holds is left to it (it delivers them).
+ */
+async function owedUnderLease(engine: Engine, notifier: Notifier, runId: string, say: (line: string) => void): Promise<void> {
+  let lease;
+  try {
+    lease = await engine.store.leaseRun?.(runId);
+  } catch (err) {
+    if (!(err instanceof RunBusyError)) throw err;
+    say(`its notifications are left to pid ${String(err.meta.pid ?? '?')}, which holds the run`);
+    return;
+  }
+  try {
+    // Read again under the lease: a driver before may have noted deliveries since.
+    notifier.catchUp(await engine.events(runId));
+    await finishNotifications(notifier, say);
+  } finally {
+    await lease?.release();
   }
 }
 

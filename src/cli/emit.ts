@@ -10,7 +10,7 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { progressLines, waitingHints } from './render.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { cliNotifier, finishNotifications, withNotifier } from './notifications.js';
+import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
 
 export interface EmitCmdOpts {
   data?: string;
@@ -98,6 +98,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       runCommand,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
+      ...keepLeaseFor(notifier),
       onCommit,
       onLog: (task, message) => say(`  ${task}: ${message}`),
       onRunStarted: (r) => {

@@ -26,3 +26,12 @@ export async function finishNotifications(notifier: Notifier, say: (line: string
   if (notifier.pending > 0) say(`notify: waiting for ${notifier.pending} notification deliver${notifier.pending === 1 ? 'y' : 'ies'} to end`);
   await notifier.idle();
 }
+
+/**
+ * The run's lease is kept until its notification deliveries here have ended:
+ * a `serve` or `ui` on the store leaves a leased run to its driver, where it
+ * would otherwise deliver, once the run settled, what the history does not note yet.
+ */
+export function keepLeaseFor(notifier: Notifier): { beforeLeaseRelease: (runId: string) => Promise<void> } {
+  return { beforeLeaseRelease: (runId) => notifier.idleFor(runId) };
+}

@@ -13,7 +13,7 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
-import { cliNotifier, withNotifier } from './notifications.js';
+import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -30,7 +30,7 @@ export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: Retry
   const { handlers } = await handlersFor(opts.handlers, source?.handlers);
   const say = opts.json ? io.err : io.out;
   return drive(io, g, (signal) => engine.runRetry(runId, {
-    handlers, ...flags, signal,
+    handlers, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
   }), opts, notifier);
 }

@@ -6,10 +6,13 @@
  *
  * Counting rules, so that every commit is counted once however many
  * processes follow a run:
- * - a run is *started* in the commit that holds its event seq 2 (its first
- *   step after run.started). run.started itself is often written by a
- *   short-lived process (`ledgerflow start`, a NATS client) that exports no
- *   metrics; the process that records the first step is the one driving it.
+ * - a run is *started* in the commit that holds its first event of its own
+ *   (holdsFirstOwnEvent): its seq 2, or in a retry the event after the reused
+ *   completions. The start commit is often written by a short-lived process
+ *   that exports no metrics (`ledgerflow start`; on NATS the client, which
+ *   writes a retry's reused completions there too, so seq 2 is in a commit no
+ *   engine sees); the process that records the run's first step of its own
+ *   is the one driving it. One event, so one commit per run.
  * - a run *settles* in the commit that takes it from active to settled.
  * - an attempt *starts* with its task.started and *ends* with its
  *   task.completed, task.failed, the firing of its timeout timer, or, still in
@@ -57,7 +60,7 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
   const runId = ctx.runId;
   const workflow = ctx.workflowId;
   const run = { runId, workflow, version: ctx.version, runStartedAt: ctx.startedAt };
-  if (events.some((e) => e.seq === 2)) facts.push({ kind: 'run.started', runId, workflow, version: ctx.version, startedAt: ctx.startedAt });
+  if (holdsFirstOwnEvent(events, before)) facts.push({ kind: 'run.started', runId, workflow, version: ctx.version, startedAt: ctx.startedAt });
   const startedHere = new Map<string, string>();
   const ended = new Set<string>();
   const startOf = (instance: string, task: string, attempt: number, item: number | undefined): string | null => {
@@ -127,6 +130,24 @@ export function noteFacts(events: readonly EventEnvelope[]): Fact[] {
     }
   }
   return facts;
+}
+
+/**
+ * Whether the commit holds the run's first event of its own: the first that
+ * is neither run.started nor one of a retry's reused completions. Those come
+ * first, two events per reused task (task.started and task.completed, each
+ * marked `reused`; retry.ts reuses no loop body or MAP item), so that event's
+ * seq is 2 plus two per reused task completed before it.
+ */
+function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapshot): boolean {
+  const reuse = before.context.reuse?.outputs ?? {};
+  let reused = 2 * Object.keys(reuse).filter((id) => before.context.tasks[id]?.status === 'COMPLETED').length;
+  for (const e of events) {
+    if (e.type === 'run.started') continue;
+    if ((e.type === 'task.started' || e.type === 'task.completed') && e.data.reused !== undefined) { if (e.type === 'task.completed') reused += 2; continue; }
+    return e.seq === 2 + reused;
+  }
+  return false;
 }
 
 /** The attempts of a task (its own, or its MAP items') that were running. */

@@ -53,6 +53,8 @@ export class Notifier {
   /** Deliveries under way here, by `<id>|<target>`: a catch-up meanwhile does not start them twice. */
   private readonly inflight = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /** The deliveries under way, by run: a driver keeps the run's lease until its own have ended (`idleFor`). */
+  private readonly runningByRun = new Map<string, Set<Promise<void>>>();
   private readonly stopCtl = new AbortController();
   private saidNoNats = false;
   readonly stats = { sent: 0, deadLettered: 0, retries: 0, notesFailed: 0 };
@@ -116,6 +118,16 @@ export class Notifier {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
+  /**
+   * Resolves once no delivery of this run is under way (noted, dead-lettered,
+   * or cut off by stop). A driver awaits it before it releases the run's
+   * lease: until then another driver (serve's catch-up) reads the run as
+   * driven, instead of as a settled run whose history owes a delivery.
+   */
+  async idleFor(runId: string): Promise<void> {
+    for (let mine = this.runningByRun.get(runId); mine && mine.size > 0; mine = this.runningByRun.get(runId)) await Promise.allSettled([...mine]);
+  }
+
   /** How many deliveries are under way. */
   get pending(): number { return this.inflight.size; }
 
@@ -140,10 +152,19 @@ export class Notifier {
       const key = keyOf(d);
       if (this.inflight.has(key) || this.stopCtl.signal.aborted) continue;
       this.inflight.add(key);
+      const { runId } = d.notification;
+      const ofRun = this.runningByRun.get(runId) ?? new Set<Promise<void>>();
+      this.runningByRun.set(runId, ofRun);
       const p = this.deliverOne(d)
         .catch((err: unknown) => this.log(`notification ${d.notification.id} to ${d.target.key}: ${(err as Error).message}`))
-        .finally(() => { this.inflight.delete(key); this.running.delete(p); });
+        .finally(() => {
+          this.inflight.delete(key);
+          this.running.delete(p);
+          ofRun.delete(p);
+          if (ofRun.size === 0 && this.runningByRun.get(runId) === ofRun) this.runningByRun.delete(runId);
+        });
       this.running.add(p);
+      ofRun.add(p);
       mine.push(p);
     }
     return Promise.allSettled(mine).then(() => undefined);

@@ -65,6 +65,13 @@ export interface DriveOptions extends DriverHooks {
    * still active); `signal` then stops what has not finished. Passed on to child runs.
    */
   drain?: AbortSignal;
+  /**
+   * Awaited before the run's lease is released, once driving it has ended
+   * (the CLI: until the run's notification deliveries have ended, so a
+   * `serve` on the store, which leaves a leased run to its driver, does not
+   * deliver them again). Only where the store leases runs. Passed on to child runs.
+   */
+  beforeLeaseRelease?: (runId: string) => Promise<void>;
 }
 
 export interface RetryOptions {
@@ -236,11 +243,11 @@ export class Engine {
   private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false, held?: RunLease): Promise<RunView> {
     // A settled run is driven again only to start a failure workflow it has not started (the driver's
     // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
+    const runId = loaded.snapshot.context.runId;
     if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) {
-      await held?.release();
+      await releaseAfter(held, opts, runId);
       return runView(loaded.snapshot, loaded.seq);
     }
-    const runId = loaded.snapshot.context.runId;
     const lease = held ?? await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
     try {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
@@ -249,7 +256,7 @@ export class Engine {
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
       return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted });
     } finally {
-      await lease?.release();
+      await releaseAfter(lease, opts, runId);
     }
   }
 
@@ -280,6 +287,7 @@ export class Engine {
       drive: (runId, o) => this.drive(runId, {
         ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
         ...(opts.untilSettled ? { untilSettled: true } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
+        ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
       }),
       cancel: (runId, o) => this.cancel(runId, o),
       status: (runId) => this.status(runId),
@@ -442,6 +450,16 @@ export class Engine {
   /** With `onCorrupt`, a run whose log cannot be read is reported there and the others listed; without it, it throws. */
   async list(filter: { workflowId?: string; status?: RunSummary['status'] } & CorruptRunHandler = {}): Promise<RunSummary[]> {
     return this.store.listRuns(filter);
+  }
+}
+
+/** Releases a run's lease once the driver's `beforeLeaseRelease` has resolved (released however that ends). */
+async function releaseAfter(lease: RunLease | undefined, opts: DriveOptions, runId: string): Promise<void> {
+  if (!lease) return;
+  try {
+    await opts.beforeLeaseRelease?.(runId);
+  } finally {
+    await lease.release();
   }
 }
 

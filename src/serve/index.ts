@@ -284,6 +284,8 @@ export class Service {
       const holder = await leaseHolder(join(this.opts.storeDir, 'runs', `${runId}.driver`));
       if (holder && holder.pid !== null && pidAlive(holder.pid)) {
         if (holder.pid !== process.pid && loaded.snapshot.status === 'active') this.noteBusy(runId, holder.pid);
+        // Settled but still held (its driver delivering its notifications): looked at again on a later scan, in case that driver dies first.
+        if (loaded.snapshot.status !== 'active') this.lookAgain(runId);
         return;
       }
       // Taken up here: what its history does not note as delivered is this service's to deliver now.
@@ -313,6 +315,13 @@ export class Service {
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });
     else this.say({ kind: 'run.waiting', runId, status: view.status, message: `run ${runId} left ${view.status}${this.stopCtl.signal.aborted ? ' (stopped: attempts still in flight are restarted by the next serve or resume)' : ' (drained)'}` });
+  }
+
+  /** A settled run to read again on the next scan (as if never seen settled). */
+  private lookAgain(runId: string): void {
+    this.settled.delete(runId);
+    this.settledSeen.delete(runId);
+    this.failedSeen.delete(runId);
   }
 
   /** Another live process drives the run: said once per holder, looked at again on the next scan. */

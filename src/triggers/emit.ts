@@ -32,6 +32,8 @@ export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   drive?: boolean;
   /** How many parent runs the emitting run has (an EMIT's runs count as its children, to bound a cycle of emits). */
   depth?: number;
+  /** Awaited before each driven run's lease is released (DriveOptions.beforeLeaseRelease: the CLI waits for the run's notification deliveries). */
+  beforeLeaseRelease?: (runId: string) => Promise<void>;
   /** Called once per matching workflow after every run is recorded, before any is driven. */
   onRunStarted?: (run: { runId: string; workflowId: string; version: number; duplicate: boolean }) => void;
 }
@@ -82,7 +84,7 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
 }
 
 export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
-  const { store, catalog, deadLetters, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, ...engineOpts } = opts;
+  const { store, catalog, deadLetters, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, beforeLeaseRelease, ...engineOpts } = opts;
   const clock = engineOpts.clock ?? systemClock;
   const admission = admitEvent(raw, { definitions: catalog.loaded.map((l) => l.definition), eventTypes: catalog.eventTypes });
   if (!admission.accepted) {
@@ -137,7 +139,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     try {
       view = duplicate || !drive || signal?.aborted
         ? await engine.status(match.runId)
-        : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}) });
+        : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}), ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}) });
     } catch (err) {
       // Another process took the run up first (a `ledgerflow serve` on this store): it is driven there.
       if (!(err instanceof RunBusyError)) throw err;

@@ -3,7 +3,7 @@
  * commits of golden histories one by one as a driver would: the pure facts,
  * the registry's samples, and the spans an OpenTelemetry SDK receives.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
@@ -92,6 +92,50 @@ describe('facts of committed events (pure)', () => {
     expect(deriveFacts(first!.events, first!.before, first!.after).filter((f) => f.kind === 'run.started')).toHaveLength(1);
     // Later commits never count it again.
     expect(commits.slice(1).flatMap((c) => deriveFacts(c.events, c.before, c.after)).filter((f) => f.kind === 'run.started')).toHaveLength(0);
+  });
+
+  it('counts a retry started by a NATS client once, in the first commit an engine appends: the client\'s start commit holds seq 2 (the reused completions)', () => {
+    const file = join(HISTORIES, 'lead_qualification', 'scenario-retried-after-failure.jsonl');
+    const [start, ...rest] = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
+    // ClusterClient.retry commits run.started and the reused score_lead (seq 1-3); the engine then starts compute_value (seq 4).
+    const client = start!.filter((e) => e.type === 'run.started' || (e.data as { reused?: unknown }).reused !== undefined);
+    expect(client.map((e) => e.seq)).toEqual([1, 2, 3]);
+    const { compiled, snapshot } = foldEvents(client);
+    let state = snapshot;
+    const engine: Commit[] = [];
+    for (const events of [start!.filter((e) => !client.includes(e)), ...rest]) {
+      const after = foldOnto(compiled, state, events);
+      engine.push({ events, before: state, after });
+      state = after;
+    }
+    expect(engine[0]!.events.map((e) => e.seq)).toEqual([4]);
+    const facts = engine.map((c) => deriveFacts(c.events, c.before, c.after).filter((f) => f.kind === 'run.started'));
+    expect(facts.map((f) => f.length)).toEqual([1, 0, 0]);
+    expect(facts[0]).toEqual([{ kind: 'run.started', runId: 'golden-retried-lead', workflow: 'lead_qualification', version: 1, startedAt: '2026-01-01T01:00:00.000Z' }]);
+    // The client's own commit, were it seen, would not count it: nothing of the run's own has happened in it yet.
+    const { snapshot: bare } = foldEvents(client.slice(0, 1));
+    expect(deriveFacts(client.slice(1), bare, snapshot).filter((f) => f.kind === 'run.started')).toEqual([]);
+  });
+
+  it('counts every golden history started exactly once over its commits, the start commit included', () => {
+    const files = readdirSync(HISTORIES, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl') && !f.startsWith('altered'));
+    expect(files.length).toBeGreaterThan(100);
+    const counts = new Map<string, number>();
+    for (const f of files) {
+      const groups = readFileSync(join(HISTORIES, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { events: EventEnvelope[] }).events);
+      const { compiled, snapshot } = foldEvents(groups[0]!.slice(0, 1));
+      let state = snapshot;
+      let n = 0;
+      // The start commit's `before` is the state run.started made, as Engine.run hands it to onCommit.
+      for (const [i, events] of groups.entries()) {
+        const mine = i === 0 ? events.slice(1) : events;
+        const after = foldOnto(compiled, state, mine);
+        n += deriveFacts(i === 0 ? events : mine, state, after).filter((x) => x.kind === 'run.started').length;
+        state = after;
+      }
+      counts.set(f, n);
+    }
+    expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
   });
 
   it('leaves the duration of a retry whose start this process did not see unknown, and reads a first attempt\'s from the state', () => {

@@ -6,7 +6,7 @@
  * commit and the delivery leaves it to `ledgerflow resume`. A real local
  * HTTP server, real processes for the crash.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { DEFAULT_DELIVERY, Notifier, webhookKey } from '../../src/notify/index.js';
 import { Engine, replayRun } from '../../src/runtime/index.js';
+import { Service } from '../../src/serve/index.js';
 import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
@@ -27,6 +28,9 @@ const received: Received[] = [];
 const sockets = new Set<Socket>();
 /** Whether /later answers yet (the crash test turns it on). */
 let laterAnswers = false;
+/** The first request to /held-once, held until the test answers it; later ones are answered at once. */
+const held: ServerResponse[] = [];
+let heldOnce = false;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -36,6 +40,7 @@ beforeAll(async () => {
       received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) as unknown });
       // /silent and /later (until told): accept the request and never answer.
       if (req.url === '/silent' || (req.url === '/later' && !laterAnswers)) return;
+      if (req.url === '/held-once' && !heldOnce) { heldOnce = true; held.push(res); return; }
       res.writeHead(204).end();
     });
   });
@@ -206,5 +211,56 @@ workflow:
     await cli(['--store', store, 'resume', runId!]);
     expect(requestsTo('/later')).toHaveLength(2);
     await files.close();
+  }, 60_000);
+  it('a serve on the store leaves the notifications of a run `ledgerflow run` settled to it: its lease is held until they are noted, each is sent once', async () => {
+    const dir = tempDir('lf-notify-serve-');
+    const file = join(dir, 'wf.yaml');
+    writeFileSync(join(dir, 'h.mjs'), "export default { charge: async () => { throw new Error('card declined'); } };\n");
+    writeFileSync(file, `workflow:
+  id: notify-served
+  handlers: ./h.mjs
+  notifications:
+    - on: FAILED
+      webhook: ${base}/held-once
+  tasks:
+    - { id: charge, type: SIMPLE }
+`);
+    const storeDir = join(dir, 'store');
+    const run = spawnCli(['--store', storeDir, 'run', file]);
+    let out = '';
+    run.stdout!.on('data', (d) => { out += d; });
+    const exited = new Promise((r) => run.once('exit', r));
+    // The run is FAILED in the log and its POST held: its history does not note the delivery yet.
+    await waitFor('the run\'s POST', () => requestsTo('/held-once').length === 1, { timeout: 20_000 });
+    const runId = /run (\S+) started/.exec(out)?.[1];
+    expect(runId).toBeDefined();
+    const store = new FileEventStore(storeDir);
+    const notifier = new Notifier({ store, config: { rules: [], delivery: fast } });
+    const engine = new Engine({ store, onCommit: notifier.onCommit });
+    const looked: string[] = [];
+    const caughtUp: string[] = [];
+    const load = engine.load.bind(engine);
+    engine.load = async (id) => { looked.push(id); return load(id); };
+    const service = new Service({
+      engine, storeDir, handlers: {}, rescanMs: 20,
+      notifier: { catchUp: (history) => { caughtUp.push(history[0]!.runId); return notifier.catchUp(history); } },
+    });
+    try {
+      expect(await service.start()).toBe(true);
+      // serve looks at the settled run while the CLI still delivers: the run is still leased, so it leaves it.
+      await waitFor('serve looking at the settled run', () => looked.includes(runId!));
+      held.shift()!.writeHead(204).end();
+      await exited;
+      expect(run.exitCode).toBe(1);
+      // Once the CLI has released the run, serve reads it again: nothing is owed any more.
+      await waitFor('serve reading the released run again', () => caughtUp.includes(runId!), { timeout: 10_000 });
+      await notifier.idle();
+    } finally {
+      await service.stop();
+    }
+    expect(requestsTo('/held-once')).toHaveLength(1);
+    const events = await store.read(runId!);
+    expect(events.filter((e) => e.type === 'notification.sent')).toHaveLength(1);
+    await store.close();
   }, 60_000);
 });
