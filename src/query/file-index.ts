@@ -20,10 +20,9 @@ import { z } from 'zod';
 import { CorruptRunError } from '../errors/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
-import type { RunIndex, RunIndexOptions } from './port.js';
-import type { RunPage, RunQuery } from './query.js';
-import { advance, RecordGapError, recordOf, track, type RunRecord, type TrackedRun } from './record.js';
-import { RecordSet, type VersionSeen } from './record-set.js';
+import type { RunIndexOptions } from './port.js';
+import { HeldRunIndex } from './held-index.js';
+import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import { RunRecordSchema } from './record-schema.js';
 
 const CACHE_VERSION = 1;
@@ -54,13 +53,11 @@ const CacheFileSchema = z.object({
 
 interface Following { watcher: FSWatcher | null; timers: NodeJS.Timeout[]; pending: Set<string>; flush: NodeJS.Timeout | null; dirMtimeMs: number }
 
-export class FileRunIndex implements RunIndex {
+export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: string }> {
   private entries: Map<string, Entry> | null = null;
-  private readonly set = new RecordSet();
   private readonly corrupt = new Map<string, { file: string; reason: string }>();
   /** Runs not settled, with their fold, while following: the next change continues them. */
   private readonly tracked = new Map<string, TrackedRun>();
-  private readonly listeners = new Set<(r: RunRecord) => void>();
   /** Runs whose torn lines (`<runId>.jsonl.torn`) the last listing of runs/ named: their reads warn about them once. */
   private tornListed = new Set<string>();
   /** Every look at the files runs in this one lane: a look never interleaves with another. */
@@ -68,47 +65,15 @@ export class FileRunIndex implements RunIndex {
   private following: Following | null = null;
   private started: Promise<void> | null = null;
   private dirty = false;
-  private closed = false;
   readonly cacheFile: string;
 
-  constructor(private readonly store: FileEventStore, private readonly opts: RunIndexOptions & { storeDir?: string } = {}) {
+  constructor(private readonly store: FileEventStore, opts: RunIndexOptions & { storeDir?: string } = {}) {
+    super(store, opts);
     this.cacheFile = join(opts.storeDir ?? store.dir, 'index', 'runs.json');
   }
 
-  async query(q: RunQuery): Promise<RunPage> {
-    await this.current();
-    for (const [runId, c] of this.corrupt) this.opts.onCorrupt?.({ runId, ...c });
-    return this.set.page(q, 'newest');
-  }
-
-  async get(runId: string): Promise<RunRecord | null> {
-    if (!RUN_ID_PATTERN.test(runId)) return null;
-    const events = await this.store.read(runId);
-    return events.length > 0 ? recordOf(events) : null;
-  }
-
-  async children(runId: string): Promise<RunRecord[]> {
-    await this.current();
-    return this.set.children(runId);
-  }
-
-  async versions(): Promise<VersionSeen[]> {
-    await this.current();
-    return this.set.versions();
-  }
-
-  subscribe(onChange: (r: RunRecord) => void): { close(): void } {
-    this.listeners.add(onChange);
-    void this.ready().catch((err: unknown) => this.warn(err));
-    let open = true;
-    return {
-      close: () => {
-        if (!open) return;
-        open = false;
-        this.listeners.delete(onChange);
-        if (this.listeners.size === 0 && !this.opts.live) this.unfollow();
-      },
-    };
+  protected corruptRuns(): Iterable<CorruptRun> {
+    return [...this.corrupt].map(([runId, c]) => ({ runId, ...c }));
   }
 
   async close(): Promise<void> {
@@ -119,7 +84,7 @@ export class FileRunIndex implements RunIndex {
   }
 
   /** Live or subscribed: the records held (built once, then followed). Else: every file stat'ed now. */
-  private async current(): Promise<void> {
+  protected async current(): Promise<void> {
     if (this.opts.live || this.following) return this.ready();
     await this.serial(async () => {
       await this.scan('all');
@@ -128,7 +93,7 @@ export class FileRunIndex implements RunIndex {
   }
 
   /** Builds the records once (the cache, then the files that changed) and starts following runs/. */
-  private ready(): Promise<void> {
+  protected ready(): Promise<void> {
     this.started ??= this.serial(async () => {
       await this.scan('all');
       if (this.dirty && this.entries) await this.saveCache(this.entries);
@@ -170,7 +135,7 @@ export class FileRunIndex implements RunIndex {
     }
   }
 
-  private unfollow(): void {
+  protected unfollow(): void {
     const f = this.following;
     if (!f) return;
     f.watcher?.close();
@@ -187,7 +152,7 @@ export class FileRunIndex implements RunIndex {
     return run;
   }
 
-  private warn(err: unknown): void {
+  protected warn(err: unknown): void {
     process.emitWarning(`ledgerflow: run index of ${this.store.runsDir}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
   }
 

@@ -4,7 +4,7 @@
  * record needs), or a note that the run's log cannot be read. Shared by the
  * projection (writes), reindex (rebuilds) and the reader (one ordered pass).
  */
-import { AckPolicy, DeliverPolicy, StorageType, nanos, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { AckPolicy, DeliverPolicy, StorageType, nanos, type JetStreamClient, type JetStreamManager, type JsMsg, type KV } from 'nats';
 import { z } from 'zod';
 import { StoreError } from '../errors/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
@@ -59,24 +59,25 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /**
- * Every value in the bucket, in one ordered pass over its stream (the last
- * message per key, deleted keys left out), not a get per key. Null when the
- * bucket does not exist.
+ * The last message of every subject matching `filter` in `stream`, in one
+ * pass of a throw-away consumer (not a request per subject), each handed to
+ * `each`. False when the stream does not exist.
  */
-export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
-  const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
-  const stream = `KV_${RUNS_INDEX_BUCKET}`;
+export async function lastPerSubject(
+  js: JetStreamClient, jsm: JetStreamManager, stream: string,
+  opts: { filter: string; headersOnly?: boolean; what: string },
+  each: (m: JsMsg) => void,
+): Promise<boolean> {
   let ci;
   try {
     ci = await jsm.consumers.add(stream, {
-      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: `$KV.${RUNS_INDEX_BUCKET}.>`,
-      inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1,
+      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: opts.filter,
+      ...(opts.headersOnly ? { headers_only: true } : {}), inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1,
     });
   } catch (err) {
-    if (isNotFound(err)) return null;
+    if (isNotFound(err)) return false;
     throw err;
   }
-  const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;
   try {
     let remaining = ci.num_pending;
     const consumer = js.consumers.getPullConsumerFor(ci);
@@ -86,17 +87,30 @@ export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Pr
       for await (const m of batch) {
         got++;
         remaining--;
-        const op = m.headers?.get('KV-Operation');
-        if (op !== 'DEL' && op !== 'PURGE') {
-          const v = decodeValue(m.string());
-          if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
-        }
+        each(m);
         if (remaining === 0) break;
       }
-      if (got === 0) throw new StoreError(`read ${RUNS_INDEX_BUCKET}: the server stopped delivering with ${remaining} values left; try again`, { bucket: RUNS_INDEX_BUCKET });
+      if (got === 0) throw new StoreError(`${opts.what}: the server stopped delivering with ${remaining} messages left; try again`, { stream });
     }
   } finally {
     void jsm.consumers.delete(stream, ci.name).catch(() => undefined); // else it expires by itself
   }
-  return out;
+  return true;
+}
+
+/**
+ * Every value in the bucket, in one ordered pass over its stream (the last
+ * message per key, deleted keys left out), not a get per key. Null when the
+ * bucket does not exist.
+ */
+export async function readBucket(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
+  const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
+  const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;
+  const found = await lastPerSubject(js, jsm, `KV_${RUNS_INDEX_BUCKET}`, { filter: `${prefix}>`, what: `read ${RUNS_INDEX_BUCKET}` }, (m) => {
+    const op = m.headers?.get('KV-Operation');
+    if (op === 'DEL' || op === 'PURGE') return;
+    const v = decodeValue(m.string());
+    if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
+  });
+  return found ? out : null;
 }

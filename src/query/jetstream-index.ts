@@ -14,66 +14,32 @@
  * consumer, or its ack floor did not move while commits wait) and the log
  * grew since the last load. Its queries answer from memory.
  */
-import { AckPolicy, DeliverPolicy, KvWatchInclude, nanos, type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
+import { KvWatchInclude, type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
 import { CorruptRunError } from '../errors/index.js';
-import { RUN_ID_PATTERN } from '../events/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
-import { decodeValue, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
-import type { RunIndex, RunIndexOptions } from './port.js';
-import type { RunPage, RunQuery } from './query.js';
+import { decodeValue, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
+import type { RunIndexOptions } from './port.js';
+import { HeldRunIndex } from './held-index.js';
 import { recordOf, type RunRecord } from './record.js';
-import { RecordSet, type VersionSeen } from './record-set.js';
+import { RecordSet } from './record-set.js';
 
 /** Past this many runs to read from the log, one pass over the whole stream is cheaper than a read per run. */
 const READ_EACH_LIMIT = 200;
 const READ_BATCH = 16;
 
-export class JetStreamRunIndex implements RunIndex {
-  private set = new RecordSet();
+export class JetStreamRunIndex extends HeldRunIndex {
   private corrupt = new Map<string, CorruptRun>();
-  private readonly listeners = new Set<(r: RunRecord) => void>();
   private started: Promise<void> | null = null;
   private following: { timer: NodeJS.Timeout; watch: QueuedIterator<KvEntry> | null; loadedAt: number; floor: number | null } | null = null;
-  private closed = false;
   /** How the last load got its records: for tests and operators. */
   lastLoad: { fromIndex: number; fromLog: number; fresh: boolean } | null = null;
 
-  constructor(private readonly store: JetStreamEventStore, private readonly opts: RunIndexOptions = {}) {}
-
-  async query(q: RunQuery): Promise<RunPage> {
-    await this.current();
-    for (const c of this.corrupt.values()) this.opts.onCorrupt?.(c);
-    return this.set.page(q, 'newest');
+  constructor(private readonly store: JetStreamEventStore, opts: RunIndexOptions = {}) {
+    super(store, opts);
   }
 
-  async get(runId: string): Promise<RunRecord | null> {
-    if (!RUN_ID_PATTERN.test(runId)) return null;
-    const events = await this.store.read(runId);
-    return events.length > 0 ? recordOf(events) : null;
-  }
-
-  async children(runId: string): Promise<RunRecord[]> {
-    await this.current();
-    return this.set.children(runId);
-  }
-
-  async versions(): Promise<VersionSeen[]> {
-    await this.current();
-    return this.set.versions();
-  }
-
-  subscribe(onChange: (r: RunRecord) => void): { close(): void } {
-    this.listeners.add(onChange);
-    void this.ready().catch((err: unknown) => this.warn(err));
-    let open = true;
-    return {
-      close: () => {
-        if (!open) return;
-        open = false;
-        this.listeners.delete(onChange);
-        if (this.listeners.size === 0 && !this.opts.live) this.unfollow();
-      },
-    };
+  protected corruptRuns(): Iterable<CorruptRun> {
+    return this.corrupt.values();
   }
 
   async close(): Promise<void> {
@@ -83,7 +49,7 @@ export class JetStreamRunIndex implements RunIndex {
   }
 
   /** Live or subscribed: the records held (loaded once, then followed). Else: loaded now. */
-  private async current(): Promise<void> {
+  protected async current(): Promise<void> {
     if (this.opts.live || this.following) return this.ready();
     const { records, corrupt } = await this.load();
     this.set = new RecordSet();
@@ -91,7 +57,7 @@ export class JetStreamRunIndex implements RunIndex {
     this.corrupt = new Map(corrupt.map((c) => [c.runId, c]));
   }
 
-  private ready(): Promise<void> {
+  protected ready(): Promise<void> {
     this.started ??= (async () => {
       const timer = setInterval(() => void this.look().catch((err: unknown) => this.warn(err)), this.opts.pollMs ?? 1000);
       timer.unref();
@@ -102,7 +68,7 @@ export class JetStreamRunIndex implements RunIndex {
     return this.started;
   }
 
-  private unfollow(): void {
+  protected unfollow(): void {
     const f = this.following;
     if (!f) return;
     clearInterval(f.timer);
@@ -111,7 +77,7 @@ export class JetStreamRunIndex implements RunIndex {
     this.started = null;
   }
 
-  private warn(err: unknown): void {
+  protected warn(err: unknown): void {
     process.emitWarning(`ledgerflow: run index on ${this.store.stream}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
   }
 
@@ -242,36 +208,12 @@ export class JetStreamRunIndex implements RunIndex {
   /** Run id → its last event seq, from the last message of each run's subject (headers only: Lf-Last-Seq). */
   private async runEnds(js: JetStreamClient, jsm: JetStreamManager): Promise<Map<string, number>> {
     const ends = new Map<string, number>();
-    let ci;
-    try {
-      ci = await jsm.consumers.add(this.store.stream, {
-        ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: `${this.store.subjectPrefix}.*.*`,
-        headers_only: true, inactive_threshold: nanos(60_000), mem_storage: true, num_replicas: 1,
-      });
-    } catch (err) {
-      if (/stream not found/i.test((err as Error).message ?? '')) return ends;
-      throw err;
-    }
-    try {
-      let remaining = ci.num_pending;
-      const consumer = js.consumers.getPullConsumerFor(ci);
-      while (remaining > 0) {
-        let got = 0;
-        const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: 5000 });
-        for await (const m of batch) {
-          got++;
-          remaining--;
-          const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-          const last = Number(m.headers?.get('Lf-Last-Seq'));
-          // A message without the header (written by hand?) is read from the log: it counts as past any record.
-          ends.set(runId, Number.isSafeInteger(last) && last > 0 ? last : Number.MAX_SAFE_INTEGER);
-          if (remaining === 0) break;
-        }
-        if (got === 0) throw new Error(`read where each run ends on ${this.store.stream}: the server stopped delivering with ${remaining} messages left; try again`);
-      }
-    } finally {
-      void jsm.consumers.delete(this.store.stream, ci.name).catch(() => undefined);
-    }
+    await lastPerSubject(js, jsm, this.store.stream, { filter: `${this.store.subjectPrefix}.*.*`, headersOnly: true, what: `read where each run ends on ${this.store.stream}` }, (m) => {
+      const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+      const last = Number(m.headers?.get('Lf-Last-Seq'));
+      // A message without the header (written by hand?) is read from the log: it counts as past any record.
+      ends.set(runId, Number.isSafeInteger(last) && last > 0 ? last : Number.MAX_SAFE_INTEGER);
+    });
     return ends;
   }
 }

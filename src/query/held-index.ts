@@ -1,0 +1,67 @@
+/**
+ * What the file and JetStream run indexes share: the records they hold
+ * (RecordSet), queries and links over them, the listeners, and reading one
+ * run fresh from its log. Each adapter says how its records are brought up to
+ * date (`current`), followed (`ready` / `unfollow`) and which runs are corrupt.
+ */
+import { RUN_ID_PATTERN } from '../events/index.js';
+import type { CorruptRun, EventStore } from '../store/index.js';
+import type { RunIndex, RunIndexOptions } from './port.js';
+import type { RunPage, RunQuery } from './query.js';
+import { recordOf, type RunRecord } from './record.js';
+import { RecordSet, type VersionSeen } from './record-set.js';
+
+export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> implements RunIndex {
+  protected set = new RecordSet();
+  protected readonly listeners = new Set<(r: RunRecord) => void>();
+  protected closed = false;
+
+  constructor(private readonly log: Pick<EventStore, 'read'>, protected readonly opts: O) {}
+
+  /** Live or subscribed: the records held (loaded once, then followed). Else: loaded now. */
+  protected abstract current(): Promise<void>;
+  /** Loads the records once and follows the store from then on. */
+  protected abstract ready(): Promise<void>;
+  protected abstract unfollow(): void;
+  protected abstract warn(err: unknown): void;
+  /** The runs found corrupt by the last look, told to `onCorrupt` at every query. */
+  protected abstract corruptRuns(): Iterable<CorruptRun>;
+  abstract close(): Promise<void>;
+
+  async query(q: RunQuery): Promise<RunPage> {
+    await this.current();
+    for (const c of this.corruptRuns()) this.opts.onCorrupt?.(c);
+    return this.set.page(q, 'newest');
+  }
+
+  /** Always folded from the run's log: a run's page is current right after an action, whatever the index has seen. */
+  async get(runId: string): Promise<RunRecord | null> {
+    if (!RUN_ID_PATTERN.test(runId)) return null;
+    const events = await this.log.read(runId);
+    return events.length > 0 ? recordOf(events) : null;
+  }
+
+  async children(runId: string): Promise<RunRecord[]> {
+    await this.current();
+    return this.set.children(runId);
+  }
+
+  async versions(): Promise<VersionSeen[]> {
+    await this.current();
+    return this.set.versions();
+  }
+
+  subscribe(onChange: (r: RunRecord) => void): { close(): void } {
+    this.listeners.add(onChange);
+    void this.ready().catch((err: unknown) => this.warn(err));
+    let open = true;
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.listeners.delete(onChange);
+        if (this.listeners.size === 0 && !this.opts.live) this.unfollow();
+      },
+    };
+  }
+}
