@@ -278,10 +278,12 @@ export class Service {
     const { engine } = this.opts;
     let view: RunView;
     try {
-      const loaded = await engine.load(runId);
       // Who drives it now, as its lease file says: a live process keeps it (this one too: a child run
       // driven by its parent's attempt here), with the notifications it owes. A dead one's lease is broken by drive() below.
+      // Read before the log: a driver releases its lease after its last append, so a log read after seeing no live
+      // holder is whole (read the other way round, a driver finishing in between left attempts that look lost).
       const holder = await leaseHolder(join(this.opts.storeDir, 'runs', `${runId}.driver`));
+      const loaded = await engine.load(runId);
       if (holder && holder.pid !== null && pidAlive(holder.pid)) {
         if (holder.pid !== process.pid && loaded.snapshot.status === 'active') this.noteBusy(runId, holder.pid);
         // Settled but still held (its driver delivering its notifications): looked at again on a later scan, in case that driver dies first.
