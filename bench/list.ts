@@ -209,7 +209,7 @@ export async function benchList(o: { say: (l: string) => void; fmt: (n: number, 
     say(`    baseline raw pass over the stream   ${fmt(baselineMs)} ms`);
     say(`    before (listRuns: last message per run + first by direct get, no records)  ${fmt(oldListMs)} ms = ${fmt(oldListMs / baselineMs, 1)}× baseline`);
     say(`    cold (no engine ever ran: every run read from the log and folded)  ${fmt(coldMs)} ms = ${fmt(coldMs / baselineMs, 1)}× baseline`);
-    say(`    reindex (rebuild KV ${report.bucket} from the log)  ${fmt(reindexMs)} ms = ${fmt(reindexMs / baselineMs, 1)}× baseline`);
+    say(`    reindex (rebuild KV ${report.index} from the log)  ${fmt(reindexMs)} ms = ${fmt(reindexMs / baselineMs, 1)}× baseline`);
     say(`    warm (index current: one ordered pass over the bucket)  ${fmt(warmMs)} ms = ${fmt(warmMs / baselineMs, 1)}× baseline`);
     apiLine('page of the runs API from a long-lived index (live: the bucket held through a KV watch)', api, baselineMs);
   } finally {

@@ -26,12 +26,12 @@ export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }
     if (index instanceof FileRunIndex) await rm(index.cacheFile, { force: true });
     const page = await index.query({});
     await index.close();
-    report = { bucket: store instanceof FileEventStore ? (index as FileRunIndex).cacheFile : 'memory', runs: page.total, corrupt, ms: Date.now() - started };
+    report = { index: store instanceof FileEventStore ? (index as FileRunIndex).cacheFile : 'memory', runs: page.total, corrupt, ms: Date.now() - started };
     io.err(`reindex: ${page.total} runs`);
   }
   if (opts.json) io.out(JSON.stringify(report, null, 2));
   else {
-    io.out(`reindexed ${report.runs} run${report.runs === 1 ? '' : 's'} into ${report.bucket} in ${report.ms} ms`);
+    io.out(`reindexed ${report.runs} run${report.runs === 1 ? '' : 's'} into ${report.index} in ${report.ms} ms`);
     for (const c of report.corrupt) io.err(`warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`);
   }
   return EXIT.ok;

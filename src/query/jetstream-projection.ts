@@ -205,7 +205,8 @@ function valueOf(t: TrackedRun, first: EventEnvelope): IndexValue {
 }
 
 export interface ReindexReport {
-  bucket: string;
+  /** What was rebuilt: the KV bucket's name (NATS) or the cache file's path (file store). */
+  index: string;
   runs: number;
   corrupt: CorruptRun[];
   ms: number;
@@ -257,5 +258,5 @@ export async function reindex(store: JetStreamEventStore, o: BucketSettings & { 
   }
   await Promise.all(pending);
   o.onProgress?.(runs);
-  return { bucket: RUNS_INDEX_BUCKET, runs, corrupt, ms: Date.now() - started };
+  return { index: RUNS_INDEX_BUCKET, runs, corrupt, ms: Date.now() - started };
 }

@@ -22,7 +22,7 @@ import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
 import { parseRunQuery, type RunRecord } from '../query/index.js';
-import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Rows of a runs page when the request gives no `limit`. */
@@ -258,7 +258,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   for (const action of ['cancel', 'pause', 'resume'] as const) {
     app.post(`/api/runs/:id/${action}`, async (c) => {
       const id = c.req.param('id');
-      const body = parseBody(ControlBody, await jsonBody(c));
+      const body: { reason?: string; as?: string } = parseBody(action === 'resume' ? ResumeBody : ControlBody, await jsonBody(c));
       await runExists(id);
       const acts = backend.actions(actor(c));
       return c.json(action === 'resume' ? await acts.resume(id, body.as) : await acts[action](id, body.reason, body.as));

@@ -10,6 +10,8 @@ const as = z.string().min(1).max(200).optional();
 export const DecisionBody = z.object({ task: z.string().min(1).max(200), comment: z.string().max(4000).optional(), as }).strict();
 export const SignalBody = z.object({ name: z.string(), data: z.unknown().optional(), as }).strict();
 export const ControlBody = z.object({ reason: z.string().max(1000).optional(), as }).strict();
+/** A resume records who (run.resumed has no reason): a `reason` is refused rather than dropped. */
+export const ResumeBody = z.object({ as }).strict();
 export const RetryBody = z.object({ as }).strict();
 export const StartBody = z.object({ input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional() }).strict();
 export const EmitBody = z.object({ data: z.unknown().default({}), id: z.string().min(1).max(200).optional() }).strict();

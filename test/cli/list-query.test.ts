@@ -1,4 +1,5 @@
 /** `ledgerflow list` filters (the run query) and its rows with trigger, agents, result and duration, on the file store. */
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordOf } from '../../src/query/index.js';
 import { FileEventStore } from '../../src/store/index.js';
@@ -65,7 +66,7 @@ describe('ledgerflow list with filters', () => {
     const before = (await list('--json')).rows;
     const r = await cli(['--store', store, 'reindex', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ runs: 3, corrupt: [] });
+    expect(JSON.parse(r.stdout)).toMatchObject({ index: join(store, 'index', 'runs.json'), runs: 3, corrupt: [] });
     expect(r.stderr).toMatch(/reindex: 3 runs/);
     expect((await list('--json')).rows).toEqual(before);
   });

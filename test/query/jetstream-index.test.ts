@@ -69,7 +69,7 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
     expect((await records()).runs).toEqual(expected(done, approved, failed, late));
     const progress: number[] = [];
     const report = await reindex(store, { onProgress: (n) => progress.push(n) });
-    expect(report).toMatchObject({ bucket: RUNS_INDEX_BUCKET, runs: 4, corrupt: [] });
+    expect(report).toMatchObject({ index: RUNS_INDEX_BUCKET, runs: 4, corrupt: [] });
     expect(progress.at(-1)).toBe(4);
     const rebuilt = await records();
     expect(rebuilt.runs).toEqual(expected(done, approved, failed, late));

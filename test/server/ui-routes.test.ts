@@ -378,6 +378,10 @@ describe('emit, signal, pause, resume, SSE', () => {
     const twice = await post(`/api/runs/${runId}/pause`, {});
     expect(twice.status).toBe(409);
     expect(twice.body.error.message).toMatch(/already paused|PAUSED/i);
+    // A resume records who, not why (run.resumed has no reason): a reason is refused, not dropped.
+    const withReason = await post(`/api/runs/${runId}/resume`, { reason: 'done looking' });
+    expect(withReason.status).toBe(400);
+    expect(withReason.body.error).toMatchObject({ code: 'LF_INPUT_INVALID', field: 'reason' });
     const resumed = await post(`/api/runs/${runId}/resume`, {});
     expect(resumed.status).toBe(200);
     expect(resumed.body.status).toBe('WAITING');

@@ -65,7 +65,7 @@ export function RunActions(props: { run: RunView; session: Session; waiting: str
           <>
             <input name="reason" placeholder="reason (optional)" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
             {run.status === 'PAUSED'
-              ? <button disabled={busy} onClick={() => void act('resumed', 'resume', reason ? { reason } : {})}>Resume</button>
+              ? <button disabled={busy} onClick={() => void act('resumed', 'resume', {})}>Resume</button>
               : <button disabled={busy} onClick={() => void act('paused', 'pause', reason ? { reason } : {})}>Pause</button>}
             <button class="danger" disabled={busy} onClick={() => { if (confirm(`Cancel run ${run.runId}?`)) void act('cancelled', 'cancel', reason ? { reason } : {}); }}>Cancel run</button>
             <form class="signal" onSubmit={sendSignal}>
