@@ -63,7 +63,9 @@ describe('ledgerflow schedules (embedded store)', () => {
     const runId = 'daily_ops-s0-20261122T080000Z';
     expect((await cli(['--store', p.store, 'status', runId], { cwd: p.cwd })).stdout).toContain('started by schedule triggers[0] (0 9 * * * Europe/Berlin) for slot 2026-11-22T08:00:00.000Z');
     expect((await cli(['--store', p.store, 'list'], { cwd: p.cwd })).stdout).toContain('(schedule triggers[0] slot 2026-11-22T08:00:00.000Z)');
-    expect(JSON.parse((await cli(['--store', p.store, 'list', '--json'], { cwd: p.cwd })).stdout).map((r: { schedule: unknown }) => r.schedule)).toEqual([{ trigger: 0, slot: '2026-11-22T08:00:00.000Z' }, { trigger: 2, slot: '2026-11-22T08:00:00.000Z' }]);
+    // The two slots fire side by side: which run.started came first (list's order) is not fixed, so compare them by trigger.
+    const schedules = JSON.parse((await cli(['--store', p.store, 'list', '--json'], { cwd: p.cwd })).stdout).map((r: { schedule: { trigger: number; slot: string } }) => r.schedule);
+    expect(schedules.sort((a: { trigger: number }, b: { trigger: number }) => a.trigger - b.trigger)).toEqual([{ trigger: 0, slot: '2026-11-22T08:00:00.000Z' }, { trigger: 2, slot: '2026-11-22T08:00:00.000Z' }]);
     expect((await cli(['--store', p.store, 'history', runId], { cwd: p.cwd })).stdout).toContain('input {"dept":"ops"}  (schedule triggers[0] slot 2026-11-22T08:00:00.000Z)');
   });
 
