@@ -21,7 +21,7 @@ import { attemptInputs } from './attempt-inputs.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
-import { parseRunQuery, type RunRecord } from '../query/index.js';
+import { parseRunQuery, recordOf, type RunRecord } from '../query/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -177,11 +177,15 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/runs/:id', async (c) => {
     const id = c.req.param('id');
     const run = await reader.status(id);
-    const first = await firstEvent(id);
+    // The log read once here for the definition, the record and the inputs (status reads it through the engine's loader).
+    const events = await backend.store.read(id);
+    const first = startedBy(id, events);
     const definition = first.data.definition as unknown as Definition;
     // Runs started from this one come from the run index (by parent and by retry), not from a scan of the store.
+    const kids = await backend.runs.children(id);
+    const record = recordOf(events);
     // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
-    const [record, kids, inputs] = await Promise.all([backend.runs.get(id), backend.runs.children(id), backend.store.read(id).then((evs) => attemptInputs(evs))]);
+    const inputs = attemptInputs(events);
     const row = ({ runId, workflowId, version, status, startedAt, completedAt }: RunRecord) => ({ runId, workflowId, version, status, startedAt, completedAt });
     const children = kids.filter((k) => k.parent?.runId === id).map((k) => ({ ...row(k), ...(k.parent?.task ? { task: k.parent.task } : {}), ...(k.parent?.relation ? { relation: k.parent.relation } : {}) }));
     // The retry link both ways: the runs that retry this one, and (the new run) the run it retries.
@@ -329,7 +333,11 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('*', (c) => c.html(indexHtml()));
 
   async function firstEvent(id: string): Promise<Extract<EventEnvelope, { type: 'run.started' }>> {
-    const first = (await backend.store.read(id, { toSeq: 1 }))[0];
+    return startedBy(id, await backend.store.read(id, { toSeq: 1 }));
+  }
+  /** The run's run.started, from its events (404 when it has none). */
+  function startedBy(id: string, events: readonly EventEnvelope[]): Extract<EventEnvelope, { type: 'run.started' }> {
+    const first = events[0];
     if (!first) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
     if (first.type !== 'run.started') throw new ApiError(409, 'LF_CORRUPT_RUN', `run ${id} does not begin with run.started`);
     return first;
