@@ -1,5 +1,5 @@
 /**
- * vitest globalSetup: one nats-server (from nats.conf, free port, temp store
+ * vitest globalSetup: one nats-server (from nats-dev.conf, free port, temp store
  * dir) for the whole test run. Tests `inject('natsUrl')`; it is '' when no
  * usable nats-server is installed, and `natsSkipReason` says why (tests then
  * skip with that message). In CI (CI=1) a missing server is an error: .ci/run

@@ -1,16 +1,18 @@
 /**
- * `ledgerflow dev`: a local nats-server from nats.conf with its store under
+ * `ledgerflow dev`: a local nats-server from nats-dev.conf with its store under
  * .ledgerflow/nats/, or with `--cluster <n>` a cluster of n nodes from
- * nats-cluster.conf with their stores under .ledgerflow/cluster/node-N/; in
- * the foreground, stopped with Ctrl-C (SIGINT) or SIGTERM.
+ * nats-cluster-dev.conf with their stores under .ledgerflow/cluster/node-N/; in
+ * the foreground, stopped with Ctrl-C (SIGINT) or SIGTERM. The dev files make
+ * a connection without credentials the engine user, and `dev` says so loudly
+ * (dev-config.ts); `--config nats.conf` runs the production file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../api/index.js';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './commands.js';
+import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
 import { clusterNodeArgs, natsServerBinary, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
 
 function portFree(port: number): Promise<boolean> {
@@ -24,13 +26,6 @@ async function checkPort(port: number, what: string): Promise<void> {
     throw new UsageError(`port ${port} (${what}) is already in use (another nats-server?): pass --port <free port>, or use that server with --nats nats://127.0.0.1:${port}`, { port });
   }
 }
-
-/** A config file given with --config, else the one in the current directory, else the one ledgerflow ships. */
-function configFile(given: string | undefined, name: string): string {
-  return resolve(given ?? (existsSync(name) ? name : join(packageRoot(), name)));
-}
-
-const withUser = (url: string, user: string) => url.replace('nats://', `nats://${user}:${user}-dev-password@`);
 
 /** Runs until every child has exited; SIGINT / SIGTERM stop them all. */
 function foreground(children: ChildProcess[]): Promise<number> {
@@ -48,28 +43,36 @@ export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; c
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port ${opts.port} is not a TCP port`, { value: opts.port ?? null });
   if (opts.cluster !== undefined) return devCluster(io, port, opts);
   await checkPort(port, 'clients');
-  const config = configFile(opts.config, 'nats.conf');
+  const config = configFile(opts.config, CONFIGS.single.dev);
+  const anonymous = anonymousUser(config);
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', 'nats'));
   mkdirSync(storeDir, { recursive: true });
   const bin = natsServerBinary();
   // -m -1: a random monitoring port, so a dev server never collides with another on nats.conf's.
   const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-m', '-1'], { stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'] });
   const url = `nats://127.0.0.1:${port}`;
+  // Without a no_auth_user a connection must name a user: the --nats value carries the engine's.
+  const nats = anonymous ? url : withUser(url, 'engine');
+  const warning = anonymous ? devWarning(config, anonymous, url, CONFIGS.single.production, '') : [];
   if (opts.json) {
-    await waitForJetStream(url);
-    io.out(JSON.stringify({ nats: url, servers: [url], config, storeDir, worker: withUser(url, 'worker') }));
+    await waitForJetStream(nats);
+    for (const l of warning) io.err(l.trim());
+    io.out(JSON.stringify({ nats, servers: [url], config, anonymous, storeDir, worker: withUser(url, 'worker') }));
   } else {
     io.out(`nats-server (JetStream) listening on ${url}`);
     io.out(`  config ${config}, store ${storeDir}`);
-    io.out(`  use it with: --nats ${url}   or   export LEDGERFLOW_NATS_URL=${url}`);
-    printUsers(io, url);
+    for (const l of warning) io.out(l);
+    io.out(`  use it with: --nats ${nats}   or   export LEDGERFLOW_NATS_URL=${nats}`);
+    printUsers(io, url, anonymous);
   }
   return foreground([child]);
 }
 
-function printUsers(io: Io, nats: string): void {
+function printUsers(io: Io, nats: string, anonymous: string | null): void {
   io.out('  users (nats.conf; development passwords, change them in production):');
-  io.out(`    engines and admin commands   ${nats}  (no credentials = the engine user)`);
+  io.out(anonymous
+    ? `    engines and admin commands   ${nats}  (no credentials = the ${anonymous} user: development only)`
+    : `    engines and admin commands   ${withUser(nats, 'engine')}  (no credentials: refused)`);
   io.out(`    workers                      ${withUser(nats, 'worker')}`);
   io.out(`    approvers                    ${withUser(nats, 'alice')}  (also bob, cfo, commander)`);
   io.out('  then: ledgerflow engine --nats … & ledgerflow worker --nats … --handlers <module>');
@@ -92,7 +95,8 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
     await checkPort(p.client, `clients of ${nodeName(i)}`);
     await checkPort(p.route, `routes of ${nodeName(i)}`);
   }
-  const config = configFile(opts.config, 'nats-cluster.conf');
+  const config = configFile(opts.config, CONFIGS.cluster.dev);
+  const anonymous = anonymousUser(config);
   const storeRoot = resolve(opts.storeDir ?? join('.ledgerflow', 'cluster'));
   const bin = natsServerBinary();
   const children = ports.map((_, i) => {
@@ -102,7 +106,9 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
   });
   const done = foreground(children);
   const urls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
-  const nats = urls.join(',');
+  const servers = urls.join(',');
+  const nats = anonymous ? servers : withUser(servers, 'engine');
+  const warning = anonymous ? devWarning(config, anonymous, servers, CONFIGS.cluster.production, ` --cluster ${n}`) : [];
   try {
     await Promise.race([waitForJetStream(nats), done.then(() => { throw new UsageError('a node of the cluster exited during start-up (see its log above)', {}); })]);
   } catch (err) {
@@ -111,14 +117,16 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
     throw err;
   }
   if (opts.json) {
-    io.out(JSON.stringify({ nats, servers: urls, nodes: ports.map((p, i) => ({ name: nodeName(i), url: urls[i], route: p.route, storeDir: join(storeRoot, nodeName(i)) })), config, worker: withUser(nats, 'worker') }));
+    for (const l of warning) io.err(l.trim());
+    io.out(JSON.stringify({ nats, servers: urls, nodes: ports.map((p, i) => ({ name: nodeName(i), url: urls[i], route: p.route, storeDir: join(storeRoot, nodeName(i)) })), config, anonymous, worker: withUser(servers, 'worker') }));
   } else {
     io.out(`nats-server cluster of ${n} nodes (JetStream, meta leader elected):`);
     for (const [i, url] of urls.entries()) io.out(`  ${nodeName(i)}  ${url}  (routes on ${ports[i]!.route}, store ${join(storeRoot, nodeName(i))})`);
     io.out(`  config ${config}`);
+    for (const l of warning) io.out(l);
     io.out(`  use it with: --nats ${nats}   or   export LEDGERFLOW_NATS_URL=${nats}`);
     io.out(`  and LEDGERFLOW_NATS_REPLICAS=3 so that streams and buckets keep a copy on 3 nodes (check with \`ledgerflow doctor\`)`);
-    printUsers(io, nats);
+    printUsers(io, servers, anonymous);
   }
   return done;
 }

@@ -1,10 +1,12 @@
 /**
  * `ledgerflow dlq list|show|replay|purge` over NATS: what engines and workers
- * gave up on (stream LF_DLQ), one dead letter in full, publishing a kept body
- * again on its original subject, and deleting dead letters.
+ * gave up on (stream LF_DLQ) and who wrote each, one dead letter in full,
+ * publishing a kept body an engine wrote again on its original subject, and
+ * deleting dead letters.
  */
 import { z } from 'zod';
 import { DEAD_LETTER_KINDS, DeadLetterQueue, type DeadLetterEntry } from '../cluster/index.js';
+import { writerText } from '../cluster/dead-letter-rules.js';
 import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
 import type { Io } from './commands.js';
 import { withClient } from './cluster.js';
@@ -39,7 +41,10 @@ function line(e: DeadLetterEntry): string {
   const l = e.letter;
   const size = l?.size !== undefined ? `${l.size} B` : '-';
   const from = l?.source ? `${l.source.subject} #${l.source.seq}` : '-';
-  return `${String(e.seq).padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${e.replayable ? 'replayable' : 'kept-part '} ${size.padStart(11)}  ${from}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}`;
+  // A letter kept whole that is not replayable says why (a worker wrote it, say); one kept in part says that is why.
+  const state = e.replayable ? 'replayable' : l?.raw === undefined ? 'kept-part ' : 'read-only ';
+  const why = e.replayable || l?.raw === undefined ? '' : `\n        not replayable: ${oneLine(e.notReplayable ?? '', 200)}`;
+  return `${String(e.seq).padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${state} ${size.padStart(11)}  ${from}  by ${writerText(e.writer)}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}${why}`;
 }
 
 export function dlqListCmd(io: Io, g: GlobalOpts, opts: { kind?: string; json?: boolean }): Promise<number> {
@@ -62,6 +67,7 @@ export function dlqShowCmd(io: Io, g: GlobalOpts, seqText: string, opts: { json?
     if (opts.json) { io.out(json(e)); return EXIT.ok; }
     const l = e.letter;
     io.out(`dead letter ${e.seq} (${e.kind}), stored ${e.stored}, ${e.storedBytes} bytes in LF_DLQ`);
+    io.out(`  written: by ${writerText(e.writer)}, on ${e.subject}`);
     if (!l) { io.out(`  ${e.invalid}`); return EXIT.ok; }
     io.out(`  reason:  ${l.reason}`);
     if (l.at) io.out(`  at:      ${l.at}`);

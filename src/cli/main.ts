@@ -120,10 +120,10 @@ function program(setCode: (c: number) => void): Command {
     .option(...outputRoot).option(...commandOutputLimitOption).option(...notifications)
     .option('--json', 'print { url, token, port, mode } as one JSON line on stdout once listening')
     .action(act(async (o) => (await import('./ui.js')).uiCmd(io, g(), o)));
-  p.command('dev').description('start a local nats-server from nats.conf, store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
+  p.command('dev').description('start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
-    .option('--config <file>', 'nats-server config (default nats.conf, or nats-cluster.conf with --cluster)')
-    .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster.conf')
+    .option('--config <file>', 'nats-server config (default nats-dev.conf, or nats-cluster-dev.conf with --cluster; nats.conf / nats-cluster.conf refuse connections without credentials)')
+    .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster-dev.conf')
     .option('--json', 'once ready, print the servers and the --nats value as JSON')
     .action(act(async (o) => (await import('./dev.js')).devCmd(io, o)));
   p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')

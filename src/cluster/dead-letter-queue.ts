@@ -1,30 +1,28 @@
 /**
  * Reading and acting on the dead-letter stream LF_DLQ (`ledgerflow dlq …`):
- * list what was given up on and why, show one dead letter, replay one (its
- * kept body published again on its original subject, then the dead letter
- * deleted) and purge them. Anything on lf.dlq.> is read; a message that is not
- * a dead letter (anyone with the engine's rights may publish there) is listed
- * as invalid, never replayed.
+ * list what was given up on, why and who wrote it, show one dead letter,
+ * replay one (its kept body published again on its original subject, then the
+ * dead letter deleted) and purge them. Anything on lf.dlq.> is read; only a
+ * letter an engine wrote is replayed, onto the stream its kind names
+ * (dead-letter-rules.ts); a worker's, or a message that is not a dead letter,
+ * is listed with why not.
  */
-import { createHash } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from 'nats';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../errors/index.js';
 import { DeadLetterMessage } from './messages.js';
+import { deadLetterSubject, notReplayable, type DeadLetterWriter } from './dead-letter-rules.js';
 import { STREAMS, subjects } from './subjects.js';
 
-/** The kinds engines and workers write: the stream the message came from. */
-export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control', 'notifications'] as const;
-export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
-
-/** The streams a dead letter may be replayed into, by name (never LF_DLQ itself, nor the log). */
-const REPLAYABLE_STREAMS: Record<string, string> = Object.fromEntries(
-  [STREAMS.inputs, STREAMS.tasks, STREAMS.timers, STREAMS.approvals, STREAMS.triggers, STREAMS.signals, STREAMS.control].map((s) => [s.name, s.subjects[0]!.slice(0, -1)]),
-);
+export { DEAD_LETTER_KINDS, type DeadLetterKind, type DeadLetterWriter } from './dead-letter-rules.js';
 
 export interface DeadLetterEntry {
   /** Its sequence in LF_DLQ: what `dlq show|replay <seq>` take. */
   seq: number;
   kind: string;
+  /** Its subject in LF_DLQ, which says who wrote it (nats.conf enforces it). */
+  subject: string;
+  /** Who wrote it: an engine (lf.dlq.<kind>), a worker (lf.dlq.tasks.<user>), or unknown. */
+  writer: DeadLetterWriter;
   /** When LF_DLQ stored it. */
   stored: string;
   /** Its size in LF_DLQ (bounded: see dead-letters.ts). */
@@ -32,7 +30,7 @@ export interface DeadLetterEntry {
   /** The dead letter, or null when the message is not one (then `invalid` says why). */
   letter: DeadLetterMessage | null;
   invalid?: string;
-  /** Whether `dlq replay` can publish it again (the whole body is kept, and where it came from). */
+  /** Whether `dlq replay` can publish it again (an engine wrote it, the whole body is kept, and where it came from). */
   replayable: boolean;
   /** Why not, when it cannot. */
   notReplayable?: string;
@@ -44,36 +42,37 @@ function entryOf(m: StoredMsg): DeadLetterEntry {
   let body: unknown;
   try { body = JSON.parse(new TextDecoder().decode(m.data)); } catch { body = undefined; }
   const parsed = DeadLetterMessage.safeParse(body);
-  const base = { seq: m.seq, kind: m.subject.split('.').slice(2).join('.'), stored: m.time.toISOString(), storedBytes: m.data.byteLength };
+  const { kind, writer } = deadLetterSubject(m.subject);
+  const base = { seq: m.seq, kind, subject: m.subject, writer, stored: m.time.toISOString(), storedBytes: m.data.byteLength };
   if (!parsed.success) {
     return { ...base, letter: null, invalid: `not a dead letter: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`, replayable: false, notReplayable: 'it is not a dead letter' };
   }
-  const why = notReplayable(parsed.data);
+  const why = notReplayable(m.subject, parsed.data);
   return { ...base, letter: parsed.data, replayable: why === null, ...(why !== null ? { notReplayable: why } : {}) };
-}
-
-/** Why a dead letter cannot be replayed, or null when it can. */
-function notReplayable(l: DeadLetterMessage): string | null {
-  if (l.stage === 'notification') return 'a notification given up on is noted in its run\'s history (notification.dead_lettered); its body is kept here to read, not to publish again';
-  if (l.raw === undefined) return `its body (${l.size ?? '?'} bytes) was not kept, only an excerpt: bodies over 64 KiB, or not UTF-8 text, are not kept`;
-  if (!l.source) return 'it was written before dead letters recorded where the message came from';
-  const prefix = REPLAYABLE_STREAMS[l.source.stream];
-  if (!prefix || !l.source.subject.startsWith(prefix)) return `it names ${l.source.subject} on ${l.source.stream}, which is not a subject of a ledgerflow work queue`;
-  if (l.sha256 && createHash('sha256').update(l.raw, 'utf8').digest('hex') !== l.sha256) return 'its kept body does not match its sha256';
-  return null;
 }
 
 export class DeadLetterQueue {
   constructor(private readonly jsm: JetStreamManager, private readonly js: JetStreamClient) {}
 
-  private filter(kind?: string): string {
-    return kind ? subjects.dlq(kind) : STREAMS.dlq.subjects[0];
+  /**
+   * The subjects of one kind (lf.dlq.<kind> and below it, where workers write
+   * lf.dlq.tasks.<user>), or all. Two filters rather than one list: consumers
+   * with several filter subjects need nats-server 2.10.
+   */
+  private filters(kind?: string): string[] {
+    return kind ? [subjects.dlq(kind), `${subjects.dlq(kind)}.>`] : [STREAMS.dlq.subjects[0]];
   }
 
   /** How many dead letters there are (of one kind); 0 when LF_DLQ does not exist yet. */
   async count(kind?: string): Promise<number> {
+    let n = 0;
+    for (const filter of this.filters(kind)) n += await this.countOf(filter);
+    return n;
+  }
+
+  private async countOf(filter: string): Promise<number> {
     try {
-      const info = await this.jsm.streams.info(STREAMS.dlq.name, { subjects_filter: this.filter(kind) });
+      const info = await this.jsm.streams.info(STREAMS.dlq.name, { subjects_filter: filter });
       return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
     } catch (err) {
       if (/stream not found/i.test((err as Error).message)) return 0;
@@ -81,12 +80,19 @@ export class DeadLetterQueue {
     }
   }
 
-  /** Every dead letter (of one kind), oldest first, read through an ordered consumer. */
+  /** Every dead letter (of one kind), oldest first. */
   async list(kind?: string): Promise<DeadLetterEntry[]> {
-    const total = await this.count(kind);
+    const out: DeadLetterEntry[] = [];
+    for (const filter of this.filters(kind)) out.push(...(await this.listOf(filter)));
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The dead letters on one filter subject, read through an ordered consumer. */
+  private async listOf(filter: string): Promise<DeadLetterEntry[]> {
+    const total = await this.countOf(filter);
     if (total === 0) return [];
     const out: DeadLetterEntry[] = [];
-    const consumer = await this.js.consumers.get(STREAMS.dlq.name, { filterSubjects: this.filter(kind) });
+    const consumer = await this.js.consumers.get(STREAMS.dlq.name, { filterSubjects: filter });
     // Messages may age out or be purged while we read: stop when none is left, or none comes.
     while (out.length < total) {
       const batch = await consumer.fetch({ max_messages: Math.min(1000, total - out.length), expires: 2000 });
@@ -119,7 +125,10 @@ export class DeadLetterQueue {
    * Publishes the kept body on its original subject (as a new message: no
    * message id, so the work queue's dedup window does not drop it), then
    * deletes the dead letter. An engine takes it as any other message; if it
-   * refuses it again, it is dead-lettered again, as a new dead letter.
+   * refuses it again, it is dead-lettered again, as a new dead letter. Only a
+   * letter an engine wrote, onto its kind's own stream (dead-letter-rules.ts):
+   * the subject is the one the server delivered, so its sender token is still
+   * the user who first published it; anything else is refused, nothing published.
    */
   async replay(seq: number): Promise<ReplayResult> {
     const entry = await this.show(seq);
@@ -136,7 +145,9 @@ export class DeadLetterQueue {
   /** Deletes every dead letter (of one kind); returns how many. */
   async purge(kind?: string): Promise<number> {
     if ((await this.count(kind)) === 0) return 0;
-    const r = await this.jsm.streams.purge(STREAMS.dlq.name, kind ? { filter: subjects.dlq(kind) } : undefined);
-    return r.purged;
+    if (!kind) return (await this.jsm.streams.purge(STREAMS.dlq.name)).purged;
+    let purged = 0;
+    for (const filter of this.filters(kind)) purged += (await this.jsm.streams.purge(STREAMS.dlq.name, { filter })).purged;
+    return purged;
   }
 }

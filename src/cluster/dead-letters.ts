@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient, JsMsg } from 'nats';
 import type { DeadLetterMessage } from './messages.js';
-import { subjects } from './subjects.js';
 
 /** Bodies up to this size are kept whole in the dead letter (and can be replayed). */
 export const KEEP_BODY_BYTES = 64 * 1024;
@@ -88,12 +87,15 @@ export function deadLetterOf(m: Pick<JsMsg, 'data' | 'subject' | 'seq'> & { info
 }
 
 /**
- * Publishes a dead letter on lf.dlq.<kind>. Its message id is the source
- * message's stream and sequence: a writer that dies after publishing and
- * before acking leaves the message to be delivered again, and dead-lettered
- * again, and the stream keeps one (within the dedup window).
+ * Publishes a dead letter on `subject`: lf.dlq.<kind> for an engine
+ * (subjects.dlq), lf.dlq.tasks.<user> for a worker (subjects.workerDlq). The
+ * subject says who wrote it, which decides whether it may be replayed
+ * (dead-letter-queue.ts). Its message id is the source message's stream and
+ * sequence: a writer that dies after publishing and before acking leaves the
+ * message to be delivered again, and dead-lettered again, and the stream keeps
+ * one (within the dedup window).
  */
-export async function publishDeadLetter(js: JetStreamClient, kind: string, letter: DeadLetterMessage, discriminator?: string): Promise<void> {
+export async function publishDeadLetter(js: JetStreamClient, subject: string, letter: DeadLetterMessage, discriminator?: string): Promise<void> {
   const id = letter.source ? `dlq/${letter.source.stream}/${letter.source.seq}${discriminator ? `/${discriminator}` : ''}` : undefined;
-  await js.publish(subjects.dlq(kind), new TextEncoder().encode(JSON.stringify(letter)), id ? { msgID: id } : {});
+  await js.publish(subject, new TextEncoder().encode(JSON.stringify(letter)), id ? { msgID: id } : {});
 }

@@ -9,6 +9,6 @@ export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
 export { STREAMS, subjects, DEFAULT_QUEUE } from './subjects.js';
 export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage, DeadLetterMessage } from './messages.js';
 export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
-export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type ReplayResult } from './dead-letter-queue.js';
+export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type DeadLetterWriter, type ReplayResult } from './dead-letter-queue.js';
 export { KEEP_BODY_BYTES, EXCERPT_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 export { DLQ_DEFAULTS } from './setup.js';

@@ -104,8 +104,9 @@ export const ApprovalMessage = z.object({ decision: z.enum(['approved', 'rejecte
 export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
 
 /**
- * On lf.dlq.<kind> (stream LF_DLQ): a message an engine or worker gave up on,
- * kept with the reason. It refers to the message (`source`, `size`, `sha256`)
+ * On lf.dlq.<kind> (stream LF_DLQ), or lf.dlq.tasks.<user> when a worker
+ * wrote it: a message an engine or worker gave up on, kept with the reason.
+ * Only one an engine wrote is ever replayed (dead-letter-rules.ts). It refers to the message (`source`, `size`, `sha256`)
  * and keeps a bounded part of it (dead-letters.ts): the whole body in `raw`
  * when it is at most 64 KiB of UTF-8 text (then `ledgerflow dlq replay` can
  * publish it again), else its first 4 KiB in `excerpt`. Dead letters written

@@ -15,7 +15,10 @@
  *   LF_CONTROL   lf.control.<sender>.<runId>             run control (pause, resume); <sender> is the NATS user,
  *                                                        enforced by nats.conf permissions (people users, not workers)
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
- *   LF_DLQ       lf.dlq.<kind>                           refused inputs, kept with the reason
+ *   LF_DLQ       lf.dlq.<kind>                           what engines refused or gave up on, kept with the reason
+ *                lf.dlq.tasks.<user>                     task attempts a worker gave up on; <user> is the worker's
+ *                                                        NATS user, enforced by nats.conf permissions (a worker may
+ *                                                        write no other dead letter: see dead-letter-queue.ts)
  *   KV LF_DEFINITIONS                                    deployed definitions
  *   KV LF_ATTEMPTS                                       task attempts workers took (attempts.ts)
  */
@@ -62,7 +65,10 @@ export const subjects = {
   control: (sender: string, runId: string) => `lf.control.${token(sender)}.${token(runId)}`,
   /** Core NATS (no stream): the engine's verdict on a pause or resume, for the sender waiting on it. */
   controlVerdict: (sender: string, runId: string) => `lf.verdicts.control.${token(sender)}.${token(runId)}`,
+  /** Engines' dead letters (only users with the engine's rights may publish there). */
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,
+  /** A worker's dead letters: under its own NATS user, the only dead-letter subject nats.conf lets it publish. */
+  workerDlq: (user: string) => `lf.dlq.tasks.${token(user)}`,
   /** Core NATS (no stream): the engine's verdict on an approval, for the approver waiting on it. */
   approvalVerdict: (runId: string, taskId: string, user: string) => `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   /** Core NATS (no stream): the engine's verdict on a trigger event, for the producer waiting on it. */

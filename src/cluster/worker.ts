@@ -91,6 +91,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   /** Attempts running in this worker, with every delivery of each that it holds. */
   const held = new Map<string, JsMsg[]>();
   let reporter: OutcomeReporter;
+  /** The NATS user this worker publishes as: outcomes on lf.inputs.<sender>.…, dead letters on lf.dlq.tasks.<sender>. */
+  let sender: string;
 
   async function run(m: JsMsg): Promise<void> {
     const parsed = TaskMessage.safeParse(decodeOrUndefined(m.data));
@@ -175,10 +177,14 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
   }
 
-  /** lf.dlq.tasks: a reference to the delivery and a bounded part of it (dead-letters.ts). */
+  /**
+   * lf.dlq.tasks.<user>: a reference to the delivery and a bounded part of it (dead-letters.ts), under this
+   * worker's own NATS user, the one dead-letter subject nats.conf lets it write: what a worker writes is
+   * listed as its own and never replayed with an engine's rights (dead-letter-queue.ts).
+   */
   async function deadLetter(m: JsMsg, reason: string, details: DeadLetterDetails = {}): Promise<void> {
     log(`dead letter (tasks): ${reason}`);
-    await publishDeadLetter(js, 'tasks', deadLetterOf(m, reason, new Date().toISOString(), details));
+    await publishDeadLetter(js, subjects.workerDlq(sender), deadLetterOf(m, reason, new Date().toISOString(), details));
   }
 
   const maxDeliver = opts.settings?.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver;
@@ -253,7 +259,8 @@ export function createWorker(opts: WorkerOptions): Worker {
         owned = true;
       } else nc = opts.nats;
       js = nc.jetstream();
-      reporter = new OutcomeReporter(js, { sender: opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER), log, stopped: () => stopped });
+      sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
+      reporter = new OutcomeReporter(js, { sender, log, stopped: () => stopped });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.

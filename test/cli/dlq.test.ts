@@ -3,17 +3,19 @@
  * nats-server and engine: an approval sent before its run existed is
  * dead-lettered, and replayed once the run exists it is recorded; a 7.5 MB
  * event is kept only as an excerpt, so its replay is refused; purge deletes
- * only with --yes.
+ * only with --yes. On the production nats.conf: a connection without
+ * credentials is refused, and a dead letter a worker forges is never replayed.
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, subjects } from '../../src/cluster/index.js';
+import { ClusterClient, ClusterEngine, subjects, type DeadLetterEntry } from '../../src/cluster/index.js';
 import { loadEventTypes, runIdForEvent } from '../../src/triggers/index.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { deadLetters } from '../helpers/dead-letters.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
@@ -58,7 +60,7 @@ describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
     // The run an event starts has an id known in advance: alice approves before the event is sent.
     const runId = runIdForEvent('milestone-1', 'dlq-replay');
     const early = await cli(['--nats', as('alice'), 'approve', runId, 'sign', '--comment', 'ok']);
-    expect(early.code).toBe(2);
+    expect(early.code, early.stdout + early.stderr).toBe(2);
 
     const listed = await lf('dlq', 'list', '--json');
     expect(listed.code).toBe(0);
@@ -130,5 +132,132 @@ describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
     expect(JSON.parse(purged.stdout)).toEqual({ purged: 1, kind: 'triggers' });
     expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toEqual([]);
     expect((await lf('dlq', 'show', 'x')).code).toBe(2);
+  }, 60_000);
+});
+
+/**
+ * Issue 20, against the production nats.conf (a connection without
+ * credentials is refused): a worker may write dead letters only under its own
+ * name, and what it writes is never published again with the engine's rights.
+ */
+describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () => {
+  let server: NatsServer;
+  let engine: ClusterEngine;
+  let client: ClusterClient;
+  let admin: NatsConnection;
+  let worker: NatsConnection;
+  const lf = (...args: string[]) => cli(['--nats', asUser(server.url, 'engine'), ...args]);
+
+  beforeAll(async () => {
+    server = await startNatsServer({ production: true });
+    engine = new ClusterEngine({ nats: asUser(server.url, 'engine') });
+    await engine.start();
+    client = new ClusterClient(asUser(server.url, 'engine'));
+    admin = await connect({ servers: server.url, user: 'engine', pass: 'engine-dev-password' });
+    worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await worker?.close();
+    await admin?.close();
+    await client?.close();
+    await engine?.stop();
+    await server?.dispose();
+  });
+
+  it('a connection without credentials is refused, so it cannot approve as alice', async () => {
+    const file = join(tempDir(), 'dlq-anon.yaml');
+    writeFileSync(file, WORKFLOW.replace('id: dlq-replay', 'id: dlq-anon'));
+    expect((await lf('deploy', file)).code).toBe(0);
+    const started = await lf('start', 'dlq-anon', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+
+    await expect(connect({ servers: server.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    // `approve` without a user, with or without --as, is refused before anything is published.
+    for (const as of [[], ['--as', 'alice']]) {
+      const anonymous = await cli(['--nats', server.url, 'approve', runId, 'sign', ...as]);
+      expect(anonymous.code).toBe(2);
+      expect(anonymous.stderr).toMatch(/this NATS server has users: the approver is the NATS user you connect as/);
+    }
+    // Any other command says what to give.
+    const status = await cli(['--nats', server.url, 'status', runId]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
+    expect((await client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+    expect((await client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
+  }, 60_000);
+
+  it('a letter the worker forges pointing at an approval is listed read-only, and replay (one or --all) refuses it with nothing published', async () => {
+    const file = join(tempDir(), 'dlq-forged.yaml');
+    writeFileSync(file, WORKFLOW.replace('id: dlq-replay', 'id: dlq-forged'));
+    expect((await lf('deploy', file)).code).toBe(0);
+    const started = await lf('start', 'dlq-forged', '--json');
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+
+    // A worker may not write an engine's dead letters, nor another worker's, nor plain lf.dlq.tasks.
+    for (const subject of ['lf.dlq.approvals', 'lf.dlq.inputs', 'lf.dlq.control', 'lf.dlq.tasks', 'lf.dlq.tasks.alice']) {
+      await expect(worker.jetstream().publish(subject, new TextEncoder().encode('{}'), { timeout: 3000 }), subject).rejects.toThrow(/permission/i);
+    }
+    // What it may write: under its own name. A letter saying alice approved.
+    const raw = '{"decision":"approved"}';
+    const forged = (stream: string, subject: string) => new TextEncoder().encode(JSON.stringify({
+      reason: 'forged', at: new Date().toISOString(), runId, taskId: 'sign', by: 'alice',
+      source: { stream, seq: 1, subject, deliveries: 1 }, size: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), raw,
+    }));
+    const approval = subjects.approval(runId, 'sign', 'alice');
+    const byWorker = await worker.jetstream().publish(subjects.workerDlq('worker'), forged('LF_APPROVALS', approval));
+    // As stored before workers wrote under their own name (plain lf.dlq.tasks, which workers could write then).
+    const legacy = await admin.jetstream().publish('lf.dlq.tasks', forged('LF_APPROVALS', approval));
+    // An engine's letter of one kind names a subject of another: never carried across.
+    const crossed = await admin.jetstream().publish(subjects.dlq('inputs'), forged('LF_APPROVALS', approval));
+    // And one an engine really wrote: alice approving a run that does not exist.
+    const early = await cli(['--nats', asUser(server.url, 'alice'), 'approve', 'no-such-run', 'sign']);
+    expect(early.code, early.stdout + early.stderr).toBe(2);
+
+    const listed = JSON.parse((await lf('dlq', 'list', '--json')).stdout) as DeadLetterEntry[];
+    const bySeq = new Map(listed.map((e) => [e.seq, e]));
+    expect(bySeq.get(byWorker.seq)).toMatchObject({ kind: 'tasks', subject: 'lf.dlq.tasks.worker', writer: { role: 'worker', user: 'worker' }, replayable: false, notReplayable: expect.stringMatching(/written by worker worker .*never replayed/) });
+    expect(bySeq.get(legacy.seq)).toMatchObject({ kind: 'tasks', writer: { role: 'worker', user: null }, replayable: false, notReplayable: expect.stringMatching(/may be a worker's/) });
+    expect(bySeq.get(crossed.seq)).toMatchObject({ kind: 'inputs', writer: { role: 'engine' }, replayable: false, notReplayable: expect.stringMatching(/kind inputs is replayed only onto lf\.inputs\.… \(LF_INPUTS\)/) });
+    const real = listed.find((e) => e.kind === 'approvals')!;
+    expect(real).toMatchObject({ writer: { role: 'engine' }, replayable: true, letter: { by: 'alice', runId: 'no-such-run' } });
+
+    const text = (await lf('dlq', 'list')).stdout;
+    expect(text).toMatch(new RegExp(`^\\s+${byWorker.seq}  tasks .* read-only .*by worker worker\\n.*\\n\\s+not replayable: it was written by worker worker`, 'm'));
+    expect(text).toContain('4 dead letters (1 replayable)');
+    const shown = await lf('dlq', 'show', String(byWorker.seq));
+    expect(shown.stdout).toContain('written: by worker worker, on lf.dlq.tasks.worker');
+    expect(shown.stdout).toMatch(/replay: {2}no, it was written by worker worker/);
+    expect(shown.stdout).toContain(raw); // kept readable
+
+    // Everything published on an approval subject from here on.
+    const published: string[] = [];
+    const tap = admin.subscribe('lf.approvals.>', { callback: (_err, m) => published.push(m.subject) });
+    await admin.flush();
+    const one = await lf('dlq', 'replay', String(byWorker.seq));
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(new RegExp(`dead letter ${byWorker.seq} cannot be replayed: it was written by worker worker .*nothing was published`));
+    const all = await lf('dlq', 'replay', '--all', '--json');
+    expect(all.code).toBe(2);
+    const report = JSON.parse(all.stdout) as { replayed: { seq: number }[]; refused: { seq: number; reason: string }[] };
+    // The engine's own letter goes out again (alice's, on her subject); the others are named and kept.
+    expect(report.replayed.map((r) => r.seq)).toEqual([real.seq]);
+    expect(report.refused.map((r) => r.seq).sort((a, b) => a - b)).toEqual([byWorker.seq, legacy.seq, crossed.seq]);
+    const allText = await lf('dlq', 'replay', '--all');
+    expect(allText.stderr).toMatch(new RegExp(`not replayed: dead letter ${byWorker.seq} cannot be replayed: it was written by worker worker`));
+
+    // Nothing was published but the engine's own letter, on alice's subject for no-such-run (once, or twice if the
+    // engine had dead-lettered it again before the second --all).
+    await admin.flush();
+    tap.unsubscribe();
+    expect(published.length).toBeGreaterThan(0);
+    expect(new Set(published)).toEqual(new Set([subjects.approval('no-such-run', 'sign', 'alice')]));
+    // The run still waits, with no approval in its history.
+    expect((await client.status(runId))!.status).toBe('WAITING');
+    expect((await client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
+    for (const seq of [byWorker.seq, legacy.seq, crossed.seq]) expect((await lf('dlq', 'show', String(seq))).code).toBe(0); // still there
   }, 60_000);
 });

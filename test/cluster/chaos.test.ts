@@ -237,7 +237,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     for (const key of cutOff) {
       const [runId, task, attempt] = key.split('/') as [string, string, string];
       expect(logs.get(runId)!.find((e) => e.type === 'task.restarted' && e.data.task === task && e.data.attempt === Number(attempt))?.data, `${key} restarted`)
-        .toMatchObject({ reason: 'worker_lost', restart: 1, by: 'anonymous' }); // engines connect without a user here (nats.conf's no_auth_user)
+        .toMatchObject({ reason: 'worker_lost', restart: 1, by: 'anonymous' }); // engines connect without a user here (nats-dev.conf's no_auth_user)
       expect(views.find((v) => v.runId === runId)!.tasks[task]!.attempts, `${key}: no retry used`).toBe(Number(attempt));
     }
     expect(survivor!.output()).not.toMatch(/gave up/);

@@ -149,7 +149,8 @@ describe.skipIf(!!skipReason)('poison messages', () => {
     const worker = createWorker({ nats: server.url, queue: 'poison', settings, handlers: { prepare: async () => { ran++; return {}; } } });
     await worker.start();
     try {
-      const [letter] = await waitFor('the attempt in lf.dlq.tasks', async () => { const l = (await deadLetters(jsm, 'tasks')).filter((d) => (d.source as { seq: number } | undefined)?.seq === ack.seq); return l.length > 0 ? l : undefined; }, { timeout: 15_000 });
+      // Under the worker's own user (anonymous here: it connects without credentials), the one dead-letter subject a worker may write.
+      const [letter] = await waitFor('the attempt in lf.dlq.tasks.anonymous', async () => { const l = (await deadLetters(jsm, 'tasks.anonymous')).filter((d) => (d.source as { seq: number } | undefined)?.seq === ack.seq); return l.length > 0 ? l : undefined; }, { timeout: 15_000 });
       expect(letter).toMatchObject({ runId: 'dlq-nosuchrun', taskId: 'prepare', source: { stream: 'LF_TASKS', deliveries: 3 }, reason: expect.stringMatching(/delivered 3 times \(the bound is 2\)/) });
       expect(letter!.raw).toBe(JSON.stringify(task)); // small: kept whole
       expect(ran).toBe(0);

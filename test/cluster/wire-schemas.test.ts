@@ -78,6 +78,8 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('control').address).toBe(asDoc(subjects.control('P_sender', 'P_runId')));
     expect(channel('controlVerdicts').address).toBe(asDoc(subjects.controlVerdict('P_sender', 'P_runId')));
     expect(channel('deadLetters').address).toBe(asDoc(subjects.dlq('P_kind')));
+    expect(channel('workerDeadLetters').address).toBe(asDoc(subjects.workerDlq('P_user')));
+    expect(channel('workerDeadLetters')['x-stream']).toBe(STREAMS.dlq.name);
 
     expect(channel('runLog')['x-stream']).toBe('LF_EVENTS');
     const byName: Obj = { inputs: 'inputs', tasks: 'tasks', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters' };

@@ -1,10 +1,12 @@
 /**
  * The NATS message fuzzer: every user of nats.conf publishes random and
  * hostile bodies on every subject that user may publish to, against a real
- * nats-server and a real engine and worker. Afterwards the engine still runs
- * a normal run to its end, runs the sender had no right to touch hold the
- * same state, every refused message was dead-lettered or answered, and
- * publishing where nats.conf says no fails with a permission error.
+ * nats-server (the production nats.conf: a connection without credentials is
+ * refused, so `anonymous` can do nothing) and a real engine and worker.
+ * Afterwards the engine still runs a normal run to its end, runs the sender
+ * had no right to touch hold the same state, every refused message was
+ * dead-lettered or answered, and publishing where nats.conf says no fails
+ * with a permission error.
  * Seeded (see settings.ts); assertions are on counts and states, not on the
  * fields of dead letters, whose format is another module's business.
  */
@@ -15,7 +17,7 @@ import { ClusterClient, ClusterEngine, createWorker, STREAMS, type Worker } from
 import { InputMessage, TimerMessage } from '../../src/cluster/messages.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 import { fuzzParams } from './settings.js';
 
@@ -28,20 +30,32 @@ type Tokens = { run: string; task: string };
 const MAY_PUBLISH: Record<string, { kind: 'inputs' | 'approvals' | 'triggers' | 'timers'; subject: (t: Tokens) => string }[]> = {
   worker: [{ kind: 'inputs', subject: (t) => `lf.inputs.worker.${t.run}` }],
   alice: [{ kind: 'approvals', subject: (t) => `lf.approvals.${t.run}.${t.task}.alice` }],
-  // No credentials: nats.conf's no_auth_user (the engine user in development): triggers and timers are engine-side subjects.
-  anonymous: [
+  // The engine user (engines, admin commands): triggers and timers are engine-side subjects. A connection
+  // without credentials is refused by the production nats.conf (in development, nats-dev.conf makes it this user).
+  engine: [
     { kind: 'triggers', subject: (t) => `lf.triggers.${t.task}` },
     { kind: 'timers', subject: (t) => `lf.timers.${t.run}` },
   ],
 };
-const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
-  worker: [(t) => `lf.inputs.engine.${t.run}`, (t) => `lf.inputs.${t.run}`, (t) => `lf.approvals.${t.run}.${t.task}.alice`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.events.w.${t.run}`, () => 'lf.dlq.inputs.x', (t) => `lf.control.worker.${t.run}`],
-  alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`, (t) => `lf.control.bob.${t.run}`],
+/**
+ * Dead letters (issue 20): engines write lf.dlq.<kind>, which only the engine user may publish; a worker
+ * writes only lf.dlq.tasks.<its user>, so what it writes is known as its own and never replayed.
+ */
+const DEAD_LETTERS = ['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control', 'notifications', 'tasks'].map((k) => `lf.dlq.${k}`);
+const MAY_WRITE_DEAD_LETTERS: Record<string, string[]> = {
+  worker: ['lf.dlq.tasks.worker'],
+  engine: [...DEAD_LETTERS, 'lf.dlq.tasks.worker'],
 };
-const CREDENTIALS: Record<string, { user?: string; pass?: string }> = {
+const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
+  worker: [(t) => `lf.inputs.engine.${t.run}`, (t) => `lf.inputs.${t.run}`, (t) => `lf.approvals.${t.run}.${t.task}.alice`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.events.w.${t.run}`, () => 'lf.dlq.inputs.x', (t) => `lf.control.worker.${t.run}`,
+    ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice', () => 'lf.dlq.tasks.worker.x'],
+  alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`, (t) => `lf.control.bob.${t.run}`,
+    ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice'],
+};
+const CREDENTIALS: Record<string, { user: string; pass: string }> = {
   worker: { user: 'worker', pass: 'worker-dev-password' },
   alice: { user: 'alice', pass: 'alice-dev-password' },
-  anonymous: {},
+  engine: { user: 'engine', pass: 'engine-dev-password' },
 };
 
 const gated = def(`
@@ -112,14 +126,14 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
   const conns: Record<string, NatsConnection> = {};
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url, log: (line) => { if (/will retry/.test(line)) console.log('ENGINE', line.slice(0, 400)); } });
+    server = await startNatsServer({ production: true });
+    engine = new ClusterEngine({ nats: asUser(server.url, 'engine'), log: (line) => { if (/will retry/.test(line)) console.log('ENGINE', line.slice(0, 400)); } });
     await engine.start();
-    client = new ClusterClient(server.url);
+    client = new ClusterClient(asUser(server.url, 'engine'));
     await client.deploy(gated);
-    admin = await connect({ servers: server.url });
+    admin = await connect({ servers: server.url, ...CREDENTIALS.engine! });
     jsm = await admin.jetstreamManager();
-    const workerUrl = server.url.replace('nats://', 'nats://worker:worker-dev-password@');
+    const workerUrl = asUser(server.url, 'worker');
     worker = createWorker({ nats: workerUrl, handlers: { prepare: async () => ({ ready: true }), pay: async () => ({ paid: true }) } });
     await worker.start();
     for (const [name, cred] of Object.entries(CREDENTIALS)) conns[name] = await connect({ servers: server.url, ...cred });
@@ -241,7 +255,7 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
     ['alice', 'lf.approvals.é.sign.alice', '{"decision":"approved"}', 'approvals'],
     ['alice', `lf.approvals.${'a'.repeat(129)}.sign.alice`, '{"decision":"approved"}', 'approvals'],
     // And this one was acknowledged without a trace.
-    ['anonymous', 'lf.timers.gone', '{"runId":"gone","task":"sign","kind":"approval_timeout","attempt":1,"dueAt":"2000-01-01T00:00:00.000Z"}', 'timers'],
+    ['engine', 'lf.timers.gone', '{"runId":"gone","task":"sign","kind":"approval_timeout","attempt":1,"dueAt":"2000-01-01T00:00:00.000Z"}', 'timers'],
   ])('%s on %s: %s is dead-lettered once, not retried', async (user, subject, text, kind) => {
     const before = (await dlqCounts())[`lf.dlq.${kind}`] ?? 0;
     await conns[user]!.jetstream().publish(subject, enc.encode(text));
@@ -258,4 +272,17 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
       }
     }
   }, 60_000);
+
+  it('dead letters are written where nats.conf says yes: a worker under its own name only, the engine user anywhere', async () => {
+    for (const [user, subjects] of Object.entries(MAY_WRITE_DEAD_LETTERS)) {
+      for (const subject of subjects) {
+        const ack = await conns[user]!.jetstream().publish(subject, enc.encode('{"reason":"fuzz"}'), { timeout: 3000 });
+        expect(ack.stream, `${user} → ${subject}`).toBe(STREAMS.dlq.name);
+      }
+    }
+  });
+
+  it('anonymous can do nothing: the production nats.conf refuses a connection without credentials', async () => {
+    await expect(connect({ servers: server.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+  });
 });

@@ -2,7 +2,7 @@
 import type { JetStreamManager, MsgRequest } from 'nats';
 import { STREAMS } from '../../src/cluster/index.js';
 
-/** Every message on lf.dlq.<kind>, oldest first. */
+/** Every message on lf.dlq.<kind> (a subject below lf.dlq: `tasks.worker`, or a wildcard), oldest first. */
 export async function deadLetters(jsm: JetStreamManager, kind: string): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   for (let seq = 1; ;) {

@@ -1,9 +1,12 @@
 /**
  * A real nats-server for integration tests, started from the repo's
- * nats.conf with a free client port, a random monitoring port (so parallel
- * servers never collide on nats.conf's fixed `http:` port) and a temporary
- * JetStream store dir. `stop()` is a SIGKILL (the crash the store must
- * survive); `restart()` brings the server back on the same port and store.
+ * nats-dev.conf (nats.conf, plus: a connection without credentials is the
+ * engine user, which most tests rely on), or with `production: true` from
+ * nats.conf itself (such a connection is refused: what security tests need),
+ * with a free client port, a random monitoring port (so parallel servers
+ * never collide on nats.conf's fixed `http:` port) and a temporary JetStream
+ * store dir. `stop()` is a SIGKILL (the crash the store must survive);
+ * `restart()` brings the server back on the same port and store.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,8 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from '../../src/cli/nats-server.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The production files: every connection must give credentials. */
 export const NATS_CONF = join(ROOT, 'nats.conf');
 export const NATS_CLUSTER_CONF = join(ROOT, 'nats-cluster.conf');
+/** The development files (the helpers' default): they include the above and make a connection without credentials the engine user. */
+export const NATS_DEV_CONF = join(ROOT, 'nats-dev.conf');
+export const NATS_CLUSTER_DEV_CONF = join(ROOT, 'nats-cluster-dev.conf');
+/** A server URL as one of nats.conf's users (their development passwords). */
+export const asUser = (url: string, user: string): string => url.replace('nats://', `nats://${user}:${user}-dev-password@`);
 /** The oldest server the JetStream store is written for (Debian's package). */
 export const MIN_NATS_SERVER = [2, 9, 0] as const;
 
@@ -119,8 +128,11 @@ async function killProcess(c: ChildProcess | undefined): Promise<void> {
   await gone;
 }
 
-/** `config`: another config file than nats.conf (e.g. a server without users). */
-export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number; config?: string } = {}): Promise<NatsServer> {
+/**
+ * `config`: another config file than nats-dev.conf (e.g. a server without
+ * users); `production`: the production nats.conf (no connection without credentials).
+ */
+export async function startNatsServer(opts: { storeDir?: string; bin?: string; timeoutMs?: number; config?: string; production?: boolean } = {}): Promise<NatsServer> {
   const bin = opts.bin ?? natsServerBin();
   if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
   const ownDir = opts.storeDir === undefined;
@@ -132,7 +144,7 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
   const launch = async (p: number): Promise<void> => {
     // -p overrides nats.conf's listen port; -m -1 picks a random monitoring
     // port (0 would mean "unset" and keep nats.conf's 8222).
-    child = await spawnNats(bin, ['-c', opts.config ?? NATS_CONF, '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], p, timeoutMs);
+    child = await spawnNats(bin, ['-c', opts.config ?? (opts.production ? NATS_CONF : NATS_DEV_CONF), '-a', '127.0.0.1', '-p', String(p), '-m', '-1', '-sd', storeDir], p, timeoutMs);
   };
 
   const stop = async (): Promise<void> => {
@@ -213,12 +225,13 @@ export interface NatsCluster {
 
 /**
  * A JetStream cluster of `size` nodes on 127.0.0.1, each from
- * nats-cluster.conf (the users of nats.conf) with its own client, route and
+ * nats-cluster-dev.conf (or with `production: true` nats-cluster.conf: the
+ * users of nats.conf, no connection without credentials) with its own client, route and
  * monitoring ports and store dir, started as `ledgerflow dev --cluster` starts
  * them (src/cli/nats-server.ts). Resolves once every node answers JetStream
  * requests, i.e. a meta leader is elected.
  */
-export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs?: number } = {}): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs?: number; production?: boolean } = {}): Promise<NatsCluster> {
   const bin = opts.bin ?? natsServerBin();
   if (!bin) throw new Error('nats-server not found (install the nats-server package or set NATS_SERVER_BIN)');
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -231,7 +244,7 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        children[i] = await spawnNats(bin, clusterNodeArgs(NATS_CLUSTER_CONF, ports, i, join(root, nodeName(i))), ports[i]!.client, timeoutMs);
+        children[i] = await spawnNats(bin, clusterNodeArgs(opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF, ports, i, join(root, nodeName(i))), ports[i]!.client, timeoutMs);
         return;
       } catch (err) {
         if (Date.now() > deadline) throw err;
@@ -256,7 +269,7 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
   const url = nodes.map((n) => n.url).join(',');
   try {
     await Promise.all(nodes.map((_, i) => launch(i)));
-    await waitForJetStream(url, timeoutMs);
+    await waitForJetStream(asUser(url, 'engine'), timeoutMs);
   } catch (err) {
     await dispose();
     throw err;
@@ -264,7 +277,7 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
   return {
     nodes,
     url,
-    as: (user) => url.replace('nats://', `nats://${user}:${user}-dev-password@`),
+    as: (user) => asUser(url, user),
     metaLeader: async () => {
       for (const n of nodes.filter((x) => x.running())) {
         try {

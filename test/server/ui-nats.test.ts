@@ -43,7 +43,8 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
   beforeAll(async () => {
     dir = tempDir('lf-ui-nats-');
     const conf = join(dir, 'nats.conf');
-    writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"'));
+    // The engine, deploy and start below connect without credentials: nats-dev.conf's no_auth_user, added here.
+    writeFileSync(conf, `${readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')}\nno_auth_user: engine\n`);
     nats = await startNatsServer({ config: conf });
     for (const f of ['approval.yaml', 'wait-signal.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
     // orders: started by order_placed events (schema in events/), with a required input; queued: its task waits on a queue no worker serves.
