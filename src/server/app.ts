@@ -21,7 +21,8 @@ import { attemptInputs } from './attempt-inputs.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
-import { SignInLimiter } from './signin-limit.js';
+import { limitedSignIn, SignInLimiter } from './signin-limit.js';
+import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf, type RunRecord } from '../query/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
@@ -114,22 +115,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.post('/api/session', async (c) => {
     if (!o.signIn) throw new ApiError(400, 'LF_NO_SIGN_IN', 'this server runs on the embedded store: open the URL with the token `ledgerflow ui` printed (or send Authorization: Bearer <token>)');
     const { user, password } = parseBody(SessionBody, await jsonBody(c));
-    const from = clientAddress(c);
-    const wait = limiter.wait(from, user);
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      c.header('Retry-After', String(seconds));
-      throw new ApiError(429, 'LF_TOO_MANY_SIGN_INS', `too many failed sign-ins from this address or for user ${user}: try again in ${seconds} s`);
-    }
-    let client: { close(): Promise<void> };
-    try {
-      client = await o.signIn(user, password);
-    } catch (err) {
-      // Only a refused password counts; NATS being down (503) is not the person's failure.
-      if (err instanceof ApiError && err.status === 401) limiter.failed(from, user);
-      throw err;
-    }
-    limiter.succeeded(from, user);
+    const client = await limitedSignIn(limiter, clientAddress(c), user, () => o.signIn!(user, password), (seconds) => c.header('Retry-After', String(seconds)));
     const s = sessions.open(user, client);
     setSessionCookie(c, s, o.sessionTtlMs);
     return c.json({ user: s.user, csrf: s.csrf, mode: backend.mode, read: await readAccess(actorOfAuth({ via: 'cookie', user, session: s })) });
@@ -383,42 +369,12 @@ export function createApp(o: AppOptions): Hono<Env> {
   return app;
 }
 
-/** The TCP peer's address (behind a proxy: the proxy's; a forwarded header is the client's to forge). */
-function clientAddress(c: Context): string {
-  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
-}
-
 function sameToken(a: string, b: string): boolean {
   return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }
 
 function eventJson(e: EventEnvelope) {
   return { seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state };
-}
-
-/** The JSON body, {} when there is none; a body that is not JSON is a 400. */
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ApiError(400, 'LF_INPUT_INVALID', `(body): not JSON: ${(err as Error).message}`, { field: '(body)' });
-  }
-}
-
-/** Holds an SSE stream open with a comment every 15 s until the client goes; then `stop`. */
-async function keepAlive(stream: { onAbort(f: () => void): void; sleep(ms: number): Promise<unknown>; writeSSE(m: { data: string; event?: string }): Promise<void>; aborted: boolean; closed: boolean }, stop: () => void): Promise<void> {
-  let open = true;
-  let stopped = false;
-  const end = () => { if (!stopped) { stopped = true; stop(); } };
-  stream.onAbort(() => { open = false; end(); });
-  await stream.writeSSE({ event: 'ready', data: '{}' });
-  while (open && !stream.aborted && !stream.closed) {
-    await stream.sleep(15_000);
-    if (open && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' }).catch(() => { open = false; });
-  }
-  end();
 }
 
 export function escapeHtml(s: string): string {

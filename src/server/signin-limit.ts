@@ -12,6 +12,7 @@
  */
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
+import { ApiError } from './errors.js';
 
 export interface SignInLimit { max: number; windowMs: number; maxKeys?: number }
 
@@ -67,6 +68,28 @@ export class SignInLimiter {
       if (this.now() - c.since < this.limit.windowMs) break;
       this.counts.delete(key);
     }
+  }
+}
+
+/**
+ * A sign-in through the limiter: refused with 429 (`retryAfter` told the
+ * seconds) while locked, without calling `signIn`; a 401 from it counts, a
+ * success resets. Other errors (NATS down: 503) are not the person's failure.
+ */
+export async function limitedSignIn<T>(limiter: SignInLimiter, address: string, user: string, signIn: () => Promise<T>, retryAfter: (seconds: number) => void): Promise<T> {
+  const wait = limiter.wait(address, user);
+  if (wait > 0) {
+    const seconds = Math.ceil(wait / 1000);
+    retryAfter(seconds);
+    throw new ApiError(429, 'LF_TOO_MANY_SIGN_INS', `too many failed sign-ins from this address or for user ${user}: try again in ${seconds} s`);
+  }
+  try {
+    const signedIn = await signIn();
+    limiter.succeeded(address, user);
+    return signedIn;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) limiter.failed(address, user);
+    throw err;
   }
 }
 
