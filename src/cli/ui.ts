@@ -22,10 +22,13 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   if (nats && opts.handlers) throw new UsageError('--handlers runs tasks on the embedded store; on NATS workers run them (`ledgerflow worker --handlers`)', {});
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const say = (line: string) => io.err(line);
-  const { startUi } = await import('../server/index.js');
+  const { startUi, parseSignInLimit } = await import('../server/index.js');
   // Prometheus's token for /metrics (both stores); the UI's own token also opens it on the embedded store.
   const metricsToken = process.env.LEDGERFLOW_UI_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^\S{32,}$/.test(metricsToken)) throw new UsageError('LEDGERFLOW_UI_METRICS_TOKEN: at least 32 characters, no spaces (e.g. `openssl rand -hex 32`)', {});
+
+  // Failed NATS sign-ins allowed per client address and per user: `<failures>/<window>`, default 5/1m.
+  const signInLimit = parseSignInLimit(process.env.LEDGERFLOW_UI_SIGNIN_LIMIT);
 
   if (nats && (opts.outputRoot || opts.commandOutputLimit || opts.notifications)) {
     throw new UsageError('--output-root, --command-output-limit and --notifications apply to the runs the UI drives on the embedded store; on NATS the engines and workers take them', {});
@@ -47,7 +50,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
     hooks: notifier ? withNotifier(progress, notifier) : progress,
     ...(notifier ? { notifier } : {}),
     onNotice: (n: ServiceNotice) => say(n.message),
-    ...(metricsToken ? { metricsToken } : {}), log: say, metrics,
+    ...(metricsToken ? { metricsToken } : {}), log: say, metrics, signInLimit,
   });
   if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);
   if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, ...(ui.token ? { token: ui.token } : {}) }));

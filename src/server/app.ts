@@ -21,6 +21,8 @@ import { attemptInputs } from './attempt-inputs.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
+import { limitedSignIn, SignInLimiter } from './signin-limit.js';
+import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf, type RunRecord } from '../query/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
@@ -46,6 +48,8 @@ export interface AppOptions {
   metricsToken?: string | null;
   /** What GET /metrics serves (Prometheus text); absent: 501. */
   metrics?: { contentType: string; text(): Promise<string> } | null;
+  /** Failed sign-ins per client address and per user (NATS); default 5 a minute. */
+  signInLimit?: SignInLimiter;
 }
 
 type Env = { Variables: { auth: Auth } };
@@ -55,6 +59,7 @@ const page = (title: string, text: string) => `<!doctype html><meta charset="utf
 
 export function createApp(o: AppOptions): Hono<Env> {
   const { backend, sessions } = o;
+  const limiter = o.signInLimit ?? new SignInLimiter();
   const app = new Hono<Env>();
   const reader = new Engine({ store: backend.store });
   const indexHtml = () => {
@@ -110,10 +115,10 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.post('/api/session', async (c) => {
     if (!o.signIn) throw new ApiError(400, 'LF_NO_SIGN_IN', 'this server runs on the embedded store: open the URL with the token `ledgerflow ui` printed (or send Authorization: Bearer <token>)');
     const { user, password } = parseBody(SessionBody, await jsonBody(c));
-    const client = await o.signIn(user, password);
+    const client = await limitedSignIn(limiter, clientAddress(c), user, () => o.signIn!(user, password), (seconds) => c.header('Retry-After', String(seconds)));
     const s = sessions.open(user, client);
     setSessionCookie(c, s, o.sessionTtlMs);
-    return c.json({ user: s.user, csrf: s.csrf, mode: backend.mode });
+    return c.json({ user: s.user, csrf: s.csrf, mode: backend.mode, read: await readAccess(actorOfAuth({ via: 'cookie', user, session: s })) });
   });
 
   // A scraper's own token opens /metrics and nothing else (on NATS there is no UI token to give Prometheus).
@@ -152,14 +157,30 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.use('/api/runs/:id', runIdParam);
   app.use('/api/runs/:id/*', runIdParam);
 
-  const actor = (c: Context<Env>): Actor => (o.actorOf ? o.actorOf(c.get('auth')) : { user: c.get('auth').user });
+  const actorOfAuth = (auth: Auth): Actor => (o.actorOf ? o.actorOf(auth) : { user: auth.user });
+  const actor = (c: Context<Env>): Actor => actorOfAuth(c.get('auth'));
+  /** May this actor read runs (NATS: nats.conf's rule for the person, backend.readRefusal); embedded: always. */
+  const readAccess = async (a: Actor) => {
+    const refusal = await backend.readRefusal?.(a);
+    return refusal ? { allowed: false, message: refusal.message, subject: (refusal.meta as { subject?: string }).subject } : { allowed: true };
+  };
+  // Every read, JSON or SSE, /metrics included: a signed-in person nats.conf would not let read the log gets a 403
+  // naming the permission, before any store is asked (actions are POSTs, published on the person's own connection).
+  // The scraper's token (auth 'bearer' on NATS) opens /metrics only and holds no person.
+  app.use('*', async (c, next) => {
+    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && isApi(c) && c.req.path !== '/api/session' && c.get('auth').via === 'cookie') {
+      const refusal = await backend.readRefusal?.(actor(c));
+      if (refusal) throw refusal;
+    }
+    return next();
+  });
   const runExists = async (id: string) => {
     if ((await backend.store.lastSeq(id)) === 0) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
   };
 
-  app.get('/api/session', (c) => {
+  app.get('/api/session', async (c) => {
     const auth = c.get('auth');
-    return c.json({ user: auth.user, mode: backend.mode, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null });
+    return c.json({ user: auth.user, mode: backend.mode, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null, read: await readAccess(actor(c)) });
   });
   app.delete('/api/session', async (c) => {
     const auth = c.get('auth');
@@ -327,6 +348,9 @@ export function createApp(o: AppOptions): Hono<Env> {
   // Page routes: the browser app (it routes on the client). An unknown run's page is a 404 with the same app, which says so.
   app.get('/runs/:id', async (c) => {
     const id = c.req.param('id');
+    // Not signed in (the sign-in page) or not allowed to read: the same 200 whether the run exists or not.
+    const auth = c.get('auth');
+    if (!auth || (auth.via === 'cookie' && (await backend.readRefusal?.(actor(c))))) return c.html(indexHtml());
     const known = RUN_ID_PATTERN.test(id) && (await backend.store.lastSeq(id)) > 0;
     return c.html(indexHtml(), known ? 200 : 404);
   });
@@ -351,31 +375,6 @@ function sameToken(a: string, b: string): boolean {
 
 function eventJson(e: EventEnvelope) {
   return { seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state };
-}
-
-/** The JSON body, {} when there is none; a body that is not JSON is a 400. */
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ApiError(400, 'LF_INPUT_INVALID', `(body): not JSON: ${(err as Error).message}`, { field: '(body)' });
-  }
-}
-
-/** Holds an SSE stream open with a comment every 15 s until the client goes; then `stop`. */
-async function keepAlive(stream: { onAbort(f: () => void): void; sleep(ms: number): Promise<unknown>; writeSSE(m: { data: string; event?: string }): Promise<void>; aborted: boolean; closed: boolean }, stop: () => void): Promise<void> {
-  let open = true;
-  let stopped = false;
-  const end = () => { if (!stopped) { stopped = true; stop(); } };
-  stream.onAbort(() => { open = false; end(); });
-  await stream.writeSSE({ event: 'ready', data: '{}' });
-  while (open && !stream.aborted && !stream.closed) {
-    await stream.sleep(15_000);
-    if (open && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' }).catch(() => { open = false; });
-  }
-  end();
 }
 
 export function escapeHtml(s: string): string {

@@ -7,6 +7,7 @@
 import type { Definition, Diagnostic } from '../index.js';
 import type { EventStore } from '../store/index.js';
 import type { RunIndex } from '../query/index.js';
+import type { ApiError } from './errors.js';
 
 /** Who acts: the name recorded as `by`, and (NATS) the session's own connection. */
 export interface Actor { user: string; session?: unknown }
@@ -43,6 +44,12 @@ export interface Backend {
   store: EventStore;
   runs: RunIndex;
   actions(actor: Actor): Actions;
+  /**
+   * NATS: the 403 a person nats.conf would not let read the log gets on every
+   * read (null: may read). Absent on the embedded store, where the token is
+   * the whole door.
+   */
+  readRefusal?(actor: Actor): Promise<ApiError | null>;
   /** Every version of every workflow known here. */
   definitions(): Promise<DefinitionVersion[]>;
   schedules(): Promise<unknown[]>;

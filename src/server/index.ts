@@ -17,11 +17,13 @@ import { createApp } from './app.js';
 import { randomToken, Sessions } from './auth.js';
 import type { Backend } from './backend.js';
 import { embeddedBackend } from './embedded.js';
+import { SignInLimiter, type SignInLimit } from './signin-limit.js';
 
 export { createApp, BODY_LIMIT, type AppOptions } from './app.js';
 export { toHttpError, ApiError, type ApiErrorBody } from './errors.js';
 export { summarize as summarizeMetrics, type MetricsSummary } from './metrics-summary.js';
 export type { Backend, Actions, Actor, DefinitionVersion } from './backend.js';
+export { parseSignInLimit, DEFAULT_SIGNIN_LIMIT, SignInLimiter, type SignInLimit } from './signin-limit.js';
 
 /** Sessions expire after this long unused. */
 export const SESSION_TTL_MS = 12 * 3600_000;
@@ -53,6 +55,8 @@ export interface UiOptions {
   metricsToken?: string;
   /** Where metrics problems are said (they never fail a run or a request). */
   log?: (line: string) => void;
+  /** NATS sign-in: failed tries allowed per client address and per user in a window (`LEDGERFLOW_UI_SIGNIN_LIMIT`); default 5 a minute. */
+  signInLimit?: SignInLimit;
 }
 
 export interface RunningUi {
@@ -100,6 +104,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     backend, token, sessions, sessionTtlMs: SESSION_TTL_MS, embeddedUser: opts.embeddedUser ?? process.env.USER ?? 'ui',
     webDir: join(packageRoot(), 'dist', 'web'), metrics, metricsToken: opts.metricsToken ?? null,
     ...(signIn ? { signIn } : {}), ...(actorOf ? { actorOf } : {}),
+    ...(opts.signInLimit ? { signInLimit: new SignInLimiter(opts.signInLimit) } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;
   server.listen(opts.port, opts.host);

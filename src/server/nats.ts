@@ -29,9 +29,13 @@ import { triggerRows } from './embedded.js';
 import { ApiError, permissionSubject } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
 import { openRunIndex } from '../query/index.js';
+import { cachedReadAccess, mayReadLog, readRefusal } from './read-access.js';
 
-/** A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user. */
-export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; close(): Promise<void> }
+/**
+ * A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user,
+ * and whether nats.conf lets them read the log (asked on that connection, cached a while).
+ */
+export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; mayRead(): Promise<boolean>; close(): Promise<void> }
 
 /**
  * Listens for the engines' verdict on an event before it is published. A
@@ -66,8 +70,9 @@ export function urlAs(url: string, user: string, password: string): string {
   }).join(',');
 }
 
-export async function natsBackend(opts: { url: string }): Promise<Backend & { signIn(user: string, password: string): Promise<PersonSession>; actorOf(auth: Auth): Actor; jetstreamManager(): Promise<JetStreamManager> }> {
+export async function natsBackend(opts: { url: string }): Promise<Backend & { readRefusal(actor: Actor): Promise<ApiError | null>; signIn(user: string, password: string): Promise<PersonSession>; actorOf(auth: Auth): Actor; jetstreamManager(): Promise<JetStreamManager> }> {
   const settings = natsSettings();
+  const logStream = settings.store.stream ?? 'LF_EVENTS';
   const reader = new ClusterClient(opts.url, settings);
   await reader.prepare(); // connects (a wrong URL fails the start, not the first page) and makes the streams
   const nc: NatsConnection = await reader.store.connection();
@@ -227,10 +232,24 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { si
         if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
         throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${(err as Error).message}`);
       });
-      // Kept as the person's plain connection (emit); the ClusterClient makes its own for the rest.
+      // Kept as the person's plain connection (emit, the read probe); the ClusterClient makes its own for the rest.
       const cluster = new ClusterClient(url, settings);
-      const session: PersonSession = { cluster, nc: probe, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
+      const mayRead = cachedReadAccess(() => mayReadLog(probe, logStream));
+      const session: PersonSession = { cluster, nc: probe, mayRead, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
+      // Asked now: the sign-in's answer says whether the page may show runs (and NATS trouble shows here, not later).
+      try {
+        await mayRead();
+      } catch (err) {
+        await session.close();
+        throw err;
+      }
       return session;
+    },
+    async readRefusal(actor: Actor) {
+      const person = actor.session as PersonSession | undefined;
+      // No person (not a sign-in session): the app only asks for cookie sessions, which on NATS always hold one.
+      if (!person) return readRefusal(actor.user, logStream);
+      return (await person.mayRead()) ? null : readRefusal(actor.user, logStream);
     },
     jetstreamManager: () => nc.jetstreamManager(),
     actorOf(auth: Auth): Actor {

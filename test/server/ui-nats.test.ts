@@ -3,7 +3,9 @@
  * NATS user and password, and each action is published as that user, so the
  * server's permissions decide. The server runs nats.conf with alice made an
  * approver only (her lf.control line dropped, as nats.conf itself suggests
- * for people who may not control runs): she may approve, not cancel.
+ * for people who may not control runs): she may approve, not cancel. The
+ * worker user, whom nats.conf does not let read the log, reads nothing: 403
+ * on every read. The UI's own connection gives the engine's credentials.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ let nats: NatsServer;
 let ui: UiProcess;
 let engine: ChildProcess;
 let dir: string;
+let engineUrl: string;
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}`, { redirect: 'manual', ...init });
 const json = async (r: Response) => (await r.json()) as Record<string, any>;
@@ -55,7 +58,9 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml', 'wait-signal.yaml', 'orders.yaml', 'queued.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     engine = spawnCli(['--nats', nats.url, 'engine', '--handlers', 'handlers.mjs'], { cwd: dir });
-    ui = await startUiProcess(['--nats', nats.url], [], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN } });
+    engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
+    // A short sign-in window (5 failures per 2 s) so the lock-out test can see it end.
+    ui = await startUiProcess(['--nats', engineUrl], [], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN, LEDGERFLOW_UI_SIGNIN_LIMIT: '5/2s' } });
   }, 60_000);
   afterAll(async () => {
     await ui?.stop();
@@ -175,5 +180,58 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/^ledgerflow_queue_backlog\{queue="nobody"\} 1$/m);
     expect((await api('/metrics', { headers: alice.headers })).status).toBe(200);
+  });
+
+  it('worker (no "$JS.API.STREAM.MSG.GET.LF_EVENTS" in nats.conf) reads nothing: 403 naming the permission on the runs, a run, its events, its stream and every summary; alice reads them', async () => {
+    const alice = await signIn('alice', 'alice-dev-password');
+    const runId = await waitingRun(alice.headers);
+    const worker = await signIn('worker', 'worker-dev-password');
+    expect(worker.status).toBe(200);
+    const session = await json(await api('/api/session', { headers: worker.headers }));
+    expect(session).toMatchObject({ user: 'worker', read: { allowed: false, subject: '$JS.API.STREAM.MSG.GET.LF_EVENTS' } });
+    expect(session.read.message).toMatch(/not allowed to read runs/);
+
+    const reads = ['/api/runs', `/api/runs/${runId}`, `/api/runs/${runId}/events`, `/api/runs/${runId}/at/1`, `/api/runs/${runId}/stream`, '/api/stream',
+      '/api/definitions', '/api/definitions/approval', '/api/schedules', '/api/triggers', '/api/workers', '/api/metrics/summary', '/metrics'];
+    for (const path of reads) {
+      const r = await api(path, { headers: worker.headers });
+      const text = await r.text();
+      expect(r.status, `${path}: ${text}`).toBe(403);
+      expect(JSON.parse(text).error, path).toMatchObject({ code: 'LF_FORBIDDEN', subject: '$JS.API.STREAM.MSG.GET.LF_EVENTS' });
+      expect(text, path).not.toContain(runId);
+      expect(text, path).not.toContain('sign_off');
+    }
+    // The run's page is the app either way: its status does not say whether the run exists.
+    expect((await api(`/runs/${runId}`, { headers: worker.headers })).status).toBe(200);
+    expect((await api('/runs/nosuchrun', { headers: worker.headers })).status).toBe(200);
+
+    expect((await json(await api('/api/session', { headers: alice.headers }))).read).toEqual({ allowed: true });
+    const runs = await json(await api('/api/runs', { headers: alice.headers }));
+    expect((runs.runs as { runId: string }[]).some((r) => r.runId === runId)).toBe(true);
+    expect((await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.status).toBe('WAITING');
+    expect(((await json(await api(`/api/runs/${runId}/events`, { headers: alice.headers }))).events as { type: string }[])[0]!.type).toBe('run.started');
+    // Her stream opens (SSE: the first message is `ready`).
+    const abort = new AbortController();
+    const stream = await api(`/api/runs/${runId}/stream`, { headers: alice.headers, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let got = '';
+    while (!got.includes('event: ready')) got += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+  });
+
+  it('sign-in is rate limited: the 21st rapid wrong password is a 429 with Retry-After, and the right one works once the window has passed', async () => {
+    const tries: Response[] = [];
+    for (let i = 0; i < 21; i++) tries.push(await api('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'cfo', password: `guess-${i}` }) }));
+    expect(tries.map((r) => r.status)).toEqual([...Array(5).fill(401), ...Array(16).fill(429)]);
+    const last = tries[20]!;
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await json(last)).error).toMatchObject({ code: 'LF_TOO_MANY_SIGN_INS', message: expect.stringMatching(/try again in \d+ s/) });
+    // Locked out, even the right password is refused (else a guess would learn it was right).
+    expect((await signIn('cfo', 'cfo-dev-password')).status).toBe(429);
+    // Once the window (2 s here) has passed: in, and the count starts again.
+    const cfo = await until(async () => { const r = await signIn('cfo', 'cfo-dev-password'); return r.status === 429 ? undefined : r; }, 'the sign-in window to pass', 10_000);
+    expect(cfo.status).toBe(200);
+    expect((await json(await api('/api/session', { headers: cfo.headers }))).user).toBe('cfo');
   });
 });

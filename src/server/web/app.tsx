@@ -64,7 +64,7 @@ export function App() {
         </div>
       </header>
       <main class="page">
-        <Page path={path} session={session} />
+        {session.read?.allowed === false ? <ReadForbidden read={session.read} /> : <Page path={path} session={session} />}
       </main>
     </div>
   );
@@ -86,6 +86,17 @@ function Page(props: { path: string; session: Session }) {
   // Not /metrics: that path is the Prometheus endpoint.
   if (p === '/stats') return <MetricsPage />;
   return <NotFound what={`No page at ${p}.`} />;
+}
+
+/** Signed in, but nats.conf does not let this user read the log: every read would be a 403, so no page asks. */
+function ReadForbidden(props: { read: NonNullable<Session['read']> }) {
+  return (
+    <div class="card read-forbidden" data-testid="read-forbidden">
+      <h1>Not allowed to read runs</h1>
+      <p>{props.read.message}</p>
+      {props.read.subject ? <p class="muted">Permission to add to this user's publish permissions: <code>{props.read.subject}</code></p> : null}
+    </div>
+  );
 }
 
 export function NotFound(props: { what: string }) {

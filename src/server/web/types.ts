@@ -62,6 +62,8 @@ export interface Session {
   mode?: 'embedded' | 'nats';
   user?: string | null;
   csrf?: string;
+  /** NATS: whether nats.conf lets this user read the log; when not, the server's message and the permission to add. */
+  read?: { allowed: boolean; message?: string; subject?: string };
 }
 
 /** An error answer; a 401 also says which store the server runs on (how to get in). */

@@ -1,17 +1,20 @@
 /**
  * The dashboard in chromium against `ledgerflow ui --nats` on a real
- * nats-server started from the repository's nats.conf, with an engine and a
- * worker process: alice signs in on the sign-in page and approves; the worker
- * user, whom nats.conf gives no lf.control permission, is refused a cancel
- * with the server's message. One browser, one page.
+ * nats-server started from the repository's nats.conf (bob's lf.control line
+ * dropped, as nats.conf suggests for people who may not control runs), with
+ * an engine and a worker process: alice signs in on the sign-in page and
+ * approves; bob is refused a cancel with the server's message; the worker
+ * user, whom nats.conf does not let read the log, is told so and shown no
+ * run. The UI's own connection gives the engine's credentials. One browser,
+ * one page.
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
-import { startNatsServer, type NatsServer } from '../../helpers/nats.js';
+import { NATS_CONF, startNatsServer, type NatsServer } from '../../helpers/nats.js';
 import { startUiProcess, type UiProcess } from '../ui-helpers.js';
 
 const skipReason = inject('natsSkipReason');
@@ -44,13 +47,16 @@ describe.skipIf(!!skipReason || (!chromiumBin() && !process.env.CI))('the dashbo
 
   beforeAll(async () => {
     dir = tempDir('lf-ui-web-nats-');
-    nats = await startNatsServer();
+    const conf = join(dir, 'nats.conf');
+    writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.bob.*", "lf.control.bob.*"', '"lf.signals.bob.*"'));
+    nats = await startNatsServer({ config: conf });
     for (const f of ['approval.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
     const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     const workerUrl = nats.url.replace('nats://', 'nats://worker:worker-dev-password@');
     procs.push(spawnCli(['--nats', nats.url, 'engine'], { cwd: dir }), spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
-    [ui, browser] = await Promise.all([startUiProcess(['--nats', nats.url], [], { cwd: dir }), launchBrowser()]);
+    const engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
+    [ui, browser] = await Promise.all([startUiProcess(['--nats', engineUrl], [], { cwd: dir }), launchBrowser()]);
     [approveRun, cancelRun] = await Promise.all([waitingRun(), waitingRun()]);
   }, 60_000);
   afterAll(async () => {
@@ -84,16 +90,30 @@ describe.skipIf(!!skipReason || (!chromiumBin() && !process.env.CI))('the dashbo
     await expect.poll(() => page.locator('.task-panel[data-task=sign_off] .decisions').textContent()).toMatch(/approved by alice.*“ship it”/);
   });
 
-  it('the worker user, without lf.control in nats.conf, is refused a cancel with the server\'s message, and the run goes on waiting', async () => {
+  it('bob, without lf.control in nats.conf, is refused a cancel with the server\'s message, and the run goes on waiting', async () => {
     const { page } = browser;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('input[name=user]').waitFor();
-    await signIn('worker', 'worker-dev-password');
+    await signIn('bob', 'bob-dev-password');
     await page.goto(`${ui.base}/runs/${cancelRun}`);
     await expect.poll(runStatus, { timeout: T }).toBe('WAITING');
     await page.getByRole('button', { name: 'Cancel run' }).click();
-    await expect.poll(() => page.locator('.actions-wrap .error-box').textContent()).toMatch(new RegExp(`^403 .*lf\\.control\\.worker\\.${cancelRun}`));
+    await expect.poll(() => page.locator('.actions-wrap .error-box').textContent()).toMatch(new RegExp(`^403 .*lf\\.control\\.bob\\.${cancelRun}`));
     expect(await runStatus()).toBe('WAITING');
+    expect(browser.log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('the worker user, whom nats.conf does not let read the log, signs in and is told it is not allowed to read runs, with no run shown', async () => {
+    const { page } = browser;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('input[name=user]').waitFor();
+    await page.goto(`${ui.base}/runs/${cancelRun}`);
+    await signIn('worker', 'worker-dev-password');
+    const box = page.locator('[data-testid=read-forbidden]');
+    await box.waitFor({ timeout: T });
+    expect(await box.textContent()).toMatch(/not allowed to read runs.*\$JS\.API\.STREAM\.MSG\.GET\.LF_EVENTS/is);
+    expect(await page.locator('.run-page').count()).toBe(0);
+    expect(await page.content()).not.toContain('sign_off');
     expect(browser.log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });
 });
