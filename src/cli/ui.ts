@@ -6,7 +6,7 @@ import type { ServiceNotice } from '../serve/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
-import { progressLines } from './render.js';
+import { logLine, progressLines } from './render.js';
 import { localDir, storeFor, type GlobalOpts } from './store.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
@@ -37,7 +37,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const notifier = store ? cliNotifier(store, opts.notifications, say, metrics.hooks.onNoted) : undefined;
   const progress: DriverHooks = {
     onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
-    onLog: (task, message) => say(`  ${task}: ${message}`),
+    onLog: (task, message) => say(logLine(task, message)),
     ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) } : {}),
   };
   const ui = await startUi({
