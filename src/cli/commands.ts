@@ -266,7 +266,8 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const { json: asJson, ...flags } = opts;
   const query = parseRunQuery(flags, 'cli', Date.now());
   const corrupt: CorruptRun[] = [];
-  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c) });
+  // A cache that cannot be written (a disk full) is warned about and the runs listed all the same: a read never fails for it.
+  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let runs: RunRecord[];
   try {
     runs = (await index.query(query)).runs.reverse();
