@@ -10,6 +10,7 @@ import { logLine, progressLines } from './render.js';
 import { localDir, storeFor, type GlobalOpts } from './store.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
+import { checkListen } from './listen-check.js';
 import { cliNotifier, withNotifier } from './notifications.js';
 
 export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
@@ -18,6 +19,8 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const port = Number(opts.port ?? '8080');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${opts.port} is not a port number (0-65535; 0: any free port)`, { value: opts.port ?? null });
   const host = opts.host ?? '127.0.0.1';
+  // Before a store is opened or a run driven: a host or port that cannot be listened on is a usage error, and nothing has started.
+  await checkListen(host, port);
   const nats = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
   if (nats && opts.handlers) throw new UsageError('--handlers runs tasks on the embedded store; on NATS workers run them (`ledgerflow worker --handlers`)', {});
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
