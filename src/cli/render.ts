@@ -146,7 +146,7 @@ export function statusText(view: RunView): string {
     lines.push(`  ${SYMBOL[t.status] ?? '?'} ${inert(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
   for (const timer of view.timers) lines.push(inert(`  timer ${timer.kind} of ${instanceKey(timer)} due ${timer.dueAt}`));
-  if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${inert(name)} = ${inertValue(value)}`);
+  if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${inert(name)} = ${inert(JSON.stringify(value))}`);
   if (view.error) lines.push(pc.red(`error: ${inert(view.error.message)}`));
   return lines.join('\n');
 }
