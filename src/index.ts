@@ -15,7 +15,7 @@ import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.j
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
   StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
-  RetryRefusedError,
+  RetryRefusedError, StoreUnusableError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';

@@ -21,6 +21,7 @@ import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { metricsFlags } from './metrics-flags.js';
 import { parseOutputRoot } from '../api/index.js';
+import { inert } from '../terminal/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -74,7 +75,7 @@ export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?:
     const results = [];
     for (const file of files) {
       const { definition, warnings } = loadDefinitionFile(file);
-      for (const w of warnings) io.err(formatDiagnostic(w));
+      for (const w of warnings) io.err(inert(formatDiagnostic(w)));
       results.push({ file, ...(await c.deploy(definition)) });
     }
     if (opts.json) io.out(json(results));
@@ -348,9 +349,9 @@ export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { dat
     const verdict = await c.emit(parsed.event, { waitMs });
     if (opts.json) io.out(json({ event: parsed.event, published: true, verdict }));
     else if (!verdict) io.out(waitMs === 0 ? `published ${type} event ${parsed.event.id}; the engines start its runs (a refused event goes to lf.dlq.triggers with the reason)` : `published ${type} event ${parsed.event.id}, but no engine answered within ${waitMs} ms: it waits in LF_TRIGGERS for the next engine`);
-    else if (!verdict.accepted) io.err(`error: the engines refused event ${parsed.event.id} (${verdict.stage ?? 'refused'}): ${verdict.reason ?? ''}; it is kept in lf.dlq.triggers`);
+    else if (!verdict.accepted) io.err(`error: the engines refused event ${parsed.event.id} (${verdict.stage ?? 'refused'}): ${inert(verdict.reason ?? '')}; it is kept in lf.dlq.triggers`);
     else if (verdict.runs.length === 0) io.out(`event ${parsed.event.id} accepted; no workflow's trigger matched it`);
-    else for (const r of verdict.runs) io.out(`${r.started ? 'started' : 'not started'} ${r.workflowId} run ${r.runId}${r.reason ? ` (${r.reason})` : ''}`);
+    else for (const r of verdict.runs) io.out(`${r.started ? 'started' : 'not started'} ${r.workflowId} run ${r.runId}${r.reason ? ` (${inert(r.reason)})` : ''}`);
     if (!verdict) return waitMs === 0 ? EXIT.ok : EXIT.waiting;
     if (!verdict.accepted || verdict.runs.some((r) => !r.started && r.reason !== 'already started by this event')) return EXIT.usage;
     return EXIT.ok;

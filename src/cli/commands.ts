@@ -18,9 +18,10 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { parseInputFlags, readInputFile } from './inputs.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
+import { finishLines, historyText, listText, logLine, progressLines, statusText, statusYaml } from './render.js';
 import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
 import type { Notifier } from '../notify/index.js';
+import { inert } from '../terminal/index.js';
 
 export type { GlobalOpts } from './store.js';
 
@@ -60,7 +61,7 @@ export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; j
   if (opts.json) io.out(json(results));
   else {
     for (const r of results) {
-      for (const d of r.diagnostics) io.err(formatDiagnostic(d));
+      for (const d of r.diagnostics) io.err(inert(formatDiagnostic(d)));
       io.out(`${r.valid ? '✓' : '✗'} ${r.file}${r.valid ? ` (${r.workflowId})` : ''}`);
     }
   }
@@ -71,7 +72,7 @@ export function compileCmd(io: Io, files: string[], opts: { out: string; check?:
   const written: { file: string; machine: string; fresh: boolean }[] = [];
   for (const file of files) {
     const { definition, warnings } = loadDefinitionFile(file);
-    for (const w of warnings) io.err(formatDiagnostic(w));
+    for (const w of warnings) io.err(inert(formatDiagnostic(w)));
     const target = join(opts.out, `${definition.id}.json`);
     const text = machineJson(definition);
     const fresh = existsSync(target) && readFileSync(target, 'utf8') === text;
@@ -102,7 +103,7 @@ export function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   const say = opts.json ? io.err : io.out;
   return {
     onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },
-    onLog: (task, message) => say(`  ${task}: ${message}`),
+    onLog: (task, message) => say(logLine(task, message)),
   };
 }
 
@@ -120,9 +121,7 @@ function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolea
 function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
   if (opts.json) io.out(json(view));
   else {
-    io.out(`run ${view.runId} ${view.status}`);
-    for (const line of waitingHints(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
-    if (view.error) io.out(`  error: ${view.error.message}`);
+    for (const line of finishLines(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
   }
   return exitCodeForStatus(view.status);
 }
@@ -143,7 +142,7 @@ export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: s
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const loaded = loadDefinitionFile(file);
-  for (const w of loaded.warnings) io.err(formatDiagnostic(w));
+  for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
@@ -267,7 +266,8 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const { json: asJson, ...flags } = opts;
   const query = parseRunQuery(flags, 'cli', Date.now());
   const corrupt: CorruptRun[] = [];
-  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c) });
+  // A cache that cannot be written (a disk full) is warned about and the runs listed all the same: a read never fails for it.
+  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let runs: RunRecord[];
   try {
     runs = (await index.query(query)).runs.reverse();

@@ -11,6 +11,7 @@ import { formatDiagnostic, LedgerflowError, UnsupportedTaskTypeError } from '../
 import type { PendingEvent } from '../events/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
+import { inert } from '../terminal/index.js';
 import { instanceKey } from '../compiler/index.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -18,7 +19,7 @@ const json = (v: unknown) => JSON.stringify(v, null, 2);
 /** The definition, warnings on stderr; a definition that cannot run at all is refused like `run` refuses it. */
 function load(io: Io, file: string): Definition {
   const { definition, warnings } = loadDefinitionFile(file);
-  for (const w of warnings) io.err(formatDiagnostic(w));
+  for (const w of warnings) io.err(inert(formatDiagnostic(w)));
   const unsupported = definition.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
   if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
   return definition;

@@ -11,6 +11,7 @@ import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
 import type { Io } from './commands.js';
 import { withClient } from './cluster.js';
 import { EXIT } from './exit.js';
+import { inert, inertLines } from '../terminal/index.js';
 import type { GlobalOpts } from './store.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -35,16 +36,16 @@ function withQueue<T>(g: GlobalOpts, fn: (q: DeadLetterQueue) => Promise<T>): Pr
   });
 }
 
-const oneLine = (s: string, n: number) => { const t = s.replace(/\s+/g, ' '); return t.length > n ? `${t.slice(0, n - 1)}…` : t; };
+const oneLine = (s: string, n: number) => { const t = inert(s.replace(/\s+/g, ' ')); return t.length > n ? `${t.slice(0, n - 1)}…` : t; };
 
 function line(e: DeadLetterEntry): string {
   const l = e.letter;
   const size = l?.size !== undefined ? `${l.size} B` : '-';
-  const from = l?.source ? `${l.source.subject} #${l.source.seq}` : '-';
+  const from = l?.source ? inert(`${l.source.subject} #${l.source.seq}`) : '-';
   // A letter kept whole that is not replayable says why (a worker wrote it, say); one kept in part says that is why.
   const state = e.replayable ? 'replayable' : l?.raw === undefined ? 'kept-part ' : 'read-only ';
   const why = e.replayable || l?.raw === undefined ? '' : `\n        not replayable: ${oneLine(e.notReplayable ?? '', 200)}`;
-  return `${String(e.seq).padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${state} ${size.padStart(11)}  ${from}  by ${writerText(e.writer)}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}${why}`;
+  return `${String(e.seq).padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${state} ${size.padStart(11)}  ${from}  by ${inert(writerText(e.writer))}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}${why}`;
 }
 
 export function dlqListCmd(io: Io, g: GlobalOpts, opts: { kind?: string; json?: boolean }): Promise<number> {
@@ -67,17 +68,18 @@ export function dlqShowCmd(io: Io, g: GlobalOpts, seqText: string, opts: { json?
     if (opts.json) { io.out(json(e)); return EXIT.ok; }
     const l = e.letter;
     io.out(`dead letter ${e.seq} (${e.kind}), stored ${e.stored}, ${e.storedBytes} bytes in LF_DLQ`);
-    io.out(`  written: by ${writerText(e.writer)}, on ${e.subject}`);
-    if (!l) { io.out(`  ${e.invalid}`); return EXIT.ok; }
-    io.out(`  reason:  ${l.reason}`);
-    if (l.at) io.out(`  at:      ${l.at}`);
-    if (l.source) io.out(`  from:    ${l.source.stream} message ${l.source.seq} on ${l.source.subject}, delivered ${l.source.deliveries} time${l.source.deliveries === 1 ? '' : 's'}`);
+    io.out(`  written: by ${inert(writerText(e.writer))}, on ${inert(e.subject)}`);
+    if (!l) { io.out(`  ${inertLines(e.invalid ?? '', '    ')}`); return EXIT.ok; }
+    io.out(`  reason:  ${inertLines(l.reason, '           ')}`);
+    if (l.at) io.out(`  at:      ${inert(l.at)}`);
+    if (l.source) io.out(`  from:    ${l.source.stream} message ${l.source.seq} on ${inert(l.source.subject)}, delivered ${l.source.deliveries} time${l.source.deliveries === 1 ? '' : 's'}`);
     if (l.size !== undefined) io.out(`  body:    ${l.size} bytes, sha256 ${l.sha256 ?? '?'}`);
-    for (const [k, v] of [['run', l.runId], ['task', l.taskId], ['by', l.by], ['stage', l.stage]] as const) if (v !== undefined) io.out(`  ${`${k}:`.padEnd(8)} ${v}`);
-    for (const p of l.problems ?? []) io.out(`  problem: ${p}`);
-    io.out(e.replayable ? '  replay:  yes, the whole body is kept (`ledgerflow dlq replay ' + e.seq + '`)' : `  replay:  no, ${e.notReplayable}`);
-    if (l.raw !== undefined) io.out(`  body (whole):\n${l.raw}`);
-    else if (l.excerpt !== undefined) io.out(`  body (first ${new TextEncoder().encode(l.excerpt).byteLength} bytes${l.truncated ? ', truncated' : ''}):\n${l.excerpt}`);
+    for (const [k, v] of [['run', l.runId], ['task', l.taskId], ['by', l.by], ['stage', l.stage]] as const) if (v !== undefined) io.out(`  ${`${k}:`.padEnd(8)} ${inert(v)}`);
+    for (const p of l.problems ?? []) io.out(`  problem: ${inert(p)}`);
+    io.out(e.replayable ? '  replay:  yes, the whole body is kept (`ledgerflow dlq replay ' + e.seq + '`)' : `  replay:  no, ${inert(e.notReplayable ?? '')}`);
+    // The body's lines indented under its heading, so none of them passes for a field of the dead letter.
+    if (l.raw !== undefined) io.out(`  body (whole):\n    ${inertLines(l.raw, '    ')}`);
+    else if (l.excerpt !== undefined) io.out(`  body (first ${new TextEncoder().encode(l.excerpt).byteLength} bytes${l.truncated ? ', truncated' : ''}):\n    ${inertLines(l.excerpt, '    ')}`);
     return EXIT.ok;
   });
 }
@@ -100,7 +102,7 @@ export function dlqReplayCmd(io: Io, g: GlobalOpts, seqText: string | undefined,
         // One dead letter: its refusal is the command's error (exit 2). With --all: say it and go on.
         if (!(err instanceof DeadLetterNotReplayableError) || one !== null) throw err;
         refused.push({ seq, reason: err.message });
-        if (!opts.json) io.err(`not replayed: ${err.message}`);
+        if (!opts.json) io.err(`not replayed: ${inert(err.message)}`);
       }
     }
     if (opts.json) io.out(json({ replayed, refused }));

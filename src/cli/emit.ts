@@ -7,7 +7,8 @@ import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, loadTriggerCat
 import type { Io } from './commands.js';
 import type { GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { progressLines, waitingHints } from './render.js';
+import { logLine, progressLines, waitingHints } from './render.js';
+import { inert } from '../terminal/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
@@ -100,10 +101,10 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       ...keepLeaseFor(notifier),
       onCommit,
-      onLog: (task, message) => say(`  ${task}: ${message}`),
+      onLog: (task, message) => say(logLine(task, message)),
       onRunStarted: (r) => {
         const loaded = catalog.loaded.find((l) => l.definition.id === r.workflowId);
-        for (const w of loaded?.warnings ?? []) io.err(formatDiagnostic(w));
+        for (const w of loaded?.warnings ?? []) io.err(inert(formatDiagnostic(w)));
         say(r.duplicate
           ? `run ${r.runId} of ${r.workflowId} was already started by event ${event.id}: duplicate delivery, not started again`
           : `run ${r.runId} started (${r.workflowId} v${r.version}) by event ${event.id}`);
@@ -116,7 +117,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   }
 
   if (!result.accepted) {
-    io.err(`✗ event ${event.id} (${type}) rejected: ${result.reason}`);
+    io.err(`✗ event ${inert(event.id)} (${type}) rejected: ${inert(result.reason)}`);
     io.err(`  kept in ${result.deadLetter}`);
     if (opts.json) io.out(JSON.stringify({ event, runs: [], rejected: { stage: result.stage, reason: result.reason, problems: result.problems, deadLetter: result.deadLetter } }, null, 2));
     return EXIT.usage;
@@ -132,7 +133,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
     for (const r of result.runs) {
       io.out(r.duplicate ? `run ${r.runId} (${r.workflowId}) already started: ${r.status}` : `run ${r.runId} (${r.workflowId}) ${r.status}`);
       for (const line of waitingHints(r.view)) io.out(line);
-      if (r.view.error) io.out(`  error: ${r.view.error.message}`);
+      if (r.view.error) io.out(`  error: ${inert(r.view.error.message)}`);
     }
   }
   return controller.signal.aborted ? 130 : emitExitCode(result);

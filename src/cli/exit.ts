@@ -1,4 +1,8 @@
-/** Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad usage or invalid definition, 3 WAITING. */
+/**
+ * Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad
+ * usage, invalid definition or a store that cannot be used (a path that is a
+ * file, a disk full: nothing recorded), 3 WAITING.
+ */
 import { LedgerflowError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 
@@ -10,7 +14,7 @@ const USAGE_CODES = new Set([
   'LF_EVENT_SCHEMA_INVALID', 'LF_RUN_CANNOT_START', 'LF_OUTPUT_ROOT_INVALID', 'LF_RUN_BUSY',
   'LF_DEAD_LETTER_NOT_FOUND', 'LF_DEAD_LETTER_NOT_REPLAYABLE', 'LF_PAUSE_REFUSED', 'LF_CANCEL_REFUSED', 'LF_TEMPLATE_COLLISION',
   'LF_RETRY_REFUSED',
-  'LF_QUERY_INVALID',
+  'LF_QUERY_INVALID', 'LF_STORE_UNUSABLE',
 ]);
 
 export function exitCodeForError(err: unknown): number {

@@ -7,6 +7,7 @@ import { runIdArg } from './run-id.js';
 import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 import { commandOutputLimitOption } from './command-limit.js';
+import { inertLines } from '../terminal/index.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -220,7 +221,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (wantsJson && err instanceof LedgerflowError) process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
-    io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
+    // A message may quote what a user or a run supplied: shown inert (a message listing problems keeps its lines, indented).
+    io.err(`error: ${inertLines(err instanceof Error ? err.message : String(err))}`);
     if (!(err instanceof LedgerflowError) && err instanceof Error && err.stack) io.err(err.stack);
     return exitCodeForError(err);
   } finally {

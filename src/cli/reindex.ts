@@ -10,6 +10,7 @@ import { FileRunIndex, openRunIndex, reindex, type ReindexReport } from '../quer
 import type { CorruptRun } from '../store/index.js';
 import type { GlobalOpts, Io } from './commands.js';
 import { EXIT } from './exit.js';
+import { StoreUnusableError } from '../errors/index.js';
 import { natsSettings } from './nats-settings.js';
 import { storeFor } from './store.js';
 
@@ -22,10 +23,13 @@ export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }
   } else {
     const started = Date.now();
     const corrupt: CorruptRun[] = [];
-    const index = openRunIndex({ store, onCorrupt: (c) => corrupt.push(c) });
+    // Writing the cache is what reindex is for: here a cache that cannot be written fails the command.
+    let unwritten: string | undefined;
+    const index = openRunIndex({ store, onCorrupt: (c) => corrupt.push(c), onWarning: (m) => { unwritten ??= m; } });
     if (index instanceof FileRunIndex) await rm(index.cacheFile, { force: true });
     const page = await index.query({});
     await index.close();
+    if (unwritten !== undefined) throw new StoreUnusableError(`the run index was not rebuilt: ${unwritten}`, { index: (index as FileRunIndex).cacheFile });
     report = { index: store instanceof FileEventStore ? (index as FileRunIndex).cacheFile : 'memory', runs: page.total, corrupt, ms: Date.now() - started };
     io.err(`reindex: ${page.total} runs`);
   }

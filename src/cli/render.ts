@@ -1,5 +1,11 @@
-/** Terminal output: live progress per task, status tables, history lines. Machine-readable output is JSON elsewhere. */
+/**
+ * Terminal output: live progress per task, status tables, history lines.
+ * Machine-readable output is JSON elsewhere. Every text that comes from a run
+ * (names, comments, reasons, handlers' errors, outputs, ids) goes through
+ * `inert` where it is formatted: it shows its escapes and newlines as text.
+ */
 import pc from 'picocolors';
+import { inert, inertValue } from '../terminal/index.js';
 import { stringify } from 'yaml';
 import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
@@ -38,16 +44,16 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
       case 'COMPLETED': {
         // A retry's reused output: its time is no work done here.
         const reused = after.context.reuse && events.some((e) => e.type === 'task.completed' && e.data.task === id && e.data.reused);
-        lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(String(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
-          : reused ? `${sym} ${id} ${pc.dim(`reused from run ${after.context.reuse!.runId}`)}` : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
+        lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(inertValue(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
+          : reused ? `${sym} ${id} ${pc.dim(`reused from run ${inert(after.context.reuse!.runId)}`)}` : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
         break;
       }
       case 'RETRYING': {
         const timer = Object.values(after.context.timers).find((x) => x.task === id && x.kind === 'backoff');
-        lines.push(`${sym} ${id} attempt ${t.attempts} failed: ${t.error?.message ?? ''}${timer ? ` — retrying in ${duration(timer.dueAt, now)}` : ''}`);
+        lines.push(`${sym} ${id} attempt ${t.attempts} failed: ${inert(t.error?.message ?? '')}${timer ? ` — retrying in ${duration(timer.dueAt, now)}` : ''}`);
         break;
       }
-      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${t.error?.message ?? ''}`); break;
+      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(t.error?.message ?? '')}`); break;
       case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
       case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id)}`); break;
       case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
@@ -72,8 +78,8 @@ function itemLines(id: string, before: Items, after: Items): string[] {
     switch (it.status) {
       case 'IN_PROGRESS': lines.push(`${sym} ${key} started${it.attempts > 1 ? ` (attempt ${it.attempts})` : ''}`); break;
       case 'COMPLETED': lines.push(`${sym} ${key} ${pc.dim(ms(it.startedAt, it.completedAt))}`); break;
-      case 'RETRYING': lines.push(`${sym} ${key} attempt ${it.attempts} failed: ${it.error?.message ?? ''} — retrying`); break;
-      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${key} ${it.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${it.error?.message ?? ''}`); break;
+      case 'RETRYING': lines.push(`${sym} ${key} attempt ${it.attempts} failed: ${inert(it.error?.message ?? '')} — retrying`); break;
+      case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${key} ${it.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(it.error?.message ?? '')}`); break;
       default: break;
     }
   }
@@ -112,33 +118,36 @@ function missedText(s: { missedCount?: number }): string {
 }
 
 export function statusText(view: RunView): string {
-  const lines = [`run ${pc.bold(view.runId)}  ${view.workflowId} v${view.version}  ${statusColor(view.status)}`,
+  const lines = [`run ${pc.bold(inert(view.runId))}  ${inert(view.workflowId)} v${view.version}  ${statusColor(view.status)}`,
     `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`];
+  // The lines about where the run came from have no colours: inert as a whole.
+  const origin: string[] = [];
   if (view.parent) {
-    lines.push(view.parent.relation === 'failure'
+    origin.push(view.parent.relation === 'failure'
       ? `failure workflow of run ${view.parent.runId} (${view.parent.workflowId})`
       : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`);
   }
-  if (view.retryOf) lines.push(`retry of run ${view.retryOf.runId}${view.retryOf.reused.length > 0 ? ` (reused the outputs of ${view.retryOf.reused.join(', ')})` : ' (reused no output)'}`);
-  if (view.schedule) lines.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
-  if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
+  if (view.retryOf) origin.push(`retry of run ${view.retryOf.runId}${view.retryOf.reused.length > 0 ? ` (reused the outputs of ${view.retryOf.reused.join(', ')})` : ' (reused no output)'}`);
+  if (view.schedule) origin.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
+  if (view.failureRun) origin.push(`failure workflow run ${view.failureRun}`);
+  lines.push(...origin.map(inert));
   for (const [id, t] of Object.entries(view.tasks)) {
-    const extra = `${t.child ? `  child run ${t.child}` : ''}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
+    const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
     if (t.items) {
       lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`);
       const shown = t.items.map((it) => ({ it })).filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
       for (const { it } of shown.slice(0, ITEM_LINES)) {
-        lines.push(`    ${SYMBOL[it.status] ?? '?'} ${it.instance.padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(it.error.message)}` : ''}`);
+        lines.push(`    ${SYMBOL[it.status] ?? '?'} ${inert(it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`);
       }
       if (shown.length > ITEM_LINES) lines.push(`    … and ${shown.length - ITEM_LINES} more (status --json lists every item)`);
       continue;
     }
     // A loop-body task is shown as the instance its state is of (`check#2`); a DO_WHILE, with the iteration it is in.
-    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
+    lines.push(`  ${SYMBOL[t.status] ?? '?'} ${inert(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
-  for (const timer of view.timers) lines.push(`  timer ${timer.kind} of ${instanceKey(timer)} due ${timer.dueAt}`);
-  if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${name} = ${JSON.stringify(value)}`);
-  if (view.error) lines.push(pc.red(`error: ${view.error.message}`));
+  for (const timer of view.timers) lines.push(inert(`  timer ${timer.kind} of ${instanceKey(timer)} due ${timer.dueAt}`));
+  if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${inert(name)} = ${inert(JSON.stringify(value))}`);
+  if (view.error) lines.push(pc.red(`error: ${inert(view.error.message)}`));
   return lines.join('\n');
 }
 
@@ -160,7 +169,7 @@ export function statusYaml(view: RunView): string {
 
 export function listText(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs';
-  return runs.map((r) => `${r.runId}  ${r.workflowId.padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${r.startedAt}  ${r.completedAt ?? ''}${extrasText(r)}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`).join('\n');
+  return runs.map((r) => `${inert(r.runId)}  ${inert(r.workflowId).padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${inert(`${r.startedAt}  ${r.completedAt ?? ''}${extrasText(r)}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`)}`).join('\n');
 }
 
 /** Duration, trigger and agents in a few characters: `  1.2s  event:evt-1  @alice,bob`. */
@@ -251,7 +260,8 @@ export function historyText(events: EventEnvelope[]): string {
     if (e.type === 'task.completed' && isCommand(e.data.task)) return cappedText(e.data.output);
     return '';
   };
-  return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${summary(e)}${extra(e)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');
+  // summary and extra have no colours: inert as a whole, so no comment, reason or output starts a line of its own.
+  return events.map((e) => `${String(e.seq).padStart(4)}  ${e.time}  ${e.type.padEnd(18)} ${inert(`${summary(e)}${extra(e)}`)}  ${pc.dim(`→ ${e.state.status}`)}`).join('\n');
 }
 
 /** What a run that did not settle is waiting for, and how to continue it. */
@@ -283,4 +293,14 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
       ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
       : `  continue with: ledgerflow resume ${view.runId} (a running ledgerflow serve continues it by itself)`,
   ];
+}
+
+/** A handler's log line (`ctx.log`) as the progress prints it. */
+export function logLine(task: string, message: string): string {
+  return `  ${inert(task)}: ${inert(message)}`;
+}
+
+/** The end of a driven run: its status, what it waits for, its error. */
+export function finishLines(view: RunView, natsUrl?: string): string[] {
+  return [`run ${inert(view.runId)} ${view.status}`, ...waitingHints(view, natsUrl), ...(view.error ? [`  error: ${inert(view.error.message)}`] : [])];
 }

@@ -11,7 +11,8 @@ import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
-import { progressLines } from './render.js';
+import { logLine, progressLines } from './render.js';
+import { inert } from '../terminal/index.js';
 import { cliNotifier, withNotifier } from './notifications.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
@@ -44,13 +45,13 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`);
       metrics?.onCommit(events, before, after);
     },
-    onLog: (task: string, message: string) => say(`  ${task}: ${message}`),
+    onLog: (task: string, message: string) => say(logLine(task, message)),
   }, notifier);
   const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(dir)) }) });
   const service = new Service({
     engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}),
     onNotice: (n: ServiceNotice) => {
-      say(n.message);
+      say(inert(n.message));
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));
     },
   });

@@ -6,10 +6,11 @@ import type { ServiceNotice } from '../serve/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
-import { progressLines } from './render.js';
+import { logLine, progressLines } from './render.js';
 import { localDir, storeFor, type GlobalOpts } from './store.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
+import { checkListen } from './listen-check.js';
 import { cliNotifier, withNotifier } from './notifications.js';
 
 export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
@@ -18,6 +19,8 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const port = Number(opts.port ?? '8080');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${opts.port} is not a port number (0-65535; 0: any free port)`, { value: opts.port ?? null });
   const host = opts.host ?? '127.0.0.1';
+  // Before a store is opened or a run driven: a host or port that cannot be listened on is a usage error, and nothing has started.
+  await checkListen(host, port);
   const nats = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
   if (nats && opts.handlers) throw new UsageError('--handlers runs tasks on the embedded store; on NATS workers run them (`ledgerflow worker --handlers`)', {});
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
@@ -40,7 +43,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const notifier = store ? cliNotifier(store, opts.notifications, say, metrics.hooks.onNoted) : undefined;
   const progress: DriverHooks = {
     onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
-    onLog: (task, message) => say(`  ${task}: ${message}`),
+    onLog: (task, message) => say(logLine(task, message)),
     ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) } : {}),
   };
   const ui = await startUi({

@@ -106,8 +106,19 @@ export class AppendConflictError extends LedgerflowError {
 }
 
 export class StoreError extends LedgerflowError {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }, code = 'LF_STORE') {
+    super(code, message, meta, options);
+  }
+}
+
+/**
+ * The store's place cannot be used as it is (a disk full, a read-only file
+ * system, no permission, a path that is a file): the message names the fix;
+ * nothing was recorded. Not a bug, so no stack trace; the CLI exits 2.
+ */
+export class StoreUnusableError extends StoreError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
-    super('LF_STORE', message, meta, options);
+    super(message, meta, options, 'LF_STORE_UNUSABLE');
   }
 }
 

@@ -7,7 +7,8 @@ import cliTruncate from 'cli-truncate';
 import { instanceKey, type TaskStatus, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import type { TaskView } from '../runtime/index.js';
-import { colors, formatDuration, oneLine, runLook, taskLook, timeOfDay, type Colors } from './look.js';
+import { inert } from '../terminal/index.js';
+import { colors, formatDuration, runLook, taskLook, timeOfDay, type Colors } from './look.js';
 import { eventDetail, eventSubject } from './lines.js';
 import type { WatchedRun } from './track.js';
 
@@ -31,7 +32,7 @@ const ITEM_LINES = 3;
 
 export function renderFrame(runs: readonly WatchedRun[], opts: FrameOptions): string {
   const c = colors(opts.color ?? true);
-  const lines: string[] = opts.title ? [c.bold(oneLine(opts.title))] : [];
+  const lines: string[] = opts.title ? [c.bold(inert(opts.title))] : [];
   runs.forEach((run, i) => {
     if (i > 0 || opts.title) lines.push('');
     lines.push(...runBlock(run, opts.now, opts.tail ?? 5, c));
@@ -51,7 +52,7 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
   const v = run.view;
   const look = runLook(v.status, c);
   const end = v.completedAt ? Date.parse(v.completedAt) : now;
-  const lines = [`${look.paint(look.glyph)} ${c.bold(v.runId)}  ${v.workflowId}@${v.version}  ${look.paint(look.word)}  ${c.dim(formatDuration(end - Date.parse(v.startedAt)))}`];
+  const lines = [`${look.paint(look.glyph)} ${c.bold(inert(v.runId))}  ${inert(v.workflowId)}@${v.version}  ${look.paint(look.word)}  ${c.dim(formatDuration(end - Date.parse(v.startedAt)))}`];
   // A loop-body task is named as the instance its state is of (`check#2`); a DO_WHILE by its id (its progress says the iteration).
   const rows = Object.entries(v.tasks).map(([id, t]) => {
     const def = run.tasks.get(id);
@@ -63,14 +64,14 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
     if (t.items) cellRows.push(...itemRows(id, t, def, run, now, c));
   }
   lines.push(...layout(cellRows, c));
-  if (v.error) lines.push(`  ${c.red(`error: ${oneLine(v.error.message)}`)}`);
+  if (v.error) lines.push(`  ${c.red(`error: ${inert(v.error.message)}`)}`);
   if (tail > 0) {
     const last = run.tail.slice(-tail);
     if (last.length > 0) lines.push(c.dim('  last events'));
     for (const e of last) {
       const subject = eventSubject(e);
       const detail = eventDetail(e);
-      lines.push(`    ${c.dim(timeOfDay(e.time))}  ${e.type.padEnd(18)}${subject ? ` ${oneLine(subject)}` : ''}${detail ? c.dim(`  ${oneLine(detail)}`) : ''}`);
+      lines.push(`    ${c.dim(timeOfDay(e.time))}  ${e.type.padEnd(18)}${subject ? ` ${inert(subject)}` : ''}${detail ? c.dim(`  ${inert(detail)}`) : ''}`);
     }
   }
   return lines;
@@ -87,8 +88,8 @@ function taskRow(name: string, t: TaskView, def: TaskDef | undefined, run: Watch
     : def?.type === 'DO_WHILE' && t.iteration !== undefined ? `iteration ${t.iteration}${def.maxIterations ? `/${def.maxIterations}` : ''}`
       : '';
   const attempts = def && (def.type === 'SIMPLE' || def.type === 'COMMAND' || def.type === 'SUB_WORKFLOW') ? attemptsText(t, def) : '';
-  const detail = [detailText(name, t, def, run, now, c), t.child && t.status === 'IN_PROGRESS' ? `child run ${t.child}` : ''].filter(Boolean).join(' · ');
-  return { indent: 0, glyph: look.glyph, name: oneLine(name), word: look.word, paint: look.paint, progress, attempts, time: timeText(t, now), detail };
+  const detail = [detailText(name, t, def, run, now, c), t.child && t.status === 'IN_PROGRESS' ? `child run ${inert(t.child)}` : ''].filter(Boolean).join(' · ');
+  return { indent: 0, glyph: look.glyph, name: inert(name), word: look.word, paint: look.paint, progress, attempts, time: timeText(t, now), detail };
 }
 
 function itemRows(id: string, t: TaskView, def: TaskDef | undefined, run: WatchedRun, now: number, c: Colors): (Row | string)[] {
@@ -96,7 +97,7 @@ function itemRows(id: string, t: TaskView, def: TaskDef | undefined, run: Watche
   const body = def?.type === 'MAP' && def.iterator ? run.tasks.get(def.iterator) ?? def : def;
   const rows: (Row | string)[] = busy.slice(0, ITEM_LINES).map((it) => {
     const look = taskLook(it.status, run.view.status, c);
-    return { indent: 1, glyph: look.glyph, name: oneLine(it.instance), word: look.word, paint: look.paint, progress: '', attempts: body ? attemptsText(it, body) : '', time: timeText(it, now), detail: detailText(it.instance, it, undefined, run, now, c) };
+    return { indent: 1, glyph: look.glyph, name: inert(it.instance), word: look.word, paint: look.paint, progress: '', attempts: body ? attemptsText(it, body) : '', time: timeText(it, now), detail: detailText(it.instance, it, undefined, run, now, c) };
   });
   if (busy.length > ITEM_LINES) rows.push(c.dim(`      … ${busy.length - ITEM_LINES} more items of ${id} at work or failed`));
   return rows;
@@ -139,22 +140,22 @@ function detailText(name: string, t: Shown & { status: TaskStatus }, def: TaskDe
   switch (t.status) {
     case 'RETRYING': {
       const b = timer('backoff');
-      return [b ? `retry in ${dueIn(b)}` : '', t.error ? c.red(oneLine(t.error.message)) : ''].filter(Boolean).join(' · ');
+      return [b ? `retry in ${dueIn(b)}` : '', t.error ? c.red(inert(t.error.message)) : ''].filter(Boolean).join(' · ');
     }
-    case 'FAILED': case 'TIMED_OUT': return t.error ? c.red(oneLine(t.error.message)) : '';
+    case 'FAILED': case 'TIMED_OUT': return t.error ? c.red(inert(t.error.message)) : '';
     case 'PENDING_APPROVAL': {
       const who = def?.type === 'HUMAN' && def.approvers.length > 0 ? def.approvers.join(', ') : 'anyone';
       const deadline = timer('approval_timeout');
-      return c.magenta(`waits for ${oneLine(who)}${deadline ? ` · deadline in ${dueIn(deadline)}` : ''}`);
+      return c.magenta(`waits for ${inert(who)}${deadline ? ` · deadline in ${dueIn(deadline)}` : ''}`);
     }
     case 'WAITING': {
       const w = timer('wait');
       if (w) return c.magenta(`resumes in ${dueIn(w)}`);
       const signal = def?.type === 'WAIT' && def.event ? def.event : 'a signal';
       const limit = timer('timeout');
-      return c.magenta(`waits for signal ${oneLine(signal)}${limit ? ` · times out in ${dueIn(limit)}` : ''}`);
+      return c.magenta(`waits for signal ${inert(signal)}${limit ? ` · times out in ${dueIn(limit)}` : ''}`);
     }
-    case 'IN_PROGRESS': return def?.assignedTo ? `assigned to ${oneLine(def.assignedTo)}` : '';
+    case 'IN_PROGRESS': return def?.assignedTo ? `assigned to ${inert(def.assignedTo)}` : '';
     default: return '';
   }
 }

@@ -1,6 +1,7 @@
 /** One event as a line: in a frame's tail, as plain output (stdout not a TTY) and as JSON (`--json`). Pure. */
 import { instanceKey } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
+import { inert } from '../terminal/index.js';
 
 /** What an event is about: the task instance (`check#2`, `scan[3]`), the approval's task or the signal's name; '' for the run itself. */
 export function eventSubject(e: EventEnvelope): string {
@@ -33,11 +34,16 @@ export function eventDetail(e: EventEnvelope): string {
   }
 }
 
-/** The plain output's line: no escape sequences, one per event, greppable (full ISO time, run id, type, subject, detail, the status it led to). */
+/**
+ * The plain output's line: no escape sequences, one per event, greppable (full
+ * ISO time, run id, type, subject, detail, the status it led to). Inert as a
+ * whole: it has no colours of its own, and a comment's newline or ESC must not
+ * start a line of its own.
+ */
 export function plainLine(e: EventEnvelope): string {
   const subject = eventSubject(e);
   const detail = eventDetail(e);
-  return `${e.time}  ${e.runId}  ${e.type}${subject ? `  ${subject}` : ''}${detail ? `  ${detail}` : ''}  → ${e.state.status}`;
+  return inert(`${e.time}  ${e.runId}  ${e.type}${subject ? `  ${subject}` : ''}${detail ? `  ${detail}` : ''}  → ${e.state.status}`);
 }
 
 /**

@@ -62,9 +62,3 @@ export function formatDuration(ms: number): string {
 export function timeOfDay(iso: string): string {
   return iso.slice(11, 19);
 }
-
-/** Text from a run (error messages, comments, names) on one line, with no control characters: a frame never wraps, and no output of a task drives the terminal. */
-export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\r?\n/g, ' ⏎ ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '�');
-}

@@ -14,12 +14,13 @@
  * stat sweep every `sweepMs` the rest. Its queries answer from memory.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CorruptRunError } from '../errors/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
+import { storeIoError } from '../store/io-errors.js';
 import type { RunIndexOptions } from './port.js';
 import { HeldRunIndex } from './held-index.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
@@ -65,6 +66,8 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   private following: Following | null = null;
   private started: Promise<void> | null = null;
   private dirty = false;
+  /** The cache could not be read or written: said once (a query goes on from the run files). */
+  private cacheWarned = false;
   readonly cacheFile: string;
 
   constructor(private readonly store: FileEventStore, opts: RunIndexOptions & { storeDir?: string } = {}) {
@@ -153,7 +156,16 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   }
 
   protected warn(err: unknown): void {
-    process.emitWarning(`ledgerflow: run index of ${this.store.runsDir}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
+    const message = `run index of ${this.store.runsDir}: ${(err as Error).message}`;
+    if (this.opts.onWarning) this.opts.onWarning(message);
+    else process.emitWarning(`ledgerflow: ${message}`, 'LedgerflowIndexWarning');
+  }
+
+  /** A cache that cannot be read or written costs time, never an answer: warned about once, and the query goes on. */
+  private cacheFailed(what: string, err: unknown): void {
+    if (this.cacheWarned) return;
+    this.cacheWarned = true;
+    this.warn(storeIoError(`cannot ${what} its cache ${this.cacheFile}`, err, {}, '; the runs are read from their logs instead (only slower)'));
   }
 
   /**
@@ -272,8 +284,8 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     try {
       text = await readFile(this.cacheFile, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.cacheFailed('read', err);
+      return new Map();
     }
     let raw: unknown;
     try {
@@ -292,12 +304,19 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     return entries;
   }
 
+  /** Never fails a query: a cache that cannot be written (a disk full) is warned about once, kept dirty, and its partial file removed. */
   private async saveCache(entries: Map<string, Entry>): Promise<void> {
-    await mkdir(join(this.cacheFile, '..'), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     this.dirty = false;
-    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, runs: Object.fromEntries(entries) }));
-    await rename(tmp, this.cacheFile); // readers see the old cache or the new one, never half of one
+    try {
+      await mkdir(join(this.cacheFile, '..'), { recursive: true });
+      await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, runs: Object.fromEntries(entries) }));
+      await rename(tmp, this.cacheFile); // readers see the old cache or the new one, never half of one
+    } catch (err) {
+      this.dirty = true; // a later save (a follower's, or close) tries again
+      await unlink(tmp).catch(() => undefined);
+      this.cacheFailed('write', err);
+    }
   }
 }
 

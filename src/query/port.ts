@@ -35,4 +35,10 @@ export interface RunIndexOptions {
   pollMs?: number;
   /** File store: how often a follower stats every run file, for changes the watch and the cheap look missed (default 300 000 ms). */
   sweepMs?: number;
+  /**
+   * File store: told once when the index's cache (`<store>/index/runs.json`)
+   * cannot be read or written (a disk full, a read-only directory); queries
+   * answer from the run files all the same. Default: process.emitWarning.
+   */
+  onWarning?: (message: string) => void;
 }

@@ -9,7 +9,7 @@
  * file's inode and size on every use.
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, RunBusyError, StoreError } from '../errors/index.js';
@@ -17,6 +17,7 @@ import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail
 import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix, type Cursor } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
+import { errnoOf, storeIoError } from './io-errors.js';
 
 export interface FileStoreOptions {
   /** How long an append waits for another writer's lock before a StoreError (default 5000). */
@@ -148,7 +149,7 @@ export class FileEventStore implements EventStore {
       names = await readdir(this.runsDir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { runIds: [], torn: new Set() };
-      throw new StoreError(`cannot list ${this.runsDir}: ${(err as Error).message}`, { dir: this.runsDir }, { cause: err });
+      throw storeIoError(`cannot list ${this.runsDir}`, err, { dir: this.runsDir });
     }
     // Only names that are run ids: anything else in the directory is not a run.
     const idsEnding = (end: string) => names.filter((n) => n.endsWith(end)).map((n) => n.slice(0, -end.length)).filter(isRunId);
@@ -348,7 +349,9 @@ export class FileEventStore implements EventStore {
       if (c.offset === 0) await syncDir(this.runsDir);
     } catch (err) {
       this.cache.delete(req.runId); // outcome unknown: re-read the file next time
-      throw new StoreError(`cannot append to ${path}: ${(err as Error).message}`, { runId: req.runId, file: path }, { cause: err });
+      // The run's first write: the file holds no commit (at most part of this one), so it is no run; under the lock, remove it.
+      const removed = c.offset === 0 && (await unlink(path).then(() => true, (e: unknown) => errnoOf(e) === 'ENOENT'));
+      throw storeIoError(`cannot append to ${path}`, err, { runId: req.runId, file: path }, removed ? `; nothing was recorded of run ${req.runId}` : '');
     }
     if (c.ino !== ino) Object.assign(c, newCursor(ino));
     c.offset += bytes.length;
@@ -410,7 +413,7 @@ export class FileEventStore implements EventStore {
       for (let d = this.runsDir; d !== dirname(created); d = dirname(d)) await syncDir(dirname(d));
     })().catch((err: unknown) => {
       this.dirReady = undefined;
-      throw new StoreError(`cannot create store directory ${this.runsDir}: ${(err as Error).message}`, { dir: this.runsDir }, { cause: err });
+      throw storeIoError(`cannot create store directory ${this.runsDir}`, err, { dir: this.runsDir });
     });
     return this.dirReady;
   }
@@ -421,7 +424,7 @@ async function statOrNull(path: string): Promise<{ ino: number; size: number } |
     return await stat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new StoreError(`cannot stat ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+    throw storeIoError(`cannot stat ${path}`, err, { file: path });
   }
 }
 

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError } from '../errors/index.js';
+import { storeIoError } from './io-errors.js';
 
 /** This process's pid namespace (Linux: `pid:[4026531836]`), or null where there is no such thing to read. */
 const PID_NAMESPACE: string | null = (() => {
@@ -77,15 +78,19 @@ async function create(lockPath: string): Promise<boolean> {
   try {
     const fh = await open(lockPath, 'wx');
     try {
-      await fh.writeFile(JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE }));
-    } finally {
-      await fh.close();
+      try {
+        await fh.writeFile(JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE }));
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      // Created here and never held (a full disk refuses its bytes): removed, or it would stand as an abandoned lock.
+      await unlink(lockPath).catch(() => undefined);
+      throw err;
     }
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new StoreError(`cannot create lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
-    }
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
     return false;
   }
 }

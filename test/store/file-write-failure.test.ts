@@ -1,0 +1,74 @@
+/**
+ * The file store on a disk that refuses writes (ENOSPC, injected into
+ * node:fs/promises): a run whose first write fails leaves no file behind (no
+ * empty log, no lock, no lease), and the error names the disk and the fix.
+ */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FileEventStore } from '../../src/store/index.js';
+import { StoreUnusableError } from '../../src/errors/index.js';
+import { ev, outcome } from './helpers.js';
+
+const failing = vi.hoisted(() => ({ files: null as RegExp | null }));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const refuse = async () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }); };
+  const open: typeof real.open = async (path, ...rest) => {
+    const fh = await real.open(path, ...rest);
+    // The file is made (an inode is free), its bytes are refused: what a full disk does.
+    if (failing.files?.test(String(path))) Object.assign(fh, { write: refuse, writeFile: refuse });
+    return fh;
+  };
+  return { ...real, open, default: { ...real, open } };
+});
+
+const dirs: string[] = [];
+afterEach(async () => {
+  failing.files = null;
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+function store(): { dir: string; store: FileEventStore } {
+  const dir = mkdtempSync(join(tmpdir(), 'lf-enospc-'));
+  dirs.push(dir);
+  return { dir, store: new FileEventStore(dir) };
+}
+
+describe('file store: a write the disk refuses', () => {
+  it("a run's first append: StoreUnusableError naming the full disk, and neither its empty log nor its lock is left", async () => {
+    const { dir, store: s } = store();
+    failing.files = /\.jsonl$/;
+    const err = await s.append({ runId: 'run-a', expectedSeq: 0, dedupId: 'd1', events: [ev('run-a', 1)] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnusableError);
+    expect((err as StoreUnusableError).code).toBe('LF_STORE_UNUSABLE');
+    expect((err as Error).message).toMatch(/the disk is full: free space on it.*\(ENOSPC\); nothing was recorded of run run-a/);
+    expect(readdirSync(join(dir, 'runs'))).toEqual([]);
+    expect(await s.read('run-a')).toEqual([]);
+    expect(await s.listRuns()).toEqual([]);
+
+    // Space again: the same append starts the run from scratch.
+    failing.files = null;
+    expect(outcome(await s.append({ runId: 'run-a', expectedSeq: 0, dedupId: 'd1', events: [ev('run-a', 1)] }))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
+  });
+
+  it('a lock whose bytes are refused is removed, not left to stand as an abandoned lock', async () => {
+    const { dir, store: s } = store();
+    failing.files = /\.(lock|driver)$/;
+    await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(/cannot create lock .*run-b\.lock: the disk is full/);
+    await expect(s.leaseRun('run-b')).rejects.toBeInstanceOf(StoreUnusableError);
+    expect(readdirSync(join(dir, 'runs'))).toEqual([]);
+  });
+
+  it("a later append that fails keeps the run's committed lines (its log is not removed)", async () => {
+    const { dir, store: s } = store();
+    await s.append({ runId: 'run-c', expectedSeq: 0, dedupId: 'd1', events: [ev('run-c', 1)] });
+    failing.files = /\.jsonl$/;
+    await expect(s.append({ runId: 'run-c', expectedSeq: 1, dedupId: 'd2', events: [ev('run-c', 2)] })).rejects.toThrow(/the disk is full/);
+    failing.files = null;
+    expect((await s.read('run-c')).map((e) => e.seq)).toEqual([1]);
+    expect(readdirSync(join(dir, 'runs'))).toEqual(['run-c.jsonl']);
+  });
+});
