@@ -111,7 +111,7 @@ describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
 
     const shown = await lf('dlq', 'show', String(big!.seq));
     expect(shown.stdout).toMatch(/body:    \d+ bytes, sha256 [0-9a-f]{64}/);
-    expect(shown.stdout).toMatch(/body \(first 4096 bytes, truncated\):\n\{"id":"huge-1"/);
+    expect(shown.stdout).toMatch(/body \(first 4096 bytes, truncated\):\n\s*\{"id":"huge-1"/);
 
     const refused = await lf('dlq', 'replay', String(big!.seq));
     expect(refused.code).toBe(2);
