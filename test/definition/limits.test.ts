@@ -140,6 +140,7 @@ describe('a definition has a size limit and a task limit, refused at once with t
     const def = parse(wf(tasks(2))).definition!;
     expect(definitionLimitProblem(def)).toBeNull();
     expect(definitionLimitProblem({ ...def, tasks: Array.from({ length: 5001 }, () => def.tasks[0]!) })?.code).toBe('LF_TOO_MANY_TASKS');
-    expect(definitionLimitProblem({ ...def, description: 'x'.repeat(MAX_DEFINITION_JSON_BYTES) })?.code).toBe('LF_DEFINITION_TOO_LARGE');
+    const named = { ...def, name: 'x'.repeat(MAX_DEFINITION_JSON_BYTES) };
+    expect(definitionLimitProblem(named)?.code).toBe('LF_DEFINITION_TOO_LARGE');
   });
 });
