@@ -4,14 +4,14 @@
  * This file is the module's only import surface.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { aliasProblems, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
+import { aliasProblems, anchoredTopKeys, anchorInBannerMessage, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
 import type { Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
 import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
 import { jsonLongerThan, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage, utf8LengthOver } from './limits.js';
 import { normalize } from './normalize.js';
-import { Locator, stripBanner } from './positions.js';
+import { blankedBanner, Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
 import { checkTriggers } from './triggers.js';
@@ -91,9 +91,11 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // Aliases that cannot become a tree (unresolved, or inside their own anchor) are refused before toJS.
   const aliasIssues = aliasProblems(doc);
   if (aliasIssues.length > 0) {
+    const banner = blankedBanner(text.startsWith('\uFEFF') ? text.slice(1) : text, source);
     for (const a of aliasIssues) {
       const pos = lineCounter.linePos(a.offset);
-      diagnostics.push(withFile({ severity: 'error', code: 'LF_YAML_ALIAS', message: a.message, path: [], line: pos.line, col: pos.col }));
+      const inBanner = a.unknown !== undefined && new RegExp(`&${a.unknown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![^\\s,\\]}])`).test(banner);
+      diagnostics.push(withFile({ severity: 'error', code: 'LF_YAML_ALIAS', message: inBanner ? anchorInBannerMessage(a.unknown!) : a.message, path: [], line: pos.line, col: pos.col }));
     }
     return { definition: null, diagnostics: diagnostics.sort(byPosition) };
   }
@@ -128,7 +130,9 @@ export function parseDefinition(text: string, file?: string): ParseResult {
 
   const parsed = DefinitionSchema.safeParse(upperTypes(raw));
   if (!parsed.success) for (const issue of parsed.error.issues) report(formatIssue(issue, raw));
-  for (const f of unknownKeys(raw)) report(f);
+  // A top-level key whose value is anchored holds pieces the workflow's aliases share (as `x-` keys do in compose files).
+  const sharing = anchoredTopKeys(doc);
+  for (const f of unknownKeys(raw)) if (!(f.path.length === 1 && sharing.has(String(f.path[0])))) report(f);
 
   let definition: Definition | null = null;
   if (isObj(raw) && isObj(raw.workflow)) {

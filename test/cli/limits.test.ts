@@ -77,3 +77,14 @@ describe('duration flags have the cap definitions have (365d): exit 2, the cap n
     expect(r.stderr).not.toContain('longer than 365d');
   });
 });
+
+describe('ledgerflow validate and YAML anchors above workflow:', () => {
+  it('takes an alias of an anchor on a top-level key three lines above (it said "no anchor &j comes before it")', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'shared.yaml');
+    writeFileSync(file, 'defaults: &j\n  handler: step\n  timeout: 30s\nworkflow:\n  id: shared\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n    - { id: b, type: SIMPLE, depends_on: a, <<: *j }\n');
+    const r = await cli(['validate', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
