@@ -11,6 +11,7 @@ import { CheckContext } from './context.js';
 import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
 import { jsonLongerThan, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage, utf8LengthOver } from './limits.js';
 import { normalize } from './normalize.js';
+import { checkOsValues } from './os-values.js';
 import { blankedBanner, Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
@@ -29,6 +30,7 @@ export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
 export { MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_DEFINITION_JSON_TEXT, MAX_DEFINITION_TEXT, MAX_TASKS, definitionLimitProblem, jsonLongerThan, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage } from './limits.js';
 export { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
+export { namesADirectory, NUL_CHARACTER, OUTPUT_TO_DIRECTORY } from './os-values.js';
 
 export interface ParseResult {
   /** null iff at least one diagnostic is an error. */
@@ -146,6 +148,7 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     checkStructure(ctx);
     checkTemplates(ctx);
     checkTriggers(ctx);
+    checkOsValues(ctx);
   }
   diagnostics.sort(byPosition);
   const failed = diagnostics.some((d) => d.severity === 'error');

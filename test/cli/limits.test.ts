@@ -88,3 +88,32 @@ describe('ledgerflow validate and YAML anchors above workflow:', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('what the operating system would refuse, as ledgerflow run and validate meet it', () => {
+  const say = 'workflow:\n  id: say\n  input:\n    required: [where, arg]\n  tasks:\n    - id: say\n      type: COMMAND\n      command: [echo, \'{"ok": true}\', "${workflow.input.arg}"]\n      output_to: "${workflow.input.where}"\n      retry_policy: { max_attempts: 3 }\n';
+
+  it('validate refuses output_to: "." and a NUL in a command argument, each at its place', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'literal.yaml');
+    writeFileSync(file, 'workflow:\n  id: literal\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "x\\0y"], output_to: "." }\n');
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:4:47: error: command[1] of task a holds a NUL character (\\0), which no program argument or environment value can carry; remove it`);
+    expect(r.stderr).toContain(`${file}:4:67: error: output_to of task a is ".", which names a directory, not a file the output can be written to; name a file, e.g. output_to: out/a.yaml`);
+  });
+
+  it.each([
+    [{ where: '.', arg: 'x' }, 'LF_OUTPUT_TO_DIRECTORY', 'output_to "." names a directory'],
+    [{ where: 'o.yaml', arg: 'a\u0000b' }, 'LF_NUL_CHARACTER', 'task say: command[2] resolves to a value with a NUL character'],
+  ])('run with %j: the task fails once with %s, a clear message, not retried', async (input, code, message) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'say.yaml'), say);
+    writeFileSync(join(dir, 'input.json'), JSON.stringify(input));
+    const r = await cli(['--store', join(dir, 'store'), 'run', join(dir, 'say.yaml'), '--input-file', join(dir, 'input.json'), '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const view = JSON.parse(r.stdout);
+    expect(view.tasks.say).toMatchObject({ status: 'FAILED', attempts: 1, error: { code, retryable: false } });
+    expect(view.tasks.say.error.message).toContain(message);
+    expect(r.stderr).toContain(`✗ say failed: ${message}`);
+  });
+});
