@@ -18,7 +18,7 @@ export {
   RetryRefusedError, StoreUnusableError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
-export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
+export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef } from './definition/index.js';
 export { compile, machineJson, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
 export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';

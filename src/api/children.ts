@@ -8,9 +8,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseDefinition, positionIn, type Definition } from '../definition/index.js';
-import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../errors/index.js';
-import { loadDefinitionFile } from './definitions.js';
+import { loadDefinitionFile, readDefinitionSource } from './definitions.js';
 
 export interface FoundChild { definition: Definition; file: string; handlersPath?: string }
 
@@ -32,9 +31,10 @@ export function definitionFilesIn(dir: string): string[] {
 export function definitionsIn(dir: string): { definition: Definition; file: string }[] {
   const out: { definition: Definition; file: string }[] = [];
   for (const file of definitionFilesIn(dir)) {
-    let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
-    const { definition, diagnostics } = parseDefinition(text, file);
+    let read: ReturnType<typeof readDefinitionSource>;
+    try { read = readDefinitionSource(file); } catch { continue; }
+    if ('tooLarge' in read) continue;
+    const { definition, diagnostics } = parseDefinition(read.text, file);
     if (definition && !diagnostics.some((d) => d.severity === 'error')) out.push({ definition, file: resolve(file) });
   }
   return out;

@@ -1,7 +1,7 @@
 /** Reading definition files: the I/O edge in front of the pure parser. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDefinition, type Definition } from '../definition/index.js';
+import { MAX_DEFINITION_BYTES, parseDefinition, tooLargeDiagnostic, type Definition } from '../definition/index.js';
 import { checkChildren } from './children.js';
 import { DefinitionError, UsageError, type Diagnostic } from '../errors/index.js';
 
@@ -13,14 +13,27 @@ export interface LoadedDefinition {
   handlersPath?: string;
 }
 
+/**
+ * A definition file's text, or, for a file over MAX_DEFINITION_BYTES, the
+ * diagnostic saying so, known from its size: a 50 MB file is not read.
+ * (parseDefinition refuses such text too: this spares reading it.)
+ */
+export function readDefinitionSource(file: string): { text: string } | { tooLarge: Diagnostic } {
+  const size = statSync(file).size;
+  if (size > MAX_DEFINITION_BYTES) return { tooLarge: { ...tooLargeDiagnostic(size), file } };
+  return { text: readFileSync(file, 'utf8') };
+}
+
 /** Parses and validates a file; throws DefinitionError with every problem. `strict` turns warnings into errors. */
 export function loadDefinitionFile(file: string, opts: { strict?: boolean } = {}): LoadedDefinition {
-  let text: string;
+  let read: ReturnType<typeof readDefinitionSource>;
   try {
-    text = readFileSync(file, 'utf8');
+    read = readDefinitionSource(file);
   } catch (err) {
     throw new UsageError(`cannot read definition ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { file });
   }
+  if ('tooLarge' in read) throw new DefinitionError([read.tooLarge], file);
+  const { text } = read;
   const parsed = parseDefinition(text, file);
   const { definition } = parsed;
   // Sub-workflows and failure workflows are looked for beside the file: what can be known now is said now.

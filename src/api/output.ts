@@ -3,13 +3,16 @@
  * effect at the edge), confined to an output root. The path comes from a
  * template over run inputs, so it is untrusted: `../` segments, absolute
  * paths and symlinks that lead out of the root fail the task instead of
- * writing there.
+ * writing there; a path that is empty, names a directory or turns out to be
+ * one (LF_OUTPUT_TO_DIRECTORY), or holds a NUL (LF_NUL_CHARACTER) fails it
+ * too, not retryable, rather than with a raw EISDIR or ERR_INVALID_ARG_VALUE.
  */
-import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { namesADirectory, NUL_CHARACTER, OUTPUT_TO_DIRECTORY } from '../definition/index.js';
 import { NonRetryableError, UsageError } from '../errors/index.js';
 
 /** Writes one task's output; `path` is the resolved `output_to`. */
@@ -72,9 +75,23 @@ export async function resolveOutputPath(root: string, path: string): Promise<str
  * directory of this process when it writes, where relative paths have always gone).
  */
 export async function writeOutputFile(path: string, output: unknown, root: string = process.cwd()): Promise<void> {
+  // What validation refuses when output_to is written out, refused here when a template gave it (the same codes).
+  if (path.includes('\0')) throw new NonRetryableError(`output_to ${JSON.stringify(path)} holds a NUL character (\\0), which no path can carry; fix the template or the input it reads`, NUL_CHARACTER);
+  if (namesADirectory(path)) throw isDirectory(path, path.trim() === '' ? 'is empty' : 'names a directory');
   const target = await resolveOutputPath(root, path);
+  if ((await stat(target).catch(() => null))?.isDirectory()) throw isDirectory(path, `resolves to ${target}, a directory`);
   await mkdir(dirname(target), { recursive: true });
-  await writeFile(target, stringify(output, { aliasDuplicateObjects: false }));
+  try {
+    await writeFile(target, stringify(output, { aliasDuplicateObjects: false }));
+  } catch (err) {
+    // Made a directory since the check above.
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw isDirectory(path, `resolves to ${target}, a directory`);
+    throw err;
+  }
+}
+
+function isDirectory(path: string, what: string): NonRetryableError {
+  return new NonRetryableError(`output_to ${JSON.stringify(path)} ${what}, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`, OUTPUT_TO_DIRECTORY);
 }
 
 const ExistingDirectory = z.string().min(1).transform((p) => resolve(p))

@@ -7,7 +7,7 @@ import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
 import { inspectCluster } from '../cluster/doctor.js';
 import { formatDiagnostic, RunNotFoundError, UsageError } from '../errors/index.js';
-import { parseDuration } from '../definition/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { parseSignalBody, type Io } from './commands.js';
@@ -95,8 +95,7 @@ export function startCmd(io: Io, g: GlobalOpts, ref: string, tokens: string[], o
 }
 
 export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {
-  const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
-  if (timeoutMs === null) throw new UsageError(`--timeout ${opts.timeout} is not a duration; use e.g. 30s or 5m`, { value: opts.timeout });
+  const timeoutMs = optionalDurationFlag('--timeout', opts.timeout, '30s or 5m');
   return withClient(g, async (c) => {
     const view = await c.wait(runId, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), orWaiting: opts.orWaiting ?? false });
     if (opts.json) io.out(json(view));
@@ -169,8 +168,7 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
-  const ackWaitMs = opts.ackWait === undefined ? undefined : parseDuration(opts.ackWait);
-  if (ackWaitMs === null) throw new UsageError(`--ack-wait ${opts.ackWait} is not a duration`, { value: opts.ackWait });
+  const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
   const { taskMaxDeliver } = natsSettings().cluster;
   const settings = { ...(ackWaitMs !== undefined ? { taskAckWaitMs: ackWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
   const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
@@ -320,10 +318,7 @@ export function publishSignalCmd(io: Io, g: GlobalOpts, runId: string, name: str
 
 /** --wait <duration> for approve/reject/emit over NATS: how long to wait for the engine's verdict (default 10 s; 0: don't). */
 function waitFlag(text: string | undefined): number {
-  if (text === undefined) return 10_000;
-  const ms = parseDuration(text);
-  if (ms === null || ms < 0) throw new UsageError(`--wait ${text} is not a duration; use e.g. 10s, 1m or 0`, { value: text });
-  return ms;
+  return optionalDurationFlag('--wait', text, '10s, 1m or 0') ?? 10_000;
 }
 
 /** On NATS, `run` and `resume` create the cluster's streams too, so people can approve before any engine has run. */

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
-import { definitionJsonSchema, parseDuration } from '../definition/index.js';
+import { definitionJsonSchema } from '../definition/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
 import { DefinitionError, RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { SETTLED_STATUSES, SignalBodySchema, type SignalBody } from '../events/index.js';
 import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
@@ -39,14 +40,8 @@ export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
-function durationFlag(flag: string, text: string | undefined, fallback: number, example: string): number {
-  if (text === undefined) return fallback;
-  const ms = parseDuration(text);
-  if (ms === null) throw new UsageError(`${flag} ${text} is not a duration; use e.g. ${example}`, { value: text });
-  return ms;
-}
-const maxWait = (text: string | undefined) => durationFlag('--max-wait', text, 5 * 60_000, '30s, 5m or PT1M');
-const commitWindow = (text: string | undefined) => durationFlag('--commit-window', text, 0, '20ms or 0 (each step durable before it acts)');
+const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
+const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
 export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): number {
   const results = files.map((file) => {

@@ -1,7 +1,7 @@
 /** `ledgerflow emit <eventType> --data '<json>'`: one event into the triggers, on the embedded store. */
 import { randomUUID } from 'node:crypto';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
-import { parseDuration } from '../definition/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
 import { localDir, storeFor } from './store.js';
 import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
 import type { Io } from './commands.js';
@@ -57,8 +57,7 @@ export function emitExitCode(result: EmitResult): number {
 }
 
 export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmdOpts): Promise<number> {
-  const maxTimerWaitMs = opts.maxWait === undefined ? undefined : parseDuration(opts.maxWait);
-  if (maxTimerWaitMs === null) throw new UsageError(`--max-wait ${opts.maxWait} is not a duration; use e.g. 30s, 5m or PT1M`, { value: opts.maxWait });
+  const maxTimerWaitMs = optionalDurationFlag('--max-wait', opts.maxWait, '30s, 5m or PT1M');
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   if (opts.sample && opts.data !== undefined) throw new UsageError('--sample and --data both give the payload; pass one', {});

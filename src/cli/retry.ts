@@ -5,7 +5,7 @@
  * driven here, as `run` and `resume` drive; over NATS the engines drive it
  * and its id is printed at once (or, with --wait, the state it settles in).
  */
-import { parseDuration } from '../definition/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks, type Io, type RunOpts } from './commands.js';
@@ -38,8 +38,7 @@ export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: Retry
 /** Over NATS: records the new run's start (ClusterClient.retry); the engines drive it. */
 async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
   if (opts.handlers !== undefined) throw new UsageError('--handlers goes with the embedded store: over NATS the workers run the handlers', { value: opts.handlers });
-  const waitMs = opts.wait === undefined ? undefined : parseDuration(opts.wait);
-  if (waitMs === null) throw new UsageError(`--wait ${opts.wait} is not a duration; use e.g. 30s or 5m`, { value: opts.wait });
+  const waitMs = optionalDurationFlag('--wait', opts.wait, '30s or 5m');
   const { withClient, natsUrl } = await import('./cluster.js');
   return withClient(g, async (c) => {
     const { runId: newRunId } = await c.retry(runId);

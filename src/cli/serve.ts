@@ -1,7 +1,7 @@
 /** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseDuration } from '../definition/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { Engine, type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
@@ -21,12 +21,7 @@ export interface ServeOpts { commandOutputLimit?: string; handlers?: string; gra
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
-  let graceMs = 10_000;
-  if (opts.grace !== undefined) {
-    const ms = parseDuration(opts.grace);
-    if (ms === null) throw new UsageError(`--grace ${opts.grace} is not a duration; use e.g. 10s, 1m or 0`, { value: opts.grace });
-    graceMs = ms;
-  }
+  const graceMs = optionalDurationFlag('--grace', opts.grace, '10s, 1m or 0') ?? 10_000;
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;

@@ -7,7 +7,7 @@
  * run.started, so a new deployment never changes a run that already started.
  */
 import { StorageType, type JetStreamClient, type KV } from 'nats';
-import { definitionHash, type Definition } from '../definition/index.js';
+import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
 import { createRetrying } from './create-retry.js';
@@ -26,14 +26,19 @@ export class DefinitionRegistry {
     return this.kvPromise;
   }
 
-  private async getText(key: string): Promise<string | null> {
+  private async getText(key: string, limit = Infinity): Promise<string | null> {
     const e = await (await this.kv()).get(key);
     // A deleted key comes back as an entry with operation DEL, not null.
-    return e && e.operation === 'PUT' ? text(e.value) : null;
+    if (!e || e.operation !== 'PUT') return null;
+    if (e.value.length > limit) throw new LedgerflowError('LF_DEFINITION_TOO_LARGE', `${key} is ${e.value.length} bytes: ${tooLargeStoredMessage()}, then deploy it as a new version`, { key, bytes: e.value.length });
+    return text(e.value);
   }
 
   /** Stores a definition; `changed` is false when exactly this content was already deployed as this version. */
   async deploy(def: Definition): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
+    // A definition object not parsed here (the library's callers) meets the limits a file does.
+    const over = definitionLimitProblem(def);
+    if (over) throw new UsageError(`${def.id} version ${def.version}: ${over.message}; nothing was deployed`, { workflowId: def.id, version: def.version }, over.code);
     const kv = await this.kv();
     const hash = definitionHash(def);
     const versionKey = `wf.${token(def.id)}.${def.version}`;
@@ -63,9 +68,13 @@ export class DefinitionRegistry {
     if (!version) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`, { workflowId: id });
     const hash = await this.getText(`wf.${id}.${version}`);
     if (!hash) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, { workflowId: id, version });
-    const body = await this.getText(`def.${hash}`);
+    // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
+    const body = await this.getText(`def.${hash}`, MAX_DEFINITION_JSON_BYTES);
     if (!body) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `definition ${hash} of ${id}@${version} is missing from the registry`, { hash });
-    return JSON.parse(body) as Definition;
+    const def = JSON.parse(body) as Definition;
+    const over = definitionLimitProblem(def);
+    if (over) throw new LedgerflowError(over.code, `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`, { workflowId: id, version });
+    return def;
   }
 
   /** The latest version of every deployed workflow (for triggers). */

@@ -40,7 +40,8 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
     if (controller.signal.aborted) return null;
     const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
     // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.
-    if (task.outputTo) await writeOutput(task.outputTo, json);
+    // `!== undefined`, as the local driver: an output_to that resolved to '' is refused by the writer, not skipped.
+    if (task.outputTo !== undefined) await writeOutput(task.outputTo, json);
     return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), output: json } };
   } catch (err) {
     if (controller.signal.aborted) return null; // the same: a command killed at its deadline fails, but it timed out

@@ -4,7 +4,7 @@
  * which would send every later walk of the tree into endless recursion).
  * Found in one pass over the document, in order, with each alias's offset.
  */
-import { isAlias, isCollection, isPair, visit, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 
 /**
  * How many copies of anchored nodes toJS may make: the yaml package's own guard
@@ -14,7 +14,12 @@ import { isAlias, isCollection, isPair, visit, type Document, type Node } from '
  */
 export const MAX_ALIAS_COUNT = 10_000;
 
-export interface AliasProblem { offset: number; message: string }
+export interface AliasProblem {
+  offset: number;
+  message: string;
+  /** The alias's name, when no anchor of that name comes before it. */
+  unknown?: string;
+}
 
 export function aliasProblems(doc: Document): AliasProblem[] {
   const anchors = new Map<string, Node>();
@@ -25,7 +30,7 @@ export function aliasProblems(doc: Document): AliasProblem[] {
       if (isAlias(node)) {
         const target = anchors.get(node.source);
         if (!target) {
-          problems.push({ offset, message: `YAML: unknown alias *${node.source}: no anchor &${node.source} comes before it` });
+          problems.push({ offset, message: `YAML: unknown alias *${node.source}: no anchor &${node.source} comes before it`, unknown: node.source });
         } else if (target.range && offset >= target.range[0] && offset < target.range[2]) {
           problems.push({ offset, message: `YAML: alias *${node.source} is inside the node anchored &${node.source}, so it would contain itself; a definition must be a tree` });
         }
@@ -78,4 +83,19 @@ export function firstAliasOffset(doc: Document): number {
     },
   });
   return offset;
+}
+
+/** The message for an unknown alias whose anchor is in the banner stripBanner blanked (lines above `workflow:` that are not YAML). */
+export function anchorInBannerMessage(name: string): string {
+  return `YAML: unknown alias *${name}: its anchor &${name} is above \`workflow:\` among lines that are not YAML, which are ignored as a banner; move the anchor under \`workflow:\`, or make the lines above it YAML (comments, keys)`;
+}
+
+/** Top-level keys whose value carries an anchor (`defaults: &d …` above or beside `workflow:`): places for what aliases share. */
+export function anchoredTopKeys(doc: Document): Set<string> {
+  const keys = new Set<string>();
+  if (!isMap(doc.contents)) return keys;
+  for (const pair of doc.contents.items) {
+    if (isScalar(pair.key) && (pair.value as Node | null)?.anchor) keys.add(String(pair.key.value));
+  }
+  return keys;
 }

@@ -4,13 +4,15 @@
  * This file is the module's only import surface.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { aliasProblems, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
+import { aliasProblems, anchoredTopKeys, anchorInBannerMessage, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
 import type { Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
 import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
+import { jsonLongerThan, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage, utf8LengthOver } from './limits.js';
 import { normalize } from './normalize.js';
-import { Locator, stripBanner } from './positions.js';
+import { checkOsValues } from './os-values.js';
+import { blankedBanner, Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
 import { checkTriggers } from './triggers.js';
@@ -26,6 +28,9 @@ export { parseDuration } from './duration.js';
 export { positionIn } from './position-in.js';
 export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';
+export { MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_DEFINITION_JSON_TEXT, MAX_DEFINITION_TEXT, MAX_TASKS, definitionLimitProblem, jsonLongerThan, tooLargeMessage, tooLargeStoredMessage, tooManyTasksMessage } from './limits.js';
+export { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
+export { namesADirectory, NUL_CHARACTER, OUTPUT_TO_DIRECTORY } from './os-values.js';
 
 export interface ParseResult {
   /** null iff at least one diagnostic is an error. */
@@ -44,8 +49,16 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
   return (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0);
 }
 
+/** The one diagnostic of a definition over MAX_DEFINITION_BYTES: its first line, as nothing of it was read. */
+export function tooLargeDiagnostic(bytes: number, atLeast = false): Diagnostic {
+  return { severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', message: tooLargeMessage(bytes, atLeast), path: [], line: 1, col: 1 };
+}
+
 export function parseDefinition(text: string, file?: string): ParseResult {
   const withFile = (d: Diagnostic): Diagnostic => (file === undefined ? d : { ...d, file });
+  // Refused before parsing: reading a large document is what costs (seconds and gigabytes for 50 MB).
+  const over = utf8LengthOver(text, MAX_DEFINITION_BYTES);
+  if (over !== null) return { definition: null, diagnostics: [withFile(tooLargeDiagnostic(over.bytes, over.atLeast))] };
   // Editors on Windows may start a UTF-8 file with a byte order mark; it is not part of the text.
   const source = stripBanner(text.startsWith('\uFEFF') ? text.slice(1) : text);
   if (source === null) {
@@ -80,9 +93,11 @@ export function parseDefinition(text: string, file?: string): ParseResult {
   // Aliases that cannot become a tree (unresolved, or inside their own anchor) are refused before toJS.
   const aliasIssues = aliasProblems(doc);
   if (aliasIssues.length > 0) {
+    const banner = blankedBanner(text.startsWith('\uFEFF') ? text.slice(1) : text, source);
     for (const a of aliasIssues) {
       const pos = lineCounter.linePos(a.offset);
-      diagnostics.push(withFile({ severity: 'error', code: 'LF_YAML_ALIAS', message: a.message, path: [], line: pos.line, col: pos.col }));
+      const inBanner = a.unknown !== undefined && new RegExp(`&${a.unknown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![^\\s,\\]}])`).test(banner);
+      diagnostics.push(withFile({ severity: 'error', code: 'LF_YAML_ALIAS', message: inBanner ? anchorInBannerMessage(a.unknown!) : a.message, path: [], line: pos.line, col: pos.col }));
     }
     return { definition: null, diagnostics: diagnostics.sort(byPosition) };
   }
@@ -104,18 +119,36 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     const pos = locator.locate(f.path, { onKey: f.onKey, inString: f.inString });
     diagnostics.push(withFile({ severity: f.severity, code: f.code, message: f.message, path: f.path, line: pos.line, col: pos.col }));
   };
+  // Too many tasks, or more than a run may record once aliases are written out: refused before the checks, whose cost grows with the tasks.
+  const tasks = isObj(raw) && isObj(raw.workflow) && Array.isArray(raw.workflow.tasks) ? raw.workflow.tasks.length : 0;
+  if (tasks > MAX_TASKS) {
+    report({ severity: 'error', code: 'LF_TOO_MANY_TASKS', message: tooManyTasksMessage(tasks), path: ['workflow', 'tasks'], onKey: true });
+    return { definition: null, diagnostics: diagnostics.sort(byPosition) };
+  }
+  if (jsonLongerThan(raw, MAX_DEFINITION_JSON_BYTES)) {
+    report({ severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', message: tooLargeStoredMessage(), path: [] });
+    return { definition: null, diagnostics: diagnostics.sort(byPosition) };
+  }
 
   const parsed = DefinitionSchema.safeParse(upperTypes(raw));
   if (!parsed.success) for (const issue of parsed.error.issues) report(formatIssue(issue, raw));
-  for (const f of unknownKeys(raw)) report(f);
+  // A top-level key whose value is anchored holds pieces the workflow's aliases share (as `x-` keys do in compose files).
+  const sharing = anchoredTopKeys(doc);
+  for (const f of unknownKeys(raw)) if (!(f.path.length === 1 && sharing.has(String(f.path[0])))) report(f);
 
   let definition: Definition | null = null;
   if (isObj(raw) && isObj(raw.workflow)) {
     definition = normalize(raw.workflow);
+    // What a run records is the normalised form: the same limit, now with every default spelled out.
+    if (jsonLongerThan(definition, MAX_DEFINITION_JSON_BYTES)) {
+      report({ severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', message: tooLargeStoredMessage(), path: [] });
+      return { definition: null, diagnostics: diagnostics.sort(byPosition) };
+    }
     const ctx = new CheckContext(definition, raw.workflow, report);
     checkStructure(ctx);
     checkTemplates(ctx);
     checkTriggers(ctx);
+    checkOsValues(ctx);
   }
   diagnostics.sort(byPosition);
   const failed = diagnostics.some((d) => d.severity === 'error');

@@ -2,23 +2,41 @@
  * Source positions: mapping a path into the raw document to line:col, and
  * blanking the decorative banner some users put above `workflow:`.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type LineCounter, type Node } from 'yaml';
 
 export interface Position { line: number; col: number }
 
 /**
  * Blanks every non-comment line above the first `workflow:` line (the real
- * example starts with box-drawing art that is not YAML). Lines are kept, so
- * positions stay those of the file. Returns null when there is no such line.
+ * example starts with box-drawing art that is not YAML). Lines above it that
+ * are YAML (keys holding anchors the workflow's aliases use, a `---`) are
+ * kept: blanking them made `*name` an unknown alias with its `&name` in
+ * plain sight. Lines are kept, so positions stay those of the file. Returns
+ * null when there is no such line.
  */
 export function stripBanner(text: string): string | null {
   const lines = text.split(/\r?\n/);
   const start = lines.findIndex((l) => /^workflow:\s*(#.*)?$/.test(l));
   if (start < 0) return null;
+  if (start > 0 && isYamlMap(lines.slice(0, start).join('\n'))) return lines.join('\n');
   for (let i = 0; i < start; i++) {
     if (!/^\s*(#.*)?$/.test(lines[i]!)) lines[i] = '';
   }
   return lines.join('\n');
+}
+
+/** Whether text parses as YAML with nothing in it but a map (or nothing at all): what may stand above `workflow:`. */
+function isYamlMap(text: string): boolean {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return false;
+  const top = doc.contents;
+  return top === null || isMap(top) || (isScalar(top) && top.value === null);
+}
+
+/** The lines stripBanner blanked, as they were (to say where an anchor went). */
+export function blankedBanner(text: string, source: string): string {
+  const before = text.split(/\r?\n/);
+  return source.split('\n').flatMap((l, i) => (l === '' && before[i] ? [before[i]] : [])).join('\n');
 }
 
 interface Found {

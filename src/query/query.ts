@@ -4,7 +4,7 @@
  * same values with the same words. Pure: "now" for relative times is given.
  */
 import { z } from 'zod';
-import { parseDuration } from '../definition/index.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { WorkflowStatus } from '../events/index.js';
 import { TRIGGER_KINDS, type RunRecord } from './record.js';
@@ -104,6 +104,9 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
   for (const f of ['since', 'until'] as const) {
     if (q[f] === undefined) continue;
     const at = timeOf(q[f], now);
+    if (at === 'too long') {
+      throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is longer ago than ${MAX_DURATION_TEXT}, the longest duration ledgerflow takes; for an earlier time give it as an ISO time (2020-01-01)`, q[f]);
+    }
     if (at === null) throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a time: use ${FIX[f]}`, q[f]);
     out[f] = at;
   }
@@ -124,10 +127,12 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
   return out;
 }
 
-/** An ISO time (normalised), or `now` minus a duration (`24h`, `7d`, `PT1H`); null when it is neither. */
-function timeOf(value: string, now: number): string | null {
+/** An ISO time (normalised), or `now` minus a duration (`24h`, `7d`, `PT1H`) of at most 365d; null when it is neither. */
+function timeOf(value: string, now: number): string | null | 'too long' {
   // A bare number has no unit: refused rather than read as milliseconds.
   const ago = /^\d+(?:\.\d+)?$/.test(value) ? null : parseDuration(value);
+  // The cap durations have everywhere; past it `now - ago` may not even be a date.
+  if (ago !== null && ago > MAX_DURATION_MS) return 'too long';
   if (ago !== null) return new Date(now - ago).toISOString();
   // A date-time or a date: digits first, so that "1" or "yesterday" are not taken for years.
   if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return null;

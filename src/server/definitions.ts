@@ -4,10 +4,11 @@
  * load), plus the versions seen only in runs' run.started. Also the diff
  * between two versions (the `diff` library) and the replay verdict.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
+import { readDefinitionSource } from '../api/index.js';
 import { parseDefinition, type Definition } from '../definition/index.js';
 import { Engine } from '../runtime/index.js';
 import type { RunIndex } from '../query/index.js';
@@ -22,7 +23,13 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
   const out: DefinitionVersion[] = [];
   for (const name of readdirSync(root).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     const file = join(root, name);
-    const yaml = readFileSync(file, 'utf8');
+    const read = readDefinitionSource(file);
+    // A file over the size limit is listed with that one problem, unread.
+    if ('tooLarge' in read) {
+      out.push({ id: name.replace(/\.ya?ml$/, ''), version: 0, source: 'file', file, yaml: '', definition: null, problems: [read.tooLarge] });
+      continue;
+    }
+    const yaml = read.text;
     const { definition, diagnostics } = parseDefinition(yaml, file);
     // A file too broken to name its workflow is listed under its file name.
     const id = definition?.id ?? /^\s*id:\s*["']?([\w.-]+)/m.exec(yaml)?.[1] ?? name.replace(/\.ya?ml$/, '');

@@ -20,12 +20,15 @@
  *   full pipe) and the output says so: `truncated: { stdout: <bytes dropped> }`.
  * - Exit code ≠ 0: LF_COMMAND_EXIT (retryable) with the stderr tail; program
  *   not found: LF_COMMAND_NOT_FOUND (not retryable), naming the program, the
- *   PATH and cwd it was looked for in.
+ *   PATH and cwd it was looked for in; an argument, cwd or env value that
+ *   resolved to a NUL character: LF_NUL_CHARACTER (not retryable; spawn
+ *   would throw ERR_INVALID_ARG_VALUE).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../api/index.js';
+import { NUL_CHARACTER } from '../definition/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/index.js';
 
@@ -149,6 +152,10 @@ export function createCommandExecutor(opts: CommandExecutorOptions = {}): Comman
 async function runCommand(command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext, limit: number): Promise<unknown> {
   const [program, ...args] = command.argv;
   if (!program) throw new NonRetryableError(`task ${ctx.taskId}: its command is empty; give at least the program`, 'LF_COMMAND_NOT_FOUND');
+  // A template that resolved to a NUL: spawn would throw ERR_INVALID_ARG_VALUE; the same refusal validation gives a literal one.
+  const withNul = [...command.argv.map((v, i) => [`command[${i}]`, v] as const), ['cwd', command.cwd] as const, ...Object.entries(command.env).map(([k, v]) => [`env ${k}`, v] as const)]
+    .find(([, v]) => typeof v === 'string' && v.includes('\0'));
+  if (withNul) throw new NonRetryableError(`task ${ctx.taskId}: ${withNul[0]} resolves to a value with a NUL character (\\0), which no program argument or environment value can carry; fix the template or the input it reads`, NUL_CHARACTER);
   const cwd = commandCwd(command, ctx.definitionFile);
   const isDir = (() => { try { return statSync(cwd).isDirectory(); } catch { return false; } })();
   if (!isDir) throw new NonRetryableError(`task ${ctx.taskId}: working directory ${cwd} does not exist or is not a directory (its cwd${command.cwd !== undefined ? ` "${command.cwd}"` : ''})`, 'LF_COMMAND_CWD');
@@ -163,7 +170,13 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const stdout = new Capture(limit);
   const stderr = new Capture(limit, true);
-  const child = spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
+  let child: ChildProcess;
+  try {
+    child = spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
+  } catch (err) {
+    // spawn throws (rather than emitting 'error') for arguments it refuses outright: the same ones would be refused again.
+    throw new NonRetryableError(`task ${ctx.taskId}: could not start "${program}": ${(err as Error).message}`, 'LF_COMMAND_SPAWN');
+  }
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).
   let logged = 0;

@@ -125,4 +125,12 @@ describe.skipIf(!!skipReason)('COMMAND tasks on NATS workers', () => {
     expect(done.tasks.slow).toMatchObject({ status: 'TIMED_OUT' });
     expect(done.tasks.slow!.output).toBeNull();
   });
+
+  it('a template that resolves to a NUL in an argument fails the task on the worker with LF_NUL_CHARACTER, not retried', async () => {
+    const { runId } = await client.start('cluster-commands', { name: 'a\0b' });
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe('FAILED');
+    expect(done.tasks.shout).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_NUL_CHARACTER', retryable: false } });
+    expect(done.tasks.shout!.error!.message).toMatch(/^task shout: command\[3\] resolves to a value with a NUL character/);
+  });
 });

@@ -1,5 +1,5 @@
 /** On a worker, output_to is confined to the worker's output root as it is in-process. */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
@@ -67,5 +67,14 @@ describe.skipIf(!!skipReason)('output_to on a worker over NATS', () => {
     const failed = (await client.store.read(runId)).find((e) => e.type === 'task.failed');
     expect(failed?.data).toMatchObject({ error: { code: 'LF_OUTPUT_OUTSIDE_ROOT' } });
     expect(existsSync(join(scratch, 'a', 'x.yaml'))).toBe(false);
+  });
+
+  it('fails the task, not retried, when the path turns out to be a directory (a raw EISDIR before)', async () => {
+    mkdirSync(join(root, 'reports', 'april.yaml'), { recursive: true });
+    const { runId } = await client.start('cluster-reports', { name: 'april' });
+    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('FAILED');
+    expect(done.tasks.report).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false } });
+    expect(done.tasks.report!.error!.message).toBe(`output_to "reports/april.yaml" resolves to ${realpathSync(join(root, 'reports', 'april.yaml'))}, a directory, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, parseDefinition } from '../../src/definition/index.js';
 import { only, parse, pos, wf } from './helpers.js';
 
 describe('durations are bounded, so every due time is a valid date', () => {
@@ -91,5 +92,55 @@ describe('names used as object keys cannot be Object.prototype names', () => {
   it('still accepts names that merely contain them', () => {
     const r = parse(wf('    - { id: my_constructor, type: SIMPLE, output: [proto] }\n'));
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+});
+
+describe('a definition has a size limit and a task limit, refused at once with the limit named', () => {
+  const tasks = (n: number) => Array.from({ length: n }, (_, i) => `    - { id: t${i}, type: SIMPLE }\n`).join('');
+
+  it('refuses text over 1 MiB before parsing it: one diagnostic at 1:1, not the YAML errors it holds', () => {
+    // Unclosed flow lists all the way down: parsed, this would be YAML syntax errors.
+    const text = `workflow:\n  id: big\n  tasks: [${'['.repeat(100)}\n${'#'.repeat(2 * 1024 * 1024)}\n`;
+    const r = parseDefinition(text, 'big.yaml');
+    expect(r.definition).toBeNull();
+    expect(r.diagnostics).toEqual([{
+      severity: 'error', code: 'LF_DEFINITION_TOO_LARGE', path: [], line: 1, col: 1, file: 'big.yaml',
+      message: expect.stringMatching(/^definition is at least 2,097,[0-9]{3} bytes, over the limit of 1 MiB \(1,048,576 bytes\); split it into workflows that call each other/),
+    }]);
+  });
+
+  it('counts bytes of UTF-8, not characters: 400,000 three-byte characters are over 1 MiB', () => {
+    const text = wf('    - { id: a, type: SIMPLE }\n', `  description: "${'€'.repeat(400_000)}"\n`);
+    expect(text.length).toBeLessThan(MAX_DEFINITION_BYTES);
+    const d = only(parseDefinition(text), 'LF_DEFINITION_TOO_LARGE');
+    expect(d.message).toMatch(/^definition is 1,200,[0-9]{3} bytes, over the limit of 1 MiB/);
+  });
+
+  it('accepts exactly 5,000 tasks and refuses 5,001, at the tasks key, naming the limit and the fix', () => {
+    expect(parse(wf(tasks(MAX_TASKS))).definition!.tasks).toHaveLength(5000);
+    const text = wf(tasks(MAX_TASKS + 1));
+    const r = parse(text);
+    expect(r.definition).toBeNull();
+    const d = only(r, 'LF_TOO_MANY_TASKS');
+    expect(r.diagnostics).toHaveLength(1);
+    expect(d.message).toBe('workflow has 5,001 tasks, over the limit of 5,000; split it into workflows that call each other (SUB_WORKFLOW, or a MAP with `workflow:`), or run one task per item with a MAP');
+    expect(d).toMatchObject(pos(text, 'tasks:'));
+  });
+
+  it('refuses a small file whose aliases expand past what a run may record (4 MiB), without writing it out', () => {
+    const tasksSharing = Array.from({ length: 3000 }, (_, i) => `    - { id: t${i}, type: SIMPLE, description: *d }\n`).join('');
+    const text = wf(tasksSharing, `  description: &d "${'x'.repeat(400_000)}"\n`);
+    expect(text.length).toBeLessThan(MAX_DEFINITION_BYTES);
+    const r = parse(text);
+    expect(r.definition).toBeNull();
+    expect(only(r, 'LF_DEFINITION_TOO_LARGE').message).toMatch(/^definition expands to more than 4 MiB as stored \(aliases written out, defaults filled in\)/);
+  });
+
+  it('the same limits hold for a definition object that was not parsed here (a deploy, one read back)', () => {
+    const def = parse(wf(tasks(2))).definition!;
+    expect(definitionLimitProblem(def)).toBeNull();
+    expect(definitionLimitProblem({ ...def, tasks: Array.from({ length: 5001 }, () => def.tasks[0]!) })?.code).toBe('LF_TOO_MANY_TASKS');
+    const named = { ...def, name: 'x'.repeat(MAX_DEFINITION_JSON_BYTES) };
+    expect(definitionLimitProblem(named)?.code).toBe('LF_DEFINITION_TOO_LARGE');
   });
 });

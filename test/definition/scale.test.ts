@@ -12,13 +12,13 @@ function chain(n: number): string {
 
 describe('validation scales linearly with the number of tasks', () => {
   // Quadratic checks (every task's full upstream set, a scan of all tasks per reference) took 82 s here.
-  it('validates a 10,000-task chain within the test timeout', () => {
-    const text = chain(10_000);
+  it('validates a 5,000-task chain (the most a definition may have) within the test timeout', () => {
+    const text = chain(5_000);
     const started = performance.now();
     const r = parse(text);
-    console.log(`validated a 10,000-task chain in ${Math.round(performance.now() - started)} ms`);
+    console.log(`validated a 5,000-task chain in ${Math.round(performance.now() - started)} ms`);
     expect(r.diagnostics).toEqual([]);
-    expect(r.definition!.tasks).toHaveLength(10_000);
+    expect(r.definition!.tasks).toHaveLength(5_000);
   });
 
   it('still finds a reference to a task that is not upstream, at the end of a long chain', () => {

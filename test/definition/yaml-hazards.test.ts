@@ -18,6 +18,30 @@ describe('YAML that cannot become a definition is an error at its place, never a
     expect(d).toMatchObject(pos(text, '*nope'));
   });
 
+  it('finds an anchor on a top-level key above workflow: (those lines were blanked as a banner, so *j was "unknown")', () => {
+    const text = 'defaults: &j\n  timeout: 30s\n  handler: step\nworkflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n';
+    const r = parse(text);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.definition!.tasks[0]).toMatchObject({ id: 'a', handler: 'step', timeoutMs: 30_000 });
+    // A top-level key that is not anchored is still an unknown key.
+    const stray = parse(`name: oops\n${text}`);
+    expect(stray.diagnostics.map((d) => [d.code, d.line])).toEqual([['LF_UNKNOWN_KEY', 1]]);
+  });
+
+  it('an alias to an anchor that truly comes later is still unknown, at the alias', () => {
+    const text = wf('    - { id: a, type: SIMPLE, <<: *j }\n    - &j { id: b, type: SIMPLE }\n');
+    const d = only(parse(text), 'LF_YAML_ALIAS');
+    expect(d.message).toBe('YAML: unknown alias *j: no anchor &j comes before it');
+    expect(d).toMatchObject(pos(text, '*j'));
+  });
+
+  it('an anchor inside a banner that is not YAML: says the banner is ignored and how to fix it', () => {
+    const text = '=== ops banner ===\nshared: &j { timeout: 30s } ::: art\nworkflow:\n  id: w\n  tasks:\n    - { id: a, type: SIMPLE, <<: *j }\n';
+    const d = only(parse(text), 'LF_YAML_ALIAS');
+    expect(d.message).toBe('YAML: unknown alias *j: its anchor &j is above `workflow:` among lines that are not YAML, which are ignored as a banner; move the anchor under `workflow:`, or make the lines above it YAML (comments, keys)');
+    expect(d).toMatchObject(pos(text, '*j'));
+  });
+
   it('refuses an exponential alias expansion ("billion laughs") with the yaml package limit', () => {
     const levels = ['    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
     for (let i = 1; i < 10; i++) levels.push(`    l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);

@@ -5,7 +5,8 @@
  * a SIMPLE task's, and the program's processes die with a timed-out or
  * cancelled attempt.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { outputWriter } from '../../src/api/index.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, type AttemptCommand, type CommandContext } from '../../src/runtime/index.js';
@@ -164,5 +165,31 @@ workflow:
     const view = await e.run(d, { names: ['a', 'b; echo c'] }, { handlers: {} });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.each!.output).toEqual({ results: [{ loud: 'A', index: 0 }, { loud: 'B; ECHO C', index: 1 }] });
+  });
+
+  it('a template that resolves to a NUL in an argument fails the task with LF_NUL_CHARACTER, not retried (spawn threw ERR_INVALID_ARG_VALUE)', async () => {
+    const e = commandEngine();
+    const d = def('workflow:\n  id: cmd-nul\n  input: { required: [arg] }\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "${workflow.input.arg}"], retry_policy: { max_attempts: 3 } }\n');
+    const view = await e.run(d, { arg: 'a\0b' }, { handlers: {} });
+    expect(view.status).toBe('FAILED');
+    expect(view.tasks.a).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_NUL_CHARACTER', retryable: false } });
+    expect(view.tasks.a!.error!.message).toBe('task a: command[1] resolves to a value with a NUL character (\\0), which no program argument or environment value can carry; fix the template or the input it reads');
+  });
+});
+
+describe('output_to that turns out to be a directory, in-process', () => {
+  const d = def('workflow:\n  id: out-dir\n  input: { required: [where] }\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "{}"], output_to: "${workflow.input.where}", retry_policy: { max_attempts: 3 } }\n');
+  it.each([
+    ['.', 'output_to "." names a directory'],
+    ['', 'output_to "" is empty'],
+    ['reports', `output_to "reports" resolves to `],
+  ])('output_to resolving to %j fails the task with LF_OUTPUT_TO_DIRECTORY, not retried (it was a raw EISDIR)', async (where, message) => {
+    const root = tempDir('lf-out-dir-');
+    mkdirSync(join(root, 'reports'));
+    const e = new Engine({ store: new MemoryEventStore(), runCommand: createCommandExecutor(), writeOutput: outputWriter(root) });
+    const view = await e.run(d, { where }, { handlers: {} });
+    expect(view.tasks.a).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false } });
+    expect(view.tasks.a!.error!.message).toContain(message);
+    expect(readdirSync(join(root, 'reports'))).toEqual([]);
   });
 });
