@@ -99,7 +99,7 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
     }
     // It cannot list what others claimed: reads by key only, none by sequence.
     const asWorkerJsm = await hostile.jetstreamManager();
-    await expect(asWorkerJsm.direct.getMessage(`KV_${ATTEMPTS_BUCKET}`, { seq: 1 })).rejects.toThrow(/permission/i);
+    await expect(hostile.request(`$JS.API.DIRECT.GET.KV_${ATTEMPTS_BUCKET}`, enc.encode('{"seq":1}'))).rejects.toThrow(/permission/i);
     await expect(asWorkerJsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { seq: 1 })).rejects.toThrow(/permission/i);
 
     for (const { id } of ids) await emit(id);
