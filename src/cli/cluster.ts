@@ -169,8 +169,9 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
-  const { taskMaxDeliver } = natsSettings().cluster;
-  const settings = { ...(ackWaitMs !== undefined ? { taskAckWaitMs: ackWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
+  const { taskMaxDeliver, taskAckWaitMs } = natsSettings().cluster;
+  const ackWait = ackWaitMs ?? taskAckWaitMs;
+  const settings = { ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
   const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);

@@ -7,6 +7,8 @@
  *   LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE=30d (snapshots are a cache: aged out, a run loads from its log)
  *   LEDGERFLOW_NATS_MAX_DELIVER=20 (deliveries of a message to engines before it is dead-lettered)
  *   LEDGERFLOW_NATS_TASK_MAX_DELIVER=100 (the same for task attempts to workers)
+ *   LEDGERFLOW_NATS_TASK_ACK_WAIT=10s (how long a worker may go without a heartbeat before its attempt
+ *     runs elsewhere: the ack wait of the worker consumers engines create; a worker's --ack-wait wins for it)
  *   LEDGERFLOW_NATS_DLQ_MAX_AGE=14d  LEDGERFLOW_NATS_DLQ_MAX_BYTES=268435456  LEDGERFLOW_NATS_DLQ_MAX_MSGS=100000
  *     (the dead-letter stream's limits, oldest dropped first; applied to an existing LF_DLQ too,
  *     as the delivery bounds are to existing consumers)
@@ -50,6 +52,8 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
   if (maxDeliver) bounds.maxDeliver = maxDeliver;
   const taskMaxDeliver = int('LEDGERFLOW_NATS_TASK_MAX_DELIVER');
   if (taskMaxDeliver) bounds.taskMaxDeliver = taskMaxDeliver;
+  const taskAckWaitMs = duration('LEDGERFLOW_NATS_TASK_ACK_WAIT');
+  if (taskAckWaitMs) bounds.taskAckWaitMs = taskAckWaitMs;
   const dlqMaxAgeMs = duration('LEDGERFLOW_NATS_DLQ_MAX_AGE');
   if (dlqMaxAgeMs) bounds.dlqMaxAgeMs = dlqMaxAgeMs;
   const dlqMaxBytes = int('LEDGERFLOW_NATS_DLQ_MAX_BYTES');

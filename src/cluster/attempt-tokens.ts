@@ -8,7 +8,7 @@
  * engine user can read (nats.conf), and is made once, by whichever engine or
  * client sets the cluster up first.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { StorageType, type JetStreamClient } from 'nats';
 import { createRetrying } from './create-retry.js';
 
@@ -56,4 +56,14 @@ export class AttemptTokens {
     const got = Buffer.from(token);
     return got.length === want.length && timingSafeEqual(got, want);
   }
+}
+
+/**
+ * What names an attempt where a worker may write (its attempt-ledger key, the message ids of its
+ * reports): the first 22 characters (132 bits) of base64url sha256(token). Only whoever was handed
+ * the attempt can compute it, so nothing there can be written ahead of the attempt, and it gives
+ * the token itself away to nobody who reads the key.
+ */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 22);
 }

@@ -1,6 +1,6 @@
 /**
  * The attempt ledger: one KV entry per task attempt a worker took (bucket
- * LF_ATTEMPTS, key `<runId>.<taskId>.<attempt>`), created when a worker starts
+ * LF_ATTEMPTS, key `<runId>.<taskId>.<attempt>.<digest>`), created when a worker starts
  * the attempt and marked finished once its outcome is reported.
  *
  * Why: a nats-server killed mid-run may lose its consumers' ack state (the
@@ -11,10 +11,21 @@
  * another worker took and never finished is reported lost: the engine then
  * restarts it (task.restarted), and the restarted run of it is claimed under
  * a key of its own (`.r<n>`), so exactly one worker runs each run of it.
+ *
+ * The ledger is a hint, never the word that ends an attempt: every worker may
+ * write the bucket, so an entry says only what some worker claimed. The key
+ * holds a digest of the attempt's token (attempt-tokens.ts), so only whoever
+ * was handed the attempt can name its entry (event-started run ids are
+ * predictable: a key of run, task and attempt alone could be claimed before
+ * the run exists), and nats.conf lets workers read entries by key only, not
+ * list them. And a worker never drops a delivery on the ledger's word: one
+ * claimed by another, finished by another or aborted is reported to the
+ * engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
  */
 import { StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';
+import { tokenDigest } from './attempt-tokens.js';
 
 export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 
@@ -59,9 +70,12 @@ export class AttemptLedger {
   /**
    * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
    * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
+   * `token`: the attempt's token, of which the key holds a digest, so that nobody without it can
+   * name the entry (run, task and attempt are there for people reading the bucket).
    */
-  static key(runId: string, instance: string, attempt: number, restart = 0): string {
-    return restart > 0 ? `${runId}.${instance}.${attempt}.r${restart}` : `${runId}.${instance}.${attempt}`;
+  static key(runId: string, instance: string, attempt: number, restart: number, token: string): string {
+    const base = `${runId}.${instance}.${attempt}.${tokenDigest(token)}`;
+    return restart > 0 ? `${base}.r${restart}` : base;
   }
 
   /** Takes the attempt for `worker`; if it was taken before, says by whom (null when the entry cannot be read). */

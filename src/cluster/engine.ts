@@ -23,7 +23,7 @@ import {
 } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, Scheduler, type EventTypeSpec, type FireReport, type ScheduledStart } from '../triggers/index.js';
-import { AttemptTokens } from './attempt-tokens.js';
+import { AttemptTokens, tokenDigest } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { DefinitionRegistry } from './definitions.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
@@ -41,10 +41,12 @@ import { Notifier, notificationBody, type DeliveryOutcome, type NotificationsCon
  */
 const deliveryScope = new AsyncLocalStorage<Promise<void>[]>();
 
-/** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
-export const ENGINE_SENDER = 'engine';
 import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
-import { ENGINE_CONSUMERS, STREAMS, subjects } from './subjects.js';
+import { ENGINE_CONSUMERS, ENGINE_SENDER, STREAMS, subjects } from './subjects.js';
+import { takeInput, type InputHost } from './inputs.js';
+import { WorkerConsumers } from './worker-consumers.js';
+
+export { ENGINE_SENDER } from './subjects.js';
 
 export interface ClusterEngineOptions {
   nats: string | JetStreamStoreOptions;
@@ -103,6 +105,8 @@ export class ClusterEngine {
   registry!: DefinitionRegistry;
   private tokens!: AttemptTokens;
   private ledger!: AttemptLedger;
+  /** Creates the worker consumers of LF_TASKS as attempts are first handed out to them (workers may not). */
+  private workerConsumers!: WorkerConsumers;
   private readonly cache = new Map<string, Loaded>();
   private readonly runLocks = new Map<string, Promise<unknown>>();
   private readonly loops: Promise<void>[] = [];
@@ -158,7 +162,15 @@ export class ClusterEngine {
       ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
       ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
     });
-    this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => this.onInput(m));
+    this.workerConsumers = new WorkerConsumers(this.jsm, this.opts.settings);
+    const inputs: InputHost = {
+      tokens: this.tokens, stats: this.stats, sendersProven: () => this.sendersProven, now: this.now, log: this.log,
+      withRun: (runId, fn) => this.withRun(runId, fn), load: (runId, fresh) => this.load(runId, fresh),
+      process: (runId, events, o) => this.process(runId, events, o), deadLetter: (kind, reason, m, details) => this.deadLetter(kind, reason, m, details),
+      // Longer than an engine holds an input: the outcome it waits for may be with an engine that died.
+      finishedRecheckMs: (this.opts.settings?.engineAckWaitMs ?? 10_000) + 2000,
+    };
+    this.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => takeInput(inputs, m));
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     this.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => this.onTimer(m), { boundFirst: false });
     this.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => this.onApproval(m));
@@ -448,11 +460,13 @@ export class ClusterEngine {
         const { restart, ...rest } = fields;
         const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: this.tokens.tokenFor(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt) };
         this.stats.dispatched++;
+        publishes.push(this.workerConsumers.ensure(queue, effect.handler));
         // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
         publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey }));
       } else if (effect.type === 'attempt.abort') {
         // Best effort: if it fails, the attempt merely runs and its outcome is stale.
-        publishes.push(this.ledger.abort(AttemptLedger.key(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt, effect.restart))
+        const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
+        publishes.push(this.ledger.abort(AttemptLedger.key(effect.runId, instance, effect.attempt, effect.restart, this.tokens.tokenFor(effect.runId, instance, effect.attempt)))
           .catch((err: unknown) => this.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
       } else if (effect.type === 'timer.arm') {
         const { timer } = effect;
@@ -524,7 +538,8 @@ export class ClusterEngine {
     const msg: InputMessage = outcome.kind === 'completed'
       ? { type: 'task.completed', runId, time, token, data: { task, attempt, ...instance, output: outcome.output ?? null } }
       : { type: 'task.failed', runId, time, token, data: { task, attempt, ...instance, error: outcome.error } };
-    await this.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/outcome` });
+    // The token's digest in the id: a worker could write `<childId>/outcome` ahead of a predictable child (attempt-tokens.ts).
+    await this.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/${tokenDigest(token)}/outcome` });
   }
 
   /** Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled). */
@@ -620,69 +635,6 @@ export class ClusterEngine {
     this.stats.deadLetters++;
     this.log(`dead letter (${kind}): ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`);
     await publishDeadLetter(this.js, subjects.dlq(kind), deadLetterOf(m, reason, iso(this.now()), details), discriminator);
-  }
-
-  private async onInput(m: JsMsg): Promise<void> {
-    // lf.inputs.<sender>.<runId>: the sender is the NATS user, whom nats.conf lets publish under its own name only.
-    const [, , sender, subjectRunId, ...rest] = m.subject.split('.');
-    const body = decodeOrUndefined(m.data);
-    const kind = (body as { type?: unknown } | undefined)?.type;
-    if (kind === 'pause' || kind === 'resume') {
-      // They used to be inputs, which every worker may publish: run control is lf.control now, which nats.conf gives people, not workers.
-      this.stats.refused++;
-      await this.deadLetter('inputs', `${kind} is not an input: a run is paused or resumed on lf.control.<sender>.<runId>, which nats.conf lets only the users allowed to control runs publish (\`ledgerflow ${kind} --nats\`); nothing was recorded`, m, { ...(subjectRunId ? { runId: subjectRunId.slice(0, 200) } : {}), ...(sender ? { by: sender.slice(0, 200) } : {}) });
-      m.ack();
-      return;
-    }
-    const parsed = InputMessage.safeParse(body);
-    if (!sender || !subjectRunId || rest.length > 0 || !parsed.success || parsed.data.runId !== subjectRunId) {
-      const why = !sender || !subjectRunId || rest.length > 0
-        ? 'inputs are published on lf.inputs.<sender>.<runId>, the sender being the NATS user publishing'
-        : !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-          : `the body names run ${parsed.data.runId}, the subject run ${subjectRunId}`;
-      await this.deadLetter('inputs', `invalid input on ${m.subject}: ${why}`, m);
-      m.ack();
-      return;
-    }
-    const input = parsed.data;
-    if (input.type !== 'kick' && !this.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
-      this.stats.forged++;
-      await this.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
-      m.ack();
-      return;
-    }
-    this.stats.inputs++;
-    // Who reported it, as the server let them publish; the engine's clock stamps what it records, never the sender's.
-    const by = { by: sender, ...(this.sendersProven ? {} : { unauthenticated: true as const }) };
-    const time = iso(this.now());
-    const commit = { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` };
-    let done: Loaded | null;
-    if (input.type === 'task.lost') {
-      done = await this.withRun(input.runId, async () => {
-        const st = await this.load(input.runId, true);
-        if (!st) return null;
-        const { task, attempt, restart, lost } = input.data;
-        const review = reviewLoss(st.snapshot, { taskId: task, ...instanceFields(input.data), attempt, restart, reason: 'worker_lost', ...(lost !== undefined ? { lost } : {}), ...by, time });
-        if (review.kind === 'stale') {
-          this.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
-          return st;
-        }
-        if (review.kind === 'restart') this.stats.restarts++;
-        this.log(`run ${input.runId}: ${task} attempt ${attempt} was lost with ${lost ?? 'its worker'}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`);
-        return this.process(input.runId, [review.event], commit);
-      });
-    } else {
-      const inputs: PendingEvent[] = input.type === 'kick' ? [] : [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
-      done = await this.withRun(input.runId, () => this.process(input.runId, inputs, commit));
-    }
-    if (!done) {
-      // An outcome or a loss carries a token only an engine hands out, for an attempt of a run it had read:
-      // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
-      // (bounded: see consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
-      if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
-      await this.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
-    }
-    m.ack();
   }
 
   private async onTimer(m: JsMsg): Promise<void> {

@@ -12,9 +12,12 @@ const attemptToken = z.string().min(1).max(200);
 const notFromSender = { by: true, unauthenticated: true } as const;
 
 /**
- * On lf.inputs.<sender>.<runId>: an attempt's outcome to fold into the run,
- * an attempt whose worker was lost, a kick (act on the run's state, e.g.
- * start its first tasks). Workers may publish here, so nothing that only an
+ * On lf.inputs.<sender>.<queue>.<runId> (an attempt's report: its outcome,
+ * or the attempt was lost; `<queue>` the attempt's queue, which nats.conf
+ * gives each worker user by name) or lf.inputs.<sender>.<runId> (a kick: act
+ * on the run's state, e.g. start its first tasks; and the outcomes of
+ * attempts the engines run themselves, SUB_WORKFLOW and EMIT, from the
+ * `engine` sender). Workers may publish here, so nothing that only an
  * engine or a person may say comes this way: no approvals, cancellations,
  * pauses or resumes (those go on lf.control, see ControlMessage) or
  * timer firings (timers fire from LF_TIMERS, which workers cannot publish
@@ -28,9 +31,12 @@ export const InputMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData.omit({ ...notFromSender, reused: true }) }),
   z.object({ type: z.literal('task.failed'), runId: RunIdSchema, time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
   /**
-   * A worker was handed an attempt another worker had claimed and never
-   * finished (it stopped answering): the engine restarts the attempt
-   * (task.restarted) or, past the cap, fails it (runtime/restarts.ts).
+   * A worker was handed an attempt that the attempt ledger says is not its
+   * to run: claimed by another worker that never finished it (it stopped
+   * answering), finished by another, or aborted. The ledger is any worker's
+   * word, so the engine's log decides (inputs.ts): an attempt whose outcome is
+   * recorded or that is no longer wanted is left alone, any other is
+   * restarted (task.restarted) or, past the cap, failed (runtime/restarts.ts).
    */
   z.object({
     type: z.literal('task.lost'), runId: RunIdSchema, time, token: attemptToken,
@@ -42,6 +48,11 @@ export const InputMessage = z.discriminatedUnion('type', [
       restart: z.number().int().nonnegative(),
       /** The worker that had claimed it, as the attempt ledger names it. */
       lost: z.string().max(200).optional(),
+      /**
+       * What the ledger said: `taken` (claimed, unfinished), the outcome another worker marked
+       * (`task.completed`, `task.failed`) or `aborted` (settled by an engine). Absent: `taken`.
+       */
+      ledger: z.enum(['taken', 'task.completed', 'task.failed', 'aborted']).optional(),
     }),
   }),
   z.object({ type: z.literal('kick'), runId: RunIdSchema }),

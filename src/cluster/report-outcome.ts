@@ -1,6 +1,6 @@
 /**
  * Reporting an attempt's outcome (or its loss): published to
- * lf.inputs.<sender>.<runId> (where the run's engine folds it), retried while the failure is transient, and every
+ * lf.inputs.<sender>.<queue>.<runId> (where the run's engine folds it), retried while the failure is transient, and every
  * delivery of the attempt acked once it is published. The outcomes reported
  * lately are remembered, so that a redelivery of a finished attempt is
  * answered with the same outcome rather than run again.
@@ -10,6 +10,7 @@ import { NatsError } from 'nats';
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import { encode, type InputMessage, type TaskMessage } from './messages.js';
 import { subjects } from './subjects.js';
+import { tokenDigest } from './attempt-tokens.js';
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
@@ -21,8 +22,11 @@ export class OutcomeReporter {
   /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
   private readonly reported = new Map<string, InputMessage>();
 
-  /** `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only). */
-  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; log: (line: string) => void; stopped: () => boolean }) {}
+  /**
+   * `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only);
+   * `queue`: the queue its attempts come from (nats.conf lets it report only on the queues it is given).
+   */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean }) {}
 
   /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
   remembered(key: string): InputMessage | undefined {
@@ -41,16 +45,21 @@ export class OutcomeReporter {
    */
   async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
     // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
+    // The token's digest is in the id: another worker could write an id of run, task and attempt alone
+    // ahead of the run (event-started run ids are predictable), and the real report would be dropped as a duplicate.
     const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
-    const msgID = outcome.type === 'task.lost'
-      ? `${task.runId}/${instance}/${task.attempt}/lost-${task.restart ?? 0}`
-      : `${task.runId}/${instance}/${task.attempt}/result`;
+    const id = `${task.runId}/${instance}/${task.attempt}/${tokenDigest(task.token)}`;
+    const msgID = outcome.type === 'task.lost' ? `${id}/lost-${task.restart ?? 0}` : `${id}/result`;
+    const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
     const giveUpAt = Date.now() + 60_000;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
-        await this.js.publish(subjects.input(this.opts.sender, task.runId), encode(outcome), { msgID });
+        await this.js.publish(subject, encode(outcome), { msgID });
         break;
       } catch (err) {
+        if (err instanceof NatsError && err.isPermissionError()) {
+          throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${err.message}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
+        }
         if (this.opts.stopped() || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;
         this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${err.message}); retrying`);
         await new Promise((r) => setTimeout(r, pause));

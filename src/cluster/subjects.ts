@@ -4,8 +4,11 @@
  * durable consumer, so engines share the work and take over a dead one's.
  *
  *   LF_EVENTS    lf.events.<workflowId>.<runId>          the log (src/store)
- *   LF_INPUTS    lf.inputs.<sender>.<runId>              task outcomes, lost attempts, kicks; <sender> is the
- *                                                        NATS user, enforced by nats.conf permissions
+ *   LF_INPUTS    lf.inputs.<sender>.<queue>.<runId>      an attempt's outcome or loss, from a worker: <sender> is
+ *                                                        the NATS user and <queue> the attempt's, both enforced
+ *                                                        by nats.conf (each worker user is given its queues)
+ *                lf.inputs.<sender>.<runId>              kicks; outcomes of the attempts engines run themselves
+ *                                                        (SUB_WORKFLOW, EMIT) from the engine sender
  *   LF_TASKS     lf.tasks.<queue>.<handler>              task attempts for workers
  *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
  *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
@@ -21,6 +24,10 @@
  *                                                        write no other dead letter: see dead-letter-queue.ts)
  *   KV LF_DEFINITIONS                                    deployed definitions
  *   KV LF_ATTEMPTS                                       task attempts workers took (attempts.ts)
+ *
+ * Worker consumers of LF_TASKS (w_<queue>_<handler>) are created by the
+ * engines when they first hand out an attempt of that pair (worker-consumers.ts):
+ * the `worker` user of nats.conf may pull from consumers, not create them.
  */
 export const STREAMS = {
   inputs: { name: 'LF_INPUTS', subjects: ['lf.inputs.>'] },
@@ -51,8 +58,14 @@ export function token(value: string): string {
 }
 
 export const subjects = {
-  /** `sender`: the NATS user publishing (nats.conf lets each user publish under its own name only). */
+  /** A kick, or an engine's report (`sender`: the NATS user publishing; nats.conf lets each user publish under its own name only). */
   input: (sender: string, runId: string) => `lf.inputs.${token(sender)}.${token(runId)}`,
+  /**
+   * A worker's report of an attempt of `queue` (its outcome, or its loss). nats.conf gives each
+   * worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, and the engine checks
+   * that `queue` is the attempt's own: a user cannot report attempts of a queue it was not given.
+   */
+  report: (sender: string, queue: string, runId: string) => `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
   task: (queue: string, handler: string) => `lf.tasks.${token(queue)}.${token(handler)}`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
@@ -82,6 +95,9 @@ export function workerConsumerName(queue: string, handler: string): string {
 
 /** The queue a task's attempts go to when it names none (the runtime's, which computes each attempt's queue). */
 export { DEFAULT_QUEUE } from '../runtime/index.js';
+
+/** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
+export const ENGINE_SENDER = 'engine';
 
 /** Who a connection publishes inputs as when its URL names no user (a server without users, or its no_auth_user). */
 export const ANONYMOUS_SENDER = 'anonymous';

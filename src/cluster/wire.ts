@@ -21,7 +21,7 @@ export const WIRE_SCHEMAS = {
   Signal: SignalMessage,
   /** lf.control.<sender>.<runId> */
   Control: ControlMessage,
-  /** lf.inputs.<runId> */
+  /** lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt) and lf.inputs.<sender>.<runId> (a kick, an engine's report) */
   Input: InputMessage,
   /** lf.tasks.<queue>.<handler> */
   TaskAttempt: TaskMessage,
@@ -43,7 +43,7 @@ export const WIRE_SCHEMAS = {
   Commit: CommitSchema,
   /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it. */
   Definition: RunStartedData.shape.definition,
-  /** KV LF_ATTEMPTS, <runId>.<taskId>.<attempt> */
+  /** KV LF_ATTEMPTS, <runId>.<taskId>.<attempt>.<digest of the attempt's token> */
   AttemptRecord,
   /** KV LF_SNAPSHOTS, <runId> */
   Snapshot: StoredSnapshotSchema,

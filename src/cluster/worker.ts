@@ -16,15 +16,21 @@
  * - a worker remembers the attempts it holds and the outcomes it reported
  *   lately: it keeps running the one attempt, or reports its outcome again;
  * - every worker claims an attempt in the attempt ledger (attempts.ts) before
- *   running it: one another worker finished is dropped, one another worker
- *   took and did not finish is reported lost, one an engine settled as no
- *   longer wanted (attempts.ts `abort`) is dropped, and one that no worker claimed
- *   (its worker died before starting it) is run, as the same attempt.
+ *   running it: one that no worker claimed (its worker died before starting
+ *   it) is run, as the same attempt; one the ledger says is another's (taken
+ *   and not finished, finished by another, or settled by an engine as no
+ *   longer wanted) is not run here, and not dropped either: any worker may
+ *   write the ledger, so it is reported to the engine (task.lost, with what
+ *   the ledger said), whose log decides whether it runs again (inputs.ts).
+ *
+ * A worker creates no consumer unless its NATS user may: the engines create
+ * w_<queue>_<handler> when they first hand out an attempt of that pair
+ * (worker-consumers.ts), and a worker waits for it.
  *
  * This module pulls, claims and holds deliveries; running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
-import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -37,7 +43,7 @@ import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
-import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, subjects } from './subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, workerConsumerName } from './subjects.js';
 import { senderOf } from './sender.js';
 
 export interface WorkerOptions {
@@ -123,7 +129,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = [m];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart);
+    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token);
     let claim: Claim;
     try {
       claim = await ledger.claim(ledgerKey, workerName);
@@ -135,21 +141,17 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Our own unfinished claim is one whose answer we missed (a dropped connection), not another worker's.
     if (!claim.taken && (claim.by?.finished || claim.by?.worker !== workerName)) {
       held.delete(key);
-      if (claim.by?.finished === 'aborted') {
-        log(`${key}: no longer wanted by its run (settled by an engine before any worker started it); dropping it unrun`);
-        for (const delivery of msgs) delivery.ack();
-        return;
-      }
-      if (claim.by?.finished) {
-        log(`${key}: delivered again (delivery ${m.info.deliveryCount}) after ${claim.by.worker} reported ${claim.by.finished}; dropping it`);
-        for (const delivery of msgs) delivery.ack();
-        return;
-      }
+      // Not run here, and not dropped on the ledger's word either (any worker may write it): the engine's log decides.
+      const ledgerSaid = claim.by?.finished ?? 'taken';
       stats.lost++;
-      log(`${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${m.info.deliveryCount}); reporting it lost, for the engine to run it again`);
+      log(ledgerSaid === 'aborted'
+        ? `${key}: settled in the attempt ledger as no longer wanted (delivery ${m.info.deliveryCount}); not running it, and telling the engine, which restarts it if its run still wants it`
+        : ledgerSaid === 'taken'
+          ? `${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${m.info.deliveryCount}); reporting it lost, for the engine to run it again`
+          : `${key}: delivered again (delivery ${m.info.deliveryCount}) after ${claim.by?.worker ?? 'another worker'} reported ${ledgerSaid}; not running it, and telling the engine, which runs it again only if that outcome never reaches it`);
       await reporter.report(msgs, task, {
         ...base, time: now(), type: 'task.lost',
-        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}) },
+        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}), ledger: ledgerSaid },
       });
       return;
     }
@@ -188,6 +190,33 @@ export function createWorker(opts: WorkerOptions): Worker {
   }
 
   const maxDeliver = opts.settings?.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver;
+
+  /**
+   * The consumer of `handler` on this worker's queue once it exists (null: stopped first). Made
+   * here when this worker's NATS user may create consumers; else (nats.conf's `worker`, which may
+   * not) an engine makes it when it first hands out an attempt of that handler on that queue.
+   */
+  async function consumerOf(jsm: JetStreamManager, handler: string): Promise<string | null> {
+    const name = workerConsumerName(queue, handler);
+    let waiting = '';
+    for (let tries = 0; !stopped; tries++) {
+      try {
+        // Tried once: a user that may not create consumers would only be refused again.
+        if (tries === 0) await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
+        const actual = (await jsm.consumers.info(STREAMS.tasks.name, name)).config.ack_wait;
+        if (actual) ackWaitMs = Math.min(ackWaitMs, actual / 1_000_000);
+        if (waiting) log(`consumer ${name} is there: taking attempts of ${handler} from queue ${queue}`);
+        return name;
+      } catch (err) {
+        if (!waiting) {
+          waiting = (err as Error).message;
+          log(`waiting for consumer ${name} of ${STREAMS.tasks.name} (${waiting}): an engine creates it when it first hands out an attempt of ${handler} on queue ${queue}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    return null;
+  }
 
   /** The attempt a task message holds, if it parses. */
   function attemptOf(m: JsMsg): TaskMessage | null {
@@ -260,26 +289,14 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else nc = opts.nats;
       js = nc.jetstream();
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
-      reporter = new OutcomeReporter(js, { sender, log, stopped: () => stopped });
+      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => stopped });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
       for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
-        // Engines create the streams; a worker (whose NATS user may not) waits for them.
-        let durable = '';
-        for (let tries = 0; !durable; tries++) {
-          try {
-            durable = await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
-            const actual = (await jsm.consumers.info(STREAMS.tasks.name, durable)).config.ack_wait;
-            if (actual) ackWaitMs = Math.min(ackWaitMs, actual / 1_000_000);
-          } catch (err) {
-            if (tries >= 600 || stopped) throw err;
-            if (tries === 0) log(`waiting for an engine to create stream ${STREAMS.tasks.name}: ${(err as Error).message}`);
-            await new Promise((r) => setTimeout(r, 500));
-          }
-        }
         loops.push((async () => {
-          while (!stopped) {
+          const durable = await consumerOf(jsm, handler);
+          while (!stopped && durable) {
             try {
               // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them
               // apart from started ones), so it pulls no more than it runs at once.

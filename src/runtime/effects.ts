@@ -312,6 +312,15 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   };
 }
 
+/**
+ * The queue a task's attempts are handed out on (a MAP's: its body's), as the run's definition
+ * says; undefined for a task the workflow does not have. What an executor checks a report of an
+ * attempt against: it comes from the queue the attempt was handed out on, or from nobody entitled.
+ */
+export function attemptQueue(compiled: CompiledWorkflow, taskId: string): string | undefined {
+  return taskPlans(compiled).get(taskId)?.queue;
+}
+
 /** The input event a fired timer feeds back in. */
 export function timerFired(timer: TimerState, nowMs: number) {
   return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) } } as const;

@@ -12,7 +12,7 @@ export { step, type StepResult } from './step.js';
 export { reviewApproval, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
-export { reconcile, heldBy, startAttempt, timerFired, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held } from './effects.js';
+export { reconcile, heldBy, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held } from './effects.js';
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';

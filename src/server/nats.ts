@@ -214,7 +214,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           else engines.push(row);
         }
       }
-      // Attempts queued where no worker ever pulled (no consumer yet) are backlog too: the stream's count per subject says so.
+      // Attempts on a subject with no consumer (engines create one when they first publish there; an older version did not) are backlog too: the stream's count per subject says so.
       const info = await jsm.streams.info(STREAMS.tasks.name, { subjects_filter: 'lf.tasks.>' }).catch(() => null);
       for (const [subject, count] of Object.entries(info?.state.subjects ?? {})) {
         const m = taskSubject.exec(subject);

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
-import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/attempts.js';
+import { ATTEMPTS_BUCKET } from '../../src/cluster/attempts.js';
+import { ledgerKeyOf } from '../helpers/attempts.js';
 import { CancelRefusedError } from '../../src/errors/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
@@ -127,8 +128,10 @@ describe.skipIf(!!skipReason)('cancel over NATS', () => {
     const { runId } = await client.start('cluster-cancel-unclaimed', {});
     await waitFor('the attempt to be dispatched', async () => (await client.store.read(runId)).some((e) => e.type === 'task.started'));
     expect(await commander.cancel(runId, { waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'CANCELLED' });
-    const ledger = await (await client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
-    await expect.poll(async () => (await ledger.get(AttemptLedger.key(runId, 'nobody_runs_this', 1)))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
+    const nc = await client.store.connection();
+    const ledger = await nc.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const key = await ledgerKeyOf(nc, runId, 'nobody_runs_this', 1);
+    await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
   }, 60_000);
 
   it('a cancel of a completed run is refused with a verdict (CancelRefusedError with its status) and records nothing', async () => {

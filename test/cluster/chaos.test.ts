@@ -247,7 +247,8 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     const c = await startCluster();
     await deploy(c, CHAOS);
     // An engine without handlers: every task goes to the remote workers, which connect as nats.conf's `worker` user.
-    await c.launch('engine', ['--nats', c.url, 'engine']);
+    // The engine creates their consumers (the `worker` user may not), with the ack wait of its environment.
+    await c.launch('engine', ['--nats', c.url, 'engine'], { LEDGERFLOW_NATS_TASK_ACK_WAIT: '2s' });
     const workerArgs = ['--nats', c.as('worker'), 'worker', '--handlers', HANDLERS, '--ack-wait', '2s'];
     const a = await c.launch('worker-a', workerArgs);
     const { runId } = await c.client.start('cluster-chaos', { ms: 1000 });

@@ -61,7 +61,7 @@ describe.skipIf(!!skipReason)('an outcome for a run that reads as empty', () => 
     const jsm = await (await client.store.connection()).jetstreamManager();
     await jsm.streams.purge('LF_EVENTS', { filter: `lf.events.empty-read.${runId}` });
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, output: {} } };
-    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(done)));
+    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
     engine = new ClusterEngine({ nats: server.url, settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 } });
     await engine.start();
     const [letter] = await waitFor('the outcome in lf.dlq.inputs', async () => {

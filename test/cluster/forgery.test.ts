@@ -68,7 +68,7 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     expect(waiting.status).toBe('WAITING');
 
     const js = asWorker.jetstream();
-    const send = (body: object) => js.publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(body)));
+    const send = (body: object) => js.publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(body)));
     // 1. The approval deadline, fired by a worker: with on_timeout approve it would pass alice's approval.
     await send({ type: 'timer.fired', runId, time: new Date().toISOString(), data: { task: 'sign', timer: 'approval_timeout', attempt: 1 } });
     // 2. An outcome of an attempt this worker was never handed (pay has not even started), with a made-up token.
@@ -107,6 +107,8 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     const body = new TextEncoder().encode(JSON.stringify({ type: 'kick', runId: 'some-run' }));
     await expect(js.publish(subjects.input('engine', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
     await expect(js.publish(subjects.input('alice', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
+    await expect(js.publish(subjects.report('engine', 'default', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
+    await expect(js.publish(subjects.report('alice', 'default', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
     await expect(js.publish('lf.inputs.some-run', body)).rejects.toThrow(/permission|timeout|no responders/i);
   });
 
@@ -120,7 +122,7 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     m.ack();
     const report = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'prepare', attempt: 1, output: { ready: true }, by: 'alice', unauthenticated: true } };
-    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(report)));
+    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(report)));
     const events = await waitFor('prepare to complete', async () => {
       const evs = await client.store.read(runId);
       return evs.some((e) => e.type === 'task.completed') ? evs : undefined;

@@ -126,7 +126,7 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
     // What the old client sent, and every worker may publish: a pause input. Refused, with the reason.
     const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'worker', pass: 'worker-dev-password' });
     try {
-      await nc.jetstream().publish(`lf.inputs.worker.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
+      await nc.jetstream().publish(`lf.inputs.worker.default.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
     } finally {
       await nc.close();
     }

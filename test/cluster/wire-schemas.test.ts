@@ -9,6 +9,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, STREAMS, subjects, wireJsonSchemas } from '../../src/cluster/index.js';
+import { AttemptLedger } from '../../src/cluster/attempts.js';
 import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, workerConsumerName } from '../../src/cluster/subjects.js';
 import { DEFAULT_SNAPSHOT_BUCKET } from '../../src/store/index.js';
 import { ASYNCAPI_FILE } from '../../scripts/wire-schemas.js';
@@ -69,6 +70,9 @@ describe('docs/asyncapi.yaml', () => {
     const asDoc = (subject: string) => subject.replace(/P_([a-zA-Z]+)/g, '{$1}');
     expect(channel('runLog').address).toBe('lf.events.{workflowId}.{runId}');
     expect(channel('inputs').address).toBe(asDoc(subjects.input('P_sender', 'P_runId')));
+    expect(channel('reports').address).toBe(asDoc(subjects.report('P_sender', 'P_queue', 'P_runId')));
+    expect(channel('reports')['x-stream']).toBe(STREAMS.inputs.name);
+    expect(channel('reports')['x-consumers']).toEqual([ENGINE_CONSUMERS.inputs]);
     expect(channel('tasks').address).toBe(asDoc(subjects.task('P_queue', 'P_handler')));
     expect(channel('timers').address).toBe(asDoc(subjects.timer('P_runId')));
     expect(channel('approvals').address).toBe(asDoc(subjects.approval('P_runId', 'P_taskId', 'P_user')));
@@ -96,7 +100,8 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('tasks')['x-consumers']).toEqual([asDoc(workerConsumerName('P_queue', 'P_handler'))]);
 
     expect(channel('definitionBodies').address).toBe(`$KV.${DEFINITIONS_BUCKET}.def.{hash}`);
-    expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{runId}.{taskId}.{attempt}`);
+    expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{runId}.{taskId}.{attempt}.{digest}`);
+    expect(AttemptLedger.key('P_runId', 'P_taskId', 1, 0, 'a-token').split('.')).toHaveLength(4);
     expect(channel('snapshots').address).toBe(`$KV.${DEFAULT_SNAPSHOT_BUCKET}.{runId}`);
   });
 });

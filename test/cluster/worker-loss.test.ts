@@ -64,7 +64,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
 
   function reportLost(task: TaskMessage, lost: string): Promise<unknown> {
     const body = { type: 'task.lost', runId: task.runId, time: new Date().toISOString(), token: task.token, data: { task: task.taskId, attempt: task.attempt, restart: task.restart ?? 0, lost } };
-    return asWorker.jetstream().publish(subjects.input('worker', task.runId), new TextEncoder().encode(JSON.stringify(body)), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}` });
+    return asWorker.jetstream().publish(subjects.report('worker', 'default', task.runId), new TextEncoder().encode(JSON.stringify(body)), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}` });
   }
 
   it('runs the same attempt again (same idempotency key, no retry used), its timeout counted from the restart; then completes', async () => {
@@ -80,7 +80,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
     expect(Date.parse(again.deadline!)).toBeGreaterThan(Date.parse(first.deadline!));
 
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: again.token, data: { task: 'export', attempt: 1, output: { rows: 7 } } };
-    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(done)));
+    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
     const view = await client.wait(runId, { timeoutMs: 15_000 });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 7 } });
@@ -98,11 +98,12 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
     await waitFor('the restart', async () => (await client.store.read(runId)).some((e) => e.type === 'task.restarted'));
     // The "lost" worker was only slow: its outcome comes, and counts.
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: first.token, data: { task: 'export', attempt: 1, output: { rows: 1 } } };
-    await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(done)));
+    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
     expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     // The engine settled the restarted run in the attempt ledger: the worker it goes to drops it without running it.
     const ledger = await (await client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
-    await expect.poll(async () => (await ledger.get(AttemptLedger.key(runId, 'export', 1, 1)))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
+    const key = AttemptLedger.key(runId, 'export', 1, 1, first.token);
+    await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
     const ran: string[] = [];
     const worker = createWorker({ nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'), handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
     await worker.start();
@@ -121,7 +122,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
       await reportLost(task, `host-${restart}`);
       // The same loss from a second worker (another message id): stale once the first is recorded.
       const dup = { type: 'task.lost', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, restart: restart - 1, lost: `host-${restart}` } };
-      await asWorker.jetstream().publish(subjects.input('worker', runId), new TextEncoder().encode(JSON.stringify(dup)));
+      await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(dup)));
       task = await takeAttempt();
       expect(task).toMatchObject({ attempt: 1, restart });
     }

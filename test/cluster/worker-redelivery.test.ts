@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, type TaskMessage } from '../../src/cluster/index.js';
+import { AttemptLedger } from '../../src/cluster/attempts.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
@@ -26,7 +27,10 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
-    await ensureCluster(await nc.jetstreamManager());
+    const jsm = await nc.jetstreamManager();
+    await ensureCluster(jsm);
+    // No engine here: this test hands out the attempts, so it makes their consumers, as an engine does (workers may not).
+    for (const handler of ['slow', 'other']) await ensureWorkerConsumer(jsm, 'default', handler);
   }, 30_000);
 
   afterAll(async () => {
@@ -63,9 +67,9 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       expect(runs).toEqual(['run-twice/slow/1']);
 
       // One outcome reached the engines' input queue: the repeat carried the same message id.
-      const inputs = await jsm.streams.info(STREAMS.inputs.name, { subjects_filter: subjects.input('worker', 'run-twice') } as never);
+      const inputs = await jsm.streams.info(STREAMS.inputs.name, { subjects_filter: subjects.report('worker', 'default', 'run-twice') } as never);
       expect(inputs.state.messages).toBe(1);
-      const result = await jsm.streams.getMessage(STREAMS.inputs.name, { last_by_subj: subjects.input('worker', 'run-twice') });
+      const result = await jsm.streams.getMessage(STREAMS.inputs.name, { last_by_subj: subjects.report('worker', 'default', 'run-twice') });
       expect(result.json()).toMatchObject({ type: 'task.completed', runId: 'run-twice', data: { task: 'slow', attempt: 1, output: { n: 42 } } });
       expect(worker.stats).toMatchObject({ completed: 1, lost: 0 });
     } finally {
@@ -78,37 +82,42 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     const jsm = await nc.jetstreamManager();
     const out: Record<string, unknown>[] = [];
     for (let seq = 1; ;) {
-      const m = await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.input('worker', runId), seq } as never).catch(() => null);
+      const m = await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.report('worker', 'default', runId), seq } as never).catch(() => null);
       if (!m) return out;
       out.push(m.json());
       seq = m.seq + 1;
     }
   }
 
-  it('by the ledger: one another worker finished is dropped unrun, one another worker took and did not finish is reported lost (for the engine to run it again), its own unfinished claim runs', async () => {
+  it('by the ledger: one its own unfinished claim names runs; one claimed by another (taken, finished or aborted) is not run and not dropped either, but reported to the engine with what the ledger said', async () => {
     const js = nc.jetstream();
     const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const keyOf = (runId: string) => AttemptLedger.key(runId, 'other', 1, 0, attempt(runId, 'other').token);
     // Entries as another worker leaves them (a server that lost its ack state hands their attempts out as new).
-    await ledger.create('run-done.other.1', JSON.stringify({ worker: 'elsewhere/1/aa', startedAt: new Date().toISOString(), finished: 'task.completed' }));
-    await ledger.create('run-taken.other.1', JSON.stringify({ worker: 'elsewhere/2/bb', startedAt: new Date().toISOString() }));
+    await ledger.create(keyOf('run-done'), JSON.stringify({ worker: 'elsewhere/1/aa', startedAt: new Date().toISOString(), finished: 'task.completed' }));
+    await ledger.create(keyOf('run-taken'), JSON.stringify({ worker: 'elsewhere/2/bb', startedAt: new Date().toISOString() }));
+    await ledger.create(keyOf('run-aborted'), JSON.stringify({ worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' }));
     const runs: string[] = [];
     const worker = createWorker({ nats: asWorker(server.url), handlers: { other: async (_i, ctx) => { runs.push(ctx.idempotencyKey); return {}; } } });
     // This worker's own claim whose answer it never got (the connection dropped): still its attempt to run.
-    await ledger.create('run-mine.other.1', JSON.stringify({ worker: worker.name, startedAt: new Date().toISOString() }));
+    await ledger.create(keyOf('run-mine'), JSON.stringify({ worker: worker.name, startedAt: new Date().toISOString() }));
     await worker.start();
     try {
-      await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-done', 'other')));
-      await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-taken', 'other')));
-      await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt('run-mine', 'other')));
-      await waitFor('the taken attempt to be reported lost, ours to complete', () => worker.stats.lost === 1 && worker.stats.completed === 1);
-      // All three answered (a work queue drops what is acknowledged), the finished one too.
+      for (const runId of ['run-done', 'run-taken', 'run-aborted', 'run-mine']) await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt(runId, 'other')));
+      await waitFor('three attempts reported to the engine, ours completed', () => worker.stats.lost === 3 && worker.stats.completed === 1);
+      // All four answered (a work queue drops what is acknowledged).
       const jsm = await nc.jetstreamManager();
       await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
       expect(runs).toEqual(['run-mine/other/1']);
-      expect(await reportedFor('run-done')).toEqual([]);
-      // Lost, not failed: the engine runs it again without using up a retry.
+      // Lost, not failed: the engine's log decides whether it runs again, without using up a retry.
+      expect(await reportedFor('run-done')).toEqual([
+        expect.objectContaining({ type: 'task.lost', data: { task: 'other', attempt: 1, restart: 0, lost: 'elsewhere/1/aa', ledger: 'task.completed' } }),
+      ]);
       expect(await reportedFor('run-taken')).toEqual([
-        expect.objectContaining({ type: 'task.lost', data: { task: 'other', attempt: 1, restart: 0, lost: 'elsewhere/2/bb' } }),
+        expect.objectContaining({ type: 'task.lost', data: { task: 'other', attempt: 1, restart: 0, lost: 'elsewhere/2/bb', ledger: 'taken' } }),
+      ]);
+      expect(await reportedFor('run-aborted')).toEqual([
+        expect.objectContaining({ type: 'task.lost', data: { task: 'other', attempt: 1, restart: 0, lost: 'engine', ledger: 'aborted' } }),
       ]);
       expect((await jsm.consumers.info(STREAMS.tasks.name, 'w_default_other')).num_ack_pending).toBe(0);
     } finally {
@@ -134,7 +143,8 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       await expect.poll(() => reportedFor('run-orphan')).toEqual([expect.objectContaining({ type: 'task.completed', data: { task: 'quick', attempt: 1, output: { n: 22 } } })]);
       expect(worker.stats.lost).toBe(0);
       const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
-      await expect.poll(async () => JSON.parse((await ledger.get('run-orphan.quick.1'))!.string())).toMatchObject({ finished: 'task.completed' });
+      const key = AttemptLedger.key('run-orphan', 'quick', 1, 0, attempt('run-orphan', 'quick').token);
+      await expect.poll(async () => JSON.parse((await ledger.get(key))!.string())).toMatchObject({ finished: 'task.completed' });
     } finally {
       await worker.stop();
     }

@@ -28,7 +28,8 @@ import { fuzzParams } from './settings.js';
  */
 type Tokens = { run: string; task: string };
 const MAY_PUBLISH: Record<string, { kind: 'inputs' | 'approvals' | 'triggers' | 'timers'; subject: (t: Tokens) => string }[]> = {
-  worker: [{ kind: 'inputs', subject: (t) => `lf.inputs.worker.${t.run}` }],
+  // Reports of attempts of the queue it is given (`default`); no kicks.
+  worker: [{ kind: 'inputs', subject: (t) => `lf.inputs.worker.default.${t.run}` }],
   alice: [{ kind: 'approvals', subject: (t) => `lf.approvals.${t.run}.${t.task}.alice` }],
   // The engine user (engines, admin commands): triggers and timers are engine-side subjects. A connection
   // without credentials is refused by the production nats.conf (in development, nats-dev.conf makes it this user).
@@ -48,7 +49,12 @@ const MAY_WRITE_DEAD_LETTERS: Record<string, string[]> = {
 };
 const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
   worker: [(t) => `lf.inputs.engine.${t.run}`, (t) => `lf.inputs.${t.run}`, (t) => `lf.approvals.${t.run}.${t.task}.alice`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.events.w.${t.run}`, () => 'lf.dlq.inputs.x', (t) => `lf.control.worker.${t.run}`,
-    ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice', () => 'lf.dlq.tasks.worker.x'],
+    ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice', () => 'lf.dlq.tasks.worker.x',
+    // Issue 20: no queue it was not given, no kick, no consumer of its own, no listing of the attempt ledger.
+    (t) => `lf.inputs.worker.vault.${t.run}`, (t) => `lf.inputs.worker.${t.run}`, (t) => `lf.inputs.engine.default.${t.run}`,
+    () => '$JS.API.CONSUMER.CREATE.LF_TASKS.w_vault_sign.lf.tasks.vault.sign', () => '$JS.API.CONSUMER.CREATE.LF_TASKS.w_default_sign.lf.tasks.default.sign',
+    () => '$JS.API.CONSUMER.CREATE.LF_TASKS', () => '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS.w_vault_sign',
+    () => '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS', () => '$JS.API.STREAM.MSG.GET.KV_LF_ATTEMPTS', () => '$JS.API.CONSUMER.CREATE.KV_LF_ATTEMPTS'],
   alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`, (t) => `lf.control.bob.${t.run}`,
     ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice'],
 };
@@ -190,8 +196,10 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
           stored[route.kind]++;
           if (route.kind === 'inputs') {
             const input = InputMessage.safeParse(parseOrUndefined(data));
-            // A kick is taken only on the victim's own subject: one whose body names another run than its subject is refused.
-            if (!input.success || input.data.type !== 'kick' || input.data.runId !== victim || t.run !== victim) refusableInputs++;
+            // A kick is taken only on the kick form (lf.inputs.<sender>.<runId>) of the victim's own subject:
+            // on a report's subject (with a queue), or naming another run than its subject, it is refused.
+            const kickForm = route.subject(t).split('.').length === 4;
+            if (!input.success || input.data.type !== 'kick' || !kickForm || input.data.runId !== victim || t.run !== victim) refusableInputs++;
           }
           if (route.kind === 'timers') {
             const timer = TimerMessage.safeParse(parseOrUndefined(data));
@@ -250,8 +258,8 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
 
   // Found by this fuzzer (seed 20261122): each was taken, failed in the store and was put back, forever.
   it.each([
-    ['worker', 'lf.inputs.worker.x', '{"type":"kick","runId":"*"}', 'inputs'],
-    ['worker', 'lf.inputs.worker.x', '{"type":"kick","runId":""}', 'inputs'],
+    ['worker', 'lf.inputs.worker.default.x', '{"type":"kick","runId":"*"}', 'inputs'],
+    ['worker', 'lf.inputs.worker.default.x', '{"type":"kick","runId":""}', 'inputs'],
     ['alice', 'lf.approvals.é.sign.alice', '{"decision":"approved"}', 'approvals'],
     ['alice', `lf.approvals.${'a'.repeat(129)}.sign.alice`, '{"decision":"approved"}', 'approvals'],
     // And this one was acknowledged without a trace.

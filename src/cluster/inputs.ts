@@ -1,0 +1,160 @@
+/**
+ * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a
+ * claim, checked here before anything is folded (DESIGN property 7).
+ *
+ * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its
+ *   outcome, or its loss). Counted only with the attempt's token (only the
+ *   worker handed the attempt has it) and only on the attempt's own queue:
+ *   nats.conf gives each worker user `lf.inputs.<user>.<queue>.*` for the
+ *   queues it is given, so a user cannot report attempts of another queue,
+ *   even one whose token it came by.
+ * - lf.inputs.<sender>.<runId>: a kick (act on the run's state), and the
+ *   outcomes of the attempts engines run themselves (SUB_WORKFLOW, EMIT),
+ *   from the `engine` sender, whose user may publish anything anyway.
+ *
+ * A loss report (task.lost) carries what the attempt ledger said, which any
+ * worker may have written: the run's log decides. An attempt whose outcome is
+ * recorded, or that the run no longer wants, is left alone (stale); any other
+ * is restarted. One the ledger says another worker finished is the honest
+ * race of a redelivery: that worker publishes its outcome before it marks the
+ * ledger, so the outcome is in LF_INPUTS but maybe not folded yet (or held by
+ * an engine that died). The report is then put back once, for longer than an
+ * engine holds an input, before the log decides: a finished attempt is not
+ * run twice, and a forged mark costs its attempt that delay, not its run.
+ */
+import type { JsMsg } from 'nats';
+import { instanceFields, instanceToken, iso, type CompiledWorkflow } from '../compiler/index.js';
+import type { PendingEvent } from '../events/index.js';
+import { attemptQueue, reviewLoss, type RunSnapshot } from '../runtime/index.js';
+import type { AttemptTokens } from './attempt-tokens.js';
+import type { DeadLetterDetails } from './dead-letters.js';
+import { decodeOrUndefined, InputMessage } from './messages.js';
+import { ENGINE_SENDER } from './subjects.js';
+
+interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
+
+/** What of its engine the input path uses. */
+export interface InputHost {
+  readonly tokens: AttemptTokens;
+  readonly stats: { inputs: number; forged: number; refused: number; restarts: number };
+  /** Whether the server proves who publishes (it has users). */
+  sendersProven(): boolean;
+  now(): number;
+  log(line: string): void;
+  withRun<T>(runId: string, fn: () => Promise<T>): Promise<T>;
+  load(runId: string, fresh?: boolean): Promise<RunState | null>;
+  process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string }): Promise<RunState | null>;
+  deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
+  /** How long a loss the ledger says another worker finished is put back, for that outcome to arrive first. */
+  readonly finishedRecheckMs: number;
+}
+
+const FORMS = 'inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker\'s report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing';
+
+/** Handles one input; acks it, or puts it back (nak) when it is to be looked at again. */
+export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
+  const parts = m.subject.split('.');
+  const sender = parts[2];
+  // Five tokens: an attempt's report on its queue; four: a kick (or an engine's report).
+  const queue = parts.length === 5 ? parts[3] : undefined;
+  const subjectRunId = parts.length === 5 ? parts[4] : parts.length === 4 ? parts[3] : undefined;
+  const body = decodeOrUndefined(m.data);
+  const kind = (body as { type?: unknown } | undefined)?.type;
+  if (kind === 'pause' || kind === 'resume') {
+    // They used to be inputs, which every worker may publish: run control is lf.control now, which nats.conf gives people, not workers.
+    host.stats.refused++;
+    await host.deadLetter('inputs', `${kind} is not an input: a run is paused or resumed on lf.control.<sender>.<runId>, which nats.conf lets only the users allowed to control runs publish (\`ledgerflow ${kind} --nats\`); nothing was recorded`, m, { ...(subjectRunId ? { runId: subjectRunId.slice(0, 200) } : {}), ...(sender ? { by: sender.slice(0, 200) } : {}) });
+    m.ack();
+    return;
+  }
+  const parsed = InputMessage.safeParse(body);
+  if (!sender || !subjectRunId || queue === '' || !parsed.success || parsed.data.runId !== subjectRunId) {
+    const why = !sender || !subjectRunId || queue === '' ? FORMS
+      : !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+        : `the body names run ${parsed.data.runId}, the subject run ${subjectRunId}`;
+    await host.deadLetter('inputs', `invalid input on ${m.subject}: ${why}`, m);
+    m.ack();
+    return;
+  }
+  const input = parsed.data;
+  const misplaced = input.type === 'kick'
+    ? (queue !== undefined ? 'a kick is published on lf.inputs.<sender>.<runId>, without a queue' : null)
+    // Only the engines report attempts without a queue (the ones they run themselves); a worker's report names the attempt's queue.
+    : (queue === undefined && sender !== ENGINE_SENDER ? `a worker reports an attempt on lf.inputs.<sender>.<queue>.<runId>, <queue> being the attempt's queue (nats.conf gives each worker user its queues)` : null);
+  if (misplaced) {
+    host.stats.refused++;
+    await host.deadLetter('inputs', `${input.type} on ${m.subject.slice(0, 300)} refused: ${misplaced}; nothing was recorded`, m, { runId: input.runId, ...(input.type !== 'kick' ? { taskId: input.data.task } : {}), by: sender });
+    m.ack();
+    return;
+  }
+  if (input.type !== 'kick' && !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
+    host.stats.forged++;
+    await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
+    m.ack();
+    return;
+  }
+  host.stats.inputs++;
+  // Who reported it, as the server let them publish; the engine's clock stamps what it records, never the sender's.
+  const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
+  const time = iso(host.now());
+  const commit = { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` };
+
+  /** The attempt's queue as the run's definition says, against the subject's: a report from a user not given that queue is refused. */
+  const wrongQueue = (st: RunState, task: string): string | null => {
+    if (queue === undefined) return null;
+    const want = attemptQueue(st.compiled, task);
+    return want === undefined || want === queue ? null : want;
+  };
+  type Done = RunState | null | { refused: string } | 'recheck';
+  let done: Done;
+  if (input.type === 'kick') {
+    done = await host.withRun(input.runId, () => host.process(input.runId, [], commit));
+  } else if (input.type === 'task.lost') {
+    done = await host.withRun(input.runId, async (): Promise<Done> => {
+      const st = await host.load(input.runId, true);
+      if (!st) return null;
+      const { task, attempt, restart, lost, ledger } = input.data;
+      const want = wrongQueue(st, task);
+      if (want) return { refused: want };
+      const review = reviewLoss(st.snapshot, { taskId: task, ...instanceFields(input.data), attempt, restart, reason: 'worker_lost', ...(lost !== undefined ? { lost } : {}), ...by, time });
+      if (review.kind === 'stale') {
+        host.log(`run ${input.runId}: the loss of ${task} attempt ${attempt} no longer applies (${review.reason})`);
+        return st;
+      }
+      if ((ledger === 'task.completed' || ledger === 'task.failed') && m.info.deliveryCount === 1) return 'recheck';
+      if (review.kind === 'restart') host.stats.restarts++;
+      const said = ledger === undefined || ledger === 'taken' ? `was lost with ${lost ?? 'its worker'}` : `was not run (the attempt ledger says ${ledger}${lost ? ` by ${lost}` : ''}, and the run has no outcome of it)`;
+      host.log(`run ${input.runId}: ${task} attempt ${attempt} ${said}; ${review.kind === 'restart' ? 'running it again' : 'too many restarts: failing it'}`);
+      return host.process(input.runId, [review.event], commit);
+    });
+  } else {
+    const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
+    done = await host.withRun(input.runId, async (): Promise<Done> => {
+      const st = await host.load(input.runId);
+      if (!st) return null;
+      const want = wrongQueue(st, input.data.task);
+      if (want) return { refused: want };
+      return host.process(input.runId, inputs, commit);
+    });
+  }
+  if (done === 'recheck' && input.type === 'task.lost') {
+    host.log(`run ${input.runId}: ${input.data.task} attempt ${input.data.attempt} is marked ${input.data.ledger} in the attempt ledger and its outcome is not recorded yet; looking again in ${host.finishedRecheckMs} ms`);
+    m.nak(host.finishedRecheckMs);
+    return;
+  }
+  if (done && done !== 'recheck' && 'refused' in done) {
+    host.stats.refused++;
+    const task = input.type === 'kick' ? '' : input.data.task;
+    await host.deadLetter('inputs', `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`, m, { runId: input.runId, taskId: task, by: sender });
+    m.ack();
+    return;
+  }
+  if (!done) {
+    // An outcome or a loss carries a token only an engine hands out, for an attempt of a run it had read:
+    // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
+    // (bounded: see the engine's consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
+    if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
+    await host.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
+  }
+  m.ack();
+}

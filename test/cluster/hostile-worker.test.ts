@@ -1,0 +1,202 @@
+/**
+ * A hostile user of nats.conf's `worker` (issue 20), tried for real against a
+ * nats-server started from nats.conf, an engine and honest workers: it cannot
+ * strand a run by claiming its attempts in the attempt ledger (KV
+ * LF_ATTEMPTS) ahead of it, nor take over a queue it was not given.
+ */
+import { AckPolicy, connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ATTEMPTS_BUCKET, ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, type Worker } from '../../src/cluster/index.js';
+import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
+import { TaskMessage } from '../../src/cluster/messages.js';
+import { runIdForEvent } from '../../src/triggers/index.js';
+import { replayRun } from '../../src/runtime/index.js';
+import { def } from '../helpers/engine.js';
+import { ledgerKeyOf } from '../helpers/attempts.js';
+import { deadLetters } from '../helpers/dead-letters.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skipReason = inject('natsSkipReason');
+
+const ordered = def(`
+workflow:
+  id: hostile-order
+  version: 1
+  input: { required: [n] }
+  triggers:
+    - { event: hostile_order, input: { n: "\${event.data.n}" } }
+  tasks:
+    - { id: charge, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
+`);
+
+const vault = def(`
+workflow:
+  id: hostile-vault
+  version: 1
+  tasks:
+    - { id: sign, type: SIMPLE, queue: vault }
+`);
+
+const enc = new TextEncoder();
+const claim = (worker: string, finished?: string) => JSON.stringify({ worker, startedAt: new Date().toISOString(), ...(finished ? { finished } : {}) });
+
+describe.skipIf(!!skipReason)('a hostile worker user', () => {
+  let server: NatsServer;
+  let engine: ClusterEngine;
+  let client: ClusterClient;
+  let admin: NatsConnection;
+  let hostile: NatsConnection;
+  let worker: Worker;
+  let jsm: JetStreamManager;
+  const logs: string[] = [];
+  /** How many times the honest worker ran each run's `charge`. */
+  const ran = new Map<string, number>();
+  const url = (user: string) => server.url.replace('nats://', `nats://${user}:${user}-dev-password@`);
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    // A short ack wait: a loss the ledger says is finished is looked at again after it (and 2 s).
+    engine = new ClusterEngine({ nats: server.url, settings: { engineAckWaitMs: 2000 }, log: (l) => logs.push(l) });
+    await engine.start();
+    client = new ClusterClient(server.url);
+    await client.deploy(ordered);
+    await client.deploy(vault);
+    admin = await connect({ servers: server.url });
+    jsm = await admin.jetstreamManager();
+    hostile = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    worker = createWorker({
+      nats: url('worker'),
+      handlers: { charge: async (input, ctx) => { const runId = ctx.idempotencyKey.split('/')[0]!; ran.set(runId, (ran.get(runId) ?? 0) + 1); return { charged: input.n }; } },
+    });
+    await worker.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await hostile?.close();
+    await admin?.close();
+    await client?.close();
+    await engine?.stop();
+    await server?.dispose();
+  });
+
+  const emit = (id: string) => client.emit({ id, type: 'hostile_order', source: 'test', time: new Date().toISOString(), data: { n: 7 } } as never);
+  const settled = async (runId: string) => {
+    await waitFor(`run ${runId} started by its event`, () => client.status(runId));
+    return client.wait(runId, { timeoutMs: 25_000 });
+  };
+
+  it('claims written ahead of an event-started run (finished, aborted, taken) do not strand it: it completes, its handler run once; and the ledger cannot be listed', async () => {
+    const stamp = Date.now();
+    const ids = ['finished', 'aborted', 'taken'].map((kind) => ({ kind, id: `pre-${kind}-${stamp}` }));
+    const kv = await hostile.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
+    for (const { kind, id } of ids) {
+      const runId = runIdForEvent(id, 'hostile-order');
+      // Every key the hostile user can compute for the attempt: run, task and attempt are all it knows.
+      const record = kind === 'taken' ? claim('evil') : claim('evil', kind === 'finished' ? 'task.completed' : 'aborted');
+      await kv.put(`${runId}.charge.1`, record);
+    }
+    // It cannot list what others claimed: reads by key only, none by sequence.
+    const asWorkerJsm = await hostile.jetstreamManager();
+    await expect(hostile.request(`$JS.API.DIRECT.GET.KV_${ATTEMPTS_BUCKET}`, enc.encode('{"seq":1}'))).rejects.toThrow(/permission/i);
+    await expect(asWorkerJsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { seq: 1 })).rejects.toThrow(/permission/i);
+
+    for (const { id } of ids) await emit(id);
+    for (const { id } of ids) {
+      const runId = runIdForEvent(id, 'hostile-order');
+      const view = await settled(runId);
+      expect(view.status, runId).toBe('COMPLETED');
+      expect(view.tasks.charge!.output).toEqual({ charged: 7 });
+      expect(ran.get(runId), runId).toBe(1);
+    }
+  }, 60_000);
+
+  it('a claim under the attempt\'s own key (as a worker handed it could write) is not the last word: the engine\'s log decides, and the attempt runs once', async () => {
+    const stamp = Date.now();
+    const cases = [
+      { kind: 'finished', record: claim('evil', 'task.completed') },
+      { kind: 'aborted', record: claim('engine', 'aborted') },
+      { kind: 'taken', record: claim('evil') },
+    ].map((c) => ({ ...c, id: `own-${c.kind}-${stamp}` }));
+    const kv = await hostile.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
+    for (const c of cases) await kv.create(await ledgerKeyOf(admin, runIdForEvent(c.id, 'hostile-order'), 'charge', 1), c.record);
+
+    for (const c of cases) await emit(c.id);
+    for (const c of cases) {
+      const runId = runIdForEvent(c.id, 'hostile-order');
+      const view = await settled(runId);
+      expect(view.status, c.kind).toBe('COMPLETED');
+      expect(ran.get(runId), c.kind).toBe(1);
+      // Not run on the claim's word: restarted as a lost worker's attempt is, its retries untouched.
+      const events = await client.store.read(runId);
+      expect(events.map((e) => e.type), c.kind).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
+      expect(events[2]!.data, c.kind).toMatchObject({ reason: 'worker_lost', restart: 1, by: 'worker' });
+      expect(replayRun(events).divergence).toBeNull();
+    }
+  }, 60_000);
+
+  it('a redelivery another worker finished is not run again while that outcome is on its way: the loss is put back, the outcome counts, nothing restarts', async () => {
+    await worker.stop();
+    try {
+      const id = `race-${Date.now()}`;
+      const runId = runIdForEvent(id, 'hostile-order');
+      await emit(id);
+      // Play the two workers: one ran the attempt and marked it finished; the other got it again and reports what the ledger says.
+      const consumer = await hostile.jetstream().consumers.get(STREAMS.tasks.name, 'w_default_charge');
+      const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+      const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
+      m.ack();
+      const report = (body: object) => hostile.jetstream().publish(subjects.report('worker', 'default', runId), enc.encode(JSON.stringify({ runId, time: new Date().toISOString(), token: task.token, ...body })));
+      await report({ type: 'task.lost', data: { task: 'charge', attempt: 1, restart: 0, lost: 'host-a/1/aaaaaa', ledger: 'task.completed' } });
+      await waitFor('the loss put back', () => logs.some((l) => l.includes(runId) && /looking again/.test(l)));
+      await report({ type: 'task.completed', data: { task: 'charge', attempt: 1, output: { charged: 7 } } });
+      expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      // The loss comes back, finds the outcome recorded, and is stale.
+      await waitFor('the loss looked at again', () => logs.some((l) => l.includes(runId) && /loss of charge attempt 1 no longer applies/.test(l)), { timeout: 15_000 });
+      expect((await client.store.read(runId)).map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.completed']);
+    } finally {
+      worker = createWorker({ nats: url('worker'), handlers: { charge: async (input) => ({ charged: input.n }) } });
+      await worker.start();
+    }
+  }, 40_000);
+
+  it('cannot create a consumer, on a queue it was not given or any other: engines create them', async () => {
+    const asWorkerJsm = await hostile.jetstreamManager();
+    for (const [durable, filter] of [['w_vault_sign', 'lf.tasks.vault.sign'], ['w_default_x', 'lf.tasks.default.x'], ['grab', 'lf.tasks.>']]) {
+      await expect(asWorkerJsm.consumers.add(STREAMS.tasks.name, { durable_name: durable, filter_subject: filter, ack_policy: AckPolicy.Explicit }), durable).rejects.toThrow(/permission/i);
+      // nats-server 2.9's filtered create subject too.
+      await expect(hostile.request(`$JS.API.CONSUMER.CREATE.${STREAMS.tasks.name}.${durable}.${filter}`, enc.encode(JSON.stringify({ stream_name: STREAMS.tasks.name, config: { durable_name: durable, filter_subject: filter, ack_policy: 'explicit' } }))), durable)
+        .rejects.toThrow(/permission/i);
+    }
+    expect((await jsm.consumers.list(STREAMS.tasks.name).next()).map((c) => c.name)).not.toContain('grab');
+  });
+
+  it('a report of an attempt of a queue it was not given is refused and dead-lettered, even with the attempt\'s token; the queue\'s own worker\'s outcome is what is recorded', async () => {
+    const { runId } = await client.start('hostile-vault', {});
+    await waitFor('sign dispatched', async () => (await client.store.read(runId)).some((e) => e.type === 'task.started'));
+    // Suppose it came by the token (the engines' secret stays theirs; this test reads it as the engine user).
+    const token = (await AttemptTokens.open(admin.jetstream())).tokenFor(runId, 'sign', 1);
+    const forged = enc.encode(JSON.stringify({ type: 'task.completed', runId, time: new Date().toISOString(), token, data: { task: 'sign', attempt: 1, output: { signed: 'by a forger' } } }));
+    await expect(hostile.jetstream().publish(subjects.report('worker', 'vault', runId), forged)).rejects.toThrow(/permission/i);
+    await expect(hostile.jetstream().publish(subjects.input('worker', runId), forged)).rejects.toThrow(/permission/i);
+    await hostile.jetstream().publish(subjects.report('worker', 'default', runId), forged);
+    const letter = await waitFor('the forged report in lf.dlq.inputs', async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId));
+    expect(letter).toMatchObject({ by: 'worker', taskId: 'sign', reason: expect.stringMatching(/reported on queue default by worker, but the attempt was handed out on queue vault/) });
+    expect((await client.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
+
+    // The vault queue's own worker (here the engine user, which may report on every queue) runs it.
+    const vaultWorker = createWorker({ nats: url('engine'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
+    await vaultWorker.start();
+    try {
+      const view = await client.wait(runId, { timeoutMs: 15_000 });
+      expect(view.status).toBe('COMPLETED');
+      expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
+      const events = await client.store.read(runId);
+      expect(JSON.stringify(events)).not.toContain('by a forger');
+      expect(events.find((e) => e.type === 'task.completed')!.data).toMatchObject({ by: 'engine' });
+    } finally {
+      await vaultWorker.stop();
+    }
+  }, 40_000);
+});
