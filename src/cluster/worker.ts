@@ -43,7 +43,7 @@ import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
-import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, workerConsumerName } from './subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, subjects, workerConsumerName } from './subjects.js';
 import { senderOf } from './sender.js';
 
 export interface WorkerOptions {
