@@ -40,7 +40,7 @@ export {
 } from './query/index.js';
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './serve/index.js';
 export {
-  createMetrics, serveMetrics, deriveFacts, runTraceIds, TRACER_NAME,
+  createMetrics, serveMetrics, deriveFacts, reportActiveRuns, runTraceIds, TRACER_NAME,
   type LedgerflowMetrics, type MetricsOptions, type MetricsServer, type CommitHook, type Fact, type AttemptOutcome,
 } from './metrics/index.js';
 export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, type OutputWriter, type LoadedDefinition } from './api/index.js';

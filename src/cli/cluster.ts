@@ -19,7 +19,7 @@ import { parseServers } from '../store/index.js';
 import { natsSettings } from './nats-settings.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { metricsFlags } from './metrics-flags.js';
+import { metricsFlags, showActiveRuns } from './metrics-flags.js';
 import { parseOutputRoot } from '../api/index.js';
 import { inert } from '../terminal/index.js';
 
@@ -153,13 +153,16 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   await engine.start();
   // The backlog is read from the server at each scrape, through the engine's connection.
   if (metrics) metrics.metrics.observeQueues(await (await engine.store.connection()).jetstreamManager());
+  // Runs already waiting when this engine starts get no commit until they move on: their holdings are shown now.
+  let stopping = false;
+  const pickedUp = metrics ? showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers || commands
     ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
-  return untilSignal(io, 'engine', async () => { await worker?.stop(); await engine.stop(); await metrics?.close(); });
+  return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await metrics?.close(); });
 }
 
 export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {

@@ -44,7 +44,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   }, notifier);
   const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(dir)) }) });
   const service = new Service({
-    engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}),
+    engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}), ...(metrics ? { onTakeUp: metrics.metrics.observeRun } : {}),
     onNotice: (n: ServiceNotice) => {
       say(inert(n.message));
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));

@@ -42,6 +42,7 @@ import { Notifier, notificationBody, type DeliveryOutcome, type NotificationsCon
 const deliveryScope = new AsyncLocalStorage<Promise<void>[]>();
 
 import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
+import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { ENGINE_CONSUMERS, ENGINE_SENDER, STREAMS, subjects } from './subjects.js';
 import { takeInput, type InputHost } from './inputs.js';
 import { WorkerConsumers } from './worker-consumers.js';
@@ -84,6 +85,8 @@ export interface ClusterEngineOptions {
   runIndex?: false;
   /** Global notification rules and delivery settings (`--notifications`); each definition's own rules apply anyway. */
   notifications?: Pick<NotificationsConfig, 'rules' | 'delivery'>;
+  /** How long stop() lets the messages in hand finish before handing them back (default 10 s). */
+  stopGraceMs?: number;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -112,6 +115,7 @@ export class ClusterEngine {
   private readonly loops: Promise<void>[] = [];
   private readonly stops: (() => void)[] = [];
   private stopped = false;
+  private readonly inHand = new InHand();
   /** Whether the server proves who publishes (it has users): else the sender names it records are marked unauthenticated. */
   private sendersProven = false;
   private readonly now: () => number;
@@ -253,11 +257,20 @@ export class ClusterEngine {
     });
   }
 
+  /**
+   * Stops in order: no message is taken any more, the ones in hand finish
+   * (their appends, effects and the deliveries their acks wait for) within
+   * the grace, what did not is handed back, and only then is the store closed.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    // Deliveries under way are cut off, unnoted: their messages were not acked, so the next engine delivers them.
-    this.notifier?.stop();
+    this.inHand.stopTaking();
     for (const s of this.stops) s();
+    if (!(await this.inHand.settle(this.opts.stopGraceMs ?? STOP_GRACE_MS))) {
+      this.log(`stopping: ${this.inHand.handBackRest()} message(s) not finished within the grace handed back to the other engines`);
+    }
+    // Deliveries still under way are cut off, unnoted; their messages were handed back, so the next engine delivers them.
+    this.notifier?.stop();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
     await this.store.close();
   }
@@ -287,16 +300,16 @@ export class ClusterEngine {
           this.stops.push(() => messages.stop());
           for await (const m of messages) {
             if (active >= limit) await new Promise<void>((r) => waiters.push(r));
+            if (!this.inHand.accept(m)) continue;
             active++;
-            // Keep the message ours while it is processed slowly (e.g. appends waiting out a server restart).
-            const heartbeat = setInterval(() => m.working(), Math.max(1000, (this.opts.settings?.engineAckWaitMs ?? 10_000) / 3));
-            const held = holdAck(m);
-            void (async () => {
+            const held = holdAck(m, () => this.inHand.handedBack);
+            // Kept ours (working()) while it is processed slowly, e.g. appends waiting out a server restart.
+            void this.inHand.track([m], (async () => {
               if (opts.boundFirst === false || !(await this.spent(m, kind))) await deliveryScope.run(held.deliveries, () => handle(held.msg));
               await held.acked();
-            })()
+            })(), Math.max(1000, (this.opts.settings?.engineAckWaitMs ?? 10_000) / 3))
               .catch((err: unknown) => this.failed(m, kind, durable, err))
-              .finally(() => { clearInterval(heartbeat); active--; waiters.shift()?.(); });
+              .finally(() => { active--; waiters.shift()?.(); });
           }
         } catch (err) {
           if (this.stopped) break;
@@ -607,6 +620,8 @@ export class ClusterEngine {
 
   /** Processing failed: dead-letter at the bound, else put it back with a growing delay. */
   private async failed(m: JsMsg, kind: string, durable: string, err: unknown): Promise<void> {
+    // Handed back when the stop's grace ran out: it failed for the store closing under it, and is another engine's now.
+    if (this.inHand.handedBack) return;
     const n = m.info.deliveryCount;
     const message = err instanceof Error ? err.message : String(err);
     if (n >= this.maxDeliver) {
@@ -861,7 +876,7 @@ function safeSubject(make: () => string): string | null {
  * and noted): an engine that dies before leaves it unacked for another.
  * Everything else (nak, term, working) goes to the message as it is.
  */
-function holdAck(m: JsMsg): { msg: JsMsg; deliveries: Promise<void>[]; acked: () => Promise<void> } {
+function holdAck(m: JsMsg, handedBack: () => boolean): { msg: JsMsg; deliveries: Promise<void>[]; acked: () => Promise<void> } {
   const deliveries: Promise<void>[] = [];
   let acked: Promise<void> = Promise.resolve();
   const msg = new Proxy(m, {
@@ -869,7 +884,8 @@ function holdAck(m: JsMsg): { msg: JsMsg; deliveries: Promise<void>[]; acked: ()
       if (prop === 'ack') {
         return () => {
           if (deliveries.length === 0) target.ack();
-          else acked = Promise.allSettled(deliveries).then(() => target.ack());
+          // Deliveries cut off by a stop were not noted: the message was handed back, so that the next engine delivers them.
+          else acked = Promise.allSettled(deliveries).then(() => { if (!handedBack()) target.ack(); });
         };
       }
       const v = Reflect.get(target, prop, target) as unknown;

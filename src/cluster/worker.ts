@@ -45,6 +45,7 @@ import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
 import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, subjects, workerConsumerName } from './subjects.js';
 import { senderOf } from './sender.js';
+import { InHand, STOP_GRACE_MS } from './in-hand.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -68,6 +69,8 @@ export interface WorkerOptions {
    */
   user?: string;
   log?: (line: string) => void;
+  /** How long stop() lets the attempts running here finish and report before handing them back (default 10 s). */
+  stopGraceMs?: number;
 }
 
 export interface Worker {
@@ -96,6 +99,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const stats = { completed: 0, failed: 0, lost: 0 };
   /** Attempts running in this worker, with every delivery of each that it holds. */
   const held = new Map<string, JsMsg[]>();
+  /** Deliveries taken and not finished: stop() lets them finish, then hands back the rest. */
+  const inHand = new InHand();
   let reporter: OutcomeReporter;
   /** The NATS user this worker publishes as: outcomes on lf.inputs.<sender>.…, dead letters on lf.dlq.tasks.<sender>. */
   let sender: string;
@@ -157,7 +162,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
     if (m.info.deliveryCount > 1) log(`${key}: delivery ${m.info.deliveryCount}; the worker that had it never started it, so it runs now`);
     const startedAt = now();
-    const heartbeat = setInterval(() => { for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
+    // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
+    const heartbeat = setInterval(() => { if (!inHand.handedBack) for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
     try {
       const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
       if (outcome === null) {
@@ -263,6 +269,8 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
       await run(m);
     } catch (err) {
+      // Handed back when the stop's grace ran out: it failed for the connection closing under it, and is another worker's now.
+      if (inHand.handedBack) return;
       const message = (err as Error).message;
       if (n >= maxDeliver) {
         try {
@@ -289,7 +297,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else nc = opts.nats;
       js = nc.jetstream();
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
-      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => stopped });
+      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
@@ -302,7 +310,8 @@ export function createWorker(opts: WorkerOptions): Worker {
               // apart from started ones), so it pulls no more than it runs at once.
               const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4, expires: PULL_EXPIRES_MS });
               stops.push(() => messages.stop());
-              for await (const m of messages) void bounded(m);
+              // bounded() heartbeats and settles every delivery itself; a stop waits for it.
+              for await (const m of messages) if (inHand.accept(m)) void inHand.track([m], bounded(m));
             } catch (err) {
               if (stopped) break;
               log(`worker consumer ${durable}: ${(err as Error).message}; reconnecting`);
@@ -312,9 +321,15 @@ export function createWorker(opts: WorkerOptions): Worker {
         })());
       }
     },
+    /** In order: nothing new is taken, the attempts running finish and report within the grace, the rest is handed back, then the connection is drained. */
     async stop() {
       stopped = true;
+      inHand.stopTaking();
       for (const s of stops) s();
+      if (!(await inHand.settle(opts.stopGraceMs ?? STOP_GRACE_MS))) {
+        const n = inHand.handBackRest();
+        log(`stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`);
+      }
       await Promise.allSettled(loops);
       if (owned) await nc.drain().catch(() => undefined);
     },

@@ -20,7 +20,8 @@ import type { Definition } from './types.js';
 
 export * from './types.js';
 export { definitionHash } from './hash.js';
-export { definitionJsonSchema, isHttpUrl, NotificationsSchema } from './schema.js';
+export { isHttpUrl, NotificationsSchema } from './schema.js';
+export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { workflowGraph, type WorkflowGraph, type GraphNode, type GraphEdge, type GraphEdgeKind } from './workflow-graph.js';

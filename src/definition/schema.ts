@@ -262,9 +262,3 @@ export const KNOWN_KEYS = {
   trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input'],
   notification: ['on', 'retried_at_least', 'nats', 'webhook', 'headers'],
 } as const;
-
-/** JSON Schema of the YAML language, for editors (`ledgerflow schema`). */
-export function definitionJsonSchema(): object {
-  const schema = z.toJSONSchema(DefinitionSchema, { io: 'input', unrepresentable: 'any' });
-  return { ...schema, title: 'ledgerflow workflow definition' };
-}

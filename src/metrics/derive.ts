@@ -161,6 +161,16 @@ function inFlight(task: string, t: TaskState): { task: string; attempt: number; 
   return open;
 }
 
+/**
+ * What a run holds now, from its state alone: for a run a process takes up
+ * without committing anything (a restart finds it waiting), so the gauges
+ * show it before its next commit.
+ */
+export function holdsFact(snapshot: RunSnapshot): Extract<Fact, { kind: 'run.holds' }> {
+  const ctx = snapshot.context;
+  return { kind: 'run.holds', runId: ctx.runId, workflow: ctx.workflowId, settled: snapshot.status !== 'active', ...holdings(snapshot) };
+}
+
 /** What an active run holds that the gauges show: HUMAN tasks waiting for a decision, durable timers armed. */
 export function holdings(snapshot: RunSnapshot): { approvalsWaiting: number; timersPending: number } {
   if (snapshot.status !== 'active') return { approvalsWaiting: 0, timersPending: 0 };

@@ -7,19 +7,20 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { JetStreamManager } from 'nats';
-import { Gauge, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 import { readQueueBacklog } from './backlog.js';
-import { attemptKey, deriveFacts, noteFacts } from './derive.js';
+import { attemptKey, deriveFacts, holdsFact, noteFacts } from './derive.js';
 import { RunMetrics } from './registry.js';
 import { RunTracer } from './tracing.js';
 
-export { deriveFacts, noteFacts, holdings, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
+export { deriveFacts, noteFacts, holdings, holdsFact, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
 export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
 export { runTraceIds, TRACER_NAME } from './tracing.js';
 export { backlogByQueue, readQueueBacklog } from './backlog.js';
 export { serveMetrics, metricsListenFlags, type MetricsServer, type MetricsSource } from './http.js';
+export { reportActiveRuns, ACTIVE_STATUSES } from './pick-up.js';
 
 export type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
 /** Notes (notification.sent / dead_lettered) this process appended: a Notifier's `onNoted`. */
@@ -32,6 +33,13 @@ export interface MetricsOptions {
   tracer?: Tracer;
   /** Where problems are said (a commit the metrics could not read, a backlog read that failed); they never fail a run. */
   log?: (line: string) => void;
+  /**
+   * prom-client's default collectors (`collectDefaultMetrics`: process CPU, memory, file descriptors,
+   * event loop lag, GC, heap, Node.js version) on this registry, with prom-client's own `prefix` and
+   * `labels` options. Default: on when ledgerflow makes the registry, off when you give one (your
+   * application may collect them there already, and a second collector of the same names is refused).
+   */
+  defaultMetrics?: boolean | { prefix?: string; labels?: Record<string, string> };
 }
 
 export interface LedgerflowMetrics {
@@ -42,24 +50,36 @@ export interface LedgerflowMetrics {
   readonly contentType: string;
   /** The registry's metrics in Prometheus text format (what `GET /metrics` answers). */
   text(): Promise<string>;
+  /**
+   * A run this process takes up without a commit (its driver starts on a run
+   * already waiting, as after a restart): the gauges show what it holds now.
+   * Ignored for a run this process has seen a commit of: that commit is newer.
+   */
+  observeRun(snapshot: RunSnapshot): void;
   /** Adds `ledgerflow_queue_backlog{queue}` read from NATS at each scrape (engines do this). */
   observeQueues(jsm: JetStreamManager): void;
   /** Ends the run spans still open here (runs that did not settle in this process). */
   close(): void;
 }
 
-/** Runs remembered for their attempts' start times at most (oldest forgotten first). */
+/** Runs remembered for their attempts' start times, and runs seen committed, at most (oldest forgotten first). */
 const MAX_RUNS_REMEMBERED = 100_000;
 
 export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
   const log = opts.log ?? (() => {});
   const metrics = new RunMetrics(opts.registry);
+  const defaults = opts.defaultMetrics ?? opts.registry === undefined;
+  if (defaults) collectDefaultMetrics({ register: metrics.registry, ...(defaults === true ? {} : defaults) });
   const tracer = new RunTracer(opts.tracer);
+  /** Runs this process saw a commit of: what a later take-up loaded is not newer than that. */
+  const committed = new Set<string>();
   /** Start times of attempts in flight, per run: an attempt's outcome is usually in a later commit than its start. */
   const starts = new Map<string, Map<string, string>>();
   const onCommit: CommitHook = (events, before, after) => {
     try {
       const runId = after.context.runId;
+      committed.add(runId);
+      if (committed.size > MAX_RUNS_REMEMBERED) committed.delete(committed.values().next().value!);
       const known = starts.get(runId);
       const facts = deriveFacts(events, before, after, (key) => known?.get(key));
       metrics.record(facts);
@@ -93,6 +113,13 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
     hooks: { onCommit, onNoted },
     contentType: registry.contentType,
     text: () => registry.metrics(),
+    observeRun(snapshot) {
+      try {
+        if (!committed.has(snapshot.context.runId)) metrics.record([holdsFact(snapshot)]);
+      } catch (err) {
+        log(`metrics: run ${snapshot.context.runId} taken up not shown: ${(err as Error).message}`);
+      }
+    },
     observeQueues(jsm) {
       new Gauge({
         name: 'ledgerflow_queue_backlog', help: 'Task attempts waiting in LF_TASKS for a worker, per queue (NATS)', labelNames: ['queue'], registers: [registry],

@@ -31,7 +31,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunBusyError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
-import type { Engine, Handlers, RunView } from '../runtime/index.js';
+import type { Engine, Handlers, RunSnapshot, RunView } from '../runtime/index.js';
 import { heldBy, systemClock, type Clock } from '../runtime/index.js';
 import { pidAlive, tryLock, type LockHolder } from '../store/lock.js';
 import { FileEventStore, type CorruptRun, type RunSummary } from '../store/index.js';
@@ -79,6 +79,8 @@ export interface ServiceOptions {
    */
   notifier?: { catchUp(history: EventEnvelope[]): unknown };
   notifyLookbackMs?: number;
+  /** Each active run this service takes up, as loaded, before driving it (metrics: `LedgerflowMetrics.observeRun`). */
+  onTakeUp?: (snapshot: RunSnapshot) => void;
 }
 
 /** How stop() ended: runs that settled or were left waiting in the grace, and runs whose attempts were cut short. */
@@ -304,6 +306,8 @@ export class Service {
         ? { kind: 'run.taken_over', runId, pid: dead, message: `run ${runId} (${workflow}) taken over at event ${loaded.seq}: ${holder !== null ? `its driver${dead !== null ? ` pid ${dead}` : ''} died` : 'its driver stopped'}${lostText}` }
         : { kind: 'run.driving', runId, message: `run ${runId} (${workflow}) picked up at event ${loaded.seq}${before !== undefined ? ` (pid ${before ?? '?'} that drove it stopped)` : ''}${loaded.snapshot.status === 'active' ? '' : ': its failure workflow never started'}` });
       this.busy.delete(runId);
+      // A run waiting here has no commit to show until it moves on: what it holds is told now.
+      if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
       view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal });
     } catch (err) {
       if (err instanceof RunBusyError) { this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null); return; }

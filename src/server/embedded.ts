@@ -31,6 +31,7 @@ export interface EmbeddedOptions {
   definitionsDir?: string;
   hooks?: DriverHooks;
   notifier?: ServiceOptions['notifier'];
+  onTakeUp?: ServiceOptions['onTakeUp'];
   onNotice?: (n: ServiceNotice) => void;
   /** Fire the definitions' schedules from the Service's ticks, as serve does (default true). */
   schedules?: boolean;
@@ -42,7 +43,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const hooks = opts.hooks ?? {};
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters }) });
-  const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}) });
+  const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}), ...(opts.onTakeUp ? { onTakeUp: opts.onTakeUp } : {}) });
   if (opts.schedules !== false) {
     const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => catalog()?.loaded ?? [], log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
     service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });

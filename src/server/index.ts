@@ -97,6 +97,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
       store: opts.store, storeDir: opts.storeDir,
       ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.definitionsDir ? { definitionsDir: opts.definitionsDir } : {}),
       hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}),
+      onTakeUp: metrics.observeRun,
     });
     token = opts.token ?? randomToken();
   }

@@ -16,6 +16,7 @@ import { Engine } from '../../src/runtime/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { parsePromText, valueOf } from '../helpers/prom-text.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RETRY = join(ROOT, 'test', 'fixtures', 'metrics', 'retry.yaml');
@@ -128,11 +129,13 @@ describe('ledgerflow serve --metrics-port', () => {
     const { definition } = loadDefinitionFile(RETRY);
     await new Engine({ store: new FileEventStore(store) }).start(definition, {});
     const wf = 'workflow="metrics-retry"';
-    await waitFor('the run and its notification counted', async () => {
+    const uiText = await waitFor('the run and its notification counted', async () => {
       const res = await fetch(`${ui.base}metrics`, { headers: { authorization: `Bearer ${ui.token}` } });
       const t = await res.text();
-      return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 && sample(t, `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="sent"}`) === 1;
+      return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 && sample(t, `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="sent"}`) === 1 ? t : null;
     }, { timeout: T, detail: () => out });
+    // The process and Node.js metrics of prom-client's default collectors, in valid exposition text.
+    expect(valueOf(parsePromText(uiText), 'process_cpu_seconds_total')).toBeGreaterThan(0);
     hooks.close();
   }, 60_000);
 

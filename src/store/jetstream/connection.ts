@@ -109,13 +109,23 @@ export class JetStreamLink {
     this.connected = true;
     const pub = new JetStreamPublisher(nc);
     void this.watch(nc, pub);
-    try {
-      const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs });
-      const replicas = await this.ensureStream(jsm);
-      return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
-    } catch (err) {
-      await nc.close().catch(() => undefined);
-      throw err;
+    // Setting up only reads (or creates, once) the stream: safe to repeat. A cluster that just lost a
+    // node answers these requests with nothing or 503 while it elects new leaders (a `start` one second
+    // after the log's leader died failed here): repeated within the operation's deadline, as calls are.
+    const deadline = this.deadline();
+    for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
+      try {
+        const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs });
+        const replicas = await this.ensureStream(jsm);
+        return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
+      } catch (err) {
+        // A server without JetStream answers 503 too, for good (its INFO says so): that is said at once.
+        if (!isTransient(err) || nc.info?.jetstream !== true || this.closed || Date.now() + pause >= deadline) {
+          await nc.close().catch(() => undefined);
+          throw err;
+        }
+        await sleep(pause);
+      }
     }
   }
 

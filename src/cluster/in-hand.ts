@@ -1,0 +1,80 @@
+/**
+ * The messages an engine or a worker has taken from its consumers and not
+ * finished, for a graceful stop in order (issue 21): stop taking messages
+ * (one that still arrives is handed back at once), let what is in hand finish
+ * within a grace, hand back what did not (a nak: another process takes it now
+ * instead of after the ack wait), and only then close the connection. Without
+ * this, work still in hand met a closed store and was logged as a failure
+ * "trying again" for every message in flight.
+ */
+import type { JsMsg } from 'nats';
+
+/** How long a stopping engine or worker lets what it has in hand finish (as `serve --grace`). */
+export const STOP_GRACE_MS = 10_000;
+
+export class InHand {
+  private readonly work = new Map<Promise<void>, JsMsg[]>();
+  private readonly heartbeats = new Set<ReturnType<typeof setInterval>>();
+  private taking = true;
+  private cut = false;
+
+  /** False once stop began: nothing new is taken. */
+  get open(): boolean { return this.taking; }
+  /** True once the grace ran out: what is still in hand was handed back, and is neither acked nor put back again. */
+  get handedBack(): boolean { return this.cut; }
+  get size(): number { return this.work.size; }
+
+  /** A message just pulled: true to process it, false when stopping (then it is handed back). */
+  accept(m: JsMsg): boolean {
+    if (this.taking) return true;
+    handBack(m);
+    return false;
+  }
+
+  /**
+   * Tracks the processing of `msgs` (their ack, or their putting back, is
+   * part of `work`), telling the server every `heartbeatMs` (if given) that
+   * they are still being worked on, until `work` ends or they are handed back.
+   */
+  track(msgs: JsMsg[], work: Promise<void>, heartbeatMs?: number): Promise<void> {
+    const heartbeat = heartbeatMs === undefined ? undefined : setInterval(() => { for (const m of msgs) m.working(); }, heartbeatMs);
+    if (heartbeat) this.heartbeats.add(heartbeat);
+    const done = () => { if (heartbeat) { clearInterval(heartbeat); this.heartbeats.delete(heartbeat); } this.work.delete(work); };
+    this.work.set(work, msgs);
+    return work.then(done, (err: unknown) => { done(); throw err; });
+  }
+
+  /** Stops taking: a message pulled from now on is handed back. */
+  stopTaking(): void { this.taking = false; }
+
+  /** Resolves once everything in hand ended (true) or `ms` passed (false). */
+  async settle(ms: number): Promise<boolean> {
+    if (this.work.size === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+    try {
+      return await Promise.race([Promise.allSettled([...this.work.keys()]).then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The grace is over: what is still in hand goes back to the server now; returns how many messages. */
+  handBackRest(): number {
+    this.cut = true;
+    for (const h of this.heartbeats) clearInterval(h);
+    this.heartbeats.clear();
+    let n = 0;
+    for (const msgs of this.work.values()) for (const m of msgs) { handBack(m); n++; }
+    return n;
+  }
+}
+
+/** Puts a message back for another consumer at once. */
+export function handBack(m: JsMsg): void {
+  try {
+    m.nak();
+  } catch {
+    // The connection is already gone: the server redelivers the message once its ack wait passes, as after a crash.
+  }
+}
