@@ -49,6 +49,15 @@ export class AttemptTokens {
     return createHmac('sha256', this.secret).update(`${runId}/${instance}/${attempt}`).digest('base64url');
   }
 
+  /**
+   * A message id only engines can make (keyed with the secret): LF_DLQ's dedup window is the whole
+   * stream's, so an id anyone can compute (`dlq/<stream>/<seq>`) could be published first by a worker
+   * on its own dead-letter subject, and the engine's dead letter of that message dropped as a duplicate.
+   */
+  engineMessageId(id: string): string {
+    return `${id}/${createHmac('sha256', this.secret).update(`msgid/${id}`).digest('base64url').slice(0, 22)}`;
+  }
+
   /** Whether `token` is the one this attempt was handed out with (compared in constant time). */
   verify(runId: string, instance: string, attempt: number, token: string | undefined): boolean {
     if (typeof token !== 'string') return false;

@@ -93,9 +93,10 @@ export function deadLetterOf(m: Pick<JsMsg, 'data' | 'subject' | 'seq'> & { info
  * (dead-letter-queue.ts). Its message id is the source message's stream and
  * sequence: a writer that dies after publishing and before acking leaves the
  * message to be delivered again, and dead-lettered again, and the stream keeps
- * one (within the dedup window).
+ * one (within the dedup window). `keyed` (engines: AttemptTokens.engineMessageId)
+ * makes that id one a worker cannot compute, so it cannot be taken first.
  */
-export async function publishDeadLetter(js: JetStreamClient, subject: string, letter: DeadLetterMessage, discriminator?: string): Promise<void> {
-  const id = letter.source ? `dlq/${letter.source.stream}/${letter.source.seq}${discriminator ? `/${discriminator}` : ''}` : undefined;
+export async function publishDeadLetter(js: JetStreamClient, subject: string, letter: DeadLetterMessage, discriminator?: string, keyed: (id: string) => string = (id) => id): Promise<void> {
+  const id = letter.source ? keyed(`dlq/${letter.source.stream}/${letter.source.seq}${discriminator ? `/${discriminator}` : ''}`) : undefined;
   await js.publish(subject, new TextEncoder().encode(JSON.stringify(letter)), id ? { msgID: id } : {});
 }

@@ -649,7 +649,7 @@ export class ClusterEngine {
   private async deadLetter(kind: string, reason: string, m: JsMsg, details: DeadLetterDetails = {}, discriminator?: string): Promise<void> {
     this.stats.deadLetters++;
     this.log(`dead letter (${kind}): ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`);
-    await publishDeadLetter(this.js, subjects.dlq(kind), deadLetterOf(m, reason, iso(this.now()), details), discriminator);
+    await publishDeadLetter(this.js, subjects.dlq(kind), deadLetterOf(m, reason, iso(this.now()), details), discriminator, (id) => this.tokens.engineMessageId(id));
   }
 
   private async onTimer(m: JsMsg): Promise<void> {

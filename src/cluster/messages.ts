@@ -1,7 +1,7 @@
 /** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
 import { z } from 'zod';
 import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind, WorkflowStatus } from '../events/index.js';
-import { parseServers } from '../store/index.js';
+import { inboxPrefixFor, parseServers } from '../store/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
 
@@ -253,8 +253,12 @@ export function decodeOrUndefined(data: Uint8Array): unknown {
 /**
  * nats://user:pass@host:port → connect options (nats.js wants the credentials
  * apart from the URL). A comma-separated list is a cluster: every URL becomes
- * a server nats.js may connect (and fail over) to.
+ * a server nats.js may connect (and fail over) to. A user's replies come
+ * under its own inbox prefix (store/jetstream/inbox.ts), the one nats.conf
+ * lets it listen to.
  */
-export function credentials(url: string): { servers: string[]; user?: string; pass?: string; token?: string } {
-  return parseServers(url);
+export function credentials(url: string): { servers: string[]; user?: string; pass?: string; token?: string; inboxPrefix?: string } {
+  const parsed = parseServers(url);
+  const inboxPrefix = inboxPrefixFor(parsed.user);
+  return inboxPrefix ? { ...parsed, inboxPrefix } : parsed;
 }

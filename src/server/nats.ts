@@ -20,7 +20,7 @@ import { natsSettings } from '../cli/nats-settings.js';
 import { scheduleRows } from '../cli/schedules.js';
 import { PauseRefusedError } from '../errors/index.js';
 import { parseEventEnvelope } from '../triggers/index.js';
-import { parseServers } from '../store/index.js';
+import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
 import type { Auth } from './auth.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
@@ -227,7 +227,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       const url = urlAs(opts.url, user, password);
       const { servers } = parseServers(url);
       // The password is checked by NATS itself: connect as that user, once.
-      const probe = await connect({ servers, user, pass: password, name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
+      const probe = await connect({ servers, user, pass: password, inboxPrefix: inboxPrefixFor(user), name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
         const msg = String((err as { code?: unknown }).code ?? '') + ' ' + (err as Error).message;
         if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
         throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${(err as Error).message}`);

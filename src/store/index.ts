@@ -14,6 +14,7 @@ export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshot
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, parseServers, type JetStreamStoreOptions } from './jetstream/index.js';
+export { inboxPrefixFor } from './jetstream/inbox.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */

@@ -154,7 +154,7 @@ describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () =
     await engine.start();
     client = new ClusterClient(asUser(server.url, 'engine'));
     admin = await connect({ servers: server.url, user: 'engine', pass: 'engine-dev-password' });
-    worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
   }, 30_000);
 
   afterAll(async () => {
@@ -259,5 +259,19 @@ describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () =
     expect((await client.status(runId))!.status).toBe('WAITING');
     expect((await client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
     for (const seq of [byWorker.seq, legacy.seq, crossed.seq]) expect((await lf('dlq', 'show', String(seq))).code).toBe(0); // still there
+  }, 60_000);
+
+  it('a worker cannot take an engine dead letter\'s message id first: the engine\'s letter is still written', async () => {
+    const jsm = await admin.jetstreamManager();
+    const next = (await jsm.streams.info('LF_APPROVALS')).state.last_seq + 1;
+    // Every id an engine's dead letter of the next approvals would have had, published first by the worker on its own subject.
+    const js = worker.jetstream();
+    for (let seq = next; seq < next + 5; seq++) {
+      await js.publish('lf.dlq.tasks.worker', new TextEncoder().encode('{"reason":"decoy"}'), { msgID: `dlq/LF_APPROVALS/${seq}` });
+    }
+    const subject = 'lf.approvals.no-such-run.sign.alice';
+    await admin.jetstream().publish(subject, new TextEncoder().encode('{"decision":"approved"}'));
+    await waitFor('the engine dead-letters the approval for a run that does not exist', async () =>
+      (await deadLetters(jsm, 'approvals')).some((l) => (l.source as { subject?: string } | undefined)?.subject === subject), { timeout: 20_000 });
   }, 60_000);
 });

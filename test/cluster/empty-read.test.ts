@@ -39,7 +39,7 @@ describe.skipIf(!!skipReason)('an outcome for a run that reads as empty', () => 
     await engine.start();
     client = new ClusterClient(server.url);
     await client.deploy(one);
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     await ensureWorkerConsumer(await (await client.store.connection()).jetstreamManager(), 'default', 'export');
   }, 30_000);
 

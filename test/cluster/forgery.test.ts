@@ -48,7 +48,7 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     await client.deploy(gated);
     admin = await connect({ servers: server.url });
     jsm = await admin.jetstreamManager();
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
   }, 30_000);
 
   afterAll(async () => {

@@ -64,7 +64,7 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
     await client.deploy(vault);
     admin = await connect({ servers: server.url });
     jsm = await admin.jetstreamManager();
-    hostile = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    hostile = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     worker = createWorker({
       nats: url('worker'),
       handlers: { charge: async (input, ctx) => { const runId = ctx.idempotencyKey.split('/')[0]!; ran.set(runId, (ran.get(runId) ?? 0) + 1); return { charged: input.n }; } },

@@ -124,7 +124,7 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
       await asWorker.close();
     }
     // What the old client sent, and every worker may publish: a pause input. Refused, with the reason.
-    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'worker', pass: 'worker-dev-password' });
+    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     try {
       await nc.jetstream().publish(`lf.inputs.worker.default.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
     } finally {
@@ -141,7 +141,7 @@ describe.skipIf(!!skipReason)('pause and resume over NATS', () => {
   it('dead-letters malformed run control (an unknown action, a `by` in the body, a reason over 2000 characters) and records nothing', async () => {
     await client.deploy(pausable);
     const { runId } = await client.start('cluster-pausable', {});
-    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'commander', pass: 'commander-dev-password' });
+    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'commander', pass: 'commander-dev-password', inboxPrefix: '_INBOX_commander' });
     try {
       for (const body of [{ action: 'restart' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
         await nc.jetstream().publish(`lf.control.commander.${runId}`, new TextEncoder().encode(JSON.stringify(body)));

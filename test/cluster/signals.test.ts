@@ -80,7 +80,7 @@ describe.skipIf(!!skipReason)('WAIT over NATS', () => {
     const alice = new ClusterClient(as('alice'));
     await expect(alice.signal(runId, 'release', { data: 'x'.repeat(70 * 1024) })).rejects.toThrow(/at most 65536/);
     await alice.close();
-    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'alice', pass: 'alice-dev-password' });
+    const nc = await connect({ servers: server.url.replace('nats://', ''), user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' });
     try {
       await nc.jetstream().publish(`lf.signals.alice.${runId}`, new TextEncoder().encode(JSON.stringify({ data: 1 })));
     } finally {

@@ -51,7 +51,7 @@ describe.skipIf(!!skipReason)('a client built from docs/asyncapi.yaml with @nats
     await engine.registry.deploy(loadDefinitionFile(join(ROOT, 'test', 'fixtures', 'wire-approval.yaml')).definition);
     const servers = server.url;
     producer = await connect({ servers, user: 'engine', pass: 'engine-dev-password' });
-    alice = await connect({ servers, user: 'alice', pass: 'alice-dev-password' });
+    alice = await connect({ servers, user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' });
   }, 30_000);
 
   afterAll(async () => {

@@ -41,7 +41,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
     await engine.start();
     client = new ClusterClient(server.url);
     await client.deploy(once);
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     const admin = await client.store.connection();
     jsm = await admin.jetstreamManager();
     await ensureWorkerConsumer(jsm, 'default', 'export');

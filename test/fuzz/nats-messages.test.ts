@@ -58,9 +58,9 @@ const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
   alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`, (t) => `lf.control.bob.${t.run}`,
     ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice'],
 };
-const CREDENTIALS: Record<string, { user: string; pass: string }> = {
-  worker: { user: 'worker', pass: 'worker-dev-password' },
-  alice: { user: 'alice', pass: 'alice-dev-password' },
+const CREDENTIALS: Record<string, { user: string; pass: string; inboxPrefix?: string }> = {
+  worker: { user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' },
+  alice: { user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' },
   engine: { user: 'engine', pass: 'engine-dev-password' },
 };
 
@@ -250,7 +250,7 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
     // The engine is up: a normal run goes from start to end.
     const { runId } = await client.start('fuzz-gate', {});
     expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
-    const bob = await connect({ servers: server.url, user: 'bob', pass: 'bob-dev-password' });
+    const bob = await connect({ servers: server.url, user: 'bob', pass: 'bob-dev-password', inboxPrefix: '_INBOX_bob' });
     await bob.jetstream().publish(`lf.approvals.${runId}.sign.bob`, enc.encode('{"decision":"approved"}'));
     await bob.close();
     expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');

@@ -11,6 +11,7 @@ import { Events, NatsError, connect, type JetStreamClient, type JetStreamManager
 import { StoreError } from '../../errors/index.js';
 import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, describe, isAmbiguous, isTransient, toStoreError } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
+import { inboxPrefixFor } from './inbox.js';
 import { JetStreamPublisher, ReplyLostError } from './publisher.js';
 
 export interface Conn {
@@ -96,6 +97,7 @@ export class JetStreamLink {
       servers: this.o.servers,
       user: this.o.user,
       pass: this.o.pass,
+      inboxPrefix: inboxPrefixFor(this.o.user),
       token: this.o.token,
       name: this.o.name,
       timeout: this.o.connectTimeoutMs,
@@ -107,7 +109,7 @@ export class JetStreamLink {
     });
     this.nc = nc;
     this.connected = true;
-    const pub = new JetStreamPublisher(nc);
+    const pub = new JetStreamPublisher(nc, inboxPrefixFor(this.o.user));
     void this.watch(nc, pub);
     // Setting up only reads (or creates, once) the stream: safe to repeat. A cluster that just lost a
     // node answers these requests with nothing or 503 while it elects new leaders (a `start` one second

@@ -49,8 +49,9 @@ export class JetStreamPublisher {
   private next = 0;
   private sweeper: NodeJS.Timeout | null = null;
 
-  constructor(private readonly nc: NatsConnection) {
-    this.prefix = `${createInbox()}.`;
+  /** `inboxPrefix`: the connection's own (inbox.ts), so the replies come where only its user may listen. */
+  constructor(private readonly nc: NatsConnection, inboxPrefix?: string) {
+    this.prefix = `${createInbox(inboxPrefix)}.`;
     this.sub = nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => { if (!err) this.answer(msg); } });
     // The connection closed: nothing pending will be answered.
     void this.sub.closed.then(() => this.failAll(NatsError.errorForCode(ErrorCode.ConnectionClosed)));

@@ -26,7 +26,7 @@ let dir: string;
 const procs: ChildProcess[] = [];
 
 async function waitingRun(): Promise<string> {
-  const started = await cli(['--nats', nats.url, 'start', 'approval', '--json'], { cwd: dir });
+  const started = await cli(['--nats', nats.url.replace('nats://', 'nats://engine:engine-dev-password@'), 'start', 'approval', '--json'], { cwd: dir });
   expect(started.code, started.stderr).toBe(0);
   return (JSON.parse(started.stdout) as { runId: string }).runId;
 }
@@ -50,12 +50,13 @@ describe.skipIf(!!skipReason || (!chromiumBin() && !process.env.CI))('the dashbo
     const conf = join(dir, 'nats.conf');
     writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.bob.*", "lf.control.bob.*"', '"lf.signals.bob.*"'));
     nats = await startNatsServer({ config: conf });
+    // The production nats.conf refuses a connection without credentials: the CLI connects as the engine user.
+    const engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
     for (const f of ['approval.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
-    const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml'], { cwd: dir });
+    const deployed = await cli(['--nats', engineUrl, 'deploy', 'approval.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     const workerUrl = nats.url.replace('nats://', 'nats://worker:worker-dev-password@');
-    procs.push(spawnCli(['--nats', nats.url, 'engine'], { cwd: dir }), spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
-    const engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
+    procs.push(spawnCli(['--nats', engineUrl, 'engine'], { cwd: dir }), spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
     [ui, browser] = await Promise.all([startUiProcess(['--nats', engineUrl], [], { cwd: dir }), launchBrowser()]);
     [approveRun, cancelRun] = await Promise.all([waitingRun(), waitingRun()]);
   }, 60_000);
