@@ -64,7 +64,7 @@ function program(setCode: (c: number) => void): Command {
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
   p.command('list').description('runs, oldest first, from the run index (rebuilt from the log when missing or behind)')
     .option('--workflow <id>').option('--status <status>')
-    .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event id, schedule slot or run id')
+    .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event type or event id, schedule slot or run id')
     .option('--agent <name>', 'runs with a task assigned to this agent, or an approval decided by them')
     .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
     .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
