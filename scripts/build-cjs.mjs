@@ -9,11 +9,13 @@
 // them as CommonJS types for a `require` import.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'cjs');
+// LEDGERFLOW_DIST: the folder the build writes (scripts/build.mjs builds beside dist/ and swaps it in).
+const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist');
+const out = join(dist, 'cjs');
 const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const result = await build({
@@ -47,6 +49,5 @@ function copyDeclarations(from, to) {
     }
   }
 }
-const dist = join(root, 'dist');
 copyDeclarations(dist, out);
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);

@@ -3,12 +3,13 @@
 // Runs after tsc in `npm run build`; `--watch` rebuilds on change while working on the page.
 import { build, context } from 'esbuild';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src', 'server', 'web');
-const out = join(root, 'dist', 'web');
+// LEDGERFLOW_DIST: the folder the build writes (scripts/build.mjs builds beside dist/ and swaps it in).
+const out = join(process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist'), 'web');
 mkdirSync(out, { recursive: true });
 copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
 

@@ -15,7 +15,9 @@
  * - duplicate executions: handler starts of an attempt beyond one plus the
  *   restarts the log records for it (task.restarted: an attempt lost with its
  *   worker runs again, by design);
- * - stuck: not settled when the settle time is up.
+ * - stuck: not settled when the settle time is up;
+ * - forged: an event carrying what the hostile workers forged (test/helpers/hostile-worker.ts:
+ *   `worker` users beside the honest ones, attacking the ledger, inputs, dead letters and queues).
  *
  * Exit 0 when all four are zero, 1 otherwise, 2 on bad flags. Not part of
  * `npm test` (it takes minutes); it reuses the test helpers (test/helpers/)
@@ -33,10 +35,11 @@ import type { EventEnvelope } from '../src/events/index.js';
 import { SETTLED_STATUSES } from '../src/events/index.js';
 import { prng } from '../test/compiler/random-events.js';
 import { cli } from '../test/helpers/cli.js';
-import { CHAOS_WORKFLOW, HANDLERS, historyProblems, readMarkers, shortenAckWaits, spawnLedgerflow, type LedgerflowProcess } from '../test/helpers/cluster-run.js';
+import { CHAOS_TASKS, CHAOS_WORKFLOW, HANDLERS, historyProblems, readMarkers, shortenAckWaits, spawnLedgerflow, type LedgerflowProcess } from '../test/helpers/cluster-run.js';
+import { forgedRecords, startHostileWorker, type HostileWorker } from '../test/helpers/hostile-worker.js';
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
 
-const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--json]`;
+const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--hostile 1] [--json]`;
 
 const Options = z.object({
   minutes: z.coerce.number().positive().max(600),
@@ -45,6 +48,7 @@ const Options = z.object({
   settleMinutes: z.coerce.number().positive().max(60),
   engines: z.coerce.number().int().min(1).max(5),
   workers: z.coerce.number().int().min(1).max(5),
+  hostile: z.coerce.number().int().min(0).max(3),
   json: z.boolean(),
 });
 type Options = z.infer<typeof Options>;
@@ -55,7 +59,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       minutes: { type: 'string', default: '3' }, 'runs-per-minute': { type: 'string', default: '30' },
       seed: { type: 'string', default: String(Date.now() % 2 ** 31) }, 'settle-minutes': { type: 'string', default: '3' },
-      engines: { type: 'string', default: '2' }, workers: { type: 'string', default: '2' }, json: { type: 'boolean', default: false },
+      engines: { type: 'string', default: '2' }, workers: { type: 'string', default: '2' }, hostile: { type: 'string', default: '1' }, json: { type: 'boolean', default: false },
     },
   });
   const parsed = Options.safeParse({
@@ -137,6 +141,7 @@ async function main(opts: Options): Promise<number> {
     ];
     await Promise.all(names.map((n) => launch(n.name, n.kind)));
     say(`${opts.engines} engines and ${opts.workers} workers up; chaos for ${opts.minutes} min`);
+    const hostiles: HostileWorker[] = [];
 
     const chaosEnd = Date.now() + opts.minutes * 60_000;
     const runIds: string[] = [];
@@ -148,6 +153,7 @@ async function main(opts: Options): Promise<number> {
     const kills: Kill[] = [];
     const pending = new Set<Promise<unknown>>();
     const track = <T>(p: Promise<T>) => { pending.add(p); void p.finally(() => pending.delete(p)).catch(() => undefined); return p; };
+    for (let i = 0; i < opts.hostile; i++) hostiles.push(await startHostileWorker({ url: cluster.as('worker'), targets: () => runIds, tasks: CHAOS_TASKS, queues: ['vault'], everyMs: 500 }));
 
     /** Reads a run's log and compares it with the longest read before: shorter is a loss, a different prefix a fork. */
     const observe = async (runId: string): Promise<EventEnvelope[]> => {
@@ -235,6 +241,7 @@ async function main(opts: Options): Promise<number> {
     })();
 
     await Promise.all([starter, killer]);
+    const hostileReports = await Promise.all(hostiles.map((h) => h.stop()));
     const chaosMs = Date.now() - t0;
     say(`kills stopped (${kills.length}); waiting for restarts and starts in flight`);
     await Promise.allSettled([...pending]);
@@ -266,6 +273,7 @@ async function main(opts: Options): Promise<number> {
     for (const id of [...runIds, ...unacknowledged]) finals.set(id, await readFinal(id));
 
     const lost: string[] = [];
+    const forged: string[] = [];
     const forks: string[] = [...rewritten];
     const stuck: string[] = [];
     let completed = 0;
@@ -277,6 +285,7 @@ async function main(opts: Options): Promise<number> {
       if (events.length === 0) lost.push(`${id}: no log (the client was given this run id${longest ? `; ${longest} events read earlier` : ''})`);
       else if (events.length < longest) lost.push(`${id}: ${events.length} events, ${longest} read earlier`);
       forks.push(...historyProblems(events));
+      forged.push(...forgedRecords(events).map((f) => `${id}: ${f}`));
       const status = events.at(-1)?.state.status;
       if (status === 'COMPLETED') completed++;
       else if (status === 'FAILED') failed++;
@@ -306,19 +315,20 @@ async function main(opts: Options): Promise<number> {
       seed: opts.seed, minutes: opts.minutes, runsPerMinute: opts.runsPerMinute, engines: opts.engines, workers: opts.workers,
       runs: { started: runIds.length, startFailed: startErrors.length, completed, failed, stuck: stuck.length, unacknowledged: unacknowledged.length },
       kills: { ...killsBy, total: kills.length },
-      lost: lost.length, forks: forks.length, duplicateExecutions: duplicateCount,
+      lost: lost.length, forks: forks.length, duplicateExecutions: duplicateCount, forged: forged.length,
+      hostile: { workers: opts.hostile, attacks: hostileReports.reduce((n, r) => n + Object.values(r.attacks).reduce((m, a) => m + a.tries, 0), 0) },
       handlerStarts: ms.filter((m) => m.what === 'start').length,
       restartsRecorded: [...finals.values()].filter(Array.isArray).reduce((n, evs) => n + evs.filter((e) => e.type === 'task.restarted').length, 0),
       shrunkReads: shrunk.length,
       timeMs: { chaos: chaosMs, settle: settleMs, total: Date.now() - t0 },
-      details: { lost, forks, duplicates, stuck, shrunkReads: shrunk, startErrors: [...new Set(startErrors)], kills },
+      details: { lost, forks, duplicates, stuck, forged, shrunkReads: shrunk, startErrors: [...new Set(startErrors)], kills },
     };
-    const bad = result.lost + result.forks + result.duplicateExecutions + result.runs.stuck > 0;
+    const bad = result.lost + result.forks + result.duplicateExecutions + result.runs.stuck + result.forged > 0;
     if (bad) {
       // Keep the evidence: each process's output and the logs of the runs named above.
       mkdirSync(join(dir, 'logs'), { recursive: true });
       for (const p of every) writeFileSync(join(dir, 'logs', `${p.name}-${p.pid}.log`), p.output());
-      const named = new Set([...lost, ...forks, ...duplicates, ...stuck].map((s) => s.split(/[:/ ]/)[0]!));
+      const named = new Set([...lost, ...forks, ...duplicates, ...stuck, ...forged].map((s) => s.split(/[:/ ]/)[0]!));
       for (const id of named) {
         const ev = finals.get(id);
         if (Array.isArray(ev)) writeFileSync(join(dir, `${id}.json`), JSON.stringify(ev, null, 2));
@@ -358,7 +368,7 @@ function printTable(r: {
   seed: number; engines: number; workers: number;
   runs: { started: number; startFailed: number; completed: number; failed: number; stuck: number; unacknowledged: number };
   kills: { engine: number; worker: number; node: number; total: number };
-  lost: number; forks: number; duplicateExecutions: number; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
+  lost: number; forks: number; duplicateExecutions: number; forged: number; hostile: { workers: number; attacks: number }; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
   timeMs: { chaos: number; settle: number; total: number };
   details: Record<string, unknown[]>;
 }, keptDir: string | null): void {
@@ -373,11 +383,12 @@ function printTable(r: {
     ['lost', String(r.lost)],
     ['forks', String(r.forks)],
     ['duplicate executions', `${r.duplicateExecutions} (${r.handlerStarts} handler starts, ${r.restartsRecorded} restarts recorded)`],
+    ['forged records', `${r.forged} (${r.hostile.workers} hostile workers, ${r.hostile.attacks} attacks)`],
     ['shorter re-reads', String(r.shrunkReads)],
     ['time', `${s(r.timeMs.total)} (chaos ${s(r.timeMs.chaos)}, settling ${s(r.timeMs.settle)})`],
   ];
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(22)}${v}\n`);
-  for (const key of ['lost', 'forks', 'duplicates', 'stuck', 'shrunkReads', 'startErrors'] as const) {
+  for (const key of ['lost', 'forks', 'duplicates', 'stuck', 'forged', 'shrunkReads', 'startErrors'] as const) {
     const items = r.details[key] ?? [];
     if (items.length === 0) continue;
     process.stdout.write(`\n${key}:\n`);

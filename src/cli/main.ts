@@ -60,11 +60,12 @@ function program(setCode: (c: number) => void): Command {
     .option(...outputRoot).option(...commandOutputLimitOption)
     .option('--wait <duration>', 'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)').option('--json')
     .action(act(async (runId: string, o) => (await import('./retry.js')).retryCmd(io, g(), runId, o)));
-  p.command('status').argument('<runId>', 'run id', runIdArg).option('--json').option('--yaml')
+  p.command('status').argument('<runId>', 'run id', runIdArg).description('where a run stands: its status, each task\'s state, who or what it waits for, and the command that moves it on')
+    .option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
   p.command('list').description('runs, oldest first, from the run index (rebuilt from the log when missing or behind)')
     .option('--workflow <id>').option('--status <status>')
-    .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event id, schedule slot or run id')
+    .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event type or event id, schedule slot or run id')
     .option('--agent <name>', 'runs with a task assigned to this agent, or an approval decided by them')
     .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
     .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
@@ -206,6 +207,8 @@ function program(setCode: (c: number) => void): Command {
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
     .option(...outputRoot)
     .action(act(async (o) => (await import('./cluster.js')).workerCmd(io, g(), o)));
+  // A mistake in a command's arguments points at that command's own help, not the list of commands.
+  for (const c of p.commands) c.showHelpAfterError(`(run \`ledgerflow ${c.name()} --help\` for usage)`);
   return p;
 }
 

@@ -27,7 +27,7 @@ const TRIGGER = new RegExp(`^(${TRIGGER_KINDS.join('|')})(?::(.+))?$`);
 export const RunQuerySchema = z.object({
   workflow: text.optional(),
   status: z.string().trim().toUpperCase().pipe(WorkflowStatus).optional(),
-  /** `kind` or `kind:id`: event:<event id>, schedule:<slot>, parent:<run id>, retry:<run id>, manual. */
+  /** `kind` or `kind:id`: event:<event type or id>, schedule:<slot>, parent:<run id>, retry:<run id>, manual. */
   trigger: z.string().trim().regex(TRIGGER).optional(),
   agent: text.optional(),
   /** ISO 8601 time, or how long ago: `90m`, `24h`, `7d`. */
@@ -65,7 +65,7 @@ const fieldName = (field: string, where: QuerySource) => (where === 'http' ? fie
 
 const FIX: Record<string, string> = {
   status: `one of ${WorkflowStatus.options.join(', ')}`,
-  trigger: `one of ${TRIGGER_KINDS.join(', ')}, or kind:id (e.g. event:<event id>, schedule:2026-01-01T09:00:00.000Z, parent:<run id>)`,
+  trigger: `one of ${TRIGGER_KINDS.join(', ')}, or kind:id (e.g. event:<event type or id>, schedule:2026-01-01T09:00:00.000Z, parent:<run id>)`,
   since: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
   until: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
   runId: 'a run id or its beginning (A-Z a-z 0-9 _ -)',
@@ -150,7 +150,8 @@ export function matches(r: RunRecord, q: RunQuery): boolean {
   if (q.agent !== undefined && !r.agents.includes(q.agent)) return false;
   if (q.trigger !== undefined) {
     if (r.trigger.kind !== q.trigger.kind) return false;
-    if (q.trigger.id !== undefined && triggerId(r.trigger) !== q.trigger.id) return false;
+    // event:<x> is what users try with an event's type (event:lead_qualification) as often as with its id: either matches.
+    if (q.trigger.id !== undefined && triggerId(r.trigger) !== q.trigger.id && !(r.trigger.kind === 'event' && r.trigger.type === q.trigger.id)) return false;
   }
   if (q.outputContains !== undefined && !(r.outputText ?? '').toLowerCase().includes(q.outputContains.toLowerCase())) return false;
   return true;

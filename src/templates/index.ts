@@ -142,9 +142,14 @@ export interface CopyPlan {
   command: string;
 }
 
-/** The template of that id, or a UsageError listing the known ones with a did-you-mean. */
+/**
+ * The template of that id, or a UsageError listing the known ones with a did-you-mean. `_` and `-` are
+ * one: template ids are the workflows' ids, which recorded runs keep (so they stay as they are: some
+ * seeds' ids have `_`, later ones `-`), and nobody should have to remember which.
+ */
 export function findTemplate(catalog: Catalog, id: string): TemplateEntry {
-  const found = catalog.templates.find((t) => t.id === id);
+  const loose = (s: string) => s.replaceAll('_', '-');
+  const found = catalog.templates.find((t) => t.id === id) ?? catalog.templates.find((t) => loose(t.id) === loose(id));
   if (found) return found;
   const ids = catalog.templates.map((t) => t.id);
   throw new UsageError(`unknown template "${id}"${didYouMean(id, ids)}; \`ledgerflow templates\` lists them: ${ids.join(', ')}`, { template: id, templates: ids });

@@ -40,6 +40,9 @@ describe('ledgerflow emit revenue_milestone: metrics → plan update → CFO app
     // The run records the event that started it (source.event), as NATS triggers do: list finds it by the event id.
     const listed = await cli(['--store', p.store, 'list', '--trigger', 'event:billing-2026-10-EMEA', '--json'], { cwd: p.cwd });
     expect(JSON.parse(listed.stdout)).toMatchObject([{ runId, trigger: { kind: 'event', type: 'revenue_milestone', id: 'billing-2026-10-EMEA' } }]);
+    // …and by the event's type, which is what users try first.
+    const byType = await cli(['--store', p.store, 'list', '--trigger', 'event:revenue_milestone', '--json'], { cwd: p.cwd });
+    expect(JSON.parse(byType.stdout).map((row: { runId: string }) => row.runId)).toEqual([runId]);
 
     const waiting = JSON.parse((await cli(['--store', p.store, 'status', runId, '--json'])).stdout);
     expect(waiting.tasks.compute_metrics.output).toMatchObject({ attainment_pct: 125, variance: 250000, variance_pct: 25, margin: 350000, margin_pct: 28, run_rate: 15000000, mom_growth_pct: 13.64, milestone: 'exceeded' });

@@ -77,6 +77,16 @@ describe('ledgerflow new', () => {
     expect(receipt.receipt).toMatchObject({ folder: 'definitions/samples/0UT.3OX', workflow: 'depot-check', compliance_status: 'PASS' });
   });
 
+  it('takes a template name spelled with - or _ either way (revenue-milestone is revenue_milestone)', async () => {
+    const dir = project();
+    const made = await cli(['new', 'revenue-milestone', '--id', 'my-plan', '--dir', dir]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(existsSync(join(dir, 'definitions/my-plan.yaml'))).toBe(true);
+    const other = await cli(['new', 'daily_operations', '--id', 'my-ops', '--dir', dir]);
+    expect(other.code, other.stderr).toBe(0);
+    expect(existsSync(join(dir, 'definitions/my-ops.yaml'))).toBe(true);
+  });
+
   it('renames sub-workflows with the workflow, so a second copy lives beside the first; shared samples already there are kept', async () => {
     const dir = project();
     expect((await cli(['new', 'folder-audit', '--id', 'north-audit', '--dir', dir])).code).toBe(0);

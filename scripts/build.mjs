@@ -1,0 +1,41 @@
+// `npm run build` (and `prepare`, so `npm install` / `npm pack` in a clone): the ESM build and its declarations
+// (tsc), schema/ledgerflow.schema.json (build-schema.mjs), the CommonJS bundle (build-cjs.mjs) and the dashboard (build-web.mjs), written into a folder beside
+// dist/ and swapped in whole once all three succeeded. Deleting dist/ first, as the build used to, broke a
+// `serve`, `ui` or test run going on in the same clone (a module imported on demand was gone); now dist/ is
+// missing only between two renames, and a failed build leaves the last good one in place.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const next = join(root, `dist.next-${process.pid}`);
+const old = join(root, `dist.old-${process.pid}`);
+
+/** Leftovers of builds that died before their swap (their process is gone). */
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch (err) { return err.code === 'EPERM'; }
+}
+for (const name of readdirSync(root)) {
+  const m = /^dist\.(next|old)-(\d+)$/.exec(name);
+  if (m && (m[1] === 'old' || !alive(Number(m[2])))) rmSync(join(root, name), { recursive: true, force: true });
+}
+
+function step(what, command, args, env = {}) {
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.status !== 0) {
+    rmSync(next, { recursive: true, force: true });
+    console.error(`build: ${what} failed${r.error ? ` (${r.error.message})` : ''}; dist/ is left as it was`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+step('tsc', 'tsc', ['-p', 'tsconfig.build.json', '--outDir', next]);
+step('the JSON Schema', process.execPath, [join(root, 'scripts', 'build-schema.mjs')], { LEDGERFLOW_DIST: next });
+step('the CommonJS bundle', process.execPath, [join(root, 'scripts', 'build-cjs.mjs')], { LEDGERFLOW_DIST: next });
+step('the dashboard', process.execPath, [join(root, 'scripts', 'build-web.mjs')], { LEDGERFLOW_DIST: next });
+
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });

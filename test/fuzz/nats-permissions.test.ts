@@ -1,0 +1,140 @@
+/**
+ * The permission table: every subject, KV bucket and JetStream API call a
+ * ledgerflow client can reach, tried by every user the shipped nats.conf
+ * defines (engine, worker, a person, and a connection without credentials),
+ * against a real nats-server started from that file. Each cell says whether
+ * the server must let that user do it; a row that changes is a change to who
+ * may act as whom, and must be made here on purpose.
+ *
+ * A publish is probed as a request: a permission violation is the server's
+ * answer to a refused one, and any other answer (a JetStream ack or error, no
+ * responders) means it was let through. A subscription is refused
+ * asynchronously; the probe waits for the server's round trip to tell.
+ */
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ClusterClient } from '../../src/cluster/index.js';
+import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+
+type User = 'engine' | 'worker' | 'alice' | 'anonymous';
+const USERS: User[] = ['engine', 'worker', 'alice', 'anonymous'];
+const PASSWORDS: Record<Exclude<User, 'anonymous'>, string> = { engine: 'engine-dev-password', worker: 'worker-dev-password', alice: 'alice-dev-password' };
+
+/** Who may: the users listed; everyone else must be refused. */
+type Row = { what: string; pub?: string; sub?: string; body?: string; may: User[] };
+const R = 'run-1';
+const rows: Row[] = [
+  // The log and the work queues.
+  { what: 'append to a run\'s log', pub: `lf.events.wf.${R}`, may: ['engine'] },
+  { what: 'read the log as it is written', sub: 'lf.events.>', may: ['engine'] },
+  { what: 'publish a task attempt', pub: 'lf.tasks.default.h', may: ['engine'] },
+  { what: 'fire a timer', pub: `lf.timers.${R}`, may: ['engine'] },
+  { what: 'start runs from an event', pub: 'lf.triggers.order', may: ['engine'] },
+  // Inputs: each under its own name only.
+  { what: 'report an outcome as the worker', pub: `lf.inputs.worker.default.${R}`, may: ['engine', 'worker'] },
+  { what: 'report an outcome as the engine', pub: `lf.inputs.engine.${R}`, may: ['engine'] },
+  { what: 'report for a queue the worker was not given', pub: `lf.inputs.worker.vault.${R}`, may: ['engine'] },
+  { what: 'approve as alice', pub: `lf.approvals.${R}.sign.alice`, may: ['engine', 'alice'] },
+  { what: 'approve as bob', pub: `lf.approvals.${R}.sign.bob`, may: ['engine'] },
+  { what: 'signal as alice', pub: `lf.signals.alice.${R}`, may: ['engine', 'alice'] },
+  { what: 'signal as the worker', pub: `lf.signals.worker.${R}`, may: ['engine'] },
+  { what: 'pause/cancel as alice', pub: `lf.control.alice.${R}`, may: ['engine', 'alice'] },
+  { what: 'pause/cancel as the worker', pub: `lf.control.worker.${R}`, may: ['engine'] },
+  // Verdicts: each hears their own.
+  { what: 'hear alice\'s approval verdicts', sub: `lf.verdicts.approvals.*.*.alice`, may: ['engine', 'alice'] },
+  { what: 'hear bob\'s approval verdicts', sub: `lf.verdicts.approvals.*.*.bob`, may: ['engine'] },
+  { what: 'hear every verdict', sub: 'lf.verdicts.>', may: ['engine'] },
+  { what: 'listen to everyone\'s replies', sub: '_INBOX.probe', may: ['engine'] },
+  { what: 'listen to the worker\'s replies', sub: '_INBOX_worker.probe', may: ['engine', 'worker'] },
+  { what: 'listen to alice\'s replies', sub: '_INBOX_alice.probe', may: ['engine', 'alice'] },
+  // Dead letters: written by whoever dead-letters, as themselves.
+  { what: 'dead-letter an input', pub: 'lf.dlq.inputs', may: ['engine'] },
+  { what: 'dead-letter an approval', pub: 'lf.dlq.approvals', may: ['engine'] },
+  { what: 'dead-letter a task message as the worker', pub: 'lf.dlq.tasks.worker', may: ['engine', 'worker'] },
+  { what: 'dead-letter a task message under no name', pub: 'lf.dlq.tasks', may: ['engine'] },
+  { what: 'read dead letters', pub: '$JS.API.STREAM.MSG.GET.LF_DLQ', body: '{"seq":1}', may: ['engine'] },
+  { what: 'purge dead letters', pub: '$JS.API.STREAM.PURGE.LF_DLQ', may: ['engine'] },
+  // KV buckets.
+  { what: 'read the engines\' attempt secret', pub: '$JS.API.DIRECT.GET.KV_LF_ENGINE.$KV.LF_ENGINE.attempt-secret', may: ['engine'] },
+  { what: 'write the engines\' attempt secret', pub: '$KV.LF_ENGINE.attempt-secret', may: ['engine'] },
+  { what: 'deploy a definition', pub: '$KV.LF_DEFINITIONS.wf.x.1', may: ['engine'] },
+  { what: 'write the runs index', pub: '$KV.LF_RUNS_INDEX.r', may: ['engine'] },
+  { what: 'enumerate the attempt ledger by sequence', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS', body: '{"seq":1}', may: ['engine'] },
+  { what: 'watch the attempt ledger', sub: '$KV.LF_ATTEMPTS.>', may: ['engine'] },
+  // The JetStream API.
+  { what: 'read a run\'s log message (people must see what they approve)', pub: '$JS.API.STREAM.MSG.GET.LF_EVENTS', body: '{"seq":1}', may: ['engine', 'alice'] },
+  { what: 'read the attempt ledger by key', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.r.t.1.d', may: ['engine', 'worker'] },
+  { what: 'read another stream by sequence', pub: '$JS.API.STREAM.MSG.GET.LF_TASKS', body: '{"seq":1}', may: ['engine'] },
+  { what: 'create a stream', pub: '$JS.API.STREAM.CREATE.EVIL', body: '{"name":"EVIL","subjects":["evil.>"]}', may: ['engine'] },
+  { what: 'delete the log', pub: '$JS.API.STREAM.DELETE.LF_EVENTS_PROBE', may: ['engine'] },
+  { what: 'take over a queue with a durable consumer', pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS.evil', body: '{"stream_name":"LF_TASKS","config":{"durable_name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
+  { what: 'take over a queue with a filtered consumer', pub: '$JS.API.CONSUMER.CREATE.LF_TASKS.evil.lf.tasks.vault.>', body: '{"stream_name":"LF_TASKS","config":{"name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
+  { what: 'delete the engines\' input consumer', pub: '$JS.API.CONSUMER.DELETE.LF_INPUTS.engines_probe', may: ['engine'] },
+];
+
+describe.skipIf(!!inject('natsSkipReason'))('the permission table of the shipped nats.conf', () => {
+  let server: NatsServer;
+  const conns = new Map<User, NatsConnection | Error>();
+
+  beforeAll(async () => {
+    server = await startNatsServer({ production: true });
+    // The streams and buckets exist, as on a cluster an engine has set up.
+    const admin = new ClusterClient(server.url.replace('nats://', `nats://engine:${PASSWORDS.engine}@`));
+    await admin.prepare();
+    await admin.close();
+    for (const user of USERS) {
+      try {
+        // Each user's replies under its own inbox prefix, as ledgerflow's clients connect (store/jetstream/inbox.ts).
+        conns.set(user, await connect({ servers: server.url, ...(user === 'anonymous' ? {} : { user, pass: PASSWORDS[user], inboxPrefix: `_INBOX_${user}` }), maxReconnectAttempts: 0 }));
+      } catch (err) {
+        conns.set(user, err as Error);
+      }
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of conns.values()) if (!(c instanceof Error)) await c.close().catch(() => undefined);
+    await server?.dispose();
+  });
+
+  /** True when the server let `user` do it. */
+  async function allowed(nc: NatsConnection, row: Row): Promise<boolean> {
+    if (row.pub) {
+      try {
+        await nc.request(row.pub, new TextEncoder().encode(row.body ?? '{}'), { timeout: 2000 });
+        return true;
+      } catch (err) {
+        const text = `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
+        if (/permission/i.test(text)) return false;
+        // Let through, and nobody answered (no responders, or an API not enabled for it): not a refusal.
+        if (/503|no responders|timeout/i.test(text)) return true;
+        throw err;
+      }
+    }
+    // nats.js closes a subscription the server refused (and its iterator throws the permission error).
+    const sub = nc.subscribe(row.sub!, { callback: () => undefined });
+    // A round trip after the SUB: the server's refusal, if any, comes before the PONG.
+    await nc.flush();
+    await nc.flush();
+    const refused = sub.isClosed();
+    if (!refused) sub.unsubscribe();
+    return !refused;
+  }
+
+  it('a connection without credentials is refused, so nothing can be recorded as anyone', () => {
+    const anonymous = conns.get('anonymous');
+    expect(anonymous).toBeInstanceOf(Error);
+    expect(String(anonymous)).toMatch(/authoriz/i);
+  });
+
+  it.each(rows.map((r) => [r.what, r] as const))('%s', async (_what, row) => {
+    const got: Record<string, boolean> = {};
+    const want: Record<string, boolean> = {};
+    for (const user of USERS) {
+      const nc = conns.get(user)!;
+      got[user] = nc instanceof Error ? false : await allowed(nc, row);
+      want[user] = row.may.includes(user);
+    }
+    expect(got).toEqual(want);
+  });
+});
