@@ -50,7 +50,7 @@ export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
     if (!admission.accepted && admission.stage === 'unknown_type') return { ...base, note: `no workflow triggers on ${effect.event}: no run started` };
     const { deadLetters, maxTimerWaitMs, ...engineOpts } = opts;
     const result = await emitEvent(event, {
-      ...engineOpts, emitEvent: emitter, catalog, deadLetters, depth: ctx.depth, signal: ctx.signal,
+      ...engineOpts, emitEvent: emitter, catalog, deadLetters, handlers: ctx.handlers, depth: ctx.depth, signal: ctx.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
     });
     if (!result.accepted) {

@@ -82,3 +82,88 @@ describe('EMIT re-run', () => {
     expect(await store.listRuns()).toHaveLength(1);
   });
 });
+
+/**
+ * A parent run with --handlers, and three runs it starts whose definitions
+ * name no `handlers:` module: a SUB_WORKFLOW's child, a run its EMIT
+ * triggers, its failure workflow. All three get the process's handlers.
+ */
+function noModules(): { dir: string; store: string } {
+  const dir = tempDir('lf-emit-handlers-');
+  const defs = join(dir, 'definitions');
+  mkdirSync(defs);
+  writeFileSync(join(dir, 'handlers.mjs'), `export default {
+  kid: () => ({ kid: true }),
+  react: (i) => ({ reacted: i.who }),
+  boom: () => { const e = new Error('boom'); e.retryable = false; throw e; },
+  tidy: (i) => ({ tidied: i.failedTask }),
+};\n`);
+  writeFileSync(join(defs, 'parent.yaml'), `workflow:
+  id: parent
+  name: Parent
+  version: 1
+  failure_workflow: { id: cleanup }
+  tasks:
+    - id: call
+      type: SUB_WORKFLOW
+      workflow: child
+    - id: announce
+      type: EMIT
+      depends_on: [call]
+      event: person.arrived
+      data: { who: Ada }
+    - id: boom
+      type: SIMPLE
+      depends_on: [announce]
+`);
+  writeFileSync(join(defs, 'child.yaml'), `workflow:
+  id: child
+  name: Child
+  version: 1
+  tasks:
+    - { id: kid, type: SIMPLE }
+`);
+  writeFileSync(join(defs, 'listener.yaml'), `workflow:
+  id: listener
+  name: Listener
+  version: 1
+  input: { required: [who] }
+  triggers:
+    - event: person.arrived
+      input: { who: "\${event.data.who}" }
+  tasks:
+    - id: react
+      type: SIMPLE
+      input: { who: "\${workflow.input.who}" }
+`);
+  writeFileSync(join(defs, 'cleanup.yaml'), `workflow:
+  id: cleanup
+  name: Cleanup
+  version: 1
+  input: { required: [failedRunId, failedTask, error] }
+  tasks:
+    - id: tidy
+      type: SIMPLE
+      input: { failedTask: "\${workflow.input.failedTask}" }
+`);
+  return { dir, store: join(dir, 'store') };
+}
+
+describe('runs a CLI process starts get its --handlers', () => {
+  it('ledgerflow run --handlers: the SUB_WORKFLOW child, the run its EMIT starts and its failure workflow all run with that module', async () => {
+    const { dir, store } = noModules();
+    const r = await cli(['--store', store, 'run', join(dir, 'definitions/parent.yaml'), '--handlers', join(dir, 'handlers.mjs'), '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const view = JSON.parse(r.stdout);
+    expect(view.error).toMatchObject({ task: 'boom', message: 'boom' });
+    expect(view.tasks.call.output).toEqual({});
+    const [emitted] = view.tasks.announce.output.runs;
+    expect(emitted).toMatchObject({ workflowId: 'listener', status: 'COMPLETED' });
+    const status = async (runId: string) => JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout);
+    expect((await status(emitted.runId)).tasks.react).toMatchObject({ status: 'COMPLETED', output: { reacted: 'Ada' } });
+    expect((await status(`${view.runId}-call-1`)).tasks.kid).toMatchObject({ status: 'COMPLETED', output: { kid: true } });
+    expect((await status(`${view.runId}-failure`)).tasks.tidy).toMatchObject({ status: 'COMPLETED', output: { tidied: 'boom' } });
+    expect(await expectEveryRunReplays()).toBeGreaterThan(0);
+  }, 60_000);
+});
+
