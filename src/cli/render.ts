@@ -40,6 +40,7 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
         const reused = after.context.reuse && events.some((e) => e.type === 'task.completed' && e.data.task === id && e.data.reused);
         lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(String(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
           : reused ? `${sym} ${id} ${pc.dim(`reused from run ${after.context.reuse!.runId}`)}` : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
+        if (!reused) lines.push(...emitSkipped(events, id));
         break;
       }
       case 'RETRYING': {
@@ -56,6 +57,13 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
     }
   }
   return lines;
+}
+
+/** An EMIT's definition files passed over (its output's `skipped`), said under its completion. */
+function emitSkipped(events: EventEnvelope[], id: string): string[] {
+  const done = events.find((e) => e.type === 'task.completed' && e.data.task === id);
+  const out = done?.type === 'task.completed' ? done.data.output as { eventId?: unknown; skipped?: unknown } | null : null;
+  return out && typeof out.eventId === 'string' && Array.isArray(out.skipped) ? out.skipped.map((r) => `  ${pc.yellow('!')} skipped ${String(r)}`) : [];
 }
 
 type Items = NonNullable<RunSnapshot['context']['tasks'][string]['items']>;
@@ -245,8 +253,9 @@ export function historyText(events: EventEnvelope[]): string {
   const extra = (e: EventEnvelope): string => {
     if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
     if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT' && !e.data.reused) {
-      const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string } | null;
-      return out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '';
+      const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string; skipped?: string[] } | null;
+      const skipped = Array.isArray(out?.skipped) ? out.skipped.map((r) => `\n        skipped ${r}`).join('') : '';
+      return (out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '') + skipped;
     }
     if (e.type === 'task.completed' && isCommand(e.data.task)) return cappedText(e.data.output);
     return '';

@@ -66,6 +66,29 @@ describe('EMIT on the embedded store', () => {
   });
 });
 
+describe('EMIT beside a broken definition', () => {
+  it('the listener still starts; the broken file and a repeated workflow id are named (file:line:col) in the output, the progress and history', async () => {
+    const { dir, store } = folder();
+    writeFileSync(join(dir, 'definitions/broken.yaml'), 'workflow:\n  id: broken\n  tasks:\n    - id: a\n      type: NOPE\n');
+    writeFileSync(join(dir, 'definitions/emitter-copy.yaml'), 'workflow:\n  id: emitter\n  tasks:\n    - { id: a, type: SET, values: { x: 1 } }\n');
+    const r = await cli(['--store', store, 'run', join(dir, 'definitions/emitter.yaml'), '--who', 'Ada', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout);
+    const out = view.tasks.announce.output;
+    expect(out.runs).toEqual([expect.objectContaining({ workflowId: 'listener', status: 'COMPLETED' })]);
+    const brokenAt = `${join(dir, 'definitions/broken.yaml')}:5:13: error: workflow.tasks[0].type: expected one of`;
+    expect(out.skipped).toEqual([
+      expect.stringContaining(brokenAt),
+      expect.stringContaining(`${join(dir, 'definitions/emitter-copy.yaml')}:2:7: warning: workflow emitter v1 is also defined by`),
+      expect.stringContaining(`${join(dir, 'definitions/emitter.yaml')}:2:7: warning: workflow emitter v1 is also defined by`),
+    ]);
+    // Said under each EMIT's completion (two here), once each.
+    expect(r.stderr.split(`skipped ${brokenAt}`).length - 1).toBe(2);
+    const history = (await cli(['--store', store, 'history', view.runId])).stdout;
+    expect(history).toContain(`skipped ${brokenAt}`);
+  }, 60_000);
+});
+
 describe('EMIT re-run', () => {
   it('emitting the same attempt again starts nothing twice (the runs come back as duplicates)', async () => {
     const { taskEmitter, fileDeadLetters } = await import('../../src/triggers/index.js');
