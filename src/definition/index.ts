@@ -13,6 +13,7 @@ import { normalize } from './normalize.js';
 import { Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
+import { checkFailureSteps } from './failure-steps.js';
 import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
@@ -116,6 +117,7 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     checkStructure(ctx);
     checkTemplates(ctx);
     checkTriggers(ctx);
+    checkFailureSteps(ctx);
   }
   diagnostics.sort(byPosition);
   const failed = diagnostics.some((d) => d.severity === 'error');

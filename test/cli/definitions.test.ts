@@ -24,10 +24,12 @@ describe('bundled definitions and their machines', () => {
 });
 
 describe('ledgerflow validate / compile / schema', () => {
-  it('validates the example with its one warning, and --strict turns it into an error', async () => {
+  it('validates the example (unchanged, from the shared examples) with its warnings, and --strict turns them into errors', async () => {
     const ok = await cli(['validate', EXAMPLE]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/);
+    // Its failure_workflow steps name no task: said at each step, with what runs for it (nothing).
+    expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:98:9: warning: failure_workflow step "log_to_incident" names no task of this workflow: when the run fails nothing runs for it/);
     const strict = await cli(['validate', '--strict', EXAMPLE]);
     expect(strict.code).toBe(2);
     expect(strict.stderr).toMatch(/:\d+:\d+: error: decision case FAIL_SOFT/);
