@@ -89,7 +89,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const notifier = cliNotifier(store, opts.notifications, say);
   const stopNotifying = () => notifier.stop();
   controller.signal.addEventListener('abort', stopNotifying);
-  const onCommit = withNotifier({ onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }, notifier).onCommit!;
+  const onCommit = withNotifier({ onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); } }, notifier).onCommit!;
   try {
     result = await emitEvent(event, {
       store,

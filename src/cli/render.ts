@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { stringify } from 'yaml';
 import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
+import type { Definition } from '../definition/index.js';
 import type { RunSnapshot, RunView } from '../runtime/index.js';
 import type { RunRecord } from '../query/index.js';
 import { instanceKey } from '../compiler/index.js';
@@ -22,7 +23,8 @@ function duration(dueAt: string, now: string): string {
 }
 
 /** One line per task whose status changed in a commit. */
-export function progressLines(events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot): string[] {
+/** `definition`: the run's (the 4th argument of onCommit), for what a WAIT waits for. */
+export function progressLines(events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition?: Definition): string[] {
   const lines: string[] = [];
   const now = events.at(-1)?.time ?? new Date().toISOString();
   for (const [id, t] of Object.entries(after.context.tasks)) {
@@ -50,7 +52,7 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
       }
       case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${t.error?.message ?? ''}`); break;
       case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
-      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id)}`); break;
+      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id, signalOf(definition, id))}`); break;
       case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
       case 'CANCELLED': lines.push(`${sym} ${id} cancelled`); break;
       default: break;
@@ -131,7 +133,8 @@ export function statusText(view: RunView): string {
   if (view.schedule) lines.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
   if (view.failureRun) lines.push(`failure workflow run ${view.failureRun}`);
   for (const [id, t] of Object.entries(view.tasks)) {
-    const extra = `${t.child ? `  child run ${t.child}` : ''}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
+    const waits = t.status === 'WAITING' && t.signal !== undefined ? `  waits for signal ${t.signal}: ledgerflow signal ${view.runId} ${t.signal}` : '';
+    const extra = `${t.child ? `  child run ${t.child}` : ''}${waits}${t.error ? `  ${pc.red(t.error.message)}` : ''}`;
     if (t.items) {
       lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`);
       const shown = t.items.map((it) => ({ it })).filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
@@ -223,10 +226,17 @@ function summary(e: EventEnvelope): string {
 }
 
 /** What a WAITING task waits for: its timer's due time, if it has one. */
-function waitingFor(snap: RunSnapshot, id: string): string {
+function waitingFor(snap: RunSnapshot, id: string, signal: string | undefined): string {
   const timer = Object.values(snap.context.timers).find((x) => x.task === id && (x.kind === 'wait' || x.kind === 'timeout'));
-  if (!timer) return ' for a signal';
-  return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for a signal (until ${timer.dueAt})`;
+  const what = signal === undefined ? 'a signal' : `signal ${signal}`;
+  if (!timer) return ` for ${what}`;
+  return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for ${what} (until ${timer.dueAt})`;
+}
+
+/** The signal a WAIT on an event takes (its `event:`), when the run's definition is at hand. */
+function signalOf(definition: Definition | undefined, id: string): string | undefined {
+  const t = definition?.tasks.find((x) => x.id === id);
+  return t?.type === 'WAIT' ? t.event : undefined;
 }
 
 /** Who reported an outcome on NATS (the sender the server let publish it). */
@@ -287,7 +297,7 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
     ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
     ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${instanceKey(t)}, due ${t.dueAt}`),
     ...Object.entries(view.tasks).filter(([id, t]) => t.status === 'WAITING' && !view.timers.some((x) => x.task === id && x.kind === 'wait'))
-      .map(([id]) => `  ${id} waits for a signal (its event:): ledgerflow signal ${view.runId} <event> --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
+      .map(([id, t]) => `  ${id} waits for ${t.signal === undefined ? 'a signal (its event:)' : `signal ${t.signal}`}: ledgerflow signal ${view.runId} ${t.signal ?? '<event>'} --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'
       ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
       : `  continue with: ledgerflow resume ${view.runId} (a running ledgerflow serve continues it by itself)`,
