@@ -35,6 +35,15 @@ describe('ledgerflow validate / compile / schema', () => {
     expect(strict.stderr).toMatch(/:\d+:\d+: error: decision case FAIL_SOFT/);
   });
 
+  it('type: HUMANN: one error naming HUMAN, no "approvers is ignored on SIMPLE task" warning', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'sign.yaml');
+    writeFileSync(file, 'workflow:\n  id: sign\n  name: Sign\n  version: 1\n  tasks:\n    - id: sign\n      type: HUMANN\n      approvers: [alice]\n');
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, got "HUMANN"; did you mean "HUMAN"?`]);
+  });
+
   it('reports every problem of a file at once with its line and column', async () => {
     const dir = tempDir();
     const file = join(dir, 'many.yaml');
