@@ -97,7 +97,7 @@ export function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
   const say = opts.json ? io.err : io.out;
   return {
-    onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },
+    onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); },
     onLog: (task, message) => say(logLine(task, message)),
   };
 }
@@ -188,7 +188,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   // A failed run whose process died before it started its failure workflow: resume starts that (once, by its run id).
   const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
   if (loaded.snapshot.status !== 'active' && !failure) {
-    const view = runView(loaded.snapshot, loaded.seq);
+    const view = runView(loaded.snapshot, loaded.seq, loaded.compiled.definition);
     (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
     await owedUnderLease(engine, notifier, runId, opts.json ? io.err : io.out);
     // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.

@@ -65,6 +65,8 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
     ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
     ...(opts.events !== undefined ? { eventsDir: opts.events } : {}),
   });
+  // Said once, before anything runs: a broken neighbour does not stop the triggers of the valid definitions.
+  for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
   const event = {
     id: opts.id ?? randomUUID(),
     type,
@@ -87,7 +89,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const notifier = cliNotifier(store, opts.notifications, say);
   const stopNotifying = () => notifier.stop();
   controller.signal.addEventListener('abort', stopNotifying);
-  const onCommit = withNotifier({ onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); } }, notifier).onCommit!;
+  const onCommit = withNotifier({ onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); } }, notifier).onCommit!;
   try {
     result = await emitEvent(event, {
       store,
@@ -124,7 +126,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   for (const w of result.warnings) io.err(`warning: ${w}`);
   if (opts.json) {
     const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
-    io.out(JSON.stringify({ event: result.event, runs, ...(result.warnings.length ? { warnings: result.warnings } : {}) }, null, 2));
+    io.out(JSON.stringify({ event: result.event, runs, ...(result.warnings.length ? { warnings: result.warnings } : {}), ...(catalog.skipped.length ? { skipped: catalog.skipped } : {}) }, null, 2));
   } else if (result.runs.length === 0) {
     const filters = catalog.definitions.flatMap((d) => d.triggers.flatMap((t) => (t.kind === 'event' && t.event === type && t.filter ? [`${d.id}: ${t.filter}`] : [])));
     io.out(`event ${event.id} (${type}) accepted; no workflow trigger matched it, so nothing was started${filters.length ? ` (filters that did not hold: ${filters.join('; ')})` : ''}`);

@@ -9,6 +9,7 @@ import { inert, inertValue } from '../terminal/index.js';
 import { stringify } from 'yaml';
 import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
+import type { Definition } from '../definition/index.js';
 import type { RunSnapshot, RunView } from '../runtime/index.js';
 import type { RunRecord } from '../query/index.js';
 import { instanceKey } from '../compiler/index.js';
@@ -28,7 +29,8 @@ function duration(dueAt: string, now: string): string {
 }
 
 /** One line per task whose status changed in a commit. */
-export function progressLines(events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot): string[] {
+/** `definition`: the run's (the 4th argument of onCommit), for what a WAIT waits for. */
+export function progressLines(events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition?: Definition): string[] {
   const lines: string[] = [];
   const now = events.at(-1)?.time ?? new Date().toISOString();
   for (const [id, t] of Object.entries(after.context.tasks)) {
@@ -46,6 +48,7 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
         const reused = after.context.reuse && events.some((e) => e.type === 'task.completed' && e.data.task === id && e.data.reused);
         lines.push(t.decision ? `${pc.green('◆')} ${id} chose ${pc.bold(inertValue(t.decision.case))}${t.decision.next.length ? ` → ${t.decision.next.join(', ')}` : ''}`
           : reused ? `${sym} ${id} ${pc.dim(`reused from run ${inert(after.context.reuse!.runId)}`)}` : `${sym} ${id} ${pc.dim(ms(t.startedAt, t.completedAt))}`);
+        if (!reused) lines.push(...emitSkipped(events, id));
         break;
       }
       case 'RETRYING': {
@@ -55,13 +58,20 @@ export function progressLines(events: EventEnvelope[], before: RunSnapshot, afte
       }
       case 'FAILED': case 'TIMED_OUT': lines.push(`${sym} ${id} ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${inert(t.error?.message ?? '')}`); break;
       case 'PENDING_APPROVAL': lines.push(`${sym} ${id} waiting for approval`); break;
-      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id)}`); break;
+      case 'WAITING': lines.push(`${sym} ${id} waiting${waitingFor(after, id, signalOf(definition, id))}`); break;
       case 'SKIPPED': lines.push(`${sym} ${id} skipped`); break;
       case 'CANCELLED': lines.push(`${sym} ${id} cancelled`); break;
       default: break;
     }
   }
   return lines;
+}
+
+/** An EMIT's definition files passed over (its output's `skipped`), said under its completion. */
+function emitSkipped(events: EventEnvelope[], id: string): string[] {
+  const done = events.find((e) => e.type === 'task.completed' && e.data.task === id);
+  const out = done?.type === 'task.completed' ? done.data.output as { eventId?: unknown; skipped?: unknown } | null : null;
+  return out && typeof out.eventId === 'string' && Array.isArray(out.skipped) ? out.skipped.map((r) => `  ${pc.yellow("!")} skipped ${inert(String(r))}`) : [];
 }
 
 type Items = NonNullable<RunSnapshot['context']['tasks'][string]['items']>;
@@ -132,7 +142,8 @@ export function statusText(view: RunView): string {
   if (view.failureRun) origin.push(`failure workflow run ${view.failureRun}`);
   lines.push(...origin.map(inert));
   for (const [id, t] of Object.entries(view.tasks)) {
-    const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
+    const waits = t.status === 'WAITING' && t.signal !== undefined ? `  waits for signal ${inert(t.signal)}: ledgerflow signal ${inert(view.runId)} ${inert(t.signal)}` : '';
+    const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${waits}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
     if (t.items) {
       lines.push(`  ${SYMBOL[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`);
       const shown = t.items.map((it) => ({ it })).filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
@@ -224,10 +235,17 @@ function summary(e: EventEnvelope): string {
 }
 
 /** What a WAITING task waits for: its timer's due time, if it has one. */
-function waitingFor(snap: RunSnapshot, id: string): string {
+function waitingFor(snap: RunSnapshot, id: string, signal: string | undefined): string {
   const timer = Object.values(snap.context.timers).find((x) => x.task === id && (x.kind === 'wait' || x.kind === 'timeout'));
-  if (!timer) return ' for a signal';
-  return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for a signal (until ${timer.dueAt})`;
+  const what = signal === undefined ? 'a signal' : `signal ${signal}`;
+  if (!timer) return ` for ${what}`;
+  return timer.kind === 'wait' ? ` until ${timer.dueAt}` : ` for ${what} (until ${timer.dueAt})`;
+}
+
+/** The signal a WAIT on an event takes (its `event:`), when the run's definition is at hand. */
+function signalOf(definition: Definition | undefined, id: string): string | undefined {
+  const t = definition?.tasks.find((x) => x.id === id);
+  return t?.type === 'WAIT' ? t.event : undefined;
 }
 
 /** Who reported an outcome on NATS (the sender the server let publish it). */
@@ -254,8 +272,9 @@ export function historyText(events: EventEnvelope[]): string {
   const extra = (e: EventEnvelope): string => {
     if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) return `  → child run ${childRunId(e.runId, e.data, e.data.attempt)}`;
     if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'EMIT' && !e.data.reused) {
-      const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string } | null;
-      return out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '';
+      const out = e.data.output as { event?: string; runs?: { runId: string }[]; note?: string; skipped?: string[] } | null;
+      const skipped = Array.isArray(out?.skipped) ? out.skipped.map((r) => `\n        skipped ${r}`).join('') : '';
+      return (out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '') + skipped;
     }
     if (e.type === 'task.completed' && isCommand(e.data.task)) return cappedText(e.data.output);
     return '';
@@ -288,7 +307,7 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
     ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
     ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${instanceKey(t)}, due ${t.dueAt}`),
     ...Object.entries(view.tasks).filter(([id, t]) => t.status === 'WAITING' && !view.timers.some((x) => x.task === id && x.kind === 'wait'))
-      .map(([id]) => `  ${id} waits for a signal (its event:): ledgerflow signal ${view.runId} <event> --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
+      .map(([id, t]) => `  ${id} waits for ${t.signal === undefined ? 'a signal (its event:)' : `signal ${t.signal}`}: ledgerflow signal ${view.runId} ${t.signal ?? '<event>'} --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'
       ? `  an engine records the decision; running engines (with workers), or ledgerflow resume ${view.runId}, continue the run`
       : `  continue with: ledgerflow resume ${view.runId} (a running ledgerflow serve continues it by itself)`,

@@ -80,6 +80,7 @@ export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean
     where = 'the deployed definitions';
   } else {
     const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
+    for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
     const cursors = await new FileScheduleCursor(scheduleCursorFile(localDir(g))).all();
     rows = await scheduleRows(catalog.definitions, cursors, storeFor(g), now, count);
     where = catalog.definitionsDir;

@@ -34,10 +34,10 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const hooks = withNotifier({
     writeOutput,
     runCommand,
-    onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2]) => {
+    onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2], definition: Parameters<typeof progressLines>[3]) => {
       const runId = events[0]?.runId ?? '?';
       for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer} timer of ${ev.data.task} fired`);
-      for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`);
+      for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`);
       metrics?.onCommit(events, before, after);
     },
     onLog: (task: string, message: string) => say(logLine(task, message)),
@@ -54,7 +54,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
     // The schedules of the definitions folder fire from here, every tick of the active serve (never a standby):
     // the scheduler records each due slot's run.started and the service drives it like any other run.
     const definitions = catalogReader(opts.definitions, say);
-    definitions(); // a broken definitions folder is refused now, not at the first tick
+    definitions(); // an absent definitions folder is refused now, not at the first tick; broken files are said now
     const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
     service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
   }
@@ -83,21 +83,28 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
 /**
  * The definitions whose schedules fire, read again only when a file of the
  * folder changed (its names and modification times), so an edited or added
- * schedule is picked up without a restart and an idle tick reads no YAML.
+ * schedule is picked up without a restart and an idle tick reads no YAML. A
+ * file that does not load is skipped (the others' schedules fire) and said
+ * once, not again while it stays as it is.
  */
 function catalogReader(definitionsDir: string | undefined, log: (line: string) => void): () => LoadedCatalog['loaded'] {
   const dir = resolve(definitionsDir ?? defaultDir('definitions'));
-  let stamp: string | null = null; // null: not read yet (a broken folder is then refused, not logged)
+  let stamp: string | null = null; // null: not read yet (an absent folder is then refused, not logged)
   let loaded: LoadedCatalog['loaded'] = [];
+  let said = new Set<string>();
   return () => {
     const now = folderStamp(dir);
     if (now === stamp) return loaded;
     try {
-      loaded = loadTriggerCatalog({ definitionsDir: dir }).loaded;
+      const catalog = loadTriggerCatalog({ definitionsDir: dir });
+      loaded = catalog.loaded;
+      const reasons = new Set(catalog.skipped.map((x) => x.reason));
+      for (const reason of reasons) if (!said.has(reason)) log(`skipped ${reason}`);
+      said = reasons;
     } catch (err) {
-      // Later (a file being edited), the schedules read before fire on, and the problem is said once per change of the folder, not every tick.
+      // The folder itself went away: the schedules read before fire on, and that is said once per change, not every tick.
       if (stamp === null) throw err;
-      log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is fixed`);
+      log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is back`);
     }
     stamp = now;
     return loaded;

@@ -42,7 +42,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   // On the embedded store the UI drives runs as serve does: output_to files, COMMAND tasks and notifications alike.
   const notifier = store ? cliNotifier(store, opts.notifications, say, metrics.hooks.onNoted) : undefined;
   const progress: DriverHooks = {
-    onCommit: (events, before, after) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after)) say(`[${runId}] ${l}`); },
+    onCommit: (events, before, after, definition) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`); },
     onLog: (task, message) => say(logLine(task, message)),
     ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) } : {}),
   };

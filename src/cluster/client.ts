@@ -141,10 +141,10 @@ export class ClusterClient {
   async status(runId: string): Promise<RunView | null> {
     const events = await this.store.read(runId);
     if (events.length === 0) return null;
-    const { snapshot, seq } = foldEvents(events);
+    const { compiled, snapshot, seq } = foldEvents(events);
     const first = events[0]!;
     const retryOf = first.type === 'run.started' ? first.data.source?.retryOf : undefined;
-    return { ...runView(snapshot, seq), ...(retryOf ? { retryOf: { runId: retryOf.runId, reused: Object.keys(retryOf.outputs ?? {}) } } : {}) };
+    return { ...runView(snapshot, seq, compiled.definition), ...(retryOf ? { retryOf: { runId: retryOf.runId, reused: Object.keys(retryOf.outputs ?? {}) } } : {}) };
   }
 
   /**

@@ -6,7 +6,7 @@
 import type { CheckContext } from './context.js';
 import { dependencyEdges, findCycles, upstreamOf, type Edge } from './graph.js';
 import { didYouMean, isObj, type RawPath } from './issues.js';
-import { isDefaultCase } from './normalize.js';
+import { isDefaultCase, taskTypeOf } from './normalize.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 import { checkReachability } from './reachability.js';
 import type { TaskDef, TaskType } from './types.js';
@@ -212,6 +212,8 @@ function checkTypeFields(ctx: CheckContext): void {
   for (const t of ctx.def.tasks) {
     const raw = ctx.rawTask(t);
     const p = ctx.taskPath(t);
+    // An unknown or missing type is one error (the schema's, with the closest type): judged as the SIMPLE it defaults to, its fields would get warnings about a type it is not.
+    if (taskTypeOf(raw.type) === undefined) continue;
     if (raw.wait_for_approval === true && t.type !== 'HUMAN') {
       ctx.warn('LF_APPROVAL_NOT_HUMAN', `task ${t.id} has wait_for_approval but is ${t.type}; only HUMAN tasks wait for approval (set type: HUMAN or remove it)`, [...p, 'wait_for_approval'], { onKey: true });
     }

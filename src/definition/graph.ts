@@ -69,7 +69,7 @@ export function effectiveDependencies(def: Definition): Map<string, string[]> {
   return new Map([...dependencyEdges(def)].map(([id, edges]) => [id, edges.map((e) => e.dep)]));
 }
 
-/** Whether `task` waits, directly or through others, for `dep`. */
+/** Whether `task` waits, directly or through others, for `dep` (a loop's body counts as part of the loop). */
 export interface Upstream {
   has(task: string, dep: string): boolean;
 }
@@ -81,7 +81,7 @@ export interface Upstream {
  * nothing) prunes the walk: only a deeper task can wait for `dep`.
  */
 export function upstreamOf(def: Definition): Upstream {
-  const deps = effectiveDependencies(def);
+  const deps = readableDependencies(def);
   const depth = depths(deps);
   // Per dep, tasks already known to wait for it: the tasks of a chain that all read its first task stop at once.
   const reachers = new Map<string, Set<string>>();
@@ -109,6 +109,26 @@ export function upstreamOf(def: Definition): Upstream {
       return false;
     },
   };
+}
+
+/**
+ * effectiveDependencies plus, for a task outside a loop that waits for the
+ * loop, the loop's body tasks: the loop settles only after its last
+ * iteration's body has, so whatever waits for the loop runs after (and reads
+ * the last iteration's output of) every body task. Body tasks already wait
+ * for their loop (loop_over): no cycle is added.
+ */
+function readableDependencies(def: Definition): Map<string, string[]> {
+  const deps = effectiveDependencies(def);
+  const owners = loopOwners(def);
+  const bodies = new Map<string, string[]>();
+  for (const [body, loop] of owners) (bodies.get(loop) ?? bodies.set(loop, []).get(loop)!).push(body);
+  if (bodies.size === 0) return deps;
+  for (const [id, ds] of deps) {
+    const extra = ds.flatMap((d) => (owners.get(id) === d ? [] : bodies.get(d) ?? []));
+    if (extra.length > 0) deps.set(id, [...new Set([...ds, ...extra])]);
+  }
+  return deps;
 }
 
 /** Longest path from a root, for tasks outside cycles (Kahn's order). */

@@ -15,6 +15,7 @@ import { checkOsValues } from './os-values.js';
 import { blankedBanner, Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
+import { checkFailureSteps } from './failure-steps.js';
 import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
@@ -150,6 +151,7 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     checkTemplates(ctx);
     checkTriggers(ctx);
     checkOsValues(ctx);
+    checkFailureSteps(ctx);
   }
   diagnostics.sort(byPosition);
   const failed = diagnostics.some((d) => d.severity === 'error');

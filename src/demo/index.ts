@@ -195,10 +195,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const label = (runId: string) => labels.get(runId) ?? runId;
   const engine = createEngine({
     store, storeDir, outputRoot,
-    onCommit: (events, before, after) => {
+    onCommit: (events, before, after, definition) => {
       const runId = events[0]?.runId;
       if (!runId) return;
-      for (const line of progressLines(events, before, after)) say(`[${label(runId)}] ${line}`);
+      for (const line of progressLines(events, before, after, definition)) say(`[${label(runId)}] ${line}`);
       approvePending(runId, after);
     },
     onLog: (task, message) => say(`    ${task}: ${message}`),

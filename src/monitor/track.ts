@@ -31,7 +31,7 @@ export function trackRun(events: readonly EventEnvelope[]): WatchedRun {
   const run: WatchedRun = {
     runId: first.runId,
     tasks: new Map(definition.tasks.map((t) => [t.id, t])),
-    view: runView(snapshot, 1),
+    view: runView(snapshot, 1, definition),
     tail: [first],
     fold: { compiled, snapshot },
   };
@@ -56,7 +56,7 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
   }
   if (fresh.length === 0) return run;
   const tail = [...run.tail, ...fresh];
-  return { ...run, view: runView(snapshot, seq), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail, fold: { compiled: run.fold.compiled, snapshot } };
+  return { ...run, view: runView(snapshot, seq, run.fold.compiled.definition), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail, fold: { compiled: run.fold.compiled, snapshot } };
 }
 
 /** Events handed to advanceRun skip some: read them from the store first. */

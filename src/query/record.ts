@@ -173,10 +173,10 @@ function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pic
     tasks[id] = { status: t.status, attempts: t.attempts, durationMs: t.startedAt && t.completedAt ? Date.parse(t.completedAt) - Date.parse(t.startedAt) : null };
   }
   const waiting: WaitingTask[] = [];
-  const signals: string[] = [];
+  const signals: { task: string; signal?: string }[] = [];
   for (const w of waitingFor(def, snapshot)) {
     if (w.approvers) waiting.push({ task: w.task, approvers: w.approvers });
-    else signals.push(w.task);
+    else signals.push({ task: w.task, ...(w.signal !== undefined ? { signal: w.signal } : {}) });
   }
   const status = snapshot.status === 'done' ? runStatus(snapshot) : record.status;
   const outputJson = status === 'COMPLETED' ? JSON.stringify(ctx.output ?? null) : null;
@@ -188,7 +188,7 @@ function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pic
   };
 }
 
-function resultText(status: RunRecord['status'], outputJson: string | null, error: string | undefined, waiting: WaitingTask[], signals: string[], tasks: Record<string, TaskRecord>): string {
+function resultText(status: RunRecord['status'], outputJson: string | null, error: string | undefined, waiting: WaitingTask[], signals: { task: string; signal?: string }[], tasks: Record<string, TaskRecord>): string {
   switch (status) {
     case 'COMPLETED': return outputJson ?? 'null';
     case 'FAILED': return error ?? 'failed';
@@ -196,7 +196,7 @@ function resultText(status: RunRecord['status'], outputJson: string | null, erro
     case 'PAUSED': return 'paused';
     case 'WAITING': return [
       ...waiting.map((w) => `${w.task} waits for approval${w.approvers.length > 0 ? ` by ${w.approvers.join(' or ')}` : ''}`),
-      ...signals.map((s) => `${s} waits for a signal`),
+      ...signals.map((s) => `${s.task} waits for ${s.signal === undefined ? 'a signal' : `signal ${s.signal}`}`),
     ].join('; ') || 'waiting';
     default: {
       const active = Object.entries(tasks).filter(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'SCHEDULED' || t.status === 'RETRYING').map(([id]) => id);

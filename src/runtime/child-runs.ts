@@ -13,7 +13,7 @@ import type { TaskError } from '../events/index.js';
 import type { ChildExecutor, ChildOutcome } from './driver.js';
 import type { EmitEvent, StartChild } from './effects.js';
 import type { Handlers } from './handlers.js';
-import { toTaskError } from './handlers.js';
+import { handlersForStartedRun, toTaskError } from './handlers.js';
 import type { RunView } from './view.js';
 
 /** Which definition a `workflow:` names, seen from the parent's definition file. */
@@ -79,7 +79,7 @@ export class ChildRuns implements ChildExecutor {
       return failed({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
     }
     const resolved = await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
-    const handlers = resolved?.handlers ? { ...this.opts.handlers, ...resolved.handlers } : this.opts.handlers;
+    const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     if (!(await engine.runExists(id))) {
       if (!resolved) {
         const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';

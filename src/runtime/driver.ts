@@ -21,7 +21,7 @@ import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../event
 import type { EventStore, Subscription } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { RunSnapshot } from './fold.js';
-import { foldOnto, prepareCommit, reuseDue } from './commit.js';
+import { foldOnto, hasScheduledItems, prepareCommit, reuseDue } from './commit.js';
 import { heldBy, reconcile, timerFired, type EmitEvent, type HeldAttempt, type StartAttempt, type StartChild } from './effects.js';
 import type { TaskError } from '../events/index.js';
 import type { Definition } from '../definition/index.js';
@@ -271,14 +271,14 @@ export class RunDriver {
     return Object.values(this.snapshot.context.timers).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
   }
 
-  /** Tasks the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
+  /** Tasks (and MAP items) the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */
   private hasScheduled(): boolean {
     const s = this.current;
     if (this.draining) return false; // they start under the next driver
     if (s.status !== 'active' || s.context.paused === true) return false; // paused: they start once resumed
     // Checked before every fold: counted as tasks change in a long run (task-table.ts), a loop otherwise.
     // A retry's reused HUMAN or WAIT made ready by another writer's event (an approval) completes in a step too.
-    return countWithStatus(s.context.tasks, SCHEDULED) > 0 || (s.context.reuse !== undefined && reuseDue(s));
+    return countWithStatus(s.context.tasks, SCHEDULED) > 0 || hasScheduledItems(s) || (s.context.reuse !== undefined && reuseDue(s));
   }
 
   private notify(): void {

@@ -214,8 +214,8 @@ export class Engine {
   }
 
   async status(runId: string): Promise<RunView> {
-    const { snapshot, seq, source } = await this.load(runId);
-    const view = runView(snapshot, seq);
+    const { compiled, snapshot, seq, source } = await this.load(runId);
+    const view = runView(snapshot, seq, compiled.definition);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
     return {
       ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(source?.schedule ? { schedule: source.schedule } : {}),
@@ -246,7 +246,7 @@ export class Engine {
     const runId = loaded.snapshot.context.runId;
     if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) {
       await releaseAfter(held, opts, runId);
-      return runView(loaded.snapshot, loaded.seq);
+      return runView(loaded.snapshot, loaded.seq, loaded.compiled.definition);
     }
     const lease = held ?? await this.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
     try {
@@ -261,7 +261,7 @@ export class Engine {
   }
 
   private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
-    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled, snapshot }))) return runView(snapshot, seq);
+    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled, snapshot }))) return runView(snapshot, seq, compiled.definition);
     const children = this.children ?? this.childRuns(opts, source);
     const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}) });
     const stop = () => driver.stop();
@@ -272,7 +272,7 @@ export class Engine {
     if (opts.drain?.aborted) driver.drain();
     try {
       const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
-      return runView(final, driver.lastSeq);
+      return runView(final, driver.lastSeq, compiled.definition);
     } finally {
       opts.signal?.removeEventListener('abort', stop);
       opts.drain?.removeEventListener('abort', drain);
@@ -324,13 +324,13 @@ export class Engine {
       const { compiled, snapshot, seq } = await this.load(runId);
       const ev = make(snapshot, compiled);
       const r = applyEvent(compiled, snapshot, ev);
-      if (!r.accepted) return { view: runView(snapshot, seq), refused: rejectionReason(snapshot, ev) };
+      if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), refused: rejectionReason(snapshot, ev) };
       const ctx = r.snapshot.context;
       // Not marked as built by the fold: its fields come from a library caller (who, why), so the store parses it.
       const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
       try {
         await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
-        return { view: runView(r.snapshot, seq + 1), refused: null };
+        return { view: runView(r.snapshot, seq + 1, compiled.definition), refused: null };
       } catch (err) {
         if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
       }
@@ -384,7 +384,7 @@ export class Engine {
       const env = { ...review.event, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(review.snapshot) } as EventEnvelope;
       try {
         await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
-        return runView(review.snapshot, seq + 1);
+        return runView(review.snapshot, seq + 1, compiled.definition);
       } catch (err) {
         if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
       }

@@ -49,6 +49,18 @@ export function handlerFor(handlers: Handlers, name: string): TaskHandler | unde
   return typeof handler === 'function' ? handler : undefined;
 }
 
+/**
+ * The handlers of a run that a running process starts: a SUB_WORKFLOW's
+ * child, a run an EMIT's event triggers, a failure workflow. Each gets the
+ * handlers of the run that starts it (the process's `--handlers`, or the
+ * module that run was driven with), plus the module its own definition names
+ * (`handlers:`), whose names win. The one rule for all three, so a run behaves
+ * the same however it was started.
+ */
+export function handlersForStartedRun(starter: Handlers, own: Handlers | undefined): Handlers {
+  return own ? { ...starter, ...own } : starter;
+}
+
 /** SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written. */
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
   return tasks

@@ -16,5 +16,5 @@ export { reconcile, heldBy, startAttempt, timerFired, attemptQueue, DEFAULT_QUEU
 export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
 export { prepareInput } from './input.js';
 export { systemClock, type Clock } from './clock.js';
-export { handlerFor, handlerName, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
+export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
 export { COMMAND_HANDLER, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';

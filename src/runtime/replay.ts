@@ -101,7 +101,7 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
   }
   const report: ReplayReport = {
     runId: first.runId, events: upTo.length, toSeq: upTo.at(-1)!.seq,
-    view: runView(snapshot, upTo.at(-1)!.seq), divergence,
+    view: runView(snapshot, upTo.at(-1)!.seq, compiled.definition), divergence,
   };
   if (opts.candidate) {
     report.candidate = { workflowId: opts.candidate.id, version: opts.candidate.version, compatible: candDivergence === null, divergence: candDivergence };

@@ -1,5 +1,6 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
 import { instanceFields, instanceKey, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
@@ -13,6 +14,8 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
   instance?: string;
   /** A MAP's items once it is mapping, in item order (shown as `task[i]`). */
   items?: ItemView[];
+  /** A WAIT on an event: the signal it takes (its `event:`), what `ledgerflow signal <runId> <signal>` must name. */
+  signal?: string;
 };
 /** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
 export type ItemView = { instance: string } & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
@@ -44,7 +47,8 @@ export interface RunView {
   failureRun?: string;
 }
 
-export function runView(snapshot: RunSnapshot, seq: number): RunView {
+/** `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal). */
+export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition): RunView {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
@@ -54,6 +58,7 @@ export function runView(snapshot: RunSnapshot, seq: number): RunView {
       tasks[id]!.items = t.items.map((it, i) => ({ instance: instanceKey({ task: id, ...instanceFields({ iteration: t.iteration, item: i }) }), status: it.status, attempts: it.attempts, startedAt: it.startedAt, completedAt: it.completedAt, output: it.output, error: it.error }));
     }
   }
+  for (const t of definition?.tasks ?? []) if (t.type === 'WAIT' && t.event !== undefined && tasks[t.id]) tasks[t.id]!.signal = t.event;
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
     startedAt: ctx.startedAt, completedAt: ctx.completedAt, input: ctx.input, tasks,

@@ -227,8 +227,8 @@ export function createApp(o: AppOptions): Hono<Env> {
     await runExists(id);
     const events = await backend.store.read(id, { toSeq: seq });
     if (events.length < seq) throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
-    const { snapshot } = foldEvents(events);
-    return c.json({ run: runView(snapshot, seq), event: eventJson(events.at(-1)!), inputs: attemptInputs(events) });
+    const { compiled, snapshot } = foldEvents(events);
+    return c.json({ run: runView(snapshot, seq, compiled.definition), event: eventJson(events.at(-1)!), inputs: attemptInputs(events) });
   });
 
   app.get('/api/runs/:id/statechart', async (c) => {

@@ -55,7 +55,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${(err as Error).message}` }));
 
-  /** The folder as the triggers read it; null while a file of it does not load (the definitions page names it). */
+  /** The folder as the triggers read it (a file that does not load is skipped: the definitions page names it); null while the folder is absent. */
   const catalog = () => {
     try { return loadTriggerCatalog({ definitionsDir }); } catch { return null; }
   };
@@ -121,7 +121,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
           const field = result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';
           throw new ApiError(400, 'LF_INPUT_INVALID', `${field}: event ${event.id} (${type}) rejected (${result.stage}): ${result.reason}`, { field });
         }
-        return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings };
+        const skipped = cat.skipped.map((x) => x.reason);
+        return { event: result.event, runs: result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate })), warnings: result.warnings, ...(skipped.length ? { skipped } : {}) };
       },
     };
   };

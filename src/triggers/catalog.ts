@@ -7,13 +7,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadDefinitionFile, packageRoot, type LoadedDefinition } from '../api/index.js';
-import { UsageError } from '../errors/index.js';
+import { positionIn } from '../definition/index.js';
+import { DefinitionError, formatDiagnostic, UsageError } from '../errors/index.js';
 import type { TriggerCatalog } from './admit.js';
 import { parseEventTypeFile, type EventTypeSpec } from './schemas.js';
 
 export interface LoadedCatalog extends TriggerCatalog {
   /** The definitions with their files and handler modules, in file-name order. */
   loaded: LoadedDefinition[];
+  /** The files passed over, each with why (reported by the caller, e.g. on stderr). */
+  skipped: SkippedDefinition[];
   definitionsDir: string;
   eventsDir: string;
 }
@@ -44,20 +47,80 @@ export function loadEventTypes(dir: string, opts: { required?: boolean } = {}): 
   return types;
 }
 
-/** Throws DefinitionError (with file:line:col) for the first definition that does not load: a broken folder is refused, not half used. */
+/**
+ * A definition file the catalog passed over: one that does not load, or one
+ * whose workflow id another file of the folder also defines. `reason` is one
+ * line, at the file's line:col.
+ */
+export interface SkippedDefinition { file: string; reason: string }
+
+/** One line for a file that does not load: its first error at file:line:col, and how many more `validate` lists. */
+function loadFailure(file: string, err: unknown): SkippedDefinition {
+  if (err instanceof DefinitionError) {
+    const errors = err.diagnostics.filter((d) => d.severity === 'error');
+    const first = errors[0] ?? err.diagnostics[0];
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ledgerflow validate ${file} lists them)` : '';
+    if (first) return { file, reason: `${formatDiagnostic(first)}${more}` };
+  }
+  if (err instanceof DefinitionError || err instanceof UsageError) return { file, reason: `${file}:1:1: error: ${err.message}` };
+  throw err;
+}
+
+/**
+ * Two files that define one workflow id would start it twice under one run
+ * id. The highest version is used (as a SUB_WORKFLOW finds the highest), the
+ * others are skipped; files that tie at the highest are all skipped, since
+ * nothing says which one is meant.
+ */
+function oneFilePerId(loaded: LoadedDefinition[]): { kept: LoadedDefinition[]; skipped: SkippedDefinition[] } {
+  const byId = new Map<string, LoadedDefinition[]>();
+  for (const l of loaded) (byId.get(l.definition.id) ?? byId.set(l.definition.id, []).get(l.definition.id)!).push(l);
+  const dropped = new Map<LoadedDefinition, string>();
+  for (const [id, group] of byId) {
+    if (group.length < 2) continue;
+    const top = Math.max(...group.map((l) => l.definition.version));
+    const winners = group.filter((l) => l.definition.version === top);
+    for (const l of group) {
+      const others = group.filter((o) => o !== l).map((o) => `${o.file} (v${o.definition.version})`).join(', ');
+      const why = winners.length > 1
+        ? `workflow ${id} v${top} is also defined by ${others}; an event would start it twice under one run id, so none of them is used: give each file its own id, or bump version`
+        : l === winners[0] ? null
+        : `workflow ${id} v${l.definition.version} is also defined by ${others}; the triggers of v${top} (${winners[0]!.file}) are used`;
+      if (why) dropped.set(l, why);
+    }
+  }
+  return {
+    kept: loaded.filter((l) => !dropped.has(l)),
+    skipped: [...dropped].map(([l, why]) => {
+      const at = positionIn(readFileSync(l.file, 'utf8'), ['workflow', 'id']);
+      return { file: l.file, reason: `${l.file}:${at.line}:${at.col}: warning: ${why}` };
+    }),
+  };
+}
+
+/**
+ * Every valid definition of the folder. A file that does not load, or that
+ * repeats another's workflow id, is skipped and listed in `skipped` (the
+ * caller reports it): one broken file does not stop the others' triggers.
+ * Throws UsageError only when the folder itself does not exist.
+ */
 export function loadTriggerCatalog(opts: { definitionsDir?: string; eventsDir?: string; cwd?: string } = {}): LoadedCatalog {
   const definitionsDir = resolve(opts.definitionsDir ?? defaultDir('definitions', opts.cwd));
   const eventsDir = resolve(opts.eventsDir ?? defaultDir('events', opts.cwd));
-  const loaded = yamlFiles(definitionsDir, 'definitions').map((f) => loadDefinitionFile(f));
-  const ids = new Map<string, string>();
-  for (const l of loaded) {
-    const other = ids.get(l.definition.id);
-    if (other) throw new UsageError(`${l.file} and ${other} both define workflow ${l.definition.id}; an event would start it twice under one run id`, { workflowId: l.definition.id });
-    ids.set(l.definition.id, l.file);
+  const valid: LoadedDefinition[] = [];
+  const broken: SkippedDefinition[] = [];
+  for (const f of yamlFiles(definitionsDir, 'definitions')) {
+    try {
+      valid.push(loadDefinitionFile(f));
+    } catch (err) {
+      broken.push(loadFailure(f, err));
+    }
   }
+  const { kept, skipped } = oneFilePerId(valid);
   return {
-    loaded,
-    definitions: loaded.map((l) => l.definition),
+    loaded: kept,
+    definitions: kept.map((l) => l.definition),
+    skipped: [...broken, ...skipped].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
     eventTypes: loadEventTypes(eventsDir, { required: opts.eventsDir !== undefined }),
     definitionsDir,
     eventsDir,

@@ -4,7 +4,8 @@
  * (`<runId>/<task>/<attempt>`), so a re-run of the attempt starts nothing
  * twice. The triggers looked at are the definitions beside the emitting
  * run's file (and the event types in `events/` beside that folder); without
- * a file, the defaults `ledgerflow emit` uses.
+ * a file, the defaults `ledgerflow emit` uses. A file of that folder that
+ * does not load is skipped and named in the output's `skipped`.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,6 +30,8 @@ export interface EmitOutput {
   eventId: string;
   runs: { runId: string; workflowId: string; version: number; status: string; duplicate: boolean }[];
   note?: string;
+  /** Definition files beside the run's that were passed over (do not load, or repeat a workflow id), each at its file:line:col. */
+  skipped?: string[];
 }
 
 export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
@@ -44,13 +47,14 @@ export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
     });
     const clock = opts.clock ?? systemClock;
     const event = { id: effect.eventId, type: effect.event, time: iso(clock.now()), source: `ledgerflow:${effect.runId}`, data: effect.data };
-    const base: EmitOutput = { event: effect.event, eventId: effect.eventId, runs: [] };
+    // Recorded in the attempt's output (history shows it): a broken neighbour is passed over, never silently.
+    const base: EmitOutput = { event: effect.event, eventId: effect.eventId, runs: [], ...(catalog.skipped.length ? { skipped: catalog.skipped.map((x) => x.reason) } : {}) };
     // An event no workflow triggers on is recorded as emitted, with no run: said so, not dead-lettered.
     const admission = admitEvent(event, { definitions: catalog.definitions, eventTypes: catalog.eventTypes });
     if (!admission.accepted && admission.stage === 'unknown_type') return { ...base, note: `no workflow triggers on ${effect.event}: no run started` };
     const { deadLetters, maxTimerWaitMs, ...engineOpts } = opts;
     const result = await emitEvent(event, {
-      ...engineOpts, emitEvent: emitter, catalog, deadLetters, depth: ctx.depth, signal: ctx.signal,
+      ...engineOpts, emitEvent: emitter, catalog, deadLetters, handlers: ctx.handlers, depth: ctx.depth, signal: ctx.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
     });
     if (!result.accepted) {

@@ -10,7 +10,7 @@
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
 import { AppendConflictError, HandlerError, RunBusyError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
-import { Engine, missingHandlers, systemClock, type EngineOptions, type Handlers, type RunView } from '../runtime/index.js';
+import { Engine, handlersForStartedRun, missingHandlers, systemClock, type EngineOptions, type Handlers, type RunView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import type { LoadedDefinition } from '../api/index.js';
 import { loadHandlerModule } from '../workers/index.js';
@@ -23,6 +23,8 @@ export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
   catalog: { loaded: readonly LoadedDefinition[]; eventTypes: ReadonlyMap<string, EventTypeSpec> };
   deadLetters: DeadLetterSink;
+  /** The handlers of the run whose EMIT this is (an EMIT task's): each run started gets them, plus its own `handlers:` module (handlersForStartedRun). */
+  handlers?: Handlers;
   /** Default: loadHandlerModule (TypeScript through tsx). */
   loadHandlers?: (path: string) => Promise<Handlers>;
   maxTimerWaitMs?: number;
@@ -84,7 +86,7 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
 }
 
 export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
-  const { store, catalog, deadLetters, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, beforeLeaseRelease, ...engineOpts } = opts;
+  const { store, catalog, deadLetters, handlers: starter = {}, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, beforeLeaseRelease, ...engineOpts } = opts;
   const clock = engineOpts.clock ?? systemClock;
   const admission = admitEvent(raw, { definitions: catalog.loaded.map((l) => l.definition), eventTypes: catalog.eventTypes });
   if (!admission.accepted) {
@@ -101,15 +103,17 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     const unsupported = match.definition.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
     if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
     const path = loaded.handlersPath;
-    let handlers: Handlers = {};
+    let own: Handlers | undefined;
     if (path) {
-      handlers = handlerCache.get(path) ?? (await loadHandlers(path));
-      handlerCache.set(path, handlers);
+      own = handlerCache.get(path) ?? (await loadHandlers(path));
+      handlerCache.set(path, own);
     }
+    const handlers = handlersForStartedRun(starter, own);
     const missing = missingHandlers(match.definition.tasks, handlers);
     if (missing.length > 0) {
+      const where = opts.handlers ? 'the module its `handlers:` names or the emitting run\'s handler module (--handlers)' : 'the module its `handlers:` names';
       throw new HandlerError('LF_HANDLER_NOT_FOUND',
-        `workflow ${match.definition.id} (${loaded.file}) has no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the module its \`handlers:\` names`,
+        `workflow ${match.definition.id} (${loaded.file}) has no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from ${where}`,
         { workflowId: match.definition.id, missing: missing.map((m) => m.handler) });
     }
     plans.push({ match, loaded, handlers, path });

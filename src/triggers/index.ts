@@ -8,7 +8,7 @@ export { EventEnvelopeIn, parseEventEnvelope, type TriggerEvent } from './envelo
 export { parseEventTypeFile, checkEventData, EventTypeFileError, type EventTypeSpec } from './schemas.js';
 export { matchTriggers, runIdForEvent, isTriggered, type TriggerMatch } from './match.js';
 export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } from './admit.js';
-export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog } from './catalog.js';
+export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog, type SkippedDefinition } from './catalog.js';
 export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
 export { taskEmitter, type TaskEmitterOptions, type EmitOutput } from './emit-task.js';

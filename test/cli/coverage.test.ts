@@ -73,6 +73,31 @@ describe('ledgerflow test', () => {
     expect(out.files[0].paths.every((p: { ok: boolean }) => p.ok)).toBe(true);
   });
 
+  it('a MAP over the workflow input whose items run its own handler (README\'s MAP shape): every path passes', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'scan.yaml'), [
+      'workflow:', '  id: scan', '  name: Scan folders', '  version: 1', '  input:', '    required: [folders]', '  tasks:',
+      '    - id: scan_each',
+      '      type: MAP',
+      '      items: "${workflow.input.folders}"',
+      '      handler: scan_folder                 # called once per folder',
+      '      input: { path: "${item}", position: "${index}" }',
+      '      max_concurrency: 4',
+      '      tolerate_failures: 1',
+      '      retry_policy: { max_attempts: 3, initial_delay: 2s }',
+      '      timeout: 5m',
+      '    - id: report',
+      '      type: SIMPLE',
+      '      depends_on: [scan_each]',
+      '      input: { scans: "${scan_each.output.results}" }',
+      '',
+    ].join('\n'));
+    const r = await cli(['test', join(dir, 'scan.yaml')]);
+    expect(r.stdout).not.toContain('recorded nothing');
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/1 definition: \d+ paths, 0 expectations — all passed/);
+  });
+
   it('exit 2 for an invalid definition or expectations file', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'bad.yaml'), 'workflow:\n  id: bad\n  tasks: []\n');

@@ -24,13 +24,24 @@ describe('bundled definitions and their machines', () => {
 });
 
 describe('ledgerflow validate / compile / schema', () => {
-  it('validates the example with its one warning, and --strict turns it into an error', async () => {
+  it('validates the example (unchanged, from the shared examples) with its warnings, and --strict turns them into errors', async () => {
     const ok = await cli(['validate', EXAMPLE]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/);
+    // Its failure_workflow steps name no task: said at each step, with what runs for it (nothing).
+    expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:98:9: warning: failure_workflow step "log_to_incident" names no task of this workflow: when the run fails nothing runs for it/);
     const strict = await cli(['validate', '--strict', EXAMPLE]);
     expect(strict.code).toBe(2);
     expect(strict.stderr).toMatch(/:\d+:\d+: error: decision case FAIL_SOFT/);
+  });
+
+  it('type: HUMANN: one error naming HUMAN, no "approvers is ignored on SIMPLE task" warning', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'sign.yaml');
+    writeFileSync(file, 'workflow:\n  id: sign\n  name: Sign\n  version: 1\n  tasks:\n    - id: sign\n      type: HUMANN\n      approvers: [alice]\n');
+    const r = await cli(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, got "HUMANN"; did you mean "HUMAN"?`]);
   });
 
   it('reports every problem of a file at once with its line and column', async () => {

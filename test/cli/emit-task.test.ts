@@ -66,6 +66,29 @@ describe('EMIT on the embedded store', () => {
   });
 });
 
+describe('EMIT beside a broken definition', () => {
+  it('the listener still starts; the broken file and a repeated workflow id are named (file:line:col) in the output, the progress and history', async () => {
+    const { dir, store } = folder();
+    writeFileSync(join(dir, 'definitions/broken.yaml'), 'workflow:\n  id: broken\n  tasks:\n    - id: a\n      type: NOPE\n');
+    writeFileSync(join(dir, 'definitions/emitter-copy.yaml'), 'workflow:\n  id: emitter\n  tasks:\n    - { id: a, type: SET, values: { x: 1 } }\n');
+    const r = await cli(['--store', store, 'run', join(dir, 'definitions/emitter.yaml'), '--who', 'Ada', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout);
+    const out = view.tasks.announce.output;
+    expect(out.runs).toEqual([expect.objectContaining({ workflowId: 'listener', status: 'COMPLETED' })]);
+    const brokenAt = `${join(dir, 'definitions/broken.yaml')}:5:13: error: workflow.tasks[0].type: expected one of`;
+    expect(out.skipped).toEqual([
+      expect.stringContaining(brokenAt),
+      expect.stringContaining(`${join(dir, 'definitions/emitter-copy.yaml')}:2:7: warning: workflow emitter v1 is also defined by`),
+      expect.stringContaining(`${join(dir, 'definitions/emitter.yaml')}:2:7: warning: workflow emitter v1 is also defined by`),
+    ]);
+    // Said under each EMIT's completion (two here), once each.
+    expect(r.stderr.split(`skipped ${brokenAt}`).length - 1).toBe(2);
+    const history = (await cli(['--store', store, 'history', view.runId])).stdout;
+    expect(history).toContain(`skipped ${brokenAt}`);
+  }, 60_000);
+});
+
 describe('EMIT re-run', () => {
   it('emitting the same attempt again starts nothing twice (the runs come back as duplicates)', async () => {
     const { taskEmitter, fileDeadLetters } = await import('../../src/triggers/index.js');
@@ -82,3 +105,88 @@ describe('EMIT re-run', () => {
     expect(await store.listRuns()).toHaveLength(1);
   });
 });
+
+/**
+ * A parent run with --handlers, and three runs it starts whose definitions
+ * name no `handlers:` module: a SUB_WORKFLOW's child, a run its EMIT
+ * triggers, its failure workflow. All three get the process's handlers.
+ */
+function noModules(): { dir: string; store: string } {
+  const dir = tempDir('lf-emit-handlers-');
+  const defs = join(dir, 'definitions');
+  mkdirSync(defs);
+  writeFileSync(join(dir, 'handlers.mjs'), `export default {
+  kid: () => ({ kid: true }),
+  react: (i) => ({ reacted: i.who }),
+  boom: () => { const e = new Error('boom'); e.retryable = false; throw e; },
+  tidy: (i) => ({ tidied: i.failedTask }),
+};\n`);
+  writeFileSync(join(defs, 'parent.yaml'), `workflow:
+  id: parent
+  name: Parent
+  version: 1
+  failure_workflow: { id: cleanup }
+  tasks:
+    - id: call
+      type: SUB_WORKFLOW
+      workflow: child
+    - id: announce
+      type: EMIT
+      depends_on: [call]
+      event: person.arrived
+      data: { who: Ada }
+    - id: boom
+      type: SIMPLE
+      depends_on: [announce]
+`);
+  writeFileSync(join(defs, 'child.yaml'), `workflow:
+  id: child
+  name: Child
+  version: 1
+  tasks:
+    - { id: kid, type: SIMPLE }
+`);
+  writeFileSync(join(defs, 'listener.yaml'), `workflow:
+  id: listener
+  name: Listener
+  version: 1
+  input: { required: [who] }
+  triggers:
+    - event: person.arrived
+      input: { who: "\${event.data.who}" }
+  tasks:
+    - id: react
+      type: SIMPLE
+      input: { who: "\${workflow.input.who}" }
+`);
+  writeFileSync(join(defs, 'cleanup.yaml'), `workflow:
+  id: cleanup
+  name: Cleanup
+  version: 1
+  input: { required: [failedRunId, failedTask, error] }
+  tasks:
+    - id: tidy
+      type: SIMPLE
+      input: { failedTask: "\${workflow.input.failedTask}" }
+`);
+  return { dir, store: join(dir, 'store') };
+}
+
+describe('runs a CLI process starts get its --handlers', () => {
+  it('ledgerflow run --handlers: the SUB_WORKFLOW child, the run its EMIT starts and its failure workflow all run with that module', async () => {
+    const { dir, store } = noModules();
+    const r = await cli(['--store', store, 'run', join(dir, 'definitions/parent.yaml'), '--handlers', join(dir, 'handlers.mjs'), '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const view = JSON.parse(r.stdout);
+    expect(view.error).toMatchObject({ task: 'boom', message: 'boom' });
+    expect(view.tasks.call.output).toEqual({});
+    const [emitted] = view.tasks.announce.output.runs;
+    expect(emitted).toMatchObject({ workflowId: 'listener', status: 'COMPLETED' });
+    const status = async (runId: string) => JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout);
+    expect((await status(emitted.runId)).tasks.react).toMatchObject({ status: 'COMPLETED', output: { reacted: 'Ada' } });
+    expect((await status(`${view.runId}-call-1`)).tasks.kid).toMatchObject({ status: 'COMPLETED', output: { kid: true } });
+    expect((await status(`${view.runId}-failure`)).tasks.tidy).toMatchObject({ status: 'COMPLETED', output: { tidied: 'boom' } });
+    expect(await expectEveryRunReplays()).toBeGreaterThan(0);
+  }, 60_000);
+});
+

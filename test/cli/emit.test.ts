@@ -230,6 +230,52 @@ describe('ledgerflow emit: bad events are rejected with the reason and kept, exi
   });
 });
 
+describe('ledgerflow emit beside a broken definition', () => {
+  it('an invalid file and two files repeating one workflow id are skipped and said once each at file:line:col; the valid listener starts', async () => {
+    const p = place();
+    const defs = join(p.cwd, 'defs');
+    mkdirSync(defs);
+    const ping = (id: string, version: number) => [
+      'workflow:',
+      `  id: ${id}`,
+      `  version: ${version}`,
+      '  input: { required: [who] }',
+      '  triggers: [{ event: ping, input: { who: "${event.data.who}" } }]',
+      '  tasks: [{ id: wait_for_ok, type: HUMAN }]',
+      '',
+    ].join('\n');
+    writeFileSync(join(defs, 'ping.yaml'), ping('ping', 1));
+    writeFileSync(join(defs, 'broken.yaml'), 'workflow:\n  id: broken\n  tasks:\n    - id: a\n      type: NOPE\n');
+    writeFileSync(join(defs, 'twin-a.yaml'), ping('twin', 1));
+    writeFileSync(join(defs, 'twin-b.yaml'), ping('twin', 1));
+    mkdirSync(join(p.cwd, 'no-schemas'));
+    const r = await emit(p, 'ping', { who: 'ops' }, '--definitions', defs, '--events', join(p.cwd, 'no-schemas'));
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.out.runs).toEqual([expect.objectContaining({ workflowId: 'ping', status: 'WAITING' })]);
+    const broken = `skipped ${join(defs, 'broken.yaml')}:5:13: error: workflow.tasks[0].type: expected one of`;
+    expect(r.stderr).toContain(broken);
+    expect(r.stderr.split(`${join(defs, 'broken.yaml')}:`).length - 1).toBe(1);
+    for (const twin of ['twin-a.yaml', 'twin-b.yaml']) {
+      expect(r.stderr).toContain(`skipped ${join(defs, twin)}:2:7: warning: workflow twin v1 is also defined by`);
+    }
+    expect(r.out.skipped.map((x: { file: string }) => x.file)).toEqual(['broken.yaml', 'twin-a.yaml', 'twin-b.yaml'].map((f) => join(defs, f)));
+  });
+
+  it('of two files with one workflow id, the higher version\'s triggers are used and the other is said skipped', async () => {
+    const p = place();
+    const defs = join(p.cwd, 'defs');
+    mkdirSync(defs);
+    const ping = (version: number) => `workflow:\n  id: ping\n  version: ${version}\n  triggers: [{ event: ping }]\n  tasks: [{ id: wait_for_ok, type: HUMAN }]\n`;
+    writeFileSync(join(defs, 'ping-v1.yaml'), ping(1));
+    writeFileSync(join(defs, 'ping-v2.yaml'), ping(2));
+    mkdirSync(join(p.cwd, 'no-schemas'));
+    const r = await emit(p, 'ping', {}, '--definitions', defs, '--events', join(p.cwd, 'no-schemas'));
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.out.runs).toEqual([expect.objectContaining({ workflowId: 'ping', version: 2 })]);
+    expect(r.stderr).toContain(`skipped ${join(defs, 'ping-v1.yaml')}:2:7: warning: workflow ping v1 is also defined by ${join(defs, 'ping-v2.yaml')} (v2); the triggers of v2 (${join(defs, 'ping-v2.yaml')}) are used`);
+  });
+});
+
 describe('replay of every run emit produced', () => {
   it('reaches the state each event recorded, with no divergence (ledgerflow replay exit 0)', async () => {
     expect(produced.length, 'replays the runs of the tests above: run the whole file').toBeGreaterThanOrEqual(8);

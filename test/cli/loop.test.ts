@@ -6,16 +6,20 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createActor } from 'xstate';
 import { type MachineEvent } from '../../src/compiler/index.js';
 import { buildMachine } from '../../src/compiler/machine.js';
 import { parseDefinition } from '../../src/definition/index.js';
-import { FileEventStore } from '../../src/store/index.js';
+import { FileEventStore, openStore } from '../../src/store/index.js';
+import { replayRun } from '../../src/runtime/index.js';
 import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 const LOOP = join(ROOT, 'test', 'fixtures', 'loop.yaml');
+/** README's loop example: tasks that wait for the loop itself (`depends_on: [wait_ready]`) read its body's last iteration. */
+const LOOP_THEN = join(ROOT, 'test', 'fixtures', 'loop-then.yaml');
+const natsUrl = inject('natsUrl');
 
 /** `task attempt key what pid ms` lines the fixture handlers write. */
 function markers(file: string): string[][] {
@@ -96,5 +100,42 @@ describe('DO_WHILE from the CLI', () => {
     send({ type: 'task.completed.last', time: 6, attempt: 1, output: {} });
     expect(actor.getSnapshot().value).toBe('completed');
     expect(actor.getSnapshot().context.tasks.wait_ready.output).toEqual({ iteration: 2, iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }] });
+  }, 60_000);
+});
+
+/** What a task after the loop, a DECISION after it and the run's output read of the loop's body: its last iteration. */
+function expectLastIteration(view: { status: string; output: unknown; tasks: Record<string, { status: string; output: unknown }> }): void {
+  expect(view.status).toBe('COMPLETED');
+  expect(view.tasks.publish!.output).toEqual({ published: { result: 'job-1 ready in round 3', rounds: 3 } });
+  expect(view.tasks.route!.output).toMatchObject({ case: 'ready', next: ['announce'] });
+  expect(view.tasks.announce!.output).toEqual({ published: { result: 'job-1 ready in round 3' } });
+  expect(view.output).toEqual({ result: 'job-1 ready in round 3', rounds: 3 });
+}
+
+describe('a task that depends on a DO_WHILE reads its body tasks', () => {
+  it('validate accepts ${check.output…} in a task, a DECISION and the run output after depends_on: [wait_ready]', async () => {
+    const r = await cli(['validate', LOOP_THEN]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 30_000);
+
+  it('run on the file store: publish, the decision and the output see the last iteration\'s check', async () => {
+    const store = tempDir();
+    const r = await cli(['--store', store, 'run', LOOP_THEN, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expectLastIteration(JSON.parse(r.stdout));
+  }, 60_000);
+
+  it.skipIf(!natsUrl)('run with --nats: the same, with the log in JetStream', async () => {
+    const r = await cli(['--nats', natsUrl, 'run', LOOP_THEN, '--json'], { cwd: tempDir() });
+    expect(r.code, r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout);
+    expectLastIteration(view);
+    const store = openStore({ nats: natsUrl });
+    try {
+      expect(replayRun(await store.read(view.runId)).divergence).toBeNull();
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 });

@@ -25,8 +25,11 @@ describe('ledgerflow run: the seed inventory validation, as a new user runs it',
     const store = join(cwd, 'store');
     sample(cwd);
     const r = await cli(['--store', store, 'run', BUNDLED, '--target_folder', '0UT.3OX', '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml')], { cwd });
-    // The bundled copy keeps the example's one flaw, reported as a warning with its place.
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/inventory-validation\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/)]);
+    // The bundled copy keeps the example's flaws, each reported as a warning with its place: a case naming no task, failure steps naming no task.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/inventory-validation\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/),
+      ...['log_to_incident', 'notify_commander', 'preserve_state'].map((s) => expect.stringMatching(new RegExp(`inventory-validation\\.yaml:\\d+:9: warning: failure_workflow step "${s}" names no task of this workflow: when the run fails nothing runs for it`))),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/✓ scan_files/);
     expect(r.stdout).toMatch(/◆ decision_gate chose PASS → generate_receipt/);

@@ -379,6 +379,22 @@ describe('ledgerflow serve', () => {
     expect(p.stderr().split(`${join(defs, 'broken.yaml')}:4:17`).length - 1).toBe(1); // once, not every tick
   }, 60_000);
 
+  it('a broken definition there when it starts is skipped, said once at its line:col, and the other schedules fire', async () => {
+    const store = tempDir();
+    const defs = join(tempDir(), 'definitions');
+    mkdirSync(defs);
+    writeFileSync(join(defs, 'tick.yaml'), 'workflow:\n  id: serve-tick\n  triggers:\n    - schedule: "* * * * * *"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    writeFileSync(join(defs, 'broken.yaml'), 'workflow:\n  id: broken\n  triggers:\n    - schedule: "61 * * * *"\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    const p = serve(store, {}, ['--definitions', defs]);
+    const slots = async () => (await new FileEventStore(store).listRuns()).filter((r) => r.workflowId === 'serve-tick').length;
+    await waitFor('two slots fired', async () => (await slots()) >= 2, { timeout: T, detail: () => p.stderr() });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const at = `skipped ${join(defs, 'broken.yaml')}:4:17: error: schedule "61 * * * *" of triggers[0] is not a cron expression`;
+    expect(p.stderr()).toContain(at);
+    expect(p.stderr().split(at).length - 1).toBe(1);
+  }, 60_000);
+
   it('refuses --nats and a --grace that is not a duration (exit 2)', async () => {
     const store = tempDir();
     const bad = await cli(['--store', store, 'serve', '--grace', 'soon']);

@@ -4,10 +4,13 @@
  * recorded and `resume` carries the run on with its data as the WAIT's output.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { cli, expectEveryRunReplays, ROOT, tempDir } from '../helpers/cli.js';
 
 const WAIT = join(ROOT, 'test', 'fixtures', 'wait-signal.yaml');
+/** A WAIT whose id (sign_off) is not the signal it takes (audit_signed_off). */
+const AUDIT = join(ROOT, 'test', 'fixtures', 'wait-audit.yaml');
+const natsUrl = inject('natsUrl');
 
 describe('ledgerflow signal (embedded store)', () => {
   it('refuses a signal for an unknown run or a name no WAIT waits for, recording nothing; an accepted one moves the run on', async () => {
@@ -52,3 +55,38 @@ describe('ledgerflow signal (embedded store)', () => {
     expect(await expectEveryRunReplays()).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe('what a WAIT waits for, named in every hint', () => {
+  it('run\'s progress line and closing hint, status and list name the signal of its event: (audit_signed_off), and the hinted command works', async () => {
+    const store = tempDir();
+    const run = await cli(['--store', store, 'run', AUDIT]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/⌛ sign_off waiting for signal audit_signed_off \(until /);
+    const runId = /run (\S+) started/.exec(run.stdout)![1]!;
+    const hint = `sign_off waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off --data '<json>'`;
+    expect(run.stdout).toContain(hint);
+    expect(run.stdout).not.toContain('<event>');
+
+    const status = await cli(['--store', store, 'status', runId]);
+    expect(status.stdout).toMatch(new RegExp(`sign_off\\s+WAITING\\s+attempts 1  waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`));
+    const json = JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout);
+    expect(json.tasks.sign_off).toMatchObject({ status: 'WAITING', signal: 'audit_signed_off' });
+    // The run index's record: what list and the dashboard's /api/runs show.
+    const [record] = JSON.parse((await cli(['--store', store, 'list', '--json'])).stdout);
+    expect(record.result).toBe('sign_off waits for signal audit_signed_off');
+
+    const sent = await cli(['--store', store, 'signal', runId, 'audit_signed_off']);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect((await cli(['--store', store, 'resume', runId])).code).toBe(0);
+  }, 60_000);
+
+  it.skipIf(!natsUrl)('run with --nats: the closing hint names the signal too', async () => {
+    const run = await cli(['--nats', natsUrl, 'run', AUDIT], { cwd: tempDir() });
+    expect(run.code).toBe(3);
+    const runId = /run (\S+) started/.exec(run.stdout)![1]!;
+    expect(run.stdout).toContain(`sign_off waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off --data '<json>' --nats <url>`);
+    const status = await cli(['--nats', natsUrl, 'status', runId]);
+    expect(status.stdout).toContain(`waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`);
+  }, 60_000);
+});
+

@@ -23,6 +23,21 @@ workflow:
     - { id: publish, type: SIMPLE, depends_on: [probe], input: { rounds: "\${wait_ready.output.iteration}" } }
 `);
 
+// What waits for the loop itself reads its body's last iteration, in a task's input, a DECISION and the run's output.
+const pollThen = def(`
+workflow:
+  id: cluster-poll-then
+  name: Poll, then read the last iteration after the loop
+  version: 1
+  output: { last: "\${probe.output.round}" }
+  tasks:
+    - { id: wait_ready, type: DO_WHILE, loop_over: [probe], loop_condition: "probe.output.round < 3", max_iterations: 5 }
+    - { id: probe, type: SIMPLE, handler: round, input: { round: "\${wait_ready.output.iteration}" } }
+    - { id: publish, type: SIMPLE, depends_on: [wait_ready], input: { last: "\${probe.output.round}" } }
+    - { id: route, type: DECISION, depends_on: [wait_ready], decision_cases: { third: { condition: "probe.output.round == 3", next: [announce] } } }
+    - { id: announce, type: SIMPLE, handler: publish, input: { last: "\${probe.output.round}" } }
+`);
+
 describe.skipIf(!!skipReason)('DO_WHILE over NATS', () => {
   let server: NatsServer;
   let client: ClusterClient;
@@ -44,7 +59,8 @@ describe.skipIf(!!skipReason)('DO_WHILE over NATS', () => {
           if (ctx.iteration === 2 && ctx.attempt === 1) throw new Error('not yet reachable');
           return { round: Number(i.round) };
         },
-        publish: async (i: Record<string, unknown>) => ({ rounds: i.rounds }),
+        round: async (i: Record<string, unknown>) => ({ round: Number(i.round) }),
+        publish: async (i: Record<string, unknown>) => ('last' in i ? { last: i.last } : { rounds: i.rounds }),
       },
     });
     await worker.start();
@@ -70,5 +86,16 @@ describe.skipIf(!!skipReason)('DO_WHILE over NATS', () => {
     const events = await client.store.read(runId);
     expect(events.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ task: 'probe', timer: 'backoff', attempt: 1, iteration: 2 }]);
     expect(replayRun(events).divergence).toBeNull();
+  }, 40_000);
+
+  it('a task and a DECISION that depend on the loop, and the run output, read its body\'s last iteration', async () => {
+    await client.deploy(pollThen);
+    const { runId } = await client.start('cluster-poll-then', {});
+    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.publish!.output).toEqual({ last: 3 });
+    expect(done.tasks.route!.output).toMatchObject({ case: 'third' });
+    expect(done.tasks.announce!.output).toEqual({ last: 3 });
+    expect(done.output).toEqual({ last: 3 });
   }, 40_000);
 });

@@ -61,6 +61,12 @@ describe('schema errors name the place and the fix', () => {
     expect(d).toMatchObject(pos(text, 'simpel'));
   });
 
+  it('an unknown type is one error with the closest type, and no warning that judges the task as another type', () => {
+    const text = wf('    - { id: sign, type: HUMANN, approvers: [alice], wait_for_approval: true, on_timeout: skip }\n');
+    const r = parse(text);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ severity: 'error', code: 'LF_SCHEMA', ...pos(text, 'HUMANN'), message: expect.stringContaining('got "HUMANN"; did you mean "HUMAN"?') })]);
+  });
+
   it('warns about unknown keys with a suggestion, and still loads', () => {
     const text = wf('    - id: scan_files\n      type: SIMPLE\n      dependson: []\n');
     const r = parse(text);

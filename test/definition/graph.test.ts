@@ -58,6 +58,29 @@ describe('dependencies', () => {
   });
 });
 
+describe('upstream of a loop', () => {
+  const r = parse(wf([
+    '    - { id: loop, type: DO_WHILE, loop_over: [count, double], loop_condition: "count.output.n < 3" }',
+    '    - { id: count, type: SIMPLE }',
+    '    - { id: double, type: SIMPLE, depends_on: [count] }',
+    '    - { id: after, type: SIMPLE, depends_on: [loop], input: { last: "${count.output.n}" } }',
+    '    - { id: later, type: SIMPLE, depends_on: [after] }',
+    '',
+  ].join('\n')));
+
+  it('a task that waits for the loop (directly or not) has the loop\'s body upstream, and may read it', () => {
+    expect(r.diagnostics).toEqual([]);
+    const up = upstreamOf(r.definition!);
+    const ids = r.definition!.tasks.map((t) => t.id);
+    const upstream = (id: string) => ids.filter((other) => up.has(id, other)).sort();
+    expect(upstream('after')).toEqual(['count', 'double', 'loop']);
+    expect(upstream('later')).toEqual(['after', 'count', 'double', 'loop']);
+    // Inside the body only its own depends_on is upstream: a sibling it does not wait for may not have run this iteration.
+    expect(upstream('count')).toEqual(['loop']);
+    expect(upstream('double')).toEqual(['count', 'loop']);
+  });
+});
+
 describe('definitionHash', () => {
   it('ignores key order and alias spelling', () => {
     const a = parse('workflow:\n  id: h\n  tasks:\n    - { id: t, type: SIMPLE, retry_policy: { max_attempts: 2, backoff: fixed } }\n');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../src/errors/index.js';
 import { parseDefinition } from '../../src/definition/index.js';
-import { def, engine, runToIdle, virtualClock } from '../helpers/engine.js';
+import { def, engine, expectReplayMatches, runToIdle, virtualClock } from '../helpers/engine.js';
 
 const fanOut = (extra = '', body = 'handler: fetch\n      input: { folder: "${item.path}", position: "${index}", run: "${workflow.runId}" }') => def(`
 workflow:
@@ -34,6 +34,16 @@ describe('MAP', () => {
     expect(seen).toHaveLength(5);
     expect(seen).toContainEqual({ input: { folder: '/data/3', position: 3, run: view.runId }, item: 3, key: `${view.runId}/fetch_all[3]/1` });
     expect(view.tasks.fetch_all).toMatchObject({ status: 'COMPLETED', output: { results: [0, 10, 20, 30, 40].map((size) => ({ size })) } });
+  });
+
+  it('recorded by start (as serve, triggers, schedules and the dashboard start runs), a MAP over the input starts its items when driven', async () => {
+    const { engine: e } = engine();
+    const handlers = { fetch: async (input: Record<string, unknown>) => ({ size: String(input.folder).length }) };
+    const runId = await e.start(fanOut('      max_concurrency: 2'), { folders: folders(3) }, { handlers });
+    const view = await e.drive(runId, { handlers, maxTimerWaitMs: 1000 });
+    expect(view.status).toBe('COMPLETED');
+    expect(view.output).toEqual({ fetched: [{ size: 7 }, { size: 7 }, { size: 7 }] });
+    await expectReplayMatches(e, view);
   });
 
   it('never has more than max_concurrency handlers in flight', async () => {

@@ -181,14 +181,18 @@ describe('start, definitions, verdict and metrics', () => {
     expect(body.problems.length).toBeGreaterThan(0);
     expect(JSON.stringify(body.problems)).toMatch(/NOPE|type/);
     expect((await get('/api/definitions')).body.workflows.map((w: { id: string }) => w.id)).toContain('shape');
-    // Its neighbours still start and their schedules still show; emit, which would start half the folder's workflows, refuses and names it.
+    // Its neighbours still start and their schedules still show; emit skips it (naming it at its line:col) and starts the valid listeners.
     expect((await get('/api/schedules')).status).toBe(200);
     const started = await post('/api/workflows/approval/start', { input: {} });
     expect(started.status).toBe(200);
     await settled(started.body.runId, 'WAITING');
-    const emit = await post('/api/events/order_placed', { data: { customer: 'c', amount: 1 } });
-    expect(emit.status).toBe(400);
-    expect(emit.body.error.message).toMatch(/broken\.yaml/);
+    // (A listener of its own, so the folder's other workflows get no run from it.)
+    writeFileSync(join(dir, 'defs', 'pinged.yaml'), 'workflow:\n  id: pinged\n  triggers: [{ event: ping }]\n  tasks:\n    - { id: mark, type: SET, values: { ok: true } }\n');
+    const emit = await post('/api/events/ping', { data: {} });
+    rmSync(join(dir, 'defs', 'pinged.yaml'));
+    expect(emit.status, JSON.stringify(emit.body)).toBe(200);
+    expect(emit.body.runs).toEqual([expect.objectContaining({ workflowId: 'pinged' })]);
+    expect(emit.body.skipped).toEqual([expect.stringMatching(/broken\.yaml:6:13: error: /)]);
     rmSync(join(dir, 'defs', 'broken.yaml'));
   });
 
