@@ -15,7 +15,8 @@ import { openRunIndex, parseRunQuery, type RunRecord } from '../query/index.js';
 import { pidAlive } from '../store/lock.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { parseInputFlags, readInputFile } from './inputs.js';
+import { readInputFile } from './inputs.js';
+import { splitTail, type OptionSpec } from './tail.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
@@ -138,13 +139,18 @@ export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindo
   return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
 }
 
-export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: string[], opts: RunOpts): Promise<number> {
+export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: string[], given: RunOpts, specs: OptionSpec[], help: () => number): Promise<number> {
+  const loaded = loadDefinitionFile(file);
+  // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
+  const split = splitTail(tail, specs, loaded.definition);
+  if (split.help) return help();
+  const opts: RunOpts = { ...given, ...split.options };
+  const g: GlobalOpts = { ...global, ...split.globals };
   const flags = driveFlags(opts);
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
-  const loaded = loadDefinitionFile(file);
   for (const w of loaded.warnings) io.err(formatDiagnostic(w));
-  const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
+  const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
