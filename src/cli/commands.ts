@@ -17,6 +17,7 @@ import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
+import { InFlightNotices } from './in-flight.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
@@ -98,11 +99,14 @@ export function schemaCmd(io: Io): number {
 
 export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
 
-export function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
+export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
   const say = opts.json ? io.err : io.out;
   return {
-    onCommit: (events, before, after) => { for (const l of progressLines(events, before, after)) say(l); },
+    onCommit: (events, before, after) => {
+      for (const l of progressLines(events, before, after)) say(l);
+      notices?.observe(after, events.at(-1)?.time ?? new Date().toISOString());
+    },
     onLog: (task, message) => say(`  ${task}: ${message}`),
   };
 }
@@ -153,26 +157,29 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput, runCommand }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
-  }), opts, notifier);
+  }), opts, notifier, notices);
 }
 
-export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier): Promise<number> {
+export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Promise<number> {
   const sigint = interruptible(io);
   const stop = () => notifier.stop();
   sigint.signal.addEventListener('abort', stop);
+  const quiet = notices?.start();
   try {
     const view = await go(sigint.signal);
     const code = finish(io, view, opts, g);
     // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
     await finishNotifications(notifier, opts.json ? io.err : io.out);
-    return sigint.interrupted() ? 130 : code;
+    return sigint.interrupted() ? EXIT.interrupted : code;
   } finally {
+    quiet?.();
     sigint.signal.removeEventListener('abort', stop);
     sigint.done();
   }
@@ -185,8 +192,9 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     const code = await (await import('./cluster.js')).publishResumeCmd(io, g, runId, opts);
     if (code !== null) return code;
   }
+  const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // A paused run is un-paused first (run.resumed), then continued as any other.
   let unpaused = false;
   if (!usesNats(g)) {
@@ -221,7 +229,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
     : `resuming run ${runId} at event ${loaded.seq}`);
   try {
-    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier);
+    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
     if (!(unpaused && err instanceof RunBusyError)) throw err;

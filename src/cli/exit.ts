@@ -1,8 +1,11 @@
-/** Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad usage or invalid definition, 3 WAITING. */
+/**
+ * Exit codes, in one place. 0 COMPLETED, 1 FAILED/CANCELLED/divergence, 2 bad usage or invalid definition, 3 WAITING,
+ * 130 stopped by Ctrl-C (128 + SIGINT, as shells report it) with the run left in the log for `resume`.
+ */
 import { LedgerflowError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, waiting: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, waiting: 3, interrupted: 130 } as const;
 
 const USAGE_CODES = new Set([
   'LF_USAGE', 'LF_INPUT_INVALID', 'LF_DEFINITION_INVALID', 'LF_RUN_NOT_FOUND', 'LF_APPROVAL_REFUSED', 'LF_SIGNAL_REFUSED',
