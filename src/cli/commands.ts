@@ -11,13 +11,14 @@ import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
-import { openRunIndex, parseRunQuery, type RunRecord } from '../query/index.js';
+import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
 import { pidAlive } from '../store/lock.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 import { InFlightNotices } from './in-flight.js';
+import { damageOf, damagedWarning, refuseDamaged } from './damaged.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { historyText, listText, progressLines, statusText, statusYaml, waitingHints } from './render.js';
@@ -193,6 +194,8 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     if (code !== null) return code;
   }
   const notices = new InFlightNotices(io.err);
+  // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
+  await refuseDamaged(g, runId);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // A paused run is un-paused first (run.resumed), then continued as any other.
@@ -265,8 +268,11 @@ async function owedUnderLease(engine: Engine, notifier: Notifier, runId: string,
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
   const view = await engineFor(g).status(runId);
-  io.out(opts.json ? json(view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
-  return EXIT.ok;
+  // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
+  const damaged = await damageOf(g, runId, view.seq);
+  io.out(opts.json ? json(damaged ? { ...view, damaged } : view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
+  if (damaged) io.err(damagedWarning(damaged));
+  return damaged ? EXIT.failed : EXIT.ok;
 }
 
 export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; limit?: string; json?: boolean }
@@ -281,7 +287,8 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const { json: asJson, ...flags } = opts;
   const query = parseRunQuery(flags, 'cli', Date.now());
   const corrupt: CorruptRun[] = [];
-  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c) });
+  const damaged = new Map<string, DamagedLog>();
+  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d) });
   let runs: RunRecord[];
   try {
     runs = (await index.query(query)).runs.reverse();
@@ -292,26 +299,32 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
     ? json([
       ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs }) => ({
         runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}), trigger, agents, result, durationMs,
+        ...(damaged.has(runId) ? { damaged: damaged.get(runId) } : {}),
       })),
       ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
     ])
     : listText(runs));
   for (const c of corrupt) io.err(corruptText(c));
+  for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
   return EXIT.ok;
 }
 
 export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
   const engine = engineFor(g);
   const events = await engine.events(runId);
+  const damaged = await damageOf(g, runId, events.at(-1)?.seq ?? 0);
+  const code = damaged ? EXIT.failed : EXIT.ok;
+  if (damaged) io.err(damagedWarning(damaged));
   if (opts.json) {
     io.out(json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))));
-    return EXIT.ok;
+    return code;
   }
   // A failed run names the failure workflow run it started (whose own history names it back).
   const last = events.at(-1);
   const failure = last?.state.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
-  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : ''));
-  return EXIT.ok;
+  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '')
+    + (damaged ? `\n      ✗ the log ends here, but events up to ${damaged.recordedSeq} (${damaged.recordedStatus}) were recorded: they are lost` : ''));
+  return code;
 }
 
 const tornText = (t: TornTail) => `a torn last line was cut from the log of run ${t.runId} (a write cut short by a crash); ${t.bytes} bytes of torn lines are kept in ${t.file}`;
@@ -428,6 +441,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
 
 export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
   if (!opts.as) throw new UsageError(`${decision === 'approved' ? 'approve' : 'reject'} needs --as <name>: who decides`, {});
+  await refuseDamaged(g, runId);
   const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
   if (opts.json) io.out(json(view));
   else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; ${await continueHint(g, runId)}`);
@@ -455,6 +469,7 @@ async function continueHint(g: GlobalOpts, runId: string): Promise<string> {
 /** `pause <runId>`: records run.paused; a settled or already paused run is refused (exit 2), nothing recorded. */
 export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
   if (usesNats(g)) return (await import('./cluster.js')).publishPauseCmd(io, g, runId, opts);
+  await refuseDamaged(g, runId);
   const view = await engineFor(g).pause(runId, { by: opts.as ?? process.env.USER ?? 'cli', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
   if (opts.json) io.out(json(view));
   else io.out(`run ${runId} paused; running attempts finish, no new one starts until \`ledgerflow resume ${runId}\``);
@@ -468,6 +483,7 @@ export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { rea
  */
 export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
   if (usesNats(g)) return (await import('./cluster.js')).publishCancelCmd(io, g, runId, opts);
+  await refuseDamaged(g, runId);
   const { changed, view } = await engineFor(g).cancel(runId, { ...(opts.reason ? { reason: opts.reason } : {}), by: opts.as ?? process.env.USER ?? 'cli' });
   if (opts.json) io.out(json({ changed, ...view }));
   else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
@@ -482,6 +498,7 @@ export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { re
  */
 export async function signalCmd(io: Io, g: GlobalOpts, runId: string, name: string, opts: { data?: string; as?: string; json?: boolean }): Promise<number> {
   const body = parseSignalBody(name, opts.data);
+  await refuseDamaged(g, runId);
   const view = await engineFor(g).signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as !== undefined ? { by: opts.as } : {}) });
   if (opts.json) io.out(json(view));
   else io.out(`✓ signal ${body.name} recorded for run ${runId}${opts.as ? ` as ${opts.as}` : ''}; ${await continueHint(g, runId)}`);
