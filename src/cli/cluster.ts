@@ -12,7 +12,8 @@ import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/inde
 import { loadHandlerModule } from '../workers/index.js';
 import { parseSignalBody, type Io } from './commands.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { parseInputFlags, readInputFile } from './inputs.js';
+import { readInputFile } from './inputs.js';
+import { splitTail, type OptionSpec } from './tail.js';
 import { statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
 import { parseServers } from '../store/index.js';
@@ -84,10 +85,15 @@ export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?:
   });
 }
 
-export function startCmd(io: Io, g: GlobalOpts, ref: string, tokens: string[], opts: { inputFile?: string; json?: boolean }): Promise<number> {
-  return withClient(g, async (c) => {
+export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; json?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> | number {
+  // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
+  const first = splitTail(tail, specs, null);
+  if (first.help) return help();
+  return withClient({ ...global, ...first.globals }, async (c) => {
     const definition = await c.resolve(ref);
-    const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(tokens, definition) };
+    const split = splitTail(tail, specs, definition);
+    const opts: { inputFile?: string; json?: boolean } = { ...given, ...split.options };
+    const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
     const { runId } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true });
     io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version }) : runId);
     return EXIT.ok;

@@ -12,11 +12,14 @@ import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
-import { openRunIndex, parseRunQuery, type RunRecord } from '../query/index.js';
+import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
 import { pidAlive } from '../store/lock.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import { parseInputFlags, readInputFile } from './inputs.js';
+import { readInputFile } from './inputs.js';
+import { splitTail, type OptionSpec } from './tail.js';
+import { InFlightNotices } from './in-flight.js';
+import { damageOf, damagedWarning, refuseDamaged } from './damaged.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { finishLines, historyText, listText, logLine, progressLines, statusText, statusYaml } from './render.js';
@@ -93,11 +96,14 @@ export function schemaCmd(io: Io): number {
 
 export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
 
-export function progressHooks(io: Io, opts: { json?: boolean }): DriverHooks {
+export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
   const say = opts.json ? io.err : io.out;
   return {
-    onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); },
+    onCommit: (events, before, after, definition) => {
+      for (const l of progressLines(events, before, after, definition)) say(l);
+      notices?.observe(after, events.at(-1)?.time ?? new Date().toISOString());
+    },
     onLog: (task, message) => say(logLine(task, message)),
   };
 }
@@ -132,35 +138,43 @@ export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindo
   return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
 }
 
-export async function runCmd(io: Io, g: GlobalOpts, file: string, inputTokens: string[], opts: RunOpts): Promise<number> {
+export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: string[], given: RunOpts, specs: OptionSpec[], help: () => number): Promise<number> {
+  const loaded = loadDefinitionFile(file);
+  // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
+  const split = splitTail(tail, specs, loaded.definition);
+  if (split.help) return help();
+  const opts: RunOpts = { ...given, ...split.options };
+  const g: GlobalOpts = { ...global, ...split.globals };
   const flags = driveFlags(opts);
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
-  const loaded = loadDefinitionFile(file);
   for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
-  const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...parseInputFlags(inputTokens, loaded.definition) };
+  const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput, runCommand }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
-  }), opts, notifier);
+  }), opts, notifier, notices);
 }
 
-export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier): Promise<number> {
+export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Promise<number> {
   const sigint = interruptible(io);
   const stop = () => notifier.stop();
   sigint.signal.addEventListener('abort', stop);
+  const quiet = notices?.start();
   try {
     const view = await go(sigint.signal);
     const code = finish(io, view, opts, g);
     // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
     await finishNotifications(notifier, opts.json ? io.err : io.out);
-    return sigint.interrupted() ? 130 : code;
+    return sigint.interrupted() ? EXIT.interrupted : code;
   } finally {
+    quiet?.();
     sigint.signal.removeEventListener('abort', stop);
     sigint.done();
   }
@@ -173,8 +187,11 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     const code = await (await import('./cluster.js')).publishResumeCmd(io, g, runId, opts);
     if (code !== null) return code;
   }
+  const notices = new InFlightNotices(io.err);
+  // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
+  await refuseDamaged(g, runId);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // A paused run is un-paused first (run.resumed), then continued as any other.
   let unpaused = false;
   if (!usesNats(g)) {
@@ -209,7 +226,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
     : `resuming run ${runId} at event ${loaded.seq}`);
   try {
-    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier);
+    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
     if (!(unpaused && err instanceof RunBusyError)) throw err;
@@ -245,8 +262,11 @@ async function owedUnderLease(engine: Engine, notifier: Notifier, runId: string,
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
   const view = await engineFor(g).status(runId);
-  io.out(opts.json ? json(view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
-  return EXIT.ok;
+  // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
+  const damaged = await damageOf(g, runId, view.seq);
+  io.out(opts.json ? json(damaged ? { ...view, damaged } : view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
+  if (damaged) io.err(damagedWarning(damaged));
+  return damaged ? EXIT.failed : EXIT.ok;
 }
 
 export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; limit?: string; json?: boolean }
@@ -261,8 +281,9 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const { json: asJson, ...flags } = opts;
   const query = parseRunQuery(flags, 'cli', Date.now());
   const corrupt: CorruptRun[] = [];
+  const damaged = new Map<string, DamagedLog>();
   // A cache that cannot be written (a disk full) is warned about and the runs listed all the same: a read never fails for it.
-  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let runs: RunRecord[];
   try {
     runs = (await index.query(query)).runs.reverse();
@@ -273,26 +294,32 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
     ? json([
       ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs }) => ({
         runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}), trigger, agents, result, durationMs,
+        ...(damaged.has(runId) ? { damaged: damaged.get(runId) } : {}),
       })),
       ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
     ])
     : listText(runs));
   for (const c of corrupt) io.err(corruptText(c));
+  for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
   return EXIT.ok;
 }
 
 export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
   const engine = engineFor(g);
   const events = await engine.events(runId);
+  const damaged = await damageOf(g, runId, events.at(-1)?.seq ?? 0);
+  const code = damaged ? EXIT.failed : EXIT.ok;
+  if (damaged) io.err(damagedWarning(damaged));
   if (opts.json) {
     io.out(json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))));
-    return EXIT.ok;
+    return code;
   }
   // A failed run names the failure workflow run it started (whose own history names it back).
   const last = events.at(-1);
   const failure = last?.state.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
-  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : ''));
-  return EXIT.ok;
+  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '')
+    + (damaged ? `\n      ✗ the log ends here, but events up to ${damaged.recordedSeq} (${damaged.recordedStatus}) were recorded: they are lost` : ''));
+  return code;
 }
 
 const tornText = (t: TornTail) => `a torn last line was cut from the log of run ${t.runId} (a write cut short by a crash); ${t.bytes} bytes of torn lines are kept in ${t.file}`;
@@ -409,6 +436,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
 
 export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
   if (!opts.as) throw new UsageError(`${decision === 'approved' ? 'approve' : 'reject'} needs --as <name>: who decides`, {});
+  await refuseDamaged(g, runId);
   const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
   if (opts.json) io.out(json(view));
   else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; ${await continueHint(g, runId)}`);
@@ -436,6 +464,7 @@ async function continueHint(g: GlobalOpts, runId: string): Promise<string> {
 /** `pause <runId>`: records run.paused; a settled or already paused run is refused (exit 2), nothing recorded. */
 export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
   if (usesNats(g)) return (await import('./cluster.js')).publishPauseCmd(io, g, runId, opts);
+  await refuseDamaged(g, runId);
   const view = await engineFor(g).pause(runId, { by: opts.as ?? process.env.USER ?? 'cli', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
   if (opts.json) io.out(json(view));
   else io.out(`run ${runId} paused; running attempts finish, no new one starts until \`ledgerflow resume ${runId}\``);
@@ -449,6 +478,7 @@ export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { rea
  */
 export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
   if (usesNats(g)) return (await import('./cluster.js')).publishCancelCmd(io, g, runId, opts);
+  await refuseDamaged(g, runId);
   const { changed, view } = await engineFor(g).cancel(runId, { ...(opts.reason ? { reason: opts.reason } : {}), by: opts.as ?? process.env.USER ?? 'cli' });
   if (opts.json) io.out(json({ changed, ...view }));
   else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
@@ -463,6 +493,7 @@ export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { re
  */
 export async function signalCmd(io: Io, g: GlobalOpts, runId: string, name: string, opts: { data?: string; as?: string; json?: boolean }): Promise<number> {
   const body = parseSignalBody(name, opts.data);
+  await refuseDamaged(g, runId);
   const view = await engineFor(g).signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as !== undefined ? { by: opts.as } : {}) });
   if (opts.json) io.out(json(view));
   else io.out(`✓ signal ${body.name} recorded for run ${runId}${opts.as ? ` as ${opts.as}` : ''}; ${await continueHint(g, runId)}`);

@@ -8,6 +8,7 @@ import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 import { commandOutputLimitOption } from './command-limit.js';
 import { inertLines } from '../terminal/index.js';
+import { optionSpecs, protectTail } from './tail.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -20,6 +21,12 @@ const metricsPortOption = ['--metrics-port <port>', 'serve Prometheus metrics at
 const metricsHostOption = ['--metrics-host <host>', 'address the metrics port listens on (default 127.0.0.1)'] as const;
 const notifications = ['--notifications <file>', 'global notification rules (YAML/JSON: the `notifications:` list, optional `delivery:`) for every run driven here, besides each definition\'s own (default: LEDGERFLOW_NOTIFICATIONS)'] as const;
 const outputRoot = ['--output-root <dir>', 'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)'] as const;
+
+/** `--help` after `run <file>` (found among the inputs' flags): the command's help, as commander prints it. */
+function helpOf(c: Command): number {
+  process.stdout.write(c.helpInformation());
+  return EXIT.ok;
+}
 
 function program(setCode: (c: number) => void): Command {
   const p = new Command('ledgerflow')
@@ -48,7 +55,7 @@ function program(setCode: (c: number) => void): Command {
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
     .option(...outputRoot).option(...commandOutputLimitOption).option(...notifications).option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
-    .action(act((file: string, inputs: string[], o) => cmd.runCmd(io, g(), file, inputs, o)));
+    .action(act((file: string, tail: string[], o, c: Command) => cmd.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
     .option('--as <name>', 'who resumes a paused run (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
@@ -180,7 +187,7 @@ function program(setCode: (c: number) => void): Command {
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('record the start of a run of a deployed workflow and print its id at once')
     .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
-    .action(act(async (ref: string, inputs: string[], o) => (await import('./cluster.js')).startCmd(io, g(), ref, inputs, o)));
+    .action(act(async (ref: string, tail: string[], o, c: Command) => (await import('./cluster.js')).startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id', runIdArg).description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(async (runId: string, o) => (await import('./cluster.js')).waitCmd(io, g(), runId, o)));
@@ -216,7 +223,9 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const wantsJson = argv.includes('--json');
   try {
-    await program((c) => { code = c; }).parseAsync(argv, { from: 'user' });
+    const p = program((c) => { code = c; });
+    // The tail of run/start goes to the command untouched: only it can tell options from inputs (tail.ts).
+    await p.parseAsync(protectTail(argv, p), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

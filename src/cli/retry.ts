@@ -14,6 +14,7 @@ import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
+import { InFlightNotices } from './in-flight.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -23,8 +24,9 @@ export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: Retry
   if (usesNats(g)) return retryOnNats(io, g, runId, opts);
   if (opts.wait !== undefined) throw new UsageError('--wait goes with --nats: on the embedded store retry drives the new run here until it settles or waits', { value: opts.wait });
   const flags = driveFlags(opts);
+  const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // The handler module the failed run recorded, unless --handlers names another.
   const { source } = await engine.load(runId);
   const { handlers } = await handlersFor(opts.handlers, source?.handlers);
@@ -32,7 +34,7 @@ export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: Retry
   return drive(io, g, (signal) => engine.runRetry(runId, {
     handlers, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
-  }), opts, notifier);
+  }), opts, notifier, notices);
 }
 
 /** Over NATS: records the new run's start (ClusterClient.retry); the engines drive it. */

@@ -1,5 +1,7 @@
 /** `ledgerflow templates` and `ledgerflow new`: thin over src/templates. */
-import { relative } from 'node:path';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { packageRoot } from '../api/index.js';
 import { copyTemplate, findTemplate, loadCatalog } from '../templates/index.js';
 import type { Io } from './commands.js';
 import { EXIT } from './exit.js';
@@ -23,13 +25,39 @@ export function templatesCmd(io: Io, opts: { json?: boolean }): number {
 export function newCmd(io: Io, template: string, opts: { id?: string; dir?: string; json?: boolean }): number {
   const entry = findTemplate(loadCatalog(), template);
   const { plan, written, kept } = copyTemplate(entry, { dir: opts.dir ?? '.', ...(opts.id !== undefined ? { newId: opts.id } : {}) });
+  const command = plan.command.replace(/^ledgerflow /, `${ledgerflowCommand(plan.dir)} `);
   if (opts.json) {
-    io.out(JSON.stringify({ template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command: plan.command }, null, 2));
+    io.out(JSON.stringify({ template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command }, null, 2));
     return EXIT.ok;
   }
   io.out(`template ${plan.template} copied into ${plan.dir} as workflow ${plan.workflowId}:`);
   for (const f of written) io.out(`  + ${relative(plan.dir, f)}`);
   for (const f of kept) io.out(`  = ${relative(plan.dir, f)} (already there, the same)`);
-  io.out(`run it from ${plan.dir}:\n  ${plan.command.replace(/^ledgerflow /, 'npx ledgerflow ')}`);
+  io.out(`run it from ${plan.dir}:\n  ${command}`);
   return EXIT.ok;
+}
+
+const executable = (file: string) => { try { accessSync(file, constants.X_OK); return true; } catch { return false; } };
+const real = (file: string) => { try { return realpathSync(file); } catch { return null; } };
+const shellWord = (w: string) => (/^[\w./:@%+=,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * How to start the ledgerflow running now from `dir`, as the user can type it
+ * there: `npx ledgerflow` where the project has it installed (npx runs
+ * node_modules/.bin/ledgerflow; without one it would reach for the registry),
+ * `ledgerflow` where the one on PATH is this one (a global install, npm link),
+ * else `node <this package's bin>` (a clone, or anything else).
+ */
+export function ledgerflowCommand(dir: string): string {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (executable(join(d, 'node_modules', '.bin', 'ledgerflow'))) return 'npx ledgerflow';
+    if (dirname(d) === d) break;
+  }
+  const bin = join(packageRoot(), 'bin', 'ledgerflow.js');
+  const self = real(bin);
+  for (const d of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const found = join(d, 'ledgerflow');
+    if (executable(found) && real(found) === self) return 'ledgerflow';
+  }
+  return `node ${shellWord(bin)}`;
 }

@@ -9,6 +9,7 @@ import { didYouMean, isObj, type RawPath } from './issues.js';
 import { isDefaultCase, taskTypeOf } from './normalize.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 import { checkReachability } from './reachability.js';
+import { checkOptionLikeArgs } from './command-args.js';
 import type { TaskDef, TaskType } from './types.js';
 
 /** Fields that only mean something for some task types. */
@@ -270,6 +271,7 @@ function checkWaitTimeout(ctx: CheckContext, t: Extract<TaskDef, { type: 'WAIT' 
 function checkCommand(ctx: CheckContext, t: Extract<TaskDef, { type: 'COMMAND' }>, raw: Record<string, unknown>, p: RawPath): void {
   if (raw.command === undefined) ctx.error('LF_MISSING_FIELD', `COMMAND task ${t.id} needs command: the program and its arguments as a list, e.g. [sh, scripts/scan.sh, "\${workflow.input.folder}"]`, p);
   if (raw.handler !== undefined) ctx.warn('LF_FIELD_IGNORED', `handler is ignored on COMMAND task ${t.id}: it runs its command, not a handler`, [...p, 'handler'], { onKey: true });
+  if (Array.isArray(raw.command)) checkOptionLikeArgs(ctx, t.id, t.command, p);
   for (const name of Object.keys(t.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       ctx.error('LF_COMMAND_ENV_NAME', `env of COMMAND task ${t.id}: "${name}" is not a variable name; an environment variable name has only letters, digits and _, and does not start with a digit`, [...p, 'env', name], { onKey: true });

@@ -149,6 +149,20 @@ export class RunBusyError extends LedgerflowError {
   }
 }
 
+/**
+ * A run's log is shorter than what was once recorded of it (the run index saw
+ * it at a later event): events were lost after they were written (a log cut
+ * or restored by hand). Driving it would run again work its lost events
+ * recorded as done, so nothing drives or writes to it.
+ */
+export class RunLogDamagedError extends LedgerflowError {
+  constructor(runId: string, damage: { recordedSeq: number; recordedStatus: string; foundSeq: number; index: string; file: string }) {
+    super('LF_RUN_LOG_DAMAGED',
+      `run ${runId}: its log ${damage.file} ends at event ${damage.foundSeq}, but the run index (${damage.index}) recorded it ${damage.recordedStatus} at event ${damage.recordedSeq}: events were lost after they were written (a log cut or restored by hand), so it is not driven or written to. Inspect it with \`ledgerflow history ${runId}\`; put the whole log back from a copy, or, to accept the log as it is, \`ledgerflow reindex\` (the index then forgets the later events)`,
+      { runId, ...damage });
+  }
+}
+
 /** A recorded event the machine cannot accept (unknown task, wrong state, stale attempt). */
 export class EventRejectedError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined>) {

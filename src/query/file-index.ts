@@ -18,9 +18,10 @@ import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CorruptRunError } from '../errors/index.js';
-import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
+import { RUN_ID_PATTERN, SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
 import { storeIoError } from '../store/io-errors.js';
+import type { DamagedLog } from './damage.js';
 import type { RunIndexOptions } from './port.js';
 import { HeldRunIndex } from './held-index.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
@@ -41,7 +42,15 @@ interface Entry {
   ino: number;
   record: RunRecord | null;
   corrupt: { file: string; reason: string } | null;
+  /**
+   * The log is shorter than this index once recorded it (damage.ts): what it
+   * recorded, kept until the log reaches that event again or `reindex`
+   * forgets it. Absent when the log is whole.
+   */
+  damaged?: Recorded;
 }
+/** The last event (and the status it led to) this index recorded of a run. */
+export interface Recorded { seq: number; status: WorkflowStatus }
 interface Stat { runId: string; size: number; mtimeMs: number; ino: number }
 
 const CacheFileSchema = z.object({
@@ -49,6 +58,7 @@ const CacheFileSchema = z.object({
   runs: z.record(z.string(), z.object({
     size: z.number(), mtimeMs: z.number(), ino: z.number(),
     record: RunRecordSchema.nullable(), corrupt: z.object({ file: z.string(), reason: z.string() }).nullable(),
+    damaged: z.object({ seq: z.number(), status: WorkflowStatus }).optional(),
   })),
 });
 
@@ -57,6 +67,8 @@ interface Following { watcher: FSWatcher | null; timers: NodeJS.Timeout[]; pendi
 export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: string }> {
   private entries: Map<string, Entry> | null = null;
   private readonly corrupt = new Map<string, { file: string; reason: string }>();
+  /** Runs whose log is shorter than this index recorded it, told to `onDamaged` at every query. */
+  private readonly damaged = new Map<string, DamagedLog>();
   /** Runs not settled, with their fold, while following: the next change continues them. */
   private readonly tracked = new Map<string, TrackedRun>();
   /** Runs whose torn lines (`<runId>.jsonl.torn`) the last listing of runs/ named: their reads warn about them once. */
@@ -77,6 +89,10 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
 
   protected corruptRuns(): Iterable<CorruptRun> {
     return [...this.corrupt].map(([runId, c]) => ({ runId, ...c }));
+  }
+
+  protected override damagedRuns(): Iterable<DamagedLog> {
+    return this.damaged.values();
   }
 
   async close(): Promise<void> {
@@ -227,12 +243,18 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       const e = await this.readEntry(s, entries.get(s.runId));
       if (!e) { this.drop(s.runId); return; }
       const had = entries.get(s.runId);
+      // What this index recorded of the run before: a log that no longer reaches it lost events (damage.ts).
+      const recorded = recordedOf(had);
+      if (e.record && recorded && e.record.lastSeq < recorded.seq) {
+        e.damaged = recorded;
+        this.damaged.set(s.runId, damageOf(s.runId, recorded, e.record.lastSeq, this.cacheFile, this.store.runsDir));
+      } else this.damaged.delete(s.runId);
       entries.set(s.runId, e);
       this.dirty = true;
       if (e.corrupt) { this.corrupt.set(s.runId, e.corrupt); this.set.delete(s.runId); return; }
       this.corrupt.delete(s.runId);
-      // A file replaced (another inode) may hold a shorter log: its record replaces the old one whatever its seq.
-      if (had && had.ino !== s.ino) this.set.delete(s.runId);
+      // A file replaced (another inode) or cut short holds a shorter log: its record replaces the old one whatever its seq.
+      if (had && (had.ino !== s.ino || e.damaged)) this.set.delete(s.runId);
       if (e.record) records.push(e.record);
     });
     // Many at once (a build): sorted once; a few (a follower's look): each put in its place.
@@ -244,6 +266,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     if (this.entries?.delete(runId)) this.dirty = true;
     this.set.delete(runId);
     this.corrupt.delete(runId);
+    this.damaged.delete(runId);
     this.tracked.delete(runId);
   }
 
@@ -262,7 +285,8 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       if (events.length === 0) return null; // empty or removed: not a run
       let run: TrackedRun | null = null;
       const t = had?.ino === s.ino ? this.tracked.get(s.runId) ?? settledRun(had, s) : undefined;
-      if (t) {
+      // A log that ends before the run followed here was cut short: folded again from what it holds.
+      if (t && events.at(-1)!.seq >= t.record.lastSeq) {
         try {
           run = advance(t, events.filter((e) => e.seq > t.record.lastSeq));
         } catch (err) {
@@ -299,6 +323,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
     for (const [id, e] of entries) {
       if (e.record) records.push(e.record);
       else if (e.corrupt) this.corrupt.set(id, e.corrupt);
+      if (e.record && e.damaged) this.damaged.set(id, damageOf(id, e.damaged, e.record.lastSeq, this.cacheFile, this.store.runsDir));
     }
     this.set.putAll(records);
     return entries;
@@ -318,6 +343,39 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
       this.cacheFailed('write', err);
     }
   }
+}
+
+/** The furthest this index recorded a run: its record, or what it kept of a log since cut short. */
+function recordedOf(e: Entry | undefined): Recorded | null {
+  if (!e?.record) return e?.damaged ?? null;
+  const r: Recorded = { seq: e.record.lastSeq, status: e.record.status };
+  return e.damaged && e.damaged.seq > r.seq ? e.damaged : r;
+}
+
+function damageOf(runId: string, recorded: Recorded, foundSeq: number, index: string, runsDir: string): DamagedLog {
+  return { runId, recordedSeq: recorded.seq, recordedStatus: recorded.status, foundSeq, index, file: join(runsDir, `${runId}.jsonl`) };
+}
+
+/**
+ * What the cache file at `cacheFile` recorded of each run (null: no cache, or
+ * one that does not parse): how far each log reached when it was last read.
+ */
+export async function readRecorded(cacheFile: string): Promise<Map<string, Recorded> | null> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(cacheFile, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return null;
+    throw err;
+  }
+  const parsed = CacheFileSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  const out = new Map<string, Recorded>();
+  for (const [id, e] of Object.entries(parsed.data.runs)) {
+    const r = recordedOf(e as Entry);
+    if (r) out.set(id, r);
+  }
+  return out;
 }
 
 /** A settled run's cached record, to continue when its file (the same one) only grew: nothing is folded for it any more. */

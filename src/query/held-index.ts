@@ -7,6 +7,7 @@
 import { RUN_ID_PATTERN } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
+import type { DamagedLog } from './damage.js';
 import type { RunPage, RunQuery } from './query.js';
 import { recordOf, type RunRecord } from './record.js';
 import { RecordSet, type VersionSeen } from './record-set.js';
@@ -27,10 +28,13 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   /** The runs found corrupt by the last look, told to `onCorrupt` at every query. */
   protected abstract corruptRuns(): Iterable<CorruptRun>;
   abstract close(): Promise<void>;
+  /** The runs whose log is shorter than this index recorded it, told to `onDamaged` at every query (only the file index keeps a witness). */
+  protected damagedRuns(): Iterable<DamagedLog> { return []; }
 
   async query(q: RunQuery): Promise<RunPage> {
     await this.current();
     for (const c of this.corruptRuns()) this.opts.onCorrupt?.(c);
+    for (const d of this.damagedRuns()) this.opts.onDamaged?.(d);
     return this.set.page(q, 'newest');
   }
 

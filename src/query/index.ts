@@ -20,6 +20,7 @@ export { RunQuerySchema, parseRunQuery, matches, pageOf, triggerId, QueryError, 
 export { RunRecordSchema } from './record-schema.js';
 export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, startRunIndexProjection, reindex, type ProjectionOptions, type RunIndexProjection, type ReindexReport } from './jetstream-projection.js';
 export { FileRunIndex } from './file-index.js';
+export { LogWitness, damagedText, type DamagedLog } from './damage.js';
 export { FoldingRunIndex } from './memory-index.js';
 export { JetStreamRunIndex } from './jetstream-index.js';
 

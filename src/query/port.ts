@@ -1,5 +1,6 @@
 /** The run index port: records of every run of a store, queried with a RunQuery. Never authoritative: the log is. */
 import type { CorruptRun } from '../store/index.js';
+import type { DamagedLog } from './damage.js';
 import type { RunPage, RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 import type { VersionSeen } from './record-set.js';
@@ -24,6 +25,8 @@ export interface RunIndex {
 export interface RunIndexOptions {
   /** Told about each run whose log cannot be read, at every query (the other runs are listed). */
   onCorrupt?: (run: CorruptRun) => void;
+  /** Told about each run whose log is shorter than the index once recorded it (damage.ts), at every query; it is listed as its log has it. */
+  onDamaged?: (run: DamagedLog) => void;
   /**
    * A long-lived reader (the dashboard): the records are kept in memory and
    * followed (file store: `runs/` watched, JetStream: a watch on the KV

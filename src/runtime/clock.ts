@@ -3,6 +3,13 @@ export interface Clock {
   now(): number;
   setTimer(delayMs: number, fire: () => void): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * Keeps the process alive until the returned function is called: a driver
+   * holds it while attempts are in flight, since a handler's pending promise
+   * alone keeps nothing alive (Node then ends the process mid-run, exit 13).
+   * Virtual clocks leave it out.
+   */
+  keepAlive?(): () => void;
 }
 
 // setTimeout overflows above 2^31-1 ms (about 24.8 days): longer timers re-arm in steps.
@@ -28,5 +35,9 @@ export const systemClock: Clock = {
   },
   clearTimer(handle) {
     clearTimeout((handle as { t?: NodeJS.Timeout }).t);
+  },
+  keepAlive() {
+    const t = setInterval(() => {}, MAX_DELAY);
+    return () => clearInterval(t);
   },
 };

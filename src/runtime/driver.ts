@@ -168,6 +168,8 @@ export class RunDriver {
   private readonly nonce = randomHex(6);
   /** Last seq of the commit being appended, 0 when none: follow() may echo it back before append() returns. */
   private appendingTo = 0;
+  /** Releases the clock's hold on the process, taken while attempts or child runs are in flight here. */
+  private release: (() => void) | null = null;
 
   constructor(private readonly opts: DriverOptions) {
     this.snapshot = opts.snapshot;
@@ -282,6 +284,10 @@ export class RunDriver {
   }
 
   private notify(): void {
+    // Every change of what runs here ends in notify(): the place to take or drop the hold on the process.
+    const working = !this.stopped && (this.inflight.size > 0 || this.sideWork > 0);
+    if (working && !this.release) this.release = this.opts.clock.keepAlive?.() ?? null;
+    else if (!working && this.release) { this.release(); this.release = null; }
     for (const l of [...this.listeners]) l();
   }
 

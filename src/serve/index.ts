@@ -37,6 +37,7 @@ import { pidAlive, tryLock, type LockHolder } from '../store/lock.js';
 import { FileEventStore, type CorruptRun, type RunSummary } from '../store/index.js';
 import { filterAndSort, reportCorrupt } from '../store/common.js';
 import { loadHandlerModule } from '../workers/index.js';
+import { LogWitness, damagedText } from '../query/index.js';
 
 /** Called every tick with the current time (e.g. the scheduler's `fireDue`); awaited, never two at once. */
 export type TickHook = (now: Date) => Promise<void>;
@@ -118,13 +119,16 @@ export class Service {
   private wakeStandby: (() => void) | null = null;
   private starting: Promise<boolean> | null = null;
   /** Corrupt runs already reported (the rescan sees them every time). */
+  /** Runs left alone: a corrupt log, or one shorter than the run index recorded it (damaged: driven, it would re-run completed work). */
   private readonly corrupt = new Set<string>();
+  private readonly witness: LogWitness;
   /** Runs seen settled, by id: never read again (see candidates). */
   private readonly settled = new Map<string, RunSummary>();
 
   constructor(opts: ServiceOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
+    this.witness = new LogWitness(opts.engine.store, opts.storeDir);
     this.ticks = opts.onTick === undefined ? [] : Array.isArray(opts.onTick) ? [...opts.onTick] : [opts.onTick];
     // Every run driven here listens on these two (and stops listening when its drive ends): more than ten
     // runs at once is normal, not a leak, so Node's MaxListenersExceededWarning would be noise on stderr.
@@ -225,7 +229,7 @@ export class Service {
     const now = this.clock.now();
     for (const run of runs) {
       if (this.stopping) return;
-      if (this.driving.has(run.runId)) continue;
+      if (this.driving.has(run.runId) || this.corrupt.has(run.runId)) continue;
       if (SETTLED_STATUSES.includes(run.status)) {
         // A FAILED run whose process died before it started its failure workflow: driveOne starts that (looked at once).
         // A run settled lately may owe notifications (its process died before delivering them): looked at once too.
@@ -286,6 +290,12 @@ export class Service {
       // holder is whole (read the other way round, a driver finishing in between left attempts that look lost).
       const holder = await leaseHolder(join(this.opts.storeDir, 'runs', `${runId}.driver`));
       const loaded = await engine.load(runId);
+      const damaged = await this.witness.check(runId, loaded.seq);
+      if (damaged) {
+        this.corrupt.add(runId);
+        this.say({ kind: 'run.error', runId, message: `${damagedText(damaged)} (left alone by this serve)` });
+        return;
+      }
       if (holder && holder.pid !== null && pidAlive(holder.pid)) {
         if (holder.pid !== process.pid && loaded.snapshot.status === 'active') this.noteBusy(runId, holder.pid);
         // Settled but still held (its driver delivering its notifications): looked at again on a later scan, in case that driver dies first.

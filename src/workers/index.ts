@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HandlerError } from '../errors/index.js';
 import type { Handlers } from '../runtime/index.js';
+import { resolveSelfForHandlers } from './self-resolve.js';
 
 export async function loadHandlerModule(path: string, baseDir = process.cwd()): Promise<Handlers> {
   const file = isAbsolute(path) ? path : resolve(baseDir, path);
@@ -15,6 +16,7 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
     throw new HandlerError('LF_HANDLER_MODULE_NOT_FOUND', `handler module ${file} does not exist; check --handlers or the definition's \`handlers:\` path (relative to the YAML file)`, { file });
   }
   let mod: Record<string, unknown>;
+  resolveSelfForHandlers(); // `import … from 'ledgerflow'` in the module works without a project install
   try {
     if (/\.(c|m)?ts$/.test(file)) {
       const { tsImport } = await import('tsx/esm/api');

@@ -5,7 +5,8 @@
  * or a template that does not is refused with exit 2 and nothing written.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -141,5 +142,76 @@ describe('ledgerflow new', () => {
     const bad = await cli(['new', 'lead_qualification', '--id', 'has space', '--dir', join(dir, 'p')]);
     expect(bad.code).toBe(2);
     expect(existsSync(join(dir, 'p'))).toBe(false);
+  });
+});
+
+/** Runs a command line as printed, with a shell, as a user pastes it; PATH as given, no ledgerflow settings from the test run. */
+function shell(line: string, cwd: string, path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(LEDGERFLOW_|npm_)/i.test(k)));
+  return new Promise((res) => {
+    execFile('sh', ['-c', line], { cwd, env: { ...env, PATH: path, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      res({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A project as `npm init -y` makes it (ESM with "type": "module"), with no node_modules: ledgerflow is not installed in it. */
+function bareProject(type?: 'module'): string {
+  const dir = tempDir('lf-bare-');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true, ...(type ? { type } : {}) }));
+  return dir;
+}
+
+/** `new revenue_milestone --id my-plan` as `ledgerflow` is reached there; returns the command it printed to run the copy. */
+async function scaffold(dir: string, start: string, path: string): Promise<string> {
+  const made = await shell(`${start} new revenue_milestone --id my-plan`, dir, path);
+  expect(made.code, made.stderr).toBe(0);
+  const printed = made.stdout.trim().split('\n').at(-1)!.trim();
+  expect(printed).toContain(' emit revenue_milestone --data ');
+  return printed;
+}
+
+/** The printed command ran the copy: the run's handlers (importing from 'ledgerflow') loaded and it waits for the CFO. */
+function expectRan(r: { code: number | null; stdout: string; stderr: string }): void {
+  expect(r.stderr).not.toContain('Cannot find module');
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+  expect(r.stdout).toMatch(/✓ compute_metrics/);
+  expect(r.stdout).toMatch(/run ev-\S+ \(my-plan\) WAITING/);
+}
+
+describe('ledgerflow new: the command it prints runs as printed, however ledgerflow is installed', () => {
+  const BIN = join(ROOT, 'bin', 'ledgerflow.js');
+  const PATH = process.env.PATH ?? '';
+
+  it('a global install (ledgerflow on PATH, nothing in the project): prints `ledgerflow …`, and the copied handlers find ledgerflow', async () => {
+    // As `npm install -g --prefix <p>` (or `npm link`) leaves it: <p>/bin/ledgerflow, a link to the package's bin.
+    const prefix = tempDir('lf-prefix-');
+    mkdirSync(join(prefix, 'bin'));
+    symlinkSync(BIN, join(prefix, 'bin', 'ledgerflow'));
+    const path = `${join(prefix, 'bin')}${delimiter}${PATH}`;
+    for (const type of [undefined, 'module'] as const) {
+      const dir = bareProject(type);
+      const printed = await scaffold(dir, 'ledgerflow', path);
+      expect(printed).toMatch(/^ledgerflow emit /);
+      expectRan(await shell(printed, dir, path));
+    }
+  });
+
+  it('a clone run with node (no ledgerflow on PATH, nothing in the project): prints `node <clone>/bin/ledgerflow.js …`', async () => {
+    for (const type of [undefined, 'module'] as const) {
+      const dir = bareProject(type);
+      const printed = await scaffold(dir, `node ${BIN}`, PATH);
+      expect(printed).toMatch(new RegExp(`^node ${BIN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} emit `));
+      expectRan(await shell(printed, dir, PATH));
+    }
+  });
+
+  it('a local install (node_modules/.bin/ledgerflow): prints `npx ledgerflow …`, which runs the project\'s own', async () => {
+    const dir = project();
+    mkdirSync(join(dir, 'node_modules', '.bin'));
+    symlinkSync('../ledgerflow/bin/ledgerflow.js', join(dir, 'node_modules', '.bin', 'ledgerflow'));
+    const printed = await scaffold(dir, 'npx --no ledgerflow', PATH);
+    expect(printed).toMatch(/^npx ledgerflow emit /);
+    expectRan(await shell(printed, dir, PATH));
   });
 });

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { FileRunIndex, openRunIndex, recordOf, type RunRecord } from '../../src/query/index.js';
+import { FileRunIndex, openRunIndex, recordOf, type DamagedLog, type RunRecord } from '../../src/query/index.js';
 import { FileEventStore, MemoryEventStore, type CorruptRun } from '../../src/store/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
@@ -81,6 +81,26 @@ describe('file run index', () => {
       expect(page.total).toBe(0);
       expect(corrupt).toEqual([{ runId: 'run-failed', file: join(dir, 'runs', 'run-failed.jsonl'), reason: expect.stringMatching(/not JSON/) }]);
     }
+  });
+
+  it('reports a log cut short (ending before the event it recorded) to onDamaged at every query, from the cache too, and lists the run as its log has it; a live index too', async () => {
+    const { dir, store, runs } = await seeded();
+    const damagedLive: DamagedLog[] = [];
+    const liveWitness = openRunIndex({ store, live: true, pollMs: 20, onDamaged: (d) => damagedLive.push(d) });
+    await liveWitness.query({});
+    await openRunIndex({ store }).query({}); // the cache records run-done settled at its last event
+    const log = join(dir, 'runs', 'run-done.jsonl');
+    const lines = readFileSync(log, 'utf8').split('\n');
+    writeFileSync(log, `${lines[0]}\n${lines[1]!.slice(0, 40)}`); // cut by hand, mid-line
+    const last = runs.done.flat().at(-1)!.seq;
+    for (let i = 0; i < 2; i++) {
+      const damaged: DamagedLog[] = [];
+      const page = await openRunIndex({ store, onDamaged: (d) => damaged.push(d) }).query({});
+      expect(damaged).toEqual([{ runId: 'run-done', recordedSeq: last, recordedStatus: 'COMPLETED', foundSeq: runs.done[0]!.at(-1)!.seq, index: join(dir, 'index', 'runs.json'), file: log }]);
+      expect(byId(page.runs)['run-done']).toMatchObject({ status: 'RUNNING', lastSeq: runs.done[0]!.at(-1)!.seq });
+    }
+    await waitFor('the live index to see the cut', async () => { damagedLive.length = 0; await liveWitness.query({}); return damagedLive.length === 1; });
+    await liveWitness.close();
   });
 
   it('continues a settled run whose log only grew (a notification noted after it settled) from its cached record, folding nothing again', async () => {

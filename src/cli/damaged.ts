@@ -1,0 +1,23 @@
+/**
+ * Damaged logs at the CLI (src/query/damage.ts): `status` and `history` warn
+ * and exit 1, and the commands that drive or write to a run on the embedded
+ * store refuse a damaged one (LF_RUN_LOG_DAMAGED, exit 2) before writing.
+ */
+import { LogWitness, damagedText, type DamagedLog } from '../query/index.js';
+import { storeFor, usesNats, type GlobalOpts } from './store.js';
+
+/** The damage of a run whose log ends at `foundSeq`; null over NATS (no witness) or when the log is whole. */
+export function damageOf(g: GlobalOpts, runId: string, foundSeq: number): Promise<DamagedLog | null> {
+  return usesNats(g) ? Promise.resolve(null) : new LogWitness(storeFor(g)).check(runId, foundSeq);
+}
+
+/** Throws RunLogDamagedError for a damaged run on the embedded store: before anything is driven or written. */
+export async function refuseDamaged(g: GlobalOpts, runId: string): Promise<void> {
+  if (usesNats(g)) return;
+  const store = storeFor(g);
+  const seq = await store.lastSeq(runId);
+  if (seq > 0) await new LogWitness(store).refuse(runId, seq);
+}
+
+/** The warning `status`, `history` and `list` print on stderr. */
+export const damagedWarning = (d: DamagedLog): string => `warning: ${damagedText(d)}`;
