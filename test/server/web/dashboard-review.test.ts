@@ -114,7 +114,10 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard of issue 21, i
     const waited = await page.locator('ol.timeline li', { hasText: 'validate_compliance completed' }).getAttribute('data-seq');
     await page.locator('input.slider').fill(waited!);
     await page.locator('.banner.travel').waitFor();
-    await expect.poll(() => fact('Children').count()).toBe(0);
+    // The page as of then: the header's status, no child run yet, nobody had decided anything.
+    await expect.poll(() => page.locator('.page-head .badge').textContent()).toBe('WAITING');
+    await expect.poll(() => fact('Trigger').count()).toBe(1);
+    expect(await fact('Children').count()).toBe(0);
     expect(await fact('Agents').count()).toBe(0);
     expect(await page.title()).toBe(`${runId} at event ${waited} — ledgerflow`);
     // As of then: approve_violations waited; now acknowledge does. Every control is off.

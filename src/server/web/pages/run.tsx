@@ -90,7 +90,8 @@ export function RunPage(props: { runId: string; session: Session }) {
   const visibleEvents = atSeq === null ? events : events.filter((e) => e.seq <= atSeq);
   // Time travel: the whole page as of the chosen event (the header's record and linked runs too), and no actions.
   const travelling = atSeq !== null;
-  const record = travelling ? past?.record ?? detail.record : detail.record;
+  // Until the past view arrives nothing of now is shown in its place (a header mixing now and then would mislead).
+  const record = travelling ? past?.record : detail.record;
   const children = travelling ? past?.children ?? [] : detail.children;
   const retries = travelling ? past?.retries ?? [] : detail.retries;
   const retryOf = record?.trigger.kind === 'retry' ? record.trigger.runId : undefined;
