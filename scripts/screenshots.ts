@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const defs = join(dir, 'defs');
   mkdirSync(defs);
   for (const f of ['ingest.yaml', 'handlers.mjs']) copyFileSync(join(SAMPLES, f), join(defs, f));
-  for (const f of ['dashboard.yaml', 'dashboard-handlers.mjs']) copyFileSync(join(FIX, f), join(defs, f));
+  for (const f of ['dashboard.yaml', 'dashboard-handlers.mjs', 'review.yaml', 'review-alert.yaml', 'review-handlers.mjs']) copyFileSync(join(FIX, f), join(defs, f));
 
   const ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', defs], { cwd: dir });
   const browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
@@ -58,6 +58,13 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'feed-fixed'), 'yes');
     const retried = ((await api('POST', `/api/runs/${failed}/retry`, {})) as { runId: string }).runId;
     await settled(retried, 'COMPLETED');
+    // A compliance review: one waiting for alice (its input resolved from the validation), one past it with a child run.
+    const review = await start('review', {});
+    await settled(review, 'WAITING');
+    const reviewed = await start('review', {});
+    await settled(reviewed, 'WAITING');
+    await api('POST', `/api/runs/${reviewed}/approve`, { task: 'approve_violations', as: 'alice', comment: 'both vessels notified' });
+    await until(async () => (((await api('GET', `/api/runs/${reviewed}`)) as { run: { tasks: Record<string, { status: string }> } }).run.tasks.acknowledge!.status === 'PENDING_APPROVAL' ? true : undefined), `${reviewed} acknowledge`);
 
     const { page } = browser;
     const shot = async (name: string) => {
@@ -80,6 +87,12 @@ async function main(): Promise<void> {
     await node(page, 'store').click();
     await page.locator('.task-panel[data-task=store] pre.input.resolved').waitFor();
     await shot('run-event');
+
+    // An approval: the values its input resolves to, the shared token's note, whole labels with duration and attempts.
+    await page.goto(`${ui.base}/runs/${review}`);
+    await node(page, 'approve_violations').click();
+    await page.locator('.task-panel[data-task=approve_violations] pre.input.resolved').waitFor();
+    await shot('run-approval');
 
     await page.goto(`${ui.base}/runs/${done[0]}`);
     await node(page, 'fetch').click();

@@ -127,7 +127,9 @@ function program(setCode: (c: number) => void): Command {
     .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
     .option('--definitions <dir>', 'workflows to show, start and fire schedules of (default: ./definitions, else the bundled ones)')
     .option(...outputRoot).option(...commandOutputLimitOption).option(...notifications)
-    .option('--json', 'print { url, token, port, mode } as one JSON line on stdout once listening')
+    .option('--users <file>', 'embedded store: named users with their own tokens (YAML/JSON: users: [{ name, token | token_sha256 }]); actions are recorded as the signed-in user, and the shared token and the free `as` name are gone')
+    .option('--allowed-host <name>', 'a Host / Origin name to answer besides the listening address (a proxy\'s: name or name:port); repeatable', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
     .action(act(async (o) => (await import('./ui.js')).uiCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
     .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')

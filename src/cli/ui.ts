@@ -13,7 +13,7 @@ import { outputFlag } from './output-root.js';
 import { checkListen } from './listen-check.js';
 import { cliNotifier, withNotifier } from './notifications.js';
 
-export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
+export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string; users?: string; allowedHost?: string[] }
 
 export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number> {
   const port = Number(opts.port ?? '8080');
@@ -25,7 +25,12 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   if (nats && opts.handlers) throw new UsageError('--handlers runs tasks on the embedded store; on NATS workers run them (`ledgerflow worker --handlers`)', {});
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const say = (line: string) => io.err(line);
-  const { startUi, parseSignInLimit } = await import('../server/index.js');
+  const { startUi, parseSignInLimit, parseAllowedHosts, loadUsersFile } = await import('../server/index.js');
+  // Names a proxy forwards (Host / Origin); a bad one refuses to start.
+  const allowedHosts = parseAllowedHosts(opts.allowedHost ?? []);
+  if (nats && opts.users) throw new UsageError('--users gives the embedded dashboard named users; on NATS people sign in with their NATS user (nats.conf)', {});
+  // Named users with their own tokens: a bad file refuses to start (exit 2) before anything runs.
+  const users = opts.users ? loadUsersFile(resolve(opts.users)) : undefined;
   // Prometheus's token for /metrics (both stores); the UI's own token also opens it on the embedded store.
   const metricsToken = process.env.LEDGERFLOW_UI_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^\S{32,}$/.test(metricsToken)) throw new UsageError('LEDGERFLOW_UI_METRICS_TOKEN: at least 32 characters, no spaces (e.g. `openssl rand -hex 32`)', {});
@@ -54,10 +59,15 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
     ...(notifier ? { notifier } : {}),
     onNotice: (n: ServiceNotice) => say(n.message),
     ...(metricsToken ? { metricsToken } : {}), log: say, metrics, signInLimit,
+    ...(users ? { users } : {}), allowedHosts,
   });
   if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);
-  if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, ...(ui.token ? { token: ui.token } : {}) }));
-  else io.out(`ledgerflow ui (${ui.mode === 'nats' ? 'NATS' : 'embedded store'}) at ${ui.openUrl}`);
+  // Who the dashboard can tell apart: NATS users, named users (--users), or nobody (one shared token, any name typed).
+  const identity = ui.mode === 'nats' ? 'nats' : ui.users ? 'users' : 'shared-token';
+  if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, identity, ...(ui.token ? { token: ui.token } : {}), ...(ui.users ? { users: ui.users } : {}) }));
+  else if (identity === 'users') io.out(`ledgerflow ui (embedded store, ${ui.users!.length} named users from ${opts.users}) at ${ui.url}\neach user opens ${ui.url}?token=<their own token>; actions are recorded as the signed-in user`);
+  else if (identity === 'shared-token') io.out(`ledgerflow ui (embedded store) at ${ui.openUrl}\nanyone holding this token acts as any name they type, approvals included: the dashboard cannot tell people apart (for named users with their own tokens: --users <file>)`);
+  else io.out(`ledgerflow ui (NATS) at ${ui.openUrl}`);
   await new Promise<void>((res) => {
     process.once('SIGINT', () => res());
     process.once('SIGTERM', () => res());

@@ -15,15 +15,18 @@ import { machineJson } from '../compiler/index.js';
 import { workflowGraph, type Definition } from '../definition/index.js';
 import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { Engine, foldEvents, runView } from '../runtime/index.js';
-import { authOf, checkCsrf, clearSessionCookie, setSessionCookie, Sessions, type Auth } from './auth.js';
+import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, Sessions, type Auth } from './auth.js';
+import { hostGuard, type AllowedHost } from './host-guard.js';
+import type { Users } from './users.js';
 import type { Actor, Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
+import { runLinks } from './run-links.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
 import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
-import { parseRunQuery, recordOf, type RunRecord } from '../query/index.js';
+import { parseRunQuery, recordOf } from '../query/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -50,6 +53,10 @@ export interface AppOptions {
   metrics?: { contentType: string; text(): Promise<string> } | null;
   /** Failed sign-ins per client address and per user (NATS); default 5 a minute. */
   signInLimit?: SignInLimiter;
+  /** Embedded, `--users`: each person's own token (then `token` is null and no `as` is taken). */
+  users?: Users | null;
+  /** The Host / Origin names answered (host-guard.ts); absent: not checked (an app mounted behind a server of the caller's). */
+  allowedHosts?: () => readonly AllowedHost[];
 }
 
 type Env = { Variables: { auth: Auth } };
@@ -66,18 +73,24 @@ export function createApp(o: AppOptions): Hono<Env> {
     const file = join(o.webDir, 'index.html');
     return existsSync(file) ? readFileSync(file, 'utf8') : PLACEHOLDER;
   };
+  const identify = identifyBy(o.token, o.embeddedUser, o.users);
+  // Who the page says may act: one shared token (any name typed), named users (--users), or NATS users.
+  const identity = o.users ? 'users' : o.token !== null ? 'shared-token' : 'nats';
   const isApi = (c: Context) => c.req.path.startsWith('/api/') || c.req.path === '/api' || c.req.path === '/metrics';
 
   app.onError((err, c) => {
     const { status, body } = toHttpError(err);
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
-    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode } : body, status as 400);
+    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity } : body, status as 400);
     return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
   });
   app.notFound((c) => (isApi(c)
     ? c.json({ error: { code: 'LF_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404)
     : c.html(page('404', 'no such page'), 404)));
+
+  // Before anything else, static files included: a Host or Origin that is not this dashboard's (DNS rebinding, another site).
+  if (o.allowedHosts) app.use('*', hostGuard(o.allowedHosts));
 
   // A strict CSP: only this origin's scripts, styles and connections; nothing framed.
   app.use('*', secureHeaders({
@@ -124,7 +137,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   // A scraper's own token opens /metrics and nothing else (on NATS there is no UI token to give Prometheus).
   app.use('/metrics', async (c, next) => {
     const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    if (o.metricsToken && m && sameToken(m[1]!, o.metricsToken)) c.set('auth', { via: 'bearer', user: 'metrics' });
+    if (o.metricsToken && m && sameSecret(m[1]!, o.metricsToken)) c.set('auth', { via: 'bearer', user: 'metrics' });
     return next();
   });
 
@@ -135,13 +148,14 @@ export function createApp(o: AppOptions): Hono<Env> {
     const given = url.searchParams.get('token');
     if (given !== null && !isApi(c) && c.req.method === 'GET') {
       // ?token= once: a cookie session, and the same page without the token in the address bar or history.
-      if (o.token === null || !sameToken(given, o.token)) throw new ApiError(401, 'LF_UNAUTHORIZED', 'wrong token: use the URL `ledgerflow ui` printed at start');
-      const s = sessions.open(o.embeddedUser);
+      const user = identify?.(given) ?? null;
+      if (user === null) throw new ApiError(401, 'LF_UNAUTHORIZED', o.users ? 'wrong token: open the dashboard with your own token (?token=<yours>)' : 'wrong token: use the URL `ledgerflow ui` printed at start');
+      const s = sessions.open(user);
       setSessionCookie(c, s, o.sessionTtlMs);
       url.searchParams.delete('token');
       return c.redirect(`${url.pathname}${url.search}`, 303);
     }
-    const auth = authOf(c, sessions, o.token, o.embeddedUser);
+    const auth = authOf(c, sessions, identify);
     if (!auth) {
       // On NATS the page is the sign-in page: it loads, asks GET /api/session, and gets the 401 below.
       if (!isApi(c) && o.signIn) return next();
@@ -159,6 +173,11 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   const actorOfAuth = (auth: Auth): Actor => (o.actorOf ? o.actorOf(auth) : { user: auth.user });
   const actor = (c: Context<Env>): Actor => actorOfAuth(c.get('auth'));
+  /** `as` (act for someone else) is the shared token's; with --users an action is the signed-in person's own. */
+  const asOf = (as: string | undefined): string | undefined => {
+    if (as !== undefined && o.users) throw new ApiError(400, 'LF_INPUT_INVALID', 'as: this dashboard has named users (--users): actions are recorded as the signed-in user; leave `as` out', { field: 'as' });
+    return as;
+  };
   /** May this actor read runs (NATS: nats.conf's rule for the person, backend.readRefusal); embedded: always. */
   const readAccess = async (a: Actor) => {
     const refusal = await backend.readRefusal?.(a);
@@ -180,7 +199,7 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.get('/api/session', async (c) => {
     const auth = c.get('auth');
-    return c.json({ user: auth.user, mode: backend.mode, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null, read: await readAccess(actor(c)) });
+    return c.json({ user: auth.user, mode: backend.mode, identity, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null, read: await readAccess(actor(c)) });
   });
   app.delete('/api/session', async (c) => {
     const auth = c.get('auth');
@@ -202,15 +221,11 @@ export function createApp(o: AppOptions): Hono<Env> {
     const events = await backend.store.read(id);
     const first = startedBy(id, events);
     const definition = first.data.definition as unknown as Definition;
-    // Runs started from this one come from the run index (by parent and by retry), not from a scan of the store.
-    const kids = await backend.runs.children(id);
     const record = recordOf(events);
     // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
     const inputs = attemptInputs(events);
-    const row = ({ runId, workflowId, version, status, startedAt, completedAt }: RunRecord) => ({ runId, workflowId, version, status, startedAt, completedAt });
-    const children = kids.filter((k) => k.parent?.runId === id).map((k) => ({ ...row(k), ...(k.parent?.task ? { task: k.parent.task } : {}), ...(k.parent?.relation ? { relation: k.parent.relation } : {}) }));
-    // The retry link both ways: the runs that retry this one, and (the new run) the run it retries.
-    const retries = kids.filter((k) => k.trigger.kind === 'retry' && k.trigger.runId === id).map(row);
+    // The retry link both ways: the runs that retry this one (and its children), and (the new run) the run it retries.
+    const { children, retries } = await runLinks(backend, id);
     const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;
     return c.json({ run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}), inputs });
   });
@@ -228,7 +243,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     const events = await backend.store.read(id, { toSeq: seq });
     if (events.length < seq) throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
     const { compiled, snapshot } = foldEvents(events);
-    return c.json({ run: runView(snapshot, seq, compiled.definition), event: eventJson(events.at(-1)!), inputs: attemptInputs(events) });
+    // The whole page as of that event: the record (agents, result), the linked runs as they were then.
+    const last = events.at(-1)!;
+    return c.json({ run: runView(snapshot, seq, compiled.definition), event: eventJson(last), inputs: attemptInputs(events), record: recordOf(events), ...(await runLinks(backend, id, last.time)) });
   });
 
   app.get('/api/runs/:id/statechart', async (c) => {
@@ -270,7 +287,7 @@ export function createApp(o: AppOptions): Hono<Env> {
       const id = c.req.param('id');
       const body = parseBody(DecisionBody, await jsonBody(c));
       await runExists(id);
-      return c.json(await backend.actions(actor(c)).decide(id, body.task, decision === 'approve' ? 'approved' : 'rejected', body.comment, body.as));
+      return c.json(await backend.actions(actor(c)).decide(id, body.task, decision === 'approve' ? 'approved' : 'rejected', body.comment, asOf(body.as)));
     });
   }
   app.post('/api/runs/:id/signal', async (c) => {
@@ -278,7 +295,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     const body = parseBody(SignalBody, await jsonBody(c));
     checkSignal(body.name, body.data);
     await runExists(id);
-    return c.json(await backend.actions(actor(c)).signal(id, body.name, body.data, body.as));
+    return c.json(await backend.actions(actor(c)).signal(id, body.name, body.data, asOf(body.as)));
   });
   for (const action of ['cancel', 'pause', 'resume'] as const) {
     app.post(`/api/runs/:id/${action}`, async (c) => {
@@ -286,14 +303,14 @@ export function createApp(o: AppOptions): Hono<Env> {
       const body: { reason?: string; as?: string } = parseBody(action === 'resume' ? ResumeBody : ControlBody, await jsonBody(c));
       await runExists(id);
       const acts = backend.actions(actor(c));
-      return c.json(action === 'resume' ? await acts.resume(id, body.as) : await acts[action](id, body.reason, body.as));
+      return c.json(action === 'resume' ? await acts.resume(id, asOf(body.as)) : await acts[action](id, body.reason, asOf(body.as)));
     });
   }
   app.post('/api/runs/:id/retry', async (c) => {
     const id = c.req.param('id');
     const body = parseBody(RetryBody, await jsonBody(c));
     await runExists(id);
-    return c.json(await backend.actions(actor(c)).retry(id, body.as));
+    return c.json(await backend.actions(actor(c)).retry(id, asOf(body.as)));
   });
   app.post('/api/workflows/:id/start', async (c) => {
     const body = parseBody(StartBody, await jsonBody(c));
@@ -367,10 +384,6 @@ export function createApp(o: AppOptions): Hono<Env> {
     return first;
   }
   return app;
-}
-
-function sameToken(a: string, b: string): boolean {
-  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }
 
 function eventJson(e: EventEnvelope) {

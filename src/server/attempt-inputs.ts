@@ -3,7 +3,10 @@
  * runtime's own `startAttempt` (src/runtime/effects.ts) applied to the run's
  * state right after the attempt's `task.started` (or `task.restarted`, which
  * runs it again), so the templates are resolved by the same rules and against
- * the same state the executor saw. Pure: it reads only the events given.
+ * the same state the executor saw. A HUMAN task starts no attempt (no
+ * `task.started`): its input is resolved the same way at the event after which
+ * it waits for approval, so an approver sees the values, not the templates.
+ * Pure: it reads only the events given.
  */
 import { instanceKey, instanceState, type InstanceRef } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
@@ -32,8 +35,19 @@ export function attemptInputs(events: readonly EventEnvelope[]): Record<string, 
   const compiled = compiledForRun(first);
   let snapshot = startFold(compiled, foldStartOf(first));
   const out: Record<string, AttemptInput> = {};
+  const humans = compiled.definition.tasks.filter((t) => t.type === 'HUMAN').map((t) => t.id);
   for (const ev of rest) {
     snapshot = applyEvent(compiled, snapshot, ev).snapshot;
+    for (const task of humans) {
+      const state = snapshot.context.tasks[task];
+      if (state?.status !== 'PENDING_APPROVAL') continue;
+      const ref: InstanceRef = state.iteration === undefined ? { task } : { task, iteration: state.iteration };
+      const key = instanceKey(ref);
+      // Once per wait: the values are those of the event it began waiting at (later events do not change its dependencies).
+      if (out[key]?.attempt === state.attempts) continue;
+      const start = startAttempt(compiled, snapshot, { key, ref, attempt: state.attempts, restart: state.restarts ?? 0 });
+      out[key] = { task, ...(state.iteration !== undefined ? { iteration: state.iteration } : {}), attempt: state.attempts, seq: ev.seq, input: start.input };
+    }
     if (ev.type !== 'task.started' && ev.type !== 'task.restarted') continue;
     const d = ev.data;
     if (d.item !== undefined || (ev.type === 'task.started' && ev.data.reused)) continue;

@@ -85,16 +85,28 @@ export function clearSessionCookie(c: Context): void {
 }
 
 /**
- * The request's credentials, or null. `token` is the embedded token (null on
- * NATS, where only sign-in sessions exist). A wrong bearer token is an error,
- * not "anonymous": it never falls back to a cookie.
+ * Who a token names: on the embedded store the one shared token (its holder
+ * acts as `embeddedUser`, or as any name given in `as`), or with `--users`
+ * each person's own token; null on NATS (sign-in sessions only).
  */
-export function authOf(c: Context, sessions: Sessions, token: string | null, embeddedUser: string): Auth | null {
+export type Identify = ((token: string) => string | null) | null;
+
+export function identifyBy(token: string | null, embeddedUser: string, users?: { userOf(token: string): string | null } | null): Identify {
+  if (users) return (given) => users.userOf(given);
+  return token === null ? null : (given) => (sameSecret(given, token) ? embeddedUser : null);
+}
+
+/**
+ * The request's credentials, or null. A wrong bearer token is an error, not
+ * "anonymous": it never falls back to a cookie.
+ */
+export function authOf(c: Context, sessions: Sessions, identify: Identify): Auth | null {
   const header = c.req.header('authorization');
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m || token === null || !sameSecret(m[1]!, token)) throw new ApiError(401, 'LF_UNAUTHORIZED', token === null ? 'this server signs people in with their NATS user (POST /api/session); bearer tokens are for the embedded store' : 'wrong token: use the token `ledgerflow ui` printed at start');
-    return { via: 'bearer', user: embeddedUser };
+    const user = m && identify ? identify(m[1]!) : null;
+    if (user === null) throw new ApiError(401, 'LF_UNAUTHORIZED', identify === null ? 'this server signs people in with their NATS user (POST /api/session); bearer tokens are for the embedded store' : 'wrong token: use the token `ledgerflow ui` printed at start (with --users: your own token)');
+    return { via: 'bearer', user };
   }
   const s = sessions.get(getCookie(c, SESSION_COOKIE));
   return s ? { via: 'cookie', user: s.user, session: s } : null;

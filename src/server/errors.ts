@@ -10,7 +10,7 @@ export interface ApiErrorBody { error: { code: string; message: string; field?: 
 
 /** An error the server raises itself (auth, CSRF, content type, body size, not found, too many sign-ins). */
 export class ApiError extends LedgerflowError {
-  constructor(readonly status: 401 | 403 | 404 | 409 | 413 | 415 | 400 | 429 | 501 | 503, code: string, message: string, meta: { field?: string; subject?: string } = {}) {
+  constructor(readonly status: 401 | 403 | 404 | 409 | 413 | 415 | 400 | 421 | 429 | 501 | 503, code: string, message: string, meta: { field?: string; subject?: string } = {}) {
     super(code, message, meta);
   }
 }

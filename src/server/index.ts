@@ -18,11 +18,15 @@ import { randomToken, Sessions } from './auth.js';
 import type { Backend } from './backend.js';
 import { embeddedBackend } from './embedded.js';
 import { SignInLimiter, type SignInLimit } from './signin-limit.js';
+import { listenHosts, type AllowedHost } from './host-guard.js';
+import type { Users } from './users.js';
 
 export { createApp, BODY_LIMIT, type AppOptions } from './app.js';
 export { toHttpError, ApiError, type ApiErrorBody } from './errors.js';
 export { summarize as summarizeMetrics, type MetricsSummary } from './metrics-summary.js';
 export type { Backend, Actions, Actor, DefinitionVersion } from './backend.js';
+export { parseAllowedHosts, listenHosts, type AllowedHost } from './host-guard.js';
+export { loadUsersFile, parseUsers, Users, sha256Hex } from './users.js';
 export { parseSignInLimit, DEFAULT_SIGNIN_LIMIT, SignInLimiter, type SignInLimit } from './signin-limit.js';
 
 /** Sessions expire after this long unused. */
@@ -57,6 +61,10 @@ export interface UiOptions {
   log?: (line: string) => void;
   /** NATS sign-in: failed tries allowed per client address and per user in a window (`LEDGERFLOW_UI_SIGNIN_LIMIT`); default 5 a minute. */
   signInLimit?: SignInLimit;
+  /** Embedded store: named users with their own tokens (`--users`); then there is no shared token and no `as`. */
+  users?: Users;
+  /** Names besides the listening address's that Host and Origin may give (`--allowed-host`: a proxy's). */
+  allowedHosts?: AllowedHost[];
 }
 
 export interface RunningUi {
@@ -68,11 +76,14 @@ export interface RunningUi {
   /** Embedded: the URL with the token (open it once); NATS: the sign-in page. */
   openUrl: string;
   token: string | null;
+  /** The named users (`--users`), when the dashboard has them. */
+  users: string[] | null;
   backend: Backend;
   close(): Promise<void>;
 }
 
 export async function startUi(opts: UiOptions): Promise<RunningUi> {
+  if (opts.users && opts.nats) throw new Error('startUi: users are for the embedded store; on NATS people sign in with their NATS user');
   const sessions = new Sessions(SESSION_TTL_MS);
   let backend: Backend;
   let token: string | null;
@@ -99,13 +110,17 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
       hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}),
       onTakeUp: metrics.observeRun,
     });
-    token = opts.token ?? randomToken();
+    // Named users each bring their own token; else one shared token, printed at start.
+    token = opts.users ? null : opts.token ?? randomToken();
   }
+  // The port is known once listening (0: any free port); the guard reads the list per request.
+  let hosts: readonly AllowedHost[] = [];
   const app = createApp({
     backend, token, sessions, sessionTtlMs: SESSION_TTL_MS, embeddedUser: opts.embeddedUser ?? process.env.USER ?? 'ui',
     webDir: join(packageRoot(), 'dist', 'web'), metrics, metricsToken: opts.metricsToken ?? null,
     ...(signIn ? { signIn } : {}), ...(actorOf ? { actorOf } : {}),
     ...(opts.signInLimit ? { signInLimit: new SignInLimiter(opts.signInLimit) } : {}),
+    ...(opts.users ? { users: opts.users } : {}), allowedHosts: () => hosts,
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;
   server.listen(opts.port, opts.host);
@@ -117,10 +132,11 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     throw err;
   }
   const { port } = server.address() as AddressInfo;
+  hosts = [...listenHosts(opts.host, port), ...(opts.allowedHosts ?? [])];
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}/`;
   return {
-    mode: backend.mode, host: opts.host, port, url, token, backend,
+    mode: backend.mode, host: opts.host, port, url, token, backend, users: opts.users?.names ?? null,
     openUrl: token ? `${url}?token=${token}` : url,
     async close() {
       server.closeAllConnections?.();

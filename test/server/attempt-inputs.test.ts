@@ -58,4 +58,28 @@ describe('attemptInputs', () => {
     expect(attemptInputs(events.filter((ev) => ev.seq <= firstLoad.seq)).load).toMatchObject({ attempt: 1, seq: firstLoad.seq });
     expect(attemptInputs(events.slice(0, 1))).toEqual({});
   });
+
+  it('gives a HUMAN task waiting for approval its input resolved (it starts no attempt): the values an approver decides on', async () => {
+    const { engine: e } = engine();
+    const review = def(`
+workflow:
+  id: review
+  name: Approve what validation found
+  version: 1
+  tasks:
+    - { id: validate_compliance, type: SIMPLE }
+    - id: approve
+      type: HUMAN
+      depends_on: [validate_compliance]
+      approvers: [alice]
+      input: { violations: "\${validate_compliance.output.violations}", literal: 1 }
+`);
+    const view = await runToIdle(e, review, {}, { validate_compliance: () => ({ violations: [{ rule: 'MARPOL-6' }] }) });
+    expect(view.tasks.approve!.status).toBe('PENDING_APPROVAL');
+    const events = await e.events(view.runId);
+    const inputs = attemptInputs(events);
+    expect(inputs.approve).toEqual({ task: 'approve', attempt: 1, seq: events.at(-1)!.seq, input: { violations: [{ rule: 'MARPOL-6' }], literal: 1 } });
+    // Before it waited (time travel to the start): nothing for it.
+    expect(attemptInputs(events.slice(0, 2)).approve).toBeUndefined();
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, onUnauthorized, signOut } from './api.js';
-import { Link } from './components/common.js';
+import { Link, useTitle } from './components/common.js';
 import { match, navigate, useLocation } from './router.js';
 import type { Session } from './types.js';
 import { RunsPage } from './pages/runs.js';
@@ -42,6 +42,7 @@ export function App() {
 
   if (auth.state === 'loading') return <div class="boot muted">Loading…</div>;
   if (auth.state === 'out') {
+    document.title = auth.mode === 'nats' ? 'Sign in — ledgerflow' : 'Token needed — ledgerflow';
     return auth.mode === 'nats' ? <SignInPage onSignedIn={() => void refresh().then(() => { if (path === '/signin') navigate('/'); })} /> : <TokenNeeded />;
   }
   const session = auth.session;
@@ -55,12 +56,16 @@ export function App() {
           ))}
         </nav>
         <div class="who">
-          {session.mode === 'nats' ? (
+          {session.mode === 'nats' || session.identity === 'users' ? (
             <>
               <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong></span>
-              <button class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: 'nats' }))}>Sign out</button>
+              <button class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded' }))}>Sign out</button>
             </>
-          ) : <span class="muted">embedded store</span>}
+          ) : (
+            <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Start it with --users <file> to give people their own tokens.">
+              embedded store · shared token: anyone with it acts as any name
+            </span>
+          )}
         </div>
       </header>
       <main class="page">
@@ -73,19 +78,26 @@ export function App() {
 function Page(props: { path: string; session: Session }) {
   const p = props.path;
   let m: Record<string, string> | null;
-  if (p === '/' || p === '/runs' || p === '/signin') return <RunsPage />;
+  // A run's page names itself (its id, and the event in time travel); every other page by what it is.
   if ((m = match('/runs/:id', p))) return <RunPage runId={m.id!} session={props.session} />;
-  if (p === '/start') return <StartPage />;
-  if ((m = match('/start/:workflow', p))) return <StartPage workflow={m.workflow!} />;
-  if (p === '/emit') return <EmitPage />;
-  if (p === '/definitions') return <DefinitionsPage />;
-  if ((m = match('/definitions/:id', p))) return <DefinitionPage id={m.id!} />;
-  if (p === '/schedules') return <SchedulesPage />;
-  if (p === '/triggers') return <TriggersPage />;
-  if (p === '/workers') return <WorkersPage />;
+  const titled = (title: string, page: preact.JSX.Element) => <><Title text={title} />{page}</>;
+  if (p === '/' || p === '/runs' || p === '/signin') return titled('Runs', <RunsPage />);
+  if (p === '/start') return titled('Start a run', <StartPage />);
+  if ((m = match('/start/:workflow', p))) return titled(`Start ${m.workflow!}`, <StartPage workflow={m.workflow!} />);
+  if (p === '/emit') return titled('Emit an event', <EmitPage />);
+  if (p === '/definitions') return titled('Definitions', <DefinitionsPage />);
+  if ((m = match('/definitions/:id', p))) return titled(`Definition ${m.id!}`, <DefinitionPage id={m.id!} />);
+  if (p === '/schedules') return titled('Schedules', <SchedulesPage />);
+  if (p === '/triggers') return titled('Triggers', <TriggersPage />);
+  if (p === '/workers') return titled('Workers', <WorkersPage />);
   // Not /metrics: that path is the Prometheus endpoint.
-  if (p === '/stats') return <MetricsPage />;
-  return <NotFound what={`No page at ${p}.`} />;
+  if (p === '/stats') return titled('Metrics', <MetricsPage />);
+  return titled('Not found', <NotFound what={`No page at ${p}.`} />);
+}
+
+function Title(props: { text: string }) {
+  useTitle(props.text);
+  return null;
 }
 
 /** Signed in, but nats.conf does not let this user read the log: every read would be a 403, so no page asks. */

@@ -57,9 +57,14 @@ export interface RunDetail {
   inputs?: Record<string, AttemptInput>;
 }
 
+/** A run at one of its events (GET /api/runs/:id/at/:seq): the view, and what the header shows, as they were then. */
+export interface RunAt { run: RunView; inputs?: RunDetail['inputs']; record?: RunRecord; children?: RunDetail['children']; retries?: RunDetail['retries'] }
+
 export interface Session {
   /** 'embedded': a token; 'nats': a NATS user signed in. */
   mode?: 'embedded' | 'nats';
+  /** Who the server can tell apart: 'shared-token' (one token, any name typed), 'users' (--users: each their own token), 'nats'. */
+  identity?: 'shared-token' | 'users' | 'nats';
   user?: string | null;
   csrf?: string;
   /** NATS: whether nats.conf lets this user read the log; when not, the server's message and the permission to add. */
@@ -67,7 +72,7 @@ export interface Session {
 }
 
 /** An error answer; a 401 also says which store the server runs on (how to get in). */
-export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats' }
+export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats'; identity?: Session['identity'] }
 
 /** A row of GET /api/definitions. */
 export interface WorkflowSummary {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { graphOf, layoutGraph, pathOf } from '../../../src/server/web/graph-layout.js';
+import { graphOf, layoutGraph, NODE_MAX_WIDTH, pathOf, wrapLabel } from '../../../src/server/web/graph-layout.js';
+import { categoryAxis, CHAR_PX } from '../../../src/server/web/plot-axis.js';
+import { grouped } from '../../../src/server/web/run-rows.js';
+import type { RunRecord } from '../../../src/server/web/types.js';
 import { loadDefinitionFile } from '../../../src/api/definitions.js';
 
 describe('the run page graph layout', () => {
@@ -20,5 +23,43 @@ describe('the run page graph layout', () => {
     expect(layout.nodes.map((n) => [n.id, n.type])).toEqual([['a', 'SIMPLE'], ['b', 'HUMAN']]);
     expect(layout.edges).toHaveLength(1);
     expect(layout.edges[0]!.label).toBe('yes');
+  });
+
+  it('keeps a long label whole: wrapped at spaces and dots onto more lines of a taller box, never cut', () => {
+    const label = 'Alert CMD.BRIDGE of Failed compliance checks on every vessel';
+    const layout = layoutGraph({ nodes: [{ id: 'alert', type: 'SUB_WORKFLOW', label }, { id: 'b', type: 'SIMPLE', label: 'b' }], edges: [] }, { stats: true });
+    const node = layout.nodes.find((n) => n.id === 'alert')!;
+    expect(node.lines.length).toBeGreaterThan(1);
+    expect(node.lines.join(' ')).toBe(label);
+    expect(node.lines.join('')).not.toContain('…');
+    expect(node.width).toBeLessThanOrEqual(NODE_MAX_WIDTH);
+    expect(node.height).toBeGreaterThan(layout.nodes.find((n) => n.id === 'b')!.height);
+    // A word longer than a line is split, not dropped.
+    expect(wrapLabel('x'.repeat(70), 30).join('')).toBe('x'.repeat(70));
+  });
+});
+
+describe('the runs table rows', () => {
+  const rec = (runId: string, parent?: string): RunRecord => ({ runId, workflowId: 'w', version: 1, status: 'COMPLETED', startedAt: '', completedAt: null, agents: [], durationMs: null, trigger: parent ? { kind: 'parent', runId: parent } : { kind: 'manual' } });
+  it('puts each child run under its parent (grandchildren under their child), and keeps a child whose parent is on another page, marked', () => {
+    const rows = grouped([rec('c1', 'p'), rec('other'), rec('p'), rec('g', 'c1'), rec('orphan', 'gone')]);
+    expect(rows.map((r) => [r.run.runId, r.parent, r.nested])).toEqual([
+      ['other', null, false], ['p', null, false], ['c1', 'p', true], ['g', 'c1', true], ['orphan', 'gone', false],
+    ]);
+  });
+});
+
+describe('the metrics page category axis', () => {
+  it('writes names level when they fit, turns them when they would touch, and never lets two overlap', () => {
+    expect(categoryAxis(['review', 'ingest'], 500).rotate).toBe(0);
+    const names = Array.from({ length: 14 }, (_, i) => `compliance-review-workflow-${i}`);
+    const axis = categoryAxis(names, 520);
+    expect(axis.rotate).not.toBe(0);
+    expect(axis.labels.every((l) => l.length <= 24)).toBe(true);
+    // Turned names need a line's height of their slot: the shown ones are at least that far apart.
+    const slot = 520 / names.length;
+    const shown = axis.labels.map((l, i) => (l ? i : -1)).filter((i) => i >= 0);
+    for (let k = 1; k < shown.length; k++) expect((shown[k]! - shown[k - 1]!) * slot).toBeGreaterThanOrEqual(14);
+    expect(axis.size).toBeGreaterThan(24 * CHAR_PX * 0.6);
   });
 });

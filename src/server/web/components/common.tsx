@@ -60,3 +60,10 @@ export function Loading() {
 export function Empty(props: { children: ComponentChildren }) {
   return <div class="empty muted">{props.children}</div>;
 }
+
+/** The tab's title names the page ("Runs — ledgerflow", a run's id…), so tabs and history can be told apart. */
+export function useTitle(title: string | null | undefined): void {
+  useEffect(() => {
+    document.title = title ? `${title} — ledgerflow` : 'ledgerflow';
+  }, [title]);
+}

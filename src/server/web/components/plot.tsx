@@ -1,6 +1,12 @@
-/** A uPlot chart in a Preact component: created on mount, rebuilt when the data or series change, destroyed on unmount. */
+/**
+ * A uPlot chart in a Preact component: created on mount, rebuilt when the data
+ * or series change, destroyed on unmount. It takes its card's width; category
+ * names that would run into each other are turned (and long ones cut, whole
+ * in the tooltip and the table below), never drawn over one another.
+ */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import { categoryAxis } from '../plot-axis.js';
 
 export function Plot(props: {
   data: uPlot.AlignedData;
@@ -17,8 +23,10 @@ export function Plot(props: {
   useEffect(() => {
     if (!ref.current) return;
     const cats = props.categories;
+    const width = props.width ?? Math.max(320, ref.current.clientWidth || 520);
+    const catAxis = cats ? categoryAxis(cats, width - 56 - 16) : null;
     const opts: uPlot.Options = {
-      width: props.width ?? Math.max(320, Math.min(560, ref.current.clientWidth || 520)),
+      width,
       height: props.height ?? 220,
       scales: {
         x: cats ? { time: false, range: [-0.5, cats.length - 0.5] } : { time: true },
@@ -26,7 +34,7 @@ export function Plot(props: {
       },
       series: [{}, ...props.series.map((s) => (cats ? { ...s, paths: uPlot.paths.bars!({ size: [0.7 / props.series.length, 60], align: 0 }) } : s))],
       axes: [
-        cats ? { splits: () => cats.map((_, i) => i), values: (_u: uPlot, splits: number[]) => splits.map((i) => cats[i] ?? '') } : {},
+        catAxis ? { splits: () => cats!.map((_, i) => i), values: (_u: uPlot, splits: number[]) => splits.map((i) => catAxis.labels[i] ?? ''), rotate: catAxis.rotate, size: catAxis.size, gap: 6 } : {},
         { label: props.yLabel ?? '', size: 56 },
       ],
       legend: { show: props.series.length > 1 },

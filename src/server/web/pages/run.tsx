@@ -5,11 +5,11 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';
-import { Card, ErrorBox, Json, Link, Loading, Status } from '../components/common.js';
+import { Card, ErrorBox, Json, Link, Loading, Status, useTitle } from '../components/common.js';
 import { Graph } from '../components/graph.js';
 import { between, duration, time, triggerText } from '../format.js';
 import { SETTLED } from '../status.js';
-import type { RunDetail, RunView, Session } from '../types.js';
+import type { RunAt, RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
 import { NotFound } from '../app.js';
 import { navigate } from '../router.js';
@@ -26,7 +26,7 @@ export function RunPage(props: { runId: string; session: Session }) {
   const [selected, setSelected] = useState<string | null>(null);
   // Time travel: the seq the slider is at (null: the live end) and the view the server replayed to it.
   const [atSeq, setAtSeq] = useState<number | null>(null);
-  const [past, setPast] = useState<{ run: RunView; inputs?: RunDetail['inputs'] } | null>(null);
+  const [past, setPast] = useState<RunAt | null>(null);
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const loadDetail = () => api.get<RunDetail>(path).then((d) => { setDetail(d); setError(null); }, (e: unknown) => setError(e));
@@ -64,7 +64,7 @@ export function RunPage(props: { runId: string; session: Session }) {
   useEffect(() => {
     if (atSeq === null) { setPast(null); return; }
     let live = true;
-    api.get<{ run: RunView; inputs?: RunDetail['inputs'] }>(`${path}/at/${atSeq}`).then(
+    api.get<RunAt>(`${path}/at/${atSeq}`).then(
       (r) => { if (live) setPast(r); },
       (e: unknown) => { if (live) setError(e); },
     );
@@ -78,6 +78,8 @@ export function RunPage(props: { runId: string; session: Session }) {
     return out;
   }, [past, detail]);
 
+  useTitle(atSeq === null ? id : `${id} at event ${atSeq}`);
+
   if (error instanceof ApiError && error.status === 404) return <NotFound what={`No run ${id}.`} />;
   if (!detail) return error ? <ErrorBox error={error} /> : <Loading />;
 
@@ -86,14 +88,20 @@ export function RunPage(props: { runId: string; session: Session }) {
   const inputs = (past ?? detail).inputs ?? {};
   const lastSeq = Math.max(run.seq, events.length ? events[events.length - 1]!.seq : 0);
   const visibleEvents = atSeq === null ? events : events.filter((e) => e.seq <= atSeq);
-  const retryOf = detail.record?.trigger.kind === 'retry' ? detail.record.trigger.runId : undefined;
+  // Time travel: the whole page as of the chosen event (the header's record and linked runs too), and no actions.
+  const travelling = atSeq !== null;
+  // Until the past view arrives nothing of now is shown in its place (a header mixing now and then would mislead).
+  const record = travelling ? past?.record : detail.record;
+  const children = travelling ? past?.children ?? [] : detail.children;
+  const retries = travelling ? past?.retries ?? [] : detail.retries;
+  const retryOf = record?.trigger.kind === 'retry' ? record.trigger.runId : undefined;
   const parent = detail.parent ?? run.parent;
   // The time the shown view is of: the chosen event's when travelling back, else now.
   const now = atSeq !== null ? Date.parse(events.find((e) => e.seq === atSeq)?.time ?? '') || Date.now() : Date.now();
   const waiting = Object.entries(shown.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([t]) => t);
 
   return (
-    <div class="run-page" data-run={run.runId} data-status={run.status}>
+    <div class={`run-page${travelling ? ' travelling' : ''}`} data-run={run.runId} data-status={run.status} data-shown-status={shown.status}>
       <div class="page-head">
         <h1 class="mono">{run.runId}</h1>
         <Status status={shown.status} />
@@ -105,15 +113,15 @@ export function RunPage(props: { runId: string; session: Session }) {
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
         <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
         {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
-        {detail.record ? <div><dt>Trigger</dt><dd class="small" data-trigger={detail.record.trigger.kind}>{triggerText(detail.record.trigger)}</dd></div> : null}
-        {detail.record?.agents.length ? <div><dt>Agents</dt><dd class="small">{detail.record.agents.join(', ')}</dd></div> : null}
+        {record ? <div><dt>Trigger</dt><dd class="small" data-trigger={record.trigger.kind}>{triggerText(record.trigger)}</dd></div> : null}
+        {record?.agents.length ? <div><dt>Agents</dt><dd class="small">{record.agents.join(', ')}</dd></div> : null}
         {retryOf ? <div><dt>Retry of</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(retryOf)}`}>{retryOf}</Link></dd></div> : null}
-        {detail.retries && detail.retries.length > 0 ? (
-          <div><dt>Retried as</dt><dd class="children">{detail.retries.map((r) => <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId} ({r.status})</Link>)}</dd></div>
+        {retries && retries.length > 0 ? (
+          <div><dt>Retried as</dt><dd class="children">{retries.map((r) => <Link key={r.runId} class="mono" href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId} ({r.status})</Link>)}</dd></div>
         ) : null}
-        {run.failureRun ? <div><dt>Failure run</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(run.failureRun)}`}>{run.failureRun}</Link></dd></div> : null}
-        {detail.children && detail.children.length > 0 ? (
-          <div><dt>Children</dt><dd class="children">{detail.children.map((c) => <Link key={c.runId} class="mono" href={`/runs/${encodeURIComponent(c.runId)}`}>{c.runId}{c.status ? ` (${c.status})` : ''}</Link>)}</dd></div>
+        {shown.failureRun ? <div><dt>Failure run</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(shown.failureRun)}`}>{shown.failureRun}</Link></dd></div> : null}
+        {children && children.length > 0 ? (
+          <div><dt>Children</dt><dd class="children" data-fact="children">{children.map((c) => <Link key={c.runId} class="mono" href={`/runs/${encodeURIComponent(c.runId)}`}>{c.runId}{c.status ? ` (${c.status})` : ''}</Link>)}</dd></div>
         ) : null}
       </dl>
 
@@ -123,11 +131,11 @@ export function RunPage(props: { runId: string; session: Session }) {
         </div>
       ) : null}
 
-      <RunActions run={run} session={props.session} waiting={atSeq === null ? waiting : []} onDone={() => { void loadDetail(); }} />
+      <RunActions run={run} definition={detail.definition} session={props.session} waiting={waiting} travelling={travelling} onBackToLive={() => setAtSeq(null)} onDone={() => { void loadDetail(); }} />
 
-      <div class="run-grid">
+      <div class="run-grid graph-row">
         <Card title="Graph" class="graph-card">
-          <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} selected={selected} onSelect={(node) => (node.startsWith('workflow:') ? navigate(`/definitions/${encodeURIComponent(node.slice('workflow:'.length))}`) : setSelected(node))} />
+          <Graph graph={detail.graph} definition={detail.definition} statuses={statuses} tasks={shown.tasks} now={now} selected={selected} onSelect={(node) => (node.startsWith('workflow:') ? navigate(`/definitions/${encodeURIComponent(node.slice('workflow:'.length))}`) : setSelected(node))} />
         </Card>
         <Card title={selected ? `Task ${selected}` : 'Task'} class="task-card">
           {selected ? <TaskPanel id={selected} view={shown} definition={detail.definition} events={visibleEvents} now={now} resolved={inputs[instanceOf(selected, shown)]} /> : <p class="muted">Select a task in the graph.</p>}

@@ -3,7 +3,9 @@
  * newest first, a page at a time by cursor, rows updated live from /api/stream.
  * The page's place is in the URL too: `cursor=` (older runs, after a row) or
  * `before=` (newer runs, before a row), so a paged URL opened afresh pages
- * both ways.
+ * both ways. Child runs (sub-workflows, failure workflows) sit under their
+ * parent when it is on the page, indented and marked; `children=hide` in the
+ * URL hides them (a page-only choice: the API is asked the same).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, queryString, stream } from '../api.js';
@@ -12,6 +14,7 @@ import { between, duration, time, triggerText } from '../format.js';
 import { navigate, useLocation } from '../router.js';
 import { RUN_STATUSES } from '../status.js';
 import type { RunRecord, RunsPage as RunsResult } from '../types.js';
+import { grouped } from '../run-rows.js';
 
 const FILTERS = ['workflow', 'status', 'trigger', 'agent', 'since', 'until', 'runId', 'outputContains'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -73,7 +76,12 @@ export function RunsPage() {
     return () => { close(); window.clearTimeout(reloadTimer.current); };
   }, [key]);
 
-  const apply = (next: Filters) => navigate(`/${queryString(next)}`);
+  const hideChildren = query.get('children') === 'hide';
+  const apply = (next: Filters) => navigate(`/${queryString({ ...next, children: hideChildren ? 'hide' : undefined })}`);
+  const toggleChildren = () => navigate(`/${queryString({ ...sized, cursor, before, children: hideChildren ? undefined : 'hide' })}`, { replace: true });
+  const rows = result ? grouped(result.runs) : [];
+  const hidden = hideChildren ? rows.filter((r) => r.parent !== null).length : 0;
+  const shownRows = hideChildren ? rows.filter((r) => r.parent === null) : rows;
 
   return (
     <div>
@@ -86,27 +94,42 @@ export function RunsPage() {
       <FilterBar filters={filters} onApply={apply} />
       <ErrorBox error={error} />
       {!result && !error ? <Loading /> : null}
+      {result && result.runs.length > 0 ? (
+        <div class="runs-tools small">
+          <label class="inline"><input type="checkbox" name="show-children" checked={!hideChildren} onChange={toggleChildren} /> show child runs</label>
+          {hidden > 0 ? <span class="muted" data-testid="children-hidden">{hidden} child run{hidden === 1 ? '' : 's'} hidden</span> : null}
+        </div>
+      ) : null}
       {result ? (
         result.runs.length === 0 ? <Empty>No runs match.</Empty> : (
-          <table class="table runs">
-            <thead>
-              <tr><th>Status</th><th>Run</th><th>Workflow</th><th>Trigger</th><th>Agents</th><th>Started</th><th>Duration</th><th>Result</th></tr>
-            </thead>
-            <tbody>
-              {result.runs.map((r) => (
-                <tr key={r.runId} data-run={r.runId} data-status={r.status}>
-                  <td><Status status={r.status} /></td>
-                  <td class="mono nowrap"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td>
-                  <td>{r.workflowId}<span class="muted">@{r.version}</span></td>
-                  <td class="small trigger ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
-                  <td class="small">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
-                  <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
-                  <td class="small nowrap">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
-                  <td class="small ellipsis" title={r.result ?? ''}>{r.result ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div class="table-wrap">
+            <table class="table runs">
+              <colgroup>
+                <col class="c-status" /><col class="c-run" /><col class="c-workflow" /><col class="c-trigger" /><col class="c-agents" /><col class="c-started" /><col class="c-duration" /><col class="c-result" />
+              </colgroup>
+              <thead>
+                <tr><th>Status</th><th>Run</th><th>Workflow</th><th>Trigger</th><th>Agents</th><th>Started</th><th>Duration</th><th>Result</th></tr>
+              </thead>
+              <tbody>
+                {shownRows.map(({ run: r, parent, nested }) => (
+                  <tr key={r.runId} data-run={r.runId} data-status={r.status} data-parent={parent ?? undefined} class={parent ? `child${nested ? ' nested' : ''}` : ''}>
+                    <td><Status status={r.status} /></td>
+                    <td class="mono run-id">
+                      {parent ? <span class="child-mark" title={`child run of ${parent}`}>↳ </span> : null}
+                      <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                      {parent && !nested ? <div class="small muted">child of <Link href={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link></div> : null}
+                    </td>
+                    <td class="wrap">{r.workflowId}<span class="muted">@{r.version}</span></td>
+                    <td class="small ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
+                    <td class="small wrap">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
+                    <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
+                    <td class="small nowrap">{duration(r.durationMs ?? between(r.startedAt, r.completedAt))}</td>
+                    <ResultCell text={r.result ?? ''} />
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )
       ) : null}
       <div class="pager">
@@ -139,5 +162,15 @@ function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
       <button type="submit" class="primary">Filter</button>
       <button type="button" onClick={() => { setF({}); props.onApply({}); }}>Clear</button>
     </form>
+  );
+}
+
+/** A run's result, one line cut with "…"; a click shows it whole (and the cut says so on hover). */
+function ResultCell(props: { text: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <td class={`small result ${open ? 'open' : 'ellipsis'}`} title={open ? undefined : `${props.text}\n\n(click to show it whole)`} onClick={() => setOpen(!open)}>
+      {props.text}
+    </td>
   );
 }

@@ -35,7 +35,7 @@ export function TokenNeeded() {
     <div class="signin">
       <div class="card signin-card" data-testid="token-needed">
         <h1>ledgerflow</h1>
-        <p><strong>Not signed in.</strong> Open the URL with the token <code>ledgerflow ui</code> printed when it started (<code>http://127.0.0.1:&lt;port&gt;/?token=…</code>).</p>
+        <p><strong>Not signed in.</strong> Open the URL with the token <code>ledgerflow ui</code> printed when it started (<code>http://127.0.0.1:&lt;port&gt;/?token=…</code>), or, when it was started with named users (<code>--users</code>), the URL with your own token.</p>
         <p class="muted">The token is set as a cookie for this browser; restart <code>ledgerflow ui</code> to get a new one.</p>
       </div>
     </div>
