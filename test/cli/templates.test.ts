@@ -135,9 +135,10 @@ describe('ledgerflow new', () => {
 
   it('refuses an unknown template with a did-you-mean, exit 2, nothing written', async () => {
     const dir = tempDir();
-    const r = await cli(['new', 'lead-qualification', '--dir', join(dir, 'p')]);
+    // A typo (a dash for the underscore is no typo: see 'either way' above).
+    const r = await cli(['new', 'lead-qualificaton', '--dir', join(dir, 'p')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown template "lead-qualification"; did you mean "lead_qualification"\?/);
+    expect(r.stderr).toMatch(/unknown template "lead-qualificaton"; did you mean "lead_qualification"\?/);
     expect(existsSync(join(dir, 'p'))).toBe(false);
     const bad = await cli(['new', 'lead_qualification', '--id', 'has space', '--dir', join(dir, 'p')]);
     expect(bad.code).toBe(2);
