@@ -164,9 +164,7 @@ export class ClusterEngine {
       ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
     });
     this.taskQueues = new TaskQueues(this.jsm, this.js, this.opts.settings);
-    const mover = startLegacyTaskMover({ jsm: this.jsm, queues: this.taskQueues, log: this.log });
-    this.stops.push(mover.stop);
-    this.loops.push(mover.done);
+    startLegacyTaskMover({ jsm: this.jsm, queues: this.taskQueues, log: this.log }, this.stops, this.loops);
     const inputs: InputHost = {
       tokens: this.tokens, stats: this.stats, sendersProven: () => this.sendersProven, now: this.now, log: this.log,
       withRun: (runId, fn) => this.withRun(runId, fn), load: (runId, fresh) => this.load(runId, fresh),

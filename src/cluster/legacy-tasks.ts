@@ -67,8 +67,14 @@ export async function moveLegacyTasks(jsm: JetStreamManager, queues: Pick<TaskQu
   return moved;
 }
 
-/** Moves LF_TASKS's attempts now and every `everyMs` until stopped; a failed pass is logged and tried again at the next. */
-export function startLegacyTaskMover(o: { jsm: JetStreamManager; queues: Pick<TaskQueues, 'dispatch'>; log: (line: string) => void; everyMs?: number }): { done: Promise<void>; stop(): void } {
+/**
+ * Moves LF_TASKS's attempts now and every `everyMs` until stopped; a failed pass is logged and tried again at the next.
+ * Its stop goes to `stops` and its loop to `loops` when given (the engine's, which it runs and awaits on stop).
+ */
+export function startLegacyTaskMover(
+  o: { jsm: JetStreamManager; queues: Pick<TaskQueues, 'dispatch'>; log: (line: string) => void; everyMs?: number },
+  stops?: (() => void)[], loops?: Promise<void>[],
+): { done: Promise<void>; stop(): void } {
   let stopped = false;
   let wake: (() => void) | undefined;
   const skipped = new Set<number>();
@@ -83,5 +89,8 @@ export function startLegacyTaskMover(o: { jsm: JetStreamManager; queues: Pick<Ta
       });
     }
   })();
-  return { done, stop: () => { stopped = true; wake?.(); } };
+  const stop = () => { stopped = true; wake?.(); };
+  stops?.push(stop);
+  loops?.push(done);
+  return { done, stop };
 }
