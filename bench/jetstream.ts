@@ -367,7 +367,7 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     // (bench/cluster.ts; run it alone with its own baseline: node --import tsx bench/cluster.ts).
     const cluster = await benchCluster(server.url, five, handlers);
     say(`\n  cluster path: one ClusterEngine and one worker (createWorker) in this process, runs started with ClusterClient.start,`);
-    say(`  completions counted on the log's subjects; every task goes engine -> LF_TASKS -> worker -> LF_INPUTS -> engine:`);
+    say(`  completions counted on the log's subjects; every task goes engine -> LF_TASKS_<queue> -> worker -> LF_INPUTS -> engine:`);
     say(`    ${fmt(cluster.workflowsPerSec)} workflows/s  [${cluster.rounds.map((r) => fmt(r)).join(', ')}] of ${fmt(cluster.runs)} concurrent runs; CPU of this process ${fmt(cluster.cpuUsPerRun)} µs per run, of nats-server ${fmt(cluster.serverCpuUsPerRun ?? NaN)} µs`);
     say(`    ${fmt(cluster.workflowsPerSec / naiveWfs, 2)}× the naive floor, ${fmt(cluster.workflowsPerSec / modes[0]!.m.workflowsPerSec, 2)}× Engine.run with in-process handlers (default)`);
 

@@ -113,7 +113,7 @@ async function main(opts: Options): Promise<number> {
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { cwd: dir, env: R3 });
     if (deployed.code !== 0) throw new Error(`deploy failed (${deployed.code}): ${deployed.stderr}`);
     const jsm = await (await client.store.connection()).jetstreamManager();
-    await shortenAckWaits(jsm, ['first', 'slow', 'last']);
+    await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
 
     // One slot per engine and worker; a kill replaces its process with a new incarnation.
     const slots = new Map<string, { kind: 'engine' | 'worker'; proc: LedgerflowProcess | null }>();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
 import { inspectCluster } from '../cluster/doctor.js';
+import { TASK_STREAM_PREFIX } from '../cluster/subjects.js';
 import { formatDiagnostic, RunNotFoundError, UsageError } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
@@ -64,6 +65,8 @@ export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Prom
         io.out(`  ${s.name.padEnd(20)} ${s.kind.padEnd(6)} R${s.replicas}  leader ${s.leader ?? '-'}${peers ? `  (${peers})` : ''}  ${s.messages} msgs`);
       }
       if (report.missing.length > 0) io.out(`  not created yet (made on first use): ${report.missing.join(', ')}`);
+      if (!report.streams.some((s) => s.name.startsWith(TASK_STREAM_PREFIX))) io.out(`  no task queue yet: an engine makes ${TASK_STREAM_PREFIX}<queue> when it first hands out an attempt on that queue`);
+      for (const n of report.notes) io.out(`note: ${n}`);
       for (const w of report.warnings) io.err(`warning: ${w}`);
       if (report.warnings.length === 0) io.out('✓ every stream and bucket as set');
     }

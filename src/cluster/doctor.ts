@@ -2,13 +2,17 @@
  * `ledgerflow doctor`: every stream and KV bucket ledgerflow keeps on a NATS
  * server, with its replicas, leader and the health of each replica, and a
  * warning wherever that differs from the replica setting or a replica is not
- * current. Reads only; creates nothing.
+ * current. Reads only; creates nothing. The task queues' streams
+ * (LF_TASKS_<queue>) are made as engines first hand out attempts on each
+ * queue: doctor checks those it finds; and says what is left in the single
+ * LF_TASKS of older versions (legacy-tasks.ts).
  */
 import type { JetStreamManager, StreamInfo } from 'nats';
 import { ATTEMPTS_BUCKET } from './attempts.js';
 import { ENGINE_BUCKET } from './attempt-tokens.js';
 import { SCHEDULES_BUCKET } from './schedule-cursor.js';
-import { DEFINITIONS_BUCKET, STREAMS } from './subjects.js';
+import { DEFINITIONS_BUCKET, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX } from './subjects.js';
+import { LEGACY_TASKS_EVERY_MS } from './legacy-tasks.js';
 import { RUNS_INDEX_BUCKET } from '../query/index.js';
 
 export interface StreamHealth {
@@ -30,6 +34,8 @@ export interface DoctorReport {
   /** What ledgerflow would create that is not there yet (created on first use). */
   missing: string[];
   warnings: string[];
+  /** Nothing wrong, but something to do (delete the LF_TASKS of older versions once it is empty). */
+  notes: string[];
 }
 
 /** The streams and buckets ledgerflow creates; the log's stream and the snapshot bucket may be renamed in settings. */
@@ -67,11 +73,21 @@ export async function inspectCluster(jsm: JetStreamManager, opts: { server: stri
   const expectedReplicas = opts.expectedReplicas ?? 1;
   const wanted = expectedStreams(opts);
   const found = new Map<string, StreamHealth>();
+  const queues: StreamHealth[] = [];
+  let legacy: StreamHealth | undefined;
   for await (const si of jsm.streams.list()) {
     if (wanted.includes(si.config.name)) found.set(si.config.name, health(si));
+    else if (si.config.name.startsWith(TASK_STREAM_PREFIX)) queues.push(health(si));
+    else if (si.config.name === LEGACY_TASKS.name) legacy = health(si);
   }
-  const streams = wanted.filter((n) => found.has(n)).map((n) => found.get(n)!);
+  const streams = [...wanted.filter((n) => found.has(n)).map((n) => found.get(n)!), ...queues.sort((a, b) => a.name.localeCompare(b.name)), ...(legacy ? [legacy] : [])];
   const warnings: string[] = [];
+  const notes: string[] = [];
+  if (legacy && legacy.messages > 0) {
+    warnings.push(`${LEGACY_TASKS.name} holds ${legacy.messages} message${legacy.messages === 1 ? '' : 's'}: task attempts from before each queue had its own stream (LF_TASKS_<queue>), which no worker of this version reads; a running engine of this version moves them onto their queues' streams within ${LEGACY_TASKS_EVERY_MS / 1000} s, so if this stays, no engine of this version runs, or one of an older version still publishes there (stop it)`);
+  } else if (legacy) {
+    notes.push(`${LEGACY_TASKS.name} is left from before each queue had its own stream (LF_TASKS_<queue>) and is empty: once no engine or worker of an older version runs, delete it (nats stream rm ${LEGACY_TASKS.name})`);
+  }
   for (const s of streams) {
     if (s.replicas !== expectedReplicas) {
       warnings.push(`${s.name} has ${s.replicas} replica${s.replicas === 1 ? '' : 's'}, but the setting (LEDGERFLOW_NATS_REPLICAS) is ${expectedReplicas}: it was created before the setting changed; recreate it (or change its config with the nats CLI) to match`);
@@ -82,5 +98,5 @@ export async function inspectCluster(jsm: JetStreamManager, opts: { server: stri
       else if (!p.current) warnings.push(`${s.name}: replica on ${p.name} is behind by ${p.lag} operations`);
     }
   }
-  return { server: opts.server, expectedReplicas, streams, missing: wanted.filter((n) => !found.has(n)), warnings };
+  return { server: opts.server, expectedReplicas, streams, missing: wanted.filter((n) => !found.has(n)), warnings, notes };
 }

@@ -45,7 +45,8 @@ import { ensureCluster, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { ENGINE_CONSUMERS, ENGINE_SENDER, STREAMS, subjects } from './subjects.js';
 import { takeInput, type InputHost } from './inputs.js';
-import { WorkerConsumers } from './worker-consumers.js';
+import { TaskQueues } from './task-queues.js';
+import { startLegacyTaskMover } from './legacy-tasks.js';
 
 export { ENGINE_SENDER } from './subjects.js';
 
@@ -108,8 +109,8 @@ export class ClusterEngine {
   registry!: DefinitionRegistry;
   private tokens!: AttemptTokens;
   private ledger!: AttemptLedger;
-  /** Creates the worker consumers of LF_TASKS as attempts are first handed out to them (workers may not). */
-  private workerConsumers!: WorkerConsumers;
+  /** Creates each queue's stream and worker consumers as attempts are first handed out to them (workers may not), and publishes attempts there. */
+  private taskQueues!: TaskQueues;
   private readonly cache = new Map<string, Loaded>();
   private readonly runLocks = new Map<string, Promise<unknown>>();
   private readonly loops: Promise<void>[] = [];
@@ -166,7 +167,8 @@ export class ClusterEngine {
       ...(this.opts.settings?.replicas ? { replicas: this.opts.settings.replicas } : {}),
       ...(this.opts.settings?.storage ? { storage: this.opts.settings.storage } : {}),
     });
-    this.workerConsumers = new WorkerConsumers(this.jsm, this.opts.settings);
+    this.taskQueues = new TaskQueues(this.jsm, this.js, this.opts.settings);
+    startLegacyTaskMover({ jsm: this.jsm, queues: this.taskQueues, log: this.log }, this.stops, this.loops);
     const inputs: InputHost = {
       tokens: this.tokens, stats: this.stats, sendersProven: () => this.sendersProven, now: this.now, log: this.log,
       withRun: (runId, fn) => this.withRun(runId, fn), load: (runId, fresh) => this.load(runId, fresh),
@@ -473,9 +475,8 @@ export class ClusterEngine {
         const { restart, ...rest } = fields;
         const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: this.tokens.tokenFor(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt) };
         this.stats.dispatched++;
-        publishes.push(this.workerConsumers.ensure(queue, effect.handler));
         // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
-        publishes.push(this.js.publish(subjects.task(queue, effect.handler), encode(msg), { msgID: restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey }));
+        publishes.push(this.taskQueues.dispatch(queue, effect.handler, encode(msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey));
       } else if (effect.type === 'attempt.abort') {
         // Best effort: if it fails, the attempt merely runs and its outcome is stale.
         const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });

@@ -6,7 +6,7 @@ export { DefinitionRegistry } from './definitions.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
 export { ensureCluster, type ClusterSettings } from './setup.js';
 export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
-export { STREAMS, subjects, DEFAULT_QUEUE } from './subjects.js';
+export { STREAMS, subjects, taskStream, DEFAULT_QUEUE } from './subjects.js';
 export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage, DeadLetterMessage } from './messages.js';
 export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
 export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type DeadLetterWriter, type ReplayResult } from './dead-letter-queue.js';

@@ -59,7 +59,7 @@ export const InputMessage = z.discriminatedUnion('type', [
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
 
-/** On lf.tasks.<queue>.<handler>: one attempt of a task, everything a worker needs to run it. */
+/** On lf.q.<queue>.<handler> (stream LF_TASKS_<queue>): one attempt of a task, everything a worker needs to run it. */
 export const TaskMessage = z.object({
   runId: z.string(),
   workflowId: z.string(),
@@ -82,7 +82,7 @@ export const TaskMessage = z.object({
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
   /**
-   * A COMMAND task's attempt (on lf.tasks.<queue>._command): the program and its arguments (no shell), the working
+   * A COMMAND task's attempt (on lf.q.<queue>._command): the program and its arguments (no shell), the working
    * directory (relative: to the worker's current directory, also the default) and the variables added to the
    * environment, resolved by the engine. The task's input goes to the program's stdin as JSON.
    */

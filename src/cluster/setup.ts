@@ -7,7 +7,7 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
-import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects } from './subjects.js';
+import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects, taskStream } from './subjects.js';
 import { createRetrying } from './create-retry.js';
 
 export interface ClusterSettings {
@@ -123,17 +123,21 @@ async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, durable
   }
 }
 
-export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = {}): Promise<void> {
-  const base: Partial<StreamConfig> = {
+/** The cluster's stream settings (replicas, storage, dedup window). */
+function baseConfig(s: ClusterSettings): Partial<StreamConfig> {
+  return {
     storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
     num_replicas: s.replicas ?? 1,
     duplicate_window: ns(s.duplicateWindowMs ?? 10 * 60_000),
   };
+}
+
+export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = {}): Promise<void> {
+  const base = baseConfig(s);
   const wq = { ...base, retention: RetentionPolicy.Workqueue };
-  // Before the task queue: a worker starts once LF_TASKS exists, and claims attempts in the ledger.
+  // Before any task queue (an engine makes each when it first hands out an attempt on it): workers claim attempts in the ledger.
   await AttemptLedger.ensure(jsm, { replicas: s.replicas, storage: s.storage, ttlMs: s.attemptTtlMs });
   await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, wq);
-  await ensureStream(jsm, STREAMS.tasks.name, STREAMS.tasks.subjects, wq);
   await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
@@ -171,9 +175,18 @@ function serverMaxDeliver(maxDeliver: number): number {
   return maxDeliver + DEAD_LETTER_SPARE_DELIVERIES;
 }
 
+/** Queue `queue`'s work-queue stream LF_TASKS_<queue> (subjects lf.q.<queue>.*), with the cluster's settings; returns its name. */
+export async function ensureTaskStream(jsm: JetStreamManager, queue: string, s: ClusterSettings = {}): Promise<string> {
+  const stream = taskStream(queue);
+  await ensureStream(jsm, stream.name, stream.subjects, { ...baseConfig(s), retention: RetentionPolicy.Workqueue });
+  return stream.name;
+}
+
+/** The worker consumer w_<queue>_<handler> on its queue's stream, and the stream first; returns the consumer's name. */
 export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}): Promise<string> {
   const name = workerConsumerName(queue, handler);
-  await ensureConsumer(jsm, STREAMS.tasks.name, name, {
+  const stream = await ensureTaskStream(jsm, queue, s);
+  await ensureConsumer(jsm, stream, name, {
     filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
     maxDeliver: serverMaxDeliver(s.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver),
   });

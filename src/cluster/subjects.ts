@@ -9,7 +9,9 @@
  *                                                        by nats.conf (each worker user is given its queues)
  *                lf.inputs.<sender>.<runId>              kicks; outcomes of the attempts engines run themselves
  *                                                        (SUB_WORKFLOW, EMIT) from the engine sender
- *   LF_TASKS     lf.tasks.<queue>.<handler>              task attempts for workers
+ *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
+ *                                                        created by the engines when they first hand out an
+ *                                                        attempt on it (task-queues.ts)
  *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
  *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
  *                                                        enforced by nats.conf permissions
@@ -25,13 +27,19 @@
  *   KV LF_DEFINITIONS                                    deployed definitions
  *   KV LF_ATTEMPTS                                       task attempts workers took (attempts.ts)
  *
- * Worker consumers of LF_TASKS (w_<queue>_<handler>) are created by the
- * engines when they first hand out an attempt of that pair (worker-consumers.ts):
+ * Worker consumers (w_<queue>_<handler>, on LF_TASKS_<queue>) are created by
+ * the engines when they first hand out an attempt of that pair (task-queues.ts):
  * the `worker` user of nats.conf may pull from consumers, not create them.
+ *
+ * Why a stream per queue: NATS permissions match whole subject tokens, and
+ * every JetStream subject a worker uses names the stream as a token of its own
+ * ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.…), so
+ * nats.conf can grant a worker user exactly its queues' streams. With one
+ * stream for all queues it could only grant all of it: a consumer's name is
+ * one token, and `LF_TASKS.*` is every queue's.
  */
 export const STREAMS = {
   inputs: { name: 'LF_INPUTS', subjects: ['lf.inputs.>'] },
-  tasks: { name: 'LF_TASKS', subjects: ['lf.tasks.>'] },
   timers: { name: 'LF_TIMERS', subjects: ['lf.timers.>'] },
   approvals: { name: 'LF_APPROVALS', subjects: ['lf.approvals.>'] },
   triggers: { name: 'LF_TRIGGERS', subjects: ['lf.triggers.>'] },
@@ -45,6 +53,31 @@ export const STREAMS = {
   control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
   dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.>'] },
 } as const;
+
+/** Every queue's stream is named this and the queue (nats.conf grants a worker user `LF_TASKS_<queue>` per queue). */
+export const TASK_STREAM_PREFIX = 'LF_TASKS_';
+
+/**
+ * Queue `queue`'s work-queue stream of task attempts. Its subjects, lf.q.…,
+ * are not the single stream's of older versions (lf.tasks.>): both may live
+ * on a cluster being upgraded (legacy-tasks.ts moves what is left there).
+ */
+export function taskStream(queue: string): { name: string; subjects: string[] } {
+  return { name: `${TASK_STREAM_PREFIX}${token(queue)}`, subjects: [`lf.q.${token(queue)}.*`] };
+}
+
+/** The queue and handler of a task subject (lf.q.<queue>.<handler>), or null. */
+export function taskSubjectParts(subject: string): { queue: string; handler: string } | null {
+  const m = /^lf\.q\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(subject);
+  return m ? { queue: m[1]!, handler: m[2]! } : null;
+}
+
+/**
+ * The one task stream of versions before per-queue streams, on subjects
+ * lf.tasks.<queue>.<handler>. Engines no longer create it; on a cluster that
+ * has it they move what is left in it to the queues' streams (legacy-tasks.ts).
+ */
+export const LEGACY_TASKS = { name: 'LF_TASKS', subjects: ['lf.tasks.>'] } as const;
 
 export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
 
@@ -66,7 +99,8 @@ export const subjects = {
    * that `queue` is the attempt's own: a user cannot report attempts of a queue it was not given.
    */
   report: (sender: string, queue: string, runId: string) => `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
-  task: (queue: string, handler: string) => `lf.tasks.${token(queue)}.${token(handler)}`,
+  /** A task attempt, on its queue's own stream LF_TASKS_<queue> (taskStream). */
+  task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,

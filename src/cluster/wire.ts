@@ -23,7 +23,7 @@ export const WIRE_SCHEMAS = {
   Control: ControlMessage,
   /** lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt) and lf.inputs.<sender>.<runId> (a kick, an engine's report) */
   Input: InputMessage,
-  /** lf.tasks.<queue>.<handler> */
+  /** lf.q.<queue>.<handler> (stream LF_TASKS_<queue>) */
   TaskAttempt: TaskMessage,
   /** lf.timers.<runId> */
   Timer: TimerMessage,

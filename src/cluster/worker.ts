@@ -23,9 +23,11 @@
  *   write the ledger, so it is reported to the engine (task.lost, with what
  *   the ledger said), whose log decides whether it runs again (inputs.ts).
  *
- * A worker creates no consumer unless its NATS user may: the engines create
+ * A worker creates no stream or consumer unless its NATS user may: the
+ * engines create its queue's stream LF_TASKS_<queue> and the consumer
  * w_<queue>_<handler> when they first hand out an attempt of that pair
- * (worker-consumers.ts), and a worker waits for it.
+ * (task-queues.ts), and a worker waits for them. nats.conf grants a worker
+ * user only its queues' streams.
  *
  * This module pulls, claims and holds deliveries; running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
@@ -43,7 +45,7 @@ import { AttemptLedger, type Claim } from './attempts.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
-import { ANONYMOUS_SENDER, DEFAULT_QUEUE, STREAMS, subjects, workerConsumerName } from './subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, taskStream, workerConsumerName } from './subjects.js';
 import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 
@@ -54,7 +56,7 @@ export interface WorkerOptions {
   queue?: string;
   settings?: ClusterSettings;
   /**
-   * Run COMMAND tasks too (their attempts on lf.tasks.<queue>._command), with this executor
+   * Run COMMAND tasks too (their attempts on lf.q.<queue>._command), with this executor
    * (src/workers/command.ts: `createCommandExecutor({ outputLimit })`). Without it, this worker takes none.
    */
   commands?: CommandRunner;
@@ -200,28 +202,39 @@ export function createWorker(opts: WorkerOptions): Worker {
   /**
    * The consumer of `handler` on this worker's queue once it exists (null: stopped first). Made
    * here when this worker's NATS user may create consumers; else (nats.conf's `worker`, which may
-   * not) an engine makes it when it first hands out an attempt of that handler on that queue.
+   * not) an engine makes the queue's stream and the consumer when it first hands out an attempt of
+   * that handler on that queue. Until then the worker waits, saying what it waits for.
    */
   async function consumerOf(jsm: JetStreamManager, handler: string): Promise<string | null> {
     const name = workerConsumerName(queue, handler);
+    const stream = taskStream(queue).name;
     let waiting = '';
     for (let tries = 0; !stopped; tries++) {
       try {
         // Tried once: a user that may not create consumers would only be refused again.
-        if (tries === 0) await ensureWorkerConsumer(jsm, queue, handler, opts.settings);
-        const actual = (await jsm.consumers.info(STREAMS.tasks.name, name)).config.ack_wait;
+        if (tries === 0) await ensureWorkerConsumer(jsm, queue, handler, opts.settings).catch(() => undefined);
+        const actual = (await jsm.consumers.info(stream, name)).config.ack_wait;
         if (actual) ackWaitMs = Math.min(ackWaitMs, actual / 1_000_000);
-        if (waiting) log(`consumer ${name} is there: taking attempts of ${handler} from queue ${queue}`);
+        if (waiting) log(`consumer ${name} of ${stream} is there: taking attempts of ${handler} from queue ${queue}`);
         return name;
       } catch (err) {
-        if (!waiting) {
-          waiting = (err as Error).message;
-          log(`waiting for consumer ${name} of ${STREAMS.tasks.name} (${waiting}): an engine creates it when it first hands out an attempt of ${handler} on queue ${queue}`);
-        }
+        const why = waitingFor(err, stream, name, handler);
+        if (why !== waiting) log(why);
+        waiting = why;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
     return null;
+  }
+
+  /** What a worker waiting for its queue's consumer says it waits for. */
+  function waitingFor(err: unknown, stream: string, name: string, handler: string): string {
+    const message = (err as Error).message ?? String(err);
+    if (/permission/i.test(message)) {
+      return `waiting: NATS user ${sender} may not read queue ${queue} (${message}); nats.conf must give it "$JS.API.STREAM.INFO.${stream}", "$JS.API.CONSUMER.INFO.${stream}.*", "$JS.API.CONSUMER.MSG.NEXT.${stream}.*", "$JS.ACK.${stream}.>" and "lf.inputs.${sender}.${queue}.*" (then reload the server)`;
+    }
+    if (/stream not found/i.test(message)) return `waiting for stream ${stream} of queue ${queue}: an engine creates it when it first hands out an attempt on queue ${queue}`;
+    return `waiting for consumer ${name} of ${stream} (${message}): an engine creates it when it first hands out an attempt of ${handler} on queue ${queue}`;
   }
 
   /** The attempt a task message holds, if it parses. */
@@ -308,7 +321,7 @@ export function createWorker(opts: WorkerOptions): Worker {
             try {
               // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them
               // apart from started ones), so it pulls no more than it runs at once.
-              const messages = await (await js.consumers.get(STREAMS.tasks.name, durable)).consume({ max_messages: opts.concurrency ?? 4, expires: PULL_EXPIRES_MS });
+              const messages = await (await js.consumers.get(taskStream(queue).name, durable)).consume({ max_messages: opts.concurrency ?? 4, expires: PULL_EXPIRES_MS });
               stops.push(() => messages.stop());
               // bounded() heartbeats and settles every delivery itself; a stop waits for it.
               for await (const m of messages) if (inHand.accept(m)) void inHand.track([m], bounded(m));

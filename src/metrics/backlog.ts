@@ -1,38 +1,18 @@
 /**
- * Queue backlog on NATS, read at scrape time: the task attempts waiting in
- * LF_TASKS for a worker, per queue. Attempts go to lf.tasks.<queue>.<handler>
- * and each (queue, handler) has its worker consumer (w_<queue>_<handler>,
- * made by the first worker that pulls them: cluster/setup.ts). Waiting is the
- * consumer's num_pending (not yet handed to a worker); for a subject no
- * worker ever pulled there is no consumer, and every message of the subject
- * waits.
+ * Queue backlog on NATS, read at scrape time: the task attempts waiting for a
+ * worker, per queue. Each queue is its own stream LF_TASKS_<queue>, each
+ * (queue, handler) its worker consumer w_<queue>_<handler>, made by the
+ * engines when they first hand out such an attempt (cluster/task-queues.ts).
+ * Waiting is the consumer's num_pending (not yet handed to a worker); for a
+ * subject no consumer reads, every message of the subject waits
+ * (cluster/task-queue-stats.ts reads both).
  */
 import type { JetStreamManager } from 'nats';
-import { STREAMS } from '../cluster/subjects.js';
+import { backlogByQueue, readTaskQueues } from '../cluster/task-queue-stats.js';
 
-/** Attempts waiting per queue, from the stream's per-subject counts and its consumers (pure). */
-export function backlogByQueue(subjectCounts: Record<string, number>, consumers: readonly { filter?: string | undefined; numPending: number }[]): Map<string, number> {
-  const pendingOf = new Map<string, number>();
-  for (const c of consumers) if (c.filter) pendingOf.set(c.filter, c.numPending);
-  const backlog = new Map<string, number>();
-  const queueOf = (subject: string) => /^lf\.tasks\.([^.]+)\.[^.]+$/.exec(subject)?.[1];
-  // Queues with a worker consumer show up with 0 when nothing waits, so their series does not vanish.
-  for (const subject of pendingOf.keys()) {
-    const queue = queueOf(subject);
-    if (queue !== undefined) backlog.set(queue, (backlog.get(queue) ?? 0) + pendingOf.get(subject)!);
-  }
-  for (const [subject, count] of Object.entries(subjectCounts)) {
-    const queue = queueOf(subject);
-    if (queue === undefined || pendingOf.has(subject)) continue;
-    backlog.set(queue, (backlog.get(queue) ?? 0) + count);
-  }
-  return backlog;
-}
+export { backlogByQueue };
 
-/** Reads the backlog of every queue from the server (one stream info and one consumer listing). */
+/** Reads the backlog of every queue from the server (a stream listing, and per queue one consumer listing and one stream info). */
 export async function readQueueBacklog(jsm: JetStreamManager): Promise<Map<string, number>> {
-  const info = await jsm.streams.info(STREAMS.tasks.name, { subjects_filter: 'lf.tasks.>' });
-  const consumers: { filter?: string | undefined; numPending: number }[] = [];
-  for await (const c of jsm.consumers.list(STREAMS.tasks.name)) consumers.push({ filter: c.config.filter_subject, numPending: c.num_pending });
-  return backlogByQueue(info.state.subjects ?? {}, consumers);
+  return backlogByQueue(await readTaskQueues(jsm));
 }

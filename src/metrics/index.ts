@@ -122,7 +122,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
     },
     observeQueues(jsm) {
       new Gauge({
-        name: 'ledgerflow_queue_backlog', help: 'Task attempts waiting in LF_TASKS for a worker, per queue (NATS)', labelNames: ['queue'], registers: [registry],
+        name: 'ledgerflow_queue_backlog', help: 'Task attempts waiting for a worker in their queue stream (LF_TASKS_<queue>), per queue (NATS)', labelNames: ['queue'], registers: [registry],
         async collect() {
           this.reset();
           try {

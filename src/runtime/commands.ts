@@ -9,7 +9,7 @@ import type { CommandTask } from '../definition/index.js';
 import { resolveTemplate, type Scope } from '../expressions/index.js';
 import type { TaskContext } from './handlers.js';
 
-/** The handler name COMMAND attempts travel under (the NATS subject lf.tasks.<queue>._command): workers that run commands take them. */
+/** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): workers that run commands take them. */
 export const COMMAND_HANDLER = '_command';
 
 /** One attempt's command, its templates resolved. */

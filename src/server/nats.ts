@@ -6,7 +6,7 @@
  * nats.conf's permissions decide (a violation is a 403 naming the subject).
  *
  * Who is connected (GET /api/workers) is read from JetStream consumer info,
- * no extra bookkeeping: per task queue (LF_TASKS consumer w_<queue>_<handler>)
+ * no extra bookkeeping: per task queue (consumer w_<queue>_<handler> of LF_TASKS_<queue>)
  * its backlog (num_pending), attempts in flight (num_ack_pending) and the
  * pull requests waiting (num_waiting: workers idle and connected); the same
  * for the engines' shared consumers on each input stream.
@@ -16,6 +16,7 @@ import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { ClusterClient, KvScheduleCursor, STREAMS } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
+import { readTaskQueues } from '../cluster/task-queue-stats.js';
 import { natsSettings } from '../cli/nats-settings.js';
 import { scheduleRows } from '../cli/schedules.js';
 import { PauseRefusedError } from '../errors/index.js';
@@ -201,26 +202,14 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     },
     async workers() {
       const jsm = await nc.jetstreamManager();
-      const queues: Record<string, unknown>[] = [];
       const engines: unknown[] = [];
-      const taskSubject = /^lf\.tasks\.([^.]+)\.([^.]+)$/;
       for (const stream of Object.values(STREAMS)) {
         let list;
         try { list = await jsm.consumers.list(stream.name).next(); } catch { continue; } // not created yet
-        for (const ci of list) {
-          const row = { stream: stream.name, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered };
-          const m = stream.name === STREAMS.tasks.name ? taskSubject.exec(ci.config.filter_subject ?? '') : null;
-          if (m) queues.push({ queue: m[1], handler: m[2], ...row, backlog: ci.num_pending, workers: ci.num_waiting });
-          else engines.push(row);
-        }
+        for (const ci of list) engines.push({ stream: stream.name, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered });
       }
-      // Attempts on a subject with no consumer (engines create one when they first publish there; an older version did not) are backlog too: the stream's count per subject says so.
-      const info = await jsm.streams.info(STREAMS.tasks.name, { subjects_filter: 'lf.tasks.>' }).catch(() => null);
-      for (const [subject, count] of Object.entries(info?.state.subjects ?? {})) {
-        const m = taskSubject.exec(subject);
-        if (!m || queues.some((q) => q.queue === m[1] && q.handler === m[2])) continue;
-        queues.push({ queue: m[1], handler: m[2], stream: STREAMS.tasks.name, consumer: null, pending: count, inFlight: 0, waiting: 0, redelivered: 0, backlog: count, workers: 0 });
-      }
+      // Each queue its own stream LF_TASKS_<queue> (src/cluster/task-queue-stats.ts): a row per worker consumer, and per subject no consumer reads.
+      const queues = (await readTaskQueues(jsm)).map((q) => ({ ...q, backlog: q.pending, workers: q.waiting }));
       return { mode: 'nats', server: nc.getServer(), queues, engines };
     },
     async signIn(user, password) {

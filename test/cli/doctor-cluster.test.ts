@@ -46,7 +46,7 @@ describe.skipIf(!!skipReason)('ledgerflow doctor on a 3-node cluster', () => {
     const report = healthy.report!;
     expect(report.expectedReplicas).toBe(3);
     expect(report.warnings).toEqual([]);
-    expect(report.streams.map((s) => s.name)).toEqual(expect.arrayContaining(['LF_EVENTS', 'LF_TASKS', 'LF_INPUTS', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
+    expect(report.streams.map((s) => s.name)).toEqual(expect.arrayContaining(['LF_EVENTS', 'LF_INPUTS', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
     for (const s of report.streams) {
       expect(s.replicas, s.name).toBe(3);
       // The leader and its two peers are the three nodes, each peer current.

@@ -3,7 +3,8 @@
  * every bucket ledgerflow creates (the definitions bucket used to be made
  * with the defaults whatever the settings said).
  */
-import { connect } from 'nats';
+import { connect, RetentionPolicy } from 'nats';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cli, ROOT } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
@@ -27,7 +28,9 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
     const report = JSON.parse(ok.stdout);
     expect(report).toMatchObject({ expectedReplicas: 1, warnings: [] });
     const names = report.streams.map((s: { name: string }) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['LF_INPUTS', 'LF_TASKS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_TRIGGERS', 'LF_DLQ', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
+    expect(names).toEqual(expect.arrayContaining(['LF_INPUTS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_TRIGGERS', 'LF_DLQ', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
+    // No engine has handed out an attempt: no queue's stream yet, and no single LF_TASKS (older versions') either.
+    expect(names.filter((n: string) => n.startsWith('LF_TASKS'))).toEqual([]);
     // A standalone server (no cluster) names no leader.
     for (const s of report.streams) expect(s).toMatchObject({ replicas: 1, peers: [] });
     // No engine has run: its secret's bucket, the snapshots, the schedule cursors and the run index are made on first use.
@@ -48,5 +51,33 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
     expect(off.stderr).toMatch(/warning: KV_LF_DEFINITIONS has 1 replica, but the setting \(LEDGERFLOW_NATS_REPLICAS\) is 3/);
     expect(off.stderr).toMatch(/warning: LF_INPUTS has 1 replica/);
     expect(off.stdout).toMatch(/LF_INPUTS\s+stream\s+R1\s+leader \S+/);
+  }, 60_000);
+
+  it('checks each queue\'s stream LF_TASKS_<queue> it finds, warns while the single LF_TASKS of older versions holds attempts, and says to delete it once empty', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await nc.jetstreamManager();
+      // As an engine makes it when it first hands out an attempt on queue `default`.
+      await ensureWorkerConsumer(jsm, 'default', 'first');
+      // As an older version left it: one attempt still in it.
+      await jsm.streams.add({ name: 'LF_TASKS', subjects: ['lf.tasks.>'], retention: RetentionPolicy.Workqueue });
+      const { seq } = await nc.jetstream().publish('lf.tasks.default.first', new TextEncoder().encode('{}'));
+
+      const held = await cli(['--nats', server.url, 'doctor']);
+      expect(held.code).toBe(1);
+      expect(held.stdout).toMatch(/LF_TASKS_default\s+stream\s+R1/);
+      expect(held.stderr).toMatch(/warning: LF_TASKS holds 1 message: task attempts from before each queue had its own stream/);
+      // A queue's stream is checked against the replica setting like every other.
+      expect((await cli(['--nats', server.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } })).stderr).toMatch(/warning: LF_TASKS_default has 1 replica/);
+
+      await jsm.streams.deleteMessage('LF_TASKS', seq);
+      const empty = await cli(['--nats', server.url, 'doctor']);
+      expect(empty.stderr).toBe('');
+      expect(empty.code).toBe(0);
+      expect(empty.stdout).toMatch(/note: LF_TASKS is left from before each queue had its own stream \(LF_TASKS_<queue>\) and is empty: .*delete it \(nats stream rm LF_TASKS\)/);
+      await jsm.streams.delete('LF_TASKS');
+    } finally {
+      await nc.close();
+    }
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 /**
  * COMMAND tasks over NATS: the engine resolves the command and publishes it
- * in the task message (lf.tasks.<queue>._command), a worker started with a
+ * in the task message (lf.q.<queue>._command), a worker started with a
  * command executor runs it as the restricted `worker` NATS user, and a timed
  * out attempt's process group dies on the worker. A real nats-server from
  * nats.conf.

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects } from '../../src/cluster/index.js';
+import { ClusterClient, ClusterEngine, createWorker, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { loadEventTypes } from '../../src/triggers/index.js';
@@ -140,7 +140,7 @@ describe.skipIf(!!skipReason)('poison messages', () => {
     const js = admin.jetstream();
     const task = { runId: 'dlq-nosuchrun', workflowId: 'dlq-gate', version: 1, taskId: 'prepare', attempt: 1, handler: 'prepare', input: {}, token: 't', task: { name: 'prepare', type: 'SIMPLE', output: { names: [], values: {} } } };
     const ack = await js.publish(subjects.task('poison', 'prepare'), encoder.encode(JSON.stringify(task)));
-    const consumer = await js.consumers.get(STREAMS.tasks.name, durable);
+    const consumer = await js.consumers.get(taskStream('poison').name, durable);
     for (let dead = 0; dead < 2;) {
       const m = await consumer.next({ expires: 2000 });
       if (m) dead++; // taken and never answered: the ack wait passes
@@ -151,13 +151,13 @@ describe.skipIf(!!skipReason)('poison messages', () => {
     try {
       // Under the worker's own user (anonymous here: it connects without credentials), the one dead-letter subject a worker may write.
       const [letter] = await waitFor('the attempt in lf.dlq.tasks.anonymous', async () => { const l = (await deadLetters(jsm, 'tasks.anonymous')).filter((d) => (d.source as { seq: number } | undefined)?.seq === ack.seq); return l.length > 0 ? l : undefined; }, { timeout: 15_000 });
-      expect(letter).toMatchObject({ runId: 'dlq-nosuchrun', taskId: 'prepare', source: { stream: 'LF_TASKS', deliveries: 3 }, reason: expect.stringMatching(/delivered 3 times \(the bound is 2\)/) });
+      expect(letter).toMatchObject({ runId: 'dlq-nosuchrun', taskId: 'prepare', source: { stream: 'LF_TASKS_poison', deliveries: 3 }, reason: expect.stringMatching(/delivered 3 times \(the bound is 2\)/) });
       expect(letter!.raw).toBe(JSON.stringify(task)); // small: kept whole
       expect(ran).toBe(0);
       // And reported failed (retryable), so a run would not wait on it: this one's engine refuses it (no such run, a made-up token).
       await waitFor('the failure reported to the engines', async () =>
         (await deadLetters(jsm, 'inputs')).some((d) => String(d.raw ?? '').includes('LF_ATTEMPT_UNDELIVERABLE') && d.runId === 'dlq-nosuchrun') || undefined, { timeout: 15_000 });
-      await waitFor('the attempt gone from its queue', async () => (await jsm.consumers.info(STREAMS.tasks.name, durable)).num_pending + (await jsm.consumers.info(STREAMS.tasks.name, durable)).num_ack_pending === 0);
+      await waitFor('the attempt gone from its queue', async () => (await jsm.consumers.info(taskStream('poison').name, durable)).num_pending + (await jsm.consumers.info(taskStream('poison').name, durable)).num_ack_pending === 0);
     } finally {
       await worker.stop();
     }

@@ -8,7 +8,7 @@
  */
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, STREAMS, subjects } from '../../src/cluster/index.js';
+import { ClusterClient, ClusterEngine, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { def } from '../helpers/engine.js';
@@ -52,7 +52,7 @@ describe.skipIf(!!skipReason)('an outcome for a run that reads as empty', () => 
 
   it('is tried again (the read failed), and dead-lettered only at the delivery bound', async () => {
     const { runId } = await client.start('empty-read', {});
-    const consumer = await asWorker.jetstream().consumers.get(STREAMS.tasks.name, 'w_default_export');
+    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, 'w_default_export');
     const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     m.ack();
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));

@@ -8,7 +8,7 @@
  */
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, type Worker } from '../../src/cluster/index.js';
+import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, taskStream, type Worker } from '../../src/cluster/index.js';
 import { ENGINE_BUCKET } from '../../src/cluster/attempt-tokens.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
@@ -117,7 +117,7 @@ describe.skipIf(!!skipReason)('what a NATS user must not be able to do', () => {
     const { runId } = await client.start('forgery-gate', {});
     // No worker runs prepare now: take its attempt from the queue as a worker would, and report it with a body that claims to be alice.
     const { TaskMessage } = await import('../../src/cluster/messages.js');
-    const consumer = await asWorker.jetstream().consumers.get(STREAMS.tasks.name, await import('../../src/cluster/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
+    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, await import('../../src/cluster/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
     const m = await waitFor('prepare\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     m.ack();

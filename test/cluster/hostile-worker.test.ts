@@ -6,7 +6,7 @@
  */
 import { AckPolicy, connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ATTEMPTS_BUCKET, ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, type Worker } from '../../src/cluster/index.js';
+import { ATTEMPTS_BUCKET, ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, taskStream, type Worker } from '../../src/cluster/index.js';
 import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
@@ -143,7 +143,7 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
       const runId = runIdForEvent(id, 'hostile-order');
       await emit(id);
       // Play the two workers: one ran the attempt and marked it finished; the other got it again and reports what the ledger says.
-      const consumer = await hostile.jetstream().consumers.get(STREAMS.tasks.name, 'w_default_charge');
+      const consumer = await hostile.jetstream().consumers.get(taskStream('default').name, 'w_default_charge');
       const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
       const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
       m.ack();
@@ -161,15 +161,18 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
     }
   }, 40_000);
 
-  it('cannot create a consumer, on a queue it was not given or any other: engines create them', async () => {
+  it('cannot create a stream or a consumer, on a queue it was not given or its own: engines create them', async () => {
     const asWorkerJsm = await hostile.jetstreamManager();
-    for (const [durable, filter] of [['w_vault_sign', 'lf.tasks.vault.sign'], ['w_default_x', 'lf.tasks.default.x'], ['grab', 'lf.tasks.>']]) {
-      await expect(asWorkerJsm.consumers.add(STREAMS.tasks.name, { durable_name: durable, filter_subject: filter, ack_policy: AckPolicy.Explicit }), durable).rejects.toThrow(/permission/i);
+    const tries: [string, string, string][] = [[taskStream('vault').name, 'w_vault_sign', 'lf.q.vault.sign'], [taskStream('default').name, 'w_default_x', 'lf.q.default.x'], [taskStream('default').name, 'grab', 'lf.q.>']];
+    for (const [stream, durable, filter] of tries) {
+      await expect(asWorkerJsm.consumers.add(stream, { durable_name: durable, filter_subject: filter, ack_policy: AckPolicy.Explicit }), durable).rejects.toThrow(/permission/i);
       // nats-server 2.9's filtered create subject too.
-      await expect(hostile.request(`$JS.API.CONSUMER.CREATE.${STREAMS.tasks.name}.${durable}.${filter}`, enc.encode(JSON.stringify({ stream_name: STREAMS.tasks.name, config: { durable_name: durable, filter_subject: filter, ack_policy: 'explicit' } }))), durable)
+      await expect(hostile.request(`$JS.API.CONSUMER.CREATE.${stream}.${durable}.${filter}`, enc.encode(JSON.stringify({ stream_name: stream, config: { durable_name: durable, filter_subject: filter, ack_policy: 'explicit' } }))), durable)
         .rejects.toThrow(/permission/i);
     }
-    expect((await jsm.consumers.list(STREAMS.tasks.name).next()).map((c) => c.name)).not.toContain('grab');
+    // Nor a queue's stream (one filtered on another queue's subjects would take its attempts).
+    await expect(asWorkerJsm.streams.add({ name: 'LF_TASKS_grab', subjects: ['lf.q.vault.*'] })).rejects.toThrow(/permission/i);
+    expect((await jsm.consumers.list(taskStream('default').name).next()).map((c) => c.name)).not.toContain('grab');
   });
 
   it('a report of an attempt of a queue it was not given is refused and dead-lettered, even with the attempt\'s token; the queue\'s own worker\'s outcome is what is recorded', async () => {
@@ -185,8 +188,8 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
     expect(letter).toMatchObject({ by: 'worker', taskId: 'sign', reason: expect.stringMatching(/reported on queue default by worker, but the attempt was handed out on queue vault/) });
     expect((await client.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
 
-    // The vault queue's own worker (here the engine user, which may report on every queue) runs it.
-    const vaultWorker = createWorker({ nats: url('engine'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
+    // The vault queue's own worker (nats.conf's `vault` user) runs it.
+    const vaultWorker = createWorker({ nats: url('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
     await vaultWorker.start();
     try {
       const view = await client.wait(runId, { timeoutMs: 15_000 });
@@ -194,7 +197,7 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
       expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
       const events = await client.store.read(runId);
       expect(JSON.stringify(events)).not.toContain('by a forger');
-      expect(events.find((e) => e.type === 'task.completed')!.data).toMatchObject({ by: 'engine' });
+      expect(events.find((e) => e.type === 'task.completed')!.data).toMatchObject({ by: 'vault' });
     } finally {
       await vaultWorker.stop();
     }

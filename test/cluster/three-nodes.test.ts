@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanos } from 'nats';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
+import { ClusterClient, STREAMS, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { cli } from '../helpers/cli.js';
 import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
@@ -64,13 +64,12 @@ describe.skipIf(!!skipReason)(`a 3-node cluster${skipReason ? ` (skipped: ${skip
     await Promise.all(['worker-1', 'worker-2'].map((n) => launch(n, ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS])));
 
     const runIds = (await Promise.all(Array.from({ length: 20 }, (_, i) => client.start('cluster-chaos', { ms: 200 + (i % 6) * 100 })))).map((s) => s.runId);
-    // Everything lives on three nodes: the log, the work queues, the definitions.
-    for (const name of ['LF_EVENTS', STREAMS.tasks.name, STREAMS.inputs.name, 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']) {
-      expect((await jsm.streams.info(name)).config.num_replicas, name).toBe(3);
-    }
-
     // Mid-run: slow tasks under way, no run finished yet. Then kill the node leading the log's stream.
     await waitFor('slow tasks to be running', () => readMarkers(markers).filter((m) => m.task.startsWith('slow') && m.what === 'start').length >= 6, { timeout: 30_000, detail: logs });
+    // Everything lives on three nodes: the log, the work queues (the queue's own, made by an engine as it handed out the first attempt), the definitions.
+    for (const name of ['LF_EVENTS', taskStream('default').name, STREAMS.inputs.name, 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']) {
+      expect((await jsm.streams.info(name)).config.num_replicas, name).toBe(3);
+    }
     const leader = (await jsm.streams.info('LF_EVENTS')).cluster!.leader!;
     const victim = cluster.nodes.find((n) => n.name === leader)!;
     await victim.stop();

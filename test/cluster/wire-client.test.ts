@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/api/index.js';
 import { ClusterEngine } from '../../src/cluster/index.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
 
 const skipReason = inject('natsSkipReason');
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -25,7 +26,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const asyncapi = parse(readFileSync(join(ROOT, 'docs', 'asyncapi.yaml'), 'utf8'));
 const ajv = new Ajv({ allErrors: true, validateFormats: false });
 const schema = (name: string): ValidateFunction => ajv.compile(asyncapi.components.schemas[name]);
-const valid = { trigger: schema('TriggerEvent'), approval: schema('Approval'), commit: schema('Commit'), deadLetter: schema('DeadLetter') };
+const valid = { trigger: schema('TriggerEvent'), approval: schema('Approval'), commit: schema('Commit'), deadLetter: schema('DeadLetter'), taskAttempt: schema('TaskAttempt'), input: schema('Input') };
 const commitHeaders = ajv.compile(asyncapi.components.messages.Commit.headers);
 
 function checked(validate: ValidateFunction, value: unknown, what: string): void {
@@ -123,6 +124,40 @@ describe.skipIf(!!skipReason)('a client built from docs/asyncapi.yaml with @nats
       expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
     } finally {
       log.stop();
+    }
+  }, 30_000);
+
+  it('runs a small purchase\'s SIMPLE task as the worker user: the attempt pulled from its queue\'s own stream, its outcome reported on the queue\'s subject; another queue\'s stream is refused', async () => {
+    const worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    try {
+      const event = { id: `po-${randomUUID()}`, type: 'purchase_requested', time: new Date().toISOString(), source: 'wire-test', data: { amount: 20, item: 'pen' } };
+      await jetstream(producer).publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id });
+      const runId = runIdFor(event.id, 'wire-approval');
+      // Where the document says attempts of queue `default`, handler `record` are.
+      const tasks = asyncapi.channels.tasks;
+      const fill = (s: string, queue: string) => s.replace('{queue}', queue).replace('{handler}', 'record');
+      const [stream, consumerName, subject] = [fill(tasks['x-stream'], 'default'), fill(tasks['x-consumers'][0], 'default'), fill(tasks.address, 'default')];
+      // The engines create the stream and consumer as they hand out the first attempt: wait for them.
+      const consumer = await waitFor(`${consumerName} on ${stream}`, () => jetstream(worker).consumers.get(stream, consumerName).catch(() => undefined));
+      const m = await waitFor('the attempt', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
+      expect(m.subject).toBe(subject);
+      const attempt = m.json<{ runId: string; taskId: string; attempt: number; token: string }>();
+      checked(valid.taskAttempt, attempt, 'task attempt');
+      expect(attempt).toMatchObject({ runId, taskId: 'record', attempt: 1 });
+      const outcome = { type: 'task.completed', runId, time: new Date().toISOString(), token: attempt.token, data: { task: 'record', attempt: 1, output: { recorded: true } } };
+      checked(valid.input, outcome, 'outcome');
+      expect((await jetstream(worker).publish(`lf.inputs.worker.default.${runId}`, JSON.stringify(outcome))).stream).toBe('LF_INPUTS');
+      m.ack();
+      const log = await follow('LF_EVENTS', `lf.events.wire-approval.${runId}`);
+      try {
+        for (let done = false; !done;) done = (await log.next()).json<{ events: RunEvent[] }>().events.some((e) => e.state.status === 'COMPLETED');
+      } finally {
+        log.stop();
+      }
+      // Another queue's stream is not the worker user's to read.
+      await expect(jetstream(worker).consumers.get(fill(tasks['x-stream'], 'vault'), fill(tasks['x-consumers'][0], 'vault'))).rejects.toThrow(/permission/i);
+    } finally {
+      await worker.close();
     }
   }, 30_000);
 

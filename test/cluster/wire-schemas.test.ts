@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ATTEMPTS_BUCKET, STREAMS, subjects, wireJsonSchemas } from '../../src/cluster/index.js';
+import { ATTEMPTS_BUCKET, STREAMS, subjects, taskStream, wireJsonSchemas } from '../../src/cluster/index.js';
 import { AttemptLedger } from '../../src/cluster/attempts.js';
 import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, workerConsumerName } from '../../src/cluster/subjects.js';
 import { DEFAULT_SNAPSHOT_BUCKET } from '../../src/store/index.js';
@@ -86,7 +86,10 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('workerDeadLetters')['x-stream']).toBe(STREAMS.dlq.name);
 
     expect(channel('runLog')['x-stream']).toBe('LF_EVENTS');
-    const byName: Obj = { inputs: 'inputs', tasks: 'tasks', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters' };
+    // Each queue its own stream: LF_TASKS_{queue} on lf.q.{queue}.*, the channel's address with the handler a wildcard.
+    expect(channel('tasks')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
+    expect(taskStream('P_queue').subjects.map(asDoc)).toEqual([channel('tasks').address.replace('{handler}', '*')]);
+    const byName: Obj = { inputs: 'inputs', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters' };
     for (const [key, s] of Object.entries(STREAMS)) {
       expect(channel(byName[key])['x-stream'], key).toBe(s.name);
       expect(s.subjects).toEqual([`${channel(byName[key]).address.split('.{')[0]}.>`]);

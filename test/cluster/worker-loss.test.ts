@@ -8,7 +8,7 @@
  */
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects } from '../../src/cluster/index.js';
+import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/attempts.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
@@ -56,7 +56,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
 
   /** Takes the next attempt of `export` from the queue, as a worker would, and acks it (this test plays the workers). */
   async function takeAttempt(): Promise<TaskMessage> {
-    const consumer = await asWorker.jetstream().consumers.get(STREAMS.tasks.name, 'w_default_export');
+    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, 'w_default_export');
     const m = await waitFor('an attempt of export in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     m.ack();
     return TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
@@ -108,7 +108,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
     const worker = createWorker({ nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'), handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
     await worker.start();
     try {
-      await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
+      await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);
       expect(ran).toEqual([]);
     } finally {
       await worker.stop();

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, type TaskMessage } from '../../src/cluster/index.js';
+import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, taskStream, type TaskMessage } from '../../src/cluster/index.js';
 import { AttemptLedger } from '../../src/cluster/attempts.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
@@ -49,14 +49,14 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       handlers: { slow: async (input, ctx) => { runs.push(ctx.idempotencyKey); await gate; return { n: Number(input.n) * 2 }; } },
     });
     await worker.start();
-    const pendingTasks = async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages;
+    const pendingTasks = async () => (await jsm.streams.info(taskStream('default').name)).state.messages;
     try {
       const task = attempt('run-twice');
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
       await waitFor('the first delivery to start', () => runs.length === 1);
       await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
       // The worker takes the second delivery while the first still runs, and holds both.
-      await expect.poll(async () => (await jsm.consumers.info(STREAMS.tasks.name, 'w_default_slow')).num_ack_pending).toBe(2);
+      await expect.poll(async () => (await jsm.consumers.info(taskStream('default').name, 'w_default_slow')).num_ack_pending).toBe(2);
       expect(runs).toEqual(['run-twice/slow/1']);
       release();
       // Both deliveries are acknowledged once the attempt ends (a work queue drops acknowledged messages).
@@ -107,7 +107,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       await waitFor('three attempts reported to the engine, ours completed', () => worker.stats.lost === 3 && worker.stats.completed === 1);
       // All four answered (a work queue drops what is acknowledged).
       const jsm = await nc.jetstreamManager();
-      await expect.poll(async () => (await jsm.streams.info(STREAMS.tasks.name)).state.messages).toBe(0);
+      await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);
       expect(runs).toEqual(['run-mine/other/1']);
       // Lost, not failed: the engine's log decides whether it runs again, without using up a retry.
       expect(await reportedFor('run-done')).toEqual([
@@ -119,7 +119,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
       expect(await reportedFor('run-aborted')).toEqual([
         expect.objectContaining({ type: 'task.lost', data: { task: 'other', attempt: 1, restart: 0, lost: 'engine', ledger: 'aborted' } }),
       ]);
-      expect((await jsm.consumers.info(STREAMS.tasks.name, 'w_default_other')).num_ack_pending).toBe(0);
+      expect((await jsm.consumers.info(taskStream('default').name, 'w_default_other')).num_ack_pending).toBe(0);
     } finally {
       await worker.stop();
     }
@@ -131,7 +131,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     const durable = await ensureWorkerConsumer(jsm, 'default', 'quick', { taskAckWaitMs: 1000 });
     await js.publish(subjects.task('default', 'quick'), JSON.stringify(attempt('run-orphan', 'quick')));
     // A worker that pulls the attempt and dies holding it, unstarted.
-    const taken = await (await js.consumers.get(STREAMS.tasks.name, durable)).next({ expires: 5000 });
+    const taken = await (await js.consumers.get(taskStream('default').name, durable)).next({ expires: 5000 });
     expect(taken?.info.deliveryCount).toBe(1);
     const runs: string[] = [];
     const worker = createWorker({ nats: asWorker(server.url), handlers: { quick: async (input, ctx) => { runs.push(ctx.idempotencyKey); return { n: Number(input.n) + 1 }; } } });

@@ -30,6 +30,8 @@ type Tokens = { run: string; task: string };
 const MAY_PUBLISH: Record<string, { kind: 'inputs' | 'approvals' | 'triggers' | 'timers'; subject: (t: Tokens) => string }[]> = {
   // Reports of attempts of the queue it is given (`default`); no kicks.
   worker: [{ kind: 'inputs', subject: (t) => `lf.inputs.worker.default.${t.run}` }],
+  // nats.conf's example worker of another queue: reports of `vault` attempts only.
+  vault: [{ kind: 'inputs', subject: (t) => `lf.inputs.vault.vault.${t.run}` }],
   alice: [{ kind: 'approvals', subject: (t) => `lf.approvals.${t.run}.${t.task}.alice` }],
   // The engine user (engines, admin commands): triggers and timers are engine-side subjects. A connection
   // without credentials is refused by the production nats.conf (in development, nats-dev.conf makes it this user).
@@ -45,6 +47,7 @@ const MAY_PUBLISH: Record<string, { kind: 'inputs' | 'approvals' | 'triggers' | 
 const DEAD_LETTERS = ['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control', 'notifications', 'tasks'].map((k) => `lf.dlq.${k}`);
 const MAY_WRITE_DEAD_LETTERS: Record<string, string[]> = {
   worker: ['lf.dlq.tasks.worker'],
+  vault: ['lf.dlq.tasks.vault'],
   engine: [...DEAD_LETTERS, 'lf.dlq.tasks.worker'],
 };
 const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
@@ -52,14 +55,24 @@ const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
     ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice', () => 'lf.dlq.tasks.worker.x',
     // Issue 20: no queue it was not given, no kick, no consumer of its own, no listing of the attempt ledger.
     (t) => `lf.inputs.worker.vault.${t.run}`, (t) => `lf.inputs.worker.${t.run}`, (t) => `lf.inputs.engine.default.${t.run}`,
-    () => '$JS.API.CONSUMER.CREATE.LF_TASKS.w_vault_sign.lf.tasks.vault.sign', () => '$JS.API.CONSUMER.CREATE.LF_TASKS.w_default_sign.lf.tasks.default.sign',
-    () => '$JS.API.CONSUMER.CREATE.LF_TASKS', () => '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS.w_vault_sign',
+    () => '$JS.API.CONSUMER.CREATE.LF_TASKS_vault.w_vault_sign.lf.q.vault.sign', () => '$JS.API.CONSUMER.CREATE.LF_TASKS_default.w_default_sign.lf.q.default.sign',
+    () => '$JS.API.CONSUMER.CREATE.LF_TASKS_default', () => '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS_default.w_default_sign',
+    () => '$JS.API.STREAM.CREATE.LF_TASKS_default', () => '$JS.API.STREAM.CREATE.LF_TASKS_vault',
+    // Nor read, hold or ack another queue's attempts: every such subject names the queue's stream (issue 20).
+    () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_vault.w_vault_sign', () => '$JS.API.CONSUMER.INFO.LF_TASKS_vault.w_vault_sign', () => '$JS.API.STREAM.INFO.LF_TASKS_vault',
+    () => '$JS.ACK.LF_TASKS_vault.w_vault_sign.1.1.1.1767225600000000000.0', () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default_x.w_default_x_sign',
+    () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS.w_vault_sign', () => '$JS.ACK.LF_TASKS.w_vault_sign.1.1.1.1767225600000000000.0',
     () => '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS', () => '$JS.API.STREAM.MSG.GET.KV_LF_ATTEMPTS', () => '$JS.API.CONSUMER.CREATE.KV_LF_ATTEMPTS'],
+  // The example worker of queue `vault`: none of `default`'s attempts, no report as another user or on another queue.
+  vault: [(t) => `lf.inputs.vault.default.${t.run}`, (t) => `lf.inputs.worker.vault.${t.run}`, (t) => `lf.inputs.vault.${t.run}`, () => 'lf.dlq.tasks.worker', (t) => `lf.approvals.${t.run}.${t.task}.alice`,
+    () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default.w_default_prepare', () => '$JS.API.CONSUMER.INFO.LF_TASKS_default.w_default_prepare', () => '$JS.API.STREAM.INFO.LF_TASKS_default',
+    () => '$JS.ACK.LF_TASKS_default.w_default_prepare.1.1.1.1767225600000000000.0', () => '$JS.API.CONSUMER.CREATE.LF_TASKS_vault.w_vault_sign.lf.q.vault.sign'],
   alice: [(t) => `lf.approvals.${t.run}.${t.task}.bob`, (t) => `lf.inputs.alice.${t.run}`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.approvals.${t.run}.${t.task}.alice.x`, (t) => `lf.control.bob.${t.run}`,
     ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice'],
 };
 const CREDENTIALS: Record<string, { user: string; pass: string; inboxPrefix?: string }> = {
   worker: { user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' },
+  vault: { user: 'vault', pass: 'vault-dev-password', inboxPrefix: '_INBOX_vault' },
   alice: { user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' },
   engine: { user: 'engine', pass: 'engine-dev-password' },
 };

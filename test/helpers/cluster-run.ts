@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nanos, type JetStreamManager } from 'nats';
 import { STREAMS } from '../../src/cluster/index.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { ensureWorkerConsumer, type ClusterSettings } from '../../src/cluster/setup.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { replayRun } from '../../src/runtime/index.js';
@@ -141,11 +141,13 @@ export function duplicateExecutions(markers: Marker[], killedAt: ReadonlyMap<num
  * consumer's ack wait, 30 s by default for the engines' consumers: make every
  * engine consumer and the worker consumers of `handlers` wait `ms`, as an
  * operator may, so that it comes back within a test or a chaos run. Workers
- * must be started with `--ack-wait` to match.
+ * must be started with `--ack-wait` to match. The worker consumers are made
+ * here, before any engine hands out an attempt, and so is their queue's
+ * stream LF_TASKS_default: give `settings` the engines' replicas and storage.
  */
-export async function shortenAckWaits(jsm: JetStreamManager, handlers: string[], ms = 2000): Promise<void> {
+export async function shortenAckWaits(jsm: JetStreamManager, handlers: string[], ms = 2000, settings: ClusterSettings = {}): Promise<void> {
   for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
     await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(ms) });
   }
-  for (const handler of handlers) await ensureWorkerConsumer(jsm, 'default', handler, { taskAckWaitMs: ms });
+  for (const handler of handlers) await ensureWorkerConsumer(jsm, 'default', handler, { ...settings, taskAckWaitMs: ms });
 }
