@@ -47,7 +47,7 @@ describe.skipIf(!!skipReason)('a worker user and the queues nats.conf gives it',
     await client.deploy(signed);
     admin = await connect({ servers: server.url, user: 'engine', pass: 'engine-dev-password' });
     jsm = await admin.jetstreamManager();
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     // The honest `default` worker: runs `prepare`.
     worker = createWorker({ nats: asUser(server.url, 'worker'), handlers: { prepare: async () => ({ ready: true }) } });
     await worker.start();

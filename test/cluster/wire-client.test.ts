@@ -128,7 +128,7 @@ describe.skipIf(!!skipReason)('a client built from docs/asyncapi.yaml with @nats
   }, 30_000);
 
   it('runs a small purchase\'s SIMPLE task as the worker user: the attempt pulled from its queue\'s own stream, its outcome reported on the queue\'s subject; another queue\'s stream is refused', async () => {
-    const worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password' });
+    const worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     try {
       const event = { id: `po-${randomUUID()}`, type: 'purchase_requested', time: new Date().toISOString(), source: 'wire-test', data: { amount: 20, item: 'pen' } };
       await jetstream(producer).publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id });
