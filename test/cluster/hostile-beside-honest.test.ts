@@ -87,6 +87,7 @@ describe.skipIf(!!inject('natsSkipReason'))('a hostile worker beside an honest o
     }
     // What it could not do at all, nats.conf refused; what the server stored, the engine refused.
     expect(report.attacks['consumer.take-queue']?.accepted ?? 0).toBe(0);
+    expect(report.attacks['queue.pull-other']?.refused).toBe(report.attacks['queue.pull-other']?.tries);
     // Some attacks get past the server (what nats.conf lets a worker publish): the engine's checks refused those.
     expect(report.attacks['input.forged-outcome']?.accepted).toBeGreaterThan(0);
     expect(report.attacks['ledger.preclaim-finished']?.accepted).toBeGreaterThan(0);

@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient } from '../../src/cluster/index.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 
-type User = 'engine' | 'worker' | 'alice' | 'anonymous';
-const USERS: User[] = ['engine', 'worker', 'alice', 'anonymous'];
-const PASSWORDS: Record<Exclude<User, 'anonymous'>, string> = { engine: 'engine-dev-password', worker: 'worker-dev-password', alice: 'alice-dev-password' };
+/** The shipped users by kind: the engine, a worker of the default queue, a worker of its own queue (vault), a person, nobody. */
+type User = 'engine' | 'worker' | 'vault' | 'alice' | 'anonymous';
+const USERS: User[] = ['engine', 'worker', 'vault', 'alice', 'anonymous'];
+const PASSWORDS: Record<Exclude<User, 'anonymous'>, string> = { engine: 'engine-dev-password', worker: 'worker-dev-password', vault: 'vault-dev-password', alice: 'alice-dev-password' };
 
 /** Who may: the users listed; everyone else must be refused. */
 type Row = { what: string; pub?: string; sub?: string; body?: string; may: User[] };
@@ -34,6 +35,15 @@ const rows: Row[] = [
   { what: 'report an outcome as the worker', pub: `lf.inputs.worker.default.${R}`, may: ['engine', 'worker'] },
   { what: 'report an outcome as the engine', pub: `lf.inputs.engine.${R}`, may: ['engine'] },
   { what: 'report for a queue the worker was not given', pub: `lf.inputs.worker.vault.${R}`, may: ['engine'] },
+  { what: 'report as the vault worker, of its queue', pub: `lf.inputs.vault.vault.${R}`, may: ['engine', 'vault'] },
+  { what: 'report as the vault worker, of the default queue', pub: `lf.inputs.vault.default.${R}`, may: ['engine'] },
+  // Task queues: a stream per queue, so each grant names the queue.
+  { what: 'pull from the default queue', pub: '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default.w_default_h', body: '{"batch":1,"no_wait":true}', may: ['engine', 'worker'] },
+  { what: 'pull from the vault queue', pub: '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_vault.w_vault_h', body: '{"batch":1,"no_wait":true}', may: ['engine', 'vault'] },
+  { what: 'ack an attempt of the vault queue', pub: '$JS.ACK.LF_TASKS_vault.w_vault_h.1.1.1.1.0', may: ['engine', 'vault'] },
+  { what: 'look at the default queue', pub: '$JS.API.STREAM.INFO.LF_TASKS_default', may: ['engine', 'worker'] },
+  { what: 'create a queue\'s stream', pub: '$JS.API.STREAM.CREATE.LF_TASKS_vault', body: '{"name":"LF_TASKS_vault","subjects":["lf.q.vault.>"]}', may: ['engine'] },
+  { what: 'publish an attempt on a queue', pub: 'lf.q.default.h', may: ['engine'] },
   { what: 'approve as alice', pub: `lf.approvals.${R}.sign.alice`, may: ['engine', 'alice'] },
   { what: 'approve as bob', pub: `lf.approvals.${R}.sign.bob`, may: ['engine'] },
   { what: 'signal as alice', pub: `lf.signals.alice.${R}`, may: ['engine', 'alice'] },
@@ -46,11 +56,13 @@ const rows: Row[] = [
   { what: 'hear every verdict', sub: 'lf.verdicts.>', may: ['engine'] },
   { what: 'listen to everyone\'s replies', sub: '_INBOX.probe', may: ['engine'] },
   { what: 'listen to the worker\'s replies', sub: '_INBOX_worker.probe', may: ['engine', 'worker'] },
+  { what: 'listen to the vault worker\'s replies', sub: '_INBOX_vault.probe', may: ['engine', 'vault'] },
   { what: 'listen to alice\'s replies', sub: '_INBOX_alice.probe', may: ['engine', 'alice'] },
   // Dead letters: written by whoever dead-letters, as themselves.
   { what: 'dead-letter an input', pub: 'lf.dlq.inputs', may: ['engine'] },
   { what: 'dead-letter an approval', pub: 'lf.dlq.approvals', may: ['engine'] },
   { what: 'dead-letter a task message as the worker', pub: 'lf.dlq.tasks.worker', may: ['engine', 'worker'] },
+  { what: 'dead-letter a task message as the vault worker', pub: 'lf.dlq.tasks.vault', may: ['engine', 'vault'] },
   { what: 'dead-letter a task message under no name', pub: 'lf.dlq.tasks', may: ['engine'] },
   { what: 'read dead letters', pub: '$JS.API.STREAM.MSG.GET.LF_DLQ', body: '{"seq":1}', may: ['engine'] },
   { what: 'purge dead letters', pub: '$JS.API.STREAM.PURGE.LF_DLQ', may: ['engine'] },
@@ -61,14 +73,17 @@ const rows: Row[] = [
   { what: 'write the runs index', pub: '$KV.LF_RUNS_INDEX.r', may: ['engine'] },
   { what: 'enumerate the attempt ledger by sequence', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS', body: '{"seq":1}', may: ['engine'] },
   { what: 'watch the attempt ledger', sub: '$KV.LF_ATTEMPTS.>', may: ['engine'] },
+  { what: 'claim an attempt in the ledger (its key needs the attempt\'s token)', pub: '$KV.LF_ATTEMPTS.r.t.1.d', may: ['engine', 'worker', 'vault'] },
   // The JetStream API.
   { what: 'read a run\'s log message (people must see what they approve)', pub: '$JS.API.STREAM.MSG.GET.LF_EVENTS', body: '{"seq":1}', may: ['engine', 'alice'] },
-  { what: 'read the attempt ledger by key', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.r.t.1.d', may: ['engine', 'worker'] },
+  { what: 'read the attempt ledger by key', pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.r.t.1.d', may: ['engine', 'worker', 'vault'] },
   { what: 'read another stream by sequence', pub: '$JS.API.STREAM.MSG.GET.LF_TASKS', body: '{"seq":1}', may: ['engine'] },
   { what: 'create a stream', pub: '$JS.API.STREAM.CREATE.EVIL', body: '{"name":"EVIL","subjects":["evil.>"]}', may: ['engine'] },
   { what: 'delete the log', pub: '$JS.API.STREAM.DELETE.LF_EVENTS_PROBE', may: ['engine'] },
   { what: 'take over a queue with a durable consumer', pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS.evil', body: '{"stream_name":"LF_TASKS","config":{"durable_name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
   { what: 'take over a queue with a filtered consumer', pub: '$JS.API.CONSUMER.CREATE.LF_TASKS.evil.lf.tasks.vault.>', body: '{"stream_name":"LF_TASKS","config":{"name":"evil","filter_subject":"lf.tasks.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
+  { what: 'make a consumer of its own on its own queue', pub: '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS_default.evil', body: '{"stream_name":"LF_TASKS_default","config":{"durable_name":"evil","ack_policy":"explicit"}}', may: ['engine'] },
+  { what: 'make a filtered consumer on another queue', pub: '$JS.API.CONSUMER.CREATE.LF_TASKS_vault.evil.lf.q.vault.>', body: '{"stream_name":"LF_TASKS_vault","config":{"name":"evil","filter_subject":"lf.q.vault.>","ack_policy":"explicit"}}', may: ['engine'] },
   { what: 'delete the engines\' input consumer', pub: '$JS.API.CONSUMER.DELETE.LF_INPUTS.engines_probe', may: ['engine'] },
 ];
 

@@ -6,7 +6,8 @@
  * for predictable run ids, or overwritten once it learns real keys), outcomes
  * with made-up tokens on every input subject form, dead letters aimed at
  * approval and control subjects, consumers on queues it was not given, and
- * publishes on subjects nats.conf gives other users.
+ * publishes on subjects nats.conf gives other users; and it pulls and acks
+ * the attempts of a queue it was not given.
  *
  * Used beside honest workers by test/cluster/hostile-worker.test.ts and by
  * `npm run chaos`; both judge the outcome from the runs' logs (no event may
@@ -145,14 +146,21 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
         await attempt(`publish.not-granted ${subject.split('.').slice(0, 2).join('.')}`, () => store(subject, { forged: FORGED_MARK }));
       }
     }
-    // Queues it was not given: a consumer of its own on them (it would receive their attempts and tokens).
+    // Queues it was not given: pull their attempts (with their tokens) from their consumers, and ack them away unrun.
+    for (const queue of ['vault', ...(opts.queues ?? [])]) {
+      for (const task of opts.tasks) {
+        await attempt('queue.pull-other', () => nc.request(`$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.w_${queue}_${task}`, enc.encode('{"batch":1,"no_wait":true}'), { timeout: 1000 }));
+        await attempt('queue.ack-other', () => nc.request(`$JS.ACK.LF_TASKS_${queue}.w_${queue}_${task}.1.1.1.1.0`, enc.encode('+ACK'), { timeout: 500 }));
+      }
+    }
+    // …and a consumer of its own on them.
     jsm ??= await nc.jetstreamManager().catch(() => null);
     for (const queue of ['vault', ...(opts.queues ?? [])]) {
       const name = `evil_${queue}_${report.rounds}`;
       await attempt('consumer.take-queue', async () => {
         const m = jsm ?? await nc.jetstreamManager();
-        await m.consumers.add('LF_TASKS', { durable_name: name, filter_subject: `lf.tasks.${queue}.>`, ack_policy: 'explicit' as never });
-        await m.consumers.delete('LF_TASKS', name).catch(() => undefined);
+        await m.consumers.add(`LF_TASKS_${queue}`, { durable_name: name, filter_subject: `lf.q.${queue}.>`, ack_policy: 'explicit' as never });
+        await m.consumers.delete(`LF_TASKS_${queue}`, name).catch(() => undefined);
       });
     }
     report.rounds++;
