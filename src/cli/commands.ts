@@ -286,7 +286,8 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let runs: RunRecord[];
   try {
-    runs = (await index.query(query)).runs.reverse();
+    // Newest first, as the query gives them and the dashboard shows them.
+    runs = (await index.query(query)).runs;
   } finally {
     await index.close();
   }

@@ -70,13 +70,13 @@ function program(setCode: (c: number) => void): Command {
   p.command('status').argument('<runId>', 'run id', runIdArg).description('where a run stands: its status, each task\'s state, who or what it waits for, and the command that moves it on')
     .option('--json').option('--yaml')
     .action(act((runId: string, o) => cmd.statusCmd(io, g(), runId, o)));
-  p.command('list').description('runs, oldest first, from the run index (rebuilt from the log when missing or behind)')
+  p.command('list').description('runs, newest first, from the run index (rebuilt from the log when missing or behind)')
     .option('--workflow <id>').option('--status <status>')
     .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event type or event id, schedule slot or run id')
     .option('--agent <name>', 'runs with a task assigned to this agent, or an approval decided by them')
     .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
     .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
-    .option('--limit <n>', 'the newest n matching runs (at most 500), printed oldest first').option('--json')
+    .option('--limit <n>', 'the newest n matching runs (at most 500)').option('--json')
     .action(act((o) => cmd.listCmd(io, g(), o)));
   p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.json); progress on stderr')
     .option('--json', 'print { bucket, runs, corrupt, ms } as JSON')

@@ -178,20 +178,34 @@ export function statusYaml(view: RunView): string {
   }, { aliasDuplicateObjects: false });
 }
 
+/**
+ * `ledgerflow list`: a header row, then a run a row, newest first (as the dashboard), each column as wide as
+ * its widest cell so long ids (a child run's) keep the columns aligned; the last column is free text.
+ */
 export function listText(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs';
-  return runs.map((r) => `${inert(r.runId)}  ${inert(r.workflowId).padEnd(30)} v${String(r.version).padEnd(3)} ${statusColor(r.status.padEnd(9))}  ${inert(`${r.startedAt}  ${r.completedAt ?? ''}${extrasText(r)}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`)}`).join('\n');
+  const head = ['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'STARTED', 'DURATION', 'TRIGGER, AGENTS, NOTES'];
+  const rows = runs.map((r) => [
+    inert(r.runId), inert(r.workflowId), `v${r.version}`, r.status, r.startedAt, r.durationMs !== null ? durationText(r.durationMs) : '-',
+    inert(`${extrasText(r)}${parentText(r.parent)}${r.schedule ? `  (schedule triggers[${r.schedule.trigger}] slot ${r.schedule.slot})` : ''}`.trim()),
+  ]);
+  const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[], status: (s: string) => string) => cells.map((c, i) => {
+    if (i === cells.length - 1) return c;
+    const padded = c.padEnd(widths[i]!);
+    return i === 3 ? status(padded) : padded;
+  }).join('  ').trimEnd();
+  return [line(head, (s) => s), ...rows.map((row) => line(row, statusColor))].join('\n');
 }
 
-/** Duration, trigger and agents in a few characters: `  1.2s  event:evt-1  @alice,bob`. */
+/** Trigger and agents in a few words: `event:evt-1  @alice,bob`. */
 function extrasText(r: RunRecord): string {
   const parts: string[] = [];
-  if (r.durationMs !== null) parts.push(durationText(r.durationMs));
   // Parent and schedule runs say so in words below; an event or a retry here.
   if (r.trigger.kind === 'event') parts.push(`event${r.trigger.id ? `:${r.trigger.id}` : r.trigger.type ? `:${r.trigger.type}` : ''}`);
   if (r.trigger.kind === 'retry') parts.push(`retry of ${r.trigger.runId}`);
   if (r.agents.length > 0) parts.push(`@${r.agents.join(',')}`);
-  return parts.length > 0 ? `  ${parts.join('  ')}` : '';
+  return parts.join('  ');
 }
 
 function durationText(ms: number): string {
