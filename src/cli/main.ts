@@ -8,6 +8,7 @@ import { closeStores, usesNats } from './store.js';
 import { EXIT, exitCodeForError } from './exit.js';
 import { commandOutputLimitOption } from './command-limit.js';
 import { inertLines } from '../terminal/index.js';
+import { inCliTerms } from './flag-forms.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -215,7 +216,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program((c) => { code = c; }).parseAsync(argv, { from: 'user' });
     return code;
-  } catch (err) {
+  } catch (thrown) {
+    const err = inCliTerms(thrown);
     if (err instanceof CommanderError) {
       // Help and version are not errors; everything else commander rejects is bad usage.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
