@@ -400,7 +400,7 @@ export class Engine {
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  async cancel(runId: string, opts: { by?: string; reason?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
+  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
     const { view, refused } = await this.record(runId, () => ({ type: 'run.cancelled', time, data: { ...opts } }));
     return { changed: refused === null, view };
@@ -411,9 +411,9 @@ export class Engine {
    * running ones finish and are recorded. A settled or already paused run is
    * refused with PauseRefusedError, and nothing is recorded.
    */
-  async pause(runId: string, opts: { by?: string; reason?: string } = {}): Promise<RunView> {
+  async pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
     const time = new Date(this.clock.now()).toISOString();
-    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) };
     const { view, refused } = await this.record(runId, () => ({ type: 'run.paused', time, data }));
     if (refused !== null) throw new PauseRefusedError(`cannot pause run ${runId}: ${refused}; nothing was recorded`, { runId, status: view.status });
     return view;
@@ -424,9 +424,9 @@ export class Engine {
    * scheduled meanwhile. `changed` is false (nothing written) when the run
    * was not paused.
    */
-  async unpause(runId: string, opts: { by?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
+  async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}) } }));
+    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) } }));
     return { changed: refused === null, view };
   }
 
