@@ -43,7 +43,7 @@ export async function resumeOverNats(io: Io, g: GlobalOpts, runId: string, opts:
       return null;
     }
     if (outcome.recorded) {
-      say(`run ${runId} resumed as ${outcome.by}; the engines continue it (\`ledgerflow wait ${runId}\`)`);
+      say(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`), recorded as ${outcome.by}`);
       if (opts.json) io.out(JSON.stringify(await c.status(runId), null, 2));
       return EXIT.ok;
     }

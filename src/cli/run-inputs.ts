@@ -14,7 +14,7 @@ import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
 import type { InputOutcome, RunInput } from '../cluster/run-inputs.js';
 import { drive, driveFlags, engineFor, handlersFor, parseSignalBody, progressHooks, type Io } from './commands.js';
-import { EXIT, exitCodeForStatus } from './exit.js';
+import { EXIT } from './exit.js';
 import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
@@ -49,13 +49,15 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
   const waitMs = waitFlag(opts.wait);
   const outcome = usesNats(g) ? await overNats(g, runId, input, opts, waitMs) : await embedded(g, runId, input, opts);
   const { fields, what, done } = describe(input);
-  const say = opts.json ? io.err : io.out;
+  // With --json, stdout carries only the object and nothing else is said (a run moved on here reports its progress on stderr).
+  const say = opts.json ? () => {} : io.out;
   const as = ` as ${outcome.by}${outcome.unauthenticated && usesNats(g) ? ' (an unauthenticated name)' : ''}`;
   let code: number = EXIT.ok;
   let status = outcome.status;
   if (!outcome.changed) say(`run ${runId} is already ${outcome.status}; nothing to ${input.kind === 'control' ? input.action : 'do'}, nothing recorded`);
   else if (outcome.recorded) {
-    say(input.kind === 'control' ? `run ${runId} ${done}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}` : `${done} for run ${runId}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}`);
+    const engines = usesNats(g) && input.kind === 'control' && input.action === 'resume' ? `; the engines continue it (\`ledgerflow wait ${runId}\`)` : '';
+    say(input.kind === 'control' ? `run ${runId} ${done}${engines}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}` : `${done} for run ${runId}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}`);
     if (input.kind === 'control' && input.action === 'pause') say(`running attempts finish; no new one starts until \`ledgerflow resume ${runId}\``);
     // One step: an approval or a signal moves the run on here, unless another process drives it.
     if (!usesNats(g) && input.kind !== 'control') ({ code, status } = await driveOn(io, g, runId, opts, status));
@@ -103,9 +105,9 @@ async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
 async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, status: InputOutcome['status']): Promise<{ code: number; status: InputOutcome['status'] }> {
   const say = opts.json ? io.err : io.out;
   const notifier = cliNotifier(engineFor(g).store, undefined, say);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: true }), writeOutput: outputFlag(undefined), runCommand: commandRunnerFlag(undefined) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(undefined), runCommand: commandRunnerFlag(undefined) }, notifier));
   const loaded = await engine.load(runId);
-  if (loaded.snapshot.status !== 'active') return { code: exitCodeForStatus(runView(loaded.snapshot, loaded.seq).status), status };
+  if (loaded.snapshot.status !== 'active') return { code: EXIT.ok, status: runView(loaded.snapshot, loaded.seq).status };
   const first = loaded.events[0]!;
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   let after = status;
@@ -116,7 +118,8 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
       after = view.status;
       return view;
     }, {}, notifier);
-    return { code, status: after };
+    // The input was taken: exit 0 whatever the run did next (its status is printed), except on Ctrl-C.
+    return { code: code === 130 ? 130 : EXIT.ok, status: after };
   } catch (err) {
     if (err instanceof RunBusyError) {
       say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (a ledgerflow serve or ui, or the run command that started it), which acts on it now`);
