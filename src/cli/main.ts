@@ -87,6 +87,7 @@ function program(setCode: (c: number) => void): Command {
     p.command(name).argument('<runId>', 'run id', runIdArg).argument('<taskId>', 'a HUMAN task of the run')
       .description(`${name} a HUMAN task of the run. Embedded store: recorded, and the run moved on here unless a serve, ui or run process drives it. Over NATS: recorded at once when no engine runs and the name is not proven (a server without users, no credentials), else published for the engines (queued until one, or \`resume\`, takes it)`)
       .option(...asOption).option('--comment <text>').option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
+      .option(...outputRoot).option(...commandOutputLimitOption)
       .option(...waitOption).option('--json', 'print { runId, task, decision, by, unauthenticated, recorded, queued, changed, seq, status }')
       .action(act(async (runId: string, taskId: string, o) => (await inputs()).inputCmd(io, g(), runId, { kind: 'approval', taskId, decision, ...(o.comment !== undefined ? { comment: o.comment } : {}) }, o)));
   }
@@ -94,7 +95,7 @@ function program(setCode: (c: number) => void): Command {
     .description('send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Taken as approve is (embedded: the run moved on here; NATS: recorded at once or published)')
     .option('--data <json>', "the signal's data (JSON, at most 64 KB): the WAIT's output").option(...asOption)
     .option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
-    .option(...waitOption).option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .option(...outputRoot).option(...commandOutputLimitOption).option(...waitOption).option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
     .action(act(async (runId: string, name: string, o) => { const m = await inputs(); return m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o); }));
   p.command('pause').argument('<runId>', 'run id', runIdArg)
     .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Refused (exit 2, nothing recorded) when settled or already paused. Over NATS, taken as approve is (published on lf.control.<user>.<runId>)')

@@ -21,7 +21,7 @@ import { commandRunnerFlag } from './command-limit.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionalDurationFlag } from './duration-flag.js';
 
-export interface InputOpts { as?: string; wait?: string; json?: boolean; handlers?: string }
+export interface InputOpts { as?: string; wait?: string; json?: boolean; handlers?: string; outputRoot?: string; commandOutputLimit?: string }
 
 /** Who acts when nobody says: the same default for every input command and store. */
 export const defaultActor = (): string => process.env.USER || 'cli';
@@ -105,7 +105,7 @@ async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
 async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, status: InputOutcome['status']): Promise<{ code: number; status: InputOutcome['status'] }> {
   const say = opts.json ? io.err : io.out;
   const notifier = cliNotifier(engineFor(g).store, undefined, say);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(undefined), runCommand: commandRunnerFlag(undefined) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   const loaded = await engine.load(runId);
   if (loaded.snapshot.status !== 'active') return { code: EXIT.ok, status: runView(loaded.snapshot, loaded.seq).status };
   const first = loaded.events[0]!;
@@ -122,7 +122,7 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
     return { code: code === 130 ? 130 : EXIT.ok, status: after };
   } catch (err) {
     if (err instanceof RunBusyError) {
-      say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (a ledgerflow serve or ui, or the run command that started it), which acts on it now`);
+      say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (a ledgerflow serve, or the run command that started it), which acts on it now`);
       return { code: EXIT.ok, status };
     }
     if (err instanceof HandlerError) {
