@@ -7,11 +7,12 @@ import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../cluster/index.js';
 import { inspectCluster } from '../cluster/doctor.js';
 import { TASK_STREAM_PREFIX } from '../cluster/subjects.js';
-import { formatDiagnostic, RunNotFoundError, UsageError } from '../errors/index.js';
+import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
-import { defaultDir, loadEventTypes, parseEventEnvelope } from '../triggers/index.js';
+import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
-import { parseSignalBody, type Io } from './commands.js';
+import type { Io } from './commands.js';
+import { waitFlag } from './run-inputs.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
@@ -31,11 +32,6 @@ export function natsUrl(g: GlobalOpts): string {
   const url = g.nats ?? process.env.LEDGERFLOW_NATS_URL;
   if (!url) throw new UsageError('this command needs NATS: pass --nats <url> or set LEDGERFLOW_NATS_URL (start a local server with `ledgerflow dev`)', {});
   return url;
-}
-
-/** The NATS user of a URL (nats://user:pass@host): who an approval is from. */
-function natsUser(url: string): string {
-  return parseServers(url).user ?? '';
 }
 
 /** The servers of a --nats value, without credentials, to print. */
@@ -190,150 +186,6 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   return untilSignal(io, 'worker', () => worker.stop());
 }
 
-/**
- * approve / reject over NATS. As a NATS user, the decision is published under
- * that user's name and an engine records it (or its refusal); on a server
- * without users, `--as` names who decides and it is recorded at once, marked
- * unauthenticated. See ClusterClient.decide.
- */
-/**
- * `pause <runId> --nats`: published on lf.control.<user>.<runId> as the NATS
- * user you connect as (nats.conf lets the people users do so under their own
- * name; workers may not), recorded by whichever engine owns the run with that
- * user as `by`. On a server without users `--as` names who pauses (recorded as
- * unauthenticated); with users it must match the user. Exit 0 once recorded
- * (or with --wait 0), 2 when the engine refuses it (settled, already paused;
- * nothing recorded), 3 when no engine answered in time (it waits in LF_CONTROL).
- */
-export function publishPauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
-  const url = natsUrl(g);
-  const user = natsUser(url);
-  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who paused as the user you connect as`, { as: opts.as, user });
-  const waitMs = waitFlag(opts.wait);
-  return withClient(g, async (c) => {
-    const { recorded, status } = await c.pause(runId, { ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.as ? { as: opts.as } : {}), waitMs });
-    if (opts.json) io.out(json({ runId, published: true, recorded, status }));
-    else if (recorded) io.out(`run ${runId} paused; no new attempt starts until \`ledgerflow resume ${runId}\``);
-    else io.out(`published the pause of run ${runId}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine (see \`ledgerflow status ${runId}\`)`);
-    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
-  });
-}
-
-/**
- * `cancel <runId> --nats`: published on lf.control.<user>.<runId> as pause,
- * so the engine that owns the run records run.cancelled (by = the NATS user)
- * and acts on it: its attempts are aborted, the child runs of its
- * SUB_WORKFLOW and MAP-workflow attempts cancelled. `--as` as for pause. Exit
- * 0 once recorded (or with --wait 0), 2 when the engine refuses it (the run
- * has settled; nothing recorded), 3 when no engine answered in time (it waits
- * in LF_CONTROL).
- */
-export function publishCancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
-  const url = natsUrl(g);
-  const user = natsUser(url);
-  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who cancelled as the user you connect as`, { as: opts.as, user });
-  const waitMs = waitFlag(opts.wait);
-  return withClient(g, async (c) => {
-    const { recorded, status } = await c.cancel(runId, { ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.as ? { as: opts.as } : {}), waitMs });
-    if (opts.json) io.out(json({ runId, published: true, recorded, status }));
-    else if (recorded) io.out(`run ${runId} cancelled`);
-    else io.out(`published the cancel of run ${runId}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine (see \`ledgerflow status ${runId}\`)`);
-    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
-  });
-}
-
-/**
- * `resume <runId> --nats` of a paused run: published on lf.control as pause;
- * the engines then start what was scheduled meanwhile and continue the run.
- * Returns null when the run is not paused (then `resume` continues it as
- * before): known before publishing when this user may read the log (the
- * engine user), else from the engine's verdict.
- */
-export function publishResumeCmd(io: Io, g: GlobalOpts, runId: string, opts: { as?: string; wait?: string; json?: boolean }): Promise<number | null> {
-  const user = natsUser(natsUrl(g));
-  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS the engine records who resumed as the user you connect as`, { as: opts.as, user });
-  const waitMs = waitFlag(opts.wait);
-  return withClient(g, async (c) => {
-    // Read first when this user may (the engine user): a run that is not paused is continued here, even with no engine to answer.
-    const view = await c.status(runId).catch((err: unknown) => {
-      if (/permission/i.test((err as Error).message)) return undefined; // a people user: the engine's verdict says
-      throw err;
-    });
-    if (view === null) throw new RunNotFoundError(runId);
-    if (view && view.status !== 'PAUSED') return null;
-    const { changed, recorded, status, reason } = await c.resume(runId, { ...(opts.as ? { as: opts.as } : {}), waitMs });
-    if (!changed) {
-      if (view) return null; // resumed by someone else meanwhile: continue it as any other
-      (opts.json ? io.err : io.out)(`run ${runId} was not resumed: ${reason}; nothing was recorded`);
-      if (opts.json) io.out(json({ runId, published: true, recorded: false, status }));
-      return exitCodeForStatus(status!);
-    }
-    if (opts.json) io.out(json({ runId, published: true, recorded, status }));
-    else if (recorded) io.out(`run ${runId} resumed; the engines continue it (\`ledgerflow wait ${runId}\`)`);
-    else io.out(`published the resume of run ${runId}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine`);
-    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
-  });
-}
-
-export function publishDecisionCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; wait?: string; json?: boolean }): Promise<number> {
-  const url = natsUrl(g);
-  const user = natsUser(url);
-  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you decide as the user you connect as`, { as: opts.as, user });
-  const waitMs = waitFlag(opts.wait);
-  return withClient(g, async (c) => {
-    // A refusal the engine reports comes back as an ApprovalRefusedError: exit 2 with the reason, as on the embedded store.
-    const outcome = await c.decide(runId, taskId, user, decision, opts.comment, { ...(opts.as ? { as: opts.as } : {}), waitMs });
-    const by = user || opts.as!;
-    const what = decision === 'approved' ? 'approval' : 'rejection';
-    const recorded = outcome.how === 'recorded' || outcome.verdict?.accepted === true;
-    if (opts.json) {
-      io.out(json({ runId, taskId, decision, by, published: outcome.how === 'published', recorded, ...(outcome.how === 'recorded' ? { unauthenticated: true } : {}) }));
-    } else if (outcome.how === 'recorded') {
-      io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${by} (an unauthenticated name: this server has no users); recorded in the log`);
-    } else if (recorded) {
-      io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${user}; an engine recorded it${outcome.verdict?.seq ? ` (event ${outcome.verdict.seq})` : ''}`);
-    } else {
-      io.out(waitMs === 0
-        ? `published ${what} of ${taskId} in run ${runId} as ${user}; an engine records it (the running one, or the next to start; see \`ledgerflow history ${runId}\`)`
-        : `published ${what} of ${taskId} in run ${runId} as ${user}, but no engine answered within ${waitMs} ms: it waits in LF_APPROVALS for the next engine (see \`ledgerflow history ${runId}\`)`);
-    }
-    // No answer in time: the decision is queued, not taken yet (exit 3, as a run that waits). Not waiting at all is not a failure to answer.
-    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
-  });
-}
-
-/**
- * signal over NATS: published as the NATS user (on a server without users,
- * as `--as`, recorded unauthenticated); an engine records it or refuses it
- * (nothing recorded). See ClusterClient.signal.
- */
-export function publishSignalCmd(io: Io, g: GlobalOpts, runId: string, name: string, opts: { data?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
-  const url = natsUrl(g);
-  const user = natsUser(url);
-  if (user && opts.as && opts.as !== user) throw new UsageError(`--as ${opts.as} does not match the NATS user ${user}: over NATS you send signals as the user you connect as`, { as: opts.as, user });
-  const body = parseSignalBody(name, opts.data);
-  const waitMs = waitFlag(opts.wait);
-  return withClient(g, async (c) => {
-    // A refusal the engine reports comes back as a SignalRefusedError: exit 2 with the reason, as on the embedded store.
-    const verdict = await c.signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as ? { as: opts.as } : {}), waitMs });
-    const by = user || opts.as || 'anonymous';
-    const recorded = verdict?.accepted === true;
-    if (opts.json) io.out(json({ runId, name: body.name, by, published: true, recorded, ...(verdict?.seq ? { seq: verdict.seq } : {}) }));
-    else if (recorded) io.out(`✓ signal ${body.name} sent to run ${runId} as ${by}; an engine recorded it${verdict?.seq ? ` (event ${verdict.seq})` : ''}`);
-    else {
-      io.out(waitMs === 0
-        ? `published signal ${body.name} for run ${runId} as ${by}; an engine records it (see \`ledgerflow history ${runId}\`)`
-        : `published signal ${body.name} for run ${runId} as ${by}, but no engine answered within ${waitMs} ms: it waits in LF_SIGNALS for the next engine`);
-    }
-    return recorded || waitMs === 0 ? EXIT.ok : EXIT.waiting;
-  });
-}
-
-/** --wait <duration> for approve/reject/emit over NATS: how long to wait for the engine's verdict (default 10 s; 0: don't). */
-function waitFlag(text: string | undefined): number {
-  return optionalDurationFlag('--wait', text, '10s, 1m or 0') ?? 10_000;
-}
-
 /** On NATS, `run` and `resume` create the cluster's streams too, so people can approve before any engine has run. */
 export async function prepareNats(g: GlobalOpts): Promise<void> {
   await withClient(g, (c) => c.prepare());
@@ -353,15 +205,44 @@ export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { dat
   const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: opts.time ?? new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });
   if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, {});
   const waitMs = waitFlag(opts.wait);
+  const event = parsed.event;
   return withClient(g, async (c) => {
-    const verdict = await c.emit(parsed.event, { waitMs });
-    if (opts.json) io.out(json({ event: parsed.event, published: true, verdict }));
-    else if (!verdict) io.out(waitMs === 0 ? `published ${type} event ${parsed.event.id}; the engines start its runs (a refused event goes to lf.dlq.triggers with the reason)` : `published ${type} event ${parsed.event.id}, but no engine answered within ${waitMs} ms: it waits in LF_TRIGGERS for the next engine`);
-    else if (!verdict.accepted) io.err(`error: the engines refused event ${parsed.event.id} (${verdict.stage ?? 'refused'}): ${inert(verdict.reason ?? '')}; it is kept in lf.dlq.triggers`);
-    else if (verdict.runs.length === 0) io.out(`event ${parsed.event.id} accepted; no workflow's trigger matched it`);
-    else for (const r of verdict.runs) io.out(`${r.started ? 'started' : 'not started'} ${r.workflowId} run ${r.runId}${r.reason ? ` (${inert(r.reason)})` : ''}`);
-    if (!verdict) return waitMs === 0 ? EXIT.ok : EXIT.waiting;
-    if (!verdict.accepted || verdict.runs.some((r) => !r.started && r.reason !== 'already started by this event')) return EXIT.usage;
-    return EXIT.ok;
+    const { verdict, duplicate } = await c.emit(event, { waitMs });
+    // The runs as `emit` on the embedded store reports them: each with its version and status (null where this user may not read the log).
+    const runOf = async (runId: string, workflowId: string, dup: boolean) => {
+      const view = await c.status(runId).catch(() => null);
+      return { runId, workflowId, version: view?.version ?? null, status: view?.status ?? null, duplicate: dup };
+    };
+    let runs: Awaited<ReturnType<typeof runOf>>[] = [];
+    if (duplicate) {
+      // Its runs are the first delivery's: one per deployed workflow, under the run id the event id gives.
+      const deployed = await c.deployed().catch(() => []);
+      for (const d of deployed) {
+        const r = await runOf(runIdForEvent(event.id, d.id), d.id, true);
+        if (r.status !== null) runs.push(r);
+      }
+    } else if (verdict?.accepted) {
+      runs = await Promise.all(verdict.runs.map((r) => runOf(r.runId, r.workflowId, !r.started && r.reason === 'already started by this event')));
+    }
+    const rejected = verdict && !verdict.accepted ? { stage: verdict.stage ?? 'refused', reason: verdict.reason ?? '', problems: [], deadLetter: 'lf.dlq.triggers' } : null;
+    const accepted = duplicate ? true : verdict ? verdict.accepted : null;
+    if (opts.json) io.out(json({ event, accepted, duplicate, runs, rejected, warnings: [], skipped: [] }));
+    const say = opts.json ? io.err : io.out;
+    if (duplicate) {
+      say(`event ${event.id} was already published (the stream's dedup window dropped this repeat): a duplicate, nothing started again`);
+      for (const r of runs) say(`run ${r.runId} (${r.workflowId}) already started by it: ${r.status}`);
+      return EXIT.ok;
+    }
+    if (!verdict) {
+      say(waitMs === 0 ? `published ${type} event ${event.id}; the engines start its runs (a refused event goes to lf.dlq.triggers with the reason)` : `published ${type} event ${event.id}, but no engine answered within ${waitMs} ms: it waits in LF_TRIGGERS for the next engine`);
+      return waitMs === 0 ? EXIT.ok : EXIT.waiting;
+    }
+    if (!verdict.accepted) {
+      io.err(`error: the engines refused event ${event.id} (${verdict.stage ?? 'refused'}): ${inert(verdict.reason ?? '')}; it is kept in lf.dlq.triggers`);
+      return EXIT.usage;
+    }
+    if (verdict.runs.length === 0) say(`event ${event.id} accepted; no workflow's trigger matched it`);
+    else for (const r of verdict.runs) say(`${r.started ? 'started' : 'not started'} ${r.workflowId} run ${r.runId}${r.reason ? ` (${inert(r.reason)})` : ''}`);
+    return verdict.runs.some((r) => !r.started && r.reason !== 'already started by this event') ? EXIT.usage : EXIT.ok;
   });
 }

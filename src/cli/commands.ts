@@ -26,6 +26,7 @@ import { finishLines, historyText, listText, logLine, progressLines, statusText,
 import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
 import type { Notifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
+import { defaultActor } from './run-inputs.js';
 
 export type { GlobalOpts } from './store.js';
 
@@ -182,9 +183,9 @@ export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => 
 
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts & { as?: string; wait?: string }): Promise<number> {
   const flags = driveFlags(opts);
-  // A paused run over NATS: the engines record the resume and continue it (whichever owns it).
+  // Over NATS: what people queued for the run is taken first; a paused run is resumed (by the engines, or here).
   if (usesNats(g)) {
-    const code = await (await import('./cluster.js')).publishResumeCmd(io, g, runId, opts);
+    const code = await (await import('./resume-nats.js')).resumeOverNats(io, g, runId, opts);
     if (code !== null) return code;
   }
   const notices = new InFlightNotices(io.err);
@@ -195,7 +196,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   // A paused run is un-paused first (run.resumed), then continued as any other.
   let unpaused = false;
   if (!usesNats(g)) {
-    const { changed } = await engine.unpause(runId, { by: opts.as ?? process.env.USER ?? 'cli' });
+    const { changed } = await engine.unpause(runId, { by: opts.as ?? defaultActor() });
     if (changed) (opts.json ? io.err : io.out)(`run ${runId} resumed (it was paused)`);
     unpaused = changed;
   }
@@ -433,72 +434,6 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     if (corrupt.length > 0) io.out(`✗ ${corrupt.length} run${corrupt.length === 1 ? '' : 's'} could not be read (corrupt log) and ${corrupt.length === 1 ? 'was' : 'were'} not replayed`);
   }
   return ok ? EXIT.ok : EXIT.failed;
-}
-
-export async function decideCmd(io: Io, g: GlobalOpts, runId: string, taskId: string, decision: 'approved' | 'rejected', opts: { as?: string; comment?: string; json?: boolean }): Promise<number> {
-  if (!opts.as) throw new UsageError(`${decision === 'approved' ? 'approve' : 'reject'} needs --as <name>: who decides`, {});
-  await refuseDamaged(g, runId);
-  const view = await engineFor(g).decide(runId, taskId, decision, opts.as, opts.comment);
-  if (opts.json) io.out(json(view));
-  else io.out(`${decision === 'approved' ? '✓ approved' : '✗ rejected'} ${taskId} of run ${runId} as ${opts.as}; ${await continueHint(g, runId)}`);
-  return EXIT.ok;
-}
-
-/**
- * What moves a run on after a recorded approval or signal: the live process
- * holding its lease (a `ledgerflow serve`, or a `run` waiting in-process) acts
- * on it as it lands, and `resume` would be refused (LF_RUN_BUSY); with no
- * driver, a `resume`.
- */
-async function continueHint(g: GlobalOpts, runId: string): Promise<string> {
-  let pid: unknown;
-  try {
-    pid = (JSON.parse(await readFile(join(localDir(g), 'runs', `${runId}.driver`), 'utf8')) as { pid?: unknown }).pid;
-  } catch {
-    pid = undefined; // no lease (nobody drives it), or one being written
-  }
-  return typeof pid === 'number' && Number.isSafeInteger(pid) && pid !== process.pid && pidAlive(pid)
-    ? `run ${runId} is driven by pid ${pid} (a ledgerflow serve, or the run command that started it), which acts on it now`
-    : `run \`ledgerflow resume ${runId}\` to continue`;
-}
-
-/** `pause <runId>`: records run.paused; a settled or already paused run is refused (exit 2), nothing recorded. */
-export async function pauseCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
-  if (usesNats(g)) return (await import('./cluster.js')).publishPauseCmd(io, g, runId, opts);
-  await refuseDamaged(g, runId);
-  const view = await engineFor(g).pause(runId, { by: opts.as ?? process.env.USER ?? 'cli', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
-  if (opts.json) io.out(json(view));
-  else io.out(`run ${runId} paused; running attempts finish, no new one starts until \`ledgerflow resume ${runId}\``);
-  return EXIT.ok;
-}
-
-/**
- * `cancel <runId>`: on the embedded store records run.cancelled (by = --as,
- * else $USER); a settled run is left as it is (exit 0, nothing recorded).
- * Over NATS it is run control an engine records and acts on (publishCancelCmd).
- */
-export async function cancelCmd(io: Io, g: GlobalOpts, runId: string, opts: { reason?: string; as?: string; wait?: string; json?: boolean }): Promise<number> {
-  if (usesNats(g)) return (await import('./cluster.js')).publishCancelCmd(io, g, runId, opts);
-  await refuseDamaged(g, runId);
-  const { changed, view } = await engineFor(g).cancel(runId, { ...(opts.reason ? { reason: opts.reason } : {}), by: opts.as ?? process.env.USER ?? 'cli' });
-  if (opts.json) io.out(json({ changed, ...view }));
-  else io.out(changed ? `run ${runId} cancelled` : `run ${runId} is already ${view.status}; nothing to cancel`);
-  return EXIT.ok;
-}
-
-/**
- * `ledgerflow signal <runId> <name> [--data json] [--as who]` on the embedded
- * store: records the signal for the run's WAITs on that name (a running
- * `ledgerflow run` or a later `resume` acts on it), or refuses it with the
- * reason, recording nothing.
- */
-export async function signalCmd(io: Io, g: GlobalOpts, runId: string, name: string, opts: { data?: string; as?: string; json?: boolean }): Promise<number> {
-  const body = parseSignalBody(name, opts.data);
-  await refuseDamaged(g, runId);
-  const view = await engineFor(g).signal(runId, body.name, { ...(body.data !== undefined ? { data: body.data } : {}), ...(opts.as !== undefined ? { by: opts.as } : {}) });
-  if (opts.json) io.out(json(view));
-  else io.out(`✓ signal ${body.name} recorded for run ${runId}${opts.as ? ` as ${opts.as}` : ''}; ${await continueHint(g, runId)}`);
-  return EXIT.ok;
 }
 
 /** The signal's name and `--data`, checked as the wire checks a signal body. */

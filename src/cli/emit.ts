@@ -120,13 +120,15 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   if (!result.accepted) {
     io.err(`✗ event ${inert(event.id)} (${type}) rejected: ${inert(result.reason)}`);
     io.err(`  kept in ${result.deadLetter}`);
-    if (opts.json) io.out(JSON.stringify({ event, runs: [], rejected: { stage: result.stage, reason: result.reason, problems: result.problems, deadLetter: result.deadLetter } }, null, 2));
+    if (opts.json) io.out(JSON.stringify({ event, accepted: false, duplicate: false, runs: [], rejected: { stage: result.stage, reason: result.reason, problems: result.problems, deadLetter: result.deadLetter }, warnings: [], skipped: catalog.skipped }, null, 2));
     return EXIT.usage;
   }
   for (const w of result.warnings) io.err(`warning: ${w}`);
   if (opts.json) {
     const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
-    io.out(JSON.stringify({ event: result.event, runs, ...(result.warnings.length ? { warnings: result.warnings } : {}), ...(catalog.skipped.length ? { skipped: catalog.skipped } : {}) }, null, 2));
+    // One shape on every store (docs: README, `emit --json`): the NATS path prints the same keys.
+    const duplicate = result.runs.length > 0 && result.runs.every((r) => r.duplicate);
+    io.out(JSON.stringify({ event: result.event, accepted: true, duplicate, runs, rejected: null, warnings: result.warnings, skipped: catalog.skipped }, null, 2));
   } else if (result.runs.length === 0) {
     const filters = catalog.definitions.flatMap((d) => d.triggers.flatMap((t) => (t.kind === 'event' && t.event === type && t.filter ? [`${d.id}: ${t.filter}`] : [])));
     io.out(`event ${event.id} (${type}) accepted; no workflow trigger matched it, so nothing was started${filters.length ? ` (filters that did not hold: ${filters.join('; ')})` : ''}`);

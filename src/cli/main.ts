@@ -9,6 +9,7 @@ import { EXIT, exitCodeForError } from './exit.js';
 import { commandOutputLimitOption } from './command-limit.js';
 import { inertLines } from '../terminal/index.js';
 import { optionSpecs, protectTail } from './tail.js';
+import { inCliTerms } from './flag-forms.js';
 
 // A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -57,8 +58,8 @@ function program(setCode: (c: number) => void): Command {
     .allowUnknownOption().allowExcessArguments()
     .action(act((file: string, tail: string[], o, c: Command) => cmd.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('resume').argument('<runId>', 'run id', runIdArg).description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
-    .option('--as <name>', 'who resumes a paused run (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
-    .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine to record the resume (default 10s; 0: don't wait)")
+    .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
+    .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
     .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRoot).option(...commandOutputLimitOption).option(...notifications).option('--json')
     .action(act((runId: string, o) => cmd.resumeCmd(io, g(), runId, o)));
   p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry', runIdArg)
@@ -87,32 +88,31 @@ function program(setCode: (c: number) => void): Command {
     .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
     .option('--all', 'replay every recorded run').option('--workflow <id>', 'with --all: only the runs of this workflow').option('--json')
     .action(act((runId: string | undefined, o) => cmd.replayCmd(io, g(), runId, o)));
+  const asOption = ['--as <name>', 'who acts (default $USER). Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated'] as const;
+  const waitOption = ['--wait <duration>', "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)"] as const;
+  const inputs = async () => import('./run-inputs.js');
   for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-    p.command(name).argument('<runId>', 'run id', runIdArg).argument('<taskId>')
-      .description(`${name} a HUMAN task (recorded; resume or a running engine acts on it). Over NATS, the approver is the NATS user`)
-      .option('--as <name>', 'who decides (embedded store; over NATS it must match the NATS user)').option('--comment <text>')
-      .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
-      .action(act(async (runId: string, taskId: string, o) => usesNats(g())
-        ? (await import('./cluster.js')).publishDecisionCmd(io, g(), runId, taskId, decision, o)
-        : cmd.decideCmd(io, g(), runId, taskId, decision, o)));
+    p.command(name).argument('<runId>', 'run id', runIdArg).argument('<taskId>', 'a HUMAN task of the run')
+      .description(`${name} a HUMAN task of the run. Embedded store: recorded, and the run moved on here unless a serve, ui or run process drives it. Over NATS: recorded at once when no engine runs and the name is not proven (a server without users, no credentials), else published for the engines (queued until one, or \`resume\`, takes it)`)
+      .option(...asOption).option('--comment <text>').option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
+      .option(...outputRoot).option(...commandOutputLimitOption)
+      .option(...waitOption).option('--json', 'print { runId, task, decision, by, unauthenticated, recorded, queued, changed, seq, status }')
+      .action(act(async (runId: string, taskId: string, o) => (await inputs()).inputCmd(io, g(), runId, { kind: 'approval', taskId, decision, ...(o.comment !== undefined ? { comment: o.comment } : {}) }, o)));
   }
   p.command('signal').argument('<runId>', 'run id', runIdArg).argument('<name>', "the signal's name: what a WAIT's event: waits for")
-    .description('send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Over NATS, the sender is the NATS user')
-    .option('--data <json>', "the signal's data (JSON, at most 64 KB): the WAIT's output").option('--as <name>', 'who sends it (embedded store; over NATS the NATS user is recorded)')
-    .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
-    .action(act(async (runId: string, name: string, o) => usesNats(g())
-      ? (await import('./cluster.js')).publishSignalCmd(io, g(), runId, name, o)
-      : cmd.signalCmd(io, g(), runId, name, o)));
+    .description('send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Taken as approve is (embedded: the run moved on here; NATS: recorded at once or published)')
+    .option('--data <json>', "the signal's data (JSON, at most 64 KB): the WAIT's output").option(...asOption)
+    .option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
+    .option(...outputRoot).option(...commandOutputLimitOption).option(...waitOption).option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .action(act(async (runId: string, name: string, o) => { const m = await inputs(); return m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o); }));
   p.command('pause').argument('<runId>', 'run id', runIdArg)
-    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Over NATS, published on lf.control.<user>.<runId> as the NATS user you connect as (nats.conf: the people users, not workers); any engine records it or refuses it (exit 2)')
-    .option('--reason <text>').option('--as <name>', 'who pauses (embedded store, or a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
-    .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
-    .action(act((runId: string, o) => cmd.pauseCmd(io, g(), runId, o)));
+    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Refused (exit 2, nothing recorded) when settled or already paused. Over NATS, taken as approve is (published on lf.control.<user>.<runId>)')
+    .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .action(act(async (runId: string, o) => (await inputs()).inputCmd(io, g(), runId, { kind: 'control', action: 'pause', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
   p.command('cancel').argument('<runId>', 'run id', runIdArg)
-    .description('cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, published on lf.control.<user>.<runId> as pause; the engine that owns the run records it or refuses it (settled: exit 2)')
-    .option('--reason <text>').option('--as <name>', 'who cancels (embedded store, default $USER; a NATS server without users: recorded as unauthenticated; with users the NATS user is recorded)')
-    .option('--wait <duration>', "over NATS: how long to wait for the engine's verdict (default 10s; 0: don't wait)").option('--json')
-    .action(act((runId: string, o) => cmd.cancelCmd(io, g(), runId, o)));
+    .description('cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, taken as approve is (published on lf.control.<user>.<runId> when an engine runs, which records it and acts on it)')
+    .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .action(act(async (runId: string, o) => (await inputs()).inputCmd(io, g(), runId, { kind: 'control', action: 'cancel', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
   p.command('serve').description('the embedded store\'s engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)')
     .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
@@ -229,7 +229,8 @@ export async function main(argv: string[]): Promise<number> {
     // The tail of run/start goes to the command untouched: only it can tell options from inputs (tail.ts).
     await p.parseAsync(protectTail(argv, p), { from: 'user' });
     return code;
-  } catch (err) {
+  } catch (thrown) {
+    const err = inCliTerms(thrown);
     if (err instanceof CommanderError) {
       // Help and version are not errors; everything else commander rejects is bad usage.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -71,7 +71,7 @@ export class ClusterClient {
   /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */
   private readonly sender: string;
 
-  private async conn() {
+  async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
       await ensureCluster(await nc.jetstreamManager(), this.settings.cluster);
@@ -120,7 +120,7 @@ export class ClusterClient {
   }
 
   /** Wakes the engines about a run whose start is recorded. */
-  private async kick(js: JetStreamClient, runId: string): Promise<void> {
+  async kick(js: JetStreamClient, runId: string): Promise<void> {
     const kick: InputMessage = { type: 'kick', runId };
     // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
     // so a passing failure does not leave a recorded run that nobody acts on. For as long as a cluster
@@ -211,7 +211,7 @@ export class ClusterClient {
   }
 
   /** Publishes a decision as this NATS user on its own connection: an approver's user may publish its approvals and nothing else. */
-  private async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
+  async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
     const { servers } = credentials(this.url);
     // The same words as the store's for a refused connection (a wrong password is not a crash).
     const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-approval' })
@@ -392,14 +392,16 @@ export class ClusterClient {
    * producer's (docs/asyncapi.yaml): the stream drops a second publish within the dedup window, and
    * past it the run id (derived from the event id) still starts each workflow once.
    */
-  async emit(event: TriggerEvent, opts: { waitMs?: number } = {}): Promise<TriggerVerdict | null> {
+  async emit(event: TriggerEvent, opts: { waitMs?: number } = {}): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
     const { js } = await this.conn();
     const nc = await this.store.connection();
     let subject: string | null = null;
     try { subject = subjects.triggerVerdict(event.id); } catch { /* an id that is no subject token: no verdict to wait for */ }
     const verdict = subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
-    await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
-    return verdict ? verdict.next : null;
+    const ack = await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
+    // The stream dropped it as a repeat within its dedup window: no engine sees it again, so no verdict comes.
+    if (ack.duplicate) return { verdict: null, duplicate: true };
+    return { verdict: verdict ? await verdict.next : null, duplicate: false };
   }
 
   async close(): Promise<void> {

@@ -368,7 +368,7 @@ export class ClusterEngine {
    * `reconcile`: publish every outstanding effect, not only the new ones (after
    * a redelivery, the engine before us may have died between append and publish).
    */
-  async process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string } = {}): Promise<Loaded | null> {
+  async process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string; firstSeq?: (seq: number) => void } = {}): Promise<Loaded | null> {
     let refreshed = false;
     // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
     const fromLog = !this.cache.has(runId);
@@ -390,6 +390,8 @@ export class ClusterEngine {
           continue;
         }
         this.stats.commits++;
+        // The commit's first event is the first input's (what a verdict names as the event that recorded it).
+        opts.firstSeq?.(st.seq + 1);
         this.opts.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
         next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
         this.remember(runId, next);
@@ -709,8 +711,15 @@ export class ClusterEngine {
         this.stats.refused++;
         this.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${review.reason}`);
       }
-      const after = await this.process(runId, [review.event], { commitKey: `ap${m.seq}` });
-      this.tell(verdict, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(after ? { seq: after.seq } : {}) } satisfies ApprovalVerdict);
+      if (!review.accepted && review.event === null) {
+        // It names no HUMAN task of the run: nothing for its history; kept as a dead letter with the reason.
+        await this.deadLetter('approvals', `${decision} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
+        this.tell(verdict, { decision, accepted: false, reason: review.reason } satisfies ApprovalVerdict);
+        return;
+      }
+      let seq: number | undefined;
+      await this.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; } });
+      this.tell(verdict, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);
     });
     m.ack();
   }
@@ -752,8 +761,9 @@ export class ClusterEngine {
         return;
       }
       this.stats.signals++;
-      const after = await this.process(runId, [review.event], { commitKey: `sg${m.seq}` });
-      this.tell(verdict, { name, accepted: true, ...(after ? { seq: after.seq } : {}) } satisfies SignalVerdict);
+      let seq: number | undefined;
+      await this.process(runId, [review.event], { commitKey: `sg${m.seq}`, firstSeq: (s) => { seq = s; } });
+      this.tell(verdict, { name, accepted: true, ...(seq !== undefined ? { seq } : {}) } satisfies SignalVerdict);
     });
     m.ack();
   }
@@ -806,14 +816,15 @@ export class ClusterEngine {
         return;
       }
       this.stats.controls++;
-      const after = await this.process(runId, [ev], { commitKey: `ct${m.seq}` });
+      let seq: number | undefined;
+      const after = await this.process(runId, [ev], { commitKey: `ct${m.seq}`, firstSeq: (s) => { seq = s; } });
       const status = after ? runView(after.snapshot, after.seq).status : undefined;
       // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
       if (action === 'cancel' && status !== undefined && status !== 'CANCELLED') {
         this.tell(verdict, { action, accepted: false, reason: `the run is already ${status}`, status } satisfies ControlVerdict);
         return;
       }
-      this.tell(verdict, { action, accepted: true, ...(after ? { status: status!, seq: after.seq } : {}) } satisfies ControlVerdict);
+      this.tell(verdict, { action, accepted: true, ...(after ? { status: status! } : {}), ...(seq !== undefined ? { seq } : {}) } satisfies ControlVerdict);
     });
     m.ack();
   }

@@ -3,8 +3,8 @@
  * task (the library and CLI on any store, NATS engines): pure, so the same
  * decision on the same state is judged the same everywhere.
  *
- * A decision that may not be taken is not thrown away: it becomes an
- * `approval.refused` event, which the caller appends to the run's history
+ * A decision on a HUMAN task of the run that may not be taken is not thrown
+ * away: it becomes an `approval.refused` event, which the caller appends to the run's history
  * (who tried what, and why not) and which changes no state. Locally and on
  * NATS alike, the audit trail shows every decision anyone sent.
  */
@@ -25,13 +25,19 @@ export interface ApprovalRequest {
   time: string;
 }
 
+/**
+ * `event: null` on a refusal: the decision names no HUMAN task of the run (a
+ * typo, a task of another kind), so there is nothing to audit in this run's
+ * history and nothing is written; the caller refuses it as it is.
+ */
 export type ApprovalReview =
   | { accepted: true; event: Extract<PendingEvent, { type: 'approval.recorded' }> }
-  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }>; notApprover?: true };
+  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }> | null; notApprover?: true };
 
 /** Judges a decision against the run's recorded definition and its state now. */
 export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest): ApprovalReview {
-  const { reason, notApprover } = refusal(compiled, snapshot, req);
+  const { reason, notApprover, noTask } = refusal(compiled, snapshot, req);
+  if (noTask) return { accepted: false, reason: reason!, event: null };
   const data = {
     task: req.taskId, decision: req.decision, by: req.by,
     ...(req.comment !== undefined ? { comment: req.comment } : {}),
@@ -64,12 +70,14 @@ export function waitingFor(definition: Definition, snapshot: RunSnapshot): Waiti
  * the decider may not decide this task at all, whatever the run's state (the
  * UI answers 403 for it, 409 for the rest).
  */
-function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by }: ApprovalRequest): { reason: string | null; notApprover?: true } {
+function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by }: ApprovalRequest): { reason: string | null; notApprover?: true; noTask?: true } {
   // The run's recorded definition decides who may approve, not whatever file is current.
   const def = compiled.definition.tasks.find((t) => t.id === taskId);
   const task = snapshot.context.tasks[taskId];
-  if (!def || !task) return { reason: `the run has no task "${taskId}"; its tasks are ${Object.keys(snapshot.context.tasks).join(', ')}` };
-  if (def.type !== 'HUMAN') return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals` };
+  const human = compiled.definition.tasks.filter((t) => t.type === 'HUMAN').map((t) => t.id);
+  const its = `its HUMAN tasks are ${human.join(', ') || '(none)'}`;
+  if (!def || !task) return { reason: `the run has no task "${taskId}"; ${its}`, noTask: true };
+  if (def.type !== 'HUMAN') return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals (${its})`, noTask: true };
   if (!mayDecide(def, by)) return { reason: `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, notApprover: true };
   if (snapshot.status !== 'active') return { reason: 'the run is already settled' };
   if (task.status !== 'PENDING_APPROVAL') return { reason: `task ${taskId} is ${task.status}, not waiting for approval` };

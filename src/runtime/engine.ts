@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
 import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { missingHandlers, type Handlers } from './handlers.js';
+import { assertHandlersFor } from './handlers-owed.js';
 import { prepareInput } from './input.js';
 import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.js';
 import { prepareCommit } from './commit.js';
@@ -121,7 +122,7 @@ export class Engine {
       const missing = missingHandlers(def.tasks, opts.handlers);
       if (missing.length > 0) {
         throw new HandlerError('LF_HANDLER_NOT_FOUND',
-          `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (--handlers, or the definition's \`handlers:\`)`,
+          `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (the \`handlers\` option, or the definition's \`handlers:\`)`,
           { missing: missing.map((m) => m.handler) });
       }
     }
@@ -253,6 +254,8 @@ export class Engine {
       // A driver that held the run until now may have moved it on since it was loaded: drive it as it is now.
       // (A run this engine has just started has had no other driver: nothing to read back then.)
       const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) } : loaded;
+      // A run started elsewhere may need handlers this process lacks: refused before anything is written (a run started here was checked then).
+      if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers);
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
       return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted });
     } finally {
@@ -319,10 +322,12 @@ export class Engine {
    * Appends one outside event (approval, cancellation) if the run accepts it,
    * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
    */
-  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow) => PendingEvent): Promise<{ view: RunView; refused: string | null }> {
+  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow) => PendingEvent | null): Promise<{ view: RunView; refused: string | null }> {
     for (let attempt = 0; ; attempt++) {
       const { compiled, snapshot, seq } = await this.load(runId);
       const ev = make(snapshot, compiled);
+      // Refused before anything is written (make said why).
+      if (ev === null) return { view: runView(snapshot, seq), refused: 'refused' };
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), refused: rejectionReason(snapshot, ev) };
       const ctx = r.snapshot.context;
@@ -347,14 +352,17 @@ export class Engine {
     const time = new Date(this.clock.now()).toISOString();
     let refused: string | null = null;
     let notApprover = false;
+    let kept = true;
     const { view } = await this.record(runId, (snap, compiled) => {
       const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) });
       refused = review.accepted ? null : review.reason;
       notApprover = !review.accepted && review.notApprover === true;
+      // A decision naming no HUMAN task of the run (a typo) has no place in its audit trail: refused, nothing written.
+      kept = review.event !== null;
       return review.event;
     });
     if (refused !== null) {
-      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused} (the refusal is kept in the run's history)`, { runId, taskId, by, ...(notApprover ? { notApprover: true } : {}) });
+      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused}${kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`, { runId, taskId, by, ...(notApprover ? { notApprover: true } : {}) });
     }
     return view;
   }
@@ -392,7 +400,7 @@ export class Engine {
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  async cancel(runId: string, opts: { by?: string; reason?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
+  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
     const { view, refused } = await this.record(runId, () => ({ type: 'run.cancelled', time, data: { ...opts } }));
     return { changed: refused === null, view };
@@ -403,9 +411,9 @@ export class Engine {
    * running ones finish and are recorded. A settled or already paused run is
    * refused with PauseRefusedError, and nothing is recorded.
    */
-  async pause(runId: string, opts: { by?: string; reason?: string } = {}): Promise<RunView> {
+  async pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
     const time = new Date(this.clock.now()).toISOString();
-    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) };
     const { view, refused } = await this.record(runId, () => ({ type: 'run.paused', time, data }));
     if (refused !== null) throw new PauseRefusedError(`cannot pause run ${runId}: ${refused}; nothing was recorded`, { runId, status: view.status });
     return view;
@@ -416,9 +424,9 @@ export class Engine {
    * scheduled meanwhile. `changed` is false (nothing written) when the run
    * was not paused.
    */
-  async unpause(runId: string, opts: { by?: string } = {}): Promise<{ changed: boolean; view: RunView }> {
+  async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}) } }));
+    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) } }));
     return { changed: refused === null, view };
   }
 

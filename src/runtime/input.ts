@@ -50,7 +50,7 @@ export function prepareInput(def: Definition, raw: Record<string, unknown>, opts
   }
   if (missing.length > 0) {
     throw new InputError(
-      `missing required input${missing.length > 1 ? 's' : ''} ${missing.join(', ')} for workflow ${def.id}: pass ${missing.map((m) => `--${m} <value>`).join(' ')}`,
+      `missing required input${missing.length > 1 ? 's' : ''} ${missing.join(', ')} for workflow ${def.id}: give ${missing.length > 1 ? 'each' : 'it'} a value in the run's input`,
       { missing },
     );
   }

@@ -52,7 +52,8 @@ describe('ledgerflow emit revenue_milestone: metrics → plan update → CFO app
     expect(waiting.input).toMatchObject({ month: '2026-10', region: 'EMEA', approval_threshold_pct: 10, event_id: 'billing-2026-10-EMEA' });
 
     expect((await cli(['--store', p.store, 'approve', runId, 'approve_plan_change', '--as', 'sales_lead'])).code).toBe(2);
-    expect((await cli(['--store', p.store, 'approve', runId, 'approve_plan_change', '--as', 'cfo', '--comment', 'go for Q1'])).code).toBe(0);
+    // The approval moves the run on in the same command (nothing else holds it); resume then finds it settled.
+    expect((await cli(['--store', p.store, 'approve', runId, 'approve_plan_change', '--as', 'cfo', '--comment', 'go for Q1'], { cwd: p.cwd })).code).toBe(0);
     const resumed = await cli(['--store', p.store, 'resume', runId, '--json'], { cwd: p.cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     const done = JSON.parse(resumed.stdout);

@@ -38,14 +38,14 @@ describe.skipIf(!bin)('approve and reject over NATS before any engine has run', 
     const published = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--comment', 'fine', '--wait', '500ms', '--json']);
     expect(published.stderr).toBe('');
     expect(published.code).toBe(3);
-    expect(JSON.parse(published.stdout)).toEqual({ runId, taskId: 'sign_off', decision: 'approved', by: 'alice', published: true, recorded: false });
+    expect(JSON.parse(published.stdout)).toEqual({ runId, task: 'sign_off', decision: 'approved', by: 'alice', unauthenticated: false, recorded: false, queued: true, changed: true, seq: null, status: null });
     const told = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--wait', '300ms']);
-    expect(told.stdout).toMatch(/published approval of sign_off in run \S+ as alice, but no engine answered within 300 ms: it waits in LF_APPROVALS for the next engine/);
+    expect(told.stdout).toMatch(/published approval of sign_off for run \S+ as alice, but no engine answered within 300 ms: it waits in LF_APPROVALS for the next engine, or `ledgerflow resume/);
 
-    // Without credentials on a server with users, the CLI says how to connect as the approver.
-    const anonymous = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'alice']);
-    expect(anonymous.code).toBe(2);
-    expect(anonymous.stderr).toMatch(/this NATS server has users: the approver is the NATS user you connect as/);
+    // Connected as a NATS user, that user decides: --as may only repeat it.
+    const other = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--as', 'bob']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/as bob does not match the NATS user alice: on a NATS server with users you act as the user you connect as/);
 
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
     try {
@@ -72,9 +72,10 @@ describe.skipIf(!bin)('approve and reject over NATS before any engine has run', 
     expect(run.code).toBe(3);
     const { runId } = JSON.parse(run.stdout);
 
-    const nobody = await cli(['--nats', url, 'approve', runId, 'sign_off']);
+    // Without --as the name is $USER, as on the embedded store and for every run input: not an approver here.
+    const nobody = await cli(['--nats', url, 'approve', runId, 'sign_off'], { env: { USER: 'nobody' } });
     expect(nobody.code).toBe(2);
-    expect(nobody.stderr).toMatch(/this NATS server has no users, so nobody is proven: say who decides with --as <name>/);
+    expect(nobody.stderr).toMatch(/nobody may not decide task sign_off/);
 
     const stranger = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'mallory']);
     expect(stranger.code).toBe(2);
@@ -82,7 +83,7 @@ describe.skipIf(!bin)('approve and reject over NATS before any engine has run', 
 
     const bob = await cli(['--nats', url, 'approve', runId, 'sign_off', '--as', 'bob']);
     expect(bob.code).toBe(0);
-    expect(bob.stdout).toMatch(/approved sign_off of run \S+ as bob \(an unauthenticated name: this server has no users\); recorded in the log/);
+    expect(bob.stdout).toMatch(/approved sign_off for run \S+ as bob \(an unauthenticated name\) \(event \d+\)/);
 
     const resumed = await cli(['--nats', url, 'resume', runId, '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs'), '--json']);
     expect(resumed.code).toBe(0);
@@ -90,6 +91,7 @@ describe.skipIf(!bin)('approve and reject over NATS before any engine has run', 
 
     const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
     expect(history.filter((e: { type: string }) => e.type.startsWith('approval.')).map((e: { type: string; data: object }) => [e.type, e.data])).toEqual([
+      ['approval.refused', expect.objectContaining({ by: 'nobody', unauthenticated: true, reason: expect.stringMatching(/may not decide/) })],
       ['approval.refused', expect.objectContaining({ by: 'mallory', unauthenticated: true, reason: expect.stringMatching(/may not decide/) })],
       ['approval.recorded', { task: 'sign_off', decision: 'approved', by: 'bob', unauthenticated: true }],
     ]);

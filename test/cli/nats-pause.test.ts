@@ -25,7 +25,7 @@ describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
       const paused = await cli(['--nats', commander, 'pause', runId, '--reason', 'maintenance', '--wait', '20s', '--json']);
       expect(paused.stderr).toBe('');
       expect(paused.code).toBe(0);
-      expect(JSON.parse(paused.stdout)).toEqual({ runId, published: true, recorded: true, status: 'PAUSED' });
+      expect(JSON.parse(paused.stdout)).toMatchObject({ runId, action: 'pause', by: 'commander', unauthenticated: false, recorded: true, queued: false, status: 'PAUSED' });
       const again = await cli(['--nats', commander, 'pause', runId, '--wait', '20s']);
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/cannot pause run \S+: the run is already paused; nothing was recorded/);
@@ -68,7 +68,7 @@ describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
     // No engine runs yet: the cancel waits in LF_CONTROL (exit 3), and the engine started next records it.
     const queued = await cli(['--nats', commander, 'cancel', runId, '--reason', 'no longer needed', '--wait', '300ms']);
     expect(queued.code).toBe(3);
-    expect(queued.stdout).toMatch(/published the cancel of run \S+, but no engine answered within 300 ms: it waits in LF_CONTROL/);
+    expect(queued.stdout).toMatch(/published cancel for run \S+ as commander, but no engine answered within 300 ms: it waits in LF_CONTROL/);
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);
     try {
       const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
@@ -94,7 +94,7 @@ describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
       const cancelled = await cli(['--nats', commander, 'cancel', runId, '--wait', '20s', '--json']);
       expect(cancelled.stderr).toBe('');
       expect(cancelled.code).toBe(0);
-      expect(JSON.parse(cancelled.stdout)).toEqual({ runId, published: true, recorded: true, status: 'CANCELLED' });
+      expect(JSON.parse(cancelled.stdout)).toMatchObject({ runId, action: 'cancel', recorded: true, queued: false, status: 'CANCELLED' });
     } finally {
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));

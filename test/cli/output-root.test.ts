@@ -99,7 +99,8 @@ describe('ledgerflow run: output_to stays inside the output root', () => {
     const started = await cli(['--store', store, 'run', join(scratch, 'gated.yaml'), '--name', '../../../x', '--handlers', handlers, '--json'], { cwd: scratch });
     expect(started.code).toBe(3);
     const { runId } = JSON.parse(started.stdout);
-    expect((await cli(['--store', store, 'approve', runId, 'sign', '--as', 'alice'])).code).toBe(0);
+    // approve moves the run on here, confined to its --output-root as resume's is; resume then finds it settled.
+    expect((await cli(['--store', store, 'approve', runId, 'sign', '--as', 'alice', '--output-root', root], { cwd: scratch })).code).toBe(0);
     const r = await cli(['--store', store, 'resume', runId, '--output-root', root, '--json'], { cwd: scratch });
     expect(r.code).toBe(1);
     await expectRefusedInHistory(store, r.stdout, root);

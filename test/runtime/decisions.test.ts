@@ -65,11 +65,12 @@ describe('decisions and skipped branches (the seed example)', () => {
     const before = await store.lastSeq(waiting.runId);
     await expect(e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
     await expect(e.decide(waiting.runId, 'scan_files', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
-    await expect(e.decide(waiting.runId, 'nope', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
-    // Each refusal is in the history (as engines on NATS record them), and the state is what it was.
+    await expect(e.decide(waiting.runId, 'nope', 'approved', 'commander')).rejects.toThrow(/the run has no task "nope"; its HUMAN tasks are alert_cmd_bridge; nothing was recorded/);
+    // Each refusal of a decision on a HUMAN task is in the history (as engines on NATS record them), and the state is what it was;
+    // one naming no HUMAN task of the run (not HUMAN, or a typo) is refused with nothing written.
     const events = await store.read(waiting.runId);
     expect(events.slice(before).map((ev) => [ev.type, (ev.data as { task?: string }).task])).toEqual([
-      ['approval.refused', 'alert_cmd_bridge'], ['approval.refused', 'scan_files'], ['approval.refused', 'nope'],
+      ['approval.refused', 'alert_cmd_bridge'],
     ]);
     expect(events.slice(before).every((ev) => ev.state.hash === events[before - 1]!.state.hash)).toBe(true);
     expect((await e.status(waiting.runId)).status).toBe('FAILED');

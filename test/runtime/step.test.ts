@@ -182,17 +182,22 @@ describe('reviewApproval: one rule for every path', () => {
     expect(review(waiting(), 'sign', 'alice', { comment: 'ok' })).toEqual({
       accepted: true, event: { type: 'approval.recorded', time: at(9), data: { task: 'sign', decision: 'approved', by: 'alice', comment: 'ok' } },
     });
-    expect(review(waiting(), 'sign', 'alice', { unauthenticated: true }).event.data).toMatchObject({ unauthenticated: true });
+    expect(review(waiting(), 'sign', 'alice', { unauthenticated: true }).event!.data).toMatchObject({ unauthenticated: true });
   });
 
   it.each([
     ['someone not an approver', 'sign', 'mallory', /mallory may not decide task sign; its approvers are alice/],
-    ['an unknown task', 'nope', 'alice', /the run has no task "nope"; its tasks are scan, sign, report/],
-    ['a task that is not HUMAN', 'scan', 'alice', /task scan is a SIMPLE task; only HUMAN tasks take approvals/],
   ])('refuses %s, as an approval.refused event with the reason', (_what, taskId, by, reason) => {
     const r = review(waiting(), taskId, by);
     expect(r.accepted).toBe(false);
     expect(r.event).toMatchObject({ type: 'approval.refused', data: { task: taskId, by, decision: 'approved', reason: expect.stringMatching(reason) } });
+  });
+
+  it.each([
+    ['an unknown task', 'nope', /the run has no task "nope"; its HUMAN tasks are sign/],
+    ['a task that is not HUMAN', 'scan', /task scan is a SIMPLE task; only HUMAN tasks take approvals \(its HUMAN tasks are sign\)/],
+  ])('refuses a decision on %s with no event: it names no HUMAN task of the run, so there is nothing to keep in its history', (_what, taskId, reason) => {
+    expect(review(waiting(), taskId, 'alice')).toEqual({ accepted: false, reason: expect.stringMatching(reason), event: null });
   });
 
   it('refuses a decision before the task waits and after the run settled', () => {

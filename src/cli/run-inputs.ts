@@ -1,0 +1,143 @@
+/**
+ * approve, reject, signal, pause and cancel: a person's input to a run, one
+ * command on both stores. The same flags (`--as`, default $USER; over NATS
+ * with a user in the URL, that user, which `--as` must match), the same
+ * `--json` shape ({ runId, …what, by, unauthenticated, recorded, queued,
+ * changed, seq, status }), the same refusals (exit 2, nothing recorded).
+ *
+ * On the embedded store an approval or a signal also moves the run on here
+ * when no other process holds it (the run's lease: a `serve`, `ui`, or the
+ * `run` that started it), as `resume` would; otherwise the command says which
+ * process acts on it, or exactly what to run.
+ */
+import { HandlerError, RunBusyError } from '../errors/index.js';
+import { runView } from '../runtime/index.js';
+import type { InputOutcome, RunInput } from '../cluster/run-inputs.js';
+import { drive, driveFlags, engineFor, handlersFor, parseSignalBody, progressHooks, type Io } from './commands.js';
+import { EXIT } from './exit.js';
+import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
+import { outputFlag } from './output-root.js';
+import { commandRunnerFlag } from './command-limit.js';
+import { refuseDamaged } from './damaged.js';
+import { usesNats, type GlobalOpts } from './store.js';
+import { optionalDurationFlag } from './duration-flag.js';
+
+export interface InputOpts { as?: string; wait?: string; json?: boolean; handlers?: string; outputRoot?: string; commandOutputLimit?: string }
+
+/** Who acts when nobody says: the same default for every input command and store. */
+export const defaultActor = (): string => process.env.USER || 'cli';
+
+/** --wait <duration> over NATS: how long to wait for the engine's verdict (default 10 s; 0: don't). */
+export function waitFlag(text: string | undefined): number {
+  return optionalDurationFlag('--wait', text, '10s, 1m or 0') ?? 10_000;
+}
+
+const STREAM_OF = { approval: 'LF_APPROVALS', signal: 'LF_SIGNALS', control: 'LF_CONTROL' } as const;
+
+/** What the input is, for its JSON and its lines. */
+function describe(input: RunInput): { fields: Record<string, unknown>; what: string; done: string } {
+  if (input.kind === 'approval') {
+    const what = `${input.decision === 'approved' ? 'approval' : 'rejection'} of ${input.taskId}`;
+    return { fields: { task: input.taskId, decision: input.decision }, what, done: `${input.decision === 'approved' ? '✓ approved' : '✗ rejected'} ${input.taskId}` };
+  }
+  if (input.kind === 'signal') return { fields: { name: input.name }, what: `signal ${input.name}`, done: `✓ signal ${input.name} recorded` };
+  const past = { pause: 'paused', resume: 'resumed', cancel: 'cancelled' }[input.action];
+  return { fields: { action: input.action }, what: input.action, done: past };
+}
+
+/** Takes the input on the store the command uses; prints what became of it; the exit code. */
+export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts): Promise<number> {
+  const waitMs = waitFlag(opts.wait);
+  const outcome = usesNats(g) ? await overNats(g, runId, input, opts, waitMs) : await embedded(g, runId, input, opts);
+  const { fields, what, done } = describe(input);
+  // With --json, stdout carries only the object and nothing else is said (a run moved on here reports its progress on stderr).
+  const say = opts.json ? () => {} : io.out;
+  const as = ` as ${outcome.by}${outcome.unauthenticated && usesNats(g) ? ' (an unauthenticated name)' : ''}`;
+  let code: number = EXIT.ok;
+  let status = outcome.status;
+  if (!outcome.changed) say(`run ${runId} is already ${outcome.status}; nothing to ${input.kind === 'control' ? input.action : 'do'}, nothing recorded`);
+  else if (outcome.recorded) {
+    const engines = usesNats(g) && input.kind === 'control' && input.action === 'resume' ? `; the engines continue it (\`ledgerflow wait ${runId}\`)` : '';
+    say(input.kind === 'control' ? `run ${runId} ${done}${engines}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}` : `${done} for run ${runId}${as}${outcome.seq ? ` (event ${outcome.seq})` : ''}`);
+    if (input.kind === 'control' && input.action === 'pause') say(`running attempts finish; no new one starts until \`ledgerflow resume ${runId}\``);
+    // One step: an approval or a signal moves the run on here, unless another process drives it.
+    if (!usesNats(g) && input.kind !== 'control') ({ code, status } = await driveOn(io, g, runId, opts, status));
+    else if (usesNats(g) && input.kind !== 'control') {
+      say(`the engines act on it (the running one, or the next to start: \`ledgerflow engine\`), or \`ledgerflow resume ${runId}\` here`);
+    }
+  } else {
+    say(waitMs === 0
+      ? `published ${what} for run ${runId}${as}; an engine records it (see \`ledgerflow history ${runId}\`)`
+      : `published ${what} for run ${runId}${as}, but no engine answered within ${waitMs} ms: it waits in ${STREAM_OF[input.kind]} for the next engine, or \`ledgerflow resume ${runId}\``);
+    if (waitMs > 0) code = EXIT.waiting;
+  }
+  if (opts.json) {
+    const { by, unauthenticated, recorded, queued, changed, seq } = outcome;
+    io.out(JSON.stringify({ runId, ...fields, by, unauthenticated, recorded, queued, changed, seq, status }, null, 2));
+  }
+  return code;
+}
+
+async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, waitMs: number): Promise<InputOutcome> {
+  const { natsUrl, withClient } = await import('./cluster.js');
+  const { deliverInput } = await import('../cluster/run-inputs.js');
+  const url = natsUrl(g);
+  return withClient(g, (c) => deliverInput(c, url, runId, input, { ...(opts.as !== undefined ? { as: opts.as } : {}), fallback: defaultActor(), waitMs }));
+}
+
+async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts): Promise<InputOutcome> {
+  // A log shorter than the run index recorded it is not written to (see damaged.ts).
+  await refuseDamaged(g, runId);
+  const engine = engineFor(g);
+  const by = opts.as ?? defaultActor();
+  const base = { by, unauthenticated: false, queued: false };
+  const view = input.kind === 'approval' ? await engine.decide(runId, input.taskId, input.decision, by, input.comment)
+    : input.kind === 'signal' ? await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by })
+      : input.action === 'pause' ? await engine.pause(runId, { by, ...(input.reason !== undefined ? { reason: input.reason } : {}) })
+        : null;
+  if (view) return { ...base, recorded: true, changed: true, seq: view.seq, status: view.status };
+  const reason = input.kind === 'control' && input.reason !== undefined ? { reason: input.reason } : {};
+  const r = input.kind === 'control' && input.action === 'cancel' ? await engine.cancel(runId, { by, ...reason }) : await engine.unpause(runId, { by });
+  return { ...base, recorded: r.changed, changed: r.changed, seq: r.changed ? r.view.seq : null, status: r.view.status };
+}
+
+/**
+ * Drives the run on here after an approval or a signal, when nothing else
+ * holds it; its lease says whether a `serve`, `ui` or `run` process drives it.
+ */
+async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, status: InputOutcome['status']): Promise<{ code: number; status: InputOutcome['status'] }> {
+  const say = opts.json ? io.err : io.out;
+  const notifier = cliNotifier(engineFor(g).store, undefined, say);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const loaded = await engine.load(runId);
+  if (loaded.snapshot.status !== 'active') return { code: EXIT.ok, status: runView(loaded.snapshot, loaded.seq).status };
+  const first = loaded.events[0]!;
+  const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
+  let after = status;
+  try {
+    const { handlers } = await handlersFor(opts.handlers, recorded);
+    const code = await drive({ out: say, err: io.err }, g, async (signal) => {
+      const view = await engine.drive(loaded, { handlers, ...driveFlags({}), signal, ...keepLeaseFor(notifier) });
+      after = view.status;
+      return view;
+    }, {}, notifier);
+    // The input was taken: exit 0 whatever the run did next (its status is printed), except on Ctrl-C.
+    return { code: code === 130 ? 130 : EXIT.ok, status: after };
+  } catch (err) {
+    if (err instanceof RunBusyError) {
+      say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (a ledgerflow serve, or the run command that started it), which acts on it now`);
+      return { code: EXIT.ok, status };
+    }
+    if (err instanceof HandlerError) {
+      say(`the run is not moved on here: ${err.message}; continue it with \`ledgerflow resume ${runId} --handlers <module>\` (or a \`ledgerflow serve --handlers <module>\`)`);
+      return { code: EXIT.ok, status };
+    }
+    throw err;
+  }
+}
+
+/** The CLI's signal: its name and --data checked as the wire checks them. */
+export function signalInput(name: string, data: string | undefined): RunInput {
+  const body = parseSignalBody(name, data);
+  return { kind: 'signal', name: body.name, ...(body.data !== undefined ? { data: body.data } : {}) };
+}

@@ -1,0 +1,125 @@
+/**
+ * A person's input to a run over NATS — an approval, a signal, a pause,
+ * resume or cancel — taken the same way whichever it is:
+ *
+ * - A run that does not exist is refused at once (when this connection may
+ *   read the log; a people user's is judged by the engine).
+ * - A name that is given, not proven (no NATS user in the URL: a server
+ *   without users, or nats-dev.conf's no-credentials engine user), with no
+ *   engine listening: judged and recorded in the log at once, marked
+ *   `unauthenticated`, exactly as on the embedded store, and the engines
+ *   woken for when one starts.
+ * - Otherwise it is published under the sender's name and an engine judges
+ *   and records it (the verdict is waited for up to `waitMs`); one nobody
+ *   took yet waits in its stream, where the next engine, or the next
+ *   `resume` of the run (takeQueuedInputs), takes it.
+ */
+import type { JetStreamManager } from 'nats';
+import { ApprovalRefusedError, RunNotFoundError, UsageError } from '../errors/index.js';
+import type { WorkflowStatus } from '../events/index.js';
+import { Engine, type RunView } from '../runtime/index.js';
+import type { ClusterClient } from './client.js';
+import { credentials } from './messages.js';
+import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';
+
+export type RunInput =
+  | { kind: 'approval'; taskId: string; decision: 'approved' | 'rejected'; comment?: string }
+  | { kind: 'signal'; name: string; data?: unknown }
+  | { kind: 'control'; action: 'pause' | 'resume' | 'cancel'; reason?: string };
+
+/** What became of an input: one shape on every store and path (the CLI's `--json` prints it). */
+export interface InputOutcome {
+  /** Who it is recorded as. */
+  by: string;
+  /** A name given, not proven by a server (recorded so). */
+  unauthenticated: boolean;
+  /** In the run's log now (recorded here, or by an engine whose verdict came in time). */
+  recorded: boolean;
+  /** Published and not taken yet: the next engine, or the next `resume` of the run, takes it. */
+  queued: boolean;
+  /** False when the run did not take it and nothing was recorded (resume of a run not paused, cancel of a settled one). */
+  changed: boolean;
+  /** The event that recorded it. */
+  seq: number | null;
+  /** The run's status after it, when known. */
+  status: WorkflowStatus | null;
+}
+
+/** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */
+export function senderFor(url: string, as: string | undefined, fallback: string): { name: string; proven: boolean } {
+  const user = credentials(url.split(',')[0]!.trim()).user;
+  if (user) {
+    if (as !== undefined && as !== user) throw new UsageError(`as ${as} does not match the NATS user ${user}: on a NATS server with users you act as the user you connect as`, { as, user });
+    return { name: user, proven: true };
+  }
+  return { name: as ?? fallback, proven: false };
+}
+
+/** The run's last sequence, or null when this connection may not read the log (a people user). */
+async function lastSeqIfReadable(client: ClusterClient, runId: string): Promise<number | null> {
+  try {
+    return await client.store.lastSeq(runId);
+  } catch (err) {
+    if (/permission/i.test((err as Error).message)) return null;
+    throw err;
+  }
+}
+
+const CONSUMER = { approval: [STREAMS.approvals.name, ENGINE_CONSUMERS.approvals], signal: [STREAMS.signals.name, ENGINE_CONSUMERS.signals], control: [STREAMS.control.name, ENGINE_CONSUMERS.control] } as const;
+
+/** Whether an engine pulls from the stream this input goes to now (its shared consumer has pull requests waiting). */
+export async function engineListening(jsm: JetStreamManager, kind: RunInput['kind']): Promise<boolean> {
+  const [stream, durable] = CONSUMER[kind];
+  const info = await jsm.consumers.info(stream, durable).catch(() => null);
+  return (info?.num_waiting ?? 0) > 0;
+}
+
+export async function deliverInput(client: ClusterClient, url: string, runId: string, input: RunInput, opts: { as?: string; fallback: string; waitMs: number }): Promise<InputOutcome> {
+  const who = senderFor(url, opts.as, opts.fallback);
+  const readable = await lastSeqIfReadable(client, runId);
+  if (readable === 0) throw new RunNotFoundError(runId);
+  if (!who.proven && readable !== null) {
+    const { js } = await client.conn();
+    const jsm = await (await client.store.connection()).jetstreamManager();
+    if (!(await engineListening(jsm, input.kind))) {
+      const outcome = await recordNow(new Engine({ store: client.store }), runId, input, who.name);
+      // Whichever engine starts next acts on it (starts what a resume or an approval made due).
+      if (outcome.changed) await client.kick(js, runId);
+      return outcome;
+    }
+  }
+  return publish(client, runId, input, who, opts.waitMs, readable !== null);
+}
+
+/** Judged and recorded here, as on the embedded store (refusals throw as there). */
+async function recordNow(engine: Engine, runId: string, input: RunInput, by: string): Promise<InputOutcome> {
+  const base = { by, unauthenticated: true, recorded: true, queued: false, changed: true };
+  const done = (view: RunView, changed = true) => ({ ...base, recorded: changed, changed, seq: changed ? view.seq : null, status: view.status });
+  if (input.kind === 'approval') return done(await engine.decide(runId, input.taskId, input.decision, by, input.comment, { unauthenticated: true }));
+  if (input.kind === 'signal') return done(await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by, unauthenticated: true }));
+  const reason = input.reason !== undefined ? { reason: input.reason } : {};
+  if (input.action === 'pause') return done(await engine.pause(runId, { by, ...reason, unauthenticated: true }));
+  const r = input.action === 'resume' ? await engine.unpause(runId, { by, unauthenticated: true }) : await engine.cancel(runId, { by, ...reason, unauthenticated: true });
+  return done(r.view, r.changed);
+}
+
+/** Published under the sender's name; the engine's verdict, when it comes in time, says what became of it. */
+async function publish(client: ClusterClient, runId: string, input: RunInput, who: { name: string; proven: boolean }, waitMs: number, readable: boolean): Promise<InputOutcome> {
+  const base = { by: who.name, unauthenticated: !who.proven, changed: true };
+  const status = async (known?: WorkflowStatus | null) => known ?? (readable ? (await client.status(runId))?.status ?? null : null);
+  if (input.kind === 'approval') {
+    const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
+    if (verdict && !verdict.accepted) {
+      throw new ApprovalRefusedError(`cannot record ${input.decision === 'approved' ? 'approval' : 'rejection'} of ${input.taskId}: ${verdict.reason ?? 'refused'}${verdict.seq ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`, { runId, taskId: input.taskId, by: who.name, ...(verdict.notApprover ? { notApprover: true } : {}) });
+    }
+    return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
+  }
+  if (input.kind === 'signal') {
+    const verdict = await client.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), as: who.name, waitMs });
+    return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
+  }
+  const opts = { as: who.name, waitMs, ...(input.reason !== undefined ? { reason: input.reason } : {}) };
+  const r = input.action === 'pause' ? { changed: true, ...(await client.pause(runId, opts)) }
+    : input.action === 'cancel' ? { changed: true, ...(await client.cancel(runId, opts)) } : await client.resume(runId, opts);
+  return { ...base, changed: r.changed, recorded: r.changed && r.recorded, queued: r.changed && !r.recorded, seq: r.seq ?? null, status: r.status ?? null };
+}
