@@ -5,7 +5,7 @@
  * `--who <value>`, `--handlers <module>`. Applied once, where main() reports
  * an error, so every command speaks the same way.
  */
-import { HandlerError, InputError, LedgerflowError } from '../errors/index.js';
+import { HandlerError, InputError, LedgerflowError, RunNotFoundError } from '../errors/index.js';
 
 export function inCliTerms(err: unknown): unknown {
   if (!(err instanceof LedgerflowError)) return err;
@@ -16,6 +16,11 @@ export function inCliTerms(err: unknown): unknown {
   if (err instanceof HandlerError && err.code === 'LF_HANDLER_NOT_FOUND' && missing.length > 0) {
     const message = err.message.replace('the `handlers` option', '--handlers <module>');
     return new HandlerError(err.code, message === err.message ? `${err.message} (--handlers <module>)` : message, err.meta, { cause: err.cause });
+  }
+  if (err instanceof RunNotFoundError) {
+    const cli = new RunNotFoundError(String(err.meta.runId));
+    cli.message = `${err.message} (check the id with \`ledgerflow list\`, or pass --store <dir> / --nats <url>)`;
+    return cli;
   }
   return err;
 }

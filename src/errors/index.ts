@@ -94,7 +94,7 @@ export class DeadLetterNotReplayableError extends UsageError {
 
 export class RunNotFoundError extends LedgerflowError {
   constructor(runId: string) {
-    super('LF_RUN_NOT_FOUND', `run ${runId} does not exist in this store (check the id with \`ledgerflow list\`, or pass --store <dir>)`, { runId });
+    super('LF_RUN_NOT_FOUND', `run ${runId} does not exist in this store`, { runId });
   }
 }
 

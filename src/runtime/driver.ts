@@ -567,7 +567,7 @@ export class RunDriver {
         } else {
           const handler = handlerFor(this.opts.handlers, effect.handler);
           if (!handler) {
-            throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the --handlers module`, 'LF_HANDLER_NOT_FOUND');
+            throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`, 'LF_HANDLER_NOT_FOUND');
           }
           output = toJson(await handler(effect.input, { ...context, task: effect.task }));
         }

@@ -47,4 +47,13 @@ describe('library errors name what is missing in the library\'s terms (the CLI a
     const { inCliTerms } = await import('../../src/cli/flag-forms.js');
     expect((inCliTerms(err) as Error).message).toMatch(/\(pass --policy_file <value>, or --input-file <file>\)/);
   });
+
+  it('an unknown run is named without CLI flags; the CLI says which flags choose the store', async () => {
+    const engine = createEngine({ storeDir: join(tempDir(), 'store') });
+    const err = await engine.status('nope').then(() => { throw new Error('found'); }, (e: unknown) => e as Error & { code: string });
+    expect(err.code).toBe('LF_RUN_NOT_FOUND');
+    expect(err.message).toBe('run nope does not exist in this store');
+    const { inCliTerms } = await import('../../src/cli/flag-forms.js');
+    expect((inCliTerms(err) as Error).message).toMatch(/\(check the id with `ledgerflow list`, or pass --store <dir> \/ --nats <url>\)/);
+  });
 });
