@@ -21,7 +21,7 @@ const yamlOf = (file: string) => parse(readFileSync(file, 'utf8'));
 function sandbox() {
   const store = tempDir();
   const out = tempDir();
-  const lf = (args: string[]) => cli([...args, '--store', store, ...(['run', 'resume', 'emit'].includes(args[0]!) ? ['--output-root', out] : [])], { cwd: ROOT });
+  const lf = (args: string[]) => cli([...args, '--store', store, ...(['run', 'resume', 'emit', 'signal', 'approve', 'reject'].includes(args[0]!) ? ['--output-root', out] : [])], { cwd: ROOT });
   return { out, lf };
 }
 

@@ -356,7 +356,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     expect(await c.client.store.lastSeq(runIdForEvent(`${id}-bad`, 'lead_qualification'))).toBe(0);
   }, 60_000);
 
-  it('every bad approval is refused, recorded in the audit trail where the run exists, and changes no state', async () => {
+  it('every bad approval is refused, recorded in the audit trail where the run and task exist, and changes no state', async () => {
     const c = await startCluster();
     await deploy(c, APPROVAL);
     await c.launch('engine', ['--nats', c.url, 'engine', '--handlers', HANDLERS]);
@@ -401,8 +401,14 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     expect(letters).toEqual([expect.objectContaining({ runId: unknown, taskId: 'sign', by: 'alice', reason: expect.stringMatching(/does not exist/) })]);
     expect(await c.client.store.lastSeq(unknown)).toBe(0);
 
-    // 2. A task the run does not have.
-    await expectRefused(() => approve('alice', runId, 'no_such_task'), { by: 'alice', task: 'no_such_task', reason: /no task "no_such_task"/ });
+    // 2. A task the run does not have: refused with nothing appended to the run (issue 21), dead-lettered with the reason.
+    const beforeTypo = await events();
+    const typo = await approve('alice', runId, 'no_such_task');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/no task "no_such_task"/);
+    await waitFor('the approval of a task the run does not have in lf.dlq.approvals', async () =>
+      (await deadLetters(jsm, 'approvals')).some((l) => l.taskId === 'no_such_task'), { detail: c.logs });
+    expect(await events()).toEqual(beforeTypo);
 
     // 3. alice posing as cfo: the server refuses the subject (nats.conf), so nothing reaches an engine.
     const logBefore = await events();
@@ -435,6 +441,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     const all = await events();
     expect(replayRun(all).divergence).toBeNull();
     expect(all.filter((e) => e.type === 'approval.recorded').map((e) => e.data.by)).toEqual(['alice', 'cfo']);
-    expect(all.filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual(['alice', 'bob', 'alice', 'alice']);
+    // alice's approval of a task the run does not have is not among them: it wrote nothing.
+    expect(all.filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual(['bob', 'alice', 'alice']);
   }, 60_000);
 });

@@ -63,7 +63,11 @@ describe('the run page data', () => {
     await waitingOn(ui, runId, 'approve_violations');
     expect((await call(ui, 'POST', `/api/runs/${runId}/approve`, { task: 'approve_violations', as: 'alice' })).status).toBe(200);
     await waitingOn(ui, runId, 'acknowledge');
-    const now = (await call(ui, 'GET', `/api/runs/${runId}`)).body;
+    // The children come from the live run index, which follows the store a moment later.
+    const now = await until(async () => {
+      const body = (await call(ui, 'GET', `/api/runs/${runId}`)).body;
+      return body.children?.length && body.children[0].status === 'COMPLETED' ? body : undefined;
+    }, `${runId}'s child settled in the run index`);
     expect(now.children).toEqual([expect.objectContaining({ runId: `${runId}-alert_bridge-1`, status: 'COMPLETED', task: 'alert_bridge' })]);
     const events = (await call(ui, 'GET', `/api/runs/${runId}/events`)).body.events as { seq: number; type: string; data: any }[];
     const waited = events.find((e) => e.type === 'task.completed' && e.data.task === 'validate_compliance')!.seq;
