@@ -15,11 +15,11 @@ import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.j
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
   StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
-  RetryRefusedError, StoreUnusableError,
+  RetryRefusedError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef } from './definition/index.js';
-export { compile, machineJson, type CompiledWorkflow } from './compiler/index.js';
+export { compile, machineJson, UnsupportedStatechartError, SnapshotMismatchError, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
 export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
 export {
@@ -33,6 +33,10 @@ export {
   retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES, type RetryOptions,
 } from './runtime/index.js';
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
+// NATS: remote workers (the same handler modules, pulled from the work queue) and a client of the cluster's runs.
+export { createWorker, type Worker, type WorkerOptions } from './cluster/worker.js';
+export { ClusterClient, type ControlOutcome, type DecisionOutcome } from './cluster/client.js';
+export type { ClusterSettings } from './cluster/setup.js';
 export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
 export {
   openRunIndex, recordOf, advance, track, parseRunQuery, pageOf, matches, RunQuerySchema, QueryError, RecordGapError, reindex,
