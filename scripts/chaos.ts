@@ -64,7 +64,7 @@ function parseOptions(argv: string[]): Options {
   });
   const parsed = Options.safeParse({
     minutes: values.minutes, runsPerMinute: values['runs-per-minute'], seed: values.seed, settleMinutes: values['settle-minutes'],
-    engines: values.engines, workers: values.workers, json: values.json,
+    engines: values.engines, workers: values.workers, hostile: values.hostile, json: values.json,
   });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('\n'));
   return parsed.data;
