@@ -5,40 +5,13 @@
  * parent's file; any other is a workflow id, looked for among the
  * definitions in the parent's folder.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { parseDefinition, positionIn, type Definition } from '../definition/index.js';
-import type { Diagnostic } from '../errors/index.js';
-import { loadDefinitionFile, readDefinitionSource } from './definitions.js';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Definition } from '../definition/index.js';
+import { loadDefinitionFile } from './definitions.js';
+import { definitionsIn, namesAFile } from './source.js';
 
 export interface FoundChild { definition: Definition; file: string; handlersPath?: string }
-
-/** Whether a `workflow:` value names a file rather than a workflow id. */
-export function namesAFile(workflow: string): boolean {
-  return workflow.includes('/') || /\.ya?ml$/.test(workflow);
-}
-
-/** The definition files of a folder, in name order. */
-export function definitionFilesIn(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
-}
-
-/**
- * The definitions of a folder that parse (a broken or unrelated YAML file is
- * passed over: it is not the child's), with their files.
- */
-export function definitionsIn(dir: string): { definition: Definition; file: string }[] {
-  const out: { definition: Definition; file: string }[] = [];
-  for (const file of definitionFilesIn(dir)) {
-    let read: ReturnType<typeof readDefinitionSource>;
-    try { read = readDefinitionSource(file); } catch { continue; }
-    if ('tooLarge' in read) continue;
-    const { definition, diagnostics } = parseDefinition(read.text, file);
-    if (definition && !diagnostics.some((d) => d.severity === 'error')) out.push({ definition, file: resolve(file) });
-  }
-  return out;
-}
 
 /**
  * The definition a child names, seen from its parent's file: by relative
@@ -59,66 +32,4 @@ export function findChildDefinition(ref: { workflow: string; version?: number; p
   const pick = matches.find((m) => m.definition.version === ref.version) ?? matches.sort((a, b) => b.definition.version - a.definition.version)[0]!;
   const handlers = pick.definition.handlers;
   return { ...pick, ...(handlers ? { handlersPath: resolve(dirname(pick.file), handlers) } : {}) };
-}
-
-/** The child workflows a definition names: its SUB_WORKFLOW tasks' and its MAPs' with a `workflow:` body (id or relative path), with where each is written. */
-function childRefs(def: Definition): { workflow: string; path: (string | number)[] }[] {
-  return def.tasks.flatMap((t) => ((t.type === 'SUB_WORKFLOW' || t.type === 'MAP') && t.workflow ? [{ workflow: t.workflow, path: ['workflow', 'tasks', t.index, 'workflow'] }] : []));
-}
-
-/**
- * What can be known of a definition's children from the folder it is in:
- * a SUB_WORKFLOW (or failure_workflow) naming no definition there is a
- * warning (it may be deployed elsewhere, e.g. on NATS; at run time the
- * attempt fails with LF_SUBWORKFLOW_NOT_FOUND); a SUB_WORKFLOW through which
- * the workflow calls itself (directly or through others in the folder) is an
- * error (LF_SUBWORKFLOW_CYCLE), at the task's `workflow:` key.
- */
-export function checkChildren(def: Definition, text: string, file: string): Diagnostic[] {
-  const refs = childRefs(def);
-  // With `steps`, failure_workflow runs inline: its id names no other definition.
-  const fw = def.failureWorkflow?.id && def.failureWorkflow.steps.length === 0 ? def.failureWorkflow.id : undefined;
-  if (refs.length === 0 && !fw) return [];
-  const dir = dirname(resolve(file));
-  const self = resolve(file);
-  const others = definitionsIn(dir).filter((d) => d.file !== self);
-  const all = [{ definition: def, file: self }, ...others];
-  /** The definition a reference from `from` names, among the folder's. */
-  const target = (workflow: string, from: string) => namesAFile(workflow)
-    ? all.find((d) => d.file === resolve(dirname(from), workflow))
-    : all.find((d) => d.definition.id === workflow);
-  const out: Diagnostic[] = [];
-  const at = (path: (string | number)[]) => positionIn(text, path);
-  const warnMissing = (workflow: string, path: (string | number)[], what: string) => {
-    out.push({ severity: 'warning', code: 'LF_SUBWORKFLOW_NOT_FOUND', file, path, ...at(path),
-      message: `${what} names workflow "${workflow}", and no definition in ${dir} has that id; put its file beside this one (or deploy it, on NATS), else the run fails here with LF_SUBWORKFLOW_NOT_FOUND` });
-  };
-  for (const ref of refs) {
-    const found = target(ref.workflow, self);
-    if (!found) { warnMissing(ref.workflow, ref.path, `task ${ref.path[2] !== undefined ? def.tasks.find((t) => t.index === ref.path[2])?.id : ''}`); continue; }
-    // Does the child reach this definition again through sub-workflows in the folder?
-    const chain = pathBack(found, def.id, (d) => childRefs(d.definition).map((r) => target(r.workflow, d.file)).filter((x): x is NonNullable<typeof x> => !!x));
-    if (chain) {
-      out.push({ severity: 'error', code: 'LF_SUBWORKFLOW_CYCLE', file, path: ref.path, ...at(ref.path),
-        message: `workflow ${def.id} calls itself: ${[def.id, ...chain].join(' → ')}; a sub-workflow cycle never ends (break it, or use a DO_WHILE)` });
-    }
-  }
-  if (fw && !target(fw, self)) warnMissing(fw, ['workflow', 'failure_workflow', 'id'], 'failure_workflow');
-  return out;
-}
-
-/** The ids from `start` to a definition with id `goal` through `next`, or null (each definition visited once). */
-function pathBack<T extends { definition: Definition }>(start: T, goal: string, next: (d: T) => T[]): string[] | null {
-  const seen = new Set<T>();
-  const walk = (d: T): string[] | null => {
-    if (d.definition.id === goal) return [d.definition.id];
-    if (seen.has(d)) return null;
-    seen.add(d);
-    for (const n of next(d)) {
-      const rest = walk(n);
-      if (rest) return [d.definition.id, ...rest];
-    }
-    return null;
-  };
-  return walk(start);
 }

@@ -1,9 +1,9 @@
-/** Reading definition files: the I/O edge in front of the pure parser. */
-import { readFileSync, statSync } from 'node:fs';
+/** Loading a definition file: read (source.ts), parsed, its children checked beside it (child-check.ts). */
 import { dirname, resolve } from 'node:path';
-import { MAX_DEFINITION_BYTES, parseDefinition, tooLargeDiagnostic, type Definition } from '../definition/index.js';
-import { checkChildren } from './children.js';
+import { parseDefinition, type Definition } from '../definition/index.js';
+import { checkChildren } from './child-check.js';
 import { DefinitionError, UsageError, type Diagnostic } from '../errors/index.js';
+import { readDefinitionSource } from './source.js';
 
 export interface LoadedDefinition {
   definition: Definition;
@@ -11,17 +11,6 @@ export interface LoadedDefinition {
   file: string;
   /** Absolute path of the handler module the definition names, if any. */
   handlersPath?: string;
-}
-
-/**
- * A definition file's text, or, for a file over MAX_DEFINITION_BYTES, the
- * diagnostic saying so, known from its size: a 50 MB file is not read.
- * (parseDefinition refuses such text too: this spares reading it.)
- */
-export function readDefinitionSource(file: string): { text: string } | { tooLarge: Diagnostic } {
-  const size = statSync(file).size;
-  if (size > MAX_DEFINITION_BYTES) return { tooLarge: { ...tooLargeDiagnostic(size), file } };
-  return { text: readFileSync(file, 'utf8') };
 }
 
 /** Parses and validates a file; throws DefinitionError with every problem. `strict` turns warnings into errors. */

@@ -1,20 +1,17 @@
 /** The commands: each a thin layer over the library API. */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema } from '../definition/index.js';
-import { optionalDurationFlag } from './duration-flag.js';
 import { DefinitionError, RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
-import { SETTLED_STATUSES, SignalBodySchema, type SignalBody } from '../events/index.js';
-import { Engine, runView, type Divergence, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
-import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
-import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
+import { SETTLED_STATUSES } from '../events/index.js';
+import { Engine, runView, type Divergence } from '../runtime/index.js';
+import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
 import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
 import { pidAlive } from '../store/lock.js';
-import { loadHandlerModule } from '../workers/index.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
@@ -22,30 +19,19 @@ import { InFlightNotices } from './in-flight.js';
 import { damageOf, damagedWarning, refuseDamaged } from './damaged.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { finishLines, historyText, listText, logLine, progressLines, statusText, statusYaml } from './render.js';
+import { historyText, listText, statusText, statusYaml } from './render.js';
 import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
 import type { Notifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
-import { defaultActor } from './run-inputs.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks, type RunOpts } from './drive.js';
+import { defaultActor } from './input-flags.js';
+import type { Io } from './io.js';
 
 export type { GlobalOpts } from './store.js';
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-
-export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
-  const store = storeFor(g);
-  // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
-  return new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(localDir(g))) }) });
-}
+export type { Io } from './io.js';
+export type { RunOpts } from './drive.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
-
-const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
-const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
 export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): number {
   const results = files.map((file) => {
@@ -95,50 +81,6 @@ export function schemaCmd(io: Io): number {
   return EXIT.ok;
 }
 
-export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
-
-export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
-  // With --json, stdout carries only the final object; progress goes to stderr.
-  const say = opts.json ? io.err : io.out;
-  return {
-    onCommit: (events, before, after, definition) => {
-      for (const l of progressLines(events, before, after, definition)) say(l);
-      notices?.observe(after, events.at(-1)?.time ?? new Date().toISOString());
-    },
-    onLog: (task, message) => say(logLine(task, message)),
-  };
-}
-
-/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues. */
-function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    io.err('interrupted: stopping (the run is in the log; continue it with `ledgerflow resume <runId>`)');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
-  return { signal: controller.signal, interrupted: () => controller.signal.aborted, done: () => process.off('SIGINT', onSigint) };
-}
-
-function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
-  if (opts.json) io.out(json(view));
-  else {
-    for (const line of finishLines(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
-  }
-  return exitCodeForStatus(view.status);
-}
-
-export async function handlersFor(explicit: string | undefined, fromDefinition: string | undefined): Promise<{ handlers: Handlers; path?: string }> {
-  const path = explicit ? resolve(explicit) : fromDefinition;
-  if (!path) return { handlers: {} };
-  return { handlers: await loadHandlerModule(path), path };
-}
-
-/** How to drive, from the flags: checked before anything is written. */
-export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number } {
-  return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
-}
-
 export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: string[], given: RunOpts, specs: OptionSpec[], help: () => number): Promise<number> {
   const loaded = loadDefinitionFile(file);
   // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
@@ -161,24 +103,6 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
     inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier),
     onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
   }), opts, notifier, notices);
-}
-
-export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Promise<number> {
-  const sigint = interruptible(io);
-  const stop = () => notifier.stop();
-  sigint.signal.addEventListener('abort', stop);
-  const quiet = notices?.start();
-  try {
-    const view = await go(sigint.signal);
-    const code = finish(io, view, opts, g);
-    // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
-    await finishNotifications(notifier, opts.json ? io.err : io.out);
-    return sigint.interrupted() ? EXIT.interrupted : code;
-  } finally {
-    quiet?.();
-    sigint.signal.removeEventListener('abort', stop);
-    sigint.done();
-  }
 }
 
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts & { as?: string; wait?: string }): Promise<number> {
@@ -436,19 +360,3 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
   return ok ? EXIT.ok : EXIT.failed;
 }
 
-/** The signal's name and `--data`, checked as the wire checks a signal body. */
-export function parseSignalBody(name: string, data: string | undefined): SignalBody {
-  let parsed: unknown;
-  if (data !== undefined) {
-    try {
-      parsed = JSON.parse(data);
-    } catch (err) {
-      throw new UsageError(`--data is not JSON: ${(err as Error).message}; pass the signal's data as e.g. --data '{"approved": true}'`, { data });
-    }
-  }
-  const r = SignalBodySchema.safeParse({ name, ...(parsed !== undefined ? { data: parsed } : {}) });
-  if (!r.success) {
-    throw new UsageError(`signal ${JSON.stringify(name)}: ${r.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.') === 'data' ? '--data' : i.path.join('.')}: ` : 'name: '}${i.message}`).join('; ')}`, { name });
-  }
-  return r.data;
-}

@@ -9,7 +9,7 @@ import {
 import { RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { formatDiagnostic, LedgerflowError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { PendingEvent } from '../events/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { inert } from '../terminal/index.js';
 import { instanceKey } from '../compiler/index.js';

@@ -1,7 +1,7 @@
 /** `ledgerflow demo [--store d] [--json]` (`npm start`): a thin wrapper over runDemo (src/demo). */
 import { runDemo, demoText } from '../demo/index.js';
 import { UsageError } from '../errors/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import type { GlobalOpts } from './store.js';
 

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
 import { clusterNodeArgs, natsServerBinary, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
 

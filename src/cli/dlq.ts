@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEAD_LETTER_KINDS, DeadLetterQueue, type DeadLetterEntry } from '../cluster/index.js';
 import { writerText } from '../cluster/dead-letter-rules.js';
 import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { withClient } from './cluster.js';
 import { EXIT } from './exit.js';
 import { inert, inertLines } from '../terminal/index.js';

@@ -8,10 +8,11 @@ import { rm } from 'node:fs/promises';
 import { FileEventStore, JetStreamEventStore } from '../store/index.js';
 import { FileRunIndex, openRunIndex, reindex, type ReindexReport } from '../query/index.js';
 import type { CorruptRun } from '../store/index.js';
-import type { GlobalOpts, Io } from './commands.js';
+import type { Io } from './io.js';
+import type { GlobalOpts } from './store.js';
 import { EXIT } from './exit.js';
 import { StoreUnusableError } from '../errors/index.js';
-import { natsSettings } from './nats-settings.js';
+import { natsSettings } from '../cluster/index.js';
 import { storeFor } from './store.js';
 
 export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {

@@ -11,10 +11,11 @@ import { deliverInput, engineListening } from '../cluster/run-inputs.js';
 import { takeQueuedInputs } from '../cluster/queued-inputs.js';
 import { hasUsers } from '../cluster/sender.js';
 import type { RunView } from '../runtime/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { natsUrl, withClient } from './cluster.js';
 import { EXIT } from './exit.js';
-import { defaultActor, inputCmd, waitFlag } from './run-inputs.js';
+import { defaultActor, waitFlag } from './input-flags.js';
+import { inputCmd } from './run-inputs.js';
 import type { GlobalOpts } from './store.js';
 
 /** Null: drive the run here (resumeCmd goes on); a number: done, with this exit code. */

@@ -8,7 +8,8 @@
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { drive, driveFlags, engineFor, handlersFor, progressHooks, type Io, type RunOpts } from './commands.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks, type RunOpts } from './drive.js';
+import type { Io } from './io.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';

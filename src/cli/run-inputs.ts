@@ -13,24 +13,17 @@
 import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
 import type { InputOutcome, RunInput } from '../cluster/run-inputs.js';
-import { drive, driveFlags, engineFor, handlersFor, parseSignalBody, progressHooks, type Io } from './commands.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './drive.js';
+import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
+import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { refuseDamaged } from './damaged.js';
 import { usesNats, type GlobalOpts } from './store.js';
-import { optionalDurationFlag } from './duration-flag.js';
 
 export interface InputOpts { as?: string; wait?: string; json?: boolean; handlers?: string; outputRoot?: string; commandOutputLimit?: string }
-
-/** Who acts when nobody says: the same default for every input command and store. */
-export const defaultActor = (): string => process.env.USER || 'cli';
-
-/** --wait <duration> over NATS: how long to wait for the engine's verdict (default 10 s; 0: don't). */
-export function waitFlag(text: string | undefined): number {
-  return optionalDurationFlag('--wait', text, '10s, 1m or 0') ?? 10_000;
-}
 
 const STREAM_OF = { approval: 'LF_APPROVALS', signal: 'LF_SIGNALS', control: 'LF_CONTROL' } as const;
 

@@ -4,49 +4,12 @@
  * run's status. Embedded: the definitions directory and <store>/schedules.json;
  * NATS: the deployed definitions and KV LF_SCHEDULES.
  */
-import { natsSettings } from './nats-settings.js';
-import type { Definition } from '../definition/index.js';
-import type { EventStore } from '../store/index.js';
-import {
-  FileScheduleCursor, loadTriggerCatalog, localTime, nextSlots, scheduleCursorFile, scheduleKey, schedulesOf, type ScheduleCursorEntry,
-} from '../triggers/index.js';
-import type { Io } from './commands.js';
+import { natsSettings } from '../cluster/index.js';
+import { FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows, type ScheduleRow } from '../triggers/index.js';
+import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { statusColor } from './render.js';
 import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
-
-export interface ScheduleRow {
-  workflowId: string;
-  trigger: number;
-  cron: string;
-  timezone: string;
-  catchUp: string;
-  next: { utc: string; local: string }[];
-  /** The last slot fired and its run (null: none fired yet). */
-  last: { slot: string; runId: string; status: string | null } | null;
-  /** Where the schedule stands (the last slot dealt with); null: no firer has seen it yet. */
-  through: string | null;
-}
-
-async function runStatus(store: EventStore, runId: string): Promise<string | null> {
-  const events = await store.read(runId).catch(() => []);
-  return events.at(-1)?.state.status ?? null;
-}
-
-export async function scheduleRows(definitions: readonly Definition[], cursors: Map<string, ScheduleCursorEntry>, store: EventStore, now: number, count: number): Promise<ScheduleRow[]> {
-  const rows: ScheduleRow[] = [];
-  for (const { definition, trigger, index } of schedulesOf(definitions)) {
-    const entry = cursors.get(scheduleKey(definition.id, index));
-    const current = entry && entry.cron === trigger.cron && entry.timezone === trigger.timezone ? entry : undefined;
-    const last = entry?.last ? { ...entry.last, status: await runStatus(store, entry.last.runId) } : null;
-    rows.push({
-      workflowId: definition.id, trigger: index, cron: trigger.cron, timezone: trigger.timezone, catchUp: trigger.catchUp ?? 'latest',
-      next: nextSlots(trigger, now, count).map((s) => ({ utc: new Date(s).toISOString(), local: localTime(s, trigger.timezone) })),
-      last, through: current?.through ?? null,
-    });
-  }
-  return rows;
-}
 
 export function schedulesText(rows: ScheduleRow[], where: string): string {
   if (rows.length === 0) return `no schedule triggers in ${where}`;

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StoreUnusableError } from '../errors/index.js';
 import { openStore, type EventStore } from '../store/index.js';
-import { natsSettings } from './nats-settings.js';
+import { natsSettings } from '../cluster/index.js';
 
 export interface GlobalOpts { store?: string; nats?: string }
 

@@ -3,7 +3,7 @@ import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../api/index.js';
 import { copyTemplate, findTemplate, loadCatalog } from '../templates/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 
 export function templatesCmd(io: Io, opts: { json?: boolean }): number {

@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { z } from 'zod';
 import { UsageError } from '../errors/index.js';
 import { watchRuns, type WatchTarget } from '../monitor/index.js';
-import type { Io } from './commands.js';
+import type { Io } from './io.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { storeFor, type GlobalOpts } from './store.js';
 

@@ -12,3 +12,4 @@ export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
 export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type DeadLetterWriter, type ReplayResult } from './dead-letter-queue.js';
 export { KEEP_BODY_BYTES, EXCERPT_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 export { DLQ_DEFAULTS } from './setup.js';
+export { natsSettings } from './nats-settings.js';

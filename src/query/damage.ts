@@ -16,18 +16,7 @@ import { join } from 'node:path';
 import { RunLogDamagedError } from '../errors/index.js';
 import { FileEventStore, type EventStore } from '../store/index.js';
 import { readRecorded, type Recorded } from './file-index.js';
-
-export interface DamagedLog {
-  runId: string;
-  /** The last event the index recorded of the run, and the status it led to. */
-  recordedSeq: number;
-  recordedStatus: string;
-  /** The last event the log holds now. */
-  foundSeq: number;
-  /** The index that recorded it, and the run's log file. */
-  index: string;
-  file: string;
-}
+import type { DamagedLog } from './port.js';
 
 /**
  * Checks logs against what the store's run index recorded of them. The cache

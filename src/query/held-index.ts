@@ -6,8 +6,7 @@
  */
 import { RUN_ID_PATTERN } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
-import type { RunIndex, RunIndexOptions } from './port.js';
-import type { DamagedLog } from './damage.js';
+import type { DamagedLog, RunIndex, RunIndexOptions } from './port.js';
 import type { RunPage, RunQuery } from './query.js';
 import { recordOf, type RunRecord } from './record.js';
 import { RecordSet, type VersionSeen } from './record-set.js';

@@ -10,7 +10,7 @@ import { JetStreamRunIndex } from './jetstream-index.js';
 import { FoldingRunIndex } from './memory-index.js';
 import type { RunIndex, RunIndexOptions } from './port.js';
 
-export type { RunIndex, RunIndexOptions, RunPage, VersionSeen } from './port.js';
+export type { RunIndex, RunIndexOptions, RunPage, VersionSeen, DamagedLog } from './port.js';
 export { RecordSet } from './record-set.js';
 export {
   recordOf, track, advance, persistTracked, restoreTracked, canContinue, RecordGapError, TRIGGER_KINDS, RESULT_LIMIT, OUTPUT_TEXT_LIMIT,
@@ -20,7 +20,7 @@ export { RunQuerySchema, parseRunQuery, matches, pageOf, triggerId, QueryError, 
 export { RunRecordSchema } from './record-schema.js';
 export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, startRunIndexProjection, reindex, type ProjectionOptions, type RunIndexProjection, type ReindexReport } from './jetstream-projection.js';
 export { FileRunIndex } from './file-index.js';
-export { LogWitness, damagedText, type DamagedLog } from './damage.js';
+export { LogWitness, damagedText } from './damage.js';
 export { FoldingRunIndex } from './memory-index.js';
 export { JetStreamRunIndex } from './jetstream-index.js';
 

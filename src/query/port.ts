@@ -1,6 +1,5 @@
 /** The run index port: records of every run of a store, queried with a RunQuery. Never authoritative: the log is. */
 import type { CorruptRun } from '../store/index.js';
-import type { DamagedLog } from './damage.js';
 import type { RunPage, RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 import type { VersionSeen } from './record-set.js';
@@ -20,6 +19,19 @@ export interface RunIndex {
   /** Calls `onChange` with each record that changed (a run started, moved on or settled) until closed. */
   subscribe(onChange: (r: RunRecord) => void): { close(): void };
   close(): Promise<void>;
+}
+
+/** A run's log shorter than the index once recorded it (damage.ts finds it; the port's onDamaged tells it). */
+export interface DamagedLog {
+  runId: string;
+  /** The last event the index recorded of the run, and the status it led to. */
+  recordedSeq: number;
+  recordedStatus: string;
+  /** The last event the log holds now. */
+  foundSeq: number;
+  /** The index that recorded it, and the run's log file. */
+  index: string;
+  file: string;
 }
 
 export interface RunIndexOptions {

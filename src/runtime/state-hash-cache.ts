@@ -15,7 +15,8 @@
  *   persistent-vector.ts), so an event re-writes the text of the one or two
  *   chunks it changed, not of every task.
  */
-import type { RunSnapshot } from './fold.js';
+// fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
+import type { FoldSnapshot as RunSnapshot } from '../compiler/index.js';
 
 let enabled = true;
 

@@ -14,9 +14,8 @@ import { Engine, type DriverHooks, type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  deadLetterDir, defaultDir, diskChildren, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile,
+  deadLetterDir, defaultDir, diskChildren, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
-import { scheduleRows } from '../cli/schedules.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
 import { ApiError } from './errors.js';

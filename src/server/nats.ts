@@ -13,14 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { ClusterClient, KvScheduleCursor, STREAMS } from '../cluster/index.js';
+import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
 import { readTaskQueues } from '../cluster/task-queue-stats.js';
-import { natsSettings } from '../cli/nats-settings.js';
-import { scheduleRows } from '../cli/schedules.js';
 import { PauseRefusedError } from '../errors/index.js';
-import { parseEventEnvelope } from '../triggers/index.js';
+import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
 import type { Auth } from './auth.js';

@@ -22,3 +22,4 @@ export {
   type ScheduleCursor, type ScheduleCursorEntry, type PendingFiring, type ScheduledStart, type StartScheduled, type SchedulerOptions, type FireReport, type FiredSlot, type MissedSlots, type FailedSlot,
 } from './scheduler.js';
 export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler } from './schedule-file.js';
+export { scheduleRows, type ScheduleRow } from './schedule-rows.js';

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, onUnauthorized, signOut } from './api.js';
-import { Link, useTitle } from './components/common.js';
+import { Link, NotFound, useTitle } from './components/common.js';
 import { match, navigate, useLocation } from './router.js';
 import type { Session } from './types.js';
 import { RunsPage } from './pages/runs.js';
@@ -107,16 +107,6 @@ function ReadForbidden(props: { read: NonNullable<Session['read']> }) {
       <h1>Not allowed to read runs</h1>
       <p>{props.read.message}</p>
       {props.read.subject ? <p class="muted">Permission to add to this user's publish permissions: <code>{props.read.subject}</code></p> : null}
-    </div>
-  );
-}
-
-export function NotFound(props: { what: string }) {
-  return (
-    <div class="not-found">
-      <h1>Not found</h1>
-      <p>{props.what}</p>
-      <Link href="/">Back to the runs</Link>
     </div>
   );
 }

@@ -10,7 +10,7 @@ import type { TaskStatus } from '../../compiler/context.js';
 import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workflow-graph.js';
 import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
-import type { ScheduleRow } from '../../cli/schedules.js';
+import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 
 export type { AttemptInput, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };

@@ -67,3 +67,14 @@ export function useTitle(title: string | null | undefined): void {
     document.title = title ? `${title} — ledgerflow` : 'ledgerflow';
   }, [title]);
 }
+
+/** A page, or a run, that is not there (the router's fallback and a run page's 404). */
+export function NotFound(props: { what: string }) {
+  return (
+    <div class="not-found">
+      <h1>Not found</h1>
+      <p>{props.what}</p>
+      <Link href="/">Back to the runs</Link>
+    </div>
+  );
+}

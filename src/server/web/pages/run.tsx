@@ -5,13 +5,12 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from '../api.js';
-import { Card, ErrorBox, Json, Link, Loading, Status, useTitle } from '../components/common.js';
+import { Card, ErrorBox, Json, Link, Loading, NotFound, Status, useTitle } from '../components/common.js';
 import { Graph } from '../components/graph.js';
 import { between, duration, time, triggerText } from '../format.js';
 import { SETTLED } from '../status.js';
 import type { RunAt, RunDetail, RunView, Session } from '../types.js';
 import type { PageEvent } from '../run-history.js';
-import { NotFound } from '../app.js';
 import { navigate } from '../router.js';
 import { RunActions } from './run-actions.js';
 import { TaskPanel } from './task-panel.js';

@@ -16,7 +16,7 @@
  */
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
-import type { ClusterSettings } from '../cluster/index.js';
+import type { ClusterSettings } from './setup.js';
 import type { JetStreamSnapshotOptions, JetStreamStoreOptions } from '../store/index.js';
 
 function int(name: string): number | undefined {

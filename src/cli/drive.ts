@@ -1,0 +1,91 @@
+/**
+ * Driving a run from the CLI, shared by run, resume, retry and the input
+ * commands that move a run on (run-inputs.ts): the engine over the chosen
+ * store, progress lines, Ctrl-C, the closing lines and exit code.
+ */
+import { resolve } from 'node:path';
+import type { Notifier } from '../notify/index.js';
+import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { progressLines } from '../terminal/index.js';
+import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
+import { loadHandlerModule } from '../workers/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
+import { EXIT, exitCodeForStatus } from './exit.js';
+import type { InFlightNotices } from './in-flight.js';
+import type { Io } from './io.js';
+import { finishNotifications } from './notifications.js';
+import { finishLines, logLine } from './render.js';
+import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+
+export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
+  const store = storeFor(g);
+  // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
+  return new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(localDir(g))) }) });
+}
+
+const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
+const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
+
+export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
+
+export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
+  // With --json, stdout carries only the final object; progress goes to stderr.
+  const say = opts.json ? io.err : io.out;
+  return {
+    onCommit: (events, before, after, definition) => {
+      for (const l of progressLines(events, before, after, definition)) say(l);
+      notices?.observe(after, events.at(-1)?.time ?? new Date().toISOString());
+    },
+    onLog: (task, message) => say(logLine(task, message)),
+  };
+}
+
+/** Ctrl-C stops driving cleanly: everything acknowledged is in the log, and `resume` continues. */
+function interruptible(io: Io): { signal: AbortSignal; interrupted: () => boolean; done: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    io.err('interrupted: stopping (the run is in the log; continue it with `ledgerflow resume <runId>`)');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, interrupted: () => controller.signal.aborted, done: () => process.off('SIGINT', onSigint) };
+}
+
+function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
+  if (opts.json) io.out(json(view));
+  else {
+    for (const line of finishLines(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
+  }
+  return exitCodeForStatus(view.status);
+}
+
+export async function handlersFor(explicit: string | undefined, fromDefinition: string | undefined): Promise<{ handlers: Handlers; path?: string }> {
+  const path = explicit ? resolve(explicit) : fromDefinition;
+  if (!path) return { handlers: {} };
+  return { handlers: await loadHandlerModule(path), path };
+}
+
+/** How to drive, from the flags: checked before anything is written. */
+export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number } {
+  return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
+}
+
+export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Promise<number> {
+  const sigint = interruptible(io);
+  const stop = () => notifier.stop();
+  sigint.signal.addEventListener('abort', stop);
+  const quiet = notices?.start();
+  try {
+    const view = await go(sigint.signal);
+    const code = finish(io, view, opts, g);
+    // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
+    await finishNotifications(notifier, opts.json ? io.err : io.out);
+    return sigint.interrupted() ? EXIT.interrupted : code;
+  } finally {
+    quiet?.();
+    sigint.signal.removeEventListener('abort', stop);
+    sigint.done();
+  }
+}
