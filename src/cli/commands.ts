@@ -1,6 +1,5 @@
 /** The commands: each a thin layer over the library API. */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
@@ -11,7 +10,6 @@ import { Engine, runView, type Divergence } from '../runtime/index.js';
 import { storeFor, usesNats, type GlobalOpts } from './store.js';
 import type { CorruptRun, TornTail } from '../store/index.js';
 import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
-import { pidAlive } from '../store/lock.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';

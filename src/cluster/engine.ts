@@ -18,7 +18,7 @@ import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import { RunIdSchema, type EventEnvelope, type PendingEvent, type RunSource, type TaskError } from '../events/index.js';
 import {
-  applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewLoss, reviewSignal, runStatus, runView, snapshotDue, snapshotOf, step, toTaskError,
+  applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
   type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
 } from '../runtime/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';

@@ -14,7 +14,7 @@
  * stat sweep every `sweepMs` the rest. Its queries answer from memory.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CorruptRunError } from '../errors/index.js';
