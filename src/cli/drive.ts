@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { Notifier } from '../notify/index.js';
-import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { type Handlers, type RunView } from '../runtime/index.js';
+import { Engine, type DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
 import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';

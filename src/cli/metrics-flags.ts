@@ -22,7 +22,7 @@ export async function metricsFlags(opts: { metricsPort?: string; metricsHost?: s
 
 /** The gauges of the runs active when the engine started (src/metrics/pick-up.ts), read through the run index. */
 export async function showActiveRuns(engine: ClusterEngine, metrics: LedgerflowMetrics, log: (line: string) => void, stopped: () => boolean): Promise<void> {
-  const [{ reportActiveRuns }, { openRunIndex }, { loadRun }] = await Promise.all([import('../metrics/index.js'), import('../query/index.js'), import('../runtime/index.js')]);
+  const [{ reportActiveRuns }, { openRunIndex }, { loadRun }] = await Promise.all([import('../metrics/index.js'), import('../query/index.js'), import('../executor/index.js')]);
   const index = openRunIndex({ store: engine.store });
   try {
     await reportActiveRuns(index, async (runId) => (await loadRun(engine.store, runId, engine.snapshots))?.snapshot ?? null, (s) => metrics.observeRun(s), { log, stopped });

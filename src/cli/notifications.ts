@@ -1,7 +1,7 @@
 /** `--notifications <file>` (or LEDGERFLOW_NOTIFICATIONS) for the commands that drive runs on the embedded store. */
 import { inert } from '../terminal/index.js';
 import { loadNotificationsConfig, Notifier } from '../notify/index.js';
-import type { DriverHooks } from '../runtime/index.js';
+import type { DriverHooks } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
 import type { EventEnvelope } from '../events/index.js';
 

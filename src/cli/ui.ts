@@ -1,7 +1,8 @@
 /** `ledgerflow ui`: the dashboard (src/server) until SIGTERM/SIGINT; prints the URL to open (with the token on the embedded store). */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import type { DriverHooks, Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
+import type { DriverHooks } from '../local/index.js';
 import type { ServiceNotice } from '../serve/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './io.js';

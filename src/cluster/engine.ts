@@ -17,10 +17,9 @@ import { childRunId, instanceFields, instanceKey, instanceToken, iso, MAX_CHILD_
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunCannotStartError } from '../errors/index.js';
 import { RunIdSchema, type EventEnvelope, type PendingEvent, type RunSource, type TaskError } from '../events/index.js';
-import {
-  applyEvent, childOutcome, Engine, foldOnto, loadRun, reconcile, rejectionReason, reviewApproval, reviewSignal, runView, snapshotDue, snapshotOf, step, toTaskError,
-  type ChildOutcome, type Effect, type EmitEvent, type RunSnapshot, type StartChild,
-} from '../runtime/index.js';
+import { applyEvent, foldOnto, reconcile, rejectionReason, reviewApproval, reviewSignal, runView, step, toTaskError, type Effect, type EmitEvent, type RunSnapshot, type StartChild } from '../runtime/index.js';
+import { childOutcome, Engine, type ChildOutcome } from '../local/index.js';
+import { loadRun, snapshotDue, snapshotOf } from '../executor/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import { admitEvent, runIdForEvent, Scheduler, type EventTypeSpec, type FireReport, type ScheduledStart } from '../triggers/index.js';
 import { AttemptTokens, tokenDigest } from './attempt-tokens.js';

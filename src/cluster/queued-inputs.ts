@@ -10,7 +10,7 @@
  */
 import type { JetStreamManager, StoredMsg } from 'nats';
 import { LedgerflowError } from '../errors/index.js';
-import { Engine } from '../runtime/index.js';
+import { Engine } from '../local/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
 import { ApprovalMessage, ControlMessage, decodeOrUndefined, SignalMessage } from './messages.js';
 import { STREAMS, token } from './subjects.js';

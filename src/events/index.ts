@@ -305,3 +305,14 @@ export function isBuiltByFold(events: unknown): boolean {
 export function parseEnvelope(raw: unknown): EventEnvelope {
   return EventEnvelopeSchema.parse(raw);
 }
+
+/**
+ * A torn last line (a write cut short by a crash, possibly of a commit that
+ * had been acknowledged) is cut from the log so it stays appendable; its
+ * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
+ */
+export interface TornTail {
+  runId: string;
+  file: string;
+  bytes: number;
+}

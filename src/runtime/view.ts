@@ -1,7 +1,7 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
 import { instanceFields, instanceKey, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import type { WorkflowStatus } from '../events/index.js';
+import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
@@ -67,4 +67,9 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     seq,
     ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
   };
+}
+
+/** A run that has ended: completed, failed or cancelled. */
+export function isSettled(view: RunView): boolean {
+  return SETTLED_STATUSES.includes(view.status);
 }

@@ -4,7 +4,9 @@
  * id (a retried append is written once). Adapters: memory, file (the embedded
  * default) and, later, JetStream; one contract suite runs on all of them.
  */
-import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
+import type { EventEnvelope, TornTail, WorkflowStatus } from '../events/index.js';
+
+export type { TornTail };
 
 export interface AppendRequest {
   runId: string;
@@ -60,17 +62,6 @@ export interface ReadOptions {
 export interface RunEvents {
   runId: string;
   events: EventEnvelope[];
-}
-
-/**
- * A torn last line (a write cut short by a crash, possibly of a commit that
- * had been acknowledged) is cut from the log so it stays appendable; its
- * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
- */
-export interface TornTail {
-  runId: string;
-  file: string;
-  bytes: number;
 }
 
 export interface RunLease {

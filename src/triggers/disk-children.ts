@@ -5,7 +5,8 @@
  * would. The CLI and createEngine give these to the Engine.
  */
 import { findChildDefinition } from '../api/index.js';
-import type { ChildResolver, EngineOptions, EventEmitter, Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
+import type { ChildResolver, EngineOptions, EventEmitter } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { DeadLetterSink } from './deadletter.js';

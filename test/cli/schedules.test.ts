@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { ClusterClient } from '../../src/cluster/index.js';
-import { Engine } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { openStore } from '../../src/store/index.js';
 import { engineStarter, FileScheduleCursor, scheduleCursorFile, Scheduler } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';

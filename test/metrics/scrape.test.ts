@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/api/index.js';
 import { ClusterClient, createWorker, type Worker } from '../../src/cluster/index.js';
-import { Engine } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';

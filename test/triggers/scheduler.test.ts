@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { engineStarter, FileScheduleCursor, MemoryScheduleCursor, Scheduler, type ScheduleCursor, type StartScheduled } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
