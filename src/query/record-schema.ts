@@ -1,6 +1,6 @@
 /** The zod schema of a stored run record: what the index caches (a file, a KV bucket) are checked against when read back. */
 import { z } from 'zod';
-import { WorkflowStatus } from '../events/index.js';
+import { RunHeaderSchema, RunParentSchema, RunScheduleSchema } from '../events/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
 
 const TriggerSchema = z.discriminatedUnion('kind', [
@@ -11,16 +11,10 @@ const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('manual') }),
 ]);
 
-export const RunRecordSchema = z.object({
-  runId: z.string().min(1),
-  workflowId: z.string().min(1),
-  version: z.number().int(),
-  status: WorkflowStatus,
-  startedAt: z.string(),
-  completedAt: z.string().nullable(),
+export const RunRecordSchema = RunHeaderSchema.extend({
   lastSeq: z.number().int().positive(),
-  parent: z.object({ runId: z.string(), task: z.string().optional(), relation: z.literal('failure').optional() }).optional(),
-  schedule: z.object({ trigger: z.number().int(), slot: z.string() }).optional(),
+  parent: RunParentSchema.pick({ runId: true, task: true, relation: true }).optional(),
+  schedule: RunScheduleSchema.pick({ trigger: true, slot: true }).optional(),
   trigger: TriggerSchema,
   agents: z.array(z.string()),
   durationMs: z.number().nullable(),
