@@ -3,17 +3,20 @@ import { z } from 'zod';
 import { RunHeaderSchema, RunParentSchema, RunScheduleSchema } from '../events/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
 
+/** A run's parent as its summary names it (RunSummary's `parent`, a `parent` trigger's fields). */
+const SummaryParentSchema = RunParentSchema.pick({ runId: true, task: true, relation: true });
+
 const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), type: z.string().nullable(), id: z.string().nullable() }),
   z.object({ kind: z.literal('schedule'), slot: z.string(), trigger: z.number().int() }),
-  z.object({ kind: z.literal('parent'), runId: z.string(), task: z.string().optional(), relation: z.literal('failure').optional() }),
+  z.object({ kind: z.literal('parent'), ...SummaryParentSchema.shape }),
   z.object({ kind: z.literal('retry'), runId: z.string() }),
   z.object({ kind: z.literal('manual') }),
 ]);
 
 export const RunRecordSchema = RunHeaderSchema.extend({
   lastSeq: z.number().int().positive(),
-  parent: RunParentSchema.pick({ runId: true, task: true, relation: true }).optional(),
+  parent: SummaryParentSchema.optional(),
   schedule: RunScheduleSchema.pick({ trigger: true, slot: true }).optional(),
   trigger: TriggerSchema,
   agents: z.array(z.string()),
