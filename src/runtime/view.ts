@@ -1,11 +1,7 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
 import { instanceFields, instanceKey, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-<<<<<<< HEAD
-import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
-=======
-import type { RunHeader, RunParent, RunSchedule } from '../events/index.js';
->>>>>>> header
+import { SETTLED_STATUSES, type RunHeader, type RunParent, type RunSchedule } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
