@@ -16,6 +16,9 @@
  * stream names of its own (`uniqueId`).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as natsConnect, type ConnectionOptions, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type ClusterEngineOptions, type Worker, type WorkerOptions } from '../../src/cluster/index.js';
@@ -46,8 +49,10 @@ export interface ClusterOptions {
   server?: 'own' | 'shared' | 'three-nodes';
   /** The production nats.conf (every connection gives credentials) instead of nats-dev.conf. */
   production?: boolean;
-  /** Another config file for an own server (e.g. one without users). */
+  /** Another config file for an own server. */
   config?: string;
+  /** false: an own server without users (every connection let in, naming no one). */
+  users?: false;
   /** Engines started at once (default 0). */
   engines?: number;
   /** Options of every engine (connected as the engine user unless `nats` says otherwise). */
@@ -84,7 +89,7 @@ export interface Cluster {
   addWorker(opts: WorkerOpts): Promise<Worker>;
   /** Stops that worker and forgets it. */
   stopWorker(worker: Worker): Promise<void>;
-  /** A client as `user` (default: the engine user), closed by stop(). */
+  /** A client as `user` (default: the engine user; the same one each time unless `settings` are given), closed by stop(). */
   clientAs(user?: string, settings?: ConstructorParameters<typeof ClusterClient>[1]): ClusterClient;
   /** A raw connection as `user` (default: the engine user) with its reply inbox, as ledgerflow's clients connect; closed by stop(). */
   connect(user?: string, opts?: Partial<ConnectionOptions>): Promise<NatsConnection>;
@@ -94,6 +99,18 @@ export interface Cluster {
   defer(undo: () => unknown): void;
   /** Takes down all of the above, last made first, then the server (unless shared). */
   stop(): Promise<void>;
+}
+
+/** A config with JetStream and no authorization block, written once per test file. */
+let noUsers: Promise<string> | undefined;
+function noUsersConfig(): Promise<string> {
+  noUsers ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lf-no-users-'));
+    const file = join(dir, 'no-users.conf');
+    await writeFile(file, 'jetstream {\n  max_memory_store: 64MB\n  max_file_store: 1GB\n}\n');
+    return file;
+  })();
+  return noUsers;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -108,7 +125,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     nodes = await startNatsCluster(3, { production: opts.production });
     url = nodes.url;
   } else {
-    server = await startNatsServer({ production: opts.production, config: opts.config });
+    const config = opts.users === false ? await noUsersConfig() : opts.config;
+    server = await startNatsServer({ production: opts.production, config });
     url = server.url;
   }
   const as = (user: string) => asUser(url, user);
@@ -118,6 +136,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const engines: ClusterEngine[] = [];
   const workers: Worker[] = [];
   let admin: Promise<NatsConnection> | undefined;
+  const clients = new Map<string, ClusterClient>();
 
   const stop = async () => {
     const errors: unknown[] = [];
@@ -156,8 +175,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       if (i >= 0) workers.splice(i, 1);
       await w.stop();
     },
-    clientAs(user, settings = opts.client) {
-      const c = new ClusterClient(user ? as(user) : engineUrl, settings);
+    clientAs(user, settings) {
+      // One client per user (unless other settings are asked for): a test may call this wherever it needs one.
+      const cached = settings ? undefined : clients.get(user ?? '');
+      if (cached) return cached;
+      const c = new ClusterClient(user ? as(user) : engineUrl, settings ?? opts.client);
+      if (!settings) clients.set(user ?? '', c);
       undo.push(() => c.close());
       return c;
     },
