@@ -6,7 +6,7 @@
  * cannot read the engines' secret; a timer message never fires before the
  * run's own record of the timer says it is due.
  */
-import { type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamManager, NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_BUCKET } from '../../src/cluster/attempt-tokens.js';
