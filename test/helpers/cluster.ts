@@ -44,7 +44,7 @@ export interface ClusterOptions {
   /**
    * 'own' (default): a fresh nats-server for this fixture (a test may kill and
    * restart it: `server`); 'shared': the test run's server (never stopped
-   * here); 'three-nodes': a 3-node JetStream cluster (`nodes`).
+   * here); 'three-nodes': a 3-node JetStream cluster (`natsCluster`).
    */
   server?: 'own' | 'shared' | 'three-nodes';
   /** The production nats.conf (every connection gives credentials) instead of nats-dev.conf. */
@@ -74,8 +74,8 @@ export interface Cluster {
   as(user: string): string;
   /** The own server (kill it with stop(), bring it back with restart()); undefined otherwise. */
   server: NatsServer | undefined;
-  /** The three nodes; undefined otherwise. */
-  nodes: NatsCluster | undefined;
+  /** The three nodes (kill one with natsCluster.nodes[i].stop()); undefined otherwise. */
+  natsCluster: NatsCluster | undefined;
   /** A client as the engine user. */
   client: ClusterClient;
   /** The engines started here and not stopped (addEngine adds, stopEngine removes). */
@@ -149,7 +149,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
 
   const cluster: Cluster = {
-    url, as, server, nodes, engines, workers,
+    url, as, server, natsCluster: nodes, engines, workers,
     client: undefined as unknown as ClusterClient,
     async addEngine(more = {}) {
       const e = new ClusterEngine({ nats: engineUrl, ...opts.engine, ...more });
