@@ -9,18 +9,22 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { NATS_CONF, startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { NATS_CONF } from '../helpers/nats.js';
+import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
 import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
 import type { ChildProcess } from 'node:child_process';
 
-const skipReason = inject('natsSkipReason');
-let nats: NatsServer;
 let ui: UiProcess;
 let engine: ChildProcess;
-let dir: string;
 let engineUrl: string;
+const dir = tempDir('lf-ui-nats-');
+const conf = join(dir, 'nats.conf');
+// The engine, deploy and start below connect without credentials: nats-dev.conf's no_auth_user, added here.
+writeFileSync(conf, `${readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')}\nno_auth_user: engine\n`);
+/** The describe's nats-server (useCluster below). */
+let nats: Cluster;
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}`, { redirect: 'manual', ...init });
 const json = async (r: Response) => (await r.json()) as Record<string, any>;
@@ -42,13 +46,9 @@ async function waitingRun(headers: Record<string, string>, workflow = 'approval'
   return runId;
 }
 
-describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
+describe.skipIf(noNats)('ledgerflow ui --nats', () => {
+  nats = useCluster({ config: conf });
   beforeAll(async () => {
-    dir = tempDir('lf-ui-nats-');
-    const conf = join(dir, 'nats.conf');
-    // The engine, deploy and start below connect without credentials: nats-dev.conf's no_auth_user, added here.
-    writeFileSync(conf, `${readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')}\nno_auth_user: engine\n`);
-    nats = await startNatsServer({ config: conf });
     for (const f of ['approval.yaml', 'wait-signal.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
     // orders: started by order_placed events (schema in events/), with a required input; queued: its task waits on a queue no worker serves.
     writeFileSync(join(dir, 'orders.yaml'), 'workflow:\n  id: orders\n  version: 1\n  input:\n    required:\n      - customer: { type: string }\n  triggers:\n    - event: order_placed\n      input: { customer: "${event.data.customer}" }\n  tasks:\n    - id: first\n      type: SIMPLE\n');
@@ -58,14 +58,13 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml', 'wait-signal.yaml', 'orders.yaml', 'queued.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     engine = spawnCli(['--nats', nats.url, 'engine', '--handlers', 'handlers.mjs'], { cwd: dir });
-    engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
+    engineUrl = nats.as('engine');
     // A short sign-in window (5 failures per 2 s) so the lock-out test can see it end.
     ui = await startUiProcess(['--nats', engineUrl], [], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN, LEDGERFLOW_UI_SIGNIN_LIMIT: '5/2s' } });
   }, 60_000);
   afterAll(async () => {
     await ui?.stop();
     if (engine && engine.exitCode === null) { const gone = new Promise((r) => engine.once('exit', r)); engine.kill('SIGTERM'); await gone; }
-    await nats?.dispose();
   });
 
   it('needs a signed-in user: 401 without one, 401 for a wrong password; the page itself loads (it is the sign-in page)', async () => {
