@@ -93,7 +93,9 @@ export interface Cluster {
   clientAs(user?: string, settings?: ConstructorParameters<typeof ClusterClient>[1]): ClusterClient;
   /** A raw connection as `user` (default: the engine user) with its reply inbox, as ledgerflow's clients connect; closed by stop(). */
   connect(user?: string, opts?: Partial<ConnectionOptions>): Promise<NatsConnection>;
-  /** A JetStream manager as the engine user (one connection, made on first use). */
+  /** One connection as the engine user, made on first use (the same each time). */
+  admin(): Promise<NatsConnection>;
+  /** A JetStream manager on admin(). */
   jsm(): Promise<JetStreamManager>;
   /** Something else to undo at stop() (before what was made earlier). */
   defer(undo: () => unknown): void;
@@ -189,9 +191,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       undo.push(() => nc.close());
       return nc;
     },
+    admin: () => (admin ??= cluster.connect()),
     async jsm() {
-      admin ??= cluster.connect();
-      return (await admin).jetstreamManager();
+      return (await cluster.admin()).jetstreamManager();
     },
     defer: (u) => { undo.push(u); },
     stop,
