@@ -222,9 +222,12 @@ export function useCluster(opts: ClusterOptions = {}): Cluster {
     current = await startCluster(opts);
   }, 90_000);
   afterAll(async () => {
-    const c = current;
-    current = undefined;
-    await c?.stop();
+    // Still readable while it stops: what was deferred may use it.
+    try {
+      await current?.stop();
+    } finally {
+      current = undefined;
+    }
   }, 90_000);
   return new Proxy({} as Cluster, {
     get(_, key) {
