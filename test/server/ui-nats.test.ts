@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { NATS_CONF } from '../helpers/nats.js';
 import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
-import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
+import { startUiProcess, type UiProcess } from './ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 import type { ChildProcess } from 'node:child_process';
 
 let ui: UiProcess;
@@ -42,7 +43,7 @@ async function waitingRun(headers: Record<string, string>, workflow = 'approval'
   const started = await cli(['--nats', nats.url, 'start', workflow, '--json'], { cwd: dir });
   expect(started.code, started.stderr).toBe(0);
   const { runId } = JSON.parse(started.stdout) as { runId: string };
-  await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers }))).run?.status === 'WAITING' ? true : undefined), `run ${runId} WAITING`, 20_000);
+  await waitFor(`run ${runId} WAITING`, async () => (await json(await api(`/api/runs/${runId}`, { headers }))).run?.status === 'WAITING', { timeout: 20_000 });
   return runId;
 }
 
@@ -84,7 +85,7 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     const runId = await waitingRun(alice.headers);
     const approved = await api(`/api/runs/${runId}/approve`, { method: 'POST', headers: alice.headers, body: JSON.stringify({ task: 'sign_off', comment: 'fine' }) });
     expect(approved.status, JSON.stringify(await approved.clone().json())).toBe(200);
-    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    await waitFor('COMPLETED', async () => (await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.status === 'COMPLETED', { timeout: 20_000 });
     const events = (await json(await api(`/api/runs/${runId}/events`, { headers: alice.headers }))).events as { type: string; data: any }[];
     expect(events.find((e) => e.type === 'approval.recorded')?.data).toMatchObject({ task: 'sign_off', by: 'alice', comment: 'fine' });
 
@@ -122,7 +123,7 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     const signalled = await post(`/api/runs/${runId}/signal`, { name: 'go_ahead', data: { ok: 1 } });
     expect(signalled.status, JSON.stringify(await signalled.clone().json())).toBe(200);
     expect(await json(signalled)).toMatchObject({ by: 'bob', recorded: true });
-    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: bob.headers }))).run.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    await waitFor('COMPLETED', async () => (await json(await api(`/api/runs/${runId}`, { headers: bob.headers }))).run.status === 'COMPLETED', { timeout: 20_000 });
     const events = (await json(await api(`/api/runs/${runId}/events`, { headers: bob.headers }))).events as { type: string; data: any }[];
     expect(events.filter((e) => ['run.paused', 'run.resumed', 'signal.received'].includes(e.type)).map((e) => [e.type, e.data.by])).toEqual([['run.paused', 'bob'], ['run.resumed', 'bob'], ['signal.received', 'bob']]);
     const late = await post(`/api/runs/${runId}/signal`, { name: 'go_ahead' });
@@ -152,7 +153,7 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     const started = await post(engine.headers, '/api/workflows/orders/start', { input: { customer: 'c2' } });
     expect(started.status, JSON.stringify(await started.clone().json())).toBe(200);
     const { runId } = await json(started);
-    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: engine.headers }))).run?.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    await waitFor('COMPLETED', async () => (await json(await api(`/api/runs/${runId}`, { headers: engine.headers }))).run?.status === 'COMPLETED', { timeout: 20_000 });
     const bad = await post(engine.headers, '/api/events/order_placed', { data: { customer: 'c3', amount: -1 } });
     const badBody = await json(bad);
     expect(bad.status, JSON.stringify(badBody)).toBe(400);
@@ -167,10 +168,10 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     const alice = await signIn('alice', 'alice-dev-password');
     const started = await cli(['--nats', nats.url, 'start', 'queued', '--json'], { cwd: dir });
     expect(started.code, started.stderr).toBe(0);
-    const queue = await until(async () => {
+    const queue = await waitFor('a backlog of 1 on queue nobody', async () => {
       const w = await json(await api('/api/workers', { headers: alice.headers }));
       return (w.queues as { queue: string; backlog: number }[]).find((q) => q.queue === 'nobody' && q.backlog === 1);
-    }, 'a backlog of 1 on queue nobody', 20_000);
+    }, { timeout: 20_000 });
     // The engine made the queue's own stream and its consumer as it handed the attempt out; nobody pulls from it.
     expect(queue).toMatchObject({ queue: 'nobody', handler: 'first', backlog: 1, workers: 0, stream: 'LF_TASKS_nobody', consumer: 'w_nobody_first' });
     const w = await json(await api('/api/workers', { headers: alice.headers }));
@@ -230,7 +231,7 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     // Locked out, even the right password is refused (else a guess would learn it was right).
     expect((await signIn('cfo', 'cfo-dev-password')).status).toBe(429);
     // Once the window (2 s here) has passed: in, and the count starts again.
-    const cfo = await until(async () => { const r = await signIn('cfo', 'cfo-dev-password'); return r.status === 429 ? undefined : r; }, 'the sign-in window to pass', 10_000);
+    const cfo = await waitFor('the sign-in window to pass', async () => { const r = await signIn('cfo', 'cfo-dev-password'); return r.status === 429 ? undefined : r; }, { timeout: 10_000 });
     expect(cfo.status).toBe(200);
     expect((await json(await api('/api/session', { headers: cfo.headers }))).user).toBe('cfo');
   });
