@@ -271,7 +271,8 @@ describe('the run index behind the API, retry from failed, /metrics', () => {
     await settled(failed, 'FAILED');
     ok = (await post('/api/workflows/breaks/start', { input: { succeed_on: 1, tag: 'Needle-42' } })).body.runId;
     await settled(ok, 'COMPLETED');
-    expect(await ids('agent=ops_team')).toEqual([ok, failed]);
+    // The index learns of a settled run from its watch, a moment after the run's own page shows it.
+    await expect.poll(() => ids('agent=ops_team')).toEqual([ok, failed]);
     expect(await ids('outputContains=needle-42')).toEqual([ok]);
     expect(await ids('agent=ops_team&status=failed')).toEqual([failed]);
     const emitted = await post('/api/events/order_placed', { data: { customer: 'c9', amount: 1 }, id: 'order-filter' });
