@@ -37,6 +37,7 @@ export const skipNote = natsSkipReason ? ` (skipped: ${natsSkipReason})` : '';
 /** A name no other test file uses (a stream, a subject prefix, a bucket on the shared server). */
 export const uniqueId = (prefix = ''): string => `${prefix}${process.pid}_${randomBytes(4).toString('hex')}`;
 
+interface Startable { start(): Promise<void>; stop(): Promise<void> }
 type EngineOptions = Omit<ClusterEngineOptions, 'nats'> & { nats?: ClusterEngineOptions['nats'] };
 type WorkerOpts = Omit<WorkerOptions, 'nats'> & { nats?: WorkerOptions['nats'] };
 
@@ -150,33 +151,26 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     if (errors.length > 0) throw new AggregateError(errors, `stopping the test cluster: ${errors.map(String).join('; ')}`);
   };
 
+  /** Starts an engine or worker, listed in `running` until halted; stop() halts it if the test did not. */
+  const launch = async <T extends Startable>(running: T[], it: T): Promise<T> => {
+    running.push(it);
+    undo.push(() => (running.includes(it) ? halt(running, it) : undefined));
+    await it.start();
+    return it;
+  };
+  const halt = async <T extends Startable>(running: T[], it: T): Promise<void> => {
+    const i = running.indexOf(it);
+    if (i >= 0) running.splice(i, 1);
+    await it.stop();
+  };
+
   const cluster: Cluster = {
     url, as, server, natsCluster: nodes, engines, workers,
     client: undefined as unknown as ClusterClient,
-    async addEngine(more = {}) {
-      const e = new ClusterEngine({ nats: engineUrl, ...opts.engine, ...more });
-      engines.push(e);
-      undo.push(() => (engines.includes(e) ? cluster.stopEngine(e) : undefined));
-      await e.start();
-      return e;
-    },
-    async stopEngine(e) {
-      const i = engines.indexOf(e);
-      if (i >= 0) engines.splice(i, 1);
-      await e.stop();
-    },
-    async addWorker(more) {
-      const w = createWorker({ nats: as('worker'), ...more });
-      workers.push(w);
-      undo.push(() => (workers.includes(w) ? cluster.stopWorker(w) : undefined));
-      await w.start();
-      return w;
-    },
-    async stopWorker(w) {
-      const i = workers.indexOf(w);
-      if (i >= 0) workers.splice(i, 1);
-      await w.stop();
-    },
+    addEngine: (more = {}) => launch(engines, new ClusterEngine({ nats: engineUrl, ...opts.engine, ...more })),
+    stopEngine: (e) => halt(engines, e),
+    addWorker: (more) => launch(workers, createWorker({ nats: as('worker'), ...more })),
+    stopWorker: (w) => halt(workers, w),
     clientAs(user, settings) {
       // One client per user (unless other settings are asked for): a test may call this wherever it needs one.
       const cached = settings ? undefined : clients.get(user ?? '');
