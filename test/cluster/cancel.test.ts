@@ -12,7 +12,7 @@ import { CancelRefusedError } from '../../src/errors/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/wait.js';
+import { gate, waitFor } from '../helpers/wait.js';
 
 const cancellable = def(`
 workflow:
@@ -61,19 +61,18 @@ workflow:
 
 describe.skipIf(noNats)('cancel over NATS', () => {
   const calls: string[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const held = gate();
   const c = useCluster({
     engines: 2,
     handlers: {
-      first: async () => { calls.push('first'); await gate; return {}; },
+      first: async () => { calls.push('first'); await held.opened; return {}; },
       second: async () => { calls.push('second'); return {}; },
       only: async () => ({}),
     },
     deploy: [cancellable, quick, unclaimed, parent, person],
   });
   // A held handler must not hold up the fixture's stop.
-  afterAll(() => release());
+  afterAll(() => held.open());
 
   it('commander cancels a run an engine owns while its attempt runs: recorded by commander with the reason, its tasks cancelled; a second cancel is refused', async () => {
     const { runId } = await c.client.start('cluster-cancellable', {});
@@ -93,7 +92,7 @@ describe.skipIf(noNats)('cancel over NATS', () => {
     // Cancelled already: a second cancel is refused with a verdict, nothing recorded.
     await expect(c.clientAs('commander').cancel(runId, { waitMs: 20_000 })).rejects.toThrow(/cannot cancel run \S+: the run is already CANCELLED; nothing was recorded/);
     expect(await c.client.store.read(runId)).toHaveLength(log.length);
-    release();
+    held.open();
   }, 60_000);
 
   it('the engine publishes the step\'s effects: an attempt still queued (no worker here runs its handler) is settled as aborted in the attempt ledger, so no worker runs it later', async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
+import { gate } from '../helpers/wait.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 
 const fan = def(`
@@ -29,8 +30,7 @@ describe.skipIf(noNats)('MAP on NATS', () => {
   let inFlight = 0;
   let most = 0;
   const calls: string[] = [];
-  let limitReached!: () => void;
-  const threeInFlight = new Promise<void>((r) => { limitReached = r; });
+  const threeInFlight = gate();
   const c = useCluster({
     engines: 2,
     worker: { concurrency: 10 },
@@ -39,10 +39,10 @@ describe.skipIf(noNats)('MAP on NATS', () => {
         calls.push(ctx.idempotencyKey);
         inFlight++;
         most = Math.max(most, inFlight);
-        if (inFlight === 3) limitReached();
+        if (inFlight === 3) threeInFlight.open();
         try {
           // The first items are held until the limit is reached, so that the run really has items side by side.
-          await threeInFlight;
+          await threeInFlight.opened;
           if (i.path === '/flaky' && ctx.attempt === 1) throw new Error('first try fails');
           return { path: i.path, at: i.at };
         } finally { inFlight--; }

@@ -9,7 +9,7 @@ import { PauseRefusedError } from '../../src/errors/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, testCluster, useCluster } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/wait.js';
+import { gate, waitFor } from '../helpers/wait.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 
 const pausable = def(`
@@ -25,18 +25,17 @@ workflow:
 
 describe.skipIf(noNats)('pause and resume over NATS', () => {
   const calls: string[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const held = gate();
   const c = useCluster({
     engines: 2,
     handlers: {
-      first: async () => { calls.push('first'); await gate; return { ok: true }; },
+      first: async () => { calls.push('first'); await held.opened; return { ok: true }; },
       left: async () => { calls.push('left'); return {}; },
       right: async () => { calls.push('right'); return {}; },
     },
   });
   // A held handler must not hold up the fixture's stop.
-  afterAll(() => release());
+  afterAll(() => held.open());
 
   it('commander pauses an engine-owned run (recorded as by commander): the running attempt is recorded, nothing new starts; refusals come back as verdicts; resume completes it', async () => {
     await c.client.deploy(pausable);
@@ -50,7 +49,7 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
     await expect(c.clientAs('commander').pause(runId, { waitMs: 20_000 })).rejects.toThrow(PauseRefusedError);
     await expect(c.clientAs('commander').pause(runId, { waitMs: 20_000 })).rejects.toThrow(/already paused; nothing was recorded/);
 
-    release();
+    held.open();
     // The completion and any start it leads to are one commit: once it is in the log, nothing else was started.
     const events = await waitFor('first to be recorded as completed', async () => {
       const evs = await c.client.store.read(runId);

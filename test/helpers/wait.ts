@@ -51,3 +51,12 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
+
+/** What a test opens once something has happened, so that an order is forced by the event, not by time: `await g.opened` holds until `g.open()`. */
+export interface Gate { opened: Promise<void>; open(): void }
+
+export function gate(): Gate {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => { open = r; });
+  return { opened, open };
+}

@@ -6,6 +6,7 @@ import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { engineStarter, FileScheduleCursor, MemoryScheduleCursor, Scheduler, type ScheduleCursor, type StartScheduled } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
+import { gate } from '../helpers/wait.js';
 
 const nightly = (catchUp = 'latest', cron = '*/10 * * * * *') => def(`
 workflow:
@@ -58,17 +59,16 @@ workflow:
     let most = 0;
     // The first schedule's start is held until a later one has finished: in finishing order the report would
     // not start with it. (A firer that started them one at a time would never get past it.)
-    let laterFinished!: () => void;
-    const gate = new Promise<void>((r) => { laterFinished = r; });
+    const laterFinished = gate();
     const start: StartScheduled = async (s) => {
       most = Math.max(most, ++inFlight);
       const first = s.definition.id === 'job-00';
-      if (first) await gate;
+      if (first) await laterFinished.opened;
       try {
         return await starter(s);
       } finally {
         inFlight--;
-        if (!first) laterFinished();
+        if (!first) laterFinished.open();
       }
     };
     const scheduler = new Scheduler({ cursor: new MemoryScheduleCursor(), definitions: () => many, start, graceMs: 0 });
