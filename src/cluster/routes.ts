@@ -10,10 +10,11 @@ import type { JsMsg } from 'nats';
 import { instanceFields, instanceKey, instanceToken, iso } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { applyEvent, rejectionReason, reviewApproval, reviewSignal, runView } from '../runtime/index.js';
+import type { DeadLetterDetails } from './dead-letters.js';
 import type { Inbox } from './inbox.js';
 import type { ApprovalVerdict, ControlVerdict, SignalVerdict } from './messages.js';
-import { parseInbound, rawOf } from './parse.js';
-import type { RunHost } from './run-host.js';
+import { parseInbound, rawOf, type Inbound } from './parse.js';
+import type { Loaded, RunHost } from './run-host.js';
 
 export interface RoutesOptions {
   host: RunHost;
@@ -55,20 +56,12 @@ export class Routes {
   }
 
   /** An approval on lf.approvals.<runId>.<taskId>.<user>: recorded (accepted or refused, by = the user) when it names a HUMAN task of the run. */
-  async approval(m: JsMsg): Promise<void> {
+  approval(m: JsMsg): Promise<void> {
     const { host, inbox, stats } = this.o;
-    const parsed = parseInbound('approval', rawOf(m));
-    if (!parsed.ok) return inbox.dropMalformed('approvals', m, parsed);
-    const { runId, taskId, user, decision, comment, verdictTo } = parsed.value;
-    await host.withRun(runId, async () => {
-      const st = await host.load(runId, true);
-      if (!st) {
-        const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
-        await inbox.deadLetter('approvals', reason, m, { runId, taskId, by: user });
-        stats.refused++;
-        inbox.tell(verdictTo, { decision, accepted: false, reason } satisfies ApprovalVerdict);
-        return;
-      }
+    return this.judge('approval', 'approvals', m, ({ runId, taskId, user, decision }) => {
+      const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
+      return { reason, details: { runId, taskId, by: user }, verdict: { decision, accepted: false, reason } satisfies ApprovalVerdict };
+    }, async ({ runId, taskId, user, decision, comment, verdictTo }, st) => {
       const review = reviewApproval(st.compiled, st.snapshot, { taskId, decision, by: user, time: iso(this.o.now()), ...(comment !== undefined ? { comment } : {}) });
       if (review.accepted) stats.approvals++;
       else {
@@ -85,7 +78,6 @@ export class Routes {
       await host.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; } });
       inbox.tell(verdictTo, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);
     });
-    m.ack();
   }
 
   /**
@@ -93,20 +85,12 @@ export class Routes {
    * WAIT of the run takes it (reviewSignal), else refused with the reason and
    * not recorded.
    */
-  async signal(m: JsMsg): Promise<void> {
+  signal(m: JsMsg): Promise<void> {
     const { host, inbox, stats } = this.o;
-    const parsed = parseInbound('signal', rawOf(m));
-    if (!parsed.ok) return inbox.dropMalformed('signals', m, parsed);
-    const { runId, sender, name, data, verdictTo } = parsed.value;
-    await host.withRun(runId, async () => {
-      const st = await host.load(runId, true);
-      if (!st) {
-        const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
-        await inbox.deadLetter('signals', reason, m, { runId, by: sender });
-        stats.refused++;
-        inbox.tell(verdictTo, { name, accepted: false, reason } satisfies SignalVerdict);
-        return;
-      }
+    return this.judge('signal', 'signals', m, ({ runId, sender, name }) => {
+      const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
+      return { reason, details: { runId, by: sender }, verdict: { name, accepted: false, reason } satisfies SignalVerdict };
+    }, async ({ runId, sender, name, data, verdictTo }, st) => {
       const review = reviewSignal(st.compiled, st.snapshot, {
         name, time: iso(this.o.now()), by: sender, ...(data !== undefined ? { data } : {}), ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
       });
@@ -121,7 +105,6 @@ export class Routes {
       await host.process(runId, [review.event], { commitKey: `sg${m.seq}`, firstSeq: (s) => { seq = s; } });
       inbox.tell(verdictTo, { name, accepted: true, ...(seq !== undefined ? { seq } : {}) } satisfies SignalVerdict);
     });
-    m.ack();
   }
 
   /**
@@ -132,20 +115,12 @@ export class Routes {
    * attempts); else refused with the reason (settled, already paused, not
    * paused) and not recorded. Either way the sender hears the verdict.
    */
-  async control(m: JsMsg): Promise<void> {
+  control(m: JsMsg): Promise<void> {
     const { host, inbox, stats } = this.o;
-    const parsed = parseInbound('control', rawOf(m));
-    if (!parsed.ok) return inbox.dropMalformed('control', m, parsed);
-    const { runId, sender, action, reason, verdictTo } = parsed.value;
-    await host.withRun(runId, async () => {
-      const st = await host.load(runId, true);
-      if (!st) {
-        const why = `${action} from ${sender} for run ${runId}, which does not exist`;
-        await inbox.deadLetter('control', why, m, { runId, by: sender });
-        stats.refused++;
-        inbox.tell(verdictTo, { action, accepted: false, reason: why } satisfies ControlVerdict);
-        return;
-      }
+    return this.judge('control', 'control', m, ({ runId, sender, action }) => {
+      const why = `${action} from ${sender} for run ${runId}, which does not exist`;
+      return { reason: why, details: { runId, by: sender }, verdict: { action, accepted: false, reason: why } satisfies ControlVerdict };
+    }, async ({ runId, sender, action, reason, verdictTo }, st) => {
       const by = { by: sender, ...(this.o.sendersProven() ? {} : { unauthenticated: true as const }) };
       const time = iso(this.o.now());
       const withReason = { ...by, ...(reason !== undefined ? { reason } : {}) };
@@ -170,6 +145,31 @@ export class Routes {
         return;
       }
       inbox.tell(verdictTo, { action, accepted: true, ...(after ? { status: status! } : {}), ...(seq !== undefined ? { seq } : {}) } satisfies ControlVerdict);
+    });
+  }
+
+  /**
+   * A person's input, read (a malformed one is dead-lettered), then judged
+   * under the run's lock on the run as it is now (read fresh). One for a run
+   * that does not exist is dead-lettered with the reason (`missing`), counted
+   * as refused, and its sender told. Acked either way.
+   */
+  private async judge<K extends 'approval' | 'signal' | 'control'>(
+    kind: K, dlqKind: string, m: JsMsg,
+    missing: (input: Inbound[K]) => { reason: string; details: DeadLetterDetails; verdict: ApprovalVerdict | SignalVerdict | ControlVerdict },
+    judge: (input: Inbound[K], run: Loaded) => Promise<void>,
+  ): Promise<void> {
+    const { host, inbox } = this.o;
+    const parsed = parseInbound(kind, rawOf(m));
+    if (!parsed.ok) return inbox.dropMalformed(dlqKind, m, parsed);
+    const input = parsed.value;
+    await host.withRun(input.runId, async () => {
+      const st = await host.load(input.runId, true);
+      if (st) return judge(input, st);
+      const { reason, details, verdict } = missing(input);
+      await inbox.deadLetter(dlqKind, reason, m, details);
+      this.o.stats.refused++;
+      inbox.tell(input.verdictTo, verdict);
     });
     m.ack();
   }
