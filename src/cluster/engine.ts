@@ -5,10 +5,17 @@
  * replay of its subject), folds, appends with the expected last sequence and
  * only then publishes the effects (task attempts for workers, timer
  * messages) and acks. A conflict means another engine moved the run on:
- * reload and retry. An engine killed at any point leaves its unacked message
+ * reload and retry (commitWithRetry, the executors' one commit loop). An engine killed at any point leaves its unacked message
  * to another engine, which finds the log as it was and finishes the job;
  * effects carry message ids (runId/task/attempt, runId/timer) so publishing
  * them again within the dedup window writes nothing twice.
+ *
+ * This file is the engine's start-up and stop, and its public face; each
+ * part is a file of its own, wired here: run-host.ts (the runs held and the
+ * one commit), inbox.ts (consumers, delivery bounds, dead letters, verdicts),
+ * parse.ts (what every message says), routes.ts and inputs.ts (what each
+ * message does), effects.ts, children.ts, trigger-events.ts,
+ * notifications.ts and schedule-loop.ts.
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';

@@ -15,7 +15,7 @@ import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js'
 import { foldOnto, reconcile, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { commitWithRetry, loadRun, snapshotDue, snapshotOf } from '../executor/index.js';
-import type { JetStreamEventStore, JetStreamSnapshotStore } from '../store/index.js';
+import type { EventStore, SnapshotStore } from '../store/index.js';
 
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
@@ -45,8 +45,9 @@ export interface AfterCommit {
 }
 
 export interface RunHostOptions {
-  store: JetStreamEventStore;
-  snapshots: JetStreamSnapshotStore | null;
+  /** The engine's JetStream stores (any store serves: test/cluster/run-host.test.ts). */
+  store: EventStore;
+  snapshots: SnapshotStore | null;
   snapshotEvery: number;
   stats: { commits: number; conflicts: number; stale: number; snapshotsWritten: number; snapshotLoads: number; snapshotsRefused: number };
   now: () => number;
