@@ -9,7 +9,8 @@
  * `<why>` being the subject's expected form, "the body is not JSON", the
  * schema's problems (`path: message; …`), a run id no run can have, or a
  * message sent where its sender may not send it. The handlers then only
- * route (engine routes.ts, inputs.ts, trigger-events.ts, worker.ts).
+ * route (engine routes.ts, inputs.ts, trigger-events.ts; worker.ts; and
+ * queued-inputs.ts, where `resume --nats` takes what no engine took).
  *
  * Pure: it reads a subject and bytes, never a NATS object, and does no I/O,
  * so every refusal is testable without a server (test/cluster/parse.test.ts).
