@@ -89,7 +89,7 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
     await nc.jetstream().publish(`lf.inputs.worker.default.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
     const jsm = await (await c.client.store.connection()).jetstreamManager();
     const letter = await waitFor('the pause input in lf.dlq.inputs', async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId) ?? null);
-    expect(letter).toMatchObject({ by: 'worker', reason: expect.stringMatching(/^pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/) });
+    expect(letter).toMatchObject({ by: 'worker', reason: expect.stringMatching(/^malformed input on lf\.inputs\.worker\.default\.\S+: pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/) });
     const log = await c.client.store.read(runId);
     expect(log.some((e) => e.type === 'run.paused')).toBe(false);
     expect(log.at(-1)!.state.status).not.toBe('PAUSED');
