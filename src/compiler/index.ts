@@ -17,9 +17,10 @@ export { isIsoTime, waitUntil } from './wait.js';
 export { childRunId, failureRunId, emitEventId, MAX_CHILD_DEPTH } from './children.js';
 export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError } from './chart.js';
-export { valueChunks } from './interpreter.js';
+export { valueChunks, type FoldSnapshot, type StateValue } from './fold-snapshot.js';
+export { SnapshotMismatchError, type PersistedFold } from './persisted-fold.js';
 export { TaskTable, tableOf, countWithStatus, underWayWithStatus } from './task-table.js';
-export { Interpreter, SnapshotMismatchError, type FoldLogic, type FoldSnapshot, type PersistedFold, type StateValue } from './interpreter.js';
+export { Interpreter, type FoldLogic } from './interpreter.js';
 export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 
 export interface CompiledWorkflow {

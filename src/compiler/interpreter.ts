@@ -36,112 +36,11 @@
 import { LedgerflowError } from '../errors/index.js';
 import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition, TargetlessTransition } from './chart.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
+import { indexesOf, type Indexes } from './eventless-index.js';
+import { Config, active, valueOf, type FoldSnapshot } from './fold-snapshot.js';
 import type { ImplementationEvent } from './implementations.js';
+import { persistFold, restoreFold, type PersistedFold } from './persisted-fold.js';
 import { PersistentVector } from './persistent-vector.js';
-import { rememberedRegionStates } from './region-states-cache.js';
-
-/** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
-export type StateValue = string | Readonly<Record<string, Readonly<Record<string, string>>>>;
-
-export interface FoldSnapshot {
-  readonly value: StateValue;
-  /** 'error': XState's status when start-up itself threw (the thrown value is in `error`); transitions never return it. */
-  readonly status: 'active' | 'done' | 'error';
-  readonly context: RunContext;
-  readonly error?: unknown;
-  /** Where the machine is; internal to the interpreter. null once it is done. */
-  readonly _configuration: Configuration | null;
-}
-
-/** The active states under the parallel state: what XState keeps as the snapshot's `_nodes`. */
-export interface Configuration {
-  /** The state each region is in, by region index (persistent: a step copies one chunk, not every region). */
-  readonly states: PersistentVector<RegionState>;
-  /** The regions in the order their current state was entered: the order eventless transitions are selected (and run) in. Built on demand. */
-  readonly entered: readonly Region[];
-  /** How many regions are in a final state (which they never leave: final states have no transitions). */
-  readonly finals: number;
-}
-
-/**
- * A configuration as the interpreter keeps it. The entry order is kept as a
- * stamp per region (later entered, higher stamp) so that entering a state is
- * O(1) rather than a rebuilt list. `dirty` is what makes eventless selection
- * incremental: the regions whose eventless transitions may be enabled. Every
- * other region's eventless guards were all false on a context that differs
- * from this one only in tasks those guards do not read (guards declare what
- * they read: BoundGuard.reads), so they are false still, and XState would
- * select nothing there either. Regions whose guards declare nothing are
- * always looked at (Indexes.scanned).
- */
-class Config implements Configuration {
-  private order: readonly Region[] | null = null;
-  constructor(
-    readonly parallelKey: string,
-    private readonly regions: readonly Region[],
-    readonly states: PersistentVector<RegionState>,
-    readonly stamps: PersistentVector<number>,
-    readonly nextStamp: number,
-    readonly finals: number,
-    /**
-     * A memo of pure evaluations: once the interpreter found none of them
-     * enabled on this snapshot's context (which never changes), it empties the
-     * list, which changes no result, only what later steps re-evaluate.
-     */
-    public dirty: readonly Region[],
-  ) {}
-
-  get entered(): readonly Region[] {
-    return (this.order ??= [...this.regions].sort((a, b) => this.stamps.get(a.index) - this.stamps.get(b.index)));
-  }
-}
-
-/** What the interpreter works out once per chart to select eventless transitions incrementally. */
-interface Indexes {
-  /** Task id → the regions whose eventless guards read it. */
-  readonly watchers: ReadonlyMap<string, readonly Region[]>;
-  /** Regions with an eventless guard that does not declare what it reads: looked at on every selection. */
-  readonly scanned: readonly Region[];
-}
-
-function indexesOf(chart: Chart): Indexes {
-  const watchers = new Map<string, Region[]>();
-  const scanned: Region[] = [];
-  for (const region of chart.regions) {
-    const reads = new Set<string>();
-    let unknown = false;
-    for (const state of statesOf(region).values()) {
-      for (const t of state.always ?? []) {
-        if (t.guard === null) continue; // always enabled: selected when the region enters its state (it is dirty then)
-        if (t.guard.reads === null) unknown = true;
-        else for (const id of t.guard.reads) reads.add(id);
-      }
-    }
-    if (unknown) scanned.push(region);
-    else for (const id of reads) watchers.set(id, [...(watchers.get(id) ?? []), region]);
-  }
-  return { watchers, scanned };
-}
-
-/**
- * A snapshot as data (JSON), to store and restore later: the state value, the
- * context, and the order the regions' states were entered in, which the value
- * does not tell and eventless transitions depend on.
- */
-export interface PersistedFold {
-  readonly value: StateValue;
-  readonly status: 'active' | 'done';
-  readonly context: RunContext;
-  /** Region keys in the order their current state was entered; [] once the machine is done. */
-  readonly entered: readonly string[];
-}
-
-/** A persisted snapshot that does not fit this chart (another definition, or damaged). */
-export class SnapshotMismatchError extends LedgerflowError {
-  constructor(reason: string) {
-    super('LF_SNAPSHOT_MISMATCH', `the snapshot does not fit this workflow's statechart: ${reason}`, { reason });
-  }
-}
 
 /** What folding needs from a statechart: the state after run.started, and the state after one more event. */
 export interface FoldLogic<S> {
@@ -171,26 +70,6 @@ function runActions(actions: readonly BoundAction[], context: RunContext, event:
 function firstEnabled<T extends { readonly guard: BoundGuard | null }>(ts: readonly T[] | null | undefined, args: { context: RunContext; event: ImplementationEvent }): T | null {
   if (ts) for (const t of ts) if (passes(t.guard, args)) return t;
   return null;
-}
-
-function valueOf(chart: Chart, states: PersistentVector<RegionState>): StateValue {
-  const regions: Record<string, string> = {};
-  for (const chunk of states.chunks) for (const s of chunk) regions[s.region.key] = s.key;
-  return { [chart.parallelKey]: regions };
-}
-
-/**
- * An active snapshot. Its value (an object with a key per region) is built
- * when first read, not at every microstep: most snapshots are never asked
- * (the state hash reads the configuration). An enumerable own getter, so the
- * snapshot spreads, serializes and compares as a plain one.
- */
-function active(chart: Chart, context: RunContext, configuration: Config): FoldSnapshot {
-  let value: StateValue | undefined;
-  return {
-    get value() { return (value ??= valueOf(chart, configuration.states)); },
-    status: 'active', context, _configuration: configuration,
-  };
 }
 
 /** The regions in `a` and `b`, each once. */
@@ -246,47 +125,14 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     return this.settle(next, event, queue);
   }
 
-  /** The snapshot as data. A snapshot of a failed start-up (status 'error') is not kept: its run never began. */
+  /** The snapshot as data (persisted-fold.ts). */
   persist(snapshot: FoldSnapshot): PersistedFold {
-    if (snapshot.status === 'error') throw new SnapshotMismatchError('a snapshot whose start-up failed cannot be persisted');
-    const entered = snapshot._configuration?.entered.map((r) => r.key) ?? [];
-    return { value: snapshot.value, status: snapshot.status, context: snapshot.context, entered };
+    return persistFold(snapshot);
   }
 
-  /**
-   * The snapshot `persist` gave, rebuilt on this chart: the same value,
-   * context and entry order, so folding on from it takes the same steps as
-   * folding on from the original. Throws SnapshotMismatchError when the value
-   * or the entry order names a state or region the chart does not have.
-   */
+  /** The snapshot `persist` gave, rebuilt on this chart (persisted-fold.ts); throws SnapshotMismatchError if it does not fit. */
   restore(p: PersistedFold): FoldSnapshot {
-    const { chart } = this;
-    if (typeof p.value === 'string') {
-      if (p.status !== 'done' || p.entered.length !== 0) throw new SnapshotMismatchError(`final state ${p.value} with status ${p.status}`);
-      if (!chart.exitAlways.some((t) => t.target.key === p.value) && ![...chart.exitOn.values()].some((ts) => ts.some((t) => t.target.key === p.value))) {
-        throw new SnapshotMismatchError(`no final state ${p.value}`);
-      }
-      return { value: p.value, status: 'done', context: p.context, _configuration: null };
-    }
-    if (p.status !== 'active') throw new SnapshotMismatchError('a done snapshot must be in a final state');
-    const regions = p.value[chart.parallelKey];
-    if (!regions || Object.keys(p.value).length !== 1) throw new SnapshotMismatchError(`expected the value { ${chart.parallelKey}: ... }`);
-    if (Object.keys(regions).length !== chart.regions.length) throw new SnapshotMismatchError(`expected ${chart.regions.length} regions, got ${Object.keys(regions).length}`);
-    const byKey = new Map(chart.regions.map((r) => [r.key, r]));
-    const states = chart.regions.map((r) => {
-      const key = regions[r.key];
-      const state = key === undefined ? undefined : statesOf(r).get(key);
-      if (!state) throw new SnapshotMismatchError(`region ${r.key} has no state ${String(key)}`);
-      return state;
-    });
-    const entered = p.entered.map((k) => byKey.get(k));
-    if (entered.length !== chart.regions.length || entered.some((r) => r === undefined) || new Set(entered).size !== entered.length) {
-      throw new SnapshotMismatchError('the entry order must name every region once');
-    }
-    const stamps = new Array<number>(chart.regions.length);
-    entered.forEach((r, i) => { stamps[r!.index] = i; });
-    const configuration = new Config(chart.parallelKey, chart.regions, PersistentVector.from(states), PersistentVector.from(stamps), stamps.length, states.filter((s) => s.final).length, chart.regions);
-    return active(chart, p.context, configuration);
+    return restoreFold(this.chart, p);
   }
 
   /** The rest of a macrostep: eventless transitions, then raised events one by one, until the machine rests or is done. */
@@ -411,33 +257,4 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     }
     return [...dirty];
   }
-}
-
-/** A region's states by key, found by walking its transitions from the initial state (once per region: region-states-cache.ts). */
-function statesOf(region: Region): ReadonlyMap<string, RegionState> {
-  return rememberedRegionStates(region, walkStates);
-}
-
-function walkStates(region: Region): ReadonlyMap<string, RegionState> {
-  const seen = new Map<string, RegionState>();
-  const visit = (s: RegionState) => {
-    if (seen.has(s.key)) return;
-    seen.set(s.key, s);
-    for (const ts of s.on.values()) for (const t of ts) visit(t.target);
-    for (const t of s.always ?? []) visit(t.target);
-  };
-  visit(region.initial);
-  return seen;
-}
-
-/**
- * An active snapshot's value as chunks of [region key, state key] pairs in
- * document order, each chunk the same object in every snapshot that shares
- * it: what lets the state hash (runtime/fold.ts) reuse the text of what did
- * not change. null for a snapshot that is not active.
- */
-export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly { readonly key: string; readonly region: { readonly key: string } }[])[] } | null {
-  const config = snapshot._configuration;
-  if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
-  return { parallelKey: config.parallelKey, chunks: config.states.chunks };
 }

@@ -1,0 +1,113 @@
+/**
+ * What every action is built from (actions.ts, loop-actions.ts,
+ * map-actions.ts, wait-actions.ts): the time of the event being folded, the
+ * wrapper that stamps it as `updatedAt`, and the copy-on-write writers of a
+ * context's tasks and timers. Kept in one place so that the action groups
+ * write the context the same way, and none imports another.
+ */
+import { loopOwners, type Definition, type TaskDef } from '../definition/index.js';
+import type { RunContext, TaskState, TimerState } from './context.js';
+import { taskLookup, type ImplementationArgs as Args, type ImplementationEvent } from './implementation-args.js';
+import { instanceKey } from './instances.js';
+import { iso } from './iso-cache.js';
+import { withTaskState } from './task-table.js';
+
+/**
+ * The time of the event being folded. Internal events (a parallel state's
+ * done event) carry none: then it is the time of the last event that did.
+ */
+export const nowOf = (ctx: RunContext, e: ImplementationEvent): string => {
+  const t = e.time ?? e.input?.time;
+  return t === undefined ? ctx.updatedAt : iso(t);
+};
+
+/** An action that also records the event time as `updatedAt`. */
+export function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunContext>) {
+  return (args: Args, params: Params): Partial<RunContext> => {
+    // Every fn returns a fresh object: adding the key to it beats copying it.
+    const patch = fn(args, params);
+    patch.updatedAt = nowOf(args.context, args.event);
+    return patch;
+  };
+}
+
+/**
+ * Runs with more tasks than this keep their tasks in a TaskTable (task-table.ts): one task
+ * changes without copying the others. Below it, copying the plain record is cheaper.
+ */
+const TABLE_FROM_TASKS = 64;
+
+/** One definition's task lookup and task writers, shared by its action groups. */
+export interface ActionKit {
+  readonly def: Definition;
+  readonly task: (id: string) => TaskDef;
+  /** Body task → its DO_WHILE (loopOwners). */
+  readonly loops: ReadonlyMap<string, string>;
+  /**
+   * The tasks with task `id`'s state replaced. A body task leaving pending in
+   * its loop's first iteration takes that iteration (iterationReset gives it
+   * the later ones), so its attempts are named `task#1`.
+   */
+  readonly putTask: (ctx: RunContext, id: string, state: TaskState) => Record<string, TaskState>;
+  /** The tasks with task `id`'s state patched. */
+  readonly withTask: (ctx: RunContext, id: string, patch: Partial<TaskState>) => Record<string, TaskState>;
+  /** A body task's iteration, also as it leaves pending in its loop's first (putTask gives it the loop's then). */
+  readonly iterationOf: (ctx: RunContext, id: string) => { iteration?: number };
+}
+
+export function actionKit(def: Definition): ActionKit {
+  const asTable = def.tasks.length > TABLE_FROM_TASKS;
+  const loops = loopOwners(def);
+  const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => {
+    const loop = loops.get(id);
+    if (loop !== undefined && state.iteration === undefined) {
+      const iteration = ctx.tasks[loop]!.iteration;
+      if (iteration !== undefined) state = { ...state, iteration };
+    }
+    return withTaskState(ctx.tasks, id, state, asTable);
+  };
+  const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => putTask(ctx, id, { ...ctx.tasks[id]!, ...patch });
+  const iterationOf = (ctx: RunContext, id: string): { iteration?: number } => {
+    const loop = loops.get(id);
+    const iteration = ctx.tasks[id]!.iteration ?? (loop === undefined ? undefined : ctx.tasks[loop]!.iteration);
+    return iteration === undefined ? {} : { iteration };
+  };
+  return { def, task: taskLookup(def), loops, putTask, withTask, iterationOf };
+}
+
+/** The timers without those of one MAP item. */
+export function withoutItemTimers(ctx: RunContext, task: string, item: number): Record<string, TimerState> {
+  const out: Record<string, TimerState> = {};
+  for (const k in ctx.timers) {
+    const t = ctx.timers[k]!;
+    if (t.task !== task || t.item !== item) out[k] = t;
+  }
+  return out;
+}
+export function withoutTimers(ctx: RunContext, task: string): Record<string, TimerState> {
+  const out: Record<string, TimerState> = {};
+  for (const k in ctx.timers) if (ctx.timers[k]!.task !== task) out[k] = ctx.timers[k]!;
+  return out;
+}
+/** Arms a timer under its id, `<instance>/<kind>/<attempt>` (instances.ts: the task id outside loops and maps). */
+export function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerState, 'id'>): Record<string, TimerState> {
+  const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
+  return { ...timers, [id]: { id, ...timer } };
+}
+export const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
+
+/**
+ * A resolved template as the context may hold it (JSON: it is persisted and
+ * compared as text): a reference to nothing becomes null, not a key with an
+ * undefined value that JSON would drop.
+ */
+export function definedOnly(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.map(definedOnly);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = definedOnly(x);
+    return out;
+  }
+  return v;
+}
