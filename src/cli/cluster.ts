@@ -11,7 +11,7 @@ import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { waitFlag } from './input-flags.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
@@ -24,8 +24,6 @@ import { commandRunnerFlag } from './command-limit.js';
 import { metricsFlags, showActiveRuns } from './metrics-flags.js';
 import { parseOutputRoot } from '../api/index.js';
 import { inert } from '../terminal/index.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 export function natsUrl(g: GlobalOpts): string {
   const url = g.nats ?? process.env.LEDGERFLOW_NATS_URL;

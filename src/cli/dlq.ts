@@ -8,13 +8,11 @@ import { z } from 'zod';
 import { DEAD_LETTER_KINDS, DeadLetterQueue, type DeadLetterEntry } from '../cluster/index.js';
 import { writerText } from '../cluster/dead-letter-rules.js';
 import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { withClient } from './cluster.js';
 import { EXIT } from './exit.js';
 import { inert, inertLines } from '../terminal/index.js';
 import type { GlobalOpts } from './store.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 function kindFlag(kind: string | undefined): string | undefined {
   if (kind === undefined) return undefined;

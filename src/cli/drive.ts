@@ -13,12 +13,11 @@ import { loadHandlerModule } from '../workers/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import type { InFlightNotices } from './in-flight.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { finishNotifications } from './notifications.js';
 import { finishLines, logLine } from './render.js';
-import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
+import { storeFor } from './open-store.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
   const store = storeFor(g);

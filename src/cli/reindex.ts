@@ -13,7 +13,7 @@ import type { GlobalOpts } from './store.js';
 import { EXIT } from './exit.js';
 import { StoreUnusableError } from '../errors/index.js';
 import { natsSettings } from '../cluster/index.js';
-import { storeFor } from './store.js';
+import { storeFor } from './open-store.js';
 
 export async function reindexCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
   const store = storeFor(g);

@@ -115,7 +115,7 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
       return view;
     }, {}, notifier);
     // The input was taken: exit 0 whatever the run did next (its status is printed), except on Ctrl-C.
-    return { code: code === 130 ? 130 : EXIT.ok, status: after };
+    return { code: code === EXIT.interrupted ? EXIT.interrupted : EXIT.ok, status: after };
   } catch (err) {
     if (err instanceof RunBusyError) {
       say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (a ledgerflow serve, or the run command that started it), which acts on it now`);

@@ -15,7 +15,8 @@ import { outputFlag } from './output-root.js';
 import { logLine } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
 import { cliNotifier, withNotifier } from './notifications.js';
-import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+import { storeFor } from './open-store.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
 
 export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
