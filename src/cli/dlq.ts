@@ -5,8 +5,7 @@
  * deleting dead letters.
  */
 import { z } from 'zod';
-import { DEAD_LETTER_KINDS, DeadLetterQueue, type DeadLetterEntry } from '../cluster/index.js';
-import { writerText } from '../cluster/dead-letter-rules.js';
+import { DEAD_LETTER_KINDS, DeadLetterQueue, writerText, type DeadLetterEntry } from '../cluster/index.js';
 import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
 import { json, type Io } from './io.js';
 import { withClient } from './cluster.js';

@@ -16,7 +16,7 @@ import { statusText, waitingHints } from './render.js';
 import { storeFor } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
-import { InFlightNotices } from './in-flight.js';
+import { InFlightNotices } from '../monitor/index.js';
 
 export interface RetryOpts extends RunOpts { wait?: string }
 

@@ -12,7 +12,7 @@
  */
 import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
-import type { InputOutcome, RunInput } from '../cluster/run-inputs.js';
+import type { InputOutcome, RunInput } from '../cluster/index.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
 import type { Io } from './io.js';
@@ -73,7 +73,7 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
 
 async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, waitMs: number): Promise<InputOutcome> {
   const { natsUrl, withClient } = await import('./cluster.js');
-  const { deliverInput } = await import('../cluster/run-inputs.js');
+  const { deliverInput } = await import('../cluster/index.js');
   const url = natsUrl(g);
   return withClient(g, (c) => deliverInput(c, url, runId, input, { ...(opts.as !== undefined ? { as: opts.as } : {}), fallback: defaultActor(), waitMs }));
 }

@@ -11,7 +11,7 @@ import { usesNats, type GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
-import { InFlightNotices } from './in-flight.js';
+import { InFlightNotices } from '../monitor/index.js';
 import { refuseDamaged } from './damaged.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
