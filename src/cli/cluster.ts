@@ -19,7 +19,7 @@ import type { GlobalOpts } from './store.js';
 import { parseServers } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { metricsFlags, showActiveRuns } from './metrics-flags.js';
+import { metricsFlags } from './metrics-flags.js';
 import { parseOutputRoot } from '../api/index.js';
 import { inert } from '../terminal/index.js';
 
@@ -155,7 +155,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   if (metrics) metrics.metrics.observeQueues(await (await engine.store.connection()).jetstreamManager());
   // Runs already waiting when this engine starts get no commit until they move on: their holdings are shown now.
   let stopping = false;
-  const pickedUp = metrics ? showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
+  const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers || commands
     ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })

@@ -4,7 +4,7 @@
  * store, progress lines, Ctrl-C, the closing lines and exit code.
  */
 import { resolve } from 'node:path';
-import type { Notifier } from '../notify/index.js';
+import { finishNotifications, type Notifier } from '../notify/index.js';
 import { type Handlers, type RunView } from '../runtime/index.js';
 import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
@@ -14,7 +14,6 @@ import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './io.js';
-import { finishNotifications } from './notifications.js';
 import { finishLines, logLine } from './render.js';
 import { storeFor } from './open-store.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';

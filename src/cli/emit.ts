@@ -11,7 +11,8 @@ import { logLine, waitingHints } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 
 export interface EmitCmdOpts {
   data?: string;

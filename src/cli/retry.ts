@@ -15,7 +15,8 @@ import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
 import { storeFor } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
-import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { InFlightNotices } from '../monitor/index.js';
 
 export interface RetryOpts extends RunOpts { wait?: string }

@@ -17,7 +17,8 @@ import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './driv
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
-import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { refuseDamaged } from './damaged.js';
