@@ -7,10 +7,8 @@ import type { GlobalOpts } from './store.js';
 import { EXIT } from './exit.js';
 import { damageOf, damagedWarning } from './damaged.js';
 import { engineFor } from './drive.js';
-import { historyText, listText, statusText, statusYaml } from './render.js';
+import { corruptText, historyText, listText, statusText, statusYaml } from './render.js';
 import { json, type Io } from './io.js';
-
-const corruptText = (c: CorruptRun) => `warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`;
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
   const view = await engineFor(g).status(runId);
