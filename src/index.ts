@@ -7,10 +7,10 @@
  * and may change without notice (tests import internals from their modules).
  */
 import { openStore, type EventStore } from './store/index.js';
-import { Engine, type EngineOptions } from './local/index.js';
+import type { Engine, EngineOptions } from './local/index.js';
 import { outputWriter } from './api/index.js';
 import { createCommandExecutor } from './workers/index.js';
-import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.js';
+import { diskEngine } from './triggers/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
@@ -61,6 +61,5 @@ export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string;
   const writeOutput = outputWriter(outputRoot);
   const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
   // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.
-  const children = diskChildren({ writeOutput, ...rest, store, deadLetters: fileDeadLetters(deadLetterDir(storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow')) });
-  return new Engine({ writeOutput, ...children, ...rest, store });
+  return diskEngine({ writeOutput, ...rest, store, storeDir: storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow' });
 }

@@ -9,11 +9,13 @@ import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { progressLines } from '../terminal/index.js';
 import { logLine } from './render.js';
-import { localDir, storeFor, type GlobalOpts } from './store.js';
+import { storeFor } from './open-store.js';
+import { localDir, type GlobalOpts } from './store.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
 import { checkListen } from './listen-check.js';
-import { cliNotifier, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { withNotifier } from '../notify/index.js';
 
 export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string; users?: string; allowedHost?: string[] }
 
