@@ -22,7 +22,7 @@
  * time; what changes is what a crash can lose: the open group, whose
  * handlers then run again under the same idempotency keys.
  */
-import { countWithStatus, instanceFields, iso } from '../compiler/index.js';
+import { countWithStatus, instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { performEffect, type EffectPerformer } from '../executor/index.js';
 import { type RunSnapshot, hasScheduledItems, reuseDue, heldBy, reconcile, timerFired, reviewLoss } from '../runtime/index.js';
@@ -65,7 +65,7 @@ export class RunDriver {
     });
     this.attempts = new InProcessAttempts(opts, { submit: (ev) => this.submit(ev), changed: () => this.notify() });
     this.timers = new ArmedTimers(opts.clock);
-    const fire = (timer: Parameters<typeof timerFired>[0]) => this.submit(timerFired(timer, this.opts.clock.now()));
+    const fire = (timer: TimerState) => this.submit(timerFired(timer, this.opts.clock.now()));
     this.performer = {
       cancelTimer: (effect) => this.timers.cancel(effect.timerId),
       armTimer: (effect) => this.timers.arm(effect.timer, fire),
