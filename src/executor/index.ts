@@ -1,7 +1,11 @@
 /**
  * What both executors (in-process `src/local`, NATS `src/cluster`) share at
  * the edge of the deterministic core: the clock, run and attempt ids, loading
- * a run through its snapshot, and the one commit loop (`commitWithRetry`).
+ * a run through its snapshot, the one commit loop (`commitWithRetry`) with
+ * the append it retries and the catch-up after a lost round (`appendCommit`,
+ * `catchUp`), and the port the effects are performed through
+ * (`EffectPerformer`, `performEffect`). Each executor is that loop: an input
+ * arrives → the core's step → commit with retry → perform the effects.
  */
 export { systemClock, type Clock } from './clock.js';
 export { newRunId, randomHex } from './ids.js';
@@ -12,3 +16,5 @@ import { nativeDigest } from './native-digest.js';
 // Executors run on Node: the core hashes every event, so it gets the native sha256 (same digests).
 installDigest(nativeDigest);
 export { commitWithRetry, MAX_COMMIT_ROUNDS } from './commit-with-retry.js';
+export { appendCommit, catchUp, type CaughtUp } from './run-log.js';
+export { performEffect, type EffectPerformer } from './perform-effect.js';

@@ -10,7 +10,7 @@ import { MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunBusyError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
-import type { ChildExecutor, ChildOutcome } from './driver.js';
+import type { ChildExecutor, ChildOutcome } from './driver-options.js';
 import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, toTaskError, type RunView } from '../runtime/index.js';
 
 /** Which definition a `workflow:` names, seen from the parent's definition file. */

@@ -1,78 +1,27 @@
 /**
  * The library API: start, resume, approve, reject, cancel, inspect and replay
  * runs on any EventStore. The CLI is a thin layer over this.
+ *
+ * This file is the Engine's public face and how it drives a run here (a
+ * lease, a RunDriver, the run's child runs); its other jobs are files of
+ * their own: start-commit.ts (a run's first commit, a retry's),
+ * outside-inputs.ts (approvals, signals, cancel, pause), engine-options.ts.
  */
 import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
-import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
-import { ApprovalRefusedError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
-import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
+import type { Definition } from '../definition/index.js';
+import { RunNotFoundError } from '../errors/index.js';
+import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { systemClock, type Clock, newRunId, randomHex, commitWithRetry } from '../executor/index.js';
-import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
-import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot, missingHandlers, type Handlers, assertHandlersFor, prepareInput, compiledFor, foldEvents, replayRun, type ReplayReport, prepareCommit, reviewApproval, reviewSignal, runView, type RunView, failureChild, assertRetryable, retryPlan } from '../runtime/index.js';
+import { systemClock, type Clock } from '../executor/index.js';
+import { RunDriver } from './driver.js';
+import type { ChildExecutor, DriverHooks } from './driver-options.js';
+import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
+import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
+import { OutsideInputs } from './outside-inputs.js';
+import { beginRetry, beginRun, type Starter } from './start-commit.js';
 
-export interface EngineOptions extends DriverHooks {
-  store: EventStore;
-  clock?: Clock;
-  /** Finds a SUB_WORKFLOW's or failure_workflow's definition (I/O: given by the edge). Without it, children are not found. */
-  resolveChild?: ChildResolver;
-  /** What an EMIT does on this store (I/O: given by the edge, e.g. `ledgerflow emit`'s admission and starts). */
-  emitEvent?: EventEmitter;
-  /** Performs child runs and EMITs itself instead (tests and path coverage script their outcomes); overrides resolveChild and emitEvent. */
-  children?: ChildExecutor;
-}
-
-export interface StartOptions {
-  /** Inputs given as strings (CLI flags) are converted to their declared types. */
-  inputFromStrings?: boolean;
-  /** Recorded in run.started so `resume` finds the definition's handler module again. */
-  source?: RunSource;
-  runId?: string;
-}
-
-export interface DriveOptions extends DriverHooks {
-  handlers: Handlers;
-  /** Wait in-process for timers due within this many ms; return WAITING beyond it. Default 5 minutes. */
-  maxTimerWaitMs?: number;
-  /** Stops driving (e.g. on Ctrl-C): in-flight handlers are aborted, the log keeps what is needed to resume. */
-  signal?: AbortSignal;
-  /** Watch the log for other writers' events (approvals, cancellations) while driving. Default true. */
-  follow?: boolean;
-  /** Gather the steps of in-process handlers into one commit for up to this many ms (see RunDriver). Default 0: each step is durable before its effects. */
-  commitWindowMs?: number;
-  /** How many parent runs the run driven has (child runs count it to catch a cycle); 0 for a top-level run. */
-  depth?: number;
-  /**
-   * Drive until the run settles, however far its timers are and however long
-   * it waits for a person or a signal (`ledgerflow serve`); maxTimerWaitMs is
-   * then ignored. Its child runs are driven the same way.
-   */
-  untilSettled?: boolean;
-  /**
-   * Graceful stop (`serve` on SIGTERM): once aborted, nothing new starts, the
-   * attempts in flight finish and are recorded, and drive returns (the run
-   * still active); `signal` then stops what has not finished. Passed on to child runs.
-   */
-  drain?: AbortSignal;
-  /**
-   * Awaited before the run's lease is released, once driving it has ended
-   * (the CLI: until the run's notification deliveries have ended, so a
-   * `serve` on the store, which leaves a leased run to its driver, does not
-   * deliver them again). Only where the store leases runs. Passed on to child runs.
-   */
-  beforeLeaseRelease?: (runId: string) => Promise<void>;
-}
-
-export interface RetryOptions {
-  /** The new run's id (default: a new one). */
-  runId?: string;
-}
-
-/** A run as the engine drives it: its compiled definition and the state after its last durable event. */
-interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; source?: RunSource }
-/** A run loaded from its log: its events too. */
-export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }
+export type { DriveOptions, EngineOptions, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 
 export class Engine {
   readonly store: EventStore;
@@ -81,6 +30,9 @@ export class Engine {
   private readonly resolveChild: ChildResolver | undefined;
   private readonly emitEvent: EventEmitter | undefined;
   private readonly children: ChildExecutor | undefined;
+  /** Where runs start (start-commit.ts), and the inputs from outside recorded (outside-inputs.ts). */
+  private readonly starter: Starter;
+  private readonly outside: OutsideInputs;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -90,66 +42,13 @@ export class Engine {
     this.children = children;
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;
+    this.starter = { store: this.store, clock: this.clock };
+    this.outside = new OutsideInputs({ store: this.store, clock: this.clock, load: (runId) => this.load(runId) });
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
   async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
-    return (await this.begin(def, rawInput, opts, false)).snapshot.context.runId;
-  }
-
-  /**
-   * Checks the input and records run.started, with the starts of the first
-   * tasks in the same commit when this process is about to run them. Returns
-   * the state it recorded, so driving it needs no read-back.
-   */
-  private async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease }> {
-    // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
-    const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
-    if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
-    const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
-    if (opts.handlers) {
-      const missing = missingHandlers(def.tasks, opts.handlers);
-      if (missing.length > 0) {
-        throw new HandlerError('LF_HANDLER_NOT_FOUND',
-          `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (the \`handlers\` option, or the definition's \`handlers:\`)`,
-          { missing: missing.map((m) => m.handler) });
-      }
-    }
-    const runId = opts.runId ?? newRunId(this.clock.now());
-    const hash = definitionHash(def);
-    const compiled = compiledFor(def, hash);
-    const time = new Date(this.clock.now()).toISOString();
-    const retryOf = opts.source?.retryOf;
-    const snapshot = startFold(compiled, { runId, time, input, ...(retryOf ? { retryOf } : {}) });
-    // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
-    if (snapshot.status === 'error') {
-      throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
-    }
-    const started: EventEnvelope = {
-      runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
-      data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, ...(opts.source ? { source: opts.source } : {}) },
-    };
-    // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
-    // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
-    // event) keeps a fixed one, so starting it again is an idempotent retry.
-    const dedupId = opts.runId ? `${runId}/1/start` : `${runId}/1/start-${randomHex(6)}`;
-    // A retry's reused tasks that are ready at once complete in the start commit, driven here or not:
-    // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
-    const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
-    const first = withStarts || reuses
-      ? prepareCommit(compiled, snapshot, 1, [], this.clock.now(), { startScheduled: withStarts })
-      : { events: [], snapshot, seq: 1 };
-    // A run this process is about to drive is leased before it exists: a `serve` scanning the store
-    // meanwhile finds it driven, instead of taking it between its start and this process's lease.
-    const lease = withStarts ? await this.store.leaseRun?.(runId) : undefined;
-    const startEvents = markBuiltByFold([started, ...first.events]);
-    try {
-      await this.store.append({ runId, expectedSeq: 0, dedupId, events: startEvents });
-    } catch (err) {
-      await lease?.release();
-      throw err;
-    }
-    return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
+    return (await beginRun(this.starter, def, rawInput, opts, false)).snapshot.context.runId;
   }
 
   /**
@@ -160,7 +59,7 @@ export class Engine {
    * Returns the new run's id. Any other run is refused with RetryRefusedError.
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<string> {
-    const loaded = await this.beginRetry(runId, opts, false);
+    const loaded = await beginRetry(this.starter, (id) => this.load(id), runId, opts, false);
     // Its reused completions are the run's first step, committed here: the hooks (metrics: a run started) see it, as in runRetry.
     if (loaded.startEvents.length > 0) this.hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return loaded.snapshot.context.runId;
@@ -168,25 +67,12 @@ export class Engine {
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
   async runRetry(runId: string, opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
-    const loaded = await this.beginRetry(runId, opts, true);
+    const loaded = await beginRetry(this.starter, (id) => this.load(id), runId, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
     hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return this.driveLoaded(loaded, opts, true, loaded.lease);
-  }
-
-  private async beginRetry(runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean) {
-    const old = await this.load(runId);
-    assertRetryable(runId, old.snapshot);
-    const first = old.events[0]!;
-    if (first.type !== 'run.started') throw new Error(`run ${runId} does not begin with run.started`);
-    // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
-    const { file, handlers } = old.source ?? {};
-    const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) } };
-    return this.begin(old.compiled.definition, first.data.input, {
-      source, ...(opts.runId ? { runId: opts.runId } : {}), ...(opts.handlers ? { handlers: opts.handlers } : {}),
-    }, withStarts);
   }
 
   async events(runId: string): Promise<EventEnvelope[]> {
@@ -299,7 +185,7 @@ export class Engine {
    * run.started is durable, before anything runs (the CLI prints it then).
    */
   async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
-    const loaded = await this.begin(def, input, opts, true);
+    const loaded = await beginRun(this.starter, def, input, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
@@ -308,48 +194,13 @@ export class Engine {
   }
 
   /**
-   * Appends one outside event (approval, cancellation) if the run accepts it,
-   * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
-   */
-  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow) => PendingEvent | null): Promise<{ view: RunView; refused: string | null }> {
-    return commitWithRetry(runId, async () => {
-      const { compiled, snapshot, seq } = await this.load(runId);
-      const ev = make(snapshot, compiled);
-      // Refused before anything is written (make said why).
-      if (ev === null) return { view: runView(snapshot, seq), refused: 'refused' };
-      const r = applyEvent(compiled, snapshot, ev);
-      if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), refused: rejectionReason(snapshot, ev) };
-      const ctx = r.snapshot.context;
-      // Not marked as built by the fold: its fields come from a library caller (who, why), so the store parses it.
-      const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
-      await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
-      return { view: runView(r.snapshot, seq + 1, compiled.definition), refused: null };
-    });
-  }
-
-  /**
    * Records an approval or rejection of a HUMAN task; a running engine or a
    * later resume acts on it. A decision the rule refuses (reviewApproval) is
    * recorded as `approval.refused` for the audit trail, as engines on NATS do,
    * and then thrown as an ApprovalRefusedError.
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
-    const time = new Date(this.clock.now()).toISOString();
-    let refused: string | null = null;
-    let notApprover = false;
-    let kept = true;
-    const { view } = await this.record(runId, (snap, compiled) => {
-      const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) });
-      refused = review.accepted ? null : review.reason;
-      notApprover = !review.accepted && review.notApprover === true;
-      // A decision naming no HUMAN task of the run (a typo) has no place in its audit trail: refused, nothing written.
-      kept = review.event !== null;
-      return review.event;
-    });
-    if (refused !== null) {
-      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused}${kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`, { runId, taskId, by, ...(notApprover ? { notApprover: true } : {}) });
-    }
-    return view;
+  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+    return this.outside.decide(runId, taskId, decision, by, comment, opts);
   }
 
   /**
@@ -357,34 +208,13 @@ export class Engine {
    * engine or a later resume acts on it. A signal no WAIT would take is
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
-    const time = new Date(this.clock.now()).toISOString();
-    const req = { name, time, ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.by !== undefined ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) };
-    const refuse = (why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
-    return commitWithRetry(runId, async () => {
-      let loaded: LoadedRunLog;
-      try {
-        loaded = await this.load(runId);
-      } catch (err) {
-        if (err instanceof RunNotFoundError) throw refuse(err.message);
-        throw err;
-      }
-      const { compiled, snapshot, seq } = loaded;
-      const review = reviewSignal(compiled, snapshot, req);
-      if (!review.accepted) throw refuse(review.reason);
-      const ctx = review.snapshot.context;
-      // Not marked as built by the fold: its data comes from outside, so the store parses it.
-      const env = { ...review.event, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(review.snapshot) } as EventEnvelope;
-      await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
-      return runView(review.snapshot, seq + 1, compiled.definition);
-    });
+  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+    return this.outside.signal(runId, name, opts);
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.cancelled', time, data: { ...opts } }));
-    return { changed: refused === null, view };
+  cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+    return this.outside.cancel(runId, opts);
   }
 
   /**
@@ -392,12 +222,8 @@ export class Engine {
    * running ones finish and are recorded. A settled or already paused run is
    * refused with PauseRefusedError, and nothing is recorded.
    */
-  async pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    const time = new Date(this.clock.now()).toISOString();
-    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) };
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.paused', time, data }));
-    if (refused !== null) throw new PauseRefusedError(`cannot pause run ${runId}: ${refused}; nothing was recorded`, { runId, status: view.status });
-    return view;
+  pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
+    return this.outside.pause(runId, opts);
   }
 
   /**
@@ -405,10 +231,8 @@ export class Engine {
    * scheduled meanwhile. `changed` is false (nothing written) when the run
    * was not paused.
    */
-  async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) } }));
-    return { changed: refused === null, view };
+  unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+    return this.outside.unpause(runId, opts);
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {

@@ -5,5 +5,6 @@
  * each input goes through the core's `step` and `commitWithRetry`.
  */
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
-export { RunDriver, type DriverHooks, type DriverOptions, type ChildExecutor, type ChildOutcome } from './driver.js';
+export { RunDriver } from './driver.js';
+export type { DriverHooks, DriverOptions, ChildExecutor, ChildOutcome } from './driver-options.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';

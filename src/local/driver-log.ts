@@ -1,0 +1,156 @@
+/**
+ * A run's log as one RunDriver holds it, and the first three phases of the
+ * executor's loop: an input arrives → the core's `prepareCommit` folds it
+ * (with the starts of the tasks it schedules) into the open group → the group
+ * is appended as one commit through `commitWithRetry`. What is durable (the
+ * state the log holds) and what is folded but not yet appended (the open
+ * group) are kept apart here; the driver (driver.ts) decides when to fold and
+ * when to append, and performs the effects of what this holds.
+ *
+ * Other writers (an approval, a cancellation, another process's restart of an
+ * attempt) are followed: their events are folded in on a catch-up, and an
+ * open group, folded onto an older log, is folded again onto the new one.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import type { EventStore, Subscription } from '../store/index.js';
+import { type Clock, randomHex, commitWithRetry, appendCommit, catchUp } from '../executor/index.js';
+import { prepareCommit, type RunSnapshot } from '../runtime/index.js';
+import type { DriverHooks } from './driver-options.js';
+
+/** An input of the open group; `derived`: a task.started the fold added itself (see OpenGroup). */
+export interface GroupInput { event: PendingEvent; derived: boolean }
+
+/**
+ * Steps folded but not yet appended: all their events (as inputs, to fold
+ * again onto a newer log after a conflict) and where they lead. `derived`
+ * marks the task.started events the driver added itself: when another writer
+ * got there first they are dropped quietly, not reported as stale.
+ */
+export interface OpenGroup {
+  inputs: GroupInput[];
+  events: EventEnvelope[];
+  snapshot: RunSnapshot;
+  seq: number;
+  openedAt: number;
+}
+
+export interface DriverLogOptions extends Pick<DriverHooks, 'onStale' | 'onCommit'> {
+  store: EventStore;
+  compiled: CompiledWorkflow;
+  clock: Clock;
+  snapshot: RunSnapshot;
+  seq: number;
+  /** Whether a fold starts the tasks it schedules (false while the driver drains: they stay SCHEDULED for the next one). */
+  startScheduled(): boolean;
+  /** Another writer's events, folded in, before onCommit is told of them (the driver stops attempts another process restarted). */
+  theirs(events: EventEnvelope[]): void;
+}
+
+/** An envelope as an input again (to fold it onto a newer log). */
+function pendingOf(ev: EventEnvelope): PendingEvent {
+  return { type: ev.type, time: ev.time, data: ev.data } as PendingEvent;
+}
+
+export class DriverLog {
+  /** The state the log holds (durable). */
+  snapshot: RunSnapshot;
+  seq: number;
+  /** Folded but not yet appended; effects act on its state. Only ever open across awaits with a commit window. */
+  group: OpenGroup | null = null;
+  /** Another writer appended: catch up before the next fold. */
+  needsCatchUp = false;
+  private follow: Subscription | null = null;
+  /**
+   * Makes this driver's dedup ids its own: `<runId>/<seq>/<nonce>`. One per
+   * driver suffices (the seq tells its commits apart; a retry of the same
+   * commit keeps its id), and spares random bytes per step.
+   */
+  private readonly nonce = randomHex(6);
+  /** Last seq of the commit being appended, 0 when none: follow() may echo it back before append() returns. */
+  private appendingTo = 0;
+
+  constructor(private readonly o: DriverLogOptions) {
+    this.snapshot = o.snapshot;
+    this.seq = o.seq;
+  }
+
+  get runId(): string { return this.snapshot.context.runId; }
+  /** The state effects act on: the open group's, else the durable one. */
+  get current(): RunSnapshot { return this.group?.snapshot ?? this.snapshot; }
+
+  /** Listens for events other processes append; `news` is called when one needs a catch-up. */
+  startFollowing(news: () => void): void {
+    this.follow = this.o.store.follow(this.runId, this.seq, (events) => {
+      // Our own commits come back here too, often before their append returns; only another
+      // writer's events need a catch-up. Seqs of the commit in flight are ours if that append
+      // succeeds, and if another writer took them the append fails with a conflict and catches up.
+      if ((events.at(-1)?.seq ?? 0) <= Math.max(this.seq, this.appendingTo)) return;
+      this.needsCatchUp = true;
+      news();
+    });
+  }
+
+  stopFollowing(): void {
+    this.follow?.close();
+  }
+
+  /** Reads what other writers appended and folds it in: the log, not our memory, is the truth. */
+  async catchUp(): Promise<void> {
+    this.needsCatchUp = false;
+    const theirs = await catchUp(this.o.store, this.o.compiled, this.runId, this.snapshot, this.seq);
+    if (!theirs) return;
+    const before = this.snapshot;
+    this.snapshot = theirs.snapshot;
+    this.seq = theirs.seq;
+    this.o.theirs(theirs.events);
+    this.o.onCommit?.(theirs.events, before, this.snapshot, this.o.compiled.definition);
+    // The open group was folded onto an older log: fold its events again onto the new one (those that no longer apply become stale).
+    if (this.group) {
+      const inputs = this.group.inputs;
+      this.group = null;
+      this.fold(inputs);
+    }
+  }
+
+  /** Folds inputs plus the starts of newly scheduled tasks into the open group (opening one if needed). */
+  fold(inputs: GroupInput[]): void {
+    // The group's list holds nothing but prepareCommit's envelopes: marked as built by the fold (see isBuiltByFold).
+    const base = this.group ?? { inputs: [], events: markBuiltByFold([]), snapshot: this.snapshot, seq: this.seq, openedAt: this.o.clock.now() };
+    const { events, snapshot, seq, stale } = prepareCommit(this.o.compiled, base.snapshot, base.seq, inputs.map((i) => i.event), this.o.clock.now(), { startScheduled: this.o.startScheduled() });
+    // Stale inputs are rare: no set of them is built when there are none (this runs for every step).
+    const staleEvents = stale.length > 0 ? new Set(stale.map((s) => s.event)) : null;
+    for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.o.onStale?.(s.event, s.reason);
+    if (events.length === 0) return;
+    // The group is the driver's own (never shared), so it grows in place.
+    // prepareCommit's events are the accepted inputs in order, then the starts it derived.
+    let accepted = 0;
+    for (const i of inputs) if (!staleEvents?.has(i.event)) { base.inputs.push(i); accepted++; }
+    for (let k = accepted; k < events.length; k++) base.inputs.push({ event: pendingOf(events[k]!), derived: true });
+    base.events.push(...events);
+    base.snapshot = snapshot;
+    base.seq = seq;
+    this.group = base;
+  }
+
+  /** Appends the open group as one commit; on a conflict, catches up (which refolds the group) and tries again. */
+  async flush(): Promise<void> {
+    await commitWithRetry(this.runId, async (round) => {
+      // A lost round: another writer appended first; take its events in (the group is refolded onto them).
+      if (round > 0) await this.catchUp();
+      const g = this.group;
+      if (!g) return;
+      this.appendingTo = g.seq;
+      try {
+        await appendCommit(this.o.store, this.runId, this.seq, this.nonce, g.events);
+      } finally {
+        this.appendingTo = 0;
+      }
+      const before = this.snapshot;
+      this.snapshot = g.snapshot;
+      this.seq = g.seq;
+      this.group = null;
+      this.o.onCommit?.(g.events, before, g.snapshot, this.o.compiled.definition);
+    });
+  }
+}

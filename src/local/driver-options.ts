@@ -1,0 +1,80 @@
+/**
+ * What a RunDriver is given: the run (its compiled definition, state and
+ * sequence), the store and clock, the in-process handlers, the hooks the
+ * edge listens on, and the executor of child runs and EMITs. Types only, so
+ * the driver's parts (driver.ts, driver-log.ts, in-process-attempts.ts) and
+ * child-runs.ts read them without importing each other.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
+import type { EventStore } from '../store/index.js';
+import type { Clock } from '../executor/index.js';
+import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner } from '../runtime/index.js';
+import type { Definition } from '../definition/index.js';
+
+export interface DriverHooks {
+  /**
+   * After each durable commit, with the state before and after it, and the run's definition (its notification rules, say).
+   * A run's start commit (Engine.run, runRetry) comes with run.started first and, as `before`, the state run.started made.
+   */
+  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
+  /** An input that no longer applies (a late result after a timeout, a raced approval). */
+  onStale?: (event: PendingEvent, reason: string) => void;
+  /** A handler's log line. */
+  onLog?: (taskId: string, message: string) => void;
+  /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
+  writeOutput?: (path: string, output: unknown) => Promise<void>;
+  /** Runs a COMMAND task's program (an effect at the edge: src/workers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
+  runCommand?: CommandRunner;
+}
+
+/** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
+export type ChildOutcome =
+  | { kind: 'completed'; output: unknown }
+  | { kind: 'failed'; error: TaskError }
+  | { kind: 'waiting' };
+
+/**
+ * Performs what the executor does itself (the Engine gives one, with a
+ * definition resolver and an emitter from the edge): start and drive a child
+ * run, emit an event. The signal fires when the attempt is no longer wanted;
+ * `cancelled()` then says whether the child run should be cancelled too (the
+ * parent's attempt was aborted) or just left (this process stops).
+ */
+export interface ChildExecutor {
+  startChild(effect: StartChild, control: { signal: AbortSignal; cancelled: () => boolean }): Promise<ChildOutcome>;
+  emit(effect: EmitEvent, control: { signal: AbortSignal }): Promise<unknown>;
+}
+
+export interface DriverOptions extends DriverHooks {
+  store: EventStore;
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+  seq: number;
+  handlers: Handlers;
+  clock: Clock;
+  /** Watch the store for other writers (default true); without it, conflicts still catch up on append. */
+  follow?: boolean;
+  /**
+   * 0 (default): every step is durable before its effects start (write-ahead).
+   * > 0: steps gather in one commit for up to this many ms while in-process handlers keep finishing (see above).
+   */
+  commitWindowMs?: number;
+  /**
+   * The attempts the state has in flight were lost with the process that ran
+   * them (this is a resume): record their restarts (task.restarted) and run
+   * them again, their timeouts counted from now. Without it (a run this
+   * process has just started) they are this driver's to start.
+   */
+  restartInFlight?: boolean;
+  /** Child runs and EMIT; without it, such attempts fail (LF_SUBWORKFLOW_NOT_FOUND, LF_EMIT_UNAVAILABLE). */
+  children?: ChildExecutor;
+  /**
+   * Keep driving until the run settles (a long-running service): waitUntilIdle
+   * does not resolve while the run waits on timers, approvals or signals,
+   * only once it settles, is drained (drain()) or stopped.
+   */
+  untilSettled?: boolean;
+  /** The run's definition file (recorded in run.started), for COMMAND tasks' default working directory. */
+  definitionFile?: string;
+}

@@ -1,0 +1,75 @@
+/**
+ * What the in-process Engine is given (EngineOptions), and what each way of
+ * starting or driving a run takes: the start (StartOptions), the drive
+ * (DriveOptions: handlers, how long to wait in-process, when to stop or
+ * drain), a retry (RetryOptions). Types only, shared by the Engine's files.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { EventEnvelope, RunSource } from '../events/index.js';
+import type { EventStore } from '../store/index.js';
+import type { Clock } from '../executor/index.js';
+import type { RunSnapshot, Handlers } from '../runtime/index.js';
+import type { ChildExecutor, DriverHooks } from './driver-options.js';
+import type { ChildResolver, EventEmitter } from './child-runs.js';
+
+export interface EngineOptions extends DriverHooks {
+  store: EventStore;
+  clock?: Clock;
+  /** Finds a SUB_WORKFLOW's or failure_workflow's definition (I/O: given by the edge). Without it, children are not found. */
+  resolveChild?: ChildResolver;
+  /** What an EMIT does on this store (I/O: given by the edge, e.g. `ledgerflow emit`'s admission and starts). */
+  emitEvent?: EventEmitter;
+  /** Performs child runs and EMITs itself instead (tests and path coverage script their outcomes); overrides resolveChild and emitEvent. */
+  children?: ChildExecutor;
+}
+
+export interface StartOptions {
+  /** Inputs given as strings (CLI flags) are converted to their declared types. */
+  inputFromStrings?: boolean;
+  /** Recorded in run.started so `resume` finds the definition's handler module again. */
+  source?: RunSource;
+  runId?: string;
+}
+
+export interface DriveOptions extends DriverHooks {
+  handlers: Handlers;
+  /** Wait in-process for timers due within this many ms; return WAITING beyond it. Default 5 minutes. */
+  maxTimerWaitMs?: number;
+  /** Stops driving (e.g. on Ctrl-C): in-flight handlers are aborted, the log keeps what is needed to resume. */
+  signal?: AbortSignal;
+  /** Watch the log for other writers' events (approvals, cancellations) while driving. Default true. */
+  follow?: boolean;
+  /** Gather the steps of in-process handlers into one commit for up to this many ms (see RunDriver). Default 0: each step is durable before its effects. */
+  commitWindowMs?: number;
+  /** How many parent runs the run driven has (child runs count it to catch a cycle); 0 for a top-level run. */
+  depth?: number;
+  /**
+   * Drive until the run settles, however far its timers are and however long
+   * it waits for a person or a signal (`ledgerflow serve`); maxTimerWaitMs is
+   * then ignored. Its child runs are driven the same way.
+   */
+  untilSettled?: boolean;
+  /**
+   * Graceful stop (`serve` on SIGTERM): once aborted, nothing new starts, the
+   * attempts in flight finish and are recorded, and drive returns (the run
+   * still active); `signal` then stops what has not finished. Passed on to child runs.
+   */
+  drain?: AbortSignal;
+  /**
+   * Awaited before the run's lease is released, once driving it has ended
+   * (the CLI: until the run's notification deliveries have ended, so a
+   * `serve` on the store, which leaves a leased run to its driver, does not
+   * deliver them again). Only where the store leases runs. Passed on to child runs.
+   */
+  beforeLeaseRelease?: (runId: string) => Promise<void>;
+}
+
+export interface RetryOptions {
+  /** The new run's id (default: a new one). */
+  runId?: string;
+}
+
+/** A run as the engine drives it: its compiled definition and the state after its last durable event. */
+export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; source?: RunSource }
+/** A run loaded from its log: its events too. */
+export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }

@@ -1,0 +1,213 @@
+/**
+ * The attempts a RunDriver runs in this process, the in-process transport of
+ * the executor's last phase: a handler (or a COMMAND task's program) run
+ * here, a child run started and driven here (SUB_WORKFLOW, failure
+ * workflow), an event emitted (EMIT). Each outcome goes back into the loop as
+ * an input (task.completed, task.failed); an attempt aborted meanwhile (timed
+ * out, cancelled, the engine stopped) reports nothing.
+ *
+ * Also what this process holds, for the core's reconcile to compare with the
+ * state: the attempts in flight, those another process took over, and child
+ * runs left waiting on the outside world.
+ */
+import { NonRetryableError } from '../errors/index.js';
+import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '../compiler/index.js';
+import type { PendingEvent, TaskError } from '../events/index.js';
+import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
+import { AttemptControl } from './attempt-control.js';
+import type { DriverOptions } from './driver-options.js';
+
+/** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */
+export interface AttemptsHost {
+  submit(ev: PendingEvent): void;
+  changed(): void;
+}
+
+type Held = { attempt: number; restart: number; ref: InstanceRef };
+
+/** Outputs are recorded in the log: they must be JSON. */
+function toJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value));
+}
+
+export class InProcessAttempts {
+  private readonly inflight = new Map<string, AttemptControl>();
+  /**
+   * Attempts another writer restarted (task.restarted in its commits) while
+   * this driver ran them: that writer runs them now, so this one stops its
+   * own run of each and does not start another. Counted as held by reconcile.
+   */
+  private readonly takenOver = new Map<string, Held>();
+  /**
+   * Child runs this driver left waiting on the outside world (an approval): held, so reconcile does not
+   * start them again while this driver runs; a later resume asks again (a settled child reports at once).
+   */
+  private readonly waitingChildren = new Map<string, Held>();
+  /** Failure workflows started (by child run id) and how many are still being driven. */
+  private readonly failureChildren = new Set<string>();
+  /** The failure workflows being driven here: stopped (not cancelled) when this driver stops. */
+  private readonly failureControls = new Set<AttemptControl>();
+  /** Work of the executor's own in progress (child runs, EMITs, failure workflows), aborted or not. */
+  sideWork = 0;
+
+  constructor(private readonly opts: DriverOptions, private readonly host: AttemptsHost) {}
+
+  /** How many attempts run here. */
+  get inFlight(): number { return this.inflight.size; }
+
+  /** What this process holds, as reconcile counts it. */
+  held(): ReadonlyMap<string, HeldAttempt> {
+    return this.takenOver.size === 0 && this.waitingChildren.size === 0 ? this.inflight
+      : new Map<string, HeldAttempt>([...this.takenOver, ...this.waitingChildren, ...this.inflight]);
+  }
+
+  /** Another writer restarted this attempt (its task.restarted): that writer runs it now; this process stops its own run. */
+  takenOverElsewhere(data: { task: string; attempt: number; restart: number; iteration?: number; item?: number }): void {
+    const key = instanceKey(data);
+    this.inflight.get(key)?.abort(new Error(`attempt ${data.attempt} was restarted by another process`));
+    this.inflight.delete(key);
+    this.takenOver.set(key, { attempt: data.attempt, restart: data.restart, ref: { task: data.task, ...instanceFields(data) } });
+  }
+
+  /** This process stops: every attempt and failure workflow run here is aborted (not cancelled: the log keeps them in flight). */
+  stopAll(): void {
+    for (const f of this.inflight.values()) f.abort(new Error('the engine stopped'));
+    this.inflight.clear();
+    for (const f of this.failureControls) f.abort(new Error('the engine stopped'));
+  }
+
+  /** An attempt no longer wanted: a child run it started is cancelled with it. */
+  abort(effect: AbortAttempt, state: RunSnapshot): void {
+    this.inflight.get(effect.instance)?.abort(new Error(effect.reason), true);
+    this.inflight.delete(effect.instance);
+    this.takenOver.delete(effect.instance);
+    if (this.waitingChildren.has(effect.instance)) {
+      this.waitingChildren.delete(effect.instance);
+      this.cancelWaitingChild(state, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt, effect.reason);
+    }
+  }
+
+  /** A SUB_WORKFLOW attempt: the child run is started (once) and driven here; its outcome is the attempt's. */
+  startChild(effect: StartChild): void {
+    const taskId = effect.parent.task!;
+    const attempt = effect.parent.attempt!;
+    const ref: InstanceRef = { task: taskId, ...instanceFields(effect.parent) };
+    this.perform(ref, effect.instance ?? instanceKey(ref), attempt, effect.restart ?? 0, async (control) => {
+      if (!this.opts.children) throw new NonRetryableError(`task ${taskId} cannot start workflow ${effect.workflow}: this engine was given no way to find definitions`, 'LF_SUBWORKFLOW_NOT_FOUND');
+      const outcome = await this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => control.cancelled });
+      if (outcome.kind === 'completed') return { output: outcome.output };
+      if (outcome.kind === 'failed') return { error: outcome.error };
+      return 'waiting';
+    });
+  }
+
+  /** An EMIT attempt: the event goes out under its attempt's id; the runs it started are the output. */
+  emit(effect: EmitEvent): void {
+    this.perform({ task: effect.taskId, ...instanceFields(effect) }, effect.instance, effect.attempt, effect.restart, async (control) => {
+      if (!this.opts.children) throw new NonRetryableError(`task ${effect.taskId} cannot emit ${effect.event}: this engine was given no emitter`, 'LF_EMIT_UNAVAILABLE');
+      return { output: await this.opts.children.emit(effect, { get signal() { return control.signal; } }) };
+    });
+  }
+
+  /** A failed run's failure workflow: started once (by its run id) and driven here before this driver is idle. */
+  startFailureChild(effect: StartChild): void {
+    if (this.failureChildren.has(effect.childRunId) || !this.opts.children) return;
+    this.failureChildren.add(effect.childRunId);
+    this.sideWork++;
+    const control = new AttemptControl(0, 0, { task: 'failure_workflow' });
+    this.failureControls.add(control);
+    const say = (why: string) => this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
+    void this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => false })
+      .then((outcome) => { if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`); })
+      .catch((err: unknown) => say(`could not run: ${(err as Error).message}`))
+      .finally(() => { this.failureControls.delete(control); this.sideWork--; this.host.changed(); });
+  }
+
+  /** A child left waiting whose parent attempt is no longer wanted: cancel it too. */
+  private cancelWaitingChild(state: RunSnapshot, ref: InstanceRef, attempt: number, reason: string): void {
+    if (!this.opts.children) return;
+    const runId = state.context.runId;
+    const child = childRunId(runId, ref, attempt);
+    // Asking to start it with the signal already aborted and cancelled() true cancels it (see ChildExecutor).
+    const control = new AttemptControl(0, 0, ref);
+    control.abort(new Error(reason), true);
+    void this.opts.children.startChild({
+      type: 'child.start', runId, childRunId: child, workflow: '', input: {},
+      parent: { runId, workflowId: state.context.workflowId, task: ref.task, ...instanceFields(ref), attempt },
+    }, { signal: control.signal, cancelled: () => true })
+      .catch((err: unknown) => this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${(err as Error).message}`));
+  }
+
+  /**
+   * Runs work of an attempt the executor performs itself and feeds its outcome back in, like a
+   * handler's; `waiting`: it waits on the outside world, held until a resume asks again.
+   */
+  private perform(ref: InstanceRef, key: string, attempt: number, restart: number, work: (control: AttemptControl) => Promise<{ output: unknown } | { error: TaskError } | 'waiting'>): void {
+    const taskId = ref.task;
+    const instance = instanceFields(ref);
+    const control = new AttemptControl(attempt, restart, ref);
+    this.inflight.set(key, control);
+    // Counted until the work ends, aborted or not: a child run being cancelled is still this driver's business.
+    this.sideWork++;
+    const time = () => iso(this.opts.clock.now());
+    void (async () => {
+      let ev: PendingEvent | null = null;
+      try {
+        const r = await work(control);
+        if (r === 'waiting') ev = null;
+        else if ('error' in r) ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instance, error: r.error } };
+        else ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instance, output: toJson(r.output) } };
+      } catch (err) {
+        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instance, error: toTaskError(err) } };
+      }
+      this.sideWork--;
+      if (control.aborted) { this.host.changed(); return; }
+      if (this.inflight.get(key) === control) this.inflight.delete(key);
+      if (ev) this.host.submit(ev);
+      else {
+        this.waitingChildren.set(key, { attempt, restart, ref });
+        this.host.changed();
+      }
+    })();
+  }
+
+  /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
+  invoke(effect: StartAttempt): void {
+    const { taskId, attempt, instance } = effect;
+    const ref: InstanceRef = { task: taskId, ...instanceFields(effect) };
+    const control = new AttemptControl(attempt, effect.restart, ref);
+    this.inflight.set(instance, control);
+    const time = () => iso(this.opts.clock.now());
+    void (async () => {
+      let ev: PendingEvent;
+      try {
+        const context = {
+          runId: effect.runId, workflowId: effect.workflowId, taskId, attempt, ...instanceFields(ref),
+          idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
+          log: (m: string) => this.opts.onLog?.(instance, m), workflowInput: effect.workflowInput,
+        };
+        let output: unknown;
+        if (effect.command) {
+          // A COMMAND task: its program runs through the executor this driver was given (the edge's).
+          if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
+          output = toJson(await this.opts.runCommand(effect.command, effect.input, { ...context, ...(this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}) }));
+        } else {
+          const handler = handlerFor(this.opts.handlers, effect.handler);
+          if (!handler) {
+            throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`, 'LF_HANDLER_NOT_FOUND');
+          }
+          output = toJson(await handler(effect.input, { ...context, task: effect.task }));
+        }
+        if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
+        ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), output } };
+      } catch (err) {
+        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), error: toTaskError(err) } };
+      }
+      // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
+      if (control.aborted) return;
+      if (this.inflight.get(instance) === control) this.inflight.delete(instance);
+      this.host.submit(ev);
+    })();
+  }
+}

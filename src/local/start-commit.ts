@@ -1,0 +1,93 @@
+/**
+ * A run's first commit, the in-process Engine's way in: the definition and
+ * input checked, run.started folded, and (when this process is about to
+ * drive the run) the starts of its first tasks in the same commit, appended
+ * at sequence 0. Retry from failed is the same start, of the definition and
+ * input the old run recorded, with the outputs the new run reuses.
+ */
+import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
+import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { markBuiltByFold, type EventEnvelope, type RunSource } from '../events/index.js';
+import type { EventStore, RunLease } from '../store/index.js';
+import { type Clock, newRunId, randomHex, appendCommit } from '../executor/index.js';
+import { recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan } from '../runtime/index.js';
+import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
+
+/** Where a start is recorded, and the clock that stamps it. */
+export interface Starter { store: EventStore; clock: Clock }
+
+/**
+ * A run just started: the state its start commit leads to; `before`: the state run.started made;
+ * `startEvents`: the whole start commit, run.started first (a run that waits or settles at its start is
+ * told to onCommit too); `lease`: held when this process is about to drive it.
+ */
+export type Begun = Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease };
+
+/**
+ * Checks the input and records run.started, with the starts of the first
+ * tasks in the same commit when this process is about to run them. Returns
+ * the state it recorded, so driving it needs no read-back.
+ */
+export async function beginRun({ store, clock }: Starter, def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
+  // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
+  const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
+  if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
+  const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
+  if (opts.handlers) {
+    const missing = missingHandlers(def.tasks, opts.handlers);
+    if (missing.length > 0) {
+      throw new HandlerError('LF_HANDLER_NOT_FOUND',
+        `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (the \`handlers\` option, or the definition's \`handlers:\`)`,
+        { missing: missing.map((m) => m.handler) });
+    }
+  }
+  const runId = opts.runId ?? newRunId(clock.now());
+  const hash = definitionHash(def);
+  const compiled = compiledFor(def, hash);
+  const time = new Date(clock.now()).toISOString();
+  const retryOf = opts.source?.retryOf;
+  const snapshot = startFold(compiled, { runId, time, input, ...(retryOf ? { retryOf } : {}) });
+  // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
+  if (snapshot.status === 'error') {
+    throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
+  }
+  const started: EventEnvelope = {
+    runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
+    data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, ...(opts.source ? { source: opts.source } : {}) },
+  };
+  // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
+  // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
+  // event) keeps a fixed one, so starting it again is an idempotent retry.
+  const dedupKey = opts.runId ? 'start' : `start-${randomHex(6)}`;
+  // A retry's reused tasks that are ready at once complete in the start commit, driven here or not:
+  // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
+  const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
+  const first = withStarts || reuses
+    ? prepareCommit(compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
+    : { events: [], snapshot, seq: 1 };
+  // A run this process is about to drive is leased before it exists: a `serve` scanning the store
+  // meanwhile finds it driven, instead of taking it between its start and this process's lease.
+  const lease = withStarts ? await store.leaseRun?.(runId) : undefined;
+  const startEvents = markBuiltByFold([started, ...first.events]);
+  try {
+    await appendCommit(store, runId, 0, dedupKey, startEvents);
+  } catch (err) {
+    await lease?.release();
+    throw err;
+  }
+  return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
+}
+
+/** The start of a retry of the FAILED or CANCELLED run `runId` (Engine.retry, Engine.runRetry); `load`: the Engine's. */
+export async function beginRetry(starter: Starter, load: (runId: string) => Promise<LoadedRunLog>, runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
+  const old = await load(runId);
+  assertRetryable(runId, old.snapshot);
+  const first = old.events[0]!;
+  if (first.type !== 'run.started') throw new Error(`run ${runId} does not begin with run.started`);
+  // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
+  const { file, handlers } = old.source ?? {};
+  const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) } };
+  return beginRun(starter, old.compiled.definition, first.data.input, {
+    source, ...(opts.runId ? { runId: opts.runId } : {}), ...(opts.handlers ? { handlers: opts.handlers } : {}),
+  }, withStarts);
+}
