@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDefinition } from '../src/definition/index.js';
-import { Engine, foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
+import { foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
+import { Engine } from '../src/local/index.js';
 import { FileEventStore, type EventStore } from '../src/store/index.js';
 
 const now = () => performance.now();

@@ -3,7 +3,7 @@
 //
 // dist/cjs/index.js is one esbuild bundle of src/index.ts: one copy of every class, so `instanceof` holds
 // inside a CommonJS consumer. Dependencies stay external (required from node_modules, as a user installs them).
-// import.meta.url becomes the bundle's own file URL; src/api/package.ts walks up from there to package.json,
+// import.meta.url becomes the bundle's own file URL; src/install/index.ts walks up from there to package.json,
 // so definitions/, events/ and nats.conf are found whichever build runs.
 // The declarations are tsc's, copied under dist/cjs/, whose package.json says "commonjs": TypeScript then reads
 // them as CommonJS types for a `require` import.

@@ -14,7 +14,8 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../test/helpers/browser.js';
 import { cli, spawnCli } from '../test/helpers/cli.js';
 import { natsServerBin, startNatsServer } from '../test/helpers/nats.js';
-import { startUiProcess, until, type UiProcess } from '../test/server/ui-helpers.js';
+import { startUiProcess, type UiProcess } from '../test/server/ui-helpers.js';
+import { waitFor } from '../test/helpers/wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const OUT = join(ROOT, 'docs', 'screenshots');
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     const start = async (workflow: string, input: Record<string, unknown>, version?: number) =>
       ((await api('POST', `/api/workflows/${workflow}/start`, { input, ...(version ? { version } : {}) })) as { runId: string }).runId;
     const settled = (runId: string, status: string) =>
-      until(async () => (((await api('GET', `/api/runs/${runId}`)) as { run: { status: string } }).run.status === status ? true : undefined), `${runId} ${status}`);
+      waitFor(`${runId} ${status}`, async () => ((await api('GET', `/api/runs/${runId}`)) as { run: { status: string } }).run.status === status, { timeout: 15_000 });
 
     // A few runs of each kind: completed (one after a retry), failed, waiting for a person, running.
     const done = [await start('ingest', { feed: 'acme-prices', rows: 240 }), await start('ingest', { feed: 'globex-stock', rows: 80 })];
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const reviewed = await start('review', {});
     await settled(reviewed, 'WAITING');
     await api('POST', `/api/runs/${reviewed}/approve`, { task: 'approve_violations', as: 'alice', comment: 'both vessels notified' });
-    await until(async () => (((await api('GET', `/api/runs/${reviewed}`)) as { run: { tasks: Record<string, { status: string }> } }).run.tasks.acknowledge!.status === 'PENDING_APPROVAL' ? true : undefined), `${reviewed} acknowledge`);
+    await waitFor(`${reviewed} acknowledge`, async () => ((await api('GET', `/api/runs/${reviewed}`)) as { run: { tasks: Record<string, { status: string }> } }).run.tasks.acknowledge!.status === 'PENDING_APPROVAL', { timeout: 15_000 });
 
     const { page } = browser;
     const shot = async (name: string) => {

@@ -13,7 +13,7 @@ import { clearRegionStatesCache, setRegionStatesCacheEnabled } from './compiler/
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
 import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
-import { clearIdStampCache, setIdStampCacheEnabled } from './runtime/id-stamp-cache.js';
+import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearTaskPlanCache, setTaskPlanCacheEnabled } from './runtime/task-plan-cache.js';
 import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
@@ -35,7 +35,7 @@ export const CACHES: readonly Cache[] = [
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
   { module: 'runtime/task-plan-cache.ts', clear: clearTaskPlanCache, setEnabled: setTaskPlanCacheEnabled },
-  { module: 'runtime/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
+  { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
   { module: 'store/definition-json-cache.ts', clear: clearDefinitionJsonCache, setEnabled: setDefinitionJsonCacheEnabled },
 ];
 

@@ -7,13 +7,13 @@
  * and may change without notice (tests import internals from their modules).
  */
 import { openStore, type EventStore } from './store/index.js';
-import { Engine, type EngineOptions } from './runtime/index.js';
+import type { Engine, EngineOptions } from './local/index.js';
 import { outputWriter } from './api/index.js';
 import { createCommandExecutor } from './workers/index.js';
-import { deadLetterDir, diskChildren, fileDeadLetters } from './triggers/index.js';
+import { diskEngine } from './triggers/index.js';
 
 export {
-  LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError,
+  LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
   StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
   RetryRefusedError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
@@ -22,16 +22,9 @@ export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, M
 export { compile, machineJson, UnsupportedStatechartError, SnapshotMismatchError, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
 export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
-export {
-  Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type Clock,
-  replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot,
-  runView, type RunView, type TaskView,
-  loadRun, type LoadedRun,
-  missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo,
-  step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held,
-  reviewApproval, type ApprovalRequest, type ApprovalReview, type LoadedRunLog,
-  retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES, type RetryOptions,
-} from './runtime/index.js';
+export { isSettled, replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot, runView, type RunView, type TaskView, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo, step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held, reviewApproval, type ApprovalRequest, type ApprovalReview, retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './runtime/index.js';
+export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions } from './local/index.js';
+export { type Clock, loadRun, type LoadedRun } from './executor/index.js';
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
 // NATS: remote workers (the same handler modules, pulled from the work queue) and a client of the cluster's runs.
 export { createWorker, type Worker, type WorkerOptions } from './cluster/worker.js';
@@ -68,6 +61,5 @@ export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string;
   const writeOutput = outputWriter(outputRoot);
   const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
   // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.
-  const children = diskChildren({ writeOutput, ...rest, store, deadLetters: fileDeadLetters(deadLetterDir(storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow')) });
-  return new Engine({ writeOutput, ...children, ...rest, store });
+  return diskEngine({ writeOutput, ...rest, store, storeDir: storeDir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow' });
 }

@@ -18,9 +18,8 @@ import { generatePaths, runPath, type GeneratedPath } from '../src/coverage/inde
 import { baseInput, inputVariants, outputVariants, planDecisions } from '../src/coverage/outputs.js';
 import { definitionHash, type Definition } from '../src/definition/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../src/events/index.js';
-import {
-  foldEvents, newRunId, recordedState, replayRun, runView, snapshotOf, startFold, step, type RunSnapshot,
-} from '../src/runtime/index.js';
+import { foldEvents, recordedState, replayRun, runView, startFold, step, type RunSnapshot } from '../src/runtime/index.js';
+import { newRunId, snapshotOf } from '../src/executor/index.js';
 import { compiledFor } from '../src/runtime/replay.js';
 import { stateHashCacheSize } from '../src/runtime/state-hash-cache.js';
 import { checkAppend } from '../src/store/common.js';
@@ -261,8 +260,9 @@ describe('the caches are fenced', () => {
 
   it('no other module keeps state of its own between calls (module-level let, or a Map or Set filled later)', () => {
     // The random pool's read position is not a cache of any result; nor is the once-per-process registration
-    // of Node's resolvers (and its hook thread's target) that lets handler modules import the running ledgerflow.
-    const allowed = new Set(['runtime/ids.ts: let offset = pool.length;', 'workers/self-resolve.ts: let done = false;', 'workers/self-resolve-hooks.ts: let target: string | null = null;']);
+    // of Node's resolvers (and its hook thread's target) that lets handler modules import the running ledgerflow;
+    // nor is the digest implementation an executor installs (every implementation gives the same digests).
+    const allowed = new Set(['executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;', 'workers/self-resolve.ts: let done = false;', 'workers/self-resolve-hooks.ts: let target: string | null = null;']);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all.filter((f) => !f.endsWith('-cache.ts') && !f.startsWith('server/web/')).flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n')
       .filter((line) => /^(export )?let /.test(line) || /^(export )?const \w+(: [^=]+)? = new (Weak)?(Map|Set)(<.*>)?\(\)/.test(line))

@@ -1,6 +1,7 @@
 /**
  * vitest globalSetup: one nats-server (from nats-dev.conf, free port, temp store
- * dir) for the whole test run. Tests `inject('natsUrl')`; it is '' when no
+ * dir) for the whole test run. Tests reach it through test/helpers/cluster.ts
+ * (`useCluster({ server: 'shared' })`); `natsUrl` is '' when no
  * usable nats-server is installed, and `natsSkipReason` says why (tests then
  * skip with that message). In CI (CI=1) a missing server is an error: .ci/run
  * installs it, so the JetStream tests must run there.

@@ -3,4 +3,4 @@ export { loadDefinitionFile, type LoadedDefinition } from './definitions.js';
 export { readDefinitionSource, definitionsIn, namesAFile } from './source.js';
 export { writeOutputFile, outputWriter, parseOutputRoot, resolveOutputPath, OUTPUT_OUTSIDE_ROOT, type OutputWriter } from './output.js';
 export { findChildDefinition, type FoundChild } from './children.js';
-export { packageRoot, packageVersion } from './package.js';
+export { packageRoot, packageVersion } from '../install/index.js';

@@ -4,14 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
-import { ClusterClient, ClusterEngine, createWorker, natsSettings } from '../cluster/index.js';
-import { inspectCluster } from '../cluster/doctor.js';
-import { TASK_STREAM_PREFIX } from '../cluster/subjects.js';
+import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { waitFlag } from './input-flags.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
@@ -21,11 +19,9 @@ import type { GlobalOpts } from './store.js';
 import { parseServers } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { metricsFlags, showActiveRuns } from './metrics-flags.js';
+import { metricsFlags } from './metrics-flags.js';
 import { parseOutputRoot } from '../api/index.js';
 import { inert } from '../terminal/index.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 export function natsUrl(g: GlobalOpts): string {
   const url = g.nats ?? process.env.LEDGERFLOW_NATS_URL;
@@ -159,7 +155,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   if (metrics) metrics.metrics.observeQueues(await (await engine.store.connection()).jetstreamManager());
   // Runs already waiting when this engine starts get no commit until they move on: their holdings are shown now.
   let stopping = false;
-  const pickedUp = metrics ? showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
+  const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers || commands
     ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })

@@ -2,17 +2,12 @@
  * `--command-output-limit <bytes>`: how much of each stream (stdout, stderr)
  * of a COMMAND task is kept (default 1 MiB); the rest is read and dropped, and
  * the output says how much. Shared by every command that runs tasks (run,
- * resume, emit, worker, and serve): `commandOutputLimitOption` is the option,
- * `commandRunnerFlag` the executor it gives.
+ * resume, emit, worker, and serve): the option is declared in options.ts,
+ * `commandRunnerFlag` is the executor it gives.
  */
 import { UsageError } from '../errors/index.js';
 import type { CommandRunner } from '../runtime/index.js';
 import { createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT } from '../workers/index.js';
-
-export const commandOutputLimitOption = [
-  '--command-output-limit <bytes>',
-  'bytes of stdout and of stderr kept per COMMAND attempt (e.g. 65536, 64KiB, 1MiB; default 1MiB); the rest is dropped and the output says how much',
-] as const;
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 

@@ -9,12 +9,10 @@ import {
 import { RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import { formatDiagnostic, LedgerflowError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { PendingEvent } from '../events/index.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { EXIT } from './exit.js';
 import { inert } from '../terminal/index.js';
 import { instanceKey } from '../compiler/index.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 /** The definition, warnings on stderr; a definition that cannot run at all is refused like `run` refuses it. */
 function load(io: Io, file: string): Definition {

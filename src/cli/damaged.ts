@@ -4,7 +4,8 @@
  * store refuse a damaged one (LF_RUN_LOG_DAMAGED, exit 2) before writing.
  */
 import { LogWitness, damagedText, type DamagedLog } from '../query/index.js';
-import { storeFor, usesNats, type GlobalOpts } from './store.js';
+import { storeFor } from './open-store.js';
+import { usesNats, type GlobalOpts } from './store.js';
 
 /** The damage of a run whose log ends at `foundSeq`; null over NATS (no witness) or when the log is whole. */
 export function damageOf(g: GlobalOpts, runId: string, foundSeq: number): Promise<DamagedLog | null> {

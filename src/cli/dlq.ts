@@ -5,16 +5,13 @@
  * deleting dead letters.
  */
 import { z } from 'zod';
-import { DEAD_LETTER_KINDS, DeadLetterQueue, type DeadLetterEntry } from '../cluster/index.js';
-import { writerText } from '../cluster/dead-letter-rules.js';
+import { DEAD_LETTER_KINDS, DeadLetterQueue, writerText, type DeadLetterEntry } from '../cluster/index.js';
 import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { withClient } from './cluster.js';
 import { EXIT } from './exit.js';
 import { inert, inertLines } from '../terminal/index.js';
 import type { GlobalOpts } from './store.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 function kindFlag(kind: string | undefined): string | undefined {
   if (kind === undefined) return undefined;

@@ -4,25 +4,23 @@
  * store, progress lines, Ctrl-C, the closing lines and exit code.
  */
 import { resolve } from 'node:path';
-import type { Notifier } from '../notify/index.js';
-import { Engine, type DriverHooks, type Handlers, type RunView } from '../runtime/index.js';
+import { finishNotifications, type Notifier } from '../notify/index.js';
+import { type Handlers, type RunView } from '../runtime/index.js';
+import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
-import { deadLetterDir, diskChildren, fileDeadLetters } from '../triggers/index.js';
+import { diskEngine } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
-import type { InFlightNotices } from './in-flight.js';
-import type { Io } from './io.js';
-import { finishNotifications } from './notifications.js';
+import type { InFlightNotices } from '../monitor/index.js';
+import { json, type Io } from './io.js';
 import { finishLines, logLine } from './render.js';
-import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
+import { storeFor } from './open-store.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
-  const store = storeFor(g);
   // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
-  return new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(localDir(g))) }) });
+  return diskEngine({ store: storeFor(g), ...hooks, storeDir: localDir(g) });
 }
 
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;

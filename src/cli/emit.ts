@@ -1,17 +1,18 @@
-/** `ledgerflow emit <eventType> --data '<json>'`: one event into the triggers, on the embedded store. */
+/** `ledgerflow emit <eventType> --data '<json>'`: one event into the triggers, on the embedded store (over NATS: cluster.ts). */
 import { randomUUID } from 'node:crypto';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
-import { localDir, storeFor } from './store.js';
+import { storeFor } from './open-store.js';
 import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
 import type { Io } from './io.js';
-import type { GlobalOpts } from './store.js';
-import { EXIT, exitCodeForStatus } from './exit.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
+import { EXIT, worstExitCode } from './exit.js';
 import { logLine, waitingHints } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { cliNotifier, finishNotifications, keepLeaseFor, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 
 export interface EmitCmdOpts {
   data?: string;
@@ -50,13 +51,12 @@ function sampleOf(catalog: { eventTypes: ReadonlyMap<string, { sample?: Record<s
 /** Worst first: a failed run, then one still waiting; duplicates were settled by an earlier delivery and do not count. */
 export function emitExitCode(result: EmitResult): number {
   if (!result.accepted) return EXIT.usage;
-  const codes = result.runs.filter((r) => !r.duplicate).map((r) => exitCodeForStatus(r.status));
-  if (codes.includes(EXIT.failed)) return EXIT.failed;
-  if (codes.includes(EXIT.waiting)) return EXIT.waiting;
-  return EXIT.ok;
+  return worstExitCode(result.runs.filter((r) => !r.duplicate).map((r) => r.status));
 }
 
-export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmdOpts): Promise<number> {
+export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmdOpts & { wait?: string }): Promise<number> {
+  // Over NATS the event is published for the engines (cluster.ts); here it is taken and its runs driven in this process.
+  if (usesNats(g)) return (await import('./cluster.js')).publishEventCmd(io, g, type, opts);
   const maxTimerWaitMs = optionalDurationFlag('--max-wait', opts.maxWait, '30s, 5m or PT1M');
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
@@ -139,5 +139,5 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
       if (r.view.error) io.out(`  error: ${inert(r.view.error.message)}`);
     }
   }
-  return controller.signal.aborted ? 130 : emitExitCode(result);
+  return controller.signal.aborted ? EXIT.interrupted : emitExitCode(result);
 }

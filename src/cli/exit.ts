@@ -3,9 +3,15 @@
  * usage, invalid definition or a store that cannot be used (a path that is a
  * file, a disk full: nothing recorded), 3 WAITING, 130 stopped by Ctrl-C
  * (128 + SIGINT, as shells report it) with the run left in the log for `resume`.
+ * Light on purpose (errors/ and commander, which main.ts loads anyway): main.ts
+ * imports it for every command, `--version` included.
  */
+import { CommanderError } from 'commander';
 import { LedgerflowError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
+import { inertLines } from '../terminal/index.js';
+import { inCliTerms } from './flag-forms.js';
+import type { Io } from './io.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, waiting: 3, interrupted: 130 } as const;
 
@@ -28,4 +34,25 @@ export function exitCodeForStatus(status: WorkflowStatus): number {
     case 'FAILED': case 'CANCELLED': return EXIT.failed;
     default: return EXIT.waiting;
   }
+}
+
+/** The worst of several runs' outcomes: failed or cancelled, else waiting or paused, else completed. */
+export function worstExitCode(statuses: WorkflowStatus[]): number {
+  const codes = statuses.map(exitCodeForStatus);
+  return codes.includes(EXIT.failed) ? EXIT.failed : codes.includes(EXIT.waiting) ? EXIT.waiting : EXIT.ok;
+}
+
+/**
+ * What a command threw, reported (on stderr; with --json also `{"error": …}`
+ * on stdout) and turned into the exit code. Help and version are not errors;
+ * everything else commander rejects is bad usage.
+ */
+export function exitCodeForThrown(thrown: unknown, io: Io, wantsJson: boolean): number {
+  const err = inCliTerms(thrown);
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (wantsJson && err instanceof LedgerflowError) io.out(JSON.stringify({ error: err.toJSON() }, null, 2));
+  // A message may quote what a user or a run supplied: shown inert (a message listing problems keeps its lines, indented).
+  io.err(`error: ${inertLines(err instanceof Error ? err.message : String(err))}`);
+  if (!(err instanceof LedgerflowError) && err instanceof Error && err.stack) io.err(err.stack);
+  return exitCodeForError(err);
 }

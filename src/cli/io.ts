@@ -3,3 +3,6 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
 }
+
+/** A value as `--json` prints it. */
+export const json = (v: unknown): string => JSON.stringify(v, null, 2);

@@ -1,5 +1,4 @@
 /** `--metrics-port` / `--metrics-host` of `serve` and `engine`. */
-import type { ClusterEngine } from '../cluster/index.js';
 import { UsageError } from '../errors/index.js';
 import type { CommitHook, LedgerflowMetrics } from '../metrics/index.js';
 
@@ -18,17 +17,4 @@ export async function metricsFlags(opts: { metricsPort?: string; metricsHost?: s
   const server = await serveMetrics(metrics, listen, say);
   say(`metrics at ${server.url}`);
   return { onCommit: metrics.hooks.onCommit, metrics, close: async () => { metrics.close(); await server.close(); } };
-}
-
-/** The gauges of the runs active when the engine started (src/metrics/pick-up.ts), read through the run index. */
-export async function showActiveRuns(engine: ClusterEngine, metrics: LedgerflowMetrics, log: (line: string) => void, stopped: () => boolean): Promise<void> {
-  const [{ reportActiveRuns }, { openRunIndex }, { loadRun }] = await Promise.all([import('../metrics/index.js'), import('../query/index.js'), import('../runtime/index.js')]);
-  const index = openRunIndex({ store: engine.store });
-  try {
-    await reportActiveRuns(index, async (runId) => (await loadRun(engine.store, runId, engine.snapshots))?.snapshot ?? null, (s) => metrics.observeRun(s), { log, stopped });
-  } catch (err) {
-    if (!stopped()) log(`metrics: the runs already active are shown in the gauges from their next commit only: ${(err as Error).message}`);
-  } finally {
-    await index.close();
-  }
 }

@@ -11,6 +11,7 @@ import { childRunId } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { RunRecord } from '../query/index.js';
+import type { CorruptRun } from '../store/index.js';
 import { instanceKey } from '../compiler/index.js';
 
 const ms = (from: string | null, to: string | null) =>
@@ -97,6 +98,9 @@ export function statusYaml(view: RunView): string {
     },
   }, { aliasDuplicateObjects: false });
 }
+
+/** The warning for a run whose log cannot be read (list, reindex). */
+export const corruptText = (c: CorruptRun): string => `warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`;
 
 /**
  * `ledgerflow list`: a header row, then a run a row, newest first (as the dashboard), each column as wide as

@@ -9,15 +9,15 @@ import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks, type RunOpts } from './drive.js';
-import type { Io } from './io.js';
+import { json, type Io } from './io.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { outputFlag } from './output-root.js';
 import { statusText, waitingHints } from './render.js';
-import { storeFor, usesNats, type GlobalOpts } from './store.js';
-import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
-import { InFlightNotices } from './in-flight.js';
-
-const json = (v: unknown) => JSON.stringify(v, null, 2);
+import { storeFor } from './open-store.js';
+import { usesNats, type GlobalOpts } from './store.js';
+import { cliNotifier } from './notifications.js';
+import { keepLeaseFor, withNotifier } from '../notify/index.js';
+import { InFlightNotices } from '../monitor/index.js';
 
 export interface RetryOpts extends RunOpts { wait?: string }
 

@@ -12,12 +12,13 @@
  */
 import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
-import type { InputOutcome, RunInput } from '../cluster/run-inputs.js';
+import type { InputOutcome, RunInput } from '../cluster/index.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
-import { cliNotifier, keepLeaseFor, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { refuseDamaged } from './damaged.js';
@@ -73,7 +74,7 @@ export async function inputCmd(io: Io, g: GlobalOpts, runId: string, input: RunI
 
 async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, waitMs: number): Promise<InputOutcome> {
   const { natsUrl, withClient } = await import('./cluster.js');
-  const { deliverInput } = await import('../cluster/run-inputs.js');
+  const { deliverInput } = await import('../cluster/index.js');
   const url = natsUrl(g);
   return withClient(g, (c) => deliverInput(c, url, runId, input, { ...(opts.as !== undefined ? { as: opts.as } : {}), fallback: defaultActor(), waitMs }));
 }
@@ -115,7 +116,7 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
       return view;
     }, {}, notifier);
     // The input was taken: exit 0 whatever the run did next (its status is printed), except on Ctrl-C.
-    return { code: code === 130 ? 130 : EXIT.ok, status: after };
+    return { code: code === EXIT.interrupted ? EXIT.interrupted : EXIT.ok, status: after };
   } catch (err) {
     if (err instanceof RunBusyError) {
       say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (a ledgerflow serve, or the run command that started it), which acts on it now`);

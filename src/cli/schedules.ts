@@ -9,7 +9,8 @@ import { FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRow
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { statusColor } from './render.js';
-import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+import { storeFor } from './open-store.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
 
 export function schedulesText(rows: ScheduleRow[], where: string): string {
   if (rows.length === 0) return `no schedule triggers in ${where}`;

@@ -1,11 +1,10 @@
 /** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
-import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
-import { Engine, type Handlers } from '../runtime/index.js';
+import { type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
-import { deadLetterDir, diskChildren, defaultDir, embeddedScheduler, fileDeadLetters, loadTriggerCatalog, type LoadedCatalog } from '../triggers/index.js';
+import { catalogReader, diskEngine, embeddedScheduler } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
@@ -13,8 +12,10 @@ import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
 import { logLine } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
-import { cliNotifier, withNotifier } from './notifications.js';
-import { localDir, storeFor, usesNats, type GlobalOpts } from './store.js';
+import { cliNotifier } from './notifications.js';
+import { withNotifier } from '../notify/index.js';
+import { storeFor } from './open-store.js';
+import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
 
 export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
@@ -42,7 +43,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
     },
     onLog: (task: string, message: string) => say(logLine(task, message)),
   }, notifier);
-  const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters: fileDeadLetters(deadLetterDir(dir)) }) });
+  const engine = diskEngine({ store, ...hooks, storeDir: dir });
   const service = new Service({
     engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}), ...(metrics ? { onTakeUp: metrics.metrics.observeRun } : {}),
     onNotice: (n: ServiceNotice) => {
@@ -77,44 +78,4 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   await done;
   await metrics?.close();
   return EXIT.ok;
-}
-
-
-/**
- * The definitions whose schedules fire, read again only when a file of the
- * folder changed (its names and modification times), so an edited or added
- * schedule is picked up without a restart and an idle tick reads no YAML. A
- * file that does not load is skipped (the others' schedules fire) and said
- * once, not again while it stays as it is.
- */
-function catalogReader(definitionsDir: string | undefined, log: (line: string) => void): () => LoadedCatalog['loaded'] {
-  const dir = resolve(definitionsDir ?? defaultDir('definitions'));
-  let stamp: string | null = null; // null: not read yet (an absent folder is then refused, not logged)
-  let loaded: LoadedCatalog['loaded'] = [];
-  let said = new Set<string>();
-  return () => {
-    const now = folderStamp(dir);
-    if (now === stamp) return loaded;
-    try {
-      const catalog = loadTriggerCatalog({ definitionsDir: dir });
-      loaded = catalog.loaded;
-      const reasons = new Set(catalog.skipped.map((x) => x.reason));
-      for (const reason of reasons) if (!said.has(reason)) log(`skipped ${reason}`);
-      said = reasons;
-    } catch (err) {
-      // The folder itself went away: the schedules read before fire on, and that is said once per change, not every tick.
-      if (stamp === null) throw err;
-      log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is back`);
-    }
-    stamp = now;
-    return loaded;
-  };
-}
-
-function folderStamp(dir: string): string {
-  try {
-    return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${f}:${statSync(join(dir, f)).mtimeMs}`).join('|');
-  } catch {
-    return ''; // an absent folder: loadTriggerCatalog says so
-  }
 }

@@ -1,57 +1,27 @@
 /**
  * Which store a command uses: --nats, else --store, else LEDGERFLOW_NATS_URL,
- * else LEDGERFLOW_STORE, else .ledgerflow/. Every store opened is closed when
- * the command ends (a NATS connection would otherwise keep the process alive).
+ * else LEDGERFLOW_STORE, else .ledgerflow/ (opened by open-store.ts). Every
+ * store opened is closed when the command ends (a NATS connection would
+ * otherwise keep the process alive). No import here: main.ts closes the stores
+ * of every command, and `--version` loads nothing to do it.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { StoreUnusableError } from '../errors/index.js';
-import { openStore, type EventStore } from '../store/index.js';
-import { natsSettings } from '../cluster/index.js';
-
 export interface GlobalOpts { store?: string; nats?: string }
 
-const opened: EventStore[] = [];
+const opened: { close(): Promise<void> }[] = [];
 
-export function storeFor(g: GlobalOpts): EventStore {
-  const url = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
-  const dir = g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
-  if (!url) checkStoreDir(dir, g.store !== undefined ? '--store' : process.env.LEDGERFLOW_STORE !== undefined ? 'LEDGERFLOW_STORE' : 'the default store');
-  // Handlers of this process, and the programs they start, find the same store (e.g. to pause another run).
-  if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);
-  const store = url
-    ? openStore({ nats: { servers: url, ...natsSettings().store } })
-    : openStore({ dir, nats: false, file: { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) } });
+/** A store a command opened, closed by closeStores when the command ends. */
+export function closeAtEnd<S extends { close(): Promise<void> }>(store: S): S {
   opened.push(store);
   return store;
 }
 
-/**
- * The embedded store's directory is a directory, or does not exist yet (it is
- * made on the first write): checked once, before any command reads or writes,
- * so `--store /etc/passwd` is one clear error rather than ENOTDIR from deep in a read.
- */
-function checkStoreDir(dir: string, source: string): void {
-  const unusable = (what: string) => new StoreUnusableError(
-    `${source} ${dir} is ${what}, not a directory: the embedded store is a directory (made if missing); pass one, e.g. --store .ledgerflow`, { dir: resolve(dir) });
-  let isDir: boolean;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch (err) {
-    // Missing: made on the first write. Anything but a file in the way (no permission) is reported where the store is used.
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw unusable('under a file');
-    return;
-  }
-  if (!isDir) throw unusable('a file');
+export async function closeStores(): Promise<void> {
+  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
 }
 
 /** The directory for files kept beside the log (dead letters, plans) when the log itself is not in a directory. */
 export function localDir(g: GlobalOpts): string {
   return g.store ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow';
-}
-
-export async function closeStores(): Promise<void> {
-  await Promise.allSettled(opened.splice(0).map((s) => s.close()));
 }
 
 /** Whether the command talks to a NATS cluster (then approvals and events are published, not appended). */

@@ -1,18 +1,21 @@
 /** `ledgerflow ui`: the dashboard (src/server) until SIGTERM/SIGINT; prints the URL to open (with the token on the embedded store). */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
-import type { DriverHooks, Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
+import type { DriverHooks } from '../local/index.js';
 import type { ServiceNotice } from '../serve/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { progressLines } from '../terminal/index.js';
 import { logLine } from './render.js';
-import { localDir, storeFor, type GlobalOpts } from './store.js';
+import { storeFor } from './open-store.js';
+import { localDir, type GlobalOpts } from './store.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { outputFlag } from './output-root.js';
 import { checkListen } from './listen-check.js';
-import { cliNotifier, withNotifier } from './notifications.js';
+import { cliNotifier } from './notifications.js';
+import { withNotifier } from '../notify/index.js';
 
 export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string; users?: string; allowedHost?: string[] }
 

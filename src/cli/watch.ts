@@ -4,13 +4,11 @@ import { z } from 'zod';
 import { UsageError } from '../errors/index.js';
 import { watchRuns, type WatchTarget } from '../monitor/index.js';
 import type { Io } from './io.js';
-import { EXIT, exitCodeForStatus } from './exit.js';
-import { storeFor, type GlobalOpts } from './store.js';
+import { EXIT, worstExitCode } from './exit.js';
+import { storeFor } from './open-store.js';
+import { type GlobalOpts } from './store.js';
 
 export interface WatchFlags { workflow?: string; all?: boolean; orWaiting?: boolean; keepOpen?: boolean; tail?: string; color?: boolean; json?: boolean }
-
-/** Exit code of a watch stopped by Ctrl-C before its runs settled (128 + SIGINT, as shells report it). */
-export const EXIT_INTERRUPTED = 130;
 
 const Flags = z.object({
   workflow: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: '--workflow takes a workflow id (1-128 characters among A-Z a-z 0-9 _ -)' }).optional(),
@@ -45,12 +43,11 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
     });
     if (result.runs.length === 0) {
       io.err(target.kind === 'workflow' ? `no active runs of ${target.workflowId} (--keep-open waits for new ones)` : 'no active runs (--keep-open waits for new ones)');
-      return result.stopped ? EXIT_INTERRUPTED : EXIT.ok;
+      return result.stopped ? EXIT.interrupted : EXIT.ok;
     }
-    if (result.stopped) return EXIT_INTERRUPTED;
-    // The worst outcome decides, as `wait` would for each run: failed or cancelled, else waiting or paused, else completed.
-    const codes = result.runs.map((r) => exitCodeForStatus(r.status));
-    return codes.includes(EXIT.failed) ? EXIT.failed : codes.includes(EXIT.waiting) ? EXIT.waiting : EXIT.ok;
+    if (result.stopped) return EXIT.interrupted;
+    // The worst outcome decides, as `wait` would for each run.
+    return worstExitCode(result.runs.map((r) => r.status));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -28,8 +28,7 @@ import type { PendingEvent } from '../events/index.js';
 import { attemptQueue, reviewLoss, type RunSnapshot } from '../runtime/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import type { DeadLetterDetails } from './dead-letters.js';
-import { decodeOrUndefined, InputMessage } from './messages.js';
-import { ENGINE_SENDER } from './subjects.js';
+import { parseInbound, rawOf, type Malformed } from './parse.js';
 
 interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
 
@@ -45,48 +44,17 @@ export interface InputHost {
   load(runId: string, fresh?: boolean): Promise<RunState | null>;
   process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string }): Promise<RunState | null>;
   deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
+  /** Dead-letters and acks a message parseInbound refused. */
+  dropMalformed(kind: string, m: JsMsg, malformed: Malformed): Promise<void>;
   /** How long a loss the ledger says another worker finished is put back, for that outcome to arrive first. */
   readonly finishedRecheckMs: number;
 }
 
-const FORMS = 'inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker\'s report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing';
-
 /** Handles one input; acks it, or puts it back (nak) when it is to be looked at again. */
 export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
-  const parts = m.subject.split('.');
-  const sender = parts[2];
-  // Five tokens: an attempt's report on its queue; four: a kick (or an engine's report).
-  const queue = parts.length === 5 ? parts[3] : undefined;
-  const subjectRunId = parts.length === 5 ? parts[4] : parts.length === 4 ? parts[3] : undefined;
-  const body = decodeOrUndefined(m.data);
-  const kind = (body as { type?: unknown } | undefined)?.type;
-  if (kind === 'pause' || kind === 'resume') {
-    // They used to be inputs, which every worker may publish: run control is lf.control now, which nats.conf gives people, not workers.
-    host.stats.refused++;
-    await host.deadLetter('inputs', `${kind} is not an input: a run is paused or resumed on lf.control.<sender>.<runId>, which nats.conf lets only the users allowed to control runs publish (\`ledgerflow ${kind} --nats\`); nothing was recorded`, m, { ...(subjectRunId ? { runId: subjectRunId.slice(0, 200) } : {}), ...(sender ? { by: sender.slice(0, 200) } : {}) });
-    m.ack();
-    return;
-  }
-  const parsed = InputMessage.safeParse(body);
-  if (!sender || !subjectRunId || queue === '' || !parsed.success || parsed.data.runId !== subjectRunId) {
-    const why = !sender || !subjectRunId || queue === '' ? FORMS
-      : !parsed.success ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-        : `the body names run ${parsed.data.runId}, the subject run ${subjectRunId}`;
-    await host.deadLetter('inputs', `invalid input on ${m.subject}: ${why}`, m);
-    m.ack();
-    return;
-  }
-  const input = parsed.data;
-  const misplaced = input.type === 'kick'
-    ? (queue !== undefined ? 'a kick is published on lf.inputs.<sender>.<runId>, without a queue' : null)
-    // Only the engines report attempts without a queue (the ones they run themselves); a worker's report names the attempt's queue.
-    : (queue === undefined && sender !== ENGINE_SENDER ? `a worker reports an attempt on lf.inputs.<sender>.<queue>.<runId>, <queue> being the attempt's queue (nats.conf gives each worker user its queues)` : null);
-  if (misplaced) {
-    host.stats.refused++;
-    await host.deadLetter('inputs', `${input.type} on ${m.subject.slice(0, 300)} refused: ${misplaced}; nothing was recorded`, m, { runId: input.runId, ...(input.type !== 'kick' ? { taskId: input.data.task } : {}), by: sender });
-    m.ack();
-    return;
-  }
+  const parsed = parseInbound('input', rawOf(m));
+  if (!parsed.ok) return host.dropMalformed('inputs', m, parsed);
+  const { sender, queue, input } = parsed.value;
   if (input.type !== 'kick' && !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
     host.stats.forged++;
     await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });

@@ -10,9 +10,9 @@
  */
 import type { JetStreamManager, StoredMsg } from 'nats';
 import { LedgerflowError } from '../errors/index.js';
-import { Engine } from '../runtime/index.js';
+import { Engine } from '../local/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
-import { ApprovalMessage, ControlMessage, decodeOrUndefined, SignalMessage } from './messages.js';
+import { parseInbound, rawOf, type Inbound } from './parse.js';
 import { STREAMS, token } from './subjects.js';
 
 /** The next message of `stream` on `subject` (wildcards allowed) from `seq`, or null. */
@@ -26,46 +26,58 @@ async function nextOn(jsm: JetStreamManager, stream: string, subject: string, se
   }
 }
 
+type PersonInput = 'approval' | 'signal' | 'control';
+
 export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<number> {
   token(runId);
   const jsm = await (await store.connection()).jetstreamManager();
   const engine = new Engine({ store });
   const flag = opts.proven ? {} : { unauthenticated: true as const };
   const queues = [
-    { stream: STREAMS.approvals.name, subject: `lf.approvals.${runId}.*.*`, sender: (parts: string[]) => parts[4] },
-    { stream: STREAMS.signals.name, subject: `lf.signals.*.${runId}`, sender: (parts: string[]) => parts[2] },
-    { stream: STREAMS.control.name, subject: `lf.control.*.${runId}`, sender: (parts: string[]) => parts[2] },
-  ];
+    { kind: 'approval', stream: STREAMS.approvals.name, subject: `lf.approvals.${runId}.*.*` },
+    { kind: 'signal', stream: STREAMS.signals.name, subject: `lf.signals.*.${runId}` },
+    { kind: 'control', stream: STREAMS.control.name, subject: `lf.control.*.${runId}` },
+  ] as const;
+  /** Each kind judged and recorded as an engine would (a refusal throws); what to say of it. */
+  const record: { [K in PersonInput]: (input: Inbound[K]) => Promise<string> } = {
+    approval: async (a) => {
+      await engine.decide(runId, a.taskId, a.decision, a.user, a.comment, flag);
+      return `took the queued ${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}`;
+    },
+    signal: async (sg) => {
+      await engine.signal(runId, sg.name, { ...(sg.data !== undefined ? { data: sg.data } : {}), by: sg.sender, ...flag });
+      return `took the queued signal ${sg.name} from ${sg.sender}`;
+    },
+    control: async (c) => {
+      const by = c.sender;
+      const reason = c.reason !== undefined ? { reason: c.reason } : {};
+      if (c.action === 'pause') await engine.pause(runId, { by, ...reason, ...flag });
+      else if (c.action === 'cancel') await engine.cancel(runId, { by, ...reason, ...flag });
+      else await engine.unpause(runId, { by, ...flag });
+      return `took the queued ${c.action} from ${by}`;
+    },
+  };
+  /** True when it was taken; a malformed one is refused with the reason an engine would dead-letter it with. */
+  const take = async <K extends PersonInput>(kind: K, m: StoredMsg): Promise<boolean> => {
+    const read = parseInbound(kind, rawOf(m));
+    if (!read.ok) {
+      opts.say(`a queued input on ${m.subject} was refused: ${read.reason}`);
+      return false;
+    }
+    opts.say(await record[kind](read.value));
+    return true;
+  };
   let taken = 0;
   for (const q of queues) {
     for (let seq = 1; ;) {
       const m = await nextOn(jsm, q.stream, q.subject, seq);
       if (!m) break;
       seq = m.seq + 1;
-      const parts = m.subject.split('.');
-      const by = q.sender(parts) ?? '';
-      const body = decodeOrUndefined(m.data);
       try {
-        if (q.stream === STREAMS.approvals.name) {
-          const a = ApprovalMessage.parse(body);
-          await engine.decide(runId, parts[3]!, a.decision, by, a.comment, flag);
-          opts.say(`took the queued ${a.decision === 'approved' ? 'approval' : 'rejection'} of ${parts[3]} by ${by}`);
-        } else if (q.stream === STREAMS.signals.name) {
-          const sg = SignalMessage.parse(body);
-          await engine.signal(runId, sg.name, { ...(sg.data !== undefined ? { data: sg.data } : {}), by, ...flag });
-          opts.say(`took the queued signal ${sg.name} from ${by}`);
-        } else {
-          const c = ControlMessage.parse(body);
-          const reason = c.reason !== undefined ? { reason: c.reason } : {};
-          if (c.action === 'pause') await engine.pause(runId, { by, ...reason, ...flag });
-          else if (c.action === 'cancel') await engine.cancel(runId, { by, ...reason, ...flag });
-          else await engine.unpause(runId, { by, ...flag });
-          opts.say(`took the queued ${c.action} from ${by}`);
-        }
-        taken++;
+        if (await take(q.kind, m)) taken++;
       } catch (err) {
-        // Refused (or malformed): as an engine would refuse it; nothing else to do with it here.
-        if (!(err instanceof LedgerflowError) && !(err instanceof Error && err.name === 'ZodError')) throw err;
+        // Refused: as an engine would refuse it; nothing else to do with it here.
+        if (!(err instanceof LedgerflowError)) throw err;
         opts.say(`a queued input on ${m.subject} was refused: ${err.message}`);
       }
       await jsm.streams.deleteMessage(q.stream, m.seq, false);

@@ -17,7 +17,8 @@
 import type { JetStreamManager } from 'nats';
 import { ApprovalRefusedError, RunNotFoundError, UsageError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
-import { Engine, type RunView } from '../runtime/index.js';
+import { type RunView } from '../runtime/index.js';
+import { Engine } from '../local/index.js';
 import type { ClusterClient } from './client.js';
 import { credentials } from './messages.js';
 import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';

@@ -38,7 +38,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';
 import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../runtime/index.js';
-import { credentials, decodeOrUndefined, TaskMessage } from './messages.js';
+import { credentials, type TaskMessage } from './messages.js';
+import { parseInbound, rawOf } from './parse.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type Claim } from './attempts.js';
@@ -108,13 +109,13 @@ export function createWorker(opts: WorkerOptions): Worker {
   let sender: string;
 
   async function run(m: JsMsg): Promise<void> {
-    const parsed = TaskMessage.safeParse(decodeOrUndefined(m.data));
-    if (!parsed.success) {
-      await deadLetter(m, `invalid task message: ${parsed.error.message}`);
+    const parsed = parseInbound('task', rawOf(m));
+    if (!parsed.ok) {
+      await deadLetter(m, parsed.reason);
       m.term();
       return;
     }
-    const task = parsed.data;
+    const task = parsed.value;
     const restart = task.restart ?? 0;
     const ref = { task: task.taskId, ...instanceFields(task) };
     const key = `${task.runId}/${instanceKey(ref)}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
@@ -239,8 +240,8 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   /** The attempt a task message holds, if it parses. */
   function attemptOf(m: JsMsg): TaskMessage | null {
-    const t = TaskMessage.safeParse(decodeOrUndefined(m.data));
-    return t.success ? t.data : null;
+    const t = parseInbound('task', rawOf(m));
+    return t.ok ? t.value : null;
   }
 
   /** What the task message says it is, for the dead letter (it may not parse). */

@@ -3,7 +3,7 @@
  * that make starting them idempotent, worked out from the parent's state
  * alone. Pure: no clock, no randomness (the hash is of the name itself).
  */
-import * as crypto from 'node:crypto';
+import { sha256Hex } from '../digest/index.js';
 import { RUN_ID_PATTERN } from '../events/index.js';
 import type { InstanceRef } from './instances.js';
 
@@ -13,7 +13,7 @@ export const MAX_CHILD_DEPTH = 16;
 /** A run id from parts: joined with `-`, or when longer than a run id may be, a prefix and a hash of the whole. */
 function runIdOf(whole: string): string {
   if (RUN_ID_PATTERN.test(whole)) return whole;
-  const hash = crypto.createHash('sha256').update(whole).digest('hex').slice(0, 24);
+  const hash = sha256Hex(whole).slice(0, 24);
   return `${whole.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128 - hash.length - 1)}-${hash}`;
 }
 

@@ -12,7 +12,7 @@
  * no `hold()` is pending (expectations). `onStall` is called, in automatic
  * mode, when it is quiet and no timer is armed: time cannot help any more.
  */
-import type { Clock } from '../runtime/index.js';
+import type { Clock } from '../executor/index.js';
 
 interface Armed { due: number; order: number; fire: () => void }
 

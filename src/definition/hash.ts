@@ -3,7 +3,7 @@
  * fields dropped), so the same workflow hashes the same whatever the key order
  * or aliases of the YAML it came from. Runs record it to detect definition drift.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest/index.js';
 import { canonicalJson } from '../expressions/index.js';
 import { rememberedDefinitionHash } from './hash-cache.js';
 import type { Definition } from './types.js';
@@ -14,5 +14,5 @@ export function definitionHash(def: Definition): string {
 }
 
 function hashOf(def: Definition): string {
-  return createHash('sha256').update(canonicalJson(def)).digest('hex');
+  return sha256Hex(canonicalJson(def));
 }

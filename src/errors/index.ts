@@ -105,6 +105,17 @@ export class AppendConflictError extends LedgerflowError {
   }
 }
 
+/**
+ * A run's commit lost to other writers too many times in a row (each time one
+ * appended first). Nothing of this commit was written; the caller may try
+ * again later. Seen only when many processes write one run at once.
+ */
+export class CommitContendedError extends LedgerflowError {
+  constructor(runId: string, rounds: number, options?: { cause?: unknown }) {
+    super('LF_COMMIT_CONTENDED', `run ${runId}: ${rounds} commits in a row found that another writer had appended first; nothing of this one was written (try again)`, { runId, rounds }, options);
+  }
+}
+
 export class StoreError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }, code = 'LF_STORE') {
     super(code, message, meta, options);

@@ -27,6 +27,32 @@ const taskRef = {
   item: z.number().int().nonnegative().optional(),
 };
 
+/** The run that started a run: a SUB_WORKFLOW attempt's, or (`relation: failure`) a failed run whose failure_workflow it is. */
+export const RunParentSchema = z.object({
+  runId: z.string().min(1), workflowId: z.string().min(1),
+  task: z.string().min(1).optional(), attempt: z.number().int().positive().optional(),
+  /** The SUB_WORKFLOW's loop iteration / MAP item, when it is not the task's only instance. */
+  iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
+  relation: z.literal('failure').optional(),
+  /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
+  depth: z.number().int().positive().optional(),
+});
+export type RunParent = z.infer<typeof RunParentSchema>;
+
+/**
+ * The schedule slot that started a run (src/triggers/schedule.ts): the trigger's index, the
+ * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it.
+ */
+export const RunScheduleSchema = z.object({
+  trigger: z.number().int().nonnegative(),
+  slot: z.string().min(1),
+  cron: z.string(),
+  timezone: z.string(),
+  missed: z.array(z.string()).optional(),
+  missedCount: z.number().int().nonnegative().optional(),
+});
+export type RunSchedule = z.infer<typeof RunScheduleSchema>;
+
 export const RunStartedData = z.object({
   /** The normalised Definition the run uses, recorded so replay never reads the file again. */
   definition: z.record(z.string(), z.unknown()),
@@ -35,16 +61,7 @@ export const RunStartedData = z.object({
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
   source: z.object({
     file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional(),
-    /** The run that started this one: a SUB_WORKFLOW attempt's, or (`relation: failure`) a failed run whose failure_workflow this is. */
-    parent: z.object({
-      runId: z.string().min(1), workflowId: z.string().min(1),
-      task: z.string().min(1).optional(), attempt: z.number().int().positive().optional(),
-      /** The SUB_WORKFLOW's loop iteration / MAP item, when it is not the task's only instance. */
-      iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
-      relation: z.literal('failure').optional(),
-      /** How many runs are above this one (1: its parent is a top-level run); bounds a cycle of sub-workflows (LF_SUBWORKFLOW_CYCLE). */
-      depth: z.number().int().positive().optional(),
-    }).optional(),
+    parent: RunParentSchema.optional(),
     /**
      * Retry from failed (runtime/retry.ts): the FAILED or CANCELLED run this one retries, and the outputs of
      * its tasks this run reuses (task id → output), completed without an attempt as each becomes ready.
@@ -54,18 +71,7 @@ export const RunStartedData = z.object({
       runId: z.string().min(1),
       outputs: z.record(z.string(), z.unknown()).optional(),
     }).optional(),
-    /**
-     * The schedule slot that started this run (src/triggers/schedule.ts): the trigger's index, the
-     * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it.
-     */
-    schedule: z.object({
-      trigger: z.number().int().nonnegative(),
-      slot: z.string().min(1),
-      cron: z.string(),
-      timezone: z.string(),
-      missed: z.array(z.string()).optional(),
-      missedCount: z.number().int().nonnegative().optional(),
-    }).optional(),
+    schedule: RunScheduleSchema.optional(),
   }).optional(),
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;
@@ -245,6 +251,22 @@ const EnvelopeBase = z.object({
   state: RecordedState,
 });
 
+/**
+ * A run's header: which run of which workflow version, where it stands, when
+ * it started and settled. The one shape the run's view (`status --json`), the
+ * stores' summaries, the query's run records (`list --json`, the runs page)
+ * and the dashboard share, each adding its own fields; a schema so the
+ * query's stored records are checked against the same fields.
+ */
+export const RunHeaderSchema = EnvelopeBase.pick({ runId: true, workflowId: true, version: true }).extend({
+  status: WorkflowStatus,
+  /** The time of the run's run.started. */
+  startedAt: z.string(),
+  /** The time of the event that settled the run, or null while it is not settled. */
+  completedAt: z.string().nullable(),
+});
+export type RunHeader = z.infer<typeof RunHeaderSchema>;
+
 export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('run.started'), data: RunStartedData }),
   EnvelopeBase.extend({ type: z.literal('task.started'), data: TaskStartedData }),
@@ -304,4 +326,15 @@ export function isBuiltByFold(events: unknown): boolean {
 
 export function parseEnvelope(raw: unknown): EventEnvelope {
   return EventEnvelopeSchema.parse(raw);
+}
+
+/**
+ * A torn last line (a write cut short by a crash, possibly of a commit that
+ * had been acknowledged) is cut from the log so it stays appendable; its
+ * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
+ */
+export interface TornTail {
+  runId: string;
+  file: string;
+  bytes: number;
 }

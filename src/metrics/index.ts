@@ -20,7 +20,7 @@ export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
 export { runTraceIds, TRACER_NAME } from './tracing.js';
 export { backlogByQueue, readQueueBacklog } from './backlog.js';
 export { serveMetrics, metricsListenFlags, type MetricsServer, type MetricsSource } from './http.js';
-export { reportActiveRuns, ACTIVE_STATUSES } from './pick-up.js';
+export { reportActiveRuns, showActiveRuns, ACTIVE_STATUSES } from './pick-up.js';
 
 export type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
 /** Notes (notification.sent / dead_lettered) this process appended: a Notifier's `onNoted`. */

@@ -7,8 +7,10 @@
  * gauges are not blank after a restart until each run's next commit.
  */
 import type { WorkflowStatus } from '../events/index.js';
-import type { RunIndex } from '../query/index.js';
+import { loadRun } from '../executor/index.js';
+import { openRunIndex, type RunIndex } from '../query/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
+import type { EventStore, SnapshotStore } from '../store/index.js';
 
 /** The statuses of runs that may hold an approval or a timer. */
 export const ACTIVE_STATUSES: readonly WorkflowStatus[] = ['WAITING', 'PAUSED', 'RUNNING'];
@@ -49,4 +51,20 @@ export async function reportActiveRuns(
     } while (cursor);
   }
   return shown;
+}
+
+/**
+ * The gauges of the runs active in `source`'s store when a process (a NATS
+ * engine) starts, read through the run index and loaded with its snapshots.
+ * A failure is said, not thrown, unless the process is stopping anyway.
+ */
+export async function showActiveRuns(source: { store: EventStore; snapshots: SnapshotStore | null }, metrics: { observeRun(snapshot: RunSnapshot): void }, log: (line: string) => void, stopped: () => boolean): Promise<void> {
+  const index = openRunIndex({ store: source.store });
+  try {
+    await reportActiveRuns(index, async (runId) => (await loadRun(source.store, runId, source.snapshots))?.snapshot ?? null, (s) => metrics.observeRun(s), { log, stopped });
+  } catch (err) {
+    if (!stopped()) log(`metrics: the runs already active are shown in the gauges from their next commit only: ${(err as Error).message}`);
+  } finally {
+    await index.close();
+  }
 }

@@ -23,6 +23,7 @@ export { FileRunIndex } from './file-index.js';
 export { LogWitness, damagedText } from './damage.js';
 export { FoldingRunIndex } from './memory-index.js';
 export { JetStreamRunIndex } from './jetstream-index.js';
+export { rebuildRunIndex } from './rebuild.js';
 
 /**
  * The run index of a store: the file store's cache under `<storeDir>/index/`

@@ -1,26 +1,23 @@
 /** The zod schema of a stored run record: what the index caches (a file, a KV bucket) are checked against when read back. */
 import { z } from 'zod';
-import { WorkflowStatus } from '../events/index.js';
+import { RunHeaderSchema, RunParentSchema, RunScheduleSchema } from '../events/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
+
+/** A run's parent as its summary names it (RunSummary's `parent`, a `parent` trigger's fields). */
+const SummaryParentSchema = RunParentSchema.pick({ runId: true, task: true, relation: true });
 
 const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), type: z.string().nullable(), id: z.string().nullable() }),
   z.object({ kind: z.literal('schedule'), slot: z.string(), trigger: z.number().int() }),
-  z.object({ kind: z.literal('parent'), runId: z.string(), task: z.string().optional(), relation: z.literal('failure').optional() }),
+  z.object({ kind: z.literal('parent'), ...SummaryParentSchema.shape }),
   z.object({ kind: z.literal('retry'), runId: z.string() }),
   z.object({ kind: z.literal('manual') }),
 ]);
 
-export const RunRecordSchema = z.object({
-  runId: z.string().min(1),
-  workflowId: z.string().min(1),
-  version: z.number().int(),
-  status: WorkflowStatus,
-  startedAt: z.string(),
-  completedAt: z.string().nullable(),
+export const RunRecordSchema = RunHeaderSchema.extend({
   lastSeq: z.number().int().positive(),
-  parent: z.object({ runId: z.string(), task: z.string().optional(), relation: z.literal('failure').optional() }).optional(),
-  schedule: z.object({ trigger: z.number().int(), slot: z.string() }).optional(),
+  parent: SummaryParentSchema.optional(),
+  schedule: RunScheduleSchema.pick({ trigger: true, slot: true }).optional(),
   trigger: TriggerSchema,
   agents: z.array(z.string()),
   durationMs: z.number().nullable(),

@@ -13,13 +13,13 @@ import type { Definition } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
-import type { RunSummary } from '../store/index.js';
+import { summarize, type RunSummary } from '../store/index.js';
 
 /** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
 export type RunTrigger =
   | { kind: 'event'; type: string | null; id: string | null }
   | { kind: 'schedule'; slot: string; trigger: number }
-  | { kind: 'parent'; runId: string; task?: string; relation?: 'failure' }
+  | ({ kind: 'parent' } & NonNullable<RunSummary['parent']>)
   | { kind: 'retry'; runId: string }
   | { kind: 'manual' };
 export const TRIGGER_KINDS = ['event', 'schedule', 'parent', 'retry', 'manual'] as const;
@@ -102,15 +102,14 @@ export function track(events: readonly EventEnvelope[]): TrackedRun {
   }
   const compiled = compiledForRun(first);
   const snapshot = startFold(compiled, foldStartOf(first));
+  // The header, parent and schedule as the stores summarise a run of this one event.
+  const summary = summarize(first, first);
   const record: RunRecord = {
-    runId: first.runId, workflowId: first.workflowId, version: first.version, status: first.state.status,
-    startedAt: first.time, completedAt: null, lastSeq: 1,
-    ...summaryLinks(first),
-    trigger: triggerOf(first, compiled.definition),
+    ...summary,
+    trigger: triggerOf(first, summary, compiled.definition),
     agents: assignees(compiled.definition),
     durationMs: null, result: '', outputText: null, tasks: {}, waiting: [],
   };
-  if (SETTLED_STATUSES.includes(first.state.status)) record.completedAt = first.time;
   return advance({ record, compiled, snapshot, hash: first.state.hash }, rest);
 }
 
@@ -215,25 +214,15 @@ function assignees(def: Definition): string[] {
   return [...new Set(def.tasks.map((t) => t.assignedTo).filter((a): a is string => typeof a === 'string' && a !== ''))].sort();
 }
 
-/** RunSummary's parent and schedule, as the stores summarise a run. */
-function summaryLinks(first: Extract<EventEnvelope, { type: 'run.started' }>): Pick<RunSummary, 'parent' | 'schedule'> {
-  const s = first.data.source;
-  const p = s?.parent;
-  return {
-    ...(p ? { parent: { runId: p.runId, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.relation ? { relation: p.relation } : {}) } } : {}),
-    ...(s?.schedule ? { schedule: { trigger: s.schedule.trigger, slot: s.schedule.slot } } : {}),
-  };
-}
-
 /** Runs a trigger event started locally (`ledgerflow emit`) have ids `ev-<20 hex>` (triggers runIdForEvent) and, before source.event was recorded there, nothing else. */
 const EVENT_RUN_ID = /^ev-[0-9a-f]{20}$/;
 
-function triggerOf(first: Extract<EventEnvelope, { type: 'run.started' }>, def: Definition): RunTrigger {
+function triggerOf(first: Extract<EventEnvelope, { type: 'run.started' }>, summary: RunSummary, def: Definition): RunTrigger {
   const s = first.data.source;
   // A retry's link (source.retryOf) is read loosely: older schemas strip it, newer ones keep it.
   const retryOf = (s as { retryOf?: { runId?: unknown } } | undefined)?.retryOf;
   if (retryOf && typeof retryOf.runId === 'string') return { kind: 'retry', runId: retryOf.runId };
-  if (s?.parent) return { kind: 'parent', runId: s.parent.runId, ...(s.parent.task !== undefined ? { task: s.parent.task } : {}), ...(s.parent.relation ? { relation: s.parent.relation } : {}) };
+  if (summary.parent) return { kind: 'parent', ...summary.parent };
   if (s?.schedule) return { kind: 'schedule', slot: s.schedule.slot, trigger: s.schedule.trigger };
   if (s?.event !== undefined || EVENT_RUN_ID.test(first.runId)) {
     // The event's type is not recorded; the definition tells it when it has one event trigger type.

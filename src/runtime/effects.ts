@@ -25,12 +25,9 @@ import { COMMAND_HANDLER, resolveCommand, type AttemptCommand } from './commands
 /** The queue a task's attempts go to when it names none. */
 export const DEFAULT_QUEUE = 'default';
 
-/** Run one attempt of a task, with everything an executor needs, computed here once. */
-export interface StartAttempt {
-  readonly type: 'attempt.start';
+/** Which run of which attempt of which task instance an effect is about. */
+export interface AttemptRef {
   readonly runId: string;
-  readonly workflowId: string;
-  readonly version: number;
   readonly taskId: string;
   /** The loop iteration (loop-body tasks) and MAP item (MAP tasks) the attempt runs for; absent otherwise. */
   readonly iteration?: number;
@@ -40,6 +37,13 @@ export interface StartAttempt {
   readonly attempt: number;
   /** Which run of the attempt this is: 0 the first, n after its n-th restart (task.restarted). */
   readonly restart: number;
+}
+
+/** Run one attempt of a task, with everything an executor needs, computed here once. */
+export interface StartAttempt extends AttemptRef {
+  readonly type: 'attempt.start';
+  readonly workflowId: string;
+  readonly version: number;
   /** runId/instance/attempt: the same when an attempt is re-run after a crash. */
   readonly idempotencyKey: string;
   readonly handler: string;
@@ -57,19 +61,6 @@ export interface StartAttempt {
 }
 
 /** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled), or drop it unrun if it has not started. */
-/** Which run of which attempt of which task instance an effect is about. */
-export interface AttemptRef {
-  readonly runId: string;
-  readonly taskId: string;
-  readonly iteration?: number;
-  readonly item?: number;
-  /** The key the attempt is held under (instances.ts). */
-  readonly instance: string;
-  readonly attempt: number;
-  /** The run of the attempt (0: its first; n after its n-th restart). */
-  readonly restart: number;
-}
-
 export interface AbortAttempt extends AttemptRef {
   readonly type: 'attempt.abort';
   readonly reason: string;

@@ -1,20 +1,20 @@
-/** Fold, replay and the live executor. */
-export { newRunId } from './ids.js';
-export { Engine, isSettled, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
+/**
+ * The deterministic core: fold, replay, `step` (events and effects), commit
+ * preparation, and the approval, signal, restart and retry rules. No store,
+ * no clock, no timers, no `node:` imports (test/architecture/purity.test.ts);
+ * the executors (src/local, src/cluster) perform what it decides.
+ */
 export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './retry.js';
-export { RunDriver, type DriverHooks, type DriverOptions, type ChildExecutor, type ChildOutcome } from './driver.js';
-export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
 export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { replayRun, foldEvents, compiledForRun, compiledFor, type ReplayReport, type Divergence } from './replay.js';
-export { runView, type RunView, type TaskView } from './view.js';
-export { prepareCommit, foldOnto, type PreparedCommit } from './commit.js';
+export { runView, isSettled, type RunView, type TaskView } from './view.js';
+export { prepareCommit, foldOnto, hasScheduledItems, reuseDue, type PreparedCommit } from './commit.js';
 export { step, type StepResult } from './step.js';
 export { reviewApproval, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
-export { reconcile, heldBy, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held } from './effects.js';
-export { loadRun, snapshotOf, snapshotDue, type LoadedRun } from './snapshots.js';
+export { reconcile, heldBy, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt } from './effects.js';
 export { prepareInput } from './input.js';
-export { systemClock, type Clock } from './clock.js';
 export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
 export { COMMAND_HANDLER, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';
+export { assertHandlersFor } from './handlers-owed.js';

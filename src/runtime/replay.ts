@@ -6,8 +6,7 @@
  */
 import { compile, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import type { EventEnvelope, RecordedState } from '../events/index.js';
-import type { TornTail } from '../store/index.js';
+import type { EventEnvelope, RecordedState, TornTail } from '../events/index.js';
 import { compiledFor } from './compiled-cache.js';
 import { applyEvent, foldStartOf, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { runView, type RunView } from './view.js';

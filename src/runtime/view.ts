@@ -1,7 +1,7 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
 import { instanceFields, instanceKey, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import type { WorkflowStatus } from '../events/index.js';
+import { SETTLED_STATUSES, type RunHeader, type RunParent, type RunSchedule } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
@@ -20,13 +20,7 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
 /** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
 export type ItemView = { instance: string } & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
 
-export interface RunView {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: WorkflowStatus;
-  startedAt: string;
-  completedAt: string | null;
+export interface RunView extends RunHeader {
   input: Record<string, unknown>;
   tasks: Record<string, TaskView>;
   output: unknown;
@@ -38,9 +32,9 @@ export interface RunView {
   /** What SET tasks set (`${workflow.variables.<name>}`); absent when none ran. */
   variables?: Record<string, unknown>;
   /** The run that started this one (a SUB_WORKFLOW's, or a failed run's failure workflow), from its run.started; shown by `status`. */
-  parent?: { runId: string; workflowId: string; task?: string; attempt?: number; relation?: 'failure'; depth?: number };
+  parent?: RunParent;
   /** The schedule slot that started this run (run.started's source.schedule); shown by `status`. */
-  schedule?: { trigger: number; slot: string; cron: string; timezone: string; missed?: string[]; missedCount?: number };
+  schedule?: RunSchedule;
   /** Retry from failed: the run this one retries and the tasks whose outputs it reuses (run.started's source.retryOf); shown by `status`. */
   retryOf?: { runId: string; reused: string[] };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
@@ -67,4 +61,9 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     seq,
     ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
   };
+}
+
+/** A run that has ended: completed, failed or cancelled. */
+export function isSettled(view: RunView): boolean {
+  return SETTLED_STATUSES.includes(view.status);
 }

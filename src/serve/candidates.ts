@@ -6,7 +6,7 @@
  * because it is reading the store, not driving runs.
  */
 import { SETTLED_STATUSES } from '../events/index.js';
-import type { Engine } from '../runtime/index.js';
+import type { Engine } from '../local/index.js';
 import { FileEventStore, type CorruptRun, type RunSummary } from '../store/index.js';
 import { filterAndSort, reportCorrupt } from '../store/common.js';
 

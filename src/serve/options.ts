@@ -5,7 +5,9 @@
  * options and print notices, read these without the service's workings.
  */
 import type { EventEnvelope } from '../events/index.js';
-import type { Clock, Engine, Handlers, RunSnapshot } from '../runtime/index.js';
+import type { Handlers, RunSnapshot } from '../runtime/index.js';
+import type { Engine } from '../local/index.js';
+import type { Clock } from '../executor/index.js';
 
 /** Called every tick with the current time (e.g. the scheduler's `fireDue`); awaited, never two at once. */
 export type TickHook = (now: Date) => Promise<void>;

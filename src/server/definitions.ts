@@ -10,7 +10,7 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { readDefinitionSource } from '../api/index.js';
 import { parseDefinition, type Definition } from '../definition/index.js';
-import { Engine } from '../runtime/index.js';
+import { Engine } from '../local/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { EventStore } from '../store/index.js';
 import type { DefinitionVersion } from './backend.js';

@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { CancelRefusedError, PauseRefusedError } from '../errors/index.js';
 import { loadDefinitionFile } from '../api/index.js';
 import type { Definition } from '../definition/index.js';
-import { Engine, type DriverHooks, type Handlers } from '../runtime/index.js';
+import { type Handlers } from '../runtime/index.js';
+import { Engine, type DriverHooks } from '../local/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import {

@@ -4,7 +4,9 @@
  * id (a retried append is written once). Adapters: memory, file (the embedded
  * default) and, later, JetStream; one contract suite runs on all of them.
  */
-import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
+import type { EventEnvelope, RunHeader, RunParent, RunSchedule, TornTail, WorkflowStatus } from '../events/index.js';
+
+export type { TornTail };
 
 export interface AppendRequest {
   runId: string;
@@ -28,19 +30,13 @@ export interface AppendResult {
   position?: number;
 }
 
-export interface RunSummary {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: WorkflowStatus;
-  startedAt: string;
-  /** Time of the event that settled the run, or null while it is not settled. */
-  completedAt: string | null;
+/** A run as the stores list it: its header and last sequence, read from its first and last events without folding. */
+export interface RunSummary extends RunHeader {
   lastSeq: number;
   /** The run that started this one (a SUB_WORKFLOW's child, or `relation: failure`: a failed run's failure workflow). */
-  parent?: { runId: string; task?: string; relation?: 'failure' };
+  parent?: Pick<RunParent, 'runId' | 'task' | 'relation'>;
   /** The schedule slot that started the run (its trigger index and slot), from its run.started. */
-  schedule?: { trigger: number; slot: string };
+  schedule?: Pick<RunSchedule, 'trigger' | 'slot'>;
 }
 
 export interface ReadOptions {
@@ -60,17 +56,6 @@ export interface ReadOptions {
 export interface RunEvents {
   runId: string;
   events: EventEnvelope[];
-}
-
-/**
- * A torn last line (a write cut short by a crash, possibly of a commit that
- * had been acknowledged) is cut from the log so it stays appendable; its
- * bytes are kept in `file` (appended, never overwritten), `bytes` in all.
- */
-export interface TornTail {
-  runId: string;
-  file: string;
-  bytes: number;
 }
 
 export interface RunLease {

@@ -27,7 +27,7 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { loadDefinitionFile } from '../api/definitions.js';
-import { packageRoot } from '../api/package.js';
+import { packageRoot } from '../install/index.js';
 import { parseDefinition, positionIn } from '../definition/index.js';
 import { didYouMean } from '../definition/issues.js';
 import { DefinitionError, UsageError } from '../errors/index.js';

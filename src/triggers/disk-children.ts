@@ -2,13 +2,14 @@
  * The embedded store's child runs and EMITs, from disk: a child's definition
  * is found beside its parent's file (src/api/children.ts) with its handler
  * module loaded when it names one, and an EMIT starts what `ledgerflow emit`
- * would. The CLI and createEngine give these to the Engine.
+ * would. diskEngine gives them to an Engine (createEngine, the CLI, serve).
  */
 import { findChildDefinition } from '../api/index.js';
-import type { ChildResolver, EngineOptions, EventEmitter, Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
+import { Engine, type ChildResolver, type EngineOptions, type EventEmitter } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
-import type { DeadLetterSink } from './deadletter.js';
+import { deadLetterDir, fileDeadLetters, type DeadLetterSink } from './deadletter.js';
 import { taskEmitter } from './emit-task.js';
 
 export interface DiskChildrenOptions extends Omit<EngineOptions, 'store' | 'resolveChild' | 'emitEvent'> {
@@ -30,4 +31,14 @@ export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildRe
   };
   const emitEvent = taskEmitter({ ...engineOpts, resolveChild, deadLetters });
   return { resolveChild, emitEvent };
+}
+
+/**
+ * An Engine on the embedded store: its child runs and EMITs from disk
+ * (diskChildren, with the same hooks as the parent's), its dead letters under
+ * `storeDir`. What `opts` gives itself (a resolveChild, an emitEvent) wins.
+ */
+export function diskEngine(opts: EngineOptions & { storeDir: string }): Engine {
+  const { storeDir, ...engineOpts } = opts;
+  return new Engine({ ...diskChildren({ ...engineOpts, deadLetters: fileDeadLetters(deadLetterDir(storeDir)) }), ...engineOpts });
 }

@@ -10,8 +10,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { iso, MAX_CHILD_DEPTH } from '../compiler/index.js';
-import type { EngineOptions, EventEmitter } from '../runtime/index.js';
-import { systemClock } from '../runtime/index.js';
+import type { EngineOptions, EventEmitter } from '../local/index.js';
+import { systemClock } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import { admitEvent } from './admit.js';
 import { loadTriggerCatalog } from './catalog.js';

@@ -10,7 +10,9 @@
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
 import { AppendConflictError, HandlerError, RunBusyError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
-import { Engine, handlersForStartedRun, missingHandlers, systemClock, type EngineOptions, type Handlers, type RunView } from '../runtime/index.js';
+import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
+import { Engine, type EngineOptions } from '../local/index.js';
+import { systemClock } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { LoadedDefinition } from '../api/index.js';
 import { loadHandlerModule } from '../workers/index.js';

@@ -9,10 +9,11 @@ export { parseEventTypeFile, checkEventData, EventTypeFileError, type EventTypeS
 export { matchTriggers, runIdForEvent, isTriggered, type TriggerMatch } from './match.js';
 export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } from './admit.js';
 export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog, type SkippedDefinition } from './catalog.js';
+export { catalogReader } from './catalog-reader.js';
 export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
 export { taskEmitter, type TaskEmitterOptions, type EmitOutput } from './emit-task.js';
-export { diskChildren, type DiskChildrenOptions } from './disk-children.js';
+export { diskChildren, diskEngine, type DiskChildrenOptions } from './disk-children.js';
 export {
   slotsBetween, nextSlots, dueSlots, runIdForSchedule, scheduleKey, schedulesOf, slotStamp, localTime, catchUpOf,
   MAX_FIRE_PER_TICK, MAX_MISSED_NAMED, MAX_MISSED_COUNTED, DEFAULT_GRACE_MS, type Due, type Firing, type ScheduleSpec,

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LedgerflowError } from '../errors/index.js';
 import type { LoadedDefinition } from '../api/index.js';
-import type { Engine } from '../runtime/index.js';
+import type { Engine } from '../local/index.js';
 import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
 const FileSchema = z.object({

@@ -21,7 +21,7 @@ import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index
 import { AppendConflictError, HandlerError, InputError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
-import type { Engine } from '../runtime/index.js';
+import type { Engine } from '../local/index.js';
 import { catchUpOf, dueSlots, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });

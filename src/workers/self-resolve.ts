@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import Module, { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../api/package.js';
+import { packageRoot } from '../install/index.js';
 
 let done = false;
 

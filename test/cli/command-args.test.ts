@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, skipNote, useCluster } from '../helpers/cluster.js';
 import { cli, tempDir } from '../helpers/cli.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
 
 /** A definition whose COMMAND passes a templated argument to `cat`, with or without the `--` the docs put before it. */
 function definition(dir: string, command: string): string {
@@ -71,11 +72,11 @@ describe('COMMAND arguments that start with a template', () => {
   });
 });
 
-describe.skipIf(!url)(`ledgerflow deploy over NATS warns the same${skipReason ? `: skipped, ${skipReason}` : ''}`, () => {
+describe.skipIf(noNats)(`ledgerflow deploy over NATS warns the same${skipNote}`, () => {
   it('prints the warning with its place when deploying', async () => {
     const dir = tempDir();
     const file = definition(dir, '[cat, "${workflow.input.file}"]');
-    const r = await cli(['--nats', url, 'deploy', file]);
+    const r = await cli(['--nats', nats.url, 'deploy', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`${file}:10:22: warning: argument 1 of COMMAND task show starts with a template`);
   });

@@ -9,13 +9,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'nats';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { noNats } from '../helpers/cluster.js';
 import { anonymousUser } from '../../src/cli/dev-config.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skipReason = inject('natsSkipReason');
 
 describe('the shipped nats-server configs', () => {
   it('only the dev files let a connection without credentials in (as the engine user)', () => {
@@ -26,7 +26,7 @@ describe('the shipped nats-server configs', () => {
   });
 });
 
-describe.skipIf(!!skipReason)('ledgerflow dev', () => {
+describe.skipIf(noNats)('ledgerflow dev', () => {
   let child: ChildProcess | undefined;
   afterEach(async () => {
     const c = child;

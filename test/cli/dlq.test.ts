@@ -10,15 +10,13 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, subjects, type DeadLetterEntry } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { subjects, type DeadLetterEntry } from '../../src/cluster/index.js';
 import { loadEventTypes, runIdForEvent } from '../../src/triggers/index.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { deadLetters } from '../helpers/dead-letters.js';
-import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const WORKFLOW = `
 workflow:
@@ -33,25 +31,11 @@ workflow:
 `;
 const SAMPLE = { month: '2026-10', revenue: 1250000, target: 1000000, currency: 'EUR', region: 'EMEA', operating_costs: 900000 };
 
-describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
+describe.skipIf(noNats)('ledgerflow dlq', () => {
+  const c = useCluster({ engines: 1, engine: { eventTypes: loadEventTypes(join(ROOT, 'events')) } });
   let admin: NatsConnection;
-  const as = (user: string) => server.url.replace('nats://', `nats://${user}:${user}-dev-password@`);
-  const lf = (...args: string[]) => cli(['--nats', server.url, ...args]);
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url, eventTypes: loadEventTypes(join(ROOT, 'events')) });
-    await engine.start();
-    admin = await connect({ servers: server.url });
-  }, 30_000);
-
-  afterAll(async () => {
-    await admin?.close();
-    await engine?.stop();
-    await server?.dispose();
-  });
+  const lf = (...args: string[]) => cli(['--nats', c.url, ...args]);
+  beforeAll(async () => { admin = await c.connect(); });
 
   it('lists, shows and replays an approval dead-lettered before its run existed: replayed, it is recorded', async () => {
     const file = join(tempDir(), 'dlq-replay.yaml');
@@ -59,7 +43,7 @@ describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
     expect((await lf('deploy', file)).code).toBe(0);
     // The run an event starts has an id known in advance: alice approves before the event is sent.
     const runId = runIdForEvent('milestone-1', 'dlq-replay');
-    const early = await cli(['--nats', as('alice'), 'approve', runId, 'sign', '--comment', 'ok']);
+    const early = await cli(['--nats', c.as('alice'), 'approve', runId, 'sign', '--comment', 'ok']);
     expect(early.code, early.stdout + early.stderr).toBe(2);
 
     const listed = await lf('dlq', 'list', '--json');
@@ -79,19 +63,14 @@ describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
     // Now the run exists, waiting for alice.
     const emitted = await lf('emit', 'revenue_milestone', '--id', 'milestone-1', '--data', JSON.stringify(SAMPLE));
     expect(emitted.code).toBe(0);
-    const client = new ClusterClient(server.url);
-    try {
-      expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
-      const replayed = await lf('dlq', 'replay', String(entry.seq));
-      expect(replayed.stderr).toBe('');
-      expect(replayed.code).toBe(0);
-      expect(replayed.stdout).toContain(`replayed dead letter ${entry.seq}: published again on ${subjects.approval(runId, 'sign', 'alice')}`);
-      const done = await client.wait(runId, { timeoutMs: 15_000 });
-      expect(done.status).toBe('COMPLETED');
-      expect(done.tasks.sign!.output).toMatchObject({ by: 'alice', comment: 'ok' });
-    } finally {
-      await client.close();
-    }
+    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    const replayed = await lf('dlq', 'replay', String(entry.seq));
+    expect(replayed.stderr).toBe('');
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout).toContain(`replayed dead letter ${entry.seq}: published again on ${subjects.approval(runId, 'sign', 'alice')}`);
+    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.sign!.output).toMatchObject({ by: 'alice', comment: 'ok' });
     // Replayed means gone from the dead letters; a second replay finds nothing (exit 2).
     expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toEqual([]);
     const again = await lf('dlq', 'replay', String(entry.seq));
@@ -140,29 +119,14 @@ describe.skipIf(!!skipReason)('ledgerflow dlq', () => {
  * credentials is refused): a worker may write dead letters only under its own
  * name, and what it writes is never published again with the engine's rights.
  */
-describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let client: ClusterClient;
+describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
+  const c = useCluster({ production: true, engines: 1 });
   let admin: NatsConnection;
   let worker: NatsConnection;
-  const lf = (...args: string[]) => cli(['--nats', asUser(server.url, 'engine'), ...args]);
-
+  const lf = (...args: string[]) => cli(['--nats', c.as('engine'), ...args]);
   beforeAll(async () => {
-    server = await startNatsServer({ production: true });
-    engine = new ClusterEngine({ nats: asUser(server.url, 'engine') });
-    await engine.start();
-    client = new ClusterClient(asUser(server.url, 'engine'));
-    admin = await connect({ servers: server.url, user: 'engine', pass: 'engine-dev-password' });
-    worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
-  }, 30_000);
-
-  afterAll(async () => {
-    await worker?.close();
-    await admin?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
+    admin = await c.connect();
+    worker = await c.connect('worker');
   });
 
   it('a connection without credentials is refused, so it cannot approve as alice', async () => {
@@ -172,20 +136,20 @@ describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () =
     const started = await lf('start', 'dlq-anon', '--json');
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
 
-    await expect(connect({ servers: server.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    await expect(connect({ servers: c.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
     // `approve` without a user, with or without --as, is refused by the server before anything is published, and says what to give, as every command does.
     for (const as of [[], ['--as', 'alice']]) {
-      const anonymous = await cli(['--nats', server.url, 'approve', runId, 'sign', ...as]);
+      const anonymous = await cli(['--nats', c.url, 'approve', runId, 'sign', ...as]);
       expect(anonymous.code).toBe(1);
       expect(anonymous.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
     }
-    const status = await cli(['--nats', server.url, 'status', runId]);
+    const status = await cli(['--nats', c.url, 'status', runId]);
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
-    expect((await client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
-    expect((await client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
+    expect((await c.client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+    expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
   }, 60_000);
 
   it('a letter the worker forges pointing at an approval is listed read-only, and replay (one or --all) refuses it with nothing published', async () => {
@@ -194,7 +158,7 @@ describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () =
     expect((await lf('deploy', file)).code).toBe(0);
     const started = await lf('start', 'dlq-forged', '--json');
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
 
     // A worker may not write an engine's dead letters, nor another worker's, nor plain lf.dlq.tasks.
     for (const subject of ['lf.dlq.approvals', 'lf.dlq.inputs', 'lf.dlq.control', 'lf.dlq.tasks', 'lf.dlq.tasks.alice']) {
@@ -213,7 +177,7 @@ describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () =
     // An engine's letter of one kind names a subject of another: never carried across.
     const crossed = await admin.jetstream().publish(subjects.dlq('inputs'), forged('LF_APPROVALS', approval));
     // And one an engine really wrote: alice approving a run that does not exist.
-    const early = await cli(['--nats', asUser(server.url, 'alice'), 'approve', 'no-such-run', 'sign']);
+    const early = await cli(['--nats', c.as('alice'), 'approve', 'no-such-run', 'sign']);
     expect(early.code, early.stdout + early.stderr).toBe(2);
 
     const listed = JSON.parse((await lf('dlq', 'list', '--json')).stdout) as DeadLetterEntry[];
@@ -255,8 +219,8 @@ describe.skipIf(!!skipReason)('ledgerflow dlq on the production nats.conf', () =
     expect(published.length).toBeGreaterThan(0);
     expect(new Set(published)).toEqual(new Set([subjects.approval('no-such-run', 'sign', 'alice')]));
     // The run still waits, with no approval in its history.
-    expect((await client.status(runId))!.status).toBe('WAITING');
-    expect((await client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
+    expect((await c.client.status(runId))!.status).toBe('WAITING');
+    expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
     for (const seq of [byWorker.seq, legacy.seq, crossed.seq]) expect((await lf('dlq', 'show', String(seq))).code).toBe(0); // still there
   }, 60_000);
 

@@ -6,22 +6,20 @@
  * the offline replica on that node; the cluster still takes deploys and
  * starts; with the node back, doctor is at 0 again once it has caught up.
  */
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
-import { startNatsCluster } from '../helpers/nats.js';
+import { noNats, testCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skipReason = inject('natsSkipReason');
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 const WORKFLOW = `${ROOT}/test/fixtures/cluster.yaml`;
 
 interface Health { name: string; replicas: number; leader: string | null; peers: { name: string; current: boolean; offline: boolean }[] }
 interface Report { expectedReplicas: number; streams: Health[]; missing: string[]; warnings: string[] }
 
-describe.skipIf(!!skipReason)('ledgerflow doctor on a 3-node cluster', () => {
+describe.skipIf(noNats)('ledgerflow doctor on a 3-node cluster', () => {
   it('names a leader and current replicas on every node; exit 1 naming the replica of a killed node; deploy and start still work; back to 0 once the node is back', async () => {
-    const cluster = await startNatsCluster(3);
-    onTestFinished(() => cluster.dispose());
+    const cluster = await testCluster({ server: 'three-nodes' });
     const dir = tempDir('lf-doctor-cluster-');
     const run = (args: string[]) => cli(['--nats', cluster.url, ...args], { cwd: dir, env: R3 });
     let last = '';
@@ -33,7 +31,7 @@ describe.skipIf(!!skipReason)('ledgerflow doctor on a 3-node cluster', () => {
       try { report = JSON.parse(r.stdout) as Report; } catch { /* not JSON */ }
       return { code: r.code, report: report && Array.isArray(report.streams) ? report : null, stderr: r.stderr };
     };
-    const nodeNames = cluster.nodes.map((n) => n.name).sort();
+    const nodeNames = cluster.natsCluster!.nodes.map((n) => n.name).sort();
 
     // Deploy and a run: the streams, the log and the definitions and attempts buckets exist now.
     expect((await run(['deploy', WORKFLOW])).code).toBe(0);
@@ -55,8 +53,8 @@ describe.skipIf(!!skipReason)('ledgerflow doctor on a 3-node cluster', () => {
     }
 
     // A node killed (not the meta leader: its election would only add time; three-nodes.test.ts kills a leader).
-    const meta = await cluster.metaLeader();
-    const victim = cluster.nodes.find((n) => n.name !== meta)!;
+    const meta = await cluster.natsCluster!.metaLeader();
+    const victim = cluster.natsCluster!.nodes.find((n) => n.name !== meta)!;
     await victim.stop();
     const degraded = await waitFor(`doctor to name ${victim.name}'s replicas offline`, async () => {
       const d = await doctor();

@@ -3,26 +3,23 @@
  * every bucket ledgerflow creates (the definitions bucket used to be made
  * with the defaults whatever the settings said).
  */
-import { connect, RetentionPolicy } from 'nats';
+import { RetentionPolicy } from 'nats';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli, ROOT } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 
-const skipReason = inject('natsSkipReason');
 const APPROVAL = `${ROOT}/test/fixtures/approval.yaml`;
 
-describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
-  let server: NatsServer;
-  beforeAll(async () => { server = await startNatsServer(); }, 30_000);
-  afterAll(async () => { await server?.dispose(); });
+describe.skipIf(noNats)('ledgerflow doctor', () => {
+  const c = useCluster();
 
   it('lists each stream and bucket with replicas and leader, says what is not created yet, and warns where replicas differ from the setting', async () => {
     // Memory storage from the settings: it must reach the definitions bucket as it reaches the streams.
     const env = { LEDGERFLOW_NATS_STORAGE: 'memory' };
-    expect((await cli(['--nats', server.url, 'deploy', APPROVAL], { env })).code).toBe(0);
+    expect((await cli(['--nats', c.url, 'deploy', APPROVAL], { env })).code).toBe(0);
 
-    const ok = await cli(['--nats', server.url, 'doctor', '--json']);
+    const ok = await cli(['--nats', c.url, 'doctor', '--json']);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     const report = JSON.parse(ok.stdout);
@@ -36,7 +33,7 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
     // No engine has run: its secret's bucket, the snapshots, the schedule cursors and the run index are made on first use.
     expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX']));
 
-    const nc = await connect({ servers: server.url });
+    const nc = await c.connect();
     try {
       const jsm = await nc.jetstreamManager();
       expect((await jsm.streams.info('KV_LF_DEFINITIONS')).config.storage).toBe('memory');
@@ -46,7 +43,7 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
     }
 
     // With a replica setting the streams do not have, every one of them is named, and the exit code says so.
-    const off = await cli(['--nats', server.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } });
+    const off = await cli(['--nats', c.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } });
     expect(off.code).toBe(1);
     expect(off.stderr).toMatch(/warning: KV_LF_DEFINITIONS has 1 replica, but the setting \(LEDGERFLOW_NATS_REPLICAS\) is 3/);
     expect(off.stderr).toMatch(/warning: LF_INPUTS has 1 replica/);
@@ -54,7 +51,7 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
   }, 60_000);
 
   it('checks each queue\'s stream LF_TASKS_<queue> it finds, warns while the single LF_TASKS of older versions holds attempts, and says to delete it once empty', async () => {
-    const nc = await connect({ servers: server.url });
+    const nc = await c.connect();
     try {
       const jsm = await nc.jetstreamManager();
       // As an engine makes it when it first hands out an attempt on queue `default`.
@@ -63,15 +60,15 @@ describe.skipIf(!!skipReason)('ledgerflow doctor', () => {
       await jsm.streams.add({ name: 'LF_TASKS', subjects: ['lf.tasks.>'], retention: RetentionPolicy.Workqueue });
       const { seq } = await nc.jetstream().publish('lf.tasks.default.first', new TextEncoder().encode('{}'));
 
-      const held = await cli(['--nats', server.url, 'doctor']);
+      const held = await cli(['--nats', c.url, 'doctor']);
       expect(held.code).toBe(1);
       expect(held.stdout).toMatch(/LF_TASKS_default\s+stream\s+R1/);
       expect(held.stderr).toMatch(/warning: LF_TASKS holds 1 message: task attempts from before each queue had its own stream/);
       // A queue's stream is checked against the replica setting like every other.
-      expect((await cli(['--nats', server.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } })).stderr).toMatch(/warning: LF_TASKS_default has 1 replica/);
+      expect((await cli(['--nats', c.url, 'doctor'], { env: { LEDGERFLOW_NATS_REPLICAS: '3' } })).stderr).toMatch(/warning: LF_TASKS_default has 1 replica/);
 
       await jsm.streams.deleteMessage('LF_TASKS', seq);
-      const empty = await cli(['--nats', server.url, 'doctor']);
+      const empty = await cli(['--nats', c.url, 'doctor']);
       expect(empty.stderr).toBe('');
       expect(empty.code).toBe(0);
       expect(empty.stdout).toMatch(/note: LF_TASKS is left from before each queue had its own stream \(LF_TASKS_<queue>\) and is empty: .*delete it \(nats stream rm LF_TASKS\)/);

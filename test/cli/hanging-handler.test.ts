@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, skipNote, useCluster } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
 
 /** A workflow whose one task's handler never settles (no timeout), and a module that completes it. */
 function project(): { dir: string; file: string; done: string } {
@@ -71,10 +72,10 @@ describe('ledgerflow run: a handler that never settles', () => {
   });
 });
 
-describe.skipIf(!url)(`ledgerflow run --nats: a handler that never settles${skipReason ? `: skipped, ${skipReason}` : ''}`, () => {
+describe.skipIf(noNats)(`ledgerflow run --nats: a handler that never settles${skipNote}`, () => {
   it('waits for the attempt and says so on stderr; Ctrl-C exits 130', async () => {
     const { dir, file } = project();
-    const child = spawnCli(['--nats', url, 'run', file, '--json'], { cwd: dir, env: { LEDGERFLOW_WAIT_NOTICE: '300ms' } });
+    const child = spawnCli(['--nats', nats.url, 'run', file, '--json'], { cwd: dir, env: { LEDGERFLOW_WAIT_NOTICE: '300ms' } });
     const io = collect(child);
     await noticesWhileAlive(child, io, 3);
     child.kill('SIGINT');

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, skipNote, useCluster } from '../helpers/cluster.js';
 import { cli, tempDir } from '../helpers/cli.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
 
 /** A workflow that records its inputs as they arrive: a string and a boolean. */
 function definition(dir: string): string {
@@ -70,20 +71,20 @@ describe('ledgerflow run: an input value that looks like a flag is the value', (
   });
 });
 
-describe.skipIf(!url)(`ledgerflow start over NATS: an input value that looks like a flag is the value${skipReason ? `: skipped, ${skipReason}` : ''}`, () => {
+describe.skipIf(noNats)(`ledgerflow start over NATS: an input value that looks like a flag is the value${skipNote}`, () => {
   it('records --arg --version as the input, not the version', async () => {
     const dir = tempDir();
     const file = definition(dir);
-    const deployed = await cli(['--nats', url, 'deploy', file]);
+    const deployed = await cli(['--nats', nats.url, 'deploy', file]);
     expect(deployed.code, deployed.stderr).toBe(0);
-    const started = await cli(['--nats', url, 'start', 'echo-args', '--arg', '--version', '--json']);
+    const started = await cli(['--nats', nats.url, 'start', 'echo-args', '--arg', '--version', '--json']);
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout);
-    const status = await cli(['--nats', url, 'status', runId, '--json']);
+    const status = await cli(['--nats', nats.url, 'status', runId, '--json']);
     expect(JSON.parse(status.stdout).input).toEqual({ arg: '--version', flag: false });
-    const eq = await cli(['start', 'echo-args', '--arg=-x', '--json', '--nats', url]);
+    const eq = await cli(['start', 'echo-args', '--arg=-x', '--json', '--nats', nats.url]);
     expect(eq.code, eq.stderr).toBe(0);
-    const status2 = await cli(['--nats', url, 'status', JSON.parse(eq.stdout).runId, '--json']);
+    const status2 = await cli(['--nats', nats.url, 'status', JSON.parse(eq.stdout).runId, '--json']);
     expect(JSON.parse(status2.stdout).input).toEqual({ arg: '-x', flag: false });
   });
 });

@@ -1,19 +1,20 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, skipNote, useCluster } from '../helpers/cluster.js';
 import { openStore } from '../../src/store/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
 const BUNDLED = join(ROOT, 'definitions', 'inventory-validation.yaml');
 const SAMPLES = join(ROOT, 'definitions', 'samples');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 async function expectReplays(runId: string): Promise<void> {
-  const store = openStore({ nats: url });
+  const store = openStore({ nats: nats.url });
   try {
     expect(replayRun(await store.read(runId)).divergence).toBeNull();
   } finally {
@@ -21,44 +22,44 @@ async function expectReplays(runId: string): Promise<void> {
   }
 }
 
-describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipped, ${skipReason}` : ''}`, () => {
+describe.skipIf(noNats)(`the CLI on NATS JetStream (--nats)${skipNote}`, () => {
   it('runs the seed workflow with its log in JetStream; approve, resume, list, history and replay read it back', async () => {
     const cwd = tempDir();
     const policy = join(cwd, 'strict.yaml');
     writeFileSync(policy, 'required_files: [README.md, SECURITY.md]\n');
-    const run = await cli(['--nats', url, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', policy, '--json'], { cwd });
+    const run = await cli(['--nats', nats.url, 'run', BUNDLED, '--target_folder', join(SAMPLES, '0UT.3OX'), '--policy_file', policy, '--json'], { cwd });
     expect(run.code).toBe(3);
     const { runId } = JSON.parse(run.stdout);
     expect(existsSync(join(cwd, '.ledgerflow'))).toBe(false); // nothing went to the embedded store
 
     // Over NATS an approval is published as the approver's NATS user, and an engine records it.
-    const engine = spawnCli(['--nats', url, 'engine']);
+    const engine = spawnCli(['--nats', nats.url, 'engine']);
     try {
       // Over NATS, the hints name the NATS way to decide: as an approver's NATS user, and engines continue.
-      const waiting = await cli(['--nats', url, 'wait', runId, '--or-waiting']);
+      const waiting = await cli(['--nats', nats.url, 'wait', runId, '--or-waiting']);
       expect(waiting.code).toBe(3);
-      expect(waiting.stdout).toContain(`waiting for approval of alert_cmd_bridge: ledgerflow approve ${runId} alert_cmd_bridge --nats ${url.replace('nats://', 'nats://<approver>:<password>@')}`);
+      expect(waiting.stdout).toContain(`waiting for approval of alert_cmd_bridge: ledgerflow approve ${runId} alert_cmd_bridge --nats ${nats.url.replace('nats://', 'nats://<approver>:<password>@')}`);
       expect(waiting.stdout).toContain(`an engine records the decision; running engines (with workers), or ledgerflow resume ${runId}, continue the run`);
-      const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
+      const commander = nats.as('commander');
       const published = await cli(['--nats', commander, 'approve', runId, 'alert_cmd_bridge', '--comment', 'known gap']);
       expect(published.stderr).toBe('');
       expect(published.code).toBe(0);
-      const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '20s', '--json']);
+      const waited = await cli(['--nats', nats.url, 'wait', runId, '--timeout', '20s', '--json']);
       expect(waited.code).toBe(0);
       expect(JSON.parse(waited.stdout).tasks.alert_cmd_bridge).toMatchObject({ status: 'COMPLETED', output: { by: 'commander', comment: 'known gap' } });
     } finally {
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));
     }
-    const status = JSON.parse((await cli(['--nats', url, 'status', runId, '--json'])).stdout);
+    const status = JSON.parse((await cli(['--nats', nats.url, 'status', runId, '--json'])).stdout);
     expect(status.status).toBe('COMPLETED');
-    const list = JSON.parse((await cli(['list', '--json'], { env: { LEDGERFLOW_NATS_URL: url } })).stdout);
+    const list = JSON.parse((await cli(['list', '--json'], { env: { LEDGERFLOW_NATS_URL: nats.url } })).stdout);
     expect(list).toContainEqual(expect.objectContaining({ runId, status: 'COMPLETED', workflowId: 'inventory-validation-v1' }));
-    const history = JSON.parse((await cli(['--nats', url, 'history', runId, '--json'])).stdout);
+    const history = JSON.parse((await cli(['--nats', nats.url, 'history', runId, '--json'])).stdout);
     expect(history.at(-1)).toMatchObject({ type: 'approval.recorded', data: { by: 'commander' } });
-    expect((await cli(['--nats', url, 'replay', runId])).code).toBe(0);
+    expect((await cli(['--nats', nats.url, 'replay', runId])).code).toBe(0);
     // Every run of the workflow in the stream, read in one pass.
-    const all = await cli(['--nats', url, 'replay', '--all', '--workflow', 'inventory-validation-v1', '--json']);
+    const all = await cli(['--nats', nats.url, 'replay', '--all', '--workflow', 'inventory-validation-v1', '--json']);
     expect(all.code).toBe(0);
     expect(JSON.parse(all.stdout)).toMatchObject({ workflowId: 'inventory-validation-v1', runs: expect.any(Number), diverged: 0, problems: [] });
     expect(JSON.parse(all.stdout).runs).toBeGreaterThanOrEqual(1);
@@ -68,14 +69,14 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
   it('a run killed with SIGKILL mid-task resumes from JetStream without re-running the completed task', async () => {
     const cwd = tempDir();
     const markers = join(cwd, 'markers');
-    const child = spawnCli(['--nats', url, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '3000', '--json'], { cwd, env: { LF_MARKERS: markers } });
+    const child = spawnCli(['--nats', nats.url, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '3000', '--json'], { cwd, env: { LF_MARKERS: markers } });
     let out = '';
     child.stderr!.on('data', (d) => (out += d));
     await waitFor('slow to start', () => existsSync(markers) && readFileSync(markers, 'utf8').includes('slow 1'), { timeout: 15_000, detail: () => out });
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
     const runId = /run (\S+) started/.exec(out)![1]!;
-    const r = await cli(['--nats', url, 'resume', runId, '--json'], { cwd, env: { LF_MARKERS: markers } });
+    const r = await cli(['--nats', nats.url, 'resume', runId, '--json'], { cwd, env: { LF_MARKERS: markers } });
     expect(r.code).toBe(0);
     const lines = readFileSync(markers, 'utf8').trim().split('\n');
     expect(lines.filter((l) => l.startsWith('first ') && l.includes(' start '))).toHaveLength(1);
@@ -84,10 +85,10 @@ describe.skipIf(!url)(`the CLI on NATS JetStream (--nats)${skipReason ? `: skipp
   }, 60_000);
 
   it('engine refuses a --snapshot-every or --concurrency that is not a whole number, before connecting', async () => {
-    const bad = await cli(['--nats', url, 'engine', '--snapshot-every', '1k']);
+    const bad = await cli(['--nats', nats.url, 'engine', '--snapshot-every', '1k']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--snapshot-every 1k must be a whole number of at least 0/);
-    const zero = await cli(['--nats', url, 'engine', '--concurrency', '0']);
+    const zero = await cli(['--nats', nats.url, 'engine', '--concurrency', '0']);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--concurrency 0 must be a whole number of at least 1/);
   });

@@ -6,9 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { createActor } from 'xstate';
-import { type MachineEvent } from '../../src/compiler/index.js';
+import type { MachineEvent } from '../../src/compiler/index.js';
 import { buildMachine } from '../../src/compiler/machine.js';
 import { parseDefinition } from '../../src/definition/index.js';
 import { FileEventStore, openStore } from '../../src/store/index.js';
@@ -19,7 +20,8 @@ import { waitFor } from '../helpers/wait.js';
 const LOOP = join(ROOT, 'test', 'fixtures', 'loop.yaml');
 /** README's loop example: tasks that wait for the loop itself (`depends_on: [wait_ready]`) read its body's last iteration. */
 const LOOP_THEN = join(ROOT, 'test', 'fixtures', 'loop-then.yaml');
-const natsUrl = inject('natsUrl');
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
 
 /** `task attempt key what pid ms` lines the fixture handlers write. */
 function markers(file: string): string[][] {
@@ -126,12 +128,12 @@ describe('a task that depends on a DO_WHILE reads its body tasks', () => {
     expectLastIteration(JSON.parse(r.stdout));
   }, 60_000);
 
-  it.skipIf(!natsUrl)('run with --nats: the same, with the log in JetStream', async () => {
-    const r = await cli(['--nats', natsUrl, 'run', LOOP_THEN, '--json'], { cwd: tempDir() });
+  it.skipIf(noNats)('run with --nats: the same, with the log in JetStream', async () => {
+    const r = await cli(['--nats', nats.url, 'run', LOOP_THEN, '--json'], { cwd: tempDir() });
     expect(r.code, r.stderr).toBe(0);
     const view = JSON.parse(r.stdout);
     expectLastIteration(view);
-    const store = openStore({ nats: natsUrl });
+    const store = openStore({ nats: nats.url });
     try {
       expect(replayRun(await store.read(view.runId)).divergence).toBeNull();
     } finally {

@@ -4,27 +4,16 @@
  * and with --as on a server without users (recorded at once, marked
  * unauthenticated). Real nats-servers, real CLI processes.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { cli, ROOT, spawnCli } from '../helpers/cli.js';
 
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
-const bin = natsServerBin();
 
-describe.skipIf(!bin)('approve and reject over NATS before any engine has run', () => {
-  let withUsers: NatsServer;
-  let withoutUsers: NatsServer;
-
-  beforeAll(async () => {
-    const conf = join(tempDir(), 'no-users.conf');
-    writeFileSync(conf, 'jetstream {\n  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n');
-    [withUsers, withoutUsers] = await Promise.all([startNatsServer(), startNatsServer({ config: conf })]);
-  });
-  afterAll(async () => {
-    await Promise.all([withUsers?.dispose(), withoutUsers?.dispose()]);
-  });
+describe.skipIf(noNats)('approve and reject over NATS before any engine has run', () => {
+  const withUsers = useCluster();
+  const withoutUsers = useCluster({ users: false });
 
   it('as a NATS user: accepted with no engine running, and recorded by the first engine that starts', async () => {
     const url = withUsers.url;

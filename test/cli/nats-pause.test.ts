@@ -1,20 +1,16 @@
 /** `ledgerflow pause` / `resume` / `cancel` with --nats: run control (lf.control) an engine process records, whichever owns the run, as the NATS user who sent it. Real nats-server, real CLI processes. */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli } from '../helpers/cli.js';
-import { natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats.js';
 
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
-const bin = natsServerBin();
 
-describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
-  let server: NatsServer;
-
-  beforeAll(async () => { server = await startNatsServer(); });
-  afterAll(async () => { await server?.dispose(); });
+describe.skipIf(noNats)('pause, resume and cancel over NATS from the CLI', () => {
+  const c = useCluster();
 
   it('an engine records commander\'s pause (PAUSED, a second pause refused by the engine), wait --or-waiting returns on it, approvals still land, resume lets the engine finish the run', async () => {
-    const url = server.url;
+    const url = c.url;
     const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
     const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
     expect(run.code).toBe(3);
@@ -59,7 +55,7 @@ describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
   }, 90_000);
 
   it('cancel --nats: an engine records commander\'s cancel of a waiting run (by commander), a second cancel is refused (exit 2), none answers in time without an engine (exit 3)', async () => {
-    const url = server.url;
+    const url = c.url;
     const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
     const run = await cli(['--nats', url, 'run', APPROVAL, '--json']);
     expect(run.code).toBe(3);
@@ -86,7 +82,7 @@ describe.skipIf(!bin)('pause, resume and cancel over NATS from the CLI', () => {
   }, 90_000);
 
   it('cancel --nats with an engine running: recorded at once (exit 0, --json says CANCELLED)', async () => {
-    const url = server.url;
+    const url = c.url;
     const commander = url.replace('nats://', 'nats://commander:commander-dev-password@');
     const { runId } = JSON.parse((await cli(['--nats', url, 'run', APPROVAL, '--json'])).stdout);
     const engine = spawnCli(['--nats', url, 'engine', '--handlers', join(ROOT, 'test', 'fixtures', 'handlers.mjs')]);

@@ -8,15 +8,14 @@
  * lacks a handler refused before it writes. Real CLI processes, a real nats-server.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { asUser, natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
 const WAIT = join(ROOT, 'test', 'fixtures', 'wait-signal.yaml');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
-const bin = natsServerBin();
 
 const history = async (store: string[], runId: string) => JSON.parse((await cli([...store, 'history', runId, '--json'])).stdout) as { seq: number; type: string; data: Record<string, unknown> }[];
 const keys = (text: string) => Object.keys(JSON.parse(text)).sort();
@@ -49,10 +48,8 @@ describe('run inputs on the embedded store', () => {
   });
 });
 
-describe.skipIf(!bin)('run inputs over NATS', () => {
-  let nats: NatsServer;
-  beforeAll(async () => { nats = await startNatsServer(); });
-  afterAll(async () => { await nats?.dispose(); });
+describe.skipIf(noNats)('run inputs over NATS', () => {
+  const nats = useCluster();
   const on = () => ['--nats', nats.url];
 
   it('with no engine: an unknown run is refused at once (exit 2); a signal is recorded at once; queued inputs are taken by resume', async () => {
@@ -72,7 +69,7 @@ describe.skipIf(!bin)('run inputs over NATS', () => {
 
     // As a proven user the approval is queued (no engine to judge it), and the next resume takes it.
     const { runId } = JSON.parse((await cli([...on(), 'run', APPROVAL, '--json'])).stdout);
-    const queued = await cli(['--nats', asUser(nats.url, 'alice'), 'approve', runId, 'sign_off', '--wait', '300ms', '--json']);
+    const queued = await cli(['--nats', nats.as('alice'), 'approve', runId, 'sign_off', '--wait', '300ms', '--json']);
     expect(queued.code).toBe(3);
     expect(JSON.parse(queued.stdout)).toMatchObject({ by: 'alice', recorded: false, queued: true });
     const resumed = await cli([...on(), 'resume', runId, '--handlers', HANDLERS, '--json']);
@@ -99,7 +96,7 @@ describe.skipIf(!bin)('run inputs over NATS', () => {
   it('with an engine: a typo in the task is refused with no event appended, and the seq printed is the approval\'s', async () => {
     const engine = spawnCli([...on(), 'engine', '--handlers', HANDLERS]);
     try {
-      const alice = asUser(nats.url, 'alice');
+      const alice = nats.as('alice');
       const runId = (await cli([...on(), 'start', 'approval'])).stdout.trim();
       await waitFor('the run waits for sign-off', async () => JSON.parse((await cli([...on(), 'status', runId, '--json'])).stdout).status === 'WAITING', { timeout: 20_000 });
       const before = (await history(on(), runId)).length;

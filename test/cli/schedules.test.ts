@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
-import { Engine } from '../../src/runtime/index.js';
+import { describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { Engine } from '../../src/local/index.js';
 import { openStore } from '../../src/store/index.js';
 import { engineStarter, FileScheduleCursor, scheduleCursorFile, Scheduler } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
@@ -77,14 +77,13 @@ describe('ledgerflow schedules (embedded store)', () => {
   });
 });
 
-const natsUrl = inject('natsUrl');
-describe.skipIf(!natsUrl)('ledgerflow schedules --nats', () => {
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
+describe.skipIf(noNats)('ledgerflow schedules --nats', () => {
   it('lists the schedules of the deployed definitions', async () => {
-    const client = new ClusterClient(natsUrl);
     const id = `sched_cli_${Date.now()}`;
-    await client.deploy(def(DAILY.replace('id: daily_ops', `id: ${id}`)));
-    await client.close();
-    const r = await cli(['--nats', natsUrl, 'schedules', '--json', '--count', '1'], { cwd: tempDir('lf-sched-nats-') });
+    await nats.client.deploy(def(DAILY.replace('id: daily_ops', `id: ${id}`)));
+    const r = await cli(['--nats', nats.url, 'schedules', '--json', '--count', '1'], { cwd: tempDir('lf-sched-nats-') });
     expect(r.code, r.stderr).toBe(0);
     const mine = JSON.parse(r.stdout).filter((x: { workflowId: string }) => x.workflowId === id);
     expect(mine.map((x: { trigger: number; next: unknown[] }) => [x.trigger, x.next.length])).toEqual([[0, 1], [2, 1]]);

@@ -4,13 +4,15 @@
  * recorded and `resume` carries the run on with its data as the WAIT's output.
  */
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, expectEveryRunReplays, ROOT, tempDir } from '../helpers/cli.js';
 
 const WAIT = join(ROOT, 'test', 'fixtures', 'wait-signal.yaml');
 /** A WAIT whose id (sign_off) is not the signal it takes (audit_signed_off). */
 const AUDIT = join(ROOT, 'test', 'fixtures', 'wait-audit.yaml');
-const natsUrl = inject('natsUrl');
+// The test run's nats-server.
+const nats = useCluster({ server: 'shared' });
 
 describe('ledgerflow signal (embedded store)', () => {
   it('refuses a signal for an unknown run or a name no WAIT waits for, recording nothing; an accepted one moves the run on', async () => {
@@ -79,12 +81,12 @@ describe('what a WAIT waits for, named in every hint', () => {
     expect((await cli(['--store', store, 'resume', runId])).code).toBe(0);
   }, 60_000);
 
-  it.skipIf(!natsUrl)('run with --nats: the closing hint names the signal too', async () => {
-    const run = await cli(['--nats', natsUrl, 'run', AUDIT], { cwd: tempDir() });
+  it.skipIf(noNats)('run with --nats: the closing hint names the signal too', async () => {
+    const run = await cli(['--nats', nats.url, 'run', AUDIT], { cwd: tempDir() });
     expect(run.code).toBe(3);
     const runId = /run (\S+) started/.exec(run.stdout)![1]!;
     expect(run.stdout).toContain(`sign_off waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off --data '<json>' --nats <url>`);
-    const status = await cli(['--nats', natsUrl, 'status', runId]);
+    const status = await cli(['--nats', nats.url, 'status', runId]);
     expect(status.stdout).toContain(`waits for signal audit_signed_off: ledgerflow signal ${runId} audit_signed_off`);
   }, 60_000);
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
   expect(await expectEveryRunReplays()).toBeGreaterThanOrEqual(5);
@@ -123,12 +124,11 @@ describe('station-deployment through the CLI', () => {
     child.stdout!.on('data', (d) => (stdout += d));
     const exited = new Promise<number | null>((res) => child.on('close', res));
     // Once an attempt has been refused by the lock, the other deployment lets go of it.
-    for (;;) {
+    await waitFor('an attempt refused by the lock', async () => {
       const list = await cli(['--store', store, 'list', '--json']);
       const runId = list.code === 0 ? (JSON.parse(list.stdout) as { runId: string }[])[0]?.runId : undefined;
-      if (runId && (await cli(['--store', store, 'history', runId])).stdout.includes('is locked by another deployment or rollback')) break;
-      await new Promise((r) => setImmediate(r));
-    }
+      return !!runId && (await cli(['--store', store, 'history', runId])).stdout.includes('is locked by another deployment or rollback');
+    }, { timeout: 30_000, interval: 0 });
     rmdirSync(lock);
     expect(await exited).toBe(0);
     const view = JSON.parse(stdout) as View;

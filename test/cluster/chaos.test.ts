@@ -7,10 +7,9 @@
  * markers the fixture handlers write (task, attempt, idempotency key,
  * start|end, pid, time), never from an engine's own counters.
  */
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { connect, Events, nanos, type JetStreamManager } from 'nats';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { connect, Events, nanos } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
@@ -18,86 +17,51 @@ import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { replayRun, type RunView } from '../../src/runtime/index.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
-import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import type { NatsServer } from '../helpers/nats.js';
+import { noNats, skipNote, testCluster, type Cluster } from '../helpers/cluster.js';
 import { deadLetters } from '../helpers/dead-letters.js';
-import { CHAOS_TASKS, CHAOS_WORKFLOW as CHAOS, HANDLERS, readMarkers, type Marker } from '../helpers/cluster-run.js';
+import { CHAOS_TASKS, CHAOS_WORKFLOW as CHAOS, HANDLERS, readMarkers, spawnLedgerflow, type LedgerflowProcess, type Marker } from '../helpers/cluster-run.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skipReason = inject('natsSkipReason');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const APPROVAL = join(FIXTURES, 'cluster-approval.yaml');
 /** Tasks of cluster.yaml that run the `slow` handler. */
 const SLOW_TASKS = new Set(['slow_a', 'slow_b', 'slow_c']);
 
-interface Proc { name: string; pid: number; output: () => string; kill: (signal?: NodeJS.Signals) => Promise<void> }
-
-/** One test's cluster: its own nats-server, the processes it started, clients; all gone when the test ends. */
-interface Cluster {
+/** One test's cluster (test/helpers/cluster.ts, its own nats-server) and the `ledgerflow` processes it started; all gone when the test ends. */
+interface ChaosCluster extends Cluster {
   server: NatsServer;
-  url: string;
   dir: string;
   markers: string;
-  client: ClusterClient;
-  /** The server URL as one of nats.conf's users. */
-  as: (user: string) => string;
   /** Starts `ledgerflow <args>` and resolves once it says it is taking work. */
-  launch: (name: string, args: string[], env?: Record<string, string>) => Promise<Proc>;
+  launch: (name: string, args: string[], env?: Record<string, string>) => Promise<LedgerflowProcess>;
   /** A client of its own (closed with the cluster), e.g. after a server restart. */
   newClient: () => ClusterClient;
-  /** The engine user's JetStream manager (streams, consumers, DLQ). */
-  jsm: () => Promise<JetStreamManager>;
   /** Everything the processes printed, for failure messages. */
   logs: () => string;
 }
 
-async function startCluster(): Promise<Cluster> {
-  const server = await startNatsServer();
+async function startChaosCluster(): Promise<ChaosCluster> {
+  const c = await testCluster();
   const dir = tempDir('lf-chaos-');
-  const procs: Proc[] = [];
-  const clients: ClusterClient[] = [];
-  onTestFinished(async () => {
-    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await server.dispose();
-  });
-  const newClient = () => {
-    const c = new ClusterClient(server.url);
-    clients.push(c);
-    return c;
-  };
-  const c: Cluster = {
-    server, url: server.url, dir, markers: join(dir, 'markers'),
-    client: newClient(),
-    as: (user) => server.url.replace('nats://', `nats://${user}:${user}-dev-password@`),
-    newClient,
-    jsm: async () => (await c.client.store.connection()).jetstreamManager(),
+  const markers = join(dir, 'markers');
+  const procs: LedgerflowProcess[] = [];
+  c.defer(() => Promise.all(procs.map((p) => p.kill('SIGKILL'))));
+  return Object.assign(c, {
+    server: c.server!, dir, markers,
+    newClient: () => c.clientAs(undefined, {}),
     logs: () => procs.map((p) => `--- ${p.name} (${p.pid}) ---\n${p.output()}`).join('\n'),
-    launch: async (name, args, env = {}) => {
-      const child: ChildProcess = spawnCli(args, { cwd: dir, env: { LF_MARKERS: join(dir, 'markers'), ...env } });
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      const proc: Proc = {
-        name, pid: child.pid!, output: () => out,
-        kill: async (signal = 'SIGKILL') => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          await exited;
-        },
-      };
+    launch: async (name: string, args: string[], env: Record<string, string> = {}) => {
+      const proc = spawnLedgerflow(name, args, { cwd: dir, markers, env });
       procs.push(proc);
-      await waitFor(`${name} to start`, () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${out}`);
-        return /^(engine|worker) \d+ /m.test(out);
-      }, { timeout: 30_000, detail: () => out });
+      await proc.started();
       return proc;
     },
-  };
-  return c;
+  });
 }
 
-async function deploy(c: Cluster, file: string): Promise<void> {
+async function deploy(c: ChaosCluster, file: string): Promise<void> {
   const r = await cli(['--nats', c.url, 'deploy', file], { cwd: c.dir });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -131,9 +95,9 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 const withoutSeq = ({ seq: _seq, ...rest }: RunView) => rest;
 
-describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nats-server killed mid-run${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-server killed mid-run${skipNote}`, () => {
   it('two engines racing on the same runs: no forked history, no duplicate completion, no attempt run twice, replay equal to live state', async () => {
-    const c = await startCluster();
+    const c = await startChaosCluster();
     await deploy(c, CHAOS);
     // Both engines also run tasks (--handlers): two engines and two in-process workers share every run.
     const engines = await Promise.all(['engine-1', 'engine-2'].map((n) => c.launch(n, ['--nats', c.url, 'engine', '--handlers', HANDLERS])));
@@ -156,7 +120,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
   }, 60_000);
 
   it('an engine killed with SIGKILL and nats-server killed and restarted mid-run: every run completes, nothing acknowledged is lost, no completed task runs again', async () => {
-    const c = await startCluster();
+    const c = await startChaosCluster();
     await deploy(c, CHAOS);
     // What a killed process held (an input an engine was folding, an attempt its worker was running)
     // comes back after its consumer's ack wait, 30 s by default: make it 2 s, as an operator may
@@ -244,7 +208,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
   }, 90_000);
 
   it('a worker killed mid-task: after the ack wait the attempt is redelivered, reported lost and run again by another worker as the same attempt, no retry used', async () => {
-    const c = await startCluster();
+    const c = await startChaosCluster();
     await deploy(c, CHAOS);
     // An engine without handlers: every task goes to the remote workers, which connect as nats.conf's `worker` user.
     // The engine creates their consumers (the `worker` user may not), with the ack wait of its environment.
@@ -284,7 +248,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
   }, 60_000);
 
   it('nats-server killed and restarted while a worker runs a task: the attempt it finished is reported once the server is back, not lost', async () => {
-    const c = await startCluster();
+    const c = await startChaosCluster();
     await deploy(c, join(FIXTURES, 'slow.yaml')); // no retry policy: a lost result would fail the run
     await c.launch('engine', ['--nats', c.url, 'engine']);
     await c.launch('worker', ['--nats', c.as('worker'), 'worker', '--handlers', HANDLERS]); // default ack wait (30 s)
@@ -304,7 +268,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
   }, 60_000);
 
   it('a trigger delivered twice (and once more through emit) starts exactly one run; an event that fails its schema lands in lf.dlq.triggers with the reason', async () => {
-    const c = await startCluster();
+    const c = await startChaosCluster();
     await deploy(c, join(ROOT, 'definitions', 'lead_qualification.yaml'));
     const engineArgs = ['--nats', c.url, 'engine', '--handlers', join(ROOT, 'definitions', 'handlers', 'leads.ts'), '--events', join(ROOT, 'events')];
     // Two engines, so the deliveries may well be taken by different engines at once.
@@ -314,14 +278,9 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
     const data = { lead_id: 'L-2026-0042', company: 'Nordwind Logistics GmbH', employees: 850, industry: 'logistics', source: 'referral', budget: 120000, currency: 'EUR', engagement: { website_visits: 14, email_opens: 6, content_downloads: 3, demo_requested: true } };
     const event = { id, type: 'lead_qualification', time: new Date().toISOString(), source: 'crm', data };
     // Raw publishes without a message id: JetStream's dedup cannot hide the second delivery.
-    const nc = await connect({ servers: c.url });
-    try {
-      const js = nc.jetstream();
-      await js.publish('lf.triggers.lead_qualification', encode(event));
-      await js.publish('lf.triggers.lead_qualification', encode(event));
-    } finally {
-      await nc.close();
-    }
+    const js = (await c.connect()).jetstream();
+    await js.publish('lf.triggers.lead_qualification', encode(event));
+    await js.publish('lf.triggers.lead_qualification', encode(event));
     const emitted = await cli(['--nats', c.url, 'emit', 'lead_qualification', '--id', id, '--time', event.time, '--source', 'crm', '--data', JSON.stringify(data)], { cwd: c.dir });
     expect(emitted.stderr).toBe('');
     expect(emitted.code).toBe(0);
@@ -357,7 +316,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
   }, 60_000);
 
   it('every bad approval is refused, recorded in the audit trail where the run and task exist, and changes no state', async () => {
-    const c = await startCluster();
+    const c = await startChaosCluster();
     await deploy(c, APPROVAL);
     await c.launch('engine', ['--nats', c.url, 'engine', '--handlers', HANDLERS]);
     const { runId } = await c.client.start('cluster-approval', {});
@@ -412,7 +371,7 @@ describe.skipIf(!!skipReason)(`a cluster under failure: engines, workers and nat
 
     // 3. alice posing as cfo: the server refuses the subject (nats.conf), so nothing reaches an engine.
     const logBefore = await events();
-    await expect(new ClusterClient(c.as('alice')).decide(runId, 'countersign', 'cfo', 'approved')).rejects.toThrow(/may not publish approvals under that name.*[Pp]ermission/s);
+    await expect(c.clientAs('alice').decide(runId, 'countersign', 'cfo', 'approved')).rejects.toThrow(/may not publish approvals under that name.*[Pp]ermission/s);
     const posing = await approve('alice', runId, 'sign', ['--as', 'cfo']); // the CLI refuses before publishing
     expect(posing.code).toBe(2);
     expect(posing.stderr).toMatch(/does not match the NATS user alice/);

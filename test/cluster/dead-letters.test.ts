@@ -7,19 +7,18 @@
  * dead-letter stream is bounded, also when it was created without bounds.
  */
 import { createHash } from 'node:crypto';
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { loadEventTypes } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
 import { deadLetters } from '../helpers/dead-letters.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, testCluster, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { ROOT } from '../helpers/cli.js';
 
-const skipReason = inject('natsSkipReason');
 const encoder = new TextEncoder();
 
 const gate = def(`
@@ -62,38 +61,21 @@ async function stored(jsm: JetStreamManager): Promise<{ subject: string; bytes: 
   return out;
 }
 
-describe.skipIf(!!skipReason)('poison messages', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let client: ClusterClient;
+describe.skipIf(noNats)('poison messages', () => {
+  const c = useCluster({ engines: 1, engine: { eventTypes: loadEventTypes(`${ROOT}/events`) }, deploy: [gate, quick] });
   let admin: NatsConnection;
   let jsm: JetStreamManager;
   const handlers = { prepare: async () => ({ ready: true }) };
-
   beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url, eventTypes: loadEventTypes(`${ROOT}/events`) });
-    await engine.start();
-    client = new ClusterClient(server.url);
-    await client.deploy(gate);
-    await client.deploy(quick);
-    admin = await connect({ servers: server.url });
+    admin = await c.connect();
     jsm = await admin.jetstreamManager();
-  }, 30_000);
-
-  afterAll(async () => {
-    await admin?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
   });
 
   it('a 7.5 MB approval and a 7.5 MB trigger event are dead-lettered once, as a reference and a 4 KiB excerpt, and the engine goes on serving', async () => {
-    const worker = createWorker({ nats: server.url, handlers });
-    await worker.start();
+    const worker = await c.addWorker({ nats: c.url, handlers });
     try {
-      const { runId } = await client.start('dlq-gate', {});
-      expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+      const { runId } = await c.client.start('dlq-gate', {});
+      expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
       const js = admin.jetstream();
       const approval = huge(7.5 * 1024 * 1024, { decision: 'approved' }, 'comment');
       const event = huge(7.5 * 1024 * 1024, { id: 'big-1', type: 'revenue_milestone', time: new Date().toISOString() }, 'data');
@@ -116,20 +98,20 @@ describe.skipIf(!!skipReason)('poison messages', () => {
       expect(a!.reason).toMatch(/^malformed approval on lf\.approvals\./);
 
       // Not a loop: a normal run after them completes, and nothing more was dead-lettered or retried.
-      const { runId: next } = await client.start('dlq-quick', {});
-      expect((await client.wait(next, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      const { runId: next } = await c.client.start('dlq-quick', {});
+      expect((await c.client.wait(next, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
       expect(await deadLetters(jsm, 'approvals')).toHaveLength(1);
       expect(await deadLetters(jsm, 'triggers')).toHaveLength(1);
-      expect(engine.stats).toMatchObject({ deadLetters: 2, retries: 0 });
+      expect(c.engines[0]!.stats).toMatchObject({ deadLetters: 2, retries: 0 });
       // Each dead letter is small in the stream: the excerpt and the reference, not a copy.
       for (const m of await stored(jsm)) expect(m.bytes).toBeLessThan(16 * 1024);
       // And the poison messages left their work queues (nothing waits to be delivered again).
       await waitFor('the poison messages gone from their queues', async () =>
         (await jsm.streams.info(STREAMS.approvals.name)).state.messages + (await jsm.streams.info(STREAMS.triggers.name)).state.messages === 0);
       // The run the approval was for still waits for a real one.
-      expect((await client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
+      expect((await c.client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     } finally {
-      await worker.stop();
+      await c.stopWorker(worker);
     }
   }, 60_000);
 
@@ -146,8 +128,7 @@ describe.skipIf(!!skipReason)('poison messages', () => {
       if (m) dead++; // taken and never answered: the ack wait passes
     }
     let ran = 0;
-    const worker = createWorker({ nats: server.url, queue: 'poison', settings, handlers: { prepare: async () => { ran++; return {}; } } });
-    await worker.start();
+    const worker = await c.addWorker({ nats: c.url, queue: 'poison', settings, handlers: { prepare: async () => { ran++; return {}; } } });
     try {
       // Under the worker's own user (anonymous here: it connects without credentials), the one dead-letter subject a worker may write.
       const [letter] = await waitFor('the attempt in lf.dlq.tasks.anonymous', async () => { const l = (await deadLetters(jsm, 'tasks.anonymous')).filter((d) => (d.source as { seq: number } | undefined)?.seq === ack.seq); return l.length > 0 ? l : undefined; }, { timeout: 15_000 });
@@ -159,57 +140,43 @@ describe.skipIf(!!skipReason)('poison messages', () => {
         (await deadLetters(jsm, 'inputs')).some((d) => String(d.raw ?? '').includes('LF_ATTEMPT_UNDELIVERABLE') && d.runId === 'dlq-nosuchrun') || undefined, { timeout: 15_000 });
       await waitFor('the attempt gone from its queue', async () => (await jsm.consumers.info(taskStream('poison').name, durable)).num_pending + (await jsm.consumers.info(taskStream('poison').name, durable)).num_ack_pending === 0);
     } finally {
-      await worker.stop();
+      await c.stopWorker(worker);
     }
   }, 30_000);
 });
 
-describe.skipIf(!!skipReason)('a message whose processing always fails', () => {
-  let server: NatsServer;
-  afterAll(async () => { await server?.dispose(); });
-
+describe.skipIf(noNats)('a message whose processing always fails', () => {
   it('is dead-lettered after maxDeliver deliveries, retried with a growing delay in between', async () => {
-    server = await startNatsServer();
-    const client = new ClusterClient(server.url);
-    const admin = await connect({ servers: server.url });
+    const c = await testCluster();
+    const admin = await c.connect();
     const logs: string[] = [];
-    const engine = new ClusterEngine({ nats: server.url, settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 1000 }, log: (l) => logs.push(l) });
-    try {
-      await client.deploy(quick);
-      // A run recorded while no engine runs, whose log then gets a message that is not a commit: every load of it fails.
-      const { runId } = await client.start('dlq-quick', {});
-      const bad = await admin.jetstream().publish(`lf.events.dlq-quick.${runId}`, encoder.encode('not a commit'));
-      await engine.start();
-      const jsm = await admin.jetstreamManager();
-      const [letter] = await waitFor('the kick in lf.dlq.inputs', async () => { const l = await deadLetters(jsm, 'inputs'); return l.length > 0 ? l : undefined; }, { timeout: 20_000, detail: () => logs.join('\n') });
-      expect(letter).toMatchObject({
-        source: { stream: 'LF_INPUTS', subject: subjects.input('anonymous', runId), deliveries: 3 },
-        reason: expect.stringMatching(new RegExp(`^gave up after 3 deliveries \\(the bound is 3\\); the last failed with: LF_EVENTS message ${bad.seq} .*corrupt commit`)),
-        raw: JSON.stringify({ type: 'kick', runId }),
-      });
-      expect(engine.stats).toMatchObject({ deadLetters: 1, retries: 2 });
-      // The delays grew: 100 ms, then 200 ms.
-      expect(logs.filter((l) => /trying again in/.test(l)).map((l) => /delivery (\d) of 3, trying again in (\d+) ms/.exec(l)?.slice(1))).toEqual([['1', '100'], ['2', '200']]);
-      // Terminated after the dead letter was written: it leaves its work queue.
-      await waitFor('the kick gone from LF_INPUTS', async () => (await jsm.streams.info(STREAMS.inputs.name)).state.messages === 0);
-      // The server's own bound: a few deliveries past the engine's, a last resort.
-      expect((await jsm.consumers.info(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs)).config.max_deliver).toBe(8);
-    } finally {
-      await engine.stop();
-      await admin.close();
-      await client.close();
-    }
+    await c.client.deploy(quick);
+    // A run recorded while no engine runs, whose log then gets a message that is not a commit: every load of it fails.
+    const { runId } = await c.client.start('dlq-quick', {});
+    const bad = await admin.jetstream().publish(`lf.events.dlq-quick.${runId}`, encoder.encode('not a commit'));
+    const engine = await c.addEngine({ settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 1000 }, log: (l) => logs.push(l) });
+    const jsm = await admin.jetstreamManager();
+    const [letter] = await waitFor('the kick in lf.dlq.inputs', async () => { const l = await deadLetters(jsm, 'inputs'); return l.length > 0 ? l : undefined; }, { timeout: 20_000, detail: () => logs.join('\n') });
+    expect(letter).toMatchObject({
+      source: { stream: 'LF_INPUTS', subject: subjects.input('anonymous', runId), deliveries: 3 },
+      reason: expect.stringMatching(new RegExp(`^gave up after 3 deliveries \\(the bound is 3\\); the last failed with: LF_EVENTS message ${bad.seq} .*corrupt commit`)),
+      raw: JSON.stringify({ type: 'kick', runId }),
+    });
+    expect(engine.stats).toMatchObject({ deadLetters: 1, retries: 2 });
+    // The delays grew: 100 ms, then 200 ms.
+    expect(logs.filter((l) => /trying again in/.test(l)).map((l) => /delivery (\d) of 3, trying again in (\d+) ms/.exec(l)?.slice(1))).toEqual([['1', '100'], ['2', '200']]);
+    // Terminated after the dead letter was written: it leaves its work queue.
+    await waitFor('the kick gone from LF_INPUTS', async () => (await jsm.streams.info(STREAMS.inputs.name)).state.messages === 0);
+    // The server's own bound: a few deliveries past the engine's, a last resort.
+    expect((await jsm.consumers.info(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs)).config.max_deliver).toBe(8);
   }, 60_000);
 });
 
-describe.skipIf(!!skipReason)('the dead-letter stream LF_DLQ', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => { server = await startNatsServer(); nc = await connect({ servers: server.url }); }, 30_000);
-  afterAll(async () => { await nc?.close(); await server?.dispose(); });
+describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
+  const c = useCluster();
 
   it('is created with limits (14 days, 256 MiB, 100,000 messages, oldest dropped)', async () => {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await c.jsm();
     await ensureCluster(jsm);
     const { config } = await jsm.streams.info(STREAMS.dlq.name);
     expect(config).toMatchObject({ max_age: DLQ_DEFAULTS.maxAgeMs * 1e6, max_bytes: DLQ_DEFAULTS.maxBytes, max_msgs: DLQ_DEFAULTS.maxMsgs, discard: 'old' });
@@ -217,13 +184,13 @@ describe.skipIf(!!skipReason)('the dead-letter stream LF_DLQ', () => {
   });
 
   it('gets the limits when it exists without them (as made before), and so do consumers without a delivery bound', async () => {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await c.jsm();
     await jsm.streams.delete(STREAMS.dlq.name);
     await jsm.consumers.delete(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals);
     // As ensureCluster made them before issue 10: no limits, unlimited deliveries.
     await jsm.streams.add({ name: STREAMS.dlq.name, subjects: [...STREAMS.dlq.subjects] });
     await jsm.consumers.add(STREAMS.approvals.name, { durable_name: ENGINE_CONSUMERS.approvals, ack_policy: 'explicit' as never, max_deliver: -1 });
-    const js = nc.jetstream();
+    const js = (await c.connect()).jetstream();
     for (let i = 0; i < 5; i++) await js.publish(subjects.dlq('inputs'), encoder.encode(`{"reason":"old ${i}","raw":""}`));
 
     await ensureCluster(jsm, { dlqMaxAgeMs: 3_600_000, dlqMaxMsgs: 3, maxDeliver: 7 });

@@ -6,71 +6,54 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { DEFINITIONS_BUCKET } from '../../src/cluster/subjects.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 
-const skipReason = inject('natsSkipReason');
 const tasks = (n: number) => Array.from({ length: n }, (_, i) => `    - { id: t${i}, type: SIMPLE }\n`).join('');
 
-describe.skipIf(!!skipReason)('definition limits on the deployed registry', () => {
-  let server: NatsServer;
-  let client: ClusterClient;
-  let nc: NatsConnection;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    client = new ClusterClient(server.url);
-    nc = await connect({ servers: server.url });
-  }, 30_000);
-
-  afterAll(async () => {
-    await nc?.close();
-    await client?.close();
-    await server?.dispose();
-  });
+describe.skipIf(noNats)('definition limits on the deployed registry', () => {
+  const c = useCluster();
 
   it('ledgerflow deploy refuses 5,001 tasks (exit 2, the limit named) and stores nothing', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'many.yaml'), `workflow:\n  id: many\n  tasks:\n${tasks(5001)}`);
-    const r = await cli(['deploy', join(dir, 'many.yaml'), '--nats', server.url]);
+    const r = await cli(['deploy', join(dir, 'many.yaml'), '--nats', c.url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${join(dir, 'many.yaml')}:3:3: error: workflow has 5,001 tasks, over the limit of 5,000`);
-    await expect(client.resolve('many')).rejects.toMatchObject({ code: 'LF_WORKFLOW_NOT_DEPLOYED' });
+    await expect(c.client.resolve('many')).rejects.toMatchObject({ code: 'LF_WORKFLOW_NOT_DEPLOYED' });
   });
 
   it('the library refuses to deploy a definition object over the limit (one not parsed from a file)', async () => {
     const small = def(`workflow:\n  id: built\n  tasks:\n${tasks(2)}`);
     const built = { ...small, tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })) };
-    await expect(client.deploy(built)).rejects.toMatchObject({ code: 'LF_TOO_MANY_TASKS', message: expect.stringContaining('over the limit of 5,000; split it') });
-    await expect(client.resolve('built')).rejects.toMatchObject({ code: 'LF_WORKFLOW_NOT_DEPLOYED' });
+    await expect(c.client.deploy(built)).rejects.toMatchObject({ code: 'LF_TOO_MANY_TASKS', message: expect.stringContaining('over the limit of 5,000; split it') });
+    await expect(c.client.resolve('built')).rejects.toMatchObject({ code: 'LF_WORKFLOW_NOT_DEPLOYED' });
   });
 
   it('one stored in the bucket over the limit is refused when read back: by start (exit 2) and by resolve', async () => {
     const small = def(`workflow:\n  id: stored\n  tasks:\n${tasks(1)}`);
     const stored = { ...small, tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })) };
-    await client.deploy(small); // creates the bucket
-    const kv = await nc.jetstream().views.kv(DEFINITIONS_BUCKET);
+    await c.client.deploy(small); // creates the bucket
+    const kv = await (await c.connect()).jetstream().views.kv(DEFINITIONS_BUCKET);
     await kv.put('def.oversized', JSON.stringify(stored));
     await kv.put('wf.stored.2', 'oversized');
     await kv.put('wf.stored.latest', '2');
-    await expect(client.resolve('stored')).rejects.toMatchObject({ code: 'LF_TOO_MANY_TASKS', message: expect.stringMatching(/^deployed stored@2: workflow has 5,001 tasks, over the limit of 5,000/) });
-    const r = await cli(['start', 'stored', '--nats', server.url]);
+    await expect(c.client.resolve('stored')).rejects.toMatchObject({ code: 'LF_TOO_MANY_TASKS', message: expect.stringMatching(/^deployed stored@2: workflow has 5,001 tasks, over the limit of 5,000/) });
+    const r = await cli(['start', 'stored', '--nats', c.url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: deployed stored@2: workflow has 5,001 tasks, over the limit of 5,000');
     // The version within the limits still reads.
-    expect((await client.resolve('stored@1')).tasks).toHaveLength(1);
+    expect((await c.client.resolve('stored@1')).tasks).toHaveLength(1);
   });
 
   it('a stored definition over 4 MiB is refused from its size, before it is parsed', async () => {
-    const kv = await nc.jetstream().views.kv(DEFINITIONS_BUCKET);
+    const kv = await (await c.connect()).jetstream().views.kv(DEFINITIONS_BUCKET);
     await kv.put('def.huge', `{"id":"huge","pad":"${'x'.repeat(4 * 1024 * 1024)}"}`);
     await kv.put('wf.huge.1', 'huge');
     await kv.put('wf.huge.latest', '1');
-    await expect(client.resolve('huge')).rejects.toMatchObject({ code: 'LF_DEFINITION_TOO_LARGE', message: expect.stringMatching(/^def\.huge is 41943[0-9]{2} bytes: definition expands to more than 4 MiB as stored/) });
+    await expect(c.client.resolve('huge')).rejects.toMatchObject({ code: 'LF_DEFINITION_TOO_LARGE', message: expect.stringMatching(/^def\.huge is 41943[0-9]{2} bytes: definition expands to more than 4 MiB as stored/) });
   });
 });

@@ -6,17 +6,14 @@
  * 3-node cluster under `npm run chaos`). Bounded like every retry: a run that
  * is really gone is dead-lettered after maxDeliver deliveries.
  */
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { subjects, taskStream } from '../../src/cluster/index.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { def } from '../helpers/engine.js';
 import { deadLetters } from '../helpers/dead-letters.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const one = def(`
 workflow:
@@ -27,43 +24,25 @@ workflow:
     - { id: export, type: SIMPLE }
 `);
 
-describe.skipIf(!!skipReason)('an outcome for a run that reads as empty', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let client: ClusterClient;
-  let asWorker: NatsConnection;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url, settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 } });
-    await engine.start();
-    client = new ClusterClient(server.url);
-    await client.deploy(one);
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
-    await ensureWorkerConsumer(await (await client.store.connection()).jetstreamManager(), 'default', 'export');
-  }, 30_000);
-
-  afterAll(async () => {
-    await asWorker?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
-  });
+describe.skipIf(noNats)('an outcome for a run that reads as empty', () => {
+  const settings = { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 };
+  const c = useCluster({ engines: 1, engine: { settings }, deploy: [one] });
+  beforeAll(async () => { await ensureWorkerConsumer(await c.jsm(), 'default', 'export'); });
 
   it('is tried again (the read failed), and dead-lettered only at the delivery bound', async () => {
-    const { runId } = await client.start('empty-read', {});
+    const { runId } = await c.client.start('empty-read', {});
+    const asWorker = await c.connect('worker');
     const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, 'w_default_export');
     const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     m.ack();
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     // The run's log reads as empty from now on, to an engine that has not cached it.
-    await engine.stop();
-    const jsm = await (await client.store.connection()).jetstreamManager();
+    await c.stopEngine(c.engines[0]!);
+    const jsm = await (await c.client.store.connection()).jetstreamManager();
     await jsm.streams.purge('LF_EVENTS', { filter: `lf.events.empty-read.${runId}` });
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, output: {} } };
     await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
-    engine = new ClusterEngine({ nats: server.url, settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 } });
-    await engine.start();
+    const engine = await c.addEngine();
     const [letter] = await waitFor('the outcome in lf.dlq.inputs', async () => {
       const l = (await deadLetters(jsm, 'inputs')).filter((d) => String(d.reason).includes(runId));
       return l.length > 0 ? l : undefined;

@@ -6,12 +6,11 @@
  * a queue it was not given. The runs it targets still complete, each handler
  * ran once per attempt, and no event in any log carries what it forged.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { runIdForEvent } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
-import { FORGED_MARK, forgedRecords, startHostileWorker, type HostileWorker } from '../helpers/hostile-worker.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { FORGED_MARK, forgedRecords, startHostileWorker } from '../helpers/hostile-worker.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TASKS = ['fetch', 'score', 'notify'];
@@ -30,58 +29,35 @@ workflow:
     - { id: notify, type: SIMPLE, depends_on: [score] }
 `);
 
-describe.skipIf(!!inject('natsSkipReason'))('a hostile worker beside an honest one', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let worker: Worker;
-  let client: ClusterClient;
-  let hostile: HostileWorker | undefined;
-  const asWorker = () => server.url.replace('nats://', 'nats://worker:worker-dev-password@');
+describe.skipIf(noNats)('a hostile worker beside an honest one', () => {
   const calls = new Map<string, number>();
   const handler = (name: string) => async (_input: unknown, ctx: { runId: string; attempt: number }) => {
     const key = `${ctx.runId}/${name}/${ctx.attempt}`;
     calls.set(key, (calls.get(key) ?? 0) + 1);
     return { done: name };
   };
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url });
-    await engine.start();
-    client = new ClusterClient(server.url);
-    await client.deploy(targeted);
-    worker = createWorker({ nats: asWorker(), handlers: Object.fromEntries(TASKS.map((t) => [t, handler(t)])) as never });
-    await worker.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await hostile?.stop();
-    await worker?.stop();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
-  });
+  const c = useCluster({ engines: 1, deploy: [targeted], handlers: Object.fromEntries(TASKS.map((t) => [t, handler(t)])) as never });
 
   it('strands no run and forges no record: the runs it targets complete, each attempt ran once', async () => {
     const eventIds = Array.from({ length: 6 }, (_, i) => `lead-${i}-${Date.now()}`);
     const runIds = eventIds.map((id) => runIdForEvent(id, 'hostile-target'));
-    hostile = await startHostileWorker({ url: asWorker(), targets: () => runIds, tasks: TASKS, queues: ['vault'], everyMs: 50 });
+    const hostile = await startHostileWorker({ url: c.as('worker'), targets: () => runIds, tasks: TASKS, queues: ['vault'], everyMs: 50 });
+    c.defer(() => hostile.stop());
     // Its pre-claims are in before any of these runs exists: the ids of event-started runs are predictable.
-    await waitFor('the hostile worker has pre-claimed every target', () => (hostile!.report.rounds >= 1 ? hostile!.report : null), { timeout: 30_000 });
-    for (const [i, id] of eventIds.entries()) await client.emit({ id, type: 'hostile_lead', source: 'test', time: new Date().toISOString(), data: { lead: `L${i}` } }, { waitMs: 0 });
+    await waitFor('the hostile worker has pre-claimed every target', () => (hostile.report.rounds >= 1 ? hostile.report : null), { timeout: 30_000 });
+    for (const [i, id] of eventIds.entries()) await c.client.emit({ id, type: 'hostile_lead', source: 'test', time: new Date().toISOString(), data: { lead: `L${i}` } }, { waitMs: 0 });
 
     for (const runId of runIds) {
       const st = await waitFor(`run ${runId} settled`, async () => {
-        const events = await client.store.read(runId);
+        const events = await c.client.store.read(runId);
         const status = events.at(-1)?.state.status;
         return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED' ? status : null;
-      }, { timeout: 30_000, interval: 200, detail: () => `hostile report: ${JSON.stringify(hostile?.report.attacks)}` });
+      }, { timeout: 30_000, interval: 200, detail: () => `hostile report: ${JSON.stringify(hostile.report.attacks)}` });
       expect(st, `run ${runId}`).toBe('COMPLETED');
     }
     const report = await hostile.stop();
-    hostile = undefined;
     for (const runId of runIds) {
-      const events = await client.store.read(runId);
+      const events = await c.client.store.read(runId);
       expect(forgedRecords(events), `run ${runId}`).toEqual([]);
       for (const task of TASKS) expect(calls.get(`${runId}/${task}/1`), `${runId}/${task}`).toBe(1);
     }

@@ -4,9 +4,9 @@
  * strand a run by claiming its attempts in the attempt ledger (KV
  * LF_ATTEMPTS) ahead of it, nor take over a queue it was not given.
  */
-import { AckPolicy, connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ATTEMPTS_BUCKET, ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, taskStream, type Worker } from '../../src/cluster/index.js';
+import { AckPolicy, type JetStreamManager, type NatsConnection } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
@@ -14,10 +14,8 @@ import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { deadLetters } from '../helpers/dead-letters.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const ordered = def(`
 workflow:
@@ -41,50 +39,30 @@ workflow:
 const enc = new TextEncoder();
 const claim = (worker: string, finished?: string) => JSON.stringify({ worker, startedAt: new Date().toISOString(), ...(finished ? { finished } : {}) });
 
-describe.skipIf(!!skipReason)('a hostile worker user', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let client: ClusterClient;
-  let admin: NatsConnection;
-  let hostile: NatsConnection;
-  let worker: Worker;
-  let jsm: JetStreamManager;
+describe.skipIf(noNats)('a hostile worker user', () => {
   const logs: string[] = [];
   /** How many times the honest worker ran each run's `charge`. */
   const ran = new Map<string, number>();
-  const url = (user: string) => server.url.replace('nats://', `nats://${user}:${user}-dev-password@`);
-
+  // A short ack wait: a loss the ledger says is finished is looked at again after it (and 2 s).
+  const c = useCluster({
+    engines: 1,
+    engine: { settings: { engineAckWaitMs: 2000 }, log: (l) => logs.push(l) },
+    handlers: { charge: async (input, ctx) => { const runId = ctx.idempotencyKey.split('/')[0]!; ran.set(runId, (ran.get(runId) ?? 0) + 1); return { charged: input.n }; } },
+    deploy: [ordered, vault],
+  });
+  let admin: NatsConnection;
+  let hostile: NatsConnection;
+  let jsm: JetStreamManager;
   beforeAll(async () => {
-    server = await startNatsServer();
-    // A short ack wait: a loss the ledger says is finished is looked at again after it (and 2 s).
-    engine = new ClusterEngine({ nats: server.url, settings: { engineAckWaitMs: 2000 }, log: (l) => logs.push(l) });
-    await engine.start();
-    client = new ClusterClient(server.url);
-    await client.deploy(ordered);
-    await client.deploy(vault);
-    admin = await connect({ servers: server.url });
+    admin = await c.connect();
     jsm = await admin.jetstreamManager();
-    hostile = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
-    worker = createWorker({
-      nats: url('worker'),
-      handlers: { charge: async (input, ctx) => { const runId = ctx.idempotencyKey.split('/')[0]!; ran.set(runId, (ran.get(runId) ?? 0) + 1); return { charged: input.n }; } },
-    });
-    await worker.start();
-  }, 30_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await hostile?.close();
-    await admin?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
+    hostile = await c.connect('worker');
   });
 
-  const emit = (id: string) => client.emit({ id, type: 'hostile_order', source: 'test', time: new Date().toISOString(), data: { n: 7 } } as never);
+  const emit = (id: string) => c.client.emit({ id, type: 'hostile_order', source: 'test', time: new Date().toISOString(), data: { n: 7 } } as never);
   const settled = async (runId: string) => {
-    await waitFor(`run ${runId} started by its event`, () => client.status(runId));
-    return client.wait(runId, { timeoutMs: 25_000 });
+    await waitFor(`run ${runId} started by its event`, () => c.client.status(runId));
+    return c.client.wait(runId, { timeoutMs: 25_000 });
   };
 
   it('claims written ahead of an event-started run (finished, aborted, taken) do not strand it: it completes, its handler run once; and the ledger cannot be listed', async () => {
@@ -120,24 +98,24 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
       { kind: 'taken', record: claim('evil') },
     ].map((c) => ({ ...c, id: `own-${c.kind}-${stamp}` }));
     const kv = await hostile.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
-    for (const c of cases) await kv.create(await ledgerKeyOf(admin, runIdForEvent(c.id, 'hostile-order'), 'charge', 1), c.record);
+    for (const k of cases) await kv.create(await ledgerKeyOf(admin, runIdForEvent(k.id, 'hostile-order'), 'charge', 1), k.record);
 
-    for (const c of cases) await emit(c.id);
-    for (const c of cases) {
-      const runId = runIdForEvent(c.id, 'hostile-order');
+    for (const k of cases) await emit(k.id);
+    for (const k of cases) {
+      const runId = runIdForEvent(k.id, 'hostile-order');
       const view = await settled(runId);
-      expect(view.status, c.kind).toBe('COMPLETED');
-      expect(ran.get(runId), c.kind).toBe(1);
+      expect(view.status, k.kind).toBe('COMPLETED');
+      expect(ran.get(runId), k.kind).toBe(1);
       // Not run on the claim's word: restarted as a lost worker's attempt is, its retries untouched.
-      const events = await client.store.read(runId);
-      expect(events.map((e) => e.type), c.kind).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
-      expect(events[2]!.data, c.kind).toMatchObject({ reason: 'worker_lost', restart: 1, by: 'worker' });
+      const events = await c.client.store.read(runId);
+      expect(events.map((e) => e.type), k.kind).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
+      expect(events[2]!.data, k.kind).toMatchObject({ reason: 'worker_lost', restart: 1, by: 'worker' });
       expect(replayRun(events).divergence).toBeNull();
     }
   }, 60_000);
 
   it('a redelivery another worker finished is not run again while that outcome is on its way: the loss is put back, the outcome counts, nothing restarts', async () => {
-    await worker.stop();
+    await c.stopWorker(c.workers[0]!);
     try {
       const id = `race-${Date.now()}`;
       const runId = runIdForEvent(id, 'hostile-order');
@@ -151,13 +129,12 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
       await report({ type: 'task.lost', data: { task: 'charge', attempt: 1, restart: 0, lost: 'host-a/1/aaaaaa', ledger: 'task.completed' } });
       await waitFor('the loss put back', () => logs.some((l) => l.includes(runId) && /looking again/.test(l)));
       await report({ type: 'task.completed', data: { task: 'charge', attempt: 1, output: { charged: 7 } } });
-      expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
       // The loss comes back, finds the outcome recorded, and is stale.
       await waitFor('the loss looked at again', () => logs.some((l) => l.includes(runId) && /loss of charge attempt 1 no longer applies/.test(l)), { timeout: 15_000 });
-      expect((await client.store.read(runId)).map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.completed']);
+      expect((await c.client.store.read(runId)).map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.completed']);
     } finally {
-      worker = createWorker({ nats: url('worker'), handlers: { charge: async (input) => ({ charged: input.n }) } });
-      await worker.start();
+      await c.addWorker({ handlers: { charge: async (input) => ({ charged: input.n }) } });
     }
   }, 40_000);
 
@@ -176,8 +153,8 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
   });
 
   it('a report of an attempt of a queue it was not given is refused and dead-lettered, even with the attempt\'s token; the queue\'s own worker\'s outcome is what is recorded', async () => {
-    const { runId } = await client.start('hostile-vault', {});
-    await waitFor('sign dispatched', async () => (await client.store.read(runId)).some((e) => e.type === 'task.started'));
+    const { runId } = await c.client.start('hostile-vault', {});
+    await waitFor('sign dispatched', async () => (await c.client.store.read(runId)).some((e) => e.type === 'task.started'));
     // Suppose it came by the token (the engines' secret stays theirs; this test reads it as the engine user).
     const token = (await AttemptTokens.open(admin.jetstream())).tokenFor(runId, 'sign', 1);
     const forged = enc.encode(JSON.stringify({ type: 'task.completed', runId, time: new Date().toISOString(), token, data: { task: 'sign', attempt: 1, output: { signed: 'by a forger' } } }));
@@ -186,20 +163,19 @@ describe.skipIf(!!skipReason)('a hostile worker user', () => {
     await hostile.jetstream().publish(subjects.report('worker', 'default', runId), forged);
     const letter = await waitFor('the forged report in lf.dlq.inputs', async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId));
     expect(letter).toMatchObject({ by: 'worker', taskId: 'sign', reason: expect.stringMatching(/reported on queue default by worker, but the attempt was handed out on queue vault/) });
-    expect((await client.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
+    expect((await c.client.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
 
     // The vault queue's own worker (nats.conf's `vault` user) runs it.
-    const vaultWorker = createWorker({ nats: url('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
-    await vaultWorker.start();
+    const vaultWorker = await c.addWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
     try {
-      const view = await client.wait(runId, { timeoutMs: 15_000 });
+      const view = await c.client.wait(runId, { timeoutMs: 15_000 });
       expect(view.status).toBe('COMPLETED');
       expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
-      const events = await client.store.read(runId);
+      const events = await c.client.store.read(runId);
       expect(JSON.stringify(events)).not.toContain('by a forger');
       expect(events.find((e) => e.type === 'task.completed')!.data).toMatchObject({ by: 'vault' });
     } finally {
-      await vaultWorker.stop();
+      await c.stopWorker(vaultWorker);
     }
   }, 40_000);
 });

@@ -5,15 +5,13 @@
  * body and message id, and a worker of this version (which may not read
  * LF_TASKS) runs it; the run completes, the attempt ran once.
  */
-import { connect, RetentionPolicy, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, taskStream } from '../../src/cluster/index.js';
+import { RetentionPolicy } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { taskStream } from '../../src/cluster/index.js';
 import { inspectCluster } from '../../src/cluster/doctor.js';
 import { def } from '../helpers/engine.js';
-import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const exported = def(`
 workflow:
@@ -23,50 +21,29 @@ workflow:
     - { id: export, type: SIMPLE }
 `);
 
-describe.skipIf(!!skipReason)('attempts left in LF_TASKS by an older version', () => {
-  let server: NatsServer;
-  let admin: NatsConnection;
-  let jsm: JetStreamManager;
-  let client: ClusterClient;
-  const engines: ClusterEngine[] = [];
-
-  beforeAll(async () => {
-    server = await startNatsServer({ production: true });
-    admin = await connect({ servers: server.url, user: 'engine', pass: 'engine-dev-password' });
-    jsm = await admin.jetstreamManager();
-    client = new ClusterClient(asUser(server.url, 'engine'));
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const e of engines) await e.stop();
-    await client?.close();
-    await admin?.close();
-    await server?.dispose();
-  });
+describe.skipIf(noNats)('attempts left in LF_TASKS by an older version', () => {
+  const c = useCluster({ production: true });
 
   it('are moved onto their queue\'s stream by the engines, and run once by a worker of this version', async () => {
     // The run, with its attempt handed out; then the engine stops before any worker takes it.
-    const first = new ClusterEngine({ nats: asUser(server.url, 'engine') });
-    engines.push(first);
-    await first.start();
-    await client.deploy(exported);
-    const { runId } = await client.start('legacy-export', {});
+    const jsm = await c.jsm();
+    const first = await c.addEngine();
+    await c.client.deploy(exported);
+    const { runId } = await c.client.start('legacy-export', {});
     const queue = taskStream('default').name;
     await waitFor('the attempt in its queue', async () => (await jsm.streams.info(queue).catch(() => null))?.state.messages === 1);
-    await first.stop();
+    await c.stopEngine(first);
     // As an older version had it: the attempt in LF_TASKS on lf.tasks.default.export (same body and message id), no queue stream.
     const msg = await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq });
     await jsm.streams.delete(queue);
     await jsm.streams.add({ name: 'LF_TASKS', subjects: ['lf.tasks.>'], retention: RetentionPolicy.Workqueue });
     const msgID = msg.header!.get('Nats-Msg-Id');
-    await admin.jetstream().publish('lf.tasks.default.export', msg.data, { msgID });
+    await (await c.connect()).jetstream().publish('lf.tasks.default.export', msg.data, { msgID });
     expect((await inspectCluster(jsm, { server: 'test' })).warnings).toEqual([expect.stringMatching(/^LF_TASKS holds 1 message/)]);
 
     // An engine of this version moves it at start.
     const lines: string[] = [];
-    const second = new ClusterEngine({ nats: asUser(server.url, 'engine'), log: (l) => lines.push(l) });
-    engines.push(second);
-    await second.start();
+    await c.addEngine({ log: (l) => lines.push(l) });
     await waitFor('LF_TASKS emptied', async () => (await jsm.streams.info('LF_TASKS')).state.messages === 0, { detail: () => lines.join('\n') });
     expect(lines).toContain('moved 1 task attempt left in LF_TASKS (from before each queue had its own stream) onto their queues\' streams LF_TASKS_<queue>');
     const moved = await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq });
@@ -78,13 +55,8 @@ describe.skipIf(!!skipReason)('attempts left in LF_TASKS by an older version', (
 
     // nats.conf's `worker` runs it: the run completes, the handler ran once.
     let ran = 0;
-    const worker = createWorker({ nats: asUser(server.url, 'worker'), handlers: { export: async () => { ran++; return { exported: true }; } } });
-    await worker.start();
-    try {
-      expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
-      expect(ran).toBe(1);
-    } finally {
-      await worker.stop();
-    }
+    await c.addWorker({ handlers: { export: async () => { ran++; return { exported: true }; } } });
+    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect(ran).toBe(1);
   }, 60_000);
 });

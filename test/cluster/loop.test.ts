@@ -3,13 +3,10 @@
  * user) run a loop to completion, with a retry over a durable timer inside
  * one iteration; each iteration's attempts are keyed by their instance.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
-
-const skipReason = inject('natsSkipReason');
+import { noNats, useCluster } from '../helpers/cluster.js';
 
 const poll = def(`
 workflow:
@@ -38,60 +35,41 @@ workflow:
     - { id: announce, type: SIMPLE, handler: publish, input: { last: "\${probe.output.round}" } }
 `);
 
-describe.skipIf(!!skipReason)('DO_WHILE over NATS', () => {
-  let server: NatsServer;
-  let client: ClusterClient;
-  let engine: ClusterEngine;
-  let worker: Worker;
+describe.skipIf(noNats)('DO_WHILE over NATS', () => {
   const calls: string[] = [];
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    client = new ClusterClient(server.url);
-    engine = new ClusterEngine({ nats: server.url });
-    await engine.start();
-    worker = createWorker({
-      nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'),
-      handlers: {
-        submit: async () => ({}),
-        probe: async (i: Record<string, unknown>, ctx) => {
-          calls.push(`${ctx.idempotencyKey} iteration ${ctx.iteration}`);
-          if (ctx.iteration === 2 && ctx.attempt === 1) throw new Error('not yet reachable');
-          return { round: Number(i.round) };
-        },
-        round: async (i: Record<string, unknown>) => ({ round: Number(i.round) }),
-        publish: async (i: Record<string, unknown>) => ('last' in i ? { last: i.last } : { rounds: i.rounds }),
+  const c = useCluster({
+    engines: 1,
+    handlers: {
+      submit: async () => ({}),
+      probe: async (i: Record<string, unknown>, ctx) => {
+        calls.push(`${ctx.idempotencyKey} iteration ${ctx.iteration}`);
+        if (ctx.iteration === 2 && ctx.attempt === 1) throw new Error('not yet reachable');
+        return { round: Number(i.round) };
       },
-    });
-    await worker.start();
-  }, 30_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await engine?.stop();
-    await client?.close();
-    await server?.dispose();
+      round: async (i: Record<string, unknown>) => ({ round: Number(i.round) }),
+      publish: async (i: Record<string, unknown>) => ('last' in i ? { last: i.last } : { rounds: i.rounds }),
+    },
   });
 
   it('runs the body once per iteration on a remote worker, retrying inside the iteration, and completes', async () => {
-    await client.deploy(poll);
-    const { runId } = await client.start('cluster-poll', {});
-    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    await c.client.deploy(poll);
+    const { runId } = await c.client.start('cluster-poll', {});
+    const done = await c.client.wait(runId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     expect(calls).toEqual([
       `${runId}/probe#1/1 iteration 1`, `${runId}/probe#2/1 iteration 2`, `${runId}/probe#2/2 iteration 2`, `${runId}/probe#3/1 iteration 3`,
     ]);
     expect(done.tasks.wait_ready).toMatchObject({ status: 'COMPLETED', output: { iteration: 3, iterations: [{ probe: { round: 1 } }, { probe: { round: 2 } }, { probe: { round: 3 } }] } });
     expect(done.tasks.publish!.output).toEqual({ rounds: 3 });
-    const events = await client.store.read(runId);
+    const events = await c.client.store.read(runId);
     expect(events.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ task: 'probe', timer: 'backoff', attempt: 1, iteration: 2 }]);
     expect(replayRun(events).divergence).toBeNull();
   }, 40_000);
 
   it('a task and a DECISION that depend on the loop, and the run output, read its body\'s last iteration', async () => {
-    await client.deploy(pollThen);
-    const { runId } = await client.start('cluster-poll-then', {});
-    const done = await client.wait(runId, { timeoutMs: 20_000 });
+    await c.client.deploy(pollThen);
+    const { runId } = await c.client.start('cluster-poll-then', {});
+    const done = await c.client.wait(runId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.publish!.output).toEqual({ last: 3 });
     expect(done.tasks.route!.output).toMatchObject({ case: 'third' });

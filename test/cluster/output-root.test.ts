@@ -1,13 +1,10 @@
 /** On a worker, output_to is confined to the worker's output root as it is in-process. */
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { def } from '../helpers/engine.js';
 import { tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
-
-const skipReason = inject('natsSkipReason');
+import { noNats, useCluster } from '../helpers/cluster.js';
 
 const reports = def(`
 workflow:
@@ -21,58 +18,34 @@ workflow:
       output_to: "reports/\${workflow.input.name}.yaml"
 `);
 
-describe.skipIf(!!skipReason)('output_to on a worker over NATS', () => {
-  let server: NatsServer;
-  let client: ClusterClient;
-  let engine: ClusterEngine;
-  let worker: Worker;
+describe.skipIf(noNats)('output_to on a worker over NATS', () => {
   const scratch = tempDir('lf-out-nats-');
   const root = join(scratch, 'a', 'b', 'root');
-
-  beforeAll(async () => {
-    mkdirSync(root, { recursive: true });
-    server = await startNatsServer();
-    client = new ClusterClient(server.url);
-    engine = new ClusterEngine({ nats: server.url });
-    await engine.start();
-    // The restricted `worker` NATS user of nats.conf, as a remote worker connects.
-    worker = createWorker({
-      nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'),
-      handlers: { report: async () => ({ total: 42 }) },
-      outputRoot: root,
-    });
-    await worker.start();
-    await client.deploy(reports);
-  }, 30_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await engine?.stop();
-    await client?.close();
-    await server?.dispose();
-  });
+  mkdirSync(root, { recursive: true });
+  // The restricted `worker` NATS user of nats.conf, as a remote worker connects.
+  const c = useCluster({ engines: 1, handlers: { report: async () => ({ total: 42 }) }, worker: { outputRoot: root }, deploy: [reports] });
 
   it('writes a relative path under the worker\'s output root', async () => {
-    const { runId } = await client.start('cluster-reports', { name: 'march' });
-    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    const { runId } = await c.client.start('cluster-reports', { name: 'march' });
+    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('COMPLETED');
     expect(readFileSync(join(root, 'reports', 'march.yaml'), 'utf8')).toBe('total: 42\n');
   });
 
   it('fails the task when ../ in an input leads out of the root, and writes nothing there', async () => {
-    const { runId } = await client.start('cluster-reports', { name: '../../../x' });
-    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    const { runId } = await c.client.start('cluster-reports', { name: '../../../x' });
+    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('FAILED');
     expect(done.tasks.report!.error).toMatchObject({ code: 'LF_OUTPUT_OUTSIDE_ROOT', retryable: false });
-    const failed = (await client.store.read(runId)).find((e) => e.type === 'task.failed');
+    const failed = (await c.client.store.read(runId)).find((e) => e.type === 'task.failed');
     expect(failed?.data).toMatchObject({ error: { code: 'LF_OUTPUT_OUTSIDE_ROOT' } });
     expect(existsSync(join(scratch, 'a', 'x.yaml'))).toBe(false);
   });
 
   it('fails the task, not retried, when the path turns out to be a directory (a raw EISDIR before)', async () => {
     mkdirSync(join(root, 'reports', 'april.yaml'), { recursive: true });
-    const { runId } = await client.start('cluster-reports', { name: 'april' });
-    const done = await client.wait(runId, { timeoutMs: 15_000 });
+    const { runId } = await c.client.start('cluster-reports', { name: 'april' });
+    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(done.status).toBe('FAILED');
     expect(done.tasks.report).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_OUTPUT_TO_DIRECTORY', retryable: false } });
     expect(done.tasks.report!.error!.message).toBe(`output_to "reports/april.yaml" resolves to ${realpathSync(join(root, 'reports', 'april.yaml'))}, a directory, not a file the output can be written to; name a file (e.g. out/<task>.yaml)`);

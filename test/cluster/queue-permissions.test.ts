@@ -6,15 +6,13 @@
  * `vault` user runs them, and the run completes. A worker waits, saying so,
  * while its queue's stream is not there yet, or while its user may not read it.
  */
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, taskStream, type Worker } from '../../src/cluster/index.js';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { createWorker, taskStream } from '../../src/cluster/index.js';
 import { workerConsumerName } from '../../src/cluster/subjects.js';
 import { def } from '../helpers/engine.js';
-import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 /** One task of the `default` queue, then one of `vault`. */
 const signed = def(`
@@ -28,43 +26,23 @@ workflow:
 
 const enc = new TextEncoder();
 
-describe.skipIf(!!skipReason)('a worker user and the queues nats.conf gives it', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let client: ClusterClient;
+describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () => {
+  const vaultStream = taskStream('vault').name;
+  const vaultConsumer = workerConsumerName('vault', 'sign');
+  // The honest `default` worker: runs `prepare`.
+  const c = useCluster({ production: true, engines: 1, handlers: { prepare: async () => ({ ready: true }) }, deploy: [signed] });
   let admin: NatsConnection;
   let asWorker: NatsConnection;
   let jsm: JetStreamManager;
-  let worker: Worker;
-  const vaultStream = taskStream('vault').name;
-  const vaultConsumer = workerConsumerName('vault', 'sign');
-
   beforeAll(async () => {
-    server = await startNatsServer({ production: true });
-    engine = new ClusterEngine({ nats: asUser(server.url, 'engine') });
-    await engine.start();
-    client = new ClusterClient(asUser(server.url, 'engine'));
-    await client.deploy(signed);
-    admin = await connect({ servers: server.url, user: 'engine', pass: 'engine-dev-password' });
+    admin = await c.connect();
     jsm = await admin.jetstreamManager();
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
-    // The honest `default` worker: runs `prepare`.
-    worker = createWorker({ nats: asUser(server.url, 'worker'), handlers: { prepare: async () => ({ ready: true }) } });
-    await worker.start();
-  }, 30_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await asWorker?.close();
-    await admin?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
+    asWorker = await c.connect('worker');
   });
 
   it('a worker of a queue whose stream does not exist yet waits, and says it waits for the stream', async () => {
     const lines: string[] = [];
-    const early = createWorker({ nats: asUser(server.url, 'vault'), queue: 'vault', handlers: { sign: async () => ({ signed: true }) }, log: (l) => lines.push(l) });
+    const early = createWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: true }) }, log: (l) => lines.push(l) });
     await early.start();
     try {
       await waitFor('the waiting line', () => lines.find((l) => l.includes(`waiting for stream ${vaultStream} of queue vault`)), { detail: () => lines.join('\n') });
@@ -74,7 +52,7 @@ describe.skipIf(!!skipReason)('a worker user and the queues nats.conf gives it',
   });
 
   it('`worker` (given `default`) may not pull from, nor ack an attempt of, the `vault` queue; the `vault` user runs it and the run completes', async () => {
-    const { runId } = await client.start('queues-signed', {});
+    const { runId } = await c.client.start('queues-signed', {});
     // `prepare` runs on `default`; then the engine hands `sign` out on `vault`, making its stream and consumer.
     await waitFor('sign handed out on vault', async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1, { timeout: 15_000 });
 
@@ -94,13 +72,13 @@ describe.skipIf(!!skipReason)('a worker user and the queues nats.conf gives it',
     held!.nak();
 
     // Its own queue's worker, nats.conf's `vault` user, runs it.
-    const vault = createWorker({ nats: asUser(server.url, 'vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
+    const vault = createWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
     await vault.start();
     try {
-      const view = await client.wait(runId, { timeoutMs: 15_000 });
+      const view = await c.client.wait(runId, { timeoutMs: 15_000 });
       expect(view.status).toBe('COMPLETED');
       expect(view.tasks.sign!.output).toEqual({ signed: 'by the vault' });
-      const outcomes = (await client.store.read(runId)).filter((e) => e.type === 'task.completed').map((e) => { const d = e.data as { task: string; by?: string }; return [d.task, d.by]; });
+      const outcomes = (await c.client.store.read(runId)).filter((e) => e.type === 'task.completed').map((e) => { const d = e.data as { task: string; by?: string }; return [d.task, d.by]; });
       expect(outcomes).toEqual([['prepare', 'worker'], ['sign', 'vault']]);
       expect(vault.stats.completed).toBe(1);
     } finally {
@@ -109,10 +87,10 @@ describe.skipIf(!!skipReason)('a worker user and the queues nats.conf gives it',
   }, 40_000);
 
   it('a worker whose user may not read its queue waits, and says what nats.conf must give it; it runs nothing', async () => {
-    const { runId } = await client.start('queues-signed', {});
+    const { runId } = await c.client.start('queues-signed', {});
     await waitFor('sign handed out on vault', async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1, { timeout: 15_000 });
     const lines: string[] = [];
-    const wrong = createWorker({ nats: asUser(server.url, 'worker'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the wrong user' }) }, log: (l) => lines.push(l) });
+    const wrong = createWorker({ nats: c.as('worker'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the wrong user' }) }, log: (l) => lines.push(l) });
     await wrong.start();
     try {
       const line = await waitFor('the waiting line', () => lines.find((l) => l.startsWith('waiting: NATS user worker may not read queue vault')), { detail: () => lines.join('\n') });
@@ -124,10 +102,10 @@ describe.skipIf(!!skipReason)('a worker user and the queues nats.conf gives it',
       await wrong.stop();
     }
     // Left for its own worker.
-    const vault = createWorker({ nats: asUser(server.url, 'vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
+    const vault = createWorker({ nats: c.as('vault'), queue: 'vault', handlers: { sign: async () => ({ signed: 'by the vault' }) } });
     await vault.start();
     try {
-      expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+      expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     } finally {
       await vault.stop();
     }

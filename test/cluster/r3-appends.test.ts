@@ -8,26 +8,22 @@
  * history. Two stores on different nodes race round after round.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { noNats, skipNote, testCluster } from '../helpers/cluster.js';
 import { AppendConflictError } from '../../src/errors/index.js';
 import { JetStreamEventStore } from '../../src/store/index.js';
-import { startNatsCluster } from '../helpers/nats.js';
 import { ev } from '../store/helpers.js';
 
-const skipReason = inject('natsSkipReason');
 
-describe.skipIf(!!skipReason)(`appends racing on a 3-node cluster${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(noNats)(`appends racing on a 3-node cluster${skipNote}`, () => {
   it('one winner per seq and one history, whatever the server stored: 150 rounds of two appends with one expectation', async () => {
-    const cluster = await startNatsCluster(3);
+    const cluster = await testCluster({ server: 'three-nodes' });
     const stores: JetStreamEventStore[] = [];
-    onTestFinished(async () => {
-      await Promise.all(stores.map((s) => s.close()));
-      await cluster.dispose();
-    });
+    cluster.defer(() => Promise.all(stores.map((s) => s.close())));
     const stream = `LFR_${randomBytes(3).toString('hex')}`;
     const subjectPrefix = `lfr.${stream}`;
     // Each on its own node: the appends reach the stream leader by different routes, as two engines' do.
-    for (const n of cluster.nodes.slice(0, 2)) {
+    for (const n of cluster.natsCluster!.nodes.slice(0, 2)) {
       stores.push(new JetStreamEventStore({ servers: n.url, stream, subjectPrefix, replicas: 3 }));
     }
     await stores[0]!.connect();

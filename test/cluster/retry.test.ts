@@ -3,15 +3,13 @@
  * (reusing what completed) and the engines drive it with the workers; `ledgerflow
  * retry --nats` prints the new run's id. Real nats-server, engine and worker.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, type Worker } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { ClusterClient } from '../../src/cluster/index.js';
 import { RetryRefusedError, RunNotFoundError } from '../../src/errors/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { cli } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
-
-const skipReason = inject('natsSkipReason');
+import { noNats, useCluster } from '../helpers/cluster.js';
 
 const chain = def(`
 workflow:
@@ -36,81 +34,62 @@ workflow:
     - { id: sign_off, type: HUMAN, depends_on: [one], approvers: [alice] }
 `);
 
-describe.skipIf(!!skipReason)('retry from failed over NATS', () => {
-  let server: NatsServer;
-  let client: ClusterClient;
-  let engine: ClusterEngine;
-  let worker: Worker;
+describe.skipIf(noNats)('retry from failed over NATS', () => {
   const calls: string[] = [];
   let broken = true;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    client = new ClusterClient(server.url);
-    engine = new ClusterEngine({ nats: server.url });
-    await engine.start();
-    const step = (id: string) => async () => {
-      calls.push(id);
-      if (id === 'three' && broken) throw new Error('the disk was full');
-      return { id };
-    };
-    worker = createWorker({ nats: server.url, handlers: { one: step('one'), two: step('two'), three: step('three'), four: step('four') } });
-    await worker.start();
-  }, 30_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await engine?.stop();
-    await client?.close();
-    await server?.dispose();
-  });
+  const step = (id: string) => async () => {
+    calls.push(id);
+    if (id === 'three' && broken) throw new Error('the disk was full');
+    return { id };
+  };
+  const c = useCluster({ engines: 1, handlers: { one: step('one'), two: step('two'), three: step('three'), four: step('four') } });
 
   it('the engines drive the retry: tasks 1 and 2 are reused, 3 and 4 run; a COMPLETED run is refused; the CLI prints the new id', async () => {
-    await client.deploy(chain);
-    const { runId } = await client.start('cluster-retry', {});
-    const failed = await client.wait(runId, { timeoutMs: 20_000 });
+    await c.client.deploy(chain);
+    const { runId } = await c.client.start('cluster-retry', {});
+    const failed = await c.client.wait(runId, { timeoutMs: 20_000 });
     expect(failed.status).toBe('FAILED');
     expect(calls).toEqual(['one', 'two', 'three']);
 
     broken = false;
-    const { runId: retryId } = await client.retry(runId);
-    const done = await client.wait(retryId, { timeoutMs: 20_000 });
+    const { runId: retryId } = await c.client.retry(runId);
+    const done = await c.client.wait(retryId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     expect(calls).toEqual(['one', 'two', 'three', 'three', 'four']);
     expect(done.retryOf).toEqual({ runId, reused: ['one', 'two'] });
-    const log = await client.store.read(retryId);
+    const log = await c.client.store.read(retryId);
     expect(log.filter((e) => e.type === 'task.completed' && e.data.reused?.runId === runId).map((e) => e.type === 'task.completed' && e.data.task)).toEqual(['one', 'two']);
     const report = replayRun(log);
     expect(report.divergence).toBeNull();
     const { retryOf: _retryOf, ...plain } = done;
     expect(report.view).toEqual(plain);
 
-    await expect(client.retry(retryId)).rejects.toThrow(RetryRefusedError);
+    await expect(c.client.retry(retryId)).rejects.toThrow(RetryRefusedError);
 
     // The CLI over NATS: prints the new run's id at once; the engines drive it (three fails again: nothing to change that).
     broken = true;
-    const r = await cli(['--nats', server.url, 'retry', runId, '--json']);
+    const r = await cli(['--nats', c.url, 'retry', runId, '--json']);
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout) as { runId: string; retryOf: string };
     expect(printed.retryOf).toBe(runId);
-    const again = await client.wait(printed.runId, { timeoutMs: 20_000 });
+    const again = await c.client.wait(printed.runId, { timeoutMs: 20_000 });
     expect(again.status).toBe('FAILED');
     expect(calls.slice(5)).toEqual(['three']);
-    const refused = await cli(['--nats', server.url, 'retry', retryId]);
+    const refused = await cli(['--nats', c.url, 'retry', retryId]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/only a FAILED or CANCELLED run can be retried/);
   }, 60_000);
 
   it('refuses a run that has not settled (a second run of it would fork its work) and a run id the store does not know; neither records a start', async () => {
-    await client.deploy(gated);
-    const { runId } = await client.start('cluster-retry-gated', {});
-    expect((await client.wait(runId, { timeoutMs: 20_000, orWaiting: true })).status).toBe('WAITING');
-    const runsBefore = (await client.store.listRuns()).length;
-    const err = await client.retry(runId).catch((e: unknown) => e);
+    await c.client.deploy(gated);
+    const { runId } = await c.client.start('cluster-retry-gated', {});
+    expect((await c.client.wait(runId, { timeoutMs: 20_000, orWaiting: true })).status).toBe('WAITING');
+    const runsBefore = (await c.client.store.listRuns()).length;
+    const err = await c.client.retry(runId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryRefusedError);
     expect((err as RetryRefusedError).message).toMatch(/it is WAITING and only a FAILED or CANCELLED run can be retried; it has not settled \(cancel it first/);
     expect((err as RetryRefusedError).meta).toEqual({ runId, status: 'WAITING' });
-    await expect(client.retry('no-such-run')).rejects.toThrow(RunNotFoundError);
-    expect((await client.store.listRuns()).length).toBe(runsBefore);
+    await expect(c.client.retry('no-such-run')).rejects.toThrow(RunNotFoundError);
+    expect((await c.client.store.listRuns()).length).toBe(runsBefore);
   }, 30_000);
 });

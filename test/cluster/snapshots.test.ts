@@ -5,18 +5,17 @@
  * folding the whole log.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors/index.js';
-import { foldEvents, loadRun, replayRun, runView, snapshotOf } from '../../src/runtime/index.js';
+import { foldEvents, replayRun, runView } from '../../src/runtime/index.js';
+import { loadRun, snapshotOf } from '../../src/executor/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore } from '../../src/store/index.js';
 import { definitionHash } from '../../src/definition/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { ev, evs } from '../store/helpers.js';
 
-const skipReason = inject('natsSkipReason');
 const uid = (p: string) => `${p}_${randomBytes(4).toString('hex')}`;
 
 const longRun = def(`
@@ -31,13 +30,11 @@ workflow:
     - { id: report, type: SIMPLE, depends_on: [sign], input: { attempts: "\${flaky.output.attempt}" } }
 `);
 
-describe.skipIf(!!skipReason)('snapshots in a KV bucket', () => {
-  let server: NatsServer;
-  beforeAll(async () => { server = await startNatsServer(); }, 30_000);
-  afterAll(async () => { await server?.dispose(); });
+describe.skipIf(noNats)('snapshots in a KV bucket', () => {
+  const c = useCluster();
 
   it('the KV store keeps one snapshot per run, refuses a malformed one with its bucket and key, and forgets a deleted one', async () => {
-    const events = new JetStreamEventStore({ servers: server.url, stream: uid('LFS'), subjectPrefix: uid('lfs') });
+    const events = new JetStreamEventStore({ servers: c.url, stream: uid('LFS'), subjectPrefix: uid('lfs') });
     const snaps = new JetStreamSnapshotStore(() => events.connection(), { bucket: uid('SNAPS'), storage: 'memory' });
     try {
       const runId = uid('run').replace(/_/g, '-');
@@ -60,7 +57,7 @@ describe.skipIf(!!skipReason)('snapshots in a KV bucket', () => {
   });
 
   it('a read from a position returns the same events as one from the start, and a position that does not fit is ignored', async () => {
-    const store = new JetStreamEventStore({ servers: server.url, stream: uid('LFS'), subjectPrefix: uid('lfs') });
+    const store = new JetStreamEventStore({ servers: c.url, stream: uid('LFS'), subjectPrefix: uid('lfs') });
     try {
       const [a, b] = [uid('run-a').replace(/_/g, '-'), uid('run-b').replace(/_/g, '-')];
       const positions: number[] = [];
@@ -88,62 +85,49 @@ describe.skipIf(!!skipReason)('snapshots in a KV bucket', () => {
 
   it('engines snapshot a long run; another engine, with none of it cached, loads it through the snapshot and finishes it', async () => {
     const bucket = uid('SNAPS');
-    const client = new ClusterClient(server.url);
-    const first = new ClusterEngine({ nats: server.url, snapshots: { every: 100, bucket } });
-    const worker = createWorker({
-      nats: server.url,
+    const first = await c.addEngine({ snapshots: { every: 100, bucket } });
+    await c.addWorker({
       handlers: {
         prepare: async () => ({ ok: true }),
         flaky: async (_i, ctx) => { if (ctx.attempt <= 120) throw new Error(`attempt ${ctx.attempt}`); return { attempt: ctx.attempt }; },
         report: async (i: Record<string, unknown>) => ({ attempts: i.attempts }),
       },
     });
-    let second: ClusterEngine | undefined;
-    try {
-      await first.start();
-      await worker.start();
-      await client.deploy(longRun);
-      const { runId } = await client.start('snap-long', {});
-      const waiting = await client.wait(runId, { orWaiting: true, timeoutMs: 40_000 });
-      expect(waiting.status).toBe('WAITING');
-      const seqAtWait = (await client.store.read(runId)).length;
-      expect(seqAtWait).toBeGreaterThan(360);
-      // Snapshots after events 100, 200 and 300 (one per commit that crossed them); the bucket keeps the last.
-      await expect.poll(() => first.stats.snapshotsWritten).toBe(3);
-      const snaps = new JetStreamSnapshotStore(() => client.store.connection(), { bucket });
-      const stored = (await snaps.get(runId))!;
-      expect(stored.seq).toBeGreaterThanOrEqual(300);
-      expect(stored.seq).toBeLessThan(310);
-      expect(stored.position).toEqual(expect.any(Number));
+    await c.client.deploy(longRun);
+    const { runId } = await c.client.start('snap-long', {});
+    const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 40_000 });
+    expect(waiting.status).toBe('WAITING');
+    const seqAtWait = (await c.client.store.read(runId)).length;
+    expect(seqAtWait).toBeGreaterThan(360);
+    // Snapshots after events 100, 200 and 300 (one per commit that crossed them); the bucket keeps the last.
+    await expect.poll(() => first.stats.snapshotsWritten).toBe(3);
+    const snaps = new JetStreamSnapshotStore(() => c.client.store.connection(), { bucket });
+    const stored = (await snaps.get(runId))!;
+    expect(stored.seq).toBeGreaterThanOrEqual(300);
+    expect(stored.seq).toBeLessThan(310);
+    expect(stored.position).toEqual(expect.any(Number));
 
-      // The first engine goes; a new one has nothing cached and takes the approval.
-      await first.stop();
-      second = new ClusterEngine({ nats: server.url, snapshots: { every: 100, bucket } });
-      await second.start();
-      await client.decide(runId, 'sign', 'alice', 'approved');
-      const done = await client.wait(runId, { timeoutMs: 20_000 });
-      expect(done.status).toBe('COMPLETED');
-      expect(done.tasks.report!.output).toEqual({ attempts: 121 });
-      expect(second.stats).toMatchObject({ snapshotLoads: 1, snapshotsRefused: 0 });
+    // The first engine goes; a new one has nothing cached and takes the approval.
+    await c.stopEngine(first);
+    const second = await c.addEngine({ snapshots: { every: 100, bucket } });
+    await c.client.decide(runId, 'sign', 'alice', 'approved');
+    const done = await c.client.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.report!.output).toEqual({ attempts: 121 });
+    expect(second.stats).toMatchObject({ snapshotLoads: 1, snapshotsRefused: 0 });
 
-      // The log is the truth: its replay matches, and loading with or without the snapshot agrees.
-      const log = await client.store.read(runId);
-      const replay = replayRun(log);
-      expect(replay.divergence).toBeNull();
-      expect(replay.view).toEqual(done);
-      const viaSnapshot = (await loadRun(client.store, runId, snaps))!;
-      expect(viaSnapshot.fromSnapshot).toBe(stored.seq);
-      expect(viaSnapshot.eventsRead).toBe(log.length - stored.seq + 1);
-      expect(runView(viaSnapshot.snapshot, viaSnapshot.seq)).toEqual(done);
-      await snaps.delete(runId);
-      const viaLog = (await loadRun(client.store, runId, snaps))!;
-      expect(viaLog.fromSnapshot).toBeNull();
-      expect(runView(viaLog.snapshot, viaLog.seq)).toEqual(done);
-    } finally {
-      await worker.stop();
-      await second?.stop();
-      await first.stop().catch(() => undefined);
-      await client.close();
-    }
+    // The log is the truth: its replay matches, and loading with or without the snapshot agrees.
+    const log = await c.client.store.read(runId);
+    const replay = replayRun(log);
+    expect(replay.divergence).toBeNull();
+    expect(replay.view).toEqual(done);
+    const viaSnapshot = (await loadRun(c.client.store, runId, snaps))!;
+    expect(viaSnapshot.fromSnapshot).toBe(stored.seq);
+    expect(viaSnapshot.eventsRead).toBe(log.length - stored.seq + 1);
+    expect(runView(viaSnapshot.snapshot, viaSnapshot.seq)).toEqual(done);
+    await snaps.delete(runId);
+    const viaLog = (await loadRun(c.client.store, runId, snaps))!;
+    expect(viaLog.fromSnapshot).toBeNull();
+    expect(runView(viaLog.snapshot, viaLog.seq)).toEqual(done);
   }, 90_000);
 });

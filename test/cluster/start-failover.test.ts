@@ -6,28 +6,22 @@
  * start waits the election out within its deadline instead of failing with
  * "no reply from nats-server in time", and the run is recorded once.
  */
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { CHAOS_WORKFLOW } from '../helpers/cluster-run.js';
-import { startNatsCluster } from '../helpers/nats.js';
+import { noNats, testCluster } from '../helpers/cluster.js';
 
-const skipReason = inject('natsSkipReason');
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
-describe.skipIf(!!skipReason)('a start during a failover of the log (3 nodes)', () => {
+describe.skipIf(noNats)('a start during a failover of the log (3 nodes)', () => {
   it('`start` just after the LF_EVENTS leader is killed succeeds, and records run.started once', async () => {
-    const cluster = await startNatsCluster(3);
-    const client = new ClusterClient(cluster.url, { store: { replicas: 3 }, cluster: { replicas: 3 } });
-    onTestFinished(async () => {
-      await client.close().catch(() => undefined);
-      await cluster.dispose();
-    });
+    const cluster = await testCluster({ server: 'three-nodes', client: { store: { replicas: 3 }, cluster: { replicas: 3 } } });
+    const client = cluster.client;
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { env: R3 });
     expect(deployed.code, deployed.stderr).toBe(0);
     const jsm = await (await client.store.connection()).jetstreamManager();
     const leader = (await jsm.streams.info('LF_EVENTS')).cluster!.leader!;
-    await cluster.nodes.find((n) => n.name === leader)!.stop();
+    await cluster.natsCluster!.nodes.find((n) => n.name === leader)!.stop();
 
     // What a person types, with the three servers' URLs, while the cluster is still electing.
     const started = await cli(['--nats', cluster.url, 'start', 'cluster-chaos', '--json'], { env: R3 });

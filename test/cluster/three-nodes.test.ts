@@ -14,31 +14,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanos } from 'nats';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { ClusterClient, STREAMS, taskStream } from '../../src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { STREAMS, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { cli } from '../helpers/cli.js';
 import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
-import { startNatsCluster } from '../helpers/nats.js';
+import { noNats, skipNote, testCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skipReason = inject('natsSkipReason');
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
-describe.skipIf(!!skipReason)(`a 3-node cluster${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
   it('the leader of the log\'s stream killed mid-run: every run completes, no history forks, no attempt runs twice; the node catches up when back', async () => {
-    const cluster = await startNatsCluster(3);
+    const cluster = await testCluster({ server: 'three-nodes', client: { store: { replicas: 3 }, cluster: { replicas: 3 } } });
+    const client = cluster.client;
     const dir = mkdtempSync(join(tmpdir(), 'lf-three-'));
     const markers = join(dir, 'markers');
     const procs: LedgerflowProcess[] = [];
-    const client = new ClusterClient(cluster.url, {
-      store: { replicas: 3 }, cluster: { replicas: 3 },
-    });
-    onTestFinished(async () => {
-      await Promise.all(procs.map((p) => p.kill()));
-      await client.close().catch(() => undefined);
-      await cluster.dispose();
-    });
+    cluster.defer(() => Promise.all(procs.map((p) => p.kill())));
     const logs = () => procs.map((p) => `--- ${p.name} (${p.pid}) ---\n${p.output()}`).join('\n');
     const launch = async (name: string, args: string[]) => {
       const p = spawnLedgerflow(name, args, { cwd: dir, markers, env: R3 });
@@ -71,7 +64,7 @@ describe.skipIf(!!skipReason)(`a 3-node cluster${skipReason ? ` (skipped: ${skip
       expect((await jsm.streams.info(name)).config.num_replicas, name).toBe(3);
     }
     const leader = (await jsm.streams.info('LF_EVENTS')).cluster!.leader!;
-    const victim = cluster.nodes.find((n) => n.name === leader)!;
+    const victim = cluster.natsCluster!.nodes.find((n) => n.name === leader)!;
     await victim.stop();
 
     const views = await Promise.all(runIds.map((id) => client.wait(id, { timeoutMs: 60_000 })));

@@ -13,13 +13,11 @@ import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/api/index.js';
-import { ClusterEngine } from '../../src/cluster/index.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skipReason = inject('natsSkipReason');
 const ROOT = join(import.meta.dirname, '..', '..');
 
 // What the document says, read as any client would read it.
@@ -38,28 +36,19 @@ const runIdFor = (eventId: string, workflowId: string) => `ev-${createHash('sha2
 
 interface RunEvent { runId: string; seq: number; type: string; state: { status: string }; data: Record<string, unknown> }
 
-describe.skipIf(!!skipReason)('a client built from docs/asyncapi.yaml with @nats-io/jetstream', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
+describe.skipIf(noNats)('a client built from docs/asyncapi.yaml with @nats-io/jetstream', () => {
+  const engineLog: string[] = [];
+  const c = useCluster({ engines: 1, engine: { log: (l) => engineLog.push(l) } });
+  // The connections are @nats-io/transport-node's (the library under test here), not ledgerflow's.
   let producer: NatsConnection;
   let alice: NatsConnection;
-  const engineLog: string[] = [];
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url, log: (l) => engineLog.push(l) });
-    await engine.start();
-    await engine.registry.deploy(loadDefinitionFile(join(ROOT, 'test', 'fixtures', 'wire-approval.yaml')).definition);
-    const servers = server.url;
-    producer = await connect({ servers, user: 'engine', pass: 'engine-dev-password' });
-    alice = await connect({ servers, user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' });
-  }, 30_000);
-
-  afterAll(async () => {
-    await alice?.close();
-    await producer?.close();
-    await engine?.stop();
-    await server?.dispose();
+    await c.engines[0]!.registry.deploy(loadDefinitionFile(join(ROOT, 'test', 'fixtures', 'wire-approval.yaml')).definition);
+    producer = await connect({ servers: c.url, user: 'engine', pass: 'engine-dev-password' });
+    alice = await connect({ servers: c.url, user: 'alice', pass: 'alice-dev-password', inboxPrefix: '_INBOX_alice' });
+    c.defer(() => producer.close());
+    c.defer(() => alice.close());
   });
 
   /** Reads one subject of a stream from its start with an ordered consumer; `next` waits for the next message. */
@@ -128,7 +117,7 @@ describe.skipIf(!!skipReason)('a client built from docs/asyncapi.yaml with @nats
   }, 30_000);
 
   it('runs a small purchase\'s SIMPLE task as the worker user: the attempt pulled from its queue\'s own stream, its outcome reported on the queue\'s subject; another queue\'s stream is refused', async () => {
-    const worker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
+    const worker = await connect({ servers: c.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
     try {
       const event = { id: `po-${randomUUID()}`, type: 'purchase_requested', time: new Date().toISOString(), source: 'wire-test', data: { amount: 20, item: 'pen' } };
       await jetstream(producer).publish(`lf.triggers.${event.type}`, JSON.stringify(event), { msgID: event.id });

@@ -6,18 +6,16 @@
  * task that has none — until the cap on restarts, after which the loss fails
  * the attempt (LF_ATTEMPT_LOST). A killed worker process is the chaos test's.
  */
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { subjects, taskStream } from '../../src/cluster/index.js';
 import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/attempts.js';
 import { TaskMessage } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { MAX_RESTARTS, replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const once = def(`
 workflow:
@@ -28,30 +26,15 @@ workflow:
     - { id: export, type: SIMPLE, timeout: 1h }
 `);
 
-describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let client: ClusterClient;
+describe.skipIf(noNats)('a lost worker does not fail the task', () => {
+  const c = useCluster({ engines: 1, deploy: [once] });
   let asWorker: NatsConnection;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    engine = new ClusterEngine({ nats: server.url });
-    await engine.start();
-    client = new ClusterClient(server.url);
-    await client.deploy(once);
-    asWorker = await connect({ servers: server.url, user: 'worker', pass: 'worker-dev-password', inboxPrefix: '_INBOX_worker' });
-    const admin = await client.store.connection();
-    jsm = await admin.jetstreamManager();
+    asWorker = await c.connect('worker');
+    jsm = await c.jsm();
     await ensureWorkerConsumer(jsm, 'default', 'export');
-  }, 30_000);
-
-  afterAll(async () => {
-    await asWorker?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
   });
 
   /** Takes the next attempt of `export` from the queue, as a worker would, and acks it (this test plays the workers). */
@@ -68,7 +51,7 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
   }
 
   it('runs the same attempt again (same idempotency key, no retry used), its timeout counted from the restart; then completes', async () => {
-    const { runId } = await client.start('loss-once', {});
+    const { runId } = await c.client.start('loss-once', {});
     const first = await takeAttempt();
     expect(first).toMatchObject({ runId, taskId: 'export', attempt: 1 });
     expect(first.restart).toBeUndefined();
@@ -81,42 +64,38 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
 
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: again.token, data: { task: 'export', attempt: 1, output: { rows: 7 } } };
     await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
-    const view = await client.wait(runId, { timeoutMs: 15_000 });
+    const view = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 7 } });
 
-    const events = await client.store.read(runId);
+    const events = await c.client.store.read(runId);
     expect(events.map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
     expect(events[2]!.data).toEqual({ task: 'export', attempt: 1, restart: 1, reason: 'worker_lost', lost: 'host-a/101/aaaaaa', by: 'worker' });
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);
 
   it('when the lost run reports after all, before the restarted one started, the restarted run is dropped unrun', async () => {
-    const { runId } = await client.start('loss-once', {});
+    const { runId } = await c.client.start('loss-once', {});
     const first = await takeAttempt();
     await reportLost(first, 'host-slow/7/cccccc');
-    await waitFor('the restart', async () => (await client.store.read(runId)).some((e) => e.type === 'task.restarted'));
+    await waitFor('the restart', async () => (await c.client.store.read(runId)).some((e) => e.type === 'task.restarted'));
     // The "lost" worker was only slow: its outcome comes, and counts.
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: first.token, data: { task: 'export', attempt: 1, output: { rows: 1 } } };
     await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
-    expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     // The engine settled the restarted run in the attempt ledger: the worker it goes to drops it without running it.
-    const ledger = await (await client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const ledger = await (await c.client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
     const key = AttemptLedger.key(runId, 'export', 1, 1, first.token);
     await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
     const ran: string[] = [];
-    const worker = createWorker({ nats: server.url.replace('nats://', 'nats://worker:worker-dev-password@'), handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
-    await worker.start();
-    try {
-      await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);
-      expect(ran).toEqual([]);
-    } finally {
-      await worker.stop();
-    }
+    const worker = await c.addWorker({ handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
+    await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);
+    expect(ran).toEqual([]);
+    await c.stopWorker(worker);
   }, 30_000);
 
   it(`a loss reported twice is recorded once; after ${MAX_RESTARTS} restarts the next loss fails the attempt (LF_ATTEMPT_LOST)`, async () => {
-    const { runId } = await client.start('loss-once', {});
+    const { runId } = await c.client.start('loss-once', {});
     let task = await takeAttempt();
     for (let restart = 1; restart <= MAX_RESTARTS; restart++) {
       await reportLost(task, `host-${restart}`);
@@ -127,10 +106,10 @@ describe.skipIf(!!skipReason)('a lost worker does not fail the task', () => {
       expect(task).toMatchObject({ attempt: 1, restart });
     }
     await reportLost(task, 'host-last');
-    const view = await client.wait(runId, { timeoutMs: 15_000 });
+    const view = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(view.status).toBe('FAILED');
     expect(view.tasks.export!.error).toMatchObject({ code: 'LF_ATTEMPT_LOST', retryable: true });
-    const events = await client.store.read(runId);
+    const events = await c.client.store.read(runId);
     expect(events.filter((e) => e.type === 'task.restarted').map((e) => e.type === 'task.restarted' && e.data.restart)).toEqual([1, 2, 3]);
     expect(replayRun(events).divergence).toBeNull();
   }, 30_000);

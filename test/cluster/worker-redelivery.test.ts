@@ -1,41 +1,31 @@
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { NatsConnection } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, taskStream, type TaskMessage } from '../../src/cluster/index.js';
 import { AttemptLedger } from '../../src/cluster/attempts.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const attempt = (runId: string, handler = 'slow'): TaskMessage => ({
   runId, workflowId: 'wf', version: 1, taskId: handler, attempt: 1, handler, input: { n: 21 }, token: 'no-engine-checks-it-here',
   task: { name: handler, type: 'SIMPLE', output: { names: [], values: {} } },
 });
-/** A URL that connects as nats.conf's restricted `worker` user. */
-const asWorker = (url: string) => url.replace('nats://', 'nats://worker:worker-dev-password@');
 
 /**
  * A nats-server killed mid-run may lose its consumers' ack state (written behind the messages),
  * and then hands a worker an attempt again as a first delivery. Publishing the same task message
  * twice more makes exactly those deliveries.
  */
-describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
-  let server: NatsServer;
+describe.skipIf(noNats)('a worker handed an attempt again', () => {
+  const c = useCluster();
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
+    nc = await c.connect();
     const jsm = await nc.jetstreamManager();
     await ensureCluster(jsm);
     // No engine here: this test hands out the attempts, so it makes their consumers, as an engine does (workers may not).
     for (const handler of ['slow', 'other']) await ensureWorkerConsumer(jsm, 'default', handler);
-  }, 30_000);
-
-  afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
   });
 
   it('runs it once: a delivery while it runs is held and answered with it, one after it finished gets the same outcome again', async () => {
@@ -45,7 +35,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
     const worker = createWorker({
-      nats: asWorker(server.url),
+      nats: c.as('worker'),
       handlers: { slow: async (input, ctx) => { runs.push(ctx.idempotencyKey); await gate; return { n: Number(input.n) * 2 }; } },
     });
     await worker.start();
@@ -98,7 +88,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     await ledger.create(keyOf('run-taken'), JSON.stringify({ worker: 'elsewhere/2/bb', startedAt: new Date().toISOString() }));
     await ledger.create(keyOf('run-aborted'), JSON.stringify({ worker: 'engine', startedAt: new Date().toISOString(), finished: 'aborted' }));
     const runs: string[] = [];
-    const worker = createWorker({ nats: asWorker(server.url), handlers: { other: async (_i, ctx) => { runs.push(ctx.idempotencyKey); return {}; } } });
+    const worker = createWorker({ nats: c.as('worker'), handlers: { other: async (_i, ctx) => { runs.push(ctx.idempotencyKey); return {}; } } });
     // This worker's own claim whose answer it never got (the connection dropped): still its attempt to run.
     await ledger.create(keyOf('run-mine'), JSON.stringify({ worker: worker.name, startedAt: new Date().toISOString() }));
     await worker.start();
@@ -134,7 +124,7 @@ describe.skipIf(!!skipReason)('a worker handed an attempt again', () => {
     const taken = await (await js.consumers.get(taskStream('default').name, durable)).next({ expires: 5000 });
     expect(taken?.info.deliveryCount).toBe(1);
     const runs: string[] = [];
-    const worker = createWorker({ nats: asWorker(server.url), handlers: { quick: async (input, ctx) => { runs.push(ctx.idempotencyKey); return { n: Number(input.n) + 1 }; } } });
+    const worker = createWorker({ nats: c.as('worker'), handlers: { quick: async (input, ctx) => { runs.push(ctx.idempotencyKey); return { n: Number(input.n) + 1 }; } } });
     await worker.start();
     try {
       await waitFor('the redelivered attempt to run', () => runs.length === 1);

@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { VirtualClock } from '../../src/coverage/index.js';
 import { parseDefinition, RUNNABLE_TASK_TYPES, type Definition, type TaskDef } from '../../src/definition/index.js';
 import { LedgerflowError, NonRetryableError, type Diagnostic } from '../../src/errors/index.js';
-import { Engine, reconcile, replayRun, foldEvents, type Handlers, type RunView } from '../../src/runtime/index.js';
+import { reconcile, replayRun, foldEvents, type Handlers, type RunView } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 
 /** What the test does at run time: how each handler attempt behaves, and each approval decision. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
-import { Engine } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { assertClearDiagnostic } from './definition-oracle.js';
 

@@ -12,12 +12,12 @@
  */
 import fc from 'fast-check';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, createWorker, STREAMS, type Worker } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { STREAMS } from '../../src/cluster/index.js';
 import { InputMessage, TimerMessage } from '../../src/cluster/messages.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { def } from '../helpers/engine.js';
-import { asUser, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 import { fuzzParams } from './settings.js';
 
@@ -135,36 +135,26 @@ const body = (realRun: string): fc.Arbitrary<Uint8Array> => fc.oneof(
   }).map((m) => enc.encode(JSON.stringify(m))),
 );
 
-describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
-  let server: NatsServer;
-  let engine: ClusterEngine;
-  let worker: Worker;
-  let client: ClusterClient;
+describe.skipIf(noNats)('NATS message fuzzer', () => {
+  const c = useCluster({
+    production: true,
+    engines: 1,
+    engine: { log: (line) => { if (/will retry/.test(line)) console.log('ENGINE', line.slice(0, 400)); } },
+    handlers: { prepare: async () => ({ ready: true }), pay: async () => ({ paid: true }) },
+    deploy: [gated],
+  });
   let admin: NatsConnection;
   let jsm: JetStreamManager;
   const conns: Record<string, NatsConnection> = {};
 
   beforeAll(async () => {
-    server = await startNatsServer({ production: true });
-    engine = new ClusterEngine({ nats: asUser(server.url, 'engine'), log: (line) => { if (/will retry/.test(line)) console.log('ENGINE', line.slice(0, 400)); } });
-    await engine.start();
-    client = new ClusterClient(asUser(server.url, 'engine'));
-    await client.deploy(gated);
-    admin = await connect({ servers: server.url, ...CREDENTIALS.engine! });
+    admin = await c.connect();
     jsm = await admin.jetstreamManager();
-    const workerUrl = asUser(server.url, 'worker');
-    worker = createWorker({ nats: workerUrl, handlers: { prepare: async () => ({ ready: true }), pay: async () => ({ paid: true }) } });
-    await worker.start();
-    for (const [name, cred] of Object.entries(CREDENTIALS)) conns[name] = await connect({ servers: server.url, ...cred });
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const c of Object.values(conns)) await c.close().catch(() => {});
-    await worker?.stop();
-    await admin?.close();
-    await client?.close();
-    await engine?.stop();
-    await server?.dispose();
+    for (const [name, cred] of Object.entries(CREDENTIALS)) {
+      const nc = await connect({ servers: c.url, ...cred });
+      c.defer(() => nc.close().catch(() => {}));
+      conns[name] = nc;
+    }
   });
 
   /** Messages each engine consumer has taken and not yet finished (or not yet taken). */
@@ -186,10 +176,10 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
 
   it('no user can crash the engine, forge a record, or go unanswered', async () => {
     // A run no sender may change: waiting on bob's approval.
-    const { runId: victim } = await client.start('fuzz-gate', {});
-    expect((await client.wait(victim, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
-    const before = await client.store.read(victim);
-    const statsBefore = { ...engine.stats };
+    const { runId: victim } = await c.client.start('fuzz-gate', {});
+    expect((await c.client.wait(victim, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    const before = await c.client.store.read(victim);
+    const statsBefore = { ...c.engines[0]!.stats };
     const dlqBefore = await dlqCounts();
     const verdicts: string[] = [];
     const listen = admin.subscribe('lf.verdicts.>', { callback: (_err, m) => verdicts.push(m.subject) });
@@ -240,11 +230,11 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
     await waitFor('the engine has taken every message', async () => ((await backlog()) === 0 ? true : undefined), { timeout: 30_000, detail: () => JSON.stringify(pending) });
 
     // Nothing the senders may not do was recorded: the victim's state is what it was; all it may have gained are refusals, kept for the audit trail.
-    const after = await client.store.read(victim);
+    const after = await c.client.store.read(victim);
     const added = after.slice(before.length);
     expect(added.map((e) => e.type).filter((type) => type !== 'approval.refused')).toEqual([]);
     expect(added.every((e) => e.state.hash === before.at(-1)!.state.hash)).toBe(true);
-    const view = await client.status(victim);
+    const view = await c.client.status(victim);
     expect(view!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect(view!.tasks.prepare!.output).toEqual({ ready: true });
 
@@ -261,12 +251,12 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
     listen.unsubscribe();
 
     // The engine is up: a normal run goes from start to end.
-    const { runId } = await client.start('fuzz-gate', {});
-    expect((await client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
-    const bob = await connect({ servers: server.url, user: 'bob', pass: 'bob-dev-password', inboxPrefix: '_INBOX_bob' });
+    const { runId } = await c.client.start('fuzz-gate', {});
+    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    const bob = await connect({ servers: c.url, user: 'bob', pass: 'bob-dev-password', inboxPrefix: '_INBOX_bob' });
     await bob.jetstream().publish(`lf.approvals.${runId}.sign.bob`, enc.encode('{"decision":"approved"}'));
     await bob.close();
-    expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
   }, 90_000);
 
   // Found by this fuzzer (seed 20261122): each was taken, failed in the store and was put back, forever.
@@ -304,6 +294,6 @@ describe.skipIf(!!inject('natsSkipReason'))('NATS message fuzzer', () => {
   });
 
   it('anonymous can do nothing: the production nats.conf refuses a connection without credentials', async () => {
-    await expect(connect({ servers: server.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    await expect(connect({ servers: c.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
   });
 });

@@ -12,9 +12,8 @@
  * asynchronously; the probe waits for the server's round trip to tell.
  */
 import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
 
 /** The shipped users by kind: the engine, a worker of the default queue, a worker of its own queue (vault), a person, nobody. */
 type User = 'engine' | 'worker' | 'vault' | 'alice' | 'anonymous';
@@ -87,29 +86,23 @@ const rows: Row[] = [
   { what: 'delete the engines\' input consumer', pub: '$JS.API.CONSUMER.DELETE.LF_INPUTS.engines_probe', may: ['engine'] },
 ];
 
-describe.skipIf(!!inject('natsSkipReason'))('the permission table of the shipped nats.conf', () => {
-  let server: NatsServer;
+describe.skipIf(noNats)('the permission table of the shipped nats.conf', () => {
+  const c = useCluster({ production: true });
   const conns = new Map<User, NatsConnection | Error>();
 
   beforeAll(async () => {
-    server = await startNatsServer({ production: true });
     // The streams and buckets exist, as on a cluster an engine has set up.
-    const admin = new ClusterClient(server.url.replace('nats://', `nats://engine:${PASSWORDS.engine}@`));
-    await admin.prepare();
-    await admin.close();
+    await c.client.prepare();
     for (const user of USERS) {
       try {
         // Each user's replies under its own inbox prefix, as ledgerflow's clients connect (store/jetstream/inbox.ts).
-        conns.set(user, await connect({ servers: server.url, ...(user === 'anonymous' ? {} : { user, pass: PASSWORDS[user], inboxPrefix: `_INBOX_${user}` }), maxReconnectAttempts: 0 }));
+        const nc = await connect({ servers: c.url, ...(user === 'anonymous' ? {} : { user, pass: PASSWORDS[user], inboxPrefix: `_INBOX_${user}` }), maxReconnectAttempts: 0 });
+        c.defer(() => nc.close().catch(() => undefined));
+        conns.set(user, nc);
       } catch (err) {
         conns.set(user, err as Error);
       }
     }
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of conns.values()) if (!(c instanceof Error)) await c.close().catch(() => undefined);
-    await server?.dispose();
   });
 
   /** True when the server let `user` do it. */

@@ -18,6 +18,7 @@ import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { BIN, ROOT } from './cli.js';
+import { waitFor } from './wait.js';
 
 export const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
 /** Five tasks, two slow ones in parallel then a third (test/fixtures/cluster.yaml). */
@@ -60,12 +61,10 @@ export function spawnLedgerflow(name: string, args: string[], opts: { cwd: strin
   return {
     name, pid: child.pid!, alive, output: () => out,
     started: async (timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!/^(engine|worker) \d+ /m.test(out)) {
+      await waitFor(`${name} to start`, () => {
         if (!alive()) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${out}`);
-        if (Date.now() > deadline) throw new Error(`${name} did not start within ${timeoutMs} ms:\n${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return /^(engine|worker) \d+ /m.test(out);
+      }, { timeout: timeoutMs, detail: () => out });
     },
     kill: async (signal = 'SIGKILL') => {
       if (alive()) child.kill(signal);

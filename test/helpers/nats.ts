@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from '../../src/cli/nats-server.js';
+import { waitFor } from './wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The production files: every connection must give credentials. */
@@ -105,20 +106,37 @@ async function spawnNats(bin: string, args: string[], port: number, timeoutMs: n
     if (log.includes('Server is ready')) ready = true;
   });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const deadline = Date.now() + timeoutMs;
-  while (!(ready && (await canConnect(port)))) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      await exited;
-      throw new Error(`nats-server not ready after ${timeoutMs} ms:\n${log}`);
-    }
-    // A hand-rolled poll (not helpers/wait.ts): this also runs in globalSetup, where vitest's waitUntil is unavailable.
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await waitFor('nats-server to be ready', async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`nats-server exited during start-up (code ${proc.exitCode}):\n${log}`);
+      return ready && (await canConnect(port));
+    }, { timeout: timeoutMs, detail: () => log });
+  } catch (err) {
+    proc.kill('SIGKILL');
+    await exited;
+    throw err;
   }
   return proc;
+}
+
+/**
+ * `attempt` until it succeeds (undoing a failed one with `undo`), every 200 ms;
+ * one that fails after `timeoutMs` fails the retry with its error. An attempt
+ * is never cut off (it may have started a process): one takes at most
+ * `timeoutMs` itself, hence the wait's own bound of twice that.
+ */
+async function retry(what: string, attempt: () => Promise<void>, undo: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await waitFor(what, async () => {
+    try {
+      await attempt();
+      return true;
+    } catch (err) {
+      await undo();
+      if (Date.now() > deadline) throw err;
+      return false;
+    }
+  }, { timeout: 2 * timeoutMs, interval: 200 });
 }
 
 async function killProcess(c: ChildProcess | undefined): Promise<void> {
@@ -176,17 +194,7 @@ export async function startNatsServer(opts: { storeDir?: string; bin?: string; t
     restart: async () => {
       await stop();
       // Right after a kill the port can linger briefly; retry the bind for a moment.
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        try {
-          await launch(port);
-          return;
-        } catch (err) {
-          await stop();
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
+      await retry('nats-server to bind its port again', () => launch(port), stop, timeoutMs);
     },
     dispose: async () => {
       await stop();
@@ -239,19 +247,10 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
   const ports: NodePorts[] = [];
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() });
   const children: (ChildProcess | undefined)[] = [];
-  const launch = async (i: number): Promise<void> => {
-    // A killed node's ports can linger for a moment: retry the bind until the deadline.
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        children[i] = await spawnNats(bin, clusterNodeArgs(opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF, ports, i, join(root, nodeName(i))), ports[i]!.client, timeoutMs);
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  };
+  // A killed node's ports can linger for a moment: retry the bind until the deadline.
+  const launch = (i: number): Promise<void> => retry(`${nodeName(i)} to start`, async () => {
+    children[i] = await spawnNats(bin, clusterNodeArgs(opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF, ports, i, join(root, nodeName(i))), ports[i]!.client, timeoutMs);
+  }, async () => undefined, timeoutMs);
   const nodes: NatsNode[] = ports.map((p, i) => ({
     name: nodeName(i),
     url: `nats://127.0.0.1:${p.client}`,

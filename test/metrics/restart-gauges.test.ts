@@ -8,11 +8,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/api/index.js';
-import { ClusterClient, ClusterEngine, createWorker } from '../../src/cluster/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { parsePromText, valueOf, type PromSample } from '../helpers/prom-text.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -77,32 +76,21 @@ describe('a run already waiting when the process starts is in the gauges at once
   }, 60_000);
 });
 
-const skipReason = inject('natsSkipReason');
-
-describe.skipIf(!!skipReason)('a run already waiting when an engine starts is in its gauges at once (NATS)', () => {
-  let server: NatsServer | undefined;
-  afterAll(async () => { await server?.dispose(); });
+describe.skipIf(noNats)('a run already waiting when an engine starts is in its gauges at once (NATS)', () => {
+  const c = useCluster();
 
   it('engine --metrics-port: approvals waiting 1, timers pending 1, process metrics present, valid text', async () => {
-    server = await startNatsServer();
     // An engine and a worker take the run to its approval, then stop: the run waits with no engine running.
-    const first = new ClusterEngine({ nats: server.url, schedules: false });
-    await first.start();
-    const worker = createWorker({ nats: server.url, handlers: (await import(HANDLERS)).default });
-    await worker.start();
-    const client = new ClusterClient(server.url);
-    try {
-      await client.deploy(loadDefinitionFile(APPROVAL).definition);
-      const { runId } = await client.start('approval', {});
-      expect((await client.wait(runId, { timeoutMs: T, orWaiting: true })).status).toBe('WAITING');
-      // The run index (the engine's projection) has it WAITING before that engine stops.
-      await waitFor('the run index to list it waiting', async () => (await cli(['--nats', server!.url, 'list', '--status', 'WAITING', '--json'])).stdout.includes(runId), { timeout: T });
-    } finally {
-      await client.close();
-      await worker.stop();
-      await first.stop();
-    }
-    const e = await withMetrics(['--nats', server.url, 'engine', '--metrics-port', '0', '--no-schedules']);
+    const first = await c.addEngine({ schedules: false });
+    const worker = await c.addWorker({ nats: c.url, handlers: (await import(HANDLERS)).default });
+    await c.client.deploy(loadDefinitionFile(APPROVAL).definition);
+    const { runId } = await c.client.start('approval', {});
+    expect((await c.client.wait(runId, { timeoutMs: T, orWaiting: true })).status).toBe('WAITING');
+    // The run index (the engine's projection) has it WAITING before that engine stops.
+    await waitFor('the run index to list it waiting', async () => (await cli(['--nats', c.url, 'list', '--status', 'WAITING', '--json'])).stdout.includes(runId), { timeout: T });
+    await c.stopWorker(worker);
+    await c.stopEngine(first);
+    const e = await withMetrics(['--nats', c.url, 'engine', '--metrics-port', '0', '--no-schedules']);
     const samples = await waitFor('the waiting run in the gauges', async () => {
       const got = await scrape(e.url);
       return valueOf(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
-import { Engine } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { tempDir } from '../helpers/cli.js';
 

@@ -9,13 +9,12 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/api/index.js';
-import { ClusterClient, createWorker, type Worker } from '../../src/cluster/index.js';
-import { Engine } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { parsePromText, valueOf } from '../helpers/prom-text.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -150,27 +149,16 @@ describe('ledgerflow serve --metrics-port', () => {
   }, T);
 });
 
-const skipReason = inject('natsSkipReason');
-
-describe.skipIf(!!skipReason)('ledgerflow engine --metrics-port (NATS)', () => {
-  let server: NatsServer | undefined;
-  let client: ClusterClient | undefined;
-  let worker: Worker | undefined;
-  afterAll(async () => {
-    await worker?.stop();
-    await client?.close();
-    await server?.dispose();
-  });
+describe.skipIf(noNats)('ledgerflow engine --metrics-port (NATS)', () => {
+  const c = useCluster();
 
   it('shows an attempt no worker has taken as backlog 1 on its queue, then the run counted once a worker ran it', async () => {
-    server = await startNatsServer();
     const notifications = join(tempDir(), 'notifications.yaml');
     writeFileSync(notifications, '- on: [COMPLETED]\n  nats: true\n');
-    const e = await withMetrics(['--nats', server.url, 'engine', '--metrics-port', '0', '--no-schedules', '--notifications', notifications]);
-    client = new ClusterClient(server.url);
+    const e = await withMetrics(['--nats', c.url, 'engine', '--metrics-port', '0', '--no-schedules', '--notifications', notifications]);
     const { definition } = loadDefinitionFile(RETRY);
-    await client.deploy(definition);
-    await client.start('metrics-retry', {});
+    await c.client.deploy(definition);
+    await c.client.start('metrics-retry', {});
     const wf = 'workflow="metrics-retry"';
     const queued = await waitFor('the first attempt to wait in the queue', async () => {
       const t = await scrape(e.url);
@@ -179,8 +167,7 @@ describe.skipIf(!!skipReason)('ledgerflow engine --metrics-port (NATS)', () => {
     expect(sample(queued, `ledgerflow_runs_started_total{${wf}}`)).toBe(1);
     expect(sample(queued, `ledgerflow_task_attempts_total{${wf},task="first"}`)).toBe(1);
 
-    worker = createWorker({ nats: server.url, handlers: (await import(HANDLERS)).default });
-    await worker.start();
+    await c.addWorker({ nats: c.url, handlers: (await import(HANDLERS)).default });
     const done = await waitFor('the run to be counted completed', async () => {
       const t = await scrape(e.url);
       return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 ? t : null;

@@ -5,29 +5,27 @@
  * open. Runs are golden histories appended commit by commit, as an engine
  * would have appended them.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { connect } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, skipNote, uniqueId, useCluster } from '../helpers/cluster.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { watchRuns, type WatchOptions } from '../../src/monitor/index.js';
 import { JetStreamEventStore } from '../../src/store/index.js';
 import { HISTORIES_DIR } from '../fixtures/histories/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
-const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
-const opts = { servers: url, stream: `LFW_${id}`, subjectPrefix: `lfw.${id}` };
-const stores: JetStreamEventStore[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close();
-  if (!url) return;
-  const nc = await connect({ servers: url });
-  await (await nc.jetstreamManager()).streams.delete(opts.stream).catch(() => undefined);
-  await nc.close();
-});
+// The test run's nats-server, on a stream of this file's own.
+const nats = useCluster({ server: 'shared' });
+const id = uniqueId();
+const opts = () => ({ servers: nats.url, stream: `LFW_${id}`, subjectPrefix: `lfw.${id}` });
+/** A store on this file's stream, closed when the tests are done (before the stream is dropped). */
+const streamStore = () => {
+  const store = new JetStreamEventStore(opts());
+  nats.defer(() => store.close());
+  return store;
+};
+beforeAll(() => nats.defer(async () => { await (await nats.jsm()).streams.delete(opts().stream).catch(() => undefined); }));
 
 /** A golden history's commits (lines), as the engine appended them, under another run id (the coverage paths share one). */
 const commits = (file: string, runId: string) => readFileSync(join(HISTORIES_DIR, file), 'utf8').trim().split('\n')
@@ -43,11 +41,10 @@ function output(): { out: WatchOptions['out']; lines: () => string[] } {
   return { out: { write: (t: string) => { text += t; } }, lines: () => text.split('\n').filter(Boolean) };
 }
 
-describe.skipIf(!url)(`watch on JetStream${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(noNats)(`watch on JetStream${skipNote}`, () => {
   it('--all picks up a run that starts while it watches, follows it to its end and returns its status', async () => {
-    const store = new JetStreamEventStore(opts);
-    const writer = new JetStreamEventStore(opts);
-    stores.push(store, writer);
+    const store = streamStore();
+    const writer = streamStore();
     const history = commits('batch-inventory-validation/validate_each-0-retries-then-succeeds.jsonl', 'new-run');
     // An active run before the watch starts: it is listed and followed from its last event.
     const before = commits('revenue_milestone/review_gate-needs_approval-to-approve_plan_change-approved-ok.jsonl', 'active-run');
@@ -75,8 +72,7 @@ describe.skipIf(!url)(`watch on JetStream${skipReason ? ` (skipped: ${skipReason
   }, 30_000);
 
   it('a watch kept open for new runs of a workflow ends when aborted (Ctrl-C), saying it was stopped', async () => {
-    const store = new JetStreamEventStore(opts);
-    stores.push(store);
+    const store = streamStore();
     const stop = new AbortController();
     const o = output();
     const watching = watchRuns({ store, target: { kind: 'workflow', workflowId: 'no-runs-yet' }, mode: 'json', out: o.out, keepOpen: true, signal: stop.signal });

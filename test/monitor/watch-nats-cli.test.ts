@@ -8,9 +8,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli } from '../helpers/cli.js';
-import { natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
@@ -27,38 +27,36 @@ function track(child: ChildProcess): Proc {
   return { child, out: () => out, err: () => err, exited: new Promise((r) => child.on('close', (code) => r(code))) };
 }
 
-describe.skipIf(!natsServerBin())('ledgerflow watch --nats', () => {
-  let server: NatsServer;
+describe.skipIf(noNats)('ledgerflow watch --nats', () => {
+  const c = useCluster();
   let engine: Proc;
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    engine = track(spawnCli(['--nats', server.url, 'engine', '--handlers', HANDLERS]));
+    engine = track(spawnCli(['--nats', c.url, 'engine', '--handlers', HANDLERS]));
     procs.push(engine.child);
-  });
-  afterAll(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-    await engine?.exited;
-    await server?.dispose();
+    c.defer(async () => {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+      await engine.exited;
+    });
   });
 
   /** A run of approval.yaml on the server, waiting for a sign-off. */
   async function waitingRun(): Promise<string> {
-    const r = await cli(['--nats', server.url, 'run', APPROVAL, '--json']);
+    const r = await cli(['--nats', c.url, 'run', APPROVAL, '--json']);
     expect(r.code, r.stderr).toBe(3);
     return (JSON.parse(r.stdout) as { runId: string }).runId;
   }
   /** Alice's approval, as her NATS user; recorded by the engine (exit 0 once it is). */
   async function approve(runId: string): Promise<void> {
-    const alice = server.url.replace('nats://', 'nats://alice:alice-dev-password@');
+    const alice = c.as('alice');
     const r = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--wait', '20s']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }
 
   it('<runId>: prints the run\'s events one plain line each and exits 0 when the engine completes it', async () => {
     const runId = await waitingRun();
-    const w = track(spawnCli(['--nats', server.url, 'watch', runId]));
+    const w = track(spawnCli(['--nats', c.url, 'watch', runId]));
     procs.push(w.child);
     await waitFor('the recorded events', () => w.out().includes('task.completed  first'), { timeout: T, detail: w.err });
     expect(w.child.exitCode).toBeNull(); // WAITING does not end a watch
@@ -76,7 +74,7 @@ describe.skipIf(!natsServerBin())('ledgerflow watch --nats', () => {
 
   it('--all: follows the active run, picks up one that starts while it watches, and exits 0 when both complete', async () => {
     const first = await waitingRun();
-    const w = track(spawnCli(['--nats', server.url, 'watch', '--all', '--json', '--tail', '1']));
+    const w = track(spawnCli(['--nats', c.url, 'watch', '--all', '--json', '--tail', '1']));
     procs.push(w.child);
     const seen = () => w.out().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { runId: string; type: string; status: string });
     await waitFor('the active run', () => seen().some((e) => e.runId === first), { timeout: T, detail: w.err });

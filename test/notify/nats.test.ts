@@ -6,17 +6,15 @@
  * is dead-lettered on lf.dlq.notifications and noted as such.
  */
 import { createServer, type Server } from 'node:http';
-import { connect, type Msg, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterClient, ClusterEngine, DeadLetterQueue } from '../../src/cluster/index.js';
+import type { Msg, NatsConnection } from 'nats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DeadLetterQueue } from '../../src/cluster/index.js';
 import { DEFAULT_DELIVERY, NotificationBodySchema, webhookKey } from '../../src/notify/index.js';
 import { createMetrics, type LedgerflowMetrics } from '../../src/metrics/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-const skipReason = inject('natsSkipReason');
 
 const workflow = def(`
 workflow:
@@ -40,12 +38,10 @@ workflow:
     - { id: hold, type: WAIT, event: dock_ready }
 `);
 
-describe.skipIf(!!skipReason)('notifications over NATS', () => {
-  let server: NatsServer;
+describe.skipIf(noNats)('notifications over NATS', () => {
+  const c = useCluster();
   let http: Server;
   let hook = '';
-  let client: ClusterClient;
-  let engine: ClusterEngine;
   let nc: NatsConnection;
   let metrics: LedgerflowMetrics;
   const heard: Msg[] = [];
@@ -53,36 +49,27 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
   beforeAll(async () => {
     http = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(400).end('no such hook')); });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    c.defer(() => new Promise((r) => http.close(r)));
     const addr = http.address();
     hook = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/gone`;
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
+    nc = await c.connect();
     const sub = nc.subscribe('lf.notify.>');
     void (async () => { for await (const m of sub) heard.push(m); })();
-    client = new ClusterClient(server.url);
     metrics = createMetrics();
     // A global rule besides the definition's: every run's COMPLETED also goes to a webhook that refuses it.
-    engine = new ClusterEngine({
-      nats: server.url, schedules: false,
+    await c.addEngine({
+      schedules: false,
       notifications: { rules: [{ on: ['COMPLETED'], nats: false, webhook: hook }], delivery: { ...DEFAULT_DELIVERY, attempts: 3, backoffMs: 20, timeoutMs: 2000 } },
       ...metrics.hooks,
     });
-    await engine.start();
-  }, 30_000);
-  afterAll(async () => {
-    await engine?.stop();
-    await client?.close();
-    await nc?.close();
-    await server?.dispose();
-    await new Promise((r) => http?.close(r));
   });
 
   it('publishes COMPLETED on lf.notify.<workflow>.COMPLETED (msg id = its id), notes it, and dead-letters a refusing webhook', async () => {
-    await client.deploy(workflow);
-    const { runId } = await client.start('notify-nats', {});
-    expect((await client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    await c.client.deploy(workflow);
+    const { runId } = await c.client.start('notify-nats', {});
+    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     const events = await waitFor('both notes', async () => {
-      const all = await client.store.read(runId);
+      const all = await c.client.store.read(runId);
       return all.filter((e) => e.type.startsWith('notification.')).length === 2 ? all : null;
     }, { timeout: 15_000 });
     const completed = events.find((e) => e.state.status === 'COMPLETED')!;
@@ -97,7 +84,7 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
       ['notification.dead_lettered', expect.objectContaining({ id, target: webhookKey(hook), attempts: 1, error: 'HTTP 400 Bad Request' })],
     ]));
     expect(replayRun(events).divergence).toBeNull();
-    const summary = (await client.store.listRuns()).find((r) => r.runId === runId);
+    const summary = (await c.client.store.listRuns()).find((r) => r.runId === runId);
     expect(summary?.completedAt).toBe(completed.time);
     const letters = await new DeadLetterQueue(await nc.jetstreamManager(), nc.jetstream()).list('notifications');
     expect(letters).toHaveLength(1);
@@ -111,9 +98,9 @@ describe.skipIf(!!skipReason)('notifications over NATS', () => {
   }, 60_000);
 
   it('a WAITING message names the tasks waiting and for whom: the approvers of a HUMAN task, the signal of a WAIT', async () => {
-    await client.deploy(gated);
-    const { runId } = await client.start('notify-nats-waiting', {});
-    expect((await client.wait(runId, { timeoutMs: 15_000, orWaiting: true })).status).toBe('WAITING');
+    await c.client.deploy(gated);
+    const { runId } = await c.client.start('notify-nats-waiting', {});
+    expect((await c.client.wait(runId, { timeoutMs: 15_000, orWaiting: true })).status).toBe('WAITING');
     const msg = await waitFor('the WAITING message', () => heard.find((m) => m.subject === 'lf.notify.notify-nats-waiting.WAITING'), { timeout: 15_000 });
     expect(NotificationBodySchema.parse(msg.json())).toMatchObject({
       runId, status: 'WAITING', waiting: [{ task: 'sign_off', approvers: ['alice'] }, { task: 'hold', signal: 'dock_ready' }],

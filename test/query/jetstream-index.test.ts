@@ -4,25 +4,20 @@
  * commits arrive; with the engine stopped, runs newer than the index are read
  * from the log; `reindex` rebuilds the bucket after it was deleted.
  */
-import { connect } from 'nats';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ClusterEngine } from '../../src/cluster/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamRunIndex, openRunIndex, recordOf, reindex, RUNS_INDEX_BUCKET, type RunRecord } from '../../src/query/index.js';
 import { JetStreamEventStore, type CorruptRun } from '../../src/store/index.js';
-import { startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
 
-const skipReason = inject('natsSkipReason');
-
-describe.skipIf(!!skipReason)('run index on JetStream', () => {
-  let server: NatsServer;
+describe.skipIf(noNats)('run index on JetStream', () => {
+  const c = useCluster();
   let store: JetStreamEventStore;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    store = new JetStreamEventStore({ servers: server.url });
-  }, 30_000);
-  afterAll(async () => { await store?.close(); await server?.dispose(); });
+  beforeAll(() => {
+    store = new JetStreamEventStore({ servers: c.url });
+    c.defer(() => store.close());
+  });
 
   const done = asRun(historyCommits(COMPLETED_RUN), 'js-done');
   const approved = asRun(historyCommits(APPROVED_RUN), 'js-approved', 1000);
@@ -38,8 +33,7 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
     expect(before.runs).toEqual(expected(approved.map((c, i) => (i < 2 ? c : [])).filter((c) => c.length > 0), done));
     expect(before.load).toMatchObject({ fresh: false, fromLog: 2 });
 
-    const engine = new ClusterEngine({ nats: server.url, schedules: false });
-    await engine.start();
+    const engine = await c.addEngine({ schedules: false });
     try {
       await appendCommits(store, approved, 2);
       await appendCommits(store, failed);
@@ -49,7 +43,7 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
       expect(current.load).toMatchObject({ fromLog: 0 });
       expect(engine.runIndex!.stats.applied).toBeGreaterThan(0);
     } finally {
-      await engine.stop();
+      await c.stopEngine(engine);
     }
 
     // No engine now: a new run is not in the bucket, so it is read from the log; the rest from the bucket.
@@ -60,7 +54,7 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
     expect(behind.load).toMatchObject({ fresh: false, fromLog: 1 });
 
     // The bucket deleted: the log answers; reindex makes it again, from which the next query reads.
-    const nc = await connect({ servers: server.url });
+    const nc = await c.connect();
     try {
       await (await nc.jetstreamManager()).streams.delete(`KV_${RUNS_INDEX_BUCKET}`);
     } finally {
@@ -79,8 +73,7 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
   }, 60_000);
 
   it('live: keeps the bucket in memory through a KV watch while an engine projects', async () => {
-    const engine = new ClusterEngine({ nats: server.url, schedules: false });
-    await engine.start();
+    const engine = await c.addEngine({ schedules: false });
     const index = openRunIndex({ store, live: true, pollMs: 600_000 }); // no look: only the watch brings changes
     try {
       const before = (await index.query({})).total;
@@ -95,12 +88,12 @@ describe.skipIf(!!skipReason)('run index on JetStream', () => {
       sub.close();
     } finally {
       await index.close();
-      await engine.stop();
+      await c.stopEngine(engine);
     }
   }, 30_000);
 
   it('reports a run whose stream message is not a commit, from the log and from the bucket alike', async () => {
-    const nc = await connect({ servers: server.url });
+    const nc = await c.connect();
     try {
       await nc.jetstream().publish('lf.events.broken.js-broken', new TextEncoder().encode('not json'));
     } finally {

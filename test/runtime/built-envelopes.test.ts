@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CommitSchema, isBuiltByFold, type EventType } from '../../src/events/index.js';
-import { Engine, prepareCommit, type Handlers } from '../../src/runtime/index.js';
+import { prepareCommit, type Handlers } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
 import { checkAppend } from '../../src/store/common.js';
 import { def } from '../helpers/engine.js';

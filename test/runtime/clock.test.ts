@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../src/runtime/index.js';
+import { systemClock } from '../../src/executor/index.js';
 
 describe('the system clock', () => {
   // Node's timers are faked (and advanced by hand), the wall clock is mocked on its own: the two

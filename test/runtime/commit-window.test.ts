@@ -5,7 +5,8 @@
  * its effects start.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine, replayRun, type Handlers } from '../../src/runtime/index.js';
+import { replayRun, type Handlers } from '../../src/runtime/index.js';
+import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
 import { def, expectReplayMatches, virtualClock } from '../helpers/engine.js';
 import { untilAborted, waitFor } from '../helpers/wait.js';

@@ -213,7 +213,7 @@ workflow:
 
 describe('run ids', () => {
   it('start with the UTC second they were made in, whichever second came before', async () => {
-    const { newRunId } = await import('../../src/runtime/index.js');
+    const { newRunId } = await import('../../src/executor/index.js');
     const t = Date.UTC(2026, 10, 21, 7, 12, 58, 999);
     for (const [ms, stamp] of [[t, '20261121-071258'], [t + 1, '20261121-071259'], [t - 998, '20261121-071258'], [t - 999, '20261121-071258'], [t - 1000, '20261121-071257'], [t + 1, '20261121-071259']] as const) {
       expect(newRunId(ms).slice(0, 15)).toBe(stamp);
@@ -221,7 +221,7 @@ describe('run ids', () => {
   });
 
   it('never merge two runs: 64 random bits, and a colliding generated id fails the second start instead of joining the first', async () => {
-    const { newRunId } = await import('../../src/runtime/index.js');
+    const { newRunId } = await import('../../src/executor/index.js');
     const ids = new Set(Array.from({ length: 10_000 }, () => newRunId(0)));
     expect(ids.size).toBe(10_000);
     expect([...ids][0]).toMatch(/^19700101-000000-[0-9a-z]{13}$/);

@@ -5,7 +5,7 @@
  * (`<runId>-failure`); a run that has one, or fails without one, is not driven.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine, type ChildResolver } from '../../src/runtime/index.js';
+import { Engine, type ChildResolver } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
 

@@ -6,8 +6,9 @@
  * loss fails the attempt (LF_ATTEMPT_LOST) and the retry policy decides.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_RESTARTS, type Clock, type Handlers } from '../../src/runtime/index.js';
-import type { Engine } from '../../src/runtime/index.js';
+import { MAX_RESTARTS, type Handlers } from '../../src/runtime/index.js';
+import { type Clock } from '../../src/executor/index.js';
+import type { Engine } from '../../src/local/index.js';
 import { def, engine, expectReplayMatches } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -1,5 +1,5 @@
 /**
- * SET, TERMINATE and pause/resume (docs/constructs.md): in the fold, in the
+ * SET, TERMINATE and pause/resume (docs/language.md, "How the constructs run"): in the fold, in the
  * pure commit, and driven on the memory store with real handlers.
  */
 import { describe, expect, it } from 'vitest';

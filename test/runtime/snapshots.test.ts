@@ -5,7 +5,8 @@
  * loads from its log with the same result, and the reason is reported.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { foldEvents, loadRun, runView, snapshotDue, snapshotOf } from '../../src/runtime/index.js';
+import { foldEvents, runView } from '../../src/runtime/index.js';
+import { loadRun, snapshotDue, snapshotOf } from '../../src/executor/index.js';
 import { MemorySnapshotStore, type EventStore, type StoredSnapshot } from '../../src/store/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { def, engine, expectReplayMatches } from '../helpers/engine.js';

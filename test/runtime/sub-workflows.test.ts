@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../src/errors/index.js';
-import { Engine, type ChildResolver, type Handlers } from '../../src/runtime/index.js';
+import { type Handlers } from '../../src/runtime/index.js';
+import { Engine, type ChildResolver } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import type { Definition } from '../../src/definition/index.js';
 import { def, expectReplayMatches } from '../helpers/engine.js';

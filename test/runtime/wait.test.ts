@@ -1,5 +1,5 @@
 /**
- * WAIT (docs/constructs.md "WAIT"): the fold keeps a signal sent early and
+ * WAIT (docs/language.md, "How the constructs run", "WAIT"): the fold keeps a signal sent early and
  * refuses one nobody waits for; the driver fires duration waits on its clock
  * and fails a malformed `until` with the error in history.
  */

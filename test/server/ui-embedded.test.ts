@@ -7,7 +7,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli.js';
-import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
+import { startUiProcess, type UiProcess } from './ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 let ui: UiProcess;
 let auth: Record<string, string>;
@@ -23,7 +24,7 @@ async function waitingRun(): Promise<string> {
   const r = await post('/api/workflows/approval/start', { input: {} });
   expect(r.status).toBe(200);
   const { runId } = await json(r);
-  await until(async () => ((await runOf(runId)).status === 'WAITING' ? true : undefined), `run ${runId} WAITING`);
+  await waitFor(`run ${runId} WAITING`, async () => (await runOf(runId)).status === 'WAITING', { timeout: 15_000 });
   return runId;
 }
 
@@ -107,7 +108,7 @@ describe('ledgerflow ui on the embedded store', () => {
     expect((await json(wrong)).error).toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringMatching(/mallory may not decide task sign_off/) });
     const r = await post(`/api/runs/${runId}/approve`, { task: 'sign_off', comment: 'ok <script>alert(1)</script>', as: 'alice' });
     expect(r.status).toBe(200);
-    await until(async () => ((await runOf(runId)).status === 'COMPLETED' ? true : undefined), `run ${runId} COMPLETED`);
+    await waitFor(`run ${runId} COMPLETED`, async () => (await runOf(runId)).status === 'COMPLETED', { timeout: 15_000 });
     const cancel = await post(`/api/runs/${runId}/cancel`, {});
     expect(cancel.status).toBe(409);
     expect((await json(cancel)).error.message).toMatch(/already COMPLETED/);
@@ -129,17 +130,17 @@ describe('ledgerflow ui on the embedded store', () => {
     expect(detail.graph.edges).toContainEqual({ from: 'first', to: 'sign_off', kind: 'depends' });
     expect(detail.record.status).toBe('COMPLETED');
     // The runs list comes from the live run index, which follows the store's changes a moment later.
-    await until(async () => {
+    await waitFor(`run ${runId} listed as COMPLETED`, async () => {
       const list = await json(await api('/api/runs?workflow=approval&status=completed', { headers: auth }));
-      return list.runs.some((x: { runId: string }) => x.runId === runId) ? true : undefined;
-    }, `run ${runId} listed as COMPLETED`);
+      return list.runs.some((x: { runId: string }) => x.runId === runId);
+    }, { timeout: 15_000 });
   });
 
   it('downloads the compiled statechart as an attachment', async () => {
-    const runs = await until(async () => {
+    const runs = await waitFor('a run listed', async () => {
       const page = await json(await api('/api/runs?limit=1', { headers: auth }));
       return page.runs.length > 0 ? page.runs as { runId: string }[] : undefined;
-    }, 'a run listed');
+    }, { timeout: 15_000 });
     const r = await api(`/api/runs/${runs[0]!.runId}/statechart`, { headers: auth });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="approval-v1\.statechart\.json"/);

@@ -28,14 +28,3 @@ export async function startUiProcess(globals: string[], uiArgs: string[], opts: 
     },
   };
 }
-
-/** Polls `fn` until it returns a value (not undefined) or the deadline passes. */
-export async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -9,18 +9,23 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { NATS_CONF, startNatsServer, type NatsServer } from '../helpers/nats.js';
-import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
+import { NATS_CONF } from '../helpers/nats.js';
+import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
+import { startUiProcess, type UiProcess } from './ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 import type { ChildProcess } from 'node:child_process';
 
-const skipReason = inject('natsSkipReason');
-let nats: NatsServer;
 let ui: UiProcess;
 let engine: ChildProcess;
-let dir: string;
 let engineUrl: string;
+const dir = tempDir('lf-ui-nats-');
+const conf = join(dir, 'nats.conf');
+// The engine, deploy and start below connect without credentials: nats-dev.conf's no_auth_user, added here.
+writeFileSync(conf, `${readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')}\nno_auth_user: engine\n`);
+/** The describe's nats-server (useCluster below). */
+let nats: Cluster;
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}`, { redirect: 'manual', ...init });
 const json = async (r: Response) => (await r.json()) as Record<string, any>;
@@ -38,17 +43,13 @@ async function waitingRun(headers: Record<string, string>, workflow = 'approval'
   const started = await cli(['--nats', nats.url, 'start', workflow, '--json'], { cwd: dir });
   expect(started.code, started.stderr).toBe(0);
   const { runId } = JSON.parse(started.stdout) as { runId: string };
-  await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers }))).run?.status === 'WAITING' ? true : undefined), `run ${runId} WAITING`, 20_000);
+  await waitFor(`run ${runId} WAITING`, async () => (await json(await api(`/api/runs/${runId}`, { headers }))).run?.status === 'WAITING', { timeout: 20_000 });
   return runId;
 }
 
-describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
+describe.skipIf(noNats)('ledgerflow ui --nats', () => {
+  nats = useCluster({ config: conf });
   beforeAll(async () => {
-    dir = tempDir('lf-ui-nats-');
-    const conf = join(dir, 'nats.conf');
-    // The engine, deploy and start below connect without credentials: nats-dev.conf's no_auth_user, added here.
-    writeFileSync(conf, `${readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')}\nno_auth_user: engine\n`);
-    nats = await startNatsServer({ config: conf });
     for (const f of ['approval.yaml', 'wait-signal.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
     // orders: started by order_placed events (schema in events/), with a required input; queued: its task waits on a queue no worker serves.
     writeFileSync(join(dir, 'orders.yaml'), 'workflow:\n  id: orders\n  version: 1\n  input:\n    required:\n      - customer: { type: string }\n  triggers:\n    - event: order_placed\n      input: { customer: "${event.data.customer}" }\n  tasks:\n    - id: first\n      type: SIMPLE\n');
@@ -58,14 +59,13 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const deployed = await cli(['--nats', nats.url, 'deploy', 'approval.yaml', 'wait-signal.yaml', 'orders.yaml', 'queued.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
     engine = spawnCli(['--nats', nats.url, 'engine', '--handlers', 'handlers.mjs'], { cwd: dir });
-    engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
+    engineUrl = nats.as('engine');
     // A short sign-in window (5 failures per 2 s) so the lock-out test can see it end.
     ui = await startUiProcess(['--nats', engineUrl], [], { cwd: dir, env: { LEDGERFLOW_UI_METRICS_TOKEN: METRICS_TOKEN, LEDGERFLOW_UI_SIGNIN_LIMIT: '5/2s' } });
   }, 60_000);
   afterAll(async () => {
     await ui?.stop();
     if (engine && engine.exitCode === null) { const gone = new Promise((r) => engine.once('exit', r)); engine.kill('SIGTERM'); await gone; }
-    await nats?.dispose();
   });
 
   it('needs a signed-in user: 401 without one, 401 for a wrong password; the page itself loads (it is the sign-in page)', async () => {
@@ -85,7 +85,7 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const runId = await waitingRun(alice.headers);
     const approved = await api(`/api/runs/${runId}/approve`, { method: 'POST', headers: alice.headers, body: JSON.stringify({ task: 'sign_off', comment: 'fine' }) });
     expect(approved.status, JSON.stringify(await approved.clone().json())).toBe(200);
-    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    await waitFor('COMPLETED', async () => (await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.status === 'COMPLETED', { timeout: 20_000 });
     const events = (await json(await api(`/api/runs/${runId}/events`, { headers: alice.headers }))).events as { type: string; data: any }[];
     expect(events.find((e) => e.type === 'approval.recorded')?.data).toMatchObject({ task: 'sign_off', by: 'alice', comment: 'fine' });
 
@@ -123,7 +123,7 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const signalled = await post(`/api/runs/${runId}/signal`, { name: 'go_ahead', data: { ok: 1 } });
     expect(signalled.status, JSON.stringify(await signalled.clone().json())).toBe(200);
     expect(await json(signalled)).toMatchObject({ by: 'bob', recorded: true });
-    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: bob.headers }))).run.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    await waitFor('COMPLETED', async () => (await json(await api(`/api/runs/${runId}`, { headers: bob.headers }))).run.status === 'COMPLETED', { timeout: 20_000 });
     const events = (await json(await api(`/api/runs/${runId}/events`, { headers: bob.headers }))).events as { type: string; data: any }[];
     expect(events.filter((e) => ['run.paused', 'run.resumed', 'signal.received'].includes(e.type)).map((e) => [e.type, e.data.by])).toEqual([['run.paused', 'bob'], ['run.resumed', 'bob'], ['signal.received', 'bob']]);
     const late = await post(`/api/runs/${runId}/signal`, { name: 'go_ahead' });
@@ -153,7 +153,7 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const started = await post(engine.headers, '/api/workflows/orders/start', { input: { customer: 'c2' } });
     expect(started.status, JSON.stringify(await started.clone().json())).toBe(200);
     const { runId } = await json(started);
-    await until(async () => ((await json(await api(`/api/runs/${runId}`, { headers: engine.headers }))).run?.status === 'COMPLETED' ? true : undefined), 'COMPLETED', 20_000);
+    await waitFor('COMPLETED', async () => (await json(await api(`/api/runs/${runId}`, { headers: engine.headers }))).run?.status === 'COMPLETED', { timeout: 20_000 });
     const bad = await post(engine.headers, '/api/events/order_placed', { data: { customer: 'c3', amount: -1 } });
     const badBody = await json(bad);
     expect(bad.status, JSON.stringify(badBody)).toBe(400);
@@ -168,10 +168,10 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     const alice = await signIn('alice', 'alice-dev-password');
     const started = await cli(['--nats', nats.url, 'start', 'queued', '--json'], { cwd: dir });
     expect(started.code, started.stderr).toBe(0);
-    const queue = await until(async () => {
+    const queue = await waitFor('a backlog of 1 on queue nobody', async () => {
       const w = await json(await api('/api/workers', { headers: alice.headers }));
       return (w.queues as { queue: string; backlog: number }[]).find((q) => q.queue === 'nobody' && q.backlog === 1);
-    }, 'a backlog of 1 on queue nobody', 20_000);
+    }, { timeout: 20_000 });
     // The engine made the queue's own stream and its consumer as it handed the attempt out; nobody pulls from it.
     expect(queue).toMatchObject({ queue: 'nobody', handler: 'first', backlog: 1, workers: 0, stream: 'LF_TASKS_nobody', consumer: 'w_nobody_first' });
     const w = await json(await api('/api/workers', { headers: alice.headers }));
@@ -231,7 +231,7 @@ describe.skipIf(!!skipReason)('ledgerflow ui --nats', () => {
     // Locked out, even the right password is refused (else a guess would learn it was right).
     expect((await signIn('cfo', 'cfo-dev-password')).status).toBe(429);
     // Once the window (2 s here) has passed: in, and the count starts again.
-    const cfo = await until(async () => { const r = await signIn('cfo', 'cfo-dev-password'); return r.status === 429 ? undefined : r; }, 'the sign-in window to pass', 10_000);
+    const cfo = await waitFor('the sign-in window to pass', async () => { const r = await signIn('cfo', 'cfo-dev-password'); return r.status === 429 ? undefined : r; }, { timeout: 10_000 });
     expect(cfo.status).toBe(200);
     expect((await json(await api('/api/session', { headers: cfo.headers }))).user).toBe('cfo');
   });

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
+import { startUiProcess, type UiProcess } from './ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'dashboard');
 let dir: string;
@@ -42,7 +43,7 @@ const call = async (u: UiProcess, method: string, path: string, body?: unknown, 
   return { status: r.status, body: (await r.json()) as any };
 };
 const waitingOn = (u: UiProcess, runId: string, task: string, token?: string) =>
-  until(async () => ((await call(u, 'GET', `/api/runs/${runId}`, undefined, token)).body.run?.tasks[task]?.status === 'PENDING_APPROVAL' ? true : undefined), `${runId} ${task} waiting`);
+  waitFor(`${runId} ${task} waiting`, async () => (await call(u, 'GET', `/api/runs/${runId}`, undefined, token)).body.run?.tasks[task]?.status === 'PENDING_APPROVAL', { timeout: 15_000 });
 
 beforeAll(async () => {
   dir = definitions();
@@ -64,10 +65,10 @@ describe('the run page data', () => {
     expect((await call(ui, 'POST', `/api/runs/${runId}/approve`, { task: 'approve_violations', as: 'alice' })).status).toBe(200);
     await waitingOn(ui, runId, 'acknowledge');
     // The children come from the live run index, which follows the store a moment later.
-    const now = await until(async () => {
+    const now = await waitFor(`${runId}'s child settled in the run index`, async () => {
       const body = (await call(ui, 'GET', `/api/runs/${runId}`)).body;
       return body.children?.length && body.children[0].status === 'COMPLETED' ? body : undefined;
-    }, `${runId}'s child settled in the run index`);
+    }, { timeout: 15_000 });
     expect(now.children).toEqual([expect.objectContaining({ runId: `${runId}-alert_bridge-1`, status: 'COMPLETED', task: 'alert_bridge' })]);
     const events = (await call(ui, 'GET', `/api/runs/${runId}/events`)).body.events as { seq: number; type: string; data: any }[];
     const waited = events.find((e) => e.type === 'task.completed' && e.data.task === 'validate_compliance')!.seq;
@@ -183,7 +184,7 @@ it('the shared token says, where its URL is printed, that whoever holds it acts 
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   try {
-    await until(async () => (out.split('\n').length > 2 ? true : undefined), 'the printed URL');
+    await waitFor('the printed URL', async () => out.split('\n').length > 2, { timeout: 15_000 });
     expect(out).toMatch(/at http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}\nanyone holding this token acts as any name they type, approvals included.*--users <file>/);
   } finally {
     const gone = new Promise((r) => child.once('exit', r));

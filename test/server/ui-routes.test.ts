@@ -11,7 +11,8 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli.js';
-import { startUiProcess, until, type UiProcess } from './ui-helpers.js';
+import { startUiProcess, type UiProcess } from './ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 let ui: UiProcess;
 let dir: string;
@@ -27,7 +28,7 @@ const post = async (path: string, body: unknown) => {
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 };
 const statusOf = async (id: string) => (await get(`/api/runs/${id}`)).body.run?.status as string | undefined;
-const settled = (id: string, want: string) => until(async () => ((await statusOf(id)) === want ? true : undefined), `run ${id} ${want}`);
+const settled = (id: string, want: string) => waitFor(`run ${id} ${want}`, async () => (await statusOf(id)) === want, { timeout: 15_000 });
 
 /** Reads an SSE response until `done` says so (or 15 s pass); returns the events read. */
 async function readSse(path: string, done: (e: { event: string; data: any }) => boolean, onReady?: () => Promise<void>): Promise<{ event: string; data: any }[]> {
@@ -199,10 +200,10 @@ describe('start, definitions, verdict and metrics', () => {
   it('v2 in the folder: both versions listed (v1 from its run), the diff, and the replay verdict naming the diverging event', async () => {
     writeFileSync(join(dir, 'defs', 'shape.yaml'), SHAPE(2, 'final'));
     // v1 is known from its run through the live run index, which follows the store's changes a moment later.
-    const one = await until(async () => {
+    const one = await waitFor('both versions of shape to be listed', async () => {
       const body = (await get('/api/definitions/shape')).body;
       return JSON.stringify(body.versions) === '[2,1]' ? body : undefined;
-    }, 'both versions of shape to be listed');
+    }, { timeout: 15_000 });
     expect(one.versions).toEqual([2, 1]);
     const v1 = (await get('/api/definitions/shape?version=1')).body;
     expect(v1.source).toBe('runs');
@@ -270,13 +271,14 @@ describe('the run index behind the API, retry from failed, /metrics', () => {
     await settled(failed, 'FAILED');
     ok = (await post('/api/workflows/breaks/start', { input: { succeed_on: 1, tag: 'Needle-42' } })).body.runId;
     await settled(ok, 'COMPLETED');
-    expect(await ids('agent=ops_team')).toEqual([ok, failed]);
+    // The index learns of a settled run from its watch, a moment after the run's own page shows it.
+    await expect.poll(() => ids('agent=ops_team')).toEqual([ok, failed]);
     expect(await ids('outputContains=needle-42')).toEqual([ok]);
     expect(await ids('agent=ops_team&status=failed')).toEqual([failed]);
     const emitted = await post('/api/events/order_placed', { data: { customer: 'c9', amount: 1 }, id: 'order-filter' });
     const runId = emitted.body.runs[0].runId as string;
     // The index follows runs/: the new run is on the page once the watch has told it (no query stats the store).
-    await until(async () => ((await ids('trigger=event:order-filter')).includes(runId) ? true : undefined), 'the emitted run in the index');
+    await waitFor('the emitted run in the index', async () => (await ids('trigger=event:order-filter')).includes(runId), { timeout: 15_000 });
     expect((await get(`/api/runs/${runId}`)).body.record.trigger).toMatchObject({ kind: 'event', id: 'order-filter' });
   });
 
@@ -292,7 +294,7 @@ describe('the run index behind the API, retry from failed, /metrics', () => {
     const page = (await get(`/api/runs/${retried}`)).body;
     expect(page.retryOf).toEqual({ runId: failed });
     expect(page.record.trigger).toEqual({ kind: 'retry', runId: failed });
-    await until(async () => ((await get(`/api/runs/${failed}`)).body.retries.length === 1 ? true : undefined), 'the old run to list its retry');
+    await waitFor('the old run to list its retry', async () => (await get(`/api/runs/${failed}`)).body.retries.length === 1, { timeout: 15_000 });
     expect((await get(`/api/runs/${failed}`)).body.retries).toEqual([expect.objectContaining({ runId: retried, workflowId: 'breaks', status: 'FAILED' })]);
     expect(await ids(`trigger=retry:${failed}`)).toEqual([retried]);
     const refused = await post(`/api/runs/${ok}/retry`, {});

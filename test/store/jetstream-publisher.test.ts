@@ -4,32 +4,30 @@
  * (same PubAck, same NatsError codes and api_error), since the store's error
  * handling was written against the latter.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noNats, skipNote, uniqueId, useCluster } from '../helpers/cluster.js';
 import { randomBytes } from 'node:crypto';
 import { connect, headers, NatsError, type NatsConnection } from 'nats';
 import { JetStreamPublisher, ReplyLostError } from '../../src/store/jetstream/publisher.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
+// The test run's nats-server, on a stream of this file's own.
+const nats = useCluster({ server: 'shared' });
 const body = new TextEncoder().encode('{"x":1}');
 
-if (!url) {
-  describe.skip(`JetStream publisher (skipped: ${skipReason})`, () => {
+if (noNats) {
+  describe.skip(`JetStream publisher${skipNote}`, () => {
     it('needs nats-server', () => {});
   });
 } else {
   describe('JetStreamPublisher', () => {
     let nc: NatsConnection;
-    const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    const id = uniqueId();
     const stream = `LFP_${id}`;
     const prefix = `lfp.${id}`;
     beforeAll(async () => {
-      nc = await connect({ servers: url });
+      nc = await nats.connect();
       await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.>`] });
-    });
-    afterAll(async () => {
-      await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined);
-      await nc.close();
+      nats.defer(async () => { await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined); });
     });
 
     /** The same publish through both clients, each on its own subject; the outcome with stream sequences left out. */
@@ -136,7 +134,7 @@ if (!url) {
     });
 
     it('fails what is pending when the connection closes, and refuses to publish after', async () => {
-      const own = await connect({ servers: url });
+      const own = await connect({ servers: nats.url });
       own.subscribe(`silent2.${id}`); // takes the message, never answers
       const pub = new JetStreamPublisher(own);
       const pending = pub.publish(`silent2.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 30_000 }).catch((e: NatsError) => e);

@@ -4,48 +4,42 @@
  * what only JetStream has: two connections racing, dedup after a stale
  * expectation, a SIGKILLed server, per-run subjects, lazy connection.
  */
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { noNats, skipNote, testCluster, uniqueId, useCluster } from '../helpers/cluster.js';
 import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, type JetStreamStoreOptions } from '../../src/store/index.js';
 import { parseServers } from '../../src/store/jetstream/options.js';
-import { freePort, startGatedProxy, startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { freePort, startGatedProxy } from '../helpers/nats.js';
 import { runStoreContract } from './contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { ev, evs, outcome } from './helpers.js';
 
-const url = inject('natsUrl');
-const skipReason = inject('natsSkipReason');
-
-let admin: NatsConnection | undefined;
-const adminConn = async () => (admin ??= await connect({ servers: url }));
-afterAll(async () => {
-  await admin?.close();
-});
+// The test run's server: every test keeps to a stream of its own (fresh()).
+const shared = useCluster({ server: 'shared' });
 
 /** A stream and subject prefix no other test uses (streams may not share subjects). */
 function fresh(): { stream: string; subjectPrefix: string } {
-  const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const id = uniqueId();
   return { stream: `LFT_${id}`, subjectPrefix: `lft.${id}` };
 }
 
 async function dropStream(stream: string): Promise<void> {
-  const jsm = await (await adminConn()).jetstreamManager();
+  const jsm = await shared.jsm();
   await jsm.streams.delete(stream).catch(() => undefined);
 }
 
 const uid = (p: string) => `${p}-${randomBytes(5).toString('hex')}`;
 
-if (!url) {
-  describe.skip(`JetStream store (skipped: ${skipReason})`, () => {
+if (noNats) {
+  describe.skip(`JetStream store${skipNote}`, () => {
     it('needs nats-server', () => {});
   });
 } else {
   runStoreContract('jetstream', async () => {
     const names = fresh();
-    return { store: new JetStreamEventStore({ servers: url, ...names }), cleanup: () => dropStream(names.stream) };
+    return { store: new JetStreamEventStore({ servers: shared.url, ...names }), cleanup: () => dropStream(names.stream) };
   });
 
   describe('JetStreamEventStore', () => {
@@ -53,7 +47,7 @@ if (!url) {
     const streams: string[] = [];
     const make = (extra: Partial<JetStreamStoreOptions> = {}, names = fresh()) => {
       streams.push(names.stream);
-      const s = new JetStreamEventStore({ servers: url, ...names, ...extra });
+      const s = new JetStreamEventStore({ servers: shared.url, ...names, ...extra });
       opened.push(s);
       return s;
     };
@@ -67,7 +61,7 @@ if (!url) {
       const store = make({}, names);
       await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
       await store.append({ runId: 'r1', expectedSeq: 3, dedupId: 'b', events: [ev('r1', 4, { workflowId: 'orders' })] });
-      const jsm = await (await adminConn()).jetstreamManager();
+      const jsm = await (await shared.admin()).jetstreamManager();
       const si = await jsm.streams.info(names.stream, { subjects_filter: '>' });
       expect(si.config).toMatchObject({ subjects: [`${names.subjectPrefix}.>`], storage: 'file', discard: 'new', duplicate_window: 120_000_000_000, num_replicas: 1 });
       expect(si.state.messages).toBe(2);
@@ -81,7 +75,7 @@ if (!url) {
     it('leaves an existing stream as it is, and refuses one that does not take its subjects', async () => {
       const names = fresh();
       streams.push(names.stream);
-      const jsm = await (await adminConn()).jetstreamManager();
+      const jsm = await (await shared.admin()).jetstreamManager();
       await jsm.streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.>`], max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
       await make({ duplicateWindowMs: 5000 }, names).connect();
       expect((await jsm.streams.info(names.stream)).config).toMatchObject({ max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
@@ -201,7 +195,7 @@ if (!url) {
     it('reads a run of a few commits without making a consumer (a node down on a cluster cannot stall it), and a long run whole from any position', async () => {
       const store = make();
       const created: string[] = [];
-      const nc = await adminConn();
+      const nc = await shared.admin();
       const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${store.stream}.>`, { callback: (_e, m) => created.push(m.subject) });
       await nc.flush();
       const short = uid('short');
@@ -226,7 +220,7 @@ if (!url) {
     it('retries a publish whose reply was lost with the same message id: written once, reported as written by this call', async () => {
       const names = fresh();
       streams.push(names.stream);
-      const proxy = await startGatedProxy(Number(new URL(url).port));
+      const proxy = await startGatedProxy(Number(new URL(shared.url).port));
       const store = new JetStreamEventStore({ servers: proxy.url, ...names, requestTimeoutMs: 400 });
       try {
         const run = uid('lost');
@@ -235,7 +229,7 @@ if (!url) {
         const sentBefore = nc.stats().outMsgs;
         proxy.hold();
         const pending = store.append({ runId: run, expectedSeq: 1, dedupId: 'd2', events: [ev(run, 2)] });
-        const jsm = await (await adminConn()).jetstreamManager();
+        const jsm = await (await shared.admin()).jetstreamManager();
         await waitFor('the held append to reach the server', async () => (await jsm.streams.info(names.stream)).state.messages >= 2);
         // Its reply is held: the attempt times out (400 ms) and the store sends it again, same message id.
         await waitFor('the append to be sent again', () => nc.stats().outMsgs - sentBefore >= 2);
@@ -251,7 +245,7 @@ if (!url) {
     });
 
     it('survives a SIGKILLed nats-server: acknowledged appends are kept, an append made while it is down lands once after the restart', async () => {
-      const server: NatsServer = await startNatsServer();
+      const server = (await testCluster()).server!;
       const names = fresh();
       const store = new JetStreamEventStore({ servers: server.url, ...names, operationTimeoutMs: 20_000 });
       try {
@@ -286,7 +280,6 @@ if (!url) {
         expect(followed).toEqual([21, 22]);
       } finally {
         await store.close();
-        await server.dispose();
       }
     }, 60_000);
 
@@ -315,7 +308,7 @@ if (!url) {
     it('reports a corrupt message on the run subject as a StoreError naming the stream sequence', async () => {
       const store = make();
       await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
-      const js = (await adminConn()).jetstream();
+      const js = (await shared.admin()).jetstream();
       await js.publish(`${store.subjectPrefix}.wf.r1`, new TextEncoder().encode('{"not":"a commit"}'));
       const err = await store.read('r1').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
@@ -328,7 +321,7 @@ if (!url) {
       await store.append({ runId: run, expectedSeq: 0, dedupId: 'a', events: [ev(run, 1)] });
       await store.append({ runId: run, expectedSeq: 1, dedupId: 'b', events: evs(run, 2, 3) });
       // What nats-server 2.9 can store on a replicated stream: a second commit at seqs 2-3 (expectation checked before replication only).
-      const js = (await adminConn()).jetstream();
+      const js = (await shared.admin()).jetstream();
       const subject = `${store.subjectPrefix}.wf.${run}`;
       await js.publish(subject, new TextEncoder().encode(JSON.stringify({ dedupId: 'loser', events: evs(run, 2, 3, { output: 'loser' }) })));
       await store.append({ runId: run, expectedSeq: 3, dedupId: 'c', events: [ev(run, 4)] });
@@ -349,7 +342,7 @@ if (!url) {
     it('lists and reads every other run when a run holds a corrupt message, reporting that run with the message and reason', async () => {
       const store = make();
       for (const id of ['r1', 'r2']) await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}a`, events: [ev(id, 1)] });
-      const js = (await adminConn()).jetstream();
+      const js = (await shared.admin()).jetstream();
       const bad = await js.publish(`${store.subjectPrefix}.wf.r2`, new TextEncoder().encode('{"not":"a commit"}'));
       const listed: { runId: string; file: string; reason: string }[] = [];
       expect((await store.listRuns({ onCorrupt: (c) => listed.push(c) })).map((r) => r.runId)).toEqual(['r1']);
@@ -365,16 +358,16 @@ if (!url) {
     it('connects lazily: openStore({ nats }) and $LEDGERFLOW_NATS_URL select it synchronously; openJetStreamStore connects up front', async () => {
       const names = fresh();
       streams.push(names.stream);
-      const lazy = openStore({ nats: { servers: url, ...names } });
+      const lazy = openStore({ nats: { servers: shared.url, ...names } });
       expect(lazy).toBeInstanceOf(JetStreamEventStore);
-      const jsm = await (await adminConn()).jetstreamManager();
+      const jsm = await (await shared.admin()).jetstreamManager();
       await expect(jsm.streams.info(names.stream)).rejects.toThrow(); // nothing happened yet
       await lazy.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
       expect((await jsm.streams.info(names.stream)).state.messages).toBe(1);
       await lazy.close();
 
       const prev = process.env.LEDGERFLOW_NATS_URL;
-      process.env.LEDGERFLOW_NATS_URL = url;
+      process.env.LEDGERFLOW_NATS_URL = shared.url;
       try {
         expect(openStore({ dir: '/tmp/unused' })).toBeInstanceOf(JetStreamEventStore);
         expect(openStore({ dir: '/tmp/unused', nats: false })).toBeInstanceOf(FileEventStore);
@@ -382,7 +375,7 @@ if (!url) {
         if (prev === undefined) delete process.env.LEDGERFLOW_NATS_URL;
         else process.env.LEDGERFLOW_NATS_URL = prev;
       }
-      const eager = await openJetStreamStore({ servers: url, ...names });
+      const eager = await openJetStreamStore({ servers: shared.url, ...names });
       opened.push(eager);
       expect(await eager.read('r1')).toEqual([ev('r1', 1)]);
       const bad = await openJetStreamStore({ servers: `nats://127.0.0.1:${await freePort()}`, connectTimeoutMs: 500 }).catch((e: unknown) => e);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryEventStore } from '../../src/store/index.js';
-import { replayRun, systemClock, type Handlers } from '../../src/runtime/index.js';
+import { replayRun, type Handlers } from '../../src/runtime/index.js';
+import { systemClock } from '../../src/executor/index.js';
 import { emitEvent, fileDeadLetters, parseEventTypeFile, runIdForEvent, type EmitOptions } from '../../src/triggers/index.js';
 import { event, loaded, triggered } from './helpers.js';
 

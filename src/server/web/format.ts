@@ -40,7 +40,7 @@ export function json(value: unknown): string {
 }
 
 /** The trigger column: the event (type and id), the schedule slot, the parent or retried run, or manual. */
-export function triggerText(t: { kind: string; type?: string; id?: string; slot?: string; runId?: string; relation?: string } | undefined): string {
+export function triggerText(t: { kind: string; type?: string | null; id?: string | null; slot?: string; runId?: string; relation?: string } | undefined): string {
   if (!t) return 'manual';
   switch (t.kind) {
     case 'event': return `event ${t.type ?? ''}${t.id ? ` (${t.id})` : ''}`;

@@ -12,37 +12,11 @@ import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
 import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
+import type { RunRecord } from '../../query/record.js';
+import type { RunPage as RunsPage } from '../../query/query.js';
 
-export type { AttemptInput, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
+export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
 export type Graph = WorkflowGraph;
-
-export type Trigger =
-  | { kind: 'event'; type: string; id: string }
-  | { kind: 'schedule'; slot: string }
-  | { kind: 'parent'; runId: string; relation?: string }
-  | { kind: 'retry'; runId: string }
-  | { kind: 'manual' };
-
-/** One row of the runs page (src/query's run record). */
-export interface RunRecord {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: WorkflowStatus;
-  startedAt: string;
-  completedAt: string | null;
-  lastSeq?: number;
-  trigger: Trigger;
-  agents: string[];
-  durationMs: number | null;
-  result?: string;
-  tasks?: Record<string, { status: TaskStatus; attempts: number; durationMs: number | null }>;
-  waiting?: string[];
-}
-
-/** `nextCursor` pages on (`cursor=`) to older runs, `prevCursor` back (`before=`) to newer ones; null at either end. */
-export interface RunsPage { runs: RunRecord[]; nextCursor: string | null; prevCursor?: string | null; total?: number }
-
 
 export interface RunDetail {
   run: RunView;
@@ -52,7 +26,8 @@ export interface RunDetail {
   children?: Array<{ runId: string; workflowId?: string; status?: WorkflowStatus; task?: string }>;
   /** The runs that retry this one (a retry's own link back is its record's trigger). */
   retries?: Array<{ runId: string; status: WorkflowStatus }>;
-  parent?: { runId: string; workflowId?: string; task?: string; relation?: string } | null;
+  /** The run that started this one (the view's `parent`). */
+  parent?: RunView['parent'] | null;
   /** Instance key → the input its latest attempt ran with (resolved by the runtime's rules); absent for tasks not started. */
   inputs?: Record<string, AttemptInput>;
 }

@@ -11,22 +11,25 @@
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
-import { NATS_CONF, startNatsServer, type NatsServer } from '../../helpers/nats.js';
+import { NATS_CONF } from '../../helpers/nats.js';
+import { noNats, useCluster, type Cluster } from '../../helpers/cluster.js';
 import { startUiProcess, type UiProcess } from '../ui-helpers.js';
 
-const skipReason = inject('natsSkipReason');
 const T = 15_000;
-let nats: NatsServer;
 let ui: UiProcess;
 let browser: Browser;
-let dir: string;
+const dir = tempDir('lf-ui-web-nats-');
+const conf = join(dir, 'nats.conf');
+writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.bob.*", "lf.control.bob.*"', '"lf.signals.bob.*"'));
+/** The describe's nats-server (useCluster below). */
+let nats: Cluster;
 const procs: ChildProcess[] = [];
 
 async function waitingRun(): Promise<string> {
-  const started = await cli(['--nats', nats.url.replace('nats://', 'nats://engine:engine-dev-password@'), 'start', 'approval', '--json'], { cwd: dir });
+  const started = await cli(['--nats', nats.as('engine'), 'start', 'approval', '--json'], { cwd: dir });
   expect(started.code, started.stderr).toBe(0);
   return (JSON.parse(started.stdout) as { runId: string }).runId;
 }
@@ -41,21 +44,18 @@ async function signIn(user: string, password: string): Promise<void> {
 
 const runStatus = () => browser.page.locator('.run-page').getAttribute('data-status');
 
-describe.skipIf(!!skipReason || (!chromiumBin() && !process.env.CI))('the dashboard on NATS, in chromium', () => {
+describe.skipIf(noNats || (!chromiumBin() && !process.env.CI))('the dashboard on NATS, in chromium', () => {
+  nats = useCluster({ config: conf });
   let approveRun: string;
   let cancelRun: string;
 
   beforeAll(async () => {
-    dir = tempDir('lf-ui-web-nats-');
-    const conf = join(dir, 'nats.conf');
-    writeFileSync(conf, readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.bob.*", "lf.control.bob.*"', '"lf.signals.bob.*"'));
-    nats = await startNatsServer({ config: conf });
     // The production nats.conf refuses a connection without credentials: the CLI connects as the engine user.
-    const engineUrl = nats.url.replace('nats://', 'nats://engine:engine-dev-password@');
+    const engineUrl = nats.as('engine');
     for (const f of ['approval.yaml', 'handlers.mjs']) copyFileSync(join(ROOT, 'test', 'fixtures', f), join(dir, f));
     const deployed = await cli(['--nats', engineUrl, 'deploy', 'approval.yaml'], { cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
-    const workerUrl = nats.url.replace('nats://', 'nats://worker:worker-dev-password@');
+    const workerUrl = nats.as('worker');
     procs.push(spawnCli(['--nats', engineUrl, 'engine'], { cwd: dir }), spawnCli(['--nats', workerUrl, 'worker', '--handlers', 'handlers.mjs'], { cwd: dir }));
     [ui, browser] = await Promise.all([startUiProcess(['--nats', engineUrl], [], { cwd: dir }), launchBrowser()]);
     [approveRun, cancelRun] = await Promise.all([waitingRun(), waitingRun()]);
@@ -64,7 +64,6 @@ describe.skipIf(!!skipReason || (!chromiumBin() && !process.env.CI))('the dashbo
     await browser?.close();
     await ui?.stop();
     await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) : undefined)));
-    await nats?.dispose();
   });
 
   it('shows the sign-in page, refuses a wrong password with the server\'s message, and signs alice in', async () => {

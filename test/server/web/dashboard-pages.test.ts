@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
-import { startUiProcess, until, type UiProcess } from '../ui-helpers.js';
+import { startUiProcess, type UiProcess } from '../ui-helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'dashboard');
 let ui: UiProcess;
@@ -33,7 +34,7 @@ async function api<B = Record<string, any>>(method: string, path: string, body?:
   expect(r.status, `${method} ${path}`).toBe(200);
   return (await r.json()) as B;
 }
-const settled = (runId: string, status: string) => until(async () => ((await api(`GET`, `/api/runs/${runId}`)).run.status === status ? true : undefined), `${runId} ${status}`);
+const settled = (runId: string, status: string) => waitFor(`${runId} ${status}`, async () => (await api(`GET`, `/api/runs/${runId}`)).run.status === status, { timeout: 15_000 });
 
 describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard\'s steering and definitions pages, in chromium', () => {
   beforeAll(async () => {

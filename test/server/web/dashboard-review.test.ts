@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
-import { startUiProcess, until, type UiProcess } from '../ui-helpers.js';
+import { startUiProcess, type UiProcess } from '../ui-helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'dashboard');
 const WIDTH = 1440;
@@ -31,7 +32,7 @@ async function api(u: UiProcess, method: string, path: string, body?: unknown, t
   return r.json();
 }
 const waitingOn = (u: UiProcess, runId: string, task: string, token?: string) =>
-  until(async () => ((await api(u, 'GET', `/api/runs/${runId}`, undefined, token)).run.tasks[task]?.status === 'PENDING_APPROVAL' ? true : undefined), `${runId} ${task} waiting`);
+  waitFor(`${runId} ${task} waiting`, async () => (await api(u, 'GET', `/api/runs/${runId}`, undefined, token)).run.tasks[task]?.status === 'PENDING_APPROVAL', { timeout: 15_000 });
 
 function defs(prefix: string): string {
   const d = tempDir(prefix);

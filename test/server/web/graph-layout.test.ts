@@ -40,7 +40,7 @@ describe('the run page graph layout', () => {
 });
 
 describe('the runs table rows', () => {
-  const rec = (runId: string, parent?: string): RunRecord => ({ runId, workflowId: 'w', version: 1, status: 'COMPLETED', startedAt: '', completedAt: null, agents: [], durationMs: null, trigger: parent ? { kind: 'parent', runId: parent } : { kind: 'manual' } });
+  const rec = (runId: string, parent?: string): RunRecord => ({ runId, workflowId: 'w', version: 1, status: 'COMPLETED', startedAt: '', completedAt: null, lastSeq: 1, agents: [], durationMs: null, result: '', outputText: null, tasks: {}, waiting: [], trigger: parent ? { kind: 'parent', runId: parent } : { kind: 'manual' } });
   it('puts each child run under its parent (grandchildren under their child), and keeps a child whose parent is on another page, marked', () => {
     const rows = grouped([rec('c1', 'p'), rec('other'), rec('p'), rec('g', 'c1'), rec('orphan', 'gone')]);
     expect(rows.map((r) => [r.run.runId, r.parent, r.nested])).toEqual([

@@ -4,24 +4,13 @@
  */
 import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
-import { ApprovalRefusedError, AppendConflictError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { ApprovalRefusedError, HandlerError, PauseRefusedError, RunCannotStartError, RunNotFoundError, SignalRefusedError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { SETTLED_STATUSES, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, newRunId, randomHex, commitWithRetry } from '../executor/index.js';
 import { RunDriver, type ChildExecutor, type DriverHooks } from './driver.js';
-import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
-import { missingHandlers, type Handlers } from './handlers.js';
-import { assertHandlersFor } from './handlers-owed.js';
-import { prepareInput } from './input.js';
-import { compiledFor, foldEvents, replayRun, type ReplayReport } from './replay.js';
-import { prepareCommit } from './commit.js';
-import { newRunId, randomHex } from './ids.js';
-import { reviewApproval } from './approvals.js';
-import { reviewSignal } from './signals.js';
-import { runView, type RunView } from './view.js';
+import { applyEvent, recordedState, rejectionReason, startFold, type RunSnapshot, missingHandlers, type Handlers, assertHandlersFor, prepareInput, compiledFor, foldEvents, replayRun, type ReplayReport, prepareCommit, reviewApproval, reviewSignal, runView, type RunView, failureChild, assertRetryable, retryPlan } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
-import { failureChild } from './effects.js';
-import { assertRetryable, retryPlan } from './retry.js';
 
 export interface EngineOptions extends DriverHooks {
   store: EventStore;
@@ -323,7 +312,7 @@ export class Engine {
    * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
    */
   private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow) => PendingEvent | null): Promise<{ view: RunView; refused: string | null }> {
-    for (let attempt = 0; ; attempt++) {
+    return commitWithRetry(runId, async () => {
       const { compiled, snapshot, seq } = await this.load(runId);
       const ev = make(snapshot, compiled);
       // Refused before anything is written (make said why).
@@ -333,13 +322,9 @@ export class Engine {
       const ctx = r.snapshot.context;
       // Not marked as built by the fold: its fields come from a library caller (who, why), so the store parses it.
       const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
-      try {
-        await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
-        return { view: runView(r.snapshot, seq + 1, compiled.definition), refused: null };
-      } catch (err) {
-        if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
-      }
-    }
+      await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
+      return { view: runView(r.snapshot, seq + 1, compiled.definition), refused: null };
+    });
   }
 
   /**
@@ -376,7 +361,7 @@ export class Engine {
     const time = new Date(this.clock.now()).toISOString();
     const req = { name, time, ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.by !== undefined ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) };
     const refuse = (why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
-    for (let attempt = 0; ; attempt++) {
+    return commitWithRetry(runId, async () => {
       let loaded: LoadedRunLog;
       try {
         loaded = await this.load(runId);
@@ -390,13 +375,9 @@ export class Engine {
       const ctx = review.snapshot.context;
       // Not marked as built by the fold: its data comes from outside, so the store parses it.
       const env = { ...review.event, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(review.snapshot) } as EventEnvelope;
-      try {
-        await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
-        return runView(review.snapshot, seq + 1, compiled.definition);
-      } catch (err) {
-        if (!(err instanceof AppendConflictError) || attempt >= 20) throw err;
-      }
-    }
+      await this.store.append({ runId, expectedSeq: seq, dedupId: `${runId}/${seq + 1}/${randomHex(6)}`, events: [env] });
+      return runView(review.snapshot, seq + 1, compiled.definition);
+    });
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
@@ -469,9 +450,5 @@ async function releaseAfter(lease: RunLease | undefined, opts: DriveOptions, run
   } finally {
     await lease.release();
   }
-}
-
-export function isSettled(view: RunView): boolean {
-  return SETTLED_STATUSES.includes(view.status);
 }
 

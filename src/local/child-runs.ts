@@ -11,10 +11,7 @@ import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunBusyError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 import type { ChildExecutor, ChildOutcome } from './driver.js';
-import type { EmitEvent, StartChild } from './effects.js';
-import type { Handlers } from './handlers.js';
-import { handlersForStartedRun, toTaskError } from './handlers.js';
-import type { RunView } from './view.js';
+import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, toTaskError, type RunView } from '../runtime/index.js';
 
 /** Which definition a `workflow:` names, seen from the parent's definition file. */
 export interface ChildDefinitionRef { workflow: string; version?: number; parentFile?: string }

@@ -11,10 +11,7 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import { definitionHash, type Definition } from '../definition/index.js';
 import type { RunSource } from '../events/index.js';
 import type { EventStore, SnapshotStore, StoredSnapshot } from '../store/index.js';
-import { foldOnto } from './commit.js';
-import { recordedState, type RunSnapshot } from './fold.js';
-import { compiledFor } from './compiled-cache.js';
-import { foldEvents } from './replay.js';
+import { foldOnto, recordedState, type RunSnapshot, compiledFor, foldEvents } from '../runtime/index.js';
 
 export interface LoadedRun {
   compiled: CompiledWorkflow;

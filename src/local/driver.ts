@@ -15,20 +15,13 @@
  * time; what changes is what a crash can lose: the open group, whose
  * handlers then run again under the same idempotency keys.
  */
-import { AppendConflictError, NonRetryableError } from '../errors/index.js';
+import { NonRetryableError } from '../errors/index.js';
 import { childRunId, countWithStatus, instanceFields, instanceKey, iso, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
-import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import { markBuiltByFold, type EventEnvelope, type PendingEvent, type TaskError } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
-import type { Clock } from './clock.js';
-import type { RunSnapshot } from './fold.js';
-import { foldOnto, hasScheduledItems, prepareCommit, reuseDue } from './commit.js';
-import { heldBy, reconcile, timerFired, type EmitEvent, type HeldAttempt, type StartAttempt, type StartChild } from './effects.js';
-import type { TaskError } from '../events/index.js';
+import { type Clock, randomHex, commitWithRetry } from '../executor/index.js';
+import { type RunSnapshot, foldOnto, hasScheduledItems, prepareCommit, reuseDue, heldBy, reconcile, timerFired, type EmitEvent, type HeldAttempt, type StartAttempt, type StartChild, handlerFor, toTaskError, type Handlers, type CommandRunner, reviewLoss } from '../runtime/index.js';
 import type { Definition } from '../definition/index.js';
-import { handlerFor, toTaskError, type Handlers } from './handlers.js';
-import type { CommandRunner } from './commands.js';
-import { randomHex } from './ids.js';
-import { reviewLoss } from './restarts.js';
 
 const SCHEDULED = ['SCHEDULED'] as const;
 
@@ -389,24 +382,23 @@ export class RunDriver {
   /** Appends the open group as one commit; on a conflict, catches up (which refolds the group) and tries again. */
   private async flush(): Promise<void> {
     if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
-    for (let attempt = 0; this.group; attempt++) {
+    await commitWithRetry(this.runId, async (round) => {
+      // A lost round: another writer appended first; take its events in (the group is refolded onto them).
+      if (round > 0) await this.catchUp();
       const g = this.group;
+      if (!g) return;
+      this.appendingTo = g.seq;
       try {
-        this.appendingTo = g.seq;
         await this.opts.store.append({ runId: this.runId, expectedSeq: this.seq, dedupId: `${this.runId}/${this.seq + 1}/${this.nonce}`, events: g.events });
+      } finally {
         this.appendingTo = 0;
-        const before = this.snapshot;
-        this.snapshot = g.snapshot;
-        this.seq = g.seq;
-        this.group = null;
-        this.opts.onCommit?.(g.events, before, g.snapshot, this.opts.compiled.definition);
-        return;
-      } catch (err) {
-        this.appendingTo = 0;
-        if (!(err instanceof AppendConflictError) || attempt >= 50) throw err;
-        await this.catchUp();
       }
-    }
+      const before = this.snapshot;
+      this.snapshot = g.snapshot;
+      this.seq = g.seq;
+      this.group = null;
+      this.opts.onCommit?.(g.events, before, g.snapshot, this.opts.compiled.definition);
+    });
   }
 
   /** Makes the world match the state: interprets what reconcile() says is outstanding against what this driver holds. */

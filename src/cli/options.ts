@@ -1,0 +1,18 @@
+/**
+ * Options several commands share, as commander declares them (flags, help
+ * text): the command table (program.ts) gives them to each command that takes
+ * them, so their --help reads the same everywhere. Declarations only: what a
+ * value means is parsed where the command runs.
+ */
+export const outputRootOption = ['--output-root <dir>', 'write output_to files under this directory, never outside it (default: the current directory, or LEDGERFLOW_OUTPUT_ROOT)'] as const;
+export const notificationsOption = ['--notifications <file>', 'global notification rules (YAML/JSON: the `notifications:` list, optional `delivery:`) for every run driven here, besides each definition\'s own (default: LEDGERFLOW_NOTIFICATIONS)'] as const;
+export const metricsPortOption = ['--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port, printed at start)'] as const;
+export const metricsHostOption = ['--metrics-host <host>', 'address the metrics port listens on (default 127.0.0.1)'] as const;
+/** Parsed by command-limit.ts. */
+export const commandOutputLimitOption = [
+  '--command-output-limit <bytes>',
+  'bytes of stdout and of stderr kept per COMMAND attempt (e.g. 65536, 64KiB, 1MiB; default 1MiB); the rest is dropped and the output says how much',
+] as const;
+/** Of the commands that give a run an input (approve, reject, signal, pause, cancel). */
+export const asOption = ['--as <name>', 'who acts (default $USER). Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated'] as const;
+export const waitOption = ['--wait <duration>', "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)"] as const;

@@ -1,0 +1,227 @@
+/**
+ * The command table of `ledgerflow`: every command's name, arguments, options
+ * and description (what commander needs for parsing and for --help), and the
+ * file that carries it out, imported only when the command runs. So
+ * `ledgerflow --version` and `--help` load commander and this table, not the
+ * library (zod, yaml, nats, xstate): nothing here imports it.
+ */
+import { Command } from 'commander';
+import { packageVersion } from '../install/index.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+import {
+  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, notificationsOption, outputRootOption, waitOption,
+} from './options.js';
+import type { GlobalOpts } from './store.js';
+import { optionSpecs } from './tail.js';
+
+/** `--help` after `run <file>` (found among the inputs' flags): the command's help, as commander prints it. */
+function helpOf(c: Command): number {
+  process.stdout.write(c.helpInformation());
+  return EXIT.ok;
+}
+
+/**
+ * An action that imports its command's file when it runs, then calls it; the
+ * exit code it returns goes to `setCode`. An argument named runId is checked
+ * first (run-id.ts), as an argument parser would: a bad id is exit 2 before
+ * anything else is read.
+ */
+function lazyActions(setCode: (code: number) => void) {
+  // `any`: commander's own action type (each action names the types of its arguments).
+  return <M>(load: () => Promise<M>, run: (m: M, ...args: any[]) => number | Promise<number>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args.at(-1) as Command;
+      const runIds = command.registeredArguments.flatMap((a, i) => (a.name() === 'runId' && typeof args[i] === 'string' ? [args[i] as string] : []));
+      if (runIds.length > 0) {
+        const { runIdArg } = await import('./run-id.js');
+        for (const id of runIds) runIdArg(id);
+      }
+      setCode(await run(await load(), ...args));
+    };
+}
+
+export function program(io: Io, setCode: (code: number) => void): Command {
+  const p = new Command('ledgerflow')
+    .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
+    .option('--store <dir>', 'embedded event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
+    .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL)')
+    .version(packageVersion(), '-V, --version', 'print the version of ledgerflow')
+    .exitOverride()
+    .showHelpAfterError('(run `ledgerflow --help` for usage)');
+  const g = () => p.opts<GlobalOpts>();
+  const act = lazyActions(setCode);
+
+  p.command('validate').argument('<file...>').description('check definitions; every problem as file:line:col')
+    .option('--strict', 'treat warnings as errors').option('--json', 'machine-readable result')
+    .action(act(() => import('./validate.js'), (m, files: string[], o) => m.validateCmd(io, files, o)));
+  p.command('compile').argument('<file...>').description('write machines/<workflow-id>.json (XState config)')
+    .option('--out <dir>', 'output directory', 'machines').option('--check', 'fail if a machine file is stale; write nothing').option('--json')
+    .action(act(() => import('./validate.js'), (m, files: string[], o) => m.compileCmd(io, files, o)));
+  p.command('schema').description('print the JSON Schema of the definition language')
+    .action(act(() => import('./validate.js'), (m) => m.schemaCmd(io)));
+  p.command('run').argument('<file>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
+    .description('start a run and execute it until it completes, fails or waits')
+    .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
+    .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option('--json', 'print the final state as JSON')
+    .allowUnknownOption().allowExcessArguments()
+    .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
+  p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
+    .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
+    .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
+    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option('--json')
+    .action(act(() => import('./run.js'), (m, runId: string, o) => m.resumeCmd(io, g(), runId, o)));
+  p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry')
+    .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
+    .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option('--max-wait <duration>').option('--commit-window <duration>')
+    .option(...outputRootOption).option(...commandOutputLimitOption)
+    .option('--wait <duration>', 'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)').option('--json')
+    .action(act(() => import('./retry.js'), (m, runId: string, o) => m.retryCmd(io, g(), runId, o)));
+  p.command('status').argument('<runId>', 'run id').description('where a run stands: its status, each task\'s state, who or what it waits for, and the command that moves it on')
+    .option('--json').option('--yaml')
+    .action(act(() => import('./read.js'), (m, runId: string, o) => m.statusCmd(io, g(), runId, o)));
+  p.command('list').description('runs, newest first, from the run index (rebuilt from the log when missing or behind)')
+    .option('--workflow <id>').option('--status <status>')
+    .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event type or event id, schedule slot or run id')
+    .option('--agent <name>', 'runs with a task assigned to this agent, or an approval decided by them')
+    .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
+    .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
+    .option('--limit <n>', 'the newest n matching runs (at most 500)').option('--json')
+    .action(act(() => import('./read.js'), (m, o) => m.listCmd(io, g(), o)));
+  p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.json); progress on stderr')
+    .option('--json', 'print { bucket, runs, corrupt, ms } as JSON')
+    .action(act(() => import('./reindex.js'), (m, o) => m.reindexCmd(io, g(), o)));
+  p.command('history').argument('<runId>', 'run id').description('the audit trail: every event of the run').option('--json')
+    .action(act(() => import('./read.js'), (m, runId: string, o) => m.historyCmd(io, g(), runId, o)));
+  p.command('replay').argument('[runId]', 'run id').description('rebuild the state from the log and check it (one run, or --all)')
+    .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
+    .option('--all', 'replay every recorded run').option('--workflow <id>', 'with --all: only the runs of this workflow').option('--json')
+    .action(act(() => import('./replay.js'), (m, runId: string | undefined, o) => m.replayCmd(io, g(), runId, o)));
+  for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+    p.command(name).argument('<runId>', 'run id').argument('<taskId>', 'a HUMAN task of the run')
+      .description(`${name} a HUMAN task of the run. Embedded store: recorded, and the run moved on here unless a serve, ui or run process drives it. Over NATS: recorded at once when no engine runs and the name is not proven (a server without users, no credentials), else published for the engines (queued until one, or \`resume\`, takes it)`)
+      .option(...asOption).option('--comment <text>').option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
+      .option(...outputRootOption).option(...commandOutputLimitOption)
+      .option(...waitOption).option('--json', 'print { runId, task, decision, by, unauthenticated, recorded, queued, changed, seq, status }')
+      .action(act(() => import('./run-inputs.js'), (m, runId: string, taskId: string, o) => m.inputCmd(io, g(), runId, { kind: 'approval', taskId, decision, ...(o.comment !== undefined ? { comment: o.comment } : {}) }, o)));
+  }
+  p.command('signal').argument('<runId>', 'run id').argument('<name>', "the signal's name: what a WAIT's event: waits for")
+    .description('send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Taken as approve is (embedded: the run moved on here; NATS: recorded at once or published)')
+    .option('--data <json>', "the signal's data (JSON, at most 64 KB): the WAIT's output").option(...asOption)
+    .option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...waitOption).option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .action(act(() => import('./run-inputs.js'), (m, runId: string, name: string, o) => m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o)));
+  p.command('pause').argument('<runId>', 'run id')
+    .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Refused (exit 2, nothing recorded) when settled or already paused. Over NATS, taken as approve is (published on lf.control.<user>.<runId>)')
+    .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .action(act(() => import('./run-inputs.js'), (m, runId: string, o) => m.inputCmd(io, g(), runId, { kind: 'control', action: 'pause', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
+  p.command('cancel').argument('<runId>', 'run id')
+    .description('cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, taken as approve is (published on lf.control.<user>.<runId> when an engine runs, which records it and acts on it)')
+    .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
+    .action(act(() => import('./run-inputs.js'), (m, runId: string, o) => m.inputCmd(io, g(), runId, { kind: 'control', action: 'cancel', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
+  p.command('serve').description('the embedded store\'s engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)')
+    .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
+    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
+    .option(...outputRootOption).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
+    .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions, else the bundled ones); re-read when a file changes')
+    .option('--no-schedules', 'fire no schedules (only drive runs)')
+    .option(...commandOutputLimitOption).option(...notificationsOption)
+    .option(...metricsPortOption).option(...metricsHostOption)
+    .action(act(() => import('./serve.js'), (m, o) => m.serveCmd(io, g(), o)));
+  p.command('ui').description('the web dashboard: runs, definitions, schedules, metrics; approve, signal, cancel, pause, resume, retry, start and emit from a browser. Embedded store: also drives the runs (as serve), binds 127.0.0.1 and prints the URL with its access token; NATS: people sign in with their NATS user')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8080').option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
+    .option('--definitions <dir>', 'workflows to show, start and fire schedules of (default: ./definitions, else the bundled ones)')
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option('--users <file>', 'embedded store: named users with their own tokens (YAML/JSON: users: [{ name, token | token_sha256 }]); actions are recorded as the signed-in user, and the shared token and the free `as` name are gone')
+    .option('--allowed-host <name>', 'a Host / Origin name to answer besides the listening address (a proxy\'s: name or name:port); repeatable', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
+    .action(act(() => import('./ui.js'), (m, o) => m.uiCmd(io, g(), o)));
+  p.command('dev').description('start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
+    .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
+    .option('--config <file>', 'nats-server config (default nats-dev.conf, or nats-cluster-dev.conf with --cluster; nats.conf / nats-cluster.conf refuse connections without credentials)')
+    .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster-dev.conf')
+    .option('--json', 'once ready, print the servers and the --nats value as JSON')
+    .action(act(() => import('./dev.js'), (m, o) => m.devCmd(io, o)));
+  p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
+    .option('--data <json>', 'the payload, a JSON object').option('--sample', "the payload is the sample: of the event type's file (events/<type>.yaml)").option('--id <eventId>', 'unique event id (default: a new uuid)')
+    .option('--time <iso>', 'when it happened (default: now)').option('--source <name>', 'who sent it')
+    .option('--definitions <dir>', 'workflows (default: definitions/ here, else the bundled ones)')
+    .option('--events <dir>', 'event type schemas (default: events/ here, else the bundled ones)')
+    .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)').option(...outputRootOption).option(...commandOutputLimitOption)
+    .option(...notificationsOption)
+    .option('--wait <duration>', "over NATS: how long to wait for the engines' verdict (default 10s; 0: don't wait)").option('--json', 'print { event, runs } as JSON')
+    .action(act(() => import('./emit.js'), (m, type: string, o) => m.emitCmd(io, g(), type, o)));
+  p.command('schedules').description('every schedule trigger: its next fire times (UTC and its zone) and the last slot fired with its run (embedded: definitions/ and <store>/schedules.json; NATS: the deployed ones)')
+    .option('--count <n>', 'next fire times to show per schedule (default 3)')
+    .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
+    .action(act(() => import('./schedules.js'), (m, o) => m.schedulesCmd(io, g(), o)));
+  p.command('paths').argument('<file>').description('the paths through a definition (each decision case, retry, failure, timeout, approval, skip) and the coverage they reach')
+    .option('--json', 'print { paths, coverage, uncovered, tasks, excluded }')
+    .action(act(() => import('./coverage.js'), (m, file: string, o) => m.pathsCmd(io, file, o)));
+  p.command('test').argument('<file...>').description('run every path, and the expectations in expectations/<file> beside each definition, against the runtime (scripted handlers, virtual time)')
+    .option('--json', 'print the results as JSON')
+    .action(act(() => import('./coverage.js'), (m, files: string[], o) => m.testCmd(io, files, o)));
+  p.command('demo').description('the tour (npm start): in a fresh embedded store, emit the sample revenue, lead and compliance events, run the batch validation over the sample folders, approve the pending approval as cfo, print each run\'s trail and output')
+    .option('--json', 'print the summary (runs, statuses, approvals, per-folder results, files, store) as JSON on stdout; progress goes to stderr')
+    .action(act(() => import('./demo.js'), (m, o) => m.demoCmd(io, g(), o)));
+  p.command('templates').description('the template library: each bundled workflow, what it does and the command that runs it')
+    .option('--json', 'print the catalogue entries as JSON')
+    .action(act(() => import('./templates.js'), (m, o) => m.templatesCmd(io, o)));
+  p.command('new').argument('<template>', 'a template id (see `ledgerflow templates`)')
+    .description('copy a template (definition, sub-workflows, handlers, samples, events, expectations) into a directory, renamed with --id; refuses (exit 2, nothing written) a file that exists')
+    .option('--id <workflowId>', "the copy's workflow id (its files are named after it)").option('--dir <dir>', 'where to copy it (default: the current directory)').option('--json')
+    .action(act(() => import('./templates.js'), (m, template: string, o) => m.newCmd(io, template, o)));
+  p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")
+    .option('--json', 'print { server, expectedReplicas, streams, missing, warnings }')
+    .action(act(() => import('./cluster.js'), (m, o) => m.doctorCmd(io, g(), o)));
+  const dlq = p.command('dlq').description('what engines and workers gave up on (stream LF_DLQ, over NATS): list, show, replay, purge');
+  dlq.command('list').description('every dead letter, oldest first: sequence, kind, when, whether replayable, size, where it came from, reason')
+    .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks, signals, control, notifications').option('--json', 'print the entries as JSON')
+    .action(act(() => import('./dlq.js'), (m, o) => m.dlqListCmd(io, g(), o)));
+  dlq.command('show').argument('<seq>', "the dead letter's sequence (from dlq list)").description('one dead letter in full: reason, reference to the message, kept body or excerpt')
+    .option('--json').action(act(() => import('./dlq.js'), (m, seq: string, o) => m.dlqShowCmd(io, g(), seq, o)));
+  dlq.command('replay').argument('[seq]', "the dead letter's sequence").description('publish the kept body again on its original subject, then delete the dead letter (refused, exit 2, when the body was not kept)')
+    .option('--all', 'every replayable dead letter (the others are named and kept; exit 2 if any)').option('--kind <kind>', 'with --all: only this kind').option('--json')
+    .action(act(() => import('./dlq.js'), (m, seq: string | undefined, o) => m.dlqReplayCmd(io, g(), seq, o)));
+  dlq.command('purge').description('delete dead letters (all, or of one kind); without --yes nothing is deleted (exit 2, with the count)')
+    .option('--kind <kind>').option('--yes', 'really delete').option('--json')
+    .action(act(() => import('./dlq.js'), (m, o) => m.dlqPurgeCmd(io, g(), o)));
+  p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
+    .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
+  p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
+    .description('record the start of a run of a deployed workflow and print its id at once')
+    .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
+    .action(act(() => import('./cluster.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
+  p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')
+    .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
+    .action(act(() => import('./cluster.js'), (m, runId: string, o) => m.waitCmd(io, g(), runId, o)));
+  p.command('watch').argument('[runId]', 'run id')
+    .description('a live view of runs in the terminal: per task a status glyph, progress, attempts, elapsed time, and the last events; redrawn on a terminal, one plain line per event when stdout is not one; exits when every watched run settles (exit codes as wait; 130 on Ctrl-C)')
+    .option('--workflow <id>', 'the active runs of this workflow, and those that start while watching').option('--all', 'every active run, and those that start while watching')
+    .option('--or-waiting', 'also end when the runs wait for a person or a signal, or are paused (exit 3)')
+    .option('--keep-open', 'with --workflow/--all: keep watching for new runs after the watched ones settled, until Ctrl-C')
+    .option('--tail <n>', 'events shown per run (default 5; plain and JSON output: the recorded ones printed when a run is picked up)')
+    .option('--no-color', 'a frame without colours (NO_COLOR=1 does the same)').option('--json', 'one JSON line per event instead of a frame')
+    .action(act(() => import('./watch.js'), (m, runId: string | undefined, o) => m.watchCmd(io, g(), runId, o)));
+  p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
+    .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)
+    .option('--queue <queue>', 'task queue for --handlers and --commands')
+    .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
+    .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
+    .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
+    .option(...outputRootOption).option(...notificationsOption)
+    .option(...metricsPortOption).option(...metricsHostOption)
+    .action(act(() => import('./cluster.js'), (m, o) => m.engineCmd(io, g(), o)));
+  p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
+    .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")
+    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
+    .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
+    .option(...outputRootOption)
+    .action(act(() => import('./cluster.js'), (m, o) => m.workerCmd(io, g(), o)));
+  // A mistake in a command's arguments points at that command's own help, not the list of commands.
+  for (const c of p.commands) c.showHelpAfterError(`(run \`ledgerflow ${c.name()} --help\` for usage)`);
+  return p;
+}

@@ -1,0 +1,75 @@
+/** `status`, `list` and `history`: what the log and the run index say, printed. */
+import type { CorruptRun } from '../store/index.js';
+import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
+import { inert } from '../terminal/index.js';
+import { storeFor } from './open-store.js';
+import type { GlobalOpts } from './store.js';
+import { EXIT } from './exit.js';
+import { damageOf, damagedWarning } from './damaged.js';
+import { engineFor } from './drive.js';
+import { corruptText, historyText, listText, statusText, statusYaml } from './render.js';
+import { json, type Io } from './io.js';
+
+export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
+  const view = await engineFor(g).status(runId);
+  // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
+  const damaged = await damageOf(g, runId, view.seq);
+  io.out(opts.json ? json(damaged ? { ...view, damaged } : view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
+  if (damaged) io.err(damagedWarning(damaged));
+  return damaged ? EXIT.failed : EXIT.ok;
+}
+
+export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; limit?: string; json?: boolean }
+
+/**
+ * `list`: the run index's records (src/query), filtered by the flags (the same
+ * query the HTTP API takes), oldest first. With --limit, the newest n that
+ * match, still printed oldest first. A corrupt run is listed as CORRUPT (in
+ * --json too) and warned about whatever the filters; the others as usual.
+ */
+export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<number> {
+  const { json: asJson, ...flags } = opts;
+  const query = parseRunQuery(flags, 'cli', Date.now());
+  const corrupt: CorruptRun[] = [];
+  const damaged = new Map<string, DamagedLog>();
+  // A cache that cannot be written (a disk full) is warned about and the runs listed all the same: a read never fails for it.
+  const index = openRunIndex({ store: storeFor(g), onCorrupt: (c) => corrupt.push(c), onDamaged: (d) => damaged.set(d.runId, d), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  let runs: RunRecord[];
+  try {
+    // Newest first, as the query gives them and the dashboard shows them.
+    runs = (await index.query(query)).runs;
+  } finally {
+    await index.close();
+  }
+  io.out(asJson
+    ? json([
+      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs }) => ({
+        runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}), trigger, agents, result, durationMs,
+        ...(damaged.has(runId) ? { damaged: damaged.get(runId) } : {}),
+      })),
+      ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),
+    ])
+    : listText(runs));
+  for (const c of corrupt) io.err(corruptText(c));
+  for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
+  return EXIT.ok;
+}
+
+export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
+  const engine = engineFor(g);
+  const events = await engine.events(runId);
+  const damaged = await damageOf(g, runId, events.at(-1)?.seq ?? 0);
+  const code = damaged ? EXIT.failed : EXIT.ok;
+  if (damaged) io.err(damagedWarning(damaged));
+  if (opts.json) {
+    io.out(json(events.map((e) => ({ seq: e.seq, time: e.time, type: e.type, data: e.data, state: e.state }))));
+    return code;
+  }
+  // A failed run names the failure workflow run it started (whose own history names it back).
+  const last = events.at(-1);
+  const failure = last?.state.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
+  io.out(historyText(events) + (failure ? `\n      → failure workflow run ${failure} (ledgerflow history ${failure})` : '')
+    + (damaged ? `\n      ✗ the log ends here, but events up to ${damaged.recordedSeq} (${damaged.recordedStatus}) were recorded: they are lost` : ''));
+  return code;
+}
+

@@ -1,0 +1,195 @@
+/**
+ * The runs an engine holds, and the one way it changes one: the cache of
+ * loaded runs (caught up with what other engines appended, not replayed), the
+ * per-run lock that keeps one step of a run at a time in this engine, and the
+ * commit: step the run, append with the expected last sequence, and only then
+ * hand the commit on (its effects published, its notifications delivered, a
+ * settled child's parent told). Other engines are kept in line by the
+ * expected sequence: a conflict re-runs the round on a fresh load
+ * (commitWithRetry, the executors' one commit loop).
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
+import { AppendConflictError } from '../errors/index.js';
+import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js';
+import { foldOnto, reconcile, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { Engine } from '../local/index.js';
+import { commitWithRetry, loadRun, snapshotDue, snapshotOf } from '../executor/index.js';
+import type { EventStore, SnapshotStore } from '../store/index.js';
+
+/**
+ * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
+ * when the load read run.started; undefined when not known (loaded from a snapshot): then it is read
+ * when the run settles. Known, it spares every settling run a read of its first event.
+ */
+export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null }
+
+export interface ProcessOptions {
+  /**
+   * Publish every outstanding effect, not only the new ones (after a
+   * redelivery, the engine before may have died between append and publish).
+   */
+  reconcile?: boolean;
+  /** Tells apart the commit's message id from other commits at the same sequence. */
+  commitKey?: string;
+  /** Told the sequence of the commit's first event (what a verdict names as the event that recorded it). */
+  firstSeq?: (seq: number) => void;
+}
+
+/** What happens after a commit, done by the engine's other parts (effects.ts, notifications.ts, children.ts). */
+export interface AfterCommit {
+  publish(effects: Effect[], compiled: CompiledWorkflow): Promise<void>;
+  notify(runId: string, before: Loaded, events: EventEnvelope[], fromHistory: boolean): Promise<void>;
+  /** The run settled with this commit. */
+  settled(runId: string, run: Loaded): Promise<void>;
+}
+
+export interface RunHostOptions {
+  /** The engine's JetStream stores (any store serves: test/cluster/run-host.test.ts). */
+  store: EventStore;
+  snapshots: SnapshotStore | null;
+  snapshotEvery: number;
+  stats: { commits: number; conflicts: number; stale: number; snapshotsWritten: number; snapshotLoads: number; snapshotsRefused: number };
+  now: () => number;
+  log: (line: string) => void;
+  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+  after: AfterCommit;
+}
+
+/** Runs this engine keeps loaded at most (the oldest loaded is forgotten first). */
+const CACHED_RUNS = 10_000;
+
+export class RunHost {
+  private readonly cache = new Map<string, Loaded>();
+  private readonly runLocks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly o: RunHostOptions) {}
+
+  /** One step at a time per run in this engine; other engines are kept in line by the expected sequence. */
+  withRun<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.runLocks.get(runId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.runLocks.set(runId, settled);
+    void settled.then(() => { if (this.runLocks.get(runId) === settled) this.runLocks.delete(runId); });
+    return next;
+  }
+
+  /** The run as cached, or (`fresh`, or not cached) as its log is now; null when it does not exist. */
+  async load(runId: string, fresh = false): Promise<Loaded | null> {
+    const cached = this.cache.get(runId);
+    if (cached && !fresh) return cached;
+    if (cached) {
+      // Catch up with what other engines appended, instead of replaying the whole run.
+      const delta = await this.o.store.read(runId, { fromSeq: cached.seq + 1 });
+      if (delta.length === 0) return cached;
+      const loaded = { ...cached, snapshot: foldOnto(cached.compiled, cached.snapshot, delta), seq: delta.at(-1)!.seq };
+      this.remember(runId, loaded);
+      return loaded;
+    }
+    const read = await loadRun(this.o.store, runId, this.o.snapshots);
+    if (!read) return null;
+    const loaded: Loaded & typeof read = read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
+    if (loaded.fromSnapshot !== null) this.o.stats.snapshotLoads++;
+    if (loaded.snapshotRefused) {
+      this.o.stats.snapshotsRefused++;
+      this.o.log(loaded.snapshotRefused);
+    }
+    this.remember(runId, loaded);
+    return loaded;
+  }
+
+  private remember(runId: string, loaded: Loaded): void {
+    this.cache.delete(runId);
+    if (loaded.snapshot.status !== 'active') return; // settled runs take no more inputs worth caching
+    this.cache.set(runId, loaded);
+    if (this.cache.size > CACHED_RUNS) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /**
+   * Folds inputs into a run and appends the commit, then hands it on: its
+   * effects published, its notifications delivered, a settled child's parent
+   * told. Null when the run does not exist.
+   */
+  async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions = {}): Promise<Loaded | null> {
+    // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
+    const fromLog = !this.cache.has(runId);
+    const done = await commitWithRetry(runId, async (round) => {
+      // A lost round means another engine appended: load afresh.
+      let st = await this.load(runId, round > 0);
+      if (!st) return null;
+      let prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
+      // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
+      if (prepared.stale.length > 0 && round === 0) {
+        st = await this.load(runId, true);
+        if (!st) return null;
+        prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
+      }
+      if (prepared.events.length > 0) {
+        try {
+          const r = await this.o.store.append({ runId, expectedSeq: st.seq, dedupId: `${runId}/${st.seq + 1}/${opts.commitKey ?? 'step'}`, events: prepared.events });
+          if (this.o.snapshots && snapshotDue(st.seq, prepared.seq, this.o.snapshotEvery)) this.snapshot(st.compiled, prepared.snapshot, prepared.seq, r.position ?? null);
+        } catch (err) {
+          if (err instanceof AppendConflictError) this.o.stats.conflicts++;
+          throw err;
+        }
+      }
+      return { st, prepared };
+    });
+    if (!done) return null;
+    const { st, prepared } = done;
+    let next = st;
+    if (prepared.events.length > 0) {
+      this.o.stats.commits++;
+      // The commit's first event is the first input's (what a verdict names as the event that recorded it).
+      opts.firstSeq?.(st.seq + 1);
+      this.o.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
+      next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
+      this.remember(runId, next);
+    }
+    this.o.stats.stale += prepared.stale.length;
+    for (const s of prepared.stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
+    // After a redelivery the engine before us may have died between append and publish, and a stale
+    // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
+    const everything = opts.reconcile === true || prepared.stale.length > 0;
+    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled);
+    await this.o.after.notify(runId, st, prepared.events, everything || fromLog);
+    // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
+    if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.o.after.settled(runId, next);
+    return next;
+  }
+
+  /**
+   * Starts run `runId` of `definition` unless its log has events already (a
+   * redelivery, or another engine started it): true when this call started
+   * it. What keeps it from starting (RunCannotStartError) is thrown.
+   */
+  async startOnce(runId: string, definition: Definition, input: Record<string, unknown>, source: RunSource): Promise<boolean> {
+    if ((await this.o.store.lastSeq(runId)) !== 0) return false;
+    try {
+      await this.starter().start(definition, input, { runId, source });
+      return true;
+    } catch (err) {
+      if (err instanceof AppendConflictError) return false; // started by another engine in between
+      throw err;
+    }
+  }
+
+  /** An in-process engine that writes a run's first commit (run.started) on this store; the effects are this engine's to publish (process with reconcile). */
+  starter(): Engine {
+    return new Engine({ store: this.o.store, clock: { now: this.o.now, setTimer: () => 0, clearTimer: () => {} } });
+  }
+
+  /**
+   * Writes the run's snapshot in the background: the step does not wait for
+   * it. A failed write is logged and changes nothing (the next one, or the
+   * log, serves). Writes of one run go out in commit order on one connection.
+   */
+  private snapshot(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null): void {
+    const stored = snapshotOf(compiled, snapshot, seq, position, this.o.now());
+    this.o.snapshots!.put(stored).then(
+      () => { this.o.stats.snapshotsWritten++; },
+      (err: unknown) => this.o.log(`run ${stored.runId}: snapshot at event ${seq} not written: ${(err as Error).message}`),
+    );
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The in-process executor: `Engine` (start, resume, approve, signal, retry a
+ * run on any EventStore), the `RunDriver` that performs a run's effects with
+ * in-process handlers and timers, and child runs. It decides nothing itself:
+ * each input goes through the core's `step` and `commitWithRetry`.
+ */
+export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
+export { RunDriver, type DriverHooks, type DriverOptions, type ChildExecutor, type ChildOutcome } from './driver.js';
+export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';

@@ -1,0 +1,60 @@
+/**
+ * The README is what a newcomer runs first: its tour (the fenced block after
+ * `<!-- tour -->`) runs, command by command exactly as written, from the clone
+ * on a fresh store, and each exits 0; its workflow example (after
+ * `<!-- example -->`) validates without a warning; and it stays short.
+ * Needs dist/ (`npm run build`): `npx ledgerflow` in the clone is bin/ledgerflow.js.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDefinition } from '../../src/definition/index.js';
+import { ROOT, tempDir } from '../helpers/cli.js';
+import { markedBlock } from './markdown.js';
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+function sh(command: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command], { cwd: ROOT, env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}\n${stderr}` });
+    });
+  });
+}
+
+describe('README.md', () => {
+  it('is at most 250 lines, and its first screen says where to look', () => {
+    const lines = README.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(250);
+    const firstScreen = lines.slice(0, 40).join('\n');
+    for (const page of ['docs/getting-started.md', 'docs/language.md', 'docs/cli.md', 'docs/troubleshooting.md', 'CONTRIBUTING.md']) {
+      expect(firstScreen).toContain(`](${page})`);
+    }
+  });
+
+  it('keeps the set-up: `npm install && npm start` runs the main job, `npm test` every test', () => {
+    const setUp = README.slice(README.indexOf('## Set-up'));
+    expect(setUp).toMatch(/^npm install && npm start$/m);
+    expect(setUp).toMatch(/^npm test$/m);
+  });
+
+  it('runs every command of its tour on a fresh store, each exiting 0', async () => {
+    const commands = markedBlock(README, 'tour').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    const dir = tempDir('lf-tour-');
+    const env: NodeJS.ProcessEnv = { ...process.env, LEDGERFLOW_STORE: join(dir, 'store'), LEDGERFLOW_OUTPUT_ROOT: dir, NO_COLOR: '1' };
+    delete env.LEDGERFLOW_NATS_URL;
+    for (const command of commands) {
+      const r = await sh(command, env);
+      expect(r.code, `\`${command}\` exited ${r.code}:\n${r.out.slice(-4000)}`).toBe(0);
+    }
+  }, 240_000);
+
+  it('gives a workflow example that validates without a warning', () => {
+    const yaml = markedBlock(README, 'example').join('\n');
+    const { definition, diagnostics } = parseDefinition(yaml, 'README.md');
+    expect(diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}: ${d.message}`)).toEqual([]);
+    expect(definition?.id).toBe('expense-claim');
+  });
+});
