@@ -1,7 +1,5 @@
-/** What clients do against a cluster: deploy, start, wait, approve and emit over NATS. */
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
-import { toStoreError } from '../store/jetstream/codec.js';
-import type { z } from 'zod';
+/** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
+import type { JetStreamClient } from 'nats';
 import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
@@ -10,10 +8,11 @@ import { Engine } from '../local/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
 import { DefinitionRegistry } from './definitions.js';
-import { ApprovalVerdict, ControlMessage, ControlVerdict, credentials, encode, SignalMessage, SignalVerdict, TriggerVerdict, type InputMessage } from './messages.js';
+import { ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, type InputMessage } from './messages.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { hasUsers, senderOf } from './sender.js';
 import { ANONYMOUS_SENDER, subjects, token } from './subjects.js';
+import { listenForVerdict, publishAsUser } from './user-publish.js';
 
 /** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
 const WAIT_RECHECK_MS = 3000;
@@ -27,32 +26,6 @@ export interface ControlOutcome { recorded: boolean; status: WorkflowStatus | nu
 
 /** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
 export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
-
-/**
- * Subscribes to a verdict subject (flushed, so the server has the interest
- * before anything is published) and resolves with the first valid verdict, or
- * null when none comes within `waitMs` or the subscription is refused.
- */
-async function listenForVerdict<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, waitMs: number): Promise<{ next: Promise<T | null> }> {
-  const sub = nc.subscribe(subject, { max: 1, timeout: waitMs });
-  await nc.flush();
-  const next = (async () => {
-    try {
-      for await (const m of sub) {
-        const parsed = schema.safeParse(safeJson(m.data));
-        if (parsed.success) return parsed.data;
-      }
-    } catch {
-      // A timeout, or a server that does not let this user listen there (an older nats.conf): no verdict.
-    }
-    return null;
-  })();
-  return { next };
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try { return JSON.parse(new TextDecoder().decode(data)); } catch { return undefined; }
-}
 
 /** How long `start` keeps trying to wake the engines about a run it recorded. */
 const KICK_RETRY_MS = 30_000;
@@ -213,35 +186,16 @@ export class ClusterClient {
 
   /** Publishes a decision as this NATS user on its own connection: an approver's user may publish its approvals and nothing else. */
   async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
-    const { servers } = credentials(this.url);
-    // The same words as the store's for a refused connection (a wrong password is not a crash).
-    const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-approval' })
-      .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${user}`, { servers }); });
-    try {
-      // Listening before publishing: the engine's verdict cannot come before we listen.
-      const verdict = waitMs > 0 ? await listenForVerdict(nc, subjects.approvalVerdict(runId, taskId, user), ApprovalVerdict, waitMs) : null;
-      const body = encode({ decision, ...(comment !== undefined ? { comment } : {}) });
-      for (let tries = 0; ; tries++) {
-        try {
-          await nc.jetstream().publish(subjects.approval(runId, taskId, user), body);
-          break;
-        } catch (err) {
-          // 503: no stream takes the subject yet (its streams are being created); wait a little.
-          if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      return verdict ? await verdict.next : null;
-    } catch (err) {
-      const msg = (err as Error).message;
-      throw new ApprovalRefusedError(/permission/i.test(msg)
+    return publishAsUser({
+      url: this.url, connectionName: 'ledgerflow-approval', as: user,
+      subject: () => subjects.approval(runId, taskId, user), body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
+      verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
+      refused: (msg) => new ApprovalRefusedError(/permission/i.test(msg)
         ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${msg}`
         : /503|no responders/i.test(msg)
           ? 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
-          : `could not publish the approval: ${msg}`, { runId, taskId, by: user });
-    } finally {
-      await nc.close();
-    }
+          : `could not publish the approval: ${msg}`, { runId, taskId, by: user }),
+    });
   }
 
   /**
@@ -256,34 +210,16 @@ export class ClusterClient {
   async signal(runId: string, name: string, opts: { data?: unknown; as?: string; waitMs?: number } = {}): Promise<SignalVerdict | null> {
     const body = SignalMessage.parse({ name, ...(opts.data !== undefined ? { data: opts.data } : {}) });
     const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
-    const { servers } = credentials(this.url);
-    const nc = await connect({ ...credentials(this.url), name: 'ledgerflow-signal' })
-      .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${sender}`, { servers }); });
-    let verdict: SignalVerdict | null;
-    try {
-      // Listening before publishing: the engine's verdict cannot come before we listen.
-      const listening = (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subjects.signalVerdict(sender, runId), SignalVerdict, opts.waitMs!) : null;
-      for (let tries = 0; ; tries++) {
-        try {
-          await nc.jetstream().publish(subjects.signal(sender, runId), encode(body));
-          break;
-        } catch (err) {
-          // 503: no stream takes the subject yet (its streams are being created); wait a little.
-          if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      verdict = listening ? await listening.next : null;
-    } catch (err) {
-      const msg = (err as Error).message;
-      throw new SignalRefusedError(/permission/i.test(msg)
+    const verdict = await publishAsUser({
+      url: this.url, connectionName: 'ledgerflow-signal', as: sender,
+      subject: () => subjects.signal(sender, runId), body: encode(body),
+      verdict: { subject: () => subjects.signalVerdict(sender, runId), schema: SignalVerdict, waitMs: opts.waitMs ?? 0 },
+      refused: (msg) => new SignalRefusedError(/permission/i.test(msg)
         ? `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so): ${msg}`
         : /503|no responders/i.test(msg)
           ? 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
-          : `could not publish the signal: ${msg}`, { runId, name, by: sender });
-    } finally {
-      await nc.close();
-    }
+          : `could not publish the signal: ${msg}`, { runId, name, by: sender }),
+    });
     if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
     return verdict;
   }
@@ -352,35 +288,18 @@ export class ClusterClient {
   /** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
   private async publishControl(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }): Promise<{ sender: string; verdict: ControlVerdict | null }> {
     const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
-    const waitMs = opts.waitMs ?? 10_000;
-    const { servers } = credentials(this.url);
-    const nc = await connect({ ...credentials(this.url), name: `ledgerflow-${body.action}` })
-      .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${sender}`, { servers }); });
-    try {
-      // Listening before publishing: the engine's verdict cannot come before we listen.
-      const listening = waitMs > 0 ? await listenForVerdict(nc, subjects.controlVerdict(sender, runId), ControlVerdict, waitMs) : null;
-      for (let tries = 0; ; tries++) {
-        try {
-          await nc.jetstream().publish(subjects.control(sender, runId), encode(body));
-          break;
-        } catch (err) {
-          // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without LF_CONTROL).
-          if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      return { sender, verdict: listening ? await listening.next : null };
-    } catch (err) {
-      const msg = (err as Error).message;
-      const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
-      throw new Refused(/permission/i.test(msg)
+    const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
+    const verdict = await publishAsUser({
+      url: this.url, connectionName: `ledgerflow-${body.action}`, as: sender,
+      subject: () => subjects.control(sender, runId), body: encode(body),
+      verdict: { subject: () => subjects.controlVerdict(sender, runId), schema: ControlVerdict, waitMs: opts.waitMs ?? 10_000 },
+      refused: (msg) => new Refused(/permission/i.test(msg)
         ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${msg}`
         : /503|no responders/i.test(msg)
           ? 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)'
-          : `could not publish the ${body.action}: ${msg}`, { runId, by: sender });
-    } finally {
-      await nc.close();
-    }
+          : `could not publish the ${body.action}: ${msg}`, { runId, by: sender }),
+    });
+    return { sender, verdict };
   }
 
   /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */

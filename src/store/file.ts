@@ -6,18 +6,19 @@
  * across processes: check-and-write happens under a per-run lock file
  * (lock.ts). Nothing here is authoritative but the files: the per-run cache
  * only spares re-reading bytes already read, and is checked against the
- * file's inode and size on every use.
+ * file's inode and size on every use. follow() is file-follow.ts.
  */
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, truncate, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, RunBusyError, StoreError } from '../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, deliver, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
+import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix, type Cursor } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { errnoOf, storeIoError } from './io-errors.js';
+import { statOrNull, syncDir } from './durable-fs.js';
+import { followFile } from './file-follow.js';
 
 export interface FileStoreOptions {
   /** How long an append waits for another writer's lock before a StoreError (default 5000). */
@@ -200,73 +201,7 @@ export class FileEventStore implements EventStore {
 
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
     assertRunId(runId);
-    const path = this.fileOf(runId);
-    const name = `${runId}.jsonl`;
-    let cursor = newCursor();
-    let delivered = afterSeq;
-    let closed = false;
-    let running = false;
-    let again = false;
-    let warned = false;
-
-    // One pass at a time; a change noticed during a pass triggers another.
-    // `delivered` makes re-reading from the start (file replaced, error)
-    // harmless: nothing is delivered twice.
-    const pump = async (): Promise<void> => {
-      if (closed) return;
-      if (running) {
-        again = true;
-        return;
-      }
-      running = true;
-      try {
-        do {
-          again = false;
-          const st = await statOrNull(path);
-          if (!st) continue;
-          if (st.ino !== cursor.ino || st.size < cursor.offset) cursor = newCursor(st.ino);
-          const { commits } = await readNew(path, cursor, st.size, runId);
-          const events = commits.flatMap((c) => c.events).filter((e) => e.seq > delivered);
-          if (events.length > 0 && !closed) {
-            delivered = events[events.length - 1]!.seq;
-            deliver(onEvents, events, runId);
-          }
-        } while (again && !closed);
-      } catch (err) {
-        cursor = newCursor();
-        // No error channel in follow(): warn once, keep polling (a fixed file recovers).
-        if (!warned) process.emitWarning(`ledgerflow: follow(${runId}) cannot read ${path}: ${(err as Error).message}`, 'LedgerflowFollowWarning');
-        warned = true;
-      } finally {
-        running = false;
-      }
-    };
-
-    // fs.watch for low latency; polling because watch events can be missed
-    // or coalesced (and are unreliable on network file systems). Neither
-    // keeps the process alive.
-    let watcher: FSWatcher | undefined;
-    try {
-      mkdirSync(this.runsDir, { recursive: true });
-      watcher = watch(this.runsDir, { persistent: false }, (_event, filename) => {
-        if (filename === null || filename === name) void pump();
-      });
-      watcher.on('error', () => watcher?.close());
-    } catch {
-      watcher = undefined; // polling alone still delivers
-    }
-    const timer = setInterval(() => void pump(), this.pollMs);
-    timer.unref();
-    void pump(); // catch up on events already after afterSeq
-
-    const sub: Subscription = {
-      close: () => {
-        closed = true;
-        watcher?.close();
-        clearInterval(timer);
-        this.subscriptions.delete(sub);
-      },
-    };
+    const sub = followFile({ runId, path: this.fileOf(runId), runsDir: this.runsDir, pollMs: this.pollMs, onClose: (s) => this.subscriptions.delete(s) }, afterSeq, onEvents);
     this.subscriptions.add(sub);
     return sub;
   }
@@ -416,26 +351,5 @@ export class FileEventStore implements EventStore {
       throw storeIoError(`cannot create store directory ${this.runsDir}`, err, { dir: this.runsDir });
     });
     return this.dirReady;
-  }
-}
-
-async function statOrNull(path: string): Promise<{ ino: number; size: number } | null> {
-  try {
-    return await stat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw storeIoError(`cannot stat ${path}`, err, { file: path });
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch (err) {
-    // Some platforms (Windows) cannot fsync a directory; there is nothing more to do there.
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-  } finally {
-    await fh.close();
   }
 }

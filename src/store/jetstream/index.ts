@@ -1,7 +1,8 @@
 /**
  * The JetStream adapters' public surface: the event store (store.ts, with
- * follow.ts and read-all.ts) and the snapshot store. The other files here
- * are their internals.
+ * follow.ts, read-all.ts, run-messages.ts, run-positions.ts and
+ * append-races.ts) and the snapshot store. The other files here are their
+ * internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export type { JetStreamStoreOptions } from './options.js';

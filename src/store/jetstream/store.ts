@@ -22,48 +22,41 @@
  * StoreError (or AppendConflictError) with the client's error as `cause`.
  * Following a run (follow.ts) and reading every run (read-all.ts) are
  * modules of their own; a run is read by requests to the stream's leader,
- * and only a long one through a consumer (runMessages), scans go through
- * scan.ts.
+ * and only a long one through a consumer (run-messages.ts), scans go through
+ * scan.ts. The per-run cache is run-positions.ts.
  *
  * On a replicated stream nats-server checks the expected last subject
  * sequence before replicating, not atomically, so two appends with one
  * expectation can both be stored: readers take the first (codec.ts,
- * decodeNextCommit) and an append checks it was that one (checkWon).
+ * decodeNextCommit) and an append checks it was that one (append-races.ts).
  */
-import { DeliverPolicy, type MsgRequest, type NatsConnection, type PubAck, type StoredMsg } from 'nats';
+import { DeliverPolicy, type NatsConnection, type PubAck } from 'nats';
 import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
 import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summarize, type RunFilter } from '../common.js';
 import {
-  ERR_NO_MESSAGE_FOUND, ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
+  ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
   parseRunSubject, runSubject, toStoreError,
 } from './codec.js';
+import { checkWon, original, type RaceContext } from './append-races.js';
 import { JetStreamLink, type Conn } from './connection.js';
 import { followRun, type FollowContext } from './follow.js';
 import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './options.js';
 import { readAllRuns } from './read-all.js';
+import { getMessage, runMessages } from './run-messages.js';
+import { RunPositions, type RunPos } from './run-positions.js';
 import { scanMessages } from './scan.js';
-
-/** Where a run's subject ended when last seen. A hint only: refreshed from the server whenever it disagrees. */
-interface RunPos {
-  subject: string;
-  lastStreamSeq: number;
-  lastEventSeq: number;
-  /** Seq of the first event of the run's last commit: 1 when the run is one commit (e.g. just started). */
-  lastFirstSeq: number;
-}
 
 const LIST_CONCURRENCY = 32;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
 const MAX_STALE_ROUNDS = 5;
-/** Commits a read fetches one request each before it makes a consumer for the rest (see runMessages). */
-const WALK_LIMIT = 16;
 
 export class JetStreamEventStore implements EventStore {
   private readonly o: ResolvedOptions;
   private readonly link: JetStreamLink;
-  private readonly runs = new Map<string, RunPos>();
+  private readonly runs: RunPositions;
+  private readonly race: RaceContext;
   private readonly follows = new Set<Subscription>();
   private readonly followContext: FollowContext;
   private closed = false;
@@ -71,6 +64,8 @@ export class JetStreamEventStore implements EventStore {
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
     this.link = new JetStreamLink(this.o);
+    this.runs = new RunPositions(this.o.cacheSize);
+    this.race = { link: this.link, o: this.o, positions: this.runs };
     this.followContext = { link: this.link, o: this.o, position: (runId) => this.runs.get(runId), follows: this.follows };
   }
 
@@ -131,13 +126,13 @@ export class JetStreamEventStore implements EventStore {
           if (round >= MAX_STALE_ROUNDS) throw new StoreError(`append to run ${runId}: refused ${round + 1} times although the run is at ${actual}`, { runId, expectedSeq }, { cause: err });
           continue; // the cache was stale: the run is where the caller expects it
         }
-        if (ack.duplicate) return await this.original(c, runId, req.dedupId, ack.seq, deadline, lostReply);
-        if (c.replicated && lastSubjectSequence !== NEVER_SEQ) await this.checkWon(c, runId, subject, lastSubjectSequence, ack.seq, expectedSeq, deadline);
-        this.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq }, false);
+        if (ack.duplicate) return await original(this.race, c, runId, req.dedupId, ack.seq, deadline, lostReply);
+        if (c.replicated && lastSubjectSequence !== NEVER_SEQ) await checkWon(this.race, c, runId, subject, lastSubjectSequence, ack.seq, expectedSeq, deadline);
+        this.runs.remember(runId, { subject, lastStreamSeq: ack.seq, lastEventSeq: checked.lastSeq, lastFirstSeq: checked.firstSeq }, false);
         return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false, position: ack.seq };
       }
     } catch (err) {
-      if (!(err instanceof AppendConflictError)) this.runs.delete(runId); // outcome unknown: look it up next time
+      if (!(err instanceof AppendConflictError)) this.runs.forget(runId); // outcome unknown: look it up next time
       throw toStoreError(err, `append to run ${runId}`, { runId, stream: this.o.stream });
     }
   }
@@ -169,7 +164,7 @@ export class JetStreamEventStore implements EventStore {
       let prev: number | null = null;
       let last: RunPos | undefined;
       let toTheEnd = true;
-      for await (const m of this.runMessages(c, runId, known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId), start ?? 1, deadline)) {
+      for await (const m of runMessages(this.link, this.o, c, runId, known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId), start ?? 1, deadline)) {
         const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
         if (!commit) {
           // Lost a race to the commit read before it (codec.ts); still the subject's last message so far.
@@ -188,7 +183,7 @@ export class JetStreamEventStore implements EventStore {
       }
       // Nothing at or after the position: it is past the run's end, which its appends never give.
       if (start && prev === null) return await this.read(runId, { ...opts, fromPosition: undefined });
-      if (last && toTheEnd) this.remember(runId, last, false); // only a position known to be the end
+      if (last && toTheEnd) this.runs.remember(runId, last, false); // only a position known to be the end
       return out;
     } catch (err) {
       throw toStoreError(err, `read run ${runId}`, meta);
@@ -231,7 +226,7 @@ export class JetStreamEventStore implements EventStore {
         }
         const first = commit.events[0]!;
         const last = commit.events[commit.events.length - 1]!;
-        this.remember(ids.runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: last.seq, lastFirstSeq: first.seq }, false);
+        this.runs.remember(ids.runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: last.seq, lastFirstSeq: first.seq }, false);
         if (filter.status !== undefined && last.state.status !== filter.status) continue;
         if (first.seq === 1) out.push(summarize(first, last));
         else needFirst.push({ subject: m.subject, runId: ids.runId, last });
@@ -239,7 +234,7 @@ export class JetStreamEventStore implements EventStore {
       const deadline = this.link.deadline();
       for (let i = 0; i < needFirst.length; i += LIST_CONCURRENCY) {
         const batch = await Promise.all(needFirst.slice(i, i + LIST_CONCURRENCY).map(async ({ subject, runId, last }) => {
-          const m = await this.getMessage(c, { next_by_subj: subject, seq: 1 }, deadline);
+          const m = await getMessage(this.link, this.o, c, { next_by_subj: subject, seq: 1 }, deadline);
           if (!m) return null; // removed meanwhile
           try {
             return summarize(decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, null).events[0]!, last);
@@ -278,14 +273,14 @@ export class JetStreamEventStore implements EventStore {
 
   /** The run's position from its subject's last message (not the cache); undefined when it has none. */
   private async refresh(c: Conn, runId: string, deadline: number): Promise<RunPos | undefined> {
-    const m = await this.getMessage(c, { last_by_subj: this.runs.get(runId)?.subject ?? anyRunSubject(this.o.subjectPrefix, runId) }, deadline);
+    const m = await getMessage(this.link, this.o, c, { last_by_subj: this.runs.get(runId)?.subject ?? anyRunSubject(this.o.subjectPrefix, runId) }, deadline);
     if (!m) {
-      this.runs.delete(runId);
+      this.runs.forget(runId);
       return undefined;
     }
     const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
     const pos = { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq: commit.events[commit.events.length - 1]!.seq, lastFirstSeq: commit.events[0]!.seq };
-    this.remember(runId, pos, true);
+    this.runs.remember(runId, pos, true);
     return pos;
   }
 
@@ -294,130 +289,17 @@ export class JetStreamEventStore implements EventStore {
    * first commit (so its only one); undefined when the run has grown since.
    */
   private async readSingleCommit(c: Conn, runId: string, subject: string, from: number, to: number, deadline: number): Promise<EventEnvelope[] | undefined> {
-    const m = await this.getMessage(c, { last_by_subj: subject }, deadline);
+    const m = await getMessage(this.link, this.o, c, { last_by_subj: subject }, deadline);
     if (!m) {
-      this.runs.delete(runId);
+      this.runs.forget(runId);
       return []; // removed meanwhile: what a consumer would find too
     }
     const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, null);
     const first = commit.events[0]!.seq;
     const lastEventSeq = commit.events[commit.events.length - 1]!.seq;
-    this.remember(runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq, lastFirstSeq: first }, true);
+    this.runs.remember(runId, { subject: m.subject, lastStreamSeq: m.seq, lastEventSeq, lastFirstSeq: first }, true);
     if (first !== 1) return undefined;
     return commit.events.filter((e) => e.seq >= from && e.seq <= to);
-  }
-
-  /**
-   * On a replicated stream, whether the commit just stored at `seq` with the
-   * expectation `after` (the subject's last message then; the run's history
-   * ended at event seq `expectedSeq`) is one readers take: nats-server
-   * checks the expectation before replicating, not atomically (codec.ts,
-   * decodeNextCommit), so two engines acting on one run across a leader
-   * change can both be stored. Readers take the first commit in stream order
-   * that continues the history; one between `after` and ours that does
-   * means ours lost, and the caller gets the conflict it would have had on a
-   * single server. Ours stays in the log (2.9's file store loses a subject's
-   * last sequence when its last message is deleted), so a copy of the
-   * history's last commit is put after it, which readers skip too: the
-   * subject's last message again ends where the history does, for the next
-   * append's expectation and lookup. Usually no request at all (ours follows
-   * `after` directly) or one (the next message after `after` is ours).
-   */
-  private async checkWon(c: Conn, runId: string, subject: string, after: number, seq: number, expectedSeq: number, deadline: number): Promise<void> {
-    let chain = expectedSeq;
-    let winner: StoredMsg | undefined;
-    for (let next = after + 1; next < seq;) {
-      const m = await this.getMessage(c, { next_by_subj: subject, seq: next }, deadline);
-      if (!m || m.seq >= seq) break;
-      next = m.seq + 1;
-      const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, chain);
-      if (!commit) continue; // itself a loser (or a copy), skipped by readers
-      chain = commit.events[commit.events.length - 1]!.seq;
-      winner = m;
-    }
-    if (!winner) return;
-    this.runs.delete(runId);
-    const w = decodeCommit(winner.data, runId, { stream: this.o.stream, seq: winner.seq, subject }, null);
-    const hdrs = commitHeaders(runId, w.events[0]!.seq, w.events[w.events.length - 1]!.seq);
-    try {
-      // Only while ours is still the subject's last message: a later append has done the same already.
-      await this.link.call('copy the history\'s end after a commit that lost a race', deadline, (timeoutMs) =>
-        c.pub.publish(subject, winner.data, { msgID: `${runId}/copy-of-${winner.seq}-after-${seq}`, headers: hdrs, lastSubjectSequence: seq, timeoutMs }), undefined, { honoursTimeout: true });
-    } catch (err) {
-      if (apiErrorCode(err) !== ERR_WRONG_LAST_SEQUENCE) throw err;
-    }
-    throw new AppendConflictError(runId, expectedSeq, chain);
-  }
-
-  /** Whether readers take the commit at stream sequence `seq` as the run's history (a retry's original may have lost a race: checkWon). */
-  private async taken(c: Conn, runId: string, subject: string, seq: number, deadline: number): Promise<boolean> {
-    let prev: number | null = null;
-    for await (const m of this.runMessages(c, runId, subject, 1, deadline)) {
-      const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject }, prev);
-      if (m.seq >= seq) return m.seq === seq && commit !== null;
-      if (commit) prev = commit.events[commit.events.length - 1]!.seq;
-    }
-    return false;
-  }
-
-  /** The result of the append a duplicate reply points at, checked to be this run's commit with this dedup id. */
-  private async original(c: Conn, runId: string, dedupId: string, seq: number, deadline: number, lostReply: boolean): Promise<AppendResult> {
-    const m = await this.getMessage(c, { seq }, deadline);
-    if (!m) throw new StoreError(`append to run ${runId}: duplicate of message ${seq}, which no longer exists`, { runId, seq });
-    const commit = decodeCommit(m.data, runId, { stream: this.o.stream, seq, subject: m.subject }, null);
-    if (commit.dedupId !== dedupId || parseRunSubject(this.o.subjectPrefix, m.subject)?.runId !== runId) {
-      throw new StoreError(`append to run ${runId}: the server calls dedup id ${dedupId} a duplicate of message ${seq}, which holds another commit`, { runId, dedupId, seq });
-    }
-    const firstSeq = commit.events[0]!.seq;
-    if (c.replicated && !(await this.taken(c, runId, m.subject, seq, deadline))) throw new AppendConflictError(runId, firstSeq - 1, firstSeq);
-    // After an attempt whose reply was lost, the duplicate is that attempt's own write: this call did write.
-    return { firstSeq, lastSeq: firstSeq + commit.events.length - 1, duplicate: !lostReply, position: seq };
-  }
-
-  /**
-   * A run's messages from stream sequence `fromStreamSeq` on, in order, each
-   * once. The first WALK_LIMIT by direct requests to the stream's leader
-   * (`next_by_subj`), which need no consumer: most runs end within them. A
-   * consumer per read was the only way before, and on a cluster that lost a
-   * node nats-server 2.9 places about one in three of those (R1) on the dead
-   * node, where the create waits out its timeout. Longer runs go on with one
-   * consumer from where the walk stopped (a request per commit would be
-   * slower); its deliveries are checked to move forward by stream sequence,
-   * so a message delivered again (a consumer reset) is skipped, never read as
-   * a second commit.
-   */
-  private async *runMessages(c: Conn, runId: string, subject: string, fromStreamSeq: number, deadline: number): AsyncIterable<{ seq: number; subject: string; data: Uint8Array }> {
-    let next = fromStreamSeq;
-    for (let i = 0; i < WALK_LIMIT; i++) {
-      const m = await this.getMessage(c, { next_by_subj: subject, seq: next }, deadline);
-      if (!m) return;
-      subject = m.subject; // a wildcard (run not in the cache) narrows to the run's subject once found
-      next = m.seq + 1;
-      yield m;
-    }
-    for await (const m of scanMessages(this.link, this.o, c, `read run ${runId}`, { filter_subject: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next })) {
-      if (m.seq < next) continue; // delivered again
-      next = m.seq + 1;
-      yield m;
-    }
-  }
-
-  private async getMessage(c: Conn, query: MsgRequest | { next_by_subj: string; seq: number }, deadline: number): Promise<StoredMsg | null> {
-    try {
-      return await this.link.call('get message', deadline, () => c.jsm.streams.getMessage(this.o.stream, query as MsgRequest));
-    } catch (err) {
-      if (apiErrorCode(err) === ERR_NO_MESSAGE_FOUND) return null;
-      throw err;
-    }
-  }
-
-  /** Updates the cache: `force` for what was just read from the server, else only forward (never back to an older position). */
-  private remember(runId: string, pos: RunPos, force: boolean): void {
-    const cur = this.runs.get(runId);
-    if (!force && cur && cur.subject === pos.subject && cur.lastStreamSeq >= pos.lastStreamSeq) return;
-    this.runs.delete(runId); // re-insert: Map order makes the oldest entry the first to evict
-    this.runs.set(runId, pos);
-    if (this.runs.size > this.o.cacheSize) this.runs.delete(this.runs.keys().next().value!);
   }
 }
 

@@ -1,0 +1,29 @@
+/**
+ * The file-system steps the file store is durable and crash-safe with: a stat
+ * that takes a missing file as null (a run not written yet), and syncing a
+ * directory so a new entry in it survives a crash. Apart from file.ts because
+ * both the store and its follow() (file-follow.ts) use them.
+ */
+import { open, stat } from 'node:fs/promises';
+import { storeIoError } from './io-errors.js';
+
+export async function statOrNull(path: string): Promise<{ ino: number; size: number } | null> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw storeIoError(`cannot stat ${path}`, err, { file: path });
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch (err) {
+    // Some platforms (Windows) cannot fsync a directory; there is nothing more to do there.
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await fh.close();
+  }
+}

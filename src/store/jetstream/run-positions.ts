@@ -1,0 +1,40 @@
+/**
+ * Where each run's subject ended when the store last saw it: the per-run
+ * cache that maps the port's event seqs onto stream seqs (store.ts). A hint
+ * only, bounded (least recently remembered evicted first) and refreshed from
+ * the server whenever it disagrees. Its own file because the store, its
+ * follow() and its race checks (append-races.ts) all consult it.
+ */
+
+/** Where a run's subject ended when last seen. A hint only: refreshed from the server whenever it disagrees. */
+export interface RunPos {
+  subject: string;
+  lastStreamSeq: number;
+  lastEventSeq: number;
+  /** Seq of the first event of the run's last commit: 1 when the run is one commit (e.g. just started). */
+  lastFirstSeq: number;
+}
+
+export class RunPositions {
+  private readonly runs = new Map<string, RunPos>();
+
+  constructor(private readonly cacheSize: number) {}
+
+  get(runId: string): RunPos | undefined {
+    return this.runs.get(runId);
+  }
+
+  /** Drops what is known of the run: the next look asks the server. */
+  forget(runId: string): void {
+    this.runs.delete(runId);
+  }
+
+  /** Updates the cache: `force` for what was just read from the server, else only forward (never back to an older position). */
+  remember(runId: string, pos: RunPos, force: boolean): void {
+    const cur = this.runs.get(runId);
+    if (!force && cur && cur.subject === pos.subject && cur.lastStreamSeq >= pos.lastStreamSeq) return;
+    this.runs.delete(runId); // re-insert: Map order makes the oldest entry the first to evict
+    this.runs.set(runId, pos);
+    if (this.runs.size > this.cacheSize) this.runs.delete(this.runs.keys().next().value!);
+  }
+}
