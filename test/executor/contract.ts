@@ -315,6 +315,7 @@ workflow:
         });
         const runId = await s.start('ct-signal', {});
         await expect(s.signal(runId, 'other', 'alice')).rejects.toMatchObject({ code: 'LF_SIGNAL_REFUSED' });
+        await expect(s.signal('no-such-run', 'release', 'alice')).rejects.toMatchObject({ code: 'LF_SIGNAL_REFUSED', message: expect.stringContaining('no-such-run') });
         await s.signal(runId, 'release', 'alice', { ok: true });
         const early = await s.status(runId);
         expect(early!.tasks.cool_down!.status).toBe('WAITING');
@@ -414,7 +415,7 @@ workflow:
 
       it('cancel while an attempt runs: recorded with who and why, the run and its unsettled tasks CANCELLED, nothing else runs; a settled run is not cancelled again', async () => {
         let running = false;
-        let aborted = false;
+        let aborted = '';
         let nextRan = false;
         const held = gate();
         onTestFinished(() => held.open());
@@ -429,7 +430,7 @@ workflow:
     - { id: next, type: SIMPLE, depends_on: [long] }
 `],
           handlers: {
-            long: async (_i, ctx) => { running = true; await Promise.race([untilAborted(ctx.signal).then(() => { aborted = true; }), held.opened]); return {}; },
+            long: async (_i, ctx) => { running = true; await Promise.race([untilAborted(ctx.signal).then(() => { aborted = String(ctx.signal.reason); }), held.opened]); return {}; },
             next: () => { nextRan = true; return {}; },
           },
         });
@@ -440,7 +441,7 @@ workflow:
         expect(view.status).toBe('CANCELLED');
         expect(view.tasks.long!.status).toBe('CANCELLED');
         expect(view.tasks.next!.status).toBe('CANCELLED');
-        if (traits().abortsRunningHandlers) await waitFor('the running handler to see its abort', () => aborted);
+        if (traits().abortsRunningHandlers) expect(await waitFor('the running handler to see its abort', () => aborted)).toContain('CANCELLED');
         held.open();
         const h = await s.history(runId);
         expect(dataOf(h, 'run.cancelled')).toEqual([{ by: 'commander', reason: 'obsolete' }]);
@@ -851,13 +852,14 @@ workflow:
     - id: wait_ready
       type: DO_WHILE
       depends_on: [submit]
-      loop_over: [check]
+      loop_over: [check, note]
       loop_condition: "check.output.round < 3"
       max_iterations: 5
     - id: check
       type: SIMPLE
       input: { round: "\${wait_ready.output.iteration}", previous: "\${check.output.round}" }
       retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 100ms }
+    - { id: note, type: SIMPLE, depends_on: [check], input: { seen: "\${check.output.round}" } }
     - { id: publish, type: SIMPLE, depends_on: [wait_ready], input: { last: "\${check.output.round}" } }
     - id: route
       type: DECISION
@@ -872,6 +874,7 @@ workflow:
               if (ctx.iteration === 2 && ctx.attempt === 1) throw new Error('not yet reachable');
               return { round: Number(i.round) };
             },
+            note: (i) => ({ noted: i.seen }),
             publish: (i) => ({ last: i.last }),
           },
         });
@@ -882,7 +885,10 @@ workflow:
           `${runId}/check#1/1 iteration 1 previous undefined`, `${runId}/check#2/1 iteration 2 previous 1`,
           `${runId}/check#2/2 iteration 2 previous 1`, `${runId}/check#3/1 iteration 3 previous 2`,
         ]);
-        expect(done.tasks.wait_ready).toMatchObject({ status: 'COMPLETED', output: { iteration: 3, iterations: [{ check: { round: 1 } }, { check: { round: 2 } }, { check: { round: 3 } }] } });
+        expect(done.tasks.wait_ready).toMatchObject({ status: 'COMPLETED', output: {
+            iteration: 3,
+            iterations: [1, 2, 3].map((round) => ({ check: { round }, note: { noted: round } })),
+          } });
         expect(done.tasks.publish!.output).toEqual({ last: 3 });
         expect(done.tasks.route!.output).toMatchObject({ case: 'third' });
         expect(done.tasks.announce!.output).toEqual({ last: 3 });
@@ -905,14 +911,16 @@ workflow:
   tasks:
     - id: wait_ready
       type: DO_WHILE
-      loop_over: [probe]
+      loop_over: [probe, note]
       loop_condition: "probe.output.ready == false"
       max_iterations: 3
     - { id: probe, type: SIMPLE, input: { break_at: "\${workflow.input.break_at}", round: "\${wait_ready.output.iteration}" } }
+    - { id: note, type: SIMPLE, depends_on: [probe] }
     - { id: publish, type: SIMPLE, depends_on: [wait_ready] }
 `],
           handlers: {
             probe: (i) => { calls++; if (i.round === i.break_at) throw new NonRetryableError('probe broke'); return { ready: false }; },
+            note: () => ({}),
             publish: () => ({}),
           },
         });
@@ -927,6 +935,8 @@ workflow:
         expect(broken.status).toBe('FAILED');
         expect(broken.tasks.wait_ready!.error!.message).toContain('probe#2 failed: probe broke');
         expect(broken.error).toMatchObject({ task: 'wait_ready' });
+        expect(broken.tasks.probe!.status).toBe('FAILED');
+        expect(broken.tasks.note!.status).toBe('SKIPPED');
         await replays(s, limit.runId, broken.runId);
       });
     });
