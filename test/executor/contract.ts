@@ -68,6 +68,8 @@ export interface Session {
   status(runId: string): Promise<RunView | null>;
   history(runId: string): Promise<EventEnvelope[]>;
   runs(workflowId: string): Promise<RunSummary[]>;
+  /** Retry from failed: a new run of a FAILED or CANCELLED run that reuses what completed; any other run is refused (RetryRefusedError). Its id. */
+  retry(runId: string): Promise<string>;
   /** The executor dies with attempts in flight (nothing more is reported) and is started again. */
   restart(): Promise<void>;
   close(): Promise<void>;

@@ -12,7 +12,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, loadDefinitionFile, parseDefinition, type Engine, type Handlers, type RunView } from '../../src/index.js';
+import { createEngine, loadDefinitionFile, parseDefinition, type DriveOptions, type Engine, type Handlers, type RunView } from '../../src/index.js';
 import { RunNotFoundError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
 import { FileEventStore } from '../../src/store/index.js';
@@ -65,19 +65,22 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
     }
   };
   const drivenUntilSettled = (signal: AbortSignal) => ({ handlers: handlers as Handlers, untilSettled: true, signal });
+  /** Starts a run (run, runRetry) driven here in the background; resolves with its id once its start is durable. */
+  const launch = (run: (opts: DriveOptions & { onStarted: (runId: string) => void }) => Promise<RunView>) => new Promise<string>((resolve, reject) => {
+    const stop = new AbortController();
+    let started = false;
+    const done = run({ ...drivenUntilSettled(stop.signal), onStarted: (runId) => { started = true; drivers.set(runId, { stop, done }); resolve(runId); } })
+      // Before the start a refusal is the caller's answer; after it, a driver that failed, which the scenario must hear of.
+      .catch((err: unknown) => { if (started) failures.push(err); else reject(err); });
+  });
 
   return {
     async start(workflowId, input) {
       const file = join(definitions, `${workflowId}.yaml`);
       const { definition } = loadDefinitionFile(file);
-      return new Promise<string>((resolve, reject) => {
-        const stop = new AbortController();
-        const done = engine.run(definition, input, {
-          ...drivenUntilSettled(stop.signal), source: { file },
-          onStarted: (runId) => { drivers.set(runId, { stop, done }); resolve(runId); },
-        }).catch((err: unknown) => { failures.push(err); reject(err); });
-      });
+      return launch((opts) => engine.run(definition, input, { ...opts, source: { file } }));
     },
+    retry: (runId) => launch((opts) => engine.runRetry(runId, opts)),
     async decide(runId, taskId, by, decision, comment) {
       await engine.decide(runId, taskId, decision, by, comment);
     },

@@ -48,6 +48,11 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup): Pro
       started.push(runId);
       return runId;
     },
+    async retry(runId) {
+      const { runId: retryId } = await c.client.retry(runId);
+      started.push(retryId);
+      return retryId;
+    },
     async decide(runId, taskId, by, decision, comment) {
       const outcome = await c.clientAs(by).decide(runId, taskId, by, decision, comment, { waitMs: VERDICT_MS });
       if (outcome.how === 'published' && !outcome.verdict) throw new Error(`no engine answered ${by}'s decision on ${taskId} of ${runId} within ${VERDICT_MS} ms`);

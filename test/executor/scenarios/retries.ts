@@ -82,6 +82,53 @@ workflow:
     });
   });
 
+  describe('retry from failed', () => {
+    it('a new run reuses what completed (an approval is not asked for again) and runs the rest; a run that has not settled, or completed, is refused', async () => {
+      let publishFails = true;
+      const calls: string[] = [];
+      const s = await open({
+        workflows: [`
+workflow:
+  id: ct-retry-from-failed
+  name: Retried from where it failed
+  version: 1
+  output: { published: "\${publish.output.published}" }
+  tasks:
+    - { id: fetch, type: SIMPLE }
+    - { id: sign, type: HUMAN, depends_on: [fetch], approvers: [alice] }
+    - { id: publish, type: SIMPLE, depends_on: [sign] }
+`],
+        handlers: {
+          fetch: () => { calls.push('fetch'); return { rows: 7 }; },
+          publish: () => { calls.push('publish'); if (publishFails) throw new NonRetryableError('the archive was full'); return { published: true }; },
+        },
+      });
+      const runId = await s.start('ct-retry-from-failed', {});
+      await s.until(runId, 'waiting');
+      await expect(s.retry(runId)).rejects.toMatchObject({ code: 'LF_RETRY_REFUSED', meta: { runId, status: 'WAITING' }, message: expect.stringMatching(/only a FAILED or CANCELLED run can be retried/) });
+      await s.decide(runId, 'sign', 'alice', 'approved');
+      expect((await s.until(runId, 'settled')).status).toBe('FAILED');
+      expect(calls).toEqual(['fetch', 'publish']);
+
+      publishFails = false;
+      const retryId = await s.retry(runId);
+      const done = await s.until(retryId, 'settled');
+      expect(done.status).toBe('COMPLETED');
+      expect(done.output).toEqual({ published: true });
+      expect(calls).toEqual(['fetch', 'publish', 'publish']);
+      expect(done.retryOf).toEqual({ runId, reused: ['fetch', 'sign'] });
+      expect(done.tasks.sign!.output).toEqual({ decision: 'approved', by: 'alice', comment: null });
+      const h = await s.history(retryId);
+      const started = h[0]!;
+      expect(started.type === 'run.started' && started.data.source?.retryOf?.runId).toBe(runId);
+      expect(eventsOf(h, 'task.completed').filter((e) => e.type === 'task.completed' && e.data.reused).map((e) => (e.data as { task: string }).task)).toEqual(['fetch', 'sign']);
+      await expect(s.retry(retryId)).rejects.toMatchObject({ code: 'LF_RETRY_REFUSED', meta: { runId: retryId, status: 'COMPLETED' } });
+      await expect(s.retry('no-such-run')).rejects.toMatchObject({ code: 'LF_RUN_NOT_FOUND' });
+      expect(await s.runs('ct-retry-from-failed')).toHaveLength(2);
+      await replays(s, runId, retryId);
+    });
+  });
+
   describe('timeouts', () => {
     it('times an attempt out (its handler sees the abort, its late result is not taken) and retries it; a last attempt that times out fails the run TIMED_OUT', async () => {
       const aborted: string[] = [];
