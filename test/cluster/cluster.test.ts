@@ -20,59 +20,28 @@ workflow:
 `);
 
 describe.skipIf(noNats)('engines and workers sharing runs over NATS', () => {
-  const calls: string[] = [];
   // The worker connects as the restricted `worker` NATS user of nats.conf.
   const c = useCluster({
     engines: 2,
     handlers: {
       double: async (i: Record<string, unknown>) => ({ n: Number(i.n) * 2 }),
-      flaky: async (i: Record<string, unknown>, ctx) => { calls.push(`flaky:${ctx.idempotencyKey}`); if (ctx.attempt === 1) throw new Error('first try fails'); return { n: Number(i.n) + 1 }; },
+      flaky: async (i: Record<string, unknown>, ctx) => { if (ctx.attempt === 1) throw new Error('first try fails'); return { n: Number(i.n) + 1 }; },
       report: async (i: Record<string, unknown>) => ({ final: i.n }),
     },
   });
 
-  it('deploys once, starts a run, retries over a durable timer, waits for an approval over NATS and completes', async () => {
+  it('deploys once (a second deploy of the same definition changes nothing); an approver cannot decide under another user\'s name', async () => {
+    // What runs then (the retry over a durable timer, a refused approver, the approval) is the executor contract's (test/executor/contract.ts).
     expect((await c.client.deploy(threeSteps)).changed).toBe(true);
     expect((await c.client.deploy(threeSteps)).changed).toBe(false);
     const { runId } = await c.client.start('cluster-three', { n: 5 });
-    const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 10_000 });
-    expect(waiting.status).toBe('WAITING');
-    expect(waiting.tasks.flaky).toMatchObject({ status: 'COMPLETED', attempts: 2 });
-
-    // bob is a NATS user but not an approver of `sign`: refused, and recorded.
-    await c.clientAs('bob').decide(runId, 'sign', 'bob', 'approved');
+    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 10_000 })).status).toBe('WAITING');
     // alice cannot pass herself off as someone else: the server refuses the subject.
     await expect(c.clientAs('alice').decide(runId, 'sign', 'cfo', 'approved')).rejects.toThrow(/may not publish approvals under that name/);
     await c.clientAs('alice').decide(runId, 'sign', 'alice', 'approved', 'ok');
     const done = await c.client.wait(runId, { timeoutMs: 10_000 });
     expect(done.status).toBe('COMPLETED');
-    expect(done.tasks.report!.output).toEqual({ final: 11 });
-    const events = await c.client.store.read(runId);
-    expect(events.filter((e) => e.type === 'approval.refused').map((e) => e.data)).toEqual([
-      expect.objectContaining({ by: 'bob', reason: expect.stringContaining('bob may not decide task sign') }),
-    ]);
-    expect(replayRun(events).divergence).toBeNull();
-  }, 30_000);
-
-  it('a HUMAN task that waits from the start of a run gets its deadline armed (the start commit is the client\'s, not an engine\'s)', async () => {
-    const gate = def(`
-workflow:
-  id: cluster-gate-first
-  name: Gate first
-  version: 1
-  tasks:
-    - { id: sign, type: HUMAN, approvers: [alice], timeout: 300ms, on_timeout: skip }
-    - { id: report, type: SIMPLE, depends_on: [sign], trigger_rule: all_done }
-`);
-    await c.client.deploy(gate);
-    const { runId } = await c.client.start('cluster-gate-first', {});
-    // Nobody decides: the deadline fires, the task is skipped, and the run goes on to the end.
-    const done = await c.client.wait(runId, { timeoutMs: 15_000 });
-    expect(done.status).toBe('COMPLETED');
-    expect(done.tasks.sign).toMatchObject({ status: 'SKIPPED' });
-    const events = await c.client.store.read(runId);
-    expect(events.map((e) => e.type)).toContain('timer.fired');
-    expect(replayRun(events).divergence).toBeNull();
+    expect((await c.client.store.read(runId)).filter((e) => e.type === 'approval.recorded').map((e) => e.data)).toEqual([{ task: 'sign', decision: 'approved', by: 'alice', comment: 'ok' }]);
   }, 30_000);
 
   it('a run the fold cannot continue fails with the error on NATS, and the engines go on with other runs', async () => {

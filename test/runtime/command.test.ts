@@ -1,9 +1,10 @@
 /**
- * COMMAND tasks driven by the engine: the attempt's argv, cwd and env are
- * resolved from templates when it starts (effects.ts) and run by the executor
- * the engine is given; failures, retries, timeouts and cancellation behave as
- * a SIMPLE task's, and the program's processes die with a timed-out or
- * cancelled attempt.
+ * COMMAND tasks driven by the embedded engine: the attempt's argv, cwd and
+ * env are resolved from templates when it starts (effects.ts) and run by the
+ * executor the engine is given, and the program's processes die with a
+ * cancelled attempt. Failures, retries and timeouts (a timed-out command dies
+ * with its grandchild) are the executor contract's (test/executor/contract.ts),
+ * on the local engine and on a NATS worker.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { outputWriter } from '../../src/api/index.js';
@@ -66,61 +67,8 @@ describe('COMMAND tasks on the engine', () => {
     expect(seen[0]!.ctx).toMatchObject({ taskId: 'who', attempt: 1, definitionFile: '/defs/pipeline.yaml', idempotencyKey: `${seen[0]!.ctx.runId}/who/1` });
   });
 
-  it('fails a task whose program does not exist at once, without retries, and the history says so', async () => {
-    const e = commandEngine();
-    const d = def(`
-workflow:
-  id: cmd-missing
-  tasks:
-    - id: scan
-      type: COMMAND
-      command: [no-such-scanner-lf, --all]
-      retry_policy: { max_attempts: 3, initial_delay: 0 }
-`);
-    const view = await e.run(d, {}, { handlers: {} });
-    expect(view.status).toBe('FAILED');
-    expect(view.tasks.scan).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_COMMAND_NOT_FOUND', retryable: false } });
-    const failed = (await e.events(view.runId)).find((ev) => ev.type === 'task.failed')!;
-    expect(JSON.stringify(failed.data)).toMatch(/program \\"no-such-scanner-lf\\" was not found on PATH/);
-  });
 
-  it('retries a non-zero exit and records the stderr tail of each attempt', async () => {
-    const e = commandEngine();
-    const d = def(`
-workflow:
-  id: cmd-exit
-  tasks:
-    - id: flaky
-      type: COMMAND
-      command: [sh, -c, 'echo "attempt $LF_ATTEMPT: upstream refused" >&2; exit 7']
-      retry_policy: { max_attempts: 2, initial_delay: 0 }
-`);
-    const view = await e.run(d, {}, { handlers: {} });
-    expect(view.tasks.flaky).toMatchObject({ status: 'FAILED', attempts: 2, error: { code: 'LF_COMMAND_EXIT', retryable: true } });
-    const failures = (await e.events(view.runId)).filter((ev) => ev.type === 'task.failed').map((ev) => (ev.data as { error: { message: string } }).error.message);
-    expect(failures).toEqual([
-      'command sh exited with code 7; stderr (last 2000 bytes at most): attempt 1: upstream refused',
-      'command sh exited with code 7; stderr (last 2000 bytes at most): attempt 2: upstream refused',
-    ]);
-  });
 
-  it('kills the command and the grandchild it started when the attempt times out', async () => {
-    const e = commandEngine();
-    const pids = join(tempDir('lf-cmd-timeout-'), 'pids');
-    const d = def(`
-workflow:
-  id: cmd-timeout
-  tasks:
-    - id: hang
-      type: COMMAND
-      command: [sh, -c, 'sleep 300 & echo "$$ $!" > "$0"; wait', "${pids}"]
-      timeout: 1s
-`);
-    const view = await e.run(d, {}, { handlers: {} });
-    expect(view.tasks.hang).toMatchObject({ status: 'TIMED_OUT' });
-    const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
-    await waitFor('the command and its grandchild to be gone', () => processGone(shell!) && processGone(sleeper!));
-  });
 
   it('kills the command when its run is cancelled', async () => {
     const e = commandEngine();
@@ -168,14 +116,6 @@ workflow:
     expect(view.tasks.each!.output).toEqual({ results: [{ loud: 'A', index: 0 }, { loud: 'B; ECHO C', index: 1 }] });
   });
 
-  it('a template that resolves to a NUL in an argument fails the task with LF_NUL_CHARACTER, not retried (spawn threw ERR_INVALID_ARG_VALUE)', async () => {
-    const e = commandEngine();
-    const d = def('workflow:\n  id: cmd-nul\n  input: { required: [arg] }\n  tasks:\n    - { id: a, type: COMMAND, command: [echo, "${workflow.input.arg}"], retry_policy: { max_attempts: 3 } }\n');
-    const view = await e.run(d, { arg: 'a\0b' }, { handlers: {} });
-    expect(view.status).toBe('FAILED');
-    expect(view.tasks.a).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_NUL_CHARACTER', retryable: false } });
-    expect(view.tasks.a!.error!.message).toBe('task a: command[1] resolves to a value with a NUL character (\\0), which no program argument or environment value can carry; fix the template or the input it reads');
-  });
 });
 
 describe('output_to that turns out to be a directory, in-process', () => {

@@ -2,11 +2,12 @@
  * Retry from failed: a new run of the failed run's recorded definition and
  * input that completes the tasks it can reuse without an attempt (the pure
  * step records task.started + task.completed marked `reused`), runs the rest,
- * and replays exactly from its own log.
+ * and replays exactly from its own log. Retrying a failed run on an executor
+ * (what is reused, what runs, what is refused) is the executor contract's
+ * (test/executor/contract.ts); here, the step and a CANCELLED run's WAIT and HUMAN.
  */
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
-import { NonRetryableError, RetryRefusedError } from '../../src/errors/index.js';
 import { retryPlan, startFold, step, type Handlers } from '../../src/runtime/index.js';
 import { def, engine, expectReplayMatches } from '../helpers/engine.js';
 
@@ -31,19 +32,6 @@ workflow:
     - { id: light, type: SIMPLE }
     - { id: publish, type: SIMPLE, depends_on: [heavy, light] }
 `);
-
-/** Handlers counting their calls; `publish` fails while `failPublish.now` is true. */
-function counting(failPublish: { now: boolean }) {
-  const calls: Record<string, number> = {};
-  const count = (id: string) => { calls[id] = (calls[id] ?? 0) + 1; };
-  const handlers: Handlers = {
-    fetch: async () => { count('fetch'); return { kind: 'big' }; },
-    heavy: async () => { count('heavy'); return { rows: 7 }; },
-    light: async () => { count('light'); return { rows: 1 }; },
-    publish: async () => { count('publish'); if (failPublish.now) throw new NonRetryableError('the archive was full'); return { published: true }; },
-  };
-  return { calls, handlers };
-}
 
 describe('retry from failed', () => {
   it('the step completes reused tasks in dependency order without attempts and starts the failed task', () => {
@@ -81,33 +69,6 @@ describe('retry from failed', () => {
     expect(s.effects.filter((e) => e.type === 'attempt.start').map((e) => e.type === 'attempt.start' && e.taskId)).toEqual(['light']);
   });
 
-  it('retries a failed run: only the failed task runs again, the new run names the old one and replays exactly', async () => {
-    const { engine: e } = engine();
-    const fail = { now: true };
-    const { calls, handlers } = counting(fail);
-    const first = await e.run(routed, {}, { handlers, maxTimerWaitMs: 0 });
-    expect(first.status).toBe('WAITING');
-    await e.decide(first.runId, 'sign', 'approved', 'alice');
-    const failed = await e.drive(first.runId, { handlers });
-    expect(failed.status).toBe('FAILED');
-    expect(calls).toEqual({ fetch: 1, heavy: 1, publish: 1 });
-
-    fail.now = false;
-    const view = await e.runRetry(failed.runId, { handlers });
-    expect(view.status).toBe('COMPLETED');
-    expect(view.output).toBeDefined();
-    // fetch and heavy were reused, the approval too (nobody approved again), route re-evaluated: publish alone ran.
-    expect(calls).toEqual({ fetch: 1, heavy: 1, publish: 2 });
-    expect(view.tasks.sign!.output).toEqual({ decision: 'approved', by: 'alice', comment: null });
-    expect(view.tasks.route!.status).toBe('COMPLETED');
-    const status = await e.status(view.runId);
-    expect(status.retryOf).toEqual({ runId: failed.runId, reused: ['fetch', 'sign', 'heavy'] });
-    const events = await e.events(view.runId);
-    const started = events[0]!;
-    expect(started.type === 'run.started' && started.data.source?.retryOf?.runId).toBe(failed.runId);
-    expect(events.filter((ev) => ev.type === 'task.completed' && ev.data.reused).map((ev) => ev.type === 'task.completed' && ev.data.task)).toEqual(['fetch', 'sign', 'heavy']);
-    await expectReplayMatches(e, view);
-  });
 
   it('runs again every task downstream of one that runs again, and never reuses loop bodies', () => {
     const d = def(`
@@ -135,19 +96,6 @@ workflow:
     expect(retryPlan(compiled, snap)).toEqual({ a: 'A' });
   });
 
-  it('refuses a run that completed, with LF_RETRY_REFUSED and its status', async () => {
-    const { engine: e } = engine();
-    const { handlers } = counting({ now: false });
-    const first = await e.run(routed, {}, { handlers, maxTimerWaitMs: 0 });
-    await e.decide(first.runId, 'sign', 'approved', 'alice');
-    const done = await e.drive(first.runId, { handlers });
-    expect(done.status).toBe('COMPLETED');
-    const err = await e.retry(done.runId).catch((x: unknown) => x);
-    expect(err).toBeInstanceOf(RetryRefusedError);
-    expect(err).toMatchObject({ code: 'LF_RETRY_REFUSED', meta: { runId: done.runId, status: 'COMPLETED' } });
-    expect((err as Error).message).toMatch(/COMPLETED.*only a FAILED or CANCELLED run can be retried/);
-    expect((await e.list()).length).toBe(1);
-  });
 
   it('retries a CANCELLED run: a WAIT that got its signal is reused, the approval nobody gave is asked for again', async () => {
     const d = def(`

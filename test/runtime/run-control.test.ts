@@ -1,14 +1,13 @@
 /**
- * SET, TERMINATE and pause/resume (docs/language.md, "How the constructs run"): in the fold, in the
- * pure commit, and driven on the memory store with real handlers.
+ * SET and pause/resume (docs/language.md, "How the constructs run"): in the fold, in the
+ * pure commit, and SET driven on the memory store with real handlers. TERMINATE and pause,
+ * resume and cancel driven by an executor are the executor contract's (test/executor/contract.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
-import { PauseRefusedError } from '../../src/errors/index.js';
 import type { PendingEvent } from '../../src/events/index.js';
 import { applyEvent, prepareCommit, recordedState, runStatus, startFold } from '../../src/runtime/index.js';
-import { def, engine, expectReplayMatches, runToIdle } from '../helpers/engine.js';
-import { untilAborted, waitFor } from '../helpers/wait.js';
+import { def, engine, runToIdle } from '../helpers/engine.js';
 
 const T0 = '2026-01-01T09:00:00.000Z';
 
@@ -69,51 +68,6 @@ describe('SET', () => {
   });
 });
 
-describe('TERMINATE', () => {
-  const terminating = (status: 'COMPLETED' | 'FAILED') => def(`
-workflow:
-  id: term-${status.toLowerCase()}
-  name: Terminate
-  version: 1
-  output: { checked: "\${check.output.why}" }
-  tasks:
-    - { id: slow, type: SIMPLE }
-    - { id: check, type: SIMPLE }
-    - { id: stop, type: TERMINATE, depends_on: [check], status: ${status}, reason: "stopped: \${check.output.why}" }
-    - { id: later, type: SIMPLE, depends_on: [stop] }
-`);
-
-  it('FAILED: ends the run at once with LF_TERMINATED and the reason; the running attempt is aborted (its handler sees the signal), pending tasks are skipped', async () => {
-    const { engine: e } = engine();
-    let aborted = false;
-    const view = await runToIdle(e, terminating('FAILED'), {}, {
-      slow: async (_input, ctx) => { await untilAborted(ctx.signal); aborted = true; return {}; },
-      check: async () => ({ why: 'nothing to do' }),
-      later: async () => ({}),
-    });
-    expect(view.status).toBe('FAILED');
-    expect(view.error).toEqual({ code: 'LF_TERMINATED', retryable: false, message: 'stopped: nothing to do', task: 'stop' });
-    expect(view.tasks.stop).toMatchObject({ status: 'COMPLETED', output: { status: 'FAILED', reason: 'stopped: nothing to do' } });
-    expect(view.tasks.slow!.status).toBe('CANCELLED');
-    expect(view.tasks.later!.status).toBe('SKIPPED');
-    expect(view.output).toEqual({ checked: 'nothing to do' });
-    await waitFor('the slow handler to see its abort signal', () => aborted);
-  });
-
-  it('COMPLETED: the run completes with no error, output mapped, the rest skipped or cancelled', async () => {
-    const { engine: e } = engine();
-    const view = await runToIdle(e, terminating('COMPLETED'), {}, {
-      slow: async (_input, ctx) => { await untilAborted(ctx.signal); return {}; },
-      check: async () => ({ why: 'done early' }),
-      later: async () => ({}),
-    });
-    expect(view.status).toBe('COMPLETED');
-    expect(view.error).toBeNull();
-    expect(view.output).toEqual({ checked: 'done early' });
-    expect(view.tasks.slow!.status).toBe('CANCELLED');
-    expect(view.tasks.later!.status).toBe('SKIPPED');
-  });
-});
 
 describe('pause and resume in the fold', () => {
   const compiled = compile(pausable);
@@ -156,52 +110,3 @@ describe('pause and resume in the fold', () => {
   });
 });
 
-describe('pause and resume on the embedded store (RunDriver)', () => {
-  it('pause mid-run: the running attempt finishes and is recorded, nothing new starts; resume continues and completes', async () => {
-    const { engine: e } = engine();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    let aStarted = false;
-    const started: string[] = [];
-    let runId = '';
-    const running = e.run(pausable, {}, {
-      handlers: {
-        a: async () => { aStarted = true; await gate; return { ok: true }; },
-        b: async () => { started.push('b'); return {}; },
-        c: async () => { started.push('c'); return {}; },
-      },
-      maxTimerWaitMs: 60_000,
-      onStarted: (id) => { runId = id; },
-    });
-    await waitFor('task a to be running', () => aStarted);
-    const pausedView = await e.pause(runId, { by: 'ops', reason: 'maintenance' });
-    expect(pausedView.status).toBe('PAUSED');
-    release();
-    const view = await running;
-    expect(view.status).toBe('PAUSED');
-    expect(view.tasks.a).toMatchObject({ status: 'COMPLETED', output: { ok: true } });
-    expect(view.tasks.b!.status).toBe('SCHEDULED');
-    expect(started).toEqual([]);
-    const types = (await e.events(runId)).map((x) => x.type);
-    expect(types).toEqual(['run.started', 'task.started', 'run.paused', 'task.completed']);
-    await expectReplayMatches(e, view);
-    // A second pause is refused, and nothing is recorded.
-    await expect(e.pause(runId)).rejects.toThrow(PauseRefusedError);
-    await expect(e.pause(runId)).rejects.toThrow(/already paused/);
-    expect((await e.events(runId)).length).toBe(4);
-
-    const { changed } = await e.unpause(runId, { by: 'ops' });
-    expect(changed).toBe(true);
-    const done = await e.drive(runId, {
-      handlers: { a: async () => ({}), b: async () => { started.push('b'); return {}; }, c: async () => { started.push('c'); return {}; } },
-    });
-    expect(done.status).toBe('COMPLETED');
-    expect(started.sort()).toEqual(['b', 'c']);
-    const after = (await e.events(runId)).map((x) => x.type === 'task.started' ? `started ${x.data.task}` : x.type);
-    expect(after.slice(4, 7)).toEqual(['run.resumed', 'started b', 'started c']);
-    await expectReplayMatches(e, done);
-    // A settled run cannot be paused.
-    await expect(e.pause(runId)).rejects.toThrow(/already COMPLETED/);
-    expect((await e.unpause(runId)).changed).toBe(false);
-  });
-});

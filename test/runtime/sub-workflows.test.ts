@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { NonRetryableError } from '../../src/errors/index.js';
 import { type Handlers } from '../../src/runtime/index.js';
 import { Engine, type ChildResolver } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import type { Definition } from '../../src/definition/index.js';
-import { def, expectReplayMatches } from '../helpers/engine.js';
+import { def } from '../helpers/engine.js';
 
 const parent = def(`
 workflow:
@@ -50,45 +49,7 @@ function engineWith(defs: Definition[]): { engine: Engine; store: MemoryEventSto
 }
 
 describe('SUB_WORKFLOW on the embedded store', () => {
-  it('starts the child once under <runId>-<task>-<attempt>, takes its workflow output as the task output, and links both ways', async () => {
-    const { engine } = engineWith([child]);
-    const seen: unknown[] = [];
-    const handlers: Handlers = { double: (i) => ({ total: Number(i.n) * 2 }), after: (i) => { seen.push(i); return {}; } };
-    const view = await engine.run(parent, { n: 21 }, { handlers, source: { file: '/defs/parent.yaml' } });
-    expect(view.status).toBe('COMPLETED');
-    expect(view.output).toEqual({ total: 42 });
-    expect(seen).toEqual([{ total: 42 }]);
-    const childId = `${view.runId}-call-1`;
-    expect(view.tasks.call).toMatchObject({ status: 'COMPLETED', output: { total: 42 }, child: childId });
-    const childView = await engine.status(childId);
-    expect(childView).toMatchObject({ status: 'COMPLETED', workflowId: 'child', input: { n: 21 }, parent: { runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1, depth: 1 } });
-    const started = (await engine.events(childId))[0]!;
-    expect(started.type === 'run.started' && started.data.source?.parent).toEqual({ runId: view.runId, workflowId: 'parent', task: 'call', attempt: 1, depth: 1 });
-    await expectReplayMatches(engine, view);
-  });
 
-  it("fails the task with the child's error, and a retry starts a new child", async () => {
-    const { engine } = engineWith([child]);
-    let calls = 0;
-    const view = await engine.run(parent, { n: 1 }, {
-      handlers: { double: () => { calls++; throw new NonRetryableError('no doubling today', 'NOPE'); }, after: () => ({}) },
-      source: { file: '/defs/parent.yaml' },
-    });
-    expect(view.status).toBe('FAILED');
-    expect(view.tasks.call).toMatchObject({ status: 'FAILED', attempts: 1 });
-    expect(view.tasks.call!.error).toMatchObject({ code: 'NOPE', retryable: false });
-    expect(view.tasks.call!.error!.message).toContain(`sub-workflow child (run ${view.runId}-call-1) failed at task double: no doubling today`);
-    expect(calls).toBe(1);
-
-    // A retryable failure of the child: the parent retries with a new child run.
-    const { engine: e2 } = engineWith([child]);
-    let n = 0;
-    const v2 = await e2.run(parent, { n: 1 }, { handlers: { double: () => { if (n++ === 0) throw new Error('flaky'); return { total: 2 }; }, after: () => ({}) } });
-    expect(v2.status).toBe('COMPLETED');
-    expect(v2.tasks.call).toMatchObject({ attempts: 2, child: `${v2.runId}-call-2` });
-    expect((await e2.status(`${v2.runId}-call-1`)).status).toBe('FAILED');
-    expect((await e2.status(`${v2.runId}-call-2`)).status).toBe('COMPLETED');
-  });
 
   it('fails the attempt with LF_SUBWORKFLOW_NOT_FOUND when no definition has that id (no crash)', async () => {
     const { engine } = engineWith([]);
@@ -136,21 +97,4 @@ workflow:
     expect(calls).toBe(1);
   });
 
-  it('cancels the child run when the parent is cancelled', async () => {
-    const { engine } = engineWith([child]);
-    let release!: () => void;
-    const started = new Promise<void>((r) => { release = r; });
-    const handlers: Handlers = {
-      double: (_i, ctx) => new Promise((_res, rej) => { release(); ctx.signal.addEventListener('abort', () => rej(new Error('aborted'))); }),
-      after: () => ({}),
-    };
-    const run = engine.run(parent, { n: 1 }, { handlers, runId: 'p1' });
-    await started;
-    await engine.cancel('p1', { by: 'ops' });
-    const view = await run;
-    expect(view.status).toBe('CANCELLED');
-    const c = await engine.status('p1-call-1');
-    expect(c.status).toBe('CANCELLED');
-    expect(c.error!.message).toContain('run p1');
-  });
 });

@@ -1,0 +1,110 @@
+/**
+ * The executor contract: one table of scenarios that every executor runs —
+ * the local engine over the file store (local.test.ts) and the NATS engines
+ * and workers over a real nats-server (nats.test.ts) — as test/store/contract.ts
+ * is for stores. Each scenario is written from docs/language.md: YAML
+ * definitions in the shape the docs show, and assertions on what a user
+ * relies on (final status, outputs, the events in the history, who approved
+ * or signalled or paused). A scenario never asks which executor it runs on:
+ * where two executors legitimately differ, that difference is a field of
+ * `ExecutorTraits`, which the adapter sets. The scenarios are in
+ * scenarios/, one file per group of constructs; this file is the port they
+ * use (`Executor`, `Session`) and the runner.
+ */
+import { describe, expect, onTestFinished } from 'vitest';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { replayRun, type Handlers, type RunView } from '../../src/runtime/index.js';
+import type { RunSummary } from '../../src/store/index.js';
+import { childScenarios } from './scenarios/children.js';
+import { commandScenarios } from './scenarios/commands.js';
+import { fanOutScenarios } from './scenarios/fan-out.js';
+import type { ScenarioKit } from './scenarios/kit.js';
+import { peopleScenarios } from './scenarios/people.js';
+import { restartScenarios } from './scenarios/restarts.js';
+import { retryScenarios } from './scenarios/retries.js';
+import { runControlScenarios } from './scenarios/run-control.js';
+
+/** Where two executors legitimately differ; a scenario reads these, never the executor's name. */
+export interface ExecutorTraits {
+  /**
+   * The `reason` of the task.restarted an attempt lost with the executor gets:
+   * 'resumed' where the process that drove the run is started again and
+   * resumes it, 'worker_lost' where another worker finds it unfinished.
+   */
+  restartReason: 'resumed' | 'worker_lost';
+  /**
+   * Whether a handler still running when its run is cancelled or terminated
+   * gets its AbortSignal. In-process it does; a remote worker is told nothing
+   * (its attempt's outcome is simply not taken), only its deadline aborts it.
+   */
+  abortsRunningHandlers: boolean;
+  /** The `by` of the task.completed that reports a child run's outcome to its parent: on NATS the engine that saw the child settle; in-process none. */
+  childOutcomeBy: string | undefined;
+}
+
+/** What one scenario gives the executor: its definitions (YAML, as a user writes them) and the handlers its workers run. */
+export interface ScenarioSetup {
+  workflows: string[];
+  handlers: Handlers;
+}
+
+/** One scenario's use of an executor. People are named by the NATS users of nats.conf (alice, bob, commander), who exist on both. */
+export interface Session {
+  /** Starts a run of the workflow with that id; the executor drives it from then on. */
+  start(workflowId: string, input: Record<string, unknown>): Promise<string>;
+  /** A decision on a HUMAN task by that person; a refusal throws ApprovalRefusedError (after recording it for the audit trail). */
+  decide(runId: string, taskId: string, by: string, decision: 'approved' | 'rejected', comment?: string): Promise<void>;
+  /** A signal from that person; one no WAIT takes throws SignalRefusedError and records nothing. */
+  signal(runId: string, name: string, by: string, data?: unknown): Promise<void>;
+  /** A refusal (settled, already paused) throws PauseRefusedError and records nothing. */
+  pause(runId: string, by: string, reason?: string): Promise<void>;
+  /** `changed` is false (nothing recorded) when the run was not paused. */
+  resume(runId: string, by: string): Promise<{ changed: boolean }>;
+  /** `changed` is false (nothing recorded) when the run had settled. */
+  cancel(runId: string, by: string, reason?: string): Promise<{ changed: boolean }>;
+  /** The run once it has settled, or (`waiting`) also once it waits for a person, a signal or a resume. */
+  until(runId: string, what: 'settled' | 'waiting'): Promise<RunView>;
+  /** The run as it is now; null for a run that does not exist (yet). */
+  status(runId: string): Promise<RunView | null>;
+  history(runId: string): Promise<EventEnvelope[]>;
+  runs(workflowId: string): Promise<RunSummary[]>;
+  /** Retry from failed: a new run of a FAILED or CANCELLED run that reuses what completed; any other run is refused (RetryRefusedError). Its id. */
+  retry(runId: string): Promise<string>;
+  /** The executor dies with attempts in flight (nothing more is reported) and is started again. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Executor {
+  traits: ExecutorTraits;
+  open(setup: ScenarioSetup): Promise<Session>;
+}
+
+/**
+ * Runs the table against an executor. `executor` is called while the
+ * describe is collected (it may register beforeAll/afterAll hooks, as
+ * useCluster does) and returns the adapter the scenarios use.
+ */
+export function runExecutorContract(name: string, executor: () => Executor, opts: { skip?: boolean } = {}): void {
+  describe.skipIf(opts.skip)(`executor contract: ${name}`, () => {
+    const ex = executor();
+    const kit: ScenarioKit = {
+      traits: () => ex.traits,
+      async open(setup) {
+        const s = await ex.open(setup);
+        onTestFinished(() => s.close());
+        return s;
+      },
+      async replays(s, ...runIds) {
+        for (const runId of runIds) expect(replayRun(await s.history(runId)).divergence, runId).toBeNull();
+      },
+    };
+    retryScenarios(kit);
+    peopleScenarios(kit);
+    runControlScenarios(kit);
+    childScenarios(kit);
+    fanOutScenarios(kit);
+    commandScenarios(kit);
+    restartScenarios(kit);
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The NATS executor for the contract: two ClusterEngines sharing the runs on
+ * the file's own nats-server (the cluster fixture, started once for the
+ * file), one worker per scenario connected as nats.conf's restricted `worker`
+ * user with the scenario's handlers and a command executor, and people acting
+ * through clients connected as their own NATS users (their name is the `by`
+ * the engines record). A restart is the executor dying: the worker stops
+ * without letting its attempts finish (they go back to the queue, unreported)
+ * and the engines are replaced by new ones.
+ */
+import { CancelRefusedError } from '../../src/errors/index.js';
+import { SETTLED_STATUSES } from '../../src/events/index.js';
+import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { COMMAND_HANDLER, type RunView } from '../../src/runtime/index.js';
+import { createCommandExecutor } from '../../src/workers/index.js';
+import { def } from '../helpers/engine.js';
+import { useCluster, type Cluster } from '../helpers/cluster.js';
+import type { Worker } from '../../src/cluster/index.js';
+import type { Executor, ScenarioSetup, Session } from './contract.js';
+
+const ENGINES = 2;
+const VERDICT_MS = 10_000;
+const UNTIL_MS = 20_000;
+
+export function natsExecutor(): Executor {
+  const c = useCluster({ engines: ENGINES });
+  return {
+    traits: { restartReason: 'worker_lost', abortsRunningHandlers: false, childOutcomeBy: 'engine' },
+    open: (setup) => openNats(c, setup),
+  };
+}
+
+async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup): Promise<Session> {
+  for (const yaml of workflows) await c.client.deploy(def(yaml));
+  // The worker user may not make its consumers (an engine makes one when it first hands out an attempt, and the
+  // worker polls for it): made here at once, so that a scenario does not wait for that.
+  const jsm = await c.jsm();
+  for (const name of [...Object.keys(handlers), COMMAND_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name);
+  // A grace of 0: a stop is a death, what the worker runs is handed back unreported.
+  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), concurrency: 8, stopGraceMs: 0 });
+  let worker: Worker = await addWorker();
+  const started: string[] = [];
+
+  const settled = (v: RunView | null) => !!v && SETTLED_STATUSES.includes(v.status);
+  return {
+    async start(workflowId, input) {
+      const { runId } = await c.client.start(workflowId, input);
+      started.push(runId);
+      return runId;
+    },
+    async retry(runId) {
+      const { runId: retryId } = await c.client.retry(runId);
+      started.push(retryId);
+      return retryId;
+    },
+    async decide(runId, taskId, by, decision, comment) {
+      const outcome = await c.clientAs(by).decide(runId, taskId, by, decision, comment, { waitMs: VERDICT_MS });
+      if (outcome.how === 'published' && !outcome.verdict) throw new Error(`no engine answered ${by}'s decision on ${taskId} of ${runId} within ${VERDICT_MS} ms`);
+    },
+    async signal(runId, name, by, data) {
+      const verdict = await c.clientAs(by).signal(runId, name, { ...(data !== undefined ? { data } : {}), waitMs: VERDICT_MS });
+      if (!verdict) throw new Error(`no engine answered ${by}'s signal ${name} to ${runId} within ${VERDICT_MS} ms`);
+    },
+    async pause(runId, by, reason) {
+      const { recorded } = await c.clientAs(by).pause(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_MS });
+      if (!recorded) throw new Error(`no engine answered ${by}'s pause of ${runId} within ${VERDICT_MS} ms`);
+    },
+    async resume(runId, by) {
+      return { changed: (await c.clientAs(by).resume(runId, { waitMs: VERDICT_MS })).changed };
+    },
+    async cancel(runId, by, reason) {
+      try {
+        await c.clientAs(by).cancel(runId, { ...(reason !== undefined ? { reason } : {}), waitMs: VERDICT_MS });
+        return { changed: true };
+      } catch (err) {
+        // The engine's refusal of a settled run: nothing changed (as the embedded Engine.cancel says with changed: false).
+        if (err instanceof CancelRefusedError && SETTLED_STATUSES.includes(err.meta.status as RunView['status'])) return { changed: false };
+        throw err;
+      }
+    },
+    async until(runId, what) {
+      const view = await c.client.wait(runId, { orWaiting: what === 'waiting', timeoutMs: UNTIL_MS });
+      const done = settled(view) || (what === 'waiting' && (view.status === 'WAITING' || view.status === 'PAUSED'));
+      if (!done) throw new Error(`run ${runId} is still ${view.status} after ${UNTIL_MS} ms (waited until ${what})`);
+      return view;
+    },
+    status: (runId) => c.client.status(runId),
+    history: (runId) => c.client.store.read(runId),
+    runs: (workflowId) => c.client.store.listRuns({ workflowId }),
+    async restart() {
+      await c.stopWorker(worker);
+      for (const e of [...c.engines]) await c.stopEngine(e);
+      for (let i = 0; i < ENGINES; i++) await c.addEngine();
+      worker = await addWorker();
+    },
+    async close() {
+      // A run a failed scenario left behind must not reach the next scenario's worker (handlers may share names).
+      for (const runId of started) {
+        if (!settled(await c.client.status(runId))) await c.clientAs('commander').cancel(runId, { reason: 'scenario over', waitMs: VERDICT_MS }).catch(() => undefined);
+      }
+      await c.stopWorker(worker);
+    },
+  };
+}
