@@ -14,7 +14,7 @@ import { diskEngine } from './triggers/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
-  StoreError, CorruptRunError, RunBusyError, EventRejectedError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
+  StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
   RetryRefusedError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';

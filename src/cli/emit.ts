@@ -126,7 +126,7 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   for (const w of result.warnings) io.err(`warning: ${w}`);
   if (opts.json) {
     const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
-    // One shape on every store (docs: README, `emit --json`): the NATS path prints the same keys.
+    // One shape on every store (docs/runs.md, `emit --json`): the NATS path prints the same keys.
     const duplicate = result.runs.length > 0 && result.runs.every((r) => r.duplicate);
     io.out(JSON.stringify({ event: result.event, accepted: true, duplicate, runs, rejected: null, warnings: result.warnings, skipped: catalog.skipped }, null, 2));
   } else if (result.runs.length === 0) {

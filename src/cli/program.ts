@@ -91,7 +91,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--limit <n>', 'the newest n matching runs (at most 500)').option('--json')
     .action(act(() => import('./read.js'), (m, o) => m.listCmd(io, g(), o)));
   p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.json); progress on stderr')
-    .option('--json', 'print { bucket, runs, corrupt, ms } as JSON')
+    .option('--json', 'print { index, runs, corrupt, ms } as JSON')
     .action(act(() => import('./reindex.js'), (m, o) => m.reindexCmd(io, g(), o)));
   p.command('history').argument('<runId>', 'run id').description('the audit trail: every event of the run').option('--json')
     .action(act(() => import('./read.js'), (m, runId: string, o) => m.historyCmd(io, g(), runId, o)));

@@ -16,7 +16,7 @@
  * lost worker's (worker.ts). One an older worker is still running when it is
  * moved runs a second time, under the same idempotency key, as an attempt
  * whose worker is cut off does: stop older workers before the engines are
- * upgraded (README, "Upgrading").
+ * upgraded (docs/nats.md, "Upgrading to a stream per queue").
  */
 import type { JetStreamManager, MsgRequest } from 'nats';
 import { LEGACY_TASKS } from './subjects.js';

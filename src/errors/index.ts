@@ -174,13 +174,6 @@ export class RunLogDamagedError extends LedgerflowError {
   }
 }
 
-/** A recorded event the machine cannot accept (unknown task, wrong state, stale attempt). */
-export class EventRejectedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
-    super('LF_EVENT_REJECTED', message, meta);
-  }
-}
-
 export class UnsupportedTaskTypeError extends LedgerflowError {
   constructor(taskId: string, type: string) {
     super(

@@ -15,7 +15,7 @@ export function colors(enabled: boolean): Colors {
 
 export interface Look { glyph: string; word: string; paint: (s: string) => string }
 
-/** The glyphs, in the order the README's legend lists them. */
+/** The glyphs, in the order the legend of docs/runs.md ("Watch runs in the terminal") lists them. */
 export const GLYPHS = {
   completed: '✓', failed: '✗', running: '●', waiting: '◌', paused: '⏸', pending: '○', skipped: '⤼', retrying: '↻', cancelled: '⊘',
 } as const;

@@ -1,7 +1,7 @@
 /**
  * `ledgerflow ui` as a library: the dashboard's HTTP server (Hono on Node)
  * on the embedded store or on NATS. This file is the module's only import
- * surface. See docs/dashboard.md ("HTTP API") and README "Dashboard".
+ * surface. See docs/dashboard.md (running `ledgerflow ui`, "The pages", "HTTP API").
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';

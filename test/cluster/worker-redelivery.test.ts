@@ -4,7 +4,7 @@ import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, taskSt
 import { AttemptLedger } from '../../src/cluster/attempts.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/wait.js';
+import { gate, waitFor } from '../helpers/wait.js';
 
 const attempt = (runId: string, handler = 'slow'): TaskMessage => ({
   runId, workflowId: 'wf', version: 1, taskId: handler, attempt: 1, handler, input: { n: 21 }, token: 'no-engine-checks-it-here',
@@ -32,11 +32,10 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const runs: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const held = gate();
     const worker = createWorker({
       nats: c.as('worker'),
-      handlers: { slow: async (input, ctx) => { runs.push(ctx.idempotencyKey); await gate; return { n: Number(input.n) * 2 }; } },
+      handlers: { slow: async (input, ctx) => { runs.push(ctx.idempotencyKey); await held.opened; return { n: Number(input.n) * 2 }; } },
     });
     await worker.start();
     const pendingTasks = async () => (await jsm.streams.info(taskStream('default').name)).state.messages;
@@ -48,7 +47,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       // The worker takes the second delivery while the first still runs, and holds both.
       await expect.poll(async () => (await jsm.consumers.info(taskStream('default').name, 'w_default_slow')).num_ack_pending).toBe(2);
       expect(runs).toEqual(['run-twice/slow/1']);
-      release();
+      held.open();
       // Both deliveries are acknowledged once the attempt ends (a work queue drops acknowledged messages).
       await expect.poll(pendingTasks).toBe(0);
 
@@ -63,7 +62,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       expect(result.json()).toMatchObject({ type: 'task.completed', runId: 'run-twice', data: { task: 'slow', attempt: 1, output: { n: 42 } } });
       expect(worker.stats).toMatchObject({ completed: 1, lost: 0 });
     } finally {
-      release();
+      held.open();
       await worker.stop();
     }
   }, 30_000);

@@ -9,7 +9,7 @@ import { replayRun, type Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
 import { def, expectReplayMatches, virtualClock } from '../helpers/engine.js';
-import { untilAborted, waitFor } from '../helpers/wait.js';
+import { gate, untilAborted, waitFor } from '../helpers/wait.js';
 
 const five = def(`
 workflow:
@@ -94,17 +94,16 @@ describe('commit window', () => {
     const { store } = recordingStore();
     const e = new Engine({ store });
     const stale: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const s2Held = gate();
     let s2Running = false;
-    const handlers: Handlers = { ...instant, s2: async () => { s2Running = true; await gate; return {}; } };
+    const handlers: Handlers = { ...instant, s2: async () => { s2Running = true; await s2Held.opened; return {}; } };
     const running = e.run(five, {}, { handlers, commitWindowMs: 60_000, onStale: (ev, reason) => stale.push(`${ev.type}: ${reason}`) });
     await waitFor('s2 to be running', () => s2Running);
     const [summary] = await store.listRuns();
     // s1's completion and s2's start are folded but not appended: the log still ends at the start commit.
     expect((await store.read(summary!.runId)).map((ev) => ev.type)).toEqual(['run.started', 'task.started']);
     await e.cancel(summary!.runId, { by: 'ops', reason: 'test' });
-    release();
+    s2Held.open();
     const view = await running;
     expect(view.status).toBe('CANCELLED');
     const events = await store.read(view.runId);

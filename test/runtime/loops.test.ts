@@ -8,32 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
 import type { PendingEvent } from '../../src/events/index.js';
 import { applyEvent, startFold } from '../../src/runtime/index.js';
+import { pollUntilReady } from '../executor/scenarios/kit.js';
 import { def } from '../helpers/engine.js';
 
-const poll = (extra = '', body = '') => def(`
-workflow:
-  id: poll
-  name: Poll until ready
-  version: 1
-  output: { ready_after: "\${wait_ready.output.iteration}", last: "\${check.output.ready}" }
-  tasks:
-    - { id: submit, type: SIMPLE }
-    - id: wait_ready
-      type: DO_WHILE
-      depends_on: [submit]
-      loop_over: [check, note]
-      loop_condition: "check.output.ready == false"
-      ${extra}
-    - id: check
-      type: SIMPLE
-      input: { round: "\${wait_ready.output.iteration}", previous: "\${check.output.ready}" }
-      ${body}
-    - { id: note, type: SIMPLE, depends_on: [check], input: { seen: "\${check.output.n}" } }
-    - { id: publish, type: SIMPLE, depends_on: [check], input: { ready: "\${check.output.ready}", rounds: "\${wait_ready.output.iterations}" } }
-`);
-
 describe('DO_WHILE in the fold', () => {
-  const compiled = compile(poll());
+  const compiled = compile(def(pollUntilReady));
   const T = '2026-01-01T00:00:00.000Z';
   const fold = (events: PendingEvent[]) => {
     let s = startFold(compiled, { runId: 'r', time: T, input: {} });
@@ -52,18 +31,18 @@ describe('DO_WHILE in the fold', () => {
       ev('task.started', { task: 'submit', attempt: 1 }),
       ev('task.completed', { task: 'submit', attempt: 1, output: {} }),
       ev('task.started', { task: 'check', attempt: 1, iteration: 1 }),
-      ev('task.completed', { task: 'check', attempt: 1, iteration: 1, output: { ready: false } }),
+      ev('task.completed', { task: 'check', attempt: 1, iteration: 1, output: { round: 1 } }),
       ev('task.started', { task: 'note', attempt: 1, iteration: 1 }),
       ev('task.completed', { task: 'note', attempt: 1, iteration: 1, output: {} }),
       ev('task.started', { task: 'check', attempt: 1, iteration: 2 }),
       // The same attempt number, of iteration 1: a duplicate delivered late.
-      ev('task.completed', { task: 'check', attempt: 1, iteration: 1, output: { ready: true } }),
+      ev('task.completed', { task: 'check', attempt: 1, iteration: 1, output: { round: 3 } }),
       // No iteration at all: not this instance either.
-      ev('task.completed', { task: 'check', attempt: 1, output: { ready: true } }),
+      ev('task.completed', { task: 'check', attempt: 1, output: { round: 3 } }),
     ]);
     expect(accepted).toEqual([true, true, true, true, true, true, true, false, false]);
-    expect(s.context.tasks.check).toMatchObject({ status: 'IN_PROGRESS', iteration: 2, attempts: 1, output: { ready: false } });
-    expect(s.context.tasks.wait_ready).toMatchObject({ status: 'IN_PROGRESS', iteration: 2, attempts: 0, output: { iteration: 2, iterations: [{ check: { ready: false }, note: {} }] } });
-    expect(s.value).toEqual({ running: { submit: 'done', wait_ready: 'looping', check: 'running', note: 'pending', publish: 'pending' } });
+    expect(s.context.tasks.check).toMatchObject({ status: 'IN_PROGRESS', iteration: 2, attempts: 1, output: { round: 1 } });
+    expect(s.context.tasks.wait_ready).toMatchObject({ status: 'IN_PROGRESS', iteration: 2, attempts: 0, output: { iteration: 2, iterations: [{ check: { round: 1 }, note: {} }] } });
+    expect(s.value).toEqual({ running: { submit: 'done', wait_ready: 'looping', check: 'running', note: 'pending', publish: 'pending', route: 'pending', announce: 'pending' } });
   });
 });

@@ -13,7 +13,7 @@ import { Engine } from '../../src/local/index.js';
 import { Service, type ServiceNotice } from '../../src/serve/index.js';
 import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
-import { waitFor } from '../helpers/wait.js';
+import { gate, waitFor } from '../helpers/wait.js';
 
 const twoSteps = def(`
 workflow:
@@ -176,18 +176,17 @@ describe('drive until settled, and drain', () => {
     const store = new MemoryEventStore();
     const engine = new Engine({ store });
     const runId = await engine.start(twoSteps, {});
-    let release!: () => void;
-    let started!: () => void;
-    const aStarted = new Promise<void>((r) => { started = r; });
+    const aStarted = gate();
+    const aHeld = gate();
     const handlers: Handlers = {
-      a: async () => { started(); await new Promise<void>((r) => { release = r; }); return { ok: 1 }; },
+      a: async () => { aStarted.open(); await aHeld.opened; return { ok: 1 }; },
       b: async () => ({ ok: 2 }),
     };
     const drain = new AbortController();
     const drive = engine.drive(runId, { handlers, untilSettled: true, drain: drain.signal });
-    await aStarted;
+    await aStarted.opened;
     drain.abort();
-    release();
+    aHeld.open();
     const view = await drive;
     expect(view.status).toBe('RUNNING');
     let events = await store.read(runId);

@@ -3,25 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../../src/errors/index.js';
 import type { Handlers } from '../../../src/runtime/index.js';
 import { waitFor } from '../../helpers/wait.js';
-import { dataOf, heldGate, type ScenarioKit } from './kit.js';
+import { dataOf, heldGate, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function childScenarios({ open, replays, traits }: ScenarioKit): void {
   describe('SUB_WORKFLOW, EMIT and failure workflows', () => {
-    const child = `
-workflow:
-  id: ct-child
-  name: Child
-  version: 1
+    const child = workflowYaml('ct-child', 'Child', `
   input: { required: [n] }
   output: { total: "\${double.output.total}" }
   tasks:
     - { id: double, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`;
-    const parent = `
-workflow:
-  id: ct-parent
-  name: Parent
-  version: 1
+`);
+    const parent = workflowYaml('ct-parent', 'Parent', `
   input: { required: [n] }
   output: { total: "\${call.output.total}" }
   failure_workflow:
@@ -43,12 +35,8 @@ workflow:
       depends_on: [announce]
       event: ct_nobody
       data: {}
-`;
-    const listener = `
-workflow:
-  id: ct-listener
-  name: Listener
-  version: 1
+`);
+    const listener = workflowYaml('ct-listener', 'Listener', `
   input: { required: [total] }
   output: { seen: "\${workflow.input.total}" }
   triggers:
@@ -56,17 +44,13 @@ workflow:
       input: { total: "\${event.data.total}" }
   tasks:
     - { id: note, type: SIMPLE, input: { total: "\${workflow.input.total}" } }
-`;
-    const onFailure = `
-workflow:
-  id: ct-on-failure
-  name: On failure
-  version: 1
+`);
+    const onFailure = workflowYaml('ct-on-failure', 'On failure', `
   input: { required: [failedRunId, failedTask, error, note] }
   output: { got: "\${workflow.input.note}" }
   tasks:
     - { id: note, type: SIMPLE, input: { total: 0 } }
-`;
+`);
     /** `double` fails its first call (retryable), and always for a negative n (not retryable). */
     function doubling() {
       let calls = 0;
@@ -124,31 +108,19 @@ workflow:
       await replays(s, runId, failureId);
     });
 
-    const person = `
-workflow:
-  id: ct-person
-  name: Waits for a person
-  version: 1
+    const person = workflowYaml('ct-person', 'Waits for a person', `
   tasks:
     - { id: sign, type: HUMAN, approvers: [alice] }
-`;
+`);
     it('a SUB_WORKFLOW attempt that times out cancels its child; cancelling a parent cancels its child too', async () => {
       const s = await open({
-        workflows: [person, `
-workflow:
-  id: ct-slow-parent
-  name: Gives its child a deadline
-  version: 1
+        workflows: [person, workflowYaml('ct-slow-parent', 'Gives its child a deadline', `
   tasks:
     - { id: call, type: SUB_WORKFLOW, workflow: ct-person, timeout: 500ms }
-`, `
-workflow:
-  id: ct-patient-parent
-  name: Waits for its child
-  version: 1
+`), workflowYaml('ct-patient-parent', 'Waits for its child', `
   tasks:
     - { id: call, type: SUB_WORKFLOW, workflow: ct-person }
-`],
+`)],
         handlers: {},
       });
       const slow = await s.until(await s.start('ct-slow-parent', {}), 'settled');
@@ -173,11 +145,7 @@ workflow:
       const slowDone = heldGate();
       const h = (id: string) => () => { ran.push(id); return {}; };
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-steps
-  name: With failure steps
-  version: 1
+        workflows: [workflowYaml('ct-steps', 'With failure steps', `
   failure_workflow:
     steps: [log_incident, notify]
   tasks:
@@ -186,7 +154,7 @@ workflow:
     - { id: after, type: SIMPLE, depends_on: [work] }
     - { id: log_incident, type: SIMPLE }
     - { id: notify, type: SIMPLE, depends_on: [log_incident] }
-`],
+`)],
         handlers: {
           work: () => { if (fail) throw new NonRetryableError('broken', 'BROKEN'); ran.push('work'); return {}; },
           slow: async () => { if (fail) await slowDone.opened; ran.push('slow'); return { finished: true }; },

@@ -5,16 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processGone } from '../../helpers/processes.js';
 import { waitFor } from '../../helpers/wait.js';
-import { dataOf, readIfThere, type ScenarioKit } from './kit.js';
+import { dataOf, readIfThere, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function commandScenarios({ open, replays }: ScenarioKit): void {
   describe('COMMAND tasks', () => {
     const pids = join(mkdtempSync(join(tmpdir(), 'lf-contract-cmd-')), 'pids');
-    const commands = `
-workflow:
-  id: ct-commands
-  name: Commands
-  version: 1
+    const commands = workflowYaml('ct-commands', 'Commands', `
   input: { required: [name] }
   output: { line: "\${shout.output.line}", count: "\${count.output.n}" }
   tasks:
@@ -27,12 +23,8 @@ workflow:
       type: SIMPLE
       depends_on: [shout]
       input: { line: "\${shout.output.line}" }
-`;
-    const failing = `
-workflow:
-  id: ct-command-failures
-  name: Commands that fail
-  version: 1
+`);
+    const failing = workflowYaml('ct-command-failures', 'Commands that fail', `
   input: { required: [kind] }
   tasks:
     - id: route
@@ -51,7 +43,7 @@ workflow:
       type: COMMAND
       command: [sh, -c, 'sleep 300 & echo "$$ $!" > "$0"; wait', "${pids}"]
       timeout: 1s
-`;
+`);
 
     it('runs the command resolved from templates, its input on stdin and the LF_ variables set, next to a handler task; a NUL from a template fails it, not retried', async () => {
       const s = await open({ workflows: [commands], handlers: { count: (i) => ({ n: String(i.line).length }) } });

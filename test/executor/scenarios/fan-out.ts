@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../../src/errors/index.js';
 import { waitFor } from '../../helpers/wait.js';
-import { dataOf, eventsOf, heldGate, type ScenarioKit } from './kit.js';
+import { dataOf, eventsOf, heldGate, pollUntilReady, type ScenarioKit, workflowYaml } from './kit.js';
 import type { Session } from '../contract.js';
 
 export function fanOutScenarios({ open, replays }: ScenarioKit): void {
@@ -13,11 +13,7 @@ export function fanOutScenarios({ open, replays }: ScenarioKit): void {
       const keys: string[] = [];
       const threeInFlight = heldGate();
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-map
-  name: Fan out
-  version: 1
+        workflows: [workflowYaml('ct-map', 'Fan out', `
   input: { required: [folders] }
   output: { scans: "\${scan_each.output.results}" }
   tasks:
@@ -32,7 +28,7 @@ workflow:
       type: SIMPLE
       depends_on: [scan_each]
       input: { results: "\${scan_each.output.results}" }
-`],
+`)],
         handlers: {
           scan_folder: async (i, ctx) => {
             keys.push(ctx.idempotencyKey);
@@ -67,11 +63,7 @@ workflow:
     it('tolerate_failures keeps null results for failed items; more failures fail the MAP once the items in flight settle, the rest SKIPPED; an empty list completes, a non-list fails', async () => {
       const started: number[] = [];
       let s!: Session;
-      const map = (id: string, extra: string) => `
-workflow:
-  id: ${id}
-  name: Fan out
-  version: 1
+      const map = (id: string, extra: string) => workflowYaml(`${id}`, 'Fan out', `
   input: { required: [folders] }
   output: { fetched: "\${fetch_all.output.results}" }
   tasks:
@@ -81,7 +73,7 @@ workflow:
       handler: fetch
       input: { folder: "\${item}" }
       ${extra}
-`;
+`);
       s = await open({
         workflows: [map('ct-map-tolerant', 'tolerate_failures: 1'), map('ct-map-strict', 'max_concurrency: 2')],
         handlers: {
@@ -115,27 +107,19 @@ workflow:
 
     it('an iterator task is the body (its own entry mirrors the MAP); a workflow body runs a child run per item, named <runId>-<map>-m<i>-<attempt>', async () => {
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-map-bodies
-  name: Iterator and workflow bodies
-  version: 1
+        workflows: [workflowYaml('ct-map-bodies', 'Iterator and workflow bodies', `
   input: { required: [ns] }
   output: { doubled: "\${each_child.output.results}", squared: "\${each.output.results}" }
   tasks:
     - { id: each, type: MAP, items: "\${workflow.input.ns}", iterator: square }
     - { id: square, type: SIMPLE, input: { n: "\${item}" } }
     - { id: each_child, type: MAP, items: "\${workflow.input.ns}", workflow: ct-map-child, input: { n: "\${item}" }, max_concurrency: 2 }
-`, `
-workflow:
-  id: ct-map-child
-  name: Child per item
-  version: 1
+`), workflowYaml('ct-map-child', 'Child per item', `
   input: { required: [n] }
   output: { total: "\${twice.output.total}" }
   tasks:
     - { id: twice, type: SIMPLE, input: { n: "\${workflow.input.n}" } }
-`],
+`)],
         handlers: { square: (i) => ({ sq: Number(i.n) ** 2 }), twice: (i) => ({ total: Number(i.n) * 2 }) },
       });
       const runId = await s.start('ct-map-bodies', { ns: [1, 2, 3] });
@@ -158,32 +142,7 @@ workflow:
     it('runs the body once per iteration (keys check#i), retrying inside an iteration; what waits for the loop, a DECISION and the output read the last iteration', async () => {
       const keys: string[] = [];
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-poll
-  name: Poll until ready
-  version: 1
-  output: { rounds: "\${wait_ready.output.iteration}", last: "\${check.output.round}" }
-  tasks:
-    - { id: submit, type: SIMPLE }
-    - id: wait_ready
-      type: DO_WHILE
-      depends_on: [submit]
-      loop_over: [check, note]
-      loop_condition: "check.output.round < 3"
-      max_iterations: 5
-    - id: check
-      type: SIMPLE
-      input: { round: "\${wait_ready.output.iteration}", previous: "\${check.output.round}" }
-      retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 100ms }
-    - { id: note, type: SIMPLE, depends_on: [check], input: { seen: "\${check.output.round}" } }
-    - { id: publish, type: SIMPLE, depends_on: [wait_ready], input: { last: "\${check.output.round}" } }
-    - id: route
-      type: DECISION
-      depends_on: [wait_ready]
-      decision_cases: { third: { condition: "check.output.round == 3", next: [announce] } }
-    - { id: announce, type: SIMPLE, handler: publish, input: { last: "\${check.output.round}" } }
-`],
+        workflows: [pollUntilReady],
         handlers: {
           submit: () => ({}),
           check: (i, ctx) => {
@@ -219,11 +178,7 @@ workflow:
     it('fails with LF_LOOP_LIMIT naming the limit when the condition still holds after max_iterations; a failing body task fails the loop, naming its iteration', async () => {
       let calls = 0;
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-loop-fails
-  name: Loops that fail
-  version: 1
+        workflows: [workflowYaml('ct-loop-fails', 'Loops that fail', `
   input: { required: [break_at] }
   tasks:
     - id: wait_ready
@@ -234,7 +189,7 @@ workflow:
     - { id: probe, type: SIMPLE, input: { break_at: "\${workflow.input.break_at}", round: "\${wait_ready.output.iteration}" } }
     - { id: note, type: SIMPLE, depends_on: [probe] }
     - { id: publish, type: SIMPLE, depends_on: [wait_ready] }
-`],
+`)],
         handlers: {
           probe: (i) => { calls++; if (i.round === i.break_at) throw new NonRetryableError('probe broke'); return { ready: false }; },
           note: () => ({}),

@@ -2,21 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Handlers } from '../../../src/runtime/index.js';
 import { waitFor } from '../../helpers/wait.js';
-import { dataOf, type ScenarioKit } from './kit.js';
+import { dataOf, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function peopleScenarios({ open, replays }: ScenarioKit): void {
   describe('approvals and refusals', () => {
-    const signOff = `
-workflow:
-  id: ct-approval
-  name: Sign-off
-  version: 1
+    const signOff = workflowYaml('ct-approval', 'Sign-off', `
   output: { decided: "\${report.output.decided}" }
   tasks:
     - { id: prepare, type: SIMPLE }
     - { id: sign, type: HUMAN, depends_on: [prepare], approvers: [alice] }
     - { id: report, type: SIMPLE, depends_on: [sign], input: { decision: "\${sign.output.decision}", by: "\${sign.output.by}" } }
-`;
+`);
     const handlers: Handlers = { prepare: () => ({}), report: (i) => ({ decided: `${String(i.decision)} by ${String(i.by)}` }) };
 
     it('waits for an approver: one who is not is refused (the refusal kept in the history), the approver\'s decision is the task\'s output', async () => {
@@ -58,15 +54,11 @@ workflow:
 
     it('applies on_timeout when nobody decides by the deadline, even for a HUMAN task that waits from the run\'s start', async () => {
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-deadline
-  name: Nobody decides
-  version: 1
+        workflows: [workflowYaml('ct-deadline', 'Nobody decides', `
   tasks:
     - { id: sign, type: HUMAN, approvers: [alice], timeout: 300ms, on_timeout: skip }
     - { id: report, type: SIMPLE, depends_on: [sign], trigger_rule: all_done }
-`],
+`)],
         handlers: { report: () => ({ reported: true }) },
       });
       const runId = await s.start('ct-deadline', {});
@@ -82,17 +74,13 @@ workflow:
   describe('signals and WAIT', () => {
     it('a signal sent before its WAIT is reached is kept and taken there, recorded with who sent it; one no WAIT takes is refused and records nothing', async () => {
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-signal
-  name: Signal gate
-  version: 1
+        workflows: [workflowYaml('ct-signal', 'Signal gate', `
   output: { ok: "\${use.output.ok}" }
   tasks:
     - { id: cool_down, type: WAIT, duration: 1s }
     - { id: gate, type: WAIT, depends_on: [cool_down], event: release }
     - { id: use, type: SIMPLE, depends_on: [gate], input: { ok: "\${gate.output.ok}" } }
-`],
+`)],
         handlers: { use: (i) => ({ ok: i.ok }) },
       });
       const runId = await s.start('ct-signal', {});
@@ -116,16 +104,12 @@ workflow:
 
     it('an until in the past fires at once, a malformed one fails with LF_WAIT_UNTIL_INVALID; an event wait past its timeout is skipped with on_timeout: skip', async () => {
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-wait-kinds
-  name: Until and timeouts
-  version: 1
+        workflows: [workflowYaml('ct-wait-kinds', 'Until and timeouts', `
   input: { required: [at] }
   tasks:
     - { id: hold, type: WAIT, until: "\${workflow.input.at}" }
     - { id: ping, type: WAIT, depends_on: [hold], event: ping, timeout: 200ms, on_timeout: skip }
-`],
+`)],
         handlers: {},
       });
       const past = await s.until(await s.start('ct-wait-kinds', { at: '2020-01-01T00:00:00Z' }), 'settled');

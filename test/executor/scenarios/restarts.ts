@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskContext } from '../../../src/runtime/index.js';
 import { untilAborted, waitFor } from '../../helpers/wait.js';
-import { dataOf, heldGate, type ScenarioKit } from './kit.js';
+import { dataOf, heldGate, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function restartScenarios({ open, replays, traits }: ScenarioKit): void {
   describe('restarts', () => {
@@ -10,17 +10,13 @@ export function restartScenarios({ open, replays, traits }: ScenarioKit): void {
       const calls: string[] = [];
       const held = heldGate();
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-restart
-  name: Survives a restart
-  version: 1
+        workflows: [workflowYaml('ct-restart', 'Survives a restart', `
   output: { rows: "\${export.output.rows}" }
   tasks:
     - { id: fetch, type: SIMPLE }
     - { id: export, type: SIMPLE, depends_on: [fetch], timeout: 1m }
     - { id: notify, type: SIMPLE, depends_on: [export] }
-`],
+`)],
         handlers: {
           fetch: (_i, ctx) => { calls.push(ctx.idempotencyKey); return {}; },
           export: async (_i: Record<string, unknown>, ctx: TaskContext) => {
@@ -48,16 +44,12 @@ workflow:
 
     it('durable timers and pending approvals survive a restart: the wait fires after it, the approval given after it completes the run', async () => {
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-restart-waits
-  name: Waits across a restart
-  version: 1
+        workflows: [workflowYaml('ct-restart-waits', 'Waits across a restart', `
   tasks:
     - { id: cool_down, type: WAIT, duration: 1s }
     - { id: sign, type: HUMAN, approvers: [alice] }
     - { id: ship, type: SIMPLE, depends_on: [cool_down, sign] }
-`],
+`)],
         handlers: { ship: () => ({ shipped: true }) },
       });
       const runId = await s.start('ct-restart-waits', {});

@@ -2,15 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../../src/errors/index.js';
 import { untilAborted, waitFor } from '../../helpers/wait.js';
-import { dataOf, eventsOf, type ScenarioKit } from './kit.js';
+import { dataOf, eventsOf, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function retryScenarios({ open, replays }: ScenarioKit): void {
   describe('retries and backoff', () => {
-    const retried = `
-workflow:
-  id: ct-retry
-  name: Retry with backoff
-  version: 1
+    const retried = workflowYaml('ct-retry', 'Retry with backoff', `
   input: { required: [n] }
   output: { total: "\${add.output.total}" }
   tasks:
@@ -20,7 +16,7 @@ workflow:
       depends_on: [double]
       input: { n: "\${double.output.n}" }
       retry_policy: { max_attempts: 3, backoff: exponential, initial_delay: 100ms }
-`;
+`);
     it('retries a failing task by its policy over durable timers, each retry a new attempt with its own key, the delay doubling', async () => {
       const keys: string[] = [];
       const s = await open({
@@ -50,11 +46,7 @@ workflow:
     it('fails the run once the attempts are used up, and at once on a NonRetryableError; what depends on the task is skipped', async () => {
       let calls = 0;
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-exhaust
-  name: Exhausted
-  version: 1
+        workflows: [workflowYaml('ct-exhaust', 'Exhausted', `
   input: { required: [mode] }
   tasks:
     - id: fragile
@@ -62,7 +54,7 @@ workflow:
       input: { mode: "\${workflow.input.mode}" }
       retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 50ms }
     - { id: after, type: SIMPLE, depends_on: [fragile] }
-`],
+`)],
         handlers: {
           fragile: (i) => { calls++; if (i.mode === 'bad') throw new NonRetryableError('bad input', 'BAD_INPUT'); throw new Error('always'); },
           after: () => ({}),
@@ -87,17 +79,13 @@ workflow:
       let publishFails = true;
       const calls: string[] = [];
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-retry-from-failed
-  name: Retried from where it failed
-  version: 1
+        workflows: [workflowYaml('ct-retry-from-failed', 'Retried from where it failed', `
   output: { published: "\${publish.output.published}" }
   tasks:
     - { id: fetch, type: SIMPLE }
     - { id: sign, type: HUMAN, depends_on: [fetch], approvers: [alice] }
     - { id: publish, type: SIMPLE, depends_on: [sign] }
-`],
+`)],
         handlers: {
           fetch: () => { calls.push('fetch'); return { rows: 7 }; },
           publish: () => { calls.push('publish'); if (publishFails) throw new NonRetryableError('the archive was full'); return { published: true }; },
@@ -133,25 +121,17 @@ workflow:
     it('times an attempt out (its handler sees the abort, its late result is not taken) and retries it; a last attempt that times out fails the run TIMED_OUT', async () => {
       const aborted: string[] = [];
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-timeout
-  name: Timeouts
-  version: 1
+        workflows: [workflowYaml('ct-timeout', 'Timeouts', `
   output: { got: "\${slow.output}" }
   tasks:
     - id: slow
       type: SIMPLE
       timeout: 300ms
       retry_policy: { max_attempts: 2, backoff: fixed, initial_delay: 50ms }
-`, `
-workflow:
-  id: ct-timeout-once
-  name: One attempt that times out
-  version: 1
+`), workflowYaml('ct-timeout-once', 'One attempt that times out', `
   tasks:
     - { id: stuck, type: SIMPLE, handler: slow, timeout: 300ms }
-`],
+`)],
         handlers: {
           slow: async (_i, ctx) => {
             if (ctx.attempt === 1) { await untilAborted(ctx.signal); aborted.push(ctx.idempotencyKey); return { late: true }; }

@@ -1,7 +1,7 @@
 /** The executor contract (../contract.ts): Pause, resume and cancel from outside; TERMINATE and SET from inside. */
 import { describe, expect, it } from 'vitest';
 import { untilAborted, waitFor } from '../../helpers/wait.js';
-import { dataOf, eventsOf, heldGate, type ScenarioKit } from './kit.js';
+import { dataOf, eventsOf, heldGate, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function runControlScenarios({ open, replays, traits }: ScenarioKit): void {
   describe('pause, resume and cancel', () => {
@@ -9,16 +9,12 @@ export function runControlScenarios({ open, replays, traits }: ScenarioKit): voi
       const calls: string[] = [];
       const held = heldGate();
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-pausable
-  name: Pausable
-  version: 1
+        workflows: [workflowYaml('ct-pausable', 'Pausable', `
   tasks:
     - { id: first, type: SIMPLE }
     - { id: left, type: SIMPLE, depends_on: [first] }
     - { id: right, type: SIMPLE, depends_on: [first] }
-`],
+`)],
         handlers: {
           first: async () => { calls.push('first'); await held.opened; return { ok: true }; },
           left: () => { calls.push('left'); return {}; },
@@ -64,15 +60,11 @@ workflow:
       let nextRan = false;
       const held = heldGate();
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-cancel
-  name: Cancellable
-  version: 1
+        workflows: [workflowYaml('ct-cancel', 'Cancellable', `
   tasks:
     - { id: long, type: SIMPLE }
     - { id: next, type: SIMPLE, depends_on: [long] }
-`],
+`)],
         handlers: {
           long: async (_i, ctx) => { running = true; await Promise.race([untilAborted(ctx.signal).then(() => { aborted = String(ctx.signal.reason); }), held.opened]); return {}; },
           next: () => { nextRan = true; return {}; },
@@ -99,14 +91,10 @@ workflow:
       const held = heldGate();
       let running = false;
       const s = await open({
-        workflows: [`
-workflow:
-  id: ct-pause-cancel
-  name: Paused, then cancelled
-  version: 1
+        workflows: [workflowYaml('ct-pause-cancel', 'Paused, then cancelled', `
   tasks:
     - { id: long, type: SIMPLE }
-`],
+`)],
         handlers: { long: async (_i, ctx) => { running = true; await Promise.race([untilAborted(ctx.signal), held.opened]); return {}; } },
       });
       const runId = await s.start('ct-pause-cancel', {});
@@ -121,11 +109,7 @@ workflow:
   });
 
   describe('TERMINATE and SET', () => {
-    const terminating = (status: 'COMPLETED' | 'FAILED') => `
-workflow:
-  id: ct-terminate-${status.toLowerCase()}
-  name: Terminate
-  version: 1
+    const terminating = (status: 'COMPLETED' | 'FAILED') => workflowYaml(`ct-terminate-${status.toLowerCase()}`, 'Terminate', `
   output: { checked: "\${check.output.why}", region: "\${workflow.variables.region}" }
   tasks:
     - { id: slow, type: SIMPLE }
@@ -133,7 +117,7 @@ workflow:
     - { id: remember, type: SET, depends_on: [check], values: { region: "\${check.output.region}" } }
     - { id: stop, type: TERMINATE, depends_on: [remember], status: ${status}, reason: "stopped: \${check.output.why} in \${workflow.variables.region}" }
     - { id: later, type: SIMPLE, depends_on: [stop] }
-`;
+`);
     it('ends the run at once with its status and reason: running tasks CANCELLED, pending ones SKIPPED, the output mapped; SET variables are read after it', async () => {
       let slowAborted = 0;
       let laterRan = false;
