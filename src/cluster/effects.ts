@@ -9,6 +9,7 @@
 import type { JetStreamClient } from 'nats';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../compiler/index.js';
 import type { Effect, EmitEvent, StartChild } from '../runtime/index.js';
+import { performEffect, type EffectPerformer } from '../executor/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { encode, type TaskMessage, type TimerMessage } from './messages.js';
@@ -28,42 +29,52 @@ export interface EffectPublisherOptions {
 }
 
 /**
- * Publishes `effects` (of a run of `compiled`). An abort settles the attempt
- * in the attempt ledger when no worker has claimed it yet, so the worker it is
- * delivered to drops it unrun (a queued attempt of a cancelled run, or a
- * restarted one whose lost run reported after all); one a worker runs stops
- * at its deadline, and its outcome is dropped as stale. Timer cancels have
- * nothing to publish: a timer the run no longer wants is stale when it comes
- * back.
+ * How the NATS engine performs each effect (the executors' EffectPerformer
+ * port, the same dispatch the in-process driver uses): each returns the
+ * publish to wait for. An abort settles the attempt in the attempt ledger
+ * when no worker has claimed it yet, so the worker it is delivered to drops
+ * it unrun (a queued attempt of a cancelled run, or a restarted one whose
+ * lost run reported after all); one a worker runs stops at its deadline, and
+ * its outcome is dropped as stale. Timer cancels have nothing to publish: a
+ * timer the run no longer wants is stale when it comes back.
  */
-export async function publishEffects(o: EffectPublisherOptions, effects: Effect[], compiled?: CompiledWorkflow): Promise<void> {
-  const publishes: Promise<unknown>[] = [];
-  for (const effect of effects) {
-    if (effect.type === 'child.start') { publishes.push(o.startChild(effect)); continue; }
-    if (effect.type === 'event.emit') { publishes.push(o.emitEvent(effect)); continue; }
-    // A SUB_WORKFLOW attempt (or a MAP item run as a workflow) no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
-    const aborted = effect.type === 'attempt.abort' ? compiled?.definition.tasks.find((t) => t.id === effect.taskId) : undefined;
-    if (effect.type === 'attempt.abort' && (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow))) {
-      publishes.push(o.cancelChild(childRunId(effect.runId, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt), effect.runId, effect.reason));
-    }
-    if (effect.type === 'attempt.start') {
+export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWorkflow): EffectPerformer<Promise<unknown>> {
+  return {
+    startAttempt(effect) {
       const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, ...fields } = effect;
       const { restart, ...rest } = fields;
       const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: o.tokens.tokenFor(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt) };
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
-      publishes.push(o.taskQueues.dispatch(queue, effect.handler, encode(msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey));
-    } else if (effect.type === 'attempt.abort') {
+      return o.taskQueues.dispatch(queue, effect.handler, encode(msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey);
+    },
+    abortAttempt(effect) {
+      const publishes: Promise<unknown>[] = [];
+      // A SUB_WORKFLOW attempt (or a MAP item run as a workflow) no longer wanted (parent cancelled, timed out, settled): its child run is cancelled too.
+      const aborted = compiled?.definition.tasks.find((t) => t.id === effect.taskId);
+      if (aborted?.type === 'SUB_WORKFLOW' || (aborted?.type === 'MAP' && aborted.workflow)) {
+        publishes.push(o.cancelChild(childRunId(effect.runId, { task: effect.taskId, ...instanceFields(effect) }, effect.attempt), effect.runId, effect.reason));
+      }
       // Best effort: if it fails, the attempt merely runs and its outcome is stale.
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
       publishes.push(o.ledger.abort(AttemptLedger.key(effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt)))
         .catch((err: unknown) => o.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
-    } else if (effect.type === 'timer.arm') {
+      return Promise.all(publishes);
+    },
+    armTimer(effect) {
       const { timer } = effect;
       o.stats.timers++;
       const msg: TimerMessage = { runId: effect.runId, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt, ...instanceFields(timer) };
-      publishes.push(o.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` }));
-    }
-  }
-  await Promise.all(publishes);
+      return o.js.publish(subjects.timer(effect.runId), encode(msg), { msgID: `${effect.runId}/${timer.id}` });
+    },
+    cancelTimer: () => Promise.resolve(),
+    startChild: (effect) => o.startChild(effect),
+    emitEvent: (effect) => o.emitEvent(effect),
+  };
+}
+
+/** Performs `effects` (of a run of `compiled`) at once, and waits for every publish. */
+export async function publishEffects(o: EffectPublisherOptions, effects: Effect[], compiled?: CompiledWorkflow): Promise<void> {
+  const performer = effectPublisher(o, compiled);
+  await Promise.all(effects.map((effect) => performEffect(effect, performer)));
 }

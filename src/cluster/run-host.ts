@@ -12,9 +12,9 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js';
-import { foldOnto, reconcile, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { reconcile, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { commitWithRetry, loadRun, snapshotDue, snapshotOf } from '../executor/index.js';
+import { appendCommit, catchUp, commitWithRetry, loadRun, snapshotDue, snapshotOf } from '../executor/index.js';
 import type { EventStore, SnapshotStore } from '../store/index.js';
 
 /**
@@ -81,9 +81,9 @@ export class RunHost {
     if (cached && !fresh) return cached;
     if (cached) {
       // Catch up with what other engines appended, instead of replaying the whole run.
-      const delta = await this.o.store.read(runId, { fromSeq: cached.seq + 1 });
-      if (delta.length === 0) return cached;
-      const loaded = { ...cached, snapshot: foldOnto(cached.compiled, cached.snapshot, delta), seq: delta.at(-1)!.seq };
+      const theirs = await catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq);
+      if (!theirs) return cached;
+      const loaded = { ...cached, snapshot: theirs.snapshot, seq: theirs.seq };
       this.remember(runId, loaded);
       return loaded;
     }
@@ -127,7 +127,7 @@ export class RunHost {
       }
       if (prepared.events.length > 0) {
         try {
-          const r = await this.o.store.append({ runId, expectedSeq: st.seq, dedupId: `${runId}/${st.seq + 1}/${opts.commitKey ?? 'step'}`, events: prepared.events });
+          const r = await appendCommit(this.o.store, runId, st.seq, opts.commitKey ?? 'step', prepared.events);
           if (this.o.snapshots && snapshotDue(st.seq, prepared.seq, this.o.snapshotEvery)) this.snapshot(st.compiled, prepared.snapshot, prepared.seq, r.position ?? null);
         } catch (err) {
           if (err instanceof AppendConflictError) this.o.stats.conflicts++;
