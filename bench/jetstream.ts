@@ -15,8 +15,7 @@
  *   then reads:
  *   one 10,000-event run and every run in the stream, each next to a raw read
  *   of the same messages;
- * - the cluster path (engine and worker as `ledgerflow engine`/`worker` run
- *   them, here in one process), next to the naive floor and Engine.run.
+ * (The cluster path, engine and worker processes, is the `cluster` section: bench/cluster.ts.)
  *
  * Throughputs are the best of three rounds after a warm-up, for the
  * baselines as for ledgerflow, with the rounds of the four measurements
@@ -36,7 +35,6 @@ import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { startNatsServer } from '../test/helpers/nats.js';
 import { benchMap } from './map.js';
-import { benchCluster } from './cluster.js';
 
 export interface JetStreamBenchInput {
   /** The 5-task sequential workflow. */
@@ -365,16 +363,7 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
       store: (name) => newStore(`LF_MAP_${name.toUpperCase()}`, `bench.map.${name}`),
     });
 
-    // 4e. The cluster path: what `ledgerflow engine` and `ledgerflow worker` do, here in this process
-    // (bench/cluster.ts; run it alone with its own baseline: node --import tsx bench/cluster.ts).
-    const cluster = await benchCluster(server.url, five, handlers);
-    say(`\n  cluster path: one ClusterEngine and one worker (createWorker) in this process, runs started with ClusterClient.start,`);
-    say(`  completions counted on the log's subjects; every task goes engine -> LF_TASKS_<queue> -> worker -> LF_INPUTS -> engine:`);
-    say(`    ${fmt(cluster.workflowsPerSec)} workflows/s  [${cluster.rounds.map((r) => fmt(r)).join(', ')}] of ${fmt(cluster.runs)} concurrent runs; CPU of this process ${fmt(cluster.cpuUsPerRun)} µs per run, of nats-server ${fmt(cluster.serverCpuUsPerRun ?? NaN)} µs`);
-    say(`    ${fmt(cluster.workflowsPerSec / naiveWfs, 2)}× the naive floor, ${fmt(cluster.workflowsPerSec / modes[0]!.m.workflowsPerSec, 2)}× Engine.run with in-process handlers (default)`);
-
     Object.assign(results, {
-      cluster,
       server: { storage: 'file', loadAverage: load, commitBytes, eventBytes, eventsPerRun, commitsPerRun },
       rawPublish: { window: RAW_WINDOW, msgs: RAW_MSGS, bodyBytes: commitBody.length, msgsPerSec: rawRate, rounds: rawRates },
       naiveFloor: { concurrency: NAIVE_CONCURRENCY, workflows: NAIVE_WORKFLOWS, workflowsPerSec: naiveWfs, rounds: naiveRates, p50Ms: percentile(naiveLat, 0.5), p99Ms: percentile(naiveLat, 0.99) },
