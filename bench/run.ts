@@ -15,20 +15,10 @@
  * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
-import { makeBigRun, type BigRun } from './bigrun.js';
-import { benchChain, benchReplay, benchTypical } from './engine.js';
-import { benchFold } from './fold.js';
-import { benchFile } from './file.js';
-import { benchCluster } from './cluster.js';
-import { benchPeersAlone, openPeer, type PeerRig } from './peers.js';
-import { benchEvicted } from './evicted.js';
-import { benchCli } from './cli.js';
-import { benchJetStream } from './jetstream.js';
-import { benchMap } from './map.js';
-import { benchBatch } from './batch.js';
-import { benchSchedules } from './schedules.js';
-import { benchList } from './list.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, progress, type Bench } from './kit.js';
+import type { BigRun } from './bigrun.js';
+import type { PeerRig } from './peers.js';
+import { fmt, progress, type Bench } from './kit.js';
+// Each section's module is imported when the section runs: one section alone starts fast.
 
 const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli'] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
@@ -95,15 +85,16 @@ async function section(name: Section, fn: () => Promise<unknown>): Promise<void>
 }
 
 let big: BigRun | null = null;
-const bigRun = async () => (big ??= await makeBigRun(quick ? 80 : 832));
+const bigRun = async () => (big ??= await (await import('./bigrun.js')).makeBigRun(quick ? 80 : 832));
 
-await section('typical', () => benchTypical(b));
-await section('replay', async () => benchReplay(b, await bigRun()));
-await section('fold', async () => benchFold(b, await bigRun()));
-await section('file', () => benchFile(b));
-await section('chain', () => benchChain(b));
+await section('typical', async () => (await import('./engine.js')).benchTypical(b));
+await section('replay', async () => (await import('./engine.js')).benchReplay(b, await bigRun()));
+await section('fold', async () => (await import('./fold.js')).benchFold(b, await bigRun()));
+await section('file', async () => (await import('./file.js')).benchFile(b));
+await section('chain', async () => (await import('./engine.js')).benchChain(b));
 await section('jetstream', async () => {
-  const r = await benchJetStream({ five: def(FIVE_YAML), handlers: fiveHandlers(), bigRunCommits: (await bigRun()).commits, say: b.say, fmt });
+  const { def, FIVE_YAML, fiveHandlers } = await import('./kit.js');
+  const r = await (await import('./jetstream.js')).benchJetStream({ five: def(FIVE_YAML), handlers: fiveHandlers(), bigRunCommits: (await bigRun()).commits, say: b.say, fmt });
   const goals = r.goals as { workflowsOverNaive: number; transitionsOverRaw: number }[];
   const modes = r.ledgerflow as { workflowsPerSec: number }[];
   const naive = r.naiveFloor as { workflowsPerSec: number };
@@ -116,24 +107,24 @@ await section('jetstream', async () => {
 // The cluster's rounds interleave with BullMQ's when both sections run: one sitting, one ratio.
 let peer: PeerRig | null = null;
 if (want('cluster') && want('peers')) {
-  peer = await openPeer(b).catch((err: unknown) => { figures['peers.skipped'] = (err as Error).message; progress(`peers: skipped: ${(err as Error).message}`); return null; });
+  peer = await (await import('./peers.js')).openPeer(b).catch((err: unknown) => { figures['peers.skipped'] = (err as Error).message; progress(`peers: skipped: ${(err as Error).message}`); return null; });
 }
 try {
-  await section('cluster', () => benchCluster(b, { ...(flag('--engines') ? { engines: flag('--engines')! } : {}), ...(flag('--workers') ? { workers: flag('--workers')! } : {}), peer }));
+  await section('cluster', async () => (await import('./cluster.js')).benchCluster(b, { ...(flag('--engines') ? { engines: flag('--engines')! } : {}), ...(flag('--workers') ? { workers: flag('--workers')! } : {}), peer }));
   if (want('cluster') && !peer) figures['cluster.bullmq_skipped'] = figures['peers.skipped'] ?? 'the peers section did not run (npm run bench -- cluster peers)';
 } finally {
   await peer?.close();
 }
-if (!want('cluster')) await section('peers', () => benchPeersAlone(b));
-await section('evicted', () => benchEvicted(b));
-await section('cli', () => benchCli(b));
-await section('map', async () => { details.map = await benchMap({ say: b.say, fmt }); });
+if (!want('cluster')) await section('peers', async () => (await import('./peers.js')).benchPeersAlone(b));
+await section('evicted', async () => (await import('./evicted.js')).benchEvicted(b));
+await section('cli', async () => (await import('./cli.js')).benchCli(b));
+await section('map', async () => { details.map = await (await import('./map.js')).benchMap({ say: b.say, fmt }); });
 await section('batch', async () => {
   const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
-  details.batch = await benchBatch({ say: b.say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
+  details.batch = await (await import('./batch.js')).benchBatch({ say: b.say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
 });
-await section('schedules', async () => { details.schedules = await benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
-await section('list', async () => { details.list = await benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
+await section('schedules', async () => { details.schedules = await (await import('./schedules.js')).benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
+await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);
 const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
