@@ -19,12 +19,13 @@
  * baseline runs are started with the new engine.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { JetStreamManager } from 'nats';
 import { ClusterClient } from '../src/cluster/index.js';
 import { Engine } from '../src/local/index.js';
 import { JetStreamEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
 import { spawnNode, stopNode, LogWatch } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, list, now, p50, pool, procCpuUs, progress, type Bench } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, list, now, p50, pool, progress, type Bench } from './kit.js';
 
 /** What src/cluster/run-host.ts keeps (CACHED_RUNS): one run more and the first is forgotten. */
 const CACHED_RUNS = 10_000;
@@ -51,6 +52,7 @@ export async function benchEvicted(b: Bench): Promise<void> {
     engine = await spawnNode(['engine', server.url]);
     await client.deploy(definition);
     const js = watch.nc.jetstream();
+    const jsm = await watch.nc.jetstreamManager();
     const waitingRun = async () => {
       const { runId } = await client.start(definition.id, {});
       const v = await client.wait(runId, { timeoutMs: 60_000, orWaiting: true });
@@ -79,17 +81,17 @@ export async function benchEvicted(b: Bench): Promise<void> {
       });
       for (const id of ids.slice(-samples - 1)) await client.wait(id, { timeoutMs: 600_000, orWaiting: true });
       recent.push(...ids.slice(-samples));
-      await settled(engine.pid!);
+      await drained(jsm);
     } else {
       const others = b.quick ? 1_000 : 10_000;
       progress(`evicted: ${fmt(others)} other five-step runs' commits on the same log`);
       await fillLog(server.url, others);
-      await settled(engine.pid!);
+      await drained(jsm);
       progress('evicted: restarting the engine (the new one holds none of them)');
       await stopNode(engine);
       engine = await spawnNode(['engine', server.url]);
       await approve(await waitingRun()); // warm-up of the new engine's consumers
-      await settled(engine.pid!);
+      await drained(jsm);
     }
     const held: number[] = [];
     const evicted: number[] = [];
@@ -112,15 +114,23 @@ export async function benchEvicted(b: Bench): Promise<void> {
   }
 }
 
-/** Waits (at most a minute) until process `pid` is idle: under 10% of a core over half a second (an engine's run index catching up with the log). */
-async function settled(pid: number): Promise<void> {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    const a = procCpuUs(pid);
+/**
+ * Waits (at most 5 minutes) until the engine has nothing left to do: no
+ * consumer of any stream with messages pending or unacked (the starts' kicks,
+ * the run index catching up with the log), twice in a row half a second apart.
+ */
+async function drained(jsm: JetStreamManager): Promise<void> {
+  const until = Date.now() + 300_000;
+  let quiet = 0;
+  while (Date.now() < until && quiet < 2) {
+    let busy = 0;
+    for await (const s of jsm.streams.list()) {
+      for await (const c of jsm.consumers.list(s.config.name)) busy += c.num_pending + c.num_ack_pending;
+    }
+    quiet = busy === 0 ? quiet + 1 : 0;
     await new Promise((r) => setTimeout(r, 500));
-    const z = procCpuUs(pid);
-    if (a === null || z === null || z - a < 50_000) return;
   }
+  if (quiet < 2) progress('evicted: the engine still had messages pending after 5 minutes; measuring anyway');
 }
 
 /** Appends the commits of `runs` completed five-step runs to the log (LF_EVENTS): one real run's, each under a run id of its own. */
