@@ -1,195 +1,137 @@
 /**
- * The cluster path alone (section 4e of `npm run bench`), for bisecting and
- * profiling without the minute the whole bench takes:
+ * `npm run bench -- cluster`: the cluster path (engine process → worker
+ * process → engine, bench/cluster-rig.ts) on a nats-server this section
+ * starts, next to baselines on the same server, rounds interleaved:
  *
- *   node --max-semi-space-size=64 --import tsx bench/cluster.ts [--runs 1000] [--rounds 3] [--json]
- *   node --max-semi-space-size=64 --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/cluster.ts
+ * - floor_ratio: five-step workflows/s, 64 in flight, ÷ the naive floor
+ *   (bench/floor.ts), 64 workflows at a time; best of the rounds each;
+ * - bullmq_ratio: the same ÷ BullMQ, five chained jobs, c=64 (with the
+ *   `peers` section, its rounds interleaved with these: bench/peers.ts);
+ * - cpu_ms_per_run: CPU of the engine and worker processes per run, median
+ *   of the rounds (nats-server's beside it);
+ * - persisted_per_run: messages stored per run in all streams and KV
+ *   buckets (median of the rounds; by stream in the details), and the
+ *   server's own in/out message counts;
+ * - p50_ratio: one run at a time, start to completed, ÷ in-process
+ *   `Engine.run` on the JetStream store of the same server (its runs
+ *   interleaved in batches with the cluster's).
  *
- * It starts its own nats-server (nats.conf, file storage), one ClusterEngine
- * and one worker in this process, starts the 5-task sequential workflow with
- * ClusterClient.start and counts completions on the log's subjects (what
- * `ledgerflow engine` and `ledgerflow worker` do, in one process). Next to it,
- * in the same run and interleaved round by round, the baseline: the naive
- * floor (seven one-event appends per workflow with the expected sequence,
- * 64 workflows at a time) on the same server. The ratio cluster ÷ naive and
- * the CPU this process spends per run are what compare across runs and
- * machines; the absolute workflows/s move with the machine's load.
- *
- * It imports only src/cluster, src/definition and test/helpers/nats.ts, so
- * the same file can be copied into an older checkout to bisect.
+ * `--runs N` (default 1,000 per round), `--rounds N` (3), `--engines N`,
+ * `--workers N` (1 each).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { connect } from 'nats';
-import { parseDefinition, type Definition } from '../src/definition/index.js';
-import type { Handlers } from '../src/runtime/index.js';
-import { ClusterClient, ClusterEngine, createWorker } from '../src/cluster/index.js';
-import { commitHeaders } from '../src/store/jetstream/codec.js';
-import { resolveOptions } from '../src/store/jetstream/options.js';
-import { startNatsServer } from '../test/helpers/nats.js';
+import { Engine } from '../src/local/index.js';
+import { JetStreamEventStore } from '../src/store/index.js';
+import { clusterRig, type ClusterRound } from './cluster-rig.js';
+import { naiveFloor } from './floor.js';
+import { startBenchNats } from './nats.js';
+import type { PeerRig } from './peers.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, progress, type Bench } from './kit.js';
 
-const now = () => performance.now();
+const CONCURRENCY = 64;
 
-async function pool(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) await job(next++);
-  }));
-}
+export async function benchCluster(b: Bench, opts: { engines?: number; workers?: number; peer?: PeerRig | null } = {}): Promise<void> {
+  const { say, figures } = b;
+  const five = def(FIVE_YAML);
+  const handlers = fiveHandlers();
+  const runs = b.runs ?? (b.quick ? 100 : 1_000);
+  const rounds = b.rounds ?? (b.quick ? 1 : 3);
+  const floorWorkflows = b.quick ? 200 : 2_000;
+  const latencyBatches = b.quick ? 2 : 5;
+  const latencyBatch = b.quick ? 5 : 20;
+  const peer = opts.peer ?? null;
 
-export interface ClusterRound { perSec: number; cpuUsPerRun: number; serverCpuUsPerRun?: number }
-
-/** CPU (µs, user + system) of this process's nats-server children so far, from /proc (null where there is none). */
-export function serverCpuUs(): number | null {
+  progress('cluster: starting nats-server, engine and worker processes');
+  const server = await startBenchNats();
   try {
-    let total = 0;
-    let found = false;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
-      if (comm !== 'nats-server' || Number(f[1]) !== process.pid) continue;
-      found = true;
-      total += (Number(f[11]) + Number(f[12])) * 1e6 / 100; // utime + stime in clock ticks (USER_HZ 100)
-    }
-    return found ? total : null;
-  } catch { return null; }
-}
-export interface ClusterBench { runs: number; workflowsPerSec: number; cpuUsPerRun: number; serverCpuUsPerRun?: number; rounds: number[]; cpuRounds: number[] }
-
-/**
- * One ClusterEngine and one worker on `url`; `round(n)` starts n runs (64 starts in flight) and resolves
- * when all n completed, with workflows/s and this process's CPU per run. `close()` stops everything.
- */
-export async function clusterRig(url: string, five: Definition, handlers: Handlers) {
-  const engine = new ClusterEngine({ nats: url });
-  const worker = createWorker({ nats: url, handlers, concurrency: 64 });
-  const client = new ClusterClient(url);
-  const watcher = await connect({ servers: url, noAsyncTraces: true });
-  await engine.start();
-  await worker.start();
-  await client.deploy(five);
-  // One core subscription sees every commit; a commit that settles a run carries its COMPLETED state.
-  let completed = 0;
-  const text = new TextDecoder();
-  watcher.subscribe('lf.events.>', { callback: (_err, m) => { if (text.decode(m.data).includes('"status":"COMPLETED"')) completed++; } });
-  await watcher.flush();
-  return {
-    round: async (runs: number): Promise<ClusterRound> => {
-      const target = completed + runs;
-      const t = now();
-      const cpu = process.cpuUsage();
-      const server = serverCpuUs();
-      await pool(runs, 64, async () => { await client.start(five.id, {}); });
-      while (completed < target) await new Promise((r) => setTimeout(r, 2));
-      const used = process.cpuUsage(cpu);
-      const serverAfter = serverCpuUs();
-      return {
-        perSec: runs / ((now() - t) / 1000), cpuUsPerRun: (used.user + used.system) / runs,
-        ...(server !== null && serverAfter !== null ? { serverCpuUsPerRun: (serverAfter - server) / runs } : {}),
-      };
-    },
-    close: async () => {
-      await watcher.close().catch(() => undefined);
-      await worker.stop().catch(() => undefined);
-      await engine.stop().catch(() => undefined);
-      await client.close().catch(() => undefined);
-    },
-  };
-}
-
-/** The cluster path as `npm run bench` reports it: a 200-run warm-up, then the best of `rounds` rounds of `runs`. */
-export async function benchCluster(url: string, five: Definition, handlers: Handlers, runs = 1_000, rounds = 2): Promise<ClusterBench> {
-  const rig = await clusterRig(url, five, handlers);
-  try {
-    await rig.round(200); // warm-up: consumers, definition cache, JIT
-    const all: ClusterRound[] = [];
-    for (let r = 0; r < rounds; r++) all.push(await rig.round(runs));
-    const best = all.reduce((a, b) => (b.perSec > a.perSec ? b : a));
-    return { runs, workflowsPerSec: best.perSec, cpuUsPerRun: best.cpuUsPerRun, ...(best.serverCpuUsPerRun !== undefined ? { serverCpuUsPerRun: best.serverCpuUsPerRun } : {}), rounds: all.map((r) => r.perSec), cpuRounds: all.map((r) => r.cpuUsPerRun) };
-  } finally {
-    await rig.close();
-  }
-}
-
-export const FIVE_YAML = `
-workflow:
-  id: five-steps
-  name: Five sequential steps
-  version: 1
-  tasks:
-    - { id: s1, type: SIMPLE }
-    - { id: s2, type: SIMPLE, depends_on: [s1] }
-    - { id: s3, type: SIMPLE, depends_on: [s2] }
-    - { id: s4, type: SIMPLE, depends_on: [s3] }
-    - { id: s5, type: SIMPLE, depends_on: [s4] }
-`;
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const arg = (name: string, d: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d; };
-  const RUNS = arg('--runs', 1000);
-  const ROUNDS = arg('--rounds', 3);
-  const json = process.argv.includes('--json');
-  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const { definition: five, diagnostics } = parseDefinition(FIVE_YAML, 'bench.yaml');
-  if (!five) throw new Error(JSON.stringify(diagnostics));
-  const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
-  const load = loadavg()[0]!;
-  const server = await startNatsServer();
-  const nc = await connect({ servers: server.url, noAsyncTraces: true });
-  try {
-    // Baseline: the naive floor (bench/jetstream.ts 4b) on its own stream of the same server.
-    const jsm = await nc.jetstreamManager();
-    const js = nc.jetstream({ timeout: 30_000 });
-    await jsm.streams.add(resolveOptions({ servers: server.url, stream: 'BENCH_NAIVE', subjectPrefix: 'naive.events' }).streamConfig);
-    const body = new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(300) }));
-    const naiveWorkflow = async (runId: string) => {
-      let last = 0;
-      for (let i = 1; i <= 7; i++) {
-        const ack = await js.publish(`naive.events.bench.${runId}`, body, { msgID: `${runId}/${runId}/${i}`, headers: commitHeaders(runId, i, i), expect: { lastSubjectSequence: last } });
-        last = ack.seq;
-      }
+    const floor = await naiveFloor(server.url);
+    const rig = await clusterRig(server, five, { engines: opts.engines ?? 1, workers: opts.workers ?? 1 });
+    const store = new JetStreamEventStore({ servers: server.url, stream: 'BENCH_INPROC', subjectPrefix: 'bench.inproc', name: 'ledgerflow-bench' });
+    const engine = new Engine({ store });
+    const inProcess = async () => {
+      const t = performance.now();
+      const v = await engine.run(five, {}, { handlers, follow: false });
+      if (v.status !== 'COMPLETED') throw new Error(`in-process run ${v.runId} ended ${v.status}`);
+      return performance.now() - t;
     };
-    const naiveRound = async (r: number) => {
-      const t = now();
-      await pool(3000, 64, (i) => naiveWorkflow(`c${r}-${i}`));
-      return 3000 / ((now() - t) / 1000);
-    };
-    await pool(300, 64, (i) => naiveWorkflow(`warm-${i}`));
-
-    const rig = await clusterRig(server.url, five, handlers);
-    const naive: number[] = [];
-    const cluster: ClusterRound[] = [];
     try {
-      await rig.round(200); // warm-up
-      for (let r = 0; r < ROUNDS; r++) {
-        naive.push(await naiveRound(r));
-        cluster.push(await rig.round(RUNS));
+      progress('cluster: warm-up');
+      await rig.round(b.quick ? 20 : 200, CONCURRENCY);
+      for (let i = 0; i < 20; i++) await inProcess();
+
+      const floorRates: number[] = [];
+      const clusterRounds: ClusterRound[] = [];
+      const peerRates: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        progress(`cluster: round ${r + 1}/${rounds}: naive floor, cluster path${peer ? `, ${peer.name}` : ''}`);
+        floorRates.push(await floor.round(floorWorkflows, CONCURRENCY));
+        clusterRounds.push(await rig.round(runs, CONCURRENCY));
+        if (peer) peerRates.push(await peer.round(floorWorkflows, CONCURRENCY));
       }
+      progress(`cluster: one run at a time, ${latencyBatches} batches of ${latencyBatch} each side`);
+      const inLat: number[] = [];
+      const clLat: number[] = [];
+      for (let i = 0; i < latencyBatches; i++) {
+        for (let j = 0; j < latencyBatch; j++) inLat.push(await inProcess());
+        clLat.push(...await rig.oneAtATime(latencyBatch));
+      }
+
+      const rates = clusterRounds.map((c) => c.workflowsPerSec);
+      const best = Math.max(...rates);
+      const bestFloor = Math.max(...floorRates);
+      const cpu = median(clusterRounds.map((c) => c.cpuUsPerRun ?? NaN));
+      const serverCpu = median(clusterRounds.map((c) => c.serverCpuUsPerRun ?? NaN));
+      const persistedRounds = clusterRounds.map((c) => [...c.persisted.values()].reduce((a, v) => a + v, 0));
+      const persisted = median(persistedRounds);
+      const byStream: Record<string, number> = {};
+      for (const name of new Set(clusterRounds.flatMap((c) => [...c.persisted.keys()]))) byStream[name] = median(clusterRounds.map((c) => c.persisted.get(name) ?? 0));
+      const serverIn = median(clusterRounds.map((c) => c.serverInPerRun));
+      const serverOut = median(clusterRounds.map((c) => c.serverOutPerRun));
+      const clP50 = p50(clLat);
+      const inP50 = p50(inLat);
+
+      Object.assign(figures, {
+        'cluster.workflows_per_sec': best,
+        'cluster.floor_workflows_per_sec': bestFloor,
+        'cluster.floor_ratio': best / bestFloor,
+        'cluster.cpu_ms_per_run': cpu / 1000,
+        'cluster.server_cpu_ms_per_run': serverCpu / 1000,
+        'cluster.persisted_per_run': persisted,
+        'cluster.server_in_msgs_per_run': serverIn,
+        'cluster.server_out_msgs_per_run': serverOut,
+        'cluster.p50_ms': clP50,
+        'cluster.inprocess_p50_ms': inP50,
+        'cluster.p50_ratio': clP50 / inP50,
+      });
+      if (peer) {
+        const bestPeer = Math.max(...peerRates);
+        figures['cluster.bullmq_workflows_per_sec'] = bestPeer;
+        figures['cluster.bullmq_ratio'] = best / bestPeer;
+        figures['peers.bullmq_workflows_per_sec'] = bestPeer;
+      }
+      b.details.cluster = {
+        engines: opts.engines ?? 1, workers: opts.workers ?? 1, runsPerRound: runs, concurrency: CONCURRENCY, floorWorkflowsPerRound: floorWorkflows,
+        rounds: rates, floorRounds: floorRates, peerRounds: peerRates, cpuUsPerRunRounds: clusterRounds.map((c) => c.cpuUsPerRun),
+        serverCpuUsPerRunRounds: clusterRounds.map((c) => c.serverCpuUsPerRun), persistedPerRunRounds: persistedRounds, persistedPerRunByStream: byStream,
+        serverInPerRunRounds: clusterRounds.map((c) => c.serverInPerRun), serverOutPerRunRounds: clusterRounds.map((c) => c.serverOutPerRun),
+        latencyRuns: clLat.length, clusterP99Ms: [...clLat].sort((a, b2) => a - b2)[Math.floor(clLat.length * 0.99)], inProcessRuns: inLat.length,
+      };
+
+      say(`\ncluster path: ${opts.engines ?? 1} engine and ${opts.workers ?? 1} worker process(es) (worker concurrency 64) on one nats-server (file storage),`);
+      say(`five-step workflows, ${CONCURRENCY} in flight (each started by ClusterClient.start when one completes); best of ${rounds} interleaved rounds:`);
+      say(`  baseline: naive floor (7 one-event appends per workflow), ${CONCURRENCY} at a time   ${fmt(bestFloor)} workflows/s  ${list(floorRates)}`);
+      if (peer) say(`  baseline: ${peer.name}, ${CONCURRENCY} at a time                      ${fmt(Math.max(...peerRates))} workflows/s  ${list(peerRates)}`);
+      say(`  cluster path, ${fmt(runs)} runs per round                                ${fmt(best)} workflows/s  ${list(rates)}`);
+      say(`    = ${fmt(best / bestFloor, 3)}× the naive floor (goal ≥ 0.5)${peer ? `, ${fmt(best / Math.max(...peerRates), 3)}× ${peer.name} (goal ≥ 1.5)` : ' (÷ BullMQ: add the peers section)'}`);
+      say(`  CPU per run, median of the rounds: engine + worker ${fmt(cpu / 1000, 3)} ms (goal ≤ 0.6) ${list(clusterRounds.map((c) => (c.cpuUsPerRun ?? NaN) / 1000), 3)}; nats-server ${fmt(serverCpu / 1000, 3)} ms`);
+      say(`  messages persisted per run (all streams and KV buckets): ${fmt(persisted, 1)} (goal ≤ 10): ${Object.entries(byStream).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`);
+      say(`  at the server (/varz) per run: ${fmt(serverIn, 1)} in, ${fmt(serverOut, 1)} out (without the bench's own subscription to the log)`);
+      say(`  one at a time, start to completed: p50 ${fmt(clP50, 2)} ms (${clLat.length} runs) ÷ in-process Engine.run on JetStream p50 ${fmt(inP50, 2)} ms = ${fmt(clP50 / inP50, 2)}× (goal ≤ 3)`);
     } finally {
       await rig.close();
-    }
-    const bestNaive = Math.max(...naive);
-    const best = cluster.reduce((a, b) => (b.perSec > a.perSec ? b : a));
-    const minCpu = Math.min(...cluster.map((c) => c.cpuUsPerRun));
-    const result = {
-      loadAverage: load, runs: RUNS, naiveWorkflowsPerSec: bestNaive, naiveRounds: naive,
-      clusterWorkflowsPerSec: best.perSec, clusterRounds: cluster.map((c) => c.perSec), cpuUsPerRun: minCpu, cpuRounds: cluster.map((c) => c.cpuUsPerRun),
-      serverCpuRounds: cluster.map((c) => c.serverCpuUsPerRun), clusterOverNaive: best.perSec / bestNaive,
-    };
-    if (json) console.log(JSON.stringify(result));
-    else {
-      console.log(`cluster path alone (load average ${fmt(load, 1)} before starting), best of ${ROUNDS} interleaved rounds:`);
-      console.log(`  baseline: naive floor, 64 workflows at a time   ${fmt(bestNaive)} workflows/s  [${naive.map((r) => fmt(r)).join(', ')}]`);
-      console.log(`  cluster path, ${fmt(RUNS)} runs per round        ${fmt(best.perSec)} workflows/s  [${cluster.map((c) => fmt(c.perSec)).join(', ')}]  = ${fmt(best.perSec / bestNaive, 3)}× baseline`);
-      console.log(`  CPU of this process per run                    ${fmt(minCpu)} µs (least of the rounds)  [${cluster.map((c) => fmt(c.cpuUsPerRun)).join(', ')}]`);
-      console.log(`  CPU of nats-server per run                     [${cluster.map((c) => fmt(c.serverCpuUsPerRun ?? NaN)).join(', ')}] µs`);
+      await store.close().catch(() => undefined);
+      await floor.close().catch(() => undefined);
     }
   } finally {
-    await nc.close().catch(() => undefined);
     await server.dispose();
   }
 }

@@ -1,251 +1,132 @@
 /**
- * `npm run bench`: the numbers the core engine issue asks for, each printed
- * next to a baseline measured in the same run (ratios, not absolutes, are
- * what compare across machines).
+ * `npm run bench`: the figures of issue 23's table (and the older sections),
+ * each next to a baseline measured in the same run: ratios, not absolutes,
+ * are what compare across machines and sittings.
  *
- * 1. Events and commits a typical run writes (the seed inventory workflow).
- * 2. Replay of one 10,000-event run: full checked replay vs. the floor of
- *    just parsing and validating the same events.
- * 3. Live runs on the embedded file store vs. raw appends of the same commits.
- * 3c. A 1,000-item MAP (max_concurrency 50) vs 1,000 one-task runs, and its replay (bench/map.ts).
- * 4. On a nats-server this script starts (file storage): raw windowed
- *    publishes, the naive one-event-per-append floor, ledgerflow's runs on the
- *    JetStream store and replay from it, with the issue's goal ratios
- *    (bench/jetstream.ts).
- * 5. The seed's batch claim: 10 generated folders validated by the batch
- *    workflow, by 10 sequential runs of the single one, and by a plain loop
- *    (bench/batch.ts).
- * 6. 1,000 schedules firing in the same second, on the embedded store (serve's
- *    Scheduler) and on JetStream with three engines (bench/schedules.ts).
+ *   npm run bench                          the issue-23 figures (all but map, batch, schedules, list)
+ *   npm run bench -- cluster peers         only the sections named (`all`: every section)
+ *   npm run bench -- --json                one JSON object on stdout: the flat figures
+ *                                          ("cluster.floor_ratio", …), `machine` and `details`
+ *   npm run bench -- file --quick          small counts: checks a section runs, the figures mean little
+ *   --rounds N, --runs N                   the size of a section's rounds; --engines N, --workers N (cluster)
  *
- * 7. `list` with a filter over 100,000 runs on the file store and on JetStream,
- *    cold and warm, against a readdir + stat pass / a raw stream pass (bench/list.ts).
- *
- * `npm run bench -- <section> ...` runs only the sections named (typical,
- * replay, file, chain, map, jetstream, batch, schedules, list); none named: all.
+ * Progress goes to stderr. What each section measures: its module's header
+ * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseDefinition } from '../src/definition/index.js';
-import { EventEnvelopeSchema, type EventEnvelope } from '../src/events/index.js';
-import { foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
-import { Engine } from '../src/local/index.js';
-import { FileEventStore, MemoryEventStore } from '../src/store/index.js';
-import { FIVE_YAML } from './cluster.js';
-import { benchJetStream } from './jetstream.js';
-import { benchMap } from './map.js';
-import { benchBatch } from './batch.js';
-import { benchSchedules } from './schedules.js';
-import { benchList } from './list.js';
+import { cpus, hostname, loadavg } from 'node:os';
+import type { BigRun } from './bigrun.js';
+import type { PeerRig } from './peers.js';
+import { fmt, progress, type Bench } from './kit.js';
+// Each section's module is imported when the section runs: one section alone starts fast.
 
-const now = () => performance.now();
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const json = process.argv.includes('--json');
-const results: Record<string, unknown> = {};
-const say = (line: string) => { if (!json) console.log(line); };
-const SECTIONS = ['typical', 'replay', 'file', 'chain', 'map', 'jetstream', 'batch', 'schedules', 'list'] as const;
-const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli'] as const;
+const MORE = ['map', 'batch', 'schedules', 'list'] as const;
+const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
+type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
+
+/** The figures each section promises in --json (null, with `<section>.skipped`, when it cannot measure one). */
+const PROMISED: Partial<Record<Section, string[]>> = {
+  cluster: ['cluster.floor_ratio', 'cluster.bullmq_ratio', 'cluster.cpu_ms_per_run', 'cluster.persisted_per_run', 'cluster.p50_ratio'],
+  file: ['file.raw_ratio'],
+  jetstream: ['jetstream.floor_ratio'],
+  fold: ['fold.parse_ratio'],
+  chain: ['chain.live_ratio', 'chain.replay_ratio'],
+  evicted: ['evicted.approval_p50_ms'],
+  cli: ['cli.version_ratio', 'cli.run_ratio'],
+};
+
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const quick = argv.includes('--quick');
+const VALUED = ['--rounds', '--runs', '--engines', '--workers'];
+const flag = (name: string): number | undefined => {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = Number(argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`npm run bench: ${name} takes a whole number of at least 1`);
+    process.exit(2);
+  }
+  return v;
+};
+const named = argv.filter((a, i) => !a.startsWith('--') && !VALUED.includes(argv[i - 1] ?? ''));
 for (const n of named) {
-  if (!(SECTIONS as readonly string[]).includes(n)) {
-    console.error(`npm run bench: no section ${n}; the sections are ${SECTIONS.join(', ')} (none named: all)`);
+  if (n !== 'all' && !SECTIONS.includes(n)) {
+    console.error(`npm run bench: no section ${n}; the sections are ${SECTIONS.join(', ')} (none named: ${DEFAULT.join(', ')}; all: every one)`);
     process.exit(2);
   }
 }
-const want = (section: (typeof SECTIONS)[number]) => named.length === 0 || named.includes(section);
+const want = (s: Section) => (named.length === 0 ? (DEFAULT as readonly string[]).includes(s) : named.includes('all') || named.includes(s));
 
-function def(text: string) {
-  const { definition, diagnostics } = parseDefinition(text, 'bench.yaml');
-  if (!definition) throw new Error(JSON.stringify(diagnostics));
-  return definition;
+const figures: Bench['figures'] = {};
+const details: Record<string, unknown> = {};
+const b: Bench = {
+  say: (line) => { if (!json) console.log(line); }, quick, figures, details,
+  ...(flag('--rounds') ? { rounds: flag('--rounds')! } : {}), ...(flag('--runs') ? { runs: flag('--runs')! } : {}),
+};
+const machine = { host: hostname(), cores: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version, loadAverageAtStart: loadavg(), date: new Date().toISOString() };
+b.say(`ledgerflow bench on ${machine.host}: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, load average ${loadavg().map((l) => fmt(l, 1)).join(' ')}${quick ? ' (--quick: small counts, the figures mean little)' : ''}`);
+
+/** Runs one section; a failure is reported (stderr, `<section>.error`) and the others still run. */
+async function section(name: Section, fn: () => Promise<unknown>): Promise<void> {
+  if (!want(name)) return;
+  const t = performance.now();
+  progress(`${name}: start`);
+  try {
+    await fn();
+  } catch (err) {
+    figures[`${name}.error`] = (err as Error).stack ?? String(err);
+    process.exitCode = 1;
+    progress(`${name}: FAILED: ${(err as Error).stack ?? String(err)}`);
+  }
+  for (const key of PROMISED[name] ?? []) if (!(key in figures)) figures[key] = null;
+  progress(`${name}: done in ${fmt((performance.now() - t) / 1000, 1)} s`);
 }
 
-// 1. A typical run ------------------------------------------------------------
-if (want('typical')) {
-  const example = readFileSync(new URL('../examples/inventory-validation.workflow.yaml', import.meta.url), 'utf8');
-  const inventory = def(example);
-  const store = new MemoryEventStore();
-  let commits = 0;
-  const counting = Object.assign(Object.create(store), { append: (r: Parameters<typeof store.append>[0]) => { commits++; return store.append(r); } });
-  const engine = new Engine({ store: counting });
-  const handlers: Handlers = {
-    scan_files: async () => ({ file_list: ['README.md'], scan_timestamp: 't' }),
-    load_policy: async () => ({ policy_rules: { required_files: ['README.md'] } }),
-    validate_compliance: async () => ({ compliance_status: 'PASS', violations: [] }),
-    generate_receipt: async () => ({ validation_receipt: 'r' }),
-  };
-  const view = await engine.run(inventory, { target_folder: 'x', policy_file: 'p' }, { handlers });
-  const events = await store.read(view.runId);
-  const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
-  results.typicalRun = { workflow: inventory.id, tasks: inventory.tasks.length, events: events.length, commits, bytes };
-  say(`typical run (${inventory.id}, ${inventory.tasks.length} tasks, PASS path): ${events.length} events in ${commits} commits, ${fmt(bytes)} bytes`);
-  say(`  ${events.map((e) => e.type).join(', ')}`);
-}
+let big: BigRun | null = null;
+const bigRun = async () => (big ??= await (await import('./bigrun.js')).makeBigRun(quick ? 80 : 832));
 
-// 2. Replay of a 10,000-event run --------------------------------------------
-/** Its commits as the driver appended them, appended again to JetStream in section 4. */
-const bigRunCommits: EventEnvelope[][] = [];
-if (want('replay') || want('jetstream')) {
-  const retrying = def(`
-workflow:
-  id: ten-thousand
-  name: Tasks retried until the history holds 10,000 events
-  version: 1
-  tasks:
-    - id: prepare
-      type: SIMPLE
-${[1, 2, 3, 4].map((n) => `    - id: flaky${n}
-      type: SIMPLE
-      handler: flaky
-      depends_on: [${n === 1 ? 'prepare' : `flaky${n - 1}`}]
-      retry_policy: { max_attempts: 1000, backoff: fixed, initial_delay: 0ms }
-`).join('')}    - id: finish
-      type: SIMPLE
-      depends_on: [flaky4]
-`);
-  const store = new MemoryEventStore();
-  const recording = Object.assign(Object.create(store), { append: (r: Parameters<typeof store.append>[0]) => { bigRunCommits.push(r.events); return store.append(r); } });
-  const engine = new Engine({ store: recording });
-  const t0 = now();
-  const view = await engine.run(retrying, {}, {
-    handlers: {
-      prepare: async () => ({ ok: true }),
-      // Each failed attempt adds task.started, task.failed and timer.fired: 4 × 832 of them make 9,997 events in all
-      // (a task may have at most 1,000 attempts, so the retries are spread over four tasks in a row).
-      flaky: async (_i, ctx) => { if (ctx.attempt <= 832) throw new Error(`attempt ${ctx.attempt}`); return { attempt: ctx.attempt }; },
-      finish: async () => ({ done: true }),
-    },
+await section('typical', async () => (await import('./engine.js')).benchTypical(b));
+await section('replay', async () => (await import('./engine.js')).benchReplay(b, await bigRun()));
+await section('fold', async () => (await import('./fold.js')).benchFold(b, await bigRun()));
+await section('file', async () => (await import('./file.js')).benchFile(b));
+await section('chain', async () => (await import('./engine.js')).benchChain(b));
+await section('jetstream', async () => {
+  const { def, FIVE_YAML, fiveHandlers } = await import('./kit.js');
+  const r = await (await import('./jetstream.js')).benchJetStream({ five: def(FIVE_YAML), handlers: fiveHandlers(), bigRunCommits: (await bigRun()).commits, say: b.say, fmt });
+  const goals = r.goals as { workflowsOverNaive: number; transitionsOverRaw: number }[];
+  const modes = r.ledgerflow as { workflowsPerSec: number }[];
+  const naive = r.naiveFloor as { workflowsPerSec: number };
+  Object.assign(figures, {
+    'jetstream.floor_ratio': goals[0]!.workflowsOverNaive, 'jetstream.workflows_per_sec': modes[0]!.workflowsPerSec,
+    'jetstream.floor_workflows_per_sec': naive.workflowsPerSec, 'jetstream.window_floor_ratio': goals[1]!.workflowsOverNaive,
   });
-  const liveMs = now() - t0;
-  const events = await store.read(view.runId);
-  const raw = events.map((e) => JSON.stringify(e));
-
-  const time = (fn: () => void, reps = 5) => {
-    fn(); // warm-up
-    const t = now();
-    for (let i = 0; i < reps; i++) fn();
-    return (now() - t) / reps;
-  };
-  const parseMs = time(() => { for (const line of raw) EventEnvelopeSchema.parse(JSON.parse(line)); });
-  const foldMs = time(() => { foldEvents(events); });
-  let divergence: unknown = 'not run';
-  const replayMs = time(() => { divergence = replayRun(events).divergence; });
-  const fullMs = time(() => { replayRun(raw.map((l) => EventEnvelopeSchema.parse(JSON.parse(l)) as EventEnvelope)); });
-
-  results.replay10k = { events: events.length, liveRunMs: liveMs, parseValidateMs: parseMs, foldMs, checkedReplayMs: replayMs, parseAndReplayMs: fullMs, divergence };
-  say(`\nreplay of one ${fmt(events.length)}-event run (produced live in ${fmt(liveMs)} ms, status ${view.status}):`);
-  say(`  baseline: JSON.parse + zod-validate every event  ${fmt(parseMs, 1)} ms  (${fmt(events.length / parseMs * 1000)} events/s)`);
-  say(`  fold through the machine (load a run)             ${fmt(foldMs, 1)} ms  (${fmt(events.length / foldMs * 1000)} events/s)  ${fmt(foldMs / parseMs, 2)}× baseline`);
-  say(`  checked replay (fold + state hash per event)      ${fmt(replayMs, 1)} ms  (${fmt(events.length / replayMs * 1000)} events/s)  ${fmt(replayMs / parseMs, 2)}× baseline`);
-  say(`  parse + validate + checked replay                 ${fmt(fullMs, 1)} ms  divergence: ${divergence === null ? 'none' : JSON.stringify(divergence)}`);
+  details.jetstream = r;
+});
+// The cluster's rounds interleave with BullMQ's when both sections run: one sitting, one ratio.
+let peer: PeerRig | null = null;
+if (want('cluster') && want('peers')) {
+  peer = await (await import('./peers.js')).openPeer(b).catch((err: unknown) => { figures['peers.skipped'] = (err as Error).message; progress(`peers: skipped: ${(err as Error).message}`); return null; });
 }
-
-// 3. Live runs on the embedded file store -------------------------------------
-const five = def(FIVE_YAML); // the same five steps the cluster case runs
-const handlers: Handlers = Object.fromEntries(['s1', 's2', 's3', 's4', 's5'].map((s) => [s, async () => ({ step: s })]));
-if (want('file')) {
-  const runs = 200;
-  const concurrency = 16;
-
-  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-'));
-  const fileStore = new FileEventStore(join(dir, 'engine'));
-  let appended = 0;
-  const engine = new Engine({ store: Object.assign(Object.create(fileStore), { append: (r: Parameters<typeof fileStore.append>[0]) => { appended++; return fileStore.append(r); } }) });
-  const t0 = now();
-  const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < runs) {
-      next++;
-      const s = now();
-      const v = await engine.run(five, {}, { handlers });
-      if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
-      latencies.push(now() - s);
-    }
-  }));
-  const engineMs = now() - t0;
-  const commitsPerRun = Math.round(appended / runs); // as the engine appended them (see section 1 for what they hold)
-
-  // Baseline: the same number of commits per run, appended one at a time to the same kind of store.
-  const raw = new FileEventStore(join(dir, 'raw'));
-  const sample = await engine.store.read((await engine.store.listRuns())[0]!.runId);
-  const t1 = now();
-  next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < runs) {
-      const runId = `raw-${next++}`;
-      for (let c = 0; c < commitsPerRun; c++) {
-        const ev = { ...sample[Math.min(c, sample.length - 1)]!, runId, seq: c + 1 };
-        await raw.append({ runId, expectedSeq: c, dedupId: `${runId}/${c + 1}`, events: [ev] });
-      }
-    }
-  }));
-  const rawMs = now() - t1;
-  latencies.sort((a, b) => a - b);
-  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  const wfs = runs / engineMs * 1000;
-  const rawWfs = runs / rawMs * 1000;
-  results.fileStore = { runs, concurrency, engineMs, workflowsPerSec: wfs, rawAppendWorkflowsPerSec: rawWfs, ratio: wfs / rawWfs, p50Ms: p(0.5), p99Ms: p(0.99) };
-  say(`\n${runs} runs of a 5-step workflow on the embedded file store, ${concurrency} at a time:`);
-  say(`  baseline: ${commitsPerRun} raw durable appends per run     ${fmt(rawWfs, 1)} workflows/s`);
-  say(`  ledgerflow (fold + appends + handlers)    ${fmt(wfs, 1)} workflows/s  = ${fmt(wfs / rawWfs, 2)}× baseline; p50 ${fmt(p(0.5), 1)} ms, p99 ${fmt(p(0.99), 1)} ms per run`);
-  await Promise.all([fileStore.close(), raw.close()]);
-  rmSync(dir, { recursive: true, force: true });
+try {
+  await section('cluster', async () => (await import('./cluster.js')).benchCluster(b, { ...(flag('--engines') ? { engines: flag('--engines')! } : {}), ...(flag('--workers') ? { workers: flag('--workers')! } : {}), peer }));
+  if (want('cluster') && !peer) figures['cluster.bullmq_skipped'] = figures['peers.skipped'] ?? 'the peers section did not run (npm run bench -- cluster peers)';
+} finally {
+  await peer?.close();
 }
-
-// 3b. A long chain of tasks ---------------------------------------------------
-// Per-event cost of a chain of 3,000 tasks (each depends on the one before) against that of a
-// chain of 30: about 1× means a run's cost grows with its events, not with events × tasks.
-if (want('chain')) {
-  const chain = (n: number) => def(`workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${
-    Array.from({ length: n }, (_, i) => `    - { id: t${i + 1}, type: SIMPLE, handler: step${i > 0 ? `, depends_on: [t${i}]` : ''} }\n`).join('')}`);
-  const measure = async (n: number, reps: number) => {
-    const definition = chain(n);
-    const store = new MemoryEventStore();
-    const engine = new Engine({ store });
-    let liveMs = 0;
-    let events: EventEnvelope[] = [];
-    for (let r = 0; r < reps; r++) {
-      const t = now();
-      const view = await engine.run(definition, {}, { handlers: { step: async () => ({ ok: true }) } });
-      liveMs += now() - t;
-      if (view.status !== 'COMPLETED') throw new Error(`chain of ${n}: ${view.status}`);
-      events = await store.read(view.runId);
-    }
-    const t = now();
-    for (let r = 0; r < reps; r++) if (replayRun(events).divergence) throw new Error(`chain of ${n}: replay diverged`);
-    const replayMs = now() - t;
-    const total = events.length * reps;
-    return { tasks: n, events: events.length, liveUsPerEvent: liveMs * 1000 / total, replayUsPerEvent: replayMs * 1000 / total };
-  };
-  await measure(30, 20); // warm-up
-  const short = await measure(30, 100);
-  const long = await measure(3000, 1);
-  const live = long.liveUsPerEvent / short.liveUsPerEvent;
-  const replay = long.replayUsPerEvent / short.replayUsPerEvent;
-  results.longChain = { short, long, liveRatio: live, replayRatio: replay };
-  say(`\nper-event cost of a chain of ${fmt(long.tasks)} tasks vs a chain of ${short.tasks} (1× = linear in events):`);
-  say(`  baseline: ${short.tasks} tasks, live ${fmt(short.liveUsPerEvent, 1)} µs/event, checked replay ${fmt(short.replayUsPerEvent, 1)} µs/event`);
-  say(`  ${fmt(long.tasks)} tasks, live (memory store)   ${fmt(long.liveUsPerEvent, 1)} µs/event  = ${fmt(live, 2)}× baseline`);
-  say(`  ${fmt(long.tasks)} tasks, checked replay         ${fmt(long.replayUsPerEvent, 1)} µs/event  = ${fmt(replay, 2)}× baseline (hashing the whole state per event is linear in tasks)`);
-}
-
-// 3c. A 1,000-item MAP ----------------------------------------------------------
-if (want('map')) results.map = await benchMap({ say, fmt });
-
-// 4. On NATS JetStream ----------------------------------------------------------
-if (want('jetstream')) results.jetstream = await benchJetStream({ five, handlers, bigRunCommits, say, fmt });
-
-// 5. The seed's batch claim -------------------------------------------------------
-if (want('batch')) {
+if (!want('cluster')) await section('peers', async () => (await import('./peers.js')).benchPeersAlone(b));
+await section('evicted', async () => (await import('./evicted.js')).benchEvicted(b));
+await section('cli', async () => (await import('./cli.js')).benchCli(b));
+await section('map', async () => { details.map = await (await import('./map.js')).benchMap({ say: b.say, fmt }); });
+await section('batch', async () => {
   const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
-  results.batch = await benchBatch({ say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
-}
+  details.batch = await (await import('./batch.js')).benchBatch({ say: b.say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
+});
+await section('schedules', async () => { details.schedules = await (await import('./schedules.js')).benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
+await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
-// 6. 1,000 schedules in the same second ---------------------------------------------
-if (want('schedules')) results.schedules = await benchSchedules({ say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) });
-
-// 7. list with a filter over 100,000 runs ---------------------------------------------
-if (want('list')) results.list = await benchList({ say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' });
-
-if (json) console.log(JSON.stringify(results, null, 2));
+machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);
+const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+if (json) process.stdout.write(`${JSON.stringify({ ...figures, machine: { ...machine, loadAverageAtEnd: loadAtEnd }, details })}\n`);
+else b.say(`\nload average at the end: ${loadAtEnd.join(' ')}`);

@@ -1,0 +1,33 @@
+/**
+ * `npm run bench -- --json` is what the engineers of issue 23 read their
+ * figures from: one JSON object on stdout, the flat figures by name. Checked
+ * on the cheapest section with --quick (small counts); the figures' values are
+ * never asserted, only that they are there and numbers.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const bench = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+
+describe('npm run bench -- --json', () => {
+  it('prints one JSON object with the figures of the sections named, progress on stderr', () => {
+    const r = bench('fold', '--quick', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const key of ['fold.parse_ratio', 'fold.events_per_sec', 'fold.parse_events_per_sec']) {
+      expect(typeof out[key], key).toBe('number');
+    }
+    expect(out).toHaveProperty('machine.cores');
+    expect(out).not.toHaveProperty(['file.raw_ratio']); // not named, not run
+    expect(r.stderr).toContain('fold: done');
+  }, 60_000);
+
+  it('refuses a section it does not have, naming the ones it has', () => {
+    const r = bench('nosuch', '--json');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('the sections are');
+  });
+});
