@@ -7,6 +7,7 @@
  */
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
 export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
+export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export { RunDriver } from './driver.js';
 export type { DriverHooks, DriverOptions, ChildExecutor, ChildOutcome } from './driver-options.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
