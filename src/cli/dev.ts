@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
-import { clusterNodeArgs, natsServerBinary, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
+import { clusterNodeArgs, natsServerBinary, nodeName, waitForJetStream, type NodePorts } from '../cluster/index.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {

@@ -1,4 +1,9 @@
-/** The store a command uses (store.ts says which), opened; the embedded one's directory checked first. */
+/**
+ * The store a command uses (store.ts says which), opened; the embedded one's
+ * directory checked first. CLI glue, kept here: its errors name the flags,
+ * it sets LEDGERFLOW_STORE for this process's handlers and closes the store
+ * when the command ends. Other modules are given a store, or call openStore.
+ */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StoreUnusableError } from '../errors/index.js';

@@ -12,7 +12,7 @@
  */
 import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
-import type { InputOutcome, RunInput } from '../cluster/index.js';
+import { recordInput, type InputOutcome, type RunInput } from '../local/index.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
 import type { Io } from './io.js';
@@ -82,17 +82,7 @@ async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
 async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts): Promise<InputOutcome> {
   // A log shorter than the run index recorded it is not written to (see damaged.ts).
   await refuseDamaged(g, runId);
-  const engine = engineFor(g);
-  const by = opts.as ?? defaultActor();
-  const base = { by, unauthenticated: false, queued: false };
-  const view = input.kind === 'approval' ? await engine.decide(runId, input.taskId, input.decision, by, input.comment)
-    : input.kind === 'signal' ? await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by })
-      : input.action === 'pause' ? await engine.pause(runId, { by, ...(input.reason !== undefined ? { reason: input.reason } : {}) })
-        : null;
-  if (view) return { ...base, recorded: true, changed: true, seq: view.seq, status: view.status };
-  const reason = input.kind === 'control' && input.reason !== undefined ? { reason: input.reason } : {};
-  const r = input.kind === 'control' && input.action === 'cancel' ? await engine.cancel(runId, { by, ...reason }) : await engine.unpause(runId, { by });
-  return { ...base, recorded: r.changed, changed: r.changed, seq: r.changed ? r.view.seq : null, status: r.view.status };
+  return recordInput(engineFor(g), runId, input, { by: opts.as ?? defaultActor() });
 }
 
 /**

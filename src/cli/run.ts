@@ -1,10 +1,8 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { loadDefinitionFile } from '../api/index.js';
 import { RunBusyError, formatDiagnostic } from '../errors/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
-import { runView } from '../runtime/index.js';
-import type { Engine } from '../local/index.js';
-import { finishNotifications, keepLeaseFor, withNotifier, type Notifier } from '../notify/index.js';
+import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../local/index.js';
+import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
 import { storeFor } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
@@ -51,75 +49,39 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     const code = await (await import('./resume-nats.js')).resumeOverNats(io, g, runId, opts);
     if (code !== null) return code;
   }
+  const say = opts.json ? io.err : io.out;
   const notices = new InFlightNotices(io.err);
   // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
   await refuseDamaged(g, runId);
-  const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
+  const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
-  // A paused run is un-paused first (run.resumed), then continued as any other.
-  let unpaused = false;
-  if (!usesNats(g)) {
-    const { changed } = await engine.unpause(runId, { by: opts.as ?? defaultActor() });
-    if (changed) (opts.json ? io.err : io.out)(`run ${runId} resumed (it was paused)`);
-    unpaused = changed;
-  }
-  // Read and folded once: the same state decides whether there is anything to do and is what gets driven.
-  const loaded = await engine.load(runId);
-  const first = loaded.events[0]!;
-  // A failed run whose process died before it started its failure workflow: resume starts that (once, by its run id).
-  const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
-  if (loaded.snapshot.status !== 'active' && !failure) {
-    const view = runView(loaded.snapshot, loaded.seq, loaded.compiled.definition);
-    (opts.json ? io.err : io.out)(`run ${runId} is already ${view.status}; nothing to resume`);
-    await owedUnderLease(engine, notifier, runId, opts.json ? io.err : io.out);
+  // A paused run is un-paused first (run.resumed), then continued as any other (over NATS, resumeOverNats did that).
+  const run = await prepareResume(engine, runId, { ...(usesNats(g) ? {} : { unpauseBy: opts.as ?? defaultActor() }), owed: notifier });
+  if (run.unpaused) say(`run ${runId} resumed (it was paused)`);
+  if (run.settled) {
+    say(`run ${runId} is already ${run.settled.status}; nothing to resume`);
+    const { busy } = await deliverOwedNotifications(engine, runId, { catchUp: (h) => notifier.catchUp(h), finish: () => finishNotifications(notifier, say) });
+    if (busy) say(`its notifications are left to pid ${String(busy.meta.pid ?? '?')}, which holds the run`);
     // Its failure workflow's run, cut short by a crash, is a run of its own: say which to resume.
-    const failureRun = view.status === 'FAILED' ? (await engine.status(runId)).failureRun : undefined;
-    const unsettled = failureRun ? await engine.status(failureRun) : undefined;
-    if (unsettled && !SETTLED_STATUSES.includes(unsettled.status)) {
-      (opts.json ? io.err : io.out)(`its failure workflow run ${failureRun} is ${unsettled.status}: continue it with \`ledgerflow resume ${failureRun}\``);
-    }
-    if (opts.json) io.out(json(view));
-    return exitCodeForStatus(view.status);
+    const failureRun = await unsettledFailureRun(engine, run.settled);
+    if (failureRun) say(`its failure workflow run ${failureRun.runId} is ${failureRun.status}: continue it with \`ledgerflow resume ${failureRun.runId}\``);
+    if (opts.json) io.out(json(run.settled));
+    return exitCodeForStatus(run.settled.status);
   }
-  // Notifications its history does not note as delivered (the process before died first) are delivered now.
-  notifier.catchUp(loaded.events);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  const first = run.loaded.events[0]!;
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   const { handlers } = await handlersFor(opts.handlers, recorded);
-  (opts.json ? io.err : io.out)(failure
-    ? `run ${runId} is FAILED but its failure workflow ${failure.workflow} never started: starting it (run ${failure.runId})`
-    : `resuming run ${runId} at event ${loaded.seq}`);
+  say(run.failure
+    ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
+    : `resuming run ${runId} at event ${run.loaded.seq}`);
   try {
-    return await drive(io, g, (signal) => engine.drive(loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
+    return await drive(io, g, (signal) => engine.drive(run.loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }), opts, notifier, notices);
   } catch (err) {
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
-    if (!(unpaused && err instanceof RunBusyError)) throw err;
-    (opts.json ? io.err : io.out)(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
+    if (!(run.unpaused && err instanceof RunBusyError)) throw err;
+    say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
     if (opts.json) io.out(json(await engine.status(runId)));
     return EXIT.ok;
-  }
-}
-
-/**
- * A settled run's notifications its history does not note as delivered (its
- * driver died first), delivered under the run's lease where the store has
- * one: a `serve` on the store leaves them to this process meanwhile. A run
- * another live process holds is left to it (it delivers them).
- */
-async function owedUnderLease(engine: Engine, notifier: Notifier, runId: string, say: (line: string) => void): Promise<void> {
-  let lease;
-  try {
-    lease = await engine.store.leaseRun?.(runId);
-  } catch (err) {
-    if (!(err instanceof RunBusyError)) throw err;
-    say(`its notifications are left to pid ${String(err.meta.pid ?? '?')}, which holds the run`);
-    return;
-  }
-  try {
-    // Read again under the lease: a driver before may have noted deliveries since.
-    notifier.catchUp(await engine.events(runId));
-    await finishNotifications(notifier, say);
-  } finally {
-    await lease?.release();
   }
 }

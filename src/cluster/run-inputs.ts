@@ -17,34 +17,13 @@
 import type { JetStreamManager } from 'nats';
 import { ApprovalRefusedError, RunNotFoundError, UsageError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
-import { type RunView } from '../runtime/index.js';
-import { Engine } from '../local/index.js';
+import { Engine, recordInput, type InputOutcome, type RunInput } from '../local/index.js';
 import type { ClusterClient } from './client.js';
 import { credentials } from './messages.js';
 import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';
 
-export type RunInput =
-  | { kind: 'approval'; taskId: string; decision: 'approved' | 'rejected'; comment?: string }
-  | { kind: 'signal'; name: string; data?: unknown }
-  | { kind: 'control'; action: 'pause' | 'resume' | 'cancel'; reason?: string };
-
-/** What became of an input: one shape on every store and path (the CLI's `--json` prints it). */
-export interface InputOutcome {
-  /** Who it is recorded as. */
-  by: string;
-  /** A name given, not proven by a server (recorded so). */
-  unauthenticated: boolean;
-  /** In the run's log now (recorded here, or by an engine whose verdict came in time). */
-  recorded: boolean;
-  /** Published and not taken yet: the next engine, or the next `resume` of the run, takes it. */
-  queued: boolean;
-  /** False when the run did not take it and nothing was recorded (resume of a run not paused, cancel of a settled one). */
-  changed: boolean;
-  /** The event that recorded it. */
-  seq: number | null;
-  /** The run's status after it, when known. */
-  status: WorkflowStatus | null;
-}
+// The input and its outcome are one shape on every store (local/run-input.ts, which records one on an Engine).
+export type { RunInput, InputOutcome } from '../local/index.js';
 
 /** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */
 export function senderFor(url: string, as: string | undefined, fallback: string): { name: string; proven: boolean } {
@@ -83,25 +62,14 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
     const { js } = await client.conn();
     const jsm = await (await client.store.connection()).jetstreamManager();
     if (!(await engineListening(jsm, input.kind))) {
-      const outcome = await recordNow(new Engine({ store: client.store }), runId, input, who.name);
+      // Judged and recorded here, as on the embedded store (refusals throw as there).
+      const outcome = await recordInput(new Engine({ store: client.store }), runId, input, { by: who.name, unauthenticated: true });
       // Whichever engine starts next acts on it (starts what a resume or an approval made due).
       if (outcome.changed) await client.kick(js, runId);
       return outcome;
     }
   }
   return publish(client, runId, input, who, opts.waitMs, readable !== null);
-}
-
-/** Judged and recorded here, as on the embedded store (refusals throw as there). */
-async function recordNow(engine: Engine, runId: string, input: RunInput, by: string): Promise<InputOutcome> {
-  const base = { by, unauthenticated: true, recorded: true, queued: false, changed: true };
-  const done = (view: RunView, changed = true) => ({ ...base, recorded: changed, changed, seq: changed ? view.seq : null, status: view.status });
-  if (input.kind === 'approval') return done(await engine.decide(runId, input.taskId, input.decision, by, input.comment, { unauthenticated: true }));
-  if (input.kind === 'signal') return done(await engine.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), by, unauthenticated: true }));
-  const reason = input.reason !== undefined ? { reason: input.reason } : {};
-  if (input.action === 'pause') return done(await engine.pause(runId, { by, ...reason, unauthenticated: true }));
-  const r = input.action === 'resume' ? await engine.unpause(runId, { by, unauthenticated: true }) : await engine.cancel(runId, { by, ...reason, unauthenticated: true });
-  return done(r.view, r.changed);
 }
 
 /** Published under the sender's name; the engine's verdict, when it comes in time, says what became of it. */

@@ -39,11 +39,6 @@ const REGION_STATE: Record<TaskStatus, string | null> = {
   SKIPPED: 'skipped', CANCELLED: null, WAITING: 'waiting',
 };
 
-/** The region state a task's status is, for this task: a MAP at work is `mapping`, not `running`. */
-function regionStateOf(t: TaskDef, status: TaskStatus): string | null {
-  return t.type === 'MAP' && status === 'IN_PROGRESS' ? 'mapping' : REGION_STATE[status];
-}
-
 /** `running → retrying on task.failed`; eventless edges (guards over the context) have no `on`. */
 export const edgeName = (from: string, to: string, on: string | null): string => `${from} → ${to}${on ? ` on ${on}` : ''}`;
 

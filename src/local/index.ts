@@ -1,10 +1,13 @@
 /**
  * The in-process executor: `Engine` (start, resume, approve, signal, retry a
- * run on any EventStore), the `RunDriver` that performs a run's effects with
- * in-process handlers and timers, and child runs. It decides nothing itself:
+ * run on any EventStore; resume.ts: what resuming does besides driving), the
+ * `RunDriver` that performs a run's effects with in-process handlers and
+ * timers, and child runs. It decides nothing itself:
  * each input goes through the core's `step` and `commitWithRetry`.
  */
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
+export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
+export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export { RunDriver } from './driver.js';
 export type { DriverHooks, DriverOptions, ChildExecutor, ChildOutcome } from './driver-options.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';

@@ -11,11 +11,11 @@ import { CancelRefusedError, PauseRefusedError } from '../errors/index.js';
 import { loadDefinitionFile } from '../api/index.js';
 import type { Definition } from '../definition/index.js';
 import { type Handlers } from '../runtime/index.js';
-import { Engine, type DriverHooks } from '../local/index.js';
+import { recordInput, type DriverHooks, type RunInput } from '../local/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  deadLetterDir, defaultDir, diskChildren, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
+  deadLetterDir, defaultDir, diskChildren, diskEngine, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
@@ -42,7 +42,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const definitionsDir = resolve(opts.definitionsDir ?? defaultDir('definitions'));
   const hooks = opts.hooks ?? {};
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
-  const engine = new Engine({ store, ...hooks, ...diskChildren({ store, ...hooks, deadLetters }) });
+  const engine = diskEngine({ store, ...hooks, storeDir });
   const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}), ...(opts.onTakeUp ? { onTakeUp: opts.onTakeUp } : {}) });
   if (opts.schedules !== false) {
     const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => catalog()?.loaded ?? [], log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
@@ -66,28 +66,30 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
   const actions = (actor: Actor): Actions => {
     const by = (as?: string) => as ?? actor.user;
+    // Recorded as the CLI's approve, signal, pause, resume and cancel record them (recordInput); refusals throw.
+    const record = (runId: string, input: RunInput, as?: string) => recordInput(engine, runId, input, { by: by(as) });
     return {
       async decide(runId, task, decision, comment, as) {
-        const view = await engine.decide(runId, task, decision, by(as), comment);
-        return { runId, task, decision, by: by(as), recorded: true, status: view.status, seq: view.seq };
+        const o = await record(runId, { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) }, as);
+        return { runId, task, decision, by: by(as), recorded: true, status: o.status, seq: o.seq };
       },
       async signal(runId, name, data, as) {
-        const view = await engine.signal(runId, name, { ...(data !== undefined ? { data } : {}), by: by(as) });
-        return { runId, name, by: by(as), recorded: true, status: view.status, seq: view.seq };
+        const o = await record(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, as);
+        return { runId, name, by: by(as), recorded: true, status: o.status, seq: o.seq };
       },
       async cancel(runId, reason, as) {
-        const { changed, view } = await engine.cancel(runId, { by: by(as), ...(reason !== undefined ? { reason } : {}) });
-        if (!changed) throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${view.status}; nothing was recorded`, { runId, status: view.status });
-        return { runId, recorded: true, status: view.status, seq: view.seq };
+        const o = await record(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, as);
+        if (!o.changed) throw new CancelRefusedError(`cannot cancel run ${runId}: it is already ${o.status}; nothing was recorded`, { runId, status: o.status });
+        return { runId, recorded: true, status: o.status, seq: o.seq };
       },
       async pause(runId, reason, as) {
-        const view = await engine.pause(runId, { by: by(as), ...(reason !== undefined ? { reason } : {}) });
-        return { runId, recorded: true, status: view.status, seq: view.seq };
+        const o = await record(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, as);
+        return { runId, recorded: true, status: o.status, seq: o.seq };
       },
       async resume(runId, as) {
-        const { changed, view } = await engine.unpause(runId, { by: by(as) });
-        if (!changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${view.status}, not paused; nothing was recorded`, { runId, status: view.status });
-        return { runId, recorded: true, status: view.status, seq: view.seq };
+        const o = await record(runId, { kind: 'control', action: 'resume' }, as);
+        if (!o.changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${o.status}, not paused; nothing was recorded`, { runId, status: o.status });
+        return { runId, recorded: true, status: o.status, seq: o.seq };
       },
       async retry(runId) {
         // Recorded here; the Service drives the new run (as it drives any run in the store).

@@ -8,7 +8,7 @@
  * start|end, pid, time), never from an engine's own counters.
  */
 import { join } from 'node:path';
-import { connect, Events, nanos } from 'nats';
+import { Events, nanos } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient, STREAMS } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/messages.js';

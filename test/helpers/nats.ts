@@ -15,7 +15,7 @@ import { createServer, connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from '../../src/cli/nats-server.js';
+import { clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from '../../src/cluster/index.js';
 import { waitFor } from './wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -236,7 +236,7 @@ export interface NatsCluster {
  * nats-cluster-dev.conf (or with `production: true` nats-cluster.conf: the
  * users of nats.conf, no connection without credentials) with its own client, route and
  * monitoring ports and store dir, started as `ledgerflow dev --cluster` starts
- * them (src/cli/nats-server.ts). Resolves once every node answers JetStream
+ * them (src/cluster/nats-server.ts). Resolves once every node answers JetStream
  * requests, i.e. a meta leader is elected.
  */
 export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs?: number; production?: boolean } = {}): Promise<NatsCluster> {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UnsupportedTaskTypeError } from '../../src/errors/index.js';
 import { replayRun, foldEvents } from '../../src/runtime/index.js';
 import { def, engine, runToIdle } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';

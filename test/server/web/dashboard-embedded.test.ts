@@ -66,7 +66,6 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
   });
 
   it('turns the gate task green live when its handler finishes', async () => {
-    const { page } = browser;
     await expect.poll(() => statusOf('gate').getAttribute('data-status'), { timeout: T }).toBe('IN_PROGRESS');
     writeFileSync(join(dir, 'release-gate'), 'go');
     await expect.poll(() => statusOf('gate').getAttribute('data-status'), { timeout: T }).toBe('COMPLETED');
