@@ -3,7 +3,9 @@
  * and exit 1, and the commands that drive or write to a run on the embedded
  * store refuse a damaged one (LF_RUN_LOG_DAMAGED, exit 2) before writing.
  */
-import { LogWitness, damagedText, type DamagedLog } from '../query/index.js';
+// damage.js, not the query index: that also holds the NATS run index, which `run` and `resume` on the embedded store never need.
+import { LogWitness, damagedText } from '../query/damage.js';
+import type { DamagedLog } from '../query/index.js';
 import { storeFor } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
 

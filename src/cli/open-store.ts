@@ -3,13 +3,27 @@
  * directory checked first. CLI glue, kept here: its errors name the flags,
  * it sets LEDGERFLOW_STORE for this process's handlers and closes the store
  * when the command ends. Other modules are given a store, or call openStore.
+ * The JetStream adapter (and the nats client under
+ * it) is imported only by a command that uses NATS: useStore() loads it
+ * before the command runs, so storeFor stays synchronous and `run` on the
+ * embedded store never loads it.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StoreUnusableError } from '../errors/index.js';
-import { openStore, type EventStore } from '../store/index.js';
-import { natsSettings } from '../cluster/index.js';
-import { closeAtEnd, type GlobalOpts } from './store.js';
+import { FileEventStore } from '../store/file.js';
+import type { EventStore } from '../store/index.js';
+import { closeAtEnd, usesNats, type GlobalOpts } from './store.js';
+
+type NatsStore = (url: string) => EventStore;
+let natsStore: NatsStore | undefined;
+
+/** Loads what storeFor(g) needs for these options: the JetStream adapter when g names NATS. Idempotent. */
+export async function useStore(g: GlobalOpts): Promise<void> {
+  if (natsStore || !usesNats(g)) return;
+  const [{ openStore }, { natsSettings }] = await Promise.all([import('../store/index.js'), import('../cluster/index.js')]);
+  natsStore = (url) => openStore({ nats: { servers: url, ...natsSettings().store } });
+}
 
 export function storeFor(g: GlobalOpts): EventStore {
   const url = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
@@ -17,9 +31,10 @@ export function storeFor(g: GlobalOpts): EventStore {
   if (!url) checkStoreDir(dir, g.store !== undefined ? '--store' : process.env.LEDGERFLOW_STORE !== undefined ? 'LEDGERFLOW_STORE' : 'the default store');
   // Handlers of this process, and the programs they start, find the same store (e.g. to pause another run).
   if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);
+  if (url && !natsStore) throw new Error('storeFor: the JetStream adapter is not loaded; await useStore(g) first');
   return closeAtEnd(url
-    ? openStore({ nats: { servers: url, ...natsSettings().store } })
-    : openStore({ dir, nats: false, file: { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) } }));
+    ? natsStore!(url)
+    : new FileEventStore(dir, { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) }));
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Io } from './io.js';
 import {
   asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, notificationsOption, outputRootOption, waitOption,
 } from './options.js';
-import type { GlobalOpts } from './store.js';
+import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
 
 /** `--help` after `run <file>` (found among the inputs' flags): the command's help, as commander prints it. */
@@ -25,9 +25,10 @@ function helpOf(c: Command): number {
  * An action that imports its command's file when it runs, then calls it; the
  * exit code it returns goes to `setCode`. An argument named runId is checked
  * first (run-id.ts), as an argument parser would: a bad id is exit 2 before
- * anything else is read.
+ * anything else is read. A command over NATS gets the JetStream adapter
+ * loaded first (open-store.ts), so the embedded store's commands never load it.
  */
-function lazyActions(setCode: (code: number) => void) {
+function lazyActions(setCode: (code: number) => void, globals: () => GlobalOpts) {
   // `any`: commander's own action type (each action names the types of its arguments).
   return <M>(load: () => Promise<M>, run: (m: M, ...args: any[]) => number | Promise<number>) =>
     async (...args: unknown[]): Promise<void> => {
@@ -37,6 +38,7 @@ function lazyActions(setCode: (code: number) => void) {
         const { runIdArg } = await import('./run-id.js');
         for (const id of runIds) runIdArg(id);
       }
+      if (usesNats(globals())) await (await import('./open-store.js')).useStore(globals());
       setCode(await run(await load(), ...args));
     };
 }
@@ -50,7 +52,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(run `ledgerflow --help` for usage)');
   const g = () => p.opts<GlobalOpts>();
-  const act = lazyActions(setCode);
+  const act = lazyActions(setCode, g);
 
   p.command('validate').argument('<file...>').description('check definitions; every problem as file:line:col')
     .option('--strict', 'treat warnings as errors').option('--json', 'machine-readable result')

@@ -4,12 +4,13 @@ import { RunBusyError, formatDiagnostic } from '../errors/index.js';
 import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../local/index.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
-import { storeFor } from './open-store.js';
+import { storeFor, useStore } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
-import { InFlightNotices } from '../monitor/index.js';
+// in-flight.js, not the monitor's index: that also holds `watch`'s live loop (log-update, NATS discovery), which `run` never needs.
+import { InFlightNotices } from '../monitor/in-flight.js';
 import { refuseDamaged } from './damaged.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
@@ -32,6 +33,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
+  await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand }, notifier));

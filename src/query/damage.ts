@@ -14,7 +14,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunLogDamagedError } from '../errors/index.js';
-import { FileEventStore, type EventStore } from '../store/index.js';
+// The adapter's own file, not the store's index: that loads the JetStream adapter (nats) too, which a check of files never needs.
+import { FileEventStore } from '../store/file.js';
+import type { EventStore } from '../store/index.js';
 import { readRecorded, type Recorded } from './file-index.js';
 import type { DamagedLog } from './port.js';
 

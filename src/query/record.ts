@@ -13,7 +13,9 @@ import type { Definition } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
-import { summarize, type RunSummary } from '../store/index.js';
+// common.js, not the store's index: that loads the JetStream adapter (nats), which `run` on the embedded store never needs.
+import { summarize } from '../store/common.js';
+import type { RunSummary } from '../store/index.js';
 
 /** How a run came to be. `id` of an event is its event id (null when the run did not record it). */
 export type RunTrigger =

@@ -16,11 +16,11 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
     throw new HandlerError('LF_HANDLER_MODULE_NOT_FOUND', `handler module ${file} does not exist; check --handlers or the definition's \`handlers:\` path (relative to the YAML file)`, { file });
   }
   let mod: Record<string, unknown>;
-  resolveSelfForHandlers(); // `import … from 'ledgerflow'` in the module works without a project install
+  resolveSelfForHandlers(file); // `import … from 'ledgerflow'` in the module works without a project install
   try {
     if (/\.(c|m)?ts$/.test(file)) {
-      const { tsImport } = await import('tsx/esm/api');
-      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+      // Only here: a run whose handlers are JavaScript (or that has none) never loads tsx.
+      mod = await (await import('./typescript.js')).importTypeScript(file);
     } else {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     }

@@ -9,26 +9,55 @@
  * CommonJS, which is how tsx loads .ts handlers in a project without
  * "type": "module". Only a failed resolution falls back: a project's own
  * install is used as it is.
+ *
+ * The resolve hook runs in a thread of its own, which every later import
+ * crosses (about 70 ms of CPU to start, more than `node -e 0` takes), so it is
+ * registered only for a handler module from whose directory `ledgerflow`
+ * does not resolve: in a project that installed it, or in ledgerflow's own
+ * clone (the package resolves itself by name), nothing is registered.
  */
 import { existsSync } from 'node:fs';
-import Module, { register } from 'node:module';
+import Module, { createRequire, register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../install/index.js';
 
-let done = false;
+let patched = false;
+let hooked = false;
+let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback
 
 type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
 
-export function resolveSelfForHandlers(): void {
-  if (done) return;
-  done = true;
+/** Before `file`, a handler module, is imported. */
+export function resolveSelfForHandlers(file: string): void {
   const root = packageRoot();
   const esm = join(root, 'dist', 'index.js');
-  const cjs = join(root, 'dist', 'cjs', 'index.js');
   const hooks = join(root, 'dist', 'workers', 'self-resolve-hooks.js');
   // Only a built package has them (the tests of src/ run from a checkout, where ledgerflow resolves to itself anyway).
-  if (existsSync(hooks) && existsSync(esm)) register(pathToFileURL(hooks).href, { data: { url: pathToFileURL(esm).href } });
+  if (!hooked && !resolvesFrom(file) && existsSync(hooks) && existsSync(esm)) {
+    hooked = true;
+    register(pathToFileURL(hooks).href, { data: { url: pathToFileURL(esm).href } });
+  }
+  patchRequire(join(root, 'dist', 'cjs', 'index.js'));
+}
+
+/** Whether `ledgerflow` resolves from the directory of `file` as it stands (an install, or the package itself). */
+function resolvesFrom(file: string): boolean {
+  checking = true;
+  try {
+    createRequire(file).resolve('ledgerflow');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    checking = false;
+  }
+}
+
+/** CommonJS's resolver, once: cheap (no thread), so always. */
+function patchRequire(cjs: string): void {
+  if (patched) return;
+  patched = true;
   if (!existsSync(cjs)) return;
   const m = Module as unknown as { _resolveFilename: ResolveFilename };
   const original = m._resolveFilename;
@@ -36,7 +65,7 @@ export function resolveSelfForHandlers(): void {
     try {
       return original.call(this, request, parent, isMain, options);
     } catch (err) {
-      if (request === 'ledgerflow' && (err as { code?: string }).code === 'MODULE_NOT_FOUND') return cjs;
+      if (!checking && request === 'ledgerflow' && (err as { code?: string }).code === 'MODULE_NOT_FOUND') return cjs;
       throw err;
     }
   };
