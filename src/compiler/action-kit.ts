@@ -9,7 +9,7 @@ import { loopOwners, type Definition, type TaskDef } from '../definition/index.j
 import type { RunContext, TaskState, TimerState } from './context.js';
 import { taskLookup, type ImplementationArgs as Args, type ImplementationEvent } from './implementation-args.js';
 import { instanceKey } from './instances.js';
-import { iso } from './iso-cache.js';
+import { iso, isoMs } from './iso-cache.js';
 import { withTaskState } from './task-table.js';
 
 /**
@@ -94,7 +94,7 @@ export function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerS
   const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   return { ...timers, [id]: { id, ...timer } };
 }
-export const plusMs = (time: string, ms: number) => iso(Date.parse(time) + ms);
+export const plusMs = (time: string, ms: number) => iso(isoMs(time) + ms);
 
 /**
  * A resolved template as the context may hold it (JSON: it is persisted and

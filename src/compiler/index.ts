@@ -7,7 +7,7 @@ import { Interpreter } from './interpreter.js';
 import { buildMachine, initialContext, machineConfig, type MachineConfig } from './machine.js';
 
 export * from './context.js';
-export { iso } from './iso-cache.js';
+export { iso, isoMs } from './iso-cache.js';
 export { instanceKey, instanceToken, instanceFields, instanceState, type InstanceRef, type InstanceState } from './instances.js';
 export { retryDelayMs } from './backoff.js';
 export type { MachineConfig } from './machine.js';

@@ -8,7 +8,7 @@
  */
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
-import { ACTIVE_TASK_STATUSES, countWithStatus, tableOf, valueChunks, type TaskState } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, countWithStatus, isoMs, tableOf, valueChunks, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
 import { quoted, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
@@ -30,7 +30,7 @@ function withReused<E extends MachineEvent>(event: E, data: { reused?: { runId: 
 
 /** Envelope → machine event: task-scoped events get the task id in their type, so only that region listens. */
 export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
-  const time = Date.parse(ev.time);
+  const time = isoMs(ev.time);
   switch (ev.type) {
     case 'task.started': return withReused(withInstance({ type: `task.started.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data), ev.data);
     case 'task.completed': return withReused(withInstance({ type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data), ev.data);
