@@ -20,6 +20,8 @@ export interface FollowedFile {
   readonly path: string;
   /** The polling period, the fallback when fs.watch misses a change. */
   readonly pollMs: number;
+  /** Resolves once the store may be read (a journal from another boot recovered); the first read waits for it. */
+  readonly ready: () => Promise<void>;
   /** The store's watcher of its runs directory. */
   readonly watcher: RunsWatcher;
   /**
@@ -91,7 +93,7 @@ export class RunsWatcher {
 }
 
 /** Delivers the run's events after `afterSeq`, those already there first, each once and in order, until closed. */
-export function followFile({ runId, path, pollMs, watcher, session, start, onClose }: FollowedFile, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): FileSubscription {
+export function followFile({ runId, path, pollMs, watcher, ready, session, start, onClose }: FollowedFile, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): FileSubscription {
   const name = path.slice(path.lastIndexOf('/') + 1);
   let cursor = start ? { ...start.cursor } : newCursor();
   let delivered = afterSeq;
@@ -123,6 +125,7 @@ export function followFile({ runId, path, pollMs, watcher, session, start, onClo
     }
     running = true;
     try {
+      await ready();
       do {
         again = false;
         pushedIn = -1;

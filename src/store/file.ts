@@ -49,6 +49,7 @@ export class FileEventStore implements EventStore {
   private readonly followers = new Map<string, Set<FileSubscription>>();
   private readonly runsWatcher: RunsWatcher;
   private dirReady: Promise<void> | undefined;
+  private recovered: Promise<void> | undefined;
   private closed = false;
 
   constructor(dir = '.ledgerflow', options: FileStoreOptions = {}) {
@@ -85,6 +86,7 @@ export class FileEventStore implements EventStore {
 
   async read(runId: string, opts: ReadOptions = {}): Promise<EventEnvelope[]> {
     assertRunId(runId);
+    await this.ready();
     const path = this.fileOf(runId);
     const st = await statOrNull(path);
     if (!st) return [];
@@ -110,6 +112,7 @@ export class FileEventStore implements EventStore {
    */
   async readStatted(runId: string, known: { size: number; ino: number }, opts: { tornListed?: boolean } = {}): Promise<EventEnvelope[]> {
     assertRunId(runId);
+    await this.ready();
     let commits;
     try {
       commits = await readPrefix(this.fileOf(runId), known.size, known.ino, runId);
@@ -126,6 +129,7 @@ export class FileEventStore implements EventStore {
 
   async lastSeq(runId: string): Promise<number> {
     assertRunId(runId);
+    await this.ready();
     const st = await statOrNull(this.fileOf(runId));
     if (!st) return 0;
     // The writer's cache spares reading what it already read; a copy of its cursor, so that a read never moves it.
@@ -161,6 +165,7 @@ export class FileEventStore implements EventStore {
 
   /** runIds(), and the runs whose `<runId>.jsonl.torn` (torn lines once cut from the log) the same listing names. */
   async runFiles(): Promise<{ runIds: string[]; torn: Set<string> }> {
+    await this.ready();
     let names: string[];
     try {
       names = await readdir(this.runsDir);
@@ -180,6 +185,7 @@ export class FileEventStore implements EventStore {
    */
   async summary(runId: string): Promise<RunSummary | null> {
     assertRunId(runId);
+    await this.ready();
     try {
       const ends = await readEnds(this.fileOf(runId), runId);
       return ends ? summarize(ends.first, ends.last) : null;
@@ -222,7 +228,7 @@ export class FileEventStore implements EventStore {
     // The writer's cursor, when it is not past afterSeq, spares reading the log from its beginning.
     const c = this.cache.get(runId);
     const start = c && c.lastSeq <= afterSeq ? { cursor: { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq }, session: c.hold ?? -1 } : undefined;
-    const sub = followFile({ runId, path: this.fileOf(runId), pollMs: this.pollMs, watcher: this.runsWatcher, session: () => this.writer.currentHold, ...(start ? { start } : {}), onClose: () => {
+    const sub = followFile({ runId, path: this.fileOf(runId), pollMs: this.pollMs, watcher: this.runsWatcher, ready: () => this.ready(), session: () => this.writer.currentHold, ...(start ? { start } : {}), onClose: () => {
       subs.delete(sub);
       if (subs.size === 0 && this.followers.get(runId) === subs) this.followers.delete(runId);
     } }, afterSeq, onEvents);
@@ -234,6 +240,19 @@ export class FileEventStore implements EventStore {
     this.closed = true;
     for (const subs of [...this.followers.values()]) for (const sub of [...subs]) sub.close();
     await this.writer.close();
+  }
+
+  /**
+   * Once per instance, before its first read: a journal left by another boot
+   * is recovered first (GroupWriter.recoverIfRebooted). A failure is thrown
+   * to the reader and tried again by the next.
+   */
+  private ready(): Promise<void> {
+    this.recovered ??= this.writer.recoverIfRebooted().catch((err: unknown) => {
+      this.recovered = undefined;
+      throw err instanceof StoreError ? err : storeIoError(`cannot recover the journal in ${this.journalDir}`, err, { dir: this.journalDir });
+    });
+    return this.recovered;
   }
 
   private fileOf(runId: string): string {

@@ -28,8 +28,7 @@
  * libuv's thread pool costs several times that in CPU; the fdatasync, which
  * waits for the disk, goes through the pool.
  */
-import { closeSync, fstatSync, open as openCb, openSync, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { writeSync } from 'node:fs';
 import { truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,8 +38,9 @@ import type { CheckedAppend } from './common.js';
 import { newCursor, type Cursor } from './jsonl.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { errnoOf, storeIoError } from './io-errors.js';
-import { encodeRecord, Journal, SEGMENT_BYTES } from './journal.js';
+import { BOOT, encodeRecord, Journal, sameBoot, SEGMENT_BYTES } from './journal.js';
 import { recoverJournal, type RecoveryHost } from './journal-recovery.js';
+import { OpenLogs } from './open-logs.js';
 
 /** What the writer knows of a run without re-reading it: where its log ends, its last seq and its dedup ids. */
 export interface RunCache extends Cursor {
@@ -66,14 +66,11 @@ export interface WriterHost extends RecoveryHost {
   cached(runId: string): RunCache | undefined;
 }
 
-const openAsync = promisify(openCb);
 const MAX_BATCH = 512;
 const MAX_HOLD_MS = 200;
 const YIELD_MS = 5;
 /** How long an idle writer keeps the lock: the next step of a run that just committed usually comes within it. */
 const LINGER_MS = 1;
-/** Run logs kept open for appending, the most recently written: a run's next line usually follows soon. */
-const OPEN_LOGS = 64;
 
 interface Pending {
   req: AppendRequest;
@@ -115,10 +112,11 @@ export class GroupWriter {
   /** Counts this writer's holds of the lock: while one lasts, no other process writes to the store. */
   private holds = 0;
   private releasing: Promise<void> | null = null;
+  /** A hold being taken (and the journal recovered): everyone who needs the lock waits for it. */
+  private acquiring: Promise<void> | null = null;
   private linger: NodeJS.Timeout | null = null;
   private checkpointing: Promise<void> | null = null;
-  /** Open run logs (append mode), least recently used first, with the inode each was opened on. */
-  private readonly logs = new Map<string, { fd: number; ino: number }>();
+  private readonly logs = new OpenLogs();
 
   constructor(private readonly host: WriterHost) {
     this.journal = new Journal(host.journalDir);
@@ -140,6 +138,19 @@ export class GroupWriter {
     return this.held ? this.holds : -1;
   }
 
+  /**
+   * For readers, once per store: when the journal was written in another
+   * boot (the machine went down since), its lines are put back first: a log
+   * may have lost acknowledged lines with the page cache. A process killed
+   * on this boot leaves nothing acknowledged missing, so reads need not wait.
+   */
+  async recoverIfRebooted(): Promise<void> {
+    const boot = await this.journal.newestBoot();
+    if (boot === null || sameBoot(boot, BOOT)) return;
+    await this.hold();
+    if (!this.draining) this.releaseWhenIdle();
+  }
+
   /** Waits for queued appends, then lets the lock go. */
   async close(): Promise<void> {
     while (this.draining) await this.draining;
@@ -148,21 +159,20 @@ export class GroupWriter {
     await this.release();
     await this.checkpointing;
     await this.journal.close();
-    for (const l of this.logs.values()) closeQuietly(l.fd);
-    this.logs.clear();
+    this.logs.closeAll();
   }
 
   private async drain(): Promise<void> {
     this.session++;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          await this.hold();
+          await this.hold(); // never synchronous: appends made in the same tick as the first join its batch
         } catch (err) {
-          for (const p of batch) p.reject(err);
+          for (const p of this.queue.splice(0, MAX_BATCH)) p.reject(err);
           continue;
         }
+        const batch = this.queue.splice(0, MAX_BATCH);
         await this.commit(batch);
         await this.afterBatch();
         if (this.queue.length > 0 && Date.now() - this.heldSince >= MAX_HOLD_MS) {
@@ -174,13 +184,26 @@ export class GroupWriter {
       // Synchronous with the loop's last look at the queue: an append queued later starts a new drain.
       this.draining = null;
       if (this.queue.length > 0) this.draining = this.drain();
-      else if (this.held) this.linger = setTimeout(() => { this.linger = null; if (!this.draining) void this.release(); }, LINGER_MS);
+      else this.releaseWhenIdle();
     }
   }
 
-  private async hold(): Promise<void> {
+  private releaseWhenIdle(): void {
+    if (!this.held || this.linger) return;
+    this.linger = setTimeout(() => {
+      this.linger = null;
+      if (!this.draining && !this.acquiring) void this.release();
+    }, LINGER_MS);
+  }
+
+  private hold(): Promise<void> {
+    if (this.held && !this.acquiring) return Promise.resolve();
+    this.acquiring ??= this.acquire().finally(() => { this.acquiring = null; });
+    return this.acquiring;
+  }
+
+  private async acquire(): Promise<void> {
     if (this.releasing) await this.releasing;
-    if (this.held) return;
     const { brokeDead } = await acquireLock(this.lockPath, { timeoutMs: this.host.lockTimeoutMs, staleMs: this.host.staleLockMs, maxPollMs: 2 });
     this.held = true;
     this.heldSince = Date.now();
@@ -277,14 +300,13 @@ export class GroupWriter {
     const bytes = pl.slots.length === 1 ? pl.slots[0]!.bytes : Buffer.concat(pl.slots.map((s) => s.bytes));
     let ino = c.ino;
     try {
-      const log = await this.openLog(pl.runId, path, c);
+      const log = await this.logs.open(pl.runId, path, c.offset > 0 ? c.ino : null);
       ino = log.ino;
       try {
         // One write of the whole line; a crash mid-way leaves a line without its newline, which recovery completes from the journal.
         for (let off = 0; off < bytes.length; ) off += writeSync(log.fd, bytes, off, bytes.length - off);
       } catch (err) {
-        this.logs.delete(pl.runId);
-        closeQuietly(log.fd);
+        this.logs.drop(pl.runId);
         throw err;
       }
     } catch (err) {
@@ -311,43 +333,6 @@ export class GroupWriter {
     }
   }
 
-  /** The run's log open for appending: kept from an earlier line if it is still the file the cache read (same inode), else opened. */
-  private async openLog(runId: string, path: string, c: RunCache): Promise<{ fd: number; ino: number }> {
-    const kept = this.logs.get(runId);
-    if (kept) {
-      this.logs.delete(runId);
-      if (c.offset > 0 && kept.ino === c.ino) {
-        this.logs.set(runId, kept);
-        return kept;
-      }
-      closeQuietly(kept.fd); // replaced, or a new log: open it again
-    }
-    // Creating a file costs the file system far more than opening one: off the event loop.
-    const fd = c.offset === 0 ? await openAsync(path, 'a') : openSync(path, 'a');
-    let ino: number;
-    try {
-      ino = c.offset > 0 ? c.ino : fstatSync(fd).ino;
-    } catch (err) {
-      closeQuietly(fd);
-      throw err;
-    }
-    const log = { fd, ino };
-    this.logs.set(runId, log);
-    if (this.logs.size > OPEN_LOGS) {
-      const [oldest, old] = this.logs.entries().next().value!;
-      this.logs.delete(oldest);
-      closeQuietly(old.fd);
-    }
-    return log;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already unusable: nothing more to release
-  }
 }
 
 /** Checks a run's queued appends in order against its log and each other: duplicates, conflicts, and the lines to write. */

@@ -99,6 +99,27 @@ export class Journal {
 
   constructor(readonly dir: string) {}
 
+  /** The boot the newest segment was written in; null when there is none (or it holds nothing). Needs no lock. */
+  async newestBoot(): Promise<string | null> {
+    let names: string[];
+    try {
+      names = await this.segments();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const newest = names[names.length - 1];
+    if (newest === undefined) return null;
+    const fh = await open(join(this.dir, newest), 'r').catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+    if (!fh) return null;
+    try {
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);
+      return parseSegment(buffer.subarray(0, bytesRead)).boot;
+    } finally {
+      await fh.close();
+    }
+  }
+
   /** The segments' names, oldest first. */
   async segments(): Promise<string[]> {
     return (await readdir(this.dir)).filter((n) => SEGMENT.test(n)).sort();
