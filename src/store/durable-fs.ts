@@ -4,12 +4,28 @@
  * directory so a new entry in it survives a crash. Apart from file.ts because
  * both the store and its follow() (file-follow.ts) use them.
  */
+import { statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { storeIoError } from './io-errors.js';
 
 export async function statOrNull(path: string): Promise<{ ino: number; size: number } | null> {
   try {
     return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw storeIoError(`cannot stat ${path}`, err, { file: path });
+  }
+}
+
+/**
+ * statOrNull without the thread pool, for the writer's check of a run log
+ * before each append: a stat of a local file is a few microseconds, the trip
+ * through libuv's thread pool several times that in CPU, and the writer does
+ * one per commit.
+ */
+export function statOrNullSync(path: string): { ino: number; size: number } | null {
+  try {
+    return statSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw storeIoError(`cannot stat ${path}`, err, { file: path });

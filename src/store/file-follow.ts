@@ -1,37 +1,118 @@
 /**
  * FileEventStore.follow(): delivers a run's new events as its file grows.
- * fs.watch for low latency, polling because watch events can be missed or
- * coalesced (and are unreliable on network file systems). Apart from file.ts
- * because it shares nothing with appending but the file's format (jsonl.ts).
+ * Lines this process's writer adds are handed over as they are added
+ * (`pushed`), with no read; any other change is found by one fs.watch of the
+ * runs directory shared by the store's followers (RunsWatcher), and by
+ * polling, because watch events can be missed or coalesced (and are
+ * unreliable on network file systems). Apart from file.ts because it shares
+ * nothing with appending but the file's format (jsonl.ts).
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import type { EventEnvelope } from '../events/index.js';
 import { deliver } from './common.js';
 import { statOrNull } from './durable-fs.js';
-import { newCursor, readNew } from './jsonl.js';
+import { newCursor, readNew, type Cursor } from './jsonl.js';
 import type { Subscription } from './port.js';
 
 export interface FollowedFile {
   readonly runId: string;
   /** The run's log, `<runsDir>/<runId>.jsonl`. */
   readonly path: string;
-  /** The directory watched for changes to it. */
-  readonly runsDir: string;
   /** The polling period, the fallback when fs.watch misses a change. */
   readonly pollMs: number;
+  /** Resolves once the store may be read (a journal from another boot recovered); the first read waits for it. */
+  readonly ready: () => Promise<void>;
+  /** The store's watcher of its runs directory. */
+  readonly watcher: RunsWatcher;
+  /**
+   * The store's writer's hold of the writer lock under way, -1 when it does
+   * not hold it. While one hold lasts no other process writes to the store,
+   * so a log changes only by the lines the writer pushes.
+   */
+  readonly session: () => number;
+  /**
+   * Where to start reading instead of the log's beginning (the writer's
+   * cursor, when it is at or before afterSeq), and the writer's hold in which
+   * that was the log's end.
+   */
+  readonly start?: { cursor: Cursor; session: number };
   /** Told when the subscription is closed (the store forgets it then). */
   readonly onClose: (sub: Subscription) => void;
 }
 
+/** A follower as the store's writer sees it: told of each line it adds to the run's log. */
+export interface FileSubscription extends Subscription {
+  readonly runId: string;
+  /**
+   * The writer added the line [from, to) of the run's log (inode `ino`),
+   * holding `events`: delivered without a read when the follower has read up
+   * to `from`; otherwise it reads, as on any other change. `session`: the
+   * writer's hold of the writer lock it was added in.
+   */
+  pushed(ino: number, from: number, to: number, events: () => EventEnvelope[], session: number): void;
+}
+
+/** One fs.watch of a store's runs directory, for all its followers: a change to a run's log wakes that run's followers. */
+export class RunsWatcher {
+  private readonly byName = new Map<string, Set<() => void>>();
+  private watcher: FSWatcher | undefined;
+
+  constructor(private readonly runsDir: string) {}
+
+  add(name: string, wake: () => void): () => void {
+    let set = this.byName.get(name);
+    if (!set) this.byName.set(name, (set = new Set()));
+    set.add(wake);
+    this.start();
+    return () => {
+      set.delete(wake);
+      if (set.size === 0 && this.byName.get(name) === set) this.byName.delete(name);
+      if (this.byName.size === 0) this.stop();
+    };
+  }
+
+  private start(): void {
+    if (this.watcher) return;
+    try {
+      mkdirSync(this.runsDir, { recursive: true });
+      // Not persistent: following keeps no process alive.
+      this.watcher = watch(this.runsDir, { persistent: false }, (_event, filename) => {
+        if (filename === null) for (const set of this.byName.values()) for (const wake of set) wake();
+        else for (const wake of this.byName.get(filename) ?? []) wake();
+      });
+      this.watcher.on('error', () => this.stop());
+    } catch {
+      this.watcher = undefined; // polling alone still delivers
+    }
+  }
+
+  private stop(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
 /** Delivers the run's events after `afterSeq`, those already there first, each once and in order, until closed. */
-export function followFile({ runId, path, runsDir, pollMs, onClose }: FollowedFile, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
-  const name = `${runId}.jsonl`;
-  let cursor = newCursor();
+export function followFile({ runId, path, pollMs, watcher, ready, session, start, onClose }: FollowedFile, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): FileSubscription {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  let cursor = start ? { ...start.cursor } : newCursor();
   let delivered = afterSeq;
   let closed = false;
   let running = false;
   let again = false;
   let warned = false;
+  /** A hold of the writer's since which the cursor has kept up with the log (every line since was pushed and taken); -1 when it may be behind. */
+  let pushedIn = -1;
+  const upToDate = () => pushedIn >= 0 && session() === pushedIn;
+  if (start) pushedIn = start.session;
+
+  const emit = (events: EventEnvelope[]) => {
+    const fresh = events.filter((e) => e.seq > delivered);
+    if (fresh.length > 0 && !closed) {
+      delivered = fresh[fresh.length - 1]!.seq;
+      deliver(onEvents, fresh, runId);
+    }
+  };
 
   // One pass at a time; a change noticed during a pass triggers another.
   // `delivered` makes re-reading from the start (file replaced, error)
@@ -44,17 +125,17 @@ export function followFile({ runId, path, runsDir, pollMs, onClose }: FollowedFi
     }
     running = true;
     try {
+      await ready();
       do {
         again = false;
+        pushedIn = -1;
+        const held = session(); // before the stat: if still held after the read, nothing was written but what is pushed
         const st = await statOrNull(path);
         if (!st) continue;
         if (st.ino !== cursor.ino || st.size < cursor.offset) cursor = newCursor(st.ino);
         const { commits } = await readNew(path, cursor, st.size, runId);
-        const events = commits.flatMap((c) => c.events).filter((e) => e.seq > delivered);
-        if (events.length > 0 && !closed) {
-          delivered = events[events.length - 1]!.seq;
-          deliver(onEvents, events, runId);
-        }
+        emit(commits.flatMap((c) => c.events));
+        if (held >= 0 && session() === held) pushedIn = held;
       } while (again && !closed);
     } catch (err) {
       cursor = newCursor();
@@ -66,27 +147,35 @@ export function followFile({ runId, path, runsDir, pollMs, onClose }: FollowedFi
     }
   };
 
-  // fs.watch for low latency; polling because watch events can be missed
-  // or coalesced (and are unreliable on network file systems). Neither
-  // keeps the process alive.
-  let watcher: FSWatcher | undefined;
-  try {
-    mkdirSync(runsDir, { recursive: true });
-    watcher = watch(runsDir, { persistent: false }, (_event, filename) => {
-      if (filename === null || filename === name) void pump();
-    });
-    watcher.on('error', () => watcher?.close());
-  } catch {
-    watcher = undefined; // polling alone still delivers
-  }
-  const timer = setInterval(() => void pump(), pollMs);
+  // A change seen while this process's writer has held the lock since the cursor was last up to date
+  // is a line it pushed, already delivered: no other process can write meanwhile.
+  const look = () => {
+    if (!upToDate()) void pump();
+  };
+  const unwatch = watcher.add(name, look);
+  const timer = setInterval(look, pollMs);
   timer.unref();
-  void pump(); // catch up on events already after afterSeq
+  look(); // catch up on events already after afterSeq
 
-  const sub: Subscription = {
+  const sub: FileSubscription = {
+    runId,
+    pushed: (ino, from, to, events, session) => {
+      if (closed) return;
+      if (running || cursor.ino !== ino || cursor.offset !== from) {
+        pushedIn = -1;
+        void pump();
+        return;
+      }
+      pushedIn = session;
+      const evs = events();
+      cursor.offset = to;
+      cursor.line += 1;
+      cursor.lastSeq = evs[evs.length - 1]!.seq;
+      emit(evs);
+    },
     close: () => {
       closed = true;
-      watcher?.close();
+      unwatch();
       clearInterval(timer);
       onClose(sub);
     },

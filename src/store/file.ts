@@ -1,27 +1,29 @@
 /**
  * The embedded default EventStore: one append-only JSONL file per run under
  * `<dir>/runs/`, one line per commit, so a commit is written (and torn by a
- * crash) as a whole. Appends are durable before they resolve (fdatasync, and
- * the directory is synced when the run's file gets its first line) and atomic
- * across processes: check-and-write happens under a per-run lock file
- * (lock.ts). Nothing here is authoritative but the files: the per-run cache
- * only spares re-reading bytes already read, and is checked against the
- * file's inode and size on every use. follow() is file-follow.ts.
+ * crash) as a whole. Appends are durable before they resolve and atomic
+ * across processes: the store's writer (group-commit.ts) checks and writes
+ * them under one store-wide lock, in batches that share one fdatasync of the
+ * journal (`<dir>/journal/`, journal.ts) before their lines reach the run
+ * files. Nothing here is authoritative but the files: the per-run cache only
+ * spares re-reading bytes already read, and is checked against the file's
+ * inode and size on every use. follow() is file-follow.ts.
  */
-import { mkdir, open, readdir, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { EventEnvelope } from '../events/index.js';
-import { AppendConflictError, RunBusyError, StoreError } from '../errors/index.js';
+import type { Commit, EventEnvelope } from '../events/index.js';
+import { RunBusyError, StoreError } from '../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
-import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type CheckedAppend, type RunFilter } from './common.js';
-import { newCursor, readAt, readEnds, readNew, readPrefix, type Cursor } from './jsonl.js';
-import { tryLock, withLock } from './lock.js';
-import { errnoOf, storeIoError } from './io-errors.js';
-import { statOrNull, syncDir } from './durable-fs.js';
-import { followFile } from './file-follow.js';
+import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type RunFilter } from './common.js';
+import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
+import { tryLock } from './lock.js';
+import { storeIoError } from './io-errors.js';
+import { GroupWriter, type RunCache } from './group-commit.js';
+import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
+import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
 
 export interface FileStoreOptions {
-  /** How long an append waits for another writer's lock before a StoreError (default 5000). */
+  /** How long an append waits for another process's writer lock before a StoreError (default 5000). */
   lockTimeoutMs?: number;
   /** Age after which a lock whose pid is dead is broken (default 10000). */
   staleLockMs?: number;
@@ -31,50 +33,60 @@ export interface FileStoreOptions {
   onWarning?: (message: string) => void;
 }
 
-/** What append needs to know about a run without re-reading it: where its file ends, its last seq and its dedup ids. */
-interface RunCache extends Cursor {
-  dedup: Map<string, { firstSeq: number; lastSeq: number }>;
-}
-
 const LIST_CONCURRENCY = 32;
 
 export class FileEventStore implements EventStore {
   readonly dir: string;
   readonly runsDir: string;
-  private readonly lockTimeoutMs: number;
-  private readonly staleLockMs: number;
+  readonly journalDir: string;
   private readonly pollMs: number;
   private readonly warn: (message: string) => void;
   /** Runs whose kept torn lines were already warned about by this instance. */
   private readonly tornWarned = new Set<string>();
   private readonly cache = new Map<string, RunCache>();
-  /** In-process queue per run: the lock file orders processes, this orders calls within one. */
-  private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly writer: GroupWriter;
+  /** This instance's followers, by run: told of each line the writer adds. */
+  private readonly followers = new Map<string, Set<FileSubscription>>();
+  private readonly runsWatcher: RunsWatcher;
   private dirReady: Promise<void> | undefined;
+  private recovered: Promise<void> | undefined;
   private closed = false;
 
   constructor(dir = '.ledgerflow', options: FileStoreOptions = {}) {
     this.dir = resolve(dir);
     this.runsDir = join(this.dir, 'runs');
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
-    this.staleLockMs = options.staleLockMs ?? 10_000;
+    this.journalDir = join(this.dir, 'journal');
     this.pollMs = options.pollMs ?? 200;
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'LedgerflowStoreWarning'));
+    this.writer = new GroupWriter({
+      journalDir: this.journalDir,
+      runsDir: this.runsDir,
+      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+      staleLockMs: options.staleLockMs ?? 10_000,
+      fileOf: (runId) => this.fileOf(runId),
+      refresh: (runId) => this.refresh(runId),
+      forget: (runId) => this.cache.delete(runId),
+      forgetAll: () => this.cache.clear(),
+      cached: (runId) => this.cache.get(runId),
+      keepTorn: (runId, path, from, to) => this.keepTorn(runId, path, from, to),
+      warn: (message) => this.warn(message),
+      added: (runId, ino, from, to, json, session) => {
+        for (const sub of this.followers.get(runId) ?? []) sub.pushed(ino, from, to, () => (JSON.parse(json) as Commit).events, session);
+      },
+    });
+    this.runsWatcher = new RunsWatcher(this.runsDir);
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {
     if (this.closed) throw new StoreError('append on a closed store', { runId: req.runId, dir: this.dir });
     const checked = checkAppend(req);
     await this.ensureDir();
-    const lock = join(this.runsDir, `${req.runId}.lock`);
-    return this.serial(req.runId, () =>
-      withLock(lock, { timeoutMs: this.lockTimeoutMs, staleMs: this.staleLockMs }, () => this.appendLocked(req, checked)),
-    );
+    return this.writer.append(req, checked);
   }
 
   async read(runId: string, opts: ReadOptions = {}): Promise<EventEnvelope[]> {
     assertRunId(runId);
+    await this.ready();
     const path = this.fileOf(runId);
     const st = await statOrNull(path);
     if (!st) return [];
@@ -100,6 +112,7 @@ export class FileEventStore implements EventStore {
    */
   async readStatted(runId: string, known: { size: number; ino: number }, opts: { tornListed?: boolean } = {}): Promise<EventEnvelope[]> {
     assertRunId(runId);
+    await this.ready();
     let commits;
     try {
       commits = await readPrefix(this.fileOf(runId), known.size, known.ino, runId);
@@ -116,7 +129,14 @@ export class FileEventStore implements EventStore {
 
   async lastSeq(runId: string): Promise<number> {
     assertRunId(runId);
-    return this.serial(runId, async () => (await this.refresh(runId, false)).lastSeq);
+    await this.ready();
+    const st = await statOrNull(this.fileOf(runId));
+    if (!st) return 0;
+    // The writer's cache spares reading what it already read; a copy of its cursor, so that a read never moves it.
+    const c = this.cache.get(runId);
+    const cursor = c && c.ino === st.ino && c.offset <= st.size ? { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq } : newCursor(st.ino);
+    await readNew(this.fileOf(runId), cursor, st.size, runId);
+    return cursor.lastSeq;
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunSummary[]> {
@@ -145,6 +165,7 @@ export class FileEventStore implements EventStore {
 
   /** runIds(), and the runs whose `<runId>.jsonl.torn` (torn lines once cut from the log) the same listing names. */
   async runFiles(): Promise<{ runIds: string[]; torn: Set<string> }> {
+    await this.ready();
     let names: string[];
     try {
       names = await readdir(this.runsDir);
@@ -164,6 +185,7 @@ export class FileEventStore implements EventStore {
    */
   async summary(runId: string): Promise<RunSummary | null> {
     assertRunId(runId);
+    await this.ready();
     try {
       const ends = await readEnds(this.fileOf(runId), runId);
       return ends ? summarize(ends.first, ends.last) : null;
@@ -201,15 +223,36 @@ export class FileEventStore implements EventStore {
 
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
     assertRunId(runId);
-    const sub = followFile({ runId, path: this.fileOf(runId), runsDir: this.runsDir, pollMs: this.pollMs, onClose: (s) => this.subscriptions.delete(s) }, afterSeq, onEvents);
-    this.subscriptions.add(sub);
+    let subs = this.followers.get(runId);
+    if (!subs) this.followers.set(runId, (subs = new Set()));
+    // The writer's cursor, when it is not past afterSeq, spares reading the log from its beginning.
+    const c = this.cache.get(runId);
+    const start = c && c.lastSeq <= afterSeq ? { cursor: { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq }, session: c.hold ?? -1 } : undefined;
+    const sub = followFile({ runId, path: this.fileOf(runId), pollMs: this.pollMs, watcher: this.runsWatcher, ready: () => this.ready(), session: () => this.writer.currentHold, ...(start ? { start } : {}), onClose: () => {
+      subs.delete(sub);
+      if (subs.size === 0 && this.followers.get(runId) === subs) this.followers.delete(runId);
+    } }, afterSeq, onEvents);
+    subs.add(sub);
     return sub;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const sub of [...this.subscriptions]) sub.close();
-    await Promise.allSettled([...this.queues.values()]);
+    for (const subs of [...this.followers.values()]) for (const sub of [...subs]) sub.close();
+    await this.writer.close();
+  }
+
+  /**
+   * Once per instance, before its first read: a journal left by another boot
+   * is recovered first (GroupWriter.recoverIfRebooted). A failure is thrown
+   * to the reader and tried again by the next.
+   */
+  private ready(): Promise<void> {
+    this.recovered ??= this.writer.recoverIfRebooted().catch((err: unknown) => {
+      this.recovered = undefined;
+      throw err instanceof StoreError ? err : storeIoError(`cannot recover the journal in ${this.journalDir}`, err, { dir: this.journalDir });
+    });
+    return this.recovered;
   }
 
   private fileOf(runId: string): string {
@@ -255,57 +298,16 @@ export class FileEventStore implements EventStore {
     if (torn) this.warnTorn(torn, `of ${to - from} bytes was cut from ${path}`);
   }
 
-  /** Runs under the run's lock: the state read here cannot change until the lock is released. */
-  private async appendLocked(req: AppendRequest, checked: CheckedAppend): Promise<AppendResult> {
-    const c = await this.refresh(req.runId, true);
-    const dup = c.dedup.get(req.dedupId);
-    // Checked before expectedSeq: a retry of an append that did land must
-    // report success, not a conflict with its own write (as JetStream does).
-    if (dup) return { ...dup, duplicate: true };
-    if (c.lastSeq !== req.expectedSeq) throw new AppendConflictError(req.runId, req.expectedSeq, c.lastSeq);
-
-    const path = this.fileOf(req.runId);
-    const bytes = Buffer.from(checked.json + '\n', 'utf8');
-    let ino: number;
-    try {
-      const fh = await open(path, 'a');
-      try {
-        // One write of the whole line; a crash mid-way leaves a line without
-        // its newline, which readers ignore and the next append cuts off,
-        // keeping its bytes in <runId>.jsonl.torn (keepTorn).
-        for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
-        await fh.datasync(); // fdatasync also flushes the file size, all an append changes
-        ino = (await fh.stat()).ino;
-      } finally {
-        await fh.close();
-      }
-      // The run's first line: make its directory entry durable too (also
-      // covers a file created empty by a process that died before writing).
-      if (c.offset === 0) await syncDir(this.runsDir);
-    } catch (err) {
-      this.cache.delete(req.runId); // outcome unknown: re-read the file next time
-      // The run's first write: the file holds no commit (at most part of this one), so it is no run; under the lock, remove it.
-      const removed = c.offset === 0 && (await unlink(path).then(() => true, (e: unknown) => errnoOf(e) === 'ENOENT'));
-      throw storeIoError(`cannot append to ${path}`, err, { runId: req.runId, file: path }, removed ? `; nothing was recorded of run ${req.runId}` : '');
-    }
-    if (c.ino !== ino) Object.assign(c, newCursor(ino));
-    c.offset += bytes.length;
-    c.line += 1;
-    c.lastSeq = checked.lastSeq;
-    c.dedup.set(req.dedupId, { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq });
-    return { firstSeq: checked.firstSeq, lastSeq: checked.lastSeq, duplicate: false };
-  }
-
   /**
    * Brings the run's cache up to date with its file, reading only bytes
-   * appended since the last look. With `truncateTorn` (only under the lock,
-   * where no other writer can be mid-line) a trailing line without newline
-   * is a torn write and is cut off so the next line starts clean; its bytes
-   * are kept first (a crash between the two keeps them twice, never loses them).
+   * appended since the last look. Only the writer calls it, under the writer
+   * lock, where no other writer can be mid-line: a trailing line without
+   * newline is a torn write and is cut off so the next line starts clean; its
+   * bytes are kept first (a crash between the two keeps them twice, never loses them).
    */
-  private async refresh(runId: string, truncateTorn: boolean): Promise<RunCache> {
+  private async refresh(runId: string): Promise<RunCache> {
     const path = this.fileOf(runId);
-    const st = await statOrNull(path);
+    const st = statOrNullSync(path);
     let c = this.cache.get(runId);
     if (!st || !c || c.ino !== st.ino || st.size < c.offset) {
       c = { ...newCursor(st?.ino ?? 0), dedup: new Map() };
@@ -318,7 +320,7 @@ export class FileEventStore implements EventStore {
         const first = commit.events[0]!.seq;
         c.dedup.set(commit.dedupId, { firstSeq: first, lastSeq: first + commit.events.length - 1 });
       }
-      if (partial && truncateTorn) {
+      if (partial) {
         await this.keepTorn(runId, path, c.offset, st.size);
         await truncate(path, c.offset);
       }
@@ -329,23 +331,12 @@ export class FileEventStore implements EventStore {
     return c;
   }
 
-  private serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.queues.get(runId) ?? Promise.resolve();
-    const next = prev.then(fn);
-    const tail = next.catch(() => undefined);
-    this.queues.set(runId, tail);
-    void tail.then(() => {
-      if (this.queues.get(runId) === tail) this.queues.delete(runId);
-    });
-    return next;
-  }
-
   /** Creates the directories once, syncing each new entry into its parent so they survive a crash. */
   private ensureDir(): Promise<void> {
     this.dirReady ??= (async () => {
       const created = await mkdir(this.runsDir, { recursive: true });
-      if (created === undefined) return;
-      for (let d = this.runsDir; d !== dirname(created); d = dirname(d)) await syncDir(dirname(d));
+      if (created !== undefined) for (let d = this.runsDir; d !== dirname(created); d = dirname(d)) await syncDir(dirname(d));
+      if ((await mkdir(this.journalDir, { recursive: true })) !== undefined) await syncDir(this.dir);
     })().catch((err: unknown) => {
       this.dirReady = undefined;
       throw storeIoError(`cannot create store directory ${this.runsDir}`, err, { dir: this.runsDir });

@@ -39,16 +39,22 @@ export interface LockOptions {
   timeoutMs: number;
   /** A lock older than this whose pid is not alive is broken. */
   staleMs: number;
+  /** Longest pause between two tries while the lock is held (default 50 ms). */
+  maxPollMs?: number;
 }
 
 export async function withLock<T>(lockPath: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
-  await acquire(lockPath, opts);
+  await acquireLock(lockPath, opts);
   try {
     return await fn();
   } finally {
-    // Ours for sure: a lock is only ever broken when its pid is dead.
-    await unlink(lockPath).catch(() => undefined);
+    await releaseLock(lockPath);
   }
+}
+
+/** Releases a lock taken with acquireLock: ours for sure, since a lock is only ever broken when its pid is dead. */
+export async function releaseLock(lockPath: string): Promise<void> {
+  await unlink(lockPath).catch(() => undefined);
 }
 
 /** Who holds a lock, as its file says (null where it does not say yet). */
@@ -67,7 +73,8 @@ export interface LockHolder {
 export async function tryLock(lockPath: string, staleMs: number): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
   for (;;) {
     if (await create(lockPath)) return { release: () => unlink(lockPath).catch(() => undefined) };
-    if ((await breakIfStale(lockPath, staleMs)) === 'gone') continue;
+    const state = await breakIfStale(lockPath, staleMs);
+    if (state === 'gone' || state === 'broken') continue;
     const holder = await holderOf(lockPath);
     if (holder) return { holder };
   }
@@ -110,13 +117,21 @@ async function holderOf(lockPath: string): Promise<LockHolder | null> {
   return { pid: info.pid, host, since };
 }
 
-async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
+/**
+ * Waits for the lock (rules above) and takes it. `brokeDead`: a lock left by
+ * a holder that died was broken on the way, so whatever that holder was in
+ * the middle of may be half done (the file store's journal then recovers).
+ */
+export async function acquireLock(lockPath: string, opts: LockOptions): Promise<{ brokeDead: boolean }> {
   const deadline = Date.now() + opts.timeoutMs;
+  const maxPoll = opts.maxPollMs ?? 50;
   let delay = 1;
+  let brokeDead = false;
   for (;;) {
-    if (await create(lockPath)) return;
+    if (await create(lockPath)) return { brokeDead };
     const state = await breakIfStale(lockPath, opts.staleMs);
-    if (state === 'gone') continue;
+    if (state === 'broken') brokeDead = true;
+    if (state === 'gone' || state === 'broken') continue;
     if (Date.now() >= deadline && state === 'held') {
       const holder = await describe(lockPath);
       throw new StoreError(
@@ -128,7 +143,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
     // Short exponential backoff with jitter: appends hold the lock for about
     // one fsync, so waiters should retry soon but not in lockstep.
     await sleep(delay + Math.random() * delay);
-    delay = Math.min(delay * 2, 50);
+    delay = Math.min(delay * 2, maxPoll);
   }
 }
 
@@ -174,11 +189,12 @@ export function pidAlive(pid: number): boolean {
 }
 
 /**
- * 'gone': released or broken, try to take it again at once; 'held': by a live
- * holder; 'abandoned': no live pid here, but too young to break yet (see the
- * top of this file), so worth waiting for past the timeout.
+ * 'gone': released, try to take it again at once; 'broken': this call broke
+ * it (its holder is dead), likewise; 'held': by a live holder; 'abandoned':
+ * no live pid here, but too young to break yet (see the top of this file), so
+ * worth waiting for past the timeout.
  */
-async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' | 'held' | 'abandoned'> {
+async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' | 'broken' | 'held' | 'abandoned'> {
   const info = await inspect(lockPath);
   if (!info) return 'gone';
   if (info.pid !== null && pidAlive(info.pid)) return 'held';
@@ -198,7 +214,7 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' |
   const taken = await readFile(aside, 'utf8').catch(() => null);
   if (taken === info.text) {
     await unlink(aside).catch(() => undefined);
-    return 'gone';
+    return 'broken';
   }
   await link(aside, lockPath).catch(() => undefined);
   await unlink(aside).catch(() => undefined);

@@ -1,6 +1,6 @@
 /**
  * The file store on a disk that refuses writes (ENOSPC, injected into
- * node:fs/promises): a run whose first write fails leaves no file behind (no
+ * node:fs/promises and node:fs): a run whose first write fails leaves no file behind (no
  * empty log, no lock, no lease), and the error names the disk and the fix.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -19,11 +19,39 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   const refuse = async () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }); };
   const open: typeof real.open = async (path, ...rest) => {
     const fh = await real.open(path, ...rest);
-    // The file is made (an inode is free), its bytes are refused: what a full disk does.
-    if (failing.files?.test(String(path))) Object.assign(fh, { write: refuse, writeFile: refuse });
+    // The file is made (an inode is free), its bytes are refused from the moment the disk is full: kept handles too.
+    const [write, writeFile] = [fh.write.bind(fh), fh.writeFile.bind(fh)];
+    const full = () => failing.files?.test(String(path)) ?? false;
+    Object.assign(fh, {
+      write: (...a: Parameters<typeof write>) => (full() ? refuse() : write(...a)),
+      writeFile: (...a: Parameters<typeof writeFile>) => (full() ? refuse() : writeFile(...a)),
+    });
     return fh;
   };
   return { ...real, open, default: { ...real, open } };
+});
+
+// The store's writer adds lines to run logs with synchronous writes: refused the same way.
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const pathOf = new Map<number, string>();
+  const openSync = ((path: Parameters<typeof real.openSync>[0], ...rest: unknown[]) => {
+    const fd = (real.openSync as (...a: unknown[]) => number)(path, ...rest);
+    pathOf.set(fd, String(path));
+    return fd;
+  }) as typeof real.openSync;
+  const writeSync = ((fd: number, ...rest: unknown[]) => {
+    if (failing.files?.test(pathOf.get(fd) ?? '')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    return (real.writeSync as (...a: unknown[]) => number)(fd, ...rest);
+  }) as typeof real.writeSync;
+  const open = ((path: Parameters<typeof real.open>[0], ...rest: unknown[]) => {
+    const cb = rest.pop() as (err: NodeJS.ErrnoException | null, fd: number) => void;
+    (real.open as (...a: unknown[]) => void)(path, ...rest, (err: NodeJS.ErrnoException | null, fd: number) => {
+      if (!err) pathOf.set(fd, String(path));
+      cb(err, fd);
+    });
+  }) as typeof real.open;
+  return { ...real, open, openSync, writeSync, default: { ...real, open, openSync, writeSync } };
 });
 
 const dirs: string[] = [];
@@ -57,9 +85,10 @@ describe('file store: a write the disk refuses', () => {
   it('a lock whose bytes are refused is removed, not left to stand as an abandoned lock', async () => {
     const { dir, store: s } = store();
     failing.files = /\.(lock|driver)$/;
-    await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(/cannot create lock .*run-b\.lock: the disk is full/);
+    await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(/cannot create lock .*writer\.lock: the disk is full/);
     await expect(s.leaseRun('run-b')).rejects.toBeInstanceOf(StoreUnusableError);
     expect(readdirSync(join(dir, 'runs'))).toEqual([]);
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
   });
 
   it("a later append that fails keeps the run's committed lines (its log is not removed)", async () => {

@@ -239,13 +239,14 @@ describe('FileEventStore', () => {
     await taken.release();
   });
 
-  it('breaks a stale lock left by a dead process', async () => {
+  it("breaks a stale writer lock left by a dead process (the store's one lock for appends, in journal/)", async () => {
     const deadPid = await new Promise<number>((res) => {
       const c = spawn(process.execPath, ['-e', '']);
       c.on('exit', () => res(c.pid!));
     });
     await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
-    const lock = join(dir, 'runs', 'r1.lock');
+    await store.close();
+    const lock = join(dir, 'journal', 'writer.lock');
     const old = new Date(Date.now() - 60_000);
     await writeFile(lock, JSON.stringify({ pid: deadPid, time: old.toISOString() }));
     await utimes(lock, old, old);
@@ -254,17 +255,19 @@ describe('FileEventStore', () => {
     await impatient.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] });
     await impatient.close();
     expect(await readdir(join(dir, 'runs'))).toEqual(['r1.jsonl']);
+    expect((await readdir(join(dir, 'journal'))).filter((n) => n.includes('lock'))).toEqual([]);
   });
 
   it('does not break a lock held by a live process, and times out with a StoreError', async () => {
     const s = new FileEventStore(dir, { lockTimeoutMs: 300 });
     await s.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
-    const lock = join(dir, 'runs', 'r1.lock');
+    const lock = join(dir, 'journal', 'writer.lock');
     const old = new Date(Date.now() - 60_000);
+    await waitFor('the idle writer to let its lock go', async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'));
     await writeFile(lock, JSON.stringify({ pid: process.pid, time: old.toISOString() })); // old, but its pid is alive
     const err = await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect((err as StoreError).message).toContain('r1.lock');
+    expect((err as StoreError).message).toContain('writer.lock');
     await rm(lock);
     expect(await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({ lastSeq: 2 });
     await s.close();
@@ -278,7 +281,8 @@ describe('FileEventStore', () => {
     // A lock is stale only after a minute here: an append that gets through at all broke the lock at once.
     const patient = new FileEventStore(dir, { lockTimeoutMs: 100, staleLockMs: 60_000 });
     await patient.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
-    const lock = join(dir, 'runs', 'r1.lock');
+    const lock = join(dir, 'journal', 'writer.lock');
+    await waitFor('the idle writer to let its lock go', async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'));
     // What a ledgerflow process on this host writes (then it is killed): its pid is checked here.
     let ours: Record<string, unknown> = {};
     await withLock(join(dir, 'probe.lock'), { timeoutMs: 1000, staleMs: 1000 }, async () => { ours = JSON.parse(await readFile(join(dir, 'probe.lock'), 'utf8')); });

@@ -1,0 +1,253 @@
+/**
+ * The file store's journal (`<store>/journal/`): where commits become durable.
+ * The store's writer (group-commit.ts) writes every commit of a batch here,
+ * several runs' together, and fdatasyncs once; only then does it add each
+ * line to its run's log (`runs/<runId>.jsonl`), which is never synced on the
+ * way: after a crash the journal puts back what a log lacks (journal-recovery.ts).
+ *
+ * Segments `<n>.log` (n zero-padded, ascending), each a header line naming
+ * the boot it was made in, then records: `C <runId> <offset> <length>\n` and
+ * the commit line's bytes (the run's log holds exactly these bytes at that
+ * offset), or `V <runId> <offset> 0\n`: the C record at that offset is void
+ * (its line could not be added to the log; the append was refused). A record
+ * cut short (a crash before the sync) ends a segment; it was never
+ * acknowledged. Once the newest segment passes SEGMENT_BYTES the writer
+ * starts another; older ones are dropped once the logs they name are synced
+ * (checkpoint), so the journal stays small.
+ *
+ * Only the holder of the store's writer lock writes here or moves segments.
+ */
+import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { readFileSync, writeSync } from 'node:fs';
+import { uptime } from 'node:os';
+import { join } from 'node:path';
+import { syncDir } from './durable-fs.js';
+
+export const SEGMENT_BYTES = 4 * 1024 * 1024;
+const MAGIC = 'ledgerflow journal 1';
+const SEGMENT = /^(\d{12})\.log$/;
+
+/**
+ * This boot of the machine: a journal written in an earlier boot may hold
+ * lines its logs lost with the page cache (power cut), so it is recovered.
+ * Linux names each boot; elsewhere the boot time stands in (a second or two
+ * apart is the same boot: it is estimated from the uptime).
+ */
+export const BOOT: string = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return `up:${Math.round(Date.now() / 1000 - uptime())}`;
+  }
+})();
+
+export function sameBoot(a: string, b: string): boolean {
+  if (a === b) return true;
+  return a.startsWith('up:') && b.startsWith('up:') && Math.abs(Number(a.slice(3)) - Number(b.slice(3))) <= 2;
+}
+
+export interface JournalRecord {
+  kind: 'C' | 'V';
+  runId: string;
+  /** Where the line starts in the run's log. */
+  offset: number;
+  /** The commit line, newline included (C); empty (V). */
+  bytes: Buffer;
+}
+
+export function encodeRecord(kind: 'C' | 'V', runId: string, offset: number, bytes: Buffer = Buffer.alloc(0)): Buffer[] {
+  return [Buffer.from(`${kind} ${runId} ${offset} ${bytes.length}\n`), bytes];
+}
+
+const RECORD_HEAD = /^([CV]) ([A-Za-z0-9_-]{1,128}) (\d{1,15}) (\d{1,10})$/;
+
+/** A segment's records up to the first that is cut short or unreadable (`end`: where that one starts). */
+export function parseSegment(buf: Buffer): { boot: string | null; records: JournalRecord[]; end: number } {
+  const first = buf.indexOf(0x0a);
+  let boot: string | null = null;
+  try {
+    const h = JSON.parse(buf.subarray(0, first).toString('utf8')) as { journal?: unknown; boot?: unknown };
+    if (first > 0 && h.journal === MAGIC && typeof h.boot === 'string') boot = h.boot;
+  } catch {
+    // no header (cut short while the segment was made): nothing in it
+  }
+  if (boot === null) return { boot, records: [], end: 0 };
+  const records: JournalRecord[] = [];
+  let pos = first + 1;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    const m = nl < 0 ? null : RECORD_HEAD.exec(buf.subarray(pos, nl).toString('latin1'));
+    if (!m) break;
+    const len = Number(m[4]);
+    if (nl + 1 + len > buf.length) break;
+    records.push({ kind: m[1] as 'C' | 'V', runId: m[2]!, offset: Number(m[3]), bytes: buf.subarray(nl + 1, nl + 1 + len) });
+    pos = nl + 1 + len;
+  }
+  return { boot, records, end: pos };
+}
+
+const segmentName = (n: number) => `${String(n).padStart(12, '0')}.log`;
+
+export class Journal {
+  private fh: FileHandle | null = null;
+  private name = '';
+  private ino = 0;
+  /** Where the active segment ends: the next record goes there. */
+  private size = 0;
+  /** Set when the journal's tail is in doubt (a failed sync that could not be undone): nothing more is written. */
+  failed: Error | null = null;
+
+  constructor(readonly dir: string) {}
+
+  /** The boot the newest segment was written in; null when there is none (or it holds nothing). Needs no lock. */
+  async newestBoot(): Promise<string | null> {
+    let names: string[];
+    try {
+      names = await this.segments();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const newest = names[names.length - 1];
+    if (newest === undefined) return null;
+    const fh = await open(join(this.dir, newest), 'r').catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+    if (!fh) return null;
+    try {
+      const { buffer, bytesRead } = await fh.read(Buffer.alloc(256), 0, 256, 0);
+      return parseSegment(buffer.subarray(0, bytesRead)).boot;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The segments' names, oldest first. */
+  async segments(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((n) => SEGMENT.test(n)).sort();
+  }
+
+  /**
+   * Under the writer lock, before writing: finds the active segment (making
+   * the first one) and says whether another boot wrote it (then recover).
+   * Cheap when this process wrote last: one stat.
+   */
+  async attach(): Promise<{ otherBoot: boolean }> {
+    if (this.fh) {
+      const st = await stat(join(this.dir, this.name)).catch(() => null);
+      if (st && st.ino === this.ino && st.size === this.size) return { otherBoot: false };
+      // Another process wrote, recovered or started a new segment since.
+      await this.fh.close().catch(() => undefined);
+      this.fh = null;
+    }
+    const names = await this.segments();
+    const newest = names[names.length - 1];
+    if (newest === undefined) {
+      await this.start(1);
+      return { otherBoot: false };
+    }
+    const fh = await open(join(this.dir, newest), 'r+');
+    const st = await fh.stat();
+    const head = await fh.read(Buffer.alloc(Math.min(st.size, 256)), 0, Math.min(st.size, 256), 0);
+    const { boot } = parseSegment(head.buffer.subarray(0, head.bytesRead));
+    Object.assign(this, { fh, name: newest, ino: st.ino, size: st.size });
+    if (boot === null) {
+      // Made but its header never finished (a crash): it holds nothing; begin it again.
+      await this.fh!.truncate(0);
+      this.size = 0;
+      await this.write(Buffer.from(JSON.stringify({ journal: MAGIC, boot: BOOT }) + '\n'));
+      return { otherBoot: false };
+    }
+    return { otherBoot: !sameBoot(boot, BOOT) };
+  }
+
+  /** Appends records and syncs them: durable when this resolves. On failure nothing of them stays (or `failed` is set). */
+  async append(buffers: Buffer[]): Promise<void> {
+    if (this.failed) throw this.failed;
+    await this.write(Buffer.concat(buffers));
+  }
+
+  /** The active segment's number and size (to know when to start another). */
+  get active(): { name: string; size: number } {
+    return { name: this.name, size: this.size };
+  }
+
+  /** Starts the next segment (durable before anything is written to it); older ones wait for checkpoint(). */
+  async rotate(): Promise<void> {
+    const n = Number(SEGMENT.exec(this.name)?.[1] ?? 0) + 1;
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
+    await this.start(n);
+  }
+
+  /**
+   * Drops the segments before the active one, each once the run logs it
+   * names are synced (their lines are then on disk without it). Needs no
+   * lock: segments before the active one are never written again, and
+   * recovery skips one that is gone.
+   */
+  async checkpoint(runsDir: string, fileOf: (runId: string) => string): Promise<void> {
+    for (const name of (await this.segments()).filter((n) => n < this.name)) {
+      const path = join(this.dir, name);
+      const buf = await readFile(path).catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(err)));
+      if (!buf) continue;
+      const runs = [...new Set(parseSegment(buf).records.map((r) => r.runId))];
+      for (let i = 0; i < runs.length; i += 8) await Promise.all(runs.slice(i, i + 8).map((runId) => syncFile(fileOf(runId))));
+      await syncDir(runsDir); // the logs made meanwhile: their names too
+      await unlink(path).catch(() => undefined);
+    }
+  }
+
+  /** Makes the next attach() look at the segments again (recovery changed them). */
+  forget(): void {
+    void this.fh?.close().catch(() => undefined);
+    this.fh = null;
+  }
+
+  async close(): Promise<void> {
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
+  }
+
+  private async start(n: number): Promise<void> {
+    const name = segmentName(n);
+    const fh = await open(join(this.dir, name), 'wx+');
+    Object.assign(this, { fh, name, ino: (await fh.stat()).ino, size: 0 });
+    await this.write(Buffer.from(JSON.stringify({ journal: MAGIC, boot: BOOT }) + '\n'));
+    await syncDir(this.dir);
+  }
+
+  private async write(buf: Buffer): Promise<void> {
+    const fh = this.fh!;
+    const at = this.size;
+    try {
+      // Into the page cache without the thread pool (see group-commit.ts); the sync waits for the disk through it.
+      for (let off = 0; off < buf.length; ) off += writeSync(fh.fd, buf, off, buf.length - off, at + off);
+      await fh.datasync();
+    } catch (err) {
+      // Not acknowledged, so not to be recovered either: cut it off again.
+      try {
+        await fh.truncate(at);
+        await fh.datasync();
+      } catch {
+        this.failed = new Error(`the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${(err as Error).message}); reopen the store`);
+      }
+      throw err;
+    }
+    this.size = at + buf.length;
+  }
+}
+
+/** fdatasync of a file that may be gone (a run log is never removed once it holds a line, but a test or a person may). */
+async function syncFile(path: string): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
