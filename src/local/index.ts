@@ -4,7 +4,7 @@
  * in-process handlers and timers, and child runs. It decides nothing itself:
  * each input goes through the core's `step` and `commitWithRetry`.
  */
-export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
+export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';
 export { RunDriver } from './driver.js';
 export type { DriverHooks, DriverOptions, ChildExecutor, ChildOutcome } from './driver-options.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
