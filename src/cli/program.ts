@@ -65,7 +65,10 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option('--json', 'print the final state as JSON')
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
+    .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
+    .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
