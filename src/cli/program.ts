@@ -196,7 +196,10 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('record the start of a run of a deployed workflow and print its id at once')
-    .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
+    .option('--input-file <file>')
+    .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
+    .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
+    .option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./cluster.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
