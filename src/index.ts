@@ -15,16 +15,16 @@ import { diskEngine } from './triggers/index.js';
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
   StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
-  RetryRefusedError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
+  RetryRefusedError, RunIdTakenError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
-export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef } from './definition/index.js';
+export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef, type IdReusePolicy, ID_REUSE_POLICIES } from './definition/index.js';
 export { compile, machineJson, UnsupportedStatechartError, SnapshotMismatchError, type CompiledWorkflow } from './compiler/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
 export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
 export { isSettled, replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot, runView, type RunView, type TaskView, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo, step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held, reviewApproval, type ApprovalRequest, type ApprovalReview, retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './runtime/index.js';
-export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions } from './local/index.js';
-export { type Clock, loadRun, type LoadedRun } from './executor/index.js';
+export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';
+export { type Clock, loadRun, type LoadedRun, CallerRunIdSchema, IdReuseSchema } from './executor/index.js';
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
 // NATS: remote workers (the same handler modules, pulled from the work queue) and a client of the cluster's runs.
 export { createWorker, type Worker, type WorkerOptions } from './cluster/worker.js';

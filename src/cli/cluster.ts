@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
+import type { IdReusePolicy } from '../definition/index.js';
+import { checkCallerRunId, checkIdReuse } from '../executor/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
@@ -83,15 +85,29 @@ export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[]
   // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
   const first = splitTail(tail, specs, null);
   if (first.help) return help();
+  // Before connecting: a bad id or policy is exit 2 with nothing written.
+  callerIdFlags({ ...given, ...first.options } as { id?: string; idReuse?: string });
   return withClient({ ...global, ...first.globals }, async (c) => {
     const definition = await c.resolve(ref);
     const split = splitTail(tail, specs, definition);
-    const opts: { inputFile?: string; json?: boolean } = { ...given, ...split.options };
+    const opts: { inputFile?: string; json?: boolean; id?: string; idReuse?: string } = { ...given, ...split.options };
+    const id = callerIdFlags(opts);
     const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
-    const { runId } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true });
-    io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version }) : runId);
+    const { runId, status, existing } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true, ...id });
+    if (existing && !opts.json) io.err(`run ${runId} exists already (${status}): not started again`);
+    io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version, ...(status ? { status } : {}), ...(existing ? { existing } : {}) }) : runId);
     return EXIT.ok;
   });
+}
+
+/** `--id` / `--id-reuse` of `start`, checked before anything is written (exit 2). */
+function callerIdFlags(opts: { id?: string; idReuse?: string }): { runId?: string; idReuse?: IdReusePolicy } {
+  if (opts.id === undefined) {
+    if (opts.idReuse !== undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
+    return {};
+  }
+  const idReuse = checkIdReuse(opts.idReuse, '--id-reuse');
+  return { runId: checkCallerRunId(opts.id, '--id'), ...(idReuse ? { idReuse } : {}) };
 }
 
 export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {

@@ -67,7 +67,10 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option('--json', 'print the final state as JSON')
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
+    .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
+    .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
@@ -195,7 +198,10 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('record the start of a run of a deployed workflow and print its id at once')
-    .option('--input-file <file>').option('--json').allowUnknownOption().allowExcessArguments()
+    .option('--input-file <file>')
+    .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
+    .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
+    .option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./cluster.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')

@@ -1,6 +1,7 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { loadDefinitionFile } from '../api/index.js';
-import { RunBusyError, formatDiagnostic } from '../errors/index.js';
+import { RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
+import { checkCallerRunId, checkIdReuse } from '../executor/index.js';
 import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../local/index.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
@@ -24,7 +25,12 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
   const split = splitTail(tail, specs, loaded.definition);
   if (split.help) return help();
-  const opts: RunOpts = { ...given, ...split.options };
+  const opts: RunOpts & { id?: string; idReuse?: string } = { ...given, ...split.options };
+  // A caller-chosen id and its reuse policy, checked before anything is opened or written (exit 2).
+  const idOpts = opts.id !== undefined
+    ? { runId: checkCallerRunId(opts.id, '--id'), ...(opts.idReuse !== undefined ? { idReuse: checkIdReuse(opts.idReuse, '--id-reuse')! } : {}) }
+    : {};
+  if (opts.idReuse !== undefined && opts.id === undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
   const g: GlobalOpts = { ...global, ...split.globals };
   const flags = driveFlags(opts);
   const writeOutput = outputFlag(opts.outputRoot);
@@ -38,10 +44,16 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
-  return drive(io, g, (signal) => engine.run(loaded.definition, raw, {
-    inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier),
-    onStarted: (runId) => (opts.json ? io.err : io.out)(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
-  }), opts, notifier, notices);
+  const say = opts.json ? io.err : io.out;
+  return drive(io, g, async (signal) => {
+    const view = await engine.run(loaded.definition, raw, {
+      inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier), ...idOpts,
+      onStarted: (runId) => say(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
+    });
+    // Not driven here: the run that has the id stands as it is (its own process, a serve or a resume moves it).
+    if (view.existing) say(`run ${view.runId} exists already (${view.workflowId} v${view.version}, ${view.status}): not started again`);
+    return view;
+  }, opts, notifier, notices);
 }
 
 export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts & { as?: string; wait?: string }): Promise<number> {

@@ -1,6 +1,6 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
 import type { JetStreamClient } from 'nats';
-import type { Definition } from '../definition/index.js';
+import type { Definition, IdReusePolicy } from '../definition/index.js';
 import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { foldEvents, runView, type RunView } from '../runtime/index.js';
@@ -70,11 +70,23 @@ export class ClusterClient {
     return (await this.conn()).registry.latestAll();
   }
 
-  /** Records run.started and asks the engines to act on it; returns at once with the run id. */
-  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean } = {}): Promise<{ runId: string; definition: Definition }> {
+  /**
+   * Records run.started and asks the engines to act on it; returns at once with the run id. With
+   * `runId` (a caller-chosen id, Engine.startRun): a run that has the id is returned (`existing: true`),
+   * not started again, also when two clients race (the append at sequence 0 decides).
+   */
+  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
     const { js } = await this.conn();
     const definition = await this.resolve(ref);
-    const runId = await new Engine({ store: this.store }).start(definition, input, { inputFromStrings: opts.inputFromStrings ?? false });
+    const engine = new Engine({ store: this.store });
+    const inputFromStrings = opts.inputFromStrings ?? false;
+    if (opts.runId !== undefined) {
+      const started = await engine.startRun(definition, input, { inputFromStrings, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
+      // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
+      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId);
+      return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
+    }
+    const runId = await engine.start(definition, input, { inputFromStrings });
     await this.kick(js, runId);
     return { runId, definition };
   }

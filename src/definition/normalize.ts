@@ -7,7 +7,7 @@
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import {
-  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, NOTIFY_ON, TASK_TYPES,
+  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
   type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule,
@@ -225,6 +225,7 @@ export function normalize(wf: Raw): Definition {
     monitoring: isObj(wf.monitoring) ? map(wf.monitoring) : undefined,
     triggers: triggers(wf.triggers),
     handlers: str(wf.handlers),
+    idReuse: (ID_REUSE_POLICIES as readonly unknown[]).includes(wf.id_reuse) ? wf.id_reuse as IdReusePolicy : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
   });
 }

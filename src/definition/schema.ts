@@ -6,7 +6,7 @@
  * the whole graph.
  */
 import { z } from 'zod';
-import { NOTIFY_ON, TASK_TYPES } from './types.js';
+import { ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
@@ -245,6 +245,8 @@ export const WorkflowSchema = z.object({
   monitoring: JsonMap.optional(),
   triggers: z.array(TriggerSchema).optional(),
   handlers: z.string().optional().meta({ description: 'Handler module path, relative to this file.' }),
+  id_reuse: z.enum(ID_REUSE_POLICIES, { error: `expected one of ${ID_REUSE_POLICIES.join(', ')}` }).optional()
+    .meta({ description: 'What a start with a caller-chosen run id (`run --id`) does when that id has a run already (default reject_duplicate: return that run).' }),
   notifications: NotificationsSchema.optional()
     .meta({ description: 'Who hears of status changes: NATS subjects and webhooks (at least once; each delivery noted in the run\'s history).' }),
 });

@@ -209,6 +209,14 @@ export interface NotificationRule {
   headers?: Record<string, string>;
 }
 
+/**
+ * What a start with a caller-chosen run id does when that id already has a run: `reject_duplicate`
+ * returns that run (never a second), `allow_after_failure` starts a new one once it settled FAILED or
+ * CANCELLED, `allow` once it settled in any way. A run still going is always returned, never forked.
+ */
+export const ID_REUSE_POLICIES = ['reject_duplicate', 'allow_after_failure', 'allow'] as const;
+export type IdReusePolicy = (typeof ID_REUSE_POLICIES)[number];
+
 export interface Definition {
   id: string;
   name: string;
@@ -223,6 +231,8 @@ export interface Definition {
   triggers: Trigger[];
   /** Handler module path, relative to the definition file. */
   handlers?: string;
+  /** `id_reuse:` (docs/runs.md#caller-chosen-run-ids); absent when the file has none (the default, reject_duplicate), so older definitions hash as they did. */
+  idReuse?: IdReusePolicy;
   /** `notifications:` (src/notify); absent when the file has none, so older definitions hash as they did. */
   notifications?: NotificationRule[];
 }

@@ -238,6 +238,17 @@ export class RetryRefusedError extends LedgerflowError {
 }
 
 /**
+ * A start with a caller-chosen run id (`run --id`) whose id already names a
+ * run of another workflow: the id is taken, and returning that run would hand
+ * the caller a run of a workflow it did not ask for. Nothing is written.
+ */
+export class RunIdTakenError extends LedgerflowError {
+  constructor(runId: string, workflowId: string, takenBy: string) {
+    super('LF_RUN_ID_TAKEN', `run id ${runId} is taken by a run of workflow ${takenBy}, not ${workflowId}: choose another id (run ids are unique across workflows in a store)`, { runId, workflowId, takenBy });
+  }
+}
+
+/**
  * Thrown by a task handler to say that retrying cannot help (bad input, a
  * business rule): the task fails at once whatever its retry policy.
  */

@@ -28,6 +28,11 @@ export interface StartOptions {
   inputFromStrings?: boolean;
   /** Recorded in run.started so `resume` finds the definition's handler module again. */
   source?: RunSource;
+  /**
+   * `start`: exactly this id, started once (the ids the engine derives: a child's, a trigger's); a
+   * start of an id that has a run writes nothing more. `run` and `startRun`: a caller-chosen id
+   * (caller-start.ts), whose second start returns the run that has it.
+   */
   runId?: string;
 }
 

@@ -20,8 +20,14 @@ import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } fr
 import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 import { OutsideInputs } from './outside-inputs.js';
 import { beginRetry, beginRun, type Starter } from './start-commit.js';
+import { startUnderId, type CallerIdOptions } from './caller-start.js';
+import type { WorkflowStatus } from '../events/index.js';
 
 export type { DriveOptions, EngineOptions, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
+export type { CallerIdOptions } from './caller-start.js';
+
+/** What a start under a caller-chosen id returns: the run started, or (`existing: true`) the run that already had the id. */
+export interface StartedRun { runId: string; workflowId: string; version: number; status: WorkflowStatus; existing: boolean }
 
 export class Engine {
   readonly store: EventStore;
@@ -49,6 +55,20 @@ export class Engine {
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
   async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
     return (await beginRun(this.starter, def, rawInput, opts, false)).snapshot.context.runId;
+  }
+
+  /**
+   * `start` under a caller-chosen id (`opts.runId`, checked: 1-100 of
+   * A-Z a-z 0-9 _ -): a second start of the id returns the run that has it
+   * (`existing: true`) instead of starting another, also when two starts
+   * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
+   * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
+   */
+  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
+    const r = await startUnderId(this.store, def, opts, (runId) => beginRun(this.starter, def, rawInput, { ...opts, runId, exclusive: true }, false));
+    if ('existing' in r) return { ...r.existing, existing: true };
+    const begun = r.begun;
+    return { runId: begun.snapshot.context.runId, workflowId: def.id, version: def.version, status: begun.startEvents.at(-1)!.state.status, existing: false };
   }
 
   /**
@@ -184,8 +204,15 @@ export class Engine {
    * commit, and nothing is read back. `onStarted` is told the run id once
    * run.started is durable, before anything runs (the CLI prints it then).
    */
-  async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
-    const loaded = await beginRun(this.starter, def, input, opts, true);
+  async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions & Partial<CallerIdOptions> & { onStarted?: (runId: string) => void }): Promise<RunView & { existing?: true }> {
+    let loaded;
+    if (opts.runId === undefined) loaded = await beginRun(this.starter, def, input, opts, true);
+    else {
+      // A caller-chosen id: a run that has it already is returned as it stands (not driven: `resume` or a serve does that).
+      const r = await startUnderId(this.store, def, { ...opts, runId: opts.runId }, (runId) => beginRun(this.starter, def, input, { ...opts, runId, exclusive: true }, true));
+      if ('existing' in r) return { ...await this.status(r.existing.runId), existing: true };
+      loaded = r.begun;
+    }
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).

@@ -5,7 +5,7 @@
  * timers, and child runs. It decides nothing itself:
  * each input goes through the core's `step` and `commitWithRetry`.
  */
-export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions } from './engine.js';
+export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';
 export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
 export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export { RunDriver } from './driver.js';

@@ -28,7 +28,7 @@ export type Begun = Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]
  * tasks in the same commit when this process is about to run them. Returns
  * the state it recorded, so driving it needs no read-back.
  */
-export async function beginRun({ store, clock }: Starter, def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
+export async function beginRun({ store, clock }: Starter, def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean }, withStarts: boolean): Promise<Begun> {
   // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
   const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
   if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
@@ -57,8 +57,9 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   };
   // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
   // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger
-  // event) keeps a fixed one, so starting it again is an idempotent retry.
-  const dedupKey = opts.runId ? 'start' : `start-${randomHex(6)}`;
+  // event) keeps a fixed one, so starting it again is an idempotent retry. An exclusive start (a
+  // caller-chosen id: caller-start.ts) must learn that another start got there first, so it is unique too.
+  const dedupKey = opts.runId && !opts.exclusive ? 'start' : `start-${randomHex(6)}`;
   // A retry's reused tasks that are ready at once complete in the start commit, driven here or not:
   // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;

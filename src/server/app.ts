@@ -315,7 +315,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   });
   app.post('/api/workflows/:id/start', async (c) => {
     const body = parseBody(StartBody, await jsonBody(c));
-    return c.json(await backend.actions(actor(c)).start(c.req.param('id'), body.input, body.version));
+    const id = body.runId !== undefined ? { runId: body.runId, ...(body.idReuse !== undefined ? { idReuse: body.idReuse } : {}) } : undefined;
+    return c.json(await backend.actions(actor(c)).start(c.req.param('id'), body.input, body.version, id));
   });
   app.post('/api/events/:type', async (c) => {
     const body = parseBody(EmitBody, await jsonBody(c));

@@ -4,7 +4,8 @@
  * Engine methods on the file store; NATS: a ClusterClient connected as the
  * signed-in user, so nats.conf's permissions decide.
  */
-import type { Definition, Diagnostic } from '../index.js';
+import type { Definition, Diagnostic, IdReusePolicy } from '../index.js';
+import type { WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { ApiError } from './errors.js';
@@ -14,6 +15,9 @@ export interface Actor { user: string; session?: unknown }
 
 export interface ActionResult { [k: string]: unknown }
 
+/** A start's answer: the run's id; with a caller-chosen id also its status, and `existing: true` when the id had a run already. */
+export interface StartResult { runId: string; status?: WorkflowStatus; existing?: true }
+
 export interface Actions {
   decide(runId: string, task: string, decision: 'approved' | 'rejected', comment?: string, as?: string): Promise<ActionResult>;
   signal(runId: string, name: string, data?: unknown, as?: string): Promise<ActionResult>;
@@ -21,7 +25,8 @@ export interface Actions {
   pause(runId: string, reason?: string, as?: string): Promise<ActionResult>;
   resume(runId: string, as?: string): Promise<ActionResult>;
   retry(runId: string, as?: string): Promise<{ runId: string }>;
-  start(workflowId: string, input: Record<string, unknown>, version?: number): Promise<{ runId: string }>;
+  /** `id`: a caller-chosen run id (and its reuse policy): a duplicate start returns that run, `existing: true`. */
+  start(workflowId: string, input: Record<string, unknown>, version?: number, id?: { runId: string; idReuse?: IdReusePolicy }): Promise<StartResult>;
   emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
 }
 

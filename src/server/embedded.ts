@@ -95,7 +95,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         // Recorded here; the Service drives the new run (as it drives any run in the store).
         return { runId: await engine.retry(runId) };
       },
-      async start(workflowId, input, version) {
+      async start(workflowId, input, version, id) {
         // The folder first; the versions recorded in runs (from the run index) only for a workflow no file defines.
         const inFiles = byIdAndVersion(definitionsInFolder(definitionsDir)).filter((d) => d.id === workflowId && d.definition !== null);
         const found = inFiles.length > 0 && (version === undefined || inFiles.some((d) => d.version === version))
@@ -108,10 +108,12 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
         // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
-        const runId = await engine.start(definition, input, {
-          ...(pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {}),
-        });
-        return { runId };
+        const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {};
+        if (id) {
+          const started = await engine.startRun(definition, input, { ...source, ...id });
+          return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
+        }
+        return { runId: await engine.start(definition, input, source) };
       },
       async emit(type, data, id) {
         const cat = loadTriggerCatalog({ definitionsDir });

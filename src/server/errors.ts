@@ -16,7 +16,7 @@ export class ApiError extends LedgerflowError {
 }
 
 /** Codes that mean "the run is not in a state that takes this action": 409 with the engine's reason. */
-const CONFLICT_CODES = new Set(['LF_PAUSE_REFUSED', 'LF_CANCEL_REFUSED', 'LF_APPROVAL_REFUSED', 'LF_SIGNAL_REFUSED', 'LF_RETRY_REFUSED', 'LF_RUN_BUSY', 'LF_APPEND_CONFLICT']);
+const CONFLICT_CODES = new Set(['LF_PAUSE_REFUSED', 'LF_CANCEL_REFUSED', 'LF_APPROVAL_REFUSED', 'LF_SIGNAL_REFUSED', 'LF_RETRY_REFUSED', 'LF_RUN_BUSY', 'LF_APPEND_CONFLICT', 'LF_RUN_ID_TAKEN']);
 
 /**
  * The subject a NATS permissions violation names, if `message` reports one.

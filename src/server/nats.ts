@@ -134,7 +134,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       async retry(runId) {
         return { runId: (await client.retry(runId)).runId };
       },
-      async start(workflowId, input, version) {
+      async start(workflowId, input, version, id) {
         const ref = version === undefined ? workflowId : `${workflowId}@${version}`;
         // The definition and the input are checked with the UI's own connection (people may not read the
         // registry): a bad form is a 400 whoever asks. The start itself is taken as the person.
@@ -146,8 +146,8 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         });
         checkStartInput(definition, input);
         try {
-          const { runId } = await client.start(ref, input);
-          return { runId };
+          const started = await client.start(ref, input, id ?? {});
+          return { runId: started.runId, ...(started.status ? { status: started.status } : {}), ...(started.existing ? { existing: true as const } : {}) };
         } catch (err) {
           const subject = permissionSubject((err as Error).message);
           if (subject === null) throw err;

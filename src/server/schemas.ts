@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Definition } from '../definition/index.js';
 import { InputError } from '../errors/index.js';
 import { RUN_ID_PATTERN, SignalBodySchema } from '../events/index.js';
+import { CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
 import { prepareInput } from '../runtime/index.js';
 import { ApiError } from './errors.js';
 
@@ -13,7 +14,11 @@ export const ControlBody = z.object({ reason: z.string().max(1000).optional(), a
 /** A resume records who (run.resumed has no reason): a `reason` is refused rather than dropped. */
 export const ResumeBody = z.object({ as }).strict();
 export const RetryBody = z.object({ as }).strict();
-export const StartBody = z.object({ input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional() }).strict();
+export const StartBody = z.object({
+  input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional(),
+  // A caller-chosen run id: a second start with it returns that run (docs/runs.md#caller-chosen-run-ids).
+  runId: CallerRunIdSchema.optional(), idReuse: IdReuseSchema.optional(),
+}).strict().refine((b) => b.idReuse === undefined || b.runId !== undefined, { error: 'idReuse needs runId: it says when that id may start a new run', path: ['idReuse'] });
 export const EmitBody = z.object({ data: z.unknown().default({}), id: z.string().min(1).max(200).optional() }).strict();
 export const SessionBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
 

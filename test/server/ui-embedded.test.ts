@@ -136,6 +136,27 @@ describe('ledgerflow ui on the embedded store', () => {
     }, { timeout: 15_000 });
   });
 
+  it('a start with a runId twice makes one run: the second answer is existing: true with its status; a bad runId or idReuse is a 400, nothing started', async () => {
+    const first = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order-1' });
+    expect(first.status).toBe(200);
+    expect(await json(first)).toEqual({ runId: 'http-order-1', status: 'RUNNING' });
+    const again = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order-1' });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ runId: 'http-order-1', existing: true });
+    const runs = (await json(await api('/api/runs', { headers: auth }))).runs as { runId: string }[];
+    expect(runs.filter((r) => r.runId.startsWith('http-order-1'))).toHaveLength(1);
+
+    for (const [body, field] of [
+      [{ input: {}, runId: 'bad id' }, 'runId'], [{ input: {}, runId: 'x--2' }, 'runId'],
+      [{ input: {}, runId: 'http-ok', idReuse: 'sometimes' }, 'idReuse'], [{ input: {}, idReuse: 'allow' }, 'idReuse'],
+    ] as const) {
+      const r = await post('/api/workflows/approval/start', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect((await json(r)).error).toMatchObject({ code: 'LF_INPUT_INVALID', field });
+    }
+    expect((await api('/api/runs/http-ok', { headers: auth })).status).toBe(404);
+  });
+
   it('downloads the compiled statechart as an attachment', async () => {
     const runs = await waitFor('a run listed', async () => {
       const page = await json(await api('/api/runs?limit=1', { headers: auth }));
