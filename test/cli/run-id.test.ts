@@ -84,7 +84,7 @@ describe('ledgerflow run --id', () => {
     expect(runFiles(store)).toEqual(['race-1.jsonl']);
   });
 
-  it('reject_duplicate (the default) returns a FAILED run, exit 1; allow_after_failure starts <id>--2; allow also after COMPLETED', async () => {
+  it('reject_duplicate (the default) returns a FAILED run, exit 0; allow_after_failure starts <id>--2; allow also after COMPLETED', async () => {
     const dir = tempDir();
     const store = join(dir, 'store');
     const file = order(dir);
