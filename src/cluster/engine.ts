@@ -36,6 +36,7 @@ import { startLegacyTaskMover } from './legacy-tasks.js';
 import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
 import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
+import { shareRequestCancelError } from './request-cancel.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { hasUsers } from './sender.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
@@ -124,6 +125,7 @@ export class ClusterEngine {
   runIndex: RunIndexProjection | null = null;
 
   constructor(private readonly opts: ClusterEngineOptions) {
+    shareRequestCancelError();
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;

@@ -49,6 +49,7 @@ import { outputWriter } from '../api/index.js';
 import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, taskStream, workerConsumerName } from './subjects.js';
 import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
+import { shareRequestCancelError } from './request-cancel.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -85,6 +86,7 @@ export interface Worker {
 }
 
 export function createWorker(opts: WorkerOptions): Worker {
+  shareRequestCancelError();
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
   /** Heartbeat every third of the ack wait: the shortest of the consumers' own (read from the server: a consumer made earlier may have another) and ours. */
