@@ -182,8 +182,9 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (outcome.type === 'task.completed') stats.completed++;
       else stats.failed++;
       reporter.remember(key, outcome);
-      await reporter.report(msgs, task, outcome);
-      ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
+      // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does.
+      if ((await reporter.report(msgs, task, outcome)) === 'published') ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
@@ -313,7 +314,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else nc = opts.nats;
       js = nc.jetstream();
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
-      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack });
+      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
