@@ -28,6 +28,7 @@ import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { ChildRuns } from './children.js';
 import { DefinitionRegistry } from './definitions.js';
+import { serveDirectReports } from './direct-reports.js';
 import { publishEffects } from './effects.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { Inbox, type Lifecycle } from './inbox.js';
@@ -36,6 +37,7 @@ import { startLegacyTaskMover } from './legacy-tasks.js';
 import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
 import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
+import { shareRequestCancelError } from './request-cancel.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { hasUsers } from './sender.js';
 import { ensureCluster, type ClusterSettings } from './setup.js';
@@ -104,7 +106,9 @@ export class ClusterEngine {
   private readonly log: (line: string) => void;
   /** Counters a test or an operator can read. */
   readonly stats = {
-    inputs: 0, forged: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
+    inputs: 0, forged: 0,
+    /** Outcomes workers handed straight to this engine (lf.reports) that it recorded: not taken from LF_INPUTS. */
+    directReports: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
@@ -124,6 +128,7 @@ export class ClusterEngine {
   runIndex: RunIndexProjection | null = null;
 
   constructor(private readonly opts: ClusterEngineOptions) {
+    shareRequestCancelError();
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
@@ -187,6 +192,7 @@ export class ClusterEngine {
       finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
     };
     inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => takeInput(inputs, m));
+    serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats });
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => routes.timer(m), { boundFirst: false });
     inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => routes.approval(m));

@@ -31,6 +31,20 @@ export function heldDeliveries(): Promise<void>[] | undefined {
   return deliveryScope.getStore();
 }
 
+/**
+ * Runs `fn` as a message's processing is run (its notification deliveries
+ * collected), and resolves after them: for a message answered rather than
+ * acked (an outcome handed straight to the engine, direct-reports.ts), whose
+ * answer waits for them as an ack does.
+ */
+export async function withHeldDeliveries<T>(fn: () => Promise<T>): Promise<T> {
+  const deliveries: Promise<void>[] = [];
+  const value = await deliveryScope.run(deliveries, fn);
+  // Deliveries may start more while they run (none do today): wait for what is there at the end.
+  await Promise.allSettled(deliveries);
+  return value;
+}
+
 /** The engine's life the loops follow: stopped, what stop() calls, the loops it waits for. */
 export interface Lifecycle {
   stopped(): boolean;

@@ -28,9 +28,10 @@ import type { PendingEvent } from '../events/index.js';
 import { attemptQueue, reviewLoss, type RunSnapshot } from '../runtime/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import type { DeadLetterDetails } from './dead-letters.js';
+import type { OutcomeMessage } from './messages.js';
 import { parseInbound, rawOf, type Malformed } from './parse.js';
 
-interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
+export interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
 
 /** What of its engine the input path uses. */
 export interface InputHost {
@@ -50,6 +51,32 @@ export interface InputHost {
   readonly finishedRecheckMs: number;
 }
 
+type Done = RunState | null | { refused: string } | 'recheck';
+
+/** The attempt's queue as the run's definition says, against the subject's (`queue`): a report from a user not given that queue is refused (the queue it was handed out on). */
+function queueRefused(st: RunState, task: string, queue: string | undefined): string | null {
+  if (queue === undefined) return null;
+  const want = attemptQueue(st.compiled, task);
+  return want === undefined || want === queue ? null : want;
+}
+
+/**
+ * Folds an attempt's outcome (its token already checked) into its run and commits it, the
+ * commit's effects handed on: the run as it is then, null when the run reads as empty, or the
+ * queue the attempt was handed out on when `queue` (the report's subject's) is another.
+ * The one way an outcome is recorded, whether it came on LF_INPUTS or straight (direct-reports.ts).
+ */
+export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: string | undefined, by: { by: string; unauthenticated?: true }, time: string, commit: { reconcile?: boolean; commitKey?: string }): Promise<RunState | null | { refused: string }> {
+  const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
+  return host.withRun(input.runId, async () => {
+    const st = await host.load(input.runId);
+    if (!st) return null;
+    const want = queueRefused(st, input.data.task, queue);
+    if (want) return { refused: want };
+    return host.process(input.runId, inputs, commit);
+  });
+}
+
 /** Handles one input; acks it, or puts it back (nak) when it is to be looked at again. */
 export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
   const parsed = parseInbound('input', rawOf(m));
@@ -67,13 +94,7 @@ export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
   const time = iso(host.now());
   const commit = { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` };
 
-  /** The attempt's queue as the run's definition says, against the subject's: a report from a user not given that queue is refused. */
-  const wrongQueue = (st: RunState, task: string): string | null => {
-    if (queue === undefined) return null;
-    const want = attemptQueue(st.compiled, task);
-    return want === undefined || want === queue ? null : want;
-  };
-  type Done = RunState | null | { refused: string } | 'recheck';
+  const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;
   if (input.type === 'kick') {
     done = await host.withRun(input.runId, () => host.process(input.runId, [], commit));
@@ -96,14 +117,7 @@ export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
       return host.process(input.runId, [review.event], commit);
     });
   } else {
-    const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
-    done = await host.withRun(input.runId, async (): Promise<Done> => {
-      const st = await host.load(input.runId);
-      if (!st) return null;
-      const want = wrongQueue(st, input.data.task);
-      if (want) return { refused: want };
-      return host.process(input.runId, inputs, commit);
-    });
+    done = await recordOutcome(host, input, queue, by, time, commit);
   }
   if (done === 'recheck' && input.type === 'task.lost') {
     host.log(`run ${input.runId}: ${input.data.task} attempt ${input.data.attempt} is marked ${input.data.ledger} in the attempt ledger and its outcome is not recorded yet; looking again in ${host.finishedRecheckMs} ms`);

@@ -58,6 +58,18 @@ export const InputMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('kick'), runId: RunIdSchema }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
+/** An attempt's outcome, as a worker reports it (on lf.inputs or, handed straight to an engine, on lf.reports). */
+export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 'task.failed' }>;
+
+/**
+ * An engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId>
+ * (a NATS request). `recorded`: the outcome is in the run's log (or the run had one already,
+ * or no longer wants it), and the commit's effects are handed on: the worker acks the attempt.
+ * Not recorded (`reason` says why): the worker publishes the same outcome on LF_INPUTS, the
+ * durable path, where it is judged as every input is.
+ */
+export const ReportAnswer = z.object({ recorded: z.boolean(), reason: z.string().max(2000).optional() });
+export type ReportAnswer = z.infer<typeof ReportAnswer>;
 
 /** On lf.q.<queue>.<handler> (stream LF_TASKS_<queue>): one attempt of a task, everything a worker needs to run it. */
 export const TaskMessage = z.object({

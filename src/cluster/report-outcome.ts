@@ -1,19 +1,30 @@
 /**
- * Reporting an attempt's outcome (or its loss): published to
- * lf.inputs.<sender>.<queue>.<runId> (where the run's engine folds it), retried while the failure is transient, and every
- * delivery of the attempt acked once it is published. The outcomes reported
- * lately are remembered, so that a redelivery of a finished attempt is
- * answered with the same outcome rather than run again.
+ * Reporting an attempt's outcome (or its loss). An outcome is first handed
+ * straight to an engine (a request on lf.reports.<sender>.<queue>.<runId>,
+ * direct-reports.ts), which answers once it is in the run's log; failing
+ * that (no engine answers in time, or it answers not recorded), and for a
+ * loss, it is published to lf.inputs.<sender>.<queue>.<runId> (LF_INPUTS,
+ * where an engine folds it), retried while the failure is transient. Every
+ * delivery of the attempt is acked once the outcome is recorded or
+ * published. The outcomes reported lately are remembered, so that a
+ * redelivery of a finished attempt is answered with the same outcome rather
+ * than run again.
  */
-import type { JetStreamClient, JsMsg } from 'nats';
-import { NatsError } from 'nats';
+import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { ErrorCode, NatsError } from 'nats';
 import { instanceFields, instanceKey } from '../compiler/index.js';
-import { encode, type InputMessage, type TaskMessage } from './messages.js';
+import { decodeOrUndefined, encode, ReportAnswer, type InputMessage, type TaskMessage } from './messages.js';
 import { subjects } from './subjects.js';
 import { tokenDigest } from './attempt-tokens.js';
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
+
+/** How long a worker waits for an engine's answer to an outcome handed to it before publishing it on LF_INPUTS instead. */
+export const DIRECT_REPORT_TIMEOUT_MS = 5_000;
+
+/** After no engine answered (none of this version runs, say), outcomes go to LF_INPUTS for this long before handing one over is tried again. */
+const DIRECT_BACKOFF_MS = 10_000;
 
 /** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
 const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
@@ -26,7 +37,11 @@ export class OutcomeReporter {
    * `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only);
    * `queue`: the queue its attempts come from (nats.conf lets it report only on the queues it is given).
    */
-  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean }) {}
+  /** Until when outcomes skip the direct hand-over (0: try it); never again once the server refused it (permissions). */
+  private directAfter = 0;
+
+  /** `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null }) {}
 
   /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
   remembered(key: string): InputMessage | undefined {
@@ -43,7 +58,40 @@ export class OutcomeReporter {
    * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
-  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
+  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<'recorded' | 'published'> {
+    if ((outcome.type === 'task.completed' || outcome.type === 'task.failed') && (await this.handOver(outcome))) {
+      for (const m of msgs) m.ack();
+      return 'recorded';
+    }
+    await this.publish(msgs, task, outcome);
+    return 'published';
+  }
+
+  /** Hands the outcome straight to an engine: true once one answers that it is in the run's log. */
+  private async handOver(outcome: InputMessage): Promise<boolean> {
+    const nc = this.opts.nc;
+    if (!nc || Date.now() < this.directAfter) return false;
+    try {
+      const reply = await nc.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId), encode(outcome), { timeout: DIRECT_REPORT_TIMEOUT_MS });
+      const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
+      if (answer.success && answer.data.recorded) return true;
+      this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);
+    } catch (err) {
+      const code = (err as NatsError).code;
+      if (err instanceof NatsError && err.isPermissionError()) {
+        this.directAfter = Number.POSITIVE_INFINITY;
+        this.opts.log(`NATS user ${this.opts.sender} may not hand outcomes to the engines (${err.message}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`);
+      } else {
+        // No engine of this version listening, or none answering in time: LF_INPUTS, and leave the engines alone a while.
+        this.directAfter = Date.now() + DIRECT_BACKOFF_MS;
+        if (code !== ErrorCode.NoResponders) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${(err as Error).message}); publishing it on LF_INPUTS`);
+      }
+    }
+    return false;
+  }
+
+  /** Publishes the outcome or loss on LF_INPUTS (its message id makes a second publish harmless), then acks. */
+  private async publish(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
     // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
     // The token's digest is in the id: another worker could write an id of run, task and attempt alone
     // ahead of the run (event-started run ids are predictable), and the real report would be dropped as a duplicate.

@@ -9,6 +9,9 @@
  *                                                        by nats.conf (each worker user is given its queues)
  *                lf.inputs.<sender>.<runId>              kicks; outcomes of the attempts engines run themselves
  *                                                        (SUB_WORKFLOW, EMIT) from the engine sender
+ *   (no stream)  lf.reports.<sender>.<queue>.<runId>     an attempt's outcome handed straight to an engine (a request
+ *                                                        to the queue group `engines`), answered once it is in the
+ *                                                        run's log; LF_INPUTS is the worker's fallback (direct-reports.ts)
  *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
  *                                                        created by the engines when they first hand out an
  *                                                        attempt on it (task-queues.ts)
@@ -100,6 +103,12 @@ export const subjects = {
    */
   report: (sender: string, queue: string, runId: string) => `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
   /** A task attempt, on its queue's own stream LF_TASKS_<queue> (taskStream). */
+  /**
+   * The same report handed straight to an engine (a NATS request to the engines' queue group, no
+   * stream): the engine answers once the outcome is in the run's log. nats.conf gives each worker
+   * user `lf.reports.<user>.<queue>.*` beside its lf.inputs line; workers may not subscribe here.
+   */
+  directReport: (sender: string, queue: string, runId: string) => `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}`,
   task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,

@@ -10,7 +10,7 @@ import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../triggers/index.js';
 import { NotificationBodySchema } from '../notify/index.js';
 import { AttemptRecord } from './attempts.js';
-import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, InputMessage, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, InputMessage, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -23,6 +23,8 @@ export const WIRE_SCHEMAS = {
   Control: ControlMessage,
   /** lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt) and lf.inputs.<sender>.<runId> (a kick, an engine's report) */
   Input: InputMessage,
+  /** The engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId> (core NATS request) */
+  ReportAnswer,
   /** lf.q.<queue>.<handler> (stream LF_TASKS_<queue>) */
   TaskAttempt: TaskMessage,
   /** lf.timers.<runId> */

@@ -49,6 +49,7 @@ import { outputWriter } from '../api/index.js';
 import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, taskStream, workerConsumerName } from './subjects.js';
 import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
+import { shareRequestCancelError } from './request-cancel.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -85,6 +86,7 @@ export interface Worker {
 }
 
 export function createWorker(opts: WorkerOptions): Worker {
+  shareRequestCancelError();
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
   /** Heartbeat every third of the ack wait: the shortest of the consumers' own (read from the server: a consumer made earlier may have another) and ours. */
@@ -180,8 +182,9 @@ export function createWorker(opts: WorkerOptions): Worker {
       if (outcome.type === 'task.completed') stats.completed++;
       else stats.failed++;
       reporter.remember(key, outcome);
-      await reporter.report(msgs, task, outcome);
-      ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
+      // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does.
+      if ((await reporter.report(msgs, task, outcome)) === 'published') ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
@@ -311,7 +314,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else nc = opts.nats;
       js = nc.jetstream();
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
-      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack });
+      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.

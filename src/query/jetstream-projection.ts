@@ -8,7 +8,7 @@
  * fold kept) rebuilds the record from the run's log. `reindex` rebuilds the
  * whole bucket from the log. Nothing here is the only copy of anything.
  */
-import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type KV, type KvEntry } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type KV } from 'nats';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
@@ -32,6 +32,10 @@ export interface RunIndexProjection {
 }
 
 const MAX_ROUNDS = 10;
+
+/** How long, and for how many runs, the projection remembers what it wrote (see `written`). */
+const WRITTEN_KEPT_MS = 10_000;
+const WRITTEN_KEPT = 10_000;
 
 /** Creates the projection's durable consumer if missing: from `startSeq` (default: the stream's first message). */
 export async function ensureProjectionConsumer(store: JetStreamEventStore, startSeq?: number): Promise<void> {
@@ -87,80 +91,149 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     }
   };
 
-  /** The value after this commit, or null when it is already in `had` (or the run is gone). */
-  const next = async (runId: string, events: EventEnvelope[], had: IndexValue | null): Promise<IndexValue | null> => {
+  /**
+   * The value after this commit, or null when it is already in `had` (or the run is gone); with the
+   * tracked run it was folded from, when it was (`mine`: the one this engine folded last, which
+   * spares restoring it from its stored form).
+   */
+  const next = async (runId: string, events: EventEnvelope[], had: IndexValue | null, mine?: TrackedRun): Promise<{ value: IndexValue; tracked?: TrackedRun } | null> => {
     const first = events[0]!.seq;
     const last = events[events.length - 1]!.seq;
     if (had && 'record' in had) {
       if (had.record.lastSeq >= last) return null;
       if (had.record.lastSeq === first - 1 && canContinue(had)) {
-        const compiled = had.fold ? await compiledOf(runId, had.definitionHash) : null;
-        const t = restoreTracked(had, compiled);
-        if (t) return persistTracked(advance(t, events), had.definitionHash);
+        const compiled = mine ? null : had.fold ? await compiledOf(runId, had.definitionHash) : null;
+        const t = mine ?? restoreTracked(had, compiled);
+        if (t) { const tracked = advance(t, events); return { value: persistTracked(tracked, had.definitionHash), tracked }; }
       }
-      return rebuild(runId);
     }
-    if (!had && first === 1 && events[0]!.type === 'run.started') return valueOf(track(events), events[0]!);
-    return rebuild(runId);
+    if (had && 'record' in had) {
+      const rebuilt = await rebuild(runId);
+      return rebuilt ? { value: rebuilt } : null;
+    }
+    if (!had && first === 1 && events[0]!.type === 'run.started') { const tracked = track(events); return { value: valueOf(tracked, events[0]!), tracked }; }
+    const rebuilt = await rebuild(runId);
+    return rebuilt ? { value: rebuilt } : null;
   };
 
-  const apply = async (m: JsMsg): Promise<void> => {
-    const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-    let events: EventEnvelope[];
+  /**
+   * The value and revision this engine last wrote for a run, kept a few seconds: the run's next
+   * commit (mostly handled here too) is written at that revision without reading the key first. A
+   * write that finds another revision reads the key, as without it.
+   */
+  const written = new Map<string, { value: IndexValue; revision: number; at: number; tracked?: TrackedRun }>();
+  const remembered = (runId: string) => {
+    const w = written.get(runId);
+    if (w && Date.now() - w.at <= WRITTEN_KEPT_MS) return w;
+    if (w) written.delete(runId);
+    return undefined;
+  };
+
+  /** A commit's events, or the reason it is not one. */
+  const eventsOf = (m: JsMsg): EventEnvelope[] | Error => {
     try {
       const parsed = CommitSchema.safeParse(JSON.parse(m.string()));
       if (!parsed.success) throw new Error(parsed.error.message);
-      events = parsed.data.events;
+      return parsed.data.events;
     } catch (err) {
-      // Not a commit: the run cannot be read; say so in its value (the reader reports it), rebuilding would fail the same way.
-      stats.corrupt++;
-      await write(runId, { corrupt: { runId, file: `${store.stream} message ${m.seq}`, reason: (err as Error).message } });
-      return;
+      return err as Error;
     }
+  };
+
+  /** Applies one commit's events (or several consecutive commits' of one run, as one). */
+  const apply = async (runId: string, events: EventEnvelope[]): Promise<void> => {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const entry = await (await bucket()).get(runId);
-      const had = entry && entry.operation === 'PUT' ? decodeValue(entry.string()) : null;
-      const value = await next(runId, events, had);
-      if (!value) { stats.skipped++; return; }
-      if (await cas(runId, value, entry)) { stats.applied++; return; }
+      const mine = round === 0 ? remembered(runId) : undefined;
+      let had: IndexValue | null;
+      let revision: number | null;
+      if (mine) {
+        had = mine.value;
+        revision = mine.revision;
+      } else {
+        const entry = await (await bucket()).get(runId);
+        had = entry && entry.operation === 'PUT' ? decodeValue(entry.string()) : null;
+        revision = entry ? entry.revision : null;
+      }
+      const made = await next(runId, events, had, mine?.tracked);
+      if (!made) { stats.skipped++; return; }
+      const { value, tracked } = made;
+      const rev = await cas(runId, value, revision);
+      if (rev !== null) {
+        stats.applied++;
+        written.delete(runId);
+        if (!('record' in value) || value.record.status === 'RUNNING' || value.record.status === 'WAITING' || value.record.status === 'PAUSED') {
+          written.set(runId, { value, revision: rev, at: Date.now(), ...(tracked ? { tracked } : {}) });
+          if (written.size > WRITTEN_KEPT) written.delete(written.keys().next().value!);
+        }
+        return;
+      }
+      written.delete(runId);
       stats.conflicts++;
     }
     throw new Error(`run ${runId}: its index value kept changing under ${MAX_ROUNDS} attempts`);
   };
 
   const write = async (runId: string, value: IndexValue) => {
+    written.delete(runId);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const entry = await (await bucket()).get(runId);
-      if (await cas(runId, value, entry)) return;
+      if ((await cas(runId, value, entry ? entry.revision : null)) !== null) return;
     }
   };
 
-  /** Writes at the revision read; false when someone else wrote first. */
-  const cas = async (runId: string, value: IndexValue, entry: KvEntry | null): Promise<boolean> => {
+  /** Writes at the revision read (null: the key must not exist); the new revision, or null when someone else wrote first. */
+  const cas = async (runId: string, value: IndexValue, revision: number | null): Promise<number | null> => {
     const b = await bucket();
     try {
-      if (entry) await b.update(runId, encodeValue(value), entry.revision);
-      else await b.create(runId, encodeValue(value));
-      return true;
+      return revision !== null ? await b.update(runId, encodeValue(value), revision) : await b.create(runId, encodeValue(value));
     } catch (err) {
-      if (isCasConflict(err)) return false;
+      if (isCasConflict(err)) return null;
       throw err;
     }
   };
 
+  /** Commits waiting for their run's chain, taken together when it reaches them (consecutive ones are applied as one write). */
+  const waiting = new Map<string, JsMsg[]>();
+
+  /** Applies the commits `msgs` of one run in order: runs of consecutive ones as one write, a commit that does not parse alone. */
+  const applyAll = async (runId: string, msgs: JsMsg[]): Promise<void> => {
+    let batch: EventEnvelope[] = [];
+    const flush = async () => { if (batch.length > 0) { const b = batch; batch = []; await apply(runId, b); } };
+    for (const m of msgs) {
+      const events = eventsOf(m);
+      if (events instanceof Error) {
+        await flush();
+        // Not a commit: the run cannot be read; say so in its value (the reader reports it), rebuilding would fail the same way.
+        stats.corrupt++;
+        await write(runId, { corrupt: { runId, file: `${store.stream} message ${m.seq}`, reason: events.message } });
+        continue;
+      }
+      if (batch.length > 0 && batch.at(-1)!.seq + 1 !== events[0]!.seq) await flush();
+      batch.push(...events);
+    }
+    await flush();
+  };
+
   const handle = (m: JsMsg): Promise<void> => {
     const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-    // One run's commits in turn (fewer conflicts); different runs at once.
+    // One run's commits in turn (fewer conflicts); different runs at once. A commit that arrives while
+    // its run's chain is busy joins the ones waiting, and they are applied together.
+    const queued = waiting.get(runId);
+    if (queued) { queued.push(m); return runChains.get(runId)!; }
+    waiting.set(runId, [m]);
     const prev = runChains.get(runId) ?? Promise.resolve();
     const p = prev.then(async () => {
+      const msgs = waiting.get(runId)!;
+      waiting.delete(runId);
       try {
-        await apply(m);
-        m.ack();
+        await applyAll(runId, msgs);
+        for (const q of msgs) q.ack();
       } catch (err) {
         stats.failures++;
+        written.delete(runId);
         if (isNotFound(err)) kv = null; // the bucket was deleted (reindex): open (create) it again
-        if (!stopped) log(`run index: commit ${m.seq} of run ${runId}: ${(err as Error).message}; tried again later`);
-        m.nak(1000);
+        if (!stopped) log(`run index: commits ${msgs.map((q) => q.seq).join(', ')} of run ${runId}: ${(err as Error).message}; tried again later`);
+        for (const q of msgs) q.nak(1000);
       }
     });
     runChains.set(runId, p);
