@@ -4,16 +4,20 @@
  * writing the same number of commits per run, each commit's JSON line
  * appended to the run's own file and fdatasync'd before the next (what "each
  * step durable before it acts" costs at least without group commit), also
- * 16 runs at a time. Rounds interleaved, best of each; p50/p99 of every
- * engine run's start-to-complete over all rounds.
+ * 16 runs at a time. Also the same runs on the memory store: the ceiling
+ * the engine's own CPU sets, what group commit can approach at best. Rounds
+ * interleaved (raw, file, memory), best of each; p50/p99 of every file-store
+ * run's start-to-complete over all rounds; CPU of this process per run
+ * (process.cpuUsage over a round, the least of the rounds) for each side,
+ * and the commits per run the store was asked to append.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/local/index.js';
-import { FileEventStore, type AppendRequest } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, list, now, percentile, pool, progress, type Bench } from './kit.js';
+import { FileEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
+import { cpuNow, def, FIVE_YAML, fiveHandlers, fmt, list, now, percentile, pool, progress, type Bench } from './kit.js';
 
 const CONCURRENCY = 16;
 
@@ -31,21 +35,24 @@ export async function benchFile(b: Bench): Promise<void> {
     const counting = Object.assign(Object.create(store), { append: (r: AppendRequest) => { appended++; if (commits.length < 64) commits.push(r); return store.append(r); } });
     const engine = new Engine({ store: counting });
     const latencies: number[] = [];
-    const engineRound = async () => {
+    /** One round of `runs` on `on`, CONCURRENCY at a time: workflows/s and CPU ms per run (latencies kept when asked). */
+    const engineRound = async (on: Engine, keep?: number[]) => {
       const t = now();
+      const cpu = cpuNow();
       await pool(runs, CONCURRENCY, async () => {
         const s = now();
-        const v = await engine.run(five, {}, { handlers });
+        const v = await on.run(five, {}, { handlers });
         if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
-        latencies.push(now() - s);
+        keep?.push(now() - s);
       });
-      return runs / ((now() - t) / 1000);
+      return { rate: runs / ((now() - t) / 1000), cpuMsPerRun: (cpuNow() - cpu) / runs };
     };
+    // A fresh memory store a round: the runs of earlier rounds would otherwise grow what it holds.
+    const memoryRound = () => engineRound(new Engine({ store: new MemoryEventStore() }));
     progress('file: warm-up');
-    await engineRound();
-    latencies.length = 0;
+    await engineRound(engine);
+    await memoryRound();
     const before = appended;
-    const rates: number[] = [];
 
     // The baseline writes what the engine wrote: a run's commits as JSON lines (the first run's, repeated by position).
     const firstRun = commits[0]!.runId;
@@ -56,6 +63,7 @@ export async function benchFile(b: Bench): Promise<void> {
     const rawRound = async () => {
       const r = tag++;
       const t = now();
+      const cpu = cpuNow();
       await pool(runs, CONCURRENCY, async (i) => {
         const fh = await open(join(dir, `raw-${r}-${i}.jsonl`), 'a');
         try {
@@ -67,32 +75,47 @@ export async function benchFile(b: Bench): Promise<void> {
           await fh.close();
         }
       });
-      return runs / ((now() - t) / 1000);
+      return { rate: runs / ((now() - t) / 1000), cpuMsPerRun: (cpuNow() - cpu) / runs };
     };
     await rawRound();
-    const rawRates: number[] = [];
+    const raws: { rate: number; cpuMsPerRun: number }[] = [];
+    const files: typeof raws = [];
+    const memories: typeof raws = [];
     for (let r = 0; r < rounds; r++) {
       progress(`file: round ${r + 1}/${rounds}`);
-      rawRates.push(await rawRound());
-      rates.push(await engineRound());
+      raws.push(await rawRound());
+      files.push(await engineRound(engine, latencies));
+      memories.push(await memoryRound());
     }
     await store.close();
     const measuredCommits = (appended - before) / (runs * rounds);
     latencies.sort((x, y) => x - y);
-    const best = Math.max(...rates);
-    const bestRaw = Math.max(...rawRates);
+    const best = (xs: typeof raws) => ({ rate: Math.max(...xs.map((x) => x.rate)), cpuMsPerRun: Math.min(...xs.map((x) => x.cpuMsPerRun)), rates: xs.map((x) => x.rate) });
+    const file = best(files);
+    const raw = best(raws);
+    const memory = best(memories);
     Object.assign(figures, {
-      'file.workflows_per_sec': best,
-      'file.raw_workflows_per_sec': bestRaw,
-      'file.raw_ratio': best / bestRaw,
+      'file.workflows_per_sec': file.rate,
+      'file.raw_workflows_per_sec': raw.rate,
+      'file.raw_ratio': file.rate / raw.rate,
       'file.p50_ms': percentile(latencies, 0.5),
       'file.p99_ms': percentile(latencies, 0.99),
+      'file.commits_per_run': measuredCommits,
+      'file.cpu_ms_per_run': file.cpuMsPerRun,
+      'file.raw_cpu_ms_per_run': raw.cpuMsPerRun,
+      'file.memory_workflows_per_sec': memory.rate,
+      'file.memory_cpu_ms_per_run': memory.cpuMsPerRun,
     });
-    b.details.file = { runsPerRound: runs, concurrency: CONCURRENCY, commitsPerRun: measuredCommits, rawCommitsPerRun: commitsPerRun, rounds: rates, rawRounds: rawRates };
-    say(`\n${fmt(runs)} five-step runs per round on the embedded file store, ${CONCURRENCY} in flight; best of ${rounds} interleaved rounds:`);
-    say(`  baseline: plain node, ${commitsPerRun} appends + fdatasync per run (its commits), ${CONCURRENCY} runs at a time  ${fmt(bestRaw, 1)} workflows/s  ${list(rawRates, 1)}`);
-    say(`  ledgerflow Engine.run on FileEventStore (${fmt(measuredCommits, 1)} commits per run)              ${fmt(best, 1)} workflows/s  ${list(rates, 1)}`);
-    say(`    = ${fmt(best / bestRaw, 2)}× baseline (goal ≥ 3 and ≥ 1,000 workflows/s); p50 ${fmt(percentile(latencies, 0.5), 1)} ms, p99 ${fmt(percentile(latencies, 0.99), 1)} ms per run`);
+    b.details.file = {
+      runsPerRound: runs, concurrency: CONCURRENCY, commitsPerRun: measuredCommits, rawCommitsPerRun: commitsPerRun,
+      rounds: file.rates, rawRounds: raw.rates, memoryRounds: memory.rates,
+      cpuMsPerRun: { file: files.map((x) => x.cpuMsPerRun), raw: raws.map((x) => x.cpuMsPerRun), memory: memories.map((x) => x.cpuMsPerRun) },
+    };
+    say(`\n${fmt(runs)} five-step runs per round on the embedded file store, ${CONCURRENCY} in flight; best of ${rounds} interleaved rounds (CPU of this process per run: the least):`);
+    say(`  baseline: plain node, ${commitsPerRun} appends + fdatasync per run (its commits), ${CONCURRENCY} runs at a time  ${fmt(raw.rate, 1)} workflows/s  ${list(raw.rates, 1)}  ${fmt(raw.cpuMsPerRun, 2)} ms CPU/run`);
+    say(`  ledgerflow Engine.run on FileEventStore (${fmt(measuredCommits, 1)} commits per run)              ${fmt(file.rate, 1)} workflows/s  ${list(file.rates, 1)}  ${fmt(file.cpuMsPerRun, 2)} ms CPU/run`);
+    say(`    = ${fmt(file.rate / raw.rate, 2)}× baseline (goal ≥ 3 and ≥ 1,000 workflows/s); p50 ${fmt(percentile(latencies, 0.5), 1)} ms, p99 ${fmt(percentile(latencies, 0.99), 1)} ms per run`);
+    say(`  ceiling: the same on MemoryEventStore (the engine's own CPU)                        ${fmt(memory.rate, 1)} workflows/s  ${list(memory.rates, 1)}  ${fmt(memory.cpuMsPerRun, 2)} ms CPU/run`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

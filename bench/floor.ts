@@ -5,7 +5,7 @@
  * do at least), on a stream configured as the JetStream store configures its
  * own, with the client options the store uses.
  */
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { now, pool } from './kit.js';
@@ -16,19 +16,22 @@ export interface Floor {
   close(): Promise<void>;
 }
 
+/** One naive workflow: seven one-event appends of `body` to `naive.events.bench.<runId>`, each after the last is acknowledged (also the jetstream section's floor). */
+export async function naiveWorkflow(js: JetStreamClient, body: Uint8Array, runId: string): Promise<void> {
+  let last = 0;
+  for (let i = 1; i <= 7; i++) {
+    const ack = await js.publish(`naive.events.bench.${runId}`, body, { msgID: `${runId}/${runId}/${i}`, headers: commitHeaders(runId, i, i), expect: { lastSubjectSequence: last } });
+    last = ack.seq;
+  }
+}
+
 export async function naiveFloor(url: string, eventBytes = 300): Promise<Floor> {
   const nc: NatsConnection = await connect({ servers: url, noAsyncTraces: true, name: 'ledgerflow-bench-floor' });
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream({ timeout: 30_000 });
   await jsm.streams.add(resolveOptions({ servers: url, stream: 'BENCH_NAIVE', subjectPrefix: 'naive.events' }).streamConfig);
   const body = new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(Math.max(0, eventBytes - 12)) }));
-  const workflow = async (runId: string) => {
-    let last = 0;
-    for (let i = 1; i <= 7; i++) {
-      const ack = await js.publish(`naive.events.bench.${runId}`, body, { msgID: `${runId}/${runId}/${i}`, headers: commitHeaders(runId, i, i), expect: { lastSubjectSequence: last } });
-      last = ack.seq;
-    }
-  };
+  const workflow = (runId: string) => naiveWorkflow(js, body, runId);
   let tag = 0;
   const round = async (workflows: number, concurrency: number) => {
     const r = tag++;

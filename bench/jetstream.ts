@@ -34,6 +34,7 @@ import { JetStreamEventStore, JetStreamSnapshotStore, type AppendRequest, type E
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { startNatsServer } from '../test/helpers/nats.js';
+import { naiveWorkflow as naive } from './floor.js';
 import { benchMap } from './map.js';
 
 export interface JetStreamBenchInput {
@@ -167,13 +168,7 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
 
     // 4b. The naive floor: one event per append, seven per workflow -----------------------------
     await addStream('BENCH_NAIVE', 'naive.events');
-    const naiveWorkflow = async (runId: string) => {
-      let last = 0;
-      for (let i = 1; i <= 7; i++) {
-        const ack = await js.publish(`naive.events.bench.${runId}`, eventBody, { msgID: `${runId}/${runId}/${i}`, headers: commitHeaders(runId, i, i), expect: { lastSubjectSequence: last } });
-        last = ack.seq;
-      }
-    };
+    const naiveWorkflow = (runId: string) => naive(js, eventBody, runId);
     const NAIVE_CONCURRENCY = 64;
     const NAIVE_WORKFLOWS = 3_000;
     await pool(300, NAIVE_CONCURRENCY, (i) => naiveWorkflow(`warm-${i}`));
