@@ -213,7 +213,11 @@ export class Service {
       // driven by its parent's attempt here), with the notifications it owes. A dead one's lease is broken by drive() below.
       // Read before the log: a driver releases its lease after its last append, so a log read after seeing no live
       // holder is whole (read the other way round, a driver finishing in between left attempts that look lost).
-      const holder = await leaseHolder(join(this.opts.storeDir, 'runs', `${runId}.driver`));
+      const leaseFile = join(this.opts.storeDir, 'runs', `${runId}.driver`);
+      let holder = await leaseHolder(leaseFile);
+      // A holder that exited between that read and the liveness check released its lease first if it ended
+      // cleanly: read again, so a clean end is not told as a death (the log read below is after both reads).
+      if (holder && holder.pid !== null && !pidAlive(holder.pid)) holder = await leaseHolder(leaseFile);
       const loaded = await engine.load(runId);
       const damaged = await this.witness.check(runId, loaded.seq);
       if (damaged) {

@@ -23,4 +23,28 @@ p.writeFile = function (path, ...rest) {
 p.appendFile = function (path, ...rest) {
   return match.test(String(path)) ? refuse('open')() : appendFile.call(this, path, ...rest);
 };
+// The file store's group commit writes the run logs it keeps open synchronously (src/store/open-logs.ts,
+// group-commit.ts): a descriptor opened for a matching file refuses writeSync too.
+const refusedFds = new Set();
+const { openSync, open: openCb, writeSync, closeSync } = fs;
+fs.openSync = function (path, ...rest) {
+  const fd = openSync.call(this, path, ...rest);
+  if (match.test(String(path))) refusedFds.add(fd);
+  return fd;
+};
+fs.open = function (path, ...rest) {
+  const cb = rest.pop();
+  return openCb.call(this, path, ...rest, (err, fd) => {
+    if (!err && match.test(String(path))) refusedFds.add(fd);
+    cb(err, fd);
+  });
+};
+fs.writeSync = function (fd, ...rest) {
+  if (refusedFds.has(fd)) throw Object.assign(new Error(`${code}: injected write failure, write`), { code, syscall: 'write' });
+  return writeSync.call(this, fd, ...rest);
+};
+fs.closeSync = function (fd, ...rest) {
+  refusedFds.delete(fd);
+  return closeSync.call(this, fd, ...rest);
+};
 syncBuiltinESMExports();

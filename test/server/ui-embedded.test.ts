@@ -143,7 +143,11 @@ describe('ledgerflow ui on the embedded store', () => {
     const again = await post('/api/workflows/approval/start', { input: {}, runId: 'http-order-1' });
     expect(again.status).toBe(200);
     expect(await json(again)).toMatchObject({ runId: 'http-order-1', existing: true });
-    const runs = (await json(await api('/api/runs', { headers: auth }))).runs as { runId: string }[];
+    // The run list is the run index, which takes a new run's first commit as it lands (not in the start's answer).
+    const runs = await waitFor('the run listed', async () => {
+      const listed = (await json(await api('/api/runs', { headers: auth }))).runs as { runId: string }[];
+      return listed.some((r) => r.runId === 'http-order-1') ? listed : undefined;
+    }, { timeout: 15_000 });
     expect(runs.filter((r) => r.runId.startsWith('http-order-1'))).toHaveLength(1);
 
     for (const [body, field] of [
