@@ -45,7 +45,9 @@ describe.skipIf(noNats)('attempts left in LF_TASKS by an older version', () => {
     const lines: string[] = [];
     await c.addEngine({ log: (l) => lines.push(l) });
     await waitFor('LF_TASKS emptied', async () => (await jsm.streams.info('LF_TASKS')).state.messages === 0, { detail: () => lines.join('\n') });
-    expect(lines).toContain('moved 1 task attempt left in LF_TASKS (from before each queue had its own stream) onto their queues\' streams LF_TASKS_<queue>');
+    // Said once the whole move is done, a moment after the last message left LF_TASKS.
+    const said = 'moved 1 task attempt left in LF_TASKS (from before each queue had its own stream) onto their queues\' streams LF_TASKS_<queue>';
+    await waitFor('the engine to say what it moved', () => lines.includes(said), { detail: () => lines.join('\n') });
     const moved = await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq });
     expect(moved.subject).toBe('lf.q.default.export');
     expect(moved.header!.get('Nats-Msg-Id')).toBe(msgID);
