@@ -10,9 +10,11 @@
  * ratio; alone, only BullMQ's workflows/s.
  *
  * bench/peers/ is a package of its own (its own lockfile), not a dependency
- * of ledgerflow: installed here on first use with `npm ci --prefix
- * bench/peers`. Skipped, with the reason, when redis-server is absent or the
- * install fails.
+ * of ledgerflow: installed here on first use with `npm install --prefix
+ * bench/peers` (the versions its lockfile holds; not `npm ci`, which npm 11
+ * refuses for this lockfile: it counts the other platforms' optional
+ * msgpackr-extract builds as missing). Skipped, with the reason, when
+ * redis-server is absent or the install fails.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,9 +33,9 @@ interface BullmqDriver { round(workflows: number, inFlight: number): Promise<num
 
 function installPeers(): void {
   if (existsSync(join(PEERS, 'node_modules', 'bullmq', 'package.json'))) return;
-  progress('peers: installing bench/peers (npm ci --prefix bench/peers; once)');
-  const r = spawnSync('npm', ['ci', '--prefix', PEERS, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm ci --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`);
+  progress('peers: installing bench/peers (npm install --prefix bench/peers; once)');
+  const r = spawnSync('npm', ['install', '--prefix', PEERS, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm install --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`);
 }
 
 async function startRedis(): Promise<{ port: number; dispose(): Promise<void> }> {
