@@ -48,7 +48,8 @@ export function serveDirectReports(o: DirectReportsOptions): Subscription {
   const sub = o.nc.subscribe('lf.reports.>', {
     queue: REPORTS_QUEUE_GROUP,
     callback: (err, msg) => {
-      if (err) return;
+      // The subscription's own failure (a permission the server refused): said, not swallowed; workers fall back to LF_INPUTS.
+      if (err) { o.host.log(`lf.reports: ${err.message}`); return; }
       if (!o.inHand.open) { answer(msg, { recorded: false, reason: 'the engine is stopping' }); return; }
       void o.inHand.track([], take(o.host, msg, `d${nonce}.${(n++).toString(36)}`).then((a) => {
         if (a.recorded) o.stats.directReports++;
