@@ -213,7 +213,9 @@ describe('ledgerflow serve', () => {
     expect(second.notices.some((n) => n.kind === 'serving')).toBe(false);
 
     const runId = await runWaiting(store, join(FIX, 'backoff.yaml'), env);
-    await notice(first, 'the first serve to pick the run up', (n) => n.kind === 'run.driving' && n.runId === runId);
+    // Picked up, or taken over: a scan that meets the `run` process's lease as that process exits sees a lease
+    // whose holder is gone (either way the first serve now drives the run).
+    await notice(first, 'the first serve to pick the run up', (n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId);
     first.child.kill('SIGKILL');
     await first.exited;
     // Killed before the 3 s backoff was due: the timer is the second serve's to fire.
