@@ -104,6 +104,8 @@ export class ClusterEngine {
   /** The runs this engine holds and the one commit (run-host.ts); made at start(). */
   private host!: RunHost;
   private direct: DirectDispatch | null = null;
+  /** The name workers report offered attempts to (lf.reports.<sender>.<queue>.<runId>.<name>); made at start(). */
+  reportName = '';
   private closeOwnReports: () => void = () => {};
   private readonly loops: Promise<void>[] = [];
   private readonly stops: (() => void)[] = [];
@@ -171,7 +173,7 @@ export class ClusterEngine {
     const registry = this.registry = new DefinitionRegistry(js, stored);
     const taskQueues = new TaskQueues(jsm, js, settings);
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
-    const engineName = `e${randomHex(6)}`;
+    const engineName = this.reportName = `e${randomHex(6)}`;
     const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
       nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
       custodyCheckMs: () => inbox.heartbeatMs,

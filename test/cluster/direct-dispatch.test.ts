@@ -47,6 +47,35 @@ describe.skipIf(noNats)('attempts offered straight to an idle worker', () => {
     await c.stopWorker(worker);
   }, 30_000);
 
+  it('cannot be watched or taken by a user not given the queue, nor outside the queue group; a forged word that a worker still runs one counts for nothing', async () => {
+    // Outside the queue group `w_default` (it would see every offer), and by a user of another queue.
+    for (const [user, queue] of [['worker', undefined], ['vault', 'w_default'], ['vault', undefined]] as const) {
+      const nc = await c.connect(user);
+      const sub = nc.subscribe('lf.offer.default.>', queue ? { queue } : {});
+      await expect((async () => { for await (const _ of sub) { /* nothing may arrive */ } })()).rejects.toThrow(/permission/i);
+    }
+    // The worker user may not send anything on lf.offer (only answer what it was offered).
+    const asWorker = await c.connect('worker');
+    await expect(asWorker.request('lf.offer.default.first', new TextEncoder().encode('{}'), { timeout: 2000 })).rejects.toThrow(/permission|timeout|no responders/i);
+    // A task.held without the attempt's token keeps nothing held: the attempt whose worker went quiet is still queued and run.
+    const started = gate();
+    const quiet: NatsConnection = await c.connect('worker');
+    const quietWorker = await c.addWorker({ nats: quiet, user: 'worker', handlers: { first: async () => { started.open(); return new Promise(() => {}); } } });
+    const { runId } = await c.client.start('offered-two', {});
+    await started.opened;
+    await quiet.close();
+    const forged = { type: 'task.held', runId, token: 'A'.repeat(43), data: { task: 'first', attempt: 1, restart: 0 } };
+    const forging = setInterval(() => { for (const engine of [c.engines[0]!.reportName, 'x']) asWorker.publish(`lf.reports.worker.default.${runId}.${engine}`, new TextEncoder().encode(JSON.stringify(forged))); }, 200);
+    const honest = await c.addWorker({ handlers: { first: async () => ({ one: 1 }), second: async () => ({ two: 2 }) } });
+    try {
+      expect((await c.client.wait(runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+    } finally {
+      clearInterval(forging);
+      await c.stopWorker(honest);
+      await c.stopWorker(quietWorker).catch(() => undefined);
+    }
+  }, 60_000);
+
   it('one whose worker dies holding it is queued by its engine; the next worker finds it claimed, and it runs again as task.restarted', async () => {
     const started = gate();
     const ran: string[] = [];
