@@ -20,7 +20,9 @@ const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
 
 /** A bench child: node with the CLI's young-generation size, through tsx; resolves once it printed `ready`. */
 export async function spawnNode(args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // LF_BENCH_NODE_ARGS: node flags for the engine and worker processes only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const extra = (process.env.LF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...extra, '--import', 'tsx', NODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   child.once('exit', () => process.off('exit', kill));

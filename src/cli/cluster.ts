@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
-import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, TASK_STREAM_PREFIX } from '../cluster/index.js';
+import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import type { IdReusePolicy } from '../definition/index.js';
 import { checkCallerRunId, checkIdReuse } from '../executor/index.js';
@@ -156,9 +156,11 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
   const settings = natsSettings();
+  const offers = offersEnabled();
   const metrics = await metricsFlags(opts, (l) => io.err(l));
   const engine = new ClusterEngine({
     nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
+    ...(offers ? {} : { directDispatch: false as const }),
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
     ...(opts.schedules === false ? { schedules: false as const } : {}),
@@ -174,7 +176,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   const worker = opts.handlers || commands
-    ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+    ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), ...(offers ? {} : { directOffers: false as const }), settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
@@ -189,9 +191,10 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
   const { taskMaxDeliver, taskAckWaitMs } = natsSettings().cluster;
+  const offers = offersEnabled();
   const ackWait = ackWaitMs ?? taskAckWaitMs;
   const settings = { ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(offers ? {} : { directOffers: false as const }), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());

@@ -21,8 +21,9 @@
  * and a worker that publishes it on LF_INPUTS has it refused there, with
  * the dead letter every refusal gets.
  */
-import type { Msg, NatsConnection, Subscription } from 'nats';
-import { instanceToken, iso } from '../compiler/index.js';
+import type { Msg, NatsConnection } from 'nats';
+import { instanceFields, instanceToken, iso } from '../compiler/index.js';
+import { DirectDispatch } from './direct-dispatch.js';
 import { randomHex } from '../executor/index.js';
 import type { InHand } from './in-hand.js';
 import { withHeldDeliveries, type Lifecycle } from './inbox.js';
@@ -39,26 +40,33 @@ export interface DirectReportsOptions {
   inHand: InHand;
   life: Lifecycle;
   stats: { directReports: number };
+  /** The attempts this engine offered straight to workers (their reports, and their word they still run them, come to it). */
+  direct?: { dispatch: DirectDispatch; engine: string } | null;
 }
 
-/** Serves lf.reports.> until the engine stops (a stop takes no new report: the worker falls back to LF_INPUTS). */
-export function serveDirectReports(o: DirectReportsOptions): Subscription {
+/**
+ * Serves lf.reports.<sender>.<queue>.<runId> (the queue group: outcomes of queued attempts) and, with
+ * `direct`, lf.reports.<sender>.<queue>.<runId>.<engine> (of the attempts this engine offered) until the
+ * engine stops taking messages (the worker then falls back to LF_INPUTS). Returns what closes the
+ * subscription of this engine's own, which the engine keeps while its custody lasts.
+ */
+export function serveDirectReports(o: DirectReportsOptions): () => void {
   const nonce = randomHex(4);
   let n = 0;
-  const sub = o.nc.subscribe('lf.reports.>', {
-    queue: REPORTS_QUEUE_GROUP,
-    callback: (err, msg) => {
-      // The subscription's own failure (a permission the server refused): said, not swallowed; workers fall back to LF_INPUTS.
-      if (err) { o.host.log(`lf.reports: ${err.message}`); return; }
-      if (!o.inHand.open) { answer(msg, { recorded: false, reason: 'the engine is stopping' }); return; }
-      void o.inHand.track([], take(o.host, msg, `d${nonce}.${(n++).toString(36)}`).then((a) => {
-        if (a.recorded) o.stats.directReports++;
-        answer(msg, a);
-      }, (e: unknown) => answer(msg, { recorded: false, reason: (e as Error).message })));
-    },
-  });
-  o.life.stops.push(() => sub.unsubscribe());
-  return sub;
+  const callback = (err: Error | null, msg: Msg) => {
+    // The subscription's own failure (a permission the server refused): said, not swallowed; workers fall back to LF_INPUTS.
+    if (err) { o.host.log(`lf.reports: ${err.message}`); return; }
+    if (!o.inHand.open && !msg.subject.endsWith(`.${o.direct?.engine ?? '\u0000'}`)) { answer(msg, { recorded: false, reason: 'the engine is stopping' }); return; }
+    void o.inHand.track([], take(o.host, msg, `d${nonce}.${(n++).toString(36)}`, o.direct?.dispatch ?? null).then((a) => {
+      if (!a) return;
+      if (a.recorded) o.stats.directReports++;
+      answer(msg, a);
+    }, (e: unknown) => answer(msg, { recorded: false, reason: (e as Error).message })));
+  };
+  const shared = o.nc.subscribe('lf.reports.*.*.*', { queue: REPORTS_QUEUE_GROUP, callback });
+  o.life.stops.push(() => shared.unsubscribe());
+  const own = o.direct ? o.nc.subscribe(`lf.reports.*.*.*.${o.direct.engine}`, { callback }) : null;
+  return () => own?.unsubscribe();
 }
 
 function answer(msg: Msg, a: ReportAnswer): void {
@@ -66,15 +74,19 @@ function answer(msg: Msg, a: ReportAnswer): void {
   if (msg.reply) msg.respond(encode(a));
 }
 
-/** One report: recorded, or why not (the worker then uses LF_INPUTS). `commitKey`: unique to this report's commit. */
-async function take(host: InputHost, msg: Msg, commitKey: string): Promise<ReportAnswer> {
+/** One report: recorded, or why not (the worker then uses LF_INPUTS); null for a worker's word that it still runs an attempt (no answer). */
+async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null): Promise<ReportAnswer | null> {
   const parsed = parseInbound('report', { subject: msg.subject, data: msg.data });
   if (!parsed.ok) return { recorded: false, reason: parsed.reason };
   const { sender, queue, input } = parsed.value;
   if (!host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
     host.stats.forged++;
     host.log(`${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId}, handed over by ${sender}, does not carry that attempt's token: not recorded`);
-    return { recorded: false, reason: 'the report does not carry the attempt\'s token: only the worker handed the attempt may report it' };
+    return input.type === 'task.held' ? null : { recorded: false, reason: 'the report does not carry the attempt\'s token: only the worker handed the attempt may report it' };
+  }
+  if (input.type === 'task.held') {
+    dispatch?.heard(input.runId, DirectDispatch.keyOf({ runId: input.runId, taskId: input.data.task, ...instanceFields(input.data), attempt: input.data.attempt, restart: input.data.restart }), input.token);
+    return null;
   }
   host.stats.inputs++;
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };

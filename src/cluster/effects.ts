@@ -8,19 +8,22 @@
  */
 import type { JetStreamClient } from 'nats';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../compiler/index.js';
-import type { Effect, EmitEvent, StartChild } from '../runtime/index.js';
+import type { Effect, EmitEvent, StartAttempt, StartChild } from '../runtime/index.js';
 import { performEffect, type EffectPerformer } from '../executor/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { encode, type TaskMessage, type TimerMessage } from './messages.js';
 import { subjects } from './subjects.js';
 import type { TaskQueues } from './task-queues.js';
+import { DirectDispatch } from './direct-dispatch.js';
 
 export interface EffectPublisherOptions {
   js: JetStreamClient;
   tokens: AttemptTokens;
   ledger: AttemptLedger;
   taskQueues: TaskQueues;
+  /** Attempts offered straight to idle workers first (direct-dispatch.ts); without it, every attempt is queued. */
+  direct?: DirectDispatch | null;
   stats: { dispatched: number; timers: number };
   log: (line: string) => void;
   startChild(effect: StartChild): Promise<void>;
@@ -38,7 +41,7 @@ export interface EffectPublisherOptions {
  * its outcome is dropped as stale. Timer cancels have nothing to publish: a
  * timer the run no longer wants is stale when it comes back.
  */
-export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWorkflow): EffectPerformer<Promise<unknown>> {
+export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWorkflow, queueOnly?: (effect: StartAttempt) => boolean): EffectPerformer<Promise<unknown>> {
   return {
     startAttempt(effect) {
       const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, ...fields } = effect;
@@ -46,7 +49,21 @@ export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWo
       const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: o.tokens.tokenFor(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt) };
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
-      return o.taskQueues.dispatch(queue, effect.handler, encode(msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey);
+      const queueIt = () => o.taskQueues.dispatch(queue, effect.handler, encode(msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey);
+      if (!o.direct) return queueIt();
+      // Handed to a worker already (a reconcile's effects): it runs it.
+      if (o.direct.holds(effect)) {
+        // The message processed now is held until it reports too (its run's custody, direct-dispatch.ts).
+        o.direct.join(effect.runId);
+        return Promise.resolve();
+      }
+      // Outstanding ones a reconcile publishes go to the queue, under their message ids, as before: one
+      // handed straight to a worker by an engine that died is claimed there, and its claim decides.
+      if (queueOnly?.(effect)) return queueIt();
+      // The queue's stream and consumer are made first all the same (once per pair): the fallback, and what workers wait for.
+      return o.taskQueues.ensure(queue, effect.handler)
+        .then(() => o.direct!.offer(effect, msg, queueIt))
+        .then((taken) => (taken ? undefined : queueIt()));
     },
     abortAttempt(effect) {
       const publishes: Promise<unknown>[] = [];
@@ -73,8 +90,13 @@ export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWo
   };
 }
 
-/** Performs `effects` (of a run of `compiled`) at once, and waits for every publish. */
-export async function publishEffects(o: EffectPublisherOptions, effects: Effect[], compiled?: CompiledWorkflow): Promise<void> {
-  const performer = effectPublisher(o, compiled);
+/**
+ * Performs `effects` (of a run of `compiled`) at once, and waits for every publish. `fresh`: when
+ * `effects` are every outstanding effect of the run (a reconcile), the commit's own: only those
+ * attempts are offered to workers, the others queued.
+ */
+export async function publishEffects(o: EffectPublisherOptions, effects: Effect[], compiled?: CompiledWorkflow, fresh: Effect[] | null = null): Promise<void> {
+  const freshKeys = fresh && new Set(fresh.flatMap((e) => (e.type === 'attempt.start' ? [DirectDispatch.keyOf(e)] : [])));
+  const performer = effectPublisher(o, compiled, freshKeys ? (e) => !freshKeys.has(DirectDispatch.keyOf(e)) : undefined);
   await Promise.all(effects.map((effect) => performEffect(effect, performer)));
 }

@@ -29,6 +29,8 @@ import { AttemptLedger } from './attempts.js';
 import { ChildRuns } from './children.js';
 import { DefinitionRegistry } from './definitions.js';
 import { serveDirectReports } from './direct-reports.js';
+import { DirectDispatch } from './direct-dispatch.js';
+import { randomHex } from '../executor/index.js';
 import { publishEffects } from './effects.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { Inbox, type Lifecycle } from './inbox.js';
@@ -40,7 +42,7 @@ import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
 import { shareRequestCancelError } from './request-cancel.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { hasUsers } from './sender.js';
-import { ensureCluster, type ClusterSettings } from './setup.js';
+import { DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';
 import { TaskQueues } from './task-queues.js';
 import { TriggerEvents } from './trigger-events.js';
@@ -85,6 +87,11 @@ export interface ClusterEngineOptions {
   notifications?: Pick<NotificationsConfig, 'rules' | 'delivery'>;
   /** How long stop() lets the messages in hand finish before handing them back (default 10 s). */
   stopGraceMs?: number;
+  /**
+   * Offer each attempt straight to an idle worker before queueing it (direct-dispatch.ts; default on).
+   * `false`: every attempt goes to its queue's stream, as engines before it did.
+   */
+  directDispatch?: false;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 1000;
@@ -96,6 +103,10 @@ export class ClusterEngine {
   registry!: DefinitionRegistry;
   /** The runs this engine holds and the one commit (run-host.ts); made at start(). */
   private host!: RunHost;
+  private direct: DirectDispatch | null = null;
+  /** The name workers report offered attempts to (lf.reports.<sender>.<queue>.<runId>.<name>); made at start(). */
+  reportName = '';
+  private closeOwnReports: () => void = () => {};
   private readonly loops: Promise<void>[] = [];
   private readonly stops: (() => void)[] = [];
   private stopped = false;
@@ -108,7 +119,9 @@ export class ClusterEngine {
   readonly stats = {
     inputs: 0, forged: 0,
     /** Outcomes workers handed straight to this engine (lf.reports) that it recorded: not taken from LF_INPUTS. */
-    directReports: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
+    directReports: 0,
+    /** Attempts offered straight to workers; taken by one (or maybe: no answer); queued later because their worker went quiet. */
+    offered: 0, handedOver: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
@@ -159,16 +172,29 @@ export class ClusterEngine {
     };
     const registry = this.registry = new DefinitionRegistry(js, stored);
     const taskQueues = new TaskQueues(jsm, js, settings);
+    // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
+    const engineName = this.reportName = `e${randomHex(6)}`;
+    const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
+      nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
+      custodyCheckMs: () => inbox.heartbeatMs,
+    });
     startLegacyTaskMover({ jsm, queues: taskQueues, log }, this.stops, this.loops);
     const life: Lifecycle = { stopped: () => this.stopped, stops: this.stops, loops: this.loops };
     const inbox = new Inbox({ nc, js, tokens, inHand: this.inHand, life, stats, now, log, ...(settings ? { settings } : {}), ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
+    if (direct) {
+      direct.start();
+      // A connection dropped or moved to another node may have let the held messages' ack waits run out.
+      void (async () => {
+        for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'reconnect') direct.custodyLapsed(`NATS connection: ${s.type}`);
+      })().catch(() => undefined);
+    }
 
     // The run host hands each commit on to the parts made after it (called only once messages flow).
     const notifier = this.notifier;
     const host = this.host = new RunHost({
       store, snapshots: this.snapshots, snapshotEvery: this.snapshotEvery, stats, now, log, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
       after: {
-        publish: (effects, compiled) => publishEffects(effectsOptions, effects, compiled),
+        publish: (effects, compiled, fresh) => publishEffects(effectsOptions, effects, compiled, fresh),
         notify: (runId, before, events, fromHistory) => notifyCommit(notifier, store, runId, before, events, fromHistory),
         settled: (runId, run) => children.reportToParent(runId, run),
       },
@@ -176,7 +202,7 @@ export class ClusterEngine {
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });
     const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now });
     const effectsOptions = {
-      js, tokens, ledger, taskQueues, stats, log,
+      js, tokens, ledger, taskQueues, stats, log, direct,
       startChild: (e: Parameters<ChildRuns['start']>[0]) => children.start(e),
       cancelChild: (childId: string, parentRunId: string, reason: string) => children.cancel(childId, parentRunId, reason),
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
@@ -190,9 +216,11 @@ export class ClusterEngine {
       dropMalformed: (kind, m, malformed) => inbox.dropMalformed(kind, m, malformed),
       // Longer than an engine holds an input: the outcome it waits for may be with an engine that died.
       finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
+      // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
+      ...(direct ? { reported: (e) => direct.reported(e) } : {}),
     };
     inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => takeInput(inputs, m));
-    serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats });
+    this.closeOwnReports = serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats, direct: direct ? { dispatch: direct, engine: engineName } : null });
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => routes.timer(m), { boundFirst: false });
     inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => routes.approval(m));
@@ -222,6 +250,9 @@ export class ClusterEngine {
     if (!(await this.inHand.settle(this.opts.stopGraceMs ?? STOP_GRACE_MS))) {
       this.log(`stopping: ${this.inHand.handBackRest()} message(s) not finished within the grace handed back to the other engines`);
     }
+    // Reports of the attempts offered to workers came here until now (the messages held for them are settled or handed back).
+    this.closeOwnReports();
+    this.direct?.stop();
     // Deliveries still under way are cut off, unnoted; their messages were handed back, so the next engine delivers them.
     this.notifier?.stop();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);

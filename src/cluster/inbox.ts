@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { iso } from '../compiler/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
+import { underCustody } from './direct-dispatch.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import type { InHand } from './in-hand.js';
 import { encode, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TriggerVerdict } from './messages.js';
@@ -67,6 +68,9 @@ export interface InboxOptions {
 }
 
 export class Inbox {
+  /** The shortest interval at which a message in hand is heartbeated (a third of the shortest consumer ack wait). */
+  heartbeatMs = Number.POSITIVE_INFINITY;
+
   constructor(private readonly o: InboxOptions) {}
 
   /**
@@ -92,6 +96,13 @@ export class Inbox {
       while (!life.stopped()) {
         try {
           const consumer = await this.o.js.consumers.get(stream, durable);
+          // The consumer's own ack wait, which may be shorter than this engine's settings say (another engine, or an
+          // operator, set it): a message held longer (an offered attempt's custody, direct-dispatch.ts) must be
+          // heartbeated within it, or it is redelivered to another engine while this one still acts on it.
+          const serverAckWaitMs = ((await consumer.info(true).catch(() => null))?.config.ack_wait ?? 0) / 1_000_000;
+          const settingsAckWaitMs = this.o.settings?.engineAckWaitMs ?? 10_000;
+          const heartbeatMs = Math.max(250, Math.min(settingsAckWaitMs, serverAckWaitMs > 0 ? serverAckWaitMs : settingsAckWaitMs) / 3);
+          this.heartbeatMs = Math.min(this.heartbeatMs, heartbeatMs);
           const messages = await consumer.consume({ max_messages: limit, expires: PULL_EXPIRES_MS });
           life.stops.push(() => messages.stop());
           for await (const m of messages) {
@@ -99,13 +110,21 @@ export class Inbox {
             if (!inHand.accept(m)) continue;
             active++;
             const held = holdAck(m, () => inHand.handedBack);
-            // Kept ours (working()) while it is processed slowly, e.g. appends waiting out a server restart.
+            // Kept ours (working()) while it is processed slowly, e.g. appends waiting out a server restart, and
+            // while attempts offered straight to workers under it have not reported (direct-dispatch.ts: its custody).
             void inHand.track([m], (async () => {
-              if (opts.boundFirst === false || !(await this.spent(m, kind))) await deliveryScope.run(held.deliveries, () => handle(held.msg));
+              try {
+                if (opts.boundFirst === false || !(await this.spent(m, kind))) {
+                  await deliveryScope.run(held.deliveries, () => underCustody((until) => held.deliveries.push(until), () => handle(held.msg)));
+                }
+              } finally {
+                // Its processing is done: a message whose ack waits for its custody takes no slot meanwhile.
+                active--;
+                waiters.shift()?.();
+              }
               await held.acked();
-            })(), Math.max(1000, (this.o.settings?.engineAckWaitMs ?? 10_000) / 3))
-              .catch((err: unknown) => this.failed(m, kind, durable, err))
-              .finally(() => { active--; waiters.shift()?.(); });
+            })(), heartbeatMs)
+              .catch((err: unknown) => this.failed(m, kind, durable, err));
           }
         } catch (err) {
           if (life.stopped()) break;

@@ -12,7 +12,7 @@ export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
 export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type DeadLetterWriter, type ReplayResult } from './dead-letter-queue.js';
 export { KEEP_BODY_BYTES, EXCERPT_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 export { DLQ_DEFAULTS } from './setup.js';
-export { natsSettings } from './nats-settings.js';
+export { natsSettings, offersEnabled } from './nats-settings.js';
 export { natsServerBinary, clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
 export { deliverInput, engineListening, senderFor, type RunInput, type InputOutcome } from './run-inputs.js';
 export { resumeOverCluster, type ClusterResume, type ClusterResumeOptions } from './resume.js';

@@ -43,12 +43,17 @@ export interface InputHost {
   log(line: string): void;
   withRun<T>(runId: string, fn: () => Promise<T>): Promise<T>;
   load(runId: string, fresh?: boolean): Promise<RunState | null>;
-  process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; commitKey?: string }): Promise<RunState | null>;
+  process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string }): Promise<RunState | null>;
   deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
   /** Dead-letters and acks a message parseInbound refused. */
   dropMalformed(kind: string, m: JsMsg, malformed: Malformed): Promise<void>;
   /** How long a loss the ledger says another worker finished is put back, for that outcome to arrive first. */
   readonly finishedRecheckMs: number;
+  /**
+   * An outcome of the attempt is recorded and the commit's effects handed on: an engine that offered it
+   * straight to a worker lets go of it (direct-dispatch.ts), whichever way the outcome came.
+   */
+  reported?(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number }): void;
 }
 
 type Done = RunState | null | { refused: string } | 'recheck';
@@ -66,14 +71,16 @@ function queueRefused(st: RunState, task: string, queue: string | undefined): st
  * queue the attempt was handed out on when `queue` (the report's subject's) is another.
  * The one way an outcome is recorded, whether it came on LF_INPUTS or straight (direct-reports.ts).
  */
-export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: string | undefined, by: { by: string; unauthenticated?: true }, time: string, commit: { reconcile?: boolean; commitKey?: string }): Promise<RunState | null | { refused: string }> {
+export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: string | undefined, by: { by: string; unauthenticated?: true }, time: string, commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string }): Promise<RunState | null | { refused: string }> {
   const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
   return host.withRun(input.runId, async () => {
     const st = await host.load(input.runId);
     if (!st) return null;
     const want = queueRefused(st, input.data.task, queue);
     if (want) return { refused: want };
-    return host.process(input.runId, inputs, commit);
+    const done = await host.process(input.runId, inputs, commit);
+    host.reported?.({ runId: input.runId, taskId: input.data.task, ...instanceFields(input.data), attempt: input.data.attempt });
+    return done;
   });
 }
 
@@ -92,7 +99,7 @@ export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
   // Who reported it, as the server let them publish; the engine's clock stamps what it records, never the sender's.
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
   const time = iso(host.now());
-  const commit = { reconcile: m.redelivered || input.type === 'kick', commitKey: `in${m.seq}` };
+  const commit = { reconcile: m.redelivered || input.type === 'kick', fresh: m.redelivered, commitKey: `in${m.seq}` };
 
   const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;

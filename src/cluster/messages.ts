@@ -68,6 +68,28 @@ export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 't
  * Not recorded (`reason` says why): the worker publishes the same outcome on LF_INPUTS, the
  * durable path, where it is judged as every input is.
  */
+/**
+ * A worker's word, while it runs an attempt offered straight to it, that it still does (every third of the
+ * task ack wait, on lf.reports.<sender>.<queue>.<runId>.<engine>): the engine that handed it over queues an
+ * attempt it stops hearing of on LF_TASKS_<queue>, where the claim its worker made in the attempt ledger says
+ * what became of it, as for a queued attempt whose worker stops heartbeating. Counted only with the
+ * attempt's token. Records nothing.
+ */
+export const HeldMessage = z.object({
+  type: z.literal('task.held'), runId: RunIdSchema, token: attemptToken,
+  data: z.object({
+    task: z.string().min(1), attempt: z.number().int().positive(),
+    iteration: z.number().int().positive().optional(),
+    item: z.number().int().nonnegative().optional(),
+    restart: z.number().int().nonnegative(),
+  }),
+});
+export type HeldMessage = z.infer<typeof HeldMessage>;
+
+/** A worker's answer to an attempt offered to it (lf.offer.<queue>.<handler>): `taken`, it is the worker's now; else the engine queues it. */
+export const OfferAnswer = z.object({ taken: z.boolean() });
+export type OfferAnswer = z.infer<typeof OfferAnswer>;
+
 export const ReportAnswer = z.object({ recorded: z.boolean(), reason: z.string().max(2000).optional() });
 export type ReportAnswer = z.infer<typeof ReportAnswer>;
 
@@ -91,6 +113,12 @@ export const TaskMessage = z.object({
   deadline: time.optional(),
   /** Report it with the outcome: only the worker handed this attempt has it. */
   token: attemptToken,
+  /**
+   * Set on an attempt offered straight to a worker (lf.offer.<queue>.<handler>, direct-dispatch.ts): the engine
+   * holding it, to which the worker reports it (lf.reports.<sender>.<queue>.<runId>.<reportTo>) and says, while it
+   * runs it, that it still does. Absent on an attempt from a queue's stream.
+   */
+  reportTo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
   /**

@@ -13,6 +13,9 @@
  *     (the dead-letter stream's limits, oldest dropped first; applied to an existing LF_DLQ too,
  *     as the delivery bounds are to existing consumers)
  * Replicas and storage apply to the snapshot bucket too.
+ *   LEDGERFLOW_NATS_OFFERS=on|off (default on): `off` makes an engine queue every attempt on
+ *     LF_TASKS_<queue> instead of offering it to an idle worker first, and a worker only pull
+ *     (direct-dispatch.ts; the way back if offers misbehave, with nothing else to change)
  */
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
@@ -65,4 +68,12 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
     store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
     cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}), ...bounds },
   };
+}
+
+/** LEDGERFLOW_NATS_OFFERS: whether engines offer attempts straight to idle workers and workers take them (default on). */
+export function offersEnabled(): boolean {
+  const v = process.env.LEDGERFLOW_NATS_OFFERS;
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new UsageError(`LEDGERFLOW_NATS_OFFERS=${v} must be on or off`, { variable: 'LEDGERFLOW_NATS_OFFERS' });
 }

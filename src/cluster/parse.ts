@@ -21,7 +21,7 @@
 import type { z } from 'zod';
 import { RunIdSchema } from '../events/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
-import { ApprovalMessage, ControlMessage, decodeOrUndefined, InputMessage, SignalMessage, TaskMessage, TimerMessage, type OutcomeMessage } from './messages.js';
+import { ApprovalMessage, ControlMessage, decodeOrUndefined, HeldMessage, InputMessage, SignalMessage, TaskMessage, TimerMessage, type OutcomeMessage } from './messages.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
 
 /** A message as taken from a stream, as plain data. */
@@ -47,7 +47,7 @@ export interface Inbound {
   /** `queue`: the attempt's queue, on a worker's report (lf.inputs.<sender>.<queue>.<runId>); absent on a kick or an engine's report. */
   input: { sender: string; queue?: string; input: InputMessage };
   /** A worker's outcome of an attempt of `queue`, handed straight to an engine (lf.reports.<sender>.<queue>.<runId>): never a loss or a kick. */
-  report: { sender: string; queue: string; input: OutcomeMessage };
+  report: { sender: string; queue: string; input: OutcomeMessage | HeldMessage; engine?: string };
   timer: TimerMessage;
   /** The event as received (undefined when not JSON): admitEvent judges it. */
   trigger: { event: unknown; verdictTo: string | null };
@@ -73,7 +73,7 @@ const SUBJECT_FORM = {
   signal: 'a signal is published on lf.signals.<sender>.<runId>',
   control: 'run control is published on lf.control.<sender>.<runId>',
   input: 'inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker\'s report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing',
-  report: 'a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>, the sender being the NATS user publishing and <queue> the attempt\'s',
+  report: 'a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt\'s',
 } as const;
 
 /** Reads `m` as a message of `kind`: the typed message, or why it is dead-lettered. */
@@ -110,14 +110,21 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
   },
   input: readInput,
   report: (m) => {
-    const [sender, queue, runId] = tokens(m.subject, 'lf.reports', 3);
+    const [sender, queue, runId, engine] = m.subject.split('.').length === 6 ? tokens(m.subject, 'lf.reports', 4) : tokens(m.subject, 'lf.reports', 3);
     if (!sender || !queue || !runId) return malformed('report', m, SUBJECT_FORM.report);
-    return schema('report', m, decodeOrUndefined(m.data), InputMessage, (input): Inbound['report'] | Malformed => {
+    const body = decodeOrUndefined(m.data);
+    if ((body as { type?: unknown } | undefined)?.type === 'task.held') {
+      if (!engine) return malformed('report', m, 'task.held is said to the engine that offered the attempt, on lf.reports.<sender>.<queue>.<runId>.<engine>', { runId: runId.slice(0, 200), by: sender }, true);
+      return schema('report', m, body, HeldMessage, (held): Inbound['report'] | Malformed => held.runId !== runId
+        ? malformed('report', m, `the body names run ${held.runId}, the subject run ${runId}`)
+        : { sender, queue, input: held, engine });
+    }
+    return schema('report', m, body, InputMessage, (input): Inbound['report'] | Malformed => {
       if (input.type !== 'task.completed' && input.type !== 'task.failed') {
         return malformed('report', m, `${input.type} refused: only an attempt's outcome is handed over here (a loss or a kick goes on lf.inputs); nothing was recorded`, { runId: input.runId, by: sender }, true);
       }
       if (input.runId !== runId) return malformed('report', m, `the body names run ${input.runId}, the subject run ${runId}`);
-      return { sender, queue, input };
+      return { sender, queue, input, ...(engine ? { engine } : {}) };
     });
   },
   // Only engines publish timers (nats.conf): the body is all there is to check.

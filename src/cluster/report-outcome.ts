@@ -59,7 +59,7 @@ export class OutcomeReporter {
    * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
    */
   async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<'recorded' | 'published'> {
-    if ((outcome.type === 'task.completed' || outcome.type === 'task.failed') && (await this.handOver(outcome))) {
+    if ((outcome.type === 'task.completed' || outcome.type === 'task.failed') && (await this.handOver(outcome, task.reportTo))) {
       for (const m of msgs) m.ack();
       return 'recorded';
     }
@@ -68,11 +68,12 @@ export class OutcomeReporter {
   }
 
   /** Hands the outcome straight to an engine: true once one answers that it is in the run's log. */
-  private async handOver(outcome: InputMessage): Promise<boolean> {
+  private async handOver(outcome: InputMessage, engine: string | undefined): Promise<boolean> {
     const nc = this.opts.nc;
-    if (!nc || Date.now() < this.directAfter) return false;
+    // An offered attempt goes back to the engine that offered it (it holds it); a queued one to any engine.
+    if (!nc || (Date.now() < this.directAfter && !engine)) return false;
     try {
-      const reply = await nc.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId), encode(outcome), { timeout: DIRECT_REPORT_TIMEOUT_MS });
+      const reply = await nc.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeout: DIRECT_REPORT_TIMEOUT_MS });
       const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.recorded) return true;
       this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);
@@ -81,7 +82,7 @@ export class OutcomeReporter {
       if (err instanceof NatsError && err.isPermissionError()) {
         this.directAfter = Number.POSITIVE_INFINITY;
         this.opts.log(`NATS user ${this.opts.sender} may not hand outcomes to the engines (${err.message}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`);
-      } else {
+      } else if (!engine) {
         // No engine of this version listening, or none answering in time: LF_INPUTS, and leave the engines alone a while.
         this.directAfter = Date.now() + DIRECT_BACKOFF_MS;
         if (code !== ErrorCode.NoResponders) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${(err as Error).message}); publishing it on LF_INPUTS`);

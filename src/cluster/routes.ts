@@ -165,7 +165,13 @@ export class Routes {
     const input = parsed.value;
     await host.withRun(input.runId, async () => {
       const st = await host.load(input.runId, true);
-      if (st) return judge(input, st);
+      if (st) {
+        await judge(input, st);
+        // Delivered again: the engine before may have died holding it while attempts it offered to workers ran
+        // (direct-dispatch.ts), whatever became of the input: what the run has outstanding goes to the queues.
+        if (m.redelivered) await host.process(input.runId, [], { commitKey: 'rc', reconcile: true });
+        return;
+      }
       const { reason, details, verdict } = missing(input);
       await inbox.deadLetter(dlqKind, reason, m, details);
       this.o.stats.refused++;

@@ -30,6 +30,11 @@ export interface ProcessOptions {
    * redelivery, the engine before may have died between append and publish).
    */
   reconcile?: boolean;
+  /**
+   * Read the run's log afresh before folding, not the cached state: a redelivered message (another engine
+   * may have moved the run on, and offered attempts, since this one cached it; its reconcile must see them).
+   */
+  fresh?: boolean;
   /** Tells apart the commit's message id from other commits at the same sequence. */
   commitKey?: string;
   /** Told the sequence of the commit's first event (what a verdict names as the event that recorded it). */
@@ -38,7 +43,8 @@ export interface ProcessOptions {
 
 /** What happens after a commit, done by the engine's other parts (effects.ts, notifications.ts, children.ts). */
 export interface AfterCommit {
-  publish(effects: Effect[], compiled: CompiledWorkflow): Promise<void>;
+  /** `fresh`: the commit's own effects, when `effects` are every outstanding effect of the run (a reconcile); else null. */
+  publish(effects: Effect[], compiled: CompiledWorkflow, fresh: Effect[] | null): Promise<void>;
   notify(runId: string, before: Loaded, events: EventEnvelope[], fromHistory: boolean): Promise<void>;
   /** The run settled with this commit. */
   settled(runId: string, run: Loaded): Promise<void>;
@@ -116,7 +122,7 @@ export class RunHost {
     const fromLog = !this.cache.has(runId);
     const done = await commitWithRetry(runId, async (round) => {
       // A lost round means another engine appended: load afresh.
-      let st = await this.load(runId, round > 0);
+      let st = await this.load(runId, round > 0 || opts.fresh === true);
       if (!st) return null;
       let prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
       // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
@@ -152,7 +158,7 @@ export class RunHost {
     // After a redelivery the engine before us may have died between append and publish, and a stale
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
     const everything = opts.reconcile === true || prepared.stale.length > 0;
-    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled);
+    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled, everything ? (prepared.events.length > 0 ? prepared.effects : []) : null);
     await this.o.after.notify(runId, st, prepared.events, everything || fromLog);
     // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
     if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.o.after.settled(runId, next);

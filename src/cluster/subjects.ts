@@ -12,6 +12,10 @@
  *   (no stream)  lf.reports.<sender>.<queue>.<runId>     an attempt's outcome handed straight to an engine (a request
  *                                                        to the queue group `engines`), answered once it is in the
  *                                                        run's log; LF_INPUTS is the worker's fallback (direct-reports.ts)
+ *                lf.reports.<sender>.<queue>.<runId>.<engine>   the same for an attempt that engine offered straight to
+ *                                                        the worker, and the worker's word that it still runs it
+ *   (no stream)  lf.offer.<queue>.<handler>             an attempt offered straight to an idle worker (queue group
+ *                                                        w_<queue>); LF_TASKS_<queue> when none takes it (direct-dispatch.ts)
  *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
  *                                                        created by the engines when they first hand out an
  *                                                        attempt on it (task-queues.ts)
@@ -108,7 +112,13 @@ export const subjects = {
    * stream): the engine answers once the outcome is in the run's log. nats.conf gives each worker
    * user `lf.reports.<user>.<queue>.*` beside its lf.inputs line; workers may not subscribe here.
    */
-  directReport: (sender: string, queue: string, runId: string) => `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}`,
+  directReport: (sender: string, queue: string, runId: string, engine?: string) => `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}${engine ? `.${token(engine)}` : ''}`,
+  /**
+   * An attempt offered straight to an idle worker of `queue` that runs `handler` (a request to the
+   * queue group w_<queue>; direct-dispatch.ts). nats.conf lets each worker user subscribe to its
+   * queues' offers only in that group, so that it sees no more attempts than it would pull.
+   */
+  offer: (queue: string, handler: string) => `lf.offer.${token(queue)}.${token(handler)}`,
   task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
@@ -132,6 +142,11 @@ export const subjects = {
 };
 
 /** A worker consumer per (queue, handler): work-queue consumers may not overlap, and a worker only takes what it can run. */
+/** The queue group a queue's workers take offers in (nats.conf lets a worker user subscribe to lf.offer.<queue>.> only in it). */
+export function offerGroup(queue: string): string {
+  return `w_${token(queue)}`;
+}
+
 export function workerConsumerName(queue: string, handler: string): string {
   return `w_${token(queue)}_${token(handler)}`;
 }

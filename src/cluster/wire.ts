@@ -10,7 +10,7 @@ import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../triggers/index.js';
 import { NotificationBodySchema } from '../notify/index.js';
 import { AttemptRecord } from './attempts.js';
-import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, InputMessage, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, HeldMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -25,8 +25,12 @@ export const WIRE_SCHEMAS = {
   Input: InputMessage,
   /** The engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId> (core NATS request) */
   ReportAnswer,
-  /** lf.q.<queue>.<handler> (stream LF_TASKS_<queue>) */
+  /** lf.q.<queue>.<handler> (stream LF_TASKS_<queue>), and lf.offer.<queue>.<handler> (core NATS request, with reportTo) */
   TaskAttempt: TaskMessage,
+  /** A worker's answer to an offer on lf.offer.<queue>.<handler> */
+  OfferAnswer,
+  /** lf.reports.<sender>.<queue>.<runId>.<engine>: a worker's word that it still runs an attempt offered to it */
+  Held: HeldMessage,
   /** lf.timers.<runId> */
   Timer: TimerMessage,
   /** lf.dlq.<kind> */

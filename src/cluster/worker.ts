@@ -38,7 +38,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';
 import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../runtime/index.js';
-import { credentials, type TaskMessage } from './messages.js';
+import { credentials, encode, type HeldMessage, type TaskMessage } from './messages.js';
+import { takeOffers, type OfferTaker } from './worker-offers.js';
 import { parseInbound, rawOf } from './parse.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
@@ -75,6 +76,8 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** How long stop() lets the attempts running here finish and report before handing them back (default 10 s). */
   stopGraceMs?: number;
+  /** Take attempts the engines offer straight to an idle worker (lf.offer; default on). `false`: only pull them from the queue. */
+  directOffers?: false;
 }
 
 export interface Worker {
@@ -117,7 +120,26 @@ export function createWorker(opts: WorkerOptions): Worker {
       m.term();
       return;
     }
-    const task = parsed.value;
+    // An attempt from the queue's stream is the queue's, whatever its body says about an engine.
+    const { reportTo: _offered, ...task } = parsed.value;
+    await runTask(task, m, m.info.deliveryCount);
+  }
+
+  /** Attempts of each handler running here (pulled or offered): an offer is taken only below the concurrency. */
+  const busy = new Map<string, number>();
+  const concurrency = opts.concurrency ?? 4;
+
+  /** Runs an attempt, pulled (`m`, its delivery) or offered (`m` null: `task.reportTo` names the engine). */
+  async function runTask(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<void> {
+    busy.set(task.handler, (busy.get(task.handler) ?? 0) + 1);
+    try {
+      await runClaimed(task, m, deliveryCount);
+    } finally {
+      busy.set(task.handler, (busy.get(task.handler) ?? 1) - 1);
+    }
+  }
+
+  async function runClaimed(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<void> {
     const restart = task.restart ?? 0;
     const ref = { task: task.taskId, ...instanceFields(task) };
     const key = `${task.runId}/${instanceKey(ref)}/${task.attempt}${restart > 0 ? `/r${restart}` : ''}`;
@@ -126,18 +148,18 @@ export function createWorker(opts: WorkerOptions): Worker {
     const mine = held.get(key);
     if (mine) {
       // Ours and still running: hold this delivery too, and answer every one when the attempt ends.
-      log(`${key}: delivered again (delivery ${m.info.deliveryCount}) while this worker runs it; not starting it twice`);
-      mine.push(m);
+      log(`${key}: ${m ? `delivered again (delivery ${deliveryCount})` : 'offered again'} while this worker runs it; not starting it twice`);
+      if (m) mine.push(m);
       return;
     }
     const outcome = reporter.remembered(key);
     if (outcome) {
       log(`${key}: delivered again after this worker reported ${outcome.type}; reporting it again`);
-      await reporter.report([m], task, outcome);
+      await reporter.report(m ? [m] : [], task, outcome);
       return;
     }
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
-    const msgs = [m];
+    const msgs = m ? [m] : [];
     held.set(key, msgs);
     const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token);
     let claim: Claim;
@@ -155,20 +177,28 @@ export function createWorker(opts: WorkerOptions): Worker {
       const ledgerSaid = claim.by?.finished ?? 'taken';
       stats.lost++;
       log(ledgerSaid === 'aborted'
-        ? `${key}: settled in the attempt ledger as no longer wanted (delivery ${m.info.deliveryCount}); not running it, and telling the engine, which restarts it if its run still wants it`
+        ? `${key}: settled in the attempt ledger as no longer wanted (delivery ${deliveryCount}); not running it, and telling the engine, which restarts it if its run still wants it`
         : ledgerSaid === 'taken'
-          ? `${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${m.info.deliveryCount}); reporting it lost, for the engine to run it again`
-          : `${key}: delivered again (delivery ${m.info.deliveryCount}) after ${claim.by?.worker ?? 'another worker'} reported ${ledgerSaid}; not running it, and telling the engine, which runs it again only if that outcome never reaches it`);
+          ? `${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${deliveryCount}); reporting it lost, for the engine to run it again`
+          : `${key}: delivered again (delivery ${deliveryCount}) after ${claim.by?.worker ?? 'another worker'} reported ${ledgerSaid}; not running it, and telling the engine, which runs it again only if that outcome never reaches it`);
       await reporter.report(msgs, task, {
         ...base, time: now(), type: 'task.lost',
         data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}), ledger: ledgerSaid },
       });
       return;
     }
-    if (m.info.deliveryCount > 1) log(`${key}: delivery ${m.info.deliveryCount}; the worker that had it never started it, so it runs now`);
+    if (deliveryCount > 1) log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
     const startedAt = now();
     // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
-    const heartbeat = setInterval(() => { if (!inHand.handedBack) for (const delivery of msgs) delivery.working(); }, Math.max(500, ackWaitMs / 3));
+    // An offered attempt's engine hears that it still runs here (a queued one's stream does, from working()).
+    const heldWord = task.reportTo ? encode({ type: 'task.held', runId: task.runId, token: task.token, data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage) : null;
+    const heldOn = task.reportTo ? subjects.directReport(sender, queue, task.runId, task.reportTo) : '';
+    const heartbeat = setInterval(() => {
+      if (inHand.handedBack) return;
+      for (const delivery of msgs) delivery.working();
+      // A connection closed under it (the worker stopping, or lost): its engine stops hearing, and queues the attempt.
+      if (heldWord) try { nc.publish(heldOn, heldWord); } catch { /* see above */ }
+    }, Math.max(500, ackWaitMs / 3));
     try {
       const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
       if (outcome === null) {
@@ -315,10 +345,20 @@ export function createWorker(opts: WorkerOptions): Worker {
       js = nc.jetstream();
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
       reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
+      const offers: OfferTaker = {
+        nc, queue, sender, log,
+        free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
+        run: (task) => void inHand.track([], runTask(task, null, 1).catch((err: unknown) => {
+          // Not reported: its engine stops hearing of it and queues it, where the claim decides.
+          log(`offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${(err as Error).message}; its engine will queue it`);
+        })),
+      };
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
       for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
+        // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
+        if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
         loops.push((async () => {
           const durable = await consumerOf(jsm, handler);
           while (!stopped && durable) {

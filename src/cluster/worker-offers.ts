@@ -1,0 +1,53 @@
+/**
+ * A worker's side of the attempts engines offer straight to an idle worker
+ * (the engines' direct-dispatch.ts): the subscription to
+ * lf.offer.<queue>.<handler> in the queue's group w_<queue> (nats.conf lets a
+ * worker user subscribe there only in that group, so that it sees no more
+ * attempts than it would pull), and the answer: `taken` at once when a slot
+ * is free, after which the worker claims and runs the attempt as a pulled
+ * one (worker.ts), tells the engine that it still runs it and hands the
+ * outcome to that engine; else `not taken`, and the engine queues it.
+ */
+import type { Msg, NatsConnection } from 'nats';
+import { encode, type OfferAnswer, type TaskMessage } from './messages.js';
+import { parseInbound, rawOf } from './parse.js';
+import { offerGroup, subjects } from './subjects.js';
+
+export interface OfferTaker {
+  nc: NatsConnection;
+  queue: string;
+  sender: string;
+  /** Whether a slot of `handler` is free (the worker's concurrency) and the worker still takes work. */
+  free(handler: string): boolean;
+  /** Claims and runs an attempt taken (its errors are the caller's to log). */
+  run(task: TaskMessage): void;
+  log(line: string): void;
+}
+
+/** Takes offers of `handler` until the returned function unsubscribes. */
+export function takeOffers(o: OfferTaker, handler: string): () => void {
+  let refused = false;
+  const sub = o.nc.subscribe(subjects.offer(o.queue, handler), {
+    queue: offerGroup(o.queue),
+    callback: (err, msg) => {
+      if (err) {
+        // A user nats.conf does not give the offers: it pulls from the queue only, which the engines fall back to.
+        if (!refused) o.log(`offers of ${handler} on queue ${o.queue}: ${err.message}; taking its attempts from the queue only (nats.conf must give ${o.sender} "lf.offer.${o.queue}.> ${offerGroup(o.queue)}" and allow_responses)`);
+        refused = true;
+        return;
+      }
+      take(o, handler, msg);
+    },
+  });
+  return () => sub.unsubscribe();
+}
+
+function take(o: OfferTaker, handler: string, msg: Msg): void {
+  const parsed = parseInbound('task', rawOf(msg));
+  if (!parsed.ok || !parsed.value.reportTo || parsed.value.handler !== handler || !o.free(handler)) {
+    msg.respond(encode({ taken: false } satisfies OfferAnswer));
+    return;
+  }
+  msg.respond(encode({ taken: true } satisfies OfferAnswer));
+  o.run(parsed.value);
+}
