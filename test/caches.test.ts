@@ -268,7 +268,7 @@ describe('the caches are fenced', () => {
       'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
       'workers/self-resolve.ts: let patched = false;', 'workers/self-resolve.ts: let hooked = false;',
       "workers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
-      'workers/self-resolve-hooks.ts: let target: string | null = null;', 'workers/typescript.ts: let registered: Promise<void> | undefined;',
+      'workers/self-resolve-hooks.ts: let target: string | null = null;', 'workers/typescript.ts: let registered: Promise<void> | undefined;', 'workers/typescript.ts: let cjsRegistered = false;',
       'cli/open-store.ts: let natsStore: NatsStore | undefined;', 'cluster/request-cancel.ts: let installed = false;',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.

@@ -8,7 +8,8 @@ import { finishNotifications, type Notifier } from '../notify/index.js';
 import { type Handlers, type RunView } from '../runtime/index.js';
 import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
-import { diskEngine } from '../triggers/index.js';
+// disk-children.js, not the triggers' index: that also holds the schedules (croner), the catalog and the envelope's schemas.
+import { diskEngine } from '../triggers/disk-children.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';

@@ -12,7 +12,6 @@ import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 // in-flight.js, not the monitor's index: that also holds `watch`'s live loop (log-update, NATS discovery), which `run` never needs.
 import { InFlightNotices } from '../monitor/in-flight.js';
-import { refuseDamaged } from './damaged.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { cliNotifier } from './notifications.js';
@@ -66,7 +65,8 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const say = opts.json ? io.err : io.out;
   const notices = new InFlightNotices(io.err);
   // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
-  await refuseDamaged(g, runId);
+  // Loaded here, not with `run`: the damage check reads the run index's records (zod schemas built as they load).
+  await (await import('./damaged.js')).refuseDamaged(g, runId);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // A paused run is un-paused first (run.resumed), then continued as any other (over NATS, resumeOverNats did that).

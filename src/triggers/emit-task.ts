@@ -13,10 +13,7 @@ import { iso, MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { EngineOptions, EventEmitter } from '../local/index.js';
 import { systemClock } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
-import { admitEvent } from './admit.js';
-import { loadTriggerCatalog } from './catalog.js';
 import type { DeadLetterSink } from './deadletter.js';
-import { emitEvent } from './emit.js';
 
 export interface TaskEmitterOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
@@ -39,6 +36,8 @@ export function taskEmitter(opts: TaskEmitterOptions): EventEmitter {
     if (ctx.depth > MAX_CHILD_DEPTH) {
       throw Object.assign(new Error(`EMIT of ${effect.event} from run ${effect.runId} would start runs ${ctx.depth} levels below a top-level run (the bound is ${MAX_CHILD_DEPTH}): the workflows emit events that start each other in a cycle`), { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false });
     }
+    // Loaded by the first EMIT, not with every engine on disk (`ledgerflow run` of a workflow that emits nothing).
+    const [{ admitEvent }, { loadTriggerCatalog }, { emitEvent }] = await Promise.all([import('./admit.js'), import('./catalog.js'), import('./emit.js')]);
     const definitionsDir = ctx.parentFile ? dirname(ctx.parentFile) : undefined;
     const siblingEvents = definitionsDir ? join(dirname(definitionsDir), 'events') : undefined;
     const catalog = loadTriggerCatalog({

@@ -14,13 +14,21 @@
  * crosses (about 70 ms of CPU to start, more than `node -e 0` takes), so it is
  * registered only for a handler module from whose directory `ledgerflow`
  * does not resolve: in a project that installed it, or in ledgerflow's own
- * clone (the package resolves itself by name), nothing is registered.
+ * clone (the package resolves itself by name), nothing is registered. Nor
+ * for a module that cannot import `ledgerflow` through the ES module resolver
+ * (names-ledgerflow.ts): one that does not name it, nor any module it
+ * imports by a relative path, or that is loaded as CommonJS and names it
+ * only in `require`s. A TypeScript module loaded as an ES module gets it
+ * regardless: tsx's ESM hooks start that thread anyway (Node runs every
+ * registered hook in one), so it costs little there.
  */
 import { existsSync } from 'node:fs';
 import Module, { createRequire, register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../install/index.js';
+import { loadsAsCommonJs } from './module-format.js';
+import { mayImportLedgerflow } from './names-ledgerflow.js';
 
 let patched = false;
 let hooked = false;
@@ -34,7 +42,7 @@ export function resolveSelfForHandlers(file: string): void {
   const esm = join(root, 'dist', 'index.js');
   const hooks = join(root, 'dist', 'workers', 'self-resolve-hooks.js');
   // Only a built package has them (the tests of src/ run from a checkout, where ledgerflow resolves to itself anyway).
-  if (!hooked && !resolvesFrom(file) && existsSync(hooks) && existsSync(esm)) {
+  if (!hooked && !resolvesFrom(file) && existsSync(hooks) && existsSync(esm) && (/\.(c|m)?ts$/.test(file) && !loadsAsCommonJs(file) || mayImportLedgerflow(file))) {
     hooked = true;
     register(pathToFileURL(hooks).href, { data: { url: pathToFileURL(esm).href } });
   }

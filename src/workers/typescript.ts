@@ -19,11 +19,21 @@
  * import with tsImport: tsImport gives each import a namespace of its own,
  * and every module the handler imports, `ledgerflow`'s build, zod, yaml and
  * all, was loaded again under it, a second copy beside the CLI's.
+ *
+ * A module tsx loads as CommonJS (a `.cts`, or a `.ts` whose package.json
+ * does not say `"type": "module"`, or that has none) is required through
+ * tsx's CommonJS hooks alone, as tsx's ESM hooks would hand it to them: the
+ * ESM hooks run in a thread of their own, which every later import crosses
+ * and whose start costs more CPU than `node -e 0` (docs/architecture-notes.md,
+ * "Start-up"). What the handler gets is the same: the module's exports, as
+ * an import of a CommonJS module shows them (default: module.exports).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packageRoot } from '../install/index.js';
+import { loadsAsCommonJs } from './module-format.js';
 
 const built = !fileURLToPath(import.meta.url).endsWith('.ts');
 
@@ -38,18 +48,32 @@ function tsconfigTsxReads(): string | null {
 }
 
 let registered: Promise<void> | undefined;
+let cjsRegistered = false;
+
+async function registerTsxCjs(): Promise<void> {
+  if (cjsRegistered) return;
+  const cjs = await import('tsx/cjs/api');
+  if (!cjsRegistered) cjs.register();
+  cjsRegistered = true;
+}
 
 function registerTsx(): Promise<void> {
   registered ??= (async () => {
-    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    const [esm] = await Promise.all([import('tsx/esm/api'), registerTsxCjs()]);
     const own = built && tsconfigTsxReads() === join(packageRoot(), 'tsconfig.json');
-    cjs.register();
     esm.register(own ? { tsconfig: false } : {});
   })();
   return registered;
 }
 
 export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  // Once tsx's ESM hooks are registered (an ES module handler loaded before), imports go through them, as before.
+  if (!registered && loadsAsCommonJs(file)) {
+    await registerTsxCjs();
+    const exported: unknown = createRequire(file)(file);
+    // The namespace an import() of this CommonJS module gives: default is module.exports, beside its own keys.
+    return { ...(exported !== null && typeof exported === 'object' ? exported : {}), default: exported };
+  }
   await registerTsx();
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
