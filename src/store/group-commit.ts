@@ -47,7 +47,7 @@ import { storeIoError } from './io-errors.js';
 import { BOOT, Journal, sameBoot, SEGMENT_BYTES } from './journal.js';
 import { recoverJournal, type RecoveryHost } from './journal-recovery.js';
 import { OpenLogs } from './open-logs.js';
-import { applyRun, planRun, recordsOf, rejectPlans, type Pending, type RunCache, type RunPlan } from './run-plans.js';
+import { applyRun, planBatch, recordsOf, rejectPlans, type Pending, type RunCache } from './run-plans.js';
 
 export type { RunCache } from './run-plans.js';
 
@@ -326,37 +326,10 @@ export class GroupWriter {
       .finally(() => { this.checkpointing = null; });
   }
 
-  /** Checks a batch run by run against the logs; settles the appends that need no write (duplicates, conflicts). */
-  private async plan(batch: Pending[]): Promise<RunPlan[]> {
-    const byRun = new Map<string, Pending[]>();
-    for (const p of batch) {
-      const list = byRun.get(p.req.runId);
-      if (list) list.push(p);
-      else byRun.set(p.req.runId, [p]);
-    }
-    const plans: RunPlan[] = [];
-    await Promise.all([...byRun].map(async ([runId, list]) => {
-      let cache = this.host.cached(runId);
-      if (cache?.session !== this.session) {
-        try {
-          cache = await this.host.refresh(runId);
-        } catch (err) {
-          for (const p of list) p.reject(err);
-          return;
-        }
-        cache.session = this.session;
-        cache.hold = this.holds;
-      }
-      const plan = planRun(runId, cache, list);
-      if (plan.slots.length > 0) plans.push(plan);
-    }));
-    return plans;
-  }
-
   /** Writes a batch to the journal and starts its sync; it settles in order after the batches before it. Never throws. */
   private async start(batch: Pending[]): Promise<void> {
     if (batch.length === 0) return;
-    const plans = await this.plan(batch);
+    const plans = await planBatch(batch, this.host, this.session, this.holds);
     if (plans.length === 0) return;
     if (this.stalled()) {
       // A sync failed (or voids are due) while this batch was checked: it waits, in its order, for the next.

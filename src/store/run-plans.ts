@@ -46,9 +46,44 @@ export interface RunPlan {
 }
 
 export interface ApplyHost {
+  /** The run's cache brought up to date with its log; the writer holds the lock. */
+  refresh(runId: string): Promise<RunCache>;
+  /** The run's cache as it stands, unchecked (trusted within the session it was checked in). */
+  cached(runId: string): RunCache | undefined;
   fileOf(runId: string): string;
   forget(runId: string): void;
   added(runId: string, ino: number, from: number, to: number, json: string, hold: number): void;
+}
+
+/**
+ * Checks a batch run by run against the logs (a run's cache is read again
+ * once per writer session: see GroupWriter.session); settles the appends
+ * that need no write (duplicates, conflicts) and returns the plans of the rest.
+ */
+export async function planBatch(batch: Pending[], host: ApplyHost, session: number, hold: number): Promise<RunPlan[]> {
+  const byRun = new Map<string, Pending[]>();
+  for (const p of batch) {
+    const list = byRun.get(p.req.runId);
+    if (list) list.push(p);
+    else byRun.set(p.req.runId, [p]);
+  }
+  const plans: RunPlan[] = [];
+  await Promise.all([...byRun].map(async ([runId, list]) => {
+    let cache = host.cached(runId);
+    if (cache?.session !== session) {
+      try {
+        cache = await host.refresh(runId);
+      } catch (err) {
+        for (const p of list) p.reject(err);
+        return;
+      }
+      cache.session = session;
+      cache.hold = hold;
+    }
+    const plan = planRun(runId, cache, list);
+    if (plan.slots.length > 0) plans.push(plan);
+  }));
+  return plans;
 }
 
 /** Checks a run's queued appends in order against its log and each other: duplicates, conflicts, and the lines to write. */

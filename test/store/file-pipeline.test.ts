@@ -58,6 +58,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 const dirs: string[] = [];
 const stores: FileEventStore[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   syncs.failNext = 0;
   syncs.gate = null;
   await Promise.all(stores.splice(0).map((s) => s.close()));
@@ -72,6 +73,16 @@ function open(dir: string): FileEventStore {
   const s = new FileEventStore(dir, { onWarning: () => undefined });
   stores.push(s);
   return s;
+}
+/**
+ * A writer that has held the lock for 200 ms lets it go once its batches in
+ * flight are done (another process's turn), and starts no batch meanwhile: on
+ * a loaded machine the syncs held below would then wait for each other. The
+ * writer's clock stands still in these tests (it is only read for that).
+ */
+function stopTheWritersClock(): void {
+  const now = Date.now();
+  vi.spyOn(Date, 'now').mockReturnValue(now);
 }
 function gate(): () => void {
   let open!: () => void;
@@ -92,6 +103,7 @@ async function leaveDeadLock(dir: string): Promise<void> {
 
 describe('file store: pipelined group commit', () => {
   it("starts the next batch's sync while the previous one's is under way, and acknowledges each only after its own sync, in order", async () => {
+    stopTheWritersClock();
     const store = open(newDir());
     await append(store, 'warm', 1);
     const release = gate();
@@ -132,6 +144,7 @@ describe('file store: pipelined group commit', () => {
 
   it('a sync that fails fails the batch written after it too: nothing of either is recorded, not even for a recovery', async () => {
     const dir = newDir();
+    stopTheWritersClock();
     const store = open(dir);
     await append(store, 'old', 1);
     const release = gate();
@@ -154,6 +167,7 @@ describe('file store: pipelined group commit', () => {
     expect(outcome(await append(store, 'y', 1))).toEqual({ firstSeq: 1, lastSeq: 1, duplicate: false });
 
     await store.close();
+    vi.restoreAllMocks();
     await leaveDeadLock(dir);
     const next = open(dir);
     await append(next, 'z', 1);
