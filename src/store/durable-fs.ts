@@ -25,9 +25,9 @@ export async function statOrNull(path: string): Promise<{ ino: number; size: num
  */
 export function statOrNullSync(path: string): { ino: number; size: number } | null {
   try {
-    return statSync(path);
+    // A log not written yet (every run's first append) is no error to build and throw.
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw storeIoError(`cannot stat ${path}`, err, { file: path });
   }
 }

@@ -10,7 +10,7 @@
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import type { EventEnvelope } from '../events/index.js';
 import { deliver } from './common.js';
-import { statOrNull } from './durable-fs.js';
+import { statOrNullSync } from './durable-fs.js';
 import { newCursor, readNew, type Cursor } from './jsonl.js';
 import type { Subscription } from './port.js';
 
@@ -130,7 +130,7 @@ export function followFile({ runId, path, pollMs, watcher, ready, session, start
         again = false;
         pushedIn = -1;
         const held = session(); // before the stat: if still held after the read, nothing was written but what is pushed
-        const st = await statOrNull(path);
+        const st = statOrNullSync(path); // page cache only: no thread-pool trip (see group-commit.ts)
         if (!st) continue;
         if (st.ino !== cursor.ino || st.size < cursor.offset) cursor = newCursor(st.ino);
         const { commits } = await readNew(path, cursor, st.size, runId);

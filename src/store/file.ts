@@ -29,6 +29,12 @@ export interface FileStoreOptions {
   staleLockMs?: number;
   /** follow()'s polling period, the fallback when fs.watch misses a change (default 200). */
   pollMs?: number;
+  /**
+   * Batches of appends the store's writer has in the journal at once, syncing
+   * (default 2: the next batch's sync starts while the previous one's is under
+   * way); 1 waits for each batch to be durable before starting the next.
+   */
+  batchesInFlight?: number;
   /** Told what an operator should know (a torn line cut from a log); default: process.emitWarning. */
   onWarning?: (message: string) => void;
 }
@@ -63,6 +69,7 @@ export class FileEventStore implements EventStore {
       runsDir: this.runsDir,
       lockTimeoutMs: options.lockTimeoutMs ?? 5000,
       staleLockMs: options.staleLockMs ?? 10_000,
+      ...(options.batchesInFlight !== undefined ? { maxInFlight: Math.max(1, Math.floor(options.batchesInFlight)) } : {}),
       fileOf: (runId) => this.fileOf(runId),
       refresh: (runId) => this.refresh(runId),
       forget: (runId) => this.cache.delete(runId),

@@ -9,6 +9,16 @@
  * is being synced make up the next one, so under load one fdatasync serves
  * many runs; alone, an append costs one, as before.
  *
+ * Pipelined: the next batch is written to the journal and its sync started
+ * while the previous batch's sync is still under way (at most MAX_IN_FLIGHT
+ * batches), so the disk waits while the engine computes instead of after it.
+ * Batches finish in the order they were written: none is applied nor
+ * acknowledged before every earlier one, and a run has appends in at most
+ * one batch in flight (its later appends wait for that one), so no batch in
+ * flight depends on another. A sync that fails cuts the journal back to
+ * where its batch began, and that batch and every later one in flight fail.
+ * When to start the next batch: see canStart().
+ *
  * One writer per store at a time: other processes (`approve` while `serve`
  * runs, two `run`s) take the same lock in turn. A writer keeps the lock while
  * appends keep coming, and lets it go when idle, or after MAX_HOLD_MS of
@@ -28,34 +38,26 @@
  * libuv's thread pool costs several times that in CPU; the fdatasync, which
  * waits for the disk, goes through the pool.
  */
-import { writeSync } from 'node:fs';
-import { truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppendConflictError } from '../errors/index.js';
 import type { AppendRequest, AppendResult } from './port.js';
 import type { CheckedAppend } from './common.js';
-import { newCursor, type Cursor } from './jsonl.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { errnoOf, storeIoError } from './io-errors.js';
-import { BOOT, encodeRecord, Journal, sameBoot, SEGMENT_BYTES } from './journal.js';
+import { storeIoError } from './io-errors.js';
+import { BOOT, Journal, sameBoot, SEGMENT_BYTES } from './journal.js';
 import { recoverJournal, type RecoveryHost } from './journal-recovery.js';
 import { OpenLogs } from './open-logs.js';
+import { applyRun, planBatch, recordsOf, rejectPlans, type Pending, type RunCache } from './run-plans.js';
 
-/** What the writer knows of a run without re-reading it: where its log ends, its last seq and its dedup ids. */
-export interface RunCache extends Cursor {
-  dedup: Map<string, { firstSeq: number; lastSeq: number }>;
-  /** The writer's session in which this was last brought up to date (see GroupWriter.session), if any. */
-  session?: number;
-  /** The writer's hold of the lock in which this was last the log's end (see GroupWriter.currentHold), if any. */
-  hold?: number;
-}
+export type { RunCache } from './run-plans.js';
 
 export interface WriterHost extends RecoveryHost {
   journalDir: string;
   runsDir: string;
   lockTimeoutMs: number;
   staleLockMs: number;
+  /** Batches in flight at most (FileStoreOptions.batchesInFlight); 1: each batch waits for the one before to be durable. */
+  maxInFlight?: number;
   /** The run's cache brought up to date with its log (a torn tail cut off); the writer holds the lock. */
   refresh(runId: string): Promise<RunCache>;
   forget(runId: string): void;
@@ -72,25 +74,18 @@ const YIELD_MS = 5;
 /** How long an idle writer keeps the lock: the next step of a run that just committed usually comes within it. */
 const LINGER_MS = 1;
 
-interface Pending {
-  req: AppendRequest;
-  checked: CheckedAppend;
-  resolve(r: AppendResult): void;
-  reject(err: unknown): void;
-}
+/** Batches written to the journal whose sync (or the applying of their lines) is not finished yet, at most (default). */
+export const MAX_IN_FLIGHT = 2;
 
-/** An accepted append: its line, where it goes in its run's log, and retries of it in the same batch. */
-interface Slot {
-  p: Pending;
-  offset: number;
-  bytes: Buffer;
-  dups: Pending[];
-}
-
-interface RunPlan {
-  runId: string;
-  cache: RunCache;
-  slots: Slot[];
+/** A batch in the journal, not yet settled. */
+interface Flight {
+  /** Where its records start in the journal. */
+  at: number;
+  runs: string[];
+  /** The sync's error (its records then cut again), null once durable. */
+  settled: Promise<unknown>;
+  /** Every append of it settled. */
+  done: Promise<void>;
 }
 
 export class GroupWriter {
@@ -117,6 +112,23 @@ export class GroupWriter {
   private linger: NodeJS.Timeout | null = null;
   private checkpointing: Promise<void> | null = null;
   private readonly logs = new OpenLogs();
+  /** Batches in the journal not yet settled, oldest first; `tail` settles after all of them. */
+  private readonly flights: Flight[] = [];
+  private tail: Promise<void> = Promise.resolve();
+  /** Runs with appends in a batch in flight: their next appends wait for it. */
+  private readonly busy = new Set<string>();
+  /** Where a failed sync cut the journal back to (every batch from there on fails), and why; cleared when nothing is in flight. */
+  private cutAt: number | null = null;
+  private cutError: unknown = null;
+  private cutting: Promise<void> = Promise.resolve();
+  /** Voids being written: no batch starts meanwhile. */
+  private voiding = 0;
+  /** Runs whose appends were just acknowledged and that have not appended again in this turn of the event loop (canStart). */
+  private readonly awaited = new Set<string>();
+  private wakeUp: (() => void) | null = null;
+  private turn: NodeJS.Immediate | null = null;
+  /** The active segment is full: a new one starts once the batches in flight are done. */
+  private rotateDue = false;
 
   constructor(private readonly host: WriterHost) {
     this.journal = new Journal(host.journalDir);
@@ -127,6 +139,8 @@ export class GroupWriter {
   append(req: AppendRequest, checked: CheckedAppend): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ req, checked, resolve, reject });
+      this.awaited.delete(req.runId);
+      this.wake();
       if (this.linger) clearTimeout(this.linger);
       this.linger = null;
       this.draining ??= this.drain();
@@ -165,20 +179,34 @@ export class GroupWriter {
   private async drain(): Promise<void> {
     this.session++;
     try {
-      while (this.queue.length > 0) {
-        try {
-          await this.hold(); // never synchronous: appends made in the same tick as the first join its batch
-        } catch (err) {
-          for (const p of this.queue.splice(0, MAX_BATCH)) p.reject(err);
+      for (;;) {
+        if (this.queue.length === 0 && this.flights.length === 0) break;
+        if (this.stalled() || this.rotateDue) {
+          // A failed sync being cut back, voids being written, or a full segment: the batches in flight finish first.
+          await this.tail;
+          if (this.rotateDue) {
+            this.rotateDue = false;
+            await this.afterBatch();
+          }
           continue;
         }
-        const batch = this.queue.splice(0, MAX_BATCH);
-        await this.commit(batch);
-        await this.afterBatch();
-        if (this.queue.length > 0 && Date.now() - this.heldSince >= MAX_HOLD_MS) {
+        if (this.queue.length > 0 && this.held && Date.now() - this.heldSince >= MAX_HOLD_MS) {
+          await this.tail;
           await this.release();
           await sleep(YIELD_MS); // another process polling for the lock gets its turn
+          continue;
         }
+        if (this.canStart()) {
+          try {
+            await this.hold(); // never synchronous: appends made in the same tick as the first join its batch
+          } catch (err) {
+            for (const p of this.take()) p.reject(err);
+            continue;
+          }
+          await this.start(this.take());
+          continue;
+        }
+        await this.nextWake();
       }
     } finally {
       // Synchronous with the loop's last look at the queue: an append queued later starts a new drain.
@@ -186,6 +214,54 @@ export class GroupWriter {
       if (this.queue.length > 0) this.draining = this.drain();
       else this.releaseWhenIdle();
     }
+  }
+
+  /**
+   * Whether to start a batch with the appends queued now. The runs whose
+   * appends the last batch acknowledged usually append again within the
+   * same turn of the event loop (their next step is pure computation): with
+   * no batch in flight, one starts once half of those are here, so that its
+   * sync runs while the other half computes; with one in flight, once all
+   * of them are (or the turn ended: see nextWake). Two halves that take
+   * turns keep the disk and the CPU busy at once; one run alone starts at once.
+   */
+  private canStart(): boolean {
+    if (this.flights.length >= (this.host.maxInFlight ?? MAX_IN_FLIGHT)) return false;
+    let ready = 0;
+    for (const p of this.queue) if (!this.busy.has(p.req.runId)) ready++;
+    if (ready === 0) return false;
+    return this.flights.length === 0 ? ready >= this.awaited.size : this.awaited.size === 0;
+  }
+
+  private stalled(): boolean {
+    return this.cutAt !== null || this.voiding > 0;
+  }
+
+  /** Until an append arrives, a batch finishes, or (when appends wait) this turn of the event loop ends. */
+  private nextWake(): Promise<void> {
+    if (this.queue.length > 0) {
+      this.turn ??= setImmediate(() => {
+        this.turn = null;
+        this.awaited.clear(); // whoever has not appended by now is not coming at once
+        this.wake();
+      });
+    }
+    return new Promise((resolve) => { this.wakeUp = resolve; });
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** The queued appends of runs not in a batch in flight (up to MAX_BATCH), in their order; the others stay queued. */
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.queue) (batch.length < MAX_BATCH && !this.busy.has(p.req.runId) ? batch : rest).push(p);
+    this.queue = rest;
+    return batch;
   }
 
   private releaseWhenIdle(): void {
@@ -238,7 +314,7 @@ export class GroupWriter {
 
   /** A full segment: start the next, and drop the old once its logs are synced (in the background; it needs no lock). */
   private async afterBatch(): Promise<void> {
-    if (this.journal.active.size < SEGMENT_BYTES) return;
+    if (!this.held || this.journal.active.size < SEGMENT_BYTES) return;
     try {
       await this.journal.rotate();
     } catch (err) {
@@ -250,119 +326,72 @@ export class GroupWriter {
       .finally(() => { this.checkpointing = null; });
   }
 
-  /** One batch, under the lock. Settles every append in it; never throws. */
-  private async commit(batch: Pending[]): Promise<void> {
-    const byRun = new Map<string, Pending[]>();
-    for (const p of batch) {
-      const list = byRun.get(p.req.runId);
-      if (list) list.push(p);
-      else byRun.set(p.req.runId, [p]);
-    }
-    const plans: RunPlan[] = [];
-    await Promise.all([...byRun].map(async ([runId, list]) => {
-      let cache = this.host.cached(runId);
-      if (cache?.session !== this.session) {
-        try {
-          cache = await this.host.refresh(runId);
-        } catch (err) {
-          for (const p of list) p.reject(err);
-          return;
-        }
-        cache.session = this.session;
-        cache.hold = this.holds;
-      }
-      const plan = planRun(runId, cache, list);
-      if (plan.slots.length > 0) plans.push(plan);
-    }));
+  /** Writes a batch to the journal and starts its sync; it settles in order after the batches before it. Never throws. */
+  private async start(batch: Pending[]): Promise<void> {
+    if (batch.length === 0) return;
+    const plans = await planBatch(batch, this.host, this.session, this.holds);
     if (plans.length === 0) return;
-
-    try {
-      await this.journal.append(plans.flatMap((pl) => pl.slots.flatMap((s) => encodeRecord('C', pl.runId, s.offset, s.bytes))));
-    } catch (err) {
-      const e = storeIoError(`cannot append to the journal in ${this.host.journalDir}`, err, { dir: this.host.journalDir }, '; nothing was recorded');
-      for (const pl of plans) for (const s of pl.slots) for (const p of [s.p, ...s.dups]) p.reject(e);
+    if (this.stalled()) {
+      // A sync failed (or voids are due) while this batch was checked: it waits, in its order, for the next.
+      this.queue.unshift(...plans.flatMap((pl) => pl.slots.flatMap((s) => [s.p, ...s.dups])));
       return;
     }
-    const voids: Buffer[] = [];
-    await Promise.all(plans.map((pl) => this.apply(pl, voids)));
-    if (voids.length > 0) {
+    const dir = this.host.journalDir;
+    let at: number;
+    try {
+      at = this.journal.put(recordsOf(plans));
+    } catch (err) {
+      rejectPlans(plans, storeIoError(`cannot append to the journal in ${dir}`, err, { dir }, '; nothing was recorded'));
+      return;
+    }
+    if (this.journal.active.size >= SEGMENT_BYTES) this.rotateDue = true;
+    const runs = plans.map((pl) => pl.runId);
+    for (const r of runs) this.busy.add(r);
+    const settled = this.journal.sync().then(() => null, async (err: unknown) => {
+      // Not acknowledged, so not to be recovered either: cut back to where this batch began (and everything after it).
+      if (this.cutAt === null || at < this.cutAt) {
+        this.cutAt = at;
+        this.cutError = err;
+        await (this.cutting = this.cutting.then(() => this.journal.cut(at)));
+      }
+      return err;
+    });
+    const prev = this.tail;
+    const flight: Flight = { at, runs, settled, done: Promise.resolve() };
+    flight.done = (async () => {
+      const err = await settled;
+      await prev;
+      try {
+        if (err !== null || (this.cutAt !== null && at >= this.cutAt)) {
+          rejectPlans(plans, storeIoError(`cannot append to the journal in ${dir}`, err ?? this.cutError, { dir }, '; nothing was recorded'));
+          return;
+        }
+        const voids: Buffer[] = [];
+        for (const r of runs) this.awaited.add(r); // before they are acknowledged: their next appends may come in the same tick
+        await Promise.all(plans.map((pl) => applyRun(pl, this.host, this.logs, this.holds, voids)));
+        if (voids.length > 0) await this.writeVoids(voids, at);
+      } finally {
+        for (const r of runs) this.busy.delete(r);
+        this.flights.shift(); // the oldest: flights finish in order
+        if (this.flights.length === 0) this.cutAt = null;
+        this.wake();
+      }
+    })().catch((err: unknown) => this.host.warn(`the file store's writer failed while settling a batch: ${(err as Error).message}`));
+    this.flights.push(flight);
+    this.tail = flight.done;
+  }
+
+  /** Voids the records of lines a log refused, once no later batch can still be cut back over them. */
+  private async writeVoids(voids: Buffer[], at: number): Promise<void> {
+    this.voiding++;
+    try {
+      await Promise.all(this.flights.filter((f) => f.at > at).map((f) => f.settled));
       // Without these a later recovery would put the refused lines back; failing that, the journal stops (journal.failed).
       await this.journal.append(voids).catch((err: unknown) => {
         this.journal.failed ??= new Error(`cannot void refused lines in the journal ${this.host.journalDir}: ${(err as Error).message}; reopen the store`);
       });
+    } finally {
+      this.voiding--;
     }
   }
-
-  /** Adds a run's accepted lines to its log and settles its appends. */
-  private async apply(pl: RunPlan, voids: Buffer[]): Promise<void> {
-    const path = this.host.fileOf(pl.runId);
-    const c = pl.cache;
-    const bytes = pl.slots.length === 1 ? pl.slots[0]!.bytes : Buffer.concat(pl.slots.map((s) => s.bytes));
-    let ino = c.ino;
-    try {
-      const log = await this.logs.open(pl.runId, path, c.offset > 0 ? c.ino : null);
-      ino = log.ino;
-      try {
-        // One write of the whole line; a crash mid-way leaves a line without its newline, which recovery completes from the journal.
-        for (let off = 0; off < bytes.length; ) off += writeSync(log.fd, bytes, off, bytes.length - off);
-      } catch (err) {
-        this.logs.drop(pl.runId);
-        throw err;
-      }
-    } catch (err) {
-      this.host.forget(pl.runId); // outcome unknown: re-read the log next time
-      for (const s of pl.slots) voids.push(...encodeRecord('V', pl.runId, s.offset));
-      // Taken back out (under the lock): the run's first write leaves no log at all, a later one the lines before it.
-      const undone = c.offset === 0
-        ? await unlink(path).then(() => true, (e: unknown) => errnoOf(e) === 'ENOENT')
-        : await truncate(path, c.offset).then(() => true, () => false);
-      const e = storeIoError(`cannot append to ${path}`, err, { runId: pl.runId, file: path }, undone && c.offset === 0 ? `; nothing was recorded of run ${pl.runId}` : '');
-      for (const s of pl.slots) for (const p of [s.p, ...s.dups]) p.reject(e);
-      return;
-    }
-    if (c.ino !== ino) Object.assign(c, newCursor(ino));
-    c.offset += bytes.length;
-    c.line += pl.slots.length;
-    for (const s of pl.slots) {
-      const { firstSeq, lastSeq } = s.p.checked;
-      c.lastSeq = lastSeq;
-      c.dedup.set(s.p.req.dedupId, { firstSeq, lastSeq });
-      this.host.added(pl.runId, ino, s.offset, s.offset + s.bytes.length, s.p.checked.json, this.holds);
-      s.p.resolve({ firstSeq, lastSeq, duplicate: false });
-      for (const d of s.dups) d.resolve({ firstSeq, lastSeq, duplicate: true });
-    }
-  }
-
-}
-
-/** Checks a run's queued appends in order against its log and each other: duplicates, conflicts, and the lines to write. */
-function planRun(runId: string, cache: RunCache, list: Pending[]): RunPlan {
-  let offset = cache.offset;
-  let lastSeq = cache.lastSeq;
-  const slots: Slot[] = [];
-  const mine = new Map<string, Slot>();
-  for (const p of list) {
-    // Checked before expectedSeq: a retry of an append that did land must
-    // report success, not a conflict with its own write (as JetStream does).
-    const dup = cache.dedup.get(p.req.dedupId);
-    if (dup) {
-      p.resolve({ ...dup, duplicate: true });
-      continue;
-    }
-    const same = mine.get(p.req.dedupId);
-    if (same) {
-      same.dups.push(p);
-      continue;
-    }
-    if (lastSeq !== p.req.expectedSeq) {
-      p.reject(new AppendConflictError(runId, p.req.expectedSeq, lastSeq));
-      continue;
-    }
-    const slot: Slot = { p, offset, bytes: Buffer.from(p.checked.json + '\n', 'utf8'), dups: [] };
-    slots.push(slot);
-    mine.set(p.req.dedupId, slot);
-    offset += slot.bytes.length;
-    lastSeq = p.checked.lastSeq;
-  }
-  return { runId, cache, slots };
 }

@@ -18,10 +18,13 @@
  * Only the holder of the store's writer lock writes here or moves segments.
  */
 import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCb, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { syncDir } from './durable-fs.js';
+
+const fdatasync = promisify(fdatasyncCb);
 
 export const SEGMENT_BYTES = 4 * 1024 * 1024;
 const MAGIC = 'ledgerflow journal 1';
@@ -216,38 +219,79 @@ export class Journal {
   }
 
   private async write(buf: Buffer): Promise<void> {
+    const at = this.put(buf);
+    try {
+      await this.sync();
+    } catch (err) {
+      await this.cut(at);
+      throw err;
+    }
+  }
+
+  /**
+   * Writes records at the journal's end without syncing them (the pipelined
+   * writer syncs them with sync(), and acknowledges nothing before that has
+   * finished); returns where they start. A write that fails is cut off again
+   * at once (or `failed` is set) and thrown.
+   */
+  put(buf: Buffer): number {
+    if (this.failed) throw this.failed;
     const fh = this.fh!;
     const at = this.size;
     try {
       // Into the page cache without the thread pool (see group-commit.ts); the sync waits for the disk through it.
       for (let off = 0; off < buf.length; ) off += writeSync(fh.fd, buf, off, buf.length - off, at + off);
-      await fh.datasync();
     } catch (err) {
-      // Not acknowledged, so not to be recovered either: cut it off again.
       try {
-        await fh.truncate(at);
-        await fh.datasync();
+        ftruncateSync(fh.fd, at);
       } catch {
-        this.failed = new Error(`the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${(err as Error).message}); reopen the store`);
+        this.failed = new Error(`the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${(err as Error).message}); reopen the store`);
       }
       throw err;
     }
     this.size = at + buf.length;
+    return at;
+  }
+
+  /** fdatasync of the active segment: everything put() before this call is durable once it resolves. */
+  sync(): Promise<void> {
+    return this.fh!.datasync();
+  }
+
+  /**
+   * Cuts the active segment back to `at` (records whose sync failed: not
+   * acknowledged, so not to be recovered either) and syncs the cut; when
+   * that fails too, `failed` is set and nothing more is written.
+   */
+  async cut(at: number): Promise<void> {
+    const fh = this.fh!;
+    try {
+      await fh.truncate(at);
+      await fh.datasync();
+      this.size = at;
+    } catch (err) {
+      this.failed ??= new Error(`the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${(err as Error).message}); reopen the store`);
+    }
   }
 }
 
-/** fdatasync of a file that may be gone (a run log is never removed once it holds a line, but a test or a person may). */
+/**
+ * fdatasync of a file that may be gone (a run log is never removed once it
+ * holds a line, but a test or a person may). Done for every run a segment
+ * names: the open and close are synchronous (page cache only, see
+ * group-commit.ts), the sync, which waits for the disk, goes through the pool.
+ */
 async function syncFile(path: string): Promise<void> {
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
   try {
-    await fh.datasync();
+    await fdatasync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
