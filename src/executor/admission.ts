@@ -9,7 +9,8 @@
  * one), and every decision is taken under the store's `exclusive` lock for
  * (workflow, key), so two processes or engines never both take the last slot.
  */
-import { DEFAULT_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
 import { canonicalJson, resolveTemplate } from '../expressions/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, foldEvents, recordedState } from '../runtime/index.js';
@@ -26,7 +27,18 @@ export interface Admission { limit: number; key: string | null; onLimit: OnLimit
 export function admissionOf(def: Definition, input: Record<string, unknown>, priority?: number): Admission | null {
   const c = def.concurrency;
   if (!c) return null;
-  return { limit: c.limit, key: concurrencyKey(def, input), onLimit: c.onLimit, priority: priority ?? def.priority ?? DEFAULT_PRIORITY };
+  return { limit: c.limit, key: concurrencyKey(def, input), onLimit: c.onLimit, priority: checkPriority(priority) ?? def.priority ?? DEFAULT_PRIORITY };
+}
+
+/**
+ * A start's priority (`--priority`, the API's `priority`, the HTTP start's), checked at the boundary:
+ * a whole number 0..99 (text of one from a flag); undefined when none was given. A UsageError naming `what` otherwise.
+ */
+export function checkPriority(value: unknown, what = 'priority'): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d{1,2}$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_PRIORITY) return n;
+  throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`, { option: what, value: String(value) });
 }
 
 /** The value of `concurrency.key` for a run's input (text; a value that is not text as canonical JSON); null without a key. */

@@ -42,6 +42,11 @@ export class LocalAdmissions {
     return ids.length > 0;
   }
 
+  /** The runs admitted here and not driven (the list empties). */
+  take(): string[] {
+    return this.admitted.splice(0);
+  }
+
   /** Resolves once the admissions under way have been decided. */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);

@@ -61,7 +61,20 @@ export class Engine {
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
   async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
-    return (await beginRun(this.starter, def, rawInput, opts, false)).snapshot.context.runId;
+    const begun = await beginRun(this.starter, def, rawInput, opts, false);
+    if (begun.admitted) this.admissions.add(begun.admitted);
+    return begun.snapshot.context.runId;
+  }
+
+  /**
+   * The runs this engine admitted to a concurrency slot (`concurrency:`) and
+   * has not driven, once the admissions under way are decided; taken (the
+   * list empties). An executor that drives runs elsewhere (NATS: kicks the
+   * engines) asks for them after a start, decide, signal or cancel.
+   */
+  async takeAdmitted(): Promise<string[]> {
+    await this.admissions.flush();
+    return this.admissions.take();
   }
 
   /**
@@ -75,6 +88,7 @@ export class Engine {
     const r = await startUnderId(this.store, def, opts, (runId) => beginRun(this.starter, def, rawInput, { ...opts, runId, exclusive: true }, false));
     if ('existing' in r) return { ...r.existing, existing: true };
     const begun = r.begun;
+    if (begun.admitted) this.admissions.add(begun.admitted);
     return { runId: begun.snapshot.context.runId, workflowId: def.id, version: def.version, status: begun.startEvents.at(-1)!.state.status, existing: false };
   }
 
