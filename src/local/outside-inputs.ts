@@ -143,8 +143,7 @@ export class OutsideInputs {
    */
   async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
-    // A QUEUED run is not paused by anyone: only admission (run.admitted) lets it go.
-    const { view, refused } = await this.record(runId, (snap) => snap.context.queued === true ? null : ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) } }));
+    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) } }));
     return { changed: refused === null, view };
   }
 }

@@ -225,7 +225,7 @@ function valueText(value: unknown): string {
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
   if (ev.type === 'run.paused') return 'the run is already paused';
-  if (ev.type === 'run.resumed') return 'the run is not paused';
+  if (ev.type === 'run.resumed') return snapshot.context.queued === true ? 'the run is QUEUED for a concurrency slot: only its admission lets it go (cancel it, or free a slot)' : 'the run is not paused';
   if (ev.type === 'run.queued') return 'only a run that has just started is queued';
   if (ev.type === 'run.admitted') return 'the run is not queued';
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused'
