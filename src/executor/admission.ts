@@ -14,7 +14,7 @@ import { UsageError } from '../errors/index.js';
 import { canonicalJson, resolveTemplate } from '../expressions/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, foldEvents, recordedState } from '../runtime/index.js';
-import type { EventStore } from '../store/index.js';
+import type { EventStore, RunSummary } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
@@ -81,14 +81,38 @@ export function byAdmissionOrder(a: QueuedRun, b: QueuedRun): number {
 export async function slotsOf(store: EventStore, def: Definition, key: string | null): Promise<Slots> {
   const holders: string[] = [];
   const queued: QueuedRun[] = [];
-  for (const run of await store.listRuns({ workflowId: def.id })) {
-    if (SETTLED_STATUSES.includes(run.status)) continue;
+  for (const run of await unsettledRuns(store, def.id)) {
     const facts = await factsOf(store, def, run.runId);
     if (!facts || facts.key !== key) continue;
     if (run.status === 'QUEUED') queued.push(facts.queued ?? { runId: run.runId, priority: DEFAULT_PRIORITY, queuedAt: run.startedAt });
     else holders.push(run.runId);
   }
   return { holders, queued: queued.sort(byAdmissionOrder) };
+}
+
+/** Runs known settled, per store: a settled run never goes again, so a store that lists runs one by one (the file store) skips reading them. */
+const settledKnown = new WeakMap<EventStore, Set<string>>();
+
+/** A store whose runs can be listed by id and summarised one at a time (FileEventStore). */
+interface ListsOneByOne { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
+
+/** The runs of `workflowId` that have not settled: read from their logs, skipping runs this process has seen settled. */
+async function unsettledRuns(store: EventStore, workflowId: string): Promise<RunSummary[]> {
+  const byOne = store as Partial<ListsOneByOne>;
+  if (typeof byOne.runIds !== 'function' || typeof byOne.summary !== 'function') {
+    return (await store.listRuns({ workflowId })).filter((r) => !SETTLED_STATUSES.includes(r.status));
+  }
+  let known = settledKnown.get(store);
+  if (!known) settledKnown.set(store, (known = new Set()));
+  const out: RunSummary[] = [];
+  for (const runId of await byOne.runIds.call(store)) {
+    if (known.has(runId)) continue;
+    const s = await byOne.summary.call(store, runId).catch(() => null);
+    if (!s) continue;
+    if (SETTLED_STATUSES.includes(s.status)) known.add(runId);
+    else if (s.workflowId === workflowId) out.push(s);
+  }
+  return out;
 }
 
 /** In this process, one decision per (workflow, key) at a time; across processes the store's `exclusive` sees to it. */

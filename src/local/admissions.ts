@@ -4,7 +4,8 @@
  * admits the queued runs its slot lets in, and a QUEUED run about to be driven
  * is admitted first if a slot is free (a process that died between a settle
  * and its admissions left it so). The runs admitted here are driven here next,
- * when this process drives runs at all (run, resume, approve, serve, ui).
+ * when this process drives runs at all (run, resume, approve, serve, ui): a
+ * process that frees a slot takes the next run in, as long as there is one.
  */
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
@@ -16,7 +17,6 @@ export class LocalAdmissions {
   private readonly pending = new Set<Promise<void>>();
   /** Runs admitted by this process, not driven yet. */
   private readonly admitted: string[] = [];
-  private draining = false;
 
   constructor(private readonly store: EventStore, private readonly clock: Clock, private readonly onError?: (err: unknown) => void) {}
 
@@ -53,23 +53,15 @@ export class LocalAdmissions {
   }
 
   /**
-   * After a drive: waits for the admissions under way, then drives each run
-   * admitted here with `drive` (one at a time; a run another process drives,
-   * or that this one cannot, is left to it, to resume or to a serve). Only
-   * the outermost drive drains, so a chain of admissions is a loop, not a stack.
+   * After a drive: waits for the admissions under way, then drives the runs
+   * admitted here with `drive`, all at once (no more than the slots that
+   * freed); each one's own drive admits and drives what its settle lets in.
+   * A run another process drives, or that this one cannot, is left to it, to
+   * resume or to a serve.
    */
   async drain(drive: (runId: string) => Promise<unknown>): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (;;) {
-        await this.flush();
-        const next = this.admitted.shift();
-        if (next === undefined) return;
-        await drive(next).catch((err: unknown) => this.onError?.(err));
-      }
-    } finally {
-      this.draining = false;
-    }
+    await this.flush();
+    const batch = this.take();
+    await Promise.all(batch.map((id) => drive(id).catch((err: unknown) => this.onError?.(err))));
   }
 }

@@ -54,13 +54,18 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   }
   const adm = admissionOf(def, input, opts.priority);
   const write = (queued: Admission | null) => recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time, snapshot, queued });
+  // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
+  const writeNow = (queued: Admission | null) => {
+    const at = new Date(clock.now()).toISOString();
+    return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}) }), queued });
+  };
   if (!adm) return write(null);
   // concurrency: decided under the (workflow, key) lock, the queued runs a free slot lets in admitted first (executor/admission.ts).
   return withSlots(store, def, adm.key, async (slots) => {
     const admitted = await admitFrom(store, clock, slots, adm.limit);
     const holding = slots.holders.length + admitted.length;
     if (holding >= adm.limit && adm.onLimit === 'refuse') throw new ConcurrencyLimitError(def.id, adm.limit, adm.key, holding);
-    const begun = await write(holding >= adm.limit ? adm : null);
+    const begun = await writeNow(holding >= adm.limit ? adm : null);
     return admitted.length > 0 ? { ...begun, admitted } : begun;
   });
 }
