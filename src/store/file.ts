@@ -39,6 +39,7 @@ export class FileEventStore implements EventStore {
   readonly dir: string;
   readonly runsDir: string;
   readonly journalDir: string;
+  private locksMade: Promise<void> | undefined;
   private readonly pollMs: number;
   private readonly warn: (message: string) => void;
   /** Runs whose kept torn lines were already warned about by this instance. */
@@ -214,7 +215,8 @@ export class FileEventStore implements EventStore {
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (!isRunId(name)) throw new StoreError(`invalid lock name ${JSON.stringify(name)}`, { name });
     const locks = join(this.dir, 'locks');
-    await mkdir(locks, { recursive: true });
+    this.locksMade ??= mkdir(locks, { recursive: true }).then(() => undefined);
+    await this.locksMade;
     return withLock(join(locks, `${name}.lock`), { timeoutMs: 30_000, staleMs: 30_000 }, fn);
   }
 
