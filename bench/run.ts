@@ -21,7 +21,7 @@ import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli'] as const;
-const MORE = ['map', 'batch', 'schedules', 'list'] as const;
+const MORE = ['map', 'batch', 'schedules', 'list', 'admission'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 
@@ -124,6 +124,7 @@ await section('batch', async () => {
   details.batch = await (await import('./batch.js')).benchBatch({ say: b.say, fmt, ...(env('FOLDERS') ? { folders: env('FOLDERS') } : {}), ...(env('FILES') ? { files: env('FILES') } : {}), ...(env('ROUNDS') ? { rounds: env('ROUNDS') } : {}) });
 });
 await section('schedules', async () => { details.schedules = await (await import('./schedules.js')).benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
+await section('admission', async () => (await import('./admission.js')).benchAdmission(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);

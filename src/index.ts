@@ -15,7 +15,7 @@ import { diskEngine } from './triggers/index.js';
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
   StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
-  RetryRefusedError, RunIdTakenError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
+  RetryRefusedError, RunIdTakenError, ConcurrencyLimitError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
   formatDiagnostic, type Diagnostic, type JsonSafe,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef, type IdReusePolicy, ID_REUSE_POLICIES } from './definition/index.js';

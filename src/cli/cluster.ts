@@ -7,7 +7,7 @@ import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import type { IdReusePolicy } from '../definition/index.js';
-import { checkCallerRunId, checkIdReuse } from '../executor/index.js';
+import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
@@ -87,13 +87,15 @@ export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[]
   if (first.help) return help();
   // Before connecting: a bad id or policy is exit 2 with nothing written.
   callerIdFlags({ ...given, ...first.options } as { id?: string; idReuse?: string });
+  checkPriority((first.options as { priority?: string }).priority ?? (given as { priority?: string }).priority, '--priority');
   return withClient({ ...global, ...first.globals }, async (c) => {
     const definition = await c.resolve(ref);
     const split = splitTail(tail, specs, definition);
-    const opts: { inputFile?: string; json?: boolean; id?: string; idReuse?: string } = { ...given, ...split.options };
+    const opts: { inputFile?: string; json?: boolean; id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
     const id = callerIdFlags(opts);
+    const priority = checkPriority(opts.priority, '--priority');
     const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
-    const { runId, status, existing } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true, ...id });
+    const { runId, status, existing } = await c.start(`${definition.id}@${definition.version}`, raw, { inputFromStrings: true, ...id, ...(priority !== undefined ? { priority } : {}) });
     if (existing && !opts.json) io.err(`run ${runId} exists already (${status}): not started again`);
     io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version, ...(status ? { status } : {}), ...(existing ? { existing } : {}) }) : runId);
     return EXIT.ok;

@@ -70,6 +70,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
     .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
     .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
+    .option('--priority <n>', 'the run\'s place in its workflow\'s concurrency queue: 0..99, higher first; overrides the workflow\'s priority: (default 50)')
     .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
@@ -201,6 +202,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--input-file <file>')
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
     .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
+    .option('--priority <n>', 'as run --priority: 0..99, higher is admitted first when the workflow\'s concurrency limit queues it')
     .option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./cluster.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')

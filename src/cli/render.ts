@@ -167,6 +167,8 @@ function summary(e: EventEnvelope): string {
     case 'signal.received': return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(e.data.data)}` : ''}${reportedBy(e.data)}`;
     case 'run.paused': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.resumed': return e.data.by ? `by ${e.data.by}` : '';
+    case 'run.queued': return `waiting for a slot (limit ${e.data.limit}${e.data.key !== null ? ` per key ${JSON.stringify(e.data.key)}` : ''}, priority ${e.data.priority})`;
+    case 'run.admitted': return `a slot is free${e.data.by ? ` (admitted by ${e.data.by})` : ''}`;
     case 'notification.sent': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} after ${e.data.attempts} attempt(s)${e.data.statusCode !== undefined ? `: HTTP ${e.data.statusCode}` : ''}`;
     case 'notification.dead_lettered': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} given up after ${e.data.attempts} attempt(s): ${e.data.error}`;
   }

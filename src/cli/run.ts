@@ -1,7 +1,7 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { loadDefinitionFile } from '../api/index.js';
 import { RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
-import { checkCallerRunId, checkIdReuse } from '../executor/index.js';
+import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
 import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../local/index.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
@@ -24,7 +24,8 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   // The options after the file and the inputs, told apart by the definition's inputs (tail.ts).
   const split = splitTail(tail, specs, loaded.definition);
   if (split.help) return help();
-  const opts: RunOpts & { id?: string; idReuse?: string } = { ...given, ...split.options };
+  const opts: RunOpts & { id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
+  const priority = checkPriority(opts.priority, '--priority');
   // A caller-chosen id and its reuse policy, checked before anything is opened or written (exit 2).
   const idOpts = opts.id !== undefined
     ? { runId: checkCallerRunId(opts.id, '--id'), ...(opts.idReuse !== undefined ? { idReuse: checkIdReuse(opts.idReuse, '--id-reuse')! } : {}) }
@@ -47,10 +48,13 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   return drive(io, g, async (signal) => {
     const view = await engine.run(loaded.definition, raw, {
       inputFromStrings: true, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...flags, signal, ...keepLeaseFor(notifier), ...idOpts,
+      ...(priority !== undefined ? { priority } : {}),
       onStarted: (runId) => say(`run ${runId} started (${loaded.definition.id} v${loaded.definition.version})`),
     });
     // Not driven here: the run that has the id stands as it is (its own process, a serve or a resume moves it).
     if (view.existing) say(`run ${view.runId} exists already (${view.workflowId} v${view.version}, ${view.status}): not started again`);
+    // concurrency: the limit is reached; the run waits (exit 3) until a settle, `resume` or a serve admits it.
+    else if (view.status === 'QUEUED') say(`run ${view.runId} is QUEUED: ${loaded.definition.id} has ${loaded.definition.concurrency?.limit ?? 0} run(s) going (concurrency.limit); it starts when one settles (a serve, or \`ledgerflow resume ${view.runId}\` once a slot is free)`);
     return view;
   }, opts, notifier, notices);
 }

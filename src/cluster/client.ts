@@ -75,20 +75,24 @@ export class ClusterClient {
    * `runId` (a caller-chosen id, Engine.startRun): a run that has the id is returned (`existing: true`),
    * not started again, also when two clients race (the append at sequence 0 decides).
    */
-  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
+  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy; priority?: number } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
     const { js } = await this.conn();
     const definition = await this.resolve(ref);
     const engine = new Engine({ store: this.store });
     const inputFromStrings = opts.inputFromStrings ?? false;
+    const priority = opts.priority !== undefined ? { priority: opts.priority } : {};
     if (opts.runId !== undefined) {
-      const started = await engine.startRun(definition, input, { inputFromStrings, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
+      const started = await engine.startRun(definition, input, { inputFromStrings, ...priority, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
       // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
       if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId);
       return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
     }
-    const runId = await engine.start(definition, input, { inputFromStrings });
+    const runId = await engine.start(definition, input, { inputFromStrings, ...priority });
     await this.kick(js, runId);
-    return { runId, definition };
+    // concurrency: the start may be QUEUED; say so (a start that found slots free admitted queued runs first: the settle that freed them was cut short).
+    if (!definition.concurrency) return { runId, definition };
+    for (const admitted of await engine.takeAdmitted()) await this.kick(js, admitted);
+    return { runId, definition, status: (await engine.status(runId)).status };
   }
 
   /**

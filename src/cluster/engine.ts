@@ -24,6 +24,7 @@ import type { Notifier, NotificationsConfig } from '../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../query/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import type { EventTypeSpec, FireReport, Scheduler } from '../triggers/index.js';
+import { admitAfterSettle } from './admissions.js';
 import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { ChildRuns } from './children.js';
@@ -196,7 +197,11 @@ export class ClusterEngine {
       after: {
         publish: (effects, compiled, fresh) => publishEffects(effectsOptions, effects, compiled, fresh),
         notify: (runId, before, events, fromHistory) => notifyCommit(notifier, store, runId, before, events, fromHistory),
-        settled: (runId, run) => children.reportToParent(runId, run),
+        settled: async (runId, run) => {
+          await children.reportToParent(runId, run);
+          // Its concurrency slot frees: the queued runs it lets in are admitted and kicked (admissions.ts).
+          await admitAfterSettle({ store, js, now, log }, runId, run);
+        },
       },
     });
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });

@@ -174,8 +174,9 @@ export function actionsFor(def: Definition) {
       const reason = t.reason === undefined ? null : definedOnly(resolveTemplate(t.reason, scopeOf(context)));
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: { status: t.status, reason: reason ?? null } }) };
     }),
-    pauseRun: stamped(() => ({ paused: true })),
-    resumeRun: stamped(() => ({ paused: false })),
+    // A queued run (run.queued) is paused until run.admitted; `queued` is set only then, so other runs' contexts are as they were.
+    pauseRun: stamped(({ event }: Args) => ((event as { queued?: boolean }).queued === true ? { paused: true, queued: true } : { paused: true })),
+    resumeRun: stamped(({ context }: Args) => (context.queued === true ? { paused: false, queued: false } : { paused: false })),
     finish: finishAction(kit),
   };
 }

@@ -89,6 +89,8 @@ export interface RunContext {
   variables?: Record<string, unknown>;
   /** true between run.paused and run.resumed (false after a resume); absent when never paused. No attempt starts while true. */
   paused?: boolean;
+  /** true while paused by run.queued (status QUEUED), false once run.admitted; absent for a run never queued. */
+  queued?: boolean;
   /** A retry's reused outputs (run.started source.retryOf): the step completes each of these tasks as it becomes ready. Absent otherwise. */
   reuse?: RunReuse;
 }
@@ -125,5 +127,5 @@ export type MachineEvent =
   | { type: `signal.${string}`; time: number; data: unknown; by?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError }
-  | { type: 'run.pause'; time: number; by?: string; reason?: string }
-  | { type: 'run.resume'; time: number; by?: string };
+  | { type: 'run.pause'; time: number; by?: string; reason?: string; queued?: true }
+  | { type: 'run.resume'; time: number; by?: string; admitted?: true };

@@ -143,7 +143,8 @@ export function guardsFor(def: Definition) {
     signalKept: ({ context }: Args, p: P) => state(context, p.task).signal !== undefined,
     /** The WAIT keeps no signal yet: the first one to come is the one it takes. */
     noSignalKept: ({ context }: Args, p: P) => state(context, p.task).signal === undefined,
-    isPaused: ({ context }: Args) => context.paused === true,
+    // A queued run (run.queued) is let go by run.admitted only, never by a person's run.resumed.
+    isPaused: ({ context, event }: Args) => context.paused === true && (context.queued !== true || (event as { admitted?: boolean }).admitted === true),
     notPaused: ({ context }: Args) => context.paused !== true,
     terminatedCompleted: ({ context }: Args) => terminates.length > 0 && terminated(context, 'COMPLETED'),
     terminatedFailed: ({ context }: Args) => terminates.length > 0 && terminated(context, 'FAILED'),

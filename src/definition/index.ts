@@ -21,7 +21,7 @@ import type { Definition } from './types.js';
 
 export * from './types.js';
 export { definitionHash } from './hash.js';
-export { isHttpUrl, NotificationsSchema } from './schema.js';
+export { isHttpUrl, NotificationsSchema, PrioritySchema } from './schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';

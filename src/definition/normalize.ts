@@ -10,7 +10,7 @@ import {
   CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
-  type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule,
+  type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule, type ConcurrencySpec,
 } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -208,6 +208,11 @@ export function notificationRules(v: unknown): NotificationRule[] {
   });
 }
 
+function concurrency(raw: unknown): ConcurrencySpec | undefined {
+  if (!isObj(raw)) return undefined;
+  return compact({ limit: int(raw.limit, 1) ?? 1, key: str(raw.key), onLimit: raw.on_limit === 'refuse' ? 'refuse' as const : 'queue' as const });
+}
+
 /** `wf` is the raw value of the top-level `workflow:` key. */
 export function normalize(wf: Raw): Definition {
   const id = str(wf.id) ?? '';
@@ -226,6 +231,8 @@ export function normalize(wf: Raw): Definition {
     triggers: triggers(wf.triggers),
     handlers: str(wf.handlers),
     idReuse: (ID_REUSE_POLICIES as readonly unknown[]).includes(wf.id_reuse) ? wf.id_reuse as IdReusePolicy : undefined,
+    concurrency: concurrency(wf.concurrency),
+    priority: typeof wf.priority === 'number' ? wf.priority : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
   });
 }

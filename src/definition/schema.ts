@@ -6,7 +6,7 @@
  * the whole graph.
  */
 import { z } from 'zod';
-import { ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES } from './types.js';
+import { ID_REUSE_POLICIES, MAX_PRIORITY, NOTIFY_ON, ON_LIMIT, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
@@ -224,6 +224,16 @@ export const NotificationRuleSchema = z.object({
   }
 });
 
+const LIMIT_FIX = 'expected a whole number of runs of at least 1, e.g. limit: 2';
+const ConcurrencySchema = z.object({
+  limit: z.number({ error: LIMIT_FIX }).int({ error: LIMIT_FIX }).min(1, { error: LIMIT_FIX }),
+  key: z.string({ error: 'expected a template of the input, e.g. key: "${workflow.input.customer}"' }).min(1).optional(),
+  on_limit: z.enum(ON_LIMIT, { error: `expected one of ${ON_LIMIT.join(', ')} (queue: wait in QUEUED for a slot; refuse: the start fails)` }).optional(),
+}, { error: 'expected a map: { limit: 2, key: "${workflow.input.customer}", on_limit: queue }' });
+
+const PRIORITY_FIX = `expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`;
+export const PrioritySchema = z.number({ error: PRIORITY_FIX }).int({ error: PRIORITY_FIX }).min(0, { error: PRIORITY_FIX }).max(MAX_PRIORITY, { error: PRIORITY_FIX });
+
 export const NotificationsSchema = z.array(NotificationRuleSchema, { error: 'expected a list of notification rules (each with `on:` and a target)' });
 
 export const WorkflowSchema = z.object({
@@ -247,6 +257,10 @@ export const WorkflowSchema = z.object({
   handlers: z.string().optional().meta({ description: 'Handler module path, relative to this file.' }),
   id_reuse: z.enum(ID_REUSE_POLICIES, { error: `expected one of ${ID_REUSE_POLICIES.join(', ')}` }).optional()
     .meta({ description: 'What a start with a caller-chosen run id (`run --id`) does when that id has a run already (default reject_duplicate: return that run).' }),
+  concurrency: ConcurrencySchema.optional()
+    .meta({ description: 'At most `limit` runs of this workflow (per value of `key`) going at once; the others QUEUED (on_limit: queue, the default) or refused (refuse).' }),
+  priority: PrioritySchema.optional()
+    .meta({ description: 'Which queued run is admitted first when a slot frees: 0..99, higher first (default 50); equal priorities keep arrival order.' }),
   notifications: NotificationsSchema.optional()
     .meta({ description: 'Who hears of status changes: NATS subjects and webhooks (at least once; each delivery noted in the run\'s history).' }),
 });
@@ -263,4 +277,5 @@ export const KNOWN_KEYS = {
   failure_workflow: Object.keys(FailureWorkflowSchema.shape),
   trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input'],
   notification: ['on', 'retried_at_least', 'nats', 'webhook', 'headers'],
+  concurrency: ['limit', 'key', 'on_limit'],
 } as const;

@@ -23,6 +23,8 @@ interface Site {
   trigger?: 'event' | 'schedule';
   /** The input of a MAP's body (the MAP's own, or its iterator's): `${item}` and `${index}` are in scope. */
   mapBody?: string;
+  /** Resolved when a run starts, before any task (`concurrency.key`): only the input is known. */
+  atStart?: true;
 }
 
 const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
@@ -32,6 +34,10 @@ type Occ = { ref: Ref; text: string; offset: number };
 function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: RawPath): void {
   const { ref } = occ;
   const at = { inString: occ.offset };
+  if (site.atStart && ref.kind !== 'input') {
+    ctx.error('LF_TEMPLATE_NOT_AT_START', `template ${occ.text} in ${site.owner}: it is resolved when a run starts, before any task runs; only \${workflow.input.<name>} is known then`, path, at);
+    return;
+  }
   if (ref.kind === 'event') {
     if (site.trigger === 'schedule') {
       ctx.error('LF_EVENT_REF_OUTSIDE_TRIGGER', `template ${occ.text} in ${site.owner}: a schedule trigger has no event; ${EVENT_ONLY_IN_TRIGGERS} of an event trigger`, path, at);
@@ -179,6 +185,7 @@ export function checkTemplates(ctx: CheckContext): void {
   if (isObj(wf.failure_workflow)) {
     templates(ctx, up, { owner: 'failure_workflow' }, wf.failure_workflow.input, ['workflow', 'failure_workflow', 'input']);
   }
+  if (isObj(wf.concurrency)) templates(ctx, up, { owner: 'concurrency.key', atStart: true }, wf.concurrency.key, ['workflow', 'concurrency', 'key']);
   if (Array.isArray(wf.triggers)) {
     wf.triggers.forEach((tr, i) => {
       if (!isObj(tr)) return;

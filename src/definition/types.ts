@@ -217,6 +217,16 @@ export interface NotificationRule {
 export const ID_REUSE_POLICIES = ['reject_duplicate', 'allow_after_failure', 'allow'] as const;
 export type IdReusePolicy = (typeof ID_REUSE_POLICIES)[number];
 
+/** `concurrency.on_limit:` what a start beyond the limit does (docs/language.md#concurrency-limits-and-priority). */
+export const ON_LIMIT = ['queue', 'refuse'] as const;
+export type OnLimit = (typeof ON_LIMIT)[number];
+/** `priority:` when none is given (workflow or start): the middle, so a start can be put before or after the rest. */
+export const DEFAULT_PRIORITY = 50;
+export const MAX_PRIORITY = 99;
+
+/** `concurrency:` at most `limit` runs (per value of the `key` template) RUNNING, WAITING or PAUSED at once. */
+export interface ConcurrencySpec { limit: number; key?: string; onLimit: OnLimit }
+
 export interface Definition {
   id: string;
   name: string;
@@ -233,6 +243,10 @@ export interface Definition {
   handlers?: string;
   /** `id_reuse:` (docs/runs.md#caller-chosen-run-ids); absent when the file has none (the default, reject_duplicate), so older definitions hash as they did. */
   idReuse?: IdReusePolicy;
+  /** `concurrency:` (docs/language.md#concurrency-limits-and-priority); absent when the file has none, so older definitions hash as they did. */
+  concurrency?: ConcurrencySpec;
+  /** `priority:` 0..99 (higher is admitted first); absent when the file has none (DEFAULT_PRIORITY). */
+  priority?: number;
   /** `notifications:` (src/notify); absent when the file has none, so older definitions hash as they did. */
   notifications?: NotificationRule[];
 }

@@ -249,6 +249,19 @@ export class RunIdTakenError extends LedgerflowError {
 }
 
 /**
+ * A start of a workflow with `concurrency: { on_limit: refuse }` when its
+ * limit (for that key) is reached: refused, nothing written. Retry later, or
+ * use on_limit: queue to have such starts wait in QUEUED.
+ */
+export class ConcurrencyLimitError extends LedgerflowError {
+  constructor(workflowId: string, limit: number, key: string | null, holders: number) {
+    super('LF_CONCURRENCY_LIMIT',
+      `workflow ${workflowId} already has ${holders} of its ${limit} run(s)${key !== null ? ` for key ${JSON.stringify(key)}` : ''} going (concurrency.on_limit: refuse): nothing was started; start it again once one settles, or set on_limit: queue to wait in QUEUED`,
+      { workflowId, limit, key, holders });
+  }
+}
+
+/**
  * Thrown by a task handler to say that retrying cannot help (bad input, a
  * business rule): the task fails at once whatever its retry policy.
  */

@@ -165,6 +165,14 @@ export const RunFailedData = z.object({ error: TaskErrorSchema });
 export const RunPausedData = z.object({ by: z.string().min(1).optional(), reason: z.string().optional(), unauthenticated: z.literal(true).optional() });
 /** The run was un-paused: the next commit starts every task that was scheduled meanwhile. */
 export const RunResumedData = z.object({ by: z.string().min(1).optional(), unauthenticated: z.literal(true).optional() });
+/**
+ * The run waits for a slot of its workflow's `concurrency:` (status QUEUED): nothing starts until
+ * run.admitted. `priority` (0..99, higher first) and then the time of this event order the queue;
+ * `key`: the value of `concurrency.key` the limit holds per (null without one).
+ */
+export const RunQueuedData = z.object({ priority: z.number().int().min(0).max(99), key: z.string().nullable(), limit: z.number().int().positive() });
+/** A slot was free: the queued run goes on (its first tasks start with the next commit). */
+export const RunAdmittedData = z.object({ by: z.string().min(1).optional() });
 /** An approval that was refused (not an approver, already decided, not a HUMAN task): kept for the audit trail, changes no state. */
 export const ApprovalRefusedData = z.object({
   task: z.string().min(1),
@@ -216,6 +224,8 @@ export const EVENT_DATA = {
   'signal.received': SignalReceivedData,
   'run.paused': RunPausedData,
   'run.resumed': RunResumedData,
+  'run.queued': RunQueuedData,
+  'run.admitted': RunAdmittedData,
   'notification.sent': NotificationSentData,
   'notification.dead_lettered': NotificationDeadLetteredData,
 } as const;
@@ -224,8 +234,11 @@ export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
 
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 
-/** PAUSED: active, and paused (`run.paused`): no new attempt starts until `run.resumed`. */
-export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED']);
+/**
+ * PAUSED: active, and paused (`run.paused`): no new attempt starts until `run.resumed`.
+ * QUEUED: waiting for a concurrency slot (`run.queued`): nothing starts until `run.admitted`.
+ */
+export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED', 'QUEUED']);
 export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
 export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -281,6 +294,8 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('signal.received'), data: SignalReceivedData }),
   EnvelopeBase.extend({ type: z.literal('run.paused'), data: RunPausedData }),
   EnvelopeBase.extend({ type: z.literal('run.resumed'), data: RunResumedData }),
+  EnvelopeBase.extend({ type: z.literal('run.queued'), data: RunQueuedData }),
+  EnvelopeBase.extend({ type: z.literal('run.admitted'), data: RunAdmittedData }),
   EnvelopeBase.extend({ type: z.literal('notification.sent'), data: NotificationSentData }),
   EnvelopeBase.extend({ type: z.literal('notification.dead_lettered'), data: NotificationDeadLetteredData }),
 ]);

@@ -19,3 +19,4 @@ export { commitWithRetry, MAX_COMMIT_ROUNDS } from './commit-with-retry.js';
 export { appendCommit, catchUp, type CaughtUp } from './run-log.js';
 export { performEffect, type EffectPerformer } from './perform-effect.js';
 export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, checkIdReuse, decideStart, generationRunId, reusable, runHead, winnerOf, type RunHead, type StartDecision } from './caller-ids.js';
+export { admissionOf, admitAfterCommit, checkPriority, admitFrom, admitWaiting, byAdmissionOrder, concurrencyKey, slotsOf, withSlots, type Admission, type QueuedRun, type Slots } from './admission.js';

@@ -34,6 +34,8 @@ export interface StartOptions {
    * (caller-start.ts), whose second start returns the run that has it.
    */
   runId?: string;
+  /** Overrides the workflow's `priority:` (0..99, checked: checkPriority) for this start's place in the concurrency queue. */
+  priority?: number;
 }
 
 export interface DriveOptions extends DriverHooks {

@@ -21,6 +21,7 @@ import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, S
 import { OutsideInputs } from './outside-inputs.js';
 import { beginRetry, beginRun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions } from './caller-start.js';
+import { LocalAdmissions } from './admissions.js';
 import type { WorkflowStatus } from '../events/index.js';
 
 export type { DriveOptions, EngineOptions, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
@@ -39,6 +40,8 @@ export class Engine {
   /** Where runs start (start-commit.ts), and the inputs from outside recorded (outside-inputs.ts). */
   private readonly starter: Starter;
   private readonly outside: OutsideInputs;
+  /** Concurrency slots freed by commits here, and the runs they admit (admissions.ts). */
+  private readonly admissions: LocalAdmissions;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -49,12 +52,29 @@ export class Engine {
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;
     this.starter = { store: this.store, clock: this.clock };
-    this.outside = new OutsideInputs({ store: this.store, clock: this.clock, load: (runId) => this.load(runId) });
+    this.admissions = new LocalAdmissions(this.store, this.clock);
+    this.outside = new OutsideInputs({
+      store: this.store, clock: this.clock, load: (runId) => this.load(runId),
+      onAppended: (events, after, def) => this.admissions.noteCommit(events, after, def),
+    });
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
   async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
-    return (await beginRun(this.starter, def, rawInput, opts, false)).snapshot.context.runId;
+    const begun = await beginRun(this.starter, def, rawInput, opts, false);
+    if (begun.admitted) this.admissions.add(begun.admitted);
+    return begun.snapshot.context.runId;
+  }
+
+  /**
+   * The runs this engine admitted to a concurrency slot (`concurrency:`) and
+   * has not driven, once the admissions under way are decided; taken (the
+   * list empties). An executor that drives runs elsewhere (NATS: kicks the
+   * engines) asks for them after a start, decide, signal or cancel.
+   */
+  async takeAdmitted(): Promise<string[]> {
+    await this.admissions.flush();
+    return this.admissions.take();
   }
 
   /**
@@ -68,6 +88,7 @@ export class Engine {
     const r = await startUnderId(this.store, def, opts, (runId) => beginRun(this.starter, def, rawInput, { ...opts, runId, exclusive: true }, false));
     if ('existing' in r) return { ...r.existing, existing: true };
     const begun = r.begun;
+    if (begun.admitted) this.admissions.add(begun.admitted);
     return { runId: begun.snapshot.context.runId, workflowId: def.id, version: def.version, status: begun.startEvents.at(-1)!.state.status, existing: false };
   }
 
@@ -136,9 +157,24 @@ export class Engine {
   }
 
   /** Drives a run as its only driver where the store can see to that (leaseRun: the file store). */
-  private async driveLoaded(loaded: Loaded, opts: DriveOptions, justStarted = false, held?: RunLease): Promise<RunView> {
+  private async driveLoaded(loaded: Loaded & { admitted?: string[] }, opts: DriveOptions, justStarted = false, held?: RunLease): Promise<RunView> {
     // A settled run is driven again only to start a failure workflow it has not started (the driver's
     // reconcile of a FAILED state asks for it, once by its run id); otherwise there is nothing to do.
+    const runId = loaded.snapshot.context.runId;
+    if (loaded.admitted) this.admissions.add(loaded.admitted);
+    // A QUEUED run: admitted first when a slot is free (then driven as it stands after run.admitted).
+    if (!justStarted && await this.admissions.beforeDrive(loaded.compiled.definition, runView(loaded.snapshot, loaded.seq).status, loaded.snapshot.context.input)) {
+      loaded = { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) };
+    }
+    try {
+      return await this.driveOwn(loaded, opts, justStarted, held);
+    } finally {
+      // The runs this drive's commits admitted are driven here next, with the same handlers.
+      await this.admissions.drain((id) => this.drive(id, { ...opts, onStarted: undefined } as DriveOptions));
+    }
+  }
+
+  private async driveOwn(loaded: Loaded & { admitted?: string[] }, opts: DriveOptions, justStarted: boolean, held?: RunLease): Promise<RunView> {
     const runId = loaded.snapshot.context.runId;
     if (loaded.snapshot.status !== 'active' && !(await this.pendingFailureRun(loaded))) {
       await releaseAfter(held, opts, runId);
@@ -161,7 +197,10 @@ export class Engine {
   private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
     if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled, snapshot }))) return runView(snapshot, seq, compiled.definition);
     const children = this.children ?? this.childRuns(opts, source);
-    const driver = new RunDriver({ ...this.hooks, ...opts, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}) });
+    // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
+    const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
+    const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.admissions.noteCommit(events, after, def); };
+    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}) });
     const stop = () => driver.stop();
     const drain = () => driver.drain();
     opts.signal?.addEventListener('abort', stop);
@@ -226,8 +265,12 @@ export class Engine {
    * recorded as `approval.refused` for the audit trail, as engines on NATS do,
    * and then thrown as an ApprovalRefusedError.
    */
-  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
-    return this.outside.decide(runId, taskId, decision, by, comment, opts);
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+    try {
+      return await this.outside.decide(runId, taskId, decision, by, comment, opts);
+    } finally {
+      await this.admissions.flush(); // a decision that settled the run freed its concurrency slot
+    }
   }
 
   /**
@@ -235,13 +278,20 @@ export class Engine {
    * engine or a later resume acts on it. A signal no WAIT would take is
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
-  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
-    return this.outside.signal(runId, name, opts);
+  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+    try {
+      return await this.outside.signal(runId, name, opts);
+    } finally {
+      await this.admissions.flush();
+    }
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.outside.cancel(runId, opts);
+  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+    const r = await this.outside.cancel(runId, opts);
+    // Its concurrency slot (if it held one) freed: the queued runs it let in are admitted before this returns.
+    await this.admissions.flush();
+    return r;
   }
 
   /**

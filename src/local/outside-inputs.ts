@@ -8,6 +8,7 @@
  * follows the log and acts on it; a later resume does too.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
 import { ApprovalRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
@@ -20,6 +21,8 @@ export interface OutsideInputsOptions {
   clock: Clock;
   /** The run folded from its log (the Engine's load): every round reads it afresh. */
   load(runId: string): Promise<LoadedRunLog>;
+  /** Told each event appended here with the state it led to (a settle frees a concurrency slot: admissions.ts). */
+  onAppended?(events: EventEnvelope[], after: RunSnapshot, def: Definition): void;
 }
 
 export class OutsideInputs {
@@ -39,10 +42,11 @@ export class OutsideInputs {
    * Appends `ev`, which leads run `runId` from sequence `seq` to `after`. Not marked as built by the fold:
    * its fields come from outside (a library caller, who and why, a signal's data), so the store parses it.
    */
-  private appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot): Promise<unknown> {
+  private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<void> {
     const ctx = after.context;
     const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
-    return appendCommit(this.store, runId, seq, randomHex(6), [env]);
+    await appendCommit(this.store, runId, seq, randomHex(6), [env]);
+    this.o.onAppended?.([env], after, def);
   }
 
   /**
@@ -57,7 +61,7 @@ export class OutsideInputs {
       if (ev === null) return { view: runView(snapshot, seq), refused: 'refused' };
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), refused: rejectionReason(snapshot, ev) };
-      await this.appendOne(runId, seq, ev, r.snapshot);
+      await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
       return { view: runView(r.snapshot, seq + 1, compiled.definition), refused: null };
     });
   }
@@ -107,7 +111,7 @@ export class OutsideInputs {
       const { compiled, snapshot, seq } = loaded;
       const review = reviewSignal(compiled, snapshot, req);
       if (!review.accepted) throw refuse(review.reason);
-      await this.appendOne(runId, seq, review.event, review.snapshot);
+      await this.appendOne(runId, seq, review.event, review.snapshot, compiled.definition);
       return runView(review.snapshot, seq + 1, compiled.definition);
     });
   }

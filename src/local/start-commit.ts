@@ -6,11 +6,12 @@
  * input the old run recorded, with the outputs the new run reuses.
  */
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
-import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
-import { markBuiltByFold, type EventEnvelope, type RunSource } from '../events/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
+import { ConcurrencyLimitError, HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
-import { type Clock, newRunId, randomHex, appendCommit } from '../executor/index.js';
-import { recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan } from '../runtime/index.js';
+import { type Admission, type Clock, admissionOf, admitFrom, newRunId, randomHex, appendCommit, withSlots } from '../executor/index.js';
+import { applyEvent, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
@@ -21,7 +22,7 @@ export interface Starter { store: EventStore; clock: Clock }
  * `startEvents`: the whole start commit, run.started first (a run that waits or settles at its start is
  * told to onCommit too); `lease`: held when this process is about to drive it.
  */
-export type Begun = Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease };
+export type Begun = Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]; lease?: RunLease; admitted?: string[] };
 
 /**
  * Checks the input and records run.started, with the starts of the first
@@ -51,6 +52,30 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   if (snapshot.status === 'error') {
     throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
   }
+  const adm = admissionOf(def, input, opts.priority);
+  const write = (queued: Admission | null) => recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time, snapshot, queued });
+  // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
+  const writeNow = (queued: Admission | null) => {
+    const at = new Date(clock.now()).toISOString();
+    return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}) }), queued });
+  };
+  if (!adm) return write(null);
+  // concurrency: decided under the (workflow, key) lock, the queued runs a free slot lets in admitted first (executor/admission.ts).
+  return withSlots(store, def, adm.key, async (slots) => {
+    const admitted = await admitFrom(store, clock, slots, adm.limit);
+    const holding = slots.holders.length + admitted.length;
+    if (holding >= adm.limit && adm.onLimit === 'refuse') throw new ConcurrencyLimitError(def.id, adm.limit, adm.key, holding);
+    const begun = await writeNow(holding >= adm.limit ? adm : null);
+    return admitted.length > 0 ? { ...begun, admitted } : begun;
+  });
+}
+
+interface Prepared { runId: string; hash: string; compiled: CompiledWorkflow; time: string; snapshot: RunSnapshot; queued: Admission | null }
+
+/** Appends the start commit: run.started, then run.queued (nothing starts) or the first tasks' starts when this process drives the run. */
+async function recordStart({ store, clock }: Starter, def: Definition, input: Record<string, unknown>, opts: StartOptions & { exclusive?: boolean }, drive: boolean, p: Prepared): Promise<Begun> {
+  const { runId, hash, compiled, time, snapshot, queued } = p;
+  const withStarts = drive && queued === null;
   const started: EventEnvelope = {
     runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
     data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, ...(opts.source ? { source: opts.source } : {}) },
@@ -62,10 +87,12 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   const dedupKey = opts.runId && !opts.exclusive ? 'start' : `start-${randomHex(6)}`;
   // A retry's reused tasks that are ready at once complete in the start commit, driven here or not:
   // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
+  const retryOf = opts.source?.retryOf;
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
-  const first = withStarts || reuses
-    ? prepareCommit(compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
-    : { events: [], snapshot, seq: 1 };
+  const first = queued !== null ? queuedCommit(compiled, snapshot, time, queued)
+    : withStarts || reuses
+      ? prepareCommit(compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
+      : { events: [], snapshot, seq: 1 };
   // A run this process is about to drive is leased before it exists: a `serve` scanning the store
   // meanwhile finds it driven, instead of taking it between its start and this process's lease.
   const lease = withStarts ? await store.leaseRun?.(runId) : undefined;
@@ -77,6 +104,14 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     throw err;
   }
   return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
+}
+
+/** run.queued after run.started (seq 2): the run waits QUEUED for a slot, nothing started. */
+function queuedCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, time: string, adm: Admission): { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number } {
+  const ev: PendingEvent = { type: 'run.queued', time, data: { priority: adm.priority, key: adm.key, limit: adm.limit } };
+  const after = applyEvent(compiled, snapshot, ev).snapshot;
+  const ctx = after.context;
+  return { events: [{ ...ev, runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: 2, state: recordedState(after) } as EventEnvelope], snapshot: after, seq: 2 };
 }
 
 /** The start of a retry of the FAILED or CANCELLED run `runId` (Engine.retry, Engine.runRetry); `load`: the Engine's. */

@@ -26,6 +26,7 @@ export function eventDetail(e: EventEnvelope): string {
     case 'signal.received': return e.data.by ? `from ${e.data.by}` : '';
     case 'run.cancelled': case 'run.paused': return [e.data.by ? `by ${e.data.by}` : '', e.data.reason ?? ''].filter(Boolean).join(' ');
     case 'run.resumed': return e.data.by ? `by ${e.data.by}` : '';
+    case 'run.queued': return `waiting for a slot (priority ${e.data.priority}${e.data.key !== null ? `, key ${e.data.key}` : ''})`;
     case 'run.failed': return e.data.error.message;
     case 'run.started': return e.data.source?.parent ? `child of ${e.data.source.parent.runId}` : e.data.source?.event ? `event ${e.data.source.event}` : e.data.source?.schedule ? `schedule slot ${e.data.source.schedule.slot}` : e.data.source?.retryOf ? `retry of ${e.data.source.retryOf.runId}` : '';
     case 'notification.sent': return `${e.data.on} to ${e.data.target}`;

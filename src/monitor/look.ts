@@ -45,6 +45,7 @@ export function runLook(status: WorkflowStatus, c: Colors): Look {
     case 'RUNNING': return { glyph: GLYPHS.running, word: 'RUNNING', paint: c.cyan };
     case 'WAITING': return { glyph: GLYPHS.waiting, word: 'WAITING', paint: c.magenta };
     case 'PAUSED': return { glyph: GLYPHS.paused, word: 'PAUSED', paint: c.yellow };
+    case 'QUEUED': return { glyph: GLYPHS.pending, word: 'QUEUED', paint: c.dim };
   }
 }
 

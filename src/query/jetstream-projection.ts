@@ -161,7 +161,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       if (rev !== null) {
         stats.applied++;
         written.delete(runId);
-        if (!('record' in value) || value.record.status === 'RUNNING' || value.record.status === 'WAITING' || value.record.status === 'PAUSED') {
+        if (!('record' in value) || value.record.status === 'RUNNING' || value.record.status === 'WAITING' || value.record.status === 'PAUSED' || value.record.status === 'QUEUED') {
           written.set(runId, { value, revision: rev, at: Date.now(), ...(tracked ? { tracked } : {}) });
           if (written.size > WRITTEN_KEPT) written.delete(written.keys().next().value!);
         }

@@ -195,6 +195,7 @@ function resultText(status: RunRecord['status'], outputJson: string | null, erro
     case 'FAILED': return error ?? 'failed';
     case 'CANCELLED': return error ?? 'cancelled';
     case 'PAUSED': return 'paused';
+    case 'QUEUED': return 'queued for a concurrency slot';
     case 'WAITING': return [
       ...waiting.map((w) => `${w.task} waits for approval${w.approvers.length > 0 ? ` by ${w.approvers.join(' or ')}` : ''}`),
       ...signals.map((s) => `${s.task} waits for ${s.signal === undefined ? 'a signal' : `signal ${s.signal}`}`),

@@ -44,6 +44,9 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'run.failed': return { type: 'run.fail', time, error: ev.data.error };
     case 'run.paused': return { type: 'run.pause', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.reason !== undefined ? { reason: ev.data.reason } : {}) };
     case 'run.resumed': return { type: 'run.resume', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
+    // Queued for a concurrency slot: a pause that only admission ends (the machine's run.pause / run.resume, marked).
+    case 'run.queued': return { type: 'run.pause', time, queued: true };
+    case 'run.admitted': return { type: 'run.resume', time, admitted: true };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
     case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
     case 'notification.sent':
@@ -96,7 +99,7 @@ export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
     if (snapshot.value === 'cancelled') return 'CANCELLED';
   }
   // Paused and active: nothing new starts until run.resumed.
-  if (snapshot.status === 'active' && snapshot.context.paused === true) return 'PAUSED';
+  if (snapshot.status === 'active' && snapshot.context.paused === true) return snapshot.context.queued === true ? 'QUEUED' : 'PAUSED';
   // Counted as tasks change in a long run (task-table.ts), not by a scan per event.
   const { tasks } = snapshot.context;
   if (countWithStatus(tasks, ACTIVE_TASK_STATUSES) > 0) return 'RUNNING';
@@ -222,7 +225,9 @@ function valueText(value: unknown): string {
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
   if (ev.type === 'run.paused') return 'the run is already paused';
-  if (ev.type === 'run.resumed') return 'the run is not paused';
+  if (ev.type === 'run.resumed') return snapshot.context.queued === true ? 'the run is QUEUED for a concurrency slot: only its admission lets it go (cancel it, or free a slot)' : 'the run is not paused';
+  if (ev.type === 'run.queued') return 'only a run that has just started is queued';
+  if (ev.type === 'run.admitted') return 'the run is not queued';
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused'
     || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);

@@ -316,7 +316,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.post('/api/workflows/:id/start', async (c) => {
     const body = parseBody(StartBody, await jsonBody(c));
     const id = body.runId !== undefined ? { runId: body.runId, ...(body.idReuse !== undefined ? { idReuse: body.idReuse } : {}) } : undefined;
-    return c.json(await backend.actions(actor(c)).start(c.req.param('id'), body.input, body.version, id));
+    const opts = id || body.priority !== undefined ? { ...id, ...(body.priority !== undefined ? { priority: body.priority } : {}) } : undefined;
+    return c.json(await backend.actions(actor(c)).start(c.req.param('id'), body.input, body.version, opts));
   });
   app.post('/api/events/:type', async (c) => {
     const body = parseBody(EmitBody, await jsonBody(c));

@@ -26,7 +26,8 @@ export interface Actions {
   resume(runId: string, as?: string): Promise<ActionResult>;
   retry(runId: string, as?: string): Promise<{ runId: string }>;
   /** `id`: a caller-chosen run id (and its reuse policy): a duplicate start returns that run, `existing: true`. */
-  start(workflowId: string, input: Record<string, unknown>, version?: number, id?: { runId: string; idReuse?: IdReusePolicy }): Promise<StartResult>;
+  /** `opts`: a caller-chosen run id and its reuse policy; `priority`: overrides the workflow's for the concurrency queue. */
+  start(workflowId: string, input: Record<string, unknown>, version?: number, opts?: { runId?: string; idReuse?: IdReusePolicy; priority?: number }): Promise<StartResult>;
   emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
 }
 

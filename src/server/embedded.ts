@@ -109,11 +109,14 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;
         // Recorded like `ledgerflow run`'s start: the file and its handler module, so any serve or resume finds them.
         const source = pick.file ? { source: { file: pick.file, ...(loaded?.handlersPath ? { handlers: loaded.handlersPath } : {}) } } : {};
-        if (id) {
-          const started = await engine.startRun(definition, input, { ...source, ...id });
+        const priority = id?.priority !== undefined ? { priority: id.priority } : {};
+        if (id?.runId !== undefined) {
+          const started = await engine.startRun(definition, input, { ...source, ...priority, runId: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) });
           return { runId: started.runId, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
         }
-        return { runId: await engine.start(definition, input, source) };
+        // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
+        const runId = await engine.start(definition, input, { ...source, ...priority });
+        return definition.concurrency ? { runId, status: (await engine.status(runId)).status } : { runId };
       },
       async emit(type, data, id) {
         const cat = loadTriggerCatalog({ definitionsDir });

@@ -48,6 +48,7 @@ export function toHttpError(err: unknown): { status: number; body: ApiErrorBody 
     const status = err.code === 'LF_APPROVAL_REFUSED' && err.meta.notApprover === true ? 403
       : err instanceof RunNotFoundError ? 404
       : CONFLICT_CODES.has(err.code) ? 409
+      : err.code === 'LF_CONCURRENCY_LIMIT' ? 429
         : err.code === 'LF_DEFINITION_INVALID' || err instanceof UsageError || err.code === 'LF_RUN_CANNOT_START' || err.code === 'LF_UNSUPPORTED_TASK_TYPE' ? 400
           : err.code === 'LF_STORE' || err.code === 'LF_STORE_UNUSABLE' ? 503
             : 500;

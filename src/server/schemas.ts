@@ -1,6 +1,6 @@
 /** The request bodies of the API, checked with zod at the boundary; a failure is a 400 naming the field. */
 import { z } from 'zod';
-import type { Definition } from '../definition/index.js';
+import { PrioritySchema, type Definition } from '../definition/index.js';
 import { InputError } from '../errors/index.js';
 import { RUN_ID_PATTERN, SignalBodySchema } from '../events/index.js';
 import { CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
@@ -18,6 +18,8 @@ export const StartBody = z.object({
   input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional(),
   // A caller-chosen run id: a second start with it returns that run (docs/runs.md#caller-chosen-run-ids).
   runId: CallerRunIdSchema.optional(), idReuse: IdReuseSchema.optional(),
+  // Overrides the workflow's priority: for its place in the concurrency queue (docs/language.md#concurrency-limits-and-priority).
+  priority: PrioritySchema.optional(),
 }).strict().refine((b) => b.idReuse === undefined || b.runId !== undefined, { error: 'idReuse needs runId: it says when that id may start a new run', path: ['idReuse'] });
 export const EmitBody = z.object({ data: z.unknown().default({}), id: z.string().min(1).max(200).optional() }).strict();
 export const SessionBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();

@@ -16,7 +16,7 @@ import { RunBusyError, StoreError } from '../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
 import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
-import { tryLock } from './lock.js';
+import { tryLock, withLock } from './lock.js';
 import { storeIoError } from './io-errors.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
 import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
@@ -45,6 +45,7 @@ export class FileEventStore implements EventStore {
   readonly dir: string;
   readonly runsDir: string;
   readonly journalDir: string;
+  private locksMade: Promise<void> | undefined;
   private readonly pollMs: number;
   private readonly warn: (message: string) => void;
   /** Runs whose kept torn lines were already warned about by this instance. */
@@ -215,6 +216,15 @@ export class FileEventStore implements EventStore {
     const got = await tryLock(path, Number.POSITIVE_INFINITY);
     if ('holder' in got) throw new RunBusyError(runId, got.holder, path);
     return got;
+  }
+
+  /** `<dir>/locks/<name>.lock`, the lock file rules of lock.ts: a dead holder's is broken at once, a live one's waited for. */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (!isRunId(name)) throw new StoreError(`invalid lock name ${JSON.stringify(name)}`, { name });
+    const locks = join(this.dir, 'locks');
+    this.locksMade ??= mkdir(locks, { recursive: true }).then(() => undefined);
+    await this.locksMade;
+    return withLock(join(locks, `${name}.lock`), { timeoutMs: 30_000, staleMs: 30_000 }, fn);
   }
 
   async tornTail(runId: string): Promise<TornTail | null> {

@@ -117,6 +117,15 @@ export interface EventStore {
    * the expected sequence alone.
    */
   leaseRun?(runId: string): Promise<RunLease>;
+  /**
+   * Optional: runs `fn` while no other process runs one under the same
+   * `name` (a short token: [A-Za-z0-9_-]); admission to a workflow's
+   * concurrency slots (executor/admission.ts) decides under it. The file
+   * store holds a lock file (broken at once when its holder died on this
+   * host); JetStream a KV entry created at revision 0 (one that outlives its
+   * holder's `ttl` is taken over). Stores without it are used by one process.
+   */
+  exclusive?<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
   close(): Promise<void>;

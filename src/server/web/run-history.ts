@@ -93,6 +93,8 @@ export function summarize(e: PageEvent): string {
     case 'signal.received': return `signal ${String(d.name)}${who}`;
     case 'run.paused': return `paused${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
     case 'run.resumed': return `resumed${who}`;
+    case 'run.queued': return `queued for a concurrency slot (priority ${String(d.priority)}${str(d.key) ? `, key ${String(d.key)}` : ''})`;
+    case 'run.admitted': return 'admitted: a concurrency slot is free';
     case 'run.cancelled': return `cancelled${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
     case 'run.failed': return `failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}`;
     default: return e.type;

@@ -9,7 +9,7 @@ const TONES: Record<string, Tone> = {
   FAILED: 'bad', TIMED_OUT: 'bad', CORRUPT: 'bad',
   RUNNING: 'run', IN_PROGRESS: 'run', SCHEDULED: 'run', RETRYING: 'run',
   WAITING: 'wait', PENDING_APPROVAL: 'wait', PAUSED: 'wait',
-  PENDING: 'idle',
+  PENDING: 'idle', QUEUED: 'idle',
   SKIPPED: 'off', CANCELLED: 'off',
 };
 
@@ -27,5 +27,5 @@ export const COLOURS: Record<Tone, { fill: string; stroke: string; text: string 
   off: { fill: '#f4f5f7', stroke: '#c4c9d1', text: '#7b8494' },
 };
 
-export const RUN_STATUSES = ['RUNNING', 'WAITING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const RUN_STATUSES = ['RUNNING', 'WAITING', 'PAUSED', 'QUEUED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export const SETTLED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);

@@ -30,7 +30,7 @@
  * expectation can both be stored: readers take the first (codec.ts,
  * decodeNextCommit) and an append checks it was that one (append-races.ts).
  */
-import { DeliverPolicy, type NatsConnection, type PubAck } from 'nats';
+import { DeliverPolicy, StorageType, type NatsConnection, type PubAck } from 'nats';
 import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
@@ -47,6 +47,7 @@ import { readAllRuns } from './read-all.js';
 import { getMessage, runMessages } from './run-messages.js';
 import { RunPositions, type RunPos } from './run-positions.js';
 import { scanMessages } from './scan.js';
+import { KvExclusive } from './exclusive.js';
 
 const LIST_CONCURRENCY = 32;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
@@ -60,6 +61,7 @@ export class JetStreamEventStore implements EventStore {
   private readonly follows = new Set<Subscription>();
   private readonly followContext: FollowContext;
   private closed = false;
+  private exclusives: KvExclusive | undefined;
 
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
@@ -80,6 +82,13 @@ export class JetStreamEventStore implements EventStore {
   /** Connects and creates the stream if missing. Optional: every other method does it on first use. */
   async connect(): Promise<void> {
     await this.link.ready();
+  }
+
+  /** Under a KV entry every engine and client of the cluster sees (exclusive.ts): admission to concurrency slots. */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (!isRunId(name)) throw new StoreError(`invalid lock name ${JSON.stringify(name)}`, { name });
+    this.exclusives ??= new KvExclusive(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
+    return this.exclusives.run(name, fn);
   }
 
   /** The store's NATS connection, for components that share it (work queues, KV, tests reading stats). */

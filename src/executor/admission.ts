@@ -1,0 +1,183 @@
+/**
+ * Concurrency limits and priority (`concurrency:` / `priority:` on a
+ * workflow, docs/language.md#concurrency-limits-and-priority), for every
+ * executor: the in-process Engine's start (local/start-commit.ts), the
+ * commits that settle a run (local and NATS alike) and resume/serve call
+ * these. No slot table is stored: who holds a slot is read from the runs'
+ * logs, the truth (a run holds one from its start or run.admitted until its
+ * log says it settled, however that happened, so a dead process never keeps
+ * one), and every decision is taken under the store's `exclusive` lock for
+ * (workflow, key), so two processes or engines never both take the last slot.
+ */
+import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
+import { canonicalJson, resolveTemplate } from '../expressions/index.js';
+import { SETTLED_STATUSES, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import { applyEvent, foldEvents, recordedState } from '../runtime/index.js';
+import type { EventStore, RunSummary } from '../store/index.js';
+import type { Clock } from './clock.js';
+import { commitWithRetry } from './commit-with-retry.js';
+import { appendCommit } from './run-log.js';
+import { sha256Hex } from '../digest/index.js';
+
+/** What a start of a workflow with `concurrency:` is subject to. */
+export interface Admission { limit: number; key: string | null; onLimit: OnLimit; priority: number }
+
+/** The admission of a start (`priority`: the start's override, checked), or null when the workflow has no `concurrency:`. */
+export function admissionOf(def: Definition, input: Record<string, unknown>, priority?: number): Admission | null {
+  const c = def.concurrency;
+  if (!c) return null;
+  return { limit: c.limit, key: concurrencyKey(def, input), onLimit: c.onLimit, priority: checkPriority(priority) ?? def.priority ?? DEFAULT_PRIORITY };
+}
+
+/**
+ * A start's priority (`--priority`, the API's `priority`, the HTTP start's), checked at the boundary:
+ * a whole number 0..99 (text of one from a flag); undefined when none was given. A UsageError naming `what` otherwise.
+ */
+export function checkPriority(value: unknown, what = 'priority'): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d{1,2}$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_PRIORITY) return n;
+  throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`, { option: what, value: String(value) });
+}
+
+/** The value of `concurrency.key` for a run's input (text; a value that is not text as canonical JSON); null without a key. */
+export function concurrencyKey(def: Definition, input: Record<string, unknown>): string | null {
+  const template = def.concurrency?.key;
+  if (template === undefined) return null;
+  const v = resolveTemplate(template, { input, workflow: { id: def.id, runId: '', version: def.version }, tasks: {} });
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : canonicalJson(v);
+}
+
+/** A queued run, in the order admission takes them: higher priority first, then earlier run.queued, then run id. */
+export interface QueuedRun { runId: string; priority: number; queuedAt: string }
+
+/** Who holds the slots of (workflow, key), and who waits for one. */
+export interface Slots { holders: string[]; queued: QueuedRun[] }
+
+interface RunFacts { key: string | null; queued: QueuedRun | null }
+/** A run's key and queue entry: from its run.started and run.queued, which never change. */
+const factsCache = new Map<string, RunFacts>();
+const FACTS_CACHE_MAX = 50_000;
+
+async function factsOf(store: EventStore, def: Definition, runId: string): Promise<RunFacts | null> {
+  const cacheKey = `${runId}\u0000${def.id}\u0000${def.concurrency?.key ?? ''}`;
+  const hit = factsCache.get(cacheKey);
+  if (hit) return hit;
+  const [first, second] = await store.read(runId, { toSeq: 2 });
+  if (first?.type !== 'run.started') return null;
+  const queued = second?.type === 'run.queued' ? { runId, priority: second.data.priority, queuedAt: second.time } : null;
+  const facts = { key: concurrencyKey(def, first.data.input), queued };
+  if (factsCache.size >= FACTS_CACHE_MAX) factsCache.clear();
+  factsCache.set(cacheKey, facts);
+  return facts;
+}
+
+export function byAdmissionOrder(a: QueuedRun, b: QueuedRun): number {
+  return b.priority - a.priority || (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+}
+
+/** The slots of `def`'s workflow for `key`, read from the store: every run not settled holds one, unless it is QUEUED. */
+export async function slotsOf(store: EventStore, def: Definition, key: string | null): Promise<Slots> {
+  const holders: string[] = [];
+  const queued: QueuedRun[] = [];
+  for (const run of await unsettledRuns(store, def.id)) {
+    const facts = await factsOf(store, def, run.runId);
+    if (!facts || facts.key !== key) continue;
+    if (run.status === 'QUEUED') queued.push(facts.queued ?? { runId: run.runId, priority: DEFAULT_PRIORITY, queuedAt: run.startedAt });
+    else holders.push(run.runId);
+  }
+  return { holders, queued: queued.sort(byAdmissionOrder) };
+}
+
+/** Runs known settled, per store: a settled run never goes again, so a store that lists runs one by one (the file store) skips reading them. */
+const settledKnown = new WeakMap<EventStore, Set<string>>();
+
+/** A store whose runs can be listed by id and summarised one at a time (FileEventStore). */
+interface ListsOneByOne { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
+
+/** The runs of `workflowId` that have not settled: read from their logs, skipping runs this process has seen settled. */
+async function unsettledRuns(store: EventStore, workflowId: string): Promise<RunSummary[]> {
+  const byOne = store as Partial<ListsOneByOne>;
+  if (typeof byOne.runIds !== 'function' || typeof byOne.summary !== 'function') {
+    return (await store.listRuns({ workflowId })).filter((r) => !SETTLED_STATUSES.includes(r.status));
+  }
+  let known = settledKnown.get(store);
+  if (!known) settledKnown.set(store, (known = new Set()));
+  const out: RunSummary[] = [];
+  for (const runId of await byOne.runIds.call(store)) {
+    if (known.has(runId)) continue;
+    const s = await byOne.summary.call(store, runId).catch(() => null);
+    if (!s) continue;
+    if (SETTLED_STATUSES.includes(s.status)) known.add(runId);
+    else if (s.workflowId === workflowId) out.push(s);
+  }
+  return out;
+}
+
+/** In this process, one decision per (workflow, key) at a time; across processes the store's `exclusive` sees to it. */
+const local = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` with the slots of (workflow, key), no other admission of them deciding meanwhile. */
+export async function withSlots<T>(store: EventStore, def: Definition, key: string | null, fn: (slots: Slots) => Promise<T>): Promise<T> {
+  const name = `admission-${sha256Hex(`${def.id}\u0000${key ?? ''}`).slice(0, 32)}`;
+  const before = local.get(name) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(() => (store.exclusive ? store.exclusive(name, async () => fn(await slotsOf(store, def, key))) : slotsOf(store, def, key).then(fn)));
+  local.set(name, mine);
+  try {
+    return await mine;
+  } finally {
+    if (local.get(name) === mine) local.delete(name);
+  }
+}
+
+/**
+ * Admits queued runs while (workflow, key) has free slots, under the lock
+ * withSlots holds: each gets run.admitted (status RUNNING; its first tasks
+ * start with the next commit of whoever drives it). Returns the runs admitted.
+ */
+export async function admitFrom(store: EventStore, clock: Clock, slots: Slots, limit: number, by?: string): Promise<string[]> {
+  const admitted: string[] = [];
+  let free = limit - slots.holders.length;
+  for (const q of slots.queued) {
+    if (free <= 0) break;
+    if (await admitOne(store, clock, q.runId, by)) { admitted.push(q.runId); free -= 1; }
+  }
+  return admitted;
+}
+
+/** Appends run.admitted to a run still QUEUED; false when it no longer is (cancelled meanwhile, or admitted by another). */
+async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<boolean> {
+  return commitWithRetry(runId, async () => {
+    const events = await store.read(runId);
+    if (events.length === 0) return false;
+    const { compiled, snapshot, seq } = foldEvents(events);
+    if (snapshot.status !== 'active' || snapshot.context.queued !== true) return false;
+    const ev: PendingEvent = { type: 'run.admitted', time: new Date(clock.now()).toISOString(), data: by ? { by } : {} };
+    const r = applyEvent(compiled, snapshot, ev);
+    if (!r.accepted) return false;
+    const ctx = r.snapshot.context;
+    const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
+    await appendCommit(store, runId, seq, 'admit', [env]);
+    return true;
+  });
+}
+
+/**
+ * After a commit: when it settled a run of a workflow with `concurrency:`,
+ * admits what the slot it held lets in. Returns the runs admitted (their
+ * executor drives them: the in-process Engine here, the NATS engines when
+ * kicked); [] for every other commit, at no cost.
+ */
+export async function admitAfterCommit(store: EventStore, clock: Clock, def: Definition, input: Record<string, unknown>, events: readonly EventEnvelope[], by?: string): Promise<string[]> {
+  const last = events.at(-1);
+  if (!def.concurrency || !last || !SETTLED_STATUSES.includes(last.state.status)) return [];
+  return admitWaiting(store, clock, def, concurrencyKey(def, input), by);
+}
+
+/** Admits the queued runs of (workflow, key) the free slots let in (resume, serve, a settle). */
+export async function admitWaiting(store: EventStore, clock: Clock, def: Definition, key: string | null, by?: string): Promise<string[]> {
+  if (!def.concurrency) return [];
+  const { limit } = def.concurrency;
+  return withSlots(store, def, key, (slots) => admitFrom(store, clock, slots, limit, by));
+}

@@ -1,0 +1,61 @@
+/**
+ * EventStore.exclusive on JetStream: one KV entry per name in the bucket
+ * LF_ADMISSION, created at revision 0 (kv.create fails while another holder's
+ * entry stands) and deleted at that revision when done. A holder that died
+ * leaves its entry: it is taken over (kv.update at its revision, so only one
+ * waiter wins) once older than STALE_MS, and the bucket's max age drops it
+ * anyway. Every engine and client of the cluster meets the same entries, so
+ * admission decisions (executor/admission.ts) never overlap, whichever
+ * process or node is lost.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StorageType, type KV, type NatsConnection } from 'nats';
+import { StoreError } from '../../errors/index.js';
+
+export const ADMISSION_BUCKET = 'LF_ADMISSION';
+/** A decision takes milliseconds; an entry this old belongs to a holder that died mid-way. */
+const STALE_MS = 15_000;
+/** Waiting longer than this for a live holder is an error (StoreError), never a silent skip. */
+const WAIT_MS = 60_000;
+
+export class KvExclusive {
+  private kvPromise: Promise<KV> | undefined;
+
+  constructor(private readonly connection: () => Promise<NatsConnection>, private readonly opts: { replicas?: number; memory?: boolean } = {}) {}
+
+  private kv(): Promise<KV> {
+    this.kvPromise ??= (async () => (await this.connection()).jetstream().views.kv(ADMISSION_BUCKET, {
+      history: 1, replicas: this.opts.replicas ?? 1, ttl: 4 * STALE_MS,
+      storage: this.opts.memory ? StorageType.Memory : StorageType.File,
+    }))();
+    this.kvPromise.catch(() => { this.kvPromise = undefined; });
+    return this.kvPromise;
+  }
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const kv = await this.kv();
+    const holder = JSON.stringify({ at: new Date().toISOString() });
+    const giveUpAt = Date.now() + WAIT_MS;
+    let revision = 0;
+    for (let pause = 2; revision === 0; pause = Math.min(pause * 2, 100)) {
+      try {
+        revision = await kv.create(name, holder);
+        break;
+      } catch (err) {
+        if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err;
+      }
+      const e = await kv.get(name);
+      if (e && e.operation === 'PUT' && Date.now() - e.created.getTime() > STALE_MS) {
+        revision = await kv.update(name, holder, e.revision).catch(() => 0);
+        if (revision !== 0) break;
+      }
+      if (Date.now() > giveUpAt) throw new StoreError(`lock ${name} in KV ${ADMISSION_BUCKET} held for over ${WAIT_MS} ms`, { name });
+      await sleep(pause);
+    }
+    try {
+      return await fn();
+    } finally {
+      await kv.delete(name, { previousSeq: revision }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/** Concurrency limits and priority through the library (docs/language.md#concurrency-limits-and-priority). */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Engine, FileEventStore, MemoryEventStore, parseDefinition, type Definition } from '../../src/index.js';
+
+function def(concurrency: string, extra = ''): Definition {
+  const r = parseDefinition(`workflow:
+  id: invoice
+  input:
+    required: [customer]
+  concurrency: ${concurrency}
+${extra}  tasks:
+    - { id: review, type: HUMAN, approvers: [ops] }
+`);
+  expect(r.diagnostics).toEqual([]);
+  return r.definition!;
+}
+
+const handlers = {};
+
+describe('concurrency limits through the library', () => {
+  it('limit 2: the third run is QUEUED, and approving one admits it', async () => {
+    const engine = new Engine({ store: new MemoryEventStore() });
+    const d = def('{ limit: 2 }');
+    const a = await engine.run(d, { customer: 'acme' }, { handlers });
+    const b = await engine.run(d, { customer: 'acme' }, { handlers });
+    const c = await engine.run(d, { customer: 'acme' }, { handlers });
+    expect([a.status, b.status, c.status]).toEqual(['WAITING', 'WAITING', 'QUEUED']);
+    expect((await engine.events(c.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued']);
+    await engine.decide(a.runId, 'review', 'approved', 'ops');
+    const done = await engine.drive(a.runId, { handlers });
+    expect(done.status).toBe('COMPLETED');
+    expect((await engine.status(c.runId)).status).toBe('WAITING');
+    expect((await engine.events(c.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.admitted']);
+  });
+
+  it('per key: the limit holds for each customer on its own', async () => {
+    const engine = new Engine({ store: new MemoryEventStore() });
+    const d = def('{ limit: 1, key: "${workflow.input.customer}" }');
+    const statuses = [];
+    for (const customer of ['acme', 'acme', 'globex']) statuses.push((await engine.run(d, { customer }, { handlers })).status);
+    expect(statuses).toEqual(['WAITING', 'QUEUED', 'WAITING']);
+  });
+
+  it('refuse: the start fails with LF_CONCURRENCY_LIMIT and nothing is written', async () => {
+    const engine = new Engine({ store: new MemoryEventStore() });
+    const d = def('{ limit: 1, on_limit: refuse }');
+    await engine.run(d, { customer: 'acme' }, { handlers });
+    await expect(engine.run(d, { customer: 'acme' }, { handlers })).rejects.toMatchObject({ code: 'LF_CONCURRENCY_LIMIT' });
+    expect(await engine.list()).toHaveLength(1);
+  });
+
+  it('queued runs are admitted by priority, then arrival; cancelling one frees nothing and is not admitted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-conc-'));
+    const engine = new Engine({ store: new FileEventStore(dir) });
+    const d = def('{ limit: 1 }');
+    const holder = await engine.run(d, { customer: 'a' }, { handlers });
+    const low = await engine.run(d, { customer: 'b' }, { handlers, priority: 10 });
+    const first = await engine.run(d, { customer: 'c' }, { handlers });
+    const high = await engine.run(d, { customer: 'd' }, { handlers, priority: 90 });
+    const cancelled = await engine.run(d, { customer: 'e' }, { handlers, priority: 99 });
+    expect((await engine.cancel(cancelled.runId, { by: 'me' })).view.status).toBe('CANCELLED');
+    const order: string[] = [];
+    let current = holder.runId;
+    for (let i = 0; i < 3; i++) {
+      await engine.decide(current, 'review', 'approved', 'ops');
+      await engine.drive(current, { handlers });
+      const next = (await engine.list({ workflowId: 'invoice' })).find((r) => r.status === 'WAITING');
+      order.push(next!.runId);
+      current = next!.runId;
+    }
+    expect(order).toEqual([high.runId, first.runId, low.runId]);
+    expect((await engine.events(cancelled.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.cancelled']);
+  });
+});
