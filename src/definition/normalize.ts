@@ -7,7 +7,7 @@
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import {
-  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES, type IdReusePolicy,
+  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
   type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule,
@@ -208,6 +208,12 @@ export function notificationRules(v: unknown): NotificationRule[] {
   });
 }
 
+/** `timeout:` and its policy (default fail), or nothing when the workflow has no timeout. */
+function runTimeout(wf: Raw): Pick<Definition, 'timeoutMs' | 'timeoutPolicy'> {
+  const timeoutMs = duration(wf.timeout);
+  return timeoutMs === undefined ? {} : { timeoutMs, timeoutPolicy: oneOf(wf.timeout_policy, RUN_TIMEOUT_POLICIES) ?? 'fail' };
+}
+
 /** `wf` is the raw value of the top-level `workflow:` key. */
 export function normalize(wf: Raw): Definition {
   const id = str(wf.id) ?? '';
@@ -227,5 +233,6 @@ export function normalize(wf: Raw): Definition {
     handlers: str(wf.handlers),
     idReuse: (ID_REUSE_POLICIES as readonly unknown[]).includes(wf.id_reuse) ? wf.id_reuse as IdReusePolicy : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
+    ...runTimeout(wf),
   });
 }

@@ -6,7 +6,7 @@
  * the whole graph.
  */
 import { z } from 'zod';
-import { ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES } from './types.js';
+import { ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
@@ -249,6 +249,11 @@ export const WorkflowSchema = z.object({
     .meta({ description: 'What a start with a caller-chosen run id (`run --id`) does when that id has a run already (default reject_duplicate: return that run).' }),
   notifications: NotificationsSchema.optional()
     .meta({ description: 'Who hears of status changes: NATS subjects and webhooks (at least once; each delivery noted in the run\'s history).' }),
+  // Run timeout (docs/runs.md#run-timeouts)
+  timeout: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'a run timeout must be longer than 0, e.g. "2h" (leave timeout out to let runs take as long as they need)' }).optional()
+    .meta({ description: 'How long a run may take from its start, paused time included: past it, it ends as timeout_policy says (error LF_RUN_TIMEOUT).' }),
+  timeout_policy: z.enum(RUN_TIMEOUT_POLICIES, { error: `expected one of ${RUN_TIMEOUT_POLICIES.join(', ')}` }).optional()
+    .meta({ description: 'What a run that reaches its timeout becomes: fail (default: FAILED, the failure workflow runs) or cancel (CANCELLED).' }),
 });
 
 export const DefinitionSchema = z.object({ workflow: WorkflowSchema });

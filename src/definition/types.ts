@@ -217,6 +217,10 @@ export interface NotificationRule {
 export const ID_REUSE_POLICIES = ['reject_duplicate', 'allow_after_failure', 'allow'] as const;
 export type IdReusePolicy = (typeof ID_REUSE_POLICIES)[number];
 
+/** What a run past its workflow `timeout:` becomes: FAILED (`fail`, the default) or CANCELLED. */
+export const RUN_TIMEOUT_POLICIES = ['fail', 'cancel'] as const;
+export type RunTimeoutPolicy = (typeof RUN_TIMEOUT_POLICIES)[number];
+
 export interface Definition {
   id: string;
   name: string;
@@ -235,4 +239,7 @@ export interface Definition {
   idReuse?: IdReusePolicy;
   /** `notifications:` (src/notify); absent when the file has none, so older definitions hash as they did. */
   notifications?: NotificationRule[];
+  /** `timeout:` / `timeout_policy:` (docs/runs.md#run-timeouts); both absent when the file has no timeout, so older definitions hash as they did. */
+  timeoutMs?: number;
+  timeoutPolicy?: RunTimeoutPolicy;
 }
