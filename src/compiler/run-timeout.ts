@@ -22,6 +22,9 @@ export const RUN_TIMEOUT_EVENT = `timer.run_timeout.${RUN_TIMER_TASK}`;
 /** The run error of a run that reached its timeout. */
 export const RUN_TIMEOUT_CODE = 'LF_RUN_TIMEOUT';
 
+/** Whether a timer (or a timer.fired's data) is the run timeout's rather than a task's. */
+export const isRunTimer = (t: { task: string }): boolean => t.task === RUN_TIMER_TASK;
+
 /** The run timer for a run started at `startMs`, or null when the workflow has no timeout. */
 export function runTimer(def: Definition, startMs: number): TimerState | null {
   if (def.timeoutMs === undefined) return null;
