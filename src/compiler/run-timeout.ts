@@ -32,7 +32,9 @@ export function runTimer(def: Definition, startMs: number): TimerState | null {
   return { id: TIMER_ID, ...ref, dueAt: iso(startMs + def.timeoutMs) };
 }
 
-const TIMER_ID = `${RUN_TIMER_TASK}/run_timeout/1`;
+/** The run timer's id in the state's timers. */
+export const RUN_TIMEOUT_TIMER_ID = `${RUN_TIMER_TASK}/run_timeout/1`;
+const TIMER_ID = RUN_TIMEOUT_TIMER_ID;
 
 /** The guard of the timeout's transition: its timer is armed, the event is for it and comes at or after its due time. */
 export function runTimeoutDue(context: RunContext, event: ImplementationEvent): boolean {
