@@ -33,7 +33,7 @@ function eventText(e: PendingEvent): string {
       return `✓ ${instanceKey(e.data)}${n(e.data.attempt)}${Object.keys(shown).length ? ` ${JSON.stringify(shown)}` : ''}`;
     }
     case 'task.failed': return `✗ ${instanceKey(e.data)}${n(e.data.attempt)}`;
-    case 'timer.fired': return `⏱ ${e.data.timer} ${instanceKey(e.data)}${n(e.data.attempt)}`;
+    case 'timer.fired': return e.data.timer === 'run_timeout' ? '⏱ run timeout' : `⏱ ${e.data.timer} ${instanceKey(e.data)}${n(e.data.attempt)}`;
     case 'approval.recorded': return `◇ ${e.data.task} ${e.data.decision} by ${e.data.by}`;
     default: return e.type;
   }

@@ -12,7 +12,7 @@ import type { EventEnvelope } from '../events/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { RunRecord } from '../query/index.js';
 import type { CorruptRun } from '../store/index.js';
-import { instanceKey } from '../compiler/index.js';
+import { instanceKey, isRunTimer } from '../compiler/index.js';
 
 const ms = (from: string | null, to: string | null) =>
   from && to ? `${Math.max(0, Date.parse(to) - Date.parse(from))}ms` : '';
@@ -77,7 +77,8 @@ export function statusText(view: RunView): string {
     // A loop-body task is shown as the instance its state is of (`check#2`); a DO_WHILE, with the iteration it is in.
     lines.push(`  ${PROGRESS_SYMBOLS[t.status] ?? '?'} ${inert(t.instance ?? id).padEnd(28)} ${t.status.padEnd(16)} attempts ${t.attempts}${extra}`);
   }
-  for (const timer of view.timers) lines.push(inert(`  timer ${timer.kind} of ${instanceKey(timer)} due ${timer.dueAt}`));
+  for (const timer of view.timers) if (!isRunTimer(timer)) lines.push(inert(`  timer ${timer.kind} of ${instanceKey(timer)} due ${timer.dueAt}`));
+  if (view.timeout) lines.push(`timeout ${view.timeout.after}: ${view.completedAt ? 'was due' : 'due'} ${view.timeout.deadline} (timeout_policy: ${view.timeout.policy})`);
   if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${inert(name)} = ${inert(JSON.stringify(value))}`);
   if (view.error) lines.push(pc.red(`error: ${inert(view.error.message)}`));
   return lines.join('\n');
@@ -159,7 +160,7 @@ function summary(e: EventEnvelope): string {
     case 'task.completed': return e.data.reused ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)` : `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
     case 'task.failed': return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
     case 'task.restarted': return `${instanceKey(e.data)} attempt ${e.data.attempt} runs again (restart ${e.data.restart}): ${e.data.reason === 'resumed' ? 'it was in flight when the process running it stopped' : `${e.data.lost ?? 'its worker'} stopped answering`}${reportedBy(e.data)}`;
-    case 'timer.fired': return `${e.data.timer} of ${instanceKey(e.data)} (attempt ${e.data.attempt})`;
+    case 'timer.fired': return isRunTimer(e.data) ? 'run timeout reached' : `${e.data.timer} of ${instanceKey(e.data)} (attempt ${e.data.attempt})`;
     case 'approval.recorded': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''}${e.data.comment ? `: ${e.data.comment}` : ''}`;
     case 'approval.refused': return `${e.data.task} ${e.data.decision} by ${e.data.by}${e.data.unauthenticated ? ' (unauthenticated name)' : ''} REFUSED: ${e.data.reason}`;
     case 'run.cancelled': return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
@@ -231,7 +232,7 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
     : (id: string) => `ledgerflow approve ${view.runId} ${id} --as <name>`;
   return [
     ...approvals.map((id) => `  waiting for approval of ${id}: ${approve(id)}`),
-    ...view.timers.map((t) => `  waiting for ${t.kind} timer of ${instanceKey(t)}, due ${t.dueAt}`),
+    ...view.timers.map((t) => (isRunTimer(t) ? `  the run times out at ${t.dueAt} (timeout: ${view.timeout?.after ?? '?'})` : `  waiting for ${t.kind} timer of ${instanceKey(t)}, due ${t.dueAt}`)),
     ...Object.entries(view.tasks).filter(([id, t]) => t.status === 'WAITING' && !view.timers.some((x) => x.task === id && x.kind === 'wait'))
       .map(([id, t]) => `  ${id} waits for ${t.signal === undefined ? 'a signal (its event:)' : `signal ${t.signal}`}: ledgerflow signal ${view.runId} ${t.signal ?? '<event>'} --data '<json>'${mode === 'nats' ? ' --nats <url>' : ''}`),
     mode === 'nats'

@@ -37,7 +37,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
     runCommand,
     onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2], definition: Parameters<typeof progressLines>[3]) => {
       const runId = events[0]?.runId ?? '?';
-      for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer} timer of ${ev.data.task} fired`);
+      for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer === 'run_timeout' ? 'run timeout' : `${ev.data.timer} timer of ${ev.data.task}`} fired`);
       for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`);
       metrics?.onCommit(events, before, after);
     },

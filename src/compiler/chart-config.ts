@@ -17,7 +17,7 @@ export type GuardName =
   | 'mayRun' | 'mustSkip' | 'isAttempt' | 'isNextAttempt' | 'mayRetryFailure' | 'mayRetryTimeout'
   | 'isApprover' | 'decisionFails' | 'anyFatalFailure' | 'isNextRestart'
   | 'waitUntilInvalid' | 'signalKept' | 'noSignalKept'
-  | 'isPaused' | 'notPaused' | 'terminatedCompleted' | 'terminatedFailed'
+  | 'isPaused' | 'notPaused' | 'runTimeoutDue' | 'terminatedCompleted' | 'terminatedFailed'
   | 'loopFails' | 'loopRepeats' | 'loopEnds' | 'nextIteration' | 'loopSettled'
   | 'isItemNextAttempt' | 'isItemAttempt' | 'isItemBackoff' | 'isItemNextRestart' | 'mayRetryItemFailure' | 'mayRetryItemTimeout'
   | 'mapFails' | 'mapDone' | 'mapSettledAs' | 'isReused';

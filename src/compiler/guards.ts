@@ -12,6 +12,7 @@ import { allItemsSettled, bodyDef, eventItem, mapFailedNow } from './map.js';
 import { buildTaskGraph, eligibility, failureSteps } from './readiness.js';
 import { countWithStatus } from './task-table.js';
 import { waitUntil } from './wait.js';
+import { runTimeoutDue } from './run-timeout.js';
 
 const FATAL = ['FAILED', 'TIMED_OUT'] as const;
 const SETTLED: readonly string[] = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED'];
@@ -143,6 +144,8 @@ export function guardsFor(def: Definition) {
     signalKept: ({ context }: Args, p: P) => state(context, p.task).signal !== undefined,
     /** The WAIT keeps no signal yet: the first one to come is the one it takes. */
     noSignalKept: ({ context }: Args, p: P) => state(context, p.task).signal === undefined,
+    /** The run timer (run-timeout.ts) is armed and due at the event's time: a forged or early firing takes no transition. */
+    runTimeoutDue: ({ context, event }: Args) => runTimeoutDue(context, event),
     // A queued run (run.queued) is let go by run.admitted only, never by a person's run.resumed.
     isPaused: ({ context, event }: Args) => context.paused === true && (context.queued !== true || (event as { admitted?: boolean }).admitted === true),
     notPaused: ({ context }: Args) => context.paused !== true,

@@ -10,6 +10,7 @@ import type { ChartConfig, SubsetConfig } from './chart-config.js';
 import type { MachineInput, RunContext, TaskState } from './context.js';
 import { implementationsFor, type Implementations } from './implementations.js';
 import { regionFor } from './regions.js';
+import { RUN_TIMEOUT_EVENT, runTimer } from './run-timeout.js';
 
 /** The machine config: the chart as the compiler builds it (see chart-config.ts). */
 export type MachineConfig = ChartConfig;
@@ -39,6 +40,8 @@ export function machineConfig(def: Definition): MachineConfig {
           'run.cancel': { target: 'cancelled' }, 'run.fail': { target: 'failed' },
           'run.pause': { guard: 'notPaused', actions: { type: 'pauseRun' } },
           'run.resume': { guard: 'isPaused', actions: { type: 'resumeRun' } },
+          // The run timeout (run-timeout.ts), only where the workflow has one: other charts keep their JSON.
+          ...(def.timeoutMs !== undefined ? { [RUN_TIMEOUT_EVENT]: { guard: 'runTimeoutDue', target: def.timeoutPolicy === 'cancel' ? 'cancelled' : 'failed' } } : {}),
         },
       },
       completed: { type: 'final', entry: { type: 'finish', params: { status: 'COMPLETED' } } },
@@ -50,13 +53,14 @@ export function machineConfig(def: Definition): MachineConfig {
 
 export function initialContext(def: Definition, input: MachineInput): RunContext {
   const startedAt = new Date(input.time).toISOString();
+  const timer = runTimer(def, input.time);
   const tasks: Record<string, TaskState> = {};
   for (const t of def.tasks) {
     tasks[t.id] = { status: 'PENDING', attempts: 0, startedAt: null, completedAt: null, output: null, error: null };
   }
   return {
     runId: input.runId, workflowId: input.workflowId, version: input.version, input: input.input,
-    startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: {}, error: null, output: null,
+    startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: timer ? { [timer.id]: timer } : {}, error: null, output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
   };
 }

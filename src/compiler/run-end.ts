@@ -11,6 +11,7 @@ import type { ImplementationArgs as Args, ImplementationEvent } from './implemen
 import { failureSteps } from './readiness.js';
 import { scopeOf } from './scope.js';
 import { nowOf, stamped, type ActionKit } from './action-kit.js';
+import { RUN_TIMEOUT_EVENT, runTimeoutError } from './run-timeout.js';
 
 /** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
 function workflowOutput(def: Definition, ctx: RunContext): unknown {
@@ -73,7 +74,8 @@ export function finishAction({ def, loops }: ActionKit) {
     }
     // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes the run's error.
     const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
-    const error = p.status === 'FAILED' && failedTask
+    const error = event.type === RUN_TIMEOUT_EVENT ? runTimeoutError(def)
+      : p.status === 'FAILED' && failedTask
       ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }
       : p.status === 'CANCELLED'
         ? { code: 'CANCELLED', retryable: false, message: `cancelled${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}` }

@@ -135,7 +135,7 @@ export function replayProblem(events: EventEnvelope[], live: RunView): string | 
 export function describeEvent(e: PendingEvent | EventEnvelope): string {
   switch (e.type) {
     case 'task.started': case 'task.completed': case 'task.failed': return `${e.type} ${e.data.task} #${e.data.attempt}`;
-    case 'timer.fired': return `timer.fired ${e.data.timer} of ${e.data.task} #${e.data.attempt}`;
+    case 'timer.fired': return e.data.timer === 'run_timeout' ? 'timer.fired run timeout' : `timer.fired ${e.data.timer} of ${e.data.task} #${e.data.attempt}`;
     case 'approval.recorded': return `approval.recorded ${e.data.task} ${e.data.decision} by ${e.data.by}`;
     case 'signal.received': return `signal.received ${e.data.name}${e.data.by ? ` by ${e.data.by}` : ''}`;
     default: return e.type;

@@ -32,6 +32,9 @@ export interface ItemCatalog {
 
 export const itemKey = (i: Item): string => `${i.kind}|${i.task ?? ''}|${i.item}`;
 
+/** The run's own edge out of `running` when its timeout fires. */
+const RUN_TIMEOUT_ITEM = (to: string) => `running → ${to} on run timeout`;
+
 /** Region state of a task status (a bijection but for CANCELLED, which is the run leaving `running`, not a region edge). */
 const REGION_STATE: Record<TaskStatus, string | null> = {
   PENDING: 'pending', SCHEDULED: 'scheduled', IN_PROGRESS: 'running', RETRYING: 'retrying',
@@ -208,7 +211,9 @@ export function catalogItems(compiled: CompiledWorkflow): ItemCatalog {
   add(run('running → completed', 'transition'), null);
   add(run('running → failed', 'transition'), null);
   const cancel = 'cancelling is an outside action (ledgerflow cancel), not a branch of the definition; the runtime tests cover it';
-  add(run('cancelled', 'state'), cancel);
+  // The workflow's run timeout is a way for a run to end (FAILED, or CANCELLED under timeout_policy: cancel).
+  if (def.timeoutMs !== undefined) add(run(RUN_TIMEOUT_ITEM(def.timeoutPolicy === 'cancel' ? 'cancelled' : 'failed'), 'transition'), null);
+  add(run('cancelled', 'state'), def.timeoutMs !== undefined && def.timeoutPolicy === 'cancel' ? null : cancel);
   add(run('running → cancelled on run.cancel', 'transition'), cancel);
 
   const loops = loopOwners(def);
@@ -304,7 +309,8 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
   const runState = (s: RunSnapshot) => (s.status === 'active' ? 'running' : String(s.value));
   out.push({ kind: 'state', task: null, item: runState(after) });
   if (before && runState(before) === 'running' && runState(after) !== 'running') {
-    out.push({ kind: 'transition', task: null, item: `running → ${runState(after)}` });
+    const timedOut = event?.type === 'timer.fired' && event.data.timer === 'run_timeout';
+    out.push({ kind: 'transition', task: null, item: timedOut ? RUN_TIMEOUT_ITEM(runState(after)) : `running → ${runState(after)}` });
   }
   const eventTask = event && 'task' in event.data ? event.data.task : null;
   const loops = loopOwners(def);

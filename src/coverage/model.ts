@@ -22,7 +22,7 @@
  * another or side by side do not multiply either.
  */
 import { fromTransition } from 'xstate';
-import { ACTIVE_TASK_STATUSES, instanceFields, type CompiledWorkflow } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, instanceFields, RUN_TIMER_TASK, type CompiledWorkflow } from '../compiler/index.js';
 import { effectiveDependencies, type Definition, type Upstream } from '../definition/index.js';
 import { conditionRefs, findRefs } from '../expressions/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
@@ -44,7 +44,10 @@ export interface ModelState {
   story: '' | 'F' | 'T' | 'M';
 }
 
-/** A step of the model: an event of the log, or a promise that an attempt will not answer (no event of its own). */
+/**
+ * A step of the model: an event of the log, or a promise that an attempt will not answer (no event of its own).
+ * `hang` of the task `$run` (RUN_TIMER_TASK): nothing answers any more, so the workflow's run timeout ends the run.
+ */
 export type ModelAction = { type: 'log'; event: PendingEvent } | { type: 'hang'; task: string; attempt: number };
 
 export interface ModelOptions {
@@ -88,6 +91,7 @@ export function initialModel(compiled: CompiledWorkflow, input: Record<string, u
 /** Applies one action. Throws if the machine refuses an event: the model only offers what the machine takes. */
 export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAction): ModelState {
   if (a.type === 'hang') return { ...s, hung: [...s.hung, `${a.task}/${a.attempt}`].sort(), focus: a.task.replace(/\[\d+\]$/, '') };
+  const runHung = s.focus === RUN_TIMER_TASK;
   const r = applyEvent(compiled, s.run, a.event);
   if (!r.accepted) throw new Error(`path model offered ${a.event.type} ${JSON.stringify(a.event.data)}, which the machine does not take`);
   const ctx = r.snapshot.context;
@@ -96,13 +100,14 @@ export function stepModel(compiled: CompiledWorkflow, s: ModelState, a: ModelAct
     const [key, attempt] = [h.slice(0, h.lastIndexOf('/')), Number(h.slice(h.lastIndexOf('/') + 1))];
     // A MAP item's promise is keyed `task[i]`: it ends with the item's attempt.
     const m = /^(.*)\[(\d+)\]$/.exec(key);
+    if (key === RUN_TIMER_TASK) return r.snapshot.status === 'active';
     const t = m ? ctx.tasks[m[1]!]!.items?.[Number(m[2])] : ctx.tasks[key]!;
     return r.snapshot.status === 'active' && t !== undefined && ['IN_PROGRESS', 'PENDING_APPROVAL', 'WAITING'].includes(t.status) && t.attempts === attempt;
   });
   const e = a.event;
   const task = 'task' in e.data ? e.data.task : null;
   const deviates = e.type === 'task.failed' || (e.type === 'approval.recorded' && e.data.decision === 'rejected');
-  const focus = s.focus ?? (deviates ? task : null);
+  const focus = runHung ? s.focus : s.focus ?? (deviates ? task : null);
   const kind = e.type === 'task.failed' ? 'F' : e.type === 'timer.fired' && e.data.timer === 'timeout' ? 'T' : null;
   const story = kind && task === focus ? (s.story === '' || s.story === kind ? kind : 'M') : s.story;
   return { run: r.snapshot, hung, focus, story };
@@ -132,6 +137,10 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
     const item = items?.findIndex((it) => it.status === 'SCHEDULED') ?? -1;
     if (item >= 0) return [log({ type: 'task.started', time, data: { task: t.id, attempt: items![item]!.attempts + 1, item } })];
   }
+  // Nothing answers once the run was left to its timeout: only timers move it on.
+  if (s.focus === RUN_TIMER_TASK) return timerActions(ctx, time, log);
+  // The run left to its timeout, offered once: where the first answer of the run is to be given.
+  const runHang: ModelAction[] = !happyOnly && s.focus === null && ctx.timers[RUN_TIMEOUT_TIMER] && firstAnswer(ctx) ? [{ type: 'hang', task: RUN_TIMER_TASK, attempt: 1 }] : [];
 
   for (const t of tasks) {
     const mapping = ctx.tasks[t.id]!.items;
@@ -162,12 +171,12 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
       if (t.type !== 'WAIT' || t.event === undefined) continue;
       const data = opts.variants.get(t.id)?.[0] ?? {};
       const signal = log({ type: 'signal.received', time, data: { name: t.event, data, by: approverOf(compiled, t.id) } });
-      return free ? [signal, ...hang] : [signal];
+      return free ? [signal, ...hang, ...runHang] : [signal];
     }
     if (st.status === 'PENDING_APPROVAL') {
       const by = approverOf(compiled, t.id);
       const decision = (d: 'approved' | 'rejected') => log({ type: 'approval.recorded', time, data: { task: t.id, decision: d, by } });
-      return free ? [decision('approved'), decision('rejected'), ...hang] : [decision('approved')];
+      return free ? [decision('approved'), decision('rejected'), ...hang, ...runHang] : [decision('approved')];
     }
     // Decision cases are chosen here, by the outputs offered: every variant before any deviation, the happy
     // one after it. And once a decision took another case than its happy one, only tasks inside that
@@ -177,10 +186,24 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
       && ctx.tasks[d.id]!.decision!.case !== opts.happyCases.get(d.id) && !opts.upstream.has(t.id, d.id));
     const offered = !happyOnly && s.focus === null && !steered ? outputs : outputs.slice(0, 1);
     const done = offered.map((output) => log({ type: 'task.completed', time, data: { task: t.id, attempt, output, ...it } }));
-    return free ? [...done, log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt), ...it } }), ...hang] : done;
+    return free ? [...done, log({ type: 'task.failed', time, data: { task: t.id, attempt, error: SCRIPTED_ERROR(attempt), ...it } }), ...hang, ...runHang] : done;
   }
+  return timerActions(ctx, time, log);
+}
 
-  // Nothing can answer: time moves to the earliest timer (ties in the order they were armed, as the virtual clock does).
+const RUN_TIMEOUT_TIMER = `${RUN_TIMER_TASK}/run_timeout/1`;
+
+/** No task has answered yet (none settled, every attempt its first): the one state the run is left to its timeout from. */
+function firstAnswer(ctx: ModelState['run']['context']): boolean {
+  for (const id in ctx.tasks) {
+    const t = ctx.tasks[id]!;
+    if (SETTLED.includes(t.status) || t.attempts > 1 || t.items) return false;
+  }
+  return true;
+}
+
+/** Nothing can answer: time moves to the earliest timer (ties in the order they were armed, as the virtual clock does). */
+function timerActions(ctx: ModelState['run']['context'], time: string, log: (event: PendingEvent) => ModelAction): ModelAction[] {
   const timers = Object.values(ctx.timers);
   if (timers.length === 0) return [];
   const next = timers.reduce((a, b) => (Date.parse(b.dueAt) < Date.parse(a.dueAt) ? b : a));
@@ -191,6 +214,7 @@ export function modelActions(compiled: CompiledWorkflow, opts: ModelOptions, s: 
 /** The walk stops where the path's one deviation has settled: the rest of it is happy and needs no graph. */
 export function stopped(s: ModelState): boolean {
   if (s.run.status !== 'active') return true;
+  if (s.focus === RUN_TIMER_TASK) return false;
   return s.focus !== null && SETTLED.includes(s.run.context.tasks[s.focus]!.status);
 }
 

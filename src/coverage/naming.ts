@@ -5,7 +5,7 @@
  * `scan_files retries then succeeds`, `scan_files fails after 3 attempts →
  * run FAILED`.
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { durationText, RUN_TIMER_TASK, type CompiledWorkflow } from '../compiler/index.js';
 import type { HumanTask, WaitTask } from '../definition/index.js';
 import type { ModelAction, ModelState } from './model.js';
 
@@ -96,7 +96,9 @@ export function pathName(compiled: CompiledWorkflow, actions: ModelAction[], sta
       if (approval >= 0) parts.push({ at: approval + 1, text: `${t.id} approved` });
     }
   }
-  if (focus !== null) {
+  if (focus === RUN_TIMER_TASK) {
+    parts.push({ at: actions.findIndex((a) => a.type === 'hang') + 1, text: `no task finishes within the run's timeout (${durationText(def.timeoutMs ?? 0)})` });
+  } else if (focus !== null) {
     const t = def.tasks.find((x) => x.id === focus)!;
     const at = actions.findIndex((a) => (a.type === 'hang' && a.task === focus) || (a.type === 'log' && 'task' in a.event.data && a.event.data.task === focus && a.event.type !== 'task.started'));
     const st = ctx.tasks[focus]!;
@@ -114,11 +116,11 @@ export function pathName(compiled: CompiledWorkflow, actions: ModelAction[], sta
   if (status === 'failed') texts.push('run FAILED');
   else if (status !== 'completed') texts.push(`run ${status}`);
   else if (texts.length === 0) texts.push('every task succeeds ✓');
-  else if (focus === null || def.tasks.find((t) => t.id === focus)?.type === 'HUMAN' || ctx.tasks[focus]!.status !== 'COMPLETED') {
+  else if (focus === null || focus === RUN_TIMER_TASK || def.tasks.find((t) => t.id === focus)?.type === 'HUMAN' || ctx.tasks[focus]!.status !== 'COMPLETED') {
     // Say what the run ended with: the tasks the last decision chose, when it is the last thing named.
     const done = lastDecision && parts.at(-1)!.at === lastDecision.at ? lastDecision.targets.filter((n) => ctx.tasks[n]?.status === 'COMPLETED') : [];
     if (done.length > 0) texts.push(`${done.join(', ')} ✓`);
-    else if (focus !== null && ctx.tasks[focus]!.status !== 'COMPLETED') texts.push('run COMPLETED');
+    else if (focus !== null && ctx.tasks[focus]?.status !== 'COMPLETED') texts.push('run COMPLETED');
     else texts[texts.length - 1] += ' ✓';
   }
   return texts.join(' → ');

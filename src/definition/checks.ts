@@ -334,7 +334,15 @@ function checkParallel(ctx: CheckContext): void {
   }
 }
 
+/** `timeout_policy` says what a run timeout does: alone, it does nothing. */
+function checkRunTimeout(ctx: CheckContext): void {
+  if (ctx.wf.timeout_policy !== undefined && ctx.wf.timeout === undefined) {
+    ctx.warn('LF_FIELD_IGNORED', 'timeout_policy is ignored: the workflow has no timeout (add timeout: e.g. 2h, or remove timeout_policy)', ['workflow', 'timeout_policy'], { onKey: true });
+  }
+}
+
 export function checkStructure(ctx: CheckContext): void {
+  checkRunTimeout(ctx);
   checkIds(ctx);
   checkTaskRefs(ctx);
   checkLoopBodies(ctx);

@@ -7,7 +7,7 @@
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import {
-  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, TASK_TYPES, type IdReusePolicy,
+  CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
   type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule, type ConcurrencySpec,
@@ -213,6 +213,12 @@ function concurrency(raw: unknown): ConcurrencySpec | undefined {
   return compact({ limit: int(raw.limit, 1) ?? 1, key: str(raw.key), onLimit: raw.on_limit === 'refuse' ? 'refuse' as const : 'queue' as const });
 }
 
+/** `timeout:` and its policy (default fail), or nothing when the workflow has no timeout. */
+function runTimeout(wf: Raw): Pick<Definition, 'timeoutMs' | 'timeoutPolicy'> {
+  const timeoutMs = duration(wf.timeout);
+  return timeoutMs === undefined ? {} : { timeoutMs, timeoutPolicy: oneOf(wf.timeout_policy, RUN_TIMEOUT_POLICIES) ?? 'fail' };
+}
+
 /** `wf` is the raw value of the top-level `workflow:` key. */
 export function normalize(wf: Raw): Definition {
   const id = str(wf.id) ?? '';
@@ -234,5 +240,6 @@ export function normalize(wf: Raw): Definition {
     concurrency: concurrency(wf.concurrency),
     priority: typeof wf.priority === 'number' ? wf.priority : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
+    ...runTimeout(wf),
   });
 }

@@ -6,7 +6,7 @@
  * the whole graph.
  */
 import { z } from 'zod';
-import { ID_REUSE_POLICIES, MAX_PRIORITY, NOTIFY_ON, ON_LIMIT, TASK_TYPES } from './types.js';
+import { ID_REUSE_POLICIES, MAX_PRIORITY, NOTIFY_ON, ON_LIMIT, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
@@ -263,6 +263,11 @@ export const WorkflowSchema = z.object({
     .meta({ description: 'Which queued run is admitted first when a slot frees: 0..99, higher first (default 50); equal priorities keep arrival order.' }),
   notifications: NotificationsSchema.optional()
     .meta({ description: 'Who hears of status changes: NATS subjects and webhooks (at least once; each delivery noted in the run\'s history).' }),
+  // Run timeout (docs/runs.md#run-timeouts)
+  timeout: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'a run timeout must be longer than 0, e.g. "2h" (leave timeout out to let runs take as long as they need)' }).optional()
+    .meta({ description: 'How long a run may take from its start, paused time included: past it, it ends as timeout_policy says (error LF_RUN_TIMEOUT).' }),
+  timeout_policy: z.enum(RUN_TIMEOUT_POLICIES, { error: `expected one of ${RUN_TIMEOUT_POLICIES.join(', ')}` }).optional()
+    .meta({ description: 'What a run that reaches its timeout becomes: fail (default: FAILED, the failure workflow runs) or cancel (CANCELLED).' }),
 });
 
 export const DefinitionSchema = z.object({ workflow: WorkflowSchema });

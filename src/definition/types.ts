@@ -227,6 +227,10 @@ export const MAX_PRIORITY = 99;
 /** `concurrency:` at most `limit` runs (per value of the `key` template) RUNNING, WAITING or PAUSED at once. */
 export interface ConcurrencySpec { limit: number; key?: string; onLimit: OnLimit }
 
+/** What a run past its workflow `timeout:` becomes: FAILED (`fail`, the default) or CANCELLED. */
+export const RUN_TIMEOUT_POLICIES = ['fail', 'cancel'] as const;
+export type RunTimeoutPolicy = (typeof RUN_TIMEOUT_POLICIES)[number];
+
 export interface Definition {
   id: string;
   name: string;
@@ -249,4 +253,7 @@ export interface Definition {
   priority?: number;
   /** `notifications:` (src/notify); absent when the file has none, so older definitions hash as they did. */
   notifications?: NotificationRule[];
+  /** `timeout:` / `timeout_policy:` (docs/runs.md#run-timeouts); both absent when the file has no timeout, so older definitions hash as they did. */
+  timeoutMs?: number;
+  timeoutPolicy?: RunTimeoutPolicy;
 }

@@ -106,7 +106,8 @@ export const TaskRestartedData = z.object({
   lost: z.string().optional(),
   ...reporter,
 });
-export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout', 'wait']);
+/** `run_timeout`: the workflow's `timeout:` (task `$run`, attempt 1: compiler/run-timeout.ts). */
+export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout', 'wait', 'run_timeout']);
 export type TimerKind = z.infer<typeof TimerKind>;
 export const TimerFiredData = z.object({ ...taskRef, timer: TimerKind });
 export const ApprovalRecordedData = z.object({

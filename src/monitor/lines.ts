@@ -1,12 +1,13 @@
 /** One event as a line: in a frame's tail, as plain output (stdout not a TTY) and as JSON (`--json`). Pure. */
-import { instanceKey } from '../compiler/index.js';
+import { instanceKey, isRunTimer } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { inert } from '../terminal/index.js';
 
 /** What an event is about: the task instance (`check#2`, `scan[3]`), the approval's task or the signal's name; '' for the run itself. */
 export function eventSubject(e: EventEnvelope): string {
   switch (e.type) {
-    case 'task.started': case 'task.completed': case 'task.failed': case 'task.restarted': case 'timer.fired': return instanceKey(e.data);
+    case 'timer.fired': return isRunTimer(e.data) ? '' : instanceKey(e.data);
+    case 'task.started': case 'task.completed': case 'task.failed': case 'task.restarted': return instanceKey(e.data);
     case 'approval.recorded': case 'approval.refused': return e.data.task;
     case 'signal.received': return e.data.name;
     default: return '';
@@ -20,7 +21,7 @@ export function eventDetail(e: EventEnvelope): string {
     case 'task.completed': return `attempt ${e.data.attempt}${e.data.by ? ` by ${e.data.by}` : ''}`;
     case 'task.failed': return `attempt ${e.data.attempt}: ${e.data.error.message}`;
     case 'task.restarted': return `attempt ${e.data.attempt} again (${e.data.reason === 'resumed' ? 'its process stopped' : 'its worker was lost'})`;
-    case 'timer.fired': return `${e.data.timer} (attempt ${e.data.attempt})`;
+    case 'timer.fired': return isRunTimer(e.data) ? 'run timeout reached' : `${e.data.timer} (attempt ${e.data.attempt})`;
     case 'approval.recorded': return `${e.data.decision} by ${e.data.by}${e.data.comment ? `: ${e.data.comment}` : ''}`;
     case 'approval.refused': return `${e.data.decision} by ${e.data.by} refused: ${e.data.reason}`;
     case 'signal.received': return e.data.by ? `from ${e.data.by}` : '';

@@ -13,7 +13,7 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { instanceFields, instanceKey, instanceState, iso, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceState, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
 import { mapBody, type TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
@@ -51,7 +51,7 @@ export interface StartAttempt extends AttemptRef {
   readonly input: Record<string, unknown>;
   /** The run's input, handed to the handler as `ctx.workflowInput` (the same object as the state's: never copied here). */
   readonly workflowInput: Readonly<Record<string, unknown>>;
-  /** When the attempt times out (its timeout timer's due time), if the task has a timeout. */
+  /** When the attempt times out (its timeout timer's due time), if the task has a timeout; or the run does (its `timeout:`), if earlier. */
   readonly deadline?: string;
   /** `output_to` resolved for this attempt: where its output is written as YAML. */
   readonly outputTo?: string;
@@ -292,7 +292,8 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   const command = plan.def.type === 'COMMAND'
     ? resolveCommand(plan.def, ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item })
     : undefined;
-  const deadline = ctx.timers[`${key}/timeout/${attempt}`]?.dueAt;
+  // The run's own timeout bounds every attempt too: a NATS worker aborts its handler then, as the run ends.
+  const deadline = earlier(ctx.timers[`${key}/timeout/${attempt}`]?.dueAt, ctx.timers[RUN_TIMEOUT_TIMER_ID]?.dueAt);
   return {
     type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input, workflowInput: ctx.input,
@@ -302,6 +303,8 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     task: plan.info,
   };
 }
+
+const earlier = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || a <= b ? a : b);
 
 /**
  * The queue a task's attempts are handed out on (a MAP's: its body's), as the run's definition

@@ -1,6 +1,6 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import { instanceFields, instanceKey, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
-import type { Definition } from '../definition/index.js';
+import { durationText, instanceFields, instanceKey, runDeadline, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
+import type { Definition, RunTimeoutPolicy } from '../definition/index.js';
 import { SETTLED_STATUSES, type RunHeader, type RunParent, type RunSchedule } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 
@@ -39,6 +39,8 @@ export interface RunView extends RunHeader {
   retryOf?: { runId: string; reused: string[] };
   /** The run of this run's failure_workflow, once it exists; shown by `status`. */
   failureRun?: string;
+  /** The workflow's `timeout:` (docs/runs.md#run-timeouts): how long, when the run times out (started + timeout) and what it becomes then; absent without one. */
+  timeout?: { after: string; deadline: string; policy: RunTimeoutPolicy };
 }
 
 /** `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal). */
@@ -53,6 +55,7 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     }
   }
   for (const t of definition?.tasks ?? []) if (t.type === 'WAIT' && t.event !== undefined && tasks[t.id]) tasks[t.id]!.signal = t.event;
+  const deadline = definition ? runDeadline(definition, ctx.startedAt) : null;
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
     startedAt: ctx.startedAt, completedAt: ctx.completedAt, input: ctx.input, tasks,
@@ -60,6 +63,7 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     timers: Object.values(ctx.timers).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
     seq,
     ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
+    ...(deadline !== null ? { timeout: { after: durationText(definition!.timeoutMs!), deadline, policy: definition!.timeoutPolicy ?? 'fail' } } : {}),
   };
 }
 

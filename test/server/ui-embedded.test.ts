@@ -33,12 +33,24 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'defs'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'approval.yaml'), join(dir, 'defs', 'approval.yaml'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'handlers.mjs'), join(dir, 'defs', 'handlers.mjs'));
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'run-timeout', 'sign-off.yaml'), join(dir, 'defs', 'sign-off.yaml'));
   ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir });
   auth = { authorization: `Bearer ${ui.token}` };
 }, 30_000);
 afterAll(async () => { await ui?.stop(); });
 
 describe('ledgerflow ui on the embedded store', () => {
+  it('shows a run\'s timeout (docs/runs.md#run-timeouts): the deadline while it waits, then the LF_RUN_TIMEOUT error once the UI\'s Service fired it', async () => {
+    const r = await post('/api/workflows/sign-off/start', { input: {} });
+    expect(r.status).toBe(200);
+    const { runId } = await json(r);
+    const run = async () => (await json(await api(`/api/runs/${runId}`, { headers: auth }))).run as Record<string, any>;
+    const waiting = await run();
+    expect(waiting.timeout).toEqual({ after: '3s', deadline: new Date(Date.parse(waiting.startedAt) + 3000).toISOString(), policy: 'cancel' });
+    await waitFor(`run ${runId} CANCELLED`, async () => (await run()).status === 'CANCELLED', { timeout: 20_000 });
+    expect((await run()).error).toMatchObject({ code: 'LF_RUN_TIMEOUT' });
+  });
+
   it('prints a 127.0.0.1 URL with a 32-byte token', () => {
     expect(ui.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ui.token).toMatch(/^[0-9a-f]{64}$/);

@@ -87,7 +87,7 @@ export function summarize(e: PageEvent): string {
     case 'task.completed': return `${String(d.task)}${inst} completed${who}`;
     case 'task.failed': return `${String(d.task)}${inst} failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}${who}`;
     case 'task.restarted': return `${String(d.task)}${inst} attempt ${String(d.attempt)} restarted`;
-    case 'timer.fired': return `${String(d.task)}${inst} ${String(d.timer)} timer fired`;
+    case 'timer.fired': return d.timer === 'run_timeout' ? 'run timeout reached' : `${String(d.task)}${inst} ${String(d.timer)} timer fired`;
     case 'approval.recorded': return `${String(d.task)} ${String(d.decision)}${who}${str(d.comment) ? `: “${String(d.comment)}”` : ''}`;
     case 'approval.refused': return `${String(d.task)} ${String(d.decision)}${who} refused: ${String(d.reason)}`;
     case 'signal.received': return `signal ${String(d.name)}${who}`;

@@ -111,6 +111,7 @@ export function RunPage(props: { runId: string; session: Session }) {
         <div><dt>Workflow</dt><dd><Link href={`/definitions/${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</Link><span class="muted">@{run.version}</span></dd></div>
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
         <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
+        {shown.timeout ? <div data-fact="timeout"><dt>Timeout</dt><dd title={shown.timeout.deadline}>{shown.timeout.after}, {SETTLED.has(shown.status) ? 'was due' : 'due'} {time(shown.timeout.deadline)} <span class="muted">(then {shown.timeout.policy === 'cancel' ? 'cancelled' : 'failed'})</span></dd></div> : null}
         {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
         {record ? <div><dt>Trigger</dt><dd class="small" data-trigger={record.trigger.kind}>{triggerText(record.trigger)}</dd></div> : null}
         {record?.agents.length ? <div><dt>Agents</dt><dd class="small">{record.agents.join(', ')}</dd></div> : null}
