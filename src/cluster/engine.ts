@@ -44,6 +44,7 @@ import { ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';
 import { TaskQueues } from './task-queues.js';
 import { TriggerEvents } from './trigger-events.js';
+import { KvGateStore, StreamGateLog } from './trigger-gates.js';
 
 export { ENGINE_SENDER } from './subjects.js';
 
@@ -174,7 +175,9 @@ export class ClusterEngine {
       },
     });
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });
-    const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now });
+    const gateSettings = { ...(settings?.replicas ? { replicas: settings.replicas } : {}), ...(settings?.storage ? { storage: settings.storage } : {}) };
+    const gates = { store: new KvGateStore(js, gateSettings), log: new StreamGateLog(js, jsm, gateSettings) };
+    const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now, gates, log });
     const effectsOptions = {
       js, tokens, ledger, taskQueues, stats, log,
       startChild: (e: Parameters<ChildRuns['start']>[0]) => children.start(e),
@@ -199,6 +202,7 @@ export class ClusterEngine {
     inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => triggers.take(m));
     inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => routes.signal(m));
     inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => routes.control(m));
+    triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     if (opts.schedules !== false) {
       const o = opts.schedules ?? {};
       this.scheduler = startScheduleLoop({

@@ -16,12 +16,13 @@ import type { EventStore } from '../store/index.js';
 import { admitEvent } from './admit.js';
 import { loadTriggerCatalog } from './catalog.js';
 import type { DeadLetterSink } from './deadletter.js';
-import { emitEvent } from './emit.js';
+import { emitEvent, type EmitOptions } from './emit.js';
 
 export interface TaskEmitterOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
   deadLetters: DeadLetterSink;
   maxTimerWaitMs?: number;
+  gates?: EmitOptions['gates'];
 }
 
 /** The attempt's output: the event, its id, and the runs it started (none, with a note, when no trigger matched). */
