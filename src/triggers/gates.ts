@@ -79,6 +79,12 @@ const CAS_TRIES = 50;
 /** A gate whose trigger is no longer deployed is wound up after this long without activity. */
 const ORPHAN_AFTER_MS = 60_000;
 
+/** The starts a transition from `before` to `after` decided. */
+function decidedNow(before: GateState | undefined, after: GateState): Set<string> {
+  const had = new Set((before?.pending ?? []).map((p) => p.runId));
+  return new Set(after.pending.filter((p) => !had.has(p.runId)).map((p) => p.runId));
+}
+
 function lastActivity(s: GateState): number {
   return Math.max(0, ...s.seen.map((x) => x.at), ...s.pending.map((p) => p.decidedAt), s.burst?.last.at ?? 0, ...(s.queue ?? []).map((e) => e.at));
 }
@@ -102,7 +108,7 @@ export class TriggerGates {
       if (r.arrival.decision === 'duplicate') return { ...r.arrival, key, kind: r.state.kind };
       const rev = await this.o.store.put(entry, r.state, got?.revision ?? null);
       if (rev === null) continue;
-      await this.carryOut(entry, { state: r.state, revision: rev }, def, match.trigger, now, true);
+      await this.carryOut(entry, { state: r.state, revision: rev }, def, match.trigger, now, decidedNow(got?.state, r.state));
       return { ...r.arrival, key, kind: r.state.kind };
     }
     throw new Error(`trigger gate ${entry}: ${CAS_TRIES} writers in a row came first; try again`);
@@ -138,24 +144,25 @@ export class TriggerGates {
       const next = tick(got.state, spec, runIdOf, now);
       const stale = got.state.pending.some((p) => p.decidedAt <= now - this.claimMs()) || (got.state.outbox.length > 0 && got.state.pending.length === 0);
       if (next === got.state) {
-        if (stale) return this.carryOut(entry, got, def, trigger, now, false);
+        if (stale) return this.carryOut(entry, got, def, trigger, now, new Set());
         if (isIdle(got.state, spec, now)) await this.o.store.put(entry, null, got.revision);
         return [];
       }
       const rev = await this.o.store.put(entry, next, got.revision);
-      if (rev !== null) return this.carryOut(entry, { state: next, revision: rev }, def, trigger, now, true);
+      if (rev !== null) return this.carryOut(entry, { state: next, revision: rev }, def, trigger, now, decidedNow(got.state, next));
       got = await this.o.store.get(entry);
     }
     return [];
   }
 
   /**
-   * Starts the pending runs (all, when `mine`: this process just decided
-   * them; else only those older than the claim timeout) and writes the
-   * outbox, then takes what was done off the entry.
+   * Starts the pending runs this process just decided (`mine`) and those
+   * older than the claim timeout (left by a process that died; another's
+   * fresh ones are its own to start), writes the outbox, then takes what was
+   * done off the entry.
    */
-  private async carryOut(entry: string, saved: { state: GateState; revision: number }, def: Definition, trigger: EventTrigger, now: number, mine: boolean): Promise<string[]> {
-    const due = saved.state.pending.filter((p) => mine || p.decidedAt <= now - this.claimMs());
+  private async carryOut(entry: string, saved: { state: GateState; revision: number }, def: Definition, trigger: EventTrigger, now: number, mine: ReadonlySet<string>): Promise<string[]> {
+    const due = saved.state.pending.filter((p) => mine.has(p.runId) || p.decidedAt <= now - this.claimMs());
     const started = new Set<string>();
     for (const p of due) {
       await this.o.start(this.startOf(def, trigger, saved.state, p));
