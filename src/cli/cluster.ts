@@ -16,7 +16,7 @@ import { waitFlag } from './input-flags.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
-import { statusText, waitingHints } from './render.js';
+import { gatedLine, statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
 import { parseServers } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
@@ -242,7 +242,8 @@ export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { dat
     }
     const rejected = verdict && !verdict.accepted ? { stage: verdict.stage ?? 'refused', reason: verdict.reason ?? '', problems: [], deadLetter: 'lf.dlq.triggers' } : null;
     const accepted = duplicate ? true : verdict ? verdict.accepted : null;
-    if (opts.json) io.out(json({ event, accepted, duplicate, runs, rejected, warnings: [], skipped: [] }));
+    const gated = verdict?.gated ?? [];
+    if (opts.json) io.out(json({ event, accepted, duplicate, runs, gated, rejected, warnings: [], skipped: [] }));
     const say = opts.json ? io.err : io.out;
     if (duplicate) {
       say(`event ${event.id} was already published (the stream's dedup window dropped this repeat): a duplicate, nothing started again`);
@@ -257,7 +258,8 @@ export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { dat
       io.err(`error: the engines refused event ${event.id} (${verdict.stage ?? 'refused'}): ${inert(verdict.reason ?? '')}; it is kept in lf.dlq.triggers`);
       return EXIT.usage;
     }
-    if (verdict.runs.length === 0) say(`event ${event.id} accepted; no workflow's trigger matched it`);
+    for (const g of gated) if (g.decision !== 'started') say(gatedLine(event.id, g, false));
+    if (verdict.runs.length === 0 && gated.length === 0) say(`event ${event.id} accepted; no workflow's trigger matched it`);
     else for (const r of verdict.runs) say(`${r.started ? 'started' : 'not started'} ${r.workflowId} run ${r.runId}${r.reason ? ` (${inert(r.reason)})` : ''}`);
     return verdict.runs.some((r) => !r.started && r.reason !== 'already started by this event') ? EXIT.usage : EXIT.ok;
   });

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { storeFor } from './open-store.js';
-import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
+import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, fileGates, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
 import type { Io } from './io.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { EXIT, worstExitCode } from './exit.js';
-import { logLine, waitingHints } from './render.js';
+import { gatedLine, logLine, waitingHints } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
@@ -90,12 +90,14 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const stopNotifying = () => notifier.stop();
   controller.signal.addEventListener('abort', stopNotifying);
   const onCommit = withNotifier({ onCommit: (events, before, after, definition) => { for (const l of progressLines(events, before, after, definition)) say(l); } }, notifier).onCommit!;
+  const gates = fileGates(storeDir);
   try {
     result = await emitEvent(event, {
       store,
-      ...diskChildren({ store, deadLetters, writeOutput, runCommand, onCommit }),
+      ...diskChildren({ store, deadLetters, writeOutput, runCommand, onCommit, gates }),
       catalog,
       deadLetters,
+      gates,
       writeOutput,
       runCommand,
       signal: controller.signal,
@@ -120,15 +122,18 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   if (!result.accepted) {
     io.err(`✗ event ${inert(event.id)} (${type}) rejected: ${inert(result.reason)}`);
     io.err(`  kept in ${result.deadLetter}`);
-    if (opts.json) io.out(JSON.stringify({ event, accepted: false, duplicate: false, runs: [], rejected: { stage: result.stage, reason: result.reason, problems: result.problems, deadLetter: result.deadLetter }, warnings: [], skipped: catalog.skipped }, null, 2));
+    if (opts.json) io.out(JSON.stringify({ event, accepted: false, duplicate: false, runs: [], gated: [], rejected: { stage: result.stage, reason: result.reason, problems: result.problems, deadLetter: result.deadLetter }, warnings: [], skipped: catalog.skipped }, null, 2));
     return EXIT.usage;
   }
   for (const w of result.warnings) io.err(`warning: ${w}`);
+  if (!opts.json) for (const g of result.gated) if (g.decision !== 'started') io.out(gatedLine(event.id, g, true));
   if (opts.json) {
     const runs = result.runs.map(({ runId, workflowId, version, status, duplicate }) => ({ runId, workflowId, version, status, duplicate }));
     // One shape on every store (docs/runs.md, `emit --json`): the NATS path prints the same keys.
     const duplicate = result.runs.length > 0 && result.runs.every((r) => r.duplicate);
-    io.out(JSON.stringify({ event: result.event, accepted: true, duplicate, runs, rejected: null, warnings: result.warnings, skipped: catalog.skipped }, null, 2));
+    io.out(JSON.stringify({ event: result.event, accepted: true, duplicate, runs, gated: result.gated, rejected: null, warnings: result.warnings, skipped: catalog.skipped }, null, 2));
+  } else if (result.gated.length > 0 && result.runs.length === 0) {
+    // said above, per gated trigger
   } else if (result.runs.length === 0) {
     const filters = catalog.definitions.flatMap((d) => d.triggers.flatMap((t) => (t.kind === 'event' && t.event === type && t.filter ? [`${d.id}: ${t.filter}`] : [])));
     io.out(`event ${event.id} (${type}) accepted; no workflow trigger matched it, so nothing was started${filters.length ? ` (filters that did not hold: ${filters.join('; ')})` : ''}`);
@@ -141,3 +146,4 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   }
   return controller.signal.aborted ? EXIT.interrupted : emitExitCode(result);
 }
+

@@ -164,6 +164,10 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--count <n>', 'next fire times to show per schedule (default 3)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
     .action(act(() => import('./schedules.js'), (m, o) => m.schedulesCmd(io, g(), o)));
+  p.command('triggers').description('debounced and throttled event triggers: what waits now (open bursts, queues) and the decision log (started, queued, merged, dropped; embedded: <store>/triggers/; NATS: KV LF_TRIGGER_GATES, stream LF_TRIGGER_LOG)')
+    .option('--workflow <id>', 'only this workflow\'s triggers').option('--limit <n>', 'the last n decisions (default 50)')
+    .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json', 'print { waiting, decisions }')
+    .action(act(() => import('./triggers.js'), (m, o) => m.triggersCmd(io, g(), o)));
   p.command('paths').argument('<file>').description('the paths through a definition (each decision case, retry, failure, timeout, approval, skip) and the coverage they reach')
     .option('--json', 'print { paths, coverage, uncovered, tasks, excluded }')
     .action(act(() => import('./coverage.js'), (m, file: string, o) => m.pathsCmd(io, file, o)));

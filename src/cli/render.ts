@@ -154,7 +154,11 @@ function summary(e: EventEnvelope): string {
       const by = s ? `  (schedule triggers[${s.trigger}] slot ${s.slot}${missedText(s)})` : e.data.source?.event ? `  (event ${e.data.source.event})` : '';
       const r = e.data.source?.retryOf;
       const retry = r ? `  (retry of run ${r.runId}, reusing ${Object.keys(r.outputs ?? {}).join(', ') || 'no output'})` : '';
-      return `input ${JSON.stringify(e.data.input)}${from}${by}${retry}`;
+      const g = e.data.source?.gate;
+      const gated = !g ? '' : g.kind === 'debounce'
+        ? `  (debounce triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}: last of ${g.count} event${g.count === 1 ? '' : 's'}${g.absorbed?.length ? `, merged ${g.absorbed.join(', ')}${g.count - 1 > g.absorbed.length ? ' …' : ''}` : ''})`
+        : `  (throttle triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}${g.firstAt ? `, queued since ${g.firstAt}` : ''})`;
+      return `input ${JSON.stringify(e.data.input)}${from}${by}${gated}${retry}`;
     }
     case 'task.started': return e.data.reused ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)` : `${instanceKey(e.data)} attempt ${e.data.attempt}`;
     case 'task.completed': return e.data.reused ? `${instanceKey(e.data)} reused from run ${e.data.reused.runId} (no attempt)` : `${instanceKey(e.data)} attempt ${e.data.attempt}${reportedBy(e.data)}`;
@@ -249,4 +253,17 @@ export function logLine(task: string, message: string): string {
 /** The end of a driven run: its status, what it waits for, its error. */
 export function finishLines(view: RunView, natsUrl?: string): string[] {
   return [`run ${inert(view.runId)} ${view.status}`, ...waitingHints(view, natsUrl), ...(view.error ? [`  error: ${inert(view.error.message)}`] : [])];
+}
+
+/** What a debounce or throttle made of the event, in one line (`emit`, on every store). */
+export function gatedLine(eventId: string, g: { workflowId: string; trigger: number; key: string; decision: string; runId?: string; dueAt?: string; reason?: string }, embedded: boolean): string {
+  const where = `${g.workflowId} triggers[${g.trigger}]${g.key ? ` key ${inert(JSON.stringify(g.key))}` : ''}`;
+  const by = embedded ? ' (started by `ledgerflow serve`)' : '';
+  switch (g.decision) {
+    case 'debounced': return `event ${inert(eventId)} debounced by ${where}: run ${g.runId} starts at ${g.dueAt} unless another event of the burst comes first${by}`;
+    case 'queued': return `event ${inert(eventId)} queued by the throttle of ${where}: run ${g.runId} starts at ${g.dueAt} at the earliest${by}`;
+    case 'dropped': return `event ${inert(eventId)} dropped by the throttle of ${where}: ${g.reason ?? 'limit reached'} (listed by \`ledgerflow triggers\`)`;
+    case 'duplicate': return `event ${inert(eventId)} was already taken by ${where}: duplicate delivery, nothing changed`;
+    default: return `event ${inert(eventId)} ${g.decision} by ${where}${g.runId ? `: run ${g.runId}` : ''}`;
+  }
 }

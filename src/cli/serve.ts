@@ -4,7 +4,7 @@ import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
-import { catalogReader, diskEngine, embeddedScheduler } from '../triggers/index.js';
+import { catalogReader, diskEngine, embeddedGates, embeddedScheduler } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
@@ -51,13 +51,25 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));
     },
   });
+  const definitions = catalogReader(opts.definitions, say);
+  definitions(); // an absent definitions folder is refused now, not at the first tick; broken files are said now
   if (opts.schedules !== false) {
     // The schedules of the definitions folder fire from here, every tick of the active serve (never a standby):
     // the scheduler records each due slot's run.started and the service drives it like any other run.
-    const definitions = catalogReader(opts.definitions, say);
-    definitions(); // an absent definitions folder is refused now, not at the first tick; broken files are said now
     const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
     service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+  }
+  {
+    // Debounced bursts that went quiet and throttled events the window lets through start from here (docs/triggers.md#debounce-and-throttle);
+    // `emit` records them in <store>/triggers/. Like schedules, only the active serve ticks them.
+    const gates = embeddedGates({ storeDir: dir, engine, definitions });
+    service.addTickHook(async () => {
+      try {
+        await gates.tick();
+      } catch (err) {
+        say(`trigger gates: ${(err as Error).message}; trying again next tick`);
+      }
+    });
   }
   let signalled: NodeJS.Signals | null = null;
   const done = new Promise<void>((resolveDone) => {

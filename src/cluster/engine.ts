@@ -47,6 +47,7 @@ import { DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, type ClusterSettings } from '.
 import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';
 import { TaskQueues } from './task-queues.js';
 import { TriggerEvents } from './trigger-events.js';
+import { KvGateStore, StreamGateLog } from './trigger-gates.js';
 
 export { ENGINE_SENDER } from './subjects.js';
 
@@ -205,7 +206,9 @@ export class ClusterEngine {
       },
     });
     const children = new ChildRuns({ store, js, host, registry, tokens, stats, now, log });
-    const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now });
+    const gateSettings = { ...(settings?.replicas ? { replicas: settings.replicas } : {}), ...(settings?.storage ? { storage: settings.storage } : {}) };
+    const gates = { store: new KvGateStore(js, gateSettings), log: new StreamGateLog(js, jsm, gateSettings) };
+    const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now, gates, log });
     const effectsOptions = {
       js, tokens, ledger, taskQueues, stats, log, direct,
       startChild: (e: Parameters<ChildRuns['start']>[0]) => children.start(e),
@@ -232,6 +235,7 @@ export class ClusterEngine {
     inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => triggers.take(m));
     inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => routes.signal(m));
     inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => routes.control(m));
+    triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     if (opts.schedules !== false) {
       const o = opts.schedules ?? {};
       this.scheduler = startScheduleLoop({

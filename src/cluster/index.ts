@@ -4,6 +4,7 @@ export { createWorker, type Worker, type WorkerOptions } from './worker.js';
 export { ClusterClient } from './client.js';
 export { DefinitionRegistry } from './definitions.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
+export { KvGateStore, StreamGateLog, GATES_BUCKET, TRIGGER_LOG_STREAM } from './trigger-gates.js';
 export { ensureCluster, type ClusterSettings } from './setup.js';
 export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
 export { STREAMS, subjects, taskStream, DEFAULT_QUEUE, TASK_STREAM_PREFIX } from './subjects.js';

@@ -274,6 +274,12 @@ export const TriggerVerdict = z.object({
   /** The admission stage that refused it (schema, filter, ...), when refused. */
   stage: z.string().optional(),
   runs: z.array(z.object({ runId: z.string(), workflowId: z.string(), started: z.boolean(), reason: z.string().optional() })),
+  /** What a debounced or throttled trigger made of it (docs/triggers.md#debounce-and-throttle): debounced, queued, dropped, started, duplicate. */
+  gated: z.array(z.object({
+    workflowId: z.string(), version: z.number(), trigger: z.number(), kind: z.enum(['debounce', 'throttle']), key: z.string(),
+    decision: z.enum(['started', 'debounced', 'queued', 'dropped', 'duplicate', 'merged']),
+    runId: z.string().optional(), dueAt: z.string().optional(), reason: z.string().optional(),
+  })).optional(),
 });
 export type TriggerVerdict = z.infer<typeof TriggerVerdict>;
 

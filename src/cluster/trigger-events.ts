@@ -10,7 +10,8 @@ import { instanceFields, iso } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { RunCannotStartError } from '../errors/index.js';
 import type { EmitEvent } from '../runtime/index.js';
-import { admitEvent, runIdForEvent, type EventTypeSpec } from '../triggers/index.js';
+import { admitEvent, isGated, runIdForEvent, TriggerGates, type EventTypeSpec, type GateLog, type GateStore, type GatedStart } from '../triggers/index.js';
+import type { Lifecycle } from './inbox.js';
 import type { ChildRuns } from './children.js';
 import type { DefinitionRegistry } from './definitions.js';
 import type { Inbox } from './inbox.js';
@@ -28,13 +29,59 @@ export interface TriggerEventsOptions {
   eventTypes: Map<string, EventTypeSpec>;
   stats: { triggered: number };
   now: () => number;
+  /** Debounced and throttled triggers' state (KV LF_TRIGGER_GATES) and decision log (LF_TRIGGER_LOG): trigger-gates.ts. */
+  gates: { store: GateStore; log: GateLog };
+  log: (line: string) => void;
 }
 
 export class TriggerEvents {
   private definitionsAt = 0;
   private definitions: Definition[] = [];
 
-  constructor(private readonly o: TriggerEventsOptions) {}
+  readonly gates: TriggerGates;
+
+  constructor(private readonly o: TriggerEventsOptions) {
+    this.gates = new TriggerGates({
+      store: o.gates.store, log: o.gates.log, now: o.now, definitions: () => this.latestDefinitions(),
+      start: (s) => this.startGated(s),
+    });
+  }
+
+  /** A gate's run: started once (its run id comes from the event id), its first effects published, as an ungated event's run is. */
+  private startGated(s: GatedStart): Promise<{ duplicate: boolean }> {
+    const { host } = this.o;
+    return host.withRun(s.runId, async () => {
+      let started: boolean;
+      try {
+        started = await host.startOnce(s.runId, s.definition, s.input, s.source);
+      } catch (err) {
+        // It would not start on another try either: said, and not tried again every tick.
+        if (!(err instanceof RunCannotStartError)) throw err;
+        this.o.log(`trigger gate: run ${s.runId} of ${s.definition.id} cannot start: ${err.message}`);
+        return { duplicate: false };
+      }
+      if (started) this.o.stats.triggered++;
+      await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true });
+      return { duplicate: !started };
+    });
+  }
+
+  /** Every engine ticks the gates (each decision is one CAS, so engines never double a start): quiet bursts fire, queues drain. */
+  startGateLoop(life: Lifecycle, tickMs = 1000): void {
+    let wake: (() => void) | undefined;
+    life.stops.push(() => wake?.());
+    life.loops.push((async () => {
+      while (!life.stopped()) {
+        try {
+          await this.gates.tick();
+        } catch (err) {
+          if (!life.stopped()) this.o.log(`trigger gates: ${(err as Error).message}; trying again next tick`);
+        }
+        if (life.stopped()) break;
+        await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
+      }
+    })());
+  }
 
   /** An event on lf.triggers.<type>: a run of each workflow it triggers, started once; the producer hears the verdict. */
   async take(m: JsMsg): Promise<void> {
@@ -51,7 +98,18 @@ export class TriggerEvents {
       return;
     }
     const runs: TriggerVerdict['runs'] = [];
+    const gated: NonNullable<TriggerVerdict['gated']> = [];
     for (const match of admission.matches) {
+      if (isGated(match.trigger)) {
+        // Decided and saved (KV CAS) before the ack: a redelivery after a crash finds the event in the gate and changes nothing.
+        const a = await this.gates.arrive(match, admission.event);
+        gated.push({
+          workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, kind: a.kind, key: a.key, decision: a.decision,
+          ...(a.runId ? { runId: a.runId } : {}), ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}), ...(a.reason ? { reason: a.reason } : {}),
+        });
+        if (a.decision === 'started' && a.runId) runs.push({ runId: a.runId, workflowId: match.definition.id, started: true });
+        continue;
+      }
       const runId = runIdForEvent(admission.event.id, match.definition.id);
       await host.withRun(runId, async () => {
         // The run id comes from the event id: a second delivery finds the run and starts nothing.
@@ -71,7 +129,7 @@ export class TriggerEvents {
         await host.process(runId, [], { commitKey: 'trigger', reconcile: true });
       });
     }
-    inbox.tell(verdictTo, { accepted: true, runs } satisfies TriggerVerdict);
+    inbox.tell(verdictTo, { accepted: true, runs, ...(gated.length ? { gated } : {}) } satisfies TriggerVerdict);
     m.ack();
   }
 

@@ -10,7 +10,7 @@ import {
   CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
   type InputType, type JsonValue, type OutputSpec, type RetryPolicy, type TaskDef, type TaskType,
-  type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule, type ConcurrencySpec,
+  type NotificationRule, type NotifyOnName, type Trigger, type TriggerRule, type ConcurrencySpec, type TriggerDebounce, type TriggerThrottle,
 } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -187,9 +187,19 @@ function triggers(v: unknown): Trigger[] {
   return v.filter(isObj).map((t): Trigger => {
     const input = map(t.input);
     const event = str(t.event);
-    if (event !== undefined) return compact({ kind: 'event', event, filter: str(t.filter), input });
+    if (event !== undefined) return compact({ kind: 'event', event, filter: str(t.filter), input, debounce: debounceOf(t.debounce), throttle: throttleOf(t.throttle) });
     return { kind: 'schedule', cron: str(t.schedule) ?? str(t.cron) ?? '', timezone: str(t.timezone) ?? 'UTC', catchUp: oneOf(t.catch_up, CATCH_UP_MODES) ?? 'latest', input };
   });
+}
+
+/** Trigger flow control (docs/triggers.md#debounce-and-throttle), absent unless written: a definition without it normalises as before. */
+function debounceOf(v: unknown): TriggerDebounce | undefined {
+  if (!isObj(v)) return undefined;
+  return compact({ periodMs: parseDuration(v.period as string | number) ?? 0, key: str(v.key) });
+}
+function throttleOf(v: unknown): TriggerThrottle | undefined {
+  if (!isObj(v)) return undefined;
+  return compact({ limit: typeof v.limit === 'number' ? v.limit : 1, perMs: parseDuration(v.per as string | number) ?? 0, key: str(v.key), onLimit: v.on_limit === 'drop' ? 'drop' as const : 'queue' as const });
 }
 
 /** Notification rules as the schema checked them (list or single status, snake_case) in canonical form. */

@@ -137,6 +137,22 @@ export const InputSpecSchema = z.object({
   description: z.string().optional(),
 });
 
+/** An event trigger's `debounce` (docs/triggers.md#debounce-and-throttle): one run with the last event of a burst. */
+const GateKey = Template.meta({ description: 'Groups events (a template over ${event.…}); each value has its own burst or window. Default: one for the trigger.' });
+const GatePeriod = Duration.refine((v) => parseDuration(v) !== 0, { error: 'must be longer than 0, e.g. "30s"' });
+export const DebounceSchema = z.strictObject({
+  period: GatePeriod.meta({ description: 'Quiet time after the burst\'s last event before its one run starts.' }),
+  key: GateKey.optional(),
+}, { error: 'expected { period: 30s, key: "${event.data.<field>}" }' });
+/** An event trigger's `throttle`: at most `limit` runs start in any span of `per`; the rest wait (queue) or are dropped. */
+export const ThrottleSchema = z.strictObject({
+  limit: z.number({ error: 'expected a whole number of runs, e.g. 10' }).int({ error: 'expected a whole number of runs, e.g. 10' })
+    .min(1, { error: 'expected at least 1 run per window; to start none, remove the trigger' }).max(100_000, { error: 'expected at most 100000 runs per window' }),
+  per: GatePeriod.meta({ description: 'The window: at most `limit` starts in any span this long (sliding).' }),
+  key: GateKey.optional(),
+  on_limit: z.enum(['queue', 'drop'], { error: 'expected queue (start it when the window allows; default) or drop' }).optional(),
+}, { error: 'expected { limit: 10, per: 1m, key: "${event.data.<field>}", on_limit: queue }' });
+
 export const TriggerSchema = z
   .object({
     event: z.string().optional(),
@@ -147,6 +163,8 @@ export const TriggerSchema = z
     catch_up: z.enum(['none', 'latest', 'all'], { error: 'expected none, latest or all' }).optional()
       .meta({ description: 'Slots missed while nothing fired them: none (skip them), latest (fire the most recent once; default), all (fire each).' }),
     input: JsonMap.optional(),
+    debounce: DebounceSchema.optional(),
+    throttle: ThrottleSchema.optional(),
   })
   .refine((t) => (t.event !== undefined) !== (t.schedule !== undefined || t.cron !== undefined), {
     error: 'a trigger has either `event` or `schedule` (cron), not both and not neither',
@@ -280,7 +298,7 @@ export const KNOWN_KEYS = {
   retry_policy: Object.keys(RetryPolicySchema.shape),
   decision_case: Object.keys(DecisionCaseSchema.shape),
   failure_workflow: Object.keys(FailureWorkflowSchema.shape),
-  trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input'],
+  trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input', 'debounce', 'throttle'],
   notification: ['on', 'retried_at_least', 'nats', 'webhook', 'headers'],
   concurrency: ['limit', 'key', 'on_limit'],
 } as const;

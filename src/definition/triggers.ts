@@ -4,6 +4,8 @@
  * required input without a default must be mapped, or each run it starts
  * would be refused. Template problems inside triggers are templates.ts's.
  */
+import { ExpressionError } from '../errors/index.js';
+import { findRefs } from '../expressions/index.js';
 import type { CheckContext } from './context.js';
 import { cronProblem, isTimeZone, knownTimeZones } from './cron.js';
 import { didYouMean, isObj } from './issues.js';
@@ -27,6 +29,7 @@ export function checkTriggers(ctx: CheckContext): void {
       } else firstOfEvent.set(tr.event, i);
     }
     if (tr.event === undefined) checkSchedule(ctx, tr, p);
+    checkGates(ctx, tr, p);
     const input = isObj(tr.input) ? tr.input : {};
     for (const key of Object.keys(input)) {
       if (declared.includes(key)) continue;
@@ -61,5 +64,42 @@ function checkSchedule(ctx: CheckContext, tr: Record<string, unknown>, p: (strin
   if (typeof tr.timezone === 'string' && !isTimeZone(tr.timezone)) {
     const hint = didYouMean(tr.timezone, knownTimeZones());
     ctx.error('LF_SCHEDULE_TIMEZONE', `timezone "${tr.timezone}" of triggers[${p[2]}] is not a time zone this runtime knows; use an IANA name such as Europe/Berlin, America/New_York or UTC${hint}`, [...p, 'timezone']);
+  }
+}
+
+/**
+ * `debounce` and `throttle` (docs/triggers.md#debounce-and-throttle) group
+ * events, so they belong to event triggers, one of the two, and their `key`
+ * reads only the event: `${workflow.runId}` differs per event, and inputs or
+ * tasks do not exist yet.
+ */
+function checkGates(ctx: CheckContext, tr: Record<string, unknown>, p: (string | number)[]): void {
+  const present = (['debounce', 'throttle'] as const).filter((k) => tr[k] !== undefined);
+  if (present.length === 0) return;
+  if (tr.event === undefined) {
+    for (const k of present) {
+      ctx.error('LF_TRIGGER_GATE_ON_SCHEDULE', `${k} of triggers[${p[2]}] applies to event triggers only: a schedule starts one run per slot already; remove ${k}, or choose the schedule (cron) so it fires as often as you want`, [...p, k], { onKey: true });
+    }
+    return;
+  }
+  if (present.length === 2) {
+    ctx.error('LF_CONFLICT', `triggers[${p[2]}] sets both debounce and throttle; keep one (debounce merges a burst into one run, throttle limits how many start)`, [...p, 'throttle'], { onKey: true });
+  }
+  for (const k of present) {
+    const gate = tr[k];
+    if (!isObj(gate) || typeof gate.key !== 'string') continue;
+    const at = [...p, k, 'key'];
+    let refs: ReturnType<typeof findRefs>;
+    try {
+      refs = findRefs(gate.key);
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      ctx.error('LF_TEMPLATE_SYNTAX', `invalid template in ${k}.key of triggers[${p[2]}]: ${err.message}`, at);
+      continue;
+    }
+    for (const occ of refs) {
+      if (occ.ref.kind === 'event') continue;
+      ctx.error('LF_TRIGGER_KEY', `${k}.key of triggers[${p[2]}] reads ${occ.text}, but a key groups events and may read only the event; write e.g. key: "\${event.data.lead_id}"`, at, { inString: occ.offset });
+    }
   }
 }

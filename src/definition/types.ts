@@ -179,7 +179,11 @@ export interface InputDecl {
  */
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
-export interface EventTrigger { kind: 'event'; event: string; filter?: string; input: Record<string, JsonValue> }
+/** `debounce:` of an event trigger: one run, with the last event of a burst, `periodMs` after its last event (per `key`). */
+export interface TriggerDebounce { periodMs: number; key?: string }
+/** `throttle:` of an event trigger: at most `limit` starts in any span of `perMs` (per `key`); the rest queue or are dropped. */
+export interface TriggerThrottle { limit: number; perMs: number; key?: string; onLimit: 'queue' | 'drop' }
+export interface EventTrigger { kind: 'event'; event: string; filter?: string; input: Record<string, JsonValue>; debounce?: TriggerDebounce; throttle?: TriggerThrottle }
 /** What a schedule does with slots that passed while nothing fired them (docs/library.md). */
 export type CatchUp = 'none' | 'latest' | 'all';
 export const CATCH_UP_MODES: readonly CatchUp[] = ['none', 'latest', 'all'];

@@ -72,6 +72,18 @@ export const RunStartedData = z.object({
       outputs: z.record(z.string(), z.unknown()).optional(),
     }).optional(),
     schedule: RunScheduleSchema.optional(),
+    /** A debounced or throttled event trigger's run (docs/triggers.md#debounce-and-throttle): the events it absorbed, how long it was held. */
+    gate: z.object({
+      kind: z.enum(['debounce', 'throttle']),
+      trigger: z.number().int().nonnegative(),
+      key: z.string(),
+      /** Events this run stands for (the starting one included). */
+      count: z.number().int().positive(),
+      /** Ids of the events merged into it (debounce; up to 100, oldest first). */
+      absorbed: z.array(z.string()).optional(),
+      /** When its first event arrived (ISO, the receiving process's clock). */
+      firstAt: z.string().optional(),
+    }).optional(),
   }).optional(),
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;

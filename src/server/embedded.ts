@@ -15,7 +15,7 @@ import { recordInput, type DriverHooks, type RunInput } from '../local/index.js'
 import { Service, type ServiceNotice, type ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  deadLetterDir, defaultDir, diskChildren, diskEngine, embeddedScheduler, emitEvent, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
+  deadLetterDir, defaultDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
@@ -48,6 +48,11 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => catalog()?.loaded ?? [], log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
     service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
   }
+  // Debounced bursts and throttled queues start from the active driver's tick, as under `ledgerflow serve`.
+  const gates = embeddedGates({ storeDir, engine, definitions: () => catalog()?.loaded ?? [] });
+  service.addTickHook(async () => {
+    try { await gates.tick(); } catch (err) { opts.onNotice?.({ kind: 'tick.error', message: `trigger gates: ${(err as Error).message}` }); }
+  });
   // Not awaited: a standby resolves only when the other serve stops.
   void service.start();
   // Live: the records are kept in memory and follow runs/ (a page of GET /api/runs answers from memory).
@@ -122,7 +127,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const cat = loadTriggerCatalog({ definitionsDir });
         const event = { id: id ?? randomUUID(), type, time: new Date().toISOString(), source: `ui:${actor.user}`, data };
         // drive: false — the runs are recorded here and the Service drives them.
-        const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters }), catalog: cat, deadLetters, drive: false });
+        const gateBackend = fileGates(storeDir);
+        const result = await emitEvent(event, { store, ...diskChildren({ store, deadLetters, gates: gateBackend }), catalog: cat, deadLetters, drive: false, gates: gateBackend });
         if (!result.accepted) {
           // The field the schema names first (data.amount); an unknown type or a refused workflow input is about `data` as a whole.
           const field = result.stage === 'schema' || result.stage === 'envelope' ? eventProblemField(result.problems) : 'data';

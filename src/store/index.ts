@@ -42,3 +42,4 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
   if (nats !== undefined) return new JetStreamEventStore(typeof nats === 'string' ? { servers: nats } : nats);
   return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', opts.file);
 }
+export { withLock, type LockOptions } from './lock.js';

@@ -11,11 +11,15 @@ import type { EventStore } from '../store/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import { deadLetterDir, fileDeadLetters, type DeadLetterSink } from './deadletter.js';
 import { taskEmitter } from './emit-task.js';
+import { fileGates } from './gate-file.js';
+import type { GateLog, GateStore } from './gates.js';
 
 export interface DiskChildrenOptions extends Omit<EngineOptions, 'store' | 'resolveChild' | 'emitEvent'> {
   store: EventStore;
   deadLetters: DeadLetterSink;
   loadHandlers?: (path: string) => Promise<Handlers>;
+  /** Debounced and throttled triggers' state, for the EMITs (fileGates(storeDir)). */
+  gates?: { store: GateStore; log: GateLog };
 }
 
 export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildResolver; emitEvent: EventEmitter } {
@@ -40,5 +44,5 @@ export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildRe
  */
 export function diskEngine(opts: EngineOptions & { storeDir: string }): Engine {
   const { storeDir, ...engineOpts } = opts;
-  return new Engine({ ...diskChildren({ ...engineOpts, deadLetters: fileDeadLetters(deadLetterDir(storeDir)) }), ...engineOpts });
+  return new Engine({ ...diskChildren({ ...engineOpts, deadLetters: fileDeadLetters(deadLetterDir(storeDir)), gates: fileGates(storeDir) }), ...engineOpts });
 }

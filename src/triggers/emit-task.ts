@@ -14,11 +14,13 @@ import type { EngineOptions, EventEmitter } from '../local/index.js';
 import { systemClock } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { DeadLetterSink } from './deadletter.js';
+import type { EmitOptions } from './emit.js';
 
 export interface TaskEmitterOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
   deadLetters: DeadLetterSink;
   maxTimerWaitMs?: number;
+  gates?: EmitOptions['gates'];
 }
 
 /** The attempt's output: the event, its id, and the runs it started (none, with a note, when no trigger matched). */

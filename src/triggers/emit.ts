@@ -8,7 +8,7 @@
  * started and reports them as duplicates without driving them again.
  */
 import { RUNNABLE_TASK_TYPES } from '../definition/index.js';
-import { AppendConflictError, HandlerError, RunBusyError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { AppendConflictError, HandlerError, LedgerflowError, RunBusyError, UnsupportedTaskTypeError } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
 import { Engine, type EngineOptions } from '../local/index.js';
@@ -20,6 +20,7 @@ import { admitEvent, type RejectionStage } from './admit.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { TriggerEvent } from './envelope.js';
 import type { EventTypeSpec } from './schemas.js';
+import { isGated, TriggerGates, type GateLog, type GateStore } from './gates.js';
 
 export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   store: EventStore;
@@ -40,6 +41,23 @@ export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   beforeLeaseRelease?: (runId: string) => Promise<void>;
   /** Called once per matching workflow after every run is recorded, before any is driven. */
   onRunStarted?: (run: { runId: string; workflowId: string; version: number; duplicate: boolean }) => void;
+  /** Where debounced and throttled triggers keep their state and decision log (gate-file.ts on the embedded store); needed when a matching trigger has one. */
+  gates?: { store: GateStore; log: GateLog };
+}
+
+/** What a debounce or throttle made of the event, per matching gated trigger (docs/triggers.md#debounce-and-throttle). */
+export interface GatedOutcome {
+  workflowId: string;
+  version: number;
+  trigger: number;
+  kind: 'debounce' | 'throttle';
+  key: string;
+  /** started: its run started now (it is in `runs` too); debounced: a burst holds it; queued: waits for the window; dropped; duplicate: this gate has it already. */
+  decision: 'started' | 'debounced' | 'queued' | 'dropped' | 'duplicate' | 'merged';
+  runId?: string;
+  /** debounced / queued: when it is due (ISO), if nothing else arrives. */
+  dueAt?: string;
+  reason?: string;
 }
 
 export interface EmittedRun {
@@ -55,7 +73,7 @@ export interface EmittedRun {
 }
 
 export type EmitResult =
-  | { accepted: true; event: TriggerEvent; warnings: string[]; runs: EmittedRun[] }
+  | { accepted: true; event: TriggerEvent; warnings: string[]; runs: EmittedRun[]; gated: GatedOutcome[] }
   | { accepted: false; event: unknown; stage: RejectionStage; reason: string; problems: string[]; deadLetter: string };
 
 /**
@@ -88,7 +106,7 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
 }
 
 export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
-  const { store, catalog, deadLetters, handlers: starter = {}, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, beforeLeaseRelease, ...engineOpts } = opts;
+  const { store, catalog, deadLetters, handlers: starter = {}, loadHandlers = loadHandlerModule, maxTimerWaitMs, signal, onRunStarted, depth, drive = true, beforeLeaseRelease, gates: gateBackend, ...engineOpts } = opts;
   const clock = engineOpts.clock ?? systemClock;
   const admission = admitEvent(raw, { definitions: catalog.loaded.map((l) => l.definition), eventTypes: catalog.eventTypes });
   if (!admission.accepted) {
@@ -123,8 +141,37 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
 
   const watch = watchStarts(store);
   const engine = new Engine({ ...engineOpts, store: watch.store });
-  const started: { plan: (typeof plans)[number]; duplicate: boolean }[] = [];
+  const started: { plan: (typeof plans)[number]; duplicate: boolean; runId: string }[] = [];
+  const gated: GatedOutcome[] = [];
+  const gatedPlans = plans.filter((p) => isGated(p.match.trigger));
+  if (gatedPlans.length > 0 && !gateBackend) {
+    throw new LedgerflowError('LF_TRIGGER_GATES_UNAVAILABLE', `event ${admission.event.id} matches a debounced or throttled trigger (${gatedPlans.map((p) => `${p.match.definition.id} triggers[${p.match.triggerIndex}]`).join(', ')}), but this emitter keeps no trigger gates; emit it with \`ledgerflow emit\` on a store directory, or over NATS`, { eventId: admission.event.id });
+  }
+  for (const plan of gatedPlans) {
+    const { match, loaded, handlers, path } = plan;
+    // A gate may start runs now (a throttle with room, a burst that went quiet while nothing ticked): started here like an ungated match's.
+    const gates = new TriggerGates({
+      store: gateBackend!.store, log: gateBackend!.log, now: () => clock.now(), definitions: () => catalog.loaded.map((l) => l.definition),
+      start: async (s) => {
+        try {
+          await engine.start(s.definition, s.input, { runId: s.runId, handlers, source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...s.source } });
+        } catch (err) {
+          if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) throw err;
+        }
+        const duplicate = watch.duplicates.has(s.runId);
+        started.push({ plan, duplicate, runId: s.runId });
+        onRunStarted?.({ runId: s.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
+        return { duplicate };
+      },
+    });
+    const a = await gates.arrive(match, admission.event);
+    gated.push({
+      workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, kind: a.kind, key: a.key, decision: a.decision,
+      ...(a.runId ? { runId: a.runId } : {}), ...(a.dueAt !== undefined ? { dueAt: new Date(a.dueAt).toISOString() } : {}), ...(a.reason ? { reason: a.reason } : {}),
+    });
+  }
   for (const plan of plans) {
+    if (isGated(plan.match.trigger)) continue;
     const { match, loaded, handlers, path } = plan;
     try {
       await engine.start(match.definition, match.input, {
@@ -135,23 +182,23 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
       if (!(err instanceof AppendConflictError && watch.duplicates.has(match.runId))) throw err;
     }
     const duplicate = watch.duplicates.has(match.runId);
-    started.push({ plan, duplicate });
+    started.push({ plan, duplicate, runId: match.runId });
     onRunStarted?.({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
   }
 
   const runs: EmittedRun[] = [];
-  for (const { plan: { match, handlers }, duplicate } of started) {
+  for (const { plan: { match, handlers }, duplicate, runId } of started) {
     let view: RunView;
     try {
       view = duplicate || !drive || signal?.aborted
-        ? await engine.status(match.runId)
-        : await engine.drive(match.runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}), ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}) });
+        ? await engine.status(runId)
+        : await engine.drive(runId, { handlers, ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}), ...(signal ? { signal } : {}), ...(depth !== undefined ? { depth } : {}), ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}) });
     } catch (err) {
       // Another process took the run up first (a `ledgerflow serve` on this store): it is driven there.
       if (!(err instanceof RunBusyError)) throw err;
-      view = await engine.status(match.runId);
+      view = await engine.status(runId);
     }
-    runs.push({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, duplicate, status: view.status, view });
+    runs.push({ runId, workflowId: match.definition.id, version: match.definition.version, trigger: match.triggerIndex, duplicate, status: view.status, view });
   }
-  return { accepted: true, event: admission.event, warnings: admission.warnings, runs };
+  return { accepted: true, event: admission.event, warnings: admission.warnings, runs, gated };
 }

@@ -11,7 +11,13 @@ export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } 
 export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog, type SkippedDefinition } from './catalog.js';
 export { catalogReader } from './catalog-reader.js';
 export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
-export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun } from './emit.js';
+export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun, type GatedOutcome } from './emit.js';
+export {
+  arrive, tick as tickGate, nextDue, settle, GateRecordSchema, GateStateSchema, GATE_DECISIONS, MAX_ABSORBED_NAMED, MAX_QUEUED,
+  type GateRecord, type GateState, type GateSpec, type GatedEvent, type Arrival, type GateDecision,
+} from './gate.js';
+export { TriggerGates, gateEntryKey, gateKeyOf, isGated, type GateStore, type GateLog, type GatedStart, type StartGated, type GateWaiting, type TriggerGatesOptions } from './gates.js';
+export { FileGateStore, FileGateLog, fileGates, embeddedGates, gatesDir } from './gate-file.js';
 export { taskEmitter, type TaskEmitterOptions, type EmitOutput } from './emit-task.js';
 export { diskChildren, diskEngine, type DiskChildrenOptions } from './disk-children.js';
 export {
