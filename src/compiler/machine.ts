@@ -58,6 +58,7 @@ export function initialContext(def: Definition, input: MachineInput): RunContext
     runId: input.runId, workflowId: input.workflowId, version: input.version, input: input.input,
     startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: {}, error: null, output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
+    ...(input.stateHashVersion !== undefined ? { stateHashVersion: input.stateHashVersion } : {}),
   };
 }
 

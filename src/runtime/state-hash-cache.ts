@@ -9,11 +9,11 @@
  * - remembered hashes, in a trie walked by the parts of a state;
  * - the sorted task ids of the last state asked about;
  * - the JSON quoting of task ids, statuses and state names;
- * - for runs with many tasks, the text of each chunk of the state (a chunk
- *   of regions' states, or of tasks), by the chunk's identity: chunks are
- *   immutable and shared between the snapshots of a run (task-table.ts,
- *   persistent-vector.ts), so an event re-writes the text of the one or two
- *   chunks it changed, not of every task.
+ * - for runs with many tasks, the text (format 1) or the digest (format 2)
+ *   of each chunk of the state (a chunk of regions' states, or of tasks), by
+ *   the chunk's identity: chunks are immutable and shared between the
+ *   snapshots of a run (task-table.ts, persistent-vector.ts), so an event
+ *   re-writes the text of the one or two chunks it changed, not of every task.
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
 import type { FoldSnapshot as RunSnapshot } from '../compiler/index.js';
@@ -36,15 +36,16 @@ const OPEN = Symbol('{');
 const CLOSE = Symbol('}');
 const TASKS = Symbol('tasks');
 const ITERATION = Symbol('iteration');
+const FORMAT_2 = Symbol('format 2');
 const MAX_STATE_NODES = 50_000;
 let stateRoot: StateNode = { next: null, hash: undefined };
 let stateNodes = 0;
 
-/** `hashOf(snapshot)`, remembered for states without timers. */
-export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string): string {
+/** `hashOf(snapshot)`, remembered for states without timers; `format`: the state hash format hashOf computes (state-hash.ts). */
+export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string, format: 1 | 2): string {
   if (!enabled) return hashOf(snapshot);
   for (const _ in snapshot.context.timers) return hashOf(snapshot);
-  const node = stateNode(snapshot);
+  const node = stateNode(snapshot, format);
   // A MAP's items are in the hash text but not on the trie's path (and rarely recur): not remembered.
   if (node === null) return hashOf(snapshot);
   node.hash ??= hashOf(snapshot);
@@ -74,13 +75,14 @@ function valueNode(node: StateNode, value: unknown): StateNode {
   return child(n, CLOSE);
 }
 
-function stateNode(snapshot: RunSnapshot): StateNode | null {
+function stateNode(snapshot: RunSnapshot, format: 1 | 2): StateNode | null {
   if (stateNodes > MAX_STATE_NODES) {
     stateRoot = { next: null, hash: undefined };
     stateNodes = 0;
   }
   const tasks = snapshot.context.tasks;
-  let n = child(valueNode(stateRoot, snapshot.value), TASKS);
+  // Format 2's hashes hang under a node of their own; format 1's paths are as they always were.
+  let n = child(valueNode(format === 1 ? stateRoot : child(stateRoot, FORMAT_2), snapshot.value), TASKS);
   for (const id of sortedIds(tasks)) {
     const t = tasks[id]!;
     if (t.items !== undefined) return null;
@@ -143,6 +145,18 @@ export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C
   return text;
 }
 
+/** `digest(chunk)` (format 2's digest of a chunk of regions or tasks), remembered for this chunk like its text. */
+let chunkDigests = new WeakMap<object, string>();
+export function rememberedChunkDigest<C extends object>(chunk: C, digest: (chunk: C) => string): string {
+  if (!enabled) return digest(chunk);
+  let d = chunkDigests.get(chunk);
+  if (d === undefined) {
+    d = digest(chunk);
+    chunkDigests.set(chunk, d);
+  }
+  return d;
+}
+
 /**
  * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
  * the chunk's first item while the chunk's items are the very same objects:
@@ -162,6 +176,7 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
 
 export function clearStateHashCache(): void {
   chunkTexts = new WeakMap();
+  chunkDigests = new WeakMap();
   itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;
