@@ -158,6 +158,22 @@ export function rememberedChunkDigest<C extends object>(chunk: C, digest: (chunk
 }
 
 /**
+ * `write(entry, id)`: the text of one region's or task's entry in a chunk
+ * (format 2), remembered by the entry's object (a region's state, a task's
+ * state; immutable) and the id it is written under, so rebuilding a changed
+ * chunk writes only the entries that changed.
+ */
+let entryTexts = new WeakMap<object, { id: string; text: string }>();
+export function rememberedEntryText<E extends object>(entry: E, id: string, write: (entry: E, id: string) => string): string {
+  if (!enabled) return write(entry, id);
+  const known = entryTexts.get(entry);
+  if (known !== undefined && known.id === id) return known.text;
+  const text = write(entry, id);
+  entryTexts.set(entry, { id, text });
+  return text;
+}
+
+/**
  * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
  * the chunk's first item while the chunk's items are the very same objects:
  * an event changes one item, so every other chunk's digest is reused.
@@ -177,6 +193,7 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
 export function clearStateHashCache(): void {
   chunkTexts = new WeakMap();
   chunkDigests = new WeakMap();
+  entryTexts = new WeakMap();
   itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;

@@ -34,7 +34,7 @@
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks } from '../compiler/index.js';
-import { quoted, rememberedChunkDigest, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedChunkDigest, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (local/start-commit.ts), and the
@@ -72,6 +72,9 @@ function v2Hash(snapshot: RunSnapshot): string {
   return sha256Hex(`{"v":2,"value":${v2ValueText(snapshot)},"tasks":[${v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`).slice(0, 16);
 }
 
+const regionEntry = (s: { readonly key: string; readonly region: { readonly key: string } }): string => `${quoted(s.region.key)}:${quoted(s.key)}`;
+const taskEntry = (t: TaskState, id: string): string => taskText(id, t);
+
 const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
 /** Whether a persistent vector's chunks are format 2's: every chunk but the last holds V2_CHUNK items. */
@@ -87,7 +90,7 @@ function v2ValueText(snapshot: RunSnapshot): string {
     for (let c = 0; c < value.chunks.length; c++) {
       text += `${c > 0 ? ',' : ''}${rememberedChunkDigest(value.chunks[c]!, (chunk) => {
         let entries = '';
-        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${quoted(chunk[i]!.region.key)}:${quoted(chunk[i]!.key)}`;
+        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${rememberedEntryText(chunk[i]!, '', regionEntry)}`;
         return chunkDigest(entries);
       })}`;
     }
@@ -125,7 +128,7 @@ function v2TasksText(snapshot: RunSnapshot): string {
       const start = at;
       text += `${c > 0 ? ',' : ''}${rememberedChunkDigest(chunks[c]!, (chunk: readonly TaskState[]) => {
         let entries = '';
-        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${taskText(sorted[start + i]!, chunk[i]!)}`;
+        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${rememberedEntryText(chunk[i]!, sorted[start + i]!, taskEntry)}`;
         return chunkDigest(entries);
       })}`;
     }
