@@ -62,9 +62,8 @@ export const V2_CHUNK = 64;
 
 /** Format 2 (see the header). */
 export function stateHashV2(snapshot: RunSnapshot): string {
-  const tasks = tableOf(snapshot.context.tasks);
-  // Short runs: states recur across the runs of a definition, remembered as format 1's are.
-  if (tasks === null) return rememberedStateHash(snapshot, v2Hash, 2);
+  // Short runs too: each entry's text is remembered by its state object, each chunk's digest by the chunk,
+  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region).
   return v2Hash(snapshot);
 }
 
@@ -138,7 +137,7 @@ function v2TasksText(snapshot: RunSnapshot): string {
   for (let start = 0; start < ids.length; start += V2_CHUNK) {
     let entries = '';
     const end = Math.min(ids.length, start + V2_CHUNK);
-    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${taskText(ids[i]!, tasks[ids[i]!]!)}`;
+    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${rememberedEntryText(tasks[ids[i]!]!, ids[i]!, taskEntry)}`;
     text += `${start > 0 ? ',' : ''}${chunkDigest(entries)}`;
   }
   return text;
