@@ -36,16 +36,15 @@ const OPEN = Symbol('{');
 const CLOSE = Symbol('}');
 const TASKS = Symbol('tasks');
 const ITERATION = Symbol('iteration');
-const FORMAT_2 = Symbol('format 2');
 const MAX_STATE_NODES = 50_000;
 let stateRoot: StateNode = { next: null, hash: undefined };
 let stateNodes = 0;
 
-/** `hashOf(snapshot)`, remembered for states without timers; `format`: the state hash format hashOf computes (state-hash.ts). */
-export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string, format: 1 | 2): string {
+/** `hashOf(snapshot)` (format 1, state-hash.ts), remembered for states without timers. */
+export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string): string {
   if (!enabled) return hashOf(snapshot);
   for (const _ in snapshot.context.timers) return hashOf(snapshot);
-  const node = stateNode(snapshot, format);
+  const node = stateNode(snapshot);
   // A MAP's items are in the hash text but not on the trie's path (and rarely recur): not remembered.
   if (node === null) return hashOf(snapshot);
   node.hash ??= hashOf(snapshot);
@@ -75,14 +74,13 @@ function valueNode(node: StateNode, value: unknown): StateNode {
   return child(n, CLOSE);
 }
 
-function stateNode(snapshot: RunSnapshot, format: 1 | 2): StateNode | null {
+function stateNode(snapshot: RunSnapshot): StateNode | null {
   if (stateNodes > MAX_STATE_NODES) {
     stateRoot = { next: null, hash: undefined };
     stateNodes = 0;
   }
   const tasks = snapshot.context.tasks;
-  // Format 2's hashes hang under a node of their own; format 1's paths are as they always were.
-  let n = child(valueNode(format === 1 ? stateRoot : child(stateRoot, FORMAT_2), snapshot.value), TASKS);
+  let n = child(valueNode(stateRoot, snapshot.value), TASKS);
   for (const id of sortedIds(tasks)) {
     const t = tasks[id]!;
     if (t.items !== undefined) return null;

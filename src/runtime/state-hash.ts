@@ -54,7 +54,7 @@ function stateHashV1(snapshot: RunSnapshot): string {
   // A long run (its tasks in a table) is hashed by chunks; its states hardly ever recur, so the trie of remembered hashes is no help.
   const tasks = tableOf(snapshot.context.tasks);
   const value = tasks ? valueChunks(snapshot) : null;
-  return tasks && value ? chunkedStateHash(snapshot, value, tasks) : rememberedStateHash(snapshot, stateHash, 1);
+  return tasks && value ? chunkedStateHash(snapshot, value, tasks) : rememberedStateHash(snapshot, stateHash);
 }
 
 /** Entries per chunk in format 2. Part of the format: never change it (the fold's vectors' CHUNK may differ; then they are re-chunked). */
