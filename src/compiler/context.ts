@@ -93,6 +93,11 @@ export interface RunContext {
   queued?: boolean;
   /** A retry's reused outputs (run.started source.retryOf): the step completes each of these tasks as it becomes ready. Absent otherwise. */
   reuse?: RunReuse;
+  /**
+   * The state hash format of this run (run.started's `stateHashVersion`, runtime/state-hash.ts): 2 for runs
+   * started since it was introduced; absent in every older run (format 1). Read only by the state hash.
+   */
+  stateHashVersion?: 2;
 }
 
 /** What a retry reuses: the run it retries and its outputs by task id (runtime/retry.ts chooses them). */
@@ -111,6 +116,8 @@ export interface MachineInput {
   time: number;
   /** A retry's reused outputs (run.started source.retryOf). */
   reuse?: RunReuse;
+  /** run.started's `stateHashVersion`, kept in the context (absent: format 1). */
+  stateHashVersion?: 2;
 }
 
 /** Machine events: envelope types with the task id appended, so each region listens only to its own. */

@@ -62,6 +62,7 @@ export function initialContext(def: Definition, input: MachineInput): RunContext
     runId: input.runId, workflowId: input.workflowId, version: input.version, input: input.input,
     startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: timer ? { [timer.id]: timer } : {}, error: null, output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
+    ...(input.stateHashVersion !== undefined ? { stateHashVersion: input.stateHashVersion } : {}),
   };
 }
 

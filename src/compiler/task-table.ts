@@ -44,7 +44,7 @@ export class TaskTable {
     /** Ids of the tasks under way, in key order. */
     readonly underWay: readonly string[],
   ) {
-    this.record = new Proxy({}, handlerFor(this)) as Record<string, TaskState>;
+    this.record = recordOf(this);
   }
 
   static of(tasks: Record<string, TaskState>): TaskTable {
@@ -91,25 +91,42 @@ export class TaskTable {
   }
 }
 
-function handlerFor(table: TaskTable): ProxyHandler<object> {
-  const { position, keys } = table.shape;
-  const own = (key: string | symbol): key is string => typeof key === 'string' && position.has(key);
-  return {
-    get: (target, key) => {
-      if (own(key)) return table.states.get(position.get(key)!);
-      if (key === TABLE) return table;
-      return Reflect.get(target, key);
-    },
-    has: (target, key) => own(key) || Reflect.has(target, key),
-    ownKeys: () => keys as string[],
-    getOwnPropertyDescriptor: (target, key) => own(key)
-      ? { value: table.states.get(position.get(key)!), writable: true, enumerable: true, configurable: true }
-      : Reflect.getOwnPropertyDescriptor(target, key),
-    // A context is never changed in place (snapshots share it with their predecessors): refuse, loudly in strict mode.
-    set: () => false,
-    defineProperty: () => false,
-    deleteProperty: () => false,
-  };
+/**
+ * The record view's target: an empty object that holds its table under a
+ * symbol (configurable, so the Proxy need not list it). One handler serves
+ * every table, so a new table (one per event of a long run) allocates a
+ * target and a Proxy, not seven closures.
+ */
+const SLOT = Symbol('ledgerflow.taskTableSlot');
+type Target = { [SLOT]: TaskTable };
+const tableIn = (target: object): TaskTable => (target as Target)[SLOT];
+const own = (table: TaskTable, key: string | symbol): key is string => typeof key === 'string' && table.shape.position.has(key);
+
+const recordHandler: ProxyHandler<object> = {
+  get: (target, key) => {
+    const table = tableIn(target);
+    if (own(table, key)) return table.states.get(table.shape.position.get(key)!);
+    if (key === TABLE) return table;
+    if (key === SLOT) return undefined;
+    return Reflect.get(target, key);
+  },
+  has: (target, key) => own(tableIn(target), key) || (key !== SLOT && Reflect.has(target, key)),
+  ownKeys: (target) => tableIn(target).shape.keys as string[],
+  getOwnPropertyDescriptor: (target, key) => {
+    const table = tableIn(target);
+    if (own(table, key)) return { value: table.states.get(table.shape.position.get(key)!), writable: true, enumerable: true, configurable: true };
+    return key === SLOT ? undefined : Reflect.getOwnPropertyDescriptor(target, key);
+  },
+  // A context is never changed in place (snapshots share it with their predecessors): refuse, loudly in strict mode.
+  set: () => false,
+  defineProperty: () => false,
+  deleteProperty: () => false,
+};
+
+function recordOf(table: TaskTable): Record<string, TaskState> {
+  // A plain object (Object.prototype, as the record view's target always had); the traps never show the slot.
+  const target: Target = { [SLOT]: table };
+  return new Proxy(target, recordHandler) as Record<string, TaskState>;
 }
 
 /** The table behind a record view, or null for a plain record. */

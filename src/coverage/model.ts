@@ -26,7 +26,7 @@ import { ACTIVE_TASK_STATUSES, instanceFields, RUN_TIMER_TASK, type CompiledWork
 import { effectiveDependencies, type Definition, type Upstream } from '../definition/index.js';
 import { conditionRefs, findRefs } from '../expressions/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
-import { applyEvent, startFold, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, NEW_RUN_STATE_HASH_VERSION, startFold, type RunSnapshot } from '../runtime/index.js';
 import type { DecisionPlan } from './outputs.js';
 import { getIn } from './values.js';
 
@@ -85,7 +85,7 @@ export function approverOf(compiled: CompiledWorkflow, task: string): string {
 }
 
 export function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {
-  return { run: startFold(compiled, { runId: MODEL_RUN_ID, time: MODEL_T0, input }), hung: [], focus: null, story: '' };
+  return { run: startFold(compiled, { runId: MODEL_RUN_ID, time: MODEL_T0, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION }), hung: [], focus: null, story: '' };
 }
 
 /** Applies one action. Throws if the machine refuses an event: the model only offers what the machine takes. */

@@ -58,6 +58,12 @@ export const RunStartedData = z.object({
   definition: z.record(z.string(), z.unknown()),
   definitionHash: z.string(),
   input: z.record(z.string(), z.unknown()),
+  /**
+   * The format of the state hash every event of this run records (runtime/state-hash.ts): 2 for runs started
+   * since 2026-11-23 (per-chunk digests, so a long run's hash costs the same per event as a short one's);
+   * absent in older runs, which keep format 1 (sha256 of the whole state's text) and replay as they always did.
+   */
+  stateHashVersion: z.literal(2).optional(),
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
   source: z.object({
     file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional(),

@@ -6,11 +6,10 @@
  * reads a clock or touches a store: replay and live execution share exactly
  * this code, so they cannot disagree.
  */
-import { sha256, sha256Hex } from '../digest/index.js';
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
-import { ACTIVE_TASK_STATUSES, countWithStatus, isoMs, tableOf, valueChunks, type TaskState } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, countWithStatus, isoMs } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
-import { quoted, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { stateHashOf } from './state-hash.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
 export type RunSnapshot = FoldSnapshot;
@@ -60,23 +59,30 @@ export interface FoldStart {
   time: string;
   input: Record<string, unknown>;
   retryOf?: { runId: string; outputs?: Record<string, unknown> } | undefined;
+  /** run.started's state hash format: 2 for a new run, absent (format 1) for every run started before it existed. */
+  stateHashVersion?: 2 | undefined;
 }
 
 /** The state right after run.started. */
 export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSnapshot {
   const { definition } = compiled;
-  const { retryOf } = started;
+  const { retryOf, stateHashVersion } = started;
   return compiled.interpreter.initial({
     runId: started.runId, workflowId: definition.id, version: definition.version,
     input: started.input, time: Date.parse(started.time),
     ...(retryOf ? { reuse: { runId: retryOf.runId, outputs: retryOf.outputs ?? {} } } : {}),
+    ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
   });
 }
 
 /** The start of the fold a run.started envelope records. */
 export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): FoldStart {
   const retryOf = started.data.source?.retryOf;
-  return { runId: started.runId, time: started.time, input: started.data.input, ...(retryOf ? { retryOf } : {}) };
+  const { stateHashVersion } = started.data;
+  return {
+    runId: started.runId, time: started.time, input: started.data.input,
+    ...(retryOf ? { retryOf } : {}), ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
+  };
 }
 
 /** Applies one event. `accepted` is false when no transition took it (unknown task, wrong state, stale attempt). */
@@ -107,118 +113,13 @@ export function runStatus(snapshot: RunSnapshot): WorkflowStatus {
 }
 
 /**
- * The compact state an event led to: which state each region is in, task
- * statuses and attempts, decisions, armed timers. The hash is the first 16 hex
- * digits of sha256 over
- * `JSON.stringify({ value, tasks: [[id, status, attempts, case]...], timers: [[id, dueAt]...] })`
- * (tasks and timers sorted by id). Logs record it, so that text must never
- * change (stateText writes it). Every event of every run pays for this, so
- * hashes are remembered (state-hash-cache.ts).
+ * The compact state an event led to: its status and the hash of its state,
+ * in the format the run records (state-hash.ts: format 1 for runs started
+ * before 2026-11-23, format 2 since). Logs record it, so neither format may
+ * ever change.
  */
 export function recordedState(snapshot: RunSnapshot): RecordedState {
-  // A long run (its tasks in a table) is hashed by chunks; its states hardly ever recur, so the trie of remembered hashes is no help.
-  const tasks = tableOf(snapshot.context.tasks);
-  const value = tasks ? valueChunks(snapshot) : null;
-  const hash = tasks && value ? chunkedStateHash(snapshot, value, tasks) : rememberedStateHash(snapshot, stateHash);
-  return { status: runStatus(snapshot), hash };
-}
-
-function stateHash(snapshot: RunSnapshot): string {
-  return sha256Hex(stateText(snapshot)).slice(0, 16);
-}
-
-/**
- * The hash of a long run's state: the same text as stateText, hashed chunk
- * by chunk, each chunk's text written once and reused while the chunk is
- * unchanged (state-hash-cache.ts). Writing the whole text per event made a
- * long run quadratic in garbage; hashing it is still linear per event, at
- * sha256's speed (a 10,000-task state is about 450 KB).
- */
-function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<typeof valueChunks>>, tasks: NonNullable<ReturnType<typeof tableOf>>): string {
-  const h = sha256();
-  h.update(`{"value":{${quoted(value.parallelKey)}:{`);
-  for (let c = 0; c < value.chunks.length; c++) {
-    h.update(rememberedChunkText(value.chunks[c]!, (chunk) => {
-      let text = '';
-      for (let i = 0; i < chunk.length; i++) text += `${c + i > 0 ? ',' : ''}${quoted(chunk[i]!.region.key)}:${quoted(chunk[i]!.key)}`;
-      return text;
-    }));
-  }
-  h.update('}},"tasks":[');
-  const { sorted } = tasks.shape;
-  const chunks = tasks.states.chunks;
-  for (let c = 0, at = 0; c < chunks.length; at += chunks[c]!.length, c++) {
-    const start = at;
-    h.update(rememberedChunkText(chunks[c]!, (chunk: readonly TaskState[]) => {
-      let text = '';
-      for (let i = 0; i < chunk.length; i++) text += `${start + i > 0 ? ',' : ''}${taskText(sorted[start + i]!, chunk[i]!)}`;
-      return text;
-    }));
-  }
-  h.update(`],"timers":[${timersText(snapshot.context.timers)}]}`);
-  return h.hex().slice(0, 16);
-}
-
-/** One task's entry in the state text: `[id, status, attempts, decision case]`, and its loop iteration when it has one (never in an old state). */
-function taskText(id: string, t: TaskState): string {
-  const decision = t.decision?.case;
-  const iteration = t.iteration === undefined ? '' : `,${t.iteration}`;
-  const items = t.items === undefined ? '' : `,[${itemsText(t.items)}]`;
-  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}${iteration}${items}]`;
-}
-
-/**
- * A MAP's items in the state text: per chunk of ITEM_CHUNK items, the first 16 hex digits of sha256
- * over the chunk's `[status,attempts],...`, quoted, comma-separated. Hashing every item's text per
- * event made a 1,000-item MAP's checked replay spend most of its time in sha256; an event changes one
- * item and the list is copied, but the other items are the same objects, so a chunk whose items are
- * all the same objects as before has the same digest, remembered (by its first item).
- */
-const ITEM_CHUNK = 64;
-function itemsText(items: NonNullable<TaskState['items']>): string {
-  let text = '';
-  for (let start = 0; start < items.length; start += ITEM_CHUNK) {
-    const end = Math.min(items.length, start + ITEM_CHUNK);
-    const digest = rememberedItemChunkDigest(items, start, end, () => {
-      let chunk = '';
-      for (let i = start; i < end; i++) chunk += `${i > start ? ',' : ''}[${quoted(items[i]!.status)},${items[i]!.attempts}]`;
-      return sha256Hex(chunk).slice(0, 16);
-    });
-    text += `${start > 0 ? ',' : ''}"${digest}"`;
-  }
-  return text;
-}
-
-/** The armed timers in the state text, sorted by id: `[id, dueAt],...`. */
-function timersText(timers: RunSnapshot['context']['timers']): string {
-  let ids: string[] | null = null; // mostly none: no array then
-  for (const id in timers) (ids ??= []).push(id);
-  if (!ids) return '';
-  ids.sort();
-  let text = '';
-  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}[${JSON.stringify(ids[i])},${JSON.stringify(timers[ids[i]!]!.dueAt)}]`;
-  return text;
-}
-
-/** The text the state hash is taken of (see recordedState), written directly: building the arrays and objects first cost more than hashing. */
-function stateText(snapshot: RunSnapshot): string {
-  const ctx = snapshot.context;
-  let text = `{"value":${valueText(snapshot.value)},"tasks":[`;
-  const ids = sortedIds(ctx.tasks);
-  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}${taskText(ids[i]!, ctx.tasks[ids[i]!]!)}`;
-  return `${text}],"timers":[${timersText(ctx.timers)}]}`;
-}
-
-/** JSON.stringify of a state value (nested objects of state names), from quoted names. */
-function valueText(value: unknown): string {
-  if (typeof value === 'string') return quoted(value);
-  let text = '{';
-  let first = true;
-  for (const key in value as Record<string, unknown>) {
-    text += `${first ? '' : ','}${quoted(key)}:${valueText((value as Record<string, unknown>)[key])}`;
-    first = false;
-  }
-  return `${text}}`;
+  return { status: runStatus(snapshot), hash: stateHashOf(snapshot) };
 }
 
 /** Why an event was not accepted, in words a person can act on. */

@@ -6,6 +6,7 @@
  */
 export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './retry.js';
 export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
+export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 export { replayRun, foldEvents, compiledForRun, compiledFor, type ReplayReport, type Divergence } from './replay.js';
 export { runView, isSettled, type RunView, type TaskView } from './view.js';
 export { prepareCommit, foldOnto, hasScheduledItems, reuseDue, type PreparedCommit } from './commit.js';

@@ -9,11 +9,11 @@
  * - remembered hashes, in a trie walked by the parts of a state;
  * - the sorted task ids of the last state asked about;
  * - the JSON quoting of task ids, statuses and state names;
- * - for runs with many tasks, the text of each chunk of the state (a chunk
- *   of regions' states, or of tasks), by the chunk's identity: chunks are
- *   immutable and shared between the snapshots of a run (task-table.ts,
- *   persistent-vector.ts), so an event re-writes the text of the one or two
- *   chunks it changed, not of every task.
+ * - for runs with many tasks, the text (format 1) or the digest (format 2)
+ *   of each chunk of the state (a chunk of regions' states, or of tasks), by
+ *   the chunk's identity: chunks are immutable and shared between the
+ *   snapshots of a run (task-table.ts, persistent-vector.ts), so an event
+ *   re-writes the text of the one or two chunks it changed, not of every task.
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
 import type { FoldSnapshot as RunSnapshot } from '../compiler/index.js';
@@ -40,7 +40,7 @@ const MAX_STATE_NODES = 50_000;
 let stateRoot: StateNode = { next: null, hash: undefined };
 let stateNodes = 0;
 
-/** `hashOf(snapshot)`, remembered for states without timers. */
+/** `hashOf(snapshot)` (format 1, state-hash.ts), remembered for states without timers. */
 export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string): string {
   if (!enabled) return hashOf(snapshot);
   for (const _ in snapshot.context.timers) return hashOf(snapshot);
@@ -143,6 +143,34 @@ export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C
   return text;
 }
 
+/** `digest(chunk)` (format 2's digest of a chunk of regions or tasks), remembered for this chunk like its text. */
+let chunkDigests = new WeakMap<object, string>();
+export function rememberedChunkDigest<C extends object>(chunk: C, digest: (chunk: C) => string): string {
+  if (!enabled) return digest(chunk);
+  let d = chunkDigests.get(chunk);
+  if (d === undefined) {
+    d = digest(chunk);
+    chunkDigests.set(chunk, d);
+  }
+  return d;
+}
+
+/**
+ * `write(entry, id)`: the text of one region's or task's entry in a chunk
+ * (format 2), remembered by the entry's object (a region's state, a task's
+ * state; immutable) and the id it is written under, so rebuilding a changed
+ * chunk writes only the entries that changed.
+ */
+let entryTexts = new WeakMap<object, { id: string; text: string }>();
+export function rememberedEntryText<E extends object>(entry: E, id: string, write: (entry: E, id: string) => string): string {
+  if (!enabled) return write(entry, id);
+  const known = entryTexts.get(entry);
+  if (known !== undefined && known.id === id) return known.text;
+  const text = write(entry, id);
+  entryTexts.set(entry, { id, text });
+  return text;
+}
+
 /**
  * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
  * the chunk's first item while the chunk's items are the very same objects:
@@ -162,6 +190,8 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
 
 export function clearStateHashCache(): void {
   chunkTexts = new WeakMap();
+  chunkDigests = new WeakMap();
+  entryTexts = new WeakMap();
   itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;

@@ -50,7 +50,8 @@ export class MemoryEventStore implements EventStore {
     const from = opts.fromSeq ?? 1;
     const to = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
     const events = this.runs.get(runId)?.events ?? [];
-    return structuredClone(events.filter((e) => e.seq >= from && e.seq <= to));
+    // A run's events are seq 1, 2, ... in order (append checks it): the range is a slice, not a scan of the whole log.
+    return structuredClone(events.slice(Math.max(from, 1) - 1, Math.max(to, 0)));
   }
 
   async lastSeq(runId: string): Promise<number> {
@@ -105,7 +106,7 @@ export class MemoryEventStore implements EventStore {
     queueMicrotask(() => {
       f.scheduled = false;
       if (f.closed) return;
-      const events = (this.runs.get(runId)?.events ?? []).filter((e) => e.seq > f.delivered);
+      const events = (this.runs.get(runId)?.events ?? []).slice(Math.max(f.delivered, 0));
       if (events.length === 0) return;
       f.delivered = events[events.length - 1]!.seq;
       deliver(f.onEvents, structuredClone(events), runId);

@@ -239,6 +239,8 @@ describe('approve, reject, cancel and the audit trail from the CLI', () => {
   it('replay --to shows the state at that event; a tampered log diverges with exit 1', async () => {
     const store = tempDir();
     const { runId } = JSON.parse((await cli(['--store', store, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'])).stdout);
+    // A run started now records state hash format 2 (docs/architecture-notes.md, "Long runs and the state hash").
+    expect(JSON.parse(readFileSync(join(store, 'runs', `${runId}.jsonl`), 'utf8').split('\n')[0]!).events[0]).toMatchObject({ type: 'run.started', data: { stateHashVersion: 2 } });
     const at = JSON.parse((await cli(['--store', store, 'replay', runId, '--to', '4', '--json'])).stdout);
     expect(at.toSeq).toBe(4);
     expect(at.view.tasks.first.status).toBe('COMPLETED');

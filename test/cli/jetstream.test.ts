@@ -66,6 +66,24 @@ describe.skipIf(noNats)(`the CLI on NATS JetStream (--nats)${skipNote}`, () => {
     await expectReplays(runId);
   }, 60_000);
 
+  it('a run started now records state hash format 2; replay --to and replay --all --definition check it on JetStream', async () => {
+    const cwd = tempDir();
+    const run = await cli(['--nats', nats.url, 'run', join(FIXTURES, 'slow.yaml'), '--ms', '10', '--json'], { cwd });
+    expect(run.code).toBe(0);
+    const { runId } = JSON.parse(run.stdout);
+    const history = JSON.parse((await cli(['--nats', nats.url, 'history', runId, '--json'])).stdout);
+    expect(history[0]).toMatchObject({ type: 'run.started', data: { stateHashVersion: 2 } });
+    const at = await cli(['--nats', nats.url, 'replay', runId, '--to', '4', '--json']);
+    expect(at.code).toBe(0);
+    expect(JSON.parse(at.stdout)).toMatchObject({ toSeq: 4, divergence: null, view: { tasks: { first: { status: 'COMPLETED' }, slow: { status: 'IN_PROGRESS' } } } });
+    const v2 = join(cwd, 'slow-v2.yaml');
+    writeFileSync(v2, readFileSync(join(FIXTURES, 'slow.yaml'), 'utf8').replace('version: 1', 'version: 2').replace('handlers: ./handlers.mjs', `handlers: ${join(FIXTURES, 'handlers.mjs')}`));
+    const all = await cli(['--nats', nats.url, 'replay', '--all', '--definition', v2, '--json']);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toMatchObject({ workflowId: 'slow-middle', diverged: 0, incompatible: 0, problems: [], candidate: { workflowId: 'slow-middle', version: 2 } });
+    await expectReplays(runId);
+  }, 60_000);
+
   it('a run killed with SIGKILL mid-task resumes from JetStream without re-running the completed task', async () => {
     const cwd = tempDir();
     const markers = join(cwd, 'markers');

@@ -1,0 +1,244 @@
+/**
+ * The state hash every event records (fold.ts recordedState), in the two
+ * formats a log may hold. Logs record it and checked replay recomputes it, so
+ * neither format may ever change; which one a run uses is recorded in its
+ * run.started (`stateHashVersion`, kept in the fold's context): absent is
+ * format 1, every run started before 2026-11-23; 2 is every run started since.
+ *
+ * Format 1: the first 16 hex digits of sha256 over
+ * `JSON.stringify({ value, tasks: [[id, status, attempts, case]...], timers: [[id, dueAt]...] })`
+ * (tasks and timers sorted by id; stateText writes it). One sha256 over the
+ * whole state: a 3,000-task run's text is about 126 KB, so each of its events
+ * paid about 115 µs for the hash alone, and long runs cost 4-13 times as much
+ * per event as short ones. sha256 cannot be updated for a change in the
+ * middle of a text, so this format cannot be made incremental.
+ *
+ * Format 2 (stateHashV2): the same parts, each long list replaced by the
+ * digests of its chunks of V2_CHUNK entries, so an event re-hashes only the
+ * chunks it changed plus one short line of digests:
+ *
+ *   sha256(`{"v":2,"value":V,"tasks":[T],"timers":[timers as in format 1]}`), first 16 hex digits
+ *   V = the value as in format 1 for a settled run (a quoted name); for an active
+ *       one `{"<parallel state>":["d",...]}`, d = the first 16 hex digits of
+ *       sha256 over a chunk of its `"<region>":"<state>"` entries (document
+ *       order, joined by commas)
+ *   T = `"d",...`, d = the first 16 hex digits of sha256 over a chunk of the
+ *       format-1 task entries `[id,status,attempts,case(,iteration)(,[items])]`
+ *       (id order, joined by commas)
+ *
+ * A chunk is V2_CHUNK consecutive entries (the last may be shorter). The
+ * chunks are those of the fold's persistent vectors (persistent-vector.ts,
+ * task-table.ts), whose chunks are immutable and shared between snapshots,
+ * so a chunk's digest is remembered by its identity (state-hash-cache.ts).
+ */
+import { sha256, sha256Hex } from '../digest/index.js';
+import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
+import { tableOf, valueChunks } from '../compiler/index.js';
+import { quoted, rememberedChunkDigest, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+
+/**
+ * The format new runs record in run.started (local/start-commit.ts), and the
+ * coverage model folds with: 2 since 2026-11-23. An engine older than that
+ * cannot check such a run's replay (docs/architecture-notes.md, "Long runs
+ * and the state hash").
+ */
+export const NEW_RUN_STATE_HASH_VERSION = 2;
+
+/** The state hash of the format the run records. */
+export function stateHashOf(snapshot: RunSnapshot): string {
+  return snapshot.context.stateHashVersion === 2 ? stateHashV2(snapshot) : stateHashV1(snapshot);
+}
+
+/** Format 1. */
+function stateHashV1(snapshot: RunSnapshot): string {
+  // A long run (its tasks in a table) is hashed by chunks; its states hardly ever recur, so the trie of remembered hashes is no help.
+  const tasks = tableOf(snapshot.context.tasks);
+  const value = tasks ? valueChunks(snapshot) : null;
+  return tasks && value ? chunkedStateHash(snapshot, value, tasks) : rememberedStateHash(snapshot, stateHash);
+}
+
+/** Entries per chunk in format 2. Part of the format: never change it (the fold's vectors' CHUNK may differ; then they are re-chunked). */
+export const V2_CHUNK = 64;
+
+/** Format 2 (see the header). */
+export function stateHashV2(snapshot: RunSnapshot): string {
+  // Short runs too: each entry's text is remembered by its state object, each chunk's digest by the chunk,
+  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region).
+  return v2Hash(snapshot);
+}
+
+function v2Hash(snapshot: RunSnapshot): string {
+  return sha256Hex(`{"v":2,"value":${v2ValueText(snapshot)},"tasks":[${v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`).slice(0, 16);
+}
+
+const regionEntry = (s: { readonly key: string; readonly region: { readonly key: string } }): string => `${quoted(s.region.key)}:${quoted(s.key)}`;
+const taskEntry = (t: TaskState, id: string): string => taskText(id, t);
+
+const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
+
+/** Whether a persistent vector's chunks are format 2's: every chunk but the last holds V2_CHUNK items. */
+function v2Chunked(chunks: readonly (readonly unknown[])[]): boolean {
+  for (let c = 0; c < chunks.length - 1; c++) if (chunks[c]!.length !== V2_CHUNK) return false;
+  return chunks.length === 0 || chunks[chunks.length - 1]!.length <= V2_CHUNK;
+}
+
+function v2ValueText(snapshot: RunSnapshot): string {
+  const value = valueChunks(snapshot);
+  if (value !== null && v2Chunked(value.chunks)) {
+    let text = '';
+    for (let c = 0; c < value.chunks.length; c++) {
+      text += `${c > 0 ? ',' : ''}${rememberedChunkDigest(value.chunks[c]!, (chunk) => {
+        let entries = '';
+        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${rememberedEntryText(chunk[i]!, '', regionEntry)}`;
+        return chunkDigest(entries);
+      })}`;
+    }
+    return `{${quoted(value.parallelKey)}:[${text}]}`;
+  }
+  // Any other snapshot (settled, or not the interpreter's): from the value itself.
+  const v = snapshot.value;
+  if (typeof v === 'string') return quoted(v);
+  let text = '{';
+  let first = true;
+  for (const key in v) {
+    const regions = v[key]!;
+    let digests = '';
+    let entries = '';
+    let n = 0;
+    for (const region in regions) {
+      entries += `${n > 0 ? ',' : ''}${quoted(region)}:${valueText(regions[region])}`;
+      if (++n === V2_CHUNK) { digests += `${digests ? ',' : ''}${chunkDigest(entries)}`; entries = ''; n = 0; }
+    }
+    if (n > 0) digests += `${digests ? ',' : ''}${chunkDigest(entries)}`;
+    text += `${first ? '' : ','}${quoted(key)}:[${digests}]`;
+    first = false;
+  }
+  return `${text}}`;
+}
+
+function v2TasksText(snapshot: RunSnapshot): string {
+  const tasks = snapshot.context.tasks;
+  const table = tableOf(tasks);
+  let text = '';
+  if (table !== null && v2Chunked(table.states.chunks)) {
+    const { sorted } = table.shape;
+    const chunks = table.states.chunks;
+    for (let c = 0, at = 0; c < chunks.length; at += chunks[c]!.length, c++) {
+      const start = at;
+      text += `${c > 0 ? ',' : ''}${rememberedChunkDigest(chunks[c]!, (chunk: readonly TaskState[]) => {
+        let entries = '';
+        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${rememberedEntryText(chunk[i]!, sorted[start + i]!, taskEntry)}`;
+        return chunkDigest(entries);
+      })}`;
+    }
+    return text;
+  }
+  const ids = sortedIds(tasks);
+  for (let start = 0; start < ids.length; start += V2_CHUNK) {
+    let entries = '';
+    const end = Math.min(ids.length, start + V2_CHUNK);
+    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${rememberedEntryText(tasks[ids[i]!]!, ids[i]!, taskEntry)}`;
+    text += `${start > 0 ? ',' : ''}${chunkDigest(entries)}`;
+  }
+  return text;
+}
+
+/** Format 1, from the whole text. */
+function stateHash(snapshot: RunSnapshot): string {
+  return sha256Hex(stateText(snapshot)).slice(0, 16);
+}
+
+/**
+ * The hash of a long run's state: the same text as stateText, hashed chunk
+ * by chunk, each chunk's text written once and reused while the chunk is
+ * unchanged (state-hash-cache.ts). Writing the whole text per event made a
+ * long run quadratic in garbage; hashing it is still linear per event, at
+ * sha256's speed (a 10,000-task state is about 450 KB).
+ */
+function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<typeof valueChunks>>, tasks: NonNullable<ReturnType<typeof tableOf>>): string {
+  const h = sha256();
+  h.update(`{"value":{${quoted(value.parallelKey)}:{`);
+  for (let c = 0; c < value.chunks.length; c++) {
+    h.update(rememberedChunkText(value.chunks[c]!, (chunk) => {
+      let text = '';
+      for (let i = 0; i < chunk.length; i++) text += `${c + i > 0 ? ',' : ''}${quoted(chunk[i]!.region.key)}:${quoted(chunk[i]!.key)}`;
+      return text;
+    }));
+  }
+  h.update('}},"tasks":[');
+  const { sorted } = tasks.shape;
+  const chunks = tasks.states.chunks;
+  for (let c = 0, at = 0; c < chunks.length; at += chunks[c]!.length, c++) {
+    const start = at;
+    h.update(rememberedChunkText(chunks[c]!, (chunk: readonly TaskState[]) => {
+      let text = '';
+      for (let i = 0; i < chunk.length; i++) text += `${start + i > 0 ? ',' : ''}${taskText(sorted[start + i]!, chunk[i]!)}`;
+      return text;
+    }));
+  }
+  h.update(`],"timers":[${timersText(snapshot.context.timers)}]}`);
+  return h.hex().slice(0, 16);
+}
+
+/** One task's entry in the state text: `[id, status, attempts, decision case]`, and its loop iteration when it has one (never in an old state). */
+function taskText(id: string, t: TaskState): string {
+  const decision = t.decision?.case;
+  const iteration = t.iteration === undefined ? '' : `,${t.iteration}`;
+  const items = t.items === undefined ? '' : `,[${itemsText(t.items)}]`;
+  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}${iteration}${items}]`;
+}
+
+/**
+ * A MAP's items in the state text: per chunk of ITEM_CHUNK items, the first 16 hex digits of sha256
+ * over the chunk's `[status,attempts],...`, quoted, comma-separated. Hashing every item's text per
+ * event made a 1,000-item MAP's checked replay spend most of its time in sha256; an event changes one
+ * item and the list is copied, but the other items are the same objects, so a chunk whose items are
+ * all the same objects as before has the same digest, remembered (by its first item).
+ */
+const ITEM_CHUNK = 64;
+function itemsText(items: NonNullable<TaskState['items']>): string {
+  let text = '';
+  for (let start = 0; start < items.length; start += ITEM_CHUNK) {
+    const end = Math.min(items.length, start + ITEM_CHUNK);
+    const digest = rememberedItemChunkDigest(items, start, end, () => {
+      let chunk = '';
+      for (let i = start; i < end; i++) chunk += `${i > start ? ',' : ''}[${quoted(items[i]!.status)},${items[i]!.attempts}]`;
+      return sha256Hex(chunk).slice(0, 16);
+    });
+    text += `${start > 0 ? ',' : ''}"${digest}"`;
+  }
+  return text;
+}
+
+/** The armed timers in the state text, sorted by id: `[id, dueAt],...`. */
+function timersText(timers: RunSnapshot['context']['timers']): string {
+  let ids: string[] | null = null; // mostly none: no array then
+  for (const id in timers) (ids ??= []).push(id);
+  if (!ids) return '';
+  ids.sort();
+  let text = '';
+  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}[${JSON.stringify(ids[i])},${JSON.stringify(timers[ids[i]!]!.dueAt)}]`;
+  return text;
+}
+
+/** The text the state hash is taken of (see recordedState), written directly: building the arrays and objects first cost more than hashing. */
+function stateText(snapshot: RunSnapshot): string {
+  const ctx = snapshot.context;
+  let text = `{"value":${valueText(snapshot.value)},"tasks":[`;
+  const ids = sortedIds(ctx.tasks);
+  for (let i = 0; i < ids.length; i++) text += `${i > 0 ? ',' : ''}${taskText(ids[i]!, ctx.tasks[ids[i]!]!)}`;
+  return `${text}],"timers":[${timersText(ctx.timers)}]}`;
+}
+
+/** JSON.stringify of a state value (nested objects of state names), from quoted names. */
+function valueText(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
+  let text = '{';
+  let first = true;
+  for (const key in value as Record<string, unknown>) {
+    text += `${first ? '' : ','}${quoted(key)}:${valueText((value as Record<string, unknown>)[key])}`;
+    first = false;
+  }
+  return `${text}}`;
+}
+
