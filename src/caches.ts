@@ -13,6 +13,7 @@ import { clearRegionStatesCache, setRegionStatesCacheEnabled } from './compiler/
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
 import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
+import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admission-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearTaskPlanCache, setTaskPlanCacheEnabled } from './runtime/task-plan-cache.js';
@@ -35,6 +36,7 @@ export const CACHES: readonly Cache[] = [
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
   { module: 'runtime/task-plan-cache.ts', clear: clearTaskPlanCache, setEnabled: setTaskPlanCacheEnabled },
+  { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
   { module: 'store/definition-json-cache.ts', clear: clearDefinitionJsonCache, setEnabled: setDefinitionJsonCacheEnabled },
 ];

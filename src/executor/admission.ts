@@ -19,6 +19,7 @@ import type { Clock } from './clock.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
 import { sha256Hex } from '../digest/index.js';
+import { cachedFacts, rememberFacts, settledRunsOf } from './admission-cache.js';
 
 /** What a start of a workflow with `concurrency:` is subject to. */
 export interface Admission { limit: number; key: string | null; onLimit: OnLimit; priority: number }
@@ -56,20 +57,16 @@ export interface QueuedRun { runId: string; priority: number; queuedAt: string }
 export interface Slots { holders: string[]; queued: QueuedRun[] }
 
 interface RunFacts { key: string | null; queued: QueuedRun | null }
-/** A run's key and queue entry: from its run.started and run.queued, which never change. */
-const factsCache = new Map<string, RunFacts>();
-const FACTS_CACHE_MAX = 50_000;
 
 async function factsOf(store: EventStore, def: Definition, runId: string): Promise<RunFacts | null> {
   const cacheKey = `${runId}\u0000${def.id}\u0000${def.concurrency?.key ?? ''}`;
-  const hit = factsCache.get(cacheKey);
+  const hit = cachedFacts<RunFacts>(cacheKey);
   if (hit) return hit;
   const [first, second] = await store.read(runId, { toSeq: 2 });
   if (first?.type !== 'run.started') return null;
   const queued = second?.type === 'run.queued' ? { runId, priority: second.data.priority, queuedAt: second.time } : null;
   const facts = { key: concurrencyKey(def, first.data.input), queued };
-  if (factsCache.size >= FACTS_CACHE_MAX) factsCache.clear();
-  factsCache.set(cacheKey, facts);
+  rememberFacts(cacheKey, facts);
   return facts;
 }
 
@@ -90,9 +87,6 @@ export async function slotsOf(store: EventStore, def: Definition, key: string | 
   return { holders, queued: queued.sort(byAdmissionOrder) };
 }
 
-/** Runs known settled, per store: a settled run never goes again, so a store that lists runs one by one (the file store) skips reading them. */
-const settledKnown = new WeakMap<EventStore, Set<string>>();
-
 /** A store whose runs can be listed by id and summarised one at a time (FileEventStore). */
 interface ListsOneByOne { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
 
@@ -102,8 +96,8 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
   if (typeof byOne.runIds !== 'function' || typeof byOne.summary !== 'function') {
     return (await store.listRuns({ workflowId })).filter((r) => !SETTLED_STATUSES.includes(r.status));
   }
-  let known = settledKnown.get(store);
-  if (!known) settledKnown.set(store, (known = new Set()));
+  // Runs known settled never go again, so a store that lists runs one by one (the file store) skips reading them.
+  const known = settledRunsOf(store);
   const out: RunSummary[] = [];
   for (const runId of await byOne.runIds.call(store)) {
     if (known.has(runId)) continue;
