@@ -90,7 +90,12 @@ export class TriggerEvents {
     const parsed = parseInbound('trigger', rawOf(m));
     if (!parsed.ok) return inbox.dropMalformed('triggers', m, parsed);
     const { event, verdictTo } = parsed.value;
-    const admission = admitEvent(event, { definitions: this.definitions, eventTypes: this.o.eventTypes });
+    let admission = admitEvent(event, { definitions: this.definitions, eventTypes: this.o.eventTypes });
+    // The list is up to 2 s old (the gate loop reads it too): a workflow deployed since then is looked for before the event is
+    // refused, at most one read in 100 ms however many unknown events come (a flood of them costs no read each).
+    if (!admission.accepted && admission.stage === 'unknown_type' && this.o.now() - this.definitionsAt > 100) {
+      admission = admitEvent(event, { definitions: await this.latestDefinitions(true), eventTypes: this.o.eventTypes });
+    }
     if (!admission.accepted) {
       await inbox.deadLetter('triggers', admission.reason, m, { stage: admission.stage, problems: admission.problems });
       inbox.tell(verdictTo, { accepted: false, reason: admission.reason, stage: admission.stage, runs: [] } satisfies TriggerVerdict);
@@ -164,8 +169,8 @@ export class TriggerEvents {
     await children.reportOutcome(parent, effect.eventId, { kind: 'completed', output: { ...base, runs, ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}) } });
   }
 
-  private async latestDefinitions(): Promise<Definition[]> {
-    if (this.o.now() - this.definitionsAt > 2000) {
+  private async latestDefinitions(fresh = false): Promise<Definition[]> {
+    if (fresh || this.o.now() - this.definitionsAt > 2000) {
       this.definitions = await this.o.registry.latestAll();
       this.definitionsAt = this.o.now();
     }
