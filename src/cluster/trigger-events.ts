@@ -86,16 +86,10 @@ export class TriggerEvents {
   /** An event on lf.triggers.<type>: a run of each workflow it triggers, started once; the producer hears the verdict. */
   async take(m: JsMsg): Promise<void> {
     const { host, inbox } = this.o;
-    await this.latestDefinitions();
     const parsed = parseInbound('trigger', rawOf(m));
     if (!parsed.ok) return inbox.dropMalformed('triggers', m, parsed);
     const { event, verdictTo } = parsed.value;
-    let admission = admitEvent(event, { definitions: this.definitions, eventTypes: this.o.eventTypes });
-    // The list is up to 2 s old (the gate loop reads it too): a workflow deployed since then is looked for before the event is
-    // refused, at most one read in 100 ms however many unknown events come (a flood of them costs no read each).
-    if (!admission.accepted && admission.stage === 'unknown_type' && this.o.now() - this.definitionsAt > 100) {
-      admission = admitEvent(event, { definitions: await this.latestDefinitions(true), eventTypes: this.o.eventTypes });
-    }
+    const admission = await this.admitFresh(event);
     if (!admission.accepted) {
       await inbox.deadLetter('triggers', admission.reason, m, { stage: admission.stage, problems: admission.problems });
       inbox.tell(verdictTo, { accepted: false, reason: admission.reason, stage: admission.stage, runs: [] } satisfies TriggerVerdict);
@@ -147,9 +141,8 @@ export class TriggerEvents {
    */
   async emit(effect: EmitEvent): Promise<void> {
     const { children } = this.o;
-    const definitions = await this.latestDefinitions();
     const event = { id: effect.eventId, type: effect.event, time: iso(this.o.now()), source: `ledgerflow:${effect.runId}`, data: effect.data };
-    const admission = admitEvent(event, { definitions, eventTypes: this.o.eventTypes });
+    const admission = await this.admitFresh(event);
     const parent = { runId: effect.runId, workflowId: '', task: effect.taskId, ...instanceFields(effect), attempt: effect.attempt };
     const base = { event: effect.event, eventId: effect.eventId };
     if (!admission.accepted && admission.stage === 'unknown_type') {
@@ -167,6 +160,17 @@ export class TriggerEvents {
     await this.o.js.publish(subject, encode(event), { msgID: effect.eventId });
     const runs = admission.matches.map((m) => ({ runId: runIdForEvent(effect.eventId, m.definition.id), workflowId: m.definition.id, version: m.definition.version }));
     await children.reportOutcome(parent, effect.eventId, { kind: 'completed', output: { ...base, runs, ...(runs.length === 0 ? { note: `no trigger of ${effect.event} matched the event's data: no run started` } : {}) } });
+  }
+
+  /**
+   * The event admitted against the workflows deployed. The list is up to 2 s old (the gate loop reads it too): a
+   * workflow deployed since then is looked for before the event counts as one nothing triggers on, at most one
+   * read in 100 ms however many such events come (a flood of them costs no read each).
+   */
+  private async admitFresh(event: Parameters<typeof admitEvent>[0]): Promise<ReturnType<typeof admitEvent>> {
+    const admission = admitEvent(event, { definitions: await this.latestDefinitions(), eventTypes: this.o.eventTypes });
+    if (admission.accepted || admission.stage !== 'unknown_type' || this.o.now() - this.definitionsAt <= 100) return admission;
+    return admitEvent(event, { definitions: await this.latestDefinitions(true), eventTypes: this.o.eventTypes });
   }
 
   private async latestDefinitions(fresh = false): Promise<Definition[]> {
