@@ -253,9 +253,10 @@ describe('start, definitions, verdict and metrics', () => {
 it('a run page lists its child runs, and the child names its parent', async () => {
   const { body } = await post('/api/workflows/parent/start', { input: {} });
   await settled(body.runId, 'COMPLETED');
+  // The children come from the run index, which learns of the child's end from its watch, a moment after the parent's page shows it settled.
+  await expect.poll(async () => (await get(`/api/runs/${body.runId}`)).body.children, { timeout: 15_000 })
+    .toMatchObject([{ workflowId: 'shape', status: 'COMPLETED', task: 'child' }]);
   const parent = (await get(`/api/runs/${body.runId}`)).body;
-  expect(parent.children).toHaveLength(1);
-  expect(parent.children[0]).toMatchObject({ workflowId: 'shape', status: 'COMPLETED', task: 'child' });
   const child = (await get(`/api/runs/${parent.children[0].runId}`)).body;
   expect(child.parent).toMatchObject({ runId: body.runId });
   expect(child.children).toEqual([]);
@@ -272,9 +273,10 @@ describe('the run index behind the API, retry from failed, /metrics', () => {
     ok = (await post('/api/workflows/breaks/start', { input: { succeed_on: 1, tag: 'Needle-42' } })).body.runId;
     await settled(ok, 'COMPLETED');
     // The index learns of a settled run from its watch, a moment after the run's own page shows it.
-    await expect.poll(() => ids('agent=ops_team')).toEqual([ok, failed]);
-    expect(await ids('outputContains=needle-42')).toEqual([ok]);
-    expect(await ids('agent=ops_team&status=failed')).toEqual([failed]);
+    await expect.poll(() => ids('agent=ops_team'), { timeout: 15_000 }).toEqual([ok, failed]);
+    // Listed is not yet settled in the index: its record of the end (status, output) follows the same watch.
+    await expect.poll(() => ids('outputContains=needle-42'), { timeout: 15_000 }).toEqual([ok]);
+    await expect.poll(() => ids('agent=ops_team&status=failed'), { timeout: 15_000 }).toEqual([failed]);
     const emitted = await post('/api/events/order_placed', { data: { customer: 'c9', amount: 1 }, id: 'order-filter' });
     const runId = emitted.body.runs[0].runId as string;
     // The index follows runs/: the new run is on the page once the watch has told it (no query stats the store).
