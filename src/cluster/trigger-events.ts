@@ -35,8 +35,11 @@ export interface TriggerEventsOptions {
 }
 
 export class TriggerEvents {
+  /** When the read that gave `definitions` began (not ended: a deploy during the read may be missing from it). */
   private definitionsAt = 0;
   private definitions: Definition[] = [];
+  private reading: Promise<void> | undefined;
+  private readingBegan = 0;
 
   readonly gates: TriggerGates;
 
@@ -163,21 +166,36 @@ export class TriggerEvents {
   }
 
   /**
-   * The event admitted against the workflows deployed. The list is up to 2 s old (the gate loop reads it too): a
-   * workflow deployed since then is looked for before the event counts as one nothing triggers on, at most one
-   * read in 100 ms however many such events come (a flood of them costs no read each).
+   * The event admitted against the workflows deployed. The list is up to 2 s old (the gate loop reads it too): when
+   * it was read before the event came and names no workflow for it, it is read again before the event counts as one
+   * nothing triggers on, so a workflow deployed just before its first event is found. Reads are shared: events that
+   * come while one is under way wait for the next, so a flood of unknown events costs one read at a time.
    */
   private async admitFresh(event: Parameters<typeof admitEvent>[0]): Promise<ReturnType<typeof admitEvent>> {
+    const cameAt = this.o.now();
     const admission = admitEvent(event, { definitions: await this.latestDefinitions(), eventTypes: this.o.eventTypes });
-    if (admission.accepted || admission.stage !== 'unknown_type' || this.o.now() - this.definitionsAt <= 100) return admission;
-    return admitEvent(event, { definitions: await this.latestDefinitions(true), eventTypes: this.o.eventTypes });
+    if (admission.accepted || admission.stage !== 'unknown_type') return admission;
+    return admitEvent(event, { definitions: await this.definitionsReadSince(cameAt), eventTypes: this.o.eventTypes });
   }
 
-  private async latestDefinitions(fresh = false): Promise<Definition[]> {
-    if (fresh || this.o.now() - this.definitionsAt > 2000) {
-      this.definitions = await this.o.registry.latestAll();
-      this.definitionsAt = this.o.now();
-    }
+  /** The list as read by a read that began at or after `at` (one in flight that began before it is waited out first). */
+  private async definitionsReadSince(at: number): Promise<Definition[]> {
+    if (this.reading && this.readingBegan < at) await this.reading.catch(() => undefined);
+    if (this.definitionsAt < at) await (this.reading ?? this.read());
     return this.definitions;
+  }
+
+  private async latestDefinitions(): Promise<Definition[]> {
+    if (this.o.now() - this.definitionsAt > 2000) await (this.reading ?? this.read());
+    return this.definitions;
+  }
+
+  private read(): Promise<void> {
+    const began = this.readingBegan = this.o.now();
+    const reading = this.reading = this.o.registry.latestAll().then((defs) => {
+      this.definitions = defs;
+      this.definitionsAt = Math.max(this.definitionsAt, began);
+    }).finally(() => { if (this.reading === reading) this.reading = undefined; });
+    return reading;
   }
 }
