@@ -7,7 +7,7 @@
  * once.
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIdForEvent } from '../../src/triggers/index.js';
@@ -17,18 +17,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const T = 90_000;
 
-const LEADS = `
-workflow:
-  id: lead_followup
-  input:
-    required: [lead_id, score]
-  triggers:
-    - event: lead_created
-      input: { lead_id: "\${event.data.lead_id}", score: "\${event.data.score}" }
-      debounce: { period: 30s, key: "\${event.data.lead_id}" }
-  tasks:
-    - { id: note, type: SET, values: { lead: "\${workflow.input.lead_id}", score: "\${workflow.input.score}" } }
-`;
+/** The docs' debounce example (test/cli/trigger-gates.lead_followup.yaml; outside test/fixtures, whose corpus wants longer runs), shared by the file-store and NATS tests. */
+const LEADS = readFileSync(new URL('./trigger-gates.lead_followup.yaml', import.meta.url), 'utf8');
 
 const ORDERS = `
 workflow:

@@ -5,7 +5,7 @@
  * what was merged, queued, dropped. The same YAML as the docs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileEventStore } from '../../src/store/index.js';
@@ -15,18 +15,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const T = 90_000;
 
-const LEADS = `
-workflow:
-  id: lead_followup
-  input:
-    required: [lead_id, score]
-  triggers:
-    - event: lead_created
-      input: { lead_id: "\${event.data.lead_id}", score: "\${event.data.score}" }
-      debounce: { period: 30s, key: "\${event.data.lead_id}" }
-  tasks:
-    - { id: note, type: SET, values: { lead: "\${workflow.input.lead_id}", score: "\${workflow.input.score}" } }
-`;
+/** The docs' debounce example (test/cli/trigger-gates.lead_followup.yaml; outside test/fixtures, whose corpus wants longer runs), shared by the file-store and NATS tests. */
+const LEADS = readFileSync(new URL('./trigger-gates.lead_followup.yaml', import.meta.url), 'utf8');
 
 const ORDERS = (limit: number, per: string, onLimit: string) => `
 workflow:
