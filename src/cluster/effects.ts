@@ -8,7 +8,7 @@
  */
 import type { JetStreamClient } from 'nats';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../compiler/index.js';
-import type { Effect, EmitEvent, StartAttempt, StartChild } from '../runtime/index.js';
+import type { Effect, EmitEvent, StartAttempt, StartChild, WaitAttempt } from '../runtime/index.js';
 import { performEffect, type EffectPerformer } from '../executor/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
@@ -29,6 +29,8 @@ export interface EffectPublisherOptions {
   startChild(effect: StartChild): Promise<void>;
   cancelChild(childId: string, parentRunId: string, reason: string): Promise<void>;
   emitEvent(effect: EmitEvent): Promise<void>;
+  /** An attempt of a gated task: its wait, durable on LF_TIMERS (gate-waits.ts). */
+  waitAttempt(effect: WaitAttempt): Promise<void>;
 }
 
 /**
@@ -87,6 +89,7 @@ export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWo
     cancelTimer: () => Promise.resolve(),
     startChild: (effect) => o.startChild(effect),
     emitEvent: (effect) => o.emitEvent(effect),
+    waitAttempt: (effect) => o.waitAttempt(effect),
   };
 }
 

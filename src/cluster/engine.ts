@@ -19,7 +19,7 @@
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
-import type { RunSnapshot } from '../runtime/index.js';
+import type { RunSnapshot, WaitAttempt } from '../runtime/index.js';
 import type { Notifier, NotificationsConfig } from '../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../query/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
@@ -33,6 +33,7 @@ import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { randomHex } from '../executor/index.js';
 import { publishEffects } from './effects.js';
+import { publishWait, takeGateWait } from './gate-waits.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { Inbox, type Lifecycle } from './inbox.js';
 import { takeInput, type InputHost } from './inputs.js';
@@ -215,6 +216,7 @@ export class ClusterEngine {
       startChild: (e: Parameters<ChildRuns['start']>[0]) => children.start(e),
       cancelChild: (childId: string, parentRunId: string, reason: string) => children.cancel(childId, parentRunId, reason),
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
+      waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
     };
     const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log });
     const inputs: InputHost = {
@@ -231,7 +233,8 @@ export class ClusterEngine {
     inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => takeInput(inputs, m));
     this.closeOwnReports = serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats, direct: direct ? { dispatch: direct, engine: engineName } : null });
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
-    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => routes.timer(m), { boundFirst: false });
+    // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
+    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log }, m) : routes.timer(m)), { boundFirst: false });
     inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => routes.approval(m));
     inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => triggers.take(m));
     inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => routes.signal(m));

@@ -12,9 +12,9 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js';
-import { reconcile, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { reconcile, slotsFreed, step, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { appendCommit, catchUp, commitWithRetry, loadRun, snapshotDue, snapshotOf } from '../executor/index.js';
+import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf } from '../executor/index.js';
 import type { EventStore, SnapshotStore } from '../store/index.js';
 
 /**
@@ -150,6 +150,9 @@ export class RunHost {
       // The commit's first event is the first input's (what a verdict names as the event that recorded it).
       opts.firstSeq?.(st.seq + 1);
       this.o.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
+      // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
+      const freed = slotsFreed(st.compiled, st.snapshot, prepared.snapshot, prepared.events);
+      if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${(err as Error).message}`));
       next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
       this.remember(runId, next);
     }

@@ -23,6 +23,8 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], data: ['EMIT'],
   command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
+  // Task flow control holds attempts: only tasks that run attempts have any.
+  concurrency: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */

@@ -141,6 +141,8 @@ function task(t: Raw, index: number): TaskDef | null {
     assignedTo,
     agentLevel: typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level),
     queue: str(t.queue),
+    concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
+    rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: parseDuration(t.rate_limit.per as string | number) ?? 1000 } : undefined,
     optional: t.optional === true,
     triggerRule: oneOf<TriggerRule>(t.trigger_rule, ['none_failed_min_one_success', 'all_success', 'all_done']) ?? 'none_failed_min_one_success',
   });

@@ -65,6 +65,16 @@ function commandError(issue: { input?: unknown }): string {
 
 const CommandArg = z.union([z.string(), z.number()], { error: 'expected a string (an argument; templates allowed)' });
 
+const TASK_LIMIT_FIX = 'expected a whole number of attempts of at least 1, e.g. limit: 5';
+const TaskLimit = z.number({ error: TASK_LIMIT_FIX }).int({ error: TASK_LIMIT_FIX }).min(1, { error: TASK_LIMIT_FIX }).max(100_000, { error: 'expected at most 100000' });
+/** A task's `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): attempts running at once across all runs. */
+export const TaskConcurrencySchema = z.strictObject({ limit: TaskLimit }, { error: 'expected a map: { limit: 5 }' });
+/** A task's `rate_limit:`: at most `limit` attempt starts in any span of `per` (sliding), across all runs. */
+export const RateLimitSchema = z.strictObject({
+  limit: TaskLimit,
+  per: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'the window must be longer than 0, e.g. per: 1s' }),
+}, { error: 'expected a map: { limit: 10, per: 1s }' });
+
 export const TaskSchema = z.object({
   id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
     error: 'a task id starts with a letter or _ and contains only letters, digits, _ and -',
@@ -110,6 +120,11 @@ export const TaskSchema = z.object({
   items: Template.optional(),
   iterator: z.string().optional(),
   max_concurrency: z.number().int().min(1).optional(),
+  // Task flow control (docs/language.md#task-concurrency-and-rate-limits)
+  concurrency: TaskConcurrencySchema.optional()
+    .meta({ description: 'At most `limit` attempts of this task (a MAP: of its items) running at once across all runs; the others wait SCHEDULED.' }),
+  rate_limit: RateLimitSchema.optional()
+    .meta({ description: 'At most `limit` attempts of this task (a MAP: of its items) start in any span of `per`, across all runs; the others wait SCHEDULED.' }),
   tolerate_failures: z.number().int().min(0, { error: 'expected an integer of at least 0 (the items that may fail without failing the MAP)' }).optional(),
   // TERMINATE
   status: z.enum(['COMPLETED', 'FAILED']).optional(),

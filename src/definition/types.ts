@@ -61,10 +61,17 @@ interface TaskBase {
   assignedTo?: string;
   agentLevel?: string;
   queue?: string;
+  /** `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): at most `limit` attempts running at once, across all runs. */
+  concurrency?: TaskConcurrency;
+  /** `rate_limit:`: at most `limit` attempt starts in any span of `perMs`, across all runs. */
+  rateLimit?: TaskRateLimit;
   /** An optional task's failure does not fail the run. */
   optional: boolean;
   triggerRule: TriggerRule;
 }
+
+export interface TaskConcurrency { limit: number }
+export interface TaskRateLimit { limit: number; perMs: number }
 
 export interface SimpleTask extends TaskBase { type: 'SIMPLE' }
 

@@ -6,7 +6,7 @@
  * publishes attempts and timers for workers and other engines. One dispatch,
  * so both interpret the same effects by the same names.
  */
-import type { AbortAttempt, ArmTimer, CancelTimer, Effect, EmitEvent, StartAttempt, StartChild } from '../runtime/index.js';
+import type { AbortAttempt, ArmTimer, CancelTimer, Effect, EmitEvent, StartAttempt, StartChild, WaitAttempt } from '../runtime/index.js';
 
 /** What a transport does with each kind of effect; `R`: what performing one gives (a promise to await, or nothing). */
 export interface EffectPerformer<R = void> {
@@ -17,6 +17,8 @@ export interface EffectPerformer<R = void> {
   /** A SUB_WORKFLOW attempt's child run (`parent.task` set), or a failed run's failure workflow (no `parent.task`). */
   startChild(effect: StartChild): R;
   emitEvent(effect: EmitEvent): R;
+  /** An attempt of a gated task: ask the gate until it may start, then feed its task.started in (executor/task-gate.ts). */
+  waitAttempt(effect: WaitAttempt): R;
 }
 
 export function performEffect<R>(effect: Effect, performer: EffectPerformer<R>): R {
@@ -27,5 +29,6 @@ export function performEffect<R>(effect: Effect, performer: EffectPerformer<R>):
     case 'timer.cancel': return performer.cancelTimer(effect);
     case 'child.start': return performer.startChild(effect);
     case 'event.emit': return performer.emitEvent(effect);
+    case 'attempt.wait': return performer.waitAttempt(effect);
   }
 }

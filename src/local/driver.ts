@@ -22,16 +22,16 @@
  * time; what changes is what a crash can lose: the open group, whose
  * handlers then run again under the same idempotency keys.
  */
-import { countWithStatus, instanceFields, iso, type TimerState } from '../compiler/index.js';
+import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { performEffect, type EffectPerformer } from '../executor/index.js';
-import { type RunSnapshot, hasScheduledItems, reuseDue, heldBy, reconcile, timerFired, reviewLoss } from '../runtime/index.js';
+import { performEffect, releaseSlots, type EffectPerformer } from '../executor/index.js';
+import { type RunSnapshot, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import { DriverLog } from './driver-log.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
+import { GateWaits } from './gate-waits.js';
 
-const SCHEDULED = ['SCHEDULED'] as const;
 
 export class RunDriver {
   /** The run's log as this driver holds it: durable state, open group, other writers followed. */
@@ -42,6 +42,10 @@ export class RunDriver {
   private readonly attempts: InProcessAttempts;
   /** Timers armed on the clock, with the due time each was armed for. */
   private readonly timers: ArmedTimers;
+  /** Attempts of gated tasks waiting for a slot or a rate token (gate-waits.ts). */
+  private readonly waits: GateWaits;
+  /** Gate slots being freed after a commit (the process waits for them before it counts as idle). */
+  private releasing = 0;
   /** How this driver performs each effect the core's reconcile asks for. */
   private readonly performer: EffectPerformer;
   private busy = false;
@@ -57,7 +61,19 @@ export class RunDriver {
     this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
     this.log = new DriverLog({
       store: opts.store, compiled: opts.compiled, clock: opts.clock, snapshot: opts.snapshot, seq: opts.seq,
-      ...(opts.onStale ? { onStale: opts.onStale } : {}), ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
+      ...(opts.onStale ? { onStale: opts.onStale } : {}),
+      onCommit: (events, before, after, definition) => {
+        // Slots of task gates the commit's attempts held are freed once it is durable (runtime/task-gates.ts).
+        const freed = slotsFreed(opts.compiled, before, after, events);
+        // Counted until done: a process that ends with its run must not end before its slots are freed.
+        if (freed.length > 0) {
+          this.releasing++;
+          releaseSlots(opts.store, freed)
+            .catch((err: unknown) => opts.onLog?.(freed[0]!.holder, `could not free a task gate slot: ${(err as Error).message}`))
+            .finally(() => { this.releasing--; this.notify(); });
+        }
+        opts.onCommit?.(events, before, after, definition);
+      },
       startScheduled: () => !this.draining,
       theirs: (events) => {
         for (const ev of events) if (ev.type === 'task.restarted') this.attempts.takenOverElsewhere(ev.data);
@@ -65,6 +81,11 @@ export class RunDriver {
     });
     this.attempts = new InProcessAttempts(opts, { submit: (ev) => this.submit(ev), changed: () => this.notify() });
     this.timers = new ArmedTimers(opts.clock);
+    this.waits = new GateWaits({
+      store: opts.store, compiled: opts.compiled, clock: opts.clock, current: () => this.log.current,
+      submit: (ev) => this.submit(ev), changed: () => this.notify(),
+      warn: (message) => opts.onLog?.('', message),
+    });
     const fire = (timer: TimerState) => this.submit(timerFired(timer, this.opts.clock.now()));
     this.performer = {
       cancelTimer: (effect) => this.timers.cancel(effect.timerId),
@@ -76,6 +97,7 @@ export class RunDriver {
         else this.attempts.startChild(effect);
       },
       emitEvent: (effect) => this.attempts.emit(effect),
+      waitAttempt: (effect) => this.waits.wait(effect),
     };
   }
 
@@ -110,6 +132,7 @@ export class RunDriver {
     this.log.stopFollowing();
     if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
     this.timers.clear();
+    this.waits.stopAll();
     this.attempts.stopAll();
     if (this.log.group && !this.failure) this.kick();
     this.notify();
@@ -126,6 +149,7 @@ export class RunDriver {
     if (this.draining || this.stopped) return;
     this.draining = true;
     this.timers.clear();
+    this.waits.stopAll();
     this.kick();
     this.notify();
   }
@@ -153,11 +177,12 @@ export class RunDriver {
   }
 
   private isIdle(maxTimerWaitMs: number): boolean {
-    if (this.stopped) return !this.busy;
-    if (this.busy || this.log.group || this.attempts.sideWork > 0) return false;
+    if (this.stopped) return !this.busy && this.releasing === 0;
+    if (this.busy || this.log.group || this.attempts.sideWork > 0 || this.releasing > 0) return false;
     const snapshot = this.log.snapshot;
     if (snapshot.status !== 'active') return true;
     if (this.queue.length > 0 || this.attempts.inFlight > 0 || this.log.needsCatchUp) return false;
+    if (this.waits.size > 0 && !this.draining) return false;
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;
     const now = this.opts.clock.now();
@@ -171,12 +196,12 @@ export class RunDriver {
     if (s.status !== 'active' || s.context.paused === true) return false; // paused: they start once resumed
     // Checked before every fold: counted as tasks change in a long run (task-table.ts), a loop otherwise.
     // A retry's reused HUMAN or WAIT made ready by another writer's event (an approval) completes in a step too.
-    return countWithStatus(s.context.tasks, SCHEDULED) > 0 || hasScheduledItems(s) || (s.context.reuse !== undefined && reuseDue(s));
+    return hasStartable(this.opts.compiled, s) || (s.context.reuse !== undefined && reuseDue(s));
   }
 
   private notify(): void {
     // Every change of what runs here ends in notify(): the place to take or drop the hold on the process.
-    const working = !this.stopped && (this.attempts.inFlight > 0 || this.attempts.sideWork > 0);
+    const working = !this.stopped && (this.attempts.inFlight > 0 || this.attempts.sideWork > 0 || this.waits.size > 0 || this.releasing > 0);
     if (working && !this.release) this.release = this.opts.clock.keepAlive?.() ?? null;
     else if (!working && this.release) { this.release(); this.release = null; }
     for (const l of [...this.listeners]) l();
@@ -245,7 +270,8 @@ export class RunDriver {
   /** Makes the world match the state: performs what reconcile() says is outstanding against what this driver holds. */
   private reconcile(): void {
     const state = this.log.current;
-    for (const effect of reconcile(this.opts.compiled, state, { attempts: this.attempts.held(), timers: this.timers.armed })) {
+    this.waits.sync(state);
+    for (const effect of reconcile(this.opts.compiled, state, { attempts: this.attempts.held(), timers: this.timers.armed, waits: this.waits.held() })) {
       // Draining: only withdrawals act; nothing new starts or is armed.
       if (this.draining && effect.type !== 'timer.cancel' && effect.type !== 'attempt.abort') continue;
       performEffect(effect, this.performer);

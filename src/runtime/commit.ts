@@ -7,6 +7,7 @@
 import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
+import { taskGates } from './task-gates.js';
 
 const SCHEDULED = ['SCHEDULED'] as const;
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
@@ -54,14 +55,17 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   // In key order, as a scan of every task would find them, but from the tasks under way only.
   const tasks = snap.context.tasks;
+  // A gated task's attempt (concurrency:, rate_limit:) stays SCHEDULED: its start comes from its gate (task-gates.ts).
+  const gates = taskGates(compiled);
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
+    if (gates.has(task) && !tasks[task]!.items && !isMap(compiled, task)) continue;
     const { attempts, iteration } = tasks[task]!;
     add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
   }
   // MAP items the fold scheduled (map.ts): a task.started each, in item order. Starting one item changes no other's status.
   for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
     const { items, iteration } = tasks[task]!;
-    if (!items) continue;
+    if (!items || gates.has(task)) continue;
     for (let item = 0; item < items.length; item++) {
       if (items[item]!.status !== 'SCHEDULED') continue;
       const attempt = items[item]!.attempts + 1;
@@ -69,6 +73,21 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     }
   }
   return { events, snapshot: snap, seq: next, stale };
+}
+
+const isMap = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((t) => t.id === task)?.type === 'MAP';
+
+/**
+ * Whether a step with no input would start something: a task or MAP item
+ * scheduled and not gated (a gated one waits for its gate's grant, not a step).
+ */
+export function hasStartable(compiled: CompiledWorkflow, snap: RunSnapshot): boolean {
+  const tasks = snap.context.tasks;
+  const gates = taskGates(compiled);
+  for (const task of underWayWithStatus(tasks, SCHEDULED)) {
+    if (!gates.has(task) || isMap(compiled, task)) return true;
+  }
+  return underWayWithStatus(tasks, IN_PROGRESS).some((task) => !gates.has(task) && tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true);
 }
 
 /**

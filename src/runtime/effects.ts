@@ -21,6 +21,7 @@ import { runStatus, type RunSnapshot } from './fold.js';
 import { handlerName, type TaskInfo } from './handlers.js';
 import { rememberedTaskPlans } from './task-plan-cache.js';
 import { COMMAND_HANDLER, resolveCommand, type AttemptCommand } from './commands.js';
+import { attemptsWaiting, runPriority, type TaskGate } from './task-gates.js';
 
 /** The queue a task's attempts go to when it names none. */
 export const DEFAULT_QUEUE = 'default';
@@ -124,7 +125,25 @@ export interface EmitEvent extends AttemptRef {
   readonly eventId: string;
 }
 
-export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer | StartChild | EmitEvent;
+/**
+ * An attempt of a gated task (concurrency:, rate_limit:) waits for its gate
+ * (task-gates.ts): the executor asks its gate port until it may start, then
+ * feeds `grantedStart` back in. The run's priority orders waiters of a gate.
+ */
+export interface WaitAttempt {
+  readonly type: 'attempt.wait';
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly taskId: string;
+  readonly iteration?: number;
+  readonly item?: number;
+  readonly instance: string;
+  readonly attempt: number;
+  readonly gate: TaskGate;
+  readonly priority: number;
+}
+
+export type Effect = StartAttempt | AbortAttempt | ArmTimer | CancelTimer | StartChild | EmitEvent | WaitAttempt;
 
 /**
  * An attempt an executor holds: which attempt of which instance, and which
@@ -141,6 +160,8 @@ export interface HeldAttempt { readonly attempt: number; readonly restart?: numb
 export interface Held {
   readonly attempts: ReadonlyMap<string, HeldAttempt>;
   readonly timers: ReadonlyMap<string, { readonly dueAt: string }>;
+  /** Attempts waiting for their gate (instance key → attempt); absent: none. */
+  readonly waits?: ReadonlyMap<string, number>;
 }
 
 export const NOTHING_HELD: Held = Object.freeze({ attempts: new Map<string, HeldAttempt>(), timers: new Map<string, { dueAt: string }>() });
@@ -183,14 +204,16 @@ function isWanted(ctx: RunContext, ref: InstanceRef, attempt: number, restart: n
 }
 
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
-export function heldBy(snapshot: RunSnapshot): { attempts: Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>; timers: Map<string, { dueAt: string }> } {
+export function heldBy(snapshot: RunSnapshot, compiled?: CompiledWorkflow): { attempts: Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>; timers: Map<string, { dueAt: string }>; waits: Map<string, number> } {
   const attempts = new Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>();
   const timers = new Map<string, { dueAt: string }>();
+  const waits = new Map<string, number>();
   if (snapshot.status === 'active') {
     for (const w of attemptsWanted(snapshot.context)) attempts.set(w.key, { attempt: w.attempt, restart: w.restart, ref: w.ref });
     for (const id in snapshot.context.timers) timers.set(id, snapshot.context.timers[id]!);
+    if (compiled) for (const w of attemptsWaiting(compiled, snapshot.context)) waits.set(w.key, w.attempt);
   }
-  return { attempts, timers };
+  return { attempts, timers, waits };
 }
 
 /** The effects that make the world match the state, given what is already held. Pure. */
@@ -222,6 +245,13 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
   for (const w of attemptsWanted(ctx)) {
     const h = held.attempts.get(w.key);
     if (h?.attempt !== w.attempt || (h.restart ?? 0) !== w.restart) effects.push(startWork(compiled, snapshot, w));
+  }
+  for (const w of attemptsWaiting(compiled, ctx)) {
+    if (held.waits?.get(w.key) === w.attempt) continue;
+    effects.push({
+      type: 'attempt.wait', runId: ctx.runId, workflowId: ctx.workflowId, taskId: w.ref.task, ...instanceFields(w.ref), instance: w.key,
+      attempt: w.attempt, gate: w.gate, priority: runPriority(compiled),
+    });
   }
   return effects;
 }

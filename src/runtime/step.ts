@@ -26,7 +26,7 @@ export interface StepResult extends PreparedCommit {
 
 export function step(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): StepResult {
   const prepared = prepareCommit(compiled, snapshot, seq, inputs, nowMs);
-  const held = heldBy(snapshot);
+  const held = heldBy(snapshot, compiled);
   // An attempt that reported its outcome in this step has ended by itself: nothing to abort. Unless it
   // was restarted: the outcome may be the lost run's after all, and the restarted run, if it has not
   // started, is then not wanted (its abort lets an executor drop it unrun).

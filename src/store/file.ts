@@ -17,6 +17,7 @@ import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail
 import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
+import { updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
 import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
@@ -225,6 +226,11 @@ export class FileEventStore implements EventStore {
     this.locksMade ??= mkdir(locks, { recursive: true }).then(() => undefined);
     await this.locksMade;
     return withLock(join(locks, `${name}.lock`), { timeoutMs: 30_000, staleMs: 30_000 }, fn);
+  }
+
+  /** A small shared document under `<dir>/gates/`, changed under the store's lock (shared-docs.ts): task gates. */
+  updateShared<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+    return updateSharedFile(this.dir, (n, f) => this.exclusive(n, f), name, fn);
   }
 
   async tornTail(runId: string): Promise<TornTail | null> {

@@ -8,6 +8,7 @@
 import type { EventEnvelope } from '../events/index.js';
 import { AppendConflictError, StoreError } from '../errors/index.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import { SharedDocs } from './shared-docs.js';
 import { assertRunId, checkAppend, deliver, filterAndSort, readAllByRun, summarize, type RunFilter } from './common.js';
 
 interface MemoryRun {
@@ -23,6 +24,13 @@ interface Follower {
 }
 
 export class MemoryEventStore implements EventStore {
+  private readonly shared = new SharedDocs();
+
+  /** A small shared document (task gates): this process is the only one on a memory store. */
+  updateShared<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+    return this.shared.update(name, fn);
+  }
+
   private readonly runs = new Map<string, MemoryRun>();
   private readonly followers = new Map<string, Set<Follower>>();
   private closed = false;

@@ -126,6 +126,16 @@ export interface EventStore {
    * holder's `ttl` is taken over). Stores without it are used by one process.
    */
   exclusive?<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Optional: changes a small shared JSON document (`name`: a short token as
+   * exclusive's) with no other writer in between, in every process and engine
+   * that opens the same store: `fn` gets the document (null when none) and
+   * returns the one to write and a result. Task gates keep their state so
+   * (executor/task-gate.ts). The file store writes `<dir>/gates/<name>.json`
+   * under its lock; JetStream compares-and-sets a KV entry (LF_TASK_GATES);
+   * the memory store keeps a map. `fn` may run more than once (a lost race).
+   */
+  updateShared?<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T>;
   /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
   follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
   close(): Promise<void>;

@@ -48,6 +48,7 @@ import { getMessage, runMessages } from './run-messages.js';
 import { RunPositions, type RunPos } from './run-positions.js';
 import { scanMessages } from './scan.js';
 import { KvExclusive } from './exclusive.js';
+import { KvSharedDocs } from './shared-docs.js';
 
 const LIST_CONCURRENCY = 32;
 /** Refreshes after which an append whose expectation keeps matching but keeps being refused gives up. */
@@ -62,6 +63,7 @@ export class JetStreamEventStore implements EventStore {
   private readonly followContext: FollowContext;
   private closed = false;
   private exclusives: KvExclusive | undefined;
+  private shared: KvSharedDocs | undefined;
 
   constructor(options: JetStreamStoreOptions) {
     this.o = resolveOptions(options);
@@ -89,6 +91,12 @@ export class JetStreamEventStore implements EventStore {
     if (!isRunId(name)) throw new StoreError(`invalid lock name ${JSON.stringify(name)}`, { name });
     this.exclusives ??= new KvExclusive(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
     return this.exclusives.run(name, fn);
+  }
+
+  /** A small shared document (task gates), compare-and-set in KV LF_TASK_GATES (shared-docs.ts). */
+  updateShared<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+    this.shared ??= new KvSharedDocs(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
+    return this.shared.update(name, fn);
   }
 
   /** The store's NATS connection, for components that share it (work queues, KV, tests reading stats). */

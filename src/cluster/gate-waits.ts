@@ -1,0 +1,76 @@
+/**
+ * Task concurrency and rate limits on NATS (runtime/task-gates.ts decides
+ * what waits; executor/task-gate.ts asks the gate, whose state is a KV entry
+ * in LF_TASK_GATES changed by compare-and-set). A waiting attempt is a
+ * durable message on `lf.timers.<runId>.gate` (stream LF_TIMERS), so any
+ * engine takes it and none owns it: the engine that gets it reads the run,
+ * asks the gate, and either records the attempt's start (task.started at the
+ * time of the grant, through the run host's one commit, whose effects then
+ * hand the attempt to a worker) or puts the message back for when the gate
+ * says to ask again. An engine that dies mid-way leaves the message to the
+ * next (ack wait); a wait the run no longer has gives its place up.
+ */
+import type { JetStreamClient, JsMsg } from 'nats';
+import { z } from 'zod';
+import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';
+import { askGate, withdrawWait } from '../executor/index.js';
+import { grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../runtime/index.js';
+import { iso } from '../compiler/index.js';
+import type { EventStore } from '../store/index.js';
+import { encode } from './messages.js';
+import type { RunHost } from './run-host.js';
+import { subjects } from './subjects.js';
+
+/** On lf.timers.<runId>.gate: an attempt of a gated task waiting for its gate. `gen`: which copy (a long wait is published afresh). */
+export const GateWaitMessage = z.object({
+  runId: z.string().min(1).max(128), task: z.string().min(1).max(256), attempt: z.number().int().positive(),
+  iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
+  gate: z.literal(true), gen: z.number().int().nonnegative().optional(),
+});
+export type GateWaitMessage = z.infer<typeof GateWaitMessage>;
+
+/** Deliveries of one copy after which a wait is published afresh: the stream's bound on deliveries never ends a long wait. */
+const FRESH_AFTER_DELIVERIES = 1000;
+
+export const gateWaitSubject = (runId: string): string => `${subjects.timer(runId)}.gate`;
+
+/** Publishes a wait (the engine's performer of `attempt.wait`); its message id makes publishing it again harmless. */
+export function publishWait(js: JetStreamClient, e: WaitAttempt, gen = 0): Promise<unknown> {
+  const msg: GateWaitMessage = { runId: e.runId, task: e.taskId, attempt: e.attempt, ...instanceFields(e), gate: true, ...(gen > 0 ? { gen } : {}) };
+  return js.publish(gateWaitSubject(e.runId), encode(msg), { msgID: `${e.runId}/wait/${e.instance}/${e.attempt}${gen > 0 ? `/g${gen}` : ''}` });
+}
+
+export interface GateWaitHost { js: JetStreamClient; store: EventStore; host: RunHost; now: () => number; log: (line: string) => void }
+
+/** One delivery of a wait message: grant and record the start, or put it back until the gate says to ask again. */
+export async function takeGateWait(o: GateWaitHost, m: JsMsg): Promise<void> {
+  let body: unknown;
+  try { body = JSON.parse(new TextDecoder().decode(m.data)); } catch { body = null; }
+  const parsed = GateWaitMessage.safeParse(body);
+  if (!parsed.success) { o.log(`dropped a malformed gate wait on ${m.subject}`); m.term(); return; }
+  const w = parsed.data;
+  const ref = { task: w.task, ...instanceFields(w) };
+  const key = instanceKey(ref);
+  const run = await o.host.load(w.runId, true);
+  const gate = run ? taskGates(run.compiled).get(w.task) : undefined;
+  if (!run || !gate) { m.ack(); return; }
+  const effect: WaitAttempt = {
+    type: 'attempt.wait', runId: w.runId, workflowId: run.snapshot.context.workflowId, taskId: w.task, ...instanceFields(w), instance: key,
+    attempt: w.attempt, gate, priority: runPriority(run.compiled),
+  };
+  if (!stillWaiting(run.compiled, run.snapshot, key, w.attempt)) {
+    await withdrawWait(o.store, effect);
+    m.ack();
+    return;
+  }
+  const answer = await askGate(o.store, effect, o.now);
+  if (!answer.granted) {
+    if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) {
+      await publishWait(o.js, effect, (w.gen ?? 0) + 1);
+      m.ack();
+    } else m.nak(answer.retryInMs);
+    return;
+  }
+  await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(answer.at))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}` }));
+  m.ack();
+}

@@ -1,0 +1,115 @@
+/**
+ * The state of one task gate (`concurrency:` / `rate_limit:` of a task,
+ * runtime/task-gates.ts) as every executor keeps it: a JSON document under the
+ * gate's name (a locked file on the embedded store, a KV entry changed by
+ * compare-and-set on NATS), and the one decision over it, pure (the time is
+ * passed in): who holds a slot, who waits in which order, which starts fall
+ * in the rate window. Both gate ports call `decide` inside their atomic
+ * read-modify-write, so the logic is written once.
+ */
+import type { TaskGate } from '../runtime/index.js';
+
+/** An attempt holding a slot: which attempt of which instance of which run, since when, when last checked against its run's log. */
+export interface GateHolder { runId: string; task: string; iteration?: number; item?: number; attempt: number; at: number; checkedAt?: number }
+/** An attempt waiting: its run's priority, since when it waits (its place), when it last asked (a waiter that stops asking is gone). */
+export interface GateWaiter { priority: number; since: number; seen: number }
+
+export interface GateState {
+  holders: Record<string, GateHolder>;
+  waiters: Record<string, GateWaiter>;
+  /** Times of the starts granted within the rate window, oldest first (rate_limit only). */
+  starts: number[];
+}
+
+export const emptyGateState = (): GateState => ({ holders: {}, waiters: {}, starts: [] });
+
+/** A waiter that has not asked for this long has died (its process, its engine): it loses its place. */
+export const WAITER_TTL_MS = 30_000;
+/** How often a waiter asks again when nothing says when a place will free (a slot frees at an attempt's end). */
+export const POLL_MS = 250;
+/** A holder granted longer ago than this, and not checked for as long, is checked against its run's log when the gate is full. */
+export const VERIFY_AFTER_MS = 3_000;
+
+export interface GateAsk {
+  /** `<runId>/<instance>/<attempt>` (runtime holderKey). */
+  key: string;
+  holder: Omit<GateHolder, 'at' | 'checkedAt'>;
+  priority: number;
+  gate: TaskGate;
+  now: number;
+}
+
+export interface GateDecision {
+  granted: boolean;
+  /** When to ask again, if not granted. */
+  retryInMs: number;
+  /** Holders worth checking against their runs' logs (the gate is full and they have held long). */
+  suspects: string[];
+}
+
+/** Higher priority first, then who waits longer, then the key: the order waiters of a gate are granted in. */
+function waiterOrder(state: GateState): string[] {
+  return Object.keys(state.waiters).sort((a, b) => {
+    const x = state.waiters[a]!;
+    const y = state.waiters[b]!;
+    return y.priority - x.priority || x.since - y.since || (a < b ? -1 : a > b ? 1 : 0);
+  });
+}
+
+/**
+ * One ask of the gate, in place on `state` (a copy the caller writes back):
+ * the asker joins or refreshes its place, waiters gone quiet drop out, and it
+ * is granted when there are enough free slots and rate tokens for every
+ * waiter ahead of it and itself. Granted: it becomes a holder (and a start in
+ * the window). An asker already holding (a grant whose commit was lost) is
+ * granted again.
+ */
+export function decide(state: GateState, ask: GateAsk, dead: ReadonlySet<string> = new Set()): GateDecision {
+  const { now, gate, key } = ask;
+  for (const k of dead) delete state.holders[k];
+  if (state.holders[key]) return { granted: true, retryInMs: 0, suspects: [] };
+  const known = state.waiters[key];
+  state.waiters[key] = { priority: ask.priority, since: known?.since ?? now, seen: now };
+  for (const [k, w] of Object.entries(state.waiters)) if (now - w.seen > WAITER_TTL_MS) delete state.waiters[k];
+  const rank = waiterOrder(state).indexOf(key);
+  let free = Number.POSITIVE_INFINITY;
+  let retryInMs = POLL_MS;
+  const suspects: string[] = [];
+  if (gate.concurrency !== undefined) {
+    free = gate.concurrency - Object.keys(state.holders).length;
+    if (free <= rank) {
+      for (const [k, h] of Object.entries(state.holders)) {
+        if (now - h.at > VERIFY_AFTER_MS && now - (h.checkedAt ?? h.at) > VERIFY_AFTER_MS) suspects.push(k);
+      }
+    }
+  }
+  if (gate.rate) {
+    const { limit, perMs } = gate.rate;
+    // A sliding window: at most `limit` starts in any span of `perMs`.
+    state.starts = state.starts.filter((t) => now - t < perMs);
+    const tokens = limit - state.starts.length;
+    // The start whose leaving the window makes room for this waiter (none: more than a window away, ask again later).
+    const freeing = tokens <= rank ? state.starts[rank - tokens] : undefined;
+    if (tokens <= rank) retryInMs = freeing === undefined ? POLL_MS * 4 : Math.max(1, Math.min(POLL_MS * 4, freeing + perMs - now));
+    free = Math.min(free, tokens);
+  }
+  if (rank >= free) return { granted: false, retryInMs, suspects };
+  delete state.waiters[key];
+  state.holders[key] = { ...ask.holder, at: now };
+  if (gate.concurrency === undefined) delete state.holders[key]; // a rate alone holds no slot
+  if (gate.rate) state.starts.push(now);
+  return { granted: true, retryInMs: 0, suspects: [] };
+}
+
+/** Drops a holder (its attempt ended) or a waiter (it no longer waits): what a release and a withdrawal do. */
+export function drop(state: GateState, key: string): boolean {
+  const had = key in state.holders || key in state.waiters;
+  delete state.holders[key];
+  delete state.waiters[key];
+  return had;
+}
+
+/** Marks holders checked (found still running), so they are not read again before VERIFY_AFTER_MS. */
+export function markChecked(state: GateState, keys: readonly string[], now: number): void {
+  for (const k of keys) if (state.holders[k]) state.holders[k]!.checkedAt = now;
+}

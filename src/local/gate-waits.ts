@@ -1,0 +1,101 @@
+/**
+ * The in-process driver's `attempt.wait` effects (task concurrency and rate
+ * limits, runtime/task-gates.ts): each waiting attempt asks its gate
+ * (executor/task-gate.ts) on the driver's clock, again when told to
+ * (retryInMs) or when a slot frees in this process, and once granted feeds
+ * its task.started in, stamped with the time of the grant. A wait the run no
+ * longer has (cancelled, timed out, paused) gives its place up.
+ */
+import { iso, type CompiledWorkflow } from '../compiler/index.js';
+import type { PendingEvent } from '../events/index.js';
+import { askGate, onGateKick, withdrawWait, type Clock } from '../executor/index.js';
+import { grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
+
+interface Waiting { effect: WaitAttempt; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean }
+
+export interface GateWaitsHost {
+  store: EventStore;
+  compiled: CompiledWorkflow;
+  clock: Clock;
+  /** The state the driver acts on now. */
+  current(): RunSnapshot;
+  submit(ev: PendingEvent): void;
+  /** A wait began or ended: the driver's idleness and hold on the process change. */
+  changed(): void;
+  /** A gate's store failed (the wait is asked again later). */
+  warn(message: string): void;
+}
+
+export class GateWaits {
+  private readonly waits = new Map<string, Waiting>();
+  private stopped = false;
+
+  constructor(private readonly host: GateWaitsHost) {}
+
+  get size(): number { return this.waits.size; }
+
+  /** Waits this driver holds (instance key → attempt), for reconcile. */
+  held(): Map<string, number> {
+    return new Map([...this.waits].map(([k, w]) => [k, w.effect.attempt]));
+  }
+
+  wait(effect: WaitAttempt): void {
+    if (this.stopped) return;
+    const known = this.waits.get(effect.instance);
+    if (known?.effect.attempt === effect.attempt) return;
+    if (known) this.end(known, true);
+    const w: Waiting = { effect, timer: null, unkick: () => {}, asking: false, again: false, granted: false };
+    w.unkick = onGateKick(effect.gate.name, () => this.ask(w));
+    this.waits.set(effect.instance, w);
+    this.host.changed();
+    this.ask(w);
+  }
+
+  /** Drops waits the state no longer has: started (granted) or gone (their place given up). Called at each reconcile. */
+  sync(state: RunSnapshot): void {
+    for (const w of [...this.waits.values()]) {
+      if (!stillWaiting(this.host.compiled, state, w.effect.instance, w.effect.attempt)) this.end(w, !w.granted);
+    }
+  }
+
+  /** Stops asking (the driver stops or drains); places are given up, so no gate waits for a driver that is gone. */
+  stopAll(): void {
+    this.stopped = true;
+    for (const w of [...this.waits.values()]) this.end(w, !w.granted);
+  }
+
+  private end(w: Waiting, withdraw: boolean): void {
+    if (this.waits.get(w.effect.instance) === w) this.waits.delete(w.effect.instance);
+    if (w.timer !== null) this.host.clock.clearTimer(w.timer);
+    w.timer = null;
+    w.unkick();
+    if (withdraw) withdrawWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${(err as Error).message}`));
+    this.host.changed();
+  }
+
+  private ask(w: Waiting): void {
+    if (this.waits.get(w.effect.instance) !== w || w.granted) return;
+    if (w.asking) { w.again = true; return; }
+    if (w.timer !== null) { this.host.clock.clearTimer(w.timer); w.timer = null; }
+    if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
+    w.asking = true;
+    const now = () => this.host.clock.now();
+    askGate(this.host.store, w.effect, now).then((answer) => {
+      w.asking = false;
+      if (this.waits.get(w.effect.instance) !== w) return;
+      if (answer.granted) {
+        w.granted = true;
+        this.host.submit(grantedStart({ ref: { task: w.effect.taskId, ...(w.effect.iteration !== undefined ? { iteration: w.effect.iteration } : {}), ...(w.effect.item !== undefined ? { item: w.effect.item } : {}) }, attempt: w.effect.attempt }, iso(answer.at)));
+        return;
+      }
+      const delay = w.again ? 0 : answer.retryInMs;
+      w.again = false;
+      w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });
+    }, (err: unknown) => {
+      w.asking = false;
+      this.host.warn(`gate ${w.effect.gate.name}: ${(err as Error).message} (asked again in 1 s)`);
+      if (this.waits.get(w.effect.instance) === w) w.timer = this.host.clock.setTimer(1000, () => { w.timer = null; this.ask(w); });
+    });
+  }
+}

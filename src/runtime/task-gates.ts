@@ -1,0 +1,160 @@
+/**
+ * Task flow control (`concurrency:` and `rate_limit:` on a task,
+ * docs/language.md#task-concurrency-and-rate-limits), the part the core
+ * decides: which attempts wait, and which slots a step frees. Pure.
+ *
+ * An attempt of a gated task is not started by the fold as others are
+ * (prepareCommit): the task (a MAP: the item) stays SCHEDULED, and reconcile
+ * asks the executor for an `attempt.wait`. The executor asks its gate port
+ * ("may this attempt start now?", executor/task-gate.ts) and, once granted,
+ * feeds the attempt's task.started back in, stamped with the time of the grant:
+ * the wait is the SCHEDULED span in the history, the attempt's time (and its
+ * timeout) start when it really starts, and old histories (no gates) replay
+ * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
+ */
+import { instanceKey, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext } from '../compiler/index.js';
+import { DEFAULT_PRIORITY, mapBody, type TaskDef } from '../definition/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import type { RunSnapshot } from './fold.js';
+
+/** The limits an attempt of a task is held to, and the name they are shared under: every run of the workflow, every executor. */
+export interface TaskGate {
+  /** `task/<workflowId>/<taskId>`: what the executors' gate state is kept under. */
+  readonly name: string;
+  readonly concurrency?: number;
+  readonly rate?: { readonly limit: number; readonly perMs: number };
+}
+
+const gateCache = new WeakMap<CompiledWorkflow, ReadonlyMap<string, TaskGate>>();
+
+/** Every gated task of a workflow (a MAP's limits, else its body's, hold its items); empty for most. */
+export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskGate> {
+  let gates = gateCache.get(compiled);
+  if (gates) return gates;
+  const def = compiled.definition;
+  const m = new Map<string, TaskGate>();
+  for (const t of def.tasks) {
+    const src: TaskDef = t.concurrency || t.rateLimit || t.type !== 'MAP' ? t : mapBody(def.tasks, t);
+    if (!src.concurrency && !src.rateLimit) continue;
+    m.set(t.id, {
+      name: `task/${def.id}/${t.id}`,
+      ...(src.concurrency ? { concurrency: src.concurrency.limit } : {}),
+      ...(src.rateLimit ? { rate: { limit: src.rateLimit.limit, perMs: src.rateLimit.perMs } } : {}),
+    });
+  }
+  // A MAP's iterator runs only as the MAP's items: its own limits are the MAP's, not a task's of its own.
+  for (const t of def.tasks) if (t.type === 'MAP' && t.iterator && t.iterator !== t.id) m.delete(t.iterator);
+  gates = m;
+  gateCache.set(compiled, gates);
+  return gates;
+}
+
+/** Whether task `taskId`'s attempts (a MAP: its items') wait for their gate before starting. */
+export function isGated(compiled: CompiledWorkflow, taskId: string): boolean {
+  return taskGates(compiled).has(taskId);
+}
+
+/** An attempt waiting for its gate: the instance (task, loop iteration, MAP item), the attempt it will be. */
+export interface WaitingAttempt { readonly key: string; readonly ref: InstanceRef; readonly attempt: number; readonly gate: TaskGate }
+
+const SCHEDULED = ['SCHEDULED'] as const;
+const IN_PROGRESS = ['IN_PROGRESS'] as const;
+
+/** Every attempt of a gated task the run has scheduled and not started: what waits for a slot or a rate token. */
+export function attemptsWaiting(compiled: CompiledWorkflow, ctx: RunContext): WaitingAttempt[] {
+  const gates = taskGates(compiled);
+  if (gates.size === 0 || ctx.paused === true) return [];
+  const out: WaitingAttempt[] = [];
+  const { tasks } = ctx;
+  for (const task of underWayWithStatus(tasks, SCHEDULED)) {
+    const gate = gates.get(task);
+    const t = tasks[task]!;
+    // A MAP's own start is not an attempt: its items are (below).
+    if (!gate || compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP') continue;
+    const ref: InstanceRef = t.iteration === undefined ? { task } : { task, iteration: t.iteration };
+    out.push({ key: instanceKey(ref), ref, attempt: t.attempts + 1, gate });
+  }
+  for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
+    const gate = gates.get(task);
+    const items = tasks[task]!.items;
+    if (!gate || !items) continue;
+    const iteration = tasks[task]!.iteration;
+    for (let i = 0; i < items.length; i++) {
+      if (items[i]!.status !== 'SCHEDULED') continue;
+      const ref: InstanceRef = iteration === undefined ? { task, item: i } : { task, iteration, item: i };
+      out.push({ key: instanceKey(ref), ref, attempt: items[i]!.attempts + 1, gate });
+    }
+  }
+  return out;
+}
+
+/** Whether the run still has this attempt waiting (not started, cancelled or moved on): a wait that is not lets its place go. */
+export function stillWaiting(compiled: CompiledWorkflow, snapshot: RunSnapshot, key: string, attempt: number): boolean {
+  if (snapshot.status !== 'active') return false;
+  return attemptsWaiting(compiled, snapshot.context).some((w) => w.key === key && w.attempt === attempt);
+}
+
+/** Whether the run's log says this attempt of a gated instance is running: the slot it was granted is still held. */
+export function holdsSlot(snapshot: RunSnapshot, ref: InstanceRef, attempt: number): boolean {
+  if (snapshot.status !== 'active') return false;
+  const t = snapshot.context.tasks[ref.task];
+  if (!t || t.iteration !== ref.iteration) return false;
+  const s = ref.item !== undefined ? t.items?.[ref.item] : t.items ? undefined : t;
+  return s?.status === 'IN_PROGRESS' && s.attempts === attempt;
+}
+
+/** The input that starts a waiting attempt once its gate granted it: task.started, at the time of the grant. */
+export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: string): PendingEvent {
+  const { task, iteration, item } = w.ref;
+  return { type: 'task.started', time, data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) } };
+}
+
+/** A slot an attempt held: the gate, and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
+export interface SlotRef { readonly gate: string; readonly holder: string }
+
+/** The key an attempt holds a gate's slot under. */
+export const holderKey = (runId: string, key: string, attempt: number): string => `${runId}/${key}/${attempt}`;
+
+/**
+ * The slots a commit freed: attempts of gated tasks running before it, or
+ * started within it, and not running after (completed, failed, timed out,
+ * retried, aborted with the run's end). A restart keeps its slot (the same
+ * attempt runs again).
+ */
+export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, after: RunSnapshot, events: readonly EventEnvelope[] = []): SlotRef[] {
+  const gates = taskGates(compiled);
+  if (gates.size === 0) return [];
+  const candidates = new Map<string, { ref: InstanceRef; attempt: number; gate: string }>();
+  const add = (ref: InstanceRef, attempt: number) => {
+    const gate = gates.get(ref.task);
+    if (gate?.concurrency !== undefined) candidates.set(`${instanceKey(ref)}/${attempt}`, { ref, attempt, gate: gate.name });
+  };
+  if (before.status === 'active') {
+    const { tasks } = before.context;
+    for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
+      if (!gates.has(task)) continue;
+      const t = tasks[task]!;
+      const it = t.iteration !== undefined ? { iteration: t.iteration } : {};
+      if (t.items) t.items.forEach((item, i) => { if (item.status === 'IN_PROGRESS') add({ task, ...it, item: i }, item.attempts); });
+      else if (!isMapTask(compiled, task)) add({ task, ...it }, t.attempts);
+    }
+  }
+  for (const ev of events) {
+    if (ev.type !== 'task.started' || !gates.has(ev.data.task)) continue;
+    const { task, iteration, item } = ev.data;
+    if (item === undefined && isMapTask(compiled, task)) continue;
+    add({ task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) }, ev.data.attempt);
+  }
+  const out: SlotRef[] = [];
+  for (const [k, c] of candidates) {
+    if (!holdsSlot(after, c.ref, c.attempt)) out.push({ gate: c.gate, holder: `${before.context.runId}/${k}` });
+  }
+  return out;
+}
+
+const isMapTask = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP';
+
+/** The priority a run's waiting attempts have: the workflow's `priority:` (default 50). */
+export function runPriority(compiled: CompiledWorkflow): number {
+  return compiled.definition.priority ?? DEFAULT_PRIORITY;
+}

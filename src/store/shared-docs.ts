@@ -1,0 +1,51 @@
+/**
+ * EventStore.updateShared on the file store and in memory: a small JSON
+ * document changed with no other writer in between. The file store's is
+ * `<dir>/gates/<name>.json`, read and replaced (write to a temporary file,
+ * rename) under the store's lock of that name, so every process on the store
+ * (run, resume, serve, ui) sees one sequence of changes; a process that dies
+ * mid-change leaves the old document or the new one, never half of either.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreError } from '../errors/index.js';
+import { isRunId } from './common.js';
+
+export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: string, fn: () => Promise<R>) => Promise<R>, name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+  if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });
+  const gates = join(dir, 'gates');
+  await mkdir(gates, { recursive: true });
+  const file = join(gates, `${name}.json`);
+  return exclusive(`shared-${name}`.slice(0, 128), async () => {
+    let doc: unknown = null;
+    try {
+      doc = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      // Missing: none yet. Unreadable (hand-edited, a disk fault): started afresh rather than the gate stuck for good.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+    }
+    const r = fn(doc);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(r.doc));
+    await rename(tmp, file);
+    return r.result;
+  });
+}
+
+/** The memory store's: one process, so a map and a chain per name suffice. */
+export class SharedDocs {
+  private readonly docs = new Map<string, unknown>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+    const run = async () => {
+      // A copy in and out: the caller may change what it is given.
+      const r = fn(structuredClone(this.docs.get(name) ?? null));
+      this.docs.set(name, structuredClone(r.doc));
+      return r.result;
+    };
+    const next = (this.chains.get(name) ?? Promise.resolve()).then(run, run);
+    this.chains.set(name, next.catch(() => undefined));
+    return next;
+  }
+}
