@@ -68,12 +68,15 @@ const CommandArg = z.union([z.string(), z.number()], { error: 'expected a string
 const TASK_LIMIT_FIX = 'expected a whole number of attempts of at least 1, e.g. limit: 5';
 const TaskLimit = z.number({ error: TASK_LIMIT_FIX }).int({ error: TASK_LIMIT_FIX }).min(1, { error: TASK_LIMIT_FIX }).max(100_000, { error: 'expected at most 100000' });
 /** A task's `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): attempts running at once across all runs. */
-export const TaskConcurrencySchema = z.strictObject({ limit: TaskLimit }, { error: 'expected a map: { limit: 5 }' });
+/** An unknown key inside a limit is named, with the keys there are; anything else that is no map gets the shape to write. */
+const limitMapError = (shape: string, keys: string) => (iss: { code?: string; keys?: string[] }) =>
+  iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).join(', ')}: the keys are ${keys}, e.g. ${shape}` : `expected a map: ${shape}`;
+export const TaskConcurrencySchema = z.strictObject({ limit: TaskLimit }, { error: limitMapError('{ limit: 5 }', 'limit') });
 /** A task's `rate_limit:`: at most `limit` attempt starts in any span of `per` (sliding), across all runs. */
 export const RateLimitSchema = z.strictObject({
   limit: TaskLimit,
   per: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'the window must be longer than 0, e.g. per: 1s' }),
-}, { error: 'expected a map: { limit: 10, per: 1s }' });
+}, { error: limitMapError('{ limit: 10, per: 1s }', 'limit and per') });
 
 export const TaskSchema = z.object({
   id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, {

@@ -12,8 +12,8 @@
  * timeout) start when it really starts, and old histories (no gates) replay
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
-import { instanceKey, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext } from '../compiler/index.js';
-import { DEFAULT_PRIORITY, mapBody, type TaskDef } from '../definition/index.js';
+import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext } from '../compiler/index.js';
+import { DEFAULT_PRIORITY, mapBody, type Definition, type TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
@@ -25,13 +25,17 @@ export interface TaskGate {
   readonly rate?: { readonly limit: number; readonly perMs: number };
 }
 
-const gateCache = new WeakMap<CompiledWorkflow, ReadonlyMap<string, TaskGate>>();
+const gateCache = new WeakMap<Definition, ReadonlyMap<string, TaskGate>>();
 
 /** Every gated task of a workflow (a MAP's limits, else its body's, hold its items); empty for most. */
 export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskGate> {
-  let gates = gateCache.get(compiled);
+  return gatesOf(compiled.definition);
+}
+
+/** taskGates for a definition (what `status` shows a waiting task waits for). */
+export function gatesOf(def: Definition): ReadonlyMap<string, TaskGate> {
+  let gates = gateCache.get(def);
   if (gates) return gates;
-  const def = compiled.definition;
   const m = new Map<string, TaskGate>();
   for (const t of def.tasks) {
     const src: TaskDef = t.concurrency || t.rateLimit || t.type !== 'MAP' ? t : mapBody(def.tasks, t);
@@ -45,8 +49,16 @@ export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskG
   // A MAP's iterator runs only as the MAP's items: its own limits are the MAP's, not a task's of its own.
   for (const t of def.tasks) if (t.type === 'MAP' && t.iterator && t.iterator !== t.id) m.delete(t.iterator);
   gates = m;
-  gateCache.set(compiled, gates);
+  gateCache.set(def, gates);
   return gates;
+}
+
+/** What a waiting attempt of a gate waits for, in words: "concurrency limit 2", "rate limit 5 per 1s". */
+export function gateText(gate: TaskGate): string {
+  const parts: string[] = [];
+  if (gate.concurrency !== undefined) parts.push(`concurrency limit ${gate.concurrency}`);
+  if (gate.rate) parts.push(`rate limit ${gate.rate.limit} per ${durationText(gate.rate.perMs)}`);
+  return parts.join(' and ');
 }
 
 /** Whether task `taskId`'s attempts (a MAP: its items') wait for their gate before starting. */

@@ -3,6 +3,7 @@ import { durationText, instanceFields, instanceKey, runDeadline, type ItemState,
 import type { Definition, RunTimeoutPolicy } from '../definition/index.js';
 import { SETTLED_STATUSES, type RunHeader, type RunParent, type RunSchedule } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
+import { gatesOf, gateText } from './task-gates.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
 export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
@@ -16,9 +17,11 @@ export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'co
   items?: ItemView[];
   /** A WAIT on an event: the signal it takes (its `event:`), what `ledgerflow signal <runId> <signal>` must name. */
   signal?: string;
+  /** A gated task SCHEDULED in an active run: what its next attempt waits for ("concurrency limit 2", "rate limit 5 per 1s"). */
+  waitingFor?: string;
 };
 /** A MAP item as shown: its key (`task[i]`) and its attempts' state, without its value (in the MAP's input). */
-export type ItemView = { instance: string } & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
+export type ItemView = { instance: string; waitingFor?: string } & Pick<ItemState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'>;
 
 export interface RunView extends RunHeader {
   input: Record<string, unknown>;
@@ -55,6 +58,15 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     }
   }
   for (const t of definition?.tasks ?? []) if (t.type === 'WAIT' && t.event !== undefined && tasks[t.id]) tasks[t.id]!.signal = t.event;
+  // Gated tasks (concurrency:, rate_limit:): an attempt SCHEDULED in a running run waits for its gate (task-gates.ts).
+  if (definition && snapshot.status === 'active' && ctx.paused !== true) {
+    for (const [id, gate] of gatesOf(definition)) {
+      const t = tasks[id];
+      if (!t) continue;
+      if (t.items) for (const it of t.items) { if (it.status === 'SCHEDULED') it.waitingFor = gateText(gate); }
+      else if (t.status === 'SCHEDULED' && definition.tasks.find((d) => d.id === id)?.type !== 'MAP') t.waitingFor = gateText(gate);
+    }
+  }
   const deadline = definition ? runDeadline(definition, ctx.startedAt) : null;
   return {
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
