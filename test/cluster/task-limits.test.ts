@@ -1,0 +1,96 @@
+/**
+ * Task concurrency and rate limits on NATS (docs/language.md#task-concurrency-and-rate-limits,
+ * docs/nats.md): the gate is a KV entry (LF_TASK_GATES) every engine changes by compare-and-set,
+ * the waits durable messages any engine takes. Real nats-server, two engines, one worker that
+ * would run eight attempts at once. The invariants are read from the runs' histories.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { def } from '../helpers/engine.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+const limited = def(`
+workflow:
+  id: cluster-task-limited
+  version: 1
+  tasks:
+    - id: push_contact
+      type: SIMPLE
+      concurrency: { limit: 2 }
+`);
+
+const rated = def(`
+workflow:
+  id: cluster-task-rated
+  version: 1
+  input:
+    required: [{ ids: { type: array } }]
+  tasks:
+    - id: each
+      type: MAP
+      items: "\${workflow.input.ids}"
+      handler: push_contact
+      max_concurrency: 15
+      rate_limit: { limit: 5, per: 1s }
+`);
+
+function mostAtOnce(histories: EventEnvelope[][], task: string): number {
+  const edges: [number, number][] = [];
+  for (const events of histories) {
+    for (const e of events) {
+      if ((e.data as { task?: string }).task !== task) continue;
+      if (e.type === 'task.started') edges.push([Date.parse(e.time), +1]);
+      if (e.type === 'task.completed' || e.type === 'task.failed') edges.push([Date.parse(e.time), -1]);
+    }
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, d] of edges) { now += d; most = Math.max(most, now); }
+  return most;
+}
+
+function mostStartsPer(events: EventEnvelope[], task: string, perMs: number): number {
+  const starts = events.filter((e) => e.type === 'task.started' && e.data.task === task && e.data.item !== undefined).map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < starts.length; i++) {
+    let n = 0;
+    for (let j = i; j < starts.length && starts[j]! - starts[i]! < perMs; j++) n++;
+    most = Math.max(most, n);
+  }
+  return most;
+}
+
+describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines', () => {
+  const c = useCluster({
+    engines: 2,
+    handlers: { push_contact: async () => { await sleep(400); return {}; } },
+    worker: { concurrency: 8 },
+    deploy: [limited, rated],
+  });
+
+  it('concurrency { limit: 2 }: six runs started at once never run more than two attempts at a time across the engines; waiting ones are SCHEDULED with what they wait for', async () => {
+    const runs = await Promise.all(Array.from({ length: 6 }, () => c.client.start('cluster-task-limited', {})));
+    await waitFor('a run waiting for its slot', async () => {
+      for (const r of runs) if ((await c.client.status(r.runId))?.tasks.push_contact?.waitingFor === 'concurrency limit 2') return true;
+      return false;
+    }, { timeout: 30_000, interval: 50 });
+    for (const r of runs) await waitFor(`run ${r.runId} to complete`, async () => (await c.client.status(r.runId))?.status === 'COMPLETED', { timeout: 60_000 });
+    const histories = await Promise.all(runs.map((r) => c.client.store.read(r.runId)));
+    expect(mostAtOnce(histories, 'push_contact')).toBeLessThanOrEqual(2);
+    for (const h of histories) expect(h.filter((e) => e.type === 'task.started')).toHaveLength(1);
+  }, 120_000);
+
+  it('rate_limit { limit: 5, per: 1s } on a MAP, with one engine lost: 15 item attempts, no 1-second window holds more than 5 starts', async () => {
+    const { runId } = await c.client.start('cluster-task-rated', { ids: Array.from({ length: 15 }, (_, i) => i) });
+    await waitFor('the first items to start', async () => (await c.client.store.read(runId)).some((e) => e.type === 'task.started' && e.data.item !== undefined), { timeout: 30_000 });
+    // The waits are durable messages and the gate a KV entry: the other engine carries on.
+    await c.stopEngine(c.engines[0]!);
+    await waitFor('the run to complete', async () => (await c.client.status(runId))?.status === 'COMPLETED', { timeout: 90_000 });
+    const events = await c.client.store.read(runId);
+    expect(events.filter((e) => e.type === 'task.started' && e.data.item !== undefined)).toHaveLength(15);
+    expect(mostStartsPer(events, 'each', 1000)).toBeLessThanOrEqual(5);
+  }, 150_000);
+});
