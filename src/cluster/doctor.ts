@@ -14,6 +14,7 @@ import { SCHEDULES_BUCKET } from './schedule-cursor.js';
 import { DEFINITIONS_BUCKET, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX } from './subjects.js';
 import { LEGACY_TASKS_EVERY_MS } from './legacy-tasks.js';
 import { RUNS_INDEX_BUCKET } from '../query/index.js';
+import { TASK_GATES_BUCKET } from '../store/index.js';
 
 export interface StreamHealth {
   name: string;
@@ -43,7 +44,7 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
   return [
     opts.logStream ?? 'LF_EVENTS',
     ...Object.values(STREAMS).map((s) => s.name),
-    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET, RUNS_INDEX_BUCKET].map((b) => `KV_${b}`),
+    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET, RUNS_INDEX_BUCKET, TASK_GATES_BUCKET].map((b) => `KV_${b}`),
   ];
 }
 

@@ -31,7 +31,7 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
     // A standalone server (no cluster) names no leader.
     for (const s of report.streams) expect(s).toMatchObject({ replicas: 1, peers: [] });
     // No engine has run: its secret's bucket, the snapshots, the schedule cursors and the run index are made on first use.
-    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX']));
+    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX', 'KV_LF_TASK_GATES']));
 
     const nc = await c.connect();
     try {

@@ -5,6 +5,7 @@
  * internals.
  */
 export { JetStreamEventStore, openJetStreamStore } from './store.js';
+export { TASK_GATES_BUCKET } from './shared-docs.js';
 export type { JetStreamStoreOptions } from './options.js';
 export { parseServers } from './options.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
