@@ -10,6 +10,8 @@ import { StoredSnapshotSchema } from '../store/index.js';
 import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../triggers/index.js';
 import { NotificationBodySchema } from '../notify/index.js';
 import { AttemptRecord } from './attempts.js';
+import { GateWaitMessage } from './gate-waits.js';
+import { GateStateSchema } from '../executor/index.js';
 import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, HeldMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
@@ -33,6 +35,10 @@ export const WIRE_SCHEMAS = {
   Held: HeldMessage,
   /** lf.timers.<runId> */
   Timer: TimerMessage,
+  /** lf.timers.<runId>.gate: an attempt of a task with concurrency: or rate_limit: waiting for its gate */
+  GateWait: GateWaitMessage,
+  /** KV LF_TASK_GATES, gate-<sha256>: who holds a task's slots, who waits, the starts of its rate window */
+  TaskGateState: GateStateSchema,
   /** lf.dlq.<kind> */
   DeadLetter: DeadLetterMessage,
   /** lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS) */

@@ -7,7 +7,18 @@
  * in the rate window. Both gate ports call `decide` inside their atomic
  * read-modify-write, so the logic is written once.
  */
+import { z } from 'zod';
 import type { TaskGate } from '../runtime/index.js';
+
+/** A gate document as read from its store (a file, a KV entry): parsed at the boundary; one that does not parse starts afresh. */
+export const GateStateSchema = z.object({
+  holders: z.record(z.string(), z.object({
+    runId: z.string(), task: z.string(), iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
+    attempt: z.number().int().positive(), at: z.number(), checkedAt: z.number().optional(),
+  })),
+  waiters: z.record(z.string(), z.object({ priority: z.number().int().min(0).max(99), since: z.number(), seen: z.number() })),
+  starts: z.array(z.number()).max(100_000),
+});
 
 /** An attempt holding a slot: which attempt of which instance of which run, since when, when last checked against its run's log. */
 export interface GateHolder { runId: string; task: string; iteration?: number; item?: number; attempt: number; at: number; checkedAt?: number }

@@ -21,4 +21,4 @@ export { performEffect, type EffectPerformer } from './perform-effect.js';
 export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, checkIdReuse, decideStart, generationRunId, reusable, runHead, winnerOf, type RunHead, type StartDecision } from './caller-ids.js';
 export { admissionOf, admitAfterCommit, checkPriority, admitFrom, admitWaiting, byAdmissionOrder, concurrencyKey, slotsOf, withSlots, type Admission, type QueuedRun, type Slots } from './admission.js';
 export { askGate, withdrawWait, releaseSlots, gateDocName, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
-export { decide as decideGate, emptyGateState, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';
+export { decide as decideGate, emptyGateState, GateStateSchema, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';

@@ -11,16 +11,15 @@
 import { sha256Hex } from '../digest/index.js';
 import { foldEvents, holderKey, holdsSlot, type SlotRef, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
-import { decide, drop, emptyGateState, markChecked, type GateAsk, type GateHolder, type GateState } from './gate-state.js';
+import { decide, drop, emptyGateState, GateStateSchema, markChecked, type GateAsk, type GateHolder, type GateState } from './gate-state.js';
 
 /** The document a gate's state is kept under: a token every store accepts as a name. */
 export const gateDocName = (gate: string): string => `gate-${sha256Hex(gate).slice(0, 40)}`;
 
 /** A gate document as read: anything not shaped as one (hand-edited, another version's) starts afresh. */
 function stateOf(doc: unknown): GateState {
-  const d = doc as Partial<GateState> | null;
-  if (!d || typeof d !== 'object' || typeof d.holders !== 'object' || typeof d.waiters !== 'object' || !Array.isArray(d.starts)) return emptyGateState();
-  return d as GateState;
+  const parsed = GateStateSchema.safeParse(doc);
+  return parsed.success ? parsed.data as GateState : emptyGateState();
 }
 
 /** `at`: the time the grant was decided at (what the attempt's task.started records, so the histories show the window the gate kept). */
