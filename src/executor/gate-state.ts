@@ -38,6 +38,8 @@ export const emptyGateState = (): GateState => ({ holders: {}, waiters: {}, star
 export const WAITER_TTL_MS = 30_000;
 /** How often a waiter asks again when nothing says when a place will free (a slot frees at an attempt's end). */
 export const POLL_MS = 250;
+/** The longest a waiter waits before asking again: well within WAITER_TTL_MS, so a live waiter never loses its place. */
+export const MAX_RETRY_MS = 10_000;
 /** A holder granted longer ago than this, and not checked for as long, is checked against its run's log when the gate is full. */
 export const VERIFY_AFTER_MS = 3_000;
 
@@ -89,6 +91,8 @@ export function decide(state: GateState, ask: GateAsk, dead: ReadonlySet<string>
   if (gate.concurrency !== undefined) {
     free = gate.concurrency - Object.keys(state.holders).length;
     if (free <= rank) {
+      // Far back in the line, ask less often: a turn comes about once per `limit` attempts ending.
+      retryInMs = Math.min(MAX_RETRY_MS, POLL_MS * (1 + Math.floor(rank / gate.concurrency)));
       for (const [k, h] of Object.entries(state.holders)) {
         if (now - h.at > VERIFY_AFTER_MS && now - (h.checkedAt ?? h.at) > VERIFY_AFTER_MS) suspects.push(k);
       }
@@ -99,9 +103,14 @@ export function decide(state: GateState, ask: GateAsk, dead: ReadonlySet<string>
     // A sliding window: at most `limit` starts in any span of `perMs`.
     state.starts = state.starts.filter((t) => now - t < perMs);
     const tokens = limit - state.starts.length;
-    // The start whose leaving the window makes room for this waiter (none: more than a window away, ask again later).
-    const freeing = tokens <= rank ? state.starts[rank - tokens] : undefined;
-    if (tokens <= rank) retryInMs = freeing === undefined ? POLL_MS * 4 : Math.max(1, Math.min(POLL_MS * 4, freeing + perMs - now));
+    if (tokens <= rank) {
+      // When the window makes room for this waiter: as the start (rank - tokens) leaves it; beyond the
+      // window's starts, about (rank - tokens + 1) starts later, one per perMs / limit.
+      const freeing = state.starts[rank - tokens];
+      const due = freeing === undefined ? ((rank - tokens + 1) * perMs) / limit : freeing + perMs - now;
+      const rateRetry = Math.max(1, Math.min(MAX_RETRY_MS, Math.ceil(due)));
+      retryInMs = gate.concurrency !== undefined && free <= rank ? Math.max(retryInMs, rateRetry) : rateRetry;
+    }
     free = Math.min(free, tokens);
   }
   if (rank >= free) return { granted: false, retryInMs, suspects };
