@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/wait.js';
+import { untilAborted, waitFor } from '../helpers/wait.js';
 import { mostAtOnce, mostStartsPer } from '../helpers/task-limits.js';
 
 const limited = def(`
@@ -19,6 +19,19 @@ workflow:
     - id: push_contact
       type: SIMPLE
       concurrency: { limit: 2 }
+`);
+
+const held = def(`
+workflow:
+  id: cluster-task-held
+  version: 1
+  input:
+    optional: [{ hold: false }]
+  tasks:
+    - id: hold_slot
+      type: SIMPLE
+      input: { hold: "\${workflow.input.hold}" }
+      concurrency: { limit: 1 }
 `);
 
 const rated = def(`
@@ -39,9 +52,13 @@ workflow:
 describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines', () => {
   const c = useCluster({
     engines: 2,
-    handlers: { push_contact: async () => { await sleep(400); return {}; } },
+    handlers: {
+      push_contact: async () => { await sleep(400); return {}; },
+      // Holds its slot until the attempt is aborted (its run cancelled).
+      hold_slot: async (i: Record<string, unknown>, ctx) => { if (i.hold === true) await untilAborted(ctx.signal); return {}; },
+    },
     worker: { concurrency: 8 },
-    deploy: [limited, rated],
+    deploy: [limited, held, rated],
   });
 
   it('concurrency { limit: 2 }: six runs started at once never run more than two attempts at a time across the engines; waiting ones are SCHEDULED with what they wait for', async () => {
@@ -54,6 +71,16 @@ describe.skipIf(noNats)('task concurrency and rate limits over NATS, two engines
     const histories = await Promise.all(runs.map((r) => c.client.store.read(r.runId)));
     expect(mostAtOnce(histories, 'push_contact')).toBeLessThanOrEqual(2);
     for (const h of histories) expect(h.filter((e) => e.type === 'task.started')).toHaveLength(1);
+  }, 120_000);
+
+  it('the run holding the only slot is cancelled (from another client): the waiting run gets the slot and completes', async () => {
+    const holder = await c.client.start('cluster-task-held', { hold: true });
+    await waitFor('the holder to run its attempt', async () => (await c.client.status(holder.runId))?.tasks.hold_slot?.status === 'IN_PROGRESS', { timeout: 30_000 });
+    const waiter = await c.client.start('cluster-task-held', {});
+    await waitFor('the second run to wait for the slot', async () => (await c.client.status(waiter.runId))?.tasks.hold_slot?.waitingFor === 'concurrency limit 1', { timeout: 30_000 });
+    expect(await c.clientAs('alice').cancel(holder.runId, { waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'CANCELLED' });
+    await waitFor('the waiting run to complete', async () => (await c.client.status(waiter.runId))?.status === 'COMPLETED', { timeout: 60_000 });
+    expect(mostAtOnce([await c.client.store.read(holder.runId), await c.client.store.read(waiter.runId)], 'hold_slot')).toBe(1);
   }, 120_000);
 
   it('rate_limit { limit: 5, per: 1s } on a MAP, with one engine lost: 15 item attempts, no 1-second window holds more than 5 starts', async () => {
