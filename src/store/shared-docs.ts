@@ -38,6 +38,7 @@ export class SharedDocs {
   private readonly chains = new Map<string, Promise<unknown>>();
 
   update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+    if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
     const run = async () => {
       // A copy in and out: the caller may change what it is given.
       const r = fn(structuredClone(this.docs.get(name) ?? null));

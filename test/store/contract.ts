@@ -280,5 +280,18 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       );
       for (const run of runs) expect(await store.read(run)).toEqual(evs(run, 1, 4));
     });
+
+    it('updateShared: 20 racing changes of one document each see the one before (none lost); a name that is no token is refused', async () => {
+      expect(store.updateShared).toBeTypeOf('function');
+      const name = uid('doc');
+      const bump = () => store.updateShared!(name, (doc) => {
+        const n = ((doc as { n?: number } | null)?.n ?? 0) + 1;
+        return { doc: { n }, result: n };
+      });
+      const results = await Promise.all(Array.from({ length: 20 }, bump));
+      expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await store.updateShared!(name, (doc) => ({ doc, result: doc }))).toEqual({ n: 20 });
+      await expect(store.updateShared!('../escape', (doc) => ({ doc, result: 0 }))).rejects.toBeInstanceOf(StoreError);
+    });
   });
 }
