@@ -156,6 +156,8 @@ function detailText(name: string, t: Shown & { status: TaskStatus }, def: TaskDe
       return c.magenta(`waits for signal ${inert(signal)}${limit ? ` · times out in ${dueIn(limit)}` : ''}`);
     }
     case 'IN_PROGRESS': return def?.assignedTo ? `assigned to ${inert(def.assignedTo)}` : '';
+    // A gated task's attempt (concurrency:, rate_limit:) not let in yet.
+    case 'SCHEDULED': return 'waitingFor' in t && typeof t.waitingFor === 'string' ? c.magenta(`waits for its ${inert(t.waitingFor)}`) : '';
     default: return '';
   }
 }

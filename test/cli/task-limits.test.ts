@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { renderFrame, trackRun } from '../../src/monitor/index.js';
 import { foldEvents, runView } from '../../src/runtime/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { cli, expectEveryRunReplays, spawnCli, tempDir } from '../helpers/cli.js';
@@ -130,6 +131,9 @@ describe('task concurrency and rate limits on the embedded store', () => {
     // As status shows it, --json and text.
     expect((await statusJson(store, waiterId)).tasks.push_contact).toMatchObject({ status: 'SCHEDULED', waitingFor: 'concurrency limit 1' });
     expect((await cli(['--store', store, 'status', waiterId])).stdout).toContain('waits for its concurrency limit 1');
+    // And as `watch` draws it.
+    const frame = renderFrame([trackRun(await new FileEventStore(store).read(waiterId))], { now: Date.now(), width: 120, color: false, tail: 1 });
+    expect(frame).toMatch(/push_contact +scheduled.*waits for its concurrency limit 1/);
     holder.kill('SIGKILL');
     await holderGone;
     const cancelled = await cli(['--store', store, 'cancel', holderId]);
