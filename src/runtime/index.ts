@@ -14,7 +14,7 @@ export { step, type StepResult } from './step.js';
 export { reviewApproval, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
-export { reconcile, heldBy, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt } from './effects.js';
+export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt } from './effects.js';
 export { prepareInput } from './input.js';
 export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
 export { COMMAND_HANDLER, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';

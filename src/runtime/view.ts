@@ -3,6 +3,7 @@ import { durationText, instanceFields, instanceKey, runDeadline, type ItemState,
 import type { Definition, RunTimeoutPolicy } from '../definition/index.js';
 import { SETTLED_STATUSES, type RunHeader, type RunParent, type RunSchedule } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
+import { timersArmed } from './effects.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
 export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
@@ -60,7 +61,7 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
     startedAt: ctx.startedAt, completedAt: ctx.completedAt, input: ctx.input, tasks,
     output: ctx.output, error: ctx.error,
-    timers: Object.values(ctx.timers).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
+    timers: timersArmed(ctx).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
     seq,
     ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
     ...(deadline !== null ? { timeout: { after: durationText(definition!.timeoutMs!), deadline, policy: definition!.timeoutPolicy ?? 'fail' } } : {}),

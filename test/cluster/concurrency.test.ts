@@ -39,6 +39,10 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
     expect([normal.status, urgent.status]).toEqual(['QUEUED', 'QUEUED']);
     // A resume (a person's) does not let a queued run go.
     expect(await c.clientAs('alice').resume(urgent.runId, { waitMs: 20_000 })).toMatchObject({ changed: false });
+    // A QUEUED run has not begun: an approval is refused (the refusal kept in its history), and it stays QUEUED.
+    await expect(c.clientAs('alice').decide(normal.runId, 'sign', 'alice', 'approved', undefined, { waitMs: 20_000 }))
+      .rejects.toThrow(/QUEUED for a concurrency slot and has not begun/);
+    expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
 
     // The loss of one engine: the other carries on (the slot table is the logs, the lock a KV entry).
     await c.stopEngine(c.engines[0]!);
@@ -51,6 +55,7 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
 
     expect(await c.clientAs('alice').cancel(urgent.runId, { waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'CANCELLED' });
     await waitFor('the normal run to be admitted', async () => (await c.client.status(normal.runId))?.status === 'WAITING', { timeout: 30_000 });
+    expect((await c.client.store.read(normal.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'approval.refused', 'run.admitted']);
   }, 120_000);
 
   it('on_limit: refuse: a start beyond the limit for its key throws LF_CONCURRENCY_LIMIT and writes nothing; another key starts', async () => {
