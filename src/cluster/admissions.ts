@@ -19,6 +19,7 @@
 import type { JetStreamClient } from 'nats';
 import type { Definition } from '../definition/index.js';
 import { admitWaiting, concurrencyKey } from '../executor/index.js';
+import { foldEvents, step } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Lifecycle } from './inbox.js';
 import type { Loaded } from './run-host.js';
@@ -53,10 +54,13 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
   for (const latest of workflows) {
     if (!latest.concurrency) continue;
     const runs = await o.store.listRuns({ workflowId: latest.id });
-    // Admitted (run.admitted is seq 3) and nothing since: the engine that admitted it died before its kick.
+    // Admitted (run.admitted is seq 3) and nothing since, though a commit would start its first tasks:
+    // the engine that admitted it died before its kick. (A run whose first task waits for a person has nothing to start.)
     for (const r of runs.filter((x) => x.status === 'RUNNING' && x.lastSeq === 3)) {
-      const [third] = await o.store.read(r.runId, { fromSeq: 3, toSeq: 3 });
-      if (third?.type !== 'run.admitted') continue;
+      const events = await o.store.read(r.runId, { toSeq: 3 });
+      if (events[2]?.type !== 'run.admitted') continue;
+      const { compiled, snapshot, seq } = foldEvents(events);
+      if (step(compiled, snapshot, seq, [], o.now()).events.length === 0) continue;
       await kick(o, r.runId);
       moved.push(r.runId);
       o.log(`run ${r.runId} kicked by the admission sweep: admitted, and nothing started since`);

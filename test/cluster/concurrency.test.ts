@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { Engine } from '../../src/local/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -110,4 +111,39 @@ describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed betwe
       child.kill('SIGKILL');
     }
   }, 120_000);
+});
+
+const stalled = def(`
+workflow:
+  id: cluster-limited-stalled
+  version: 1
+  concurrency: { limit: 1 }
+  tasks:
+    - { id: work, type: SIMPLE }
+`);
+
+describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick was lost', () => {
+  const c = useCluster({ engines: 0, deploy: [stalled] });
+
+  it('an engine\'s admission sweep kicks a run admitted by an engine that died before its kick', async () => {
+    const logs: string[] = [];
+    const first = await c.addEngine();
+    const holder = await c.client.start('cluster-limited-stalled', {});
+    await waitFor('the holder to start its task (no worker yet)', async () => (await c.client.status(holder.runId))?.tasks.work?.status === 'IN_PROGRESS', { timeout: 30_000 });
+    const queued = await c.client.start('cluster-limited-stalled', {});
+    expect(queued.status).toBe('QUEUED');
+    await c.stopEngine(first);
+    // The crash point, written as the dying engine left it: the holder cancelled and the queued run admitted
+    // (run.admitted, seq 3) by a process that never kicked it (an in-process Engine on the same log publishes no kick).
+    const local = new Engine({ store: c.client.store });
+    await local.cancel(holder.runId, { by: 'test', reason: 'the settle of an engine about to die' });
+    expect(await local.takeAdmitted()).toEqual([queued.runId]);
+    expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.admitted']);
+
+    // Another engine's sweep kicks it: its task starts, and a worker runs it.
+    await c.addEngine({ admissionSweepMs: 300, log: (l) => logs.push(l) });
+    await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
+    await waitFor('the admitted run to complete', async () => (await c.client.status(queued.runId))?.status === 'COMPLETED', { timeout: 30_000, detail: () => logs.join('\n') });
+    expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);
+  }, 90_000);
 });
