@@ -14,7 +14,7 @@ import { SCHEDULES_BUCKET } from './schedule-cursor.js';
 import { DEFINITIONS_BUCKET, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX } from './subjects.js';
 import { LEGACY_TASKS_EVERY_MS } from './legacy-tasks.js';
 import { RUNS_INDEX_BUCKET } from '../query/index.js';
-import { ADMISSION_BUCKET } from '../store/jetstream/exclusive.js';
+import { ADMISSION_BUCKET } from '../store/index.js';
 import { GATES_BUCKET, TRIGGER_LOG_STREAM } from './trigger-gates.js';
 
 export interface StreamHealth {
