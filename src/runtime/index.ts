@@ -8,7 +8,7 @@ export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } fro
 export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 export { replayRun, foldEvents, compiledForRun, compiledFor, type ReplayReport, type Divergence } from './replay.js';
-export { runView, isSettled, type RunView, type TaskView } from './view.js';
+export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { prepareCommit, foldOnto, hasScheduledItems, reuseDue, type PreparedCommit } from './commit.js';
 export { step, type StepResult } from './step.js';
 export { reviewApproval, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';

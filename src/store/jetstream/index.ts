@@ -8,3 +8,4 @@ export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export type { JetStreamStoreOptions } from './options.js';
 export { parseServers } from './options.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
+export { ADMISSION_BUCKET } from './exclusive.js';
