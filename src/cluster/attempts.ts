@@ -82,10 +82,12 @@ export class AttemptLedger {
    * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
    * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
    * `token`: the attempt's token, of which the key holds a digest, so that nobody without it can
-   * name the entry (run, task and attempt are there for people reading the bucket).
+   * name the entry (run, task and attempt are there for people reading the bucket); `claimToken`: a
+   * restarted run's own (attempt-tokens.ts claimTokenFor), digested instead when it is given.
    */
-  static key(runId: string, instance: string, attempt: number, restart: number, token: string): string {
-    const base = `${runId}.${instance}.${attempt}.${tokenDigest(token)}`;
+  static key(runId: string, instance: string, attempt: number, restart: number, token: string, claimToken?: string): string {
+    // A restarted run handed out with a claim token of its own is named by it: nobody handed an earlier run can name it.
+    const base = `${runId}.${instance}.${attempt}.${tokenDigest(restart > 0 && claimToken ? claimToken : token)}`;
     return restart > 0 ? `${base}.r${restart}` : base;
   }
 

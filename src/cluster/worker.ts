@@ -165,7 +165,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = m ? [m] : [];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token);
+    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken);
     // Rewritten every beat while this worker runs the attempt: the claim is the word that it lives (claim-watch.ts).
     const beatMs = Math.max(500, ackWaitMs / 3);
     const record: AttemptRecord = { worker: workerName, startedAt: now(), every: Math.round(beatMs), ...(m ? { seq: m.seq } : {}) };
@@ -208,7 +208,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (deliveryCount > 1) log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
     // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
     // An offered attempt's engine hears that it still runs here (a queued one's stream does, from working()).
-    const heldWord = task.reportTo ? encode({ type: 'task.held', runId: task.runId, token: task.token, data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage) : null;
+    const heldWord = task.reportTo ? encode({ type: 'task.held', runId: task.runId, token: task.token, ...(task.claimToken ? { claimToken: task.claimToken } : {}), data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage) : null;
     const heldOn = task.reportTo ? subjects.directReport(sender, queue, task.runId, task.reportTo) : '';
     const heartbeat = setInterval(() => {
       if (inHand.handedBack) return;
