@@ -9,10 +9,13 @@
  * before. What keeps every guarantee:
  *
  * - No attempt runs twice: the worker claims the attempt in the attempt
- *   ledger before running it, as for a queued one. Whatever puts the attempt
- *   on the queue later (this engine when its worker stops heartbeating, an
- *   engine taking the run over) finds it claimed, and the claim's rules
- *   (worker.ts, inputs.ts) decide: the log's outcome, or a restart.
+ *   ledger before running it, as for a queued one, and rewrites the claim
+ *   while it runs it. Whatever puts the attempt on the queue later (this
+ *   engine when its worker stops heartbeating, an engine taking the run over
+ *   or reconciling it) finds it claimed: the worker that gets that copy
+ *   holds it while the claim is rewritten (claim-watch.ts), and only once it
+ *   goes quiet do the claim's rules (worker.ts, inputs.ts) decide: the log's
+ *   outcome, or a restart.
  * - A dead worker's attempt runs again: the worker says every third of the
  *   task ack wait that it still runs it (task.held on
  *   lf.reports.<sender>.<queue>.<runId>.<engine>); one this engine stops

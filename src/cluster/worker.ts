@@ -77,10 +77,7 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** How long stop() lets the attempts running here finish and report before handing them back (default 10 s). */
   stopGraceMs?: number;
-  /**
-   * Take attempts the engines offer straight to an idle worker (lf.offer). Off by default: a custody move between engines
-   * during a node loss can restart an offered attempt its worker still runs (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
-   */
+  /** Take attempts the engines offer straight to an idle worker (lf.offer), besides pulling them (default true). */
   directOffers?: boolean;
 }
 
@@ -379,7 +376,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
       for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
-        if (opts.directOffers === true) stops.push(takeOffers(offers, handler));
+        if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
         loops.push((async () => {
           const durable = await consumerOf(jsm, handler);
           while (!stopped && durable) {
