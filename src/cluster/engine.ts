@@ -92,9 +92,8 @@ export interface ClusterEngineOptions {
   /** How often this engine looks for queued runs a lost engine left without admission (admissions.ts; default 30 s, and once at start). */
   admissionSweepMs?: number;
   /**
-   * Offer each attempt straight to an idle worker before queueing it (direct-dispatch.ts). Off by default (every attempt
-   * goes to its queue's stream): a custody move between engines during a node loss can restart an offered attempt its
-   * worker still runs (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
+   * Offer each attempt straight to an idle worker before queueing it (direct-dispatch.ts). On by default; `false` puts
+   * every attempt on its queue's stream (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
    */
   directDispatch?: boolean;
 }
@@ -179,7 +178,7 @@ export class ClusterEngine {
     const taskQueues = new TaskQueues(jsm, js, settings);
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
     const engineName = this.reportName = `e${randomHex(6)}`;
-    const direct = this.direct = opts.directDispatch !== true ? null : new DirectDispatch({
+    const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
       nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
       custodyCheckMs: () => inbox.heartbeatMs,
     });
