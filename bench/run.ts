@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, admission.ts, idcheck.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -21,7 +21,7 @@ import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli'] as const;
-const MORE = ['map', 'batch', 'schedules', 'list', 'admission'] as const;
+const MORE = ['map', 'batch', 'schedules', 'list', 'admission', 'idcheck'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 
@@ -125,6 +125,7 @@ await section('batch', async () => {
 });
 await section('schedules', async () => { details.schedules = await (await import('./schedules.js')).benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
 await section('admission', async () => (await import('./admission.js')).benchAdmission(b));
+await section('idcheck', async () => (await import('./idcheck.js')).benchIdCheck(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);

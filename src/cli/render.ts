@@ -60,6 +60,11 @@ export function statusText(view: RunView): string {
   }
   if (view.retryOf) origin.push(`retry of run ${view.retryOf.runId}${view.retryOf.reused.length > 0 ? ` (reused the outputs of ${view.retryOf.reused.join(', ')})` : ' (reused no output)'}`);
   if (view.schedule) origin.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
+  if (view.gate) origin.push(gateOrigin(view.gate));
+  if (view.queue) {
+    const q = view.queue;
+    origin.push(`queued for a concurrency slot ${q.queuedAt} (priority ${q.priority}, limit ${q.limit}${q.key !== null ? ` per key ${JSON.stringify(q.key)}` : ''})${q.admittedAt ? `, admitted ${q.admittedAt}` : ', not admitted yet'}`);
+  }
   if (view.failureRun) origin.push(`failure workflow run ${view.failureRun}`);
   lines.push(...origin.map(inert));
   for (const [id, t] of Object.entries(view.tasks)) {
@@ -83,6 +88,14 @@ export function statusText(view: RunView): string {
   if (view.variables) for (const [name, value] of Object.entries(view.variables)) lines.push(`  variable ${inert(name)} = ${inert(JSON.stringify(value))}`);
   if (view.error) lines.push(pc.red(`error: ${inert(view.error.message)}`));
   return lines.join('\n');
+}
+
+/** A debounced or throttled trigger's run: which trigger, and the events it stands for (docs/triggers.md#debounce-and-throttle). */
+function gateOrigin(g: NonNullable<RunView['gate']>): string {
+  const which = `${g.kind} triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}`;
+  const merged = g.absorbed?.length ? `; merged ${g.absorbed.join(', ')}${g.count - 1 > g.absorbed.length ? ' …' : ''}` : '';
+  const held = g.firstAt ? `, the first of them came ${g.firstAt}` : '';
+  return `started by ${g.event ? `event ${g.event} through ` : ''}${which}: stands for ${g.count} event${g.count === 1 ? '' : 's'}${held}${merged}`;
 }
 
 /** The state layout shown in the seeds (`.3ox/workflow.state.yaml`). */

@@ -58,6 +58,18 @@ export class AttemptTokens {
     return `${id}/${createHmac('sha256', this.secret).update(`msgid/${id}`).digest('base64url').slice(0, 22)}`;
   }
 
+  /**
+   * What names the restarted run `restart` of an attempt where a worker may write (its attempt-ledger
+   * key, its word that it still runs it): handed only to the worker of that run, so that a worker
+   * handed an earlier run of the attempt (which has the attempt's token) can neither claim this run
+   * ahead of its worker nor keep its claim alive once that worker is gone (claim-watch.ts). The
+   * attempt's own token for the first run.
+   */
+  claimTokenFor(runId: string, instance: string, attempt: number, restart: number): string {
+    if (restart === 0) return this.tokenFor(runId, instance, attempt);
+    return createHmac('sha256', this.secret).update(`claim/${runId}/${instance}/${attempt}/r${restart}`).digest('base64url');
+  }
+
   /** Whether `token` is the one this attempt was handed out with (compared in constant time). */
   verify(runId: string, instance: string, attempt: number, token: string | undefined): boolean {
     if (typeof token !== 'string') return false;

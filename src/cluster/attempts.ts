@@ -41,13 +41,24 @@ export const AttemptRecord = z.object({
    * longer wanted before any worker claimed it (it is then dropped unrun).
    */
   finished: z.enum(['task.completed', 'task.failed', 'aborted']).optional(),
+  /**
+   * How often (ms) its worker rewrites the entry while it runs the attempt (claim-watch.ts): a claim
+   * rewritten within three of these is a live worker's, and the attempt is not reported lost. Absent
+   * (an older worker's claim, or one nobody refreshes): the claim says nothing of liveness.
+   */
+  every: z.number().int().positive().optional(),
+  /** The stream sequence of the queued delivery its worker pulled (absent: the attempt was offered to it). */
+  seq: z.number().int().positive().optional(),
 });
 export type AttemptRecord = z.infer<typeof AttemptRecord>;
 
 /** JetStream's error code for a write whose expected last subject sequence did not hold (here: the key exists). */
 const WRONG_LAST_SEQUENCE = 10071;
 
-export type Claim = { taken: true } | { taken: false; by: AttemptRecord | null };
+export type Claim = { taken: true } | { taken: false; by: AttemptRecord | null; revision: number };
+
+/** An entry as read now: what it says (null when it does not parse) and its revision (which each write moves on). */
+export interface ClaimEntry { by: AttemptRecord | null; revision: number }
 
 export class AttemptLedger {
   private constructor(private readonly kv: KV, private readonly nc: NatsConnection) {}
@@ -71,25 +82,44 @@ export class AttemptLedger {
    * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
    * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
    * `token`: the attempt's token, of which the key holds a digest, so that nobody without it can
-   * name the entry (run, task and attempt are there for people reading the bucket).
+   * name the entry (run, task and attempt are there for people reading the bucket); `claimToken`: a
+   * restarted run's own (attempt-tokens.ts claimTokenFor), digested instead when it is given.
    */
-  static key(runId: string, instance: string, attempt: number, restart: number, token: string): string {
-    const base = `${runId}.${instance}.${attempt}.${tokenDigest(token)}`;
+  static key(runId: string, instance: string, attempt: number, restart: number, token: string, claimToken?: string): string {
+    // A restarted run handed out with a claim token of its own is named by it: nobody handed an earlier run can name it.
+    const base = `${runId}.${instance}.${attempt}.${tokenDigest(restart > 0 && claimToken ? claimToken : token)}`;
     return restart > 0 ? `${base}.r${restart}` : base;
   }
 
-  /** Takes the attempt for `worker`; if it was taken before, says by whom (null when the entry cannot be read). */
-  async claim(key: string, worker: string): Promise<Claim> {
-    const record: AttemptRecord = { worker, startedAt: new Date().toISOString() };
+  /**
+   * Takes the attempt (`record`: the worker's name, when it started, how often it will refresh the
+   * claim); if it was taken before, says by whom (null when the entry cannot be read).
+   */
+  async claim(key: string, record: AttemptRecord): Promise<Claim> {
     try {
       await this.kv.create(key, JSON.stringify(record));
       return { taken: true };
     } catch (err) {
       if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== WRONG_LAST_SEQUENCE) throw err;
     }
+    const entry = await this.read(key);
+    return { taken: false, by: entry?.by ?? null, revision: entry?.revision ?? 0 };
+  }
+
+  /** The entry as it is now, null when there is none (deleted, or expired). */
+  async read(key: string): Promise<ClaimEntry | null> {
     const entry = await this.kv.get(key);
-    const parsed = AttemptRecord.safeParse((() => { try { return entry ? JSON.parse(entry.string()) : undefined; } catch { return undefined; } })());
-    return { taken: false, by: parsed.success ? parsed.data : null };
+    if (!entry || entry.operation !== 'PUT') return null;
+    const parsed = AttemptRecord.safeParse((() => { try { return JSON.parse(entry.string()); } catch { return undefined; } })());
+    return { by: parsed.success ? parsed.data : null, revision: entry.revision };
+  }
+
+  /**
+   * The claim rewritten as it is, while its worker runs the attempt: the new revision is the word that
+   * the worker lives (claim-watch.ts). A plain publish, like finish(): one lost is made up by the next.
+   */
+  refresh(key: string, record: AttemptRecord): void {
+    this.nc.publish(`$KV.${ATTEMPTS_BUCKET}.${key}`, JSON.stringify(record));
   }
 
   /**
@@ -115,7 +145,8 @@ export class AttemptLedger {
    * mark that is lost leaves the attempt claimed and unfinished, and a later delivery of it is
    * reported lost, which the engine ignores once it has the outcome.
    */
-  finish(key: string, worker: string, startedAt: string, outcome: AttemptRecord['finished']): void {
-    this.nc.publish(`$KV.${ATTEMPTS_BUCKET}.${key}`, JSON.stringify({ worker, startedAt, finished: outcome } satisfies AttemptRecord));
+  finish(key: string, record: AttemptRecord, outcome: AttemptRecord['finished']): void {
+    const { every: _stops, ...rest } = record;
+    this.nc.publish(`$KV.${ATTEMPTS_BUCKET}.${key}`, JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord));
   }
 }

@@ -1,9 +1,10 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
 import type { JetStreamClient } from 'nats';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
+import { failureRunId } from '../compiler/index.js';
 import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
-import { foldEvents, runView, type RunView } from '../runtime/index.js';
+import { foldEvents, runOrigin, runView, type RunView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
@@ -132,9 +133,9 @@ export class ClusterClient {
     const events = await this.store.read(runId);
     if (events.length === 0) return null;
     const { compiled, snapshot, seq } = foldEvents(events);
-    const first = events[0]!;
-    const retryOf = first.type === 'run.started' ? first.data.source?.retryOf : undefined;
-    return { ...runView(snapshot, seq, compiled.definition), ...(retryOf ? { retryOf: { runId: retryOf.runId, reused: Object.keys(retryOf.outputs ?? {}) } } : {}) };
+    // The same shape as the embedded store's (Engine.status): where the run came from, its queue, its failure run.
+    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
+    return { ...runView(snapshot, seq, compiled.definition), ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
 
   /**

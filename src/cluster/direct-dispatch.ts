@@ -9,10 +9,13 @@
  * before. What keeps every guarantee:
  *
  * - No attempt runs twice: the worker claims the attempt in the attempt
- *   ledger before running it, as for a queued one. Whatever puts the attempt
- *   on the queue later (this engine when its worker stops heartbeating, an
- *   engine taking the run over) finds it claimed, and the claim's rules
- *   (worker.ts, inputs.ts) decide: the log's outcome, or a restart.
+ *   ledger before running it, as for a queued one, and rewrites the claim
+ *   while it runs it. Whatever puts the attempt on the queue later (this
+ *   engine when its worker stops heartbeating, an engine taking the run over
+ *   or reconciling it) finds it claimed: the worker that gets that copy
+ *   holds it while the claim is rewritten (claim-watch.ts), and only once it
+ *   goes quiet do the claim's rules (worker.ts, inputs.ts) decide: the log's
+ *   outcome, or a restart.
  * - A dead worker's attempt runs again: the worker says every third of the
  *   task ack wait that it still runs it (task.held on
  *   lf.reports.<sender>.<queue>.<runId>.<engine>); one this engine stops
@@ -55,6 +58,8 @@ export interface Handed {
   /** The task message, to queue it with if its worker stops answering. */
   queue(): Promise<void>;
   token: string;
+  /** A restarted run's claim token: its worker's word counts only with it (a worker handed an earlier run has the token). */
+  claimToken?: string;
   heard: number;
 }
 
@@ -111,7 +116,7 @@ export class DirectDispatch {
     if (!this.o.open() || (!hold && chain?.backed !== true)) return false;
     const key = DirectDispatch.keyOf(effect);
     // In custody before the offer goes out: a worker may report before the answer is read.
-    this.add({ runId: effect.runId, key, effect, queue, token: msg.token, heard: this.o.now() }, hold);
+    this.add({ runId: effect.runId, key, effect, queue, token: msg.token, ...(msg.claimToken ? { claimToken: msg.claimToken } : {}), heard: this.o.now() }, hold);
     this.o.stats.offered++;
     try {
       const reply = await this.o.nc.request(subjects.offer(effect.queue, effect.handler), encode({ ...msg, reportTo: this.o.engine }), { timeout: OFFER_TIMEOUT_MS });
@@ -148,9 +153,9 @@ export class DirectDispatch {
   }
 
   /** The worker said it still runs the attempt (its token checked by the caller against the attempt's). */
-  heard(runId: string, key: string, token: string): boolean {
+  heard(runId: string, key: string, token: string, claimToken?: string): boolean {
     const h = this.chains.get(runId)?.attempts.get(key);
-    if (!h || h.token !== token) return false;
+    if (!h || h.token !== token || (h.claimToken !== undefined && h.claimToken !== claimToken)) return false;
     h.heard = this.o.now();
     return true;
   }

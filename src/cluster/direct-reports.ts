@@ -85,7 +85,7 @@ async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: Dire
     return input.type === 'task.held' ? null : { recorded: false, reason: 'the report does not carry the attempt\'s token: only the worker handed the attempt may report it' };
   }
   if (input.type === 'task.held') {
-    dispatch?.heard(input.runId, DirectDispatch.keyOf({ runId: input.runId, taskId: input.data.task, ...instanceFields(input.data), attempt: input.data.attempt, restart: input.data.restart }), input.token);
+    dispatch?.heard(input.runId, DirectDispatch.keyOf({ runId: input.runId, taskId: input.data.task, ...instanceFields(input.data), attempt: input.data.attempt, restart: input.data.restart }), input.token, input.claimToken);
     return null;
   }
   host.stats.inputs++;

@@ -14,7 +14,8 @@ import { SCHEDULES_BUCKET } from './schedule-cursor.js';
 import { DEFINITIONS_BUCKET, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX } from './subjects.js';
 import { LEGACY_TASKS_EVERY_MS } from './legacy-tasks.js';
 import { RUNS_INDEX_BUCKET } from '../query/index.js';
-import { TASK_GATES_BUCKET } from '../store/index.js';
+import { ADMISSION_BUCKET, TASK_GATES_BUCKET } from '../store/index.js';
+import { GATES_BUCKET, TRIGGER_LOG_STREAM } from './trigger-gates.js';
 
 export interface StreamHealth {
   name: string;
@@ -44,7 +45,10 @@ export function expectedStreams(opts: { logStream?: string; snapshotBucket?: str
   return [
     opts.logStream ?? 'LF_EVENTS',
     ...Object.values(STREAMS).map((s) => s.name),
-    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET, RUNS_INDEX_BUCKET, TASK_GATES_BUCKET].map((b) => `KV_${b}`),
+    // The trigger gates' decision log (debounce/throttle: docs/triggers.md), made by the first engine or serve that gates an event.
+    TRIGGER_LOG_STREAM,
+    // LF_ADMISSION: the concurrency limits' lock (made by the first start of a workflow with `concurrency:`); LF_TRIGGER_GATES: pending bursts and windows; LF_TASK_GATES: task concurrency and rate limits (made by the first gated attempt).
+    ...[DEFINITIONS_BUCKET, ATTEMPTS_BUCKET, ENGINE_BUCKET, opts.snapshotBucket ?? 'LF_SNAPSHOTS', SCHEDULES_BUCKET, RUNS_INDEX_BUCKET, ADMISSION_BUCKET, GATES_BUCKET, TASK_GATES_BUCKET].map((b) => `KV_${b}`),
   ];
 }
 

@@ -48,7 +48,9 @@ export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWo
     startAttempt(effect) {
       const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, ...fields } = effect;
       const { restart, ...rest } = fields;
-      const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: o.tokens.tokenFor(effect.runId, instanceToken({ task: effect.taskId, ...instanceFields(effect) }), effect.attempt) };
+      const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
+      const claimToken = restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
+      const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: o.tokens.tokenFor(effect.runId, instance, effect.attempt), ...claimToken };
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
       const queueIt = () => o.taskQueues.dispatch(queue, effect.handler, encode(msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey);
@@ -76,7 +78,7 @@ export function effectPublisher(o: EffectPublisherOptions, compiled?: CompiledWo
       }
       // Best effort: if it fails, the attempt merely runs and its outcome is stale.
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
-      publishes.push(o.ledger.abort(AttemptLedger.key(effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt)))
+      publishes.push(o.ledger.abort(AttemptLedger.key(effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt), o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, effect.restart)))
         .catch((err: unknown) => o.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
       return Promise.all(publishes);
     },

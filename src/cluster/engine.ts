@@ -24,7 +24,7 @@ import type { Notifier, NotificationsConfig } from '../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../query/index.js';
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../store/index.js';
 import type { EventTypeSpec, FireReport, Scheduler } from '../triggers/index.js';
-import { admitAfterSettle } from './admissions.js';
+import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
 import { ChildRuns } from './children.js';
@@ -90,10 +90,11 @@ export interface ClusterEngineOptions {
   notifications?: Pick<NotificationsConfig, 'rules' | 'delivery'>;
   /** How long stop() lets the messages in hand finish before handing them back (default 10 s). */
   stopGraceMs?: number;
+  /** How often this engine looks for queued runs a lost engine left without admission (admissions.ts; default 30 s, and once at start). */
+  admissionSweepMs?: number;
   /**
-   * Offer each attempt straight to an idle worker before queueing it (direct-dispatch.ts). Off by default (every attempt
-   * goes to its queue's stream): a custody move between engines during a node loss can restart an offered attempt its
-   * worker still runs (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
+   * Offer each attempt straight to an idle worker before queueing it (direct-dispatch.ts). On by default; `false` puts
+   * every attempt on its queue's stream (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
    */
   directDispatch?: boolean;
 }
@@ -178,7 +179,7 @@ export class ClusterEngine {
     const taskQueues = new TaskQueues(jsm, js, settings);
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
     const engineName = this.reportName = `e${randomHex(6)}`;
-    const direct = this.direct = opts.directDispatch !== true ? null : new DirectDispatch({
+    const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
       nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
       custodyCheckMs: () => inbox.heartbeatMs,
     });
@@ -240,6 +241,8 @@ export class ClusterEngine {
     inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => routes.signal(m));
     inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => routes.control(m));
     triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
+    // A settle admits at once; this finds what an engine lost between a settle and its admissions left QUEUED.
+    startAdmissionSweep({ store, js, now, log, workflows: () => registry.latestAll() }, life, opts.admissionSweepMs);
     if (opts.schedules !== false) {
       const o = opts.schedules ?? {};
       this.scheduler = startScheduleLoop({

@@ -77,6 +77,8 @@ export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 't
  */
 export const HeldMessage = z.object({
   type: z.literal('task.held'), runId: RunIdSchema, token: attemptToken,
+  /** The run's claim token, for a restarted run that was handed out with one (TaskMessage.claimToken). */
+  claimToken: attemptToken.optional(),
   data: z.object({
     task: z.string().min(1), attempt: z.number().int().positive(),
     iteration: z.number().int().positive().optional(),
@@ -113,6 +115,12 @@ export const TaskMessage = z.object({
   deadline: time.optional(),
   /** Report it with the outcome: only the worker handed this attempt has it. */
   token: attemptToken,
+  /**
+   * A restarted run of the attempt (`restart`): what its attempt-ledger key and its worker's word that it still
+   * runs it are made of (attempt-tokens.ts claimTokenFor), so that a worker handed an earlier run cannot claim or
+   * keep alive this one. Absent for the first run (the token serves), and from engines before it.
+   */
+  claimToken: attemptToken.optional(),
   /**
    * Set on an attempt offered straight to a worker (lf.offer.<queue>.<handler>, direct-dispatch.ts): the engine
    * holding it, to which the worker reports it (lf.reports.<sender>.<queue>.<runId>.<reportTo>) and says, while it

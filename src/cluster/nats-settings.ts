@@ -13,10 +13,9 @@
  *     (the dead-letter stream's limits, oldest dropped first; applied to an existing LF_DLQ too,
  *     as the delivery bounds are to existing consumers)
  * Replicas and storage apply to the snapshot bucket too.
- *   LEDGERFLOW_NATS_OFFERS=on|off (default off): `on` makes an engine offer each attempt to an idle
- *     worker before queueing it on LF_TASKS_<queue>, and a worker take offers besides pulling
- *     (direct-dispatch.ts; off by default until a custody move between engines during a node loss can
- *     no longer restart an offered attempt its worker still runs)
+ *   LEDGERFLOW_NATS_OFFERS=on|off (default on): an engine offers each attempt to an idle worker before
+ *     queueing it on LF_TASKS_<queue>, and a worker takes offers besides pulling (direct-dispatch.ts);
+ *     `off` puts every attempt on the queue's stream (a worker then takes none: it pulls only)
  */
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
@@ -71,10 +70,10 @@ export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>;
   };
 }
 
-/** LEDGERFLOW_NATS_OFFERS: whether engines offer attempts straight to idle workers and workers take them (default off). */
+/** LEDGERFLOW_NATS_OFFERS: whether engines offer attempts straight to idle workers and workers take them (default on). */
 export function offersEnabled(): boolean {
   const v = process.env.LEDGERFLOW_NATS_OFFERS;
-  if (v === 'on') return true;
-  if (v === undefined || v === '' || v === 'off') return false;
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
   throw new UsageError(`LEDGERFLOW_NATS_OFFERS=${v} must be on or off`, { variable: 'LEDGERFLOW_NATS_OFFERS' });
 }

@@ -43,7 +43,8 @@ import { takeOffers, type OfferTaker } from './worker-offers.js';
 import { parseInbound, rawOf } from './parse.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
-import { AttemptLedger, type Claim } from './attempts.js';
+import { AttemptLedger, type AttemptRecord, type Claim } from './attempts.js';
+import { whileClaimLives } from './claim-watch.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
@@ -76,10 +77,7 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** How long stop() lets the attempts running here finish and report before handing them back (default 10 s). */
   stopGraceMs?: number;
-  /**
-   * Take attempts the engines offer straight to an idle worker (lf.offer). Off by default: a custody move between engines
-   * during a node loss can restart an offered attempt its worker still runs (docs/architecture-notes.md#the-cluster-path-engine-to-worker-to-engine).
-   */
+  /** Take attempts the engines offer straight to an idle worker (lf.offer), besides pulling them (default true). */
   directOffers?: boolean;
 }
 
@@ -164,10 +162,24 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = m ? [m] : [];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token);
+    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken);
+    // Rewritten every beat while this worker runs the attempt: the claim is the word that it lives (claim-watch.ts).
+    const beatMs = Math.max(500, ackWaitMs / 3);
+    const record: AttemptRecord = { worker: workerName, startedAt: now(), every: Math.round(beatMs), ...(m ? { seq: m.seq } : {}) };
     let claim: Claim;
     try {
-      claim = await ledger.claim(ledgerKey, workerName);
+      claim = await ledger.claim(ledgerKey, record);
+      // Another worker's claim, rewritten lately: it still runs the attempt; this delivery waits for it (claim-watch.ts).
+      if (!claim.taken && !claim.by?.finished && claim.by?.worker !== workerName) {
+        const after = await whileClaimLives({ key, claim, msgs, delivery: m, deliveryCount, read: () => ledger.read(ledgerKey), holdEveryMs: ackWaitMs / 3, stopped: () => stopped || inHand.handedBack, log });
+        if (after === 'stopped') {
+          // This worker stops: the deliveries go back (another worker judges the claim), nothing is reported.
+          for (const delivery of msgs) delivery.nak();
+          held.delete(key);
+          return;
+        }
+        claim = after;
+      }
     } catch (err) {
       held.delete(key);
       for (const other of msgs.slice(1)) other.nak(1000);
@@ -191,17 +203,20 @@ export function createWorker(opts: WorkerOptions): Worker {
       return;
     }
     if (deliveryCount > 1) log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
-    const startedAt = now();
     // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
     // An offered attempt's engine hears that it still runs here (a queued one's stream does, from working()).
-    const heldWord = task.reportTo ? encode({ type: 'task.held', runId: task.runId, token: task.token, data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage) : null;
+    const heldWord = task.reportTo ? encode({ type: 'task.held', runId: task.runId, token: task.token, ...(task.claimToken ? { claimToken: task.claimToken } : {}), data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage) : null;
     const heldOn = task.reportTo ? subjects.directReport(sender, queue, task.runId, task.reportTo) : '';
     const heartbeat = setInterval(() => {
       if (inHand.handedBack) return;
       for (const delivery of msgs) delivery.working();
-      // A connection closed under it (the worker stopping, or lost): its engine stops hearing, and queues the attempt.
-      if (heldWord) try { nc.publish(heldOn, heldWord); } catch { /* see above */ }
-    }, Math.max(500, ackWaitMs / 3));
+      // A connection closed under it (the worker stopping, or lost): its engine stops hearing, and queues the attempt;
+      // the claim, no longer rewritten, goes stale, and the worker that gets the attempt next reports it lost.
+      try {
+        ledger.refresh(ledgerKey, record);
+        if (heldWord) nc.publish(heldOn, heldWord);
+      } catch { /* see above */ }
+    }, beatMs);
     try {
       const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
       if (outcome === null) {
@@ -209,7 +224,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
         stats.failed++;
         for (const delivery of msgs) delivery.ack();
-        ledger.finish(ledgerKey, workerName, startedAt, 'task.failed');
+        ledger.finish(ledgerKey, record, 'task.failed');
         return;
       }
       if (outcome.type === 'task.completed') stats.completed++;
@@ -217,7 +232,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       reporter.remember(key, outcome);
       // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
       // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does.
-      if ((await reporter.report(msgs, task, outcome)) === 'published') ledger.finish(ledgerKey, workerName, startedAt, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      if ((await reporter.report(msgs, task, outcome)) === 'published') ledger.finish(ledgerKey, record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
       clearInterval(heartbeat);
@@ -361,7 +376,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
       for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
-        if (opts.directOffers === true) stops.push(takeOffers(offers, handler));
+        if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
         loops.push((async () => {
           const durable = await consumerOf(jsm, handler);
           while (!stopped && durable) {

@@ -20,6 +20,7 @@ import { decide } from './decision.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { scopeOf } from './scope.js';
 import { actionKit, definedOnly, nowOf, plusMs, stamped, withTimer, withoutTimers } from './action-kit.js';
+import { nowMs, timersMovedOn } from './queued-hold.js';
 import { loopActions } from './loop-actions.js';
 import { mapActions } from './map-actions.js';
 import { finishAction } from './run-end.js';
@@ -175,8 +176,17 @@ export function actionsFor(def: Definition) {
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: { status: t.status, reason: reason ?? null } }) };
     }),
     // A queued run (run.queued) is paused until run.admitted; `queued` is set only then, so other runs' contexts are as they were.
-    pauseRun: stamped(({ event }: Args) => ((event as { queued?: boolean }).queued === true ? { paused: true, queued: true } : { paused: true })),
-    resumeRun: stamped(({ context }: Args) => (context.queued === true ? { paused: false, queued: false } : { paused: false })),
+    // One queued with `holds` (every start since 2026-11-23) also records when, so its admission can move its timers on.
+    pauseRun: stamped(({ context, event }: Args) => {
+      const e = event as { queued?: boolean; holds?: boolean };
+      if (e.queued !== true) return { paused: true };
+      return e.holds === true ? { paused: true, queued: true, heldSince: nowMs(context, event) } : { paused: true, queued: true };
+    }),
+    resumeRun: stamped(({ context, event }: Args) => {
+      if (context.queued !== true) return { paused: false };
+      if (context.heldSince === undefined) return { paused: false, queued: false };
+      return { paused: false, queued: false, heldSince: undefined, timers: timersMovedOn(context.timers, nowMs(context, event) - context.heldSince) };
+    }),
     finish: finishAction(kit),
   };
 }

@@ -91,6 +91,12 @@ export interface RunContext {
   paused?: boolean;
   /** true while paused by run.queued (status QUEUED), false once run.admitted; absent for a run never queued. */
   queued?: boolean;
+  /**
+   * When a run queued with `holds` (run.queued since 2026-11-23) was queued (ms); absent otherwise and
+   * once admitted. While set, the run takes no input but its admission, cancel and its own timeout
+   * (queued-hold.ts), and run.admitted moves its timers on by the time it waited.
+   */
+  heldSince?: number;
   /** A retry's reused outputs (run.started source.retryOf): the step completes each of these tasks as it becomes ready. Absent otherwise. */
   reuse?: RunReuse;
   /**
@@ -134,5 +140,5 @@ export type MachineEvent =
   | { type: `signal.${string}`; time: number; data: unknown; by?: string }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }
   | { type: 'run.fail'; time: number; error: TaskError }
-  | { type: 'run.pause'; time: number; by?: string; reason?: string; queued?: true }
+  | { type: 'run.pause'; time: number; by?: string; reason?: string; queued?: true; holds?: true }
   | { type: 'run.resume'; time: number; by?: string; admitted?: true };

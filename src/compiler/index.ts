@@ -21,6 +21,7 @@ export { valueChunks, type FoldSnapshot, type StateValue } from './fold-snapshot
 export { SnapshotMismatchError, type PersistedFold } from './persisted-fold.js';
 export { TaskTable, tableOf, countWithStatus, underWayWithStatus } from './task-table.js';
 export { Interpreter, type FoldLogic } from './interpreter.js';
+export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';
 export { RUN_TIMER_TASK, RUN_TIMEOUT_TIMER_ID, RUN_TIMEOUT_CODE, runDeadline, durationText, isRunTimer } from './run-timeout.js';
 export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 

@@ -189,7 +189,16 @@ export const RunResumedData = z.object({ by: z.string().min(1).optional(), unaut
  * run.admitted. `priority` (0..99, higher first) and then the time of this event order the queue;
  * `key`: the value of `concurrency.key` the limit holds per (null without one).
  */
-export const RunQueuedData = z.object({ priority: z.number().int().min(0).max(99), key: z.string().nullable(), limit: z.number().int().positive() });
+export const RunQueuedData = z.object({
+  priority: z.number().int().min(0).max(99), key: z.string().nullable(), limit: z.number().int().positive(),
+  /**
+   * Recorded by every start since 2026-11-23: nothing of the run moves while it is queued (no timer
+   * but the run's own `timeout:` fires; no approval, signal or outcome is taken), and at run.admitted
+   * its timers' due times move on by the time it waited, so a `WAIT 3s` waits 3 s after admission.
+   * Absent in runs queued before: they fold as they did (timers fired and approvals were taken while queued).
+   */
+  holds: z.literal(true).optional(),
+});
 /** A slot was free: the queued run goes on (its first tasks start with the next commit). */
 export const RunAdmittedData = z.object({ by: z.string().min(1).optional() });
 /** An approval that was refused (not an approver, already decided, not a HUMAN task): kept for the audit trail, changes no state. */

@@ -25,7 +25,7 @@
 import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { performEffect, releaseSlots, type EffectPerformer } from '../executor/index.js';
-import { type RunSnapshot, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timerFired, reviewLoss } from '../runtime/index.js';
+import { type RunSnapshot, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import { DriverLog } from './driver-log.js';
 import type { DriverOptions } from './driver-options.js';
@@ -186,7 +186,8 @@ export class RunDriver {
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;
     const now = this.opts.clock.now();
-    return Object.values(snapshot.context.timers).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
+    // A QUEUED run's timers wait for its admission (queued-hold.ts): they are not due here.
+    return timersArmed(snapshot.context).every((t) => Date.parse(t.dueAt) - now > maxTimerWaitMs);
   }
 
   /** Tasks (and MAP items) the fold made eligible but that have no task.started yet (e.g. right after run.started, or after a catch-up). */

@@ -15,7 +15,7 @@ import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../sto
 import { systemClock, type Clock } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
-import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
+import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, type ReplayReport, runView, runOrigin, type RunView, failureChild } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 import { OutsideInputs } from './outside-inputs.js';
@@ -131,13 +131,10 @@ export class Engine {
   }
 
   async status(runId: string): Promise<RunView> {
-    const { compiled, snapshot, seq, source } = await this.load(runId);
+    const { compiled, snapshot, seq, events } = await this.load(runId);
     const view = runView(snapshot, seq, compiled.definition);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    return {
-      ...view, ...(source?.parent ? { parent: source.parent } : {}), ...(source?.schedule ? { schedule: source.schedule } : {}),
-      ...(source?.retryOf ? { retryOf: { runId: source.retryOf.runId, reused: Object.keys(source.retryOf.outputs ?? {}) } } : {}), ...(failure ? { failureRun: failure } : {}),
-    };
+    return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */

@@ -109,7 +109,7 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
 
 /** run.queued after run.started (seq 2): the run waits QUEUED for a slot, nothing started. */
 function queuedCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, time: string, adm: Admission): { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number } {
-  const ev: PendingEvent = { type: 'run.queued', time, data: { priority: adm.priority, key: adm.key, limit: adm.limit } };
+  const ev: PendingEvent = { type: 'run.queued', time, data: { priority: adm.priority, key: adm.key, limit: adm.limit, holds: true } };
   const after = applyEvent(compiled, snapshot, ev).snapshot;
   const ctx = after.context;
   return { events: [{ ...ev, runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: 2, state: recordedState(after) } as EventEnvelope], snapshot: after, seq: 2 };

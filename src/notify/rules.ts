@@ -117,9 +117,13 @@ export function dueNotifications(rules: readonly NotificationRule[], statusBefor
   if (rules.length === 0) return [];
   const out: DueNotification[] = [];
   let before = statusBefore;
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
     if (isNote(e)) continue;
     const status = e.state.status;
+    // A start queued for a concurrency slot (run.queued follows in the same commit) has not begun: the status its
+    // run.started shows (WAITING for a first HUMAN) is not the run's yet. Its admission notifies it.
+    if (e.type === 'run.started' && events[i + 1]?.type === 'run.queued') continue;
     const base = { runId: e.runId, workflowId: e.workflowId, version: e.version, seq: e.seq, time: e.time };
     if (status !== before && STATUS_NOTIFIED.includes(status)) {
       const on = status as NotifyOnName;

@@ -9,6 +9,7 @@
  * NATS alike, the audit trail shows every decision anyone sent.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
+import { HELD_REASON, isHeld } from '../compiler/index.js';
 import { mayDecide, type Definition } from '../definition/index.js';
 import type { EventData, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
@@ -80,6 +81,7 @@ function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by
   if (def.type !== 'HUMAN') return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals (${its})`, noTask: true };
   if (!mayDecide(def, by)) return { reason: `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, notApprover: true };
   if (snapshot.status !== 'active') return { reason: 'the run is already settled' };
+  if (isHeld(snapshot.context)) return { reason: HELD_REASON };
   if (task.status !== 'PENDING_APPROVAL') return { reason: `task ${taskId} is ${task.status}, not waiting for approval` };
   return { reason: null };
 }

@@ -13,7 +13,7 @@
  * the state before it as what is held, so the effects are exactly what the
  * step changed. Live execution and recovery are one code path.
  */
-import { instanceFields, instanceKey, instanceState, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
 import { mapBody, type TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
@@ -203,6 +203,16 @@ function isWanted(ctx: RunContext, ref: InstanceRef, attempt: number, restart: n
   return t?.status === 'IN_PROGRESS' && t.attempts === attempt && (t.restarts ?? 0) === restart;
 }
 
+/** A held run (queued-hold.ts) wants only its own timeout armed: its other timers wait for its admission, which moves them on. */
+const timerWanted = (ctx: RunContext, id: string): boolean => !isHeld(ctx) || id === RUN_TIMEOUT_TIMER_ID;
+
+/** The timers an executor keeps armed for the run: all of them, or only its own timeout while it is held. */
+export function timersArmed(ctx: RunContext): TimerState[] {
+  const out: TimerState[] = [];
+  for (const id in ctx.timers) if (timerWanted(ctx, id)) out.push(ctx.timers[id]!);
+  return out;
+}
+
 /** What a snapshot holds, as an executor that had acted on it would: used to diff a step's before and after. */
 export function heldBy(snapshot: RunSnapshot, compiled?: CompiledWorkflow): { attempts: Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>; timers: Map<string, { dueAt: string }>; waits: Map<string, number> } {
   const attempts = new Map<string, HeldAttempt & { restart: number; ref: InstanceRef }>();
@@ -210,7 +220,7 @@ export function heldBy(snapshot: RunSnapshot, compiled?: CompiledWorkflow): { at
   const waits = new Map<string, number>();
   if (snapshot.status === 'active') {
     for (const w of attemptsWanted(snapshot.context)) attempts.set(w.key, { attempt: w.attempt, restart: w.restart, ref: w.ref });
-    for (const id in snapshot.context.timers) timers.set(id, snapshot.context.timers[id]!);
+    for (const id in snapshot.context.timers) if (timerWanted(snapshot.context, id)) timers.set(id, snapshot.context.timers[id]!);
     if (compiled) for (const w of attemptsWaiting(compiled, snapshot.context)) waits.set(w.key, w.attempt);
   }
   return { attempts, timers, waits };
@@ -231,7 +241,7 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
     }
   }
   for (const timerId of held.timers.keys()) {
-    if (settled || !ctx.timers[timerId]) effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
+    if (settled || !ctx.timers[timerId] || !timerWanted(ctx, timerId)) effects.push({ type: 'timer.cancel', runId: ctx.runId, timerId });
   }
   if (settled) {
     const failure = failureChild(compiled, snapshot);
@@ -239,6 +249,7 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
     return effects;
   }
   for (const id in ctx.timers) {
+    if (!timerWanted(ctx, id)) continue;
     // Armed for another time (a restarted attempt's timeout): arming it again replaces it.
     if (held.timers.get(id)?.dueAt !== ctx.timers[id]!.dueAt) effects.push({ type: 'timer.arm', runId: ctx.runId, timer: ctx.timers[id]! });
   }

@@ -7,7 +7,7 @@
  * this code, so they cannot disagree.
  */
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
-import { ACTIVE_TASK_STATUSES, countWithStatus, isoMs } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, countWithStatus, HELD_REASON, isHeld, isoMs, movesWhileHeld } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
 import { stateHashOf } from './state-hash.js';
 
@@ -44,7 +44,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
     case 'run.paused': return { type: 'run.pause', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}), ...(ev.data.reason !== undefined ? { reason: ev.data.reason } : {}) };
     case 'run.resumed': return { type: 'run.resume', time, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
     // Queued for a concurrency slot: a pause that only admission ends (the machine's run.pause / run.resume, marked).
-    case 'run.queued': return { type: 'run.pause', time, queued: true };
+    case 'run.queued': return { type: 'run.pause', time, queued: true, ...(ev.data.holds === true ? { holds: true as const } : {}) };
     case 'run.admitted': return { type: 'run.resume', time, admitted: true };
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
     case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
@@ -90,6 +90,8 @@ export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev
   // A refused approval or a notification's delivery is recorded for the audit trail only: it changes nothing, at any time.
   if (ev.type === 'approval.refused' || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return { snapshot, accepted: true };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
+  // Queued with `holds` (queued-hold.ts): nothing but its admission, its end and its own timeout moves it.
+  if (isHeld(snapshot.context) && !movesWhileHeld(ev)) return { snapshot, accepted: false };
   const next = compiled.interpreter.transition(snapshot, toMachineEvent(ev));
   // Like XState, the interpreter returns the very same snapshot when no transition was enabled.
   return { snapshot: next, accepted: next !== snapshot };
@@ -125,6 +127,7 @@ export function recordedState(snapshot: RunSnapshot): RecordedState {
 /** Why an event was not accepted, in words a person can act on. */
 export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): string {
   if (snapshot.status !== 'active') return `the run is already ${runStatus(snapshot)}`;
+  if (isHeld(snapshot.context) && !movesWhileHeld(ev)) return HELD_REASON;
   if (ev.type === 'run.paused') return 'the run is already paused';
   if (ev.type === 'run.resumed') return snapshot.context.queued === true ? 'the run is QUEUED for a concurrency slot: only its admission lets it go (cancel it, or free a slot)' : 'the run is not paused';
   if (ev.type === 'run.queued') return 'only a run that has just started is queued';

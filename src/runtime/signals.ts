@@ -7,6 +7,7 @@
  * is no decision to audit, only a message nobody was waiting for.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
+import { HELD_REASON, isHeld } from '../compiler/index.js';
 import type { EventData, PendingEvent } from '../events/index.js';
 import { applyEvent, runStatus, type RunSnapshot } from './fold.js';
 
@@ -43,6 +44,7 @@ export function reviewSignal(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     return { accepted: false, reason: `the run has no WAIT for signal "${req.name}"; ${names.length > 0 ? `it waits for ${names.map((n) => `"${n}"`).join(', ')}` : 'it waits for no signal'}` };
   }
   if (snapshot.status !== 'active') return { accepted: false, reason: `the run is already ${runStatus(snapshot)}` };
+  if (isHeld(snapshot.context)) return { accepted: false, reason: HELD_REASON };
   const r = applyEvent(compiled, snapshot, event);
   if (r.accepted) return { accepted: true, event, snapshot: r.snapshot };
   const states = waits.map((id) => {

@@ -1,8 +1,9 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
 import { durationText, instanceFields, instanceKey, runDeadline, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
 import type { Definition, RunTimeoutPolicy } from '../definition/index.js';
-import { SETTLED_STATUSES, type RunHeader, type RunParent, type RunSchedule } from '../events/index.js';
+import { SETTLED_STATUSES, type EventEnvelope, type RunHeader, type RunParent, type RunSchedule, type RunSource } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
+import { timersArmed } from './effects.js';
 import { gatesOf, gateText } from './task-gates.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
@@ -44,7 +45,20 @@ export interface RunView extends RunHeader {
   failureRun?: string;
   /** The workflow's `timeout:` (docs/runs.md#run-timeouts): how long, when the run times out (started + timeout) and what it becomes then; absent without one. */
   timeout?: { after: string; deadline: string; policy: RunTimeoutPolicy };
+  /**
+   * A run that waited for a concurrency slot (docs/language.md#concurrency-limits-and-priority): its run.queued's
+   * priority, key and limit, when it was queued and (once let in) admitted; absent for a run that never queued.
+   */
+  queue?: RunQueue;
+  /**
+   * A run started by a debounced or throttled event trigger (docs/triggers.md#debounce-and-throttle): which trigger
+   * (its index in the workflow's `triggers:`), its key, how many events the run stands for and the ids merged into it.
+   */
+  gate?: RunGate;
 }
+
+export interface RunQueue { priority: number; key: string | null; limit: number; queuedAt: string; admittedAt?: string }
+export type RunGate = NonNullable<RunSource['gate']> & { event?: string };
 
 /** `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal). */
 export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition): RunView {
@@ -72,10 +86,31 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, status: runStatus(snapshot),
     startedAt: ctx.startedAt, completedAt: ctx.completedAt, input: ctx.input, tasks,
     output: ctx.output, error: ctx.error,
-    timers: Object.values(ctx.timers).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
+    timers: timersArmed(ctx).sort((a, b) => a.dueAt.localeCompare(b.dueAt)),
     seq,
     ...(ctx.variables !== undefined ? { variables: ctx.variables } : {}),
     ...(deadline !== null ? { timeout: { after: durationText(definition!.timeoutMs!), deadline, policy: definition!.timeoutPolicy ?? 'fail' } } : {}),
+  };
+}
+
+/**
+ * What a run's log says of where it came from and how it got going, beyond its fold: the parent, schedule slot, retry,
+ * trigger gate (run.started's source) and concurrency queue (run.queued, run.admitted). One function, so `status`
+ * on either store and the dashboard show the same shape. `events`: the run's log from its start (any prefix).
+ */
+export function runOrigin(events: readonly EventEnvelope[]): Pick<RunView, 'parent' | 'schedule' | 'retryOf' | 'gate' | 'queue'> {
+  const first = events[0];
+  const source = first?.type === 'run.started' ? first.data.source : undefined;
+  const queued = events[1]?.type === 'run.queued' ? events[1] : undefined;
+  const admitted = queued ? events.find((e) => e.type === 'run.admitted') : undefined;
+  return {
+    ...(source?.parent ? { parent: source.parent } : {}),
+    ...(source?.schedule ? { schedule: source.schedule } : {}),
+    ...(source?.retryOf ? { retryOf: { runId: source.retryOf.runId, reused: Object.keys(source.retryOf.outputs ?? {}) } } : {}),
+    ...(source?.gate ? { gate: { ...source.gate, ...(source.event ? { event: source.event } : {}) } } : {}),
+    ...(queued?.type === 'run.queued' ? {
+      queue: { priority: queued.data.priority, key: queued.data.key, limit: queued.data.limit, queuedAt: queued.time, ...(admitted ? { admittedAt: admitted.time } : {}) },
+    } : {}),
   };
 }
 

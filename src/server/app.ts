@@ -14,7 +14,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { machineJson } from '../compiler/index.js';
 import { workflowGraph, type Definition } from '../definition/index.js';
 import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
-import { foldEvents, runView } from '../runtime/index.js';
+import { foldEvents, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, Sessions, type Auth } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
@@ -246,7 +246,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     const { compiled, snapshot } = foldEvents(events);
     // The whole page as of that event: the record (agents, result), the linked runs as they were then.
     const last = events.at(-1)!;
-    return c.json({ run: runView(snapshot, seq, compiled.definition), event: eventJson(last), inputs: attemptInputs(events), record: recordOf(events), ...(await runLinks(backend, id, last.time)) });
+    return c.json({ run: { ...runView(snapshot, seq, compiled.definition), ...runOrigin(events) }, event: eventJson(last), inputs: attemptInputs(events), record: recordOf(events), ...(await runLinks(backend, id, last.time)) });
   });
 
   app.get('/api/runs/:id/statechart', async (c) => {

@@ -11,7 +11,7 @@ import type { EventStore } from './port.js';
 export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, TornTail, RunLease, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
 export { summarize } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
-export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
+export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, parseServers, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';

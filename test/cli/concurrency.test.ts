@@ -53,15 +53,23 @@ describe('concurrency: limit, key, on_limit and priority on the embedded store',
     const listed = JSON.parse((await cli(['--store', store, 'list', '--status', 'QUEUED', '--json'])).stdout) as { runs: { runId: string }[] } | { runId: string }[];
     const rows = Array.isArray(listed) ? listed : listed.runs;
     expect(rows.map((r) => r.runId)).toEqual([third]);
+    // A QUEUED run has not begun: its approval is refused (exit 2, kept in its history), and it stays QUEUED.
+    const early = await cli(['--store', store, 'approve', third, 'review', '--as', 'ops']);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/QUEUED for a concurrency slot and has not begun/);
+    expect(await statusOf(store, third)).toBe('QUEUED');
 
     const approve = await cli(['--store', store, 'approve', runIdOf(a.stdout), 'review', '--as', 'ops']);
     expect(approve.code).toBe(0);
     expect(await statusOf(store, runIdOf(a.stdout))).toBe('COMPLETED');
     expect(await statusOf(store, third)).toBe('WAITING');
-    expect(await types(store, third)).toEqual(['run.started', 'run.queued', 'run.admitted']);
+    expect(await types(store, third)).toEqual(['run.started', 'run.queued', 'approval.refused', 'run.admitted']);
     const history = await cli(['--store', store, 'history', third]);
     expect(history.stdout).toContain('run.queued');
     expect(history.stdout).toContain('run.admitted');
+    // Admitted, it takes the approval it refused while queued.
+    expect((await cli(['--store', store, 'approve', third, 'review', '--as', 'ops'])).code).toBe(0);
+    expect(await statusOf(store, third)).toBe('COMPLETED');
   }, 180_000);
 
   it('per key: each customer has its own limit', async () => {

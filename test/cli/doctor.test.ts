@@ -6,7 +6,9 @@
 import { RetentionPolicy } from 'nats';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { describe, expect, it } from 'vitest';
-import { cli, ROOT } from '../helpers/cli.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 
 const APPROVAL = `${ROOT}/test/fixtures/approval.yaml`;
@@ -31,7 +33,9 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
     // A standalone server (no cluster) names no leader.
     for (const s of report.streams) expect(s).toMatchObject({ replicas: 1, peers: [] });
     // No engine has run: its secret's bucket, the snapshots, the schedule cursors and the run index are made on first use.
-    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX', 'KV_LF_TASK_GATES']));
+    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ENGINE', 'KV_LF_SNAPSHOTS', 'KV_LF_SCHEDULES', 'KV_LF_RUNS_INDEX']));
+    // Nothing gated and no workflow with concurrency started: the gates' bucket and log and the admission lock come on first use.
+    expect(report.missing).toEqual(expect.arrayContaining(['KV_LF_ADMISSION', 'KV_LF_TRIGGER_GATES', 'LF_TRIGGER_LOG', 'KV_LF_TASK_GATES']));
 
     const nc = await c.connect();
     try {
@@ -48,6 +52,24 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
     expect(off.stderr).toMatch(/warning: KV_LF_DEFINITIONS has 1 replica, but the setting \(LEDGERFLOW_NATS_REPLICAS\) is 3/);
     expect(off.stderr).toMatch(/warning: LF_INPUTS has 1 replica/);
     expect(off.stdout).toMatch(/LF_INPUTS\s+stream\s+R1\s+leader \S+/);
+  }, 60_000);
+
+  it('lists the admission lock and the trigger gates\' bucket and log once made: by a start of a workflow with concurrency and by `ledgerflow triggers`', async () => {
+    const dir = tempDir('lf-doctor-');
+    const file = join(dir, 'limited.yaml');
+    writeFileSync(file, 'workflow:\n  id: doctor-limited\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign, type: HUMAN, approvers: [alice] }\n');
+    expect((await cli(['--nats', c.url, 'deploy', file])).code).toBe(0);
+    const started = await cli(['--nats', c.url, 'start', 'doctor-limited']);
+    expect(started.code, started.stderr).toBe(0);
+    const listed = await cli(['--nats', c.url, 'triggers', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+
+    const r = await cli(['--nats', c.url, 'doctor', '--json']);
+    const report = JSON.parse(r.stdout);
+    expect(report.streams.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['KV_LF_ADMISSION', 'KV_LF_TRIGGER_GATES', 'LF_TRIGGER_LOG']));
+    expect(report.missing).not.toEqual(expect.arrayContaining(['KV_LF_ADMISSION']));
+    const text = (await cli(['--nats', c.url, 'doctor'])).stdout;
+    for (const line of [/LF_TRIGGER_LOG\s+stream\s+R1/, /KV_LF_ADMISSION\s+kv\s+R1/, /KV_LF_TRIGGER_GATES\s+kv\s+R1/]) expect(text).toMatch(line);
   }, 60_000);
 
   it('checks each queue\'s stream LF_TASKS_<queue> it finds, warns while the single LF_TASKS of older versions holds attempts, and says to delete it once empty', async () => {

@@ -80,6 +80,11 @@ describe.skipIf(noNats)('debounce and throttle over NATS (engine processes, emit
       return r.code === 0 && JSON.parse(r.stdout).status === 'COMPLETED' ? JSON.parse(r.stdout) : null;
     }, { timeout: T, interval: 1000, detail: second.stderr });
     expect(done).toMatchObject({ status: 'COMPLETED', input: { lead_id: 'L-7', score: 90 } });
+    // status says which trigger started it and the events it stands for, as on the embedded store (trigger-gates.test.ts).
+    expect(done.gate).toEqual({ kind: 'debounce', trigger: 0, key: 'L-7', count: 3, absorbed: ['e1', 'e2'], event: 'e3', firstAt: expect.any(String) });
+    const said = await cli(['--nats', c.url, 'status', lead7]);
+    expect(said.stdout).toContain('started by event e3 through debounce triggers[0] key L-7: stands for 3 events, the first of them came ');
+    expect(said.stdout).toContain('; merged e1, e2');
     const runs = JSON.parse((await cli(['--nats', c.url, 'list', '--workflow', 'lead_followup', '--json'])).stdout) as { runId: string }[];
     expect(runs.map((r) => r.runId)).toEqual([lead7]);
     const history = await cli(['--nats', c.url, 'history', lead7]);

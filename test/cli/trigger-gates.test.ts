@@ -98,6 +98,11 @@ describe('debounce and throttle on the embedded store (ledgerflow serve + emit)'
     expect(log.stdout).toContain('input {"lead_id":"L-7","score":90}  (event e3)  (debounce triggers[0] key L-7: last of 3 events, merged e1, e2)');
     const status = JSON.parse((await cli(['status', lead7, '--json'], { cwd: p.cwd })).stdout);
     expect(status.status).toBe('COMPLETED');
+    // status says which trigger started it and the events it stands for (the same shape on NATS: nats-trigger-gates.test.ts).
+    expect(status.gate).toEqual({ kind: 'debounce', trigger: 0, key: 'L-7', count: 3, absorbed: ['e1', 'e2'], event: 'e3', firstAt: expect.any(String) });
+    const said = await cli(['status', lead7], { cwd: p.cwd });
+    expect(said.stdout).toContain('started by event e3 through debounce triggers[0] key L-7: stands for 3 events, the first of them came ');
+    expect(said.stdout).toContain('; merged e1, e2');
     const { decisions } = await triggers(p, '--workflow', 'lead_followup');
     expect(decisions.filter((d) => d.decision !== 'started' || d.eventId !== 'f1').map((d) => [d.decision, d.eventId, d.runId])).toEqual([
       ['merged', 'e1', lead7], ['merged', 'e2', lead7], ['started', 'e3', lead7],

@@ -1,5 +1,5 @@
 /**
- * LEDGERFLOW_NATS_OFFERS (docs/nats.md): `off` by default, `on` turns offers on
+ * LEDGERFLOW_NATS_OFFERS (docs/nats.md): `on` by default, `off` turns offers off
  * for engines and workers, anything else is a usage error (exit 2,
  * nothing started).
  */
@@ -14,9 +14,9 @@ describe('LEDGERFLOW_NATS_OFFERS', () => {
     else process.env.LEDGERFLOW_NATS_OFFERS = before;
   });
 
-  it('is off unless set to on; another value is a usage error naming the variable', () => {
+  it('is on unless set to off; another value is a usage error naming the variable', () => {
     delete process.env.LEDGERFLOW_NATS_OFFERS;
-    expect(offersEnabled()).toBe(false);
+    expect(offersEnabled()).toBe(true);
     process.env.LEDGERFLOW_NATS_OFFERS = 'on';
     expect(offersEnabled()).toBe(true);
     process.env.LEDGERFLOW_NATS_OFFERS = 'off';

@@ -15,6 +15,7 @@ import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { MAX_RESTARTS, replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
+import { ledgerKeyOf } from '../helpers/attempts.js';
 import { waitFor } from '../helpers/wait.js';
 
 const once = def(`
@@ -85,8 +86,10 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
     expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     // The engine settled the restarted run in the attempt ledger: the worker it goes to drops it without running it.
     const ledger = await (await c.client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
-    const key = AttemptLedger.key(runId, 'export', 1, 1, first.token);
+    const key = await ledgerKeyOf(await c.client.store.connection(), runId, 'export', 1, 1);
     await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
+    // The restarted run is named by its own claim token: the worker handed the first run (it has the attempt's token) cannot name it.
+    expect(key).not.toBe(AttemptLedger.key(runId, 'export', 1, 1, first.token));
     const ran: string[] = [];
     const worker = await c.addWorker({ handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
     await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);

@@ -8,5 +8,5 @@ import { AttemptLedger } from '../../src/cluster/attempts.js';
  */
 export async function ledgerKeyOf(nc: NatsConnection, runId: string, instance: string, attempt: number, restart = 0): Promise<string> {
   const tokens = await AttemptTokens.open(nc.jetstream());
-  return AttemptLedger.key(runId, instance, attempt, restart, tokens.tokenFor(runId, instance, attempt));
+  return AttemptLedger.key(runId, instance, attempt, restart, tokens.tokenFor(runId, instance, attempt), tokens.claimTokenFor(runId, instance, attempt, restart));
 }

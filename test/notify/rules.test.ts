@@ -128,3 +128,17 @@ describe('the notifications: language', () => {
     expect(() => parseNotificationsFile('notifications: []\ndelivery: { attempts: 0 }\n', 'g.yaml')).toThrow(/g\.yaml:2:23: delivery\.attempts: expected at least 1 try/);
   });
 });
+
+describe('a run QUEUED for a concurrency slot', () => {
+  it('is notified WAITING when it is admitted, not at the start it only waited through', () => {
+    const base = { runId: 'q', workflowId: 'invoice', version: 1 };
+    const ev = (seq: number, type: string, status: string, data: unknown) => ({ ...base, seq, time: `2026-01-01T09:0${seq}:00.000Z`, state: { status, hash: 'h' }, type, data }) as unknown as EventEnvelope;
+    const events = [
+      ev(1, 'run.started', 'WAITING', { input: {} }),
+      ev(2, 'run.queued', 'QUEUED', { priority: 50, key: null, limit: 1, holds: true }),
+      ev(3, 'run.admitted', 'WAITING', {}),
+    ];
+    const due = dueNotifications([rule({ on: ['WAITING'] })], null, events);
+    expect(due.map((d) => d.id)).toEqual(['q/3/WAITING']);
+  });
+});

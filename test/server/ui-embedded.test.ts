@@ -3,14 +3,15 @@
  * auth (token, cookie, CSRF), the refusals of bad input, and actions that the
  * UI's own Service acts on. One server for the whole file.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/cli.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { startUiProcess, type UiProcess } from './ui-helpers.js';
 import { waitFor } from '../helpers/wait.js';
 
 let ui: UiProcess;
+let store: string;
 let auth: Record<string, string>;
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${ui.base}${path}`, { redirect: 'manual', ...init });
@@ -34,7 +35,10 @@ beforeAll(async () => {
   copyFileSync(join(ROOT, 'test', 'fixtures', 'approval.yaml'), join(dir, 'defs', 'approval.yaml'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'handlers.mjs'), join(dir, 'defs', 'handlers.mjs'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'run-timeout', 'sign-off.yaml'), join(dir, 'defs', 'sign-off.yaml'));
-  ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir });
+  // docs/language.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
+  writeFileSync(join(dir, 'defs', 'one-at-a-time.yaml'), 'workflow:\n  id: one-at-a-time\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign_off, type: HUMAN, approvers: [alice] }\n');
+  store = join(dir, 'store');
+  ui = await startUiProcess(['--store', store], ['--definitions', join(dir, 'defs')], { cwd: dir });
   auth = { authorization: `Bearer ${ui.token}` };
 }, 30_000);
 afterAll(async () => { await ui?.stop(); });
@@ -182,5 +186,27 @@ describe('ledgerflow ui on the embedded store', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-disposition')).toMatch(/attachment; filename="approval-v1\.statechart\.json"/);
     expect((await r.json() as { id: string }).id).toBe('approval');
+  });
+  it('a start with a priority records it (status --json shows the run\'s queue); 100, -1 and "x" are a 400 naming priority, nothing started', async () => {
+    const holder = await json(await post('/api/workflows/one-at-a-time/start', { input: {} }));
+    expect(holder.status).not.toBe('QUEUED');
+    const r = await post('/api/workflows/one-at-a-time/start', { input: {}, priority: 7 });
+    expect(r.status).toBe(200);
+    const { runId, status } = await json(r);
+    expect(status).toBe('QUEUED');
+    const shown = await cli(['--store', store, 'status', runId, '--json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'QUEUED', queue: { priority: 7, limit: 1, key: null } });
+    expect((await cli(['--store', store, 'status', runId])).stdout).toMatch(/queued for a concurrency slot .* \(priority 7, limit 1\), not admitted yet/);
+    expect(((await json(await api(`/api/runs/${runId}`, { headers: auth }))).run as { queue?: unknown }).queue).toMatchObject({ priority: 7 });
+
+    for (const priority of [100, -1, 'x', 1.5]) {
+      const bad = await post('/api/workflows/one-at-a-time/start', { input: {}, priority });
+      expect(bad.status, String(priority)).toBe(400);
+      expect((await json(bad)).error).toMatchObject({ code: 'LF_INPUT_INVALID', field: 'priority' });
+    }
+    // Nothing started by the refused ones: the workflow has the two runs above, no more.
+    const listed = await cli(['--store', store, 'list', '--workflow', 'one-at-a-time', '--json']);
+    expect((JSON.parse(listed.stdout) as { runId: string }[]).map((x) => x.runId).sort()).toEqual([holder.runId, runId].sort());
   });
 });

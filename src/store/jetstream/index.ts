@@ -9,3 +9,4 @@ export { TASK_GATES_BUCKET } from './shared-docs.js';
 export type { JetStreamStoreOptions } from './options.js';
 export { parseServers } from './options.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
+export { ADMISSION_BUCKET } from './exclusive.js';

@@ -26,6 +26,8 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     dir = tempDir('lf-ui-web-');
     mkdirSync(join(dir, 'defs'));
     for (const f of ['dashboard.yaml', 'dashboard-handlers.mjs']) copyFileSync(join(FIX, f), join(dir, 'defs', f));
+    // docs/language.md#concurrency-limits-and-priority: one run at a time, a person holding the slot.
+    writeFileSync(join(dir, 'defs', 'one-at-a-time.yaml'), 'workflow:\n  id: one-at-a-time\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign_off, type: HUMAN, approvers: [alice] }\n');
     [ui, browser] = await Promise.all([
       startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir }),
       launchBrowser(),
@@ -133,6 +135,28 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard on the embedde
     await expect.poll(status, { timeout: T }).toBe('CANCELLED');
     await page.getByRole('button', { name: 'Retry from failed' }).waitFor();
     expect(await page.locator('ol.timeline').textContent()).toContain('paused by');
+  });
+
+  it('starts a run with the priority filled in the form: a bad one is refused on the form, a good one shows on the queued run\'s page', async () => {
+    const { page } = browser;
+    // A first run holds the workflow's one slot (it waits for a person).
+    const held = await fetch(`${ui.base}/api/workflows/one-at-a-time/start`, {
+      method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: {} }),
+    });
+    expect(held.status).toBe(200);
+    await page.getByRole('link', { name: 'Start' }).click();
+    await page.locator('select[name=workflow]').selectOption('one-at-a-time');
+    const priority = page.locator('input[name="start.priority"]');
+    expect(await priority.getAttribute('placeholder')).toContain('50');
+    await priority.fill('100');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await expect.poll(() => page.locator('.start-form label.invalid').textContent()).toContain('0 to 99');
+    await priority.fill('7');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    await expect.poll(() => page.locator('.run-page').getAttribute('data-status'), { timeout: T }).toBe('QUEUED');
+    await expect.poll(() => page.locator('.run-page [data-fact=queue] [data-priority]').textContent(), { timeout: T }).toBe('7');
+    expect(await page.locator('.run-page [data-fact=queue]').textContent()).toContain('waiting for a slot');
   });
 
   it('says so when a run does not exist (no stack trace)', async () => {

@@ -112,6 +112,12 @@ export function RunPage(props: { runId: string; session: Session }) {
         <div><dt>Started</dt><dd title={run.startedAt}>{time(run.startedAt)}</dd></div>
         <div><dt>Duration</dt><dd>{duration(between(shown.startedAt, shown.completedAt, now))}{SETTLED.has(shown.status) ? '' : ' so far'}</dd></div>
         {shown.timeout ? <div data-fact="timeout"><dt>Timeout</dt><dd title={shown.timeout.deadline}>{shown.timeout.after}, {SETTLED.has(shown.status) ? 'was due' : 'due'} {time(shown.timeout.deadline)} <span class="muted">(then {shown.timeout.policy === 'cancel' ? 'cancelled' : 'failed'})</span></dd></div> : null}
+        {shown.queue ? (
+          <div data-fact="queue"><dt>Queue</dt><dd class="small">priority <span data-priority>{shown.queue.priority}</span>, limit {shown.queue.limit}{shown.queue.key !== null ? ` per key ${shown.queue.key}` : ''}; {shown.queue.admittedAt ? <>admitted <span title={shown.queue.admittedAt}>{time(shown.queue.admittedAt)}</span></> : 'waiting for a slot'}</dd></div>
+        ) : null}
+        {shown.gate ? (
+          <div data-fact="gate"><dt>Trigger gate</dt><dd class="small">{shown.gate.kind} triggers[{shown.gate.trigger}]{shown.gate.key ? ` key ${shown.gate.key}` : ''}: {shown.gate.count} event{shown.gate.count === 1 ? '' : 's'}{shown.gate.absorbed?.length ? ` (merged ${shown.gate.absorbed.join(', ')})` : ''}</dd></div>
+        ) : null}
         {parent ? <div><dt>{parent.relation === 'failure' ? 'Failure workflow of' : 'Parent'}</dt><dd><Link class="mono" href={`/runs/${encodeURIComponent(parent.runId)}`}>{parent.runId}</Link>{parent.task ? <span class="muted"> ({parent.task})</span> : null}</dd></div> : null}
         {record ? <div><dt>Trigger</dt><dd class="small" data-trigger={record.trigger.kind}>{triggerText(record.trigger)}</dd></div> : null}
         {record?.agents.length ? <div><dt>Agents</dt><dd class="small">{record.agents.join(', ')}</dd></div> : null}

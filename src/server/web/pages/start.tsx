@@ -36,6 +36,8 @@ function StartForm(props: { workflow: string }) {
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Its own field name (start.priority): a workflow input may be called priority. Blank: the workflow's own `priority:` (or 50); the server checks 0..99 and answers a 400 naming the field.
+  const [priority, setPriority] = useState('');
   const decls = detail.data?.definition?.inputs ?? [];
   useEffect(() => setTexts(Object.fromEntries(decls.map((d) => [d.name, initialText(d)]))), [detail.data]);
 
@@ -44,10 +46,12 @@ function StartForm(props: { workflow: string }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const built = buildInput(decls, texts);
-    setProblems(built.problems);
-    if (built.problems.length) return;
+    const prio = priorityProblem(priority);
+    setProblems(prio ? [...built.problems, prio] : built.problems);
+    if (built.problems.length || prio) return;
     setBusy(true); setError(null);
-    api.post<{ runId: string }>(`/api/workflows/${encodeURIComponent(props.workflow)}/start`, { input: built.input, ...(version ? { version: Number(version) } : {}) }).then(
+    const body = { input: built.input, ...(version ? { version: Number(version) } : {}), ...(priority.trim() !== '' ? { priority: Number(priority.trim()) } : {}) };
+    api.post<{ runId: string }>(`/api/workflows/${encodeURIComponent(props.workflow)}/start`, body).then(
       (r) => navigate(`/runs/${encodeURIComponent(r.runId)}`),
       (err: unknown) => { setBusy(false); setError(err); },
     );
@@ -83,10 +87,29 @@ function StartForm(props: { workflow: string }) {
           </label>
         );
       })}
+      <PriorityField value={priority} onInput={setPriority} fallback={detail.data.definition?.priority} problem={problems.find((p) => p.field === 'start.priority')} />
       <ErrorBox error={error} />
       <button class="primary" type="submit" disabled={busy}>{busy ? 'Starting…' : 'Start run'}</button>
     </form>
   );
+}
+
+/** A run's place in its workflow's concurrency queue (docs/language.md#concurrency-limits-and-priority): 0..99, higher first. */
+function PriorityField(props: { value: string; onInput: (v: string) => void; fallback: number | undefined; problem: FieldProblem | undefined }) {
+  return (
+    <label class={`row${props.problem ? ' invalid' : ''}`}>
+      <span>priority <span class="muted small">0..99, higher is admitted first when the workflow's concurrency limit queues runs</span></span>
+      <input name="start.priority" inputMode="numeric" placeholder={`the workflow's (${props.fallback ?? 50})`} value={props.value} onInput={(e) => props.onInput(e.currentTarget.value)} />
+      {props.problem ? <span class="bad small">{props.problem.message}</span> : null}
+    </label>
+  );
+}
+
+/** Checked here as the server would (it checks again): blank, or a whole number 0..99. */
+function priorityProblem(text: string): FieldProblem | null {
+  const t = text.trim();
+  if (t === '' || (/^\d{1,2}$/.test(t))) return null;
+  return { field: 'start.priority', message: 'priority: a whole number from 0 to 99, or blank for the workflow\'s' };
 }
 
 export function EmitPage() {
