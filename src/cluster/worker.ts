@@ -41,6 +41,7 @@ import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../runtime/i
 import { credentials, encode, type HeldMessage, type TaskMessage } from './messages.js';
 import { takeOffers, type OfferTaker } from './worker-offers.js';
 import { parseInbound, rawOf } from './parse.js';
+import { aboutDelivery as about, attemptOf, consumerWaitReason } from './worker-deliveries.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type AttemptRecord, type Claim } from './attempts.js';
@@ -270,35 +271,13 @@ export function createWorker(opts: WorkerOptions): Worker {
         if (waiting) log(`consumer ${name} of ${stream} is there: taking attempts of ${handler} from queue ${queue}`);
         return name;
       } catch (err) {
-        const why = waitingFor(err, stream, name, handler);
+        const why = consumerWaitReason(err, { sender, queue, stream, name, handler });
         if (why !== waiting) log(why);
         waiting = why;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
     return null;
-  }
-
-  /** What a worker waiting for its queue's consumer says it waits for. */
-  function waitingFor(err: unknown, stream: string, name: string, handler: string): string {
-    const message = (err as Error).message ?? String(err);
-    if (/permission/i.test(message)) {
-      return `waiting: NATS user ${sender} may not read queue ${queue} (${message}); nats.conf must give it "$JS.API.STREAM.INFO.${stream}", "$JS.API.CONSUMER.INFO.${stream}.*", "$JS.API.CONSUMER.MSG.NEXT.${stream}.*", "$JS.ACK.${stream}.>" and "lf.inputs.${sender}.${queue}.*" (then reload the server)`;
-    }
-    if (/stream not found/i.test(message)) return `waiting for stream ${stream} of queue ${queue}: an engine creates it when it first hands out an attempt on queue ${queue}`;
-    return `waiting for consumer ${name} of ${stream} (${message}): an engine creates it when it first hands out an attempt of ${handler} on queue ${queue}`;
-  }
-
-  /** The attempt a task message holds, if it parses. */
-  function attemptOf(m: JsMsg): TaskMessage | null {
-    const t = parseInbound('task', rawOf(m));
-    return t.ok ? t.value : null;
-  }
-
-  /** What the task message says it is, for the dead letter (it may not parse). */
-  function about(m: JsMsg): DeadLetterDetails {
-    const t = attemptOf(m);
-    return t ? { runId: t.runId, taskId: t.taskId } : {};
   }
 
   /**
