@@ -56,7 +56,7 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg): Promise<void> {
   if (!run || !gate) { m.ack(); return; }
   const effect: WaitAttempt = {
     type: 'attempt.wait', runId: w.runId, workflowId: run.snapshot.context.workflowId, taskId: w.task, ...instanceFields(w), instance: key,
-    attempt: w.attempt, gate, priority: runPriority(run.compiled),
+    attempt: w.attempt, gate, priority: runPriority(run.compiled, run.snapshot.context),
   };
   if (!stillWaiting(run.compiled, run.snapshot, key, w.attempt)) {
     await withdrawWait(o.store, effect);

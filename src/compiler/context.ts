@@ -104,6 +104,8 @@ export interface RunContext {
    * started since it was introduced; absent in every older run (format 1). Read only by the state hash.
    */
   stateHashVersion?: 2;
+  /** The priority its start gave it (run.started's `priority`: `--priority`, the API's), over the workflow's; absent when none. */
+  priority?: number;
 }
 
 /** What a retry reuses: the run it retries and its outputs by task id (runtime/retry.ts chooses them). */
@@ -124,6 +126,8 @@ export interface MachineInput {
   reuse?: RunReuse;
   /** run.started's `stateHashVersion`, kept in the context (absent: format 1). */
   stateHashVersion?: 2;
+  /** run.started's `priority` (a start's override), kept in the context. */
+  priority?: number;
 }
 
 /** Machine events: envelope types with the task id appended, so each region listens only to its own. */

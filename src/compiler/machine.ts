@@ -63,6 +63,7 @@ export function initialContext(def: Definition, input: MachineInput): RunContext
     startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: timer ? { [timer.id]: timer } : {}, error: null, output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
     ...(input.stateHashVersion !== undefined ? { stateHashVersion: input.stateHashVersion } : {}),
+    ...(input.priority !== undefined ? { priority: input.priority } : {}),
   };
 }
 

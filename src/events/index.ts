@@ -64,6 +64,12 @@ export const RunStartedData = z.object({
    * absent in older runs, which keep format 1 (sha256 of the whole state's text) and replay as they always did.
    */
   stateHashVersion: z.literal(2).optional(),
+  /**
+   * The priority the start gave the run (`run --priority`, `start --priority`, the API's and the HTTP
+   * start's `priority`), over the workflow's `priority:`; absent when the start gave none. It orders
+   * the run's waits: for a concurrency slot (run.queued records it too) and for a task's gate.
+   */
+  priority: z.number().int().min(0).max(99).optional(),
   /** Where the definition came from, which handler module it names (for `resume`), and the event that started the run. */
   source: z.object({
     file: z.string().optional(), handlers: z.string().optional(), event: z.string().optional(),

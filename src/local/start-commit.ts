@@ -10,7 +10,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { ConcurrencyLimitError, HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
-import { type Admission, type Clock, admissionOf, admitFrom, newRunId, randomHex, appendCommit, withSlots } from '../executor/index.js';
+import { type Admission, type Clock, admissionOf, admitFrom, checkPriority, newRunId, randomHex, appendCommit, withSlots } from '../executor/index.js';
 import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 
@@ -47,8 +47,11 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   const compiled = compiledFor(def, hash);
   const time = new Date(clock.now()).toISOString();
   const retryOf = opts.source?.retryOf;
+  // A start's priority over the workflow's, recorded in run.started (it orders the run's waits for task gates too).
+  const priority = checkPriority(opts.priority);
+  const given = priority !== undefined ? { priority } : {};
   // Every new run records its state hashes in format 2 (runtime/state-hash.ts); older runs keep format 1.
-  const snapshot = startFold(compiled, { runId, time, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION });
+  const snapshot = startFold(compiled, { runId, time, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given });
   // The fold threw while entering the first states (XState's 'error' status): refuse, before anything is written.
   if (snapshot.status === 'error') {
     throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
@@ -58,7 +61,7 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
   // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
   const writeNow = (queued: Admission | null) => {
     const at = new Date(clock.now()).toISOString();
-    return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION }), queued });
+    return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given }), queued });
   };
   if (!adm) return write(null);
   // concurrency: decided under the (workflow, key) lock, the queued runs a free slot lets in admitted first (executor/admission.ts).
@@ -79,7 +82,8 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   const withStarts = drive && queued === null;
   const started: EventEnvelope = {
     runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
-    data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...(opts.source ? { source: opts.source } : {}) },
+    data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+      ...(snapshot.context.priority !== undefined ? { priority: snapshot.context.priority } : {}), ...(opts.source ? { source: opts.source } : {}) },
   };
   // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs
   // (the second start fails on the expected sequence); a given id (e.g. derived from a trigger

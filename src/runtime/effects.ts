@@ -261,7 +261,7 @@ export function reconcile(compiled: CompiledWorkflow, snapshot: RunSnapshot, hel
     if (held.waits?.get(w.key) === w.attempt) continue;
     effects.push({
       type: 'attempt.wait', runId: ctx.runId, workflowId: ctx.workflowId, taskId: w.ref.task, ...instanceFields(w.ref), instance: w.key,
-      attempt: w.attempt, gate: w.gate, priority: runPriority(compiled),
+      attempt: w.attempt, gate: w.gate, priority: runPriority(compiled, ctx),
     });
   }
   return effects;

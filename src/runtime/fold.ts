@@ -61,27 +61,31 @@ export interface FoldStart {
   retryOf?: { runId: string; outputs?: Record<string, unknown> } | undefined;
   /** run.started's state hash format: 2 for a new run, absent (format 1) for every run started before it existed. */
   stateHashVersion?: 2 | undefined;
+  /** run.started's `priority`: the start's override of the workflow's (ordering its waits for task gates). */
+  priority?: number | undefined;
 }
 
 /** The state right after run.started. */
 export function startFold(compiled: CompiledWorkflow, started: FoldStart): RunSnapshot {
   const { definition } = compiled;
-  const { retryOf, stateHashVersion } = started;
+  const { retryOf, stateHashVersion, priority } = started;
   return compiled.interpreter.initial({
     runId: started.runId, workflowId: definition.id, version: definition.version,
     input: started.input, time: Date.parse(started.time),
     ...(retryOf ? { reuse: { runId: retryOf.runId, outputs: retryOf.outputs ?? {} } } : {}),
     ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
+    ...(priority !== undefined ? { priority } : {}),
   });
 }
 
 /** The start of the fold a run.started envelope records. */
 export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): FoldStart {
   const retryOf = started.data.source?.retryOf;
-  const { stateHashVersion } = started.data;
+  const { stateHashVersion, priority } = started.data;
   return {
     runId: started.runId, time: started.time, input: started.data.input,
     ...(retryOf ? { retryOf } : {}), ...(stateHashVersion !== undefined ? { stateHashVersion } : {}),
+    ...(priority !== undefined ? { priority } : {}),
   };
 }
 

@@ -166,7 +166,7 @@ export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, afte
 
 const isMapTask = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((d) => d.id === task)?.type === 'MAP';
 
-/** The priority a run's waiting attempts have: the workflow's `priority:` (default 50). */
-export function runPriority(compiled: CompiledWorkflow): number {
-  return compiled.definition.priority ?? DEFAULT_PRIORITY;
+/** The priority a run's waiting attempts have: its start's (run.started `priority`), else the workflow's `priority:` (default 50). */
+export function runPriority(compiled: CompiledWorkflow, ctx: RunContext): number {
+  return ctx.priority ?? compiled.definition.priority ?? DEFAULT_PRIORITY;
 }
