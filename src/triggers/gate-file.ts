@@ -13,7 +13,7 @@ import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { LedgerflowError } from '../errors/index.js';
-import { withLock } from '../store/index.js';
+import { withLock } from '../store/lock.js';
 import { GateRecordSchema, GateStateSchema, type GateRecord, type GateState } from './gate.js';
 import { TriggerGates, type GateLog, type GateStore } from './gates.js';
 import type { LoadedDefinition } from '../api/index.js';

@@ -1,0 +1,58 @@
+// The ES module entries, bundled: dist/index.js (the package's `import 'ledgerflow'`) and dist/cli/main.js
+// (what bin/ledgerflow.js imports) are one esbuild build with code splitting, written over tsc's two files
+// after tsc has written dist/. Runs last in scripts/build.mjs.
+//
+// Why: Node 20 has no compile cache, and a command's start-up was mostly the ES module loader's cost per
+// file (resolve, read, compile, link): `ledgerflow run` of a one-task workflow loaded about 370 files (zod's
+// 95, yaml's 72, ledgerflow's ~190). As chunks, it loads a few dozen; CPU per `run` fell by about 40%
+// (docs/architecture-notes.md, "Start-up"). The command table still imports each command's code when the
+// command runs: every dynamic import() in src/ becomes a chunk of its own.
+//
+// Why both entries in ONE build: a handler module's `import … from 'ledgerflow'` resolves to dist/index.js;
+// the CLI and it then share the chunks that define every class, so `instanceof NonRetryableError` (and every
+// other class) holds between the CLI and a handler, as it did between tsc's files. Two separate bundles
+// would give each a copy of its own.
+//
+// Dependencies are bundled too (most of the loader's files were theirs), except those that must stay one
+// copy with the user's or that patch or are patched by path: `nats` (cluster/request-cancel.ts patches
+// the instance node_modules holds), `tsx` (registers loader hooks), `prom-client` (its default registry is a
+// user's too), `@opentelemetry/api` (a user's tracer provider registers through it). tsc's other files
+// stay in dist/ beside the chunks: dist/workers/self-resolve-hooks.js is registered by path, and the
+// declarations (.d.ts) are tsc's.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// LEDGERFLOW_DIST: the folder the build writes (scripts/build.mjs builds beside dist/ and swaps it in).
+const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist');
+const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+const EXTERNAL = ['nats', 'nats/*', 'tsx', 'tsx/*', 'prom-client', '@opentelemetry/api'];
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/index.ts', 'src/cli/main.ts'],
+  outdir: dist,
+  outbase: 'src',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: `node${engines.node.replace(/^>=\s*/, '')}`,
+  external: EXTERNAL,
+  // The bundled CommonJS dependencies (yaml, commander) call require() for Node's own modules.
+  banner: { js: "import { createRequire as __ledgerflowCreateRequire } from 'node:module'; const require = __ledgerflowCreateRequire(import.meta.url);" },
+  // Two modules' classes or functions of one name are renamed apart in a bundle (Foo, Foo2): keepNames keeps
+  // each one's .name as written, which error messages, stack traces and `err.name` show.
+  keepNames: true,
+  sourcemap: true,
+  logLevel: 'silent',
+});
+// A warning (an import that cannot resolve, a require esbuild cannot follow) is a broken bundle: fail the build.
+if (result.warnings.length > 0) {
+  for (const w of result.warnings) console.error(`build-esm: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+  process.exit(1);
+}
