@@ -55,9 +55,14 @@ export function digestLine<E extends object>(kind: string, chunks: readonly (rea
     }
     const beforeEntries = before !== undefined && before.length === chunk.length ? last!.entries[c] : null;
     if (beforeEntries === null || beforeEntries === undefined) {
-      // Not known from the line before: by the chunk's identity (state-hash-cache.ts), entries written only if it is new.
-      digests[c] = rememberedChunkDigest(chunk, (ch) => hashing.digest(ch.map((e, i) => rememberedEntryText(e, hashing.key(c * chunkSize + i), (x) => hashing.entry(x, c * chunkSize + i))).join(',')));
-      entries[c] = null;
+      // Not known from the line before: by the chunk's identity (state-hash-cache.ts); its entries kept when they are written.
+      let written: readonly string[] | null = null;
+      digests[c] = rememberedChunkDigest(chunk, (ch) => {
+        const texts = ch.map((e, i) => rememberedEntryText(e, hashing.key(c * chunkSize + i), (x) => hashing.entry(x, c * chunkSize + i)));
+        written = texts;
+        return hashing.digest(texts.join(','));
+      });
+      entries[c] = written;
       continue;
     }
     const written: string[] = new Array<string>(chunk.length);
