@@ -7,7 +7,7 @@
  *
  * It used to be an object literal with a `get value()` accessor. V8 gives
  * every such literal a map of its own (a new closure is a new accessor pair),
- * and those objects made the young generation's survivors grow with the run:
+ * and with those objects the young generation's survivors grew with the run:
  * in a 3,000-task chain the scavenger copied ~14 MB per cycle and GC took half
  * of the fold (2026-11-23, `--trace-gc-nvp`). A Proxy over a target that holds
  * the region vector is created like any other object, and one handler serves
