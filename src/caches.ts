@@ -15,6 +15,7 @@ import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './defin
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
 import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admission-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
+import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearTaskPlanCache, setTaskPlanCacheEnabled } from './runtime/task-plan-cache.js';
 import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
@@ -35,6 +36,7 @@ export const CACHES: readonly Cache[] = [
   { module: 'compiler/region-states-cache.ts', clear: clearRegionStatesCache, setEnabled: setRegionStatesCacheEnabled },
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
+  { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
   { module: 'runtime/task-plan-cache.ts', clear: clearTaskPlanCache, setEnabled: setTaskPlanCacheEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },

@@ -7,6 +7,7 @@
  */
 import type { Chart, Region, RegionState } from './chart.js';
 import type { RunContext } from './context.js';
+import { lazyRegions, regionRecord } from './lazy-value.js';
 import { PersistentVector } from './persistent-vector.js';
 
 /** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
@@ -66,32 +67,25 @@ export class Config implements Configuration {
 }
 
 export function valueOf(chart: Chart, states: PersistentVector<RegionState>): StateValue {
-  const regions: Record<string, string> = {};
-  for (const chunk of states.chunks) for (const s of chunk) regions[s.region.key] = s.key;
-  return { [chart.parallelKey]: regions };
+  return { [chart.parallelKey]: regionRecord(states) };
 }
 
 /**
  * Charts with at most this many regions get their snapshot's value built at
- * once: a small object, far cheaper than the getter below (an object literal
- * with an accessor costs V8 about 1.3 µs to create, a fifth of a fold step of
- * a small run).
+ * once: a small object, cheaper than the lazy record (lazy-value.ts).
  */
 const EAGER_VALUE_REGIONS = 64;
 
 /**
- * An active snapshot. A long run's value (an object with a key per region)
- * is built when first read, not at every microstep: most snapshots are never
- * asked (the state hash reads the configuration). An enumerable own getter,
- * so the snapshot spreads, serializes and compares as a plain one.
+ * An active snapshot. A long run's regions record (a key per region) is
+ * built when first read, not at every microstep (lazy-value.ts): a plain
+ * data property, so the snapshot spreads, serializes and compares as a plain
+ * one.
  */
 export function active(chart: Chart, context: RunContext, configuration: Config): FoldSnapshot {
-  if (configuration.states.length <= EAGER_VALUE_REGIONS) return { value: valueOf(chart, configuration.states), status: 'active', context, _configuration: configuration };
-  let value: StateValue | undefined;
-  return {
-    get value() { return (value ??= valueOf(chart, configuration.states)); },
-    status: 'active', context, _configuration: configuration,
-  };
+  const { states } = configuration;
+  const value = states.length <= EAGER_VALUE_REGIONS ? valueOf(chart, states) : { [chart.parallelKey]: lazyRegions(states) };
+  return { value, status: 'active', context, _configuration: configuration };
 }
 
 /**

@@ -34,6 +34,7 @@
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks } from '../compiler/index.js';
+import { digestLine, type ChunkHashing } from './digest-line-cache.js';
 import { quoted, rememberedChunkDigest, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
@@ -74,6 +75,12 @@ function v2Hash(snapshot: RunSnapshot): string {
 const regionEntry = (s: { readonly key: string; readonly region: { readonly key: string } }): string => `${quoted(s.region.key)}:${quoted(s.key)}`;
 const taskEntry = (t: TaskState, id: string): string => taskText(id, t);
 
+/** How format 2 hashes a chunk of a task table's states: format 1's task entries, the id from the table's shape. */
+function taskHashing(shape: { readonly sorted: readonly string[] }): ChunkHashing<TaskState> {
+  const { sorted } = shape;
+  return { owner: shape, entry: (t, i) => taskText(sorted[i]!, t), key: (i) => sorted[i]!, digest: chunkDigest };
+}
+
 const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
 /** Whether a persistent vector's chunks are format 2's: every chunk but the last holds V2_CHUNK items. */
@@ -82,19 +89,14 @@ function v2Chunked(chunks: readonly (readonly unknown[])[]): boolean {
   return chunks.length === 0 || chunks[chunks.length - 1]!.length <= V2_CHUNK;
 }
 
+/** How format 2 hashes a chunk of regions: `"<region>":"<state>"` entries (the text depends on the state object alone). */
+const REGION_HASHING: ChunkHashing<{ readonly key: string; readonly region: { readonly key: string } }> = {
+  owner: {}, entry: regionEntry, key: () => '', digest: chunkDigest,
+};
+
 function v2ValueText(snapshot: RunSnapshot): string {
   const value = valueChunks(snapshot);
-  if (value !== null && v2Chunked(value.chunks)) {
-    let text = '';
-    for (let c = 0; c < value.chunks.length; c++) {
-      text += `${c > 0 ? ',' : ''}${rememberedChunkDigest(value.chunks[c]!, (chunk) => {
-        let entries = '';
-        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${rememberedEntryText(chunk[i]!, '', regionEntry)}`;
-        return chunkDigest(entries);
-      })}`;
-    }
-    return `{${quoted(value.parallelKey)}:[${text}]}`;
-  }
+  if (value !== null && v2Chunked(value.chunks)) return `{${quoted(value.parallelKey)}:[${digestLine('value', value.chunks, V2_CHUNK, REGION_HASHING)}]}`;
   // Any other snapshot (settled, or not the interpreter's): from the value itself.
   const v = snapshot.value;
   if (typeof v === 'string') return quoted(v);
@@ -120,19 +122,7 @@ function v2TasksText(snapshot: RunSnapshot): string {
   const tasks = snapshot.context.tasks;
   const table = tableOf(tasks);
   let text = '';
-  if (table !== null && v2Chunked(table.states.chunks)) {
-    const { sorted } = table.shape;
-    const chunks = table.states.chunks;
-    for (let c = 0, at = 0; c < chunks.length; at += chunks[c]!.length, c++) {
-      const start = at;
-      text += `${c > 0 ? ',' : ''}${rememberedChunkDigest(chunks[c]!, (chunk: readonly TaskState[]) => {
-        let entries = '';
-        for (let i = 0; i < chunk.length; i++) entries += `${i > 0 ? ',' : ''}${rememberedEntryText(chunk[i]!, sorted[start + i]!, taskEntry)}`;
-        return chunkDigest(entries);
-      })}`;
-    }
-    return text;
-  }
+  if (table !== null && v2Chunked(table.states.chunks)) return digestLine('tasks', table.states.chunks, V2_CHUNK, taskHashing(table.shape));
   const ids = sortedIds(tasks);
   for (let start = 0; start < ids.length; start += V2_CHUNK) {
     let entries = '';
