@@ -18,6 +18,7 @@ import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-c
 import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearTaskPlanCache, setTaskPlanCacheEnabled } from './runtime/task-plan-cache.js';
+import { clearTaskGateCache, setTaskGateCacheEnabled } from './runtime/task-gate-cache.js';
 import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
 
 export interface Cache {
@@ -38,6 +39,7 @@ export const CACHES: readonly Cache[] = [
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
   { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
   { module: 'runtime/task-plan-cache.ts', clear: clearTaskPlanCache, setEnabled: setTaskPlanCacheEnabled },
+  { module: 'runtime/task-gate-cache.ts', clear: clearTaskGateCache, setEnabled: setTaskGateCacheEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
   { module: 'store/definition-json-cache.ts', clear: clearDefinitionJsonCache, setEnabled: setDefinitionJsonCacheEnabled },

@@ -264,7 +264,8 @@ describe('the caches are fenced', () => {
     // nor is the digest implementation an executor installs (every implementation gives the same digests);
     // nor are tsx's registration and the JetStream adapter the CLI loads on demand (once per process, like Node's resolvers);
     // nor is the once-per-process patch of the nats client's request cancel (cluster/request-cancel.ts);
-    // nor is admission's in-process queue of decisions per (workflow, key), a lock, not a result (executor/admission.ts).
+    // nor is admission's in-process queue of decisions per (workflow, key), a lock, not a result (executor/admission.ts);
+    // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts).
     const allowed = new Set([
       'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
       'workers/self-resolve.ts: let patched = false;', 'workers/self-resolve.ts: let hooked = false;',
@@ -272,6 +273,7 @@ describe('the caches are fenced', () => {
       'workers/self-resolve-hooks.ts: let target: string | null = null;', 'workers/typescript.ts: let registered: Promise<void> | undefined;', 'workers/typescript.ts: let cjsRegistered = false;',
       'cli/open-store.ts: let natsStore: NatsStore | undefined;', 'cluster/request-cancel.ts: let installed = false;',
       'executor/admission.ts: const local = new Map<string, Promise<unknown>>();',
+      'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all.filter((f) => !f.endsWith('-cache.ts') && !f.startsWith('server/web/')).flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n')

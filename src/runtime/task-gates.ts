@@ -12,6 +12,7 @@
  * timeout) start when it really starts, and old histories (no gates) replay
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
+import { rememberedGates } from './task-gate-cache.js';
 import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext } from '../compiler/index.js';
 import { DEFAULT_PRIORITY, mapBody, type Definition, type TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
@@ -25,8 +26,6 @@ export interface TaskGate {
   readonly rate?: { readonly limit: number; readonly perMs: number };
 }
 
-const gateCache = new WeakMap<Definition, ReadonlyMap<string, TaskGate>>();
-
 /** Every gated task of a workflow (a MAP's limits, else its body's, hold its items); empty for most. */
 export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskGate> {
   return gatesOf(compiled.definition);
@@ -34,8 +33,10 @@ export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskG
 
 /** taskGates for a definition (what `status` shows a waiting task waits for). */
 export function gatesOf(def: Definition): ReadonlyMap<string, TaskGate> {
-  let gates = gateCache.get(def);
-  if (gates) return gates;
+  return rememberedGates(def, gatesOfDefinition);
+}
+
+function gatesOfDefinition(def: Definition): ReadonlyMap<string, TaskGate> {
   const m = new Map<string, TaskGate>();
   for (const t of def.tasks) {
     const src: TaskDef = t.concurrency || t.rateLimit || t.type !== 'MAP' ? t : mapBody(def.tasks, t);
@@ -48,9 +49,7 @@ export function gatesOf(def: Definition): ReadonlyMap<string, TaskGate> {
   }
   // A MAP's iterator runs only as the MAP's items: its own limits are the MAP's, not a task's of its own.
   for (const t of def.tasks) if (t.type === 'MAP' && t.iterator && t.iterator !== t.id) m.delete(t.iterator);
-  gates = m;
-  gateCache.set(def, gates);
-  return gates;
+  return m;
 }
 
 /** What a waiting attempt of a gate waits for, in words: "concurrency limit 2", "rate limit 5 per 1s". */
