@@ -142,7 +142,7 @@ function task(t: Raw, index: number): TaskDef | null {
     agentLevel: typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level),
     queue: str(t.queue),
     concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
-    rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: parseDuration(t.rate_limit.per as string | number) ?? 1000 } : undefined,
+    rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 } : undefined,
     optional: t.optional === true,
     triggerRule: oneOf<TriggerRule>(t.trigger_rule, ['none_failed_min_one_success', 'all_success', 'all_done']) ?? 'none_failed_min_one_success',
   });
@@ -197,11 +197,11 @@ function triggers(v: unknown): Trigger[] {
 /** Trigger flow control (docs/triggers.md#debounce-and-throttle), absent unless written: a definition without it normalises as before. */
 function debounceOf(v: unknown): TriggerDebounce | undefined {
   if (!isObj(v)) return undefined;
-  return compact({ periodMs: parseDuration(v.period as string | number) ?? 0, key: str(v.key) });
+  return compact({ periodMs: duration(v.period) ?? 0, key: str(v.key) });
 }
 function throttleOf(v: unknown): TriggerThrottle | undefined {
   if (!isObj(v)) return undefined;
-  return compact({ limit: typeof v.limit === 'number' ? v.limit : 1, perMs: parseDuration(v.per as string | number) ?? 0, key: str(v.key), onLimit: v.on_limit === 'drop' ? 'drop' as const : 'queue' as const });
+  return compact({ limit: typeof v.limit === 'number' ? v.limit : 1, perMs: duration(v.per) ?? 0, key: str(v.key), onLimit: v.on_limit === 'drop' ? 'drop' as const : 'queue' as const });
 }
 
 /** Notification rules as the schema checked them (list or single status, snake_case) in canonical form. */

@@ -38,6 +38,13 @@ describe('task concurrency and rate limits', () => {
     expect(messages).toContain(`${pos(text, 'burst').line}: workflow.tasks[0].rate_limit: unknown key burst: the keys are limit and per, e.g. { limit: 10, per: 1s }`);
   });
 
+  it('a rate_limit without its `per` is an error at its line, not a crash (found by the definition fuzzer)', () => {
+    const text = limited('      rate_limit:\n        limit: 3\n');
+    const r = parse(text);
+    expect(r.definition).toBeNull();
+    expect(r.diagnostics.filter((x) => x.severity === 'error').map((d) => d.message)).toEqual(['workflow.tasks[0].rate_limit: missing required key "per"']);
+  });
+
   it('warns that a limit on a task that runs no attempt (HUMAN) does nothing', () => {
     const text = wf('    - { id: sign, type: HUMAN, approvers: [ops], concurrency: { limit: 1 } }\n');
     const d = only(parse(text), 'LF_FIELD_IGNORED');
