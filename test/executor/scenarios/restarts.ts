@@ -5,7 +5,10 @@ import { untilAborted, waitFor } from '../../helpers/wait.js';
 import { dataOf, heldGate, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function restartScenarios({ open, replays, traits }: ScenarioKit): void {
-  describe('restarts', () => {
+  // A restart stops and starts the whole executor (on NATS: its worker and two engines, each process
+  // setting up its consumers): under the suite's load that alone took 20 s, beyond vitest's 30 s
+  // default with the scenario's own waits, so the run's own bound (the adapter's `until`) never got to say what stuck.
+  describe('restarts', { timeout: 90_000 }, () => {
     it('an attempt in flight when the executor dies runs again as the same attempt (same key, no retry used), recorded as task.restarted; what completed does not run again', async () => {
       const calls: string[] = [];
       const held = heldGate();
