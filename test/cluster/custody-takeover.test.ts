@@ -16,20 +16,12 @@ import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/messages.js';
 import { replayRun } from '../../src/runtime/index.js';
-import { def } from '../helpers/engine.js';
+import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { gate, waitFor } from '../helpers/wait.js';
 
-const two = def(`
-workflow:
-  id: custody-two
-  name: Two steps
-  version: 1
-  tasks:
-    - { id: first, type: SIMPLE }
-    - { id: second, type: SIMPLE, depends_on: [first] }
-`);
+const two = twoSteps('custody-two');
 
 describe.skipIf(noNats)('an offered attempt while another engine reconciles its run', () => {
   const logs: string[] = [];

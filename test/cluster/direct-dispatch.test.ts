@@ -12,19 +12,11 @@ import { taskStream } from '../../src/cluster/index.js';
 import { ATTEMPTS_BUCKET } from '../../src/cluster/attempts.js';
 import { ENGINE_CONSUMERS, STREAMS } from '../../src/cluster/subjects.js';
 import { replayRun } from '../../src/runtime/index.js';
-import { def } from '../helpers/engine.js';
+import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { gate } from '../helpers/wait.js';
 
-const two = def(`
-workflow:
-  id: offered-two
-  name: Two steps
-  version: 1
-  tasks:
-    - { id: first, type: SIMPLE }
-    - { id: second, type: SIMPLE, depends_on: [first] }
-`);
+const two = twoSteps('offered-two');
 
 describe.skipIf(noNats)('attempts offered straight to an idle worker', () => {
   // A short task ack wait: the engine's lease on an offered attempt, as the queue's redelivery is for a queued one.

@@ -11,19 +11,11 @@ import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ReportAnswer, TaskMessage } from '../../src/cluster/messages.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { ATTEMPTS_BUCKET } from '../../src/cluster/attempts.js';
-import { def } from '../helpers/engine.js';
+import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const two = def(`
-workflow:
-  id: direct-two
-  name: Two steps
-  version: 1
-  tasks:
-    - { id: first, type: SIMPLE }
-    - { id: second, type: SIMPLE, depends_on: [first] }
-`);
+const two = twoSteps('direct-two');
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 

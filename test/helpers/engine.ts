@@ -13,6 +13,19 @@ export function def(yamlText: string): Definition {
   return definition;
 }
 
+/** A two-step chain (`first`, then `second`): the cluster dispatch tests' workflow, under an id of each test's own. */
+export function twoSteps(id: string): Definition {
+  return def(`
+workflow:
+  id: ${id}
+  name: Two steps
+  version: 1
+  tasks:
+    - { id: first, type: SIMPLE }
+    - { id: second, type: SIMPLE, depends_on: [first] }
+`);
+}
+
 export function engine(opts: { clock?: Clock } = {}): { engine: Engine; store: MemoryEventStore } {
   const store = new MemoryEventStore();
   return { engine: new Engine({ store, ...opts }), store };
