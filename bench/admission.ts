@@ -59,7 +59,8 @@ export async function benchAdmission(b: Bench): Promise<void> {
   // A few ms per task, as a handler that calls something would take: without it a run settles before the next start is decided.
   const handlers: Handlers = { work: async () => { await sleep(HANDLER_MS); return { ok: true }; } };
   const dirs: string[] = [];
-  const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'lf-bench-adm-')); dirs.push(d); return new FileEventStore(d); };
+  const stores: FileEventStore[] = [];
+  const fresh = () => { const d = mkdtempSync(join(tmpdir(), 'lf-bench-adm-')); dirs.push(d); const s = new FileEventStore(d); stores.push(s); return s; };
   try {
     // Baseline: no limit, 10 in flight (a pool of 10 loops).
     const plain = def('');
@@ -86,6 +87,7 @@ export async function benchAdmission(b: Bench): Promise<void> {
     b.details.admission = { runs, limit, handlerMs: HANDLER_MS, baseMs, limitedMs, queuedAtStart, unsettled, maxRunning: most };
     b.say(`admission: ${runs} starts with concurrency.limit ${limit} (handler ${HANDLER_MS} ms): drained in ${Math.round(limitedMs)} ms vs ${Math.round(baseMs)} ms without the limit at ${limit} in flight (×${(limitedMs / baseMs).toFixed(2)}); at most ${most} RUNNING at once (from the histories); ${queuedAtStart} QUEUED at their start; ${unsettled} not COMPLETED`);
   } finally {
+    for (const s of stores) await s.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }

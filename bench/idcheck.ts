@@ -54,13 +54,15 @@ export async function benchIdCheck(b: Bench): Promise<void> {
   const starts = b.runs ?? (b.quick ? 50 : 500);
   const rounds = b.rounds ?? (b.quick ? 1 : 3);
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-idc-'));
+  const fileStore = new FileEventStore(dir);
   try {
-    const file = await measure(new FileEventStore(dir), starts, rounds, 'f');
+    const file = await measure(fileStore, starts, rounds, 'f');
     const ratio = median(file.idMs) / median(file.plainMs);
     b.figures['admission.idcheck_ratio'] = ratio;
     b.details.idcheck = { starts, rounds, inFlight: IN_FLIGHT, file };
     b.say(`idcheck (file store): ${fmt(median(file.idMs), 2)} ms per start with runId + reject_duplicate vs ${fmt(median(file.plainMs), 2)} ms without (×${ratio.toFixed(2)}); rounds ${list(file.idMs, 2)} vs ${list(file.plainMs, 2)}`);
   } finally {
+    await fileStore.close();
     rmSync(dir, { recursive: true, force: true });
   }
   let nats: Awaited<ReturnType<typeof startBenchNats>> | null = null;

@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, admission.ts, idcheck.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, admission.ts, idcheck.ts, ratelimit.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -20,8 +20,9 @@ import type { PeerRig } from './peers.js';
 import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
-const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli'] as const;
-const MORE = ['map', 'batch', 'schedules', 'list', 'admission', 'idcheck'] as const;
+// Issue 24's figures (admission, idcheck, ratelimit) run by default too, as the issue asks of `npm run bench`.
+const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit'] as const;
+const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 
@@ -34,6 +35,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   chain: ['chain.live_ratio', 'chain.replay_ratio'],
   evicted: ['evicted.approval_p50_ms'],
   cli: ['cli.version_ratio', 'cli.run_ratio'],
+  ratelimit: ['ratelimit.cluster_rate_per_s', 'ratelimit.rate_ratio', 'ratelimit.max_window', 'ratelimit.max_window_ratio', 'ratelimit.unlimited_rate_per_s', 'ratelimit.held_ratio'],
 };
 
 const argv = process.argv.slice(2);
@@ -126,6 +128,7 @@ await section('batch', async () => {
 await section('schedules', async () => { details.schedules = await (await import('./schedules.js')).benchSchedules({ say: b.say, fmt, ...(process.env.SCHEDULES ? { schedules: Number(process.env.SCHEDULES) } : {}) }); });
 await section('admission', async () => (await import('./admission.js')).benchAdmission(b));
 await section('idcheck', async () => (await import('./idcheck.js')).benchIdCheck(b));
+await section('ratelimit', async () => (await import('./ratelimit.js')).benchRateLimit(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);

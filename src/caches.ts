@@ -19,7 +19,9 @@ import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-c
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearTaskPlanCache, setTaskPlanCacheEnabled } from './runtime/task-plan-cache.js';
 import { clearTaskGateCache, setTaskGateCacheEnabled } from './runtime/task-gate-cache.js';
+import { clearLimitsBindingCache, setLimitsBindingCacheEnabled } from './runtime/limits-binding-cache.js';
 import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
+import { clearSummaryCache, setSummaryCacheEnabled } from './store/summary-cache.js';
 
 export interface Cache {
   /** Its module, relative to src/. */
@@ -40,9 +42,11 @@ export const CACHES: readonly Cache[] = [
   { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
   { module: 'runtime/task-plan-cache.ts', clear: clearTaskPlanCache, setEnabled: setTaskPlanCacheEnabled },
   { module: 'runtime/task-gate-cache.ts', clear: clearTaskGateCache, setEnabled: setTaskGateCacheEnabled },
+  { module: 'runtime/limits-binding-cache.ts', clear: clearLimitsBindingCache, setEnabled: setLimitsBindingCacheEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
   { module: 'store/definition-json-cache.ts', clear: clearDefinitionJsonCache, setEnabled: setDefinitionJsonCacheEnabled },
+  { module: 'store/summary-cache.ts', clear: clearSummaryCache, setEnabled: setSummaryCacheEnabled },
 ];
 
 /** Empties every cache. */

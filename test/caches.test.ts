@@ -263,16 +263,16 @@ describe('the caches are fenced', () => {
     // of Node's resolvers (and its hook thread's target) that lets handler modules import the running ledgerflow;
     // nor is the digest implementation an executor installs (every implementation gives the same digests);
     // nor are tsx's registration and the JetStream adapter the CLI loads on demand (once per process, like Node's resolvers);
-    // nor is the once-per-process patch of the nats client's request cancel (cluster/request-cancel.ts);
-    // nor is admission's in-process queue of decisions per (workflow, key), a lock, not a result (executor/admission.ts);
+    // nor are the once-per-process patches of the nats client's request cancel and socket writes (cluster/request-cancel.ts, cluster/write-coalesce.ts);
+    // nor is admission's in-process queue of decisions per (workflow, key), a lock's queue, not a result (executor/admission-batch.ts);
     // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts).
     const allowed = new Set([
       'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
       'workers/self-resolve.ts: let patched = false;', 'workers/self-resolve.ts: let hooked = false;',
       "workers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
       'workers/self-resolve-hooks.ts: let target: string | null = null;', 'workers/typescript.ts: let registered: Promise<void> | undefined;', 'workers/typescript.ts: let cjsRegistered = false;',
-      'cli/open-store.ts: let natsStore: NatsStore | undefined;', 'cluster/request-cancel.ts: let installed = false;',
-      'executor/admission.ts: const local = new Map<string, Promise<unknown>>();',
+      'cli/open-store.ts: let natsStore: NatsStore | undefined;', 'cluster/request-cancel.ts: let installed = false;', 'cluster/write-coalesce.ts: let installed = false;',
+      'executor/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
       'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.

@@ -70,7 +70,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
     .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
     .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
-    .option('--priority <n>', 'the run\'s place in its workflow\'s concurrency queue: 0..99, higher first; overrides the workflow\'s priority: (default 50)')
+    .option('--priority <n>', 'the run\'s priority when its work waits (a concurrency slot, a task limit; on NATS a worker): 0..99, higher first; overrides the workflow\'s priority: (default 50)')
     .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
@@ -199,6 +199,13 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   dlq.command('purge').description('delete dead letters (all, or of one kind); without --yes nothing is deleted (exit 2, with the count)')
     .option('--kind <kind>').option('--yes', 'really delete').option('--json')
     .action(act(() => import('./dlq.js'), (m, o) => m.dlqPurgeCmd(io, g(), o)));
+  const limits = p.command('limits').description('limits per task queue and per handler name, shared by every workflow (docs/language.md): set them from a file, show them');
+  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } } }, handlers: { <handler>: ... }')
+    .description('validate the file and store its limits where every run, resume, serve, ui and engine of the store reads them (an empty file clears them); a bad file: every problem at file:line:col, exit 2, nothing stored')
+    .option('--json', 'print { file, stored, limits | diagnostics }')
+    .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
+  limits.command('show').description('the limits stored now, per queue and per handler').option('--json', 'print { limits: { queues, handlers } }')
+    .action(act(() => import('./limits.js'), (m, o) => m.limitsShowCmd(io, g(), o)));
   p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
@@ -206,7 +213,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--input-file <file>')
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
     .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
-    .option('--priority <n>', 'as run --priority: 0..99, higher is admitted first when the workflow\'s concurrency limit queues it')
+    .option('--priority <n>', 'as run --priority: 0..99, higher first when its work waits (a concurrency slot, a task limit, a worker)')
     .option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./cluster.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')

@@ -69,13 +69,13 @@ export function statusText(view: RunView): string {
   lines.push(...origin.map(inert));
   for (const [id, t] of Object.entries(view.tasks)) {
     const waits = t.status === 'WAITING' && t.signal !== undefined ? `  waits for signal ${inert(t.signal)}: ledgerflow signal ${inert(view.runId)} ${inert(t.signal)}`
-      : t.waitingFor !== undefined ? `  waits for its ${inert(t.waitingFor)}` : '';
+      : t.waitingFor !== undefined ? `  waits for ${waitText(t.waitingFor)}` : '';
     const extra = `${t.child ? `  child run ${inert(t.child)}` : ''}${waits}${t.error ? `  ${pc.red(inert(t.error.message))}` : ''}`;
     if (t.items) {
       lines.push(`  ${PROGRESS_SYMBOLS[t.status] ?? '?'} ${id.padEnd(28)} ${t.status.padEnd(16)} items: ${itemProgress(t.items)}${extra}`);
       const shown = t.items.map((it) => ({ it })).filter(({ it }) => !['COMPLETED', 'PENDING', 'SKIPPED', 'CANCELLED'].includes(it.status));
       for (const { it } of shown.slice(0, ITEM_LINES)) {
-        lines.push(`    ${PROGRESS_SYMBOLS[it.status] ?? '?'} ${inert(it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.waitingFor !== undefined ? `  waits for its ${inert(it.waitingFor)}` : ''}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`);
+        lines.push(`    ${PROGRESS_SYMBOLS[it.status] ?? '?'} ${inert(it.instance).padEnd(26)} ${it.status.padEnd(16)} attempts ${it.attempts}${it.waitingFor !== undefined ? `  waits for ${waitText(it.waitingFor)}` : ''}${it.error && it.status !== 'IN_PROGRESS' ? `  ${pc.red(inert(it.error.message))}` : ''}`);
       }
       if (shown.length > ITEM_LINES) lines.push(`    … and ${shown.length - ITEM_LINES} more (status --json lists every item)`);
       continue;
@@ -280,4 +280,9 @@ export function gatedLine(eventId: string, g: { workflowId: string; trigger: num
     case 'duplicate': return `event ${inert(eventId)} was already taken by ${where}: duplicate delivery, nothing changed`;
     default: return `event ${inert(eventId)} ${g.decision} by ${where}${g.runId ? `: run ${g.runId}` : ''}`;
   }
+}
+
+/** A task's limit ("its concurrency limit 5"), or a queue's or handler's ("queue payments's rate limit 100 per 1s"). */
+function waitText(waitingFor: string): string {
+  return /^(queue|handler) /.test(waitingFor) ? inert(waitingFor) : `its ${inert(waitingFor)}`;
 }

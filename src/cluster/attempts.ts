@@ -1,7 +1,8 @@
 /**
  * The attempt ledger: one KV entry per task attempt a worker took (bucket
  * LF_ATTEMPTS, key `<runId>.<taskId>.<attempt>.<digest>`), created when a worker starts
- * the attempt and marked finished once its outcome is reported.
+ * the attempt (one offered straight to it: when a claim is needed, claim-asks.ts) and marked
+ * finished once its outcome is reported.
  *
  * Why: a nats-server killed mid-run may lose its consumers' ack state (the
  * server writes it behind the messages) and hand an attempt out again as a

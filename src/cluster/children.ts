@@ -18,6 +18,7 @@ import type { JetStreamEventStore } from '../store/index.js';
 import { tokenDigest, type AttemptTokens } from './attempt-tokens.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { encode, type InputMessage } from './messages.js';
+import type { Custody } from './custody.js';
 import type { Loaded, RunHost } from './run-host.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
 
@@ -42,7 +43,7 @@ export class ChildRuns {
    * it has settled, its outcome is published to the parent again. What keeps
    * it from starting (not deployed, bad input, too deep) fails the attempt.
    */
-  async start(effect: StartChild): Promise<void> {
+  async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { store, registry, host } = this.o;
     const id = effect.childRunId;
     const fail = (error: TaskError) => this.reportOutcome(effect.parent, id, { kind: 'failed', error });
@@ -64,7 +65,7 @@ export class ChildRuns {
         if (!(err instanceof AppendConflictError)) return fail({ ...toTaskError(err), retryable: false });
       }
     }
-    const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true }));
+    const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
     if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
   }
 
@@ -100,10 +101,10 @@ export class ChildRuns {
   }
 
   /** Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled). */
-  async cancel(childId: string, parentRunId: string, reason: string): Promise<void> {
+  async cancel(childId: string, parentRunId: string, reason: string, custody: Custody | null): Promise<void> {
     const { host } = this.o;
     const time = iso(this.o.now());
-    await host.withRun(childId, () => host.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel' }))
+    await host.withRun(childId, () => host.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }))
       .catch((err: unknown) => this.o.log(`run ${parentRunId}: could not cancel child run ${childId}: ${(err as Error).message}`));
   }
 }

@@ -5,6 +5,7 @@ import { failureRunId } from '../compiler/index.js';
 import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { foldEvents, runOrigin, runView, type RunView } from '../runtime/index.js';
+import { readLimits } from '../executor/index.js';
 import { Engine } from '../local/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
@@ -85,11 +86,11 @@ export class ClusterClient {
     if (opts.runId !== undefined) {
       const started = await engine.startRun(definition, input, { inputFromStrings, ...priority, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
       // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
-      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId);
+      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId, started.existing !== true);
       return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
     }
     const runId = await engine.start(definition, input, { inputFromStrings, ...priority });
-    await this.kick(js, runId);
+    await this.kick(js, runId, true);
     // concurrency: the start may be QUEUED; say so (a start that found slots free admitted queued runs first: the settle that freed them was cut short).
     if (!definition.concurrency) return { runId, definition };
     for (const admitted of await engine.takeAdmitted()) await this.kick(js, admitted);
@@ -106,13 +107,13 @@ export class ClusterClient {
   async retry(runId: string): Promise<{ runId: string }> {
     const { js } = await this.conn();
     const newRunId = await new Engine({ store: this.store }).retry(runId);
-    await this.kick(js, newRunId);
+    await this.kick(js, newRunId, true);
     return { runId: newRunId };
   }
 
-  /** Wakes the engines about a run whose start is recorded. */
-  async kick(js: JetStreamClient, runId: string): Promise<void> {
-    const kick: InputMessage = { type: 'kick', runId };
+  /** Wakes the engines about a run whose start is recorded (`started`: by this client, just now). */
+  async kick(js: JetStreamClient, runId: string, started = false): Promise<void> {
+    const kick: InputMessage = { type: 'kick', runId, ...(started ? { started: true as const } : {}) };
     // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
     // so a passing failure does not leave a recorded run that nobody acts on. For as long as a cluster
     // takes to elect new leaders after losing a node (`npm run chaos` saw 503s for several seconds).
@@ -135,7 +136,8 @@ export class ClusterClient {
     const { compiled, snapshot, seq } = foldEvents(events);
     // The same shape as the embedded store's (Engine.status): where the run came from, its queue, its failure run.
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    return { ...runView(snapshot, seq, compiled.definition), ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
+    const limits = snapshot.status === 'active' ? await readLimits(this.store).catch(() => undefined) : undefined;
+    return { ...runView(snapshot, seq, compiled.definition, limits), ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
 
   /**

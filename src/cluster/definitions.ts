@@ -14,8 +14,25 @@ import { createRetrying } from './create-retry.js';
 
 const text = (v: Uint8Array) => new TextDecoder().decode(v);
 
+/** Definitions a registry keeps parsed, by hash (the oldest read is forgotten first). */
+const KEPT_BODIES = 64;
+/** Versions' hashes a registry keeps, by `<workflowId>@<version>` (the oldest read is forgotten first). */
+const KEPT_VERSIONS = 1024;
+
 export class DefinitionRegistry {
   private kvPromise: Promise<KV> | undefined;
+  /**
+   * `def.<hash>` bodies read and checked, by hash: content-addressed, so one never changes, and a
+   * client starting many runs (`serve`, triggers, the library) reads each once, not at every start
+   * (`latest` is still read every time: a deploy moves it).
+   */
+  private readonly bodies = new Map<string, Definition>();
+  /**
+   * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written
+   * again (other content under a deployed version is refused), so a start reads only `latest` (one
+   * request instead of two, issue 23).
+   */
+  private readonly versions = new Map<string, string>();
   /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
@@ -66,14 +83,22 @@ export class DefinitionRegistry {
     if (!id) throw new UsageError(`"${ref}" is not a workflow reference; use <workflowId> or <workflowId>@<version>`, { ref });
     const version = v ?? (await this.getText(`wf.${token(id)}.latest`));
     if (!version) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`, { workflowId: id });
-    const hash = await this.getText(`wf.${id}.${version}`);
+    const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${id}.${version}`);
     if (!hash) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, { workflowId: id, version });
+    if (!this.versions.has(`${id}@${version}`)) {
+      if (this.versions.size >= KEPT_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
+      this.versions.set(`${id}@${version}`, hash);
+    }
+    const known = this.bodies.get(hash);
+    if (known) return known;
     // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
     const body = await this.getText(`def.${hash}`, MAX_DEFINITION_JSON_BYTES);
     if (!body) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `definition ${hash} of ${id}@${version} is missing from the registry`, { hash });
     const def = JSON.parse(body) as Definition;
     const over = definitionLimitProblem(def);
     if (over) throw new LedgerflowError(over.code, `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`, { workflowId: id, version });
+    if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
+    this.bodies.set(hash, def);
     return def;
   }
 

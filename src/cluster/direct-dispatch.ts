@@ -9,8 +9,10 @@
  * before. What keeps every guarantee:
  *
  * - No attempt runs twice: the worker claims the attempt in the attempt
- *   ledger before running it, as for a queued one, and rewrites the claim
- *   while it runs it. Whatever puts the attempt on the queue later (this
+ *   ledger once a claim is needed (it outlives its first heartbeat, or a
+ *   worker given a copy asks: claim-asks.ts), and rewrites the claim while
+ *   it runs it. Every copy of an offered attempt goes on the queue marked
+ *   `redispatch`, so that its worker asks. Whatever puts the attempt on the queue later (this
  *   engine when its worker stops heartbeating, an engine taking the run over
  *   or reconciling it) finds it claimed: the worker that gets that copy
  *   holds it while the claim is rewritten (claim-watch.ts), and only once it
@@ -31,20 +33,17 @@
  *   reloads the run and puts every outstanding attempt on the queue, where
  *   the claims decide as above.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NatsConnection } from 'nats';
 import { ErrorCode, NatsError } from 'nats';
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import type { StartAttempt } from '../runtime/index.js';
 import { decodeOrUndefined, encode, OfferAnswer, type TaskMessage } from './messages.js';
+import type { Custody } from './custody.js';
 import { subjects } from './subjects.js';
 
-/** The hold on the durable message being processed (inbox.ts): a promise its ack waits for. */
-const custodyScope = new AsyncLocalStorage<(until: Promise<void>) => void>();
-
-/** Runs `fn` as the processing of a durable message whose ack waits for what `hold` is given. */
-export function underCustody<T>(hold: (until: Promise<void>) => void, fn: () => Promise<T>): Promise<T> {
-  return custodyScope.run(hold, fn);
+/** The hold on the durable message being processed: its ack waits for `until` too (null: none held). */
+function holdOf(custody: Custody | null): ((until: Promise<void>) => void) | undefined {
+  return custody?.holds ? (until) => custody.deliveries.push(until) : undefined;
 }
 
 /** How long an engine waits for a worker to answer an offer before queueing the attempt (a worker answers at once). */
@@ -106,14 +105,16 @@ export class DirectDispatch {
   }
 
   /**
-   * Offers the attempt to an idle worker; true when one took it (or may have: no answer came),
-   * false when it is to be queued. Offered only under custody (see above).
+   * Offers the attempt to an idle worker: `taken` when one took it (or may have: no answer came in
+   * time), `refused` when none did (nobody has it: queue it as never offered), `unsure` when the
+   * request failed otherwise (a worker may have taken it: queue it as a copy that may have been
+   * offered). Offered only under custody (see above). `queue`: puts it on the queue as such a copy.
    */
-  async offer(effect: StartAttempt, msg: TaskMessage, queue: () => Promise<void>): Promise<boolean> {
-    const hold = custodyScope.getStore();
+  async offer(effect: StartAttempt, msg: TaskMessage, queue: () => Promise<void>, custody: Custody | null): Promise<'taken' | 'refused' | 'unsure'> {
+    const hold = holdOf(custody);
     const chain = this.chains.get(effect.runId);
     // Offered only while a durable message of the run is surely held here (see above): else the queue.
-    if (!this.o.open() || (!hold && chain?.backed !== true)) return false;
+    if (!this.o.open() || (!hold && chain?.backed !== true)) return 'refused';
     const key = DirectDispatch.keyOf(effect);
     // In custody before the offer goes out: a worker may report before the answer is read.
     this.add({ runId: effect.runId, key, effect, queue, token: msg.token, ...(msg.claimToken ? { claimToken: msg.claimToken } : {}), heard: this.o.now() }, hold);
@@ -121,21 +122,25 @@ export class DirectDispatch {
     try {
       const reply = await this.o.nc.request(subjects.offer(effect.queue, effect.handler), encode({ ...msg, reportTo: this.o.engine }), { timeout: OFFER_TIMEOUT_MS });
       const answer = OfferAnswer.safeParse(decodeOrUndefined(reply.data));
-      if (answer.success && answer.data.taken) { this.o.stats.handedOver++; return true; }
+      if (answer.success && answer.data.taken) { this.o.stats.handedOver++; return 'taken'; }
+      if (answer.success) { this.done(effect.runId, key); return 'refused'; }
     } catch (err) {
       // No answer: a worker may have taken it. Its word that it runs it will come, or the lease queues it (its claim decides).
-      if (err instanceof NatsError && err.code === ErrorCode.Timeout) { this.o.stats.handedOver++; return true; }
+      if (err instanceof NatsError && err.code === ErrorCode.Timeout) { this.o.stats.handedOver++; return 'taken'; }
+      // Nobody in the group: nobody has it.
+      if (err instanceof NatsError && err.code === ErrorCode.NoResponders) { this.done(effect.runId, key); return 'refused'; }
     }
+    // An answer that does not parse, or a request that failed under way (a connection lost): a worker may have it.
     this.done(effect.runId, key);
-    return false;
+    return 'unsure';
   }
 
   /**
    * A message of the run processed now (under custody) found attempts this engine handed over (a
    * reconcile's): it is held until they report too, and backs the chain again.
    */
-  join(runId: string): void {
-    const hold = custodyScope.getStore();
+  join(runId: string, custody: Custody | null): void {
+    const hold = holdOf(custody);
     const chain = this.chains.get(runId);
     if (!hold || !chain) return;
     hold(chain.until);

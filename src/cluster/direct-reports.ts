@@ -90,7 +90,7 @@ async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: Dire
   }
   host.stats.inputs++;
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
-  const done = await withHeldDeliveries(() => recordOutcome(host, input, queue, by, iso(host.now()), { commitKey }));
+  const done = await withHeldDeliveries((custody) => recordOutcome(host, input, queue, by, iso(host.now()), { commitKey, custody }));
   if (!done) return { recorded: false, reason: `run ${input.runId} reads as empty here` };
   if ('refused' in done) return { recorded: false, reason: `the attempt was handed out on queue ${done.refused}, not ${queue}` };
   return { recorded: true };

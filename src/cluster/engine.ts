@@ -31,7 +31,7 @@ import { ChildRuns } from './children.js';
 import { DefinitionRegistry } from './definitions.js';
 import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
-import { randomHex } from '../executor/index.js';
+import { LimitsWatch, randomHex } from '../executor/index.js';
 import { publishEffects } from './effects.js';
 import { publishWait, takeGateWait } from './gate-waits.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
@@ -42,12 +42,14 @@ import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
 import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
 import { shareRequestCancelError } from './request-cancel.js';
+import { coalesceSocketWrites } from './write-coalesce.js';
 import { startScheduleLoop } from './schedule-loop.js';
 import { hasUsers } from './sender.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, type ClusterSettings } from './setup.js';
 import { ENGINE_CONSUMERS, STREAMS } from './subjects.js';
 import { TaskQueues } from './task-queues.js';
 import { TriggerEvents } from './trigger-events.js';
+import type { Custody } from './custody.js';
 import { KvGateStore, StreamGateLog } from './trigger-gates.js';
 
 export { ENGINE_SENDER } from './subjects.js';
@@ -109,6 +111,7 @@ export class ClusterEngine {
   /** The runs this engine holds and the one commit (run-host.ts); made at start(). */
   private host!: RunHost;
   private direct: DirectDispatch | null = null;
+  private limits: LimitsWatch | null = null;
   /** The name workers report offered attempts to (lf.reports.<sender>.<queue>.<runId>.<name>); made at start(). */
   reportName = '';
   private closeOwnReports: () => void = () => {};
@@ -147,6 +150,7 @@ export class ClusterEngine {
 
   constructor(private readonly opts: ClusterEngineOptions) {
     shareRequestCancelError();
+    coalesceSocketWrites();
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
@@ -176,7 +180,7 @@ export class ClusterEngine {
       ...(settings?.storage ? { storage: settings.storage } : {}),
     };
     const registry = this.registry = new DefinitionRegistry(js, stored);
-    const taskQueues = new TaskQueues(jsm, js, settings);
+    const taskQueues = new TaskQueues(jsm, js, settings, (subject) => nc.publish(subject));
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
     const engineName = this.reportName = `e${randomHex(6)}`;
     const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
@@ -196,11 +200,16 @@ export class ClusterEngine {
 
     // The run host hands each commit on to the parts made after it (called only once messages flow).
     const notifier = this.notifier;
+    // The limits file's limits (`ledgerflow limits set`), read before any message is taken and every 2 s after.
+    const limits = this.limits = new LimitsWatch(store, log);
+    await limits.start();
     const host = this.host = new RunHost({
+      limits: () => limits.current(),
       store, snapshots: this.snapshots, snapshotEvery: this.snapshotEvery, stats, now, log, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}),
+      stored: (runId, events, position) => this.runIndex?.stored(runId, events, position),
       after: {
-        publish: (effects, compiled, fresh) => publishEffects(effectsOptions, effects, compiled, fresh),
-        notify: (runId, before, events, fromHistory) => notifyCommit(notifier, store, runId, before, events, fromHistory),
+        publish: (effects, compiled, fresh, custody) => publishEffects(effectsOptions, custody, effects, compiled, fresh),
+        notify: (runId, before, events, fromHistory, custody) => notifyCommit(notifier, store, runId, before, events, fromHistory, custody),
         settled: async (runId, run) => {
           await children.reportToParent(runId, run);
           // Its concurrency slot frees: the queued runs it lets in are admitted and kicked (admissions.ts).
@@ -214,8 +223,8 @@ export class ClusterEngine {
     const triggers = new TriggerEvents({ js, host, inbox, children, registry, eventTypes: opts.eventTypes ?? new Map(), stats, now, gates, log });
     const effectsOptions = {
       js, tokens, ledger, taskQueues, stats, log, direct,
-      startChild: (e: Parameters<ChildRuns['start']>[0]) => children.start(e),
-      cancelChild: (childId: string, parentRunId: string, reason: string) => children.cancel(childId, parentRunId, reason),
+      startChild: (e: Parameters<ChildRuns['start']>[0], custody: Custody | null) => children.start(e, custody),
+      cancelChild: (childId: string, parentRunId: string, reason: string, custody: Custody | null) => children.cancel(childId, parentRunId, reason, custody),
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
     };
@@ -231,15 +240,15 @@ export class ClusterEngine {
       // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
       ...(direct ? { reported: (e) => direct.reported(e) } : {}),
     };
-    inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m) => takeInput(inputs, m));
+    inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) => takeInput(inputs, m, custody));
     this.closeOwnReports = serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats, direct: direct ? { dispatch: direct, engine: engineName } : null });
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
-    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log }, m) : routes.timer(m)), { boundFirst: false });
-    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m) => routes.approval(m));
-    inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m) => triggers.take(m));
-    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m) => routes.signal(m));
-    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m) => routes.control(m));
+    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m, custody) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log }, m, custody) : routes.timer(m, custody)), { boundFirst: false });
+    inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) => routes.approval(m, custody));
+    inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) => triggers.take(m, custody));
+    inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) => routes.signal(m, custody));
+    inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) => routes.control(m, custody));
     triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     // A settle admits at once; this finds what an engine lost between a settle and its admissions left QUEUED.
     startAdmissionSweep({ store, js, now, log, workflows: () => registry.latestAll() }, life, opts.admissionSweepMs);
@@ -269,6 +278,7 @@ export class ClusterEngine {
     // Reports of the attempts offered to workers came here until now (the messages held for them are settled or handed back).
     this.closeOwnReports();
     this.direct?.stop();
+    this.limits?.stop();
     // Deliveries still under way are cut off, unnoted; their messages were handed back, so the next engine delivers them.
     this.notifier?.stop();
     await Promise.allSettled([...this.loops, this.runIndex?.stop()]);
@@ -281,7 +291,7 @@ export class ClusterEngine {
    * new ones (after a redelivery, the engine before us may have died between
    * append and publish).
    */
-  process(runId: string, inputs: PendingEvent[], opts: ProcessOptions = {}): Promise<Loaded | null> {
-    return this.host.process(runId, inputs, opts);
+  process(runId: string, inputs: PendingEvent[], opts: Omit<ProcessOptions, 'custody'> = {}): Promise<Loaded | null> {
+    return this.host.process(runId, inputs, { ...opts, custody: null });
   }
 }

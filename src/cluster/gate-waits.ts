@@ -12,7 +12,7 @@
  */
 import type { JetStreamClient, JsMsg } from 'nats';
 import { z } from 'zod';
-import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';
+import { instanceFields, instanceKey, instanceState, instanceToken } from '../compiler/index.js';
 import { askGate, withdrawWait } from '../executor/index.js';
 import { grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../runtime/index.js';
 import { iso } from '../compiler/index.js';
@@ -20,12 +20,17 @@ import type { EventStore } from '../store/index.js';
 import { encode } from './messages.js';
 import type { RunHost } from './run-host.js';
 import { subjects } from './subjects.js';
+import type { Custody } from './custody.js';
 
-/** On lf.timers.<runId>.gate: an attempt of a gated task waiting for its gate. `gen`: which copy (a long wait is published afresh). */
+/**
+ * On lf.timers.<runId>.gate: an attempt of a gated task waiting for its gate. `gen`: which copy (a long wait is
+ * published afresh); `since`: when it began to wait (a fresh copy carries its first's time; the first, its own).
+ */
 export const GateWaitMessage = z.object({
   runId: z.string().min(1).max(128), task: z.string().min(1).max(256), attempt: z.number().int().positive(),
   iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
   gate: z.literal(true), gen: z.number().int().nonnegative().optional(),
+  since: z.number().nonnegative().optional(),
 });
 export type GateWaitMessage = z.infer<typeof GateWaitMessage>;
 
@@ -35,15 +40,15 @@ const FRESH_AFTER_DELIVERIES = 1000;
 export const gateWaitSubject = (runId: string): string => `${subjects.timer(runId)}.gate`;
 
 /** Publishes a wait (the engine's performer of `attempt.wait`); its message id makes publishing it again harmless. */
-export function publishWait(js: JetStreamClient, e: WaitAttempt, gen = 0): Promise<unknown> {
-  const msg: GateWaitMessage = { runId: e.runId, task: e.taskId, attempt: e.attempt, ...instanceFields(e), gate: true, ...(gen > 0 ? { gen } : {}) };
+export function publishWait(js: JetStreamClient, e: WaitAttempt, gen = 0, since?: number): Promise<unknown> {
+  const msg: GateWaitMessage = { runId: e.runId, task: e.taskId, attempt: e.attempt, ...instanceFields(e), gate: true, ...(gen > 0 ? { gen } : {}), ...(since !== undefined ? { since } : {}) };
   return js.publish(gateWaitSubject(e.runId), encode(msg), { msgID: `${e.runId}/wait/${e.instance}/${e.attempt}${gen > 0 ? `/g${gen}` : ''}` });
 }
 
 export interface GateWaitHost { js: JetStreamClient; store: EventStore; host: RunHost; now: () => number; log: (line: string) => void }
 
 /** One delivery of a wait message: grant and record the start, or put it back until the gate says to ask again. */
-export async function takeGateWait(o: GateWaitHost, m: JsMsg): Promise<void> {
+export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody): Promise<void> {
   let body: unknown;
   try { body = JSON.parse(new TextDecoder().decode(m.data)); } catch { body = null; }
   const parsed = GateWaitMessage.safeParse(body);
@@ -52,8 +57,17 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg): Promise<void> {
   const ref = { task: w.task, ...instanceFields(w) };
   const key = instanceKey(ref);
   const run = await o.host.load(w.runId, true);
-  const gate = run ? taskGates(run.compiled).get(w.task) : undefined;
-  if (!run || !gate) { m.ack(); return; }
+  if (!run) { m.ack(); return; }
+  const gate = taskGates(run.compiled).get(w.task);
+  if (!gate) {
+    // No longer gated (the limits file changed): an attempt still SCHEDULED starts now, as a step would have started it.
+    const t = run.snapshot.status === 'active' ? instanceState(run.snapshot.context, ref) : undefined;
+    if (t?.status === 'SCHEDULED' && t.attempts + 1 === w.attempt) {
+      await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(o.now()))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}`, custody }));
+    }
+    m.ack();
+    return;
+  }
   const effect: WaitAttempt = {
     type: 'attempt.wait', runId: w.runId, workflowId: run.snapshot.context.workflowId, taskId: w.task, ...instanceFields(w), instance: key,
     attempt: w.attempt, gate, priority: runPriority(run.compiled, run.snapshot.context),
@@ -63,14 +77,16 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg): Promise<void> {
     m.ack();
     return;
   }
-  const answer = await askGate(o.store, effect, o.now);
+  // Its place in every line: when it began to wait, the same whichever engine asks (executor/gate-state.ts).
+  const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
+  const answer = await askGate(o.store, effect, o.now, since);
   if (!answer.granted) {
     if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) {
-      await publishWait(o.js, effect, (w.gen ?? 0) + 1);
+      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since);
       m.ack();
     } else m.nak(answer.retryInMs);
     return;
   }
-  await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(answer.at))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}` }));
+  await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(answer.at))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}`, custody }));
   m.ack();
 }

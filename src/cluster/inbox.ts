@@ -7,11 +7,10 @@
  * What a message means is the routes' (routes.ts, inputs.ts,
  * trigger-events.ts), which parse it first (parse.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { iso } from '../compiler/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
-import { underCustody } from './direct-dispatch.js';
+import type { Custody } from './custody.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 import type { InHand } from './in-hand.js';
 import { encode, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TriggerVerdict } from './messages.js';
@@ -20,29 +19,17 @@ import { PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { subjects } from './subjects.js';
 
 /**
- * The notification deliveries a message's processing started: its ack waits
- * for them (see consume()), so an engine that dies before they are noted in
- * the run's history leaves the message to another engine, which delivers
- * what the history does not note.
+ * Runs `fn` as a message's processing is run, its notification deliveries
+ * collected in the custody it is given (custody.ts), and resolves after
+ * them: for a message answered rather than acked (an outcome handed straight
+ * to the engine, direct-reports.ts), whose answer waits for them as an ack
+ * does. Nothing is offered under it: it is not held.
  */
-const deliveryScope = new AsyncLocalStorage<Promise<void>[]>();
-
-/** The deliveries the message being processed waits for before its ack: undefined outside a message's processing. */
-export function heldDeliveries(): Promise<void>[] | undefined {
-  return deliveryScope.getStore();
-}
-
-/**
- * Runs `fn` as a message's processing is run (its notification deliveries
- * collected), and resolves after them: for a message answered rather than
- * acked (an outcome handed straight to the engine, direct-reports.ts), whose
- * answer waits for them as an ack does.
- */
-export async function withHeldDeliveries<T>(fn: () => Promise<T>): Promise<T> {
-  const deliveries: Promise<void>[] = [];
-  const value = await deliveryScope.run(deliveries, fn);
+export async function withHeldDeliveries<T>(fn: (custody: Custody) => Promise<T>): Promise<T> {
+  const custody: Custody = { deliveries: [], holds: false };
+  const value = await fn(custody);
   // Deliveries may start more while they run (none do today): wait for what is there at the end.
-  await Promise.allSettled(deliveries);
+  await Promise.allSettled(custody.deliveries);
   return value;
 }
 
@@ -87,7 +74,7 @@ export class Inbox {
    * The server's own bound is a few deliveries higher (setup.ts), a last resort.
    * `boundFirst: false`: the handler checks the bound itself (spent()).
    */
-  consume(stream: string, durable: string, kind: string, handle: (m: JsMsg) => Promise<void>, opts: { boundFirst?: boolean } = {}): void {
+  consume(stream: string, durable: string, kind: string, handle: (m: JsMsg, custody: Custody) => Promise<void>, opts: { boundFirst?: boolean } = {}): void {
     const { life, inHand } = this.o;
     const limit = this.o.concurrency ?? 64;
     let active = 0;
@@ -115,7 +102,8 @@ export class Inbox {
             void inHand.track([m], (async () => {
               try {
                 if (opts.boundFirst === false || !(await this.spent(m, kind))) {
-                  await deliveryScope.run(held.deliveries, () => underCustody((until) => held.deliveries.push(until), () => handle(held.msg)));
+                  // Its notification deliveries and the attempts offered under it: the ack waits for both (custody.ts).
+                  await handle(held.msg, { deliveries: held.deliveries, holds: true });
                 }
               } finally {
                 // Its processing is done: a message whose ack waits for its custody takes no slot meanwhile.

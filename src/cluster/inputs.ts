@@ -30,6 +30,7 @@ import type { AttemptTokens } from './attempt-tokens.js';
 import type { DeadLetterDetails } from './dead-letters.js';
 import type { OutcomeMessage } from './messages.js';
 import { parseInbound, rawOf, type Malformed } from './parse.js';
+import type { Custody } from './custody.js';
 
 export interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
 
@@ -43,7 +44,7 @@ export interface InputHost {
   log(line: string): void;
   withRun<T>(runId: string, fn: () => Promise<T>): Promise<T>;
   load(runId: string, fresh?: boolean): Promise<RunState | null>;
-  process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string }): Promise<RunState | null>;
+  process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string; justStarted?: boolean; custody: Custody | null }): Promise<RunState | null>;
   deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
   /** Dead-letters and acks a message parseInbound refused. */
   dropMalformed(kind: string, m: JsMsg, malformed: Malformed): Promise<void>;
@@ -71,7 +72,7 @@ function queueRefused(st: RunState, task: string, queue: string | undefined): st
  * queue the attempt was handed out on when `queue` (the report's subject's) is another.
  * The one way an outcome is recorded, whether it came on LF_INPUTS or straight (direct-reports.ts).
  */
-export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: string | undefined, by: { by: string; unauthenticated?: true }, time: string, commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string }): Promise<RunState | null | { refused: string }> {
+export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: string | undefined, by: { by: string; unauthenticated?: true }, time: string, commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null }): Promise<RunState | null | { refused: string }> {
   const inputs: PendingEvent[] = [{ type: input.type, time, data: { ...input.data, ...by } } as PendingEvent];
   return host.withRun(input.runId, async () => {
     const st = await host.load(input.runId);
@@ -85,7 +86,7 @@ export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: str
 }
 
 /** Handles one input; acks it, or puts it back (nak) when it is to be looked at again. */
-export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
+export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Promise<void> {
   const parsed = parseInbound('input', rawOf(m));
   if (!parsed.ok) return host.dropMalformed('inputs', m, parsed);
   const { sender, queue, input } = parsed.value;
@@ -99,12 +100,12 @@ export async function takeInput(host: InputHost, m: JsMsg): Promise<void> {
   // Who reported it, as the server let them publish; the engine's clock stamps what it records, never the sender's.
   const by = { by: sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
   const time = iso(host.now());
-  const commit = { reconcile: m.redelivered || input.type === 'kick', fresh: m.redelivered, commitKey: `in${m.seq}` };
+  const commit = { reconcile: m.redelivered || input.type === 'kick', fresh: m.redelivered, commitKey: `in${m.seq}`, custody };
 
   const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;
   if (input.type === 'kick') {
-    done = await host.withRun(input.runId, () => host.process(input.runId, [], commit));
+    done = await host.withRun(input.runId, () => host.process(input.runId, [], { ...commit, justStarted: input.started === true && !m.redelivered }));
   } else if (input.type === 'task.lost') {
     done = await host.withRun(input.runId, async (): Promise<Done> => {
       const st = await host.load(input.runId, true);

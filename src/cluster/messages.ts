@@ -55,7 +55,11 @@ export const InputMessage = z.discriminatedUnion('type', [
       ledger: z.enum(['taken', 'task.completed', 'task.failed', 'aborted']).optional(),
     }),
   }),
-  z.object({ type: z.literal('kick'), runId: RunIdSchema }),
+  z.object({
+    type: z.literal('kick'), runId: RunIdSchema,
+    /** Sent by the start that recorded the run just now: the engine looks for no snapshot of it (it has none). */
+    started: z.literal(true).optional(),
+  }),
 ]);
 export type InputMessage = z.infer<typeof InputMessage>;
 /** An attempt's outcome, as a worker reports it (on lf.inputs or, handed straight to an engine, on lf.reports). */
@@ -92,6 +96,17 @@ export type HeldMessage = z.infer<typeof HeldMessage>;
 export const OfferAnswer = z.object({ taken: z.boolean() });
 export type OfferAnswer = z.infer<typeof OfferAnswer>;
 
+/**
+ * On lf.asks.<queue> (core NATS request, every worker of the queue hears it; claim-asks.ts): does a worker run,
+ * without a claim yet, the attempt whose ledger key has this digest (askDigest: the key itself is not sent)?
+ */
+export const AskMessage = z.object({ h: z.string().regex(/^[0-9a-f]{32}$/) });
+export type AskMessage = z.infer<typeof AskMessage>;
+
+/** A worker's answer to an ask: it runs the attempt, and its claim is in the attempt ledger now. Only a worker that does answers. */
+export const AskAnswer = z.object({ held: z.literal(true) });
+export type AskAnswer = z.infer<typeof AskAnswer>;
+
 export const ReportAnswer = z.object({ recorded: z.boolean(), reason: z.string().max(2000).optional() });
 export type ReportAnswer = z.infer<typeof ReportAnswer>;
 
@@ -127,6 +142,13 @@ export const TaskMessage = z.object({
    * runs it, that it still does. Absent on an attempt from a queue's stream.
    */
   reportTo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  /**
+   * Set on an attempt put on its queue again that may have been offered straight to a worker before (a
+   * reconcile's, a lapsed offer's, an offer whose answer did not come): that worker claims an offered attempt
+   * only once it outlives a grace period, so the worker this copy goes to asks first whether one runs it
+   * unclaimed (claim-asks.ts) rather than claiming it. Absent: the attempt was never offered.
+   */
+  redispatch: z.literal(true).optional(),
   /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
   outputTo: z.string().optional(),
   /**

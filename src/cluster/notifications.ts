@@ -10,7 +10,7 @@ import { iso } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { Notifier, notificationBody, type DeliveryOutcome, type NotificationsConfig, type PendingDelivery } from '../notify/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
-import { heldDeliveries } from './inbox.js';
+import type { Custody } from './custody.js';
 import type { Loaded } from './run-host.js';
 import { subjects } from './subjects.js';
 
@@ -42,10 +42,10 @@ export function engineNotifier(o: EngineNotifierOptions): Notifier {
  * deliveries, so the run's whole history is read for what it owes (only for
  * a run with notification rules).
  */
-export async function notifyCommit(notifier: Notifier, store: JetStreamEventStore, runId: string, st: Loaded, events: EventEnvelope[], fromHistory: boolean): Promise<void> {
+export async function notifyCommit(notifier: Notifier, store: JetStreamEventStore, runId: string, st: Loaded, events: EventEnvelope[], fromHistory: boolean, custody: Custody | null): Promise<void> {
   const definition = st.compiled.definition;
   if (!notifier.hasRules(definition)) return;
-  const held = heldDeliveries();
+  const held = custody?.deliveries;
   if (fromHistory) {
     held?.push(notifier.catchUp(await store.read(runId)).done);
     return;

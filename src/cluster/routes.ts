@@ -15,6 +15,7 @@ import type { Inbox } from './inbox.js';
 import type { ApprovalVerdict, ControlVerdict, SignalVerdict } from './messages.js';
 import { parseInbound, rawOf, type Inbound } from './parse.js';
 import type { Loaded, RunHost } from './run-host.js';
+import type { Custody } from './custody.js';
 
 export interface RoutesOptions {
   host: RunHost;
@@ -30,7 +31,7 @@ export class Routes {
   constructor(private readonly o: RoutesOptions) {}
 
   /** A timer on lf.timers.<runId>, put back until due: then timer.fired, when the run still wants it. */
-  async timer(m: JsMsg): Promise<void> {
+  async timer(m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox } = this.o;
     const parsed = parseInbound('timer', rawOf(m));
     if (!parsed.ok) return inbox.dropMalformed('timers', m, parsed);
@@ -46,7 +47,7 @@ export class Routes {
       const remaining = recorded ? Date.parse(recorded.dueAt) - this.o.now() : 0;
       if (remaining > 0) return remaining;
       const fired: PendingEvent = { type: 'timer.fired', time: iso(this.o.now()), data: { task: t.task, timer: t.kind, attempt: t.attempt, ...instanceFields(t) } };
-      await host.process(t.runId, [fired], { commitKey: `timer-${instanceToken(t)}-${t.kind}-${t.attempt}` });
+      await host.process(t.runId, [fired], { commitKey: `timer-${instanceToken(t)}-${t.kind}-${t.attempt}`, custody });
       return 0;
     });
     // A timer of a run this log does not hold would otherwise vanish without a trace.
@@ -56,9 +57,9 @@ export class Routes {
   }
 
   /** An approval on lf.approvals.<runId>.<taskId>.<user>: recorded (accepted or refused, by = the user) when it names a HUMAN task of the run. */
-  approval(m: JsMsg): Promise<void> {
+  approval(m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox, stats } = this.o;
-    return this.judge('approval', 'approvals', m, ({ runId, taskId, user, decision }) => {
+    return this.judge('approval', 'approvals', m, custody, ({ runId, taskId, user, decision }) => {
       const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
       return { reason, details: { runId, taskId, by: user }, verdict: { decision, accepted: false, reason } satisfies ApprovalVerdict };
     }, async ({ runId, taskId, user, decision, comment, verdictTo }, st) => {
@@ -75,7 +76,7 @@ export class Routes {
         return;
       }
       let seq: number | undefined;
-      await host.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; } });
+      await host.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
       inbox.tell(verdictTo, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);
     });
   }
@@ -85,9 +86,9 @@ export class Routes {
    * WAIT of the run takes it (reviewSignal), else refused with the reason and
    * not recorded.
    */
-  signal(m: JsMsg): Promise<void> {
+  signal(m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox, stats } = this.o;
-    return this.judge('signal', 'signals', m, ({ runId, sender, name }) => {
+    return this.judge('signal', 'signals', m, custody, ({ runId, sender, name }) => {
       const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
       return { reason, details: { runId, by: sender }, verdict: { name, accepted: false, reason } satisfies SignalVerdict };
     }, async ({ runId, sender, name, data, verdictTo }, st) => {
@@ -102,7 +103,7 @@ export class Routes {
       }
       stats.signals++;
       let seq: number | undefined;
-      await host.process(runId, [review.event], { commitKey: `sg${m.seq}`, firstSeq: (s) => { seq = s; } });
+      await host.process(runId, [review.event], { commitKey: `sg${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
       inbox.tell(verdictTo, { name, accepted: true, ...(seq !== undefined ? { seq } : {}) } satisfies SignalVerdict);
     });
   }
@@ -115,9 +116,9 @@ export class Routes {
    * attempts); else refused with the reason (settled, already paused, not
    * paused) and not recorded. Either way the sender hears the verdict.
    */
-  control(m: JsMsg): Promise<void> {
+  control(m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox, stats } = this.o;
-    return this.judge('control', 'control', m, ({ runId, sender, action }) => {
+    return this.judge('control', 'control', m, custody, ({ runId, sender, action }) => {
       const why = `${action} from ${sender} for run ${runId}, which does not exist`;
       return { reason: why, details: { runId, by: sender }, verdict: { action, accepted: false, reason: why } satisfies ControlVerdict };
     }, async ({ runId, sender, action, reason, verdictTo }, st) => {
@@ -137,7 +138,7 @@ export class Routes {
       }
       stats.controls++;
       let seq: number | undefined;
-      const after = await host.process(runId, [ev], { commitKey: `ct${m.seq}`, firstSeq: (s) => { seq = s; } });
+      const after = await host.process(runId, [ev], { commitKey: `ct${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
       const status = after ? runView(after.snapshot, after.seq).status : undefined;
       // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
       if (action === 'cancel' && status !== undefined && status !== 'CANCELLED') {
@@ -155,7 +156,7 @@ export class Routes {
    * as refused, and its sender told. Acked either way.
    */
   private async judge<K extends 'approval' | 'signal' | 'control'>(
-    kind: K, dlqKind: string, m: JsMsg,
+    kind: K, dlqKind: string, m: JsMsg, custody: Custody,
     missing: (input: Inbound[K]) => { reason: string; details: DeadLetterDetails; verdict: ApprovalVerdict | SignalVerdict | ControlVerdict },
     judge: (input: Inbound[K], run: Loaded) => Promise<void>,
   ): Promise<void> {
@@ -169,7 +170,7 @@ export class Routes {
         await judge(input, st);
         // Delivered again: the engine before may have died holding it while attempts it offered to workers ran
         // (direct-dispatch.ts), whatever became of the input: what the run has outstanding goes to the queues.
-        if (m.redelivered) await host.process(input.runId, [], { commitKey: 'rc', reconcile: true });
+        if (m.redelivered) await host.process(input.runId, [], { commitKey: 'rc', reconcile: true, custody });
         return;
       }
       const { reason, details, verdict } = missing(input);

@@ -9,13 +9,14 @@
  * (commitWithRetry, the executors' one commit loop).
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import type { Definition } from '../definition/index.js';
+import type { Definition, GlobalLimits } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js';
-import { reconcile, slotsFreed, step, type Effect, type RunSnapshot } from '../runtime/index.js';
+import { reconcile, slotsFreed, step, withLimits, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf } from '../executor/index.js';
 import type { EventStore, SnapshotStore } from '../store/index.js';
+import type { Custody } from './custody.js';
 
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
@@ -25,6 +26,11 @@ import type { EventStore, SnapshotStore } from '../store/index.js';
 export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null }
 
 export interface ProcessOptions {
+  /**
+   * The durable message whose processing this commit is (custody.ts): its notification deliveries and the
+   * attempts offered under it are held by it. Null: none (a schedule's tick), so none are offered or delivered.
+   */
+  custody: Custody | null;
   /**
    * Publish every outstanding effect, not only the new ones (after a
    * redelivery, the engine before may have died between append and publish).
@@ -37,6 +43,11 @@ export interface ProcessOptions {
   fresh?: boolean;
   /** Tells apart the commit's message id from other commits at the same sequence. */
   commitKey?: string;
+  /**
+   * The run's start was recorded just now (a start's kick): no snapshot of it can exist, so none is
+   * looked for (a request less per run). Wrong, it costs only a read of the whole log.
+   */
+  justStarted?: boolean;
   /** Told the sequence of the commit's first event (what a verdict names as the event that recorded it). */
   firstSeq?: (seq: number) => void;
 }
@@ -44,8 +55,8 @@ export interface ProcessOptions {
 /** What happens after a commit, done by the engine's other parts (effects.ts, notifications.ts, children.ts). */
 export interface AfterCommit {
   /** `fresh`: the commit's own effects, when `effects` are every outstanding effect of the run (a reconcile); else null. */
-  publish(effects: Effect[], compiled: CompiledWorkflow, fresh: Effect[] | null): Promise<void>;
-  notify(runId: string, before: Loaded, events: EventEnvelope[], fromHistory: boolean): Promise<void>;
+  publish(effects: Effect[], compiled: CompiledWorkflow, fresh: Effect[] | null, custody: Custody | null): Promise<void>;
+  notify(runId: string, before: Loaded, events: EventEnvelope[], fromHistory: boolean, custody: Custody | null): Promise<void>;
   /** The run settled with this commit. */
   settled(runId: string, run: Loaded): Promise<void>;
 }
@@ -60,6 +71,10 @@ export interface RunHostOptions {
   log: (line: string) => void;
   onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
   after: AfterCommit;
+  /** The events of a commit this host wrote, as stored at `position` (the runs index takes them without parsing its copy). */
+  stored?: (runId: string, events: EventEnvelope[], position: number) => void;
+  /** The limits file's limits as this engine last read them (executor LimitsWatch): which attempts wait for a queue's or handler's gate. */
+  limits?: () => GlobalLimits | undefined;
 }
 
 /** Runs this engine keeps loaded at most (the oldest loaded is forgotten first). */
@@ -81,8 +96,18 @@ export class RunHost {
     return next;
   }
 
-  /** The run as cached, or (`fresh`, or not cached) as its log is now; null when it does not exist. */
-  async load(runId: string, fresh = false): Promise<Loaded | null> {
+  /**
+   * The run as cached, or (`fresh`, or not cached) as its log is now; null when it does not exist. Its
+   * compiled workflow is bound to the limits file's limits as this engine last read them (withLimits).
+   */
+  async load(runId: string, fresh = false, justStarted = false): Promise<Loaded | null> {
+    const loaded = await this.loadOwn(runId, fresh, justStarted);
+    if (!loaded || !this.o.limits) return loaded;
+    const compiled = withLimits(loaded.compiled, this.o.limits());
+    return compiled === loaded.compiled ? loaded : { ...loaded, compiled };
+  }
+
+  private async loadOwn(runId: string, fresh: boolean, justStarted: boolean): Promise<Loaded | null> {
     const cached = this.cache.get(runId);
     if (cached && !fresh) return cached;
     if (cached) {
@@ -93,7 +118,7 @@ export class RunHost {
       this.remember(runId, loaded);
       return loaded;
     }
-    const read = await loadRun(this.o.store, runId, this.o.snapshots);
+    const read = await loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots);
     if (!read) return null;
     const loaded: Loaded & typeof read = read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
     if (loaded.fromSnapshot !== null) this.o.stats.snapshotLoads++;
@@ -117,12 +142,12 @@ export class RunHost {
    * effects published, its notifications delivered, a settled child's parent
    * told. Null when the run does not exist.
    */
-  async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions = {}): Promise<Loaded | null> {
+  async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions): Promise<Loaded | null> {
     // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
     const fromLog = !this.cache.has(runId);
     const done = await commitWithRetry(runId, async (round) => {
       // A lost round means another engine appended: load afresh.
-      let st = await this.load(runId, round > 0 || opts.fresh === true);
+      let st = await this.load(runId, round > 0 || opts.fresh === true, round === 0 && opts.justStarted === true);
       if (!st) return null;
       let prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
       // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
@@ -131,25 +156,29 @@ export class RunHost {
         if (!st) return null;
         prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
       }
+      let stored: number | null = null;
       if (prepared.events.length > 0) {
         try {
           const r = await appendCommit(this.o.store, runId, st.seq, opts.commitKey ?? 'step', prepared.events);
+          stored = !r.duplicate && typeof r.position === 'number' ? r.position : null;
           if (this.o.snapshots && snapshotDue(st.seq, prepared.seq, this.o.snapshotEvery)) this.snapshot(st.compiled, prepared.snapshot, prepared.seq, r.position ?? null);
         } catch (err) {
           if (err instanceof AppendConflictError) this.o.stats.conflicts++;
           throw err;
         }
       }
-      return { st, prepared };
+      return { st, prepared, stored };
     });
     if (!done) return null;
-    const { st, prepared } = done;
+    const { st, prepared, stored } = done;
     let next = st;
     if (prepared.events.length > 0) {
       this.o.stats.commits++;
       // The commit's first event is the first input's (what a verdict names as the event that recorded it).
       opts.firstSeq?.(st.seq + 1);
       this.o.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
+      // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
+      if (stored !== null) this.o.stored?.(runId, prepared.events, stored);
       // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
       const freed = slotsFreed(st.compiled, st.snapshot, prepared.snapshot, prepared.events);
       if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${(err as Error).message}`));
@@ -161,8 +190,8 @@ export class RunHost {
     // After a redelivery the engine before us may have died between append and publish, and a stale
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
     const everything = opts.reconcile === true || prepared.stale.length > 0;
-    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled, everything ? (prepared.events.length > 0 ? prepared.effects : []) : null);
-    await this.o.after.notify(runId, st, prepared.events, everything || fromLog);
+    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled, everything ? (prepared.events.length > 0 ? prepared.effects : []) : null, opts.custody);
+    await this.o.after.notify(runId, st, prepared.events, everything || fromLog, opts.custody);
     // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
     if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.o.after.settled(runId, next);
     return next;

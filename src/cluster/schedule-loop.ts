@@ -41,7 +41,8 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
   const start = (s: ScheduledStart): Promise<{ duplicate: boolean }> => host.withRun(s.runId, async () => {
     const started = await host.startOnce(s.runId, s.definition, s.input, { schedule: s.schedule });
     if (started) o.stats.scheduled++;
-    await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true });
+    // A schedule's tick, under no message: its first attempts go to the queues.
+    await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true, custody: null });
     return { duplicate: !started };
   });
   const scheduler = new Scheduler({

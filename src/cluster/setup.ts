@@ -7,7 +7,7 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
-import { ENGINE_CONSUMERS, STREAMS, workerConsumerName, subjects, taskStream } from './subjects.js';
+import { DEFAULT_LEVEL, ENGINE_CONSUMERS, STREAMS, levelConsumerName, subjects, taskLevelSubjects, taskStream } from './subjects.js';
 import { createRetrying } from './create-retry.js';
 
 export interface ClusterSettings {
@@ -182,13 +182,27 @@ export async function ensureTaskStream(jsm: JetStreamManager, queue: string, s: 
   return stream.name;
 }
 
-/** The worker consumer w_<queue>_<handler> on its queue's stream, and the stream first; returns the consumer's name. */
-export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}): Promise<string> {
-  const name = workerConsumerName(queue, handler);
+/**
+ * The worker consumer of (queue, handler) on its queue's stream, and the stream first; returns the consumer's
+ * name. `priority` other than the default: its level's consumer (levelConsumerName), the stream being given
+ * the levels' subjects first (an update of an existing stream, once: engines of this version do it the first
+ * time a run with a priority queues an attempt there, so that clusters where nobody sets one keep theirs).
+ */
+export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}, priority: number = DEFAULT_LEVEL): Promise<string> {
+  const name = levelConsumerName(queue, handler, priority);
   const stream = await ensureTaskStream(jsm, queue, s);
+  if (priority !== DEFAULT_LEVEL) await createRetrying(() => ensureTaskLevels(jsm, stream, queue));
   await ensureConsumer(jsm, stream, name, {
-    filter: subjects.task(queue, handler), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
+    filter: subjects.taskAt(queue, handler, priority), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
     maxDeliver: serverMaxDeliver(s.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver),
   });
   return name;
+}
+
+/** Adds the levels' subjects (lf.q.<queue>.*.*) to the queue's stream when it lacks them; the rest of its config is left as it is. */
+async function ensureTaskLevels(jsm: JetStreamManager, stream: string, queue: string): Promise<void> {
+  const { config } = await jsm.streams.info(stream);
+  const levels = taskLevelSubjects(queue);
+  if (config.subjects.includes(levels)) return;
+  await jsm.streams.update(stream, { ...config, subjects: [...config.subjects, levels] });
 }

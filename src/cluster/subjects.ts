@@ -16,9 +16,15 @@
  *                                                        the worker, and the worker's word that it still runs it
  *   (no stream)  lf.offer.<queue>.<handler>             an attempt offered straight to an idle worker (queue group
  *                                                        w_<queue>); LF_TASKS_<queue> when none takes it (direct-dispatch.ts)
+ *   (no stream)  lf.asks.<queue>                         does a worker run this attempt without a claim yet? (every worker
+ *                                                        of the queue; claim-asks.ts)
  *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
  *                                                        created by the engines when they first hand out an
  *                                                        attempt on it (task-queues.ts)
+ *                lf.q.<queue>.<handler>.p<NN>            the same for runs of priority NN other than the default
+ *                                                        50: a level of its own, pulled highest first (worker-pull.ts)
+ *   (no stream)  lf.levels.<queue>.<handler>.p<NN>      engines' word to the queue's workers that level NN holds
+ *                                                        attempts (no body; only engines may publish it)
  *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
  *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
  *                                                        enforced by nats.conf permissions
@@ -45,6 +51,8 @@
  * stream for all queues it could only grant all of it: a consumer's name is
  * one token, and `LF_TASKS.*` is every queue's.
  */
+import { DEFAULT_PRIORITY } from '../definition/index.js';
+
 export const STREAMS = {
   inputs: { name: 'LF_INPUTS', subjects: ['lf.inputs.>'] },
   timers: { name: 'LF_TIMERS', subjects: ['lf.timers.>'] },
@@ -73,10 +81,30 @@ export function taskStream(queue: string): { name: string; subjects: string[] } 
   return { name: `${TASK_STREAM_PREFIX}${token(queue)}`, subjects: [`lf.q.${token(queue)}.*`] };
 }
 
-/** The queue and handler of a task subject (lf.q.<queue>.<handler>), or null. */
-export function taskSubjectParts(subject: string): { queue: string; handler: string } | null {
-  const m = /^lf\.q\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(subject);
-  return m ? { queue: m[1]!, handler: m[2]! } : null;
+/** The queue and handler of a task subject (lf.q.<queue>.<handler>, or a priority level's lf.q.<queue>.<handler>.p<NN>), or null. */
+export function taskSubjectParts(subject: string): { queue: string; handler: string; priority?: number } | null {
+  const m = /^lf\.q\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(?:\.p(\d\d))?$/.exec(subject);
+  if (!m) return null;
+  return { queue: m[1]!, handler: m[2]!, ...(m[3] !== undefined ? { priority: Number(m[3]) } : {}) };
+}
+
+/**
+ * The subjects of a queue's priority levels (lf.q.<queue>.<handler>.p<NN>): added to its stream
+ * LF_TASKS_<queue> by the first engine that queues an attempt of a run with a priority other than
+ * the default (setup.ts ensureTaskLevels), so that a cluster where nobody uses priority keeps its
+ * streams as they were.
+ */
+export function taskLevelSubjects(queue: string): string {
+  return `lf.q.${token(queue)}.*.*`;
+}
+
+/** The default priority, whose attempts stay on lf.q.<queue>.<handler>: a cluster where nobody sets one works as before levels. */
+export const DEFAULT_LEVEL = DEFAULT_PRIORITY;
+
+/** A priority as the two digits of its level's subject and consumer (0..99). */
+function level(priority: number): string {
+  if (!Number.isInteger(priority) || priority < 0 || priority > 99) throw new Error(`priority ${priority} is not a whole number from 0 to 99`);
+  return String(priority).padStart(2, '0');
 }
 
 /**
@@ -119,7 +147,19 @@ export const subjects = {
    * queues' offers only in that group, so that it sees no more attempts than it would pull.
    */
   offer: (queue: string, handler: string) => `lf.offer.${token(queue)}.${token(handler)}`,
+  /**
+   * Core NATS, every worker of `queue` (no queue group): a worker given a copy of an attempt that may have been
+   * offered asks whether another runs it without a claim yet (claim-asks.ts); nats.conf gives a worker user
+   * publish and subscribe on its queues' lf.asks.<queue>.
+   */
+  ask: (queue: string) => `lf.asks.${token(queue)}`,
   task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
+  /** An attempt of a run of `priority`: the default level is lf.q.<queue>.<handler> (as before levels), any other its own subject. */
+  taskAt: (queue: string, handler: string, priority: number) => `lf.q.${token(queue)}.${token(handler)}${priority === DEFAULT_LEVEL ? '' : `.p${level(priority)}`}`,
+  /** Core NATS, no body: an engine queued an attempt on that level (workers of the queue subscribe; only engines may publish). */
+  levelNotice: (queue: string, handler: string, priority: number) => `lf.levels.${token(queue)}.${token(handler)}.p${level(priority)}`,
+  /** What workers of `queue` running `handler` subscribe to for level notices. */
+  levelNotices: (queue: string, handler: string) => `lf.levels.${token(queue)}.${token(handler)}.*`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
@@ -149,6 +189,21 @@ export function offerGroup(queue: string): string {
 
 export function workerConsumerName(queue: string, handler: string): string {
   return `w_${token(queue)}_${token(handler)}`;
+}
+
+/**
+ * The consumer of a priority level (filtered on lf.q.<queue>.<handler>.p<NN>): the default level's is
+ * w_<queue>_<handler>; any other p<NN>_<queue>_<handler>, which no handler name can make (a worker
+ * consumer's name starts w_), so a handler called `x_p70` never meets level 70 of `x`.
+ */
+export function levelConsumerName(queue: string, handler: string, priority: number): string {
+  return priority === DEFAULT_LEVEL ? workerConsumerName(queue, handler) : `p${level(priority)}_${token(queue)}_${token(handler)}`;
+}
+
+/** The level a level notice's subject names (lf.levels.<queue>.<handler>.p<NN>), or null. */
+export function noticeLevel(subject: string): number | null {
+  const m = /\.p(\d\d)$/.exec(subject);
+  return m ? Number(m[1]) : null;
 }
 
 /** The queue a task's attempts go to when it names none (the runtime's, which computes each attempt's queue). */

@@ -3,7 +3,8 @@
  * workers view, the `ledgerflow_queue_backlog` metric). Each queue is its own
  * stream LF_TASKS_<queue> (subjects.ts), each (queue, handler) its worker
  * consumer w_<queue>_<handler> once an engine has handed out an attempt of it:
- * a row per consumer with its backlog (num_pending: not yet handed to a
+ * a row per consumer (a priority level's consumer p<NN>_<queue>_<handler> has
+ * its own row, with `priority`) with its backlog (num_pending: not yet handed to a
  * worker), attempts in flight (num_ack_pending) and pull requests waiting
  * (num_waiting: workers idle and connected). Attempts on a subject with no
  * consumer (made by hand, or by an older version that did not make them) are
@@ -16,6 +17,8 @@ import { LEGACY_TASKS, TASK_STREAM_PREFIX, taskSubjectParts } from './subjects.j
 export interface TaskQueueRow {
   queue: string;
   handler: string;
+  /** A priority level's row (lf.q.<queue>.<handler>.p<NN>, consumer p<NN>_…); absent for the default level. */
+  priority?: number;
   stream: string;
   /** null: attempts on a subject no consumer reads (yet). */
   consumer: string | null;

@@ -14,23 +14,38 @@
  * ($JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>) could confine the filter
  * but not the consumer's name, one subject token. With engines creating them,
  * nats.conf grants workers no create at all, an exact rule.
+ *
+ * Priority (docs/nats.md#priority-attempts-waiting-for-a-worker): an attempt
+ * of a run whose priority is not the default goes to its level's subject
+ * lf.q.<queue>.<handler>.p<NN> (its consumer p<NN>_<queue>_<handler>, made
+ * here first), and the queue's workers are told that level holds attempts
+ * (lf.levels.…) before the attempt is stored, so that a worker knows the
+ * level before it can find the attempt, and again once it is, so that an
+ * idle worker pulls it at once; they pull the highest level first
+ * (worker-pull.ts). The default level is today's subject and consumer.
  */
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
-import { subjects, workerConsumerName } from './subjects.js';
+import { DEFAULT_LEVEL, levelConsumerName, subjects } from './subjects.js';
 
 export class TaskQueues {
-  /** Each pair once per engine process (a failed create, or a failed publish, is tried again by the next attempt of the pair). */
+  /** Each pair (and level) once per engine process (a failed create, or a failed publish, is tried again by the next attempt of the pair). */
   private readonly made = new Map<string, Promise<string>>();
 
-  constructor(private readonly jsm: JetStreamManager, private readonly js: JetStreamClient, private readonly settings: ClusterSettings | undefined) {}
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly settings: ClusterSettings | undefined,
+    /** Core NATS publish (the level notices); without it, workers find levels by reading the stream every few seconds. */
+    private readonly notify?: (subject: string) => void,
+  ) {}
 
-  /** The queue's stream and the pair's consumer, once made (by this engine or another); resolves to the consumer's name. */
-  ensure(queue: string, handler: string): Promise<string> {
-    const name = workerConsumerName(queue, handler);
+  /** The queue's stream and the pair's consumer (of the level of `priority`), once made (by this engine or another); resolves to the consumer's name. */
+  ensure(queue: string, handler: string, priority: number = DEFAULT_LEVEL): Promise<string> {
+    const name = levelConsumerName(queue, handler, priority);
     let made = this.made.get(name);
     if (!made) {
-      made = ensureWorkerConsumer(this.jsm, queue, handler, this.settings);
+      made = ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority);
       this.made.set(name, made);
       made.catch(() => this.made.delete(name));
     }
@@ -38,16 +53,20 @@ export class TaskQueues {
   }
 
   /**
-   * Publishes an attempt on lf.q.<queue>.<handler> once its stream exists (a publish
-   * before would find no stream). A failed publish forgets the pair, so the next one
+   * Publishes an attempt on lf.q.<queue>.<handler> (or its priority level's subject) once its stream
+   * exists (a publish before would find no stream). A failed publish forgets the pair, so the next one
    * makes its stream again (deleted by an operator, say) rather than fail the same way.
    */
-  async dispatch(queue: string, handler: string, data: Uint8Array, msgID: string): Promise<void> {
-    await this.ensure(queue, handler);
+  async dispatch(queue: string, handler: string, data: Uint8Array, msgID: string, priority: number = DEFAULT_LEVEL): Promise<void> {
+    await this.ensure(queue, handler, priority);
     try {
-      await this.js.publish(subjects.task(queue, handler), data, { msgID });
+      const level = priority === DEFAULT_LEVEL ? null : subjects.levelNotice(queue, handler, priority);
+      // Before: a worker freeing a slot knows the level before it can find the attempt. After: an idle worker pulls it now.
+      if (level) this.notify?.(level);
+      await this.js.publish(subjects.taskAt(queue, handler, priority), data, { msgID });
+      if (level) this.notify?.(level);
     } catch (err) {
-      this.made.delete(workerConsumerName(queue, handler));
+      this.made.delete(levelConsumerName(queue, handler, priority));
       throw err;
     }
   }

@@ -19,6 +19,7 @@ import { encode, type TriggerVerdict } from './messages.js';
 import { parseInbound, rawOf } from './parse.js';
 import type { RunHost } from './run-host.js';
 import { subjects } from './subjects.js';
+import type { Custody } from './custody.js';
 
 export interface TriggerEventsOptions {
   js: JetStreamClient;
@@ -64,7 +65,8 @@ export class TriggerEvents {
         return { duplicate: false };
       }
       if (started) this.o.stats.triggered++;
-      await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true });
+      // Started by the gate loop, under no message: its first attempts go to the queues.
+      await host.process(s.runId, [], { commitKey: 'trigger', reconcile: true, custody: null });
       return { duplicate: !started };
     });
   }
@@ -87,7 +89,7 @@ export class TriggerEvents {
   }
 
   /** An event on lf.triggers.<type>: a run of each workflow it triggers, started once; the producer hears the verdict. */
-  async take(m: JsMsg): Promise<void> {
+  async take(m: JsMsg, custody: Custody): Promise<void> {
     const { host, inbox } = this.o;
     const parsed = parseInbound('trigger', rawOf(m));
     if (!parsed.ok) return inbox.dropMalformed('triggers', m, parsed);
@@ -128,7 +130,7 @@ export class TriggerEvents {
         if (started) this.o.stats.triggered++;
         runs.push(started ? { runId, workflowId: match.definition.id, started: true } : { runId, workflowId: match.definition.id, started: false, reason: 'already started by this event' });
         // Whoever wrote the start commit, its effects (first attempts, an approval deadline) are published here.
-        await host.process(runId, [], { commitKey: 'trigger', reconcile: true });
+        await host.process(runId, [], { commitKey: 'trigger', reconcile: true, custody });
       });
     }
     inbox.tell(verdictTo, { accepted: true, runs, ...(gated.length ? { gated } : {}) } satisfies TriggerVerdict);

@@ -12,7 +12,7 @@ import { NotificationBodySchema } from '../notify/index.js';
 import { AttemptRecord } from './attempts.js';
 import { GateWaitMessage } from './gate-waits.js';
 import { GateStateSchema } from '../executor/index.js';
-import { ApprovalMessage, ApprovalVerdict, ControlMessage, ControlVerdict, DeadLetterMessage, HeldMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, HeldMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -31,6 +31,10 @@ export const WIRE_SCHEMAS = {
   TaskAttempt: TaskMessage,
   /** A worker's answer to an offer on lf.offer.<queue>.<handler> */
   OfferAnswer,
+  /** lf.asks.<queue> (core NATS request to every worker of the queue): does a worker run this attempt without a claim yet? */
+  Ask: AskMessage,
+  /** The answer of the worker that runs it, once its claim is in LF_ATTEMPTS (no other worker answers) */
+  AskAnswer,
   /** lf.reports.<sender>.<queue>.<runId>.<engine>: a worker's word that it still runs an attempt offered to it */
   Held: HeldMessage,
   /** lf.timers.<runId> */

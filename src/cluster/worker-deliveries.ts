@@ -1,11 +1,13 @@
 /**
  * What a worker reads off a task delivery that may not parse, and what it says
- * while its queue's consumer is not there yet: pure helpers of worker.ts.
+ * while its queue's consumer is not there yet (and the wait for it): helpers of worker.ts.
  */
-import type { JsMsg } from 'nats';
+import type { JetStreamManager, JsMsg } from 'nats';
 import type { DeadLetterDetails } from './dead-letters.js';
 import type { TaskMessage } from './messages.js';
 import { parseInbound, rawOf } from './parse.js';
+import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+import { taskStream, workerConsumerName } from './subjects.js';
 
 /** The attempt a task message holds, if it parses. */
 export function attemptOf(m: JsMsg): TaskMessage | null {
@@ -28,4 +30,41 @@ export function consumerWaitReason(err: unknown, at: { sender: string; queue: st
   }
   if (/stream not found/i.test(message)) return `waiting for stream ${stream} of queue ${queue}: an engine creates it when it first hands out an attempt on queue ${queue}`;
   return `waiting for consumer ${name} of ${stream} (${message}): an engine creates it when it first hands out an attempt of ${handler} on queue ${queue}`;
+}
+
+/** What a worker says when the attempt ledger says a delivery is not its to run (it reports it lost instead). */
+export function lostLine(key: string, ledgerSaid: 'taken' | 'task.completed' | 'task.failed' | 'aborted', by: string | undefined, deliveryCount: number): string {
+  if (ledgerSaid === 'aborted') return `${key}: settled in the attempt ledger as no longer wanted (delivery ${deliveryCount}); not running it, and telling the engine, which restarts it if its run still wants it`;
+  if (ledgerSaid === 'taken') return `${key} was taken by ${by ?? 'another worker'}, which has not reported it (delivery ${deliveryCount}); reporting it lost, for the engine to run it again`;
+  return `${key}: delivered again (delivery ${deliveryCount}) after ${by ?? 'another worker'} reported ${ledgerSaid}; not running it, and telling the engine, which runs it again only if that outcome never reaches it`;
+}
+
+/**
+ * The consumer of `handler` on the worker's queue once it exists (null: stopped first). Made
+ * here when the worker's NATS user may create consumers; else (nats.conf's `worker`, which may
+ * not) an engine makes the queue's stream and the consumer when it first hands out an attempt of
+ * that handler on that queue. Until then the worker waits, saying what it waits for. `ackWait`:
+ * the consumer's ack wait as the server has it.
+ */
+export async function consumerOf(jsm: JetStreamManager, o: { queue: string; handler: string; sender: string; settings?: ClusterSettings; log(line: string): void; stopped(): boolean; ackWait(ms: number): void }): Promise<string | null> {
+  const { queue, handler, sender } = o;
+  const name = workerConsumerName(queue, handler);
+  const stream = taskStream(queue).name;
+  let waiting = '';
+  for (let tries = 0; !o.stopped(); tries++) {
+    try {
+      // Tried once: a user that may not create consumers would only be refused again.
+      if (tries === 0) await ensureWorkerConsumer(jsm, queue, handler, o.settings).catch(() => undefined);
+      const actual = (await jsm.consumers.info(stream, name)).config.ack_wait;
+      if (actual) o.ackWait(actual / 1_000_000);
+      if (waiting) o.log(`consumer ${name} of ${stream} is there: taking attempts of ${handler} from queue ${queue}`);
+      return name;
+    } catch (err) {
+      const why = consumerWaitReason(err, { sender, queue, stream, name, handler });
+      if (why !== waiting) o.log(why);
+      waiting = why;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  return null;
 }

@@ -32,7 +32,7 @@
  * This module pulls, claims and holds deliveries; running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
-import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from 'nats';
+import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -40,19 +40,22 @@ import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js
 import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../runtime/index.js';
 import { credentials, encode, type HeldMessage, type TaskMessage } from './messages.js';
 import { takeOffers, type OfferTaker } from './worker-offers.js';
+import { TaskPuller } from './worker-pull.js';
 import { parseInbound, rawOf } from './parse.js';
-import { aboutDelivery as about, attemptOf, consumerWaitReason } from './worker-deliveries.js';
+import { aboutDelivery as about, attemptOf, consumerOf, lostLine } from './worker-deliveries.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
-import { DEFAULT_TASK_ACK_WAIT_MS, ensureWorkerConsumer, PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
+import { DEFAULT_TASK_ACK_WAIT_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type AttemptRecord, type Claim } from './attempts.js';
 import { whileClaimLives } from './claim-watch.js';
+import { ClaimAsks } from './claim-asks.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
-import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, taskStream, workerConsumerName } from './subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, taskStream } from './subjects.js';
 import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { shareRequestCancelError } from './request-cancel.js';
+import { coalesceSocketWrites } from './write-coalesce.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -92,6 +95,7 @@ export interface Worker {
 
 export function createWorker(opts: WorkerOptions): Worker {
   shareRequestCancelError();
+  coalesceSocketWrites();
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
   /** Heartbeat every third of the ack wait: the shortest of the consumers' own (read from the server: a consumer made earlier may have another) and ours. */
@@ -112,6 +116,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   /** Deliveries taken and not finished: stop() lets them finish, then hands back the rest. */
   const inHand = new InHand();
   let reporter: OutcomeReporter;
+  /** Offered attempts' claims, written when needed (claim-asks.ts). */
+  let asks: ClaimAsks;
   /** The NATS user this worker publishes as: outcomes on lf.inputs.<sender>.…, dead letters on lf.dlq.tasks.<sender>. */
   let sender: string;
 
@@ -130,6 +136,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   /** Attempts of each handler running here (pulled or offered): an offer is taken only below the concurrency. */
   const busy = new Map<string, number>();
   const concurrency = opts.concurrency ?? 4;
+  /** Each handler's pulls from the queue's stream, woken when a slot frees. */
+  const pullers = new Map<string, TaskPuller>();
 
   /** Runs an attempt, pulled (`m`, its delivery) or offered (`m` null: `task.reportTo` names the engine). */
   async function runTask(task: TaskMessage, m: JsMsg | null, deliveryCount: number): Promise<void> {
@@ -138,6 +146,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       await runClaimed(task, m, deliveryCount);
     } finally {
       busy.set(task.handler, (busy.get(task.handler) ?? 1) - 1);
+      pullers.get(task.handler)?.wake();
     }
   }
 
@@ -168,10 +177,19 @@ export function createWorker(opts: WorkerOptions): Worker {
     const beatMs = Math.max(500, ackWaitMs / 3);
     const record: AttemptRecord = { worker: workerName, startedAt: now(), every: Math.round(beatMs), ...(m ? { seq: m.seq } : {}) };
     let claim: Claim;
+    // Offered: claimed only once it outlives its first beat, or another worker asks (claim-asks.ts).
+    const deferred = task.reportTo && asks.enabled ? asks.defer(key, ledgerKey, record) : null;
     try {
-      claim = await ledger.claim(ledgerKey, record);
+      if (deferred) claim = { taken: true };
+      else if (task.redispatch && asks.enabled) {
+        // A copy of an attempt that may have been offered: a worker may run it unclaimed; ask before claiming.
+        const found = await asks.find(ledgerKey, { everyMs: beatMs, hold: () => { for (const d of msgs) d.working(); }, stopped: () => stopped || inHand.handedBack });
+        if (found === 'stopped') { for (const d of msgs) d.nak(); held.delete(key); return; }
+        claim = found ? { taken: false, by: found.by, revision: found.revision } : { taken: false, by: null, revision: 0 };
+        if (!found) log(`${key}: a copy put on the queue again (delivery ${deliveryCount}), unclaimed, and no worker answered that it runs it; reporting it lost, for the engine to restart it`);
+      } else claim = await ledger.claim(ledgerKey, record);
       // Another worker's claim, rewritten lately: it still runs the attempt; this delivery waits for it (claim-watch.ts).
-      if (!claim.taken && !claim.by?.finished && claim.by?.worker !== workerName) {
+      if (!claim.taken && claim.by && !claim.by.finished && claim.by.worker !== workerName) {
         const after = await whileClaimLives({ key, claim, msgs, delivery: m, deliveryCount, read: () => ledger.read(ledgerKey), holdEveryMs: ackWaitMs / 3, stopped: () => stopped || inHand.handedBack, log });
         if (after === 'stopped') {
           // This worker stops: the deliveries go back (another worker judges the claim), nothing is reported.
@@ -190,16 +208,14 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (!claim.taken && (claim.by?.finished || claim.by?.worker !== workerName)) {
       held.delete(key);
       // Not run here, and not dropped on the ledger's word either (any worker may write it): the engine's log decides.
+      // No entry at all after asking (a copy that may have been offered): the ledger said nothing.
+      const unanswered = !claim.by && task.redispatch === true && asks.enabled;
       const ledgerSaid = claim.by?.finished ?? 'taken';
       stats.lost++;
-      log(ledgerSaid === 'aborted'
-        ? `${key}: settled in the attempt ledger as no longer wanted (delivery ${deliveryCount}); not running it, and telling the engine, which restarts it if its run still wants it`
-        : ledgerSaid === 'taken'
-          ? `${key} was taken by ${claim.by?.worker ?? 'another worker'}, which has not reported it (delivery ${deliveryCount}); reporting it lost, for the engine to run it again`
-          : `${key}: delivered again (delivery ${deliveryCount}) after ${claim.by?.worker ?? 'another worker'} reported ${ledgerSaid}; not running it, and telling the engine, which runs it again only if that outcome never reaches it`);
+      if (!unanswered) log(lostLine(key, ledgerSaid, claim.by?.worker, deliveryCount));
       await reporter.report(msgs, task, {
         ...base, time: now(), type: 'task.lost',
-        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}), ledger: ledgerSaid },
+        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart, ...(claim.by?.worker ? { lost: claim.by.worker.slice(0, 200) } : {}), ...(unanswered ? {} : { ledger: ledgerSaid }) },
       });
       return;
     }
@@ -214,10 +230,14 @@ export function createWorker(opts: WorkerOptions): Worker {
       // A connection closed under it (the worker stopping, or lost): its engine stops hearing, and queues the attempt;
       // the claim, no longer rewritten, goes stale, and the worker that gets the attempt next reports it lost.
       try {
-        ledger.refresh(ledgerKey, record);
+        // An offered attempt outliving its first beat is claimed now (claim-asks.ts); rewritten from then on.
+        if (deferred && !deferred.claimed) deferred.claimNow().catch(() => { /* tried again at the next beat or ask */ });
+        else if (!deferred || deferred.claimed) ledger.refresh(ledgerKey, record);
         if (heldWord) nc.publish(heldOn, heldWord);
       } catch { /* see above */ }
     }, beatMs);
+    // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
+    const claimedHere = () => !deferred || deferred.claimed;
     try {
       const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
       if (outcome === null) {
@@ -225,17 +245,19 @@ export function createWorker(opts: WorkerOptions): Worker {
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
         stats.failed++;
         for (const delivery of msgs) delivery.ack();
-        ledger.finish(ledgerKey, record, 'task.failed');
+        if (claimedHere()) ledger.finish(ledgerKey, record, 'task.failed');
         return;
       }
       if (outcome.type === 'task.completed') stats.completed++;
       else stats.failed++;
       reporter.remember(key, outcome);
       // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
-      // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does.
-      if ((await reporter.report(msgs, task, outcome)) === 'published') ledger.finish(ledgerKey, record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
+      // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does,
+      // and a deferred claim written meanwhile (a worker holding a copy waits on it: the mark ends its wait).
+      if ((await reporter.report(msgs, task, outcome)) === 'published' || deferred?.claimed) ledger.finish(ledgerKey, record, outcome.type === 'task.completed' ? 'task.completed' : 'task.failed');
     } finally {
       held.delete(key);
+      deferred?.done();
       clearInterval(heartbeat);
     }
   }
@@ -251,34 +273,6 @@ export function createWorker(opts: WorkerOptions): Worker {
   }
 
   const maxDeliver = opts.settings?.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver;
-
-  /**
-   * The consumer of `handler` on this worker's queue once it exists (null: stopped first). Made
-   * here when this worker's NATS user may create consumers; else (nats.conf's `worker`, which may
-   * not) an engine makes the queue's stream and the consumer when it first hands out an attempt of
-   * that handler on that queue. Until then the worker waits, saying what it waits for.
-   */
-  async function consumerOf(jsm: JetStreamManager, handler: string): Promise<string | null> {
-    const name = workerConsumerName(queue, handler);
-    const stream = taskStream(queue).name;
-    let waiting = '';
-    for (let tries = 0; !stopped; tries++) {
-      try {
-        // Tried once: a user that may not create consumers would only be refused again.
-        if (tries === 0) await ensureWorkerConsumer(jsm, queue, handler, opts.settings).catch(() => undefined);
-        const actual = (await jsm.consumers.info(stream, name)).config.ack_wait;
-        if (actual) ackWaitMs = Math.min(ackWaitMs, actual / 1_000_000);
-        if (waiting) log(`consumer ${name} of ${stream} is there: taking attempts of ${handler} from queue ${queue}`);
-        return name;
-      } catch (err) {
-        const why = consumerWaitReason(err, { sender, queue, stream, name, handler });
-        if (why !== waiting) log(why);
-        waiting = why;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    return null;
-  }
 
   /**
    * Gives up on a delivery: the attempt is reported failed (LF_ATTEMPT_UNDELIVERABLE, retryable,
@@ -341,6 +335,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else nc = opts.nats;
       js = nc.jetstream();
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
+      asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
       reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
       const offers: OfferTaker = {
         nc, queue, sender, log,
@@ -352,26 +347,25 @@ export function createWorker(opts: WorkerOptions): Worker {
       };
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
+      // Asks are answered and made whether or not this worker takes offers: it may be given a copy of an offered attempt.
+      await asks.start();
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
       for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
         if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
         loops.push((async () => {
-          const durable = await consumerOf(jsm, handler);
-          while (!stopped && durable) {
-            try {
-              // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them
-              // apart from started ones), so it pulls no more than it runs at once.
-              const messages = await (await js.consumers.get(taskStream(queue).name, durable)).consume({ max_messages: opts.concurrency ?? 4, expires: PULL_EXPIRES_MS });
-              stops.push(() => messages.stop());
-              // bounded() heartbeats and settles every delivery itself; a stop waits for it.
-              for await (const m of messages) if (inHand.accept(m)) void inHand.track([m], bounded(m));
-            } catch (err) {
-              if (stopped) break;
-              log(`worker consumer ${durable}: ${(err as Error).message}; reconnecting`);
-              await new Promise((r) => setTimeout(r, 500));
-            }
-          }
+          const durable = await consumerOf(jsm, { queue, handler, sender, settings: opts.settings, log, stopped: () => stopped, ackWait: (ms) => { ackWaitMs = Math.min(ackWaitMs, ms); } });
+          if (stopped || !durable) return;
+          // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them apart from
+          // started ones), so it pulls no more than it has free slots for; the highest priority level first (worker-pull.ts).
+          const puller = new TaskPuller({
+            nc, js, jsm, queue, handler, durable, concurrency, log, busy: () => busy.get(handler) ?? 0, stopped: () => stopped,
+            // bounded() heartbeats and settles every delivery itself; a stop waits for it.
+            take: (m) => { if (inHand.accept(m)) void inHand.track([m], bounded(m)); },
+          });
+          pullers.set(handler, puller);
+          stops.push(() => puller.stop());
+          await puller.run();
         })());
       }
     },
@@ -385,6 +379,8 @@ export function createWorker(opts: WorkerOptions): Worker {
         log(`stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`);
       }
       await Promise.allSettled(loops);
+      // Asks are answered until the attempts running here are done (a worker holding a copy waits on them).
+      asks?.stop();
       if (owned) await nc.drain().catch(() => undefined);
     },
   };

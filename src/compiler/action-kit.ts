@@ -10,7 +10,8 @@ import type { RunContext, TaskState, TimerState } from './context.js';
 import { taskLookup, type ImplementationArgs as Args, type ImplementationEvent } from './implementation-args.js';
 import { instanceKey } from './instances.js';
 import { iso, isoMs } from './iso-cache.js';
-import { withTaskState } from './task-table.js';
+import { dictionaryRecord } from './dictionary-record.js';
+import { withTaskState, type TableMaker } from './task-table.js';
 
 /**
  * The time of the event being folded. Internal events (a parallel state's
@@ -56,7 +57,8 @@ export interface ActionKit {
 }
 
 export function actionKit(def: Definition): ActionKit {
-  const asTable = def.tasks.length > TABLE_FROM_TASKS;
+  // One maker per definition: its runs' records have the same keys, so the table's shape is worked out once.
+  const maker: TableMaker | null = def.tasks.length > TABLE_FROM_TASKS ? { shape: null } : null;
   const loops = loopOwners(def);
   const putTask = (ctx: RunContext, id: string, state: TaskState): Record<string, TaskState> => {
     const loop = loops.get(id);
@@ -64,9 +66,14 @@ export function actionKit(def: Definition): ActionKit {
       const iteration = ctx.tasks[loop]!.iteration;
       if (iteration !== undefined) state = { ...state, iteration };
     }
-    return withTaskState(ctx.tasks, id, state, asTable);
+    return withTaskState(ctx.tasks, id, state, maker);
   };
-  const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => putTask(ctx, id, { ...ctx.tasks[id]!, ...patch });
+  const withTask = (ctx: RunContext, id: string, patch: Partial<TaskState>): Record<string, TaskState> => {
+    // `{ ...state, ...patch }`: the patch's keys stored into the state's clone (a second spread in a literal is copied by the runtime).
+    const state = { ...ctx.tasks[id]! };
+    for (const k in patch) (state as Record<string, unknown>)[k] = (patch as Record<string, unknown>)[k];
+    return putTask(ctx, id, state);
+  };
   const iterationOf = (ctx: RunContext, id: string): { iteration?: number } => {
     const loop = loops.get(id);
     const iteration = ctx.tasks[id]!.iteration ?? (loop === undefined ? undefined : ctx.tasks[loop]!.iteration);
@@ -75,23 +82,8 @@ export function actionKit(def: Definition): ActionKit {
   return { def, task: taskLookup(def), loops, putTask, withTask, iterationOf };
 }
 
-/**
- * A plain object in V8's dictionary mode, for the timers record. Timer ids
- * are unique to their attempt (`flaky/backoff/412`): a fast-mode object with
- * such a key needs a hidden class of its own, found or made by a search of a
- * transition tree that every id ever seen has grown (in a retried task's
- * fold, `{ ...timers, [id]: timer }` was 12% of the time). A dictionary-mode
- * object stores keys in a hash table instead; deleting a property that is not
- * the last one added is what switches an object to it. Keys keep their
- * insertion order, the prototype is Object.prototype: it reads, iterates and
- * serializes as any other plain object.
- */
-function timerRecord(): Record<string, TimerState> {
-  const o: Record<string, unknown> = { a: 0, b: 0 };
-  delete o.a;
-  delete o.b;
-  return o as Record<string, TimerState>;
-}
+/** The timers record: keyed by ids unique to their attempt, so in dictionary mode (dictionary-record.ts). */
+const timerRecord = (): Record<string, TimerState> => dictionaryRecord<TimerState>();
 
 /** The timers without those `keep` refuses; the very same object when it refuses none (a context is never changed in place). */
 function timersWhere(ctx: RunContext, keep: (t: TimerState) => boolean): Record<string, TimerState> {
@@ -103,7 +95,8 @@ function timersWhere(ctx: RunContext, keep: (t: TimerState) => boolean): Record<
     if (!keep(t)) { dropped = true; continue; }
     (out ??= timerRecord())[k] = t;
   }
-  return dropped ? (out ?? timerRecord()) : timers;
+  // None left: an empty literal, cheaper to make than an empty dictionary (a timer is only ever added to a copy).
+  return dropped ? (out ?? {}) : timers;
 }
 
 /** The timers without those of one MAP item. */
@@ -118,7 +111,12 @@ export function withTimer(timers: Record<string, TimerState>, timer: Omit<TimerS
   const id = `${instanceKey(timer)}/${timer.kind}/${timer.attempt}`;
   const out = timerRecord();
   for (const k in timers) out[k] = timers[k]!;
-  out[id] = { id, ...timer };
+  // `{ id, ...timer }`, key by key in the order every caller passes them: a literal with a key before a spread is
+  // built property by property by the runtime, the slowest part of arming a timer.
+  const armed: TimerState = { id, task: timer.task, kind: timer.kind, attempt: timer.attempt, dueAt: timer.dueAt };
+  if (timer.iteration !== undefined) armed.iteration = timer.iteration;
+  if (timer.item !== undefined) armed.item = timer.item;
+  out[id] = armed;
   return out;
 }
 export const plusMs = (time: string, ms: number) => iso(isoMs(time) + ms);

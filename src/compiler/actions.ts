@@ -13,18 +13,26 @@
  */
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { TaskError } from '../events/index.js';
+import type { TaskState } from './context.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { retryDelayMs } from './backoff.js';
 import { childRunId } from './children.js';
 import { decide } from './decision.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { scopeOf } from './scope.js';
+import { dictionaryOf } from './dictionary-record.js';
 import { actionKit, definedOnly, nowOf, plusMs, stamped, withTimer, withoutTimers } from './action-kit.js';
 import { nowMs, timersMovedOn } from './queued-hold.js';
 import { loopActions } from './loop-actions.js';
 import { mapActions } from './map-actions.js';
 import { finishAction } from './run-end.js';
 import { waitActions } from './wait-actions.js';
+
+/** The state without its `restarts` count. */
+function withoutRestarts(t: TaskState): TaskState {
+  const { restarts: _previous, ...rest } = t;
+  return rest;
+}
 
 export function actionsFor(def: Definition) {
   const kit = actionKit(def);
@@ -37,15 +45,20 @@ export function actionsFor(def: Definition) {
     taskStarted: stamped(({ context, event }: Args, p: P) => {
       const now = nowOf(context, event);
       const attempt = event.attempt!;
-      const timeoutMs = task(p.task).timeoutMs;
+      const t = task(p.task);
+      const timeoutMs = t.timeoutMs;
       // A new attempt has not been restarted: the count belongs to the attempt before.
-      const { restarts: _previous, ...before } = state(context, p.task);
+      const before = state(context, p.task);
+      // `{ ...before (without restarts), status, attempts, startedAt, (child) }`, stored key by key into a clone: the
+      // same object, where a rest pattern and a spread of a conditional literal were copied by the runtime.
+      const next: TaskState = Object.hasOwn(before, 'restarts') ? withoutRestarts(before) : { ...before };
+      next.status = p.status!;
+      next.attempts = attempt;
+      next.startedAt = before.startedAt ?? now;
+      // A reused SUB_WORKFLOW (retry from failed) starts no child run: its output is the retried run's.
+      if (t.type === 'SUB_WORKFLOW' && event.reused === undefined) next.child = childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt);
       return {
-        tasks: putTask(context, p.task, {
-          ...before, status: p.status!, attempts: attempt, startedAt: before.startedAt ?? now,
-          // A reused SUB_WORKFLOW (retry from failed) starts no child run: its output is the retried run's.
-          ...(task(p.task).type === 'SUB_WORKFLOW' && event.reused === undefined ? { child: childRunId(context.runId, { task: p.task, ...iterationOf(context, p.task) }, attempt) } : {}),
-        }),
+        tasks: putTask(context, p.task, next),
         timers: timeoutMs === undefined ? context.timers
           : withTimer(context.timers, { task: p.task, kind: 'timeout', attempt, dueAt: plusMs(now, timeoutMs), ...iterationOf(context, p.task) }),
       };
@@ -113,7 +126,7 @@ export function actionsFor(def: Definition) {
       const t = task(p.task);
       const now = nowOf(context, event);
       const output = t.type === 'JOIN'
-        ? Object.fromEntries(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null]))
+        ? dictionaryOf(t.joinOn.map((j) => [j, context.tasks[j]?.output ?? null] as const))
         : {};
       return { tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output }) };
     }),

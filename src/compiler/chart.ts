@@ -25,8 +25,13 @@ export class UnsupportedStatechartError extends LedgerflowError {
  * reads has changed (interpreter.ts, Config).
  */
 export interface BoundGuard { readonly check: GuardImplementation; readonly params: unknown; readonly reads: readonly string[] | null }
-/** `writes`: the context tasks the action may change; null when it does not say (then it may change any). */
-export interface BoundAction { readonly run: ActionImplementation; readonly params: unknown; readonly writes: readonly string[] | null }
+/**
+ * `writes`: the context tasks the action may change; null when it does not say (then it may change any).
+ * `watching`: for an action of a region's transition that says, the regions whose eventless guards read
+ * what it writes (each written task's, in order); set once by the interpreter's indexes (eventless-index.ts),
+ * so that a step finds them on the action it ran rather than by a lookup per task in a map of every task.
+ */
+export interface BoundAction { readonly run: ActionImplementation; readonly params: unknown; readonly writes: readonly string[] | null; watching: readonly Region[] | null }
 
 interface Transition<Target> {
   /** null: always enabled. */
@@ -51,6 +56,13 @@ export interface Region {
 export interface RegionState {
   readonly key: string;
   readonly region: Region;
+  /**
+   * `"<region key>":"<state key>"`: this state's entry in the JSON of a state
+   * value, written once here because the state hash writes the entry of the
+   * state a region moved to at every event (runtime/state-hash.ts), where
+   * quoting both keys again took two lookups in a table of every name.
+   */
+  readonly json: string;
   readonly final: boolean;
   readonly on: ReadonlyMap<string, readonly RegionTransition[]>;
   /** Eventless transitions; null when the state has none (its region's parallel parent's apply). */
@@ -68,6 +80,13 @@ export interface Chart {
   readonly parallelKey: string;
   /** In document order. */
   readonly regions: readonly Region[];
+  /**
+   * `{ <region key>: <its initial state's key> }` in document order: what a
+   * short run's state value is copied from (fold-snapshot.ts valueOf), so that
+   * building it stores into an object of the right shape instead of adding
+   * every key to an empty one.
+   */
+  readonly regionsTemplate: Readonly<Record<string, string>>;
   /** Event type → the regions, in document order, with a state that has transitions for it. */
   readonly listeners: ReadonlyMap<string, readonly Region[]>;
   /** The parallel state's own `on`, with `onDone` under the type of its done event. */
@@ -134,7 +153,7 @@ class ChartReader {
       // XState would silently skip an action it cannot find; the fold refuses it instead.
       if (!run) throw new UnsupportedStatechartError(at, `action "${type}" has no implementation`);
       const writes = this.impl.actionWrites && Object.hasOwn(this.impl.actionWrites, type) ? this.impl.actionWrites[type]!(params as never) : null;
-      return { run, params, writes };
+      return { run, params, writes, watching: null };
     });
   }
 
@@ -169,7 +188,7 @@ class ChartReader {
   }
 }
 
-interface MutableState { key: string; region: Region; final: boolean; on: Map<string, RegionTransition[]>; always: RegionTransition[] | null }
+interface MutableState { key: string; region: Region; json: string; final: boolean; on: Map<string, RegionTransition[]>; always: RegionTransition[] | null }
 
 /** A region, and the event types any of its states has transitions for. */
 function readRegion(reader: ChartReader, key: string, index: number, v: unknown, path: string, machineId: string, parallelKey: string): { region: Region; eventTypes: Set<string> } {
@@ -183,7 +202,7 @@ function readRegion(reader: ChartReader, key: string, index: number, v: unknown,
   const states = new Map<string, MutableState>();
   for (const k of keys) {
     const s = objectAt(statesConfig[k], `${path}.states.${k}`);
-    states.set(k, { key: k, region: region as Region, final: s.type === 'final', on: new Map(), always: null });
+    states.set(k, { key: k, region: region as Region, json: `${JSON.stringify(key)}:${JSON.stringify(k)}`, final: s.type === 'final', on: new Map(), always: null });
   }
   for (const [k, state] of states) {
     const at = `${path}.states.${k}`;
@@ -285,8 +304,10 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
   for (const { region, eventTypes } of read) {
     for (const type of eventTypes) listeners.set(type, [...(listeners.get(type) ?? []), region]);
   }
+  const regionsTemplate: Record<string, string> = {};
+  for (const r of regions) regionsTemplate[r.key] = r.initial.key;
   return {
-    parallelKey, regions, listeners, exitOn, targetlessOn,
+    parallelKey, regions, regionsTemplate, listeners, exitOn, targetlessOn,
     exitAlways: reader.transitions(parallel.always, `${path}.always`, finalTarget),
     doneEvent: done,
   };

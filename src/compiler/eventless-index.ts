@@ -4,7 +4,7 @@
  * Apart from interpreter.ts because it is a pure function of the chart, built
  * once, while the interpreter is about stepping snapshots.
  */
-import type { Chart, Region } from './chart.js';
+import type { BoundAction, Chart, Region } from './chart.js';
 import { statesOf } from './region-states.js';
 
 /** What the interpreter works out once per chart to select eventless transitions incrementally. */
@@ -31,5 +31,16 @@ export function indexesOf(chart: Chart): Indexes {
     if (unknown) scanned.push(region);
     else for (const id of reads) watchers.set(id, [...(watchers.get(id) ?? []), region]);
   }
+  for (const region of chart.regions) {
+    for (const state of statesOf(region).values()) {
+      for (const ts of state.on.values()) for (const t of ts) markWatching(t.actions, watchers);
+      for (const t of state.always ?? []) markWatching(t.actions, watchers);
+    }
+  }
   return { watchers, scanned };
+}
+
+/** Each action's `watching` (chart.ts BoundAction): the watchers of each task it writes, in order. */
+function markWatching(actions: readonly BoundAction[], watchers: ReadonlyMap<string, readonly Region[]>): void {
+  for (const a of actions) if (a.writes !== null) a.watching = a.writes.flatMap((id) => watchers.get(id) ?? []);
 }

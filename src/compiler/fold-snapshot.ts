@@ -7,7 +7,7 @@
  */
 import type { Chart, Region, RegionState } from './chart.js';
 import type { RunContext } from './context.js';
-import { lazyRegions, regionRecord } from './lazy-value.js';
+import { lazyRegions } from './lazy-value.js';
 import { PersistentVector } from './persistent-vector.js';
 
 /** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
@@ -67,7 +67,10 @@ export class Config implements Configuration {
 }
 
 export function valueOf(chart: Chart, states: PersistentVector<RegionState>): StateValue {
-  return { [chart.parallelKey]: regionRecord(states) };
+  // The same keys in the same order as regionRecord(states), stored into a clone of the chart's template.
+  const regions: Record<string, string> = { ...chart.regionsTemplate };
+  for (const chunk of states.chunks) for (const s of chunk) regions[s.region.key] = s.key;
+  return { [chart.parallelKey]: regions };
 }
 
 /**
@@ -94,7 +97,7 @@ export function active(chart: Chart, context: RunContext, configuration: Config)
  * it: what lets the state hash (runtime/fold.ts) reuse the text of what did
  * not change. null for a snapshot that is not active.
  */
-export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly { readonly key: string; readonly region: { readonly key: string } }[])[] } | null {
+export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly { readonly key: string; readonly region: { readonly key: string }; readonly json: string }[])[] } | null {
   const config = snapshot._configuration;
   if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
   return { parallelKey: config.parallelKey, chunks: config.states.chunks };

@@ -1,6 +1,6 @@
 /** Definition → XState v5 statechart (JSON config + implementations), and the interpreter the fold runs it with. */
 import type { AnyStateMachine } from 'xstate';
-import type { Definition } from '../definition/index.js';
+import type { Definition, GlobalLimits } from '../definition/index.js';
 import { readChart } from './chart.js';
 import { implementationsFor } from './implementations.js';
 import { Interpreter } from './interpreter.js';
@@ -19,7 +19,8 @@ export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError } from './chart.js';
 export { valueChunks, type FoldSnapshot, type StateValue } from './fold-snapshot.js';
 export { SnapshotMismatchError, type PersistedFold } from './persisted-fold.js';
-export { TaskTable, tableOf, countWithStatus, underWayWithStatus } from './task-table.js';
+export { TaskTable, tableOf, taskEntries, countWithStatus, underWayWithStatus } from './task-table.js';
+export { CHUNK as VECTOR_CHUNK } from './persistent-vector.js';
 export { Interpreter, type FoldLogic } from './interpreter.js';
 export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';
 export { RUN_TIMER_TASK, RUN_TIMEOUT_TIMER_ID, RUN_TIMEOUT_CODE, runDeadline, durationText, isRunTimer } from './run-timeout.js';
@@ -33,6 +34,12 @@ export interface CompiledWorkflow {
   readonly machine: AnyStateMachine;
   /** The config run by the fold's own interpreter: what a run's state is folded with. */
   readonly interpreter: Interpreter;
+  /**
+   * The limits file's limits (per queue and handler), when an executor bound
+   * them (runtime withLimits): which tasks wait for a gate. Not part of the
+   * definition: the fold never reads it, only the step's choice of what starts.
+   */
+  readonly limits?: GlobalLimits;
 }
 
 export function compile(definition: Definition): CompiledWorkflow {

@@ -61,9 +61,15 @@ const passes = (guard: BoundGuard | null, args: { context: RunContext; event: Im
 function runActions(actions: readonly BoundAction[], context: RunContext, event: ImplementationEvent): RunContext {
   let ctx = context;
   // As XState's assign: a new context object with the returned keys merged in, never a mutated one.
-  // Spread rather than Object.assign({}, ...): the same object (actions return only context keys),
-  // built by V8's object-clone fast path in a quarter of the time.
-  for (const a of actions) ctx = { ...ctx, ...a.run({ context: ctx, event }, a.params as never) };
+  // The context cloned by a spread (V8's object-clone fast path, a quarter of Object.assign's time), then the
+  // returned keys stored one by one: the same object as `{ ...ctx, ...patch }` (a new key goes last in both), where a
+  // second spread in the literal was copied by the runtime, key by key, at several times the cost.
+  for (const a of actions) {
+    const patch = a.run({ context: ctx, event }, a.params as never);
+    const next = { ...ctx };
+    for (const k in patch) (next as Record<string, unknown>)[k] = (patch as Record<string, unknown>)[k];
+    ctx = next;
+  }
   return ctx;
 }
 
@@ -79,15 +85,68 @@ function union(a: readonly Region[], b: readonly Region[]): readonly Region[] {
   return [...new Set([...a, ...b])];
 }
 
+const NONE: readonly Region[] = [];
+
+/**
+ * The regions in the order their states were entered (ascending stamps, each
+ * region's own). An insertion sort: there are a few at a time, and sort()
+ * with a comparator cost more to set up than to run (6% of a fold).
+ */
+function inEntryOrder(regions: readonly Region[], stamps: PersistentVector<number>): readonly Region[] {
+  const n = regions.length;
+  if (n < 2) return regions;
+  const out = new Array<Region>(n);
+  const keys = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const r = regions[i]!;
+    const key = stamps.get(r.index);
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) { out[j + 1] = out[j]!; keys[j + 1] = keys[j]!; }
+    out[j + 1] = r;
+    keys[j + 1] = key;
+  }
+  return out;
+}
+
+/**
+ * `regions` without repeats, the first of each kept. Most lists are a region
+ * or three (a move and the regions watching its task): compared pairwise,
+ * without a Set; a long one (an action that writes every task, a task many
+ * depend on) through a Set.
+ */
+function distinct(regions: Region[]): readonly Region[] {
+  if (regions.length > 16) return [...new Set(regions)];
+  let n = 0;
+  for (let i = 0; i < regions.length; i++) {
+    const r = regions[i]!;
+    let seen = false;
+    for (let k = 0; k < n && !seen; k++) seen = regions[k] === r;
+    if (!seen) regions[n++] = r;
+  }
+  // Setting an array's length is a call into the runtime: only when a repeat was dropped.
+  if (n !== regions.length) regions.length = n;
+  return regions;
+}
+
 export class Interpreter implements FoldLogic<FoldSnapshot> {
   private readonly startStates: PersistentVector<RegionState>;
   private readonly startStamps: PersistentVector<number>;
   private readonly indexes: Indexes;
+  /** prefix → task → `prefix + task` and the regions listening for it, for the types the chart has transitions for (typeName). */
+  private readonly typeNames = new Map<string, Map<string, Named>>();
+  /** The type typeName named last: the next select is most likely for it, and finds its regions without a lookup. */
+  private lastNamed: Named | null = null;
+  /** Each region's done event with the regions listening for it, and the parallel state's: raised events find their listeners without a lookup. */
+  private readonly regionDone: readonly Raised[];
+  private readonly allDone: Raised;
 
   constructor(private readonly chart: Chart, private readonly initialContext: (input: MachineInput) => RunContext) {
     this.startStates = PersistentVector.from(chart.regions.map((r) => r.initial));
     this.startStamps = PersistentVector.from(chart.regions.map((r) => r.index));
     this.indexes = indexesOf(chart);
+    const raised = (event: ImplementationEvent): Raised => ({ event, listeners: chart.listeners.get(event.type) ?? NONE });
+    this.regionDone = chart.regions.map((r) => raised(r.doneEvent));
+    this.allDone = raised(chart.doneEvent);
   }
 
   /** Every region in its initial state, entered in document order, every one dirty. */
@@ -113,13 +172,36 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     }
   }
 
+  /**
+   * `prefix + task`, made once per type the chart listens for: the same
+   * string object each time, hashed once, where a new concatenation per event
+   * was flattened and hashed again by each lookup by type (runtime/fold.ts
+   * toMachineEvent). Types no region listens for are not kept (the record
+   * stays as large as the chart).
+   */
+  typeName(prefix: string, task: string): string {
+    let byTask = this.typeNames.get(prefix);
+    let named = byTask?.get(task);
+    if (named === undefined) {
+      const name = prefix + task;
+      const listeners = this.chart.listeners.get(name);
+      if (listeners === undefined) return name;
+      if (byTask === undefined) this.typeNames.set(prefix, (byTask = new Map()));
+      named = { name, listeners, state: null, transitions: null };
+      byTask.set(task, named);
+    }
+    // In a long run each task's entries are cold when its turn comes: one lookup here, none in select.
+    this.lastNamed = named;
+    return named.name;
+  }
+
   /** XState's macrostep for an external event. */
   transition(snapshot: FoldSnapshot, event: MachineEvent): FoldSnapshot {
     if (snapshot.status !== 'active') return snapshot;
     if (event.type.startsWith('xstate.')) {
       throw new LedgerflowError('LF_FOLD_EVENT_INVALID', `${event.type} is one of XState's internal events, which a fold never applies`, { type: event.type });
     }
-    const queue: ImplementationEvent[] = [];
+    const queue: Raised[] = [];
     const step = this.select(snapshot, event);
     const next = step ? this.microstep(snapshot, step, event, queue) : snapshot;
     return this.settle(next, event, queue);
@@ -136,7 +218,7 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /** The rest of a macrostep: eventless transitions, then raised events one by one, until the machine rests or is done. */
-  private settle(snapshot: FoldSnapshot, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+  private settle(snapshot: FoldSnapshot, event: ImplementationEvent, queue: Raised[]): FoldSnapshot {
     let current = snapshot;
     let processing = event;
     while (current.status === 'active') {
@@ -144,8 +226,8 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
       if (!step) {
         const raised = queue.shift();
         if (!raised) break;
-        processing = raised;
-        step = this.select(current, processing);
+        processing = raised.event;
+        step = this.select(current, processing, raised.listeners);
         if (!step) continue;
       }
       current = this.microstep(current, step, processing, queue);
@@ -153,14 +235,31 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     return current;
   }
 
-  /** The transitions an event takes: each listening region's first enabled one; failing all, the parallel state's. */
-  private select(snapshot: FoldSnapshot, event: ImplementationEvent): Step | null {
+  /**
+   * The transitions an event takes: each listening region's first enabled one; failing all, the parallel state's.
+   * `known`: the regions listening for a raised done event (in a long run, looking its type up missed in a map of
+   * thousands of cold keys at every task's end).
+   */
+  private select(snapshot: FoldSnapshot, event: ImplementationEvent, known: readonly Region[] | null = null): Step | null {
     const { states } = snapshot._configuration!;
     const args = { context: snapshot.context, event };
     let taken: RegionTransition[] | null = null; // most steps take none: no list then
-    for (const region of this.chart.listeners.get(event.type) ?? []) {
-      const t = firstEnabled(states.get(region.index).on.get(event.type), args);
-      if (t) (taken ??= []).push(t);
+    const named = known === null && this.lastNamed !== null && this.lastNamed.name === event.type ? this.lastNamed : null;
+    const listeners = named !== null ? named.listeners : known ?? this.chart.listeners.get(event.type) ?? NONE;
+    if (named !== null && listeners.length === 1) {
+      // One region listens (a task's own events): its state's transitions for the type, remembered with the state they are of.
+      const state = states.get(listeners[0]!.index);
+      if (named.state !== state) {
+        named.transitions = state.on.get(event.type) ?? null;
+        named.state = state;
+      }
+      const t = firstEnabled(named.transitions, args);
+      if (t) taken = [t];
+    } else {
+      for (const region of listeners) {
+        const t = firstEnabled(states.get(region.index).on.get(event.type), args);
+        if (t) (taken ??= []).push(t);
+      }
     }
     if (taken) return { kind: 'regions', transitions: taken, eventless: false };
     const exit = firstEnabled(this.chart.exitOn.get(event.type), args);
@@ -176,8 +275,7 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     const args = { context: snapshot.context, event };
     let taken: RegionTransition[] | null = null;
     // Only the dirty regions (and those that declare nothing) can have an enabled eventless transition; in entry order.
-    const candidates = union(config.dirty, this.indexes.scanned);
-    const ordered = candidates.length > 1 ? [...candidates].sort((a, b) => stamps.get(a.index) - stamps.get(b.index)) : candidates;
+    const ordered = inEntryOrder(union(config.dirty, this.indexes.scanned), stamps);
     for (const region of ordered) {
       const t = firstEnabled(states.get(region.index).always, args);
       if (t) (taken ??= []).push(t);
@@ -188,7 +286,7 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
     return exit ? { kind: 'exit', transition: exit } : null;
   }
 
-  private microstep(snapshot: FoldSnapshot, step: Step, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+  private microstep(snapshot: FoldSnapshot, step: Step, event: ImplementationEvent, queue: Raised[]): FoldSnapshot {
     if (step.kind === 'targetless') return this.runInPlace(snapshot, step.transition, event);
     return step.kind === 'exit'
       ? this.exit(snapshot, step.transition, event)
@@ -215,26 +313,20 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
   }
 
   /** Each transition moves one region (at most one per region): actions in order, then the targets are entered. */
-  private moveRegions(snapshot: FoldSnapshot, step: Step & { kind: 'regions' }, event: ImplementationEvent, queue: ImplementationEvent[]): FoldSnapshot {
+  private moveRegions(snapshot: FoldSnapshot, step: Step & { kind: 'regions' }, event: ImplementationEvent, queue: Raised[]): FoldSnapshot {
     const { transitions } = step;
     let context = snapshot.context;
     for (const t of transitions) context = runActions(t.actions, context, event);
     const before = snapshot._configuration as Config;
-    // A region whose transition targets the state it is in (a self-transition: XState v5's default does not
-    // re-enter) neither leaves nor enters it: only its actions ran.
-    const moving = transitions.filter((t) => before.states.get(t.target.region.index) !== t.target);
-    const states = moving.length === 0 ? before.states : before.states.withAll(moving.map((t) => [t.target.region.index, t.target] as const));
-    // XState enters states in document order and appends each to its node list.
-    const moved = moving.length <= 1 ? moving.map((t) => t.target.region) : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
-    const stamps = moved.length === 0 ? before.stamps : before.stamps.withAll(moved.map((r, k) => [r.index, before.nextStamp + k] as const));
+    const { states, stamps, moved } = transitions.length === 1 ? moveOne(before, transitions[0]!) : moveMany(before, transitions);
     let finals = before.finals;
     for (const r of moved) {
       if (!states.get(r.index).final) continue;
       finals++;
-      queue.push(r.doneEvent);
+      queue.push(this.regionDone[r.index]!);
     }
     // XState checks this as each final state is entered: it first holds as the last of them is, after the regions' own done events.
-    if (finals === states.length) queue.push(this.chart.doneEvent);
+    if (finals === states.length) queue.push(this.allDone);
     const configuration = new Config(this.chart.parallelKey, this.chart.regions, states, stamps, before.nextStamp + moved.length, finals, this.dirtyAfter(before, step.eventless, moved, transitions));
     return active(this.chart, context, configuration);
   }
@@ -247,14 +339,56 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
    * what it writes makes every region dirty.
    */
   private dirtyAfter(before: Config, eventless: boolean, moved: readonly Region[], transitions: readonly RegionTransition[]): readonly Region[] {
-    const dirty = new Set<Region>(eventless ? [] : before.dirty);
-    for (const r of moved) dirty.add(r);
+    const dirty: Region[] = eventless ? [] : before.dirty.slice();
+    for (const r of moved) dirty.push(r);
     for (const t of transitions) {
       for (const a of t.actions) {
         if (a.writes === null) return this.chart.regions;
-        for (const id of a.writes) for (const r of this.indexes.watchers.get(id) ?? []) dirty.add(r);
+        if (a.watching !== null) for (const r of a.watching) dirty.push(r);
+        else for (const id of a.writes) for (const r of this.indexes.watchers.get(id) ?? NONE) dirty.push(r);
       }
     }
-    return [...dirty];
+    return dirty.length === 0 ? NONE : distinct(dirty);
   }
+}
+
+/**
+ * A type the chart listens for, as typeName made it, and the regions
+ * listening; with one region, the last state select found it in and that
+ * state's transitions for the type (a memo of the chart's lookup: the next
+ * run of the definition finds the region in the same state).
+ */
+interface Named {
+  readonly name: string;
+  readonly listeners: readonly Region[];
+  state: RegionState | null;
+  transitions: readonly RegionTransition[] | null;
+}
+
+/** An event a microstep raised (a done event), with the regions listening for it. */
+interface Raised {
+  readonly event: ImplementationEvent;
+  readonly listeners: readonly Region[];
+}
+
+interface Moved { readonly states: PersistentVector<RegionState>; readonly stamps: PersistentVector<number>; readonly moved: readonly Region[] }
+
+/**
+ * One transition's move (most microsteps'). A region whose transition targets
+ * the state it is in (a self-transition: XState v5's default does not
+ * re-enter) neither leaves nor enters it: only its actions ran.
+ */
+function moveOne(before: Config, t: RegionTransition): Moved {
+  const region = t.target.region;
+  if (before.states.get(region.index) === t.target) return { states: before.states, stamps: before.stamps, moved: NONE };
+  return { states: before.states.with(region.index, t.target), stamps: before.stamps.with(region.index, before.nextStamp), moved: [region] };
+}
+
+/** Several regions' moves at once (as moveOne each); XState enters states in document order and appends each to its node list. */
+function moveMany(before: Config, transitions: readonly RegionTransition[]): Moved {
+  const moving = transitions.filter((t) => before.states.get(t.target.region.index) !== t.target);
+  const states = moving.length === 0 ? before.states : before.states.withAll(moving.map((t) => [t.target.region.index, t.target] as const));
+  const moved = moving.length <= 1 ? moving.map((t) => t.target.region) : moving.map((t) => t.target.region).sort((a, b) => a.index - b.index);
+  const stamps = moved.length === 0 ? before.stamps : before.stamps.withAll(moved.map((r, k) => [r.index, before.nextStamp + k] as const));
+  return { states, stamps, moved };
 }

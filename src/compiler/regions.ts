@@ -8,8 +8,16 @@
 import { RUNNABLE_TASK_TYPES, type MapTask, type TaskDef } from '../definition/index.js';
 import type { ActionName, AtomicStateConfig, GuardName, GuardRef, RegionConfig, TransitionConfig } from './chart-config.js';
 import type { TaskStatus } from './context.js';
+import { dictionaryOf } from './dictionary-record.js';
 
 const g = (type: GuardName, task: string): GuardRef => ({ type, params: { task } });
+
+/**
+ * A state's `on` record. Its keys name the task (`task.started.<task>`): in
+ * dictionary mode, so a long definition does not fill V8's list of the
+ * shapes an object built from `{}` can take (dictionary-record.ts).
+ */
+const on = (entries: readonly (readonly [string, TransitionConfig | TransitionConfig[]])[]): Record<string, TransitionConfig | TransitionConfig[]> => dictionaryOf(entries);
 
 /**
  * Task status is one fact: the state the task's region is in. This table is
@@ -55,25 +63,25 @@ function workRegion(task: TaskDef): RegionConfig {
     states: {
       pending: pending(id, to(id, 'scheduled', 'schedule', g('mayRun', id))),
       scheduled: {
-        on: { [`task.started.${id}`]: to(id, 'running', 'taskStarted', g('isNextAttempt', id)) },
+        on: on([[`task.started.${id}`, to(id, 'running', 'taskStarted', g('isNextAttempt', id))]]),
       },
       running: {
-        on: {
-          [`task.completed.${id}`]: to(id, 'done', 'taskCompleted', g('isAttempt', id)),
-          [`task.failed.${id}`]: [
+        on: on([
+          [`task.completed.${id}`, to(id, 'done', 'taskCompleted', g('isAttempt', id))],
+          [`task.failed.${id}`, [
             to(id, 'retrying', 'taskRetrying', g('mayRetryFailure', id)),
             to(id, 'failed', 'taskFailed', g('isAttempt', id)),
-          ],
-          [`timer.timeout.${id}`]: [
+          ]],
+          [`timer.timeout.${id}`, [
             to(id, 'retrying', 'taskRetrying', g('mayRetryTimeout', id)),
             to(id, 'timed_out', 'taskFailed', g('isAttempt', id)),
-          ],
+          ]],
           // A lost attempt runs again: the region stays where it is (a self-transition, which XState v5 does not re-enter).
-          [`task.restarted.${id}`]: to(id, 'running', 'taskRestarted', g('isNextRestart', id)),
-        },
+          [`task.restarted.${id}`, to(id, 'running', 'taskRestarted', g('isNextRestart', id))],
+        ]),
       },
       retrying: {
-        on: { [`timer.backoff.${id}`]: to(id, 'scheduled', 'backoffElapsed', g('isAttempt', id)) },
+        on: on([[`timer.backoff.${id}`, to(id, 'scheduled', 'backoffElapsed', g('isAttempt', id))]]),
       },
       ...FINALS,
     },
@@ -88,13 +96,13 @@ function humanRegion(task: TaskDef & { type: 'HUMAN' }): RegionConfig {
     states: {
       pending: pending(id, to(id, 'awaiting_approval', 'awaitApproval', g('mayRun', id))),
       awaiting_approval: {
-        on: {
-          [`approval.approved.${id}`]: to(id, 'done', 'approvalDecided', g('isApprover', id)),
-          [`approval.rejected.${id}`]: to(id, 'failed', 'approvalDecided', g('isApprover', id)),
-          [`timer.approval_timeout.${id}`]: to(id, onTimeout, 'approvalTimedOut', g('isAttempt', id)),
+        on: on([
+          [`approval.approved.${id}`, to(id, 'done', 'approvalDecided', g('isApprover', id))],
+          [`approval.rejected.${id}`, to(id, 'failed', 'approvalDecided', g('isApprover', id))],
+          [`timer.approval_timeout.${id}`, to(id, onTimeout, 'approvalTimedOut', g('isAttempt', id))],
           // Retry from failed: the approval the retried run recorded (runtime/retry.ts).
-          [`task.completed.${id}`]: to(id, 'done', 'taskCompleted', g('isReused', id)),
-        },
+          [`task.completed.${id}`, to(id, 'done', 'taskCompleted', g('isReused', id))],
+        ]),
       },
       ...FINALS,
     },
@@ -121,17 +129,17 @@ function waitRegion(task: TaskDef & { type: 'WAIT' }): RegionConfig {
   return {
     initial: 'pending',
     states: {
-      pending: signal ? { ...pendingState, on: { [signal]: to(id, 'pending', 'keepSignal', g('noSignalKept', id)) } } : pendingState,
+      pending: signal ? { ...pendingState, on: on([[signal, to(id, 'pending', 'keepSignal', g('noSignalKept', id))]]) } : pendingState,
       waiting: signal
         ? {
           always: to(id, 'done', 'signalReceived', g('signalKept', id)),
-          on: {
-            [signal]: to(id, 'done', 'signalReceived', g('noSignalKept', id)),
-            [`timer.timeout.${id}`]: to(id, onTimeout, 'waitTimedOut', g('isAttempt', id)),
-            [`task.completed.${id}`]: reusedWait,
-          },
+          on: on([
+            [signal, to(id, 'done', 'signalReceived', g('noSignalKept', id))],
+            [`timer.timeout.${id}`, to(id, onTimeout, 'waitTimedOut', g('isAttempt', id))],
+            [`task.completed.${id}`, reusedWait],
+          ]),
         }
-        : { on: { [`timer.wait.${id}`]: to(id, 'done', 'waitElapsed', g('isAttempt', id)), [`task.completed.${id}`]: reusedWait } },
+        : { on: on([[`timer.wait.${id}`, to(id, 'done', 'waitElapsed', g('isAttempt', id))], [`task.completed.${id}`, reusedWait]]) },
       ...FINALS,
     },
   };
@@ -169,20 +177,20 @@ function mapRegion(task: TaskDef & { type: 'MAP' }): RegionConfig {
     states: {
       pending: pending(id, to(id, 'mapping', 'mapStart', g('mayRun', id))),
       mapping: {
-        on: {
-          [`task.started.${id}`]: to(id, 'mapping', 'itemStarted', g('isItemNextAttempt', id)),
-          [`task.completed.${id}`]: to(id, 'mapping', 'itemCompleted', g('isItemAttempt', id)),
-          [`task.failed.${id}`]: [
+        on: on([
+          [`task.started.${id}`, to(id, 'mapping', 'itemStarted', g('isItemNextAttempt', id))],
+          [`task.completed.${id}`, to(id, 'mapping', 'itemCompleted', g('isItemAttempt', id))],
+          [`task.failed.${id}`, [
             to(id, 'mapping', 'itemRetrying', g('mayRetryItemFailure', id)),
             to(id, 'mapping', 'itemFailed', g('isItemAttempt', id)),
-          ],
-          [`timer.timeout.${id}`]: [
+          ]],
+          [`timer.timeout.${id}`, [
             to(id, 'mapping', 'itemRetrying', g('mayRetryItemTimeout', id)),
             to(id, 'mapping', 'itemTimedOut', g('isItemAttempt', id)),
-          ],
-          [`timer.backoff.${id}`]: to(id, 'mapping', 'itemBackoffElapsed', g('isItemBackoff', id)),
-          [`task.restarted.${id}`]: to(id, 'mapping', 'itemRestarted', g('isItemNextRestart', id)),
-        },
+          ]],
+          [`timer.backoff.${id}`, to(id, 'mapping', 'itemBackoffElapsed', g('isItemBackoff', id))],
+          [`task.restarted.${id}`, to(id, 'mapping', 'itemRestarted', g('isItemNextRestart', id))],
+        ]),
         always: [
           to(id, 'failed', 'mapFailed', g('mapFails', id)),
           to(id, 'done', 'mapCompleted', g('mapDone', id)),
@@ -257,7 +265,7 @@ function inLoopBody(region: RegionConfig, id: string): RegionConfig {
   for (const [key, state] of Object.entries(region.states)) {
     if ('type' in state && state.type === 'final') { states[key] = state; continue; }
     const s = state as AtomicStateConfig;
-    const on = s.on && Object.fromEntries(Object.entries(s.on).map(([type, ts]) => [type, Array.isArray(ts) ? ts.map(retarget) : retarget(ts as TransitionConfig)]));
+    const on = s.on && dictionaryOf(Object.entries(s.on).map(([type, ts]) => [type, Array.isArray(ts) ? ts.map(retarget) : retarget(ts as TransitionConfig)] as const));
     const always = s.always && (Array.isArray(s.always) ? s.always.map(retarget) : retarget(s.always as TransitionConfig));
     states[key] = {
       ...(on ? { on } : {}),

@@ -11,6 +11,7 @@ import type { ImplementationArgs as Args, ImplementationEvent } from './implemen
 import { failureSteps } from './readiness.js';
 import { scopeOf } from './scope.js';
 import { nowOf, stamped, type ActionKit } from './action-kit.js';
+import { withTaskStates } from './task-table.js';
 import { RUN_TIMEOUT_EVENT, runTimeoutError } from './run-timeout.js';
 
 /** Workflow output: a map of templates, or for each listed name the value from the last completed task that produced it. */
@@ -25,8 +26,9 @@ function workflowOutput(def: Definition, ctx: RunContext): unknown {
       }
     }
   }
-  const scope = scopeOf(ctx);
-  for (const [k, v] of Object.entries(def.output.values)) out[k] = resolveTemplate(v, scope);
+  // The scope copies every task's state: built only for a workflow with output templates.
+  let scope: ReturnType<typeof scopeOf> | null = null;
+  for (const [k, v] of Object.entries(def.output.values)) out[k] = resolveTemplate(v, (scope ??= scopeOf(ctx)));
   return out;
 }
 
@@ -65,15 +67,19 @@ export function finishAction({ def, loops }: ActionKit) {
   return stamped(({ context, event }: Args, p: { status: 'COMPLETED' | 'FAILED' | 'CANCELLED' }) => {
     const ended = terminatedBy(def, context);
     if (ended) return terminatedRun(def, context, event, ended);
-    const tasks: Record<string, TaskState> = {};
-    for (const [id, t] of Object.entries(context.tasks)) {
+    // Every task not settled is cancelled; a run whose tasks all settled keeps its very tasks record (a long run's
+    // table, task-table.ts: copying it into a plain record of thousands of keys cost more than the run's last events).
+    const tasks = withTaskStates(context.tasks, (t) => {
+      if (FINAL_TASK_STATUSES.includes(t.status)) return t;
       // A MAP cut short cancels its items in flight or waiting too.
-      const items = t.items && !FINAL_TASK_STATUSES.includes(t.status)
-        ? { items: t.items.map((it) => (FINAL_TASK_STATUSES.includes(it.status) ? it : { ...it, status: 'CANCELLED' as const })) } : {};
-      tasks[id] = FINAL_TASK_STATUSES.includes(t.status) ? t : { ...t, status: 'CANCELLED', ...items };
-    }
+      const items = t.items ? { items: t.items.map((it) => (FINAL_TASK_STATUSES.includes(it.status) ? it : { ...it, status: 'CANCELLED' as const })) } : {};
+      return { ...t, status: 'CANCELLED', ...items };
+    });
     // Body tasks are judged by their loop, which carries the error; failure_workflow steps' own failure never becomes the run's error.
-    const failedTask = def.tasks.find((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status));
+    // Only a FAILED end looks for it: every other end would read every task for nothing.
+    const failedTask = p.status === 'FAILED' && event.type !== RUN_TIMEOUT_EVENT
+      ? def.tasks.find((t) => !t.optional && !steps.has(t.id) && !loops.has(t.id) && ['FAILED', 'TIMED_OUT'].includes(context.tasks[t.id]!.status))
+      : undefined;
     const error = event.type === RUN_TIMEOUT_EVENT ? runTimeoutError(def)
       : p.status === 'FAILED' && failedTask
       ? { ...context.tasks[failedTask.id]!.error!, task: failedTask.id }

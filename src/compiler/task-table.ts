@@ -13,13 +13,13 @@
  * Small runs keep the plain record (actions.ts decides): the Proxy costs more
  * than copying a few keys.
  */
-import type { TaskState, TaskStatus } from './context.js';
+import { TASK_STATUSES, type TaskState, type TaskStatus } from './context.js';
 import { PersistentVector } from './persistent-vector.js';
 
 const TABLE = Symbol('ledgerflow.taskTable');
 
-/** The fixed part, shared by every version of one run's tasks. */
-interface Shape {
+/** The fixed part, shared by every version of one run's tasks (and by the runs of one definition: actionKit keeps it). */
+export interface Shape {
   /** Key order of the record (the definition's). */
   readonly keys: readonly string[];
   /** Ids sorted as `Object.keys(tasks).sort()` sorts them: the order of the vector. */
@@ -28,7 +28,28 @@ interface Shape {
   readonly position: ReadonlyMap<string, number>;
   /** id → position in `keys`. */
   readonly order: ReadonlyMap<string, number>;
+  /** Position in `sorted` → position in `keys` (what `order` gives, by the index a change already has). */
+  readonly orderAt: Int32Array;
+  /** `sorted`, each id written as JSON (what the state hash writes a task's entry with: runtime/state-hash.ts). */
+  readonly quoted: readonly string[];
 }
+
+/**
+ * How many tasks are in each status: an object with every status as a key, in
+ * one order, so that copying it for a change (once per event of a long run)
+ * is V8's clone of a small object; a Map's copy cost as much as the rest of
+ * the change.
+ */
+type Counts = Readonly<Record<TaskStatus, number>>;
+const NO_COUNTS: Counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+/**
+ * A copy of the counts, every status written out: one fixed shape, built field by field, where a spread of the
+ * object Object.fromEntries made (and keyed stores changed) was a tenth of a long run's TaskTable.with.
+ */
+const copyCounts = (c: Counts): Record<TaskStatus, number> => ({
+  PENDING: c.PENDING, SCHEDULED: c.SCHEDULED, IN_PROGRESS: c.IN_PROGRESS, RETRYING: c.RETRYING, PENDING_APPROVAL: c.PENDING_APPROVAL,
+  COMPLETED: c.COMPLETED, FAILED: c.FAILED, TIMED_OUT: c.TIMED_OUT, SKIPPED: c.SKIPPED, CANCELLED: c.CANCELLED, WAITING: c.WAITING,
+});
 
 /** Statuses of a task under way: neither waiting to become ready nor settled. Few at a time, whatever the run's size. */
 const UNDER_WAY: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING', 'PENDING_APPROVAL', 'WAITING']);
@@ -40,22 +61,31 @@ export class TaskTable {
   private constructor(
     readonly shape: Shape,
     readonly states: PersistentVector<TaskState>,
-    private readonly counts: ReadonlyMap<TaskStatus, number>,
+    private readonly counts: Counts,
     /** Ids of the tasks under way, in key order. */
     readonly underWay: readonly string[],
   ) {
     this.record = recordOf(this);
   }
 
-  static of(tasks: Record<string, TaskState>): TaskTable {
+  /**
+   * The table of a plain record. `known`: the shape of an earlier run of the
+   * same definition, used when the record has the same keys in the same order
+   * (checked): a long run's first table then costs no sort and no maps.
+   */
+  static of(tasks: Record<string, TaskState>, known: Shape | null = null): TaskTable {
     const existing = tableOf(tasks);
     if (existing) return existing;
     const keys = Object.keys(tasks);
-    const sorted = [...keys].sort();
-    const shape: Shape = { keys, sorted, position: new Map(sorted.map((id, i) => [id, i])), order: new Map(keys.map((id, i) => [id, i])) };
-    const counts = new Map<TaskStatus, number>();
-    for (const id of keys) counts.set(tasks[id]!.status, (counts.get(tasks[id]!.status) ?? 0) + 1);
-    return new TaskTable(shape, PersistentVector.from(sorted.map((id) => tasks[id]!)), counts, keys.filter((id) => UNDER_WAY.has(tasks[id]!.status)));
+    const shape = known !== null && sameKeys(known.keys, keys) ? known : shapeOf(keys);
+    // By position rather than by key: a record of thousands of keys is a dictionary, and a lookup per task cost more than the rest.
+    const values = Object.values(tasks);
+    const counts: Record<TaskStatus, number> = copyCounts(NO_COUNTS);
+    for (const t of values) counts[t.status]++;
+    const { orderAt } = shape;
+    const states = new Array<TaskState>(values.length);
+    for (let p = 0; p < states.length; p++) states[p] = values[orderAt[p]!]!;
+    return new TaskTable(shape, PersistentVector.from(states), counts, keys.filter((_, i) => UNDER_WAY.has(values[i]!.status)));
   }
 
   get(id: string): TaskState | undefined {
@@ -64,7 +94,7 @@ export class TaskTable {
   }
 
   count(status: TaskStatus): number {
-    return this.counts.get(status) ?? 0;
+    return this.counts[status];
   }
 
   /** A new table with task `id` in `state`; `id` must be one of its tasks. */
@@ -74,21 +104,63 @@ export class TaskTable {
     const before = this.states.get(p);
     let { counts, underWay } = this;
     if (before.status !== state.status) {
-      const c = new Map(counts);
-      c.set(before.status, c.get(before.status)! - 1);
-      c.set(state.status, (c.get(state.status) ?? 0) + 1);
+      const c = copyCounts(counts);
+      c[before.status]--;
+      c[state.status]++;
       counts = c;
       const was = UNDER_WAY.has(before.status);
       const is = UNDER_WAY.has(state.status);
       if (was && !is) underWay = underWay.filter((t) => t !== id);
       if (is && !was) {
-        const at = this.shape.order.get(id)!;
+        const at = this.shape.orderAt[p]!;
         const i = underWay.findIndex((t) => this.shape.order.get(t)! > at);
         underWay = i < 0 ? [...underWay, id] : [...underWay.slice(0, i), id, ...underWay.slice(i)];
       }
     }
     return new TaskTable(this.shape, this.states.with(p, state), counts, underWay);
   }
+
+  /** A new table with each task `change` replaced (see withTaskStates); this one when it replaces none. */
+  withChanges(change: (t: TaskState, id: string) => TaskState): TaskTable {
+    const { sorted } = this.shape;
+    const changes: [number, TaskState][] = [];
+    let c = 0;
+    for (const chunk of this.states.chunks) {
+      for (let i = 0; i < chunk.length; i++, c++) {
+        const next = change(chunk[i]!, sorted[c]!);
+        if (next !== chunk[i]) changes.push([c, next]);
+      }
+    }
+    if (changes.length === 0) return this;
+    const counts = copyCounts(this.counts);
+    let underWayChanged = false;
+    for (const [p, state] of changes) {
+      const before = this.states.get(p);
+      if (before.status === state.status) continue;
+      counts[before.status]--;
+      counts[state.status]++;
+      if (UNDER_WAY.has(before.status) || UNDER_WAY.has(state.status)) underWayChanged = true;
+    }
+    const states = this.states.withAll(changes);
+    const { keys, position } = this.shape;
+    const underWay = underWayChanged ? keys.filter((id) => UNDER_WAY.has(states.get(position.get(id)!).status)) : this.underWay;
+    return new TaskTable(this.shape, states, counts, underWay);
+  }
+}
+
+function shapeOf(keys: readonly string[]): Shape {
+  const sorted = [...keys].sort();
+  const order = new Map(keys.map((id, i) => [id, i]));
+  return {
+    keys, sorted, position: new Map(sorted.map((id, i) => [id, i])), order,
+    orderAt: Int32Array.from(sorted, (id) => order.get(id)!), quoted: sorted.map((id) => JSON.stringify(id)),
+  };
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -134,10 +206,62 @@ export function tableOf(tasks: Record<string, TaskState>): TaskTable | null {
   return (tasks as { [TABLE]?: TaskTable })[TABLE] ?? null;
 }
 
+/**
+ * How a definition's runs make their tasks into tables: null for a definition
+ * whose runs keep plain records (few tasks); otherwise the shape its last run
+ * had, reused while the next run's record has the same keys.
+ */
+export interface TableMaker { shape: Shape | null }
+
 /** `{ ...tasks, [id]: state }`, sharing structure when `tasks` is (or is made into) a table. */
-export function withTaskState(tasks: Record<string, TaskState>, id: string, state: TaskState, asTable: boolean): Record<string, TaskState> {
-  const table = tableOf(tasks) ?? (asTable ? TaskTable.of(tasks) : null);
-  return table ? table.with(id, state).record : { ...tasks, [id]: state };
+export function withTaskState(tasks: Record<string, TaskState>, id: string, state: TaskState, maker: TableMaker | null): Record<string, TaskState> {
+  let table = tableOf(tasks);
+  if (table === null && maker !== null) {
+    table = TaskTable.of(tasks, maker.shape);
+    maker.shape = table.shape;
+  }
+  if (table) return table.with(id, state).record;
+  // `{ ...tasks, [id]: state }` (id is one of the tasks, never a prototype's name: definition/checks.ts): a store into
+  // the clone, where a computed key after a spread in the literal was defined by the runtime.
+  const out = { ...tasks };
+  out[id] = state;
+  return out;
+}
+
+/**
+ * `tasks` with each task `change` gives a new state for replaced (the others
+ * as they are): the very same record when it changes none, a table again when
+ * it was one (one copy of each touched chunk, whatever the number of changes),
+ * else a plain record.
+ */
+export function withTaskStates(tasks: Record<string, TaskState>, change: (t: TaskState, id: string) => TaskState): Record<string, TaskState> {
+  const table = tableOf(tasks);
+  if (table === null) {
+    let out: Record<string, TaskState> | null = null;
+    for (const id in tasks) {
+      const t = tasks[id]!;
+      const next = change(t, id);
+      if (next !== t) (out ??= { ...tasks })[id] = next;
+    }
+    return out ?? tasks;
+  }
+  return table.withChanges(change).record;
+}
+
+/**
+ * `Object.entries(tasks)`, the same pairs in the same order. A table's are
+ * read from its vector: through the record view, each task cost two Proxy
+ * traps and a lookup in a map of every id (a long run's view and scope read
+ * every task).
+ */
+export function taskEntries(tasks: Record<string, TaskState>): [string, TaskState][] {
+  const table = tableOf(tasks);
+  if (table === null) return Object.entries(tasks);
+  const { sorted, orderAt } = table.shape;
+  const out = new Array<[string, TaskState]>(sorted.length);
+  let p = 0;
+  for (const chunk of table.states.chunks) for (let i = 0; i < chunk.length; i++, p++) out[orderAt[p]!] = [sorted[p]!, chunk[i]!];
+  return out;
 }
 
 /** How many tasks are in one of `statuses`. */

@@ -27,6 +27,7 @@ export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';
 export { workflowGraph, type WorkflowGraph, type GraphNode, type GraphEdge, type GraphEdgeKind } from './workflow-graph.js';
 export { parseDuration } from './duration.js';
+export { parseLimits, hasLimits, NO_LIMITS, StoredLimitsSchema, type GlobalLimits, type LimitSpec, type LimitsParse } from './global-limits.js';
 export { positionIn } from './position-in.js';
 export { Locator } from './positions.js';
 export { tasksThatNeverRun, neverRunsMessage } from './reachability.js';

@@ -36,6 +36,17 @@ function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/**
+ * `o` rebuilt key by key, the same keys in the same order. Node 20's V8 gives
+ * an object made by a spread and a key the spread did not have (`{ ...base,
+ * type }`) a hidden class of its own: every task of a 3,000-task definition
+ * had one, and each read of a task's definition in the fold missed V8's
+ * caches. Built key by key (as compact builds), tasks of one shape share one.
+ */
+function rebuilt<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o)) as T;
+}
+
 export function taskTypeOf(v: unknown): TaskType | undefined {
   return typeof v === 'string' ? oneOf(v.toUpperCase(), TASK_TYPES) : undefined;
 }
@@ -148,7 +159,7 @@ function task(t: Raw, index: number): TaskDef | null {
   });
   switch (type) {
     case 'SIMPLE':
-      return { ...base, type };
+      return rebuilt({ ...base, type });
     case 'COMMAND':
       return compact({
         ...base, type,
@@ -161,12 +172,12 @@ function task(t: Raw, index: number): TaskDef | null {
     case 'HUMAN': {
       const approvers = t.approvers !== undefined ? idList(t.approvers) : assignedTo ? [assignedTo] : [];
       const onTimeout = oneOf<HumanTimeoutAction>(t.on_timeout, ['fail', 'approve', 'reject', 'skip']) ?? 'fail';
-      return { ...base, type, approvers, onTimeout };
+      return rebuilt({ ...base, type, approvers, onTimeout });
     }
     case 'FORK':
-      return { ...base, type, forkTasks: Array.isArray(t.fork_tasks) ? t.fork_tasks.flatMap(idList) : idList(t.fork_tasks) };
+      return rebuilt({ ...base, type, forkTasks: Array.isArray(t.fork_tasks) ? t.fork_tasks.flatMap(idList) : idList(t.fork_tasks) });
     case 'JOIN':
-      return { ...base, type, joinOn: idList(t.join_on) };
+      return rebuilt({ ...base, type, joinOn: idList(t.join_on) });
     case 'DO_WHILE':
       return compact({ ...base, type, loopCondition: str(t.loop_condition) ?? '', loopOver: idList(t.loop_over), maxIterations: int(t.max_iterations, 1) });
     case 'WAIT':
@@ -178,9 +189,9 @@ function task(t: Raw, index: number): TaskDef | null {
     case 'TERMINATE':
       return compact({ ...base, type, status: oneOf(t.status, ['COMPLETED', 'FAILED'] as const) ?? 'COMPLETED', reason: str(t.reason) });
     case 'SET':
-      return { ...base, type, values: map(t.values) };
+      return rebuilt({ ...base, type, values: map(t.values) });
     case 'EMIT':
-      return { ...base, type, event: str(t.event) ?? '', data: map(t.data) };
+      return rebuilt({ ...base, type, event: str(t.event) ?? '', data: map(t.data) });
   }
 }
 

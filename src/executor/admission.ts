@@ -7,7 +7,8 @@
  * logs, the truth (a run holds one from its start or run.admitted until its
  * log says it settled, however that happened, so a dead process never keeps
  * one), and every decision is taken under the store's `exclusive` lock for
- * (workflow, key), so two processes or engines never both take the last slot.
+ * (workflow, key), so two processes or engines never both take the last slot
+ * (admission-batch.ts takes it once for every decision waiting in a process).
  */
 import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
@@ -18,7 +19,6 @@ import type { EventStore, RunSummary } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { sha256Hex } from '../digest/index.js';
 import { cachedFacts, rememberFacts, settledRunsOf } from './admission-cache.js';
 
 /** What a start of a workflow with `concurrency:` is subject to. */
@@ -87,6 +87,9 @@ export async function slotsOf(store: EventStore, def: Definition, key: string | 
   return { holders, queued: queued.sort(byAdmissionOrder) };
 }
 
+/** Run summaries read at once when looking for a workflow's unsettled runs. */
+const SUMMARY_READS = 32;
+
 /** A store whose runs can be listed by id and summarised one at a time (FileEventStore). */
 interface ListsOneByOne { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
 
@@ -99,49 +102,21 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
   // Runs known settled never go again, so a store that lists runs one by one (the file store) skips reading them.
   const known = settledRunsOf(store);
   const out: RunSummary[] = [];
-  for (const runId of await byOne.runIds.call(store)) {
-    if (known.has(runId)) continue;
-    const s = await byOne.summary.call(store, runId).catch(() => null);
-    if (!s) continue;
-    if (SETTLED_STATUSES.includes(s.status)) known.add(runId);
-    else if (s.workflowId === workflowId) out.push(s);
+  const ids = (await byOne.runIds.call(store)).filter((id) => !known.has(id));
+  // Read SUMMARY_READS at a time: the reads are the file system's, and most are one stat (store/summary-cache.ts).
+  for (let i = 0; i < ids.length; i += SUMMARY_READS) {
+    const summaries = await Promise.all(ids.slice(i, i + SUMMARY_READS).map((id) => byOne.summary!.call(store, id).catch(() => null)));
+    for (const s of summaries) {
+      if (!s) continue;
+      if (SETTLED_STATUSES.includes(s.status)) known.add(s.runId);
+      else if (s.workflowId === workflowId) out.push(s);
+    }
   }
   return out;
 }
 
-/** In this process, one decision per (workflow, key) at a time; across processes the store's `exclusive` sees to it. */
-const local = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` with the slots of (workflow, key), no other admission of them deciding meanwhile. */
-export async function withSlots<T>(store: EventStore, def: Definition, key: string | null, fn: (slots: Slots) => Promise<T>): Promise<T> {
-  const name = `admission-${sha256Hex(`${def.id}\u0000${key ?? ''}`).slice(0, 32)}`;
-  const before = local.get(name) ?? Promise.resolve();
-  const mine = before.catch(() => undefined).then(() => (store.exclusive ? store.exclusive(name, async () => fn(await slotsOf(store, def, key))) : slotsOf(store, def, key).then(fn)));
-  local.set(name, mine);
-  try {
-    return await mine;
-  } finally {
-    if (local.get(name) === mine) local.delete(name);
-  }
-}
-
-/**
- * Admits queued runs while (workflow, key) has free slots, under the lock
- * withSlots holds: each gets run.admitted (status RUNNING; its first tasks
- * start with the next commit of whoever drives it). Returns the runs admitted.
- */
-export async function admitFrom(store: EventStore, clock: Clock, slots: Slots, limit: number, by?: string): Promise<string[]> {
-  const admitted: string[] = [];
-  let free = limit - slots.holders.length;
-  for (const q of slots.queued) {
-    if (free <= 0) break;
-    if (await admitOne(store, clock, q.runId, by)) { admitted.push(q.runId); free -= 1; }
-  }
-  return admitted;
-}
-
 /** Appends run.admitted to a run still QUEUED; false when it no longer is (cancelled meanwhile, or admitted by another). */
-async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<boolean> {
+export async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<boolean> {
   return commitWithRetry(runId, async () => {
     const events = await store.read(runId);
     if (events.length === 0) return false;
@@ -155,23 +130,4 @@ async function admitOne(store: EventStore, clock: Clock, runId: string, by?: str
     await appendCommit(store, runId, seq, 'admit', [env]);
     return true;
   });
-}
-
-/**
- * After a commit: when it settled a run of a workflow with `concurrency:`,
- * admits what the slot it held lets in. Returns the runs admitted (their
- * executor drives them: the in-process Engine here, the NATS engines when
- * kicked); [] for every other commit, at no cost.
- */
-export async function admitAfterCommit(store: EventStore, clock: Clock, def: Definition, input: Record<string, unknown>, events: readonly EventEnvelope[], by?: string): Promise<string[]> {
-  const last = events.at(-1);
-  if (!def.concurrency || !last || !SETTLED_STATUSES.includes(last.state.status)) return [];
-  return admitWaiting(store, clock, def, concurrencyKey(def, input), by);
-}
-
-/** Admits the queued runs of (workflow, key) the free slots let in (resume, serve, a settle). */
-export async function admitWaiting(store: EventStore, clock: Clock, def: Definition, key: string | null, by?: string): Promise<string[]> {
-  if (!def.concurrency) return [];
-  const { limit } = def.concurrency;
-  return withSlots(store, def, key, (slots) => admitFrom(store, clock, slots, limit, by));
 }

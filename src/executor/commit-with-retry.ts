@@ -17,9 +17,24 @@ export const MAX_COMMIT_ROUNDS = 50;
  * MAX_COMMIT_ROUNDS times; other errors pass through at once. `round` gets
  * its number (0 first) and must load afresh each time.
  */
-export async function commitWithRetry<T>(runId: string, round: (n: number) => Promise<T>): Promise<T> {
-  let lost: AppendConflictError | undefined;
-  for (let n = 0; n < MAX_COMMIT_ROUNDS; n++) {
+export function commitWithRetry<T>(runId: string, round: (n: number) => Promise<T>): Promise<T> {
+  // The first round as it is (no async frame around it: every step of every run commits through here);
+  // the loop only after a lost one.
+  let first: Promise<T>;
+  try {
+    first = round(0);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return first.catch((err: unknown) => {
+    if (!(err instanceof AppendConflictError)) throw err;
+    return retryRounds(runId, round, err);
+  });
+}
+
+async function retryRounds<T>(runId: string, round: (n: number) => Promise<T>, lostFirst: AppendConflictError): Promise<T> {
+  let lost = lostFirst;
+  for (let n = 1; n < MAX_COMMIT_ROUNDS; n++) {
     try {
       return await round(n);
     } catch (err) {

@@ -12,7 +12,7 @@
  * open group, folded onto an older log, is folded again onto the new one.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { type Clock, randomHex, commitWithRetry, appendCommit, catchUp } from '../executor/index.js';
 import { prepareCommit, type RunSnapshot } from '../runtime/index.js';
@@ -85,10 +85,15 @@ export class DriverLog {
       // Our own commits come back here too, often before their append returns; only another
       // writer's events need a catch-up. Seqs of the commit in flight are ours if that append
       // succeeds, and if another writer took them the append fails with a conflict and catches up.
-      if ((events.at(-1)?.seq ?? 0) <= Math.max(this.seq, this.appendingTo)) return;
+      if ((events.at(-1)?.seq ?? 0) <= this.ownUpTo()) return;
       this.needsCatchUp = true;
       news();
-    });
+    }, { skipUpTo: () => this.ownUpTo() });
+  }
+
+  /** Where this driver's own commits end: the log's, or the one being appended. */
+  private ownUpTo(): number {
+    return Math.max(this.seq, this.appendingTo);
   }
 
   stopFollowing(): void {
@@ -115,42 +120,59 @@ export class DriverLog {
 
   /** Folds inputs plus the starts of newly scheduled tasks into the open group (opening one if needed). */
   fold(inputs: GroupInput[]): void {
-    // The group's list holds nothing but prepareCommit's envelopes: marked as built by the fold (see isBuiltByFold).
-    const base = this.group ?? { inputs: [], events: markBuiltByFold([]), snapshot: this.snapshot, seq: this.seq, openedAt: this.o.clock.now() };
-    const { events, snapshot, seq, stale } = prepareCommit(this.o.compiled, base.snapshot, base.seq, inputs.map((i) => i.event), this.o.clock.now(), { startScheduled: this.o.startScheduled() });
+    const open = this.group;
+    const from = open ?? this;
+    const { events, snapshot, seq, stale } = prepareCommit(this.o.compiled, from.snapshot, from.seq, inputs.map((i) => i.event), this.o.clock.now(), { startScheduled: this.o.startScheduled() });
     // Stale inputs are rare: no set of them is built when there are none (this runs for every step).
     const staleEvents = stale.length > 0 ? new Set(stale.map((s) => s.event)) : null;
     for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.o.onStale?.(s.event, s.reason);
     if (events.length === 0) return;
-    // The group is the driver's own (never shared), so it grows in place.
+    // A new group takes prepareCommit's list as its own: a fresh list, already marked as built by the
+    // fold (see isBuiltByFold), so no second list is made and marked per step. An open group is the
+    // driver's own (never shared) and grows in place.
+    const base: OpenGroup = open ?? { inputs: [], events, snapshot, seq, openedAt: this.o.clock.now() };
     // prepareCommit's events are the accepted inputs in order, then the starts it derived.
     let accepted = 0;
     for (const i of inputs) if (!staleEvents?.has(i.event)) { base.inputs.push(i); accepted++; }
     for (let k = accepted; k < events.length; k++) base.inputs.push({ event: pendingOf(events[k]!), derived: true });
-    base.events.push(...events);
+    if (open) base.events.push(...events);
     base.snapshot = snapshot;
     base.seq = seq;
     this.group = base;
   }
 
   /** Appends the open group as one commit; on a conflict, catches up (which refolds the group) and tries again. */
-  async flush(): Promise<void> {
-    await commitWithRetry(this.runId, async (round) => {
-      // A lost round: another writer appended first; take its events in (the group is refolded onto them).
-      if (round > 0) await this.catchUp();
-      const g = this.group;
-      if (!g) return;
-      this.appendingTo = g.seq;
-      try {
-        await appendCommit(this.o.store, this.runId, this.seq, this.nonce, g.events);
-      } finally {
-        this.appendingTo = 0;
-      }
+  flush(): Promise<void> {
+    // A lost round: another writer appended first; take its events in (the group is refolded onto them).
+    return commitWithRetry(this.runId, (round) => (round > 0 ? this.catchUp().then(() => this.appendGroup()) : this.appendGroup()));
+  }
+
+  /**
+   * Appends the open group (if any) after the log's last seq; once durable it is the log. A promise
+   * chain, not an async function: this runs for every step of every run, and an async frame around the
+   * append was one promise and one turn of the microtask queue more each time.
+   */
+  private appendGroup(): Promise<void> {
+    const g = this.group;
+    if (!g) return Promise.resolve();
+    this.appendingTo = g.seq;
+    let appended: Promise<unknown>;
+    try {
+      appended = appendCommit(this.o.store, this.runId, this.seq, this.nonce, g.events);
+    } catch (err) {
+      this.appendingTo = 0;
+      return Promise.reject(err);
+    }
+    return appended.then(() => {
+      this.appendingTo = 0;
       const before = this.snapshot;
       this.snapshot = g.snapshot;
       this.seq = g.seq;
       this.group = null;
       this.o.onCommit?.(g.events, before, g.snapshot, this.o.compiled.definition);
+    }, (err: unknown) => {
+      this.appendingTo = 0;
+      throw err;
     });
   }
 }

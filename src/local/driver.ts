@@ -263,9 +263,9 @@ export class RunDriver {
   }
 
   /** Appends the open group as one commit (driver-log.ts), the window's timer no longer needed. */
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
     if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
-    await this.log.flush();
+    return this.log.flush(); // not awaited here: one promise and one turn of the microtask queue less per step
   }
 
   /** Makes the world match the state: performs what reconcile() says is outstanding against what this driver holds. */

@@ -12,10 +12,10 @@ import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { systemClock, type Clock } from '../executor/index.js';
+import { readLimits, systemClock, type Clock } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
-import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, type ReplayReport, runView, runOrigin, type RunView, failureChild } from '../runtime/index.js';
+import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, withLimits, type ReplayReport, runView, runOrigin, type RunView, failureChild } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 import { OutsideInputs } from './outside-inputs.js';
@@ -132,7 +132,8 @@ export class Engine {
 
   async status(runId: string): Promise<RunView> {
     const { compiled, snapshot, seq, events } = await this.load(runId);
-    const view = runView(snapshot, seq, compiled.definition);
+    // With the limits file's limits: a task waiting for its queue's or handler's limit says so.
+    const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await readLimits(this.store).catch(() => undefined) : undefined);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
     return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
@@ -191,8 +192,11 @@ export class Engine {
     }
   }
 
-  private async driveLeased({ compiled, snapshot, seq, source }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
-    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled, snapshot }))) return runView(snapshot, seq, compiled.definition);
+  private async driveLeased({ compiled: own, snapshot, seq, source, limited }: Loaded, opts: DriveOptions & { restartInFlight: boolean }): Promise<RunView> {
+    if (snapshot.status !== 'active' && !(await this.pendingFailureRun({ compiled: own, snapshot }))) return runView(snapshot, seq, own.definition);
+    // The limits file's limits as stored now (executor/global-limits.ts): which of its tasks' attempts wait for a queue's or a handler's gate
+    // (a run started here a moment ago: as its start read them).
+    const compiled = limited ?? withLimits(own, await readLimits(this.store));
     const children = this.children ?? this.childRuns(opts, source);
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;

@@ -8,11 +8,11 @@
  */
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { askGate, onGateKick, withdrawWait, type Clock } from '../executor/index.js';
+import { askGate, gateParts, onGateKick, withdrawWait, type Clock } from '../executor/index.js';
 import { grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 
-interface Waiting { effect: WaitAttempt; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean }
+interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean }
 
 export interface GateWaitsHost {
   store: EventStore;
@@ -35,18 +35,23 @@ export class GateWaits {
 
   get size(): number { return this.waits.size; }
 
-  /** Waits this driver holds (instance key → attempt), for reconcile. */
-  held(): Map<string, number> {
+  /** Waits this driver holds (instance key → attempt), for reconcile: read at every step, so none is one empty map. */
+  held(): ReadonlyMap<string, number> {
+    if (this.waits.size === 0) return this.none;
     return new Map([...this.waits].map(([k, w]) => [k, w.effect.attempt]));
   }
+
+  private readonly none: ReadonlyMap<string, number> = new Map();
 
   wait(effect: WaitAttempt): void {
     if (this.stopped) return;
     const known = this.waits.get(effect.instance);
     if (known?.effect.attempt === effect.attempt) return;
     if (known) this.end(known, true);
-    const w: Waiting = { effect, timer: null, unkick: () => {}, asking: false, again: false, granted: false };
-    w.unkick = onGateKick(effect.gate.name, () => this.ask(w));
+    const w: Waiting = { effect, since: this.host.clock.now(), timer: null, unkick: () => {}, asking: false, again: false, granted: false };
+    // A slot freed in this process of any of its limits wakes it.
+    const unkicks = gateParts(effect.gate).map((part) => onGateKick(part, () => this.ask(w)));
+    w.unkick = () => { for (const u of unkicks) u(); };
     this.waits.set(effect.instance, w);
     this.host.changed();
     this.ask(w);
@@ -54,6 +59,7 @@ export class GateWaits {
 
   /** Drops waits the state no longer has: started (granted) or gone (their place given up). Called at each reconcile. */
   sync(state: RunSnapshot): void {
+    if (this.waits.size === 0) return;
     for (const w of [...this.waits.values()]) {
       if (!stillWaiting(this.host.compiled, state, w.effect.instance, w.effect.attempt)) this.end(w, !w.granted);
     }
@@ -81,7 +87,7 @@ export class GateWaits {
     if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    askGate(this.host.store, w.effect, now).then((answer) => {
+    askGate(this.host.store, w.effect, now, w.since).then((answer) => {
       w.asking = false;
       if (this.waits.get(w.effect.instance) !== w) return;
       if (answer.granted) {
@@ -94,7 +100,7 @@ export class GateWaits {
       w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });
     }, (err: unknown) => {
       w.asking = false;
-      this.host.warn(`gate ${w.effect.gate.name}: ${(err as Error).message} (asked again in 1 s)`);
+      this.host.warn(`gate ${gateParts(w.effect.gate).join(', ')}: ${(err as Error).message} (asked again in 1 s)`);
       if (this.waits.get(w.effect.instance) === w) w.timer = this.host.clock.setTimer(1000, () => { w.timer = null; this.ask(w); });
     });
   }

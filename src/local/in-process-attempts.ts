@@ -175,39 +175,47 @@ export class InProcessAttempts {
   /** Runs one attempt in-process and feeds its outcome back in; an aborted attempt reports nothing. */
   invoke(effect: StartAttempt): void {
     const { taskId, attempt, instance } = effect;
-    const ref: InstanceRef = { task: taskId, ...instanceFields(effect) };
-    const control = new AttemptControl(attempt, effect.restart, ref);
+    const fields = instanceFields(effect);
+    const control = new AttemptControl(attempt, effect.restart, { task: taskId, ...fields });
     this.inflight.set(instance, control);
-    const time = () => iso(this.opts.clock.now());
     void (async () => {
       let ev: PendingEvent;
       try {
-        const context = {
-          runId: effect.runId, workflowId: effect.workflowId, taskId, attempt, ...instanceFields(ref),
-          idempotencyKey: effect.idempotencyKey, get signal() { return control.signal; },
-          log: (m: string) => this.opts.onLog?.(instance, m), workflowInput: effect.workflowInput,
-        };
         let output: unknown;
         if (effect.command) {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
-          output = toJson(await this.opts.runCommand(effect.command, effect.input, { ...context, ...(this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}) }));
+          output = toJson(await this.opts.runCommand(effect.command, effect.input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {})));
         } else {
           const handler = handlerFor(this.opts.handlers, effect.handler);
           if (!handler) {
             throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`, 'LF_HANDLER_NOT_FOUND');
           }
-          output = toJson(await handler(effect.input, { ...context, task: effect.task }));
+          output = toJson(await handler(effect.input, this.context(effect, fields, control, { task: effect.task })));
         }
         if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
-        ev = { type: 'task.completed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), output } };
+        ev = { type: 'task.completed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, output } };
       } catch (err) {
-        ev = { type: 'task.failed', time: time(), data: { task: taskId, attempt, ...instanceFields(ref), error: toTaskError(err) } };
+        ev = { type: 'task.failed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, error: toTaskError(err) } };
       }
       // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
       if (control.aborted) return;
       if (this.inflight.get(instance) === control) this.inflight.delete(instance);
       this.host.submit(ev);
     })();
+  }
+
+  /**
+   * What a handler (or a command) is handed besides its input, made in one object: the signal a
+   * getter, so that it is made only if read (an AbortController per attempt was 1% of the engine's
+   * profile); spreading the context, as a handler may, reads it then. `extra` comes last but for it.
+   */
+  private context<E extends object>(effect: StartAttempt, fields: { iteration?: number; item?: number }, control: AttemptControl, extra: E) {
+    const instance = effect.instance;
+    return {
+      runId: effect.runId, workflowId: effect.workflowId, taskId: effect.taskId, attempt: effect.attempt, ...fields,
+      idempotencyKey: effect.idempotencyKey, log: (m: string) => this.opts.onLog?.(instance, m), workflowInput: effect.workflowInput,
+      ...extra, get signal() { return control.signal; },
+    };
   }
 }

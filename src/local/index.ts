@@ -11,3 +11,4 @@ export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export { RunDriver } from './driver.js';
 export type { DriverHooks, DriverOptions, ChildExecutor, ChildOutcome } from './driver-options.js';
 export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
+export { AttemptControl } from './attempt-control.js';

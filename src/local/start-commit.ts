@@ -7,11 +7,11 @@
  */
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
-import { ConcurrencyLimitError, HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
-import { type Admission, type Clock, admissionOf, admitFrom, checkPriority, newRunId, randomHex, appendCommit, withSlots } from '../executor/index.js';
-import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan } from '../runtime/index.js';
+import { type Admission, type Clock, admissionOf, checkPriority, decideLimitedStart, newRunId, randomHex, appendCommit, readLimits } from '../executor/index.js';
+import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan, withLimits } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
@@ -64,14 +64,10 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given }), queued });
   };
   if (!adm) return write(null);
-  // concurrency: decided under the (workflow, key) lock, the queued runs a free slot lets in admitted first (executor/admission.ts).
-  return withSlots(store, def, adm.key, async (slots) => {
-    const admitted = await admitFrom(store, clock, slots, adm.limit);
-    const holding = slots.holders.length + admitted.length;
-    if (holding >= adm.limit && adm.onLimit === 'refuse') throw new ConcurrencyLimitError(def.id, adm.limit, adm.key, holding);
-    const begun = await writeNow(holding >= adm.limit ? adm : null);
-    return admitted.length > 0 ? { ...begun, admitted } : begun;
-  });
+  // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this
+  // process, the queued runs a free slot lets in admitted first (executor/admission-batch.ts).
+  const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) => writeNow(queued ? adm : null));
+  return admitted.length > 0 ? { ...begun, admitted } : begun;
 }
 
 interface Prepared { runId: string; hash: string; compiled: CompiledWorkflow; time: string; snapshot: RunSnapshot; queued: Admission | null }
@@ -94,9 +90,10 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   // they need no executor, and a HUMAN or WAIT among them would otherwise wait for a step that may never come.
   const retryOf = opts.source?.retryOf;
   const reuses = retryOf !== undefined && Object.keys(retryOf.outputs ?? {}).length > 0;
+  const limited = withStarts ? withLimits(compiled, await readLimits(store)) : undefined;
   const first = queued !== null ? queuedCommit(compiled, snapshot, time, queued)
     : withStarts || reuses
-      ? prepareCommit(compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
+      ? prepareCommit(limited ?? compiled, snapshot, 1, [], clock.now(), { startScheduled: withStarts })
       : { events: [], snapshot, seq: 1 };
   // A run this process is about to drive is leased before it exists: a `serve` scanning the store
   // meanwhile finds it driven, instead of taking it between its start and this process's lease.
@@ -108,7 +105,7 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
     await lease?.release();
     throw err;
   }
-  return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}) };
+  return { compiled, snapshot: first.snapshot, seq: first.seq, before: snapshot, startEvents, ...(opts.source ? { source: opts.source } : {}), ...(lease ? { lease } : {}), ...(limited ? { limited } : {}) };
 }
 
 /** run.queued after run.started (seq 2): the run waits QUEUED for a slot, nothing started. */

@@ -8,6 +8,7 @@
  */
 import { createLogUpdate } from 'log-update';
 import { RunNotFoundError } from '../errors/index.js';
+import { readLimits } from '../executor/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';
@@ -147,7 +148,8 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
         return;
       }
       if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) { ignored.add(runId); return; }
-      const run = trackRun(events);
+      // The limits file's limits, for what a waiting task waits for (a store that cannot say: its own limits only).
+      const run = trackRun(events, await readLimits(o.store).catch(() => undefined));
       runs.set(runId, run);
       print(fresh ? run.tail : run.tail.slice(-tail));
       subs.push(o.store.follow(runId, run.view.seq, (evs) => onEvents(runId, evs)));

@@ -3,7 +3,7 @@
  * from it and the last events (the frame's tail). Pure: no store, no clock.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import type { Definition, TaskDef } from '../definition/index.js';
+import type { Definition, GlobalLimits, TaskDef } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
@@ -17,12 +17,12 @@ export interface WatchedRun {
   readonly view: RunView;
   /** The last events folded, oldest first (at most KEPT_EVENTS). */
   readonly tail: readonly EventEnvelope[];
-  /** Internals for advanceRun. */
-  readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot };
+  /** Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for). */
+  readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot; limits?: GlobalLimits };
 }
 
-/** Folds a run's events from its run.started. */
-export function trackRun(events: readonly EventEnvelope[]): WatchedRun {
+/** Folds a run's events from its run.started; `limits`: the store's limits file's (a queue's or handler's limit a task waits for). */
+export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits): WatchedRun {
   const first = events[0];
   if (!first || first.type !== 'run.started' || first.seq !== 1) throw new Error('a watched run is folded from its run.started (seq 1)');
   const compiled = compiledForRun(first);
@@ -31,9 +31,9 @@ export function trackRun(events: readonly EventEnvelope[]): WatchedRun {
   const run: WatchedRun = {
     runId: first.runId,
     tasks: new Map(definition.tasks.map((t) => [t.id, t])),
-    view: runView(snapshot, 1, definition),
+    view: runView(snapshot, 1, definition, limits),
     tail: [first],
-    fold: { compiled, snapshot },
+    fold: { compiled, snapshot, ...(limits ? { limits } : {}) },
   };
   return advanceRun(run, events.slice(1));
 }
@@ -56,7 +56,7 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
   }
   if (fresh.length === 0) return run;
   const tail = [...run.tail, ...fresh];
-  return { ...run, view: runView(snapshot, seq, run.fold.compiled.definition), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail, fold: { compiled: run.fold.compiled, snapshot } };
+  return { ...run, view: runView(snapshot, seq, run.fold.compiled.definition, run.fold.limits), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail, fold: { ...run.fold, snapshot } };
 }
 
 /** Events handed to advanceRun skip some: read them from the store first. */

@@ -18,7 +18,8 @@ export {
 } from './record.js';
 export { RunQuerySchema, parseRunQuery, matches, pageOf, triggerId, QueryError, MAX_LIMIT, type RunQuery, type RunQueryInput, type QuerySource, type RunOrder } from './query.js';
 export { RunRecordSchema } from './record-schema.js';
-export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, startRunIndexProjection, reindex, type ProjectionOptions, type RunIndexProjection, type ReindexReport } from './jetstream-projection.js';
+export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, startRunIndexProjection, type ProjectionOptions, type RunIndexProjection } from './jetstream-projection.js';
+export { reindex, type ReindexReport } from './jetstream-reindex.js';
 export { FileRunIndex } from './file-index.js';
 export { LogWitness, damagedText } from './damage.js';
 export { FoldingRunIndex } from './memory-index.js';

@@ -6,15 +6,15 @@
  * already in it (redelivered, or a record rebuilt past it) is skipped; any
  * other (a gap: commits handled out of order by two engines, a value with no
  * fold kept) rebuilds the record from the run's log. `reindex` rebuilds the
- * whole bucket from the log. Nothing here is the only copy of anything.
+ * whole bucket from the log (jetstream-reindex.ts). Nothing here is the only copy of anything.
  */
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type KV } from 'nats';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
 import { compiledForRun } from '../runtime/index.js';
-import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
-import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
+import type { JetStreamEventStore } from '../store/index.js';
+import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
 import { advance, canContinue, persistTracked, restoreTracked, track, type TrackedRun } from './record.js';
 
 export { RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
@@ -27,11 +27,36 @@ export interface ProjectionOptions extends BucketSettings {
 }
 
 export interface RunIndexProjection {
-  readonly stats: { applied: number; rebuilt: number; skipped: number; corrupt: number; conflicts: number; failures: number };
+  /** `fromMemory`: commits taken as this process wrote them (see `stored`), not parsed from their message. */
+  readonly stats: { applied: number; rebuilt: number; skipped: number; corrupt: number; conflicts: number; failures: number; fromMemory: number };
+  /**
+   * A commit this process wrote, at stream sequence `position`: when the consumer delivers it, its
+   * events are taken from here instead of parsing and validating the message again (they are what
+   * was written). Kept for a while, then forgotten: a delivery not found here is parsed.
+   */
+  stored(runId: string, events: EventEnvelope[], position: number): void;
   stop(): Promise<void>;
 }
 
 const MAX_ROUNDS = 10;
+
+/**
+ * How long a running run's commits wait for its next ones before they are written (issue 23: one
+ * write per run's burst of commits, mostly one per short run, instead of one per commit). Below the
+ * readers' look (pollMs, 1 s), so a follower sees the ack floor move between two looks.
+ */
+const COALESCE_MS = 500;
+/** Commits held waiting at most (the consumer lets 1,000 go unacknowledged): past this every waiting run is written. */
+const COALESCE_MAX_HELD = 512;
+/** Runs taken in hand at most (waiting for commits, or applying). */
+const MAX_RUNS_IN_HAND = 1024;
+const FETCH_BATCH = 64;
+
+/** A commit as pulled: its message, and its events (or why it is not a commit). */
+interface Item { m: JsMsg; events: EventEnvelope[] | Error }
+
+/** Commits of this process kept for their delivery at most (see `stored`); the oldest are forgotten first. */
+const LOCAL_KEPT = 4096;
 
 /** How long, and for how many runs, the projection remembers what it wrote (see `written`). */
 const WRITTEN_KEPT_MS = 10_000;
@@ -61,7 +86,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   await ensureProjectionConsumer(store);
   let kv: KV | null = await openBucket(js, o);
   const bucket = async () => (kv ??= await openBucket(js, o));
-  const stats = { applied: 0, rebuilt: 0, skipped: 0, corrupt: 0, conflicts: 0, failures: 0 };
+  const stats = { applied: 0, rebuilt: 0, skipped: 0, corrupt: 0, conflicts: 0, failures: 0, fromMemory: 0 };
   const compiledByHash = new Map<string, CompiledWorkflow>();
   let stopped = false;
   const runChains = new Map<string, Promise<void>>();
@@ -149,6 +174,12 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       if (mine) {
         had = mine.value;
         revision = mine.revision;
+      } else if (round === 0 && events[0]!.seq === 1) {
+        // A run's first commit: its key is not there yet, so it is created without reading it first (one
+        // request less per run). If it is there after all (a redelivery, another engine), the create fails
+        // and the next round reads it.
+        had = null;
+        revision = null;
       } else {
         const entry = await (await bucket()).get(runId);
         had = entry && entry.operation === 'PUT' ? decodeValue(entry.string()) : null;
@@ -192,15 +223,25 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     }
   };
 
-  /** Commits waiting for their run's chain, taken together when it reaches them (consecutive ones are applied as one write). */
-  const waiting = new Map<string, JsMsg[]>();
+  /**
+   * Commits waiting for their run's chain, taken together when it reaches them (consecutive ones are
+   * applied as one write). A commit that leaves its run RUNNING waits up to COALESCE_MS for the run's
+   * next ones (unacknowledged meanwhile, so readers see the index behind and read that run from the log);
+   * one that leaves it anything else (WAITING, PAUSED, settled…) lets the run's write go at once.
+   */
+  const waiting = new Map<string, { items: Item[]; release(): void; timer: ReturnType<typeof setTimeout> | null }>();
+  let held = 0;
+  /** Applies at once to at most `limit` runs (KV writes in flight); runs waiting for their next commits are not counted. */
+  let applying = 0;
+  const slots: (() => void)[] = [];
+  const slot = async (): Promise<void> => { if (applying < limit) { applying++; return; } await new Promise<void>((r) => slots.push(r)); };
+  const freeSlot = () => { const next = slots.shift(); if (next) next(); else applying--; };
 
-  /** Applies the commits `msgs` of one run in order: runs of consecutive ones as one write, a commit that does not parse alone. */
-  const applyAll = async (runId: string, msgs: JsMsg[]): Promise<void> => {
+  /** Applies the commits of one run in order: runs of consecutive ones as one write, a commit that does not parse alone. */
+  const applyAll = async (runId: string, items: Item[]): Promise<void> => {
     let batch: EventEnvelope[] = [];
     const flush = async () => { if (batch.length > 0) { const b = batch; batch = []; await apply(runId, b); } };
-    for (const m of msgs) {
-      const events = eventsOf(m);
+    for (const { m, events } of items) {
       if (events instanceof Error) {
         await flush();
         // Not a commit: the run cannot be read; say so in its value (the reader reports it), rebuilding would fail the same way.
@@ -214,26 +255,58 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     await flush();
   };
 
-  const handle = (m: JsMsg): Promise<void> => {
+  /** Every run's waiting commits are written now (many held, or stopping). */
+  const releaseAll = () => { for (const w of waiting.values()) w.release(); };
+
+  /** Commits this process wrote, by stream sequence (see `stored`). */
+  const local = new Map<number, { runId: string; events: EventEnvelope[] }>();
+  const localOf = (m: JsMsg, runId: string): EventEnvelope[] | null => {
+    const mine = local.get(m.seq);
+    if (!mine) return null;
+    local.delete(m.seq);
+    if (mine.runId !== runId) return null;
+    stats.fromMemory++;
+    return mine.events;
+  };
+
+  const handle = (m: JsMsg): Promise<void> | null => {
     const runId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+    const events = localOf(m, runId) ?? eventsOf(m);
+    const moving = !(events instanceof Error) && events.at(-1)?.state.status === 'RUNNING' && !stopped;
     // One run's commits in turn (fewer conflicts); different runs at once. A commit that arrives while
-    // its run's chain is busy joins the ones waiting, and they are applied together.
+    // its run's write waits (for more commits, or for the run's chain) joins it, and they are applied together.
     const queued = waiting.get(runId);
-    if (queued) { queued.push(m); return runChains.get(runId)!; }
-    waiting.set(runId, [m]);
+    held++;
+    if (queued) {
+      queued.items.push({ m, events });
+      if (!moving) queued.release();
+      if (held >= COALESCE_MAX_HELD) releaseAll();
+      return null;
+    }
+    let release!: () => void;
+    const ready = new Promise<void>((r) => { release = r; });
+    const w = { items: [{ m, events }], release: () => { if (w.timer) clearTimeout(w.timer); w.timer = null; release(); }, timer: null as ReturnType<typeof setTimeout> | null };
+    waiting.set(runId, w);
+    if (moving) w.timer = setTimeout(w.release, COALESCE_MS);
+    else w.release();
+    if (held >= COALESCE_MAX_HELD) releaseAll();
     const prev = runChains.get(runId) ?? Promise.resolve();
-    const p = prev.then(async () => {
-      const msgs = waiting.get(runId)!;
+    const p = Promise.all([prev, ready]).then(async () => {
+      await slot();
+      const { items } = waiting.get(runId)!;
       waiting.delete(runId);
+      held -= items.length;
       try {
-        await applyAll(runId, msgs);
-        for (const q of msgs) q.ack();
+        await applyAll(runId, items);
+        for (const q of items) q.m.ack();
       } catch (err) {
         stats.failures++;
         written.delete(runId);
         if (isNotFound(err)) kv = null; // the bucket was deleted (reindex): open (create) it again
-        if (!stopped) log(`run index: commits ${msgs.map((q) => q.seq).join(', ')} of run ${runId}: ${(err as Error).message}; tried again later`);
-        for (const q of msgs) q.nak(1000);
+        if (!stopped) log(`run index: commits ${items.map((q) => q.m.seq).join(', ')} of run ${runId}: ${(err as Error).message}; tried again later`);
+        for (const q of items) q.m.nak(1000);
+      } finally {
+        freeSlot();
       }
     });
     runChains.set(runId, p);
@@ -246,12 +319,13 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       try {
         const consumer = await js.consumers.get(store.stream, RUNS_INDEX_CONSUMER);
         while (!stopped) {
-          const batch = await consumer.fetch({ max_messages: limit, expires: 1000 });
+          const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: 1000 });
           for await (const m of batch) {
             const p = handle(m);
+            if (!p) continue;
             inflight.add(p);
             void p.finally(() => inflight.delete(p));
-            if (inflight.size >= limit) await Promise.race(inflight);
+            if (inflight.size >= MAX_RUNS_IN_HAND) await Promise.race(inflight);
           }
         }
       } catch (err) {
@@ -265,71 +339,21 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
 
   return {
     stats,
+    stored(runId, events, position) {
+      if (stopped || events.length === 0) return;
+      local.set(position, { runId, events });
+      if (local.size > LOCAL_KEPT) local.delete(local.keys().next().value!);
+    },
     async stop() {
       stopped = true;
+      releaseAll();
       await loop;
+      releaseAll();
       await Promise.allSettled([...inflight]);
     },
   };
 }
 
-function valueOf(t: TrackedRun, first: EventEnvelope): IndexValue {
+export function valueOf(t: TrackedRun, first: EventEnvelope): IndexValue {
   return persistTracked(t, first.type === 'run.started' ? first.data.definitionHash : '');
-}
-
-export interface ReindexReport {
-  /** What was rebuilt: the KV bucket's name (NATS) or the cache file's path (file store). */
-  index: string;
-  runs: number;
-  corrupt: CorruptRun[];
-  ms: number;
-}
-
-/**
- * Rebuilds LF_RUNS_INDEX from the log: the bucket is deleted and made again,
- * then every run is read (one pass over the stream) and its record written.
- * The projection's consumer is made again at the log's end as it was before
- * the read, so it holds exactly the commits the rebuild may have missed and
- * readers can tell whether the index has fallen behind. Engines running
- * meanwhile pull from the new consumer; a record one of them wrote first is
- * kept (it is as new).
- */
-export async function reindex(store: JetStreamEventStore, o: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {
-  const started = Date.now();
-  const nc = await store.connection();
-  const js = nc.jetstream();
-  const jsm = await nc.jetstreamManager();
-  const end = (await jsm.streams.info(store.stream)).state.last_seq;
-  try {
-    await jsm.streams.delete(`KV_${RUNS_INDEX_BUCKET}`);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  const kv = await openBucket(js, o);
-  // The projection starts again after what this rebuild reads: engines pulling meanwhile move to the new consumer.
-  try {
-    await jsm.consumers.delete(store.stream, RUNS_INDEX_CONSUMER);
-  } catch (err) {
-    if (!/consumer not found/i.test((err as Error).message ?? '')) throw err;
-  }
-  await ensureProjectionConsumer(store, end + 1);
-  const corrupt: CorruptRun[] = [];
-  let runs = 0;
-  let pending: Promise<void>[] = [];
-  const create = async (runId: string, value: IndexValue) => {
-    try {
-      await kv.create(runId, encodeValue(value));
-    } catch (err) {
-      if (!isCasConflict(err)) throw err; // else an engine's projection wrote it first
-    }
-  };
-  for await (const run of store.readAll({ onCorrupt: (c) => { corrupt.push(c); pending.push(create(c.runId, { corrupt: c })); } })) {
-    pending.push(create(run.runId, valueOf(track(run.events), run.events[0]!)));
-    runs++;
-    if (pending.length >= 256) { await Promise.all(pending); pending = []; }
-    if (runs % 1000 === 0) o.onProgress?.(runs);
-  }
-  await Promise.all(pending);
-  o.onProgress?.(runs);
-  return { index: RUNS_INDEX_BUCKET, runs, corrupt, ms: Date.now() - started };
 }

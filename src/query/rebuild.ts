@@ -10,7 +10,7 @@ import { StoreUnusableError } from '../errors/index.js';
 import { FileEventStore, JetStreamEventStore, type CorruptRun, type EventStore } from '../store/index.js';
 import { FileRunIndex } from './file-index.js';
 import type { BucketSettings } from './jetstream-bucket.js';
-import { reindex, type ReindexReport } from './jetstream-projection.js';
+import { reindex, type ReindexReport } from './jetstream-reindex.js';
 import { FoldingRunIndex } from './memory-index.js';
 
 export async function rebuildRunIndex(store: EventStore, opts: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {

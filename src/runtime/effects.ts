@@ -14,7 +14,7 @@
  * step changed. Live execution and recovery are one code path.
  */
 import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
-import { mapBody, type TaskDef } from '../definition/index.js';
+import { DEFAULT_PRIORITY, mapBody, type TaskDef } from '../definition/index.js';
 import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -59,6 +59,12 @@ export interface StartAttempt extends AttemptRef {
   /** A COMMAND task's attempt: the program to run (argv, cwd, env resolved now), instead of a handler. */
   readonly command?: AttemptCommand;
   readonly task: TaskInfo;
+  /**
+   * The run's priority (runPriority) when it is not the default: where the attempt waits for a worker
+   * (a NATS queue's priority level, docs/nats.md). Absent for the default, so that such runs are handed
+   * out exactly as before priorities.
+   */
+  readonly priority?: number;
 }
 
 /** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled), or drop it unrun if it has not started. */
@@ -335,6 +341,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     : undefined;
   // The run's own timeout bounds every attempt too: a NATS worker aborts its handler then, as the run ends.
   const deadline = earlier(ctx.timers[`${key}/timeout/${attempt}`]?.dueAt, ctx.timers[RUN_TIMEOUT_TIMER_ID]?.dueAt);
+  const priority = runPriority(compiled, ctx);
   return {
     type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input, workflowInput: ctx.input,
@@ -342,6 +349,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
     ...(command ? { command } : {}),
     task: plan.info,
+    ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
 import { ACTIVE_TASK_STATUSES, countWithStatus, HELD_REASON, isHeld, isoMs, movesWhileHeld } from '../compiler/index.js';
-import type { EventEnvelope, PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
+import type { EventEnvelope, PendingEvent, RecordedState, TimerKind, WorkflowStatus } from '../events/index.js';
 import { stateHashOf } from './state-hash.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
@@ -27,15 +27,27 @@ function withReused<E extends MachineEvent>(event: E, data: { reused?: { runId: 
   return event;
 }
 
-/** Envelope → machine event: task-scoped events get the task id in their type, so only that region listens. */
-export function toMachineEvent(ev: PendingEvent | EventEnvelope): MachineEvent {
+/** How a task-scoped event's type is named: `prefix + task` (an interpreter's typeName gives the same text, interned). */
+export interface TypeNames { typeName(prefix: string, task: string): string }
+const CONCATENATED: TypeNames = { typeName: (prefix, task) => prefix + task };
+
+const TIMER_PREFIX: Readonly<Record<TimerKind, string>> = {
+  backoff: 'timer.backoff.', timeout: 'timer.timeout.', approval_timeout: 'timer.approval_timeout.', wait: 'timer.wait.', run_timeout: 'timer.run_timeout.',
+};
+
+/**
+ * Envelope → machine event: task-scoped events get the task id in their type, so only that region listens.
+ * `names`: the fold's interpreter (applyEvent), whose names are the same texts made once per task and kind,
+ * so the interpreter's lookups by type neither flatten a new concatenation nor hash it again.
+ */
+export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeNames = CONCATENATED): MachineEvent {
   const time = isoMs(ev.time);
   switch (ev.type) {
-    case 'task.started': return withReused(withInstance({ type: `task.started.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data), ev.data);
-    case 'task.completed': return withReused(withInstance({ type: `task.completed.${ev.data.task}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data), ev.data);
-    case 'task.failed': return withInstance({ type: `task.failed.${ev.data.task}`, time, attempt: ev.data.attempt, error: ev.data.error }, ev.data);
-    case 'timer.fired': return withInstance({ type: `timer.${ev.data.timer}.${ev.data.task}`, time, attempt: ev.data.attempt }, ev.data);
-    case 'task.restarted': return withInstance({ type: `task.restarted.${ev.data.task}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
+    case 'task.started': return withReused(withInstance({ type: names.typeName('task.started.', ev.data.task) as `task.started.${string}`, time, attempt: ev.data.attempt }, ev.data), ev.data);
+    case 'task.completed': return withReused(withInstance({ type: names.typeName('task.completed.', ev.data.task) as `task.completed.${string}`, time, attempt: ev.data.attempt, output: ev.data.output }, ev.data), ev.data);
+    case 'task.failed': return withInstance({ type: names.typeName('task.failed.', ev.data.task) as `task.failed.${string}`, time, attempt: ev.data.attempt, error: ev.data.error }, ev.data);
+    case 'timer.fired': return withInstance({ type: names.typeName(TIMER_PREFIX[ev.data.timer] ?? `timer.${ev.data.timer}.`, ev.data.task) as `timer.${TimerKind}.${string}`, time, attempt: ev.data.attempt }, ev.data);
+    case 'task.restarted': return withInstance({ type: names.typeName('task.restarted.', ev.data.task) as `task.restarted.${string}`, time, attempt: ev.data.attempt, restart: ev.data.restart }, ev.data);
     case 'approval.recorded':
       return { type: `approval.${ev.data.decision}.${ev.data.task}`, time, by: ev.data.by, ...(ev.data.comment !== undefined ? { comment: ev.data.comment } : {}) };
     case 'signal.received': return { type: `signal.${ev.data.name}`, time, data: ev.data.data ?? null, ...(ev.data.by !== undefined ? { by: ev.data.by } : {}) };
@@ -96,7 +108,7 @@ export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
   // Queued with `holds` (queued-hold.ts): nothing but its admission, its end and its own timeout moves it.
   if (isHeld(snapshot.context) && !movesWhileHeld(ev)) return { snapshot, accepted: false };
-  const next = compiled.interpreter.transition(snapshot, toMachineEvent(ev));
+  const next = compiled.interpreter.transition(snapshot, toMachineEvent(ev, compiled.interpreter));
   // Like XState, the interpreter returns the very same snapshot when no transition was enabled.
   return { snapshot: next, accepted: next !== snapshot };
 }

@@ -33,7 +33,7 @@
  */
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
-import { tableOf, valueChunks } from '../compiler/index.js';
+import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { digestLine, type ChunkHashing } from './digest-line-cache.js';
 import { quoted, rememberedChunkDigest, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
@@ -72,25 +72,50 @@ function v2Hash(snapshot: RunSnapshot): string {
   return sha256Hex(`{"v":2,"value":${v2ValueText(snapshot)},"tasks":[${v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`).slice(0, 16);
 }
 
-const regionEntry = (s: { readonly key: string; readonly region: { readonly key: string } }): string => `${quoted(s.region.key)}:${quoted(s.key)}`;
+/** `"<region>":"<state>"`, as the chart wrote it once per state (chart.ts RegionState.json). */
+type RegionEntry = { readonly key: string; readonly region: { readonly key: string }; readonly json: string };
+const regionEntry = (s: RegionEntry): string => s.json;
 const taskEntry = (t: TaskState, id: string): string => taskText(id, t);
-
-/** How format 2 hashes a chunk of a task table's states: format 1's task entries, the id from the table's shape. */
-function taskHashing(shape: { readonly sorted: readonly string[] }): ChunkHashing<TaskState> {
-  const { sorted } = shape;
-  return { owner: shape, entry: (t, i) => taskText(sorted[i]!, t), key: (i) => sorted[i]!, digest: chunkDigest };
-}
 
 const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
-/** Whether a persistent vector's chunks are format 2's: every chunk but the last holds V2_CHUNK items. */
+/**
+ * How format 2 hashes a chunk of a task table's states: format 1's task
+ * entries, the id from the table's shape. A class, so that the one made per
+ * event allocates no closures (and under a transpiler that keeps function
+ * names, names none).
+ */
+class TaskHashing implements ChunkHashing<TaskState> {
+  readonly owner: object;
+  private readonly sorted: readonly string[];
+  private readonly quotedIds: readonly string[];
+  constructor(shape: { readonly sorted: readonly string[]; readonly quoted: readonly string[] }) {
+    this.owner = shape;
+    this.sorted = shape.sorted;
+    this.quotedIds = shape.quoted;
+  }
+  entry(t: TaskState, i: number): string { return quotedTaskText(this.quotedIds[i]!, t); }
+  key(i: number): string { return this.sorted[i]!; }
+  digest(text: string): string { return chunkDigest(text); }
+}
+
+/**
+ * Whether a persistent vector's chunks are format 2's: every chunk but the last holds V2_CHUNK items. A vector's
+ * chunks all hold its CHUNK but the last (persistent-vector.ts), so with the same size that is known without
+ * reading each chunk (in a long run, dozens of cold reads per event).
+ */
 function v2Chunked(chunks: readonly (readonly unknown[])[]): boolean {
+  if (VECTOR_CHUNK === V2_CHUNK) return true;
+  return v2ChunkedBySize(chunks);
+}
+
+function v2ChunkedBySize(chunks: readonly (readonly unknown[])[]): boolean {
   for (let c = 0; c < chunks.length - 1; c++) if (chunks[c]!.length !== V2_CHUNK) return false;
   return chunks.length === 0 || chunks[chunks.length - 1]!.length <= V2_CHUNK;
 }
 
 /** How format 2 hashes a chunk of regions: `"<region>":"<state>"` entries (the text depends on the state object alone). */
-const REGION_HASHING: ChunkHashing<{ readonly key: string; readonly region: { readonly key: string } }> = {
+const REGION_HASHING: ChunkHashing<RegionEntry> = {
   owner: {}, entry: regionEntry, key: () => '', digest: chunkDigest,
 };
 
@@ -122,7 +147,7 @@ function v2TasksText(snapshot: RunSnapshot): string {
   const tasks = snapshot.context.tasks;
   const table = tableOf(tasks);
   let text = '';
-  if (table !== null && v2Chunked(table.states.chunks)) return digestLine('tasks', table.states.chunks, V2_CHUNK, taskHashing(table.shape));
+  if (table !== null && v2Chunked(table.states.chunks)) return digestLine('tasks', table.states.chunks, V2_CHUNK, new TaskHashing(table.shape));
   const ids = sortedIds(tasks);
   for (let start = 0; start < ids.length; start += V2_CHUNK) {
     let entries = '';
@@ -172,10 +197,15 @@ function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<t
 
 /** One task's entry in the state text: `[id, status, attempts, decision case]`, and its loop iteration when it has one (never in an old state). */
 function taskText(id: string, t: TaskState): string {
+  return quotedTaskText(quoted(id), t);
+}
+
+/** taskText with the id already written as JSON (a table's shape has every id's: task-table.ts). */
+function quotedTaskText(quotedId: string, t: TaskState): string {
   const decision = t.decision?.case;
   const iteration = t.iteration === undefined ? '' : `,${t.iteration}`;
   const items = t.items === undefined ? '' : `,[${itemsText(t.items)}]`;
-  return `[${quoted(id)},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}${iteration}${items}]`;
+  return `[${quotedId},${quoted(t.status)},${t.attempts},${decision === undefined || decision === null ? 'null' : JSON.stringify(decision)}${iteration}${items}]`;
 }
 
 /**

@@ -14,50 +14,83 @@
  */
 import { rememberedGates } from './task-gate-cache.js';
 import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext } from '../compiler/index.js';
-import { DEFAULT_PRIORITY, mapBody, type Definition, type TaskDef } from '../definition/index.js';
+import { DEFAULT_PRIORITY, mapBody, type Definition, type GlobalLimits, type LimitSpec, type TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
-/** The limits an attempt of a task is held to, and the name they are shared under: every run of the workflow, every executor. */
-export interface TaskGate {
-  /** `task/<workflowId>/<taskId>`: what the executors' gate state is kept under. */
+/** The queue a task's attempts go to when it names none (effects.ts DEFAULT_QUEUE). */
+const DEFAULT_QUEUE_NAME = 'default';
+
+/** Whose limit a part of a gate is: the task's own, its queue's or its handler's (the limits file). */
+export type GateOwner = 'task' | 'queue' | 'handler';
+
+/** One limit an attempt is held to, and the name its state is shared under: every run of every workflow, every executor. */
+export interface GatePart {
+  /** `task/<workflowId>/<taskId>`, `queue/<queue>` or `handler/<handler>`: what the executors' gate state is kept under. */
   readonly name: string;
+  readonly owner: GateOwner;
+  /** The queue's or handler's name (a task's own: its id). */
+  readonly of: string;
   readonly concurrency?: number;
   readonly rate?: { readonly limit: number; readonly perMs: number };
 }
 
-/** Every gated task of a workflow (a MAP's limits, else its body's, hold its items); empty for most. */
+/** Every limit an attempt of a task is held to: its own (`concurrency:`, `rate_limit:`), its queue's and its handler's (the limits file). */
+export interface TaskGate { readonly parts: readonly GatePart[] }
+
+/** Every gated task of a workflow (a MAP's limits, else its body's, hold its items); empty for most. With the limits file's limits when the executor bound them (withLimits). */
 export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskGate> {
-  return gatesOf(compiled.definition);
+  return gatesOf(compiled.definition, compiled.limits);
 }
 
-/** taskGates for a definition (what `status` shows a waiting task waits for). */
-export function gatesOf(def: Definition): ReadonlyMap<string, TaskGate> {
-  return rememberedGates(def, gatesOfDefinition);
+/** taskGates for a definition (what `status` shows a waiting task waits for), under the limits file's `limits` if given. */
+export function gatesOf(def: Definition, limits?: GlobalLimits): ReadonlyMap<string, TaskGate> {
+  return rememberedGates(def, limits, gatesOfDefinition);
 }
 
-function gatesOfDefinition(def: Definition): ReadonlyMap<string, TaskGate> {
+const specPart = (name: string, owner: GateOwner, of: string, spec: LimitSpec): GatePart => ({
+  name, owner, of,
+  ...(spec.concurrency ? { concurrency: spec.concurrency.limit } : {}),
+  ...(spec.rateLimit ? { rate: { limit: spec.rateLimit.limit, perMs: spec.rateLimit.perMs } } : {}),
+});
+
+function gatesOfDefinition(def: Definition, limits: GlobalLimits | undefined): ReadonlyMap<string, TaskGate> {
   const m = new Map<string, TaskGate>();
-  for (const t of def.tasks) {
-    const src: TaskDef = t.concurrency || t.rateLimit || t.type !== 'MAP' ? t : mapBody(def.tasks, t);
-    if (!src.concurrency && !src.rateLimit) continue;
-    m.set(t.id, {
-      name: `task/${def.id}/${t.id}`,
-      ...(src.concurrency ? { concurrency: src.concurrency.limit } : {}),
-      ...(src.rateLimit ? { rate: { limit: src.rateLimit.limit, perMs: src.rateLimit.perMs } } : {}),
-    });
-  }
   // A MAP's iterator runs only as the MAP's items: its own limits are the MAP's, not a task's of its own.
-  for (const t of def.tasks) if (t.type === 'MAP' && t.iterator && t.iterator !== t.id) m.delete(t.iterator);
+  const iterators = new Set(def.tasks.flatMap((t) => (t.type === 'MAP' && t.iterator && t.iterator !== t.id ? [t.iterator] : [])));
+  for (const t of def.tasks) {
+    if (iterators.has(t.id)) continue;
+    const body: TaskDef = t.type === 'MAP' ? mapBody(def.tasks, t) : t;
+    const src: TaskDef = t.concurrency || t.rateLimit ? t : body;
+    const parts: GatePart[] = [];
+    if (src.concurrency || src.rateLimit) parts.push(specPart(`task/${def.id}/${t.id}`, 'task', t.id, { concurrency: src.concurrency, rateLimit: src.rateLimit }));
+    if (limits && (body.type === 'SIMPLE' || body.type === 'COMMAND' || (body.type === 'MAP' && !body.workflow))) {
+      // What a worker takes: the queue (default "default"); a handler by name (COMMAND tasks have none of their own).
+      const queue = body.queue ?? DEFAULT_QUEUE_NAME;
+      const q = Object.hasOwn(limits.queues, queue) ? limits.queues[queue] : undefined;
+      if (q) parts.push(specPart(`queue/${queue}`, 'queue', queue, q));
+      if (body.type !== 'COMMAND') {
+        const handler = body.handler ?? body.assignedTo ?? body.id;
+        const h = Object.hasOwn(limits.handlers, handler) ? limits.handlers[handler] : undefined;
+        if (h) parts.push(specPart(`handler/${handler}`, 'handler', handler, h));
+      }
+    }
+    if (parts.length > 0) m.set(t.id, { parts });
+  }
   return m;
 }
 
-/** What a waiting attempt of a gate waits for, in words: "concurrency limit 2", "rate limit 5 per 1s". */
-export function gateText(gate: TaskGate): string {
+const partText = (p: GatePart): string => {
   const parts: string[] = [];
-  if (gate.concurrency !== undefined) parts.push(`concurrency limit ${gate.concurrency}`);
-  if (gate.rate) parts.push(`rate limit ${gate.rate.limit} per ${durationText(gate.rate.perMs)}`);
-  return parts.join(' and ');
+  if (p.concurrency !== undefined) parts.push(`concurrency limit ${p.concurrency}`);
+  if (p.rate) parts.push(`rate limit ${p.rate.limit} per ${durationText(p.rate.perMs)}`);
+  const text = parts.join(' and ');
+  return p.owner === 'task' ? text : `${p.owner} ${p.of}'s ${text}`;
+};
+
+/** What a waiting attempt of a gate waits for, in words: "concurrency limit 2", "rate limit 5 per 1s", "queue payments's rate limit 100 per 1s". */
+export function gateText(gate: TaskGate): string {
+  return gate.parts.map(partText).join(' and ');
 }
 
 /** Whether task `taskId`'s attempts (a MAP: its items') wait for their gate before starting. */
@@ -120,7 +153,7 @@ export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: str
   return { type: 'task.started', time, data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) } };
 }
 
-/** A slot an attempt held: the gate, and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
+/** A slot an attempt held: the gate part (its name), and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
 export interface SlotRef { readonly gate: string; readonly holder: string }
 
 /** The key an attempt holds a gate's slot under. */
@@ -135,10 +168,10 @@ export const holderKey = (runId: string, key: string, attempt: number): string =
 export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, after: RunSnapshot, events: readonly EventEnvelope[] = []): SlotRef[] {
   const gates = taskGates(compiled);
   if (gates.size === 0) return [];
-  const candidates = new Map<string, { ref: InstanceRef; attempt: number; gate: string }>();
+  const candidates = new Map<string, { ref: InstanceRef; attempt: number; gates: string[] }>();
   const add = (ref: InstanceRef, attempt: number) => {
-    const gate = gates.get(ref.task);
-    if (gate?.concurrency !== undefined) candidates.set(`${instanceKey(ref)}/${attempt}`, { ref, attempt, gate: gate.name });
+    const held = gates.get(ref.task)?.parts.filter((p) => p.concurrency !== undefined).map((p) => p.name) ?? [];
+    if (held.length > 0) candidates.set(`${instanceKey(ref)}/${attempt}`, { ref, attempt, gates: held });
   };
   if (before.status === 'active') {
     const { tasks } = before.context;
@@ -158,7 +191,7 @@ export function slotsFreed(compiled: CompiledWorkflow, before: RunSnapshot, afte
   }
   const out: SlotRef[] = [];
   for (const [k, c] of candidates) {
-    if (!holdsSlot(after, c.ref, c.attempt)) out.push({ gate: c.gate, holder: `${before.context.runId}/${k}` });
+    if (!holdsSlot(after, c.ref, c.attempt)) for (const gate of c.gates) out.push({ gate, holder: `${before.context.runId}/${k}` });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /** The run as people and scripts see it (`status --json`): derived from a snapshot, never stored. */
-import { durationText, instanceFields, instanceKey, runDeadline, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
-import type { Definition, RunTimeoutPolicy } from '../definition/index.js';
+import { durationText, instanceFields, instanceKey, runDeadline, taskEntries, type ItemState, type RunError, type TaskState, type TimerState } from '../compiler/index.js';
+import type { Definition, GlobalLimits, RunTimeoutPolicy } from '../definition/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type RunHeader, type RunParent, type RunSchedule, type RunSource } from '../events/index.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import { timersArmed } from './effects.js';
@@ -60,11 +60,14 @@ export interface RunView extends RunHeader {
 export interface RunQueue { priority: number; key: string | null; limit: number; queuedAt: string; admittedAt?: string }
 export type RunGate = NonNullable<RunSource['gate']> & { event?: string };
 
-/** `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal). */
-export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition): RunView {
+/**
+ * `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal);
+ * `limits`: the limits file's, for the queue's and handler's limits a task's attempt waits for.
+ */
+export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition, limits?: GlobalLimits): RunView {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskView> = {};
-  for (const [id, t] of Object.entries(ctx.tasks)) {
+  for (const [id, t] of taskEntries(ctx.tasks)) {
     tasks[id] = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error, ...(t.child ? { child: t.child } : {}) };
     if (t.iteration !== undefined) Object.assign(tasks[id], { iteration: t.iteration, instance: instanceKey({ task: id, iteration: t.iteration }) });
     if (t.items) {
@@ -74,7 +77,7 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
   for (const t of definition?.tasks ?? []) if (t.type === 'WAIT' && t.event !== undefined && tasks[t.id]) tasks[t.id]!.signal = t.event;
   // Gated tasks (concurrency:, rate_limit:): an attempt SCHEDULED in a running run waits for its gate (task-gates.ts).
   if (definition && snapshot.status === 'active' && ctx.paused !== true) {
-    for (const [id, gate] of gatesOf(definition)) {
+    for (const [id, gate] of gatesOf(definition, limits)) {
       const t = tasks[id];
       if (!t) continue;
       if (t.items) for (const it of t.items) { if (it.status === 'SCHEDULED') it.waitingFor = gateText(gate); }

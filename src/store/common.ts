@@ -84,6 +84,10 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
  * start's data begins with `definition`.
  */
 function commitJson(commit: Commit, req: AppendRequest): string {
+  // Every commit but a start's: one native stringify of the whole, no text built event by event.
+  let start = false;
+  for (const e of commit.events) if (e.type === 'run.started') { start = true; break; }
+  if (!start) return JSON.stringify(commit);
   let text = `{"dedupId":${JSON.stringify(commit.dedupId)},"events":[`;
   for (let i = 0; i < commit.events.length; i++) {
     const e = commit.events[i]!;

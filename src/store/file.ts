@@ -9,19 +9,21 @@
  * spares re-reading bytes already read, and is checked against the file's
  * inode and size on every use. follow() is file-follow.ts.
  */
-import { mkdir, open, readdir, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
 import { RunBusyError, StoreError } from '../errors/index.js';
-import type { AppendRequest, AppendResult, CorruptRunHandler, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
+import type { AppendRequest, AppendResult, CorruptRunHandler, FollowOptions, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
 import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
-import { updateSharedFile } from './shared-docs.js';
+import { readSharedFile, updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
+import { keepSummary, keptSummary } from './summary-cache.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
 import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
 import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
+import { LeaseTemplate } from './lease-template.js';
 
 export interface FileStoreOptions {
   /** How long an append waits for another process's writer lock before a StoreError (default 5000). */
@@ -56,6 +58,8 @@ export class FileEventStore implements EventStore {
   /** This instance's followers, by run: told of each line the writer adds. */
   private readonly followers = new Map<string, Set<FileSubscription>>();
   private readonly runsWatcher: RunsWatcher;
+  /** Run leases are links to a file of this store's (lease-template.ts). */
+  private readonly leases: LeaseTemplate;
   private dirReady: Promise<void> | undefined;
   private recovered: Promise<void> | undefined;
   private closed = false;
@@ -79,11 +83,12 @@ export class FileEventStore implements EventStore {
       cached: (runId) => this.cache.get(runId),
       keepTorn: (runId, path, from, to) => this.keepTorn(runId, path, from, to),
       warn: (message) => this.warn(message),
-      added: (runId, ino, from, to, json, session) => {
-        for (const sub of this.followers.get(runId) ?? []) sub.pushed(ino, from, to, () => (JSON.parse(json) as Commit).events, session);
+      added: (runId, ino, from, to, json, session, lastSeq) => {
+        for (const sub of this.followers.get(runId) ?? []) sub.pushed(ino, from, to, () => (JSON.parse(json) as Commit).events, session, lastSeq);
       },
     });
     this.runsWatcher = new RunsWatcher(this.runsDir);
+    this.leases = new LeaseTemplate(join(this.dir, 'locks'));
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {
@@ -195,9 +200,16 @@ export class FileEventStore implements EventStore {
   async summary(runId: string): Promise<RunSummary | null> {
     assertRunId(runId);
     await this.ready();
+    const path = this.fileOf(runId);
     try {
-      const ends = await readEnds(this.fileOf(runId), runId);
-      return ends ? summarize(ends.first, ends.last) : null;
+      // The file's identity first: a summary kept under it is this file's (store/summary-cache.ts).
+      const st = await stat(path, { bigint: true });
+      const kept = keptSummary(path, st);
+      if (kept) return kept;
+      const ends = await readEnds(path, runId);
+      const summary = ends ? summarize(ends.first, ends.last) : null;
+      if (summary) keepSummary(path, st, summary);
+      return summary;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -214,7 +226,7 @@ export class FileEventStore implements EventStore {
     assertRunId(runId);
     await this.ensureDir();
     const path = join(this.runsDir, `${runId}.driver`);
-    const got = await tryLock(path, Number.POSITIVE_INFINITY);
+    const got = await tryLock(path, Number.POSITIVE_INFINITY, (p) => this.leases.link(p));
     if ('holder' in got) throw new RunBusyError(runId, got.holder, path);
     return got;
   }
@@ -233,6 +245,11 @@ export class FileEventStore implements EventStore {
     return updateSharedFile(this.dir, (n, f) => this.exclusive(n, f), name, fn);
   }
 
+  /** A shared document as last written (`<dir>/gates/<name>.json`), or null. */
+  readShared(name: string): Promise<unknown> {
+    return readSharedFile(this.dir, name);
+  }
+
   async tornTail(runId: string): Promise<TornTail | null> {
     assertRunId(runId);
     const file = this.tornFileOf(runId);
@@ -244,14 +261,14 @@ export class FileEventStore implements EventStore {
     return readAllByRun(this, filter);
   }
 
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription {
+  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void, opts: FollowOptions = {}): Subscription {
     assertRunId(runId);
     let subs = this.followers.get(runId);
     if (!subs) this.followers.set(runId, (subs = new Set()));
     // The writer's cursor, when it is not past afterSeq, spares reading the log from its beginning.
     const c = this.cache.get(runId);
     const start = c && c.lastSeq <= afterSeq ? { cursor: { ino: c.ino, offset: c.offset, line: c.line, lastSeq: c.lastSeq }, session: c.hold ?? -1 } : undefined;
-    const sub = followFile({ runId, path: this.fileOf(runId), pollMs: this.pollMs, watcher: this.runsWatcher, ready: () => this.ready(), session: () => this.writer.currentHold, ...(start ? { start } : {}), onClose: () => {
+    const sub = followFile({ runId, path: this.fileOf(runId), pollMs: this.pollMs, watcher: this.runsWatcher, ready: () => this.ready(), session: () => this.writer.currentHold, ...(start ? { start } : {}), ...(opts.skipUpTo ? { skipUpTo: opts.skipUpTo } : {}), onClose: () => {
       subs.delete(sub);
       if (subs.size === 0 && this.followers.get(runId) === subs) this.followers.delete(runId);
     } }, afterSeq, onEvents);
@@ -262,7 +279,9 @@ export class FileEventStore implements EventStore {
   async close(): Promise<void> {
     this.closed = true;
     for (const subs of [...this.followers.values()]) for (const sub of [...subs]) sub.close();
+    this.runsWatcher.close();
     await this.writer.close();
+    this.leases.close();
   }
 
   /**

@@ -62,8 +62,8 @@ export interface WriterHost extends RecoveryHost {
   refresh(runId: string): Promise<RunCache>;
   forget(runId: string): void;
   forgetAll(): void;
-  /** The line [from, to) of the run's log (inode `ino`) was added, holding the commit `json`, in the writer's `hold` of the lock (for this process's followers). */
-  added(runId: string, ino: number, from: number, to: number, json: string, hold: number): void;
+  /** The line [from, to) of the run's log (inode `ino`) was added, holding the commit `json` (ending at `lastSeq`), in the writer's `hold` of the lock (for this process's followers). */
+  added(runId: string, ino: number, from: number, to: number, json: string, hold: number, lastSeq: number): void;
   /** The run's cache as it stands, unchecked (the writer trusts it within the session it was checked in). */
   cached(runId: string): RunCache | undefined;
 }
@@ -237,9 +237,12 @@ export class GroupWriter {
     return this.cutAt !== null || this.voiding > 0;
   }
 
-  /** Until an append arrives, a batch finishes, or (when appends wait) this turn of the event loop ends. */
+  /**
+   * Until an append arrives, a batch finishes, or (when appends wait only for awaited runs) this turn ends:
+   * armed otherwise, a turn's end changes nothing and comes back at once, spinning the loop through the sync.
+   */
   private nextWake(): Promise<void> {
-    if (this.queue.length > 0) {
+    if (this.queue.length > 0 && this.awaited.size > 0 && this.flights.length < (this.host.maxInFlight ?? MAX_IN_FLIGHT) && this.queue.some((p) => !this.busy.has(p.req.runId))) {
       this.turn ??= setImmediate(() => {
         this.turn = null;
         this.awaited.clear(); // whoever has not appended by now is not coming at once

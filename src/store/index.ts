@@ -8,7 +8,7 @@ import { FileEventStore, type FileStoreOptions } from './file.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from './jetstream/index.js';
 import type { EventStore } from './port.js';
 
-export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, TornTail, RunLease, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
+export type { AppendRequest, AppendResult, CorruptRun, CorruptRunHandler, FollowOptions, TornTail, RunLease, EventStore, ReadOptions, RunSummary, SnapshotStore, StoredSnapshot, Subscription } from './port.js';
 export { summarize } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';

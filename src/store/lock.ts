@@ -70,9 +70,10 @@ export interface LockHolder {
  * without waiting; otherwise says who holds it. For locks held a long time
  * (a run's driver lease) rather than around one write.
  */
-export async function tryLock(lockPath: string, staleMs: number): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
+export async function tryLock(lockPath: string, staleMs: number, link?: (lockPath: string) => boolean | null): Promise<{ release: () => Promise<void> } | { holder: LockHolder }> {
   for (;;) {
-    if (await create(lockPath)) return { release: async () => unlinkQuietly(lockPath) };
+    // A link to a file holding this process's identity (lease-template.ts) where given and possible: the same lock, cheaper.
+    if (link?.(lockPath) ?? await create(lockPath)) return { release: async () => unlinkQuietly(lockPath) };
     const state = await breakIfStale(lockPath, staleMs);
     if (state === 'gone' || state === 'broken') continue;
     const holder = await holderOf(lockPath);
@@ -96,7 +97,7 @@ async function create(lockPath: string): Promise<boolean> {
     return false;
   }
   try {
-    const bytes = Buffer.from(JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE }));
+    const bytes = Buffer.from(lockIdentity());
     try {
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     } finally {
@@ -108,6 +109,11 @@ async function create(lockPath: string): Promise<boolean> {
     throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
   }
   return true;
+}
+
+/** What a lock file holds: this process's identity, and now. */
+export function lockIdentity(): string {
+  return JSON.stringify({ pid: process.pid, time: new Date().toISOString(), host: HOST, pidns: PID_NAMESPACE });
 }
 
 function unlinkQuietly(path: string): void {

@@ -31,6 +31,10 @@ export class MemoryEventStore implements EventStore {
     return this.shared.update(name, fn);
   }
 
+  readShared(name: string): Promise<unknown> {
+    return this.shared.read(name);
+  }
+
   private readonly runs = new Map<string, MemoryRun>();
   private readonly followers = new Map<string, Set<Follower>>();
   private closed = false;

@@ -80,6 +80,10 @@ export interface CorruptRunHandler {
   onCorrupt?: (run: CorruptRun) => void;
 }
 
+export interface FollowOptions {
+  skipUpTo?: () => number;
+}
+
 export interface Subscription {
   close(): void;
 }
@@ -136,8 +140,16 @@ export interface EventStore {
    * the memory store keeps a map. `fn` may run more than once (a lost race).
    */
   updateShared?<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T>;
-  /** Calls `onEvents` with each batch of events appended after `afterSeq`, by any writer. */
-  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void): Subscription;
+  /** Optional, with updateShared: the shared document as last written (null when none), without changing it. The limits file's limits are kept so. */
+  readShared?(name: string): Promise<unknown>;
+  /**
+   * Calls `onEvents` with each batch of events appended after `afterSeq`, by
+   * any writer. `opts.skipUpTo`, asked at each batch: the follower has no use
+   * for a batch ending at or before that seq (a driver's own commits), so a
+   * store may leave it out instead of decoding it (the file store does for
+   * the lines its own writer adds); the follower must not count on either.
+   */
+  follow(runId: string, afterSeq: number, onEvents: (events: EventEnvelope[]) => void, opts?: FollowOptions): Subscription;
   close(): Promise<void>;
 }
 

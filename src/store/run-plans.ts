@@ -52,7 +52,7 @@ export interface ApplyHost {
   cached(runId: string): RunCache | undefined;
   fileOf(runId: string): string;
   forget(runId: string): void;
-  added(runId: string, ino: number, from: number, to: number, json: string, hold: number): void;
+  added(runId: string, ino: number, from: number, to: number, json: string, hold: number, lastSeq: number): void;
 }
 
 /**
@@ -168,7 +168,7 @@ export async function applyRun(pl: RunPlan, host: ApplyHost, logs: OpenLogs, hol
     const { firstSeq, lastSeq } = s.p.checked;
     c.lastSeq = lastSeq;
     c.dedup.set(s.p.req.dedupId, { firstSeq, lastSeq });
-    host.added(pl.runId, ino, s.offset, s.offset + s.bytes.length, s.p.checked.json, hold);
+    host.added(pl.runId, ino, s.offset, s.offset + s.bytes.length, s.p.checked.json, hold, lastSeq);
     s.p.resolve({ firstSeq, lastSeq, duplicate: false });
     for (const d of s.dups) d.resolve({ firstSeq, lastSeq, duplicate: true });
   }

@@ -6,6 +6,7 @@
  * (run, resume, serve, ui) sees one sequence of changes; a process that dies
  * mid-change leaves the old document or the new one, never half of either.
  */
+import { statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../errors/index.js';
@@ -32,10 +33,44 @@ export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: stri
   });
 }
 
+/** The document as last written (null when none): a rename replaces it whole, so no lock is needed to read it. */
+export async function readSharedFile(dir: string, name: string): Promise<unknown> {
+  if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });
+  const file = join(dir, 'gates', `${name}.json`);
+  // Most stores have no such document (no limits set): every start asks for the limits, and a stat that says
+  // so costs no failed open and no error object (a document made meanwhile is read by the next ask).
+  if (!statSync(file, { throwIfNoEntry: false })) return null;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return parseSharedDoc(text, name, file);
+}
+
+/**
+ * A shared document's JSON. One that does not parse (edited by hand, a disk fault) is an error naming
+ * it, not "no document": read as none, the limits it holds would silently stop applying.
+ */
+export function parseSharedDoc(text: string, name: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new StoreError(`shared document ${name} (${where}) is not JSON (${(err as Error).message}); write it again${name === 'limits' ? ' with `ledgerflow limits set <file>`' : ''}`, { name, where }, { cause: err }, 'LF_SHARED_DOC_CORRUPT');
+  }
+}
+
 /** The memory store's: one process, so a map and a chain per name suffice. */
 export class SharedDocs {
   private readonly docs = new Map<string, unknown>();
   private readonly chains = new Map<string, Promise<unknown>>();
+
+  read(name: string): Promise<unknown> {
+    if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
+    return Promise.resolve(structuredClone(this.docs.get(name) ?? null));
+  }
 
   update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
     if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));

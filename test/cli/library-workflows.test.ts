@@ -38,7 +38,7 @@ describe('batch-inventory-validation', () => {
     // Again: the receipts are not part of what is validated.
     const again = await cli(['--store', join(cwd, 'store'), 'run', BATCH, '--parent_folder', 'depots', '--policy_file', join(SAMPLES, 'INVENTORY.POLICY.yaml'), '--json'], { cwd });
     expect(JSON.parse(again.stdout).output).toMatchObject({ counts: { PASS: 2, FAIL_SOFT: 1, FAIL_STRICT: 1 } });
-  });
+  }, 60_000);
 });
 
 describe('compliance_alerts', () => {
@@ -67,7 +67,7 @@ describe('compliance_alerts', () => {
     const history = JSON.parse((await cli(['--store', store, 'history', affectedId, '--json'], { cwd, env })).stdout);
     expect(history.at(-1)).toMatchObject({ type: 'run.paused', data: { by: `compliance_alerts/${runId}`, reason: expect.stringContaining('CA-9') } });
     expect(parse(readFileSync(join(cwd, 'compliance/alerts/CA-9.yaml'), 'utf8'))).toMatchObject({ paused: true, affected_run: affectedId });
-  });
+  }, 60_000);
 
   it('high writes an alert record; low appends one line to the log, once per run', async () => {
     const cwd = tempDir();
@@ -90,5 +90,5 @@ describe('compliance_alerts', () => {
     // A severity the schema does not know never starts a run.
     const bad = await cli(['emit', 'compliance_alerts', '--data', JSON.stringify({ ...sample, severity: 'urgent' })], { cwd, env });
     expect(bad.code).toBe(2);
-  });
+  }, 60_000);
 });

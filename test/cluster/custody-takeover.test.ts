@@ -5,7 +5,9 @@
  * and engine B reconciles the run (A's held message redelivered to it, or any
  * reconcile: here a kick B takes). B cannot tell the offered attempt from one
  * never handed out and puts it on the queue; a second worker pulls it and
- * finds the first worker's claim in LF_ATTEMPTS. The first worker refreshes
+ * finds the first worker's claim in LF_ATTEMPTS (written at the first
+ * worker's first heartbeat, or when the second asks: deferred-claims.test.ts).
+ * The first worker refreshes
  * that claim while it runs the attempt, so the second one holds the delivery
  * instead of reporting the attempt lost: nothing restarts, and `first` runs
  * once. A claim nobody refreshes any more (its worker died) still goes stale,

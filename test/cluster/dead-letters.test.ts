@@ -160,7 +160,7 @@ describe.skipIf(noNats)('a message whose processing always fails', () => {
     expect(letter).toMatchObject({
       source: { stream: 'LF_INPUTS', subject: subjects.input('anonymous', runId), deliveries: 3 },
       reason: expect.stringMatching(new RegExp(`^gave up after 3 deliveries \\(the bound is 3\\); the last failed with: LF_EVENTS message ${bad.seq} .*corrupt commit`)),
-      raw: JSON.stringify({ type: 'kick', runId }),
+      raw: JSON.stringify({ type: 'kick', runId, started: true }), // a start's kick says the run is new
     });
     expect(engine.stats).toMatchObject({ deadLetters: 1, retries: 2 });
     // The delays grew: 100 ms, then 200 ms.

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ClusterClient } from '../../src/cluster/index.js';
 import { DEFINITIONS_BUCKET } from '../../src/cluster/subjects.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
@@ -55,5 +56,19 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
     await kv.put('wf.huge.1', 'huge');
     await kv.put('wf.huge.latest', '1');
     await expect(c.client.resolve('huge')).rejects.toMatchObject({ code: 'LF_DEFINITION_TOO_LARGE', message: expect.stringMatching(/^def\.huge is 41943[0-9]{2} bytes: definition expands to more than 4 MiB as stored/) });
+  });
+  it('one client starting runs reads each definition once, and a deploy of a new version moves its next start to it', async () => {
+    const v1 = def(`workflow:\n  id: moving\n  version: 1\n  tasks:\n${tasks(1)}`);
+    const v2 = def(`workflow:\n  id: moving\n  version: 2\n  tasks:\n${tasks(2)}`);
+    await c.client.deploy(v1);
+    expect((await c.client.start('moving', {})).definition.version).toBe(1);
+    expect((await c.client.start('moving', {})).definition.version).toBe(1);
+    // Deployed by another client: this one's next start takes it (`latest` is read at every start).
+    const other = new ClusterClient(c.url);
+    try { await other.deploy(v2); } finally { await other.close(); }
+    const next = await c.client.start('moving', {});
+    expect(next.definition.version).toBe(2);
+    expect(next.definition.tasks.map((t) => t.id)).toEqual(['t0', 't1']);
+    expect((await c.client.start('moving@1', {})).definition.tasks.map((t) => t.id)).toEqual(['t0']);
   });
 });

@@ -106,10 +106,12 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       const view = await settled(runId);
       expect(view.status, k.kind).toBe('COMPLETED');
       expect(ran.get(runId), k.kind).toBe(1);
-      // Not run on the claim's word: restarted as a lost worker's attempt is, its retries untouched.
+      // Queued: not run on the claim's word, restarted as a lost worker's attempt is, its retries untouched. Offered
+      // straight to a worker: run before any claim is written (claims are written when needed), the entry never read.
       const events = await c.client.store.read(runId);
-      expect(events.map((e) => e.type), k.kind).toEqual(['run.started', 'task.started', 'task.restarted', 'task.completed']);
-      expect(events[2]!.data, k.kind).toMatchObject({ reason: 'worker_lost', restart: 1, by: 'worker' });
+      const types = events.map((e) => e.type);
+      expect([['run.started', 'task.started', 'task.restarted', 'task.completed'], ['run.started', 'task.started', 'task.completed']], k.kind).toContainEqual(types);
+      if (types.includes('task.restarted')) expect(events[2]!.data, k.kind).toMatchObject({ reason: 'worker_lost', restart: 1, by: 'worker' });
       expect(replayRun(events).divergence).toBeNull();
     }
   }, 60_000);

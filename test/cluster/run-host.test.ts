@@ -50,7 +50,7 @@ describe('the NATS engine\'s commit', () => {
       if (rounds++ === 0) await new Engine({ store }).cancel(runId, { by: 'other engine' });
       return append(req);
     };
-    const after = await host.process(runId, [cancel('this engine')]);
+    const after = await host.process(runId, [cancel('this engine')], { custody: null });
     expect(stats).toMatchObject({ conflicts: 1, commits: 0, stale: 1 });
     // The fresh round found the run cancelled already: this engine's cancel no longer applies and nothing more is written.
     expect(after?.snapshot.status).not.toBe('active');
@@ -63,11 +63,49 @@ describe('the NATS engine\'s commit', () => {
     const { store, runId, stats, published, host } = await setUp();
     const before = await store.lastSeq(runId);
     store.append = async (req: AppendRequest) => { throw new AppendConflictError(req.runId, req.expectedSeq, req.expectedSeq + 1); };
-    const err = await host.process(runId, [cancel('this engine')]).catch((e: unknown) => e);
+    const err = await host.process(runId, [cancel('this engine')], { custody: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommitContendedError);
     expect(err).toMatchObject({ code: 'LF_COMMIT_CONTENDED' });
     expect(stats).toMatchObject({ conflicts: MAX_COMMIT_ROUNDS, commits: 0 });
     expect(await store.lastSeq(runId)).toBe(before);
     expect(published).toEqual([]);
+  });
+});
+
+describe('loading a run for a start\'s kick', () => {
+  const looking = () => {
+    const asked: string[] = [];
+    return { asked, snapshots: { get: async (id: string) => { asked.push(id); return null; }, put: async () => {}, delete: async () => {}, close: async () => {} } };
+  };
+
+  it('a kick its start marks as such looks for no snapshot; any other load does', async () => {
+    const { store, runId } = await setUp();
+    const { asked, snapshots } = looking();
+    const stats = { commits: 0, conflicts: 0, stale: 0, snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0 };
+    const published: Effect[][] = [];
+    const host = new RunHost({
+      store, snapshots, snapshotEvery: 100, stats, now: () => NOW, log: () => {},
+      after: { publish: async (effects) => { published.push(effects); }, notify: async () => {}, settled: async () => {} },
+    });
+    const after = await host.process(runId, [], { reconcile: true, justStarted: true, custody: null });
+    expect(asked).toEqual([]);
+    // It acted on the run all the same: its first task's attempt is offered.
+    expect(published.flat().map((e) => e.type)).toContain('attempt.start');
+    expect(after?.seq).toBeGreaterThan(1);
+    const other = await new Engine({ store }).start(gate, {});
+    await host.process(other, [], { reconcile: true, custody: null });
+    expect(asked).toEqual([other]);
+  });
+
+  it('a run that is not new, kicked as if it were (a hostile or stale kick), is read from its whole log and goes on', async () => {
+    const { store, runId, host } = await setUp();
+    await host.process(runId, [], { reconcile: true, custody: null });
+    const fresh = new RunHost({
+      store, snapshots: looking().snapshots, snapshotEvery: 100, stats: { commits: 0, conflicts: 0, stale: 0, snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0 }, now: () => NOW, log: () => {},
+      after: { publish: async () => {}, notify: async () => {}, settled: async () => {} },
+    });
+    const after = await fresh.process(runId, [cancel('operator')], { justStarted: true, custody: null });
+    expect(after?.snapshot.status).not.toBe('active');
+    expect((await store.read(runId)).map((e) => e.type)).toEqual(['run.started', 'task.started', 'run.cancelled']);
   });
 });

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, STREAMS, subjects, taskStream, wireJsonSchemas } from '../../src/cluster/index.js';
 import { AttemptLedger } from '../../src/cluster/attempts.js';
-import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, workerConsumerName } from '../../src/cluster/subjects.js';
+import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, levelConsumerName, taskLevelSubjects, taskSubjectParts, workerConsumerName } from '../../src/cluster/subjects.js';
 import { DEFAULT_SNAPSHOT_BUCKET } from '../../src/store/index.js';
 import { ASYNCAPI_FILE } from '../../scripts/wire-schemas.js';
 
@@ -101,6 +101,18 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('signals')['x-consumers']).toEqual([ENGINE_CONSUMERS.signals]);
     expect(channel('control')['x-consumers']).toEqual([ENGINE_CONSUMERS.control]);
     expect(channel('tasks')['x-consumers']).toEqual([asDoc(workerConsumerName('P_queue', 'P_handler'))]);
+    // Priority levels: the same stream, its levels' subjects, one consumer per level; the default level is `tasks` itself.
+    expect(channel('taskLevels')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
+    expect(subjects.taskAt('queue', 'handler', 7)).toBe(channel('taskLevels').address.replace('{queue}', 'queue').replace('{handler}', 'handler').replace('{level}', '07'));
+    expect(subjects.taskAt('queue', 'handler', 50)).toBe(subjects.task('queue', 'handler'));
+    expect(asDoc(taskLevelSubjects('P_queue'))).toBe(channel('taskLevels').address.replace('{handler}', '*').replace('p{level}', '*'));
+    expect(channel('taskLevels')['x-consumers']).toEqual([levelConsumerName('P_queue', 'P_handler', 7).replace('p07', 'p{level}').replace('P_queue', '{queue}').replace('P_handler', '{handler}')]);
+    expect(taskSubjectParts(subjects.taskAt('queue', 'handler', 7))).toEqual({ queue: 'queue', handler: 'handler', priority: 7 });
+    expect(taskSubjectParts(subjects.taskAt('queue', 'handler', 50))).toEqual({ queue: 'queue', handler: 'handler' });
+    // No handler name can make a level's consumer name (worker consumers start w_).
+    expect(levelConsumerName('queue', 'x_p70', 50)).not.toBe(levelConsumerName('queue', 'x', 70));
+    expect(() => subjects.taskAt('queue', 'handler', 100)).toThrow(/0 to 99/);
+    expect(subjects.levelNotice('queue', 'handler', 90)).toBe(channel('levelNotices').address.replace('{queue}', 'queue').replace('{handler}', 'handler').replace('{level}', '90'));
 
     expect(channel('definitionBodies').address).toBe(`$KV.${DEFINITIONS_BUCKET}.def.{hash}`);
     expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{runId}.{taskId}.{attempt}.{digest}`);

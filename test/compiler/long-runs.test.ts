@@ -8,7 +8,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { compile, createInterpreter, tableOf, xstateFold, type FoldSnapshot, type MachineInput } from '../../src/compiler/index.js';
+import { compile, createInterpreter, tableOf, taskEntries, xstateFold, type FoldSnapshot, type MachineEvent, type MachineInput } from '../../src/compiler/index.js';
 import { implementationsFor } from '../../src/compiler/implementations.js';
 import { machineConfig } from '../../src/compiler/machine.js';
 import { baseInput, inputVariants, outputVariants, planDecisions } from '../../src/coverage/outputs.js';
@@ -133,5 +133,60 @@ describe('a chain of tasks', () => {
     const long = guardsPerEvent(3000);
     // Before, every pending task's guards ran after every event: about 1,500 per event here.
     expect(long).toBeLessThan(short * 1.5);
+  });
+});
+
+describe('the end of a long run', () => {
+  const def = chain(200);
+  const compiled = compile(def);
+  const reference = xstateFold(compiled.machine);
+  const at = input(def, 'r', {}, 0);
+
+  const started = (k: number, time: number): MachineEvent => ({ type: `task.started.t${k}`, time, attempt: 1 });
+  const completed = (k: number, time: number): MachineEvent => ({ type: `task.completed.t${k}`, time, attempt: 1, output: {} });
+
+  /** The chain's first `done` tasks completed, through the interpreter and through XState. */
+  function ran(done: number): [FoldSnapshot, ReturnType<typeof reference.initial>] {
+    let i = compiled.interpreter.initial(at);
+    let x = reference.initial(at);
+    for (let k = 1; k <= done; k++) {
+      for (const ev of [started(k, k), completed(k, k)]) {
+        i = compiled.interpreter.transition(i, ev);
+        x = reference.transition(x, ev);
+      }
+    }
+    return [i, x];
+  }
+
+  it('keeps the tasks table of a run whose tasks all settled, and records the hash the plain state gives', () => {
+    const [i, x] = ran(199);
+    const end = compiled.interpreter.transition(compiled.interpreter.transition(i, started(200, 200)), completed(200, 200));
+    const xEnd = reference.transition(reference.transition(x, started(200, 200)), completed(200, 200));
+    expect(end.value).toBe('completed');
+    expect(tableOf(end.context.tasks)).not.toBeNull();
+    expect(JSON.stringify(end.context)).toBe(JSON.stringify(xEnd.context));
+    expect(recordedState(end)).toEqual(recordedState(plain(end)));
+  });
+
+  it('cancels the tasks not settled in a table too, as XState does', () => {
+    const [i, x] = ran(120);
+    const cancel: MachineEvent = { type: 'run.cancel', time: 122, by: 'someone' };
+    const end = compiled.interpreter.transition(compiled.interpreter.transition(i, started(121, 121)), cancel);
+    const xEnd = reference.transition(reference.transition(x, started(121, 121)), cancel);
+    expect(end.value).toBe('cancelled');
+    expect(tableOf(end.context.tasks)?.count('CANCELLED')).toBe(80);
+    expect(end.context.tasks.t121!.status).toBe('CANCELLED');
+    expect(JSON.stringify(end.context)).toBe(JSON.stringify(xEnd.context));
+    expect(isDeepStrictEqual(end.context, xEnd.context)).toBe(true);
+    expect(recordedState(end)).toEqual(recordedState(plain(end)));
+  });
+
+  it('lists a table\'s tasks as Object.entries lists its record: the same pairs in key order', () => {
+    const [i] = ran(70);
+    expect(tableOf(i.context.tasks)).not.toBeNull();
+    const entries = taskEntries(i.context.tasks);
+    expect(entries.map(([id]) => id).slice(0, 12)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10', 't11', 't12']);
+    expect(entries).toEqual(Object.entries(i.context.tasks));
+    expect(entries).toEqual(Object.entries(plain(i).context.tasks));
   });
 });

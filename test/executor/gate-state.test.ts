@@ -1,14 +1,14 @@
 /** The one gate decision both stores' gates make (src/executor/gate-state.ts): pure, the time passed in. */
 import { describe, expect, it } from 'vitest';
 import { decideGate, emptyGateState, WAITER_TTL_MS, type GateState } from '../../src/executor/index.js';
-import type { TaskGate } from '../../src/runtime/index.js';
+import type { GateLimits } from '../../src/executor/gate-state.js';
 
 const holder = (runId: string) => ({ runId, task: 't', attempt: 1 });
-const ask = (state: GateState, gate: TaskGate, key: string, now: number, priority = 50) => decideGate(state, { key, holder: holder(key), priority, gate, now });
+const ask = (state: GateState, gate: GateLimits, key: string, now: number, priority = 50) => decideGate(state, { key, holder: holder(key), priority, gate, now });
 
 describe('task gate decisions', () => {
   it('concurrency: grants up to the limit, then waits; a freed slot goes to the higher priority waiter, equal priorities in arrival order', () => {
-    const gate: TaskGate = { name: 'g', concurrency: 1 };
+    const gate: GateLimits = { concurrency: 1 };
     const s = emptyGateState();
     expect(ask(s, gate, 'a', 0).granted).toBe(true);
     expect(ask(s, gate, 'low-early', 1, 10).granted).toBe(false);
@@ -26,7 +26,7 @@ describe('task gate decisions', () => {
   });
 
   it('rate: at most `limit` grants in any span of `per` (sliding), and says when the window opens', () => {
-    const gate: TaskGate = { name: 'g', rate: { limit: 2, perMs: 1000 } };
+    const gate: GateLimits = { rate: { limit: 2, perMs: 1000 } };
     const s = emptyGateState();
     expect(ask(s, gate, 'a', 0).granted).toBe(true);
     expect(ask(s, gate, 'b', 400).granted).toBe(true);
@@ -41,7 +41,7 @@ describe('task gate decisions', () => {
   });
 
   it('a waiter that stops asking loses its place; holders named dead by their runs\' logs free their slots; a holder asking again is granted again', () => {
-    const gate: TaskGate = { name: 'g', concurrency: 1 };
+    const gate: GateLimits = { concurrency: 1 };
     const s = emptyGateState();
     expect(ask(s, gate, 'a', 0).granted).toBe(true);
     expect(ask(s, gate, 'gone', 1, 99).granted).toBe(false);

@@ -1,5 +1,6 @@
 /** Runs the real `ledgerflow` CLI (the built bin) in a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,11 +12,23 @@ export const EXAMPLE = join(ROOT, 'examples', 'inventory-validation.workflow.yam
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
-const dirs: string[] = [];
+/**
+ * The temp dirs made by each test file (its path as vitest reports it): the files of a worker share this
+ * module (vitest.config.ts, isolate: false), and a file checks only its own stores.
+ */
+const dirsByFile = new Map<string, string[]>();
+const currentFile = (): string => {
+  try {
+    return expect.getState().testPath ?? '';
+  } catch {
+    return ''; // outside a test run (scripts/chaos.ts, scripts/screenshots.ts use this module too)
+  }
+};
 
 export function tempDir(prefix = 'lf-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
+  const file = currentFile();
+  dirsByFile.set(file, [...(dirsByFile.get(file) ?? []), dir]);
   return dir;
 }
 
@@ -24,7 +37,7 @@ export async function expectEveryRunReplays(exclude: string[] = []): Promise<num
   const { FileEventStore } = await import('../../src/store/index.js');
   const { replayRun } = await import('../../src/runtime/index.js');
   let checked = 0;
-  for (const dir of dirs.filter((d) => !exclude.includes(d))) {
+  for (const dir of (dirsByFile.get(currentFile()) ?? []).filter((d) => !exclude.includes(d))) {
     for (const base of [dir, join(dir, 'store'), join(dir, 'envstore')]) {
       if (!existsSync(join(base, 'runs'))) continue;
       const store = new FileEventStore(base);

@@ -74,4 +74,49 @@ describe('concurrency limits through the library', () => {
     expect(order).toEqual([high.runId, first.runId, low.runId]);
     expect((await engine.events(cancelled.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.cancelled']);
   });
+
+  for (const kind of ['file', 'memory'] as const) {
+    const store = () => (kind === 'file' ? new FileEventStore(mkdtempSync(join(tmpdir(), 'lf-conc-burst-'))) : new MemoryEventStore());
+
+    it(`${kind} store: a burst of starts at once keeps the limit, and the queued ones go by priority as slots free`, async () => {
+      const engine = new Engine({ store: store() });
+      const d = def('{ limit: 3 }');
+      // 24 starts in one go (as a trigger's burst or a client's loop would make them), a third of them urgent.
+      const starts = await Promise.all(Array.from({ length: 24 }, (_, i) => engine.run(d, { customer: `c${i}` }, { handlers, ...(i % 3 === 2 ? { priority: 90 } : {}) })));
+      const waiting = starts.filter((r) => r.status === 'WAITING');
+      expect(waiting).toHaveLength(3);
+      expect(starts.filter((r) => r.status === 'QUEUED')).toHaveLength(21);
+      // Approve whatever holds a slot until every run is done; record the order the queued ones were admitted in.
+      const admitted: string[] = [];
+      for (;;) {
+        const going = (await engine.list({ workflowId: 'invoice' })).filter((r) => r.status === 'WAITING');
+        expect(going.length).toBeLessThanOrEqual(3);
+        if (going.length === 0) break;
+        const next = going.sort((a, b) => (a.runId < b.runId ? -1 : 1))[0]!;
+        await engine.decide(next.runId, 'review', 'approved', 'ops');
+        await engine.drive(next.runId, { handlers });
+        for (const r of await engine.list({ workflowId: 'invoice' })) {
+          if (r.status === 'WAITING' && !admitted.includes(r.runId) && !waiting.some((w) => w.runId === r.runId)) admitted.push(r.runId);
+        }
+      }
+      expect((await engine.list({ workflowId: 'invoice' })).map((r) => r.status)).toEqual(Array(24).fill('COMPLETED'));
+      // Every urgent queued run was admitted before any queued run of the default priority.
+      const urgent = new Set(starts.filter((r, i) => i % 3 === 2 && r.status === 'QUEUED').map((r) => r.runId));
+      const lastUrgent = Math.max(...admitted.map((id, i) => (urgent.has(id) ? i : -1)));
+      const firstPlain = admitted.findIndex((id) => !urgent.has(id));
+      expect(admitted).toHaveLength(21);
+      expect(lastUrgent).toBeLessThan(firstPlain);
+    });
+
+    it(`${kind} store: a burst under on_limit: refuse starts exactly the limit, refuses the rest and writes nothing for them`, async () => {
+      const engine = new Engine({ store: store() });
+      const d = def('{ limit: 4, on_limit: refuse }');
+      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => engine.run(d, { customer: `c${i}` }, { handlers })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused).toHaveLength(26);
+      for (const r of refused) expect(r.reason).toMatchObject({ code: 'LF_CONCURRENCY_LIMIT' });
+      expect(await engine.list()).toHaveLength(4);
+    });
+  }
 });

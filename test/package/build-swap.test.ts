@@ -23,8 +23,11 @@ describe('npm run build', () => {
     dir = mkdtempSync(join(tmpdir(), 'lf-build-'));
     for (const f of INPUTS) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-    const first = spawnSync('npm', ['run', 'build', '--silent'], { cwd: dir, env, encoding: 'utf8' });
-    expect(first.status, first.stderr).toBe(0);
+    // The last good dist/ the rebuilds below replace is this clone's, as `npm test` has just built it: a first build
+    // here would make the same files again (a whole build, about 12 s of CPU on the suite's 2 cores). That a build
+    // succeeds is asserted by the rebuild's exit code.
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    expect(existsSync(join(dir, 'dist', 'cli', 'main.js'))).toBe(true);
   }, 120_000);
   afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
@@ -35,19 +38,22 @@ describe('npm run build', () => {
     let done = false;
     void exited.then(() => { done = true; });
     let looks = 0;
-    const missing: string[] = [];
+    const missing: { at: number; gone: string }[] = [];
     // As fast as a process importing on demand would look: the only gap is between two renames.
     while (!done) {
       looks++;
       const gone = watched.filter((f) => !existsSync(f));
-      if (gone.length > 0) missing.push(gone.join(' + '));
+      if (gone.length > 0) missing.push({ at: performance.now(), gone: gone.join(' + ') });
       await new Promise((r) => setImmediate(r));
     }
     expect(await exited).toBe(0);
     expect(looks).toBeGreaterThan(100);
-    // A look that lands between the two renames finds the modules gone, all at once; the old build deleted first left
-    // them gone for seconds (thousands of looks).
-    expect(missing.length, `looks that found a module missing: ${missing.slice(0, 5).join(', ')}`).toBeLessThanOrEqual(2);
+    // A look that lands between the two renames finds the modules gone. How many looks land there depends on how long
+    // a loaded machine leaves the build paused between them (a CI run under the suite's load saw 128 looks), so the
+    // gap is measured in time: the old build deleted dist/ first and left it gone for the whole build, ten seconds and
+    // more; the swap leaves it gone for one short moment.
+    const gap = missing.length === 0 ? 0 : missing[missing.length - 1]!.at - missing[0]!.at;
+    expect(gap, `dist/ was missing for ${gap.toFixed(0)} ms (${missing.length} looks), e.g. ${missing[0]?.gone}`).toBeLessThan(1_000);
     expect(readdirSync(dir).filter((n) => n.startsWith('dist.'))).toEqual([]);
   }, 120_000);
 

@@ -128,6 +128,29 @@ workflow:
     expect(recordedState(long).hash).toBe(referenceV2(long));
     expect(recordedState(long).hash).toBe('eb6dcfd014374a02');
   });
+
+  it('gives the hash of its definition as a long run ends: completed (its tasks kept as they were) and cancelled (many tasks at once, a few in one chunk)', () => {
+    const compiled = compile(chain(200));
+    const id = (k: number) => `t${String(k).padStart(4, '0')}`;
+    const at = { runId: 'r1', workflowId: 'chain-200', version: 1, input: {}, time: 0, stateHashVersion: 2 as const };
+    const run = (upTo: number, end: (snap: RunSnapshot) => RunSnapshot): void => {
+      let snap = compiled.interpreter.initial(at) as RunSnapshot;
+      for (let k = 0; k < upTo; k++) {
+        snap = compiled.interpreter.transition(snap, { type: `task.started.${id(k)}`, time: 2 * k + 1, attempt: 1 }) as RunSnapshot;
+        snap = compiled.interpreter.transition(snap, { type: `task.completed.${id(k)}`, time: 2 * k + 2, attempt: 1, output: {} }) as RunSnapshot;
+        expect(recordedState(snap).hash).toBe(referenceV2(snap));
+      }
+      snap = end(snap);
+      expect(snap.status).toBe('done');
+      expect(recordedState(snap).hash).toBe(referenceV2(snap));
+    };
+    run(200, (snap) => snap);
+    // t0124 in progress, t0125..t0127 pending: four entries of the second chunk change at once, and every one of the third and fourth.
+    run(124, (snap) => compiled.interpreter.transition(
+      compiled.interpreter.transition(snap, { type: `task.started.${id(124)}`, time: 1000, attempt: 1 }),
+      { type: 'run.cancel', time: 1001 },
+    ) as RunSnapshot);
+  });
 });
 
 describe('checked replay of a format-2 run', () => {

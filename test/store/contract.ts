@@ -293,5 +293,15 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(await store.updateShared!(name, (doc) => ({ doc, result: doc }))).toEqual({ n: 20 });
       await expect(store.updateShared!('../escape', (doc) => ({ doc, result: 0 }))).rejects.toBeInstanceOf(StoreError);
     });
+
+    it('readShared: the document as last changed, without changing it; null when there is none; a name that is no token is refused', async () => {
+      expect(store.readShared).toBeTypeOf('function');
+      const name = uid('doc');
+      expect(await store.readShared!(name)).toBeNull();
+      await store.updateShared!(name, () => ({ doc: { limits: [1, 2] }, result: null }));
+      expect(await store.readShared!(name)).toEqual({ limits: [1, 2] });
+      expect(await store.updateShared!(name, (doc) => ({ doc, result: doc }))).toEqual({ limits: [1, 2] });
+      await expect(store.readShared!('../escape')).rejects.toBeInstanceOf(StoreError);
+    });
   });
 }

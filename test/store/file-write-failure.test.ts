@@ -84,11 +84,13 @@ describe('file store: a write the disk refuses', () => {
 
   it('a lock whose bytes are refused is removed, not left to stand as an abandoned lock', async () => {
     const { dir, store: s } = store();
-    failing.files = /\.(lock|driver)$/;
+    // A lease is a link to a template holding the process's identity (lease-template.ts): its bytes are refused as well.
+    failing.files = /\.(lock|driver|template)$/;
     await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(/cannot create lock .*writer\.lock: the disk is full/);
     await expect(s.leaseRun('run-b')).rejects.toBeInstanceOf(StoreUnusableError);
     expect(readdirSync(join(dir, 'runs'))).toEqual([]);
     expect(readdirSync(join(dir, 'journal'))).toEqual([]);
+    expect(readdirSync(join(dir, 'locks'))).toEqual([]);
   });
 
   it("a later append that fails keeps the run's committed lines (its log is not removed)", async () => {

@@ -239,6 +239,33 @@ describe('FileEventStore', () => {
     await taken.release();
   });
 
+  it('a lease names its holder and when it was taken; the files it is made from are removed with their store or once their process is dead', async () => {
+    const deadPid = await new Promise<number>((res) => {
+      const c = spawn(process.execPath, ['-e', '']);
+      c.on('exit', () => res(c.pid!));
+    });
+    const locks = join(dir, 'locks');
+    const other = new FileEventStore(dir);
+    await (await other.leaseRun('r0')).release();
+    // A template a killed process left behind (it could not remove its own).
+    const [mine] = (await readdir(locks)).filter((n) => n.endsWith('.template'));
+    const left = join(locks, `driver-${deadPid}-00000000.template`);
+    await writeFile(left, (await readFile(join(locks, mine!), 'utf8')).replace(`"pid":${process.pid}`, `"pid":${deadPid}`));
+    const before = Date.now();
+    const leases = await Promise.all(['r1', 'r2'].map((r) => store.leaseRun(r)));
+    for (const r of ['r1', 'r2']) {
+      const held = JSON.parse(await readFile(join(dir, 'runs', `${r}.driver`), 'utf8')) as { pid: number; host: string; time: string };
+      expect(held).toMatchObject({ pid: process.pid, host: hostname() });
+      expect(Date.parse(held.time)).toBeGreaterThan(before - 1500); // taken now, not when the process began
+    }
+    expect(await readdir(locks)).not.toContain(`driver-${deadPid}-00000000.template`);
+    await Promise.all(leases.map((l) => l.release()));
+    await store.close();
+    await other.close();
+    expect((await readdir(locks)).filter((n) => n.endsWith('.template'))).toEqual([]);
+    expect((await readdir(join(dir, 'runs'))).filter((n) => n.endsWith('.driver'))).toEqual([]);
+  });
+
   it("breaks a stale writer lock left by a dead process (the store's one lock for appends, in journal/)", async () => {
     const deadPid = await new Promise<number>((res) => {
       const c = spawn(process.execPath, ['-e', '']);
@@ -312,6 +339,21 @@ describe('FileEventStore', () => {
     expect(new Set(lines.map((l) => JSON.parse(l).dedupId)).size).toBe(100);
     console.log(`cross-process race: conflicts p1=${results[0]!.conflicts} p2=${results[1]!.conflicts}`);
   }, 60_000);
+
+  it("follow with skipUpTo: the follower's own commits may be left out, every later one comes, once and in order", async () => {
+    const got: number[] = [];
+    let mine = 0;
+    const sub = store.follow('own', 0, (b) => got.push(...b.map((e) => e.seq)), { skipUpTo: () => mine });
+    for (let seq = 1; seq <= 4; seq++) {
+      mine = seq; // the follower's own commit, as a driver's appendingTo says while it appends
+      await store.append({ runId: 'own', expectedSeq: seq - 1, dedupId: `d${seq}`, events: [ev('own', seq)] });
+    }
+    await store.append({ runId: 'own', expectedSeq: 4, dedupId: 'd5', events: [ev('own', 5)] }); // another writer's
+    await waitFor('the other writer\'s event', () => got.includes(5));
+    expect(got.filter((s) => s === 5)).toEqual([5]);
+    expect(got).toEqual([...got].sort((a, b) => a - b));
+    sub.close();
+  });
 
   it('follow delivers events appended by another process', async () => {
     const got: EventEnvelope[] = [];

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, skipNote, uniqueId, useCluster } from '../helpers/cluster.js';
 import { randomBytes } from 'node:crypto';
 import { connect, headers, NatsError, type NatsConnection } from 'nats';
-import { JetStreamPublisher, ReplyLostError } from '../../src/store/jetstream/publisher.js';
+import { JetStreamPublisher, ReplyLostError, encodedHeaders } from '../../src/store/jetstream/publisher.js';
 
 // The test run's nats-server, on a stream of this file's own.
 const nats = useCluster({ server: 'shared' });
@@ -42,7 +42,7 @@ if (noNats) {
       const sb = `${prefix}.b.${randomBytes(3).toString('hex')}`;
       await prepare?.(sa);
       await prepare?.(sb);
-      const ours = await settle(pub.publish(sa, body, { msgID: `${sa}/${msgID}`, lastSubjectSequence: await lastSubjectSequence(sa), headers: headers(), timeoutMs: 2000 }));
+      const ours = await settle(pub.publish(sa, body, { msgID: `${sa}/${msgID}`, lastSubjectSequence: await lastSubjectSequence(sa), headers: [], timeoutMs: 2000 }));
       const theirs = await settle(js.publish(sb, body, { msgID: `${sb}/${msgID}`, expect: { lastSubjectSequence: await lastSubjectSequence(sb) }, timeout: 2000 }));
       return { ours, theirs };
     };
@@ -62,11 +62,29 @@ if (noNats) {
       expect(duplicate.ours).toEqual(duplicate.theirs);
     });
 
+    it('encodes headers byte for byte as nats.js MsgHdrs does, refuses CR and LF as it does, and they are stored', async () => {
+      const fields = [['Lf-Run-Id', 'r1'], ['Lf-First-Seq', '1'], ['Lf-Last-Seq', ' 3 ']] as const;
+      const more = [['Nats-Msg-Id', 'r1/d'], ['Nats-Expected-Last-Subject-Sequence', '0']] as const;
+      const h = headers();
+      for (const [k, v] of [...fields, ...more]) h.set(k, v);
+      expect(Buffer.from(encodedHeaders(fields, more).encode()).toString()).toBe(Buffer.from((h as unknown as { encode(): Uint8Array }).encode()).toString());
+      const refused = (v: string) => { try { encodedHeaders([['X', v]]); return null; } catch (e) { return (e as NatsError).code; } };
+      const theirs = (v: string) => { try { headers().set('X', v); return null; } catch (e) { return (e as NatsError).code; } };
+      expect(refused('a\rb')).toBe(theirs('a\rb'));
+      expect(refused('a\nb')).toBe(theirs('a\nb'));
+      expect(refused('a\nb')).not.toBeNull();
+      const pub = new JetStreamPublisher(nc);
+      const subject = `${prefix}.hdr.x`;
+      await pub.publish(subject, body, { msgID: 'h1', lastSubjectSequence: 0, headers: fields, timeoutMs: 2000 });
+      const stored = await (await nc.jetstreamManager()).streams.getMessage(stream, { last_by_subj: subject });
+      expect(['Lf-Run-Id', 'Lf-First-Seq', 'Lf-Last-Seq', 'Nats-Msg-Id'].map((k) => stored.header.get(k))).toEqual(['r1', '1', '3', 'h1']);
+    });
+
     it('resolves with the stream sequence the message was stored at', async () => {
       const pub = new JetStreamPublisher(nc);
       const subject = `${prefix}.seq.x`;
-      const a = await pub.publish(subject, body, { msgID: 's1', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 });
-      const b = await pub.publish(subject, body, { msgID: 's2', lastSubjectSequence: a.seq, headers: headers(), timeoutMs: 2000 });
+      const a = await pub.publish(subject, body, { msgID: 's1', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 });
+      const b = await pub.publish(subject, body, { msgID: 's2', lastSubjectSequence: a.seq, headers: [], timeoutMs: 2000 });
       const stored = await (await nc.jetstreamManager()).streams.getMessage(stream, { last_by_subj: subject });
       expect(b.seq).toBe(stored.seq);
       expect(stored.header.get('Nats-Msg-Id')).toBe('s2');
@@ -74,13 +92,13 @@ if (noNats) {
 
     it('answers many publishes in flight at once, each with its own ack', async () => {
       const pub = new JetStreamPublisher(nc);
-      const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publish(`${prefix}.many.r${i}`, body, { msgID: `many-${i}`, lastSubjectSequence: 0, headers: headers(), timeoutMs: 5000 })));
+      const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publish(`${prefix}.many.r${i}`, body, { msgID: `many-${i}`, lastSubjectSequence: 0, headers: [], timeoutMs: 5000 })));
       expect(new Set(acks.map((a) => a.seq)).size).toBe(200);
     });
 
     it('fails with code 503 (no responders) when no stream takes the subject, as js.publish does', async () => {
       const pub = new JetStreamPublisher(nc);
-      const ours = await pub.publish(`nostream.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 }).catch((e: NatsError) => e);
+      const ours = await pub.publish(`nostream.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 }).catch((e: NatsError) => e);
       const theirs = await nc.jetstream().publish(`nostream.${id}`, body, { msgID: 'x', timeout: 2000 }).catch((e: NatsError) => e);
       expect(ours).toBeInstanceOf(NatsError);
       expect((ours as NatsError).code).toBe('503');
@@ -93,12 +111,12 @@ if (noNats) {
       try {
         const pub = new JetStreamPublisher(nc);
         for (let i = 0; i < answers.length; i++) {
-          const err = await pub.publish(`fake.${id}.${i}`, body, { msgID: `f${i}`, lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 }).catch((e: NatsError) => e);
+          const err = await pub.publish(`fake.${id}.${i}`, body, { msgID: `f${i}`, lastSubjectSequence: 0, headers: [], timeoutMs: 2000 }).catch((e: NatsError) => e);
           expect((err as NatsError).code, answers[i]).toBe(i === 3 ? 'BAD_JSON' : 'JESTREAM_INVALID_ACK');
         }
         const ok = new TextEncoder().encode('{"stream":"S","seq":7,"duplicate":true}');
         const good = nc.subscribe(`fake2.${id}`, { callback: (_e, m) => m.respond(ok) });
-        expect(await pub.publish(`fake2.${id}`, body, { msgID: 'g', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 })).toMatchObject({ stream: 'S', seq: 7, duplicate: true });
+        expect(await pub.publish(`fake2.${id}`, body, { msgID: 'g', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 })).toMatchObject({ stream: 'S', seq: 7, duplicate: true });
         good.unsubscribe();
       } finally {
         responder.unsubscribe();
@@ -110,7 +128,7 @@ if (noNats) {
       try {
         const pub = new JetStreamPublisher(nc);
         const t0 = Date.now();
-        const err = await pub.publish(`silent.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 300 }).catch((e: NatsError) => e);
+        const err = await pub.publish(`silent.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 300 }).catch((e: NatsError) => e);
         expect((err as NatsError).code).toBe('TIMEOUT');
         expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
       } finally {
@@ -122,11 +140,11 @@ if (noNats) {
       const silent = nc.subscribe(`silent3.${id}`);
       try {
         const pub = new JetStreamPublisher(nc);
-        const pending = pub.publish(`silent3.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 30_000 }).catch((e: unknown) => e);
+        const pending = pub.publish(`silent3.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 30_000 }).catch((e: unknown) => e);
         pub.abandon();
         expect(await pending).toBeInstanceOf(ReplyLostError);
         // Still usable afterwards.
-        const ack = await pub.publish(`${prefix}.after.abandon`, body, { msgID: 'after-abandon', lastSubjectSequence: 0, headers: headers(), timeoutMs: 2000 });
+        const ack = await pub.publish(`${prefix}.after.abandon`, body, { msgID: 'after-abandon', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 });
         expect(ack.duplicate).toBe(false);
       } finally {
         silent.unsubscribe();
@@ -137,11 +155,11 @@ if (noNats) {
       const own = await connect({ servers: nats.url });
       own.subscribe(`silent2.${id}`); // takes the message, never answers
       const pub = new JetStreamPublisher(own);
-      const pending = pub.publish(`silent2.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: headers(), timeoutMs: 30_000 }).catch((e: NatsError) => e);
+      const pending = pub.publish(`silent2.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 30_000 }).catch((e: NatsError) => e);
       await own.flush();
       await own.close();
       expect(((await pending) as NatsError).code).toBe('CONNECTION_CLOSED');
-      const after = await pub.publish(`silent2.${id}`, body, { msgID: 'y', lastSubjectSequence: 0, headers: headers(), timeoutMs: 1000 }).catch((e: NatsError) => e);
+      const after = await pub.publish(`silent2.${id}`, body, { msgID: 'y', lastSubjectSequence: 0, headers: [], timeoutMs: 1000 }).catch((e: NatsError) => e);
       expect((after as NatsError).code).toBe('CONNECTION_CLOSED');
     });
   });

@@ -9,7 +9,7 @@
 import type { StoredMsg } from 'nats';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendResult } from '../port.js';
-import { ERR_WRONG_LAST_SEQUENCE, apiErrorCode, commitHeaders, decodeCommit, decodeNextCommit, parseRunSubject } from './codec.js';
+import { ERR_WRONG_LAST_SEQUENCE, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, parseRunSubject } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { getMessage, runMessages } from './run-messages.js';
@@ -53,7 +53,7 @@ export async function checkWon({ link, o, positions }: RaceContext, c: Conn, run
   if (!winner) return;
   positions.forget(runId);
   const w = decodeCommit(winner.data, runId, { stream: o.stream, seq: winner.seq, subject }, null);
-  const hdrs = commitHeaders(runId, w.events[0]!.seq, w.events[w.events.length - 1]!.seq);
+  const hdrs = commitHeaderFields(runId, w.events[0]!.seq, w.events[w.events.length - 1]!.seq);
   try {
     // Only while ours is still the subject's last message: a later append has done the same already.
     await link.call('copy the history\'s end after a commit that lost a race', deadline, (timeoutMs) =>

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { NatsError, headers, type MsgHdrs } from 'nats';
 import type { Commit } from '../../events/index.js';
 import { parseStoredCommit } from '../common.js';
+import type { HeaderFields } from './publisher.js';
 import { CorruptRunError, LedgerflowError, StoreError, type JsonSafe } from '../../errors/index.js';
 
 /** The server's answer to a wrong `expect.lastSubjectSequence`. */
@@ -58,7 +59,12 @@ export function msgIdOf(runId: string, dedupId: string): string {
   return `${runId}/sha256:${createHash('sha256').update(dedupId, 'utf8').digest('base64url')}`;
 }
 
-/** Headers that let tools (`nats stream view`, `nats stream get`) see what a message holds without parsing it. */
+/** Headers that let tools (`nats stream view`, `nats stream get`) see what a message holds without parsing it: as the store's publisher takes them. */
+export function commitHeaderFields(runId: string, firstSeq: number, lastSeq: number): HeaderFields {
+  return [['Lf-Run-Id', runId], ['Lf-First-Seq', String(firstSeq)], ['Lf-Last-Seq', String(lastSeq)]];
+}
+
+/** commitHeaderFields as a MsgHdrs, for nats.js's own `js.publish` (the bench's baselines publish as the store does). */
 export function commitHeaders(runId: string, firstSeq: number, lastSeq: number): MsgHdrs {
   // append, not set: on a new object they do the same, and set first looks for a value to delete.
   const h = headers();

@@ -13,6 +13,7 @@ import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, describe, i
 import { displayServers, type ResolvedOptions } from './options.js';
 import { inboxPrefixFor } from './inbox.js';
 import { JetStreamPublisher, ReplyLostError } from './publisher.js';
+import { coalesceWrites } from './write-coalesce.js';
 
 export interface Conn {
   nc: NatsConnection;
@@ -109,6 +110,8 @@ export class JetStreamLink {
     });
     this.nc = nc;
     this.connected = true;
+    // This connection's writes once per event loop turn (write-coalesce.ts); other connections of the process are left alone.
+    coalesceWrites((nc as unknown as { protocol?: unknown }).protocol);
     const pub = new JetStreamPublisher(nc, inboxPrefixFor(this.o.user));
     void this.watch(nc, pub);
     // Setting up only reads (or creates, once) the stream: safe to repeat. A cluster that just lost a
@@ -184,16 +187,28 @@ export class JetStreamLink {
    * `honoursTimeout`: the op fails by itself when its timeout passes, and with
    * ReplyLostError when the connection comes back (the publisher's publishes).
    */
-  async call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void, opts: { honoursTimeout?: boolean } = {}): Promise<T> {
+  call<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous?: () => void, opts: { honoursTimeout?: boolean } = {}): Promise<T> {
+    // Connected, and an op that times out by itself (the publisher's, every append): its first try is
+    // the op's own promise, no async frame around it (one per commit); a failure goes on in the loop.
+    if (opts.honoursTimeout && this.connected) {
+      return op(Math.min(this.o.requestTimeoutMs, Math.max(100, deadline - Date.now()))).catch((err: unknown) => this.calls(what, deadline, op, onAmbiguous, opts, { err }));
+    }
+    return this.calls(what, deadline, op, onAmbiguous, opts);
+  }
+
+  /** call()'s loop; `failed`: how a first try made by call() itself ended, handled as the loop's own tries are. */
+  private async calls<T>(what: string, deadline: number, op: (timeoutMs: number) => Promise<T>, onAmbiguous: (() => void) | undefined, opts: { honoursTimeout?: boolean }, failed?: { err: unknown }): Promise<T> {
     for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
-      if (!this.connected) await this.whenConnected(deadline);
+      if (!failed && !this.connected) await this.whenConnected(deadline);
       const left = Math.max(100, deadline - Date.now());
       let outcome: { value: T } | 'reconnected' | 'expired';
       try {
+        if (failed) throw failed.err;
         // The publisher's op times out by itself and fails with ReplyLostError when the connection
         // comes back: it is awaited as it is, which spares every append a promise and a timer.
         outcome = opts.honoursTimeout ? { value: await op(Math.min(this.o.requestTimeoutMs, left)) } : await this.race(op, left);
       } catch (err) {
+        failed = undefined;
         if (err instanceof ReplyLostError) outcome = 'reconnected';
         else {
           if (isAmbiguous(err)) onAmbiguous?.();

@@ -33,7 +33,12 @@ export class RunPositions {
   remember(runId: string, pos: RunPos, force: boolean): void {
     const cur = this.runs.get(runId);
     if (!force && cur && cur.subject === pos.subject && cur.lastStreamSeq >= pos.lastStreamSeq) return;
-    this.runs.delete(runId); // re-insert: Map order makes the oldest entry the first to evict
+    // Re-inserted, so that Map order makes the least recently remembered entry the first to evict; while
+    // the cache is at most half full an update keeps its place instead (a delete and an insert into a
+    // growing table per append were ~2% of an in-process engine's CPU). Nothing is evicted before the
+    // cache is full, and every update past half full moves to the end, so eviction order is still
+    // least recently remembered first but among entries last remembered before the cache was half full.
+    if (!cur || this.runs.size > this.cacheSize / 2) this.runs.delete(runId);
     this.runs.set(runId, pos);
     if (this.runs.size > this.cacheSize) this.runs.delete(this.runs.keys().next().value!);
   }

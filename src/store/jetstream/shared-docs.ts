@@ -10,10 +10,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageType, type KV, type NatsConnection } from 'nats';
 import { StoreError } from '../../errors/index.js';
 import { isRunId } from '../common.js';
+import { parseSharedDoc } from '../shared-docs.js';
+import { CoalescedReads, KeyBatches, type Pending } from './key-batches.js';
 
 export const TASK_GATES_BUCKET = 'LF_TASK_GATES';
 /** Lost races in a row after which a change gives up (StoreError): a gate this contended is a bug, not load. */
 const MAX_ROUNDS = 200;
+
+/** A change waiting for its turn (KvSharedDocs.update): what it makes of the document, and what it returns. */
+type ChangeFn = (doc: unknown) => { doc: unknown; result: unknown };
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 export class KvSharedDocs {
   private kvPromise: Promise<KV> | undefined;
@@ -29,8 +35,43 @@ export class KvSharedDocs {
     return this.kvPromise;
   }
 
-  async update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+  /**
+   * The document as last written, or null. Every in-process start reads the limits this way, so reads of
+   * one name asked for while a request for it is in flight share the next request, sent once that one is
+   * answered: each caller still gets what was stored at some moment after it asked (a change that
+   * completed before the call is seen), and 64 starts at a time cost a few requests, not 64. Each caller
+   * parses the bytes itself, so no two share an object.
+   */
+  async read(name: string): Promise<unknown> {
     if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });
+    const value = await this.reads.get(name);
+    if (value === null) return null;
+    return parseSharedDoc(new TextDecoder().decode(value), name, `KV ${TASK_GATES_BUCKET} entry ${name}`);
+  }
+
+  private readonly reads = new CoalescedReads<Uint8Array | null>(async (name) => {
+    const e = await (await this.kv()).get(name);
+    return !e || e.operation !== 'PUT' || e.value.length === 0 ? null : e.value;
+  });
+
+  /**
+   * Changes of one document asked for while another of this process is under way wait, then go together: one
+   * read and one compare-and-set apply them all in the order asked (each `fn` gets what the one before returned).
+   * So many askers of one gate in one engine cost one round trip, and they never race each other, only other
+   * processes' changes (a lost race applies them all again to what won).
+   */
+  update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
+    if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
+    return this.changes.add(name, fn as ChangeFn) as Promise<T>;
+  }
+
+  private readonly changes = new KeyBatches<ChangeFn, unknown>(async (name, batch) => {
+    const results = await this.apply(name, batch);
+    batch.forEach((c, i) => { const r = results[i]!; if (r.ok) c.resolve(r.value); else c.reject(r.err); });
+  });
+
+  /** One read and one compare-and-set for every change of the batch; a change that throws fails alone. */
+  private async apply(name: string, batch: readonly Pending<ChangeFn, unknown>[]): Promise<Outcome[]> {
     const kv = await this.kv();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const e = await kv.get(name);
@@ -39,12 +80,21 @@ export class KvSharedDocs {
       if (live) {
         try { doc = JSON.parse(new TextDecoder().decode(e.value)); } catch { doc = null; }
       }
-      const r = fn(doc);
-      const body = JSON.stringify(r.doc);
+      const results: Outcome[] = [];
+      for (const c of batch) {
+        try {
+          const r = c.item(doc);
+          doc = r.doc;
+          results.push({ ok: true, value: r.result });
+        } catch (err) {
+          results.push({ ok: false, err });
+        }
+      }
+      const body = JSON.stringify(doc);
       try {
         if (e) await kv.update(name, body, e.revision);
         else await kv.create(name, body);
-        return r.result;
+        return results;
       } catch (err) {
         if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw new StoreError(`shared document ${name} in KV ${TASK_GATES_BUCKET}: ${(err as Error).message}`, { name }, { cause: err });
       }

@@ -36,7 +36,7 @@ import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
 import { assertRunId, checkAppend, filterAndSort, isRunId, reportCorrupt, summarize, type RunFilter } from '../common.js';
 import {
-  ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaders, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
+  ERR_WRONG_LAST_SEQUENCE, NEVER_SEQ, anyRunSubject, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, isSubjectToken, msgIdOf,
   parseRunSubject, runSubject, toStoreError,
 } from './codec.js';
 import { checkWon, original, type RaceContext } from './append-races.js';
@@ -99,6 +99,12 @@ export class JetStreamEventStore implements EventStore {
     return this.shared.update(name, fn);
   }
 
+  /** A shared document as last written (KV LF_TASK_GATES), or null. */
+  readShared(name: string): Promise<unknown> {
+    this.shared ??= new KvSharedDocs(() => this.connection(), { replicas: this.o.streamConfig.num_replicas ?? 1, memory: this.o.streamConfig.storage === StorageType.Memory });
+    return this.shared.read(name);
+  }
+
   /** The store's NATS connection, for components that share it (work queues, KV, tests reading stats). */
   async connection(): Promise<NatsConnection> {
     return (await this.link.ready()).nc;
@@ -120,7 +126,7 @@ export class JetStreamEventStore implements EventStore {
       const deadline = this.link.deadline();
       // Buffer.from, not TextEncoder: small strings are cut from Node's shared pool, ~3× cheaper per commit.
       const body = Buffer.from(checked.json, 'utf8');
-      const hdrs = commitHeaders(runId, checked.firstSeq, checked.lastSeq);
+      const hdrs = commitHeaderFields(runId, checked.firstSeq, checked.lastSeq);
       const msgID = msgIdOf(runId, req.dedupId);
       // A new run (expectedSeq 0) needs no lookup: "no message on the subject" is expectation 0.
       let pos = this.runs.get(runId) ?? (expectedSeq > 0 ? await this.refresh(c, runId, deadline) : undefined);

@@ -1,0 +1,59 @@
+/**
+ * `ledgerflow limits set <file>` and `ledgerflow limits show`: the limits
+ * per queue and per handler (docs/language.md#limits-per-queue-or-handler),
+ * validated and stored in the store every process reads them from (the
+ * embedded store's `<store>/gates/limits.json`, KV LF_TASK_GATES `limits`
+ * on NATS). A file with any problem is refused, exit 2, and nothing stored
+ * changes.
+ */
+import { readFileSync } from 'node:fs';
+import { durationText } from '../compiler/index.js';
+import { parseLimits, type GlobalLimits, type LimitSpec } from '../definition/index.js';
+import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { readLimits, writeLimits } from '../executor/index.js';
+import { inert } from '../terminal/index.js';
+import { EXIT } from './exit.js';
+import { json, type Io } from './io.js';
+import { storeFor } from './open-store.js';
+import type { GlobalOpts } from './store.js';
+
+const specText = (s: LimitSpec): string => [
+  ...(s.concurrency ? [`concurrency limit ${s.concurrency.limit}`] : []),
+  ...(s.rateLimit ? [`rate limit ${s.rateLimit.limit} per ${durationText(s.rateLimit.perMs)}`] : []),
+].join(', ');
+
+function lines(limits: GlobalLimits | undefined): string[] {
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(limits?.queues ?? {})) out.push(`queue ${inert(name)}: ${specText(s)}`);
+  for (const [name, s] of Object.entries(limits?.handlers ?? {})) out.push(`handler ${inert(name)}: ${specText(s)}`);
+  return out.length > 0 ? out : ['no limits per queue or handler (set them with `ledgerflow limits set <file>`)'];
+}
+
+export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { json?: boolean }): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
+  }
+  const parsed = parseLimits(text, file);
+  for (const d of parsed.diagnostics) io.err(inert(formatDiagnostic(d)));
+  if (!parsed.limits) {
+    if (opts.json) io.out(json({ file, stored: false, diagnostics: parsed.diagnostics }));
+    return EXIT.usage;
+  }
+  await writeLimits(storeFor(g), parsed.limits);
+  if (opts.json) io.out(json({ file, stored: true, limits: parsed.limits }));
+  else {
+    io.out(`stored the limits of ${inert(file)}; every run, serve, ui and engine of this store holds attempts to them:`);
+    for (const l of lines(parsed.limits)) io.out(`  ${l}`);
+  }
+  return EXIT.ok;
+}
+
+export async function limitsShowCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
+  const limits = await readLimits(storeFor(g));
+  if (opts.json) io.out(json({ limits: limits ?? { queues: {}, handlers: {} } }));
+  else for (const l of lines(limits)) io.out(l);
+  return EXIT.ok;
+}

@@ -1,0 +1,123 @@
+/**
+ * The limits file (docs/language.md#limits-per-queue-or-handler): a
+ * `concurrency:` and a `rate_limit:` per task queue and per handler name,
+ * shared by every task of every workflow that runs on that queue or calls
+ * that handler. YAML text → GlobalLimits plus every problem at
+ * file:line:col. Pure: the caller reads the file; `ledgerflow limits set`
+ * stores the result where every process of the store reads it.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { Diagnostic } from '../errors/index.js';
+import { formatIssue, isObj } from './issues.js';
+import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
+import { parseDuration } from './duration.js';
+import { Locator } from './positions.js';
+import { RateLimitSchema, TaskConcurrencySchema } from './schema.js';
+import type { TaskConcurrency, TaskRateLimit } from './types.js';
+
+/** One queue's or handler's limits: the same two a task may have. */
+export interface LimitSpec { concurrency?: TaskConcurrency; rateLimit?: TaskRateLimit }
+
+/** The limits file, normalised: plain JSON (what the store keeps). */
+export interface GlobalLimits {
+  queues: Record<string, LimitSpec>;
+  handlers: Record<string, LimitSpec>;
+}
+
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}$/;
+const keysError = (shape: string, keys: string) => (iss: { code?: string; keys?: string[] }) =>
+  iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).join(', ')}: the keys are ${keys}, e.g. ${shape}` : `expected a map: ${shape}`;
+
+const LimitSpecSchema = z.strictObject({
+  concurrency: TaskConcurrencySchema.optional(),
+  rate_limit: RateLimitSchema.optional(),
+}, { error: keysError('{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }', 'concurrency and rate_limit') })
+  .refine((s) => s.concurrency !== undefined || s.rate_limit !== undefined, { error: 'give concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } or both (or leave the name out)' });
+
+const Names = (what: string) => z.record(
+  z.string().regex(NAME, { error: `a ${what} name is letters, digits, _, . and - (at most 256), starting with a letter, digit or _` }),
+  LimitSpecSchema,
+  { error: `expected a map of ${what} name: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }` },
+);
+
+export const LimitsFileSchema = z.strictObject({
+  queues: Names('queue').optional(),
+  handlers: Names('handler').optional(),
+}, { error: keysError('queues: { payments: { concurrency: { limit: 5 } } }', 'queues and handlers') });
+
+export const NO_LIMITS: GlobalLimits = Object.freeze({ queues: Object.freeze({}), handlers: Object.freeze({}) }) as GlobalLimits;
+
+function normalizeSpec(raw: z.infer<typeof LimitSpecSchema>): LimitSpec {
+  return {
+    ...(raw.concurrency ? { concurrency: { limit: raw.concurrency.limit } } : {}),
+    ...(raw.rate_limit ? { rateLimit: { limit: raw.rate_limit.limit, perMs: parseDuration(raw.rate_limit.per)! } } : {}),
+  };
+}
+
+function normalizeLimits(raw: z.infer<typeof LimitsFileSchema>): GlobalLimits {
+  const map = (m: Record<string, z.infer<typeof LimitSpecSchema>> | undefined) =>
+    Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, normalizeSpec(v)]));
+  return { queues: map(raw.queues), handlers: map(raw.handlers) };
+}
+
+/** One queue's or handler's limits as stored (normalized: `rateLimit.perMs`). */
+const StoredSpecSchema = z.object({
+  concurrency: z.object({ limit: z.number().int().min(1).max(100_000) }).optional(),
+  rateLimit: z.object({ limit: z.number().int().min(1).max(100_000), perMs: z.number().positive() }).optional(),
+});
+
+/** Stored limits as read back (a file, a KV entry): parsed at the boundary; anything else is refused by the caller. */
+export const StoredLimitsSchema = z.object({
+  queues: z.record(z.string().regex(NAME), StoredSpecSchema),
+  handlers: z.record(z.string().regex(NAME), StoredSpecSchema),
+});
+
+export interface LimitsParse { limits: GlobalLimits | null; diagnostics: Diagnostic[] }
+
+/** Parses a limits file: every problem at its line and column, each naming the fix; `limits` is null when any is an error. */
+export function parseLimits(text: string, file?: string): LimitsParse {
+  const withFile = (d: Diagnostic): Diagnostic => (file === undefined ? d : { ...d, file });
+  const over = utf8LengthOver(text, MAX_DEFINITION_BYTES);
+  if (over !== null) return { limits: null, diagnostics: [withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: `a limits file may be at most ${MAX_DEFINITION_BYTES} bytes`, path: [], line: 1, col: 1 })] };
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const diagnostics: Diagnostic[] = [];
+  for (const e of doc.errors) {
+    const pos = lineCounter.linePos(e.pos[0]);
+    const duplicate = e.code === 'DUPLICATE_KEY';
+    diagnostics.push(withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: duplicate ? 'duplicate key: a queue or handler may be named once' : `YAML: ${e.message}`, path: [], line: pos.line, col: pos.col }));
+  }
+  if (diagnostics.length > 0) return { limits: null, diagnostics };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { limits: null, diagnostics: [withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: `YAML: ${(err as Error).message}`, path: [], line: 1, col: 1 })] };
+  }
+  // An empty file: no limits (what `limits set` of an empty file stores, clearing them).
+  if (raw === null || raw === undefined) return { limits: { queues: {}, handlers: {} }, diagnostics: [] };
+  const locator = new Locator(doc, lineCounter, source);
+  const parsed = LimitsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const f = formatIssue(issue, raw);
+      if (issue.code === 'invalid_key') {
+        const what = f.path[0] === 'handlers' ? 'handler' : 'queue';
+        f.message = `${JSON.stringify(String(f.path.at(-1)))} is no ${what} name: a ${what} name is letters, digits, _, . and - (at most 256), starting with a letter, digit or _`;
+      }
+      // A bad key (unknown, or a name that is no name) is shown at the key, not its value.
+      const keyIssue = issue.code === 'unrecognized_keys' || issue.code === 'invalid_key';
+      const path = issue.code === 'unrecognized_keys' && isObj(raw) ? [...f.path, issue.keys[0]!] : f.path;
+      const pos = locator.locate(path, { onKey: keyIssue });
+      diagnostics.push(withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: f.message.replace(/^: /, ''), path, line: pos.line, col: pos.col }));
+    }
+    return { limits: null, diagnostics: diagnostics.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)) };
+  }
+  return { limits: normalizeLimits(parsed.data), diagnostics: [] };
+}
+
+/** Whether any queue or handler has a limit. */
+export const hasLimits = (l: GlobalLimits | undefined): boolean =>
+  l !== undefined && (Object.keys(l.queues).length > 0 || Object.keys(l.handlers).length > 0);

@@ -1,0 +1,66 @@
+/**
+ * `ledgerflow reindex` on NATS: LF_RUNS_INDEX rebuilt from the log, the
+ * projection's consumer (jetstream-projection.ts) made again after what the
+ * rebuild read.
+ */
+import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
+import { openBucket, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
+import { ensureProjectionConsumer, valueOf } from './jetstream-projection.js';
+import { track } from './record.js';
+
+export interface ReindexReport {
+  /** What was rebuilt: the KV bucket's name (NATS) or the cache file's path (file store). */
+  index: string;
+  runs: number;
+  corrupt: CorruptRun[];
+  ms: number;
+}
+
+/**
+ * Rebuilds LF_RUNS_INDEX from the log: the bucket is deleted and made again,
+ * then every run is read (one pass over the stream) and its record written.
+ * The projection's consumer is made again at the log's end as it was before
+ * the read, so it holds exactly the commits the rebuild may have missed and
+ * readers can tell whether the index has fallen behind. Engines running
+ * meanwhile pull from the new consumer; a record one of them wrote first is
+ * kept (it is as new).
+ */
+export async function reindex(store: JetStreamEventStore, o: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {
+  const started = Date.now();
+  const nc = await store.connection();
+  const js = nc.jetstream();
+  const jsm = await nc.jetstreamManager();
+  const end = (await jsm.streams.info(store.stream)).state.last_seq;
+  try {
+    await jsm.streams.delete(`KV_${RUNS_INDEX_BUCKET}`);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const kv = await openBucket(js, o);
+  // The projection starts again after what this rebuild reads: engines pulling meanwhile move to the new consumer.
+  try {
+    await jsm.consumers.delete(store.stream, RUNS_INDEX_CONSUMER);
+  } catch (err) {
+    if (!/consumer not found/i.test((err as Error).message ?? '')) throw err;
+  }
+  await ensureProjectionConsumer(store, end + 1);
+  const corrupt: CorruptRun[] = [];
+  let runs = 0;
+  let pending: Promise<void>[] = [];
+  const create = async (runId: string, value: IndexValue) => {
+    try {
+      await kv.create(runId, encodeValue(value));
+    } catch (err) {
+      if (!isCasConflict(err)) throw err; // else an engine's projection wrote it first
+    }
+  };
+  for await (const run of store.readAll({ onCorrupt: (c) => { corrupt.push(c); pending.push(create(c.runId, { corrupt: c })); } })) {
+    pending.push(create(run.runId, valueOf(track(run.events), run.events[0]!)));
+    runs++;
+    if (pending.length >= 256) { await Promise.all(pending); pending = []; }
+    if (runs % 1000 === 0) o.onProgress?.(runs);
+  }
+  await Promise.all(pending);
+  o.onProgress?.(runs);
+  return { index: RUNS_INDEX_BUCKET, runs, corrupt, ms: Date.now() - started };
+}
