@@ -102,6 +102,14 @@ export class DefinitionRegistry {
     return def;
   }
 
+  /**
+   * The bucket's last revision: every deploy moves it (nothing else writes there), so a list of
+   * definitions read when it stood at N is still the list while it is N (trigger-events.ts).
+   */
+  async revision(): Promise<number> {
+    return (await (await this.kv()).status()).streamInfo.state.last_seq;
+  }
+
   /** The latest version of every deployed workflow (for triggers). */
   async latestAll(): Promise<Definition[]> {
     const kv = await this.kv();

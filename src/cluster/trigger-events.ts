@@ -3,7 +3,8 @@
  * same way (admitEvent, src/triggers): one taken from LF_TRIGGERS starts a
  * run of each workflow it triggers (once: the run id comes from the event
  * id), and an EMIT attempt publishes one there and completes with the runs
- * it starts. The deployed definitions are read at most every 2 s.
+ * it starts. The deployed definitions are read again only when a deploy
+ * changed them (the registry's revision, asked per event).
  */
 import type { JetStreamClient, JsMsg } from 'nats';
 import { instanceFields, iso } from '../compiler/index.js';
@@ -20,6 +21,7 @@ import { parseInbound, rawOf } from './parse.js';
 import type { RunHost } from './run-host.js';
 import { subjects } from './subjects.js';
 import type { Custody } from './custody.js';
+import { CoalescedReads } from '../key-batches.js';
 
 export interface TriggerEventsOptions {
   js: JetStreamClient;
@@ -36,17 +38,20 @@ export interface TriggerEventsOptions {
 }
 
 export class TriggerEvents {
-  /** When the read that gave `definitions` began (not ended: a deploy during the read may be missing from it). */
-  private definitionsAt = 0;
-  private definitions: Definition[] = [];
-  private reading: Promise<void> | undefined;
-  private readingBegan = 0;
+  /** The deployed definitions, read when the registry stood at `revision` or later (-1: not read yet). */
+  private listed: { revision: number; definitions: Definition[] } = { revision: -1, definitions: [] };
+  private readonly revisions = new CoalescedReads<number>(() => this.o.registry.revision());
+  /** The revision is read first: the list read after it holds every deploy up to it, maybe more. */
+  private readonly lists = new CoalescedReads(async () => {
+    const revision = await this.o.registry.revision();
+    return { revision, definitions: await this.o.registry.latestAll() };
+  });
 
   readonly gates: TriggerGates;
 
   constructor(private readonly o: TriggerEventsOptions) {
     this.gates = new TriggerGates({
-      store: o.gates.store, log: o.gates.log, now: o.now, definitions: () => this.latestDefinitions(),
+      store: o.gates.store, log: o.gates.log, now: o.now, definitions: () => this.definitionsNow(),
       start: (s) => this.startGated(s),
     });
   }
@@ -168,36 +173,23 @@ export class TriggerEvents {
   }
 
   /**
-   * The event admitted against the workflows deployed. The list is up to 2 s old (the gate loop reads it too): when
-   * it was read before the event came and names no workflow for it, it is read again before the event counts as one
-   * nothing triggers on, so a workflow deployed just before its first event is found. Reads are shared: events that
-   * come while one is under way wait for the next, so a flood of unknown events costs one read at a time.
+   * The event admitted against the workflows deployed when it came: a workflow deployed just before its
+   * first event is found, also when another workflow already triggers on the event's type.
    */
   private async admitFresh(event: Parameters<typeof admitEvent>[0]): Promise<ReturnType<typeof admitEvent>> {
-    const cameAt = this.o.now();
-    const admission = admitEvent(event, { definitions: await this.latestDefinitions(), eventTypes: this.o.eventTypes });
-    if (admission.accepted || admission.stage !== 'unknown_type') return admission;
-    return admitEvent(event, { definitions: await this.definitionsReadSince(cameAt), eventTypes: this.o.eventTypes });
+    return admitEvent(event, { definitions: await this.definitionsNow(), eventTypes: this.o.eventTypes });
   }
 
-  /** The list as read by a read that began at or after `at` (one in flight that began before it is waited out first). */
-  private async definitionsReadSince(at: number): Promise<Definition[]> {
-    if (this.reading && this.readingBegan < at) await this.reading.catch(() => undefined);
-    if (this.definitionsAt < at) await (this.reading ?? this.read());
-    return this.definitions;
-  }
-
-  private async latestDefinitions(): Promise<Definition[]> {
-    if (this.o.now() - this.definitionsAt > 2000) await (this.reading ?? this.read());
-    return this.definitions;
-  }
-
-  private read(): Promise<void> {
-    const began = this.readingBegan = this.o.now();
-    const reading = this.reading = this.o.registry.latestAll().then((defs) => {
-      this.definitions = defs;
-      this.definitionsAt = Math.max(this.definitionsAt, began);
-    }).finally(() => { if (this.reading === reading) this.reading = undefined; });
-    return reading;
+  /**
+   * The deployed definitions as they stood at some moment after the call: the registry's revision is
+   * asked (one request, shared by the events that come while one is under way), and the list read again
+   * only when a deploy moved it since the list was read. A flood of events costs one request at a time.
+   */
+  private async definitionsNow(): Promise<Definition[]> {
+    if (await this.revisions.get('') > this.listed.revision) {
+      const fresh = await this.lists.get('');
+      if (fresh.revision > this.listed.revision) this.listed = fresh;
+    }
+    return this.listed.definitions;
   }
 }

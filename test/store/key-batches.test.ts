@@ -1,10 +1,10 @@
 /**
- * Reads of one key asked for at once share requests (src/store/jetstream/key-batches.ts),
+ * Reads of one key asked for at once share requests (src/key-batches.ts),
  * but never one that was sent before the caller asked: each caller gets a value fetched after
  * its call, so a change that completed before the call is always seen.
  */
 import { describe, expect, it } from 'vitest';
-import { CoalescedReads } from '../../src/store/jetstream/key-batches.js';
+import { CoalescedReads } from '../../src/key-batches.js';
 
 /** A fetch whose answers the test gives by hand, one per request, in order. */
 function manual() {

@@ -11,7 +11,7 @@ import { StorageType, type KV, type NatsConnection } from 'nats';
 import { StoreError } from '../../errors/index.js';
 import { isRunId } from '../common.js';
 import { parseSharedDoc } from '../shared-docs.js';
-import { CoalescedReads, KeyBatches, type Pending } from './key-batches.js';
+import { CoalescedReads, KeyBatches, type Pending } from '../../key-batches.js';
 
 export const TASK_GATES_BUCKET = 'LF_TASK_GATES';
 /** Lost races in a row after which a change gives up (StoreError): a gate this contended is a bug, not load. */

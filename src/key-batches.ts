@@ -6,8 +6,10 @@
  * as it stood at some moment after it asked, as with a request of its own,
  * and N callers at once cost two batches rather than N. Keys do not wait for
  * one another. Used for a shared document's reads (every in-process start
- * reads the limits: `CoalescedReads`) and its changes (one read and one
- * compare-and-set per batch: shared-docs.ts). Internal to src/store.
+ * reads the limits: `CoalescedReads`), its changes (one read and one
+ * compare-and-set per batch: store/jetstream/shared-docs.ts) and the
+ * definitions registry's revision, asked per trigger event
+ * (cluster/trigger-events.ts).
  */
 
 /** One caller's part of a batch: what it asked (`item`) and how its promise settles. */
