@@ -34,7 +34,7 @@
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
-import { digestLine, type ChunkHashing } from './digest-line-cache.js';
+import { digestLine, hashedLineAt, type ChunkHashing } from './digest-line-cache.js';
 import { quoted, rememberedChunkDigest, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
@@ -68,8 +68,22 @@ export function stateHashV2(snapshot: RunSnapshot): string {
   return v2Hash(snapshot);
 }
 
+const V2_HEAD = '{"v":2,"value":';
+const V2_TASKS = ',"tasks":[';
+
 function v2Hash(snapshot: RunSnapshot): string {
-  return sha256Hex(`{"v":2,"value":${v2ValueText(snapshot)},"tasks":[${v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`).slice(0, 16);
+  const value = valueChunks(snapshot);
+  const valueLine = value !== null && v2Chunked(value.chunks) ? digestLine('value', value.states, V2_CHUNK, REGION_HASHING) : null;
+  const valueText = valueLine !== null ? `{${quoted(value!.parallelKey)}:[${valueLine}]}` : v2ValueText(snapshot);
+  const table = tableOf(snapshot.context.tasks);
+  const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine('tasks', table.states, V2_CHUNK, new TaskHashing(table.shape)) : null;
+  const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine ?? v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`;
+  const hash = sha256Hex(text).slice(0, 16);
+  // Hashing flattened `text` into one string, but not the lines in it: the next state's line, spliced from a line
+  // still in pieces, would copy it again. Each line is taken back as a slice of the hashed text instead.
+  if (valueLine !== null) hashedLineAt('value', valueLine, text, V2_HEAD.length + valueText.length - 2 - valueLine.length);
+  if (tasksLine !== null) hashedLineAt('tasks', tasksLine, text, V2_HEAD.length + valueText.length + V2_TASKS.length);
+  return hash;
 }
 
 /** `"<region>":"<state>"`, as the chart wrote it once per state (chart.ts RegionState.json). */
@@ -119,10 +133,8 @@ const REGION_HASHING: ChunkHashing<RegionEntry> = {
   owner: {}, entry: regionEntry, key: () => '', digest: chunkDigest,
 };
 
+/** The value's text for a snapshot whose regions are not in a vector of V2_CHUNK chunks (settled, or not the interpreter's): from the value itself. */
 function v2ValueText(snapshot: RunSnapshot): string {
-  const value = valueChunks(snapshot);
-  if (value !== null && v2Chunked(value.chunks)) return `{${quoted(value.parallelKey)}:[${digestLine('value', value.chunks, V2_CHUNK, REGION_HASHING)}]}`;
-  // Any other snapshot (settled, or not the interpreter's): from the value itself.
   const v = snapshot.value;
   if (typeof v === 'string') return quoted(v);
   let text = '{';
@@ -143,11 +155,10 @@ function v2ValueText(snapshot: RunSnapshot): string {
   return `${text}}`;
 }
 
+/** The tasks' digests for a record that is not a table of V2_CHUNK chunks (a short run's). */
 function v2TasksText(snapshot: RunSnapshot): string {
   const tasks = snapshot.context.tasks;
-  const table = tableOf(tasks);
   let text = '';
-  if (table !== null && v2Chunked(table.states.chunks)) return digestLine('tasks', table.states.chunks, V2_CHUNK, new TaskHashing(table.shape));
   const ids = sortedIds(tasks);
   for (let start = 0; start < ids.length; start += V2_CHUNK) {
     let entries = '';

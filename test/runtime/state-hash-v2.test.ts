@@ -153,6 +153,34 @@ workflow:
   });
 });
 
+describe('state hash format 2, states hashed out of order', () => {
+  it('gives the hash of its definition for a long run\'s states hashed in any order: next, a few events on, back, a branch, another run', () => {
+    const compiled = compile(chain(200));
+    const id = (k: number) => `t${String(k).padStart(4, '0')}`;
+    const at = { runId: 'r1', workflowId: 'chain-200', version: 1, input: {}, time: 0, stateHashVersion: 2 as const };
+    const line = (runId: string): RunSnapshot[] => {
+      let snap = compiled.interpreter.initial({ ...at, runId }) as RunSnapshot;
+      const out = [snap];
+      for (let k = 0; k < 150; k++) {
+        snap = compiled.interpreter.transition(snap, { type: `task.started.${id(k)}`, time: 2 * k + 1, attempt: 1 }) as RunSnapshot;
+        out.push(snap);
+        snap = compiled.interpreter.transition(snap, { type: `task.completed.${id(k)}`, time: 2 * k + 2, attempt: 1, output: {} }) as RunSnapshot;
+        out.push(snap);
+      }
+      return out;
+    };
+    const a = line('r1');
+    const b = line('r2');
+    // A branch: a cancel instead of the next task's start (many tasks change at once).
+    const cancelled = (s: RunSnapshot) => compiled.interpreter.transition(s, { type: 'run.cancel', time: 10_000 }) as RunSnapshot;
+    const order: RunSnapshot[] = [
+      a[0]!, a[1]!, a[2]!, a[9]!, a[40]!, a[41]!, a[3]!, a[42]!, cancelled(a[42]!), a[43]!, b[43]!, a[44]!, b[100]!, a[100]!,
+      a[101]!, cancelled(a[101]!), a[102]!, a[170]!, a[171]!, a[150]!, a[172]!, a[200]!, a[300]!, a[299]!, b[299]!, a[300]!,
+    ];
+    for (const snap of order) expect(recordedState(snap).hash).toBe(referenceV2(snap));
+  });
+});
+
 describe('checked replay of a format-2 run', () => {
   const handlers = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${String(i).padStart(4, '0')}`, async () => ({ i })]));
 
