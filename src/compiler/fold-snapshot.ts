@@ -95,12 +95,10 @@ export function active(chart: Chart, context: RunContext, configuration: Config)
  * An active snapshot's value as chunks of [region key, state key] pairs in
  * document order, each chunk the same object in every snapshot that shares
  * it: what lets the state hash (runtime/fold.ts) reuse the text of what did
- * not change; and the vector they are of, which says what changed since an
- * earlier snapshot's (PersistentVector.changesSince). null for a snapshot
- * that is not active.
+ * not change. null for a snapshot that is not active.
  */
-export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly RegionState[])[]; states: PersistentVector<RegionState> } | null {
+export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly { readonly key: string; readonly region: { readonly key: string }; readonly json: string }[])[] } | null {
   const config = snapshot._configuration;
   if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
-  return { parallelKey: config.parallelKey, chunks: config.states.chunks, states: config.states };
+  return { parallelKey: config.parallelKey, chunks: config.states.chunks };
 }

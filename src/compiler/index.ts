@@ -20,7 +20,7 @@ export { UnsupportedStatechartError } from './chart.js';
 export { valueChunks, type FoldSnapshot, type StateValue } from './fold-snapshot.js';
 export { SnapshotMismatchError, type PersistedFold } from './persisted-fold.js';
 export { TaskTable, tableOf, taskEntries, countWithStatus, underWayWithStatus } from './task-table.js';
-export { CHUNK as VECTOR_CHUNK, type PersistentVector } from './persistent-vector.js';
+export { CHUNK as VECTOR_CHUNK } from './persistent-vector.js';
 export { Interpreter, type FoldLogic } from './interpreter.js';
 export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';
 export { RUN_TIMER_TASK, RUN_TIMEOUT_TIMER_ID, RUN_TIMEOUT_CODE, runDeadline, durationText, isRunTimer } from './run-timeout.js';

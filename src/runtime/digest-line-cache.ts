@@ -6,17 +6,12 @@
  * digests are taken from the last line by position (a pointer comparison,
  * where looking each up by identity cost a WeakMap lookup per chunk per
  * event: 94 for a 3,000-task run), and a changed chunk re-writes only the
- * entries that are not the same objects as in its previous version. When
- * the vector says which items changed since the last state hashed
- * (PersistentVector.changesSince), only those are looked at: comparing every
- * chunk, and every item of a changed one, cost per event in proportion to the
- * run's size.
+ * entries that are not the same objects as in its previous version.
  *
  * Only a cache of pure functions: a state whose line was not the last one
  * (another run hashed in between, a state hashed out of order) is hashed
  * through the caches of state-hash-cache.ts, with the same result.
  */
-import type { PersistentVector } from '../compiler/index.js';
 import { rememberedChunkDigest, rememberedEntryText } from './state-hash-cache.js';
 
 /**
@@ -28,8 +23,6 @@ import { rememberedChunkDigest, rememberedEntryText } from './state-hash-cache.j
 interface Line {
   /** What fixes an entry's text besides its object (a task table's shape: which id is at which index). */
   readonly owner: object;
-  /** The vector of the state last hashed, and its chunks. */
-  vector: PersistentVector<object>;
   chunks: readonly (readonly object[])[];
   readonly digests: string[];
   /** Each chunk's entry texts, when they were written (null: its digest came from the cache by identity). */
@@ -89,100 +82,27 @@ function offsetIn(items: readonly string[], i: number): number {
   return at;
 }
 
-/** Past this many changes since the state last hashed, its chunks are compared one by one. */
-const MAX_LOGGED = 32;
-
-/** The vector's chunks' digests joined by commas, `chunkSize` entries per chunk (every chunk but the last full). */
-export function digestLine<E extends object>(kind: string, vector: PersistentVector<E>, chunkSize: number, hashing: ChunkHashing<E>): string {
-  const { chunks } = vector;
+/** The chunks' digests joined by commas, `chunkSize` entries per chunk. */
+export function digestLine<E extends object>(kind: string, chunks: readonly (readonly E[])[], chunkSize: number, hashing: ChunkHashing<E>): string {
   const last = enabled ? lines.get(kind) : undefined;
-  if (last === undefined || last.owner !== hashing.owner || last.chunks.length !== chunks.length) return freshLine(kind, vector, chunkSize, hashing);
-  if (last.chunks !== chunks) {
-    const changes = vector.changesSince(last.vector as PersistentVector<E>, MAX_LOGGED);
-    if (changes !== null) rewriteLogged(last, chunks, changes, chunkSize, hashing);
-    else rewriteScanned(last, chunks, chunkSize, hashing);
-    last.chunks = chunks;
-  }
-  last.vector = vector;
-  return last.text;
-}
-
-/** Chunk `c`'s digest put in the line in place of the one it had. */
-function setDigest(line: Line, c: number, digest: string): void {
-  const { width } = line;
-  const at = width >= 0 ? c * (width + 1) : offsetIn(line.digests, c);
-  line.text = replaced(line.text, at, width >= 0 ? width : line.digests[c]!.length, digest);
-  line.digests[c] = digest;
-  if (digest.length !== line.width) line.width = -1;
-}
-
-/** Every chunk compared with the line's: for a state not known to be the last one's plus a few logged changes. */
-function rewriteScanned<E extends object>(line: Line, chunks: readonly (readonly E[])[], chunkSize: number, hashing: ChunkHashing<E>): void {
+  if (last === undefined || last.owner !== hashing.owner || last.chunks.length !== chunks.length) return freshLine(kind, chunks, chunkSize, hashing);
+  if (last.chunks === chunks) return last.text;
   for (let c = 0; c < chunks.length; c++) {
-    const before = line.chunks[c] as readonly E[];
+    const before = last.chunks[c] as readonly E[];
     const chunk = chunks[c]!;
     if (before === chunk) continue;
-    const digest = changedChunkDigest(line, c, before, chunk, chunkSize, hashing);
+    const digest = changedChunkDigest(last, c, before, chunk, chunkSize, hashing);
     // Not compared with the digest it replaces: a new digest of a changed text differs, and comparing two strings
     // of the same length read the old one (a cold string in a long run); the same text is said by null.
-    if (digest !== null) setDigest(line, c, digest);
+    if (digest === null) continue;
+    const { width } = last;
+    const at = width >= 0 ? c * (width + 1) : offsetIn(last.digests, c);
+    last.text = replaced(last.text, at, width >= 0 ? width : last.digests[c]!.length, digest);
+    last.digests[c] = digest;
+    if (digest.length !== last.width) last.width = -1;
   }
-}
-
-/**
- * Only the items the vector logged since the line's state (`changes`, by index in the vector): each changed entry
- * replaced in its chunk's text, then each chunk whose text changed hashed once.
- */
-function rewriteLogged<E extends object>(line: Line, chunks: readonly (readonly E[])[], changes: readonly number[], chunkSize: number, hashing: ChunkHashing<E>): void {
-  // The chunks whose text changed, each once, and how many entries each had replaced (an event changes one or two).
-  let touched: number[] | null = null;
-  let replacements: number[] | null = null;
-  for (let k = 0; k < changes.length; k++) {
-    const i = changes[k]!;
-    const c = Math.floor(i / chunkSize);
-    const j = i - c * chunkSize;
-    const chunk = chunks[c]!;
-    const before = line.chunks[c] as readonly E[];
-    // The same object as in the state last hashed (changed and changed back): the text the line has.
-    if (chunk === before || chunk[j] === before[j]) continue;
-    let t = touched === null ? -1 : touched.indexOf(c);
-    if (t < 0) { (touched ??= []).push(c); (replacements ??= []).push(0); t = touched.length - 1; }
-    const written = line.entries[c];
-    let text = line.texts[c];
-    // Entries not known (the chunk's digest came from the cache by identity): the chunk is hashed from its entries below.
-    if (written === null || written === undefined || text === null || text === undefined) { replacements![t] = -1; continue; }
-    if (replacements![t]! < 0) continue;
-    const entry = hashing.entry(chunk[j]!, i);
-    const lengths = line.lengths[c] ?? (line.lengths[c] = lengthsOf(written));
-    if (entry.length === lengths[j] && entry === written[j]) continue;
-    if (++replacements![t]! <= MAX_REPLACED) text = replaced(text, offsetOf(lengths, j), lengths[j]!, entry);
-    written[j] = entry;
-    lengths[j] = entry.length;
-    line.texts[c] = text;
-  }
-  if (touched === null) return;
-  for (let t = 0; t < touched.length; t++) {
-    const c = touched[t]!;
-    const n = replacements![t]!;
-    if (n === 0) continue;
-    if (n < 0) {
-      const known = knownChunkDigest(chunks[c]!, c, chunkSize, hashing);
-      line.entries[c] = known.entries;
-      line.texts[c] = known.text;
-      line.lengths[c] = null;
-      setDigest(line, c, known.digest);
-      continue;
-    }
-    if (n > MAX_REPLACED) line.texts[c] = line.entries[c]!.join(',');
-    setDigest(line, c, hashing.digest(line.texts[c]!));
-  }
-}
-
-/** Where entry `j` starts in its chunk's text (`lengths`: its entries' lengths). */
-function offsetOf(lengths: Int32Array, j: number): number {
-  let at = j;
-  for (let k = 0; k < j; k++) at += lengths[k]!;
-  return at;
+  last.chunks = chunks;
+  return last.text;
 }
 
 /**
@@ -238,8 +158,7 @@ function knownChunkDigest<E extends object>(chunk: readonly E[], c: number, chun
 }
 
 /** The line of a run's first state hashed (or of another run's than the last): every chunk by identity. */
-function freshLine<E extends object>(kind: string, vector: PersistentVector<E>, chunkSize: number, hashing: ChunkHashing<E>): string {
-  const { chunks } = vector;
+function freshLine<E extends object>(kind: string, chunks: readonly (readonly E[])[], chunkSize: number, hashing: ChunkHashing<E>): string {
   const digests: string[] = new Array<string>(chunks.length);
   const entries: (string[] | null)[] = new Array<string[] | null>(chunks.length);
   const texts: (string | null)[] = new Array<string | null>(chunks.length);
@@ -253,7 +172,7 @@ function freshLine<E extends object>(kind: string, vector: PersistentVector<E>, 
   const text = digests.join(',');
   let width = digests.length > 0 ? digests[0]!.length : -1;
   for (let c = 1; c < digests.length && width >= 0; c++) if (digests[c]!.length !== width) width = -1;
-  if (enabled) lines.set(kind, { owner: hashing.owner, vector, chunks, digests, entries, texts, lengths, text, width });
+  if (enabled) lines.set(kind, { owner: hashing.owner, chunks, digests, entries, texts, lengths, text, width });
   return text;
 }
 

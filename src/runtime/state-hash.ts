@@ -73,10 +73,10 @@ const V2_TASKS = ',"tasks":[';
 
 function v2Hash(snapshot: RunSnapshot): string {
   const value = valueChunks(snapshot);
-  const valueLine = value !== null && v2Chunked(value.chunks) ? digestLine('value', value.states, V2_CHUNK, REGION_HASHING) : null;
+  const valueLine = value !== null && v2Chunked(value.chunks) ? digestLine('value', value.chunks, V2_CHUNK, REGION_HASHING) : null;
   const valueText = valueLine !== null ? `{${quoted(value!.parallelKey)}:[${valueLine}]}` : v2ValueText(snapshot);
   const table = tableOf(snapshot.context.tasks);
-  const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine('tasks', table.states, V2_CHUNK, new TaskHashing(table.shape)) : null;
+  const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine('tasks', table.states.chunks, V2_CHUNK, new TaskHashing(table.shape)) : null;
   const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine ?? v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`;
   const hash = sha256Hex(text).slice(0, 16);
   // Hashing flattened `text` into one string, but not the lines in it: the next state's line, spliced from a line
