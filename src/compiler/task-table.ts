@@ -32,21 +32,6 @@ export interface Shape {
   readonly orderAt: Int32Array;
   /** `sorted`, each id written as JSON (what the state hash writes a task's entry with: runtime/state-hash.ts). */
   readonly quoted: readonly string[];
-  /** The id positionOf found last, and its position (see positionOf). */
-  readonly last: { id: string | null; at: number };
-}
-
-/**
- * `shape.position.get(id)`, remembering the last id found: an event's guards, actions and the table's own change
- * read the same task or two several times (a dozen lookups per event), and in a long run each lookup in a map of
- * thousands of ids cost what a few cache misses cost, where the last id costs a comparison of one string with itself.
- */
-function positionOf(shape: Shape, id: string): number | undefined {
-  const { last } = shape;
-  if (last.id === id) return last.at;
-  const p = shape.position.get(id);
-  if (p !== undefined) { last.id = id; last.at = p; }
-  return p;
 }
 
 /**
@@ -104,7 +89,7 @@ export class TaskTable {
   }
 
   get(id: string): TaskState | undefined {
-    const p = positionOf(this.shape, id);
+    const p = this.shape.position.get(id);
     return p === undefined ? undefined : this.states.get(p);
   }
 
@@ -114,7 +99,7 @@ export class TaskTable {
 
   /** A new table with task `id` in `state`; `id` must be one of its tasks. */
   with(id: string, state: TaskState): TaskTable {
-    const p = positionOf(this.shape, id);
+    const p = this.shape.position.get(id);
     if (p === undefined) throw new Error(`no task ${id} in this run's tasks`);
     const before = this.states.get(p);
     let { counts, underWay } = this;
@@ -168,7 +153,7 @@ function shapeOf(keys: readonly string[]): Shape {
   const order = new Map(keys.map((id, i) => [id, i]));
   return {
     keys, sorted, position: new Map(sorted.map((id, i) => [id, i])), order,
-    orderAt: Int32Array.from(sorted, (id) => order.get(id)!), quoted: sorted.map((id) => JSON.stringify(id)), last: { id: null, at: -1 },
+    orderAt: Int32Array.from(sorted, (id) => order.get(id)!), quoted: sorted.map((id) => JSON.stringify(id)),
   };
 }
 
@@ -187,13 +172,13 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 const SLOT = Symbol('ledgerflow.taskTableSlot');
 type Target = { [SLOT]: TaskTable };
 const tableIn = (target: object): TaskTable => (target as Target)[SLOT];
-const own = (table: TaskTable, key: string | symbol): key is string => typeof key === 'string' && positionOf(table.shape, key) !== undefined;
+const own = (table: TaskTable, key: string | symbol): key is string => typeof key === 'string' && table.shape.position.has(key);
 
 const recordHandler: ProxyHandler<object> = {
   get: (target, key) => {
     const table = tableIn(target);
     // One lookup for a task's state, the read every guard and action makes (not `own` and then the position again).
-    const p = typeof key === 'string' ? positionOf(table.shape, key) : undefined;
+    const p = typeof key === 'string' ? table.shape.position.get(key) : undefined;
     if (p !== undefined) return table.states.get(p);
     if (key === TABLE) return table;
     if (key === SLOT) return undefined;
@@ -203,7 +188,7 @@ const recordHandler: ProxyHandler<object> = {
   ownKeys: (target) => tableIn(target).shape.keys as string[],
   getOwnPropertyDescriptor: (target, key) => {
     const table = tableIn(target);
-    if (own(table, key)) return { value: table.states.get(positionOf(table.shape, key)!), writable: true, enumerable: true, configurable: true };
+    if (own(table, key)) return { value: table.states.get(table.shape.position.get(key)!), writable: true, enumerable: true, configurable: true };
     return key === SLOT ? undefined : Reflect.getOwnPropertyDescriptor(target, key);
   },
   // A context is never changed in place (snapshots share it with their predecessors): refuse, loudly in strict mode.
