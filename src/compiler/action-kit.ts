@@ -11,7 +11,7 @@ import { taskLookup, type ImplementationArgs as Args, type ImplementationEvent }
 import { instanceKey } from './instances.js';
 import { iso, isoMs } from './iso-cache.js';
 import { dictionaryRecord } from './dictionary-record.js';
-import { withTaskState, type TableMaker } from './task-table.js';
+import { TABLE_FROM_TASKS, withTaskState, type TableMaker } from './task-table.js';
 
 /**
  * The time of the event being folded. Internal events (a parallel state's
@@ -32,11 +32,6 @@ export function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunC
   };
 }
 
-/**
- * Runs with more tasks than this keep their tasks in a TaskTable (task-table.ts): one task
- * changes without copying the others. Below it, copying the plain record is cheaper.
- */
-const TABLE_FROM_TASKS = 64;
 
 /** One definition's task lookup and task writers, shared by its action groups. */
 export interface ActionKit {

@@ -4,6 +4,7 @@ import type { Definition, GlobalLimits } from '../definition/index.js';
 import { readChart } from './chart.js';
 import { implementationsFor } from './implementations.js';
 import { Interpreter } from './interpreter.js';
+import type { TableMaker } from './task-table.js';
 import { buildMachine, initialContext, machineConfig, type MachineConfig } from './machine.js';
 
 export * from './context.js';
@@ -59,7 +60,9 @@ export function compile(definition: Definition): CompiledWorkflow {
 
 /** The interpreter for a definition's machine config; throws UnsupportedStatechartError if the config leaves the subset it implements. */
 export function createInterpreter(definition: Definition, config: MachineConfig = machineConfig(definition), implementations = implementationsFor(definition)): Interpreter {
-  return new Interpreter(readChart(config, implementations), (input) => initialContext(definition, input));
+  // A long run's tasks start as a table, of the shape this definition's last run had.
+  const maker: TableMaker = { shape: null };
+  return new Interpreter(readChart(config, implementations), (input) => initialContext(definition, input, maker));
 }
 
 /** The text written to machines/<workflow-id>.json: stable key order, trailing newline, so freshness checks can compare bytes. */

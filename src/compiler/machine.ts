@@ -11,6 +11,7 @@ import type { MachineInput, RunContext, TaskState } from './context.js';
 import { implementationsFor, type Implementations } from './implementations.js';
 import { regionFor } from './regions.js';
 import { RUN_TIMEOUT_EVENT, runTimer } from './run-timeout.js';
+import { pendingTasks, TABLE_FROM_TASKS, type TableMaker } from './task-table.js';
 
 /** The machine config: the chart as the compiler builds it (see chart-config.ts). */
 export type MachineConfig = ChartConfig;
@@ -51,12 +52,21 @@ export function machineConfig(def: Definition): MachineConfig {
   };
 }
 
-export function initialContext(def: Definition, input: MachineInput): RunContext {
+const pending = (): TaskState => ({ status: 'PENDING', attempts: 0, startedAt: null, completedAt: null, output: null, error: null });
+
+/**
+ * The context a run starts with. `maker`: the fold's (the interpreter's), with which a long run's tasks start as a
+ * table (task-table.ts), as they would be from their first change on; without it (XState's machine), a plain record.
+ */
+export function initialContext(def: Definition, input: MachineInput, maker: TableMaker | null = null): RunContext {
   const startedAt = new Date(input.time).toISOString();
   const timer = runTimer(def, input.time);
-  const tasks: Record<string, TaskState> = {};
-  for (const t of def.tasks) {
-    tasks[t.id] = { status: 'PENDING', attempts: 0, startedAt: null, completedAt: null, output: null, error: null };
+  let tasks: Record<string, TaskState>;
+  if (maker !== null && def.tasks.length > TABLE_FROM_TASKS) {
+    tasks = pendingTasks(def.tasks.map((t) => t.id), pending, maker);
+  } else {
+    tasks = {};
+    for (const t of def.tasks) tasks[t.id] = pending();
   }
   return {
     runId: input.runId, workflowId: input.workflowId, version: input.version, input: input.input,
