@@ -32,7 +32,6 @@ export function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunC
   };
 }
 
-
 /** One definition's task lookup and task writers, shared by its action groups. */
 export interface ActionKit {
   readonly def: Definition;

@@ -68,8 +68,8 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
   const ctx = snapshot.context;
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of taskEntries(ctx.tasks)) {
-    // The child stored after the literal, not spread into it: a spread after other keys is copied by the runtime, which
-    // for a 3,000-task run's view cost more than the rest of checked replay's last step.
+    // The child stored after the literal, not spread into it: a spread after other keys is copied by the runtime (for a
+    // 3,000-task run, a quarter of its view's time; checked replay ends with one).
     const view: TaskView = { status: t.status, attempts: t.attempts, startedAt: t.startedAt, completedAt: t.completedAt, output: t.output, error: t.error };
     if (t.child) view.child = t.child;
     tasks[id] = view;
