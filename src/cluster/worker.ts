@@ -222,8 +222,12 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (deliveryCount > 1) log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
     // Handed back by a stop (the grace ran out), the deliveries are no longer ours to keep.
     // An offered attempt's engine hears that it still runs here (a queued one's stream does, from working()).
-    const heldWord = task.reportTo ? encode({ type: 'task.held', runId: task.runId, token: task.token, ...(task.claimToken ? { claimToken: task.claimToken } : {}), data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage) : null;
-    const heldOn = task.reportTo ? subjects.directReport(sender, queue, task.runId, task.reportTo) : '';
+    // Made at the first beat, not for every attempt: most end before one.
+    let heldWord: { on: string; word: Uint8Array } | undefined;
+    const heldOf = (reportTo: string) => heldWord ??= {
+      on: subjects.directReport(sender, queue, task.runId, reportTo),
+      word: encode({ type: 'task.held', runId: task.runId, token: task.token, ...(task.claimToken ? { claimToken: task.claimToken } : {}), data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), restart } } satisfies HeldMessage),
+    };
     const heartbeat = setInterval(() => {
       if (inHand.handedBack) return;
       for (const delivery of msgs) delivery.working();
@@ -233,7 +237,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         // An offered attempt outliving its first beat is claimed now (claim-asks.ts); rewritten from then on.
         if (deferred && !deferred.claimed) deferred.claimNow().catch(() => { /* tried again at the next beat or ask */ });
         else if (!deferred || deferred.claimed) ledger.refresh(ledgerKey, record);
-        if (heldWord) nc.publish(heldOn, heldWord);
+        if (task.reportTo) { const h = heldOf(task.reportTo); nc.publish(h.on, h.word); }
       } catch { /* see above */ }
     }, beatMs);
     // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
