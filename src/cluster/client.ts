@@ -5,7 +5,7 @@ import { failureRunId } from '../compiler/index.js';
 import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { foldEvents, runOrigin, runView, type RunView } from '../runtime/index.js';
-import { readLimits } from '../executor/index.js';
+import { limitsForView } from '../executor/index.js';
 import { Engine } from '../local/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../store/index.js';
 import type { TriggerEvent } from '../triggers/index.js';
@@ -136,7 +136,7 @@ export class ClusterClient {
     const { compiled, snapshot, seq } = foldEvents(events);
     // The same shape as the embedded store's (Engine.status): where the run came from, its queue, its failure run.
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    const limits = snapshot.status === 'active' ? await readLimits(this.store).catch(() => undefined) : undefined;
+    const limits = snapshot.status === 'active' ? await limitsForView(this.store) : undefined;
     return { ...runView(snapshot, seq, compiled.definition, limits), ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }
 

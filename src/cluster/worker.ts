@@ -51,7 +51,7 @@ import { ClaimAsks } from './claim-asks.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
-import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, taskStream } from './subjects.js';
+import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects } from './subjects.js';
 import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { shareRequestCancelError } from './request-cancel.js';

@@ -24,6 +24,16 @@ export async function readLimits(store: EventStore): Promise<GlobalLimits | unde
   return hasLimits(parsed.data as GlobalLimits) ? parsed.data as GlobalLimits : undefined;
 }
 
+/**
+ * The stored limits for showing a run (`status`, `watch`): what a waiting task waits for. A document
+ * that cannot be read shows the run with its own limits only, rather than failing a read of its
+ * state: nothing is decided from it here, and every start and `ledgerflow limits show` still report
+ * the error with its fix.
+ */
+export function limitsForView(store: EventStore): Promise<GlobalLimits | undefined> {
+  return readLimits(store).catch(() => undefined);
+}
+
 /** Stores validated limits for every process of the store (an empty set clears them). */
 export async function writeLimits(store: EventStore, limits: GlobalLimits): Promise<void> {
   if (!store.updateShared) throw new StoreError('this store keeps no shared documents: limits apply across processes of a file store or a NATS cluster', {});

@@ -23,4 +23,4 @@ export { admissionOf, checkPriority, byAdmissionOrder, concurrencyKey, slotsOf, 
 export { admitAfterCommit, admitWaiting, decideLimitedStart } from './admission-batch.js';
 export { askGate, withdrawWait, releaseSlots, gateDocName, gateDocs, gateParts, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
 export { decide as decideGate, emptyGateState, GateStateSchema, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';
-export { readLimits, writeLimits, LimitsWatch, LIMITS_DOC } from './global-limits.js';
+export { readLimits, limitsForView, writeLimits, LimitsWatch, LIMITS_DOC } from './global-limits.js';

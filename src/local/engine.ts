@@ -12,7 +12,7 @@ import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { readLimits, systemClock, type Clock } from '../executor/index.js';
+import { limitsForView, readLimits, systemClock, type Clock } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, withLimits, type ReplayReport, runView, runOrigin, type RunView, failureChild } from '../runtime/index.js';
@@ -133,7 +133,7 @@ export class Engine {
   async status(runId: string): Promise<RunView> {
     const { compiled, snapshot, seq, events } = await this.load(runId);
     // With the limits file's limits: a task waiting for its queue's or handler's limit says so.
-    const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await readLimits(this.store).catch(() => undefined) : undefined);
+    const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await limitsForView(this.store) : undefined);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
     return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }

@@ -8,7 +8,7 @@
  */
 import { createLogUpdate } from 'log-update';
 import { RunNotFoundError } from '../errors/index.js';
-import { readLimits } from '../executor/index.js';
+import { limitsForView } from '../executor/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';
@@ -149,7 +149,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
       }
       if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) { ignored.add(runId); return; }
       // The limits file's limits, for what a waiting task waits for (a store that cannot say: its own limits only).
-      const run = trackRun(events, await readLimits(o.store).catch(() => undefined));
+      const run = trackRun(events, await limitsForView(o.store));
       runs.set(runId, run);
       print(fresh ? run.tail : run.tail.slice(-tail));
       subs.push(o.store.follow(runId, run.view.seq, (evs) => onEvents(runId, evs)));

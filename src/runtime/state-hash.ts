@@ -35,7 +35,7 @@ import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { digestLine, hashedLineAt, type ChunkHashing } from './digest-line-cache.js';
-import { quoted, rememberedChunkDigest, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (local/start-commit.ts), and the

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { byAdmissionOrder } from '../../src/executor/index.js';
 import { FileEventStore } from '../../src/store/index.js';
-import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 const procs: ChildProcess[] = [];

@@ -179,7 +179,6 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     const { runId: victim } = await c.client.start('fuzz-gate', {});
     expect((await c.client.wait(victim, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const before = await c.client.store.read(victim);
-    const statsBefore = { ...c.engines[0]!.stats };
     const dlqBefore = await dlqCounts();
     const verdicts: string[] = [];
     const listen = admin.subscribe('lf.verdicts.>', { callback: (_err, m) => verdicts.push(m.subject) });
