@@ -33,9 +33,9 @@ interface BullmqDriver { round(workflows: number, inFlight: number): Promise<num
 
 function installPeers(): void {
   if (existsSync(join(PEERS, 'node_modules', 'bullmq', 'package.json'))) return;
-  progress('peers: installing bench/peers (npm install --prefix bench/peers; once)');
-  const r = spawnSync('npm', ['install', '--prefix', PEERS, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm install --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`);
+  progress('peers: installing bench/peers (npm ci --prefix bench/peers; once)');
+  const r = spawnSync('npm', ['ci', '--prefix', PEERS, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm ci --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`);
 }
 
 async function startRedis(): Promise<{ port: number; dispose(): Promise<void> }> {
