@@ -25,7 +25,8 @@ import { clusterRig, type ClusterRound } from './cluster-rig.js';
 import { naiveFloor } from './floor.js';
 import { startBenchNats } from './nats.js';
 import type { PeerRig } from './peers.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, progress, type Bench } from './kit.js';
+import { cpus } from 'node:os';
+import { cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, progress, type Bench } from './kit.js';
 
 const CONCURRENCY = 64;
 
@@ -59,11 +60,17 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       for (let i = 0; i < 20; i++) await inProcess();
 
       const floorRates: number[] = [];
+      // The floor's own CPU per workflow (this process, which runs only the floor then, and nats-server): what
+      // its seven appends cost, against the CPU a goal leaves a run on this machine's cores (the budget lines).
+      const floorCpuUs: number[] = [];
       const clusterRounds: ClusterRound[] = [];
       const peerRates: number[] = [];
       for (let r = 0; r < rounds; r++) {
         progress(`cluster: round ${r + 1}/${rounds}: naive floor, cluster path${peer ? `, ${peer.name}` : ''}`);
+        const floorCpu = cpuOf([process.pid, server.pid]);
         floorRates.push(await floor.round(floorWorkflows, CONCURRENCY));
+        const floorCpuAfter = cpuOf([process.pid, server.pid]);
+        if (floorCpu !== null && floorCpuAfter !== null) floorCpuUs.push((floorCpuAfter - floorCpu) / floorWorkflows);
         clusterRounds.push(await rig.round(runs, CONCURRENCY));
         if (peer) peerRates.push(await peer.round(floorWorkflows, CONCURRENCY));
       }
@@ -88,6 +95,10 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       const serverOut = median(clusterRounds.map((c) => c.serverOutPerRun));
       const clP50 = p50(clLat);
       const inP50 = p50(inLat);
+      // CPU a run may use, every process together, at a goal's rate on this machine's cores (ms).
+      const cores = cpus().length;
+      const budgetAt = (workflowsPerSec: number) => (cores * 1000) / workflowsPerSec;
+      const floorCpu = median(floorCpuUs) / 1000;
 
       Object.assign(figures, {
         'cluster.workflows_per_sec': best,
@@ -101,11 +112,14 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
         'cluster.p50_ms': clP50,
         'cluster.inprocess_p50_ms': inP50,
         'cluster.p50_ratio': clP50 / inP50,
+        'cluster.floor_cpu_ms_per_run': floorCpu,
+        'cluster.floor_goal_cpu_budget_ms': budgetAt(0.5 * bestFloor),
       });
       if (peer) {
         const bestPeer = Math.max(...peerRates);
         figures['cluster.bullmq_workflows_per_sec'] = bestPeer;
         figures['cluster.bullmq_ratio'] = best / bestPeer;
+        figures['cluster.bullmq_goal_cpu_budget_ms'] = budgetAt(1.5 * bestPeer);
         figures['peers.bullmq_workflows_per_sec'] = bestPeer;
       }
       b.details.cluster = {
@@ -123,6 +137,9 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       say(`  cluster path, ${fmt(runs)} runs per round                                ${fmt(best)} workflows/s  ${list(rates)}`);
       say(`    = ${fmt(best / bestFloor, 3)}× the naive floor (goal ≥ 0.5)${peer ? `, ${fmt(best / Math.max(...peerRates), 3)}× ${peer.name} (goal ≥ 1.5)` : ' (÷ BullMQ: add the peers section)'}`);
       say(`  CPU per run, median of the rounds: engine + worker ${fmt(cpu / 1000, 3)} ms (goal ≤ 0.6) ${list(clusterRounds.map((c) => (c.cpuUsPerRun ?? NaN) / 1000), 3)}; nats-server ${fmt(serverCpu / 1000, 3)} ms`);
+      const peerBudget = peer ? `, at 1.5× ${peer.name} ${fmt(budgetAt(1.5 * Math.max(...peerRates)), 3)} ms` : '';
+      say(`  CPU a run may use, every process together, on these ${cores} cores: at 0.5× the floor ${fmt(budgetAt(0.5 * bestFloor), 3)} ms${peerBudget};`);
+      say(`    the cluster path uses ${fmt((cpu + serverCpu) / 1000, 3)} ms; the floor's 7 appends alone use ${fmt(floorCpu, 3)} ms (its client + nats-server) ${list(floorCpuUs.map((u) => u / 1000), 3)}`);
       say(`  messages persisted per run (all streams and KV buckets): ${fmt(persisted, 1)} (goal ≤ 10): ${Object.entries(byStream).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`);
       say(`  at the server (/varz) per run: ${fmt(serverIn, 1)} in, ${fmt(serverOut, 1)} out (without the bench's own subscription to the log)`);
       say(`  one at a time, start to completed: p50 ${fmt(clP50, 2)} ms (${clLat.length} runs) ÷ in-process Engine.run on JetStream p50 ${fmt(inP50, 2)} ms = ${fmt(clP50 / inP50, 2)}× (goal ≤ 3)`);
