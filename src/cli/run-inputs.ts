@@ -22,6 +22,7 @@ import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { refuseDamaged } from './damaged.js';
+import { finishLines } from './render.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
 export interface InputOpts { as?: string; wait?: string; json?: boolean; handlers?: string; outputRoot?: string; commandOutputLimit?: string }
@@ -94,7 +95,12 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
   const notifier = cliNotifier(engineFor(g).store, undefined, say);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   const loaded = await engine.load(runId);
-  if (loaded.snapshot.status !== 'active') return { code: EXIT.ok, status: runView(loaded.snapshot, loaded.seq).status };
+  if (loaded.snapshot.status !== 'active') {
+    // The input itself settled the run (an approval of its last task, a rejection that fails it): say how it ended, as a drive does.
+    const view = runView(loaded.snapshot, loaded.seq);
+    for (const line of finishLines(view)) say(line);
+    return { code: EXIT.ok, status: view.status };
+  }
   const first = loaded.events[0]!;
   const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   let after = status;

@@ -97,11 +97,14 @@ describe('ledgerflow run: the seed inventory validation, as a new user runs it',
     expect(view.tasks.alert_cmd_bridge.status).toBe('PENDING_APPROVAL');
     expect(existsSync(join(cwd, '0UT.3OX'))).toBe(false);
 
+    // As docs/getting-started.md's tour says: the approval is recorded and moves the run on in the same command,
+    // and it says how the run ended (the approval of its last task settles it: no drive prints that line).
     const approve = await cli(['--store', store, 'approve', view.runId, 'alert_cmd_bridge', '--as', 'commander', '--comment', 'known gap']);
     expect(approve.code).toBe(0);
-    const resumed = await cli(['--store', store, 'resume', view.runId, '--json']);
-    expect(resumed.code).toBe(0);
-    expect(JSON.parse(resumed.stdout).tasks.alert_cmd_bridge).toMatchObject({ status: 'COMPLETED', output: { by: 'commander', comment: 'known gap' } });
+    expect(approve.stdout).toMatch(/✓ approved alert_cmd_bridge for run \S+ as commander \(event \d+\)/);
+    expect(approve.stdout).toContain(`run ${view.runId} COMPLETED`);
+    const status = await cli(['--store', store, 'status', view.runId, '--json']);
+    expect(JSON.parse(status.stdout).tasks.alert_cmd_bridge).toMatchObject({ status: 'COMPLETED', output: { by: 'commander', comment: 'known gap' } });
     const again = await cli(['--store', store, 'resume', view.runId]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/already COMPLETED; nothing to resume/);
