@@ -19,13 +19,13 @@
  * `--runs N` (default 1,000 per round), `--rounds N` (3), `--engines N`,
  * `--workers N` (1 each).
  */
+import { cpus } from 'node:os';
 import { Engine } from '../src/local/index.js';
 import { JetStreamEventStore } from '../src/store/index.js';
 import { clusterRig, type ClusterRound } from './cluster-rig.js';
 import { naiveFloor } from './floor.js';
 import { startBenchNats } from './nats.js';
 import type { PeerRig } from './peers.js';
-import { cpus } from 'node:os';
 import { cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, progress, type Bench } from './kit.js';
 
 const CONCURRENCY = 64;
