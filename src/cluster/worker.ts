@@ -56,6 +56,7 @@ import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
 import { shareRequestCancelError } from './request-cancel.js';
 import { coalesceSocketWrites } from './write-coalesce.js';
+import { connectRefusal } from '../store/index.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -334,7 +335,10 @@ export function createWorker(opts: WorkerOptions): Worker {
     async start() {
       if (typeof opts.nats === 'string') {
         // noAsyncTraces: as the store's connection (connection.ts), no stack trace built per request.
-        nc = await connect({ ...credentials(opts.nats), maxReconnectAttempts: -1, name: 'ledgerflow-worker', noAsyncTraces: true });
+        const creds = credentials(opts.nats);
+        // A refused login is said as every command says it (a wrong password, or none where nats.conf wants one), not thrown raw.
+        nc = await connect({ ...creds, maxReconnectAttempts: -1, name: 'ledgerflow-worker', noAsyncTraces: true })
+          .catch((err: unknown) => { throw connectRefusal(err, creds.servers.join(','), Boolean(creds.user || creds.token)); });
         owned = true;
       } else nc = opts.nats;
       js = nc.jetstream();

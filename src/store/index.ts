@@ -14,7 +14,7 @@ export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
-export { JetStreamEventStore, openJetStreamStore, parseServers, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
+export { JetStreamEventStore, openJetStreamStore, parseServers, connectRefusal, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
 
 export interface OpenStoreOptions {

@@ -148,6 +148,15 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     const status = await cli(['--nats', c.url, 'status', runId]);
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
+    // The worker too (it connects on its own): the same message, and a wrong password is a message, not a stack trace.
+    const handlers = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
+    const noUser = await cli(['--nats', c.url, 'worker', '--handlers', handlers]);
+    expect(noUser.code).toBe(1);
+    expect(noUser.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
+    const wrong = await cli(['--nats', c.url.replace('nats://', 'nats://worker:nope@'), 'worker', '--handlers', handlers]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/cannot use NATS JetStream at \S+: authorization violation \(check user and password\)/);
+    for (const r of [noUser, wrong]) expect(r.stderr).not.toMatch(/\n\s+at /);
     expect((await c.client.status(runId))!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
   }, 60_000);

@@ -154,6 +154,19 @@ export function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Why a connection to `servers` could not be made, as a StoreError (a message, never a stack trace):
+ * a server that refuses connections without credentials, when none were given, is told what to give
+ * (the shipped nats.conf refuses them, issue 20); anything else is described (a wrong password:
+ * "authorization violation (check user and password)"). Shared by every process's own connection.
+ */
+export function connectRefusal(err: unknown, servers: string, hasCredentials: boolean, meta: Record<string, JsonSafe | undefined> = {}): LedgerflowError {
+  if (!hasCredentials && err instanceof NatsError && err.code === 'AUTHORIZATION_VIOLATION') {
+    return new StoreError(`cannot use NATS JetStream at ${servers}: the server refuses connections without credentials; put a user in the URL, nats://<user>:<password>@host:port (nats.conf refuses them; nats-dev.conf, which \`ledgerflow dev\` starts by default, makes them the engine user)`, { servers, ...meta }, { cause: err });
+  }
+  return toStoreError(err, `cannot use NATS JetStream at ${servers}`, { servers, ...meta });
+}
+
 /** Ledgerflow errors pass through; anything else becomes a StoreError whose cause is the original. */
 export function toStoreError(err: unknown, what: string, meta: Record<string, JsonSafe | undefined>): LedgerflowError {
   if (err instanceof LedgerflowError) return err;

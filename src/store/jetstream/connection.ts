@@ -7,9 +7,9 @@
  * connection comes back is sent again at once (same message id). Internal to
  * src/store.
  */
-import { Events, NatsError, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { Events, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { StoreError } from '../../errors/index.js';
-import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, describe, isAmbiguous, isTransient, toStoreError } from './codec.js';
+import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
 import { inboxPrefixFor } from './inbox.js';
 import { JetStreamPublisher, ReplyLostError } from './publisher.js';
@@ -76,12 +76,7 @@ export class JetStreamLink {
         return c;
       }, (err: unknown) => {
         if (this.conn === opening) this.conn = undefined; // the next call tries again
-        const meta = { servers: displayServers(this.o), stream: this.o.stream };
-        if (!this.o.user && !this.o.token && err instanceof NatsError && err.code === 'AUTHORIZATION_VIOLATION') {
-          // The shipped nats.conf refuses connections without credentials (issue 20): say what to give, not "check the password".
-          throw new StoreError(`cannot use NATS JetStream at ${meta.servers}: the server refuses connections without credentials; put a user in the URL, nats://<user>:<password>@host:port (nats.conf refuses them; nats-dev.conf, which \`ledgerflow dev\` starts by default, makes them the engine user)`, meta, { cause: err });
-        }
-        throw toStoreError(err, `cannot use NATS JetStream at ${meta.servers}`, meta);
+        throw connectRefusal(err, displayServers(this.o), Boolean(this.o.user || this.o.token), { stream: this.o.stream });
       });
       this.conn = opening;
     }

@@ -8,5 +8,6 @@ export { JetStreamEventStore, openJetStreamStore } from './store.js';
 export { TASK_GATES_BUCKET } from './shared-docs.js';
 export type { JetStreamStoreOptions } from './options.js';
 export { parseServers } from './options.js';
+export { connectRefusal } from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
