@@ -111,14 +111,14 @@ export function dlqReplayCmd(io: Io, g: GlobalOpts, seqText: string | undefined,
 export function dlqPurgeCmd(io: Io, g: GlobalOpts, opts: { kind?: string; yes?: boolean; json?: boolean }): Promise<number> {
   const kind = kindFlag(opts.kind);
   return withQueue(g, async (q) => {
-    const what = kind ? `dead letters of kind ${kind}` : 'dead letters';
+    const what = (n: number) => `${n} dead letter${n === 1 ? '' : 's'}${kind ? ` of kind ${kind}` : ''}`;
     if (!opts.yes) {
       const n = await q.count(kind);
       // Deleting is not undone: without --yes nothing is deleted, and the count says what would be.
-      throw new UsageError(`would delete ${n} ${what} from LF_DLQ; nothing deleted: pass --yes to delete them (\`ledgerflow dlq list\` shows them first)`, { count: n, kind: kind ?? null });
+      throw new UsageError(`would delete ${what(n)} from LF_DLQ; nothing deleted: pass --yes to delete them (\`ledgerflow dlq list\` shows them first)`, { count: n, kind: kind ?? null });
     }
     const purged = await q.purge(kind);
-    io.out(opts.json ? json({ purged, kind: kind ?? null }) : `deleted ${purged} ${what} from LF_DLQ`);
+    io.out(opts.json ? json({ purged, kind: kind ?? null }) : `deleted ${what(purged)} from LF_DLQ`);
     return EXIT.ok;
   });
 }

@@ -67,11 +67,11 @@ export class Routes {
       if (review.accepted) stats.approvals++;
       else {
         stats.refused++;
-        this.o.log(`run ${runId}: refused ${decision} of ${taskId} by ${user}: ${review.reason}`);
+        this.o.log(`run ${runId}: refused ${decisionNoun(decision)} of ${taskId} by ${user}: ${review.reason}`);
       }
       if (!review.accepted && review.event === null) {
         // It names no HUMAN task of the run: nothing for its history; kept as a dead letter with the reason.
-        await inbox.deadLetter('approvals', `${decision} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
+        await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
         inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason } satisfies ApprovalVerdict);
         return;
       }
@@ -180,4 +180,9 @@ export class Routes {
     });
     m.ack();
   }
+}
+
+/** 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries. */
+function decisionNoun(decision: 'approved' | 'rejected'): string {
+  return decision === 'approved' ? 'approval' : 'rejection';
 }

@@ -101,7 +101,7 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
 
     const noYes = await lf('dlq', 'purge');
     expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toMatch(/would delete 1 dead letters from LF_DLQ; nothing deleted: pass --yes/);
+    expect(noYes.stderr).toMatch(/would delete 1 dead letter from LF_DLQ; nothing deleted: pass --yes/);
     expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toHaveLength(1);
     const badKind = await lf('dlq', 'purge', '--kind', 'nonsense', '--yes');
     expect(badKind.code).toBe(2);

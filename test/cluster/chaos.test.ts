@@ -331,8 +331,10 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     const typo = await approve('alice', runId, 'no_such_task');
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/no task "no_such_task"/);
-    await waitFor('the approval of a task the run does not have in lf.dlq.approvals', async () =>
-      (await deadLetters(jsm, 'approvals')).some((l) => l.taskId === 'no_such_task'), { detail: c.logs });
+    const typoLetter = await waitFor('the approval of a task the run does not have in lf.dlq.approvals', async () =>
+      (await deadLetters(jsm, 'approvals')).find((l) => l.taskId === 'no_such_task'), { detail: c.logs });
+    // The reason names what was refused: "approval of no_such_task by alice", not the message's verb.
+    expect(typoLetter.reason).toMatch(/^approval of no_such_task by alice for run \S+: /);
     expect(await events()).toEqual(beforeTypo);
 
     // 3. alice posing as cfo: the server refuses the subject (nats.conf), so nothing reaches an engine.
