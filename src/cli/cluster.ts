@@ -7,6 +7,7 @@ import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import type { IdReusePolicy } from '../definition/index.js';
+import { SETTLED_STATUSES } from '../events/index.js';
 import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
@@ -116,6 +117,9 @@ export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: 
   const timeoutMs = optionalDurationFlag('--timeout', opts.timeout, '30s or 5m');
   return withClient(g, async (c) => {
     const view = await c.wait(runId, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), orWaiting: opts.orWaiting ?? false });
+    // Returned neither settled nor (with --or-waiting) waiting for a person: the timeout ended the wait; say so (stderr: --json's stdout is the view).
+    const reached = SETTLED_STATUSES.includes(view.status) || (opts.orWaiting === true && (view.status === 'WAITING' || view.status === 'PAUSED'));
+    if (!reached) io.err(`--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`);
     if (opts.json) io.out(json(view));
     else {
       io.out(statusText(view));

@@ -40,6 +40,11 @@ describe.skipIf(noNats)(`the CLI on NATS JetStream (--nats)${skipNote}`, () => {
       expect(waiting.code).toBe(3);
       expect(waiting.stdout).toContain(`waiting for approval of alert_cmd_bridge: ledgerflow approve ${runId} alert_cmd_bridge --nats ${nats.url.replace('nats://', 'nats://<approver>:<password>@')}`);
       expect(waiting.stdout).toContain(`an engine records the decision; running engines (with workers), or ledgerflow resume ${runId}, continue the run`);
+      expect(waiting.stderr).not.toMatch(/reached/);
+      // Without --or-waiting, a --timeout ends the wait on a waiting run, and says so (exit 3, as the status).
+      const timedOut = await cli(['--nats', nats.url, 'wait', runId, '--timeout', '300ms']);
+      expect(timedOut.code).toBe(3);
+      expect(timedOut.stderr).toContain(`--timeout 300ms reached: run ${runId} is still WAITING (--or-waiting returns as soon as it waits for a person or is paused)`);
       const commander = nats.as('commander');
       const published = await cli(['--nats', commander, 'approve', runId, 'alert_cmd_bridge', '--comment', 'known gap']);
       expect(published.stderr).toBe('');
