@@ -273,7 +273,7 @@ export class ClusterEngine {
     this.inHand.stopTaking();
     for (const s of this.stops) s();
     if (!(await this.inHand.settle(this.opts.stopGraceMs ?? STOP_GRACE_MS))) {
-      this.log(`stopping: ${this.inHand.handBackRest()} message(s) not finished within the grace handed back to the other engines`);
+      this.log(`stopping: ${this.inHand.handBackRest().messages} message(s) not finished within the grace handed back to the other engines`);
     }
     // Reports of the attempts offered to workers came here until now (the messages held for them are settled or handed back).
     this.closeOwnReports();

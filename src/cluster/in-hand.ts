@@ -59,14 +59,22 @@ export class InHand {
     }
   }
 
-  /** The grace is over: what is still in hand goes back to the server now; returns how many messages. */
-  handBackRest(): number {
+  /**
+   * The grace is over: what is still in hand goes back to the server now. Returns how many messages went
+   * back, and how many pieces of work were unfinished with none (a worker's offered attempts: no
+   * delivery to hand back, their engine queues them when it stops hearing of them).
+   */
+  handBackRest(): { messages: number; withoutMessages: number } {
     this.cut = true;
     for (const h of this.heartbeats) clearInterval(h);
     this.heartbeats.clear();
-    let n = 0;
-    for (const msgs of this.work.values()) for (const m of msgs) { handBack(m); n++; }
-    return n;
+    let messages = 0;
+    let withoutMessages = 0;
+    for (const msgs of this.work.values()) {
+      if (msgs.length === 0) withoutMessages++;
+      for (const m of msgs) { handBack(m); messages++; }
+    }
+    return { messages, withoutMessages };
   }
 }
 

@@ -383,8 +383,10 @@ export function createWorker(opts: WorkerOptions): Worker {
       inHand.stopTaking();
       for (const s of stops) s();
       if (!(await inHand.settle(opts.stopGraceMs ?? STOP_GRACE_MS))) {
-        const n = inHand.handBackRest();
-        log(`stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`);
+        const { messages: n, withoutMessages: offered } = inHand.handBackRest();
+        if (n > 0 || offered === 0) log(`stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`);
+        // Offered attempts have no delivery to hand back: their engine stops hearing of them and queues them, where the claim decides.
+        if (offered > 0) log(`stopping: ${offered} offered attempt(s) not finished within the grace: their engine queues them once this worker stops saying it runs them, and the next worker reports them lost and runs them again`);
       }
       await Promise.allSettled(loops);
       // Asks are answered until the attempts running here are done (a worker holding a copy waits on them).

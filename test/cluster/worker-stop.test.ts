@@ -1,0 +1,29 @@
+/**
+ * A worker stopped (SIGTERM: Worker.stop) while an attempt it was offered
+ * outlives the grace says what it left behind: the attempt, not "0
+ * deliveries" (an offered attempt has no delivery to hand back; its engine
+ * queues it once the worker stops saying it runs it).
+ */
+import { describe, expect, it } from 'vitest';
+import { twoSteps } from '../helpers/engine.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { gate } from '../helpers/wait.js';
+
+const two = twoSteps('stop-offered');
+
+describe.skipIf(noNats)('a worker stopping with an offered attempt past the grace', () => {
+  const c = useCluster({ engines: 1, deploy: [two] });
+
+  it('logs the offered attempt it leaves to its engine, and no handed-back deliveries it did not have', async () => {
+    const lines: string[] = [];
+    const started = gate();
+    const release = gate();
+    const worker = await c.addWorker({ directOffers: true, stopGraceMs: 200, log: (l) => lines.push(l), handlers: { first: async () => { started.open(); await release.opened; return {}; } } });
+    await c.client.start('stop-offered', {});
+    await started.opened;
+    await c.stopWorker(worker);
+    release.open();
+    expect(lines.join('\n')).toMatch(/stopping: 1 offered attempt\(s\) not finished within the grace: their engine queues them/);
+    expect(lines.join('\n')).not.toMatch(/stopping: 0 attempt deliveries/);
+  }, 30_000);
+});
