@@ -7,7 +7,7 @@
  * connection comes back is sent again at once (same message id). Internal to
  * src/store.
  */
-import { Events, NatsError, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { Events, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { StoreError } from '../../errors/index.js';
 import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
@@ -119,14 +119,6 @@ export class JetStreamLink {
         const replicas = await this.ensureStream(jsm);
         return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
       } catch (err) {
-        // A user nats.conf lets only read runs (the people users: "$JS.API.STREAM.MSG.GET.LF_EVENTS", so
-        // they see what they approve) may not ask for the account's or the stream's info: such a connection
-        // reads runs and nothing else, and what it may not do fails with the server's permissions violation
-        // when it is tried. Its stream is taken as replicated, the reading that assumes least (store.ts).
-        if ((this.o.user || this.o.token) && err instanceof NatsError && err.code === 'PERMISSIONS_VIOLATION') {
-          const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs, checkAPI: false });
-          return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs, checkAPI: false }), pub, replicated: true };
-        }
         // A server without JetStream answers 503 too, for good (its INFO says so): that is said at once.
         if (!isTransient(err) || nc.info?.jetstream !== true || this.closed || Date.now() + pause >= deadline) {
           await nc.close().catch(() => undefined);
