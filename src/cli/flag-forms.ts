@@ -5,14 +5,9 @@
  * `--who <value>`, `--handlers <module>`. Applied once, where main() reports
  * an error, so every command speaks the same way.
  */
-import { HandlerError, InputError, LedgerflowError, RunNotFoundError, StoreError } from '../errors/index.js';
+import { HandlerError, InputError, LedgerflowError, RunNotFoundError } from '../errors/index.js';
 
 export function inCliTerms(err: unknown): unknown {
-  // NATS refusing a request this user may not make (nats.conf's permissions) is the user's setting, not a crash:
-  // said as one, with no stack trace (told apart by name and code: importing nats here would load it for every command).
-  if (err instanceof Error && err.name === 'NatsError' && (err as { code?: unknown }).code === 'PERMISSIONS_VIOLATION') {
-    return new StoreError(`the NATS user in --nats may not do this (its permissions in nats.conf): ${err.message}`, {}, { cause: err });
-  }
   if (!(err instanceof LedgerflowError)) return err;
   const missing = Array.isArray(err.meta.missing) ? err.meta.missing.filter((m): m is string => typeof m === 'string') : [];
   if (err instanceof InputError && missing.length > 0) {

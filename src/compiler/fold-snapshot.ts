@@ -97,7 +97,7 @@ export function active(chart: Chart, context: RunContext, configuration: Config)
  * it: what lets the state hash (runtime/fold.ts) reuse the text of what did
  * not change. null for a snapshot that is not active.
  */
-export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly { readonly key: string; readonly region: { readonly key: string }; readonly json: string }[])[] } | null {
+export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly RegionState[])[] } | null {
   const config = snapshot._configuration;
   if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
   return { parallelKey: config.parallelKey, chunks: config.states.chunks };
