@@ -18,6 +18,7 @@ import { RunLogDamagedError } from '../errors/index.js';
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
 import { readRecorded, type Recorded } from './file-index.js';
+import { JournalWitness } from './journal-witness.js';
 import type { DamagedLog } from './port.js';
 
 /**
@@ -29,9 +30,11 @@ export class LogWitness {
   private recorded: Map<string, Recorded> | null = null;
   private seen: number | null = null;
   readonly index: string | null;
+  private readonly journal: JournalWitness | null;
 
   constructor(private readonly store: EventStore, storeDir?: string) {
     this.index = store instanceof FileEventStore ? join(storeDir ?? store.dir, 'index', 'runs.json') : null;
+    this.journal = store instanceof FileEventStore ? journalWitness(store, storeDir) : null;
   }
 
   /** The damage of a run whose log ends at `foundSeq`, or null when the log reaches every event recorded of it. */
@@ -42,9 +45,13 @@ export class LogWitness {
       this.recorded = mtime === null ? new Map() : (await readRecorded(this.index)) ?? new Map();
       this.seen = mtime;
     }
+    const file = join(this.store.runsDir, `${runId}.jsonl`);
     const r = this.recorded.get(runId);
-    if (!r || foundSeq >= r.seq) return null;
-    return { runId, recordedSeq: r.seq, recordedStatus: r.status, foundSeq, index: this.index, file: join(this.store.runsDir, `${runId}.jsonl`) };
+    if (r && foundSeq < r.seq) return { runId, recordedSeq: r.seq, recordedStatus: r.status, foundSeq, index: this.index, file };
+    // The index never saw the lost events (no `list` since they were written): the journal may have.
+    const mark = await this.journal?.shortfall(runId);
+    if (mark && foundSeq < mark.seq) return { runId, recordedSeq: mark.seq, recordedStatus: mark.status, foundSeq, index: join(this.store.dir, 'journal'), file };
+    return null;
   }
 
   /** As check(), throwing RunLogDamagedError for a damaged log: before anything drives or writes to it. */
@@ -54,7 +61,14 @@ export class LogWitness {
   }
 }
 
+/** The journal witness of a file store (`reindex` asks it to accept the logs as they are). */
+export function journalWitness(store: FileEventStore, storeDir?: string): JournalWitness {
+  const dir = storeDir ?? store.dir;
+  return new JournalWitness(join(dir, 'journal'), store.runsDir, join(dir, 'index', 'accepted-logs.json'), () => store.settleWriter());
+}
+
 /** One line for people: what is lost and how to look. */
 export function damagedText(d: DamagedLog): string {
-  return `run ${d.runId}: its log is damaged: it ends at event ${d.foundSeq}, but the run index recorded it ${d.recordedStatus} at event ${d.recordedSeq} (${d.index}); events were lost after they were written (cut or restored by hand). It is not driven or written to: inspect it with \`ledgerflow history ${d.runId}\`; put the whole log ${d.file} back from a copy, or accept it as it is with \`ledgerflow reindex\``;
+  const witness = d.index.endsWith('journal') ? "the store's journal" : 'the run index';
+  return `run ${d.runId}: its log is damaged: it ends at event ${d.foundSeq}, but ${witness} recorded it ${d.recordedStatus} at event ${d.recordedSeq} (${d.index}); events were lost after they were written (cut or restored by hand). It is not driven or written to: inspect it with \`ledgerflow history ${d.runId}\`; put the whole log ${d.file} back from a copy, or accept it as it is with \`ledgerflow reindex\``;
 }

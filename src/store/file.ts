@@ -19,6 +19,7 @@ import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
+import { APPEND_NO_LINK } from './open-logs.js';
 import { keepSummary, keptSummary } from './summary-cache.js';
 import { GroupWriter, type RunCache } from './group-commit.js';
 import { statOrNull, statOrNullSync, syncDir } from './durable-fs.js';
@@ -285,12 +286,23 @@ export class FileEventStore implements EventStore {
   }
 
   /**
+   * For a check that finds a log shorter than the journal says: a writer
+   * lock left by a dead process is recovered now (its lines put back), and
+   * the answer says whether a live writer holds the lock (the lines it
+   * synced may be on their way to their logs).
+   */
+  async settleWriter(): Promise<{ writing: boolean }> {
+    await this.writer.recoverIfLeft();
+    return { writing: await this.writer.lockHeld() };
+  }
+
+  /**
    * Once per instance, before its first read: a journal left by another boot
-   * is recovered first (GroupWriter.recoverIfRebooted). A failure is thrown
+   * or a writer lock left by a dead process is recovered first (GroupWriter.recoverIfLeft). A failure is thrown
    * to the reader and tried again by the next.
    */
   private ready(): Promise<void> {
-    this.recovered ??= this.writer.recoverIfRebooted().catch((err: unknown) => {
+    this.recovered ??= this.writer.recoverIfLeft().catch((err: unknown) => {
       this.recovered = undefined;
       throw err instanceof StoreError ? err : storeIoError(`cannot recover the journal in ${this.journalDir}`, err, { dir: this.journalDir });
     });
@@ -325,7 +337,7 @@ export class FileEventStore implements EventStore {
         await src.close();
       }
       const existed = (await statOrNull(file)) !== null;
-      const fh = await open(file, 'a');
+      const fh = await open(file, APPEND_NO_LINK, 0o666);
       try {
         await fh.write(Buffer.concat([bytes, Buffer.from('\n')]));
         await fh.datasync();

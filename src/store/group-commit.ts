@@ -38,14 +38,15 @@
  * libuv's thread pool costs several times that in CPU; the fdatasync, which
  * waits for the disk, goes through the pool.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppendRequest, AppendResult } from './port.js';
 import type { CheckedAppend } from './common.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { storeIoError } from './io-errors.js';
-import { BOOT, Journal, sameBoot, SEGMENT_BYTES } from './journal.js';
-import { recoverJournal, type RecoveryHost } from './journal-recovery.js';
+import { Journal, SEGMENT_BYTES } from './journal.js';
+import { leftToRecover, recoverLeftJournal, type RecoveryHost } from './journal-recovery.js';
 import { OpenLogs } from './open-logs.js';
 import { applyRun, planBatch, recordsOf, rejectPlans, type Pending, type RunCache } from './run-plans.js';
 
@@ -153,16 +154,23 @@ export class GroupWriter {
   }
 
   /**
-   * For readers, once per store: when the journal was written in another
-   * boot (the machine went down since), its lines are put back first: a log
-   * may have lost acknowledged lines with the page cache. A process killed
-   * on this boot leaves nothing acknowledged missing, so reads need not wait.
+   * For readers, once per store: the journal's lines a log lacks are put
+   * back before anything is read when the journal was written in another
+   * boot (a log may have lost acknowledged lines with the page cache), or
+   * when the writer lock was left by a process that died on this host (killed
+   * between the journal's sync and the log's line: a commit that is durable
+   * and will be put back by the next writer, so a reader must not see the log
+   * without it, then with it; issue 34's two resumes after a kill -9).
    */
-  async recoverIfRebooted(): Promise<void> {
-    const boot = await this.journal.newestBoot();
-    if (boot === null || sameBoot(boot, BOOT)) return;
+  async recoverIfLeft(): Promise<void> {
+    if (!(await leftToRecover(this.journal, this.lockPath))) return;
     await this.hold();
     if (!this.draining) this.releaseWhenIdle();
+  }
+
+  /** Whether any process (this one too) holds the writer lock now: lines it synced to the journal may be on their way to their logs. */
+  async lockHeld(): Promise<boolean> {
+    return (await stat(this.lockPath).catch(() => null)) !== null;
   }
 
   /** Waits for queued appends, then lets the lock go. */
@@ -290,21 +298,10 @@ export class GroupWriter {
     this.holds++;
     try {
       const { otherBoot } = await this.journal.attach();
-      if (brokeDead || otherBoot) await this.recover(otherBoot);
+      if (brokeDead || otherBoot) await recoverLeftJournal(this.journal, this.host, otherBoot);
     } catch (err) {
       await this.release();
       throw storeIoError(`cannot open the journal in ${this.host.journalDir}`, err, { dir: this.host.journalDir });
-    }
-  }
-
-  private async recover(otherBoot: boolean): Promise<void> {
-    if ((await recoverJournal(this.journal, this.host)) > 0) this.host.forgetAll();
-    this.journal.forget();
-    await this.journal.attach();
-    if (otherBoot) {
-      // Written before a reboot: start a segment of this boot, and sync the logs the old ones name before dropping them.
-      await this.journal.rotate();
-      await this.journal.checkpoint(this.host.runsDir, this.host.fileOf);
     }
   }
 

@@ -12,6 +12,7 @@ const FIXES: Record<string, string> = {
   EROFS: 'the file system is read-only: point --store (LEDGERFLOW_STORE) at a writable directory',
   EACCES: 'permission denied: give this user write access to it, or point --store (LEDGERFLOW_STORE) at a directory it can write',
   EPERM: 'permission denied: give this user write access to it, or point --store (LEDGERFLOW_STORE) at a directory it can write',
+  ELOOP: 'it is a symbolic link, which the store does not follow (it would write outside the store): remove the link, which someone put there, and put the file back from a copy',
   ENOTDIR: 'a part of the path is a file, not a directory: point --store (LEDGERFLOW_STORE) at a directory (it is created if missing)',
 };
 

@@ -10,16 +10,38 @@
  * Run by the writer lock's holder, before it writes, when the lock's last
  * holder died or the journal was written in another boot.
  */
+import { constants } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCommitLine, readAt } from './jsonl.js';
-import { parseSegment, type Journal, type JournalRecord } from './journal.js';
+import { BOOT, parseSegment, sameBoot, type Journal, type JournalRecord } from './journal.js';
+import { leftByDead } from './lock.js';
 
 export interface RecoveryHost {
+  runsDir: string;
+  forgetAll(): void;
   fileOf(runId: string): string;
   /** Keeps bytes [from, to) of the run's log in its .torn file before they are overwritten. */
   keepTorn(runId: string, path: string, from: number, to: number): Promise<void>;
   warn(message: string): void;
+}
+
+/** Whether what the journal holds must be put back before anything is read: it was written in another boot, or the writer lock was left by a process that died on this host. */
+export async function leftToRecover(journal: Journal, lockPath: string): Promise<boolean> {
+  const boot = await journal.newestBoot();
+  return (boot !== null && !sameBoot(boot, BOOT)) || leftByDead(lockPath);
+}
+
+/** Recovery by the writer that just took the lock (its last holder died, or another boot wrote the journal). */
+export async function recoverLeftJournal(journal: Journal, host: RecoveryHost, otherBoot: boolean): Promise<void> {
+  if ((await recoverJournal(journal, host)) > 0) host.forgetAll();
+  journal.forget();
+  await journal.attach();
+  if (otherBoot) {
+    // Written before a reboot: start a segment of this boot, and sync the logs the old ones name before dropping them.
+    await journal.rotate();
+    await journal.checkpoint(host.runsDir, host.fileOf);
+  }
 }
 
 /** Puts back every line the journal holds that its run log lacks; returns how many were put back. */
@@ -86,14 +108,14 @@ async function putLine(r: JournalRecord, host: RecoveryHost): Promise<boolean> {
   const path = host.fileOf(r.runId);
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r+');
+    fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     if (r.offset !== 0) {
       host.warn(`the file store's journal holds line at byte ${r.offset} of ${path}, which is gone; not put back`);
       return false;
     }
-    fh = await open(path, 'w+'); // the run's first line never reached its log
+    fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666); // the run's first line never reached its log
   }
   try {
     const { size } = await fh.stat();

@@ -18,7 +18,7 @@
  * Only the holder of the store's writer lock writes here or moves segments.
  */
 import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { closeSync, fdatasync as fdatasyncCb, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync as fdatasyncCb, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
@@ -147,7 +147,7 @@ export class Journal {
       await this.start(1);
       return { otherBoot: false };
     }
-    const fh = await open(join(this.dir, newest), 'r+');
+    const fh = await open(join(this.dir, newest), constants.O_RDWR | constants.O_NOFOLLOW);
     const st = await fh.stat();
     const head = await fh.read(Buffer.alloc(Math.min(st.size, 256)), 0, Math.min(st.size, 256), 0);
     const { boot } = parseSegment(head.buffer.subarray(0, head.bytesRead));

@@ -200,6 +200,16 @@ async function inspect(lockPath: string): Promise<LockInfo | null> {
   }
 }
 
+/**
+ * Whether the lock was left by a holder that died on this host (its pid is
+ * not alive here): what it was in the middle of may be half done. False for
+ * no lock, a live holder, or one whose pid cannot be checked here.
+ */
+export async function leftByDead(lockPath: string): Promise<boolean> {
+  const info = await inspect(lockPath);
+  return info !== null && info.local && info.pid !== null && !pidAlive(info.pid);
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

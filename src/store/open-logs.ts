@@ -4,10 +4,16 @@
  * opening the file again for each line would cost as much as writing it.
  * Synchronous calls but for creating a file (see group-commit.ts on why).
  */
-import { closeSync, fstatSync, open as openCb, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, open as openCb, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const openAsync = promisify(openCb);
+
+/**
+ * Appending to a run log (created if missing) without following a symbolic link: a link planted as
+ * runs/<id>.jsonl would have the store write outside itself (issue 35); it fails ELOOP instead.
+ */
+export const APPEND_NO_LINK = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const KEPT = 64;
 
 export class OpenLogs {
@@ -30,7 +36,7 @@ export class OpenLogs {
       closeQuietly(kept.fd);
     }
     // Creating a file costs the file system far more than opening one: off the event loop.
-    const fd = ino === null ? await openAsync(path, 'a') : openSync(path, 'a');
+    const fd = ino === null ? await openAsync(path, APPEND_NO_LINK, 0o666) : openSync(path, APPEND_NO_LINK, 0o666);
     let log: { fd: number; ino: number };
     try {
       log = { fd, ino: ino ?? fstatSync(fd).ino };

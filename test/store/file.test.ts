@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CorruptRunError, RunBusyError, StoreError } from '../../src/errors/index.js';
+import { CorruptRunError, RunBusyError, StoreError, StoreUnusableError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { FileEventStore, openStore } from '../../src/store/index.js';
 import { withLock } from '../../src/store/lock.js';
@@ -53,6 +53,20 @@ describe('FileEventStore', () => {
   afterEach(async () => {
     await store.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('does not follow a symbolic link planted as a run log: the append fails (ELOOP, the fix said) and nothing is written outside the store (issue 35)', async () => {
+    const outside = join(await tempDir(), 'outside.jsonl');
+    await writeFile(outside, '');
+    await mkdir(join(dir, 'runs'), { recursive: true });
+    await symlink(outside, file('planted'));
+    const err = await store.append({ runId: 'planted', expectedSeq: 0, dedupId: 'a', events: evs('planted', 1, 2) }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnusableError);
+    expect((err as Error).message).toMatch(/symbolic link, which the store does not follow.*\(ELOOP\)/);
+    expect(await readFile(outside, 'utf8')).toBe('');
+    // Other runs are written as before.
+    await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 2) });
+    expect((await store.read('r1')).map((e) => e.seq)).toEqual([1, 2]);
   });
 
   it('writes one JSON line per commit under <dir>/runs/<runId>.jsonl and leaves no lock behind', async () => {

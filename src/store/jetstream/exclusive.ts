@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageType, type KV, type NatsConnection } from 'nats';
 import { StoreError } from '../../errors/index.js';
+import { kvRetrying } from './kv-retry.js';
 
 export const ADMISSION_BUCKET = 'LF_ADMISSION';
 /** A decision takes milliseconds; an entry this old belongs to a holder that died mid-way. */
@@ -18,16 +19,22 @@ const STALE_MS = 15_000;
 /** Waiting longer than this for a live holder is an error (StoreError), never a silent skip. */
 const WAIT_MS = 60_000;
 
+/** Another holder's entry stands (or another waiter took it over first). */
+export const lostRace = (err: unknown): boolean => /wrong last sequence|key exists/i.test((err as Error).message);
+
 export class KvExclusive {
   private kvPromise: Promise<KV> | undefined;
 
   constructor(private readonly connection: () => Promise<NatsConnection>, private readonly opts: { replicas?: number; memory?: boolean } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= (async () => (await this.connection()).jetstream().views.kv(ADMISSION_BUCKET, {
-      history: 1, replicas: this.opts.replicas ?? 1, ttl: 4 * STALE_MS,
-      storage: this.opts.memory ? StorageType.Memory : StorageType.File,
-    }))();
+    this.kvPromise ??= (async () => {
+      const js = (await this.connection()).jetstream();
+      return kvRetrying(`KV ${ADMISSION_BUCKET}`, () => js.views.kv(ADMISSION_BUCKET, {
+        history: 1, replicas: this.opts.replicas ?? 1, ttl: 4 * STALE_MS,
+        storage: this.opts.memory ? StorageType.Memory : StorageType.File,
+      }));
+    })();
     this.kvPromise.catch(() => { this.kvPromise = undefined; });
     return this.kvPromise;
   }
@@ -39,13 +46,14 @@ export class KvExclusive {
     let revision = 0;
     for (let pause = 2; revision === 0; pause = Math.min(pause * 2, 100)) {
       try {
-        revision = await kv.create(name, holder);
+        revision = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.create(name, holder), { passes: lostRace, write: true });
         break;
       } catch (err) {
-        if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err;
+        if (!lostRace(err)) throw err;
       }
-      const e = await kv.get(name);
+      const e = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.get(name));
       if (e && e.operation === 'PUT' && Date.now() - e.created.getTime() > STALE_MS) {
+        // Lost to another waiter (or an unknown outcome): the loop reads again.
         revision = await kv.update(name, holder, e.revision).catch(() => 0);
         if (revision !== 0) break;
       }

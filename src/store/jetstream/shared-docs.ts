@@ -11,6 +11,8 @@ import { StorageType, type KV, type NatsConnection } from 'nats';
 import { StoreError } from '../../errors/index.js';
 import { isRunId } from '../common.js';
 import { parseSharedDoc } from '../shared-docs.js';
+import { kvRetrying } from './kv-retry.js';
+import { lostRace } from './exclusive.js';
 import { CoalescedReads, KeyBatches, type Pending } from '../../key-batches.js';
 
 export const TASK_GATES_BUCKET = 'LF_TASK_GATES';
@@ -27,10 +29,13 @@ export class KvSharedDocs {
   constructor(private readonly connection: () => Promise<NatsConnection>, private readonly opts: { replicas?: number; memory?: boolean } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= (async () => (await this.connection()).jetstream().views.kv(TASK_GATES_BUCKET, {
-      history: 1, replicas: this.opts.replicas ?? 1,
-      storage: this.opts.memory ? StorageType.Memory : StorageType.File,
-    }))();
+    this.kvPromise ??= (async () => {
+      const js = (await this.connection()).jetstream();
+      return kvRetrying(`KV ${TASK_GATES_BUCKET}`, () => js.views.kv(TASK_GATES_BUCKET, {
+        history: 1, replicas: this.opts.replicas ?? 1,
+        storage: this.opts.memory ? StorageType.Memory : StorageType.File,
+      }));
+    })();
     this.kvPromise.catch(() => { this.kvPromise = undefined; });
     return this.kvPromise;
   }
@@ -50,7 +55,8 @@ export class KvSharedDocs {
   }
 
   private readonly reads = new CoalescedReads<Uint8Array | null>(async (name) => {
-    const e = await (await this.kv()).get(name);
+    const kv = await this.kv();
+    const e = await kvRetrying(`shared document ${name} in KV ${TASK_GATES_BUCKET}`, () => kv.get(name));
     return !e || e.operation !== 'PUT' || e.value.length === 0 ? null : e.value;
   });
 
@@ -74,7 +80,7 @@ export class KvSharedDocs {
   private async apply(name: string, batch: readonly Pending<ChangeFn, unknown>[]): Promise<Outcome[]> {
     const kv = await this.kv();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const e = await kv.get(name);
+      const e = await kvRetrying(`shared document ${name} in KV ${TASK_GATES_BUCKET}`, () => kv.get(name));
       const live = e && e.operation === 'PUT' && e.value.length > 0;
       let doc: unknown = null;
       if (live) {
@@ -92,11 +98,11 @@ export class KvSharedDocs {
       }
       const body = JSON.stringify(doc);
       try {
-        if (e) await kv.update(name, body, e.revision);
-        else await kv.create(name, body);
+        const what = `shared document ${name} in KV ${TASK_GATES_BUCKET}`;
+        await kvRetrying(what, () => (e ? kv.update(name, body, e.revision) : kv.create(name, body)), { passes: lostRace, write: true });
         return results;
       } catch (err) {
-        if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw new StoreError(`shared document ${name} in KV ${TASK_GATES_BUCKET}: ${(err as Error).message}`, { name }, { cause: err });
+        if (!lostRace(err)) throw err;
       }
       // Another writer got there first: read its change and decide again, after a short, spread pause.
       await sleep(Math.min(20, round) * Math.random());

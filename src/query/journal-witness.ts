@@ -1,0 +1,115 @@
+/**
+ * The file store's journal as a witness of what a run's log held: every
+ * commit is written to the journal (and synced) before it is added to its
+ * run's log, and the journal keeps its segments until the logs they name are
+ * synced. A log shorter than the end of the last commit the journal holds for
+ * its run lost events after they were written (cut or restored by hand): the
+ * run index may never have seen them (no `list` since), but the journal did.
+ *
+ * The writer adds a line to its log right after the journal's sync, and a
+ * writer killed in between leaves the line to be put back by the next (the
+ * store's recovery): so before a short log is called damaged the store is
+ * asked to settle: a writer lock left by a dead process is recovered, and
+ * while a live writer holds the lock the log is looked at again for a while. The parsed journal is kept while its segments' names, sizes and
+ * times stay as they were. `ledgerflow reindex` accepts the logs as they
+ * are: the journal's word on each log it finds short is then set aside
+ * (`<store>/index/accepted-logs.json`, the end each was accepted at).
+ */
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseSegment } from '../store/journal.js';
+
+/** The last commit the journal holds for a run: where its line ends in the log, and its last event's seq and status. */
+export interface JournalMark { end: number; seq: number; status: string }
+type Mark = JournalMark & { offset: number };
+
+const SEGMENT = /^\d{12}\.log$/;
+
+/** How long a short log is looked at again while a live writer holds the lock (it adds the line right after its sync). */
+const SETTLE_MS = 2000;
+const POLL_MS = 20;
+
+/** The store's writer, as the witness needs it (FileEventStore.settleWriter). */
+export type SettleWriter = () => Promise<{ writing: boolean }>;
+
+export class JournalWitness {
+  private marks = new Map<string, Mark>();
+  private stamp: string | null = null;
+
+  constructor(private readonly journalDir: string, private readonly runsDir: string, private readonly acceptedFile: string, private readonly settle: SettleWriter) {}
+
+  /** The journal's mark for `runId` when its log is shorter than it (and was not accepted so), else null. */
+  async shortfall(runId: string): Promise<JournalMark | null> {
+    const mark = (await this.read()).get(runId);
+    if (!mark) return null;
+    const size = () => this.size(runId);
+    if ((await size()) >= mark.end) return null;
+    if (((await this.accepted())[runId] ?? -1) >= mark.end) return null;
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      const { writing } = await this.settle();
+      if ((await size()) >= mark.end) return null;
+      if (!writing || Date.now() >= deadline) return mark;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  /** Sets aside the journal's word on every log it finds short (`reindex`: the logs are accepted as they are); their run ids. */
+  async acceptAll(): Promise<string[]> {
+    const accepted = await this.accepted();
+    const now: string[] = [];
+    for (const [runId, mark] of await this.read()) {
+      if ((await this.size(runId)) < mark.end && (accepted[runId] ?? -1) < mark.end) { accepted[runId] = mark.end; now.push(runId); }
+    }
+    if (now.length > 0) {
+      await mkdir(dirname(this.acceptedFile), { recursive: true });
+      await writeFile(`${this.acceptedFile}.tmp`, JSON.stringify(accepted));
+      await rename(`${this.acceptedFile}.tmp`, this.acceptedFile);
+    }
+    return now;
+  }
+
+  private async size(runId: string): Promise<number> {
+    return (await stat(join(this.runsDir, `${runId}.jsonl`)).catch(() => null))?.size ?? 0;
+  }
+
+  private async accepted(): Promise<Record<string, number>> {
+    try { return JSON.parse(await readFile(this.acceptedFile, 'utf8')) as Record<string, number>; } catch { return {}; }
+  }
+
+  private async read(): Promise<Map<string, Mark>> {
+    let names: string[];
+    try { names = (await readdir(this.journalDir)).filter((n) => SEGMENT.test(n)).sort(); } catch { return new Map(); }
+    const stats = await Promise.all(names.map(async (n) => { const s = await stat(join(this.journalDir, n)).catch(() => null); return `${n}:${s?.size}:${s?.mtimeMs}`; }));
+    const stamp = stats.join('|');
+    if (stamp === this.stamp) return this.marks;
+    const marks = new Map<string, Mark>();
+    const voided = new Set<string>();
+    for (const name of names) {
+      const buf = await readFile(join(this.journalDir, name)).catch(() => null);
+      if (!buf) continue;
+      for (const r of parseSegment(buf).records) {
+        if (r.kind === 'V') { voided.add(`${r.runId} ${r.offset}`); continue; }
+        const end = r.offset + r.bytes.length;
+        if ((marks.get(r.runId)?.end ?? -1) >= end) continue;
+        const last = lastEvent(r.bytes);
+        if (last) marks.set(r.runId, { end, offset: r.offset, ...last });
+      }
+    }
+    // A commit the store refused to add (a V record for its offset) is no part of the log.
+    for (const [runId, m] of marks) if (voided.has(`${runId} ${m.offset}`)) marks.delete(runId);
+    this.marks = marks;
+    this.stamp = stamp;
+    return marks;
+  }
+}
+
+function lastEvent(line: Buffer): { seq: number; status: string } | null {
+  try {
+    const commit = JSON.parse(line.toString('utf8')) as { events?: { seq?: unknown; state?: { status?: unknown } }[] };
+    const e = commit.events?.at(-1);
+    return typeof e?.seq === 'number' ? { seq: e.seq, status: typeof e.state?.status === 'string' ? e.state.status : 'RUNNING' } : null;
+  } catch {
+    return null;
+  }
+}
