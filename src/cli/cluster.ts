@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
+import { senderOf } from '../cluster/sender.js';
+import { checkRoutes, parseRoutes, routeFindings } from '../cluster/route-check.js';
+import { ANONYMOUS_SENDER } from '../cluster/subjects.js';
 import { formatDiagnostic, UsageError } from '../errors/index.js';
 import type { IdReusePolicy } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
@@ -43,14 +46,22 @@ export async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Pro
 }
 
 /** Every stream and bucket ledgerflow keeps, with replicas, leader and health; exit 1 when anything needs attention. */
-export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
+export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; routes?: string }): Promise<number> {
   const settings = natsSettings();
+  let routes: ReturnType<typeof parseRoutes> = [];
+  try { routes = opts.routes !== undefined ? parseRoutes(opts.routes) : []; } catch (err) { throw new UsageError((err as Error).message, { routes: opts.routes }); }
   return withClient(g, async (c) => {
     const nc = await c.store.connection();
-    const report = await inspectCluster(await nc.jetstreamManager(), {
+    const inspected = await inspectCluster(await nc.jetstreamManager(), {
       server: nc.getServer(), expectedReplicas: settings.cluster.replicas ?? 1,
       ...(settings.store.stream ? { logStream: settings.store.stream } : {}),
     });
+    // Route authorization (issue 35): checked on the routes given; a server in a cluster without --routes is said to be unchecked.
+    const checks = await checkRoutes(routes);
+    const found = routeFindings(checks);
+    const cluster = nc.info?.cluster;
+    if (routes.length === 0 && cluster) found.notes.push(`this server is in cluster ${cluster}: its routes were not checked; give --routes <host:port,…> (each node's cluster listen address) to check that they refuse a server without the route password`);
+    const report = { ...inspected, routes: checks, warnings: [...inspected.warnings, ...found.warnings], notes: [...inspected.notes, ...found.notes] };
     if (opts.json) io.out(json(report));
     else {
       io.out(`NATS ${report.server}, replica setting ${report.expectedReplicas}`);
@@ -181,8 +192,10 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   let stopping = false;
   const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
+  // Its reports are the engine's: named by the URL's user, else `engine` (the dev configs' no_auth_user; on a server
+  // without users any name goes, recorded as unauthenticated), not `anonymous` (issue 34: history said "reported by anonymous").
   const worker = opts.handlers || commands
-    ? createWorker({ nats: url, handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+    ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);

@@ -7,13 +7,13 @@
  * (dev-config.ts); `--config nats.conf` runs the production file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
-import { clusterNodeArgs, natsServerBinary, nodeName, waitForJetStream, type NodePorts } from '../cluster/index.js';
+import { clusterNode, natsServerBinary, newRoutePassword, nodeName, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, waitForJetStream, type NodePorts } from '../cluster/index.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -25,6 +25,28 @@ async function checkPort(port: number, what: string): Promise<void> {
   if (!(await portFree(port))) {
     throw new UsageError(`port ${port} (${what}) is already in use (another nats-server?): pass --port <free port>, or use that server with --nats nats://127.0.0.1:${port}`, { port });
   }
+}
+
+/**
+ * The cluster's route password: LF_ROUTE_PASSWORD when the environment gives one, else the one kept in
+ * `<store>/route-password` (made on first use, readable by its owner only), so that a node started again
+ * by hand rejoins with the same one.
+ */
+function routePassword(storeRoot: string): { password: string; file: string | null } {
+  const given = process.env.LF_ROUTE_PASSWORD;
+  if (given) {
+    if (!ROUTE_PASSWORD.test(given)) throw new UsageError(`LF_ROUTE_PASSWORD: ${ROUTE_PASSWORD_RULE}`, { variable: 'LF_ROUTE_PASSWORD' });
+    return { password: given, file: null };
+  }
+  const file = join(storeRoot, 'route-password');
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (ROUTE_PASSWORD.test(kept)) return { password: kept, file };
+  }
+  const password = newRoutePassword();
+  mkdirSync(storeRoot, { recursive: true });
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { password, file };
 }
 
 /** Runs until every child has exited; SIGINT / SIGTERM stop them all. */
@@ -99,10 +121,12 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
   const anonymous = anonymousUser(config);
   const storeRoot = resolve(opts.storeDir ?? join('.ledgerflow', 'cluster'));
   const bin = natsServerBinary();
+  const routes = routePassword(storeRoot);
   const children = ports.map((_, i) => {
     const storeDir = join(storeRoot, nodeName(i));
     mkdirSync(storeDir, { recursive: true });
-    return spawn(bin, clusterNodeArgs(config, ports, i, storeDir), { stdio: ['ignore', 'ignore', opts.json ? 'ignore' : 'inherit'] });
+    const node = clusterNode(config, ports, i, storeDir, routes.password);
+    return spawn(bin, node.args, { stdio: ['ignore', 'ignore', opts.json ? 'ignore' : 'inherit'], env: { ...process.env, ...node.env } });
   });
   const done = foreground(children);
   const urls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
@@ -118,11 +142,12 @@ async function devCluster(io: Io, port: number, opts: { storeDir?: string; confi
   }
   if (opts.json) {
     for (const l of warning) io.err(l.trim());
-    io.out(JSON.stringify({ nats, servers: urls, nodes: ports.map((p, i) => ({ name: nodeName(i), url: urls[i], route: p.route, storeDir: join(storeRoot, nodeName(i)) })), config, anonymous, worker: withUser(servers, 'worker') }));
+    io.out(JSON.stringify({ nats, servers: urls, nodes: ports.map((p, i) => ({ name: nodeName(i), url: urls[i], route: p.route, storeDir: join(storeRoot, nodeName(i)) })), config, anonymous, routePasswordFile: routes.file, worker: withUser(servers, 'worker') }));
   } else {
     io.out(`nats-server cluster of ${n} nodes (JetStream, meta leader elected):`);
     for (const [i, url] of urls.entries()) io.out(`  ${nodeName(i)}  ${url}  (routes on ${ports[i]!.route}, store ${join(storeRoot, nodeName(i))})`);
     io.out(`  config ${config}`);
+    io.out(`  routes authorized: user ${ROUTE_USER}, password ${routes.file ? `in ${routes.file}` : 'from LF_ROUTE_PASSWORD'} (a server without it cannot join)`);
     for (const l of warning) io.out(l);
     io.out(`  use it with: --nats ${nats}   or   export LEDGERFLOW_NATS_URL=${nats}`);
     io.out(`  and LEDGERFLOW_NATS_REPLICAS=3 so that streams and buckets keep a copy on 3 nodes (check with \`ledgerflow doctor\`)`);

@@ -33,9 +33,14 @@ export const ADMISSION_SWEEP_MS = 30_000;
 
 const clockOf = (o: AdmissionHost) => ({ now: o.now, setTimer: () => 0, clearTimer: () => {} });
 
-async function kick(o: AdmissionHost, runId: string): Promise<void> {
+/**
+ * Kicks an admitted run on lf.inputs. The admission's own kick has one message id (two engines admitting
+ * the same run send one kick); the sweep's kicks are each new (`again`): a kick the sweep sends because
+ * nothing started must not be dropped as a duplicate of the one that did not help.
+ */
+async function kick(o: AdmissionHost, runId: string, again = false): Promise<void> {
   const msg: InputMessage = { type: 'kick', runId };
-  await o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${runId}/admitted` });
+  await o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: again ? `${runId}/admitted/swept-${o.now()}` : `${runId}/admitted` });
 }
 
 export async function admitAfterSettle(o: AdmissionHost, runId: string, run: Loaded): Promise<void> {
@@ -54,14 +59,15 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
   for (const latest of workflows) {
     if (!latest.concurrency) continue;
     const runs = await o.store.listRuns({ workflowId: latest.id });
-    // Admitted (run.admitted is seq 3) and nothing since, though a commit would start its first tasks:
-    // the engine that admitted it died before its kick. (A run whose first task waits for a person has nothing to start.)
-    for (const r of runs.filter((x) => x.status === 'RUNNING' && x.lastSeq === 3)) {
-      const events = await o.store.read(r.runId, { toSeq: 3 });
-      if (events[2]?.type !== 'run.admitted') continue;
-      const { compiled, snapshot, seq } = foldEvents(events);
+    // Admitted and nothing since (run.admitted its last event, after refused inputs too), though a commit
+    // would start its first tasks: its kick was lost or judged too early. (A run whose first task waits
+    // for a person has nothing to start.)
+    for (const r of runs.filter((x) => x.status === 'RUNNING' && x.lastSeq >= 3)) {
+      const [last] = await o.store.read(r.runId, { fromSeq: r.lastSeq });
+      if (last?.type !== 'run.admitted') continue;
+      const { compiled, snapshot, seq } = foldEvents(await o.store.read(r.runId));
       if (step(compiled, snapshot, seq, [], o.now()).events.length === 0) continue;
-      await kick(o, r.runId);
+      await kick(o, r.runId, true);
       moved.push(r.runId);
       o.log(`run ${r.runId} kicked by the admission sweep: admitted, and nothing started since`);
     }

@@ -8,15 +8,40 @@
  * engine user can read (nats.conf), and is made once, by whichever engine or
  * client sets the cluster up first.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { StorageType, type JetStreamClient } from 'nats';
 import { createRetrying } from './create-retry.js';
 
 export const ENGINE_BUCKET = 'LF_ENGINE';
 const SECRET_KEY = 'attempt-secret';
 
+/** Ed25519's PKCS#8 DER header, before its 32-byte seed. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
 export class AttemptTokens {
+  private signingKey: KeyObject | null = null;
+
   private constructor(private readonly secret: Buffer) {}
+
+  /**
+   * The engines' signature of an attempt they hand out (its message body, base64url Ed25519), which workers
+   * verify before they run anything (attempt-keys.ts): a message on lf.q.… or lf.offer.… that no engine made
+   * (a publisher nats.conf wrongly lets there, a server that joined the cluster) is not run. The key is derived
+   * from the engines' secret, so every engine signs alike with nothing more to share.
+   */
+  sign(data: Uint8Array): string {
+    return edSign(null, data, this.key()).toString('base64url');
+  }
+
+  /** The public half of the signing key, raw (32 bytes) in base64url: what workers verify with. */
+  publicKey(): string {
+    return createPublicKey(this.key()).export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64url');
+  }
+
+  private key(): KeyObject {
+    const seed = createHmac('sha256', this.secret).update('lf-attempt-signing-key').digest();
+    return this.signingKey ??= createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  }
 
   /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */
   static async open(js: JetStreamClient, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<AttemptTokens> {
@@ -87,4 +112,14 @@ export class AttemptTokens {
  */
 export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('base64url').slice(0, 22);
+}
+
+/**
+ * What names an attempt in the message ids of reports about it (its outcome, its losses, a child run's outcome):
+ * like tokenDigest, but of another derivation, so that the ledger keys a worker may read (issue 35: a wildcard
+ * direct get read every queue's) give away no report id, and no worker can write one ahead of the report it
+ * would make a duplicate of.
+ */
+export function reportDigest(token: string): string {
+  return createHash('sha256').update(`report\n${token}`).digest('base64url').slice(0, 22);
 }

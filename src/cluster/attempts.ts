@@ -33,6 +33,17 @@ export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 /** Entries outlive any redelivery worth guarding against; the server drops them after this (default 7 days). */
 export const DEFAULT_ATTEMPT_TTL_MS = 7 * 24 * 3600_000;
 
+/**
+ * What a worker may store in the ledger (issue 35: a worker user may write any key, and wrote 60 values
+ * of 7 MB in 3 s until every append of every run failed): an entry is a claim of a few hundred bytes, so
+ * a value over 4 KiB is refused by the server, and the bucket holds at most 512 MiB (a million live claims
+ * and more); past that a new claim is refused, and what the engines write elsewhere is untouched.
+ */
+export const ATTEMPT_VALUE_MAX_BYTES = 4096;
+export const DEFAULT_ATTEMPTS_MAX_BYTES = 512 * 1024 * 1024;
+/** In memory (LEDGERFLOW_NATS_STORAGE=memory): the shipped nats.conf gives memory 256 MB in all. */
+export const DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY = 8 * 1024 * 1024;
+
 export const AttemptRecord = z.object({
   /** Who took it: the worker's name and process. */
   worker: z.string(),
@@ -65,13 +76,31 @@ export class AttemptLedger {
   private constructor(private readonly kv: KV, private readonly nc: NatsConnection) {}
 
   /** Creates the bucket if it is missing (engines, whose NATS user may). */
-  static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number } = {}): Promise<void> {
-    await createRetrying(() => jsm.jetstream().views.kv(ATTEMPTS_BUCKET, {
-      history: 1,
-      replicas: s.replicas ?? 1,
-      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      ttl: s.ttlMs ?? DEFAULT_ATTEMPT_TTL_MS,
-    }));
+  static async ensure(jsm: JetStreamManager, s: { replicas?: number; storage?: 'file' | 'memory'; ttlMs?: number; maxBytes?: number } = {}): Promise<void> {
+    // A bucket made before these bounds gets them (for its own storage); bounds set already, by us or an operator, are kept.
+    const made = await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`).catch(() => null);
+    if (!made) {
+      await createRetrying(() => jsm.jetstream().views.kv(ATTEMPTS_BUCKET, {
+        history: 1,
+        replicas: s.replicas ?? 1,
+        storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        ttl: s.ttlMs ?? DEFAULT_ATTEMPT_TTL_MS,
+        maxValueSize: ATTEMPT_VALUE_MAX_BYTES,
+        max_bytes: s.maxBytes ?? (s.storage === 'memory' ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY : DEFAULT_ATTEMPTS_MAX_BYTES),
+      }));
+    }
+    // Retried as the create is: a replicated bucket just made may not answer at once.
+    await createRetrying(async () => {
+      const { config } = made ?? await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`);
+      // No rollups: one publish with `Nats-Rollup: all` would delete every claim of every queue (issue 35). The ledger
+      // never purges a key (the only use KV has for them); entries age out.
+      const bounded = {
+        max_msg_size: config.max_msg_size > 0 ? config.max_msg_size : ATTEMPT_VALUE_MAX_BYTES,
+        max_bytes: config.max_bytes > 0 ? config.max_bytes : s.maxBytes ?? (config.storage === StorageType.Memory ? DEFAULT_ATTEMPTS_MAX_BYTES_IN_MEMORY : DEFAULT_ATTEMPTS_MAX_BYTES),
+        allow_rollup_hdrs: false,
+      };
+      if (bounded.max_msg_size !== config.max_msg_size || bounded.max_bytes !== config.max_bytes || config.allow_rollup_hdrs !== false) await jsm.streams.update(config.name, { ...config, ...bounded });
+    });
   }
 
   /** Binds to the bucket an engine created (a worker's NATS user may use it, not create it). */

@@ -11,11 +11,12 @@ import type { JetStreamClient } from 'nats';
 import { instanceFields, instanceToken, iso, MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError } from '../errors/index.js';
+import { childIdTaken } from '../executor/index.js';
 import type { TaskError } from '../events/index.js';
 import { runView, toTaskError, type StartChild } from '../runtime/index.js';
 import { childOutcome, type ChildOutcome } from '../local/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
-import { tokenDigest, type AttemptTokens } from './attempt-tokens.js';
+import { reportDigest, type AttemptTokens } from './attempt-tokens.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { encode, type InputMessage } from './messages.js';
 import type { Custody } from './custody.js';
@@ -65,6 +66,10 @@ export class ChildRuns {
         if (!(err instanceof AppendConflictError)) return fail({ ...toTaskError(err), retryable: false });
       }
     }
+    // The run under the child's id must be this attempt's child (child-owner.ts): else the attempt fails, not waits for it.
+    const first = (await store.read(id, { fromSeq: 1, toSeq: 1 }))[0];
+    const taken = childIdTaken(first?.type === 'run.started' ? { workflowId: first.workflowId, ...(first.data.source?.parent ? { parent: first.data.source.parent } : {}) } : null, effect);
+    if (taken) return fail(taken);
     const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
     if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
   }
@@ -97,7 +102,7 @@ export class ChildRuns {
       ? { type: 'task.completed', runId, time, token, data: { task, attempt, ...instance, output: outcome.output ?? null } }
       : { type: 'task.failed', runId, time, token, data: { task, attempt, ...instance, error: outcome.error } };
     // The token's digest in the id: a worker could write `<childId>/outcome` ahead of a predictable child (attempt-tokens.ts).
-    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/${tokenDigest(token)}/outcome` });
+    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/${reportDigest(token)}/outcome` });
   }
 
   /** Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled). */

@@ -50,7 +50,7 @@ export class ClusterClient {
   async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
-      await ensureCluster(await nc.jetstreamManager(), this.settings.cluster);
+      await ensureCluster(await nc.jetstreamManager(), { ...this.settings.cluster, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
       const js = nc.jetstream();
       // The definitions bucket honours the replica and storage settings like every stream (it was always R1).
       const { replicas, storage } = this.settings.cluster ?? {};

@@ -34,7 +34,8 @@
  *   the claims decide as above.
  */
 import type { NatsConnection } from 'nats';
-import { ErrorCode, NatsError } from 'nats';
+import { ErrorCode, headers, NatsError } from 'nats';
+import { ATTEMPT_SIG_HEADER } from './attempt-keys.js';
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import type { StartAttempt } from '../runtime/index.js';
 import { decodeOrUndefined, encode, OfferAnswer, type TaskMessage } from './messages.js';
@@ -85,6 +86,8 @@ export interface DirectDispatchOptions {
    * this engine's timers longer than twice that (a stalled process) may have cost it a held message.
    */
   custodyCheckMs?: () => number;
+  /** The engines' signature of an offer's body (attempt-keys.ts): workers take no offer without it. */
+  sign?: (data: Uint8Array) => string;
   log(line: string): void;
   now(): number;
 }
@@ -120,7 +123,10 @@ export class DirectDispatch {
     this.add({ runId: effect.runId, key, effect, queue, token: msg.token, ...(msg.claimToken ? { claimToken: msg.claimToken } : {}), heard: this.o.now() }, hold);
     this.o.stats.offered++;
     try {
-      const reply = await this.o.nc.request(subjects.offer(effect.queue, effect.handler), encode({ ...msg, reportTo: this.o.engine }), { timeout: OFFER_TIMEOUT_MS });
+      const body = encode({ ...msg, reportTo: this.o.engine });
+      const h = headers();
+      if (this.o.sign) h.set(ATTEMPT_SIG_HEADER, this.o.sign(body));
+      const reply = await this.o.nc.request(subjects.offer(effect.queue, effect.handler), body, { timeout: OFFER_TIMEOUT_MS, headers: h });
       const answer = OfferAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.taken) { this.o.stats.handedOver++; return 'taken'; }
       if (answer.success) { this.done(effect.runId, key); return 'refused'; }

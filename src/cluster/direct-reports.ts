@@ -30,6 +30,7 @@ import { withHeldDeliveries, type Lifecycle } from './inbox.js';
 import { recordOutcome, type InputHost } from './inputs.js';
 import { encode, type ReportAnswer } from './messages.js';
 import { parseInbound } from './parse.js';
+import { maxReportBytes } from './payload-limits.js';
 
 /** The queue group every engine serves lf.reports.> in: each report goes to one engine. */
 export const REPORTS_QUEUE_GROUP = 'engines';
@@ -57,7 +58,7 @@ export function serveDirectReports(o: DirectReportsOptions): () => void {
     // The subscription's own failure (a permission the server refused): said, not swallowed; workers fall back to LF_INPUTS.
     if (err) { o.host.log(`lf.reports: ${err.message}`); return; }
     if (!o.inHand.open && !msg.subject.endsWith(`.${o.direct?.engine ?? '\u0000'}`)) { answer(msg, { recorded: false, reason: 'the engine is stopping' }); return; }
-    void o.inHand.track([], take(o.host, msg, `d${nonce}.${(n++).toString(36)}`, o.direct?.dispatch ?? null).then((a) => {
+    void o.inHand.track([], take(o.host, msg, `d${nonce}.${(n++).toString(36)}`, o.direct?.dispatch ?? null, maxReportBytes(o.nc.info?.max_payload)).then((a) => {
       if (!a) return;
       if (a.recorded) o.stats.directReports++;
       answer(msg, a);
@@ -75,7 +76,9 @@ function answer(msg: Msg, a: ReportAnswer): void {
 }
 
 /** One report: recorded, or why not (the worker then uses LF_INPUTS); null for a worker's word that it still runs an attempt (no answer). */
-async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null): Promise<ReportAnswer | null> {
+async function take(host: InputHost, msg: Msg, commitKey: string, dispatch: DirectDispatch | null, maxBytes: number): Promise<ReportAnswer | null> {
+  // Refused unread: LF_INPUTS refuses it as well, so the worker cannot fall back to it (it is no honest worker's report).
+  if (msg.data.length > maxBytes) return { recorded: false, reason: `a report of ${msg.data.length} bytes, over the ${maxBytes} an outcome may carry (half max_payload and 64 KiB)` };
   const parsed = parseInbound('report', { subject: msg.subject, data: msg.data });
   if (!parsed.ok) return { recorded: false, reason: parsed.reason };
   const { sender, queue, input } = parsed.value;

@@ -51,6 +51,8 @@ import { TaskQueues } from './task-queues.js';
 import { TriggerEvents } from './trigger-events.js';
 import type { Custody } from './custody.js';
 import { KvGateStore, StreamGateLog } from './trigger-gates.js';
+import { PresenceRegistry, UnservedLog } from './presence.js';
+import { publishAttemptKey } from './attempt-keys.js';
 
 export { ENGINE_SENDER } from './subjects.js';
 
@@ -169,7 +171,7 @@ export class ClusterEngine {
     const nc: NatsConnection = await store.connection();
     const js: JetStreamClient = nc.jetstream();
     const jsm: JetStreamManager = await nc.jetstreamManager();
-    await ensureCluster(jsm, settings);
+    await ensureCluster(jsm, { ...settings, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
     const tokens = await AttemptTokens.open(js, settings);
     const ledger = await AttemptLedger.open(nc);
     this.notifier = engineNotifier({ store, nc, js, stats, now, log, ...(opts.notifications ? { notifications: opts.notifications } : {}), ...(opts.onNoted ? { onNoted: opts.onNoted } : {}) });
@@ -180,12 +182,20 @@ export class ClusterEngine {
       ...(settings?.storage ? { storage: settings.storage } : {}),
     };
     const registry = this.registry = new DefinitionRegistry(js, stored);
-    const taskQueues = new TaskQueues(jsm, js, settings, (subject) => nc.publish(subject));
+    // Who serves which handler, as workers announce it: said in the log when nobody does, and to whoever asks (presence.ts).
+    const presence = new PresenceRegistry(nc);
+    presence.start();
+    this.stops.push(() => presence.stop());
+    const unserved = new UnservedLog(presence, log);
+    // Every attempt handed out is signed; workers run none that is not (attempt-keys.ts), and read the key from LF_KEYS.
+    await publishAttemptKey(js, tokens, settings);
+    const sign = (data: Uint8Array) => tokens.sign(data);
+    const taskQueues = new TaskQueues(jsm, js, settings, (subject) => nc.publish(subject), (queue, handler) => unserved.handedOut(queue, handler), sign);
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
     const engineName = this.reportName = `e${randomHex(6)}`;
     const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
       nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
-      custodyCheckMs: () => inbox.heartbeatMs,
+      custodyCheckMs: () => inbox.heartbeatMs, sign,
     });
     startLegacyTaskMover({ jsm, queues: taskQueues, log }, this.stops, this.loops);
     const life: Lifecycle = { stopped: () => this.stopped, stops: this.stops, loops: this.loops };
@@ -228,7 +238,7 @@ export class ClusterEngine {
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
     };
-    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log });
+    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId) });
     const inputs: InputHost = {
       tokens, stats, sendersProven: () => this.sendersProven, now, log,
       withRun: (runId, fn) => host.withRun(runId, fn), load: (runId, fresh) => host.load(runId, fresh),

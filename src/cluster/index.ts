@@ -14,7 +14,7 @@ export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLett
 export { KEEP_BODY_BYTES, EXCERPT_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 export { DLQ_DEFAULTS } from './setup.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
-export { natsServerBinary, clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from './nats-server.js';
+export { natsServerBinary, clusterNode, newRoutePassword, nodeName, waitForJetStream, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type ClusterNodeCommand, type NodePorts } from './nats-server.js';
 export { deliverInput, engineListening, senderFor, type RunInput, type InputOutcome } from './run-inputs.js';
 export { resumeOverCluster, type ClusterResume, type ClusterResumeOptions } from './resume.js';
 export { inspectCluster, type DoctorReport, type StreamHealth } from './doctor.js';

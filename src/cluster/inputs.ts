@@ -105,7 +105,11 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   const wrongQueue = (st: RunState, task: string) => queueRefused(st, task, queue);
   let done: Done;
   if (input.type === 'kick') {
-    done = await host.withRun(input.runId, () => host.process(input.runId, [], { ...commit, justStarted: input.started === true && !m.redelivered }));
+    // A kick says the run's log moved outside this engine's commits (an admission, a start, a caller's
+    // commit): it is judged against the log as it is now, never this engine's cached copy (which may be
+    // the run still QUEUED, and would start nothing). A start's kick has no copy to catch up with.
+    const justStarted = input.started === true && !m.redelivered;
+    done = await host.withRun(input.runId, () => host.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted }));
   } else if (input.type === 'task.lost') {
     done = await host.withRun(input.runId, async (): Promise<Done> => {
       const st = await host.load(input.runId, true);

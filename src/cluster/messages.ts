@@ -107,6 +107,29 @@ export type AskMessage = z.infer<typeof AskMessage>;
 export const AskAnswer = z.object({ held: z.literal(true) });
 export type AskAnswer = z.infer<typeof AskAnswer>;
 
+/**
+ * On lf.presence.<sender>.<queue> (core NATS, heard by every engine; presence.ts): a worker says which handlers it
+ * serves on the queue, every `every` ms while it runs, and `gone` once as it stops. Engines tell who serves what from
+ * it (status, the engine log, the dashboard); nothing is run or refused on its word.
+ */
+export const PresenceMessage = z.object({
+  worker: z.string().min(1).max(200),
+  handlers: z.array(z.string().min(1).max(128)).max(500),
+  every: z.number().int().min(100).max(3_600_000),
+  gone: z.literal(true).optional(),
+});
+export type PresenceMessage = z.infer<typeof PresenceMessage>;
+
+/** An engine's answer on lf.presence.who: the workers it heard announce lately, and how long it has listened. */
+export const PresenceReport = z.object({
+  listeningMs: z.number().int().nonnegative(),
+  workers: z.array(z.object({
+    user: z.string(), queue: z.string(), worker: z.string(), handlers: z.array(z.string()),
+    seenMsAgo: z.number().int().nonnegative(),
+  })),
+});
+export type PresenceReport = z.infer<typeof PresenceReport>;
+
 export const ReportAnswer = z.object({ recorded: z.boolean(), reason: z.string().max(2000).optional() });
 export type ReportAnswer = z.infer<typeof ReportAnswer>;
 

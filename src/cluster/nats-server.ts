@@ -5,6 +5,7 @@
  * and chaos script's clusters, so that all start a node the same way.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
 import { UsageError } from '../errors/index.js';
 import { parseServers } from '../store/index.js';
@@ -22,19 +23,45 @@ export interface NodePorts { client: number; route: number; monitor: number }
 /** A node's name: its JetStream server_name, and the name doctor shows for its replicas. */
 export const nodeName = (i: number): string => `node-${i + 1}`;
 
+/** The user a node gives when it opens a route to another (nats-cluster.conf's `cluster.authorization`). */
+export const ROUTE_USER = 'route';
+
+/**
+ * What a route password may be: nats-server reads LF_ROUTE_PASSWORD as a config value, not as text, so
+ * one starting with a digit is taken for a number (and the node does not start), `true` for a boolean.
+ */
+export const ROUTE_PASSWORD = /^[A-Za-z][A-Za-z0-9]{15,}$/;
+export const ROUTE_PASSWORD_RULE = 'a route password is 16 or more letters and digits, starting with a letter (nats-server reads it as a config value)';
+
+/** A new route password: `r` and 48 hex digits (a letter first, so nats-server reads it as text). */
+export function newRoutePassword(): string {
+  return `r${randomBytes(24).toString('hex')}`;
+}
+
+/** How one node of a local cluster is started: its command line, and what its environment adds. */
+export interface ClusterNodeCommand { args: string[]; env: Record<string, string> }
+
 /**
  * The command line of node `i` of a cluster on 127.0.0.1 whose nodes have
  * `ports`: nats-cluster.conf with this node's name, ports and store, and a
- * route to every node (nats-server skips the one to itself).
+ * route to every node (nats-server skips the one to itself), each route
+ * giving the route password the node's own config asks for
+ * (LF_ROUTE_PASSWORD in its environment).
  */
-export function clusterNodeArgs(config: string, ports: NodePorts[], i: number, storeDir: string): string[] {
+export function clusterNode(config: string, ports: NodePorts[], i: number, storeDir: string, routePassword: string): ClusterNodeCommand {
   const own = ports[i]!;
-  return [
-    '-c', config, '-a', '127.0.0.1', '-n', nodeName(i),
-    '-p', String(own.client), '-m', String(own.monitor), '-sd', storeDir,
-    '--cluster', `nats://127.0.0.1:${own.route}`,
-    '--routes', ports.map((p) => `nats://127.0.0.1:${p.route}`).join(','),
-  ];
+  const cred = `${ROUTE_USER}:${encodeURIComponent(routePassword)}@`;
+  return {
+    args: [
+      '-c', config, '-a', '127.0.0.1', '-n', nodeName(i),
+      '-p', String(own.client), '-m', String(own.monitor), '-sd', storeDir,
+      // Credentials in --cluster too: nats-server's flag replaces the config's route authorization, and
+      // one without credentials clears it (any server could then join through the route port).
+      '--cluster', `nats://${cred}127.0.0.1:${own.route}`,
+      '--routes', ports.map((p) => `nats://${cred}127.0.0.1:${p.route}`).join(','),
+    ],
+    env: { LF_ROUTE_PASSWORD: routePassword },
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ import { ErrorCode, NatsError } from 'nats';
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, type InputMessage, type TaskMessage } from './messages.js';
 import { subjects } from './subjects.js';
-import { tokenDigest } from './attempt-tokens.js';
+import { reportDigest } from './attempt-tokens.js';
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
@@ -96,9 +96,7 @@ export class OutcomeReporter {
     // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
     // The token's digest is in the id: another worker could write an id of run, task and attempt alone
     // ahead of the run (event-started run ids are predictable), and the real report would be dropped as a duplicate.
-    const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
-    const id = `${task.runId}/${instance}/${task.attempt}/${tokenDigest(task.token)}`;
-    const msgID = outcome.type === 'task.lost' ? `${id}/lost-${task.restart ?? 0}` : `${id}/result`;
+    const msgID = reportMessageId(task, outcome.type);
     const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
     const giveUpAt = Date.now() + 60_000;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
@@ -116,4 +114,14 @@ export class OutcomeReporter {
     }
     for (const m of msgs) m.ack();
   }
+}
+
+/**
+ * The message id of a report on LF_INPUTS: one outcome per attempt (whichever run of it reports first is
+ * written), one loss per run of it. It holds reportDigest(token), which only the worker handed the attempt can
+ * compute and which no ledger key gives away.
+ */
+export function reportMessageId(task: Pick<TaskMessage, 'runId' | 'taskId' | 'attempt' | 'token' | 'restart' | 'iteration' | 'item'>, type: InputMessage['type']): string {
+  const id = `${task.runId}/${instanceKey({ task: task.taskId, ...instanceFields(task) })}/${task.attempt}/${reportDigest(task.token)}`;
+  return type === 'task.lost' ? `${id}/lost-${task.restart ?? 0}` : `${id}/result`;
 }

@@ -8,8 +8,8 @@
  */
 import type { JsMsg } from 'nats';
 import { instanceFields, instanceKey, instanceToken, iso } from '../compiler/index.js';
-import type { PendingEvent } from '../events/index.js';
-import { applyEvent, rejectionReason, reviewApproval, reviewSignal, runView } from '../runtime/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import { applyEvent, refusedBefore, rejectionReason, reviewApproval, reviewSignal, runView } from '../runtime/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
 import type { Inbox } from './inbox.js';
 import type { ApprovalVerdict, ControlVerdict, SignalVerdict } from './messages.js';
@@ -25,10 +25,48 @@ export interface RoutesOptions {
   sendersProven: () => boolean;
   now: () => number;
   log: (line: string) => void;
+  /** A run's history as stored (read only when a refusal would be recorded, to keep one per person and task). */
+  history: (runId: string) => Promise<readonly EventEnvelope[]>;
 }
 
+/** Refusals this engine knows a run's history keeps (run, task, person); bounded, the oldest forgotten (read again). */
+const KNOWN_REFUSALS = 10_000;
+/** Dead letters of decisions that name no HUMAN task, per person and minute; the rest are answered and counted only. */
+const NO_TASK_LETTERS_PER_MINUTE = 10;
+
 export class Routes {
+  private readonly refused = new Set<string>();
+  private readonly letters = new Map<string, { minute: number; count: number }>();
+
   constructor(private readonly o: RoutesOptions) {}
+
+  /** Whether the run's history keeps a refusal of `user` on `taskId` already. */
+  private async refusedBefore(runId: string, taskId: string, user: string): Promise<boolean> {
+    const key = `${runId}\n${taskId}\n${user}`;
+    if (this.refused.has(key)) return true;
+    if (!refusedBefore(await this.o.history(runId), taskId, user)) return false;
+    this.remember(key);
+    return true;
+  }
+
+  private remember(key: string): void {
+    if (this.refused.size >= KNOWN_REFUSALS) this.refused.delete(this.refused.values().next().value!);
+    this.refused.add(key);
+  }
+
+  /** A person's next dead letter of this minute is kept (true) up to NO_TASK_LETTERS_PER_MINUTE. */
+  private letterAllowed(user: string): boolean {
+    const minute = Math.floor(this.o.now() / 60_000);
+    const seen = this.letters.get(user);
+    if (!seen || seen.minute !== minute) {
+      if (this.letters.size >= KNOWN_REFUSALS) this.letters.clear();
+      this.letters.set(user, { minute, count: 1 });
+      return true;
+    }
+    seen.count++;
+    if (seen.count === NO_TASK_LETTERS_PER_MINUTE + 1) this.o.log(`${user}: over ${NO_TASK_LETTERS_PER_MINUTE} decisions naming no HUMAN task this minute; the rest are refused without a dead letter`);
+    return seen.count <= NO_TASK_LETTERS_PER_MINUTE;
+  }
 
   /** A timer on lf.timers.<runId>, put back until due: then timer.fired, when the run still wants it. */
   async timer(m: JsMsg, custody: Custody): Promise<void> {
@@ -63,18 +101,23 @@ export class Routes {
       const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
       return { reason, details: { runId, taskId, by: user }, verdict: { decision, accepted: false, reason } satisfies ApprovalVerdict };
     }, async ({ runId, taskId, user, decision, comment, verdictTo }, st) => {
-      const review = reviewApproval(st.compiled, st.snapshot, { taskId, decision, by: user, time: iso(this.o.now()), ...(comment !== undefined ? { comment } : {}) });
+      const req = { taskId, decision, by: user, time: iso(this.o.now()), ...(comment !== undefined ? { comment } : {}) };
+      let review = reviewApproval(st.compiled, st.snapshot, req);
+      // A refusal to record: one per person and task is kept (the history is read for it only then).
+      if (review.event?.type === 'approval.refused' && await this.refusedBefore(runId, taskId, user)) review = reviewApproval(st.compiled, st.snapshot, req, { refusedBefore: true });
       if (review.accepted) stats.approvals++;
       else {
         stats.refused++;
         this.o.log(`run ${runId}: refused ${decisionNoun(decision)} of ${taskId} by ${user}: ${review.reason}`);
       }
       if (!review.accepted && review.event === null) {
-        // It names no HUMAN task of the run: nothing for its history; kept as a dead letter with the reason.
-        await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
-        inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason } satisfies ApprovalVerdict);
+        // Nothing for its history. One naming no HUMAN task of the run is kept as a dead letter with the reason (a
+        // few a minute per person: a flood must not push out other letters); a repeat or a settled run's is answered only.
+        if (review.noTask && this.letterAllowed(user)) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
+        inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) } satisfies ApprovalVerdict);
         return;
       }
+      if (!review.accepted) this.remember(`${runId}\n${taskId}\n${user}`);
       let seq: number | undefined;
       await host.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
       inbox.tell(verdictTo, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);

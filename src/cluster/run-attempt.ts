@@ -11,8 +11,9 @@ import { instanceFields, instanceKey } from '../compiler/index.js';
 import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../runtime/index.js';
 import { AttemptControl } from '../local/index.js';
 import type { InputMessage, TaskMessage } from './messages.js';
+export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
 
-export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner): Promise<InputMessage | null> {
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner, outputLimit?: number): Promise<InputMessage | null> {
   const base = { runId: task.runId, time: '', token: task.token };
   // The task id outside loops and maps; `task#2`, `task[3]` for a loop iteration or a MAP item (compiler/instances.ts).
   const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
@@ -42,7 +43,11 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
     // Past its deadline the engine's timeout timer decides (TIMED_OUT, then the retry policy), as an in-process
     // driver's aborted attempt reports nothing: what a handler or command returns once aborted is not its outcome.
     if (controller.aborted) return null;
-    const json = output === undefined ? null : JSON.parse(JSON.stringify(output));
+    const text = output === undefined ? 'null' : JSON.stringify(output);
+    if (outputLimit !== undefined && text.length > outputLimit / 3 && Buffer.byteLength(text) > outputLimit) {
+      throw new NonRetryableError(`the output of task ${instance} is ${Buffer.byteLength(text).toLocaleString('en-US')} bytes as JSON, over the ${outputLimit.toLocaleString('en-US')} an outcome may carry on this NATS server (half its max_payload); return a reference (a path, a key, a URL) and keep the data elsewhere, e.g. in a file the task's output_to writes`, 'LF_OUTPUT_TOO_LARGE');
+    }
+    const json = text === undefined ? null : JSON.parse(text);
     // output_to is the worker's effect, as it is the local driver's: written (under the worker's output root) before the result is reported.
     // `!== undefined`, as the local driver: an output_to that resolved to '' is refused by the writer, not skipped.
     if (task.outputTo !== undefined) await writeOutput(task.outputTo, json);

@@ -14,7 +14,7 @@ import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js';
 import { reconcile, slotsFreed, step, withLimits, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf } from '../executor/index.js';
+import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf, assertOwnStart } from '../executor/index.js';
 import type { EventStore, SnapshotStore } from '../store/index.js';
 import type { Custody } from './custody.js';
 
@@ -203,15 +203,27 @@ export class RunHost {
    * it. What keeps it from starting (RunCannotStartError) is thrown.
    */
   async startOnce(runId: string, definition: Definition, input: Record<string, unknown>, source: RunSource): Promise<boolean> {
-    if ((await this.o.store.lastSeq(runId)) !== 0) return false;
+    if ((await this.o.store.lastSeq(runId)) !== 0) {
+      await this.ownStart(runId, definition, source);
+      return false;
+    }
     try {
       await this.starter().start(definition, input, { runId, source });
       return true;
     } catch (err) {
-      if (err instanceof AppendConflictError) return false; // started by another engine in between
+      if (err instanceof AppendConflictError) { // started by another engine in between
+        await this.ownStart(runId, definition, source);
+        return false;
+      }
       throw err;
     }
   }
+
+  /** The run under `runId` is the one this starter starts (its workflow and source), else RunIdTakenError: never adopted. */
+  private ownStart(runId: string, definition: Definition, source: RunSource): Promise<void> {
+    return assertOwnStart(this.o.store, runId, definition.id, source);
+  }
+
 
   /** An in-process engine that writes a run's first commit (run.started) on this store; the effects are this engine's to publish (process with reconcile). */
   starter(): Engine {

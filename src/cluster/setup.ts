@@ -9,6 +9,7 @@ import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 import { DEFAULT_LEVEL, ENGINE_CONSUMERS, STREAMS, levelConsumerName, subjects, taskLevelSubjects, taskStream } from './subjects.js';
 import { createRetrying } from './create-retry.js';
+import { maxReportBytes } from './payload-limits.js';
 
 export interface ClusterSettings {
   replicas?: number;
@@ -47,6 +48,8 @@ export interface ClusterSettings {
    * max_bytes out of its memory store — and 100,000 messages).
    */
   dlqMaxAgeMs?: number;
+  /** The server's max_payload (the connection's INFO): what bounds a report's size (LF_INPUTS max_msg_size). */
+  maxPayload?: number;
   dlqMaxBytes?: number;
   dlqMaxMsgs?: number;
 }
@@ -91,10 +94,13 @@ async function ensureStreamOnce(jsm: JetStreamManager, name: string, subjectsLis
 }
 
 /** Brings an existing stream's limits to `limits` (only those; the rest of its config is left as it is). */
-async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard'>): Promise<void> {
+async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Partial<Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard' | 'max_msg_size'>>): Promise<void> {
   const { config } = await jsm.streams.info(name);
-  if (Object.entries(limits).every(([k, v]) => config[k as keyof StreamConfig] === v)) return;
-  await jsm.streams.update(name, { ...config, ...limits });
+  // Only limits the stream lacks (unset: 0 or -1) are given: ones set already, by an engine of other settings (memory
+  // storage) or an operator, are kept; raising a memory stream's to a file default would not fit the server's memory.
+  const lacking = Object.fromEntries(Object.entries(limits).filter(([k, want]) => { const v = config[k as keyof StreamConfig]; return typeof v === 'number' ? v <= 0 : v !== want; }));
+  if (Object.keys(lacking).length === 0) return;
+  await jsm.streams.update(name, { ...config, ...lacking });
 }
 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
@@ -137,7 +143,10 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   const wq = { ...base, retention: RetentionPolicy.Workqueue };
   // Before any task queue (an engine makes each when it first hands out an attempt on it): workers claim attempts in the ledger.
   await AttemptLedger.ensure(jsm, { replicas: s.replicas, storage: s.storage, ttlMs: s.attemptTtlMs });
-  await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, wq);
+  // Reports land here: none larger than an outcome may be (run-attempt.ts maxReportBytes), refused by the server.
+  const reportCap = s.maxPayload ? { max_msg_size: maxReportBytes(s.maxPayload) } : {};
+  await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, { ...wq, ...reportCap });
+  if (s.maxPayload) await ensureStreamLimits(jsm, STREAMS.inputs.name, reportCap);
   await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);
   await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);

@@ -16,6 +16,8 @@
  *                                                        the worker, and the worker's word that it still runs it
  *   (no stream)  lf.offer.<queue>.<handler>             an attempt offered straight to an idle worker (queue group
  *                                                        w_<queue>); LF_TASKS_<queue> when none takes it (direct-dispatch.ts)
+ *   (no stream)  lf.presence.<sender>.<queue>        a worker's handlers on the queue, every few seconds (every engine;
+ *                                                        presence.ts); lf.presence.who asks an engine who it heard
  *   (no stream)  lf.asks.<queue>                         does a worker run this attempt without a claim yet? (every worker
  *                                                        of the queue; claim-asks.ts)
  *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
@@ -152,6 +154,11 @@ export const subjects = {
    * offered asks whether another runs it without a claim yet (claim-asks.ts); nats.conf gives a worker user
    * publish and subscribe on its queues' lf.asks.<queue>.
    */
+  /** A worker's presence on a queue (`sender`: its NATS user, enforced by nats.conf as for its reports). */
+  presence: (sender: string, queue: string) => `lf.presence.${token(sender)}.${token(queue)}`,
+  presenceAll: 'lf.presence.*.*',
+  /** Request to the queue group `engines`: the workers an engine heard lately (PresenceReport). */
+  presenceWho: 'lf.presence.who',
   ask: (queue: string) => `lf.asks.${token(queue)}`,
   task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
   /** An attempt of a run of `priority`: the default level is lf.q.<queue>.<handler> (as before levels), any other its own subject. */

@@ -24,7 +24,8 @@
  * idle worker pulls it at once; they pull the highest level first
  * (worker-pull.ts). The default level is today's subject and consumer.
  */
-import type { JetStreamClient, JetStreamManager } from 'nats';
+import { headers, type JetStreamClient, type JetStreamManager } from 'nats';
+import { ATTEMPT_SIG_HEADER } from './attempt-keys.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
 import { DEFAULT_LEVEL, levelConsumerName, subjects } from './subjects.js';
 
@@ -38,10 +39,15 @@ export class TaskQueues {
     private readonly settings: ClusterSettings | undefined,
     /** Core NATS publish (the level notices); without it, workers find levels by reading the stream every few seconds. */
     private readonly notify?: (subject: string) => void,
+    /** Told of every attempt handed out, queued or offered (the engine log's word on handlers nobody serves: presence.ts). */
+    private readonly handedOut?: (queue: string, handler: string) => void,
+    /** The engines' signature of an attempt's body (attempt-keys.ts): workers run no attempt without it. */
+    private readonly sign?: (data: Uint8Array) => string,
   ) {}
 
   /** The queue's stream and the pair's consumer (of the level of `priority`), once made (by this engine or another); resolves to the consumer's name. */
   ensure(queue: string, handler: string, priority: number = DEFAULT_LEVEL): Promise<string> {
+    this.handedOut?.(queue, handler);
     const name = levelConsumerName(queue, handler, priority);
     let made = this.made.get(name);
     if (!made) {
@@ -63,7 +69,9 @@ export class TaskQueues {
       const level = priority === DEFAULT_LEVEL ? null : subjects.levelNotice(queue, handler, priority);
       // Before: a worker freeing a slot knows the level before it can find the attempt. After: an idle worker pulls it now.
       if (level) this.notify?.(level);
-      await this.js.publish(subjects.taskAt(queue, handler, priority), data, { msgID });
+      const h = headers();
+      if (this.sign) h.set(ATTEMPT_SIG_HEADER, this.sign(data));
+      await this.js.publish(subjects.taskAt(queue, handler, priority), data, { msgID, headers: h });
       if (level) this.notify?.(level);
     } catch (err) {
       this.made.delete(levelConsumerName(queue, handler, priority));

@@ -9,7 +9,7 @@
 import type { JetStreamClient, JsMsg } from 'nats';
 import { instanceFields, iso } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { RunCannotStartError } from '../errors/index.js';
+import { RunCannotStartError, RunIdTakenError } from '../errors/index.js';
 import type { EmitEvent } from '../runtime/index.js';
 import { admitEvent, isGated, runIdForEvent, TriggerGates, type EventTypeSpec, type GateLog, type GateStore, type GatedStart } from '../triggers/index.js';
 import type { Lifecycle } from './inbox.js';
@@ -65,7 +65,7 @@ export class TriggerEvents {
         started = await host.startOnce(s.runId, s.definition, s.input, s.source);
       } catch (err) {
         // It would not start on another try either: said, and not tried again every tick.
-        if (!(err instanceof RunCannotStartError)) throw err;
+        if (!(err instanceof RunCannotStartError) && !(err instanceof RunIdTakenError)) throw err;
         this.o.log(`trigger gate: run ${s.runId} of ${s.definition.id} cannot start: ${err.message}`);
         return { duplicate: false };
       }
@@ -127,7 +127,7 @@ export class TriggerEvents {
           started = await host.startOnce(runId, match.definition, match.input, { event: admission.event.id });
         } catch (err) {
           // A run that cannot start will not start on another delivery either: dead-letter it, don't retry forever.
-          if (!(err instanceof RunCannotStartError)) throw err;
+          if (!(err instanceof RunCannotStartError) && !(err instanceof RunIdTakenError)) throw err;
           await inbox.deadLetter('triggers', err.message, m, { stage: 'start', runId }, runId);
           runs.push({ runId, workflowId: match.definition.id, started: false, reason: err.message });
           return;

@@ -12,7 +12,7 @@ import { NotificationBodySchema } from '../notify/index.js';
 import { AttemptRecord } from './attempts.js';
 import { GateWaitMessage } from './gate-waits.js';
 import { GateStateSchema } from '../executor/index.js';
-import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, HeldMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
+import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, HeldMessage, InputMessage, OfferAnswer, PresenceMessage, PresenceReport, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
   /** lf.triggers.<eventType> */
@@ -35,6 +35,10 @@ export const WIRE_SCHEMAS = {
   Ask: AskMessage,
   /** The answer of the worker that runs it, once its claim is in LF_ATTEMPTS (no other worker answers) */
   AskAnswer,
+  /** lf.presence.<sender>.<queue> (core NATS, every engine): the handlers a worker serves on the queue */
+  Presence: PresenceMessage,
+  /** An engine's answer on lf.presence.who: the workers it heard lately */
+  PresenceReport,
   /** lf.reports.<sender>.<queue>.<runId>.<engine>: a worker's word that it still runs an attempt offered to it */
   Held: HeldMessage,
   /** lf.timers.<runId> */

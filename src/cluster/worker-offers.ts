@@ -21,12 +21,15 @@ export interface OfferTaker {
   free(handler: string): boolean;
   /** Claims and runs an attempt taken (its errors are the caller's to log). */
   run(task: TaskMessage): void;
+  /** Whether the offer was signed by the engines (attempt-keys.ts): one that was not is never taken. */
+  signed(msg: Msg): boolean;
   log(line: string): void;
 }
 
 /** Takes offers of `handler` until the returned function unsubscribes. */
 export function takeOffers(o: OfferTaker, handler: string): () => void {
   let refused = false;
+  const unsigned = { count: 0 };
   const sub = o.nc.subscribe(subjects.offer(o.queue, handler), {
     queue: offerGroup(o.queue),
     callback: (err, msg) => {
@@ -36,13 +39,21 @@ export function takeOffers(o: OfferTaker, handler: string): () => void {
         refused = true;
         return;
       }
-      take(o, handler, msg);
+      take(o, handler, msg, unsigned);
     },
   });
   return () => sub.unsubscribe();
 }
 
-function take(o: OfferTaker, handler: string, msg: Msg): void {
+/** `unsigned`: offers of this subscription refused for want of an engine's signature, so far. */
+function take(o: OfferTaker, handler: string, msg: Msg, unsigned: { count: number }): void {
+  if (!o.signed(msg)) {
+    // Not taken (its engine, if an engine made it, queues it: so before this worker knows the engines' key), and said (1st, 10th, 100th…).
+    const n = ++unsigned.count;
+    if (Number.isInteger(Math.log10(n))) o.log(`an offer on ${msg.subject} not verified as signed by the engines: not taken (${n} so far)`);
+    msg.respond(encode({ taken: false } satisfies OfferAnswer));
+    return;
+  }
   const parsed = parseInbound('task', rawOf(msg));
   if (!parsed.ok || !parsed.value.reportTo || parsed.value.handler !== handler || !o.free(handler)) {
     msg.respond(encode({ taken: false } satisfies OfferAnswer));

@@ -29,7 +29,8 @@
  * (task-queues.ts), and a worker waits for them. nats.conf grants a worker
  * user only its queues' streams.
  *
- * This module pulls, claims and holds deliveries; running an attempt is
+ * This module pulls, claims and holds deliveries (its bounds on one are
+ * worker-bounds.ts); running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
@@ -42,18 +43,20 @@ import { credentials, encode, type HeldMessage, type TaskMessage } from './messa
 import { takeOffers, type OfferTaker } from './worker-offers.js';
 import { TaskPuller } from './worker-pull.js';
 import { parseInbound, rawOf } from './parse.js';
-import { aboutDelivery as about, attemptOf, consumerOf, lostLine } from './worker-deliveries.js';
-import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
+import { consumerOf, lostLine } from './worker-deliveries.js';
+import { deliveryBounds } from './worker-bounds.js';
 import { DEFAULT_TASK_ACK_WAIT_MS, type ClusterSettings } from './setup.js';
 import { AttemptLedger, type AttemptRecord, type Claim } from './attempts.js';
 import { whileClaimLives } from './claim-watch.js';
 import { ClaimAsks } from './claim-asks.js';
 import { OutcomeReporter } from './report-outcome.js';
-import { runAttempt } from './run-attempt.js';
+import { maxOutputBytes, runAttempt } from './run-attempt.js';
 import { outputWriter } from '../api/index.js';
 import { ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects } from './subjects.js';
 import { senderOf } from './sender.js';
 import { InHand, STOP_GRACE_MS } from './in-hand.js';
+import { announcePresence } from './presence.js';
+import { ATTEMPT_SIG_HEADER, AttemptVerifier } from './attempt-keys.js';
 import { shareRequestCancelError } from './request-cancel.js';
 import { coalesceSocketWrites } from './write-coalesce.js';
 import { connectRefusal } from '../store/index.js';
@@ -84,6 +87,8 @@ export interface WorkerOptions {
   stopGraceMs?: number;
   /** Take attempts the engines offer straight to an idle worker (lf.offer), besides pulling them (default true). */
   directOffers?: boolean;
+  /** The engines' attempt key (base64url), trusted instead of what KV LF_KEYS says (default: LEDGERFLOW_ATTEMPT_KEY, else LF_KEYS). */
+  attemptKey?: string;
 }
 
 export interface Worker {
@@ -121,8 +126,16 @@ export function createWorker(opts: WorkerOptions): Worker {
   let asks: ClaimAsks;
   /** The NATS user this worker publishes as: outcomes on lf.inputs.<sender>.…, dead letters on lf.dlq.tasks.<sender>. */
   let sender: string;
+  /** Checks that an attempt was signed by the engines (attempt-keys.ts); null until the key is known. */
+  let verifier: AttemptVerifier | null = null;
 
   async function run(m: JsMsg): Promise<void> {
+    // Signed by an engine, or not run (attempt-keys.ts): a message no engine made, queued by whoever could publish there.
+    if (verifier?.verify(m.data, m.headers) !== true) {
+      await deadLetter(m, `an attempt on ${m.subject} not signed by the engines (no valid ${ATTEMPT_SIG_HEADER} header): not run`);
+      m.term();
+      return;
+    }
     const parsed = parseInbound('task', rawOf(m));
     if (!parsed.ok) {
       await deadLetter(m, parsed.reason);
@@ -244,7 +257,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
     const claimedHere = () => !deferred || deferred.claimed;
     try {
-      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands);
+      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands, maxOutputBytes(nc.info?.max_payload));
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
@@ -267,67 +280,9 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
   }
 
-  /**
-   * lf.dlq.tasks.<user>: a reference to the delivery and a bounded part of it (dead-letters.ts), under this
-   * worker's own NATS user, the one dead-letter subject nats.conf lets it write: what a worker writes is
-   * listed as its own and never replayed with an engine's rights (dead-letter-queue.ts).
-   */
-  async function deadLetter(m: JsMsg, reason: string, details: DeadLetterDetails = {}): Promise<void> {
-    log(`dead letter (tasks): ${reason}`);
-    await publishDeadLetter(js, subjects.workerDlq(sender), deadLetterOf(m, reason, new Date().toISOString(), details));
-  }
-
-  const maxDeliver = opts.settings?.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver;
-
-  /**
-   * Gives up on a delivery: the attempt is reported failed (LF_ATTEMPT_UNDELIVERABLE, retryable,
-   * so the task's retry policy decides, rather than the run waiting for a timeout it may not have),
-   * then dead-lettered and terminated.
-   */
-  async function giveUp(m: JsMsg, reason: string): Promise<void> {
-    const task = attemptOf(m);
-    if (task) {
-      await reporter.report([], task, {
-        runId: task.runId, time: new Date().toISOString(), token: task.token, type: 'task.failed',
-        data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: { code: 'LF_ATTEMPT_UNDELIVERABLE', retryable: true, message: reason } },
-      });
-    }
-    await deadLetter(m, reason, about(m));
-    m.term();
-  }
-
-  /**
-   * One delivery, bounded: a delivery past `taskMaxDeliver` is dead-lettered
-   * unrun (every one before it ended without an ack: its workers died, or it
-   * kept failing here), and a failure at the bound is dead-lettered with the
-   * error; before that a failure is put back with a growing delay. The bound
-   * is generous: a redelivery is mostly a lost worker, which is not poison.
-   */
-  async function bounded(m: JsMsg): Promise<void> {
-    const n = m.info.deliveryCount;
-    try {
-      if (n > maxDeliver) {
-        await giveUp(m, `delivered ${n} times (the bound is ${maxDeliver}) and never reported: no worker runs it any more, so it is reported failed`);
-        return;
-      }
-      await run(m);
-    } catch (err) {
-      // Handed back when the stop's grace ran out: it failed for the connection closing under it, and is another worker's now.
-      if (inHand.handedBack) return;
-      const message = (err as Error).message;
-      if (n >= maxDeliver) {
-        try {
-          await giveUp(m, `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`);
-          return;
-        } catch (dlqErr) {
-          log(`task message ${m.seq}: could not dead-letter it (${(dlqErr as Error).message}); it comes back`);
-        }
-      }
-      const delay = retryDelayMs(n, opts.settings);
-      log(`task message: ${message}; delivery ${n} of ${maxDeliver}, trying again in ${delay} ms`);
-      m.nak(delay);
-    }
-  }
+  const { bounded, deadLetter } = deliveryBounds({
+    js: () => js, sender: () => sender, reporter: () => reporter, settings: opts.settings, log, handedBack: () => inHand.handedBack, run,
+  });
 
   return {
     stats,
@@ -346,7 +301,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
       reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
       const offers: OfferTaker = {
-        nc, queue, sender, log,
+        nc, queue, sender, log, signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
         free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
         run: (task) => void inHand.track([], runTask(task, null, 1).catch((err: unknown) => {
           // Not reported: its engine stops hearing of it and queues it, where the claim decides.
@@ -355,13 +310,23 @@ export function createWorker(opts: WorkerOptions): Worker {
       };
       const jsm = await nc.jetstreamManager();
       ledger = await AttemptLedger.open(nc);
+      // The engines' key (waited for, as the queue's stream is, until an engine has put it in LF_KEYS): nothing is
+      // pulled before it is known, and an offer before it is not taken (its engine queues it).
+      const pinned = opts.attemptKey ?? process.env.LEDGERFLOW_ATTEMPT_KEY;
+      // A key given (LEDGERFLOW_ATTEMPT_KEY) is checked now: a bad one stops the start with the reason.
+      if (pinned) verifier = await AttemptVerifier.open(nc, { pinned, stopped: () => stopped, log });
+      const keyed = verifier ? Promise.resolve(verifier) : AttemptVerifier.open(nc, { stopped: () => stopped, log }).then((v) => { verifier = v; return v; });
       // Asks are answered and made whether or not this worker takes offers: it may be given a copy of an offered attempt.
       await asks.start();
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
-      for (const handler of new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])) {
+      const served = [...new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])];
+      // The engines tell people which handler nobody serves from what workers announce (presence.ts).
+      stops.push(announcePresence(nc, { sender, queue, worker: workerName, handlers: served }));
+      for (const handler of served) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
         if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
         loops.push((async () => {
+          if (!(await keyed)) return; // stopped before the key was known
           const durable = await consumerOf(jsm, { queue, handler, sender, settings: opts.settings, log, stopped: () => stopped, ackWait: (ms) => { ackWaitMs = Math.min(ackWaitMs, ms); } });
           if (stopped || !durable) return;
           // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them apart from

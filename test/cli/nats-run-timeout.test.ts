@@ -14,17 +14,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { asUser } from '../helpers/nats.js';
+import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'run-timeout');
 const procs: ChildProcess[] = [];
-afterEach(async () => {
-  for (const p of procs.splice(0)) {
-    if (p.exitCode !== null || p.signalCode !== null) continue;
-    p.kill('SIGKILL');
-    await new Promise((r) => p.on('close', r));
-  }
-});
+afterEach(() => killLeftovers(procs));
 
 function markers(file: string): string[][] {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(' ')) : [];

@@ -67,18 +67,21 @@ describe.skipIf(noNats)('debounce and throttle over NATS (engine processes, emit
       const out = await emit('lead_created', id, { lead_id: 'L-7', score });
       expect(out.gated).toEqual([expect.objectContaining({ decision: 'debounced', runId: runIdForEvent(id, 'lead_followup') })]);
     }
+    const T3 = Date.now();
     const waiting = JSON.parse((await cli(['--nats', c.url, 'triggers', '--json'])).stdout);
+    console.log('TMPDEBUG e3->waiting ms', Date.now() - T3);
     expect(waiting.waiting).toEqual([expect.objectContaining({ workflowId: 'lead_followup', kind: 'debounce', key: 'L-7', events: 3, lastEvent: 'e3' })]);
 
     // The engine that took every event dies; another, started after, fires the burst from the KV.
     first.child.kill('SIGKILL');
     const second = engine();
     const lead7 = runIdForEvent('e3', 'lead_followup');
-    // The run does not exist until the burst fires: wait for it to, then for it to settle.
-    const done = await waitFor('the burst\'s run to complete', async () => {
-      const r = await cli(['--nats', c.url, 'status', lead7, '--json']);
-      return r.code === 0 && JSON.parse(r.stdout).status === 'COMPLETED' ? JSON.parse(r.stdout) : null;
-    }, { timeout: T, interval: 1000, detail: second.stderr });
+    // The run does not exist until the burst fires: wait for it to, then for it to settle (read here, not with a
+    // `status` process a second), then ask `status` as a user does.
+    await waitFor('the burst\'s run to complete', async () => (await c.client.status(lead7))?.status === 'COMPLETED', { timeout: T, interval: 250, detail: second.stderr });
+    const shown = await cli(['--nats', c.url, 'status', lead7, '--json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    const done = JSON.parse(shown.stdout);
     expect(done).toMatchObject({ status: 'COMPLETED', input: { lead_id: 'L-7', score: 90 } });
     // status says which trigger started it and the events it stands for, as on the embedded store (trigger-gates.test.ts).
     expect(done.gate).toEqual({ kind: 'debounce', trigger: 0, key: 'L-7', count: 3, absorbed: ['e1', 'e2'], event: 'e3', firstAt: expect.any(String) });
@@ -99,7 +102,7 @@ describe.skipIf(noNats)('debounce and throttle over NATS (engine processes, emit
     const log = await waitFor('the decision log', async () => {
       const r = JSON.parse((await cli(['--nats', c.url, 'triggers', '--json'])).stdout) as { waiting: unknown[]; decisions: { decision: string; eventId: string; runId?: string }[] };
       return r.decisions.length >= 5 ? r : null;
-    }, { timeout: T });
+    }, { timeout: T, interval: 500 });
     expect(log.waiting).toEqual([]);
     expect(log.decisions.map((d) => [d.decision, d.eventId, d.runId ?? null])).toEqual([
       ['merged', 'e1', lead7], ['merged', 'e2', lead7], ['started', 'e3', lead7],

@@ -118,6 +118,16 @@ describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed betwe
   }, 120_000);
 });
 
+const stalledAfterRefusal = def(`
+workflow:
+  id: cluster-limited-refused
+  version: 1
+  concurrency: { limit: 1 }
+  tasks:
+    - { id: work, type: SIMPLE }
+    - { id: sign, type: HUMAN, approvers: [alice] }
+`);
+
 const stalled = def(`
 workflow:
   id: cluster-limited-stalled
@@ -128,10 +138,11 @@ workflow:
 `);
 
 describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick was lost', () => {
-  const c = useCluster({ engines: 0, deploy: [stalled] });
+  const c = useCluster({ engines: 0, deploy: [stalled, stalledAfterRefusal] });
+  // Every engine of the file logs here: one a test started still sweeps in the next, and may be the one that kicks.
+  const logs: string[] = [];
 
   it('an engine\'s admission sweep kicks a run admitted by an engine that died before its kick', async () => {
-    const logs: string[] = [];
     const first = await c.addEngine();
     const holder = await c.client.start('cluster-limited-stalled', {});
     await waitFor('the holder to start its task (no worker yet)', async () => (await c.client.status(holder.runId))?.tasks.work?.status === 'IN_PROGRESS', { timeout: 30_000 });
@@ -149,6 +160,23 @@ describe.skipIf(noNats)('concurrency limits over NATS: a run admitted whose kick
     await c.addEngine({ admissionSweepMs: 300, log: (l) => logs.push(l) });
     await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
     await waitFor('the admitted run to complete', async () => (await c.client.status(queued.runId))?.status === 'COMPLETED', { timeout: 30_000, detail: () => logs.join('\n') });
+    expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);
+  }, 90_000);
+
+  it('the sweep also kicks a run admitted after an input it refused while QUEUED (run.admitted not its third event)', async () => {
+    const local = new Engine({ store: c.client.store });
+    const holder = { runId: await local.start(stalledAfterRefusal, {}) };
+    const queued = { runId: await local.start(stalledAfterRefusal, {}) };
+    expect((await local.status(queued.runId)).status).toBe('QUEUED');
+    // An approval while QUEUED is refused and kept in its history (seq 3); then the holder settles and it is admitted (seq 4), unkicked.
+    await expect(local.decide(queued.runId, 'sign', 'approved', 'alice')).rejects.toThrow(/QUEUED/);
+    await local.cancel(holder.runId, { by: 'test', reason: 'the settle of an engine about to die' });
+    expect(await local.takeAdmitted()).toEqual([queued.runId]);
+    expect((await c.client.store.read(queued.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'approval.refused', 'run.admitted']);
+
+    await c.addEngine({ admissionSweepMs: 300, log: (l) => logs.push(l) });
+    await c.addWorker({ handlers: { work: async () => ({ done: true }) } });
+    await waitFor('the admitted run to start its task', async () => (await c.client.status(queued.runId))?.tasks.work?.status === 'COMPLETED', { timeout: 30_000, detail: () => logs.join('\n') });
     expect(logs.some((l) => l.includes(`run ${queued.runId} kicked by the admission sweep`))).toBe(true);
   }, 90_000);
 });

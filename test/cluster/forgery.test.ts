@@ -132,4 +132,27 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     expect(view!.tasks.sign!.status).toBe('PENDING_APPROVAL');
     expect(c.engines[0]!.stats.commits).toBe(before);
   }, 30_000);
+
+  it('an approver repeating a refused decision cannot grow a run\'s log: one refusal per person and task, none in a settled run', async () => {
+    await c.addWorker({ handlers });
+    const { runId } = await c.client.start('forgery-gate', {});
+    expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
+    const bob = await c.connect('bob');
+    const flood = async (n: number) => {
+      const before = c.engines[0]!.stats.refused;
+      for (let i = 0; i < n; i++) bob.publish(subjects.approval(runId, 'sign', 'bob'), new TextEncoder().encode(JSON.stringify({ decision: 'approved', comment: 'x'.repeat(2000) })));
+      await bob.flush();
+      await waitFor(`${n} refusals judged`, () => c.engines[0]!.stats.refused >= before + n, { timeout: 20_000 });
+    };
+    await flood(200);
+    const refusals = (await c.client.store.read(runId)).filter((e) => e.type === 'approval.refused');
+    expect(refusals.map((e) => e.data.by)).toEqual(['bob']);
+
+    const alice = await c.connect('alice');
+    alice.publish(subjects.approval(runId, 'sign', 'alice'), new TextEncoder().encode(JSON.stringify({ decision: 'approved' })));
+    expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
+    const settled = (await c.client.store.read(runId)).length;
+    await flood(50);
+    expect((await c.client.store.read(runId)).length).toBe(settled);
+  }, 60_000);
 });

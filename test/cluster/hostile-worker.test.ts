@@ -4,7 +4,7 @@
  * strand a run by claiming its attempts in the attempt ledger (KV
  * LF_ATTEMPTS) ahead of it, nor take over a queue it was not given.
  */
-import { AckPolicy, type JetStreamManager, type NatsConnection } from 'nats';
+import { AckPolicy, headers, type JetStreamManager, type NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
@@ -139,6 +139,59 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       await c.addWorker({ handlers: { charge: async (input) => ({ charged: input.n }) } });
     }
   }, 40_000);
+
+  it('cannot fill JetStream through the attempt ledger: a value over 4 KiB is refused by the server, and the bucket is bounded (issue 35: 60 × 7 MB in 3 s filled it)', async () => {
+    const js = hostile.jetstream();
+    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.flood.0`, new Uint8Array(7 * 1024 * 1024))).rejects.toThrow(/message size exceeds maximum/i);
+    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.flood.1`, new Uint8Array(4097))).rejects.toThrow(/message size exceeds maximum/i);
+    // A claim-sized value is what a worker writes, and goes in.
+    expect((await js.publish(`$KV.${ATTEMPTS_BUCKET}.flood.2`, enc.encode(claim('w')))).seq).toBeGreaterThan(0);
+    const { config } = await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`);
+    expect(config).toMatchObject({ max_msg_size: 4096, max_bytes: 512 * 1024 * 1024, allow_rollup_hdrs: false });
+  });
+
+  it('cannot make engines read 7 MB reports (issue 35: a one-task run went from 3.6 s to 8.3 s): LF_INPUTS refuses a report over an outcome\'s size, and a direct report over it is answered unread', async () => {
+    const maxPayload = hostile.info!.max_payload;
+    const cap = Math.floor(maxPayload / 2) + 64 * 1024;
+    expect((await jsm.streams.info('LF_INPUTS')).config.max_msg_size).toBe(cap);
+    const big = enc.encode(JSON.stringify({ type: 'task.completed', runId: 'r1', time: '', token: 'x', data: { task: 'charge', attempt: 1, output: { blob: 'x'.repeat(7 * 1024 * 1024) } } }));
+    await expect(hostile.jetstream().publish(subjects.report('worker', 'default', 'r1'), big)).rejects.toThrow(/message size exceeds maximum/i);
+    const answer = await hostile.request(subjects.directReport('worker', 'default', 'r1'), big, { timeout: 5000 });
+    expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ recorded: false, reason: expect.stringMatching(/^a report of \d+ bytes, over the \d+ an outcome may carry/) });
+  });
+
+  it('cannot wipe the attempt ledger with one rollup (issue 35): the publish is refused and every claim stays', async () => {
+    const js = hostile.jetstream();
+    await js.publish(`$KV.${ATTEMPTS_BUCKET}.wipe.kept`, enc.encode(claim('honest')));
+    const before = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages;
+    const h = headers();
+    h.set('Nats-Rollup', 'all');
+    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.wipe.all`, enc.encode(claim('wiper')), { headers: h })).rejects.toThrow(/rollup/i);
+    expect((await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages).toBe(before);
+    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.wipe.kept` })).string()).toContain('honest');
+  });
+
+  it('an attempt no engine signed is not run, queued or offered, even with the attempt\'s own token (issue 35: a fake offer made a --commands worker run sh -c id)', async () => {
+    const before = [...ran.values()].reduce((a, b) => a + b, 0);
+    const runId = `forged-${Date.now()}`;
+    const tokens = await AttemptTokens.open(admin.jetstream());
+    const forged = TaskMessage.parse({
+      runId, workflowId: 'hostile-order', version: 1, taskId: 'charge', attempt: 1, handler: 'charge', input: { n: 1 }, token: tokens.tokenFor(runId, 'charge', 1),
+      task: { name: 'charge', type: 'SIMPLE', output: { names: [], values: {} } },
+    });
+    // Queued by whoever may publish there (here the engine user, with a body an engine would make): dead-lettered, not run.
+    const ack = await admin.jetstream().publish(subjects.task('default', 'charge'), enc.encode(JSON.stringify(forged)));
+    const [letter] = await waitFor('the unsigned attempt dead-lettered', async () => {
+      const l = [...await deadLetters(jsm, 'tasks.worker'), ...await deadLetters(jsm, 'tasks.anonymous')].filter((d) => (d.source as { seq?: number } | undefined)?.seq === ack.seq);
+      return l.length > 0 ? l : undefined;
+    }, { timeout: 15_000 });
+    expect(letter!.reason).toMatch(/not signed by the engines/);
+    // Offered straight to the queue's workers: not taken, not run.
+    const answer = await admin.request(subjects.offer('default', 'charge'), enc.encode(JSON.stringify({ ...forged, reportTo: 'e-forger' })), { timeout: 5000 });
+    expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ taken: false });
+    expect([...ran.values()].reduce((a, b) => a + b, 0)).toBe(before);
+    expect(ran.has(runId)).toBe(false);
+  });
 
   it('cannot create a stream or a consumer, on a queue it was not given or its own: engines create them', async () => {
     const asWorkerJsm = await hostile.jetstreamManager();

@@ -84,6 +84,8 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('deadLetters').address).toBe(asDoc(subjects.dlq('P_kind')));
     expect(channel('workerDeadLetters').address).toBe(asDoc(subjects.workerDlq('P_user')));
     expect(channel('workerDeadLetters')['x-stream']).toBe(STREAMS.dlq.name);
+    expect(channel('presence').address).toBe(asDoc(subjects.presence('P_sender', 'P_queue')));
+    expect(channel('presenceWho').address).toBe(subjects.presenceWho);
 
     expect(channel('runLog')['x-stream']).toBe('LF_EVENTS');
     // Each queue its own stream: LF_TASKS_{queue} on lf.q.{queue}.*, the channel's address with the handler a wildcard.

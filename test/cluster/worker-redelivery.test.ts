@@ -1,4 +1,6 @@
-import type { NatsConnection } from 'nats';
+import { headers, type JetStreamClient, type NatsConnection } from 'nats';
+import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
+import { ATTEMPT_SIG_HEADER, publishAttemptKey } from '../../src/cluster/attempt-keys.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, taskStream, type TaskMessage } from '../../src/cluster/index.js';
 import { AttemptLedger } from '../../src/cluster/attempts.js';
@@ -19,12 +21,22 @@ const attempt = (runId: string, handler = 'slow'): TaskMessage => ({
 describe.skipIf(noNats)('a worker handed an attempt again', () => {
   const c = useCluster();
   let nc: NatsConnection;
+  let tokens: AttemptTokens;
+  /** Queues an attempt as an engine does: signed (workers run no other). */
+  const publishTask = (js: JetStreamClient, handler: string, task: TaskMessage) => {
+    const data = new TextEncoder().encode(JSON.stringify(task));
+    const h = headers();
+    h.set(ATTEMPT_SIG_HEADER, tokens.sign(data));
+    return js.publish(subjects.task('default', handler), data, { headers: h });
+  };
 
   beforeAll(async () => {
     nc = await c.connect();
     const jsm = await nc.jetstreamManager();
     await ensureCluster(jsm);
-    // No engine here: this test hands out the attempts, so it makes their consumers, as an engine does (workers may not).
+    // No engine here: this test hands out (and signs) the attempts, so it makes their consumers and key, as an engine does (workers may not).
+    tokens = await AttemptTokens.open(nc.jetstream());
+    await publishAttemptKey(nc.jetstream(), tokens);
     for (const handler of ['slow', 'other']) await ensureWorkerConsumer(jsm, 'default', handler);
   });
 
@@ -41,9 +53,9 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
     const pendingTasks = async () => (await jsm.streams.info(taskStream('default').name)).state.messages;
     try {
       const task = attempt('run-twice');
-      await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
+      await publishTask(js, 'slow', task);
       await waitFor('the first delivery to start', () => runs.length === 1);
-      await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
+      await publishTask(js, 'slow', task);
       // The worker takes the second delivery while the first still runs, and holds both.
       await expect.poll(async () => (await jsm.consumers.info(taskStream('default').name, 'w_default_slow')).num_ack_pending).toBe(2);
       expect(runs).toEqual(['run-twice/slow/1']);
@@ -51,7 +63,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       // Both deliveries are acknowledged once the attempt ends (a work queue drops acknowledged messages).
       await expect.poll(pendingTasks).toBe(0);
 
-      await js.publish(subjects.task('default', 'slow'), JSON.stringify(task));
+      await publishTask(js, 'slow', task);
       await expect.poll(pendingTasks).toBe(0);
       expect(runs).toEqual(['run-twice/slow/1']);
 
@@ -92,7 +104,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
     await ledger.create(keyOf('run-mine'), JSON.stringify({ worker: worker.name, startedAt: new Date().toISOString() }));
     await worker.start();
     try {
-      for (const runId of ['run-done', 'run-taken', 'run-aborted', 'run-mine']) await js.publish(subjects.task('default', 'other'), JSON.stringify(attempt(runId, 'other')));
+      for (const runId of ['run-done', 'run-taken', 'run-aborted', 'run-mine']) await publishTask(js, 'other', attempt(runId, 'other'));
       await waitFor('three attempts reported to the engine, ours completed', () => worker.stats.lost === 3 && worker.stats.completed === 1);
       // All four answered (a work queue drops what is acknowledged).
       const jsm = await nc.jetstreamManager();
@@ -118,7 +130,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const durable = await ensureWorkerConsumer(jsm, 'default', 'quick', { taskAckWaitMs: 1000 });
-    await js.publish(subjects.task('default', 'quick'), JSON.stringify(attempt('run-orphan', 'quick')));
+    await publishTask(js, 'quick', attempt('run-orphan', 'quick'));
     // A worker that pulls the attempt and dies holding it, unstarted.
     const taken = await (await js.consumers.get(taskStream('default').name, durable)).next({ expires: 5000 });
     expect(taken?.info.deliveryCount).toBe(1);

@@ -15,7 +15,7 @@ import { createServer, connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clusterNodeArgs, nodeName, waitForJetStream, type NodePorts } from '../../src/cluster/index.js';
+import { clusterNode, newRoutePassword, nodeName, waitForJetStream, type NodePorts } from '../../src/cluster/index.js';
 import { waitFor } from './wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -96,8 +96,8 @@ function canConnect(port: number): Promise<boolean> {
  * is ready and takes connections on `port`; throws (the process killed) when
  * it exits or is not ready within `timeoutMs`, with its log.
  */
-async function spawnNats(bin: string, args: string[], port: number, timeoutMs: number): Promise<ChildProcess> {
-  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+async function spawnNats(bin: string, args: string[], port: number, timeoutMs: number, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   let ready = false;
   proc.stderr!.setEncoding('utf8');
@@ -223,6 +223,8 @@ export interface NatsCluster {
   nodes: NatsNode[];
   /** Every node's URL, comma-separated: the --nats value of a cluster. */
   url: string;
+  /** The route password every node asks of a route (LF_ROUTE_PASSWORD), and each node's route port. */
+  routes: { password: string; ports: number[] };
   /** The cluster's URL as one of nats.conf's users (credentials on the first URL apply to all). */
   as(user: string): string;
   /** The node that leads JetStream's meta group (asked of a running node's /jsz). */
@@ -246,16 +248,28 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
   const root = await mkdtemp(join(tmpdir(), 'lf-nats-cluster-'));
   const ports: NodePorts[] = [];
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), route: await freePort(), monitor: await freePort() });
+  const routePassword = newRoutePassword();
   const children: (ChildProcess | undefined)[] = [];
   // A killed node's ports can linger for a moment: retry the bind until the deadline.
+  // A "free" monitor port another test's server took meanwhile is picked anew, and a client port at the first start (no other
+  // node names those; route ports they do; a restarted node keeps its client port, which the cluster's URL names).
+  let started = false;
   const launch = (i: number): Promise<void> => retry(`${nodeName(i)} to start`, async () => {
-    children[i] = await spawnNats(bin, clusterNodeArgs(opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF, ports, i, join(root, nodeName(i))), ports[i]!.client, timeoutMs);
+    const node = clusterNode(opts.production ? NATS_CLUSTER_CONF : NATS_CLUSTER_DEV_CONF, ports, i, join(root, nodeName(i)), routePassword);
+    try {
+      children[i] = await spawnNats(bin, node.args, ports[i]!.client, timeoutMs, node.env);
+    } catch (err) {
+      const text = String((err as Error).message);
+      if (/monitor port.*address already in use/.test(text)) ports[i]!.monitor = await freePort();
+      else if (!started && text.includes(`127.0.0.1:${ports[i]!.client}: bind: address already in use`)) ports[i]!.client = await freePort();
+      throw err;
+    }
   }, async () => undefined, timeoutMs);
   const nodes: NatsNode[] = ports.map((p, i) => ({
     name: nodeName(i),
-    url: `nats://127.0.0.1:${p.client}`,
-    port: p.client,
-    monitorPort: p.monitor,
+    get url() { return `nats://127.0.0.1:${p.client}`; },
+    get port() { return p.client; },
+    get monitorPort() { return p.monitor; },
     storeDir: join(root, nodeName(i)),
     running: () => { const c = children[i]; return !!c && c.exitCode === null && c.signalCode === null; },
     stop: async () => { const c = children[i]; children[i] = undefined; await killProcess(c); },
@@ -265,9 +279,11 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
     await Promise.all(children.map((c) => killProcess(c)));
     await rm(root, { recursive: true, force: true });
   };
-  const url = nodes.map((n) => n.url).join(',');
+  let url = '';
   try {
     await Promise.all(nodes.map((_, i) => launch(i)));
+    started = true;
+    url = nodes.map((n) => n.url).join(',');
     await waitForJetStream(asUser(url, 'engine'), timeoutMs);
   } catch (err) {
     await dispose();
@@ -276,6 +292,7 @@ export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs
   return {
     nodes,
     url,
+    routes: { password: routePassword, ports: ports.map((p) => p.route) },
     as: (user) => asUser(url, user),
     metaLeader: async () => {
       for (const n of nodes.filter((x) => x.running())) {
