@@ -24,6 +24,7 @@ import { attemptInputs } from './attempt-inputs.js';
 import { runLinks } from './run-links.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
 import { ApiError, toHttpError } from './errors.js';
+import { runDetail, startedBy } from './run-detail.js';
 import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
@@ -80,7 +81,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   const isApi = (c: Context) => c.req.path.startsWith('/api/') || c.req.path === '/api' || c.req.path === '/metrics';
 
   app.onError((err, c) => {
-    const { status, body } = toHttpError(err);
+    const { status, body } = toHttpError(err, backend.storeDir);
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
     if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity } : body, status as 400);
@@ -184,11 +185,10 @@ export function createApp(o: AppOptions): Hono<Env> {
     const refusal = await backend.readRefusal?.(a);
     return refusal ? { allowed: false, message: refusal.message, subject: (refusal.meta as { subject?: string }).subject } : { allowed: true };
   };
-  // Every read, JSON or SSE, /metrics included: a signed-in person nats.conf would not let read the log gets a 403
-  // naming the permission, before any store is asked (actions are POSTs, published on the person's own connection).
-  // The scraper's token (auth 'bearer' on NATS) opens /metrics only and holds no person.
+  // Every read (JSON, SSE, /metrics) and action: a person nats.conf would not let read the log gets a 403 before any
+  // store is asked, so no answer (a run not found, a workflow's inputs) tells more. The scraper's token opens /metrics only.
   app.use('*', async (c, next) => {
-    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && isApi(c) && c.req.path !== '/api/session' && c.get('auth').via === 'cookie') {
+    if (isApi(c) && c.req.path !== '/api/session' && c.get('auth').via === 'cookie') {
       const refusal = await backend.readRefusal?.(actor(c));
       if (refusal) throw refusal;
     }
@@ -215,21 +215,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.json(await backend.runs.query({ limit: DEFAULT_PAGE, ...q }));
   });
 
-  app.get('/api/runs/:id', async (c) => {
-    const id = c.req.param('id');
-    const run = await reader.status(id);
-    // The log read once here for the definition, the record and the inputs (status reads it through the engine's loader).
-    const events = await backend.store.read(id);
-    const first = startedBy(id, events);
-    const definition = first.data.definition as unknown as Definition;
-    const record = recordOf(events);
-    // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
-    const inputs = attemptInputs(events);
-    // The retry link both ways: the runs that retry this one (and its children), and (the new run) the run it retries.
-    const { children, retries } = await runLinks(backend, id);
-    const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;
-    return c.json({ run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}), inputs });
-  });
+  app.get('/api/runs/:id', async (c) => c.json(await runDetail(backend, reader, c.req.param('id'))));
 
   app.get('/api/runs/:id/events', async (c) => {
     const events = await reader.events(c.req.param('id'));
@@ -378,13 +364,6 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   async function firstEvent(id: string): Promise<Extract<EventEnvelope, { type: 'run.started' }>> {
     return startedBy(id, await backend.store.read(id, { toSeq: 1 }));
-  }
-  /** The run's run.started, from its events (404 when it has none). */
-  function startedBy(id: string, events: readonly EventEnvelope[]): Extract<EventEnvelope, { type: 'run.started' }> {
-    const first = events[0];
-    if (!first) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
-    if (first.type !== 'run.started') throw new ApiError(409, 'LF_CORRUPT_RUN', `run ${id} does not begin with run.started`);
-    return first;
   }
   return app;
 }

@@ -4,9 +4,11 @@
  * Engine methods on the file store; NATS: a ClusterClient connected as the
  * signed-in user, so nats.conf's permissions decide.
  */
+import type { DamagedLog } from '../query/index.js';
 import type { Definition, Diagnostic, IdReusePolicy } from '../index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
+import type { RunView } from '../runtime/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { ApiError } from './errors.js';
 
@@ -46,6 +48,10 @@ export interface DefinitionVersion {
 
 export interface Backend {
   mode: 'embedded' | 'nats';
+  /** The embedded store's folder, said as `<store>` in the errors the API answers with. */
+  storeDir?: string;
+  /** Embedded: the damage of a run whose log ends at `seq` (query/damage.ts), null when whole. */
+  damage?(runId: string, seq: number): Promise<DamagedLog | null>;
   /** Reads, with the UI's own access. */
   store: EventStore;
   runs: RunIndex;
@@ -61,5 +67,7 @@ export interface Backend {
   schedules(): Promise<unknown[]>;
   triggers(): Promise<unknown[]>;
   workers(): Promise<unknown>;
+  /** NATS: says on each task of the run waiting for a worker whose handler no worker announces that it waits for one (cluster/presence.ts). */
+  markUnserved?(definition: Definition, view: RunView): Promise<RunView>;
   close(): Promise<void>;
 }

@@ -25,8 +25,8 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
     const file = join(root, name);
     const read = readDefinitionSource(file);
     // A file over the size limit is listed with that one problem, unread.
-    if ('tooLarge' in read) {
-      out.push({ id: name.replace(/\.ya?ml$/, ''), version: 0, source: 'file', file, yaml: '', definition: null, problems: [read.tooLarge] });
+    if ('refused' in read) {
+      out.push({ id: name.replace(/\.ya?ml$/, ''), version: 0, source: 'file', file, yaml: '', definition: null, problems: [read.refused] });
       continue;
     }
     const yaml = read.text;

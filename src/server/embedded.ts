@@ -15,13 +15,13 @@ import { recordInput, type DriverHooks, type RunInput } from '../local/index.js'
 import { Service, type ServiceNotice, type ServiceOptions } from '../serve/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  deadLetterDir, defaultDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
+  catalogReader, deadLetterDir, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
 import { ApiError } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
-import { openRunIndex } from '../query/index.js';
+import { LogWitness, openRunIndex } from '../query/index.js';
 
 export interface EmbeddedOptions {
   store: EventStore;
@@ -44,12 +44,19 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   const deadLetters = fileDeadLetters(deadLetterDir(storeDir));
   const engine = diskEngine({ store, ...hooks, storeDir });
   const service = new Service({ engine, storeDir, ...(opts.handlers ? { handlers: opts.handlers } : {}), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}), ...(opts.onTakeUp ? { onTakeUp: opts.onTakeUp } : {}) });
+  // The folder as schedules and trigger gates read it, read again only when a file of it changed (an idle
+  // dashboard parses no YAML); an absent folder reads as none.
+  const read = catalogReader(definitionsDir, (l) => opts.onNotice?.({ kind: 'tick.error', message: l }));
+  const loaded = () => { try { return read(); } catch { return []; } };
   if (opts.schedules !== false) {
-    const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => catalog()?.loaded ?? [], log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
-    service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+    if (scheduledDir(opts.definitionsDir) === null) opts.onNotice?.({ kind: 'tick.error', message: NO_SCHEDULES });
+    else {
+      const scheduler = embeddedScheduler({ storeDir, engine, definitions: loaded, log: (l) => opts.onNotice?.({ kind: 'tick.error', message: l }) });
+      service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+    }
   }
   // Debounced bursts and throttled queues start from the active driver's tick, as under `ledgerflow serve`.
-  const gates = embeddedGates({ storeDir, engine, definitions: () => catalog()?.loaded ?? [] });
+  const gates = embeddedGates({ storeDir, engine, definitions: loaded });
   service.addTickHook(async () => {
     try { await gates.tick(); } catch (err) { opts.onNotice?.({ kind: 'tick.error', message: `trigger gates: ${(err as Error).message}` }); }
   });
@@ -57,13 +64,11 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   void service.start();
   // Live: the records are kept in memory and follow runs/ (a page of GET /api/runs answers from memory).
   const runs = openRunIndex({ store, storeDir, live: true });
+  // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
+  const witness = new LogWitness(store, storeDir);
   // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
   runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${(err as Error).message}` }));
 
-  /** The folder as the triggers read it (a file that does not load is skipped: the definitions page names it); null while the folder is absent. */
-  const catalog = () => {
-    try { return loadTriggerCatalog({ definitionsDir }); } catch { return null; }
-  };
   const definitions = async (): Promise<DefinitionVersion[]> => {
     const files = definitionsInFolder(definitionsDir);
     return byIdAndVersion([...files, ...(await definitionsInRuns(store, runs, files))]);
@@ -141,7 +146,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   };
 
   return {
-    mode: 'embedded', store, runs, service, actions, definitions,
+    mode: 'embedded', storeDir: resolve(storeDir), store, runs, service, actions, definitions,
+    damage: (runId, seq) => witness.check(runId, seq),
     async schedules() {
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.
       const defs = (await definitions()).filter((d) => d.source === 'file' && d.definition !== null).map((d) => d.definition as Definition);

@@ -30,7 +30,20 @@ export function permissionSubject(message: string): string | null {
   return m?.[1] ?? '';
 }
 
-export function toHttpError(err: unknown): { status: number; body: ApiErrorBody } {
+/**
+ * `message` with every place under `root` (the embedded store's folder) said as `<store>/…`: a client
+ * of the API learns nothing of the server's file system from an error (the server's log keeps the path).
+ */
+export function withoutRoot(message: string, root: string | undefined): string {
+  return root ? message.split(root).join('<store>') : message;
+}
+
+export function toHttpError(thrown: unknown, storeRoot?: string): { status: number; body: ApiErrorBody } {
+  const { status, body } = httpErrorOf(thrown);
+  return { status, body: { error: { ...body.error, message: withoutRoot(body.error.message, storeRoot) } } };
+}
+
+function httpErrorOf(err: unknown): { status: number; body: ApiErrorBody } {
   if (err instanceof ApiError) {
     const { field, subject } = err.meta as { field?: string; subject?: string };
     return { status: err.status, body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(subject ? { subject } : {}) } } };

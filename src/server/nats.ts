@@ -17,6 +17,8 @@ import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../clust
 import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
 import { readTaskQueues } from '../cluster/task-queue-stats.js';
+import { askPresence, unserved } from '../cluster/presence.js';
+import { markUnserved, workerWaits } from '../runtime/index.js';
 import { PauseRefusedError } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
@@ -208,7 +210,15 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       }
       // Each queue its own stream LF_TASKS_<queue> (src/cluster/task-queue-stats.ts): a row per worker consumer, and per subject no consumer reads.
       const queues = (await readTaskQueues(jsm)).map((q) => ({ ...q, backlog: q.pending, workers: q.waiting }));
-      return { mode: 'nats', server: nc.getServer(), queues, engines };
+      // What workers announce (presence.ts), as an engine heard it; null when no engine answers.
+      const presence = await askPresence(nc);
+      return { mode: 'nats', server: nc.getServer(), queues, engines, announced: presence?.workers ?? null };
+    },
+    async markUnserved(definition, view) {
+      const waits = workerWaits(definition, view);
+      if (waits.length === 0) return view;
+      const report = await askPresence(nc);
+      return markUnserved(view, waits, (queue, handler) => unserved(report, queue, handler));
     },
     async signIn(user, password) {
       const url = urlAs(opts.url, user, password);

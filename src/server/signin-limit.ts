@@ -1,10 +1,16 @@
 /**
- * Failed NATS sign-ins, limited per client address and per user name: after
- * `max` failures within `windowMs` of the first, every sign-in for that
- * address or that user is refused (429 with Retry-After) until the window
- * ends, without asking NATS, so a locked-out guess learns nothing. A success
- * forgets both counts. Per address stops one client trying many names; per
- * user stops many clients (or an IPv6 block) trying one name.
+ * Failed NATS sign-ins, counted per client address and per user name. After
+ * `max` failures within `windowMs` of the first:
+ * - the address is locked: every sign-in from it is refused (429 with
+ *   Retry-After) until the window ends, without asking NATS, so a locked-out
+ *   guess learns nothing (one client trying many names, or one name);
+ * - the user is slowed, not locked: sign-ins for that name from other
+ *   addresses are checked at most once per `windowMs / max` (12 s at 5/1m),
+ *   the others refused with a Retry-After of the rest. Many clients (or an
+ *   IPv6 block) trying one name get `max` guesses a window, and the person
+ *   with the right password gets in within seconds however long others go
+ *   on guessing (a lock by name would let anyone lock them out for good).
+ * A success forgets both counts.
  *
  * Memory is bounded: at most `maxKeys` counts are held. Entries sit in the Map
  * in the order their windows began, so the expired ones are at the front and
@@ -19,21 +25,28 @@ export interface SignInLimit { max: number; windowMs: number; maxKeys?: number }
 export const DEFAULT_SIGNIN_LIMIT: SignInLimit = { max: 5, windowMs: 60_000, maxKeys: 10_000 };
 
 export class SignInLimiter {
-  private readonly counts = new Map<string, { failures: number; since: number }>();
+  private readonly counts = new Map<string, { failures: number; since: number; checkedAt?: number }>();
   private readonly maxKeys: number;
   constructor(private readonly limit: SignInLimit = DEFAULT_SIGNIN_LIMIT, private readonly now: () => number = Date.now) {
     this.maxKeys = limit.maxKeys ?? DEFAULT_SIGNIN_LIMIT.maxKeys!;
   }
 
-  /** Milliseconds until this address and user may try again; 0: now. */
-  wait(address: string, user: string): number {
+  /**
+   * Milliseconds until this address may try this user again; 0: now, and then a slowed user's one
+   * check of this span is taken by this sign-in.
+   */
+  admit(address: string, user: string): number {
     this.trim();
-    let wait = 0;
-    for (const key of keys(address, user)) {
-      const c = this.live(key);
-      if (c && c.failures >= this.limit.max) wait = Math.max(wait, c.since + this.limit.windowMs - this.now());
-    }
-    return wait;
+    const [byAddress, byUser] = keys(address, user);
+    const a = this.live(byAddress);
+    if (a && a.failures >= this.limit.max) return a.since + this.limit.windowMs - this.now();
+    const u = this.live(byUser);
+    if (!u || u.failures < this.limit.max) return 0;
+    const every = Math.ceil(this.limit.windowMs / this.limit.max);
+    const next = (u.checkedAt ?? -Infinity) + every;
+    if (next > this.now()) return next - this.now();
+    u.checkedAt = this.now();
+    return 0;
   }
 
   failed(address: string, user: string): void {
@@ -77,11 +90,11 @@ export class SignInLimiter {
  * success resets. Other errors (NATS down: 503) are not the person's failure.
  */
 export async function limitedSignIn<T>(limiter: SignInLimiter, address: string, user: string, signIn: () => Promise<T>, retryAfter: (seconds: number) => void): Promise<T> {
-  const wait = limiter.wait(address, user);
+  const wait = limiter.admit(address, user);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     retryAfter(seconds);
-    throw new ApiError(429, 'LF_TOO_MANY_SIGN_INS', `too many failed sign-ins from this address or for user ${user}: try again in ${seconds} s`);
+    throw new ApiError(429, 'LF_TOO_MANY_SIGN_INS', `too many failed sign-ins from this address, or for user ${user}: try again in ${seconds} s`);
   }
   try {
     const signedIn = await signIn();

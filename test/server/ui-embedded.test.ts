@@ -3,7 +3,7 @@
  * auth (token, cookie, CSRF), the refusals of bad input, and actions that the
  * UI's own Service acts on. One server for the whole file.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -208,5 +208,18 @@ describe('ledgerflow ui on the embedded store', () => {
     // Nothing started by the refused ones: the workflow has the two runs above, no more.
     const listed = await cli(['--store', store, 'list', '--workflow', 'one-at-a-time', '--json']);
     expect((JSON.parse(listed.stdout) as { runId: string }[]).map((x) => x.runId).sort()).toEqual([holder.runId, runId].sort());
+  });
+
+  it('an error the store raises names no place on the server\'s disk: a corrupt run log is reported under <store>/', async () => {
+    const runId = await waitingRun();
+    const file = join(store, 'runs', `${runId}.jsonl`);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[0] = '{not json';
+    writeFileSync(file, lines.join('\n'));
+    const r = await api(`/api/runs/${runId}/events`, { headers: auth });
+    const text = await r.text();
+    expect(r.status, text).toBeGreaterThanOrEqual(400);
+    expect(text).toContain(`<store>/runs/${runId}.jsonl`);
+    expect(text).not.toContain(store);
   });
 });

@@ -8,6 +8,7 @@
  * on every read. The UI's own connection gives the engine's credentials.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
@@ -176,6 +177,15 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     expect(queue).toMatchObject({ queue: 'nobody', handler: 'first', backlog: 1, workers: 0, stream: 'LF_TASKS_nobody', consumer: 'w_nobody_first' });
     const w = await json(await api('/api/workers', { headers: alice.headers }));
     expect(w.engines.length).toBeGreaterThan(0);
+    // Who serves what (docs/nats.md#which-handler-no-worker-serves): the engine's own worker announced handlers.mjs on default;
+    // the run's task says nobody serves its handler on its queue (once the engine has listened long enough to know).
+    expect(w.announced).toContainEqual(expect.objectContaining({ queue: 'default', user: 'engine', handlers: expect.arrayContaining(['first', 'slow']) }));
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const task = await waitFor('the run page to say nobody serves first', async () => {
+      const t = (await json(await api(`/api/runs/${runId}`, { headers: alice.headers }))).run.tasks.first as { waitingFor?: string };
+      return t.waitingFor ? t : null;
+    }, { timeout: 20_000 });
+    expect(task.waitingFor).toBe('handler first on queue nobody: no worker has announced it');
     // /metrics on NATS: the queue backlog (observeQueues), for a signed-in session or the scraper's token.
     const metrics = await api('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(metrics.status).toBe(200);
@@ -202,6 +212,19 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
       expect(text, path).not.toContain(runId);
       expect(text, path).not.toContain('sign_off');
     }
+    // Actions too: the read check comes first, so a run that exists and one that does not answer alike (no 404
+    // naming which), and a start does not list the workflow's declared inputs.
+    const posts: [string, unknown][] = [
+      [`/api/runs/${runId}/approve`, { task: 'sign_off' }], ['/api/runs/nosuchrun/approve', { task: 'sign_off' }],
+      [`/api/runs/${runId}/cancel`, {}], ['/api/runs/nosuchrun/cancel', {}], ['/api/runs/nosuchrun/signal', { name: 'x' }], ['/api/runs/nosuchrun/retry', {}],
+      ['/api/workflows/approval/start', { input: { nonsense: 1 } }], ['/api/workflows/nosuchflow/start', { input: {} }],
+    ];
+    for (const [path, body] of posts) {
+      const r = await api(path, { method: 'POST', headers: worker.headers, body: JSON.stringify(body) });
+      const text = await r.text();
+      expect(r.status, `POST ${path}: ${text}`).toBe(403);
+      expect(JSON.parse(text).error, path).toMatchObject({ code: 'LF_FORBIDDEN', subject: '$JS.API.STREAM.MSG.GET.LF_EVENTS' });
+    }
     // The run's page is the app either way: its status does not say whether the run exists.
     expect((await api(`/runs/${runId}`, { headers: worker.headers })).status).toBe(200);
     expect((await api('/runs/nosuchrun', { headers: worker.headers })).status).toBe(200);
@@ -219,6 +242,22 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     let got = '';
     while (!got.includes('event: ready')) got += new TextDecoder().decode((await reader.read()).value);
     abort.abort();
+  });
+
+  /** POST /api/session from another loopback address (the limiter counts the TCP peer). */
+  const signInFrom = (localAddress: string, user: string, password: string) => new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ user, password });
+    const req = request(`${ui.base}/api/session`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.end(body);
+  });
+
+  it('guessing bob\'s password locks the guessing address, not bob: his right password from his own address gets in', async () => {
+    const guesses: number[] = [];
+    for (let i = 0; i < 6; i++) guesses.push(await signInFrom('127.0.0.2', 'bob', `guess-${i}`));
+    expect(guesses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(await signInFrom('127.0.0.2', 'bob', 'bob-dev-password')).toBe(429);
+    expect(await signInFrom('127.0.0.3', 'bob', 'bob-dev-password')).toBe(200);
   });
 
   it('sign-in is rate limited: the 21st rapid wrong password is a 429 with Retry-After, and the right one works once the window has passed', async () => {

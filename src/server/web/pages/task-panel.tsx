@@ -17,6 +17,7 @@ export function TaskPanel(props: { id: string; view: RunView; definition: Defini
         <div><dt>Status</dt><dd><Status status={task?.status ?? 'PENDING'} /></dd></div>
         <div><dt>Type</dt><dd>{def?.type ?? '—'}</dd></div>
         <div><dt>Attempts</dt><dd>{task?.attempts ?? 0}</dd></div>
+        {task?.waitingFor ? <div data-fact="waits"><dt>Waits for</dt><dd class="small">{task.waitingFor}</dd></div> : null}
         <div><dt>Started</dt><dd>{time(task?.startedAt)}</dd></div>
         <div><dt>Took</dt><dd>{task?.startedAt ? duration(between(task.startedAt, task.completedAt, props.now)) : '—'}</dd></div>
         {def?.type === 'HUMAN' ? <div><dt>Approvers</dt><dd>{def.approvers.join(', ') || 'anyone'}</dd></div> : null}

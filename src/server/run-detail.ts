@@ -1,0 +1,39 @@
+/**
+ * GET /api/runs/:id: a run as the run page shows it: its view (DAMAGED when
+ * its log lost events; on NATS, tasks waiting for a handler no worker
+ * announces say so), its record, definition and graph, the runs linked to it
+ * and what each task's latest attempt ran with. The log is read once here for
+ * all but the view (which the engine's loader reads).
+ */
+import { workflowGraph, type Definition } from '../definition/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import type { Engine } from '../local/index.js';
+import { recordOf } from '../query/index.js';
+import { attemptInputs } from './attempt-inputs.js';
+import type { Backend } from './backend.js';
+import { shownRun } from './damaged-view.js';
+import { ApiError } from './errors.js';
+import { runLinks } from './run-links.js';
+
+export async function runDetail(backend: Backend, reader: Engine, id: string): Promise<Record<string, unknown>> {
+  const status = await reader.status(id);
+  const events = await backend.store.read(id);
+  const definition = startedBy(id, events).data.definition as unknown as Definition;
+  const view = backend.markUnserved ? await backend.markUnserved(definition, status) : status;
+  const run = shownRun(view, await backend.damage?.(id, view.seq) ?? null, backend.storeDir);
+  const record = recordOf(events);
+  // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
+  const inputs = attemptInputs(events);
+  // The retry link both ways: the runs that retry this one (and its children), and (the new run) the run it retries.
+  const { children, retries } = await runLinks(backend, id);
+  const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;
+  return { run, record, definition, graph: workflowGraph(definition), children, retries, ...(retryOf ? { retryOf } : {}), ...(run.parent ? { parent: run.parent } : {}), inputs };
+}
+
+/** The run's run.started, from its events (404 when it has none). */
+export function startedBy(id: string, events: readonly EventEnvelope[]): Extract<EventEnvelope, { type: 'run.started' }> {
+  const first = events[0];
+  if (!first) throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
+  if (first.type !== 'run.started') throw new ApiError(409, 'LF_CORRUPT_RUN', `run ${id} does not begin with run.started`);
+  return first;
+}
