@@ -20,9 +20,20 @@ const GENERATION_SUFFIX = /--\d+$/;
 
 const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} characters among A-Z a-z 0-9 _ - and does not end in --<digits> (kept for the runs that reuse an id: <id>--2, <id>--3, …)`;
 
+/**
+ * Shapes of run ids ledgerflow derives itself, which a caller may not take first (issue 35: a real event was
+ * dropped as already started, a schedule slot never fired): an event's run `ev-<20 hex>`, a schedule slot's
+ * `<workflow>-s<i>-<yyyymmddThhmmssZ>`, a failure workflow's `<run>-failure`. A SUB_WORKFLOW child's
+ * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child
+ * (child-owner.ts).
+ */
+const DERIVED_SHAPES = [/^ev-[0-9a-f]{20}$/, /-s\d+-\d{8}T\d{6}Z$/, /-failure$/];
+const DERIVED_FIX = 'it has the shape of a run id ledgerflow derives (an event\'s run ev-<20 hex>, a schedule slot\'s <workflow>-s<i>-<yyyymmddThhmmssZ>, a failure workflow\'s <run>-failure), which a caller may not take; choose another';
+
 export const CallerRunIdSchema = z.string()
   .regex(new RegExp(`^[A-Za-z0-9_-]{1,${CALLER_RUN_ID_MAX}}$`), { error: CALLER_ID_FIX })
-  .refine((id) => !GENERATION_SUFFIX.test(id), { error: CALLER_ID_FIX });
+  .refine((id) => !GENERATION_SUFFIX.test(id), { error: CALLER_ID_FIX })
+  .refine((id) => !DERIVED_SHAPES.some((shape) => shape.test(id)), { error: DERIVED_FIX });
 
 export const IdReuseSchema = z.enum(ID_REUSE_POLICIES, { error: `expected one of ${ID_REUSE_POLICIES.join(', ')}` });
 
@@ -30,7 +41,7 @@ export const IdReuseSchema = z.enum(ID_REUSE_POLICIES, { error: `expected one of
 export function checkCallerRunId(id: unknown, what = 'run id'): string {
   const r = CallerRunIdSchema.safeParse(id);
   if (r.success) return r.data;
-  throw new UsageError(`invalid ${what} ${JSON.stringify(id)}: ${CALLER_ID_FIX}`, { runId: typeof id === 'string' ? id : String(id) });
+  throw new UsageError(`invalid ${what} ${JSON.stringify(id)}: ${r.error.issues[0]?.message ?? CALLER_ID_FIX}`, { runId: typeof id === 'string' ? id : String(id) });
 }
 
 /** A reuse policy given per start, checked; undefined when none was given. */

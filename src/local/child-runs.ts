@@ -9,9 +9,10 @@
 import { MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunBusyError } from '../errors/index.js';
+import { childIdTaken } from '../executor/index.js';
 import type { TaskError } from '../events/index.js';
 import type { ChildExecutor, ChildOutcome } from './driver-options.js';
-import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, toTaskError, type RunView } from '../runtime/index.js';
+import { type EmitEvent, type ParentRef, type StartChild, type Handlers, handlersForStartedRun, toTaskError, type RunView } from '../runtime/index.js';
 
 /** Which definition a `workflow:` names, seen from the parent's definition file. */
 export interface ChildDefinitionRef { workflow: string; version?: number; parentFile?: string }
@@ -29,6 +30,8 @@ export interface ChildEngine {
   cancel(runId: string, opts: { by?: string; reason?: string }): Promise<unknown>;
   status(runId: string): Promise<RunView>;
   runExists(runId: string): Promise<boolean>;
+  /** The run's run.started: its workflow and the parent it names; null when it has none. */
+  startedBy(runId: string): Promise<{ workflowId: string; parent?: Partial<ParentRef> } | null>;
 }
 
 export interface ChildRunsOptions {
@@ -44,6 +47,7 @@ export interface ChildRunsOptions {
 }
 
 const failed = (error: TaskError): ChildOutcome => ({ kind: 'failed', error });
+
 
 /** A settled child's outcome as its parent's attempt reports it; null while it has not settled. */
 export function childOutcome(view: RunView, workflow: string): ChildOutcome | null {
@@ -92,6 +96,10 @@ export class ChildRuns implements ChildExecutor {
         if (!(err instanceof AppendConflictError && await engine.runExists(id))) return failed({ ...toTaskError(err), retryable: false });
       }
     }
+    // The run under the child's id must be this attempt's child: a run started first under that id by anyone else
+    // (a caller-chosen id of the same shape, issue 35) is not adopted, its output not taken for the child's.
+    const taken = childIdTaken(await engine.startedBy(id), effect);
+    if (taken) return failed(taken);
     let view: RunView;
     try {
       view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });

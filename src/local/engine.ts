@@ -131,7 +131,13 @@ export class Engine {
   }
 
   async status(runId: string): Promise<RunView> {
-    const { compiled, snapshot, seq, events } = await this.load(runId);
+    return this.statusOf(await this.load(runId));
+  }
+
+  /** status() of a run `load` read already (its definition is `loaded.compiled.definition`). */
+  async statusOf(loaded: LoadedRunLog): Promise<RunView> {
+    const { compiled, snapshot, seq, events } = loaded;
+    const runId = snapshot.context.runId;
     // With the limits file's limits: a task waiting for its queue's or handler's limit says so.
     const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await limitsForView(this.store) : undefined);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
@@ -230,6 +236,10 @@ export class Engine {
       cancel: (runId, o) => this.cancel(runId, o),
       status: (runId) => this.status(runId),
       runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
+      startedBy: async (runId) => {
+        const [first] = await this.store.read(runId, { toSeq: 1 });
+        return first?.type === 'run.started' ? { workflowId: first.workflowId, ...(first.data.source?.parent ? { parent: first.data.source.parent } : {}) } : null;
+      },
     };
     return new ChildRuns({
       // A child resumed on its own still counts the runs above it (recorded in its run.started).

@@ -13,7 +13,7 @@ import { ApprovalRefusedError, PauseRefusedError, RunNotFoundError, SignalRefuse
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import { type Clock, randomHex, commitWithRetry, appendCommit } from '../executor/index.js';
-import { applyEvent, recordedState, rejectionReason, type RunSnapshot, reviewApproval, reviewSignal, runView, type RunView } from '../runtime/index.js';
+import { applyEvent, recordedState, rejectionReason, type RunSnapshot, refusedBefore, reviewApproval, reviewSignal, runView, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './engine-options.js';
 
 export interface OutsideInputsOptions {
@@ -53,10 +53,10 @@ export class OutsideInputs {
    * Appends one outside event (approval, cancellation) if the run accepts it,
    * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
    */
-  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow) => PendingEvent | null): Promise<{ view: RunView; refused: string | null }> {
+  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow, history: readonly EventEnvelope[]) => PendingEvent | null): Promise<{ view: RunView; refused: string | null }> {
     return commitWithRetry(runId, async () => {
-      const { compiled, snapshot, seq } = await this.load(runId);
-      const ev = make(snapshot, compiled);
+      const { compiled, snapshot, seq, events } = await this.load(runId);
+      const ev = make(snapshot, compiled, events);
       // Refused before anything is written (make said why).
       if (ev === null) return { view: runView(snapshot, seq), refused: 'refused' };
       const r = applyEvent(compiled, snapshot, ev);
@@ -77,11 +77,13 @@ export class OutsideInputs {
     let refused: string | null = null;
     let notApprover = false;
     let kept = true;
-    const { view } = await this.record(runId, (snap, compiled) => {
-      const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) });
+    const { view } = await this.record(runId, (snap, compiled, history) => {
+      const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) },
+        { refusedBefore: refusedBefore(history, taskId, by) });
       refused = review.accepted ? null : review.reason;
       notApprover = !review.accepted && review.notApprover === true;
-      // A decision naming no HUMAN task of the run (a typo) has no place in its audit trail: refused, nothing written.
+      // A decision naming no HUMAN task of the run (a typo), one on a settled run, or a refusal this person already has
+      // on this task has no place in its audit trail: refused, nothing written.
       kept = review.event !== null;
       return review.event;
     });

@@ -11,7 +11,7 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { HELD_REASON, isHeld } from '../compiler/index.js';
 import { mayDecide, type Definition } from '../definition/index.js';
-import type { EventData, PendingEvent } from '../events/index.js';
+import type { EventData, EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
 export interface ApprovalRequest {
@@ -27,18 +27,30 @@ export interface ApprovalRequest {
 }
 
 /**
- * `event: null` on a refusal: the decision names no HUMAN task of the run (a
- * typo, a task of another kind), so there is nothing to audit in this run's
- * history and nothing is written; the caller refuses it as it is.
+ * `event: null` on a refusal: nothing is written, the caller refuses it as it
+ * is. Either the decision names no HUMAN task of the run (`noTask`: a typo, a
+ * task of another kind; nothing to audit in this run's history), or the run
+ * has settled, or the history already keeps this person's refusal on this task.
  */
 export type ApprovalReview =
   | { accepted: true; event: Extract<PendingEvent, { type: 'approval.recorded' }> }
-  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }> | null; notApprover?: true };
+  | { accepted: false; reason: string; event: Extract<PendingEvent, { type: 'approval.refused' }> | null; notApprover?: true; noTask?: true };
 
-/** Judges a decision against the run's recorded definition and its state now. */
-export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest): ApprovalReview {
+/**
+ * Judges a decision against the run's recorded definition and its state now.
+ * A refusal is kept in the run's history once per person and task, and never
+ * in a settled run's: `refusedBefore` (the history holds an approval.refused of
+ * `req.by` on `req.taskId`, refusedBefore() below) and a settled run refuse
+ * without an event, so an approver repeating a refused decision cannot grow
+ * any run's log (500 refusals in 0.4 s did, issue 35).
+ */
+export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest, opts: { refusedBefore?: boolean } = {}): ApprovalReview {
   const { reason, notApprover, noTask } = refusal(compiled, snapshot, req);
-  if (noTask) return { accepted: false, reason: reason!, event: null };
+  if (noTask) return { accepted: false, reason: reason!, event: null, noTask };
+  if (reason !== null && (opts.refusedBefore || snapshot.status !== 'active')) {
+    const why = snapshot.status !== 'active' ? reason : `${reason} (refused before: the run's history keeps one refusal per person and task)`;
+    return { accepted: false, reason: why, event: null, ...(notApprover ? { notApprover } : {}) };
+  }
   const data = {
     task: req.taskId, decision: req.decision, by: req.by,
     ...(req.comment !== undefined ? { comment: req.comment } : {}),
@@ -46,6 +58,11 @@ export function reviewApproval(compiled: CompiledWorkflow, snapshot: RunSnapshot
   } satisfies EventData<'approval.recorded'>;
   if (reason === null) return { accepted: true, event: { type: 'approval.recorded', time: req.time, data } };
   return { accepted: false, reason, event: { type: 'approval.refused', time: req.time, data: { ...data, reason } }, ...(notApprover ? { notApprover } : {}) };
+}
+
+/** Whether `history` holds a refusal of `by`'s decision on `taskId` (reviewApproval keeps one per person and task). */
+export function refusedBefore(history: readonly EventEnvelope[], taskId: string, by: string): boolean {
+  return history.some((e) => e.type === 'approval.refused' && e.data.task === taskId && e.data.by === by);
 }
 
 /** A task a run waits on and for whom: a HUMAN task's approvers (empty: anyone), a WAIT's signal (none: it waits for its time). */

@@ -9,9 +9,10 @@ export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runS
 export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 export { replayRun, foldEvents, compiledForRun, compiledFor, type ReplayReport, type Divergence } from './replay.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
+export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
 export { prepareCommit, foldOnto, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
 export { step, type StepResult } from './step.js';
-export { reviewApproval, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
+export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
 export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt, type WaitAttempt } from './effects.js';

@@ -7,6 +7,7 @@
  * is no decision to audit, only a message nobody was waiting for.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
+import { maySignal, type WaitTask } from '../definition/index.js';
 import { HELD_REASON, isHeld } from '../compiler/index.js';
 import type { EventData, PendingEvent } from '../events/index.js';
 import { applyEvent, runStatus, type RunSnapshot } from './fold.js';
@@ -44,6 +45,11 @@ export function reviewSignal(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     return { accepted: false, reason: `the run has no WAIT for signal "${req.name}"; ${names.length > 0 ? `it waits for ${names.map((n) => `"${n}"`).join(', ')}` : 'it waits for no signal'}` };
   }
   if (snapshot.status !== 'active') return { accepted: false, reason: `the run is already ${runStatus(snapshot)}` };
+  const allowed = compiled.definition.tasks.filter((t): t is WaitTask => t.type === 'WAIT' && t.event === req.name);
+  if (!allowed.some((t) => maySignal(t, req.by))) {
+    const from = [...new Set(allowed.flatMap((t) => t.signalers ?? []))];
+    return { accepted: false, reason: `${req.by === undefined ? 'a sender who gives no name' : req.by} may not send signal "${req.name}": ${allowed.length === 1 ? `WAIT ${allowed[0]!.id} takes it` : `its WAITs take it`} only from ${from.join(', ')}` };
+  }
   if (isHeld(snapshot.context)) return { accepted: false, reason: HELD_REASON };
   const r = applyEvent(compiled, snapshot, event);
   if (r.accepted) return { accepted: true, event, snapshot: r.snapshot };

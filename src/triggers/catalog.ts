@@ -26,6 +26,20 @@ export function bundledDir(name: 'definitions' | 'events'): string {
   return join(packageRoot(), name);
 }
 
+/** What `serve` and `ui` say when no folder of the user's has schedules to fire. */
+export const NO_SCHEDULES = 'schedules: no ./definitions folder here and no --definitions, so no schedule fires (the bundled definitions are for the tour and `ledgerflow templates`; copy one with `ledgerflow new`)';
+
+/**
+ * The folder whose schedules fire (`serve`, `ui`): `given`, else `./definitions` when there is one; null
+ * when neither, for the bundled definitions are for the tour and `templates`, not schedules in a user's
+ * folder (their inputs name files of the clone).
+ */
+export function scheduledDir(given: string | undefined, cwd = process.cwd()): string | null {
+  if (given !== undefined) return resolve(cwd, given);
+  const local = resolve(cwd, 'definitions');
+  return existsSync(local) && statSync(local).isDirectory() ? local : null;
+}
+
 export function defaultDir(name: 'definitions' | 'events', cwd = process.cwd()): string {
   const local = resolve(cwd, name);
   return existsSync(local) && statSync(local).isDirectory() ? local : bundledDir(name);
@@ -33,7 +47,9 @@ export function defaultDir(name: 'definitions' | 'events', cwd = process.cwd()):
 
 function yamlFiles(dir: string, what: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${what} directory ${dir} does not exist`, { dir });
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+  // Regular files (or links to one) only: a device or FIFO named *.yaml is passed over, never read (issue 35).
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f))
+    .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
 /** Every event type file of `dir`; an absent default folder is simply empty. */

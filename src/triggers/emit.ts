@@ -12,7 +12,7 @@ import { AppendConflictError, HandlerError, LedgerflowError, RunBusyError, Unsup
 import type { WorkflowStatus } from '../events/index.js';
 import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
 import { Engine, type EngineOptions } from '../local/index.js';
-import { systemClock } from '../executor/index.js';
+import { assertOwnStart, systemClock } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { LoadedDefinition } from '../api/index.js';
 import { loadHandlerModule } from '../workers/index.js';
@@ -159,6 +159,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
           if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) throw err;
         }
         const duplicate = watch.duplicates.has(s.runId);
+        if (duplicate) await assertOwnStart(store, s.runId, s.definition.id, s.source);
         started.push({ plan, duplicate, runId: s.runId });
         onRunStarted?.({ runId: s.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
         return { duplicate };
@@ -182,6 +183,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
       if (!(err instanceof AppendConflictError && watch.duplicates.has(match.runId))) throw err;
     }
     const duplicate = watch.duplicates.has(match.runId);
+    if (duplicate) await assertOwnStart(store, match.runId, match.definition.id, { event: admission.event.id });
     started.push({ plan, duplicate, runId: match.runId });
     onRunStarted?.({ runId: match.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
   }

@@ -8,7 +8,7 @@ export { EventEnvelopeIn, parseEventEnvelope, type TriggerEvent } from './envelo
 export { parseEventTypeFile, checkEventData, EventTypeFileError, type EventTypeSpec } from './schemas.js';
 export { matchTriggers, runIdForEvent, isTriggered, type TriggerMatch } from './match.js';
 export { admitEvent, type Admission, type RejectionStage, type TriggerCatalog } from './admit.js';
-export { loadTriggerCatalog, loadEventTypes, defaultDir, bundledDir, type LoadedCatalog, type SkippedDefinition } from './catalog.js';
+export { loadTriggerCatalog, loadEventTypes, defaultDir, scheduledDir, NO_SCHEDULES, bundledDir, type LoadedCatalog, type SkippedDefinition } from './catalog.js';
 export { catalogReader } from './catalog-reader.js';
 export { fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink } from './deadletter.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun, type GatedOutcome } from './emit.js';

@@ -22,6 +22,7 @@ import { AppendConflictError, HandlerError, InputError, RunCannotStartError, Uns
 import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { Engine } from '../local/index.js';
+import { assertOwnStart } from '../executor/index.js';
 import { catchUpOf, dueSlots, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
@@ -240,12 +241,14 @@ export class MemoryScheduleCursor implements ScheduleCursor {
  */
 export function engineStarter(engine: Engine, sourceOf: (def: Definition) => Omit<RunSource, 'schedule'> = () => ({})): StartScheduled {
   return async (s) => {
-    if ((await engine.store.lastSeq(s.runId)) > 0) return { duplicate: true };
+    const source = { ...sourceOf(s.definition), schedule: s.schedule };
+    const duplicate = async () => { await assertOwnStart(engine.store, s.runId, s.definition.id, source); return { duplicate: true }; };
+    if ((await engine.store.lastSeq(s.runId)) > 0) return duplicate();
     try {
-      await engine.start(s.definition, s.input, { runId: s.runId, source: { ...sourceOf(s.definition), schedule: s.schedule } });
+      await engine.start(s.definition, s.input, { runId: s.runId, source });
       return { duplicate: false };
     } catch (err) {
-      if (err instanceof AppendConflictError) return { duplicate: true };
+      if (err instanceof AppendConflictError) return duplicate();
       throw err;
     }
   };

@@ -46,11 +46,11 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
     const early = await cli(['--nats', c.as('alice'), 'approve', runId, 'sign', '--comment', 'ok']);
     expect(early.code, early.stdout + early.stderr).toBe(2);
 
-    const listed = await lf('dlq', 'list', '--json');
+    // Read-only: side by side.
+    const [listed, text] = await Promise.all([lf('dlq', 'list', '--json'), lf('dlq', 'list')]);
     expect(listed.code).toBe(0);
     const [entry] = JSON.parse(listed.stdout);
     expect(entry).toMatchObject({ kind: 'approvals', replayable: true, letter: { runId, taskId: 'sign', by: 'alice', reason: expect.stringMatching(/does not exist/), source: { subject: subjects.approval(runId, 'sign', 'alice') } } });
-    const text = await lf('dlq', 'list');
     expect(text.stdout).toMatch(new RegExp(`^\\s+${entry.seq}  approvals .* replayable`, 'm'));
     expect(text.stdout).toContain('1 dead letter (1 replayable)');
 
@@ -72,8 +72,8 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.sign!.output).toMatchObject({ by: 'alice', comment: 'ok' });
     // Replayed means gone from the dead letters; a second replay finds nothing (exit 2).
-    expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toEqual([]);
-    const again = await lf('dlq', 'replay', String(entry.seq));
+    const [after, again] = await Promise.all([lf('dlq', 'list', '--json'), lf('dlq', 'replay', String(entry.seq))]);
+    expect(JSON.parse(after.stdout)).toEqual([]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/LF_DLQ holds no dead letter \d+/);
   }, 60_000);
@@ -88,29 +88,30 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
     const [big] = entries as { seq: number }[];
     expect(big).toMatchObject({ kind: 'triggers', replayable: false, notReplayable: expect.stringMatching(/was not kept/) });
 
-    const shown = await lf('dlq', 'show', String(big!.seq));
+    // None of these changes anything (each is refused, or only reads): side by side; the list after them still holds the letter.
+    const [shown, refused, all, noYes, badKind] = await Promise.all([
+      lf('dlq', 'show', String(big!.seq)), lf('dlq', 'replay', String(big!.seq)), lf('dlq', 'replay', '--all', '--json'),
+      lf('dlq', 'purge'), lf('dlq', 'purge', '--kind', 'nonsense', '--yes'),
+    ]);
     expect(shown.stdout).toMatch(/body:    \d+ bytes, sha256 [0-9a-f]{64}/);
     expect(shown.stdout).toMatch(/body \(first 4096 bytes, truncated\):\n\s*\{"id":"huge-1"/);
 
-    const refused = await lf('dlq', 'replay', String(big!.seq));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/dead letter \d+ cannot be replayed: its body \(\d+ bytes\) was not kept, only an excerpt/);
-    const all = await lf('dlq', 'replay', '--all', '--json');
     expect(all.code).toBe(2);
     expect(JSON.parse(all.stdout)).toMatchObject({ replayed: [], refused: [{ seq: big!.seq }] });
 
-    const noYes = await lf('dlq', 'purge');
     expect(noYes.code).toBe(2);
     expect(noYes.stderr).toMatch(/would delete 1 dead letter from LF_DLQ; nothing deleted: pass --yes/);
     expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toHaveLength(1);
-    const badKind = await lf('dlq', 'purge', '--kind', 'nonsense', '--yes');
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toMatch(/--kind nonsense is not a kind of dead letter; use one of inputs, timers, approvals, triggers, tasks/);
     const purged = await lf('dlq', 'purge', '--kind', 'triggers', '--yes', '--json');
     expect(purged.code).toBe(0);
     expect(JSON.parse(purged.stdout)).toEqual({ purged: 1, kind: 'triggers' });
-    expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toEqual([]);
-    expect((await lf('dlq', 'show', 'x')).code).toBe(2);
+    const [emptied, badSeq] = await Promise.all([lf('dlq', 'list', '--json'), lf('dlq', 'show', 'x')]);
+    expect(JSON.parse(emptied.stdout)).toEqual([]);
+    expect(badSeq.code).toBe(2);
   }, 60_000);
 });
 
@@ -140,20 +141,24 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
 
     await expect(connect({ servers: c.url, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
     // `approve` without a user, with or without --as, is refused by the server before anything is published, and says what to give, as every command does.
-    for (const as of [[], ['--as', 'alice']]) {
-      const anonymous = await cli(['--nats', c.url, 'approve', runId, 'sign', ...as]);
-      expect(anonymous.code).toBe(1);
-      expect(anonymous.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
+    // Every one of these is refused by the server on connecting: side by side.
+    const handlers = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
+    const [anonymous, anonymousAs, status, noUser, wrong] = await Promise.all([
+      cli(['--nats', c.url, 'approve', runId, 'sign']),
+      cli(['--nats', c.url, 'approve', runId, 'sign', '--as', 'alice']),
+      cli(['--nats', c.url, 'status', runId]),
+      cli(['--nats', c.url, 'worker', '--handlers', handlers]),
+      cli(['--nats', c.url.replace('nats://', 'nats://worker:nope@'), 'worker', '--handlers', handlers]),
+    ]);
+    for (const refused of [anonymous, anonymousAs]) {
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
     }
-    const status = await cli(['--nats', c.url, 'status', runId]);
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
     // The worker too (it connects on its own): the same message, and a wrong password is a message, not a stack trace.
-    const handlers = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
-    const noUser = await cli(['--nats', c.url, 'worker', '--handlers', handlers]);
     expect(noUser.code).toBe(1);
     expect(noUser.stderr).toMatch(/refuses connections without credentials; put a user in the URL, nats:\/\/<user>:<password>@host:port/);
-    const wrong = await cli(['--nats', c.url.replace('nats://', 'nats://worker:nope@'), 'worker', '--handlers', handlers]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/cannot use NATS JetStream at \S+: authorization violation \(check user and password\)/);
     for (const r of [noUser, wrong]) expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -197,10 +202,9 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     const real = listed.find((e) => e.kind === 'approvals')!;
     expect(real).toMatchObject({ writer: { role: 'engine' }, replayable: true, letter: { by: 'alice', runId: 'no-such-run' } });
 
-    const text = (await lf('dlq', 'list')).stdout;
+    const [{ stdout: text }, shown] = await Promise.all([lf('dlq', 'list'), lf('dlq', 'show', String(byWorker.seq))]);
     expect(text).toMatch(new RegExp(`^\\s+${byWorker.seq}  tasks .* read-only .*by worker worker\\n.*\\n\\s+not replayable: it was written by worker worker`, 'm'));
     expect(text).toContain('4 dead letters (1 replayable)');
-    const shown = await lf('dlq', 'show', String(byWorker.seq));
     expect(shown.stdout).toContain('written: by worker worker, on lf.dlq.tasks.worker');
     expect(shown.stdout).toMatch(/replay: {2}no, it was written by worker worker/);
     expect(shown.stdout).toContain(raw); // kept readable
@@ -230,7 +234,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     // The run still waits, with no approval in its history.
     expect((await c.client.status(runId))!.status).toBe('WAITING');
     expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
-    for (const seq of [byWorker.seq, legacy.seq, crossed.seq]) expect((await lf('dlq', 'show', String(seq))).code).toBe(0); // still there
+    for (const shown of await Promise.all([byWorker.seq, legacy.seq, crossed.seq].map((seq) => lf('dlq', 'show', String(seq))))) expect(shown.code).toBe(0); // still there
   }, 60_000);
 
   it('a worker cannot take an engine dead letter\'s message id first: the engine\'s letter is still written', async () => {

@@ -49,14 +49,17 @@ describe('ledgerflow run --id', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('run order-42 started (order v1)');
 
-    const again = await cli(['--store', store, 'run', file, '--id', 'order-42', '--customer', 'acme', '--json']);
+    // The start again, and beside it a fresh run of another id (to compare its --json with).
+    const [again, fresh] = await Promise.all([
+      cli(['--store', store, 'run', file, '--id', 'order-42', '--customer', 'acme', '--json']),
+      cli(['--store', store, 'run', file, '--id', 'order-43', '--customer', 'acme', '--json']).then((r) => JSON.parse(r.stdout) as Record<string, unknown>),
+    ]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('run order-42 exists already (order v1, COMPLETED): not started again');
     const view = JSON.parse(again.stdout) as View & { tasks: Record<string, { output: unknown }> };
     expect(view).toMatchObject({ runId: 'order-42', status: 'COMPLETED', existing: true });
     expect(view.tasks.charge!.output).toEqual({ charged: 'acme' });
     // The same shape as a fresh run's --json, plus `existing`.
-    const fresh = JSON.parse((await cli(['--store', store, 'run', file, '--id', 'order-43', '--customer', 'acme', '--json'])).stdout) as Record<string, unknown>;
     expect(Object.keys(view).sort()).toEqual([...Object.keys(fresh), 'existing'].sort());
     expect(fresh.existing).toBeUndefined();
 
@@ -133,20 +136,25 @@ describe('ledgerflow run --id', () => {
     const dir = tempDir();
     const store = join(dir, 'store');
     const file = order(dir);
-    for (const [flags, message] of [
+    const refusals = [
       [['--id', 'order 42'], 'invalid --id "order 42": a run id given to a start has 1-100 characters among A-Z a-z 0-9 _ -'],
       [['--id', 'x'.repeat(101)], 'has 1-100 characters'],
       [['--id', 'order-42--2'], 'does not end in --<digits>'],
       [['--id', 'a', '--id-reuse', 'sometimes'], 'invalid --id-reuse "sometimes": expected one of reject_duplicate, allow_after_failure, allow'],
       [['--id-reuse', 'allow'], '--id-reuse needs --id <id>'],
-    ] as const) {
-      const r = await cli(['--store', store, 'run', file, ...flags, '--customer', 'acme', '--json']);
-      expect(r.code, flags.join(' ')).toBe(2);
-      expect(r.stderr).toContain(message);
-      expect(JSON.parse(r.stdout).error.code).toBe('LF_USAGE');
-    }
+    ] as const;
     const badFile = order(dir, '  id_reuse: always\n', 'order2');
-    const r = await cli(['--store', store, 'run', badFile, '--id', 'a', '--customer', 'acme']);
+    // Each refused on its own, so all at once: none writes anything (checked below).
+    const [r, ...refused] = await Promise.all([
+      cli(['--store', store, 'run', badFile, '--id', 'a', '--customer', 'acme']),
+      ...refusals.map(([flags]) => cli(['--store', store, 'run', file, ...flags, '--customer', 'acme', '--json'])),
+    ]);
+    for (const [i, [flags, message]] of refusals.entries()) {
+      const refusal = refused[i]!;
+      expect(refusal.code, flags.join(' ')).toBe(2);
+      expect(refusal.stderr).toContain(message);
+      expect(JSON.parse(refusal.stdout).error.code).toBe('LF_USAGE');
+    }
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${badFile}:4:13: error: workflow.id_reuse: expected one of reject_duplicate, allow_after_failure, allow, got "always"`);
     expect(calls(dir)).toEqual([]);

@@ -56,24 +56,41 @@ describe('decisions and skipped branches (the seed example)', () => {
     await expectReplayMatches(e, done);
   });
 
-  it('a rejection fails the run; a second decision on the same task is refused, recorded for the audit trail, and changes nothing', async () => {
+  it('a rejection fails the run; a decision on the settled run is refused with nothing written', async () => {
     const { engine: e, store } = engine();
     const waiting = await runToIdle(e, inventory, { target_folder: 'x', policy_file: 'p' }, inventoryHandlers('FAIL_STRICT'));
     const rejected = await e.decide(waiting.runId, 'alert_cmd_bridge', 'rejected', 'commander', 'no');
     expect(rejected.status).toBe('FAILED');
     expect(rejected.error).toMatchObject({ code: 'REJECTED', task: 'alert_cmd_bridge' });
     const before = await store.lastSeq(waiting.runId);
-    await expect(e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
+    await expect(e.decide(waiting.runId, 'alert_cmd_bridge', 'approved', 'commander')).rejects.toThrow(/the run is already settled; nothing was recorded/);
     await expect(e.decide(waiting.runId, 'scan_files', 'approved', 'commander')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
     await expect(e.decide(waiting.runId, 'nope', 'approved', 'commander')).rejects.toThrow(/the run has no task "nope"; its HUMAN tasks are alert_cmd_bridge; nothing was recorded/);
-    // Each refusal of a decision on a HUMAN task is in the history (as engines on NATS record them), and the state is what it was;
-    // one naming no HUMAN task of the run (not HUMAN, or a typo) is refused with nothing written.
-    const events = await store.read(waiting.runId);
-    expect(events.slice(before).map((ev) => [ev.type, (ev.data as { task?: string }).task])).toEqual([
-      ['approval.refused', 'alert_cmd_bridge'],
-    ]);
-    expect(events.slice(before).every((ev) => ev.state.hash === events[before - 1]!.state.hash)).toBe(true);
+    // A settled run's history takes no more decisions, refused ones included (an approver could grow it without end).
+    expect(await store.lastSeq(waiting.runId)).toBe(before);
     expect((await e.status(waiting.runId)).status).toBe('FAILED');
+  });
+
+  it('a refused decision on a waiting task is kept once per person and task, however often it is repeated', async () => {
+    const { engine: e, store } = engine();
+    const d = def(`
+workflow:
+  id: approvers
+  name: A
+  version: 1
+  tasks:
+    - { id: sign, type: HUMAN, approvers: [alice] }
+`);
+    const v = await runToIdle(e, d, {}, {});
+    const before = await store.lastSeq(v.runId);
+    await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(/mallory may not decide task sign; its approvers are alice \(the refusal is kept in the run's history\)/);
+    for (let i = 0; i < 4; i++) {
+      await expect(e.decide(v.runId, 'sign', 'rejected', 'mallory')).rejects.toThrow(/refused before: the run's history keeps one refusal per person and task\); nothing was recorded/);
+    }
+    await expect(e.decide(v.runId, 'sign', 'approved', 'eve')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
+    const events = (await store.read(v.runId)).slice(before);
+    expect(events.map((ev) => [ev.type, (ev.data as { by?: string }).by])).toEqual([['approval.refused', 'mallory'], ['approval.refused', 'eve']]);
+    expect((await e.decide(v.runId, 'sign', 'approved', 'alice')).status).toBe('COMPLETED');
   });
 
   it('refuses an approval from someone who is not an approver', async () => {

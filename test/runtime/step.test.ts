@@ -197,14 +197,17 @@ describe('reviewApproval: one rule for every path', () => {
     ['an unknown task', 'nope', /the run has no task "nope"; its HUMAN tasks are sign/],
     ['a task that is not HUMAN', 'scan', /task scan is a SIMPLE task; only HUMAN tasks take approvals \(its HUMAN tasks are sign\)/],
   ])('refuses a decision on %s with no event: it names no HUMAN task of the run, so there is nothing to keep in its history', (_what, taskId, reason) => {
-    expect(review(waiting(), taskId, 'alice')).toEqual({ accepted: false, reason: expect.stringMatching(reason), event: null });
+    expect(review(waiting(), taskId, 'alice')).toEqual({ accepted: false, reason: expect.stringMatching(reason), event: null, noTask: true });
   });
 
   it('refuses a decision before the task waits and after the run settled', () => {
     expect(review(started(pipeline).snapshot, 'sign', 'alice')).toMatchObject({ accepted: false, reason: 'task sign is PENDING, not waiting for approval' });
     const s = started(pipeline);
     const cancelled = step(pipeline, s.snapshot, s.seq, [{ type: 'run.cancelled', time: at(3), data: {} }], T0 + 3).snapshot;
-    expect(review(cancelled, 'sign', 'alice')).toMatchObject({ accepted: false, reason: 'the run is already settled' });
+    // A settled run's history takes no refusal (nothing written), and a person's second refusal on a task is not kept either.
+    expect(review(cancelled, 'sign', 'alice')).toEqual({ accepted: false, reason: 'the run is already settled', event: null });
+    const early = reviewApproval(pipeline, started(pipeline).snapshot, { taskId: 'sign', decision: 'approved', by: 'alice', time: at(2) }, { refusedBefore: true });
+    expect(early).toMatchObject({ accepted: false, event: null, reason: expect.stringContaining('(refused before') });
   });
 
   it('an outcome naming a loop iteration or a MAP item a plain task does not have is stale, not its result', () => {

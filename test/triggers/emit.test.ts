@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { replayRun, type Handlers } from '../../src/runtime/index.js';
 import { systemClock } from '../../src/executor/index.js';
+import { Engine } from '../../src/local/index.js';
 import { emitEvent, fileDeadLetters, parseEventTypeFile, runIdForEvent, type EmitOptions } from '../../src/triggers/index.js';
 import { event, loaded, triggered } from './helpers.js';
 
@@ -49,6 +50,24 @@ describe('emitEvent on the embedded store', () => {
     const started = (await store.read(r.runs[0]!.runId))[0]!;
     expect(started.type === 'run.started' && started.data.input).toEqual({ amount: 1500, note: 'none' });
     await expectReplays(store);
+  });
+
+  it('a run under the event\'s run id that the event did not start (another workflow\'s, another event\'s) is not adopted: LF_RUN_ID_TAKEN, that run untouched (issue 35)', async () => {
+    const other = loaded(triggered('other_flow', 'payment_received'));
+    for (const plant of [
+      { def: other.definition, source: { event: 'e-1' } },
+      { def: loaded(triggered('book_payment', 'payment_received')).definition, source: { event: 'e-9' } },
+    ]) {
+      const { store, opts, calls } = setup([loaded(triggered('book_payment', 'payment_received'))]);
+      const runId = runIdForEvent('e-1', 'book_payment');
+      await new Engine({ store }).start(plant.def, { amount: 1 }, { runId, source: plant.source });
+      const before = await store.read(runId);
+      await expect(emitEvent(event('payment_received', { amount: 20 }), opts)).rejects.toMatchObject({
+        code: 'LF_RUN_ID_TAKEN', message: expect.stringMatching(new RegExp(`^run id ${runId}, the id of event e-1's run of book_payment, is taken by a run of workflow ${plant.def.id} started by event ${plant.source.event}`)),
+      });
+      expect(await store.read(runId)).toEqual(before);
+      expect(calls).toEqual([]);
+    }
   });
 
   it('the same event id delivered twice starts each workflow exactly once; the second delivery reports duplicates', async () => {

@@ -15,14 +15,16 @@ export function peopleScenarios({ open, replays }: ScenarioKit): void {
 `);
     const handlers: Handlers = { prepare: () => ({}), report: (i) => ({ decided: `${String(i.decision)} by ${String(i.by)}` }) };
 
-    it('waits for an approver: one who is not is refused (the refusal kept in the history), the approver\'s decision is the task\'s output', async () => {
+    it('waits for an approver: one who is not is refused (the refusal kept in the history once, however often he tries), the approver\'s decision is the task\'s output', async () => {
       const s = await open({ workflows: [signOff], handlers });
       const runId = await s.start('ct-approval', {});
       const waiting = await s.until(runId, 'waiting');
       expect(waiting.status).toBe('WAITING');
       expect(waiting.tasks.sign!.status).toBe('PENDING_APPROVAL');
 
-      await expect(s.decide(runId, 'sign', 'bob', 'approved')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('bob may not decide task sign') });
+      for (let i = 0; i < 3; i++) {
+        await expect(s.decide(runId, 'sign', 'bob', 'approved')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('bob may not decide task sign') });
+      }
       await s.decide(runId, 'sign', 'alice', 'approved', 'ok');
       const done = await s.until(runId, 'settled');
       expect(done.status).toBe('COMPLETED');
@@ -34,7 +36,7 @@ export function peopleScenarios({ open, replays }: ScenarioKit): void {
       await replays(s, runId);
     });
 
-    it('a rejection fails the run; a second decision on the task is refused, kept for the audit trail, and changes nothing', async () => {
+    it('a rejection fails the run; a decision on the settled run is refused and writes nothing', async () => {
       const s = await open({ workflows: [signOff], handlers });
       const runId = await s.start('ct-approval', {});
       await s.until(runId, 'waiting');
@@ -45,10 +47,10 @@ export function peopleScenarios({ open, replays }: ScenarioKit): void {
       expect(failed.error).toMatchObject({ code: 'REJECTED', task: 'sign' });
       expect(failed.tasks.report!.status).toBe('SKIPPED');
       const before = (await s.history(runId)).length;
-      await expect(s.decide(runId, 'sign', 'alice', 'approved')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED' });
-      const h = await waitFor('the refusal in the history', async () => { const all = await s.history(runId); return all.length > before ? all : null; });
-      expect(h.slice(before).map((e) => [e.type, (e.data as { by?: string }).by])).toEqual([['approval.refused', 'alice']]);
-      expect(h.at(-1)!.state.hash).toBe(h[before - 1]!.state.hash);
+      // The refusal comes back once the decision was judged (on NATS, after the engine would have recorded it).
+      await expect(s.decide(runId, 'sign', 'alice', 'approved')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('the run is already settled') });
+      const h = await s.history(runId);
+      expect(h).toHaveLength(before);
       expect(dataOf(h, 'approval.recorded')).toEqual([{ task: 'sign', decision: 'rejected', by: 'alice', comment: 'not this month' }]);
     });
 
