@@ -40,7 +40,7 @@ export {
   createMetrics, serveMetrics, deriveFacts, reportActiveRuns, runTraceIds, TRACER_NAME,
   type LedgerflowMetrics, type MetricsOptions, type MetricsServer, type CommitHook, type Fact, type AttemptOutcome,
 } from './metrics/index.js';
-export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, type OutputWriter, type LoadedDefinition } from './api/index.js';
+export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './api/index.js';
 export {
   emitEvent, type EmitOptions, type EmitResult, type EmittedRun,
   loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog,

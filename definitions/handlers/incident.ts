@@ -17,8 +17,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, parseYaml as parse } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 interface Responders { team: string; primary: string; secondary: string; manager: string; customer_facing: boolean }

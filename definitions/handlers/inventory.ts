@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { NonRetryableError, parseYaml as parse, stringifyYaml as stringify } from 'ledgerflow';
 import type { Handlers, TaskContext } from 'ledgerflow';
 
 export interface ManifestEntry { path: string; size: number; sha256: string }
@@ -99,21 +99,33 @@ export async function writeReceipt(folder: string, name: string, fields: Record<
   return target;
 }
 
+/**
+ * The input `name`, or a failure naming it and the inputs the task was given: a definition that passes
+ * it under another name (`policy_rules:` for `rules:`) is told so, not met with a TypeError.
+ */
+function needed(input: Record<string, unknown>, name: string, what: string): unknown {
+  const v = input[name];
+  if (v !== undefined && v !== null && v !== '') return v;
+  const given = Object.keys(input).filter((k) => input[k] !== undefined);
+  throw new NonRetryableError(`input "${name}" (${what}) is missing: the task was given ${given.length > 0 ? given.map((k) => `"${k}"`).join(', ') : 'no input'}; pass it as ${name}: in the task's input`, 'INVENTORY_BAD_INPUT');
+}
+
 const handlers: Handlers = {
   async scan_files(input, ctx: TaskContext) {
-    const folder = String(input.folder ?? '');
+    const folder = String(needed(input, 'folder', 'the folder to scan'));
     const { files, manifest } = await scanFolder(folder, ctx.signal);
     ctx.log(`${files.length} files in ${folder}`);
     return { file_list: files, scan_timestamp: new Date().toISOString(), total_files: files.length, file_manifest: manifest };
   },
 
   async load_policy(input) {
-    const rules = await loadPolicy(String(input.policy ?? ''));
+    const rules = await loadPolicy(String(needed(input, 'policy', 'the policy file')));
     return { policy_rules: rules, required_files: rules.required_files };
   },
 
   async validate_compliance(input) {
-    return validate(asList(input.file_list), input.rules as PolicyRules);
+    const rules = needed(input, 'rules', "the policy rules, load_policy's policy_rules") as PolicyRules;
+    return validate(asList(needed(input, 'file_list', "the files, scan_files's file_list")), rules);
   },
 
   async generate_receipt(input, ctx) {

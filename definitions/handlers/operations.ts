@@ -20,8 +20,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
-import { NonRetryableError } from 'ledgerflow';
+import { NonRetryableError, parseYaml as parse } from 'ledgerflow';
 import type { Handlers } from 'ledgerflow';
 
 type Row = Record<string, string>;

@@ -1,9 +1,9 @@
 /** Loading a definition file: read (source.ts), parsed, its children checked beside it (child-check.ts). */
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { parseDefinition, type Definition } from '../definition/index.js';
 import { checkChildren } from './child-check.js';
 import { DefinitionError, UsageError, type Diagnostic } from '../errors/index.js';
-import { readDefinitionSource } from './source.js';
+import { definitionsIn, namesAFile, readDefinitionSource } from './source.js';
 
 export interface LoadedDefinition {
   definition: Definition;
@@ -13,15 +13,28 @@ export interface LoadedDefinition {
   handlersPath?: string;
 }
 
+/**
+ * When `name` is no file but a workflow id a definition of ./definitions declares (`run inventory-validation-v1`):
+ * which file to give instead. '' otherwise.
+ */
+function declaredBy(name: string): string {
+  if (namesAFile(name)) return '';
+  const found = definitionsIn(resolve('definitions')).filter((d) => d.definition.id === name);
+  if (found.length === 0) return '';
+  const files = found.map((d) => relative(process.cwd(), d.file));
+  return `; ${files.join(' and ')} declare${files.length === 1 ? 's' : ''} workflow ${name}: run the file, e.g. \`ledgerflow run ${files[0]}\``;
+}
+
 /** Parses and validates a file; throws DefinitionError with every problem. `strict` turns warnings into errors. */
 export function loadDefinitionFile(file: string, opts: { strict?: boolean } = {}): LoadedDefinition {
   let read: ReturnType<typeof readDefinitionSource>;
   try {
     read = readDefinitionSource(file);
   } catch (err) {
-    throw new UsageError(`cannot read definition ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { file });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read definition ${file}: ${(err as Error).message}`, { file });
+    throw new UsageError(`cannot read definition ${file}: no such file${declaredBy(file)}`, { file });
   }
-  if ('tooLarge' in read) throw new DefinitionError([read.tooLarge], file);
+  if ('refused' in read) throw new DefinitionError([read.refused], file);
   const { text } = read;
   const parsed = parseDefinition(text, file);
   const { definition } = parsed;

@@ -4,3 +4,4 @@ export { readDefinitionSource, definitionsIn, namesAFile } from './source.js';
 export { writeOutputFile, outputWriter, parseOutputRoot, resolveOutputPath, OUTPUT_OUTSIDE_ROOT, type OutputWriter } from './output.js';
 export { findChildDefinition, type FoundChild } from './children.js';
 export { packageRoot, packageVersion } from '../install/index.js';
+export { parseYaml, stringifyYaml } from './yaml.js';

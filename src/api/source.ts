@@ -3,20 +3,32 @@
  * front of the pure parser. A child workflow is looked for among the
  * definitions of its parent's folder (children.ts, child-check.ts).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MAX_DEFINITION_BYTES, parseDefinition, tooLargeDiagnostic, type Definition } from '../definition/index.js';
 import type { Diagnostic } from '../errors/index.js';
 
 /**
- * A definition file's text, or, for a file over MAX_DEFINITION_BYTES, the
- * diagnostic saying so, known from its size: a 50 MB file is not read.
- * (parseDefinition refuses such text too: this spares reading it.)
+ * A definition file's text, or the diagnostic refusing it: over
+ * MAX_DEFINITION_BYTES (a 50 MB file is not read: at most one byte past the
+ * limit is, whatever its size says, so a file that grows, a device or a FIFO
+ * named by a symlink cannot feed it gigabytes), or not a regular file at all.
  */
-export function readDefinitionSource(file: string): { text: string } | { tooLarge: Diagnostic } {
-  const size = statSync(file).size;
-  if (size > MAX_DEFINITION_BYTES) return { tooLarge: { ...tooLargeDiagnostic(size), file } };
-  return { text: readFileSync(file, 'utf8') };
+export function readDefinitionSource(file: string): { text: string } | { refused: Diagnostic } {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any non-regular file.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { refused: { severity: 'error', code: 'LF_DEFINITION_NOT_A_FILE', message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file`, path: [], line: 1, col: 1, file } };
+    if (st.size > MAX_DEFINITION_BYTES) return { refused: { ...tooLargeDiagnostic(st.size), file } };
+    const buf = Buffer.alloc(MAX_DEFINITION_BYTES + 1);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, null);
+    if (got > MAX_DEFINITION_BYTES) return { refused: { ...tooLargeDiagnostic(got, true), file } };
+    return { text: buf.subarray(0, got).toString('utf8') };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Whether a `workflow:` value names a file rather than a workflow id. */
@@ -24,10 +36,11 @@ export function namesAFile(workflow: string): boolean {
   return workflow.includes('/') || /\.ya?ml$/.test(workflow);
 }
 
-/** The definition files of a folder, in name order. */
+/** The definition files of a folder, in name order: regular files (or links to one) named *.yaml or *.yml; a device or FIFO so named is passed over. */
 export function definitionFilesIn(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f))
+    .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
 /**
@@ -39,7 +52,7 @@ export function definitionsIn(dir: string): { definition: Definition; file: stri
   for (const file of definitionFilesIn(dir)) {
     let read: ReturnType<typeof readDefinitionSource>;
     try { read = readDefinitionSource(file); } catch { continue; }
-    if ('tooLarge' in read) continue;
+    if ('refused' in read) continue;
     const { definition, diagnostics } = parseDefinition(read.text, file);
     if (definition && !diagnostics.some((d) => d.severity === 'error')) out.push({ definition, file: resolve(file) });
   }

@@ -69,7 +69,7 @@ export function pathsCmd(io: Io, file: string, opts: { json?: boolean }): number
   }
   if (report.uncovered.length > 0) {
     io.out(`not covered (${report.uncovered.length}):`);
-    for (const u of report.uncovered) io.out(`  ${u.kind === 'decisionCase' ? 'decision case' : u.kind} ${u.item}${u.task ? ` of ${u.task}` : ' of the run'}: ${u.reason}`);
+    for (const u of report.uncovered) io.out(`  ${uncoveredLine(u)}`);
   }
   io.out(pc.dim(`not counted: ${report.excluded.length} items the definition rules out (no timeout, no retries, nothing to skip a root task, cancellation); --json lists each with why`));
   return EXIT.ok;
@@ -112,7 +112,7 @@ async function testFile(io: Io, file: string, say: (t: string) => void): Promise
     results.push(r);
     say(`  ${r.ok ? pc.green('✓') : pc.red('✗')} expectation: ${e.name}${r.failures.map((f) => `\n      ${pc.red(f)}`).join('')}`);
   }
-  for (const u of report.uncovered) say(pc.dim(`  · not covered: ${u.kind === 'decisionCase' ? 'decision case' : u.kind} ${u.item}${u.task ? ` of ${u.task}` : ''}: ${u.reason}`));
+  for (const u of report.uncovered) say(pc.dim(`  · not covered: ${uncoveredLine(u)}`));
   return { file, workflowId: def.id, paths, expectations: results, coverage: report.coverage, uncovered: report.uncovered };
 }
 
@@ -133,4 +133,10 @@ export async function testCmd(io: Io, files: string[], opts: { json?: boolean })
     io.out(`${summary} — ${verdict}${invalid ? pc.red(`, ${invalid} definition${invalid === 1 ? '' : 's'} could not be tested`) : ''} (${(ms / 1000).toFixed(1)}s)`);
   }
   return invalid > 0 ? EXIT.usage : failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** An item not covered and why: its name once (a reason that is the validation warning names it already). */
+function uncoveredLine(u: { kind: string; item: string; task?: string | null; reason: string }): string {
+  const name = `${u.kind === 'decisionCase' ? 'decision case' : u.kind} ${u.item}${u.task ? ` of ${u.task}` : ' of the run'}`;
+  return u.reason.startsWith(name) ? u.reason : `${name}: ${u.reason}`;
 }

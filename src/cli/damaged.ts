@@ -11,7 +11,14 @@ import { usesNats, type GlobalOpts } from './store.js';
 
 /** The damage of a run whose log ends at `foundSeq`; null over NATS (no witness) or when the log is whole. */
 export function damageOf(g: GlobalOpts, runId: string, foundSeq: number): Promise<DamagedLog | null> {
-  return usesNats(g) ? Promise.resolve(null) : new LogWitness(storeFor(g)).check(runId, foundSeq);
+  return damageCheck(g)(runId, foundSeq);
+}
+
+/** damageOf for many runs: one witness (the index and the journal read once, while they stay as they are). */
+export function damageCheck(g: GlobalOpts): (runId: string, foundSeq: number) => Promise<DamagedLog | null> {
+  if (usesNats(g)) return async () => null;
+  const witness = new LogWitness(storeFor(g));
+  return (runId, foundSeq) => witness.check(runId, foundSeq);
 }
 
 /** Throws RunLogDamagedError for a damaged run on the embedded store: before anything is driven or written. */

@@ -32,6 +32,8 @@ export function exitCodeForStatus(status: WorkflowStatus): number {
   switch (status) {
     case 'COMPLETED': return EXIT.ok;
     case 'FAILED': case 'CANCELLED': return EXIT.failed;
+    // A damaged log (status, watch): nothing drives it, and it is not done.
+    case 'DAMAGED' as WorkflowStatus: return EXIT.failed;
     default: return EXIT.waiting;
   }
 }
@@ -42,6 +44,22 @@ export function worstExitCode(statuses: WorkflowStatus[]): number {
   return codes.includes(EXIT.failed) ? EXIT.failed : codes.includes(EXIT.waiting) ? EXIT.waiting : EXIT.ok;
 }
 
+/** JetStream's API error code for a request its storage limits cannot take. */
+const JS_INSUFFICIENT_RESOURCES = 10047;
+
+/**
+ * A NATS client error (the client's NatsError, told by its name: this module does not load the client) that
+ * reached the top: said as the server's answer, never as a stack trace, a full store by name.
+ */
+function natsFailure(err: unknown): { code: string; message: string } | null {
+  if (!(err instanceof Error) || err.name !== 'NatsError') return null;
+  const api = (err as Error & { api_error?: { err_code?: number } }).api_error;
+  if (api?.err_code === JS_INSUFFICIENT_RESOURCES || /insufficient (storage )?resources/i.test(err.message)) {
+    return { code: 'LF_NATS_STORAGE_FULL', message: `the NATS server's storage is full (JetStream: ${err.message}); nothing was recorded. Free space on the server, or raise its JetStream limits (max_file_store, the account's limits), then try again` };
+  }
+  return { code: 'LF_NATS_ERROR', message: `the NATS server refused or failed the request: ${err.message}` };
+}
+
 /**
  * What a command threw, reported (on stderr; with --json also `{"error": …}`
  * on stdout) and turned into the exit code. Help and version are not errors;
@@ -50,6 +68,12 @@ export function worstExitCode(statuses: WorkflowStatus[]): number {
 export function exitCodeForThrown(thrown: unknown, io: Io, wantsJson: boolean): number {
   const err = inCliTerms(thrown);
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  const nats = natsFailure(err);
+  if (nats) {
+    if (wantsJson) io.out(JSON.stringify({ error: { code: nats.code, message: nats.message } }, null, 2));
+    io.err(`error: ${inertLines(nats.message)}`);
+    return nats.code === 'LF_NATS_STORAGE_FULL' ? EXIT.usage : EXIT.failed;
+  }
   if (wantsJson && err instanceof LedgerflowError) io.out(JSON.stringify({ error: err.toJSON() }, null, 2));
   // A message may quote what a user or a run supplied: shown inert (a message listing problems keeps its lines, indented).
   io.err(`error: ${inertLines(err instanceof Error ? err.message : String(err))}`);

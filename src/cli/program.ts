@@ -131,7 +131,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
     .option(...outputRootOption).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
-    .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions, else the bundled ones); re-read when a file changes')
+    .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions; without one no schedule fires, the bundled ones being for the tour); re-read when a file changes')
     .option('--no-schedules', 'fire no schedules (only drive runs)')
     .option(...commandOutputLimitOption).option(...notificationsOption)
     .option(...metricsPortOption).option(...metricsHostOption)
@@ -139,7 +139,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('ui').description('the web dashboard: runs, definitions, schedules, metrics; approve, signal, cancel, pause, resume, retry, start and emit from a browser. Embedded store: also drives the runs (as serve), binds 127.0.0.1 and prints the URL with its access token; NATS: people sign in with their NATS user')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080').option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
-    .option('--definitions <dir>', 'workflows to show, start and fire schedules of (default: ./definitions, else the bundled ones)')
+    .option('--definitions <dir>', 'workflows to show and start (default: ./definitions, else the bundled ones) and fire schedules of (only a folder of yours: --definitions or ./definitions)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
     .option('--users <file>', 'embedded store: named users with their own tokens (YAML/JSON: users: [{ name, token | token_sha256 }]); actions are recorded as the signed-in user, and the shared token and the free `as` name are gone')
     .option('--allowed-host <name>', 'a Host / Origin name to answer besides the listening address (a proxy\'s: name or name:port); repeatable', (v: string, acc: string[] = []) => [...acc, v])
@@ -185,7 +185,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--id <workflowId>', "the copy's workflow id (its files are named after it)").option('--dir <dir>', 'where to copy it (default: the current directory)').option('--json')
     .action(act(() => import('./templates.js'), (m, template: string, o) => m.newCmd(io, template, o)));
   p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")
-    .option('--json', 'print { server, expectedReplicas, streams, missing, warnings }')
+    .option('--routes <list>', "cluster route addresses (host:port,…) to check: each must refuse a server without the route password")
+    .option('--json', 'print { server, expectedReplicas, streams, missing, routes, warnings, notes }')
     .action(act(() => import('./cluster.js'), (m, o) => m.doctorCmd(io, g(), o)));
   const dlq = p.command('dlq').description('what engines and workers gave up on (stream LF_DLQ, over NATS): list, show, replay, purge');
   dlq.command('list').description('every dead letter, oldest first: sequence, kind, when, whether replayable, size, where it came from, reason')

@@ -5,16 +5,23 @@ import { inert } from '../terminal/index.js';
 import { storeFor } from './open-store.js';
 import type { GlobalOpts } from './store.js';
 import { EXIT } from './exit.js';
-import { damageOf, damagedWarning } from './damaged.js';
+import { damageCheck, damageOf, damagedWarning } from './damaged.js';
 import { engineFor } from './drive.js';
+import { withUnserved } from './unserved.js';
+import type { RunView } from '../runtime/index.js';
 import { corruptText, historyText, listText, statusText, statusYaml } from './render.js';
 import { json, type Io } from './io.js';
 
 export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; yaml?: boolean }): Promise<number> {
-  const view = await engineFor(g).status(runId);
+  const engine = engineFor(g);
+  const loaded = await engine.load(runId);
+  // On NATS, a task whose handler no worker announces says so.
+  const view = await withUnserved(g, loaded.compiled.definition, await engine.statusOf(loaded));
   // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
   const damaged = await damageOf(g, runId, view.seq);
-  io.out(opts.json ? json(damaged ? { ...view, damaged } : view) : opts.yaml ? statusYaml(view).trimEnd() : statusText(view));
+  // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.
+  const shown = damaged ? { ...view, status: 'DAMAGED' as RunView['status'] } : view;
+  io.out(opts.json ? json(damaged ? { ...shown, damaged } : view) : opts.yaml ? statusYaml(shown).trimEnd() : statusText(shown));
   if (damaged) io.err(damagedWarning(damaged));
   return damaged ? EXIT.failed : EXIT.ok;
 }
@@ -41,6 +48,14 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   } finally {
     await index.close();
   }
+  // The index knows what it recorded; the store's journal may know more of a log cut before the index saw it.
+  const check = damageCheck(g);
+  for (const r of runs) {
+    if (damaged.has(r.runId)) continue;
+    const d = await check(r.runId, r.lastSeq);
+    if (d) damaged.set(r.runId, d);
+  }
+  runs = runs.map((r) => (damaged.has(r.runId) ? { ...r, status: 'DAMAGED' as RunRecord['status'] } : r));
   io.out(asJson
     ? json([
       ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs }) => ({

@@ -4,7 +4,7 @@ import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
-import { catalogReader, diskEngine, embeddedGates, embeddedScheduler } from '../triggers/index.js';
+import { catalogReader, diskEngine, embeddedGates, embeddedScheduler, NO_SCHEDULES, scheduledDir } from '../triggers/index.js';
 import { loadHandlerModule } from '../workers/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
@@ -54,10 +54,13 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const definitions = catalogReader(opts.definitions, say);
   definitions(); // an absent definitions folder is refused now, not at the first tick; broken files are said now
   if (opts.schedules !== false) {
-    // The schedules of the definitions folder fire from here, every tick of the active serve (never a standby):
+    // The schedules of the user's definitions folder fire from here, every tick of the active serve (never a standby):
     // the scheduler records each due slot's run.started and the service drives it like any other run.
-    const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
-    service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+    if (scheduledDir(opts.definitions) === null) say(NO_SCHEDULES);
+    else {
+      const scheduler = embeddedScheduler({ storeDir: dir, engine, definitions, log: say });
+      service.addTickHook(async (now) => { await scheduler.fireDue(now.getTime()); });
+    }
   }
   {
     // Debounced bursts that went quiet and throttled events the window lets through start from here (docs/triggers.md#debounce-and-throttle);

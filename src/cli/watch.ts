@@ -6,6 +6,8 @@ import { watchRuns, type WatchTarget } from '../monitor/index.js';
 import type { Io } from './io.js';
 import { EXIT, worstExitCode } from './exit.js';
 import { storeFor } from './open-store.js';
+import { damageCheck } from './damaged.js';
+import { damagedText } from '../query/damage.js';
 import { type GlobalOpts } from './store.js';
 
 export interface WatchFlags { workflow?: string; all?: boolean; orWaiting?: boolean; keepOpen?: boolean; tail?: string; color?: boolean; json?: boolean }
@@ -26,6 +28,7 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
   const parsed = Flags.safeParse({ workflow: flags.workflow, tail: flags.tail });
   if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message, { workflow: flags.workflow, tail: flags.tail });
   const target = targetOf(runId, flags);
+  const damage = damageCheck(g);
   const out = process.stdout;
   const mode = flags.json ? 'json' : out.isTTY ? 'frame' : 'plain';
   const stop = new AbortController();
@@ -40,6 +43,8 @@ export async function watchCmd(io: Io, g: GlobalOpts, runId: string | undefined,
       // picocolors already says no for NO_COLOR and dumb terminals; --no-color says it here.
       color: flags.color !== false && pc.isColorSupported,
       signal: stop.signal,
+      // A log cut after it was written shows DAMAGED and is not followed (the embedded store's witnesses; none over NATS).
+      damage: async (id, seq) => { const d = await damage(id, seq); return d ? damagedText(d) : null; },
     });
     if (result.runs.length === 0) {
       io.err(target.kind === 'workflow' ? `no active runs of ${target.workflowId} (--keep-open waits for new ones)` : 'no active runs (--keep-open waits for new ones)');

@@ -3,7 +3,7 @@
  * be taken. Every one is a pure function of (context, event, params): no
  * clock, no randomness, no I/O.
  */
-import { iteratorMap, loopOwners, mayDecide, type Definition, type MapTask } from '../definition/index.js';
+import { iteratorMap, loopOwners, mayDecide, maySignal, type Definition, type MapTask } from '../definition/index.js';
 import { FINAL_TASK_STATUSES, type RunContext } from './context.js';
 import { decide } from './decision.js';
 import { taskLookup, taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
@@ -142,8 +142,11 @@ export function guardsFor(def: Definition) {
     },
     /** A signal came while the WAIT was pending: it completes the wait on entering. */
     signalKept: ({ context }: Args, p: P) => state(context, p.task).signal !== undefined,
-    /** The WAIT keeps no signal yet: the first one to come is the one it takes. */
-    noSignalKept: ({ context }: Args, p: P) => state(context, p.task).signal === undefined,
+    /** The WAIT keeps no signal yet, and this one's sender may send it (`from:`): the first such to come is the one it takes. */
+    noSignalKept: ({ context, event }: Args, p: P) => {
+      const t = task(p.task);
+      return state(context, p.task).signal === undefined && (t.type !== 'WAIT' || maySignal(t, (event as { by?: string }).by));
+    },
     /** The run timer (run-timeout.ts) is armed and due at the event's time: a forged or early firing takes no transition. */
     runTimeoutDue: ({ context, event }: Args) => runTimeoutDue(context, event),
     // A queued run (run.queued) is let go by run.admitted only, never by a person's run.resumed.

@@ -81,7 +81,8 @@ const isHung = (s: ModelState, task: string, attempts: number) => s.hung.include
 
 export function approverOf(compiled: CompiledWorkflow, task: string): string {
   const t = compiled.definition.tasks.find((x) => x.id === task);
-  return (t?.type === 'HUMAN' ? t.approvers[0] : undefined) ?? t?.assignedTo ?? 'tester';
+  // Who may act on it: a HUMAN task's first approver, a WAIT's first `from:` sender.
+  return (t?.type === 'HUMAN' ? t.approvers[0] : t?.type === 'WAIT' ? t.signalers?.[0] : undefined) ?? t?.assignedTo ?? 'tester';
 }
 
 export function initialModel(compiled: CompiledWorkflow, input: Record<string, unknown>): ModelState {

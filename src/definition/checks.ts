@@ -15,7 +15,7 @@ import type { TaskDef, TaskType } from './types.js';
 /** Fields that only mean something for some task types. */
 const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   decision_param: ['DECISION'], decision_cases: ['DECISION'],
-  approvers: ['HUMAN'], on_timeout: ['HUMAN', 'WAIT'],
+  approvers: ['HUMAN'], from: ['WAIT'], on_timeout: ['HUMAN', 'WAIT'],
   fork_tasks: ['FORK'], join_on: ['JOIN'],
   loop_condition: ['DO_WHILE'], loop_over: ['DO_WHILE'], max_iterations: ['DO_WHILE'],
   duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],

@@ -16,14 +16,16 @@ export function checkFailureSteps(ctx: CheckContext): void {
   const steps = Array.isArray(fw.steps) ? fw.steps : [];
   const named = typeof fw.id === 'string' ? fw.id : undefined;
   const ids = [...ctx.ids];
-  steps.forEach((step, i) => {
-    if (typeof step !== 'string' || ctx.ids.has(step)) return;
-    const path = ['workflow', 'failure_workflow', 'steps', i];
-    const fix = `add a task with id ${step} (e.g. \`- { id: ${step}, type: SIMPLE }\`, run by the handler of that name) or remove the step${didYouMean(step, ids)}`;
-    if (named === undefined) {
-      ctx.error('LF_FAILURE_STEP_UNKNOWN', `failure_workflow step "${step}" names no task of this workflow, so nothing would run for it when the run fails; ${fix}`, path);
-    } else {
-      ctx.warn('LF_FAILURE_STEP_UNKNOWN', `failure_workflow step "${step}" names no task of this workflow: when the run fails nothing runs for it (steps run tasks of this workflow, and the id "${named}" beside them starts no workflow); ${fix}, or to start workflow ${named} instead write failure_workflow without steps`, path);
+  const unknown = steps.flatMap((step, i) => (typeof step === 'string' && !ctx.ids.has(step) ? [{ step, i }] : []));
+  if (named === undefined) {
+    for (const { step, i } of unknown) {
+      const fix = `add a task with id ${step} (e.g. \`- { id: ${step}, type: SIMPLE }\`, run by the handler of that name) or remove the step${didYouMean(step, ids)}`;
+      ctx.error('LF_FAILURE_STEP_UNKNOWN', `failure_workflow step "${step}" names no task of this workflow, so nothing would run for it when the run fails; ${fix}`, ['workflow', 'failure_workflow', 'steps', i]);
     }
-  });
+  } else if (unknown.length > 0) {
+    // The seeds' form loads as written: one warning for all its steps (at the first), not one long line each.
+    const names = unknown.map((u) => u.step);
+    const they = names.length === 1 ? `step ${names[0]} names` : `steps ${names.join(', ')} name`;
+    ctx.warn('LF_FAILURE_STEP_UNKNOWN', `failure_workflow ${they} no task of this workflow: nothing runs for ${names.length === 1 ? 'it' : 'them'} when the run fails (add tasks of those ids, or to start workflow ${named} write failure_workflow without steps)`, ['workflow', 'failure_workflow', 'steps', unknown[0]!.i]);
+  }
 }

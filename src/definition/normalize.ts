@@ -181,7 +181,7 @@ function task(t: Raw, index: number): TaskDef | null {
     case 'DO_WHILE':
       return compact({ ...base, type, loopCondition: str(t.loop_condition) ?? '', loopOver: idList(t.loop_over), maxIterations: int(t.max_iterations, 1) });
     case 'WAIT':
-      return compact({ ...base, type, durationMs: duration(t.duration), until: str(t.until), event: str(t.event), onTimeout: oneOf(t.on_timeout, ['fail', 'skip'] as const) });
+      return compact({ ...base, type, durationMs: duration(t.duration), until: str(t.until), event: str(t.event), signalers: t.from !== undefined ? idList(t.from) : undefined, onTimeout: oneOf(t.on_timeout, ['fail', 'skip'] as const) });
     case 'SUB_WORKFLOW':
       return compact({ ...base, type, workflow: str(t.workflow) ?? '', version: int(t.version, 1) });
     case 'MAP':

@@ -78,10 +78,13 @@ export const RateLimitSchema = z.strictObject({
   per: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'the window must be longer than 0, e.g. per: 1s' }),
 }, { error: limitMapError('{ limit: 10, per: 1s }', 'limit and per') });
 
+/** The longest workflow or task id: a run id's length (events RUN_ID_PATTERN), so that an id is never cut where it is used. */
+export const MAX_ID_LENGTH = 128;
+
 export const TaskSchema = z.object({
   id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
     error: 'a task id starts with a letter or _ and contains only letters, digits, _ and -',
-  }),
+  }).max(MAX_ID_LENGTH, { error: `a task id is at most ${MAX_ID_LENGTH} characters (it becomes part of run ids and NATS subjects)` }),
   name: z.string().optional(),
   type: z.enum(TASK_TYPES).meta({ description: 'Task type (case-insensitive).' }),
   description: z.string().optional(),
@@ -116,6 +119,7 @@ export const TaskSchema = z.object({
   duration: Duration.optional(),
   until: Template.optional(),
   event: z.string().optional(),
+  from: z.union([z.string(), z.array(z.string())], { error: 'expected a user name or a list of user names (who may send the signal)' }).optional(),
   // SUB_WORKFLOW
   workflow: z.string().optional(),
   version: z.number().int().min(1).optional(),
@@ -275,7 +279,7 @@ export const NotificationsSchema = z.array(NotificationRuleSchema, { error: 'exp
 export const WorkflowSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]+$/, {
     error: 'a workflow id contains only letters, digits, _ and - (it becomes a NATS subject token)',
-  }),
+  }).max(MAX_ID_LENGTH, { error: `a workflow id is at most ${MAX_ID_LENGTH} characters, as a run id (it becomes part of run ids, NATS subjects and KV keys)` }),
   name: z.string().optional(),
   version: z.number().int().min(1).optional(),
   description: z.string().optional(),

@@ -128,7 +128,17 @@ export interface JoinTask extends TaskBase { type: 'JOIN'; joinOn: string[] }
 
 export interface DoWhileTask extends TaskBase { type: 'DO_WHILE'; loopCondition: string; loopOver: string[]; maxIterations?: number }
 /** `timeoutMs` (TaskBase) bounds an event wait; `onTimeout` then says what it does (absent: fail, TIMED_OUT). */
-export interface WaitTask extends TaskBase { type: 'WAIT'; durationMs?: number; until?: string; event?: string; onTimeout?: 'fail' | 'skip' }
+export interface WaitTask extends TaskBase {
+  type: 'WAIT'; durationMs?: number; until?: string; event?: string;
+  /** `from:`: who may send its signal (absent: anyone who may signal the run). */
+  signalers?: string[];
+  onTimeout?: 'fail' | 'skip';
+}
+
+/** Whether `by` may send a WAIT its signal: one of its `from:`, or anyone when it names none. The one rule every path applies (an early signal included). */
+export function maySignal(task: WaitTask, by: string | undefined): boolean {
+  return task.signalers === undefined || task.signalers.length === 0 || (by !== undefined && task.signalers.includes(by));
+}
 export interface SubWorkflowTask extends TaskBase { type: 'SUB_WORKFLOW'; workflow: string; version?: number }
 /**
  * MAP: `items` (a template giving a list) and a body run once per item: the

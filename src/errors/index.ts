@@ -169,7 +169,7 @@ export class RunBusyError extends LedgerflowError {
 export class RunLogDamagedError extends LedgerflowError {
   constructor(runId: string, damage: { recordedSeq: number; recordedStatus: string; foundSeq: number; index: string; file: string }) {
     super('LF_RUN_LOG_DAMAGED',
-      `run ${runId}: its log ${damage.file} ends at event ${damage.foundSeq}, but the run index (${damage.index}) recorded it ${damage.recordedStatus} at event ${damage.recordedSeq}: events were lost after they were written (a log cut or restored by hand), so it is not driven or written to. Inspect it with \`ledgerflow history ${runId}\`; put the whole log back from a copy, or, to accept the log as it is, \`ledgerflow reindex\` (the index then forgets the later events)`,
+      `run ${runId}: its log ${damage.file} ends at event ${damage.foundSeq}, but ${damage.index.endsWith('journal') ? "the store's journal" : 'the run index'} (${damage.index}) recorded it ${damage.recordedStatus} at event ${damage.recordedSeq}: events were lost after they were written (a log cut or restored by hand), so it is not driven or written to. Inspect it with \`ledgerflow history ${runId}\`; put the whole log back from a copy, or, to accept the log as it is, \`ledgerflow reindex\` (the index then forgets the later events)`,
       { runId, ...damage });
   }
 }
@@ -243,8 +243,9 @@ export class RetryRefusedError extends LedgerflowError {
  * the caller a run of a workflow it did not ask for. Nothing is written.
  */
 export class RunIdTakenError extends LedgerflowError {
-  constructor(runId: string, workflowId: string, takenBy: string) {
-    super('LF_RUN_ID_TAKEN', `run id ${runId} is taken by a run of workflow ${takenBy}, not ${workflowId}: choose another id (run ids are unique across workflows in a store)`, { runId, workflowId, takenBy });
+  /** `message`: said instead of the caller's fix (an event's or a slot's run id, which nobody chooses). */
+  constructor(runId: string, workflowId: string, takenBy: string, message?: string) {
+    super('LF_RUN_ID_TAKEN', message ?? `run id ${runId} is taken by a run of workflow ${takenBy}, not ${workflowId}: choose another id (run ids are unique across workflows in a store)`, { runId, workflowId, takenBy });
   }
 }
 

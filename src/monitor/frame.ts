@@ -64,6 +64,7 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
     if (t.items) cellRows.push(...itemRows(id, t, def, run, now, c));
   }
   lines.push(...layout(cellRows, c));
+  if (run.damaged) lines.push(`  ${c.red(inert(run.damaged))}`);
   if (v.error) lines.push(`  ${c.red(`error: ${inert(v.error.message)}`)}`);
   if (tail > 0) {
     const last = run.tail.slice(-tail);

@@ -16,6 +16,8 @@ import { renderFrame } from './frame.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
 
+const DAMAGED = 'DAMAGED' as WorkflowStatus;
+
 export type WatchTarget = { kind: 'run'; runId: string } | { kind: 'workflow'; workflowId: string } | { kind: 'all' };
 
 /** Where the monitor writes: a terminal (columns/rows known) or any stream. */
@@ -47,6 +49,8 @@ export interface WatchOptions {
   redrawMs?: number;
   tickMs?: number;
   pollMs?: number;
+  /** The damage of a run whose log ends at `seq`, said for people (query/damage.ts); null when whole. Absent: not checked. */
+  damage?: (runId: string, seq: number) => Promise<string | null>;
 }
 
 export interface WatchResult {
@@ -71,7 +75,8 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   let fail!: (err: unknown) => void;
   const done = new Promise<boolean>((res, rej) => { finish = res; fail = rej; });
 
-  const ends = (s: WorkflowStatus) => SETTLED_STATUSES.includes(s) || (o.orWaiting === true && (s === 'WAITING' || s === 'PAUSED'));
+  // A damaged log ends its watch too: nothing drives it (DAMAGED is the monitor's word, never a recorded status).
+  const ends = (s: WorkflowStatus) => SETTLED_STATUSES.includes(s) || s === DAMAGED || (o.orWaiting === true && (s === 'WAITING' || s === 'PAUSED'));
   const single = o.target.kind === 'run';
 
   // Frames: log-update on the output, redrawn when events come (at most every redrawMs) and every tick (elapsed clocks).
@@ -150,6 +155,13 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
       if (o.target.kind === 'workflow' && events[0]!.workflowId !== o.target.workflowId) { ignored.add(runId); return; }
       // The limits file's limits, for what a waiting task waits for (a store that cannot say: its own limits only).
       const run = trackRun(events, await limitsForView(o.store));
+      const damaged = await o.damage?.(runId, run.view.seq);
+      if (damaged) {
+        runs.set(runId, { ...run, damaged, view: { ...run.view, status: DAMAGED } });
+        if (o.mode === 'frame') scheduleDraw();
+        else o.out.write(`${o.mode === 'json' ? JSON.stringify({ runId, status: 'DAMAGED', damaged }) : `${runId}  DAMAGED  ${damaged}`}\n`);
+        return;
+      }
       runs.set(runId, run);
       print(fresh ? run.tail : run.tail.slice(-tail));
       subs.push(o.store.follow(runId, run.view.seq, (evs) => onEvents(runId, evs)));

@@ -46,6 +46,8 @@ export function runLook(status: WorkflowStatus, c: Colors): Look {
     case 'WAITING': return { glyph: GLYPHS.waiting, word: 'WAITING', paint: c.magenta };
     case 'PAUSED': return { glyph: GLYPHS.paused, word: 'PAUSED', paint: c.yellow };
     case 'QUEUED': return { glyph: GLYPHS.pending, word: 'QUEUED', paint: c.dim };
+    // A damaged log (never a recorded status: the monitor's word for a run nothing drives, query/damage.ts).
+    default: return { glyph: GLYPHS.failed, word: 'DAMAGED', paint: c.red };
   }
 }
 

@@ -17,6 +17,8 @@ export interface WatchedRun {
   readonly view: RunView;
   /** The last events folded, oldest first (at most KEPT_EVENTS). */
   readonly tail: readonly EventEnvelope[];
+  /** A log cut after it was written (query/damage.ts): what is lost, for people; its status is shown DAMAGED and it is not followed. */
+  readonly damaged?: string;
   /** Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for). */
   readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot; limits?: GlobalLimits };
 }

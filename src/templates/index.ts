@@ -75,6 +75,8 @@ const TemplateEntryShape = z.object({
   /** Event type files (events/<type>.yaml: schema and sample) of its triggers and EMITs. */
   events: z.array(RelPath).default([]),
   expectations: z.array(RelPath).default([]),
+  /** File names its runs write into its sample folders (a receipt): left out of a copy, wherever a tour run left one. */
+  outputs: z.array(z.string().regex(/^[^/\\]+$/, 'a file name, no folder')).default([]),
   /** The command that runs it, from the package root (or a copy's directory). */
   command: z.string().min(1),
 }).strict();
@@ -110,7 +112,9 @@ export function loadCatalog(root = packageRoot()): Catalog {
 /** Every file an entry names, folders expanded (sorted), relative to the root; a missing one is named. */
 export function entryFiles(entry: TemplateEntry, root = packageRoot()): { kind: FileKind; path: string }[] {
   const out: { kind: FileKind; path: string }[] = [];
+  const outputs = new Set(entry.outputs);
   const add = (kind: FileKind, path: string) => {
+    if (kind === 'samples' && outputs.has(posix.basename(path))) return;
     const full = join(root, path);
     if (!existsSync(full)) throw new UsageError(`template ${entry.id} lists ${path}, which is not in the package (${root})`, { template: entry.id, path });
     if (statSync(full).isDirectory()) {

@@ -234,7 +234,8 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
     if (capped) ctx.log(`output capped (${capped})`);
     if (result.code !== 0) {
       const how = result.code === null ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-      const tail = stderr.tail();
+      // One line, as every view shows an error: stderr's lines joined by ⏎ (a newline would be shown as a literal \n).
+      const tail = stderr.tail().trimEnd().split(/\r?\n/).join(' ⏎ ');
       throw new CommandError(`command ${program} ${how}${tail ? `; stderr (last ${STDERR_TAIL} bytes at most): ${tail}` : ' (no stderr)'}${capped ? ` [${capped}]` : ''}`, 'LF_COMMAND_EXIT', true);
     }
     return outputOf(stdout, stderr, 0);

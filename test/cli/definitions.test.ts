@@ -29,7 +29,7 @@ describe('ledgerflow validate / compile / schema', () => {
     expect(ok.code).toBe(0);
     expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:\d+:\d+: warning: decision case FAIL_SOFT/);
     // Its failure_workflow steps name no task: said at each step, with what runs for it (nothing).
-    expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:98:9: warning: failure_workflow step "log_to_incident" names no task of this workflow: when the run fails nothing runs for it/);
+    expect(ok.stderr).toMatch(/inventory-validation\.workflow\.yaml:98:9: warning: failure_workflow steps log_to_incident, notify_commander, preserve_state name no task of this workflow: nothing runs for them when the run fails/);
     const strict = await cli(['validate', '--strict', EXAMPLE]);
     expect(strict.code).toBe(2);
     expect(strict.stderr).toMatch(/:\d+:\d+: error: decision case FAIL_SOFT/);

@@ -58,7 +58,8 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
     const dir = tempDir('lf-doctor-');
     const file = join(dir, 'limited.yaml');
     writeFileSync(file, 'workflow:\n  id: doctor-limited\n  version: 1\n  concurrency: { limit: 1 }\n  tasks:\n    - { id: sign, type: HUMAN, approvers: [alice] }\n');
-    expect((await cli(['--nats', c.url, 'deploy', file])).code).toBe(0);
+    const dep = await cli(['--nats', c.url, 'deploy', file]);
+    expect(dep.code, dep.stderr).toBe(0);
     const started = await cli(['--nats', c.url, 'start', 'doctor-limited']);
     expect(started.code, started.stderr).toBe(0);
     const listed = await cli(['--nats', c.url, 'triggers', '--json']);

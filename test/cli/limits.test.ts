@@ -3,7 +3,7 @@
  * definition over the size or task limit, and duration flags over the 365d
  * cap definitions have. Each exits 2 with the limit named and the fix.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, EXAMPLE, storeFiles, tempDir } from '../helpers/cli.js';
@@ -30,6 +30,25 @@ describe('ledgerflow validate refuses a definition over a limit, naming it', () 
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain(`${file}:1:1: error: definition is ${size} bytes, over the limit of 1 MiB`);
     noStack(plain.stderr);
+  });
+
+  it('a device, or a symlink named *.yaml to one, is refused unread (issue 35: validate /dev/zero read 3 GB); a definitions folder passes it over', async () => {
+    const dir = tempDir();
+    for (const target of ['/dev/zero', 'zero.yaml']) {
+      if (target === 'zero.yaml') symlinkSync('/dev/zero', join(dir, 'zero.yaml'));
+      const file = target === 'zero.yaml' ? join(dir, 'zero.yaml') : target;
+      const r = await cli(['validate', file, '--json']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout)[0].diagnostics).toEqual([expect.objectContaining({ code: 'LF_DEFINITION_NOT_A_FILE', file, message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file` })]);
+    }
+    // In a project's definitions folder beside a real definition: `run <id>` names the real one's file, the link is never read.
+    mkdirSync(join(dir, 'definitions'));
+    symlinkSync('/dev/zero', join(dir, 'definitions', 'a-zero.yaml'));
+    writeFileSync(join(dir, 'definitions', 'hello.yaml'), 'workflow:\n  id: hello\n  tasks:\n    - { id: done, type: SET, variables: { ok: true } }\n');
+    expect((await cli(['run', 'hello'], { cwd: dir })).stderr).toContain('definitions/hello.yaml declares workflow hello');
+    const run = await cli(['run', 'definitions/hello.yaml', '--json'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'COMPLETED' });
   });
 
   it('5,001 tasks: refused at the tasks key with the limit named; 5,000 validate', async () => {

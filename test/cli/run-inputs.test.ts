@@ -9,7 +9,8 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { noNats, useCluster } from '../helpers/cluster.js';
+import { FileEventStore } from '../../src/store/index.js';
+import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,28 +18,38 @@ const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
 const WAIT = join(ROOT, 'test', 'fixtures', 'wait-signal.yaml');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
 
-const history = async (store: string[], runId: string) => JSON.parse((await cli([...store, 'history', runId, '--json'])).stdout) as { seq: number; type: string; data: Record<string, unknown> }[];
+type Logged = { seq: number; type: string; data: Record<string, unknown> }[];
+/** `ledgerflow history --json`, where the shape of its output is what a test checks. */
+const history = async (store: string[], runId: string) => JSON.parse((await cli([...store, 'history', runId, '--json'])).stdout) as Logged;
+/**
+ * The events of a run, read here rather than by a `history` process: what a test checks with it (how many
+ * events, the type of the one a command printed) is the log's, which `history --json` prints as it is.
+ */
+const fileLog = (dir: string, runId: string) => new FileEventStore(dir).read(runId) as Promise<Logged>;
+const natsLog = (c: Cluster, runId: string) => c.client.store.read(runId) as Promise<Logged>;
 const keys = (text: string) => Object.keys(JSON.parse(text)).sort();
 
 describe('run inputs on the embedded store', () => {
   it('approve of a task the run does not have is refused (exit 2) with nothing written', async () => {
-    const store = ['--store', tempDir()];
+    const dir = tempDir();
+    const store = ['--store', dir];
     const { runId } = JSON.parse((await cli([...store, 'run', APPROVAL, '--json'])).stdout);
-    const before = (await history(store, runId)).length;
+    const before = (await fileLog(dir, runId)).length;
     const typo = await cli([...store, 'approve', runId, 'sign_of', '--as', 'alice']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/the run has no task "sign_of"; its HUMAN tasks are sign_off; nothing was recorded/);
-    expect((await history(store, runId)).length).toBe(before);
+    expect((await fileLog(dir, runId)).length).toBe(before);
   });
 
   it('approve and signal move the run on here when nothing else holds it: one step, no resume', async () => {
-    const store = ['--store', tempDir()];
+    const dir = tempDir();
+    const store = ['--store', dir];
     const { runId } = JSON.parse((await cli([...store, 'run', APPROVAL, '--json'])).stdout);
     const approved = await cli([...store, 'approve', runId, 'sign_off', '--as', 'alice', '--json']);
     expect(approved.code).toBe(0);
     const out = JSON.parse(approved.stdout);
     expect(out).toMatchObject({ runId, task: 'sign_off', decision: 'approved', by: 'alice', recorded: true, queued: false, status: 'COMPLETED' });
-    expect((await history(store, runId)).find((e) => e.seq === out.seq)?.type).toBe('approval.recorded');
+    expect((await fileLog(dir, runId)).find((e) => e.seq === out.seq)?.type).toBe('approval.recorded');
 
     const waiting = JSON.parse((await cli([...store, 'run', WAIT, '--json'])).stdout);
     const signalled = await cli([...store, 'signal', waiting.runId, 'go_ahead', '--data', '{"ok":true}']);
@@ -65,7 +76,7 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     expect(signalled.code).toBe(0);
     const sig = JSON.parse(signalled.stdout);
     expect(sig).toMatchObject({ by: 'ops', unauthenticated: true, recorded: true, queued: false });
-    expect((await history(on(), waiting.runId)).find((e) => e.seq === sig.seq)).toMatchObject({ type: 'signal.received' });
+    expect((await natsLog(nats, waiting.runId)).find((e) => e.seq === sig.seq)).toMatchObject({ type: 'signal.received' });
 
     // As a proven user the approval is queued (no engine to judge it), and the next resume takes it.
     const { runId } = JSON.parse((await cli([...on(), 'run', APPROVAL, '--json'])).stdout);
@@ -75,7 +86,7 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     const resumed = await cli([...on(), 'resume', runId, '--handlers', HANDLERS, '--json']);
     expect(resumed.stderr).toMatch(/took the queued approval of sign_off by alice/);
     expect(JSON.parse(resumed.stdout).status).toBe('COMPLETED');
-    expect((await history(on(), runId)).find((e) => e.type === 'approval.recorded')?.data).toMatchObject({ by: 'alice' });
+    expect((await natsLog(nats, runId)).find((e) => e.type === 'approval.recorded')?.data).toMatchObject({ by: 'alice' });
   }, 60_000);
 
   it('resume without the handler a task needs is refused before anything is written (a run started with `start`)', async () => {
@@ -83,11 +94,11 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     const runId = (await cli([...on(), 'start', 'approval'])).stdout.trim();
     expect((await cli([...on(), 'resume', runId, '--handlers', HANDLERS])).code).toBe(3);
     expect((await cli([...on(), 'approve', runId, 'sign_off', '--as', 'bob'])).code).toBe(0);
-    const before = await history(on(), runId);
+    const before = await natsLog(nats, runId);
     const lacking = await cli([...on(), 'resume', runId]);
     expect(lacking.code).toBe(2);
     expect(lacking.stderr).toMatch(/needs a handler for task last \(named "last"\), which this process was not given; nothing was recorded.*--handlers <module>/);
-    const after = await history(on(), runId);
+    const after = await natsLog(nats, runId);
     expect(after.length).toBe(before.length);
     expect(after.some((e) => e.type === 'task.failed')).toBe(false);
     expect(JSON.parse((await cli([...on(), 'resume', runId, '--handlers', HANDLERS, '--json'])).stdout).status).toBe('COMPLETED');
@@ -98,17 +109,18 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
     try {
       const alice = nats.as('alice');
       const runId = (await cli([...on(), 'start', 'approval'])).stdout.trim();
-      await waitFor('the run waits for sign-off', async () => JSON.parse((await cli([...on(), 'status', runId, '--json'])).stdout).status === 'WAITING', { timeout: 20_000 });
-      const before = (await history(on(), runId)).length;
+      // Read here while the engine gets there, not by a `status` process every few milliseconds.
+      await waitFor('the run waits for sign-off', async () => (await nats.client.status(runId))?.status === 'WAITING', { timeout: 20_000, interval: 100 });
+      const before = (await natsLog(nats, runId)).length;
       const typo = await cli(['--nats', alice, 'approve', runId, 'sign_of']);
       expect(typo.code).toBe(2);
       expect(typo.stderr).toMatch(/the run has no task "sign_of"; its HUMAN tasks are sign_off; nothing was recorded/);
-      expect((await history(on(), runId)).length).toBe(before);
+      expect((await natsLog(nats, runId)).length).toBe(before);
 
       const ok = await cli(['--nats', alice, 'approve', runId, 'sign_off']);
       expect(ok.code).toBe(0);
       const seq = Number(/\(event (\d+)\)/.exec(ok.stdout)?.[1]);
-      expect((await history(on(), runId)).find((e) => e.seq === seq)?.type).toBe('approval.recorded');
+      expect((await natsLog(nats, runId)).find((e) => e.seq === seq)?.type).toBe('approval.recorded');
     } finally {
       engine.kill('SIGTERM');
       await new Promise((r) => engine.on('close', r));
@@ -142,7 +154,8 @@ describe.skipIf(noNats)('run inputs over NATS', () => {
       out.emit = keys((await cli([...store, 'emit', 'lead_qualification', '--sample', '--json', '--max-wait', '0', '--wait', '0'], { cwd: tempDir() })).stdout);
       return out;
     };
-    const [embedded, overNats] = [await shapes(file), await shapes(on())];
+    // The two stores are asked side by side (each sequence of commands is its own).
+    const [embedded, overNats] = await Promise.all([shapes(file), shapes(on())]);
     expect(overNats).toEqual(embedded);
   }, 90_000);
 });

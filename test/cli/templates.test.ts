@@ -40,11 +40,10 @@ describe('the template catalogue', () => {
   });
 
   it('ledgerflow templates prints each with its command; --json the entries', async () => {
-    const text = await cli(['templates']);
+    const [text, json] = await Promise.all([cli(['templates']), cli(['templates', '--json'])]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^inventory-validation\s+Inventory validation/m);
     expect(text.stdout).toContain('$ ledgerflow run definitions/batch-inventory-validation.yaml');
-    const json = await cli(['templates', '--json']);
     expect(JSON.parse(json.stdout)).toEqual(loadCatalog().templates);
   });
 });
@@ -66,8 +65,9 @@ describe('ledgerflow new', () => {
     const original = readFileSync(join(ROOT, 'definitions/inventory-validation.yaml'), 'utf8');
     expect(def.replace('depot-check/inventory.ts', 'inventory.ts').replace('"depot-check"', '"inventory-validation-v1"')).toBe(original);
 
-    expect((await cli(['validate', 'definitions/depot-check.yaml'], { cwd: dir })).code).toBe(0);
-    const tested = await cli(['test', 'definitions/depot-check.yaml'], { cwd: dir });
+    // validate and test only read the copy: side by side.
+    const [validated, tested] = await Promise.all([cli(['validate', 'definitions/depot-check.yaml'], { cwd: dir }), cli(['test', 'definitions/depot-check.yaml'], { cwd: dir })]);
+    expect(validated.code).toBe(0);
     expect(tested.code, tested.stdout).toBe(0);
     expect(tested.stdout).toMatch(/expectation: /);
     const run = await cli(['--store', join(dir, 'store'), 'run', 'definitions/depot-check.yaml', '--target_folder', 'definitions/samples/0UT.3OX',
@@ -99,9 +99,11 @@ describe('ledgerflow new', () => {
     const def = readFileSync(join(dir, 'definitions/south-audit.yaml'), 'utf8');
     expect(def).toMatch(/workflow: south-audit-folder-report/);
     expect(readFileSync(join(dir, 'definitions/south-audit-folder-report.yaml'), 'utf8')).toMatch(/id: south-audit-folder-report/);
-    const v = await cli(['validate', 'definitions/north-audit.yaml', 'definitions/south-audit.yaml', 'definitions/south-audit-folder-report.yaml', '--strict'], { cwd: dir });
+    const [v, tested] = await Promise.all([
+      cli(['validate', 'definitions/north-audit.yaml', 'definitions/south-audit.yaml', 'definitions/south-audit-folder-report.yaml', '--strict'], { cwd: dir }),
+      cli(['test', 'definitions/south-audit.yaml', 'definitions/south-audit-folder-report.yaml'], { cwd: dir }),
+    ]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
-    const tested = await cli(['test', 'definitions/south-audit.yaml', 'definitions/south-audit-folder-report.yaml'], { cwd: dir });
     expect(tested.code, tested.stdout).toBe(0);
     // The copy runs: its MAP starts the renamed sub-workflow per folder, then waits for the sign-off.
     const run = await cli(['--store', join(dir, 'store'), 'run', 'definitions/south-audit.yaml', '--root', 'definitions/samples/audit', '--json'], { cwd: dir });
@@ -190,21 +192,38 @@ describe('ledgerflow new: the command it prints runs as printed, however ledgerf
     mkdirSync(join(prefix, 'bin'));
     symlinkSync(BIN, join(prefix, 'bin', 'ledgerflow'));
     const path = `${join(prefix, 'bin')}${delimiter}${PATH}`;
-    for (const type of [undefined, 'module'] as const) {
+    // A CommonJS project and an ESM one, each in a folder of its own: side by side.
+    await Promise.all([undefined, 'module' as const].map(async (type) => {
       const dir = bareProject(type);
       const printed = await scaffold(dir, 'ledgerflow', path);
       expect(printed).toMatch(/^ledgerflow emit /);
       expectRan(await shell(printed, dir, path));
-    }
+    }));
+  });
+
+  it('the seed\'s template copied into an empty folder (`new inventory-validation --id inv2 --dir .`) runs as printed, and a receipt a tour run left in the samples is not copied', async () => {
+    // A tour run writes the receipt into the clone's sample folder (gitignored): one is there when `new` copies.
+    const leftover = join(ROOT, 'definitions', 'samples', '0UT.3OX', 'VALIDATION.RECEIPT.yaml');
+    if (!existsSync(leftover)) writeFileSync(leftover, 'receipt: { folder: left over by a tour run }\n');
+    const dir = tempDir('lf-empty-');
+    const made = await shell(`node ${BIN} new inventory-validation --id inv2 --dir .`, dir, PATH);
+    expect(made.code, made.stderr).toBe(0);
+    expect(existsSync(join(dir, 'definitions', 'samples', '0UT.3OX', 'VALIDATION.RECEIPT.yaml'))).toBe(false);
+    const printed = made.stdout.trim().split('\n').at(-1)!.trim();
+    const ran = await shell(printed, dir, PATH);
+    expect(ran.stderr).not.toContain('Cannot find module');
+    expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
+    expect(ran.stdout).toMatch(/run \S+ COMPLETED/);
+    expect(existsSync(join(dir, 'definitions', 'samples', '0UT.3OX', 'VALIDATION.RECEIPT.yaml'))).toBe(true);
   });
 
   it('a clone run with node (no ledgerflow on PATH, nothing in the project): prints `node <clone>/bin/ledgerflow.js …`', async () => {
-    for (const type of [undefined, 'module'] as const) {
+    await Promise.all([undefined, 'module' as const].map(async (type) => {
       const dir = bareProject(type);
       const printed = await scaffold(dir, `node ${BIN}`, PATH);
       expect(printed).toMatch(new RegExp(`^node ${BIN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} emit `));
       expectRan(await shell(printed, dir, PATH));
-    }
+    }));
   });
 
   it('a local install (node_modules/.bin/ledgerflow): prints `npx ledgerflow …`, which runs the project\'s own', async () => {

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { FileEventStore } from '../../src/store/index.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
@@ -31,11 +31,6 @@ workflow:
     - { id: note, type: SET, values: { order: "\${workflow.input.order_id}" } }
 `;
 
-const procs: ChildProcess[] = [];
-afterEach(() => {
-  for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-});
-
 function place(files: Record<string, string>): { cwd: string; store: string } {
   const cwd = tempDir('lf-gates-');
   mkdirSync(join(cwd, 'definitions'));
@@ -43,9 +38,10 @@ function place(files: Record<string, string>): { cwd: string; store: string } {
   return { cwd, store: join(cwd, '.ledgerflow') };
 }
 
-function serve(p: { cwd: string }): { child: ChildProcess; stderr: () => string; serving: Promise<unknown> } {
+/** `ledgerflow serve` in the project, killed when the test that started it ends (the tests run side by side). */
+function serve(p: { cwd: string }, ctx: TestContext): { child: ChildProcess; stderr: () => string; serving: Promise<unknown> } {
   const child = spawnCli(['serve', '--json'], { cwd: p.cwd });
-  procs.push(child);
+  ctx.onTestFinished(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let err = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -70,28 +66,35 @@ async function triggers(p: { cwd: string }, ...args: string[]): Promise<{ waitin
   return JSON.parse(r.stdout);
 }
 
-describe('debounce and throttle on the embedded store (ledgerflow serve + emit)', () => {
-  it('debounce: a burst of three lead_created starts one run with the last event\'s data, also when serve is killed -9 while the burst waits', async () => {
+/** How often a test reads the store while it waits for a gate to fire (a gate is ticked once a second). */
+const POLL = 200;
+
+// The tests run side by side (each in a project of its own): most of their time is a debounce period or a
+// throttle window passing.
+describe.concurrent('debounce and throttle on the embedded store (ledgerflow serve + emit)', () => {
+  it('debounce: a burst of three lead_created starts one run with the last event\'s data, also when serve is killed -9 while the burst waits', async (ctx) => {
     const p = place({ 'lead_followup.yaml': LEADS });
-    const first = serve(p);
+    const first = serve(p, ctx);
     await first.serving;
     for (const [id, score] of [['e1', 10], ['e2', 40], ['e3', 90]] as const) {
       const out = await emit(p, 'lead_created', id, { lead_id: 'L-7', score });
       expect(out.gated).toEqual([expect.objectContaining({ decision: 'debounced', runId: runIdForEvent(id, 'lead_followup') })]);
       expect(out.runs).toEqual([]);
     }
+    const T3 = Date.now();
     // Another lead is a burst of its own.
     await emit(p, 'lead_created', 'f1', { lead_id: 'L-8', score: 5 });
     const waiting = await triggers(p);
+    console.log('TMPDEBUG e3->waiting ms', Date.now() - T3);
     expect(waiting.waiting.map((w) => [w.kind, w.key, w.events])).toEqual([['debounce', 'L-7', 3], ['debounce', 'L-8', 1]]);
     expect(await runs(p.store)).toEqual([]);
 
     // The pending bursts live in <store>/triggers/, not in serve: kill it and start another.
     first.child.kill('SIGKILL');
-    const second = serve(p);
+    const second = serve(p, ctx);
     const lead7 = runIdForEvent('e3', 'lead_followup');
-    await waitFor('the L-7 burst\'s run to complete', async () => (await runs(p.store)).some((r) => r.runId === lead7 && r.status === 'COMPLETED'), { timeout: T, detail: second.stderr });
-    await waitFor('the L-8 burst\'s run', async () => (await runs(p.store)).length === 2, { timeout: T, detail: second.stderr });
+    await waitFor('the L-7 burst\'s run to complete', async () => (await runs(p.store)).some((r) => r.runId === lead7 && r.status === 'COMPLETED'), { timeout: T, interval: POLL, detail: second.stderr });
+    await waitFor('the L-8 burst\'s run', async () => (await runs(p.store)).length === 2, { timeout: T, interval: POLL, detail: second.stderr });
     expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual([lead7, runIdForEvent('f1', 'lead_followup')].sort());
 
     const log = await cli(['history', lead7], { cwd: p.cwd });
@@ -113,9 +116,9 @@ describe('debounce and throttle on the embedded store (ledgerflow serve + emit)'
     expect(again.gated[0]!.decision).toBe('duplicate');
   }, 240_000);
 
-  it('throttle, on_limit: queue: two start at once, the rest wait and start in arrival order as the window allows', async () => {
-    const p = place({ 'order_sync.yaml': ORDERS(2, '20s', 'queue') });
-    const s = serve(p);
+  it('throttle, on_limit: queue: two start at once, the rest wait and start in arrival order as the window allows', async (ctx) => {
+    const p = place({ 'order_sync.yaml': ORDERS(2, '8s', 'queue') });
+    const s = serve(p, ctx);
     await s.serving;
     // Four emits at once (a burst): which arrives first is the lock's to say, so the test reads the order from the decision log.
     const outs = await Promise.all(['o1', 'o2', 'o3', 'o4'].map((id) => emit(p, 'order_placed', id, { order_id: id, customer: 'acme' })));
@@ -123,7 +126,7 @@ describe('debounce and throttle on the embedded store (ledgerflow serve + emit)'
     const queued = outs.filter((o) => o.gated[0]!.decision === 'queued');
     expect(queued.every((o) => o.runs.length === 0)).toBe(true);
     const all = ['o1', 'o2', 'o3', 'o4'].map((id) => runIdForEvent(id, 'order_sync'));
-    await waitFor('four runs completed', async () => (await runs(p.store)).filter((r) => r.status === 'COMPLETED').length === 4, { timeout: T, detail: s.stderr });
+    await waitFor('four runs completed', async () => (await runs(p.store)).filter((r) => r.status === 'COMPLETED').length === 4, { timeout: T, interval: POLL, detail: s.stderr });
     expect((await runs(p.store)).map((r) => r.runId).sort()).toEqual([...all].sort());
     const { decisions, waiting } = await triggers(p);
     expect(waiting).toEqual([]);
@@ -155,7 +158,7 @@ describe('debounce and throttle on the embedded store (ledgerflow serve + emit)'
   }, 240_000);
 
   it('validate names each bad debounce or throttle at file:line:col with the fix', async () => {
-    const p = place({ 'bad.yaml': LEADS.replace('debounce: { period: 30s, key: "${event.data.lead_id}" }', 'debounce: { period: 0, key: "${workflow.input.lead_id}" }') });
+    const p = place({ 'bad.yaml': LEADS.replace('debounce: { period: 10s, key: "${event.data.lead_id}" }', 'debounce: { period: 0, key: "${workflow.input.lead_id}" }') });
     const r = await cli(['validate', join(p.cwd, 'definitions', 'bad.yaml')], { cwd: p.cwd });
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(/bad\.yaml:9:27: error: workflow\.triggers\[0\]\.debounce\.period: must be longer than 0, e\.g\. "30s"/);

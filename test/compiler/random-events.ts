@@ -109,19 +109,22 @@ export class RandomEvents {
       }
       case 'PENDING':
         // A signal sent before its WAIT is reached is kept.
-        return task.type === 'WAIT' && task.event !== undefined && this.chance(0.3) ? [this.signal(task.event, time)] : [];
+        return task.type === 'WAIT' && task.event !== undefined && this.chance(0.3) ? [this.signal(task.event, time, task.signalers)] : [];
       case 'WAITING':
         if (task.type !== 'WAIT') return [];
         return task.event !== undefined
-          ? [this.signal(task.event, time), this.signal(task.event, time), { type: `timer.timeout.${id}`, time, attempt: n }]
+          ? [this.signal(task.event, time, task.signalers), this.signal(task.event, time, task.signalers), { type: `timer.timeout.${id}`, time, attempt: n }]
           : [{ type: `timer.wait.${id}`, time, attempt: n }];
       default:
         return [];
     }
   }
 
-  private signal(name: string, time: number): MachineEvent {
-    return { type: `signal.${name}`, time, data: this.pick([{ ok: true }, null, 'text', { value: Math.floor(this.rng() * 100) }]), ...(this.chance(0.5) ? { by: 'ops' } : {}) };
+  /** A signal, by 'ops' or nobody; for a WAIT with `from:` (`senders`), mostly by one of them (the draws of others unchanged). */
+  private signal(name: string, time: number, senders?: string[]): MachineEvent {
+    const data = this.pick([{ ok: true }, null, 'text', { value: Math.floor(this.rng() * 100) }]);
+    if (senders && senders.length > 0 && this.chance(0.7)) return { type: `signal.${name}`, time, data, by: this.pick(senders) };
+    return { type: `signal.${name}`, time, data, ...(this.chance(0.5) ? { by: 'ops' } : {}) };
   }
 
   /** Any event of any kind for any task (or one the definition does not have), with an attempt near the current one. */
