@@ -6,7 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { positionIn, type Definition } from '../definition/index.js';
 import type { Diagnostic } from '../errors/index.js';
-import { definitionsIn, namesAFile } from './source.js';
+import { definitionsIn, namesAFile, type FolderDefinitions } from './source.js';
 
 /** The child workflows a definition names: its SUB_WORKFLOW tasks' and its MAPs' with a `workflow:` body (id or relative path), with where each is written. */
 function childRefs(def: Definition): { workflow: string; path: (string | number)[] }[] {
@@ -19,16 +19,18 @@ function childRefs(def: Definition): { workflow: string; path: (string | number)
  * warning (it may be deployed elsewhere, e.g. on NATS; at run time the
  * attempt fails with LF_SUBWORKFLOW_NOT_FOUND); a SUB_WORKFLOW through which
  * the workflow calls itself (directly or through others in the folder) is an
- * error (LF_SUBWORKFLOW_CYCLE), at the task's `workflow:` key.
+ * error (LF_SUBWORKFLOW_CYCLE), at the task's `workflow:` key. `folder`
+ * reads the siblings (a folderReader() when many files of one folder are
+ * loaded, so each is parsed once rather than once per file naming a child).
  */
-export function checkChildren(def: Definition, text: string, file: string): Diagnostic[] {
+export function checkChildren(def: Definition, text: string, file: string, folder: FolderDefinitions = definitionsIn): Diagnostic[] {
   const refs = childRefs(def);
   // With `steps`, failure_workflow runs inline: its id names no other definition.
   const fw = def.failureWorkflow?.id && def.failureWorkflow.steps.length === 0 ? def.failureWorkflow.id : undefined;
   if (refs.length === 0 && !fw) return [];
   const dir = dirname(resolve(file));
   const self = resolve(file);
-  const others = definitionsIn(dir).filter((d) => d.file !== self);
+  const others = folder(dir).filter((d) => d.file !== self);
   const all = [{ definition: def, file: self }, ...others];
   /** The definition a reference from `from` names, among the folder's. */
   const target = (workflow: string, from: string) => namesAFile(workflow)

@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseDefinition, type Definition } from '../definition/index.js';
 import { checkChildren } from './child-check.js';
 import { DefinitionError, UsageError, type Diagnostic } from '../errors/index.js';
-import { definitionsIn, namesAFile, readDefinitionSource } from './source.js';
+import { definitionsIn, namesAFile, readDefinitionSource, type FolderDefinitions } from './source.js';
 
 export interface LoadedDefinition {
   definition: Definition;
@@ -25,8 +25,11 @@ function declaredBy(name: string): string {
   return `; ${files.join(' and ')} declare${files.length === 1 ? 's' : ''} workflow ${name}: run the file, e.g. \`ledgerflow run ${files[0]}\``;
 }
 
-/** Parses and validates a file; throws DefinitionError with every problem. `strict` turns warnings into errors. */
-export function loadDefinitionFile(file: string, opts: { strict?: boolean } = {}): LoadedDefinition {
+/**
+ * Parses and validates a file; throws DefinitionError with every problem. `strict` turns warnings into errors; `folder`
+ * reads the folders its children are looked for in (pass one folderReader() when loading many files of a folder).
+ */
+export function loadDefinitionFile(file: string, opts: { strict?: boolean; folder?: FolderDefinitions } = {}): LoadedDefinition {
   let read: ReturnType<typeof readDefinitionSource>;
   try {
     read = readDefinitionSource(file);
@@ -39,7 +42,7 @@ export function loadDefinitionFile(file: string, opts: { strict?: boolean } = {}
   const parsed = parseDefinition(text, file);
   const { definition } = parsed;
   // Sub-workflows and failure workflows are looked for beside the file: what can be known now is said now.
-  const diagnostics = definition ? [...parsed.diagnostics, ...checkChildren(definition, text, file)] : parsed.diagnostics;
+  const diagnostics = definition ? [...parsed.diagnostics, ...checkChildren(definition, text, file, opts.folder)] : parsed.diagnostics;
   const problems = opts.strict ? diagnostics.map((d) => ({ ...d, severity: 'error' as const })) : diagnostics;
   if (!definition || problems.some((d) => d.severity === 'error')) throw new DefinitionError(problems, file);
   const loaded: LoadedDefinition = { definition, warnings: diagnostics.filter((d) => d.severity === 'warning'), file: resolve(file) };

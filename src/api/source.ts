@@ -43,6 +43,26 @@ export function definitionFilesIn(dir: string): string[] {
     .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
+/** A folder's definitions as definitionsIn gives them. */
+export type FolderDefinitions = (dir: string) => { definition: Definition; file: string }[];
+
+/**
+ * definitionsIn, each folder read once for as long as the returned function
+ * is kept: for a command that loads every file of a folder (the trigger
+ * catalogue, `validate definitions/*.yaml`, `deploy`), whose each file's
+ * children are looked for among the same siblings. Read anew per command,
+ * so an edited file is seen by the next one.
+ */
+export function folderReader(): FolderDefinitions {
+  const read = new Map<string, { definition: Definition; file: string }[]>();
+  return (dir) => {
+    const key = resolve(dir);
+    let found = read.get(key);
+    if (!found) read.set(key, (found = definitionsIn(key)));
+    return found;
+  };
+}
+
 /**
  * The definitions of a folder that parse (a broken or unrelated YAML file is
  * passed over: it is not the child's), with their files.

@@ -3,7 +3,7 @@ import { loadNotificationsConfig } from '../notify/index.js';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { loadDefinitionFile } from '../api/index.js';
+import { folderReader, loadDefinitionFile } from '../api/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { senderOf } from '../cluster/sender.js';
 import { checkRoutes, parseRoutes, routeFindings } from '../cluster/route-check.js';
@@ -82,8 +82,9 @@ export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; routes?
 export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?: boolean }): Promise<number> {
   return withClient(g, async (c) => {
     const results = [];
+    const folder = folderReader();
     for (const file of files) {
-      const { definition, warnings } = loadDefinitionFile(file);
+      const { definition, warnings } = loadDefinitionFile(file, { folder });
       for (const w of warnings) io.err(inert(formatDiagnostic(w)));
       results.push({ file, ...(await c.deploy(definition)) });
     }

@@ -1,7 +1,7 @@
 /** `validate`, `compile` and `schema`: definitions checked, compiled to machines, and the language's JSON Schema. */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDefinitionFile } from '../api/index.js';
+import { folderReader, loadDefinitionFile } from '../api/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema } from '../definition/index.js';
 import { DefinitionError, formatDiagnostic } from '../errors/index.js';
@@ -10,9 +10,10 @@ import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 
 export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): number {
+  const folder = folderReader();
   const results = files.map((file) => {
     try {
-      const loaded = loadDefinitionFile(file, { strict: opts.strict ?? false });
+      const loaded = loadDefinitionFile(file, { strict: opts.strict ?? false, folder });
       return { file, valid: true, workflowId: loaded.definition.id, diagnostics: loaded.warnings };
     } catch (err) {
       if (err instanceof DefinitionError) return { file, valid: false, diagnostics: err.diagnostics };
@@ -31,8 +32,9 @@ export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; j
 
 export function compileCmd(io: Io, files: string[], opts: { out: string; check?: boolean; json?: boolean }): number {
   const written: { file: string; machine: string; fresh: boolean }[] = [];
+  const folder = folderReader();
   for (const file of files) {
-    const { definition, warnings } = loadDefinitionFile(file);
+    const { definition, warnings } = loadDefinitionFile(file, { folder });
     for (const w of warnings) io.err(inert(formatDiagnostic(w)));
     const target = join(opts.out, `${definition.id}.json`);
     const text = machineJson(definition);

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { loadDefinitionFile, packageRoot, type LoadedDefinition } from '../api/index.js';
+import { folderReader, loadDefinitionFile, packageRoot, type LoadedDefinition } from '../api/index.js';
 import { positionIn } from '../definition/index.js';
 import { DefinitionError, formatDiagnostic, UsageError } from '../errors/index.js';
 import type { TriggerCatalog } from './admit.js';
@@ -125,9 +125,10 @@ export function loadTriggerCatalog(opts: { definitionsDir?: string; eventsDir?: 
   const eventsDir = resolve(opts.eventsDir ?? defaultDir('events', opts.cwd));
   const valid: LoadedDefinition[] = [];
   const broken: SkippedDefinition[] = [];
+  const folder = folderReader();
   for (const f of yamlFiles(definitionsDir, 'definitions')) {
     try {
-      valid.push(loadDefinitionFile(f));
+      valid.push(loadDefinitionFile(f, { folder }));
     } catch (err) {
       broken.push(loadFailure(f, err));
     }
