@@ -7,7 +7,8 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { JetStreamManager } from 'nats';
-import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
+import { promClient } from './prom.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 import { readQueueBacklog } from './backlog.js';
@@ -69,7 +70,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
   const log = opts.log ?? (() => {});
   const metrics = new RunMetrics(opts.registry);
   const defaults = opts.defaultMetrics ?? opts.registry === undefined;
-  if (defaults) collectDefaultMetrics({ register: metrics.registry, ...(defaults === true ? {} : defaults) });
+  if (defaults) promClient().collectDefaultMetrics({ register: metrics.registry, ...(defaults === true ? {} : defaults) });
   const tracer = new RunTracer(opts.tracer);
   /** Runs this process saw a commit of: what a later take-up loaded is not newer than that. */
   const committed = new Set<string>();
@@ -121,6 +122,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
       }
     },
     observeQueues(jsm) {
+      const { Gauge } = promClient();
       new Gauge({
         name: 'ledgerflow_queue_backlog', help: 'Task attempts waiting for a worker in their queue stream (LF_TASKS_<queue>), per queue (NATS)', labelNames: ['queue'], registers: [registry],
         async collect() {

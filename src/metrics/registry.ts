@@ -5,7 +5,8 @@
  * commit says; the gauges sum, per workflow, what each active run this
  * process saw last holds.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { promClient } from './prom.js';
 import type { Fact } from './derive.js';
 
 /** Seconds: a run may take from a blink to days (approvals, far timers). */
@@ -32,7 +33,8 @@ export class RunMetrics {
   private readonly held = new Map<string, { workflow: string; approvalsWaiting: number; timersPending: number }>();
   private readonly workflows = new Set<string>();
 
-  constructor(registry = new Registry()) {
+  constructor(registry: Registry = new (promClient().Registry)()) {
+    const { Counter, Gauge, Histogram } = promClient();
     this.registry = registry;
     const registers = [registry];
     this.runsStarted = new Counter({ name: 'ledgerflow_runs_started_total', help: 'Runs started (counted when their first step is committed)', labelNames: ['workflow'], registers });
