@@ -16,7 +16,6 @@ import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { asUser } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'nats-concurrency');
 const HANDLERS = join(FIX, 'handlers.mjs');
@@ -42,16 +41,13 @@ describe.skipIf(noNats)('concurrency limits on NATS with handlers (CLI engines a
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { runId: string; status: string };
   };
-  const statusOf = async (runId: string) => {
-    const r = await lf('status', runId, '--json');
-    return r.code === 0 || r.code === 1 || r.code === 3 ? (JSON.parse(r.stdout) as { status: string }).status : `exit ${r.code}: ${r.stderr}`;
-  };
+  /** `ledgerflow wait` on every run, as docs/nats.md has a script do: one command per run that returns when it settles. */
   const allCompleted = async (ids: string[], logs: () => string) => {
-    let seen: string[] = [];
-    await waitFor(`all ${ids.length} runs to complete`, async () => {
-      seen = await Promise.all(ids.map(async (id) => `${id} ${await statusOf(id)}`));
-      return seen.every((l) => l.endsWith(' COMPLETED'));
-    }, { timeout: 60_000, interval: 300, detail: () => `${seen.join('\n')}\n${logs()}` });
+    const seen = await Promise.all(ids.map(async (id) => {
+      const r = await lf('wait', id, '--timeout', '60s', '--json');
+      return `${id} ${r.stdout.trim() ? (JSON.parse(r.stdout) as { status: string }).status : `exit ${r.code}: ${r.stderr}`}`;
+    }));
+    expect(seen.every((l) => l.endsWith(' COMPLETED')), `${seen.join('\n')}\n${logs()}`).toBe(true);
   };
   const markers = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
