@@ -17,6 +17,8 @@ export default defineConfig({
     // expect.poll waits on a condition; its default of 1 s is short on a machine under load.
     expect: { poll: { timeout: 10_000 } },
     globalSetup: ['test/global-nats.ts'],
+    // LEDGERFLOW_TEST_CPU=<file>: each file's CPU, its own and its children's, appended there (test/cpu-probe.ts).
+    ...(process.env.LEDGERFLOW_TEST_CPU ? { setupFiles: ['test/cpu-probe.ts'] } : {}),
     projects: [
       // The files of a worker share one module registry instead of loading src/ again for each of 225 files
       // (vitest's summed import time: 547 s isolated, 29 s shared; CPU of the whole suite about 12% less, in
