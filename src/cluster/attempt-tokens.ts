@@ -9,7 +9,8 @@
  * client sets the cluster up first.
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { StorageType, type JetStreamClient } from 'nats';
+import { type JetStreamClient } from 'nats';
+import { StorageType } from '../store/index.js';
 import { createRetrying } from './create-retry.js';
 
 export const ENGINE_BUCKET = 'LF_ENGINE';

@@ -23,7 +23,8 @@
  * claimed by another, finished by another or aborted is reported to the
  * engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
  */
-import { StorageType, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import { type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import { StorageType } from '../store/index.js';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';
 import { tokenDigest } from './attempt-tokens.js';

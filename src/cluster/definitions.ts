@@ -6,7 +6,8 @@
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
  */
-import { StorageType, type JetStreamClient, type KV } from 'nats';
+import { type JetStreamClient, type KV } from 'nats';
+import { StorageType } from '../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';

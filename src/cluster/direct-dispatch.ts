@@ -34,7 +34,7 @@
  *   the claims decide as above.
  */
 import type { NatsConnection } from 'nats';
-import { ErrorCode, headers, NatsError } from 'nats';
+import { ErrorCode, headers, NatsError } from '../store/index.js';
 import { ATTEMPT_SIG_HEADER } from './attempt-keys.js';
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import type { StartAttempt } from '../runtime/index.js';

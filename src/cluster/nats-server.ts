@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'nats';
+import { connect } from '../store/index.js';
 import { UsageError } from '../errors/index.js';
 import { parseServers } from '../store/index.js';
 

@@ -5,7 +5,8 @@
  * up on kept as a dead letter on lf.dlq.notifications.
  */
 import { createHash } from 'node:crypto';
-import { headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
+import { type JetStreamClient, type NatsConnection } from 'nats';
+import { headers as natsHeaders } from '../store/index.js';
 import { iso } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { Notifier, notificationBody, type DeliveryOutcome, type NotificationsConfig, type PendingDelivery } from '../notify/index.js';

@@ -11,7 +11,7 @@
  * than run again.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { ErrorCode, NatsError } from 'nats';
+import { ErrorCode, NatsError } from '../store/index.js';
 import { instanceFields, instanceKey } from '../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, type InputMessage, type TaskMessage } from './messages.js';
 import { subjects } from './subjects.js';

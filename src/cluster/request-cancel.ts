@@ -15,7 +15,7 @@
  * Installed once per process, by the engine and the worker.
  */
 import { createRequire } from 'node:module';
-import { ErrorCode, NatsError } from 'nats';
+import { ErrorCode, NatsError } from '../store/index.js';
 
 interface RequestOneProto {
   cancel(this: { timer?: { cancel(): void }; mux: { cancel(r: unknown): void }; deferred: { reject(e: unknown): void } }, err?: unknown): void;

@@ -6,7 +6,7 @@
  * claim any name: engines then record it marked `unauthenticated`.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'nats';
+import { connect } from '../store/index.js';
 import { credentials } from './messages.js';
 import { ANONYMOUS_SENDER, token } from './subjects.js';
 

@@ -4,7 +4,8 @@
  * from looping or filling the server (issue 10): the dead-letter stream's
  * limits and the consumers' max deliveries are brought to the settings.
  */
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
+import { type JetStreamManager, type StreamConfig } from 'nats';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '../store/index.js';
 import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 import { DEFAULT_LEVEL, ENGINE_CONSUMERS, STREAMS, levelConsumerName, subjects, taskLevelSubjects, taskStream } from './subjects.js';

@@ -13,7 +13,8 @@
  *   decision log, each record published with its id as the message id (a
  *   retried write within the duplicate window is stored once); kept 30 days.
  */
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '../store/index.js';
 import { GateRecordSchema, GateStateSchema, type GateLog, type GateRecord, type GateState, type GateStore } from '../triggers/index.js';
 import { createRetrying } from './create-retry.js';
 

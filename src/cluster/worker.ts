@@ -34,7 +34,7 @@
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
 import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { connect } from 'nats';
+import { connect } from '../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../compiler/index.js';

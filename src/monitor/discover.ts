@@ -13,7 +13,8 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { DeliverPolicy, type ConsumerMessages } from 'nats';
+import { type ConsumerMessages } from 'nats';
+import { DeliverPolicy } from '../store/index.js';
 import { FileEventStore, JetStreamEventStore, type EventStore, type Subscription } from '../store/index.js';
 
 /** How often a listing looks for runs the faster path missed (ms). */

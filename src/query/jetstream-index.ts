@@ -14,7 +14,8 @@
  * consumer, or its ack floor did not move while commits wait) and the log
  * grew since the last load. Its queries answer from memory.
  */
-import { KvWatchInclude, type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
+import { type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
+import { KvWatchInclude } from '../store/index.js';
 import { CorruptRunError } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import { decodeValue, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';

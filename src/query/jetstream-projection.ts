@@ -8,7 +8,8 @@
  * fold kept) rebuilds the record from the run's log. `reindex` rebuilds the
  * whole bucket from the log (jetstream-reindex.ts). Nothing here is the only copy of anything.
  */
-import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type KV } from 'nats';
+import { type JsMsg, type KV } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';

@@ -12,7 +12,8 @@
  * for the engines' shared consumers on each input stream.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { type JetStreamManager, type NatsConnection } from 'nats';
+import { connect } from '../store/index.js';
 import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';

@@ -16,6 +16,8 @@ export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, parseServers, connectRefusal, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
+// The nats client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from 'nats'.
+export { AckPolicy, ConsumerEvents, DeliverPolicy, DiscardPolicy, ErrorCode, Events, KvWatchInclude, NatsError, RetentionPolicy, StorageType, connect, createInbox, headers, nanos, natsLib } from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */

@@ -7,7 +7,8 @@
  * connection comes back is sent again at once (same message id). Internal to
  * src/store.
  */
-import { Events, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { Events, connect } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';

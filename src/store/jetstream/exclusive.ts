@@ -9,7 +9,8 @@
  * process or node is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StorageType, type KV, type NatsConnection } from 'nats';
+import { type KV, type NatsConnection } from 'nats';
+import { StorageType } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { kvRetrying } from './kv-retry.js';
 

@@ -11,3 +11,4 @@ export { parseServers } from './options.js';
 export { connectRefusal } from './codec.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, type JetStreamSnapshotOptions } from './snapshots.js';
 export { ADMISSION_BUCKET } from './exclusive.js';
+export { AckPolicy, ConsumerEvents, DeliverPolicy, DiscardPolicy, ErrorCode, Events, KvWatchInclude, NatsError, RetentionPolicy, StorageType, connect, createInbox, headers, nanos, natsLib } from './nats-lib.js';

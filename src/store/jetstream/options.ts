@@ -4,7 +4,8 @@
  * used when the stream does not exist yet; an existing stream is left as its
  * operator configured it.
  */
-import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type StreamConfig } from 'nats';
+import { type StreamConfig } from 'nats';
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 
 export interface JetStreamStoreOptions {

@@ -17,7 +17,8 @@
  * (codec.ts) treats both alike. Timeouts are checked by one sweep per
  * publisher rather than a timer per request. Internal to src/store.
  */
-import { ErrorCode, NatsError, createInbox, type Msg, type MsgHdrs, type NatsConnection, type PubAck, type Subscription } from 'nats';
+import { type Msg, type MsgHdrs, type NatsConnection, type PubAck, type Subscription } from 'nats';
+import { ErrorCode, NatsError, createInbox } from './nats-lib.js';
 
 /**
  * A publish whose reply can no longer come: the connection was lost and

@@ -1,5 +1,5 @@
 /** readAll() on JetStream: every run's events, whole, in one pass over the stream. */
-import { DeliverPolicy } from 'nats';
+import { DeliverPolicy } from './nats-lib.js';
 import type { EventEnvelope } from '../../events/index.js';
 import { StoreError } from '../../errors/index.js';
 import type { CorruptRunHandler, RunEvents } from '../port.js';

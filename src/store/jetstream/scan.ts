@@ -1,5 +1,6 @@
 /** The one way the store reads its stream (read, listRuns, readAll): what an ephemeral consumer has pending. */
-import { AckPolicy, nanos, type ConsumerConfig, type JsMsg } from 'nats';
+import { type ConsumerConfig, type JsMsg } from 'nats';
+import { AckPolicy, nanos } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';

@@ -4,7 +4,8 @@
  * connection. Every value read back is parsed with the snapshot schema; a
  * malformed one is reported, never used.
  */
-import { StorageType, type KV, type NatsConnection } from 'nats';
+import { type KV, type NatsConnection } from 'nats';
+import { StorageType } from './nats-lib.js';
 import { assertRunId } from '../common.js';
 import type { SnapshotStore, StoredSnapshot } from '../port.js';
 import { parseStoredSnapshot } from '../snapshots.js';

@@ -30,7 +30,8 @@
  * expectation can both be stored: readers take the first (codec.ts,
  * decodeNextCommit) and an append checks it was that one (append-races.ts).
  */
-import { DeliverPolicy, StorageType, type NatsConnection, type PubAck } from 'nats';
+import { type NatsConnection, type PubAck } from 'nats';
+import { DeliverPolicy, StorageType } from './nats-lib.js';
 import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from '../port.js';
