@@ -339,7 +339,12 @@ export function createWorker(opts: WorkerOptions): Worker {
           pullers.set(handler, puller);
           stops.push(() => puller.stop());
           await puller.run();
-        })());
+        })().catch((err: unknown) => {
+          // Handled here, not only by stop()'s allSettled: a loop ended by the connection closing under it (the worker
+          // lost, or its connection closed by its owner) is said when it ends, not left an unhandled rejection that
+          // ends the process (Node's default) before stop() is ever called.
+          log(`${handler}: no longer pulling attempts: ${(err as Error).message}`);
+        }));
       }
     },
     /** In order: nothing new is taken, the attempts running finish and report within the grace, the rest is handed back, then the connection is drained. */
