@@ -11,6 +11,7 @@ export default defineConfig({
     // debounce, a 10 s backoff, a throttle window) with a core idle. One at a time (vitest's default here) took
     // 12 minutes for the suite; two took 820 s on a quiet machine (2026-11-24). On the shared machine (load 8-11
     // from other work), back to back from a fresh cache: two 1,738 s, three 1,269 s, with about the same CPU.
+    // Four on a quiet machine (2026-11-25): 666 s and 1,208 CPU-s, against three's 599 s and 1,020 (more contention, no more idle to fill).
     maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 60_000,
