@@ -71,9 +71,8 @@ describe('decisions and skipped branches (the seed example)', () => {
     expect((await e.status(waiting.runId)).status).toBe('FAILED');
   });
 
-  it('a refused decision on a waiting task is kept once per person and task, however often it is repeated', async () => {
-    const { engine: e, store } = engine();
-    const d = def(`
+  /** One HUMAN task only alice may decide. */
+  const approversDef = () => def(`
 workflow:
   id: approvers
   name: A
@@ -81,6 +80,10 @@ workflow:
   tasks:
     - { id: sign, type: HUMAN, approvers: [alice] }
 `);
+
+  it('a refused decision on a waiting task is kept once per person and task, however often it is repeated', async () => {
+    const { engine: e, store } = engine();
+    const d = approversDef();
     const v = await runToIdle(e, d, {}, {});
     const before = await store.lastSeq(v.runId);
     await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(/mallory may not decide task sign; its approvers are alice \(the refusal is kept in the run's history\)/);
@@ -95,14 +98,7 @@ workflow:
 
   it('refuses an approval from someone who is not an approver', async () => {
     const { engine: e } = engine();
-    const d = def(`
-workflow:
-  id: approvers
-  name: A
-  version: 1
-  tasks:
-    - { id: sign, type: HUMAN, approvers: [alice] }
-`);
+    const d = approversDef();
     const v = await runToIdle(e, d, {}, {});
     await expect(e.decide(v.runId, 'sign', 'approved', 'mallory')).rejects.toThrow(/mallory may not decide task sign; its approvers are alice/);
     expect((await e.decide(v.runId, 'sign', 'approved', 'alice')).status).toBe('COMPLETED');
