@@ -27,7 +27,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { JetStreamManager, MsgRequest } from 'nats';
 import { z } from 'zod';
 import { ClusterClient } from '../src/cluster/index.js';
 import { inspectCluster } from '../src/cluster/doctor.js';
@@ -35,9 +34,10 @@ import type { EventEnvelope } from '../src/events/index.js';
 import { SETTLED_STATUSES } from '../src/events/index.js';
 import { prng } from '../test/compiler/random-events.js';
 import { cli } from '../test/helpers/cli.js';
-import { CHAOS_TASKS, CHAOS_WORKFLOW, HANDLERS, historyProblems, readMarkers, shortenAckWaits, spawnLedgerflow, type LedgerflowProcess } from '../test/helpers/cluster-run.js';
-import { forgedRecords, startHostileWorker, type HostileWorker } from '../test/helpers/hostile-worker.js';
+import { CHAOS_TASKS, CHAOS_WORKFLOW, HANDLERS, historyProblems, rawMessages, readMarkers, within, shortenAckWaits, spawnLedgerflow, type LedgerflowProcess } from '../test/helpers/cluster-run.js';
+import { forgedRecords, refusalFlood, startHostileApprover, startHostileWorker, type HostileWorker } from '../test/helpers/hostile-worker.js';
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
+import { startRogueRoute } from '../test/helpers/rogue-route.js';
 
 const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--hostile 1] [--json]`;
 
@@ -71,13 +71,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** `p`, or a rejection after `ms` (a read stalled on a lost node must not stall the whole script). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms); });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 type Kind = 'engine' | 'worker' | 'node';
 interface Kill { kind: Kind; target: string; at: number; downMs: number }
@@ -153,7 +146,10 @@ async function main(opts: Options): Promise<number> {
     const kills: Kill[] = [];
     const pending = new Set<Promise<unknown>>();
     const track = <T>(p: Promise<T>) => { pending.add(p); void p.finally(() => pending.delete(p)).catch(() => undefined); return p; };
-    for (let i = 0; i < opts.hostile; i++) hostiles.push(await startHostileWorker({ url: cluster.as('worker'), targets: () => runIds, tasks: CHAOS_TASKS, queues: ['vault'], everyMs: 500 }));
+    // Hostile workers (each round also wipes claims and floods its dead-letter subject), a person flooding decisions, and a stranger's server at the route ports.
+    for (let i = 0; i < opts.hostile; i++) hostiles.push(await startHostileWorker({ url: cluster.as('worker'), targets: () => runIds, tasks: CHAOS_TASKS, queues: ['vault'], everyMs: 500, floodLetters: 500 }));
+    const approver = opts.hostile > 0 ? await startHostileApprover({ url: cluster.as('alice'), user: 'alice', targets: () => runIds, tasks: CHAOS_TASKS }) : null;
+    const rogue = opts.hostile > 0 ? await startRogueRoute(cluster, dir) : null;
 
     /** Reads a run's log and compares it with the longest read before: shorter is a loss, a different prefix a fork. */
     const observe = async (runId: string): Promise<EventEnvelope[]> => {
@@ -242,6 +238,13 @@ async function main(opts: Options): Promise<number> {
 
     await Promise.all([starter, killer]);
     const hostileReports = await Promise.all(hostiles.map((h) => h.stop()));
+    const decisionsFlooded = (await approver?.stop()) ?? 0;
+    // A server that joined through a route port is one the cluster trusts with everything: any is a breach.
+    const rogueJoined = rogue ? await rogue.joinedNodes() : [];
+    rogue?.stop();
+    // The engines' dead letters none of the floods may push out: LF_DLQ's first message is still its first.
+    const dlqInfo = await jsm.streams.info('LF_DLQ').catch(() => null);
+    const enginesLettersEvicted = dlqInfo ? dlqInfo.state.first_seq - 1 : 0;
     const chaosMs = Date.now() - t0;
     say(`kills stopped (${kills.length}); waiting for restarts and starts in flight`);
     await Promise.allSettled([...pending]);
@@ -275,6 +278,7 @@ async function main(opts: Options): Promise<number> {
     const lost: string[] = [];
     const forged: string[] = [];
     const forks: string[] = [...rewritten];
+    const flooded: string[] = [];
     const stuck: string[] = [];
     let completed = 0;
     let failed = 0;
@@ -286,6 +290,7 @@ async function main(opts: Options): Promise<number> {
       else if (events.length < longest) lost.push(`${id}: ${events.length} events, ${longest} read earlier`);
       forks.push(...historyProblems(events));
       forged.push(...forgedRecords(events).map((f) => `${id}: ${f}`));
+      flooded.push(...refusalFlood(events).map((f) => `${id}: ${f}`));
       const status = events.at(-1)?.state.status;
       if (status === 'COMPLETED') completed++;
       else if (status === 'FAILED') failed++;
@@ -316,19 +321,25 @@ async function main(opts: Options): Promise<number> {
       runs: { started: runIds.length, startFailed: startErrors.length, completed, failed, stuck: stuck.length, unacknowledged: unacknowledged.length },
       kills: { ...killsBy, total: kills.length },
       lost: lost.length, forks: forks.length, duplicateExecutions: duplicateCount, forged: forged.length,
-      hostile: { workers: opts.hostile, attacks: hostileReports.reduce((n, r) => n + Object.values(r.attacks).reduce((m, a) => m + a.tries, 0), 0) },
+      hostile: {
+        workers: opts.hostile, attacks: hostileReports.reduce((n, r) => n + Object.values(r.attacks).reduce((m, a) => m + a.tries, 0), 0),
+        lettersFlooded: hostileReports.reduce((n, r) => n + (r.attacks['dlq.flood']?.accepted ?? 0), 0) * 500, decisionsFlooded,
+        claimsWiped: hostileReports.reduce((n, r) => n + (r.attacks['ledger.rollup-all']?.accepted ?? 0) + (r.attacks['ledger.purge-stream']?.accepted ?? 0) + (r.attacks['ledger.delete-stream']?.accepted ?? 0) + (r.attacks['ledger.wildcard-read-other-queue']?.accepted ?? 0), 0),
+        rogueRouteJoined: rogueJoined.length, enginesLettersEvicted, refusalsFlooded: flooded.length,
+      },
       handlerStarts: ms.filter((m) => m.what === 'start').length,
       restartsRecorded: [...finals.values()].filter(Array.isArray).reduce((n, evs) => n + evs.filter((e) => e.type === 'task.restarted').length, 0),
       shrunkReads: shrunk.length,
       timeMs: { chaos: chaosMs, settle: settleMs, total: Date.now() - t0 },
-      details: { lost, forks, duplicates, stuck, forged, shrunkReads: shrunk, startErrors: [...new Set(startErrors)], kills },
+      details: { lost, forks, duplicates, stuck, forged, flooded, rogueJoined, shrunkReads: shrunk, startErrors: [...new Set(startErrors)], kills },
     };
-    const bad = result.lost + result.forks + result.duplicateExecutions + result.runs.stuck + result.forged > 0;
+    const breaches = result.hostile.claimsWiped + result.hostile.rogueRouteJoined + result.hostile.enginesLettersEvicted + result.hostile.refusalsFlooded;
+    const bad = result.lost + result.forks + result.duplicateExecutions + result.runs.stuck + result.forged + breaches > 0;
     if (bad) {
       // Keep the evidence: each process's output and the logs of the runs named above.
       mkdirSync(join(dir, 'logs'), { recursive: true });
       for (const p of every) writeFileSync(join(dir, 'logs', `${p.name}-${p.pid}.log`), p.output());
-      const named = new Set([...lost, ...forks, ...duplicates, ...stuck, ...forged].map((s) => s.split(/[:/ ]/)[0]!));
+      const named = new Set([...lost, ...forks, ...duplicates, ...stuck, ...forged, ...flooded].map((s) => s.split(/[:/ ]/)[0]!));
       for (const id of named) {
         const ev = finals.get(id);
         if (Array.isArray(ev)) writeFileSync(join(dir, `${id}.json`), JSON.stringify(ev, null, 2));
@@ -346,29 +357,12 @@ async function main(opts: Options): Promise<number> {
   }
 }
 
-/** Every LF_EVENTS message on a run's subject, by stream sequence, straight from the stream (message get by subject). */
-async function rawMessages(jsm: JetStreamManager, runId: string): Promise<string> {
-  const lines: string[] = [];
-  const subject = `lf.events.*.${runId}`;
-  for (let seq = 1; lines.length < 500;) {
-    let m;
-    try {
-      m = await within(jsm.streams.getMessage('LF_EVENTS', { next_by_subj: subject, seq } as unknown as MsgRequest), 10_000, 'get message');
-    } catch (err) {
-      if (String(err).includes('no message found')) break;
-      throw err;
-    }
-    lines.push(`stream seq ${m.seq} at ${m.time.toISOString()} ${m.subject} Lf-First-Seq ${m.header?.get('Lf-First-Seq')} Lf-Last-Seq ${m.header?.get('Lf-Last-Seq')} Nats-Msg-Id ${m.header?.get('Nats-Msg-Id')}\n  ${new TextDecoder().decode(m.data).slice(0, 4000)}`);
-    seq = m.seq + 1;
-  }
-  return lines.join('\n');
-}
-
 function printTable(r: {
   seed: number; engines: number; workers: number;
   runs: { started: number; startFailed: number; completed: number; failed: number; stuck: number; unacknowledged: number };
   kills: { engine: number; worker: number; node: number; total: number };
-  lost: number; forks: number; duplicateExecutions: number; forged: number; hostile: { workers: number; attacks: number }; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
+  lost: number; forks: number; duplicateExecutions: number; forged: number; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
+  hostile: { workers: number; attacks: number; lettersFlooded: number; decisionsFlooded: number; claimsWiped: number; rogueRouteJoined: number; enginesLettersEvicted: number; refusalsFlooded: number };
   timeMs: { chaos: number; settle: number; total: number };
   details: Record<string, unknown[]>;
 }, keptDir: string | null): void {
@@ -384,11 +378,15 @@ function printTable(r: {
     ['forks', String(r.forks)],
     ['duplicate executions', `${r.duplicateExecutions} (${r.handlerStarts} handler starts, ${r.restartsRecorded} restarts recorded)`],
     ['forged records', `${r.forged} (${r.hostile.workers} hostile workers, ${r.hostile.attacks} attacks)`],
+    ['claims wiped or read', `${r.hostile.claimsWiped} (wildcard reads of other queues, rollups, purges, deletes accepted)`],
+    ['engine letters lost', `${r.hostile.enginesLettersEvicted} (${r.hostile.lettersFlooded} worker letters flooded)`],
+    ['refusals flooded', `${r.hostile.refusalsFlooded} runs (${r.hostile.decisionsFlooded} decisions sent by a person)`],
+    ['rogue route joined', `${r.hostile.rogueRouteJoined} nodes`],
     ['shorter re-reads', String(r.shrunkReads)],
     ['time', `${s(r.timeMs.total)} (chaos ${s(r.timeMs.chaos)}, settling ${s(r.timeMs.settle)})`],
   ];
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(22)}${v}\n`);
-  for (const key of ['lost', 'forks', 'duplicates', 'stuck', 'forged', 'shrunkReads', 'startErrors'] as const) {
+  for (const key of ['lost', 'forks', 'duplicates', 'stuck', 'forged', 'flooded', 'rogueJoined', 'shrunkReads', 'startErrors'] as const) {
     const items = r.details[key] ?? [];
     if (items.length === 0) continue;
     process.stdout.write(`\n${key}:\n`);

@@ -1,11 +1,11 @@
 /**
  * `ledgerflow dlq list|show|replay|purge` over NATS: what engines and workers
- * gave up on (stream LF_DLQ) and who wrote each, one dead letter in full,
+ * gave up on (streams LF_DLQ and LF_DLQ_WORKERS) and who wrote each, one dead letter in full,
  * publishing a kept body an engine wrote again on its original subject, and
  * deleting dead letters.
  */
 import { z } from 'zod';
-import { DEAD_LETTER_KINDS, DeadLetterQueue, writerText, type DeadLetterEntry } from '../cluster/index.js';
+import { DEAD_LETTER_KINDS, DeadLetterQueue, parseDeadLetterId, writerText, type DeadLetterEntry } from '../cluster/index.js';
 import { DeadLetterNotReplayableError, UsageError } from '../errors/index.js';
 import { json, type Io } from './io.js';
 import { withClient } from './cluster.js';
@@ -20,10 +20,12 @@ function kindFlag(kind: string | undefined): string | undefined {
   return r.data;
 }
 
-function seqArg(text: string | undefined): number {
-  const r = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).safeParse(text);
-  if (!r.success) throw new UsageError(`${text ?? '(none)'} is not a dead letter's sequence: give the number \`ledgerflow dlq list\` shows`, { value: text ?? null });
-  return r.data;
+/** A dead letter's id as `dlq list` shows it: an engine's its sequence (12), a worker's its sequence with a w (w12). */
+function idArg(text: string | undefined): string {
+  if (text === undefined || parseDeadLetterId(text) === null) {
+    throw new UsageError(`${text ?? '(none)'} is not a dead letter's id: give the one \`ledgerflow dlq list\` shows (12 for an engine's, w12 for a worker's)`, { value: text ?? null });
+  }
+  return text;
 }
 
 function withQueue<T>(g: GlobalOpts, fn: (q: DeadLetterQueue) => Promise<T>): Promise<T> {
@@ -42,7 +44,7 @@ function line(e: DeadLetterEntry): string {
   // A letter kept whole that is not replayable says why (a worker wrote it, say); one kept in part says that is why.
   const state = e.replayable ? 'replayable' : l?.raw === undefined ? 'kept-part ' : 'read-only ';
   const why = e.replayable || l?.raw === undefined ? '' : `\n        not replayable: ${oneLine(e.notReplayable ?? '', 200)}`;
-  return `${String(e.seq).padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${state} ${size.padStart(11)}  ${from}  by ${inert(writerText(e.writer))}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}${why}`;
+  return `${e.id.padStart(6)}  ${e.kind.padEnd(9)} ${(l?.at ?? e.stored).padEnd(24)} ${state} ${size.padStart(11)}  ${from}  by ${inert(writerText(e.writer))}\n        ${oneLine(l?.reason ?? e.invalid ?? '', 160)}${why}`;
 }
 
 export function dlqListCmd(io: Io, g: GlobalOpts, opts: { kind?: string; json?: boolean }): Promise<number> {
@@ -58,13 +60,13 @@ export function dlqListCmd(io: Io, g: GlobalOpts, opts: { kind?: string; json?: 
   });
 }
 
-export function dlqShowCmd(io: Io, g: GlobalOpts, seqText: string, opts: { json?: boolean }): Promise<number> {
-  const seq = seqArg(seqText);
+export function dlqShowCmd(io: Io, g: GlobalOpts, idText: string, opts: { json?: boolean }): Promise<number> {
+  const id = idArg(idText);
   return withQueue(g, async (q) => {
-    const e = await q.show(seq);
+    const e = await q.show(id);
     if (opts.json) { io.out(json(e)); return EXIT.ok; }
     const l = e.letter;
-    io.out(`dead letter ${e.seq} (${e.kind}), stored ${e.stored}, ${e.storedBytes} bytes in LF_DLQ`);
+    io.out(`dead letter ${e.id} (${e.kind}), stored ${e.stored}, ${e.storedBytes} bytes in ${e.stream} (message ${e.seq})`);
     io.out(`  written: by ${inert(writerText(e.writer))}, on ${inert(e.subject)}`);
     if (!l) { io.out(`  ${inertLines(e.invalid ?? '', '    ')}`); return EXIT.ok; }
     io.out(`  reason:  ${inertLines(l.reason, '           ')}`);
@@ -73,7 +75,7 @@ export function dlqShowCmd(io: Io, g: GlobalOpts, seqText: string, opts: { json?
     if (l.size !== undefined) io.out(`  body:    ${l.size} bytes, sha256 ${l.sha256 ?? '?'}`);
     for (const [k, v] of [['run', l.runId], ['task', l.taskId], ['by', l.by], ['stage', l.stage]] as const) if (v !== undefined) io.out(`  ${`${k}:`.padEnd(8)} ${inert(v)}`);
     for (const p of l.problems ?? []) io.out(`  problem: ${inert(p)}`);
-    io.out(e.replayable ? '  replay:  yes, the whole body is kept (`ledgerflow dlq replay ' + e.seq + '`)' : `  replay:  no, ${inert(e.notReplayable ?? '')}`);
+    io.out(e.replayable ? '  replay:  yes, the whole body is kept (`ledgerflow dlq replay ' + e.id + '`)' : `  replay:  no, ${inert(e.notReplayable ?? '')}`);
     // The body's lines indented under its heading, so none of them passes for a field of the dead letter.
     if (l.raw !== undefined) io.out(`  body (whole):\n    ${inertLines(l.raw, '    ')}`);
     else if (l.excerpt !== undefined) io.out(`  body (first ${new TextEncoder().encode(l.excerpt).byteLength} bytes${l.truncated ? ', truncated' : ''}):\n    ${inertLines(l.excerpt, '    ')}`);
@@ -81,24 +83,24 @@ export function dlqShowCmd(io: Io, g: GlobalOpts, seqText: string, opts: { json?
   });
 }
 
-export function dlqReplayCmd(io: Io, g: GlobalOpts, seqText: string | undefined, opts: { all?: boolean; kind?: string; json?: boolean }): Promise<number> {
-  if (opts.all && seqText !== undefined) throw new UsageError('give a dead letter\'s sequence or --all, not both', {});
-  if (!opts.all && opts.kind !== undefined) throw new UsageError('--kind goes with --all (one dead letter is named by its sequence)', {});
+export function dlqReplayCmd(io: Io, g: GlobalOpts, idText: string | undefined, opts: { all?: boolean; kind?: string; json?: boolean }): Promise<number> {
+  if (opts.all && idText !== undefined) throw new UsageError('give a dead letter\'s id or --all, not both', {});
+  if (!opts.all && opts.kind !== undefined) throw new UsageError('--kind goes with --all (one dead letter is named by its id)', {});
   const kind = kindFlag(opts.kind);
-  const one = opts.all ? null : seqArg(seqText);
+  const one = opts.all ? null : idArg(idText);
   return withQueue(g, async (q) => {
-    const targets = one !== null ? [one] : (await q.list(kind)).map((e) => e.seq);
+    const targets = one !== null ? [{ id: one, seq: parseDeadLetterId(one)!.seq }] : (await q.list(kind)).map((e) => ({ id: e.id, seq: e.seq }));
     const replayed = [];
-    const refused: { seq: number; reason: string }[] = [];
-    for (const seq of targets) {
+    const refused: { id: string; seq: number; reason: string }[] = [];
+    for (const { id, seq } of targets) {
       try {
-        const r = await q.replay(seq);
+        const r = await q.replay(id);
         replayed.push(r);
-        if (!opts.json) io.out(`replayed dead letter ${seq}: published again on ${r.subject} (${r.stream} message ${r.streamSeq}); the dead letter is deleted`);
+        if (!opts.json) io.out(`replayed dead letter ${id}: published again on ${r.subject} (${r.stream} message ${r.streamSeq}); the dead letter is deleted`);
       } catch (err) {
         // One dead letter: its refusal is the command's error (exit 2). With --all: say it and go on.
         if (!(err instanceof DeadLetterNotReplayableError) || one !== null) throw err;
-        refused.push({ seq, reason: err.message });
+        refused.push({ id, seq, reason: err.message });
         if (!opts.json) io.err(`not replayed: ${inert(err.message)}`);
       }
     }
@@ -115,10 +117,10 @@ export function dlqPurgeCmd(io: Io, g: GlobalOpts, opts: { kind?: string; yes?: 
     if (!opts.yes) {
       const n = await q.count(kind);
       // Deleting is not undone: without --yes nothing is deleted, and the count says what would be.
-      throw new UsageError(`would delete ${what(n)} from LF_DLQ; nothing deleted: pass --yes to delete them (\`ledgerflow dlq list\` shows them first)`, { count: n, kind: kind ?? null });
+      throw new UsageError(`would delete ${what(n)}; nothing deleted: pass --yes to delete them (\`ledgerflow dlq list\` shows them first)`, { count: n, kind: kind ?? null });
     }
     const purged = await q.purge(kind);
-    io.out(opts.json ? json({ purged, kind: kind ?? null }) : `deleted ${what(purged)} from LF_DLQ`);
+    io.out(opts.json ? json({ purged, kind: kind ?? null }) : `deleted ${what(purged)}`);
     return EXIT.ok;
   });
 }

@@ -188,13 +188,13 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--routes <list>', "cluster route addresses (host:port,…) to check: each must refuse a server without the route password")
     .option('--json', 'print { server, expectedReplicas, streams, missing, routes, warnings, notes }')
     .action(act(() => import('./cluster.js'), (m, o) => m.doctorCmd(io, g(), o)));
-  const dlq = p.command('dlq').description('what engines and workers gave up on (stream LF_DLQ, over NATS): list, show, replay, purge');
-  dlq.command('list').description('every dead letter, oldest first: sequence, kind, when, whether replayable, size, where it came from, reason')
+  const dlq = p.command('dlq').description('what engines and workers gave up on (streams LF_DLQ and LF_DLQ_WORKERS, over NATS): list, show, replay, purge');
+  dlq.command('list').description('every dead letter (engines first, then workers), oldest first: id, kind, when, whether replayable, size, where it came from, reason')
     .option('--kind <kind>', 'only this kind: inputs, timers, approvals, triggers, tasks, signals, control, notifications').option('--json', 'print the entries as JSON')
     .action(act(() => import('./dlq.js'), (m, o) => m.dlqListCmd(io, g(), o)));
-  dlq.command('show').argument('<seq>', "the dead letter's sequence (from dlq list)").description('one dead letter in full: reason, reference to the message, kept body or excerpt')
+  dlq.command('show').argument('<id>', "the dead letter's id (from dlq list: 12 for an engine's, w12 for a worker's)").description('one dead letter in full: reason, reference to the message, kept body or excerpt')
     .option('--json').action(act(() => import('./dlq.js'), (m, seq: string, o) => m.dlqShowCmd(io, g(), seq, o)));
-  dlq.command('replay').argument('[seq]', "the dead letter's sequence").description('publish the kept body again on its original subject, then delete the dead letter (refused, exit 2, when the body was not kept)')
+  dlq.command('replay').argument('[id]', "the dead letter's id (from dlq list)").description('publish the kept body again on its original subject, then delete the dead letter (refused, exit 2, when the body was not kept)')
     .option('--all', 'every replayable dead letter (the others are named and kept; exit 2 if any)').option('--kind <kind>', 'with --all: only this kind').option('--json')
     .action(act(() => import('./dlq.js'), (m, seq: string | undefined, o) => m.dlqReplayCmd(io, g(), seq, o)));
   dlq.command('purge').description('delete dead letters (all, or of one kind); without --yes nothing is deleted (exit 2, with the count)')

@@ -1,6 +1,6 @@
 /**
  * The attempt ledger: one KV entry per task attempt a worker took (bucket
- * LF_ATTEMPTS, key `<runId>.<taskId>.<attempt>.<digest>`), created when a worker starts
+ * LF_ATTEMPTS, key `<queue>.<runId>.<taskId>.<attempt>.<digest>`), created when a worker starts
  * the attempt (one offered straight to it: when a claim is needed, claim-asks.ts) and marked
  * finished once its outcome is reported.
  *
@@ -28,6 +28,7 @@ import { StorageType } from '../store/index.js';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';
 import { tokenDigest } from './attempt-tokens.js';
+import { token as subjectToken } from './subjects.js';
 
 export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 
@@ -111,14 +112,17 @@ export class AttemptLedger {
 
   /**
    * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
+   * `queue`: the queue the attempt is handed out on, first, so that nats.conf can give each worker
+   * user the keys of its own queues only (`$KV.LF_ATTEMPTS.<queue>.>`, and a direct get under that
+   * prefix): a worker cannot read, by a wildcard direct get, or write another queue's claims (issue 35).
    * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
    * `token`: the attempt's token, of which the key holds a digest, so that nobody without it can
    * name the entry (run, task and attempt are there for people reading the bucket); `claimToken`: a
    * restarted run's own (attempt-tokens.ts claimTokenFor), digested instead when it is given.
    */
-  static key(runId: string, instance: string, attempt: number, restart: number, token: string, claimToken?: string): string {
+  static key(queue: string, runId: string, instance: string, attempt: number, restart: number, token: string, claimToken?: string): string {
     // A restarted run handed out with a claim token of its own is named by it: nobody handed an earlier run can name it.
-    const base = `${runId}.${instance}.${attempt}.${tokenDigest(restart > 0 && claimToken ? claimToken : token)}`;
+    const base = `${subjectToken(queue)}.${runId}.${instance}.${attempt}.${tokenDigest(restart > 0 && claimToken ? claimToken : token)}`;
     return restart > 0 ? `${base}.r${restart}` : base;
   }
 

@@ -8,7 +8,7 @@
  */
 import type { JetStreamClient } from 'nats';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../compiler/index.js';
-import type { Effect, EmitEvent, StartAttempt, StartChild, WaitAttempt } from '../runtime/index.js';
+import { attemptQueue, DEFAULT_QUEUE, type Effect, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt } from '../runtime/index.js';
 import { performEffect, type EffectPerformer } from '../executor/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { AttemptLedger } from './attempts.js';
@@ -84,7 +84,9 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       }
       // Best effort: if it fails, the attempt merely runs and its outcome is stale.
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
-      publishes.push(o.ledger.abort(AttemptLedger.key(effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt), o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, effect.restart)))
+      // The queue the attempt was handed out on: its claims are keyed under it (attempts.ts).
+      const queue = (compiled && attemptQueue(compiled, effect.taskId)) ?? DEFAULT_QUEUE;
+      publishes.push(o.ledger.abort(AttemptLedger.key(queue, effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt), o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, effect.restart)))
         .catch((err: unknown) => o.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
       return Promise.all(publishes);
     },

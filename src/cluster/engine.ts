@@ -40,6 +40,7 @@ import { takeInput, type InputHost } from './inputs.js';
 import { startLegacyTaskMover } from './legacy-tasks.js';
 import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
+import { LetterRate } from './letter-rate.js';
 import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
 import { shareRequestCancelError } from './request-cancel.js';
 import { coalesceSocketWrites } from './write-coalesce.js';
@@ -53,6 +54,9 @@ import type { Custody } from './custody.js';
 import { KvGateStore, StreamGateLog } from './trigger-gates.js';
 import { PresenceRegistry, UnservedLog } from './presence.js';
 import { publishAttemptKey } from './attempt-keys.js';
+
+/** Dead letters of one sender's refused reports a minute: an honest worker has none; a forger's flood must not push out the engines' letters. */
+const REFUSED_REPORT_LETTERS_PER_MINUTE = 20;
 
 export { ENGINE_SENDER } from './subjects.js';
 
@@ -239,8 +243,11 @@ export class ClusterEngine {
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
     };
     const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId) });
+    // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each (issue 35).
+    const reportLetters = new LetterRate({ perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE, what: 'refused reports', now, log });
     const inputs: InputHost = {
       tokens, stats, sendersProven: () => this.sendersProven, now, log,
+      letterAllowed: (sender) => reportLetters.allow(sender),
       withRun: (runId, fn) => host.withRun(runId, fn), load: (runId, fresh) => host.load(runId, fresh),
       process: (runId, events, o) => host.process(runId, events, o),
       deadLetter: (kind, reason, m, details) => inbox.deadLetter(kind, reason, m, details),

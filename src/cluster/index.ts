@@ -10,7 +10,7 @@ export { AttemptLedger, ATTEMPTS_BUCKET } from './attempts.js';
 export { STREAMS, subjects, taskStream, DEFAULT_QUEUE, TASK_STREAM_PREFIX } from './subjects.js';
 export { TaskMessage, InputMessage, TimerMessage, ApprovalMessage, DeadLetterMessage } from './messages.js';
 export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
-export { DeadLetterQueue, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type DeadLetterWriter, type ReplayResult } from './dead-letter-queue.js';
+export { DeadLetterQueue, parseDeadLetterId, DEAD_LETTER_KINDS, type DeadLetterEntry, type DeadLetterKind, type DeadLetterWriter, type ReplayResult } from './dead-letter-queue.js';
 export { KEEP_BODY_BYTES, EXCERPT_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS } from './dead-letters.js';
 export { DLQ_DEFAULTS } from './setup.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';

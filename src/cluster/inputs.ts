@@ -46,6 +46,8 @@ export interface InputHost {
   load(runId: string, fresh?: boolean): Promise<RunState | null>;
   process(runId: string, inputs: PendingEvent[], opts: { reconcile?: boolean; fresh?: boolean; commitKey?: string; justStarted?: boolean; custody: Custody | null }): Promise<RunState | null>;
   deadLetter(kind: string, reason: string, m: JsMsg, details?: DeadLetterDetails): Promise<void>;
+  /** Whether a refusal of `sender`'s is kept as a dead letter, a few a minute per sender (letter-rate.ts); else it is refused without one. */
+  letterAllowed(sender: string): boolean;
   /** Dead-letters and acks a message parseInbound refused. */
   dropMalformed(kind: string, m: JsMsg, malformed: Malformed): Promise<void>;
   /** How long a loss the ledger says another worker finished is put back, for that outcome to arrive first. */
@@ -88,11 +90,17 @@ export function recordOutcome(host: InputHost, input: OutcomeMessage, queue: str
 /** Handles one input; acks it, or puts it back (nak) when it is to be looked at again. */
 export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Promise<void> {
   const parsed = parseInbound('input', rawOf(m));
-  if (!parsed.ok) return host.dropMalformed('inputs', m, parsed);
+  if (!parsed.ok) {
+    // Who published it is the subject's second token (lf.inputs.<sender>.…, which nats.conf enforces), however malformed the rest.
+    if (host.letterAllowed(m.subject.split('.')[2] ?? '')) return host.dropMalformed('inputs', m, parsed);
+    host.stats.refused++;
+    m.ack();
+    return;
+  }
   const { sender, queue, input } = parsed.value;
   if (input.type !== 'kick' && !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
     host.stats.forged++;
-    await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
+    if (host.letterAllowed(sender)) await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
     m.ack();
     return;
   }
@@ -139,7 +147,7 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   if (done && done !== 'recheck' && 'refused' in done) {
     host.stats.refused++;
     const task = input.type === 'kick' ? '' : input.data.task;
-    await host.deadLetter('inputs', `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`, m, { runId: input.runId, taskId: task, by: sender });
+    if (host.letterAllowed(sender)) await host.deadLetter('inputs', `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`, m, { runId: input.runId, taskId: task, by: sender });
     m.ack();
     return;
   }

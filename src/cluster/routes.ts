@@ -16,6 +16,7 @@ import type { ApprovalVerdict, ControlVerdict, SignalVerdict } from './messages.
 import { parseInbound, rawOf, type Inbound } from './parse.js';
 import type { Loaded, RunHost } from './run-host.js';
 import type { Custody } from './custody.js';
+import { LetterRate } from './letter-rate.js';
 
 export interface RoutesOptions {
   host: RunHost;
@@ -36,9 +37,11 @@ const NO_TASK_LETTERS_PER_MINUTE = 10;
 
 export class Routes {
   private readonly refused = new Set<string>();
-  private readonly letters = new Map<string, { minute: number; count: number }>();
+  private readonly letters: LetterRate;
 
-  constructor(private readonly o: RoutesOptions) {}
+  constructor(private readonly o: RoutesOptions) {
+    this.letters = new LetterRate({ perMinute: NO_TASK_LETTERS_PER_MINUTE, what: 'decisions naming no HUMAN task', now: o.now, log: o.log });
+  }
 
   /** Whether the run's history keeps a refusal of `user` on `taskId` already. */
   private async refusedBefore(runId: string, taskId: string, user: string): Promise<boolean> {
@@ -52,20 +55,6 @@ export class Routes {
   private remember(key: string): void {
     if (this.refused.size >= KNOWN_REFUSALS) this.refused.delete(this.refused.values().next().value!);
     this.refused.add(key);
-  }
-
-  /** A person's next dead letter of this minute is kept (true) up to NO_TASK_LETTERS_PER_MINUTE. */
-  private letterAllowed(user: string): boolean {
-    const minute = Math.floor(this.o.now() / 60_000);
-    const seen = this.letters.get(user);
-    if (!seen || seen.minute !== minute) {
-      if (this.letters.size >= KNOWN_REFUSALS) this.letters.clear();
-      this.letters.set(user, { minute, count: 1 });
-      return true;
-    }
-    seen.count++;
-    if (seen.count === NO_TASK_LETTERS_PER_MINUTE + 1) this.o.log(`${user}: over ${NO_TASK_LETTERS_PER_MINUTE} decisions naming no HUMAN task this minute; the rest are refused without a dead letter`);
-    return seen.count <= NO_TASK_LETTERS_PER_MINUTE;
   }
 
   /** A timer on lf.timers.<runId>, put back until due: then timer.fired, when the run still wants it. */
@@ -113,7 +102,7 @@ export class Routes {
       if (!review.accepted && review.event === null) {
         // Nothing for its history. One naming no HUMAN task of the run is kept as a dead letter with the reason (a
         // few a minute per person: a flood must not push out other letters); a repeat or a settled run's is answered only.
-        if (review.noTask && this.letterAllowed(user)) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
+        if (review.noTask && this.letters.allow(user)) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
         inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) } satisfies ApprovalVerdict);
         return;
       }

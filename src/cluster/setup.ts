@@ -55,6 +55,13 @@ export interface ClusterSettings {
   dlqMaxMsgs?: number;
 }
 
+/**
+ * Bounds of LF_DLQ_WORKERS, what workers write (issue 35): a letter is a reference with at most 64 KiB of body
+ * kept (dead-letters.ts), so 256 KiB holds any honest one; each worker user keeps its newest 10,000, so one that
+ * floods drops its own oldest, not another worker's; and the stream as a whole is bounded apart from LF_DLQ.
+ */
+export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory: 16 * 1024 * 1024, maxMsgs: 100_000, maxMsgsPerWorker: 10_000, maxLetterBytes: 256 * 1024 } as const;
+
 export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -102,6 +109,13 @@ async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: P
   const lacking = Object.fromEntries(Object.entries(limits).filter(([k, want]) => { const v = config[k as keyof StreamConfig]; return typeof v === 'number' ? v <= 0 : v !== want; }));
   if (Object.keys(lacking).length === 0) return;
   await jsm.streams.update(name, { ...config, ...lacking });
+}
+
+/** An existing stream that still takes `wide` (as older versions made it) is given `narrow` instead; its messages stay. */
+async function narrowSubjects(jsm: JetStreamManager, name: string, wide: string, narrow: readonly string[]): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  if (!config.subjects.includes(wide)) return;
+  await jsm.streams.update(name, { ...config, subjects: [...config.subjects.filter((x) => x !== wide), ...narrow] });
 }
 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
@@ -160,6 +174,13 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
   // A dead-letter stream created without limits (before issue 10) gets them.
   await ensureStreamLimits(jsm, STREAMS.dlq.name, dlqLimits);
+  // Workers' letters in a stream of their own (issue 35), LF_DLQ narrowed to the engines' subjects first (the two may not overlap).
+  await createRetrying(() => narrowSubjects(jsm, STREAMS.dlq.name, 'lf.dlq.>', STREAMS.dlq.subjects));
+  const workerDlqLimits = {
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.storage === 'memory' ? WORKER_DLQ_LIMITS.maxBytesInMemory : WORKER_DLQ_LIMITS.maxBytes,
+    max_msgs: WORKER_DLQ_LIMITS.maxMsgs, max_msgs_per_subject: WORKER_DLQ_LIMITS.maxMsgsPerWorker, max_msg_size: WORKER_DLQ_LIMITS.maxLetterBytes, discard: DiscardPolicy.Old,
+  };
+  await ensureStream(jsm, STREAMS.workerDlq.name, STREAMS.workerDlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...workerDlqLimits });
   const ackWaitMs = s.engineAckWaitMs ?? 10_000;
   const maxDeliver = serverMaxDeliver(s.maxDeliver ?? REDELIVERY_DEFAULTS.maxDeliver);
   await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs, maxDeliver });

@@ -36,7 +36,7 @@
  *                                                        enforced by nats.conf permissions (people users, not workers)
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           what engines refused or gave up on, kept with the reason
- *                lf.dlq.tasks.<user>                     task attempts a worker gave up on; <user> is the worker's
+ *   LF_DLQ_WORKERS lf.dlq.tasks.<user>                   task attempts a worker gave up on; <user> is the worker's
  *                                                        NATS user, enforced by nats.conf permissions (a worker may
  *                                                        write no other dead letter: see dead-letter-queue.ts)
  *   KV LF_DEFINITIONS                                    deployed definitions
@@ -68,7 +68,17 @@ export const STREAMS = {
    * from what workers may publish.
    */
   control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
-  dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.>'] },
+  /**
+   * What engines write (lf.dlq.<kind>; one token: plain lf.dlq.tasks holds the letters workers wrote before they
+   * named themselves). Streams made before issue 35 took lf.dlq.>, workers' letters included: an engine narrows them.
+   */
+  dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.*'] },
+  /**
+   * What workers write, lf.dlq.tasks.<user>, in a stream of its own (issue 35: 100,001 letters from one worker
+   * pushed every engine's letter, approvals kept for replay included, out of the shared LF_DLQ). Bounded on its
+   * own, and per worker user: a flood drops that worker's oldest letters, not the engines' nor other workers'.
+   */
+  workerDlq: { name: 'LF_DLQ_WORKERS', subjects: ['lf.dlq.tasks.*'] },
 } as const;
 
 /** Every queue's stream is named this and the queue (nats.conf grants a worker user `LF_TASKS_<queue>` per queue). */

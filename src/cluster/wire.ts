@@ -63,7 +63,7 @@ export const WIRE_SCHEMAS = {
   Commit: CommitSchema,
   /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it. */
   Definition: RunStartedData.shape.definition,
-  /** KV LF_ATTEMPTS, <runId>.<taskId>.<attempt>.<digest of the attempt's token> */
+  /** KV LF_ATTEMPTS, <queue>.<runId>.<taskId>.<attempt>.<digest of the attempt's token> */
   AttemptRecord,
   /** KV LF_SNAPSHOTS, <runId> */
   Snapshot: StoredSnapshotSchema,

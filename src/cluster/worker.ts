@@ -186,7 +186,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Held before the claim is awaited, so that another delivery arriving meanwhile waits with this one.
     const msgs = m ? [m] : [];
     held.set(key, msgs);
-    const ledgerKey = AttemptLedger.key(task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken);
+    const ledgerKey = AttemptLedger.key(queue, task.runId, instanceToken(ref), task.attempt, restart, task.token, task.claimToken);
     // Rewritten every beat while this worker runs the attempt: the claim is the word that it lives (claim-watch.ts).
     const beatMs = Math.max(500, ackWaitMs / 3);
     const record: AttemptRecord = { worker: workerName, startedAt: now(), every: Math.round(beatMs), ...(m ? { seq: m.seq } : {}) };

@@ -78,17 +78,17 @@ export class InputError extends UsageError {
   }
 }
 
-/** `ledgerflow dlq show|replay <seq>` of a sequence LF_DLQ does not hold (never written, replayed, purged or aged out). */
+/** `ledgerflow dlq show|replay <id>` of a dead letter no stream holds (never written, replayed, purged or aged out). */
 export class DeadLetterNotFoundError extends UsageError {
-  constructor(seq: number) {
-    super(`LF_DLQ holds no dead letter ${seq} (it may have been replayed, purged or aged out; see \`ledgerflow dlq list\`)`, { seq }, 'LF_DEAD_LETTER_NOT_FOUND');
+  constructor(id: string) {
+    super(`there is no dead letter ${id} (it may have been replayed, purged or aged out; see \`ledgerflow dlq list\`)`, { id }, 'LF_DEAD_LETTER_NOT_FOUND');
   }
 }
 
 /** `ledgerflow dlq replay` of a dead letter whose body was not kept whole (or that says nothing of where it came from). */
 export class DeadLetterNotReplayableError extends UsageError {
-  constructor(seq: number, why: string) {
-    super(`dead letter ${seq} cannot be replayed: ${why}; nothing was published (\`ledgerflow dlq show ${seq}\` shows what is kept)`, { seq, why }, 'LF_DEAD_LETTER_NOT_REPLAYABLE');
+  constructor(id: string, why: string) {
+    super(`dead letter ${id} cannot be replayed: ${why}; nothing was published (\`ledgerflow dlq show ${id}\` shows what is kept)`, { id, why }, 'LF_DEAD_LETTER_NOT_REPLAYABLE');
   }
 }
 

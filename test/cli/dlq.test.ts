@@ -75,7 +75,7 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
     const [after, again] = await Promise.all([lf('dlq', 'list', '--json'), lf('dlq', 'replay', String(entry.seq))]);
     expect(JSON.parse(after.stdout)).toEqual([]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/LF_DLQ holds no dead letter \d+/);
+    expect(again.stderr).toMatch(/there is no dead letter \d+/);
   }, 60_000);
 
   it('refuses to replay a dead letter whose body was not kept, and purges only with --yes', async () => {
@@ -102,7 +102,7 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
     expect(JSON.parse(all.stdout)).toMatchObject({ replayed: [], refused: [{ seq: big!.seq }] });
 
     expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toMatch(/would delete 1 dead letter from LF_DLQ; nothing deleted: pass --yes/);
+    expect(noYes.stderr).toMatch(/would delete 1 dead letter; nothing deleted: pass --yes/);
     expect(JSON.parse((await lf('dlq', 'list', '--json')).stdout)).toHaveLength(1);
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toMatch(/--kind nonsense is not a kind of dead letter; use one of inputs, timers, approvals, triggers, tasks/);
@@ -195,15 +195,18 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     expect(early.code, early.stdout + early.stderr).toBe(2);
 
     const listed = JSON.parse((await lf('dlq', 'list', '--json')).stdout) as DeadLetterEntry[];
-    const bySeq = new Map(listed.map((e) => [e.seq, e]));
-    expect(bySeq.get(byWorker.seq)).toMatchObject({ kind: 'tasks', subject: 'lf.dlq.tasks.worker', writer: { role: 'worker', user: 'worker' }, replayable: false, notReplayable: expect.stringMatching(/written by worker worker .*never replayed/) });
-    expect(bySeq.get(legacy.seq)).toMatchObject({ kind: 'tasks', writer: { role: 'worker', user: null }, replayable: false, notReplayable: expect.stringMatching(/may be a worker's/) });
-    expect(bySeq.get(crossed.seq)).toMatchObject({ kind: 'inputs', writer: { role: 'engine' }, replayable: false, notReplayable: expect.stringMatching(/kind inputs is replayed only onto lf\.inputs\.… \(LF_INPUTS\)/) });
+    // The worker's letter is in the workers' own stream (issue 35), named w<its sequence> there.
+    expect(byWorker.stream).toBe('LF_DLQ_WORKERS');
+    const workerId = `w${byWorker.seq}`;
+    const byId = new Map(listed.map((e) => [e.id, e]));
+    expect(byId.get(workerId)).toMatchObject({ stream: 'LF_DLQ_WORKERS', kind: 'tasks', subject: 'lf.dlq.tasks.worker', writer: { role: 'worker', user: 'worker' }, replayable: false, notReplayable: expect.stringMatching(/written by worker worker .*never replayed/) });
+    expect(byId.get(String(legacy.seq))).toMatchObject({ stream: 'LF_DLQ', kind: 'tasks', writer: { role: 'worker', user: null }, replayable: false, notReplayable: expect.stringMatching(/may be a worker's/) });
+    expect(byId.get(String(crossed.seq))).toMatchObject({ kind: 'inputs', writer: { role: 'engine' }, replayable: false, notReplayable: expect.stringMatching(/kind inputs is replayed only onto lf\.inputs\.… \(LF_INPUTS\)/) });
     const real = listed.find((e) => e.kind === 'approvals')!;
     expect(real).toMatchObject({ writer: { role: 'engine' }, replayable: true, letter: { by: 'alice', runId: 'no-such-run' } });
 
-    const [{ stdout: text }, shown] = await Promise.all([lf('dlq', 'list'), lf('dlq', 'show', String(byWorker.seq))]);
-    expect(text).toMatch(new RegExp(`^\\s+${byWorker.seq}  tasks .* read-only .*by worker worker\\n.*\\n\\s+not replayable: it was written by worker worker`, 'm'));
+    const [{ stdout: text }, shown] = await Promise.all([lf('dlq', 'list'), lf('dlq', 'show', workerId)]);
+    expect(text).toMatch(new RegExp(`^\\s+${workerId}  tasks .* read-only .*by worker worker\\n.*\\n\\s+not replayable: it was written by worker worker`, 'm'));
     expect(text).toContain('4 dead letters (1 replayable)');
     expect(shown.stdout).toContain('written: by worker worker, on lf.dlq.tasks.worker');
     expect(shown.stdout).toMatch(/replay: {2}no, it was written by worker worker/);
@@ -213,17 +216,17 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     const published: string[] = [];
     const tap = admin.subscribe('lf.approvals.>', { callback: (_err, m) => published.push(m.subject) });
     await admin.flush();
-    const one = await lf('dlq', 'replay', String(byWorker.seq));
+    const one = await lf('dlq', 'replay', workerId);
     expect(one.code).toBe(2);
-    expect(one.stderr).toMatch(new RegExp(`dead letter ${byWorker.seq} cannot be replayed: it was written by worker worker .*nothing was published`));
+    expect(one.stderr).toMatch(new RegExp(`dead letter ${workerId} cannot be replayed: it was written by worker worker .*nothing was published`));
     const all = await lf('dlq', 'replay', '--all', '--json');
     expect(all.code).toBe(2);
-    const report = JSON.parse(all.stdout) as { replayed: { seq: number }[]; refused: { seq: number; reason: string }[] };
+    const report = JSON.parse(all.stdout) as { replayed: { id: string }[]; refused: { id: string; reason: string }[] };
     // The engine's own letter goes out again (alice's, on her subject); the others are named and kept.
-    expect(report.replayed.map((r) => r.seq)).toEqual([real.seq]);
-    expect(report.refused.map((r) => r.seq).sort((a, b) => a - b)).toEqual([byWorker.seq, legacy.seq, crossed.seq]);
+    expect(report.replayed.map((r) => r.id)).toEqual([real.id]);
+    expect(report.refused.map((r) => r.id).sort()).toEqual([workerId, String(legacy.seq), String(crossed.seq)].sort());
     const allText = await lf('dlq', 'replay', '--all');
-    expect(allText.stderr).toMatch(new RegExp(`not replayed: dead letter ${byWorker.seq} cannot be replayed: it was written by worker worker`));
+    expect(allText.stderr).toMatch(new RegExp(`not replayed: dead letter ${workerId} cannot be replayed: it was written by worker worker`));
 
     // Nothing was published but the engine's own letter, on alice's subject for no-such-run (once, or twice if the
     // engine had dead-lettered it again before the second --all).
@@ -234,7 +237,32 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     // The run still waits, with no approval in its history.
     expect((await c.client.status(runId))!.status).toBe('WAITING');
     expect((await c.client.store.read(runId)).filter((e) => e.type.startsWith('approval.'))).toEqual([]);
-    for (const shown of await Promise.all([byWorker.seq, legacy.seq, crossed.seq].map((seq) => lf('dlq', 'show', String(seq))))) expect(shown.code).toBe(0); // still there
+    for (const shown of await Promise.all([workerId, String(legacy.seq), String(crossed.seq)].map((id) => lf('dlq', 'show', id)))) expect(shown.code).toBe(0); // still there
+  }, 60_000);
+
+  it('a worker flooding its dead-letter subject evicts none of the engines\' letters (issue 35: 100,001 letters pushed them all out): its own oldest go', async () => {
+    const jsm = await admin.jetstreamManager();
+    // A letter an engine writes: alice approving a run that does not exist.
+    const early = await cli(['--nats', c.as('alice'), 'approve', 'flooded-run', 'sign']);
+    expect(early.code, early.stdout + early.stderr).toBe(2);
+    await waitFor('the engine\'s letter', async () => (await deadLetters(jsm, 'approvals')).some((l) => l.runId === 'flooded-run'));
+    const engines = (await jsm.streams.info('LF_DLQ')).state.messages;
+    // The flood: past what LF_DLQ_WORKERS keeps of one worker, as fast as the server takes it.
+    const js = worker.jetstream();
+    const letter = new TextEncoder().encode(JSON.stringify({ reason: 'flood' }));
+    for (let sent = 0; sent < 10_500; sent += 500) await Promise.all(Array.from({ length: 500 }, () => js.publish('lf.dlq.tasks.worker', letter)));
+    const info = await jsm.streams.info('LF_DLQ_WORKERS', { subjects_filter: 'lf.dlq.tasks.worker' });
+    expect(info.state.subjects?.['lf.dlq.tasks.worker']).toBe(10_000);
+    expect(info.config).toMatchObject({ max_msgs_per_subject: 10_000, discard: 'old', max_msg_size: 256 * 1024 });
+    // The engines' stream is untouched, their letter still there and replayable.
+    expect((await jsm.streams.info('LF_DLQ')).state.messages).toBe(engines);
+    const listed = JSON.parse((await lf('dlq', 'list', '--kind', 'approvals', '--json')).stdout) as DeadLetterEntry[];
+    expect(listed.find((e) => e.letter?.runId === 'flooded-run')).toMatchObject({ stream: 'LF_DLQ', replayable: true, writer: { role: 'engine' } });
+    // And a worker's letter larger than any honest one is refused by the server.
+    await expect(js.publish('lf.dlq.tasks.worker', new Uint8Array(300 * 1024))).rejects.toThrow(/message size exceeds maximum/i);
+    const purged = await lf('dlq', 'purge', '--kind', 'tasks', '--yes', '--json');
+    expect(JSON.parse(purged.stdout)).toMatchObject({ kind: 'tasks' });
+    expect((await jsm.streams.info('LF_DLQ_WORKERS')).state.messages).toBe(0);
   }, 60_000);
 
   it('a worker cannot take an engine dead letter\'s message id first: the engine\'s letter is still written', async () => {

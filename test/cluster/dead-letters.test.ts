@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
+import { DeadLetterQueue, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
 import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
 import { loadEventTypes } from '../../src/triggers/index.js';
@@ -201,5 +201,28 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     const kept = await deadLetters(jsm, 'inputs');
     expect(kept.map((l) => l.reason)).toEqual(['new 2', 'new 3', 'new 4']);
     expect((await jsm.consumers.info(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals)).config.max_deliver).toBe(12);
+  });
+
+  it('an LF_DLQ made before issue 35 (lf.dlq.>, workers\' letters in it) is narrowed to the engines\' subjects: workers\' letters go to LF_DLQ_WORKERS, and the old ones are still listed', async () => {
+    const jsm = await c.jsm();
+    await jsm.streams.delete(STREAMS.dlq.name);
+    await jsm.streams.delete(STREAMS.workerDlq.name).catch(() => undefined);
+    await jsm.streams.add({ name: STREAMS.dlq.name, subjects: ['lf.dlq.>'] });
+    const js = (await c.connect()).jetstream();
+    const old = await js.publish('lf.dlq.tasks.worker', encoder.encode('{"reason":"written before","raw":""}'));
+    expect(old.stream).toBe(STREAMS.dlq.name);
+
+    await ensureCluster(jsm);
+    expect((await jsm.streams.info(STREAMS.dlq.name)).config.subjects).toEqual(['lf.dlq.*']);
+    const now = await js.publish('lf.dlq.tasks.worker', encoder.encode('{"reason":"written after","raw":""}'));
+    expect(now.stream).toBe(STREAMS.workerDlq.name);
+    expect((await js.publish(subjects.dlq('inputs'), encoder.encode('{"reason":"an engine\'s","raw":""}'))).stream).toBe(STREAMS.dlq.name);
+    const queue = new DeadLetterQueue(jsm, js);
+    const listed = await queue.list('tasks');
+    expect(listed.map((e) => [e.id, e.stream, e.subject])).toEqual([[String(old.seq), 'LF_DLQ', 'lf.dlq.tasks.worker'], [`w${now.seq}`, 'LF_DLQ_WORKERS', 'lf.dlq.tasks.worker']]);
+    expect((await queue.show(String(old.seq))).writer).toEqual({ role: 'worker', user: 'worker' });
+    expect(await queue.count('tasks')).toBe(2);
+    expect(await queue.purge('tasks')).toBe(2);
+    expect((await queue.list()).map((e) => e.kind)).toEqual(['inputs']);
   });
 });

@@ -73,7 +73,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       const runId = runIdForEvent(id, 'hostile-order');
       // Every key the hostile user can compute for the attempt: run, task and attempt are all it knows.
       const record = kind === 'taken' ? claim('evil') : claim('evil', kind === 'finished' ? 'task.completed' : 'aborted');
-      await kv.put(`${runId}.charge.1`, record);
+      await kv.put(`default.${runId}.charge.1`, record);
     }
     // It cannot list what others claimed: reads by key only, none by sequence.
     const asWorkerJsm = await hostile.jetstreamManager();
@@ -142,12 +142,17 @@ describe.skipIf(noNats)('a hostile worker user', () => {
 
   it('cannot fill JetStream through the attempt ledger: a value over 4 KiB is refused by the server, and the bucket is bounded (issue 35: 60 × 7 MB in 3 s filled it)', async () => {
     const js = hostile.jetstream();
-    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.flood.0`, new Uint8Array(7 * 1024 * 1024))).rejects.toThrow(/message size exceeds maximum/i);
-    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.flood.1`, new Uint8Array(4097))).rejects.toThrow(/message size exceeds maximum/i);
+    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.0`, new Uint8Array(7 * 1024 * 1024))).rejects.toThrow(/message size exceeds maximum/i);
+    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.1`, new Uint8Array(4097))).rejects.toThrow(/message size exceeds maximum/i);
     // A claim-sized value is what a worker writes, and goes in.
-    expect((await js.publish(`$KV.${ATTEMPTS_BUCKET}.flood.2`, enc.encode(claim('w')))).seq).toBeGreaterThan(0);
+    expect((await js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.2`, enc.encode(claim('w')))).seq).toBeGreaterThan(0);
     const { config } = await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`);
     expect(config).toMatchObject({ max_msg_size: 4096, max_bytes: 512 * 1024 * 1024, allow_rollup_hdrs: false });
+  });
+
+  it('the shipped nats.conf gives the account JetStream limits of its own, below the server\'s (issue 35)', async () => {
+    const { limits } = await jsm.getAccountInfo();
+    expect(limits).toMatchObject({ max_memory: 240 * 1024 * 1024, max_storage: 3840 * 1024 * 1024, max_streams: 1000, max_consumers: 10_000 });
   });
 
   it('cannot make engines read 7 MB reports (issue 35: a one-task run went from 3.6 s to 8.3 s): LF_INPUTS refuses a report over an outcome\'s size, and a direct report over it is answered unread', async () => {
@@ -162,13 +167,35 @@ describe.skipIf(noNats)('a hostile worker user', () => {
 
   it('cannot wipe the attempt ledger with one rollup (issue 35): the publish is refused and every claim stays', async () => {
     const js = hostile.jetstream();
-    await js.publish(`$KV.${ATTEMPTS_BUCKET}.wipe.kept`, enc.encode(claim('honest')));
+    await js.publish(`$KV.${ATTEMPTS_BUCKET}.default.wipe.kept`, enc.encode(claim('honest')));
     const before = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages;
     const h = headers();
     h.set('Nats-Rollup', 'all');
-    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.wipe.all`, enc.encode(claim('wiper')), { headers: h })).rejects.toThrow(/rollup/i);
+    await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.wipe.all`, enc.encode(claim('wiper')), { headers: h })).rejects.toThrow(/rollup/i);
     expect((await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages).toBe(before);
-    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.wipe.kept` })).string()).toContain('honest');
+    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.default.wipe.kept` })).string()).toContain('honest');
+  });
+
+  it('cannot read or write another queue\'s claims (issue 35: a wildcard direct get read every queue\'s): ledger keys start with the queue, and nats.conf gives a worker its own queues\' part', async () => {
+    // A claim of a vault attempt, as the vault worker writes it (under its queue, with the attempt's digest).
+    const vaultKey = await ledgerKeyOf(admin, `vault-run-${Date.now()}`, 'sign', 1, 0, 'vault');
+    expect(vaultKey.startsWith('vault.')).toBe(true);
+    await admin.jetstream().publish(`$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(claim('vault-worker')));
+    // The wildcard direct gets of the audit, over every queue and over vault's: refused by the server.
+    for (const subject of [`$KV.${ATTEMPTS_BUCKET}.*.*.sign.>`, `$KV.${ATTEMPTS_BUCKET}.vault.>`, `$KV.${ATTEMPTS_BUCKET}.>`]) {
+      await expect(hostile.request(`$JS.API.DIRECT.GET.KV_${ATTEMPTS_BUCKET}.${subject}`, enc.encode(''), { timeout: 3000 }), subject).rejects.toThrow(/permission/i);
+    }
+    // Nor overwritten, or claimed ahead under vault's part.
+    await expect(hostile.jetstream().publish(`$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(claim('evil', 'task.completed')))).rejects.toThrow(/permission/i);
+    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.${vaultKey}` })).string()).toContain('vault-worker');
+    // The vault worker reads its queue's claims (what its redeliveries need).
+    const vaultUser = await c.connect('vault');
+    try {
+      const m = await vaultUser.request(`$JS.API.DIRECT.GET.KV_${ATTEMPTS_BUCKET}.$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(''), { timeout: 3000 });
+      expect(new TextDecoder().decode(m.data)).toContain('vault-worker');
+    } finally {
+      await vaultUser.close();
+    }
   });
 
   it('an attempt no engine signed is not run, queued or offered, even with the attempt\'s own token (issue 35: a fake offer made a --commands worker run sh -c id)', async () => {
@@ -233,4 +260,22 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       await c.stopWorker(vaultWorker);
     }
   }, 40_000);
+
+  // Last: it spends this minute's dead letters of the `worker` user, which the tests above read.
+  it('a flood of forged reports costs a few dead letters a minute, not one each (issue 35): the engines\' dead letters are not pushed out', async () => {
+    const runId = `forged-flood-${Date.now()}`;
+    const forged = enc.encode(JSON.stringify({ type: 'task.completed', runId, time: new Date().toISOString(), token: 'made-up', data: { task: 'charge', attempt: 1, output: { forged: true } } }));
+    const js = hostile.jetstream();
+    await Promise.all(Array.from({ length: 100 }, () => js.publish(subjects.report('worker', 'default', runId), forged)));
+    await waitFor('every forged report taken', async () => {
+      const info = await jsm.consumers.info('LF_INPUTS', 'engines');
+      return info.num_pending + info.num_ack_pending === 0;
+    }, { timeout: 20_000 });
+    const letters = (await deadLetters(jsm, 'inputs')).filter((l) => l.runId === runId);
+    // 20 a minute per sender (the tests above spent some of this minute's; twice that if the flood straddles a minute), each saying why.
+    expect(letters.length).toBeGreaterThan(0);
+    expect(letters.length).toBeLessThanOrEqual(40);
+    expect(letters[0]).toMatchObject({ by: 'worker', reason: expect.stringMatching(/does not carry that attempt's token/) });
+    expect(logs.some((l) => /worker: over 20 refused reports this minute; the rest are refused without a dead letter/.test(l))).toBe(true);
+  });
 });

@@ -17,7 +17,7 @@ describe('report message ids', () => {
   it('hold no part of the ledger key a reader of the ledger sees, and are one per attempt (result) and per run of it (lost)', () => {
     for (const runId of ['ev-predictable-1', 'order-7']) {
       const t = task(runId);
-      const keyDigest = AttemptLedger.key(runId, 'charge', 1, 0, t.token).split('.').at(-1)!;
+      const keyDigest = AttemptLedger.key('default', runId, 'charge', 1, 0, t.token).split('.').at(-1)!;
       const result = reportMessageId(t, 'task.completed');
       expect(result.startsWith(`${runId}/charge/1/`)).toBe(true);
       expect(result).not.toContain(keyDigest);

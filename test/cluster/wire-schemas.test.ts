@@ -83,7 +83,7 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('controlVerdicts').address).toBe(asDoc(subjects.controlVerdict('P_sender', 'P_runId')));
     expect(channel('deadLetters').address).toBe(asDoc(subjects.dlq('P_kind')));
     expect(channel('workerDeadLetters').address).toBe(asDoc(subjects.workerDlq('P_user')));
-    expect(channel('workerDeadLetters')['x-stream']).toBe(STREAMS.dlq.name);
+    expect(channel('workerDeadLetters')['x-stream']).toBe(STREAMS.workerDlq.name);
     expect(channel('presence').address).toBe(asDoc(subjects.presence('P_sender', 'P_queue')));
     expect(channel('presenceWho').address).toBe(subjects.presenceWho);
 
@@ -91,10 +91,12 @@ describe('docs/asyncapi.yaml', () => {
     // Each queue its own stream: LF_TASKS_{queue} on lf.q.{queue}.*, the channel's address with the handler a wildcard.
     expect(channel('tasks')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
     expect(taskStream('P_queue').subjects.map(asDoc)).toEqual([channel('tasks').address.replace('{handler}', '*')]);
-    const byName: Obj = { inputs: 'inputs', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters' };
+    const byName: Obj = { inputs: 'inputs', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters', workerDlq: 'workerDeadLetters' };
     for (const [key, s] of Object.entries(STREAMS)) {
       expect(channel(byName[key])['x-stream'], key).toBe(s.name);
-      expect(s.subjects).toEqual([`${channel(byName[key]).address.split('.{')[0]}.>`]);
+      // The dead-letter streams take one more token each (lf.dlq.<kind>, lf.dlq.tasks.<user>), apart from each other; the others everything below theirs.
+      const one = key === 'dlq' || key === 'workerDlq';
+      expect(s.subjects).toEqual([`${channel(byName[key]).address.split('.{')[0]}.${one ? '*' : '>'}`]);
     }
     expect(channel('inputs')['x-consumers']).toEqual([ENGINE_CONSUMERS.inputs]);
     expect(channel('timers')['x-consumers']).toEqual([ENGINE_CONSUMERS.timers]);
@@ -117,8 +119,8 @@ describe('docs/asyncapi.yaml', () => {
     expect(subjects.levelNotice('queue', 'handler', 90)).toBe(channel('levelNotices').address.replace('{queue}', 'queue').replace('{handler}', 'handler').replace('{level}', '90'));
 
     expect(channel('definitionBodies').address).toBe(`$KV.${DEFINITIONS_BUCKET}.def.{hash}`);
-    expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{runId}.{taskId}.{attempt}.{digest}`);
-    expect(AttemptLedger.key('P_runId', 'P_taskId', 1, 0, 'a-token').split('.')).toHaveLength(4);
+    expect(channel('attempts').address).toBe(`$KV.${ATTEMPTS_BUCKET}.{queue}.{runId}.{taskId}.{attempt}.{digest}`);
+    expect(AttemptLedger.key('P_queue', 'P_runId', 'P_taskId', 1, 0, 'a-token').split('.')).toHaveLength(5);
     expect(channel('snapshots').address).toBe(`$KV.${DEFAULT_SNAPSHOT_BUCKET}.{runId}`);
   });
 });

@@ -89,7 +89,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
     const key = await ledgerKeyOf(await c.client.store.connection(), runId, 'export', 1, 1);
     await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
     // The restarted run is named by its own claim token: the worker handed the first run (it has the attempt's token) cannot name it.
-    expect(key).not.toBe(AttemptLedger.key(runId, 'export', 1, 1, first.token));
+    expect(key).not.toBe(AttemptLedger.key('default', runId, 'export', 1, 1, first.token));
     const ran: string[] = [];
     const worker = await c.addWorker({ handlers: { export: async (_i, ctx) => { ran.push(ctx.idempotencyKey); return {}; } } });
     await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);

@@ -93,7 +93,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
   it('by the ledger: one its own unfinished claim names runs; one claimed by another (taken, finished or aborted) is not run and not dropped either, but reported to the engine with what the ledger said', async () => {
     const js = nc.jetstream();
     const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
-    const keyOf = (runId: string) => AttemptLedger.key(runId, 'other', 1, 0, attempt(runId, 'other').token);
+    const keyOf = (runId: string) => AttemptLedger.key('default', runId, 'other', 1, 0, attempt(runId, 'other').token);
     // Entries as another worker leaves them (a server that lost its ack state hands their attempts out as new).
     await ledger.create(keyOf('run-done'), JSON.stringify({ worker: 'elsewhere/1/aa', startedAt: new Date().toISOString(), finished: 'task.completed' }));
     await ledger.create(keyOf('run-taken'), JSON.stringify({ worker: 'elsewhere/2/bb', startedAt: new Date().toISOString() }));
@@ -144,7 +144,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       await expect.poll(() => reportedFor('run-orphan')).toEqual([expect.objectContaining({ type: 'task.completed', data: { task: 'quick', attempt: 1, output: { n: 22 } } })]);
       expect(worker.stats.lost).toBe(0);
       const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
-      const key = AttemptLedger.key('run-orphan', 'quick', 1, 0, attempt('run-orphan', 'quick').token);
+      const key = AttemptLedger.key('default', 'run-orphan', 'quick', 1, 0, attempt('run-orphan', 'quick').token);
       await expect.poll(async () => JSON.parse((await ledger.get(key))!.string())).toMatchObject({ finished: 'task.completed' });
     } finally {
       await worker.stop();

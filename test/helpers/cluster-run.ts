@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nanos, type JetStreamManager } from 'nats';
+import { nanos, type JetStreamManager, type MsgRequest } from 'nats';
 import { STREAMS } from '../../src/cluster/index.js';
 import { ensureWorkerConsumer, type ClusterSettings } from '../../src/cluster/setup.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
@@ -149,4 +149,29 @@ export async function shortenAckWaits(jsm: JetStreamManager, handlers: string[],
     await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(ms) });
   }
   for (const handler of handlers) await ensureWorkerConsumer(jsm, 'default', handler, { ...settings, taskAckWaitMs: ms });
+}
+
+/** Every LF_EVENTS message on a run's subject, by stream sequence, straight from the stream (message get by subject). */
+export async function rawMessages(jsm: JetStreamManager, runId: string): Promise<string> {
+  const lines: string[] = [];
+  const subject = `lf.events.*.${runId}`;
+  for (let seq = 1; lines.length < 500;) {
+    let m;
+    try {
+      m = await within(jsm.streams.getMessage('LF_EVENTS', { next_by_subj: subject, seq } as unknown as MsgRequest), 10_000, 'get message');
+    } catch (err) {
+      if (String(err).includes('no message found')) break;
+      throw err;
+    }
+    lines.push(`stream seq ${m.seq} at ${m.time.toISOString()} ${m.subject} Lf-First-Seq ${m.header?.get('Lf-First-Seq')} Lf-Last-Seq ${m.header?.get('Lf-Last-Seq')} Nats-Msg-Id ${m.header?.get('Nats-Msg-Id')}\n  ${new TextDecoder().decode(m.data).slice(0, 4000)}`);
+    seq = m.seq + 1;
+  }
+  return lines.join('\n');
+}
+
+/** `p`, or a rejection after `ms` (a read stalled on a lost node must not stall the whole script). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -33,6 +33,8 @@ export interface HostileOptions {
   queues?: readonly string[];
   /** Pause between rounds (ms). */
   everyMs?: number;
+  /** Dead letters it writes on its own subject each round, as fast as the server takes them (the DLQ flood; default 0). */
+  floodLetters?: number;
 }
 
 export interface HostileReport {
@@ -100,6 +102,31 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
     report.learnedKeys = learned.size;
   };
 
+  /**
+   * The claim wiper: every way to read or remove the claims of the ledger without naming their keys. Each
+   * is refused (by nats.conf or by the bucket's config); a claim removed would let a redelivered attempt
+   * run twice, which the judge counts from the handlers' markers.
+   */
+  const wipeClaims = async () => {
+    // Other queues' claims, read with a wildcard direct get (the ledger key starts with the queue).
+    for (const queue of ['*', 'vault', ...(opts.queues ?? [])]) {
+      const ok = await attempt('ledger.wildcard-read-other-queue', async () => {
+        const m = await nc.request(`$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`, enc.encode(''), { timeout: 1000 });
+        const subject = m.headers?.get('Nats-Subject');
+        if (!subject) throw new Error(`no message (${m.headers?.code ?? '?'})`);
+        learned.add(subject.slice('$KV.LF_ATTEMPTS.'.length));
+      });
+      if (ok) report.learnedKeys = learned.size;
+    }
+    // One rollup publish would delete every claim of the bucket (or of its own queue's part).
+    for (const prefix of ['', 'default.']) {
+      await attempt('ledger.rollup-all', () => store(`$KV.LF_ATTEMPTS.${prefix}wipe`, '', { 'KV-Operation': 'PURGE', 'Nats-Rollup': 'all' }));
+    }
+    // Purge or delete the bucket's stream through the JetStream API.
+    await attempt('ledger.purge-stream', () => nc.request('$JS.API.STREAM.PURGE.KV_LF_ATTEMPTS', enc.encode('{}'), { timeout: 1000 }).then((m) => { if (!/"success":true/.test(new TextDecoder().decode(m.data))) throw new Error('not purged'); }));
+    await attempt('ledger.delete-stream', () => nc.request('$JS.API.STREAM.DELETE.KV_LF_ATTEMPTS', enc.encode(''), { timeout: 1000 }).then((m) => { if (!/"success":true/.test(new TextDecoder().decode(m.data))) throw new Error('not deleted'); }));
+  };
+
   const claim = (finished?: string) => ({ worker: FORGED_MARK, startedAt: new Date().toISOString(), ...(finished ? { finished } : {}) });
   const forgedOutcome = (runId: string, task: string, attempt: number) => ({
     type: 'task.completed', runId, time: '2999-01-01T00:00:00.000Z', token: createHash('sha256').update(`${runId}/${task}/${attempt}`).digest('base64url'),
@@ -117,7 +144,9 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
         for (const attemptNo of [1, 2]) {
           // Pre-claims in the ledger's key layouts an outsider can compute from the run id alone.
           for (const [label, finished] of [['finished', 'task.completed'], ['aborted', 'aborted'], ['taken', undefined]] as const) {
-            await attempt(`ledger.preclaim-${label}`, () => store(`$KV.LF_ATTEMPTS.${runId}.${task}.${attemptNo}`, claim(finished), { 'Nats-Expected-Last-Subject-Sequence': '0' }));
+            for (const prefix of ['', 'default.', 'vault.']) {
+              await attempt(`ledger.preclaim-${label}`, () => store(`$KV.LF_ATTEMPTS.${prefix}${runId}.${task}.${attemptNo}`, claim(finished), { 'Nats-Expected-Last-Subject-Sequence': '0' }));
+            }
           }
           // Outcomes with a made-up token, on the input subject forms a worker may publish.
           for (const queue of ['default', ...(opts.queues ?? [])]) {
@@ -145,6 +174,12 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
       for (const subject of [`lf.approvals.${runId}.sign.alice`, `lf.control.worker.${runId}`, `lf.timers.${runId}`, `lf.signals.worker.${runId}`, 'lf.triggers.cluster-chaos']) {
         await attempt(`publish.not-granted ${subject.split('.').slice(0, 2).join('.')}`, () => store(subject, { forged: FORGED_MARK }));
       }
+    }
+    await wipeClaims();
+    // The DLQ flood: as many letters as it may write, on the one dead-letter subject it may write.
+    if (opts.floodLetters) {
+      const letter = enc.encode(JSON.stringify({ reason: FORGED_MARK, at: new Date().toISOString() }));
+      await attempt('dlq.flood', () => Promise.all(Array.from({ length: opts.floodLetters! }, () => js.publish('lf.dlq.tasks.worker', letter, { timeout: 5000 }))));
     }
     // Queues it was not given: pull their attempts (with their tokens) from their consumers, and ack them away unrun.
     for (const queue of ['vault', ...(opts.queues ?? [])]) {
@@ -187,4 +222,53 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
 /** Events of a log that carry something the hostile worker forged: each is a forged record. */
 export function forgedRecords(events: readonly { seq: number; type: string; data: unknown }[]): string[] {
   return events.filter((e) => JSON.stringify(e.data ?? null).includes(FORGED_MARK)).map((e) => `event ${e.seq} ${e.type}: ${JSON.stringify(e.data).slice(0, 200)}`);
+}
+
+/**
+ * A hostile approver: a person user of nats.conf (alice) who publishes decisions as fast as she may, on every
+ * task of the runs she knows, approvals and rejections in turn, each carrying FORGED_MARK in its comment: the
+ * refusal flood of issue 35 (500 `approval.refused` written into any run's log in 0.4 s, COMPLETED ones too).
+ * A run's log keeps at most one refusal per person and task, and a decision naming no HUMAN task is refused
+ * without being recorded (dead-lettered a few a minute): the judge counts what reached the logs.
+ */
+export async function startHostileApprover(opts: { url: string; user: string; targets: () => readonly string[]; tasks: readonly string[]; perRound?: number; everyMs?: number }): Promise<{ stop(): Promise<number> }> {
+  const nc = await connect({ ...credentials(opts.url), maxReconnectAttempts: -1, name: 'hostile-approver' });
+  void (async () => { for await (const _s of nc.status()) { /* refusals and reconnects are expected */ } })().catch(() => undefined);
+  const js = nc.jetstream({ timeout: 2000 });
+  let sent = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const runs = opts.targets().slice(-20);
+      const decisions: Promise<unknown>[] = [];
+      for (let i = 0; i < (opts.perRound ?? 200) && runs.length > 0; i++) {
+        const runId = runs[i % runs.length]!;
+        const task = opts.tasks[i % opts.tasks.length]!;
+        const body = { decision: i % 2 === 0 ? 'approved' : 'rejected', comment: FORGED_MARK };
+        decisions.push(js.publish(`lf.approvals.${runId}.${task}.${opts.user}`, enc.encode(JSON.stringify(body))).then(() => { sent++; }, () => undefined));
+      }
+      await Promise.all(decisions);
+      await new Promise((r) => setTimeout(r, opts.everyMs ?? 500));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await nc.close().catch(() => undefined);
+      return sent;
+    },
+  };
+}
+
+/** Refusals a log holds beyond one per person and task (a run's history keeps one each): each is a flood that got in. */
+export function refusalFlood(events: readonly { type: string; data: unknown }[]): string[] {
+  const seen = new Map<string, number>();
+  for (const e of events) {
+    if (e.type !== 'approval.refused') continue;
+    const d = e.data as { task?: string; taskId?: string; by?: string };
+    const key = `${d.task ?? d.taskId ?? '?'} by ${d.by ?? '?'}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([key, n]) => `${n} refusals of ${key}`);
 }
