@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { HandlerError } from '../errors/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { resolveSelfForHandlers } from './self-resolve.js';
+import { prebuiltHandler } from './prebuilt.js';
 
 export async function loadHandlerModule(path: string, baseDir = process.cwd()): Promise<Handlers> {
   const file = isAbsolute(path) ? path : resolve(baseDir, path);
@@ -18,7 +19,11 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
   let mod: Record<string, unknown>;
   resolveSelfForHandlers(file); // `import … from 'ledgerflow'` in the module works without a project install
   try {
-    if (/\.(c|m)?ts$/.test(file)) {
+    const prebuilt = prebuiltHandler(file);
+    if (prebuilt) {
+      // A bundled workflow's handlers, compiled at build time: no tsx for them (prebuilt.ts).
+      mod = (await import(pathToFileURL(prebuilt).href)) as Record<string, unknown>;
+    } else if (/\.(c|m)?ts$/.test(file)) {
       // Only here: a run whose handlers are JavaScript (or that has none) never loads tsx.
       mod = await (await import('./typescript.js')).importTypeScript(file);
     } else {
