@@ -39,7 +39,7 @@ export function loadDefinitionFile(file: string, opts: { strict?: boolean; folde
   }
   if ('refused' in read) throw new DefinitionError([read.refused], file);
   const { text } = read;
-  const parsed = parseDefinition(text, file);
+  const parsed = (opts.folder?.parse ?? parseDefinition)(text, file);
   const { definition } = parsed;
   // Sub-workflows and failure workflows are looked for beside the file: what can be known now is said now.
   const diagnostics = definition ? [...parsed.diagnostics, ...checkChildren(definition, text, file, opts.folder)] : parsed.diagnostics;

@@ -21,7 +21,8 @@ export function readDefinitionSource(file: string): { text: string } | { refused
     const st = fstatSync(fd);
     if (!st.isFile()) return { refused: { severity: 'error', code: 'LF_DEFINITION_NOT_A_FILE', message: `${file} is not a regular file (a device, a FIFO or a folder); a definition is a YAML file`, path: [], line: 1, col: 1, file } };
     if (st.size > MAX_DEFINITION_BYTES) return { refused: { ...tooLargeDiagnostic(st.size), file } };
-    const buf = Buffer.alloc(MAX_DEFINITION_BYTES + 1);
+    // Not zeroed: only the bytes read are kept (a zeroed MiB per file read was most of reading a folder).
+    const buf = Buffer.allocUnsafe(MAX_DEFINITION_BYTES + 1);
     let got = 0;
     for (let n = -1; n !== 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, null);
     if (got > MAX_DEFINITION_BYTES) return { refused: { ...tooLargeDiagnostic(got, true), file } };
@@ -43,8 +44,13 @@ export function definitionFilesIn(dir: string): string[] {
     .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }
 
-/** A folder's definitions as definitionsIn gives them. */
-export type FolderDefinitions = (dir: string) => { definition: Definition; file: string }[];
+type Parse = (text: string, file: string) => ReturnType<typeof parseDefinition>;
+
+/**
+ * A folder's definitions as definitionsIn gives them; `parse`, when given, is the parser they were read
+ * with, which remembers what it parsed: a command loading a file of that folder parses it once.
+ */
+export type FolderDefinitions = ((dir: string) => { definition: Definition; file: string }[]) & { parse?: Parse };
 
 /**
  * definitionsIn, each folder read once for as long as the returned function
@@ -54,26 +60,36 @@ export type FolderDefinitions = (dir: string) => { definition: Definition; file:
  * so an edited file is seen by the next one.
  */
 export function folderReader(): FolderDefinitions {
-  const read = new Map<string, { definition: Definition; file: string }[]>();
-  return (dir) => {
-    const key = resolve(dir);
-    let found = read.get(key);
-    if (!found) read.set(key, (found = definitionsIn(key)));
+  // Each file's text parsed once: the catalogue loads every file, and the first file naming a child reads the
+  // whole folder again to look for it (the bundled catalogue's 16 files were parsed twice by every `emit`).
+  const parsed = new Map<string, ReturnType<typeof parseDefinition>>();
+  const parse: Parse = (text, file) => {
+    const key = `${resolve(file)}\n${text}`;
+    let found = parsed.get(key);
+    if (!found) parsed.set(key, (found = parseDefinition(text, file)));
     return found;
   };
+  const read = new Map<string, { definition: Definition; file: string }[]>();
+  const reader = (dir: string) => {
+    const key = resolve(dir);
+    let found = read.get(key);
+    if (!found) read.set(key, (found = definitionsIn(key, parse)));
+    return found;
+  };
+  return Object.assign(reader, { parse });
 }
 
 /**
  * The definitions of a folder that parse (a broken or unrelated YAML file is
  * passed over: it is not the child's), with their files.
  */
-export function definitionsIn(dir: string): { definition: Definition; file: string }[] {
+export function definitionsIn(dir: string, parse: Parse = parseDefinition): { definition: Definition; file: string }[] {
   const out: { definition: Definition; file: string }[] = [];
   for (const file of definitionFilesIn(dir)) {
     let read: ReturnType<typeof readDefinitionSource>;
     try { read = readDefinitionSource(file); } catch { continue; }
     if ('refused' in read) continue;
-    const { definition, diagnostics } = parseDefinition(read.text, file);
+    const { definition, diagnostics } = parse(read.text, file);
     if (definition && !diagnostics.some((d) => d.severity === 'error')) out.push({ definition, file: resolve(file) });
   }
   return out;
