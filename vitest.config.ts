@@ -1,4 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/sequencer.js';
+
+// This machine's environment names an extra CA bundle (NODE_EXTRA_CA_CERTS) that every Node process parses at
+// start-up, about 40-60 ms of CPU each, and the suite starts a few thousand (CLI commands, engines, workers) that
+// make no TLS connection: the processes of the test run go without it.
+delete process.env.NODE_EXTRA_CA_CERTS;
 
 /** Test files that replace a module (vi.mock of node:fs): each needs a module registry of its own. */
 const MOCKING = ['test/store/file-group-commit.test.ts', 'test/store/file-pipeline.test.ts', 'test/store/file-write-failure.test.ts'];
@@ -18,6 +24,8 @@ export default defineConfig({
     // expect.poll waits on a condition; its default of 1 s is short on a machine under load.
     expect: { poll: { timeout: 10_000 } },
     globalSetup: ['test/global-nats.ts'],
+    // The longest files first, by test/durations.json where vitest has no timings of its own (a clean clone).
+    sequence: { sequencer: LongestFirst },
     // LEDGERFLOW_TEST_CPU=<file>: each file's CPU, its own and its children's, appended there (test/cpu-probe.ts).
     ...(process.env.LEDGERFLOW_TEST_CPU ? { setupFiles: ['test/cpu-probe.ts'] } : {}),
     projects: [
