@@ -15,15 +15,10 @@ import { packageRoot } from '../install/index.js';
 
 const Manifest = z.object({ sources: z.array(z.string()), sha256: z.string() });
 
-/** Whether the compiled handlers match the sources (read once per process: a command's handlers do not change under it). */
-let current: { sourceDir: string; builtDir: string; ok: boolean } | undefined;
-
-function compiled(): { sourceDir: string; builtDir: string; ok: boolean } {
-  if (current) return current;
+/** Where the package's handler sources and their compiled twins are. */
+function dirs(): { sourceDir: string; builtDir: string } {
   const root = packageRoot();
-  const sourceDir = join(root, 'definitions', 'handlers');
-  const builtDir = join(root, 'dist', 'definitions', 'handlers');
-  return (current = { sourceDir, builtDir, ok: builtFromSources(sourceDir, builtDir) });
+  return { sourceDir: join(root, 'definitions', 'handlers'), builtDir: join(root, 'dist', 'definitions', 'handlers') };
 }
 
 /** Whether `builtDir` holds what scripts/build-handlers.mjs compiled from `sourceDir` as it is now (every source, unedited). */
@@ -41,8 +36,9 @@ export function builtFromSources(sourceDir: string, builtDir: string): boolean {
 /** The compiled twin of `file` (an absolute path), or null when there is none that may stand for it. */
 export function prebuiltHandler(file: string): string | null {
   if (!file.endsWith('.ts')) return null;
-  const c = compiled();
-  if (!c.ok || resolve(dirname(file)) !== c.sourceDir) return null;
-  const js = join(c.builtDir, basename(file).replace(/\.ts$/, '.js'));
+  const { sourceDir, builtDir } = dirs();
+  // Checked at every load (a few ms: ten small files hashed), not remembered: a module of ours keeps no state between calls.
+  if (resolve(dirname(file)) !== sourceDir || !builtFromSources(sourceDir, builtDir)) return null;
+  const js = join(builtDir, basename(file).replace(/\.ts$/, '.js'));
   return existsSync(js) ? js : null;
 }
