@@ -138,6 +138,8 @@ export class ClusterEngine {
     offered: 0, handedOver: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
+    /** Refusals past their sender's dead-letter rate (letter-rate.ts): refused and acked, no letter kept; reports, and decisions naming no HUMAN task. */
+    unletteredReports: 0, unletteredDecisions: 0,
     snapshotsWritten: 0, snapshotLoads: 0, snapshotsRefused: 0,
     /** Child runs started (SUB_WORKFLOW attempts, failure workflows). */
     childRuns: 0,

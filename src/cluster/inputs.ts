@@ -37,7 +37,7 @@ export interface RunState { compiled: CompiledWorkflow; snapshot: RunSnapshot }
 /** What of its engine the input path uses. */
 export interface InputHost {
   readonly tokens: AttemptTokens;
-  readonly stats: { inputs: number; forged: number; refused: number; restarts: number };
+  readonly stats: { inputs: number; forged: number; refused: number; restarts: number; unletteredReports: number };
   /** Whether the server proves who publishes (it has users). */
   sendersProven(): boolean;
   now(): number;
@@ -94,13 +94,15 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     // Who published it is the subject's second token (lf.inputs.<sender>.…, which nats.conf enforces), however malformed the rest.
     if (host.letterAllowed(m.subject.split('.')[2] ?? '')) return host.dropMalformed('inputs', m, parsed);
     host.stats.refused++;
+    host.stats.unletteredReports++;
     m.ack();
     return;
   }
   const { sender, queue, input } = parsed.value;
   if (input.type !== 'kick' && !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)) {
     host.stats.forged++;
-    if (host.letterAllowed(sender)) await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
+    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
+    else await host.deadLetter('inputs', `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`, m, { runId: input.runId, taskId: input.data.task, by: sender });
     m.ack();
     return;
   }
@@ -147,7 +149,8 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   if (done && done !== 'recheck' && 'refused' in done) {
     host.stats.refused++;
     const task = input.type === 'kick' ? '' : input.data.task;
-    if (host.letterAllowed(sender)) await host.deadLetter('inputs', `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`, m, { runId: input.runId, taskId: task, by: sender });
+    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
+    else await host.deadLetter('inputs', `${input.type} of ${task} in run ${input.runId} was reported on queue ${queue} by ${sender}, but the attempt was handed out on queue ${done.refused}: only a user given that queue (nats.conf) may report it; nothing was recorded`, m, { runId: input.runId, taskId: task, by: sender });
     m.ack();
     return;
   }
@@ -156,7 +159,8 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     // the run exists, and reading none means the read failed (a node lost or catching up). Try again later
     // (bounded: see the engine's consume()). A kick proves nothing: one for a run that is not there is dead-lettered.
     if (input.type !== 'kick') throw new Error(`run ${input.runId} reads as empty, yet ${input.type} of ${input.data.task} carries a valid attempt token: the read must have failed`);
-    await host.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
+    if (!host.letterAllowed(sender)) host.stats.unletteredReports++;
+    else await host.deadLetter('inputs', `run ${input.runId} does not exist`, m, { runId: input.runId });
   }
   m.ack();
 }

@@ -21,7 +21,7 @@ import { LetterRate } from './letter-rate.js';
 export interface RoutesOptions {
   host: RunHost;
   inbox: Inbox;
-  stats: { approvals: number; signals: number; controls: number; refused: number };
+  stats: { approvals: number; signals: number; controls: number; refused: number; unletteredDecisions: number };
   /** Whether the server proves who publishes (it has users): else the names recorded are marked unauthenticated. */
   sendersProven: () => boolean;
   now: () => number;
@@ -102,7 +102,8 @@ export class Routes {
       if (!review.accepted && review.event === null) {
         // Nothing for its history. One naming no HUMAN task of the run is kept as a dead letter with the reason (a
         // few a minute per person: a flood must not push out other letters); a repeat or a settled run's is answered only.
-        if (review.noTask && this.letters.allow(user)) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
+        if (review.noTask && !this.letters.allow(user)) stats.unletteredDecisions++;
+        else if (review.noTask) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
         inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) } satisfies ApprovalVerdict);
         return;
       }
