@@ -64,9 +64,12 @@ const result = await build({
   external: EXTERNAL,
   // The bundled CommonJS dependencies (yaml, commander) call require() for Node's own modules.
   banner: { js: "import { createRequire as __ledgerflowCreateRequire } from 'node:module'; const require = __ledgerflowCreateRequire(import.meta.url);" },
-  // Two modules' classes or functions of one name are renamed apart in a bundle (Foo, Foo2): keepNames keeps
-  // each one's .name as written, which error messages, stack traces and `err.name` show.
-  keepNames: true,
+  // Two modules' classes or functions of one name are renamed apart in a bundle (Foo, Foo2). keepNames would keep
+  // each one's .name as written, at the price of a defineProperty call per function and class at every start
+  // (3,500 of them: a tenth of a command's CPU, 2026-11-25). Only dependencies' names collide today (commander's,
+  // hono's, yaml's); ledgerflow's exported classes, whose names `err.name` shows, keep theirs, which
+  // test/package/class-names.test.ts checks on the build.
+  keepNames: false,
   sourcemap: true,
   plugins: [zodEnglishOnly],
   logLevel: 'silent',
