@@ -51,10 +51,18 @@ export async function expectEveryRunReplays(exclude: string[] = []): Promise<num
   return checked;
 }
 
+/**
+ * LEDGERFLOW_TEST_SPAWNS=<file>: each CLI command the tests start appends its CPU seconds, its test file and its
+ * command line there when it exits (test/helpers/spawn-census.cjs, preloaded), to find which commands the suite's
+ * CPU goes to: `LEDGERFLOW_TEST_SPAWNS=/tmp/spawns.txt npm test && sort -rn /tmp/spawns.txt | head`.
+ */
+const census = process.env.LEDGERFLOW_TEST_SPAWNS ? join(ROOT, 'test', 'helpers', 'spawn-census.cjs') : null;
+
 export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+  const label = census ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` } : {};
+  return spawn(process.execPath, [...(census ? ['--require', census] : []), BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...label, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
