@@ -1,0 +1,105 @@
+/**
+ * `npm run docs:events`: writes docs/events.md, the reference of every event a
+ * run's log may hold, from the zod schemas the stores check each event with
+ * (src/events: EVENT_DATA and the envelope). What each event means is said
+ * here, one line per type, typed so a new event type cannot be left out;
+ * its fields come from the schema. test/docs/events-reference.test.ts fails
+ * when the page is not what this writes now.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { EVENT_DATA, EventEnvelopeSchema, type EventType } from '../src/events/index.js';
+
+export const EVENTS_MD = fileURLToPath(new URL('../docs/events.md', import.meta.url));
+export const REGENERATE = 'npm run docs:events';
+
+/** What each event records, for a reader of `ledgerflow history`. */
+const MEANING = {
+  'run.started': 'The first event of every run: the normalised definition it runs (so replay never reads the file again), its hash, the input, the priority the start gave, and where the run came from (file, handler module, trigger event, parent run, retried run, schedule slot).',
+  'task.started': 'An attempt of a task instance began (`attempt` counts from 1; `iteration` inside a DO_WHILE, `item` inside a MAP). `reused`: a retry of a failed run completed the task with the old run\'s output, without an attempt.',
+  'task.completed': 'An attempt finished with `output`. `by`: the NATS user that reported it, where a server could tell.',
+  'task.failed': 'An attempt failed with `error` (`code`, `message`, `retryable`): retried as the task\'s retry_policy allows, else the task fails.',
+  'timer.fired': 'A durable timer came due: a retry\'s backoff, an attempt\'s timeout, a HUMAN task\'s approval timeout, a WAIT, or the run\'s own `timeout:` (task `$run`).',
+  'approval.recorded': 'A person approved or rejected a HUMAN task (`by`; `unauthenticated` when no server proved the name).',
+  'run.cancelled': 'The run was cancelled (`by`, `reason`): nothing more starts, and it settles as CANCELLED.',
+  'approval.refused': 'A decision the rule refused (not an approver, already decided): kept for the audit trail, it changes no state.',
+  'run.failed': 'The engine could not fold an input into the run: the run fails with `error` instead of crashing the engine or staying stuck.',
+  'task.restarted': 'The attempt in flight was lost with the process running it (`resumed`, `worker_lost`) and runs again: the same attempt number and idempotency key, its retries untouched.',
+  'signal.received': 'A signal for the run\'s WAITs on `name`: each waiting one completes with `data` as its output; one not yet reached keeps it.',
+  'run.paused': 'A person paused the run: no new attempt starts until run.resumed (running ones finish and are recorded).',
+  'run.resumed': 'The run was un-paused: the next commit starts every task scheduled meanwhile.',
+  'run.queued': 'The run waits for a slot of its workflow\'s `concurrency:` (status QUEUED), ordered by `priority` then by this event\'s time; `key` is the value the limit holds per.',
+  'run.admitted': 'A slot was free: the queued run goes on (`by`: the process that admitted it).',
+  'notification.sent': 'A notification was delivered to one target (`id`: `<runId>/<seq>/<on>`, `seq`: the event that made it due). Changes no state.',
+  'notification.dead_lettered': 'A notification could not be delivered after its attempts (`error`). Changes no state.',
+} as const satisfies Record<EventType, string>;
+
+type Json = { type?: string | string[]; properties?: Record<string, Json>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Json; anyOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; additionalProperties?: Json | boolean };
+
+/** A bound worth saying: zod writes JavaScript's safe-integer range on every integer. */
+const said = (n: number | undefined): n is number => n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER;
+
+/** A JSON schema's type, in a few words. */
+function typeOf(s: Json): string {
+  if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
+  if (s.enum) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
+  if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');
+  const t = Array.isArray(s.type) ? s.type.join(' \\| ') : s.type;
+  if (t === 'array') return `array of ${s.items ? typeOf(s.items) : 'any'}`;
+  if (t === 'object' && s.properties) return `object {${Object.keys(s.properties).join(', ')}}`;
+  if (t === 'object') return 'object';
+  if (t === 'integer') {
+    const min = said(s.exclusiveMinimum) ? s.exclusiveMinimum + 1 : s.minimum;
+    return `integer${said(min) ? ` ≥ ${min}` : ''}${said(s.maximum) ? ` ≤ ${s.maximum}` : ''}`;
+  }
+  return t ?? 'any JSON value';
+}
+
+/** One row per field of an object schema, nested objects' fields as `parent.child`. */
+function rows(s: Json, prefix = ''): string[] {
+  const required = new Set(s.required ?? []);
+  return Object.entries(s.properties ?? {}).flatMap(([name, f]) => {
+    const row = `| \`${prefix}${name}\` | ${typeOf(f)} | ${required.has(name) ? 'yes' : ''} |`;
+    const nested = f.type === 'object' && f.properties && prefix === '' ? rows(f, `${prefix}${name}.`) : [];
+    return [row, ...nested];
+  });
+}
+
+function table(s: Json): string {
+  return ['| field | type | always |', '| --- | --- | --- |', ...rows(s)].join('\n');
+}
+
+const jsonSchema = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+
+/** The page, as the schemas say it now. */
+export function renderEventsReference(): string {
+  const envelope = jsonSchema(EventEnvelopeSchema.options[0]!);
+  const envelopeOnly: Json = { ...envelope, properties: Object.fromEntries(Object.entries(envelope.properties ?? {}).filter(([k]) => k !== 'type' && k !== 'data')) };
+  const types = Object.keys(EVENT_DATA) as EventType[];
+  return [
+    '<!-- Generated by `' + REGENERATE + '` from src/events (the zod schemas every stored event is checked with): do not edit by hand. -->',
+    '# Events: what a run\'s log holds',
+    '',
+    `A run is the events of its log, folded in order ([ARCHITECTURE.md](../ARCHITECTURE.md)): ${types.length} types, each`,
+    'below with what it records and its `data`. `ledgerflow history <runId>` prints them (`--json`: these',
+    'shapes), `ledgerflow replay` folds them again, and the golden histories (test/fixtures/histories)',
+    'hold the log format to what older versions wrote: a field may be added (optional), never renamed.',
+    '',
+    '## Every event',
+    '',
+    'Each event has these fields beside `type` and `data`:',
+    '',
+    table(envelopeOnly),
+    '',
+    ...types.flatMap((t) => [`## ${t}`, '', MEANING[t], '', table(jsonSchema(EVENT_DATA[t])), '']),
+  ].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  let before = '';
+  try { before = readFileSync(EVENTS_MD, 'utf8'); } catch { /* first time */ }
+  const after = renderEventsReference();
+  writeFileSync(EVENTS_MD, after);
+  console.log(before === after ? `${EVENTS_MD}: up to date` : `${EVENTS_MD}: written`);
+}
