@@ -2,7 +2,7 @@
 import { dirname, relative, resolve } from 'node:path';
 import { parseDefinition, type Definition } from '../definition/index.js';
 import { checkChildren } from './child-check.js';
-import { DefinitionError, UsageError, type Diagnostic } from '../errors/index.js';
+import { DefinitionError, UsageError, errorMessage, type Diagnostic } from '../errors/index.js';
 import { definitionsIn, namesAFile, readDefinitionSource, type FolderDefinitions } from './source.js';
 
 export interface LoadedDefinition {
@@ -34,7 +34,7 @@ export function loadDefinitionFile(file: string, opts: { strict?: boolean; folde
   try {
     read = readDefinitionSource(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read definition ${file}: ${(err as Error).message}`, { file });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read definition ${file}: ${errorMessage(err)}`, { file });
     throw new UsageError(`cannot read definition ${file}: no such file${declaredBy(file)}`, { file });
   }
   if ('refused' in read) throw new DefinitionError([read.refused], file);

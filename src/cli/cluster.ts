@@ -8,7 +8,7 @@ import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSetting
 import { senderOf } from '../cluster/sender.js';
 import { checkRoutes, parseRoutes, routeFindings } from '../cluster/route-check.js';
 import { ANONYMOUS_SENDER } from '../cluster/subjects.js';
-import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import type { IdReusePolicy } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
@@ -49,7 +49,7 @@ export async function withClient<T>(g: GlobalOpts, fn: (c: ClusterClient) => Pro
 export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; routes?: string }): Promise<number> {
   const settings = natsSettings();
   let routes: ReturnType<typeof parseRoutes> = [];
-  try { routes = opts.routes !== undefined ? parseRoutes(opts.routes) : []; } catch (err) { throw new UsageError((err as Error).message, { routes: opts.routes }); }
+  try { routes = opts.routes !== undefined ? parseRoutes(opts.routes) : []; } catch (err) { throw new UsageError(errorMessage(err), { routes: opts.routes }); }
   return withClient(g, async (c) => {
     const nc = await c.store.connection();
     const inspected = await inspectCluster(await nc.jetstreamManager(), {
@@ -234,7 +234,7 @@ export function publishEventCmd(io: Io, g: GlobalOpts, type: string, opts: { dat
     if (sample === undefined) throw new UsageError(`--sample: no sample for event type ${type} in ${dir}; pass the payload with --data '<json>'`, { type });
     data = sample;
   } else if (opts.data !== undefined) {
-    try { data = JSON.parse(opts.data); } catch (err) { throw new UsageError(`--data is not JSON: ${(err as Error).message}`, {}); }
+    try { data = JSON.parse(opts.data); } catch (err) { throw new UsageError(`--data is not JSON: ${errorMessage(err)}`, {}); }
   }
   const parsed = parseEventEnvelope({ id: opts.id ?? randomUUID(), type, time: opts.time ?? new Date().toISOString(), ...(opts.source ? { source: opts.source } : {}), data });
   if (!parsed.ok) throw new UsageError(`not a valid event: ${parsed.problems.join('; ')}`, {});

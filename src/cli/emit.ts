@@ -1,6 +1,6 @@
 /** `ledgerflow emit <eventType> --data '<json>'`: one event into the triggers, on the embedded store (over NATS: cluster.ts). */
 import { randomUUID } from 'node:crypto';
-import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { storeFor } from './open-store.js';
 import { deadLetterDir, diskChildren, emitEvent, fileDeadLetters, fileGates, loadTriggerCatalog, type EmitResult } from '../triggers/index.js';
@@ -36,7 +36,7 @@ function parseData(text: string | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--data is not JSON: ${(err as Error).message}; pass the payload as e.g. --data '{"amount": 1200}'`, { data: text });
+    throw new UsageError(`--data is not JSON: ${errorMessage(err)}; pass the payload as e.g. --data '{"amount": 1200}'`, { data: text });
   }
 }
 

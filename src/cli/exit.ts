@@ -7,7 +7,7 @@
  * imports it for every command, `--version` included.
  */
 import { CommanderError } from 'commander';
-import { LedgerflowError } from '../errors/index.js';
+import { ERROR_KINDS, LedgerflowError, kindOf, type ErrorCode } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { inertLines } from '../terminal/index.js';
 import { inCliTerms } from './flag-forms.js';
@@ -15,17 +15,9 @@ import type { Io } from './io.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, waiting: 3, interrupted: 130 } as const;
 
-const USAGE_CODES = new Set([
-  'LF_USAGE', 'LF_INPUT_INVALID', 'LF_DEFINITION_INVALID', 'LF_RUN_NOT_FOUND', 'LF_APPROVAL_REFUSED', 'LF_SIGNAL_REFUSED',
-  'LF_UNSUPPORTED_TASK_TYPE', 'LF_HANDLER_NOT_FOUND', 'LF_HANDLER_MODULE_NOT_FOUND', 'LF_HANDLER_MODULE_INVALID', 'LF_EXPRESSION_INVALID',
-  'LF_EVENT_SCHEMA_INVALID', 'LF_RUN_CANNOT_START', 'LF_OUTPUT_ROOT_INVALID', 'LF_RUN_BUSY',
-  'LF_DEAD_LETTER_NOT_FOUND', 'LF_DEAD_LETTER_NOT_REPLAYABLE', 'LF_PAUSE_REFUSED', 'LF_CANCEL_REFUSED', 'LF_TEMPLATE_COLLISION',
-  'LF_RETRY_REFUSED', 'LF_DEFINITION_TOO_LARGE', 'LF_TOO_MANY_TASKS', 'LF_RUN_LOG_DAMAGED',
-  'LF_QUERY_INVALID', 'LF_STORE_UNUSABLE', 'LF_RUN_ID_TAKEN', 'LF_CONCURRENCY_LIMIT',
-]);
-
+/** 2 when the caller can fix what it asked (the error's kind: src/errors/codes.ts), else 1. */
 export function exitCodeForError(err: unknown): number {
-  return err instanceof LedgerflowError && USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed;
+  return err instanceof LedgerflowError ? ERROR_KINDS[err.kind].exit : EXIT.failed;
 }
 
 export function exitCodeForStatus(status: WorkflowStatus): number {
@@ -51,7 +43,7 @@ const JS_INSUFFICIENT_RESOURCES = 10047;
  * A NATS client error (the client's NatsError, told by its name: this module does not load the client) that
  * reached the top: said as the server's answer, never as a stack trace, a full store by name.
  */
-function natsFailure(err: unknown): { code: string; message: string } | null {
+function natsFailure(err: unknown): { code: ErrorCode; message: string } | null {
   if (!(err instanceof Error) || err.name !== 'NatsError') return null;
   const api = (err as Error & { api_error?: { err_code?: number } }).api_error;
   if (api?.err_code === JS_INSUFFICIENT_RESOURCES || /insufficient (storage )?resources/i.test(err.message)) {
@@ -72,7 +64,7 @@ export function exitCodeForThrown(thrown: unknown, io: Io, wantsJson: boolean): 
   if (nats) {
     if (wantsJson) io.out(JSON.stringify({ error: { code: nats.code, message: nats.message } }, null, 2));
     io.err(`error: ${inertLines(nats.message)}`);
-    return nats.code === 'LF_NATS_STORAGE_FULL' ? EXIT.usage : EXIT.failed;
+    return ERROR_KINDS[kindOf(nats.code)].exit;
   }
   if (wantsJson && err instanceof LedgerflowError) io.out(JSON.stringify({ error: err.toJSON() }, null, 2));
   // A message may quote what a user or a run supplied: shown inert (a message listing problems keeps its lines, indented).

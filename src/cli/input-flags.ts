@@ -3,7 +3,7 @@
  * pause, cancel, resume): who acts, how long to wait for an engine, a
  * signal's --data. Shared by run-inputs.ts, resume-nats.ts and cluster.ts.
  */
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 import { SignalBodySchema, type SignalBody } from '../events/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 
@@ -22,7 +22,7 @@ export function parseSignalBody(name: string, data: string | undefined): SignalB
     try {
       parsed = JSON.parse(data);
     } catch (err) {
-      throw new UsageError(`--data is not JSON: ${(err as Error).message}; pass the signal's data as e.g. --data '{"approved": true}'`, { data });
+      throw new UsageError(`--data is not JSON: ${errorMessage(err)}; pass the signal's data as e.g. --data '{"approved": true}'`, { data });
     }
   }
   const r = SignalBodySchema.safeParse({ name, ...(parsed !== undefined ? { data: parsed } : {}) });

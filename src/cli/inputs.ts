@@ -1,7 +1,7 @@
 /** `--input-file` of `run` and `start` (their `--<input-name> <value>` flags: tail.ts). */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 
 /** Inputs are a few values, not a data set: a larger file is a mistake (or /dev/zero), refused before reading. */
 export const MAX_INPUT_FILE_BYTES = 1024 * 1024;
@@ -28,7 +28,7 @@ export function readInputFile(path: string): Record<string, unknown> {
     raw = parse(readBoundedFile(path));
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read --input-file ${path}: ${(err as Error).message}`, { file: path });
+    throw new UsageError(`cannot read --input-file ${path}: ${errorMessage(err)}`, { file: path });
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UsageError(`--input-file ${path} must hold a JSON or YAML object of input names to values`, { file: path });

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { durationText } from '../compiler/index.js';
 import { parseLimits, type GlobalLimits, type LimitSpec } from '../definition/index.js';
-import { formatDiagnostic, UsageError } from '../errors/index.js';
+import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import { readLimits, writeLimits } from '../executor/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
@@ -34,7 +34,7 @@ export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { 
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { file });
   }
   const parsed = parseLimits(text, file);
   for (const d of parsed.diagnostics) io.err(inert(formatDiagnostic(d)));

@@ -1,7 +1,7 @@
 /** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
 import { resolve } from 'node:path';
 import { optionalDurationFlag } from './duration-flag.js';
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 import { type Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../serve/index.js';
 import { catalogReader, diskEngine, embeddedGates, embeddedScheduler, NO_SCHEDULES, scheduledDir } from '../triggers/index.js';
@@ -70,7 +70,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
       try {
         await gates.tick();
       } catch (err) {
-        say(`trigger gates: ${(err as Error).message}; trying again next tick`);
+        say(`trigger gates: ${errorMessage(err)}; trying again next tick`);
       }
     });
   }

@@ -25,6 +25,8 @@ import type { Lifecycle } from './inbox.js';
 import type { Loaded } from './run-host.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
 import { encode, type InputMessage } from './messages.js';
+import { errorMessage } from '../errors/index.js';
+import { recordedDefinitionOf } from '../events/index.js';
 
 interface AdmissionHost { store: EventStore; js: JetStreamClient; now: () => number; log: (line: string) => void }
 
@@ -76,7 +78,7 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
     for (const q of runs.filter((x) => x.status === 'QUEUED')) {
       const [first] = await o.store.read(q.runId, { toSeq: 1 });
       if (first?.type !== 'run.started') continue;
-      const def = first.data.definition as unknown as Definition;
+      const def = recordedDefinitionOf(first.data);
       if (!def.concurrency) continue;
       const key = concurrencyKey(def, first.data.input);
       const group = `${def.version}\u0000${key ?? ''}`;
@@ -101,7 +103,7 @@ export function startAdmissionSweep(o: AdmissionHost & { workflows: () => Promis
       try {
         await sweepAdmissions(o, await o.workflows());
       } catch (err) {
-        if (!life.stopped()) o.log(`admission sweep: ${(err as Error).message}; trying again in ${everyMs} ms`);
+        if (!life.stopped()) o.log(`admission sweep: ${errorMessage(err)}; trying again in ${everyMs} ms`);
       }
       if (life.stopped()) break;
       await new Promise<void>((r) => { wake = r; setTimeout(r, everyMs); });

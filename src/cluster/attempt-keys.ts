@@ -14,6 +14,7 @@ import { type JetStreamClient, type MsgHdrs, type NatsConnection } from 'nats';
 import { StorageType } from '../store/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { createRetrying } from './create-retry.js';
+import { errorMessage } from '../errors/index.js';
 
 export const KEYS_BUCKET = 'LF_KEYS';
 const ATTEMPTS_KEY = 'attempts';
@@ -49,7 +50,7 @@ export class AttemptVerifier {
     for (let tries = 0; !o.stopped(); tries++) {
       const pause = tries < 40 ? 250 : 5000;
       const got = await readKey(nc).catch((err: unknown) => {
-        if (!said) o.log(`the engines' attempt key (KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}): ${(err as Error).message}; waiting (nats.conf must give this worker user "$JS.API.DIRECT.GET.KV_${KEYS_BUCKET}.$KV.${KEYS_BUCKET}.${ATTEMPTS_KEY}")`);
+        if (!said) o.log(`the engines' attempt key (KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}): ${errorMessage(err)}; waiting (nats.conf must give this worker user "$JS.API.DIRECT.GET.KV_${KEYS_BUCKET}.$KV.${KEYS_BUCKET}.${ATTEMPTS_KEY}")`);
         said = true;
         return null;
       });

@@ -10,7 +10,7 @@
 import type { JetStreamClient } from 'nats';
 import { instanceFields, instanceToken, iso, MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { AppendConflictError } from '../errors/index.js';
+import { AppendConflictError, errorMessage } from '../errors/index.js';
 import { childIdTaken } from '../executor/index.js';
 import type { TaskError } from '../events/index.js';
 import { runView, toTaskError, type StartChild } from '../runtime/index.js';
@@ -57,7 +57,7 @@ export class ChildRuns {
       try {
         def = await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow));
       } catch (err) {
-        return fail({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${(err as Error).message})` });
+        return fail({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${errorMessage(err)})` });
       }
       try {
         await host.starter().start(def, effect.input, { runId: id, source: { parent: { ...effect.parent, depth } } });
@@ -110,6 +110,6 @@ export class ChildRuns {
     const { host } = this.o;
     const time = iso(this.o.now());
     await host.withRun(childId, () => host.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }))
-      .catch((err: unknown) => this.o.log(`run ${parentRunId}: could not cancel child run ${childId}: ${(err as Error).message}`));
+      .catch((err: unknown) => this.o.log(`run ${parentRunId}: could not cancel child run ${childId}: ${errorMessage(err)}`));
   }
 }

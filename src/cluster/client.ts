@@ -2,7 +2,7 @@
 import type { JetStreamClient } from 'nats';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import { failureRunId } from '../compiler/index.js';
-import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError } from '../errors/index.js';
+import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import { foldEvents, runOrigin, runView, type RunView } from '../runtime/index.js';
 import { limitsForView } from '../executor/index.js';
@@ -14,7 +14,7 @@ import { ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage,
 import { ensureCluster, type ClusterSettings } from './setup.js';
 import { hasUsers, senderOf } from './sender.js';
 import { ANONYMOUS_SENDER, subjects, token } from './subjects.js';
-import { listenForVerdict, publishAsUser } from './user-publish.js';
+import { listenForVerdict, publishAsUser, refusalOf } from './user-publish.js';
 
 /** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
 const WAIT_RECHECK_MS = 3000;
@@ -123,7 +123,7 @@ export class ClusterClient {
         await js.publish(subjects.input(this.sender, runId), encode(kick), { msgID: `${runId}/kick` });
         break;
       } catch (err) {
-        if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${(err as Error).message}); `
+        if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); `
           + `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`, { runId }, { cause: err });
         await new Promise((r) => setTimeout(r, pause));
       }
@@ -183,11 +183,11 @@ export class ClusterClient {
    *
    * Returns how it was taken: `published` (an engine records it) or `recorded` (in the log now).
    */
-  async decide(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment?: string, opts: { as?: string; waitMs?: number } = {}): Promise<DecisionOutcome> {
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', user: string, comment?: string, opts: { as?: string; waitMs?: number } = {}): Promise<DecisionOutcome> {
     if (user) {
       const verdict = await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0);
       if (verdict && !verdict.accepted) {
-        throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${verdict.reason ?? 'refused'}${verdict.seq ? " (the refusal is kept in the run's history)" : ''}`, { runId, taskId, by: user, ...(verdict.notApprover ? { notApprover: true } : {}) });
+        throw ApprovalRefusedError.judged({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
       }
       return { how: 'published', verdict };
     }
@@ -209,11 +209,11 @@ export class ClusterClient {
       url: this.url, connectionName: 'ledgerflow-approval', as: user,
       subject: () => subjects.approval(runId, taskId, user), body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
       verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
-      refused: (msg) => new ApprovalRefusedError(/permission/i.test(msg)
-        ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${msg}`
-        : /503|no responders/i.test(msg)
+      refused: (f) => new ApprovalRefusedError(f.forbidden !== null
+        ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${f.message}`
+        : f.noStream
           ? 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
-          : `could not publish the approval: ${msg}`, { runId, taskId, by: user }),
+          : `could not publish the approval: ${f.message}`, ...refusalOf(f, { runId, taskId, by: user })),
     });
   }
 
@@ -233,11 +233,11 @@ export class ClusterClient {
       url: this.url, connectionName: 'ledgerflow-signal', as: sender,
       subject: () => subjects.signal(sender, runId), body: encode(body),
       verdict: { subject: () => subjects.signalVerdict(sender, runId), schema: SignalVerdict, waitMs: opts.waitMs ?? 0 },
-      refused: (msg) => new SignalRefusedError(/permission/i.test(msg)
-        ? `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so): ${msg}`
-        : /503|no responders/i.test(msg)
+      refused: (f) => new SignalRefusedError(f.forbidden !== null
+        ? `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so): ${f.message}`
+        : f.noStream
           ? 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
-          : `could not publish the signal: ${msg}`, { runId, name, by: sender }),
+          : `could not publish the signal: ${f.message}`, ...refusalOf(f, { runId, name, by: sender })),
     });
     if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
     return verdict;
@@ -312,11 +312,11 @@ export class ClusterClient {
       url: this.url, connectionName: `ledgerflow-${body.action}`, as: sender,
       subject: () => subjects.control(sender, runId), body: encode(body),
       verdict: { subject: () => subjects.controlVerdict(sender, runId), schema: ControlVerdict, waitMs: opts.waitMs ?? 10_000 },
-      refused: (msg) => new Refused(/permission/i.test(msg)
-        ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${msg}`
-        : /503|no responders/i.test(msg)
+      refused: (f) => new Refused(f.forbidden !== null
+        ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${f.message}`
+        : f.noStream
           ? 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)'
-          : `could not publish the ${body.action}: ${msg}`, { runId, by: sender }),
+          : `could not publish the ${body.action}: ${f.message}`, ...refusalOf(f, { runId, by: sender })),
     });
     return { sender, verdict };
   }

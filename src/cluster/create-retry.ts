@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors/index.js';
 /**
  * Creating a stream, consumer or bucket with several replicas takes a raft
  * group to form on as many nodes: on a 3-node cluster under load that can
@@ -10,7 +11,7 @@ const RETRIABLE = /^(TIMEOUT|503)$/;
 
 function retriable(err: unknown): boolean {
   const code = String((err as { code?: unknown }).code ?? '');
-  return RETRIABLE.test(code) || /timeout|no responders/i.test((err as Error).message ?? '');
+  return RETRIABLE.test(code) || /timeout|no responders/i.test(errorMessage(err) ?? '');
 }
 
 export async function createRetrying<T>(op: () => Promise<T>, budgetMs = 30_000): Promise<T> {

@@ -9,7 +9,7 @@
  * is listed with why not.
  */
 import type { JetStreamClient, JetStreamManager, StoredMsg } from 'nats';
-import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../errors/index.js';
+import { DeadLetterNotFoundError, DeadLetterNotReplayableError, errorMessage } from '../errors/index.js';
 import { DeadLetterMessage } from './messages.js';
 import { deadLetterSubject, notReplayable, type DeadLetterWriter } from './dead-letter-rules.js';
 import { STREAMS, subjects } from './subjects.js';
@@ -71,7 +71,7 @@ function entryOf(stream: DlqStream, m: StoredMsg): DeadLetterEntry {
   return { ...base, letter: parsed.data, replayable: why === null, ...(why !== null ? { notReplayable: why } : {}) };
 }
 
-const missingStream = (err: unknown) => /stream not found/i.test((err as Error).message);
+const missingStream = (err: unknown) => /stream not found/i.test(errorMessage(err));
 
 /** Whether a letter on `subject` is of `kind` (lf.dlq.<kind>, or below it: lf.dlq.tasks.<user>). */
 const ofKind = (subject: string, kind: string) => subject === subjects.dlq(kind) || subject.startsWith(`${subjects.dlq(kind)}.`);
@@ -157,7 +157,7 @@ export class DeadLetterQueue {
     try {
       m = await this.jsm.streams.getMessage(at.stream.name, { seq: at.seq });
     } catch (err) {
-      if (/no message found|not found/i.test((err as Error).message)) throw new DeadLetterNotFoundError(id);
+      if (/no message found|not found/i.test(errorMessage(err))) throw new DeadLetterNotFoundError(id);
       throw err;
     }
     if (!m.subject.startsWith('lf.dlq.')) throw new DeadLetterNotFoundError(id);
@@ -180,7 +180,7 @@ export class DeadLetterQueue {
     const ack = await this.js.publish(source!.subject, new TextEncoder().encode(raw!));
     await this.jsm.streams.deleteMessage(entry.stream, entry.seq).catch((err: unknown) => {
       // Published, but the dead letter stays: say so, a second replay would publish it twice.
-      throw new Error(`dead letter ${id} was published again (${ack.stream} message ${ack.seq}) but could not be deleted: ${(err as Error).message}; delete it before replaying again`);
+      throw new Error(`dead letter ${id} was published again (${ack.stream} message ${ack.seq}) but could not be deleted: ${errorMessage(err)}; delete it before replaying again`);
     });
     return { id, seq: entry.seq, subject: source!.subject, stream: ack.stream, streamSeq: ack.seq };
   }

@@ -41,6 +41,7 @@ import type { StartAttempt } from '../runtime/index.js';
 import { decodeOrUndefined, encode, OfferAnswer, type TaskMessage } from './messages.js';
 import type { Custody } from './custody.js';
 import { subjects } from './subjects.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The hold on the durable message being processed: its ack waits for `until` too (null: none held). */
 function holdOf(custody: Custody | null): ((until: Promise<void>) => void) | undefined {
@@ -211,7 +212,7 @@ export class DirectDispatch {
           this.o.log(`run ${h.runId}: ${h.effect.instance} attempt ${h.effect.attempt} handed to a worker not heard of for ${this.o.leaseMs} ms: queued on ${h.effect.queue}, where its claim decides`);
           h.queue().then(() => this.done(h.runId, h.key), (err: unknown) => {
             h.heard = this.o.now();
-            this.o.log(`run ${h.runId}: could not queue ${h.effect.instance} attempt ${h.effect.attempt} (${(err as Error).message}); trying again`);
+            this.o.log(`run ${h.runId}: could not queue ${h.effect.instance} attempt ${h.effect.attempt} (${errorMessage(err)}); trying again`);
           });
         }
       }

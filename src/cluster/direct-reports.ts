@@ -31,6 +31,7 @@ import { recordOutcome, type InputHost } from './inputs.js';
 import { encode, type ReportAnswer } from './messages.js';
 import { parseInbound } from './parse.js';
 import { maxReportBytes } from './payload-limits.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The queue group every engine serves lf.reports.> in: each report goes to one engine. */
 export const REPORTS_QUEUE_GROUP = 'engines';
@@ -62,7 +63,7 @@ export function serveDirectReports(o: DirectReportsOptions): () => void {
       if (!a) return;
       if (a.recorded) o.stats.directReports++;
       answer(msg, a);
-    }, (e: unknown) => answer(msg, { recorded: false, reason: (e as Error).message })));
+    }, (e: unknown) => answer(msg, { recorded: false, reason: errorMessage(e) })));
   };
   const shared = o.nc.subscribe('lf.reports.*.*.*', { queue: REPORTS_QUEUE_GROUP, callback });
   o.life.stops.push(() => shared.unsubscribe());

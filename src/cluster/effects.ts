@@ -17,6 +17,7 @@ import { subjects } from './subjects.js';
 import type { TaskQueues } from './task-queues.js';
 import type { Custody } from './custody.js';
 import { DirectDispatch } from './direct-dispatch.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface EffectPublisherOptions {
   js: JetStreamClient;
@@ -87,7 +88,7 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       // The queue the attempt was handed out on: its claims are keyed under it (attempts.ts).
       const queue = (compiled && attemptQueue(compiled, effect.taskId)) ?? DEFAULT_QUEUE;
       publishes.push(o.ledger.abort(AttemptLedger.key(queue, effect.runId, instance, effect.attempt, effect.restart, o.tokens.tokenFor(effect.runId, instance, effect.attempt), o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, effect.restart)))
-        .catch((err: unknown) => o.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${(err as Error).message}`)));
+        .catch((err: unknown) => o.log(`run ${effect.runId}: could not settle ${effect.instance} attempt ${effect.attempt} in the attempt ledger: ${errorMessage(err)}`)));
       return Promise.all(publishes);
     },
     armTimer(effect) {

@@ -17,6 +17,7 @@ import { encode, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, 
 import type { Malformed } from './parse.js';
 import { PULL_EXPIRES_MS, type ClusterSettings } from './setup.js';
 import { subjects } from './subjects.js';
+import { errorMessage } from '../errors/index.js';
 
 /**
  * Runs `fn` as a message's processing is run, its notification deliveries
@@ -116,7 +117,7 @@ export class Inbox {
           }
         } catch (err) {
           if (life.stopped()) break;
-          this.o.log(`${durable} consumer: ${(err as Error).message}; reconnecting`);
+          this.o.log(`${durable} consumer: ${errorMessage(err)}; reconnecting`);
           await new Promise((r) => setTimeout(r, 500));
         }
       }
@@ -149,7 +150,7 @@ export class Inbox {
         m.term();
         return;
       } catch (dlqErr) {
-        this.o.log(`${durable}: could not dead-letter message ${m.seq} (${(dlqErr as Error).message}); it comes back`);
+        this.o.log(`${durable}: could not dead-letter message ${m.seq} (${errorMessage(dlqErr)}); it comes back`);
       }
     }
     const delay = retryDelayMs(n, this.o.settings);

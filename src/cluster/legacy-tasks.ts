@@ -21,12 +21,13 @@
 import type { JetStreamManager, MsgRequest } from 'nats';
 import { LEGACY_TASKS } from './subjects.js';
 import type { TaskQueues } from './task-queues.js';
+import { errorMessage } from '../errors/index.js';
 
 export const LEGACY_TASKS_EVERY_MS = 30_000;
 
 const LEGACY_SUBJECT = /^lf\.tasks\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 
-const notFound = (err: unknown) => /not found|no message found/i.test((err as Error).message ?? '');
+const notFound = (err: unknown) => /not found|no message found/i.test(errorMessage(err) ?? '');
 
 /**
  * Moves every message of LF_TASKS onto its queue's stream; returns how many
@@ -81,7 +82,7 @@ export function startLegacyTaskMover(
   const done = (async () => {
     while (!stopped) {
       await moveLegacyTasks(o.jsm, o.queues, o.log, skipped).catch((err: unknown) => {
-        if (!stopped) o.log(`moving the attempts left in ${LEGACY_TASKS.name}: ${(err as Error).message}; trying again in ${(o.everyMs ?? LEGACY_TASKS_EVERY_MS) / 1000} s`);
+        if (!stopped) o.log(`moving the attempts left in ${LEGACY_TASKS.name}: ${errorMessage(err)}; trying again in ${(o.everyMs ?? LEGACY_TASKS_EVERY_MS) / 1000} s`);
       });
       await new Promise<void>((r) => {
         wake = r;

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from '../store/index.js';
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 import { parseServers } from '../store/index.js';
 
 export function natsServerBinary(): string {
@@ -84,7 +84,7 @@ export async function waitForJetStream(servers: string, timeoutMs = 30_000): Pro
           await nc.close();
         }
       } catch (err) {
-        if (Date.now() > deadline) throw new UsageError(`JetStream at ${server} not ready after ${timeoutMs} ms: ${(err as Error).message}`, { server });
+        if (Date.now() > deadline) throw new UsageError(`JetStream at ${server} not ready after ${timeoutMs} ms: ${errorMessage(err)}`, { server });
         // A poll, not a sleep in a test: this runs in the CLI too, where no test helper is at hand.
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -9,7 +9,7 @@
  * run's history, as an engine keeps it).
  */
 import type { JetStreamManager, StoredMsg } from 'nats';
-import { LedgerflowError } from '../errors/index.js';
+import { LedgerflowError, errorMessage } from '../errors/index.js';
 import { Engine } from '../local/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
 import { parseInbound, rawOf, type Inbound } from './parse.js';
@@ -21,7 +21,7 @@ async function nextOn(jsm: JetStreamManager, stream: string, subject: string, se
     // MSG.GET's next_by_subj (nats-server 2.9+): the work-queue streams allow no consumer beside the engines' own.
     return await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as { seq: number });
   } catch (err) {
-    if (/no message found|not found/i.test((err as Error).message)) return null;
+    if (/no message found|not found/i.test(errorMessage(err))) return null;
     throw err;
   }
 }

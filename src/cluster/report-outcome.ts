@@ -16,6 +16,7 @@ import { instanceFields, instanceKey } from '../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, type InputMessage, type TaskMessage } from './messages.js';
 import { subjects } from './subjects.js';
 import { reportDigest } from './attempt-tokens.js';
+import { errorMessage } from '../errors/index.js';
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
@@ -85,7 +86,7 @@ export class OutcomeReporter {
       } else if (!engine) {
         // No engine of this version listening, or none answering in time: LF_INPUTS, and leave the engines alone a while.
         this.directAfter = Date.now() + DIRECT_BACKOFF_MS;
-        if (code !== ErrorCode.NoResponders) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${(err as Error).message}); publishing it on LF_INPUTS`);
+        if (code !== ErrorCode.NoResponders) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`);
       }
     }
     return false;

@@ -7,7 +7,7 @@
  * name is not proven, else by the engines, which then continue it). A people
  * user, who may not read the log, can only ask the engines to resume it.
  */
-import { RunNotFoundError } from '../errors/index.js';
+import { RunNotFoundError, permissionDenied } from '../errors/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { ClusterClient } from './client.js';
 import { takeQueuedInputs } from './queued-inputs.js';
@@ -41,7 +41,7 @@ export async function resumeOverCluster(client: ClusterClient, url: string, runI
   try {
     first = await client.status(runId);
   } catch (err) {
-    if (!/permission/i.test((err as Error).message)) throw err;
+    if (permissionDenied(err) === null) throw err;
     return { next: 'ask-engines' };
   }
   if (first === null) throw new RunNotFoundError(runId);

@@ -10,7 +10,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition, GlobalLimits } from '../definition/index.js';
-import { AppendConflictError } from '../errors/index.js';
+import { AppendConflictError, errorMessage } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../events/index.js';
 import { reconcile, slotsFreed, step, withLimits, type Effect, type RunSnapshot } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
@@ -181,7 +181,7 @@ export class RunHost {
       if (stored !== null) this.o.stored?.(runId, prepared.events, stored);
       // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
       const freed = slotsFreed(st.compiled, st.snapshot, prepared.snapshot, prepared.events);
-      if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${(err as Error).message}`));
+      if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${errorMessage(err)}`));
       next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
       this.remember(runId, next);
     }
@@ -239,7 +239,7 @@ export class RunHost {
     const stored = snapshotOf(compiled, snapshot, seq, position, this.o.now());
     this.o.snapshots!.put(stored).then(
       () => { this.o.stats.snapshotsWritten++; },
-      (err: unknown) => this.o.log(`run ${stored.runId}: snapshot at event ${seq} not written: ${(err as Error).message}`),
+      (err: unknown) => this.o.log(`run ${stored.runId}: snapshot at event ${seq} not written: ${errorMessage(err)}`),
     );
   }
 }

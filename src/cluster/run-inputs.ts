@@ -15,7 +15,7 @@
  *   `resume` of the run (takeQueuedInputs), takes it.
  */
 import type { JetStreamManager } from 'nats';
-import { ApprovalRefusedError, RunNotFoundError, UsageError } from '../errors/index.js';
+import { ApprovalRefusedError, RunNotFoundError, UsageError, permissionDenied } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { Engine, recordInput, type InputOutcome, type RunInput } from '../local/index.js';
 import type { ClusterClient } from './client.js';
@@ -40,7 +40,7 @@ async function lastSeqIfReadable(client: ClusterClient, runId: string): Promise<
   try {
     return await client.store.lastSeq(runId);
   } catch (err) {
-    if (/permission/i.test((err as Error).message)) return null;
+    if (permissionDenied(err) !== null) return null;
     throw err;
   }
 }
@@ -79,7 +79,7 @@ async function publish(client: ClusterClient, runId: string, input: RunInput, wh
   if (input.kind === 'approval') {
     const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
     if (verdict && !verdict.accepted) {
-      throw new ApprovalRefusedError(`cannot record ${input.decision === 'approved' ? 'approval' : 'rejection'} of ${input.taskId}: ${verdict.reason ?? 'refused'}${verdict.seq ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`, { runId, taskId: input.taskId, by: who.name, ...(verdict.notApprover ? { notApprover: true } : {}) });
+      throw ApprovalRefusedError.judged({ runId, taskId: input.taskId, by: who.name, decision: input.decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
     }
     return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
   }

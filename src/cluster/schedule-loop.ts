@@ -12,6 +12,7 @@ import type { Lifecycle } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { KvScheduleCursor } from './schedule-cursor.js';
 import type { ClusterSettings } from './setup.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface ScheduleLoopOptions {
   js: JetStreamClient;
@@ -58,7 +59,7 @@ export function startScheduleLoop(o: ScheduleLoopOptions): Scheduler {
         o.fired(await scheduler.fireDue(o.now()));
         o.stats.scheduleTicks++;
       } catch (err) {
-        if (!life.stopped()) o.log(`schedules: ${(err as Error).message}; trying again next tick`);
+        if (!life.stopped()) o.log(`schedules: ${errorMessage(err)}; trying again next tick`);
       }
       if (life.stopped()) break;
       await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from '../store/index.js';
 import { credentials } from './messages.js';
 import { ANONYMOUS_SENDER, token } from './subjects.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The NATS user a URL connects as (the first server's, for a comma-separated list), or `anonymous`. */
 export function senderOf(url: string): string {
@@ -34,7 +35,7 @@ export async function hasUsers(url: string): Promise<boolean> {
     await nc.close();
     return false;
   } catch (err) {
-    if (/authorization|authentication/i.test(String((err as { code?: unknown }).code ?? '')) || /authorization|authentication/i.test((err as Error).message)) return true;
+    if (/authorization|authentication/i.test(String((err as { code?: unknown }).code ?? '')) || /authorization|authentication/i.test(errorMessage(err))) return true;
     throw err;
   }
 }

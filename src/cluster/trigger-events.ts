@@ -9,7 +9,7 @@
 import type { JetStreamClient, JsMsg } from 'nats';
 import { instanceFields, iso } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { RunCannotStartError, RunIdTakenError } from '../errors/index.js';
+import { RunCannotStartError, RunIdTakenError, errorMessage } from '../errors/index.js';
 import type { EmitEvent } from '../runtime/index.js';
 import { admitEvent, isGated, runIdForEvent, TriggerGates, type EventTypeSpec, type GateLog, type GateStore, type GatedStart } from '../triggers/index.js';
 import type { Lifecycle } from './inbox.js';
@@ -85,7 +85,7 @@ export class TriggerEvents {
         try {
           await this.gates.tick();
         } catch (err) {
-          if (!life.stopped()) this.o.log(`trigger gates: ${(err as Error).message}; trying again next tick`);
+          if (!life.stopped()) this.o.log(`trigger gates: ${errorMessage(err)}; trying again next tick`);
         }
         if (life.stopped()) break;
         await new Promise<void>((r) => { wake = r; setTimeout(r, tickMs); });
@@ -165,7 +165,7 @@ export class TriggerEvents {
     try {
       subject = subjects.trigger(effect.event);
     } catch (err) {
-      return children.reportOutcome(parent, effect.eventId, { kind: 'failed', error: { code: 'LF_EVENT_REJECTED', retryable: false, message: `cannot emit ${effect.event} on NATS: ${(err as Error).message}` } });
+      return children.reportOutcome(parent, effect.eventId, { kind: 'failed', error: { code: 'LF_EVENT_REJECTED', retryable: false, message: `cannot emit ${effect.event} on NATS: ${errorMessage(err)}` } });
     }
     await this.o.js.publish(subject, encode(event), { msgID: effect.eventId });
     const runs = admission.matches.map((m) => ({ runId: runIdForEvent(effect.eventId, m.definition.id), workflowId: m.definition.id, version: m.definition.version }));

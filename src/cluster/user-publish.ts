@@ -9,6 +9,7 @@ import { type NatsConnection } from 'nats';
 import { connect } from '../store/index.js';
 import type { z } from 'zod';
 import { toStoreError } from '../store/jetstream/codec.js';
+import { errorMessage, permissionDenied, type ErrorOptions, type JsonSafe } from '../errors/index.js';
 import { credentials } from './messages.js';
 
 /**
@@ -53,8 +54,29 @@ export interface UserPublish<V> {
   readonly body: Uint8Array;
   /** Where and how long to listen for the engine's verdict; 0 ms: not at all. */
   readonly verdict: { readonly subject: () => string; readonly schema: z.ZodType<V>; readonly waitMs: number };
-  /** The error a failed publish becomes, from its message (permissions, no stream yet, anything else). */
-  readonly refused: (message: string) => Error;
+  /** The error a failed publish becomes (permissions, no stream yet, anything else). */
+  readonly refused: (failure: PublishFailure) => Error;
+}
+
+/** Why a publish failed, from the client's error's fields. */
+export interface PublishFailure {
+  /** The client's words. */
+  readonly message: string;
+  /** The subject nats.conf refused this user ('' when it named none); null when that was not why. */
+  readonly forbidden: string | null;
+  /** No stream takes the subject (NATS answered "no responders"). */
+  readonly noStream: boolean;
+}
+
+/** NATS's "no responders": nobody (no stream) listens on the subject yet. */
+function isNoResponders(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown } | null;
+  return e?.code === '503' || e?.name === 'NoRespondersError';
+}
+
+/** The meta and options a refusal made from `f` carries: a permissions violation is a permission error naming its subject. */
+export function refusalOf(f: PublishFailure, meta: Record<string, JsonSafe | undefined>): [Record<string, JsonSafe | undefined>, ErrorOptions | undefined] {
+  return f.forbidden === null ? [meta, undefined] : [{ ...meta, forbidden: f.forbidden }, { kind: 'permission' }];
 }
 
 /**
@@ -76,13 +98,13 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
         break;
       } catch (err) {
         // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without it); wait a little.
-        if (!/503|no responders/i.test((err as Error).message) || tries >= 20) throw err;
+        if (!isNoResponders(err) || tries >= 20) throw err;
         await new Promise((r) => setTimeout(r, 250));
       }
     }
     return listening ? await listening.next : null;
   } catch (err) {
-    throw p.refused((err as Error).message);
+    throw p.refused({ message: errorMessage(err), forbidden: permissionDenied(err), noStream: isNoResponders(err) });
   } finally {
     await nc.close();
   }

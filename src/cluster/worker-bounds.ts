@@ -16,6 +16,7 @@ import type { OutcomeReporter } from './report-outcome.js';
 import type { ClusterSettings } from './setup.js';
 import { subjects } from './subjects.js';
 import { aboutDelivery as about, attemptOf } from './worker-deliveries.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface BoundsHost {
   js: () => JetStreamClient;
@@ -70,13 +71,13 @@ export function deliveryBounds(h: BoundsHost): DeliveryBounds {
       await h.run(m);
     } catch (err) {
       if (h.handedBack()) return;
-      const message = (err as Error).message;
+      const message = errorMessage(err);
       if (n >= maxDeliver) {
         try {
           await giveUp(m, `gave up after ${n} deliveries (the bound is ${maxDeliver}); the last failed with: ${message}`);
           return;
         } catch (dlqErr) {
-          h.log(`task message ${m.seq}: could not dead-letter it (${(dlqErr as Error).message}); it comes back`);
+          h.log(`task message ${m.seq}: could not dead-letter it (${errorMessage(dlqErr)}); it comes back`);
         }
       }
       const delay = retryDelayMs(n, h.settings);

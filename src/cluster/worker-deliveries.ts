@@ -3,6 +3,7 @@
  * while its queue's consumer is not there yet (and the wait for it): helpers of worker.ts.
  */
 import type { JetStreamManager, JsMsg } from 'nats';
+import { errorMessage, permissionDenied } from '../errors/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
 import type { TaskMessage } from './messages.js';
 import { parseInbound, rawOf } from './parse.js';
@@ -24,8 +25,8 @@ export function aboutDelivery(m: JsMsg): DeadLetterDetails {
 /** What a worker waiting for its queue's consumer says it waits for. */
 export function consumerWaitReason(err: unknown, at: { sender: string; queue: string; stream: string; name: string; handler: string }): string {
   const { sender, queue, stream, name, handler } = at;
-  const message = (err as Error).message ?? String(err);
-  if (/permission/i.test(message)) {
+  const message = errorMessage(err);
+  if (permissionDenied(err) !== null) {
     return `waiting: NATS user ${sender} may not read queue ${queue} (${message}); nats.conf must give it "$JS.API.STREAM.INFO.${stream}", "$JS.API.CONSUMER.INFO.${stream}.*", "$JS.API.CONSUMER.MSG.NEXT.${stream}.*", "$JS.ACK.${stream}.>" and "lf.inputs.${sender}.${queue}.*" (then reload the server)`;
   }
   if (/stream not found/i.test(message)) return `waiting for stream ${stream} of queue ${queue}: an engine creates it when it first hands out an attempt on queue ${queue}`;

@@ -31,6 +31,7 @@
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection, Subscription } from 'nats';
 import { PULL_EXPIRES_MS } from './setup.js';
 import { DEFAULT_LEVEL, levelConsumerName, noticeLevel, subjects, taskStream, taskSubjectParts } from './subjects.js';
+import { errorMessage } from '../errors/index.js';
 
 /** How long an idle worker waits on the default level before looking at the other levels again, while levels are in use. */
 export const LEVEL_WAIT_MS = 1000;
@@ -106,7 +107,7 @@ export class TaskPuller {
       } catch (err) {
         this.consumer = null;
         if (o.stopped()) break;
-        o.log(`worker consumer ${o.durable}: ${(err as Error).message}; reconnecting`);
+        o.log(`worker consumer ${o.durable}: ${errorMessage(err)}; reconnecting`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -196,7 +197,7 @@ export class TaskPuller {
         this.heard.set(level, Date.now());
         // Idle (its pull waits on the default level): the other levels are pulled now.
         if (!o.stopped() && o.busy() < o.concurrency) {
-          void this.sweep(false).catch((e: unknown) => this.sayOnce(`pulling priority levels of ${o.handler}: ${(e as Error).message}`));
+          void this.sweep(false).catch((e: unknown) => this.sayOnce(`pulling priority levels of ${o.handler}: ${errorMessage(e)}`));
         }
       },
     });
@@ -217,7 +218,7 @@ export class TaskPuller {
       for (const l of this.levels) if (!found.has(l) && now - (this.heard.get(l) ?? 0) > PULL_EXPIRES_MS) this.levels.delete(l);
       for (const l of found) this.levels.add(l);
     } catch (err) {
-      if (!o.stopped()) this.sayOnce(`reading the priority levels of ${o.handler} on ${this.stream}: ${(err as Error).message}`);
+      if (!o.stopped()) this.sayOnce(`reading the priority levels of ${o.handler} on ${this.stream}: ${errorMessage(err)}`);
     }
   }
 

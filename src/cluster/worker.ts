@@ -60,6 +60,7 @@ import { ATTEMPT_SIG_HEADER, AttemptVerifier } from './attempt-keys.js';
 import { shareRequestCancelError } from './request-cancel.js';
 import { coalesceSocketWrites } from './write-coalesce.js';
 import { connectRefusal } from '../store/index.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share. */
@@ -305,7 +306,7 @@ export function createWorker(opts: WorkerOptions): Worker {
         free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
         run: (task) => void inHand.track([], runTask(task, null, 1).catch((err: unknown) => {
           // Not reported: its engine stops hearing of it and queues it, where the claim decides.
-          log(`offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${(err as Error).message}; its engine will queue it`);
+          log(`offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`);
         })),
       };
       const jsm = await nc.jetstreamManager();
@@ -343,7 +344,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           // Handled here, not only by stop()'s allSettled: a loop ended by the connection closing under it (the worker
           // lost, or its connection closed by its owner) is said when it ends, not left an unhandled rejection that
           // ends the process (Node's default) before stop() is ever called.
-          log(`${handler}: no longer pulling attempts: ${(err as Error).message}`);
+          log(`${handler}: no longer pulling attempts: ${errorMessage(err)}`);
         }));
       }
     },

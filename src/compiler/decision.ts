@@ -9,6 +9,7 @@ import { evaluateCondition, resolveTemplate } from '../expressions/index.js';
 import type { TaskError } from '../events/index.js';
 import type { RunContext } from './context.js';
 import { scopeOf } from './scope.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface DecisionResult {
   case: string | null;
@@ -46,7 +47,7 @@ export function decide(def: Definition, task: DecisionTask, ctx: RunContext): De
   } catch (err) {
     return {
       case: null, value, next: [],
-      error: { code: 'LF_DECISION_FAILED', retryable: false, message: `decision ${task.id} could not be evaluated: ${(err as Error).message}` },
+      error: { code: 'LF_DECISION_FAILED', retryable: false, message: `decision ${task.id} could not be evaluated: ${errorMessage(err)}` },
     };
   }
 }

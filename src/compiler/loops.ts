@@ -15,6 +15,7 @@ import type { RunContext } from './context.js';
 import { instanceKey } from './instances.js';
 import { rememberedLoopOutcome } from './loop-outcome-cache.js';
 import { scopeOf } from './scope.js';
+import { errorMessage } from '../errors/index.js';
 
 /** What a DO_WHILE without max_iterations allows. */
 export const DEFAULT_MAX_ITERATIONS = 100;
@@ -75,7 +76,7 @@ function outcome(def: Definition, ctx: RunContext, id: string): LoopOutcome | nu
   try {
     holds = evaluateCondition(t.loopCondition, scope);
   } catch (err) {
-    return { kind: 'fail', output, error: { code: 'LF_LOOP_CONDITION', retryable: false, message: `loop ${id}: loop_condition could not be evaluated after iteration ${iteration}: ${(err as Error).message}` } };
+    return { kind: 'fail', output, error: { code: 'LF_LOOP_CONDITION', retryable: false, message: `loop ${id}: loop_condition could not be evaluated after iteration ${iteration}: ${errorMessage(err)}` } };
   }
   if (!holds) return { kind: 'end', output };
   const max = t.maxIterations ?? DEFAULT_MAX_ITERATIONS;

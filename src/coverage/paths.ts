@@ -9,7 +9,7 @@
 import { getAdjacencyMap, type AdjacencyMap, type TraversalOptions } from 'xstate/graph';
 import { compile, type CompiledWorkflow, type TaskStatus } from '../compiler/index.js';
 import { upstreamOf, type Definition, type JsonValue } from '../definition/index.js';
-import { LedgerflowError } from '../errors/index.js';
+import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { PendingEvent, RecordedState, WorkflowStatus } from '../events/index.js';
 import { recordedState, runStatus } from '../runtime/index.js';
 import { explainUncovered, type BrokenCase, type Uncovered } from './explain.js';
@@ -102,7 +102,7 @@ function walk(compiled: CompiledWorkflow, opts: ModelOptions, input: Record<stri
   try {
     adjacency = getAdjacencyMap(logic, options);
   } catch (err) {
-    if ((err as Error).message !== 'Traversal limit exceeded') throw err;
+    if (errorMessage(err) !== 'Traversal limit exceeded') throw err;
     throw new LedgerflowError('LF_PATHS_LIMIT', `path generation for ${compiled.definition.id} stopped after ${limit} model states: its decisions multiply into too many combinations to walk; raise the limit or split the workflow`, { workflowId: compiled.definition.id, limit });
   }
   // Keyed by a branded string, which Object.values cannot see through.

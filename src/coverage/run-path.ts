@@ -16,6 +16,7 @@ import type { MemoryEventStore } from '../store/index.js';
 import { describeEvent, perform, replayProblem, scriptedChildren, scriptedCommands, scriptedHandlers, settle, startLive, type Answer } from './harness.js';
 import { MODEL_RUN_ID } from './model.js';
 import type { GeneratedPath } from './paths.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface PathResult {
   name: string;
@@ -65,7 +66,7 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
           // A run that waited for nothing but this signal has no driver left (it went idle): resume it, as `ledgerflow resume` would.
           live.resume();
         } catch (err) {
-          fail(i, `${at}: the runtime refused it: ${(err as Error).message}`);
+          fail(i, `${at}: the runtime refused it: ${errorMessage(err)}`);
           break;
         }
       } else if (ev.type === 'approval.recorded') {
@@ -74,7 +75,7 @@ export async function runPath(def: Definition, path: GeneratedPath, opts: { stor
           // A run that waited for nothing but this person has no driver left (it went idle): resume it, as `ledgerflow resume` would.
           live.resume();
         } catch (err) {
-          fail(i, `${at}: the runtime refused it: ${(err as Error).message}`);
+          fail(i, `${at}: the runtime refused it: ${errorMessage(err)}`);
           break;
         }
       }

@@ -3,6 +3,7 @@
  * (to point at the key the user actually wrote: `next` or `next_tasks`, a
  * string or a list item) and the sink for findings.
  */
+import type { ErrorCode } from '../errors/index.js';
 import { isObj, rawAt, type Finding, type RawPath } from './issues.js';
 import { idList } from './normalize.js';
 import type { Definition, TaskDef } from './types.js';
@@ -69,11 +70,11 @@ export class CheckContext {
     return base;
   }
 
-  error(code: string, message: string, path: RawPath, extra: Partial<Finding> = {}): void {
+  error(code: ErrorCode, message: string, path: RawPath, extra: Partial<Finding> = {}): void {
     this.report({ severity: 'error', code, message, path, ...extra });
   }
 
-  warn(code: string, message: string, path: RawPath, extra: Partial<Finding> = {}): void {
+  warn(code: ErrorCode, message: string, path: RawPath, extra: Partial<Finding> = {}): void {
     this.report({ severity: 'warning', code, message, path, ...extra });
   }
 }

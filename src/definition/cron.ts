@@ -15,6 +15,7 @@
  */
 import { Cron } from 'croner';
 import { rememberedCron } from './cron-cache.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The croner job for an expression in a zone (paused: it never runs anything); throws croner's error when it does not parse. */
 export function cronFor(expr: string, timezone: string): Cron {
@@ -27,7 +28,7 @@ export function cronProblem(expr: string): string | null {
     new Cron(expr.trim(), { paused: true, mode: '5-or-6-parts', fixedTimeRule: 'no-wildcard' });
     return null;
   } catch (err) {
-    return (err as Error).message.replace(/^CronPattern:\s*/, '');
+    return errorMessage(err).replace(/^CronPattern:\s*/, '');
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { Diagnostic } from '../errors/index.js';
+import { errorMessage, type Diagnostic } from '../errors/index.js';
 import { formatIssue, isObj } from './issues.js';
 import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
 import { parseDuration } from './duration.js';
@@ -94,7 +94,7 @@ export function parseLimits(text: string, file?: string): LimitsParse {
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { limits: null, diagnostics: [withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: `YAML: ${(err as Error).message}`, path: [], line: 1, col: 1 })] };
+    return { limits: null, diagnostics: [withFile({ severity: 'error', code: 'LF_LIMITS_INVALID', message: `YAML: ${errorMessage(err)}`, path: [], line: 1, col: 1 })] };
   }
   // An empty file: no limits (what `limits set` of an empty file stores, clearing them).
   if (raw === null || raw === undefined) return { limits: { queues: {}, handlers: {} }, diagnostics: [] };

@@ -5,7 +5,7 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { aliasProblems, anchoredTopKeys, anchorInBannerMessage, firstAliasOffset, isStackOverflow, MAX_ALIAS_COUNT, TOO_DEEP_MESSAGE, tooDeep } from './aliases.js';
-import type { Diagnostic } from '../errors/index.js';
+import { errorMessage, type Diagnostic } from '../errors/index.js';
 import { checkStructure } from './checks.js';
 import { CheckContext } from './context.js';
 import { formatIssue, isObj, unknownKeys, type Finding } from './issues.js';
@@ -109,10 +109,10 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     // The yaml package refuses an expansion beyond maxAliasCount ("billion laughs"); anything else is its own message.
-    const excessive = /excessive alias count/i.test((err as Error).message);
+    const excessive = /excessive alias count/i.test(errorMessage(err));
     const message = excessive
       ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out or use fewer nested aliases`
-      : `YAML: ${(err as Error).message}`;
+      : `YAML: ${errorMessage(err)}`;
     const at = lineCounter.linePos(excessive ? firstAliasOffset(doc) : 0);
     const d: Diagnostic = { severity: 'error', code: excessive ? 'LF_YAML_ALIAS' : 'LF_YAML_SYNTAX', message, path: [], line: at.line, col: at.col };
     return { definition: null, diagnostics: [...diagnostics, withFile(d)].sort(byPosition) };

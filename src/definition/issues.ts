@@ -4,13 +4,14 @@
  * did-you-mean suggestions.
  */
 import type { z } from 'zod';
+import type { ErrorCode } from '../errors/index.js';
 import { KNOWN_KEYS } from './schema.js';
 import { TASK_TYPES } from './types.js';
 
 export type RawPath = (string | number)[];
 export interface Finding {
   severity: 'error' | 'warning';
-  code: string;
+  code: ErrorCode;
   message: string;
   path: RawPath;
   /** Point at the key rather than the value (unknown keys). */

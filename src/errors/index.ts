@@ -3,16 +3,32 @@
  * LedgerflowError: `code` is stable (scripts match on it), `message` is for
  * people, `meta` is JSON-safe so `--json` and HTTP can print it as it is.
  */
+import { kindOf, type ErrorCode, type ErrorKind } from './codes.js';
+
+export { ERROR_CODES, ERROR_KINDS, isErrorCode, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
+export { errorMessage } from './message.js';
+export { permissionDenied } from './permission.js';
+
 export type JsonSafe = string | number | boolean | null | JsonSafe[] | { [k: string]: JsonSafe | undefined };
 
+/**
+ * `kind` overrides the code's own kind for this one error: a refusal that is a
+ * NATS permissions violation keeps its code (LF_APPROVAL_REFUSED) and is a
+ * permission error (exit 2, HTTP 403).
+ */
+export interface ErrorOptions { cause?: unknown; kind?: ErrorKind }
+
 export class LedgerflowError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly meta: Record<string, JsonSafe | undefined>;
-  constructor(code: string, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
-    super(message, options);
+  /** What the error means to a caller (src/errors/codes.ts): read by the CLI's exit code and the HTTP status. */
+  readonly kind: ErrorKind;
+  constructor(code: ErrorCode, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.meta = meta;
+    this.kind = options?.kind ?? kindOf(code);
   }
   toJSON(): { code: string; message: string; meta: Record<string, JsonSafe | undefined> } {
     return { code: this.code, message: this.message, meta: this.meta };
@@ -22,7 +38,7 @@ export class LedgerflowError extends Error {
 /** A problem found in a definition, with its place in the source. */
 export interface Diagnostic {
   severity: 'error' | 'warning';
-  code: string;
+  code: ErrorCode;
   message: string;
   /** Path into the raw YAML document, e.g. ['workflow', 'tasks', 3, 'depends_on', 0]. */
   path: (string | number)[];
@@ -60,7 +76,7 @@ export class ExpressionError extends LedgerflowError {
 
 /** Wrong command-line usage or bad input values: exit 2, nothing written. */
 export class UsageError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, code = 'LF_USAGE') {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, code: ErrorCode = 'LF_USAGE') {
     super(code, message, meta);
   }
 }
@@ -111,13 +127,13 @@ export class AppendConflictError extends LedgerflowError {
  * again later. Seen only when many processes write one run at once.
  */
 export class CommitContendedError extends LedgerflowError {
-  constructor(runId: string, rounds: number, options?: { cause?: unknown }) {
+  constructor(runId: string, rounds: number, options?: ErrorOptions) {
     super('LF_COMMIT_CONTENDED', `run ${runId}: ${rounds} commits in a row found that another writer had appended first; nothing of this one was written (try again)`, { runId, rounds }, options);
   }
 }
 
 export class StoreError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }, code = 'LF_STORE') {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions, code: ErrorCode = 'LF_STORE') {
     super(code, message, meta, options);
   }
 }
@@ -128,7 +144,7 @@ export class StoreError extends LedgerflowError {
  * nothing was recorded. Not a bug, so no stack trace; the CLI exits 2.
  */
 export class StoreUnusableError extends StoreError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+  constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
     super(message, meta, options, 'LF_STORE_UNUSABLE');
   }
 }
@@ -142,7 +158,7 @@ export class CorruptRunError extends StoreError {
   readonly runId: string;
   readonly where: string;
   readonly reason: string;
-  constructor(message: string, runId: string, where: string, reason: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+  constructor(message: string, runId: string, where: string, reason: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
     super(message, { ...meta, runId, reason }, options);
     this.runId = runId;
     this.where = where;
@@ -186,34 +202,45 @@ export class UnsupportedTaskTypeError extends LedgerflowError {
 
 /** The definition and input passed validation but the run's first state cannot be computed: nothing is recorded. */
 export class RunCannotStartError extends LedgerflowError {
-  constructor(workflowId: string, reason: string, options?: { cause?: unknown }) {
+  constructor(workflowId: string, reason: string, options?: ErrorOptions) {
     super('LF_RUN_CANNOT_START', `workflow ${workflowId} cannot start: ${reason}; nothing was recorded`, { workflowId, reason }, options);
   }
 }
 
 export class HandlerError extends LedgerflowError {
-  constructor(code: string, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, meta: Record<string, JsonSafe | undefined> = {}, options?: ErrorOptions) {
     super(code, message, meta, options);
   }
 }
 
 export class ApprovalRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
-    super('LF_APPROVAL_REFUSED', message, meta);
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
+    super('LF_APPROVAL_REFUSED', message, meta, options);
+  }
+
+  /**
+   * A decision the engine judged and refused, said alike on every store: `kept` when the refusal is in
+   * the run's history; a person who is not one of the task's approvers is a permission error (HTTP 403).
+   */
+  static judged(d: { runId: string; taskId: string; by: string; decision: 'approved' | 'rejected'; reason: string; kept: boolean; notApprover: boolean }): ApprovalRefusedError {
+    return new ApprovalRefusedError(
+      `cannot record ${d.decision === 'approved' ? 'approval' : 'rejection'} of ${d.taskId}: ${d.reason}${d.kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`,
+      { runId: d.runId, taskId: d.taskId, by: d.by, ...(d.notApprover ? { notApprover: true } : {}) },
+      d.notApprover ? { kind: 'permission' } : undefined);
   }
 }
 
 /** A signal no WAIT of the run would take (unknown run, no WAIT of that name, all settled): nothing was recorded. */
 export class SignalRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
-    super('LF_SIGNAL_REFUSED', message, meta);
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
+    super('LF_SIGNAL_REFUSED', message, meta, options);
   }
 }
 
 /** A pause (or resume) the run does not take: it has settled, or it is already paused (not paused). Nothing is recorded. */
 export class PauseRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
-    super('LF_PAUSE_REFUSED', message, meta);
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
+    super('LF_PAUSE_REFUSED', message, meta, options);
   }
 }
 
@@ -222,8 +249,8 @@ export class PauseRefusedError extends LedgerflowError {
  * cancel), or one this NATS user may not publish. Nothing is recorded.
  */
 export class CancelRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
-    super('LF_CANCEL_REFUSED', message, meta);
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
+    super('LF_CANCEL_REFUSED', message, meta, options);
   }
 }
 
@@ -232,8 +259,8 @@ export class CancelRefusedError extends LedgerflowError {
  * or has not settled): nothing is started. `meta.status` is the run's status.
  */
 export class RetryRefusedError extends LedgerflowError {
-  constructor(message: string, meta: Record<string, JsonSafe | undefined>) {
-    super('LF_RETRY_REFUSED', message, meta);
+  constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
+    super('LF_RETRY_REFUSED', message, meta, options);
   }
 }
 

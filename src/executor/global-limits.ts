@@ -8,7 +8,7 @@
  * same attempts to the same limits, whatever its own directory or flags.
  */
 import { hasLimits, StoredLimitsSchema, type GlobalLimits } from '../definition/index.js';
-import { StoreError } from '../errors/index.js';
+import { StoreError, errorMessage } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 
 /** The shared document's name. */
@@ -60,7 +60,7 @@ export class LimitsWatch {
       const text = JSON.stringify(next ?? null);
       if (text !== this.text) { this.text = text; this.limits = next; }
     } catch (err) {
-      this.warn(`limits: ${(err as Error).message} (the last ones read are kept)`);
+      this.warn(`limits: ${errorMessage(err)} (the last ones read are kept)`);
     }
     return this.limits;
   }

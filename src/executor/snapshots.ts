@@ -8,10 +8,11 @@
  * caller to report. So deleting every snapshot changes no result.
  */
 import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
-import { definitionHash, type Definition } from '../definition/index.js';
-import type { RunSource } from '../events/index.js';
+import { definitionHash } from '../definition/index.js';
+import { definitionRecord, recordedDefinitionOf, type RunSource } from '../events/index.js';
 import type { EventStore, SnapshotStore, StoredSnapshot } from '../store/index.js';
 import { foldOnto, recordedState, type RunSnapshot, compiledFor, foldEvents } from '../runtime/index.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface LoadedRun {
   compiled: CompiledWorkflow;
@@ -37,7 +38,7 @@ export async function loadRun(store: EventStore, runId: string, snapshots?: Snap
       stored = await snapshots.get(runId);
     } catch (err) {
       // Unreadable or malformed: report it, load from the log.
-      refused = (err as Error).message;
+      refused = errorMessage(err);
     }
     if (stored) {
       const r = await foldFromSnapshot(store, runId, stored);
@@ -53,7 +54,7 @@ export async function loadRun(store: EventStore, runId: string, snapshots?: Snap
 
 /** The loaded run, or why the snapshot cannot be used. */
 async function foldFromSnapshot(store: EventStore, runId: string, s: StoredSnapshot): Promise<LoadedRun | string> {
-  const def = s.definition as unknown as Definition;
+  const def = recordedDefinitionOf(s);
   let compiled: CompiledWorkflow;
   let restored: RunSnapshot;
   try {
@@ -61,7 +62,7 @@ async function foldFromSnapshot(store: EventStore, runId: string, s: StoredSnaps
     compiled = compiledFor(def, s.definitionHash);
     restored = compiled.interpreter.restore(s.fold as unknown as PersistedFold);
   } catch (err) {
-    return (err as Error).message;
+    return errorMessage(err);
   }
   if (restored.context.runId !== runId) return `it holds the state of run ${String(restored.context.runId)}`;
   const events = await store.read(runId, { fromSeq: s.seq, ...(s.position !== null ? { fromPosition: s.position } : {}) });
@@ -85,7 +86,7 @@ export function snapshotOf(compiled: CompiledWorkflow, snapshot: RunSnapshot, se
   return {
     runId: snapshot.context.runId, seq, position,
     definitionHash: definitionHash(compiled.definition),
-    definition: compiled.definition as unknown as Record<string, unknown>,
+    definition: definitionRecord(compiled.definition),
     fold: fold as unknown as StoredSnapshot['fold'],
     takenAt: new Date(nowMs).toISOString(),
   };

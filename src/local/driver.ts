@@ -31,6 +31,7 @@ import { DriverLog } from './driver-log.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
 import { GateWaits } from './gate-waits.js';
+import { errorMessage } from '../errors/index.js';
 
 
 export class RunDriver {
@@ -69,7 +70,7 @@ export class RunDriver {
         if (freed.length > 0) {
           this.releasing++;
           releaseSlots(opts.store, freed)
-            .catch((err: unknown) => opts.onLog?.(freed[0]!.holder, `could not free a task gate slot: ${(err as Error).message}`))
+            .catch((err: unknown) => opts.onLog?.(freed[0]!.holder, `could not free a task gate slot: ${errorMessage(err)}`))
             .finally(() => { this.releasing--; this.notify(); });
         }
         opts.onCommit?.(events, before, after, definition);

@@ -11,6 +11,7 @@ import type { PendingEvent } from '../events/index.js';
 import { askGate, gateParts, onGateKick, withdrawWait, type Clock } from '../executor/index.js';
 import { grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
+import { errorMessage } from '../errors/index.js';
 
 interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean }
 
@@ -76,7 +77,7 @@ export class GateWaits {
     if (w.timer !== null) this.host.clock.clearTimer(w.timer);
     w.timer = null;
     w.unkick();
-    if (withdraw) withdrawWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${(err as Error).message}`));
+    if (withdraw) withdrawWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`));
     this.host.changed();
   }
 
@@ -100,7 +101,7 @@ export class GateWaits {
       w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });
     }, (err: unknown) => {
       w.asking = false;
-      this.host.warn(`gate ${gateParts(w.effect.gate).join(', ')}: ${(err as Error).message} (asked again in 1 s)`);
+      this.host.warn(`gate ${gateParts(w.effect.gate).join(', ')}: ${errorMessage(err)} (asked again in 1 s)`);
       if (this.waits.get(w.effect.instance) === w) w.timer = this.host.clock.setTimer(1000, () => { w.timer = null; this.ask(w); });
     });
   }

@@ -10,7 +10,7 @@
  * state: the attempts in flight, those another process took over, and child
  * runs left waiting on the outside world.
  */
-import { NonRetryableError } from '../errors/index.js';
+import { NonRetryableError, errorMessage } from '../errors/index.js';
 import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '../compiler/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
@@ -120,7 +120,7 @@ export class InProcessAttempts {
     const say = (why: string) => this.opts.onLog?.('failure_workflow', `failure workflow ${effect.workflow} (run ${effect.childRunId}) ${why}`);
     void this.opts.children.startChild(effect, { get signal() { return control.signal; }, cancelled: () => false })
       .then((outcome) => { if (outcome.kind === 'failed') say(`did not complete: ${outcome.error.message}`); })
-      .catch((err: unknown) => say(`could not run: ${(err as Error).message}`))
+      .catch((err: unknown) => say(`could not run: ${errorMessage(err)}`))
       .finally(() => { this.failureControls.delete(control); this.sideWork--; this.host.changed(); });
   }
 
@@ -136,7 +136,7 @@ export class InProcessAttempts {
       type: 'child.start', runId, childRunId: child, workflow: '', input: {},
       parent: { runId, workflowId: state.context.workflowId, task: ref.task, ...instanceFields(ref), attempt },
     }, { signal: control.signal, cancelled: () => true })
-      .catch((err: unknown) => this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${(err as Error).message}`));
+      .catch((err: unknown) => this.opts.onLog?.(instanceKey(ref), `could not cancel child run ${child}: ${errorMessage(err)}`));
   }
 
   /**

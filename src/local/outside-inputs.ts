@@ -88,7 +88,7 @@ export class OutsideInputs {
       return review.event;
     });
     if (refused !== null) {
-      throw new ApprovalRefusedError(`cannot record ${decision === 'approved' ? 'approval' : 'rejection'} of ${taskId}: ${refused}${kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`, { runId, taskId, by, ...(notApprover ? { notApprover: true } : {}) });
+      throw ApprovalRefusedError.judged({ runId, taskId, by, decision, reason: refused, kept, notApprover });
     }
     return view;
   }

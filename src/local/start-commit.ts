@@ -8,7 +8,7 @@
 import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
-import { markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
+import { definitionRecord, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
 import { type Admission, type Clock, admissionOf, checkPriority, decideLimitedStart, newRunId, randomHex, appendCommit, readLimits } from '../executor/index.js';
 import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan, withLimits } from '../runtime/index.js';
@@ -78,7 +78,7 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   const withStarts = drive && queued === null;
   const started: EventEnvelope = {
     runId, workflowId: def.id, version: def.version, seq: 1, time, state: recordedState(snapshot), type: 'run.started',
-    data: { definition: def as unknown as Record<string, unknown>, definitionHash: hash, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+    data: { definition: definitionRecord(def), definitionHash: hash, input, stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
       ...(snapshot.context.priority !== undefined ? { priority: snapshot.context.priority } : {}), ...(opts.source ? { source: opts.source } : {}) },
   };
   // A run id we generated gets a unique dedup id, so even an id collision can never merge two runs

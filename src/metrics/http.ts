@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 
 export interface MetricsSource { contentType: string; text(): Promise<string> }
 export interface MetricsServer { url: string; close(): Promise<void> }
@@ -27,8 +27,8 @@ export function serveMetrics(source: MetricsSource, listen: { port: number; host
     source.text().then(
       (text) => res.writeHead(200, { 'content-type': source.contentType }).end(req.method === 'HEAD' ? undefined : text),
       (err: unknown) => {
-        log(`metrics: ${(err as Error).message}`);
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics could not be collected: ${(err as Error).message}\n`);
+        log(`metrics: ${errorMessage(err)}`);
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics could not be collected: ${errorMessage(err)}\n`);
       },
     );
   });

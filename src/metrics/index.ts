@@ -7,7 +7,7 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { JetStreamManager } from 'nats';
-import type { Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { promClient } from './prom.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -15,6 +15,7 @@ import { readQueueBacklog } from './backlog.js';
 import { attemptKey, deriveFacts, holdsFact, noteFacts } from './derive.js';
 import { RunMetrics } from './registry.js';
 import { RunTracer } from './tracing.js';
+import { errorMessage } from '../errors/index.js';
 
 export { deriveFacts, noteFacts, holdings, holdsFact, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
 export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
@@ -98,14 +99,14 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
       }
     } catch (err) {
       // Metrics are derived and can be thrown away; a run is never failed by them.
-      log(`metrics: commit of run ${after.context.runId} not counted: ${(err as Error).message}`);
+      log(`metrics: commit of run ${after.context.runId} not counted: ${errorMessage(err)}`);
     }
   };
   const onNoted: NotedHook = (events) => {
     try {
       metrics.record(noteFacts(events));
     } catch (err) {
-      log(`metrics: notification notes not counted: ${(err as Error).message}`);
+      log(`metrics: notification notes not counted: ${errorMessage(err)}`);
     }
   };
   const registry = metrics.registry;
@@ -118,7 +119,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
       try {
         if (!committed.has(snapshot.context.runId)) metrics.record([holdsFact(snapshot)]);
       } catch (err) {
-        log(`metrics: run ${snapshot.context.runId} taken up not shown: ${(err as Error).message}`);
+        log(`metrics: run ${snapshot.context.runId} taken up not shown: ${errorMessage(err)}`);
       }
     },
     observeQueues(jsm) {
@@ -131,7 +132,7 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
             for (const [queue, n] of await readQueueBacklog(jsm)) this.set({ queue }, n);
           } catch (err) {
             // The other metrics are still worth scraping: the backlog is left out of this scrape, and said.
-            log(`metrics: queue backlog not read: ${(err as Error).message}`);
+            log(`metrics: queue backlog not read: ${errorMessage(err)}`);
           }
         },
       });

@@ -11,6 +11,7 @@ import { loadRun } from '../executor/index.js';
 import { openRunIndex, type RunIndex } from '../query/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
 import type { EventStore, SnapshotStore } from '../store/index.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The statuses of runs that may hold an approval or a timer. */
 export const ACTIVE_STATUSES: readonly WorkflowStatus[] = ['WAITING', 'PAUSED', 'RUNNING'];
@@ -43,7 +44,7 @@ export async function reportActiveRuns(
             const snapshot = await load(runId);
             if (snapshot) { observe(snapshot); shown++; }
           } catch (err) {
-            opts.log?.(`metrics: run ${runId} not shown in the gauges until its next commit: ${(err as Error).message}`);
+            opts.log?.(`metrics: run ${runId} not shown in the gauges until its next commit: ${errorMessage(err)}`);
           }
         }));
       }
@@ -63,7 +64,7 @@ export async function showActiveRuns(source: { store: EventStore; snapshots: Sna
   try {
     await reportActiveRuns(index, async (runId) => (await loadRun(source.store, runId, source.snapshots))?.snapshot ?? null, (s) => metrics.observeRun(s), { log, stopped });
   } catch (err) {
-    if (!stopped()) log(`metrics: the runs already active are shown in the gauges from their next commit only: ${(err as Error).message}`);
+    if (!stopped()) log(`metrics: the runs already active are shown in the gauges from their next commit only: ${errorMessage(err)}`);
   } finally {
     await index.close();
   }

@@ -16,6 +16,7 @@ import { readdir } from 'node:fs/promises';
 import { type ConsumerMessages } from 'nats';
 import { DeliverPolicy } from '../store/index.js';
 import { FileEventStore, JetStreamEventStore, type EventStore, type Subscription } from '../store/index.js';
+import { errorMessage } from '../errors/index.js';
 
 /** How often a listing looks for runs the faster path missed (ms). */
 export const DISCOVERY_POLL_MS = 2000;
@@ -94,7 +95,7 @@ function natsDiscovery(store: JetStreamEventStore, workflowId: string | undefine
         pause = 100;
         await messages.closed();
       } catch (err) {
-        if (!closed) process.emitWarning(`ledgerflow: watching for new runs on JetStream stream ${store.stream}: ${(err as Error).message}`, 'LedgerflowWatchWarning');
+        if (!closed) process.emitWarning(`ledgerflow: watching for new runs on JetStream stream ${store.stream}: ${errorMessage(err)}`, 'LedgerflowWatchWarning');
       }
       if (!closed) await new Promise((r) => setTimeout(r, pause).unref());
     }

@@ -3,8 +3,8 @@
  * from it and the last events (the frame's tail). Pure: no store, no clock.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import type { Definition, GlobalLimits, TaskDef } from '../definition/index.js';
-import type { EventEnvelope } from '../events/index.js';
+import type { GlobalLimits, TaskDef } from '../definition/index.js';
+import { recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
@@ -28,7 +28,7 @@ export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits
   const first = events[0];
   if (!first || first.type !== 'run.started' || first.seq !== 1) throw new Error('a watched run is folded from its run.started (seq 1)');
   const compiled = compiledForRun(first);
-  const definition = first.data.definition as unknown as Definition;
+  const definition = recordedDefinitionOf(first.data);
   const snapshot = startFold(compiled, foldStartOf(first));
   const run: WatchedRun = {
     runId: first.runId,

@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { Locator, NotificationsSchema, notificationRules, parseDuration, type NotificationRule } from '../definition/index.js';
-import { NotificationsConfigError } from '../errors/index.js';
+import { NotificationsConfigError, errorMessage } from '../errors/index.js';
 
 export interface DeliverySettings {
   /** Tries per target (the first one included) before the notification is dead-lettered. */
@@ -107,7 +107,7 @@ export function loadNotificationsConfig(flag: string | undefined, env: NodeJS.Pr
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new NotificationsConfigError(given, [`${given}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${flag === undefined ? ' (named by LEDGERFLOW_NOTIFICATIONS)' : ''}`]);
+    throw new NotificationsConfigError(given, [`${given}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})${flag === undefined ? ' (named by LEDGERFLOW_NOTIFICATIONS)' : ''}`]);
   }
   return parseNotificationsFile(text, given);
 }

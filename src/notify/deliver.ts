@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MsgHdrs, NatsConnection } from 'nats';
 import { backoffAfter, type DeliverySettings } from './config.js';
 import type { NotificationBody, NotificationTarget } from './rules.js';
+import { errorMessage } from '../errors/index.js';
 
 export type DeliveryOutcome =
   | { delivered: true; attempts: number; statusCode?: number }
@@ -46,7 +47,7 @@ async function tryWebhook(target: Extract<NotificationTarget, { kind: 'webhook' 
   } catch (err) {
     if (timeout.aborted) throw new TryFailed(`no answer within ${o.settings.timeoutMs} ms`);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new TryFailed(`${(err as Error).message}${cause ? ` (${cause.code ?? cause.message ?? ''})` : ''}`);
+    throw new TryFailed(`${errorMessage(err)}${cause ? ` (${cause.code ?? cause.message ?? ''})` : ''}`);
   }
   // The body is not read: drop it, so the connection is freed.
   await res.body?.cancel().catch(() => undefined);

@@ -12,7 +12,7 @@
  */
 import type { MsgHdrs, NatsConnection } from 'nats';
 import { definitionHash, type Definition, type NotificationRule } from '../definition/index.js';
-import { AppendConflictError } from '../errors/index.js';
+import { AppendConflictError, errorMessage } from '../errors/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import { applyEvent, compiledFor, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -156,7 +156,7 @@ export class Notifier {
       const ofRun = this.runningByRun.get(runId) ?? new Set<Promise<void>>();
       this.runningByRun.set(runId, ofRun);
       const p = this.deliverOne(d)
-        .catch((err: unknown) => this.log(`notification ${d.notification.id} to ${d.target.key}: ${(err as Error).message}`))
+        .catch((err: unknown) => this.log(`notification ${d.notification.id} to ${d.target.key}: ${errorMessage(err)}`))
         .finally(() => {
           this.inflight.delete(key);
           this.running.delete(p);
@@ -191,7 +191,7 @@ export class Notifier {
     this.log(`notification ${n.id} to ${target.key} dead-lettered after ${outcome.attempts} tr${outcome.attempts === 1 ? 'y' : 'ies'}: ${outcome.error}`);
     // The dead letter first: a note without one would say more than was done.
     if (this.opts.nats?.deadLetter) {
-      await this.opts.nats.deadLetter(d, outcome).catch((err: unknown) => this.log(`notification ${n.id}: could not write its dead letter: ${(err as Error).message}`));
+      await this.opts.nats.deadLetter(d, outcome).catch((err: unknown) => this.log(`notification ${n.id}: could not write its dead letter: ${errorMessage(err)}`));
     }
     await this.note(n, { type: 'notification.dead_lettered', data: { ...base, error: outcome.error.slice(0, 2000) } });
   }
@@ -219,7 +219,7 @@ export class Notifier {
       } catch (err) {
         if (!(err instanceof AppendConflictError)) {
           this.stats.notesFailed++;
-          throw new Error(`delivered, but the note could not be appended (${(err as Error).message}): the next driver delivers it again`, { cause: err });
+          throw new Error(`delivered, but the note could not be appended (${errorMessage(err)}): the next driver delivers it again`, { cause: err });
         }
       }
     }

@@ -17,7 +17,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { CorruptRunError } from '../errors/index.js';
+import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES, WorkflowStatus } from '../events/index.js';
 import type { CorruptRun, FileEventStore } from '../store/index.js';
 import { storeIoError } from '../store/io-errors.js';
@@ -171,7 +171,7 @@ export class FileRunIndex extends HeldRunIndex<RunIndexOptions & { storeDir?: st
   }
 
   protected warn(err: unknown): void {
-    const message = `run index of ${this.store.runsDir}: ${(err as Error).message}`;
+    const message = `run index of ${this.store.runsDir}: ${errorMessage(err)}`;
     if (this.opts.onWarning) this.opts.onWarning(message);
     else process.emitWarning(`ledgerflow: ${message}`, 'LedgerflowIndexWarning');
   }

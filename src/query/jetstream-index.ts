@@ -16,7 +16,7 @@
  */
 import { type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
 import { KvWatchInclude } from '../store/index.js';
-import { CorruptRunError } from '../errors/index.js';
+import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import { decodeValue, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 import type { RunIndexOptions } from './port.js';
@@ -79,7 +79,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
   }
 
   protected warn(err: unknown): void {
-    process.emitWarning(`ledgerflow: run index on ${this.store.stream}: ${(err as Error).message}`, 'LedgerflowIndexWarning');
+    process.emitWarning(`ledgerflow: run index on ${this.store.stream}: ${errorMessage(err)}`, 'LedgerflowIndexWarning');
   }
 
   /** Watches the bucket's updates; false when there is no bucket yet (no engine ever ran: the log is loaded instead). */
@@ -201,7 +201,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
       const ci = await jsm.consumers.info(this.store.stream, RUNS_INDEX_CONSUMER);
       return ci.num_pending === 0 && ci.num_ack_pending === 0;
     } catch (err) {
-      if (/consumer not found|stream not found/i.test((err as Error).message ?? '')) return false;
+      if (/consumer not found|stream not found/i.test(errorMessage(err) ?? '')) return false;
       throw err;
     }
   }

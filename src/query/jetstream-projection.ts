@@ -11,7 +11,7 @@
 import { type JsMsg, type KV } from 'nats';
 import { AckPolicy, DeliverPolicy, nanos } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
-import { CorruptRunError } from '../errors/index.js';
+import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
 import { compiledForRun } from '../runtime/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
@@ -70,7 +70,7 @@ export async function ensureProjectionConsumer(store: JetStreamEventStore, start
     await jsm.consumers.info(store.stream, RUNS_INDEX_CONSUMER);
     return;
   } catch (err) {
-    if (!/consumer not found/i.test((err as Error).message ?? '')) throw err;
+    if (!/consumer not found/i.test(errorMessage(err) ?? '')) throw err;
   }
   await jsm.consumers.add(store.stream, {
     durable_name: RUNS_INDEX_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: nanos(30_000), max_ack_pending: 1000,
@@ -304,7 +304,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         stats.failures++;
         written.delete(runId);
         if (isNotFound(err)) kv = null; // the bucket was deleted (reindex): open (create) it again
-        if (!stopped) log(`run index: commits ${items.map((q) => q.m.seq).join(', ')} of run ${runId}: ${(err as Error).message}; tried again later`);
+        if (!stopped) log(`run index: commits ${items.map((q) => q.m.seq).join(', ')} of run ${runId}: ${errorMessage(err)}; tried again later`);
         for (const q of items) q.m.nak(1000);
       } finally {
         freeSlot();
@@ -331,7 +331,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         }
       } catch (err) {
         if (stopped) break;
-        log(`run index: ${(err as Error).message}; pulling again in 1 s`);
+        log(`run index: ${errorMessage(err)}; pulling again in 1 s`);
         await new Promise((r) => setTimeout(r, 1000));
         try { await ensureProjectionConsumer(store); } catch { /* the next round reports it */ }
       }

@@ -7,6 +7,7 @@ import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import { openBucket, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
 import { ensureProjectionConsumer, valueOf } from './jetstream-projection.js';
 import { track } from './record.js';
+import { errorMessage } from '../errors/index.js';
 
 export interface ReindexReport {
   /** What was rebuilt: the KV bucket's name (NATS) or the cache file's path (file store). */
@@ -41,7 +42,7 @@ export async function reindex(store: JetStreamEventStore, o: BucketSettings & { 
   try {
     await jsm.consumers.delete(store.stream, RUNS_INDEX_CONSUMER);
   } catch (err) {
-    if (!/consumer not found/i.test((err as Error).message ?? '')) throw err;
+    if (!/consumer not found/i.test(errorMessage(err) ?? '')) throw err;
   }
   await ensureProjectionConsumer(store, end + 1);
   const corrupt: CorruptRun[] = [];

@@ -8,6 +8,7 @@ import type { RunIndex, RunIndexOptions } from './port.js';
 import type { RunPage, RunQuery } from './query.js';
 import { advance, track, type RunRecord, type TrackedRun } from './record.js';
 import { RecordSet, type VersionSeen } from './record-set.js';
+import { errorMessage } from '../errors/index.js';
 
 export class FoldingRunIndex implements RunIndex {
   private readonly runs = new Map<string, TrackedRun>();
@@ -42,7 +43,7 @@ export class FoldingRunIndex implements RunIndex {
       try {
         for (const r of await this.refresh()) if (!stopped) onChange(r);
       } catch (err) {
-        process.emitWarning(`ledgerflow: run index: ${(err as Error).message}`, 'LedgerflowIndexWarning');
+        process.emitWarning(`ledgerflow: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning');
       }
     };
     const timer = setInterval(() => void tick(), this.opts.pollMs ?? 1000);

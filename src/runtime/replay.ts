@@ -6,7 +6,7 @@
  */
 import { compile, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import type { EventEnvelope, RecordedState, TornTail } from '../events/index.js';
+import { recordedDefinitionOf, type EventEnvelope, type RecordedState, type TornTail } from '../events/index.js';
 import { compiledFor } from './compiled-cache.js';
 import { applyEvent, foldStartOf, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { runView, type RunView } from './view.js';
@@ -39,7 +39,7 @@ export interface ReplayReport {
 /** The machine of the definition recorded in run.started. */
 export function compiledForRun(started: EventEnvelope): CompiledWorkflow {
   if (started.type !== 'run.started') throw new Error(`a run's first event must be run.started, got ${started.type}`);
-  return compiledFor(started.data.definition as unknown as Definition, started.data.definitionHash);
+  return compiledFor(recordedDefinitionOf(started.data), started.data.definitionHash);
 }
 
 /** Folds events without checks: the fast path used to load a run. */

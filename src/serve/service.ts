@@ -32,7 +32,7 @@ import { setMaxListeners } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunBusyError } from '../errors/index.js';
+import { RunBusyError, errorMessage } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { type Handlers, type RunView, heldBy } from '../runtime/index.js';
 import { systemClock, type Clock } from '../executor/index.js';
@@ -164,7 +164,7 @@ export class Service {
           await this.scan();
         } while (this.scanAgain && !this.stopping);
       } catch (err) {
-        this.say({ kind: 'run.error', message: `cannot scan the store: ${(err as Error).message}` });
+        this.say({ kind: 'run.error', message: `cannot scan the store: ${errorMessage(err)}` });
       } finally {
         this.scanning = false;
       }
@@ -253,7 +253,7 @@ export class Service {
       if (this.stopCtl.signal.aborted) return;
       const wait = 10 * (this.opts.rescanMs ?? 1000);
       this.backoff.set(runId, this.clock.now() + wait);
-      this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${(err as Error).message} (tried again in ${wait} ms)` });
+      this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)` });
       return;
     }
     // Settled here: its notifications are this service's already (no need to look at its history again).
@@ -297,7 +297,7 @@ export class Service {
         try {
           await hook(now);
         } catch (err) {
-          this.say({ kind: 'tick.error', message: `a tick hook failed: ${(err as Error).message}` });
+          this.say({ kind: 'tick.error', message: `a tick hook failed: ${errorMessage(err)}` });
         }
       }
     } finally {

@@ -12,8 +12,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { streamSSE } from 'hono/streaming';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { machineJson } from '../compiler/index.js';
-import { workflowGraph, type Definition } from '../definition/index.js';
-import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
+import { workflowGraph } from '../definition/index.js';
+import { recordedDefinitionOf, RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { foldEvents, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, Sessions, type Auth } from './auth.js';
@@ -237,7 +237,7 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.get('/api/runs/:id/statechart', async (c) => {
     const id = c.req.param('id');
-    const definition = (await firstEvent(id)).data.definition as unknown as Definition;
+    const definition = recordedDefinitionOf((await firstEvent(id)).data);
     c.header('Content-Disposition', `attachment; filename="${definition.id}-v${definition.version}.statechart.json"`);
     c.header('Content-Type', 'application/json; charset=utf-8');
     return c.body(machineJson(definition));

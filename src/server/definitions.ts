@@ -9,12 +9,13 @@ import { join, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { readDefinitionSource } from '../api/index.js';
-import { parseDefinition, type Definition } from '../definition/index.js';
+import { parseDefinition } from '../definition/index.js';
 import { Engine } from '../local/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { EventStore } from '../store/index.js';
 import type { DefinitionVersion } from './backend.js';
 import { ApiError } from './errors.js';
+import { recordedDefinitionOf } from '../events/index.js';
 
 /** Every .yaml/.yml file of `dir`, each parsed alone. */
 export function definitionsInFolder(dir: string): DefinitionVersion[] {
@@ -50,7 +51,7 @@ export async function definitionsInRuns(store: EventStore, runs: RunIndex, known
   for (const { runId } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
     const first = (await store.read(runId, { toSeq: 1 }))[0];
     if (first?.type !== 'run.started') continue;
-    const definition = first.data.definition as unknown as Definition;
+    const definition = recordedDefinitionOf(first.data);
     out.push({ id: definition.id, version: definition.version, source: 'runs', yaml: stringify(definition), definition, problems: [] });
   }
   return out;

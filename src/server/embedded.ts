@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { CancelRefusedError, PauseRefusedError } from '../errors/index.js';
+import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
 import { loadDefinitionFile } from '../api/index.js';
 import type { Definition } from '../definition/index.js';
 import { type Handlers } from '../runtime/index.js';
@@ -58,7 +58,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   // Debounced bursts and throttled queues start from the active driver's tick, as under `ledgerflow serve`.
   const gates = embeddedGates({ storeDir, engine, definitions: loaded });
   service.addTickHook(async () => {
-    try { await gates.tick(); } catch (err) { opts.onNotice?.({ kind: 'tick.error', message: `trigger gates: ${(err as Error).message}` }); }
+    try { await gates.tick(); } catch (err) { opts.onNotice?.({ kind: 'tick.error', message: `trigger gates: ${errorMessage(err)}` }); }
   });
   // Not awaited: a standby resolves only when the other serve stops.
   void service.start();
@@ -67,7 +67,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   // A log cut short after it was written is shown DAMAGED (the Service leaves it alone).
   const witness = new LogWitness(store, storeDir);
   // Built now, not at the first page: at 100,000 runs a build without runs.json reads every run file.
-  runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${(err as Error).message}` }));
+  runs.versions().catch((err: unknown) => opts.onNotice?.({ kind: 'tick.error', message: `run index: ${errorMessage(err)}` }));
 
   const definitions = async (): Promise<DefinitionVersion[]> => {
     const files = definitionsInFolder(definitionsDir);

@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import { ApiError } from './errors.js';
+import { errorMessage } from '../errors/index.js';
 
 /** The TCP peer's address (behind a proxy: the proxy's; a forwarded header is the client's to forge). */
 export function clientAddress(c: Context): string {
@@ -17,7 +18,7 @@ export async function jsonBody(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, 'LF_INPUT_INVALID', `(body): not JSON: ${(err as Error).message}`, { field: '(body)' });
+    throw new ApiError(400, 'LF_INPUT_INVALID', `(body): not JSON: ${errorMessage(err)}`, { field: '(body)' });
   }
 }
 

@@ -20,7 +20,7 @@ import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
 import { readTaskQueues } from '../cluster/task-queue-stats.js';
 import { askPresence, unserved } from '../cluster/presence.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
-import { PauseRefusedError } from '../errors/index.js';
+import { PauseRefusedError, errorMessage, permissionDenied } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
@@ -28,7 +28,7 @@ import type { Auth } from './auth.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInRuns } from './definitions.js';
 import { triggerRows } from './embedded.js';
-import { ApiError, permissionSubject } from './errors.js';
+import { ApiError } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
 import { openRunIndex } from '../query/index.js';
 import { cachedReadAccess, mayReadLog, readRefusal } from './read-access.js';
@@ -81,7 +81,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
   // Live: KV LF_RUNS_INDEX kept in memory through a watch (the engines' projection writes it).
   const runs = openRunIndex({ store: reader.store, live: true });
   // Loaded now, not at the first page; a failure here is the first page's to report (it loads again).
-  runs.versions().catch((err: unknown) => process.emitWarning(`ledgerflow ui: run index: ${(err as Error).message}`, 'LedgerflowIndexWarning'));
+  runs.versions().catch((err: unknown) => process.emitWarning(`ledgerflow ui: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning'));
 
   const deployed = async (): Promise<DefinitionVersion[]> => {
     const latest = await reader.deployed();
@@ -111,7 +111,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     return {
       async decide(runId, task, decision, comment, as) {
         same(as);
-        const outcome = await client.decide(runId, task, user, decision, comment, { waitMs: VERDICT_WAIT_MS });
+        const outcome = await client.decide(runId, task, decision, user, comment, { waitMs: VERDICT_WAIT_MS });
         const recorded = outcome.how === 'recorded' || outcome.verdict?.accepted === true;
         return { runId, task, decision, by: user, published: outcome.how === 'published', recorded, ...(outcome.how === 'published' && outcome.verdict?.seq ? { seq: outcome.verdict.seq } : {}) };
       },
@@ -143,7 +143,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         // registry): a bad form is a 400 whoever asks. The start itself is taken as the person.
         const definition = await reader.resolve(ref).catch((err: unknown) => {
           if ((err as { code?: string }).code === 'LF_WORKFLOW_NOT_DEPLOYED') {
-            throw new ApiError(version === undefined ? 404 : 400, version === undefined ? 'LF_DEFINITION_NOT_FOUND' : 'LF_INPUT_INVALID', (err as Error).message, version === undefined ? {} : { field: 'version' });
+            throw new ApiError(version === undefined ? 404 : 400, version === undefined ? 'LF_DEFINITION_NOT_FOUND' : 'LF_INPUT_INVALID', errorMessage(err), version === undefined ? {} : { field: 'version' });
           }
           throw err;
         });
@@ -152,7 +152,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           const started = await client.start(ref, input, id ?? {});
           return { runId: started.runId, ...(started.status ? { status: started.status } : {}), ...(started.existing ? { existing: true as const } : {}) };
         } catch (err) {
-          const subject = permissionSubject((err as Error).message);
+          const subject = permissionDenied(err);
           if (subject === null) throw err;
           throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, `
             + `which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${definition.id}.*" and "lf.inputs.${user}.*" in the user's publish permissions; `
@@ -164,7 +164,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         if (!parsed.ok) throw new ApiError(400, 'LF_INPUT_INVALID', `not a valid event: ${parsed.problems.join('; ')}`, { field: eventProblemField(parsed.problems) });
         const { event } = parsed;
         let subject: string;
-        try { subject = subjects.trigger(event.type); } catch (err) { throw new ApiError(400, 'LF_INPUT_INVALID', `type: ${(err as Error).message}`, { field: 'type' }); }
+        try { subject = subjects.trigger(event.type); } catch (err) { throw new ApiError(400, 'LF_INPUT_INVALID', `type: ${errorMessage(err)}`, { field: 'type' }); }
         // Published as the person on their own plain connection (no JetStream API needed): nats.conf decides
         // with one line, "lf.triggers.<type>"; the engines check the schema and answer on lf.verdicts.triggers.<id>.
         const nc = (actor.session as PersonSession).nc;
@@ -173,7 +173,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           await nc.jetstream().publish(subject, encode(event), { msgID: event.id });
         } catch (err) {
           verdict.stop();
-          const refused = permissionSubject((err as Error).message);
+          const refused = permissionDenied(err);
           if (refused === null) throw err;
           throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not emit ${event.type} events: add "${subject}" (or "lf.triggers.>") to the user's publish permissions in nats.conf, and "lf.verdicts.triggers.*" to its subscribe permissions to hear the engines' verdict`, { subject: refused || subject });
         }
@@ -226,9 +226,9 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       const { servers } = parseServers(url);
       // The password is checked by NATS itself: connect as that user, once.
       const probe = await connect({ servers, user, pass: password, inboxPrefix: inboxPrefixFor(user), name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
-        const msg = String((err as { code?: unknown }).code ?? '') + ' ' + (err as Error).message;
+        const msg = String((err as { code?: unknown }).code ?? '') + ' ' + errorMessage(err);
         if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
-        throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${(err as Error).message}`);
+        throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${errorMessage(err)}`);
       });
       // Kept as the person's plain connection (emit, the read probe); the ClusterClient makes its own for the rest.
       const cluster = new ClusterClient(url, settings);

@@ -10,6 +10,7 @@
  * nats.conf (reloaded) takes effect without signing in again.
  */
 import type { NatsConnection } from 'nats';
+import { errorMessage, permissionDenied } from '../errors/index.js';
 import { ApiError } from './errors.js';
 
 /** How long a probe's answer stands before the next read asks NATS again. */
@@ -39,9 +40,8 @@ export async function mayReadLog(nc: NatsConnection, stream: string): Promise<bo
     await nc.request(readSubject(stream), new TextEncoder().encode(query), { timeout: PROBE_TIMEOUT_MS });
     return true;
   } catch (err) {
-    const e = err as { code?: string; permissionContext?: { subject?: string } };
-    if (e.code === 'PERMISSIONS_VIOLATION' || /permissions violation/i.test(String((err as Error).message))) return false;
-    throw new ApiError(503, 'LF_STORE', `cannot ask NATS whether this user may read runs: ${(err as Error).message}`);
+    if (permissionDenied(err) !== null) return false;
+    throw new ApiError(503, 'LF_STORE', `cannot ask NATS whether this user may read runs: ${errorMessage(err)}`);
   }
 }
 

@@ -5,8 +5,8 @@
  * and what each task's latest attempt ran with. The log is read once here for
  * all but the view (which the engine's loader reads).
  */
-import { workflowGraph, type Definition } from '../definition/index.js';
-import type { EventEnvelope } from '../events/index.js';
+import { workflowGraph } from '../definition/index.js';
+import { recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
 import type { Engine } from '../local/index.js';
 import { recordOf } from '../query/index.js';
 import { attemptInputs } from './attempt-inputs.js';
@@ -18,7 +18,7 @@ import { runLinks } from './run-links.js';
 export async function runDetail(backend: Backend, reader: Engine, id: string): Promise<Record<string, unknown>> {
   const status = await reader.status(id);
   const events = await backend.store.read(id);
-  const definition = startedBy(id, events).data.definition as unknown as Definition;
+  const definition = recordedDefinitionOf(startedBy(id, events).data);
   const view = backend.markUnserved ? await backend.markUnserved(definition, status) : status;
   const run = shownRun(view, await backend.damage?.(id, view.seq) ?? null, backend.storeDir);
   const record = recordOf(events);

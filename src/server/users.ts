@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { UsageError } from '../errors/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$/;
 const Entry = z.object({
@@ -46,11 +46,11 @@ export class Users {
 export function loadUsersFile(path: string): Users {
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch (err) {
-    throw new UsageError(`--users ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file: path });
+    throw new UsageError(`--users ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, { file: path });
   }
   let value: unknown;
   try { value = parse(text); } catch (err) {
-    throw new UsageError(`--users ${path}: not YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { file: path });
+    throw new UsageError(`--users ${path}: not YAML or JSON: ${errorMessage(err).split('\n')[0]}`, { file: path });
   }
   return parseUsers(value, path);
 }

@@ -6,7 +6,7 @@
  * Internal to src/store: not re-exported by index.ts.
  */
 import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
-import { CorruptRunError, StoreError } from '../errors/index.js';
+import { CorruptRunError, StoreError, errorMessage } from '../errors/index.js';
 import { rememberedDefinitionJson } from './definition-json-cache.js';
 import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
 
@@ -71,7 +71,7 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
     json = commitJson(commit, req);
   } catch (err) {
     // BigInt or a cycle inside task output: refuse now rather than store something unreadable.
-    throw new StoreError(`append to run ${runId}: events are not JSON-serialisable: ${(err as Error).message}`, { runId }, { cause: err });
+    throw new StoreError(`append to run ${runId}: events are not JSON-serialisable: ${errorMessage(err)}`, { runId }, { cause: err });
   }
   return { commit, json, firstSeq: expectedSeq + 1, lastSeq: expectedSeq + commit.events.length };
 }
@@ -175,7 +175,7 @@ export function parseStoredCommit(text: string, runId: string, prevSeq: number |
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return fail(`not JSON (${(err as Error).message})`, err);
+    return fail(`not JSON (${errorMessage(err)})`, err);
   }
   const parsed = CommitSchema.safeParse(raw);
   if (!parsed.success) return fail(`not a valid commit: ${parsed.error.message}`, parsed.error);

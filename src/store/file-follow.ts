@@ -13,6 +13,7 @@ import { deliver } from './common.js';
 import { statOrNullSync } from './durable-fs.js';
 import { newCursor, readNew, type Cursor } from './jsonl.js';
 import type { Subscription } from './port.js';
+import { errorMessage } from '../errors/index.js';
 
 /** How long the runs directory stays watched with no follower. */
 const IDLE_MS = 1000;
@@ -167,7 +168,7 @@ export function followFile({ runId, path, pollMs, watcher, ready, session, start
     } catch (err) {
       cursor = newCursor();
       // No error channel in follow(): warn once, keep polling (a fixed file recovers).
-      if (!warned) process.emitWarning(`ledgerflow: follow(${runId}) cannot read ${path}: ${(err as Error).message}`, 'LedgerflowFollowWarning');
+      if (!warned) process.emitWarning(`ledgerflow: follow(${runId}) cannot read ${path}: ${errorMessage(err)}`, 'LedgerflowFollowWarning');
       warned = true;
     } finally {
       running = false;

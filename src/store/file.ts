@@ -12,7 +12,7 @@
 import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
-import { RunBusyError, StoreError } from '../errors/index.js';
+import { RunBusyError, StoreError, errorMessage } from '../errors/index.js';
 import type { AppendRequest, AppendResult, CorruptRunHandler, FollowOptions, RunLease, TornTail, EventStore, ReadOptions, RunEvents, RunSummary, Subscription } from './port.js';
 import { assertRunId, checkAppend, filterAndSort, isRunId, readAllByRun, reportCorrupt, summarize, type RunFilter } from './common.js';
 import { newCursor, readAt, readEnds, readNew, readPrefix } from './jsonl.js';
@@ -346,7 +346,7 @@ export class FileEventStore implements EventStore {
       }
       if (!existed) await syncDir(this.runsDir);
     } catch (err) {
-      throw new StoreError(`cannot keep the torn last line of ${path} in ${file}: ${(err as Error).message}`, { runId, file }, { cause: err });
+      throw new StoreError(`cannot keep the torn last line of ${path} in ${file}: ${errorMessage(err)}`, { runId, file }, { cause: err });
     }
     const torn = await this.tornTail(runId);
     if (torn) this.warnTorn(torn, `of ${to - from} bytes was cut from ${path}`);

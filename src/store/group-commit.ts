@@ -49,6 +49,7 @@ import { Journal, SEGMENT_BYTES } from './journal.js';
 import { leftToRecover, recoverLeftJournal, type RecoveryHost } from './journal-recovery.js';
 import { OpenLogs } from './open-logs.js';
 import { applyRun, planBatch, recordsOf, rejectPlans, type Pending, type RunCache } from './run-plans.js';
+import { errorMessage } from '../errors/index.js';
 
 export type { RunCache } from './run-plans.js';
 
@@ -318,11 +319,11 @@ export class GroupWriter {
     try {
       await this.journal.rotate();
     } catch (err) {
-      this.host.warn(`cannot start a new journal segment in ${this.host.journalDir}: ${(err as Error).message}; the current one keeps growing`);
+      this.host.warn(`cannot start a new journal segment in ${this.host.journalDir}: ${errorMessage(err)}; the current one keeps growing`);
       return;
     }
     this.checkpointing ??= this.journal.checkpoint(this.host.runsDir, this.host.fileOf)
-      .catch((err: unknown) => this.host.warn(`cannot drop old journal segments in ${this.host.journalDir}: ${(err as Error).message}; tried again at the next segment`))
+      .catch((err: unknown) => this.host.warn(`cannot drop old journal segments in ${this.host.journalDir}: ${errorMessage(err)}; tried again at the next segment`))
       .finally(() => { this.checkpointing = null; });
   }
 
@@ -376,7 +377,7 @@ export class GroupWriter {
         if (this.flights.length === 0) this.cutAt = null;
         this.wake();
       }
-    })().catch((err: unknown) => this.host.warn(`the file store's writer failed while settling a batch: ${(err as Error).message}`));
+    })().catch((err: unknown) => this.host.warn(`the file store's writer failed while settling a batch: ${errorMessage(err)}`));
     this.flights.push(flight);
     this.tail = flight.done;
   }
@@ -388,7 +389,7 @@ export class GroupWriter {
       await Promise.all(this.flights.filter((f) => f.at > at).map((f) => f.settled));
       // Without these a later recovery would put the refused lines back; failing that, the journal stops (journal.failed).
       await this.journal.append(voids).catch((err: unknown) => {
-        this.journal.failed ??= new Error(`cannot void refused lines in the journal ${this.host.journalDir}: ${(err as Error).message}; reopen the store`);
+        this.journal.failed ??= new Error(`cannot void refused lines in the journal ${this.host.journalDir}: ${errorMessage(err)}; reopen the store`);
       });
     } finally {
       this.voiding--;

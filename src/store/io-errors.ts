@@ -4,7 +4,7 @@
  * fix (the CLI exits 2, nothing recorded). Any other failure stays a StoreError
  * with the system's message. Keeps `cause`.
  */
-import { StoreError, StoreUnusableError, type JsonSafe } from '../errors/index.js';
+import { StoreError, StoreUnusableError, errorMessage, type JsonSafe } from '../errors/index.js';
 
 const FIXES: Record<string, string> = {
   ENOSPC: 'the disk is full: free space on it, or point --store (LEDGERFLOW_STORE) at a directory on another disk',
@@ -28,5 +28,5 @@ export function storeIoError(what: string, err: unknown, meta: Record<string, Js
   const fix = code !== undefined ? FIXES[code] : undefined;
   return fix
     ? new StoreUnusableError(`${what}: ${fix} (${code})${after}`, { ...meta, errno: code }, { cause: err })
-    : new StoreError(`${what}: ${(err as Error).message}${after}`, meta, { cause: err });
+    : new StoreError(`${what}: ${errorMessage(err)}${after}`, meta, { cause: err });
 }

@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { syncDir } from './durable-fs.js';
+import { errorMessage } from '../errors/index.js';
 
 const fdatasync = promisify(fdatasyncCb);
 
@@ -245,7 +246,7 @@ export class Journal {
       try {
         ftruncateSync(fh.fd, at);
       } catch {
-        this.failed = new Error(`the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${(err as Error).message}); reopen the store`);
+        this.failed = new Error(`the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${errorMessage(err)}); reopen the store`);
       }
       throw err;
     }
@@ -270,7 +271,7 @@ export class Journal {
       await fh.datasync();
       this.size = at;
     } catch (err) {
-      this.failed ??= new Error(`the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${(err as Error).message}); reopen the store`);
+      this.failed ??= new Error(`the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${errorMessage(err)}); reopen the store`);
     }
   }
 }

@@ -21,7 +21,7 @@ import { closeSync, openSync, readlinkSync, unlinkSync, writeSync } from 'node:f
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StoreError } from '../errors/index.js';
+import { StoreError, errorMessage } from '../errors/index.js';
 import { storeIoError } from './io-errors.js';
 
 /** This process's pid namespace (Linux: `pid:[4026531836]`), or null where there is no such thing to read. */
@@ -196,7 +196,7 @@ async function inspect(lockPath: string): Promise<LockInfo | null> {
     return { text, pid, ageMs: Date.now() - time, local };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new StoreError(`cannot read lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
+    throw new StoreError(`cannot read lock ${lockPath}: ${errorMessage(err)}`, { lock: lockPath }, { cause: err });
   }
 }
 
@@ -241,7 +241,7 @@ async function breakIfStale(lockPath: string, staleMs: number): Promise<'gone' |
     await rename(lockPath, aside);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw new StoreError(`cannot break stale lock ${lockPath}: ${(err as Error).message}`, { lock: lockPath }, { cause: err });
+    throw new StoreError(`cannot break stale lock ${lockPath}: ${errorMessage(err)}`, { lock: lockPath }, { cause: err });
   }
   const taken = await readFile(aside, 'utf8').catch(() => null);
   if (taken === info.text) {

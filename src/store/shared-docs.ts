@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreError } from '../errors/index.js';
+import { StoreError, errorMessage } from '../errors/index.js';
 import { isRunId } from './common.js';
 
 export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: string, fn: () => Promise<R>) => Promise<R>, name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
@@ -58,7 +58,7 @@ export function parseSharedDoc(text: string, name: string, where: string): unkno
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new StoreError(`shared document ${name} (${where}) is not JSON (${(err as Error).message}); write it again${name === 'limits' ? ' with `ledgerflow limits set <file>`' : ''}`, { name, where }, { cause: err }, 'LF_SHARED_DOC_CORRUPT');
+    throw new StoreError(`shared document ${name} (${where}) is not JSON (${errorMessage(err)}); write it again${name === 'limits' ? ' with `ledgerflow limits set <file>`' : ''}`, { name, where }, { cause: err }, 'LF_SHARED_DOC_CORRUPT');
   }
 }
 

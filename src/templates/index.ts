@@ -30,7 +30,7 @@ import { loadDefinitionFile } from '../api/definitions.js';
 import { packageRoot } from '../install/index.js';
 import { parseDefinition, positionIn } from '../definition/index.js';
 import { didYouMean } from '../definition/issues.js';
-import { DefinitionError, UsageError } from '../errors/index.js';
+import { DefinitionError, UsageError, errorMessage } from '../errors/index.js';
 
 /** Where the catalogue sits in the package (not among definitions/*.yaml: those are all workflows). */
 export const CATALOG_PATH = 'definitions/catalog/templates.yaml';
@@ -99,7 +99,7 @@ export function loadCatalog(root = packageRoot()): Catalog {
   try {
     raw = parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new UsageError(`cannot read the template catalogue ${file}: ${(err as Error).message}`, { file });
+    throw new UsageError(`cannot read the template catalogue ${file}: ${errorMessage(err)}`, { file });
   }
   const parsed = Catalog.safeParse(raw);
   if (!parsed.success) {

@@ -9,6 +9,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultDir, loadTriggerCatalog, type LoadedCatalog } from './catalog.js';
+import { errorMessage } from '../errors/index.js';
 
 /** A reader of `definitionsDir` (default: ./definitions, else the bundled ones): the first call refuses an absent folder. */
 export function catalogReader(definitionsDir: string | undefined, log: (line: string) => void): () => LoadedCatalog['loaded'] {
@@ -28,7 +29,7 @@ export function catalogReader(definitionsDir: string | undefined, log: (line: st
     } catch (err) {
       // The folder itself went away: the schedules read before fire on, and that is said once per change, not every tick.
       if (stamp === null) throw err;
-      log(`${(err as Error).message}\nschedules: the definitions read before keep firing until the folder is back`);
+      log(`${errorMessage(err)}\nschedules: the definitions read before keep firing until the folder is back`);
     }
     stamp = now;
     return loaded;

@@ -12,7 +12,7 @@
 import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LedgerflowError } from '../errors/index.js';
+import { LedgerflowError, errorMessage } from '../errors/index.js';
 import { withLock } from '../store/lock.js';
 import { GateRecordSchema, GateStateSchema, type GateRecord, type GateState } from './gate.js';
 import { TriggerGates, type GateLog, type GateStore } from './gates.js';
@@ -55,7 +55,7 @@ export class FileGateStore implements GateStore {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new LedgerflowError('LF_GATES_FILE', `${this.file} is not JSON (${(err as Error).message}); restore it, or move it aside to forget the debounced and queued events it holds`, { file: this.file });
+      throw new LedgerflowError('LF_GATES_FILE', `${this.file} is not JSON (${errorMessage(err)}); restore it, or move it aside to forget the debounced and queued events it holds`, { file: this.file });
     }
     const parsed = FileSchema.safeParse(raw);
     if (!parsed.success) {

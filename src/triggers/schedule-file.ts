@@ -11,7 +11,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { LedgerflowError } from '../errors/index.js';
+import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { LoadedDefinition } from '../api/index.js';
 import type { Engine } from '../local/index.js';
 import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
@@ -70,7 +70,7 @@ export class FileScheduleCursor implements ScheduleCursor {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new LedgerflowError('LF_SCHEDULES_FILE', `${this.file} is not JSON (${(err as Error).message}); move it aside to let every schedule start from now again`, { file: this.file });
+      throw new LedgerflowError('LF_SCHEDULES_FILE', `${this.file} is not JSON (${errorMessage(err)}); move it aside to let every schedule start from now again`, { file: this.file });
     }
     const parsed = FileSchema.safeParse(raw);
     if (!parsed.success) {

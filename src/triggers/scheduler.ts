@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import type { Definition, JsonValue, ScheduleTrigger } from '../definition/index.js';
-import { AppendConflictError, HandlerError, InputError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
+import { AppendConflictError, HandlerError, InputError, RunCannotStartError, UnsupportedTaskTypeError, errorMessage } from '../errors/index.js';
 import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { Engine } from '../local/index.js';
@@ -136,7 +136,7 @@ export class Scheduler {
         try {
           await this.fireSchedule(s.definition, s.trigger, s.index, now, parts[i]!);
         } catch (err) {
-          this.log(`schedule ${scheduleKey(s.definition.id, s.index)}: ${(err as Error).message}; trying again next tick`);
+          this.log(`schedule ${scheduleKey(s.definition.id, s.index)}: ${errorMessage(err)}; trying again next tick`);
         }
       }
     }));
@@ -202,8 +202,8 @@ export class Scheduler {
         last = { slot: p.slot, runId: p.runId };
       } catch (err) {
         const permanent = isPermanent(err);
-        report.failed.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, error: (err as Error).message, permanent });
-        this.log(`schedule ${key}: slot ${p.slot} could not start run ${p.runId}: ${(err as Error).message}${permanent ? ' (given up: it would fail again)' : ' (tried again later)'}`);
+        report.failed.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, error: errorMessage(err), permanent });
+        this.log(`schedule ${key}: slot ${p.slot} could not start run ${p.runId}: ${errorMessage(err)}${permanent ? ' (given up: it would fail again)' : ' (tried again later)'}`);
         if (!permanent) left.push(p);
       }
     }

@@ -10,7 +10,7 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from '../definition/index.js';
-import { LedgerflowError } from '../errors/index.js';
+import { LedgerflowError, errorMessage } from '../errors/index.js';
 import { describeIssues } from './envelope.js';
 
 /** A broken `events/<type>.yaml`: configuration, not a bad event (exit 2, nothing dead-lettered). */
@@ -43,7 +43,7 @@ export function parseEventTypeFile(text: string, file: string, expectedType?: st
   try {
     doc = parse(text);
   } catch (err) {
-    throw new EventTypeFileError(file, `YAML: ${(err as Error).message}`);
+    throw new EventTypeFileError(file, `YAML: ${errorMessage(err)}`);
   }
   const shape = SpecFile.safeParse(doc);
   if (!shape.success) {
@@ -57,7 +57,7 @@ export function parseEventTypeFile(text: string, file: string, expectedType?: st
   try {
     schema = z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
   } catch (err) {
-    throw new EventTypeFileError(file, `schema is not JSON Schema ledgerflow can check: ${(err as Error).message}`);
+    throw new EventTypeFileError(file, `schema is not JSON Schema ledgerflow can check: ${errorMessage(err)}`);
   }
   const spec: EventTypeSpec = { type, jsonSchema, schema, file, ...(description !== undefined ? { description } : {}), ...(sample ? { sample } : {}) };
   if (sample) {

@@ -29,7 +29,7 @@ import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../api/index.js';
 import { NUL_CHARACTER } from '../definition/index.js';
-import { NonRetryableError } from '../errors/index.js';
+import { NonRetryableError, errorMessage } from '../errors/index.js';
 import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/index.js';
 
 /** Default cap per stream (stdout, stderr): 1 MiB. */
@@ -175,7 +175,7 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
     child = spawn(program, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
   } catch (err) {
     // spawn throws (rather than emitting 'error') for arguments it refuses outright: the same ones would be refused again.
-    throw new NonRetryableError(`task ${ctx.taskId}: could not start "${program}": ${(err as Error).message}`, 'LF_COMMAND_SPAWN');
+    throw new NonRetryableError(`task ${ctx.taskId}: could not start "${program}": ${errorMessage(err)}`, 'LF_COMMAND_SPAWN');
   }
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   // stderr's first lines are also the attempt's log (the CLI shows them as progress, as a handler's ctx.log).

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HandlerError } from '../errors/index.js';
+import { HandlerError, errorMessage } from '../errors/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { resolveSelfForHandlers } from './self-resolve.js';
 import { prebuiltHandler } from './prebuilt.js';
@@ -30,7 +30,7 @@ export async function loadHandlerModule(path: string, baseDir = process.cwd()): 
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     }
   } catch (err) {
-    throw new HandlerError('LF_HANDLER_MODULE_INVALID', `could not load handler module ${file}: ${(err as Error).message}`, { file }, { cause: err });
+    throw new HandlerError('LF_HANDLER_MODULE_INVALID', `could not load handler module ${file}: ${errorMessage(err)}`, { file }, { cause: err });
   }
   let exported = mod.default as Record<string, unknown> | undefined;
   // A TS file loaded as CommonJS (a project without "type": "module") arrives wrapped once more: the namespace's

@@ -27,11 +27,12 @@ describe.skipIf(noNats)('approve and reject over NATS before any engine has run'
     // The CLI's reads open the store, which asks for the account's and the stream's info: nats.conf gives the
     // approvers only the log's message reads (for the dashboard), so `status` as alice is refused, said as a message.
     const seen = await cli(['--nats', alice, 'status', runId]);
-    expect(seen.code).toBe(1);
+    // A permission refused is a refusal (kind permission, docs/troubleshooting.md): exit 2, nothing written.
+    expect(seen.code).toBe(2);
     expect(seen.stderr).toMatch(/^error: cannot use NATS JetStream at \S+: permissions violation: .*Permissions Violation for Publish to "\$JS\.API\.INFO"/);
     expect(seen.stderr).not.toMatch(/\n\s+at /);
     const asWorker = await cli(['--nats', url.replace('nats://', 'nats://worker:worker-dev-password@'), 'status', runId]);
-    expect(asWorker.code).toBe(1);
+    expect(asWorker.code).toBe(2);
     expect(asWorker.stderr).toMatch(/^error: cannot use NATS JetStream at \S+: permissions violation: .*Permissions Violation for Publish to "\$JS\.API\.STREAM\.INFO\.LF_EVENTS"/);
     const published = await cli(['--nats', alice, 'approve', runId, 'sign_off', '--comment', 'fine', '--wait', '500ms', '--json']);
     expect(published.stderr).toBe('');

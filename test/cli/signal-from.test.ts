@@ -55,7 +55,7 @@ describe.skipIf(noNats)('WAIT from: on NATS', () => {
     expect((await c.client.store.read(runId)).some((e) => e.type === 'signal.received')).toBe(false);
 
     await c.clientAs('cfo').signal(runId, 'contract_signed', { data: { signed_by: 'cfo' }, waitMs: 20_000 });
-    await c.clientAs('commander').decide(runId, 'review', 'commander', 'approved', undefined, { waitMs: 20_000 });
+    await c.clientAs('commander').decide(runId, 'review', 'approved', 'commander', undefined, { waitMs: 20_000 });
     await waitFor('the run to complete', async () => (await c.client.status(runId))?.status === 'COMPLETED', { timeout: 20_000 });
     expect((await c.client.status(runId))?.tasks.sign_off_received?.output).toEqual({ signed_by: 'cfo' });
   }, 60_000);

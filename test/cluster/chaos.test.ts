@@ -339,7 +339,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
 
     // 3. alice posing as cfo: the server refuses the subject (nats.conf), so nothing reaches an engine.
     const logBefore = await events();
-    await expect(c.clientAs('alice').decide(runId, 'countersign', 'cfo', 'approved')).rejects.toThrow(/may not publish approvals under that name.*[Pp]ermission/s);
+    await expect(c.clientAs('alice').decide(runId, 'countersign', 'approved', 'cfo')).rejects.toThrow(/may not publish approvals under that name.*[Pp]ermission/s);
     const posing = await approve('alice', runId, 'sign', ['--as', 'cfo']); // the CLI refuses before publishing
     expect(posing.code).toBe(2);
     expect(posing.stderr).toMatch(/does not match the NATS user alice/);

@@ -37,8 +37,8 @@ describe.skipIf(noNats)('engines and workers sharing runs over NATS', () => {
     const { runId } = await c.client.start('cluster-three', { n: 5 });
     expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 10_000 })).status).toBe('WAITING');
     // alice cannot pass herself off as someone else: the server refuses the subject.
-    await expect(c.clientAs('alice').decide(runId, 'sign', 'cfo', 'approved')).rejects.toThrow(/may not publish approvals under that name/);
-    await c.clientAs('alice').decide(runId, 'sign', 'alice', 'approved', 'ok');
+    await expect(c.clientAs('alice').decide(runId, 'sign', 'approved', 'cfo')).rejects.toThrow(/may not publish approvals under that name/);
+    await c.clientAs('alice').decide(runId, 'sign', 'approved', 'alice', 'ok');
     const done = await c.client.wait(runId, { timeoutMs: 10_000 });
     expect(done.status).toBe('COMPLETED');
     expect((await c.client.store.read(runId)).filter((e) => e.type === 'approval.recorded').map((e) => e.data)).toEqual([{ task: 'sign', decision: 'approved', by: 'alice', comment: 'ok' }]);
@@ -86,7 +86,7 @@ workflow:
       await waitFor('an engine to start the run the event triggers', () => c.client.status(runId));
       const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
       expect(waiting.tasks.approve_plan_change!.status).toBe('PENDING_APPROVAL');
-      await c.clientAs('cfo').decide(runId, 'approve_plan_change', 'cfo', 'approved', 'go');
+      await c.clientAs('cfo').decide(runId, 'approve_plan_change', 'approved', 'cfo', 'go');
       const done = await c.client.wait(runId, { timeoutMs: 15_000 });
       expect(done.status).toBe('COMPLETED');
       expect(existsSync(plan)).toBe(true);

@@ -45,13 +45,13 @@ describe.skipIf(noNats)('concurrency limits over NATS, two engines', () => {
     // A resume (a person's) does not let a queued run go.
     expect(await c.clientAs('alice').resume(urgent.runId, { waitMs: 20_000 })).toMatchObject({ changed: false });
     // A QUEUED run has not begun: an approval is refused (the refusal kept in its history), and it stays QUEUED.
-    await expect(c.clientAs('alice').decide(normal.runId, 'sign', 'alice', 'approved', undefined, { waitMs: 20_000 }))
+    await expect(c.clientAs('alice').decide(normal.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 }))
       .rejects.toThrow(/QUEUED for a concurrency slot and has not begun/);
     expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
 
     // The loss of one engine: the other carries on (the slot table is the logs, the lock a KV entry).
     await c.stopEngine(c.engines[0]!);
-    const decided = await c.clientAs('alice').decide(holder.runId, 'sign', 'alice', 'approved', undefined, { waitMs: 20_000 });
+    const decided = await c.clientAs('alice').decide(holder.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 });
     expect(decided).toBeTruthy();
     await waitFor('the urgent run to be admitted', async () => (await c.client.status(urgent.runId))?.status === 'WAITING', { timeout: 30_000 });
     expect((await c.client.status(normal.runId))?.status).toBe('QUEUED');
@@ -100,7 +100,7 @@ describe.skipIf(noNats)('concurrency limits over NATS: an engine SIGKILLed betwe
       const queued = await c.client.start('cluster-limited-crash', {}, { priority: 60 });
       expect(queued.status).toBe('QUEUED');
 
-      await c.clientAs('alice').decide(holder.runId, 'sign', 'alice', 'approved');
+      await c.clientAs('alice').decide(holder.runId, 'sign', 'approved', 'alice');
       expect(await exited).toBe('SIGKILL');
       // The crash point: the settle is in the log, the queued run is not admitted.
       expect((await c.client.status(holder.runId))?.status).toBe('COMPLETED');

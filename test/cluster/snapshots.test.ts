@@ -110,7 +110,7 @@ describe.skipIf(noNats)('snapshots in a KV bucket', () => {
     // The first engine goes; a new one has nothing cached and takes the approval.
     await c.stopEngine(first);
     const second = await c.addEngine({ snapshots: { every: 100, bucket } });
-    await c.client.decide(runId, 'sign', 'alice', 'approved');
+    await c.client.decide(runId, 'sign', 'approved', 'alice');
     const done = await c.client.wait(runId, { timeoutMs: 20_000 });
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.report!.output).toEqual({ attempts: 121 });

@@ -53,7 +53,7 @@ export interface Session {
   /** Starts a run of the workflow with that id; the executor drives it from then on. */
   start(workflowId: string, input: Record<string, unknown>): Promise<string>;
   /** A decision on a HUMAN task by that person; a refusal throws ApprovalRefusedError (after recording it for the audit trail). */
-  decide(runId: string, taskId: string, by: string, decision: 'approved' | 'rejected', comment?: string): Promise<void>;
+  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string): Promise<void>;
   /** A signal from that person; one no WAIT takes throws SignalRefusedError and records nothing. */
   signal(runId: string, name: string, by: string, data?: unknown): Promise<void>;
   /** A refusal (settled, already paused) throws PauseRefusedError and records nothing. */

@@ -83,7 +83,7 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
       return launch((opts) => engine.run(definition, input, { ...opts, source: { file } }));
     },
     retry: (runId) => launch((opts) => engine.runRetry(runId, opts)),
-    async decide(runId, taskId, by, decision, comment) {
+    async decide(runId, taskId, decision, by, comment) {
       await engine.decide(runId, taskId, decision, by, comment);
     },
     async signal(runId, name, by, data) {

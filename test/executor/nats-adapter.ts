@@ -53,8 +53,8 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup): Pro
       started.push(retryId);
       return retryId;
     },
-    async decide(runId, taskId, by, decision, comment) {
-      const outcome = await c.clientAs(by).decide(runId, taskId, by, decision, comment, { waitMs: VERDICT_MS });
+    async decide(runId, taskId, decision, by, comment) {
+      const outcome = await c.clientAs(by).decide(runId, taskId, decision, by, comment, { waitMs: VERDICT_MS });
       if (outcome.how === 'published' && !outcome.verdict) throw new Error(`no engine answered ${by}'s decision on ${taskId} of ${runId} within ${VERDICT_MS} ms`);
     },
     async signal(runId, name, by, data) {

@@ -9,7 +9,7 @@ import { NatsError, headers } from './nats-lib.js';
 import type { Commit } from '../../events/index.js';
 import { parseStoredCommit } from '../common.js';
 import type { HeaderFields } from './publisher.js';
-import { CorruptRunError, LedgerflowError, StoreError, type JsonSafe } from '../../errors/index.js';
+import { CorruptRunError, LedgerflowError, StoreError, permissionDenied, type JsonSafe } from '../../errors/index.js';
 
 /** The server's answer to a wrong `expect.lastSubjectSequence`. */
 export const ERR_WRONG_LAST_SEQUENCE = 10071;
@@ -171,5 +171,16 @@ export function connectRefusal(err: unknown, servers: string, hasCredentials: bo
 /** Ledgerflow errors pass through; anything else becomes a StoreError whose cause is the original. */
 export function toStoreError(err: unknown, what: string, meta: Record<string, JsonSafe | undefined>): LedgerflowError {
   if (err instanceof LedgerflowError) return err;
-  return new StoreError(`${what}: ${describe(err)}`, meta, { cause: err });
+  return storeFailure(`${what}: ${describe(err)}`, meta, err);
+}
+
+/**
+ * A StoreError for a NATS failure `err`; a permissions violation is a
+ * permission error naming the subject refused (`meta.forbidden`: exit 2, HTTP 403).
+ */
+export function storeFailure(message: string, meta: Record<string, JsonSafe | undefined>, err: unknown): StoreError {
+  const forbidden = permissionDenied(err);
+  return forbidden === null
+    ? new StoreError(message, meta, { cause: err })
+    : new StoreError(message, { ...meta, forbidden }, { cause: err, kind: 'permission' });
 }

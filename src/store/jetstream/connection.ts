@@ -10,7 +10,7 @@
 import { type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { Events, connect } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
-import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient } from './codec.js';
+import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient, storeFailure } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
 import { inboxPrefixFor } from './inbox.js';
 import { JetStreamPublisher, ReplyLostError } from './publisher.js';
@@ -244,7 +244,7 @@ export class JetStreamLink {
   }
 
   private stillFailing(what: string, err: unknown): StoreError {
-    return new StoreError(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, { cause: err });
+    return storeFailure(`${what}: ${describe(err)}, still failing after ${this.o.operationTimeoutMs} ms (is nats-server at ${displayServers(this.o)} up?)`, { servers: displayServers(this.o) }, err);
   }
 
   /** Creates the stream if missing, checks it takes our subjects; its replicas. */

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KV, type NatsConnection } from 'nats';
 import { StorageType } from './nats-lib.js';
-import { StoreError } from '../../errors/index.js';
+import { StoreError, errorMessage } from '../../errors/index.js';
 import { kvRetrying } from './kv-retry.js';
 
 export const ADMISSION_BUCKET = 'LF_ADMISSION';
@@ -21,7 +21,7 @@ const STALE_MS = 15_000;
 const WAIT_MS = 60_000;
 
 /** Another holder's entry stands (or another waiter took it over first). */
-export const lostRace = (err: unknown): boolean => /wrong last sequence|key exists/i.test((err as Error).message);
+export const lostRace = (err: unknown): boolean => /wrong last sequence|key exists/i.test(errorMessage(err));
 
 export class KvExclusive {
   private kvPromise: Promise<KV> | undefined;

@@ -1,7 +1,6 @@
 /** The executor contract (../contract.ts): What people do to a run: approvals and refusals, HUMAN deadlines, signals, and the WAITs they and the clock end. */
 import { describe, expect, it } from 'vitest';
 import type { Handlers } from '../../../src/runtime/index.js';
-import { waitFor } from '../../helpers/wait.js';
 import { dataOf, type ScenarioKit, workflowYaml } from './kit.js';
 
 export function peopleScenarios({ open, replays }: ScenarioKit): void {
@@ -23,9 +22,9 @@ export function peopleScenarios({ open, replays }: ScenarioKit): void {
       expect(waiting.tasks.sign!.status).toBe('PENDING_APPROVAL');
 
       for (let i = 0; i < 3; i++) {
-        await expect(s.decide(runId, 'sign', 'bob', 'approved')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('bob may not decide task sign') });
+        await expect(s.decide(runId, 'sign', 'approved', 'bob')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('bob may not decide task sign') });
       }
-      await s.decide(runId, 'sign', 'alice', 'approved', 'ok');
+      await s.decide(runId, 'sign', 'approved', 'alice', 'ok');
       const done = await s.until(runId, 'settled');
       expect(done.status).toBe('COMPLETED');
       expect(done.tasks.sign).toMatchObject({ status: 'COMPLETED', output: { decision: 'approved', by: 'alice', comment: 'ok' } });
@@ -40,7 +39,7 @@ export function peopleScenarios({ open, replays }: ScenarioKit): void {
       const s = await open({ workflows: [signOff], handlers });
       const runId = await s.start('ct-approval', {});
       await s.until(runId, 'waiting');
-      await s.decide(runId, 'sign', 'alice', 'rejected', 'not this month');
+      await s.decide(runId, 'sign', 'rejected', 'alice', 'not this month');
       const failed = await s.until(runId, 'settled');
       expect(failed.status).toBe('FAILED');
       expect(failed.tasks.sign!.status).toBe('FAILED');
@@ -48,7 +47,7 @@ export function peopleScenarios({ open, replays }: ScenarioKit): void {
       expect(failed.tasks.report!.status).toBe('SKIPPED');
       const before = (await s.history(runId)).length;
       // The refusal comes back once the decision was judged (on NATS, after the engine would have recorded it).
-      await expect(s.decide(runId, 'sign', 'alice', 'approved')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('the run is already settled') });
+      await expect(s.decide(runId, 'sign', 'approved', 'alice')).rejects.toMatchObject({ code: 'LF_APPROVAL_REFUSED', message: expect.stringContaining('the run is already settled') });
       const h = await s.history(runId);
       expect(h).toHaveLength(before);
       expect(dataOf(h, 'approval.recorded')).toEqual([{ task: 'sign', decision: 'rejected', by: 'alice', comment: 'not this month' }]);

@@ -58,7 +58,7 @@ export function restartScenarios({ open, replays, traits }: ScenarioKit): void {
       const runId = await s.start('ct-restart-waits', {});
       await waitFor('the run to wait', async () => (await s.status(runId))?.tasks.sign?.status === 'PENDING_APPROVAL');
       await s.restart();
-      await s.decide(runId, 'sign', 'alice', 'approved');
+      await s.decide(runId, 'sign', 'approved', 'alice');
       const done = await s.until(runId, 'settled');
       expect(done.status).toBe('COMPLETED');
       expect(done.tasks.ship!.output).toEqual({ shipped: true });

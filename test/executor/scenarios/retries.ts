@@ -94,7 +94,7 @@ export function retryScenarios({ open, replays }: ScenarioKit): void {
       const runId = await s.start('ct-retry-from-failed', {});
       await s.until(runId, 'waiting');
       await expect(s.retry(runId)).rejects.toMatchObject({ code: 'LF_RETRY_REFUSED', meta: { runId, status: 'WAITING' }, message: expect.stringMatching(/only a FAILED or CANCELLED run can be retried/) });
-      await s.decide(runId, 'sign', 'alice', 'approved');
+      await s.decide(runId, 'sign', 'approved', 'alice');
       expect((await s.until(runId, 'settled')).status).toBe('FAILED');
       expect(calls).toEqual(['fetch', 'publish']);
 
