@@ -16,7 +16,7 @@ export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
   StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
   RetryRefusedError, RunIdTakenError, ConcurrencyLimitError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
-  formatDiagnostic, type Diagnostic, type JsonSafe,
+  formatDiagnostic, errorMessage, ERROR_KINDS, type Diagnostic, type JsonSafe, type ErrorCode, type ErrorKind,
 } from './errors/index.js';
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef, type IdReusePolicy, ID_REUSE_POLICIES } from './definition/index.js';
 export { compile, machineJson, UnsupportedStatechartError, SnapshotMismatchError, type CompiledWorkflow } from './compiler/index.js';
