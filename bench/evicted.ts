@@ -6,7 +6,7 @@
  * approvals of the two kinds alternating.
  *
  * How a run leaves an engine's memory: its RunHost caches at most 10,000
- * runs (src/cluster/run-host.ts, CACHED_RUNS, no flag), the oldest loaded
+ * runs (src/cluster/engine/run-host.ts, CACHED_RUNS, no flag), the oldest loaded
  * forgotten first. So after the measured waiting runs, 10,000 more waiting
  * runs are started through the same engine process (a couple of minutes
  * here): it forgets the first ones, and holds the last ones, the baseline.
@@ -27,7 +27,7 @@ import { spawnNode, stopNode, LogWatch } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';
 import { def, FIVE_YAML, fiveHandlers, fmt, list, now, p50, pool, progress, type Bench } from './kit.js';
 
-/** What src/cluster/run-host.ts keeps (CACHED_RUNS): one run more and the first is forgotten. */
+/** What src/cluster/engine/run-host.ts keeps (CACHED_RUNS): one run more and the first is forgotten. */
 const CACHED_RUNS = 10_000;
 
 const APPROVAL_YAML = `

@@ -14,7 +14,7 @@
 // would give each a copy of its own.
 //
 // Dependencies are bundled too (most of the loader's files were theirs), except those that must stay one
-// copy with the user's or that patch or are patched by path: `nats` (cluster/request-cancel.ts patches
+// copy with the user's or that patch or are patched by path: `nats` (cluster/transport/request-cancel.ts patches
 // the instance node_modules holds), `tsx` (registers loader hooks), `prom-client` (its default registry is a
 // user's too), `@opentelemetry/api` (a user's tracer provider registers through it). tsc's other files
 // stay in dist/ beside the chunks: dist/workers/self-resolve-hooks.js is registered by path, and the

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterClient } from '../src/cluster/index.js';
-import { inspectCluster } from '../src/cluster/doctor.js';
+import { inspectCluster } from '../src/cluster/admin/doctor.js';
 import type { EventEnvelope } from '../src/events/index.js';
 import { SETTLED_STATUSES } from '../src/events/index.js';
 import { prng } from '../test/compiler/random-events.js';

@@ -27,9 +27,9 @@ export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type 
 export { type Clock, loadRun, type LoadedRun, CallerRunIdSchema, IdReuseSchema } from './executor/index.js';
 export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
 // NATS: remote workers (the same handler modules, pulled from the work queue) and a client of the cluster's runs.
-export { createWorker, type Worker, type WorkerOptions } from './cluster/worker.js';
-export { ClusterClient, type ControlOutcome, type DecisionOutcome } from './cluster/client.js';
-export type { ClusterSettings } from './cluster/setup.js';
+export { createWorker, type Worker, type WorkerOptions } from './cluster/worker/worker.js';
+export { ClusterClient, type ControlOutcome, type DecisionOutcome } from './cluster/client/client.js';
+export type { ClusterSettings } from './cluster/transport/setup.js';
 export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
 export {
   openRunIndex, recordOf, advance, track, parseRunQuery, pageOf, matches, RunQuerySchema, QueryError, RecordGapError, reindex,

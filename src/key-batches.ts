@@ -9,7 +9,7 @@
  * reads the limits: `CoalescedReads`), its changes (one read and one
  * compare-and-set per batch: store/jetstream/shared-docs.ts) and the
  * definitions registry's revision, asked per trigger event
- * (cluster/trigger-events.ts).
+ * (cluster/engine/trigger-events.ts).
  */
 
 /** One caller's part of a batch: what it asked (`item`) and how its promise settles. */

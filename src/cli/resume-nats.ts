@@ -1,6 +1,6 @@
 /**
  * `resume --nats`: what the cluster says of the run before it is driven here
- * (resumeOverCluster, src/cluster/resume.ts: the inputs people queued are
+ * (resumeOverCluster, src/cluster/client/resume.ts: the inputs people queued are
  * taken, a paused run resumed), said.
  */
 import { waitFlag, defaultActor } from './input-flags.js';

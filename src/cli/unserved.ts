@@ -1,6 +1,6 @@
 /**
  * On NATS, a task whose handler no worker announces says so in `status`
- * (issue 34): the engines hear workers' presence (cluster/presence.ts) and
+ * (issue 34): the engines hear workers' presence (cluster/transport/presence.ts) and
  * answer who serves what; nobody answering (no engine runs) says nothing.
  */
 import type { Definition } from '../definition/index.js';
@@ -12,7 +12,7 @@ export async function withUnserved(g: GlobalOpts, definition: Definition, view: 
   const waits = workerWaits(definition, view);
   if (waits.length === 0) return view;
   // Loaded here, not at the top: `status` on the embedded store never loads the nats client.
-  const [{ askPresence, unserved }, { withClient }] = await Promise.all([import('../cluster/presence.js'), import('./cluster.js')]);
+  const [{ askPresence, unserved }, { withClient }] = await Promise.all([import('../cluster/transport/presence.js'), import('./cluster.js')]);
   const report = await withClient(g, async (c) => askPresence(await c.store.connection()));
   return markUnserved(view, waits, (queue, handler) => unserved(report, queue, handler));
 }

@@ -3,7 +3,7 @@
  * cancel — as one value, and what became of it as one shape on every store
  * and path (the CLI's `--json` prints it). recordInput records one on the
  * Engine's store: the embedded store's `approve`/`signal`/… and the
- * dashboard, and over NATS when no engine listens (cluster/run-inputs.ts).
+ * dashboard, and over NATS when no engine listens (cluster/client/run-inputs.ts).
  */
 import type { WorkflowStatus } from '../events/index.js';
 import type { RunView } from '../runtime/index.js';

@@ -2,13 +2,13 @@
  * Queue backlog on NATS, read at scrape time: the task attempts waiting for a
  * worker, per queue. Each queue is its own stream LF_TASKS_<queue>, each
  * (queue, handler) its worker consumer w_<queue>_<handler>, made by the
- * engines when they first hand out such an attempt (cluster/task-queues.ts).
+ * engines when they first hand out such an attempt (cluster/transport/task-queues.ts).
  * Waiting is the consumer's num_pending (not yet handed to a worker); for a
  * subject no consumer reads, every message of the subject waits
- * (cluster/task-queue-stats.ts reads both).
+ * (cluster/admin/task-queue-stats.ts reads both).
  */
 import type { JetStreamManager } from 'nats';
-import { backlogByQueue, readTaskQueues } from '../cluster/task-queue-stats.js';
+import { backlogByQueue, readTaskQueues } from '../cluster/admin/task-queue-stats.js';
 
 export { backlogByQueue };
 

@@ -3,7 +3,7 @@
  * MAP items) SCHEDULED or IN_PROGRESS whose body runs on a worker (SIMPLE,
  * COMMAND), not held by a gate (`waitingFor` already says what they wait for).
  * On NATS, `status` and the dashboard ask the engines whether any worker
- * serves each (cluster/presence.ts) and say so when none does.
+ * serves each (cluster/transport/presence.ts) and say so when none does.
  */
 import { mapBody, type Definition, type TaskDef } from '../definition/index.js';
 import { COMMAND_HANDLER } from './commands.js';

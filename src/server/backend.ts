@@ -67,7 +67,7 @@ export interface Backend {
   schedules(): Promise<unknown[]>;
   triggers(): Promise<unknown[]>;
   workers(): Promise<unknown>;
-  /** NATS: says on each task of the run waiting for a worker whose handler no worker announces that it waits for one (cluster/presence.ts). */
+  /** NATS: says on each task of the run waiting for a worker whose handler no worker announces that it waits for one (cluster/transport/presence.ts). */
   markUnserved?(definition: Definition, view: RunView): Promise<RunView>;
   close(): Promise<void>;
 }

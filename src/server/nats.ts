@@ -15,10 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { type JetStreamManager, type NatsConnection } from 'nats';
 import { connect } from '../store/index.js';
 import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
-import { decode, encode, TriggerVerdict } from '../cluster/messages.js';
-import { DEFINITIONS_BUCKET, subjects } from '../cluster/subjects.js';
-import { readTaskQueues } from '../cluster/task-queue-stats.js';
-import { askPresence, unserved } from '../cluster/presence.js';
+import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
+import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
+import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
+import { askPresence, unserved } from '../cluster/transport/presence.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
 import { PauseRefusedError, errorMessage, permissionDenied } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
@@ -209,7 +209,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         try { list = await jsm.consumers.list(stream.name).next(); } catch { continue; } // not created yet
         for (const ci of list) engines.push({ stream: stream.name, consumer: ci.name, pending: ci.num_pending, inFlight: ci.num_ack_pending, waiting: ci.num_waiting, redelivered: ci.num_redelivered });
       }
-      // Each queue its own stream LF_TASKS_<queue> (src/cluster/task-queue-stats.ts): a row per worker consumer, and per subject no consumer reads.
+      // Each queue its own stream LF_TASKS_<queue> (src/cluster/admin/task-queue-stats.ts): a row per worker consumer, and per subject no consumer reads.
       const queues = (await readTaskQueues(jsm)).map((q) => ({ ...q, backlog: q.pending, workers: q.waiting }));
       // What workers announce (presence.ts), as an engine heard it; null when no engine answers.
       const presence = await askPresence(nc);

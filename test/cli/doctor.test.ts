@@ -4,7 +4,7 @@
  * with the defaults whatever the settings said).
  */
 import { RetentionPolicy } from 'nats';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

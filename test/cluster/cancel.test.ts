@@ -9,7 +9,7 @@
  * nats-server.
  */
 import { describe, expect, it } from 'vitest';
-import { ATTEMPTS_BUCKET } from '../../src/cluster/attempts.js';
+import { ATTEMPTS_BUCKET } from '../../src/cluster/transport/attempts.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { CancelRefusedError } from '../../src/errors/index.js';
 import { def } from '../helpers/engine.js';

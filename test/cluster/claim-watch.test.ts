@@ -1,10 +1,10 @@
 /**
- * How a worker judges another worker's claim in the attempt ledger (src/cluster/claim-watch.ts):
+ * How a worker judges another worker's claim in the attempt ledger (src/cluster/worker/claim-watch.ts):
  * by revisions it sees move, with no clock but its own waits.
  */
 import { describe, expect, it } from 'vitest';
-import { watchClaim, type ClaimWatch } from '../../src/cluster/claim-watch.js';
-import type { AttemptRecord, ClaimEntry } from '../../src/cluster/attempts.js';
+import { watchClaim, type ClaimWatch } from '../../src/cluster/worker/claim-watch.js';
+import type { AttemptRecord, ClaimEntry } from '../../src/cluster/transport/attempts.js';
 
 const by = (more: Partial<AttemptRecord> = {}): AttemptRecord => ({ worker: 'w1', startedAt: '2026-11-23T00:00:00.000Z', every: 500, ...more });
 

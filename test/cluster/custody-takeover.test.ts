@@ -16,7 +16,7 @@
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
-import { encode } from '../../src/cluster/messages.js';
+import { encode } from '../../src/cluster/transport/messages.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';

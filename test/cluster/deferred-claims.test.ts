@@ -1,6 +1,6 @@
 /**
  * Offered attempts are claimed in LF_ATTEMPTS only when needed (issue 23,
- * src/cluster/claim-asks.ts): a worker that took an offer claims the attempt
+ * src/cluster/worker/claim-asks.ts): a worker that took an offer claims the attempt
  * once it outlives its first heartbeat, or when a worker given a copy of it
  * (a reconcile's, a lease's) asks. What a user relies on, on the production
  * nats.conf:
@@ -17,8 +17,8 @@
 import type { NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
-import { encode } from '../../src/cluster/messages.js';
-import { askDigest } from '../../src/cluster/claim-asks.js';
+import { encode } from '../../src/cluster/transport/messages.js';
+import { askDigest } from '../../src/cluster/worker/claim-asks.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';

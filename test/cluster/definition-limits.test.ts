@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../../src/cluster/index.js';
-import { DEFINITIONS_BUCKET } from '../../src/cluster/subjects.js';
+import { DEFINITIONS_BUCKET } from '../../src/cluster/transport/subjects.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';

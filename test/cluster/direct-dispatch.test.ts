@@ -1,5 +1,5 @@
 /**
- * Attempts offered straight to an idle worker (src/cluster/direct-dispatch.ts):
+ * Attempts offered straight to an idle worker (src/cluster/engine/direct-dispatch.ts):
  * nothing goes through the queue's stream while a worker takes them; a short
  * one writes nothing to the attempt ledger (claims are written when needed,
  * deferred-claims.test.ts); and one whose worker dies holding it is queued by
@@ -10,8 +10,8 @@
 import { nanos, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { taskStream } from '../../src/cluster/index.js';
-import { ATTEMPTS_BUCKET } from '../../src/cluster/attempts.js';
-import { ENGINE_CONSUMERS, STREAMS } from '../../src/cluster/subjects.js';
+import { ATTEMPTS_BUCKET } from '../../src/cluster/transport/attempts.js';
+import { ENGINE_CONSUMERS, STREAMS } from '../../src/cluster/transport/subjects.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';

@@ -1,6 +1,6 @@
 /**
  * Outcomes handed straight to an engine (lf.reports.<sender>.<queue>.<runId>,
- * src/cluster/direct-reports.ts): recorded once, in the run's log, with
+ * src/cluster/engine/direct-reports.ts): recorded once, in the run's log, with
  * nothing in LF_INPUTS and no finish mark in LF_ATTEMPTS; checked exactly as
  * on LF_INPUTS (the token, the queue, the sender the server proves); and
  * a worker may neither hand one over under another name nor listen to others'.
@@ -8,9 +8,9 @@
 import type { NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
-import { ReportAnswer, TaskMessage } from '../../src/cluster/messages.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
-import { ATTEMPTS_BUCKET } from '../../src/cluster/attempts.js';
+import { ReportAnswer, TaskMessage } from '../../src/cluster/transport/messages.js';
+import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
+import { ATTEMPTS_BUCKET } from '../../src/cluster/transport/attempts.js';
 import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';

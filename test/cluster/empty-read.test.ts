@@ -8,8 +8,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { subjects, taskStream } from '../../src/cluster/index.js';
-import { TaskMessage } from '../../src/cluster/messages.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { TaskMessage } from '../../src/cluster/transport/messages.js';
+import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { def } from '../helpers/engine.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { noNats, useCluster } from '../helpers/cluster.js';

@@ -9,7 +9,7 @@
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
-import { ENGINE_BUCKET } from '../../src/cluster/attempt-tokens.js';
+import { ENGINE_BUCKET } from '../../src/cluster/transport/attempt-tokens.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
@@ -92,8 +92,8 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     await c.stopWorker(c.workers[0]!);
     const { runId } = await c.client.start('forgery-gate', {});
     // No worker runs prepare now: take its attempt from the queue as a worker would, and report it with a body that claims to be alice.
-    const { TaskMessage } = await import('../../src/cluster/messages.js');
-    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, await import('../../src/cluster/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
+    const { TaskMessage } = await import('../../src/cluster/transport/messages.js');
+    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, await import('../../src/cluster/transport/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
     const m = await waitFor('prepare\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     m.ack();

@@ -7,8 +7,8 @@
 import { AckPolicy, headers, type JetStreamManager, type NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
-import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
-import { TaskMessage } from '../../src/cluster/messages.js';
+import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
+import { TaskMessage } from '../../src/cluster/transport/messages.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';

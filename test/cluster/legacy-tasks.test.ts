@@ -9,7 +9,7 @@ import { RetentionPolicy } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { taskStream } from '../../src/cluster/index.js';
-import { inspectCluster } from '../../src/cluster/doctor.js';
+import { inspectCluster } from '../../src/cluster/admin/doctor.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -7,7 +7,7 @@
  * <subject>: <why>`.
  */
 import { describe, expect, it } from 'vitest';
-import { parseInbound, type InboundKind } from '../../src/cluster/parse.js';
+import { parseInbound, type InboundKind } from '../../src/cluster/transport/parse.js';
 
 const RUN = 'run-1';
 const TOKEN = 't'.repeat(43);

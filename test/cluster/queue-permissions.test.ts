@@ -10,7 +10,7 @@ import type { JetStreamManager, NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { createWorker, taskStream } from '../../src/cluster/index.js';
-import { workerConsumerName } from '../../src/cluster/subjects.js';
+import { workerConsumerName } from '../../src/cluster/transport/subjects.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 

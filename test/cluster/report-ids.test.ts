@@ -6,9 +6,9 @@
  * token of its own derivation, which no ledger key contains.
  */
 import { describe, expect, it } from 'vitest';
-import { AttemptLedger } from '../../src/cluster/attempts.js';
-import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
-import { reportMessageId } from '../../src/cluster/report-outcome.js';
+import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
+import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
+import { reportMessageId } from '../../src/cluster/worker/report-outcome.js';
 
 describe('report message ids', () => {
   const tokens = AttemptTokens.fromSecret(Buffer.alloc(32, 7));

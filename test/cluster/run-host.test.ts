@@ -1,5 +1,5 @@
 /**
- * The NATS engine's commit (src/cluster/run-host.ts) goes through the
+ * The NATS engine's commit (src/cluster/engine/run-host.ts) goes through the
  * executors' one commit loop: when another engine appends first, the round
  * runs again on the run as it is now, and a run contended past the bound
  * fails with LF_COMMIT_CONTENDED, nothing written and no effect published.
@@ -12,7 +12,7 @@ import type { PendingEvent } from '../../src/events/index.js';
 import { Engine } from '../../src/local/index.js';
 import type { Effect } from '../../src/runtime/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
-import { RunHost } from '../../src/cluster/run-host.js';
+import { RunHost } from '../../src/cluster/engine/run-host.js';
 import { def } from '../helpers/engine.js';
 
 const gate = def(`

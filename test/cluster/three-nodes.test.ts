@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { nanos } from 'nats';
 import { describe, expect, it } from 'vitest';
 import { STREAMS, taskStream } from '../../src/cluster/index.js';
-import { ENGINE_CONSUMERS } from '../../src/cluster/subjects.js';
+import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
 import { cli } from '../helpers/cli.js';
 import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
 import { noNats, skipNote, testCluster } from '../helpers/cluster.js';

@@ -9,8 +9,8 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, STREAMS, subjects, taskStream, wireJsonSchemas } from '../../src/cluster/index.js';
-import { AttemptLedger } from '../../src/cluster/attempts.js';
-import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, levelConsumerName, taskLevelSubjects, taskSubjectParts, workerConsumerName } from '../../src/cluster/subjects.js';
+import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
+import { DEFINITIONS_BUCKET, ENGINE_CONSUMERS, levelConsumerName, taskLevelSubjects, taskSubjectParts, workerConsumerName } from '../../src/cluster/transport/subjects.js';
 import { DEFAULT_SNAPSHOT_BUCKET } from '../../src/store/index.js';
 import { ASYNCAPI_FILE } from '../../scripts/wire-schemas.js';
 

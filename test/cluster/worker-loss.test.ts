@@ -9,9 +9,9 @@
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { subjects, taskStream } from '../../src/cluster/index.js';
-import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/attempts.js';
-import { TaskMessage } from '../../src/cluster/messages.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/transport/attempts.js';
+import { TaskMessage } from '../../src/cluster/transport/messages.js';
+import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { MAX_RESTARTS, replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';

@@ -1,10 +1,10 @@
 import { headers, type JetStreamClient, type NatsConnection } from 'nats';
-import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
-import { ATTEMPT_SIG_HEADER, publishAttemptKey } from '../../src/cluster/attempt-keys.js';
+import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
+import { ATTEMPT_SIG_HEADER, publishAttemptKey } from '../../src/cluster/transport/attempt-keys.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, createWorker, ensureCluster, STREAMS, subjects, taskStream, type TaskMessage } from '../../src/cluster/index.js';
-import { AttemptLedger } from '../../src/cluster/attempts.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
+import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { gate, waitFor } from '../helpers/wait.js';
 

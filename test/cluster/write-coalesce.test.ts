@@ -1,12 +1,12 @@
 /**
  * The engine and the worker write what a connection has to send once per
- * turn of the event loop (src/cluster/write-coalesce.ts), not once per
+ * turn of the event loop (src/cluster/transport/write-coalesce.ts), not once per
  * microtask. What a caller relies on stays: every message goes out, in the
  * order published, also when the connection closes right after.
  */
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coalesceSocketWrites } from '../../src/cluster/write-coalesce.js';
+import { coalesceSocketWrites } from '../../src/cluster/transport/write-coalesce.js';
 import { noNats } from '../helpers/cluster.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';

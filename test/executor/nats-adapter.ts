@@ -10,7 +10,7 @@
  */
 import { CancelRefusedError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
-import { ensureWorkerConsumer } from '../../src/cluster/setup.js';
+import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { COMMAND_HANDLER, type RunView } from '../../src/runtime/index.js';
 import { createCommandExecutor } from '../../src/workers/index.js';
 import { def } from '../helpers/engine.js';

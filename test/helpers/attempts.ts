@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
-import { AttemptTokens } from '../../src/cluster/attempt-tokens.js';
-import { AttemptLedger } from '../../src/cluster/attempts.js';
+import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
+import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
 
 /**
  * The attempt ledger key of an attempt, as the engines compute it (with its token's digest), read

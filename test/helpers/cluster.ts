@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { connect as natsConnect, type ConnectionOptions, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type ClusterEngineOptions, type Worker, type WorkerOptions } from '../../src/cluster/index.js';
-import { credentials } from '../../src/cluster/messages.js';
+import { credentials } from '../../src/cluster/transport/messages.js';
 import type { Definition } from '../../src/definition/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
 import { asUser, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats.js';

@@ -17,7 +17,7 @@
  */
 import { connect, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
-import { credentials } from '../../src/cluster/messages.js';
+import { credentials } from '../../src/cluster/transport/messages.js';
 
 /** Written into everything this worker forges: an event in any run's log that holds it is a forged record. */
 export const FORGED_MARK = 'hostile-forged-7f3a';

@@ -238,7 +238,7 @@ export interface NatsCluster {
  * nats-cluster-dev.conf (or with `production: true` nats-cluster.conf: the
  * users of nats.conf, no connection without credentials) with its own client, route and
  * monitoring ports and store dir, started as `ledgerflow dev --cluster` starts
- * them (src/cluster/nats-server.ts). Resolves once every node answers JetStream
+ * them (src/cluster/admin/nats-server.ts). Resolves once every node answers JetStream
  * requests, i.e. a meta leader is elected.
  */
 export async function startNatsCluster(size = 3, opts: { bin?: string; timeoutMs?: number; production?: boolean } = {}): Promise<NatsCluster> {

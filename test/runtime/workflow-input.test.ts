@@ -9,8 +9,8 @@ import { parseDefinition } from '../../src/definition/index.js';
 import { type Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
-import { runAttempt } from '../../src/cluster/run-attempt.js';
-import { TaskMessage } from '../../src/cluster/messages.js';
+import { runAttempt } from '../../src/cluster/worker/run-attempt.js';
+import { TaskMessage } from '../../src/cluster/transport/messages.js';
 
 const def = parseDefinition(`
 workflow:

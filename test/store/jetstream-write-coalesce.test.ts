@@ -12,7 +12,7 @@ import { ev } from './helpers.js';
 
 const shared = useCluster({ server: 'shared' });
 const protocolOf = (nc: unknown) => (nc as { protocol: { __lfCoalesced?: true } }).protocol;
-/** Patched on this connection itself (not through the class, as an engine or worker process patches every connection: see cluster/write-coalesce.ts, which may have run in this worker before). */
+/** Patched on this connection itself (not through the class, as an engine or worker process patches every connection: see cluster/transport/write-coalesce.ts, which may have run in this worker before). */
 const ownMethods = (nc: unknown) => [Object.hasOwn(protocolOf(nc), 'sendCommand'), Object.hasOwn(protocolOf(nc), 'close')];
 
 describe.skipIf(noNats)(`the JetStream store's socket writes${noNats ? skipNote : ''}`, () => {

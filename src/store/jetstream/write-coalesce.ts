@@ -18,7 +18,7 @@
  *
  * `coalesceWrites` applies to one protocol handler (the store's own
  * connection: other connections of the process are left as they are) or to
- * the class's prototype (cluster/write-coalesce.ts: every connection of an
+ * the class's prototype (cluster/transport/write-coalesce.ts: every connection of an
  * engine or worker process). Internal to src/store and src/cluster.
  */
 interface ProtocolLike {

@@ -1,0 +1,93 @@
+/**
+ * Running nats-server locally: the binary, the command line of a single
+ * server (nats.conf) or of one node of a cluster (nats-cluster.conf), and
+ * waiting until JetStream answers. Shared by `ledgerflow dev` and the tests'
+ * and chaos script's clusters, so that all start a node the same way.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from '../../store/index.js';
+import { UsageError, errorMessage } from '../../errors/index.js';
+import { parseServers } from '../../store/index.js';
+
+export function natsServerBinary(): string {
+  for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server', '/usr/local/bin/nats-server']) {
+    if (candidate && spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status === 0) return candidate;
+  }
+  throw new UsageError('nats-server is not installed: install it (Debian: `apt-get install nats-server`) or point --nats at a running server', {});
+}
+
+/** The ports of one cluster node: clients, routes from the other nodes, monitoring (-1: a random one). */
+export interface NodePorts { client: number; route: number; monitor: number }
+
+/** A node's name: its JetStream server_name, and the name doctor shows for its replicas. */
+export const nodeName = (i: number): string => `node-${i + 1}`;
+
+/** The user a node gives when it opens a route to another (nats-cluster.conf's `cluster.authorization`). */
+export const ROUTE_USER = 'route';
+
+/**
+ * What a route password may be: nats-server reads LF_ROUTE_PASSWORD as a config value, not as text, so
+ * one starting with a digit is taken for a number (and the node does not start), `true` for a boolean.
+ */
+export const ROUTE_PASSWORD = /^[A-Za-z][A-Za-z0-9]{15,}$/;
+export const ROUTE_PASSWORD_RULE = 'a route password is 16 or more letters and digits, starting with a letter (nats-server reads it as a config value)';
+
+/** A new route password: `r` and 48 hex digits (a letter first, so nats-server reads it as text). */
+export function newRoutePassword(): string {
+  return `r${randomBytes(24).toString('hex')}`;
+}
+
+/** How one node of a local cluster is started: its command line, and what its environment adds. */
+export interface ClusterNodeCommand { args: string[]; env: Record<string, string> }
+
+/**
+ * The command line of node `i` of a cluster on 127.0.0.1 whose nodes have
+ * `ports`: nats-cluster.conf with this node's name, ports and store, and a
+ * route to every node (nats-server skips the one to itself), each route
+ * giving the route password the node's own config asks for
+ * (LF_ROUTE_PASSWORD in its environment).
+ */
+export function clusterNode(config: string, ports: NodePorts[], i: number, storeDir: string, routePassword: string): ClusterNodeCommand {
+  const own = ports[i]!;
+  const cred = `${ROUTE_USER}:${encodeURIComponent(routePassword)}@`;
+  return {
+    args: [
+      '-c', config, '-a', '127.0.0.1', '-n', nodeName(i),
+      '-p', String(own.client), '-m', String(own.monitor), '-sd', storeDir,
+      // Credentials in --cluster too: nats-server's flag replaces the config's route authorization, and
+      // one without credentials clears it (any server could then join through the route port).
+      '--cluster', `nats://${cred}127.0.0.1:${own.route}`,
+      '--routes', ports.map((p) => `nats://${cred}127.0.0.1:${p.route}`).join(','),
+    ],
+    env: { LF_ROUTE_PASSWORD: routePassword },
+  };
+}
+
+/**
+ * Resolves once JetStream answers at every one of `servers` (each asked on a
+ * connection of its own): in a cluster that means a meta leader is elected
+ * and every node knows it, so streams can be made with any replica count up
+ * to the cluster's size. Throws after `timeoutMs` with the last error.
+ */
+export async function waitForJetStream(servers: string, timeoutMs = 30_000): Promise<void> {
+  const { servers: list, ...auth } = parseServers(servers);
+  const deadline = Date.now() + timeoutMs;
+  for (const server of list) {
+    for (;;) {
+      try {
+        const nc = await connect({ servers: server, ...auth, maxReconnectAttempts: 0, timeout: 2000, name: 'ledgerflow-ready-probe' });
+        try {
+          await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
+          break;
+        } finally {
+          await nc.close();
+        }
+      } catch (err) {
+        if (Date.now() > deadline) throw new UsageError(`JetStream at ${server} not ready after ${timeoutMs} ms: ${errorMessage(err)}`, { server });
+        // A poll, not a sleep in a test: this runs in the CLI too, where no test helper is at hand.
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+}

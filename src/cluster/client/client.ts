@@ -1,0 +1,345 @@
+/** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
+import type { JetStreamClient } from 'nats';
+import type { Definition, IdReusePolicy } from '../../definition/index.js';
+import { failureRunId } from '../../compiler/index.js';
+import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../../errors/index.js';
+import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
+import { foldEvents, runOrigin, runView, type RunView } from '../../runtime/index.js';
+import { limitsForView } from '../../executor/index.js';
+import { Engine } from '../../local/index.js';
+import { JetStreamEventStore, type JetStreamStoreOptions } from '../../store/index.js';
+import type { TriggerEvent } from '../../triggers/index.js';
+import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
+import { listenForVerdict, publishAsUser, refusalOf } from './user-publish.js';
+
+/** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
+const WAIT_RECHECK_MS = 3000;
+
+/**
+ * What became of a pause or resume over NATS: `recorded` once an engine's
+ * verdict said so (false when none came in time: it waits in LF_CONTROL), the
+ * run's `status` after it (null without a verdict) and the event's `seq`.
+ */
+export interface ControlOutcome { recorded: boolean; status: WorkflowStatus | null; seq?: number; reason?: string }
+
+/** How a decision over NATS was taken: recorded in the log at once, or published, with the engine's verdict if one came in time. */
+export type DecisionOutcome = { how: 'recorded' } | { how: 'published'; verdict: ApprovalVerdict | null };
+
+/** How long `start` keeps trying to wake the engines about a run it recorded. */
+const KICK_RETRY_MS = 30_000;
+
+export class ClusterClient {
+  readonly store: JetStreamEventStore;
+  private ready: Promise<{ js: JetStreamClient; registry: DefinitionRegistry }> | undefined;
+
+  private readonly url: string;
+
+  constructor(nats: string, private readonly settings: { store?: Omit<JetStreamStoreOptions, 'servers'>; cluster?: ClusterSettings } = {}) {
+    this.url = nats;
+    this.sender = senderOf(nats);
+    this.store = new JetStreamEventStore({ servers: nats, ...settings.store });
+  }
+
+  /** The NATS user this client publishes inputs as (lf.inputs.<sender>.<runId>). */
+  private readonly sender: string;
+
+  async conn() {
+    this.ready ??= (async () => {
+      const nc = await this.store.connection();
+      await ensureCluster(await nc.jetstreamManager(), { ...this.settings.cluster, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+      const js = nc.jetstream();
+      // The definitions bucket honours the replica and storage settings like every stream (it was always R1).
+      const { replicas, storage } = this.settings.cluster ?? {};
+      return { js, registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }) };
+    })();
+    return this.ready;
+  }
+
+  async deploy(def: Definition) {
+    return (await this.conn()).registry.deploy(def);
+  }
+
+  async resolve(ref: string): Promise<Definition> {
+    return (await this.conn()).registry.resolve(ref);
+  }
+
+  /** The latest version of every deployed workflow. */
+  async deployed(): Promise<Definition[]> {
+    return (await this.conn()).registry.latestAll();
+  }
+
+  /**
+   * Records run.started and asks the engines to act on it; returns at once with the run id. With
+   * `runId` (a caller-chosen id, Engine.startRun): a run that has the id is returned (`existing: true`),
+   * not started again, also when two clients race (the append at sequence 0 decides).
+   */
+  async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy; priority?: number } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
+    const { js } = await this.conn();
+    const definition = await this.resolve(ref);
+    const engine = new Engine({ store: this.store });
+    const inputFromStrings = opts.inputFromStrings ?? false;
+    const priority = opts.priority !== undefined ? { priority: opts.priority } : {};
+    if (opts.runId !== undefined) {
+      const started = await engine.startRun(definition, input, { inputFromStrings, ...priority, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
+      // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
+      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId, started.existing !== true);
+      return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
+    }
+    const runId = await engine.start(definition, input, { inputFromStrings, ...priority });
+    await this.kick(js, runId, true);
+    // concurrency: the start may be QUEUED; say so (a start that found slots free admitted queued runs first: the settle that freed them was cut short).
+    if (!definition.concurrency) return { runId, definition };
+    for (const admitted of await engine.takeAdmitted()) await this.kick(js, admitted);
+    return { runId, definition, status: (await engine.status(runId)).status };
+  }
+
+  /**
+   * Retry from failed: records the start of a new run of the FAILED or
+   * CANCELLED run `runId`'s recorded definition and input, reusing the outputs
+   * it can (Engine.retry: source.retryOf in run.started), and asks the engines
+   * to drive it, as `start` does. Returns at once with the new run's id.
+   * Refused with RetryRefusedError for any other run.
+   */
+  async retry(runId: string): Promise<{ runId: string }> {
+    const { js } = await this.conn();
+    const newRunId = await new Engine({ store: this.store }).retry(runId);
+    await this.kick(js, newRunId, true);
+    return { runId: newRunId };
+  }
+
+  /** Wakes the engines about a run whose start is recorded (`started`: by this client, just now). */
+  async kick(js: JetStreamClient, runId: string, started = false): Promise<void> {
+    const kick: InputMessage = { type: 'kick', runId, ...(started ? { started: true as const } : {}) };
+    // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
+    // so a passing failure does not leave a recorded run that nobody acts on. For as long as a cluster
+    // takes to elect new leaders after losing a node (`npm run chaos` saw 503s for several seconds).
+    const giveUpAt = Date.now() + KICK_RETRY_MS;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        await js.publish(subjects.input(this.sender, runId), encode(kick), { msgID: `${runId}/kick` });
+        break;
+      } catch (err) {
+        if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); `
+          + `\`ledgerflow resume ${runId} --nats <url> --handlers <module>\` continues it in this process`, { runId }, { cause: err });
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+
+  async status(runId: string): Promise<RunView | null> {
+    const events = await this.store.read(runId);
+    if (events.length === 0) return null;
+    const { compiled, snapshot, seq } = foldEvents(events);
+    // The same shape as the embedded store's (Engine.status): where the run came from, its queue, its failure run.
+    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
+    const limits = snapshot.status === 'active' ? await limitsForView(this.store) : undefined;
+    return { ...runView(snapshot, seq, compiled.definition, limits), ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
+  }
+
+  /**
+   * Resolves when the run settles (COMPLETED, FAILED, CANCELLED) — or, with
+   * `orWaiting`, also when it waits for a person or is paused — or with its state at the timeout.
+   */
+  async wait(runId: string, opts: { timeoutMs?: number; orWaiting?: boolean } = {}): Promise<RunView> {
+    const timeoutMs = opts.timeoutMs ?? Number.POSITIVE_INFINITY;
+    // PAUSED is no end either, but nothing moves until someone resumes it: as much a person's turn as WAITING.
+    const stops = (status: RunView['status']) => SETTLED_STATUSES.includes(status) || (opts.orWaiting === true && (status === 'WAITING' || status === 'PAUSED'));
+    const first = await this.status(runId);
+    if (!first) throw new RunNotFoundError(runId);
+    if (stops(first.status)) return first;
+    return new Promise((resolve, reject) => {
+      let done = false;
+      let sub: { close(): void } | undefined;
+      const finish = (v: RunView) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); clearInterval(recheck); resolve(v); };
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => void this.status(runId).then((v) => finish(v!), fail), timeoutMs) : undefined;
+      const fail = (err: unknown) => { if (done) return; done = true; sub?.close(); clearTimeout(timer); clearInterval(recheck); reject(err); };
+      const check = () => void this.status(runId).then((v) => { if (v && stops(v.status)) finish(v); }, fail);
+      sub = this.store.follow(runId, first.seq, (events) => {
+        const last = events.at(-1);
+        if (last && stops(last.state.status)) check();
+      });
+      // Also read the run now and then: a follower can go quiet for a while when a node of a cluster is
+      // lost (its consumer lived there), and a wait should not hang on it until its timeout.
+      const recheck = setInterval(check, WAIT_RECHECK_MS);
+    });
+  }
+
+  /**
+   * Takes a decision on a HUMAN task over NATS, with no engine needed now.
+   * `user` is the NATS user of the connection URL ('' when it names none).
+   *
+   * - Connected as a NATS user (nats://alice:…@host): the decision is
+   *   published on lf.approvals.<runId>.<taskId>.<user>, which nats.conf lets
+   *   a user publish under its own name only, and stays in LF_APPROVALS until
+   *   an engine records it (reviewApproval; a refusal is recorded too), the
+   *   running one or the next to start.
+   * - On a server without users, nobody is proven: `as` names who decides. The
+   *   decision is judged and recorded in the log at once, exactly as on the
+   *   embedded store, marked `unauthenticated`, and engines are woken to act on it.
+   *
+   * Returns how it was taken: `published` (an engine records it) or `recorded` (in the log now).
+   */
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', user: string, comment?: string, opts: { as?: string; waitMs?: number } = {}): Promise<DecisionOutcome> {
+    if (user) {
+      const verdict = await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0);
+      if (verdict && !verdict.accepted) {
+        throw ApprovalRefusedError.judged({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
+      }
+      return { how: 'published', verdict };
+    }
+    if (await hasUsers(this.url)) {
+      throw new ApprovalRefusedError('this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port', { runId, taskId });
+    }
+    if (!opts.as) throw new ApprovalRefusedError('this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)', { runId, taskId });
+    await new Engine({ store: this.store }).decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
+    // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log).
+    const { js } = await this.conn();
+    const kick: InputMessage = { type: 'kick', runId };
+    await js.publish(subjects.input(this.sender, runId), encode(kick)).catch(() => undefined);
+    return { how: 'recorded' };
+  }
+
+  /** Publishes a decision as this NATS user on its own connection: an approver's user may publish its approvals and nothing else. */
+  async publishDecision(runId: string, taskId: string, user: string, decision: 'approved' | 'rejected', comment: string | undefined, waitMs: number): Promise<ApprovalVerdict | null> {
+    return publishAsUser({
+      url: this.url, connectionName: 'ledgerflow-approval', as: user,
+      subject: () => subjects.approval(runId, taskId, user), body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
+      verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
+      refused: (f) => new ApprovalRefusedError(f.forbidden !== null
+        ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${f.message}`
+        : f.noStream
+          ? 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
+          : `could not publish the approval: ${f.message}`, ...refusalOf(f, { runId, taskId, by: user })),
+    });
+  }
+
+  /**
+   * Sends a signal to a run's WAITs on `name`, published on
+   * lf.signals.<sender>.<runId> as this connection's NATS user (nats.conf lets
+   * a user publish signals under its own name only; the engine records that
+   * name as `by`). On a server without users `as` names the sender, recorded
+   * as unauthenticated. With `waitMs`, waits that long for the engine's
+   * verdict: a refusal (no WAIT takes it; nothing recorded) throws
+   * SignalRefusedError, as on the embedded store; null when none came in time.
+   */
+  async signal(runId: string, name: string, opts: { data?: unknown; as?: string; waitMs?: number } = {}): Promise<SignalVerdict | null> {
+    const body = SignalMessage.parse({ name, ...(opts.data !== undefined ? { data: opts.data } : {}) });
+    const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
+    const verdict = await publishAsUser({
+      url: this.url, connectionName: 'ledgerflow-signal', as: sender,
+      subject: () => subjects.signal(sender, runId), body: encode(body),
+      verdict: { subject: () => subjects.signalVerdict(sender, runId), schema: SignalVerdict, waitMs: opts.waitMs ?? 0 },
+      refused: (f) => new SignalRefusedError(f.forbidden !== null
+        ? `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so): ${f.message}`
+        : f.noStream
+          ? 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
+          : `could not publish the signal: ${f.message}`, ...refusalOf(f, { runId, name, by: sender })),
+    });
+    if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
+    return verdict;
+  }
+
+  /**
+   * Pauses a run, whichever engine owns it: publishes `{action: 'pause'}` on
+   * lf.control.<sender>.<runId> as this connection's NATS user (nats.conf
+   * lets the people users publish run control under their own name, workers
+   * not at all; the engine records the user as `by`). On a server without
+   * users `as` names the sender, recorded as unauthenticated. Needs no read
+   * of the log (a people user may not read it): the engine's verdict says
+   * what became of it. Waits up to `waitMs` (default 10 s; 0: not at all) for
+   * it; a refusal (the run settled or is already paused: nothing recorded)
+   * throws PauseRefusedError, one for a run that does not exist
+   * RunNotFoundError. `recorded` is false when no verdict came in time (the
+   * pause waits in LF_CONTROL for an engine).
+   */
+  async pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
+    const body = ControlMessage.parse({ action: 'pause', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    const { sender, verdict } = await this.publishControl(runId, body, opts);
+    if (verdict && !verdict.accepted) {
+      if (verdict.status === undefined) throw new RunNotFoundError(runId);
+      throw new PauseRefusedError(`cannot pause run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
+    }
+    return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+  }
+
+  /**
+   * Resumes a paused run, whichever engine owns it (`{action: 'resume'}` on
+   * lf.control.<sender>.<runId>, as pause); the engines then start what was
+   * scheduled meanwhile. A run that is not paused is refused by the engine,
+   * nothing recorded: `changed` is false then, with its `status` and the
+   * `reason`. Without a verdict in time `changed` is true and `recorded`
+   * false: it waits in LF_CONTROL, and the engine that takes it judges it.
+   */
+  async resume(runId: string, opts: { as?: string; waitMs?: number } = {}): Promise<ControlOutcome & { changed: boolean }> {
+    const { verdict } = await this.publishControl(runId, ControlMessage.parse({ action: 'resume' }), opts);
+    if (verdict && !verdict.accepted) {
+      if (verdict.status === undefined) throw new RunNotFoundError(runId);
+      return { changed: false, recorded: false, status: verdict.status, reason: verdict.reason ?? 'refused' };
+    }
+    return { changed: true, recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+  }
+
+  /**
+   * Cancels a run, whichever engine owns it: `{action: 'cancel', reason}` on
+   * lf.control.<sender>.<runId>, as pause. The engine records run.cancelled
+   * with this NATS user as `by` (on a server without users, `as`, recorded as
+   * unauthenticated) and publishes its effects: the run's attempts are
+   * aborted, the child runs of its SUB_WORKFLOW and MAP-workflow attempts
+   * cancelled. A settled run is refused (nothing recorded): CancelRefusedError
+   * with its status; one that does not exist RunNotFoundError. `recorded` is
+   * false when no verdict came within `waitMs` (default 10 s; 0: not at all):
+   * the cancel waits in LF_CONTROL for an engine.
+   */
+  async cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
+    const body = ControlMessage.parse({ action: 'cancel', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    const { sender, verdict } = await this.publishControl(runId, body, opts);
+    if (verdict && !verdict.accepted) {
+      if (verdict.status === undefined) throw new RunNotFoundError(runId);
+      throw new CancelRefusedError(`cannot cancel run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
+    }
+    return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+  }
+
+  /** Publishes run control as this NATS user on its own connection, listening for the engine's verdict first. */
+  private async publishControl(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }): Promise<{ sender: string; verdict: ControlVerdict | null }> {
+    const sender = this.sender === ANONYMOUS_SENDER && opts.as ? token(opts.as) : this.sender;
+    const Refused = body.action === 'cancel' ? CancelRefusedError : PauseRefusedError;
+    const verdict = await publishAsUser({
+      url: this.url, connectionName: `ledgerflow-${body.action}`, as: sender,
+      subject: () => subjects.control(sender, runId), body: encode(body),
+      verdict: { subject: () => subjects.controlVerdict(sender, runId), schema: ControlVerdict, waitMs: opts.waitMs ?? 10_000 },
+      refused: (f) => new Refused(f.forbidden !== null
+        ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${f.message}`
+        : f.noStream
+          ? 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)'
+          : `could not publish the ${body.action}: ${f.message}`, ...refusalOf(f, { runId, by: sender })),
+    });
+    return { sender, verdict };
+  }
+
+  /** Creates the cluster's streams (approvals, inputs, timers, …) if they are missing, so decisions can be queued before any engine runs. */
+  async prepare(): Promise<void> {
+    await this.conn();
+  }
+
+  /**
+   * Publishes a business event for the engines' triggers. Its message id is the event id, as any
+   * producer's (docs/asyncapi.yaml): the stream drops a second publish within the dedup window, and
+   * past it the run id (derived from the event id) still starts each workflow once.
+   */
+  async emit(event: TriggerEvent, opts: { waitMs?: number } = {}): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
+    const { js } = await this.conn();
+    const nc = await this.store.connection();
+    let subject: string | null = null;
+    try { subject = subjects.triggerVerdict(event.id); } catch { /* an id that is no subject token: no verdict to wait for */ }
+    const verdict = subject && (opts.waitMs ?? 0) > 0 ? await listenForVerdict(nc, subject, TriggerVerdict, opts.waitMs!) : null;
+    const ack = await js.publish(subjects.trigger(event.type), encode(event), { msgID: event.id });
+    // The stream dropped it as a repeat within its dedup window: no engine sees it again, so no verdict comes.
+    if (ack.duplicate) return { verdict: null, duplicate: true };
+    return { verdict: verdict ? await verdict.next : null, duplicate: false };
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Inputs people published for a run that no engine has taken yet (approvals,
+ * signals, run control waiting in their streams), taken by a process about to
+ * drive the run itself — `resume --nats` — so a run is never left WAITING
+ * with its approval queued just because no engine runs. Each is judged and
+ * recorded exactly as an engine would (by = the sender of its subject, proven
+ * when the server has users), then removed from its stream; a refused one is
+ * removed too, with the reason told (an approval's refusal is kept in the
+ * run's history, as an engine keeps it).
+ */
+import type { JetStreamManager, StoredMsg } from 'nats';
+import { LedgerflowError, errorMessage } from '../../errors/index.js';
+import { Engine } from '../../local/index.js';
+import type { JetStreamEventStore } from '../../store/index.js';
+import { parseInbound, rawOf, STREAMS, token, type Inbound } from '../transport/index.js';
+
+/** The next message of `stream` on `subject` (wildcards allowed) from `seq`, or null. */
+async function nextOn(jsm: JetStreamManager, stream: string, subject: string, seq: number): Promise<StoredMsg | null> {
+  try {
+    // MSG.GET's next_by_subj (nats-server 2.9+): the work-queue streams allow no consumer beside the engines' own.
+    return await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as { seq: number });
+  } catch (err) {
+    if (/no message found|not found/i.test(errorMessage(err))) return null;
+    throw err;
+  }
+}
+
+type PersonInput = 'approval' | 'signal' | 'control';
+
+export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<number> {
+  token(runId);
+  const jsm = await (await store.connection()).jetstreamManager();
+  const engine = new Engine({ store });
+  const flag = opts.proven ? {} : { unauthenticated: true as const };
+  const queues = [
+    { kind: 'approval', stream: STREAMS.approvals.name, subject: `lf.approvals.${runId}.*.*` },
+    { kind: 'signal', stream: STREAMS.signals.name, subject: `lf.signals.*.${runId}` },
+    { kind: 'control', stream: STREAMS.control.name, subject: `lf.control.*.${runId}` },
+  ] as const;
+  /** Each kind judged and recorded as an engine would (a refusal throws); what to say of it. */
+  const record: { [K in PersonInput]: (input: Inbound[K]) => Promise<string> } = {
+    approval: async (a) => {
+      await engine.decide(runId, a.taskId, a.decision, a.user, a.comment, flag);
+      return `took the queued ${a.decision === 'approved' ? 'approval' : 'rejection'} of ${a.taskId} by ${a.user}`;
+    },
+    signal: async (sg) => {
+      await engine.signal(runId, sg.name, { ...(sg.data !== undefined ? { data: sg.data } : {}), by: sg.sender, ...flag });
+      return `took the queued signal ${sg.name} from ${sg.sender}`;
+    },
+    control: async (c) => {
+      const by = c.sender;
+      const reason = c.reason !== undefined ? { reason: c.reason } : {};
+      if (c.action === 'pause') await engine.pause(runId, { by, ...reason, ...flag });
+      else if (c.action === 'cancel') await engine.cancel(runId, { by, ...reason, ...flag });
+      else await engine.unpause(runId, { by, ...flag });
+      return `took the queued ${c.action} from ${by}`;
+    },
+  };
+  /** True when it was taken; a malformed one is refused with the reason an engine would dead-letter it with. */
+  const take = async <K extends PersonInput>(kind: K, m: StoredMsg): Promise<boolean> => {
+    const read = parseInbound(kind, rawOf(m));
+    if (!read.ok) {
+      opts.say(`a queued input on ${m.subject} was refused: ${read.reason}`);
+      return false;
+    }
+    opts.say(await record[kind](read.value));
+    return true;
+  };
+  let taken = 0;
+  for (const q of queues) {
+    for (let seq = 1; ;) {
+      const m = await nextOn(jsm, q.stream, q.subject, seq);
+      if (!m) break;
+      seq = m.seq + 1;
+      try {
+        if (await take(q.kind, m)) taken++;
+      } catch (err) {
+        // Refused: as an engine would refuse it; nothing else to do with it here.
+        if (!(err instanceof LedgerflowError)) throw err;
+        opts.say(`a queued input on ${m.subject} was refused: ${err.message}`);
+      }
+      await jsm.streams.deleteMessage(q.stream, m.seq, false);
+    }
+  }
+  return taken;
+}

@@ -1,0 +1,93 @@
+/**
+ * A person's input to a run over NATS — an approval, a signal, a pause,
+ * resume or cancel — taken the same way whichever it is:
+ *
+ * - A run that does not exist is refused at once (when this connection may
+ *   read the log; a people user's is judged by the engine).
+ * - A name that is given, not proven (no NATS user in the URL: a server
+ *   without users, or nats-dev.conf's no-credentials engine user), with no
+ *   engine listening: judged and recorded in the log at once, marked
+ *   `unauthenticated`, exactly as on the embedded store, and the engines
+ *   woken for when one starts.
+ * - Otherwise it is published under the sender's name and an engine judges
+ *   and records it (the verdict is waited for up to `waitMs`); one nobody
+ *   took yet waits in its stream, where the next engine, or the next
+ *   `resume` of the run (takeQueuedInputs), takes it.
+ */
+import type { JetStreamManager } from 'nats';
+import { ApprovalRefusedError, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
+import type { WorkflowStatus } from '../../events/index.js';
+import { Engine, recordInput, type InputOutcome, type RunInput } from '../../local/index.js';
+import type { ClusterClient } from './client.js';
+import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
+
+// The input and its outcome are one shape on every store (local/run-input.ts, which records one on an Engine).
+export type { RunInput, InputOutcome } from '../../local/index.js';
+
+/** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */
+export function senderFor(url: string, as: string | undefined, fallback: string): { name: string; proven: boolean } {
+  const user = credentials(url.split(',')[0]!.trim()).user;
+  if (user) {
+    if (as !== undefined && as !== user) throw new UsageError(`as ${as} does not match the NATS user ${user}: on a NATS server with users you act as the user you connect as`, { as, user });
+    return { name: user, proven: true };
+  }
+  return { name: as ?? fallback, proven: false };
+}
+
+/** The run's last sequence, or null when this connection may not read the log (a people user). */
+async function lastSeqIfReadable(client: ClusterClient, runId: string): Promise<number | null> {
+  try {
+    return await client.store.lastSeq(runId);
+  } catch (err) {
+    if (permissionDenied(err) !== null) return null;
+    throw err;
+  }
+}
+
+const CONSUMER = { approval: [STREAMS.approvals.name, ENGINE_CONSUMERS.approvals], signal: [STREAMS.signals.name, ENGINE_CONSUMERS.signals], control: [STREAMS.control.name, ENGINE_CONSUMERS.control] } as const;
+
+/** Whether an engine pulls from the stream this input goes to now (its shared consumer has pull requests waiting). */
+export async function engineListening(jsm: JetStreamManager, kind: RunInput['kind']): Promise<boolean> {
+  const [stream, durable] = CONSUMER[kind];
+  const info = await jsm.consumers.info(stream, durable).catch(() => null);
+  return (info?.num_waiting ?? 0) > 0;
+}
+
+export async function deliverInput(client: ClusterClient, url: string, runId: string, input: RunInput, opts: { as?: string; fallback: string; waitMs: number }): Promise<InputOutcome> {
+  const who = senderFor(url, opts.as, opts.fallback);
+  const readable = await lastSeqIfReadable(client, runId);
+  if (readable === 0) throw new RunNotFoundError(runId);
+  if (!who.proven && readable !== null) {
+    const { js } = await client.conn();
+    const jsm = await (await client.store.connection()).jetstreamManager();
+    if (!(await engineListening(jsm, input.kind))) {
+      // Judged and recorded here, as on the embedded store (refusals throw as there).
+      const outcome = await recordInput(new Engine({ store: client.store }), runId, input, { by: who.name, unauthenticated: true });
+      // Whichever engine starts next acts on it (starts what a resume or an approval made due).
+      if (outcome.changed) await client.kick(js, runId);
+      return outcome;
+    }
+  }
+  return publish(client, runId, input, who, opts.waitMs, readable !== null);
+}
+
+/** Published under the sender's name; the engine's verdict, when it comes in time, says what became of it. */
+async function publish(client: ClusterClient, runId: string, input: RunInput, who: { name: string; proven: boolean }, waitMs: number, readable: boolean): Promise<InputOutcome> {
+  const base = { by: who.name, unauthenticated: !who.proven, changed: true };
+  const status = async (known?: WorkflowStatus | null) => known ?? (readable ? (await client.status(runId))?.status ?? null : null);
+  if (input.kind === 'approval') {
+    const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
+    if (verdict && !verdict.accepted) {
+      throw ApprovalRefusedError.judged({ runId, taskId: input.taskId, by: who.name, decision: input.decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
+    }
+    return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
+  }
+  if (input.kind === 'signal') {
+    const verdict = await client.signal(runId, input.name, { ...(input.data !== undefined ? { data: input.data } : {}), as: who.name, waitMs });
+    return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
+  }
+  const opts = { as: who.name, waitMs, ...(input.reason !== undefined ? { reason: input.reason } : {}) };
+  const r = input.action === 'pause' ? { changed: true, ...(await client.pause(runId, opts)) }
+    : input.action === 'cancel' ? { changed: true, ...(await client.cancel(runId, opts)) } : await client.resume(runId, opts);
+  return { ...base, changed: r.changed, recorded: r.changed && r.recorded, queued: r.changed && !r.recorded, seq: r.seq ?? null, status: r.status ?? null };
+}

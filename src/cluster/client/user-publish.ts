@@ -1,0 +1,111 @@
+/**
+ * A person's input to a cluster (an approval, a signal, run control) is
+ * published as their own NATS user, on a connection of its own (nats.conf
+ * lets a user publish under its own name only), after listening for the
+ * engine's verdict on it. ClusterClient does this for three kinds of input
+ * in the same way; this is that way, once.
+ */
+import { type NatsConnection } from 'nats';
+import { connect } from '../../store/index.js';
+import type { z } from 'zod';
+import { toStoreError } from '../../store/jetstream/codec.js';
+import { errorMessage, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
+import { credentials } from '../transport/index.js';
+
+/**
+ * Subscribes to a verdict subject (flushed, so the server has the interest
+ * before anything is published) and resolves with the first valid verdict, or
+ * null when none comes within `waitMs` or the subscription is refused.
+ */
+export async function listenForVerdict<T>(nc: NatsConnection, subject: string, schema: z.ZodType<T>, waitMs: number): Promise<{ next: Promise<T | null> }> {
+  const sub = nc.subscribe(subject, { max: 1, timeout: waitMs });
+  await nc.flush();
+  const next = (async () => {
+    try {
+      for await (const m of sub) {
+        const parsed = schema.safeParse(safeJson(m.data));
+        if (parsed.success) return parsed.data;
+      }
+    } catch {
+      // A timeout, or a server that does not let this user listen there (an older nats.conf): no verdict.
+    }
+    return null;
+  })();
+  return { next };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try { return JSON.parse(new TextDecoder().decode(data)); } catch { return undefined; }
+}
+
+export interface UserPublish<V> {
+  /** The NATS URL, with the user's credentials. */
+  readonly url: string;
+  /** The connection's name (`ledgerflow-<what>`). */
+  readonly connectionName: string;
+  /** Who publishes, as a refused connection names them. */
+  readonly as: string;
+  /**
+   * The subjects are worked out once connected, each when first needed: a
+   * name that is no subject token is then refused (`refused`) like any
+   * publish that fails.
+   */
+  readonly subject: () => string;
+  readonly body: Uint8Array;
+  /** Where and how long to listen for the engine's verdict; 0 ms: not at all. */
+  readonly verdict: { readonly subject: () => string; readonly schema: z.ZodType<V>; readonly waitMs: number };
+  /** The error a failed publish becomes (permissions, no stream yet, anything else). */
+  readonly refused: (failure: PublishFailure) => Error;
+}
+
+/** Why a publish failed, from the client's error's fields. */
+export interface PublishFailure {
+  /** The client's words. */
+  readonly message: string;
+  /** The subject nats.conf refused this user ('' when it named none); null when that was not why. */
+  readonly forbidden: string | null;
+  /** No stream takes the subject (NATS answered "no responders"). */
+  readonly noStream: boolean;
+}
+
+/** NATS's "no responders": nobody (no stream) listens on the subject yet. */
+function isNoResponders(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown } | null;
+  return e?.code === '503' || e?.name === 'NoRespondersError';
+}
+
+/** The meta and options a refusal made from `f` carries: a permissions violation is a permission error naming its subject. */
+export function refusalOf(f: PublishFailure, meta: Record<string, JsonSafe | undefined>): [Record<string, JsonSafe | undefined>, ErrorOptions | undefined] {
+  return f.forbidden === null ? [meta, undefined] : [{ ...meta, forbidden: f.forbidden }, { kind: 'permission' }];
+}
+
+/**
+ * Publishes `body` as the URL's user, listening for the verdict first (the
+ * engine's verdict cannot come before we listen); the verdict, or null when
+ * none was asked for or came in time. A connection refused is a StoreError;
+ * a publish that fails, `refused(its message)`.
+ */
+export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
+  const { servers } = credentials(p.url);
+  // The same words as the store's for a refused connection (a wrong password is not a crash).
+  const nc = await connect({ ...credentials(p.url), name: p.connectionName })
+    .catch((err: unknown) => { throw toStoreError(err, `cannot use NATS at ${servers} as ${p.as}`, { servers }); });
+  try {
+    const listening = p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
+    for (let tries = 0; ; tries++) {
+      try {
+        await nc.jetstream().publish(p.subject(), p.body);
+        break;
+      } catch (err) {
+        // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without it); wait a little.
+        if (!isNoResponders(err) || tries >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    return listening ? await listening.next : null;
+  } catch (err) {
+    throw p.refused({ message: errorMessage(err), forbidden: permissionDenied(err), noStream: isNoResponders(err) });
+  } finally {
+    await nc.close();
+  }
+}

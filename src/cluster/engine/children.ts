@@ -1,0 +1,111 @@
+/**
+ * Child runs, the attempts engines run themselves rather than hand to
+ * workers: a SUB_WORKFLOW attempt (or a MAP item run as a workflow) starts a
+ * child run, and a failed run its failure workflow. Started once (the child's
+ * run id is fixed by the parent's attempt), cancelled when the parent's
+ * attempt is no longer wanted, and its outcome published to the parent as
+ * the attempt's, from the `engine` sender with the attempt's token. An
+ * EMIT attempt's outcome goes the same way (trigger-events.ts).
+ */
+import type { JetStreamClient } from 'nats';
+import { instanceFields, instanceToken, iso, MAX_CHILD_DEPTH } from '../../compiler/index.js';
+import type { Definition } from '../../definition/index.js';
+import { AppendConflictError, errorMessage } from '../../errors/index.js';
+import { childIdTaken } from '../../executor/index.js';
+import type { TaskError } from '../../events/index.js';
+import { runView, toTaskError, type StartChild } from '../../runtime/index.js';
+import { childOutcome, type ChildOutcome } from '../../local/index.js';
+import type { JetStreamEventStore } from '../../store/index.js';
+import { reportDigest, encode, ENGINE_SENDER, subjects, type AttemptTokens, type DefinitionRegistry, type InputMessage, type Custody } from '../transport/index.js';
+import type { Loaded, RunHost } from './run-host.js';
+
+export interface ChildRunsOptions {
+  store: JetStreamEventStore;
+  js: JetStreamClient;
+  host: RunHost;
+  registry: DefinitionRegistry;
+  tokens: AttemptTokens;
+  stats: { childRuns: number };
+  now: () => number;
+  log: (line: string) => void;
+}
+
+export class ChildRuns {
+  constructor(private readonly o: ChildRunsOptions) {}
+
+  /**
+   * Starts a child run (a SUB_WORKFLOW attempt's, or a failed run's failure
+   * workflow) like a trigger start, among the deployed definitions; once
+   * only (its run id is fixed). A child that exists is not started again: if
+   * it has settled, its outcome is published to the parent again. What keeps
+   * it from starting (not deployed, bad input, too deep) fails the attempt.
+   */
+  async start(effect: StartChild, custody: Custody | null): Promise<void> {
+    const { store, registry, host } = this.o;
+    const id = effect.childRunId;
+    const fail = (error: TaskError) => this.reportOutcome(effect.parent, id, { kind: 'failed', error });
+    if ((await store.lastSeq(id)) === 0) {
+      const depth = await this.depthOf(effect.parent.runId) + 1;
+      if (depth > MAX_CHILD_DEPTH) {
+        return fail({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
+      }
+      let def: Definition;
+      try {
+        def = await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow));
+      } catch (err) {
+        return fail({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${errorMessage(err)})` });
+      }
+      try {
+        await host.starter().start(def, effect.input, { runId: id, source: { parent: { ...effect.parent, depth } } });
+        this.o.stats.childRuns++;
+      } catch (err) {
+        if (!(err instanceof AppendConflictError)) return fail({ ...toTaskError(err), retryable: false });
+      }
+    }
+    // The run under the child's id must be this attempt's child (child-owner.ts): else the attempt fails, not waits for it.
+    const first = (await store.read(id, { fromSeq: 1, toSeq: 1 }))[0];
+    const taken = childIdTaken(first?.type === 'run.started' ? { workflowId: first.workflowId, ...(first.data.source?.parent ? { parent: first.data.source.parent } : {}) } : null, effect);
+    if (taken) return fail(taken);
+    const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
+    if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
+  }
+
+  /** How many runs are above this one, from its run.started (0 for a top-level run). */
+  private async depthOf(runId: string): Promise<number> {
+    const first = (await this.o.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0];
+    const parent = first?.type === 'run.started' ? first.data.source?.parent : undefined;
+    return parent ? parent.depth ?? 1 : 0;
+  }
+
+  /** A settled child's outcome, published to its parent as the SUB_WORKFLOW attempt's (nothing for a failure workflow or a top-level run). */
+  async reportToParent(runId: string, run: Loaded): Promise<void> {
+    if (run.parent === null) return;
+    const first = run.parent === undefined ? (await this.o.store.read(runId, { fromSeq: 1, toSeq: 1 }))[0] : undefined;
+    const parent = run.parent ?? (first?.type === 'run.started' ? first.data.source?.parent : undefined);
+    if (!parent?.task) return;
+    const outcome = childOutcome(runView(run.snapshot, run.seq), run.compiled.definition.id);
+    if (outcome) await this.reportOutcome(parent, runId, outcome);
+  }
+
+  /** The attempt's outcome as an input from `engine`, with the attempt's token, once per child (message id). */
+  async reportOutcome(parent: StartChild['parent'], childId: string, outcome: ChildOutcome): Promise<void> {
+    if (!parent.task || !parent.attempt || outcome.kind === 'waiting') return;
+    const { runId, task, attempt } = parent;
+    const instance = instanceFields(parent);
+    const token = this.o.tokens.tokenFor(runId, instanceToken({ task, ...instance }), attempt);
+    const time = iso(this.o.now());
+    const msg: InputMessage = outcome.kind === 'completed'
+      ? { type: 'task.completed', runId, time, token, data: { task, attempt, ...instance, output: outcome.output ?? null } }
+      : { type: 'task.failed', runId, time, token, data: { task, attempt, ...instance, error: outcome.error } };
+    // The token's digest in the id: a worker could write `<childId>/outcome` ahead of a predictable child (attempt-tokens.ts).
+    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), { msgID: `${childId}/${reportDigest(token)}/outcome` });
+  }
+
+  /** Cancels a child run whose parent attempt is no longer wanted (nothing when it never started or has settled). */
+  async cancel(childId: string, parentRunId: string, reason: string, custody: Custody | null): Promise<void> {
+    const { host } = this.o;
+    const time = iso(this.o.now());
+    await host.withRun(childId, () => host.process(childId, [{ type: 'run.cancelled', time, data: { by: `run ${parentRunId}`, reason: `its parent's attempt ended: ${reason}` } }], { commitKey: 'cancel', custody }))
+      .catch((err: unknown) => this.o.log(`run ${parentRunId}: could not cancel child run ${childId}: ${errorMessage(err)}`));
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The runs an engine holds, and the one way it changes one: the cache of
+ * loaded runs (caught up with what other engines appended, not replayed), the
+ * per-run lock that keeps one step of a run at a time in this engine, and the
+ * commit: step the run, append with the expected last sequence, and only then
+ * hand the commit on (its effects published, its notifications delivered, a
+ * settled child's parent told). Other engines are kept in line by the
+ * expected sequence: a conflict re-runs the round on a fresh load
+ * (commitWithRetry, the executors' one commit loop).
+ */
+import type { CompiledWorkflow } from '../../compiler/index.js';
+import type { Definition, GlobalLimits } from '../../definition/index.js';
+import { AppendConflictError, errorMessage } from '../../errors/index.js';
+import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
+import { reconcile, slotsFreed, step, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
+import { Engine } from '../../local/index.js';
+import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
+import type { EventStore, SnapshotStore } from '../../store/index.js';
+import type { Custody } from '../transport/index.js';
+
+/**
+ * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
+ * when the load read run.started; undefined when not known (loaded from a snapshot): then it is read
+ * when the run settles. Known, it spares every settling run a read of its first event.
+ */
+export interface Loaded { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; parent?: RunSource['parent'] | null }
+
+export interface ProcessOptions {
+  /**
+   * The durable message whose processing this commit is (custody.ts): its notification deliveries and the
+   * attempts offered under it are held by it. Null: none (a schedule's tick), so none are offered or delivered.
+   */
+  custody: Custody | null;
+  /**
+   * Publish every outstanding effect, not only the new ones (after a
+   * redelivery, the engine before may have died between append and publish).
+   */
+  reconcile?: boolean;
+  /**
+   * Read the run's log afresh before folding, not the cached state: a redelivered message (another engine
+   * may have moved the run on, and offered attempts, since this one cached it; its reconcile must see them).
+   */
+  fresh?: boolean;
+  /** Tells apart the commit's message id from other commits at the same sequence. */
+  commitKey?: string;
+  /**
+   * The run's start was recorded just now (a start's kick): no snapshot of it can exist, so none is
+   * looked for (a request less per run). Wrong, it costs only a read of the whole log.
+   */
+  justStarted?: boolean;
+  /** Told the sequence of the commit's first event (what a verdict names as the event that recorded it). */
+  firstSeq?: (seq: number) => void;
+}
+
+/** What happens after a commit, done by the engine's other parts (effects.ts, notifications.ts, children.ts). */
+export interface AfterCommit {
+  /** `fresh`: the commit's own effects, when `effects` are every outstanding effect of the run (a reconcile); else null. */
+  publish(effects: Effect[], compiled: CompiledWorkflow, fresh: Effect[] | null, custody: Custody | null): Promise<void>;
+  notify(runId: string, before: Loaded, events: EventEnvelope[], fromHistory: boolean, custody: Custody | null): Promise<void>;
+  /** The run settled with this commit. */
+  settled(runId: string, run: Loaded): Promise<void>;
+}
+
+export interface RunHostOptions {
+  /** The engine's JetStream stores (any store serves: test/cluster/run-host.test.ts). */
+  store: EventStore;
+  snapshots: SnapshotStore | null;
+  snapshotEvery: number;
+  stats: { commits: number; conflicts: number; stale: number; snapshotsWritten: number; snapshotLoads: number; snapshotsRefused: number };
+  now: () => number;
+  log: (line: string) => void;
+  onCommit?: (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot) => void;
+  after: AfterCommit;
+  /** The events of a commit this host wrote, as stored at `position` (the runs index takes them without parsing its copy). */
+  stored?: (runId: string, events: EventEnvelope[], position: number) => void;
+  /** The limits file's limits as this engine last read them (executor LimitsWatch): which attempts wait for a queue's or handler's gate. */
+  limits?: () => GlobalLimits | undefined;
+}
+
+/** Runs this engine keeps loaded at most (the oldest loaded is forgotten first). */
+const CACHED_RUNS = 10_000;
+
+export class RunHost {
+  private readonly cache = new Map<string, Loaded>();
+  private readonly runLocks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly o: RunHostOptions) {}
+
+  /** One step at a time per run in this engine; other engines are kept in line by the expected sequence. */
+  withRun<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.runLocks.get(runId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.runLocks.set(runId, settled);
+    void settled.then(() => { if (this.runLocks.get(runId) === settled) this.runLocks.delete(runId); });
+    return next;
+  }
+
+  /**
+   * The run as cached, or (`fresh`, or not cached) as its log is now; null when it does not exist. Its
+   * compiled workflow is bound to the limits file's limits as this engine last read them (withLimits).
+   */
+  async load(runId: string, fresh = false, justStarted = false): Promise<Loaded | null> {
+    const loaded = await this.loadOwn(runId, fresh, justStarted);
+    if (!loaded || !this.o.limits) return loaded;
+    const compiled = withLimits(loaded.compiled, this.o.limits());
+    return compiled === loaded.compiled ? loaded : { ...loaded, compiled };
+  }
+
+  private async loadOwn(runId: string, fresh: boolean, justStarted: boolean): Promise<Loaded | null> {
+    const cached = this.cache.get(runId);
+    if (cached && !fresh) return cached;
+    if (cached) {
+      // Catch up with what other engines appended, instead of replaying the whole run.
+      const theirs = await catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq);
+      if (!theirs) return cached;
+      const loaded = { ...cached, snapshot: theirs.snapshot, seq: theirs.seq };
+      this.remember(runId, loaded);
+      return loaded;
+    }
+    const read = await loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots);
+    if (!read) return null;
+    const loaded: Loaded & typeof read = read.source === undefined ? read : { ...read, parent: read.source?.parent ?? null };
+    if (loaded.fromSnapshot !== null) this.o.stats.snapshotLoads++;
+    if (loaded.snapshotRefused) {
+      this.o.stats.snapshotsRefused++;
+      this.o.log(loaded.snapshotRefused);
+    }
+    this.remember(runId, loaded);
+    return loaded;
+  }
+
+  private remember(runId: string, loaded: Loaded): void {
+    this.cache.delete(runId);
+    if (loaded.snapshot.status !== 'active') return; // settled runs take no more inputs worth caching
+    this.cache.set(runId, loaded);
+    if (this.cache.size > CACHED_RUNS) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /**
+   * Folds inputs into a run and appends the commit, then hands it on: its
+   * effects published, its notifications delivered, a settled child's parent
+   * told. Null when the run does not exist.
+   */
+  async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions): Promise<Loaded | null> {
+    // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
+    const fromLog = !this.cache.has(runId);
+    const done = await commitWithRetry(runId, async (round) => {
+      // A lost round means another engine appended: load afresh.
+      let st = await this.load(runId, round > 0 || opts.fresh === true, round === 0 && opts.justStarted === true);
+      if (!st) return null;
+      let prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
+      // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
+      if (prepared.stale.length > 0 && round === 0) {
+        st = await this.load(runId, true);
+        if (!st) return null;
+        prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
+      }
+      let stored: number | null = null;
+      if (prepared.events.length > 0) {
+        try {
+          const r = await appendCommit(this.o.store, runId, st.seq, opts.commitKey ?? 'step', prepared.events);
+          stored = !r.duplicate && typeof r.position === 'number' ? r.position : null;
+          if (this.o.snapshots && snapshotDue(st.seq, prepared.seq, this.o.snapshotEvery)) this.snapshot(st.compiled, prepared.snapshot, prepared.seq, r.position ?? null);
+        } catch (err) {
+          if (err instanceof AppendConflictError) this.o.stats.conflicts++;
+          throw err;
+        }
+      }
+      return { st, prepared, stored };
+    });
+    if (!done) return null;
+    const { st, prepared, stored } = done;
+    let next = st;
+    if (prepared.events.length > 0) {
+      this.o.stats.commits++;
+      // The commit's first event is the first input's (what a verdict names as the event that recorded it).
+      opts.firstSeq?.(st.seq + 1);
+      this.o.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
+      // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
+      if (stored !== null) this.o.stored?.(runId, prepared.events, stored);
+      // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
+      const freed = slotsFreed(st.compiled, st.snapshot, prepared.snapshot, prepared.events);
+      if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${errorMessage(err)}`));
+      next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
+      this.remember(runId, next);
+    }
+    this.o.stats.stale += prepared.stale.length;
+    for (const s of prepared.stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
+    // After a redelivery the engine before us may have died between append and publish, and a stale
+    // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
+    const everything = opts.reconcile === true || prepared.stale.length > 0;
+    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled, everything ? (prepared.events.length > 0 ? prepared.effects : []) : null, opts.custody);
+    await this.o.after.notify(runId, st, prepared.events, everything || fromLog, opts.custody);
+    // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
+    if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.o.after.settled(runId, next);
+    return next;
+  }
+
+  /**
+   * Starts run `runId` of `definition` unless its log has events already (a
+   * redelivery, or another engine started it): true when this call started
+   * it. What keeps it from starting (RunCannotStartError) is thrown.
+   */
+  async startOnce(runId: string, definition: Definition, input: Record<string, unknown>, source: RunSource): Promise<boolean> {
+    if ((await this.o.store.lastSeq(runId)) !== 0) {
+      await this.ownStart(runId, definition, source);
+      return false;
+    }
+    try {
+      await this.starter().start(definition, input, { runId, source });
+      return true;
+    } catch (err) {
+      if (err instanceof AppendConflictError) { // started by another engine in between
+        await this.ownStart(runId, definition, source);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** The run under `runId` is the one this starter starts (its workflow and source), else RunIdTakenError: never adopted. */
+  private ownStart(runId: string, definition: Definition, source: RunSource): Promise<void> {
+    return assertOwnStart(this.o.store, runId, definition.id, source);
+  }
+
+
+  /** An in-process engine that writes a run's first commit (run.started) on this store; the effects are this engine's to publish (process with reconcile). */
+  starter(): Engine {
+    return new Engine({ store: this.o.store, clock: { now: this.o.now, setTimer: () => 0, clearTimer: () => {} } });
+  }
+
+  /**
+   * Writes the run's snapshot in the background: the step does not wait for
+   * it. A failed write is logged and changes nothing (the next one, or the
+   * log, serves). Writes of one run go out in commit order on one connection.
+   */
+  private snapshot(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, position: number | null): void {
+    const stored = snapshotOf(compiled, snapshot, seq, position, this.o.now());
+    this.o.snapshots!.put(stored).then(
+      () => { this.o.stats.snapshotsWritten++; },
+      (err: unknown) => this.o.log(`run ${stored.runId}: snapshot at event ${seq} not written: ${errorMessage(err)}`),
+    );
+  }
+}

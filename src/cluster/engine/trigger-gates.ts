@@ -1,0 +1,134 @@
+/**
+ * Debounce and throttle on NATS (src/triggers/gates.ts decides):
+ * - KV `LF_TRIGGER_GATES`, one key per trigger and key value
+ *   (`<workflowId>.<trigger>.<sha256 of the key>`), each written with
+ *   `create` / `update(revision)` / `delete(previousSeq)`: JetStream's
+ *   expected last subject sequence is the compare-and-set, so of engines
+ *   racing on one gate one writes and the others read again. The bucket is
+ *   replicated like the others (LEDGERFLOW_NATS_REPLICAS): a pending burst
+ *   survives the loss of an engine and, with 3 replicas, of a server.
+ *   A KV (not a stream of arrivals) because the decision needs the gate's
+ *   whole current state under one revision, and the state is small.
+ * - stream `LF_TRIGGER_LOG`, subjects `lf.trigger-log.<workflowId>`: the
+ *   decision log, each record published with its id as the message id (a
+ *   retried write within the duplicate window is stored once); kept 30 days.
+ */
+import { type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
+import { GateRecordSchema, GateStateSchema, type GateLog, type GateRecord, type GateState, type GateStore } from '../../triggers/index.js';
+import { createRetrying } from '../transport/index.js';
+
+export const GATES_BUCKET = 'LF_TRIGGER_GATES';
+export const TRIGGER_LOG_STREAM = 'LF_TRIGGER_LOG';
+const LOG_PREFIX = 'lf.trigger-log';
+const LOG_MAX_AGE_MS = 30 * 24 * 3600_000;
+const LOG_MAX_MSGS = 1_000_000;
+
+function isCasConflict(err: unknown): boolean {
+  const e = err as { message?: string; api_error?: { err_code?: number } };
+  return e.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e.message ?? '');
+}
+
+interface Settings { replicas?: number; storage?: 'file' | 'memory' }
+
+export class KvGateStore implements GateStore {
+  private kvPromise: Promise<KV> | undefined;
+  constructor(private readonly js: JetStreamClient, private readonly opts: Settings = {}) {}
+
+  private kv(): Promise<KV> {
+    this.kvPromise ??= createRetrying(() => this.js.views.kv(GATES_BUCKET, {
+      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    }));
+    return this.kvPromise;
+  }
+
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await (await this.kv()).keys()) out.push(k);
+    return out;
+  }
+
+  async get(key: string): Promise<{ state: GateState; revision: number } | null> {
+    const e = await (await this.kv()).get(key);
+    if (!e || e.operation !== 'PUT') return null;
+    let raw: unknown;
+    try { raw = JSON.parse(e.string()); } catch { raw = undefined; }
+    const parsed = GateStateSchema.safeParse(raw);
+    // Not ours (any user with KV rights could write one): ignored, never crashes a tick. An engine writes only values it built.
+    return parsed.success ? { state: parsed.data, revision: e.revision } : null;
+  }
+
+  async put(key: string, state: GateState | null, revision: number | null): Promise<number | null> {
+    const kv = await this.kv();
+    try {
+      if (state === null) {
+        if (revision === null) return null;
+        await kv.delete(key, { previousSeq: revision });
+        return revision + 1;
+      }
+      const body = JSON.stringify(state);
+      return revision === null ? await kv.create(key, body) : await kv.update(key, body, revision);
+    } catch (err) {
+      if (isCasConflict(err)) return null;
+      throw err;
+    }
+  }
+}
+
+export class StreamGateLog implements GateLog {
+  private ready: Promise<void> | undefined;
+  constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly opts: Settings = {}) {}
+
+  private ensure(): Promise<void> {
+    this.ready ??= createRetrying(async () => {
+      try {
+        await this.jsm.streams.info(TRIGGER_LOG_STREAM);
+      } catch {
+        await this.jsm.streams.add({
+          name: TRIGGER_LOG_STREAM, subjects: [`${LOG_PREFIX}.>`], retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
+          max_age: LOG_MAX_AGE_MS * 1e6, max_msgs: LOG_MAX_MSGS, num_replicas: this.opts.replicas ?? 1,
+          storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        }).catch(async (err: unknown) => { await this.jsm.streams.info(TRIGGER_LOG_STREAM).catch(() => { throw err; }); });
+      }
+    });
+    return this.ready;
+  }
+
+  async write(records: readonly GateRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.ensure();
+    await Promise.all(records.map((r) => this.js.publish(`${LOG_PREFIX}.${r.workflowId}`, JSON.stringify(r), { msgID: r.id })));
+  }
+
+  async list(filter: { workflowId?: string; limit?: number } = {}): Promise<GateRecord[]> {
+    await this.ensure();
+    const subject = `${LOG_PREFIX}.${filter.workflowId ?? '>'}`;
+    const info = await this.jsm.streams.info(TRIGGER_LOG_STREAM, { subjects_filter: subject } as never);
+    const total = filter.workflowId ? Number((info.state as { subjects?: Record<string, number> }).subjects?.[subject] ?? 0) : info.state.messages;
+    if (total === 0) return [];
+    const consumer = await this.js.consumers.get(TRIGGER_LOG_STREAM, { filterSubjects: subject });
+    const out: GateRecord[] = [];
+    const seen = new Set<string>();
+    let read = 0;
+    try {
+      while (read < total) {
+        const batch = await consumer.fetch({ max_messages: Math.min(1000, total - read), expires: 2000 });
+        let got = 0;
+        let last = false;
+        for await (const m of batch) {
+          got++;
+          read++;
+          let raw: unknown;
+          try { raw = m.json(); } catch { raw = undefined; }
+          const parsed = GateRecordSchema.safeParse(raw);
+          if (parsed.success && !seen.has(parsed.data.id)) { seen.add(parsed.data.id); out.push(parsed.data); }
+          if (m.info.pending === 0) last = true;
+        }
+        if (got === 0 || last) break;
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
+    return filter.limit !== undefined ? out.slice(-filter.limit) : out;
+  }
+}

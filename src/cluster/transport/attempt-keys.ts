@@ -1,0 +1,81 @@
+/**
+ * Attempts signed by the engines (issue 35: a fake offer on
+ * lf.offer.default._command, from a server that had joined the cluster, made a
+ * `--commands` worker run `sh -c id`). Every attempt an engine hands out, queued
+ * (lf.q.…) or offered (lf.offer.…), carries the header Lf-Attempt-Sig: an
+ * Ed25519 signature of its body (attempt-tokens.ts). The public key is in the
+ * KV bucket LF_KEYS (key `attempts`), which only engines write and workers read
+ * by key; a worker may be given it instead (LEDGERFLOW_ATTEMPT_KEY), so that it
+ * trusts nothing the cluster says. A worker runs no attempt whose signature does
+ * not verify: a queued one is dead-lettered, an offered one answered not taken.
+ */
+import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
+import { type JetStreamClient, type MsgHdrs, type NatsConnection } from 'nats';
+import { StorageType } from '../../store/index.js';
+import type { AttemptTokens } from './attempt-tokens.js';
+import { createRetrying } from './create-retry.js';
+import { errorMessage } from '../../errors/index.js';
+
+export const KEYS_BUCKET = 'LF_KEYS';
+const ATTEMPTS_KEY = 'attempts';
+export const ATTEMPT_SIG_HEADER = 'Lf-Attempt-Sig';
+/** Ed25519's SPKI DER header, before its 32-byte public key. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Engines: makes LF_KEYS if missing and puts the attempts' public key there (the same from every engine). */
+export async function publishAttemptKey(js: JetStreamClient, tokens: AttemptTokens, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<void> {
+  const kv = await createRetrying(() => js.views.kv(KEYS_BUCKET, {
+    history: 1, replicas: s.replicas ?? 1, allow_direct: true,
+    storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+  }));
+  const key = tokens.publicKey();
+  if ((await kv.get(ATTEMPTS_KEY).catch(() => null))?.string() !== key) await createRetrying(() => kv.put(ATTEMPTS_KEY, key));
+}
+
+/** The headers of an attempt an engine hands out: its signature. */
+export function signedHeaders(tokens: AttemptTokens, data: Uint8Array, headers: MsgHdrs): MsgHdrs {
+  headers.set(ATTEMPT_SIG_HEADER, tokens.sign(data));
+  return headers;
+}
+
+/** A worker's check of the attempts it is handed. */
+export class AttemptVerifier {
+  private constructor(private readonly key: KeyObject) {}
+
+  /** From LEDGERFLOW_ATTEMPT_KEY when set, else from LF_KEYS, waiting (with `log`) until an engine has put it there. */
+  static async open(nc: NatsConnection, o: { pinned?: string; stopped: () => boolean; log: (line: string) => void }): Promise<AttemptVerifier | null> {
+    if (o.pinned) return new AttemptVerifier(keyOf(o.pinned, 'LEDGERFLOW_ATTEMPT_KEY'));
+    let said = false;
+    // Asked often at first (a worker started with its engines must not miss a run's first seconds), then less.
+    for (let tries = 0; !o.stopped(); tries++) {
+      const pause = tries < 40 ? 250 : 5000;
+      const got = await readKey(nc).catch((err: unknown) => {
+        if (!said) o.log(`the engines' attempt key (KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}): ${errorMessage(err)}; waiting (nats.conf must give this worker user "$JS.API.DIRECT.GET.KV_${KEYS_BUCKET}.$KV.${KEYS_BUCKET}.${ATTEMPTS_KEY}")`);
+        said = true;
+        return null;
+      });
+      if (got) return new AttemptVerifier(keyOf(got, `KV ${KEYS_BUCKET}`));
+      await new Promise((r) => setTimeout(r, pause));
+    }
+    return null;
+  }
+
+  /** Whether `data` is an attempt an engine signed (its header's signature verifies). */
+  verify(data: Uint8Array, headers: MsgHdrs | undefined): boolean {
+    const sig = headers?.get(ATTEMPT_SIG_HEADER);
+    if (!sig || !/^[A-Za-z0-9_-]{86}$/.test(sig)) return false;
+    return edVerify(null, data, this.key, Buffer.from(sig, 'base64url'));
+  }
+}
+
+async function readKey(nc: NatsConnection): Promise<string | null> {
+  // A short timeout: a bucket not made yet answers nothing, and the next ask comes soon.
+  const kv = await nc.jetstream({ timeout: 1000 }).views.kv(KEYS_BUCKET, { bindOnly: true, allow_direct: true });
+  return (await kv.get(ATTEMPTS_KEY))?.string() || null;
+}
+
+function keyOf(text: string, where: string): KeyObject {
+  const raw = Buffer.from(text.trim(), 'base64url');
+  if (raw.length !== 32) throw new Error(`${where}: the engines' attempt key is 32 bytes in base64url (as in KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}), got ${raw.length} bytes`);
+  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}

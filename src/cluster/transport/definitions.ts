@@ -1,0 +1,121 @@
+/**
+ * Deployed definitions: validated, versioned and content-addressed in a KV
+ * bucket every engine reads. Keys: `def.<hash>` (the normalised Definition),
+ * `wf.<workflowId>.<version>` → hash, `wf.<workflowId>.latest` → version.
+ * Deploying the same content twice is a no-op; other content under a version
+ * already deployed is refused (bump `version`). Runs record their definition in
+ * run.started, so a new deployment never changes a run that already started.
+ */
+import { type JetStreamClient, type KV } from 'nats';
+import { StorageType } from '../../store/index.js';
+import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
+import { LedgerflowError, UsageError } from '../../errors/index.js';
+import { DEFINITIONS_BUCKET, token } from './subjects.js';
+import { createRetrying } from './create-retry.js';
+
+const text = (v: Uint8Array) => new TextDecoder().decode(v);
+
+/** Definitions a registry keeps parsed, by hash (the oldest read is forgotten first). */
+const KEPT_BODIES = 64;
+/** Versions' hashes a registry keeps, by `<workflowId>@<version>` (the oldest read is forgotten first). */
+const KEPT_VERSIONS = 1024;
+
+export class DefinitionRegistry {
+  private kvPromise: Promise<KV> | undefined;
+  /**
+   * `def.<hash>` bodies read and checked, by hash: content-addressed, so one never changes, and a
+   * client starting many runs (`serve`, triggers, the library) reads each once, not at every start
+   * (`latest` is still read every time: a deploy moves it).
+   */
+  private readonly bodies = new Map<string, Definition>();
+  /**
+   * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written
+   * again (other content under a deployed version is refused), so a start reads only `latest` (one
+   * request instead of two, issue 23).
+   */
+  private readonly versions = new Map<string, string>();
+  /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
+
+  private kv(): Promise<KV> {
+    this.kvPromise ??= createRetrying(() => this.js.views.kv(DEFINITIONS_BUCKET, {
+      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    }));
+    return this.kvPromise;
+  }
+
+  private async getText(key: string, limit = Infinity): Promise<string | null> {
+    const e = await (await this.kv()).get(key);
+    // A deleted key comes back as an entry with operation DEL, not null.
+    if (!e || e.operation !== 'PUT') return null;
+    if (e.value.length > limit) throw new LedgerflowError('LF_DEFINITION_TOO_LARGE', `${key} is ${e.value.length} bytes: ${tooLargeStoredMessage()}, then deploy it as a new version`, { key, bytes: e.value.length });
+    return text(e.value);
+  }
+
+  /** Stores a definition; `changed` is false when exactly this content was already deployed as this version. */
+  async deploy(def: Definition): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
+    // A definition object not parsed here (the library's callers) meets the limits a file does.
+    const over = definitionLimitProblem(def);
+    if (over) throw new UsageError(`${def.id} version ${def.version}: ${over.message}; nothing was deployed`, { workflowId: def.id, version: def.version }, over.code);
+    const kv = await this.kv();
+    const hash = definitionHash(def);
+    const versionKey = `wf.${token(def.id)}.${def.version}`;
+    const existing = await this.getText(versionKey);
+    if (existing === hash) return { workflowId: def.id, version: def.version, hash, changed: false };
+    if (existing !== null) {
+      throw new UsageError(`${def.id} version ${def.version} is already deployed with other content (${existing.slice(0, 12)}); bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version });
+    }
+    await kv.put(`def.${hash}`, JSON.stringify(def));
+    try {
+      await kv.create(versionKey, hash);
+    } catch {
+      // Raced with another deploy of the same version: fine if it was the same content.
+      if ((await this.getText(versionKey)) !== hash) throw new UsageError(`${def.id} version ${def.version} was just deployed with other content`, { workflowId: def.id });
+      return { workflowId: def.id, version: def.version, hash, changed: false };
+    }
+    const latest = Number(await this.getText(`wf.${def.id}.latest`) ?? 0);
+    if (def.version > latest) await kv.put(`wf.${def.id}.latest`, String(def.version));
+    return { workflowId: def.id, version: def.version, hash, changed: true };
+  }
+
+  /** `workflowId` or `workflowId@version`. */
+  async resolve(ref: string): Promise<Definition> {
+    const [id, v] = ref.split('@');
+    if (!id) throw new UsageError(`"${ref}" is not a workflow reference; use <workflowId> or <workflowId>@<version>`, { ref });
+    const version = v ?? (await this.getText(`wf.${token(id)}.latest`));
+    if (!version) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`, { workflowId: id });
+    const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${id}.${version}`);
+    if (!hash) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, { workflowId: id, version });
+    if (!this.versions.has(`${id}@${version}`)) {
+      if (this.versions.size >= KEPT_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
+      this.versions.set(`${id}@${version}`, hash);
+    }
+    const known = this.bodies.get(hash);
+    if (known) return known;
+    // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
+    const body = await this.getText(`def.${hash}`, MAX_DEFINITION_JSON_BYTES);
+    if (!body) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `definition ${hash} of ${id}@${version} is missing from the registry`, { hash });
+    const def = JSON.parse(body) as Definition;
+    const over = definitionLimitProblem(def);
+    if (over) throw new LedgerflowError(over.code, `deployed ${id}@${version}: ${over.message}, then deploy it as a new version`, { workflowId: id, version });
+    if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
+    this.bodies.set(hash, def);
+    return def;
+  }
+
+  /**
+   * The bucket's last revision: every deploy moves it (nothing else writes there), so a list of
+   * definitions read when it stood at N is still the list while it is N (trigger-events.ts).
+   */
+  async revision(): Promise<number> {
+    return (await (await this.kv()).status()).streamInfo.state.last_seq;
+  }
+
+  /** The latest version of every deployed workflow (for triggers). */
+  async latestAll(): Promise<Definition[]> {
+    const kv = await this.kv();
+    const ids: string[] = [];
+    for await (const key of await kv.keys('wf.*.latest')) ids.push(key.split('.')[1]!);
+    return Promise.all(ids.sort().map((id) => this.resolve(id)));
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The NATS transport every role of a cluster shares: the subjects and streams (subjects.ts), the
+ * messages and their schemas (messages.ts, wire.ts), creating streams, consumers and buckets (setup.ts),
+ * reading a message one way (parse.ts), the attempt ledger and the engines' signatures on attempts, dead
+ * letters, presence and who is speaking. How it fits: ./NOTES.md.
+ */
+export { ATTEMPT_SIG_HEADER, AttemptVerifier, publishAttemptKey } from './attempt-keys.js';
+export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js';
+export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
+export { createRetrying } from './create-retry.js';
+export { type Custody } from './custody.js';
+export { EXCERPT_BYTES, KEEP_BODY_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
+export { DefinitionRegistry } from './definitions.js';
+export { InHand, STOP_GRACE_MS } from './in-hand.js';
+export { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict, credentials, decode, decodeOrUndefined, encode, type HeldMessage, type OutcomeMessage } from './messages.js';
+export { natsSettings, offersEnabled } from './nats-settings.js';
+export { parseInbound, rawOf, type Inbound, type Malformed } from './parse.js';
+export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
+export { PresenceRegistry, UnservedLog, announcePresence, askPresence, unserved } from './presence.js';
+export { shareRequestCancelError } from './request-cancel.js';
+export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
+export { hasUsers, senderOf } from './sender.js';
+export { DEFAULT_TASK_ACK_WAIT_MS, DLQ_DEFAULTS, PULL_EXPIRES_MS, ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
+export { ANONYMOUS_SENDER, DEFAULT_LEVEL, DEFAULT_QUEUE, DEFINITIONS_BUCKET, ENGINE_CONSUMERS, ENGINE_SENDER, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX, levelConsumerName, noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token, workerConsumerName } from './subjects.js';
+export { TaskQueues } from './task-queues.js';
+export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';
+export { coalesceSocketWrites } from './write-coalesce.js';

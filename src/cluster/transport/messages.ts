@@ -1,0 +1,375 @@
+/** Messages between engines, workers and clients: zod schemas checked on every receipt (the boundary). */
+import { z } from 'zod';
+import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind, WorkflowStatus } from '../../events/index.js';
+import { inboxPrefixFor, parseServers } from '../../store/index.js';
+
+const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
+
+/** The token an engine hands out with an attempt (attempt-tokens.ts): the proof that an outcome comes from its worker. */
+const attemptToken = z.string().min(1).max(200);
+
+/** Who reported it is the subject's sender token, never the body: fields naming a reporter are not taken from a message. */
+const notFromSender = { by: true, unauthenticated: true } as const;
+
+/**
+ * On lf.inputs.<sender>.<queue>.<runId> (an attempt's report: its outcome,
+ * or the attempt was lost; `<queue>` the attempt's queue, which nats.conf
+ * gives each worker user by name) or lf.inputs.<sender>.<runId> (a kick: act
+ * on the run's state, e.g. start its first tasks; and the outcomes of
+ * attempts the engines run themselves, SUB_WORKFLOW and EMIT, from the
+ * `engine` sender). Workers may publish here, so nothing that only an
+ * engine or a person may say comes this way: no approvals, cancellations,
+ * pauses or resumes (those go on lf.control, see ControlMessage) or
+ * timer firings (timers fire from LF_TIMERS, which workers cannot publish
+ * to), and an outcome or a loss counts only with the token of the attempt it
+ * reports. `<sender>` is recorded as who reported it. `time` is the
+ * worker's clock, kept for the record of the message only: the engine stamps
+ * what it records with its own.
+ */
+export const InputMessage = z.discriminatedUnion('type', [
+  // `reused` is the step's own word (a retry's reused output), never a worker's.
+  z.object({ type: z.literal('task.completed'), runId: RunIdSchema, time, token: attemptToken, data: TaskCompletedData.omit({ ...notFromSender, reused: true }) }),
+  z.object({ type: z.literal('task.failed'), runId: RunIdSchema, time, token: attemptToken, data: TaskFailedData.omit(notFromSender) }),
+  /**
+   * A worker was handed an attempt that the attempt ledger says is not its
+   * to run: claimed by another worker that never finished it (it stopped
+   * answering), finished by another, or aborted. The ledger is any worker's
+   * word, so the engine's log decides (inputs.ts): an attempt whose outcome is
+   * recorded or that is no longer wanted is left alone, any other is
+   * restarted (task.restarted) or, past the cap, failed (runtime/restarts.ts).
+   */
+  z.object({
+    type: z.literal('task.lost'), runId: RunIdSchema, time, token: attemptToken,
+    data: z.object({
+      task: z.string().min(1), attempt: z.number().int().positive(),
+      iteration: z.number().int().positive().optional(),
+      item: z.number().int().nonnegative().optional(),
+      /** The run of the attempt that was lost (the task message's `restart`, 0 for the first). */
+      restart: z.number().int().nonnegative(),
+      /** The worker that had claimed it, as the attempt ledger names it. */
+      lost: z.string().max(200).optional(),
+      /**
+       * What the ledger said: `taken` (claimed, unfinished), the outcome another worker marked
+       * (`task.completed`, `task.failed`) or `aborted` (settled by an engine). Absent: `taken`.
+       */
+      ledger: z.enum(['taken', 'task.completed', 'task.failed', 'aborted']).optional(),
+    }),
+  }),
+  z.object({
+    type: z.literal('kick'), runId: RunIdSchema,
+    /** Sent by the start that recorded the run just now: the engine looks for no snapshot of it (it has none). */
+    started: z.literal(true).optional(),
+  }),
+]);
+export type InputMessage = z.infer<typeof InputMessage>;
+/** An attempt's outcome, as a worker reports it (on lf.inputs or, handed straight to an engine, on lf.reports). */
+export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 'task.failed' }>;
+
+/**
+ * An engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId>
+ * (a NATS request). `recorded`: the outcome is in the run's log (or the run had one already,
+ * or no longer wants it), and the commit's effects are handed on: the worker acks the attempt.
+ * Not recorded (`reason` says why): the worker publishes the same outcome on LF_INPUTS, the
+ * durable path, where it is judged as every input is.
+ */
+/**
+ * A worker's word, while it runs an attempt offered straight to it, that it still does (every third of the
+ * task ack wait, on lf.reports.<sender>.<queue>.<runId>.<engine>): the engine that handed it over queues an
+ * attempt it stops hearing of on LF_TASKS_<queue>, where the claim its worker made in the attempt ledger says
+ * what became of it, as for a queued attempt whose worker stops heartbeating. Counted only with the
+ * attempt's token. Records nothing.
+ */
+export const HeldMessage = z.object({
+  type: z.literal('task.held'), runId: RunIdSchema, token: attemptToken,
+  /** The run's claim token, for a restarted run that was handed out with one (TaskMessage.claimToken). */
+  claimToken: attemptToken.optional(),
+  data: z.object({
+    task: z.string().min(1), attempt: z.number().int().positive(),
+    iteration: z.number().int().positive().optional(),
+    item: z.number().int().nonnegative().optional(),
+    restart: z.number().int().nonnegative(),
+  }),
+});
+export type HeldMessage = z.infer<typeof HeldMessage>;
+
+/** A worker's answer to an attempt offered to it (lf.offer.<queue>.<handler>): `taken`, it is the worker's now; else the engine queues it. */
+export const OfferAnswer = z.object({ taken: z.boolean() });
+export type OfferAnswer = z.infer<typeof OfferAnswer>;
+
+/**
+ * On lf.asks.<queue> (core NATS request, every worker of the queue hears it; claim-asks.ts): does a worker run,
+ * without a claim yet, the attempt whose ledger key has this digest (askDigest: the key itself is not sent)?
+ */
+export const AskMessage = z.object({ h: z.string().regex(/^[0-9a-f]{32}$/) });
+export type AskMessage = z.infer<typeof AskMessage>;
+
+/** A worker's answer to an ask: it runs the attempt, and its claim is in the attempt ledger now. Only a worker that does answers. */
+export const AskAnswer = z.object({ held: z.literal(true) });
+export type AskAnswer = z.infer<typeof AskAnswer>;
+
+/**
+ * On lf.presence.<sender>.<queue> (core NATS, heard by every engine; presence.ts): a worker says which handlers it
+ * serves on the queue, every `every` ms while it runs, and `gone` once as it stops. Engines tell who serves what from
+ * it (status, the engine log, the dashboard); nothing is run or refused on its word.
+ */
+export const PresenceMessage = z.object({
+  worker: z.string().min(1).max(200),
+  handlers: z.array(z.string().min(1).max(128)).max(500),
+  every: z.number().int().min(100).max(3_600_000),
+  gone: z.literal(true).optional(),
+});
+export type PresenceMessage = z.infer<typeof PresenceMessage>;
+
+/** An engine's answer on lf.presence.who: the workers it heard announce lately, and how long it has listened. */
+export const PresenceReport = z.object({
+  listeningMs: z.number().int().nonnegative(),
+  workers: z.array(z.object({
+    user: z.string(), queue: z.string(), worker: z.string(), handlers: z.array(z.string()),
+    seenMsAgo: z.number().int().nonnegative(),
+  })),
+});
+export type PresenceReport = z.infer<typeof PresenceReport>;
+
+export const ReportAnswer = z.object({ recorded: z.boolean(), reason: z.string().max(2000).optional() });
+export type ReportAnswer = z.infer<typeof ReportAnswer>;
+
+/** On lf.q.<queue>.<handler> (stream LF_TASKS_<queue>): one attempt of a task, everything a worker needs to run it. */
+export const TaskMessage = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  taskId: z.string(),
+  /** The loop iteration / MAP item the attempt runs for (compiler/instances.ts); absent for a plain task. Echoed in the outcome. */
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+  attempt: z.number().int().positive(),
+  /** Which run of the attempt: n after its n-th restart (its worker was lost); absent for the first. */
+  restart: z.number().int().positive().optional(),
+  handler: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  /** The run's input, the handler's `ctx.workflowInput`; absent in messages of engines before it. */
+  workflowInput: z.record(z.string(), z.unknown()).optional(),
+  /** Absolute deadline of the attempt (its timeout), if it has one. */
+  deadline: time.optional(),
+  /** Report it with the outcome: only the worker handed this attempt has it. */
+  token: attemptToken,
+  /**
+   * A restarted run of the attempt (`restart`): what its attempt-ledger key and its worker's word that it still
+   * runs it are made of (attempt-tokens.ts claimTokenFor), so that a worker handed an earlier run cannot claim or
+   * keep alive this one. Absent for the first run (the token serves), and from engines before it.
+   */
+  claimToken: attemptToken.optional(),
+  /**
+   * Set on an attempt offered straight to a worker (lf.offer.<queue>.<handler>, direct-dispatch.ts): the engine
+   * holding it, to which the worker reports it (lf.reports.<sender>.<queue>.<runId>.<reportTo>) and says, while it
+   * runs it, that it still does. Absent on an attempt from a queue's stream.
+   */
+  reportTo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  /**
+   * Set on an attempt put on its queue again that may have been offered straight to a worker before (a
+   * reconcile's, a lapsed offer's, an offer whose answer did not come): that worker claims an offered attempt
+   * only once it outlives a grace period, so the worker this copy goes to asks first whether one runs it
+   * unclaimed (claim-asks.ts) rather than claiming it. Absent: the attempt was never offered.
+   */
+  redispatch: z.literal(true).optional(),
+  /** Where to write the output as YAML (`output_to`, resolved by the engine), relative to the worker's output root (and never outside it). */
+  outputTo: z.string().optional(),
+  /**
+   * A COMMAND task's attempt (on lf.q.<queue>._command): the program and its arguments (no shell), the working
+   * directory (relative: to the worker's current directory, also the default) and the variables added to the
+   * environment, resolved by the engine. The task's input goes to the program's stdin as JSON.
+   */
+  command: z.object({
+    argv: z.array(z.string()).min(1),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()),
+  }).optional(),
+  task: z.object({
+    name: z.string(),
+    type: z.string(),
+    output: z.object({ names: z.array(z.string()), values: z.record(z.string(), z.unknown()) }),
+    assignedTo: z.string().optional(),
+    agentLevel: z.string().optional(),
+  }),
+});
+export type TaskMessage = z.infer<typeof TaskMessage>;
+
+/** On lf.timers.<runId>: fire `timer.fired` for this timer at dueAt. */
+export const TimerMessage = z.object({
+  runId: RunIdSchema, task: z.string(), kind: TimerKind, attempt: z.number().int().positive(), dueAt: time,
+  /** The instance the timer belongs to (loop iteration, MAP item), when not the task's only one. */
+  iteration: z.number().int().positive().optional(),
+  item: z.number().int().nonnegative().optional(),
+});
+export type TimerMessage = z.infer<typeof TimerMessage>;
+
+/** On lf.approvals.<runId>.<taskId>.<user>: who decides is the subject's last token, not anything in the body. */
+export const ApprovalMessage = z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).optional() });
+export type ApprovalMessage = z.infer<typeof ApprovalMessage>;
+
+/**
+ * On lf.dlq.<kind> (stream LF_DLQ), or lf.dlq.tasks.<user> when a worker
+ * wrote it: a message an engine or worker gave up on, kept with the reason.
+ * Only one an engine wrote is ever replayed (dead-letter-rules.ts). It refers to the message (`source`, `size`, `sha256`)
+ * and keeps a bounded part of it (dead-letters.ts): the whole body in `raw`
+ * when it is at most 64 KiB of UTF-8 text (then `ledgerflow dlq replay` can
+ * publish it again), else its first 4 KiB in `excerpt`. Dead letters written
+ * before this reference existed have only `reason` and `raw` (the whole body).
+ */
+export const DeadLetterMessage = z.object({
+  reason: z.string(),
+  /** When it was given up on. */
+  at: time.optional(),
+  /** lf.dlq.triggers: the admission stage that refused the event, and the problems found (at most 20). */
+  stage: z.string().optional(),
+  problems: z.array(z.string()).optional(),
+  /** What the message was about, when known: run, task, approver. */
+  runId: z.string().optional(),
+  taskId: z.string().optional(),
+  by: z.string().optional(),
+  /** Where the message was: its stream, stream sequence and subject, and how many times it had been delivered. */
+  source: z.object({
+    stream: z.string(),
+    seq: z.number().int().positive(),
+    subject: z.string(),
+    deliveries: z.number().int().positive(),
+  }).optional(),
+  /** The body's size in bytes and its sha256 (hex), whether or not it is kept. */
+  size: z.number().int().nonnegative().optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** The whole body as text, exactly as received: kept when at most 64 KiB of valid UTF-8. */
+  raw: z.string().optional(),
+  /** Otherwise its first 4 KiB as text; `truncated` when the body was longer. */
+  excerpt: z.string().optional(),
+  truncated: z.boolean().optional(),
+});
+export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
+
+/** What run control can ask of a run. */
+export const ControlAction = z.enum(['pause', 'resume', 'cancel']);
+export type ControlAction = z.infer<typeof ControlAction>;
+
+/**
+ * On lf.control.<sender>.<runId>: pause the run (run.paused), resume it
+ * (run.resumed) or cancel it (run.cancelled: its attempts are aborted, the
+ * child runs of its SUB_WORKFLOW and MAP-workflow attempts cancelled),
+ * whichever engine owns it. Who asks is the subject's sender token (nats.conf
+ * lets the people users publish under their own name only, and workers not at
+ * all), recorded as `by`; nothing in the body names anyone. `reason` is
+ * recorded with a pause or a cancel (a resume records none).
+ */
+export const ControlMessage = z.strictObject({
+  action: ControlAction,
+  reason: z.string().max(2000).optional(),
+});
+export type ControlMessage = z.infer<typeof ControlMessage>;
+
+/**
+ * On lf.verdicts.control.<sender>.<runId> (core NATS, no stream): what the
+ * engine made of a pause, resume or cancel, so `pause/resume/cancel --nats`
+ * can say it. A refused one (the run settled, is already paused, is not
+ * paused, does not exist) records nothing; each sender may subscribe to its own verdicts only.
+ */
+export const ControlVerdict = z.object({
+  action: ControlAction,
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The run's status after it (or as it was, when refused); absent when the run does not exist. */
+  status: WorkflowStatus.optional(),
+  /** The sequence of the event that recorded it, if it was. */
+  seq: z.number().int().positive().optional(),
+});
+export type ControlVerdict = z.infer<typeof ControlVerdict>;
+
+/**
+ * On lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS, no stream):
+ * what the engine made of an approval, so `approve --nats` can say it. Each
+ * approver may subscribe to their own verdicts only (nats.conf).
+ */
+export const ApprovalVerdict = z.object({
+  decision: z.enum(['approved', 'rejected']),
+  /** Recorded as approval.recorded (true) or approval.refused (false), or not at all (the run does not exist). */
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** Refused because this user may not decide the task at all (not one of its approvers), whatever the run's state. */
+  notApprover: z.literal(true).optional(),
+  /** The sequence of the event that recorded it, if any. */
+  seq: z.number().int().positive().optional(),
+});
+export type ApprovalVerdict = z.infer<typeof ApprovalVerdict>;
+
+/**
+ * On lf.signals.<sender>.<runId>: a signal for the run's WAITs on `name`, its
+ * `data` (JSON, at most 64 KB as text) their output. Who sent it is the
+ * subject's sender token, which nats.conf confines each user to.
+ */
+export { SignalBodySchema as SignalMessage } from '../../events/index.js';
+
+/**
+ * On lf.verdicts.signals.<sender>.<runId> (core NATS, no stream): what the
+ * engine made of a signal, so `signal --nats` can say it. A refused signal is
+ * not recorded (no WAIT would take it); each sender may subscribe to its own
+ * verdicts only (nats.conf).
+ */
+export const SignalVerdict = z.object({
+  name: z.string(),
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The sequence of the event that recorded it, if it was. */
+  seq: z.number().int().positive().optional(),
+});
+export type SignalVerdict = z.infer<typeof SignalVerdict>;
+
+/** On lf.verdicts.triggers.<eventId> (core NATS, no stream): what the engine made of a trigger event. */
+export const TriggerVerdict = z.object({
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  /** The admission stage that refused it (schema, filter, ...), when refused. */
+  stage: z.string().optional(),
+  runs: z.array(z.object({ runId: z.string(), workflowId: z.string(), started: z.boolean(), reason: z.string().optional() })),
+  /** What a debounced or throttled trigger made of it (docs/triggers.md#debounce-and-throttle): debounced, queued, dropped, started, duplicate. */
+  gated: z.array(z.object({
+    workflowId: z.string(), version: z.number(), trigger: z.number(), kind: z.enum(['debounce', 'throttle']), key: z.string(),
+    decision: z.enum(['started', 'debounced', 'queued', 'dropped', 'duplicate', 'merged']),
+    runId: z.string().optional(), dueAt: z.string().optional(), reason: z.string().optional(),
+  })).optional(),
+});
+export type TriggerVerdict = z.infer<typeof TriggerVerdict>;
+
+export function encode(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+export function decode(data: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(data));
+}
+
+/** A body as JSON, or undefined when it is not JSON (then its schema refuses it, with the others). */
+export function decodeOrUndefined(data: Uint8Array): unknown {
+  try { return decode(data); } catch { return undefined; }
+}
+
+/**
+ * nats://user:pass@host:port → connect options (nats.js wants the credentials
+ * apart from the URL). A comma-separated list is a cluster: every URL becomes
+ * a server nats.js may connect (and fail over) to. A user's replies come
+ * under its own inbox prefix (store/jetstream/inbox.ts), the one nats.conf
+ * lets it listen to.
+ */
+export function credentials(url: string): { servers: string[]; user?: string; pass?: string; token?: string; inboxPrefix?: string } {
+  const parsed = parseServers(url);
+  const inboxPrefix = inboxPrefixFor(parsed.user);
+  return inboxPrefix ? { ...parsed, inboxPrefix } : parsed;
+}
+
+/**
+ * On lf.timers.<runId>.gate: an attempt of a gated task waiting for its gate. `gen`: which copy (a long wait is
+ * published afresh); `since`: when it began to wait (a fresh copy carries its first's time; the first, its own).
+ */
+export const GateWaitMessage = z.object({
+  runId: z.string().min(1).max(128), task: z.string().min(1).max(256), attempt: z.number().int().positive(),
+  iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
+  gate: z.literal(true), gen: z.number().int().nonnegative().optional(),
+  since: z.number().nonnegative().optional(),
+});
+export type GateWaitMessage = z.infer<typeof GateWaitMessage>;

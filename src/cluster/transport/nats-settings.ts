@@ -1,0 +1,79 @@
+/**
+ * Stream settings a user can override from the environment, applied when
+ * ledgerflow creates its streams on first use (existing streams are left alone):
+ *   LEDGERFLOW_NATS_REPLICAS=3  LEDGERFLOW_NATS_STORAGE=file|memory
+ *   LEDGERFLOW_NATS_MAX_AGE=90d (the log's retention)  LEDGERFLOW_NATS_MAX_BYTES=10737418240
+ *   LEDGERFLOW_NATS_MAX_MSG_SIZE=1048576 (largest commit)  LEDGERFLOW_NATS_DUPLICATE_WINDOW=10m
+ *   LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE=30d (snapshots are a cache: aged out, a run loads from its log)
+ *   LEDGERFLOW_NATS_MAX_DELIVER=20 (deliveries of a message to engines before it is dead-lettered)
+ *   LEDGERFLOW_NATS_TASK_MAX_DELIVER=100 (the same for task attempts to workers)
+ *   LEDGERFLOW_NATS_TASK_ACK_WAIT=10s (how long a worker may go without a heartbeat before its attempt
+ *     runs elsewhere: the ack wait of the worker consumers engines create; a worker's --ack-wait wins for it)
+ *   LEDGERFLOW_NATS_DLQ_MAX_AGE=14d  LEDGERFLOW_NATS_DLQ_MAX_BYTES=268435456  LEDGERFLOW_NATS_DLQ_MAX_MSGS=100000
+ *     (the dead-letter stream's limits, oldest dropped first; applied to an existing LF_DLQ too,
+ *     as the delivery bounds are to existing consumers)
+ * Replicas and storage apply to the snapshot bucket too.
+ *   LEDGERFLOW_NATS_OFFERS=on|off (default on): an engine offers each attempt to an idle worker before
+ *     queueing it on LF_TASKS_<queue>, and a worker takes offers besides pulling (direct-dispatch.ts);
+ *     `off` puts every attempt on the queue's stream (a worker then takes none: it pulls only)
+ */
+import { parseDuration } from '../../definition/index.js';
+import { UsageError } from '../../errors/index.js';
+import type { ClusterSettings } from './setup.js';
+import type { JetStreamSnapshotOptions, JetStreamStoreOptions } from '../../store/index.js';
+
+function int(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}=${v} must be a positive integer`, { variable: name });
+  return n;
+}
+
+function duration(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const ms = parseDuration(v);
+  if (ms === null) throw new UsageError(`${name}=${v} is not a duration (e.g. 90d, 10m, PT1H)`, { variable: name });
+  return ms;
+}
+
+export function natsSettings(): { store: Omit<JetStreamStoreOptions, 'servers'>; cluster: ClusterSettings; snapshots: JetStreamSnapshotOptions } {
+  const storage = process.env.LEDGERFLOW_NATS_STORAGE;
+  if (storage !== undefined && storage !== '' && storage !== 'file' && storage !== 'memory') {
+    throw new UsageError(`LEDGERFLOW_NATS_STORAGE=${storage} must be file or memory`, { variable: 'LEDGERFLOW_NATS_STORAGE' });
+  }
+  const replicas = int('LEDGERFLOW_NATS_REPLICAS');
+  const common = { ...(replicas ? { replicas } : {}), ...(storage ? { storage: storage as 'file' | 'memory' } : {}) };
+  const maxAgeMs = duration('LEDGERFLOW_NATS_MAX_AGE');
+  const maxBytes = int('LEDGERFLOW_NATS_MAX_BYTES');
+  const maxMsgSize = int('LEDGERFLOW_NATS_MAX_MSG_SIZE');
+  const duplicateWindowMs = duration('LEDGERFLOW_NATS_DUPLICATE_WINDOW');
+  const snapshotMaxAgeMs = duration('LEDGERFLOW_NATS_SNAPSHOT_MAX_AGE');
+  const bounds: ClusterSettings = {};
+  const maxDeliver = int('LEDGERFLOW_NATS_MAX_DELIVER');
+  if (maxDeliver) bounds.maxDeliver = maxDeliver;
+  const taskMaxDeliver = int('LEDGERFLOW_NATS_TASK_MAX_DELIVER');
+  if (taskMaxDeliver) bounds.taskMaxDeliver = taskMaxDeliver;
+  const taskAckWaitMs = duration('LEDGERFLOW_NATS_TASK_ACK_WAIT');
+  if (taskAckWaitMs) bounds.taskAckWaitMs = taskAckWaitMs;
+  const dlqMaxAgeMs = duration('LEDGERFLOW_NATS_DLQ_MAX_AGE');
+  if (dlqMaxAgeMs) bounds.dlqMaxAgeMs = dlqMaxAgeMs;
+  const dlqMaxBytes = int('LEDGERFLOW_NATS_DLQ_MAX_BYTES');
+  if (dlqMaxBytes) bounds.dlqMaxBytes = dlqMaxBytes;
+  const dlqMaxMsgs = int('LEDGERFLOW_NATS_DLQ_MAX_MSGS');
+  if (dlqMaxMsgs) bounds.dlqMaxMsgs = dlqMaxMsgs;
+  return {
+    snapshots: { ...common, ...(snapshotMaxAgeMs ? { maxAgeMs: snapshotMaxAgeMs } : {}) },
+    store: { ...common, ...(maxAgeMs ? { maxAgeMs } : {}), ...(maxBytes ? { maxBytes } : {}), ...(maxMsgSize ? { maxMsgSize } : {}), ...(duplicateWindowMs ? { duplicateWindowMs } : {}) },
+    cluster: { ...common, ...(duplicateWindowMs ? { duplicateWindowMs } : {}), ...bounds },
+  };
+}
+
+/** LEDGERFLOW_NATS_OFFERS: whether engines offer attempts straight to idle workers and workers take them (default on). */
+export function offersEnabled(): boolean {
+  const v = process.env.LEDGERFLOW_NATS_OFFERS;
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new UsageError(`LEDGERFLOW_NATS_OFFERS=${v} must be on or off`, { variable: 'LEDGERFLOW_NATS_OFFERS' });
+}

@@ -1,0 +1,72 @@
+/**
+ * Schedule cursors on NATS: KV bucket LF_SCHEDULES, key
+ * `<workflowId>.<triggerIndex>`, value a ScheduleCursorEntry (JSON). Every
+ * engine fires schedules; each claims a slot with `update(key, value,
+ * revision)` (JetStream's expected last subject sequence), so of several
+ * engines that saw the same cursor exactly one claim succeeds and fires.
+ */
+import { type JetStreamClient, type KV } from 'nats';
+import { StorageType } from '../../store/index.js';
+import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
+import { createRetrying } from './create-retry.js';
+
+export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
+
+/** The server refused the write because the key moved on (or exists, for create): someone else wrote first. */
+function isCasConflict(err: unknown): boolean {
+  const e = err as { message?: string; api_error?: { err_code?: number } };
+  return e.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e.message ?? '');
+}
+
+export class KvScheduleCursor implements ScheduleCursor {
+  private kvPromise: Promise<KV> | undefined;
+  constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
+
+  private kv(): Promise<KV> {
+    this.kvPromise ??= createRetrying(() => this.js.views.kv(SCHEDULES_BUCKET, {
+      history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    }));
+    return this.kvPromise;
+  }
+
+  async get(key: string): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
+    const e = await (await this.kv()).get(key);
+    if (!e || e.operation !== 'PUT') return null;
+    const parsed = ScheduleCursorEntrySchema.safeParse(safeJson(e.string()));
+    // A value that does not parse is treated as absent (the schedule starts from now): overwrite it at its revision.
+    if (!parsed.success) return { entry: { cron: '', timezone: '', through: new Date(0).toISOString() }, revision: e.revision };
+    return { entry: parsed.data, revision: e.revision };
+  }
+
+  async create(key: string, entry: ScheduleCursorEntry): Promise<number | null> {
+    try {
+      return await (await this.kv()).create(key, JSON.stringify(entry));
+    } catch (err) {
+      if (isCasConflict(err)) return null;
+      throw err;
+    }
+  }
+
+  async update(key: string, entry: ScheduleCursorEntry, revision: number): Promise<number | null> {
+    try {
+      return await (await this.kv()).update(key, JSON.stringify(entry), revision);
+    } catch (err) {
+      if (isCasConflict(err)) return null;
+      throw err;
+    }
+  }
+
+  async all(): Promise<Map<string, ScheduleCursorEntry>> {
+    const kv = await this.kv();
+    const out = new Map<string, ScheduleCursorEntry>();
+    for await (const key of await kv.keys()) {
+      const got = await this.get(key);
+      if (got && got.entry.cron !== '') out.set(key, got.entry);
+    }
+    return out;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}

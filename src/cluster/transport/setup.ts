@@ -1,0 +1,239 @@
+/**
+ * Creates the cluster's streams, shared consumers and KV bucket on first use;
+ * leaves existing ones alone, except for the bounds that stop a poison message
+ * from looping or filling the server (issue 10): the dead-letter stream's
+ * limits and the consumers' max deliveries are brought to the settings.
+ */
+import { type JetStreamManager, type StreamConfig } from 'nats';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
+import { AttemptLedger } from './attempts.js';
+import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';
+import { DEFAULT_LEVEL, ENGINE_CONSUMERS, STREAMS, levelConsumerName, subjects, taskLevelSubjects, taskStream } from './subjects.js';
+import { createRetrying } from './create-retry.js';
+import { maxReportBytes } from './payload-limits.js';
+
+export interface ClusterSettings {
+  replicas?: number;
+  storage?: 'file' | 'memory';
+  /**
+   * How long a task attempt may go without a heartbeat before it is redelivered, and so how soon a
+   * dead worker's attempt runs elsewhere (default 10 s; workers heartbeat every third of it).
+   */
+  taskAckWaitMs?: number;
+  /** Dedup window of the work queues: a re-published task, timer or input within it is written once (default 10 min). */
+  duplicateWindowMs?: number;
+  /**
+   * How long an engine may hold an input before another engine gets it (default 10 s): the
+   * failover time after an engine dies. Engines heartbeat inputs that take longer.
+   */
+  engineAckWaitMs?: number;
+  /** How long the attempt ledger remembers an attempt a worker took (default 7 days; see attempts.ts). */
+  attemptTtlMs?: number;
+  /**
+   * Deliveries of one message to the engines before it is dead-lettered
+   * (default 20). A failure is retried after a delay that doubles from
+   * `firstRetryMs` (default 1 s) up to `maxRetryMs` (default 60 s).
+   */
+  maxDeliver?: number;
+  firstRetryMs?: number;
+  maxRetryMs?: number;
+  /**
+   * Deliveries of one task attempt to workers before it is dead-lettered
+   * (default 100): a redelivery there is mostly a worker that died, not a
+   * poison message, so the bound is generous.
+   */
+  taskMaxDeliver?: number;
+  /**
+   * Limits of the dead-letter stream LF_DLQ: oldest dropped first (defaults 14
+   * days, 256 MiB — 32 MiB with memory storage, where the server reserves
+   * max_bytes out of its memory store — and 100,000 messages).
+   */
+  dlqMaxAgeMs?: number;
+  /** The server's max_payload (the connection's INFO): what bounds a report's size (LF_INPUTS max_msg_size). */
+  maxPayload?: number;
+  dlqMaxBytes?: number;
+  dlqMaxMsgs?: number;
+}
+
+/**
+ * Bounds of LF_DLQ_WORKERS, what workers write (issue 35): a letter is a reference with at most 64 KiB of body
+ * kept (dead-letters.ts), so 256 KiB holds any honest one; each worker user keeps its newest 10,000, so one that
+ * floods drops its own oldest, not another worker's; and the stream as a whole is bounded apart from LF_DLQ.
+ */
+export const WORKER_DLQ_LIMITS = { maxBytes: 128 * 1024 * 1024, maxBytesInMemory: 16 * 1024 * 1024, maxMsgs: 100_000, maxMsgsPerWorker: 10_000, maxLetterBytes: 256 * 1024 } as const;
+
+export const DLQ_DEFAULTS = { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 256 * 1024 * 1024, maxBytesInMemory: 32 * 1024 * 1024, maxMsgs: 100_000 } as const;
+
+const ns = (ms: number) => ms * 1_000_000;
+
+/**
+ * A worker heartbeats each attempt it runs every third of this, so a live one
+ * is never taken for dead, and a dead one's attempt is redelivered, reported
+ * lost and run elsewhere within this (it was 30 s; a shorter wait costs one
+ * small ack message per attempt every few seconds).
+ */
+export const DEFAULT_TASK_ACK_WAIT_MS = 10_000;
+
+/**
+ * How long one pull of an engine or worker waits on the server (nats.js
+ * heartbeats at half of it and pulls again after two missed). A pull lives on
+ * the consumer's leader: when that node dies, nothing answers it, and it is
+ * this long before the client notices and pulls from the new leader. nats.js
+ * defaults to 30 s (about 45 s of stall after a node loss on a 3-node cluster);
+ * 5 s costs one small request per consumer every few seconds.
+ */
+export const PULL_EXPIRES_MS = 5000;
+
+async function ensureStream(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
+  await createRetrying(() => ensureStreamOnce(jsm, name, subjectsList, cfg));
+}
+
+async function ensureStreamOnce(jsm: JetStreamManager, name: string, subjectsList: readonly string[], cfg: Partial<StreamConfig>): Promise<void> {
+  try {
+    await jsm.streams.info(name);
+  } catch {
+    try {
+      await jsm.streams.add({ name, subjects: [...subjectsList], ...cfg });
+    } catch (err) {
+      // Another engine may have created it between our info and add.
+      await jsm.streams.info(name).catch(() => { throw err; });
+    }
+  }
+}
+
+/** Brings an existing stream's limits to `limits` (only those; the rest of its config is left as it is). */
+async function ensureStreamLimits(jsm: JetStreamManager, name: string, limits: Partial<Pick<StreamConfig, 'max_age' | 'max_bytes' | 'max_msgs' | 'discard' | 'max_msg_size'>>): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  // Only limits the stream lacks (unset: 0 or -1) are given: ones set already, by an engine of other settings (memory
+  // storage) or an operator, are kept; raising a memory stream's to a file default would not fit the server's memory.
+  const lacking = Object.fromEntries(Object.entries(limits).filter(([k, want]) => { const v = config[k as keyof StreamConfig]; return typeof v === 'number' ? v <= 0 : v !== want; }));
+  if (Object.keys(lacking).length === 0) return;
+  await jsm.streams.update(name, { ...config, ...lacking });
+}
+
+/** An existing stream that still takes `wide` (as older versions made it) is given `narrow` instead; its messages stay. */
+async function narrowSubjects(jsm: JetStreamManager, name: string, wide: string, narrow: readonly string[]): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  if (!config.subjects.includes(wide)) return;
+  await jsm.streams.update(name, { ...config, subjects: [...config.subjects.filter((x) => x !== wide), ...narrow] });
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
+  await createRetrying(() => ensureConsumerOnce(jsm, stream, durable, cfg));
+}
+
+async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, durable: string, cfg: { filter?: string; ackWaitMs: number; maxDeliver: number }): Promise<void> {
+  let existing;
+  try {
+    existing = await jsm.consumers.info(stream, durable);
+  } catch {
+    existing = null;
+  }
+  if (existing) {
+    // Consumers made before deliveries were bounded (max_deliver -1) get the bound; other settings stay.
+    if (existing.config.max_deliver !== cfg.maxDeliver) await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
+  } else {
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ns(cfg.ackWaitMs),
+      max_deliver: cfg.maxDeliver,
+      ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
+    }).catch(async (err) => { await jsm.consumers.info(stream, durable).catch(() => { throw err; }); });
+  }
+}
+
+/** The cluster's stream settings (replicas, storage, dedup window). */
+function baseConfig(s: ClusterSettings): Partial<StreamConfig> {
+  return {
+    storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: s.replicas ?? 1,
+    duplicate_window: ns(s.duplicateWindowMs ?? 10 * 60_000),
+  };
+}
+
+export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = {}): Promise<void> {
+  const base = baseConfig(s);
+  const wq = { ...base, retention: RetentionPolicy.Workqueue };
+  // Before any task queue (an engine makes each when it first hands out an attempt on it): workers claim attempts in the ledger.
+  await AttemptLedger.ensure(jsm, { replicas: s.replicas, storage: s.storage, ttlMs: s.attemptTtlMs });
+  // Reports land here: none larger than an outcome may be (run-attempt.ts maxReportBytes), refused by the server.
+  const reportCap = s.maxPayload ? { max_msg_size: maxReportBytes(s.maxPayload) } : {};
+  await ensureStream(jsm, STREAMS.inputs.name, STREAMS.inputs.subjects, { ...wq, ...reportCap });
+  if (s.maxPayload) await ensureStreamLimits(jsm, STREAMS.inputs.name, reportCap);
+  await ensureStream(jsm, STREAMS.timers.name, STREAMS.timers.subjects, wq);
+  await ensureStream(jsm, STREAMS.approvals.name, STREAMS.approvals.subjects, wq);
+  await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
+  await ensureStream(jsm, STREAMS.signals.name, STREAMS.signals.subjects, wq);
+  await ensureStream(jsm, STREAMS.control.name, STREAMS.control.subjects, wq);
+  const dlqLimits = {
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
+    max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
+  };
+  await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
+  // A dead-letter stream created without limits (before issue 10) gets them.
+  await ensureStreamLimits(jsm, STREAMS.dlq.name, dlqLimits);
+  // Workers' letters in a stream of their own (issue 35), LF_DLQ narrowed to the engines' subjects first (the two may not overlap).
+  await createRetrying(() => narrowSubjects(jsm, STREAMS.dlq.name, 'lf.dlq.>', STREAMS.dlq.subjects));
+  const workerDlqLimits = {
+    max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.storage === 'memory' ? WORKER_DLQ_LIMITS.maxBytesInMemory : WORKER_DLQ_LIMITS.maxBytes,
+    max_msgs: WORKER_DLQ_LIMITS.maxMsgs, max_msgs_per_subject: WORKER_DLQ_LIMITS.maxMsgsPerWorker, max_msg_size: WORKER_DLQ_LIMITS.maxLetterBytes, discard: DiscardPolicy.Old,
+  };
+  await ensureStream(jsm, STREAMS.workerDlq.name, STREAMS.workerDlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...workerDlqLimits });
+  const ackWaitMs = s.engineAckWaitMs ?? 10_000;
+  const maxDeliver = serverMaxDeliver(s.maxDeliver ?? REDELIVERY_DEFAULTS.maxDeliver);
+  await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs, maxDeliver });
+  // A timer not due yet is put back (nak) until it is, and each time counts as a delivery: the server's
+  // bound on timers is far larger, and the engine's own bound counts only deliveries once due (engine.ts).
+  await ensureConsumer(jsm, STREAMS.timers.name, ENGINE_CONSUMERS.timers, { ackWaitMs, maxDeliver: TIMER_SERVER_MAX_DELIVER });
+  await ensureConsumer(jsm, STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.signals.name, ENGINE_CONSUMERS.signals, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.control.name, ENGINE_CONSUMERS.control, { ackWaitMs, maxDeliver });
+}
+
+/** The server's bound on a timer message's deliveries (not-due puts-back included): a last resort. */
+export const TIMER_SERVER_MAX_DELIVER = 10_000;
+
+/**
+ * The server's bound for a consumer whose readers dead-letter at `maxDeliver`:
+ * a few deliveries more, so that a reader that failed to write the dead letter
+ * (NATS briefly down) gets it again. Past it the server stops delivering and
+ * the message stays in its work-queue stream: a last resort, not the path.
+ */
+function serverMaxDeliver(maxDeliver: number): number {
+  return maxDeliver + DEAD_LETTER_SPARE_DELIVERIES;
+}
+
+/** Queue `queue`'s work-queue stream LF_TASKS_<queue> (subjects lf.q.<queue>.*), with the cluster's settings; returns its name. */
+export async function ensureTaskStream(jsm: JetStreamManager, queue: string, s: ClusterSettings = {}): Promise<string> {
+  const stream = taskStream(queue);
+  await ensureStream(jsm, stream.name, stream.subjects, { ...baseConfig(s), retention: RetentionPolicy.Workqueue });
+  return stream.name;
+}
+
+/**
+ * The worker consumer of (queue, handler) on its queue's stream, and the stream first; returns the consumer's
+ * name. `priority` other than the default: its level's consumer (levelConsumerName), the stream being given
+ * the levels' subjects first (an update of an existing stream, once: engines of this version do it the first
+ * time a run with a priority queues an attempt there, so that clusters where nobody sets one keep theirs).
+ */
+export async function ensureWorkerConsumer(jsm: JetStreamManager, queue: string, handler: string, s: ClusterSettings = {}, priority: number = DEFAULT_LEVEL): Promise<string> {
+  const name = levelConsumerName(queue, handler, priority);
+  const stream = await ensureTaskStream(jsm, queue, s);
+  if (priority !== DEFAULT_LEVEL) await createRetrying(() => ensureTaskLevels(jsm, stream, queue));
+  await ensureConsumer(jsm, stream, name, {
+    filter: subjects.taskAt(queue, handler, priority), ackWaitMs: s.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS,
+    maxDeliver: serverMaxDeliver(s.taskMaxDeliver ?? REDELIVERY_DEFAULTS.taskMaxDeliver),
+  });
+  return name;
+}
+
+/** Adds the levels' subjects (lf.q.<queue>.*.*) to the queue's stream when it lacks them; the rest of its config is left as it is. */
+async function ensureTaskLevels(jsm: JetStreamManager, stream: string, queue: string): Promise<void> {
+  const { config } = await jsm.streams.info(stream);
+  const levels = taskLevelSubjects(queue);
+  if (config.subjects.includes(levels)) return;
+  await jsm.streams.update(stream, { ...config, subjects: [...config.subjects, levels] });
+}

@@ -1,0 +1,233 @@
+/**
+ * The NATS layout of a ledgerflow cluster. Everything an engine must act on
+ * arrives on a work-queue stream that every engine consumes through one shared
+ * durable consumer, so engines share the work and take over a dead one's.
+ *
+ *   LF_EVENTS    lf.events.<workflowId>.<runId>          the log (src/store)
+ *   LF_INPUTS    lf.inputs.<sender>.<queue>.<runId>      an attempt's outcome or loss, from a worker: <sender> is
+ *                                                        the NATS user and <queue> the attempt's, both enforced
+ *                                                        by nats.conf (each worker user is given its queues)
+ *                lf.inputs.<sender>.<runId>              kicks; outcomes of the attempts engines run themselves
+ *                                                        (SUB_WORKFLOW, EMIT) from the engine sender
+ *   (no stream)  lf.reports.<sender>.<queue>.<runId>     an attempt's outcome handed straight to an engine (a request
+ *                                                        to the queue group `engines`), answered once it is in the
+ *                                                        run's log; LF_INPUTS is the worker's fallback (direct-reports.ts)
+ *                lf.reports.<sender>.<queue>.<runId>.<engine>   the same for an attempt that engine offered straight to
+ *                                                        the worker, and the worker's word that it still runs it
+ *   (no stream)  lf.offer.<queue>.<handler>             an attempt offered straight to an idle worker (queue group
+ *                                                        w_<queue>); LF_TASKS_<queue> when none takes it (direct-dispatch.ts)
+ *   (no stream)  lf.presence.<sender>.<queue>        a worker's handlers on the queue, every few seconds (every engine;
+ *                                                        presence.ts); lf.presence.who asks an engine who it heard
+ *   (no stream)  lf.asks.<queue>                         does a worker run this attempt without a claim yet? (every worker
+ *                                                        of the queue; claim-asks.ts)
+ *   LF_TASKS_<queue>  lf.q.<queue>.<handler>             task attempts for workers: one stream per queue,
+ *                                                        created by the engines when they first hand out an
+ *                                                        attempt on it (task-queues.ts)
+ *                lf.q.<queue>.<handler>.p<NN>            the same for runs of priority NN other than the default
+ *                                                        50: a level of its own, pulled highest first (worker-pull.ts)
+ *   (no stream)  lf.levels.<queue>.<handler>.p<NN>      engines' word to the queue's workers that level NN holds
+ *                                                        attempts (no body; only engines may publish it)
+ *   LF_TIMERS    lf.timers.<runId>                       durable timers (nak'ed until due)
+ *   LF_APPROVALS lf.approvals.<runId>.<taskId>.<user>    approvals; <user> is the NATS user,
+ *                                                        enforced by nats.conf permissions
+ *   LF_SIGNALS   lf.signals.<sender>.<runId>             signals for WAITs; <sender> is the NATS user,
+ *                                                        enforced by nats.conf permissions
+ *   LF_CONTROL   lf.control.<sender>.<runId>             run control (pause, resume); <sender> is the NATS user,
+ *                                                        enforced by nats.conf permissions (people users, not workers)
+ *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
+ *   LF_DLQ       lf.dlq.<kind>                           what engines refused or gave up on, kept with the reason
+ *   LF_DLQ_WORKERS lf.dlq.tasks.<user>                   task attempts a worker gave up on; <user> is the worker's
+ *                                                        NATS user, enforced by nats.conf permissions (a worker may
+ *                                                        write no other dead letter: see dead-letter-queue.ts)
+ *   KV LF_DEFINITIONS                                    deployed definitions
+ *   KV LF_ATTEMPTS                                       task attempts workers took (attempts.ts)
+ *
+ * Worker consumers (w_<queue>_<handler>, on LF_TASKS_<queue>) are created by
+ * the engines when they first hand out an attempt of that pair (task-queues.ts):
+ * the `worker` user of nats.conf may pull from consumers, not create them.
+ *
+ * Why a stream per queue: NATS permissions match whole subject tokens, and
+ * every JetStream subject a worker uses names the stream as a token of its own
+ * ($JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, $JS.ACK.<stream>.…), so
+ * nats.conf can grant a worker user exactly its queues' streams. With one
+ * stream for all queues it could only grant all of it: a consumer's name is
+ * one token, and `LF_TASKS.*` is every queue's.
+ */
+import { DEFAULT_PRIORITY } from '../../definition/index.js';
+
+export const STREAMS = {
+  inputs: { name: 'LF_INPUTS', subjects: ['lf.inputs.>'] },
+  timers: { name: 'LF_TIMERS', subjects: ['lf.timers.>'] },
+  approvals: { name: 'LF_APPROVALS', subjects: ['lf.approvals.>'] },
+  triggers: { name: 'LF_TRIGGERS', subjects: ['lf.triggers.>'] },
+  signals: { name: 'LF_SIGNALS', subjects: ['lf.signals.>'] },
+  /**
+   * Its own stream rather than a subject added to LF_INPUTS: a cluster made by
+   * an older version gets it from ensureCluster like any missing stream (no
+   * update of an existing stream's subjects), and run control stays apart
+   * from what workers may publish.
+   */
+  control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
+  /**
+   * What engines write (lf.dlq.<kind>; one token: plain lf.dlq.tasks holds the letters workers wrote before they
+   * named themselves). Streams made before issue 35 took lf.dlq.>, workers' letters included: an engine narrows them.
+   */
+  dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.*'] },
+  /**
+   * What workers write, lf.dlq.tasks.<user>, in a stream of its own (issue 35: 100,001 letters from one worker
+   * pushed every engine's letter, approvals kept for replay included, out of the shared LF_DLQ). Bounded on its
+   * own, and per worker user: a flood drops that worker's oldest letters, not the engines' nor other workers'.
+   */
+  workerDlq: { name: 'LF_DLQ_WORKERS', subjects: ['lf.dlq.tasks.*'] },
+} as const;
+
+/** Every queue's stream is named this and the queue (nats.conf grants a worker user `LF_TASKS_<queue>` per queue). */
+export const TASK_STREAM_PREFIX = 'LF_TASKS_';
+
+/**
+ * Queue `queue`'s work-queue stream of task attempts. Its subjects, lf.q.…,
+ * are not the single stream's of older versions (lf.tasks.>): both may live
+ * on a cluster being upgraded (legacy-tasks.ts moves what is left there).
+ */
+export function taskStream(queue: string): { name: string; subjects: string[] } {
+  return { name: `${TASK_STREAM_PREFIX}${token(queue)}`, subjects: [`lf.q.${token(queue)}.*`] };
+}
+
+/** The queue and handler of a task subject (lf.q.<queue>.<handler>, or a priority level's lf.q.<queue>.<handler>.p<NN>), or null. */
+export function taskSubjectParts(subject: string): { queue: string; handler: string; priority?: number } | null {
+  const m = /^lf\.q\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(?:\.p(\d\d))?$/.exec(subject);
+  if (!m) return null;
+  return { queue: m[1]!, handler: m[2]!, ...(m[3] !== undefined ? { priority: Number(m[3]) } : {}) };
+}
+
+/**
+ * The subjects of a queue's priority levels (lf.q.<queue>.<handler>.p<NN>): added to its stream
+ * LF_TASKS_<queue> by the first engine that queues an attempt of a run with a priority other than
+ * the default (setup.ts ensureTaskLevels), so that a cluster where nobody uses priority keeps its
+ * streams as they were.
+ */
+export function taskLevelSubjects(queue: string): string {
+  return `lf.q.${token(queue)}.*.*`;
+}
+
+/** The default priority, whose attempts stay on lf.q.<queue>.<handler>: a cluster where nobody sets one works as before levels. */
+export const DEFAULT_LEVEL = DEFAULT_PRIORITY;
+
+/** A priority as the two digits of its level's subject and consumer (0..99). */
+function level(priority: number): string {
+  if (!Number.isInteger(priority) || priority < 0 || priority > 99) throw new Error(`priority ${priority} is not a whole number from 0 to 99`);
+  return String(priority).padStart(2, '0');
+}
+
+/**
+ * The one task stream of versions before per-queue streams, on subjects
+ * lf.tasks.<queue>.<handler>. Engines no longer create it; on a cluster that
+ * has it they move what is left in it to the queues' streams (legacy-tasks.ts).
+ */
+export const LEGACY_TASKS = { name: 'LF_TASKS', subjects: ['lf.tasks.>'] } as const;
+
+export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
+
+/** Durable consumers shared by all engines. */
+export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control' } as const;
+
+/** Subject tokens may not hold '.', '*', '>' or whitespace. */
+export function token(value: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
+  return value;
+}
+
+export const subjects = {
+  /** A kick, or an engine's report (`sender`: the NATS user publishing; nats.conf lets each user publish under its own name only). */
+  input: (sender: string, runId: string) => `lf.inputs.${token(sender)}.${token(runId)}`,
+  /**
+   * A worker's report of an attempt of `queue` (its outcome, or its loss). nats.conf gives each
+   * worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, and the engine checks
+   * that `queue` is the attempt's own: a user cannot report attempts of a queue it was not given.
+   */
+  report: (sender: string, queue: string, runId: string) => `lf.inputs.${token(sender)}.${token(queue)}.${token(runId)}`,
+  /** A task attempt, on its queue's own stream LF_TASKS_<queue> (taskStream). */
+  /**
+   * The same report handed straight to an engine (a NATS request to the engines' queue group, no
+   * stream): the engine answers once the outcome is in the run's log. nats.conf gives each worker
+   * user `lf.reports.<user>.<queue>.*` beside its lf.inputs line; workers may not subscribe here.
+   */
+  directReport: (sender: string, queue: string, runId: string, engine?: string) => `lf.reports.${token(sender)}.${token(queue)}.${token(runId)}${engine ? `.${token(engine)}` : ''}`,
+  /**
+   * An attempt offered straight to an idle worker of `queue` that runs `handler` (a request to the
+   * queue group w_<queue>; direct-dispatch.ts). nats.conf lets each worker user subscribe to its
+   * queues' offers only in that group, so that it sees no more attempts than it would pull.
+   */
+  offer: (queue: string, handler: string) => `lf.offer.${token(queue)}.${token(handler)}`,
+  /**
+   * Core NATS, every worker of `queue` (no queue group): a worker given a copy of an attempt that may have been
+   * offered asks whether another runs it without a claim yet (claim-asks.ts); nats.conf gives a worker user
+   * publish and subscribe on its queues' lf.asks.<queue>.
+   */
+  /** A worker's presence on a queue (`sender`: its NATS user, enforced by nats.conf as for its reports). */
+  presence: (sender: string, queue: string) => `lf.presence.${token(sender)}.${token(queue)}`,
+  presenceAll: 'lf.presence.*.*',
+  /** Request to the queue group `engines`: the workers an engine heard lately (PresenceReport). */
+  presenceWho: 'lf.presence.who',
+  ask: (queue: string) => `lf.asks.${token(queue)}`,
+  task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
+  /** An attempt of a run of `priority`: the default level is lf.q.<queue>.<handler> (as before levels), any other its own subject. */
+  taskAt: (queue: string, handler: string, priority: number) => `lf.q.${token(queue)}.${token(handler)}${priority === DEFAULT_LEVEL ? '' : `.p${level(priority)}`}`,
+  /** Core NATS, no body: an engine queued an attempt on that level (workers of the queue subscribe; only engines may publish). */
+  levelNotice: (queue: string, handler: string, priority: number) => `lf.levels.${token(queue)}.${token(handler)}.p${level(priority)}`,
+  /** What workers of `queue` running `handler` subscribe to for level notices. */
+  levelNotices: (queue: string, handler: string) => `lf.levels.${token(queue)}.${token(handler)}.*`,
+  timer: (runId: string) => `lf.timers.${token(runId)}`,
+  approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
+  trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
+  /** `sender`: the NATS user publishing (nats.conf lets each user publish signals under its own name only). */
+  signal: (sender: string, runId: string) => `lf.signals.${token(sender)}.${token(runId)}`,
+  /** Core NATS (no stream): the engine's verdict on a signal, for the sender waiting on it. */
+  signalVerdict: (sender: string, runId: string) => `lf.verdicts.signals.${token(sender)}.${token(runId)}`,
+  /** `sender`: the NATS user publishing (nats.conf lets the people users publish run control under their own name only). */
+  control: (sender: string, runId: string) => `lf.control.${token(sender)}.${token(runId)}`,
+  /** Core NATS (no stream): the engine's verdict on a pause or resume, for the sender waiting on it. */
+  controlVerdict: (sender: string, runId: string) => `lf.verdicts.control.${token(sender)}.${token(runId)}`,
+  /** Engines' dead letters (only users with the engine's rights may publish there). */
+  dlq: (kind: string) => `lf.dlq.${token(kind)}`,
+  /** A worker's dead letters: under its own NATS user, the only dead-letter subject nats.conf lets it publish. */
+  workerDlq: (user: string) => `lf.dlq.tasks.${token(user)}`,
+  /** Core NATS (no stream): the engine's verdict on an approval, for the approver waiting on it. */
+  approvalVerdict: (runId: string, taskId: string, user: string) => `lf.verdicts.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
+  /** Core NATS (no stream): the engine's verdict on a trigger event, for the producer waiting on it. */
+  triggerVerdict: (eventId: string) => `lf.verdicts.triggers.${token(eventId)}`,
+};
+
+/** A worker consumer per (queue, handler): work-queue consumers may not overlap, and a worker only takes what it can run. */
+/** The queue group a queue's workers take offers in (nats.conf lets a worker user subscribe to lf.offer.<queue>.> only in it). */
+export function offerGroup(queue: string): string {
+  return `w_${token(queue)}`;
+}
+
+export function workerConsumerName(queue: string, handler: string): string {
+  return `w_${token(queue)}_${token(handler)}`;
+}
+
+/**
+ * The consumer of a priority level (filtered on lf.q.<queue>.<handler>.p<NN>): the default level's is
+ * w_<queue>_<handler>; any other p<NN>_<queue>_<handler>, which no handler name can make (a worker
+ * consumer's name starts w_), so a handler called `x_p70` never meets level 70 of `x`.
+ */
+export function levelConsumerName(queue: string, handler: string, priority: number): string {
+  return priority === DEFAULT_LEVEL ? workerConsumerName(queue, handler) : `p${level(priority)}_${token(queue)}_${token(handler)}`;
+}
+
+/** The level a level notice's subject names (lf.levels.<queue>.<handler>.p<NN>), or null. */
+export function noticeLevel(subject: string): number | null {
+  const m = /\.p(\d\d)$/.exec(subject);
+  return m ? Number(m[1]) : null;
+}
+
+/** The queue a task's attempts go to when it names none (the runtime's, which computes each attempt's queue). */
+export { DEFAULT_QUEUE } from '../../runtime/index.js';
+
+/** The sender an engine publishes a child run's outcome (or an EMIT's) to the parent under: `lf.inputs.engine.<runId>`. */
+export const ENGINE_SENDER = 'engine';
+
+/** Who a connection publishes inputs as when its URL names no user (a server without users, or its no_auth_user). */
+export const ANONYMOUS_SENDER = 'anonymous';

@@ -1,0 +1,126 @@
+/**
+ * Reporting an attempt's outcome (or its loss). An outcome is first handed
+ * straight to an engine (a request on lf.reports.<sender>.<queue>.<runId>,
+ * direct-reports.ts), which answers once it is in the run's log; failing
+ * that (no engine answers in time, or it answers not recorded), and for a
+ * loss, it is published to lf.inputs.<sender>.<queue>.<runId> (LF_INPUTS,
+ * where an engine folds it), retried while the failure is transient. Every
+ * delivery of the attempt is acked once the outcome is recorded or
+ * published. The outcomes reported lately are remembered, so that a
+ * redelivery of a finished attempt is answered with the same outcome rather
+ * than run again.
+ */
+import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import { ErrorCode, NatsError } from '../../store/index.js';
+import { instanceFields, instanceKey } from '../../compiler/index.js';
+import { decodeOrUndefined, encode, ReportAnswer, subjects, reportDigest, type InputMessage, type TaskMessage } from '../transport/index.js';
+import { errorMessage } from '../../errors/index.js';
+
+/** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
+const REMEMBERED_OUTCOMES = 10_000;
+
+/** How long a worker waits for an engine's answer to an outcome handed to it before publishing it on LF_INPUTS instead. */
+export const DIRECT_REPORT_TIMEOUT_MS = 5_000;
+
+/** After no engine answered (none of this version runs, say), outcomes go to LF_INPUTS for this long before handing one over is tried again. */
+const DIRECT_BACKOFF_MS = 10_000;
+
+/** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
+const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
+
+export class OutcomeReporter {
+  /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
+  private readonly reported = new Map<string, InputMessage>();
+
+  /**
+   * `sender`: the NATS user this worker publishes as (nats.conf lets it publish under its own name only);
+   * `queue`: the queue its attempts come from (nats.conf lets it report only on the queues it is given).
+   */
+  /** Until when outcomes skip the direct hand-over (0: try it); never again once the server refused it (permissions). */
+  private directAfter = 0;
+
+  /** `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). */
+  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null }) {}
+
+  /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
+  remembered(key: string): InputMessage | undefined {
+    return this.reported.get(key);
+  }
+
+  remember(key: string, outcome: InputMessage): void {
+    this.reported.set(key, outcome);
+    if (this.reported.size > REMEMBERED_OUTCOMES) this.reported.delete(this.reported.keys().next().value!);
+  }
+
+  /**
+   * The outcome must outlive a server restart or a dropped connection: a publish left unanswered
+   * is sent again (same message id, so it is written once) while the heartbeat keeps the attempt
+   * ours, rather than nak'ed into a redelivery that would count a finished attempt as lost.
+   */
+  async report(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<'recorded' | 'published'> {
+    if ((outcome.type === 'task.completed' || outcome.type === 'task.failed') && (await this.handOver(outcome, task.reportTo))) {
+      for (const m of msgs) m.ack();
+      return 'recorded';
+    }
+    await this.publish(msgs, task, outcome);
+    return 'published';
+  }
+
+  /** Hands the outcome straight to an engine: true once one answers that it is in the run's log. */
+  private async handOver(outcome: InputMessage, engine: string | undefined): Promise<boolean> {
+    const nc = this.opts.nc;
+    // An offered attempt goes back to the engine that offered it (it holds it); a queued one to any engine.
+    if (!nc || (Date.now() < this.directAfter && !engine)) return false;
+    try {
+      const reply = await nc.request(subjects.directReport(this.opts.sender, this.opts.queue, outcome.runId, engine), encode(outcome), { timeout: DIRECT_REPORT_TIMEOUT_MS });
+      const answer = ReportAnswer.safeParse(decodeOrUndefined(reply.data));
+      if (answer.success && answer.data.recorded) return true;
+      this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);
+    } catch (err) {
+      const code = (err as NatsError).code;
+      if (err instanceof NatsError && err.isPermissionError()) {
+        this.directAfter = Number.POSITIVE_INFINITY;
+        this.opts.log(`NATS user ${this.opts.sender} may not hand outcomes to the engines (${err.message}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`);
+      } else if (!engine) {
+        // No engine of this version listening, or none answering in time: LF_INPUTS, and leave the engines alone a while.
+        this.directAfter = Date.now() + DIRECT_BACKOFF_MS;
+        if (code !== ErrorCode.NoResponders) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`);
+      }
+    }
+    return false;
+  }
+
+  /** Publishes the outcome or loss on LF_INPUTS (its message id makes a second publish harmless), then acks. */
+  private async publish(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
+    // One outcome per attempt (whichever run of it reports first is written); one loss per run of it.
+    // The token's digest is in the id: another worker could write an id of run, task and attempt alone
+    // ahead of the run (event-started run ids are predictable), and the real report would be dropped as a duplicate.
+    const msgID = reportMessageId(task, outcome.type);
+    const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
+    const giveUpAt = Date.now() + 60_000;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        await this.js.publish(subject, encode(outcome), { msgID });
+        break;
+      } catch (err) {
+        if (err instanceof NatsError && err.isPermissionError()) {
+          throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${err.message}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
+        }
+        if (this.opts.stopped() || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;
+        this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${err.message}); retrying`);
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+    for (const m of msgs) m.ack();
+  }
+}
+
+/**
+ * The message id of a report on LF_INPUTS: one outcome per attempt (whichever run of it reports first is
+ * written), one loss per run of it. It holds reportDigest(token), which only the worker handed the attempt can
+ * compute and which no ledger key gives away.
+ */
+export function reportMessageId(task: Pick<TaskMessage, 'runId' | 'taskId' | 'attempt' | 'token' | 'restart' | 'iteration' | 'item'>, type: InputMessage['type']): string {
+  const id = `${task.runId}/${instanceKey({ task: task.taskId, ...instanceFields(task) })}/${task.attempt}/${reportDigest(task.token)}`;
+  return type === 'task.lost' ? `${id}/lost-${task.restart ?? 0}` : `${id}/result`;
+}

@@ -1,0 +1,229 @@
+/**
+ * How a worker takes attempts of one handler from its queue's stream
+ * (worker.ts): never more than it has free slots for (its `concurrency`,
+ * shared with the attempts it takes as offers), and the highest priority
+ * level first (docs/nats.md#priority-attempts-waiting-for-a-worker).
+ *
+ * Levels: attempts of runs with the default priority (50) are on
+ * lf.q.<queue>.<handler>, consumer w_<queue>_<handler>, as before priorities;
+ * a run with another priority has its attempts on lf.q.<queue>.<handler>.p<NN>,
+ * consumer p<NN>_<queue>_<handler> (task-queues.ts). Each consumer delivers
+ * in the order its attempts were queued (equal priority: arrival order).
+ *
+ * - While no other level holds attempts, the worker pulls from the default
+ *   consumer as many as it has free slots, as before (nothing more is asked of
+ *   the server: the no-priority path costs what it did).
+ * - It learns that a level holds attempts from the engines' word
+ *   (lf.levels.<queue>.<handler>.p<NN>, published before the attempt is
+ *   stored, so a worker knows the level before it can find the attempt, and
+ *   again after, so an idle worker pulls it at once), and
+ *   by reading the stream's subjects every few seconds (a word missed while
+ *   disconnected), or before every pull when nats.conf does not give its
+ *   user the subscription (a nats.conf from before levels).
+ * - While levels are in use, each free slot is filled by one no-wait pull per
+ *   level, highest first, the default among them; the first level that has
+ *   one gives it. An idle worker told of a level pulls it at once.
+ *
+ * A pull that brings more than the free slots (an offer took a slot while it
+ * was out) hands the extra delivery back at once (nak): it is redelivered,
+ * first in its consumer's order, and the claim ledger runs it once as ever.
+ */
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection, Subscription } from 'nats';
+import { PULL_EXPIRES_MS, DEFAULT_LEVEL, levelConsumerName, noticeLevel, subjects, taskStream, taskSubjectParts } from '../transport/index.js';
+import { errorMessage } from '../../errors/index.js';
+
+/** How long an idle worker waits on the default level before looking at the other levels again, while levels are in use. */
+export const LEVEL_WAIT_MS = 1000;
+
+export interface PullOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  queue: string;
+  handler: string;
+  /** The default level's consumer, w_<queue>_<handler> (made by the engines; the worker waited for it). */
+  durable: string;
+  concurrency: number;
+  /** Attempts of the handler running here (pulled or offered). */
+  busy(): number;
+  /** Runs a delivery (the worker's bounded run, tracked for its stop). */
+  take(m: JsMsg): void;
+  stopped(): boolean;
+  log(line: string): void;
+}
+
+export class TaskPuller {
+  /** Levels other than the default that hold attempts (waiting or running), as last heard or read. */
+  readonly levels = new Set<number>();
+  private wakeUp: (() => void) | null = null;
+  private fetching: { stop(): void } | null = null;
+  private consumer: Consumer | null = null;
+  private sub: Subscription | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private sweeping = false;
+  private again = false;
+  /** The subscription to the engines' word was refused (a nats.conf from before levels). */
+  private deaf = false;
+  /** When the engines' word last named each level. */
+  private readonly heard = new Map<number, number>();
+  private said = new Set<string>();
+  private readonly stream: string;
+
+  constructor(private readonly o: PullOptions) {
+    this.stream = taskStream(o.queue).name;
+  }
+
+  /** A slot of the handler freed: the loop pulls again. */
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Pulls until stopped. */
+  async run(): Promise<void> {
+    const { o } = this;
+    this.listen();
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), PULL_EXPIRES_MS);
+    this.timer.unref?.();
+    while (!o.stopped()) {
+      try {
+        const free = o.concurrency - o.busy();
+        if (free <= 0) {
+          await new Promise<void>((r) => { this.wakeUp = r; });
+          continue;
+        }
+        // Without the engines' word (nats.conf does not give it), the levels are read before every pull.
+        if (this.deaf) await this.refresh();
+        if (this.levels.size === 0) {
+          await this.fetch(free, PULL_EXPIRES_MS);
+          continue;
+        }
+        if (await this.sweep(true)) continue;
+        await this.refresh();
+        if (this.levels.size > 0) await this.fetch(1, LEVEL_WAIT_MS);
+      } catch (err) {
+        this.consumer = null;
+        if (o.stopped()) break;
+        o.log(`worker consumer ${o.durable}: ${errorMessage(err)}; reconnecting`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  stop(): void {
+    this.fetching?.stop();
+    this.sub?.unsubscribe();
+    if (this.timer) clearInterval(this.timer);
+    this.wake();
+  }
+
+  /** A pull of up to `max` from the default level, delivered as they come. */
+  private async fetch(max: number, expires: number): Promise<void> {
+    // Looked up once (a consumer info request), again only after a failure.
+    this.consumer ??= await this.o.js.consumers.get(this.stream, this.o.durable);
+    const batch = await this.consumer.fetch({ max_messages: max, expires });
+    this.fetching = batch;
+    try {
+      for await (const m of batch) this.deliver(m);
+    } finally {
+      this.fetching = null;
+    }
+  }
+
+  private deliver(m: JsMsg): void {
+    // More than the free slots (an offer took one meanwhile): back to its consumer, first in its order.
+    if (this.o.busy() >= this.o.concurrency) m.nak();
+    else this.o.take(m);
+  }
+
+  /**
+   * One no-wait pull per level, highest first (the default among them unless `withDefault` is false); true
+   * when one gave an attempt. One sweep at a time: a word that comes during one makes it look again.
+   */
+  private async sweep(withDefault: boolean): Promise<boolean> {
+    if (this.sweeping) {
+      this.again = true;
+      return false;
+    }
+    this.sweeping = true;
+    try {
+      do {
+        this.again = false;
+        const order = [...this.levels, ...(withDefault ? [DEFAULT_LEVEL] : [])].sort((a, b) => b - a);
+        for (const level of order) {
+          if (this.o.busy() >= this.o.concurrency || this.o.stopped()) return false;
+          const m = await this.pullOne(level);
+          if (m) {
+            this.deliver(m);
+            return true;
+          }
+        }
+      } while (this.again);
+      return false;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** One attempt of `level` if one waits now (no-wait pull), else null. */
+  private async pullOne(level: number): Promise<JsMsg | null> {
+    try {
+      return await this.o.js.pull(this.stream, levelConsumerName(this.o.queue, this.o.handler, level));
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      // 404 no messages, 408 none in time: nothing waits there. Anything else is said once, and the level skipped.
+      if (e.code === '404' || e.code === '408' || /no messages|timeout/i.test(e.message)) return null;
+      this.sayOnce(`level ${level} of ${this.o.handler} on queue ${this.o.queue}: ${e.message}; skipped until it answers`);
+      return null;
+    }
+  }
+
+  /** The engines' word that a level holds attempts: an idle worker pulls it at once. */
+  private listen(): void {
+    const { o } = this;
+    this.sub = o.nc.subscribe(subjects.levelNotices(o.queue, o.handler), {
+      callback: (err, msg) => {
+        if (err) {
+          this.deaf = true;
+          this.sayOnce(`priority levels of ${o.handler} on queue ${o.queue}: ${err.message}; read from the stream before each pull instead (nats.conf must give the worker user "lf.levels.${o.queue}.>")`);
+          return;
+        }
+        const level = noticeLevel(msg.subject);
+        if (level === null || level === DEFAULT_LEVEL) return;
+        this.levels.add(level);
+        this.heard.set(level, Date.now());
+        // Idle (its pull waits on the default level): the other levels are pulled now.
+        if (!o.stopped() && o.busy() < o.concurrency) {
+          void this.sweep(false).catch((e: unknown) => this.sayOnce(`pulling priority levels of ${o.handler}: ${errorMessage(e)}`));
+        }
+      },
+    });
+  }
+
+  /** Which levels hold attempts, read from the stream's subjects (waiting or running: a work queue keeps them until acked). */
+  private async refresh(): Promise<void> {
+    const { o } = this;
+    try {
+      const info = await o.jsm.streams.info(this.stream, { subjects_filter: `lf.q.${o.queue}.${o.handler}.*` });
+      const found = new Set<number>();
+      for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
+        const p = taskSubjectParts(subject)?.priority;
+        if (p !== undefined && count > 0) found.add(p);
+      }
+      // A level heard of lately stays: its word comes before its attempt is stored.
+      const now = Date.now();
+      for (const l of this.levels) if (!found.has(l) && now - (this.heard.get(l) ?? 0) > PULL_EXPIRES_MS) this.levels.delete(l);
+      for (const l of found) this.levels.add(l);
+    } catch (err) {
+      if (!o.stopped()) this.sayOnce(`reading the priority levels of ${o.handler} on ${this.stream}: ${errorMessage(err)}`);
+    }
+  }
+
+  private sayOnce(line: string): void {
+    if (this.said.has(line)) return;
+    this.said.add(line);
+    this.o.log(line);
+  }
+}
