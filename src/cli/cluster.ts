@@ -56,7 +56,7 @@ export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; routes?
       server: nc.getServer(), expectedReplicas: settings.cluster.replicas ?? 1,
       ...(settings.store.stream ? { logStream: settings.store.stream } : {}),
     });
-    // Route authorization (issue 35): checked on the routes given; a server in a cluster without --routes is said to be unchecked.
+    // Route authorization: checked on the routes given; a server in a cluster without --routes is said to be unchecked.
     const checks = await checkRoutes(routes);
     const found = routeFindings(checks);
     const cluster = nc.info?.cluster;
@@ -194,7 +194,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   // Its reports are the engine's: named by the URL's user, else `engine` (the dev configs' no_auth_user; on a server
-  // without users any name goes, recorded as unauthenticated), not `anonymous` (issue 34: history said "reported by anonymous").
+  // without users any name goes, recorded as unauthenticated), not `anonymous` (history said "reported by anonymous").
   const worker = opts.handlers || commands
     ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;

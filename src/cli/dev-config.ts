@@ -5,7 +5,7 @@
  * nats-dev.conf and nats-cluster-dev.conf (the default of `dev`) include them
  * and make it the engine user, which may publish anything, so it could
  * approve under anyone's name. `dev` says which it runs, loudly when it is
- * the latter (issue 20).
+ * the latter.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';

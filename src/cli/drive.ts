@@ -57,7 +57,7 @@ function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts):
   else {
     for (const line of finishLines(view, usesNats(g) ? (g.nats ?? process.env.LEDGERFLOW_NATS_URL) : undefined)) io.out(line);
   }
-  // A start that found its id taken returned the run that has it: the start succeeded (issue 24: exit 0);
+  // A start that found its id taken returned the run that has it: the start succeeded (exit 0);
   // the run's own outcome is its status, printed above.
   if ((view as RunView & { existing?: boolean }).existing) return EXIT.ok;
   return exitCodeForStatus(view.status);

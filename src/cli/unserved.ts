@@ -1,6 +1,6 @@
 /**
- * On NATS, a task whose handler no worker announces says so in `status`
- * (issue 34): the engines hear workers' presence (cluster/transport/presence.ts) and
+ * On NATS, a task whose handler no worker announces says so in `status`:
+ * the engines hear workers' presence (cluster/transport/presence.ts) and
  * answer who serves what; nobody answering (no engine runs) says nothing.
  */
 import type { Definition } from '../definition/index.js';

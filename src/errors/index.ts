@@ -217,17 +217,18 @@ export class ApprovalRefusedError extends LedgerflowError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions) {
     super('LF_APPROVAL_REFUSED', message, meta, options);
   }
+}
 
-  /**
-   * A decision the engine judged and refused, said alike on every store: `kept` when the refusal is in
-   * the run's history; a person who is not one of the task's approvers is a permission error (HTTP 403).
-   */
-  static judged(d: { runId: string; taskId: string; by: string; decision: 'approved' | 'rejected'; reason: string; kept: boolean; notApprover: boolean }): ApprovalRefusedError {
-    return new ApprovalRefusedError(
-      `cannot record ${d.decision === 'approved' ? 'approval' : 'rejection'} of ${d.taskId}: ${d.reason}${d.kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`,
-      { runId: d.runId, taskId: d.taskId, by: d.by, ...(d.notApprover ? { notApprover: true } : {}) },
-      d.notApprover ? { kind: 'permission' } : undefined);
-  }
+/**
+ * A decision the engine judged and refused, said alike on every store: `kept` when the refusal is in
+ * the run's history; a person who is not one of the task's approvers is a permission error (HTTP 403).
+ * (A function, not a static method: a class that names itself inside its body is renamed by the bundler.)
+ */
+export function judgedApprovalRefusal(d: { runId: string; taskId: string; by: string; decision: 'approved' | 'rejected'; reason: string; kept: boolean; notApprover: boolean }): ApprovalRefusedError {
+  return new ApprovalRefusedError(
+    `cannot record ${d.decision === 'approved' ? 'approval' : 'rejection'} of ${d.taskId}: ${d.reason}${d.kept ? " (the refusal is kept in the run's history)" : '; nothing was recorded'}`,
+    { runId: d.runId, taskId: d.taskId, by: d.by, ...(d.notApprover ? { notApprover: true } : {}) },
+    d.notApprover ? { kind: 'permission' } : undefined);
 }
 
 /** A signal no WAIT of the run would take (unknown run, no WAIT of that name, all settled): nothing was recorded. */

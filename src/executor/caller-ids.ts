@@ -21,7 +21,7 @@ const GENERATION_SUFFIX = /--\d+$/;
 const CALLER_ID_FIX = `a run id given to a start has 1-${CALLER_RUN_ID_MAX} characters among A-Z a-z 0-9 _ - and does not end in --<digits> (kept for the runs that reuse an id: <id>--2, <id>--3, …)`;
 
 /**
- * Shapes of run ids ledgerflow derives itself, which a caller may not take first (issue 35: a real event was
+ * Shapes of run ids ledgerflow derives itself, which a caller may not take first (a real event was
  * dropped as already started, a schedule slot never fired): an event's run `ev-<20 hex>`, a schedule slot's
  * `<workflow>-s<i>-<yyyymmddThhmmssZ>`, a failure workflow's `<run>-failure`. A SUB_WORKFLOW child's
  * `<run>-<task>-<attempt>` has no shape of its own: its starter checks the run it finds is its child

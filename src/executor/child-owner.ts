@@ -1,7 +1,7 @@
 /**
  * A SUB_WORKFLOW's or failure workflow's child has a derived run id
  * (`<run>-<task>-<attempt>`, `<run>-failure`); a run started first under that
- * id by anyone else (a caller-chosen id of the same shape, issue 35) must not
+ * id by anyone else (a caller-chosen id of the same shape) must not
  * be adopted as the child, its output taken for the child's. Both executors
  * ask this of the run under the id before they drive or wait for it.
  */

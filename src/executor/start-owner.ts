@@ -4,7 +4,7 @@
  * starts nothing. A run under that id that this starter did not start (another
  * workflow's, or one started by another event or slot: a caller id of the
  * same shape, written by another ledgerflow version) must not be taken for it
- * (issue 35: a real event was dropped as already started, a slot never fired).
+ * (a real event was dropped as already started, a slot never fired).
  * Callers ids of these shapes are refused (caller-ids.ts); this is the check
  * at the starter, on both executors.
  */

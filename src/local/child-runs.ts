@@ -97,7 +97,7 @@ export class ChildRuns implements ChildExecutor {
       }
     }
     // The run under the child's id must be this attempt's child: a run started first under that id by anyone else
-    // (a caller-chosen id of the same shape, issue 35) is not adopted, its output not taken for the child's.
+    // (a caller-chosen id of the same shape) is not adopted, its output not taken for the child's.
     const taken = childIdTaken(await engine.startedBy(id), effect);
     if (taken) return failed(taken);
     let view: RunView;

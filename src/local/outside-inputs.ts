@@ -9,7 +9,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { ApprovalRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
+import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import { type Clock, randomHex, commitWithRetry, appendCommit } from '../executor/index.js';
@@ -88,7 +88,7 @@ export class OutsideInputs {
       return review.event;
     });
     if (refused !== null) {
-      throw ApprovalRefusedError.judged({ runId, taskId, by, decision, reason: refused, kept, notApprover });
+      throw judgedApprovalRefusal({ runId, taskId, by, decision, reason: refused, kept, notApprover });
     }
     return view;
   }

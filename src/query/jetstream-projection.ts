@@ -42,7 +42,7 @@ export interface RunIndexProjection {
 const MAX_ROUNDS = 10;
 
 /**
- * How long a running run's commits wait for its next ones before they are written (issue 23: one
+ * How long a running run's commits wait for its next ones before they are written (one
  * write per run's burst of commits, mostly one per short run, instead of one per commit). Below the
  * readers' look (pollMs, 1 s), so a follower sees the ack floor move between two looks.
  */

@@ -161,7 +161,7 @@ export class GroupWriter {
    * when the writer lock was left by a process that died on this host (killed
    * between the journal's sync and the log's line: a commit that is durable
    * and will be put back by the next writer, so a reader must not see the log
-   * without it, then with it; issue 34's two resumes after a kill -9).
+   * without it, then with it; two resumes at once after a kill -9).
    */
   async recoverIfLeft(): Promise<void> {
     if (!(await leftToRecover(this.journal, this.lockPath))) return;

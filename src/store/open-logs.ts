@@ -11,7 +11,7 @@ const openAsync = promisify(openCb);
 
 /**
  * Appending to a run log (created if missing) without following a symbolic link: a link planted as
- * runs/<id>.jsonl would have the store write outside itself (issue 35); it fails ELOOP instead.
+ * runs/<id>.jsonl would have the store write outside itself; it fails ELOOP instead.
  */
 export const APPEND_NO_LINK = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const KEPT = 64;

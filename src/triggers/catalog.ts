@@ -47,7 +47,7 @@ export function defaultDir(name: 'definitions' | 'events', cwd = process.cwd()):
 
 function yamlFiles(dir: string, what: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${what} directory ${dir} does not exist`, { dir });
-  // Regular files (or links to one) only: a device or FIFO named *.yaml is passed over, never read (issue 35).
+  // Regular files (or links to one) only: a device or FIFO named *.yaml is passed over, never read.
   return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f))
     .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { NatsError } from 'nats';
 import {
-  ApprovalRefusedError, LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
+  judgedApprovalRefusal, LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
 } from '../../src/errors/index.js';
 import { storeFailure, toStoreError } from '../../src/store/jetstream/codec.js';
 import { toHttpError } from '../../src/server/errors.js';
@@ -37,8 +37,8 @@ describe('permissionDenied', () => {
 describe('the kind decides the exit code and the HTTP status', () => {
   const cases: [string, LedgerflowError, number, number, string][] = [
     ['a run that does not exist', new RunNotFoundError('r1'), 2, 404, 'LF_RUN_NOT_FOUND'],
-    ['a decision on a settled run', ApprovalRefusedError.judged({ runId: 'r1', taskId: 'ok', by: 'alice', decision: 'approved', reason: 'the run has settled', kept: false, notApprover: false }), 2, 409, 'LF_APPROVAL_REFUSED'],
-    ['a decision by someone who is not an approver', ApprovalRefusedError.judged({ runId: 'r1', taskId: 'ok', by: 'mallory', decision: 'approved', reason: 'not an approver', kept: true, notApprover: true }), 2, 403, 'LF_APPROVAL_REFUSED'],
+    ['a decision on a settled run', judgedApprovalRefusal({ runId: 'r1', taskId: 'ok', by: 'alice', decision: 'approved', reason: 'the run has settled', kept: false, notApprover: false }), 2, 409, 'LF_APPROVAL_REFUSED'],
+    ['a decision by someone who is not an approver', judgedApprovalRefusal({ runId: 'r1', taskId: 'ok', by: 'mallory', decision: 'approved', reason: 'not an approver', kept: true, notApprover: true }), 2, 403, 'LF_APPROVAL_REFUSED'],
     ['a store that cannot be used', new StoreUnusableError('--store is a file'), 2, 503, 'LF_STORE_UNUSABLE'],
     ['NATS not answering', new StoreError('no reply from nats-server'), 1, 503, 'LF_STORE'],
     ['NATS refusing the user a subject', toStoreError(violation('lf.inputs.bob.r1'), 'start', {}), 2, 403, 'LF_FORBIDDEN'],

@@ -1,6 +1,6 @@
 /**
  * Reading and acting on the dead-letter streams (`ledgerflow dlq …`), LF_DLQ
- * (what engines wrote) and LF_DLQ_WORKERS (what workers wrote, issue 35):
+ * (what engines wrote) and LF_DLQ_WORKERS (what workers wrote):
  * list what was given up on, why and who wrote it, show one dead letter,
  * replay one (its kept body published again on its original subject, then the
  * dead letter deleted) and purge them. Anything on lf.dlq.> is read; only a
@@ -23,7 +23,7 @@ export interface DeadLetterEntry {
   id: string;
   /** Its sequence in its stream. */
   seq: number;
-  /** The stream that holds it: LF_DLQ (engines', and workers' letters from before issue 35) or LF_DLQ_WORKERS. */
+  /** The stream that holds it: LF_DLQ (engines', and workers' letters from before they had a stream of their own) or LF_DLQ_WORKERS. */
   stream: string;
   kind: string;
   /** Its subject, which says who wrote it (nats.conf enforces it). */
@@ -80,7 +80,7 @@ export class DeadLetterQueue {
 
   /**
    * Where the letters of one kind (or all) are, and how to read them: the workers' stream holds only
-   * kind tasks; in LF_DLQ one kind is read with a filter, except tasks, whose letters from before issue 35
+   * kind tasks; in LF_DLQ one kind is read with a filter, except tasks, whose letters from before workers had a stream of their own
    * (lf.dlq.tasks.<user>) stay in an LF_DLQ narrowed to lf.dlq.*, where nats-server 2.9 takes no filter below
    * its subjects: LF_DLQ is then read whole and the kind picked here.
    */

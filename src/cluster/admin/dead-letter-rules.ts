@@ -1,6 +1,6 @@
 /**
  * Who wrote a dead letter, and whether `ledgerflow dlq replay` may publish it
- * again (issue 20).
+ * again.
  *
  * A replay publishes the kept body on the letter's `source.subject` with the
  * rights of whoever replays it: the engine user, who may publish anywhere. So

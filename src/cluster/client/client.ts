@@ -2,7 +2,7 @@
 import type { JetStreamClient } from 'nats';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
 import { failureRunId } from '../../compiler/index.js';
-import { ApprovalRefusedError, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../../errors/index.js';
+import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { foldEvents, runOrigin, runView, type RunView } from '../../runtime/index.js';
 import { limitsForView } from '../../executor/index.js';
@@ -183,7 +183,7 @@ export class ClusterClient {
     if (user) {
       const verdict = await this.publishDecision(runId, taskId, user, decision, comment, opts.waitMs ?? 0);
       if (verdict && !verdict.accepted) {
-        throw ApprovalRefusedError.judged({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
+        throw judgedApprovalRefusal({ runId, taskId, by: user, decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
       }
       return { how: 'published', verdict };
     }

@@ -15,7 +15,7 @@
  *   `resume` of the run (takeQueuedInputs), takes it.
  */
 import type { JetStreamManager } from 'nats';
-import { ApprovalRefusedError, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
+import { judgedApprovalRefusal, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
 import type { WorkflowStatus } from '../../events/index.js';
 import { Engine, recordInput, type InputOutcome, type RunInput } from '../../local/index.js';
 import type { ClusterClient } from './client.js';
@@ -78,7 +78,7 @@ async function publish(client: ClusterClient, runId: string, input: RunInput, wh
   if (input.kind === 'approval') {
     const verdict = await client.publishDecision(runId, input.taskId, who.name, input.decision, input.comment, waitMs);
     if (verdict && !verdict.accepted) {
-      throw ApprovalRefusedError.judged({ runId, taskId: input.taskId, by: who.name, decision: input.decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
+      throw judgedApprovalRefusal({ runId, taskId: input.taskId, by: who.name, decision: input.decision, reason: verdict.reason ?? 'refused', kept: verdict.seq !== undefined, notApprover: verdict.notApprover === true });
     }
     return { ...base, recorded: verdict !== null, queued: verdict === null, seq: verdict?.seq ?? null, status: verdict ? await status() : null };
   }

@@ -1,5 +1,5 @@
 /**
- * Attempts offered straight to an idle worker (issue 23): the attempt's
+ * Attempts offered straight to an idle worker: the attempt's
  * task.started is durable in the run's log before it is offered, so instead
  * of a message in LF_TASKS_<queue> (published, delivered, acked) the engine
  * makes a NATS request on lf.offer.<queue>.<handler>, to the queue group of

@@ -5,7 +5,7 @@
  * in the run's log and the commit's effects are handed on (the next attempt
  * published, notifications delivered). No stream holds it: the run's log is
  * where the outcome is recorded once, instead of a message in LF_INPUTS, an
- * engine's pull of it and its ack besides (issue 23).
+ * engine's pull of it and its ack besides.
  *
  * Nothing is lost by skipping the stream: the worker holds the outcome, and
  * its attempt's delivery unacked, until an engine answers `recorded`. Any

@@ -233,7 +233,7 @@ export class ClusterEngine {
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
     };
     const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId) });
-    // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each (issue 35).
+    // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
     const reportLetters = new LetterRate({ perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE, what: 'refused reports', now, log });
     const inputs: InputHost = {
       tokens, stats, sendersProven: () => this.sendersProven, now, log,

@@ -1,7 +1,7 @@
 /**
  * How an engine takes messages: a pull loop on each shared durable consumer,
  * a bound on how often one message is tried (then it is dead-lettered, never
- * retried forever: issue 10), its ack held until the notification
+ * retried forever), its ack held until the notification
  * deliveries its processing started have ended, and the two ways an engine
  * answers: a dead letter on lf.dlq.<kind>, a verdict to the sender waiting.
  * What a message means is the routes' (routes.ts, inputs.ts,
@@ -56,7 +56,7 @@ export class Inbox {
 
   /**
    * A pull loop on a shared durable consumer, handling messages concurrently
-   * up to the engine's limit. A message is never tried forever (issue 10): a
+   * up to the engine's limit. A message is never tried forever: a
    * failure puts it back with a delay that doubles (retryDelayMs), and the
    * delivery at the bound (`maxDeliver`) that fails too is dead-lettered with
    * the error and terminated; a delivery past the bound (the ones before never

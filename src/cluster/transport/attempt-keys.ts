@@ -1,5 +1,5 @@
 /**
- * Attempts signed by the engines (issue 35: a fake offer on
+ * Attempts signed by the engines (a fake offer on
  * lf.offer.default._command, from a server that had joined the cluster, made a
  * `--commands` worker run `sh -c id`). Every attempt an engine hands out, queued
  * (lf.q.…) or offered (lf.offer.…), carries the header Lf-Attempt-Sig: an

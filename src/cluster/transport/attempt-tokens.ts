@@ -22,7 +22,7 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 export class AttemptTokens {
   private signingKey: KeyObject | null = null;
 
-  private constructor(private readonly secret: Buffer) {}
+  private constructor(private readonly secret: Uint8Array) {}
 
   /**
    * The engines' signature of an attempt they hand out (its message body, base64url Ed25519), which workers
@@ -66,7 +66,7 @@ export class AttemptTokens {
   }
 
   /** A secret given directly (tests, or a deployment that manages its own). */
-  static fromSecret(secret: Buffer): AttemptTokens {
+  static fromSecret(secret: Uint8Array): AttemptTokens {
     return new AttemptTokens(secret);
   }
 
@@ -117,7 +117,7 @@ export function tokenDigest(token: string): string {
 
 /**
  * What names an attempt in the message ids of reports about it (its outcome, its losses, a child run's outcome):
- * like tokenDigest, but of another derivation, so that the ledger keys a worker may read (issue 35: a wildcard
+ * like tokenDigest, but of another derivation, so that the ledger keys a worker may read (a wildcard
  * direct get read every queue's) give away no report id, and no worker can write one ahead of the report it
  * would make a duplicate of.
  */

@@ -36,7 +36,7 @@ export const ATTEMPTS_BUCKET = 'LF_ATTEMPTS';
 export const DEFAULT_ATTEMPT_TTL_MS = 7 * 24 * 3600_000;
 
 /**
- * What a worker may store in the ledger (issue 35: a worker user may write any key, and wrote 60 values
+ * What a worker may store in the ledger (a worker user may write any key, and wrote 60 values
  * of 7 MB in 3 s until every append of every run failed): an entry is a claim of a few hundred bytes, so
  * a value over 4 KiB is refused by the server, and the bucket holds at most 512 MiB (a million live claims
  * and more); past that a new claim is refused, and what the engines write elsewhere is untouched.
@@ -94,7 +94,7 @@ export class AttemptLedger {
     // Retried as the create is: a replicated bucket just made may not answer at once.
     await createRetrying(async () => {
       const { config } = made ?? await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`);
-      // No rollups: one publish with `Nats-Rollup: all` would delete every claim of every queue (issue 35). The ledger
+      // No rollups: one publish with `Nats-Rollup: all` would delete every claim of every queue. The ledger
       // never purges a key (the only use KV has for them); entries age out.
       const bounded = {
         max_msg_size: config.max_msg_size > 0 ? config.max_msg_size : ATTEMPT_VALUE_MAX_BYTES,
@@ -114,7 +114,7 @@ export class AttemptLedger {
    * A restarted attempt (its worker was lost) is claimed afresh: each run of it has its own entry.
    * `queue`: the queue the attempt is handed out on, first, so that nats.conf can give each worker
    * user the keys of its own queues only (`$KV.LF_ATTEMPTS.<queue>.>`, and a direct get under that
-   * prefix): a worker cannot read, by a wildcard direct get, or write another queue's claims (issue 35).
+   * prefix): a worker cannot read, by a wildcard direct get, or write another queue's claims.
    * `instance`: the task's instance token (compiler/instances.ts: the task id outside loops and maps).
    * `token`: the attempt's token, of which the key holds a digest, so that nobody without it can
    * name the entry (run, task and attempt are there for people reading the bucket); `claimToken`: a

@@ -8,7 +8,7 @@
  * `ledgerflow dlq replay` can publish it again), else only its first
  * EXCERPT_BYTES. Never a copy larger than that: a 7.5 MB message wrapped whole
  * would not fit the server's max payload, and the engine would fail, nak and
- * try again forever (issue 10). Every field is cut to a fixed size, so a dead
+ * try again forever. Every field is cut to a fixed size, so a dead
  * letter is always far below any max payload (see MAX_DEAD_LETTER_BYTES).
  */
 import { createHash } from 'node:crypto';

@@ -31,7 +31,7 @@ export class DefinitionRegistry {
   /**
    * `wf.<workflowId>.<version>` → hash, as read: a version's key is created once and never written
    * again (other content under a deployed version is refused), so a start reads only `latest` (one
-   * request instead of two, issue 23).
+   * request instead of two).
    */
   private readonly versions = new Map<string, string>();
   /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */

@@ -1,6 +1,6 @@
 /**
  * The messages an engine or a worker has taken from its consumers and not
- * finished, for a graceful stop in order (issue 21): stop taking messages
+ * finished, for a graceful stop in order: stop taking messages
  * (one that still arrives is handed back at once), let what is in hand finish
  * within a grace, hand back what did not (a nak: another process takes it now
  * instead of after the ack wait), and only then close the connection. Without

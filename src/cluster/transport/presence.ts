@@ -1,5 +1,5 @@
 /**
- * Who serves which handler (issue 34: on NATS a task no worker serves looked
+ * Who serves which handler (on NATS a task no worker serves looked
  * IN_PROGRESS, then timed out, with no word anywhere). Consumer info cannot
  * say it: a pull request waiting (num_waiting) comes and goes with each pull,
  * and a busy worker has none.

@@ -1,7 +1,7 @@
 /**
  * Creates the cluster's streams, shared consumers and KV bucket on first use;
  * leaves existing ones alone, except for the bounds that stop a poison message
- * from looping or filling the server (issue 10): the dead-letter stream's
+ * from looping or filling the server: the dead-letter stream's
  * limits and the consumers' max deliveries are brought to the settings.
  */
 import { type JetStreamManager, type StreamConfig } from 'nats';
@@ -56,7 +56,7 @@ export interface ClusterSettings {
 }
 
 /**
- * Bounds of LF_DLQ_WORKERS, what workers write (issue 35): a letter is a reference with at most 64 KiB of body
+ * Bounds of LF_DLQ_WORKERS, what workers write: a letter is a reference with at most 64 KiB of body
  * kept (dead-letters.ts), so 256 KiB holds any honest one; each worker user keeps its newest 10,000, so one that
  * floods drops its own oldest, not another worker's; and the stream as a whole is bounded apart from LF_DLQ.
  */
@@ -172,9 +172,9 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
   };
   await ensureStream(jsm, STREAMS.dlq.name, STREAMS.dlq.subjects, { ...base, retention: RetentionPolicy.Limits, ...dlqLimits });
-  // A dead-letter stream created without limits (before issue 10) gets them.
+  // A dead-letter stream created without limits (by an older version) gets them.
   await ensureStreamLimits(jsm, STREAMS.dlq.name, dlqLimits);
-  // Workers' letters in a stream of their own (issue 35), LF_DLQ narrowed to the engines' subjects first (the two may not overlap).
+  // Workers' letters in a stream of their own, LF_DLQ narrowed to the engines' subjects first (the two may not overlap).
   await createRetrying(() => narrowSubjects(jsm, STREAMS.dlq.name, 'lf.dlq.>', STREAMS.dlq.subjects));
   const workerDlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.storage === 'memory' ? WORKER_DLQ_LIMITS.maxBytesInMemory : WORKER_DLQ_LIMITS.maxBytes,

@@ -70,11 +70,11 @@ export const STREAMS = {
   control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
   /**
    * What engines write (lf.dlq.<kind>; one token: plain lf.dlq.tasks holds the letters workers wrote before they
-   * named themselves). Streams made before issue 35 took lf.dlq.>, workers' letters included: an engine narrows them.
+   * named themselves). Streams made before workers' letters had a stream of their own took lf.dlq.>, workers' letters included: an engine narrows them.
    */
   dlq: { name: 'LF_DLQ', subjects: ['lf.dlq.*'] },
   /**
-   * What workers write, lf.dlq.tasks.<user>, in a stream of its own (issue 35: 100,001 letters from one worker
+   * What workers write, lf.dlq.tasks.<user>, in a stream of its own (100,001 letters from one worker
    * pushed every engine's letter, approvals kept for replay included, out of the shared LF_DLQ). Bounded on its
    * own, and per worker user: a flood drops that worker's oldest letters, not the engines' nor other workers'.
    */

@@ -1,5 +1,5 @@
 /**
- * Claims of offered attempts written only when they are needed (issue 23:
+ * Claims of offered attempts written only when they are needed (the bench's
  * `cluster.persisted_per_run`). An attempt an engine offered straight to a
  * worker (direct-dispatch.ts) is already durable in the run's log
  * (task.started), and the engine that offered it holds the run's message

@@ -1,6 +1,6 @@
 /**
  * Whether the worker that claimed an attempt still runs it, as a worker that
- * got another delivery of the attempt judges it (issue 23). The claim in
+ * got another delivery of the attempt judges it. The claim in
  * LF_ATTEMPTS is the liveness record: its worker rewrites it every `every` ms
  * while it runs the attempt (and until its outcome is delivered), and each
  * write moves the entry's revision on. A claim whose revision does not move for

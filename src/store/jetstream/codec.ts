@@ -158,7 +158,7 @@ export function describe(err: unknown): string {
 /**
  * Why a connection to `servers` could not be made, as a StoreError (a message, never a stack trace):
  * a server that refuses connections without credentials, when none were given, is told what to give
- * (the shipped nats.conf refuses them, issue 20); anything else is described (a wrong password:
+ * (the shipped nats.conf refuses them); anything else is described (a wrong password:
  * "authorization violation (check user and password)"). Shared by every process's own connection.
  */
 export function connectRefusal(err: unknown, servers: string, hasCredentials: boolean, meta: Record<string, JsonSafe | undefined> = {}): LedgerflowError {
