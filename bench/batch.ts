@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { loadDefinitionFile } from '../src/api/index.js';
+import { loadDefinitionFile } from '../src/files/index.js';
 import { type Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';

@@ -34,7 +34,7 @@ import type { EventEnvelope } from '../src/events/index.js';
 import { type Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { systemClock, type Clock } from '../src/executor/index.js';
-import { Service } from '../src/serve/index.js';
+import { Service } from '../src/service/index.js';
 import { FileEventStore, type EventStore } from '../src/store/index.js';
 import { embeddedScheduler, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, Scheduler } from '../src/triggers/index.js';
 import { ClusterClient, ClusterEngine, createWorker } from '../src/cluster/index.js';

@@ -17,7 +17,7 @@
 // copy with the user's or that patch or are patched by path: `nats` (cluster/transport/request-cancel.ts patches
 // the instance node_modules holds), `tsx` (registers loader hooks), `prom-client` (its default registry is a
 // user's too), `@opentelemetry/api` (a user's tracer provider registers through it). tsc's other files
-// stay in dist/ beside the chunks: dist/workers/self-resolve-hooks.js is registered by path, and the
+// stay in dist/ beside the chunks: dist/handlers/self-resolve-hooks.js is registered by path, and the
 // declarations (.d.ts) are tsc's.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';

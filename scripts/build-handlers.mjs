@@ -1,6 +1,6 @@
 // The bundled workflows' TypeScript handlers (definitions/handlers/*.ts) compiled to JavaScript beside the build,
 // dist/definitions/handlers/*.js, with the digest of the sources they were compiled from (handlers.json). Runs in
-// scripts/build.mjs. A run of a bundled workflow from the build loads these (src/workers/prebuilt.ts) instead of
+// scripts/build.mjs. A run of a bundled workflow from the build loads these (src/handlers/prebuilt.ts) instead of
 // starting tsx for them: tsx's module hooks run in a thread of their own and its transform in an esbuild service,
 // about half a second of CPU for every command that runs a bundled workflow (the tour, `emit`, the templates).
 // Each file is transformed alone (no bundling): `import … from 'ledgerflow'` stays the package's, so a handler
@@ -32,7 +32,7 @@ if (result.warnings.length > 0) {
   for (const w of result.warnings) console.error(`build-handlers: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
 }
-// One digest over every source (a handler imports its siblings): src/workers/prebuilt.ts uses the build only while it holds.
+// One digest over every source (a handler imports its siblings): src/handlers/prebuilt.ts uses the build only while it holds.
 const digest = createHash('sha256');
 for (const f of sources) digest.update(`${f}\n`).update(readFileSync(join(from, f)));
 writeFileSync(join(out, 'handlers.json'), `${JSON.stringify({ sources, sha256: digest.digest('hex') }, null, 2)}\n`);

@@ -8,8 +8,8 @@
  */
 import { openStore, type EventStore } from './store/index.js';
 import type { Engine, EngineOptions } from './local/index.js';
-import { outputWriter } from './api/index.js';
-import { createCommandExecutor } from './workers/index.js';
+import { outputWriter } from './files/index.js';
+import { createCommandExecutor } from './handlers/index.js';
 import { diskEngine } from './triggers/index.js';
 
 export {
@@ -25,7 +25,7 @@ export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJ
 export { isSettled, replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot, runView, type RunView, type TaskView, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo, step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held, reviewApproval, type ApprovalRequest, type ApprovalReview, retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './runtime/index.js';
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';
 export { type Clock, loadRun, type LoadedRun, CallerRunIdSchema, IdReuseSchema } from './executor/index.js';
-export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './workers/index.js';
+export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './handlers/index.js';
 // NATS: remote workers (the same handler modules, pulled from the work queue) and a client of the cluster's runs.
 export { createWorker, type Worker, type WorkerOptions } from './cluster/worker/worker.js';
 export { ClusterClient, type ControlOutcome, type DecisionOutcome } from './cluster/client/client.js';
@@ -35,12 +35,12 @@ export {
   openRunIndex, recordOf, advance, track, parseRunQuery, pageOf, matches, RunQuerySchema, QueryError, RecordGapError, reindex,
   type RunIndex, type RunPage, type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type RunQuery, type RunQueryInput, type RunIndexOptions, type TrackedRun,
 } from './query/index.js';
-export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './serve/index.js';
+export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './service/index.js';
 export {
   createMetrics, serveMetrics, deriveFacts, reportActiveRuns, runTraceIds, TRACER_NAME,
   type LedgerflowMetrics, type MetricsOptions, type MetricsServer, type CommitHook, type Fact, type AttemptOutcome,
 } from './metrics/index.js';
-export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './api/index.js';
+export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './files/index.js';
 export {
   emitEvent, type EmitOptions, type EmitResult, type EmittedRun,
   loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog,

@@ -274,9 +274,9 @@ describe('the caches are fenced', () => {
     // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts).
     const allowed = new Set([
       'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
-      'workers/self-resolve.ts: let patched = false;', 'workers/self-resolve.ts: let hooked = false;',
-      "workers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
-      'workers/self-resolve-hooks.ts: let target: string | null = null;', 'workers/typescript.ts: let registered: Promise<void> | undefined;', 'workers/typescript.ts: let cjsRegistered = false;',
+      'handlers/self-resolve.ts: let patched = false;', 'handlers/self-resolve.ts: let hooked = false;',
+      "handlers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
+      'handlers/self-resolve-hooks.ts: let target: string | null = null;', 'handlers/typescript.ts: let registered: Promise<void> | undefined;', 'handlers/typescript.ts: let cjsRegistered = false;',
       'cli/open-store.ts: let natsStore: NatsStore | undefined;', 'cluster/transport/request-cancel.ts: let installed = false;', 'cluster/transport/write-coalesce.ts: let installed = false;',
       'executor/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
       'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',

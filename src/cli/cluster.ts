@@ -3,7 +3,7 @@ import { loadNotificationsConfig } from '../notify/index.js';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { folderReader, loadDefinitionFile } from '../api/index.js';
+import { folderReader, loadDefinitionFile } from '../files/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
 import { senderOf } from '../cluster/transport/sender.js';
 import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-check.js';
@@ -14,7 +14,7 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
-import { loadHandlerModule } from '../workers/index.js';
+import { loadHandlerModule } from '../handlers/index.js';
 import { json, type Io } from './io.js';
 import { waitFlag } from './input-flags.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -26,7 +26,7 @@ import { parseServers } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { metricsFlags } from './metrics-flags.js';
-import { parseOutputRoot } from '../api/index.js';
+import { parseOutputRoot } from '../files/index.js';
 import { inert } from '../terminal/index.js';
 
 export function natsUrl(g: GlobalOpts): string {

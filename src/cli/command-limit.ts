@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../errors/index.js';
 import type { CommandRunner } from '../runtime/index.js';
-import { createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT } from '../workers/index.js';
+import { createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT } from '../handlers/index.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 

@@ -1,7 +1,7 @@
 /** `ledgerflow paths <file>` and `ledgerflow test <file...>`: path coverage of definitions, and running it against the runtime. */
 import { existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
-import { loadDefinitionFile } from '../api/index.js';
+import { loadDefinitionFile } from '../files/index.js';
 import {
   expectationsFileFor, generatePaths, parseExpectations, runExpectation, runPath,
   type CoverageTally, type ExpectationResult, type GeneratedPath, type PathReport, type PathResult, type Tally,

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { packageRoot } from '../api/index.js';
+import { packageRoot } from '../files/index.js';
 import { UsageError } from '../errors/index.js';
 
 /** The files ledgerflow ships: what `dev` starts by default, and the production one to name instead. */

@@ -10,7 +10,7 @@ import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
 // disk-children.js, not the triggers' index: that also holds the schedules (croner), the catalog and the envelope's schemas.
 import { diskEngine } from '../triggers/disk-children.js';
-import { loadHandlerModule } from '../workers/index.js';
+import { loadHandlerModule } from '../handlers/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import type { InFlightNotices } from '../monitor/index.js';

@@ -198,7 +198,7 @@ function reportedBy(d: { by?: string; unauthenticated?: true }): string {
   return d.by ? ` (reported by ${d.by}${d.unauthenticated ? ', an unauthenticated name' : ''})` : '';
 }
 
-/** `  output capped: stdout 209649664 bytes dropped` for a COMMAND output that carries `truncated` (see src/workers/command.ts). */
+/** `  output capped: stdout 209649664 bytes dropped` for a COMMAND output that carries `truncated` (see src/handlers/command.ts). */
 function cappedText(output: unknown): string {
   const t = (output as { truncated?: unknown } | null)?.truncated;
   if (t === null || typeof t !== 'object') return '';

@@ -1,5 +1,5 @@
 /** `replay`: one run, or every run (--all), rebuilt from its log and checked; optionally against a candidate definition. */
-import { loadDefinitionFile } from '../api/index.js';
+import { loadDefinitionFile } from '../files/index.js';
 import { UsageError } from '../errors/index.js';
 import type { Divergence } from '../runtime/index.js';
 import type { CorruptRun, TornTail } from '../store/index.js';

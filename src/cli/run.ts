@@ -1,5 +1,5 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
-import { loadDefinitionFile } from '../api/index.js';
+import { loadDefinitionFile } from '../files/index.js';
 import { RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
 import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
 import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../local/index.js';

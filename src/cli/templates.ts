@@ -1,7 +1,7 @@
 /** `ledgerflow templates` and `ledgerflow new`: thin over src/templates. */
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
-import { packageRoot } from '../api/index.js';
+import { packageRoot } from '../files/index.js';
 import { copyTemplate, findTemplate, loadCatalog } from '../templates/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';

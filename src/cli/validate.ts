@@ -1,7 +1,7 @@
 /** `validate`, `compile` and `schema`: definitions checked, compiled to machines, and the language's JSON Schema. */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { folderReader, loadDefinitionFile } from '../api/index.js';
+import { folderReader, loadDefinitionFile } from '../files/index.js';
 import { machineJson } from '../compiler/index.js';
 import { definitionJsonSchema } from '../definition/index.js';
 import { DefinitionError, formatDiagnostic } from '../errors/index.js';

@@ -10,7 +10,7 @@
  *   in): a small file whose aliases repeat a long anchor would otherwise
  *   become gigabytes of run.started.
  *
- * Pure: callers that read files check the size first (api/source.ts).
+ * Pure: callers that read files check the size first (files/source.ts).
  */
 export const MAX_DEFINITION_BYTES = 1024 * 1024;
 export const MAX_DEFINITION_TEXT = '1 MiB';

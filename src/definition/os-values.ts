@@ -6,7 +6,7 @@
  * - a NUL character in a COMMAND's `command`, `cwd` or `env`, or in an
  *   `output_to`: no program argument, environment value or path holds one.
  * What only a template's value decides is refused by the executors, with the
- * same codes (api/output.ts, workers/command.ts).
+ * same codes (files/output.ts, handlers/command.ts).
  */
 import type { CheckContext } from './context.js';
 import { isObj, type RawPath } from './issues.js';

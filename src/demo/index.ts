@@ -21,12 +21,12 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { createEngine } from '../index.js';
-import { loadDefinitionFile, packageRoot } from '../api/index.js';
+import { loadDefinitionFile, packageRoot } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import { runStatus, runView, type RunSnapshot } from '../runtime/index.js';
-import { Service, type ServiceNotice } from '../serve/index.js';
+import { Service, type ServiceNotice } from '../service/index.js';
 import { openStore } from '../store/index.js';
 import { progressLines } from '../terminal/index.js';
 import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog } from '../triggers/index.js';

@@ -24,7 +24,7 @@ export interface DriverHooks {
   onLog?: (taskId: string, message: string) => void;
   /** Writes a task's output where `output_to` says (an effect, so it lives at the edge). */
   writeOutput?: (path: string, output: unknown) => Promise<void>;
-  /** Runs a COMMAND task's program (an effect at the edge: src/workers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
+  /** Runs a COMMAND task's program (an effect at the edge: src/handlers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
   runCommand?: CommandRunner;
 }
 

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import { readDefinitionSource } from '../api/index.js';
+import { readDefinitionSource } from '../files/index.js';
 import { parseDefinition } from '../definition/index.js';
 import { Engine } from '../local/index.js';
 import type { RunIndex } from '../query/index.js';

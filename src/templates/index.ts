@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { loadDefinitionFile } from '../api/definitions.js';
+import { loadDefinitionFile } from '../files/definitions.js';
 import { packageRoot } from '../install/index.js';
 import { parseDefinition, positionIn } from '../definition/index.js';
 import { didYouMean } from '../definition/issues.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { folderReader, loadDefinitionFile, packageRoot, type LoadedDefinition } from '../api/index.js';
+import { folderReader, loadDefinitionFile, packageRoot, type LoadedDefinition } from '../files/index.js';
 import { positionIn } from '../definition/index.js';
 import { DefinitionError, formatDiagnostic, UsageError } from '../errors/index.js';
 import type { TriggerCatalog } from './admit.js';

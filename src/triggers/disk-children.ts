@@ -1,14 +1,14 @@
 /**
  * The embedded store's child runs and EMITs, from disk: a child's definition
- * is found beside its parent's file (src/api/children.ts) with its handler
+ * is found beside its parent's file (src/files/children.ts) with its handler
  * module loaded when it names one, and an EMIT starts what `ledgerflow emit`
  * would. diskEngine gives them to an Engine (createEngine, the CLI, serve).
  */
-import { findChildDefinition } from '../api/index.js';
+import { findChildDefinition } from '../files/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { Engine, type ChildResolver, type EngineOptions, type EventEmitter } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
-import { loadHandlerModule } from '../workers/index.js';
+import { loadHandlerModule } from '../handlers/index.js';
 import { deadLetterDir, fileDeadLetters, type DeadLetterSink } from './deadletter.js';
 import { taskEmitter } from './emit-task.js';
 import { fileGates } from './gate-file.js';

@@ -14,8 +14,8 @@ import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } f
 import { Engine, type EngineOptions } from '../local/index.js';
 import { assertOwnStart, systemClock } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
-import type { LoadedDefinition } from '../api/index.js';
-import { loadHandlerModule } from '../workers/index.js';
+import type { LoadedDefinition } from '../files/index.js';
+import { loadHandlerModule } from '../handlers/index.js';
 import { admitEvent, type RejectionStage } from './admit.js';
 import type { DeadLetterSink } from './deadletter.js';
 import type { TriggerEvent } from './envelope.js';

@@ -16,7 +16,7 @@ import { LedgerflowError, errorMessage } from '../errors/index.js';
 import { withLock } from '../store/lock.js';
 import { GateRecordSchema, GateStateSchema, type GateRecord, type GateState } from './gate.js';
 import { TriggerGates, type GateLog, type GateStore } from './gates.js';
-import type { LoadedDefinition } from '../api/index.js';
+import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
 import { AppendConflictError } from '../errors/index.js';
 

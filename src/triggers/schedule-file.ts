@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LedgerflowError, errorMessage } from '../errors/index.js';
-import type { LoadedDefinition } from '../api/index.js';
+import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
 import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDefinitionFile } from '../../src/api/index.js';
+import { loadDefinitionFile } from '../../src/files/index.js';
 import { cli, expectEveryRunReplays, ROOT, tempDir } from '../helpers/cli.js';
 
 const DEFS = join(ROOT, 'definitions');

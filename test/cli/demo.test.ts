@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { revenuePayload } from '../../src/demo/index.js';
-import { loadHandlerModule } from '../../src/workers/index.js';
+import { loadHandlerModule } from '../../src/handlers/index.js';
 
 interface Report {
   ok: boolean;

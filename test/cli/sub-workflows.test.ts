@@ -137,7 +137,7 @@ describe('ledgerflow resume of a failed run whose failure workflow never started
 
 describe('validation of sub-workflows against the folder', () => {
   it('warns at file:line:col when `workflow:` names no definition beside it, and refuses a cycle among the folder\'s definitions', async () => {
-    const { loadDefinitionFile } = await import('../../src/api/index.js');
+    const { loadDefinitionFile } = await import('../../src/files/index.js');
     const { DefinitionError } = await import('../../src/errors/index.js');
     const dir = tempDir('lf-subval-');
     const file = join(dir, 'a.yaml');

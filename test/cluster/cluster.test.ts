@@ -69,8 +69,8 @@ workflow:
   it('runs revenue_milestone from a business event published on NATS: CFO approval as the cfo NATS user, plan written by the worker', async () => {
     const { readFileSync, existsSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { loadDefinitionFile } = await import('../../src/api/index.js');
-    const { loadHandlerModule } = await import('../../src/workers/index.js');
+    const { loadDefinitionFile } = await import('../../src/files/index.js');
+    const { loadHandlerModule } = await import('../../src/handlers/index.js');
     const { loadEventTypes, runIdForEvent } = await import('../../src/triggers/index.js');
     const root = join(import.meta.dirname, '..', '..');
     const { definition } = loadDefinitionFile(join(root, 'definitions', 'revenue_milestone.yaml'));

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDefinitionFile } from '../../src/api/index.js';
+import { loadDefinitionFile } from '../../src/files/index.js';
 import { ROOT, spawnCli } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDefinitionFile } from '../../src/api/index.js';
+import { loadDefinitionFile } from '../../src/files/index.js';
 import { catalogItems, expectationsFileFor, generatePaths, itemKey, parseExpectations, runExpectation, runPath } from '../../src/coverage/index.js';
 import { compile } from '../../src/compiler/index.js';
 import { ROOT } from '../helpers/cli.js';

@@ -12,7 +12,7 @@ import { CancelRefusedError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { COMMAND_HANDLER, type RunView } from '../../src/runtime/index.js';
-import { createCommandExecutor } from '../../src/workers/index.js';
+import { createCommandExecutor } from '../../src/handlers/index.js';
 import { def } from '../helpers/engine.js';
 import { useCluster, type Cluster } from '../helpers/cluster.js';
 import type { Worker } from '../../src/cluster/index.js';

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadDefinitionFile } from '../../src/api/index.js';
+import { loadDefinitionFile } from '../../src/files/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { parsePromText, valueOf, type PromSample } from '../helpers/prom-text.js';

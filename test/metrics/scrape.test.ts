@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadDefinitionFile } from '../../src/api/index.js';
+import { loadDefinitionFile } from '../../src/files/index.js';
 import { Engine } from '../../src/local/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';

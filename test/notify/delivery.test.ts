@@ -15,7 +15,7 @@ import type { EventEnvelope } from '../../src/events/index.js';
 import { DEFAULT_DELIVERY, Notifier, webhookKey } from '../../src/notify/index.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
-import { Service } from '../../src/serve/index.js';
+import { Service } from '../../src/service/index.js';
 import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';

@@ -7,13 +7,13 @@
  * on the local engine and on a NATS worker.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { outputWriter } from '../../src/api/index.js';
+import { outputWriter } from '../../src/files/index.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AttemptCommand, type CommandContext } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
-import { createCommandExecutor } from '../../src/workers/index.js';
+import { createCommandExecutor } from '../../src/handlers/index.js';
 import { def, expectReplayMatches } from '../helpers/engine.js';
 import { tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';

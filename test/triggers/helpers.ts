@@ -1,5 +1,5 @@
 /** Test helpers for triggers: definitions from YAML text and events with defaults. */
-import type { LoadedDefinition } from '../../src/api/index.js';
+import type { LoadedDefinition } from '../../src/files/index.js';
 import { def } from '../helpers/engine.js';
 
 export { def };

@@ -201,7 +201,7 @@ describe('embeddedScheduler (what `serve` calls every tick)', () => {
 
   it('fires into the store directory with the definition\'s file in run.started and the cursor in <store>/schedules.json', async () => {
     const { writeFileSync } = await import('node:fs');
-    const { loadDefinitionFile } = await import('../../src/api/index.js');
+    const { loadDefinitionFile } = await import('../../src/files/index.js');
     const { openStore } = await import('../../src/store/index.js');
     const { embeddedScheduler } = await import('../../src/triggers/index.js');
     dir = await mkdtemp(join(tmpdir(), 'lf-sched-embedded-'));

@@ -5,7 +5,7 @@
  * output_to. The result is the outcome to report; publishing it is
  * report-outcome.ts's job, and which deliveries it answers is worker.ts's.
  */
-import type { OutputWriter } from '../../api/index.js';
+import type { OutputWriter } from '../../files/index.js';
 import { NonRetryableError } from '../../errors/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../../runtime/index.js';

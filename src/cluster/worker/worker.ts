@@ -48,7 +48,7 @@ import { whileClaimLives } from './claim-watch.js';
 import { ClaimAsks } from './claim-asks.js';
 import { OutcomeReporter } from './report-outcome.js';
 import { maxOutputBytes, runAttempt } from './run-attempt.js';
-import { outputWriter } from '../../api/index.js';
+import { outputWriter } from '../../files/index.js';
 import { connectRefusal } from '../../store/index.js';
 import { errorMessage } from '../../errors/index.js';
 
@@ -60,7 +60,7 @@ export interface WorkerOptions {
   settings?: ClusterSettings;
   /**
    * Run COMMAND tasks too (their attempts on lf.q.<queue>._command), with this executor
-   * (src/workers/command.ts: `createCommandExecutor({ outputLimit })`). Without it, this worker takes none.
+   * (src/handlers/command.ts: `createCommandExecutor({ outputLimit })`). Without it, this worker takes none.
    */
   commands?: CommandRunner;
   /** Attempts of each handler this worker pulls and runs at once (default 4). */

@@ -3,7 +3,7 @@ import { graphOf, layoutGraph, NODE_MAX_WIDTH, pathOf, wrapLabel } from '../../.
 import { categoryAxis, CHAR_PX } from '../../../src/server/web/plot-axis.js';
 import { grouped } from '../../../src/server/web/run-rows.js';
 import type { RunRecord } from '../../../src/server/web/types.js';
-import { loadDefinitionFile } from '../../../src/api/definitions.js';
+import { loadDefinitionFile } from '../../../src/files/definitions.js';
 
 describe('the run page graph layout', () => {
   it('puts every task of a definition in a box, each dependency above what waits for it', () => {

@@ -38,7 +38,7 @@ import { type Handlers, type RunView, heldBy } from '../runtime/index.js';
 import { systemClock, type Clock } from '../executor/index.js';
 import { pidAlive, tryLock } from '../store/lock.js';
 import type { RunSummary } from '../store/index.js';
-import { loadHandlerModule } from '../workers/index.js';
+import { loadHandlerModule } from '../handlers/index.js';
 import { LogWitness, damagedText } from '../query/index.js';
 import { candidateRuns, parentDrives } from './candidates.js';
 import { holderText, leaseHolder } from './holders.js';

@@ -40,7 +40,7 @@ type ResolveFilename = (request: string, parent: unknown, isMain: boolean, optio
 export function resolveSelfForHandlers(file: string): void {
   const root = packageRoot();
   const esm = join(root, 'dist', 'index.js');
-  const hooks = join(root, 'dist', 'workers', 'self-resolve-hooks.js');
+  const hooks = join(root, 'dist', 'handlers', 'self-resolve-hooks.js');
   // Only a built package has them (the tests of src/ run from a checkout, where ledgerflow resolves to itself anyway).
   if (!hooked && !resolvesFrom(file) && existsSync(hooks) && existsSync(esm) && (/\.(c|m)?ts$/.test(file) && !loadsAsCommonJs(file) || mayImportLedgerflow(file))) {
     hooked = true;

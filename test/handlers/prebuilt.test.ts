@@ -6,7 +6,7 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtFromSources, prebuiltHandler } from '../../src/workers/prebuilt.js';
+import { builtFromSources, prebuiltHandler } from '../../src/handlers/prebuilt.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 
 const SOURCES = join(ROOT, 'definitions', 'handlers');

@@ -7,7 +7,7 @@
 import { openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDefinitionFile } from '../../src/api/index.js';
+import { loadDefinitionFile } from '../../src/files/index.js';
 import { DefinitionError } from '../../src/errors/index.js';
 import { definitionsInFolder } from '../../src/server/definitions.js';
 import { tempDir } from '../helpers/cli.js';

@@ -2,12 +2,12 @@
  * docs/handlers.md: `import … from 'ledgerflow'` in a handler module works
  * whether or not the project installed ledgerflow, also from a module the
  * handler imports; the resolve hook's thread is started only for a module
- * that may import it (src/workers/names-ledgerflow.ts).
+ * that may import it (src/handlers/names-ledgerflow.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mayImportLedgerflow } from '../../src/workers/names-ledgerflow.js';
+import { mayImportLedgerflow } from '../../src/handlers/names-ledgerflow.js';
 import { cli, tempDir } from '../helpers/cli.js';
 
 function files(entries: Record<string, string>): string {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
-import { Service, type ServiceNotice } from '../../src/serve/index.js';
+import { Service, type ServiceNotice } from '../../src/service/index.js';
 import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
 import { gate, waitFor } from '../helpers/wait.js';

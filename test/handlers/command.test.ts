@@ -1,5 +1,5 @@
 /**
- * The COMMAND executor (src/workers/command.ts) on real processes: no shell,
+ * The COMMAND executor (src/handlers/command.ts) on real processes: no shell,
  * input on stdin, the LF_ variables, JSON or text output, exit codes, a
  * missing program, the output cap (a gigabyte printed is read and dropped),
  * and the whole process group killed on abort.
@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandError, createCommandExecutor } from '../../src/workers/index.js';
+import { CommandError, createCommandExecutor } from '../../src/handlers/index.js';
 import { NonRetryableError } from '../../src/errors/index.js';
 import type { CommandContext } from '../../src/runtime/index.js';
 import { ROOT, tempDir } from '../helpers/cli.js';

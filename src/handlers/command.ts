@@ -27,7 +27,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { packageRoot } from '../api/index.js';
+import { packageRoot } from '../files/index.js';
 import { NUL_CHARACTER } from '../definition/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import type { AttemptCommand, CommandContext, CommandRunner } from '../runtime/index.js';
