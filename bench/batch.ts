@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadDefinitionFile } from '../src/files/index.js';
-import { type Handlers } from '../src/runtime/index.js';
+import type { Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
 import batchHandlers from '../definitions/handlers/batch-inventory.js';

@@ -363,7 +363,7 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
 
     // 4d'. A 1,000-item MAP on the JetStream store, next to 1,000 one-task runs on it.
     results.map = await benchMap({
-      say: (line) => say(line.replace(/^\n/, '\n  ').replace(/^  /, '    ')), fmt, where: 'on the JetStream store (Engine.run, in-process handlers)',
+      say: (line) => say(line.replace(/^\n/, '\n  ').replace(/^ {2}/, '    ')), fmt, where: 'on the JetStream store (Engine.run, in-process handlers)',
       store: (name) => newStore(`LF_MAP_${name.toUpperCase()}`, `bench.map.${name}`),
     });
 

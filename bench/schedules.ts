@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Definition } from '../src/definition/index.js';
 import type { EventEnvelope } from '../src/events/index.js';
-import { type Handlers } from '../src/runtime/index.js';
+import type { Handlers } from '../src/runtime/index.js';
 import { Engine } from '../src/local/index.js';
 import { systemClock, type Clock } from '../src/executor/index.js';
 import { Service } from '../src/service/index.js';

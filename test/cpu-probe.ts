@@ -22,7 +22,7 @@ const out = process.env.LEDGERFLOW_TEST_CPU;
 const worker = globalThis as { lfCpuProbe?: number[] };
 worker.lfCpuProbe ??= ticks();
 
-afterAll(({}, suite) => {
+afterAll((_context, suite) => {
   if (!out) return;
   const [before, now] = [worker.lfCpuProbe!, ticks()];
   worker.lfCpuProbe = now;

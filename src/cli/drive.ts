@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { finishNotifications, type Notifier } from '../notify/index.js';
-import { type Handlers, type RunView } from '../runtime/index.js';
+import type { Handlers, RunView } from '../runtime/index.js';
 import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
 // disk-children.js, not the triggers' index: that also holds the schedules (croner), the catalog and the envelope's schemas.

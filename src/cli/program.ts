@@ -30,6 +30,7 @@ function helpOf(c: Command): number {
  */
 function lazyActions(setCode: (code: number) => void, globals: () => GlobalOpts) {
   // `any`: commander's own action type (each action names the types of its arguments).
+  // biome-ignore lint/suspicious/noExplicitAny: commander passes each command's own arguments and options
   return <M>(load: () => Promise<M>, run: (m: M, ...args: any[]) => number | Promise<number>) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args.at(-1) as Command;

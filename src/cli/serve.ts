@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError, errorMessage } from '../errors/index.js';
-import { type Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
 import { Service, type ServiceNotice } from '../service/index.js';
 import { catalogReader, diskEngine, embeddedGates, embeddedScheduler, NO_SCHEDULES, scheduledDir } from '../triggers/index.js';
 import { loadHandlerModule } from '../handlers/index.js';

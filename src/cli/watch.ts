@@ -8,7 +8,7 @@ import { EXIT, worstExitCode } from './exit.js';
 import { storeFor } from './open-store.js';
 import { damageCheck } from './damaged.js';
 import { damagedText } from '../query/damage.js';
-import { type GlobalOpts } from './store.js';
+import type { GlobalOpts } from './store.js';
 
 export interface WatchFlags { workflow?: string; all?: boolean; orWaiting?: boolean; keepOpen?: boolean; tail?: string; color?: boolean; json?: boolean }
 

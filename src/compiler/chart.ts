@@ -82,7 +82,7 @@ export interface Chart {
   readonly regions: readonly Region[];
   /**
    * `{ <region key>: <its initial state's key> }` in document order: what a
-   * short run's state value is copied from (fold-snapshot.ts valueOf), so that
+   * short run's state value is copied from (fold-snapshot.ts stateValueOf), so that
    * building it stores into an object of the right shape instead of adding
    * every key to an empty one.
    */

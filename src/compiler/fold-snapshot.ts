@@ -8,7 +8,7 @@
 import type { Chart, Region, RegionState } from './chart.js';
 import type { RunContext } from './context.js';
 import { lazyRegions } from './lazy-value.js';
-import { PersistentVector } from './persistent-vector.js';
+import type { PersistentVector } from './persistent-vector.js';
 
 /** `{ running: { <task>: <state>, ... } }` with regions in document order, or the top-level final state's name. */
 export type StateValue = string | Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -66,7 +66,7 @@ export class Config implements Configuration {
   }
 }
 
-export function valueOf(chart: Chart, states: PersistentVector<RegionState>): StateValue {
+export function stateValueOf(chart: Chart, states: PersistentVector<RegionState>): StateValue {
   // The same keys in the same order as regionRecord(states), stored into a clone of the chart's template.
   const regions: Record<string, string> = { ...chart.regionsTemplate };
   for (const chunk of states.chunks) for (const s of chunk) regions[s.region.key] = s.key;
@@ -87,7 +87,7 @@ const EAGER_VALUE_REGIONS = 64;
  */
 export function active(chart: Chart, context: RunContext, configuration: Config): FoldSnapshot {
   const { states } = configuration;
-  const value = states.length <= EAGER_VALUE_REGIONS ? valueOf(chart, states) : { [chart.parallelKey]: lazyRegions(states) };
+  const value = states.length <= EAGER_VALUE_REGIONS ? stateValueOf(chart, states) : { [chart.parallelKey]: lazyRegions(states) };
   return { value, status: 'active', context, _configuration: configuration };
 }
 

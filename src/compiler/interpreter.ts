@@ -37,7 +37,7 @@ import { LedgerflowError } from '../errors/index.js';
 import type { BoundAction, BoundGuard, Chart, ExitTransition, Region, RegionState, RegionTransition, TargetlessTransition } from './chart.js';
 import type { MachineEvent, MachineInput, RunContext } from './context.js';
 import { indexesOf, type Indexes } from './eventless-index.js';
-import { Config, active, valueOf, type FoldSnapshot } from './fold-snapshot.js';
+import { Config, active, stateValueOf, type FoldSnapshot } from './fold-snapshot.js';
 import type { ImplementationEvent } from './implementations.js';
 import { persistFold, restoreFold, type PersistedFold } from './persisted-fold.js';
 import { PersistentVector } from './persistent-vector.js';
@@ -168,7 +168,7 @@ export class Interpreter implements FoldLogic<FoldSnapshot> {
       return this.settle(active(this.chart, context, this.startConfig()), event, []);
     } catch (error) {
       const configuration = this.startConfig();
-      return { value: valueOf(this.chart, configuration.states), status: 'error', context, error, _configuration: configuration };
+      return { value: stateValueOf(this.chart, configuration.states), status: 'error', context, error, _configuration: configuration };
     }
   }
 

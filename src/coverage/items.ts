@@ -292,7 +292,7 @@ function bodyEdges(from: string, to: string, ownEvent: string | null, settled: s
  * the loop went on in the same step: from its own event, else (an eventless
  * settle: a decision, a skip) from the loop's record of that iteration.
  */
-function settledIn(def: Definition, t: TaskDef, ownEvent: string | null, loopOutput: unknown, iteration: number): string | undefined {
+function settledIn(t: TaskDef, ownEvent: string | null, loopOutput: unknown, iteration: number): string | undefined {
   const human = t.type === 'HUMAN' ? ({ fail: 'iteration_timed_out', reject: 'iteration_failed', skip: 'iteration_skipped', approve: 'iteration_done' } as const)[t.onTimeout] : undefined;
   const byEvent: Record<string, string | undefined> = {
     'task.completed': 'iteration_done', 'task.failed': 'iteration_failed', 'timer.timeout': 'iteration_timed_out',
@@ -334,7 +334,7 @@ export function stepItems(def: Definition, before: RunSnapshot | null, after: Ru
     if (loop !== undefined) {
       const was = before?.context.tasks[t.id];
       const nextIteration = was !== undefined && (now.iteration ?? 1) > (was.iteration ?? 1);
-      const settled = nextIteration ? settledIn(def, t, own, after.context.tasks[loop]!.output, was.iteration ?? 1) : undefined;
+      const settled = nextIteration ? settledIn(t, own, after.context.tasks[loop]!.output, was.iteration ?? 1) : undefined;
       const loopRan = before !== null && before.context.tasks[loop]!.status === 'IN_PROGRESS';
       for (const e of bodyEdges(from, to, own, settled, nextIteration, loopRan)) {
         out.push({ kind: 'transition', task: t.id, item: edgeName(e.from, e.to, e.on) });

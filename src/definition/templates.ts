@@ -115,7 +115,8 @@ function templates(ctx: CheckContext, up: Upstream, site: Site, value: unknown, 
     try {
       occs = findRefs(value);
     } catch (err) {
-      return syntaxError(ctx, site, 'template', err, path);
+      syntaxError(ctx, site, 'template', err, path);
+      return;
     }
     for (const occ of occs) checkRef(ctx, up, site, occ, path);
   } else if (Array.isArray(value)) {
@@ -131,7 +132,8 @@ function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, p
   try {
     refs = parseCondition(text).refs;
   } catch (err) {
-    return syntaxError(ctx, site, 'condition', err, path);
+    syntaxError(ctx, site, 'condition', err, path);
+    return;
   }
   const written = findRefs(text);
   for (const ref of refs) {

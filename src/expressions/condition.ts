@@ -87,6 +87,7 @@ class Compiler {
       }
       case 'ConditionalExpression': {
         const c = e as jsep.ConditionalExpression;
+        // biome-ignore lint/suspicious/noThenProperty: an if-node's branches are then and else; nothing awaits it
         return { t: 'if', test: this.node(c.test), then: this.node(c.consequent), else: this.node(c.alternate) };
       }
       case 'CallExpression': {

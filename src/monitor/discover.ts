@@ -13,7 +13,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { type ConsumerMessages } from 'nats';
+import type { ConsumerMessages } from 'nats';
 import { DeliverPolicy } from '../store/index.js';
 import { FileEventStore, JetStreamEventStore, type EventStore, type Subscription } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';

@@ -4,7 +4,7 @@
  * record needs), or a note that the run's log cannot be read. Shared by the
  * projection (writes), reindex (rebuilds) and the reader (one ordered pass).
  */
-import { type JetStreamClient, type JetStreamManager, type JsMsg, type KV } from 'nats';
+import type { JetStreamClient, JetStreamManager, JsMsg, KV } from 'nats';
 import { AckPolicy, DeliverPolicy, StorageType, nanos } from '../store/index.js';
 import { z } from 'zod';
 import { StoreError } from '../errors/index.js';

@@ -14,7 +14,7 @@
  * consumer, or its ack floor did not move while commits wait) and the log
  * grew since the last load. Its queries answer from memory.
  */
-import { type JetStreamClient, type JetStreamManager, type KvEntry, type QueuedIterator } from 'nats';
+import type { JetStreamClient, JetStreamManager, KvEntry, QueuedIterator } from 'nats';
 import { KvWatchInclude } from '../store/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';

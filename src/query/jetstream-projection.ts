@@ -8,7 +8,7 @@
  * fold kept) rebuilds the record from the run's log. `reindex` rebuilds the
  * whole bucket from the log (jetstream-reindex.ts). Nothing here is the only copy of anything.
  */
-import { type JsMsg, type KV } from 'nats';
+import type { JsMsg, KV } from 'nats';
 import { AckPolicy, DeliverPolicy, nanos } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
@@ -110,7 +110,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     stats.rebuilt++;
     try {
       const events = await store.read(runId);
-      return events.length === 0 ? null : valueOf(track(events), events[0]!);
+      return events.length === 0 ? null : indexValueOf(track(events), events[0]!);
     } catch (err) {
       if (!(err instanceof CorruptRunError)) throw err;
       return { corrupt: { runId, file: err.where, reason: err.reason } };
@@ -137,7 +137,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       const rebuilt = await rebuild(runId);
       return rebuilt ? { value: rebuilt } : null;
     }
-    if (!had && first === 1 && events[0]!.type === 'run.started') { const tracked = track(events); return { value: valueOf(tracked, events[0]!), tracked }; }
+    if (!had && first === 1 && events[0]!.type === 'run.started') { const tracked = track(events); return { value: indexValueOf(tracked, events[0]!), tracked }; }
     const rebuilt = await rebuild(runId);
     return rebuilt ? { value: rebuilt } : null;
   };
@@ -355,6 +355,6 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   };
 }
 
-export function valueOf(t: TrackedRun, first: EventEnvelope): IndexValue {
+export function indexValueOf(t: TrackedRun, first: EventEnvelope): IndexValue {
   return persistTracked(t, first.type === 'run.started' ? first.data.definitionHash : '');
 }

@@ -5,7 +5,7 @@
  */
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import { openBucket, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
-import { ensureProjectionConsumer, valueOf } from './jetstream-projection.js';
+import { ensureProjectionConsumer, indexValueOf } from './jetstream-projection.js';
 import { track } from './record.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -56,7 +56,7 @@ export async function reindex(store: JetStreamEventStore, o: BucketSettings & { 
     }
   };
   for await (const run of store.readAll({ onCorrupt: (c) => { corrupt.push(c); pending.push(create(c.runId, { corrupt: c })); } })) {
-    pending.push(create(run.runId, valueOf(track(run.events), run.events[0]!)));
+    pending.push(create(run.runId, indexValueOf(track(run.events), run.events[0]!)));
     runs++;
     if (pending.length >= 256) { await Promise.all(pending); pending = []; }
     if (runs % 1000 === 0) o.onProgress?.(runs);

@@ -16,7 +16,7 @@ import { workflowGraph } from '../definition/index.js';
 import { recordedDefinitionOf, RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { foldEvents, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, Sessions, type Auth } from './auth.js';
+import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
 import type { Actor, Backend } from './backend.js';

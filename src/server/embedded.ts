@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
 import { loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
-import { type Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
 import { recordInput, type DriverHooks, type RunInput } from '../local/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';

@@ -12,7 +12,7 @@
  * for the engines' shared consumers on each input stream.
  */
 import { randomUUID } from 'node:crypto';
-import { type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamManager, NatsConnection } from 'nats';
 import { connect } from '../store/index.js';
 import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';

@@ -36,10 +36,14 @@ async function validate(file: string, policy: string, folder = join(ROOT, 'defin
 }
 
 describe('the inventory validation as COMMAND tasks', () => {
+  const written = (file: string, text: string) => {
+    writeFileSync(file, text);
+    return file;
+  };
   const policies = (dir: string) => ({
     sample: join(ROOT, 'definitions/samples/INVENTORY.POLICY.yaml'),
-    strict: (writeFileSync(join(dir, 'strict.yaml'), 'required_files: [README.md, SECURITY.md]\nforbidden_files:\n  - "LICENSE"   # for the test\n'), join(dir, 'strict.yaml')),
-    soft: (writeFileSync(join(dir, 'soft.yaml'), 'recommended_files:\n  - docs/CHANGELOG.md\n  - CONTRIBUTING.md\n'), join(dir, 'soft.yaml')),
+    strict: written(join(dir, 'strict.yaml'), 'required_files: [README.md, SECURITY.md]\nforbidden_files:\n  - "LICENSE"   # for the test\n'),
+    soft: written(join(dir, 'soft.yaml'), 'recommended_files:\n  - docs/CHANGELOG.md\n  - CONTRIBUTING.md\n'),
   });
 
   it('gives the same compliance result as the TypeScript handlers on the sample folder with a strict and a soft policy', async () => {

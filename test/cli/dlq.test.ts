@@ -93,7 +93,7 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
       lf('dlq', 'show', String(big!.seq)), lf('dlq', 'replay', String(big!.seq)), lf('dlq', 'replay', '--all', '--json'),
       lf('dlq', 'purge'), lf('dlq', 'purge', '--kind', 'nonsense', '--yes'),
     ]);
-    expect(shown.stdout).toMatch(/body:    \d+ bytes, sha256 [0-9a-f]{64}/);
+    expect(shown.stdout).toMatch(/body: {4}\d+ bytes, sha256 [0-9a-f]{64}/);
     expect(shown.stdout).toMatch(/body \(first 4096 bytes, truncated\):\n\s*\{"id":"huge-1"/);
 
     expect(refused.code).toBe(2);

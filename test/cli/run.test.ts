@@ -159,7 +159,7 @@ describe('ledgerflow run: other ways in', () => {
     expect(r.code).toBe(0);
     expect(storeFiles(join(cwd, 'envstore'))).toEqual([`${JSON.parse(r.stdout).runId}.jsonl`]);
 
-    fs.writeFileSync(join(cwd, 'later.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  input: { optional: [list] }\n  tasks:\n    - { id: each, type: MAP, items: "\${workflow.input.list}", iterator: body }\n    - { id: body, type: SIMPLE, handler: first }\n');
+    fs.writeFileSync(join(cwd, 'later.yaml'), 'workflow:\n  id: later\n  name: Later\n  version: 1\n  input: { optional: [list] }\n  tasks:\n    - { id: each, type: MAP, items: "${workflow.input.list}", iterator: body }\n    - { id: body, type: SIMPLE, handler: first }\n');
     const w = await cli(['run', join(cwd, 'later.yaml'), '--handlers', join(ROOT, 'test/fixtures/handlers.mjs')], { cwd, env });
     expect(w.code).toBe(1);
     expect(w.stdout + w.stderr).toMatch(/items of MAP task each .* not a list/);

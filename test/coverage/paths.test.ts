@@ -139,7 +139,7 @@ describe('HUMAN tasks', () => {
     const r = generatePaths(def(text));
     const byName = new Map(r.paths.map((p) => [p.name, p]));
     expect(byName.get('sign approved ✓')?.outcome).toBe('COMPLETED');
-    expect(byName.get('sign rejected → run FAILED')?.tasks.sign!.status).toBe('FAILED');
+    expect(byName.get('sign rejected → run FAILED')!.tasks.sign!.status).toBe('FAILED');
     const timeout = r.paths.find((p) => p.name.startsWith(`sign approval times out (on_timeout: ${onTimeout})`))!;
     expect([timeout.outcome, timeout.tasks.sign!.status]).toEqual([outcome, status]);
     const approval = byName.get('sign approved ✓')!.events.find((e) => e.type === 'approval.recorded');

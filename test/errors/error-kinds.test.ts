@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { NatsError } from 'nats';
 import {
-  judgedApprovalRefusal, LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
+  judgedApprovalRefusal, type LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
 } from '../../src/errors/index.js';
 import { storeFailure, toStoreError } from '../../src/store/jetstream/codec.js';
 import { toHttpError } from '../../src/server/errors.js';

@@ -244,7 +244,7 @@ function applyText(text: string, m: TextMutation): string {
     return idx.length === 0 ? -1 : idx[m.at % idx.length]!;
   };
   const insertAfter = (i: number, ...add: string[]) => lines.splice(i + 1, 0, ...add);
-  const head = Math.max(0, lines.findIndex((l) => l === 'workflow:'));
+  const head = Math.max(0, lines.indexOf('workflow:'));
   switch (m.kind) {
     case 'merge': {
       insertAfter(head, '  x_defaults: &d { type: SIMPLE, retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 5s }');

@@ -3,7 +3,7 @@
  * number of cases) so CI is reproducible; `LEDGERFLOW_FUZZ_RUNS=5000` runs
  * more locally, `LEDGERFLOW_FUZZ_SEED=<n>` replays the seed a failure printed.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 
 export function fuzzParams(defaultRuns: number, timeBudgetMs: number): fc.Parameters<unknown> {
   const runs = Number(process.env.LEDGERFLOW_FUZZ_RUNS ?? defaultRuns);

@@ -4,7 +4,7 @@ import { VirtualClock } from '../../src/coverage/index.js';
 import { parseDefinition, type Definition } from '../../src/definition/index.js';
 import { replayRun, type Handlers, type RunView } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
-import { type Clock } from '../../src/executor/index.js';
+import type { Clock } from '../../src/executor/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 
 export function def(yamlText: string): Definition {

@@ -72,7 +72,7 @@ function parseLabels(text: string, where: string): Record<string, string> {
 }
 
 /** The value of the one sample of `name` with exactly these labels (undefined: none). */
-export function valueOf(samples: readonly PromSample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(samples: readonly PromSample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const want = Object.entries(labels);
   return samples.find((s) => s.name === name && Object.keys(s.labels).length === want.length && want.every(([k, v]) => s.labels[k] === v))?.value;
 }

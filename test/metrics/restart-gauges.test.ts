@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/files/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { parsePromText, valueOf, type PromSample } from '../helpers/prom-text.js';
+import { parsePromText, sampleValue, type PromSample } from '../helpers/prom-text.js';
 import { waitFor } from '../helpers/wait.js';
 
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
@@ -46,9 +46,9 @@ async function scrape(url: string): Promise<PromSample[]> {
 
 /** What every ledgerflow /metrics carries besides its own: prom-client's default collectors. */
 function expectProcessMetrics(samples: PromSample[]): void {
-  expect(valueOf(samples, 'process_cpu_seconds_total')).toBeGreaterThan(0);
-  expect(valueOf(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
-  expect(valueOf(samples, 'process_start_time_seconds')).toBeGreaterThan(0);
+  expect(sampleValue(samples, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  expect(sampleValue(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  expect(sampleValue(samples, 'process_start_time_seconds')).toBeGreaterThan(0);
   expect(samples.some((s) => s.name === 'nodejs_heap_size_used_bytes')).toBe(true);
   expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
 }
@@ -68,9 +68,9 @@ describe('a run already waiting when the process starts is in the gauges at once
     const s = await withMetrics(['--store', store, 'serve', '--metrics-port', '0', '--no-schedules']);
     const samples = await waitFor('the waiting run in the gauges', async () => {
       const got = await scrape(s.url);
-      return valueOf(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
+      return sampleValue(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
     }, { timeout: T, detail: s.output });
-    expect(valueOf(samples, 'ledgerflow_timers_pending', WF)).toBe(1);
+    expect(sampleValue(samples, 'ledgerflow_timers_pending', WF)).toBe(1);
     expectProcessMetrics(samples);
     await stop(s.child);
   }, 60_000);
@@ -93,9 +93,9 @@ describe.skipIf(noNats)('a run already waiting when an engine starts is in its g
     const e = await withMetrics(['--nats', c.url, 'engine', '--metrics-port', '0', '--no-schedules']);
     const samples = await waitFor('the waiting run in the gauges', async () => {
       const got = await scrape(e.url);
-      return valueOf(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
+      return sampleValue(got, 'ledgerflow_approvals_waiting', WF) === 1 ? got : null;
     }, { timeout: T, detail: e.output });
-    expect(valueOf(samples, 'ledgerflow_timers_pending', WF)).toBe(1);
+    expect(sampleValue(samples, 'ledgerflow_timers_pending', WF)).toBe(1);
     expect(samples.some((s) => s.name === 'ledgerflow_queue_backlog')).toBe(true);
     expectProcessMetrics(samples);
     await stop(e.child);

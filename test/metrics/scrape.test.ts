@@ -15,7 +15,7 @@ import { Engine } from '../../src/local/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { parsePromText, valueOf } from '../helpers/prom-text.js';
+import { parsePromText, sampleValue } from '../helpers/prom-text.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RETRY = join(ROOT, 'test', 'fixtures', 'metrics', 'retry.yaml');
@@ -134,7 +134,7 @@ describe('ledgerflow serve --metrics-port', () => {
       return sample(t, `ledgerflow_runs_completed_total{${wf}}`) === 1 && sample(t, `ledgerflow_notifications_total{${wf},on="COMPLETED",outcome="sent"}`) === 1 ? t : null;
     }, { timeout: T, detail: () => out });
     // The process and Node.js metrics of prom-client's default collectors, in valid exposition text.
-    expect(valueOf(parsePromText(uiText), 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(sampleValue(parsePromText(uiText), 'process_cpu_seconds_total')).toBeGreaterThan(0);
     hooks.close();
   }, 60_000);
 

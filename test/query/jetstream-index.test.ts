@@ -5,7 +5,7 @@
  * from the log; `reindex` rebuilds the bucket after it was deleted.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JetStreamRunIndex, openRunIndex, recordOf, reindex, RUNS_INDEX_BUCKET, type RunRecord } from '../../src/query/index.js';
+import { type JetStreamRunIndex, openRunIndex, recordOf, reindex, RUNS_INDEX_BUCKET, type RunRecord } from '../../src/query/index.js';
 import { JetStreamEventStore, type CorruptRun } from '../../src/store/index.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';

@@ -19,6 +19,9 @@ describe('retry delays', () => {
     expect(retryDelayMs(p, 1, 'run-1', 'scan')).toBe(a);
     const spread = new Set(Array.from({ length: 20 }, (_, i) => retryDelayMs(p, 1, `run-${i}`, 'scan')));
     expect(spread.size).toBeGreaterThan(10);
-    for (const d of spread) expect(d).toBeGreaterThanOrEqual(500), expect(d).toBeLessThanOrEqual(1000);
+    for (const d of spread) {
+      expect(d).toBeGreaterThanOrEqual(500);
+      expect(d).toBeLessThanOrEqual(1000);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { outputWriter } from '../../src/files/index.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AttemptCommand, type CommandContext } from '../../src/runtime/index.js';
+import type { AttemptCommand, CommandContext } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { createCommandExecutor } from '../../src/handlers/index.js';

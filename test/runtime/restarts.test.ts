@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_RESTARTS, type Handlers } from '../../src/runtime/index.js';
-import { type Clock } from '../../src/executor/index.js';
+import type { Clock } from '../../src/executor/index.js';
 import type { Engine } from '../../src/local/index.js';
 import { def, engine, expectReplayMatches } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Handlers } from '../../src/runtime/index.js';
+import type { Handlers } from '../../src/runtime/index.js';
 import { Engine, type ChildResolver } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import type { Definition } from '../../src/definition/index.js';

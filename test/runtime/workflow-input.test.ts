@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseDefinition } from '../../src/definition/index.js';
-import { type Handlers } from '../../src/runtime/index.js';
+import type { Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 import { runAttempt } from '../../src/cluster/worker/run-attempt.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { type Handlers } from '../../src/runtime/index.js';
+import type { Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { Service, type ServiceNotice } from '../../src/service/index.js';
 import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';

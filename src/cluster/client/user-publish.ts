@@ -5,7 +5,7 @@
  * engine's verdict on it. ClusterClient does this for three kinds of input
  * in the same way; this is that way, once.
  */
-import { type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { connect } from '../../store/index.js';
 import type { z } from 'zod';
 import { toStoreError } from '../../store/jetstream/codec.js';

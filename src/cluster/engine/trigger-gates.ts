@@ -13,7 +13,7 @@
  *   decision log, each record published with its id as the message id (a
  *   retried write within the duplicate window is stored once); kept 30 days.
  */
-import { type JetStreamClient, type JetStreamManager, type KV } from 'nats';
+import type { JetStreamClient, JetStreamManager, KV } from 'nats';
 import { DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
 import { GateRecordSchema, GateStateSchema, type GateLog, type GateRecord, type GateState, type GateStore } from '../../triggers/index.js';
 import { createRetrying } from '../transport/index.js';

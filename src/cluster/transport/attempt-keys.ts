@@ -10,7 +10,7 @@
  * not verify: a queued one is dead-lettered, an offered one answered not taken.
  */
 import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
-import { type JetStreamClient, type MsgHdrs, type NatsConnection } from 'nats';
+import type { JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
 import { StorageType } from '../../store/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { createRetrying } from './create-retry.js';

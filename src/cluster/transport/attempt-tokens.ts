@@ -9,7 +9,7 @@
  * client sets the cluster up first.
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { type JetStreamClient } from 'nats';
+import type { JetStreamClient } from 'nats';
 import { StorageType } from '../../store/index.js';
 import { createRetrying } from './create-retry.js';
 

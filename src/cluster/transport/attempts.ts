@@ -23,7 +23,7 @@
  * claimed by another, finished by another or aborted is reported to the
  * engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
  */
-import { type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import type { JetStreamManager, KV, NatsConnection } from 'nats';
 import { StorageType } from '../../store/index.js';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';

@@ -6,7 +6,7 @@
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
  */
-import { type JetStreamClient, type KV } from 'nats';
+import type { JetStreamClient, KV } from 'nats';
 import { StorageType } from '../../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';

@@ -8,7 +8,7 @@ export { ATTEMPT_SIG_HEADER, AttemptVerifier, publishAttemptKey } from './attemp
 export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
 export { createRetrying } from './create-retry.js';
-export { type Custody } from './custody.js';
+export type { Custody } from './custody.js';
 export { EXCERPT_BYTES, KEEP_BODY_BYTES, MAX_DEAD_LETTER_BYTES, REDELIVERY_DEFAULTS, deadLetterOf, publishDeadLetter, retryDelayMs, type DeadLetterDetails } from './dead-letters.js';
 export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';

@@ -5,7 +5,7 @@
  * revision)` (JetStream's expected last subject sequence), so of several
  * engines that saw the same cursor exactly one claim succeeds and fires.
  */
-import { type JetStreamClient, type KV } from 'nats';
+import type { JetStreamClient, KV } from 'nats';
 import { StorageType } from '../../store/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
 import { createRetrying } from './create-retry.js';

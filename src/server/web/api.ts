@@ -32,7 +32,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   if (method !== 'GET' && csrf) headers['x-lf-csrf'] = csrf;
   const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
-  let json: unknown = undefined;
+  let json: unknown ;
   if (text) {
     try {
       json = JSON.parse(text);

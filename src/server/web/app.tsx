@@ -59,7 +59,7 @@ export function App() {
           {session.mode === 'nats' || session.identity === 'users' ? (
             <>
               <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong></span>
-              <button class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded' }))}>Sign out</button>
+              <button type="button" class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded' }))}>Sign out</button>
             </>
           ) : (
             <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Start it with --users <file> to give people their own tokens.">

@@ -4,7 +4,7 @@
  * client's errors into ledgerflow errors. Internal to src/store.
  */
 import { createHash } from 'node:crypto';
-import { type MsgHdrs } from 'nats';
+import type { MsgHdrs } from 'nats';
 import { NatsError, headers } from './nats-lib.js';
 import type { Commit } from '../../events/index.js';
 import { parseStoredCommit } from '../common.js';

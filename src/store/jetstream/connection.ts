@@ -7,7 +7,7 @@
  * connection comes back is sent again at once (same message id). Internal to
  * src/store.
  */
-import { type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { Events, connect } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient, storeFailure } from './codec.js';

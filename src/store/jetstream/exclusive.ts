@@ -9,7 +9,7 @@
  * process or node is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type KV, type NatsConnection } from 'nats';
+import type { KV, NatsConnection } from 'nats';
 import { StorageType } from './nats-lib.js';
 import { StoreError, errorMessage } from '../../errors/index.js';
 import { kvRetrying } from './kv-retry.js';

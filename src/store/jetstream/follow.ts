@@ -1,5 +1,5 @@
 /** follow() on JetStream: a run's events as any writer appends them, live, until closed. */
-import { type ConsumerMessages } from 'nats';
+import type { ConsumerMessages } from 'nats';
 import { ConsumerEvents, DeliverPolicy } from './nats-lib.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { Subscription } from '../port.js';

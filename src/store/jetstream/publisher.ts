@@ -17,7 +17,7 @@
  * (codec.ts) treats both alike. Timeouts are checked by one sweep per
  * publisher rather than a timer per request. Internal to src/store.
  */
-import { type Msg, type MsgHdrs, type NatsConnection, type PubAck, type Subscription } from 'nats';
+import type { Msg, MsgHdrs, NatsConnection, PubAck, Subscription } from 'nats';
 import { ErrorCode, NatsError, createInbox } from './nats-lib.js';
 
 /**

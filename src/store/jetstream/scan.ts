@@ -1,5 +1,5 @@
 /** The one way the store reads its stream (read, listRuns, readAll): what an ephemeral consumer has pending. */
-import { type ConsumerConfig, type JsMsg } from 'nats';
+import type { ConsumerConfig, JsMsg } from 'nats';
 import { AckPolicy, nanos } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import type { Conn, JetStreamLink } from './connection.js';

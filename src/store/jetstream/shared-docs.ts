@@ -7,7 +7,7 @@
  * outlive its holder. One round trip to read and one to write per change.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type KV, type NatsConnection } from 'nats';
+import type { KV, NatsConnection } from 'nats';
 import { StorageType } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { isRunId } from '../common.js';

@@ -4,7 +4,7 @@
  * connection. Every value read back is parsed with the snapshot schema; a
  * malformed one is reported, never used.
  */
-import { type KV, type NatsConnection } from 'nats';
+import type { KV, NatsConnection } from 'nats';
 import { StorageType } from './nats-lib.js';
 import { assertRunId } from '../common.js';
 import type { SnapshotStore, StoredSnapshot } from '../port.js';

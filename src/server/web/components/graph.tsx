@@ -48,6 +48,7 @@ export function Graph(props: {
           const c = COLOURS[toneOf(status)];
           const selected = props.selected === n.id;
           return (
+            // biome-ignore lint/a11y/useSemanticElements: an SVG group cannot be a <button>; it takes the keyboard as one does
             <g
               key={n.id}
               class={`node${selected ? ' selected' : ''}`}
@@ -55,6 +56,7 @@ export function Graph(props: {
               data-status={status ?? ''}
               transform={`translate(${n.x - n.width / 2},${n.y - n.height / 2})`}
               onClick={() => props.onSelect?.(n.id)}
+              role="button"
               tabIndex={0}
               onKeyDown={(e) => { if (e.key === 'Enter') props.onSelect?.(n.id); }}
             >

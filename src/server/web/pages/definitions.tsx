@@ -69,7 +69,7 @@ export function DefinitionPage(props: { id: string }) {
       {d?.definition?.description ? <p class="muted">{d.definition.description}</p> : null}
       <div class="tabs" role="tablist">
         {(['graph', 'yaml', 'problems', 'diff', 'verdict'] as Tab[]).map((t) => (
-          <button key={t} role="tab" class={tab === t ? 'active' : ''} aria-selected={tab === t} onClick={() => setTab(t)}>
+          <button type="button" key={t} role="tab" class={tab === t ? 'active' : ''} aria-selected={tab === t} onClick={() => setTab(t)}>
             {t === 'yaml' ? 'YAML' : t === 'verdict' ? 'Replay verdict' : t[0]!.toUpperCase() + t.slice(1)}{t === 'problems' && d?.problems?.length ? ` (${d.problems.length})` : ''}
           </button>
         ))}

@@ -9,7 +9,7 @@ export function SchedulesPage() {
   const rows = list.data?.schedules;
   return (
     <div>
-      <div class="page-head"><h1>Schedules</h1><div class="grow" /><button onClick={list.reload}>Refresh</button></div>
+      <div class="page-head"><h1>Schedules</h1><div class="grow" /><button type="button" onClick={list.reload}>Refresh</button></div>
       <p class="muted">Each schedule trigger: its cron and zone, the next slots, and the last one fired with its run.</p>
       <ErrorBox error={list.error} />
       {!rows && !list.error ? <Loading /> : null}
@@ -39,7 +39,7 @@ export function TriggersPage() {
   const rows = list.data?.triggers;
   return (
     <div>
-      <div class="page-head"><h1>Triggers</h1><div class="grow" /><button onClick={list.reload}>Refresh</button><Link class="button primary" href="/emit">Emit an event…</Link></div>
+      <div class="page-head"><h1>Triggers</h1><div class="grow" /><button type="button" onClick={list.reload}>Refresh</button><Link class="button primary" href="/emit">Emit an event…</Link></div>
       <p class="muted">What starts each workflow: the business events it listens for (with their filter) and its schedules.</p>
       <ErrorBox error={list.error} />
       {!rows && !list.error ? <Loading /> : null}
@@ -68,7 +68,7 @@ export function WorkersPage() {
   const sections = d ? Object.entries(d).filter(([, v]) => Array.isArray(v)) as Array<[string, Array<Record<string, unknown>>]> : [];
   return (
     <div>
-      <div class="page-head"><h1>Workers and engines</h1><div class="grow" /><button onClick={data.reload}>Refresh</button></div>
+      <div class="page-head"><h1>Workers and engines</h1><div class="grow" /><button type="button" onClick={data.reload}>Refresh</button></div>
       <p class="muted">On NATS: the engines and workers connected now, and each task queue with its backlog. The embedded store runs everything in this process.</p>
       <ErrorBox error={data.error} />
       {data.loading && !d ? <Loading /> : null}

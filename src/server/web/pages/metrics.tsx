@@ -36,7 +36,7 @@ export function MetricsPage() {
 
   return (
     <div>
-      <div class="page-head"><h1>Metrics</h1><div class="grow" /><button onClick={m.reload}>Refresh</button><a class="button" href="/metrics">Prometheus /metrics</a></div>
+      <div class="page-head"><h1>Metrics</h1><div class="grow" /><button type="button" onClick={m.reload}>Refresh</button><a class="button" href="/metrics">Prometheus /metrics</a></div>
       <ErrorBox error={m.error} />
       {!d && !m.error ? <Loading /> : null}
       {d ? (

@@ -59,7 +59,7 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
 
   const sendSignal = (e: Event) => {
     e.preventDefault();
-    let data: unknown = undefined;
+    let data: unknown ;
     if (signal.data.trim()) {
       try { data = JSON.parse(signal.data); } catch { setError(new Error('signal data: not JSON (write a JSON value, e.g. {"ok": true} or "text")')); return; }
     }
@@ -70,7 +70,7 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
   return (
     <div class={`actions-wrap${travelling ? ' off' : ''}`}>
       {travelling ? (
-        <div class="travel-hint muted" role="note">Actions are off while the page shows the past: <button class="link" onClick={() => props.onBackToLive?.()}>return to now</button> to act on the run.</div>
+        <div class="travel-hint muted" role="note">Actions are off while the page shows the past: <button type="button" class="link" onClick={() => props.onBackToLive?.()}>return to now</button> to act on the run.</div>
       ) : null}
       {/* A disabled fieldset turns off every control in it, whatever is added later. */}
       <fieldset class="plain" disabled={travelling || busy}>
@@ -83,8 +83,8 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
                 as <input name="as" size={10} value={as} onInput={(e) => setAs(e.currentTarget.value)} />
               </label>
             ) : null}
-            <button class="ok" onClick={() => decide(task, 'approve')}>Approve</button>
-            <button class="danger" onClick={() => decide(task, 'reject')}>Reject</button>
+            <button type="button" class="ok" onClick={() => decide(task, 'approve')}>Approve</button>
+            <button type="button" class="danger" onClick={() => decide(task, 'reject')}>Reject</button>
             {sharedToken ? <div class="as-note muted small" data-testid="shared-token-note">Shared token: the name in “as” is not checked — anyone with this dashboard's token may approve as any name.</div> : null}
           </div>
         ))}
@@ -93,9 +93,9 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
             <>
               <input name="reason" placeholder="reason (optional)" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
               {run.status === 'PAUSED'
-                ? <button onClick={() => void act('resumed', 'resume', {})}>Resume</button>
-                : <button onClick={() => void act('paused', 'pause', reason ? { reason } : {})}>Pause</button>}
-              <button class="danger" onClick={() => { if (confirm(`Cancel run ${run.runId}?`)) void act('cancelled', 'cancel', reason ? { reason } : {}); }}>Cancel run</button>
+                ? <button type="button" onClick={() => void act('resumed', 'resume', {})}>Resume</button>
+                : <button type="button" onClick={() => void act('paused', 'pause', reason ? { reason } : {})}>Pause</button>}
+              <button type="button" class="danger" onClick={() => { if (confirm(`Cancel run ${run.runId}?`)) void act('cancelled', 'cancel', reason ? { reason } : {}); }}>Cancel run</button>
               <form class="signal" onSubmit={sendSignal}>
                 <input name="signal" placeholder="signal name" value={signal.name} onInput={(e) => setSignal({ ...signal, name: e.currentTarget.value })} required />
                 <input name="signal-data" placeholder='data (JSON, optional)' value={signal.data} onInput={(e) => setSignal({ ...signal, data: e.currentTarget.value })} />
@@ -104,7 +104,7 @@ export function RunActions(props: { run: RunView; definition?: Definition | null
             </>
           ) : null}
           {canRetry ? (
-            <button class="primary" onClick={() => void act('retried', 'retry', {}, (r) => { const id = (r as { runId?: string }).runId; if (id) navigate(`/runs/${encodeURIComponent(id)}`); })}>Retry from failed</button>
+            <button type="button" class="primary" onClick={() => void act('retried', 'retry', {}, (r) => { const id = (r as { runId?: string }).runId; if (id) navigate(`/runs/${encodeURIComponent(id)}`); })}>Retry from failed</button>
           ) : null}
         </div>
       </fieldset>

@@ -133,7 +133,7 @@ export function RunPage(props: { runId: string; session: Session }) {
 
       {atSeq !== null ? (
         <div class="banner travel" role="status">
-          Showing the run as it was after event {atSeq} of {lastSeq}. <button class="link" onClick={() => setAtSeq(null)}>Back to live</button>
+          Showing the run as it was after event {atSeq} of {lastSeq}. <button type="button" class="link" onClick={() => setAtSeq(null)}>Back to live</button>
         </div>
       ) : null}
 

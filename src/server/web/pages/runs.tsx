@@ -133,8 +133,8 @@ export function RunsPage() {
         )
       ) : null}
       <div class="pager">
-        {result?.prevCursor ? <button onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>← Newer</button> : null}
-        {result?.nextCursor ? <button onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>Older →</button> : null}
+        {result?.prevCursor ? <button type="button" onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>← Newer</button> : null}
+        {result?.nextCursor ? <button type="button" onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>Older →</button> : null}
       </div>
     </div>
   );
@@ -169,7 +169,9 @@ function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
 function ResultCell(props: { text: string }) {
   const [open, setOpen] = useState(false);
   return (
-    <td class={`small result ${open ? 'open' : 'ellipsis'}`} title={open ? undefined : `${props.text}\n\n(click to show it whole)`} onClick={() => setOpen(!open)}>
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a table cell the keyboard opens too (a button inside would change the table's layout)
+    <td tabIndex={0} class={`small result ${open ? 'open' : 'ellipsis'}`} title={open ? undefined : `${props.text}\n\n(click to show it whole)`} onClick={() => setOpen(!open)}
+      onKeyDown={(k) => { if (k.key === 'Enter') setOpen(!open); }}>
       {props.text}
     </td>
   );

@@ -71,6 +71,7 @@ function StartForm(props: { workflow: string }) {
       {decls.map((d) => {
         const problem = problems.find((p) => p.field === d.name);
         return (
+          // biome-ignore lint/a11y/noLabelWithoutControl: its control is one of three below, chosen by the input's type
           <label key={d.name} class={`row${problem ? ' invalid' : ''}`}>
             <span>{d.name}{d.required && d.default === undefined ? <span class="req"> *</span> : null} <span class="muted small">{d.type}</span></span>
             {d.type === 'boolean' ? (

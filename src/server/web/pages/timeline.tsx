@@ -34,11 +34,14 @@ export function Timeline(props: { events: PageEvent[]; lastSeq: number; atSeq: n
       <ol class="timeline">
         {props.events.map((e) => (
           <li
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: an event of the timeline the keyboard seeks to, as a click does
+            tabIndex={0}
             key={e.seq}
             ref={e.seq === at ? current : undefined}
             class={`${e.seq > at ? 'future' : ''}${e.seq === at ? ' current' : ''}`}
             data-seq={e.seq}
             onClick={() => props.onSeek(e.seq)}
+            onKeyDown={(k) => { if (k.key === 'Enter') props.onSeek(e.seq); }}
           >
             <span class="seq">{e.seq}</span>
             <span class="when small" title={e.time}>{time(e.time)}</span>
