@@ -1,8 +1,12 @@
 // The CommonJS build, for consumers that `require('ledgerflow')` (Node 20 cannot require() the ESM build
 // before 20.19). Runs after `tsc -p tsconfig.build.json` has written the ESM build and its declarations to dist/.
 //
-// dist/cjs/index.js is one esbuild bundle of src/index.ts: one copy of every class, so `instanceof` holds
-// inside a CommonJS consumer. Dependencies stay external (required from node_modules, as a user installs them).
+// dist/cjs/all.js is one esbuild bundle of every entry of the package (src/index.ts and src/exports/*.ts):
+// one copy of every class, so `instanceof` holds inside a CommonJS consumer whichever entry a class came
+// through. Each entry is then a small file that hands on its own names from it: dist/cjs/index.js for
+// `require('ledgerflow')`, dist/cjs/exports/<tier>.js for `require('ledgerflow/<tier>')`, each with exactly
+// the names its ES module twin exports (read from esbuild's metafile of the entry).
+// Dependencies stay external (required from node_modules, as a user installs them).
 // import.meta.url becomes the bundle's own file URL; src/install/index.ts walks up from there to package.json,
 // so definitions/, events/ and nats.conf are found whichever build runs.
 // The declarations are tsc's, copied under dist/cjs/, whose package.json says "commonjs": TypeScript then reads
@@ -18,10 +22,28 @@ const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) 
 const out = join(dist, 'cjs');
 const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+/** The package's entries: `ledgerflow` and `ledgerflow/<tier>` (package.json "exports"), by their file under src/. */
+const ENTRIES = { index: 'src/index.ts', 'exports/cluster': 'src/exports/cluster.ts', 'exports/query': 'src/exports/query.ts', 'exports/internal': 'src/exports/internal.ts' };
+
+/** The names each entry exports, from esbuild's metafile of an ES module build that writes nothing. */
+async function exportedNames() {
+  const r = await build({
+    absWorkingDir: root, entryPoints: ENTRIES, outdir: join(out, 'names'), bundle: true, format: 'esm', platform: 'node',
+    packages: 'external', write: false, metafile: true, logLevel: 'silent',
+  });
+  const names = {};
+  for (const [file, o] of Object.entries(r.metafile.outputs)) {
+    const entry = Object.keys(ENTRIES).find((k) => file.endsWith(`names/${k}.js`));
+    if (entry) names[entry] = o.exports;
+  }
+  return names;
+}
+
+const all = Object.keys(ENTRIES).map((k) => `export * from ${JSON.stringify(`./${ENTRIES[k]}`)};`).join('\n');
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/index.ts'],
-  outfile: join(out, 'index.js'),
+  stdin: { contents: all, resolveDir: root, sourcefile: 'all-entries.ts', loader: 'ts' },
+  outfile: join(out, 'all.js'),
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -36,6 +58,15 @@ const result = await build({
 if (result.warnings.length > 0) {
   for (const w of result.warnings) console.error(`build-cjs: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
   process.exit(1);
+}
+
+// Each entry hands on its names from the one bundle.
+for (const [entry, names] of Object.entries(await exportedNames())) {
+  if (names.length === 0) { console.error(`build-cjs: entry ${entry} exports nothing`); process.exit(1); }
+  const up = entry.includes('/') ? '../' : './';
+  const file = join(out, `${entry}.js`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `"use strict";\n// ${ENTRIES[entry]}: its names, from the one bundle of every entry (scripts/build-cjs.mjs).\nconst all = require(${JSON.stringify(`${up}all.js`)});\nmodule.exports = {\n${names.map((n) => `  ${JSON.stringify(n)}: all[${JSON.stringify(n)}],`).join('\n')}\n};\n`);
 }
 
 // Every declaration but the CLI's (not library API), at the same relative path.

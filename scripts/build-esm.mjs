@@ -1,6 +1,7 @@
-// The ES module entries, bundled: dist/index.js (the package's `import 'ledgerflow'`) and dist/cli/main.js
-// (what bin/ledgerflow.js imports) are one esbuild build with code splitting, written over tsc's two files
-// after tsc has written dist/. Runs last in scripts/build.mjs.
+// The ES module entries, bundled: dist/index.js (the package's `import 'ledgerflow'`), dist/exports/*.js
+// (`ledgerflow/cluster`, `/query`, `/internal`) and dist/cli/main.js (what bin/ledgerflow.js imports) are one
+// esbuild build with code splitting, written over tsc's files after tsc has written dist/. Runs last in
+// scripts/build.mjs.
 //
 // Why: Node 20 has no compile cache, and a command's start-up was mostly the ES module loader's cost per
 // file (resolve, read, compile, link): `ledgerflow run` of a one-task workflow loaded about 370 files (zod's
@@ -52,7 +53,7 @@ const zodEnglishOnly = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/index.ts', 'src/cli/main.ts'],
+  entryPoints: ['src/index.ts', 'src/exports/cluster.ts', 'src/exports/query.ts', 'src/exports/internal.ts', 'src/cli/main.ts'],
   outdir: dist,
   outbase: 'src',
   chunkNames: 'chunks/[name]-[hash]',

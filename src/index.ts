@@ -3,8 +3,11 @@
  * XState machines, and start, resume, approve, cancel and replay runs on an
  * event store. The CLI is a thin layer over exactly this.
  *
- * Every public name is listed here by hand: a name not listed is internal,
- * and may change without notice (tests import internals from their modules).
+ * Every public name is listed here by hand: what most programs need, and every
+ * error class. Three more entries (src/exports/): `ledgerflow/cluster` (NATS),
+ * `ledgerflow/query` (the run index) and `ledgerflow/internal` (what the CLI
+ * builds on; not a stable API). A name in none of them is internal and may
+ * change without notice (tests import internals from their modules).
  */
 import { openStore, type EventStore } from './store/index.js';
 import type { Engine, EngineOptions } from './local/index.js';
@@ -18,37 +21,29 @@ export {
   RetryRefusedError, RunIdTakenError, ConcurrencyLimitError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError,
   formatDiagnostic, errorMessage, ERROR_KINDS, type Diagnostic, type JsonSafe, type ErrorCode, type ErrorKind,
 } from './errors/index.js';
-export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, MAX_TASKS, MAX_DURATION_MS, type Definition, type TaskDef, type IdReusePolicy, ID_REUSE_POLICIES } from './definition/index.js';
-export { compile, machineJson, UnsupportedStatechartError, SnapshotMismatchError, type CompiledWorkflow } from './compiler/index.js';
-export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
-export { MemoryEventStore, FileEventStore, JetStreamEventStore, openStore, openJetStreamStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
-export { isSettled, replayRun, foldEvents, type ReplayReport, type Divergence, type RunSnapshot, runView, type RunView, type TaskView, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo, step, type StepResult, reconcile, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type CancelTimer, type Held, reviewApproval, type ApprovalRequest, type ApprovalReview, retryPlan, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './runtime/index.js';
+// Every error class a caller can receive is here, whichever tier throws it: `instanceof` works on all of them.
+export { UnsupportedStatechartError, SnapshotMismatchError } from './compiler/index.js';
+export { QueryError, RecordGapError } from './query/index.js';
+export { EventTypeFileError } from './triggers/index.js';
+export { CommandError } from './handlers/index.js';
+
+// Definitions
+export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
+export { loadDefinitionFile, outputWriter, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './files/index.js';
+// Runs: the engine, its stores, what a run looks like, replay
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';
-export { type Clock, loadRun, type LoadedRun, CallerRunIdSchema, IdReuseSchema } from './executor/index.js';
-export { loadHandlerModule, createCommandExecutor, CommandError, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './handlers/index.js';
-// NATS: remote workers (the same handler modules, pulled from the work queue) and a client of the cluster's runs.
-export { createWorker, type Worker, type WorkerOptions } from './cluster/worker/worker.js';
-export { ClusterClient, type ControlOutcome, type DecisionOutcome } from './cluster/client/client.js';
-export type { ClusterSettings } from './cluster/transport/setup.js';
-export { COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
-export {
-  openRunIndex, recordOf, advance, track, parseRunQuery, pageOf, matches, RunQuerySchema, QueryError, RecordGapError, reindex,
-  type RunIndex, type RunPage, type RunRecord, type RunTrigger, type TaskRecord, type WaitingTask, type RunQuery, type RunQueryInput, type RunIndexOptions, type TrackedRun,
-} from './query/index.js';
+export { MemoryEventStore, FileEventStore, openStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
+export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
+export { isSettled, runView, type RunView, type TaskView, replayRun, type ReplayReport, type Divergence } from './runtime/index.js';
+// The code tasks run
+export { type Handlers, type TaskHandler, type TaskContext, type TaskInfo, COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
+export { loadHandlerModule, createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './handlers/index.js';
+// Keeping runs going, starting them from events, watching them
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './service/index.js';
-export {
-  createMetrics, serveMetrics, deriveFacts, reportActiveRuns, runTraceIds, TRACER_NAME,
-  type LedgerflowMetrics, type MetricsOptions, type MetricsServer, type CommitHook, type Fact, type AttemptOutcome,
-} from './metrics/index.js';
-export { loadDefinitionFile, writeOutputFile, outputWriter, OUTPUT_OUTSIDE_ROOT, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './files/index.js';
-export {
-  emitEvent, type EmitOptions, type EmitResult, type EmittedRun,
-  loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog,
-  admitEvent, type Admission, type RejectionStage,
-  parseEventEnvelope, runIdForEvent, type TriggerEvent,
-  EventTypeFileError, type EventTypeSpec,
-  fileDeadLetters, deadLetterDir, type DeadLetter, type DeadLetterSink,
-} from './triggers/index.js';
+export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun, loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog } from './triggers/index.js';
+export { createMetrics, serveMetrics, type LedgerflowMetrics, type MetricsOptions, type MetricsServer } from './metrics/index.js';
+// NATS (createWorker, ClusterClient, the JetStream store): 'ledgerflow/cluster'. The run index: 'ledgerflow/query'.
+// The compiler, the pure step and fold, and the rest the CLI builds on: 'ledgerflow/internal' (not a stable API).
 
 /**
  * An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE).

@@ -5,7 +5,8 @@
  * signed-in user, so nats.conf's permissions decide.
  */
 import type { DamagedLog } from '../query/index.js';
-import type { Definition, Diagnostic, IdReusePolicy } from '../index.js';
+import type { Definition, IdReusePolicy } from '../definition/index.js';
+import type { Diagnostic } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RunView } from '../runtime/index.js';

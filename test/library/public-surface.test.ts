@@ -53,7 +53,11 @@ function errorClasses(): ErrorClass[] {
   return found;
 }
 
-interface DocImport { name: string; typeOnly: boolean; where: string }
+/** The package's entries (package.json "exports"): `ledgerflow` and its tiers. */
+const ENTRIES = ['ledgerflow', 'ledgerflow/cluster', 'ledgerflow/query', 'ledgerflow/internal'] as const;
+type Entry = (typeof ENTRIES)[number];
+
+interface DocImport { name: string; typeOnly: boolean; where: string; from: Entry }
 
 /** Names the docs import from 'ledgerflow': `import { … }`, `import type { … }`, a default import, `const { … } = require(…)`. */
 function docImports(): DocImport[] {
@@ -62,25 +66,29 @@ function docImports(): DocImport[] {
   for (const doc of docs) {
     const text = readFileSync(join(ROOT, doc), 'utf8');
     const where = (index: number) => `${doc}:${text.slice(0, index).split('\n').length}`;
-    const add = (list: string, typeOnly: boolean, at: string, rename: RegExp) => {
+    const add = (list: string, typeOnly: boolean, at: string, rename: RegExp, from: Entry) => {
       for (const raw of list.split(',')) {
         const item = raw.replace(/\/\/.*$|\/\*.*?\*\//gm, '').trim();
         if (!item) continue;
         const ownType = /^type\s+/.test(item);
         const name = item.replace(/^type\s+/, '').split(rename)[0]!.trim();
-        out.push({ name, typeOnly: typeOnly || ownType, where: at });
+        out.push({ name, typeOnly: typeOnly || ownType, where: at, from });
       }
     };
-    const FROM = String.raw`from\s+['"]ledgerflow['"]`;
+    const FROM = String.raw`from\s+['"](ledgerflow(?:/\w+)?)['"]`;
+    const entry = (spec: string): Entry => {
+      if (!(ENTRIES as readonly string[]).includes(spec)) throw new Error(`${doc} imports from ${spec}, which package.json does not export`);
+      return spec as Entry;
+    };
     for (const m of text.matchAll(new RegExp(String.raw`import\s+(type\s+)?(?:(\w+)\s*,\s*)?\{([^}]*)\}\s*${FROM}`, 'g'))) {
-      if (m[2]) out.push({ name: 'default', typeOnly: Boolean(m[1]), where: where(m.index) });
-      add(m[3]!, Boolean(m[1]), where(m.index), /\s+as\s+/);
+      if (m[2]) out.push({ name: 'default', typeOnly: Boolean(m[1]), where: where(m.index), from: entry(m[4]!) });
+      add(m[3]!, Boolean(m[1]), where(m.index), /\s+as\s+/, entry(m[4]!));
     }
     for (const m of text.matchAll(new RegExp(String.raw`import\s+(type\s+)?(\w+)\s+${FROM}`, 'g'))) {
-      out.push({ name: 'default', typeOnly: Boolean(m[1]), where: where(m.index) });
+      out.push({ name: 'default', typeOnly: Boolean(m[1]), where: where(m.index), from: entry(m[3]!) });
     }
-    for (const m of text.matchAll(/(?:const|let|var)\s*\{([^}]*)\}\s*=\s*require\(\s*['"]ledgerflow['"]\s*\)/g)) {
-      add(m[1]!, false, where(m.index), /\s*:\s*/);
+    for (const m of text.matchAll(/(?:const|let|var)\s*\{([^}]*)\}\s*=\s*require\(\s*['"](ledgerflow(?:\/\w+)?)['"]\s*\)/g)) {
+      add(m[1]!, false, where(m.index), /\s*:\s*/, entry(m[2]!));
     }
   }
   return out;
@@ -101,12 +109,14 @@ type Surface = Record<string, string>;
 const PROBE = `
 import { createRequire } from 'node:module';
 const kinds = (m) => Object.fromEntries(Object.keys(m).sort().map((k) => [k, typeof m[k] === 'function' && m[k].prototype instanceof Error ? 'error' : typeof m[k]]));
-const esm = await import('ledgerflow');
-const cjs = createRequire(process.cwd() + '/package.json')('ledgerflow');
-process.stdout.write(JSON.stringify({ esm: kinds(esm), cjs: kinds(cjs) }));
+const req = createRequire(process.cwd() + '/package.json');
+const out = {};
+for (const entry of ${JSON.stringify(ENTRIES)}) out[entry] = { esm: kinds(await import(entry)), cjs: kinds(req(entry)) };
+process.stdout.write(JSON.stringify(out));
 process.exit(0);
 `;
 
+let entries: Record<Entry, { esm: Surface; cjs: Surface }>;
 let built: { esm: Surface; cjs: Surface };
 
 beforeAll(async () => {
@@ -115,12 +125,34 @@ beforeAll(async () => {
   }
   const r = await run(process.execPath, ['--input-type=module', '-e', PROBE], ROOT);
   if (r.code !== 0) throw new Error(`loading the built package failed:\n${r.stderr}`);
-  built = JSON.parse(r.stdout) as typeof built;
+  entries = JSON.parse(r.stdout) as typeof entries;
+  built = entries.ledgerflow;
 });
 
 describe('the public surface', () => {
-  it('the ES module and CommonJS builds export the same names', () => {
-    expect(Object.keys(built.cjs)).toEqual(Object.keys(built.esm));
+  it('the ES module and CommonJS builds export the same names, from every entry', () => {
+    for (const entry of ENTRIES) {
+      expect(Object.keys(entries[entry].esm).length, entry).toBeGreaterThan(3);
+      expect(Object.keys(entries[entry].cjs), entry).toEqual(Object.keys(entries[entry].esm));
+    }
+  });
+
+  it('a class is one class whichever entry it comes through: what one throws is instanceof the other\'s', async () => {
+    // ledgerflow/internal's writeOutputFile refuses a path with a NUL with a NonRetryableError: ledgerflow's own class, in both builds.
+    const r = await run(process.execPath, ['--input-type=module', '-e', `
+      import { createRequire } from 'node:module';
+      const req = createRequire(process.cwd() + '/package.json');
+      const thrown = (p) => p.then(() => null, (e) => e);
+      const esm = await thrown((await import('ledgerflow/internal')).writeOutputFile('a\\0b', {}));
+      const cjs = await thrown(req('ledgerflow/internal').writeOutputFile('a\\0b', {}));
+      process.stdout.write(JSON.stringify({
+        esm: esm instanceof (await import('ledgerflow')).NonRetryableError,
+        cjs: cjs instanceof req('ledgerflow').NonRetryableError,
+        cluster: typeof req('ledgerflow/cluster').ClusterClient,
+      }));
+      process.exit(0);`], ROOT);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ esm: true, cjs: true, cluster: 'function' });
   });
 
   it('every error class a library caller can receive is exported from ledgerflow, in both builds', () => {
@@ -146,11 +178,11 @@ describe('the public surface', () => {
       expect(imports.find((i) => i.name === 'Handlers')?.typeOnly).toBe(true);
     });
 
-    it('as values, in both builds', () => {
+    it('as values, in both builds, from the entry each names', () => {
       const values = imports.filter((i) => !i.typeOnly);
-      const missing = (surface: Surface) => values.filter((i) => !(i.name in surface)).map((i) => `${i.name} (${i.where})`);
-      expect(missing(built.esm), 'imported by the docs, not exported by the ES module build').toEqual([]);
-      expect(missing(built.cjs), 'imported by the docs, not exported by the CommonJS build').toEqual([]);
+      const missing = (build: 'esm' | 'cjs') => values.filter((i) => !(i.name in entries[i.from][build])).map((i) => `${i.name} from ${i.from} (${i.where})`);
+      expect(missing('esm'), 'imported by the docs, not exported by the ES module build').toEqual([]);
+      expect(missing('cjs'), 'imported by the docs, not exported by the CommonJS build').toEqual([]);
     });
 
     it('as TypeScript reads them for import and for require (types too)', async () => {
@@ -159,8 +191,10 @@ describe('the public surface', () => {
       scratch = mkdtempSync(join(tmpdir(), 'lf-surface-'));
       mkdirSync(join(scratch, 'node_modules'));
       symlinkSync(ROOT, join(scratch, 'node_modules', 'ledgerflow'), 'dir');
-      const names = [...new Set(imports.map((i) => i.name).filter((n) => n !== 'default'))].sort();
-      const source = `import type { ${names.join(', ')} } from 'ledgerflow';\n`;
+      const source = ENTRIES.map((entry) => {
+        const names = [...new Set(imports.filter((i) => i.from === entry).map((i) => i.name).filter((n) => n !== 'default'))].sort();
+        return names.length > 0 ? `import type { ${names.join(', ')} } from '${entry}';\n` : '';
+      }).join('');
       writeFileSync(join(scratch, 'app.mts'), source);
       writeFileSync(join(scratch, 'app.cts'), source);
       writeFileSync(join(scratch, 'package.json'), '{ "private": true }\n');

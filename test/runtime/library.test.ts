@@ -1,7 +1,8 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngine, loadDefinitionFile, loadHandlerModule, compile, replayRun } from '../../src/index.js';
+import { createEngine, loadDefinitionFile, loadHandlerModule, replayRun } from '../../src/index.js';
+import { compile } from '../../src/exports/internal.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 
 describe('the library API (import from "ledgerflow")', () => {

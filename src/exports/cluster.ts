@@ -1,0 +1,9 @@
+/**
+ * `ledgerflow/cluster`: ledgerflow on NATS JetStream from a program: remote workers that run the same
+ * handler modules (pulled from the work queue), a client of the cluster's runs, and the JetStream store.
+ * The engines themselves run as `ledgerflow engine` processes (docs/nats.md).
+ */
+export { createWorker, type Worker, type WorkerOptions } from '../cluster/worker/worker.js';
+export { ClusterClient, type ControlOutcome, type DecisionOutcome } from '../cluster/client/client.js';
+export type { ClusterSettings } from '../cluster/transport/setup.js';
+export { JetStreamEventStore, openJetStreamStore } from '../store/index.js';
