@@ -1,5 +1,5 @@
 /**
- * Concurrency limits (issue 24): 1,000 starts of a one-task workflow with
+ * Concurrency limits: 1,000 starts of a one-task workflow with
  * `concurrency: { limit: 10 }` on the embedded file store, all at once, each
  * `Engine.run` driving its run (the queued ones admitted and driven as slots
  * free), next to the baseline: the same workflow without the limit, 10 runs

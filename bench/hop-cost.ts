@@ -1,6 +1,6 @@
 /**
  * What one message hand-over costs on this machine, the unit the cluster
- * path's goals are made of (bench/RESULTS.md, "where issue 23's goals stop"):
+ * path's goals are made of (bench/RESULTS.md, "where the per-run goals stop"):
  * a request to another Node process and its reply (what an offer or a report
  * is, with no work at either end), and a JetStream publish with its ack
  * (what a commit is, with none of its checks), on a nats-server this script

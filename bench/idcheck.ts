@@ -1,5 +1,5 @@
 /**
- * Idempotent starts (issue 24, docs/runs.md#caller-chosen-run-ids): what the
+ * Idempotent starts (docs/runs.md#caller-chosen-run-ids): what the
  * id check costs a start. Starts of a one-task workflow recorded (not
  * driven), 8 in flight: `Engine.startRun` with a fresh caller-chosen id and
  * `idReuse: reject_duplicate` (the library's `runId`, what `run --id` and

@@ -1,5 +1,5 @@
 /**
- * A task rate limit held across a cluster (issue 24, "Measured"): a one-task
+ * A task rate limit held across a cluster: a one-task
  * workflow whose task has `rate_limit: { limit: 100, per: 1s }`, on 3 engine
  * processes and a worker process (bench/cluster-node.ts) on a nats-server
  * the bench starts. Runs are started from this process so that IN_FLIGHT

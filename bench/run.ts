@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the figures of issue 23's table (and the older sections),
+ * `npm run bench`: the speed figures (and the older sections),
  * each next to a baseline measured in the same run: ratios, not absolutes,
  * are what compare across machines and sittings.
  *
@@ -20,7 +20,7 @@ import type { PeerRig } from './peers.js';
 import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
-// Issue 24's figures (admission, idcheck, ratelimit) run by default too, as the issue asks of `npm run bench`.
+// The flow-control figures (admission, idcheck, ratelimit) run by default too.
 const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit'] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];

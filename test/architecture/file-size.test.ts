@@ -1,5 +1,5 @@
 /**
- * The charter's "no file in src/ over 400 lines" (ARCHITECTURE.md, issue 22): a file that long has
+ * The charter's "no file in src/ over 400 lines" (ARCHITECTURE.md): a file that long has
  * more than one job, and is split along its seams into files that each say what they are. Lines are
  * counted as an editor numbers them (`wc -l` for a file that ends in a newline).
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --json` is what the engineers of issue 23 read their
+ * `npm run bench -- --json` is what the engineers read their
  * figures from: one JSON object on stdout, the flat figures by name. Checked
  * on the cheapest section with --quick (small counts); the figures' values are
  * never asserted, only that they are there and numbers.

@@ -1,7 +1,7 @@
 /**
  * A SUB_WORKFLOW's child run id is derived (`<parent>-<task>-<attempt>`), so
  * a caller who picks that id first must not have their run taken for the
- * child (issue 35: another user's run of another workflow became the child's
+ * child (another user's run of another workflow became the child's
  * output). The parent's attempt fails loudly with LF_RUN_ID_TAKEN instead;
  * the same parent under another id completes with its real child's output.
  */

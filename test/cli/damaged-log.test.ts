@@ -166,7 +166,7 @@ describe('a run log cut short by hand is reported as damaged, and nothing re-run
       const dead = spawnSync(process.execPath, ['-e', '']).pid!;
       writeFileSync(join(store, 'journal', 'writer.lock'), JSON.stringify({ pid: dead, time: new Date().toISOString(), host: hostname(), pidns: readlinkSync('/proc/self/ns/pid') }));
 
-      // Two resumes at once, as in issue 34: neither sees the short log, neither runs anything again.
+      // Two resumes at once, as in neither sees the short log, neither runs anything again.
       const [r1, r2] = await Promise.all([0, 1].map(() => cli(['--store', store, 'resume', runId, '--json'], { cwd: dir, env })));
       expect([r1!.code, r2!.code], r1!.stdout + r1!.stderr + r2!.stdout + r2!.stderr).toEqual([0, 0]);
       const status = await cli(['--store', store, 'status', runId, '--json']);

@@ -1,5 +1,5 @@
 /**
- * `ledgerflow dev` as a user runs it (issue 20): by default it starts
+ * `ledgerflow dev` as a user runs it: by default it starts
  * nats-dev.conf, where a connection without credentials is the engine user,
  * and says so loudly, naming the file and how to run the production one; with
  * `--config nats.conf` (found among the shipped files from any directory) a

@@ -116,7 +116,7 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
 });
 
 /**
- * Issue 20, against the production nats.conf (a connection without
+ * Against the production nats.conf (a connection without
  * credentials is refused): a worker may write dead letters only under its own
  * name, and what it writes is never published again with the engine's rights.
  */
@@ -195,7 +195,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     expect(early.code, early.stdout + early.stderr).toBe(2);
 
     const listed = JSON.parse((await lf('dlq', 'list', '--json')).stdout) as DeadLetterEntry[];
-    // The worker's letter is in the workers' own stream (issue 35), named w<its sequence> there.
+    // The worker's letter is in the workers' own stream, named w<its sequence> there.
     expect(byWorker.stream).toBe('LF_DLQ_WORKERS');
     const workerId = `w${byWorker.seq}`;
     const byId = new Map(listed.map((e) => [e.id, e]));
@@ -240,7 +240,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
     for (const shown of await Promise.all([workerId, String(legacy.seq), String(crossed.seq)].map((id) => lf('dlq', 'show', id)))) expect(shown.code).toBe(0); // still there
   }, 60_000);
 
-  it('a worker flooding its dead-letter subject evicts none of the engines\' letters (issue 35: 100,001 letters pushed them all out): its own oldest go', async () => {
+  it('a worker flooding its dead-letter subject evicts none of the engines\' letters (100,001 letters pushed them all out): its own oldest go', async () => {
     const jsm = await admin.jetstreamManager();
     // A letter an engine writes: alice approving a run that does not exist.
     const early = await cli(['--nats', c.as('alice'), 'approve', 'flooded-run', 'sign']);

@@ -1,5 +1,5 @@
 /**
- * Issue 11: a run killed with SIGKILL inside a construct resumes without
+ * a run killed with SIGKILL inside a construct resumes without
  * re-running completed work (mid-loop: loop.test.ts). Here: waiting in a WAIT
  * on a duration, waiting in a WAIT on an event, and a SUB_WORKFLOW whose child
  * is in the middle of a task. A real `ledgerflow run` is killed at a point

@@ -32,7 +32,7 @@ describe('ledgerflow validate refuses a definition over a limit, naming it', () 
     noStack(plain.stderr);
   });
 
-  it('a device, or a symlink named *.yaml to one, is refused unread (issue 35: validate /dev/zero read 3 GB); a definitions folder passes it over', async () => {
+  it('a device, or a symlink named *.yaml to one, is refused unread (validate /dev/zero read 3 GB); a definitions folder passes it over', async () => {
     const dir = tempDir();
     for (const target of ['/dev/zero', 'zero.yaml']) {
       if (target === 'zero.yaml') symlinkSync('/dev/zero', join(dir, 'zero.yaml'));

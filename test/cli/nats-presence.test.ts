@@ -1,6 +1,6 @@
 /**
- * On NATS, a task whose handler no worker serves says so (issue 34;
- * docs/nats.md#which-handler-no-worker-serves): an engine and a worker
+ * On NATS, a task whose handler no worker serves says so
+ * (docs/nats.md#which-handler-no-worker-serves): an engine and a worker
  * serving `charge` only, processes of the real CLI on the shipped nats.conf
  * (the worker user announces under its own name); a run whose second task
  * needs `ship`. `status`, `status --json` and the engine's log name the

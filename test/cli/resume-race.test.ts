@@ -1,6 +1,6 @@
 /**
  * A run handed between two processes is always finished by one of them
- * (issue 34): `run` of a three-step chain killed with -9 while its first
+ *: `run` of a three-step chain killed with -9 while its first
  * steps run, then two `ledgerflow resume <run>` at once, under CPU load, a
  * few times with the kill at different points. Every time the run COMPLETES,
  * its last step runs exactly once, and no step that completed before the kill

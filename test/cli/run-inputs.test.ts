@@ -1,6 +1,6 @@
 /**
  * A person's inputs to a run (approve, reject, signal, pause, resume,
- * cancel) and emit, as a user types them, on both stores (issue 21): refused
+ * cancel) and emit, as a user types them, on both stores: refused
  * at once for a run or task that does not exist, with nothing written;
  * recorded at once when the sender's identity allows it and no engine runs;
  * queued ones taken by the next `resume`; the seq printed is the recording

@@ -1,5 +1,5 @@
 /**
- * Clear errors instead of stack traces (issue 20): a store path that is a
+ * Clear errors instead of stack traces: a store path that is a
  * file, a cache the disk will not take (a read goes on), a run whose first
  * write the disk refuses (nothing left behind, exit 2), and `ui` on a host it
  * cannot listen on (refused before it opens the store). Write failures are

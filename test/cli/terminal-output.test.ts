@@ -1,5 +1,5 @@
 /**
- * What a run's users and handlers supplied reaches a terminal inert (issue 20):
+ * What a run's users and handlers supplied reaches a terminal inert:
  * an approval comment or a handler's error with a newline and ANSI escapes
  * prints as visible `\n` and `\x1b`, never as a forged line, in history,
  * status, watch (plain) and the progress lines; `--json` keeps it exact.

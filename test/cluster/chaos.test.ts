@@ -138,7 +138,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
         const { task, attempt } = done.data;
         const mine = markers.filter((m) => m.runId === runId && m.task === task);
         // No completed task runs again: no later attempt, and no start of any attempt after the completion was recorded,
-        // except the one known race (README, issue 10): a worker that could not heartbeat within the 2 s ack wait is taken
+        // except the one known race (README): a worker that could not heartbeat within the 2 s ack wait is taken
         // for lost, the attempt is restarted, and its restarted run may be claimed just before the first run's outcome
         // settles it. Such a start is only allowed where the log records the restart (the count is bounded below).
         const restarted = events.some((e) => e.type === 'task.restarted' && e.data.task === task && e.data.attempt === attempt);
@@ -326,7 +326,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     expect(letters).toEqual([expect.objectContaining({ runId: unknown, taskId: 'sign', by: 'alice', reason: expect.stringMatching(/does not exist/) })]);
     expect(await c.client.store.lastSeq(unknown)).toBe(0);
 
-    // 2. A task the run does not have: refused with nothing appended to the run (issue 21), dead-lettered with the reason.
+    // 2. A task the run does not have: refused with nothing appended to the run, dead-lettered with the reason.
     const beforeTypo = await events();
     const typo = await approve('alice', runId, 'no_such_task');
     expect(typo.code).toBe(2);

@@ -1,6 +1,6 @@
 /**
  * Custody of an attempt offered straight to a worker moves with the worker's
- * liveness, not with the engine that offered it (issue 23). What the
+ * liveness, not with the engine that offered it. What the
  * three-node test once caught: engine A offers `first`, its worker runs it,
  * and engine B reconciles the run (A's held message redelivered to it, or any
  * reconcile: here a kick B takes). B cannot tell the offered attempt from one

@@ -1,5 +1,5 @@
 /**
- * Poison messages (issue 10), against a real nats-server: a message too big to
+ * Poison messages, against a real nats-server: a message too big to
  * copy into a dead letter is dead-lettered once, as a reference and a bounded
  * excerpt, and the engine goes on serving; a message whose processing always
  * fails is dead-lettered after `maxDeliver` deliveries, with growing delays in
@@ -187,7 +187,7 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     const jsm = await c.jsm();
     await jsm.streams.delete(STREAMS.dlq.name);
     await jsm.consumers.delete(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals);
-    // As ensureCluster made them before issue 10: no limits, unlimited deliveries.
+    // As ensureCluster made them before no limits, unlimited deliveries.
     await jsm.streams.add({ name: STREAMS.dlq.name, subjects: [...STREAMS.dlq.subjects] });
     await jsm.consumers.add(STREAMS.approvals.name, { durable_name: ENGINE_CONSUMERS.approvals, ack_policy: 'explicit' as never, max_deliver: -1 });
     const js = (await c.connect()).jetstream();
@@ -203,7 +203,7 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     expect((await jsm.consumers.info(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals)).config.max_deliver).toBe(12);
   });
 
-  it('an LF_DLQ made before issue 35 (lf.dlq.>, workers\' letters in it) is narrowed to the engines\' subjects: workers\' letters go to LF_DLQ_WORKERS, and the old ones are still listed', async () => {
+  it('an LF_DLQ made before workers\' letters had a stream of their own (lf.dlq.>, workers\' letters in it) is narrowed to the engines\' subjects: workers\' letters go to LF_DLQ_WORKERS, and the old ones are still listed', async () => {
     const jsm = await c.jsm();
     await jsm.streams.delete(STREAMS.dlq.name);
     await jsm.streams.delete(STREAMS.workerDlq.name).catch(() => undefined);

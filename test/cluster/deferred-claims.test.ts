@@ -1,6 +1,6 @@
 /**
- * Offered attempts are claimed in LF_ATTEMPTS only when needed (issue 23,
- * src/cluster/worker/claim-asks.ts): a worker that took an offer claims the attempt
+ * Offered attempts are claimed in LF_ATTEMPTS only when needed
+ * (src/cluster/worker/claim-asks.ts): a worker that took an offer claims the attempt
  * once it outlives its first heartbeat, or when a worker given a copy of it
  * (a reconcile's, a lease's) asks. What a user relies on, on the production
  * nats.conf:

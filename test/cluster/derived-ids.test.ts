@@ -1,6 +1,6 @@
 /**
  * An event's run has a derived id (`ev-<hash>` of the event and workflow): a
- * run under it that the event did not start (issue 35: planted first, a real
+ * run under it that the event did not start (planted first, a real
  * event was dropped as "already started") is not adopted by the NATS engines:
  * the event's verdict says the id is taken, the event is dead-lettered with
  * the reason, and the planted run is left as it was. Real nats-server, one engine.

@@ -1,5 +1,5 @@
 /**
- * `ledgerflow engine` on SIGTERM (issue 21): it stops in order — no message
+ * `ledgerflow engine` on SIGTERM: it stops in order — no message
  * taken any more, the ones in hand finished (or handed back), then the store
  * closed — so it exits 0 promptly without logging the closed store as
  * failures "trying again", and every run it had in hand is finished by the

@@ -1,5 +1,5 @@
 /**
- * A hostile user of nats.conf's `worker` (issue 20), tried for real against a
+ * A hostile user of nats.conf's `worker`, tried for real against a
  * nats-server started from nats.conf, an engine and honest workers: it cannot
  * strand a run by claiming its attempts in the attempt ledger (KV
  * LF_ATTEMPTS) ahead of it, nor take over a queue it was not given.
@@ -140,7 +140,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     }
   }, 40_000);
 
-  it('cannot fill JetStream through the attempt ledger: a value over 4 KiB is refused by the server, and the bucket is bounded (issue 35: 60 × 7 MB in 3 s filled it)', async () => {
+  it('cannot fill JetStream through the attempt ledger: a value over 4 KiB is refused by the server, and the bucket is bounded (60 × 7 MB in 3 s filled it)', async () => {
     const js = hostile.jetstream();
     await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.0`, new Uint8Array(7 * 1024 * 1024))).rejects.toThrow(/message size exceeds maximum/i);
     await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.1`, new Uint8Array(4097))).rejects.toThrow(/message size exceeds maximum/i);
@@ -150,12 +150,12 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     expect(config).toMatchObject({ max_msg_size: 4096, max_bytes: 512 * 1024 * 1024, allow_rollup_hdrs: false });
   });
 
-  it('the shipped nats.conf bounds the account\'s streams and consumers (issue 35); its storage is the server\'s, bounded per stream', async () => {
+  it('the shipped nats.conf bounds the account\'s streams and consumers; its storage is the server\'s, bounded per stream', async () => {
     const { limits } = await jsm.getAccountInfo();
     expect(limits).toMatchObject({ max_streams: 1000, max_consumers: 10_000 });
   });
 
-  it('cannot make engines read 7 MB reports (issue 35: a one-task run went from 3.6 s to 8.3 s): LF_INPUTS refuses a report over an outcome\'s size, and a direct report over it is answered unread', async () => {
+  it('cannot make engines read 7 MB reports (a one-task run went from 3.6 s to 8.3 s): LF_INPUTS refuses a report over an outcome\'s size, and a direct report over it is answered unread', async () => {
     const maxPayload = hostile.info!.max_payload;
     const cap = Math.floor(maxPayload / 2) + 64 * 1024;
     expect((await jsm.streams.info('LF_INPUTS')).config.max_msg_size).toBe(cap);
@@ -165,7 +165,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ recorded: false, reason: expect.stringMatching(/^a report of \d+ bytes, over the \d+ an outcome may carry/) });
   });
 
-  it('cannot wipe the attempt ledger with one rollup (issue 35): the publish is refused and every claim stays', async () => {
+  it('cannot wipe the attempt ledger with one rollup: the publish is refused and every claim stays', async () => {
     const js = hostile.jetstream();
     await js.publish(`$KV.${ATTEMPTS_BUCKET}.default.wipe.kept`, enc.encode(claim('honest')));
     const before = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages;
@@ -176,7 +176,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.default.wipe.kept` })).string()).toContain('honest');
   });
 
-  it('cannot read or write another queue\'s claims (issue 35: a wildcard direct get read every queue\'s): ledger keys start with the queue, and nats.conf gives a worker its own queues\' part', async () => {
+  it('cannot read or write another queue\'s claims (a wildcard direct get read every queue\'s): ledger keys start with the queue, and nats.conf gives a worker its own queues\' part', async () => {
     // A claim of a vault attempt, as the vault worker writes it (under its queue, with the attempt's digest).
     const vaultKey = await ledgerKeyOf(admin, `vault-run-${Date.now()}`, 'sign', 1, 0, 'vault');
     expect(vaultKey.startsWith('vault.')).toBe(true);
@@ -198,7 +198,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     }
   });
 
-  it('an attempt no engine signed is not run, queued or offered, even with the attempt\'s own token (issue 35: a fake offer made a --commands worker run sh -c id)', async () => {
+  it('an attempt no engine signed is not run, queued or offered, even with the attempt\'s own token (a fake offer made a --commands worker run sh -c id)', async () => {
     const before = [...ran.values()].reduce((a, b) => a + b, 0);
     const runId = `forged-${Date.now()}`;
     const tokens = await AttemptTokens.open(admin.jetstream());
@@ -262,7 +262,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   }, 40_000);
 
   // Last: it spends this minute's dead letters of the `worker` user, which the tests above read.
-  it('a flood of forged reports costs a few dead letters a minute, not one each (issue 35): the engines\' dead letters are not pushed out', async () => {
+  it('a flood of forged reports costs a few dead letters a minute, not one each: the engines\' dead letters are not pushed out', async () => {
     const runId = `forged-flood-${Date.now()}`;
     const forged = enc.encode(JSON.stringify({ type: 'task.completed', runId, time: new Date().toISOString(), token: 'made-up', data: { task: 'charge', attempt: 1, output: { forged: true } } }));
     const js = hostile.jetstream();

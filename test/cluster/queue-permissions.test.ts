@@ -1,5 +1,5 @@
 /**
- * A worker user reaches only the queues nats.conf gives it (issue 20), tried
+ * A worker user reaches only the queues nats.conf gives it, tried
  * against a nats-server started from the production nats.conf: each queue is
  * its own stream LF_TASKS_<queue>, and `worker` (given `default`) may neither
  * pull from `vault`'s consumer nor ack one of its attempts; nats.conf's

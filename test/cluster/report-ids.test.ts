@@ -1,6 +1,6 @@
 /**
  * Report message ids give nothing away to a reader of the attempt ledger
- * (issue 35: a worker read every queue's ledger keys with a wildcard direct
+ * (a worker read every queue's ledger keys with a wildcard direct
  * get, and could then write another queue's report id first, so the real
  * report was dropped as a duplicate). The id holds a digest of the attempt's
  * token of its own derivation, which no ledger key contains.

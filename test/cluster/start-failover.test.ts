@@ -1,6 +1,6 @@
 /**
  * `ledgerflow start` right after the node leading the event log's stream
- * died (issue 21): while the cluster elects a new leader its requests get no
+ * died: while the cluster elects a new leader its requests get no
  * reply or a 503 for a few seconds. Setting up the store and appending
  * run.started are safe to repeat (the append under its message id), so the
  * start waits the election out within its deadline instead of failing with

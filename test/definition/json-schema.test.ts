@@ -1,6 +1,6 @@
 /**
  * The JSON Schema of the definition language as editors and CI use it
- * (issue 21): strict Ajv compiles it; every bundled definition and the shared
+ *: strict Ajv compiles it; every bundled definition and the shared
  * example validate against it; a key `validate` flags as unknown (a typo like
  * `max_attemps`) is refused, while the seeds' aliases stay allowed; and the
  * file the package ships (schema/ledgerflow.schema.json) is the one generated

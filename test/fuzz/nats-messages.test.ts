@@ -41,7 +41,7 @@ const MAY_PUBLISH: Record<string, { kind: 'inputs' | 'approvals' | 'triggers' | 
   ],
 };
 /**
- * Dead letters (issue 20): engines write lf.dlq.<kind>, which only the engine user may publish; a worker
+ * Dead letters: engines write lf.dlq.<kind>, which only the engine user may publish; a worker
  * writes only lf.dlq.tasks.<its user>, so what it writes is known as its own and never replayed.
  */
 const DEAD_LETTERS = ['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control', 'notifications', 'tasks'].map((k) => `lf.dlq.${k}`);
@@ -53,12 +53,12 @@ const MAY_WRITE_DEAD_LETTERS: Record<string, string[]> = {
 const MAY_NOT_PUBLISH: Record<string, ((t: Tokens) => string)[]> = {
   worker: [(t) => `lf.inputs.engine.${t.run}`, (t) => `lf.inputs.${t.run}`, (t) => `lf.approvals.${t.run}.${t.task}.alice`, (t) => `lf.timers.${t.run}`, () => 'lf.triggers.order', (t) => `lf.events.w.${t.run}`, () => 'lf.dlq.inputs.x', (t) => `lf.control.worker.${t.run}`,
     ...DEAD_LETTERS.map((d) => () => d), () => 'lf.dlq.tasks.alice', () => 'lf.dlq.tasks.worker.x',
-    // Issue 20: no queue it was not given, no kick, no consumer of its own, no listing of the attempt ledger.
+    // no queue it was not given, no kick, no consumer of its own, no listing of the attempt ledger.
     (t) => `lf.inputs.worker.vault.${t.run}`, (t) => `lf.inputs.worker.${t.run}`, (t) => `lf.inputs.engine.default.${t.run}`,
     () => '$JS.API.CONSUMER.CREATE.LF_TASKS_vault.w_vault_sign.lf.q.vault.sign', () => '$JS.API.CONSUMER.CREATE.LF_TASKS_default.w_default_sign.lf.q.default.sign',
     () => '$JS.API.CONSUMER.CREATE.LF_TASKS_default', () => '$JS.API.CONSUMER.DURABLE.CREATE.LF_TASKS_default.w_default_sign',
     () => '$JS.API.STREAM.CREATE.LF_TASKS_default', () => '$JS.API.STREAM.CREATE.LF_TASKS_vault',
-    // Nor read, hold or ack another queue's attempts: every such subject names the queue's stream (issue 20).
+    // Nor read, hold or ack another queue's attempts: every such subject names the queue's stream.
     () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_vault.w_vault_sign', () => '$JS.API.CONSUMER.INFO.LF_TASKS_vault.w_vault_sign', () => '$JS.API.STREAM.INFO.LF_TASKS_vault',
     () => '$JS.ACK.LF_TASKS_vault.w_vault_sign.1.1.1.1767225600000000000.0', () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default_x.w_default_x_sign',
     () => '$JS.API.CONSUMER.MSG.NEXT.LF_TASKS.w_vault_sign', () => '$JS.ACK.LF_TASKS.w_vault_sign.1.1.1.1767225600000000000.0',
@@ -218,7 +218,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
       fuzzParams(400, 15_000),
     );
     // Near max_payload, once per user and subject. LF_INPUTS takes nothing larger than an outcome may be (half
-    // max_payload and 64 KiB, issue 35): the server refuses it there, and the engine never reads it.
+    // max_payload and 64 KiB): the server refuses it there, and the engine never reads it.
     for (const [user, routes] of Object.entries(MAY_PUBLISH)) {
       for (const route of routes) {
         const publish = conns[user]!.jetstream().publish(route.subject({ run: victim, task: 'sign' }), new Uint8Array(MAX_PAYLOAD - 4096).fill(0x7b), { timeout: 10_000 });
@@ -247,7 +247,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     // Every message was accounted for: dead-lettered, or answered (a verdict, a refusal in the run's history), or a harmless kick.
     const dlq = await dlqCounts();
     const dlqDelta = (kind: string) => (dlq[`lf.dlq.${kind}`] ?? 0) - (dlqBefore[`lf.dlq.${kind}`] ?? 0);
-    // A sender's refusals past twenty a minute (ten for decisions naming no HUMAN task) are refused without a letter, and counted (issue 35).
+    // A sender's refusals past twenty a minute (ten for decisions naming no HUMAN task) are refused without a letter, and counted.
     expect(dlqDelta('inputs') + engineStats.unletteredReports - unletteredBefore.reports).toBe(refusableInputs);
     expect(dlqDelta('approvals') + added.length + engineStats.unletteredDecisions - unletteredBefore.decisions).toBe(stored.approvals);
     expect(dlqDelta('triggers')).toBe(stored.triggers);
@@ -297,7 +297,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     for (const [user, subjects] of Object.entries(MAY_WRITE_DEAD_LETTERS)) {
       for (const subject of subjects) {
         const ack = await conns[user]!.jetstream().publish(subject, enc.encode('{"reason":"fuzz"}'), { timeout: 3000 });
-        // A worker's subject is kept apart from the engines' letters (issue 35).
+        // A worker's subject is kept apart from the engines' letters.
         expect(ack.stream, `${user} → ${subject}`).toBe(subject.startsWith('lf.dlq.tasks.') ? STREAMS.workerDlq.name : STREAMS.dlq.name);
       }
     }

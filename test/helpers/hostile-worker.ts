@@ -227,7 +227,7 @@ export function forgedRecords(events: readonly { seq: number; type: string; data
 /**
  * A hostile approver: a person user of nats.conf (alice) who publishes decisions as fast as she may, on every
  * task of the runs she knows, approvals and rejections in turn, each carrying FORGED_MARK in its comment: the
- * refusal flood of issue 35 (500 `approval.refused` written into any run's log in 0.4 s, COMPLETED ones too).
+ * refusal flood (500 `approval.refused` written into any run's log in 0.4 s, COMPLETED ones too).
  * A run's log keeps at most one refusal per person and task, and a decision naming no HUMAN task is refused
  * without being recorded (dead-lettered a few a minute): the judge counts what reached the logs.
  */

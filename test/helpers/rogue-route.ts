@@ -6,7 +6,7 @@ import { freePort, natsServerBin, type NatsCluster } from './nats.js';
 
 /**
  * A stranger's nats-server (ledgerflow's own nats.conf, the cluster's name, no route password) routed at every
- * node's route port for the whole chaos: the rogue route of issue 35. `joinedNodes` names the nodes that took it.
+ * node's route port for the whole chaos: the rogue route. `joinedNodes` names the nodes that took it.
  */
 export async function startRogueRoute(cluster: NatsCluster, dir: string): Promise<{ joinedNodes(): Promise<string[]>; stop(): void }> {
   const monitor = await freePort();

@@ -1,5 +1,5 @@
 /**
- * `/metrics` of a freshly started process (issue 21): a run already waiting
+ * `/metrics` of a freshly started process: a run already waiting
  * on an approval when `serve --metrics-port` or `engine --metrics-port`
  * starts is in the approvals-waiting and timers-pending gauges at once, not
  * from its next commit; and the process and Node.js metrics of prom-client's

@@ -1,5 +1,5 @@
 /**
- * Issue 21, the dashboard's API against the real `ledgerflow ui` process: a
+ * The dashboard's API against the real `ledgerflow ui` process: a
  * waiting HUMAN task's input resolved, time travel answering the linked runs
  * as they were, the Host / Origin guard (DNS rebinding, other sites), and
  * named users (`--users`): each acting as themselves, a bad file refused.

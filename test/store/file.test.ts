@@ -55,7 +55,7 @@ describe('FileEventStore', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('does not follow a symbolic link planted as a run log: the append fails (ELOOP, the fix said) and nothing is written outside the store (issue 35)', async () => {
+  it('does not follow a symbolic link planted as a run log: the append fails (ELOOP, the fix said) and nothing is written outside the store', async () => {
     const outside = join(await tempDir(), 'outside.jsonl');
     await writeFile(outside, '');
     await mkdir(join(dir, 'runs'), { recursive: true });

@@ -52,7 +52,7 @@ describe('emitEvent on the embedded store', () => {
     await expectReplays(store);
   });
 
-  it('a run under the event\'s run id that the event did not start (another workflow\'s, another event\'s) is not adopted: LF_RUN_ID_TAKEN, that run untouched (issue 35)', async () => {
+  it('a run under the event\'s run id that the event did not start (another workflow\'s, another event\'s) is not adopted: LF_RUN_ID_TAKEN, that run untouched', async () => {
     const other = loaded(triggered('other_flow', 'payment_received'));
     for (const plant of [
       { def: other.definition, source: { event: 'e-1' } },

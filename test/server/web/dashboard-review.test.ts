@@ -1,5 +1,5 @@
 /**
- * Issue 21 in chromium (1440 × 900) against real `ledgerflow ui` processes:
+ * The dashboard's review in chromium (1440 × 900) against real `ledgerflow ui` processes:
  * an approver sees the values a HUMAN task's input resolves to, a decision of
  * a task that names no approvers under the shared token's default name is
  * confirmed first, time travel shows the whole page as of the event with the
@@ -41,7 +41,7 @@ function defs(prefix: string): string {
   return d;
 }
 
-describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard of issue 21, in chromium', () => {
+describe.skipIf(!chromiumBin() && !process.env.CI)('the dashboard, in chromium', () => {
   beforeAll(async () => {
     dir = defs('lf-ui-review-web-');
     [ui, browser] = await Promise.all([
