@@ -22,7 +22,9 @@ const out = process.env.LEDGERFLOW_TEST_CPU;
 const worker = globalThis as { lfCpuProbe?: number[] };
 worker.lfCpuProbe ??= ticks();
 
-afterAll((_context, suite) => {
+// vitest reads a hook's first parameter as its fixtures and wants a destructuring pattern: `{}` takes none.
+// biome-ignore lint/correctness/noEmptyPattern: vitest refuses any other shape here (FixtureParseError)
+afterAll(({}, suite) => {
   if (!out) return;
   const [before, now] = [worker.lfCpuProbe!, ticks()];
   worker.lfCpuProbe = now;
