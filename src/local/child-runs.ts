@@ -9,9 +9,9 @@
 import { MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { AppendConflictError, RunBusyError } from '../errors/index.js';
-import { childIdTaken } from '../executor/index.js';
+import { childIdTaken, childOutcome, type ChildOutcome } from '../executor/index.js';
 import type { TaskError } from '../events/index.js';
-import type { ChildExecutor, ChildOutcome } from './driver-options.js';
+import type { ChildExecutor } from './driver-options.js';
 import { type EmitEvent, type ParentRef, type StartChild, type Handlers, handlersForStartedRun, toTaskError, type RunView } from '../runtime/index.js';
 
 /** Which definition a `workflow:` names, seen from the parent's definition file. */
@@ -46,23 +46,7 @@ export interface ChildRunsOptions {
   maxTimerWaitMs?: number;
 }
 
-const failed = (error: TaskError): ChildOutcome => ({ kind: 'failed', error });
-
-
-/** A settled child's outcome as its parent's attempt reports it; null while it has not settled. */
-export function childOutcome(view: RunView, workflow: string): ChildOutcome | null {
-  if (view.status === 'COMPLETED') return { kind: 'completed', output: view.output };
-  if (view.status === 'FAILED' || view.status === 'CANCELLED') {
-    const e = view.error;
-    const at = e?.task ? ` at task ${e.task}` : '';
-    return failed({
-      code: e?.code ?? (view.status === 'CANCELLED' ? 'CANCELLED' : 'LF_SUBWORKFLOW_FAILED'),
-      retryable: e?.retryable ?? false,
-      message: `sub-workflow ${workflow} (run ${view.runId}) ${view.status === 'FAILED' ? 'failed' : 'was cancelled'}${at}: ${e?.message ?? 'no error recorded'}`,
-    });
-  }
-  return null;
-}
+const failedChild = (error: TaskError): ChildOutcome => ({ kind: 'failed', error });
 
 export class ChildRuns implements ChildExecutor {
   constructor(private readonly opts: ChildRunsOptions) {}
@@ -77,14 +61,14 @@ export class ChildRuns implements ChildExecutor {
     }
     const depth = this.opts.depth + 1;
     if (depth > MAX_CHILD_DEPTH) {
-      return failed({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
+      return failedChild({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
     }
     const resolved = await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     if (!(await engine.runExists(id))) {
       if (!resolved) {
         const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
-        return failed({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` });
+        return failedChild({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` });
       }
       try {
         await engine.start(resolved.definition, effect.input, {
@@ -93,13 +77,13 @@ export class ChildRuns implements ChildExecutor {
         });
       } catch (err) {
         // Another process started it first: drive it as it is.
-        if (!(err instanceof AppendConflictError && await engine.runExists(id))) return failed({ ...toTaskError(err), retryable: false });
+        if (!(err instanceof AppendConflictError && await engine.runExists(id))) return failedChild({ ...toTaskError(err), retryable: false });
       }
     }
     // The run under the child's id must be this attempt's child: a run started first under that id by anyone else
     // (a caller-chosen id of the same shape) is not adopted, its output not taken for the child's.
     const taken = childIdTaken(await engine.startedBy(id), effect);
-    if (taken) return failed(taken);
+    if (taken) return failedChild(taken);
     let view: RunView;
     try {
       view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });

@@ -6,7 +6,8 @@
  * child-runs.ts read them without importing each other.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
+import type { ChildOutcome } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
 import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner } from '../runtime/index.js';
@@ -29,11 +30,6 @@ export interface DriverHooks {
 }
 
 /** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */
-export type ChildOutcome =
-  | { kind: 'completed'; output: unknown }
-  | { kind: 'failed'; error: TaskError }
-  | { kind: 'waiting' };
-
 /**
  * Performs what the executor does itself (the Engine gives one, with a
  * definition resolver and an emitter from the edge): start and drive a child

@@ -14,7 +14,7 @@ import { NonRetryableError, errorMessage } from '../errors/index.js';
 import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '../compiler/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
-import { AttemptControl } from './attempt-control.js';
+import { AttemptControl } from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
 
 /** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */

@@ -9,6 +9,6 @@ export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type 
 export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
 export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export { RunDriver } from './driver.js';
-export type { DriverHooks, DriverOptions, ChildExecutor, ChildOutcome } from './driver-options.js';
-export { ChildRuns, childOutcome, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
-export { AttemptControl } from './attempt-control.js';
+export type { DriverHooks, DriverOptions, ChildExecutor } from './driver-options.js';
+export type { ChildOutcome } from '../executor/index.js';
+export { ChildRuns, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';

@@ -14,7 +14,7 @@ import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import { childIdTaken } from '../../executor/index.js';
 import type { TaskError } from '../../events/index.js';
 import { runView, toTaskError, type StartChild } from '../../runtime/index.js';
-import { childOutcome, type ChildOutcome } from '../../local/index.js';
+import { childOutcome, type ChildOutcome } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { reportDigest, encode, ENGINE_SENDER, subjects, type AttemptTokens, type DefinitionRegistry, type InputMessage, type Custody } from '../transport/index.js';
 import type { Loaded, RunHost } from './run-host.js';

@@ -9,7 +9,7 @@ import type { OutputWriter } from '../../files/index.js';
 import { NonRetryableError } from '../../errors/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../../runtime/index.js';
-import { AttemptControl } from '../../local/index.js';
+import { AttemptControl } from '../../executor/index.js';
 import type { InputMessage, TaskMessage } from '../transport/index.js';
 export { maxOutputBytes, maxReportBytes } from '../transport/index.js';
 
