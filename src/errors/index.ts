@@ -5,7 +5,7 @@
  */
 import { kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 
-export { ERROR_CODES, ERROR_KINDS, isErrorCode, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
+export { ERROR_CODES, ERROR_KINDS, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { errorMessage } from './message.js';
 export { permissionDenied } from './permission.js';
 

@@ -10,7 +10,7 @@ import { Engine } from '../../local/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../../store/index.js';
 import type { TriggerEvent } from '../../triggers/index.js';
 import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
-import { listenForVerdict, publishAsUser, refusalOf } from './user-publish.js';
+import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
 
 /** How often wait() reads the run besides following it (a follower can be quiet for a while after a node loss). */
 const WAIT_RECHECK_MS = 3000;
@@ -205,11 +205,11 @@ export class ClusterClient {
       url: this.url, connectionName: 'ledgerflow-approval', as: user,
       subject: () => subjects.approval(runId, taskId, user), body: encode({ decision, ...(comment !== undefined ? { comment } : {}) }),
       verdict: { subject: () => subjects.approvalVerdict(runId, taskId, user), schema: ApprovalVerdict, waitMs },
-      refused: (f) => new ApprovalRefusedError(f.forbidden !== null
-        ? `NATS user ${user} may not publish approvals under that name (nats.conf permissions): ${f.message}`
-        : f.noStream
-          ? 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
-          : `could not publish the approval: ${f.message}`, ...refusalOf(f, { runId, taskId, by: user })),
+      refused: refusal((m, meta, o) => new ApprovalRefusedError(m, meta, o), {
+        forbidden: `NATS user ${user} may not publish approvals under that name (nats.conf permissions)`,
+        noStream: 'no stream takes approvals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
+        failed: 'could not publish the approval',
+      }, { runId, taskId, by: user }),
     });
   }
 
@@ -229,11 +229,11 @@ export class ClusterClient {
       url: this.url, connectionName: 'ledgerflow-signal', as: sender,
       subject: () => subjects.signal(sender, runId), body: encode(body),
       verdict: { subject: () => subjects.signalVerdict(sender, runId), schema: SignalVerdict, waitMs: opts.waitMs ?? 0 },
-      refused: (f) => new SignalRefusedError(f.forbidden !== null
-        ? `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so): ${f.message}`
-        : f.noStream
-          ? 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)'
-          : `could not publish the signal: ${f.message}`, ...refusalOf(f, { runId, name, by: sender })),
+      refused: refusal((m, meta, o) => new SignalRefusedError(m, meta, o), {
+        forbidden: `NATS user ${sender} may not send signals (nats.conf permissions: it may publish on lf.signals.${sender}.> only if its block says so)`,
+        noStream: 'no stream takes signals on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run `ledgerflow deploy` once)',
+        failed: 'could not publish the signal',
+      }, { runId, name, by: sender }),
     });
     if (verdict && !verdict.accepted) throw new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, name, by: sender });
     return verdict;
@@ -254,12 +254,7 @@ export class ClusterClient {
    */
   async pause(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
     const body = ControlMessage.parse({ action: 'pause', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
-    const { sender, verdict } = await this.publishControl(runId, body, opts);
-    if (verdict && !verdict.accepted) {
-      if (verdict.status === undefined) throw new RunNotFoundError(runId);
-      throw new PauseRefusedError(`cannot pause run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
-    }
-    return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
+    return this.controlOutcome(runId, body, opts, PauseRefusedError);
   }
 
   /**
@@ -292,10 +287,15 @@ export class ClusterClient {
    */
   async cancel(runId: string, opts: { reason?: string; as?: string; waitMs?: number } = {}): Promise<ControlOutcome> {
     const body = ControlMessage.parse({ action: 'cancel', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) });
+    return this.controlOutcome(runId, body, opts, CancelRefusedError);
+  }
+
+  /** A pause or cancel published, and what the engine said of it: refused (`Refused`), a run that does not exist, or recorded (or queued, no verdict in time). */
+  private async controlOutcome(runId: string, body: ControlMessage, opts: { as?: string; waitMs?: number }, Refused: typeof PauseRefusedError | typeof CancelRefusedError): Promise<ControlOutcome> {
     const { sender, verdict } = await this.publishControl(runId, body, opts);
     if (verdict && !verdict.accepted) {
       if (verdict.status === undefined) throw new RunNotFoundError(runId);
-      throw new CancelRefusedError(`cannot cancel run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
+      throw new Refused(`cannot ${body.action} run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`, { runId, status: verdict.status, by: sender });
     }
     return { recorded: verdict !== null, status: verdict?.status ?? null, ...(verdict?.seq !== undefined ? { seq: verdict.seq } : {}) };
   }
@@ -308,11 +308,11 @@ export class ClusterClient {
       url: this.url, connectionName: `ledgerflow-${body.action}`, as: sender,
       subject: () => subjects.control(sender, runId), body: encode(body),
       verdict: { subject: () => subjects.controlVerdict(sender, runId), schema: ControlVerdict, waitMs: opts.waitMs ?? 10_000 },
-      refused: (f) => new Refused(f.forbidden !== null
-        ? `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so): ${f.message}`
-        : f.noStream
-          ? 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)'
-          : `could not publish the ${body.action}: ${f.message}`, ...refusalOf(f, { runId, by: sender })),
+      refused: refusal((m, meta, o) => new Refused(m, meta, o), {
+        forbidden: `NATS user ${sender} may not ${body.action} runs (nats.conf permissions: it may publish on lf.control.${sender}.* only if its block says so)`,
+        noStream: 'no stream takes run control on this NATS server yet: engines of this version create LF_CONTROL when they start (or run `ledgerflow deploy` once)',
+        failed: `could not publish the ${body.action}`,
+      }, { runId, by: sender }),
     });
     return { sender, verdict };
   }

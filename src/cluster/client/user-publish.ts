@@ -74,9 +74,21 @@ function isNoResponders(err: unknown): boolean {
   return e?.code === '503' || e?.name === 'NoRespondersError';
 }
 
-/** The meta and options a refusal made from `f` carries: a permissions violation is a permission error naming its subject. */
-export function refusalOf(f: PublishFailure, meta: Record<string, JsonSafe | undefined>): [Record<string, JsonSafe | undefined>, ErrorOptions | undefined] {
-  return f.forbidden === null ? [meta, undefined] : [{ ...meta, forbidden: f.forbidden }, { kind: 'permission' }];
+type Meta = Record<string, JsonSafe | undefined>;
+
+/**
+ * The error a failed publish of one kind of input becomes, said the same way for each: `words.forbidden`
+ * (a permissions violation: a permission error naming the subject refused), `words.noStream` (no stream
+ * takes it yet), or `words.failed`, each with the client's own words where they help.
+ */
+export function refusal<E extends Error>(
+  make: (message: string, meta: Meta, options?: ErrorOptions) => E,
+  words: { readonly forbidden: string; readonly noStream: string; readonly failed: string },
+  meta: Meta,
+): (f: PublishFailure) => E {
+  return (f) => f.forbidden !== null
+    ? make(`${words.forbidden}: ${f.message}`, { ...meta, forbidden: f.forbidden }, { kind: 'permission' })
+    : make(f.noStream ? words.noStream : `${words.failed}: ${f.message}`, meta);
 }
 
 /**
