@@ -315,12 +315,16 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     return p;
   };
 
+  // The pull under way, stopped by stop() so that an engine's stop does not wait out its expiry (up to 1 s).
+  let pulling: { stop(): void } | null = null;
   const loop = (async () => {
     while (!stopped) {
       try {
         const consumer = await js.consumers.get(store.stream, RUNS_INDEX_CONSUMER);
         while (!stopped) {
           const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: 1000 });
+          pulling = batch;
+          if (stopped) batch.stop();
           for await (const m of batch) {
             const p = handle(m);
             if (!p) continue;
@@ -347,6 +351,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     },
     async stop() {
       stopped = true;
+      pulling?.stop();
       releaseAll();
       await loop;
       releaseAll();

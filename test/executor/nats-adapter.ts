@@ -21,9 +21,15 @@ import type { Executor, ScenarioSetup, Session } from './contract.js';
 const ENGINES = 2;
 const VERDICT_MS = 10_000;
 const UNTIL_MS = 20_000;
+/**
+ * The attempts' ack wait: how long an attempt handed back by a worker that died waits before it is delivered
+ * again. A third of the default (10 s), so that the restart scenarios do not spend most of their time waiting
+ * on it; long enough that a loaded machine still heartbeats within it.
+ */
+const SETTINGS = { taskAckWaitMs: 4_000 };
 
 export function natsExecutor(): Executor {
-  const c = useCluster({ engines: ENGINES });
+  const c = useCluster({ engines: ENGINES, engine: { settings: SETTINGS } });
   return {
     traits: { restartReason: 'worker_lost', abortsRunningHandlers: false, childOutcomeBy: 'engine' },
     open: (setup) => openNats(c, setup),
@@ -35,9 +41,9 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup): Pro
   // The worker user may not make its consumers (an engine makes one when it first hands out an attempt, and the
   // worker polls for it): made here at once, so that a scenario does not wait for that.
   const jsm = await c.jsm();
-  for (const name of [...Object.keys(handlers), COMMAND_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name);
+  for (const name of [...Object.keys(handlers), COMMAND_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name, SETTINGS);
   // A grace of 0: a stop is a death, what the worker runs is handed back unreported.
-  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), concurrency: 8, stopGraceMs: 0 });
+  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), concurrency: 8, stopGraceMs: 0, settings: SETTINGS });
   let worker: Worker = await addWorker();
   const started: string[] = [];
 
@@ -89,7 +95,8 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup): Pro
     runs: (workflowId) => c.client.store.listRuns({ workflowId }),
     async restart() {
       await c.stopWorker(worker);
-      for (const e of [...c.engines]) await c.stopEngine(e);
+      // Dying, not a graceful stop: what an engine holds goes back at once (a grace would only wait on the worker gone).
+      for (const e of [...c.engines]) await c.stopEngine(e, { graceMs: 0 });
       for (let i = 0; i < ENGINES; i++) await c.addEngine();
       worker = await addWorker();
     },

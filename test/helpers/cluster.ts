@@ -37,7 +37,13 @@ export const skipNote = natsSkipReason ? ` (skipped: ${natsSkipReason})` : '';
 /** A name no other test file uses (a stream, a subject prefix, a bucket on the shared server). */
 export const uniqueId = (prefix = ''): string => `${prefix}${process.pid}_${randomBytes(4).toString('hex')}`;
 
-interface Startable { start(): Promise<void>; stop(): Promise<void> }
+interface Startable { start(): Promise<void>; stop(how?: { graceMs?: number }): Promise<void> }
+
+/**
+ * The grace of the engines and workers the fixture stops at the end: what is still in hand then is the test's
+ * leftovers, not what it checks, and a whole grace (10 s by default) for it was the longest part of some files.
+ */
+const TEARDOWN_GRACE_MS = 200;
 type EngineOptions = Omit<ClusterEngineOptions, 'nats'> & { nats?: ClusterEngineOptions['nats'] };
 type WorkerOpts = Omit<WorkerOptions, 'nats'> & { nats?: WorkerOptions['nats'] };
 
@@ -84,12 +90,12 @@ export interface Cluster {
   workers: Worker[];
   /** Starts one more engine (the cluster's engine options, overridden by `opts`). */
   addEngine(opts?: EngineOptions): Promise<ClusterEngine>;
-  /** Stops that engine (gracefully) and forgets it. */
-  stopEngine(engine: ClusterEngine): Promise<void>;
+  /** Stops that engine (gracefully, or within `how.graceMs`) and forgets it. */
+  stopEngine(engine: ClusterEngine, how?: { graceMs?: number }): Promise<void>;
   /** Starts a worker, connected as the `worker` user unless `opts.nats` says otherwise. */
   addWorker(opts: WorkerOpts): Promise<Worker>;
-  /** Stops that worker and forgets it. */
-  stopWorker(worker: Worker): Promise<void>;
+  /** Stops that worker (within its grace, or `how.graceMs`) and forgets it. */
+  stopWorker(worker: Worker, how?: { graceMs?: number }): Promise<void>;
   /** A client as `user` (default: the engine user; the same one each time unless `settings` are given), closed by stop(). */
   clientAs(user?: string, settings?: ConstructorParameters<typeof ClusterClient>[1]): ClusterClient;
   /** A raw connection as `user` (default: the engine user) with its reply inbox, as ledgerflow's clients connect; closed by stop(). */
@@ -154,23 +160,23 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   /** Starts an engine or worker, listed in `running` until halted; stop() halts it if the test did not. */
   const launch = async <T extends Startable>(running: T[], it: T): Promise<T> => {
     running.push(it);
-    undo.push(() => (running.includes(it) ? halt(running, it) : undefined));
+    undo.push(() => (running.includes(it) ? halt(running, it, { graceMs: TEARDOWN_GRACE_MS }) : undefined));
     await it.start();
     return it;
   };
-  const halt = async <T extends Startable>(running: T[], it: T): Promise<void> => {
+  const halt = async <T extends Startable>(running: T[], it: T, how?: { graceMs?: number }): Promise<void> => {
     const i = running.indexOf(it);
     if (i >= 0) running.splice(i, 1);
-    await it.stop();
+    await it.stop(how);
   };
 
   const cluster: Cluster = {
     url, as, server, natsCluster: nodes, engines, workers,
     client: undefined as unknown as ClusterClient,
     addEngine: (more = {}) => launch(engines, new ClusterEngine({ nats: engineUrl, ...opts.engine, ...more })),
-    stopEngine: (e) => halt(engines, e),
+    stopEngine: (e, how) => halt(engines, e, how),
     addWorker: (more) => launch(workers, createWorker({ nats: as('worker'), ...more })),
-    stopWorker: (w) => halt(workers, w),
+    stopWorker: (w, how) => halt(workers, w, how),
     clientAs(user, settings) {
       // One client per user (unless other settings are asked for): a test may call this wherever it needs one.
       const cached = settings ? undefined : clients.get(user ?? '');

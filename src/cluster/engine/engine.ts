@@ -275,11 +275,12 @@ export class ClusterEngine {
    * (their appends, effects and the deliveries their acks wait for) within
    * the grace, what did not is handed back, and only then is the store closed.
    */
-  async stop(): Promise<void> {
+  /** Stops taking messages and lets those in hand finish for `graceMs` (default: stopGraceMs) before handing them back. */
+  async stop(how: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;
     this.inHand.stopTaking();
     for (const s of this.stops) s();
-    if (!(await this.inHand.settle(this.opts.stopGraceMs ?? STOP_GRACE_MS))) {
+    if (!(await this.inHand.settle(how.graceMs ?? this.opts.stopGraceMs ?? STOP_GRACE_MS))) {
       this.log(`stopping: ${this.inHand.handBackRest().messages} message(s) not finished within the grace handed back to the other engines`);
     }
     // Reports of the attempts offered to workers came here until now (the messages held for them are settled or handed back).

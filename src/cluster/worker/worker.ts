@@ -84,7 +84,8 @@ export interface WorkerOptions {
 
 export interface Worker {
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops taking attempts and lets the running ones finish for `graceMs` (default: the worker's stopGraceMs) before handing them back. */
+  stop(opts?: { graceMs?: number }): Promise<void>;
   readonly stats: { completed: number; failed: number; lost: number };
   /** How this worker signs the attempts it claims in the attempt ledger: host/pid/random. */
   readonly name: string;
@@ -339,11 +340,11 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
     },
     /** In order: nothing new is taken, the attempts running finish and report within the grace, the rest is handed back, then the connection is drained. */
-    async stop() {
+    async stop(how = {}) {
       stopped = true;
       inHand.stopTaking();
       for (const s of stops) s();
-      if (!(await inHand.settle(opts.stopGraceMs ?? STOP_GRACE_MS))) {
+      if (!(await inHand.settle(how.graceMs ?? opts.stopGraceMs ?? STOP_GRACE_MS))) {
         const { messages: n, withoutMessages: offered } = inHand.handBackRest();
         if (n > 0 || offered === 0) log(`stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`);
         // Offered attempts have no delivery to hand back: their engine stops hearing of them and queues them, where the claim decides.
