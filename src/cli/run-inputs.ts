@@ -12,7 +12,7 @@
  */
 import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
-import { recordInput, type InputOutcome, type RunInput } from '../local/index.js';
+import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
 import type { Io } from './io.js';

@@ -1,7 +1,7 @@
 /**
  * Concurrency limits and priority (`concurrency:` / `priority:` on a
  * workflow, docs/language.md#concurrency-limits-and-priority), for every
- * executor: the in-process Engine's start (local/start-commit.ts), the
+ * executor: the in-process Engine's start (executor/start-commit.ts), the
  * commits that settle a run (local and NATS alike) and resume/serve call
  * these. No slot table is stored: who holds a slot is read from the runs'
  * logs, the truth (a run holds one from its start or run.admitted until its

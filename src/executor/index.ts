@@ -3,9 +3,11 @@
  * the edge of the deterministic core: the clock, run and attempt ids, loading
  * a run through its snapshot, the one commit loop (`commitWithRetry`) with
  * the append it retries and the catch-up after a lost round (`appendCommit`,
- * `catchUp`), and the port the effects are performed through
- * (`EffectPerformer`, `performEffect`). Each executor is that loop: an input
- * arrives → the core's step → commit with retry → perform the effects.
+ * `catchUp`), the port the effects are performed through
+ * (`EffectPerformer`, `performEffect`), and the commits from outside a run's
+ * rounds (`RunCommits`: a start, a retry, a person's input, the admissions
+ * they free). Each executor is that loop: an input arrives → the core's step
+ * → commit with retry → perform the effects.
  */
 export { systemClock, type Clock } from './clock.js';
 export { newRunId, randomHex } from './ids.js';
@@ -28,3 +30,9 @@ export { childIdTaken, type StartedAs } from './child-owner.js';
 export { childOutcome, type ChildOutcome } from './child-outcome.js';
 export { AttemptControl } from './attempt-control.js';
 export { assertOwnStart, startedByOther, type StartedRun } from './start-owner.js';
+export { RunCommits, type RunCommitsOptions, type StartedUnderId } from './run-commits.js';
+export { CommitAdmissions } from './commit-admissions.js';
+export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
+export type { CallerIdOptions, CallerStart } from './caller-start.js';
+export type { Begun } from './start-commit.js';
+export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';

@@ -2,13 +2,13 @@
  * What the in-process Engine is given (EngineOptions), and what each way of
  * starting or driving a run takes: the start (StartOptions), the drive
  * (DriveOptions: handlers, how long to wait in-process, when to stop or
- * drain), a retry (RetryOptions). Types only, shared by the Engine's files.
+ * drain), a retry (RetryOptions). Types only, shared by the Engine's files;
+ * a start's and a retry's options and a loaded run are the executor's
+ * (executor/start-options.ts), re-exported here.
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
-import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
-import type { RunSnapshot, Handlers } from '../runtime/index.js';
+import type { Handlers } from '../runtime/index.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import type { ChildResolver, EventEmitter } from './child-runs.js';
 
@@ -21,21 +21,6 @@ export interface EngineOptions extends DriverHooks {
   emitEvent?: EventEmitter;
   /** Performs child runs and EMITs itself instead (tests and path coverage script their outcomes); overrides resolveChild and emitEvent. */
   children?: ChildExecutor;
-}
-
-export interface StartOptions {
-  /** Inputs given as strings (CLI flags) are converted to their declared types. */
-  inputFromStrings?: boolean;
-  /** Recorded in run.started so `resume` finds the definition's handler module again. */
-  source?: RunSource;
-  /**
-   * `start`: exactly this id, started once (the ids the engine derives: a child's, a trigger's); a
-   * start of an id that has a run writes nothing more. `run` and `startRun`: a caller-chosen id
-   * (caller-start.ts), whose second start returns the run that has it.
-   */
-  runId?: string;
-  /** Overrides the workflow's `priority:` (0..99, checked: checkPriority) for this start's place in the concurrency queue. */
-  priority?: number;
 }
 
 export interface DriveOptions extends DriverHooks {
@@ -71,16 +56,4 @@ export interface DriveOptions extends DriverHooks {
   beforeLeaseRelease?: (runId: string) => Promise<void>;
 }
 
-export interface RetryOptions {
-  /** The new run's id (default: a new one). */
-  runId?: string;
-}
-
-/** A run as the engine drives it: its compiled definition and the state after its last durable event. */
-export interface Loaded {
-  compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; source?: RunSource;
-  /** A run just started here: `compiled` bound to the stored limits its start read (its drive reads them no second time). */
-  limited?: CompiledWorkflow;
-}
-/** A run loaded from its log: its events too. */
-export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }
+export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from '../executor/index.js';

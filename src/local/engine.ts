@@ -3,32 +3,26 @@
  * runs on any EventStore. The CLI is a thin layer over this.
  *
  * This file is the Engine's public face and how it drives a run here (a
- * lease, a RunDriver, the run's child runs); its other jobs are files of
- * their own: start-commit.ts (a run's first commit, a retry's),
- * outside-inputs.ts (approvals, signals, cancel, pause), engine-options.ts.
+ * lease, a RunDriver, the run's child runs). The commits from outside a run's
+ * rounds — a start, a retry, a person's input, the admissions they free — are
+ * the executor's (executor/run-commits.ts), written the same way on NATS.
  */
-import { failureRunId, type CompiledWorkflow } from '../compiler/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { RunNotFoundError } from '../errors/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { limitsForView, readLimits, systemClock, type Clock } from '../executor/index.js';
+import { readLimits, RunCommits, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
-import { type RunSnapshot, type Handlers, assertHandlersFor, foldEvents, replayRun, withLimits, type ReplayReport, runView, runOrigin, type RunView, failureChild } from '../runtime/index.js';
+import { type RunSnapshot, type Handlers, assertHandlersFor, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
 import { ChildRuns, type ChildEngine, type ChildResolver, type EventEmitter } from './child-runs.js';
 import type { DriveOptions, EngineOptions, Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
-import { OutsideInputs } from './outside-inputs.js';
-import { beginRetry, beginRun, type Starter } from './start-commit.js';
-import { startUnderId, type CallerIdOptions } from './caller-start.js';
-import { LocalAdmissions } from './admissions.js';
-import type { WorkflowStatus } from '../events/index.js';
 
 export type { DriveOptions, EngineOptions, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
-export type { CallerIdOptions } from './caller-start.js';
+export type { CallerIdOptions } from '../executor/index.js';
 
 /** What a start under a caller-chosen id returns: the run started, or (`existing: true`) the run that already had the id. */
-export interface StartedRun { runId: string; workflowId: string; version: number; status: WorkflowStatus; existing: boolean }
+export type StartedRun = StartedUnderId;
 
 export class Engine {
   readonly store: EventStore;
@@ -37,33 +31,26 @@ export class Engine {
   private readonly resolveChild: ChildResolver | undefined;
   private readonly emitEvent: EventEmitter | undefined;
   private readonly children: ChildExecutor | undefined;
-  /** Where runs start (start-commit.ts), and the inputs from outside recorded (outside-inputs.ts). */
-  private readonly starter: Starter;
-  private readonly outside: OutsideInputs;
-  /** Concurrency slots freed by commits here, and the runs they admit (admissions.ts). */
-  private readonly admissions: LocalAdmissions;
+  /** The commits from outside a run's rounds: starts, retries, a person's input, and the admissions they free (executor/run-commits.ts). */
+  private readonly commits: RunCommits;
+  /** Concurrency slots freed by commits here, and the runs they admit: driven here next. */
+  private readonly admissions: CommitAdmissions;
 
   constructor(opts: EngineOptions) {
-    this.store = opts.store;
-    this.clock = opts.clock ?? systemClock;
-    const { store: _s, clock: _c, resolveChild, emitEvent, children, ...hooks } = opts;
+    const { store, clock, resolveChild, emitEvent, children, ...hooks } = opts;
+    this.commits = new RunCommits({ store, ...(clock ? { clock } : {}) });
+    this.store = store;
+    this.clock = this.commits.clock;
+    this.admissions = this.commits.admissions;
     this.hooks = hooks;
     this.children = children;
     this.resolveChild = resolveChild;
     this.emitEvent = emitEvent;
-    this.starter = { store: this.store, clock: this.clock };
-    this.admissions = new LocalAdmissions(this.store, this.clock);
-    this.outside = new OutsideInputs({
-      store: this.store, clock: this.clock, load: (runId) => this.load(runId),
-      onAppended: (events, after, def) => this.admissions.noteCommit(events, after, def),
-    });
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
-    const begun = await beginRun(this.starter, def, rawInput, opts, false);
-    if (begun.admitted) this.admissions.add(begun.admitted);
-    return begun.snapshot.context.runId;
+  start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+    return this.commits.start(def, rawInput, opts);
   }
 
   /**
@@ -72,9 +59,8 @@ export class Engine {
    * list empties). An executor that drives runs elsewhere (NATS: kicks the
    * engines) asks for them after a start, decide, signal or cancel.
    */
-  async takeAdmitted(): Promise<string[]> {
-    await this.admissions.flush();
-    return this.admissions.take();
+  takeAdmitted(): Promise<string[]> {
+    return this.commits.takeAdmitted();
   }
 
   /**
@@ -84,12 +70,8 @@ export class Engine {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
-    const r = await startUnderId(this.store, def, opts, (runId) => beginRun(this.starter, def, rawInput, { ...opts, runId, exclusive: true }, false));
-    if ('existing' in r) return { ...r.existing, existing: true };
-    const begun = r.begun;
-    if (begun.admitted) this.admissions.add(begun.admitted);
-    return { runId: begun.snapshot.context.runId, workflowId: def.id, version: def.version, status: begun.startEvents.at(-1)!.state.status, existing: false };
+  startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
+    return this.commits.startRun(def, rawInput, opts);
   }
 
   /**
@@ -100,7 +82,7 @@ export class Engine {
    * Returns the new run's id. Any other run is refused with RetryRefusedError.
    */
   async retry(runId: string, opts: RetryOptions = {}): Promise<string> {
-    const loaded = await beginRetry(this.starter, (id) => this.load(id), runId, opts, false);
+    const loaded = await this.commits.beginRetry(runId, opts, false);
     // Its reused completions are the run's first step, committed here: the hooks (metrics: a run started) see it, as in runRetry.
     if (loaded.startEvents.length > 0) this.hooks.onCommit?.(loaded.startEvents, loaded.before, loaded.snapshot, loaded.compiled.definition);
     return loaded.snapshot.context.runId;
@@ -108,7 +90,7 @@ export class Engine {
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */
   async runRetry(runId: string, opts: DriveOptions & RetryOptions & { onStarted?: (runId: string) => void }): Promise<RunView> {
-    const loaded = await beginRetry(this.starter, (id) => this.load(id), runId, opts, true);
+    const loaded = await this.commits.beginRetry(runId, opts, true);
     opts.onStarted?.(loaded.snapshot.context.runId);
     const hooks = { ...this.hooks, ...opts };
     // The start commit, run.started included; its `before` is the state run.started made (there is none before it).
@@ -116,32 +98,22 @@ export class Engine {
     return this.driveLoaded(loaded, opts, true, loaded.lease);
   }
 
-  async events(runId: string): Promise<EventEnvelope[]> {
-    const events = await this.store.read(runId);
-    if (events.length === 0) throw new RunNotFoundError(runId);
-    return events;
+  events(runId: string): Promise<EventEnvelope[]> {
+    return this.commits.events(runId);
   }
 
   /** A run folded from its log once: drive it (`drive`) or show it without reading it again. */
-  async load(runId: string): Promise<LoadedRunLog> {
-    const events = await this.events(runId);
-    const first = events[0]!;
-    const source = first.type === 'run.started' ? first.data.source : undefined;
-    return { ...foldEvents(events), events, ...(source ? { source } : {}) };
+  load(runId: string): Promise<LoadedRunLog> {
+    return this.commits.load(runId);
   }
 
-  async status(runId: string): Promise<RunView> {
-    return this.statusOf(await this.load(runId));
+  status(runId: string): Promise<RunView> {
+    return this.commits.status(runId);
   }
 
   /** status() of a run `load` read already (its definition is `loaded.compiled.definition`). */
-  async statusOf(loaded: LoadedRunLog): Promise<RunView> {
-    const { compiled, snapshot, seq, events } = loaded;
-    const runId = snapshot.context.runId;
-    // With the limits file's limits: a task waiting for its queue's or handler's limit says so.
-    const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await limitsForView(this.store) : undefined);
-    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
+  statusOf(loaded: LoadedRunLog): Promise<RunView> {
+    return this.commits.statusOf(loaded);
   }
 
   /** Runs until the run settles or waits on the outside world; returns its state then. Give what `load` returned to not read the log again. */
@@ -256,10 +228,10 @@ export class Engine {
    */
   async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions & Partial<CallerIdOptions> & { onStarted?: (runId: string) => void }): Promise<RunView & { existing?: true }> {
     let loaded;
-    if (opts.runId === undefined) loaded = await beginRun(this.starter, def, input, opts, true);
+    if (opts.runId === undefined) loaded = await this.commits.begin(def, input, opts, true);
     else {
       // A caller-chosen id: a run that has it already is returned as it stands (not driven: `resume` or a serve does that).
-      const r = await startUnderId(this.store, def, { ...opts, runId: opts.runId }, (runId) => beginRun(this.starter, def, input, { ...opts, runId, exclusive: true }, true));
+      const r = await this.commits.beginUnderId(def, input, { ...opts, runId: opts.runId }, true);
       if ('existing' in r) return { ...await this.status(r.existing.runId), existing: true };
       loaded = r.begun;
     }
@@ -276,12 +248,8 @@ export class Engine {
    * recorded as `approval.refused` for the audit trail, as engines on NATS do,
    * and then thrown as an ApprovalRefusedError.
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
-    try {
-      return await this.outside.decide(runId, taskId, decision, by, comment, opts);
-    } finally {
-      await this.admissions.flush(); // a decision that settled the run freed its concurrency slot
-    }
+  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+    return this.commits.decide(runId, taskId, decision, by, comment, opts);
   }
 
   /**
@@ -289,20 +257,13 @@ export class Engine {
    * engine or a later resume acts on it. A signal no WAIT would take is
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
-  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
-    try {
-      return await this.outside.signal(runId, name, opts);
-    } finally {
-      await this.admissions.flush();
-    }
+  signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+    return this.commits.signal(runId, name, opts);
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
-  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const r = await this.outside.cancel(runId, opts);
-    // Its concurrency slot (if it held one) freed: the queued runs it let in are admitted before this returns.
-    await this.admissions.flush();
-    return r;
+  cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+    return this.commits.cancel(runId, opts);
   }
 
   /**
@@ -311,7 +272,7 @@ export class Engine {
    * refused with PauseRefusedError, and nothing is recorded.
    */
   pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    return this.outside.pause(runId, opts);
+    return this.commits.pause(runId, opts);
   }
 
   /**
@@ -320,7 +281,7 @@ export class Engine {
    * was not paused.
    */
   unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    return this.outside.unpause(runId, opts);
+    return this.commits.unpause(runId, opts);
   }
 
   async replay(runId: string, opts: { to?: number; candidate?: Definition } = {}): Promise<ReplayReport> {

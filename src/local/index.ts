@@ -2,12 +2,12 @@
  * The in-process executor: `Engine` (start, resume, approve, signal, retry a
  * run on any EventStore; resume.ts: what resuming does besides driving), the
  * `RunDriver` that performs a run's effects with in-process handlers and
- * timers, and child runs. It decides nothing itself:
- * each input goes through the core's `step` and `commitWithRetry`.
+ * timers, and child runs. It decides nothing itself: each input goes through
+ * the core's `step` and `commitWithRetry`, and the commits from outside a
+ * run's rounds (starts, a person's input) through the executor's `RunCommits`.
  */
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';
 export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
-export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export { RunDriver } from './driver.js';
 export type { DriverHooks, DriverOptions, ChildExecutor } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';

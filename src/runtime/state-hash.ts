@@ -38,7 +38,7 @@ import { digestLine, hashedLineAt, type ChunkHashing } from './digest-line-cache
 import { quoted, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
- * The format new runs record in run.started (local/start-commit.ts), and the
+ * The format new runs record in run.started (executor/start-commit.ts), and the
  * coverage model folds with: 2 since 2026-11-23. An engine older than that
  * cannot check such a run's replay (docs/architecture-notes.md, "Long runs
  * and the state hash").

@@ -11,7 +11,8 @@ import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/i
 import { loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
-import { recordInput, type DriverHooks, type RunInput } from '../local/index.js';
+import type { DriverHooks } from '../local/index.js';
+import { recordInput, type RunInput } from '../executor/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {

@@ -22,6 +22,11 @@ describe('layering of src/', () => {
     expect(arrows, 'move what these files need out of src/cli/ into the module it belongs to and import it from that module\'s index.ts').toEqual([]);
   });
 
+  it('the two executors share through executor/ only: nothing in src/cluster/ imports src/local/ (one copy of each commit: executor/run-commits.ts)', () => {
+    const arrows = [...graph].flatMap(([from, edges]) => from.startsWith('src/cluster/') ? edges.filter((e) => e.to.startsWith('src/local/')).map((e) => `${from}:${e.line} imports ${e.to}`) : []);
+    expect(arrows, 'what the NATS executor needs of the in-process one belongs in src/executor/, which both import').toEqual([]);
+  });
+
   it('src/ has no import loop (type-only and dynamic imports count)', () => {
     expect(importCycles(graph), 'each line is a loop of files (file:line of each arrow); move the shared part into a file both import').toEqual([]);
   });

@@ -18,6 +18,7 @@ import type { RunSummary } from '../../src/store/index.js';
 import { childScenarios } from './scenarios/children.js';
 import { commandScenarios } from './scenarios/commands.js';
 import { fanOutScenarios } from './scenarios/fan-out.js';
+import { flowControlScenarios } from './scenarios/flow-control.js';
 import type { ScenarioKit } from './scenarios/kit.js';
 import { peopleScenarios } from './scenarios/people.js';
 import { restartScenarios } from './scenarios/restarts.js';
@@ -50,8 +51,8 @@ export interface ScenarioSetup {
 
 /** One scenario's use of an executor. People are named by the NATS users of nats.conf (alice, bob, commander), who exist on both. */
 export interface Session {
-  /** Starts a run of the workflow with that id; the executor drives it from then on. */
-  start(workflowId: string, input: Record<string, unknown>): Promise<string>;
+  /** Starts a run of the workflow with that id (at that priority: 0..99); the executor drives it from then on. */
+  start(workflowId: string, input: Record<string, unknown>, opts?: { priority?: number }): Promise<string>;
   /** A decision on a HUMAN task by that person; a refusal throws ApprovalRefusedError (after recording it for the audit trail). */
   decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string): Promise<void>;
   /** A signal from that person; one no WAIT takes throws SignalRefusedError and records nothing. */
@@ -85,7 +86,10 @@ export interface Executor {
  * describe is collected (it may register beforeAll/afterAll hooks, as
  * useCluster does) and returns the adapter the scenarios use.
  */
-export function runExecutorContract(name: string, executor: () => Executor, opts: { skip?: boolean } = {}): void {
+/** The groups of scenarios, by name: a variant of an executor may run some of them only. */
+export type ScenarioGroup = 'retries' | 'people' | 'run-control' | 'children' | 'fan-out' | 'commands' | 'restarts' | 'flow-control';
+
+export function runExecutorContract(name: string, executor: () => Executor, opts: { skip?: boolean; only?: ScenarioGroup[] } = {}): void {
   describe.skipIf(opts.skip)(`executor contract: ${name}`, () => {
     const ex = executor();
     const kit: ScenarioKit = {
@@ -99,12 +103,10 @@ export function runExecutorContract(name: string, executor: () => Executor, opts
         for (const runId of runIds) expect(replayRun(await s.history(runId)).divergence, runId).toBeNull();
       },
     };
-    retryScenarios(kit);
-    peopleScenarios(kit);
-    runControlScenarios(kit);
-    childScenarios(kit);
-    fanOutScenarios(kit);
-    commandScenarios(kit);
-    restartScenarios(kit);
+    const groups: Record<ScenarioGroup, (k: ScenarioKit) => void> = {
+      retries: retryScenarios, people: peopleScenarios, 'run-control': runControlScenarios, children: childScenarios,
+      'fan-out': fanOutScenarios, commands: commandScenarios, restarts: restartScenarios, 'flow-control': flowControlScenarios,
+    };
+    for (const [group, scenarios] of Object.entries(groups)) if (!opts.only || opts.only.includes(group as ScenarioGroup)) scenarios(kit);
   });
 }

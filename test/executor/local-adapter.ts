@@ -77,10 +77,10 @@ async function openLocal({ workflows, handlers }: ScenarioSetup): Promise<Sessio
   });
 
   return {
-    async start(workflowId, input) {
+    async start(workflowId, input, how = {}) {
       const file = join(definitions, `${workflowId}.yaml`);
       const { definition } = loadDefinitionFile(file);
-      return launch((opts) => engine.run(definition, input, { ...opts, source: { file } }));
+      return launch((opts) => engine.run(definition, input, { ...opts, ...how, source: { file } }));
     },
     retry: (runId) => launch((opts) => engine.runRetry(runId, opts)),
     async decide(runId, taskId, decision, by, comment) {

@@ -28,29 +28,34 @@ const UNTIL_MS = 20_000;
  */
 const SETTINGS = { taskAckWaitMs: 4_000 };
 
-export function natsExecutor(): Executor {
+/**
+ * `handlersOn: 'engines'`: the handlers run in an engine's own process, as `ledgerflow engine --handlers`
+ * runs them (a worker connected as the engine user), instead of on a remote worker connected as `worker`.
+ */
+export function natsExecutor(opts: { handlersOn?: 'workers' | 'engines' } = {}): Executor {
   const c = useCluster({ engines: ENGINES, engine: { settings: SETTINGS } });
   return {
     traits: { restartReason: 'worker_lost', abortsRunningHandlers: false, childOutcomeBy: 'engine' },
-    open: (setup) => openNats(c, setup),
+    open: (setup) => openNats(c, setup, opts.handlersOn ?? 'workers'),
   };
 }
 
-async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup): Promise<Session> {
+async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, handlersOn: 'workers' | 'engines'): Promise<Session> {
   for (const yaml of workflows) await c.client.deploy(def(yaml));
   // The worker user may not make its consumers (an engine makes one when it first hands out an attempt, and the
   // worker polls for it): made here at once, so that a scenario does not wait for that.
   const jsm = await c.jsm();
   for (const name of [...Object.keys(handlers), COMMAND_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name, SETTINGS);
   // A grace of 0: a stop is a death, what the worker runs is handed back unreported.
-  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), concurrency: 8, stopGraceMs: 0, settings: SETTINGS });
+  const onEngine = handlersOn === 'engines' ? { nats: c.url, user: 'engine' } : {};
+  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), concurrency: 8, stopGraceMs: 0, settings: SETTINGS, ...onEngine });
   let worker: Worker = await addWorker();
   const started: string[] = [];
 
   const settled = (v: RunView | null) => !!v && SETTLED_STATUSES.includes(v.status);
   return {
-    async start(workflowId, input) {
-      const { runId } = await c.client.start(workflowId, input);
+    async start(workflowId, input, how = {}) {
+      const { runId } = await c.client.start(workflowId, input, how);
       started.push(runId);
       return runId;
     },

@@ -1,12 +1,10 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
 import type { JetStreamClient } from 'nats';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
-import { failureRunId } from '../../compiler/index.js';
 import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
-import { foldEvents, runOrigin, runView, type RunView } from '../../runtime/index.js';
-import { limitsForView } from '../../executor/index.js';
-import { Engine } from '../../local/index.js';
+import { foldEvents, type RunView } from '../../runtime/index.js';
+import { RunCommits } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions } from '../../store/index.js';
 import type { TriggerEvent } from '../../triggers/index.js';
 import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
@@ -70,53 +68,61 @@ export class ClusterClient {
 
   /**
    * Records run.started and asks the engines to act on it; returns at once with the run id. With
-   * `runId` (a caller-chosen id, Engine.startRun): a run that has the id is returned (`existing: true`),
+   * `runId` (a caller-chosen id, RunCommits.startRun): a run that has the id is returned (`existing: true`),
    * not started again, also when two clients race (the append at sequence 0 decides).
    */
   async start(ref: string, input: Record<string, unknown>, opts: { inputFromStrings?: boolean; runId?: string; idReuse?: IdReusePolicy; priority?: number } = {}): Promise<{ runId: string; definition: Definition; status?: WorkflowStatus; existing?: true }> {
     const { js } = await this.conn();
     const definition = await this.resolve(ref);
-    const engine = new Engine({ store: this.store });
+    const engine = new RunCommits({ store: this.store });
     const inputFromStrings = opts.inputFromStrings ?? false;
     const priority = opts.priority !== undefined ? { priority: opts.priority } : {};
     if (opts.runId !== undefined) {
       const started = await engine.startRun(definition, input, { inputFromStrings, ...priority, runId: opts.runId, ...(opts.idReuse ? { idReuse: opts.idReuse } : {}) });
       // An existing run that has not settled is kicked again: the start that recorded it may have died before its kick.
-      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId, started.existing !== true);
+      if (!SETTLED_STATUSES.includes(started.status)) await this.kick(js, started.runId, started.existing !== true ? 'started' : 'input');
       return { runId: started.runId, definition, status: started.status, ...(started.existing ? { existing: true as const } : {}) };
     }
     const runId = await engine.start(definition, input, { inputFromStrings, ...priority });
-    await this.kick(js, runId, true);
+    await this.kick(js, runId, 'started');
     // concurrency: the start may be QUEUED; say so (a start that found slots free admitted queued runs first: the settle that freed them was cut short).
     if (!definition.concurrency) return { runId, definition };
-    for (const admitted of await engine.takeAdmitted()) await this.kick(js, admitted);
+    await this.kickAdmitted(js, engine);
     return { runId, definition, status: (await engine.status(runId)).status };
   }
 
   /**
    * Retry from failed: records the start of a new run of the FAILED or
    * CANCELLED run `runId`'s recorded definition and input, reusing the outputs
-   * it can (Engine.retry: source.retryOf in run.started), and asks the engines
+   * it can (RunCommits.beginRetry: source.retryOf in run.started), and asks the engines
    * to drive it, as `start` does. Returns at once with the new run's id.
    * Refused with RetryRefusedError for any other run.
    */
   async retry(runId: string): Promise<{ runId: string }> {
     const { js } = await this.conn();
-    const newRunId = await new Engine({ store: this.store }).retry(runId);
-    await this.kick(js, newRunId, true);
+    const newRunId = (await new RunCommits({ store: this.store }).beginRetry(runId, {}, false)).snapshot.context.runId;
+    await this.kick(js, newRunId, 'started');
     return { runId: newRunId };
   }
 
-  /** Wakes the engines about a run whose start is recorded (`started`: by this client, just now). */
-  async kick(js: JetStreamClient, runId: string, started = false): Promise<void> {
-    const kick: InputMessage = { type: 'kick', runId, ...(started ? { started: true as const } : {}) };
-    // run.started is recorded; the kick only wakes an engine. Retry it (same message id: written once),
-    // so a passing failure does not leave a recorded run that nobody acts on. For as long as a cluster
-    // takes to elect new leaders after losing a node (`npm run chaos` saw 503s for several seconds).
+  /**
+   * Wakes the engines about a run whose log moved here: its start, recorded by this client just now
+   * (`started`), its admission to a concurrency slot (`admitted`), or an input recorded here (`input`).
+   * A start's kick and an admission's each have a message id of their own, so that however often each
+   * is sent (retried here; an admission's by every engine or client that admitted the run) it is written
+   * once; an input's has none. (One id for all of them had JetStream drop the kick of a run admitted
+   * within two minutes of its start as a duplicate of its start's: the run stayed admitted and unstarted.)
+   */
+  async kick(js: JetStreamClient, runId: string, why: 'started' | 'admitted' | 'input' = 'input'): Promise<void> {
+    const kick: InputMessage = { type: 'kick', runId, ...(why === 'started' ? { started: true as const } : {}) };
+    const msgID = why === 'started' ? `${runId}/kick` : why === 'admitted' ? `${runId}/admitted` : undefined;
+    // The log has moved; the kick only wakes an engine. Retry it, so a passing failure does not leave a
+    // recorded run that nobody acts on. For as long as a cluster takes to elect new leaders after losing
+    // a node (`npm run chaos` saw 503s for several seconds).
     const giveUpAt = Date.now() + KICK_RETRY_MS;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
-        await js.publish(subjects.input(this.sender, runId), encode(kick), { msgID: `${runId}/kick` });
+        await js.publish(subjects.input(this.sender, runId), encode(kick), msgID ? { msgID } : {});
         break;
       } catch (err) {
         if (Date.now() + pause > giveUpAt) throw new StoreError(`run ${runId} is recorded, but the engines could not be told to act on it (${errorMessage(err)}); `
@@ -125,15 +131,17 @@ export class ClusterClient {
       }
     }
   }
+  /** Kicks the runs the commits of `commits` admitted to a concurrency slot (a start that found one free, a decision or cancel that settled a run). */
+  async kickAdmitted(js: JetStreamClient, commits: RunCommits): Promise<void> {
+    for (const admitted of await commits.takeAdmitted()) await this.kick(js, admitted, 'admitted');
+  }
+
 
   async status(runId: string): Promise<RunView | null> {
     const events = await this.store.read(runId);
     if (events.length === 0) return null;
-    const { compiled, snapshot, seq } = foldEvents(events);
-    // The same shape as the embedded store's (Engine.status): where the run came from, its queue, its failure run.
-    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
-    const limits = snapshot.status === 'active' ? await limitsForView(this.store) : undefined;
-    return { ...runView(snapshot, seq, compiled.definition, limits), ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
+    // The same shape as the embedded store's, by the same code: where the run came from, its queue, its failure run.
+    return new RunCommits({ store: this.store }).statusOf({ ...foldEvents(events), events });
   }
 
   /**
@@ -191,11 +199,14 @@ export class ClusterClient {
       throw new ApprovalRefusedError('this NATS server has users: the approver is the NATS user you connect as, e.g. --nats nats://alice:<password>@host:port', { runId, taskId });
     }
     if (!opts.as) throw new ApprovalRefusedError('this NATS server has no users, so nobody is proven: say who decides with --as <name> (recorded as an unauthenticated name)', { runId, taskId });
-    await new Engine({ store: this.store }).decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
-    // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log).
+    const commits = new RunCommits({ store: this.store });
+    await commits.decide(runId, taskId, decision, opts.as, comment, { unauthenticated: true });
+    // Wake the engines, if any run here, to act on it (a driver following the run sees it in the log), and
+    // on the runs it admitted where it settled the run (a rejection) and freed a concurrency slot.
     const { js } = await this.conn();
     const kick: InputMessage = { type: 'kick', runId };
     await js.publish(subjects.input(this.sender, runId), encode(kick)).catch(() => undefined);
+    await this.kickAdmitted(js, commits);
     return { how: 'recorded' };
   }
 

@@ -10,7 +10,7 @@
  */
 import type { JetStreamManager, StoredMsg } from 'nats';
 import { LedgerflowError, errorMessage } from '../../errors/index.js';
-import { Engine } from '../../local/index.js';
+import { RunCommits } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { parseInbound, rawOf, STREAMS, token, type Inbound } from '../transport/index.js';
 
@@ -30,7 +30,7 @@ type PersonInput = 'approval' | 'signal' | 'control';
 export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<number> {
   token(runId);
   const jsm = await (await store.connection()).jetstreamManager();
-  const engine = new Engine({ store });
+  const engine = new RunCommits({ store });
   const flag = opts.proven ? {} : { unauthenticated: true as const };
   const queues = [
     { kind: 'approval', stream: STREAMS.approvals.name, subject: `lf.approvals.${runId}.*.*` },

@@ -17,12 +17,12 @@
 import type { JetStreamManager } from 'nats';
 import { judgedApprovalRefusal, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
 import type { WorkflowStatus } from '../../events/index.js';
-import { Engine, recordInput, type InputOutcome, type RunInput } from '../../local/index.js';
+import { RunCommits, recordInput, type InputOutcome, type RunInput } from '../../executor/index.js';
 import type { ClusterClient } from './client.js';
 import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
 
-// The input and its outcome are one shape on every store (local/run-input.ts, which records one on an Engine).
-export type { RunInput, InputOutcome } from '../../local/index.js';
+// The input and its outcome are one shape on every store (executor/run-input.ts, which records one through RunCommits).
+export type { RunInput, InputOutcome } from '../../executor/index.js';
 
 /** Who sends: the NATS user of the URL (proven by the server), else `as`, else `fallback` (a name, not proven). */
 export function senderFor(url: string, as: string | undefined, fallback: string): { name: string; proven: boolean } {
@@ -62,9 +62,12 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
     const jsm = await (await client.store.connection()).jetstreamManager();
     if (!(await engineListening(jsm, input.kind))) {
       // Judged and recorded here, as on the embedded store (refusals throw as there).
-      const outcome = await recordInput(new Engine({ store: client.store }), runId, input, { by: who.name, unauthenticated: true });
-      // Whichever engine starts next acts on it (starts what a resume or an approval made due).
+      const commits = new RunCommits({ store: client.store });
+      const outcome = await recordInput(commits, runId, input, { by: who.name, unauthenticated: true });
+      // Whichever engine starts next acts on it (starts what a resume or an approval made due), and on the runs
+      // it admitted (a cancel or a rejection that settled the run freed its concurrency slot).
       if (outcome.changed) await client.kick(js, runId);
+      await client.kickAdmitted(js, commits);
       return outcome;
     }
   }

@@ -13,7 +13,7 @@ import type { Definition, GlobalLimits } from '../../definition/index.js';
 import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
 import { reconcile, slotsFreed, step, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
-import { Engine } from '../../local/index.js';
+import { RunCommits } from '../../executor/index.js';
 import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
 import type { EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
@@ -225,9 +225,9 @@ export class RunHost {
   }
 
 
-  /** An in-process engine that writes a run's first commit (run.started) on this store; the effects are this engine's to publish (process with reconcile). */
-  starter(): Engine {
-    return new Engine({ store: this.o.store, clock: { now: this.o.now, setTimer: () => 0, clearTimer: () => {} } });
+  /** Writes a run's first commit (run.started) on this store, as every executor does; the effects are this engine's to publish (process with reconcile). */
+  starter(): RunCommits {
+    return new RunCommits({ store: this.o.store, clock: { now: this.o.now, setTimer: () => 0, clearTimer: () => {} } });
   }
 
   /**

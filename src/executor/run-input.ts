@@ -7,7 +7,7 @@
  */
 import type { WorkflowStatus } from '../events/index.js';
 import type { RunView } from '../runtime/index.js';
-import type { Engine } from './engine.js';
+import type { RunCommits } from './run-commits.js';
 
 export type RunInput =
   | { kind: 'approval'; taskId: string; decision: 'approved' | 'rejected'; comment?: string }
@@ -38,7 +38,7 @@ export interface InputOutcome {
  * not allowed, a pause of a settled run); a resume of a run not paused and a
  * cancel of a settled one record nothing and say so (`changed: false`).
  */
-export async function recordInput(engine: Engine, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean }): Promise<InputOutcome> {
+export async function recordInput(engine: Pick<RunCommits, 'decide' | 'signal' | 'pause' | 'unpause' | 'cancel'>, runId: string, input: RunInput, opts: { by: string; unauthenticated?: boolean }): Promise<InputOutcome> {
   const { by } = opts;
   const flag = opts.unauthenticated ? { unauthenticated: true as const } : {};
   const done = (view: RunView, changed = true): InputOutcome => ({

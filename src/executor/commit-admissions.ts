@@ -1,19 +1,22 @@
 /**
- * The in-process Engine's side of concurrency limits (executor/admission.ts
- * decides): a commit that settles a run of a workflow with `concurrency:`
+ * Concurrency limits as commits free their slots (admission.ts decides): a commit that settles a run of a workflow with `concurrency:`
  * admits the queued runs its slot lets in, and a QUEUED run about to be driven
  * is admitted first if a slot is free (a process that died between a settle
  * and its admissions left it so). The runs admitted here are driven here next,
  * when this process drives runs at all (run, resume, approve, serve, ui): a
  * process that frees a slot takes the next run in, as long as there is one.
+ * On NATS the runs admitted by a client's commit (a start, a decision, a
+ * cancel) are taken and the engines kicked about them instead (takeAdmitted).
  */
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import { admitAfterCommit, admitWaiting, concurrencyKey, type Clock } from '../executor/index.js';
+import type { Clock } from './clock.js';
+import { concurrencyKey } from './admission.js';
+import { admitAfterCommit, admitWaiting } from './admission-batch.js';
 import type { RunSnapshot } from '../runtime/index.js';
 
-export class LocalAdmissions {
+export class CommitAdmissions {
   private readonly pending = new Set<Promise<void>>();
   /** Runs admitted by this process, not driven yet. */
   private readonly admitted: string[] = [];

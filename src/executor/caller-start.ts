@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import { AppendConflictError, RunBusyError } from '../errors/index.js';
-import { checkCallerRunId, checkIdReuse, decideStart, winnerOf, type RunHead } from '../executor/index.js';
+import { checkCallerRunId, checkIdReuse, decideStart, winnerOf, type RunHead } from './caller-ids.js';
 import type { EventStore } from '../store/index.js';
 
 /** How long a start that met another start's lease waits for that start's first commit. */

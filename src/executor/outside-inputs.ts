@@ -12,9 +12,12 @@ import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import { type Clock, randomHex, commitWithRetry, appendCommit } from '../executor/index.js';
+import type { Clock } from './clock.js';
+import { randomHex } from './ids.js';
+import { commitWithRetry } from './commit-with-retry.js';
+import { appendCommit } from './run-log.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot, refusedBefore, reviewApproval, reviewSignal, runView, type RunView } from '../runtime/index.js';
-import type { LoadedRunLog } from './engine-options.js';
+import type { LoadedRunLog } from './start-options.js';
 
 export interface OutsideInputsOptions {
   store: EventStore;

@@ -10,9 +10,14 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { definitionRecord, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
 import type { EventStore, RunLease } from '../store/index.js';
-import { type Admission, type Clock, admissionOf, checkPriority, decideLimitedStart, newRunId, randomHex, appendCommit, readLimits } from '../executor/index.js';
+import type { Clock } from './clock.js';
+import { type Admission, admissionOf, checkPriority } from './admission.js';
+import { decideLimitedStart } from './admission-batch.js';
+import { newRunId, randomHex } from './ids.js';
+import { appendCommit } from './run-log.js';
+import { readLimits } from './global-limits.js';
 import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan, withLimits } from '../runtime/index.js';
-import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './engine-options.js';
+import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
 export interface Starter { store: EventStore; clock: Clock }

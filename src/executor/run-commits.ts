@@ -1,0 +1,179 @@
+/**
+ * The commits a run gets from outside its own rounds, written the same way by
+ * both executors over a store and a clock: its start (also under a caller's
+ * id: caller-start.ts), a retry's start (start-commit.ts), a person's input —
+ * an approval, a signal, a pause, its end, a cancel (outside-inputs.ts) — and
+ * the admissions the slots these free let in (commit-admissions.ts).
+ *
+ * The in-process Engine drives what these commits start; a NATS client or
+ * engine writes them here and kicks the engines about the runs they started
+ * or admitted (takeAdmitted). Neither has a copy of its own.
+ */
+import { failureRunId } from '../compiler/index.js';
+import type { Definition } from '../definition/index.js';
+import { RunNotFoundError } from '../errors/index.js';
+import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
+import type { EventStore } from '../store/index.js';
+import { foldEvents, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { limitsForView } from './global-limits.js';
+import { CommitAdmissions } from './commit-admissions.js';
+import { OutsideInputs } from './outside-inputs.js';
+import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
+import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
+import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
+
+/** What a start under a caller-chosen id returns: the run started, or (`existing: true`) the run that already had the id. */
+export interface StartedUnderId { runId: string; workflowId: string; version: number; status: WorkflowStatus; existing: boolean }
+
+export interface RunCommitsOptions {
+  store: EventStore;
+  clock?: Clock;
+  /** An admission that failed after a commit (left to the next settle, resume or serve); not thrown. */
+  onAdmitError?: (err: unknown) => void;
+}
+
+export class RunCommits {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  /** The slots the commits here freed, and the runs they admitted (taken by whoever drives or kicks them). */
+  readonly admissions: CommitAdmissions;
+  private readonly starter: Starter;
+  private readonly outside: OutsideInputs;
+
+  constructor(o: RunCommitsOptions) {
+    this.store = o.store;
+    this.clock = o.clock ?? systemClock;
+    this.starter = { store: this.store, clock: this.clock };
+    this.admissions = new CommitAdmissions(this.store, this.clock, o.onAdmitError);
+    this.outside = new OutsideInputs({
+      store: this.store, clock: this.clock, load: (runId) => this.load(runId),
+      onAppended: (events, after, def) => this.admissions.noteCommit(events, after, def),
+    });
+  }
+
+  /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
+  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+    const begun = await this.begin(def, rawInput, opts, false);
+    return begun.snapshot.context.runId;
+  }
+
+  /**
+   * The start commit of a run; `withStarts`: with the starts of its first
+   * tasks in it, for a process about to drive the run (which then holds its
+   * lease where the store has leases). The runs a start admitted are noted.
+   */
+  async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean }, withStarts: boolean): Promise<Begun> {
+    const begun = await beginRun(this.starter, def, rawInput, opts, withStarts);
+    if (begun.admitted) this.admissions.add(begun.admitted);
+    return begun;
+  }
+
+  /**
+   * `start` under a caller-chosen id (`opts.runId`, checked: 1-100 of
+   * A-Z a-z 0-9 _ -): a second start of the id returns the run that has it
+   * (`existing: true`) instead of starting another, also when two starts
+   * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
+   * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
+   */
+  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedUnderId> {
+    const r = await this.beginUnderId(def, rawInput, opts, false);
+    if ('existing' in r) return { ...r.existing, existing: true };
+    const { begun } = r;
+    return { runId: begun.snapshot.context.runId, workflowId: def.id, version: def.version, status: begun.startEvents.at(-1)!.state.status, existing: false };
+  }
+
+  /** `begin` under a caller-chosen id: the run begun, or the run that already had the id. */
+  async beginUnderId(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }, withStarts: boolean): Promise<CallerStart<Begun>> {
+    return startUnderId(this.store, def, opts, (runId) => this.begin(def, rawInput, { ...opts, runId, exclusive: true }, withStarts));
+  }
+
+  /**
+   * Retry from failed: the start of a new run of the definition and input the
+   * FAILED or CANCELLED run `runId` recorded in its run.started (never the file
+   * on disk), with `source.retryOf` naming it and the outputs the new run
+   * reuses. Any other run is refused with RetryRefusedError.
+   */
+  beginRetry(runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
+    return beginRetry(this.starter, (id) => this.load(id), runId, opts, withStarts);
+  }
+
+  /**
+   * The runs the commits here admitted to a concurrency slot (`concurrency:`)
+   * and nobody has taken, once the admissions under way are decided; taken
+   * (the list empties). NATS kicks the engines about them after a start,
+   * decide, signal or cancel.
+   */
+  async takeAdmitted(): Promise<string[]> {
+    await this.admissions.flush();
+    return this.admissions.take();
+  }
+
+  async events(runId: string): Promise<EventEnvelope[]> {
+    const events = await this.store.read(runId);
+    if (events.length === 0) throw new RunNotFoundError(runId);
+    return events;
+  }
+
+  /** A run folded from its log once. */
+  async load(runId: string): Promise<LoadedRunLog> {
+    const events = await this.events(runId);
+    const first = events[0]!;
+    const source = first.type === 'run.started' ? first.data.source : undefined;
+    return { ...foldEvents(events), events, ...(source ? { source } : {}) };
+  }
+
+  async status(runId: string): Promise<RunView> {
+    return this.statusOf(await this.load(runId));
+  }
+
+  /** status() of a run `load` read already (its definition is `loaded.compiled.definition`). */
+  async statusOf(loaded: LoadedRunLog): Promise<RunView> {
+    const { compiled, snapshot, seq, events } = loaded;
+    const runId = snapshot.context.runId;
+    // With the limits file's limits: a task waiting for its queue's or handler's limit says so.
+    const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await limitsForView(this.store) : undefined);
+    const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
+    return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
+  }
+
+  /**
+   * Records an approval or rejection of a HUMAN task; whoever drives the run
+   * acts on it. A decision the rule refuses (reviewApproval) is recorded as
+   * `approval.refused` for the audit trail and thrown as an ApprovalRefusedError.
+   */
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+    try {
+      return await this.outside.decide(runId, taskId, decision, by, comment, opts);
+    } finally {
+      await this.admissions.flush(); // a decision that settled the run freed its concurrency slot
+    }
+  }
+
+  /** Records a signal for the run's WAITs on `name` (reviewSignal); one no WAIT would take is refused (SignalRefusedError), nothing recorded. */
+  async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
+    try {
+      return await this.outside.signal(runId, name, opts);
+    } finally {
+      await this.admissions.flush();
+    }
+  }
+
+  /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
+  async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+    const r = await this.outside.cancel(runId, opts);
+    // Its concurrency slot (if it held one) freed: the queued runs it let in are admitted before this returns.
+    await this.admissions.flush();
+    return r;
+  }
+
+  /** Pauses a run (run.paused); a settled or already paused run is refused with PauseRefusedError, nothing recorded. */
+  pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
+    return this.outside.pause(runId, opts);
+  }
+
+  /** Un-pauses a paused run (run.resumed); `changed` is false (nothing written) when it was not paused. */
+  unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
+    return this.outside.unpause(runId, opts);
+  }
+}

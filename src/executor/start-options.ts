@@ -1,0 +1,37 @@
+/**
+ * What a start and a retry take (StartOptions, RetryOptions), and a run as an
+ * executor holds it (Loaded: its compiled definition and state; LoadedRunLog:
+ * with its events). Types only, shared by both executors.
+ */
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { EventEnvelope, RunSource } from '../events/index.js';
+import type { RunSnapshot } from '../runtime/index.js';
+
+export interface StartOptions {
+  /** Inputs given as strings (CLI flags) are converted to their declared types. */
+  inputFromStrings?: boolean;
+  /** Recorded in run.started so `resume` finds the definition's handler module again. */
+  source?: RunSource;
+  /**
+   * `start`: exactly this id, started once (the ids the engine derives: a child's, a trigger's); a
+   * start of an id that has a run writes nothing more. `run` and `startRun`: a caller-chosen id
+   * (caller-start.ts), whose second start returns the run that has it.
+   */
+  runId?: string;
+  /** Overrides the workflow's `priority:` (0..99, checked: checkPriority) for this start's place in the concurrency queue. */
+  priority?: number;
+}
+
+export interface RetryOptions {
+  /** The new run's id (default: a new one). */
+  runId?: string;
+}
+
+/** A run as the engine drives it: its compiled definition and the state after its last durable event. */
+export interface Loaded {
+  compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number; source?: RunSource;
+  /** A run just started here: `compiled` bound to the stored limits its start read (its drive reads them no second time). */
+  limited?: CompiledWorkflow;
+}
+/** A run loaded from its log: its events too. */
+export interface LoadedRunLog extends Loaded { events: EventEnvelope[] }
