@@ -36,3 +36,4 @@ export { recordInput, type RunInput, type InputOutcome } from './run-input.js';
 export type { CallerIdOptions, CallerStart } from './caller-start.js';
 export type { Begun } from './start-commit.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
+export { beginChild, type FoundChild, type ChildStartOptions } from './child-start.js';

@@ -6,13 +6,12 @@
  * outcome becomes the parent attempt's. Finding a child's definition and
  * emitting events are I/O: the edge (src/api, src/cli) passes them in.
  */
-import { MAX_CHILD_DEPTH } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { AppendConflictError, RunBusyError } from '../errors/index.js';
-import { childIdTaken, childOutcome, type ChildOutcome } from '../executor/index.js';
+import { RunBusyError } from '../errors/index.js';
+import { beginChild, childOutcome, type ChildOutcome, type RunCommits } from '../executor/index.js';
 import type { TaskError } from '../events/index.js';
 import type { ChildExecutor } from './driver-options.js';
-import { type EmitEvent, type ParentRef, type StartChild, type Handlers, handlersForStartedRun, toTaskError, type RunView } from '../runtime/index.js';
+import { type EmitEvent, type StartChild, type Handlers, handlersForStartedRun, type RunView } from '../runtime/index.js';
 
 /** Which definition a `workflow:` names, seen from the parent's definition file. */
 export interface ChildDefinitionRef { workflow: string; version?: number; parentFile?: string }
@@ -25,13 +24,12 @@ export type EventEmitter = (effect: EmitEvent, ctx: { parentFile?: string; handl
 
 /** The part of the Engine a child executor uses. */
 export interface ChildEngine {
-  start(def: Definition, input: Record<string, unknown>, opts: { runId: string; handlers: Handlers; source: Record<string, unknown> }): Promise<string>;
+  /** Where the child's start is written, as every executor writes it (executor/child-start.ts). */
+  commits: RunCommits;
   drive(runId: string, opts: { handlers: Handlers; maxTimerWaitMs?: number; signal: AbortSignal; depth: number }): Promise<RunView>;
   cancel(runId: string, opts: { by?: string; reason?: string }): Promise<unknown>;
   status(runId: string): Promise<RunView>;
   runExists(runId: string): Promise<boolean>;
-  /** The run's run.started: its workflow and the parent it names; null when it has none. */
-  startedBy(runId: string): Promise<{ workflowId: string; parent?: Partial<ParentRef> } | null>;
 }
 
 export interface ChildRunsOptions {
@@ -60,30 +58,17 @@ export class ChildRuns implements ChildExecutor {
       return { kind: 'waiting' };
     }
     const depth = this.opts.depth + 1;
-    if (depth > MAX_CHILD_DEPTH) {
-      return failedChild({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
-    }
+    // Found whether or not the child has started: a definition of its own may name handlers it is driven with.
     const resolved = await this.opts.resolveChild?.({ workflow: effect.workflow, ...(effect.version !== undefined ? { version: effect.version } : {}), ...(this.opts.parentFile ? { parentFile: this.opts.parentFile } : {}) }) ?? null;
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
-    if (!(await engine.runExists(id))) {
-      if (!resolved) {
-        const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
-        return failedChild({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` });
-      }
-      try {
-        await engine.start(resolved.definition, effect.input, {
-          runId: id, handlers,
-          source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}), parent: { ...effect.parent, depth } },
-        });
-      } catch (err) {
-        // Another process started it first: drive it as it is.
-        if (!(err instanceof AppendConflictError && await engine.runExists(id))) return failedChild({ ...toTaskError(err), retryable: false });
-      }
-    }
-    // The run under the child's id must be this attempt's child: a run started first under that id by anyone else
-    // (a caller-chosen id of the same shape) is not adopted, its output not taken for the child's.
-    const taken = childIdTaken(await engine.startedBy(id), effect);
-    if (taken) return failedChild(taken);
+    const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
+    const failed = await beginChild(engine.commits, effect, {
+      depth, handlers,
+      find: async () => resolved
+        ? { definition: resolved.definition, source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}) } }
+        : { code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` },
+    });
+    if (failed) return failedChild(failed);
     let view: RunView;
     try {
       view = await engine.drive(id, { handlers, signal: control.signal, depth, ...(this.opts.maxTimerWaitMs !== undefined ? { maxTimerWaitMs: this.opts.maxTimerWaitMs } : {}) });

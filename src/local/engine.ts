@@ -199,7 +199,7 @@ export class Engine {
   /** The executor of a driven run's child runs and EMITs: on this store, with the run's handlers, children looked for beside its file. */
   private childRuns(opts: DriveOptions, source: RunSource | undefined): ChildRuns {
     const engine: ChildEngine = {
-      start: (def, input, o) => this.start(def, input, o),
+      commits: this.commits,
       drive: (runId, o) => this.drive(runId, {
         ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
         ...(opts.untilSettled ? { untilSettled: true } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
@@ -208,10 +208,6 @@ export class Engine {
       cancel: (runId, o) => this.cancel(runId, o),
       status: (runId) => this.status(runId),
       runExists: async (runId) => (await this.store.lastSeq(runId)) > 0,
-      startedBy: async (runId) => {
-        const [first] = await this.store.read(runId, { toSeq: 1 });
-        return first?.type === 'run.started' ? { workflowId: first.workflowId, ...(first.data.source?.parent ? { parent: first.data.source.parent } : {}) } : null;
-      },
     };
     return new ChildRuns({
       // A child resumed on its own still counts the runs above it (recorded in its run.started).

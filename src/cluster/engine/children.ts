@@ -8,13 +8,11 @@
  * EMIT attempt's outcome goes the same way (trigger-events.ts).
  */
 import type { JetStreamClient } from 'nats';
-import { instanceFields, instanceToken, iso, MAX_CHILD_DEPTH } from '../../compiler/index.js';
-import type { Definition } from '../../definition/index.js';
-import { AppendConflictError, errorMessage } from '../../errors/index.js';
-import { childIdTaken } from '../../executor/index.js';
+import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
+import { errorMessage } from '../../errors/index.js';
+import { beginChild, childOutcome, type ChildOutcome } from '../../executor/index.js';
 import type { TaskError } from '../../events/index.js';
-import { runView, toTaskError, type StartChild } from '../../runtime/index.js';
-import { childOutcome, type ChildOutcome } from '../../executor/index.js';
+import { runView, type StartChild } from '../../runtime/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { reportDigest, encode, ENGINE_SENDER, subjects, type AttemptTokens, type DefinitionRegistry, type InputMessage, type Custody } from '../transport/index.js';
 import type { Loaded, RunHost } from './run-host.js';
@@ -43,29 +41,20 @@ export class ChildRuns {
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
     const { store, registry, host } = this.o;
     const id = effect.childRunId;
-    const fail = (error: TaskError) => this.reportOutcome(effect.parent, id, { kind: 'failed', error });
-    if ((await store.lastSeq(id)) === 0) {
-      const depth = await this.depthOf(effect.parent.runId) + 1;
-      if (depth > MAX_CHILD_DEPTH) {
-        return fail({ code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` });
-      }
-      let def: Definition;
-      try {
-        def = await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow));
-      } catch (err) {
-        return fail({ code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${errorMessage(err)})` });
-      }
-      try {
-        await host.starter().start(def, effect.input, { runId: id, source: { parent: { ...effect.parent, depth } } });
-        this.o.stats.childRuns++;
-      } catch (err) {
-        if (!(err instanceof AppendConflictError)) return fail({ ...toTaskError(err), retryable: false });
-      }
-    }
-    // The run under the child's id must be this attempt's child (child-owner.ts): else the attempt fails, not waits for it.
-    const first = (await store.read(id, { fromSeq: 1, toSeq: 1 }))[0];
-    const taken = childIdTaken(first?.type === 'run.started' ? { workflowId: first.workflowId, ...(first.data.source?.parent ? { parent: first.data.source.parent } : {}) } : null, effect);
-    if (taken) return fail(taken);
+    const fresh = (await store.lastSeq(id)) === 0;
+    const failed = await beginChild(host.starter(), effect, {
+      // Read only for a child not started yet (beginChild asks nothing else of it then).
+      depth: fresh ? await this.depthOf(effect.parent.runId) + 1 : 0,
+      find: async () => {
+        try {
+          return { definition: await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow)) };
+        } catch (err) {
+          return { code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `workflow ${effect.workflow} is not deployed (${errorMessage(err)})` } satisfies TaskError;
+        }
+      },
+      onStarted: () => { this.o.stats.childRuns++; },
+    });
+    if (failed) return this.reportOutcome(effect.parent, id, { kind: 'failed', error: failed });
     const after = await host.withRun(id, () => host.process(id, [], { commitKey: 'child', reconcile: true, custody }));
     if (after && after.snapshot.status !== 'active') await this.reportToParent(id, after);
   }
