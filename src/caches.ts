@@ -9,7 +9,6 @@
  */
 import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
 import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';
-import { clearRegionStatesCache, setRegionStatesCacheEnabled } from './compiler/region-states-cache.js';
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
 import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
@@ -36,7 +35,6 @@ export const CACHES: readonly Cache[] = [
   { module: 'definition/cron-cache.ts', clear: clearCronCache, setEnabled: setCronCacheEnabled },
   { module: 'compiler/iso-cache.ts', clear: clearIsoCache, setEnabled: setIsoCacheEnabled },
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
-  { module: 'compiler/region-states-cache.ts', clear: clearRegionStatesCache, setEnabled: setRegionStatesCacheEnabled },
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
   { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },

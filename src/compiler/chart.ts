@@ -51,6 +51,12 @@ export interface Region {
   readonly initial: RegionState;
   /** The event XState raises when the region reaches a final state. */
   readonly doneEvent: ImplementationEvent;
+  /**
+   * Its states by key, those its transitions reach from the initial state: what restoring a snapshot looks
+   * states up in, and what the interpreter reads each region's eventless guards from. Walked once, when the
+   * chart is read (reachableStates).
+   */
+  readonly states: ReadonlyMap<string, RegionState>;
 }
 
 export interface RegionState {
@@ -198,7 +204,7 @@ function readRegion(reader: ChartReader, key: string, index: number, v: unknown,
   const keys = Object.keys(statesConfig);
   if (keys.length === 0) throw new UnsupportedStatechartError(`${path}.states`, 'a region needs at least one state');
   const initialKey = stringAt(node.initial, `${path}.initial`);
-  const region = { key, index, doneEvent: doneEvent(`${machineId}.${parallelKey}.${key}`) } as { initial: RegionState } & Omit<Region, 'initial'>;
+  const region = { key, index, doneEvent: doneEvent(`${machineId}.${parallelKey}.${key}`) } as { initial: RegionState; states: ReadonlyMap<string, RegionState> } & Omit<Region, 'initial' | 'states'>;
   const states = new Map<string, MutableState>();
   for (const k of keys) {
     const s = objectAt(statesConfig[k], `${path}.states.${k}`);
@@ -232,6 +238,7 @@ function readRegion(reader: ChartReader, key: string, index: number, v: unknown,
   // Entering a final state at start-up would raise done events during XState's initial microstep, a case the interpreter does not model.
   if (initial.final) throw new UnsupportedStatechartError(`${path}.initial`, 'a region cannot start in a final state');
   region.initial = initial;
+  region.states = reachableStates(initial);
   const eventTypes = new Set([...states.values()].flatMap((st) => [...st.on.keys()]));
   return { region: region as Region, eventTypes };
 }
@@ -311,4 +318,22 @@ export function readChart(typed: SubsetConfig, impl: Implementations): Chart {
     exitAlways: reader.transitions(parallel.always, `${path}.always`, finalTarget),
     doneEvent: done,
   };
+}
+
+/** A region's states by key, those its transitions reach from the initial state (walked once, when the chart was read). */
+export function statesOf(region: Region): ReadonlyMap<string, RegionState> {
+  return region.states;
+}
+
+/** The states reachable from `initial` by the region's transitions (`on` and `always`), by key. */
+function reachableStates(initial: RegionState): ReadonlyMap<string, RegionState> {
+  const seen = new Map<string, RegionState>();
+  const visit = (s: RegionState) => {
+    if (seen.has(s.key)) return;
+    seen.set(s.key, s);
+    for (const ts of s.on.values()) for (const t of ts) visit(t.target);
+    for (const t of s.always ?? []) visit(t.target);
+  };
+  visit(initial);
+  return seen;
 }

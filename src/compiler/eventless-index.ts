@@ -4,8 +4,7 @@
  * Apart from interpreter.ts because it is a pure function of the chart, built
  * once, while the interpreter is about stepping snapshots.
  */
-import type { BoundAction, Chart, Region } from './chart.js';
-import { statesOf } from './region-states.js';
+import { statesOf, type BoundAction, type Chart, type Region } from './chart.js';
 
 /** What the interpreter works out once per chart to select eventless transitions incrementally. */
 export interface Indexes {

@@ -5,11 +5,10 @@
  * (fold-snapshot.ts); it takes no step.
  */
 import { LedgerflowError } from '../errors/index.js';
-import type { Chart } from './chart.js';
+import { statesOf, type Chart } from './chart.js';
 import type { RunContext } from './context.js';
 import { Config, active, type FoldSnapshot, type StateValue } from './fold-snapshot.js';
 import { PersistentVector } from './persistent-vector.js';
-import { statesOf } from './region-states.js';
 
 /**
  * A snapshot as data (JSON), to store and restore later: the state value, the
