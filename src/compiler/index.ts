@@ -6,6 +6,7 @@ import { implementationsFor } from './implementations.js';
 import { Interpreter } from './interpreter.js';
 import type { TableMaker } from './task-table.js';
 import { buildMachine, initialContext, machineConfig, type MachineConfig } from './machine.js';
+import { planTasks, type TaskPlan } from './task-plans.js';
 
 export * from './context.js';
 export { iso, isoMs } from './iso-cache.js';
@@ -26,6 +27,7 @@ export { Interpreter, type FoldLogic } from './interpreter.js';
 export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';
 export { RUN_TIMER_TASK, RUN_TIMEOUT_TIMER_ID, RUN_TIMEOUT_CODE, runDeadline, durationText, isRunTimer } from './run-timeout.js';
 export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
+export type { TaskInfo, TaskPlan } from './task-plans.js';
 
 export interface CompiledWorkflow {
   readonly definition: Definition;
@@ -35,6 +37,8 @@ export interface CompiledWorkflow {
   readonly machine: AnyStateMachine;
   /** The config run by the fold's own interpreter: what a run's state is folded with. */
   readonly interpreter: Interpreter;
+  /** What starting an attempt needs of each task, by task id (task-plans.ts). Worked out on first use. */
+  readonly taskPlans: ReadonlyMap<string, TaskPlan>;
   /**
    * The limits file's limits (per queue and handler), when an executor bound
    * them (runtime withLimits): which tasks wait for a gate. Not part of the
@@ -47,6 +51,7 @@ export function compile(definition: Definition): CompiledWorkflow {
   const config = machineConfig(definition);
   const implementations = implementationsFor(definition);
   let machine: AnyStateMachine | undefined;
+  let taskPlans: ReadonlyMap<string, TaskPlan> | undefined;
   return {
     definition, config,
     interpreter: createInterpreter(definition, config, implementations),
@@ -54,6 +59,11 @@ export function compile(definition: Definition): CompiledWorkflow {
     get machine() {
       machine ??= buildMachine(definition, config, implementations);
       return machine;
+    },
+    // Only a run that starts attempts needs them (a replay or a status does not).
+    get taskPlans() {
+      taskPlans ??= planTasks(definition);
+      return taskPlans;
     },
   };
 }

@@ -9,8 +9,8 @@ import type { CommandTask } from '../definition/index.js';
 import { resolveTemplate, type Scope } from '../expressions/index.js';
 import type { TaskContext } from './handlers.js';
 
-/** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): workers that run commands take them. */
-export const COMMAND_HANDLER = '_command';
+/** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): definition/task-handlers.ts. */
+export { COMMAND_HANDLER } from '../definition/index.js';
 
 /** One attempt's command, its templates resolved. */
 export interface AttemptCommand {

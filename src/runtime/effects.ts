@@ -14,17 +14,16 @@
  * step changed. Live execution and recovery are one code path.
  */
 import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
-import { DEFAULT_PRIORITY, mapBody, type TaskDef } from '../definition/index.js';
-import { collectRefs, resolveTemplate, type Scope } from '../expressions/index.js';
+import { DEFAULT_PRIORITY, DEFAULT_QUEUE } from '../definition/index.js';
+import { resolveTemplate, type Scope } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
-import { handlerName, type TaskInfo } from './handlers.js';
-import { rememberedTaskPlans } from './task-plan-cache.js';
-import { COMMAND_HANDLER, resolveCommand, type AttemptCommand } from './commands.js';
+import type { TaskInfo } from './handlers.js';
+import { resolveCommand, type AttemptCommand } from './commands.js';
 import { attemptsWaiting, runPriority, type TaskGate } from './task-gates.js';
 
-/** The queue a task's attempts go to when it names none. */
-export const DEFAULT_QUEUE = 'default';
+/** The queue a task's attempts go to when it names none (definition/task-handlers.ts). */
+export { DEFAULT_QUEUE };
 
 /** Which run of which attempt of which task instance an effect is about. */
 export interface AttemptRef {
@@ -369,23 +368,10 @@ export function timerFired(timer: TimerState, nowMs: number) {
   return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) } } as const;
 }
 
-/** What starting an attempt needs of each task, worked out once per compiled workflow rather than once per attempt. */
-interface TaskPlan { def: TaskDef; handler: string; queue: string; info: TaskInfo; inputHasRefs: boolean }
 
 /** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
 const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: '', version: 0 }, tasks: {} });
 
-/** What each task of a workflow needs to start an attempt; remembered per compiled workflow (task-plan-cache.ts). */
-function taskPlans(compiled: CompiledWorkflow): Map<string, TaskPlan> {
-  return rememberedTaskPlans(compiled, planTasks);
-}
+/** What each task of a workflow needs to start an attempt: part of the compiled workflow (compiler/task-plans.ts). */
+const taskPlans = (compiled: CompiledWorkflow) => compiled.taskPlans;
 
-function planTasks(compiled: CompiledWorkflow): Map<string, TaskPlan> {
-  const tasks = compiled.definition.tasks;
-  // A MAP's items run its body (its iterator, or itself): that task's handler, queue and input.
-  const bodyOf = (t: TaskDef) => (t.type === 'MAP' ? mapBody(tasks, t) : t);
-  return new Map(tasks.map((t) => [t.id, {
-    def: bodyOf(t), handler: bodyOf(t).type === 'COMMAND' ? COMMAND_HANDLER : handlerName(bodyOf(t)), queue: bodyOf(t).queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(bodyOf(t).input).length > 0,
-    info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}) }),
-  }]));
-}

@@ -3,12 +3,13 @@
  * export maps handler names to handlers; the name of a task's handler is its
  * `handler`, else `assigned_to`, else its id.
  */
-import type { TaskDef } from '../definition/index.js';
+import { handlerName, type TaskDef } from '../definition/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 
-/** What a handler is told of its task. */
-export interface TaskInfo { id: string; name: string; type: string; output: { names: string[]; values: Record<string, unknown> }; assignedTo?: string; agentLevel?: string }
+/** What a handler is told of its task (compiler/task-plans.ts). */
+export type { TaskInfo } from '../compiler/index.js';
+import type { TaskInfo } from '../compiler/index.js';
 
 export interface TaskContext {
   runId: string;
@@ -35,9 +36,8 @@ export interface TaskContext {
 export type TaskHandler = (input: Record<string, unknown>, ctx: TaskContext) => Promise<unknown> | unknown;
 export type Handlers = Record<string, TaskHandler>;
 
-export function handlerName(task: TaskDef): string {
-  return task.handler ?? task.assignedTo ?? task.id;
-}
+/** The handler a task's attempts run (definition/task-handlers.ts). */
+export { handlerName };
 
 /**
  * The handler of that name, if the module exports one. Only the object's own
