@@ -149,4 +149,60 @@ export function flowControlScenarios({ open, replays }: ScenarioKit): void {
       await replays(s, holder, older, urgent);
     });
   });
+
+  describe('task concurrency and rate limits', () => {
+    it('concurrency { limit: 1 } on a task holds across runs: the others stay SCHEDULED, waiting for it, and each starts once the slot frees; the wait is no attempt', async () => {
+      const work = heldWork();
+      const s = await open({
+        workflows: [workflowYaml('ct-task-limited', 'One push at a time', `
+  input:
+    required: [n]
+  tasks:
+    - { id: work, type: SIMPLE, input: { n: "\${workflow.input.n}" }, concurrency: { limit: 1 } }
+`)],
+        handlers: work.handlers,
+      });
+      const runs: string[] = [];
+      for (const n of [0, 1, 2]) runs.push(await s.start('ct-task-limited', { n }));
+      await waitFor('one attempt to run', () => work.ran.length === 1);
+      const [first] = work.ran;
+      const others = runs.filter((_, n) => n !== first);
+      for (const runId of others) {
+        await waitFor(`${runId} to wait for the slot`, async () => (await s.status(runId))?.tasks.work?.waitingFor === 'concurrency limit 1');
+      }
+      // Freed one at a time, while a further start arrives: each waiting attempt starts in turn.
+      work.release(first!);
+      runs.push(await s.start('ct-task-limited', { n: 3 }));
+      for (let i = 2; i <= 4; i++) {
+        await waitFor(`${i} attempts to have run`, () => work.ran.length === i, { timeout: 20_000 });
+        work.release(work.ran.at(-1)!);
+      }
+      for (const runId of runs) expect((await s.until(runId, 'settled')).status).toBe('COMPLETED');
+      expect(work.most()).toBe(1);
+      for (const runId of runs) {
+        const h = await s.history(runId);
+        expect(eventsOf(h, 'task.started', 'work'), runId).toHaveLength(1);
+        expect((await s.status(runId))?.tasks.work).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+      }
+      await replays(s, ...runs);
+    });
+
+    it('rate_limit { limit: 2, per: 1s }: no second holds more than two starts across runs, and every run completes', async () => {
+      const s = await open({
+        workflows: [workflowYaml('ct-task-rated', 'Two a second', `
+  tasks:
+    - { id: push, type: SIMPLE, rate_limit: { limit: 2, per: 1s } }
+`)],
+        handlers: { push: () => ({}) },
+      });
+      const runs: string[] = [];
+      for (let n = 0; n < 5; n++) runs.push(await s.start('ct-task-rated', {}));
+      for (const runId of runs) expect((await s.until(runId, 'settled')).status).toBe('COMPLETED');
+      const starts = (await Promise.all(runs.map(async (r) => eventsOf(await s.history(r), 'task.started', 'push')))).flat().map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+      expect(starts).toHaveLength(5);
+      // The times recorded are the ones the limit counted: any three starts span at least the window.
+      for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!, `starts ${i - 2}..${i}`).toBeGreaterThanOrEqual(1000);
+      await replays(s, ...runs);
+    });
+  });
 }
