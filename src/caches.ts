@@ -16,7 +16,6 @@ import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admiss
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
 import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
-import { clearTaskGateCache, setTaskGateCacheEnabled } from './runtime/task-gate-cache.js';
 import { clearLimitsBindingCache, setLimitsBindingCacheEnabled } from './runtime/limits-binding-cache.js';
 import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
 import { clearSummaryCache, setSummaryCacheEnabled } from './store/summary-cache.js';
@@ -37,7 +36,6 @@ export const CACHES: readonly Cache[] = [
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
   { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
-  { module: 'runtime/task-gate-cache.ts', clear: clearTaskGateCache, setEnabled: setTaskGateCacheEnabled },
   { module: 'runtime/limits-binding-cache.ts', clear: clearLimitsBindingCache, setEnabled: setLimitsBindingCacheEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },

@@ -7,6 +7,7 @@ import { Interpreter } from './interpreter.js';
 import type { TableMaker } from './task-table.js';
 import { buildMachine, initialContext, machineConfig, type MachineConfig } from './machine.js';
 import { planTasks, type TaskPlan } from './task-plans.js';
+import { gatesOf, type TaskGate } from './task-gates.js';
 
 export * from './context.js';
 export { iso, isoMs } from './iso-cache.js';
@@ -28,6 +29,7 @@ export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';
 export { RUN_TIMER_TASK, RUN_TIMEOUT_TIMER_ID, RUN_TIMEOUT_CODE, runDeadline, durationText, isRunTimer } from './run-timeout.js';
 export { xstateFold, type XStateRunSnapshot } from './xstate-fold.js';
 export type { TaskInfo, TaskPlan } from './task-plans.js';
+export { gatesOf, type GateOwner, type GatePart, type TaskGate } from './task-gates.js';
 
 export interface CompiledWorkflow {
   readonly definition: Definition;
@@ -39,6 +41,8 @@ export interface CompiledWorkflow {
   readonly interpreter: Interpreter;
   /** What starting an attempt needs of each task, by task id (task-plans.ts). Worked out on first use. */
   readonly taskPlans: ReadonlyMap<string, TaskPlan>;
+  /** Its gated tasks and what each is held to (task-gates.ts), under `limits` when bound to them. Worked out on first use. */
+  readonly gates: ReadonlyMap<string, TaskGate>;
   /**
    * The limits file's limits (per queue and handler), when an executor bound
    * them (runtime withLimits): which tasks wait for a gate. Not part of the
@@ -52,6 +56,7 @@ export function compile(definition: Definition): CompiledWorkflow {
   const implementations = implementationsFor(definition);
   let machine: AnyStateMachine | undefined;
   let taskPlans: ReadonlyMap<string, TaskPlan> | undefined;
+  let gates: ReadonlyMap<string, TaskGate> | undefined;
   return {
     definition, config,
     interpreter: createInterpreter(definition, config, implementations),
@@ -64,6 +69,11 @@ export function compile(definition: Definition): CompiledWorkflow {
     get taskPlans() {
       taskPlans ??= planTasks(definition);
       return taskPlans;
+    },
+    // Most workflows have none; read at every step that may start an attempt.
+    get gates() {
+      gates ??= gatesOf(definition);
+      return gates;
     },
   };
 }

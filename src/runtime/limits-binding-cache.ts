@@ -7,7 +7,7 @@
  * (compiled, limits) so a run's steps share one bound object; the same
  * machine warm, cleared or off (test/caches.test.ts).
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
+import { gatesOf, type CompiledWorkflow, type TaskGate } from '../compiler/index.js';
 import { hasLimits, type GlobalLimits } from '../definition/index.js';
 
 let bound = new WeakMap<GlobalLimits, WeakMap<CompiledWorkflow, CompiledWorkflow>>();
@@ -16,8 +16,15 @@ let enabled = true;
 const UNBOUND = Symbol('unbound');
 type Bound = CompiledWorkflow & { [UNBOUND]?: CompiledWorkflow };
 
-const bind = (base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkflow =>
-  Object.create(base, { limits: { value: limits, enumerable: true }, [UNBOUND]: { value: base } }) as CompiledWorkflow;
+/** A copy of `base` under `limits`: its gates are its own (the limits file's queues and handlers count), worked out on first use. */
+function bind(base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkflow {
+  let gates: ReadonlyMap<string, TaskGate> | undefined;
+  return Object.create(base, {
+    limits: { value: limits, enumerable: true },
+    gates: { get: () => (gates ??= gatesOf(base.definition, limits)), enumerable: true },
+    [UNBOUND]: { value: base },
+  }) as CompiledWorkflow;
+}
 
 /** `compiled` under `limits` (none, or empty: the compiled workflow with its own task limits only). */
 export function withLimits(compiled: CompiledWorkflow, limits: GlobalLimits | undefined): CompiledWorkflow {

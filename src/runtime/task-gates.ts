@@ -12,72 +12,15 @@
  * timeout) start when it really starts, and old histories (no gates) replay
  * as they always did. Conductor's model: the task stays SCHEDULED until it may start.
  */
-import { rememberedGates } from './task-gate-cache.js';
-import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext } from '../compiler/index.js';
-import { DEFAULT_PRIORITY, mapBody, type Definition, type GlobalLimits, type LimitSpec, type TaskDef } from '../definition/index.js';
+import { durationText, instanceKey, underWayWithStatus, type CompiledWorkflow, type GatePart, type InstanceRef, type RunContext, type TaskGate } from '../compiler/index.js';
+export { gatesOf, type GateOwner, type GatePart, type TaskGate } from '../compiler/index.js';
+import { DEFAULT_PRIORITY } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
-/** The queue a task's attempts go to when it names none (effects.ts DEFAULT_QUEUE). */
-const DEFAULT_QUEUE_NAME = 'default';
-
-/** Whose limit a part of a gate is: the task's own, its queue's or its handler's (the limits file). */
-export type GateOwner = 'task' | 'queue' | 'handler';
-
-/** One limit an attempt is held to, and the name its state is shared under: every run of every workflow, every executor. */
-export interface GatePart {
-  /** `task/<workflowId>/<taskId>`, `queue/<queue>` or `handler/<handler>`: what the executors' gate state is kept under. */
-  readonly name: string;
-  readonly owner: GateOwner;
-  /** The queue's or handler's name (a task's own: its id). */
-  readonly of: string;
-  readonly concurrency?: number;
-  readonly rate?: { readonly limit: number; readonly perMs: number };
-}
-
-/** Every limit an attempt of a task is held to: its own (`concurrency:`, `rate_limit:`), its queue's and its handler's (the limits file). */
-export interface TaskGate { readonly parts: readonly GatePart[] }
-
-/** Every gated task of a workflow (a MAP's limits, else its body's, hold its items); empty for most. With the limits file's limits when the executor bound them (withLimits). */
+/** Every gated task of a workflow: part of the compiled workflow, with the limits file's limits when the executor bound them (withLimits). */
 export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskGate> {
-  return gatesOf(compiled.definition, compiled.limits);
-}
-
-/** taskGates for a definition (what `status` shows a waiting task waits for), under the limits file's `limits` if given. */
-export function gatesOf(def: Definition, limits?: GlobalLimits): ReadonlyMap<string, TaskGate> {
-  return rememberedGates(def, limits, gatesOfDefinition);
-}
-
-const specPart = (name: string, owner: GateOwner, of: string, spec: LimitSpec): GatePart => ({
-  name, owner, of,
-  ...(spec.concurrency ? { concurrency: spec.concurrency.limit } : {}),
-  ...(spec.rateLimit ? { rate: { limit: spec.rateLimit.limit, perMs: spec.rateLimit.perMs } } : {}),
-});
-
-function gatesOfDefinition(def: Definition, limits: GlobalLimits | undefined): ReadonlyMap<string, TaskGate> {
-  const m = new Map<string, TaskGate>();
-  // A MAP's iterator runs only as the MAP's items: its own limits are the MAP's, not a task's of its own.
-  const iterators = new Set(def.tasks.flatMap((t) => (t.type === 'MAP' && t.iterator && t.iterator !== t.id ? [t.iterator] : [])));
-  for (const t of def.tasks) {
-    if (iterators.has(t.id)) continue;
-    const body: TaskDef = t.type === 'MAP' ? mapBody(def.tasks, t) : t;
-    const src: TaskDef = t.concurrency || t.rateLimit ? t : body;
-    const parts: GatePart[] = [];
-    if (src.concurrency || src.rateLimit) parts.push(specPart(`task/${def.id}/${t.id}`, 'task', t.id, { concurrency: src.concurrency, rateLimit: src.rateLimit }));
-    if (limits && (body.type === 'SIMPLE' || body.type === 'COMMAND' || (body.type === 'MAP' && !body.workflow))) {
-      // What a worker takes: the queue (default "default"); a handler by name (COMMAND tasks have none of their own).
-      const queue = body.queue ?? DEFAULT_QUEUE_NAME;
-      const q = Object.hasOwn(limits.queues, queue) ? limits.queues[queue] : undefined;
-      if (q) parts.push(specPart(`queue/${queue}`, 'queue', queue, q));
-      if (body.type !== 'COMMAND') {
-        const handler = body.handler ?? body.assignedTo ?? body.id;
-        const h = Object.hasOwn(limits.handlers, handler) ? limits.handlers[handler] : undefined;
-        if (h) parts.push(specPart(`handler/${handler}`, 'handler', handler, h));
-      }
-    }
-    if (parts.length > 0) m.set(t.id, { parts });
-  }
-  return m;
+  return compiled.gates;
 }
 
 const partText = (p: GatePart): string => {
