@@ -16,7 +16,7 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { applyEvent, recordedState, rejectionReason, type RunSnapshot, refusedBefore, reviewApproval, reviewSignal, runView, type RunView } from '../runtime/index.js';
+import { applyEvent, controlEvent, recordedState, rejectionReason, type RunSnapshot, refusedBefore, reviewApproval, reviewSignal, runView, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 
 export interface OutsideInputsOptions {
@@ -124,7 +124,7 @@ export class OutsideInputs {
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
   async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.cancelled', time, data: { ...opts } }));
+    const { view, refused } = await this.record(runId, () => controlEvent({ action: 'cancel', time, ...opts }));
     return { changed: refused === null, view };
   }
 
@@ -135,8 +135,7 @@ export class OutsideInputs {
    */
   async pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
     const time = new Date(this.clock.now()).toISOString();
-    const data = { ...(opts.by ? { by: opts.by } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) };
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.paused', time, data }));
+    const { view, refused } = await this.record(runId, () => controlEvent({ action: 'pause', time, ...opts }));
     if (refused !== null) throw new PauseRefusedError(`cannot pause run ${runId}: ${refused}; nothing was recorded`, { runId, status: view.status });
     return view;
   }
@@ -148,7 +147,7 @@ export class OutsideInputs {
    */
   async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
     const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => ({ type: 'run.resumed', time, data: { ...(opts.by ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true as const } : {}) } }));
+    const { view, refused } = await this.record(runId, () => controlEvent({ action: 'resume', time, ...opts }));
     return { changed: refused === null, view };
   }
 }

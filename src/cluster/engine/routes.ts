@@ -9,7 +9,7 @@
 import type { JsMsg } from 'nats';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
-import { applyEvent, refusedBefore, rejectionReason, reviewApproval, reviewSignal, runView } from '../../runtime/index.js';
+import { refusedBefore, reviewApproval, reviewControl, reviewSignal, runView } from '../../runtime/index.js';
 import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Inbound, type Custody } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import type { Loaded, RunHost } from './run-host.js';
@@ -152,15 +152,12 @@ export class Routes {
       const why = `${action} from ${sender} for run ${runId}, which does not exist`;
       return { reason: why, details: { runId, by: sender }, verdict: { action, accepted: false, reason: why } satisfies ControlVerdict };
     }, async ({ runId, sender, action, reason, verdictTo }, st) => {
-      const by = { by: sender, ...(this.o.sendersProven() ? {} : { unauthenticated: true as const }) };
-      const time = iso(this.o.now());
-      const withReason = { ...by, ...(reason !== undefined ? { reason } : {}) };
-      const ev: PendingEvent = action === 'pause' ? { type: 'run.paused', time, data: withReason }
-        : action === 'cancel' ? { type: 'run.cancelled', time, data: withReason }
-          : { type: 'run.resumed', time, data: by };
-      // Judged on the run as it is now (read fresh above); a refusal records nothing.
-      if (!applyEvent(st.compiled, st.snapshot, ev).accepted) {
-        const why = rejectionReason(st.snapshot, ev);
+      // Judged on the run as it is now (read fresh above), by the rule every path uses; a refusal records nothing.
+      const review = reviewControl(st.compiled, st.snapshot, {
+        action, time: iso(this.o.now()), by: sender, ...(action !== 'resume' && reason !== undefined ? { reason } : {}), ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
+      });
+      if (!review.accepted) {
+        const why = review.reason;
         stats.refused++;
         this.o.log(`run ${runId}: refused ${action} from ${sender}: ${why}`);
         inbox.tell(verdictTo, { action, accepted: false, reason: why, status: runView(st.snapshot, st.seq).status } satisfies ControlVerdict);
@@ -168,7 +165,7 @@ export class Routes {
       }
       stats.controls++;
       let seq: number | undefined;
-      const after = await host.process(runId, [ev], { commitKey: `ct${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
+      const after = await host.process(runId, [review.event], { commitKey: `ct${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
       const status = after ? runView(after.snapshot, after.seq).status : undefined;
       // Another engine may have settled the run between the check and the commit (an outcome it folded): then process() found the cancel stale and recorded nothing.
       if (action === 'cancel' && status !== undefined && status !== 'CANCELLED') {
