@@ -8,7 +8,7 @@
  */
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
-import type { Handlers } from '../runtime/index.js';
+import type { Handlers, RunView } from '../runtime/index.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import type { ChildResolver, EventEmitter } from './child-runs.js';
 
@@ -54,6 +54,13 @@ export interface DriveOptions extends DriverHooks {
    * deliver them again). Only where the store leases runs. Passed on to child runs.
    */
   beforeLeaseRelease?: (runId: string) => Promise<void>;
+  /**
+   * Told where each other run this drive took on ends: the queued runs the
+   * slots it freed admitted (`concurrency:`), driven here next with the same
+   * options (`serve` says each one settled, as it says the run it drove).
+   * Not told of a run another process or drive had taken first.
+   */
+  onAdmittedDriven?: (view: RunView) => void;
 }
 
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from '../executor/index.js';

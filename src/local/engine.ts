@@ -146,7 +146,10 @@ export class Engine {
       return await this.driveOwn(loaded, opts, justStarted, held);
     } finally {
       // The runs this drive's commits admitted are driven here next, with the same handlers.
-      await this.admissions.drain((id) => this.drive(id, { ...opts, onStarted: undefined } as DriveOptions));
+      await this.admissions.drain(async (id) => {
+        const view = await this.drive(id, { ...opts, onStarted: undefined } as DriveOptions);
+        opts.onAdmittedDriven?.(view);
+      });
     }
   }
 

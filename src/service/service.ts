@@ -247,7 +247,8 @@ export class Service {
       this.busy.delete(runId);
       // A run waiting here has no commit to show until it moves on: what it holds is told now.
       if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
-      view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal });
+      // The queued runs its settle admits are driven inside this drive: each is told as this one is.
+      view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal, onAdmittedDriven: (v) => this.driven(v.runId, v) });
     } catch (err) {
       if (err instanceof RunBusyError) { this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null); return; }
       if (this.stopCtl.signal.aborted) return;
@@ -256,6 +257,11 @@ export class Service {
       this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)` });
       return;
     }
+    this.driven(runId, view);
+  }
+
+  /** Where a run driven here ended: settled, or left as it stands (stopped or drained). */
+  private driven(runId: string, view: RunView): void {
     // Settled here: its notifications are this service's already (no need to look at its history again).
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });

@@ -36,6 +36,20 @@ describe('concurrency limits through the library', () => {
     expect((await engine.events(c.runId)).map((e) => e.type)).toEqual(['run.started', 'run.queued', 'run.admitted']);
   });
 
+  it('a drive whose run frees a slot drives the run it admits next, and tells onAdmittedDriven where that run ended', async () => {
+    const engine = new Engine({ store: new MemoryEventStore() });
+    const d = def('{ limit: 1 }');
+    const a = await engine.run(d, { customer: 'acme' }, { handlers });
+    const b = await engine.run(d, { customer: 'acme' }, { handlers });
+    expect(b.status).toBe('QUEUED');
+    await engine.decide(a.runId, 'review', 'approved', 'ops');
+    const told: string[] = [];
+    const done = await engine.drive(a.runId, { handlers, onAdmittedDriven: (v) => told.push(`${v.runId} ${v.status}`) });
+    expect(done.status).toBe('COMPLETED');
+    // b was admitted by a's settle and driven in the same drive, to its approval.
+    expect(told).toEqual([`${b.runId} WAITING`]);
+  });
+
   it('per key: the limit holds for each customer on its own', async () => {
     const engine = new Engine({ store: new MemoryEventStore() });
     const d = def('{ limit: 1, key: "${workflow.input.customer}" }');
