@@ -41,10 +41,14 @@ describe.skipIf(noNats)('concurrency limits on NATS with handlers (CLI engines a
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { runId: string; status: string };
   };
-  /** `ledgerflow wait` on every run, as docs/nats.md has a script do: one command per run that returns when it settles. */
+  /**
+   * `ledgerflow wait` on every run, as docs/nats.md has a script do: one command per run that returns when it settles.
+   * Within 25 s: before an engine's admission sweep (every 30 s) could kick a stranded run again, so a run admitted
+   * and never kicked fails here instead of completing late.
+   */
   const allCompleted = async (ids: string[], logs: () => string) => {
     const seen = await Promise.all(ids.map(async (id) => {
-      const r = await lf('wait', id, '--timeout', '60s', '--json');
+      const r = await lf('wait', id, '--timeout', '25s', '--json');
       return `${id} ${r.stdout.trim() ? (JSON.parse(r.stdout) as { status: string }).status : `exit ${r.code}: ${r.stderr}`}`;
     }));
     expect(seen.every((l) => l.endsWith(' COMPLETED')), `${seen.join('\n')}\n${logs()}`).toBe(true);
