@@ -24,7 +24,6 @@ export interface GatePart {
 /** Every limit an attempt of a task is held to: its own (`concurrency:`, `rate_limit:`), its queue's and its handler's (the limits file). */
 export interface TaskGate { readonly parts: readonly GatePart[] }
 
-
 const specPart = (name: string, owner: GateOwner, of: string, spec: LimitSpec): GatePart => ({
   name, owner, of,
   ...(spec.concurrency ? { concurrency: spec.concurrency.limit } : {}),

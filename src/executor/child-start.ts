@@ -22,8 +22,8 @@ import type { RunCommits } from './run-commits.js';
 export interface FoundChild { definition: Definition; source?: Pick<RunSource, 'file' | 'handlers'> }
 
 export interface ChildStartOptions {
-  /** How many runs are above the child (its parent's depth + 1). */
-  depth: number;
+  /** How many runs are above the child (its parent's depth + 1). Asked only when the child has not started. */
+  depth(): number | Promise<number>;
   /** The child's definition, or why there is none (the parent attempt's error). Asked only when the child has not started. */
   find(): Promise<FoundChild | TaskError>;
   /** The handlers the child's start checks it has (in-process); none on NATS, where workers have them. */
@@ -36,13 +36,14 @@ export interface ChildStartOptions {
 export async function beginChild(commits: RunCommits, effect: StartChild, o: ChildStartOptions): Promise<TaskError | null> {
   const id = effect.childRunId;
   if ((await commits.store.lastSeq(id)) === 0) {
-    if (o.depth > MAX_CHILD_DEPTH) {
-      return { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${o.depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` };
+    const depth = await o.depth();
+    if (depth > MAX_CHILD_DEPTH) {
+      return { code: 'LF_SUBWORKFLOW_CYCLE', retryable: false, message: `workflow ${effect.workflow} would run ${depth} levels below its top-level run (the bound is ${MAX_CHILD_DEPTH}): the sub-workflows call each other in a cycle` };
     }
     const found = await o.find();
     if (!('definition' in found)) return found;
     try {
-      await commits.start(found.definition, effect.input, { runId: id, ...(o.handlers ? { handlers: o.handlers } : {}), source: { ...found.source, parent: { ...effect.parent, depth: o.depth } } });
+      await commits.start(found.definition, effect.input, { runId: id, ...(o.handlers ? { handlers: o.handlers } : {}), source: { ...found.source, parent: { ...effect.parent, depth } } });
       o.onStarted?.();
     } catch (err) {
       // Another process or engine recorded it first: it is taken as it is, below.

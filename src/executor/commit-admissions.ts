@@ -1,6 +1,7 @@
 /**
- * Concurrency limits as commits free their slots (admission.ts decides): a commit that settles a run of a workflow with `concurrency:`
- * admits the queued runs its slot lets in, and a QUEUED run about to be driven
+ * Concurrency limits as commits free their slots (admission.ts decides): a
+ * commit that settles a run of a workflow with `concurrency:` admits the
+ * queued runs its slot lets in, and a QUEUED run about to be driven
  * is admitted first if a slot is free (a process that died between a settle
  * and its admissions left it so). The runs admitted here are driven here next,
  * when this process drives runs at all (run, resume, approve, serve, ui): a

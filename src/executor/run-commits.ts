@@ -29,8 +29,6 @@ export interface StartedUnderId { runId: string; workflowId: string; version: nu
 export interface RunCommitsOptions {
   store: EventStore;
   clock?: Clock;
-  /** An admission that failed after a commit (left to the next settle, resume or serve); not thrown. */
-  onAdmitError?: (err: unknown) => void;
 }
 
 export class RunCommits {
@@ -45,7 +43,7 @@ export class RunCommits {
     this.store = o.store;
     this.clock = o.clock ?? systemClock;
     this.starter = { store: this.store, clock: this.clock };
-    this.admissions = new CommitAdmissions(this.store, this.clock, o.onAdmitError);
+    this.admissions = new CommitAdmissions(this.store, this.clock);
     this.outside = new OutsideInputs({
       store: this.store, clock: this.clock, load: (runId) => this.load(runId),
       onAppended: (events, after, def) => this.admissions.noteCommit(events, after, def),

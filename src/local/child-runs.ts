@@ -63,7 +63,7 @@ export class ChildRuns implements ChildExecutor {
     const handlers = handlersForStartedRun(this.opts.handlers, resolved?.handlers);
     const where = this.opts.parentFile ? ` beside ${this.opts.parentFile}` : '';
     const failed = await beginChild(engine.commits, effect, {
-      depth, handlers,
+      depth: () => depth, handlers,
       find: async () => resolved
         ? { definition: resolved.definition, source: { ...(resolved.file ? { file: resolved.file } : {}), ...(resolved.handlersPath ? { handlers: resolved.handlersPath } : {}) } }
         : { code: 'LF_SUBWORKFLOW_NOT_FOUND', retryable: false, message: `no definition of workflow ${effect.workflow}${where}; put its file in the same folder or name it by a relative path in \`workflow:\`` },

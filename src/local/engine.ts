@@ -33,15 +33,17 @@ export class Engine {
   private readonly children: ChildExecutor | undefined;
   /** The commits from outside a run's rounds: starts, retries, a person's input, and the admissions they free (executor/run-commits.ts). */
   private readonly commits: RunCommits;
+
   /** Concurrency slots freed by commits here, and the runs they admit: driven here next. */
-  private readonly admissions: CommitAdmissions;
+  private get admissions(): CommitAdmissions {
+    return this.commits.admissions;
+  }
 
   constructor(opts: EngineOptions) {
     const { store, clock, resolveChild, emitEvent, children, ...hooks } = opts;
     this.commits = new RunCommits({ store, ...(clock ? { clock } : {}) });
     this.store = store;
     this.clock = this.commits.clock;
-    this.admissions = this.commits.admissions;
     this.hooks = hooks;
     this.children = children;
     this.resolveChild = resolveChild;

@@ -248,7 +248,7 @@ export class Service {
       // A run waiting here has no commit to show until it moves on: what it holds is told now.
       if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
       // The queued runs its settle admits are driven inside this drive: each is told as this one is.
-      view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal, onAdmittedDriven: (v) => this.driven(v.runId, v) });
+      view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal, onAdmittedDriven: (v) => this.driven(v) });
     } catch (err) {
       if (err instanceof RunBusyError) { this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null); return; }
       if (this.stopCtl.signal.aborted) return;
@@ -257,11 +257,12 @@ export class Service {
       this.say({ kind: 'run.error', runId, message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)` });
       return;
     }
-    this.driven(runId, view);
+    this.driven(view);
   }
 
   /** Where a run driven here ended: settled, or left as it stands (stopped or drained). */
-  private driven(runId: string, view: RunView): void {
+  private driven(view: RunView): void {
+    const { runId } = view;
     // Settled here: its notifications are this service's already (no need to look at its history again).
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status)) this.say({ kind: 'run.settled', runId, status: view.status, message: `run ${runId} ${view.status}` });

@@ -131,11 +131,11 @@ export class ClusterClient {
       }
     }
   }
+
   /** Kicks the runs the commits of `commits` admitted to a concurrency slot (a start that found one free, a decision or cancel that settled a run). */
   async kickAdmitted(js: JetStreamClient, commits: RunCommits): Promise<void> {
     for (const admitted of await commits.takeAdmitted()) await this.kick(js, admitted, 'admitted');
   }
-
 
   async status(runId: string): Promise<RunView | null> {
     const events = await this.store.read(runId);

@@ -39,12 +39,10 @@ export class ChildRuns {
    * it from starting (not deployed, bad input, too deep) fails the attempt.
    */
   async start(effect: StartChild, custody: Custody | null): Promise<void> {
-    const { store, registry, host } = this.o;
+    const { registry, host } = this.o;
     const id = effect.childRunId;
-    const fresh = (await store.lastSeq(id)) === 0;
     const failed = await beginChild(host.starter(), effect, {
-      // Read only for a child not started yet (beginChild asks nothing else of it then).
-      depth: fresh ? await this.depthOf(effect.parent.runId) + 1 : 0,
+      depth: async () => await this.depthOf(effect.parent.runId) + 1,
       find: async () => {
         try {
           return { definition: await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow)) };

@@ -273,9 +273,9 @@ export class ClusterEngine {
   /**
    * Stops in order: no message is taken any more, the ones in hand finish
    * (their appends, effects and the deliveries their acks wait for) within
-   * the grace, what did not is handed back, and only then is the store closed.
+   * the grace (`graceMs`, default stopGraceMs), what did not is handed back,
+   * and only then is the store closed.
    */
-  /** Stops taking messages and lets those in hand finish for `graceMs` (default: stopGraceMs) before handing them back. */
   async stop(how: { graceMs?: number } = {}): Promise<void> {
     this.stopped = true;
     this.inHand.stopTaking();

@@ -154,7 +154,7 @@ export class Routes {
     }, async ({ runId, sender, action, reason, verdictTo }, st) => {
       // Judged on the run as it is now (read fresh above), by the rule every path uses; a refusal records nothing.
       const review = reviewControl(st.compiled, st.snapshot, {
-        action, time: iso(this.o.now()), by: sender, ...(action !== 'resume' && reason !== undefined ? { reason } : {}), ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
+        action, time: iso(this.o.now()), by: sender, ...(reason !== undefined ? { reason } : {}), ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
       });
       if (!review.accepted) {
         const why = review.reason;
