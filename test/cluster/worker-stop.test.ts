@@ -26,4 +26,20 @@ describe.skipIf(noNats)('a worker stopping with an offered attempt past the grac
     expect(lines.join('\n')).toMatch(/stopping: 1 offered attempt\(s\) not finished within the grace: their engine queues them/);
     expect(lines.join('\n')).not.toMatch(/stopping: 0 attempt deliveries/);
   }, 30_000);
+
+  it('stop({ graceMs: 0 }) hands back at once what its default grace (10 s) would wait for, as docs/nats.md says', async () => {
+    const lines: string[] = [];
+    const started = gate();
+    const release = gate();
+    const worker = await c.addWorker({ directOffers: true, log: (l) => lines.push(l), handlers: { first: async () => { started.open(); await release.opened; return {}; } } });
+    await c.client.start('stop-offered', {});
+    await started.opened;
+    const began = Date.now();
+    await c.stopWorker(worker, { graceMs: 0 });
+    const took = Date.now() - began;
+    release.open();
+    // Nowhere near the worker's own 10 s grace: nothing was waited for.
+    expect(took).toBeLessThan(5_000);
+    expect(lines.join('\n')).toMatch(/stopping: 1 offered attempt\(s\) not finished within the grace/);
+  }, 30_000);
 });

@@ -86,6 +86,8 @@ export class Inbox {
           this.heartbeatMs = Math.min(this.heartbeatMs, heartbeatMs);
           const messages = await consumer.consume({ max_messages: limit, expires: PULL_EXPIRES_MS });
           life.stops.push(() => messages.stop());
+          // A stop that came while the consumer was being set up ran before this one was listed: it would pull on.
+          if (life.stopped()) messages.stop();
           for await (const m of messages) {
             if (active >= limit) await new Promise<void>((r) => waiters.push(r));
             if (!inHand.accept(m)) continue;

@@ -125,6 +125,8 @@ export class TaskPuller {
     this.consumer ??= await this.o.js.consumers.get(this.stream, this.o.durable);
     const batch = await this.consumer.fetch({ max_messages: max, expires });
     this.fetching = batch;
+    // A stop that came while the pull was being set up found nothing to stop: this pull would wait out its expiry (5 s).
+    if (this.o.stopped()) batch.stop();
     try {
       for await (const m of batch) this.deliver(m);
     } finally {
