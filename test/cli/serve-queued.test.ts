@@ -87,8 +87,10 @@ describe('serve drives a concurrency-limited workflow\'s QUEUED runs (embedded s
     const admitted = queued.map((l) => ({ runId: l[0]!.runId, at: l.find((e) => e.type === 'run.admitted')!.time })).sort((a, b) => a.at.localeCompare(b.at)).map((q) => q.runId);
     expect(admitted).toEqual(expected);
     for (const l of logs) expect(l.at(-1)!.state.status).toBe('COMPLETED');
-    // serve drove every one to its end: the killed one taken over, the queued ones as it admitted them.
-    const settledByServe = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; runId?: string }).filter((n) => n.kind === 'run.settled').map((n) => n.runId);
-    expect(settledByServe.sort()).toEqual([...ids].sort());
+    // serve drove every one to its end: the killed one taken over, the queued ones as it admitted them. It says so
+    // once its drive returns, a moment after the log shows the run settled: waited for, not read at once.
+    const settledByServe = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; runId?: string }).filter((n) => n.kind === 'run.settled').map((n) => n.runId);
+    await waitFor('serve to say each run settled', () => settledByServe().length >= ids.length, { timeout: 10_000, detail: () => out });
+    expect(settledByServe().sort()).toEqual([...ids].sort());
   }, 120_000);
 });
