@@ -9,15 +9,12 @@
  */
 import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
 import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';
+import { clearWorkflowCache, setWorkflowCacheEnabled } from './compiler/workflow-cache.js';
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
-import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './definition/hash-cache.js';
-import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
 import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admission-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
 import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
-import { clearLimitsBindingCache, setLimitsBindingCacheEnabled } from './runtime/limits-binding-cache.js';
-import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
 import { clearSummaryCache, setSummaryCacheEnabled } from './store/summary-cache.js';
 
 export interface Cache {
@@ -29,17 +26,14 @@ export interface Cache {
 }
 
 export const CACHES: readonly Cache[] = [
-  { module: 'definition/hash-cache.ts', clear: clearDefinitionHashCache, setEnabled: setDefinitionHashCacheEnabled },
   { module: 'definition/cron-cache.ts', clear: clearCronCache, setEnabled: setCronCacheEnabled },
   { module: 'compiler/iso-cache.ts', clear: clearIsoCache, setEnabled: setIsoCacheEnabled },
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
-  { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
+  { module: 'compiler/workflow-cache.ts', clear: clearWorkflowCache, setEnabled: setWorkflowCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
   { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
-  { module: 'runtime/limits-binding-cache.ts', clear: clearLimitsBindingCache, setEnabled: setLimitsBindingCacheEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
-  { module: 'store/definition-json-cache.ts', clear: clearDefinitionJsonCache, setEnabled: setDefinitionJsonCacheEnabled },
   { module: 'store/summary-cache.ts', clear: clearSummaryCache, setEnabled: setSummaryCacheEnabled },
 ];
 

@@ -21,7 +21,7 @@ import { definitionHash, type Definition } from '../src/definition/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../src/events/index.js';
 import { foldEvents, recordedState, replayRun, runView, startFold, step, type RunSnapshot } from '../src/runtime/index.js';
 import { newRunId, snapshotOf } from '../src/executor/index.js';
-import { compiledFor } from '../src/runtime/replay.js';
+import { workflowOf } from '../src/compiler/index.js';
 import { stateHashCacheSize } from '../src/runtime/state-hash-cache.js';
 import { checkAppend } from '../src/store/common.js';
 import { DEFINITIONS } from './compiler/corpus.js';
@@ -98,7 +98,7 @@ function* record(run: Run, runId: string): Generator<void, string[]> {
   const { def } = run;
   yield;
   const hash = definitionHash(def);
-  const compiled = compiledFor(def, hash);
+  const compiled = workflowOf(def, hash);
   const time = new Date(T0).toISOString();
   let snapshot = startFold(compiled, { runId, time, input: run.input });
   const started = {

@@ -5,14 +5,9 @@
  */
 import { sha256Hex } from '../digest/index.js';
 import { canonicalJson } from '../expressions/index.js';
-import { rememberedDefinitionHash } from './hash-cache.js';
 import type { Definition } from './types.js';
 
-/** Every run start records it, so it is remembered per definition object (hash-cache.ts). */
+/** Computed afresh: a workflow value (compiler/workflow.ts) holds its definition's, worked out once. */
 export function definitionHash(def: Definition): string {
-  return rememberedDefinitionHash(def, hashOf);
-}
-
-function hashOf(def: Definition): string {
   return sha256Hex(canonicalJson(def));
 }

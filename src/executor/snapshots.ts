@@ -11,7 +11,7 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import { definitionHash } from '../definition/index.js';
 import { definitionRecord, recordedDefinitionOf, type RunSource } from '../events/index.js';
 import type { EventStore, SnapshotStore, StoredSnapshot } from '../store/index.js';
-import { foldOnto, recordedState, type RunSnapshot, compiledFor, foldEvents } from '../runtime/index.js';
+import { foldOnto, recordedState, type RunSnapshot, workflowOf, foldEvents } from '../runtime/index.js';
 import { errorMessage } from '../errors/index.js';
 
 export interface LoadedRun {
@@ -59,7 +59,7 @@ async function foldFromSnapshot(store: EventStore, runId: string, s: StoredSnaps
   let restored: RunSnapshot;
   try {
     if (definitionHash(def) !== s.definitionHash) return 'its definition does not have its definition hash';
-    compiled = compiledFor(def, s.definitionHash);
+    compiled = workflowOf(def, s.definitionHash);
     restored = compiled.interpreter.restore(s.fold as unknown as PersistedFold);
   } catch (err) {
     return errorMessage(err);
@@ -85,7 +85,7 @@ export function snapshotOf(compiled: CompiledWorkflow, snapshot: RunSnapshot, se
   const fold = compiled.interpreter.persist(snapshot);
   return {
     runId: snapshot.context.runId, seq, position,
-    definitionHash: definitionHash(compiled.definition),
+    definitionHash: compiled.hash,
     definition: definitionRecord(compiled.definition),
     fold: fold as unknown as StoredSnapshot['fold'],
     takenAt: new Date(nowMs).toISOString(),

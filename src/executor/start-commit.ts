@@ -5,7 +5,7 @@
  * at sequence 0. Retry from failed is the same start, of the definition and
  * input the old run recorded, with the outputs the new run reuses.
  */
-import { definitionHash, RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
+import { RUNNABLE_TASK_TYPES, type Definition } from '../definition/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { HandlerError, RunCannotStartError, UnsupportedTaskTypeError } from '../errors/index.js';
 import { definitionRecord, markBuiltByFold, type EventEnvelope, type PendingEvent, type RunSource } from '../events/index.js';
@@ -16,7 +16,7 @@ import { decideLimitedStart } from './admission-batch.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
 import { readLimits } from './global-limits.js';
-import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, compiledFor, prepareCommit, assertRetryable, retryPlan, withLimits } from '../runtime/index.js';
+import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
@@ -48,8 +48,9 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     }
   }
   const runId = opts.runId ?? newRunId(clock.now());
-  const hash = definitionHash(def);
-  const compiled = compiledFor(def, hash);
+  // The caller's definition carries its workflow value: hashed and compiled on its first start only.
+  const compiled = workflowOf(def);
+  const hash = compiled.hash;
   const time = new Date(clock.now()).toISOString();
   const retryOf = opts.source?.retryOf;
   // A start's priority over the workflow's, recorded in run.started (it orders the run's waits for task gates too).

@@ -11,10 +11,10 @@
  * (Idempotency-Key / Nats-Msg-Id).
  */
 import type { MsgHdrs, NatsConnection } from 'nats';
-import { definitionHash, type Definition, type NotificationRule } from '../definition/index.js';
+import type { Definition, NotificationRule } from '../definition/index.js';
 import { AppendConflictError, errorMessage } from '../errors/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
-import { applyEvent, compiledFor, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, workflowOf, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DELIVERY, type NotificationsConfig } from './config.js';
@@ -235,7 +235,7 @@ function withWaiting(due: DueNotification[], definition: Definition, stateAt: (s
 
 /** The state after event `seq` of a commit, folded from the state before it. */
 function foldTo(definition: Definition, before: RunSnapshot, events: readonly EventEnvelope[], seq: number): RunSnapshot {
-  const compiled = compiledFor(definition, definitionHash(definition));
+  const compiled = workflowOf(definition);
   let snapshot = before;
   for (const e of events) {
     if (e.seq > seq) break;

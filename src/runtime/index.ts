@@ -7,7 +7,9 @@
 export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './retry.js';
 export { applyEvent, startFold, foldStartOf, type FoldStart, recordedState, runStatus, rejectionReason, toMachineEvent, type RunSnapshot } from './fold.js';
 export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
-export { replayRun, foldEvents, compiledForRun, compiledFor, type ReplayReport, type Divergence } from './replay.js';
+// A definition's workflow value (compiler/workflow.ts): what executors carry with a run.
+export { workflowOf, withLimits } from '../compiler/index.js';
+export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
 export { prepareCommit, foldOnto, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
@@ -17,7 +19,6 @@ export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from
 export { controlEvent, reviewControl, type ControlAction, type ControlRequest, type ControlReview, type ControlEvent } from './run-control.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
 export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt, type WaitAttempt } from './effects.js';
-export { withLimits } from './limits-binding-cache.js';
 export { taskGates, gatesOf, gateText, isGated, attemptsWaiting, stillWaiting, holdsSlot, grantedStart, slotsFreed, holderKey, runPriority, type TaskGate, type GatePart, type GateOwner, type WaitingAttempt, type SlotRef } from './task-gates.js';
 export { prepareInput } from './input.js';
 export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';

@@ -4,15 +4,11 @@
  * version could take over the run: every recorded event must still be
  * accepted, and every task both versions share must reach the same status.
  */
-import { compile, type CompiledWorkflow } from '../compiler/index.js';
+import { compile, workflowOf, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { recordedDefinitionOf, type EventEnvelope, type RecordedState, type TornTail } from '../events/index.js';
-import { compiledFor } from './compiled-cache.js';
 import { applyEvent, foldStartOf, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
 import { runView, type RunView } from './view.js';
-
-/** Compiling is done once per definition content (compiled-cache.ts); the engine takes it from here. */
-export { compiledFor };
 
 export interface Divergence {
   seq: number;
@@ -36,10 +32,10 @@ export interface ReplayReport {
   candidate?: { workflowId: string; version: number; compatible: boolean; divergence: Divergence | null };
 }
 
-/** The machine of the definition recorded in run.started. */
+/** The workflow value of the definition recorded in run.started (shared by every run of that definition: compiler/workflow.ts). */
 export function compiledForRun(started: EventEnvelope): CompiledWorkflow {
   if (started.type !== 'run.started') throw new Error(`a run's first event must be run.started, got ${started.type}`);
-  return compiledFor(recordedDefinitionOf(started.data), started.data.definitionHash);
+  return workflowOf(recordedDefinitionOf(started.data), started.data.definitionHash);
 }
 
 /** Folds events without checks: the fast path used to load a run. */

@@ -5,9 +5,8 @@
  * and how a run's first and last events become a RunSummary.
  * Internal to src/store: not re-exported by index.ts.
  */
-import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
+import { CommitSchema, RUN_ID_PATTERN, SETTLED_STATUSES, carriedJson, isBuiltByFold, type Commit, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import { CorruptRunError, StoreError, errorMessage } from '../errors/index.js';
-import { rememberedDefinitionJson } from './definition-json-cache.js';
 import type { AppendRequest, CorruptRunHandler, EventStore, RunEvents, RunSummary } from './port.js';
 
 /** Run ids become a file name and a subject token: see RUN_ID_PATTERN. */
@@ -79,7 +78,7 @@ export function checkAppend(req: AppendRequest): CheckedAppend {
 /**
  * JSON of a parsed commit: exactly JSON.stringify(commit). A start's
  * definition is most of its bytes and the same for every run of it: its JSON
- * is made once per definition object (definition-json-cache.ts) and spliced
+ * is made once per definition (the workflow value it carries: events/carrier.ts) and spliced
  * in. The parsed envelope's keys are in schema order, `data` last, and a
  * start's data begins with `definition`.
  */
@@ -97,7 +96,9 @@ function commitJson(commit: Commit, req: AppendRequest): string {
       text += JSON.stringify(e);
       continue;
     }
-    const def = rememberedDefinitionJson(original, e.data.definition);
+    // The caller's definition carries its JSON when it carries its workflow value (made once for all its runs);
+    // zod's copy mirrors it key for key, so the bytes are the same either way.
+    const def = carriedJson(original) ?? JSON.stringify(e.data.definition);
     const { definition: _definition, ...rest } = e.data;
     const head = JSON.stringify({ ...e, data: 0 }); // ends with "data":0}
     text += `${head.slice(0, -2)}{"definition":${def},${JSON.stringify(rest).slice(1)}}`;

@@ -67,9 +67,7 @@ describe.skipIf(noNats)('debounce and throttle over NATS (engine processes, emit
       const out = await emit('lead_created', id, { lead_id: 'L-7', score });
       expect(out.gated).toEqual([expect.objectContaining({ decision: 'debounced', runId: runIdForEvent(id, 'lead_followup') })]);
     }
-    const T3 = Date.now();
     const waiting = JSON.parse((await cli(['--nats', c.url, 'triggers', '--json'])).stdout);
-    console.log('TMPDEBUG e3->waiting ms', Date.now() - T3);
     expect(waiting.waiting).toEqual([expect.objectContaining({ workflowId: 'lead_followup', kind: 'debounce', key: 'L-7', events: 3, lastEvent: 'e3' })]);
 
     // The engine that took every event dies; another, started after, fires the burst from the KV.

@@ -81,11 +81,9 @@ describe.concurrent('debounce and throttle on the embedded store (ledgerflow ser
       expect(out.gated).toEqual([expect.objectContaining({ decision: 'debounced', runId: runIdForEvent(id, 'lead_followup') })]);
       expect(out.runs).toEqual([]);
     }
-    const T3 = Date.now();
     // Another lead is a burst of its own.
     await emit(p, 'lead_created', 'f1', { lead_id: 'L-8', score: 5 });
     const waiting = await triggers(p);
-    console.log('TMPDEBUG e3->waiting ms', Date.now() - T3);
     expect(waiting.waiting.map((w) => [w.kind, w.key, w.events])).toEqual([['debounce', 'L-7', 3], ['debounce', 'L-8', 1]]);
     expect(await runs(p.store)).toEqual([]);
 

@@ -1,0 +1,77 @@
+/**
+ * The workflow value: a definition and everything derived from it (its hash,
+ * its JSON, the compiled chart, task plans, gates, region states, copies
+ * bound to the limits file's limits), built once and carried with the runs
+ * of that definition. Derived data lives on the value that owns it, each part
+ * worked out on first use, instead of in module caches keyed by object.
+ *
+ * Two ways to a value:
+ * - a definition object carries its own (`workflowOf(def)`: built on the
+ *   first call, a property read after), so a caller that starts many runs of
+ *   one loaded definition hashes and compiles it once;
+ * - definitions read from logs (every run.started decodes a fresh object)
+ *   share the value of their recorded hash (workflow-cache.ts), so loading
+ *   a thousand runs of a workflow compiles it once.
+ * A compiled workflow is a pure function of its definition, so which way a
+ * value was reached, or whether it was built afresh, changes no result
+ * (test/caches.test.ts turns the registry off).
+ */
+import type { Definition, GlobalLimits } from '../definition/index.js';
+import { definitionHash, hasLimits } from '../definition/index.js';
+import { CARRIED_WORKFLOW as CARRIED } from '../events/index.js';
+import { compile, type CompiledWorkflow } from './compile.js';
+import { gatesOf, type TaskGate } from './task-gates.js';
+import { sharedWorkflow, workflowSharing } from './workflow-cache.js';
+
+/** Where a workflow value keeps its copies bound to limits, by the limits object. */
+const BOUND = Symbol('ledgerflow.bound');
+/** On a bound copy: the value it was bound from. */
+const UNBOUND = Symbol('ledgerflow.unbound');
+
+type Carrier = Definition & { [CARRIED]?: CompiledWorkflow };
+type Bindable = CompiledWorkflow & { [BOUND]?: WeakMap<GlobalLimits, CompiledWorkflow>; [UNBOUND]?: CompiledWorkflow };
+
+/**
+ * The workflow value of `definition`. `hash`: its definition hash when the
+ * caller has it (a run.started records it), spared a canonical JSON and a
+ * sha256.
+ */
+export function workflowOf(definition: Definition, hash?: string): CompiledWorkflow {
+  if (!workflowSharing()) return compile(definition, hash);
+  const carried = (definition as Carrier)[CARRIED];
+  if (carried) return carried;
+  const h = hash ?? definitionHash(definition);
+  const workflow = sharedWorkflow(h, () => compile(definition, h));
+  // Kept on the object only when it is the value's own definition: another object of the same hash may
+  // differ in key order, and its JSON (what a store writes: events/carrier.ts) must be its own.
+  if (workflow.definition === definition && Object.isExtensible(definition)) {
+    Object.defineProperty(definition, CARRIED, { value: workflow });
+  }
+  return workflow;
+}
+
+/**
+ * `workflow` under the limits file's `limits` (per queue and handler): the
+ * same chart and plans, with gates of its own (worked out on first use), so
+ * the step holds the attempts of the tasks those limits name. No limits, or
+ * empty ones: the value with its own task limits only. A value keeps its
+ * bound copies, one per limits object, so a run's steps share one.
+ */
+export function withLimits(workflow: CompiledWorkflow, limits: GlobalLimits | undefined): CompiledWorkflow {
+  const base: Bindable = (workflow as Bindable)[UNBOUND] ?? workflow;
+  if (!limits || !hasLimits(limits)) return base;
+  let copies = base[BOUND];
+  if (!copies) Object.defineProperty(base, BOUND, { value: (copies = new WeakMap()) });
+  let bound = copies.get(limits);
+  if (!bound) copies.set(limits, (bound = bind(base, limits)));
+  return bound;
+}
+
+function bind(base: CompiledWorkflow, limits: GlobalLimits): CompiledWorkflow {
+  let gates: ReadonlyMap<string, TaskGate> | undefined;
+  return Object.create(base, {
+    limits: { value: limits, enumerable: true },
+    gates: { get: () => (gates ??= gatesOf(base.definition, limits)), enumerable: true },
+    [UNBOUND]: { value: base },
+  }) as CompiledWorkflow;
+}

@@ -1,0 +1,94 @@
+/**
+ * The workflow value (src/compiler/workflow.ts): a definition carries its
+ * own, built once; definitions read from logs share the value of their hash;
+ * a limits-bound copy is kept by the value it was bound from. What a user of
+ * the library relies on: a definition object they load behaves as plain
+ * data (its keys, its JSON, its copies are unchanged), and an edited copy is
+ * never run as the original.
+ */
+import { describe, expect, it } from 'vitest';
+import { workflowOf, withLimits } from '../../src/compiler/index.js';
+import { definitionHash, type GlobalLimits } from '../../src/definition/index.js';
+import { carriedJson } from '../../src/events/index.js';
+import { def } from '../helpers/engine.js';
+
+const YAML = `
+workflow:
+  id: carried
+  version: 1
+  tasks:
+    - { id: fetch, type: SIMPLE, queue: payments }
+    - { id: charge, type: SIMPLE, depends_on: [fetch], concurrency: { limit: 2 } }
+`;
+
+describe('a definition carries its workflow value', () => {
+  it('builds it once: the same value each time, with the hash and the JSON of that definition', () => {
+    const d = def(YAML);
+    const w = workflowOf(d);
+    expect(workflowOf(d)).toBe(w);
+    expect(w.definition).toBe(d);
+    expect(w.hash).toBe(definitionHash(d));
+    expect(w.json).toBe(JSON.stringify(d));
+    expect(carriedJson(d)).toBe(JSON.stringify(d));
+  });
+
+  it('stays plain data: its keys, JSON, copies and equality are what they were', () => {
+    const d = def(YAML);
+    const before = { keys: Object.keys(d), json: JSON.stringify(d), copy: structuredClone(d) };
+    workflowOf(d);
+    expect(Object.keys(d)).toEqual(before.keys);
+    expect(JSON.stringify(d)).toBe(before.json);
+    expect(d).toEqual(before.copy);
+    expect(carriedJson({ ...d })).toBeUndefined();
+    expect(carriedJson(structuredClone(d))).toBeUndefined();
+  });
+
+  it('an edited copy is its own workflow, never the original\'s', () => {
+    const d = def(YAML);
+    const w = workflowOf(d);
+    const edited = { ...d, version: 2 };
+    expect(workflowOf(edited)).not.toBe(w);
+    expect(workflowOf(edited).hash).toBe(definitionHash(edited));
+    expect(workflowOf(edited).hash).not.toBe(w.hash);
+  });
+
+  it('definitions read from logs share the value of their hash, and each keeps its own JSON', () => {
+    const d = def(YAML);
+    const w = workflowOf(d, definitionHash(d));
+    // The same content decoded again (every run.started is), in another key order.
+    const decoded = JSON.parse(JSON.stringify(d));
+    expect(workflowOf(decoded, definitionHash(d))).toBe(w);
+    const reordered = Object.fromEntries(Object.entries(decoded).reverse()) as unknown as typeof d;
+    expect(workflowOf(reordered, definitionHash(reordered))).toBe(w);
+    // A store writes the bytes of the object it was given, not of the shared value's definition.
+    expect(carriedJson(reordered)).toBeUndefined();
+  });
+});
+
+describe('a workflow value under the limits file\'s limits', () => {
+  const limits: GlobalLimits = { queues: { payments: { concurrency: { limit: 1 } } }, handlers: {} };
+
+  it('gates the tasks those limits name, and keeps one bound copy per limits object', () => {
+    const w = workflowOf(def(YAML));
+    expect([...w.gates.keys()]).toEqual(['charge']);
+    const bound = withLimits(w, limits);
+    expect(bound).not.toBe(w);
+    expect(withLimits(w, limits)).toBe(bound);
+    expect(bound.limits).toBe(limits);
+    expect([...bound.gates.keys()].sort()).toEqual(['charge', 'fetch']);
+    // The same chart, hash and plans as the value it was bound from.
+    expect(bound.interpreter).toBe(w.interpreter);
+    expect(bound.hash).toBe(w.hash);
+  });
+
+  it('rebinds from the value itself, and no limits (or empty ones) give the value back', () => {
+    const w = workflowOf(def(YAML));
+    const bound = withLimits(w, limits);
+    const other: GlobalLimits = { queues: {}, handlers: {} };
+    expect(withLimits(bound, other)).toBe(w);
+    expect(withLimits(bound, undefined)).toBe(w);
+    const again: GlobalLimits = { queues: { payments: { concurrency: { limit: 3 } } }, handlers: {} };
+    expect(withLimits(bound, again).limits).toBe(again);
+    expect(Object.getPrototypeOf(withLimits(bound, again))).toBe(w);
+  });
+});
