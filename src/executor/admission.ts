@@ -3,12 +3,14 @@
  * workflow, docs/language.md#concurrency-limits-and-priority), for every
  * executor: the in-process Engine's start (executor/start-commit.ts), the
  * commits that settle a run (local and NATS alike) and resume/serve call
- * these. No slot table is stored: who holds a slot is read from the runs'
- * logs, the truth (a run holds one from its start or run.admitted until its
- * log says it settled, however that happened, so a dead process never keeps
- * one), and every decision is taken under the store's `exclusive` lock for
- * (workflow, key), so two processes or engines never both take the last slot
- * (admission-batch.ts takes it once for every decision waiting in a process).
+ * these. Who holds a slot is what the runs' logs say (a run holds one from
+ * its start or run.admitted until its log says it settled, however that
+ * happened, so a dead process never keeps one); a start and a settle read it
+ * from the slot document that projects them (admission-slots.ts), anything
+ * else reads the logs (slotsOf). Every decision is taken under the store's
+ * `exclusive` lock for (workflow, key), so two processes or engines never
+ * both take the last slot (admission-batch.ts takes it once for every
+ * decision waiting in a process).
  */
 import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
@@ -115,19 +117,27 @@ async function unsettledRuns(store: EventStore, workflowId: string): Promise<Run
   return out;
 }
 
-/** Appends run.admitted to a run still QUEUED; false when it no longer is (cancelled meanwhile, or admitted by another). */
-export async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<boolean> {
+/**
+ * What admitting a queued run came to: admitted now; holding a slot already
+ * (admitted before, by a process that died before it wrote the slot
+ * document); or gone (no log, settled, cancelled meanwhile).
+ */
+export type AdmitOutcome = 'admitted' | 'holding' | 'gone';
+
+/** Appends run.admitted to a run still QUEUED. */
+export async function admitOne(store: EventStore, clock: Clock, runId: string, by?: string): Promise<AdmitOutcome> {
   return commitWithRetry(runId, async () => {
     const events = await store.read(runId);
-    if (events.length === 0) return false;
+    if (events.length === 0) return 'gone';
     const { compiled, snapshot, seq } = foldEvents(events);
-    if (snapshot.status !== 'active' || snapshot.context.queued !== true) return false;
+    if (snapshot.status !== 'active') return 'gone';
+    if (snapshot.context.queued !== true) return 'holding';
     const ev: PendingEvent = { type: 'run.admitted', time: new Date(clock.now()).toISOString(), data: by ? { by } : {} };
     const r = applyEvent(compiled, snapshot, ev);
-    if (!r.accepted) return false;
+    if (!r.accepted) return 'gone';
     const ctx = r.snapshot.context;
     const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(r.snapshot) } as EventEnvelope;
     await appendCommit(store, runId, seq, 'admit', [env]);
-    return true;
+    return 'admitted';
   });
 }

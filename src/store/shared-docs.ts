@@ -5,12 +5,18 @@
  * rename) under the store's lock of that name, so every process on the store
  * (run, resume, serve, ui) sees one sequence of changes; a process that dies
  * mid-change leaves the old document or the new one, never half of either.
+ * A change is durable before it returns (the new file synced before the
+ * rename, the folder after it), as an append is: a document that went back
+ * to an older version after a power cut could let a task gate or an
+ * admission slot document (executor/admission-slots.ts) count too few
+ * holders against logs that kept their events.
  */
 import { statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError, errorMessage } from '../errors/index.js';
 import { isRunId } from './common.js';
+import { syncDir } from './durable-fs.js';
 
 export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: string, fn: () => Promise<R>) => Promise<R>, name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
   if (!isRunId(name)) throw new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name });
@@ -27,8 +33,15 @@ export async function updateSharedFile<T>(dir: string, exclusive: <R>(name: stri
     }
     const r = fn(doc);
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(r.doc));
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(r.doc));
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, file);
+    await syncDir(gates);
     return r.result;
   });
 }

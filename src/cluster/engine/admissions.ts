@@ -47,7 +47,7 @@ async function kick(o: AdmissionHost, runId: string, again = false): Promise<voi
 export async function admitAfterSettle(o: AdmissionHost, runId: string, run: Loaded): Promise<void> {
   const def = run.compiled.definition;
   if (!def.concurrency) return;
-  const admitted = await admitWaiting(o.store, clockOf(o), def, concurrencyKey(def, run.snapshot.context.input), 'engine');
+  const admitted = await admitWaiting(o.store, clockOf(o), def, concurrencyKey(def, run.snapshot.context.input), { by: 'engine', settled: runId });
   for (const id of admitted) {
     await kick(o, id);
     o.log(`run ${id} admitted: run ${runId} settled and freed its concurrency slot`);
@@ -83,7 +83,8 @@ export async function sweepAdmissions(o: AdmissionHost, workflows: readonly Defi
       const group = `${def.version}\u0000${key ?? ''}`;
       if (seen.has(group)) continue;
       seen.add(group);
-      for (const id of await admitWaiting(o.store, clockOf(o), def, key, 'engine')) {
+      // Read from the logs (no settled run named): a sweep also repairs the slot document.
+      for (const id of await admitWaiting(o.store, clockOf(o), def, key, { by: 'engine' })) {
         await kick(o, id);
         moved.push(id);
         o.log(`run ${id} admitted by the admission sweep: its concurrency slot was free (an engine lost between a settle and its admissions?)`);
