@@ -18,7 +18,7 @@ import { nativeDigest } from './native-digest.js';
 // Executors run on Node: the core hashes every event, so it gets the native sha256 (same digests).
 installDigest(nativeDigest);
 export { commitWithRetry, MAX_COMMIT_ROUNDS } from './commit-with-retry.js';
-export { appendCommit, catchUp, type CaughtUp } from './run-log.js';
+export { appendCommit, catchUp, RunLog, type CaughtUp, type GroupInput, type OpenGroup, type RunLogOptions } from './run-log.js';
 export { performEffect, type EffectPerformer } from './perform-effect.js';
 export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, checkIdReuse, decideStart, generationRunId, reusable, runHead, winnerOf, type RunHead, type StartDecision } from './caller-ids.js';
 export { admissionOf, checkPriority, byAdmissionOrder, concurrencyKey, slotsOf, type Admission, type QueuedRun, type Slots } from './admission.js';

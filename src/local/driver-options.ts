@@ -2,7 +2,7 @@
  * What a RunDriver is given: the run (its compiled definition, state and
  * sequence), the store and clock, the in-process handlers, the hooks the
  * edge listens on, and the executor of child runs and EMITs. Types only, so
- * the driver's parts (driver.ts, driver-log.ts, in-process-attempts.ts) and
+ * the driver's parts (driver.ts, in-process-attempts.ts) and
  * child-runs.ts read them without importing each other.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';

@@ -1,7 +1,7 @@
 /**
  * The live executor of one run, as the executor's loop: an input arrives (a
  * task outcome, a timer firing, another writer's event) → the core folds it
- * (prepareCommit) → the commit is appended (commitWithRetry) → only then are
+ * (prepareCommit) → the commit is appended (RunLog.flush) → only then are
  * the effects the new state asks for performed: start handlers of
  * IN_PROGRESS tasks, arm or cancel durable timers, abort attempts that are
  * no longer wanted, start child runs, emit events. Effects are derived from
@@ -9,7 +9,8 @@
  * exactly what was outstanding.
  *
  * This file is the loop and its lifecycle (start, drain, stop, idle); its
- * phases are files of their own: driver-log.ts (fold, commit, catch up),
+ * phases are files of their own: the run's log is the executors' RunLog
+ * (executor/run-log.ts: fold, commit, catch up),
  * in-process-attempts.ts and armed-timers.ts (the effects, performed here
  * through the executors' EffectPerformer port).
  *
@@ -24,10 +25,9 @@
  */
 import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { performEffect, releaseSlots, type EffectPerformer } from '../executor/index.js';
+import { performEffect, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
 import { type RunSnapshot, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
-import { DriverLog } from './driver-log.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
 import { GateWaits } from './gate-waits.js';
@@ -36,7 +36,7 @@ import { errorMessage } from '../errors/index.js';
 
 export class RunDriver {
   /** The run's log as this driver holds it: durable state, open group, other writers followed. */
-  private readonly log: DriverLog;
+  private readonly log: RunLog;
   private flushTimer: unknown = null;
   private readonly windowMs: number;
   private readonly queue: PendingEvent[] = [];
@@ -60,10 +60,10 @@ export class RunDriver {
 
   constructor(private readonly opts: DriverOptions) {
     this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
-    this.log = new DriverLog({
-      store: opts.store, compiled: opts.compiled, clock: opts.clock, snapshot: opts.snapshot, seq: opts.seq,
+    this.log = new RunLog({
+      store: opts.store, compiled: opts.compiled, now: () => opts.clock.now(), snapshot: opts.snapshot, seq: opts.seq,
       ...(opts.onStale ? { onStale: opts.onStale } : {}),
-      onCommit: (events, before, after, definition) => {
+      onCommit: (events, before, after) => {
         // Slots of task gates the commit's attempts held are freed once it is durable (runtime/task-gates.ts).
         const freed = slotsFreed(opts.compiled, before, after, events);
         // Counted until done: a process that ends with its run must not end before its slots are freed.
@@ -73,7 +73,7 @@ export class RunDriver {
             .catch((err: unknown) => opts.onLog?.(freed[0]!.holder, `could not free a task gate slot: ${errorMessage(err)}`))
             .finally(() => { this.releasing--; this.notify(); });
         }
-        opts.onCommit?.(events, before, after, definition);
+        opts.onCommit?.(events, before, after, opts.compiled.definition);
       },
       startScheduled: () => !this.draining,
       theirs: (events) => {
@@ -263,7 +263,7 @@ export class RunDriver {
     });
   }
 
-  /** Appends the open group as one commit (driver-log.ts), the window's timer no longer needed. */
+  /** Appends the open group as one commit (executor/run-log.ts), the window's timer no longer needed. */
   private flush(): Promise<void> {
     if (this.flushTimer !== null) { this.opts.clock.clearTimer(this.flushTimer); this.flushTimer = null; }
     return this.log.flush(); // not awaited here: one promise and one turn of the microtask queue less per step

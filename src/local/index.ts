@@ -3,7 +3,7 @@
  * run on any EventStore; resume.ts: what resuming does besides driving), the
  * `RunDriver` that performs a run's effects with in-process handlers and
  * timers, and child runs. It decides nothing itself: each input goes through
- * the core's `step` and `commitWithRetry`, and the commits from outside a
+ * the core's `prepareCommit` and the executors' `RunLog`, and the commits from outside a
  * run's rounds (starts, a person's input) through the executor's `RunCommits`.
  */
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';

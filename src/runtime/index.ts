@@ -13,7 +13,7 @@ export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergen
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
 export { prepareCommit, foldOnto, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
-export { step, type StepResult } from './step.js';
+export { step, commitEffects, type StepResult } from './step.js';
 export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
 export { controlEvent, reviewControl, type ControlAction, type ControlRequest, type ControlReview, type ControlEvent } from './run-control.js';

@@ -15,7 +15,7 @@
  * gets every outstanding effect: one derivation for both.
  */
 import { instanceKey, type CompiledWorkflow } from '../compiler/index.js';
-import type { PendingEvent } from '../events/index.js';
+import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import { prepareCommit, type PreparedCommit } from './commit.js';
 import { heldBy, reconcile, type Effect } from './effects.js';
 import type { RunSnapshot } from './fold.js';
@@ -26,15 +26,20 @@ export interface StepResult extends PreparedCommit {
 
 export function step(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number): StepResult {
   const prepared = prepareCommit(compiled, snapshot, seq, inputs, nowMs);
-  const held = heldBy(snapshot, compiled);
+  return { ...prepared, effects: commitEffects(compiled, snapshot, prepared.events, prepared.snapshot) };
+}
+
+/** The effects of a commit that took a run from `before` to `after` with `events`: exactly what it changed. */
+export function commitEffects(compiled: CompiledWorkflow, before: RunSnapshot, events: readonly EventEnvelope[], after: RunSnapshot): Effect[] {
+  const held = heldBy(before, compiled);
   // An attempt that reported its outcome in this step has ended by itself: nothing to abort. Unless it
   // was restarted: the outcome may be the lost run's after all, and the restarted run, if it has not
   // started, is then not wanted (its abort lets an executor drop it unrun).
-  for (const ev of prepared.events) {
+  for (const ev of events) {
     if (ev.type !== 'task.completed' && ev.type !== 'task.failed') continue;
     const key = instanceKey(ev.data);
     const h = held.attempts.get(key);
     if (h && h.attempt === ev.data.attempt && h.restart === 0) held.attempts.delete(key);
   }
-  return { ...prepared, effects: reconcile(compiled, prepared.snapshot, held) };
+  return reconcile(compiled, after, held);
 }

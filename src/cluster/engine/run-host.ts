@@ -5,17 +5,17 @@
  * commit: step the run, append with the expected last sequence, and only then
  * hand the commit on (its effects published, its notifications delivered, a
  * settled child's parent told). Other engines are kept in line by the
- * expected sequence: a conflict re-runs the round on a fresh load
- * (commitWithRetry, the executors' one commit loop).
+ * expected sequence: a conflict folds the input again onto what the other
+ * engine appended (RunLog, the executors' one commit).
  */
 import type { CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition, GlobalLimits } from '../../definition/index.js';
 import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { reconcile, slotsFreed, step, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
+import { commitEffects, reconcile, slotsFreed, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
-import { appendCommit, catchUp, commitWithRetry, loadRun, releaseSlots, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
-import type { EventStore, SnapshotStore } from '../../store/index.js';
+import { catchUp, loadRun, releaseSlots, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
+import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
 
 /**
@@ -140,58 +140,58 @@ export class RunHost {
   /**
    * Folds inputs into a run and appends the commit, then hands it on: its
    * effects published, its notifications delivered, a settled child's parent
-   * told. Null when the run does not exist.
+   * told. Null when the run does not exist. The commit is the executors' one
+   * (RunLog): a lost race catches up with the other engine's events and folds
+   * the inputs again onto them.
    */
   async process(runId: string, inputs: PendingEvent[], opts: ProcessOptions): Promise<Loaded | null> {
     // Not cached here (another engine had it, or this one restarted): its history may owe notifications.
     const fromLog = !this.cache.has(runId);
-    const done = await commitWithRetry(runId, async (round) => {
-      // A lost round means another engine appended: load afresh.
-      let st = await this.load(runId, round > 0 || opts.fresh === true, round === 0 && opts.justStarted === true);
-      if (!st) return null;
-      let prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
-      // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
-      if (prepared.stale.length > 0 && round === 0) {
-        st = await this.load(runId, true);
-        if (!st) return null;
-        prepared = step(st.compiled, st.snapshot, st.seq, inputs, this.o.now());
-      }
-      let stored: number | null = null;
-      if (prepared.events.length > 0) {
-        try {
-          const r = await appendCommit(this.o.store, runId, st.seq, opts.commitKey ?? 'step', prepared.events);
-          stored = !r.duplicate && typeof r.position === 'number' ? r.position : null;
-          if (this.o.snapshots && snapshotDue(st.seq, prepared.seq, this.o.snapshotEvery)) this.snapshot(st.compiled, prepared.snapshot, prepared.seq, r.position ?? null);
-        } catch (err) {
-          if (err instanceof AppendConflictError) this.o.stats.conflicts++;
-          throw err;
-        }
-      }
-      return { st, prepared, stored };
+    const loaded = await this.load(runId, opts.fresh === true, opts.justStarted === true);
+    if (!loaded) return null;
+    let commit: { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null = null;
+    const stale: { event: PendingEvent; reason: string }[] = [];
+    const log = new RunLog({
+      store: this.o.store, compiled: loaded.compiled, snapshot: loaded.snapshot, seq: loaded.seq, now: this.o.now,
+      onStale: (event, reason) => stale.push({ event, reason }),
+      onConflict: () => { this.o.stats.conflicts++; },
+      onCommit: (events, before, after, written) => { if (written) commit = { events, before, after, written }; },
     });
-    if (!done) return null;
-    const { st, prepared, stored } = done;
-    let next = st;
-    if (prepared.events.length > 0) {
+    const given = inputs.map((event) => ({ event, derived: false }));
+    // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
+    if (log.fold(given) > 0) {
+      stale.length = 0;
+      log.discard();
+      await log.catchUp();
+      log.fold(given);
+    }
+    await log.flush(opts.commitKey ?? 'step');
+    const next: Loaded = { ...loaded, snapshot: log.snapshot, seq: log.seq };
+    if (next.seq !== loaded.seq) this.remember(runId, next);
+    // The state the commit was made on (after any catch-up), or the run as it is when nothing was committed.
+    const done = commit as { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null;
+    const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
+    const events = done?.events ?? [];
+    const effects = done ? commitEffects(next.compiled, done.before, done.events, done.after) : [];
+    if (done) {
       this.o.stats.commits++;
       // The commit's first event is the first input's (what a verdict names as the event that recorded it).
       opts.firstSeq?.(st.seq + 1);
-      this.o.onCommit?.(prepared.events, st.snapshot, prepared.snapshot);
+      if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery)) this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
+      this.o.onCommit?.(events, st.snapshot, next.snapshot);
       // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
-      if (stored !== null) this.o.stored?.(runId, prepared.events, stored);
+      if (!done.written.duplicate && typeof done.written.position === 'number') this.o.stored?.(runId, events, done.written.position);
       // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
-      const freed = slotsFreed(st.compiled, st.snapshot, prepared.snapshot, prepared.events);
+      const freed = slotsFreed(next.compiled, st.snapshot, next.snapshot, events);
       if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${errorMessage(err)}`));
-      next = { ...st, snapshot: prepared.snapshot, seq: prepared.seq };
-      this.remember(runId, next);
     }
-    this.o.stats.stale += prepared.stale.length;
-    for (const s of prepared.stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
+    this.o.stats.stale += stale.length;
+    for (const s of stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
     // After a redelivery the engine before us may have died between append and publish, and a stale
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
-    const everything = opts.reconcile === true || prepared.stale.length > 0;
-    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : prepared.events.length > 0 ? prepared.effects : [], next.compiled, everything ? (prepared.events.length > 0 ? prepared.effects : []) : null, opts.custody);
-    await this.o.after.notify(runId, st, prepared.events, everything || fromLog, opts.custody);
+    const everything = opts.reconcile === true || stale.length > 0;
+    await this.o.after.publish(everything ? reconcile(next.compiled, next.snapshot) : effects, next.compiled, everything ? effects : null, opts.custody);
+    await this.o.after.notify(runId, st, events, everything || fromLog, opts.custody);
     // The engine that wrote a child run's last commit tells its parent (a redelivery tells it again: the message id dedups).
     if (st.snapshot.status === 'active' && next.snapshot.status !== 'active') await this.o.after.settled(runId, next);
     return next;
