@@ -14,7 +14,6 @@ import { clearDefinitionHashCache, setDefinitionHashCacheEnabled } from './defin
 import { clearCompiledCache, setCompiledCacheEnabled } from './runtime/compiled-cache.js';
 import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admission-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
-import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearLimitsBindingCache, setLimitsBindingCacheEnabled } from './runtime/limits-binding-cache.js';
 import { clearDefinitionJsonCache, setDefinitionJsonCacheEnabled } from './store/definition-json-cache.js';
@@ -35,7 +34,6 @@ export const CACHES: readonly Cache[] = [
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
   { module: 'runtime/compiled-cache.ts', clear: clearCompiledCache, setEnabled: setCompiledCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
-  { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
   { module: 'runtime/limits-binding-cache.ts', clear: clearLimitsBindingCache, setEnabled: setLimitsBindingCacheEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },

@@ -8,12 +8,10 @@
  *
  * - remembered hashes, in a trie walked by the parts of a state;
  * - the sorted task ids of the last state asked about;
- * - the JSON quoting of task ids, statuses and state names;
- * - for runs with many tasks, the text (format 1) or the digest (format 2)
- *   of each chunk of the state (a chunk of regions' states, or of tasks), by
- *   the chunk's identity: chunks are immutable and shared between the
- *   snapshots of a run (task-table.ts, persistent-vector.ts), so an event
- *   re-writes the text of the one or two chunks it changed, not of every task.
+ * - the JSON quoting of task ids, statuses and state names.
+ *
+ * A long run's chunks of tasks and regions need none of them: each chunk
+ * carries its own text and digest (chunk-hash.ts).
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
 import type { FoldSnapshot as RunSnapshot } from '../compiler/index.js';
@@ -131,30 +129,6 @@ export function quoted(name: string): string {
   return q;
 }
 
-/** `write(chunk)`, remembered for this chunk (a WeakMap: bounded by the snapshots still in use). */
-let chunkTexts = new WeakMap<object, string>();
-export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C) => string): string {
-  if (!enabled) return write(chunk);
-  let text = chunkTexts.get(chunk);
-  if (text === undefined) {
-    text = write(chunk);
-    chunkTexts.set(chunk, text);
-  }
-  return text;
-}
-
-/** `digest(chunk)` (format 2's digest of a chunk of regions or tasks), remembered for this chunk like its text. */
-let chunkDigests = new WeakMap<object, string>();
-export function rememberedChunkDigest<C extends object>(chunk: C, digest: (chunk: C) => string): string {
-  if (!enabled) return digest(chunk);
-  let d = chunkDigests.get(chunk);
-  if (d === undefined) {
-    d = digest(chunk);
-    chunkDigests.set(chunk, d);
-  }
-  return d;
-}
-
 /**
  * `write(entry, id)`: the text of one region's or task's entry in a chunk
  * (format 2), remembered by the entry's object (a region's state, a task's
@@ -189,8 +163,6 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
 }
 
 export function clearStateHashCache(): void {
-  chunkTexts = new WeakMap();
-  chunkDigests = new WeakMap();
   entryTexts = new WeakMap();
   itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
