@@ -37,7 +37,7 @@ import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.j
 import type { RegionState, Shape } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { chunkHashes, digestLine, type EntryWriter } from './chunk-hash.js';
-import { quoted, rememberedEntryText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (executor/start-commit.ts), and the
@@ -65,8 +65,9 @@ export const V2_CHUNK = 64;
 
 /** Format 2 (see the header). */
 export function stateHashV2(snapshot: RunSnapshot): string {
-  // Short runs too: each chunk of regions carries its digest, a short run's tasks are few,
-  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region).
+  // Short runs too: each chunk of regions carries its digest, and a short run's few task entries are written afresh,
+  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region)
+  // or than looking each entry's text up by its state object.
   return v2Hash(snapshot);
 }
 
@@ -88,7 +89,6 @@ function v2Hash(snapshot: RunSnapshot): string {
   return hash;
 }
 
-const taskEntry = (t: TaskState, id: string): string => taskText(id, t);
 
 const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
@@ -158,7 +158,7 @@ function v2TasksText(snapshot: RunSnapshot): string {
   for (let start = 0; start < ids.length; start += V2_CHUNK) {
     let entries = '';
     const end = Math.min(ids.length, start + V2_CHUNK);
-    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${rememberedEntryText(tasks[ids[i]!]!, ids[i]!, taskEntry)}`;
+    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${taskText(ids[i]!, tasks[ids[i]!]!)}`;
     text += `${start > 0 ? ',' : ''}${chunkDigest(entries)}`;
   }
   return text;
