@@ -33,8 +33,7 @@
  * digests (chunk-hash.ts), so a state's hash is derived from its chunks'.
  */
 import { sha256, sha256Hex } from '../digest/index.js';
-import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
-import type { RegionState, Shape } from '../compiler/index.js';
+import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { chunkHashes, digestLine, type EntryWriter } from './chunk-hash.js';
 import { quoted, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
@@ -88,7 +87,6 @@ function v2Hash(snapshot: RunSnapshot): string {
   tasksLine?.flattenFrom(text, V2_HEAD.length + valueText.length + V2_TASKS.length);
   return hash;
 }
-
 
 const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
