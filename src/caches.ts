@@ -13,7 +13,6 @@ import { clearWorkflowCache, setWorkflowCacheEnabled } from './compiler/workflow
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
 import { clearAdmissionCache, setAdmissionCacheEnabled } from './executor/admission-cache.js';
 import { clearIdStampCache, setIdStampCacheEnabled } from './executor/id-stamp-cache.js';
-import { clearDigestLines, setDigestLinesEnabled } from './runtime/digest-line-cache.js';
 import { clearStateHashCache, setStateHashCacheEnabled } from './runtime/state-hash-cache.js';
 import { clearSummaryCache, setSummaryCacheEnabled } from './store/summary-cache.js';
 
@@ -31,7 +30,6 @@ export const CACHES: readonly Cache[] = [
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
   { module: 'compiler/workflow-cache.ts', clear: clearWorkflowCache, setEnabled: setWorkflowCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },
-  { module: 'runtime/digest-line-cache.ts', clear: clearDigestLines, setEnabled: setDigestLinesEnabled },
   { module: 'executor/admission-cache.ts', clear: clearAdmissionCache, setEnabled: setAdmissionCacheEnabled },
   { module: 'executor/id-stamp-cache.ts', clear: clearIdStampCache, setEnabled: setIdStampCacheEnabled },
   { module: 'store/summary-cache.ts', clear: clearSummaryCache, setEnabled: setSummaryCacheEnabled },

@@ -92,13 +92,13 @@ export function active(chart: Chart, context: RunContext, configuration: Config)
 }
 
 /**
- * An active snapshot's value as chunks of [region key, state key] pairs in
- * document order, each chunk the same object in every snapshot that shares
- * it: what lets the state hash (runtime/fold.ts) reuse the text of what did
- * not change. null for a snapshot that is not active.
+ * An active snapshot's regions' states, in document order, as the persistent
+ * vector the interpreter keeps them in: its chunks are shared between the
+ * snapshots of a run, and carry what the state hash derives from them
+ * (runtime/chunk-hash.ts). null for a snapshot that is not active.
  */
-export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; chunks: readonly (readonly RegionState[])[] } | null {
+export function valueChunks(snapshot: FoldSnapshot): { parallelKey: string; states: PersistentVector<RegionState> } | null {
   const config = snapshot._configuration;
   if (snapshot.status !== 'active' || !(config instanceof Config)) return null;
-  return { parallelKey: config.parallelKey, chunks: config.states.chunks };
+  return { parallelKey: config.parallelKey, states: config.states };
 }

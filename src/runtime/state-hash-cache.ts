@@ -3,17 +3,20 @@
  * the hash itself reads as its definition. Every event of every run pays for
  * a state hash: building its ~250-character text and hashing it was about a
  * third of an engine's CPU (most of it garbage, far more than the profile
- * share suggested). Three caches, each of a pure function, so a result is
- * the same with them warm, cleared or off (test/caches.test.ts):
+ * share suggested). Caches of pure functions, keyed by content (or, for a
+ * MAP's items, checked item by item), so a result is the same with them
+ * warm, cleared or off (test/caches.test.ts):
  *
- * - remembered hashes, in a trie walked by the parts of a state;
+ * - remembered format-1 hashes, in a trie walked by the parts of a state: a
+ *   format-1 log's short runs of one definition pass through the same few
+ *   states, and checked replay of such logs is measurably slower without it
+ *   (bench/RESULTS.md); format 2 does not use it;
  * - the sorted task ids of the last state asked about;
  * - the JSON quoting of task ids, statuses and state names;
- * - for runs with many tasks, the text (format 1) or the digest (format 2)
- *   of each chunk of the state (a chunk of regions' states, or of tasks), by
- *   the chunk's identity: chunks are immutable and shared between the
- *   snapshots of a run (task-table.ts, persistent-vector.ts), so an event
- *   re-writes the text of the one or two chunks it changed, not of every task.
+ * - the digests of a MAP's chunks of items.
+ *
+ * A long run's chunks of tasks and regions need none of these: each chunk
+ * carries its own text and digest (chunk-hash.ts).
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
 import type { FoldSnapshot as RunSnapshot } from '../compiler/index.js';
@@ -131,46 +134,6 @@ export function quoted(name: string): string {
   return q;
 }
 
-/** `write(chunk)`, remembered for this chunk (a WeakMap: bounded by the snapshots still in use). */
-let chunkTexts = new WeakMap<object, string>();
-export function rememberedChunkText<C extends object>(chunk: C, write: (chunk: C) => string): string {
-  if (!enabled) return write(chunk);
-  let text = chunkTexts.get(chunk);
-  if (text === undefined) {
-    text = write(chunk);
-    chunkTexts.set(chunk, text);
-  }
-  return text;
-}
-
-/** `digest(chunk)` (format 2's digest of a chunk of regions or tasks), remembered for this chunk like its text. */
-let chunkDigests = new WeakMap<object, string>();
-export function rememberedChunkDigest<C extends object>(chunk: C, digest: (chunk: C) => string): string {
-  if (!enabled) return digest(chunk);
-  let d = chunkDigests.get(chunk);
-  if (d === undefined) {
-    d = digest(chunk);
-    chunkDigests.set(chunk, d);
-  }
-  return d;
-}
-
-/**
- * `write(entry, id)`: the text of one region's or task's entry in a chunk
- * (format 2), remembered by the entry's object (a region's state, a task's
- * state; immutable) and the id it is written under, so rebuilding a changed
- * chunk writes only the entries that changed.
- */
-let entryTexts = new WeakMap<object, { id: string; text: string }>();
-export function rememberedEntryText<E extends object>(entry: E, id: string, write: (entry: E, id: string) => string): string {
-  if (!enabled) return write(entry, id);
-  const known = entryTexts.get(entry);
-  if (known !== undefined && known.id === id) return known.text;
-  const text = write(entry, id);
-  entryTexts.set(entry, { id, text });
-  return text;
-}
-
 /**
  * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by
  * the chunk's first item while the chunk's items are the very same objects:
@@ -189,9 +152,6 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
 }
 
 export function clearStateHashCache(): void {
-  chunkTexts = new WeakMap();
-  chunkDigests = new WeakMap();
-  entryTexts = new WeakMap();
   itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;

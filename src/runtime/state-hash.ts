@@ -28,14 +28,15 @@
  *
  * A chunk is V2_CHUNK consecutive entries (the last may be shorter). The
  * chunks are those of the fold's persistent vectors (persistent-vector.ts,
- * task-table.ts), whose chunks are immutable and shared between snapshots,
- * so a chunk's digest is remembered by its identity (state-hash-cache.ts).
+ * task-table.ts), whose chunks are immutable and shared between snapshots:
+ * each chunk carries its digest, and each version of a vector its line of
+ * digests (chunk-hash.ts), so a state's hash is derived from its chunks'.
  */
 import { sha256, sha256Hex } from '../digest/index.js';
-import type { FoldSnapshot as RunSnapshot, TaskState } from '../compiler/index.js';
+import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
-import { digestLine, hashedLineAt, type ChunkHashing } from './digest-line-cache.js';
-import { quoted, rememberedEntryText, rememberedChunkText, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { chunkHashes, digestLine, type EntryWriter } from './chunk-hash.js';
+import { quoted, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (executor/start-commit.ts), and the
@@ -63,8 +64,9 @@ export const V2_CHUNK = 64;
 
 /** Format 2 (see the header). */
 export function stateHashV2(snapshot: RunSnapshot): string {
-  // Short runs too: each entry's text is remembered by its state object, each chunk's digest by the chunk,
-  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region).
+  // Short runs too: each chunk of regions carries its digest, and a short run's few task entries are written afresh,
+  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region)
+  // or than looking each entry's text up by its state object.
   return v2Hash(snapshot);
 }
 
@@ -73,44 +75,34 @@ const V2_TASKS = ',"tasks":[';
 
 function v2Hash(snapshot: RunSnapshot): string {
   const value = valueChunks(snapshot);
-  const valueLine = value !== null && v2Chunked(value.chunks) ? digestLine('value', value.chunks, V2_CHUNK, REGION_HASHING) : null;
-  const valueText = valueLine !== null ? `{${quoted(value!.parallelKey)}:[${valueLine}]}` : v2ValueText(snapshot);
+  const valueLine = value !== null && v2Chunked(value.states.chunks) ? digestLine(value.states, REGION_ENTRIES) : null;
+  const valueText = valueLine !== null ? `{${quoted(value!.parallelKey)}:[${valueLine.text}]}` : v2ValueText(snapshot);
   const table = tableOf(snapshot.context.tasks);
-  const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine('tasks', table.states.chunks, V2_CHUNK, new TaskHashing(table.shape)) : null;
-  const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine ?? v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`;
+  const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine(table.states, new TaskEntries(table.shape)) : null;
+  const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`;
   const hash = sha256Hex(text).slice(0, 16);
   // Hashing flattened `text` into one string, but not the lines in it: the next state's line, spliced from a line
   // still in pieces, would copy it again. Each line is taken back as a slice of the hashed text instead.
-  if (valueLine !== null) hashedLineAt('value', valueLine, text, V2_HEAD.length + valueText.length - 2 - valueLine.length);
-  if (tasksLine !== null) hashedLineAt('tasks', tasksLine, text, V2_HEAD.length + valueText.length + V2_TASKS.length);
+  valueLine?.flattenFrom(text, V2_HEAD.length + valueText.length - 2 - valueLine.text.length);
+  tasksLine?.flattenFrom(text, V2_HEAD.length + valueText.length + V2_TASKS.length);
   return hash;
 }
-
-/** `"<region>":"<state>"`, as the chart wrote it once per state (chart.ts RegionState.json). */
-type RegionEntry = { readonly key: string; readonly region: { readonly key: string }; readonly json: string };
-const regionEntry = (s: RegionEntry): string => s.json;
-const taskEntry = (t: TaskState, id: string): string => taskText(id, t);
 
 const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
 /**
- * How format 2 hashes a chunk of a task table's states: format 1's task
- * entries, the id from the table's shape. A class, so that the one made per
- * event allocates no closures (and under a transpiler that keeps function
- * names, names none).
+ * A task table's entries (both formats): format 1's task entries, the id from
+ * the table's shape, which is what the texts its chunks carry are for. A
+ * class, so that the one made per event allocates no closures.
  */
-class TaskHashing implements ChunkHashing<TaskState> {
-  readonly owner: object;
-  private readonly sorted: readonly string[];
+class TaskEntries implements EntryWriter<TaskState> {
+  readonly owner: Shape;
   private readonly quotedIds: readonly string[];
-  constructor(shape: { readonly sorted: readonly string[]; readonly quoted: readonly string[] }) {
+  constructor(shape: Shape) {
     this.owner = shape;
-    this.sorted = shape.sorted;
     this.quotedIds = shape.quoted;
   }
   entry(t: TaskState, i: number): string { return quotedTaskText(this.quotedIds[i]!, t); }
-  key(i: number): string { return this.sorted[i]!; }
-  digest(text: string): string { return chunkDigest(text); }
 }
 
 /**
@@ -128,10 +120,11 @@ function v2ChunkedBySize(chunks: readonly (readonly unknown[])[]): boolean {
   return chunks.length === 0 || chunks[chunks.length - 1]!.length <= V2_CHUNK;
 }
 
-/** How format 2 hashes a chunk of regions: `"<region>":"<state>"` entries (the text depends on the state object alone). */
-const REGION_HASHING: ChunkHashing<RegionEntry> = {
-  owner: {}, entry: regionEntry, key: () => '', digest: chunkDigest,
-};
+/**
+ * Regions' entries (both formats): `"<region>":"<state>"`, as the chart wrote it once per state (chart.ts
+ * RegionState.json), so the text depends on the state object alone.
+ */
+const REGION_ENTRIES: EntryWriter<RegionState> = { owner: {}, entry: (s) => s.json };
 
 /** The value's text for a snapshot whose regions are not in a vector of V2_CHUNK chunks (settled, or not the interpreter's): from the value itself. */
 function v2ValueText(snapshot: RunSnapshot): string {
@@ -163,7 +156,7 @@ function v2TasksText(snapshot: RunSnapshot): string {
   for (let start = 0; start < ids.length; start += V2_CHUNK) {
     let entries = '';
     const end = Math.min(ids.length, start + V2_CHUNK);
-    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${rememberedEntryText(tasks[ids[i]!]!, ids[i]!, taskEntry)}`;
+    for (let i = start; i < end; i++) entries += `${i > start ? ',' : ''}${taskText(ids[i]!, tasks[ids[i]!]!)}`;
     text += `${start > 0 ? ',' : ''}${chunkDigest(entries)}`;
   }
   return text;
@@ -176,31 +169,24 @@ function stateHash(snapshot: RunSnapshot): string {
 
 /**
  * The hash of a long run's state: the same text as stateText, hashed chunk
- * by chunk, each chunk's text written once and reused while the chunk is
- * unchanged (state-hash-cache.ts). Writing the whole text per event made a
+ * by chunk, each chunk's text the one it carries (chunk-hash.ts), written
+ * when the chunk was first hashed. Writing the whole text per event made a
  * long run quadratic in garbage; hashing it is still linear per event, at
  * sha256's speed (a 10,000-task state is about 450 KB).
  */
 function chunkedStateHash(snapshot: RunSnapshot, value: NonNullable<ReturnType<typeof valueChunks>>, tasks: NonNullable<ReturnType<typeof tableOf>>): string {
   const h = sha256();
   h.update(`{"value":{${quoted(value.parallelKey)}:{`);
-  for (let c = 0; c < value.chunks.length; c++) {
-    h.update(rememberedChunkText(value.chunks[c]!, (chunk) => {
-      let text = '';
-      for (let i = 0; i < chunk.length; i++) text += `${c + i > 0 ? ',' : ''}${quoted(chunk[i]!.region.key)}:${quoted(chunk[i]!.key)}`;
-      return text;
-    }));
+  const regions = chunkHashes(value.states, REGION_ENTRIES);
+  for (let c = 0; c < regions.length; c++) {
+    if (c > 0) h.update(',');
+    h.update(regions[c]!.text);
   }
   h.update('}},"tasks":[');
-  const { sorted } = tasks.shape;
-  const chunks = tasks.states.chunks;
-  for (let c = 0, at = 0; c < chunks.length; at += chunks[c]!.length, c++) {
-    const start = at;
-    h.update(rememberedChunkText(chunks[c]!, (chunk: readonly TaskState[]) => {
-      let text = '';
-      for (let i = 0; i < chunk.length; i++) text += `${start + i > 0 ? ',' : ''}${taskText(sorted[start + i]!, chunk[i]!)}`;
-      return text;
-    }));
+  const chunks = chunkHashes(tasks.states, new TaskEntries(tasks.shape));
+  for (let c = 0; c < chunks.length; c++) {
+    if (c > 0) h.update(',');
+    h.update(chunks[c]!.text);
   }
   h.update(`],"timers":[${timersText(snapshot.context.timers)}]}`);
   return h.hex().slice(0, 16);
