@@ -38,6 +38,7 @@ import { CHAOS_TASKS, CHAOS_WORKFLOW, HANDLERS, historyProblems, rawMessages, re
 import { forgedRecords, refusalFlood, startHostileApprover, startHostileWorker, type HostileWorker } from '../test/helpers/hostile-worker.js';
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
 import { startRogueRoute } from '../test/helpers/rogue-route.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--hostile 1] [--json]`;
 
@@ -105,7 +106,7 @@ async function main(opts: Options): Promise<number> {
     say(`seed ${opts.seed}: 3 nodes up, temp dir ${dir}`);
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { cwd: dir, env: R3 });
     if (deployed.code !== 0) throw new Error(`deploy failed (${deployed.code}): ${deployed.stderr}`);
-    const jsm = await (await client.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await client.store.connection());
     await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
 
     // One slot per engine and worker; a kill replaces its process with a new incarnation.
