@@ -80,7 +80,7 @@ function natsDiscovery(store: JetStreamEventStore, workflowId: string | undefine
         // From the stream's end as it is now (StartSequence: nats.js's ordered consumer sends a start sequence whatever the policy).
         if (nextSeq === 0) nextSeq = (await (await jetstreamManager(nc)).streams.info(store.stream)).state.last_seq + 1;
         started();
-        const opts = { filterSubjects: `${prefix}.${workflowId ?? '*'}.*`, headers_only: true, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq };
+        const opts = { filter_subjects: `${prefix}.${workflowId ?? '*'}.*`, headers_only: true, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq };
         const consumer = await jetstream(nc).consumers.get(store.stream, opts);
         if (closed) return;
         messages = await consumer.consume({

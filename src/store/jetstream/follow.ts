@@ -88,7 +88,7 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
         }
         subject ??= pos?.subject;
         // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
-        const opts = { filterSubjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
+        const opts = { filter_subjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
         const consumer = await store.link.call('follow', store.link.deadline(), () => c.js.consumers.get(store.o.stream, opts));
         if (closed) return;
         messages = await consumer.consume({
