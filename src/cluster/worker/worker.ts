@@ -54,7 +54,7 @@ import { connectRefusal } from '../../store/index.js';
 import { errorMessage } from '../../errors/index.js';
 
 export interface WorkerOptions {
-  /** A server URL (credentials may be in it) or a connection to share. */
+  /** A server URL (credentials may be in it) or a connection to share (@nats-io/transport-node 3.x's `connect`). */
   nats: string | NatsConnection;
   handlers: Handlers;
   queue?: string;
