@@ -19,14 +19,13 @@
  * baseline runs are started with the new engine.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../src/cluster/index.js';
 import { Engine } from '../src/local/index.js';
 import { JetStreamEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
 import { spawnNode, stopNode, LogWatch } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';
 import { def, FIVE_YAML, fiveHandlers, fmt, list, now, p50, pool, progress, type Bench } from './kit.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 /** What src/cluster/engine/run-host.ts keeps (CACHED_RUNS): one run more and the first is forgotten. */
 const CACHED_RUNS = 10_000;

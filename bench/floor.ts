@@ -7,11 +7,10 @@
  */
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { now, pool } from './kit.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 export interface Floor {
   /** Workflows/s of `workflows` naive workflows, `concurrency` at a time. */

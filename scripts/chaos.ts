@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterClient } from '../src/cluster/index.js';
+import { jetstreamManager } from '../src/store/index.js';
 import { inspectCluster } from '../src/cluster/admin/doctor.js';
 import type { EventEnvelope } from '../src/events/index.js';
 import { SETTLED_STATUSES } from '../src/events/index.js';
@@ -38,7 +39,6 @@ import { CHAOS_TASKS, CHAOS_WORKFLOW, HANDLERS, historyProblems, rawMessages, re
 import { forgedRecords, refusalFlood, startHostileApprover, startHostileWorker, type HostileWorker } from '../test/helpers/hostile-worker.js';
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
 import { startRogueRoute } from '../test/helpers/rogue-route.js';
-import { jetstreamManager } from '@nats-io/jetstream';
 
 const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--hostile 1] [--json]`;
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterQueue, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
@@ -19,7 +19,6 @@ import { deadLetters } from '../helpers/dead-letters.js';
 import { noNats, testCluster, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { ROOT } from '../helpers/cli.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const encoder = new TextEncoder();
 

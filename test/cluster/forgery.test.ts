@@ -7,7 +7,7 @@
  * run's own record of the timer says it is due.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_BUCKET } from '../../src/cluster/transport/attempt-tokens.js';
@@ -16,7 +16,6 @@ import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { waitFor } from '../helpers/wait.js';
-import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 
 const gated = def(`

@@ -7,14 +7,13 @@
  * while its queue's stream is not there yet, or while its user may not read it.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { createWorker, taskStream } from '../../src/cluster/index.js';
 import { workerConsumerName } from '../../src/cluster/transport/subjects.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 /** One task of the `default` queue, then one of `vault`. */
 const signed = def(`

@@ -7,7 +7,7 @@
  * the attempt (LF_ATTEMPT_LOST). A killed worker process is the chaos test's.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { subjects, taskStream } from '../../src/cluster/index.js';
 import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/transport/attempts.js';
@@ -18,7 +18,6 @@ import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { waitFor } from '../helpers/wait.js';
-import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 
 const once = def(`

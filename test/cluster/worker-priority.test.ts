@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { taskStream } from '../../src/cluster/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
@@ -17,7 +17,6 @@ import { cli, ROOT } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { gate, waitFor } from '../helpers/wait.js';
-import { jetstream } from '@nats-io/jetstream';
 
 const report = def(`
 workflow:

@@ -1,5 +1,5 @@
 import { headers, type NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
 import { ATTEMPT_SIG_HEADER, publishAttemptKey } from '../../src/cluster/transport/attempt-keys.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,6 @@ import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { gate, waitFor } from '../helpers/wait.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 
 const attempt = (runId: string, handler = 'slow'): TaskMessage => ({

@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { STREAMS } from '../../src/cluster/index.js';
@@ -22,7 +22,6 @@ import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 import { fuzzParams } from './settings.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 /**
  * Who may publish where (nats.conf), as subject makers: the one table to

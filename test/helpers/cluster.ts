@@ -21,14 +21,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type ClusterEngineOptions, type Worker, type WorkerOptions } from '../../src/cluster/index.js';
 import { credentials } from '../../src/cluster/transport/messages.js';
 import type { Definition } from '../../src/definition/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
 import { asUser, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats.js';
-import { jetstreamManager } from '@nats-io/jetstream';
 
 /** Why the NATS tests are skipped here ('' when a usable nats-server is installed; see test/global-nats.ts). */
 export const natsSkipReason: string = inject('natsSkipReason');

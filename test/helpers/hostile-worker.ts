@@ -17,10 +17,9 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
 import { credentials } from '../../src/cluster/transport/messages.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 /** Written into everything this worker forges: an event in any run's log that holds it is a forged record. */
 export const FORGED_MARK = 'hostile-forged-7f3a';

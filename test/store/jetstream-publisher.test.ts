@@ -1,6 +1,6 @@
 /**
  * The store's JetStream publisher against a real nats-server: every answer a
- * publish can get must come back exactly as nats.js's `js.publish` gives it
+ * publish can get must come back exactly as the client's `js.publish` gives it
  * (same PubAck, the same error classes, codes and API errors), since the
  * store's error handling was written against the latter.
  */

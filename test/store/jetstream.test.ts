@@ -9,13 +9,12 @@ import { noNats, skipNote, testCluster, uniqueId, useCluster } from '../helpers/
 import { randomBytes } from 'node:crypto';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, type JetStreamStoreOptions } from '../../src/store/index.js';
+import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, jetstream, jetstreamManager, type JetStreamStoreOptions } from '../../src/store/index.js';
 import { parseServers } from '../../src/store/jetstream/options.js';
 import { freePort, startGatedProxy } from '../helpers/nats.js';
 import { runStoreContract } from './contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { ev, evs, outcome } from './helpers.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 // The test run's server: every test keeps to a stream of its own (fresh()).
 const shared = useCluster({ server: 'shared' });
