@@ -19,9 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as natsConnect } from '@nats-io/transport-node';
-import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect, type ConnectionOptions, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type ClusterEngineOptions, type Worker, type WorkerOptions } from '../../src/cluster/index.js';
 import { credentials } from '../../src/cluster/transport/messages.js';
@@ -195,7 +193,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     admin: () => (admin ??= cluster.connect()),
     async jsm() {
-      return jetstreamManager(await cluster.admin());
+      return (await cluster.admin()).jetstreamManager();
     },
     defer: (u) => { undo.push(u); },
     stop,

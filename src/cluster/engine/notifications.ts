@@ -5,8 +5,7 @@
  * up on kept as a dead letter on lf.dlq.notifications.
  */
 import { createHash } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/nats-core';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { headers as natsHeaders } from '../../store/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventEnvelope } from '../../events/index.js';
