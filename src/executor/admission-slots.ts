@@ -40,6 +40,8 @@ export const keepsSlots = (store: EventStore): boolean => typeof store.readShare
 /** The slots of (workflow, key) in a hold: from the document (`rebuild`: from the logs, as when there is none). */
 export async function readSlots(store: EventStore, doc: string, def: Definition, key: string | null, rebuild: boolean): Promise<Slots> {
   if (!rebuild && keepsSlots(store)) {
+    // A document that cannot be read (not JSON: LF_SHARED_DOC_CORRUPT; the store briefly unavailable) is the
+    // same as none: the logs, which are the truth, are read instead, and this hold writes the document anew.
     const parsed = SlotsDocSchema.safeParse(await store.readShared!(doc).catch(() => null));
     if (parsed.success) return { holders: parsed.data.holders, queued: parsed.data.queued.sort(byAdmissionOrder) };
   }
