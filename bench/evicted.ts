@@ -19,7 +19,7 @@
  * baseline runs are started with the new engine.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { JetStreamManager } from 'nats';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../src/cluster/index.js';
 import { Engine } from '../src/local/index.js';
 import { JetStreamEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
@@ -51,8 +51,8 @@ export async function benchEvicted(b: Bench): Promise<void> {
   try {
     engine = await spawnNode(['engine', server.url]);
     await client.deploy(definition);
-    const js = watch.nc.jetstream();
-    const jsm = await watch.nc.jetstreamManager();
+    const js = jetstream(watch.nc);
+    const jsm = await jetstreamManager(watch.nc);
     const waitingRun = async () => {
       const { runId } = await client.start(definition.id, {});
       const v = await client.wait(runId, { timeoutMs: 60_000, orWaiting: true });

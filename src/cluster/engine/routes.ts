@@ -6,7 +6,7 @@
  * run that does not exist is dead-lettered. Inputs and trigger events have
  * their own files (inputs.ts, trigger-events.ts).
  */
-import type { JsMsg } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
 import { refusedBefore, reviewApproval, reviewControl, reviewSignal, runView } from '../../runtime/index.js';

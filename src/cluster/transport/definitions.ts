@@ -6,8 +6,9 @@
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
  */
-import type { JetStreamClient, KV } from 'nats';
-import { StorageType } from '../../store/index.js';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm } from '../../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
@@ -38,7 +39,7 @@ export class DefinitionRegistry {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => this.js.views.kv(DEFINITIONS_BUCKET, {
+    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(DEFINITIONS_BUCKET, {
       history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
     }));
     return this.kvPromise;
