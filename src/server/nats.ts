@@ -14,8 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { connect, Kvm, jetstream, jetstreamManager } from '../store/index.js';
-import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
+import { connect, jetstream, jetstreamManager } from '../store/index.js';
+import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
@@ -86,11 +86,11 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
 
   const deployed = async (): Promise<DefinitionVersion[]> => {
     const latest = await reader.deployed();
-    const kv = await new Kvm(jetstream(nc)).create(DEFINITIONS_BUCKET, { bindOnly: true });
+    const registry = new DefinitionRegistry(jetstream(nc));
     const out: DefinitionVersion[] = [];
     for (const def of latest) {
       const versions: number[] = [];
-      for await (const key of await kv.keys(`wf.${def.id}.*`)) {
+      for (const key of await registry.keys(`wf.${def.id}.*`)) {
         const v = Number(key.split('.').at(-1));
         if (Number.isInteger(v)) versions.push(v);
       }

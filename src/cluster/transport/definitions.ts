@@ -112,11 +112,23 @@ export class DefinitionRegistry {
     return (await (await this.kv()).status()).streamInfo.state.last_seq;
   }
 
+  /**
+   * The bucket's keys matching `filter` (a key is never deleted here), read from the stream's subjects in
+   * one request. Not the client's `kv.keys()`: that leaves an ephemeral consumer on the server for its
+   * five-minute inactivity threshold, one per call, and engines list the workflows at every schedule tick
+   * and sweep.
+   */
+  async keys(filter: string): Promise<string[]> {
+    const jsm = await this.js.jetstreamManager();
+    const prefix = `$KV.${DEFINITIONS_BUCKET}.`;
+    const info = await jsm.streams.info(`KV_${DEFINITIONS_BUCKET}`, { subjects_filter: `${prefix}${filter}` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+  }
+
   /** The latest version of every deployed workflow (for triggers). */
   async latestAll(): Promise<Definition[]> {
-    const kv = await this.kv();
-    const ids: string[] = [];
-    for await (const key of await kv.keys('wf.*.latest')) ids.push(key.split('.')[1]!);
+    await this.kv();
+    const ids = (await this.keys('wf.*.latest')).map((key) => key.split('.')[1]!);
     return Promise.all(ids.sort().map((id) => this.resolve(id)));
   }
 }
