@@ -10,11 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { Definition } from '../src/definition/index.js';
 import { ClusterClient } from '../src/cluster/index.js';
 import { addPersisted, streamSeqs, type BenchNats } from './nats.js';
 import { cpuOf, now, pool, procCpuUs } from './kit.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
 
@@ -116,7 +118,7 @@ export async function clusterRig(server: BenchNats, five: Definition, opts: { en
     throw err;
   }
   const pids = children.map((c) => c.pid!);
-  const jsm = await watch.nc.jetstreamManager();
+  const jsm = await jetstreamManager(watch.nc);
   const runOne = async () => {
     const { runId } = await client.start(five.id, {});
     await watch.next(runId, true);

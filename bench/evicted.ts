@@ -19,7 +19,7 @@
  * baseline runs are started with the new engine.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { JetStreamManager } from 'nats';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../src/cluster/index.js';
 import { Engine } from '../src/local/index.js';
 import { JetStreamEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
@@ -51,8 +51,8 @@ export async function benchEvicted(b: Bench): Promise<void> {
   try {
     engine = await spawnNode(['engine', server.url]);
     await client.deploy(definition);
-    const js = watch.nc.jetstream();
-    const jsm = await watch.nc.jetstreamManager();
+    const js = jetstream(watch.nc);
+    const jsm = await jetstreamManager(watch.nc);
     const waitingRun = async () => {
       const { runId } = await client.start(definition.id, {});
       const v = await client.wait(runId, { timeoutMs: 60_000, orWaiting: true });
@@ -122,11 +122,19 @@ export async function benchEvicted(b: Bench): Promise<void> {
 async function drained(jsm: JetStreamManager): Promise<void> {
   const until = Date.now() + 300_000;
   let quiet = 0;
+  let said = Date.now();
   while (Date.now() < until && quiet < 2) {
     let busy = 0;
+    const who: string[] = [];
     for await (const s of jsm.streams.list()) {
-      for await (const c of jsm.consumers.list(s.config.name)) busy += c.num_pending + c.num_ack_pending;
+      for await (const c of jsm.consumers.list(s.config.name)) {
+        // The engines' work is on durable consumers; an ephemeral one (a reader's) is not theirs to drain.
+        if (!c.config.durable_name) continue;
+        busy += c.num_pending + c.num_ack_pending;
+        if (c.num_pending + c.num_ack_pending > 0) who.push(`${s.config.name}/${c.name} (${c.num_pending} pending, ${c.num_ack_pending} unacked)`);
+      }
     }
+    if (who.length > 0 && Date.now() - said > 10_000) { progress(`evicted: waiting for ${who.join(', ')}`); said = Date.now(); }
     quiet = busy === 0 ? quiet + 1 : 0;
     await new Promise((r) => setTimeout(r, 500));
   }

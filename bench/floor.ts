@@ -5,7 +5,9 @@
  * do at least), on a stream configured as the JetStream store configures its
  * own, with the client options the store uses.
  */
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { commitHeaders } from '../src/store/jetstream/codec.js';
 import { resolveOptions } from '../src/store/jetstream/options.js';
 import { now, pool } from './kit.js';
@@ -27,8 +29,8 @@ export async function naiveWorkflow(js: JetStreamClient, body: Uint8Array, runId
 
 export async function naiveFloor(url: string, eventBytes = 300): Promise<Floor> {
   const nc: NatsConnection = await connect({ servers: url, noAsyncTraces: true, name: 'ledgerflow-bench-floor' });
-  const jsm = await nc.jetstreamManager();
-  const js = nc.jetstream({ timeout: 30_000 });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc, { timeout: 30_000 });
   await jsm.streams.add(resolveOptions({ servers: url, stream: 'BENCH_NAIVE', subjectPrefix: 'naive.events' }).streamConfig);
   const body = new TextEncoder().encode(JSON.stringify({ pad: 'x'.repeat(Math.max(0, eventBytes - 12)) }));
   const workflow = (runId: string) => naiveWorkflow(js, body, runId);

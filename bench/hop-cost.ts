@@ -11,13 +11,14 @@
  *   node --import tsx bench/hop-cost.ts [messages]   (default 1,000)
  */
 import { fork } from 'node:child_process';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import { cpuOf, fmt, median } from './kit.js';
 import { startBenchNats } from './nats.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 if (process.argv[2] === 'responder') {
   const nc = await connect({ servers: process.argv[3]! });
-  nc.subscribe('hop.echo', { callback: (_e, m) => m.respond(m.data) });
+  nc.subscribe('hop.echo', { callback: (_e, m) => void m.respond(m.data) });
   await nc.flush();
   process.send!('ready');
 } else {
@@ -27,8 +28,8 @@ if (process.argv[2] === 'responder') {
   try {
     await new Promise((resolve, reject) => { responder.once('message', resolve); responder.once('exit', reject); });
     const nc = await connect({ servers: server.url, noAsyncTraces: true });
-    const js = nc.jetstream();
-    await (await nc.jetstreamManager()).streams.add({ name: 'HOP', subjects: ['hop.log.>'] });
+    const js = jetstream(nc);
+    await (await jetstreamManager(nc)).streams.add({ name: 'HOP', subjects: ['hop.log.>'] });
     const body = new Uint8Array(300);
     const kinds: Record<string, () => Promise<unknown>> = { 'request to another Node process, and its reply': () => nc.request('hop.echo', body), 'JetStream publish and its ack': () => js.publish('hop.log.x', body) };
     const pids = [process.pid, responder.pid!, server.pid];

@@ -6,10 +6,11 @@
  * $LEDGERFLOW_NATS_URL. Not a test: it prints numbers and ratios.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import type { EventEnvelope } from '../src/events/index.js';
 import { JetStreamEventStore } from '../src/store/index.js';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,8 +58,8 @@ console.log(`nats ${url}, ${N} commits of 1 event, commit body ${Buffer.byteLeng
 
 // Raw publishes with ledgerflow's options, on their own stream.
 const nc = await connect({ servers: url });
-const jsm = await nc.jetstreamManager();
-const js = nc.jetstream();
+const jsm = await jetstreamManager(nc);
+const js = jetstream(nc);
 const raw = `BENCH_RAW_${tag}`;
 await jsm.streams.add({ name: raw, subjects: [`bench.raw.${tag}.>`], duplicate_window: 120_000_000_000 });
 const bytes = new TextEncoder().encode(sample);

@@ -24,7 +24,9 @@
  * costs each side a round rather than one side all of its rounds.
  */
 import { cpus, loadavg } from 'node:os';
-import { AckPolicy, DeliverPolicy, connect, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Definition } from '../src/definition/index.js';
 import type { EventEnvelope } from '../src/events/index.js';
 import { foldEvents, replayRun, type Handlers } from '../src/runtime/index.js';
@@ -87,9 +89,9 @@ class Counting implements EventStore {
 /** Reads every message on `filter` with one ephemeral pull consumer (AckPolicy.None), decoding nothing. */
 async function rawRead(nc: NatsConnection, stream: string, filter: string): Promise<{ msgs: number; ms: number }> {
   const t0 = now();
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const ci = await jsm.consumers.add(stream, { filter_subject: filter, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, mem_storage: true, inactive_threshold: 60_000_000_000 });
-  const consumer = nc.jetstream().consumers.getPullConsumerFor(ci);
+  const consumer = jetstream(nc).consumers.getConsumerFromInfo(ci);
   let remaining = ci.num_pending;
   let msgs = 0;
   while (remaining > 0) {
@@ -117,8 +119,8 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
   const stores: EventStore[] = [];
   const results: Record<string, unknown> = {};
   try {
-    const jsm = await nc.jetstreamManager();
-    const js = nc.jetstream({ timeout: 30_000 });
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc, { timeout: 30_000 });
     /** A stream configured exactly as the JetStream store creates its own (file storage, dedup window, limits). */
     const addStream = async (name: string, prefix: string) => {
       await jsm.streams.add(resolveOptions({ servers: server.url, stream: name, subjectPrefix: prefix }).streamConfig);

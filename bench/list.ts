@@ -16,7 +16,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AckPolicy, DeliverPolicy, nanos, connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { EventEnvelope } from '../src/events/index.js';
 import { FileRunIndex, JetStreamRunIndex, openRunIndex, parseRunQuery, reindex, type RunIndex, type RunQuery } from '../src/query/index.js';
 import { FileEventStore, JetStreamEventStore } from '../src/store/index.js';
@@ -174,12 +176,12 @@ export async function benchList(o: { say: (l: string) => void; fmt: (n: number, 
     }
     const appendMs = now() - t;
     // Baseline: one raw pass over the stream (every message delivered, nothing parsed).
-    const jsm = await nc.jetstreamManager();
-    const js = nc.jetstream();
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
     t = now();
     const ci = await jsm.consumers.add(store.stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, mem_storage: true, inactive_threshold: nanos(60_000) });
     let remaining = ci.num_pending;
-    const consumer = js.consumers.getPullConsumerFor(ci);
+    const consumer = js.consumers.getConsumerFromInfo(ci);
     while (remaining > 0) {
       const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: 5000 });
       for await (const m of batch) { remaining--; if (m.data.length < 0) throw new Error('unreachable'); if (remaining === 0) break; }

@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/msg-census.ts
  */
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import { clusterRig } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';
 import { def, FIVE_YAML } from './kit.js';

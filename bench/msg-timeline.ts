@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/msg-timeline.ts
  */
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import { ClusterClient } from '../src/cluster/index.js';
 import { clusterRig, LogWatch } from './cluster-rig.js';
 import { startBenchNats } from './nats.js';

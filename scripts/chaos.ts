@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterClient } from '../src/cluster/index.js';
+import { jetstreamManager } from '../src/store/index.js';
 import { inspectCluster } from '../src/cluster/admin/doctor.js';
 import type { EventEnvelope } from '../src/events/index.js';
 import { SETTLED_STATUSES } from '../src/events/index.js';
@@ -105,7 +106,7 @@ async function main(opts: Options): Promise<number> {
     say(`seed ${opts.seed}: 3 nodes up, temp dir ${dir}`);
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { cwd: dir, env: R3 });
     if (deployed.code !== 0) throw new Error(`deploy failed (${deployed.code}): ${deployed.stderr}`);
-    const jsm = await (await client.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await client.store.connection());
     await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
 
     // One slot per engine and worker; a kill replaces its process with a new incarnation.

@@ -269,7 +269,6 @@ describe('the caches are fenced', () => {
     // of Node's resolvers (and its hook thread's target) that lets handler modules import the running ledgerflow;
     // nor is the digest implementation an executor installs (every implementation gives the same digests);
     // nor are tsx's registration and the JetStream adapter the CLI loads on demand (once per process, like Node's resolvers);
-    // nor are the once-per-process patches of the nats client's request cancel and socket writes (cluster/transport/request-cancel.ts, cluster/transport/write-coalesce.ts);
     // nor is admission's in-process queue of decisions per (workflow, key), a lock's queue, not a result (executor/admission-batch.ts);
     // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts).
     const allowed = new Set([
@@ -277,7 +276,7 @@ describe('the caches are fenced', () => {
       'handlers/self-resolve.ts: let patched = false;', 'handlers/self-resolve.ts: let hooked = false;',
       "handlers/self-resolve.ts: let checking = false; // resolvesFrom asks how the project resolves, without this module's fallback",
       'handlers/self-resolve-hooks.ts: let target: string | null = null;', 'handlers/typescript.ts: let registered: Promise<void> | undefined;', 'handlers/typescript.ts: let cjsRegistered = false;',
-      'cli/open-store.ts: let natsStore: NatsStore | undefined;', 'cluster/transport/request-cancel.ts: let installed = false;', 'cluster/transport/write-coalesce.ts: let installed = false;',
+      'cli/open-store.ts: let natsStore: NatsStore | undefined;',
       'executor/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
       'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
     ]);

@@ -22,7 +22,7 @@ import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 import { gatedLine, statusText, waitingHints } from './render.js';
 import type { GlobalOpts } from './store.js';
-import { parseServers } from '../store/index.js';
+import { parseServers, jetstreamManager } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { metricsFlags } from './metrics-flags.js';
@@ -52,7 +52,7 @@ export function doctorCmd(io: Io, g: GlobalOpts, opts: { json?: boolean; routes?
   try { routes = opts.routes !== undefined ? parseRoutes(opts.routes) : []; } catch (err) { throw new UsageError(errorMessage(err), { routes: opts.routes }); }
   return withClient(g, async (c) => {
     const nc = await c.store.connection();
-    const inspected = await inspectCluster(await nc.jetstreamManager(), {
+    const inspected = await inspectCluster(await jetstreamManager(nc), {
       server: nc.getServer(), expectedReplicas: settings.cluster.replicas ?? 1,
       ...(settings.store.stream ? { logStream: settings.store.stream } : {}),
     });
@@ -188,7 +188,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   });
   await engine.start();
   // The backlog is read from the server at each scrape, through the engine's connection.
-  if (metrics) metrics.metrics.observeQueues(await (await engine.store.connection()).jetstreamManager());
+  if (metrics) metrics.metrics.observeQueues(await jetstreamManager(await engine.store.connection()));
   // Runs already waiting when this engine starts get no commit until they move on: their holdings are shown now.
   let stopping = false;
   const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();

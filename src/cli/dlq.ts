@@ -12,6 +12,7 @@ import { withClient } from './cluster.js';
 import { EXIT } from './exit.js';
 import { inert, inertLines } from '../terminal/index.js';
 import type { GlobalOpts } from './store.js';
+import { jetstream, jetstreamManager } from '../store/index.js';
 
 function kindFlag(kind: string | undefined): string | undefined {
   if (kind === undefined) return undefined;
@@ -31,7 +32,7 @@ function idArg(text: string | undefined): string {
 function withQueue<T>(g: GlobalOpts, fn: (q: DeadLetterQueue) => Promise<T>): Promise<T> {
   return withClient(g, async (c) => {
     const nc = await c.store.connection();
-    return fn(new DeadLetterQueue(await nc.jetstreamManager(), nc.jetstream()));
+    return fn(new DeadLetterQueue(await jetstreamManager(nc), jetstream(nc)));
   });
 }
 

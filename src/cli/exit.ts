@@ -39,14 +39,23 @@ export function worstExitCode(statuses: WorkflowStatus[]): number {
 /** JetStream's API error code for a request its storage limits cannot take. */
 const JS_INSUFFICIENT_RESOURCES = 10047;
 
+/** The names of the NATS client's error classes (@nats-io/nats-core's `errors`, @nats-io/jetstream's `jserrors`). */
+const NATS_ERRORS = new Set([
+  'AuthorizationError', 'ClosedConnectionError', 'ConnectionError', 'DrainingConnectionError', 'InvalidArgumentError', 'InvalidOperationError',
+  'InvalidSubjectError', 'NoResponders', 'PermissionViolationError', 'ProtocolError', 'RequestError', 'TimeoutError',
+  'UserAuthenticationExpiredError', 'JetStreamError', 'JetStreamStatusError', 'JetStreamApiError', 'JetStreamNotEnabled', 'ConsumerNotFoundError',
+  'StreamNotFoundError', 'InvalidNameError',
+]);
+
 /**
- * A NATS client error (the client's NatsError, told by its name: this module does not load the client) that
- * reached the top: said as the server's answer, never as a stack trace, a full store by name.
+ * A NATS client error (told by its class's name: this module does not load the client) that reached the
+ * top: said as the server's answer, never as a stack trace, a full store by name.
  */
 function natsFailure(err: unknown): { code: ErrorCode; message: string } | null {
-  if (!(err instanceof Error) || err.name !== 'NatsError') return null;
-  const api = (err as Error & { api_error?: { err_code?: number } }).api_error;
-  if (api?.err_code === JS_INSUFFICIENT_RESOURCES || /insufficient (storage )?resources/i.test(err.message)) {
+  if (!(err instanceof Error) || !NATS_ERRORS.has(err.name)) return null;
+  // A JetStreamApiError's `code` is the API's err_code.
+  const apiCode = err.name.endsWith('ApiError') || err.name.endsWith('NotFoundError') ? (err as Error & { code?: unknown }).code : undefined;
+  if (apiCode === JS_INSUFFICIENT_RESOURCES || /insufficient (storage )?resources/i.test(err.message)) {
     return { code: 'LF_NATS_STORAGE_FULL', message: `the NATS server's storage is full (JetStream: ${err.message}); nothing was recorded. Free space on the server, or raise its JetStream limits (max_file_store, the account's limits), then try again` };
   }
   return { code: 'LF_NATS_ERROR', message: `the NATS server refused or failed the request: ${err.message}` };

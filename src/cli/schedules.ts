@@ -11,6 +11,7 @@ import { EXIT } from './exit.js';
 import { statusColor } from './render.js';
 import { storeFor } from './open-store.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';
+import { jetstream } from '../store/index.js';
 
 export function schedulesText(rows: ScheduleRow[], where: string): string {
   if (rows.length === 0) return `no schedule triggers in ${where}`;
@@ -38,7 +39,7 @@ export async function schedulesCmd(io: Io, g: GlobalOpts, opts: { json?: boolean
       const nc = await c.store.connection();
       // The bucket is made on first use: with the replica and storage settings an engine would give it, so `doctor` finds no difference.
       const { replicas, storage } = natsSettings().cluster;
-      const cursor = new KvScheduleCursor(nc.jetstream(), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+      const cursor = new KvScheduleCursor(jetstream(nc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
       return scheduleRows(await c.deployed(), await cursor.all(), c.store, now, count);
     });
     where = 'the deployed definitions';

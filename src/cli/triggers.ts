@@ -12,6 +12,7 @@ import { inert } from '../terminal/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';
+import { jetstream, jetstreamManager } from '../store/index.js';
 
 export function triggersText(waiting: GateWaiting[], decisions: GateRecord[]): string {
   const lines: string[] = [];
@@ -53,8 +54,8 @@ export async function triggersCmd(io: Io, g: GlobalOpts, opts: { json?: boolean;
       const nc = await c.store.connection();
       const { replicas, storage } = natsSettings().cluster;
       const s = { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) };
-      const js = nc.jetstream();
-      return view(new KvGateStore(js, s), new StreamGateLog(js, await nc.jetstreamManager(), s), await c.deployed(), o);
+      const js = jetstream(nc);
+      return view(new KvGateStore(js, s), new StreamGateLog(js, await jetstreamManager(nc), s), await c.deployed(), o);
     });
   } else {
     const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });

@@ -2,12 +2,11 @@
  * Inputs from outside a run, recorded by the in-process Engine: an approval
  * or rejection, a signal, a cancellation, a pause and its end. Each is one
  * round of the executors' commit loop: load the run, let the core's rule
- * decide (reviewApproval, reviewSignal, the fold), append the one event at
+ * decide (reviewInput, the one a NATS engine judges by), append the one event at
  * the sequence it was decided on, and on a lost race load and decide again
  * (commitWithRetry). A driver running the run (this process's or another's)
  * follows the log and acts on it; a later resume does too.
  */
-import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
@@ -16,7 +15,7 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { applyEvent, controlEvent, recordedState, rejectionReason, type RunSnapshot, refusedBefore, reviewApproval, reviewSignal, runView, type RunView } from '../runtime/index.js';
+import { applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 
 export interface OutsideInputsOptions {
@@ -53,19 +52,25 @@ export class OutsideInputs {
   }
 
   /**
-   * Appends one outside event (approval, cancellation) if the run accepts it,
-   * retrying on a concurrent append. Returns null when the run does not accept it, with the reason.
+   * Judges `input` on the run as its log has it now (reviewInput, the rule a NATS engine uses too) and
+   * appends what the review records: the input's event, or an approval's refusal for the audit trail.
+   * On a concurrent append it loads and judges again (commitWithRetry). `recorded`: whether anything was appended.
    */
-  private async record(runId: string, make: (snap: RunSnapshot, compiled: CompiledWorkflow, history: readonly EventEnvelope[]) => PendingEvent | null): Promise<{ view: RunView; refused: string | null }> {
+  private record(runId: string, input: RunInput, who: Omit<InputSender, 'time'>): Promise<{ view: RunView; review: InputReview; recorded: boolean }> {
+    const sender = { ...who, time: new Date(this.clock.now()).toISOString() };
     return commitWithRetry(runId, async () => {
       const { compiled, snapshot, seq, events } = await this.load(runId);
-      const ev = make(snapshot, compiled, events);
-      // Refused before anything is written (make said why).
-      if (ev === null) return { view: runView(snapshot, seq), refused: 'refused' };
-      const r = applyEvent(compiled, snapshot, ev);
-      if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), refused: rejectionReason(snapshot, ev) };
-      await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
-      return { view: runView(r.snapshot, seq + 1, compiled.definition), refused: null };
+      let review = reviewInput(compiled, snapshot, input, sender);
+      // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
+      if (input.kind === 'approval' && inputWouldRecordRefusal(review) && refusedBefore(events, input.taskId, who.by ?? '')) {
+        review = reviewInput(compiled, snapshot, input, sender, { refusedBefore: true });
+      }
+      if (review.event === null) return { view: runView(snapshot, seq, compiled.definition), review, recorded: false };
+      const r = applyEvent(compiled, snapshot, review.event);
+      // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
+      if (!r.accepted) return { view: runView(snapshot, seq, compiled.definition), review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) }, recorded: false };
+      await this.appendOne(runId, seq, review.event, r.snapshot, compiled.definition);
+      return { view: runView(r.snapshot, seq + 1, compiled.definition), review, recorded: true };
     });
   }
 
@@ -76,22 +81,12 @@ export class OutsideInputs {
    * and then thrown as an ApprovalRefusedError.
    */
   async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
-    const time = new Date(this.clock.now()).toISOString();
-    let refused: string | null = null;
-    let notApprover = false;
-    let kept = true;
-    const { view } = await this.record(runId, (snap, compiled, history) => {
-      const review = reviewApproval(compiled, snap, { taskId, decision, by, time, ...(comment !== undefined ? { comment } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) },
-        { refusedBefore: refusedBefore(history, taskId, by) });
-      refused = review.accepted ? null : review.reason;
-      notApprover = !review.accepted && review.notApprover === true;
+    const input: RunInput = { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) };
+    const { view, review, recorded } = await this.record(runId, input, { by, ...opts });
+    if (!review.accepted) {
       // A decision naming no HUMAN task of the run (a typo), one on a settled run, or a refusal this person already has
       // on this task has no place in its audit trail: refused, nothing written.
-      kept = review.event !== null;
-      return review.event;
-    });
-    if (refused !== null) {
-      throw judgedApprovalRefusal({ runId, taskId, by, decision, reason: refused, kept, notApprover });
+      throw judgedApprovalRefusal({ runId, taskId, by, decision, reason: review.reason, kept: recorded, notApprover: review.notApprover === true });
     }
     return view;
   }
@@ -102,30 +97,24 @@ export class OutsideInputs {
    * refused with the reason (SignalRefusedError) and nothing is recorded.
    */
   async signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
-    const time = new Date(this.clock.now()).toISOString();
-    const req = { name, time, ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.by !== undefined ? { by: opts.by } : {}), ...(opts.unauthenticated ? { unauthenticated: true } : {}) };
     const refuse = (why: string) => new SignalRefusedError(`cannot signal "${name}" to run ${runId}: ${why}; nothing was recorded`, { runId, name });
-    return commitWithRetry(runId, async () => {
-      let loaded: LoadedRunLog;
-      try {
-        loaded = await this.load(runId);
-      } catch (err) {
-        if (err instanceof RunNotFoundError) throw refuse(err.message);
-        throw err;
-      }
-      const { compiled, snapshot, seq } = loaded;
-      const review = reviewSignal(compiled, snapshot, req);
-      if (!review.accepted) throw refuse(review.reason);
-      await this.appendOne(runId, seq, review.event, review.snapshot, compiled.definition);
-      return runView(review.snapshot, seq + 1, compiled.definition);
-    });
+    const { data, ...who } = opts;
+    let r: Awaited<ReturnType<OutsideInputs['record']>>;
+    try {
+      r = await this.record(runId, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, who);
+    } catch (err) {
+      if (err instanceof RunNotFoundError) throw refuse(err.message);
+      throw err;
+    }
+    if (!r.review.accepted) throw refuse(r.review.reason);
+    return r.view;
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
   async cancel(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => controlEvent({ action: 'cancel', time, ...opts }));
-    return { changed: refused === null, view };
+    const { reason, ...who } = opts;
+    const { view, recorded } = await this.record(runId, { kind: 'control', action: 'cancel', ...(reason !== undefined ? { reason } : {}) }, who);
+    return { changed: recorded, view };
   }
 
   /**
@@ -134,9 +123,9 @@ export class OutsideInputs {
    * refused with PauseRefusedError, and nothing is recorded.
    */
   async pause(runId: string, opts: { by?: string; reason?: string; unauthenticated?: true } = {}): Promise<RunView> {
-    const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => controlEvent({ action: 'pause', time, ...opts }));
-    if (refused !== null) throw new PauseRefusedError(`cannot pause run ${runId}: ${refused}; nothing was recorded`, { runId, status: view.status });
+    const { reason, ...who } = opts;
+    const { view, review } = await this.record(runId, { kind: 'control', action: 'pause', ...(reason !== undefined ? { reason } : {}) }, who);
+    if (!review.accepted) throw new PauseRefusedError(`cannot pause run ${runId}: ${review.reason}; nothing was recorded`, { runId, status: view.status });
     return view;
   }
 
@@ -146,8 +135,7 @@ export class OutsideInputs {
    * was not paused.
    */
   async unpause(runId: string, opts: { by?: string; unauthenticated?: true } = {}): Promise<{ changed: boolean; view: RunView }> {
-    const time = new Date(this.clock.now()).toISOString();
-    const { view, refused } = await this.record(runId, () => controlEvent({ action: 'resume', time, ...opts }));
-    return { changed: refused === null, view };
+    const { view, recorded } = await this.record(runId, { kind: 'control', action: 'resume' }, opts);
+    return { changed: recorded, view };
   }
 }

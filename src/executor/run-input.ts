@@ -6,13 +6,10 @@
  * dashboard, and over NATS when no engine listens (cluster/client/run-inputs.ts).
  */
 import type { WorkflowStatus } from '../events/index.js';
-import type { RunView } from '../runtime/index.js';
+import type { RunInput, RunView } from '../runtime/index.js';
 import type { RunCommits } from './run-commits.js';
 
-export type RunInput =
-  | { kind: 'approval'; taskId: string; decision: 'approved' | 'rejected'; comment?: string }
-  | { kind: 'signal'; name: string; data?: unknown }
-  | { kind: 'control'; action: 'pause' | 'resume' | 'cancel'; reason?: string };
+export type { RunInput };
 
 /** What became of an input: one shape on every store and path. */
 export interface InputOutcome {

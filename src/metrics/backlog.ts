@@ -7,7 +7,7 @@
  * subject no consumer reads, every message of the subject waits
  * (cluster/admin/task-queue-stats.ts reads both).
  */
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { backlogByQueue, readTaskQueues } from '../cluster/admin/task-queue-stats.js';
 
 export { backlogByQueue };

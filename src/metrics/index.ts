@@ -6,7 +6,7 @@
  * ClusterEngine (NATS) as `onCommit`.
  */
 import type { Tracer } from '@opentelemetry/api';
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Registry } from 'prom-client';
 import { promClient } from './prom.js';
 import type { EventEnvelope } from '../events/index.js';

@@ -13,8 +13,8 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import type { ConsumerMessages } from 'nats';
-import { DeliverPolicy } from '../store/index.js';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager } from '../store/index.js';
 import { FileEventStore, JetStreamEventStore, type EventStore, type Subscription } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -78,10 +78,10 @@ function natsDiscovery(store: JetStreamEventStore, workflowId: string | undefine
       try {
         const nc = await store.connection();
         // From the stream's end as it is now (StartSequence: nats.js's ordered consumer sends a start sequence whatever the policy).
-        if (nextSeq === 0) nextSeq = (await (await nc.jetstreamManager()).streams.info(store.stream)).state.last_seq + 1;
+        if (nextSeq === 0) nextSeq = (await (await jetstreamManager(nc)).streams.info(store.stream)).state.last_seq + 1;
         started();
-        const opts = { filterSubjects: `${prefix}.${workflowId ?? '*'}.*`, headers_only: true, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq };
-        const consumer = await nc.jetstream().consumers.get(store.stream, opts);
+        const opts = { filter_subjects: `${prefix}.${workflowId ?? '*'}.*`, headers_only: true, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextSeq };
+        const consumer = await jetstream(nc).consumers.get(store.stream, opts);
         if (closed) return;
         messages = await consumer.consume({
           expires: 5000,

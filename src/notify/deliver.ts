@@ -7,7 +7,7 @@
  * copy per id), flushed so the server has it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MsgHdrs, NatsConnection } from 'nats';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { backoffAfter, type DeliverySettings } from './config.js';
 import type { NotificationBody, NotificationTarget } from './rules.js';
 import { errorMessage } from '../errors/index.js';

@@ -10,7 +10,7 @@
  * delivers what has none (`catchUp`). Receivers see the same id again then
  * (Idempotency-Key / Nats-Msg-Id).
  */
-import type { MsgHdrs, NatsConnection } from 'nats';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { Definition, NotificationRule } from '../definition/index.js';
 import { AppendConflictError, errorMessage } from '../errors/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';

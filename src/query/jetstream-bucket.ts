@@ -4,8 +4,9 @@
  * record needs), or a note that the run's log cannot be read. Shared by the
  * projection (writes), reindex (rebuilds) and the reader (one ordered pass).
  */
-import type { JetStreamClient, JetStreamManager, JsMsg, KV } from 'nats';
-import { AckPolicy, DeliverPolicy, StorageType, nanos } from '../store/index.js';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { AckPolicy, DeliverPolicy, StorageType, nanos, Kvm, apiErrorCode } from '../store/index.js';
 import { z } from 'zod';
 import { StoreError } from '../errors/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
@@ -23,7 +24,7 @@ const CorruptValueSchema = z.object({ corrupt: z.object({ runId: z.string(), fil
 export type IndexValue = StoredTracked | z.infer<typeof CorruptValueSchema>;
 
 export function openBucket(js: JetStreamClient, s: BucketSettings): Promise<KV> {
-  return js.views.kv(RUNS_INDEX_BUCKET, { history: 1, replicas: s.replicas ?? 1, storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File });
+  return new Kvm(js).create(RUNS_INDEX_BUCKET, { history: 1, replicas: s.replicas ?? 1, storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File });
 }
 
 export function encodeValue(v: IndexValue): string {
@@ -50,13 +51,11 @@ export function decodeValue(text: string): IndexValue | null {
 
 /** The server refused a write because the key moved on (or exists, for create). */
 export function isCasConflict(err: unknown): boolean {
-  const e = err as { message?: string; api_error?: { err_code?: number } };
-  return e.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e.message ?? '');
+  return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
 }
 
 export function isNotFound(err: unknown): boolean {
-  const e = err as { message?: string; api_error?: { err_code?: number } };
-  return e.api_error?.err_code === 10059 || /stream not found/i.test(e.message ?? '');
+  return apiErrorCode(err) === 10059 || (err instanceof Error && /stream not found/i.test(err.message));
 }
 
 /**
@@ -81,7 +80,7 @@ export async function lastPerSubject(
   }
   try {
     let remaining = ci.num_pending;
-    const consumer = js.consumers.getPullConsumerFor(ci);
+    const consumer = js.consumers.getConsumerFromInfo(ci);
     while (remaining > 0) {
       let got = 0;
       const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: 5000 });

@@ -14,8 +14,10 @@
  * consumer, or its ack floor did not move while commits wait) and the log
  * grew since the last load. Its queries answer from memory.
  */
-import type { JetStreamClient, JetStreamManager, KvEntry, QueuedIterator } from 'nats';
-import { KvWatchInclude } from '../store/index.js';
+import type { QueuedIterator } from '@nats-io/nats-core';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { KvEntry } from '@nats-io/kv';
+import { KvWatchInclude, Kvm, jetstream, jetstreamManager } from '../store/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import { decodeValue, lastPerSubject, readBucket, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
@@ -86,10 +88,10 @@ export class JetStreamRunIndex extends HeldRunIndex {
   private async watchBucket(): Promise<boolean> {
     const f = this.following;
     if (!f || f.watch) return true;
-    const js = (await this.store.connection()).jetstream();
+    const js = jetstream(await this.store.connection());
     let kv;
     try {
-      kv = await js.views.kv(RUNS_INDEX_BUCKET, { bindOnly: true });
+      kv = await new Kvm(js).create(RUNS_INDEX_BUCKET, { bindOnly: true });
     } catch {
       return false;
     }
@@ -125,7 +127,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
     const f = this.following;
     if (!f) return;
     const watching = await this.watchBucket();
-    const jsm = await (await this.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await this.store.connection());
     const info = await jsm.streams.info(this.store.stream).catch(() => null);
     const last = info?.state.last_seq ?? 0;
     let stuck = !watching;
@@ -142,7 +144,7 @@ export class JetStreamRunIndex extends HeldRunIndex {
   /** Loads every record (bucket, and the log for what it lacks) and keeps what is newer than what is held. */
   private async reload(): Promise<void> {
     const f = this.following;
-    const jsm = await (await this.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await this.store.connection());
     const last = (await jsm.streams.info(this.store.stream).catch(() => null))?.state.last_seq ?? 0;
     const { records, corrupt } = await this.load();
     if (f) f.loadedAt = last;
@@ -154,8 +156,8 @@ export class JetStreamRunIndex extends HeldRunIndex {
   /** Every run's record: from the bucket, and from the log for what the bucket does not have yet. */
   private async load(): Promise<{ records: Map<string, RunRecord>; corrupt: CorruptRun[] }> {
     const nc = await this.store.connection();
-    const js = nc.jetstream();
-    const jsm = await nc.jetstreamManager();
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
     const projected = await this.projectionCurrent(jsm);
     const indexed = await readBucket(js, jsm);
     // No bucket (never made, or deleted): whatever the consumer says, the records are in the log only.

@@ -8,8 +8,9 @@
  * fold kept) rebuilds the record from the run's log. `reindex` rebuilds the
  * whole bucket from the log (jetstream-reindex.ts). Nothing here is the only copy of anything.
  */
-import type { JsMsg, KV } from 'nats';
-import { AckPolicy, DeliverPolicy, nanos } from '../store/index.js';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { AckPolicy, DeliverPolicy, nanos, jetstream, jetstreamManager } from '../store/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
@@ -65,7 +66,7 @@ const WRITTEN_KEPT = 10_000;
 
 /** Creates the projection's durable consumer if missing: from `startSeq` (default: the stream's first message). */
 export async function ensureProjectionConsumer(store: JetStreamEventStore, startSeq?: number): Promise<void> {
-  const jsm = await (await store.connection()).jetstreamManager();
+  const jsm = await jetstreamManager(await store.connection());
   try {
     await jsm.consumers.info(store.stream, RUNS_INDEX_CONSUMER);
     return;
@@ -83,7 +84,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const { store } = o;
   const log = o.log ?? (() => {});
   const nc = await store.connection();
-  const js = nc.jetstream();
+  const js = jetstream(nc);
   await ensureProjectionConsumer(store);
   let kv: KV | null = await openBucket(js, o);
   const bucket = async () => (kv ??= await openBucket(js, o));

@@ -8,6 +8,7 @@ import { openBucket, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_BUCKET, 
 import { ensureProjectionConsumer, indexValueOf } from './jetstream-projection.js';
 import { track } from './record.js';
 import { errorMessage } from '../errors/index.js';
+import { jetstream, jetstreamManager } from '../store/index.js';
 
 export interface ReindexReport {
   /** What was rebuilt: the KV bucket's name (NATS) or the cache file's path (file store). */
@@ -29,8 +30,8 @@ export interface ReindexReport {
 export async function reindex(store: JetStreamEventStore, o: BucketSettings & { onProgress?: (runs: number) => void } = {}): Promise<ReindexReport> {
   const started = Date.now();
   const nc = await store.connection();
-  const js = nc.jetstream();
-  const jsm = await nc.jetstreamManager();
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
   const end = (await jsm.streams.info(store.stream)).state.last_seq;
   try {
     await jsm.streams.delete(`KV_${RUNS_INDEX_BUCKET}`);

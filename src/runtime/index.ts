@@ -16,6 +16,7 @@ export { prepareCommit, foldOnto, hasScheduledItems, hasStartable, reuseDue, typ
 export { step, commitEffects, type StepResult } from './step.js';
 export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';
+export { reviewInput, inputWouldRecordRefusal, type RunInput, type InputSender, type InputReview } from './input-review.js';
 export { controlEvent, reviewControl, type ControlAction, type ControlRequest, type ControlReview, type ControlEvent } from './run-control.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
 export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt, type WaitAttempt } from './effects.js';

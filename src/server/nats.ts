@@ -12,9 +12,10 @@
  * for the engines' shared consumers on each input stream.
  */
 import { randomUUID } from 'node:crypto';
-import type { JetStreamManager, NatsConnection } from 'nats';
-import { connect } from '../store/index.js';
-import { ClusterClient, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { connect, jetstream, jetstreamManager } from '../store/index.js';
+import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
@@ -85,11 +86,11 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
 
   const deployed = async (): Promise<DefinitionVersion[]> => {
     const latest = await reader.deployed();
-    const kv = await nc.jetstream().views.kv(DEFINITIONS_BUCKET, { bindOnly: true });
+    const registry = new DefinitionRegistry(jetstream(nc));
     const out: DefinitionVersion[] = [];
     for (const def of latest) {
       const versions: number[] = [];
-      for await (const key of await kv.keys(`wf.${def.id}.*`)) {
+      for (const key of await registry.keys(`wf.${def.id}.*`)) {
         const v = Number(key.split('.').at(-1));
         if (Number.isInteger(v)) versions.push(v);
       }
@@ -170,7 +171,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         const nc = (actor.session as PersonSession).nc;
         const verdict = await listen(nc, event.id);
         try {
-          await nc.jetstream().publish(subject, encode(event), { msgID: event.id });
+          await jetstream(nc).publish(subject, encode(event), { msgID: event.id });
         } catch (err) {
           verdict.stop();
           const refused = permissionDenied(err);
@@ -195,14 +196,14 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     },
     async schedules() {
       const { replicas, storage } = settings.cluster;
-      const cursor = new KvScheduleCursor(nc.jetstream(), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+      const cursor = new KvScheduleCursor(jetstream(nc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
       return scheduleRows(await reader.deployed(), await cursor.all(), reader.store, Date.now(), 3);
     },
     async triggers() {
       return triggerRows(byIdAndVersion((await reader.deployed()).map((d) => ({ id: d.id, version: d.version, source: 'deployed' as const, yaml: '', definition: d, problems: [] }))));
     },
     async workers() {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       const engines: unknown[] = [];
       for (const stream of Object.values(STREAMS)) {
         let list;
@@ -249,7 +250,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       if (!person) return readRefusal(actor.user, logStream);
       return (await person.mayRead()) ? null : readRefusal(actor.user, logStream);
     },
-    jetstreamManager: () => nc.jetstreamManager(),
+    jetstreamManager: () => jetstreamManager(nc),
     actorOf(auth: Auth): Actor {
       return { user: auth.user, ...(auth.session?.client ? { session: auth.session.client } : {}) };
     },

@@ -9,7 +9,7 @@
  * and again when the answer is older than READ_RECHECK_MS, so a changed
  * nats.conf (reloaded) takes effect without signing in again.
  */
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { errorMessage, permissionDenied } from '../errors/index.js';
 import { ApiError } from './errors.js';
 

@@ -14,10 +14,10 @@ export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
-export { JetStreamEventStore, openJetStreamStore, parseServers, connectRefusal, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
+export { JetStreamEventStore, openJetStreamStore, parseServers, apiErrorCode, connectRefusal, isNoResponders, isTransient, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';
-// The nats client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from 'nats'.
-export { AckPolicy, ConsumerEvents, DeliverPolicy, DiscardPolicy, ErrorCode, Events, KvWatchInclude, NatsError, RetentionPolicy, StorageType, connect, createInbox, headers, nanos, natsLib } from './jetstream/index.js';
+// The NATS client's values, loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
+export { AckPolicy, ClosedConnectionError, DeliverPolicy, InvalidArgumentError, DiscardPolicy, JetStreamApiError, JetStreamError, KvWatchInclude, Kvm, NoRespondersError, PermissionViolationError, RequestError, RetentionPolicy, StorageType, TimeoutError, createInbox, headers, jetstream, jetstreamManager, nanos, natsLib, toJsMsg, connect } from './jetstream/index.js';
 
 export interface OpenStoreOptions {
   /** File store directory (default $LEDGERFLOW_STORE, else `.ledgerflow`). */

@@ -8,13 +8,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noNats } from '../helpers/cluster.js';
 import { anonymousUser } from '../../src/cli/dev-config.js';
 import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 
 describe('the shipped nats-server configs', () => {
@@ -63,7 +64,7 @@ describe.skipIf(noNats)('ledgerflow dev', () => {
     await waitFor('JetStream without credentials', async () => {
       const nc = await connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 }).catch(() => null);
       if (!nc) return false;
-      try { return !!(await (await nc.jetstreamManager()).getAccountInfo()); } finally { await nc.close(); }
+      try { return !!(await (await jetstreamManager(nc)).getAccountInfo()); } finally { await nc.close(); }
     });
   }, 40_000);
 

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { subjects, type DeadLetterEntry } from '../../src/cluster/index.js';
@@ -17,6 +18,7 @@ import { loadEventTypes, runIdForEvent } from '../../src/triggers/index.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const WORKFLOW = `
 workflow:
@@ -81,8 +83,8 @@ describe.skipIf(noNats)('ledgerflow dlq', () => {
   it('refuses to replay a dead letter whose body was not kept, and purges only with --yes', async () => {
     const filler = 'she said "no" ';
     const body = JSON.stringify({ id: 'huge-1', type: 'revenue_milestone', time: new Date().toISOString(), data: { notes: filler.repeat(Math.floor(7.5 * 1024 * 1024 / 16)) } });
-    await admin.jetstream().publish(subjects.trigger('revenue_milestone'), new TextEncoder().encode(body));
-    await waitFor('the event in lf.dlq.triggers', async () => (await deadLetters(await admin.jetstreamManager(), 'triggers')).length > 0, { timeout: 20_000 });
+    await jetstream(admin).publish(subjects.trigger('revenue_milestone'), new TextEncoder().encode(body));
+    await waitFor('the event in lf.dlq.triggers', async () => (await deadLetters(await jetstreamManager(admin), 'triggers')).length > 0, { timeout: 20_000 });
     const entries = JSON.parse((await lf('dlq', 'list', '--kind', 'triggers', '--json')).stdout);
     expect(entries).toHaveLength(1);
     const [big] = entries as { seq: number }[];
@@ -176,7 +178,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
 
     // A worker may not write an engine's dead letters, nor another worker's, nor plain lf.dlq.tasks.
     for (const subject of ['lf.dlq.approvals', 'lf.dlq.inputs', 'lf.dlq.control', 'lf.dlq.tasks', 'lf.dlq.tasks.alice']) {
-      await expect(worker.jetstream().publish(subject, new TextEncoder().encode('{}'), { timeout: 3000 }), subject).rejects.toThrow(/permission/i);
+      await expect(jetstream(worker).publish(subject, new TextEncoder().encode('{}'), { timeout: 3000 }), subject).rejects.toThrow(/permission/i);
     }
     // What it may write: under its own name. A letter saying alice approved.
     const raw = '{"decision":"approved"}';
@@ -185,11 +187,11 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
       source: { stream, seq: 1, subject, deliveries: 1 }, size: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), raw,
     }));
     const approval = subjects.approval(runId, 'sign', 'alice');
-    const byWorker = await worker.jetstream().publish(subjects.workerDlq('worker'), forged('LF_APPROVALS', approval));
+    const byWorker = await jetstream(worker).publish(subjects.workerDlq('worker'), forged('LF_APPROVALS', approval));
     // As stored before workers wrote under their own name (plain lf.dlq.tasks, which workers could write then).
-    const legacy = await admin.jetstream().publish('lf.dlq.tasks', forged('LF_APPROVALS', approval));
+    const legacy = await jetstream(admin).publish('lf.dlq.tasks', forged('LF_APPROVALS', approval));
     // An engine's letter of one kind names a subject of another: never carried across.
-    const crossed = await admin.jetstream().publish(subjects.dlq('inputs'), forged('LF_APPROVALS', approval));
+    const crossed = await jetstream(admin).publish(subjects.dlq('inputs'), forged('LF_APPROVALS', approval));
     // And one an engine really wrote: alice approving a run that does not exist.
     const early = await cli(['--nats', c.as('alice'), 'approve', 'no-such-run', 'sign']);
     expect(early.code, early.stdout + early.stderr).toBe(2);
@@ -214,7 +216,7 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
 
     // Everything published on an approval subject from here on.
     const published: string[] = [];
-    const tap = admin.subscribe('lf.approvals.>', { callback: (_err, m) => published.push(m.subject) });
+    const tap = admin.subscribe('lf.approvals.>', { callback: (_err, m) => void published.push(m.subject) });
     await admin.flush();
     const one = await lf('dlq', 'replay', workerId);
     expect(one.code).toBe(2);
@@ -241,14 +243,14 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
   }, 60_000);
 
   it('a worker flooding its dead-letter subject evicts none of the engines\' letters (100,001 letters pushed them all out): its own oldest go', async () => {
-    const jsm = await admin.jetstreamManager();
+    const jsm = await jetstreamManager(admin);
     // A letter an engine writes: alice approving a run that does not exist.
     const early = await cli(['--nats', c.as('alice'), 'approve', 'flooded-run', 'sign']);
     expect(early.code, early.stdout + early.stderr).toBe(2);
     await waitFor('the engine\'s letter', async () => (await deadLetters(jsm, 'approvals')).some((l) => l.runId === 'flooded-run'));
     const engines = (await jsm.streams.info('LF_DLQ')).state.messages;
     // The flood: past what LF_DLQ_WORKERS keeps of one worker, as fast as the server takes it.
-    const js = worker.jetstream();
+    const js = jetstream(worker);
     const letter = new TextEncoder().encode(JSON.stringify({ reason: 'flood' }));
     for (let sent = 0; sent < 10_500; sent += 500) await Promise.all(Array.from({ length: 500 }, () => js.publish('lf.dlq.tasks.worker', letter)));
     const info = await jsm.streams.info('LF_DLQ_WORKERS', { subjects_filter: 'lf.dlq.tasks.worker' });
@@ -266,15 +268,15 @@ describe.skipIf(noNats)('ledgerflow dlq on the production nats.conf', () => {
   }, 60_000);
 
   it('a worker cannot take an engine dead letter\'s message id first: the engine\'s letter is still written', async () => {
-    const jsm = await admin.jetstreamManager();
+    const jsm = await jetstreamManager(admin);
     const next = (await jsm.streams.info('LF_APPROVALS')).state.last_seq + 1;
     // Every id an engine's dead letter of the next approvals would have had, published first by the worker on its own subject.
-    const js = worker.jetstream();
+    const js = jetstream(worker);
     for (let seq = next; seq < next + 5; seq++) {
       await js.publish('lf.dlq.tasks.worker', new TextEncoder().encode('{"reason":"decoy"}'), { msgID: `dlq/LF_APPROVALS/${seq}` });
     }
     const subject = 'lf.approvals.no-such-run.sign.alice';
-    await admin.jetstream().publish(subject, new TextEncoder().encode('{"decision":"approved"}'));
+    await jetstream(admin).publish(subject, new TextEncoder().encode('{"decision":"approved"}'));
     await waitFor('the engine dead-letters the approval for a run that does not exist', async () =>
       (await deadLetters(jsm, 'approvals')).some((l) => (l.source as { subject?: string } | undefined)?.subject === subject), { timeout: 20_000 });
   }, 60_000);

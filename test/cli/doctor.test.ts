@@ -3,7 +3,7 @@
  * every bucket ledgerflow creates (the definitions bucket used to be made
  * with the defaults whatever the settings said).
  */
-import { RetentionPolicy } from 'nats';
+import { RetentionPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
 
     const nc = await c.connect();
     try {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       expect((await jsm.streams.info('KV_LF_DEFINITIONS')).config.storage).toBe('memory');
       expect((await jsm.streams.info('LF_INPUTS')).config.storage).toBe('memory');
     } finally {
@@ -76,12 +76,12 @@ describe.skipIf(noNats)('ledgerflow doctor', () => {
   it('checks each queue\'s stream LF_TASKS_<queue> it finds, warns while the single LF_TASKS of older versions holds attempts, and says to delete it once empty', async () => {
     const nc = await c.connect();
     try {
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       // As an engine makes it when it first hands out an attempt on queue `default`.
       await ensureWorkerConsumer(jsm, 'default', 'first');
       // As an older version left it: one attempt still in it.
       await jsm.streams.add({ name: 'LF_TASKS', subjects: ['lf.tasks.>'], retention: RetentionPolicy.Workqueue });
-      const { seq } = await nc.jetstream().publish('lf.tasks.default.first', new TextEncoder().encode('{}'));
+      const { seq } = await jetstream(nc).publish('lf.tasks.default.first', new TextEncoder().encode('{}'));
 
       const held = await cli(['--nats', c.url, 'doctor']);
       expect(held.code).toBe(1);

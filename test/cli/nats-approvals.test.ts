@@ -99,3 +99,18 @@ describe.skipIf(noNats)('approve and reject over NATS before any engine has run'
     expect((await cli(['--nats', url, 'replay', runId])).code).toBe(0);
   }, 60_000);
 });
+
+describe.skipIf(noNats)('approve over NATS with an engine listening, on a server without users', () => {
+  const c = useCluster({ users: false, engines: 1 });
+
+  it('the engine records the decision as the given name, marked unauthenticated, as the embedded store does', async () => {
+    const run = await cli(['--nats', c.url, 'run', APPROVAL, '--json']);
+    expect(run.code).toBe(3);
+    const runId = JSON.parse(run.stdout).runId as string;
+    const decided = await cli(['--nats', c.url, 'approve', runId, 'sign_off', '--as', 'bob', '--json']);
+    expect(decided.stderr).toBe('');
+    expect(JSON.parse(decided.stdout)).toMatchObject({ runId, by: 'bob', unauthenticated: true, recorded: true, queued: false });
+    const history = JSON.parse((await cli(['--nats', c.url, 'history', runId, '--json'])).stdout);
+    expect(history.find((e: { type: string }) => e.type === 'approval.recorded').data).toEqual({ task: 'sign_off', decision: 'approved', by: 'bob', unauthenticated: true });
+  }, 60_000);
+});

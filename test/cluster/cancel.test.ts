@@ -15,6 +15,8 @@ import { CancelRefusedError } from '../../src/errors/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 
 const quick = def(`
 workflow:
@@ -51,7 +53,7 @@ describe.skipIf(noNats)('cancel over NATS', () => {
     await waitFor('the attempt to be dispatched', async () => (await c.client.store.read(runId)).some((e) => e.type === 'task.started'));
     expect(await c.clientAs('commander').cancel(runId, { waitMs: 20_000 })).toMatchObject({ recorded: true, status: 'CANCELLED' });
     const nc = await c.client.store.connection();
-    const ledger = await nc.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const ledger = await new Kvm(jetstream(nc)).create(ATTEMPTS_BUCKET, { bindOnly: true });
     const key = await ledgerKeyOf(nc, runId, 'nobody_runs_this', 1);
     await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
   }, 60_000);

@@ -8,7 +8,7 @@
  * start|end, pid, time), never from an engine's own counters.
  */
 import { join } from 'node:path';
-import { Events, nanos } from 'nats';
+import { nanos } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
 import { STREAMS } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/transport/messages.js';
@@ -23,6 +23,7 @@ import { deadLetters } from '../helpers/dead-letters.js';
 import { CHAOS_TASKS, CHAOS_WORKFLOW as CHAOS, HANDLERS, readMarkers, type Marker } from '../helpers/cluster-run.js';
 import { waitFor } from '../helpers/wait.js';
 import { deploy, startChaosCluster } from '../helpers/chaos-cluster.js';
+import { jetstream } from '@nats-io/jetstream';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const APPROVAL = join(FIXTURES, 'cluster-approval.yaml');
@@ -119,7 +120,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     // The server stays down until connections to it have dropped (ours as the engines'), not for a set time.
     let dropped = false;
     const nc = await c.client.store.connection();
-    void (async () => { for await (const s of nc.status()) if (s.type === Events.Disconnect) { dropped = true; return; } })();
+    void (async () => { for await (const s of nc.status()) if (s.type === 'disconnect') { dropped = true; return; } })();
     await c.server.stop(); // SIGKILL
     await waitFor('the connection to the killed server to drop', () => dropped);
     await c.server.restart();
@@ -244,7 +245,7 @@ describe.skipIf(noNats)(`a cluster under failure: engines, workers and nats-serv
     const data = { lead_id: 'L-2026-0042', company: 'Nordwind Logistics GmbH', employees: 850, industry: 'logistics', source: 'referral', budget: 120000, currency: 'EUR', engagement: { website_visits: 14, email_opens: 6, content_downloads: 3, demo_requested: true } };
     const event = { id, type: 'lead_qualification', time: new Date().toISOString(), source: 'crm', data };
     // Raw publishes without a message id: JetStream's dedup cannot hide the second delivery.
-    const js = (await c.connect()).jetstream();
+    const js = jetstream(await c.connect());
     await js.publish('lf.triggers.lead_qualification', encode(event));
     await js.publish('lf.triggers.lead_qualification', encode(event));
     const emitted = await cli(['--nats', c.url, 'emit', 'lead_qualification', '--id', id, '--time', event.time, '--source', 'crm', '--data', JSON.stringify(data)], { cwd: c.dir });

@@ -13,7 +13,7 @@
  * once. A claim nobody refreshes any more (its worker died) still goes stale,
  * and that attempt runs again as task.restarted (direct-dispatch.test.ts).
  */
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/transport/messages.js';
@@ -22,6 +22,8 @@ import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { gate, waitFor } from '../helpers/wait.js';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 
 const two = twoSteps('custody-two');
 
@@ -45,12 +47,12 @@ describe.skipIf(noNats)('an offered attempt while another engine reconciles its 
     const before = await queued();
     // Kicks (each its own message) until the engine that did not offer `first` reconciles the run and queues it.
     await waitFor('the other engine to queue the offered attempt', async () => {
-      await admin.jetstream().publish(subjects.input('engine', runId), encode({ type: 'kick', runId }));
+      await jetstream(admin).publish(subjects.input('engine', runId), encode({ type: 'kick', runId }));
       return (await queued()) > before || logs.some((l) => l.startsWith('W2') && l.includes(runId));
     }, { timeout: 20_000, detail: () => logs.join('\n') });
     // Held past the stale window (three refresh periods of 500 ms): the claim seen rewritten again and again while W2
     // holds its copy. Before the fix W2 reported the attempt lost at once, and the engine's restart ran it a second time.
-    const kv = await admin.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const kv = await new Kvm(jetstream(admin)).create(ATTEMPTS_BUCKET, { bindOnly: true });
     const key = await ledgerKeyOf(admin, runId, 'first', 1);
     const seen = new Set<number>();
     await waitFor('the claim rewritten five times, or first run a second time', async () => {

@@ -7,7 +7,8 @@
  * dead-letter stream is bounded, also when it was created without bounds.
  */
 import { createHash } from 'node:crypto';
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterQueue, DLQ_DEFAULTS, ensureCluster, EXCERPT_BYTES, STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
@@ -68,7 +69,7 @@ describe.skipIf(noNats)('poison messages', () => {
   const handlers = { prepare: async () => ({ ready: true }) };
   beforeAll(async () => {
     admin = await c.connect();
-    jsm = await admin.jetstreamManager();
+    jsm = await jetstreamManager(admin);
   });
 
   it('a 7.5 MB approval and a 7.5 MB trigger event are dead-lettered once, as a reference and a 4 KiB excerpt, and the engine goes on serving', async () => {
@@ -76,7 +77,7 @@ describe.skipIf(noNats)('poison messages', () => {
     try {
       const { runId } = await c.client.start('dlq-gate', {});
       expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
-      const js = admin.jetstream();
+      const js = jetstream(admin);
       const approval = huge(7.5 * 1024 * 1024, { decision: 'approved' }, 'comment');
       const event = huge(7.5 * 1024 * 1024, { id: 'big-1', type: 'revenue_milestone', time: new Date().toISOString() }, 'data');
       const approvalAck = await js.publish(subjects.approval(runId, 'sign', 'alice'), approval);
@@ -119,7 +120,7 @@ describe.skipIf(noNats)('poison messages', () => {
     // Two workers took the attempt and died (their deliveries timed out); the bound here is 2.
     const settings = { taskAckWaitMs: 300, taskMaxDeliver: 2 };
     const durable = await ensureWorkerConsumer(jsm, 'poison', 'prepare', settings);
-    const js = admin.jetstream();
+    const js = jetstream(admin);
     const task = { runId: 'dlq-nosuchrun', workflowId: 'dlq-gate', version: 1, taskId: 'prepare', attempt: 1, handler: 'prepare', input: {}, token: 't', task: { name: 'prepare', type: 'SIMPLE', output: { names: [], values: {} } } };
     const ack = await js.publish(subjects.task('poison', 'prepare'), encoder.encode(JSON.stringify(task)));
     const consumer = await js.consumers.get(taskStream('poison').name, durable);
@@ -153,9 +154,9 @@ describe.skipIf(noNats)('a message whose processing always fails', () => {
     await c.client.deploy(quick);
     // A run recorded while no engine runs, whose log then gets a message that is not a commit: every load of it fails.
     const { runId } = await c.client.start('dlq-quick', {});
-    const bad = await admin.jetstream().publish(`lf.events.dlq-quick.${runId}`, encoder.encode('not a commit'));
+    const bad = await jetstream(admin).publish(`lf.events.dlq-quick.${runId}`, encoder.encode('not a commit'));
     const engine = await c.addEngine({ settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 1000 }, log: (l) => logs.push(l) });
-    const jsm = await admin.jetstreamManager();
+    const jsm = await jetstreamManager(admin);
     const [letter] = await waitFor('the kick in lf.dlq.inputs', async () => { const l = await deadLetters(jsm, 'inputs'); return l.length > 0 ? l : undefined; }, { timeout: 20_000, detail: () => logs.join('\n') });
     expect(letter).toMatchObject({
       source: { stream: 'LF_INPUTS', subject: subjects.input('anonymous', runId), deliveries: 3 },
@@ -190,7 +191,7 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     // As ensureCluster made them before no limits, unlimited deliveries.
     await jsm.streams.add({ name: STREAMS.dlq.name, subjects: [...STREAMS.dlq.subjects] });
     await jsm.consumers.add(STREAMS.approvals.name, { durable_name: ENGINE_CONSUMERS.approvals, ack_policy: 'explicit' as never, max_deliver: -1 });
-    const js = (await c.connect()).jetstream();
+    const js = jetstream(await c.connect());
     for (let i = 0; i < 5; i++) await js.publish(subjects.dlq('inputs'), encoder.encode(`{"reason":"old ${i}","raw":""}`));
 
     await ensureCluster(jsm, { dlqMaxAgeMs: 3_600_000, dlqMaxMsgs: 3, maxDeliver: 7 });
@@ -208,7 +209,7 @@ describe.skipIf(noNats)('the dead-letter stream LF_DLQ', () => {
     await jsm.streams.delete(STREAMS.dlq.name);
     await jsm.streams.delete(STREAMS.workerDlq.name).catch(() => undefined);
     await jsm.streams.add({ name: STREAMS.dlq.name, subjects: ['lf.dlq.>'] });
-    const js = (await c.connect()).jetstream();
+    const js = jetstream(await c.connect());
     const old = await js.publish('lf.dlq.tasks.worker', encoder.encode('{"reason":"written before","raw":""}'));
     expect(old.stream).toBe(STREAMS.dlq.name);
 

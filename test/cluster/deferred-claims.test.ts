@@ -14,7 +14,7 @@
  *   engine queues the attempt, nobody answers the ask, and it runs again as
  *   task.restarted (once, never a second time unrecorded).
  */
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { encode } from '../../src/cluster/transport/messages.js';
@@ -24,6 +24,8 @@ import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { gate, waitFor } from '../helpers/wait.js';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 
 const two = twoSteps('deferred-two');
 
@@ -57,7 +59,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
       const { runId } = await c.client.start('deferred-two', {});
       await started.opened;
       const key = await ledgerKeyOf(admin, runId, 'first', 1);
-      const kv = await admin.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+      const kv = await new Kvm(jetstream(admin)).create(ATTEMPTS_BUCKET, { bindOnly: true });
       expect(await kv.get(key)).toBeNull();
       // Another worker's ask names the attempt by a digest of its ledger key, never the key.
       const ask = (h: string) => asWorker.request(subjects.ask('default'), new TextEncoder().encode(JSON.stringify({ h })), { timeout: 1500 });
@@ -94,7 +96,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
       const before = await queued();
       // Kicks until the engine that did not offer `first` reconciles the run and queues a copy of it.
       await waitFor('the other engine to queue the offered attempt', async () => {
-        await admin.jetstream().publish(subjects.input('engine', runId), encode({ type: 'kick', runId }));
+        await jetstream(admin).publish(subjects.input('engine', runId), encode({ type: 'kick', runId }));
         return (await queued()) > before || logs.some((l) => /^W[12] /.test(l) && l.includes(runId));
       }, { timeout: 20_000, detail: show });
       // W2 asked and W1 claimed (W2 then waits on the claim), or W1 got the copy itself and holds it with the attempt.
@@ -125,7 +127,7 @@ describe.skipIf(noNats)('claims of offered attempts, written when needed', () =>
     await c.addWorker({ directOffers: true, nats: doomed, user: 'worker', log: (l) => logs.push(`W1 ${l}`), handlers: { first: async () => { ran.push('dying'); started.open(); return new Promise(() => {}); } } });
     const { runId } = await c.client.start('deferred-two', {});
     await started.opened;
-    const kv = await admin.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const kv = await new Kvm(jetstream(admin)).create(ATTEMPTS_BUCKET, { bindOnly: true });
     expect(await kv.get(await ledgerKeyOf(admin, runId, 'first', 1))).toBeNull();
     await doomed.close();
     // Its engine stops hearing of it and queues a copy marked as one that may have been offered: whoever gets it asks first.

@@ -12,6 +12,8 @@ import { DEFINITIONS_BUCKET } from '../../src/cluster/transport/subjects.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 
 const tasks = (n: number) => Array.from({ length: n }, (_, i) => `    - { id: t${i}, type: SIMPLE }\n`).join('');
 
@@ -38,7 +40,7 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
     const small = def(`workflow:\n  id: stored\n  tasks:\n${tasks(1)}`);
     const stored = { ...small, tasks: Array.from({ length: 5001 }, (_, i) => ({ ...small.tasks[0]!, id: `t${i}`, index: i })) };
     await c.client.deploy(small); // creates the bucket
-    const kv = await (await c.connect()).jetstream().views.kv(DEFINITIONS_BUCKET);
+    const kv = await new Kvm(jetstream(await c.connect())).create(DEFINITIONS_BUCKET);
     await kv.put('def.oversized', JSON.stringify(stored));
     await kv.put('wf.stored.2', 'oversized');
     await kv.put('wf.stored.latest', '2');
@@ -51,7 +53,7 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
   });
 
   it('a stored definition over 4 MiB is refused from its size, before it is parsed', async () => {
-    const kv = await (await c.connect()).jetstream().views.kv(DEFINITIONS_BUCKET);
+    const kv = await new Kvm(jetstream(await c.connect())).create(DEFINITIONS_BUCKET);
     await kv.put('def.huge', `{"id":"huge","pad":"${'x'.repeat(4 * 1024 * 1024)}"}`);
     await kv.put('wf.huge.1', 'huge');
     await kv.put('wf.huge.latest', '1');

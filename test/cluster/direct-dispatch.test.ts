@@ -7,7 +7,7 @@
  * claim, or no claim and no worker answering its ask, so it runs again as
  * task.restarted — never a second time unrecorded.
  */
-import { nanos, type NatsConnection } from 'nats';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
 import { taskStream } from '../../src/cluster/index.js';
 import { ATTEMPTS_BUCKET } from '../../src/cluster/transport/attempts.js';

@@ -5,7 +5,7 @@
  * on LF_INPUTS (the token, the queue, the sender the server proves); and
  * a worker may neither hand one over under another name nor listen to others'.
  */
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ReportAnswer, TaskMessage } from '../../src/cluster/transport/messages.js';
@@ -14,6 +14,7 @@ import { ATTEMPTS_BUCKET } from '../../src/cluster/transport/attempts.js';
 import { twoSteps } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstream } from '@nats-io/jetstream';
 
 const two = twoSteps('direct-two');
 
@@ -48,7 +49,7 @@ describe.skipIf(noNats)('outcomes handed straight to an engine', () => {
     const jsm = await c.jsm();
     const { runId } = await c.client.start('direct-two', {});
     // No worker runs: take first's attempt from its queue as a worker would.
-    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, await ensureWorkerConsumer(jsm, 'default', 'first'));
+    const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, await ensureWorkerConsumer(jsm, 'default', 'first'));
     const m = await waitFor('first\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     const outcome = (token: string, output: unknown) => ({ type: 'task.completed', runId, time: new Date().toISOString(), token, data: { task: 'first', attempt: 1, output } });

@@ -14,6 +14,7 @@ import { def } from '../helpers/engine.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const one = def(`
 workflow:
@@ -32,16 +33,16 @@ describe.skipIf(noNats)('an outcome for a run that reads as empty', () => {
   it('is tried again (the read failed), and dead-lettered only at the delivery bound', async () => {
     const { runId } = await c.client.start('empty-read', {});
     const asWorker = await c.connect('worker');
-    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, 'w_default_export');
+    const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, 'w_default_export');
     const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     m.ack();
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     // The run's log reads as empty from now on, to an engine that has not cached it.
     await c.stopEngine(c.engines[0]!);
-    const jsm = await (await c.client.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await c.client.store.connection());
     await jsm.streams.purge('LF_EVENTS', { filter: `lf.events.empty-read.${runId}` });
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, output: {} } };
-    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
+    await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
     const engine = await c.addEngine();
     const [letter] = await waitFor('the outcome in lf.dlq.inputs', async () => {
       const l = (await deadLetters(jsm, 'inputs')).filter((d) => String(d.reason).includes(runId));

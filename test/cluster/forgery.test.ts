@@ -6,7 +6,8 @@
  * cannot read the engines' secret; a timer message never fires before the
  * run's own record of the timer says it is due.
  */
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_BUCKET } from '../../src/cluster/transport/attempt-tokens.js';
@@ -15,6 +16,7 @@ import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { waitFor } from '../helpers/wait.js';
+import { Kvm } from '@nats-io/kv';
 
 const gated = def(`
 workflow:
@@ -43,7 +45,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     const waiting = await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 });
     expect(waiting.status).toBe('WAITING');
 
-    const js = asWorker.jetstream();
+    const js = jetstream(asWorker);
     const send = (body: object) => js.publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(body)));
     // 1. The approval deadline, fired by a worker: with on_timeout approve it would pass alice's approval.
     await send({ type: 'timer.fired', runId, time: new Date().toISOString(), data: { task: 'sign', timer: 'approval_timeout', attempt: 1 } });
@@ -79,7 +81,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
   }, 30_000);
 
   it('a worker cannot report under another user\'s name, nor on the subject without a sender', async () => {
-    const js = asWorker.jetstream();
+    const js = jetstream(asWorker);
     const body = new TextEncoder().encode(JSON.stringify({ type: 'kick', runId: 'some-run' }));
     await expect(js.publish(subjects.input('engine', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
     await expect(js.publish(subjects.input('alice', 'some-run'), body)).rejects.toThrow(/permission|timeout|no responders/i);
@@ -93,12 +95,12 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     const { runId } = await c.client.start('forgery-gate', {});
     // No worker runs prepare now: take its attempt from the queue as a worker would, and report it with a body that claims to be alice.
     const { TaskMessage } = await import('../../src/cluster/transport/messages.js');
-    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, await import('../../src/cluster/transport/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
+    const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, await import('../../src/cluster/transport/setup.js').then((m) => m.ensureWorkerConsumer(jsm, 'default', 'prepare')));
     const m = await waitFor('prepare\'s attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
     m.ack();
     const report = { type: 'task.completed', runId, time: new Date().toISOString(), token: task.token, data: { task: 'prepare', attempt: 1, output: { ready: true }, by: 'alice', unauthenticated: true } };
-    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(report)));
+    await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(report)));
     const events = await waitFor('prepare to complete', async () => {
       const evs = await c.client.store.read(runId);
       return evs.some((e) => e.type === 'task.completed') ? evs : undefined;
@@ -111,9 +113,9 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
   }, 30_000);
 
   it('a worker cannot publish timer messages, nor read the engines\' secret', async () => {
-    const js = asWorker.jetstream();
+    const js = jetstream(asWorker);
     await expect(js.publish(subjects.timer('some-run'), new TextEncoder().encode('{}'))).rejects.toThrow(/permission|timeout|no responders/i);
-    await expect(js.views.kv(ENGINE_BUCKET, { bindOnly: true }).then((kv) => kv.get('attempt-secret'))).rejects.toThrow();
+    await expect(new Kvm(js).create(ENGINE_BUCKET, { bindOnly: true }).then((kv) => kv.get('attempt-secret'))).rejects.toThrow();
   });
 
   it('a timer message never fires before the run\'s own record says the timer is due', async () => {
@@ -122,7 +124,7 @@ describe.skipIf(noNats)('what a NATS user must not be able to do', () => {
     // Even from the engine user, a timer message claiming to be due now is held back to the recorded due time (1 h away).
     const early = { runId, task: 'sign', kind: 'approval_timeout', attempt: 1, dueAt: new Date().toISOString() };
     const before = c.engines[0]!.stats.commits;
-    await (await c.connect()).jetstream().publish(subjects.timer(runId), new TextEncoder().encode(JSON.stringify(early)));
+    await jetstream(await c.connect()).publish(subjects.timer(runId), new TextEncoder().encode(JSON.stringify(early)));
     // The engine takes it, finds it early and puts it back: it is redelivered, not acknowledged.
     await waitFor('the early timer held back', async () => {
       const info = await jsm.consumers.info(STREAMS.timers.name, 'timers');

@@ -4,7 +4,8 @@
  * strand a run by claiming its attempts in the attempt ledger (KV
  * LF_ATTEMPTS) ahead of it, nor take over a queue it was not given.
  */
-import { AckPolicy, headers, type JetStreamManager, type NatsConnection } from 'nats';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPTS_BUCKET, subjects, taskStream } from '../../src/cluster/index.js';
 import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
@@ -16,6 +17,7 @@ import { ledgerKeyOf } from '../helpers/attempts.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { Kvm } from '@nats-io/kv';
 
 const ordered = def(`
 workflow:
@@ -55,7 +57,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   let jsm: JetStreamManager;
   beforeAll(async () => {
     admin = await c.connect();
-    jsm = await admin.jetstreamManager();
+    jsm = await jetstreamManager(admin);
     hostile = await c.connect('worker');
   });
 
@@ -68,7 +70,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   it('claims written ahead of an event-started run (finished, aborted, taken) do not strand it: it completes, its handler run once; and the ledger cannot be listed', async () => {
     const stamp = Date.now();
     const ids = ['finished', 'aborted', 'taken'].map((kind) => ({ kind, id: `pre-${kind}-${stamp}` }));
-    const kv = await hostile.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
+    const kv = await new Kvm(jetstream(hostile)).create(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
     for (const { kind, id } of ids) {
       const runId = runIdForEvent(id, 'hostile-order');
       // Every key the hostile user can compute for the attempt: run, task and attempt are all it knows.
@@ -76,7 +78,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       await kv.put(`default.${runId}.charge.1`, record);
     }
     // It cannot list what others claimed: reads by key only, none by sequence.
-    const asWorkerJsm = await hostile.jetstreamManager();
+    const asWorkerJsm = await jetstreamManager(hostile);
     await expect(hostile.request(`$JS.API.DIRECT.GET.KV_${ATTEMPTS_BUCKET}`, enc.encode('{"seq":1}'))).rejects.toThrow(/permission/i);
     await expect(asWorkerJsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { seq: 1 })).rejects.toThrow(/permission/i);
 
@@ -97,7 +99,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       { kind: 'aborted', record: claim('engine', 'aborted') },
       { kind: 'taken', record: claim('evil') },
     ].map((c) => ({ ...c, id: `own-${c.kind}-${stamp}` }));
-    const kv = await hostile.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
+    const kv = await new Kvm(jetstream(hostile)).create(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true });
     for (const k of cases) await kv.create(await ledgerKeyOf(admin, runIdForEvent(k.id, 'hostile-order'), 'charge', 1), k.record);
 
     for (const k of cases) await emit(k.id);
@@ -123,11 +125,11 @@ describe.skipIf(noNats)('a hostile worker user', () => {
       const runId = runIdForEvent(id, 'hostile-order');
       await emit(id);
       // Play the two workers: one ran the attempt and marked it finished; the other got it again and reports what the ledger says.
-      const consumer = await hostile.jetstream().consumers.get(taskStream('default').name, 'w_default_charge');
+      const consumer = await jetstream(hostile).consumers.get(taskStream('default').name, 'w_default_charge');
       const m = await waitFor('the attempt in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
       const task = TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
       m.ack();
-      const report = (body: object) => hostile.jetstream().publish(subjects.report('worker', 'default', runId), enc.encode(JSON.stringify({ runId, time: new Date().toISOString(), token: task.token, ...body })));
+      const report = (body: object) => jetstream(hostile).publish(subjects.report('worker', 'default', runId), enc.encode(JSON.stringify({ runId, time: new Date().toISOString(), token: task.token, ...body })));
       await report({ type: 'task.lost', data: { task: 'charge', attempt: 1, restart: 0, lost: 'host-a/1/aaaaaa', ledger: 'task.completed' } });
       await waitFor('the loss put back', () => logs.some((l) => l.includes(runId) && /looking again/.test(l)));
       await report({ type: 'task.completed', data: { task: 'charge', attempt: 1, output: { charged: 7 } } });
@@ -141,7 +143,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   }, 40_000);
 
   it('cannot fill JetStream through the attempt ledger: a value over 4 KiB is refused by the server, and the bucket is bounded (60 × 7 MB in 3 s filled it)', async () => {
-    const js = hostile.jetstream();
+    const js = jetstream(hostile);
     await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.0`, new Uint8Array(7 * 1024 * 1024))).rejects.toThrow(/message size exceeds maximum/i);
     await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.flood.1`, new Uint8Array(4097))).rejects.toThrow(/message size exceeds maximum/i);
     // A claim-sized value is what a worker writes, and goes in.
@@ -160,34 +162,34 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     const cap = Math.floor(maxPayload / 2) + 64 * 1024;
     expect((await jsm.streams.info('LF_INPUTS')).config.max_msg_size).toBe(cap);
     const big = enc.encode(JSON.stringify({ type: 'task.completed', runId: 'r1', time: '', token: 'x', data: { task: 'charge', attempt: 1, output: { blob: 'x'.repeat(7 * 1024 * 1024) } } }));
-    await expect(hostile.jetstream().publish(subjects.report('worker', 'default', 'r1'), big)).rejects.toThrow(/message size exceeds maximum/i);
+    await expect(jetstream(hostile).publish(subjects.report('worker', 'default', 'r1'), big)).rejects.toThrow(/message size exceeds maximum/i);
     const answer = await hostile.request(subjects.directReport('worker', 'default', 'r1'), big, { timeout: 5000 });
     expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ recorded: false, reason: expect.stringMatching(/^a report of \d+ bytes, over the \d+ an outcome may carry/) });
   });
 
   it('cannot wipe the attempt ledger with one rollup: the publish is refused and every claim stays', async () => {
-    const js = hostile.jetstream();
+    const js = jetstream(hostile);
     await js.publish(`$KV.${ATTEMPTS_BUCKET}.default.wipe.kept`, enc.encode(claim('honest')));
     const before = (await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages;
     const h = headers();
     h.set('Nats-Rollup', 'all');
     await expect(js.publish(`$KV.${ATTEMPTS_BUCKET}.default.wipe.all`, enc.encode(claim('wiper')), { headers: h })).rejects.toThrow(/rollup/i);
     expect((await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`)).state.messages).toBe(before);
-    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.default.wipe.kept` })).string()).toContain('honest');
+    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.default.wipe.kept` }))!.string()).toContain('honest');
   });
 
   it('cannot read or write another queue\'s claims (a wildcard direct get read every queue\'s): ledger keys start with the queue, and nats.conf gives a worker its own queues\' part', async () => {
     // A claim of a vault attempt, as the vault worker writes it (under its queue, with the attempt's digest).
     const vaultKey = await ledgerKeyOf(admin, `vault-run-${Date.now()}`, 'sign', 1, 0, 'vault');
     expect(vaultKey.startsWith('vault.')).toBe(true);
-    await admin.jetstream().publish(`$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(claim('vault-worker')));
+    await jetstream(admin).publish(`$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(claim('vault-worker')));
     // The wildcard direct gets of the audit, over every queue and over vault's: refused by the server.
     for (const subject of [`$KV.${ATTEMPTS_BUCKET}.*.*.sign.>`, `$KV.${ATTEMPTS_BUCKET}.vault.>`, `$KV.${ATTEMPTS_BUCKET}.>`]) {
       await expect(hostile.request(`$JS.API.DIRECT.GET.KV_${ATTEMPTS_BUCKET}.${subject}`, enc.encode(''), { timeout: 3000 }), subject).rejects.toThrow(/permission/i);
     }
     // Nor overwritten, or claimed ahead under vault's part.
-    await expect(hostile.jetstream().publish(`$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(claim('evil', 'task.completed')))).rejects.toThrow(/permission/i);
-    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.${vaultKey}` })).string()).toContain('vault-worker');
+    await expect(jetstream(hostile).publish(`$KV.${ATTEMPTS_BUCKET}.${vaultKey}`, enc.encode(claim('evil', 'task.completed')))).rejects.toThrow(/permission/i);
+    expect((await jsm.streams.getMessage(`KV_${ATTEMPTS_BUCKET}`, { last_by_subj: `$KV.${ATTEMPTS_BUCKET}.${vaultKey}` }))!.string()).toContain('vault-worker');
     // The vault worker reads its queue's claims (what its redeliveries need).
     const vaultUser = await c.connect('vault');
     try {
@@ -201,13 +203,13 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   it('an attempt no engine signed is not run, queued or offered, even with the attempt\'s own token (a fake offer made a --commands worker run sh -c id)', async () => {
     const before = [...ran.values()].reduce((a, b) => a + b, 0);
     const runId = `forged-${Date.now()}`;
-    const tokens = await AttemptTokens.open(admin.jetstream());
+    const tokens = await AttemptTokens.open(jetstream(admin));
     const forged = TaskMessage.parse({
       runId, workflowId: 'hostile-order', version: 1, taskId: 'charge', attempt: 1, handler: 'charge', input: { n: 1 }, token: tokens.tokenFor(runId, 'charge', 1),
       task: { name: 'charge', type: 'SIMPLE', output: { names: [], values: {} } },
     });
     // Queued by whoever may publish there (here the engine user, with a body an engine would make): dead-lettered, not run.
-    const ack = await admin.jetstream().publish(subjects.task('default', 'charge'), enc.encode(JSON.stringify(forged)));
+    const ack = await jetstream(admin).publish(subjects.task('default', 'charge'), enc.encode(JSON.stringify(forged)));
     const [letter] = await waitFor('the unsigned attempt dead-lettered', async () => {
       const l = [...await deadLetters(jsm, 'tasks.worker'), ...await deadLetters(jsm, 'tasks.anonymous')].filter((d) => (d.source as { seq?: number } | undefined)?.seq === ack.seq);
       return l.length > 0 ? l : undefined;
@@ -221,7 +223,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   });
 
   it('cannot create a stream or a consumer, on a queue it was not given or its own: engines create them', async () => {
-    const asWorkerJsm = await hostile.jetstreamManager();
+    const asWorkerJsm = await jetstreamManager(hostile);
     const tries: [string, string, string][] = [[taskStream('vault').name, 'w_vault_sign', 'lf.q.vault.sign'], [taskStream('default').name, 'w_default_x', 'lf.q.default.x'], [taskStream('default').name, 'grab', 'lf.q.>']];
     for (const [stream, durable, filter] of tries) {
       await expect(asWorkerJsm.consumers.add(stream, { durable_name: durable, filter_subject: filter, ack_policy: AckPolicy.Explicit }), durable).rejects.toThrow(/permission/i);
@@ -238,11 +240,11 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     const { runId } = await c.client.start('hostile-vault', {});
     await waitFor('sign dispatched', async () => (await c.client.store.read(runId)).some((e) => e.type === 'task.started'));
     // Suppose it came by the token (the engines' secret stays theirs; this test reads it as the engine user).
-    const token = (await AttemptTokens.open(admin.jetstream())).tokenFor(runId, 'sign', 1);
+    const token = (await AttemptTokens.open(jetstream(admin))).tokenFor(runId, 'sign', 1);
     const forged = enc.encode(JSON.stringify({ type: 'task.completed', runId, time: new Date().toISOString(), token, data: { task: 'sign', attempt: 1, output: { signed: 'by a forger' } } }));
-    await expect(hostile.jetstream().publish(subjects.report('worker', 'vault', runId), forged)).rejects.toThrow(/permission/i);
-    await expect(hostile.jetstream().publish(subjects.input('worker', runId), forged)).rejects.toThrow(/permission/i);
-    await hostile.jetstream().publish(subjects.report('worker', 'default', runId), forged);
+    await expect(jetstream(hostile).publish(subjects.report('worker', 'vault', runId), forged)).rejects.toThrow(/permission/i);
+    await expect(jetstream(hostile).publish(subjects.input('worker', runId), forged)).rejects.toThrow(/permission/i);
+    await jetstream(hostile).publish(subjects.report('worker', 'default', runId), forged);
     const letter = await waitFor('the forged report in lf.dlq.inputs', async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId));
     expect(letter).toMatchObject({ by: 'worker', taskId: 'sign', reason: expect.stringMatching(/reported on queue default by worker, but the attempt was handed out on queue vault/) });
     expect((await c.client.status(runId))!.tasks.sign!.status).toBe('IN_PROGRESS');
@@ -265,7 +267,7 @@ describe.skipIf(noNats)('a hostile worker user', () => {
   it('a flood of forged reports costs a few dead letters a minute, not one each: the engines\' dead letters are not pushed out', async () => {
     const runId = `forged-flood-${Date.now()}`;
     const forged = enc.encode(JSON.stringify({ type: 'task.completed', runId, time: new Date().toISOString(), token: 'made-up', data: { task: 'charge', attempt: 1, output: { forged: true } } }));
-    const js = hostile.jetstream();
+    const js = jetstream(hostile);
     await Promise.all(Array.from({ length: 100 }, () => js.publish(subjects.report('worker', 'default', runId), forged)));
     await waitFor('every forged report taken', async () => {
       const info = await jsm.consumers.info('LF_INPUTS', 'engines');

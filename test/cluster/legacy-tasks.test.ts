@@ -5,7 +5,7 @@
  * body and message id, and a worker of this version (which may not read
  * LF_TASKS) runs it; the run completes, the attempt ran once.
  */
-import { RetentionPolicy } from 'nats';
+import { RetentionPolicy, jetstream } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { taskStream } from '../../src/cluster/index.js';
@@ -34,11 +34,11 @@ describe.skipIf(noNats)('attempts left in LF_TASKS by an older version', () => {
     await waitFor('the attempt in its queue', async () => (await jsm.streams.info(queue).catch(() => null))?.state.messages === 1);
     await c.stopEngine(first);
     // As an older version had it: the attempt in LF_TASKS on lf.tasks.default.export (same body and message id), no queue stream.
-    const msg = await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq });
+    const msg = (await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq }))!;
     await jsm.streams.delete(queue);
     await jsm.streams.add({ name: 'LF_TASKS', subjects: ['lf.tasks.>'], retention: RetentionPolicy.Workqueue });
     const msgID = msg.header!.get('Nats-Msg-Id');
-    await (await c.connect()).jetstream().publish('lf.tasks.default.export', msg.data, { msgID });
+    await jetstream(await c.connect()).publish('lf.tasks.default.export', msg.data, { msgID });
     expect((await inspectCluster(jsm, { server: 'test' })).warnings).toEqual([expect.stringMatching(/^LF_TASKS holds 1 message/)]);
 
     // An engine of this version moves it at start.
@@ -48,7 +48,7 @@ describe.skipIf(noNats)('attempts left in LF_TASKS by an older version', () => {
     // Said once the whole move is done, a moment after the last message left LF_TASKS.
     const said = 'moved 1 task attempt left in LF_TASKS (from before each queue had its own stream) onto their queues\' streams LF_TASKS_<queue>';
     await waitFor('the engine to say what it moved', () => lines.includes(said), { detail: () => lines.join('\n') });
-    const moved = await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq });
+    const moved = (await jsm.streams.getMessage(queue, { seq: (await jsm.streams.info(queue)).state.first_seq }))!;
     expect(moved.subject).toBe('lf.q.default.export');
     expect(moved.header!.get('Nats-Msg-Id')).toBe(msgID);
     const report = await inspectCluster(jsm, { server: 'test' });

@@ -12,6 +12,7 @@ import { def } from '../helpers/engine.js';
 import { noNats, testCluster, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { deadLetters } from '../helpers/dead-letters.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const pausable = def(`
 workflow:
@@ -34,8 +35,8 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
     await expect(c.clientAs('worker').pause(runId, { waitMs: 2000 })).rejects.toThrow(/NATS user worker may not pause runs.*[Pp]ermission/s);
     // What the old client sent, and every worker may publish: a pause input. Refused, with the reason.
     const nc = await c.connect('worker');
-    await nc.jetstream().publish(`lf.inputs.worker.default.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
-    const jsm = await (await c.client.store.connection()).jetstreamManager();
+    await jetstream(nc).publish(`lf.inputs.worker.default.${runId}`, new TextEncoder().encode(JSON.stringify({ type: 'pause', runId, reason: 'hostile' })));
+    const jsm = await jetstreamManager(await c.client.store.connection());
     const letter = await waitFor('the pause input in lf.dlq.inputs', async () => (await deadLetters(jsm, 'inputs')).find((l) => l.runId === runId) ?? null);
     expect(letter).toMatchObject({ by: 'worker', reason: expect.stringMatching(/^malformed input on lf\.inputs\.worker\.default\.\S+: pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/) });
     const log = await c.client.store.read(runId);
@@ -48,9 +49,9 @@ describe.skipIf(noNats)('pause and resume over NATS', () => {
     const { runId } = await c.client.start('cluster-pausable', {});
     const nc = await c.connect('commander');
     for (const body of [{ action: 'restart' }, { action: 'pause', by: 'cfo' }, { action: 'pause', reason: 'x'.repeat(2001) }]) {
-      await nc.jetstream().publish(`lf.control.commander.${runId}`, new TextEncoder().encode(JSON.stringify(body)));
+      await jetstream(nc).publish(`lf.control.commander.${runId}`, new TextEncoder().encode(JSON.stringify(body)));
     }
-    const jsm = await (await c.client.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await c.client.store.connection());
     const letters = await waitFor('three dead letters in lf.dlq.control', async () => {
       const all = (await deadLetters(jsm, 'control')).filter((l) => String(l.reason).includes(runId));
       return all.length === 3 ? all : null;

@@ -14,6 +14,8 @@ import { cli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { mostAtOnceOf, mostWithin, startsOf } from '../helpers/task-limits.js';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 
 const welcome = def(`
 workflow:
@@ -115,7 +117,7 @@ describe.skipIf(noNats)('limits per handler and queue over NATS, two engines', (
     expect(mostAtOnceOf([await c.client.store.read(first.runId), await c.client.store.read(second.runId)], ['hold'])).toBe(2);
   }, 180_000);
   it('stored limits that are not JSON are an error naming the KV entry and the fix; limits set mends them', async () => {
-    const kv = await (await c.connect()).jetstream().views.kv('LF_TASK_GATES');
+    const kv = await new Kvm(jetstream(await c.connect())).create('LF_TASK_GATES');
     await kv.put('limits', '{"queues": ');
     const shown = await cli(['--nats', c.url, 'limits', 'show']);
     expect(shown.code).not.toBe(0);

@@ -6,7 +6,8 @@
  * `vault` user runs them, and the run completes. A worker waits, saying so,
  * while its queue's stream is not there yet, or while its user may not read it.
  */
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { createWorker, taskStream } from '../../src/cluster/index.js';
@@ -36,7 +37,7 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
   let jsm: JetStreamManager;
   beforeAll(async () => {
     admin = await c.connect();
-    jsm = await admin.jetstreamManager();
+    jsm = await jetstreamManager(admin);
     asWorker = await c.connect('worker');
   });
 
@@ -57,13 +58,13 @@ describe.skipIf(noNats)('a worker user and the queues nats.conf gives it', () =>
     await waitFor('sign handed out on vault', async () => (await jsm.consumers.info(vaultStream, vaultConsumer).catch(() => null))?.num_pending === 1, { timeout: 15_000 });
 
     // Pull: the server refuses the request (nats.conf grants $JS.API.CONSUMER.MSG.NEXT.LF_TASKS_default.* only).
-    await expect(asWorker.jetstream().consumers.get(vaultStream, vaultConsumer)).rejects.toThrow(/permission/i);
+    await expect(jetstream(asWorker).consumers.get(vaultStream, vaultConsumer)).rejects.toThrow(/permission/i);
     await expect(asWorker.request(`$JS.API.CONSUMER.MSG.NEXT.${vaultStream}.${vaultConsumer}`, enc.encode(JSON.stringify({ batch: 1, expires: 1_000_000_000 })), { timeout: 3000 }))
       .rejects.toThrow(/permission/i);
     expect((await jsm.consumers.info(vaultStream, vaultConsumer)).num_pending, 'nothing was handed to it').toBe(1);
 
     // Ack: with the attempt's own ack subject ($JS.ACK.LF_TASKS_vault.…), taken here as the engine user.
-    const held = await (await admin.jetstream().consumers.get(vaultStream, vaultConsumer)).next({ expires: 5000 });
+    const held = await (await jetstream(admin).consumers.get(vaultStream, vaultConsumer)).next({ expires: 5000 });
     expect(held?.subject).toBe(`lf.q.vault.sign`);
     const ackSubject = (held as unknown as { reply: string }).reply;
     expect(ackSubject).toMatch(new RegExp(`^\\$JS\\.ACK\\.${vaultStream}\\.${vaultConsumer}\\.`));

@@ -10,6 +10,7 @@ import { def } from '../helpers/engine.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const gate = def(`
 workflow:
@@ -36,8 +37,8 @@ describe.skipIf(noNats)('WAIT over NATS', () => {
     const { runId } = await c.client.start('cluster-signal-gate', {});
     await expect(c.clientAs('alice').signal(runId, 'release', { data: 'x'.repeat(70 * 1024) })).rejects.toThrow(/at most 65536/);
     const nc = await c.connect('alice');
-    await nc.jetstream().publish(`lf.signals.alice.${runId}`, new TextEncoder().encode(JSON.stringify({ data: 1 })));
-    const jsm = await (await c.client.store.connection()).jetstreamManager();
+    await jetstream(nc).publish(`lf.signals.alice.${runId}`, new TextEncoder().encode(JSON.stringify({ data: 1 })));
+    const jsm = await jetstreamManager(await c.client.store.connection());
     const letters = await waitFor('the malformed signal in lf.dlq.signals', async () => {
       const all = await deadLetters(jsm, 'signals');
       return all.length > 0 ? all : null;

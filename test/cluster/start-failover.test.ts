@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { CHAOS_WORKFLOW } from '../helpers/cluster-run.js';
 import { noNats, testCluster } from '../helpers/cluster.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
@@ -19,7 +20,7 @@ describe.skipIf(noNats)('a start during a failover of the log (3 nodes)', () => 
     const client = cluster.client;
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { env: R3 });
     expect(deployed.code, deployed.stderr).toBe(0);
-    const jsm = await (await client.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await client.store.connection());
     const leader = (await jsm.streams.info('LF_EVENTS')).cluster!.leader!;
     await cluster.natsCluster!.nodes.find((n) => n.name === leader)!.stop();
 

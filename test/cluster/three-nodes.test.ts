@@ -13,7 +13,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nanos } from 'nats';
+import { nanos } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
 import { STREAMS, taskStream } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
@@ -21,6 +21,7 @@ import { cli } from '../helpers/cli.js';
 import { CHAOS_TASKS, CHAOS_WORKFLOW, duplicateExecutions, HANDLERS, historyProblems, readMarkers, spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
 import { noNats, skipNote, testCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
 
@@ -50,7 +51,7 @@ describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
     // worker dies here, and a wait shorter than a leader election would take a live worker's attempt for
     // lost and run it again elsewhere.
     const nc = await client.store.connection();
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     for (const [kind, durable] of Object.entries(ENGINE_CONSUMERS)) {
       await jsm.consumers.update(STREAMS[kind as keyof typeof ENGINE_CONSUMERS].name, durable, { ack_wait: nanos(2000) });
     }

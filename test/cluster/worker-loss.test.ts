@@ -6,7 +6,8 @@
  * task that has none — until the cap on restarts, after which the loss fails
  * the attempt (LF_ATTEMPT_LOST). A killed worker process is the chaos test's.
  */
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { subjects, taskStream } from '../../src/cluster/index.js';
 import { ATTEMPTS_BUCKET, AttemptLedger } from '../../src/cluster/transport/attempts.js';
@@ -17,6 +18,7 @@ import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { waitFor } from '../helpers/wait.js';
+import { Kvm } from '@nats-io/kv';
 
 const once = def(`
 workflow:
@@ -40,7 +42,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
 
   /** Takes the next attempt of `export` from the queue, as a worker would, and acks it (this test plays the workers). */
   async function takeAttempt(): Promise<TaskMessage> {
-    const consumer = await asWorker.jetstream().consumers.get(taskStream('default').name, 'w_default_export');
+    const consumer = await jetstream(asWorker).consumers.get(taskStream('default').name, 'w_default_export');
     const m = await waitFor('an attempt of export in the queue', async () => (await consumer.next({ expires: 1000 })) ?? undefined);
     m.ack();
     return TaskMessage.parse(JSON.parse(new TextDecoder().decode(m.data)));
@@ -48,7 +50,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
 
   function reportLost(task: TaskMessage, lost: string): Promise<unknown> {
     const body = { type: 'task.lost', runId: task.runId, time: new Date().toISOString(), token: task.token, data: { task: task.taskId, attempt: task.attempt, restart: task.restart ?? 0, lost } };
-    return asWorker.jetstream().publish(subjects.report('worker', 'default', task.runId), new TextEncoder().encode(JSON.stringify(body)), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}` });
+    return jetstream(asWorker).publish(subjects.report('worker', 'default', task.runId), new TextEncoder().encode(JSON.stringify(body)), { msgID: `${task.runId}/${task.taskId}/${task.attempt}/lost-${task.restart ?? 0}` });
   }
 
   it('runs the same attempt again (same idempotency key, no retry used), its timeout counted from the restart; then completes', async () => {
@@ -64,7 +66,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
     expect(Date.parse(again.deadline!)).toBeGreaterThan(Date.parse(first.deadline!));
 
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: again.token, data: { task: 'export', attempt: 1, output: { rows: 7 } } };
-    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
+    await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
     const view = await c.client.wait(runId, { timeoutMs: 15_000 });
     expect(view.status).toBe('COMPLETED');
     expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 7 } });
@@ -82,10 +84,10 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
     await waitFor('the restart', async () => (await c.client.store.read(runId)).some((e) => e.type === 'task.restarted'));
     // The "lost" worker was only slow: its outcome comes, and counts.
     const done = { type: 'task.completed', runId, time: new Date().toISOString(), token: first.token, data: { task: 'export', attempt: 1, output: { rows: 1 } } };
-    await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
+    await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(done)));
     expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
     // The engine settled the restarted run in the attempt ledger: the worker it goes to drops it without running it.
-    const ledger = await (await c.client.store.connection()).jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const ledger = await new Kvm(jetstream(await c.client.store.connection())).create(ATTEMPTS_BUCKET, { bindOnly: true });
     const key = await ledgerKeyOf(await c.client.store.connection(), runId, 'export', 1, 1);
     await expect.poll(async () => (await ledger.get(key))?.json()).toMatchObject({ worker: 'engine', finished: 'aborted' });
     // The restarted run is named by its own claim token: the worker handed the first run (it has the attempt's token) cannot name it.
@@ -104,7 +106,7 @@ describe.skipIf(noNats)('a lost worker does not fail the task', () => {
       await reportLost(task, `host-${restart}`);
       // The same loss from a second worker (another message id): stale once the first is recorded.
       const dup = { type: 'task.lost', runId, time: new Date().toISOString(), token: task.token, data: { task: 'export', attempt: 1, restart: restart - 1, lost: `host-${restart}` } };
-      await asWorker.jetstream().publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(dup)));
+      await jetstream(asWorker).publish(subjects.report('worker', 'default', runId), new TextEncoder().encode(JSON.stringify(dup)));
       task = await takeAttempt();
       expect(task).toMatchObject({ attempt: 1, restart });
     }

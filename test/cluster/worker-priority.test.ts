@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JetStreamManager } from 'nats';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { taskStream } from '../../src/cluster/index.js';
 import type { Handlers } from '../../src/runtime/index.js';
@@ -203,7 +203,7 @@ describe.skipIf(noNats)('priority levels and a hostile worker user', () => {
 
   it('the worker user can neither queue an attempt on a level nor tell workers of one', async () => {
     const nc = await c.connect('worker');
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     await expect(js.publish('lf.q.default.report.p99', new TextEncoder().encode('{}'))).rejects.toThrow(/permission|no responders|timeout/i);
     await expect(nc.request('lf.levels.default.report.p99', new Uint8Array(), { timeout: 2000 })).rejects.toThrow(/permission|no responders|timeout/i);
   }, 30_000);

@@ -1,4 +1,5 @@
-import { headers, type JetStreamClient, type NatsConnection } from 'nats';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
 import { ATTEMPT_SIG_HEADER, publishAttemptKey } from '../../src/cluster/transport/attempt-keys.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { gate, waitFor } from '../helpers/wait.js';
+import { Kvm } from '@nats-io/kv';
 
 const attempt = (runId: string, handler = 'slow'): TaskMessage => ({
   runId, workflowId: 'wf', version: 1, taskId: handler, attempt: 1, handler, input: { n: 21 }, token: 'no-engine-checks-it-here',
@@ -32,17 +34,17 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
 
   beforeAll(async () => {
     nc = await c.connect();
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await ensureCluster(jsm);
     // No engine here: this test hands out (and signs) the attempts, so it makes their consumers and key, as an engine does (workers may not).
-    tokens = await AttemptTokens.open(nc.jetstream());
-    await publishAttemptKey(nc.jetstream(), tokens);
+    tokens = await AttemptTokens.open(jetstream(nc));
+    await publishAttemptKey(jetstream(nc), tokens);
     for (const handler of ['slow', 'other']) await ensureWorkerConsumer(jsm, 'default', handler);
   });
 
   it('runs it once: a delivery while it runs is held and answered with it, one after it finished gets the same outcome again', async () => {
-    const js = nc.jetstream();
-    const jsm = await nc.jetstreamManager();
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
     const runs: string[] = [];
     const held = gate();
     const worker = createWorker({
@@ -70,7 +72,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       // One outcome reached the engines' input queue: the repeat carried the same message id.
       const inputs = await jsm.streams.info(STREAMS.inputs.name, { subjects_filter: subjects.report('worker', 'default', 'run-twice') } as never);
       expect(inputs.state.messages).toBe(1);
-      const result = await jsm.streams.getMessage(STREAMS.inputs.name, { last_by_subj: subjects.report('worker', 'default', 'run-twice') });
+      const result = (await jsm.streams.getMessage(STREAMS.inputs.name, { last_by_subj: subjects.report('worker', 'default', 'run-twice') }))!;
       expect(result.json()).toMatchObject({ type: 'task.completed', runId: 'run-twice', data: { task: 'slow', attempt: 1, output: { n: 42 } } });
       expect(worker.stats).toMatchObject({ completed: 1, lost: 0 });
     } finally {
@@ -80,10 +82,10 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
   }, 30_000);
   /** What the engines' input queue holds for a run: the outcomes workers reported. */
   async function reportedFor(runId: string): Promise<Record<string, unknown>[]> {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const out: Record<string, unknown>[] = [];
     for (let seq = 1; ;) {
-      const m = await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.report('worker', 'default', runId), seq } as never).catch(() => null);
+      const m = (await jsm.streams.getMessage(STREAMS.inputs.name, { next_by_subj: subjects.report('worker', 'default', runId), seq } as never).catch(() => null))!;
       if (!m) return out;
       out.push(m.json());
       seq = m.seq + 1;
@@ -91,8 +93,8 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
   }
 
   it('by the ledger: one its own unfinished claim names runs; one claimed by another (taken, finished or aborted) is not run and not dropped either, but reported to the engine with what the ledger said', async () => {
-    const js = nc.jetstream();
-    const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+    const js = jetstream(nc);
+    const ledger = await new Kvm(js).create(ATTEMPTS_BUCKET, { bindOnly: true });
     const keyOf = (runId: string) => AttemptLedger.key('default', runId, 'other', 1, 0, attempt(runId, 'other').token);
     // Entries as another worker leaves them (a server that lost its ack state hands their attempts out as new).
     await ledger.create(keyOf('run-done'), JSON.stringify({ worker: 'elsewhere/1/aa', startedAt: new Date().toISOString(), finished: 'task.completed' }));
@@ -107,7 +109,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       for (const runId of ['run-done', 'run-taken', 'run-aborted', 'run-mine']) await publishTask(js, 'other', attempt(runId, 'other'));
       await waitFor('three attempts reported to the engine, ours completed', () => worker.stats.lost === 3 && worker.stats.completed === 1);
       // All four answered (a work queue drops what is acknowledged).
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       await expect.poll(async () => (await jsm.streams.info(taskStream('default').name)).state.messages).toBe(0);
       expect(runs).toEqual(['run-mine/other/1']);
       // Lost, not failed: the engine's log decides whether it runs again, without using up a retry.
@@ -127,8 +129,8 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
   }, 30_000);
 
   it('redelivered after its worker died before starting it (no claim in the ledger): it runs, as the same attempt, and the ledger marks it finished', async () => {
-    const js = nc.jetstream();
-    const jsm = await nc.jetstreamManager();
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
     const durable = await ensureWorkerConsumer(jsm, 'default', 'quick', { taskAckWaitMs: 1000 });
     await publishTask(js, 'quick', attempt('run-orphan', 'quick'));
     // A worker that pulls the attempt and dies holding it, unstarted.
@@ -143,7 +145,7 @@ describe.skipIf(noNats)('a worker handed an attempt again', () => {
       await waitFor('its outcome', () => worker.stats.completed === 1);
       await expect.poll(() => reportedFor('run-orphan')).toEqual([expect.objectContaining({ type: 'task.completed', data: { task: 'quick', attempt: 1, output: { n: 22 } } })]);
       expect(worker.stats.lost).toBe(0);
-      const ledger = await js.views.kv(ATTEMPTS_BUCKET, { bindOnly: true });
+      const ledger = await new Kvm(js).create(ATTEMPTS_BUCKET, { bindOnly: true });
       const key = AttemptLedger.key('default', 'run-orphan', 'quick', 1, 0, attempt('run-orphan', 'quick').token);
       await expect.poll(async () => JSON.parse((await ledger.get(key))!.string())).toMatchObject({ finished: 'task.completed' });
     } finally {

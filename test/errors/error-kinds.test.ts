@@ -4,7 +4,7 @@
  * fields, never by the words of a message.
  */
 import { describe, expect, it } from 'vitest';
-import { NatsError } from 'nats';
+import { PermissionViolationError } from '@nats-io/nats-core';
 import {
   judgedApprovalRefusal, type LedgerflowError, RunNotFoundError, StoreError, StoreUnusableError, errorMessage, permissionDenied,
 } from '../../src/errors/index.js';
@@ -12,11 +12,9 @@ import { storeFailure, toStoreError } from '../../src/store/jetstream/codec.js';
 import { toHttpError } from '../../src/server/errors.js';
 import { exitCodeForError } from '../../src/cli/exit.js';
 
-/** The client's error for `-ERR 'Permissions Violation for Publish to "subject"'`, as nats v2 makes it. */
-function violation(subject: string): NatsError {
-  const err = new NatsError(`Permissions Violation for Publish to "${subject}"`, 'PERMISSIONS_VIOLATION');
-  err.permissionContext = { operation: 'publish', subject };
-  return err;
+/** The client's error for `-ERR 'Permissions Violation for Publish to "subject"'`, as it makes it. */
+function violation(subject: string): PermissionViolationError {
+  return new PermissionViolationError(`Permissions Violation for Publish to "${subject}"`, 'publish', subject);
 }
 
 describe('permissionDenied', () => {

@@ -11,7 +11,9 @@
  * fields of dead letters, whose format is another module's business.
  */
 import fc from 'fast-check';
-import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { STREAMS } from '../../src/cluster/index.js';
@@ -149,7 +151,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
 
   beforeAll(async () => {
     admin = await c.connect();
-    jsm = await admin.jetstreamManager();
+    jsm = await jetstreamManager(admin);
     for (const [name, cred] of Object.entries(CREDENTIALS)) {
       const nc = await connect({ servers: c.url, ...cred });
       c.defer(() => nc.close().catch(() => {}));
@@ -183,7 +185,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     const engineStats = c.engines[0]!.stats;
     const unletteredBefore = { reports: engineStats.unletteredReports, decisions: engineStats.unletteredDecisions };
     const verdicts: string[] = [];
-    const listen = admin.subscribe('lf.verdicts.>', { callback: (_err, m) => verdicts.push(m.subject) });
+    const listen = admin.subscribe('lf.verdicts.>', { callback: (_err, m) => void verdicts.push(m.subject) });
 
     const stored = { inputs: 0, approvals: 0, triggers: 0, timers: 0 };
     // Messages the engine must refuse: all but a kick of the victim (harmless: act on its state) and its timers (held until due).
@@ -196,7 +198,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
         const route = routes[pick % routes.length]!;
         sendersSeen.add(user);
         try {
-          await conns[user]!.jetstream().publish(route.subject(t), data, { timeout: 5000 });
+          await jetstream(conns[user]!).publish(route.subject(t), data, { timeout: 5000 });
           stored[route.kind]++;
           if (route.kind === 'inputs') {
             const input = InputMessage.safeParse(parseOrUndefined(data));
@@ -221,7 +223,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     // max_payload and 64 KiB): the server refuses it there, and the engine never reads it.
     for (const [user, routes] of Object.entries(MAY_PUBLISH)) {
       for (const route of routes) {
-        const publish = conns[user]!.jetstream().publish(route.subject({ run: victim, task: 'sign' }), new Uint8Array(MAX_PAYLOAD - 4096).fill(0x7b), { timeout: 10_000 });
+        const publish = jetstream(conns[user]!).publish(route.subject({ run: victim, task: 'sign' }), new Uint8Array(MAX_PAYLOAD - 4096).fill(0x7b), { timeout: 10_000 });
         if (route.kind === 'inputs') {
           await expect(publish, `${user} → ${route.kind}`).rejects.toThrow(/message size exceeds maximum/i);
           continue;
@@ -261,7 +263,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     const { runId } = await c.client.start('fuzz-gate', {});
     expect((await c.client.wait(runId, { orWaiting: true, timeoutMs: 15_000 })).status).toBe('WAITING');
     const bob = await connect({ servers: c.url, user: 'bob', pass: 'bob-dev-password', inboxPrefix: '_INBOX_bob' });
-    await bob.jetstream().publish(`lf.approvals.${runId}.sign.bob`, enc.encode('{"decision":"approved"}'));
+    await jetstream(bob).publish(`lf.approvals.${runId}.sign.bob`, enc.encode('{"decision":"approved"}'));
     await bob.close();
     expect((await c.client.wait(runId, { timeoutMs: 15_000 })).status).toBe('COMPLETED');
   }, 90_000);
@@ -278,7 +280,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     // Dead-lettered, or, when its sender is past its letters of the minute (the fuzzer above spends the worker's), refused and counted.
     const unlettered = () => (kind === 'inputs' ? c.engines[0]!.stats.unletteredReports : kind === 'approvals' ? c.engines[0]!.stats.unletteredDecisions : 0);
     const before = ((await dlqCounts())[`lf.dlq.${kind}`] ?? 0) + unlettered();
-    await conns[user]!.jetstream().publish(subject, enc.encode(text));
+    await jetstream(conns[user]!).publish(subject, enc.encode(text));
     await expect.poll(async () => ((await dlqCounts())[`lf.dlq.${kind}`] ?? 0) + unlettered() - before).toBe(1);
     await waitFor('the engine has taken every message', async () => ((await backlog()) === 0 ? true : undefined), { detail: () => JSON.stringify(pending) });
   });
@@ -287,7 +289,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
     const t = { run: 'some-run', task: 'sign' };
     for (const [user, makers] of Object.entries(MAY_NOT_PUBLISH)) {
       for (const make of makers) {
-        await expect(conns[user]!.jetstream().publish(make(t), enc.encode('{}'), { timeout: 3000 }), `${user} → ${make(t)}`)
+        await expect(jetstream(conns[user]!).publish(make(t), enc.encode('{}'), { timeout: 3000 }), `${user} → ${make(t)}`)
           .rejects.toThrow(/permission/i);
       }
     }
@@ -296,7 +298,7 @@ describe.skipIf(noNats)('NATS message fuzzer', () => {
   it('dead letters are written where nats.conf says yes: a worker under its own name only, the engine user anywhere', async () => {
     for (const [user, subjects] of Object.entries(MAY_WRITE_DEAD_LETTERS)) {
       for (const subject of subjects) {
-        const ack = await conns[user]!.jetstream().publish(subject, enc.encode('{"reason":"fuzz"}'), { timeout: 3000 });
+        const ack = await jetstream(conns[user]!).publish(subject, enc.encode('{"reason":"fuzz"}'), { timeout: 3000 });
         // A worker's subject is kept apart from the engines' letters.
         expect(ack.stream, `${user} → ${subject}`).toBe(subject.startsWith('lf.dlq.tasks.') ? STREAMS.workerDlq.name : STREAMS.dlq.name);
       }

@@ -11,7 +11,8 @@
  * responders) means it was let through. A subscription is refused
  * asynchronously; the probe waits for the server's round trip to tell.
  */
-import { connect, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 

@@ -11,7 +11,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nanos, type JetStreamManager, type MsgRequest } from 'nats';
+import { nanos } from '@nats-io/nats-core';
+import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 import { STREAMS } from '../../src/cluster/index.js';
 import { ensureWorkerConsumer, type ClusterSettings } from '../../src/cluster/transport/setup.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
@@ -163,6 +164,7 @@ export async function rawMessages(jsm: JetStreamManager, runId: string): Promise
       if (String(err).includes('no message found')) break;
       throw err;
     }
+    if (!m) break; // none after seq
     lines.push(`stream seq ${m.seq} at ${m.time.toISOString()} ${m.subject} Lf-First-Seq ${m.header?.get('Lf-First-Seq')} Lf-Last-Seq ${m.header?.get('Lf-Last-Seq')} Nats-Msg-Id ${m.header?.get('Nats-Msg-Id')}\n  ${new TextDecoder().decode(m.data).slice(0, 4000)}`);
     seq = m.seq + 1;
   }

@@ -19,7 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as natsConnect, type ConnectionOptions, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, inject, onTestFinished } from 'vitest';
 import { ClusterClient, ClusterEngine, createWorker, type ClusterEngineOptions, type Worker, type WorkerOptions } from '../../src/cluster/index.js';
 import { credentials } from '../../src/cluster/transport/messages.js';
@@ -193,7 +195,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     admin: () => (admin ??= cluster.connect()),
     async jsm() {
-      return (await cluster.admin()).jetstreamManager();
+      return jetstreamManager(await cluster.admin());
     },
     defer: (u) => { undo.push(u); },
     stop,

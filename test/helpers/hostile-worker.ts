@@ -15,7 +15,9 @@
  * says it did. Its report counts what the server refused and accepted, so a
  * judge can tell an attack that was tried from one that could not be.
  */
-import { connect, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
 import { credentials } from '../../src/cluster/transport/messages.js';
 
@@ -59,7 +61,7 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
   const nc: NatsConnection = await connect({ ...credentials(opts.url), maxReconnectAttempts: -1, name: 'hostile-worker' });
   // Permission violations arrive as async errors too: they are counted where each attack sees them, not fatal here.
   void (async () => { for await (const _s of nc.status()) { /* refusals are expected */ } })().catch(() => undefined);
-  const js: JetStreamClient = nc.jetstream({ timeout: 2000 });
+  const js: JetStreamClient = jetstream(nc, { timeout: 2000 });
   let jsm: JetStreamManager | null = null;
   const report: HostileReport = { rounds: 0, attacks: {}, learnedKeys: 0 };
   const learned = new Set<string>();
@@ -189,11 +191,11 @@ export async function startHostileWorker(opts: HostileOptions): Promise<HostileW
       }
     }
     // …and a consumer of its own on them.
-    jsm ??= await nc.jetstreamManager().catch(() => null);
+    jsm ??= await jetstreamManager(nc).catch(() => null);
     for (const queue of ['vault', ...(opts.queues ?? [])]) {
       const name = `evil_${queue}_${report.rounds}`;
       await attempt('consumer.take-queue', async () => {
-        const m = jsm ?? await nc.jetstreamManager();
+        const m = jsm ?? await jetstreamManager(nc);
         await m.consumers.add(`LF_TASKS_${queue}`, { durable_name: name, filter_subject: `lf.q.${queue}.>`, ack_policy: 'explicit' as never });
         await m.consumers.delete(`LF_TASKS_${queue}`, name).catch(() => undefined);
       });
@@ -234,7 +236,7 @@ export function forgedRecords(events: readonly { seq: number; type: string; data
 export async function startHostileApprover(opts: { url: string; user: string; targets: () => readonly string[]; tasks: readonly string[]; perRound?: number; everyMs?: number }): Promise<{ stop(): Promise<number> }> {
   const nc = await connect({ ...credentials(opts.url), maxReconnectAttempts: -1, name: 'hostile-approver' });
   void (async () => { for await (const _s of nc.status()) { /* refusals and reconnects are expected */ } })().catch(() => undefined);
-  const js = nc.jetstream({ timeout: 2000 });
+  const js = jetstream(nc, { timeout: 2000 });
   let sent = 0;
   let stopped = false;
   const loop = (async () => {

@@ -6,7 +6,7 @@
  * is dead-lettered on lf.dlq.notifications and noted as such.
  */
 import { createServer, type Server } from 'node:http';
-import type { Msg, NatsConnection } from 'nats';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterQueue } from '../../src/cluster/index.js';
 import { DEFAULT_DELIVERY, NotificationBodySchema, webhookKey } from '../../src/notify/index.js';
@@ -15,6 +15,7 @@ import { replayRun } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 const workflow = def(`
 workflow:
@@ -86,7 +87,7 @@ describe.skipIf(noNats)('notifications over NATS', () => {
     expect(replayRun(events).divergence).toBeNull();
     const summary = (await c.client.store.listRuns()).find((r) => r.runId === runId);
     expect(summary?.completedAt).toBe(completed.time);
-    const letters = await new DeadLetterQueue(await nc.jetstreamManager(), nc.jetstream()).list('notifications');
+    const letters = await new DeadLetterQueue(await jetstreamManager(nc), jetstream(nc)).list('notifications');
     expect(letters).toHaveLength(1);
     expect(letters[0]!.letter).toMatchObject({ runId, stage: 'notification' });
     expect(letters[0]!.letter!.reason).toMatch(/HTTP 400/);

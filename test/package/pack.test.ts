@@ -84,13 +84,17 @@ export default {
 
 interface Project { dir: string; app: string; tsconfigs: Record<string, object>; nodeArgs: string[] }
 
+// The NATS client's types (@nats-io/nats-core 3.x, which ledgerflow's declarations name) use Symbol.asyncDispose:
+// a project that checks its libraries' types (no skipLibCheck) needs esnext.disposable beside its target's libs.
+const LIB = ['es2022', 'dom', 'esnext.disposable'];
+
 const PROJECTS: Record<'commonjs' | 'esm', Omit<Project, 'dir'> & { type: 'commonjs' | 'module' }> = {
   commonjs: {
     type: 'commonjs',
     app: `${IMPORTS}async function main(): Promise<void> {${PROGRAM}}\nmain().catch((err) => { console.error(err); process.exitCode = 1; });\n`,
     tsconfigs: {
-      'tsconfig.json': { compilerOptions: { module: 'node16', target: 'es2022', strict: true, outDir: 'out', types: [] }, files: ['app.ts', 'handlers.ts'] },
-      'tsconfig.commonjs.json': { compilerOptions: { module: 'commonjs', target: 'es2022', strict: true, noEmit: true, types: [] }, files: ['app.ts', 'handlers.ts'] },
+      'tsconfig.json': { compilerOptions: { module: 'node16', target: 'es2022', lib: LIB, strict: true, outDir: 'out', types: [] }, files: ['app.ts', 'handlers.ts'] },
+      'tsconfig.commonjs.json': { compilerOptions: { module: 'commonjs', target: 'es2022', lib: LIB, strict: true, noEmit: true, types: [] }, files: ['app.ts', 'handlers.ts'] },
     },
     // Node 20.19+ could require() the ESM build; turn that off where it exists, so only the CommonJS build can pass.
     nodeArgs: process.allowedNodeEnvironmentFlags.has('--experimental-require-module') ? ['--no-experimental-require-module'] : [],
@@ -99,7 +103,7 @@ const PROJECTS: Record<'commonjs' | 'esm', Omit<Project, 'dir'> & { type: 'commo
     type: 'module',
     app: `${IMPORTS}${PROGRAM}`,
     tsconfigs: {
-      'tsconfig.json': { compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, outDir: 'out', types: [] }, files: ['app.ts', 'handlers.ts'] },
+      'tsconfig.json': { compilerOptions: { module: 'nodenext', target: 'es2022', lib: LIB, strict: true, outDir: 'out', types: [] }, files: ['app.ts', 'handlers.ts'] },
     },
     nodeArgs: [],
   },

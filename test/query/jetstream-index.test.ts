@@ -11,6 +11,7 @@ import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { def } from '../helpers/engine.js';
 import { APPROVED_RUN, appendCommits, asRun, COMPLETED_RUN, FAILED_RUN, historyCommits } from './fixtures.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 describe.skipIf(noNats)('run index on JetStream', () => {
   const c = useCluster();
@@ -57,7 +58,7 @@ describe.skipIf(noNats)('run index on JetStream', () => {
     // The bucket deleted: the log answers; reindex makes it again, from which the next query reads.
     const nc = await c.connect();
     try {
-      await (await nc.jetstreamManager()).streams.delete(`KV_${RUNS_INDEX_BUCKET}`);
+      await (await jetstreamManager(nc)).streams.delete(`KV_${RUNS_INDEX_BUCKET}`);
     } finally {
       await nc.close();
     }
@@ -102,7 +103,7 @@ describe.skipIf(noNats)('run index on JetStream', () => {
     await appendCommits(store, quick);
     await appendCommits(store, paused, 0, waitingAt);
     const nc = await c.connect();
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const writes = async () => (await jsm.streams.info(`KV_${RUNS_INDEX_BUCKET}`).catch(() => null))?.state.last_seq ?? 0;
     const before = await writes();
     const engine = await c.addEngine({ schedules: false });
@@ -123,7 +124,7 @@ describe.skipIf(noNats)('run index on JetStream', () => {
   it('reports a run whose stream message is not a commit, from the log and from the bucket alike', async () => {
     const nc = await c.connect();
     try {
-      await nc.jetstream().publish('lf.events.broken.js-broken', new TextEncoder().encode('not json'));
+      await jetstream(nc).publish('lf.events.broken.js-broken', new TextEncoder().encode('not json'));
     } finally {
       await nc.close();
     }

@@ -1,14 +1,17 @@
 /**
  * The store's JetStream publisher against a real nats-server: every answer a
- * publish can get must come back exactly as nats.js's `js.publish` gives it
- * (same PubAck, same NatsError codes and api_error), since the store's error
- * handling was written against the latter.
+ * publish can get must come back exactly as the client's `js.publish` gives it
+ * (same PubAck, the same error classes, codes and API errors), since the
+ * store's error handling was written against the latter.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, skipNote, uniqueId, useCluster } from '../helpers/cluster.js';
 import { randomBytes } from 'node:crypto';
-import { connect, headers, NatsError, type NatsConnection } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import { ClosedConnectionError, TimeoutError, headers, type NatsConnection } from '@nats-io/nats-core';
+import { isNoResponders, describe as describeError } from '../../src/store/jetstream/codec.js';
 import { JetStreamPublisher, ReplyLostError, encodedHeaders } from '../../src/store/jetstream/publisher.js';
+import { JetStreamApiError, JetStreamError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 // The test run's nats-server, on a stream of this file's own.
 const nats = useCluster({ server: 'shared' });
@@ -26,18 +29,18 @@ if (noNats) {
     const prefix = `lfp.${id}`;
     beforeAll(async () => {
       nc = await nats.connect();
-      await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.>`] });
-      nats.defer(async () => { await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined); });
+      await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${prefix}.>`] });
+      nats.defer(async () => { await (await jetstreamManager(nc)).streams.delete(stream).catch(() => undefined); });
     });
 
     /** The same publish through both clients, each on its own subject; the outcome with stream sequences left out. */
     const both = async (lastSubjectSequence: (subject: string) => Promise<number>, msgID: string, prepare?: (subject: string) => Promise<void>) => {
       const pub = new JetStreamPublisher(nc);
-      const js = nc.jetstream();
+      const js = jetstream(nc);
       const settle = async (p: Promise<{ stream: string; seq: number; duplicate: boolean }>) => p.then(
         (a) => ({ ok: { stream: a.stream, duplicate: a.duplicate } }),
         // The server names the subject's actual sequence in its description: a stream sequence, which differs between the two subjects.
-        (e: NatsError) => JSON.parse(JSON.stringify({ err: { name: e.name, code: e.code, message: e.message, api_error: e.api_error } }).replace(/: \d+"/g, ': N"')));
+        (e: Error) => JSON.parse(JSON.stringify({ err: { name: e.name, message: e.message, ...(e instanceof JetStreamApiError ? { code: e.code, api: e.apiError() } : {}) } }).replace(/: \d+"/g, ': N"')));
       const sa = `${prefix}.a.${randomBytes(3).toString('hex')}`;
       const sb = `${prefix}.b.${randomBytes(3).toString('hex')}`;
       await prepare?.(sa);
@@ -52,9 +55,9 @@ if (noNats) {
       expect(first.ours).toEqual({ ok: { stream, duplicate: false } });
       expect(first.ours).toEqual(first.theirs);
 
-      const seeded = async (subject: string) => { await nc.jetstream().publish(subject, body, { msgID: `${subject}/m1` }); };
+      const seeded = async (subject: string) => { await jetstream(nc).publish(subject, body, { msgID: `${subject}/m1` }); };
       const wrong = await both(async () => 999, 'm2', seeded);
-      expect(wrong.ours).toMatchObject({ err: { name: 'NatsError', code: '400', api_error: { err_code: 10071 } } });
+      expect(wrong.ours).toMatchObject({ err: { name: 'JetStreamApiError', code: 10071, api: { code: 400, err_code: 10071 } } });
       expect(wrong.ours).toEqual(wrong.theirs);
 
       const duplicate = await both(async () => 999, 'm1', seeded);
@@ -62,21 +65,21 @@ if (noNats) {
       expect(duplicate.ours).toEqual(duplicate.theirs);
     });
 
-    it('encodes headers byte for byte as nats.js MsgHdrs does, refuses CR and LF as it does, and they are stored', async () => {
+    it('encodes headers byte for byte as the client MsgHdrs does, refuses CR and LF as it does, and they are stored', async () => {
       const fields = [['Lf-Run-Id', 'r1'], ['Lf-First-Seq', '1'], ['Lf-Last-Seq', ' 3 ']] as const;
       const more = [['Nats-Msg-Id', 'r1/d'], ['Nats-Expected-Last-Subject-Sequence', '0']] as const;
       const h = headers();
       for (const [k, v] of [...fields, ...more]) h.set(k, v);
       expect(Buffer.from(encodedHeaders(fields, more).encode()).toString()).toBe(Buffer.from((h as unknown as { encode(): Uint8Array }).encode()).toString());
-      const refused = (v: string) => { try { encodedHeaders([['X', v]]); return null; } catch (e) { return (e as NatsError).code; } };
-      const theirs = (v: string) => { try { headers().set('X', v); return null; } catch (e) { return (e as NatsError).code; } };
+      const refused = (v: string) => { try { encodedHeaders([['X', v]]); return null; } catch (e) { return (e as Error).message; } };
+      const theirs = (v: string) => { try { headers().set('X', v); return null; } catch (e) { return (e as Error).message; } };
       expect(refused('a\rb')).toBe(theirs('a\rb'));
       expect(refused('a\nb')).toBe(theirs('a\nb'));
       expect(refused('a\nb')).not.toBeNull();
       const pub = new JetStreamPublisher(nc);
       const subject = `${prefix}.hdr.x`;
       await pub.publish(subject, body, { msgID: 'h1', lastSubjectSequence: 0, headers: fields, timeoutMs: 2000 });
-      const stored = await (await nc.jetstreamManager()).streams.getMessage(stream, { last_by_subj: subject });
+      const stored = (await (await jetstreamManager(nc)).streams.getMessage(stream, { last_by_subj: subject }))!;
       expect(['Lf-Run-Id', 'Lf-First-Seq', 'Lf-Last-Seq', 'Nats-Msg-Id'].map((k) => stored.header.get(k))).toEqual(['r1', '1', '3', 'h1']);
     });
 
@@ -85,7 +88,7 @@ if (noNats) {
       const subject = `${prefix}.seq.x`;
       const a = await pub.publish(subject, body, { msgID: 's1', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 });
       const b = await pub.publish(subject, body, { msgID: 's2', lastSubjectSequence: a.seq, headers: [], timeoutMs: 2000 });
-      const stored = await (await nc.jetstreamManager()).streams.getMessage(stream, { last_by_subj: subject });
+      const stored = (await (await jetstreamManager(nc)).streams.getMessage(stream, { last_by_subj: subject }))!;
       expect(b.seq).toBe(stored.seq);
       expect(stored.header.get('Nats-Msg-Id')).toBe('s2');
     });
@@ -96,26 +99,28 @@ if (noNats) {
       expect(new Set(acks.map((a) => a.seq)).size).toBe(200);
     });
 
-    it('fails with code 503 (no responders) when no stream takes the subject, as js.publish does', async () => {
+    it('fails with no responders when no stream takes the subject, as js.publish does', async () => {
       const pub = new JetStreamPublisher(nc);
-      const ours = await pub.publish(`nostream.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 }).catch((e: NatsError) => e);
-      const theirs = await nc.jetstream().publish(`nostream.${id}`, body, { msgID: 'x', timeout: 2000 }).catch((e: NatsError) => e);
-      expect(ours).toBeInstanceOf(NatsError);
-      expect((ours as NatsError).code).toBe('503');
-      expect((ours as NatsError).code).toBe((theirs as NatsError).code);
+      const ours = await pub.publish(`nostream.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 }).catch((e: unknown) => e);
+      const theirs = await jetstream(nc).publish(`nostream.${id}`, body, { msgID: 'x', timeout: 2000 }).catch((e: unknown) => e);
+      expect(isNoResponders(ours)).toBe(true);
+      expect(isNoResponders(theirs)).toBe(true);
+      expect((ours as Error).name).toBe((theirs as Error).name);
+      expect(describeError(ours)).toBe(describeError(theirs));
     });
 
     it('refuses an answer that is not a PubAck it can rely on (no stream, no integer sequence)', async () => {
       const answers = ['{"stream":"S"}', '{"stream":"S","seq":"7"}', '{"seq":7}', 'not json', '{"stream":"S","seq":0}'];
-      const responder = nc.subscribe(`fake.${id}.>`, { callback: (_e, m) => m.respond(new TextEncoder().encode(answers[Number(m.subject.split('.').at(-1))]!)) });
+      const responder = nc.subscribe(`fake.${id}.>`, { callback: (_e, m) => void m.respond(new TextEncoder().encode(answers[Number(m.subject.split('.').at(-1))]!)) });
       try {
         const pub = new JetStreamPublisher(nc);
         for (let i = 0; i < answers.length; i++) {
-          const err = await pub.publish(`fake.${id}.${i}`, body, { msgID: `f${i}`, lastSubjectSequence: 0, headers: [], timeoutMs: 2000 }).catch((e: NatsError) => e);
-          expect((err as NatsError).code, answers[i]).toBe(i === 3 ? 'BAD_JSON' : 'JESTREAM_INVALID_ACK');
+          const err = await pub.publish(`fake.${id}.${i}`, body, { msgID: `f${i}`, lastSubjectSequence: 0, headers: [], timeoutMs: 2000 }).catch((e: unknown) => e);
+          expect(err, answers[i]).toBeInstanceOf(JetStreamError);
+          expect((err as Error).message, answers[i]).toMatch(i === 3 ? /^bad JSON in the reply/ : /^invalid ack response$/);
         }
         const ok = new TextEncoder().encode('{"stream":"S","seq":7,"duplicate":true}');
-        const good = nc.subscribe(`fake2.${id}`, { callback: (_e, m) => m.respond(ok) });
+        const good = nc.subscribe(`fake2.${id}`, { callback: (_e, m) => void m.respond(ok) });
         expect(await pub.publish(`fake2.${id}`, body, { msgID: 'g', lastSubjectSequence: 0, headers: [], timeoutMs: 2000 })).toMatchObject({ stream: 'S', seq: 7, duplicate: true });
         good.unsubscribe();
       } finally {
@@ -123,13 +128,13 @@ if (noNats) {
       }
     });
 
-    it('times out with code TIMEOUT when a subscriber takes the message but nothing answers', async () => {
+    it('times out with a TimeoutError when a subscriber takes the message but nothing answers', async () => {
       const silent = nc.subscribe(`silent.${id}`);
       try {
         const pub = new JetStreamPublisher(nc);
         const t0 = Date.now();
-        const err = await pub.publish(`silent.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 300 }).catch((e: NatsError) => e);
-        expect((err as NatsError).code).toBe('TIMEOUT');
+        const err = await pub.publish(`silent.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 300 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TimeoutError);
         expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
       } finally {
         silent.unsubscribe();
@@ -155,12 +160,12 @@ if (noNats) {
       const own = await connect({ servers: nats.url });
       own.subscribe(`silent2.${id}`); // takes the message, never answers
       const pub = new JetStreamPublisher(own);
-      const pending = pub.publish(`silent2.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 30_000 }).catch((e: NatsError) => e);
+      const pending = pub.publish(`silent2.${id}`, body, { msgID: 'x', lastSubjectSequence: 0, headers: [], timeoutMs: 30_000 }).catch((e: unknown) => e);
       await own.flush();
       await own.close();
-      expect(((await pending) as NatsError).code).toBe('CONNECTION_CLOSED');
-      const after = await pub.publish(`silent2.${id}`, body, { msgID: 'y', lastSubjectSequence: 0, headers: [], timeoutMs: 1000 }).catch((e: NatsError) => e);
-      expect((after as NatsError).code).toBe('CONNECTION_CLOSED');
+      expect(await pending).toBeInstanceOf(ClosedConnectionError);
+      const after = await pub.publish(`silent2.${id}`, body, { msgID: 'y', lastSubjectSequence: 0, headers: [], timeoutMs: 1000 }).catch((e: unknown) => e);
+      expect(after).toBeInstanceOf(ClosedConnectionError);
     });
   });
 }

@@ -9,7 +9,7 @@ import { noNats, skipNote, testCluster, uniqueId, useCluster } from '../helpers/
 import { randomBytes } from 'node:crypto';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, type JetStreamStoreOptions } from '../../src/store/index.js';
+import { JetStreamEventStore, openJetStreamStore, openStore, FileEventStore, jetstream, jetstreamManager, type JetStreamStoreOptions } from '../../src/store/index.js';
 import { parseServers } from '../../src/store/jetstream/options.js';
 import { freePort, startGatedProxy } from '../helpers/nats.js';
 import { runStoreContract } from './contract.js';
@@ -61,12 +61,12 @@ if (noNats) {
       const store = make({}, names);
       await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
       await store.append({ runId: 'r1', expectedSeq: 3, dedupId: 'b', events: [ev('r1', 4, { workflowId: 'orders' })] });
-      const jsm = await (await shared.admin()).jetstreamManager();
+      const jsm = await jetstreamManager(await shared.admin());
       const si = await jsm.streams.info(names.stream, { subjects_filter: '>' });
       expect(si.config).toMatchObject({ subjects: [`${names.subjectPrefix}.>`], storage: 'file', discard: 'new', duplicate_window: 120_000_000_000, num_replicas: 1 });
       expect(si.state.messages).toBe(2);
       expect(si.state.subjects).toEqual({ [`${names.subjectPrefix}.orders.r1`]: 2 });
-      const m = await jsm.streams.getMessage(names.stream, { seq: 1 });
+      const m = (await jsm.streams.getMessage(names.stream, { seq: 1 }))!;
       expect(m.json()).toEqual({ dedupId: 'a', events: evs('r1', 1, 3, { workflowId: 'orders' }) });
       expect(m.header.get('Nats-Msg-Id')).toBe('r1/a');
       expect([m.header.get('Lf-Run-Id'), m.header.get('Lf-First-Seq'), m.header.get('Lf-Last-Seq')]).toEqual(['r1', '1', '3']);
@@ -75,7 +75,7 @@ if (noNats) {
     it('leaves an existing stream as it is, and refuses one that does not take its subjects', async () => {
       const names = fresh();
       streams.push(names.stream);
-      const jsm = await (await shared.admin()).jetstreamManager();
+      const jsm = await jetstreamManager(await shared.admin());
       await jsm.streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.>`], max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
       await make({ duplicateWindowMs: 5000 }, names).connect();
       expect((await jsm.streams.info(names.stream)).config).toMatchObject({ max_age: 3_600_000_000_000, duplicate_window: 60_000_000_000 });
@@ -196,7 +196,7 @@ if (noNats) {
       const store = make();
       const created: string[] = [];
       const nc = await shared.admin();
-      const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${store.stream}.>`, { callback: (_e, m) => created.push(m.subject) });
+      const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${store.stream}.>`, { callback: (_e, m) => void created.push(m.subject) });
       await nc.flush();
       const short = uid('short');
       for (let s = 1; s <= 6; s++) await store.append({ runId: short, expectedSeq: s - 1, dedupId: `d${s}`, events: [ev(short, s)] });
@@ -229,7 +229,7 @@ if (noNats) {
         const sentBefore = nc.stats().outMsgs;
         proxy.hold();
         const pending = store.append({ runId: run, expectedSeq: 1, dedupId: 'd2', events: [ev(run, 2)] });
-        const jsm = await (await shared.admin()).jetstreamManager();
+        const jsm = await jetstreamManager(await shared.admin());
         await waitFor('the held append to reach the server', async () => (await jsm.streams.info(names.stream)).state.messages >= 2);
         // Its reply is held: the attempt times out (400 ms) and the store sends it again, same message id.
         await waitFor('the append to be sent again', () => nc.stats().outMsgs - sentBefore >= 2);
@@ -308,7 +308,7 @@ if (noNats) {
     it('reports a corrupt message on the run subject as a StoreError naming the stream sequence', async () => {
       const store = make();
       await store.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
-      const js = (await shared.admin()).jetstream();
+      const js = jetstream(await shared.admin());
       await js.publish(`${store.subjectPrefix}.wf.r1`, new TextEncoder().encode('{"not":"a commit"}'));
       const err = await store.read('r1').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
@@ -321,7 +321,7 @@ if (noNats) {
       await store.append({ runId: run, expectedSeq: 0, dedupId: 'a', events: [ev(run, 1)] });
       await store.append({ runId: run, expectedSeq: 1, dedupId: 'b', events: evs(run, 2, 3) });
       // What nats-server 2.9 can store on a replicated stream: a second commit at seqs 2-3 (expectation checked before replication only).
-      const js = (await shared.admin()).jetstream();
+      const js = jetstream(await shared.admin());
       const subject = `${store.subjectPrefix}.wf.${run}`;
       await js.publish(subject, new TextEncoder().encode(JSON.stringify({ dedupId: 'loser', events: evs(run, 2, 3, { output: 'loser' }) })));
       await store.append({ runId: run, expectedSeq: 3, dedupId: 'c', events: [ev(run, 4)] });
@@ -342,7 +342,7 @@ if (noNats) {
     it('lists and reads every other run when a run holds a corrupt message, reporting that run with the message and reason', async () => {
       const store = make();
       for (const id of ['r1', 'r2']) await store.append({ runId: id, expectedSeq: 0, dedupId: `${id}a`, events: [ev(id, 1)] });
-      const js = (await shared.admin()).jetstream();
+      const js = jetstream(await shared.admin());
       const bad = await js.publish(`${store.subjectPrefix}.wf.r2`, new TextEncoder().encode('{"not":"a commit"}'));
       const listed: { runId: string; file: string; reason: string }[] = [];
       expect((await store.listRuns({ onCorrupt: (c) => listed.push(c) })).map((r) => r.runId)).toEqual(['r1']);
@@ -360,7 +360,7 @@ if (noNats) {
       streams.push(names.stream);
       const lazy = openStore({ nats: { servers: shared.url, ...names } });
       expect(lazy).toBeInstanceOf(JetStreamEventStore);
-      const jsm = await (await shared.admin()).jetstreamManager();
+      const jsm = await jetstreamManager(await shared.admin());
       await expect(jsm.streams.info(names.stream)).rejects.toThrow(); // nothing happened yet
       await lazy.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
       expect((await jsm.streams.info(names.stream)).state.messages).toBe(1);

@@ -4,14 +4,19 @@
  * the server surely did not carry out is asked again; a timed-out write is not (it may have been stored, and
  * a compare-and-set applied twice counts twice); what is not passing is a StoreError naming the bucket.
  */
-import { NatsError } from 'nats';
+import { NoRespondersError, PermissionViolationError, RequestError, TimeoutError } from '@nats-io/nats-core';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors/index.js';
 import { kvRetrying } from '../../src/store/jetstream/kv-retry.js';
 
-const failing = (codes: string[], value: number) => {
+/** The client's errors: no responders (a 503 status) as a request gives it, and a request's timeout. */
+const clientError = (code: '503' | 'TIMEOUT'): Error =>
+  code === '503' ? new RequestError("no responders: '$KV.LF_ADMISSION.x'", { cause: new NoRespondersError('$KV.LF_ADMISSION.x') }) : new TimeoutError();
+
+const failing = (codes: ('503' | 'TIMEOUT')[], value: number) => {
   let calls = 0;
-  return { op: async () => { const code = codes[calls++]; if (code) throw new NatsError(code, code); return value; }, calls: () => calls };
+  return { op: async () => { const code = codes[calls++]; if (code) throw clientError(code); return value; }, calls: () => calls };
 };
 
 describe('kvRetrying', () => {
@@ -32,10 +37,10 @@ describe('kvRetrying', () => {
   });
 
   it('gives a lost compare-and-set back as it is, and anything else as a StoreError', async () => {
-    const lost = new NatsError('wrong last sequence: 4', '400');
+    const lost = new JetStreamApiError({ code: 400, err_code: 10071, description: 'wrong last sequence: 4' });
     const passes = (err: unknown) => /wrong last sequence/.test((err as Error).message);
     await expect(kvRetrying('x', async () => { throw lost; }, { passes })).rejects.toBe(lost);
-    const other = await kvRetrying('KV LF_ADMISSION', async () => { throw new NatsError('permissions violation', 'PERMISSIONS_VIOLATION'); }).catch((e: unknown) => e);
+    const other = await kvRetrying('KV LF_ADMISSION', async () => { throw new PermissionViolationError('Permissions Violation for Publish to "$KV.LF_ADMISSION.x"', 'publish', '$KV.LF_ADMISSION.x'); }).catch((e: unknown) => e);
     expect(err(other)).toMatch(/^KV LF_ADMISSION: permissions violation/);
   });
 

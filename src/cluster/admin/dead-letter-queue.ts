@@ -8,7 +8,7 @@
  * (dead-letter-rules.ts); a worker's, or a message that is not a dead letter,
  * is listed with why not.
  */
-import type { JetStreamClient, JetStreamManager, StoredMsg } from 'nats';
+import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError, errorMessage } from '../../errors/index.js';
 import { DeadLetterMessage, STREAMS, subjects } from '../transport/index.js';
 import { deadLetterSubject, notReplayable, type DeadLetterWriter } from './dead-letter-rules.js';
@@ -132,7 +132,7 @@ export class DeadLetterQueue {
     }
     if (total === 0) return [];
     const out: DeadLetterEntry[] = [];
-    const consumer = await this.js.consumers.get(stream.name, filter ? { filterSubjects: filter } : {});
+    const consumer = await this.js.consumers.get(stream.name, filter ? { filter_subjects: filter } : {});
     // Messages may age out or be purged while we read: stop when none is left, or none comes.
     while (out.length < total) {
       const batch = await consumer.fetch({ max_messages: Math.min(1000, total - out.length), expires: 2000 });
@@ -152,14 +152,15 @@ export class DeadLetterQueue {
   async show(id: string): Promise<DeadLetterEntry> {
     const at = parseDeadLetterId(id);
     if (!at) throw new DeadLetterNotFoundError(id);
-    let m: StoredMsg;
+    let m: StoredMsg | null;
     try {
       m = await this.jsm.streams.getMessage(at.stream.name, { seq: at.seq });
     } catch (err) {
       if (/no message found|not found/i.test(errorMessage(err))) throw new DeadLetterNotFoundError(id);
       throw err;
     }
-    if (!m.subject.startsWith('lf.dlq.')) throw new DeadLetterNotFoundError(id);
+    // The client answers null for a sequence the stream does not hold.
+    if (!m || !m.subject.startsWith('lf.dlq.')) throw new DeadLetterNotFoundError(id);
     return entryOf(at.stream, m);
   }
 

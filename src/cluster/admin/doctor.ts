@@ -7,7 +7,7 @@
  * queue: doctor checks those it finds; and says what is left in the single
  * LF_TASKS of older versions (legacy-tasks.ts).
  */
-import type { JetStreamManager, StreamInfo } from 'nats';
+import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import { ATTEMPTS_BUCKET, ENGINE_BUCKET, SCHEDULES_BUCKET, DEFINITIONS_BUCKET, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX } from '../transport/index.js';
 import { LEGACY_TASKS_EVERY_MS, GATES_BUCKET, TRIGGER_LOG_STREAM } from '../engine/index.js';
 import { RUNS_INDEX_BUCKET } from '../../query/index.js';

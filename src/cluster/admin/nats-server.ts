@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect } from '../../store/index.js';
+import { connect, jetstreamManager } from '../../store/index.js';
 import { UsageError, errorMessage } from '../../errors/index.js';
 import { parseServers } from '../../store/index.js';
 
@@ -78,7 +78,7 @@ export async function waitForJetStream(servers: string, timeoutMs = 30_000): Pro
       try {
         const nc = await connect({ servers: server, ...auth, maxReconnectAttempts: 0, timeout: 2000, name: 'ledgerflow-ready-probe' });
         try {
-          await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
+          await (await jetstreamManager(nc, { timeout: 2000 })).getAccountInfo();
           break;
         } finally {
           await nc.close();

@@ -11,7 +11,7 @@
  * backlog too, as are those still in the single stream LF_TASKS of older
  * versions (legacy-tasks.ts moves them): the streams' counts per subject say so.
  */
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { LEGACY_TASKS, TASK_STREAM_PREFIX, taskSubjectParts } from '../transport/index.js';
 
 export interface TaskQueueRow {

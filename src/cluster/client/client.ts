@@ -1,11 +1,11 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
 import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { foldEvents, type RunView } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
-import { JetStreamEventStore, type JetStreamStoreOptions } from '../../store/index.js';
+import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
 import type { TriggerEvent } from '../../triggers/index.js';
 import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
 import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
@@ -44,8 +44,8 @@ export class ClusterClient {
   async conn() {
     this.ready ??= (async () => {
       const nc = await this.store.connection();
-      await ensureCluster(await nc.jetstreamManager(), { ...this.settings.cluster, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
-      const js = nc.jetstream();
+      await ensureCluster(await jetstreamManager(nc), { ...this.settings.cluster, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+      const js = jetstream(nc);
       // The definitions bucket honours the replica and storage settings like every stream (it was always R1).
       const { replicas, storage } = this.settings.cluster ?? {};
       return { js, registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }) };

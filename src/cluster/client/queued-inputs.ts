@@ -8,11 +8,12 @@
  * removed too, with the reason told (an approval's refusal is kept in the
  * run's history, as an engine keeps it).
  */
-import type { JetStreamManager, StoredMsg } from 'nats';
+import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { LedgerflowError, errorMessage } from '../../errors/index.js';
 import { RunCommits } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
 import { parseInbound, rawOf, STREAMS, token, type Inbound } from '../transport/index.js';
+import { jetstreamManager } from '../../store/index.js';
 
 /** The next message of `stream` on `subject` (wildcards allowed) from `seq`, or null. */
 async function nextOn(jsm: JetStreamManager, stream: string, subject: string, seq: number): Promise<StoredMsg | null> {
@@ -29,7 +30,7 @@ type PersonInput = 'approval' | 'signal' | 'control';
 
 export async function takeQueuedInputs(store: JetStreamEventStore, runId: string, opts: { proven: boolean; say: (line: string) => void }): Promise<number> {
   token(runId);
-  const jsm = await (await store.connection()).jetstreamManager();
+  const jsm = await jetstreamManager(await store.connection());
   const engine = new RunCommits({ store });
   const flag = opts.proven ? {} : { unauthenticated: true as const };
   const queues = [

@@ -13,6 +13,7 @@ import type { ClusterClient } from './client.js';
 import { takeQueuedInputs } from './queued-inputs.js';
 import { deliverInput, engineListening, type InputOutcome } from './run-inputs.js';
 import { hasUsers } from '../transport/index.js';
+import { jetstreamManager } from '../../store/index.js';
 
 /** What the caller does next. */
 export type ClusterResume =
@@ -46,7 +47,7 @@ export async function resumeOverCluster(client: ClusterClient, url: string, runI
   }
   if (first === null) throw new RunNotFoundError(runId);
   await client.prepare();
-  const jsm = await (await client.store.connection()).jetstreamManager();
+  const jsm = await jetstreamManager(await client.store.connection());
   // With an engine running, it takes what is queued; taking it here too would judge it twice.
   if (!(await engineListening(jsm, 'approval'))) await takeQueuedInputs(client.store, runId, { proven: await hasUsers(url), say: opts.say });
   const view = (await client.status(runId)) as RunView;

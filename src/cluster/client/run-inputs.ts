@@ -14,12 +14,13 @@
  *   took yet waits in its stream, where the next engine, or the next
  *   `resume` of the run (takeQueuedInputs), takes it.
  */
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { judgedApprovalRefusal, RunNotFoundError, UsageError, permissionDenied } from '../../errors/index.js';
 import type { WorkflowStatus } from '../../events/index.js';
 import { RunCommits, recordInput, type InputOutcome, type RunInput } from '../../executor/index.js';
 import type { ClusterClient } from './client.js';
 import { credentials, ENGINE_CONSUMERS, STREAMS } from '../transport/index.js';
+import { jetstreamManager } from '../../store/index.js';
 
 // The input and its outcome are one shape on every store (executor/run-input.ts, which records one through RunCommits).
 export type { RunInput, InputOutcome } from '../../executor/index.js';
@@ -59,7 +60,7 @@ export async function deliverInput(client: ClusterClient, url: string, runId: st
   if (readable === 0) throw new RunNotFoundError(runId);
   if (!who.proven && readable !== null) {
     const { js } = await client.conn();
-    const jsm = await (await client.store.connection()).jetstreamManager();
+    const jsm = await jetstreamManager(await client.store.connection());
     if (!(await engineListening(jsm, input.kind))) {
       // Judged and recorded here, as on the embedded store (refusals throw as there).
       const commits = new RunCommits({ store: client.store });

@@ -5,8 +5,8 @@
  * engine's verdict on it. ClusterClient does this for three kinds of input
  * in the same way; this is that way, once.
  */
-import type { NatsConnection } from 'nats';
-import { connect } from '../../store/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect, jetstream } from '../../store/index.js';
 import type { z } from 'zod';
 import { toStoreError } from '../../store/jetstream/codec.js';
 import { errorMessage, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
@@ -106,7 +106,7 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
     const listening = p.verdict.waitMs > 0 ? await listenForVerdict(nc, p.verdict.subject(), p.verdict.schema, p.verdict.waitMs) : null;
     for (let tries = 0; ; tries++) {
       try {
-        await nc.jetstream().publish(p.subject(), p.body);
+        await jetstream(nc).publish(p.subject(), p.body);
         break;
       } catch (err) {
         // 503: no stream takes the subject yet (its streams are being created, or a cluster of an older version without it); wait a little.

@@ -16,7 +16,7 @@
  * message id). The sweep decides under the same lock as a settle, so an engine
  * that sweeps while another admits admits nothing twice.
  */
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
 import { admitWaiting, concurrencyKey } from '../../executor/index.js';
 import { foldEvents, step } from '../../runtime/index.js';

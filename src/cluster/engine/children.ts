@@ -7,7 +7,7 @@
  * the attempt's, from the `engine` sender with the attempt's token. An
  * EMIT attempt's outcome goes the same way (trigger-events.ts).
  */
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { beginChild, childOutcome, type ChildOutcome } from '../../executor/index.js';

@@ -33,8 +33,8 @@
  *   reloads the run and puts every outstanding attempt on the queue, where
  *   the claims decide as above.
  */
-import type { NatsConnection } from 'nats';
-import { ErrorCode, headers, NatsError } from '../../store/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, isNoResponders, TimeoutError } from '../../store/index.js';
 import { ATTEMPT_SIG_HEADER, decodeOrUndefined, encode, OfferAnswer, subjects, type TaskMessage, type Custody } from '../transport/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import type { StartAttempt } from '../../runtime/index.js';
@@ -130,9 +130,9 @@ export class DirectDispatch {
       if (answer.success) { this.done(effect.runId, key); return 'refused'; }
     } catch (err) {
       // No answer: a worker may have taken it. Its word that it runs it will come, or the lease queues it (its claim decides).
-      if (err instanceof NatsError && err.code === ErrorCode.Timeout) { this.o.stats.handedOver++; return 'taken'; }
+      if (err instanceof TimeoutError) { this.o.stats.handedOver++; return 'taken'; }
       // Nobody in the group: nobody has it.
-      if (err instanceof NatsError && err.code === ErrorCode.NoResponders) { this.done(effect.runId, key); return 'refused'; }
+      if (isNoResponders(err)) { this.done(effect.runId, key); return 'refused'; }
     }
     // An answer that does not parse, or a request that failed under way (a connection lost): a worker may have it.
     this.done(effect.runId, key);

@@ -21,7 +21,7 @@
  * and a worker that publishes it on LF_INPUTS has it refused there, with
  * the dead letter every refusal gets.
  */
-import type { Msg, NatsConnection } from 'nats';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { randomHex } from '../../executor/index.js';

@@ -6,7 +6,7 @@
  * worker gets), a timer to LF_TIMERS. Child runs and emitted events are
  * the engine's own attempts (children.ts, trigger-events.ts).
  */
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
 import { attemptQueue, DEFAULT_QUEUE, type Effect, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt } from '../../runtime/index.js';
 import { performEffect, type EffectPerformer } from '../../executor/index.js';

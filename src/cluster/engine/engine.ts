@@ -17,15 +17,16 @@
  * message does), effects.ts, children.ts, trigger-events.ts,
  * notifications.ts and schedule-loop.ts.
  */
-import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
 import type { RunSnapshot, WaitAttempt } from '../../runtime/index.js';
 import type { Notifier, NotificationsConfig } from '../../notify/index.js';
 import { startRunIndexProjection, type RunIndexProjection } from '../../query/index.js';
-import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions } from '../../store/index.js';
+import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
 import type { EventTypeSpec, FireReport, Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
-import { AttemptTokens, AttemptLedger, DefinitionRegistry, InHand, STOP_GRACE_MS, shareRequestCancelError, coalesceSocketWrites, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
+import { AttemptTokens, AttemptLedger, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
 import { ChildRuns } from './children.js';
 import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
@@ -145,8 +146,6 @@ export class ClusterEngine {
   runIndex: RunIndexProjection | null = null;
 
   constructor(private readonly opts: ClusterEngineOptions) {
-    shareRequestCancelError();
-    coalesceSocketWrites();
     this.store = new JetStreamEventStore(typeof opts.nats === 'string' ? { servers: opts.nats } : opts.nats);
     this.snapshotEvery = opts.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshots = this.snapshotEvery > 0 ? new JetStreamSnapshotStore(() => this.store.connection(), opts.snapshots) : null;
@@ -163,8 +162,8 @@ export class ClusterEngine {
     const { opts, stats, now, log, store } = this;
     const settings = opts.settings;
     const nc: NatsConnection = await store.connection();
-    const js: JetStreamClient = nc.jetstream();
-    const jsm: JetStreamManager = await nc.jetstreamManager();
+    const js: JetStreamClient = jetstream(nc);
+    const jsm: JetStreamManager = await jetstreamManager(nc);
     await ensureCluster(jsm, { ...settings, ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
     const tokens = await AttemptTokens.open(js, settings);
     const ledger = await AttemptLedger.open(nc);

@@ -10,7 +10,7 @@
  * says to ask again. An engine that dies mid-way leaves the message to the
  * next (ack wait); a wait the run no longer has gives its place up.
  */
-import type { JetStreamClient, JsMsg } from 'nats';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
 import { askGate, withdrawWait } from '../../executor/index.js';
 import { grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';

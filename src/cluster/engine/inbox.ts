@@ -7,7 +7,8 @@
  * What a message means is the routes' (routes.ts, inputs.ts,
  * trigger-events.ts), which parse it first (parse.ts).
  */
-import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { iso } from '../../compiler/index.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, encode, PULL_EXPIRES_MS, subjects, type AttemptTokens, type Custody, type DeadLetterDetails, type InHand, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TriggerVerdict, type Malformed, type ClusterSettings } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';

@@ -22,7 +22,7 @@
  * engine holds an input, before the log decides: a finished attempt is not
  * run twice, and a forged mark costs its attempt that delay, not its run.
  */
-import type { JsMsg } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso, type CompiledWorkflow } from '../../compiler/index.js';
 import type { PendingEvent } from '../../events/index.js';
 import { attemptQueue, reviewLoss, type RunSnapshot } from '../../runtime/index.js';

@@ -18,7 +18,7 @@
  * whose worker is cut off does: stop older workers before the engines are
  * upgraded (docs/nats.md, "Upgrading to a stream per queue").
  */
-import type { JetStreamManager, MsgRequest } from 'nats';
+import type { JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 import { LEGACY_TASKS, type TaskQueues } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 
@@ -51,6 +51,7 @@ export async function moveLegacyTasks(jsm: JetStreamManager, queues: Pick<TaskQu
       if (notFound(err)) break;
       throw err;
     }
+    if (!m) break; // none at or after seq (the client answers null for it)
     seq = m.seq + 1;
     const parts = LEGACY_SUBJECT.exec(m.subject);
     if (!parts) {

@@ -5,7 +5,8 @@
  * up on kept as a dead letter on lf.dlq.notifications.
  */
 import { createHash } from 'node:crypto';
-import type { JetStreamClient, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '../../store/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventEnvelope } from '../../events/index.js';

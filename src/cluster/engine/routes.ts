@@ -1,15 +1,16 @@
 /**
  * What an engine does with a timer, an approval, a signal or a run control
  * once parseInbound (parse.ts) has read it: judge it on the run as it is now
- * (read fresh), record it through the run host's one commit (so its effects
+ * (read fresh; a person's input by reviewInput, the rule the in-process
+ * executor records by too: executor/outside-inputs.ts), record it through the run host's one commit (so its effects
  * go out as any step's), and tell the sender waiting the verdict. One for a
  * run that does not exist is dead-lettered. Inputs and trigger events have
  * their own files (inputs.ts, trigger-events.ts).
  */
-import type { JsMsg } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
-import { refusedBefore, reviewApproval, reviewControl, reviewSignal, runView } from '../../runtime/index.js';
+import { inputWouldRecordRefusal, refusedBefore, reviewInput, runView, type InputSender, type RunInput } from '../../runtime/index.js';
 import { parseInbound, rawOf, type DeadLetterDetails, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type Inbound, type Custody } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import type { Loaded, RunHost } from './run-host.js';
@@ -38,6 +39,11 @@ export class Routes {
 
   constructor(private readonly o: RoutesOptions) {
     this.letters = new LetterRate({ perMinute: NO_TASK_LETTERS_PER_MINUTE, what: 'decisions naming no HUMAN task', now: o.now, log: o.log });
+  }
+
+  /** Who sent an input, as the server let them publish, and the engine's clock (never the sender's). */
+  private sender(user: string): InputSender {
+    return { by: user, time: iso(this.o.now()), ...(this.o.sendersProven() ? {} : { unauthenticated: true }) };
   }
 
   /** Whether the run's history keeps a refusal of `user` on `taskId` already. */
@@ -87,27 +93,29 @@ export class Routes {
       const reason = `approval of ${taskId} by ${user} for run ${runId}, which does not exist`;
       return { reason, details: { runId, taskId, by: user }, verdict: { decision, accepted: false, reason } satisfies ApprovalVerdict };
     }, async ({ runId, taskId, user, decision, comment, verdictTo }, st) => {
-      const req = { taskId, decision, by: user, time: iso(this.o.now()), ...(comment !== undefined ? { comment } : {}) };
-      let review = reviewApproval(st.compiled, st.snapshot, req);
+      const input: RunInput = { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) };
+      const who = this.sender(user);
+      let review = reviewInput(st.compiled, st.snapshot, input, who);
       // A refusal to record: one per person and task is kept (the history is read for it only then).
-      if (review.event?.type === 'approval.refused' && await this.refusedBefore(runId, taskId, user)) review = reviewApproval(st.compiled, st.snapshot, req, { refusedBefore: true });
+      if (inputWouldRecordRefusal(review) && await this.refusedBefore(runId, taskId, user)) review = reviewInput(st.compiled, st.snapshot, input, who, { refusedBefore: true });
       if (review.accepted) stats.approvals++;
       else {
         stats.refused++;
         this.o.log(`run ${runId}: refused ${decisionNoun(decision)} of ${taskId} by ${user}: ${review.reason}`);
       }
+      const notApprover = !review.accepted && review.notApprover ? { notApprover: true as const } : {};
       if (!review.accepted && review.event === null) {
         // Nothing for its history. One naming no HUMAN task of the run is kept as a dead letter with the reason (a
         // few a minute per person: a flood must not push out other letters); a repeat or a settled run's is answered only.
         if (review.noTask && !this.letters.allow(user)) stats.unletteredDecisions++;
         else if (review.noTask) await inbox.deadLetter('approvals', `${decisionNoun(decision)} of ${taskId} by ${user} for run ${runId}: ${review.reason}`, m, { runId, taskId, by: user });
-        inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) } satisfies ApprovalVerdict);
+        inbox.tell(verdictTo, { decision, accepted: false, reason: review.reason, ...notApprover } satisfies ApprovalVerdict);
         return;
       }
       if (!review.accepted) this.remember(`${runId}\n${taskId}\n${user}`);
       let seq: number | undefined;
       await host.process(runId, [review.event!], { commitKey: `ap${m.seq}`, firstSeq: (s) => { seq = s; }, custody });
-      inbox.tell(verdictTo, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...(review.notApprover ? { notApprover: true as const } : {}) }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);
+      inbox.tell(verdictTo, { decision, accepted: review.accepted, ...(review.accepted ? {} : { reason: review.reason, ...notApprover }), ...(seq !== undefined ? { seq } : {}) } satisfies ApprovalVerdict);
     });
   }
 
@@ -122,9 +130,7 @@ export class Routes {
       const reason = `signal "${name}" from ${sender} for run ${runId}, which does not exist`;
       return { reason, details: { runId, by: sender }, verdict: { name, accepted: false, reason } satisfies SignalVerdict };
     }, async ({ runId, sender, name, data, verdictTo }, st) => {
-      const review = reviewSignal(st.compiled, st.snapshot, {
-        name, time: iso(this.o.now()), by: sender, ...(data !== undefined ? { data } : {}), ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
-      });
+      const review = reviewInput(st.compiled, st.snapshot, { kind: 'signal', name, ...(data !== undefined ? { data } : {}) }, this.sender(sender));
       if (!review.accepted) {
         stats.refused++;
         this.o.log(`run ${runId}: refused signal "${name}" from ${sender}: ${review.reason}`);
@@ -153,9 +159,7 @@ export class Routes {
       return { reason: why, details: { runId, by: sender }, verdict: { action, accepted: false, reason: why } satisfies ControlVerdict };
     }, async ({ runId, sender, action, reason, verdictTo }, st) => {
       // Judged on the run as it is now (read fresh above), by the rule every path uses; a refusal records nothing.
-      const review = reviewControl(st.compiled, st.snapshot, {
-        action, time: iso(this.o.now()), by: sender, ...(reason !== undefined ? { reason } : {}), ...(this.o.sendersProven() ? {} : { unauthenticated: true }),
-      });
+      const review = reviewInput(st.compiled, st.snapshot, { kind: 'control', action, ...(reason !== undefined ? { reason } : {}) }, this.sender(sender));
       if (!review.accepted) {
         const why = review.reason;
         stats.refused++;

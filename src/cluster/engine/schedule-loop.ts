@@ -4,7 +4,7 @@
  * LF_SCHEDULES (schedule-cursor.ts) so that however many engines run, a slot
  * starts one run, started as a trigger event's run is.
  */
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
 import { Scheduler, type FireReport, type ScheduledStart } from '../../triggers/index.js';
 import { KvScheduleCursor, type DefinitionRegistry, type ClusterSettings } from '../transport/index.js';

@@ -6,7 +6,7 @@
  * it starts. The deployed definitions are read again only when a deploy
  * changed them (the registry's revision, asked per event).
  */
-import type { JetStreamClient, JsMsg } from 'nats';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, iso } from '../../compiler/index.js';
 import type { Definition } from '../../definition/index.js';
 import { RunCannotStartError, RunIdTakenError, errorMessage } from '../../errors/index.js';

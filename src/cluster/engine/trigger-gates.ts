@@ -13,8 +13,9 @@
  *   decision log, each record published with its id as the message id (a
  *   retried write within the duplicate window is stored once); kept 30 days.
  */
-import type { JetStreamClient, JetStreamManager, KV } from 'nats';
-import { DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { DiscardPolicy, RetentionPolicy, StorageType, Kvm, apiErrorCode } from '../../store/index.js';
 import { GateRecordSchema, GateStateSchema, type GateLog, type GateRecord, type GateState, type GateStore } from '../../triggers/index.js';
 import { createRetrying } from '../transport/index.js';
 
@@ -25,8 +26,7 @@ const LOG_MAX_AGE_MS = 30 * 24 * 3600_000;
 const LOG_MAX_MSGS = 1_000_000;
 
 function isCasConflict(err: unknown): boolean {
-  const e = err as { message?: string; api_error?: { err_code?: number } };
-  return e.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e.message ?? '');
+  return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
 }
 
 interface Settings { replicas?: number; storage?: 'file' | 'memory' }
@@ -36,7 +36,7 @@ export class KvGateStore implements GateStore {
   constructor(private readonly js: JetStreamClient, private readonly opts: Settings = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => this.js.views.kv(GATES_BUCKET, {
+    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(GATES_BUCKET, {
       history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
     }));
     return this.kvPromise;
@@ -106,7 +106,7 @@ export class StreamGateLog implements GateLog {
     const info = await this.jsm.streams.info(TRIGGER_LOG_STREAM, { subjects_filter: subject } as never);
     const total = filter.workflowId ? Number((info.state as { subjects?: Record<string, number> }).subjects?.[subject] ?? 0) : info.state.messages;
     if (total === 0) return [];
-    const consumer = await this.js.consumers.get(TRIGGER_LOG_STREAM, { filterSubjects: subject });
+    const consumer = await this.js.consumers.get(TRIGGER_LOG_STREAM, { filter_subjects: subject });
     const out: GateRecord[] = [];
     const seen = new Set<string>();
     let read = 0;

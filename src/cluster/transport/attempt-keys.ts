@@ -10,8 +10,9 @@
  * not verify: a queued one is dead-lettered, an offered one answered not taken.
  */
 import { createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
-import type { JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
-import { StorageType } from '../../store/index.js';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { StorageType, Kvm, jetstream } from '../../store/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { createRetrying } from './create-retry.js';
 import { errorMessage } from '../../errors/index.js';
@@ -24,7 +25,7 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Engines: makes LF_KEYS if missing and puts the attempts' public key there (the same from every engine). */
 export async function publishAttemptKey(js: JetStreamClient, tokens: AttemptTokens, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<void> {
-  const kv = await createRetrying(() => js.views.kv(KEYS_BUCKET, {
+  const kv = await createRetrying(() => new Kvm(js).create(KEYS_BUCKET, {
     history: 1, replicas: s.replicas ?? 1, allow_direct: true,
     storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
   }));
@@ -70,7 +71,7 @@ export class AttemptVerifier {
 
 async function readKey(nc: NatsConnection): Promise<string | null> {
   // A short timeout: a bucket not made yet answers nothing, and the next ask comes soon.
-  const kv = await nc.jetstream({ timeout: 1000 }).views.kv(KEYS_BUCKET, { bindOnly: true, allow_direct: true });
+  const kv = await new Kvm(jetstream(nc, { timeout: 1000 })).create(KEYS_BUCKET, { bindOnly: true, allow_direct: true });
   return (await kv.get(ATTEMPTS_KEY))?.string() || null;
 }
 

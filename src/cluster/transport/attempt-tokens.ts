@@ -9,8 +9,8 @@
  * client sets the cluster up first.
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, type KeyObject } from 'node:crypto';
-import type { JetStreamClient } from 'nats';
-import { StorageType } from '../../store/index.js';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { StorageType, Kvm } from '../../store/index.js';
 import { createRetrying } from './create-retry.js';
 
 export const ENGINE_BUCKET = 'LF_ENGINE';
@@ -46,7 +46,7 @@ export class AttemptTokens {
 
   /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */
   static async open(js: JetStreamClient, s: { replicas?: number; storage?: 'file' | 'memory' } = {}): Promise<AttemptTokens> {
-    const kv = await createRetrying(() => js.views.kv(ENGINE_BUCKET, {
+    const kv = await createRetrying(() => new Kvm(js).create(ENGINE_BUCKET, {
       history: 1,
       replicas: s.replicas ?? 1,
       storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,

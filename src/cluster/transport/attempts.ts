@@ -23,8 +23,10 @@
  * claimed by another, finished by another or aborted is reported to the
  * engine (task.lost, with what the ledger said), whose log decides (inputs.ts).
  */
-import type { JetStreamManager, KV, NatsConnection } from 'nats';
-import { StorageType } from '../../store/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm, apiErrorCode, jetstream } from '../../store/index.js';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';
 import { tokenDigest } from './attempt-tokens.js';
@@ -82,7 +84,7 @@ export class AttemptLedger {
     // A bucket made before these bounds gets them (for its own storage); bounds set already, by us or an operator, are kept.
     const made = await jsm.streams.info(`KV_${ATTEMPTS_BUCKET}`).catch(() => null);
     if (!made) {
-      await createRetrying(() => jsm.jetstream().views.kv(ATTEMPTS_BUCKET, {
+      await createRetrying(() => new Kvm(jsm.jetstream()).create(ATTEMPTS_BUCKET, {
         history: 1,
         replicas: s.replicas ?? 1,
         storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
@@ -107,7 +109,7 @@ export class AttemptLedger {
 
   /** Binds to the bucket an engine created (a worker's NATS user may use it, not create it). */
   static async open(nc: NatsConnection): Promise<AttemptLedger> {
-    return new AttemptLedger(await nc.jetstream().views.kv(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }), nc);
+    return new AttemptLedger(await new Kvm(jetstream(nc)).create(ATTEMPTS_BUCKET, { bindOnly: true, allow_direct: true }), nc);
   }
 
   /**
@@ -135,7 +137,7 @@ export class AttemptLedger {
       await this.kv.create(key, JSON.stringify(record));
       return { taken: true };
     } catch (err) {
-      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== WRONG_LAST_SEQUENCE) throw err;
+      if (apiErrorCode(err) !== WRONG_LAST_SEQUENCE) throw err;
     }
     const entry = await this.read(key);
     return { taken: false, by: entry?.by ?? null, revision: entry?.revision ?? 0 };
@@ -169,7 +171,7 @@ export class AttemptLedger {
       await this.kv.create(key, JSON.stringify(record));
       return true;
     } catch (err) {
-      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === WRONG_LAST_SEQUENCE) return false;
+      if (apiErrorCode(err) === WRONG_LAST_SEQUENCE) return false;
       throw err;
     }
   }

@@ -12,7 +12,7 @@
  * letter is always far below any max payload (see MAX_DEAD_LETTER_BYTES).
  */
 import { createHash } from 'node:crypto';
-import type { JetStreamClient, JsMsg } from 'nats';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { DeadLetterMessage } from './messages.js';
 
 /** Bodies up to this size are kept whole in the dead letter (and can be replayed). */

@@ -6,8 +6,9 @@
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
  */
-import type { JetStreamClient, KV } from 'nats';
-import { StorageType } from '../../store/index.js';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm } from '../../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
@@ -38,7 +39,7 @@ export class DefinitionRegistry {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => this.js.views.kv(DEFINITIONS_BUCKET, {
+    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(DEFINITIONS_BUCKET, {
       history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
     }));
     return this.kvPromise;
@@ -111,11 +112,23 @@ export class DefinitionRegistry {
     return (await (await this.kv()).status()).streamInfo.state.last_seq;
   }
 
+  /**
+   * The bucket's keys matching `filter` (a key is never deleted here), read from the stream's subjects in
+   * one request. Not the client's `kv.keys()`: that leaves an ephemeral consumer on the server for its
+   * five-minute inactivity threshold, one per call, and engines list the workflows at every schedule tick
+   * and sweep.
+   */
+  async keys(filter: string): Promise<string[]> {
+    const jsm = await this.js.jetstreamManager();
+    const prefix = `$KV.${DEFINITIONS_BUCKET}.`;
+    const info = await jsm.streams.info(`KV_${DEFINITIONS_BUCKET}`, { subjects_filter: `${prefix}${filter}` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+  }
+
   /** The latest version of every deployed workflow (for triggers). */
   async latestAll(): Promise<Definition[]> {
-    const kv = await this.kv();
-    const ids: string[] = [];
-    for await (const key of await kv.keys('wf.*.latest')) ids.push(key.split('.')[1]!);
+    await this.kv();
+    const ids = (await this.keys('wf.*.latest')).map((key) => key.split('.')[1]!);
     return Promise.all(ids.sort().map((id) => this.resolve(id)));
   }
 }

@@ -7,7 +7,7 @@
  * this, work still in hand met a closed store and was logged as a failure
  * "trying again" for every message in flight.
  */
-import type { JsMsg } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
 
 /** How long a stopping engine or worker lets what it has in hand finish (as `serve --grace`). */
 export const STOP_GRACE_MS = 10_000;

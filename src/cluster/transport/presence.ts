@@ -19,7 +19,7 @@
  * run's log on its word, so a worker that lies about it harms nothing but
  * the advice about its own queue.
  */
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { decodeOrUndefined, encode, PresenceMessage, PresenceReport } from './messages.js';
 import { subjects } from './subjects.js';
 

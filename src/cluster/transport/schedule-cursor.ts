@@ -5,8 +5,9 @@
  * revision)` (JetStream's expected last subject sequence), so of several
  * engines that saw the same cursor exactly one claim succeeds and fires.
  */
-import type { JetStreamClient, KV } from 'nats';
-import { StorageType } from '../../store/index.js';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm, apiErrorCode } from '../../store/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
 import { createRetrying } from './create-retry.js';
 
@@ -14,8 +15,7 @@ export const SCHEDULES_BUCKET = 'LF_SCHEDULES';
 
 /** The server refused the write because the key moved on (or exists, for create): someone else wrote first. */
 function isCasConflict(err: unknown): boolean {
-  const e = err as { message?: string; api_error?: { err_code?: number } };
-  return e.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e.message ?? '');
+  return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
 }
 
 export class KvScheduleCursor implements ScheduleCursor {
@@ -23,7 +23,7 @@ export class KvScheduleCursor implements ScheduleCursor {
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= createRetrying(() => this.js.views.kv(SCHEDULES_BUCKET, {
+    this.kvPromise ??= createRetrying(() => new Kvm(this.js).create(SCHEDULES_BUCKET, {
       history: 1, replicas: this.opts.replicas ?? 1, storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,
     }));
     return this.kvPromise;

@@ -4,7 +4,7 @@
  * from looping or filling the server: the dead-letter stream's
  * limits and the consumers' max deliveries are brought to the settings.
  */
-import type { JetStreamManager, StreamConfig } from 'nats';
+import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
 import { AttemptLedger } from './attempts.js';
 import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letters.js';

@@ -24,7 +24,7 @@
  * idle worker pulls it at once; they pull the highest level first
  * (worker-pull.ts). The default level is today's subject and consumer.
  */
-import type { JetStreamClient, JetStreamManager } from 'nats';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers } from '../../store/index.js';
 import { ATTEMPT_SIG_HEADER } from './attempt-keys.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';

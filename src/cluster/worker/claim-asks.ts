@@ -32,7 +32,7 @@
  * every offered attempt at once, as before, and claims marked copies at once.
  */
 import { createHash } from 'node:crypto';
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { AskAnswer, AskMessage, decodeOrUndefined, encode, subjects, type AttemptLedger, type AttemptRecord, type ClaimEntry } from '../transport/index.js';
 import { STALE_AFTER_PERIODS } from './claim-watch.js';
 

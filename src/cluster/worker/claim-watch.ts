@@ -18,7 +18,7 @@
  * the server redelivers it only once the claimant stopped heartbeating it,
  * which it does together with the claim, so that one is reported at once.
  */
-import type { JsMsg } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { AttemptRecord, Claim, ClaimEntry } from '../transport/index.js';
 
 /** Bounds on a claim's refresh period as its record states it (a worker sets it; another reads it). */

@@ -10,11 +10,12 @@
  * redelivery of a finished attempt is answered with the same outcome rather
  * than run again.
  */
-import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { ErrorCode, NatsError } from '../../store/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { isNoResponders, isTransient, JetStreamApiError } from '../../store/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, subjects, reportDigest, type InputMessage, type TaskMessage } from '../transport/index.js';
-import { errorMessage } from '../../errors/index.js';
+import { errorMessage, permissionDenied } from '../../errors/index.js';
 
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
@@ -24,9 +25,6 @@ export const DIRECT_REPORT_TIMEOUT_MS = 5_000;
 
 /** After no engine answered (none of this version runs, say), outcomes go to LF_INPUTS for this long before handing one over is tried again. */
 const DIRECT_BACKOFF_MS = 10_000;
-
-/** Publish failures worth another try: no reply (the server restarting), disconnected, JetStream not answering yet. */
-const TRANSIENT = new Set(['TIMEOUT', 'DISCONNECT', 'REQUEST_ERROR', '503', 'CONNECTION_REFUSED']);
 
 export class OutcomeReporter {
   /** The latest outcomes this worker reported, oldest first (a redelivery far later is a new worker's business). */
@@ -77,14 +75,13 @@ export class OutcomeReporter {
       if (answer.success && answer.data.recorded) return true;
       this.opts.log(`${outcome.runId}: the engine did not record the outcome handed to it (${answer.success ? answer.data.reason ?? 'no reason given' : 'an answer that does not parse'}); publishing it on LF_INPUTS`);
     } catch (err) {
-      const code = (err as NatsError).code;
-      if (err instanceof NatsError && err.isPermissionError()) {
+      if (permissionDenied(err) !== null) {
         this.directAfter = Number.POSITIVE_INFINITY;
-        this.opts.log(`NATS user ${this.opts.sender} may not hand outcomes to the engines (${err.message}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`);
+        this.opts.log(`NATS user ${this.opts.sender} may not hand outcomes to the engines (${errorMessage(err)}): reporting on LF_INPUTS only; give it "lf.reports.${this.opts.sender}.${this.opts.queue}.*" in nats.conf to spare that stream`);
       } else if (!engine) {
         // No engine of this version listening, or none answering in time: LF_INPUTS, and leave the engines alone a while.
         this.directAfter = Date.now() + DIRECT_BACKOFF_MS;
-        if (code !== ErrorCode.NoResponders) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`);
+        if (!isNoResponders(err)) this.opts.log(`${outcome.runId}: handing the outcome to an engine failed (${errorMessage(err)}); publishing it on LF_INPUTS`);
       }
     }
     return false;
@@ -103,11 +100,11 @@ export class OutcomeReporter {
         await this.js.publish(subject, encode(outcome), { msgID });
         break;
       } catch (err) {
-        if (err instanceof NatsError && err.isPermissionError()) {
-          throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${err.message}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
+        if (permissionDenied(err) !== null) {
+          throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${errorMessage(err)}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
         }
-        if (this.opts.stopped() || Date.now() + pause > giveUpAt || !(err instanceof NatsError) || !TRANSIENT.has(err.code) || err.api_error) throw err;
-        this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${err.message}); retrying`);
+        if (this.opts.stopped() || Date.now() + pause > giveUpAt || !isTransient(err) || err instanceof JetStreamApiError) throw err;
+        this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying`);
         await new Promise((r) => setTimeout(r, pause));
       }
     }

@@ -9,7 +9,7 @@
  * write: what a worker writes is listed as its own and never replayed with an
  * engine's rights (dead-letter-queue.ts).
  */
-import type { JetStreamClient, JsMsg } from 'nats';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields } from '../../compiler/index.js';
 import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, subjects, type DeadLetterDetails, type ClusterSettings } from '../transport/index.js';
 import type { OutcomeReporter } from './report-outcome.js';

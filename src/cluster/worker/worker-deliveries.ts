@@ -2,7 +2,7 @@
  * What a worker reads off a task delivery that may not parse, and what it says
  * while its queue's consumer is not there yet (and the wait for it): helpers of worker.ts.
  */
-import type { JetStreamManager, JsMsg } from 'nats';
+import type { JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
 import { parseInbound, rawOf, ensureWorkerConsumer, taskStream, workerConsumerName, type DeadLetterDetails, type TaskMessage, type ClusterSettings } from '../transport/index.js';
 

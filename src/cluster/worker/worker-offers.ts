@@ -8,7 +8,7 @@
  * one (worker.ts), tells the engine that it still runs it and hands the
  * outcome to that engine; else `not taken`, and the engine queues it.
  */
-import type { Msg, NatsConnection } from 'nats';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { encode, parseInbound, rawOf, offerGroup, subjects, type OfferAnswer, type TaskMessage } from '../transport/index.js';
 
 export interface OfferTaker {

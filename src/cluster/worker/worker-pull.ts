@@ -28,9 +28,15 @@
  * was out) hands the extra delivery back at once (nak): it is redelivered,
  * first in its consumer's order, and the claim ledger runs it once as ever.
  */
-import type { Consumer, JetStreamClient, JetStreamManager, JsMsg, NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { PULL_EXPIRES_MS, DEFAULT_LEVEL, levelConsumerName, noticeLevel, subjects, taskStream, taskSubjectParts } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
+import { toJsMsg } from '../../store/index.js';
+
+const NO_WAIT_PULL = new TextEncoder().encode(JSON.stringify({ batch: 1, no_wait: true }));
+/** The client's default JetStream request timeout, as v2's `js.pull` used. */
+const NO_WAIT_PULL_TIMEOUT_MS = 5000;
 
 /** How long an idle worker waits on the default level before looking at the other levels again, while levels are in use. */
 export const LEVEL_WAIT_MS = 1000;
@@ -172,12 +178,16 @@ export class TaskPuller {
   /** One attempt of `level` if one waits now (no-wait pull), else null. */
   private async pullOne(level: number): Promise<JsMsg | null> {
     try {
-      return await this.o.js.pull(this.stream, levelConsumerName(this.o.queue, this.o.handler, level));
+      // A pull of one with no_wait, as a request of our own: the client's consumers wait at least a second on an empty level.
+      const msg = await this.o.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, this.o.handler, level)}`, NO_WAIT_PULL, { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS });
+      const status = msg.data.length === 0 ? msg.headers?.code ?? 0 : 0;
+      // 404 no messages, 408 none in time: nothing waits there.
+      if (status === 404 || status === 408) return null;
+      if (status !== 0) throw new Error(`${status} ${msg.headers?.description ?? ''}`.trim());
+      return toJsMsg(msg);
     } catch (err) {
-      const e = err as Error & { code?: string };
-      // 404 no messages, 408 none in time: nothing waits there. Anything else is said once, and the level skipped.
-      if (e.code === '404' || e.code === '408' || /no messages|timeout/i.test(e.message)) return null;
-      this.sayOnce(`level ${level} of ${this.o.handler} on queue ${this.o.queue}: ${e.message}; skipped until it answers`);
+      // Said once, and the level skipped.
+      this.sayOnce(`level ${level} of ${this.o.handler} on queue ${this.o.queue}: ${errorMessage(err)}; skipped until it answers`);
       return null;
     }
   }

@@ -33,13 +33,14 @@
  * worker-bounds.ts); running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
-import type { JetStreamClient, JsMsg, NatsConnection } from 'nats';
-import { connect } from '../../store/index.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { connect, jetstream, jetstreamManager } from '../../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../../compiler/index.js';
 import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../../runtime/index.js';
-import { credentials, encode, parseInbound, rawOf, DEFAULT_TASK_ACK_WAIT_MS, AttemptLedger, ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, senderOf, InHand, STOP_GRACE_MS, announcePresence, ATTEMPT_SIG_HEADER, AttemptVerifier, shareRequestCancelError, coalesceSocketWrites, type HeldMessage, type TaskMessage, type ClusterSettings, type AttemptRecord, type Claim } from '../transport/index.js';
+import { credentials, encode, parseInbound, rawOf, DEFAULT_TASK_ACK_WAIT_MS, AttemptLedger, ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, senderOf, InHand, STOP_GRACE_MS, announcePresence, ATTEMPT_SIG_HEADER, AttemptVerifier, type HeldMessage, type TaskMessage, type ClusterSettings, type AttemptRecord, type Claim } from '../transport/index.js';
 import { takeOffers, type OfferTaker } from './worker-offers.js';
 import { TaskPuller } from './worker-pull.js';
 import { consumerOf, lostLine } from './worker-deliveries.js';
@@ -53,7 +54,7 @@ import { connectRefusal } from '../../store/index.js';
 import { errorMessage } from '../../errors/index.js';
 
 export interface WorkerOptions {
-  /** A server URL (credentials may be in it) or a connection to share. */
+  /** A server URL (credentials may be in it) or a connection to share (@nats-io/transport-node 3.x's `connect`). */
   nats: string | NatsConnection;
   handlers: Handlers;
   queue?: string;
@@ -92,8 +93,6 @@ export interface Worker {
 }
 
 export function createWorker(opts: WorkerOptions): Worker {
-  shareRequestCancelError();
-  coalesceSocketWrites();
   const queue = opts.queue ?? DEFAULT_QUEUE;
   const log = opts.log ?? (() => {});
   /** Heartbeat every third of the ack wait: the shortest of the consumers' own (read from the server: a consumer made earlier may have another) and ours. */
@@ -288,7 +287,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           .catch((err: unknown) => { throw connectRefusal(err, creds.servers.join(','), Boolean(creds.user || creds.token)); });
         owned = true;
       } else nc = opts.nats;
-      js = nc.jetstream();
+      js = jetstream(nc);
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
       asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
       reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
@@ -300,7 +299,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           log(`offered attempt ${task.runId}/${task.taskId} ${task.attempt}: ${errorMessage(err)}; its engine will queue it`);
         })),
       };
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       ledger = await AttemptLedger.open(nc);
       // The engines' key (waited for, as the queue's stream is, until an engine has put it in LF_KEYS): nothing is
       // pulled before it is known, and an offer before it is not taken (its engine queues it).

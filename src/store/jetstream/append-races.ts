@@ -6,7 +6,7 @@
  * what a duplicate reply's original was. Apart from store.ts because only an
  * append that may have raced needs them.
  */
-import type { StoredMsg } from 'nats';
+import type { StoredMsg } from '@nats-io/jetstream';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
 import type { AppendResult } from '../port.js';
 import { ERR_WRONG_LAST_SEQUENCE, apiErrorCode, commitHeaderFields, decodeCommit, decodeNextCommit, parseRunSubject } from './codec.js';

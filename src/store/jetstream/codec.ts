@@ -4,8 +4,8 @@
  * client's errors into ledgerflow errors. Internal to src/store.
  */
 import { createHash } from 'node:crypto';
-import type { MsgHdrs } from 'nats';
-import { NatsError, headers } from './nats-lib.js';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import { AuthorizationError, JetStreamApiError, NoRespondersError, RequestError, TimeoutError, headers } from './nats-lib.js';
 import type { Commit } from '../../events/index.js';
 import { parseStoredCommit } from '../common.js';
 import type { HeaderFields } from './publisher.js';
@@ -112,47 +112,63 @@ export function decodeNextCommit(data: Uint8Array, runId: string, where: { strea
   return commit;
 }
 
+/** The JetStream API error code (`err_code`, e.g. 10071 wrong last sequence) of a JetStreamApiError; undefined for anything else. */
 export function apiErrorCode(err: unknown): number | undefined {
-  return err instanceof NatsError ? err.api_error?.err_code : undefined;
+  return err instanceof JetStreamApiError ? err.code : undefined;
 }
 
-/** Failures after which the request may or may not have been carried out. */
+/** How deep to follow `cause` (the client wraps an error in one or two others). */
+const MAX_CAUSES = 4;
+
+/** Whether `err` or one of its causes is an instance of the client's error class `cls`. */
+function hasCause(err: unknown, cls: abstract new (...args: never[]) => Error): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSES && e instanceof Error; depth++) {
+    if (e instanceof cls) return true;
+    e = (e as Error).cause;
+  }
+  return false;
+}
+
+/**
+ * No responders to a request: a 503 status (no stream takes the subject, JetStream not ready after a
+ * restart). The client says it as a NoRespondersError, inside a RequestError (core requests), itself
+ * inside a JetStreamNotEnabled (JetStream API calls and publishes).
+ */
+export function isNoResponders(err: unknown): boolean {
+  return hasCause(err, NoRespondersError);
+}
+
+/**
+ * Failures after which the request may or may not have been carried out: no reply in time, or the
+ * connection lost while waiting (a RequestError of the client's own, neither a refusal nor no responders).
+ * A connection closed by us is not: nothing will answer, and nothing should retry.
+ */
 export function isAmbiguous(err: unknown): boolean {
-  return err instanceof NatsError && (err.code === 'TIMEOUT' || err.code === 'DISCONNECT' || err.code === 'REQUEST_ERROR');
+  if (err instanceof TimeoutError) return true;
+  return err instanceof RequestError && !err.isNoResponders() && permissionDenied(err) === null && err.message !== 'connection closed';
 }
 
 /** Failures worth retrying after a pause (the server restarting, a reconnect in progress). */
 export function isTransient(err: unknown): boolean {
-  if (!(err instanceof NatsError)) return false;
-  if (isAmbiguous(err)) return true;
-  // 503: no responders (JetStream not ready yet after a restart); CONNECTION_REFUSED while reconnecting.
-  if (err.code === '503' || err.code === 'CONNECTION_REFUSED') return err.api_error === undefined;
+  if (isAmbiguous(err) || isNoResponders(err)) return true;
   return apiErrorCode(err) === ERR_JS_UNAVAILABLE;
 }
 
 /** What went wrong, in words, for a StoreError message (the raw error stays in `cause`). */
 export function describe(err: unknown): string {
-  if (err instanceof NatsError) {
-    const api = err.api_error;
-    if (api) return `${api.description} (JetStream error ${api.err_code ?? api.code})`;
-    switch (err.code) {
-      case 'TIMEOUT':
-        return 'no reply from nats-server in time';
-      case '503':
-        return 'no responders (is JetStream enabled, and is the stream on this server?)';
-      case 'CONNECTION_REFUSED':
-        return 'connection refused';
-      case 'AUTHORIZATION_VIOLATION':
-        return 'authorization violation (check user and password)';
-      case 'PERMISSIONS_VIOLATION':
-        return `permissions violation: ${err.message}`;
-      case 'MAX_PAYLOAD_EXCEEDED':
-        return "the commit is larger than the server's max_payload";
-      default:
-        return `${err.message} (${err.code})`;
-    }
+  if (!(err instanceof Error)) return String(err);
+  if (err instanceof JetStreamApiError) {
+    const api = err.apiError();
+    return `${api.description} (JetStream error ${api.err_code ?? api.code})`;
   }
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof TimeoutError) return 'no reply from nats-server in time';
+  if (permissionDenied(err) !== null) return `permissions violation: ${err.message}`;
+  if (isNoResponders(err)) return 'no responders (is JetStream enabled, and is the stream on this server?)';
+  if (hasCause(err, AuthorizationError)) return 'authorization violation (check user and password)';
+  if (err.name === 'ConnectionError' && /connection refused/i.test(err.message)) return 'connection refused';
+  if (err.name === 'InvalidArgumentError' && /max_payload/.test(err.message)) return "the commit is larger than the server's max_payload";
+  return err.message;
 }
 
 /**
@@ -162,7 +178,7 @@ export function describe(err: unknown): string {
  * "authorization violation (check user and password)"). Shared by every process's own connection.
  */
 export function connectRefusal(err: unknown, servers: string, hasCredentials: boolean, meta: Record<string, JsonSafe | undefined> = {}): LedgerflowError {
-  if (!hasCredentials && err instanceof NatsError && err.code === 'AUTHORIZATION_VIOLATION') {
+  if (!hasCredentials && hasCause(err, AuthorizationError)) {
     return new StoreError(`cannot use NATS JetStream at ${servers}: the server refuses connections without credentials; put a user in the URL, nats://<user>:<password>@host:port (nats.conf refuses them; nats-dev.conf, which \`ledgerflow dev\` starts by default, makes them the engine user)`, { servers, ...meta }, { cause: err });
   }
   return toStoreError(err, `cannot use NATS JetStream at ${servers}`, { servers, ...meta });

@@ -7,14 +7,15 @@
  * connection comes back is sent again at once (same message id). Internal to
  * src/store.
  */
-import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
-import { Events, connect } from './nats-lib.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { ERR_STREAM_NAME_IN_USE, ERR_STREAM_NOT_FOUND, apiErrorCode, connectRefusal, describe, isAmbiguous, isTransient, storeFailure } from './codec.js';
 import { displayServers, type ResolvedOptions } from './options.js';
 import { inboxPrefixFor } from './inbox.js';
 import { JetStreamPublisher, ReplyLostError } from './publisher.js';
-import { coalesceWrites } from './write-coalesce.js';
+import { connect } from './write-coalesce.js';
 
 export interface Conn {
   nc: NatsConnection;
@@ -100,14 +101,12 @@ export class JetStreamLink {
       timeout: this.o.connectTimeoutMs,
       maxReconnectAttempts: -1, // publishes made while disconnected are lost, not queued: never stop reconnecting
       reconnectTimeWait: this.o.reconnectTimeWaitMs,
-      // Else nats.js builds two or three Error objects (stack traces) per request to decorate a
+      // Else the client builds two or three Error objects (stack traces) per request to decorate a
       // possible timeout: ~10% of an engine's CPU. Errors keep their code and message.
       noAsyncTraces: true,
     });
     this.nc = nc;
     this.connected = true;
-    // This connection's writes once per event loop turn (write-coalesce.ts); other connections of the process are left alone.
-    coalesceWrites((nc as unknown as { protocol?: unknown }).protocol);
     const pub = new JetStreamPublisher(nc, inboxPrefixFor(this.o.user));
     void this.watch(nc, pub);
     // Setting up only reads (or creates, once) the stream: safe to repeat. A cluster that just lost a
@@ -116,9 +115,9 @@ export class JetStreamLink {
     const deadline = this.deadline();
     for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
       try {
-        const jsm = await nc.jetstreamManager({ timeout: this.o.requestTimeoutMs });
+        const jsm = await jetstreamManager(nc, { timeout: this.o.requestTimeoutMs });
         const replicas = await this.ensureStream(jsm);
-        return { nc, jsm, js: nc.jetstream({ timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
+        return { nc, jsm, js: jetstream(nc, { timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
       } catch (err) {
         // A server without JetStream answers 503 too, for good (its INFO says so): that is said at once.
         if (!isTransient(err) || nc.info?.jetstream !== true || this.closed || Date.now() + pause >= deadline) {
@@ -144,8 +143,8 @@ export class JetStreamLink {
     });
     for await (const s of nc.status()) {
       if (this.nc !== nc) break;
-      if (s.type === Events.Disconnect) this.connected = false;
-      else if (s.type === Events.Reconnect) {
+      if (s.type === 'disconnect') this.connected = false;
+      else if (s.type === 'reconnect') {
         this.connected = true;
         for (const w of [...this.reconnectWaiters]) w();
         pub.abandon(); // its publishes in flight fail with ReplyLostError: call() sends them again

@@ -9,8 +9,9 @@
  * process or node is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KV, NatsConnection } from 'nats';
-import { StorageType } from './nats-lib.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm, jetstream } from './nats-lib.js';
 import { StoreError, errorMessage } from '../../errors/index.js';
 import { kvRetrying } from './kv-retry.js';
 
@@ -30,8 +31,8 @@ export class KvExclusive {
 
   private kv(): Promise<KV> {
     this.kvPromise ??= (async () => {
-      const js = (await this.connection()).jetstream();
-      return kvRetrying(`KV ${ADMISSION_BUCKET}`, () => js.views.kv(ADMISSION_BUCKET, {
+      const js = jetstream(await this.connection());
+      return kvRetrying(`KV ${ADMISSION_BUCKET}`, () => new Kvm(js).create(ADMISSION_BUCKET, {
         history: 1, replicas: this.opts.replicas ?? 1, ttl: 4 * STALE_MS,
         storage: this.opts.memory ? StorageType.Memory : StorageType.File,
       }));

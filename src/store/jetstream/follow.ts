@@ -1,6 +1,6 @@
 /** follow() on JetStream: a run's events as any writer appends them, live, until closed. */
-import type { ConsumerMessages } from 'nats';
-import { ConsumerEvents, DeliverPolicy } from './nats-lib.js';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import { DeliverPolicy } from './nats-lib.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { Subscription } from '../port.js';
 import { assertRunId, deliver } from '../common.js';
@@ -12,7 +12,7 @@ const FOLLOW_EXPIRES_MS = 5000;
 
 /**
  * Stops `messages` when its consumer is lost: two missed heartbeats (its
- * node is gone, say), or the server saying it is gone. nats.js would make a
+ * node is gone, say), or the server saying it is gone. The client would make a
  * new one itself, but after a node loss it could keep waiting for one on the
  * dead node for a minute; the follow loop makes a new one at once from where
  * delivery got to.
@@ -20,8 +20,8 @@ const FOLLOW_EXPIRES_MS = 5000;
 async function stopWhenLost(messages: ConsumerMessages): Promise<void> {
   try {
     for await (const s of await messages.status()) {
-      const missed = s.type === ConsumerEvents.HeartbeatsMissed && typeof s.data === 'number' && s.data >= 2;
-      if (missed || s.type === ConsumerEvents.ConsumerDeleted || s.type === ConsumerEvents.ConsumerNotFound) {
+      const missed = s.type === 'heartbeats_missed' && s.count >= 2;
+      if (missed || s.type === 'consumer_deleted' || s.type === 'consumer_not_found') {
         await messages.close();
         return;
       }
@@ -88,7 +88,7 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
         }
         subject ??= pos?.subject;
         // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
-        const opts = { filterSubjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
+        const opts = { filter_subjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: nextStreamSeq };
         const consumer = await store.link.call('follow', store.link.deadline(), () => c.js.consumers.get(store.o.stream, opts));
         if (closed) return;
         messages = await consumer.consume({

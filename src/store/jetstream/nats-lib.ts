@@ -1,66 +1,112 @@
 /**
- * The nats client's values (connect, headers, its enums and NatsError),
- * loaded on first use rather than when a module naming them is imported.
- * The store and query modules hold both adapters, so every command on the
- * embedded file store imported the JetStream adapter's files, and with them
- * the whole nats client (about 60 ms of CPU per command: a tenth of a `list`)
- * without ever connecting. Modules name these from here (through
- * store/index.ts) instead of from 'nats'; types still come from 'nats'
- * (`import type`, erased).
+ * The NATS client's values (connect, jetstream(), Kvm, headers, its enums and
+ * error classes), loaded on first use rather than when a module naming them
+ * is imported. The store and query modules hold both adapters, so every
+ * command on the embedded file store imported the JetStream adapter's files,
+ * and with them the whole client (about 60 ms of CPU per command: a tenth of
+ * a `list`) without ever connecting. Modules name these from here (through
+ * store/index.ts) instead of from '@nats-io/*'; types still come from the
+ * packages (`import type`, erased).
  *
- * nats v2 is CommonJS, so the load is a synchronous require and every call
- * site stays as it was. An enum or NatsError is a proxy whose every read is
- * the real one's (a function target, so `new NatsError(…)`, `err instanceof
- * NatsError` and `NatsError.errorForCode` work); using one loads the client.
+ * The @nats-io v3 packages ship CommonJS in lib/, so the load is a
+ * synchronous require and every call site stays synchronous. An enum or
+ * error class is a proxy whose every read is the real one's (a function
+ * target, so `new TimeoutError()` and `err instanceof TimeoutError` work);
+ * using one loads the client.
  */
 import { createRequire } from 'node:module';
-import type * as Nats from 'nats';
+import type * as Core from '@nats-io/nats-core';
+import type * as Js from '@nats-io/jetstream';
+import type * as Kv from '@nats-io/kv';
+import type * as JsInternal from '@nats-io/jetstream/internal';
+import type * as Node from '@nats-io/transport-node';
+import type { Transport } from '@nats-io/nats-core/internal';
 
-type NatsLib = typeof Nats;
+const require = createRequire(import.meta.url);
 
-/** The client itself: Node's require cache keeps the one instance the patches (request-cancel.ts, write-coalesce.ts) patch. */
+type NatsLib = typeof Core & typeof Js & typeof Kv;
+
+/** The client's packages as one namespace; Node's require cache keeps one instance of each. */
 export function natsLib(): NatsLib {
-  return createRequire(import.meta.url)('nats') as NatsLib;
+  return { ...require('@nats-io/nats-core'), ...require('@nats-io/jetstream'), ...require('@nats-io/kv') } as NatsLib;
+}
+function core(): typeof Core { return require('@nats-io/nats-core') as typeof Core; }
+function js(): typeof Js { return require('@nats-io/jetstream') as typeof Js; }
+function kv(): typeof Kv { return require('@nats-io/kv') as typeof Kv; }
+
+/**
+ * transport-node's internals (NatsConnectionImpl, setTransportFactory: its
+ * mod re-exports nats-core/internal) and its NodeTransport, for connect.ts.
+ */
+export function transportLib(): typeof Node & { NodeTransport: new () => Transport; nodeResolveHost(s: string): Promise<string[]> } {
+  return { ...require('@nats-io/transport-node'), ...require('@nats-io/transport-node/lib/node_transport') };
 }
 
-function lazy<K extends keyof NatsLib>(name: K): NatsLib[K] {
+/**
+ * A JsMsg (ack, nak, working, info) for a message a consumer delivered on a
+ * request of our own: the one no-wait pull of a worker's priority sweep
+ * (v2's `js.pull`, gone in v3, whose consumers wait at least a second for an
+ * empty one). The package exports it to none of its entry points; it is
+ * loaded from the package's own folder, which its `exports` map does not govern.
+ */
+export function toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg {
+  const own = createRequire(require.resolve('@nats-io/jetstream'));
+  return (own('./jsmsg.js') as { toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg }).toJsMsg(m, ackTimeout);
+}
+
+function lazy<T extends object>(load: () => T): T {
   return new Proxy(function lazyNatsValue() {}, {
-    construct: (_target, args) => Reflect.construct(natsLib()[name] as unknown as new (...a: unknown[]) => object, args),
-    apply: (_target, self, args) => Reflect.apply(natsLib()[name] as unknown as (...a: unknown[]) => unknown, self, args),
-    get: (_target, key) => Reflect.get(natsLib()[name] as object, key),
-    has: (_target, key) => Reflect.has(natsLib()[name] as object, key),
-    ownKeys: () => Reflect.ownKeys(natsLib()[name] as object),
+    construct: (_target, args) => Reflect.construct(load() as unknown as new (...a: unknown[]) => object, args),
+    apply: (_target, self, args) => Reflect.apply(load() as unknown as (...a: unknown[]) => unknown, self, args),
+    get: (_target, key) => Reflect.get(load(), key),
+    has: (_target, key) => Reflect.has(load(), key),
+    ownKeys: () => Reflect.ownKeys(load()),
     getOwnPropertyDescriptor: (_target, key) => {
-      const d = Reflect.getOwnPropertyDescriptor(natsLib()[name] as object, key);
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
       return d ? { ...d, configurable: true } : undefined;
     },
-  }) as unknown as NatsLib[K];
+  }) as unknown as T;
 }
 
-export const connect: NatsLib['connect'] = (opts) => natsLib().connect(opts);
-export const headers: NatsLib['headers'] = (...args) => natsLib().headers(...args);
-export const nanos: NatsLib['nanos'] = (millis) => natsLib().nanos(millis);
-export const createInbox: NatsLib['createInbox'] = (prefix) => natsLib().createInbox(prefix);
+export const headers: typeof Core.headers = (...args) => core().headers(...args);
+export const nanos: typeof Core.nanos = (millis) => core().nanos(millis);
+export const createInbox: typeof Core.createInbox = (prefix) => core().createInbox(prefix);
+export const jetstream: typeof Js.jetstream = (nc, opts) => js().jetstream(nc, opts);
+export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) => js().jetstreamManager(nc, opts);
 
-export const AckPolicy = lazy('AckPolicy');
-export const ConsumerEvents = lazy('ConsumerEvents');
-export const DeliverPolicy = lazy('DeliverPolicy');
-export const DiscardPolicy = lazy('DiscardPolicy');
-export const ErrorCode = lazy('ErrorCode');
-export const Events = lazy('Events');
-export const KvWatchInclude = lazy('KvWatchInclude');
-export const NatsError = lazy('NatsError');
-export const RetentionPolicy = lazy('RetentionPolicy');
-export const StorageType = lazy('StorageType');
+export const Kvm = lazy(() => kv().Kvm);
+export const KvWatchInclude = lazy(() => kv().KvWatchInclude);
+export const AckPolicy = lazy(() => js().AckPolicy);
+export const DeliverPolicy = lazy(() => js().DeliverPolicy);
+export const DiscardPolicy = lazy(() => js().DiscardPolicy);
+export const RetentionPolicy = lazy(() => js().RetentionPolicy);
+export const StorageType = lazy(() => js().StorageType);
+export const JetStreamApiError = lazy(() => js().JetStreamApiError);
+export const JetStreamError = lazy(() => js().JetStreamError);
+/** What js.publish rejects with when nothing answers (no stream takes the subject); only the package's /internal entry exports it. */
+export const JetStreamNotEnabled: new (message: string, opts?: ErrorOptions) => Error = lazy(() => (require('@nats-io/jetstream/internal') as typeof JsInternal).jserrors.JetStreamNotEnabled);
+export const AuthorizationError = lazy(() => core().AuthorizationError);
+export const ClosedConnectionError = lazy(() => core().ClosedConnectionError);
+export const InvalidArgumentError = lazy(() => core().InvalidArgumentError);
+export const NoRespondersError = lazy(() => core().NoRespondersError);
+export const PermissionViolationError = lazy(() => core().PermissionViolationError);
+export const RequestError = lazy(() => core().RequestError);
+export const TimeoutError = lazy(() => core().TimeoutError);
 
-// The enums and NatsError are types too, as they are in 'nats'.
-export type AckPolicy = Nats.AckPolicy;
-export type ConsumerEvents = Nats.ConsumerEvents;
-export type DeliverPolicy = Nats.DeliverPolicy;
-export type DiscardPolicy = Nats.DiscardPolicy;
-export type ErrorCode = Nats.ErrorCode;
-export type Events = Nats.Events;
-export type KvWatchInclude = Nats.KvWatchInclude;
-export type NatsError = Nats.NatsError;
-export type RetentionPolicy = Nats.RetentionPolicy;
-export type StorageType = Nats.StorageType;
+// The enums and error classes are types too, as they are in the packages.
+export type Kvm = Kv.Kvm;
+export type KvWatchInclude = Kv.KvWatchInclude;
+export type AckPolicy = Js.AckPolicy;
+export type DeliverPolicy = Js.DeliverPolicy;
+export type DiscardPolicy = Js.DiscardPolicy;
+export type RetentionPolicy = Js.RetentionPolicy;
+export type StorageType = Js.StorageType;
+export type JetStreamApiError = Js.JetStreamApiError;
+export type JetStreamError = Js.JetStreamError;
+export type AuthorizationError = Core.AuthorizationError;
+export type ClosedConnectionError = Core.ClosedConnectionError;
+export type InvalidArgumentError = Core.InvalidArgumentError;
+export type NoRespondersError = Core.NoRespondersError;
+export type PermissionViolationError = Core.PermissionViolationError;
+export type RequestError = Core.RequestError;
+export type TimeoutError = Core.TimeoutError;

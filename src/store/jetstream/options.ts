@@ -4,7 +4,7 @@
  * used when the stream does not exist yet; an existing stream is left as its
  * operator configured it.
  */
-import type { StreamConfig } from 'nats';
+import type { StreamConfig } from '@nats-io/jetstream';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 

@@ -4,7 +4,7 @@
  * run). Apart from store.ts because reading, appending and the race checks
  * (append-races.ts) all read messages this way.
  */
-import type { MsgRequest, StoredMsg } from 'nats';
+import type { MsgRequest, StoredMsg } from '@nats-io/jetstream';
 import { DeliverPolicy } from './nats-lib.js';
 import { ERR_NO_MESSAGE_FOUND, apiErrorCode } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';

@@ -1,5 +1,5 @@
 /** The one way the store reads its stream (read, listRuns, readAll): what an ephemeral consumer has pending. */
-import type { ConsumerConfig, JsMsg } from 'nats';
+import type { ConsumerConfig, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, nanos } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import type { Conn, JetStreamLink } from './connection.js';
@@ -17,7 +17,7 @@ export async function* scanMessages(link: JetStreamLink, o: ResolvedOptions, c: 
   );
   try {
     let remaining = ci.num_pending;
-    const consumer = c.js.consumers.getPullConsumerFor(ci);
+    const consumer = c.js.consumers.getConsumerFromInfo(ci);
     while (remaining > 0) {
       let got = 0;
       const batch = await consumer.fetch({ max_messages: Math.min(remaining, 10_000), expires: Math.max(1000, o.requestTimeoutMs) });

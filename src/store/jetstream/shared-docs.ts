@@ -7,8 +7,9 @@
  * outlive its holder. One round trip to read and one to write per change.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KV, NatsConnection } from 'nats';
-import { StorageType } from './nats-lib.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm, jetstream } from './nats-lib.js';
 import { StoreError } from '../../errors/index.js';
 import { isRunId } from '../common.js';
 import { parseSharedDoc } from '../shared-docs.js';
@@ -31,8 +32,8 @@ export class KvSharedDocs {
 
   private kv(): Promise<KV> {
     this.kvPromise ??= (async () => {
-      const js = (await this.connection()).jetstream();
-      return kvRetrying(`KV ${TASK_GATES_BUCKET}`, () => js.views.kv(TASK_GATES_BUCKET, {
+      const js = jetstream(await this.connection());
+      return kvRetrying(`KV ${TASK_GATES_BUCKET}`, () => new Kvm(js).create(TASK_GATES_BUCKET, {
         history: 1, replicas: this.opts.replicas ?? 1,
         storage: this.opts.memory ? StorageType.Memory : StorageType.File,
       }));

@@ -4,8 +4,9 @@
  * connection. Every value read back is parsed with the snapshot schema; a
  * malformed one is reported, never used.
  */
-import type { KV, NatsConnection } from 'nats';
-import { StorageType } from './nats-lib.js';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
+import { StorageType, Kvm, jetstream } from './nats-lib.js';
 import { assertRunId } from '../common.js';
 import type { SnapshotStore, StoredSnapshot } from '../port.js';
 import { parseStoredSnapshot } from '../snapshots.js';
@@ -34,7 +35,7 @@ export class JetStreamSnapshotStore implements SnapshotStore {
   }
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= (async () => (await this.connection()).jetstream().views.kv(this.bucket, {
+    this.kvPromise ??= (async () => new Kvm(jetstream(await this.connection())).create(this.bucket, {
       history: 1,
       replicas: this.opts.replicas ?? 1,
       storage: this.opts.storage === 'memory' ? StorageType.Memory : StorageType.File,

@@ -30,7 +30,8 @@
  * expectation can both be stored: readers take the first (codec.ts,
  * decodeNextCommit) and an append checks it was that one (append-races.ts).
  */
-import type { NatsConnection, PubAck } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { PubAck } from '@nats-io/jetstream';
 import { DeliverPolicy, StorageType } from './nats-lib.js';
 import type { Commit, EventEnvelope } from '../../events/index.js';
 import { AppendConflictError, StoreError } from '../../errors/index.js';
