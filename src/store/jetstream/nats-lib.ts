@@ -26,13 +26,22 @@ const require = createRequire(import.meta.url);
 
 type NatsLib = typeof Core & typeof Js & typeof Kv;
 
+/**
+ * Each package required once, then kept: a `require` resolves its name again on every call (file system stats
+ * under a loader hook such as tsx's), and headers(), an `instanceof TimeoutError` and the like run per message:
+ * 3% of an engine's CPU on the cluster path (bench/cluster.ts with --cpu-prof) before they were kept.
+ */
+let coreMod: typeof Core | undefined;
+let jsMod: typeof Js | undefined;
+let kvMod: typeof Kv | undefined;
+function core(): typeof Core { return (coreMod ??= require('@nats-io/nats-core') as typeof Core); }
+function js(): typeof Js { return (jsMod ??= require('@nats-io/jetstream') as typeof Js); }
+function kv(): typeof Kv { return (kvMod ??= require('@nats-io/kv') as typeof Kv); }
+
 /** The client's packages as one namespace; Node's require cache keeps one instance of each. */
 export function natsLib(): NatsLib {
-  return { ...require('@nats-io/nats-core'), ...require('@nats-io/jetstream'), ...require('@nats-io/kv') } as NatsLib;
+  return { ...core(), ...js(), ...kv() } as NatsLib;
 }
-function core(): typeof Core { return require('@nats-io/nats-core') as typeof Core; }
-function js(): typeof Js { return require('@nats-io/jetstream') as typeof Js; }
-function kv(): typeof Kv { return require('@nats-io/kv') as typeof Kv; }
 
 /**
  * transport-node's internals (NatsConnectionImpl, setTransportFactory: its
@@ -49,12 +58,15 @@ export function transportLib(): typeof Node & { NodeTransport: new () => Transpo
  * empty one). The package exports it to none of its entry points; it is
  * loaded from the package's own folder, which its `exports` map does not govern.
  */
+let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;
 export function toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg {
-  const own = createRequire(require.resolve('@nats-io/jetstream'));
-  return (own('./jsmsg.js') as { toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg }).toJsMsg(m, ackTimeout);
+  jsMsgOf ??= (createRequire(require.resolve('@nats-io/jetstream'))('./jsmsg.js') as { toJsMsg(m: Core.Msg, ackTimeout?: number): Js.JsMsg }).toJsMsg;
+  return jsMsgOf(m, ackTimeout);
 }
 
-function lazy<T extends object>(load: () => T): T {
+function lazy<T extends object>(loadOnce: () => T): T {
+  let loaded: T | undefined;
+  const load = () => (loaded ??= loadOnce());
   return new Proxy(function lazyNatsValue() {}, {
     construct: (_target, args) => Reflect.construct(load() as unknown as new (...a: unknown[]) => object, args),
     apply: (_target, self, args) => Reflect.apply(load() as unknown as (...a: unknown[]) => unknown, self, args),
