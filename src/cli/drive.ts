@@ -17,6 +17,7 @@ import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './io.js';
 import { finishLines, logLine } from './render.js';
 import { storeFor } from './open-store.js';
+import type { StateFileFlags } from './state-file.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
@@ -27,7 +28,7 @@ export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
 const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
-export interface RunOpts { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
+export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
 
 export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.

@@ -14,6 +14,7 @@ import { StoreUnusableError } from '../errors/index.js';
 import { FileEventStore } from '../store/file.js';
 import type { EventStore } from '../store/index.js';
 import { closeAtEnd, usesNats, type GlobalOpts } from './store.js';
+import { withObservers } from './state-file-choice.js';
 
 type NatsStore = (url: string) => EventStore;
 let natsStore: NatsStore | undefined;
@@ -32,9 +33,11 @@ export function storeFor(g: GlobalOpts): EventStore {
   // Handlers of this process, and the programs they start, find the same store (e.g. to pause another run).
   if (!url) process.env.LEDGERFLOW_STORE = resolve(dir);
   if (url && !natsStore) throw new Error('storeFor: the JetStream adapter is not loaded; await useStore(g) first');
+  const warn = (m: string) => process.stderr.write(`${m}\n`);
+  // On the embedded store, the state file (when this process keeps one) sees every commit made through it.
   return closeAtEnd(url
     ? natsStore!(url)
-    : new FileEventStore(dir, { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) }));
+    : withObservers(new FileEventStore(dir, { onWarning: (m) => warn(`warning: ${m}`) }), warn));
 }
 
 /**

@@ -16,3 +16,6 @@ export const commandOutputLimitOption = [
 /** Of the commands that give a run an input (approve, reject, signal, pause, cancel). */
 export const asOption = ['--as <name>', 'who acts (default $USER). Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated'] as const;
 export const waitOption = ['--wait <duration>', "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)"] as const;
+export const stateFileOption = ['--state-file <path>', 'keep this state file (default: the definition\'s monitoring.state_file, else .3ox/workflow.state.yaml when the definition has monitoring: or the folder has .3ox/; LEDGERFLOW_STATE_FILE)'] as const;
+export const noStateFileOption = ['--no-state-file', 'keep no state file'] as const;
+export const stateFileKeepOption = ['--state-file-keep <n>', 'settled runs the state file keeps, the newest (default 50)'] as const;

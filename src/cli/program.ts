@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, notificationsOption, outputRootOption, waitOption,
+  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -72,14 +72,20 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
     .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
     .option('--priority <n>', 'the run\'s priority when its work waits (a concurrency slot, a task limit; on NATS a worker): 0..99, higher first; overrides the workflow\'s priority: (default 50)')
+    .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
     .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
-    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option('--json')
+    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption).option('--json')
     .action(act(() => import('./run.js'), (m, runId: string, o) => m.resumeCmd(io, g(), runId, o)));
+  p.command('state-file').argument('[path]', 'the file --rebuild writes (default .3ox/workflow.state.yaml)')
+    .description('the state file (.3ox/workflow.state.yaml) as the run log has it: printed, or with --rebuild written over the file')
+    .option('--rebuild', 'write it over the file instead of printing it').option('--keep <n>', 'settled runs kept, the newest (default 50)')
+    .action(act(() => import('./state-file.js'), (m, path: string | undefined, o) => m.stateFileCmd(io, g(), path, o)));
   p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry')
     .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
     .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option('--max-wait <duration>').option('--commit-window <duration>')
@@ -101,6 +107,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'print { index, runs, corrupt, ms } as JSON')
     .action(act(() => import('./reindex.js'), (m, o) => m.reindexCmd(io, g(), o)));
   p.command('history').argument('<runId>', 'run id').description('the audit trail: every event of the run').option('--json')
+    .option('--format <format>', 'events (the default) or log: the execution log\'s lines (monitoring.log_to), rebuilt from the run\'s log')
     .action(act(() => import('./read.js'), (m, runId: string, o) => m.historyCmd(io, g(), runId, o)));
   p.command('replay').argument('[runId]', 'run id').description('rebuild the state from the log and check it (one run, or --all)')
     .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
@@ -136,6 +143,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--no-schedules', 'fire no schedules (only drive runs)')
     .option(...commandOutputLimitOption).option(...notificationsOption)
     .option(...metricsPortOption).option(...metricsHostOption)
+    .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .action(act(() => import('./serve.js'), (m, o) => m.serveCmd(io, g(), o)));
   p.command('ui').description('the web dashboard: runs, definitions, schedules, metrics; approve, signal, cancel, pause, resume, retry, start and emit from a browser. Embedded store: also drives the runs (as serve), binds 127.0.0.1 and prints the URL with its access token; NATS: people sign in with their NATS user')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080').option('--host <host>', 'address to bind', '127.0.0.1')

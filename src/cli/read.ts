@@ -1,4 +1,5 @@
 /** `status`, `list` and `history`: what the log and the run index say, printed. */
+import { UsageError } from '../errors/index.js';
 import type { CorruptRun } from '../store/index.js';
 import { openRunIndex, parseRunQuery, type DamagedLog, type RunRecord } from '../query/index.js';
 import { inert } from '../terminal/index.js';
@@ -70,9 +71,23 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   return EXIT.ok;
 }
 
-export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean }): Promise<number> {
+export async function historyCmd(io: Io, g: GlobalOpts, runId: string, opts: { json?: boolean; format?: string }): Promise<number> {
+  if (opts.format !== undefined && opts.format !== 'events' && opts.format !== 'log') {
+    throw new UsageError(`--format ${opts.format} is not a history format: events (every event, the default) or log (the execution log's lines)`, { option: '--format' });
+  }
   const engine = engineFor(g);
   const events = await engine.events(runId);
+  if (opts.format === 'log') {
+    // The lines the execution log got as the run committed (docs/state-file.md#the-execution-log), from its whole log.
+    const { executionLogLines, executionLogOf } = await import('../execution-log/index.js');
+    const { compiledForRun } = await import('../runtime/index.js');
+    const first = events[0]!;
+    const frequency = first.type === 'run.started' ? executionLogOf(compiledForRun(first))?.frequency ?? 'per_task' : 'per_task';
+    const lines = executionLogLines(events, frequency);
+    if (opts.json) io.out(json(lines));
+    else io.out(lines.join('\n'));
+    return EXIT.ok;
+  }
   const damaged = await damageOf(g, runId, events.at(-1)?.seq ?? 0);
   const code = damaged ? EXIT.failed : EXIT.ok;
   if (damaged) io.err(damagedWarning(damaged));

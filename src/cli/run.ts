@@ -18,6 +18,8 @@ import { cliNotifier } from './notifications.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks, type RunOpts } from './drive.js';
 import { defaultActor } from './input-flags.js';
 import { json, type Io } from './io.js';
+import { recordedDefinitionOf } from '../events/index.js';
+import { useStateFile } from './state-file.js';
 
 export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: string[], given: RunOpts, specs: OptionSpec[], help: () => number): Promise<number> {
   const loaded = loadDefinitionFile(file);
@@ -41,6 +43,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
   await useStore(g); // --nats may come after the file (split.globals)
   const notices = new InFlightNotices(io.err);
+  await useStateFile(g, opts, loaded.definition);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
@@ -71,6 +74,9 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   // A damaged log is not driven: folded as it is, it looks like a crash and its completed work runs again.
   // Loaded here, not with `run`: the damage check reads the run index's records (zod schemas built as they load).
   await (await import('./damaged.js')).refuseDamaged(g, runId);
+  // The run's recorded definition says where its state file is (monitoring.state_file).
+  const started = usesNats(g) ? undefined : (await storeFor(g).read(runId, { toSeq: 1 }))[0];
+  await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   // A paused run is un-paused first (run.resumed), then continued as any other (over NATS, resumeOverNats did that).

@@ -15,10 +15,11 @@ import { inert, progressLines } from '../terminal/index.js';
 import { cliNotifier } from './notifications.js';
 import { withNotifier } from '../notify/index.js';
 import { storeFor } from './open-store.js';
+import { useStateFile, type StateFileFlags } from './state-file.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
 
-export interface ServeOpts { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
+export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
@@ -27,6 +28,8 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const dir = localDir(g);
+  // The state file, kept after every commit of the runs served here (docs/state-file.md).
+  await useStateFile(g, opts);
   const store = storeFor(g);
   // Everything goes to stderr: stdout carries only the --json notices (one object a line).
   const say = (line: string) => io.err(line);

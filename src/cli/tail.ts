@@ -12,7 +12,8 @@ import type { Definition } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 
 /** An option of the command or of the program: its flags, where commander puts it, and whether it takes a value. */
-export interface OptionSpec { flags: string[]; attr: string; takesValue: boolean; global: boolean }
+/** `negate`: a `--no-<name>` option, which sets its attribute to false. */
+export interface OptionSpec { flags: string[]; attr: string; takesValue: boolean; global: boolean; negate: boolean }
 
 /** The options a tail may hold: the command's and the program's (--store, --nats), without help and version. */
 export function optionSpecs(command: Command): OptionSpec[] {
@@ -21,7 +22,7 @@ export function optionSpecs(command: Command): OptionSpec[] {
 
 function specsOf(cmd: Command, global: boolean): OptionSpec[] {
   return cmd.options.filter((o) => o.long !== '--version').map((o) => ({
-    flags: [o.long, o.short].filter((f): f is string => typeof f === 'string'), attr: o.attributeName(), takesValue: o.required || o.optional, global,
+    flags: [o.long, o.short].filter((f): f is string => typeof f === 'string'), attr: o.attributeName(), takesValue: o.required || o.optional, global, negate: o.negate,
   }));
 }
 
@@ -55,7 +56,7 @@ export function protectTail(argv: string[], program: Command): string[] {
 }
 
 /** What a tail held: the command's own options and the program's (by commander's attribute names), and the inputs by name (strings). */
-export interface SplitTail { options: Record<string, string | true>; globals: Record<string, string>; inputs: Record<string, string>; help: boolean }
+export interface SplitTail { options: Record<string, string | boolean>; globals: Record<string, string>; inputs: Record<string, string>; help: boolean }
 
 /**
  * Splits a tail. Own options are recognised until a `--`; everything else is
@@ -78,7 +79,7 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
       if (flag === '--help' || flag === '-h') { out.help = true; continue; }
       const spec = specFor(specs, flag);
       if (spec) {
-        const value = !spec.takesValue ? true : eq >= 0 ? tok.slice(eq + 1) : tokens[++i];
+        const value = !spec.takesValue ? !spec.negate : eq >= 0 ? tok.slice(eq + 1) : tokens[++i];
         if (value === undefined) throw new UsageError(`option ${flag} needs a value`, { option: flag });
         if (spec.global) out.globals[spec.attr] = String(value);
         else out.options[spec.attr] = value;

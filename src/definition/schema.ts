@@ -22,6 +22,16 @@ const Duration = z
 const Template = z.string().meta({ description: 'Text that may contain ${...} references.' });
 const JsonMap = z.record(z.string(), z.unknown(), { error: 'expected a map of name: value' });
 
+/** Seed 003's `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md); other keys are kept as written. */
+const MonitoringSchema = z.looseObject({
+  state_file: z.string().min(1, { error: 'expected a file path, e.g. .3ox/workflow.state.yaml' }).optional()
+    .meta({ description: 'The state file (default .3ox/workflow.state.yaml), inside the project folder.' }),
+  log_to: z.string().min(1, { error: 'expected a file path, e.g. .3ox/workflow.execution.log' }).optional()
+    .meta({ description: 'The execution log: seed 000\'s lines appended as the run commits.' }),
+  report_frequency: z.enum(['per_task', 'per_run'], { error: 'expected per_task (a line per task event) or per_run (the run\'s start and end)' }).optional(),
+  metrics: z.array(z.string(), { error: 'expected a list of metric names' }).optional(),
+}, { error: 'expected a map: state_file, log_to, report_frequency, metrics' });
+
 const OutputDecl = z
   .union([z.array(z.string()), z.record(z.string(), z.unknown())], {
     error: 'expected a list of output names or a map of name: value',
@@ -292,7 +302,7 @@ export const WorkflowSchema = z.object({
   output: OutputDecl.optional(),
   tasks: z.array(TaskSchema).min(1, { error: 'a workflow needs at least one task' }),
   failure_workflow: FailureWorkflowSchema.optional(),
-  monitoring: JsonMap.optional(),
+  monitoring: MonitoringSchema.optional(),
   triggers: z.array(TriggerSchema).optional(),
   handlers: z.string().optional().meta({ description: 'Handler module path, relative to this file.' }),
   id_reuse: z.enum(ID_REUSE_POLICIES, { error: `expected one of ${ID_REUSE_POLICIES.join(', ')}` }).optional()

@@ -13,6 +13,7 @@ export { summarize } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { JetStreamSnapshotStore, DEFAULT_SNAPSHOT_BUCKET, ADMISSION_BUCKET, type JetStreamSnapshotOptions } from './jetstream/index.js';
 export { MemoryEventStore } from './memory.js';
+export { observedStore, type StoreObserver } from './observed.js';
 export { FileEventStore, type FileStoreOptions } from './file.js';
 export { JetStreamEventStore, openJetStreamStore, parseServers, apiErrorCode, connectRefusal, isNoResponders, isTransient, TASK_GATES_BUCKET, type JetStreamStoreOptions } from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';

@@ -62,7 +62,10 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<stri
   const label = census ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` } : {};
   return spawn(process.execPath, [...(census ? ['--require', census] : []), BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...label, ...opts.env },
+    // No state file unless a test asks for one (LEDGERFLOW_STATE_FILE: '' restores the default rule): most run in the
+    // repository's folder, where the seed's definition (its monitoring: block) would have every test process rewrite
+    // one .3ox/workflow.state.yaml from its own store. test/cli/state-file.test.ts tests it as the docs use it.
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LEDGERFLOW_STATE_FILE: 'off', ...label, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

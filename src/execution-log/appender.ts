@@ -1,0 +1,103 @@
+/**
+ * The live execution log: each commit this process makes to a run whose
+ * definition says `monitoring: { log_to: PATH }` appends its lines
+ * (lines.ts) to PATH, in commit order. A commit is made by exactly one
+ * process, so two processes driving runs of one store each append their own
+ * commits' lines and none twice. The lines are a view of the log: a crash
+ * between a commit and its lines loses lines, never a step, and `ledgerflow
+ * history <run> --format log` prints them all again.
+ *
+ * A run's fold is kept between its commits (bounded, the oldest forgotten),
+ * so a commit costs its own events' folding, not the run's whole log.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { errorMessage } from '../errors/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { compiledForRun } from '../runtime/index.js';
+import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
+import { executionLogOf, logEvent, startLogFold, type LogFold, type ReportFrequency } from './lines.js';
+
+/** Runs whose fold is kept between commits. */
+const KEPT_RUNS = 1_000;
+/** A failed write is said at most this often. */
+const WARN_EVERY_MS = 60_000;
+
+interface Followed { fold: LogFold; seq: number; log: { path: string; frequency: ReportFrequency } | null }
+
+export interface ExecutionLogOptions {
+  /** The project folder: `log_to` is relative to it and must stay inside it. */
+  cwd: string;
+  warn: (message: string) => void;
+  now?: () => number;
+}
+
+export class ExecutionLogAppender implements StoreObserver {
+  private readonly runs = new Map<string, Followed>();
+  private chain: Promise<void> = Promise.resolve();
+  private lastWarned = -Infinity;
+
+  constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
+
+  appended(req: AppendRequest): void {
+    this.chain = this.chain.then(() => this.take(req.runId, req.events)).catch((err: unknown) => this.warn(`cannot write the execution log of run ${req.runId}: ${errorMessage(err)}; \`ledgerflow history ${req.runId} --format log\` prints its lines`));
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+  }
+
+  private async take(runId: string, events: readonly EventEnvelope[]): Promise<void> {
+    const first = events[0];
+    if (!first) return;
+    let run = this.runs.get(runId);
+    const lines: string[] = [];
+    if (!run || run.seq !== first.seq - 1) {
+      // Not followed from its previous commit: the run folded from its log up to this commit.
+      const history = first.seq === 1 ? [] : await this.store.read(runId, { toSeq: first.seq - 1 });
+      const start = first.seq === 1 ? first : history[0];
+      if (!start || start.type !== 'run.started') return;
+      const log = this.target(start);
+      const begun = startLogFold(start, log?.frequency ?? 'per_task');
+      if (first.seq === 1) lines.push(...begun.lines);
+      for (const ev of history.slice(1)) logEvent(begun.fold, ev, 'per_task');
+      run = { fold: begun.fold, seq: first.seq === 1 ? 1 : first.seq - 1, log };
+      this.remember(runId, run);
+    }
+    for (const ev of events) {
+      if (ev.seq <= run.seq) continue; // the run.started a fresh fold began with
+      lines.push(...logEvent(run.fold, ev, run.log?.frequency ?? 'per_task'));
+      run.seq = ev.seq;
+    }
+    if (run.log && lines.length > 0) {
+      await mkdir(dirname(run.log.path), { recursive: true });
+      await appendFile(run.log.path, `${lines.join('\n')}\n`);
+    }
+  }
+
+  /** Where the run's definition logs to, inside the project folder; null when it keeps no execution log. */
+  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): Followed['log'] {
+    const log = executionLogOf(compiledForRun(started));
+    if (!log) return null;
+    const path = resolve(this.o.cwd, log.logTo);
+    const rel = relative(this.o.cwd, path);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      this.warn(`${started.workflowId}'s monitoring.log_to ${log.logTo} is outside the project folder ${this.o.cwd}: no execution log is written for run ${started.runId}`);
+      return null;
+    }
+    return { path, frequency: log.frequency };
+  }
+
+  private remember(runId: string, run: Followed): void {
+    this.runs.delete(runId);
+    if (this.runs.size >= KEPT_RUNS) this.runs.delete(this.runs.keys().next().value!);
+    this.runs.set(runId, run);
+  }
+
+  private warn(message: string): void {
+    const now = (this.o.now ?? Date.now)();
+    if (now - this.lastWarned < WARN_EVERY_MS) return;
+    this.lastWarned = now;
+    this.o.warn(message);
+  }
+}

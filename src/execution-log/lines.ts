@@ -1,0 +1,132 @@
+/**
+ * The execution log's lines (seed 003's `monitoring.log_to`), as seed 000
+ * draws them:
+ *
+ *     Workflow: inventory-validation-12345
+ *       → Starting task: scan_files
+ *       ✗ Task failed: scan_files (attempt 1/3)
+ *         Error: Access to path denied
+ *       ⟳ Retrying in 2 seconds...
+ *       ✓ Task completed: scan_files (attempt 3/3)
+ *
+ * each after the ISO time of the event that made it. Pure and per event: an
+ * event's lines come from the event and the run's state just before and just
+ * after it, so the live appender (one commit at a time) and `ledgerflow
+ * history <run> --format log` (the whole log folded) print the same lines.
+ * Text from the run (messages, names) goes through `inert`: a log line holds
+ * no terminal escapes from a handler's error.
+ */
+import type { CompiledWorkflow, TaskState } from '../compiler/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
+import { elapsedText } from '../state-file/layout.js';
+import { inert } from '../terminal/inert.js';
+
+/** `per_task`: a line for each task's start, end, retry and wait; `per_run`: the run's start and end only. */
+export type ReportFrequency = 'per_task' | 'per_run';
+
+/** What a run's definition says of its execution log: where, and how much. Null when it keeps none. */
+export function executionLogOf(compiled: CompiledWorkflow): { logTo: string; frequency: ReportFrequency } | null {
+  const m = compiled.definition.monitoring;
+  const logTo = m?.log_to;
+  if (typeof logTo !== 'string' || logTo === '') return null;
+  return { logTo, frequency: m?.report_frequency === 'per_run' ? 'per_run' : 'per_task' };
+}
+
+/** A run folded event by event: its definition and where it stands. */
+export interface LogFold {
+  compiled: CompiledWorkflow;
+  snapshot: RunSnapshot;
+}
+
+/** The fold at the run's first event, and that event's lines. */
+export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency): { fold: LogFold; lines: string[] } {
+  const compiled = compiledForRun(first);
+  const snapshot = startFold(compiled, foldStartOf(first));
+  const fold = { compiled, snapshot };
+  return { fold, lines: [stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`), ...taskLines(first, null, snapshot, compiled, frequency)] };
+}
+
+/** Folds `ev` in (the fold changes) and returns its lines. */
+export function logEvent(fold: LogFold, ev: EventEnvelope, frequency: ReportFrequency): string[] {
+  const before = fold.snapshot;
+  const after = applyEvent(fold.compiled, before, ev).snapshot;
+  fold.snapshot = after;
+  return taskLines(ev, before, after, fold.compiled, frequency);
+}
+
+/** Every line of a whole log, as the appender wrote them. */
+export function executionLogLines(events: readonly EventEnvelope[], frequency: ReportFrequency): string[] {
+  const [first, ...rest] = events;
+  if (!first || first.type !== 'run.started') return [];
+  const { fold, lines } = startLogFold(first, frequency);
+  for (const ev of rest) lines.push(...logEvent(fold, ev, frequency));
+  return lines;
+}
+
+function stamp(time: string, text: string): string {
+  return `${time} ${text}`;
+}
+
+function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnapshot, compiled: CompiledWorkflow, frequency: ReportFrequency): string[] {
+  const out: string[] = [];
+  const say = (text: string) => out.push(stamp(ev.time, `  ${text}`));
+  if (frequency === 'per_task') {
+    for (const [id, t] of Object.entries(after.context.tasks)) {
+      const prev = before?.context.tasks[id];
+      if (prev && prev.status === t.status && prev.attempts === t.attempts) continue;
+      taskChange(id, t, prev, after, compiled, ev.time, say);
+    }
+  }
+  if (ev.type === 'approval.recorded') say(`${ev.data.decision === 'approved' ? '✓ Approved' : '✗ Rejected'}: ${inert(ev.data.task)} by ${inert(ev.data.by)}${ev.data.comment ? ` (${inert(ev.data.comment)})` : ''}`);
+  if (ev.type === 'approval.refused') say(`✗ Refused: ${inert(ev.data.by)} may not decide ${inert(ev.data.task)}`);
+  if (ev.type === 'run.paused') say(`⏸ Workflow paused${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
+  if (ev.type === 'run.resumed') say(`▶ Workflow resumed${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
+  if (before?.status === 'active' && after.status !== 'active') out.push(stamp(ev.time, settledLine(after)));
+  return out;
+}
+
+function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after: RunSnapshot, compiled: CompiledWorkflow, now: string, say: (text: string) => void): void {
+  const name = inert(id);
+  const task = compiled.definition.tasks.find((x) => x.id === id);
+  const of = task ? `${t.attempts}/${task.retry.maxAttempts}` : `${t.attempts}`;
+  switch (t.status) {
+    case 'IN_PROGRESS': say(`→ Starting task: ${name}`); break;
+    case 'COMPLETED':
+      if (t.decision) say(`◆ Decision: ${name} chose ${inert(String(t.decision.case ?? t.decision.value))}${t.decision.next.length ? ` → ${t.decision.next.map(inert).join(', ')}` : ''}`);
+      else say(`✓ Task completed: ${name}${t.attempts > 0 ? ` (attempt ${of})` : ''}`);
+      break;
+    case 'RETRYING': {
+      say(`✗ Task failed: ${name} (attempt ${of})`);
+      say(`  Error: ${inert(t.error?.message ?? '')}`);
+      const timer = Object.values(after.context.timers).find((x) => x.task === id && x.kind === 'backoff');
+      if (timer) say(`⟳ Retrying in ${seconds(Date.parse(timer.dueAt) - Date.parse(now))}...`);
+      break;
+    }
+    case 'FAILED': case 'TIMED_OUT':
+      say(`✗ Task ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${name}${t.attempts > 0 ? ` (attempt ${of})` : ''}`);
+      if (t.error) say(`  Error: ${inert(t.error.message)}`);
+      break;
+    case 'PENDING_APPROVAL': say(`⏸ Waiting for approval: ${name}${task?.type === 'HUMAN' && task.approvers.length ? ` (approvers: ${task.approvers.map(inert).join(', ')})` : ''}`); break;
+    case 'WAITING': say(`⌛ Waiting: ${name}`); break;
+    case 'SKIPPED': if (prev) say(`⊘ Task skipped: ${name}`); break;
+    case 'CANCELLED': say(`■ Task cancelled: ${name}`); break;
+    default: break;
+  }
+}
+
+function settledLine(after: RunSnapshot): string {
+  const status = runStatus(after);
+  const took = elapsedText(after.context.startedAt, after.context.completedAt ?? after.context.startedAt);
+  if (status === 'COMPLETED') return `✓ Workflow completed in ${took}`;
+  if (status === 'CANCELLED') return `■ Workflow cancelled after ${took}`;
+  return `✗ Workflow failed after ${took}${after.context.error ? `: ${inert(after.context.error.message)}` : ''}`;
+}
+
+/** `2 seconds`, `1 second`, `500 ms`, as the seed says a backoff. */
+function seconds(ms: number): string {
+  const d = Math.max(0, ms);
+  if (d < 1000) return `${d} ms`;
+  const s = Math.round(d / 100) / 10;
+  return `${s} second${s === 1 ? '' : 's'}`;
+}

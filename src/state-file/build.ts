@@ -1,0 +1,61 @@
+/**
+ * The state file's text from a store's logs: the runs not settled and the
+ * newest `keep` settled ones, each folded from its log. The live writer and
+ * `ledgerflow state-file` both call this, so what the writer leaves after a
+ * commit is byte for byte what a rebuild writes for the same logs.
+ *
+ * Folding every run at every write would cost the engine a step's worth per
+ * run; a run's entry is kept by its last sequence and folded again only when
+ * its log has grown (RunEntries).
+ */
+import { foldEvents } from '../runtime/index.js';
+import { SETTLED_STATUSES } from '../events/index.js';
+import type { EventStore, RunSummary } from '../store/index.js';
+import { stateEntry, stateFileText, type StateEntry } from './layout.js';
+
+/** How many settled runs the file keeps unless told (`--state-file-keep`). */
+export const DEFAULT_KEEP = 50;
+
+/** Entries folded before, by run id and the sequence they were folded at. */
+export class RunEntries {
+  private readonly known = new Map<string, { seq: number; entry: StateEntry }>();
+
+  async entry(store: EventStore, runId: string, lastSeq: number): Promise<StateEntry | null> {
+    const had = this.known.get(runId);
+    if (had && had.seq === lastSeq) return had.entry;
+    const events = await store.read(runId);
+    if (events.length === 0) return null;
+    const folded = foldEvents(events);
+    const entry = stateEntry({ compiled: folded.compiled, snapshot: folded.snapshot, seq: folded.seq });
+    this.known.set(runId, { seq: folded.seq, entry });
+    return entry;
+  }
+
+  /** Forgets runs no longer shown (the file keeps a bounded set). */
+  keepOnly(runIds: Set<string>): void {
+    for (const id of this.known.keys()) if (!runIds.has(id)) this.known.delete(id);
+  }
+}
+
+/** The runs the file shows: every one not settled, and the newest `keep` settled. */
+export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary[] {
+  const settled = runs.filter((r) => SETTLED_STATUSES.includes(r.status) && r.completedAt)
+    .sort((a, b) => (a.completedAt! < b.completedAt! ? 1 : a.completedAt! > b.completedAt! ? -1 : a.runId < b.runId ? -1 : 1))
+    .slice(0, Math.max(0, keep));
+  return [...runs.filter((r) => !SETTLED_STATUSES.includes(r.status)), ...settled];
+}
+
+/**
+ * The file's text for the store as its logs are now. A run whose log cannot be read is left out (`onCorrupt`
+ * says which): the file is a view, and one bad log must not stop it for the others.
+ */
+export async function buildStateFile(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void): Promise<string> {
+  const runs = shownRuns(await store.listRuns({ onCorrupt: (c) => onCorrupt?.(c.runId, c.reason) }), keep);
+  const out: StateEntry[] = [];
+  for (const r of runs) {
+    const e = await entries.entry(store, r.runId, r.lastSeq);
+    if (e) out.push(e);
+  }
+  entries.keepOnly(new Set(runs.map((r) => r.runId)));
+  return stateFileText(out, keep);
+}

@@ -1,0 +1,39 @@
+/**
+ * A store whose appends are told to observers after they are made, and whose
+ * close waits for the observers first: one place that sees every commit a
+ * process makes (a step, a start, a person's input, an admission), whichever
+ * path made it. The state file and the execution log watch the CLI's
+ * embedded store so (src/state-file/, src/execution-log/).
+ */
+import type { AppendRequest, AppendResult, EventStore } from './port.js';
+
+export interface StoreObserver {
+  /** An append was made (it is in the log): what to do about it happens later, never in the commit's way. */
+  appended(req: AppendRequest): void;
+  /** Finishes what it owes; the store closes after. */
+  close(): Promise<void>;
+}
+
+export function observedStore(store: EventStore, observers: readonly StoreObserver[]): EventStore {
+  if (observers.length === 0) return store;
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') {
+        return async (req: AppendRequest): Promise<AppendResult> => {
+          const r = await target.append(req);
+          for (const o of observers) o.appended(req);
+          return r;
+        };
+      }
+      if (key === 'close') {
+        return async () => {
+          await Promise.allSettled(observers.map((o) => o.close()));
+          await target.close();
+        };
+      }
+      // Everything else is the store's own, called on the store itself (its private fields are its own).
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
