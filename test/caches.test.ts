@@ -270,7 +270,10 @@ describe('the caches are fenced', () => {
     // nor is the digest implementation an executor installs (every implementation gives the same digests);
     // nor are tsx's registration and the JetStream adapter the CLI loads on demand (once per process, like Node's resolvers);
     // nor is admission's in-process queue of decisions per (workflow, key), a lock's queue, not a result (executor/admission-batch.ts);
-    // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts).
+    // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts);
+    // nor are the @nats-io packages once loaded (store/jetstream/nats-lib.ts), as the JetStream adapter above;
+    // nor is the state file a CLI process keeps, its writers and its execution log: the command's own
+    // setting, chosen once per process like the store it opens (cli/state-file-choice.ts).
     const allowed = new Set([
       'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
       'handlers/self-resolve.ts: let patched = false;', 'handlers/self-resolve.ts: let hooked = false;',
@@ -279,6 +282,11 @@ describe('the caches are fenced', () => {
       'cli/open-store.ts: let natsStore: NatsStore | undefined;',
       'executor/admission-batch.ts: const queues = new WeakMap<EventStore, Map<string, Queue>>();',
       'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
+      'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;', 'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
+      'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;', 'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
+      'cli/state-file-choice.ts: let chosen: { path: string; keep: number } | null | undefined;',
+      'cli/state-file-choice.ts: const writers = new Map<string, StateFileWriter>();',
+      'cli/state-file-choice.ts: let executionLog: ExecutionLogAppender | undefined;',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all.filter((f) => !f.endsWith('-cache.ts') && !f.startsWith('server/web/')).flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n')

@@ -21,7 +21,7 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 import { gatedLine, statusText, waitingHints } from './render.js';
-import type { GlobalOpts } from './store.js';
+import { usesNats, type GlobalOpts } from './store.js';
 import { parseServers, jetstreamManager } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
@@ -94,10 +94,13 @@ export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?:
   });
 }
 
-export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; json?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> | number {
+export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[], given: { inputFile?: string; json?: boolean; detach?: boolean }, specs: OptionSpec[], help: () => number): Promise<number> | number {
   // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
   const first = splitTail(tail, specs, null);
   if (first.help) return help();
+  // No NATS: the definition is found by its id on disk and run here (start-local.ts).
+  if (!usesNats({ ...global, ...first.globals })) return import('./start-local.js').then((m) => m.startLocal(io, global, ref, tail, given, specs, help));
+  if (given.detach || first.options.detach) throw new UsageError('--detach is for the embedded store (start records the run and `serve` runs it); over NATS start always returns at once and the engines run it', { option: '--detach' });
   // Before connecting: a bad id or policy is exit 2 with nothing written.
   callerIdFlags({ ...given, ...first.options } as { id?: string; idReuse?: string });
   checkPriority((first.options as { priority?: string }).priority ?? (given as { priority?: string }).priority, '--priority');

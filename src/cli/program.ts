@@ -219,8 +219,11 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
-    .description('record the start of a run of a deployed workflow and print its id at once')
+    .description('start a run of a workflow by its id. Embedded: the definition is found in ./definitions (else the bundled ones) and run here as `run` does (--detach: recorded, left to `serve`). Over NATS: a deployed workflow, recorded, its id printed at once')
     .option('--input-file <file>')
+    .option('--detach', 'embedded: record the start, print the run id and leave the run to `ledgerflow serve`')
+    .option('--handlers <module>', 'embedded: handler module (default: the definition\'s handlers: line)')
+    .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
     .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
     .option('--priority <n>', 'as run --priority: 0..99, higher first when its work waits (a concurrency slot, a task limit, a worker)')

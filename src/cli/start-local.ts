@@ -1,0 +1,104 @@
+/**
+ * `ledgerflow start <workflow>` on the embedded store (seeds 000 and 002:
+ * `workflow start inventory-validation-v1 --target_folder "0UT.3OX"`): the
+ * definition is found by its id — the project's `definitions/` first, then
+ * the definitions bundled with ledgerflow — and run here as `run` runs a
+ * file; `--detach` records the start, prints the run id and leaves the run to
+ * `ledgerflow serve`. Over NATS, `start` starts a deployed workflow
+ * (cluster.ts).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import type { Definition } from '../definition/index.js';
+import { UsageError } from '../errors/index.js';
+import { loadDefinitionFile, packageRoot } from '../files/index.js';
+import { EXIT } from './exit.js';
+import { readInputFile } from './inputs.js';
+import { json, type Io } from './io.js';
+import type { GlobalOpts } from './store.js';
+import { splitTail, type OptionSpec } from './tail.js';
+
+interface Found { file: string; definition: Definition }
+
+/** The `.yaml` definitions of a folder that load; a file that does not is passed over (`validate` says why). */
+function definitionsIn(dir: string): Found[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  const out: Found[] = [];
+  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const file = join(dir, name);
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    try {
+      out.push({ file, definition: loadDefinitionFile(file).definition });
+    } catch {
+      // Not a definition that loads: not a candidate.
+    }
+  }
+  return out;
+}
+
+/**
+ * The file of `ref` (`<workflowId>` or `<workflowId>@<version>`; a file's name without `.yaml` is taken too, so
+ * `inventory-validation` finds `inventory-validation.yaml`, whose id is inventory-validation-v1): the newest version
+ * in the first folder that has the workflow. Two files with the same id and version there are an error naming both.
+ */
+export function findDefinition(ref: string, cwd = process.cwd()): Found {
+  const at = ref.lastIndexOf('@');
+  const id = at > 0 ? ref.slice(0, at) : ref;
+  const version = at > 0 ? Number(ref.slice(at + 1)) : undefined;
+  if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
+    throw new UsageError(`${ref}: the version after @ is a whole number from 1, e.g. ${id}@2`, { workflow: ref });
+  }
+  const folders = [resolve(cwd, 'definitions'), join(packageRoot(), 'definitions')];
+  const seen = new Set<string>();
+  for (const dir of folders) {
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const all = definitionsIn(dir);
+    let matches = all.filter((f) => f.definition.id === id);
+    if (matches.length === 0) matches = all.filter((f) => basename(f.file).replace(/\.ya?ml$/, '') === id);
+    if (version !== undefined) matches = matches.filter((f) => f.definition.version === version);
+    if (matches.length === 0) continue;
+    const top = Math.max(...matches.map((f) => f.definition.version));
+    const newest = matches.filter((f) => f.definition.version === top);
+    if (newest.length > 1) {
+      throw new UsageError(`${ref} is defined by ${newest.length} files in ${relative(cwd, dir) || dir}: ${newest.map((f) => relative(cwd, f.file)).join(', ')}; give each its own id or version, or run one file with \`ledgerflow run <file>\``, { workflow: ref, files: newest.map((f) => f.file) });
+    }
+    return newest[0]!;
+  }
+  throw new UsageError(`no definition of ${ref} in ./definitions or among the bundled ones (\`ledgerflow templates\` lists them); run a file with \`ledgerflow run <file>\`, or start a deployed workflow over NATS with --nats`, { workflow: ref });
+}
+
+export interface StartLocalOpts { inputFile?: string; json?: boolean; detach?: boolean }
+
+/** `start` without NATS: found, then run as `run` does, or with --detach only recorded. */
+export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: string[], given: StartLocalOpts, specs: OptionSpec[], help: () => number): Promise<number> {
+  const found = findDefinition(ref);
+  const split = splitTail(tail, specs, found.definition);
+  if (split.help) return help();
+  const opts = { ...given, ...split.options } as StartLocalOpts & { id?: string; idReuse?: string; priority?: string };
+  if (!opts.detach) {
+    const { runCmd } = await import('./run.js');
+    return runCmd(io, g, found.file, tail, given, specs, help);
+  }
+  const gg: GlobalOpts = { ...g, ...split.globals };
+  const { checkCallerRunId, checkIdReuse, checkPriority } = await import('../executor/index.js');
+  const priority = checkPriority(opts.priority, '--priority');
+  if (opts.idReuse !== undefined && opts.id === undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
+  const callerId = opts.id !== undefined ? checkCallerRunId(opts.id, '--id') : undefined;
+  const idReuse = opts.idReuse !== undefined ? checkIdReuse(opts.idReuse, '--id-reuse') : undefined;
+  const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
+  const { engineFor } = await import('./drive.js');
+  const loaded = loadDefinitionFile(found.file);
+  const engine = engineFor(gg);
+  const startOpts = { inputFromStrings: true, source: { file: loaded.file, ...(loaded.handlersPath ? { handlers: loaded.handlersPath } : {}) }, ...(priority !== undefined ? { priority } : {}) } as const;
+  const started = callerId !== undefined
+    ? await engine.startRun(loaded.definition, raw, { ...startOpts, runId: callerId, ...(idReuse ? { idReuse } : {}) })
+    : await (async () => {
+      const runId = await engine.start(loaded.definition, raw, startOpts);
+      return { runId, workflowId: loaded.definition.id, version: loaded.definition.version, status: (await engine.status(runId)).status, existing: false };
+    })();
+  if (started.existing && !opts.json) io.err(`run ${started.runId} exists already (${started.status}): not started again`);
+  io.out(opts.json ? json({ runId: started.runId, workflowId: started.workflowId, version: started.version, status: started.status, ...(started.existing ? { existing: true } : {}) })
+    : started.existing ? started.runId : `${started.runId}\n  recorded, not driven here: \`ledgerflow serve\` runs it (or \`ledgerflow resume ${started.runId}\`)`);
+  return EXIT.ok;
+}
