@@ -21,7 +21,7 @@ import { EXIT, exitCodeForStatus } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { splitTail, type OptionSpec } from './tail.js';
 import { gatedLine, statusText, waitingHints } from './render.js';
-import { usesNats, type GlobalOpts } from './store.js';
+import type { GlobalOpts } from './store.js';
 import { parseServers, jetstreamManager } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
@@ -98,8 +98,6 @@ export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[]
   // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
   const first = splitTail(tail, specs, null);
   if (first.help) return help();
-  // No NATS: the definition is found by its id on disk and run here (start-local.ts).
-  if (!usesNats({ ...global, ...first.globals })) return import('./start-local.js').then((m) => m.startLocal(io, global, ref, tail, given, specs, help));
   if (given.detach || first.options.detach) throw new UsageError('--detach is for the embedded store (start records the run and `serve` runs it); over NATS start always returns at once and the engines run it', { option: '--detach' });
   // Before connecting: a bad id or policy is exit 2 with nothing written.
   callerIdFlags({ ...given, ...first.options } as { id?: string; idReuse?: string });

@@ -186,6 +186,14 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('demo').description('the tour (npm start): in a fresh embedded store, emit the sample revenue, lead and compliance events, run the batch validation over the sample folders, approve the pending approval as cfo, print each run\'s trail and output')
     .option('--json', 'print the summary (runs, statuses, approvals, per-folder results, files, store) as JSON on stdout; progress goes to stderr')
     .action(act(() => import('./demo.js'), (m, o) => m.demoCmd(io, g(), o)));
+  p.command('bridge').argument('[file]', 'a file of lines (default: standard input)')
+    .description('CMD.BRIDGE lines (@workflow <id> name=value …, @status <run>, @approve <run> <task> [comment], @cancel <run>), each answered with one line; on the embedded store')
+    .option('--inbox <dir>', 'watch this folder: each file dropped in it is taken once, answered into done/ or failed/ with a .result file beside it')
+    .option('--as <name>', 'who the bridge approves and cancels as (default $USER)')
+    .option('--detach', 'record the runs @workflow starts and leave them to `ledgerflow serve` (default: drive them here)')
+    .option('--handlers <module>', 'handler module for the runs started here (default: each definition\'s handlers: line)')
+    .option('--json', 'answer each line as a JSON object')
+    .action(act(() => import('./bridge.js'), (m, file: string | undefined, o) => m.bridgeCmd(io, g(), file, o)));
   p.command('templates').description('the template library: each bundled workflow, what it does and the command that runs it')
     .option('--json', 'print the catalogue entries as JSON')
     .action(act(() => import('./templates.js'), (m, o) => m.templatesCmd(io, o)));
@@ -228,7 +236,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
     .option('--priority <n>', 'as run --priority: 0..99, higher first when its work waits (a concurrency slot, a task limit, a worker)')
     .option('--json').allowUnknownOption().allowExcessArguments()
-    .action(act(() => import('./cluster.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
+    .action(act(() => import('./start.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(() => import('./cluster.js'), (m, runId: string, o) => m.waitCmd(io, g(), runId, o)));

@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   LF_DEAD_LETTER_NOT_REPLAYABLE: 'usage',
   LF_TEMPLATE_COLLISION: 'usage',
   LF_QUERY_INVALID: 'usage',
+  LF_BRIDGE_LINE: 'usage',
   LF_PATHS_LIMIT: 'usage',
   LF_HTTP: 'usage',
   LF_UNSUPPORTED_MEDIA_TYPE: 'usage',
