@@ -21,7 +21,7 @@ import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 // The flow-control figures (admission, idcheck, ratelimit) run by default too.
-const DEFAULT = ['typical', 'replay', 'fold', 'file', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit'] as const;
+const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit'] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
@@ -30,6 +30,7 @@ type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 const PROMISED: Partial<Record<Section, string[]>> = {
   cluster: ['cluster.floor_ratio', 'cluster.bullmq_ratio', 'cluster.cpu_ms_per_run', 'cluster.persisted_per_run', 'cluster.p50_ratio'],
   file: ['file.raw_ratio'],
+  statefile: ['statefile.on_off_ratio', 'statefile.rebuild_10k_ms'],
   jetstream: ['jetstream.floor_ratio'],
   fold: ['fold.parse_ratio'],
   chain: ['chain.live_ratio', 'chain.replay_ratio'],
@@ -93,6 +94,7 @@ await section('typical', async () => (await import('./engine.js')).benchTypical(
 await section('replay', async () => (await import('./engine.js')).benchReplay(b, await bigRun()));
 await section('fold', async () => (await import('./fold.js')).benchFold(b, await bigRun()));
 await section('file', async () => (await import('./file.js')).benchFile(b));
+await section('statefile', async () => (await import('./state-file.js')).benchStateFile(b));
 await section('chain', async () => (await import('./engine.js')).benchChain(b));
 await section('jetstream', async () => {
   const { def, FIVE_YAML, fiveHandlers } = await import('./kit.js');

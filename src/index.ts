@@ -25,6 +25,7 @@ export {
 export { UnsupportedStatechartError, SnapshotMismatchError } from './compiler/index.js';
 export { QueryError, RecordGapError } from './query/index.js';
 export { EventTypeFileError } from './triggers/index.js';
+export { BridgeLineError } from './bridge/index.js';
 export { CommandError } from './handlers/index.js';
 
 // Definitions

@@ -13,6 +13,7 @@
  * (`limit=5`, `strict=true`, `tags=["a","b"]`, `opts={"a":1}`). A blank line
  * or one starting with `#` is no command.
  */
+import { UsageError } from '../errors/index.js';
 
 export type BridgeCommand =
   | { kind: 'workflow'; ref: string; inputs: Record<string, unknown> }
@@ -21,11 +22,9 @@ export type BridgeCommand =
   | { kind: 'cancel'; runId: string };
 
 /** A line that says nothing a bridge can do: where (1-based line and column) and why. */
-export class BridgeLineError extends Error {
-  readonly code = 'LF_BRIDGE_LINE';
+export class BridgeLineError extends UsageError {
   constructor(readonly line: number, readonly col: number, readonly reason: string) {
-    super(`line ${line}:${col}: ${reason}`);
-    this.name = 'BridgeLineError';
+    super(`line ${line}:${col}: ${reason}`, { line, col }, 'LF_BRIDGE_LINE');
   }
 }
 

@@ -32,6 +32,8 @@ interface Answer { ok: boolean; text: string; json: Record<string, unknown> }
 
 /** How often an inbox is looked at besides its watch (which can miss a change). */
 const INBOX_POLL_MS = 1000;
+/** A file changed more recently than this may still be being written: it is left for a later look. */
+const INBOX_SETTLE_MS = 300;
 
 class Bridge {
   private readonly engine: Engine;
@@ -149,7 +151,7 @@ export async function bridgeCmd(io: Io, g: GlobalOpts, file: string | undefined,
 }
 
 /**
- * An inbox: every file dropped in the folder (not a dot file) is taken once: moved to `.processing/`, its lines
+ * An inbox: every file dropped in the folder (not a dot file), once it has not changed for INBOX_SETTLE_MS, is taken once: moved to `.processing/`, its lines
  * answered into `<name>.result`, then the file and its result moved to `done/` (every line ok) or `failed/`.
  * A `@workflow` line starts its run under an id made of the file's content and the line's number, so a file taken
  * again after a crash starts nothing twice. Until SIGINT or SIGTERM.
@@ -169,10 +171,13 @@ async function watchInbox(io: Io, bridge: Bridge, dir: string, opts: BridgeOpts)
     // Files a bridge killed mid-file left behind are taken first (their @workflow lines start nothing twice).
     for (const name of readdirSync(taking)) await takeFile(bridge, dir, join(taking, name), name, opts, io);
     while (!stopped) {
+      let settling = false;
       for (const name of readdirSync(dir).sort()) {
         if (stopped) break;
         const path = join(dir, name);
-        if (name.startsWith('.') || !statSync(path, { throwIfNoEntry: false })?.isFile()) continue;
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (name.startsWith('.') || !st?.isFile()) continue;
+        if (Date.now() - st.mtimeMs < INBOX_SETTLE_MS) { settling = true; continue; }
         const claimed = join(taking, name);
         try {
           renameSync(path, claimed);
@@ -181,7 +186,7 @@ async function watchInbox(io: Io, bridge: Bridge, dir: string, opts: BridgeOpts)
         }
         await takeFile(bridge, dir, claimed, name, opts, io);
       }
-      await new Promise<void>((r) => { const t = setTimeout(r, INBOX_POLL_MS); wake = () => { clearTimeout(t); r(); }; });
+      await new Promise<void>((r) => { const t = setTimeout(r, settling ? INBOX_SETTLE_MS : INBOX_POLL_MS); wake = () => { clearTimeout(t); r(); }; });
     }
   } finally {
     watcher.close();

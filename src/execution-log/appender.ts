@@ -36,6 +36,9 @@ export class ExecutionLogAppender implements StoreObserver {
   private readonly runs = new Map<string, Followed>();
   private chain: Promise<void> = Promise.resolve();
   private lastWarned = -Infinity;
+  /** Lines waiting for their file, in commit order: one append per file takes all that came meanwhile. */
+  private readonly pending = new Map<string, string[]>();
+  private writing: Promise<void> | null = null;
 
   constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
 
@@ -45,6 +48,7 @@ export class ExecutionLogAppender implements StoreObserver {
 
   async close(): Promise<void> {
     await this.chain;
+    while (this.writing) await this.writing;
   }
 
   private async take(runId: string, events: readonly EventEnvelope[]): Promise<void> {
@@ -54,24 +58,47 @@ export class ExecutionLogAppender implements StoreObserver {
     const lines: string[] = [];
     if (!run || run.seq !== first.seq - 1) {
       // Not followed from its previous commit: the run folded from its log up to this commit.
-      const history = first.seq === 1 ? [] : await this.store.read(runId, { toSeq: first.seq - 1 });
-      const start = first.seq === 1 ? first : history[0];
+      // Its run.started says whether it keeps a log at all; only then is the rest of its history read and folded.
+      const start = first.seq === 1 ? first : (await this.store.read(runId, { toSeq: 1 }))[0];
       if (!start || start.type !== 'run.started') return;
       const log = this.target(start);
       const begun = startLogFold(start, log?.frequency ?? 'per_task');
       if (first.seq === 1) lines.push(...begun.lines);
-      for (const ev of history.slice(1)) logEvent(begun.fold, ev, 'per_task');
+      if (log && first.seq > 2) for (const ev of await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 })) logEvent(begun.fold, ev, 'per_task');
       run = { fold: begun.fold, seq: first.seq === 1 ? 1 : first.seq - 1, log };
       this.remember(runId, run);
     }
+    if (!run.log) { run.seq = events.at(-1)!.seq; return; } // its definition keeps no execution log: nothing to fold
     for (const ev of events) {
       if (ev.seq <= run.seq) continue; // the run.started a fresh fold began with
       lines.push(...logEvent(run.fold, ev, run.log?.frequency ?? 'per_task'));
       run.seq = ev.seq;
     }
-    if (run.log && lines.length > 0) {
-      await mkdir(dirname(run.log.path), { recursive: true });
-      await appendFile(run.log.path, `${lines.join('\n')}\n`);
+    if (run.log && lines.length > 0) this.queue(run.log.path, lines);
+  }
+
+  /** Lines for `path`, appended with the others queued by then in one write (a write per commit cost the engine half its throughput). */
+  private queue(path: string, lines: string[]): void {
+    const list = this.pending.get(path);
+    if (list) list.push(...lines);
+    else this.pending.set(path, [...lines]);
+    this.writing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.size > 0) {
+        const [path, lines] = this.pending.entries().next().value!;
+        this.pending.delete(path);
+        try {
+          await mkdir(dirname(path), { recursive: true });
+          await appendFile(path, `${lines.join('\n')}\n`);
+        } catch (err) {
+          this.warn(`cannot write the execution log ${path}: ${errorMessage(err)}; \`ledgerflow history <runId> --format log\` prints a run's lines`);
+        }
+      }
+    } finally {
+      this.writing = null;
     }
   }
 

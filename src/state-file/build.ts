@@ -10,7 +10,9 @@
  */
 import { foldEvents } from '../runtime/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
+import { summarize } from '../store/common.js';
 import type { EventStore, RunSummary } from '../store/index.js';
+import type { EventEnvelope } from '../events/index.js';
 import { stateEntry, stateFileText, type StateEntry } from './layout.js';
 
 /** How many settled runs the file keeps unless told (`--state-file-keep`). */
@@ -37,6 +39,63 @@ export class RunEntries {
   }
 }
 
+/** A store that can list its run ids and read one run's summary (the file store): the live writer then reads only what may have changed. */
+interface ListingStore { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
+
+function listing(store: EventStore): ListingStore | null {
+  const s = store as Partial<ListingStore>;
+  return typeof s.runIds === 'function' && typeof s.summary === 'function' ? (s as ListingStore) : null;
+}
+
+/**
+ * The summaries of a store's runs, kept between writes: a settled run never changes, so after the first listing
+ * a write reads the summaries of new runs and of runs not settled only (not a stat of every run of a store
+ * that has thousands). Stores without a cheap listing are listed whole each time.
+ */
+export class RunSummaries {
+  private readonly known = new Map<string, RunSummary>();
+  private listed = false;
+  /** Runs whose run.started this process appended: their summary follows their commits (observe), no file read. */
+  private readonly firsts = new Map<string, EventEnvelope>();
+
+  /** A commit this process made: the run's summary from its first and last events (a store's summarize). */
+  observe(events: readonly EventEnvelope[]): void {
+    const last = events.at(-1);
+    if (!last) return;
+    const first = events[0]!.type === 'run.started' ? events[0]! : this.firsts.get(last.runId);
+    if (!first) return;
+    if (SETTLED_STATUSES.includes(last.state.status)) this.firsts.delete(last.runId);
+    else this.firsts.set(last.runId, first);
+    this.known.set(last.runId, summarize(first, last));
+  }
+
+  async current(store: EventStore, onCorrupt?: (runId: string, reason: string) => void): Promise<RunSummary[]> {
+    const files = listing(store);
+    if (!files || !this.listed) {
+      const all = await store.listRuns({ onCorrupt: (c) => onCorrupt?.(c.runId, c.reason) });
+      this.known.clear();
+      for (const r of all) this.known.set(r.runId, r);
+      this.listed = files !== null;
+      return all;
+    }
+    const ids = await files.runIds();
+    const present = new Set(ids);
+    for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
+    await Promise.all(ids.map(async (id) => {
+      const had = this.known.get(id);
+      // Settled (read once, or seen settling here): it never changes.
+      if (had && SETTLED_STATUSES.includes(had.status)) return;
+      try {
+        const r = await files.summary(id);
+        if (r) this.known.set(id, r);
+      } catch (err) {
+        onCorrupt?.(id, (err as Error).message);
+      }
+    }));
+    return [...this.known.values()];
+  }
+}
+
 /** The runs the file shows: every one not settled, and the newest `keep` settled. */
 export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary[] {
   const settled = runs.filter((r) => SETTLED_STATUSES.includes(r.status) && r.completedAt)
@@ -49,8 +108,8 @@ export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary
  * The file's text for the store as its logs are now. A run whose log cannot be read is left out (`onCorrupt`
  * says which): the file is a view, and one bad log must not stop it for the others.
  */
-export async function buildStateFile(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void): Promise<string> {
-  const runs = shownRuns(await store.listRuns({ onCorrupt: (c) => onCorrupt?.(c.runId, c.reason) }), keep);
+export async function buildStateFile(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<string> {
+  const runs = shownRuns(await summaries.current(store, onCorrupt), keep);
   const out: StateEntry[] = [];
   for (const r of runs) {
     const e = await entries.entry(store, r.runId, r.lastSeq);

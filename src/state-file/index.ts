@@ -4,5 +4,5 @@
  * rebuilt from the log byte for byte (build.ts). docs/state-file.md.
  */
 export { stateEntry, stateFileText, elapsedText, STATE_FILE_HEADER, type FoldedRun, type StateEntry } from './layout.js';
-export { buildStateFile, shownRuns, RunEntries, DEFAULT_KEEP } from './build.js';
+export { buildStateFile, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP } from './build.js';
 export { StateFileWriter, writeAtomically, type StateFileWriterOptions } from './writer.js';

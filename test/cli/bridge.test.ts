@@ -6,7 +6,7 @@
  * inbox folder whose files are taken once, answered into done/ or failed/.
  * Real CLI processes on the embedded store.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,12 @@ function project(): string {
   copyFileSync(join(ROOT, 'definitions', 'samples', 'INVENTORY.POLICY.yaml'), join(cwd, 'INVENTORY.POLICY.yaml'));
   writeFileSync(join(cwd, 'strict.yaml'), 'required_files: [README.md, SECURITY.md]\n');
   return cwd;
+}
+
+/** A file dropped in an inbox as docs/bridge.md says: written under a dot name, then moved in whole. */
+function drop(inbox: string, name: string, text: string): void {
+  writeFileSync(join(inbox, `.${name}.part`), text);
+  renameSync(join(inbox, `.${name}.part`), join(inbox, name));
 }
 
 /** `ledgerflow --store store bridge [args]` with `lines` on its standard input. */
@@ -87,14 +93,14 @@ describe('ledgerflow bridge', () => {
     const child = spawnCli(['--store', 'store', 'bridge', '--inbox', 'inbox', '--detach'], { cwd });
     const closed = new Promise<number | null>((r) => child.on('close', r));
     try {
-      writeFileSync(join(inbox, 'good.txt'), '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n');
-      writeFileSync(join(inbox, 'bad.txt'), '@workflow nobody\n');
+      drop(inbox, 'good.txt', '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n');
+      drop(inbox, 'bad.txt', '@workflow nobody\n');
       await waitFor('both files answered', () => existsSync(join(inbox, 'done', 'good.txt.result')) && existsSync(join(inbox, 'failed', 'bad.txt.result')), { timeout: 20_000 });
       expect(readFileSync(join(inbox, 'done', 'good.txt.result'), 'utf8')).toMatch(/^line 1: ok: run bridge-[0-9a-f]{20}-1 started \(inventory-validation-v1 v1, RUNNING; `ledgerflow serve` runs it\)\n$/);
       expect(readFileSync(join(inbox, 'failed', 'bad.txt.result'), 'utf8')).toMatch(/^line 1: error: no definition of nobody/);
       expect(readdirSync(inbox).filter((f) => !f.startsWith('.')).sort()).toEqual(['done', 'failed']);
       // The same file dropped again is a new file (a new name): it starts its own run; the same name and lines again start nothing twice.
-      writeFileSync(join(inbox, 'good.txt'), '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n');
+      drop(inbox, 'good.txt', '@workflow inventory-validation-v1 target_folder=0UT.3OX policy_file=INVENTORY.POLICY.yaml\n');
       await waitFor('the repeat answered', () => readFileSync(join(inbox, 'done', 'good.txt.result'), 'utf8').includes('exists already'), { timeout: 20_000 });
       expect(storeFiles(join(cwd, 'store')).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
     } finally {

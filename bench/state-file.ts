@@ -1,0 +1,99 @@
+/**
+ * `npm run bench -- statefile`: what the state file and the execution log
+ * (docs/state-file.md) cost the embedded engine. Five-step workflows whose
+ * definition has `monitoring: { log_to }`, 16 runs in flight, on the file
+ * store with both kept (the store watched as the CLI watches it:
+ * store/observed.ts) ÷ the same without, rounds alternating on one store
+ * (which grows as a real one does), best of each. A round is 2,000 runs
+ * (two seconds or so): the writers' last write of a round, which a short
+ * round would weigh far more than a serving engine feels it, is in it. The goal is ≥ 0.9: a
+ * projection may not cost the engine more than a tenth. Then `state-file
+ * --rebuild` (buildStateFile) over a store of 10,000 settled runs (1,000
+ * with --quick), timed cold (nothing folded before) and warm (the writer's
+ * second write).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExecutionLogAppender } from '../src/execution-log/index.js';
+import { Engine } from '../src/local/index.js';
+import { buildStateFile, RunEntries, RunSummaries, StateFileWriter } from '../src/state-file/index.js';
+import { FileEventStore, MemoryEventStore, observedStore, type AppendRequest } from '../src/store/index.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, now, pool, progress, type Bench } from './kit.js';
+
+const CONCURRENCY = 16;
+
+export async function benchStateFile(b: Bench): Promise<void> {
+  const { say, figures } = b;
+  const logged = def(`${FIVE_YAML}  monitoring:\n    report_frequency: per_task\n    log_to: exec.log\n`);
+  const handlers = fiveHandlers();
+  const runs = b.runs ?? (b.quick ? 32 : 2_000);
+  const rounds = b.rounds ?? (b.quick ? 1 : 3);
+  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-statefile-'));
+  try {
+    const store = new FileEventStore(join(dir, 'store'));
+    const writer = new StateFileWriter(store, { path: join(dir, '.3ox', 'workflow.state.yaml'), keep: 50, warn: (m) => progress(`statefile: ${m}`) });
+    const log = new ExecutionLogAppender(store, { cwd: dir, warn: (m) => progress(`statefile: ${m}`) });
+    const plain = new Engine({ store });
+    const watched = new Engine({ store: observedStore(store, [writer, log]) });
+    const round = async (engine: Engine, after?: () => Promise<void>) => {
+      const t = now();
+      await pool(runs, CONCURRENCY, async () => {
+        const v = await engine.run(logged, {}, { handlers });
+        if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
+      });
+      await after?.(); // what the writers still owe is part of the cost
+      return runs / ((now() - t) / 1000);
+    };
+    const flush = async () => { await writer.flushNow(); await log.close(); };
+    progress('statefile: warm-up');
+    await round(plain);
+    await round(watched, flush);
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      progress(`statefile: round ${r + 1}/${rounds}`);
+      off.push(await round(plain));
+      on.push(await round(watched, flush));
+    }
+    const bestOff = Math.max(...off);
+    const bestOn = Math.max(...on);
+    Object.assign(figures, { 'statefile.on_off_ratio': bestOn / bestOff, 'statefile.on_workflows_per_sec': bestOn, 'statefile.off_workflows_per_sec': bestOff });
+    say(`\nthe state file and the execution log on ÷ off, five-step workflows on the file store, ${CONCURRENCY} in flight, ${runs} a round (best of ${rounds}):`);
+    say(`  off ${fmt(bestOff)} workflows/s, on ${fmt(bestOn)} workflows/s: ratio ${fmt(bestOn / bestOff, 2)} (goal ≥ 0.9)`);
+
+    const many = b.quick ? 1_000 : 10_000;
+    progress(`statefile: a store of ${fmt(many)} settled runs`);
+    const big = new FileEventStore(join(dir, 'big'));
+    await fill(big, many);
+    const entries = new RunEntries();
+    const summaries = new RunSummaries();
+    const t0 = now();
+    const text = await buildStateFile(big, 50, entries, undefined, summaries);
+    const cold = now() - t0;
+    const t1 = now();
+    await buildStateFile(big, 50, entries, undefined, summaries);
+    const warm = now() - t1;
+    Object.assign(figures, { 'statefile.rebuild_10k_ms': cold, 'statefile.rewrite_10k_ms': warm });
+    say(`  state-file --rebuild over ${fmt(many)} settled runs: ${fmt(cold)} ms (${fmt(text.length / 1024)} KiB written); the live writer's next write over them: ${fmt(warm)} ms`);
+    await big.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `runs` completed five-step runs in `store`: one real run's commits, each under a run id of its own. */
+async function fill(store: FileEventStore, runs: number): Promise<void> {
+  const memory = new MemoryEventStore();
+  const template: AppendRequest[] = [];
+  const recording = Object.assign(Object.create(memory), { append: (r: AppendRequest) => { template.push(r); return memory.append(r); } });
+  await new Engine({ store: recording }).run(def(FIVE_YAML), {}, { handlers: fiveHandlers() });
+  await pool(runs, 64, async (i) => {
+    const runId = `filler-${String(i).padStart(6, '0')}`;
+    for (const c of template) {
+      const events = c.events.map((e) => ({ ...e, runId }));
+      await store.append({ runId, expectedSeq: events[0]!.seq - 1, dedupId: `${runId}/${events[0]!.seq}`, events });
+    }
+  });
+}
