@@ -210,7 +210,10 @@ async function takeFile(bridge: Bridge, dir: string, claimed: string, name: stri
     answers.push(opts.json ? JSON.stringify(a.json) : a.text);
   }
   const to = join(dir, failed ? 'failed' : 'done');
-  writeFileSync(join(to, `${name}.result`), answers.length ? `${answers.join('\n')}\n` : '');
+  // Whole or not at all, as the file it answers: written beside, then moved in (a reader never sees half of it).
+  const result = join(to, `${name}.result`);
+  writeFileSync(`${result}.part`, answers.length ? `${answers.join('\n')}\n` : '');
+  renameSync(`${result}.part`, result);
   renameSync(claimed, join(to, name));
   io.err(`bridge: ${name}: ${answers.length} line${answers.length === 1 ? '' : 's'} answered → ${failed ? 'failed' : 'done'}/${name}.result`);
 }

@@ -28,11 +28,12 @@ import { buildStateFile, RunEntries, RunSummaries } from './build.js';
 const WARN_EVERY_MS = 60_000;
 /**
  * Writes are this far apart at least while commits keep coming, and nine times as long as the last write took
- * when that is longer: every write lists the store's runs and folds the ones that moved, so writing after every
- * commit of 16 runs in flight cost the engine two thirds of its throughput (npm run bench -- statefile). The file
- * is that far behind the log at most; close() writes at once.
+ * when that is longer. A write costs the engine more than its own CPU (a lock file, a rename beside the store's
+ * synced appends): writing after every commit of 16 runs in flight cost two thirds of its throughput, every
+ * 250 ms a third, every second a fifth (npm run bench -- statefile). The file is that far behind the log at
+ * most; close() (a command's end) writes at once.
  */
-export const STATE_FILE_INTERVAL_MS = 250;
+export const STATE_FILE_INTERVAL_MS = 1000;
 
 export interface StateFileWriterOptions {
   /** The file (`.3ox/workflow.state.yaml`); its folder is made when missing. */
