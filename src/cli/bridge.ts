@@ -14,10 +14,9 @@ import { createInterface } from 'node:readline';
 import { BridgeLineError, parseBridgeLine, type BridgeCommand } from '../bridge/index.js';
 import { LedgerflowError, RunBusyError, UsageError, errorMessage } from '../errors/index.js';
 import { recordInput } from '../executor/index.js';
-import { loadDefinitionFile } from '../files/index.js';
 import type { Engine } from '../local/index.js';
 import { commandRunnerFlag } from './command-limit.js';
-import { driveFlags, engineFor, handlersFor } from './drive.js';
+import { driveFlags, engineFor, handlersFor, recordedHandlers } from './drive.js';
 import { EXIT } from './exit.js';
 import { defaultActor } from './input-flags.js';
 import type { Io } from './io.js';
@@ -79,8 +78,7 @@ class Bridge {
       const what = c.kind === 'approve' ? `approved ${c.taskId} for run ${c.runId} as ${by}` : out.changed ? `cancelled run ${c.runId} as ${by}` : `run ${c.runId} is already ${out.status}: nothing to cancel`;
       return ok(`${what}${out.seq !== null ? ` (event ${out.seq})` : ''}${out.status ? `, ${out.status}` : ''}`, { runId: c.runId, by, changed: out.changed, seq: out.seq, status: out.status });
     }
-    const found = findDefinition(c.ref);
-    const loaded = loadDefinitionFile(found.file);
+    const loaded = findDefinition(c.ref);
     const { handlers, path } = await handlersFor(this.o.handlers, loaded.handlersPath);
     const start = { inputFromStrings: true, source: { file: loaded.file, ...(path ? { handlers: path } : {}) }, ...(callerId !== undefined ? { runId: callerId } : {}) };
     if (this.o.detach) {
@@ -107,9 +105,7 @@ class Bridge {
     const go = (async () => {
       const loaded = await this.engine.load(runId);
       if (loaded.snapshot.status !== 'active') return;
-      const first = loaded.events[0]!;
-      const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
-      const { handlers } = await handlersFor(this.o.handlers, recorded);
+      const { handlers } = await recordedHandlers(this.o.handlers, loaded.events);
       await this.engine.drive(loaded, { handlers, ...driveFlags({}) });
     })();
     this.track(go);

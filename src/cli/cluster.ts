@@ -9,9 +9,9 @@ import { senderOf } from '../cluster/transport/sender.js';
 import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-check.js';
 import { ANONYMOUS_SENDER } from '../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
-import type { IdReusePolicy } from '../definition/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
-import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
+import { checkPriority } from '../executor/index.js';
+import { callerIdFlags } from './run-id.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
 import { loadHandlerModule } from '../handlers/index.js';
@@ -114,16 +114,6 @@ export function startCmd(io: Io, global: GlobalOpts, ref: string, tail: string[]
     io.out(opts.json ? json({ runId, workflowId: definition.id, version: definition.version, ...(status ? { status } : {}), ...(existing ? { existing } : {}) }) : runId);
     return EXIT.ok;
   });
-}
-
-/** `--id` / `--id-reuse` of `start`, checked before anything is written (exit 2). */
-function callerIdFlags(opts: { id?: string; idReuse?: string }): { runId?: string; idReuse?: IdReusePolicy } {
-  if (opts.id === undefined) {
-    if (opts.idReuse !== undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
-    return {};
-  }
-  const idReuse = checkIdReuse(opts.idReuse, '--id-reuse');
-  return { runId: checkCallerRunId(opts.id, '--id'), ...(idReuse ? { idReuse } : {}) };
 }
 
 export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: string; orWaiting?: boolean; json?: boolean }): Promise<number> {

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { finishNotifications, type Notifier } from '../notify/index.js';
 import type { Handlers, RunView } from '../runtime/index.js';
+import type { EventEnvelope } from '../events/index.js';
 import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
 // disk-children.js, not the triggers' index: that also holds the schedules (croner), the catalog and the envelope's schemas.
@@ -68,6 +69,12 @@ export async function handlersFor(explicit: string | undefined, fromDefinition: 
   const path = explicit ? resolve(explicit) : fromDefinition;
   if (!path) return { handlers: {} };
   return { handlers: await loadHandlerModule(path), path };
+}
+
+/** The handlers for driving a recorded run: `explicit` (--handlers), else the module its run.started recorded. */
+export function recordedHandlers(explicit: string | undefined, events: readonly EventEnvelope[]): Promise<{ handlers: Handlers; path?: string }> {
+  const first = events[0];
+  return handlersFor(explicit, first?.type === 'run.started' ? first.data.source?.handlers : undefined);
 }
 
 /** How to drive, from the flags: checked before anything is written. */

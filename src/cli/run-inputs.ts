@@ -13,7 +13,7 @@
 import { HandlerError, RunBusyError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
-import { drive, driveFlags, engineFor, handlersFor, progressHooks } from './drive.js';
+import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
@@ -101,11 +101,9 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
     for (const line of finishLines(view)) say(line);
     return { code: EXIT.ok, status: view.status };
   }
-  const first = loaded.events[0]!;
-  const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
   let after = status;
   try {
-    const { handlers } = await handlersFor(opts.handlers, recorded);
+    const { handlers } = await recordedHandlers(opts.handlers, loaded.events);
     const code = await drive({ out: say, err: io.err }, g, async (signal) => {
       const view = await engine.drive(loaded, { handlers, ...driveFlags({}), signal, ...keepLeaseFor(notifier) });
       after = view.status;

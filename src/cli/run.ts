@@ -1,7 +1,8 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
 import { loadDefinitionFile } from '../files/index.js';
-import { RunBusyError, UsageError, formatDiagnostic } from '../errors/index.js';
-import { checkCallerRunId, checkIdReuse, checkPriority } from '../executor/index.js';
+import { RunBusyError, formatDiagnostic } from '../errors/index.js';
+import { checkPriority } from '../executor/index.js';
+import { callerIdFlags } from './run-id.js';
 import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../local/index.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 import { inert } from '../terminal/index.js';
@@ -15,7 +16,7 @@ import { InFlightNotices } from '../monitor/in-flight.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { cliNotifier } from './notifications.js';
-import { drive, driveFlags, engineFor, handlersFor, progressHooks, type RunOpts } from './drive.js';
+import { drive, driveFlags, engineFor, handlersFor, progressHooks, recordedHandlers, type RunOpts } from './drive.js';
 import { defaultActor } from './input-flags.js';
 import { json, type Io } from './io.js';
 import { recordedDefinitionOf } from '../events/index.js';
@@ -29,10 +30,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const opts: RunOpts & { id?: string; idReuse?: string; priority?: string } = { ...given, ...split.options };
   const priority = checkPriority(opts.priority, '--priority');
   // A caller-chosen id and its reuse policy, checked before anything is opened or written (exit 2).
-  const idOpts = opts.id !== undefined
-    ? { runId: checkCallerRunId(opts.id, '--id'), ...(opts.idReuse !== undefined ? { idReuse: checkIdReuse(opts.idReuse, '--id-reuse')! } : {}) }
-    : {};
-  if (opts.idReuse !== undefined && opts.id === undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
+  const idOpts = callerIdFlags(opts);
   const g: GlobalOpts = { ...global, ...split.globals };
   const flags = driveFlags(opts);
   const writeOutput = outputFlag(opts.outputRoot);
@@ -93,9 +91,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
     return exitCodeForStatus(run.settled.status);
   }
   if (usesNats(g)) await (await import('./cluster.js')).prepareNats(g);
-  const first = run.loaded.events[0]!;
-  const recorded = first.type === 'run.started' ? first.data.source?.handlers : undefined;
-  const { handlers } = await handlersFor(opts.handlers, recorded);
+  const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
   say(run.failure
     ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
     : `resuming run ${runId} at event ${run.loaded.seq}`);

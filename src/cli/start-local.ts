@@ -9,16 +9,16 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import type { Definition } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
-import { loadDefinitionFile, packageRoot } from '../files/index.js';
+import { loadDefinitionFile, packageRoot, type LoadedDefinition } from '../files/index.js';
 import { EXIT } from './exit.js';
 import { readInputFile } from './inputs.js';
 import { json, type Io } from './io.js';
 import type { GlobalOpts } from './store.js';
 import { splitTail, type OptionSpec } from './tail.js';
+import { callerIdFlags } from './run-id.js';
 
-interface Found { file: string; definition: Definition }
+type Found = LoadedDefinition;
 
 /** The `.yaml` definitions of a folder that load; a file that does not is passed over (`validate` says why). */
 function definitionsIn(dir: string): Found[] {
@@ -28,7 +28,7 @@ function definitionsIn(dir: string): Found[] {
     const file = join(dir, name);
     if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
     try {
-      out.push({ file, definition: loadDefinitionFile(file).definition });
+      out.push(loadDefinitionFile(file));
     } catch {
       // Not a definition that loads: not a candidate.
     }
@@ -81,21 +81,19 @@ export async function startLocal(io: Io, g: GlobalOpts, ref: string, tail: strin
     return runCmd(io, g, found.file, tail, given, specs, help);
   }
   const gg: GlobalOpts = { ...g, ...split.globals };
-  const { checkCallerRunId, checkIdReuse, checkPriority } = await import('../executor/index.js');
+  const { checkPriority } = await import('../executor/index.js');
   const priority = checkPriority(opts.priority, '--priority');
-  if (opts.idReuse !== undefined && opts.id === undefined) throw new UsageError('--id-reuse needs --id <id>: it says when that id may start a new run', { option: '--id-reuse' });
-  const callerId = opts.id !== undefined ? checkCallerRunId(opts.id, '--id') : undefined;
-  const idReuse = opts.idReuse !== undefined ? checkIdReuse(opts.idReuse, '--id-reuse') : undefined;
+  const { runId: callerId, idReuse } = callerIdFlags(opts);
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
   const { engineFor } = await import('./drive.js');
-  const loaded = loadDefinitionFile(found.file);
   const engine = engineFor(gg);
-  const startOpts = { inputFromStrings: true, source: { file: loaded.file, ...(loaded.handlersPath ? { handlers: loaded.handlersPath } : {}) }, ...(priority !== undefined ? { priority } : {}) } as const;
+  const { definition } = found;
+  const startOpts = { inputFromStrings: true, source: { file: found.file, ...(found.handlersPath ? { handlers: found.handlersPath } : {}) }, ...(priority !== undefined ? { priority } : {}) } as const;
   const started = callerId !== undefined
-    ? await engine.startRun(loaded.definition, raw, { ...startOpts, runId: callerId, ...(idReuse ? { idReuse } : {}) })
+    ? await engine.startRun(definition, raw, { ...startOpts, runId: callerId, ...(idReuse ? { idReuse } : {}) })
     : await (async () => {
-      const runId = await engine.start(loaded.definition, raw, startOpts);
-      return { runId, workflowId: loaded.definition.id, version: loaded.definition.version, status: (await engine.status(runId)).status, existing: false };
+      const runId = await engine.start(definition, raw, startOpts);
+      return { runId, workflowId: definition.id, version: definition.version, status: (await engine.status(runId)).status, existing: false };
     })();
   if (started.existing && !opts.json) io.err(`run ${started.runId} exists already (${started.status}): not started again`);
   io.out(opts.json ? json({ runId: started.runId, workflowId: started.workflowId, version: started.version, status: started.status, ...(started.existing ? { existing: true } : {}) })

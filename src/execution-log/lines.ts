@@ -17,9 +17,10 @@
  * no terminal escapes from a handler's error.
  */
 import type { CompiledWorkflow, TaskState } from '../compiler/index.js';
+import type { TaskDef } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
-import { elapsedText } from '../state-file/layout.js';
+import { elapsedText } from '../state-file/index.js';
 import { inert } from '../terminal/inert.js';
 
 /** `per_task`: a line for each task's start, end, retry and wait; `per_run`: the run's start and end only. */
@@ -37,14 +38,16 @@ export function executionLogOf(compiled: CompiledWorkflow): { logTo: string; fre
 export interface LogFold {
   compiled: CompiledWorkflow;
   snapshot: RunSnapshot;
+  /** The definition's tasks by id (a line names a task's attempts out of its max). */
+  tasks: ReadonlyMap<string, TaskDef>;
 }
 
 /** The fold at the run's first event, and that event's lines. */
 export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency): { fold: LogFold; lines: string[] } {
   const compiled = compiledForRun(first);
   const snapshot = startFold(compiled, foldStartOf(first));
-  const fold = { compiled, snapshot };
-  return { fold, lines: [stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`), ...taskLines(first, null, snapshot, compiled, frequency)] };
+  const fold = { compiled, snapshot, tasks: new Map(compiled.definition.tasks.map((t) => [t.id, t])) };
+  return { fold, lines: [stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`), ...taskLines(first, null, snapshot, fold, frequency)] };
 }
 
 /** Folds `ev` in (the fold changes) and returns its lines. */
@@ -52,7 +55,7 @@ export function logEvent(fold: LogFold, ev: EventEnvelope, frequency: ReportFreq
   const before = fold.snapshot;
   const after = applyEvent(fold.compiled, before, ev).snapshot;
   fold.snapshot = after;
-  return taskLines(ev, before, after, fold.compiled, frequency);
+  return taskLines(ev, before, after, fold, frequency);
 }
 
 /** Every line of a whole log, as the appender wrote them. */
@@ -68,14 +71,14 @@ function stamp(time: string, text: string): string {
   return `${time} ${text}`;
 }
 
-function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnapshot, compiled: CompiledWorkflow, frequency: ReportFrequency): string[] {
+function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnapshot, fold: LogFold, frequency: ReportFrequency): string[] {
   const out: string[] = [];
   const say = (text: string) => out.push(stamp(ev.time, `  ${text}`));
   if (frequency === 'per_task') {
     for (const [id, t] of Object.entries(after.context.tasks)) {
       const prev = before?.context.tasks[id];
       if (prev && prev.status === t.status && prev.attempts === t.attempts) continue;
-      taskChange(id, t, prev, after, compiled, ev.time, say);
+      taskChange(id, t, prev, after, fold.tasks.get(id), ev.time, say);
     }
   }
   if (ev.type === 'approval.recorded') say(`${ev.data.decision === 'approved' ? '✓ Approved' : '✗ Rejected'}: ${inert(ev.data.task)} by ${inert(ev.data.by)}${ev.data.comment ? ` (${inert(ev.data.comment)})` : ''}`);
@@ -86,9 +89,8 @@ function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnap
   return out;
 }
 
-function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after: RunSnapshot, compiled: CompiledWorkflow, now: string, say: (text: string) => void): void {
+function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after: RunSnapshot, task: TaskDef | undefined, now: string, say: (text: string) => void): void {
   const name = inert(id);
-  const task = compiled.definition.tasks.find((x) => x.id === id);
   const of = task ? `${t.attempts}/${task.retry.maxAttempts}` : `${t.attempts}`;
   switch (t.status) {
     case 'IN_PROGRESS': say(`→ Starting task: ${name}`); break;

@@ -84,9 +84,10 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
   // Loaded now, not at the first page; a failure here is the first page's to report (it loads again).
   runs.versions().catch((err: unknown) => process.emitWarning(`ledgerflow ui: run index: ${errorMessage(err)}`, 'LedgerflowIndexWarning'));
 
+  // One registry for every page: its version keys are read from the bucket's stream (keys(), no consumer left behind).
+  const registry = new DefinitionRegistry(jetstream(nc));
   const deployed = async (): Promise<DefinitionVersion[]> => {
     const latest = await reader.deployed();
-    const registry = new DefinitionRegistry(jetstream(nc));
     const out: DefinitionVersion[] = [];
     for (const def of latest) {
       const versions: number[] = [];

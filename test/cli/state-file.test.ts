@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cli, ROOT, spawnCli, storeFiles, tempDir } from '../helpers/cli.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
 
 const SEED = join(ROOT, 'definitions', 'inventory-validation.yaml');
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
@@ -141,5 +142,22 @@ describe('the state file (docs/state-file.md)', () => {
     expect(statuses.has('RUNNING')).toBe(true);
     // The command wrote what it owed before it ended: the run as it settled.
     expect(Object.values(parse(read(cwd)) as Record<string, { status: string }>).map((r) => r.status)).toEqual(['COMPLETED']);
+  }, 60_000);
+});
+
+describe.skipIf(noNats)('the state file from a NATS stream (docs/state-file.md: `ledgerflow --nats URL state-file --rebuild`)', () => {
+  const c = useCluster({ engines: 1 });
+
+  it('writes the runs of the stream in the same layout, the waiting run with its approval deadline', async () => {
+    const cwd = tempDir();
+    const run = await cli(['--nats', c.url, 'run', APPROVAL, '--json'], { cwd, env });
+    expect(run.code, run.stderr).toBe(3);
+    const runId = JSON.parse(run.stdout).runId as string;
+    const rebuilt = await cli(['--nats', c.url, 'state-file', '--rebuild'], { cwd, env });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const doc = parse(read(cwd));
+    expect(doc[runId]).toMatchObject({ id: runId, definition_id: 'approval', status: 'WAITING', tasks: { first: { status: 'COMPLETED' }, sign_off: { status: 'PENDING_APPROVAL', waiting_since: expect.any(String), timeout_at: expect.any(String) } } });
+    const printed = await cli(['--nats', c.url, 'state-file'], { cwd, env });
+    expect(printed.stdout).toBe(read(cwd));
   }, 60_000);
 });

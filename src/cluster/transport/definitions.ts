@@ -6,7 +6,7 @@
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
  */
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm } from '../../store/index.js';
 import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
@@ -23,6 +23,7 @@ const KEPT_VERSIONS = 1024;
 
 export class DefinitionRegistry {
   private kvPromise: Promise<KV> | undefined;
+  private jsmPromise: Promise<JetStreamManager> | undefined;
   /**
    * `def.<hash>` bodies read and checked, by hash: content-addressed, so one never changes, and a
    * client starting many runs (`serve`, triggers, the library) reads each once, not at every start
@@ -119,7 +120,9 @@ export class DefinitionRegistry {
    * and sweep.
    */
   async keys(filter: string): Promise<string[]> {
-    const jsm = await this.js.jetstreamManager();
+    // Made once: a manager checks the JetStream API with a request of its own when it is made.
+    this.jsmPromise ??= this.js.jetstreamManager();
+    const jsm = await this.jsmPromise;
     const prefix = `$KV.${DEFINITIONS_BUCKET}.`;
     const info = await jsm.streams.info(`KV_${DEFINITIONS_BUCKET}`, { subjects_filter: `${prefix}${filter}` });
     return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
