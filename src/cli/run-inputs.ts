@@ -95,7 +95,8 @@ async function driveOn(io: Io, g: GlobalOpts, runId: string, opts: InputOpts, st
   const notifier = cliNotifier(engineFor(g).store, undefined, say);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, { json: opts.json ?? false }), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
   const loaded = await engine.load(runId);
-  if (loaded.snapshot.status !== 'active') {
+  // A rejection that fails the run still owes its failure workflow (the failure handler's steps): driven here, as resume would.
+  if (loaded.snapshot.status !== 'active' && !(await engine.pendingFailureRun(loaded))) {
     // The input itself settled the run (an approval of its last task, a rejection that fails it): say how it ended, as a drive does.
     const view = runView(loaded.snapshot, loaded.seq);
     for (const line of finishLines(view)) say(line);

@@ -223,6 +223,7 @@ export function notificationRules(v: unknown): NotificationRule[] {
     const headers = isObj(r.headers) ? Object.fromEntries(Object.entries(r.headers).filter(([, h]) => typeof h === 'string')) as Record<string, string> : undefined;
     return compact({
       on: [...new Set(on)],
+      roles: r.role === undefined ? undefined : [...new Set((Array.isArray(r.role) ? r.role : [r.role]).filter((x): x is string => typeof x === 'string'))],
       retriedAtLeast: on.includes('RETRIED') ? int(r.retried_at_least, 2) ?? DEFAULT_RETRIED_AT_LEAST : undefined,
       nats: r.nats === true,
       webhook: str(r.webhook),

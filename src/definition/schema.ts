@@ -236,6 +236,8 @@ function onError(issue: { input?: unknown }): string {
   return `${which}expected a status or a list of them: ${NOTIFY_ON.join(', ')}`;
 }
 
+const RoleName = z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected a role name: letters, digits, _ and -, e.g. commander' });
+
 const NotifyOnValue = z.enum(NOTIFY_ON, { error: `expected one of ${NOTIFY_ON.join(', ')} (upper case)` });
 
 /**
@@ -244,7 +246,11 @@ const NotifyOnValue = z.enum(NOTIFY_ON, { error: `expected one of ${NOTIFY_ON.jo
  */
 export const NotificationRuleSchema = z.object({
   on: z.union([NotifyOnValue, z.array(NotifyOnValue).min(1, { error: 'list at least one of ' + NOTIFY_ON.join(', ') })], { error: onError })
+    .optional()
     .meta({ description: 'FAILED, WAITING (for a person or a signal), COMPLETED, CANCELLED, RETRIED (a task attempt number reaching retried_at_least).' }),
+  role: z.union([RoleName, z.array(RoleName).min(1, { error: 'list at least one role, e.g. [commander]' })], { error: 'expected a role name or a list of them, e.g. commander' })
+    .optional()
+    .meta({ description: 'People this target reaches by role: the failure handler\'s notify_commander step sends to the targets of role commander.' }),
   retried_at_least: z.number().int().min(2, { error: 'expected an attempt number of at least 2 (2 = the first retry)' }).max(MAX_ATTEMPTS).optional()
     .meta({ description: 'With RETRIED: notify when a task\'s attempt number reaches this (default 2, the first retry).' }),
   nats: z.boolean().optional().meta({ description: 'Publish on lf.notify.<workflow>.<status> (on NATS JetStream only).' }),
@@ -257,7 +263,10 @@ export const NotificationRuleSchema = z.object({
   ).optional().meta({ description: 'Headers added to the webhook POST.' }),
 }).check((ctx) => {
   const r = ctx.value;
-  const on = Array.isArray(r.on) ? r.on : [r.on];
+  const on = r.on === undefined ? [] : Array.isArray(r.on) ? r.on : [r.on];
+  if (r.on === undefined && r.role === undefined) {
+    ctx.issues.push({ code: 'custom', input: r, path: [], message: `a notification needs \`on:\` (when to send: ${NOTIFY_ON.join(', ')}) and/or \`role:\` (who it reaches, e.g. commander)` });
+  }
   if (r.nats !== true && r.webhook === undefined) {
     ctx.issues.push({ code: 'custom', input: r, path: [], message: 'a notification needs a target: `nats: true` and/or `webhook: <http(s) URL>`' });
   }
@@ -331,6 +340,6 @@ export const KNOWN_KEYS = {
   decision_case: Object.keys(DecisionCaseSchema.shape),
   failure_workflow: Object.keys(FailureWorkflowSchema.shape),
   trigger: ['event', 'filter', 'schedule', 'cron', 'timezone', 'catch_up', 'input', 'debounce', 'throttle'],
-  notification: ['on', 'retried_at_least', 'nats', 'webhook', 'headers'],
+  notification: ['on', 'role', 'retried_at_least', 'nats', 'webhook', 'headers'],
   concurrency: ['limit', 'key', 'on_limit'],
 } as const;

@@ -222,7 +222,10 @@ export const DEFAULT_RETRIED_AT_LEAST = 2;
  * there (http or https), with `headers` added.
  */
 export interface NotificationRule {
+  /** Empty for a rule that only names a role (sent to by the failure handler's notify_commander, never on a status). */
   on: NotifyOnName[];
+  /** Who the target reaches (`role:`): notify_commander sends to the targets of role `commander`. */
+  roles?: string[];
   /** Set exactly when `on` has RETRIED. */
   retriedAtLeast?: number;
   nats: boolean;

@@ -129,6 +129,8 @@ export const ERROR_CODES = {
   LF_DUPLICATE_TASK: 'usage',
   LF_EVENT_REF_OUTSIDE_TRIGGER: 'usage',
   LF_FAILURE_STEP_UNKNOWN: 'usage',
+  LF_FAILURE_STEP_REFUSED: 'failure',
+  LF_COMMANDER_UNREACHED: 'failure',
   LF_FIELD_IGNORED: 'usage',
   LF_INVALID_VALUE: 'usage',
   LF_ITEM_REF_OUTSIDE_MAP: 'usage',

@@ -10,7 +10,7 @@ import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { ChildOutcome } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
-import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner } from '../runtime/index.js';
+import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, FailureStepRunner } from '../runtime/index.js';
 import type { Definition } from '../definition/index.js';
 
 export interface DriverHooks {
@@ -27,6 +27,8 @@ export interface DriverHooks {
   writeOutput?: (path: string, output: unknown) => Promise<void>;
   /** Runs a COMMAND task's program (an effect at the edge: src/handlers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
   runCommand?: CommandRunner;
+  /** Performs the built-in failure steps (log_to_incident, notify_commander, preserve_state: src/incidents). Without it their attempts fail. */
+  failureSteps?: FailureStepRunner;
 }
 
 /** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */

@@ -12,6 +12,7 @@
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '../compiler/index.js';
+import { failureStepOf } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
 import { AttemptControl } from '../executor/index.js';
@@ -186,6 +187,10 @@ export class InProcessAttempts {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
           output = toJson(await this.opts.runCommand(effect.command, effect.input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {})));
+        } else if (failureStepOf(effect.handler)) {
+          // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
+          if (!this.opts.failureSteps) throw new NonRetryableError(`task ${taskId} is the built-in failure step ${failureStepOf(effect.handler)}, and this engine was given nothing to perform it`, 'LF_HANDLER_NOT_FOUND');
+          output = toJson(await this.opts.failureSteps.run(failureStepOf(effect.handler)!, effect.input, { runId: effect.runId, attempt, signal: control.signal, log: (m) => this.opts.onLog?.(instance, m) }));
         } else {
           const handler = handlerFor(this.opts.handlers, effect.handler);
           if (!handler) {

@@ -12,11 +12,13 @@ import type { Notifier } from './notifier.js';
 /** A driver's commit hook, as the Engine's DriverHooks.onCommit is. */
 type CommitHook = (events: EventEnvelope[], before: RunSnapshot, after: RunSnapshot, definition: Definition) => void;
 
-/** The hooks with the notifier's onCommit after the hooks' own. */
-export function withNotifier<H extends { onCommit?: CommitHook }>(hooks: H, notifier: Notifier): H & { onCommit: CommitHook } {
+/** The hooks with the notifier's onCommit after the hooks' own, and the notifier itself (for notify_commander). */
+export function withNotifier<H extends { onCommit?: CommitHook }>(hooks: H, notifier: Notifier): H & { onCommit: CommitHook; notifier: Notifier } {
   const own = hooks.onCommit;
   return {
     ...hooks,
+    // The failure handler's notify_commander sends through it (diskEngine).
+    notifier,
     onCommit: (events, before, after, definition) => {
       own?.(events, before, after, definition);
       notifier.onCommit(events, before, after, definition);

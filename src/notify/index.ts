@@ -10,5 +10,5 @@ export {
 } from './rules.js';
 export { backoffAfter, DEFAULT_DELIVERY, loadNotificationsConfig, parseNotificationsFile, type DeliverySettings, type NotificationsConfig } from './config.js';
 export { deliver, type DeliveryOutcome } from './deliver.js';
-export { Notifier, type NotifierNats, type NotifierOptions } from './notifier.js';
+export { Notifier, type NotifierNats, type NotifierOptions, type RoleDelivery } from './notifier.js';
 export { withNotifier, finishNotifications, keepLeaseFor } from './driver-hooks.js';

@@ -19,7 +19,7 @@ import type { EventStore } from '../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DELIVERY, type NotificationsConfig } from './config.js';
 import { deliver, type DeliveryOutcome } from './deliver.js';
-import { dueNotifications, notificationBody, pendingDeliveries, rulesOfDefinition, type DueNotification, type NotificationTarget, type PendingDelivery } from './rules.js';
+import { dueNotifications, notificationBody, pendingDeliveries, roleTargets, rulesOfDefinition, type DueNotification, type NotificationBody, type NotificationTarget, type PendingDelivery } from './rules.js';
 
 /** What a NATS driver adds: the connection NATS targets are published on, and where dead letters go. */
 export interface NotifierNats {
@@ -28,6 +28,9 @@ export interface NotifierNats {
   /** Writes the dead letter of a notification given up on (lf.dlq.notifications). */
   deadLetter?: (d: PendingDelivery, outcome: Extract<DeliveryOutcome, { delivered: false }>) => Promise<void>;
 }
+
+/** What became of a message sent to one target of a role (Notifier.sendToRole). */
+export interface RoleDelivery { target: string; delivered: boolean; attempts: number; statusCode?: number; error?: string }
 
 export interface NotifierOptions {
   /** The store the run's history is in: the notes are appended there. */
@@ -111,6 +114,24 @@ export class Notifier {
       .map((d) => (d.notification.on === 'WAITING' ? { ...d, notification: waitingFromHistory(d.notification, history) } : d));
     if (pending.length > 0) this.log(`run ${first.runId}: ${pending.length} notification deliver${pending.length === 1 ? 'y' : 'ies'} its history does not note yet: delivering`);
     return { started: pending.length, done: this.start(pending) };
+  }
+
+  /**
+   * Sends `body` to the targets of the rules naming `role` (the global ones and the definition's), each
+   * tried as a notification is; what became of each is returned (the failure handler's notify_commander
+   * records it as its output), nothing is noted in a history. `id`: the Idempotency-Key / Nats-Msg-Id.
+   */
+  async sendToRole(role: string, definition: Pick<Definition, 'notifications'> | Record<string, unknown>, workflowId: string, body: { id: string } & Record<string, unknown>, signal?: AbortSignal): Promise<RoleDelivery[]> {
+    const targets = roleTargets([...this.rules, ...rulesOfDefinition(definition)], role, workflowId).filter((t) => t.kind === 'webhook' || this.opts.nats);
+    return Promise.all(targets.map(async (target) => {
+      const outcome = await deliver(target, body as unknown as NotificationBody, {
+        settings: this.settings, signal: signal ? AbortSignal.any([signal, this.stopCtl.signal]) : this.stopCtl.signal,
+        ...(this.opts.nats ? { nats: this.opts.nats.connection, natsHeaders: this.opts.nats.headers } : {}),
+      });
+      return outcome.delivered
+        ? { target: target.key, delivered: true, attempts: outcome.attempts, ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}) }
+        : { target: target.key, delivered: false, attempts: outcome.attempts, error: outcome.error.slice(0, 500) };
+    }));
   }
 
   /** Resolves once every delivery started so far has ended. */

@@ -58,7 +58,9 @@ export interface NotificationBody {
 
 /** A rule as a definition records it (normalised, in run.started): parsed again where it is read back from a log. */
 const RecordedRule = z.object({
-  on: z.array(z.enum(NOTIFY_ON)).min(1),
+  // Empty for a rule that only names a role (notify_commander's targets).
+  on: z.array(z.enum(NOTIFY_ON)),
+  roles: z.array(z.string()).optional(),
   retriedAtLeast: z.number().int().min(2).optional(),
   nats: z.boolean(),
   webhook: z.string().optional(),
@@ -82,6 +84,20 @@ export function notifySubject(workflowId: string, on: NotifyOnName): string {
 export function webhookKey(url: string): string {
   const origin = (() => { try { return new URL(url).origin; } catch { return 'invalid-url'; } })();
   return `webhook:${origin}#${createHash('sha256').update(url).digest('hex').slice(0, 16)}`;
+}
+
+/** The targets of the rules that name `role` (`role: commander`), as a status's are: one per NATS subject or webhook URL. */
+export function roleTargets(rules: readonly NotificationRule[], role: string, workflowId: string): NotificationTarget[] {
+  const out = new Map<string, NotificationTarget>();
+  for (const r of rules) {
+    if (!r.roles?.includes(role)) continue;
+    if (r.nats) {
+      const subject = `lf.notify.${workflowId}.role.${role}`;
+      out.set(`nats:${subject}`, { kind: 'nats', subject, key: `nats:${subject}` });
+    }
+    if (r.webhook !== undefined && !out.has(webhookKey(r.webhook))) out.set(webhookKey(r.webhook), { kind: 'webhook', url: r.webhook, headers: r.headers ?? {}, key: webhookKey(r.webhook) });
+  }
+  return [...out.values()];
 }
 
 function targetsFor(rules: readonly NotificationRule[], on: NotifyOnName, workflowId: string, attempt?: number): NotificationTarget[] {

@@ -14,7 +14,8 @@
  * step changed. Live execution and recovery are one code path.
  */
 import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
-import { DEFAULT_PRIORITY, DEFAULT_QUEUE } from '../definition/index.js';
+import { DEFAULT_PRIORITY, DEFAULT_QUEUE, type Definition } from '../definition/index.js';
+import { failureHandlerDefinition } from './failure-handler.js';
 import { resolveTemplate, type Scope } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
@@ -119,6 +120,8 @@ export interface StartChild {
   readonly instance?: string;
   /** For a SUB_WORKFLOW attempt: which run of the attempt this is (as StartAttempt's). Absent for a failure workflow, which reports nothing. */
   readonly restart?: number;
+  /** The child's definition when the parent's holds it (the built-in failure steps, failure-handler.ts): started with it, not looked up. */
+  readonly definition?: Definition;
 }
 
 /** Emit an event as `ledgerflow emit` would (embedded) or on `lf.triggers.<event>` (NATS), then report `{ event, eventId, runs }` as the attempt's output. */
@@ -309,14 +312,19 @@ function startWork(compiled: CompiledWorkflow, snapshot: RunSnapshot, wanted: Wa
  */
 export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot): StartChild | null {
   const fw = compiled.definition.failureWorkflow;
-  // With `steps` (the seeds' inline form) the id only names the handler: the steps run inside the run itself.
-  if (!fw?.id || fw.steps.length > 0 || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
+  if (!fw || snapshot.status === 'active' || runStatus(snapshot) !== 'FAILED') return null;
+  // With `steps` (the seeds' inline form) the steps naming tasks run inside the run itself; the built-in
+  // ones (log_to_incident, …) make a run of their own, its definition written out here, not looked up.
+  const builtin = fw.steps.length > 0 ? failureHandlerDefinition(compiled.definition) : null;
+  if (fw.steps.length > 0 && !builtin) return null;
+  if (!builtin && !fw.id) return null;
   const ctx = snapshot.context;
-  const extra = (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
+  const extra = builtin ? {} : (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
   return {
-    type: 'child.start', runId: ctx.runId, childRunId: failureRunId(ctx.runId), workflow: fw.id,
+    type: 'child.start', runId: ctx.runId, childRunId: failureRunId(ctx.runId), workflow: builtin ? builtin.id : fw.id,
     input: { failedRunId: ctx.runId, failedTask: ctx.error?.task ?? null, error: ctx.error, ...extra },
     parent: { runId: ctx.runId, workflowId: ctx.workflowId, relation: 'failure' },
+    ...(builtin ? { definition: builtin } : {}),
   };
 }
 

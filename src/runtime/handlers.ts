@@ -3,7 +3,7 @@
  * export maps handler names to handlers; the name of a task's handler is its
  * `handler`, else `assigned_to`, else its id.
  */
-import { handlerName, type TaskDef } from '../definition/index.js';
+import { failureStepOf, handlerName, type TaskDef } from '../definition/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 
@@ -65,7 +65,8 @@ export function handlersForStartedRun(starter: Handlers, own: Handlers | undefin
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
   return tasks
     // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
-    .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) && !handlerFor(handlers, handlerName(t)))
+    // A built-in failure step (`_log_to_incident`, …) is the executor's own work, never a module's handler.
+    .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) && failureStepOf(handlerName(t)) === null && !handlerFor(handlers, handlerName(t)))
     .map((t) => ({ task: t.id, handler: handlerName(t) }));
 }
 

@@ -5,6 +5,8 @@
  * would. diskEngine gives them to an Engine (createEngine, the CLI, serve).
  */
 import { findChildDefinition } from '../files/index.js';
+import { FailureSteps, type FailureStepsOptions } from '../incidents/index.js';
+import { Notifier } from '../notify/index.js';
 import type { Handlers } from '../runtime/index.js';
 import { Engine, type ChildResolver, type EngineOptions, type EventEmitter } from '../local/index.js';
 import type { EventStore } from '../store/index.js';
@@ -42,7 +44,17 @@ export function diskChildren(opts: DiskChildrenOptions): { resolveChild: ChildRe
  * (diskChildren, with the same hooks as the parent's), its dead letters under
  * `storeDir`. What `opts` gives itself (a resolveChild, an emitEvent) wins.
  */
-export function diskEngine(opts: EngineOptions & { storeDir: string }): Engine {
-  const { storeDir, ...engineOpts } = opts;
+export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: string }): Engine {
+  const { storeDir, notifier, projectDir, ...rest } = opts;
+  // The built-in failure steps write under the project's .3ox/ (the working folder unless told) and notify through the process's notifier.
+  const failureSteps = rest.failureSteps ?? new FailureSteps({ store: rest.store, projectDir: projectDir ?? process.cwd(), notifier: notifier ?? new Notifier({ store: rest.store }) });
+  const engineOpts = { ...rest, failureSteps };
   return new Engine({ ...diskChildren({ ...engineOpts, deadLetters: fileDeadLetters(deadLetterDir(storeDir)), gates: fileGates(storeDir) }), ...engineOpts });
+}
+
+/** What the embedded store's failure steps are given (src/incidents): who notifies the commander, where .3ox/ is. */
+export interface DiskFailureSteps {
+  notifier?: FailureStepsOptions['notifier'];
+  /** The folder whose .3ox/ gets incidents/ and preserved/ (default: the working folder). */
+  projectDir?: string;
 }

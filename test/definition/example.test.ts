@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { definitionHash, effectiveDependencies, parseDefinition, type DecisionTask, type HumanTask } from '../../src/definition/index.js';
 import { formatDiagnostic } from '../../src/errors/index.js';
+import { failureHandlerDefinition } from '../../src/runtime/index.js';
 import { pos } from './helpers.js';
 
 const file = new URL('../../examples/inventory-validation.workflow.yaml', import.meta.url);
@@ -10,9 +11,9 @@ const text = readFileSync(file, 'utf8');
 describe('the real inventory-validation example', () => {
   const result = parseDefinition(text, 'inventory-validation.workflow.yaml');
 
-  it('loads despite its banner, with two warnings at their places: the FAIL_SOFT case, and the failure steps that name no task', () => {
+  it('loads despite its banner, with one warning at its place: the FAIL_SOFT case', () => {
     expect(result.definition).not.toBeNull();
-    expect(result.diagnostics.map((x) => [x.severity, x.code])).toEqual([['warning', 'LF_UNKNOWN_CASE_TARGET'], ['warning', 'LF_FAILURE_STEP_UNKNOWN']]);
+    expect(result.diagnostics.map((x) => [x.severity, x.code])).toEqual([['warning', 'LF_UNKNOWN_CASE_TARGET']]);
     const [d] = result.diagnostics;
     const at = pos(text, '"generate_warning_receipt"');
     expect(d).toMatchObject({
@@ -28,11 +29,10 @@ describe('the real inventory-validation example', () => {
     expect(formatDiagnostic(d!)).toBe(`inventory-validation.workflow.yaml:${at.line}:${at.col}: warning: ${d!.message}`);
   });
 
-  it('says what its failure_workflow steps run: nothing, since none names a task (the seed\'s form, id beside steps), in one warning at the first step', () => {
-    const steps = result.diagnostics.filter((x) => x.code === 'LF_FAILURE_STEP_UNKNOWN');
-    const at = pos(text, '- log_to_incident', { shift: 2 });
-    expect(steps.map((x) => [x.line, x.col])).toEqual([[at.line, at.col]]);
-    expect(formatDiagnostic(steps[0]!)).toBe(`inventory-validation.workflow.yaml:${at.line}:${at.col}: warning: failure_workflow steps log_to_incident, notify_commander, preserve_state name no task of this workflow: nothing runs for them when the run fails (add tasks of those ids, or to start workflow inventory-validation-failure-handler write failure_workflow without steps)`);
+  it('its failure_workflow steps are the built-in ones: a failure handler run of its own, inventory-validation-failure-handler', () => {
+    const handler = failureHandlerDefinition(result.definition!)!;
+    expect(handler.id).toBe('inventory-validation-failure-handler');
+    expect(handler.tasks.map((t) => t.id)).toEqual(['log_to_incident', 'notify_commander', 'preserve_state']);
   });
 
   it('normalises to the canonical shape', () => {

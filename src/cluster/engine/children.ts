@@ -44,6 +44,8 @@ export class ChildRuns {
     const failed = await beginChild(host.starter(), effect, {
       depth: async () => await this.depthOf(effect.parent.runId) + 1,
       find: async () => {
+        // The built-in failure steps' run carries its definition (runtime/failure-handler.ts): nothing to look up.
+        if (effect.definition) return { definition: effect.definition };
         try {
           return { definition: await registry.resolve(`${effect.workflow}@${effect.version ?? 1}`).catch(() => registry.resolve(effect.workflow)) };
         } catch (err) {

@@ -13,6 +13,7 @@ import { performEffect, type EffectPerformer } from '../../executor/index.js';
 import { AttemptLedger, encode, subjects, type AttemptTokens, type TaskMessage, type TimerMessage, type TaskQueues, type Custody } from '../transport/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { errorMessage } from '../../errors/index.js';
+import { failureStepOf, type FailureStep } from '../../definition/index.js';
 
 export interface EffectPublisherOptions {
   js: JetStreamClient;
@@ -28,6 +29,8 @@ export interface EffectPublisherOptions {
   emitEvent(effect: EmitEvent): Promise<void>;
   /** An attempt of a gated task: its wait, durable on LF_TIMERS (gate-waits.ts). */
   waitAttempt(effect: WaitAttempt): Promise<void>;
+  /** An attempt of a built-in failure step: the engine's own (failure-steps.ts), never a worker's. */
+  failureStep?(effect: StartAttempt, step: FailureStep): Promise<void>;
 }
 
 /**
@@ -43,6 +46,8 @@ export interface EffectPublisherOptions {
 export function effectPublisher(o: EffectPublisherOptions, custody: Custody | null, compiled?: CompiledWorkflow, queueOnly?: (effect: StartAttempt) => boolean): EffectPerformer<Promise<unknown>> {
   return {
     startAttempt(effect) {
+      const step = failureStepOf(effect.handler);
+      if (step && o.failureStep) return o.failureStep(effect, step);
       // The priority is the subject's (the level the attempt waits on), not the message's: the body is as before levels.
       const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, priority, ...fields } = effect;
       const { restart, ...rest } = fields;

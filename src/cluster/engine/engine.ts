@@ -27,6 +27,7 @@ import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOpti
 import type { EventTypeSpec, FireReport, Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import { AttemptTokens, AttemptLedger, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
+import { engineFailureSteps } from './failure-steps.js';
 import { ChildRuns } from './children.js';
 import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
@@ -50,6 +51,8 @@ const REFUSED_REPORT_LETTERS_PER_MINUTE = 20;
 export { ENGINE_SENDER } from '../transport/index.js';
 
 export interface ClusterEngineOptions {
+  /** The folder whose .3ox/ the built-in failure steps write incidents/ and preserved/ into (default: the working folder). */
+  projectDir?: string;
   nats: string | JetStreamStoreOptions;
   settings?: ClusterSettings;
   /** Event type schemas for triggers (events/<type>.yaml). */
@@ -230,6 +233,7 @@ export class ClusterEngine {
       cancelChild: (childId: string, parentRunId: string, reason: string, custody: Custody | null) => children.cancel(childId, parentRunId, reason, custody),
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
+      failureStep: engineFailureSteps({ nc, js, store, notifier, children, projectDir: opts.projectDir ?? process.cwd(), log }),
     };
     const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId) });
     // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
