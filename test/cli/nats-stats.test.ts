@@ -3,7 +3,8 @@
  * the runs the embedded test makes (test/cli/stats.test.ts), here deployed,
  * started and run by engine and worker processes of the real CLI on a real
  * nats-server. The figures come from the run index the engines keep (KV
- * LF_RUNS_INDEX), in the same JSON shape as on the embedded store.
+ * LF_RUNS_INDEX), in the same JSON shape as on the embedded store, and
+ * `ledgerflow ui --nats` answers them at GET /api/definitions/:id/stats.
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,11 +15,16 @@ import { asUser } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { expectSeedFigures, STATS_SHAPE, STATS_WF as WF, statsShape } from '../helpers/stats.js';
 import { waitFor } from '../helpers/wait.js';
+import { startUiProcess } from '../server/ui-helpers.js';
 
 const DEF = join(ROOT, 'test', 'fixtures', 'stats', 'inventory-stats.yaml');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
 const procs: ChildProcess[] = [];
-afterEach(() => killLeftovers(procs));
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+  killLeftovers(procs);
+});
 
 function spawned(args: string[]): () => string {
   const child = spawnCli(args);
@@ -62,6 +68,16 @@ describe.skipIf(noNats)('ledgerflow stats --nats', () => {
     const table = await lf('stats', WF);
     expect(table.stdout).toMatch(/^task_success_rate\s+87\.5%\s+7 of 8 settled tasks completed$/m);
     expect(table.stdout).not.toContain('failure_rate');
+    // The dashboard over NATS, signed in as a user: its API answers the same JSON.
+    const ui = await startUiProcess(['--nats', c.as('engine')], [], { cwd: ROOT });
+    stops.push(() => ui.stop());
+    const alice = new URL(c.as('alice'));
+    const session = await fetch(`${ui.base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: decodeURIComponent(alice.password) }) });
+    expect(session.status).toBe(200);
+    const res = await fetch(`${ui.base}/api/definitions/${WF}/stats`, { headers: { cookie: session.headers.get('set-cookie')!.split(';')[0]! } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(stats);
+
     const v2 = await lf('stats', WF, '--version', '2');
     expect(v2.code).toBe(2);
     expect(v2.stderr).toContain(`workflow ${WF} has no run of version 2 (versions with runs: 1)`);

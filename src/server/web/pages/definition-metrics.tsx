@@ -48,7 +48,7 @@ function Figure(props: { metric: MonitoringMetric; s: WorkflowStats }) {
     <div class="stat card" data-metric={metric}>
       <div class="stat-value">{value}</div>
       <div class="stat-label"><span class="mono">{metric}</span></div>
-      <div class="stat-label muted small">{note}</div>
+      <div class="muted small">{note}</div>
     </div>
   );
 }
