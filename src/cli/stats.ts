@@ -13,7 +13,8 @@ import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 import { storeFor } from './open-store.js';
-import { durationText } from './render.js';
+import { corruptText, durationText } from './render.js';
+import type { CorruptRun } from '../store/index.js';
 import type { GlobalOpts } from './store.js';
 
 /** `workflowVersion`: --version as main() hands it over (tail.ts), so the program's own --version does not answer it. */
@@ -24,7 +25,9 @@ export async function statsCmd(io: Io, g: GlobalOpts, workflow: string, opts: St
   const { since } = parseRunQuery({ workflow, since: opts.since }, 'cli', Date.now());
   const version = versionOf(opts.workflowVersion ?? opts.version);
   const store = storeFor(g);
-  const index = openRunIndex({ store, onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  // A run whose log cannot be read is not counted, and said once (as `list` says it).
+  const corrupt = new Map<string, CorruptRun>();
+  const index = openRunIndex({ store, onCorrupt: (c) => corrupt.set(c.runId, c), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let stats: WorkflowStats;
   try {
     stats = await loadWorkflowStats(index, store, { workflow, ...(since !== undefined ? { since } : {}), ...(version !== undefined ? { version } : {}) });
@@ -32,6 +35,7 @@ export async function statsCmd(io: Io, g: GlobalOpts, workflow: string, opts: St
     await index.close();
   }
   io.out(opts.json ? json(stats) : statsText(stats));
+  for (const c of corrupt.values()) io.err(corruptText(c));
   return EXIT.ok;
 }
 

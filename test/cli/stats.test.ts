@@ -6,6 +6,7 @@
  * scan_files fails all three — then the figures, checked against what
  * `list --json` says of the same runs.
  */
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -60,6 +61,17 @@ describe('ledgerflow stats (embedded store)', () => {
     expect(lastHour.runs.total).toBe(3);
     const v1 = JSON.parse((await lf('stats', WF, '--version', '1', '--json')).stdout);
     expect(v1).toMatchObject({ version: 1, runs: { total: 3 } });
+  });
+
+  it('leaves out a run whose log cannot be read, and says so on stderr', async () => {
+    const copy = join(tempDir('lf-stats-corrupt-'), 'store');
+    cpSync(join(dir, 'store'), copy, { recursive: true });
+    const first = readdirSync(join(copy, 'runs')).find((f) => f.endsWith('.jsonl'))!;
+    writeFileSync(join(copy, 'runs', first), 'garbage{\n');
+    const r = await cli(['--store', copy, 'stats', WF, '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).runs.total).toBe(2);
+    expect(r.stderr).toContain(`warning: run ${first.replace(/\.jsonl$/, '')} is corrupt and was left out`);
   });
 
   it('refuses, exit 2, a workflow or version with no runs and a --since that is not a time', async () => {
