@@ -165,9 +165,11 @@ function tasksSettled(events: readonly EventEnvelope[], before: RunSnapshot, aft
   const reused = new Set(events.flatMap((e) => (e.type === 'task.completed' && e.data.reused !== undefined ? [e.data.task] : [])));
   const { runId, workflowId: workflow } = after.context;
   for (const [task, t] of Object.entries(after.context.tasks)) {
+    const was = before.context.tasks[task];
+    // The fold copies only what an event changed: a task state kept as it was is no new end.
+    if (was === t) continue;
     const status = t.status as TaskEnd;
     if (!TASK_ENDS.includes(status) || reused.has(task)) continue;
-    const was = before.context.tasks[task];
     // A loop body's next iteration ends again: a change of iteration is a new end even at the same status.
     if (was && was.status === status && was.iteration === t.iteration) continue;
     facts.push({ kind: 'task.settled', runId, workflow, task, status });
