@@ -29,7 +29,7 @@ export { BridgeLineError } from './bridge/index.js';
 export { CommandError } from './handlers/index.js';
 
 // Definitions
-export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, type Definition, type TaskDef } from './definition/index.js';
+export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MONITORING_METRICS, type MonitoringMetric, type Definition, type TaskDef } from './definition/index.js';
 export { loadDefinitionFile, outputWriter, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './files/index.js';
 // Runs: the engine, its stores, what a run looks like, replay
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';

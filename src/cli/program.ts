@@ -5,7 +5,7 @@
  * `ledgerflow --version` and `--help` load commander and this table, not the
  * library (zod, yaml, nats, xstate): nothing here imports it.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -103,6 +103,12 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
     .option('--limit <n>', 'the newest n matching runs (at most 500)').option('--json')
     .action(act(() => import('./read.js'), (m, o) => m.listCmd(io, g(), o)));
+  p.command('stats').argument('<workflow>', 'the workflow id')
+    .description("a workflow's figures from the run index: runs, execution_time (p50, p95, mean, max), task_success_rate and retry_count (per task too), failure_rate; the table shows those its definition's monitoring.metrics lists, --json all")
+    .option('--since <time>', 'runs started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--version <n>', 'only the runs of this version of the workflow')
+    .addOption(new Option('--workflow-version <n>').hideHelp())
+    .option('--json', 'print every figure as JSON (the same as GET /api/definitions/<workflow>/stats)')
+    .action(act(() => import('./stats.js'), (m, workflow: string, o) => m.statsCmd(io, g(), workflow, o)));
   p.command('reindex').description('rebuild the run index from the log (NATS: KV LF_RUNS_INDEX; file store: <store>/index/runs.json); progress on stderr')
     .option('--json', 'print { index, runs, corrupt, ms } as JSON')
     .action(act(() => import('./reindex.js'), (m, o) => m.reindexCmd(io, g(), o)));

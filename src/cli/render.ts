@@ -147,7 +147,7 @@ function extrasText(r: RunRecord): string {
   return parts.join('  ');
 }
 
-function durationText(ms: number): string {
+export function durationText(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;

@@ -42,6 +42,7 @@ export function protectTail(argv: string[], program: Command): string[] {
     i += spec.takesValue && !argv[i]!.includes('=') ? 2 : 1;
   }
   const command = program.commands.find((c) => c.name() === argv[i]);
+  if (command?.name() === 'stats') return ownVersionFlag(argv, i);
   if (!command || !['run', 'start'].includes(command.name())) return argv;
   const specs = optionSpecs(command);
   for (let j = i + 1; j < argv.length; j++) {
@@ -103,4 +104,12 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
     i++;
   }
   return out;
+}
+
+/**
+ * `stats <workflow> --version 2` asks for the workflow's version 2: commander would answer the program's
+ * `--version` wherever it stands on the line, so after `stats` it is handed over as `--workflow-version`.
+ */
+function ownVersionFlag(argv: string[], at: number): string[] {
+  return argv.map((tok, j) => (j <= at ? tok : tok === '--version' ? '--workflow-version' : tok.startsWith('--version=') ? `--workflow-version=${tok.slice('--version='.length)}` : tok));
 }

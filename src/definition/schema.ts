@@ -6,7 +6,7 @@
  * the whole graph.
  */
 import { z } from 'zod';
-import { ID_REUSE_POLICIES, MAX_PRIORITY, NOTIFY_ON, ON_LIMIT, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
+import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, NOTIFY_ON, ON_LIMIT, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 
 const TaskIds = z
@@ -22,14 +22,15 @@ const Duration = z
 const Template = z.string().meta({ description: 'Text that may contain ${...} references.' });
 const JsonMap = z.record(z.string(), z.unknown(), { error: 'expected a map of name: value' });
 
-/** Seed 003's `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md); other keys are kept as written. */
+/** Seed 003's `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md), the figures it reports (docs/metrics.md); other keys are kept as written. */
 const MonitoringSchema = z.looseObject({
   state_file: z.string().min(1, { error: 'expected a file path, e.g. .3ox/workflow.state.yaml' }).optional()
     .meta({ description: 'The state file (default .3ox/workflow.state.yaml), inside the project folder.' }),
   log_to: z.string().min(1, { error: 'expected a file path, e.g. .3ox/workflow.execution.log' }).optional()
     .meta({ description: 'The execution log: seed 000\'s lines appended as the run commits.' }),
   report_frequency: z.enum(['per_task', 'per_run'], { error: 'expected per_task (a line per task event) or per_run (the run\'s start and end)' }).optional(),
-  metrics: z.array(z.string(), { error: 'expected a list of metric names' }).optional(),
+  metrics: z.array(z.enum(MONITORING_METRICS), { error: `expected a list of metric names: ${MONITORING_METRICS.join(', ')}` }).optional()
+    .meta({ description: `The figures ledgerflow stats, the dashboard and Prometheus show for this workflow (docs/metrics.md): ${MONITORING_METRICS.join(', ')}.` }),
 }, { error: 'expected a map: state_file, log_to, report_frequency, metrics' });
 
 const OutputDecl = z

@@ -252,6 +252,14 @@ export const MAX_PRIORITY = 99;
 export interface ConcurrencySpec { limit: number; key?: string; onLimit: OnLimit }
 
 /** What a run past its workflow `timeout:` becomes: FAILED (`fail`, the default) or CANCELLED. */
+/**
+ * The figures `monitoring.metrics:` may name (docs/metrics.md#per-workflow-figures): each is computed per
+ * workflow by `ledgerflow stats`, the dashboard's definition page and GET /api/definitions/:id/stats, and
+ * answered by a Prometheus series. A name outside this list is a definition error, not a figure silently never shown.
+ */
+export const MONITORING_METRICS = ['execution_time', 'task_success_rate', 'retry_count', 'failure_rate'] as const;
+export type MonitoringMetric = (typeof MONITORING_METRICS)[number];
+
 export const RUN_TIMEOUT_POLICIES = ['fail', 'cancel'] as const;
 export type RunTimeoutPolicy = (typeof RUN_TIMEOUT_POLICIES)[number];
 

@@ -35,12 +35,17 @@ export type Fact =
   | ({ kind: 'attempt.started'; startedAt: string } & AttemptRef)
   /** `startedAt` null: the attempt's start is in a commit this process did not see (then no duration and no span). */
   | ({ kind: 'attempt.ended'; outcome: AttemptOutcome; startedAt: string | null; endedAt: string; seconds: number | null; errorCode?: string } & AttemptRef)
+  /** A task of the run reached its end (task_success_rate): completed, or failed or timed out for good (no retry left). */
+  | { kind: 'task.settled'; runId: string; workflow: string; task: string; status: TaskEnd }
   /** What the run holds now, for gauges: `settled` runs hold nothing any more. */
   | { kind: 'run.holds'; runId: string; workflow: string; settled: boolean; approvalsWaiting: number; timersPending: number }
   /** A notification's delivery noted in the run's history (notification.sent / notification.dead_lettered). */
   | { kind: 'notification'; runId: string; workflow: string; on: string; outcome: NotificationOutcome };
 
 export type NotificationOutcome = 'sent' | 'dead_lettered';
+/** How a task ended, as `ledgerflow stats` counts task_success_rate: completed ÷ all three. */
+export type TaskEnd = 'COMPLETED' | 'FAILED' | 'TIMED_OUT';
+export const TASK_ENDS: readonly TaskEnd[] = ['COMPLETED', 'FAILED', 'TIMED_OUT'];
 
 /** The key of an attempt within its run, as `attemptStarts` is looked up with. */
 export function attemptKey(instance: string, attempt: number): string {
@@ -99,6 +104,7 @@ export function deriveFacts(events: readonly EventEnvelope[], before: RunSnapsho
       default: break;
     }
   }
+  facts.push(...tasksSettled(events, before, after));
   const settled = before.status === 'active' && after.status !== 'active';
   if (settled) {
     const endedAt = ctx.completedAt ?? events.at(-1)?.time ?? ctx.updatedAt;
@@ -148,6 +154,27 @@ function holdsFirstOwnEvent(events: readonly EventEnvelope[], before: RunSnapsho
     return e.seq === 2 + reused;
   }
   return false;
+}
+
+/**
+ * Tasks this commit took to an end of their own (a status of TASK_ENDS they did not have before it).
+ * A retry's reused completion ran nothing here; a task cancelled with its run, or skipped, has no end of its own.
+ */
+function tasksSettled(events: readonly EventEnvelope[], before: RunSnapshot, after: RunSnapshot): Fact[] {
+  const facts: Fact[] = [];
+  const reused = new Set(events.flatMap((e) => (e.type === 'task.completed' && e.data.reused !== undefined ? [e.data.task] : [])));
+  const { runId, workflowId: workflow } = after.context;
+  for (const [task, t] of Object.entries(after.context.tasks)) {
+    const was = before.context.tasks[task];
+    // The fold copies only what an event changed: a task state kept as it was is no new end.
+    if (was === t) continue;
+    const status = t.status as TaskEnd;
+    if (!TASK_ENDS.includes(status) || reused.has(task)) continue;
+    // A loop body's next iteration ends again: a change of iteration is a new end even at the same status.
+    if (was && was.status === status && was.iteration === t.iteration) continue;
+    facts.push({ kind: 'task.settled', runId, workflow, task, status });
+  }
+  return facts;
 }
 
 /** The attempts of a task (its own, or its MAP items') that were running. */

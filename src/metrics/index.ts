@@ -17,7 +17,7 @@ import { RunMetrics } from './registry.js';
 import { RunTracer } from './tracing.js';
 import { errorMessage } from '../errors/index.js';
 
-export { deriveFacts, noteFacts, holdings, holdsFact, attemptKey, ATTEMPT_OUTCOMES, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
+export { deriveFacts, noteFacts, holdings, holdsFact, attemptKey, ATTEMPT_OUTCOMES, TASK_ENDS, type TaskEnd, type Fact, type AttemptOutcome, type AttemptRef, type NotificationOutcome } from './derive.js';
 export { RUN_DURATION_BUCKETS, ATTEMPT_DURATION_BUCKETS } from './registry.js';
 export { runTraceIds, TRACER_NAME } from './tracing.js';
 export { backlogByQueue, readQueueBacklog } from './backlog.js';

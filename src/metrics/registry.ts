@@ -29,6 +29,9 @@ export class RunMetrics {
   private readonly outcomes: Counter<'workflow' | 'task' | 'outcome'>;
   private readonly attemptDuration: Histogram<'workflow' | 'task' | 'outcome'>;
   private readonly notifications: Counter<'workflow' | 'on' | 'outcome'>;
+  private readonly tasksSettled: Counter<'workflow' | 'task' | 'status'>;
+  /** Per workflow and task, the tasks this process saw end and how many completed: the success ratio gauge's source. */
+  private readonly taskEnds = new Map<string, { workflow: string; task: string; completed: number; settled: number }>();
   /** Per active run, what it held after the last commit this process saw (insertion order: oldest first). */
   private readonly held = new Map<string, { workflow: string; approvalsWaiting: number; timersPending: number }>();
   private readonly workflows = new Set<string>();
@@ -47,6 +50,15 @@ export class RunMetrics {
     this.outcomes = new Counter({ name: 'ledgerflow_task_outcomes_total', help: 'Task attempts ended, by outcome (completed, failed, timed_out, cancelled); task_success_rate = completed / all', labelNames: ['workflow', 'task', 'outcome'], registers });
     this.attemptDuration = new Histogram({ name: 'ledgerflow_task_attempt_duration_seconds', help: 'Task attempt duration from task.started to its outcome (execution_time)', labelNames: ['workflow', 'task', 'outcome'], buckets: ATTEMPT_DURATION_BUCKETS, registers });
     this.notifications = new Counter({ name: 'ledgerflow_notifications_total', help: 'Notification deliveries noted in run histories by this process, by status notified (on) and outcome (sent, dead_lettered)', labelNames: ['workflow', 'on', 'outcome'], registers });
+    this.tasksSettled = new Counter({ name: 'ledgerflow_tasks_settled_total', help: 'Tasks that reached an end of their own, by status (COMPLETED, FAILED, TIMED_OUT): task_success_rate = COMPLETED / all', labelNames: ['workflow', 'task', 'status'], registers });
+    const taskEnds = this.taskEnds;
+    new Gauge({
+      name: 'ledgerflow_task_success_ratio', help: 'task_success_rate: tasks completed / tasks settled (completed, failed or timed out for good), of those this process saw end', labelNames: ['workflow', 'task'], registers,
+      collect(this: Gauge<'workflow' | 'task'>) {
+        this.reset();
+        for (const t of taskEnds.values()) this.set({ workflow: t.workflow, task: t.task }, t.completed / t.settled);
+      },
+    });
     const held = this.held;
     const workflows = this.workflows;
     const sumBy = (field: 'approvalsWaiting' | 'timersPending') => function (this: Gauge<'workflow'>) {
@@ -78,6 +90,14 @@ export class RunMetrics {
           this.outcomes.inc({ workflow: f.workflow, task: f.task, outcome: f.outcome });
           if (f.seconds !== null) this.attemptDuration.observe({ workflow: f.workflow, task: f.task, outcome: f.outcome }, f.seconds);
           break;
+        case 'task.settled': {
+          this.tasksSettled.inc({ workflow: f.workflow, task: f.task, status: f.status });
+          const key = JSON.stringify([f.workflow, f.task]);
+          const t = this.taskEnds.get(key) ?? this.taskEnds.set(key, { workflow: f.workflow, task: f.task, completed: 0, settled: 0 }).get(key)!;
+          t.settled++;
+          if (f.status === 'COMPLETED') t.completed++;
+          break;
+        }
         case 'notification': this.notifications.inc({ workflow: f.workflow, on: f.on, outcome: f.outcome }); break;
         case 'run.holds':
           this.workflows.add(f.workflow);

@@ -40,7 +40,7 @@ export class RunTracer {
 
   record(facts: readonly Fact[]): void {
     for (const f of facts) {
-      if (f.kind === 'run.holds' || f.kind === 'run.started' || f.kind === 'notification') continue;
+      if (f.kind === 'run.holds' || f.kind === 'run.started' || f.kind === 'notification' || f.kind === 'task.settled') continue;
       if (f.kind === 'attempt.started') { this.runSpan(f.runId, f.workflow, f.runStartedAt, f.startedAt, f.version); continue; }
       if (f.kind === 'attempt.ended') { this.attempt(f); continue; }
       const run = this.runSpan(f.runId, f.workflow, f.startedAt, f.endedAt, f.version);

@@ -23,6 +23,7 @@ import type { Actor, Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
 import { runLinks } from './run-links.js';
 import { diffVersions, replayVerdict, versionsOf } from './definitions.js';
+import { definitionStats } from './definition-stats.js';
 import { ApiError, toHttpError } from './errors.js';
 import { runDetail, startedBy } from './run-detail.js';
 import { metricsSummary } from './metrics-summary.js';
@@ -335,6 +336,7 @@ export function createApp(o: AppOptions): Hono<Env> {
       yaml: chosen.yaml, problems: chosen.problems, definition: chosen.definition, graph: chosen.definition ? workflowGraph(chosen.definition) : null,
     });
   });
+  app.get('/api/definitions/:id/stats', async (c) => c.json(await definitionStats(backend, c.req.param('id'), { since: c.req.query('since'), version: c.req.query('version') }, Date.now())));
   app.get('/api/definitions/:id/diff', async (c) => c.json(diffVersions(versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('from'), c.req.query('to'))));
   app.get('/api/definitions/:id/verdict', async (c) => c.json(await replayVerdict(backend.store, versionsOf(await backend.definitions(), c.req.param('id')), c.req.query('version'))));
 

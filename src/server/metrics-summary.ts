@@ -8,6 +8,8 @@
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { Backend } from './backend.js';
 import type { RunRecord } from '../query/index.js';
+// One nearest-rank percentile for this page and `ledgerflow stats`, so both give the same p95 for the same runs.
+import { percentile } from '../stats/index.js';
 
 const HOUR = 3600_000;
 
@@ -32,11 +34,6 @@ export interface MetricsSummary {
   p95Ms: number | null;
   retries: number;
   workflows: WorkflowMetrics[];
-}
-
-export function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const rate = (ok: number, bad: number) => (ok + bad === 0 ? null : ok / (ok + bad));

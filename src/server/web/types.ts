@@ -10,12 +10,14 @@ import type { TaskStatus } from '../../compiler/context.js';
 import type { WorkflowGraph, GraphNode, GraphEdge } from '../../definition/workflow-graph.js';
 import type { Diagnostic } from '../../errors/index.js';
 import type { MetricsSummary } from '../metrics-summary.js';
+import type { WorkflowStats } from '../../stats/figures.js';
+import type { MonitoringMetric } from '../../definition/types.js';
 import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
 import type { RunPage as RunsPage } from '../../query/query.js';
 
-export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow };
+export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric };
 export type Graph = WorkflowGraph;
 
 export interface RunDetail {

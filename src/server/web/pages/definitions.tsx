@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, queryString } from '../api.js';
 import { Card, Empty, ErrorBox, Json, Link, Loading, useData } from '../components/common.js';
 import { Graph } from '../components/graph.js';
+import { DefinitionMetrics } from './definition-metrics.js';
 import type { DefinitionDetail, DefinitionDiff, Diagnostic, ReplayVerdict, WorkflowSummary } from '../types.js';
 
 export function versionNumbers(vs: Array<number | { version: number }>): number[] {
@@ -83,6 +84,8 @@ export function DefinitionPage(props: { id: string }) {
           {tab === 'verdict' ? <Verdict base={base} versions={versions} current={d.version} /> : null}
         </Card>
       )}
+      {/* Its runs' figures (all versions' until one is chosen above): what `ledgerflow stats` gives. */}
+      <DefinitionMetrics base={base} version={version} />
     </div>
   );
 }

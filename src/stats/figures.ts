@@ -1,0 +1,149 @@
+/**
+ * A workflow's figures (seed 003's `monitoring.metrics`: execution_time,
+ * task_success_rate, retry_count, and failure_rate) from its runs' records.
+ * Pure: no clock, no I/O. A run record (src/query) already carries what they
+ * need — status, start and settling times, and per task its final status and
+ * attempts — so no run's log is folded for them.
+ *
+ * What each counts (docs/metrics.md#per-workflow-figures):
+ * - execution_time: settled runs' durations (run.started to the settling event), ms.
+ * - task_success_rate: tasks that completed ÷ tasks that settled, a task of a
+ *   run counted once by its final status; settled = COMPLETED, FAILED or
+ *   TIMED_OUT. A task cancelled with its run, or skipped, never got to an end of its own.
+ * - retry_count: attempts beyond the first (attempts − 1 per task of a run).
+ * - failure_rate: FAILED runs ÷ runs that completed or failed (1 − the dashboard's success rate).
+ */
+import { MONITORING_METRICS, type MonitoringMetric } from '../definition/index.js';
+import type { RunRecord } from '../query/index.js';
+
+/** Nearest-rank percentile of ascending `sorted` (null when empty): a value some run really took. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export interface RunCounts { total: number; completed: number; failed: number; cancelled: number; active: number }
+export interface ExecutionTime { settled: number; p50Ms: number | null; p95Ms: number | null; meanMs: number | null; maxMs: number | null }
+export interface SuccessCount { completed: number; settled: number; rate: number | null }
+export interface TaskSuccessRate extends SuccessCount { tasks: Record<string, SuccessCount> }
+export interface RetryCount { total: number; runsWithRetries: number; tasks: Record<string, number> }
+export interface FailureRate { failed: number; settled: number; rate: number | null }
+
+/** The figures of one set of runs. */
+export interface Figures {
+  runs: RunCounts;
+  execution_time: ExecutionTime;
+  task_success_rate: TaskSuccessRate;
+  retry_count: RetryCount;
+  failure_rate: FailureRate;
+}
+
+export interface WorkflowStats extends Figures {
+  workflowId: string;
+  /** The version asked for (null: every version). */
+  version: number | null;
+  /** Runs started at or after this time were counted (null: every run). */
+  since: string | null;
+  /** The figures to show first, in this order: the definition's monitoring.metrics, else all. */
+  metrics: MonitoringMetric[];
+  /** Where `metrics` came from: the definition's monitoring.metrics, or all when it lists none. */
+  metricsFrom: 'definition' | 'all';
+  /** The same figures per version, newest first. */
+  versions: ({ version: number } & Figures)[];
+}
+
+export interface StatsOptions {
+  workflowId: string;
+  version?: number | null;
+  since?: string | null;
+  /** The definition's monitoring.metrics (null or absent: it lists none). */
+  listed?: readonly MonitoringMetric[] | null;
+  /** Task ids in the definition's order: per-task figures are listed so, others after them by id. */
+  taskOrder?: readonly string[];
+}
+
+const SETTLED_TASK = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT']);
+
+/** The figures of `records`, those of `opts.workflowId` (and version, and started since) only. */
+export function workflowStats(records: readonly RunRecord[], opts: StatsOptions): WorkflowStats {
+  const version = opts.version ?? null;
+  const since = opts.since ?? null;
+  const mine = records.filter((r) => r.workflowId === opts.workflowId && (version === null || r.version === version) && (since === null || r.startedAt >= since));
+  const order = opts.taskOrder ?? [];
+  const byVersion = new Map<number, RunRecord[]>();
+  for (const r of mine) (byVersion.get(r.version) ?? byVersion.set(r.version, []).get(r.version)!).push(r);
+  const listed = opts.listed && opts.listed.length > 0 ? [...new Set(opts.listed)] : null;
+  return {
+    workflowId: opts.workflowId, version, since,
+    metrics: listed ?? [...MONITORING_METRICS],
+    metricsFrom: listed ? 'definition' : 'all',
+    ...figures(mine, order),
+    versions: [...byVersion].sort(([a], [b]) => b - a).map(([v, rs]) => ({ version: v, ...figures(rs, order) })),
+  };
+}
+
+/** The figures of a set of runs (already chosen). */
+export function figures(runs: readonly RunRecord[], taskOrder: readonly string[] = []): Figures {
+  const counts: RunCounts = { total: runs.length, completed: 0, failed: 0, cancelled: 0, active: 0 };
+  const durations: number[] = [];
+  const tasks = new Map<string, SuccessCount>();
+  const retries = new Map<string, number>();
+  let runsWithRetries = 0;
+  for (const r of runs) {
+    if (r.status === 'COMPLETED') counts.completed++;
+    else if (r.status === 'FAILED') counts.failed++;
+    else if (r.status === 'CANCELLED') counts.cancelled++;
+    else counts.active++;
+    if (r.status === 'COMPLETED' || r.status === 'FAILED' || r.status === 'CANCELLED') {
+      if (r.durationMs !== null) durations.push(r.durationMs);
+    }
+    let retried = false;
+    for (const [id, t] of Object.entries(r.tasks)) {
+      if (SETTLED_TASK.has(t.status)) {
+        const s = tasks.get(id) ?? { completed: 0, settled: 0, rate: null };
+        s.settled++;
+        if (t.status === 'COMPLETED') s.completed++;
+        tasks.set(id, s);
+      }
+      if (t.attempts > 0) {
+        const extra = t.attempts - 1;
+        retries.set(id, (retries.get(id) ?? 0) + extra);
+        if (extra > 0) retried = true;
+      }
+    }
+    if (retried) runsWithRetries++;
+  }
+  durations.sort((a, b) => a - b);
+  const sum = durations.reduce((n, d) => n + d, 0);
+  const perTask = [...tasks.values()];
+  const completed = perTask.reduce((n, s) => n + s.completed, 0);
+  const settled = perTask.reduce((n, s) => n + s.settled, 0);
+  const runsSettled = counts.completed + counts.failed;
+  return {
+    runs: counts,
+    execution_time: {
+      settled: durations.length,
+      p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95),
+      meanMs: durations.length === 0 ? null : Math.round(sum / durations.length), maxMs: durations.at(-1) ?? null,
+    },
+    task_success_rate: {
+      completed, settled, rate: ratio(completed, settled),
+      tasks: Object.fromEntries(ordered(tasks, taskOrder).map(([id, s]) => [id, { ...s, rate: ratio(s.completed, s.settled) }])),
+    },
+    retry_count: {
+      total: [...retries.values()].reduce((n, x) => n + x, 0), runsWithRetries,
+      tasks: Object.fromEntries(ordered(retries, taskOrder)),
+    },
+    failure_rate: { failed: counts.failed, settled: runsSettled, rate: ratio(counts.failed, runsSettled) },
+  };
+}
+
+function ratio(part: number, whole: number): number | null {
+  return whole === 0 ? null : part / whole;
+}
+
+/** Entries in the definition's task order, the rest after them by id: the same order on every store. */
+function ordered<V>(m: Map<string, V>, order: readonly string[]): [string, V][] {
+  const rank = new Map(order.map((id, i) => [id, i]));
+  return [...m].sort(([a], [b]) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,11 @@
+/**
+ * Per-workflow figures (seed 003's `monitoring.metrics`): `ledgerflow stats`,
+ * the dashboard's definition page and GET /api/definitions/:id/stats give
+ * the same JSON. figures.ts is pure (run records in, figures out); load.ts
+ * reads the run index and the recorded definition.
+ */
+export {
+  workflowStats, figures, percentile,
+  type WorkflowStats, type Figures, type StatsOptions, type RunCounts, type ExecutionTime, type SuccessCount, type TaskSuccessRate, type RetryCount, type FailureRate,
+} from './figures.js';
+export { loadWorkflowStats, listedMetrics, type StatsQuery } from './load.js';

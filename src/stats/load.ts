@@ -1,0 +1,57 @@
+/**
+ * A workflow's figures from a store: its runs' records from the run index
+ * (the same on the file store and on NATS), and the definition whose
+ * `monitoring.metrics` says which figures come first — the one given (the
+ * dashboard's), else the one the newest run of the version recorded.
+ */
+import { MONITORING_METRICS, type Definition, type MonitoringMetric } from '../definition/index.js';
+import { LedgerflowError } from '../errors/index.js';
+import { recordedDefinitionOf } from '../events/index.js';
+import type { RunIndex } from '../query/index.js';
+import type { EventStore } from '../store/index.js';
+import { workflowStats, type WorkflowStats } from './figures.js';
+
+export interface StatsQuery {
+  workflow: string;
+  /** An ISO time: runs started at or after it (parseRunQuery resolves `24h`). */
+  since?: string;
+  version?: number;
+}
+
+/**
+ * The figures of `q.workflow`. Without `definition`, the workflow must have
+ * runs in the store (LF_DEFINITION_NOT_FOUND naming those that do, when it
+ * has none or not of that version): its recorded definition is read.
+ */
+export async function loadWorkflowStats(index: RunIndex, store: EventStore, q: StatsQuery, definition?: Definition | null): Promise<WorkflowStats> {
+  const def = definition === undefined ? await recordedDefinition(index, store, q) : definition;
+  const records = (await index.query({ workflow: q.workflow, ...(q.since !== undefined ? { since: q.since } : {}) })).runs;
+  return workflowStats(records, {
+    workflowId: q.workflow, version: q.version ?? null, since: q.since ?? null,
+    listed: listedMetrics(def), taskOrder: def?.tasks.map((t) => t.id) ?? [],
+  });
+}
+
+/** A definition's monitoring.metrics, the known names only (a definition recorded before they were checked may hold others). */
+export function listedMetrics(def: Definition | null): MonitoringMetric[] | null {
+  const raw = def?.monitoring?.metrics;
+  if (!Array.isArray(raw)) return null;
+  const known: readonly string[] = MONITORING_METRICS;
+  return raw.filter((m): m is MonitoringMetric => typeof m === 'string' && known.includes(m));
+}
+
+async function recordedDefinition(index: RunIndex, store: EventStore, q: StatsQuery): Promise<Definition> {
+  const seen = await index.versions();
+  const mine = seen.filter((v) => v.workflowId === q.workflow).sort((a, b) => b.version - a.version);
+  if (mine.length === 0) {
+    const others = [...new Set(seen.map((v) => v.workflowId))].sort();
+    throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `no run of workflow ${q.workflow} is recorded in this store${others.length > 0 ? ` (workflows with runs: ${others.join(', ')})` : ' (it has no runs)'}`, { workflow: q.workflow });
+  }
+  const chosen = q.version === undefined ? mine[0]! : mine.find((v) => v.version === q.version);
+  if (!chosen) {
+    throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `workflow ${q.workflow} has no run of version ${q.version} (versions with runs: ${mine.map((v) => v.version).join(', ')})`, { workflow: q.workflow, version: q.version ?? null });
+  }
+  const first = (await store.read(chosen.runId, { toSeq: 1 }))[0];
+  if (first?.type !== 'run.started') throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `run ${chosen.runId} of workflow ${q.workflow} has no run.started to read its definition from`, { runId: chosen.runId });
+  return recordedDefinitionOf(first.data);
+}
