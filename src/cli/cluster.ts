@@ -1,7 +1,7 @@
 /** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
 import { loadNotificationsConfig } from '../notify/index.js';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { folderReader, loadDefinitionFile } from '../files/index.js';
 import { ClusterClient, ClusterEngine, createWorker, inspectCluster, natsSettings, offersEnabled, TASK_STREAM_PREFIX } from '../cluster/index.js';
@@ -26,6 +26,9 @@ import { parseServers, jetstreamManager } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { metricsFlags } from './metrics-flags.js';
+import { untilSignal } from './signals.js';
+import { followStateFile } from './state-file-follow.js';
+import { stateFileKeep, stateFilePath, type StateFileFlags } from './state-file-choice.js';
 import { parseOutputRoot } from '../files/index.js';
 import { inert } from '../terminal/index.js';
 
@@ -132,15 +135,6 @@ export function waitCmd(io: Io, g: GlobalOpts, runId: string, opts: { timeout?: 
   });
 }
 
-async function untilSignal(io: Io, what: string, stop: () => Promise<void>): Promise<number> {
-  await new Promise<void>((res) => {
-    process.once('SIGINT', () => res());
-    process.once('SIGTERM', () => res());
-  });
-  io.err(`stopping ${what}…`);
-  await stop();
-  return EXIT.ok;
-}
 
 /** A whole-number flag, at least `min`; undefined when absent. */
 export function integerFlag(flag: string, text: string | undefined, min: number): number | undefined {
@@ -156,7 +150,7 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }): Promise<number> {
   const url = natsUrl(g);
   const notifications = loadNotificationsConfig(opts.notifications);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
@@ -167,6 +161,9 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const settings = natsSettings();
   const offers = offersEnabled();
   const metrics = await metricsFlags(opts, (l) => io.err(l));
+  // The state file this engine keeps from the stream (docs/state-file.md): --state-file, LEDGERFLOW_STATE_FILE, or .3ox/ here.
+  const stateFile = stateFilePath(opts);
+  const keep = stateFileKeep(opts);
   const engine = new ClusterEngine({
     nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
     directDispatch: offers,
@@ -190,8 +187,11 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
     ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
+  const follower = stateFile ? followStateFile(engine.store, { path: stateFile, keep, warn: (l) => io.err(l) }) : null;
+  await follower?.ready;
+  if (stateFile) io.err(`engine ${process.pid}: keeping the state file ${relative(process.cwd(), stateFile)} from the stream`);
   io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
-  return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await metrics?.close(); });
+  return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
 }
 
 export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {

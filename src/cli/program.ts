@@ -84,7 +84,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./run.js'), (m, runId: string, o) => m.resumeCmd(io, g(), runId, o)));
   p.command('state-file').argument('[path]', 'the file --rebuild writes (default .3ox/workflow.state.yaml)')
     .description('the state file (.3ox/workflow.state.yaml) as the run log has it: printed, or with --rebuild written over the file')
-    .option('--rebuild', 'write it over the file instead of printing it').option('--keep <n>', 'settled runs kept, the newest (default 50)')
+    .option('--rebuild', 'write it (and the worksets beside it) over the file instead of printing it').option('--keep <n>', 'settled runs kept, the newest (default 50)')
+    .option('--follow', 'keep the file (and the worksets) up to date from the log until Ctrl-C: on NATS from the stream, on any machine')
     .action(act(() => import('./state-file.js'), (m, path: string | undefined, o) => m.stateFileCmd(io, g(), path, o)));
   p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry')
     .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
@@ -158,6 +159,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
     .option('--users <file>', 'embedded store: named users with their own tokens (YAML/JSON: users: [{ name, token | token_sha256 }]); actions are recorded as the signed-in user, and the shared token and the free `as` name are gone')
     .option('--allowed-host <name>', 'a Host / Origin name to answer besides the listening address (a proxy\'s: name or name:port); repeatable', (v: string, acc: string[] = []) => [...acc, v])
+    .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
     .action(act(() => import('./ui.js'), (m, o) => m.uiCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
@@ -262,6 +264,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
     .option(...outputRootOption).option(...notificationsOption)
     .option(...metricsPortOption).option(...metricsHostOption)
+    .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .action(act(() => import('./cluster.js'), (m, o) => m.engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")

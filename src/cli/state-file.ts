@@ -8,8 +8,10 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Definition } from '../definition/index.js';
 import { UsageError, errorMessage } from '../errors/index.js';
-import { buildStateFile, writeAtomically } from '../state-file/index.js';
+import { buildProjection, worksetsDir, writeProjection } from '../state-file/index.js';
 import type { Io } from './io.js';
+import { followStateFile } from './state-file-follow.js';
+import { untilSignal } from './signals.js';
 import { storeFor, useStore } from './open-store.js';
 import { chooseStateFile, DEFAULT_STATE_FILE, inProject, stateFileKeep, stateFilePath, type StateFileFlags } from './state-file-choice.js';
 import { usesNats, type GlobalOpts } from './store.js';
@@ -26,24 +28,33 @@ export async function useStateFile(g: GlobalOpts, flags: StateFileFlags, definit
   chooseStateFile(choice);
   if (choice === null) return;
   try {
-    await writeAtomically(choice.path, await buildStateFile(storeFor(g), choice.keep));
+    await writeProjection(choice.path, await buildProjection(storeFor(g), choice.keep), null);
   } catch (err) {
     throw new UsageError(`cannot write the state file ${choice.path}: ${errorMessage(err)}; pass another with --state-file PATH, or --no-state-file; nothing was started`, { option: '--state-file', path: choice.path });
   }
 }
 
 /** `ledgerflow state-file [--rebuild] [PATH]`: the file as the log has it, printed, or written over PATH (default .3ox/workflow.state.yaml). */
-export async function stateFileCmd(io: Io, g: GlobalOpts, path: string | undefined, opts: { rebuild?: boolean; keep?: string }): Promise<number> {
+export async function stateFileCmd(io: Io, g: GlobalOpts, path: string | undefined, opts: { rebuild?: boolean; keep?: string; follow?: boolean }): Promise<number> {
   const keep = stateFileKeep({ ...(opts.keep !== undefined ? { stateFileKeep: opts.keep } : {}) });
   await useStore(g);
   const store = storeFor(g);
-  const text = await buildStateFile(store, keep, undefined, (runId, reason) => io.err(`warning: run ${runId} is left out: ${reason}`));
+  if (opts.follow) {
+    if (opts.rebuild) throw new UsageError('--follow keeps the file written; leave out --rebuild', { option: '--follow' });
+    const target = path !== undefined ? inProject(path, 'the state file', process.cwd()) : resolve(DEFAULT_STATE_FILE);
+    const follower = followStateFile(store, { path: target, keep, warn: io.err });
+    await follower.ready;
+    io.err(`keeping ${relative(process.cwd(), target)} and ${relative(process.cwd(), worksetsDir(target))}/ from ${usesNats(g) ? 'the stream' : 'the store'} (Ctrl-C stops)`);
+    return untilSignal(io, 'following', () => follower.stop());
+  }
+  const projection = await buildProjection(store, keep, undefined, (runId, reason) => io.err(`warning: run ${runId} is left out: ${reason}`));
   if (!opts.rebuild) {
-    io.out(text.trimEnd());
+    io.out(projection.text.trimEnd());
     return 0;
   }
   const target = path !== undefined ? inProject(path, 'the state file', process.cwd()) : resolve(DEFAULT_STATE_FILE);
-  await writeAtomically(target, text);
-  io.out(`${existsSync(target) ? 'wrote' : 'made'} ${relative(process.cwd(), target)} from the log`);
+  const existed = existsSync(target);
+  await writeProjection(target, projection, null);
+  io.out(`${existed ? 'wrote' : 'made'} ${relative(process.cwd(), target)} and ${projection.worksets.size} workset${projection.worksets.size === 1 ? '' : 's'} in ${relative(process.cwd(), worksetsDir(target))}/ from the log`);
   return 0;
 }

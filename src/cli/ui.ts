@@ -16,8 +16,9 @@ import { outputFlag } from './output-root.js';
 import { checkListen } from './listen-check.js';
 import { cliNotifier } from './notifications.js';
 import { withNotifier } from '../notify/index.js';
+import { useStateFile, type StateFileFlags } from './state-file.js';
 
-export interface UiOpts { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string; users?: string; allowedHost?: string[] }
+export interface UiOpts extends StateFileFlags { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string; users?: string; allowedHost?: string[] }
 
 export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number> {
   const port = Number(opts.port ?? '8080');
@@ -42,6 +43,11 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   // Failed NATS sign-ins allowed per client address and per user: `<failures>/<window>`, default 5/1m.
   const signInLimit = parseSignInLimit(process.env.LEDGERFLOW_UI_SIGNIN_LIMIT);
 
+  if (nats && (opts.stateFile !== undefined && opts.stateFile !== true)) {
+    throw new UsageError('--state-file/--no-state-file apply to the runs the UI drives on the embedded store; on NATS give it to `ledgerflow engine`, or keep one with `ledgerflow state-file --follow`', {});
+  }
+  // The state file, kept after every commit of the runs driven here, as serve keeps it (docs/state-file.md).
+  if (!nats) await useStateFile(g, opts);
   if (nats && (opts.outputRoot || opts.commandOutputLimit || opts.notifications)) {
     throw new UsageError('--output-root, --command-output-limit and --notifications apply to the runs the UI drives on the embedded store; on NATS the engines and workers take them', {});
   }

@@ -13,24 +13,31 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import { summarize } from '../store/common.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { stateEntry, stateFileText, type StateEntry } from './layout.js';
+import { shownEntries, stateEntry, stateFileText, type StateEntry } from './layout.js';
+import { worksetText } from './workset.js';
 
 /** How many settled runs the file keeps unless told (`--state-file-keep`). */
 export const DEFAULT_KEEP = 50;
 
-/** Entries folded before, by run id and the sequence they were folded at. */
+/** Entries folded before, by run id and the sequence they were folded at, with the run's workset (workset.ts). */
 export class RunEntries {
-  private readonly known = new Map<string, { seq: number; entry: StateEntry }>();
+  private readonly known = new Map<string, { seq: number; entry: StateEntry; workset: string }>();
 
   async entry(store: EventStore, runId: string, lastSeq: number): Promise<StateEntry | null> {
+    return (await this.both(store, runId, lastSeq))?.entry ?? null;
+  }
+
+  /** The run's state-file entry and workset text, folded again only when its log has grown. */
+  async both(store: EventStore, runId: string, lastSeq: number): Promise<{ entry: StateEntry; workset: string } | null> {
     const had = this.known.get(runId);
-    if (had && had.seq === lastSeq) return had.entry;
+    if (had && had.seq === lastSeq) return had;
     const events = await store.read(runId);
     if (events.length === 0) return null;
     const folded = foldEvents(events);
-    const entry = stateEntry({ compiled: folded.compiled, snapshot: folded.snapshot, seq: folded.seq });
-    this.known.set(runId, { seq: folded.seq, entry });
-    return entry;
+    const run = { compiled: folded.compiled, snapshot: folded.snapshot, seq: folded.seq };
+    const made = { seq: folded.seq, entry: stateEntry(run), workset: worksetText(run, events[0]) };
+    this.known.set(runId, made);
+    return made;
   }
 
   /** Forgets runs no longer shown (the file keeps a bounded set). */
@@ -109,12 +116,26 @@ export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary
  * says which): the file is a view, and one bad log must not stop it for the others.
  */
 export async function buildStateFile(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<string> {
+  return (await buildProjection(store, keep, entries, onCorrupt, summaries)).text;
+}
+
+/** The state file and the worksets of the runs it shows (run id → the workset's text). */
+export interface Projection { text: string; worksets: Map<string, string> }
+
+export async function buildProjection(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<Projection> {
   const runs = shownRuns(await summaries.current(store, onCorrupt), keep);
   const out: StateEntry[] = [];
+  const worksets = new Map<string, string>();
   for (const r of runs) {
-    const e = await entries.entry(store, r.runId, r.lastSeq);
-    if (e) out.push(e);
+    const e = await entries.both(store, r.runId, r.lastSeq);
+    if (!e) continue;
+    out.push(e.entry);
+    worksets.set(r.runId, e.workset);
   }
   entries.keepOnly(new Set(runs.map((r) => r.runId)));
-  return stateFileText(out, keep);
+  const text = stateFileText(out, keep);
+  // The worksets of the runs the file shows (stateFileText keeps the same ones: every run not settled, the newest settled).
+  const shown = new Set(shownEntries(out, keep).map((e) => String(e.id)));
+  for (const id of worksets.keys()) if (!shown.has(id)) worksets.delete(id);
+  return { text, worksets };
 }

@@ -4,5 +4,6 @@
  * rebuilt from the log byte for byte (build.ts). docs/state-file.md.
  */
 export { stateEntry, stateFileText, elapsedText, STATE_FILE_HEADER, type FoldedRun, type StateEntry } from './layout.js';
-export { buildStateFile, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP } from './build.js';
-export { StateFileWriter, writeAtomically, type StateFileWriterOptions } from './writer.js';
+export { buildStateFile, buildProjection, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP, type Projection } from './build.js';
+export { StateFileWriter, writeAtomically, writeProjection, worksetsDir, type StateFileWriterOptions } from './writer.js';
+export { worksetText, worksetFile, WORKSET_HEADER } from './workset.js';

@@ -79,12 +79,17 @@ export function stateEntry(run: FoldedRun): StateEntry {
  * settled), oldest first, each under its run id.
  */
 export function stateFileText(entries: Iterable<StateEntry>, keep: number): string {
-  const all = [...entries];
-  const settled = all.filter((e) => e.completed_at).sort((a, b) => newestFirst(a, b)).slice(0, Math.max(0, keep));
-  const shown = [...all.filter((e) => !e.completed_at), ...settled].sort(oldestFirst);
+  const shown = shownEntries(entries, keep);
   const doc: Record<string, StateEntry> = {};
   for (const e of shown) doc[String(e.id)] = e;
   return STATE_FILE_HEADER + (shown.length === 0 ? '{}\n' : stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 }));
+}
+
+/** The entries the file shows, oldest first: every run not settled, and the newest `keep` settled. */
+export function shownEntries(entries: Iterable<StateEntry>, keep: number): StateEntry[] {
+  const all = [...entries];
+  const settled = all.filter((e) => e.completed_at).sort((a, b) => newestFirst(a, b)).slice(0, Math.max(0, keep));
+  return [...all.filter((e) => !e.completed_at), ...settled].sort(oldestFirst);
 }
 
 function newestFirst(a: StateEntry, b: StateEntry): number {

@@ -18,11 +18,12 @@
  *   run: it is said once a minute at most, and the next commit writes the
  *   whole file again.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
-import { buildStateFile, RunEntries, RunSummaries } from './build.js';
+import { buildProjection, RunEntries, RunSummaries, type Projection } from './build.js';
+import { worksetFile } from './workset.js';
 
 /** A failed write is said at most this often. */
 const WARN_EVERY_MS = 60_000;
@@ -52,6 +53,8 @@ export class StateFileWriter implements StoreObserver {
   private running: Promise<void> | null = null;
   private again = false;
   private lastText: string | null = null;
+  /** The worksets written last (run id → text); null: not known, so the next write lists the folder. */
+  private lastWorksets: Map<string, string> | null = null;
   private lastWarned = -Infinity;
   private closed = false;
   private closing = false;
@@ -118,15 +121,16 @@ export class StateFileWriter implements StoreObserver {
   private async writeOnce(): Promise<void> {
     try {
       const write = async () => {
-        const text = await buildStateFile(this.store, this.o.keep, this.entries, undefined, this.summaries);
-        if (text === this.lastText) return;
-        await writeAtomically(this.o.path, text);
-        this.lastText = text;
+        const projection = await buildProjection(this.store, this.o.keep, this.entries, undefined, this.summaries);
+        if (projection.text === this.lastText) return;
+        this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets);
+        this.lastText = projection.text;
       };
       if (this.store.exclusive) await this.store.exclusive('state-file', write);
       else await write();
     } catch (err) {
       this.lastText = null; // written whole again at the next commit
+      this.lastWorksets = null;
       const now = (this.o.now ?? Date.now)();
       if (now - this.lastWarned >= WARN_EVERY_MS) {
         this.lastWarned = now;
@@ -148,3 +152,26 @@ export async function writeAtomically(path: string, text: string): Promise<void>
     throw err;
   }
 }
+
+/** The worksets' folder beside a state file: `.3ox/worksets/`. */
+export function worksetsDir(stateFile: string): string {
+  return join(dirname(stateFile), 'worksets');
+}
+
+/**
+ * Writes the state file and the worksets of the runs it shows, each atomically; a workset whose text is what
+ * `last` says was written is left alone, and the worksets of runs no longer shown are removed (with `last` null,
+ * every `ws-*.yaml` of the folder not shown), so the folder holds what a rebuild would write. Returns what it wrote.
+ */
+export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null): Promise<Map<string, string>> {
+  const dir = worksetsDir(path);
+  if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
+  for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await writeAtomically(join(dir, worksetFile(runId)), text);
+  const gone = last ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
+    : (await readdir(dir).catch(() => [] as string[])).filter((f) => /^ws-.+\.yaml$/.test(f) && !p.worksets.has(f.slice(3, -5)));
+  await Promise.all(gone.map((f) => rm(join(dir, f), { force: true })));
+  // The state file last: a reader that sees it sees the worksets it names.
+  await writeAtomically(path, p.text);
+  return new Map(p.worksets);
+}
+

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cli, ROOT, spawnCli, storeFiles, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SEED = join(ROOT, 'definitions', 'inventory-validation.yaml');
 const APPROVAL = join(ROOT, 'test', 'fixtures', 'approval.yaml');
@@ -143,10 +144,58 @@ describe('the state file (docs/state-file.md)', () => {
     // The command wrote what it owed before it ended: the run as it settled.
     expect(Object.values(parse(read(cwd)) as Record<string, { status: string }>).map((r) => r.status)).toEqual(['COMPLETED']);
   }, 60_000);
+
+  it('keeps seed 003\'s workset of each run beside it (.3ox/worksets/ws-<run>.yaml), and --rebuild writes the same bytes', async () => {
+    const cwd = project();
+    mkdirSync(join(cwd, '.3ox'));
+    const run = await cli(['--store', 'store', 'run', SEED, '--target_folder', '0UT.3OX', '--policy_file', 'strict.yaml', '--json'], { cwd, env });
+    expect(run.code, run.stderr).toBe(3);
+    const runId = JSON.parse(run.stdout).runId as string;
+    const file = `.3ox/worksets/ws-${runId}.yaml`;
+    const waiting = parse(read(cwd, file)).workset;
+    expect(waiting).toMatchObject({
+      id: `ws-${runId}`, goal: 'Validates file inventory and generates compliance receipt', created: expect.any(String), updated: expect.any(String),
+      status: 'waiting', owner: 'manual', workflow_instance: runId,
+      workflow: { definition: 'inventory-validation-v1', instance_id: runId, state: 'WAITING', current_task: 'alert_cmd_bridge', progress: '83%' },
+      failures: { count: 0, retries: [] },
+      approvals: [{ task: 'alert_cmd_bridge', status: 'pending', requested: expect.any(String), timeout: expect.any(String) }],
+    });
+    expect(waiting.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+      ['scan_files', 'COMPLETED'], ['load_policy', 'COMPLETED'], ['validate_compliance', 'COMPLETED'], ['decision_gate', 'COMPLETED'], ['generate_receipt', 'SKIPPED'], ['alert_cmd_bridge', 'PENDING_APPROVAL'],
+    ]);
+
+    expect((await cli(['--store', 'store', 'approve', runId, 'alert_cmd_bridge', '--as', 'commander'], { cwd, env })).code).toBe(0);
+    const done = parse(read(cwd, file)).workset;
+    expect(done).toMatchObject({ status: 'completed', workflow: { state: 'COMPLETED', current_task: null, progress: '100%' }, approvals: [{ task: 'alert_cmd_bridge', status: 'approved', decided_by: 'commander' }] });
+
+    const live = read(cwd, file);
+    rmSync(join(cwd, '.3ox'), { recursive: true });
+    const rebuilt = await cli(['--store', 'store', 'state-file', '--rebuild'], { cwd, env });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toContain('1 workset in .3ox/worksets/');
+    expect(read(cwd, file)).toBe(live);
+  }, 60_000);
+
+  it('ui takes --state-file as serve does: the file is written when it starts, and --no-state-file keeps none', async () => {
+    const cwd = project();
+    mkdirSync(join(cwd, '.3ox'));
+    for (const [flags, file] of [[['--state-file', 'ui.state.yaml'], 'ui.state.yaml'], [['--no-state-file'], null]] as const) {
+      const ui = spawnCli(['--store', 'store', 'ui', '--port', '0', ...flags], { cwd, env });
+      let out = '';
+      ui.stdout!.on('data', (d) => (out += d));
+      ui.stderr!.on('data', (d) => (out += d));
+      const exit = new Promise((res) => ui.once('exit', res));
+      await waitFor('the dashboard to listen', () => /http:\/\/127\.0\.0\.1:\d+/.test(out), { timeout: 30_000, detail: () => out });
+      ui.kill('SIGTERM');
+      await exit;
+      if (file) expect(parse(read(cwd, file))).toEqual({});
+      else expect(existsSync(join(cwd, '.3ox/workflow.state.yaml'))).toBe(false);
+    }
+  }, 60_000);
 });
 
 describe.skipIf(noNats)('the state file from a NATS stream (docs/state-file.md: `ledgerflow --nats URL state-file --rebuild`)', () => {
-  const c = useCluster({ engines: 1 });
+  const c = useCluster({ engines: 1, handlers: { first: async () => ({ ok: true }), last: async () => ({ ok: true }) } });
 
   it('writes the runs of the stream in the same layout, the waiting run with its approval deadline', async () => {
     const cwd = tempDir();
@@ -160,4 +209,35 @@ describe.skipIf(noNats)('the state file from a NATS stream (docs/state-file.md: 
     const printed = await cli(['--nats', c.url, 'state-file'], { cwd, env });
     expect(printed.stdout).toBe(read(cwd));
   }, 60_000);
+
+  it('state-file --follow keeps the file and the worksets from the stream, and an engine given --state-file keeps one too', async () => {
+    const cwd = tempDir();
+    const procs = [
+      spawnCli(['--nats', c.url, 'state-file', '--follow', 'followed.yaml'], { cwd, env }),
+      spawnCli(['--nats', c.url, 'engine', '--no-schedules', '--state-file', 'engine.yaml'], { cwd, env }),
+    ];
+    const outputs = procs.map((p) => { let out = ''; p.stdout!.on('data', (d) => (out += d)); p.stderr!.on('data', (d) => (out += d)); return () => out; });
+    const exits = procs.map((p) => new Promise<number | null>((res) => p.once('exit', (code) => res(code))));
+    try {
+      await waitFor('both files written', () => existsSync(join(cwd, 'followed.yaml')) && existsSync(join(cwd, 'engine.yaml')), { timeout: 30_000, detail: () => outputs.map((o) => o()).join('\n') });
+      const run = await cli(['--nats', c.url, 'run', APPROVAL, '--json'], { cwd, env });
+      expect(run.code, run.stderr).toBe(3);
+      const runId = JSON.parse(run.stdout).runId as string;
+      const shown = (file: string) => (parse(read(cwd, file)) ?? {})[runId] as { status: string; tasks: Record<string, { status: string }> } | undefined;
+      for (const file of ['followed.yaml', 'engine.yaml']) {
+        await waitFor(`${file} to show the run waiting`, () => shown(file)?.tasks.sign_off?.status === 'PENDING_APPROVAL', { timeout: 30_000 });
+        expect(shown(file)).toMatchObject({ status: 'WAITING', tasks: { first: { status: 'COMPLETED' } } });
+      }
+      expect(parse(read(cwd, `worksets/ws-${runId}.yaml`)).workset).toMatchObject({ status: 'waiting', approvals: [{ task: 'sign_off', status: 'pending' }] });
+
+      expect((await cli(['--nats', c.url, 'approve', runId, 'sign_off', '--as', 'alice'], { cwd, env })).code).toBe(0);
+      for (const file of ['followed.yaml', 'engine.yaml']) {
+        await waitFor(`${file} to show the run completed`, () => shown(file)?.status === 'COMPLETED', { timeout: 30_000 });
+      }
+      await waitFor('the workset completed', () => parse(read(cwd, `worksets/ws-${runId}.yaml`)).workset.status === 'completed', { timeout: 30_000 });
+    } finally {
+      for (const p of procs) p.kill('SIGINT');
+    }
+    expect(await Promise.all(exits)).toEqual([0, 0]);
+  }, 90_000);
 });

@@ -1,0 +1,97 @@
+/**
+ * Seed 003's WORKSET ("every workflow instance is a workset"): one file per
+ * run, `.3ox/worksets/ws-<run id>.yaml`, beside the state file and written
+ * with it, in the seed's layout. Pure, as the state file's layout: the same
+ * log gives the same bytes (times are the log's ISO times, never the clock).
+ *
+ * Status words are the seed's lower case: in_progress (RUNNING), waiting,
+ * paused, queued, completed, failed, cancelled. `progress` is the share of
+ * the definition's tasks that have ended (completed, failed or skipped).
+ */
+import { stringify } from 'yaml';
+import { taskEntries, type TaskState } from '../compiler/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { runView } from '../runtime/index.js';
+import type { FoldedRun } from './layout.js';
+
+export const WORKSET_HEADER = '# Written by ledgerflow from the run log with the state file (seed 003\'s workset). Editing or deleting it changes no run.\n';
+
+const SEED_STATUS: Record<string, string> = {
+  RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
+};
+
+const ENDED = new Set(['COMPLETED', 'FAILED', 'SKIPPED', 'TIMED_OUT', 'CANCELLED']);
+
+/** The file name of a run's workset. */
+export function worksetFile(runId: string): string {
+  return `ws-${runId}.yaml`;
+}
+
+/** Who started the run, as the seed's `owner`: the parent run, the schedule, the event, the retried run, else `manual`. */
+function ownerOf(first: EventEnvelope | undefined, parent: string | undefined): string {
+  if (parent) return `run ${parent}`;
+  const source = first?.type === 'run.started' ? first.data.source : undefined;
+  if (source?.retryOf) return `retry of ${source.retryOf.runId}`;
+  if (source?.schedule) return `schedule ${source.schedule.slot}`;
+  if (source?.event !== undefined) return `event ${source.event}`;
+  return 'manual';
+}
+
+function approvalOf(id: string, t: TaskState, timeoutAt: string | undefined): Record<string, unknown> {
+  const status = t.status === 'PENDING_APPROVAL' ? 'pending'
+    : t.status === 'COMPLETED' ? 'approved'
+      : t.status === 'TIMED_OUT' || t.error?.code === 'TIMED_OUT' ? 'timed_out'
+        : t.status === 'FAILED' ? 'rejected' : t.status.toLowerCase();
+  return {
+    task: id, status,
+    ...(t.startedAt ? { requested: t.startedAt } : {}),
+    ...(timeoutAt && t.status === 'PENDING_APPROVAL' ? { timeout: timeoutAt } : {}),
+    ...(t.decidedBy ? { decided_by: t.decidedBy } : {}),
+    ...(t.completedAt ? { decided: t.completedAt } : {}),
+  };
+}
+
+/** One run's workset file, the seed's layout. `first`: the run's run.started (who started it). */
+export function worksetText(run: FoldedRun, first: EventEnvelope | undefined): string {
+  const { compiled, snapshot, seq } = run;
+  const def = compiled.definition;
+  const view = runView(snapshot, seq, def);
+  const ctx = snapshot.context;
+  const byId = new Map(def.tasks.map((t) => [t.id, t]));
+  const entries = taskEntries(ctx.tasks);
+  const ended = entries.filter(([, t]) => ENDED.has(t.status)).length;
+  const current = entries.find(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'PENDING_APPROVAL' || t.status === 'WAITING')?.[0] ?? null;
+  const tasks = entries.map(([id, t]) => ({
+    id, status: t.status,
+    ...(t.startedAt ? { started: t.startedAt } : {}),
+    ...(t.completedAt ? { completed: t.completedAt } : {}),
+    ...(t.attempts > 1 ? { attempts: t.attempts } : {}),
+    ...(byId.get(id)?.outputTo !== undefined && t.status === 'COMPLETED' ? { output: byId.get(id)!.outputTo } : {}),
+    ...(t.error && t.status !== 'COMPLETED' ? { error: t.error.message } : {}),
+  }));
+  const retries = entries.filter(([, t]) => t.attempts > 1).map(([id, t]) => ({ task: id, attempts: t.attempts, ...(t.error ? { last_error: t.error.message } : {}) }));
+  const failed = entries.filter(([, t]) => t.status === 'FAILED' || t.status === 'TIMED_OUT').length;
+  const approvals = entries.filter(([id]) => byId.get(id)?.type === 'HUMAN' && ctx.tasks[id]!.status !== 'PENDING' && ctx.tasks[id]!.status !== 'SKIPPED')
+    .map(([id, t]) => approvalOf(id, t, view.timers.find((x) => x.task === id && x.kind === 'approval_timeout')?.dueAt));
+  const workset = {
+    id: `ws-${view.runId}`,
+    goal: def.description ?? def.name,
+    created: view.startedAt,
+    updated: ctx.updatedAt,
+    status: SEED_STATUS[view.status] ?? view.status.toLowerCase(),
+    owner: ownerOf(first, view.parent?.runId),
+    workflow_instance: view.runId,
+    workflow: {
+      definition: view.workflowId,
+      version: view.version,
+      instance_id: view.runId,
+      state: view.status,
+      current_task: current,
+      progress: `${entries.length === 0 ? 100 : Math.round((100 * ended) / entries.length)}%`,
+    },
+    tasks,
+    failures: { count: failed, retries },
+    approvals,
+  };
+  return WORKSET_HEADER + stringify({ workset }, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
