@@ -14,7 +14,7 @@ export function templatesCmd(io: Io, opts: { json?: boolean }): number {
   }
   const width = Math.max(...templates.map((t) => t.id.length));
   for (const t of templates) {
-    io.out(`${t.id.padEnd(width)}  ${t.title}`);
+    io.out(`${t.id.padEnd(width)}  ${t.title}${t.aliases.length > 0 ? ` (also: ${t.aliases.join(', ')})` : ''}`);
     io.out(`${' '.repeat(width)}  ${t.description}`);
     io.out(`${' '.repeat(width)}  $ ${t.command}`);
   }

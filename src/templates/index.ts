@@ -63,6 +63,8 @@ const TemplateEntryShape = z.object({
   id: z.string().regex(ID, 'letters, digits, _ and -'),
   title: z.string().min(1),
   description: z.string().min(1),
+  /** Other names `ledgerflow new` takes for it (the name a seed gives it: multi-agent-coordination). */
+  aliases: z.array(z.string().regex(ID, 'letters, digits, _ and -')).default([]),
   /** The workflow's definition file. */
   definition: RelPath,
   /** Definitions it runs as SUB_WORKFLOW / MAP workflow, or as its failure workflow. */
@@ -89,6 +91,10 @@ export const Catalog = z.object({ templates: z.array(TemplateEntry) }).strict().
     if (seen.has(t.id)) ctx.addIssue({ code: 'custom', path: ['templates', i, 'id'], message: `template ${t.id} is listed twice` });
     seen.add(t.id);
   });
+  c.templates.forEach((t, i) => t.aliases.forEach((a, j) => {
+    if (seen.has(a)) ctx.addIssue({ code: 'custom', path: ['templates', i, 'aliases', j], message: `alias ${a} is already a template's name` });
+    seen.add(a);
+  }));
 });
 export type Catalog = z.infer<typeof Catalog>;
 
@@ -153,9 +159,10 @@ export interface CopyPlan {
  */
 export function findTemplate(catalog: Catalog, id: string): TemplateEntry {
   const loose = (s: string) => s.replaceAll('_', '-');
-  const found = catalog.templates.find((t) => t.id === id) ?? catalog.templates.find((t) => loose(t.id) === loose(id));
+  const found = catalog.templates.find((t) => t.id === id) ?? catalog.templates.find((t) => loose(t.id) === loose(id))
+    ?? catalog.templates.find((t) => t.aliases.some((a) => loose(a) === loose(id)));
   if (found) return found;
-  const ids = catalog.templates.map((t) => t.id);
+  const ids = [...catalog.templates.map((t) => t.id), ...catalog.templates.flatMap((t) => t.aliases)];
   throw new UsageError(`unknown template "${id}"${didYouMean(id, ids)}; \`ledgerflow templates\` lists them: ${ids.join(', ')}`, { template: id, templates: ids });
 }
 

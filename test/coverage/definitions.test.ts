@@ -15,7 +15,7 @@ const DEFINITIONS = join(ROOT, 'definitions');
 const files = readdirSync(DEFINITIONS).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('bundled definitions', () => {
-  it('are all here', () => expect(files).toEqual(['batch-inventory-validation.yaml', 'compliance_alerts.yaml', 'daily-operations.yaml', 'department-ops.yaml', 'folder-audit.yaml', 'folder-report.yaml', 'incident-response.yaml', 'inventory-validation-ps1.yaml', 'inventory-validation-sh.yaml', 'inventory-validation.yaml', 'lead_qualification.yaml', 'multi-agent-research.yaml', 'research-coordination.yaml', 'revenue_milestone.yaml', 'station-deployment.yaml', 'station-rollback.yaml']));
+  it('are all here', () => expect(files).toEqual(['batch-inventory-validation.yaml', 'compliance-audit.yaml', 'compliance_alerts.yaml', 'daily-operations.yaml', 'data-migration.yaml', 'department-ops.yaml', 'file-routing.yaml', 'folder-audit.yaml', 'folder-report.yaml', 'incident-response.yaml', 'inventory-validation-ps1.yaml', 'inventory-validation-sh.yaml', 'inventory-validation.yaml', 'lead_qualification.yaml', 'multi-agent-research.yaml', 'project-setup.yaml', 'research-coordination.yaml', 'revenue_milestone.yaml', 'station-deployment.yaml', 'station-rollback.yaml']));
 });
 
 for (const file of files) {
