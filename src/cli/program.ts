@@ -249,12 +249,13 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--timeout <duration>').option('--or-waiting', 'also return when the run waits for a person or is paused (exit 3)').option('--json')
     .action(act(() => import('./cluster.js'), (m, runId: string, o) => m.waitCmd(io, g(), runId, o)));
   p.command('watch').argument('[runId]', 'run id')
-    .description('a live view of runs in the terminal: per task a status glyph, progress, attempts, elapsed time, and the last events; redrawn on a terminal, one plain line per event when stdout is not one; exits when every watched run settles (exit codes as wait; 130 on Ctrl-C)')
+    .description('a live view of runs in the terminal: per task a status glyph, progress, attempts, elapsed time, and the last events; redrawn on a terminal, one plain line per event when stdout is not one; exits when every watched run settles (exit codes as wait; 130 on Ctrl-C). With nothing named, on a terminal: the monitor (every active run with its progress bar and ETA; keys [R]efresh [D]etails [P]ause [K]ill [Q]uit, Tab the next run)')
     .option('--workflow <id>', 'the active runs of this workflow, and those that start while watching').option('--all', 'every active run, and those that start while watching')
     .option('--or-waiting', 'also end when the runs wait for a person or a signal, or are paused (exit 3)')
     .option('--keep-open', 'with --workflow/--all: keep watching for new runs after the watched ones settled, until Ctrl-C')
     .option('--tail <n>', 'events shown per run (default 5; plain and JSON output: the recorded ones printed when a run is picked up)')
     .option('--no-color', 'a frame without colours (NO_COLOR=1 does the same)').option('--json', 'one JSON line per event instead of a frame')
+    .option(...asOption)
     .action(act(() => import('./watch.js'), (m, runId: string | undefined, o) => m.watchCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
     .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)

@@ -7,12 +7,14 @@
  * `signal` aborts (Ctrl-C).
  */
 import { createLogUpdate } from 'log-update';
-import { RunNotFoundError } from '../errors/index.js';
+import { errorMessage, RunNotFoundError } from '../errors/index.js';
 import { limitsForView } from '../executor/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';
 import { renderFrame } from './frame.js';
+import { INITIAL_KEYS, onKey, promptOf, type KeyState } from './keys.js';
+import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
 
@@ -51,6 +53,17 @@ export interface WatchOptions {
   pollMs?: number;
   /** The damage of a run whose log ends at `seq`, said for people (query/damage.ts); null when whole. Absent: not checked. */
   damage?: (runId: string, seq: number) => Promise<string | null>;
+  /** The seed's monitor (overview.ts, keys.ts): every active run in a box, keys read from `keys`; frame mode only. */
+  monitor?: MonitorOptions;
+}
+
+export interface MonitorOptions {
+  /** Raw key presses (a terminal's stdin in raw mode). */
+  keys: { on(event: 'data', listener: (d: Buffer | string) => void): unknown; off(event: 'data', listener: (d: Buffer | string) => void): unknown };
+  /** Pauses or cancels a run as `ledgerflow pause` / `cancel` would; resolves to the line to show. */
+  act(action: 'pause' | 'cancel', runId: string): Promise<string>;
+  /** The median duration (ms) of each workflow's past COMPLETED runs, for the ETA (read again on [R]efresh). */
+  medians(): Promise<Map<string, number>>;
 }
 
 export interface WatchResult {
@@ -58,6 +71,8 @@ export interface WatchResult {
   runs: { runId: string; workflowId: string; status: WorkflowStatus }[];
   /** True when `signal` ended the watch before the runs settled. */
   stopped: boolean;
+  /** The monitor was left with [Q]uit. */
+  quit?: boolean;
 }
 
 export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
@@ -84,10 +99,18 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   const size = () => ({ columns: o.out.columns || 80, rows: o.out.rows || 24 });
   const screen = { write: (t: string) => o.out.write(t), isTTY: true, get columns() { return size().columns; }, get rows() { return size().rows; } };
   const logUpdate = o.mode === 'frame' ? createLogUpdate(screen as unknown as NodeJS.WriteStream, { showCursor: false }) : undefined;
-  const frame = () => renderFrame([...runs.values()], {
-    now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true, tail,
-    ...(single ? {} : { title: title() }),
-  });
+  // The monitor: its keys' state, the medians for ETAs, and the line a key's action left.
+  let keys: KeyState = INITIAL_KEYS;
+  let medians = new Map<string, number>();
+  let said: string | null = null;
+  let quit = false;
+  const active = () => [...runs.values()].filter((r) => !SETTLED_STATUSES.includes(r.view.status)).sort((a, b) => (a.view.startedAt < b.view.startedAt ? -1 : 1));
+  const frame = () => (o.monitor
+    ? renderOverview(active(), { now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true, medians, selected: keys.selected, details: keys.details, ...((promptOf(keys) ?? said) ? { prompt: (promptOf(keys) ?? said)! } : {}) })
+    : renderFrame([...runs.values()], {
+      now: now(), width: size().columns, height: size().rows - 1, color: o.color ?? true, tail,
+      ...(single ? {} : { title: title() }),
+    }));
   function title(): string {
     const all = [...runs.values()];
     const active = all.filter((r) => !ends(r.view.status)).length;
@@ -172,6 +195,23 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
 
   const abort = () => { if (!finished) finish(true); };
   o.signal?.addEventListener('abort', abort, { once: true });
+  const refreshMedians = () => o.monitor?.medians().then((m) => { medians = m; scheduleDraw(); }).catch((err: unknown) => { said = `ETA unknown: ${errorMessage(err)}`; });
+  const onKeyData = (d: Buffer | string) => {
+    const { state, action } = onKey(keys, d.toString(), active().map((r) => r.runId));
+    keys = state;
+    said = null;
+    if (action.kind === 'quit') { quit = true; if (!finished) finish(false); return; }
+    if (action.kind === 'refresh') void refreshMedians();
+    if (action.kind === 'pause' || action.kind === 'cancel') {
+      said = `${action.kind === 'pause' ? 'pausing' : 'cancelling'} ${action.runId}…`;
+      void o.monitor!.act(action.kind, action.runId).then((line) => { said = line; }, (err: unknown) => { said = `could not ${action.kind === 'pause' ? 'pause' : 'cancel'} ${action.runId}: ${errorMessage(err)}`; }).finally(scheduleDraw);
+    }
+    draw();
+  };
+  if (o.monitor && logUpdate) {
+    o.monitor.keys.on('data', onKeyData);
+    void refreshMedians();
+  }
   try {
     if (o.signal?.aborted) finish(true);
     if (o.target.kind === 'run') await pickUp(o.target.runId, false);
@@ -190,10 +230,12 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     return {
       runs: [...runs.values()].map((r) => ({ runId: r.runId, workflowId: r.view.workflowId, status: r.view.status })),
       stopped,
+      ...(quit ? { quit } : {}),
     };
   } finally {
     finished = true;
     o.signal?.removeEventListener('abort', abort);
+    o.monitor?.keys.off('data', onKeyData);
     discovery?.close();
     for (const s of subs) s.close();
     clearInterval(tick);

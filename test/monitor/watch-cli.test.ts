@@ -121,7 +121,7 @@ describe('ledgerflow watch', () => {
     expect(unknown.stderr).toContain('run no-such-run does not exist');
     const none = await cli(['--store', store, 'watch']);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('watch takes one of: a run id, --workflow <id>, --all');
+    expect(none.stderr).toContain('watch takes one of: a run id, --workflow <id>, --all (on a terminal, none opens the monitor)');
   }, 60_000);
 
   it('Ctrl-C under a terminal ends the watch of a waiting run: exit 130, the cursor shown again', async () => {

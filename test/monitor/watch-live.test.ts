@@ -6,6 +6,7 @@
  * would have appended them.
  */
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noNats, skipNote, uniqueId, useCluster } from '../helpers/cluster.js';
@@ -80,5 +81,31 @@ describe.skipIf(noNats)(`watch on JetStream${skipNote}`, () => {
     stop.abort();
     expect(await watching).toEqual({ stopped: true, runs: [] });
     expect(o.lines()).toEqual([]);
+  }, 30_000);
+
+  it('the monitor (nothing named, on a terminal): the active run in its box with its ETA from the stream\'s past runs; its keys act through what it is given', async () => {
+    const store = streamStore();
+    const writer = streamStore();
+    // A completed run of the workflow (its duration is the ETA's median), and one still going.
+    await appendCommits(writer, commits('revenue_milestone/review_gate-needs_approval-to-approve_plan_change-approved-ok.jsonl', 'monitor-done'));
+    const waiting = commits('revenue_milestone/review_gate-needs_approval-to-approve_plan_change-approved-ok.jsonl', 'monitor-waits');
+    await appendCommits(writer, waiting.slice(0, -2));
+    const keys = new PassThrough();
+    let screen = '';
+    const acted: string[] = [];
+    const { pastMedians } = await import('../../src/monitor/index.js');
+    const watching = watchRuns({
+      store, target: { kind: 'all' }, mode: 'frame', out: { write: (t: string) => { screen += t; }, columns: 120, rows: 80 }, keepOpen: true, color: false, tickMs: 50, redrawMs: 10,
+      monitor: { keys, medians: () => pastMedians(store), act: async (action, runId) => { acted.push(`${action} ${runId}`); return `${action} ${runId} sent`; } },
+    });
+    // Its ETA from the completed run's duration (the median of one), read from the stream: a time, or overdue.
+    await waitFor('the active run in its box, with an ETA', () => screen.includes('┏━ monitor-waits (revenue_milestone v1)') && /ETA: (\d\d:\d\d:\d\d|overdue)/.test(screen), { detail: () => screen.slice(-3000) });
+    expect(screen).toContain('Active Workflows: 1');
+    keys.write('k');
+    keys.write('y');
+    await waitFor('the kill to be sent', () => acted.length === 1 && screen.includes('cancel monitor-waits sent'));
+    expect(acted).toEqual(['cancel monitor-waits']);
+    keys.write('q');
+    expect(await watching).toMatchObject({ quit: true, stopped: false });
   }, 30_000);
 });
