@@ -22,7 +22,8 @@ export interface StateFileFollower {
 }
 
 export function followStateFile(store: EventStore, o: { path: string; keep: number; warn: (line: string) => void }): StateFileFollower {
-  const writer = new StateFileWriter(store, { path: o.path, keep: o.keep, warn: o.warn });
+  // A file of this machine's: no lock of the cluster's for it (the embedded store's processes share theirs).
+  const writer = new StateFileWriter(store, { path: o.path, keep: o.keep, warn: o.warn, lock: !(store instanceof JetStreamEventStore) });
   let lastSeq = -1;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -99,7 +99,7 @@ export function parseNotificationsFile(text: string, file: string): Notification
  * LEDGERFLOW_NOTIFICATIONS's, else none (the definitions' own rules still
  * apply, with the default delivery settings).
  */
-export function loadNotificationsConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
+export function loadNotificationsConfig(flag: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env): NotificationsConfig {
   const given = flag ?? (env.LEDGERFLOW_NOTIFICATIONS || undefined);
   if (given === undefined) return { rules: [], delivery: { ...DEFAULT_DELIVERY }, file: null };
   const file = resolve(given);

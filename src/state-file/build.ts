@@ -35,7 +35,7 @@ export class RunEntries {
     if (events.length === 0) return null;
     const folded = foldEvents(events);
     const run = { compiled: folded.compiled, snapshot: folded.snapshot, seq: folded.seq };
-    const made = { seq: folded.seq, entry: stateEntry(run), workset: worksetText(run, events[0]) };
+    const made = { seq: folded.seq, entry: stateEntry(run), workset: worksetText(run, events) };
     this.known.set(runId, made);
     return made;
   }

@@ -5,5 +5,5 @@
  */
 export { stateEntry, stateFileText, elapsedText, STATE_FILE_HEADER, type FoldedRun, type StateEntry } from './layout.js';
 export { buildStateFile, buildProjection, shownRuns, RunEntries, RunSummaries, DEFAULT_KEEP, type Projection } from './build.js';
-export { StateFileWriter, writeAtomically, writeProjection, worksetsDir, type StateFileWriterOptions } from './writer.js';
+export { StateFileWriter, writeAtomically, writeProjection, worksetsDir, RETRY_MS, type StateFileWriterOptions, type WriteText } from './writer.js';
 export { worksetText, worksetFile, WORKSET_HEADER } from './workset.js';

@@ -51,8 +51,9 @@ function approvalOf(id: string, t: TaskState, timeoutAt: string | undefined): Re
   };
 }
 
-/** One run's workset file, the seed's layout. `first`: the run's run.started (who started it). */
-export function worksetText(run: FoldedRun, first: EventEnvelope | undefined): string {
+/** One run's workset file, the seed's layout, from the run folded and its events (who started it, its failed attempts). */
+export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): string {
+  const first = events[0];
   const { compiled, snapshot, seq } = run;
   const def = compiled.definition;
   const view = runView(snapshot, seq, def);
@@ -69,8 +70,14 @@ export function worksetText(run: FoldedRun, first: EventEnvelope | undefined): s
     ...(byId.get(id)?.outputTo !== undefined && t.status === 'COMPLETED' ? { output: byId.get(id)!.outputTo } : {}),
     ...(t.error && t.status !== 'COMPLETED' ? { error: t.error.message } : {}),
   }));
-  const retries = entries.filter(([, t]) => t.attempts > 1).map(([id, t]) => ({ task: id, attempts: t.attempts, ...(t.error ? { last_error: t.error.message } : {}) }));
-  const failed = entries.filter(([, t]) => t.status === 'FAILED' || t.status === 'TIMED_OUT').length;
+  // Every failed attempt counts; a retry is a failed attempt another attempt of the same task (instance) followed.
+  const failedAttempts = events.filter((e) => e.type === 'task.failed');
+  const startedAfter = (f: EventEnvelope) => events.some((e) => e.type === 'task.started' && e.seq > f.seq && e.data.task === (f.data as { task: string }).task
+    && e.data.iteration === (f.data as { iteration?: number }).iteration && e.data.item === (f.data as { item?: number }).item);
+  const retries = failedAttempts.filter(startedAfter).map((f) => {
+    const d = f.data as { task: string; attempt: number; iteration?: number; item?: number; error: { message: string } };
+    return { task: d.task, ...(d.iteration !== undefined ? { iteration: d.iteration } : {}), ...(d.item !== undefined ? { item: d.item } : {}), attempt: d.attempt, failed: f.time, error: d.error.message };
+  });
   const approvals = entries.filter(([id]) => byId.get(id)?.type === 'HUMAN' && ctx.tasks[id]!.status !== 'PENDING' && ctx.tasks[id]!.status !== 'SKIPPED')
     .map(([id, t]) => approvalOf(id, t, view.timers.find((x) => x.task === id && x.kind === 'approval_timeout')?.dueAt));
   const workset = {
@@ -90,7 +97,7 @@ export function worksetText(run: FoldedRun, first: EventEnvelope | undefined): s
       progress: `${entries.length === 0 ? 100 : Math.round((100 * ended) / entries.length)}%`,
     },
     tasks,
-    failures: { count: failed, retries },
+    failures: { count: failedAttempts.length, retries },
     approvals,
   };
   return WORKSET_HEADER + stringify({ workset }, { aliasDuplicateObjects: false, lineWidth: 0 });

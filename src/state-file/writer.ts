@@ -45,7 +45,22 @@ export interface StateFileWriterOptions {
   now?: () => number;
   /** Least time between two writes while commits keep coming (default STATE_FILE_INTERVAL_MS). */
   intervalMs?: number;
+  /** A failed write is tried again this long after, with no commit asking (default RETRY_MS). */
+  retryMs?: number;
+  /** How each file is written whole (default writeAtomically): a test gives one that fails as a full disk does. */
+  write?: WriteText;
+  /**
+   * Write under the store's `state-file` lock (default true): the embedded store's processes share one file. A
+   * follower of a NATS stream writes a file of its own machine and takes no lock of the cluster's for it.
+   */
+  lock?: boolean;
 }
+
+/** How one file is written whole. */
+export type WriteText = (path: string, text: string) => Promise<void>;
+
+/** After a failed write, the files are tried again this long after even when no commit asks (space may have come back). */
+export const RETRY_MS = 10_000;
 
 export class StateFileWriter implements StoreObserver {
   private readonly entries = new RunEntries();
@@ -61,6 +76,7 @@ export class StateFileWriter implements StoreObserver {
   private lastWrite = -Infinity;
   private lastTook = 0;
   private hurry: (() => void) | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly store: EventStore, private readonly o: StateFileWriterOptions) {}
 
@@ -96,6 +112,7 @@ export class StateFileWriter implements StoreObserver {
   async close(): Promise<void> {
     await this.flushNow();
     this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
   }
 
   private async loop(): Promise<void> {
@@ -119,22 +136,25 @@ export class StateFileWriter implements StoreObserver {
   }
 
   private async writeOnce(): Promise<void> {
+    if (this.retry) { clearTimeout(this.retry); this.retry = null; }
     try {
       const write = async () => {
         const projection = await buildProjection(this.store, this.o.keep, this.entries, undefined, this.summaries);
         if (projection.text === this.lastText) return;
-        this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets);
+        this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write);
         this.lastText = projection.text;
       };
-      if (this.store.exclusive) await this.store.exclusive('state-file', write);
+      if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', write);
       else await write();
     } catch (err) {
-      this.lastText = null; // written whole again at the next commit
+      this.lastText = null; // written whole again at the next commit, or by the retry
       this.lastWorksets = null;
+      // A run waiting on a person makes no commit: the files are tried again all the same (not keeping the process alive for it).
+      if (!this.closed) { this.retry = setTimeout(() => this.touch(), this.o.retryMs ?? RETRY_MS); this.retry.unref?.(); }
       const now = (this.o.now ?? Date.now)();
       if (now - this.lastWarned >= WARN_EVERY_MS) {
         this.lastWarned = now;
-        this.o.warn(`cannot write the state file ${this.o.path}: ${errorMessage(err)}; the runs go on, and it is written again after the next step`);
+        this.o.warn(`cannot write the state file ${this.o.path}: ${errorMessage(err)}; the runs go on, and it is written whole again after the next step or within ${Math.round((this.o.retryMs ?? RETRY_MS) / 1000)}s`);
       }
     }
   }
@@ -163,15 +183,15 @@ export function worksetsDir(stateFile: string): string {
  * `last` says was written is left alone, and the worksets of runs no longer shown are removed (with `last` null,
  * every `ws-*.yaml` of the folder not shown), so the folder holds what a rebuild would write. Returns what it wrote.
  */
-export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null): Promise<Map<string, string>> {
+export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null, write: WriteText = writeAtomically): Promise<Map<string, string>> {
   const dir = worksetsDir(path);
   if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
-  for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await writeAtomically(join(dir, worksetFile(runId)), text);
+  for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
   const gone = last ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
     : (await readdir(dir).catch(() => [] as string[])).filter((f) => /^ws-.+\.yaml$/.test(f) && !p.worksets.has(f.slice(3, -5)));
   await Promise.all(gone.map((f) => rm(join(dir, f), { force: true })));
   // The state file last: a reader that sees it sees the worksets it names.
-  await writeAtomically(path, p.text);
+  await write(path, p.text);
   return new Map(p.worksets);
 }
 
