@@ -22,6 +22,22 @@ export const DEFAULT_KEEP = 50;
 /** Entries folded before, by run id and the sequence they were folded at, with the run's workset (workset.ts). */
 export class RunEntries {
   private readonly known = new Map<string, { seq: number; entry: StateEntry; workset: string }>();
+  /**
+   * The events of runs this process committed, whole from their run.started (observe): a run's entry is folded
+   * from them, not read back from the store (its reads beside the store's own synced appends were most of what
+   * the file cost the engine). A run whose commits were not all seen here is read as before.
+   */
+  private readonly seen = new Map<string, EventEnvelope[]>();
+
+  /** A commit this process made. */
+  observe(events: readonly EventEnvelope[]): void {
+    const first = events[0];
+    if (!first) return;
+    const had = this.seen.get(first.runId);
+    if (first.seq === 1) this.seen.set(first.runId, [...events]);
+    else if (had && had.at(-1)!.seq === first.seq - 1) had.push(...events);
+    else this.seen.delete(first.runId);
+  }
 
   async entry(store: EventStore, runId: string, lastSeq: number): Promise<StateEntry | null> {
     return (await this.both(store, runId, lastSeq))?.entry ?? null;
@@ -31,7 +47,8 @@ export class RunEntries {
   async both(store: EventStore, runId: string, lastSeq: number): Promise<{ entry: StateEntry; workset: string } | null> {
     const had = this.known.get(runId);
     if (had && had.seq === lastSeq) return had;
-    const events = await store.read(runId);
+    const seen = this.seen.get(runId);
+    const events = seen && seen.at(-1)!.seq === lastSeq ? seen : await store.read(runId);
     if (events.length === 0) return null;
     const folded = foldEvents(events);
     const run = { compiled: folded.compiled, snapshot: folded.snapshot, seq: folded.seq };
@@ -40,9 +57,10 @@ export class RunEntries {
     return made;
   }
 
-  /** Forgets runs no longer shown (the file keeps a bounded set). */
+  /** Forgets runs no longer shown (the file keeps a bounded set); the events of runs still going are kept. */
   keepOnly(runIds: Set<string>): void {
     for (const id of this.known.keys()) if (!runIds.has(id)) this.known.delete(id);
+    for (const [id, events] of this.seen) if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) this.seen.delete(id);
   }
 }
 

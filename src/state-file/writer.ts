@@ -82,6 +82,7 @@ export class StateFileWriter implements StoreObserver {
 
   appended(req: AppendRequest): void {
     this.summaries.observe(req.events);
+    this.entries.observe(req.events);
     this.touch();
   }
 

@@ -16,24 +16,27 @@ export interface StoreObserver {
 
 export function observedStore(store: EventStore, observers: readonly StoreObserver[]): EventStore {
   if (observers.length === 0) return store;
+  const append = async (req: AppendRequest): Promise<AppendResult> => {
+    const r = await store.append(req);
+    for (const o of observers) o.appended(req);
+    return r;
+  };
+  const close = async () => {
+    await Promise.allSettled(observers.map((o) => o.close()));
+    await store.close();
+  };
+  // The store's methods bound once each: the engine calls them for every step, and a bind per call was garbage per call.
+  const bound = new Map<PropertyKey, unknown>([['append', append], ['close', close]]);
   return new Proxy(store, {
     get(target, key) {
-      if (key === 'append') {
-        return async (req: AppendRequest): Promise<AppendResult> => {
-          const r = await target.append(req);
-          for (const o of observers) o.appended(req);
-          return r;
-        };
-      }
-      if (key === 'close') {
-        return async () => {
-          await Promise.allSettled(observers.map((o) => o.close()));
-          await target.close();
-        };
-      }
+      const known = bound.get(key);
+      if (known !== undefined) return known;
       // Everything else is the store's own, called on the store itself (its private fields are its own).
       const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (typeof v !== 'function') return v;
+      const fn = (v as (...a: unknown[]) => unknown).bind(target);
+      bound.set(key, fn);
+      return fn;
     },
   });
 }
