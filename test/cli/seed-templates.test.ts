@@ -6,26 +6,17 @@
  * compliance-audit, data-migration) and the seed's name for research
  * coordination (multi-agent-coordination). Real CLI processes.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { cli, userProject } from '../helpers/cli.js';
 import { loadCatalog } from '../../src/templates/index.js';
 
-/** A user's project: ledgerflow installed (and what the handlers import), nothing else. */
-function project(): string {
-  const dir = tempDir('lf-seed-');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }));
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
-  symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
-  return dir;
-}
 
 /** `ledgerflow new <name>` into a fresh project, then the catalogue's command for it there (`--json` added). */
 async function fromCatalog(name: string, extra: string[] = []): Promise<{ dir: string; run: { runId: string; status: string; output: Record<string, unknown> }; code: number | null }> {
-  const dir = project();
+  const dir = userProject();
   const made = await cli(['new', name, '--dir', dir]);
   expect(made.code, made.stderr).toBe(0);
   const entry = loadCatalog().templates.find((t) => t.id === name || t.aliases.includes(name))!;
@@ -94,7 +85,7 @@ describe("seed 003's templates, from `ledgerflow new` to the catalogue's command
   });
 
   it('multi-agent-coordination, the seed\'s name, is research coordination: `new` copies it and `templates` names the alias', async () => {
-    const dir = project();
+    const dir = userProject();
     const made = await cli(['new', 'multi-agent-coordination', '--dir', dir]);
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toContain('template research-coordination copied');

@@ -9,19 +9,9 @@ import { execFile } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { cli, ROOT, tempDir, userProject } from '../helpers/cli.js';
 import { entryFiles, loadCatalog } from '../../src/templates/index.js';
 
-/** A user's project: ledgerflow installed (and what the handlers import), nothing else. */
-function project(): string {
-  const dir = tempDir('lf-project-');
-  // As `npm init -y` writes it: no "type", so the .ts handlers load as CommonJS.
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }));
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
-  symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
-  return dir;
-}
 
 const filesUnder = (dir: string, base = dir): string[] => readdirSync(dir, { withFileTypes: true })
   .flatMap((e) => e.isDirectory() ? (e.name === 'node_modules' ? [] : filesUnder(join(dir, e.name), base)) : [join(dir, e.name).slice(base.length + 1)])
@@ -50,7 +40,7 @@ describe('the template catalogue', () => {
 
 describe('ledgerflow new', () => {
   it('copies a template renamed with --id; the copy validates and runs from the project directory, its receipt in its own folder', async () => {
-    const dir = project();
+    const dir = userProject();
     const made = await cli(['new', 'inventory-validation', '--id', 'depot-check', '--dir', dir]);
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toContain('as workflow depot-check');
@@ -79,7 +69,7 @@ describe('ledgerflow new', () => {
   });
 
   it('takes a template name spelled with - or _ either way (revenue-milestone is revenue_milestone)', async () => {
-    const dir = project();
+    const dir = userProject();
     const made = await cli(['new', 'revenue-milestone', '--id', 'my-plan', '--dir', dir]);
     expect(made.code, made.stderr).toBe(0);
     expect(existsSync(join(dir, 'definitions/my-plan.yaml'))).toBe(true);
@@ -89,7 +79,7 @@ describe('ledgerflow new', () => {
   });
 
   it('renames sub-workflows with the workflow, so a second copy lives beside the first; shared samples already there are kept', async () => {
-    const dir = project();
+    const dir = userProject();
     expect((await cli(['new', 'folder-audit', '--id', 'north-audit', '--dir', dir])).code).toBe(0);
     const second = await cli(['new', 'folder-audit', '--id', 'south-audit', '--dir', dir, '--json']);
     expect(second.code, second.stderr).toBe(0);
@@ -112,7 +102,7 @@ describe('ledgerflow new', () => {
   });
 
   it('refuses a name collision with exit 2 and writes nothing, not even the files that do not collide', async () => {
-    const dir = project();
+    const dir = userProject();
     mkdirSync(join(dir, 'definitions'), { recursive: true });
     writeFileSync(join(dir, 'definitions', 'lead_qualification.yaml'), '# mine\n');
     const before = filesUnder(dir);
@@ -227,7 +217,7 @@ describe('ledgerflow new: the command it prints runs as printed, however ledgerf
   });
 
   it('a local install (node_modules/.bin/ledgerflow): prints `npx ledgerflow …`, which runs the project\'s own', async () => {
-    const dir = project();
+    const dir = userProject();
     mkdirSync(join(dir, 'node_modules', '.bin'));
     symlinkSync('../ledgerflow/bin/ledgerflow.js', join(dir, 'node_modules', '.bin', 'ledgerflow'));
     const printed = await scaffold(dir, 'npx --no ledgerflow', PATH);

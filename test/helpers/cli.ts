@@ -1,7 +1,7 @@
 /** Runs the real `ledgerflow` CLI (the built bin) in a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,4 +86,14 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
 export function storeFiles(dir: string): string[] {
   const runs = join(dir, 'runs');
   return existsSync(runs) ? readdirSync(runs) : [];
+}
+
+/** A user's project: ledgerflow installed (and `yaml`, which the bundled handlers import), nothing else; as `npm init -y` writes package.json (no "type": .ts handlers load as CommonJS). */
+export function userProject(prefix = 'lf-project-'): string {
+  const dir = tempDir(prefix);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-project', version: '1.0.0', private: true }));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
+  symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
+  return dir;
 }
