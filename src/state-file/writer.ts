@@ -18,7 +18,6 @@
  *   run: it is said once a minute at most, and the next commit writes the
  *   whole file again.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
@@ -48,7 +47,7 @@ export interface StateFileWriterOptions {
   intervalMs?: number;
   /** A failed write is tried again this long after, with no commit asking (default RETRY_MS). */
   retryMs?: number;
-  /** How each file is written whole (default writeAtomicallyNow): a test gives one that fails as a full disk does. */
+  /** How each file is written whole (default writeAtomically): a test gives one that fails as a full disk does. */
   write?: WriteText;
   /**
    * Write under the store's `state-file` lock (default true): the embedded store's processes share one file. A
@@ -143,7 +142,7 @@ export class StateFileWriter implements StoreObserver {
       const write = async () => {
         const projection = await buildProjection(this.store, this.o.keep, this.entries, undefined, this.summaries);
         if (projection.text === this.lastText) return;
-        this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write ?? writeAtomicallyNow);
+        this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write);
         this.lastText = projection.text;
       };
       if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', write);
@@ -175,28 +174,6 @@ export async function writeAtomically(path: string, text: string): Promise<void>
   }
 }
 
-/**
- * writeAtomically without the thread pool: the live writer's default. A state file and its worksets are a few
- * dozen small files a second under load, written to the page cache (never synced); on the thread pool they queued
- * beside the store's synced appends and cost the engine more than the microseconds they take here.
- */
-export async function writeAtomicallyNow(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    try {
-      writeFileSync(tmp, text);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(tmp, text);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** The worksets' folder beside a state file: `.3ox/worksets/`. */
 export function worksetsDir(stateFile: string): string {
   return join(dirname(stateFile), 'worksets');
@@ -209,6 +186,7 @@ export function worksetsDir(stateFile: string): string {
  */
 export async function writeProjection(path: string, p: Projection, last: Map<string, string> | null, write: WriteText = writeAtomically): Promise<Map<string, string>> {
   const dir = worksetsDir(path);
+  if (p.worksets.size > 0) await mkdir(dir, { recursive: true });
   for (const [runId, text] of p.worksets) if (last?.get(runId) !== text) await write(join(dir, worksetFile(runId)), text);
   const gone = last ? [...last.keys()].filter((id) => !p.worksets.has(id)).map(worksetFile)
     : (await readdir(dir).catch(() => [] as string[])).filter((f) => /^ws-.+\.yaml$/.test(f) && !p.worksets.has(f.slice(3, -5)));
