@@ -22,6 +22,11 @@ import { executionLogOf, logEvent, startLogFold, type LogFold, type ReportFreque
 const KEPT_RUNS = 1_000;
 /** A failed write is said at most this often. */
 const WARN_EVERY_MS = 60_000;
+/**
+ * Lines gather this long before they are appended: writes back to back (a drain loop) kept a thread of the pool
+ * busy beside the store's synced appends. A command's end (close) appends what is pending at once.
+ */
+const GATHER_MS = 100;
 
 interface Followed { fold: LogFold; seq: number; log: { path: string; frequency: ReportFrequency } | null }
 
@@ -39,6 +44,10 @@ export class ExecutionLogAppender implements StoreObserver {
   /** Lines waiting for their file, in commit order: one append per file takes all that came meanwhile. */
   private readonly pending = new Map<string, string[]>();
   private writing: Promise<void> | null = null;
+  private closing = false;
+  private hurry: (() => void) | null = null;
+  /** Folders made already: a write makes its folder once, not before every append. */
+  private readonly made = new Set<string>();
 
   constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
 
@@ -48,7 +57,10 @@ export class ExecutionLogAppender implements StoreObserver {
 
   async close(): Promise<void> {
     await this.chain;
+    this.closing = true;
+    this.hurry?.();
     while (this.writing) await this.writing;
+    this.closing = false;
   }
 
   private async take(runId: string, events: readonly EventEnvelope[]): Promise<void> {
@@ -88,10 +100,15 @@ export class ExecutionLogAppender implements StoreObserver {
   private async drain(): Promise<void> {
     try {
       while (this.pending.size > 0) {
+        if (!this.closing) await new Promise<void>((r) => { const t = setTimeout(r, GATHER_MS); this.hurry = () => { clearTimeout(t); r(); }; });
+        this.hurry = null;
         const [path, lines] = this.pending.entries().next().value!;
         this.pending.delete(path);
         try {
-          await mkdir(dirname(path), { recursive: true });
+          if (!this.made.has(dirname(path))) {
+            await mkdir(dirname(path), { recursive: true });
+            this.made.add(dirname(path));
+          }
           await appendFile(path, `${lines.join('\n')}\n`);
         } catch (err) {
           this.warn(`cannot write the execution log ${path}: ${errorMessage(err)}; \`ledgerflow history <runId> --format log\` prints a run's lines`);
