@@ -53,3 +53,11 @@ export function onKey(s: KeyState, key: string, runs: readonly string[]): { stat
       return none(s);
   }
 }
+
+/**
+ * The keys in one chunk of raw input: a terminal may hand several at once (`py` typed quickly, a paste), and an
+ * arrow or Shift-Tab is one escape sequence, not three keys.
+ */
+export function splitKeys(chunk: string): string[] {
+  return chunk.match(/\u001b\[[0-9;]*[A-Za-z~]|\u001b.|[\s\S]/gu) ?? [];
+}

@@ -13,7 +13,7 @@ import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../ev
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';
 import { renderFrame } from './frame.js';
-import { INITIAL_KEYS, onKey, promptOf, type KeyState } from './keys.js';
+import { INITIAL_KEYS, onKey, promptOf, splitKeys, type KeyState } from './keys.js';
 import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
@@ -196,11 +196,14 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   const abort = () => { if (!finished) finish(true); };
   o.signal?.addEventListener('abort', abort, { once: true });
   const refreshMedians = () => o.monitor?.medians().then((m) => { medians = m; scheduleDraw(); }).catch((err: unknown) => { said = `ETA unknown: ${errorMessage(err)}`; });
-  const onKeyData = (d: Buffer | string) => {
-    const { state, action } = onKey(keys, d.toString(), active().map((r) => r.runId));
+  const onKeyData = (d: Buffer | string) => { for (const k of splitKeys(d.toString())) onOneKey(k); };
+  const onOneKey = (key: string) => {
+    if (finished) return;
+    const { state, action } = onKey(keys, key, active().map((r) => r.runId));
     keys = state;
     said = null;
-    if (action.kind === 'quit') { quit = true; if (!finished) finish(false); return; }
+    // Q quits; Ctrl-C (a key in raw mode, not a signal) stops as Ctrl-C stops every command: exit 130.
+    if (action.kind === 'quit') { if (key === '\u0003') finish(true); else { quit = true; finish(false); } return; }
     if (action.kind === 'refresh') void refreshMedians();
     if (action.kind === 'pause' || action.kind === 'cancel') {
       said = `${action.kind === 'pause' ? 'pausing' : 'cancelling'} ${action.runId}…`;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { INITIAL_KEYS, mediansOf, onKey, renderOverview, trackRun, watchRuns, type KeyState } from '../../src/monitor/index.js';
+import { INITIAL_KEYS, mediansOf, onKey, renderOverview, splitKeys, trackRun, watchRuns, type KeyState } from '../../src/monitor/index.js';
 import { monitorOptions } from '../../src/cli/watch.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { HISTORIES_DIR, Manifest, MANIFEST_FILE, readHistory } from '../fixtures/histories/histories.js';
@@ -81,6 +81,9 @@ describe('the monitor seed 003 draws', () => {
     expect(press('r')).toEqual({ kind: 'refresh' });
     expect(press('q')).toEqual({ kind: 'quit' });
     expect(press('\u0003')).toEqual({ kind: 'quit' });
+    // A chunk of raw input holds several keys; an arrow is one.
+    expect(splitKeys('py')).toEqual(['p', 'y']);
+    expect(splitKeys('\u001b[Bk\u001b[Z')).toEqual(['\u001b[B', 'k', '\u001b[Z']);
   });
 });
 
@@ -106,8 +109,8 @@ describe('the monitor on the embedded store, keys in', () => {
     const status = async () => JSON.parse((await cli(['--store', store, 'status', runId, '--json'])).stdout) as { status: string };
     await waitFor('the run paused', async () => (await status()).status === 'PAUSED', { timeout: 15_000 });
     await waitFor('the monitor to show it paused', () => /Status: PAUSED/.test(screen.slice(-2000)));
-    keys.write('k');
-    keys.write('y');
+    // Typed quickly: both keys in one chunk.
+    keys.write('ky');
     await waitFor('the run cancelled', async () => (await status()).status === 'CANCELLED', { timeout: 15_000 });
     const history = (await cli(['--store', store, 'history', runId])).stdout;
     expect(history).toMatch(/run\.paused .*commander/);
