@@ -7,6 +7,7 @@
  * rebuilds the file and the worksets from the stream, at most once a second,
  * as the embedded store's live writer does.
  */
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { JetStreamEventStore, jetstreamManager, type EventStore } from '../store/index.js';
 import { StateFileWriter } from '../state-file/index.js';
 import { errorMessage } from '../errors/index.js';
@@ -28,17 +29,20 @@ export function followStateFile(store: EventStore, o: { path: string; keep: numb
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let warnedAt = -Infinity;
+  // One manager for the follower's life: making one per probe was a request of its own each half second.
+  let jsm: Promise<JetStreamManager> | undefined;
   const probe = async (): Promise<void> => {
     // A store without a stream to ask (the embedded one): the writer rebuilds, and writes only what changed.
     if (!(store instanceof JetStreamEventStore)) return writer.touch();
     try {
-      const jsm = await jetstreamManager(await store.connection());
-      const seq = (await jsm.streams.info(store.stream)).state.last_seq;
+      jsm ??= store.connection().then((nc) => jetstreamManager(nc));
+      const seq = (await (await jsm).streams.info(store.stream)).state.last_seq;
       if (seq !== lastSeq) {
         lastSeq = seq;
         writer.touch();
       }
     } catch (err) {
+      jsm = undefined; // made again once the server answers
       // The server may be down a while: said once a minute, asked again after.
       if (Date.now() - warnedAt >= 60_000) {
         warnedAt = Date.now();

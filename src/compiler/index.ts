@@ -13,7 +13,7 @@ export { decide, type DecisionResult } from './decision.js';
 export { UnsupportedStatechartError, type RegionState } from './chart.js';
 export { valueChunks, type FoldSnapshot, type StateValue } from './fold-snapshot.js';
 export { SnapshotMismatchError, type PersistedFold } from './persisted-fold.js';
-export { TaskTable, tableOf, taskEntries, countWithStatus, underWayWithStatus, type Shape } from './task-table.js';
+export { TaskTable, tableOf, taskEntries, progressPercent, countWithStatus, underWayWithStatus, type Shape } from './task-table.js';
 export { CHUNK as VECTOR_CHUNK, chunkDerived, keepChunkDerived, type Derived, type PersistentVector } from './persistent-vector.js';
 export { Interpreter, type FoldLogic } from './interpreter.js';
 export { isHeld, movesWhileHeld, HELD_REASON } from './queued-hold.js';

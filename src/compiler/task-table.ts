@@ -13,7 +13,7 @@
  * Small runs keep the plain record (actions.ts decides): the Proxy costs more
  * than copying a few keys.
  */
-import { TASK_STATUSES, type TaskState, type TaskStatus } from './context.js';
+import { FINAL_TASK_STATUSES, TASK_STATUSES, type TaskState, type TaskStatus } from './context.js';
 import { PersistentVector } from './persistent-vector.js';
 
 const TABLE = Symbol('ledgerflow.taskTable');
@@ -290,6 +290,12 @@ export function withTaskStates(tasks: Record<string, TaskState>, change: (t: Tas
  * traps and a lookup in a map of every id (a long run's view and scope read
  * every task).
  */
+/** The share of a run's tasks that have ended (completed, failed, skipped, cancelled), 0..100: the monitor's and the workset's progress. */
+export function progressPercent(tasks: Record<string, TaskState>): number {
+  const all = taskEntries(tasks);
+  return all.length === 0 ? 100 : Math.round((100 * all.filter(([, t]) => FINAL_TASK_STATUSES.includes(t.status)).length) / all.length);
+}
+
 export function taskEntries(tasks: Record<string, TaskState>): [string, TaskState][] {
   const table = tableOf(tasks);
   if (table === null) return Object.entries(tasks);

@@ -179,6 +179,7 @@ export class InProcessAttempts {
     const fields = instanceFields(effect);
     const control = new AttemptControl(attempt, effect.restart, { task: taskId, ...fields });
     this.inflight.set(instance, control);
+    const step = effect.command ? null : failureStepOf(effect.handler);
     void (async () => {
       let ev: PendingEvent;
       try {
@@ -187,10 +188,10 @@ export class InProcessAttempts {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
           output = toJson(await this.opts.runCommand(effect.command, effect.input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {})));
-        } else if (failureStepOf(effect.handler)) {
+        } else if (step) {
           // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
-          if (!this.opts.failureSteps) throw new NonRetryableError(`task ${taskId} is the built-in failure step ${failureStepOf(effect.handler)}, and this engine was given nothing to perform it`, 'LF_HANDLER_NOT_FOUND');
-          output = toJson(await this.opts.failureSteps.run(failureStepOf(effect.handler)!, effect.input, { runId: effect.runId, attempt, signal: control.signal, log: (m) => this.opts.onLog?.(instance, m) }));
+          if (!this.opts.failureSteps) throw new NonRetryableError(`task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`, 'LF_HANDLER_NOT_FOUND');
+          output = toJson(await this.opts.failureSteps.run(step, effect.input, { runId: effect.runId, attempt, signal: control.signal, log: (m) => this.opts.onLog?.(instance, m) }));
         } else {
           const handler = handlerFor(this.opts.handlers, effect.handler);
           if (!handler) {

@@ -7,7 +7,7 @@
  * function of the runs, the time and the medians, as frame.ts is.
  */
 import cliTruncate from 'cli-truncate';
-import { taskEntries } from '../compiler/index.js';
+import { FINAL_TASK_STATUSES, progressPercent, taskEntries } from '../compiler/index.js';
 import { inert } from '../terminal/index.js';
 import { colors, formatDuration, runLook, type Colors } from './look.js';
 import { runBlock } from './frame.js';
@@ -33,7 +33,6 @@ const TASK_GLYPH: Record<string, [string, string]> = {
   COMPLETED: ['✓', ''], IN_PROGRESS: ['⟳', 'running'], RETRYING: ['⟳', 'retrying'], SCHEDULED: ['⋯', 'scheduled'], PENDING: ['⋯', 'pending'],
   PENDING_APPROVAL: ['⏸', 'waiting'], WAITING: ['⏸', 'waiting'], FAILED: ['✗', 'failed'], TIMED_OUT: ['✗', 'timed out'], SKIPPED: ['⤼', 'skipped'], CANCELLED: ['⊘', 'cancelled'],
 };
-const ENDED = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
 const KEYS = '[R]efresh  [D]etails  [P]ause  [K]ill  [Q]uit   Tab: next run';
 
 /** hh:mm:ss, as the seed writes elapsed and waiting times. */
@@ -60,9 +59,7 @@ export function median(values: readonly number[]): number | undefined {
 
 /** Share of the run's tasks that ended (completed, failed, skipped, cancelled), 0..100. */
 export function progressOf(run: WatchedRun): number {
-  const tasks = taskEntries(run.fold.snapshot.context.tasks);
-  if (tasks.length === 0) return 100;
-  return Math.round((100 * tasks.filter(([, t]) => ENDED.has(t.status)).length) / tasks.length);
+  return progressPercent(run.fold.snapshot.context.tasks);
 }
 
 function bar(pct: number, c: Colors): string {
@@ -109,7 +106,7 @@ export function runBox(run: WatchedRun, o: OverviewOptions, selected: boolean, c
   for (const [id, t] of taskEntries(run.fold.snapshot.context.tasks)) {
     const [glyph, word] = TASK_GLYPH[t.status] ?? ['?', t.status.toLowerCase()];
     const took = t.status === 'COMPLETED' && t.startedAt && t.completedAt ? formatDuration(Date.parse(t.completedAt) - Date.parse(t.startedAt)) : '';
-    const paint = t.status === 'COMPLETED' ? c.green : t.status === 'FAILED' || t.status === 'TIMED_OUT' ? c.red : ENDED.has(t.status) || word === 'pending' ? c.dim : c.cyan;
+    const paint = t.status === 'COMPLETED' ? c.green : t.status === 'FAILED' || t.status === 'TIMED_OUT' ? c.red : FINAL_TASK_STATUSES.includes(t.status) || word === 'pending' ? c.dim : c.cyan;
     lines.push(pad + `${paint(glyph)} ${inert(id)} ${c.dim(`(${took || word})`)}`);
   }
   lines.push(selected ? '┗━━' : '└──');

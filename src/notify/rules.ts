@@ -88,30 +88,20 @@ export function webhookKey(url: string): string {
 
 /** The targets of the rules that name `role` (`role: commander`), as a status's are: one per NATS subject or webhook URL. */
 export function roleTargets(rules: readonly NotificationRule[], role: string, workflowId: string): NotificationTarget[] {
-  const out = new Map<string, NotificationTarget>();
-  for (const r of rules) {
-    if (!r.roles?.includes(role)) continue;
-    if (r.nats) {
-      const subject = `lf.notify.${workflowId}.role.${role}`;
-      out.set(`nats:${subject}`, { kind: 'nats', subject, key: `nats:${subject}` });
-    }
-    if (r.webhook !== undefined && !out.has(webhookKey(r.webhook))) out.set(webhookKey(r.webhook), { kind: 'webhook', url: r.webhook, headers: r.headers ?? {}, key: webhookKey(r.webhook) });
-  }
-  return [...out.values()];
+  return targetsOf(rules.filter((r) => r.roles?.includes(role)), `lf.notify.${workflowId}.role.${role}`);
 }
 
 function targetsFor(rules: readonly NotificationRule[], on: NotifyOnName, workflowId: string, attempt?: number): NotificationTarget[] {
+  return targetsOf(rules.filter((r) => r.on.includes(on) && (on !== 'RETRIED' || attempt === r.retriedAtLeast)), notifySubject(workflowId, on));
+}
+
+/** The rules' targets: `subject` for those with `nats: true`, each webhook URL once (the first rule's headers). */
+function targetsOf(rules: readonly NotificationRule[], subject: string): NotificationTarget[] {
   const out = new Map<string, NotificationTarget>();
   for (const r of rules) {
-    if (!r.on.includes(on)) continue;
-    if (on === 'RETRIED' && attempt !== r.retriedAtLeast) continue;
-    if (r.nats) {
-      const subject = notifySubject(workflowId, on);
-      out.set(`nats:${subject}`, { kind: 'nats', subject, key: `nats:${subject}` });
-    }
+    if (r.nats) out.set(`nats:${subject}`, { kind: 'nats', subject, key: `nats:${subject}` });
     if (r.webhook !== undefined) {
       const key = webhookKey(r.webhook);
-      // The same URL in two rules is one delivery (the first rule's headers).
       if (!out.has(key)) out.set(key, { kind: 'webhook', url: r.webhook, headers: r.headers ?? {}, key });
     }
   }

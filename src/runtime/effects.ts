@@ -316,8 +316,7 @@ export function failureChild(compiled: CompiledWorkflow, snapshot: RunSnapshot):
   // With `steps` (the seeds' inline form) the steps naming tasks run inside the run itself; the built-in
   // ones (log_to_incident, …) make a run of their own, its definition written out here, not looked up.
   const builtin = fw.steps.length > 0 ? failureHandlerDefinition(compiled.definition) : null;
-  if (fw.steps.length > 0 && !builtin) return null;
-  if (!builtin && !fw.id) return null;
+  if (fw.steps.length > 0 ? !builtin : !fw.id) return null;
   const ctx = snapshot.context;
   const extra = builtin ? {} : (resolveTemplate(fw.input, scopeOf(ctx)) ?? {}) as Record<string, unknown>;
   return {

@@ -9,7 +9,7 @@
  * the definition's tasks that have ended (completed, failed or skipped).
  */
 import { stringify } from 'yaml';
-import { taskEntries, type TaskState } from '../compiler/index.js';
+import { progressPercent, taskEntries, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { runView } from '../runtime/index.js';
 import type { FoldedRun } from './layout.js';
@@ -20,7 +20,6 @@ const SEED_STATUS: Record<string, string> = {
   RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
 };
 
-const ENDED = new Set(['COMPLETED', 'FAILED', 'SKIPPED', 'TIMED_OUT', 'CANCELLED']);
 
 /** The file name of a run's workset. */
 export function worksetFile(runId: string): string {
@@ -60,7 +59,6 @@ export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): s
   const ctx = snapshot.context;
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   const entries = taskEntries(ctx.tasks);
-  const ended = entries.filter(([, t]) => ENDED.has(t.status)).length;
   const current = entries.find(([, t]) => t.status === 'IN_PROGRESS' || t.status === 'PENDING_APPROVAL' || t.status === 'WAITING')?.[0] ?? null;
   const tasks = entries.map(([id, t]) => ({
     id, status: t.status,
@@ -94,7 +92,7 @@ export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): s
       instance_id: view.runId,
       state: view.status,
       current_task: current,
-      progress: `${entries.length === 0 ? 100 : Math.round((100 * ended) / entries.length)}%`,
+      progress: `${progressPercent(ctx.tasks)}%`,
     },
     tasks,
     failures: { count: failedAttempts.length, retries },
