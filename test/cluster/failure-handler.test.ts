@@ -7,7 +7,7 @@
  * lf.notify.<workflow>.role.commander (a rule of role commander with
  * `nats: true`), the state preserved. Never handed to a worker. Real nats-server.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -15,6 +15,7 @@ import { def } from '../helpers/engine.js';
 import { tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { spawnLedgerflow } from '../helpers/cluster-run.js';
 
 const flow = def(`
 workflow:
@@ -70,3 +71,25 @@ describe.skipIf(noNats)("the failure handler's built-in steps, on NATS", () => {
     subCommander.unsubscribe();
   }, 60_000);
 });
+
+describe.skipIf(noNats)("the failure handler's built-in steps, with the engine running the handlers (ledgerflow engine --handlers)", () => {
+  const c = useCluster({ engines: 0, deploy: [flow] });
+
+  it('the engine process that runs the failing task also runs <runId>-failure, writing the incident under its working folder', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'handlers.mjs'), "export const handlers = { export: async () => { throw Object.assign(new Error('disk quota exceeded'), { retryable: false }); } };\nexport default handlers;\n");
+    const engine = spawnLedgerflow('engine', ['--nats', c.url, 'engine', '--no-schedules', '--handlers', 'handlers.mjs'], { cwd, markers: join(cwd, 'markers'), env: { LEDGERFLOW_STATE_FILE: 'off' } });
+    try {
+      await engine.started();
+      const { runId } = await c.client.start('nightly-export', {});
+      const handler = await waitFor('its failure handler to complete', async () => { const s = await c.client.status(`${runId}-failure`); return s?.status === 'COMPLETED' && s; }, { timeout: 30_000, detail: () => engine.output() });
+      expect(Object.keys(handler.tasks).sort()).toEqual(['log_to_incident', 'notify_commander', 'preserve_state']);
+      expect((await c.client.status(runId))?.status).toBe('FAILED');
+      expect(parse(readFileSync(join(cwd, '.3ox', 'incidents', `${runId}.yaml`), 'utf8'))).toMatchObject({ run_id: runId, failed_task: 'export', error: { message: 'disk quota exceeded' } });
+      expect(existsSync(join(cwd, '.3ox', 'preserved', runId, 'events.jsonl'))).toBe(true);
+    } finally {
+      await engine.kill('SIGTERM');
+    }
+  }, 60_000);
+});
+
