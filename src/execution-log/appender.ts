@@ -8,13 +8,15 @@
  * history <run> --format log` prints them all again.
  *
  * A run's fold is kept between its commits (bounded, the oldest forgotten),
- * so a commit costs its own events' folding, not the run's whole log.
+ * so a commit costs its own events' folding, not the run's whole log; a
+ * commit this process's engine folded brings its states along (foldedStatesOf)
+ * and costs no folding at all.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { compiledForRun } from '../runtime/index.js';
+import { compiledForRun, foldedStatesOf } from '../runtime/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
 import { executionLogOf, logEvent, startLogFold, type LogFold, type ReportFrequency } from './lines.js';
 
@@ -28,7 +30,8 @@ const WARN_EVERY_MS = 60_000;
  */
 const GATHER_MS = 100;
 
-interface Followed { fold: LogFold; seq: number; log: { path: string; frequency: ReportFrequency } | null }
+/** `fold` and `log` are null together: the run's definition keeps no execution log. */
+interface Followed { fold: LogFold | null; seq: number; log: { path: string; frequency: ReportFrequency } | null }
 
 export interface ExecutionLogOptions {
   /** The project folder: `log_to` is relative to it and must stay inside it. */
@@ -46,13 +49,26 @@ export class ExecutionLogAppender implements StoreObserver {
   private writing: Promise<void> | null = null;
   private closing = false;
   private hurry: (() => void) | null = null;
+  /** Commits waiting in `chain` (one needed a read): the ones after it wait their turn, so lines keep commit order. */
+  private reading = 0;
   /** Folders made already: a write makes its folder once, not before every append. */
   private readonly made = new Set<string>();
 
   constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
 
   appended(req: AppendRequest): void {
-    this.chain = this.chain.then(() => this.take(req.runId, req.events)).catch((err: unknown) => this.warn(`cannot write the execution log of run ${req.runId}: ${errorMessage(err)}; \`ledgerflow history ${req.runId} --format log\` prints its lines`));
+    // A commit of a run followed from its previous one (or its first) needs no read: its lines are worded at once,
+    // unless a read is under way, whose lines come first.
+    if (this.reading === 0) {
+      try {
+        if (this.takeAtOnce(req.runId, req.events)) return;
+      } catch (err) {
+        this.cannot(req.runId, err); // the log is a view: the commit that was made stands
+        return;
+      }
+    }
+    this.reading++;
+    this.chain = this.chain.then(() => this.take(req.runId, req.events)).catch((err: unknown) => this.cannot(req.runId, err)).finally(() => { this.reading--; });
   }
 
   async close(): Promise<void> {
@@ -63,30 +79,65 @@ export class ExecutionLogAppender implements StoreObserver {
     this.closing = false;
   }
 
-  private async take(runId: string, events: readonly EventEnvelope[]): Promise<void> {
+  /** The lines of a commit that needs no read (the run's first, or one following the last seen); false when it does. */
+  private takeAtOnce(runId: string, events: readonly EventEnvelope[]): boolean {
     const first = events[0];
-    if (!first) return;
-    let run = this.runs.get(runId);
-    const lines: string[] = [];
-    if (!run || run.seq !== first.seq - 1) {
-      // Not followed from its previous commit: the run folded from its log up to this commit.
-      // Its run.started says whether it keeps a log at all; only then is the rest of its history read and folded.
-      const start = first.seq === 1 ? first : (await this.store.read(runId, { toSeq: 1 }))[0];
-      if (!start || start.type !== 'run.started') return;
-      const log = this.target(start);
-      const begun = startLogFold(start, log?.frequency ?? 'per_task');
-      if (first.seq === 1) lines.push(...begun.lines);
-      if (log && first.seq > 2) for (const ev of await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 })) logEvent(begun.fold, ev, 'per_task');
-      run = { fold: begun.fold, seq: first.seq === 1 ? 1 : first.seq - 1, log };
-      this.remember(runId, run);
+    if (!first) return true;
+    const run = this.runs.get(runId);
+    if (run && run.seq === first.seq - 1) { this.words(run, events, []); return true; }
+    if (first.seq !== 1 || first.type !== 'run.started') return false;
+    this.begin(runId, first, events, null);
+    return true;
+  }
+
+  private async take(runId: string, events: readonly EventEnvelope[]): Promise<void> {
+    if (this.takeAtOnce(runId, events)) return;
+    // Not followed from its previous commit: the run folded from its log up to this commit.
+    // Its run.started says whether it keeps a log at all; only then is the rest of its history read and folded.
+    const first = events[0]!;
+    const start = (await this.store.read(runId, { toSeq: 1 }))[0];
+    if (!start || start.type !== 'run.started') return;
+    await this.begin(runId, start, events, () => this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }));
+  }
+
+  /**
+   * Follows a run from its run.started, then words `events` (a commit). `before`: the events between run.started and
+   * the commit, read only when the run keeps a log (null: the commit is the run's first).
+   */
+  private begin(runId: string, start: Extract<EventEnvelope, { type: 'run.started' }>, events: readonly EventEnvelope[], before: (() => Promise<EventEnvelope[]>) | null): void | Promise<void> {
+    const first = events[0]!;
+    const log = this.target(start);
+    if (!log) { // it keeps no execution log: nothing is folded for it
+      this.remember(runId, { fold: null, seq: events.at(-1)!.seq, log: null });
+      return;
     }
-    if (!run.log) { run.seq = events.at(-1)!.seq; return; } // its definition keeps no execution log: nothing to fold
-    for (const ev of events) {
+    const begun = startLogFold(start, log.frequency, first.seq === 1 ? foldedStatesOf(events)?.[0] : undefined);
+    const run: Followed = { fold: begun.fold, seq: 1, log };
+    if (!before || first.seq <= 2) {
+      this.remember(runId, run);
+      this.words(run, events, first.seq === 1 ? begun.lines : []);
+      return;
+    }
+    return before().then((earlier) => {
+      for (const ev of earlier) logEvent(begun.fold, ev, 'per_task');
+      run.seq = first.seq - 1;
+      this.remember(runId, run);
+      this.words(run, events, []);
+    });
+  }
+
+  /** Words a commit of a followed run and queues its lines. */
+  private words(run: Followed, events: readonly EventEnvelope[], lines: string[]): void {
+    if (!run.fold || !run.log) { run.seq = events.at(-1)!.seq; return; } // its definition keeps no execution log: nothing to fold
+    // The states the engine's fold made for this commit: the lines are worded from them, not from a second fold.
+    const states = foldedStatesOf(events);
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       if (ev.seq <= run.seq) continue; // the run.started a fresh fold began with
-      lines.push(...logEvent(run.fold, ev, run.log?.frequency ?? 'per_task'));
+      lines.push(...logEvent(run.fold, ev, run.log.frequency, states?.[i]));
       run.seq = ev.seq;
     }
-    if (run.log && lines.length > 0) this.queue(run.log.path, lines);
+    if (lines.length > 0) this.queue(run.log.path, lines);
   }
 
   /** Lines for `path`, appended with the others queued by then in one write (a write per commit cost the engine half its throughput). */
@@ -136,6 +187,10 @@ export class ExecutionLogAppender implements StoreObserver {
     this.runs.delete(runId);
     if (this.runs.size >= KEPT_RUNS) this.runs.delete(this.runs.keys().next().value!);
     this.runs.set(runId, run);
+  }
+
+  private cannot(runId: string, err: unknown): void {
+    this.warn(`cannot write the execution log of run ${runId}: ${errorMessage(err)}; \`ledgerflow history ${runId} --format log\` prints its lines`);
   }
 
   private warn(message: string): void {

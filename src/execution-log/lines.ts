@@ -42,18 +42,21 @@ export interface LogFold {
   tasks: ReadonlyMap<string, TaskDef>;
 }
 
-/** The fold at the run's first event, and that event's lines. */
-export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency): { fold: LogFold; lines: string[] } {
+/** The fold at the run's first event, and that event's lines; `folded`: the state it led to, when the caller has it. */
+export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency, folded?: RunSnapshot): { fold: LogFold; lines: string[] } {
   const compiled = compiledForRun(first);
-  const snapshot = startFold(compiled, foldStartOf(first));
+  const snapshot = folded ?? startFold(compiled, foldStartOf(first));
   const fold = { compiled, snapshot, tasks: new Map(compiled.definition.tasks.map((t) => [t.id, t])) };
   return { fold, lines: [stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`), ...taskLines(first, null, snapshot, fold, frequency)] };
 }
 
-/** Folds `ev` in (the fold changes) and returns its lines. */
-export function logEvent(fold: LogFold, ev: EventEnvelope, frequency: ReportFrequency): string[] {
+/**
+ * Folds `ev` in (the fold changes) and returns its lines. `folded`: the state `ev` led to when the caller has it
+ * (the engine's own fold of the commit: runtime's foldedStatesOf), so it is not folded a second time.
+ */
+export function logEvent(fold: LogFold, ev: EventEnvelope, frequency: ReportFrequency, folded?: RunSnapshot): string[] {
   const before = fold.snapshot;
-  const after = applyEvent(fold.compiled, before, ev).snapshot;
+  const after = folded ?? applyEvent(fold.compiled, before, ev).snapshot;
   fold.snapshot = after;
   return taskLines(ev, before, after, fold, frequency);
 }
@@ -73,11 +76,15 @@ function stamp(time: string, text: string): string {
 
 function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnapshot, fold: LogFold, frequency: ReportFrequency): string[] {
   const out: string[] = [];
-  const say = (text: string) => out.push(stamp(ev.time, `  ${text}`));
+  const say = (text: string) => { out.push(`${ev.time}   ${text}`); };
   if (frequency === 'per_task') {
-    for (const [id, t] of Object.entries(after.context.tasks)) {
-      const prev = before?.context.tasks[id];
-      if (prev && prev.status === t.status && prev.attempts === t.attempts) continue;
+    const was = before?.context.tasks;
+    const now = after.context.tasks;
+    // The fold keeps the object of a task an event did not change: most are passed over by identity.
+    if (was !== now) for (const id in now) {
+      const t = now[id]!;
+      const prev = was?.[id];
+      if (prev === t || (prev && prev.status === t.status && prev.attempts === t.attempts)) continue;
       taskChange(id, t, prev, after, fold.tasks.get(id), ev.time, say);
     }
   }

@@ -24,7 +24,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { AppendResult, EventStore, Subscription } from '../store/index.js';
-import { foldOnto, prepareCommit, type RunSnapshot } from '../runtime/index.js';
+import { foldOnto, prepareCommit, pushFolded, type RunSnapshot } from '../runtime/index.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 
@@ -184,7 +184,7 @@ export class RunLog {
     let accepted = 0;
     for (const i of inputs) if (!staleEvents?.has(i.event)) { base.inputs.push(i); accepted++; }
     for (let k = accepted; k < events.length; k++) base.inputs.push({ event: pendingOf(events[k]!), derived: true });
-    if (open) base.events.push(...events);
+    if (open) pushFolded(base.events, events);
     base.snapshot = snapshot;
     base.seq = seq;
     this.group = base;

@@ -16,7 +16,7 @@ import { decideLimitedStart } from './admission-batch.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
 import { readLimits } from './global-limits.js';
-import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits } from '../runtime/index.js';
+import { applyEvent, NEW_RUN_STATE_HASH_VERSION, recordedState, startFold, type RunSnapshot, missingHandlers, type Handlers, prepareInput, workflowOf, prepareCommit, assertRetryable, retryPlan, withLimits, withFoldedStates, pushFolded } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 
 /** Where a start is recorded, and the clock that stamps it. */
@@ -104,7 +104,9 @@ async function recordStart({ store, clock }: Starter, def: Definition, input: Re
   // A run this process is about to drive is leased before it exists: a `serve` scanning the store
   // meanwhile finds it driven, instead of taking it between its start and this process's lease.
   const lease = withStarts ? await store.leaseRun?.(runId) : undefined;
-  const startEvents = markBuiltByFold([started, ...first.events]);
+  const startEvents = markBuiltByFold([started]);
+  withFoldedStates(startEvents, [snapshot]);
+  pushFolded(startEvents, first.events);
   try {
     await appendCommit(store, runId, 0, dedupKey, startEvents);
   } catch (err) {

@@ -12,6 +12,37 @@ import { taskGates } from './task-gates.js';
 const SCHEDULED = ['SCHEDULED'] as const;
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
 
+/**
+ * The state each event of a fold-built list led to, in order: the snapshots
+ * the fold made anyway, kept beside the list (a non-enumerable property keyed
+ * by a module-private symbol, one per list, as markBuiltByFold's mark) so a
+ * reader of the commit (the execution log's lines) takes them instead of
+ * folding every event a second time. A list read from a store, copied, or
+ * grown without its states has none (or one of another length): such a
+ * reader folds, as before. The states are the fold's own, so a reader that
+ * folds gets the same ones (replay's contract).
+ */
+const FOLDED_STATES = Symbol('ledgerflow.foldedStates');
+
+export function foldedStatesOf(events: readonly EventEnvelope[]): readonly RunSnapshot[] | undefined {
+  const states = (events as unknown as Record<symbol, RunSnapshot[] | undefined>)[FOLDED_STATES];
+  return states && states.length === events.length ? states : undefined;
+}
+
+/** Keeps `states` beside `events` (one per event, in order); returns the list. */
+export function withFoldedStates<T extends EventEnvelope[]>(events: T, states: RunSnapshot[]): T {
+  Object.defineProperty(events, FOLDED_STATES, { value: states, configurable: true });
+  return events;
+}
+
+/** Appends `more`'s events and their states to `events` (a group growing in place keeps its states whole). */
+export function pushFolded(events: EventEnvelope[], more: readonly EventEnvelope[]): void {
+  const had = foldedStatesOf(events);
+  const add = foldedStatesOf(more);
+  events.push(...more);
+  if (had && add) (had as RunSnapshot[]).push(...add);
+}
+
 export interface PreparedCommit {
   events: EventEnvelope[];
   snapshot: RunSnapshot;
@@ -23,7 +54,8 @@ export interface PreparedCommit {
 export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number, opts: { startScheduled?: boolean } = {}): PreparedCommit {
   let snap = snapshot;
   let next = seq;
-  const events: EventEnvelope[] = markBuiltByFold([]);
+  const states: RunSnapshot[] = [];
+  const events: EventEnvelope[] = withFoldedStates(markBuiltByFold([]), states);
   const stale: PreparedCommit['stale'] = [];
   const now = iso(nowMs);
   const add = (ev: PendingEvent): boolean => {
@@ -44,6 +76,7 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     // than a spread) and is stored byte for byte as a parsed one would be.
     const state = recordedState(snap);
     events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
+    states.push(snap);
     return true;
   };
   for (const ev of inputs) add(ev);

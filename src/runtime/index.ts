@@ -12,7 +12,7 @@ export { workflowOf, withLimits } from '../compiler/index.js';
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
-export { prepareCommit, foldOnto, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
+export { prepareCommit, foldedStatesOf, withFoldedStates, pushFolded, foldOnto, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
 export { step, commitEffects, type StepResult } from './step.js';
 export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';

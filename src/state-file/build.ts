@@ -8,12 +8,12 @@
  * run; a run's entry is kept by its last sequence and folded again only when
  * its log has grown (RunEntries).
  */
-import { foldEvents } from '../runtime/index.js';
+import { compiledForRun, foldEvents, foldedStatesOf, type RunSnapshot } from '../runtime/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { summarize } from '../store/common.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { shownEntries, stateEntry, stateFileText, type StateEntry } from './layout.js';
+import { entryText, shownEntries, stateEntry, stateFileText, type StateEntry } from './layout.js';
 import { worksetText } from './workset.js';
 
 /** How many settled runs the file keeps unless told (`--state-file-keep`). */
@@ -21,13 +21,15 @@ export const DEFAULT_KEEP = 50;
 
 /** Entries folded before, by run id and the sequence they were folded at, with the run's workset (workset.ts). */
 export class RunEntries {
-  private readonly known = new Map<string, { seq: number; entry: StateEntry; workset: string }>();
+  private readonly known = new Map<string, { seq: number; entry: StateEntry; workset: string; text?: string }>();
   /**
    * The events of runs this process committed, whole from their run.started (observe): a run's entry is folded
    * from them, not read back from the store (its reads beside the store's own synced appends were most of what
    * the file cost the engine). A run whose commits were not all seen here is read as before.
    */
   private readonly seen = new Map<string, EventEnvelope[]>();
+  /** The state the engine's fold reached at a seen run's last commit (runtime's foldedStatesOf): no fold of ours needed. */
+  private readonly folded = new Map<string, RunSnapshot>();
 
   /** A commit this process made. */
   observe(events: readonly EventEnvelope[]): void {
@@ -36,7 +38,17 @@ export class RunEntries {
     const had = this.seen.get(first.runId);
     if (first.seq === 1) this.seen.set(first.runId, [...events]);
     else if (had && had.at(-1)!.seq === first.seq - 1) had.push(...events);
-    else this.seen.delete(first.runId);
+    else { this.seen.delete(first.runId); this.folded.delete(first.runId); return; }
+    const state = foldedStatesOf(events)?.at(-1);
+    if (state) this.folded.set(first.runId, state);
+    else this.folded.delete(first.runId);
+  }
+
+  /** The run's block of the state file (layout's entryText), encoded once per sequence its entry was folded at. */
+  textOf(e: StateEntry): string {
+    const made = this.known.get(String(e.id));
+    if (!made || made.entry !== e) return entryText(e);
+    return (made.text ??= entryText(e));
   }
 
   async entry(store: EventStore, runId: string, lastSeq: number): Promise<StateEntry | null> {
@@ -48,11 +60,12 @@ export class RunEntries {
     const had = this.known.get(runId);
     if (had && had.seq === lastSeq) return had;
     const seen = this.seen.get(runId);
-    const events = seen && seen.at(-1)!.seq === lastSeq ? seen : await store.read(runId);
+    const whole = seen && seen.at(-1)!.seq === lastSeq;
+    const events = whole ? seen : await store.read(runId);
     if (events.length === 0) return null;
-    const folded = foldEvents(events);
-    const run = { compiled: folded.compiled, snapshot: folded.snapshot, seq: folded.seq };
-    const made = { seq: folded.seq, entry: stateEntry(run), workset: worksetText(run, events) };
+    const state = whole ? this.folded.get(runId) : undefined;
+    const run = state ? { compiled: compiledForRun(events[0]!), snapshot: state, seq: lastSeq } : foldEvents(events);
+    const made = { seq: run.seq, entry: stateEntry(run), workset: worksetText(run, events) };
     this.known.set(runId, made);
     return made;
   }
@@ -60,9 +73,12 @@ export class RunEntries {
   /** Forgets runs no longer shown (the file keeps a bounded set); the events of runs still going are kept. */
   keepOnly(runIds: Set<string>): void {
     for (const id of this.known.keys()) if (!runIds.has(id)) this.known.delete(id);
-    for (const [id, events] of this.seen) if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) this.seen.delete(id);
+    for (const [id, events] of this.seen) if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) { this.seen.delete(id); this.folded.delete(id); }
   }
 }
+
+/** Run summaries a write reads at once (see RunSummaries.current). */
+const READ_AT_ONCE = 4;
 
 /** A store that can list its run ids and read one run's summary (the file store): the live writer then reads only what may have changed. */
 interface ListingStore { runIds(): Promise<string[]>; summary(runId: string): Promise<RunSummary | null> }
@@ -73,12 +89,19 @@ function listing(store: EventStore): ListingStore | null {
 }
 
 /**
- * The summaries of a store's runs, kept between writes: a settled run never changes, so after the first listing
- * a write reads the summaries of new runs and of runs not settled only (not a stat of every run of a store
- * that has thousands). Stores without a cheap listing are listed whole each time.
+ * The runs the file shows, kept between writes: a settled run never changes, so after the first listing a write
+ * reads the summaries of new runs and of runs not settled only (not a stat of every run of a store that has
+ * thousands), and the newest settled are kept in order as they come (not every settled run sorted at every
+ * write). A write costs what changed since the last, whatever the size of the store. Stores without a cheap
+ * listing are listed whole each time.
  */
 export class RunSummaries {
   private readonly known = new Map<string, RunSummary>();
+  /** Runs not settled (their summaries change): shown whatever their age. */
+  private readonly going = new Set<string>();
+  /** The newest settled runs, newest first, `keep` at most. */
+  private newest: RunSummary[] = [];
+  private keep = DEFAULT_KEEP;
   private listed = false;
   /** Runs whose run.started this process appended: their summary follows their commits (observe), no file read. */
   private readonly firsts = new Map<string, EventEnvelope>();
@@ -91,41 +114,85 @@ export class RunSummaries {
     if (!first) return;
     if (SETTLED_STATUSES.includes(last.state.status)) this.firsts.delete(last.runId);
     else this.firsts.set(last.runId, first);
-    this.known.set(last.runId, summarize(first, last));
+    this.set(summarize(first, last));
   }
 
-  async current(store: EventStore, onCorrupt?: (runId: string, reason: string) => void): Promise<RunSummary[]> {
+  /** The runs to show: every one not settled, and the newest `keep` settled (what shownRuns picks from them all). */
+  async shown(store: EventStore, keep: number, onCorrupt?: (runId: string, reason: string) => void): Promise<RunSummary[]> {
+    if (keep !== this.keep) { this.keep = keep; this.rankAll(); }
     const files = listing(store);
     if (!files || !this.listed) {
       const all = await store.listRuns({ onCorrupt: (c) => onCorrupt?.(c.runId, c.reason) });
       this.known.clear();
-      for (const r of all) this.known.set(r.runId, r);
+      this.going.clear();
+      this.newest = [];
+      for (const r of all) this.set(r);
       this.listed = files !== null;
-      return all;
-    }
-    const ids = await files.runIds();
-    const present = new Set(ids);
-    for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
-    await Promise.all(ids.map(async (id) => {
-      const had = this.known.get(id);
-      // Settled (read once, or seen settling here): it never changes.
-      if (had && SETTLED_STATUSES.includes(had.status)) return;
-      try {
-        const r = await files.summary(id);
-        if (r) this.known.set(id, r);
-      } catch (err) {
-        onCorrupt?.(id, (err as Error).message);
+    } else {
+      const ids = await files.runIds();
+      // New runs (another process's) and runs not settled; settled ones (read once, or seen settling here) never change.
+      const toRead: string[] = [];
+      for (const id of ids) if (!this.known.has(id)) toRead.push(id);
+      // Fewer of the known runs listed than are known: some were deleted (rare), found by a whole comparison.
+      if (ids.length - toRead.length < this.known.size) {
+        const present = new Set(ids);
+        for (const id of [...this.known.keys()]) if (!present.has(id)) this.forget(id);
       }
-    }));
-    return [...this.known.values()];
+      toRead.push(...this.going);
+      // A few at a time: thousands of reads queued at once (runs another process made since the last write) held
+      // the thread pool from the store's own appends for as long as they took, and every run waited on them.
+      for (let i = 0; i < toRead.length; i += READ_AT_ONCE) {
+        await Promise.all(toRead.slice(i, i + READ_AT_ONCE).map(async (id) => {
+          try {
+            const r = await files.summary(id);
+            if (r) this.set(r);
+            else this.forget(id);
+          } catch (err) {
+            onCorrupt?.(id, (err as Error).message);
+          }
+        }));
+      }
+    }
+    return [...[...this.going].map((id) => this.known.get(id)!), ...this.newest];
   }
+
+  /** A run the file no longer shows: its log is gone. */
+  forget(runId: string): void {
+    this.known.delete(runId);
+    this.going.delete(runId);
+    if (this.newest.some((r) => r.runId === runId)) this.rankAll();
+  }
+
+  private set(r: RunSummary): void {
+    this.known.set(r.runId, r);
+    if (!SETTLED_STATUSES.includes(r.status)) { this.going.add(r.runId); return; }
+    this.going.delete(r.runId);
+    if (!r.completedAt || this.keep <= 0) return;
+    const at = this.newest.findIndex((x) => x.runId === r.runId);
+    if (at >= 0) this.newest.splice(at, 1);
+    const last = this.newest.at(-1);
+    if (this.newest.length >= this.keep && last && newerFirst(r, last) > 0) return;
+    let lo = 0;
+    let hi = this.newest.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (newerFirst(this.newest[mid]!, r) < 0) lo = mid + 1; else hi = mid; }
+    this.newest.splice(lo, 0, r);
+    if (this.newest.length > this.keep) this.newest.pop();
+  }
+
+  /** The newest settled, ranked again from every run known (the cap changed, or one of them was deleted). */
+  private rankAll(): void {
+    this.newest = shownRuns([...this.known.values()].filter((r) => SETTLED_STATUSES.includes(r.status)), this.keep);
+  }
+}
+
+/** Newest settled first; of two settled at once, the smaller run id first. */
+function newerFirst(a: RunSummary, b: RunSummary): number {
+  return a.completedAt! < b.completedAt! ? 1 : a.completedAt! > b.completedAt! ? -1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0;
 }
 
 /** The runs the file shows: every one not settled, and the newest `keep` settled. */
 export function shownRuns(runs: readonly RunSummary[], keep: number): RunSummary[] {
-  const settled = runs.filter((r) => SETTLED_STATUSES.includes(r.status) && r.completedAt)
-    .sort((a, b) => (a.completedAt! < b.completedAt! ? 1 : a.completedAt! > b.completedAt! ? -1 : a.runId < b.runId ? -1 : 1))
-    .slice(0, Math.max(0, keep));
+  const settled = runs.filter((r) => SETTLED_STATUSES.includes(r.status) && r.completedAt).sort(newerFirst).slice(0, Math.max(0, keep));
   return [...runs.filter((r) => !SETTLED_STATUSES.includes(r.status)), ...settled];
 }
 
@@ -141,7 +208,7 @@ export async function buildStateFile(store: EventStore, keep: number, entries = 
 export interface Projection { text: string; worksets: Map<string, string> }
 
 export async function buildProjection(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<Projection> {
-  const runs = shownRuns(await summaries.current(store, onCorrupt), keep);
+  const runs = await summaries.shown(store, keep, onCorrupt);
   const out: StateEntry[] = [];
   const worksets = new Map<string, string>();
   for (const r of runs) {
@@ -151,7 +218,7 @@ export async function buildProjection(store: EventStore, keep: number, entries =
     worksets.set(r.runId, e.workset);
   }
   entries.keepOnly(new Set(runs.map((r) => r.runId)));
-  const text = stateFileText(out, keep);
+  const text = stateFileText(out, keep, (e) => entries.textOf(e));
   // The worksets of the runs the file shows (stateFileText keeps the same ones: every run not settled, the newest settled).
   const shown = new Set(shownEntries(out, keep).map((e) => String(e.id)));
   for (const id of worksets.keys()) if (!shown.has(id)) worksets.delete(id);

@@ -78,11 +78,16 @@ export function stateEntry(run: FoldedRun): StateEntry {
  * The whole file for these entries: the runs not settled, and the newest `keep` settled ones (by when they
  * settled), oldest first, each under its run id.
  */
-export function stateFileText(entries: Iterable<StateEntry>, keep: number): string {
+export function stateFileText(entries: Iterable<StateEntry>, keep: number, textOf: (e: StateEntry) => string = entryText): string {
   const shown = shownEntries(entries, keep);
-  const doc: Record<string, StateEntry> = {};
-  for (const e of shown) doc[String(e.id)] = e;
-  return STATE_FILE_HEADER + (shown.length === 0 ? '{}\n' : stringify(doc, { aliasDuplicateObjects: false, lineWidth: 0 }));
+  // Each run's block on its own (a top-level mapping is its pairs one after another): the live writer keeps a
+  // run's block while its log has not grown, and YAML-encodes only the runs that changed.
+  return STATE_FILE_HEADER + (shown.length === 0 ? '{}\n' : shown.map(textOf).join(''));
+}
+
+/** One run's block of the file: its id, and its entry under it. */
+export function entryText(e: StateEntry): string {
+  return stringify({ [String(e.id)]: e }, { aliasDuplicateObjects: false, lineWidth: 0 });
 }
 
 /** The entries the file shows, oldest first: every run not settled, and the newest `keep` settled. */

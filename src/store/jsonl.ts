@@ -136,26 +136,35 @@ export async function readEnds(path: string, runId: string): Promise<{ first: Ev
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
-    if (size <= TAIL_BYTES) return endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
-    const head = await readAt(fh, 0, TAIL_BYTES);
-    const tailStart = size - TAIL_BYTES;
-    const tail = await readAt(fh, tailStart, TAIL_BYTES);
+    // A small log is read whole, once; still only its first and last lines are parsed, as of a large one (parsing
+    // every commit of each run was most of what listing a store of short runs cost).
+    const whole = size <= TAIL_BYTES ? await readAt(fh, 0, size) : null;
+    const everything = async () => endsOf(consume(whole ?? await readAt(fh, 0, size), newCursor(), path, runId).commits);
+    const head = whole ?? await readAt(fh, 0, TAIL_BYTES);
+    const tailStart = whole ? 0 : size - TAIL_BYTES;
+    const tail = whole ?? await readAt(fh, tailStart, TAIL_BYTES);
     const firstEnd = head.indexOf(NL);
     const lastEnd = tail.lastIndexOf(NL);
-    const lastStart = lastEnd <= 0 ? -1 : tail.lastIndexOf(NL, lastEnd - 1); // (a negative offset would count from the end)
-    if (firstEnd < 0 || lastStart < 0 || head.subarray(0, firstEnd).toString().trim() === '') {
-      return endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
-    }
+    // (a negative offset would count from the end); in a log read whole, a last line with no newline before it is its first.
+    const lastStart = lastEnd <= 0 ? -2 : tail.lastIndexOf(NL, lastEnd - 1);
+    if (firstEnd < 0 || lastStart === -2 || (lastStart < 0 && !whole) || head.subarray(0, firstEnd).toString().trim() === '') return everything();
     const first = parseCommitLine(head.subarray(0, firstEnd).toString('utf8'), path, { line: 1 }, runId, 0).events[0]!;
     const lastText = tail.subarray(lastStart + 1, lastEnd).toString('utf8');
-    if (lastText.trim() === '') return endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
+    if (lastText.trim() === '') return everything();
     // The lines in between are not read here, so the last line is checked on
     // its own (read() and append() check every line against the previous one).
-    const commit = parseCommitLine(lastText, path, { byte: tailStart + lastStart + 1 }, runId, null);
+    const commit = parseCommitLine(lastText, path, whole ? { line: linesBefore(whole, lastStart + 1) + 1 } : { byte: tailStart + lastStart + 1 }, runId, null);
     return { first, last: commit.events[commit.events.length - 1]! };
   } finally {
     await fh.close();
   }
+}
+
+/** How many lines end before byte `end` of `buf`. */
+function linesBefore(buf: Buffer, end: number): number {
+  let n = 0;
+  for (let at = buf.indexOf(NL); at >= 0 && at < end; at = buf.indexOf(NL, at + 1)) n++;
+  return n;
 }
 
 function endsOf(commits: Commit[]): { first: EventEnvelope; last: EventEnvelope } | null {

@@ -4,11 +4,13 @@
  * pass the schema and be stored exactly as its parsed form: this drives every
  * kind of event the engine writes (starts, outcomes with awkward outputs and
  * errors, retries, timeouts, decisions, approvals, cancellations, both commit
- * modes) and checks each append against the schema.
+ * modes) and checks each append against the schema. The states a built
+ * commit carries (foldedStatesOf, read by the execution log instead of a
+ * second fold) are checked against folding the log.
  */
 import { describe, expect, it } from 'vitest';
 import { CommitSchema, isBuiltByFold, type EventType } from '../../src/events/index.js';
-import { prepareCommit, type Handlers } from '../../src/runtime/index.js';
+import { foldEvents, foldedStatesOf, prepareCommit, type Handlers } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore, type AppendRequest } from '../../src/store/index.js';
 import { checkAppend } from '../../src/store/common.js';
@@ -19,7 +21,19 @@ import { untilAborted } from '../helpers/wait.js';
 class CheckingStore extends MemoryEventStore {
   built = new Set<EventType>();
   parsed = new Set<EventType>();
+  /** Commits that came with the states their fold made (foldedStatesOf), each checked against folding the log. */
+  withStates = 0;
   override async append(req: AppendRequest) {
+    const states = foldedStatesOf(req.events);
+    if (states) {
+      // What a reader of the commit (the execution log) takes instead of folding: the state folding the log reaches.
+      const log = [...(await this.read(req.runId)), ...req.events];
+      for (let i = 0; i < req.events.length; i++) {
+        const folded = foldEvents(log.slice(0, req.expectedSeq + i + 1)).snapshot;
+        expect({ status: states[i]!.status, value: states[i]!.value, context: states[i]!.context }).toEqual({ status: folded.status, value: folded.value, context: folded.context });
+      }
+      this.withStates++;
+    }
     const parsed = CommitSchema.safeParse({ dedupId: req.dedupId, events: req.events });
     expect(parsed.success, parsed.success ? '' : parsed.error.message).toBe(true);
     expect(JSON.parse(checkAppend(req).json)).toEqual(JSON.parse(JSON.stringify(parsed.data)));
@@ -81,6 +95,7 @@ describe('envelopes the fold builds', () => {
       await engine.cancel(cancelled.runId, { by: 'bob', reason: 'not needed' });
 
       expect([...store.built].sort()).toEqual(['run.started', 'task.completed', 'task.failed', 'task.started', 'timer.fired']);
+      expect(store.withStates).toBeGreaterThan(10);
       // What a caller supplies (who approves, who cancels) is parsed like any outside input.
       expect([...store.parsed].sort()).toEqual(['approval.recorded', 'run.cancelled']);
     });
