@@ -232,6 +232,18 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
   limits.command('show').description('the limits stored now, per queue and per handler').option('--json', 'print { limits: { queues, handlers } }')
     .action(act(() => import('./limits.js'), (m, o) => m.limitsShowCmd(io, g(), o)));
+  const users = p.command('users').description('the users file (docs/users.md): who may act, at which of seed 003\'s levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
+  const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
+  usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')
+    .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated').option('--password-stdin', 'read the password from the first line of stdin'))
+    .action(act(() => import('./users.js'), (m, name: string, o) => m.usersAddCmd(io, name, o)));
+  usersFile(users.command('set-level').argument('<name>').argument('<level>', 'L0, L1, L2 or L3').description('change a user\'s level (and, with --domains, its domains)')
+    .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)'))
+    .action(act(() => import('./users.js'), (m, name: string, level: string, o) => m.usersSetLevelCmd(io, name, level, o)));
+  usersFile(users.command('rm').argument('<name>').description('remove a user'))
+    .action(act(() => import('./users.js'), (m, name: string, o) => m.usersRmCmd(io, name, o)));
+  usersFile(users.command('list').description('who is in the users file: name, level, domains, whether a password is set (never the hash)'))
+    .action(act(() => import('./users.js'), (m, o) => m.usersListCmd(io, o)));
   p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')

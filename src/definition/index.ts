@@ -16,6 +16,7 @@ import { blankedBanner, Locator, stripBanner } from './positions.js';
 import { DefinitionSchema } from './schema.js';
 import { checkTemplates } from './templates.js';
 import { checkFailureSteps } from './failure-steps.js';
+import { checkAgentLevels } from './agent-levels.js';
 import { checkTriggers } from './triggers.js';
 import type { Definition } from './types.js';
 
@@ -155,6 +156,7 @@ export function parseDefinition(text: string, file?: string): ParseResult {
     checkTriggers(ctx);
     checkOsValues(ctx);
     checkFailureSteps(ctx);
+    checkAgentLevels(ctx);
   }
   diagnostics.sort(byPosition);
   const failed = diagnostics.some((d) => d.severity === 'error');

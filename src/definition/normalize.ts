@@ -4,6 +4,7 @@
  * the graph checks can still report their problems in the same pass. The
  * result is only returned to callers when there are no errors.
  */
+import { parseLevel } from '../authority/index.js';
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import {
@@ -150,7 +151,8 @@ function task(t: Raw, index: number): TaskDef | null {
     timeoutMs: duration(t.timeout),
     handler: str(t.handler),
     assignedTo,
-    agentLevel: typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level),
+    // `L2`, `l2` and 2 are one level, recorded as `L2` (checkAuthority refuses anything else).
+    agentLevel: parseLevel(t.agent_level) ?? (typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level)),
     queue: str(t.queue),
     concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
     rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 } : undefined,
@@ -253,6 +255,7 @@ export function normalize(wf: Raw): Definition {
     name: str(wf.name) ?? id,
     version: int(wf.version, 1) ?? 1,
     description: str(wf.description),
+    domain: str(wf.domain),
     inputs: inputs(wf.input),
     output: outputSpec(wf.output),
     tasks: tasks.flatMap((t, i) => (isObj(t) ? (task(t, i) ?? []) : [])),

@@ -108,7 +108,8 @@ export const TaskSchema = z.object({
   timeout: Duration.optional(),
   handler: z.string().optional(),
   assigned_to: z.string().optional(),
-  agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional(),
+  agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional()
+    .meta({ description: 'Seed 003\'s authority level, L0–L3: of an agent that may execute the task (default L3), or, on a HUMAN task, of who may approve it (default L0).' }),
   queue: z.string().optional(),
   optional: z.boolean().optional(),
   trigger_rule: z.enum(['none_failed_min_one_success', 'all_success', 'all_done']).optional(),
@@ -303,6 +304,7 @@ export const WorkflowSchema = z.object({
   name: z.string().optional(),
   version: z.number().int().min(1).optional(),
   description: z.string().optional(),
+  domain: z.string().min(1).optional().meta({ description: 'The domain whose Station OPS (L2) may start runs of this workflow (docs/users.md).' }),
   input: z
     .object({
       required: z.array(z.union([z.string(), z.record(z.string(), InputSpecSchema.nullable())], { error: 'expected an input name or a map of name: { type, default, description }' })).optional(),

@@ -268,6 +268,8 @@ export interface Definition {
   name: string;
   version: number;
   description?: string;
+  /** The domain whose Station OPS (L2) may start its runs (authority/levels.ts). */
+  domain?: string;
   inputs: InputDecl[];
   output: OutputSpec;
   tasks: TaskDef[];

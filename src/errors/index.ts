@@ -88,6 +88,20 @@ export class NotificationsConfigError extends UsageError {
   }
 }
 
+/** The users file (docs/users.md) does not validate: every problem as file:line:col. */
+export class UsersFileError extends UsageError {
+  constructor(file: string, problems: string[]) {
+    super(`users file ${file} is invalid:\n${problems.join('\n')}`, { file, problems }, 'LF_USERS_FILE_INVALID');
+  }
+}
+
+/** Someone whose level does not allow what they asked (seed 003's L0–L3): the message names the level needed and theirs. */
+export class AuthorityError extends LedgerflowError {
+  constructor(message: string, meta: { user: string; have: string; need: string; action: string }) {
+    super('LF_AUTHORITY_REFUSED', message, meta);
+  }
+}
+
 export class InputError extends UsageError {
   constructor(message: string, meta: Record<string, JsonSafe | undefined> = {}) {
     super(message, meta, 'LF_INPUT_INVALID');

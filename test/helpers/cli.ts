@@ -58,19 +58,21 @@ export async function expectEveryRunReplays(exclude: string[] = []): Promise<num
  */
 const census = process.env.LEDGERFLOW_TEST_SPAWNS ? join(ROOT, 'test', 'helpers', 'spawn-census.cjs') : null;
 
-export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
+export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): ChildProcess {
   const label = census ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` } : {};
-  return spawn(process.execPath, [...(census ? ['--require', census] : []), BIN, ...args], {
+  const child = spawn(process.execPath, [...(census ? ['--require', census] : []), BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     // No state file unless a test asks for one (LEDGERFLOW_STATE_FILE: '' restores the default rule): most run in the
     // repository's folder, where the seed's definition (its monitoring: block) would have every test process rewrite
     // one .3ox/workflow.state.yaml from its own store. test/cli/state-file.test.ts tests it as the docs use it.
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LEDGERFLOW_STATE_FILE: 'off', ...label, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
+  return child;
 }
 
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
     const child = spawnCli(args, opts);
     let stdout = '';

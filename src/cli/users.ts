@@ -1,0 +1,96 @@
+/**
+ * `ledgerflow users add|list|rm|set-level` (docs/users.md): the users file,
+ * changed whole and atomically. A password is read from stdin
+ * (`--password-stdin`, its first line) and stored as a scrypt hash only.
+ */
+import { text } from 'node:stream/consumers';
+import { levelText, type Level } from '../authority/index.js';
+import { LedgerflowError } from '../errors/index.js';
+import { checkUserName, hashSecret, levelOrThrow, loadUsers, saveUsers, usersFilePath, type UsersFile } from '../users/index.js';
+import { EXIT } from './exit.js';
+import type { Io } from './io.js';
+
+interface FileOpt { users?: string; json?: boolean }
+
+const fileOf = (o: FileOpt) => usersFilePath(o.users, process.env, process.cwd());
+
+async function loadOrEmpty(path: string): Promise<UsersFile> {
+  return (await loadUsers(path)) ?? { path, users: new Map() };
+}
+
+function domainsOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((d) => d.trim()).filter(Boolean);
+}
+
+export async function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; passwordStdin?: boolean }): Promise<number> {
+  checkUserName(name);
+  const level = levelOrThrow(o.level);
+  const file = await loadOrEmpty(fileOf(o));
+  if (file.users.has(name)) throw new LedgerflowError('LF_USER_EXISTS', `${name} is in ${file.path} already (${levelText(file.users.get(name)!.level)}); change a level with \`ledgerflow users set-level ${name} <level>\`, or \`users rm ${name}\` first`, { name, file: file.path });
+  const password = o.passwordStdin ? await firstLine() : undefined;
+  const domains = domainsOf(o.domains);
+  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(password ? { password: await hashSecret(password) } : {}) });
+  await saveUsers(file);
+  return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
+}
+
+export async function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string }): Promise<number> {
+  const to: Level = levelOrThrow(level);
+  const file = await existing(fileOf(o), name);
+  const u = file.users.get(name)!;
+  const domains = domainsOf(o.domains);
+  file.users.set(name, { ...u, level: to, ...(domains ? { domains } : {}) });
+  await saveUsers(file);
+  return said(io, o, file, name, `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`);
+}
+
+export async function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  const file = await existing(fileOf(o), name);
+  file.users.delete(name);
+  await saveUsers(file);
+  return said(io, o, file, null, `removed ${name} from ${file.path}`);
+}
+
+export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
+  const path = fileOf(o);
+  const file = await loadUsers(path);
+  const rows = [...(file?.users.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((u) => ({ name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined }));
+  if (o.json) {
+    io.out(JSON.stringify({ file: path, exists: file !== null, users: rows }, null, 2));
+    return EXIT.ok;
+  }
+  if (!file) {
+    io.out(`no users file at ${path}: add the first with \`ledgerflow users add <name> --level L0\``);
+    return EXIT.ok;
+  }
+  const width = Math.max(4, ...rows.map((r) => r.name.length));
+  const domains = (r: (typeof rows)[number]) => r.domains.join(',') || '-';
+  const dw = Math.max(7, ...rows.map((r) => domains(r).length));
+  io.out(`${'NAME'.padEnd(width)}  ${'LEVEL'.padEnd(16)}  ${'DOMAINS'.padEnd(dw)}  PASSWORD`);
+  for (const r of rows) io.out(`${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${r.password ? 'yes' : 'no'}`);
+  io.out(`${rows.length} user${rows.length === 1 ? '' : 's'} in ${path}`);
+  return EXIT.ok;
+}
+
+async function existing(path: string, name: string): Promise<UsersFile> {
+  const file = await loadUsers(path);
+  if (!file?.users.has(name)) throw new LedgerflowError('LF_USER_NOT_FOUND', `${name} is not in ${path}${file ? `; it has ${[...file.users.keys()].join(', ') || 'no one'}` : ' (there is no such file)'}: \`ledgerflow users list\` shows who is`, { name, file: path });
+  return file;
+}
+
+function said(io: Io, o: FileOpt, file: UsersFile, name: string | null, line: string): number {
+  if (o.json) {
+    const u = name ? file.users.get(name)! : null;
+    io.out(JSON.stringify({ file: file.path, ...(u ? { user: { name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined } } : {}) }, null, 2));
+  } else io.out(line);
+  return EXIT.ok;
+}
+
+/** The first line of stdin: a password piped in (`printf '%s\n' "$PW" | ledgerflow users add …`). */
+async function firstLine(): Promise<string> {
+  const line = (await text(process.stdin)).split(/\r?\n/)[0] ?? '';
+  if (line === '') throw new LedgerflowError('LF_USAGE', '--password-stdin read no password: pipe one line in (printf \'%s\\n\' "$PW" | ledgerflow users add …)');
+  return line;
+}

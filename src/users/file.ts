@@ -1,0 +1,114 @@
+/**
+ * The users file (docs/users.md): who may act and at which of seed 003's
+ * levels, one file for both stores, changed by `ledgerflow users`.
+ *
+ *   users:
+ *     alice:
+ *       level: L0                 # L0 Commander … L3 Worker
+ *       password: scrypt$15$8$…   # a hash (users add/passwd), never the password
+ *     ops-east:
+ *       level: L2
+ *       domains: [inventory]      # an L2 starts the workflows of these domains
+ *
+ * Found at `--users FILE`, else LEDGERFLOW_USERS, else `users.yaml` in the
+ * project folder. Written whole to a temporary file renamed over it, readable
+ * by its owner only. Every problem is reported at its file:line:col.
+ */
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument, stringify } from 'yaml';
+import { z } from 'zod';
+import { LEVELS, parseLevel, type Actor, type Level } from '../authority/index.js';
+import { Locator } from '../definition/index.js';
+import { errorMessage, UsageError, UsersFileError } from '../errors/index.js';
+import { SECRET_PATTERN } from './secrets.js';
+
+/** A user name: what `--as`, NATS user names and recorded decisions use. */
+export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const NAME_FIX = 'a user name is 1–64 letters, digits, and . _ @ - (not first)';
+
+export interface UserRecord extends Actor {
+  /** The password's hash (secrets.ts), absent for a user who signs in with a token only, or not at all. */
+  password?: string;
+}
+
+export interface UsersFile {
+  /** Where it is (absolute). */
+  path: string;
+  users: Map<string, UserRecord>;
+}
+
+const LevelSchema = z.union([z.string(), z.number()]).refine((v) => parseLevel(v) !== null, { error: `expected a level: ${LEVELS.join(', ')}` });
+const UserSchema = z.strictObject({
+  level: LevelSchema,
+  domains: z.array(z.string().min(1), { error: 'expected a list of domain names' }).optional(),
+  password: z.string().regex(SECRET_PATTERN, { error: 'expected a scrypt hash as `ledgerflow users add` writes it (never a password in clear)' }).optional(),
+});
+const FileSchema = z.strictObject({
+  users: z.record(z.string().regex(USER_NAME, { error: NAME_FIX }), UserSchema).default({}),
+}, { error: 'expected `users:` and a map of name → { level, domains, password }' });
+
+/** The users file this command uses: the flag's, LEDGERFLOW_USERS's, or `users.yaml` in `cwd`. */
+export function usersFilePath(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+  return resolve(cwd, flag ?? (env.LEDGERFLOW_USERS || 'users.yaml'));
+}
+
+/** The file's users, checked; null when there is no file. */
+export async function loadUsers(path: string): Promise<UsersFile | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UsersFileError(path, [`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`]);
+  }
+  return parseUsers(text, path);
+}
+
+export function parseUsers(text: string, path: string): UsersFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) throw new UsersFileError(path, doc.errors.map((e) => `${path}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: YAML: ${e.message}`));
+  const parsed = FileSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const at = new Locator(doc, lineCounter, text);
+    throw new UsersFileError(path, parsed.error.issues.map((i) => {
+      const p = i.path.map((x) => (typeof x === 'symbol' ? String(x) : x));
+      const pos = at.locate(p);
+      return `${path}:${pos.line}:${pos.col}: ${p.length ? `${p.join('.')}: ` : ''}${i.message}`;
+    }));
+  }
+  const users = new Map<string, UserRecord>();
+  for (const [name, u] of Object.entries(parsed.data.users)) {
+    users.set(name, { name, level: parseLevel(u.level)!, ...(u.domains ? { domains: u.domains } : {}), ...(u.password ? { password: u.password } : {}) });
+  }
+  return { path, users };
+}
+
+/** Writes the file whole (a temporary file renamed over it), readable and writable by its owner only. */
+export async function saveUsers(file: UsersFile): Promise<void> {
+  const body: Record<string, Record<string, unknown>> = {};
+  for (const u of [...file.users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    body[u.name] = { level: u.level, ...(u.domains?.length ? { domains: [...u.domains] } : {}), ...(u.password ? { password: u.password } : {}) };
+  }
+  const text = `# Who may act, at which of seed 003's levels (docs/users.md). Changed by \`ledgerflow users\`; passwords are kept as hashes.\n${stringify({ users: body }, { lineWidth: 0 })}`;
+  const tmp = `${file.path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, file.path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function checkUserName(name: string): void {
+  if (!USER_NAME.test(name)) throw new UsageError(`"${name}" is not a user name: ${NAME_FIX}`, { name });
+}
+
+export function levelOrThrow(v: string): Level {
+  const level = parseLevel(v);
+  if (!level) throw new UsageError(`"${v}" is not a level: write one of ${LEVELS.join(', ')} (L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker)`, { level: v });
+  return level;
+}

@@ -1,0 +1,7 @@
+/**
+ * The users file (docs/users.md): people and agents with their seed 003
+ * level, domains and a password kept as a scrypt hash; the one source of who
+ * may do what on either store.
+ */
+export { checkUserName, levelOrThrow, loadUsers, parseUsers, saveUsers, usersFilePath, USER_NAME, type UserRecord, type UsersFile } from './file.js';
+export { hashSecret, verifySecret } from './secrets.js';
