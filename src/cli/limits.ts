@@ -6,6 +6,7 @@
  * on NATS). A file with any problem is refused, exit 2, and nothing stored
  * changes.
  */
+import { actingUser, requireLevel } from './acting.js';
 import { readFileSync } from 'node:fs';
 import { durationText } from '../compiler/index.js';
 import { parseLimits, type GlobalLimits, type LimitSpec } from '../definition/index.js';
@@ -15,7 +16,7 @@ import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 import { storeFor } from './open-store.js';
-import type { GlobalOpts } from './store.js';
+import { usesNats, type GlobalOpts } from './store.js';
 
 const specText = (s: LimitSpec): string => [
   ...(s.concurrency ? [`concurrency limit ${s.concurrency.limit}`] : []),
@@ -30,6 +31,7 @@ function lines(limits: GlobalLimits | undefined): string[] {
 }
 
 export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { json?: boolean }): Promise<number> {
+  if (!usesNats(g)) requireLevel(await actingUser(undefined), 'limits'); // the bridge's (L1), where a users file says who is who
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -240,6 +240,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   usersFile(users.command('set-level').argument('<name>').argument('<level>', 'L0, L1, L2 or L3').description('change a user\'s level (and, with --domains, its domains)')
     .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)'))
     .action(act(() => import('./users.js'), (m, name: string, level: string, o) => m.usersSetLevelCmd(io, name, level, o)));
+  usersFile(users.command('passwd').argument('<name>').description('set a user\'s password from the first line of stdin (kept as a scrypt hash)').option('--password-stdin', 'read it from stdin (the only way: never on the command line)'))
+    .action(act(() => import('./users.js'), (m, name: string, o) => m.usersPasswdCmd(io, name, o)));
   usersFile(users.command('rm').argument('<name>').description('remove a user'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersRmCmd(io, name, o)));
   usersFile(users.command('list').description('who is in the users file: name, level, domains, whether a password is set (never the hash)'))

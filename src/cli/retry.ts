@@ -5,6 +5,7 @@
  * driven here, as `run` and `resume` drive; over NATS the engines drive it
  * and its id is printed at once (or, with --wait, the state it settles in).
  */
+import { actingUser, requireLevel } from './acting.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
 import { commandRunnerFlag } from './command-limit.js';
@@ -24,6 +25,7 @@ export interface RetryOpts extends RunOpts { wait?: string }
 export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
   if (usesNats(g)) return retryOnNats(io, g, runId, opts);
   if (opts.wait !== undefined) throw new UsageError('--wait goes with --nats: on the embedded store retry drives the new run here until it settles or waits', { value: opts.wait });
+  requireLevel(await actingUser(undefined), 'control'); // a retry is the bridge's (L1), where a users file says who is who
   const flags = driveFlags(opts);
   const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);

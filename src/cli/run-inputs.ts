@@ -15,6 +15,7 @@ import { runView } from '../runtime/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
+import { actingUser, requireLevel } from './acting.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { cliNotifier } from './notifications.js';
@@ -81,9 +82,14 @@ async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
 }
 
 async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts): Promise<InputOutcome> {
+  // With a users file, who acts is proven and their level judged (docs/users.md): a pause, resume or cancel
+  // asks for L1 (refused here, nothing recorded); an approval carries the level to the approval rule, which
+  // records a refusal in the run's history as it records an approver's.
+  const acting = await actingUser(opts.as);
+  if (input.kind === 'control') requireLevel(acting, 'control');
   // A log shorter than the run index recorded it is not written to (see damaged.ts).
   await refuseDamaged(g, runId);
-  return recordInput(engineFor(g), runId, input, { by: opts.as ?? defaultActor() });
+  return recordInput(engineFor(g), runId, input, { by: acting.name, ...(acting.level ? { level: acting.level } : {}) });
 }
 
 /**

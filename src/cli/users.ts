@@ -45,6 +45,14 @@ export async function usersSetLevelCmd(io: Io, name: string, level: string, o: F
   return said(io, o, file, name, `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`);
 }
 
+export async function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  const file = await existing(fileOf(o), name);
+  const u = file.users.get(name)!;
+  file.users.set(name, { ...u, password: await hashSecret(await firstLine()) });
+  await saveUsers(file);
+  return said(io, o, file, name, `${name}'s password set (kept as a hash) in ${file.path}`);
+}
+
 export async function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   file.users.delete(name);

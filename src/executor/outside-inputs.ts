@@ -7,6 +7,7 @@
  * (commitWithRetry). A driver running the run (this process's or another's)
  * follows the log and acts on it; a later resume does too.
  */
+import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
@@ -80,7 +81,7 @@ export class OutsideInputs {
    * recorded as `approval.refused` for the audit trail, as engines on NATS do,
    * and then thrown as an ApprovalRefusedError.
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     const input: RunInput = { kind: 'approval', taskId, decision, ...(comment !== undefined ? { comment } : {}) };
     const { view, review, recorded } = await this.record(runId, input, { by, ...opts });
     if (!review.accepted) {

@@ -9,6 +9,7 @@
  * engine writes them here and kicks the engines about the runs they started
  * or admitted (takeAdmitted). Neither has a copy of its own.
  */
+import type { Level } from '../authority/index.js';
 import { failureRunId } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
@@ -140,7 +141,7 @@ export class RunCommits {
    * acts on it. A decision the rule refuses (reviewApproval) is recorded as
    * `approval.refused` for the audit trail and thrown as an ApprovalRefusedError.
    */
-  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+  async decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     try {
       return await this.outside.decide(runId, taskId, decision, by, comment, opts);
     } finally {

@@ -7,6 +7,7 @@
  * rounds — a start, a retry, a person's input, the admissions they free — are
  * the executor's (executor/run-commits.ts), written the same way on NATS.
  */
+import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
@@ -249,7 +250,7 @@ export class Engine {
    * recorded as `approval.refused` for the audit trail, as engines on NATS do,
    * and then thrown as an ApprovalRefusedError.
    */
-  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean } = {}): Promise<RunView> {
+  decide(runId: string, taskId: string, decision: 'approved' | 'rejected', by: string, comment?: string, opts: { unauthenticated?: boolean; level?: Level } = {}): Promise<RunView> {
     return this.commits.decide(runId, taskId, decision, by, comment, opts);
   }
 

@@ -8,6 +8,7 @@
  * (who tried what, and why not) and which changes no state. Locally and on
  * NATS alike, the audit trail shows every decision anyone sent.
  */
+import { judge, parseLevel, type Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { HELD_REASON, isHeld } from '../compiler/index.js';
 import { mayDecide, type Definition } from '../definition/index.js';
@@ -22,6 +23,11 @@ export interface ApprovalRequest {
   comment?: string;
   /** The name was given, not proven (`--as` on a NATS server without users): recorded as such. */
   unauthenticated?: boolean;
+  /**
+   * The decider's level, where a users file says it (docs/users.md): the task's agent_level (default L0) is the
+   * least that may decide it. Absent: no level is asked (no users file; the approvers list still applies).
+   */
+  level?: Level;
   /** ISO time the decision is recorded at. */
   time: string;
 }
@@ -88,7 +94,8 @@ export function waitingFor(definition: Definition, snapshot: RunSnapshot): Waiti
  * the decider may not decide this task at all, whatever the run's state (the
  * UI answers 403 for it, 409 for the rest).
  */
-function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by }: ApprovalRequest): { reason: string | null; notApprover?: true; noTask?: true } {
+function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: ApprovalRequest): { reason: string | null; notApprover?: true; noTask?: true } {
+  const { taskId, by } = req;
   // The run's recorded definition decides who may approve, not whatever file is current.
   const def = compiled.definition.tasks.find((t) => t.id === taskId);
   const task = snapshot.context.tasks[taskId];
@@ -97,6 +104,10 @@ function refusal(compiled: CompiledWorkflow, snapshot: RunSnapshot, { taskId, by
   if (!def || !task) return { reason: `the run has no task "${taskId}"; ${its}`, noTask: true };
   if (def.type !== 'HUMAN') return { reason: `task ${taskId} is a ${def.type} task; only HUMAN tasks take approvals (${its})`, noTask: true };
   if (!mayDecide(def, by)) return { reason: `${by} may not decide task ${taskId}; its approvers are ${def.approvers.join(', ')}`, notApprover: true };
+  if (req.level !== undefined) {
+    const verdict = judge({ name: by, level: req.level }, 'approve', { task: taskId, taskLevel: parseLevel(def.agentLevel) ?? 'L0' });
+    if (!verdict.allowed) return { reason: verdict.reason, notApprover: true };
+  }
   if (snapshot.status !== 'active') return { reason: 'the run is already settled' };
   if (isHeld(snapshot.context)) return { reason: HELD_REASON };
   if (task.status !== 'PENDING_APPROVAL') return { reason: `task ${taskId} is ${task.status}, not waiting for approval` };

@@ -7,6 +7,7 @@
  * picks it and fills in who and when the same way everywhere, so an input
  * cannot be recorded in one shape on one store and another shape on the other.
  */
+import type { Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { reviewApproval } from './approvals.js';
@@ -25,6 +26,8 @@ export interface InputSender {
   by?: string;
   /** The name is given, not proven by a server: recorded as such. */
   unauthenticated?: boolean;
+  /** The sender's level, where a users file says it (an approval asks for the task's: approvals.ts). */
+  level?: Level;
   /** ISO time, the recorder's clock (never the sender's). */
   time: string;
 }
@@ -53,7 +56,7 @@ export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, i
   if (input.kind === 'approval') {
     if (who.by === undefined) return { accepted: false, event: null, reason: 'a decision must say who takes it' };
     const comment = input.comment !== undefined ? { comment: input.comment } : {};
-    const r = reviewApproval(compiled, snapshot, { taskId: input.taskId, decision: input.decision, by: who.by, time: who.time, ...comment, ...flag }, opts);
+    const r = reviewApproval(compiled, snapshot, { taskId: input.taskId, decision: input.decision, by: who.by, time: who.time, ...comment, ...flag, ...(who.level ? { level: who.level } : {}) }, opts);
     return r.accepted ? { accepted: true, event: r.event } : r;
   }
   if (input.kind === 'signal') {

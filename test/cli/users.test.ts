@@ -35,10 +35,12 @@ describe('ledgerflow users', () => {
       'ops-east  L2 (Station OPS)  inventory  no',
     ]);
     expect((await cli(['users', 'set-level', 'ops-east', 'L1'], { cwd: dir })).stdout).toContain('ops-east: L2 (Station OPS) → L1 (CMD.BRIDGE)');
+    expect((await cli(['users', 'passwd', 'ops-east', '--password-stdin'], { cwd: dir, stdin: 'n3w\n' })).code).toBe(0);
+    expect(await verifySecret('n3w', (await loadUsers(file))!.users.get('ops-east')!.password!)).toBe(true);
     const json = JSON.parse((await cli(['users', 'list', '--json'], { cwd: dir })).stdout);
     expect(json.users).toEqual([
       { name: 'alice', level: 'L0', domains: [], password: true },
-      { name: 'ops-east', level: 'L1', domains: ['inventory'], password: false },
+      { name: 'ops-east', level: 'L1', domains: ['inventory'], password: true },
     ]);
   });
 
