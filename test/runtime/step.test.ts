@@ -185,6 +185,16 @@ describe('reviewApproval: one rule for every path', () => {
     expect(review(waiting(), 'sign', 'alice', { unauthenticated: true }).event!.data).toMatchObject({ unauthenticated: true });
   });
 
+  it('with a level (a users file), asks the task\'s agent_level, default L0; without one, asks none', () => {
+    const byLevel = (level?: 'L0' | 'L1') => reviewApproval(pipeline, waiting(), { taskId: 'sign', decision: 'approved', by: 'alice', time: at(9), ...(level ? { level } : {}) });
+    expect(byLevel('L0').accepted).toBe(true);
+    expect(byLevel().accepted).toBe(true);
+    expect(byLevel('L1')).toMatchObject({
+      accepted: false, notApprover: true,
+      event: { type: 'approval.refused', data: { by: 'alice', reason: 'alice is L1 (CMD.BRIDGE); approving sign needs L0 (Commander) or higher' } },
+    });
+  });
+
   it.each([
     ['someone not an approver', 'sign', 'mallory', /mallory may not decide task sign; its approvers are alice/],
   ])('refuses %s, as an approval.refused event with the reason', (_what, taskId, by, reason) => {
