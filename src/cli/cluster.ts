@@ -1,4 +1,5 @@
 /** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
+import { loadUsers, usersFilePath } from '../users/index.js';
 import { loadNotificationsConfig } from '../notify/index.js';
 import { randomUUID } from 'node:crypto';
 import { relative, resolve } from 'node:path';
@@ -150,7 +151,7 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { users?: string; handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }): Promise<number> {
   const url = natsUrl(g);
   const notifications = loadNotificationsConfig(opts.notifications);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
@@ -164,8 +165,12 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   // The state file this engine keeps from the stream (docs/state-file.md): --state-file, LEDGERFLOW_STATE_FILE, or .3ox/ here.
   const stateFile = stateFilePath(opts);
   const keep = stateFileKeep(opts);
+  // Who is who (docs/users.md): --users names the file, which must be there; without it, no level is judged.
+  const users = opts.users !== undefined ? await loadUsers(usersFilePath(opts.users, process.env, process.cwd())) : null;
+  if (opts.users !== undefined && !users) throw new UsageError(`--users ${opts.users}: there is no such file (write one with \`ledgerflow users add\`)`, { file: opts.users });
   const engine = new ClusterEngine({
     nats: { servers: url, ...settings.store }, settings: settings.cluster, eventTypes,
+    ...(users ? { users: users.users } : {}),
     directDispatch: offers,
     ...(concurrency !== undefined ? { concurrency } : {}),
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },

@@ -277,6 +277,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
+    .option('--users <file>', 'judge each sender\'s L0–L3 level from this users file (docs/users.md): approvals by the task\'s agent_level, pause/resume/cancel by L1; a NATS user it does not name is a Worker (L3)')
     .option(...outputRootOption).option(...notificationsOption)
     .option(...metricsPortOption).option(...metricsHostOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)

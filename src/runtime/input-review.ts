@@ -7,7 +7,7 @@
  * picks it and fills in who and when the same way everywhere, so an input
  * cannot be recorded in one shape on one store and another shape on the other.
  */
-import type { Level } from '../authority/index.js';
+import { judge, type Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { reviewApproval } from './approvals.js';
@@ -62,6 +62,11 @@ export function reviewInput(compiled: CompiledWorkflow, snapshot: RunSnapshot, i
   if (input.kind === 'signal') {
     const r = reviewSignal(compiled, snapshot, { name: input.name, time: who.time, ...(input.data !== undefined ? { data: input.data } : {}), ...by, ...flag });
     return r.accepted ? { accepted: true, event: r.event } : { accepted: false, event: null, reason: r.reason };
+  }
+  // Pausing, resuming and cancelling are the bridge's (L1) where a level is known (a users file); a refusal records nothing.
+  if (who.level !== undefined) {
+    const verdict = judge({ name: who.by ?? 'someone', level: who.level }, 'control');
+    if (!verdict.allowed) return { accepted: false, event: null, reason: verdict.reason };
   }
   const r = reviewControl(compiled, snapshot, { action: input.action, time: who.time, ...by, ...(input.reason !== undefined ? { reason: input.reason } : {}), ...flag });
   return r.accepted ? { accepted: true, event: r.event } : { accepted: false, event: null, reason: r.reason };

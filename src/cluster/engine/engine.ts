@@ -17,6 +17,7 @@
  * message does), effects.ts, children.ts, trigger-events.ts,
  * notifications.ts and schedule-loop.ts.
  */
+import type { Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
@@ -51,6 +52,11 @@ const REFUSED_REPORT_LETTERS_PER_MINUTE = 20;
 export { ENGINE_SENDER } from '../transport/index.js';
 
 export interface ClusterEngineOptions {
+  /**
+   * Who is who (docs/users.md): a sender's level for the approval and control rules. A NATS user the file does not
+   * name, or any sender on a server without users (names unproven), is judged a Worker (L3).
+   */
+  users?: ReadonlyMap<string, { level: Level }>;
   /** The folder whose .3ox/ the built-in failure steps write incidents/ and preserved/ into (default: the working folder). */
   projectDir?: string;
   nats: string | JetStreamStoreOptions;
@@ -235,7 +241,9 @@ export class ClusterEngine {
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
       failureStep: engineFailureSteps({ nc, js, store, notifier, children, projectDir: opts.projectDir ?? process.cwd(), log }),
     };
-    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId) });
+    const users = opts.users;
+    const levelOf = users ? (user: string): Level => (this.sendersProven ? users.get(user)?.level ?? 'L3' : 'L3') : undefined;
+    const routes = new Routes({ host, inbox, stats, sendersProven: () => this.sendersProven, now, log, history: (runId) => store.read(runId), ...(levelOf ? { levelOf } : {}) });
     // A worker's refused reports (forged, of another queue's attempt, malformed) cost a few dead letters a minute, not one each.
     const reportLetters = new LetterRate({ perMinute: REFUSED_REPORT_LETTERS_PER_MINUTE, what: 'refused reports', now, log });
     const inputs: InputHost = {

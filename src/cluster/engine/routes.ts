@@ -7,6 +7,7 @@
  * run that does not exist is dead-lettered. Inputs and trigger events have
  * their own files (inputs.ts, trigger-events.ts).
  */
+import type { Level } from '../../authority/index.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceToken, iso } from '../../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
@@ -26,6 +27,8 @@ export interface RoutesOptions {
   log: (line: string) => void;
   /** A run's history as stored (read only when a refusal would be recorded, to keep one per person and task). */
   history: (runId: string) => Promise<readonly EventEnvelope[]>;
+  /** A sender's level when the engine was given a users file (`engine --users`): the approval and control rules judge it. */
+  levelOf?: (user: string) => Level | undefined;
 }
 
 /** Refusals this engine knows a run's history keeps (run, task, person); bounded, the oldest forgotten (read again). */
@@ -43,7 +46,8 @@ export class Routes {
 
   /** Who sent an input, as the server let them publish, and the engine's clock (never the sender's). */
   private sender(user: string): InputSender {
-    return { by: user, time: iso(this.o.now()), ...(this.o.sendersProven() ? {} : { unauthenticated: true }) };
+    const level = this.o.levelOf?.(user);
+    return { by: user, time: iso(this.o.now()), ...(this.o.sendersProven() ? {} : { unauthenticated: true }), ...(level ? { level } : {}) };
   }
 
   /** Whether the run's history keeps a refusal of `user` on `taskId` already. */
