@@ -58,6 +58,18 @@ export async function expectEveryRunReplays(exclude: string[] = []): Promise<num
  */
 const census = process.env.LEDGERFLOW_TEST_SPAWNS ? join(ROOT, 'test', 'helpers', 'spawn-census.cjs') : null;
 
+/**
+ * The test process's environment without LEDGERFLOW_STORE: test files share a worker (vitest.config.ts, isolate:
+ * false), and code run in-process may set it for its handlers (the CLI's open-store does), so a command would
+ * otherwise open another test's store: three tests of trigger-gates.test.ts once shared one store and its serve
+ * lock. A test that wants one gives it (`env: { LEDGERFLOW_STORE }`, or --store).
+ */
+function inherited(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.LEDGERFLOW_STORE;
+  return env;
+}
+
 export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): ChildProcess {
   const label = census ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` } : {};
   const child = spawn(process.execPath, [...(census ? ['--require', census] : []), BIN, ...args], {
@@ -65,7 +77,7 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<stri
     // No state file unless a test asks for one (LEDGERFLOW_STATE_FILE: '' restores the default rule): most run in the
     // repository's folder, where the seed's definition (its monitoring: block) would have every test process rewrite
     // one .3ox/workflow.state.yaml from its own store. test/cli/state-file.test.ts tests it as the docs use it.
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LEDGERFLOW_STATE_FILE: 'off', ...label, ...opts.env },
+    env: { ...inherited(), NO_COLOR: '1', FORCE_COLOR: '0', LEDGERFLOW_STATE_FILE: 'off', ...label, ...opts.env },
     stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
