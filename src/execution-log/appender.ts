@@ -86,7 +86,7 @@ export class ExecutionLogAppender implements StoreObserver {
     const run = this.runs.get(runId);
     if (run && run.seq === first.seq - 1) { this.words(run, events, []); return true; }
     if (first.seq !== 1 || first.type !== 'run.started') return false;
-    this.begin(runId, first, events, null);
+    this.begin(runId, first, this.target(first), events, []);
     return true;
   }
 
@@ -97,33 +97,23 @@ export class ExecutionLogAppender implements StoreObserver {
     const first = events[0]!;
     const start = (await this.store.read(runId, { toSeq: 1 }))[0];
     if (!start || start.type !== 'run.started') return;
-    await this.begin(runId, start, events, () => this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }));
+    const log = this.target(start);
+    const earlier = log && first.seq > 2 ? await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }) : [];
+    this.begin(runId, start, log, events, earlier);
   }
 
-  /**
-   * Follows a run from its run.started, then words `events` (a commit). `before`: the events between run.started and
-   * the commit, read only when the run keeps a log (null: the commit is the run's first).
-   */
-  private begin(runId: string, start: Extract<EventEnvelope, { type: 'run.started' }>, events: readonly EventEnvelope[], before: (() => Promise<EventEnvelope[]>) | null): void | Promise<void> {
+  /** Follows a run from its run.started and the events `earlier` than this commit, then words the commit. */
+  private begin(runId: string, start: Extract<EventEnvelope, { type: 'run.started' }>, log: Followed['log'], events: readonly EventEnvelope[], earlier: readonly EventEnvelope[]): void {
     const first = events[0]!;
-    const log = this.target(start);
     if (!log) { // it keeps no execution log: nothing is folded for it
       this.remember(runId, { fold: null, seq: events.at(-1)!.seq, log: null });
       return;
     }
     const begun = startLogFold(start, log.frequency, first.seq === 1 ? foldedStatesOf(events)?.[0] : undefined);
-    const run: Followed = { fold: begun.fold, seq: 1, log };
-    if (!before || first.seq <= 2) {
-      this.remember(runId, run);
-      this.words(run, events, first.seq === 1 ? begun.lines : []);
-      return;
-    }
-    return before().then((earlier) => {
-      for (const ev of earlier) logEvent(begun.fold, ev, 'per_task');
-      run.seq = first.seq - 1;
-      this.remember(runId, run);
-      this.words(run, events, []);
-    });
+    for (const ev of earlier) logEvent(begun.fold, ev, 'per_task');
+    const run: Followed = { fold: begun.fold, seq: Math.max(1, first.seq - 1), log };
+    this.remember(runId, run);
+    this.words(run, events, first.seq === 1 ? begun.lines : []);
   }
 
   /** Words a commit of a followed run and queues its lines. */

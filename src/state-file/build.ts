@@ -27,21 +27,19 @@ export class RunEntries {
    * from them, not read back from the store (its reads beside the store's own synced appends were most of what
    * the file cost the engine). A run whose commits were not all seen here is read as before.
    */
-  private readonly seen = new Map<string, EventEnvelope[]>();
-  /** The state the engine's fold reached at a seen run's last commit (runtime's foldedStatesOf): no fold of ours needed. */
-  private readonly folded = new Map<string, RunSnapshot>();
+  private readonly seen = new Map<string, { events: EventEnvelope[]; state?: RunSnapshot }>();
 
-  /** A commit this process made. */
+  /** A commit this process made; `state`: what the engine's fold reached at its end (runtime's foldedStatesOf), so no fold of ours is needed. */
   observe(events: readonly EventEnvelope[]): void {
     const first = events[0];
     if (!first) return;
     const had = this.seen.get(first.runId);
-    if (first.seq === 1) this.seen.set(first.runId, [...events]);
-    else if (had && had.at(-1)!.seq === first.seq - 1) had.push(...events);
-    else { this.seen.delete(first.runId); this.folded.delete(first.runId); return; }
     const state = foldedStatesOf(events)?.at(-1);
-    if (state) this.folded.set(first.runId, state);
-    else this.folded.delete(first.runId);
+    if (first.seq === 1) this.seen.set(first.runId, { events: [...events], ...(state ? { state } : {}) });
+    else if (had && had.events.at(-1)!.seq === first.seq - 1) {
+      had.events.push(...events);
+      had.state = state;
+    } else this.seen.delete(first.runId);
   }
 
   /** The run's block of the state file (layout's entryText), encoded once per sequence its entry was folded at. */
@@ -60,11 +58,10 @@ export class RunEntries {
     const had = this.known.get(runId);
     if (had && had.seq === lastSeq) return had;
     const seen = this.seen.get(runId);
-    const whole = seen && seen.at(-1)!.seq === lastSeq;
-    const events = whole ? seen : await store.read(runId);
+    const whole = seen && seen.events.at(-1)!.seq === lastSeq ? seen : undefined;
+    const events = whole?.events ?? await store.read(runId);
     if (events.length === 0) return null;
-    const state = whole ? this.folded.get(runId) : undefined;
-    const run = state ? { compiled: compiledForRun(events[0]!), snapshot: state, seq: lastSeq } : foldEvents(events);
+    const run = whole?.state ? { compiled: compiledForRun(events[0]!), snapshot: whole.state, seq: lastSeq } : foldEvents(events);
     const made = { seq: run.seq, entry: stateEntry(run), workset: worksetText(run, events) };
     this.known.set(runId, made);
     return made;
@@ -73,7 +70,7 @@ export class RunEntries {
   /** Forgets runs no longer shown (the file keeps a bounded set); the events of runs still going are kept. */
   keepOnly(runIds: Set<string>): void {
     for (const id of this.known.keys()) if (!runIds.has(id)) this.known.delete(id);
-    for (const [id, events] of this.seen) if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) { this.seen.delete(id); this.folded.delete(id); }
+    for (const [id, { events }] of this.seen) if (!runIds.has(id) && SETTLED_STATUSES.includes(events.at(-1)!.state.status)) this.seen.delete(id);
   }
 }
 
@@ -157,7 +154,7 @@ export class RunSummaries {
   }
 
   /** A run the file no longer shows: its log is gone. */
-  forget(runId: string): void {
+  private forget(runId: string): void {
     this.known.delete(runId);
     this.going.delete(runId);
     if (this.newest.some((r) => r.runId === runId)) this.rankAll();
