@@ -15,7 +15,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { errorMessage } from '../errors/index.js';
-import type { EventEnvelope } from '../events/index.js';
+import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { compiledForRun, foldedStatesOf } from '../runtime/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
 import { executionLogOf, logEvent, startLogFold, type LogFold, type ReportFrequency } from './lines.js';
@@ -118,7 +118,11 @@ export class ExecutionLogAppender implements StoreObserver {
 
   /** Words a commit of a followed run and queues its lines. */
   private words(run: Followed, events: readonly EventEnvelope[], lines: string[]): void {
-    if (!run.fold || !run.log) { run.seq = events.at(-1)!.seq; return; } // its definition keeps no execution log: nothing to fold
+    const last = events.at(-1)!;
+    // A settled run makes no more commits as a rule: it is followed no further (kept, a second's worth of folds
+    // outlived the young generation). A commit after all (a late input) is followed from its log, as any run not followed is.
+    if (SETTLED_STATUSES.includes(last.state.status)) this.runs.delete(last.runId);
+    if (!run.fold || !run.log) { run.seq = last.seq; return; } // its definition keeps no execution log: nothing to fold
     // The states the engine's fold made for this commit: the lines are worded from them, not from a second fold.
     const states = foldedStatesOf(events);
     for (let i = 0; i < events.length; i++) {

@@ -67,6 +67,16 @@ export class RunEntries {
     return made;
   }
 
+  /**
+   * A settled run fell out of the newest the file shows: its events and entry go now, not at the next write (a
+   * second's worth of settled runs held until then outlived the young generation, and the engine paid for them
+   * in old-space collections).
+   */
+  forget(runId: string): void {
+    this.known.delete(runId);
+    this.seen.delete(runId);
+  }
+
   /** Forgets runs no longer shown (the file keeps a bounded set); the events of runs still going are kept. */
   keepOnly(runIds: Set<string>): void {
     for (const id of this.known.keys()) if (!runIds.has(id)) this.known.delete(id);
@@ -102,6 +112,9 @@ export class RunSummaries {
   private listed = false;
   /** Runs whose run.started this process appended: their summary follows their commits (observe), no file read. */
   private readonly firsts = new Map<string, EventEnvelope>();
+
+  /** `dropped`: told of a settled run that is no longer among the newest shown (what was kept for it can go). */
+  constructor(private readonly dropped?: (runId: string) => void) {}
 
   /** A commit this process made: the run's summary from its first and last events (a store's summarize). */
   observe(events: readonly EventEnvelope[]): void {
@@ -173,7 +186,10 @@ export class RunSummaries {
     let hi = this.newest.length;
     while (lo < hi) { const mid = (lo + hi) >> 1; if (newerFirst(this.newest[mid]!, r) < 0) lo = mid + 1; else hi = mid; }
     this.newest.splice(lo, 0, r);
-    if (this.newest.length > this.keep) this.newest.pop();
+    if (this.newest.length > this.keep) {
+      const out = this.newest.pop()!;
+      this.dropped?.(out.runId);
+    }
   }
 
   /** The newest settled, ranked again from every run known (the cap changed, or one of them was deleted). */

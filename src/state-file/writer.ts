@@ -64,7 +64,7 @@ export const RETRY_MS = 10_000;
 
 export class StateFileWriter implements StoreObserver {
   private readonly entries = new RunEntries();
-  private readonly summaries = new RunSummaries();
+  private readonly summaries = new RunSummaries((runId) => this.entries.forget(runId));
   private running: Promise<void> | null = null;
   private again = false;
   private lastText: string | null = null;
