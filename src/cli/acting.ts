@@ -5,8 +5,8 @@
  * by the password in LEDGERFLOW_PASSWORD, whose level then decides what the
  * command may do (authority/levels.ts).
  */
-import { judge, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
-import { AuthorityError, LedgerflowError } from '../errors/index.js';
+import { requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
+import { LedgerflowError } from '../errors/index.js';
 import { loadUsers, usersFilePath, verifySecret } from '../users/index.js';
 import { defaultActor } from './input-flags.js';
 
@@ -21,7 +21,8 @@ export async function actingUser(as: string | undefined, env: Readonly<Record<st
   const name = as ?? (env.LEDGERFLOW_USER || defaultActor());
   const path = usersFilePath(undefined, env, cwd);
   const file = await loadUsers(path);
-  if (!file) return { name };
+  // The dashboard's first users file (a list of tokens) named dashboard users only: the CLI judges nobody from it.
+  if (!file || file.legacy) return { name };
   const refuse = (why: string) => new LedgerflowError('LF_SIGN_IN_FAILED', `cannot act as ${name}: ${why}`, { name, file: path });
   const user = file.users.get(name);
   if (!user) throw refuse(`${name} is not in the users file ${path}; act as one of its users (--as <name> or LEDGERFLOW_USER, with LEDGERFLOW_PASSWORD)`);
@@ -34,7 +35,5 @@ export async function actingUser(as: string | undefined, env: Readonly<Record<st
 
 /** Refuses (exit 2, nothing done) what the user's level does not allow; a user no file proved is not judged. */
 export function requireLevel(acting: Acting, action: Action, ctx: ActionContext = {}): void {
-  if (!acting.actor) return;
-  const v = judge(acting.actor, action, ctx);
-  if (!v.allowed) throw new AuthorityError(v.reason, { user: acting.name, have: v.have, need: v.need, action });
+  requireAllowed(acting.actor, action, ctx);
 }

@@ -157,7 +157,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
     .option('--definitions <dir>', 'workflows to show and start (default: ./definitions, else the bundled ones) and fire schedules of (only a folder of yours: --definitions or ./definitions)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
-    .option('--users <file>', 'embedded store: named users with their own tokens (YAML/JSON: users: [{ name, token | token_sha256 }]); actions are recorded as the signed-in user, and the shared token and the free `as` name are gone')
+    .option('--users <file>', 'embedded store: the users file (docs/users.md; default $LEDGERFLOW_USERS, else users.yaml here when there is one): people sign in with their name and password or their own token, act as themselves and are judged by their level; the shared token and the free `as` name are gone')
     .option('--allowed-host <name>', 'a Host / Origin name to answer besides the listening address (a proxy\'s: name or name:port); repeatable', (v: string, acc: string[] = []) => [...acc, v])
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
@@ -242,6 +242,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./users.js'), (m, name: string, level: string, o) => m.usersSetLevelCmd(io, name, level, o)));
   usersFile(users.command('passwd').argument('<name>').description('set a user\'s password from the first line of stdin (kept as a scrypt hash)').option('--password-stdin', 'read it from stdin (the only way: never on the command line)'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersPasswdCmd(io, name, o)));
+  usersFile(users.command('token').argument('<name>').description('a new dashboard token for the user, printed once (the file keeps its sha256); the one before stops working'))
+    .action(act(() => import('./users.js'), (m, name: string, o) => m.usersTokenCmd(io, name, o)));
   usersFile(users.command('rm').argument('<name>').description('remove a user'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersRmCmd(io, name, o)));
   usersFile(users.command('list').description('who is in the users file: name, level, domains, whether a password is set (never the hash)'))

@@ -1,8 +1,9 @@
 /**
- * `ledgerflow users add|list|rm|set-level` (docs/users.md): the users file,
+ * `ledgerflow users add|list|rm|set-level|passwd|token` (docs/users.md): the users file,
  * changed whole and atomically. A password is read from stdin
  * (`--password-stdin`, its first line) and stored as a scrypt hash only.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { levelText, type Level } from '../authority/index.js';
 import { LedgerflowError } from '../errors/index.js';
@@ -53,6 +54,23 @@ export async function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<
   return said(io, o, file, name, `${name}'s password set (kept as a hash) in ${file.path}`);
 }
 
+/**
+ * A fresh dashboard token for the user, printed once: the file keeps its sha256 only, so a lost token is replaced,
+ * never shown again. The token before it stops working.
+ */
+export async function usersTokenCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  const file = await existing(fileOf(o), name);
+  const token = randomBytes(32).toString('hex');
+  file.users.set(name, { ...file.users.get(name)!, tokenSha256: createHash('sha256').update(token).digest('hex') });
+  await saveUsers(file);
+  if (o.json) io.out(JSON.stringify({ file: file.path, name, token }, null, 2));
+  else {
+    io.out(token);
+    io.err(`${name}'s dashboard token, shown this once (${file.path} keeps its sha256 only): open the dashboard at /?token=<it>, or send Authorization: Bearer <it>; any token given before no longer works`);
+  }
+  return EXIT.ok;
+}
+
 export async function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   file.users.delete(name);
@@ -64,7 +82,7 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
   const path = fileOf(o);
   const file = await loadUsers(path);
   const rows = [...(file?.users.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((u) => ({ name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined }));
+    .map((u) => ({ name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined, token: u.tokenSha256 !== undefined }));
   if (o.json) {
     io.out(JSON.stringify({ file: path, exists: file !== null, users: rows }, null, 2));
     return EXIT.ok;
@@ -76,8 +94,8 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
   const width = Math.max(4, ...rows.map((r) => r.name.length));
   const domains = (r: (typeof rows)[number]) => r.domains.join(',') || '-';
   const dw = Math.max(7, ...rows.map((r) => domains(r).length));
-  io.out(`${'NAME'.padEnd(width)}  ${'LEVEL'.padEnd(16)}  ${'DOMAINS'.padEnd(dw)}  PASSWORD`);
-  for (const r of rows) io.out(`${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${r.password ? 'yes' : 'no'}`);
+  io.out(`${'NAME'.padEnd(width)}  ${'LEVEL'.padEnd(16)}  ${'DOMAINS'.padEnd(dw)}  PASSWORD  TOKEN`);
+  for (const r of rows) io.out(`${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${(r.password ? 'yes' : 'no').padEnd(8)}  ${r.token ? 'yes' : 'no'}`);
   io.out(`${rows.length} user${rows.length === 1 ? '' : 's'} in ${path}`);
   return EXIT.ok;
 }
@@ -91,7 +109,7 @@ async function existing(path: string, name: string): Promise<UsersFile> {
 function said(io: Io, o: FileOpt, file: UsersFile, name: string | null, line: string): number {
   if (o.json) {
     const u = name ? file.users.get(name)! : null;
-    io.out(JSON.stringify({ file: file.path, ...(u ? { user: { name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined } } : {}) }, null, 2));
+    io.out(JSON.stringify({ file: file.path, ...(u ? { user: { name: u.name, level: u.level, domains: u.domains ?? [], password: u.password !== undefined, token: u.tokenSha256 !== undefined } } : {}) }, null, 2));
   } else io.out(line);
   return EXIT.ok;
 }

@@ -9,6 +9,7 @@
  *     ops-east:
  *       level: L2
  *       domains: [inventory]      # an L2 starts the workflows of these domains
+ *       token_sha256: 9f86d0…     # the dashboard token's sha256 (users token), never the token
  *
  * Found at `--users FILE`, else LEDGERFLOW_USERS, else `users.yaml` in the
  * project folder. Written whole to a temporary file renamed over it, readable
@@ -21,6 +22,7 @@ import { z } from 'zod';
 import { LEVELS, parseLevel, type Actor, type Level } from '../authority/index.js';
 import { Locator } from '../definition/index.js';
 import { errorMessage, UsageError, UsersFileError } from '../errors/index.js';
+import { LegacyFileSchema, legacyUsers } from './legacy.js';
 import { SECRET_PATTERN } from './secrets.js';
 
 /** A user name: what `--as`, NATS user names and recorded decisions use. */
@@ -30,12 +32,16 @@ const NAME_FIX = 'a user name is 1–64 letters, digits, and . _ @ - (not first)
 export interface UserRecord extends Actor {
   /** The password's hash (secrets.ts), absent for a user who signs in with a token only, or not at all. */
   password?: string;
+  /** The sha256 (hex) of the user's dashboard token (`users token`): the file holds no token, only what checks one. */
+  tokenSha256?: string;
 }
 
 export interface UsersFile {
   /** Where it is (absolute). */
   path: string;
   users: Map<string, UserRecord>;
+  /** Written in the dashboard's first form (a list of names and tokens, legacy.ts): its users judged as L0 on the dashboard only. */
+  legacy?: true;
 }
 
 const LevelSchema = z.union([z.string(), z.number()]).refine((v) => parseLevel(v) !== null, { error: `expected a level: ${LEVELS.join(', ')}` });
@@ -43,10 +49,11 @@ const UserSchema = z.strictObject({
   level: LevelSchema,
   domains: z.array(z.string().min(1), { error: 'expected a list of domain names' }).optional(),
   password: z.string().regex(SECRET_PATTERN, { error: 'expected a scrypt hash as `ledgerflow users add` writes it (never a password in clear)' }).optional(),
+  token_sha256: z.string().regex(/^[0-9a-f]{64}$/i, { error: 'expected the sha256 of a token, 64 hex digits, as `ledgerflow users token` writes it (never the token)' }).optional(),
 });
 const FileSchema = z.strictObject({
   users: z.record(z.string().regex(USER_NAME, { error: NAME_FIX }), UserSchema).default({}),
-}, { error: 'expected `users:` and a map of name → { level, domains, password }' });
+}, { error: 'expected `users:` and a map of name → { level, domains, password, token_sha256 }' });
 
 /** The users file this command uses: the flag's, LEDGERFLOW_USERS's, or `users.yaml` in `cwd`. */
 export function usersFilePath(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, cwd: string): string {
@@ -69,18 +76,28 @@ export function parseUsers(text: string, path: string): UsersFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) throw new UsersFileError(path, doc.errors.map((e) => `${path}:${e.linePos?.[0].line ?? 1}:${e.linePos?.[0].col ?? 1}: YAML: ${e.message}`));
-  const parsed = FileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const at = new Locator(doc, lineCounter, text);
-    throw new UsersFileError(path, parsed.error.issues.map((i) => {
-      const p = i.path.map((x) => (typeof x === 'symbol' ? String(x) : x));
-      const pos = at.locate(p);
-      return `${path}:${pos.line}:${pos.col}: ${p.length ? `${p.join('.')}: ` : ''}${i.message}`;
-    }));
+  const value = doc.toJS() ?? {};
+  const at = new Locator(doc, lineCounter, text);
+  const problems = (issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>) => new UsersFileError(path, issues.map((i) => {
+    const p = i.path.map((x) => (typeof x === 'symbol' ? String(x) : x));
+    const pos = at.locate(p);
+    return `${path}:${pos.line}:${pos.col}: ${p.length ? `${p.join('.')}: ` : ''}${i.message}`;
+  }));
+  if (Array.isArray((value as { users?: unknown }).users)) {
+    const legacy = LegacyFileSchema.safeParse(value);
+    if (!legacy.success) throw problems(legacy.error.issues);
+    const r = legacyUsers(legacy.data);
+    if ('problems' in r) throw problems(r.problems);
+    return { path, users: r.users, legacy: true };
   }
+  const parsed = FileSchema.safeParse(value);
+  if (!parsed.success) throw problems(parsed.error.issues);
   const users = new Map<string, UserRecord>();
   for (const [name, u] of Object.entries(parsed.data.users)) {
-    users.set(name, { name, level: parseLevel(u.level)!, ...(u.domains ? { domains: u.domains } : {}), ...(u.password ? { password: u.password } : {}) });
+    users.set(name, {
+      name, level: parseLevel(u.level)!, ...(u.domains ? { domains: u.domains } : {}), ...(u.password ? { password: u.password } : {}),
+      ...(u.token_sha256 ? { tokenSha256: u.token_sha256.toLowerCase() } : {}),
+    });
   }
   return { path, users };
 }
@@ -89,7 +106,10 @@ export function parseUsers(text: string, path: string): UsersFile {
 export async function saveUsers(file: UsersFile): Promise<void> {
   const body: Record<string, Record<string, unknown>> = {};
   for (const u of [...file.users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    body[u.name] = { level: u.level, ...(u.domains?.length ? { domains: [...u.domains] } : {}), ...(u.password ? { password: u.password } : {}) };
+    body[u.name] = {
+      level: u.level, ...(u.domains?.length ? { domains: [...u.domains] } : {}), ...(u.password ? { password: u.password } : {}),
+      ...(u.tokenSha256 ? { token_sha256: u.tokenSha256 } : {}),
+    };
   }
   const text = `# Who may act, at which of seed 003's levels (docs/users.md). Changed by \`ledgerflow users\`; passwords are kept as hashes.\n${stringify({ users: body }, { lineWidth: 0 })}`;
   const tmp = `${file.path}.${process.pid}.tmp`;

@@ -1,7 +1,7 @@
 /**
  * The shell: who is signed in (GET /api/session), the navigation, and which
  * page the path names. A 401 from any request shows how to get in: the sign-in
- * page on NATS, the token URL on the embedded store.
+ * page on NATS and on an embedded store with a users file, else the token URL.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, onUnauthorized, signOut } from './api.js';
@@ -16,7 +16,7 @@ import { SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
 import { MetricsPage } from './pages/metrics.js';
 import { SignInPage, TokenNeeded } from './pages/signin.js';
 
-type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 'out'; mode: 'embedded' | 'nats' };
+type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 'out'; mode: 'embedded' | 'nats'; signIn: boolean };
 
 const NAV: Array<[string, string]> = [
   ['/', 'Runs'], ['/definitions', 'Definitions'], ['/start', 'Start'], ['/emit', 'Emit'],
@@ -29,9 +29,10 @@ export function App() {
 
   const refresh = () =>
     loadSession().then(
-      (s) => setAuth(s.user === null && s.mode === 'nats' ? { state: 'out', mode: 'nats' } : { state: 'in', session: s }),
+      (s) => setAuth(s.user === null && s.mode === 'nats' ? { state: 'out', mode: 'nats', signIn: true } : { state: 'in', session: s }),
       (e: unknown) => {
-        setAuth({ state: 'out', mode: e instanceof ApiError && e.mode === 'nats' ? 'nats' : 'embedded' });
+        const nats = e instanceof ApiError && e.mode === 'nats';
+        setAuth({ state: 'out', mode: nats ? 'nats' : 'embedded', signIn: nats || (e instanceof ApiError && e.signIn === true) });
       },
     );
 
@@ -42,8 +43,8 @@ export function App() {
 
   if (auth.state === 'loading') return <div class="boot muted">Loading…</div>;
   if (auth.state === 'out') {
-    document.title = auth.mode === 'nats' ? 'Sign in — ledgerflow' : 'Token needed — ledgerflow';
-    return auth.mode === 'nats' ? <SignInPage onSignedIn={() => void refresh().then(() => { if (path === '/signin') navigate('/'); })} /> : <TokenNeeded />;
+    document.title = auth.signIn ? 'Sign in — ledgerflow' : 'Token needed — ledgerflow';
+    return auth.signIn ? <SignInPage mode={auth.mode} onSignedIn={() => void refresh().then(() => { if (path === '/signin') navigate('/'); })} /> : <TokenNeeded />;
   }
   const session = auth.session;
   return (
@@ -58,11 +59,11 @@ export function App() {
         <div class="who">
           {session.mode === 'nats' || session.identity === 'users' ? (
             <>
-              <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong></span>
-              <button type="button" class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded' }))}>Sign out</button>
+              <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong>{session.level ? <span class="muted" data-level={session.level}> · {session.level}</span> : null}</span>
+              <button type="button" class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded', signIn: session.mode === 'nats' || session.signIn === true }))}>Sign out</button>
             </>
           ) : (
-            <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Start it with --users <file> to give people their own tokens.">
+            <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Add users (ledgerflow users add, docs/users.md) to have people sign in as themselves.">
               embedded store · shared token: anyone with it acts as any name
             </span>
           )}
