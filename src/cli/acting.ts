@@ -2,13 +2,15 @@
  * Who a command acts as on the embedded store (docs/users.md). Without a
  * users file: the name given (`--as`, LEDGERFLOW_USER, $USER), unchecked,
  * as before: the file system is the boundary. With one: a user of it, proven
- * by the password in LEDGERFLOW_PASSWORD, whose level then decides what the
+ * by the password in LEDGERFLOW_PASSWORD (asked for at a terminal when it is
+ * unset), whose level then decides what the
  * command may do (authority/levels.ts).
  */
 import { requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { loadUsers, usersFilePath, verifySecret } from '../users/index.js';
 import { defaultActor } from './input-flags.js';
+import { canPrompt, promptPassword } from './password-prompt.js';
 
 export interface Acting {
   name: string;
@@ -17,7 +19,7 @@ export interface Acting {
   level?: Level;
 }
 
-export async function actingUser(as: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): Promise<Acting> {
+export async function actingUser(as: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd(), prompt = env === process.env): Promise<Acting> {
   const name = as ?? (env.LEDGERFLOW_USER || defaultActor());
   const path = usersFilePath(undefined, env, cwd);
   const file = await loadUsers(path);
@@ -27,8 +29,10 @@ export async function actingUser(as: string | undefined, env: Readonly<Record<st
   const user = file.users.get(name);
   if (!user) throw refuse(`${name} is not in the users file ${path}; act as one of its users (--as <name> or LEDGERFLOW_USER, with LEDGERFLOW_PASSWORD)`);
   if (!user.password) throw refuse(`${name} has no password in ${path}; give one with \`ledgerflow users passwd ${name} --password-stdin\``);
-  const password = env.LEDGERFLOW_PASSWORD;
-  if (password === undefined || password === '') throw refuse(`a users file is in use (${path}): give ${name}'s password in LEDGERFLOW_PASSWORD`);
+  // A script gives LEDGERFLOW_PASSWORD; a person at a terminal is asked (not echoed).
+  let password = env.LEDGERFLOW_PASSWORD;
+  if ((password === undefined || password === '') && prompt && canPrompt()) password = (await promptPassword(`password for ${name} (users file ${path}): `)) ?? undefined;
+  if (password === undefined || password === '') throw refuse(`a users file is in use (${path}): give ${name}'s password in LEDGERFLOW_PASSWORD (or run the command at a terminal, which asks for it)`);
   if (!(await verifySecret(password, user.password))) throw refuse('wrong password');
   return { name, actor: user, level: user.level };
 }
