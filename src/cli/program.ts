@@ -235,13 +235,17 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const users = p.command('users').description('the users file (docs/users.md): who may act, at which of seed 003\'s levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
   const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
   usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')
-    .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated').option('--password-stdin', 'read the password from the first line of stdin'))
+    .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated')
+    .option('--queues <list>', 'for an L3 Worker: the task queues it takes attempts of on NATS (users nats-conf), comma-separated; default: default').option('--password-stdin', 'read the password from the first line of stdin'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersAddCmd(io, name, o)));
   usersFile(users.command('set-level').argument('<name>').argument('<level>', 'L0, L1, L2 or L3').description('change a user\'s level (and, with --domains, its domains)')
-    .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)'))
+    .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)').option('--queues <list>', 'a Worker\'s task queues, comma-separated'))
     .action(act(() => import('./users.js'), (m, name: string, level: string, o) => m.usersSetLevelCmd(io, name, level, o)));
   usersFile(users.command('passwd').argument('<name>').description('set a user\'s password from the first line of stdin (kept as a scrypt hash)').option('--password-stdin', 'read it from stdin (the only way: never on the command line)'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersPasswdCmd(io, name, o)));
+  usersFile(users.command('nats-conf').description('nats-server\'s account block from the users file: each user with a bcrypt hash of their password and the permissions of their level (docs/users.md#on-nats)')
+    .option('--engine <name>', 'the user the engines connect as: every subject (default: engine)').option('--out <file>', 'write it to this file (owner-only) instead of printing it'))
+    .action(act(() => import('./users.js'), (m, o) => m.usersNatsConfCmd(io, o)));
   usersFile(users.command('token').argument('<name>').description('a new dashboard token for the user, printed once (the file keeps its sha256); the one before stops working'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersTokenCmd(io, name, o)));
   usersFile(users.command('rm').argument('<name>').description('remove a user'))

@@ -4,10 +4,12 @@
  * (`--password-stdin`, its first line) and stored as a scrypt hash only.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { levelText, type Level } from '../authority/index.js';
 import { LedgerflowError } from '../errors/index.js';
-import { checkUserName, hashSecret, levelOrThrow, loadUsers, saveUsers, usersFilePath, type UsersFile } from '../users/index.js';
+import { checkUserName, hashSecret, levelOrThrow, loadUsers, natsConf, natsHash, QUEUE_NAME, saveUsers, usersFilePath, type UsersFile } from '../users/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 
@@ -24,24 +26,39 @@ function domainsOf(v: string | undefined): string[] | undefined {
   return v.split(',').map((d) => d.trim()).filter(Boolean);
 }
 
-export async function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; passwordStdin?: boolean }): Promise<number> {
+/** A password's two hashes: scrypt for ledgerflow's own checks, bcrypt for nats-server (users nats-conf). */
+async function hashes(password: string): Promise<{ password: string; natsPassword: string }> {
+  const [scrypt, bcrypt] = await Promise.all([hashSecret(password), natsHash(password)]);
+  return { password: scrypt, natsPassword: bcrypt };
+}
+
+function queuesOf(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const queues = v.split(',').map((q) => q.trim()).filter(Boolean);
+  for (const q of queues) if (!QUEUE_NAME.test(q)) throw new LedgerflowError('LF_USAGE', `--queues: "${q}" is not a queue name (1–64 letters, digits, _ and -)`, { queue: q });
+  return queues;
+}
+
+export async function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; passwordStdin?: boolean }): Promise<number> {
   checkUserName(name);
   const level = levelOrThrow(o.level);
   const file = await loadOrEmpty(fileOf(o));
   if (file.users.has(name)) throw new LedgerflowError('LF_USER_EXISTS', `${name} is in ${file.path} already (${levelText(file.users.get(name)!.level)}); change a level with \`ledgerflow users set-level ${name} <level>\`, or \`users rm ${name}\` first`, { name, file: file.path });
   const password = o.passwordStdin ? await firstLine() : undefined;
   const domains = domainsOf(o.domains);
-  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(password ? { password: await hashSecret(password) } : {}) });
+  const queues = queuesOf(o.queues);
+  file.users.set(name, { name, level, ...(domains?.length ? { domains } : {}), ...(queues?.length ? { queues } : {}), ...(password ? await hashes(password) : {}) });
   await saveUsers(file);
   return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
 }
 
-export async function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string }): Promise<number> {
+export async function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
   const to: Level = levelOrThrow(level);
   const file = await existing(fileOf(o), name);
   const u = file.users.get(name)!;
   const domains = domainsOf(o.domains);
-  file.users.set(name, { ...u, level: to, ...(domains ? { domains } : {}) });
+  const queues = queuesOf(o.queues);
+  file.users.set(name, { ...u, level: to, ...(domains ? { domains } : {}), ...(queues ? { queues } : {}) });
   await saveUsers(file);
   return said(io, o, file, name, `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`);
 }
@@ -49,7 +66,7 @@ export async function usersSetLevelCmd(io: Io, name: string, level: string, o: F
 export async function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   const u = file.users.get(name)!;
-  file.users.set(name, { ...u, password: await hashSecret(await firstLine()) });
+  file.users.set(name, { ...u, ...(await hashes(await firstLine())) });
   await saveUsers(file);
   return said(io, o, file, name, `${name}'s password set (kept as a hash) in ${file.path}`);
 }
@@ -69,6 +86,34 @@ export async function usersTokenCmd(io: Io, name: string, o: FileOpt): Promise<n
     io.err(`${name}'s dashboard token, shown this once (${file.path} keeps its sha256 only): open the dashboard at /?token=<it>, or send Authorization: Bearer <it>; any token given before no longer works`);
   }
   return EXIT.ok;
+}
+
+/**
+ * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner
+ * only: it holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
+ */
+export async function usersNatsConfCmd(io: Io, o: FileOpt & { engine?: string; out?: string }): Promise<number> {
+  const path = fileOf(o);
+  const file = await loadUsers(path);
+  if (!file || file.users.size === 0) throw new LedgerflowError('LF_USER_NOT_FOUND', `no users in ${path}: add them first (\`ledgerflow users add <name> --level L0 --password-stdin\`)`, { file: path });
+  let conf: ReturnType<typeof natsConf>;
+  try {
+    conf = natsConf(file.users, { engine: o.engine ?? 'engine', source: path });
+  } catch (err) {
+    throw new LedgerflowError('LF_USER_NOT_FOUND', (err as Error).message, { file: path });
+  }
+  if (o.out) await writePrivately(resolve(o.out), conf.text);
+  else if (!o.json) io.out(conf.text.trimEnd());
+  for (const l of conf.left) io.err(`left out ${l.name}: ${l.why}`);
+  if (o.json) io.out(JSON.stringify({ file: path, ...(o.out ? { out: resolve(o.out) } : { text: conf.text }), left: conf.left }, null, 2));
+  else if (o.out) io.err(`wrote ${resolve(o.out)}: include it from nats.conf (include ./${basename(o.out)}) and reload nats-server`);
+  return EXIT.ok;
+}
+
+async function writePrivately(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
 }
 
 export async function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
