@@ -181,6 +181,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--count <n>', 'next fire times to show per schedule (default 3)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
     .action(act(() => import('./schedules.js'), (m, o) => m.schedulesCmd(io, g(), o)));
+  p.command('map').description('the dependency map of workflows: which starts which, by sub-workflow, MAP, EMIT and the event triggers that hear it, or failure workflow (embedded: definitions/; NATS: the deployed ones)')
+    .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json', 'print { workflows, edges, unheard, dynamic, missing }')
+    .action(act(() => import('./map.js'), (m, o) => m.mapCmd(io, g(), o)));
   p.command('triggers').description('debounced and throttled event triggers: what waits now (open bursts, queues) and the decision log (started, queued, merged, dropped; embedded: <store>/triggers/; NATS: KV LF_TRIGGER_GATES, stream LF_TRIGGER_LOG)')
     .option('--workflow <id>', 'only this workflow\'s triggers').option('--limit <n>', 'the last n decisions (default 50)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json', 'print { waiting, decisions }')

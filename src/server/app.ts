@@ -17,6 +17,7 @@ import { recordedDefinitionOf, RUN_ID_PATTERN, type EventEnvelope } from '../eve
 import { foldEvents, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { levelText } from '../authority/index.js';
+import { workflowMap } from '../coordination/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
@@ -317,6 +318,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     const body = parseBody(EmitBody, await jsonBody(c));
     return c.json(await backend.actions(actor(c)).emit(c.req.param('type'), body.data, body.id));
   });
+
+  // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
+  app.get('/api/map', async (c) => c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))));
 
   app.get('/api/definitions', async (c) => {
     const all = await backend.definitions();

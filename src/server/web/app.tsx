@@ -14,13 +14,14 @@ import { StartPage, EmitPage } from './pages/start.js';
 import { DefinitionsPage, DefinitionPage } from './pages/definitions.js';
 import { SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
 import { MetricsPage } from './pages/metrics.js';
+import { CoordinationPage } from './pages/coordination.js';
 import { SignInPage, TokenNeeded } from './pages/signin.js';
 
 type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 'out'; mode: 'embedded' | 'nats'; signIn: boolean };
 
 const NAV: Array<[string, string]> = [
   ['/', 'Runs'], ['/definitions', 'Definitions'], ['/start', 'Start'], ['/emit', 'Emit'],
-  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/stats', 'Metrics'],
+  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/coordination', 'Coordination'], ['/stats', 'Metrics'],
 ];
 
 export function App() {
@@ -91,6 +92,7 @@ function Page(props: { path: string; session: Session }) {
   if (p === '/schedules') return titled('Schedules', <SchedulesPage />);
   if (p === '/triggers') return titled('Triggers', <TriggersPage />);
   if (p === '/workers') return titled('Workers', <WorkersPage />);
+  if (p === '/coordination') return titled('Coordination', <CoordinationPage />);
   // Not /metrics: that path is the Prometheus endpoint.
   if (p === '/stats') return titled('Metrics', <MetricsPage />);
   return titled('Not found', <NotFound what={`No page at ${p}.`} />);
