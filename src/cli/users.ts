@@ -10,6 +10,7 @@ import { text } from 'node:stream/consumers';
 import { levelText, type Level } from '../authority/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { checkUserName, hashSecret, levelOrThrow, loadUsers, natsConf, natsHash, QUEUE_NAME, saveUsers, usersFilePath, type UsersFile } from '../users/index.js';
+import { withLock } from '../store/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 
@@ -39,7 +40,7 @@ function queuesOf(v: string | undefined): string[] | undefined {
   return queues;
 }
 
-export async function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; passwordStdin?: boolean }): Promise<number> {
+async function addUser(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; passwordStdin?: boolean }): Promise<number> {
   checkUserName(name);
   const level = levelOrThrow(o.level);
   const file = await loadOrEmpty(fileOf(o));
@@ -52,7 +53,7 @@ export async function usersAddCmd(io: Io, name: string, o: FileOpt & { level: st
   return said(io, o, file, name, `added ${name}: ${levelText(level)}${domains?.length ? `, domains ${domains.join(', ')}` : ''}${password ? ', with a password (kept as a hash)' : ''} to ${file.path}`);
 }
 
-export async function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
+async function setLevel(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
   const to: Level = levelOrThrow(level);
   const file = await existing(fileOf(o), name);
   const u = file.users.get(name)!;
@@ -63,7 +64,7 @@ export async function usersSetLevelCmd(io: Io, name: string, level: string, o: F
   return said(io, o, file, name, `${name}: ${levelText(u.level)} → ${levelText(to)}${domains ? `, domains ${domains.join(', ') || '(none)'}` : ''} in ${file.path}`);
 }
 
-export async function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+async function setPassword(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   const u = file.users.get(name)!;
   file.users.set(name, { ...u, ...(await hashes(await firstLine())) });
@@ -75,7 +76,7 @@ export async function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<
  * A fresh dashboard token for the user, printed once: the file keeps its sha256 only, so a lost token is replaced,
  * never shown again. The token before it stops working.
  */
-export async function usersTokenCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   const token = randomBytes(32).toString('hex');
   file.users.set(name, { ...file.users.get(name)!, tokenSha256: createHash('sha256').update(token).digest('hex') });
@@ -116,7 +117,7 @@ async function writePrivately(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-export async function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+async function removeUser(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   file.users.delete(name);
   await saveUsers(file);
@@ -143,6 +144,34 @@ export async function usersListCmd(io: Io, o: FileOpt): Promise<number> {
   for (const r of rows) io.out(`${r.name.padEnd(width)}  ${levelText(r.level).padEnd(16)}  ${domains(r).padEnd(dw)}  ${(r.password ? 'yes' : 'no').padEnd(8)}  ${r.token ? 'yes' : 'no'}`);
   io.out(`${rows.length} user${rows.length === 1 ? '' : 's'} in ${path}`);
   return EXIT.ok;
+}
+
+/**
+ * A change of the file, read and written whole under its lock file (`<file>.lock`): two `users` commands at once
+ * (a script adding users side by side) each see the other's change, and no user is lost.
+ */
+function changing(o: FileOpt, change: () => Promise<number>): Promise<number> {
+  return withLock(`${fileOf(o)}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, change);
+}
+
+export function usersAddCmd(io: Io, name: string, o: FileOpt & { level: string; domains?: string; queues?: string; passwordStdin?: boolean }): Promise<number> {
+  return changing(o, () => addUser(io, name, o));
+}
+
+export function usersSetLevelCmd(io: Io, name: string, level: string, o: FileOpt & { domains?: string; queues?: string }): Promise<number> {
+  return changing(o, () => setLevel(io, name, level, o));
+}
+
+export function usersPasswdCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  return changing(o, () => setPassword(io, name, o));
+}
+
+export function usersTokenCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  return changing(o, () => newToken(io, name, o));
+}
+
+export function usersRmCmd(io: Io, name: string, o: FileOpt): Promise<number> {
+  return changing(o, () => removeUser(io, name, o));
 }
 
 async function existing(path: string, name: string): Promise<UsersFile> {
