@@ -12,8 +12,7 @@
 import { createInterface } from 'node:readline/promises';
 import { errorMessage, LedgerflowError, UsageError } from '../errors/index.js';
 import type { RunInput } from '../executor/index.js';
-import { openRunIndex, parseRunQuery, type RunRecord } from '../query/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
+import { applyBulk, openRunIndex, parseRunQuery, planBulk, type BulkPlan } from '../query/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -42,28 +41,25 @@ export function queryWords(text: string): Record<string, string> {
   return out;
 }
 
-/** Whether the input would change the run at all (a cancel of a settled run, a pause of a paused one do not). */
-function wouldChange(input: RunInput, r: RunRecord): boolean {
-  if (SETTLED_STATUSES.includes(r.status)) return false;
-  if (input.kind === 'control' && input.action === 'pause') return r.status !== 'PAUSED';
-  return true;
-}
-
-const VERB = { cancel: ['cancel', 'cancelled'], pause: ['pause', 'paused'], resume: ['resume', 'resumed'] } as const;
-/** Runs taken at once: each is a commit (or a NATS round trip) of its own. */
-const AT_ONCE = 8;
+const VERB = { cancel: ['cancel', 'cancelled'], pause: ['pause', 'paused'] } as const;
 
 export async function bulkInputCmd(io: Io, g: GlobalOpts, input: Extract<RunInput, { kind: 'control' }>, opts: BulkOpts, runInput: TakeInput): Promise<number> {
+  if (input.action === 'resume') throw new UsageError('resume takes one run id', {});
   // The filters named as the query names them (workflow, output-contains…), not as list's flags.
   const query = parseRunQuery(queryWords(opts.query), 'http', Date.now());
   const [verb, done] = VERB[input.action];
-  const matched = await allMatching(g, query, io);
-  const act = matched.filter((r) => wouldChange(input, r));
-  const already = matched.filter((r) => !wouldChange(input, r)).map((r) => r.runId);
+  const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  let plan: BulkPlan;
+  try {
+    plan = await planBulk(index, query, input.action);
+  } finally {
+    await index.close();
+  }
+  const { matched, act } = plan;
   if (opts.dryRun) {
-    if (opts.json) io.out(JSON.stringify({ action: verb, matched: matched.length, would: act.map((r) => r.runId), already }, null, 2));
+    if (opts.json) io.out(JSON.stringify({ action: verb, matched: matched.length, would: act.map((r) => r.runId), already: plan.already }, null, 2));
     else {
-      io.out(`${matched.length} run(s) match; ${act.length} would be ${done}, ${already.length} already are (or have settled); nothing changed`);
+      io.out(`${matched.length} run(s) match; ${act.length} would be ${done}, ${plan.already.length} already are (or have settled); nothing changed`);
       for (const r of act) io.out(`  ${r.runId}  ${inert(r.workflowId)}  ${r.status}`);
     }
     return EXIT.ok;
@@ -74,51 +70,21 @@ export async function bulkInputCmd(io: Io, g: GlobalOpts, input: Extract<RunInpu
   // Who acts, proven once (embedded, a users file: the password checked, the level judged before any run is touched).
   const acting = usesNats(g) ? undefined : await actingUser(opts.as);
   if (acting) requireLevel(acting, 'control');
-  const ok: string[] = [];
-  const refused: Array<{ runId: string; code: string; message: string }> = [];
   const progress = process.stderr.isTTY && !opts.json;
-  let next = 0;
-  let processed = 0;
-  const worker = async () => {
-    while (next < act.length) {
-      const r = act[next++]!;
-      try {
-        const outcome = await runInput(r.runId, input, acting);
-        (outcome.changed ? ok : already).push(r.runId);
-      } catch (err) {
-        // A refusal of the level refuses them all: said once, not per run.
-        if (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED') throw err;
-        refused.push({ runId: r.runId, code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) });
-      }
-      processed++;
-      if (progress) process.stderr.write(`\r${verb}: ${processed}/${act.length}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(AT_ONCE, act.length) }, worker));
+  const result = await applyBulk(plan, {
+    take: async (runId) => (await runInput(runId, input, acting)).changed,
+    describe: (err) => ({ code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) }),
+    // A refusal of the level refuses them all: said once, not per run.
+    fatal: (err) => err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED',
+    ...(progress ? { progress: (n: number, of: number) => { process.stderr.write(`\r${verb}: ${n}/${of}`); } } : {}),
+  });
   if (progress && act.length > 0) process.stderr.write('\n');
-  if (opts.json) io.out(JSON.stringify({ action: verb, matched: matched.length, [done]: ok, already, refused }, null, 2));
+  if (opts.json) io.out(JSON.stringify({ action: verb, matched: matched.length, [done]: result.done, already: result.already, refused: result.refused }, null, 2));
   else {
-    io.out(`${done} ${ok.length} run(s); ${already.length} already ${done} or settled; ${refused.length} refused`);
-    for (const r of refused) io.out(`  refused ${r.runId}: ${inert(r.message)}`);
+    io.out(`${done} ${result.done.length} run(s); ${result.already.length} already ${done} or settled; ${result.refused.length} refused`);
+    for (const r of result.refused) io.out(`  refused ${r.runId}: ${inert(r.message)}`);
   }
-  return refused.length > 0 ? EXIT.usage : EXIT.ok;
-}
-
-/** Every run the query matches, newest first: the run index paged through (a query's limit caps one page only). */
-async function allMatching(g: GlobalOpts, query: ReturnType<typeof parseRunQuery>, io: Io): Promise<RunRecord[]> {
-  const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
-  const out: RunRecord[] = [];
-  try {
-    let cursor: string | undefined;
-    do {
-      const page = await index.query({ ...query, limit: 500, ...(cursor ? { cursor } : {}) });
-      out.push(...page.runs);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-  } finally {
-    await index.close();
-  }
-  return out;
+  return result.refused.length > 0 ? EXIT.usage : EXIT.ok;
 }
 
 /** A yes from a person at a terminal; anything else (a pipe, a CI job) is no. */

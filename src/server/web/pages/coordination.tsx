@@ -1,7 +1,10 @@
 /**
  * Seed 004's COORDINATION tab: which workflow starts which (GET /api/map,
- * docs/coordination.md), as `ledgerflow map` prints it.
+ * docs/coordination.md), as `ledgerflow map` prints it, and the emergency
+ * stop: every run a filter matches cancelled, after its count is shown
+ * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).
  */
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Card, Empty, ErrorBox, Link, Loading, useData } from '../components/common.js';
 
@@ -49,6 +52,7 @@ export function CoordinationPage() {
           {m.missing.map((u) => <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>{u.from} starts {u.to}, which no definition here defines</p>)}
         </Card>
       ) : null}
+      <EmergencyStop workflows={m?.workflows.map((w) => w.id) ?? []} />
       {m ? (
         <Card title="What starts each workflow">
           <table class="table">
@@ -67,5 +71,53 @@ export function CoordinationPage() {
         </Card>
       ) : null}
     </div>
+  );
+}
+
+interface BulkPreview { matched: number; would: string[]; already: string[] }
+interface BulkDone { matched: number; cancelled: string[]; already: string[]; refused: Array<{ runId: string; message: string }> }
+
+/** Cancel every run a filter matches: preview (a dry run) shows how many and which; the button says the count it sends. */
+function EmergencyStop(props: { workflows: string[] }) {
+  const [workflow, setWorkflow] = useState('');
+  const [status, setStatus] = useState('');
+  const [reason, setReason] = useState('emergency stop');
+  const [preview, setPreview] = useState<BulkPreview | null>(null);
+  const [done, setDone] = useState<BulkDone | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const query = () => ({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}) });
+  const run = (f: () => Promise<void>) => { setBusy(true); setError(null); f().catch(setError).finally(() => setBusy(false)); };
+  const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>('/api/bulk/cancel', { query: query(), dryRun: true })); });
+  const stop = () => run(async () => {
+    setDone(await api.post<BulkDone>('/api/bulk/cancel', { query: query(), reason, confirm: preview!.would.length }));
+    setPreview(null);
+  });
+  return (
+    <Card title="Emergency stop">
+      <form class="inline-form" data-testid="emergency-stop" onSubmit={(e) => { e.preventDefault(); look(); }}>
+        <label>Workflow <select name="workflow" value={workflow} onChange={(e) => { setWorkflow(e.currentTarget.value); setPreview(null); }}>
+          <option value="">any</option>
+          {props.workflows.map((w) => <option key={w} value={w}>{w}</option>)}
+        </select></label>
+        <label>Status <select name="status" value={status} onChange={(e) => { setStatus(e.currentTarget.value); setPreview(null); }}>
+          <option value="">any not settled</option>
+          {['RUNNING', 'WAITING', 'PAUSED', 'QUEUED'].map((s) => <option key={s} value={s}>{s}</option>)}
+        </select></label>
+        <label>Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} /></label>
+        <button type="submit" disabled={busy || (!workflow && !status)}>Preview</button>
+      </form>
+      {!workflow && !status ? <p class="muted small">Choose a workflow or a status: a stop never means every run by accident.</p> : null}
+      <ErrorBox error={error} />
+      {preview ? (
+        <div data-testid="stop-preview">
+          <p><strong>{preview.would.length}</strong> run(s) would be cancelled{preview.already.length ? `; ${preview.already.length} already settled` : ''}.</p>
+          {preview.would.length ? <button type="button" class="danger" disabled={busy} onClick={stop}>Cancel {preview.would.length} run(s)</button> : null}
+          <ul class="small mono">{preview.would.slice(0, 20).map((id) => <li key={id}><Link href={`/runs/${encodeURIComponent(id)}`}>{id}</Link></li>)}</ul>
+        </div>
+      ) : null}
+      {done ? <p data-testid="stop-done">Cancelled {done.cancelled.length} run(s); {done.already.length} already settled; {done.refused.length} refused.</p> : null}
+      {done?.refused.map((r) => <p key={r.runId} class="error small">{r.runId}: {r.message}</p>)}
+    </Card>
   );
 }
