@@ -17,7 +17,6 @@ import { recordedDefinitionOf, RUN_ID_PATTERN, type EventEnvelope } from '../eve
 import { foldEvents, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { levelText } from '../authority/index.js';
-import { AuthorityError, CancelRefusedError, PauseRefusedError } from '../errors/index.js';
 import { workflowMap } from '../coordination/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
@@ -32,8 +31,9 @@ import { runDetail, startedBy } from './run-detail.js';
 import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
-import { applyBulk, parseRunQuery, planBulk, recordOf } from '../query/index.js';
-import { checkRunIdParam, checkSignal, BulkBody, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import { parseRunQuery, recordOf } from '../query/index.js';
+import { bulkAction } from './bulk.js';
+import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Rows of a runs page when the request gives no `limit`. */
@@ -304,35 +304,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     });
   }
   // Every run a filter matches (seed 004's emergency stop): a dry run first, then the count it gave as `confirm`.
-  app.post('/api/bulk/:action', async (c) => {
-    const action = c.req.param('action');
-    if (action !== 'cancel' && action !== 'pause') throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: cancel or pause`);
-    const body = parseBody(BulkBody, await jsonBody(c));
-    const query = parseRunQuery(body.query, 'http', Date.now());
-    if (Object.keys(body.query).length === 0) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter (every run is never meant by accident)', { field: 'query' });
-    const plan = await planBulk(backend.runs, query, action);
-    const ids = plan.act.map((r) => r.runId);
-    if (body.dryRun) return c.json({ action, matched: plan.matched.length, would: ids, already: plan.already });
-    if (body.confirm !== ids.length) {
-      throw new ApiError(409, 'LF_CONFIRM_MISMATCH', `${ids.length} run(s) would be ${action === 'cancel' ? 'cancelled' : 'paused'} now${body.confirm === undefined ? '' : `, not ${body.confirm}`}: send confirm: ${ids.length} (after a dry run: dryRun: true lists them)`, { field: 'confirm' });
-    }
-    const acts = backend.actions(actor(c));
-    const result = await applyBulk(plan, {
-      // One run's action as POST /api/runs/:id/cancel takes it; one already so (raced meanwhile) counts as already.
-      take: async (runId) => {
-        try {
-          await acts[action](runId, body.reason);
-          return true;
-        } catch (err) {
-          if (err instanceof CancelRefusedError || err instanceof PauseRefusedError) return false;
-          throw err;
-        }
-      },
-      describe: (err) => { const e = toHttpError(err).body.error; return { code: e.code, message: e.message }; },
-      fatal: (err) => err instanceof AuthorityError,
-    });
-    return c.json({ action, matched: plan.matched.length, [action === 'cancel' ? 'cancelled' : 'paused']: result.done, already: result.already, refused: result.refused });
-  });
+  app.post('/api/bulk/:action', async (c) => c.json(await bulkAction(backend.runs, backend.actions(actor(c)), c.req.param('action'), await jsonBody(c))));
   app.post('/api/runs/:id/retry', async (c) => {
     const id = c.req.param('id');
     const body = parseBody(RetryBody, await jsonBody(c));
