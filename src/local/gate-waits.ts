@@ -8,7 +8,7 @@
  */
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { askGate, gateParts, onGateKick, withdrawWait, type Clock } from '../executor/index.js';
+import { askAttemptGate, gateParts, onGateKick, withdrawAttemptWait, type Clock } from '../executor/index.js';
 import { grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
@@ -77,7 +77,7 @@ export class GateWaits {
     if (w.timer !== null) this.host.clock.clearTimer(w.timer);
     w.timer = null;
     w.unkick();
-    if (withdraw) withdrawWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`));
+    if (withdraw) withdrawAttemptWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`));
     this.host.changed();
   }
 
@@ -88,7 +88,7 @@ export class GateWaits {
     if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    askGate(this.host.store, w.effect, now, w.since).then((answer) => {
+    askAttemptGate(this.host.store, w.effect, now, w.since).then((answer) => {
       w.asking = false;
       if (this.waits.get(w.effect.instance) !== w) return;
       if (answer.granted) {

@@ -12,7 +12,7 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { askGate, withdrawWait } from '../../executor/index.js';
+import { askAttemptGate, withdrawAttemptWait } from '../../executor/index.js';
 import { grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventStore } from '../../store/index.js';
@@ -58,13 +58,13 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
     attempt: w.attempt, gate, priority: runPriority(run.compiled, run.snapshot.context),
   };
   if (!stillWaiting(run.compiled, run.snapshot, key, w.attempt)) {
-    await withdrawWait(o.store, effect);
+    await withdrawAttemptWait(o.store, effect);
     m.ack();
     return;
   }
   // Its place in every line: when it began to wait, the same whichever engine asks (executor/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
-  const answer = await askGate(o.store, effect, o.now, since);
+  const answer = await askAttemptGate(o.store, effect, o.now, since);
   if (!answer.granted) {
     if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) {
       await publishWait(o.js, effect, (w.gen ?? 0) + 1, since);
