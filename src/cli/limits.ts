@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { durationText } from '../compiler/index.js';
 import { parseLimits, type GlobalLimits, type LimitSpec } from '../definition/index.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
-import { breakerReport, listBreakers, readLimits, writeLimits } from '../executor/index.js';
+import { allBreakers, readLimits, writeLimits } from '../executor/index.js';
 import { breakerLine } from './breaker.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
@@ -59,8 +59,7 @@ export async function limitsShowCmd(io: Io, g: GlobalOpts, opts: { json?: boolea
   const store = storeFor(g);
   const limits = await readLimits(store);
   // Every breaker met so far (a task's, a queue's, a handler's), with its state now.
-  const now = Date.now();
-  const breakers = await Promise.all((await listBreakers(store)).map((name) => breakerReport(store, name, now)));
+  const breakers = await allBreakers(store, Date.now());
   if (opts.json) io.out(json({ limits: limits ?? { queues: {}, handlers: {} }, breakers }));
   else for (const l of [...lines(limits), ...breakers.map(breakerLine)]) io.out(l);
   return EXIT.ok;

@@ -192,3 +192,8 @@ export async function breakersForView(store: EventStore, gates: ReadonlyMap<stri
   if (names.length === 0) return undefined;
   return openBreakers(store, names, now).catch(() => undefined);
 }
+
+/** Every breaker met in this store, with its state at `now`: what `limits show` and Prometheus show. */
+export async function allBreakers(store: EventStore, now: number): Promise<BreakerReport[]> {
+  return Promise.all((await listBreakers(store)).map((name) => breakerReport(store, name, now)));
+}
