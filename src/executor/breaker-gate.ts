@@ -33,7 +33,8 @@ const read = async (store: EventStore, part: string): Promise<BreakerState> =>
 export const breakerParts = (gate: TaskGate): GatePart[] =>
   gate.parts.filter((p) => p.breaker !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-export type BreakerAsk = { granted: true } | { granted: false; retryInMs: number };
+/** Not granted: which breaker holds it, and when it half-opens (absent: opened by an operator, or half open with another's probe). */
+export type BreakerAsk = { granted: true } | { granted: false; retryInMs: number; breaker: { name: string; until?: number } };
 
 /**
  * Asks every breaker of a waiting attempt once, at `now()`. A breaker half open whose probe has gone quiet
@@ -52,7 +53,7 @@ export async function askBreakers(store: EventStore, w: WaitAttempt, now: () => 
     if (phase === 'closed') continue;
     if (phase === 'open') {
       const a = admit(seen, probe, at);
-      if (!a.granted) return a;
+      if (!a.granted) return { ...a, breaker: { name: p.name, ...(seen.until !== undefined ? { until: seen.until } : {}) } };
       continue;
     }
     if (seen.phase === 'half_open' && seen.probe && seen.probe.key !== key && at - seen.probe.at > PROBE_CHECK_AFTER_MS) {
@@ -72,7 +73,7 @@ export async function askBreakers(store: EventStore, w: WaitAttempt, now: () => 
       const answer = admit(s, probe, now());
       return { doc: s, result: answer };
     });
-    if (!a.granted) return a;
+    if (!a.granted) return { ...a, breaker: { name: p.name } };
   }
   return { granted: true };
 }
@@ -171,7 +172,7 @@ export async function openBreakers(store: EventStore, names: readonly string[], 
  * "May this attempt start now?" with every gate it is held to: its breakers first (an open one holds it without
  * taking a slot or a rate token it would not use), then its limits (task-gate.ts askGate).
  */
-export async function askAttemptGate(store: EventStore, w: WaitAttempt, now: () => number, since?: number): Promise<GateAnswer> {
+export async function askAttemptGate(store: EventStore, w: WaitAttempt, now: () => number, since?: number): Promise<GateAnswer | Extract<BreakerAsk, { granted: false }>> {
   const b = await askBreakers(store, w, now);
   if (!b.granted) return b;
   return askGate(store, w, now, since);

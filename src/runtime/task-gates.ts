@@ -103,6 +103,15 @@ export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: str
   return { type: 'task.started', time, data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) } };
 }
 
+/** The audit record of an attempt an open breaker holds (docs/language.md#circuit-breakers): it changes no state. */
+export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, breaker: string, until: string | undefined, time: string): PendingEvent {
+  const { task, iteration, item } = w.ref;
+  return {
+    type: 'task.delayed', time,
+    data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) },
+  };
+}
+
 /** A slot an attempt held: the gate part (its name), and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
 export interface SlotRef { readonly gate: string; readonly holder: string }
 

@@ -4,7 +4,7 @@
  * run (the breaker is shared through the store's directory). A COMMAND task's
  * failures open it; other runs' attempts wait SCHEDULED, saying why; an
  * operator's `breaker close` lets them go; after `open_for` a probe's success
- * closes it.
+ * closes it. The runs it delays record `task.delayed { reason: breaker_open }`.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -87,6 +87,12 @@ describe('circuit breakers on the embedded store', () => {
     expect(await code).toBe(0);
     const events = await new FileEventStore(store).read(runId!);
     expect(events.at(-1)!.state.status).toBe('COMPLETED');
+    // Its history says why it waited, once, before the attempt it delayed started; the record changed no state.
+    const delayed = events.filter((e) => e.type === 'task.delayed');
+    expect(delayed.map((e) => e.data)).toEqual([{ task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: open[0]!.until }]);
+    const at = events.indexOf(delayed[0]!);
+    expect(events[at]!.state).toEqual(events[at - 1]!.state);
+    expect(events.findIndex((e) => e.type === 'task.started')).toBeGreaterThan(at);
   }, 180_000);
 
   it('`breaker open` holds attempts until closed; after open_for one probe goes through and its success closes it', async () => {

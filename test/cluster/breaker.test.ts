@@ -50,5 +50,7 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
     expect(closed.code, closed.stderr).toBe(0);
     expect(JSON.parse(closed.stdout).breaker).toMatchObject({ name: TARGET, state: 'closed', by: 'operator' });
     await waitFor('the held run to complete', async () => (await c.client.status(held.runId))?.status === 'COMPLETED', { timeout: 60_000 });
+    const events = await c.client.store.read(held.runId);
+    expect(events.filter((e) => e.type === 'task.delayed').map((e) => e.data)).toEqual([{ task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: expect.any(String) }]);
   }, 120_000);
 });
