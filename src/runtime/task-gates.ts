@@ -167,14 +167,16 @@ export interface BreakerOutcome { readonly gate: string; readonly holder: string
 
 /**
  * The outcomes a commit recorded for attempts of tasks held to a breaker (docs/language.md#circuit-breakers): every
- * task.completed (success) and task.failed (failure, a timeout included), for each breaker the task is held to.
+ * task.completed (success), task.failed and attempt timeout (failure), for each breaker the task is held to.
  */
 export function breakerOutcomes(compiled: CompiledWorkflow, runId: string, events: readonly EventEnvelope[]): BreakerOutcome[] {
   const gates = taskGates(compiled);
   if (gates.size === 0) return [];
   const out: BreakerOutcome[] = [];
   for (const ev of events) {
-    if (ev.type !== 'task.completed' && ev.type !== 'task.failed') continue;
+    // An attempt's timeout is recorded as its timer firing, not as a task.failed: a failure all the same.
+    const timedOut = ev.type === 'timer.fired' && ev.data.timer === 'timeout';
+    if (ev.type !== 'task.completed' && ev.type !== 'task.failed' && !timedOut) continue;
     const breakers = gates.get(ev.data.task)?.parts.filter((p) => p.breaker !== undefined);
     if (!breakers || breakers.length === 0) continue;
     const { task, iteration, item, attempt } = ev.data;
