@@ -22,7 +22,7 @@ import { usesNats, type GlobalOpts } from './store.js';
 const specText = (s: LimitSpec): string => [
   ...(s.concurrency ? [`concurrency limit ${s.concurrency.limit}`] : []),
   ...(s.rateLimit ? [`rate limit ${s.rateLimit.limit} per ${durationText(s.rateLimit.perMs)}`] : []),
-  ...(s.breaker ? [`breaker: open ${durationText(s.breaker.openForMs)} after ${s.breaker.failures} failures in ${durationText(s.breaker.windowMs)}`] : []),
+  ...(s.breaker ? [`breaker: open ${durationText(s.breaker.openForMs)} after ${s.breaker.failures} failure${s.breaker.failures === 1 ? '' : 's'} in ${durationText(s.breaker.windowMs)}`] : []),
 ].join(', ');
 
 function lines(limits: GlobalLimits | undefined): string[] {

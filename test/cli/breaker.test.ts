@@ -118,6 +118,34 @@ describe('circuit breakers on the embedded store', () => {
     expect((await shown(store)).breakers).toMatchObject([{ name: TARGET, state: 'closed', failures: 0, by: 'probe' }]);
   }, 180_000);
 
+  it("a queue's breaker from the limits file holds every task on the queue; limits show prints it and its state", async () => {
+    const dir = tempDir();
+    const store = join(dir, 'store');
+    const file = chargeCards(dir, '{ failures: 100, window: 1m, open_for: 1h }');
+    const limits = join(dir, 'limits.yaml');
+    writeFileSync(limits, 'queues:\n  default:\n    breaker: { failures: 1, window: 1m, open_for: 1h }\n');
+    const set = await cli(['--store', store, 'limits', 'set', limits]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('queue default: breaker: open 1h after 1 failure in 1m');
+    expect((await cli(['--store', store, 'run', file, '--code', '1'])).code).not.toBe(0);
+    const { breakers } = await shown(store);
+    // The task's own breaker counted the failure too; the queue's (1 failure) opened.
+    expect(breakers).toEqual(expect.arrayContaining([
+      expect.objectContaining({ name: 'queue/default', state: 'open', by: 'failures' }),
+      expect.objectContaining({ name: TARGET, state: 'closed', failures: 1 }),
+    ]));
+    const child = spawnCli(['--store', store, 'run', file]);
+    const code = exited(child);
+    const known = (await new FileEventStore(store).listRuns()).map((r) => r.runId);
+    let runId: string | undefined;
+    await waitFor("a run held by the queue's breaker", async () => {
+      runId ??= await newRun(store, known);
+      return runId !== undefined && (await statusJson(store, runId)).tasks.charge?.waitingFor === "queue default's breaker to close";
+    }, { timeout: 60_000 });
+    expect((await cli(['--store', store, 'breaker', 'close', 'queue/default'])).code).toBe(0);
+    expect(await code).toBe(0);
+  }, 180_000);
+
   it('refuses a target that names no breaker, saying how to name one', async () => {
     const r = await cli(['--store', join(tempDir(), 'store'), 'breaker', 'close', 'charge']);
     expect(r.code).toBe(2);
