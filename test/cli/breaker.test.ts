@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { trackRun } from '../../src/monitor/index.js';
 import { FileEventStore } from '../../src/store/index.js';
 import { cli, expectEveryRunReplays, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
@@ -93,6 +94,10 @@ describe('circuit breakers on the embedded store', () => {
     const at = events.indexOf(delayed[0]!);
     expect(events[at]!.state).toEqual(events[at - 1]!.state);
     expect(events.findIndex((e) => e.type === 'task.started')).toBeGreaterThan(at);
+    // `watch` reads the same from the run's own history: held from its task.delayed until its attempt starts.
+    expect(trackRun(events.slice(0, at)).view.tasks.charge?.waitingFor).toBeUndefined();
+    expect(trackRun(events.slice(0, at + 1)).view.tasks.charge?.waitingFor).toBe('breaker to close');
+    expect(trackRun(events).view.tasks.charge?.waitingFor).toBeUndefined();
   }, 180_000);
 
   it('`breaker open` holds attempts until closed; after open_for one probe goes through and its success closes it', async () => {
