@@ -7,9 +7,6 @@ import type { GlobalLimits, TaskDef } from '../definition/index.js';
 import { recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
-/** No breaker known open: a watched task held by one says so only once its run records task.delayed. */
-const NONE: ReadonlySet<string> = new Set();
-
 /** Events kept per run for the tail: more than any frame shows. */
 export const KEPT_EVENTS = 200;
 
@@ -39,7 +36,8 @@ export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits
   const run: WatchedRun = {
     runId: first.runId,
     tasks: new Map(definition.tasks.map((t) => [t.id, t])),
-    view: runView(snapshot, 1, definition, limits, NONE),
+    // No breaker known open: a watched task held by one says so only once its run records task.delayed.
+    view: runView(snapshot, 1, definition, limits, new Set()),
     tail: [first],
     fold: { compiled, snapshot, ...(limits ? { limits } : {}) },
   };
@@ -68,7 +66,7 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
   }
   if (fresh.length === 0) return run;
   const tail = [...run.tail, ...fresh];
-  const open = delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : NONE;
+  const open = delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : new Set<string>();
   return {
     ...run, view: runView(snapshot, seq, run.fold.compiled.definition, run.fold.limits, open), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
     fold: { ...run.fold, snapshot, ...(delayedBy ? { delayedBy } : {}) },
