@@ -226,7 +226,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--kind <kind>').option('--yes', 'really delete').option('--json')
     .action(act(() => import('./dlq.js'), (m, o) => m.dlqPurgeCmd(io, g(), o)));
   const limits = p.command('limits').description('limits per task queue and per handler name, shared by every workflow (docs/language.md): set them from a file, show them');
-  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } } }, handlers: { <handler>: ... }')
+  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } } }, handlers: { <handler>: ... }')
     .description('validate the file and store its limits where every run, resume, serve, ui and engine of the store reads them (an empty file clears them); a bad file: every problem at file:line:col, exit 2, nothing stored')
     .option('--json', 'print { file, stored, limits | diagnostics }')
     .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
