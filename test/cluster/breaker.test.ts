@@ -4,9 +4,11 @@
  * breaker; a run started on another engine waits SCHEDULED saying why; the
  * operator's `ledgerflow --nats <url> breaker close` lets it go.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { def } from '../helpers/engine.js';
-import { cli } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,13 +26,29 @@ workflow:
       breaker: { failures: 2, window: 1m, open_for: 1h }
 `);
 
+const refund = def(`
+workflow:
+  id: cluster-refund
+  version: 1
+  input:
+    optional: [{ fail: { type: boolean } }]
+  tasks:
+    - id: refund
+      type: SIMPLE
+      handler: refundCard
+      input: { fail: "\${workflow.input.fail}" }
+`);
+
 const TARGET = 'task/cluster-charge-cards/charge';
 
 describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
   const c = useCluster({
     engines: 2,
-    handlers: { chargeCard: async (i: Record<string, unknown>) => { if (i.fail === true) throw new Error('the provider is down'); return { charged: true }; } },
-    deploy: [charge],
+    handlers: {
+      chargeCard: async (i: Record<string, unknown>) => { if (i.fail === true) throw new Error('the provider is down'); return { charged: true }; },
+      refundCard: async (i: Record<string, unknown>) => { if (i.fail === true) throw new Error('the provider is down'); return { refunded: true }; },
+    },
+    deploy: [charge, refund],
   });
 
   it('two failures open it for every engine; another run waits SCHEDULED saying why; breaker close lets it go', async () => {
@@ -52,5 +70,21 @@ describe.skipIf(noNats)('circuit breakers over NATS, two engines', () => {
     await waitFor('the held run to complete', async () => (await c.client.status(held.runId))?.status === 'COMPLETED', { timeout: 60_000 });
     const events = await c.client.store.read(held.runId);
     expect(events.filter((e) => e.type === 'task.delayed').map((e) => e.data)).toEqual([{ task: 'charge', attempt: 1, reason: 'breaker_open', breaker: TARGET, until: expect.any(String) }]);
+  }, 120_000);
+
+  it("a handler's breaker from the limits file: after open_for one probe goes through and its success closes it", async () => {
+    const file = join(tempDir(), 'limits.yaml');
+    writeFileSync(file, 'handlers:\n  refundCard:\n    breaker: { failures: 1, window: 1m, open_for: 1s }\n');
+    expect((await cli(['--nats', c.url, 'limits', 'set', file])).code).toBe(0);
+    // An engine reads the stored limits when it starts (the others within 2 s): these hold attempts to them from the first.
+    for (const e of [...c.engines]) await c.stopEngine(e);
+    await c.addEngine();
+    const failed = await c.client.start('cluster-refund', { fail: true });
+    await waitFor('the failing run to fail', async () => (await c.client.status(failed.runId))?.status === 'FAILED', { timeout: 30_000 });
+    const breakers = async () => JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout).breakers as { name: string; state: string; by?: string }[];
+    await waitFor('its one failure to open the breaker', async () => (await breakers()).some((b) => b.name === 'handler/refundCard' && b.state !== 'closed'), { timeout: 30_000 });
+    const probe = await c.client.start('cluster-refund', { fail: false });
+    await waitFor('the probe run to complete', async () => (await c.client.status(probe.runId))?.status === 'COMPLETED', { timeout: 60_000 });
+    expect(await breakers()).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'handler/refundCard', state: 'closed', by: 'probe' })]));
   }, 120_000);
 });
