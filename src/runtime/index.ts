@@ -25,4 +25,4 @@ export { prepareInput } from './input.js';
 export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
 export { COMMAND_HANDLER, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';
 export { assertHandlersFor } from './handlers-owed.js';
-export { failureHandlerDefinition, type FailureStepContext, type FailureStepRunner } from './failure-handler.js';
+export { failureHandlerDefinition, failureHandlerId, type FailureStepContext, type FailureStepRunner } from './failure-handler.js';
