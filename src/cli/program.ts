@@ -231,12 +231,19 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--kind <kind>').option('--yes', 'really delete').option('--json')
     .action(act(() => import('./dlq.js'), (m, o) => m.dlqPurgeCmd(io, g(), o)));
   const limits = p.command('limits').description('limits per task queue and per handler name, shared by every workflow (docs/language.md): set them from a file, show them');
-  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } } }, handlers: { <handler>: ... }')
+  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } } }, handlers: { <handler>: ... }')
     .description('validate the file and store its limits where every run, resume, serve, ui and engine of the store reads them (an empty file clears them); a bad file: every problem at file:line:col, exit 2, nothing stored')
     .option('--json', 'print { file, stored, limits | diagnostics }')
     .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
-  limits.command('show').description('the limits stored now, per queue and per handler').option('--json', 'print { limits: { queues, handlers } }')
+  limits.command('show').description('the limits stored now, per queue and per handler, and the state of every circuit breaker').option('--json', 'print { limits: { queues, handlers }, breakers: [{ name, state, failures, openedAt?, until?, by? }] }')
     .action(act(() => import('./limits.js'), (m, o) => m.limitsShowCmd(io, g(), o)));
+  const breaker = p.command('breaker').description('circuit breakers (docs/language.md): open one to hold its attempts, close one to let them go');
+  for (const to of ['open', 'close'] as const) {
+    breaker.command(to).argument('<target>', 'the breaker, as `limits show` names it: task/<workflow>/<task>, queue/<queue> or handler/<handler>')
+      .description(to === 'open' ? 'open the breaker until an operator closes it: its attempts wait SCHEDULED' : 'close the breaker and forget its failures: the attempts it held start')
+      .option('--json', 'print { breaker: { name, state, failures, openedAt?, until?, by? } }')
+      .action(act(() => import('./breaker.js'), (m, target: string, o) => m.breakerCmd(io, g(), to, target, o)));
+  }
   const users = p.command('users').description('the users file (docs/users.md): who may act, at which of seed 003\'s levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
   const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
   usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')

@@ -33,6 +33,7 @@ import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
 import { bulkAction } from './bulk.js';
+import { allBreakers } from '../executor/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -357,6 +358,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
   app.get('/api/workers', async (c) => c.json(await backend.workers()));
+  // Every circuit breaker met in the store and its state now: what `ledgerflow limits show --json` prints as `breakers`.
+  app.get('/api/breakers', async (c) => c.json({ breakers: await allBreakers(backend.store, Date.now()) }));
   app.get('/api/metrics/summary', async (c) => c.json(await metricsSummary(backend, Date.now())));
   // Behind the same auth as every route: Prometheus sends the token (`authorization` in its scrape config).
   app.get('/metrics', async (c) => {

@@ -13,6 +13,7 @@ import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
 import type { ServiceNotice, ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
+import { allBreakers } from '../executor/index.js';
 import { createMetrics, type LedgerflowMetrics } from '../metrics/index.js';
 import { createApp } from './app.js';
 import { ApiError } from './errors.js';
@@ -103,6 +104,8 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     metrics.observeQueues(await nb.jetstreamManager());
   } else {
     if (!opts.store || !opts.storeDir) throw new Error('startUi: the embedded store needs store and storeDir');
+    const store = opts.store;
+    metrics.observeBreakers(() => allBreakers(store, Date.now()));
     // The Service's engine feeds the metrics with every commit of the runs it drives (as serve --metrics-port does).
     const given = opts.hooks?.onCommit;
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, definition) => { given?.(events, before, after, definition); metrics.hooks.onCommit(events, before, after); };

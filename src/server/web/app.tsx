@@ -12,7 +12,7 @@ import { RunsPage } from './pages/runs.js';
 import { RunPage } from './pages/run.js';
 import { StartPage, EmitPage } from './pages/start.js';
 import { DefinitionsPage, DefinitionPage } from './pages/definitions.js';
-import { SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
+import { BreakersPage, SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
 import { MetricsPage } from './pages/metrics.js';
 import { CoordinationPage } from './pages/coordination.js';
 import { SignInPage, TokenNeeded } from './pages/signin.js';
@@ -21,7 +21,7 @@ type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 
 
 const NAV: Array<[string, string]> = [
   ['/', 'Runs'], ['/definitions', 'Definitions'], ['/start', 'Start'], ['/emit', 'Emit'],
-  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/coordination', 'Coordination'], ['/stats', 'Metrics'],
+  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/coordination', 'Coordination'], ['/breakers', 'Breakers'], ['/stats', 'Metrics'],
 ];
 
 export function App() {
@@ -93,6 +93,7 @@ function Page(props: { path: string; session: Session }) {
   if (p === '/triggers') return titled('Triggers', <TriggersPage />);
   if (p === '/workers') return titled('Workers', <WorkersPage />);
   if (p === '/coordination') return titled('Coordination', <CoordinationPage />);
+  if (p === '/breakers') return titled('Circuit breakers', <BreakersPage />);
   // Not /metrics: that path is the Prometheus endpoint.
   if (p === '/stats') return titled('Metrics', <MetricsPage />);
   return titled('Not found', <NotFound what={`No page at ${p}.`} />);

@@ -16,8 +16,9 @@ import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
 import type { RunPage as RunsPage } from '../../query/query.js';
+import type { BreakerReport } from '../../executor/breaker-gate.js';
 
-export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric };
+export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric, BreakerReport };
 export type Graph = WorkflowGraph;
 
 export interface RunDetail {
