@@ -108,6 +108,11 @@ async function main(opts: Options): Promise<number> {
     if (deployed.code !== 0) throw new Error(`deploy failed (${deployed.code}): ${deployed.stderr}`);
     const jsm = await jetstreamManager(await client.store.connection());
     await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
+    // A breaker on the slow steps' handler (docs/language.md#circuit-breakers): lost workers' attempts count as its
+    // failures and may open it, and an operator opens and closes it during the chaos (breakerFlipper below).
+    writeFileSync(join(dir, 'limits.yaml'), 'handlers:\n  slow:\n    breaker: { failures: 20, window: 30s, open_for: 5s }\n');
+    const limits = await cli(['--nats', cluster.url, 'limits', 'set', join(dir, 'limits.yaml')], { cwd: dir, env: R3 });
+    if (limits.code !== 0) throw new Error(`limits set failed (${limits.code}): ${limits.stderr}`);
 
     // One slot per engine and worker; a kill replaces its process with a new incarnation.
     const slots = new Map<string, { kind: 'engine' | 'worker'; proc: LedgerflowProcess | null }>();
@@ -237,7 +242,28 @@ async function main(opts: Options): Promise<number> {
       }
     })();
 
-    await Promise.all([starter, killer]);
+    // An operator's hand on the slow steps' breaker: opened for a few seconds every half minute or so, then closed.
+    const breakerFlips: Array<{ at: number; heldMs: number; ok: boolean }> = [];
+    const breakerFlipper = (async () => {
+      for (;;) {
+        const pause = between(15_000, 35_000);
+        const heldMs = between(3000, 8000);
+        if (Date.now() + pause + heldMs >= chaosEnd) break;
+        await sleep(pause);
+        const flip = (to: 'open' | 'close') => cli(['--nats', cluster.url, 'breaker', to, 'handler/slow'], { cwd: dir, env: R3 }).then((r) => r.code === 0);
+        const opened = await flip('open');
+        say(`breaker handler/slow ${opened ? 'opened' : 'could not be opened (a node down?)'}; closed in ${heldMs} ms`);
+        await sleep(heldMs);
+        // Closing must not be lost to a node going down: tried until it takes.
+        let closed = false;
+        for (let i = 0; i < 10 && !(closed = await flip('close')); i++) await sleep(1000);
+        breakerFlips.push({ at: Date.now(), heldMs, ok: opened && closed });
+      }
+    })();
+
+    await Promise.all([starter, killer, breakerFlipper]);
+    // Whatever the flips left (the breaker's own opening after lost workers' failures), the runs must settle all the same.
+    await cli(['--nats', cluster.url, 'breaker', 'close', 'handler/slow'], { cwd: dir, env: R3 });
     const hostileReports = await Promise.all(hostiles.map((h) => h.stop()));
     const decisionsFlooded = (await approver?.stop()) ?? 0;
     // A server that joined through a route port is one the cluster trusts with everything: any is a breach.
@@ -321,6 +347,11 @@ async function main(opts: Options): Promise<number> {
       seed: opts.seed, minutes: opts.minutes, runsPerMinute: opts.runsPerMinute, engines: opts.engines, workers: opts.workers,
       runs: { started: runIds.length, startFailed: startErrors.length, completed, failed, stuck: stuck.length, unacknowledged: unacknowledged.length },
       kills: { ...killsBy, total: kills.length },
+      breakerFlips: {
+        total: breakerFlips.length, taken: breakerFlips.filter((f) => f.ok).length,
+        // Attempts the breaker held, as the runs' logs record them (task.delayed): the flips did hold work.
+        attemptsHeld: [...finals.values()].filter(Array.isArray).reduce((n, evs) => n + evs.filter((e) => e.type === 'task.delayed').length, 0),
+      },
       lost: lost.length, forks: forks.length, duplicateExecutions: duplicateCount, forged: forged.length,
       hostile: {
         workers: opts.hostile, attacks: hostileReports.reduce((n, r) => n + Object.values(r.attacks).reduce((m, a) => m + a.tries, 0), 0),
@@ -362,6 +393,7 @@ function printTable(r: {
   seed: number; engines: number; workers: number;
   runs: { started: number; startFailed: number; completed: number; failed: number; stuck: number; unacknowledged: number };
   kills: { engine: number; worker: number; node: number; total: number };
+  breakerFlips: { total: number; taken: number; attemptsHeld: number };
   lost: number; forks: number; duplicateExecutions: number; forged: number; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
   hostile: { workers: number; attacks: number; lettersFlooded: number; decisionsFlooded: number; claimsWiped: number; rogueRouteJoined: number; enginesLettersEvicted: number; refusalsFlooded: number };
   timeMs: { chaos: number; settle: number; total: number };
@@ -375,6 +407,7 @@ function printTable(r: {
     ['failed', String(r.runs.failed)],
     ['stuck', String(r.runs.stuck)],
     ['kills', `${r.kills.total} (engine ${r.kills.engine}, worker ${r.kills.worker}, node ${r.kills.node})`],
+    ['breaker opened', `${r.breakerFlips.total} time(s) by an operator (${r.breakerFlips.taken} opened and closed as asked); ${r.breakerFlips.attemptsHeld} attempts held (task.delayed)`],
     ['lost', String(r.lost)],
     ['forks', String(r.forks)],
     ['duplicate executions', `${r.duplicateExecutions} (${r.handlerStarts} handler starts, ${r.restartsRecorded} restarts recorded)`],
