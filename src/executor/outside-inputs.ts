@@ -18,6 +18,16 @@ import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
 import { applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
+import { instanceFields, instanceKey, type InstanceRef } from '../compiler/index.js';
+import type { TaskError } from '../events/index.js';
+import { attemptStartSeq, attemptToken } from './attempt-token.js';
+
+/** What became of an outcome an agent outside the engine's process reported (recordOutcome). */
+export type AgentOutcomeVerdict =
+  | { kind: 'recorded'; seq: number }
+  /** This very outcome (same token, same result) is in the log already: a report repeated after a crash. */
+  | { kind: 'already'; seq: number }
+  | { kind: 'refused'; reason: string };
 
 export interface OutsideInputsOptions {
   store: EventStore;
@@ -109,6 +119,36 @@ export class OutsideInputs {
     }
     if (!r.review.accepted) throw refuse(r.review.reason);
     return r.view;
+  }
+
+  /**
+   * Records the outcome of an attempt run outside any engine's process (a file agent: src/agent/), fenced by
+   * its token (attempt-token.ts): recorded only while that very attempt is the one in flight, as the core's
+   * fold judges it (a timed-out, cancelled or superseded attempt is refused, with the reason). An outcome
+   * the log already holds for the token is `already`, never written twice.
+   */
+  recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string): Promise<AgentOutcomeVerdict> {
+    const key = instanceKey(ref);
+    return commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
+      const { compiled, snapshot, seq, events } = await this.load(runId);
+      const startSeq = attemptStartSeq(events, key, attempt);
+      if (startSeq === undefined || attemptToken(runId, key, attempt, startSeq) !== token) {
+        return { kind: 'refused', reason: `token ${token} is not the token of attempt ${attempt} of task ${key} in run ${runId} (a result for another attempt, or a task file from another store)` };
+      }
+      const recorded = events.find((e) => e.seq > startSeq && (e.type === 'task.completed' || e.type === 'task.failed') && e.data.attempt === attempt && instanceKey(e.data) === key);
+      if (recorded) {
+        const same = 'error' in outcome ? recorded.type === 'task.failed' && recorded.data.error.message === outcome.error.message
+          : recorded.type === 'task.completed' && JSON.stringify(recorded.data.output) === JSON.stringify(outcome.output);
+        return same ? { kind: 'already', seq: recorded.seq } : { kind: 'refused', reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})` };
+      }
+      const time = new Date(this.clock.now()).toISOString();
+      const data = { task: ref.task, attempt, ...instanceFields(ref), by, unauthenticated: true as const };
+      const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
+      const r = applyEvent(compiled, snapshot, ev);
+      if (!r.accepted) return { kind: 'refused', reason: rejectionReason(snapshot, ev) };
+      await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
+      return { kind: 'recorded', seq: seq + 1 };
+    });
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

@@ -19,7 +19,9 @@ import { foldEvents, runOrigin, runView, type Handlers, type RunView } from '../
 import { systemClock, type Clock } from './clock.js';
 import { limitsForView } from './global-limits.js';
 import { CommitAdmissions } from './commit-admissions.js';
-import { OutsideInputs } from './outside-inputs.js';
+import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
+import type { InstanceRef } from '../compiler/index.js';
+import type { TaskError } from '../events/index.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
 import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
@@ -62,7 +64,7 @@ export class RunCommits {
    * tasks in it, for a process about to drive the run (which then holds its
    * lease where the store has leases). The runs a start admitted are noted.
    */
-  async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean }, withStarts: boolean): Promise<Begun> {
+  async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<Begun> {
     const begun = await beginRun(this.starter, def, rawInput, opts, withStarts);
     if (begun.admitted) this.admissions.add(begun.admitted);
     return begun;
@@ -83,7 +85,7 @@ export class RunCommits {
   }
 
   /** `begin` under a caller-chosen id: the run begun, or the run that already had the id. */
-  async beginUnderId(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }, withStarts: boolean): Promise<CallerStart<Begun>> {
+  async beginUnderId(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<CallerStart<Begun>> {
     return startUnderId(this.store, def, opts, (runId) => this.begin(def, rawInput, { ...opts, runId, exclusive: true }, withStarts));
   }
 
@@ -146,6 +148,15 @@ export class RunCommits {
       return await this.outside.decide(runId, taskId, decision, by, comment, opts);
     } finally {
       await this.admissions.flush(); // a decision that settled the run freed its concurrency slot
+    }
+  }
+
+  /** Records the outcome of an attempt an agent outside the engines ran, fenced by its token (OutsideInputs.recordOutcome). */
+  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string): Promise<AgentOutcomeVerdict> {
+    try {
+      return await this.outside.recordOutcome(runId, ref, attempt, token, outcome, by);
+    } finally {
+      await this.admissions.flush(); // an outcome that settled the run freed its concurrency slot
     }
   }
 

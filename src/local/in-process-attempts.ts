@@ -57,6 +57,18 @@ export class InProcessAttempts {
   /** How many attempts run here. */
   get inFlight(): number { return this.inflight.size; }
 
+  /**
+   * An attempt of a task on a queue file agents serve (executor/agent-queues.ts): held in flight here, so
+   * the run waits for it and its timeout counts, while an agent process takes it from the log and records its
+   * outcome (src/agent/); this driver follows the log, and reconcile drops the hold once the attempt settles.
+   * A handler task only: COMMAND programs, built-in failure steps and the executor's own work still run here.
+   */
+  private forAgent(effect: StartAttempt): boolean {
+    if (!this.opts.agentQueues?.has(effect.queue) || effect.command || failureStepOf(effect.handler) !== null) return false;
+    this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
+    return true;
+  }
+
   /** What this process holds, as reconcile counts it. */
   held(): ReadonlyMap<string, HeldAttempt> {
     return this.takenOver.size === 0 && this.waitingChildren.size === 0 ? this.inflight
@@ -179,6 +191,7 @@ export class InProcessAttempts {
     const fields = instanceFields(effect);
     const control = new AttemptControl(attempt, effect.restart, { task: taskId, ...fields });
     this.inflight.set(instance, control);
+    if (this.forAgent(effect)) return;
     const step = effect.command ? null : failureStepOf(effect.handler);
     void (async () => {
       let ev: PendingEvent;
