@@ -1,0 +1,72 @@
+/**
+ * `ledgerflow agent --inbox 1N.3OX --outbox 0UT.3OX [--queue q] [--level L3]
+ * [--skills a,b]`: a worker whose agent is whatever reads task files and
+ * writes result files (docs/agents.md, src/agent/). It declares its queue on
+ * the store (engines then hold that queue's attempts for agents), then passes
+ * over its folders until stopped; `--once` makes one pass, `--withdraw` takes
+ * the declaration back.
+ */
+import { mkdir } from 'node:fs/promises';
+import { parseLevel } from '../authority/index.js';
+import { FileAgent, type PassReport } from '../agent/index.js';
+import { DEFAULT_QUEUE } from '../definition/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
+import { declareAgentQueue } from '../executor/index.js';
+import { optionalDurationFlag } from './duration-flag.js';
+import { EXIT } from './exit.js';
+import { json, type Io } from './io.js';
+import { storeFor } from './open-store.js';
+import { untilSignal } from './signals.js';
+import { usesNats, type GlobalOpts } from './store.js';
+
+export interface AgentOpts { inbox: string; outbox: string; queue?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
+
+export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<number> {
+  if (usesNats(g)) {
+    throw new UsageError('`ledgerflow agent` takes attempts from the embedded file store only, for now: over NATS, run the agent beside a `ledgerflow run`/`serve` on a file store, or use `ledgerflow worker` with a handler module (docs/agents.md)', {});
+  }
+  const level = parseLevel(o.level ?? 'L3');
+  if (!level) throw new UsageError(`--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`, { level: o.level });
+  const queue = o.queue ?? DEFAULT_QUEUE;
+  const store = storeFor(g);
+  if (o.withdraw) {
+    await declareAgentQueue(store, queue, 'withdraw');
+    if (o.json) io.out(json({ queue, withdrawn: true }));
+    else io.out(`queue ${queue} is no longer served by file agents: engines run its tasks with their handlers again`);
+    return EXIT.ok;
+  }
+  const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
+  const skills = (o.skills ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  await mkdir(o.inbox, { recursive: true });
+  await mkdir(o.outbox, { recursive: true });
+  // Progress goes to stderr with --json (stdout then carries the pass's report only).
+  const say = o.json ? io.err : io.out;
+  const agent = new FileAgent({ store, inbox: o.inbox, outbox: o.outbox, queue, level, skills, name: o.name ?? `agent:${queue}`, log: say });
+  await agent.declare();
+  if (o.once) {
+    const report = await agent.pass();
+    if (o.json) io.out(json(report));
+    return EXIT.ok;
+  }
+  say(`agent on queue ${queue} (level ${level}${skills.length > 0 ? `, skills ${skills.join(', ')}` : ''}): task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`);
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await agent.pass();
+      } catch (err) {
+        // A pass that failed (a folder not writable, the store busy) is said and tried again: the next pass redoes what it did not finish.
+        io.err(`agent: ${errorMessage(err)}; trying again`);
+      }
+      if (!stopped) await new Promise<void>((r) => { wake = r; setTimeout(r, pollMs); });
+    }
+  })();
+  return untilSignal(io, 'the agent', async () => {
+    stopped = true;
+    (wake as (() => void) | null)?.();
+    await loop;
+  });
+}
+
+export type { PassReport };
