@@ -19,8 +19,6 @@ const Declared = z.object({ level: z.enum(LEVELS), skills: z.array(z.string()), 
 const AgentQueuesSchema = z.object({ queues: z.record(z.string(), Declared) });
 export type AgentQueue = z.infer<typeof Declared>;
 
-const NONE: ReadonlySet<string> = new Set();
-
 /** The declared queues (with what each agent said of itself when it declared it). */
 export async function readAgentQueueDoc(store: EventStore): Promise<Record<string, AgentQueue>> {
   if (!store.readShared) return {};
@@ -33,8 +31,7 @@ export async function readAgentQueueDoc(store: EventStore): Promise<Record<strin
 
 /** The names of the queues file agents serve on this store (none on a store without shared documents). */
 export async function readAgentQueues(store: EventStore): Promise<ReadonlySet<string>> {
-  const queues = Object.keys(await readAgentQueueDoc(store));
-  return queues.length === 0 ? NONE : new Set(queues);
+  return new Set(Object.keys(await readAgentQueueDoc(store)));
 }
 
 /** Declares (or, `withdraw`, withdraws) a queue as served by file agents for every process on the store. */
