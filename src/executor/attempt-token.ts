@@ -14,7 +14,8 @@ import { instanceKey } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 
 export function attemptToken(runId: string, instance: string, attempt: number, startSeq: number): string {
-  return createHash('sha256').update(`${runId}\n${instance}\n${attempt}\n${startSeq}`).digest('hex').slice(0, 24);
+  // `tk` first: a token of digits alone (or digits and one e) would read back from YAML as a number.
+  return `tk${createHash('sha256').update(`${runId}\n${instance}\n${attempt}\n${startSeq}`).digest('hex').slice(0, 24)}`;
 }
 
 /** The sequence of the `task.started` of attempt `attempt` of `instance` (the latest, should a loop have run it before). */

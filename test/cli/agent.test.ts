@@ -1,0 +1,120 @@
+/**
+ * `ledgerflow agent` on the embedded store, as docs/agents.md tells a user:
+ * the docs' workflow, command lines and shell-script agent; a timed-out
+ * attempt retried, and its late result refused into rejected/ with why;
+ * results that are not YAML, too big or not a result refused, nothing
+ * recorded; a task above the agent's level not given to it.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { agentProject, everyAgentRunReplays, events, files, outcomes, spawnIn, startAgent, stop, taskFile, writeResult } from '../helpers/file-agent.js';
+import { waitFor } from '../helpers/wait.js';
+
+afterAll(async () => {
+  // Every run an agent completed replays to the state it recorded.
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(4);
+});
+
+const once = async (dir: string, extra: string[] = []) => {
+  const r = await cli(['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--once', '--json', ...extra], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { written: string[]; recorded: string[]; rejected: string[] };
+};
+
+describe('ledgerflow agent (docs/agents.md)', () => {
+  it('runs the quick start: the agent writes the task file, the shell script answers it, the run completes with its output', async () => {
+    const dir = agentProject();
+    const agent = await startAgent(dir);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    const task = await waitFor('the task file', () => taskFile(dir), { timeout: 20_000, detail: () => run.output() + agent.output() });
+    expect(task).toMatchObject({ attempt: 1 });
+    const text = readFileSync(join(dir, '1N.3OX', task.name), 'utf8');
+    expect(text).toContain('task_id: validate');
+    expect(text).toContain('agent_level: L3');
+    expect(text).toContain('timeout: 30s');
+    expect(text).toContain(`folder: ${join(dir, 'data')}`);
+    expect(run.output()).toContain('validate: attempt 1 waits for a file agent of queue agents');
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toContain('COMPLETED');
+    const done = outcomes(await events(dir, task.runId));
+    expect(done.map((e) => [e.type, e.data.attempt])).toEqual([['task.completed', 1]]);
+    expect(done[0]!.data).toMatchObject({ output: { files: 3 }, by: 'agent:agents' });
+    await waitFor('both files in done/', () => files(dir, '1N.3OX/done').length === 1 && files(dir, '0UT.3OX/done').length === 1, { detail: agent.output });
+    expect(files(dir, '1N.3OX').filter((n) => n.endsWith('.yaml'))).toEqual([]);
+    expect(files(dir, '0UT.3OX').filter((n) => n.endsWith('.yaml'))).toEqual([]);
+    const history = await cli(['history', task.runId], { cwd: dir });
+    expect(history.stdout).toContain('reported by agent:agents, an unauthenticated name');
+    await stop(agent);
+  }, 60_000);
+
+  it('fails an attempt nobody answers at its timeout and retries it; the late result of attempt 1 goes to rejected/ with why, nothing recorded for it', async () => {
+    const dir = agentProject((y) => y.replace('timeout: 30s', 'timeout: 1s'));
+    const agent = await startAgent(dir, ['--poll', '50ms']);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    const first = await waitFor('attempt 1\'s task file', () => taskFile(dir), { timeout: 20_000, detail: () => run.output() + agent.output() });
+    const second = await waitFor('attempt 2\'s task file', () => { const t = taskFile(dir); return t?.attempt === 2 && t; }, { timeout: 20_000, detail: () => run.output() + agent.output() });
+    expect(second.token).not.toBe(first.token);
+    // Attempt 1's task file was taken out of the inbox with why.
+    const reasons = files(dir, '1N.3OX/rejected').filter((n) => n.endsWith('.reason'));
+    expect(reasons.length).toBe(1);
+    const stem = first.name.slice('task-'.length);
+    writeResult(dir, stem, `token: ${first.token}\nstatus: completed\noutput: { late: true }\n`);
+    const reason = await waitFor('the late result refused', () => files(dir, '0UT.3OX/rejected').includes(`result-${stem}.reason`) && readFileSync(join(dir, '0UT.3OX', 'rejected', `result-${stem}.reason`), 'utf8'), { detail: agent.output });
+    expect(reason).toContain('was not recorded');
+    expect(reason).toContain('does not apply to task validate, which is IN_PROGRESS at attempt 2');
+    expect(files(dir, '0UT.3OX/rejected')).toContain(`result-${stem}`);
+    writeResult(dir, stem, `token: ${second.token}\nstatus: completed\noutput: { files: 3 }\n`);
+    expect(await run.exited, run.output()).toBe(0);
+    const evs = await events(dir, first.runId);
+    expect(outcomes(evs).map((e) => [e.type, e.data.attempt])).toEqual([['task.completed', 2]]);
+    expect(evs.some((e) => e.type === 'task.started' && e.data.attempt === 2)).toBe(true);
+    await stop(agent);
+  }, 60_000);
+
+  it('refuses a result that is not YAML, one over 1 MiB and one that is not a result, each with a clear reason, and records none of them', async () => {
+    const dir = agentProject();
+    expect(await once(dir)).toEqual({ written: [], recorded: [], rejected: [] });
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    const task = await waitFor('the task file', async () => { await once(dir); return taskFile(dir); }, { timeout: 20_000, detail: run.output });
+    const stem = task.name.slice('task-'.length);
+    const refused = async (text: string) => {
+      writeResult(dir, stem, text);
+      const r = await once(dir);
+      expect(r.recorded).toEqual([]);
+      const latest = r.rejected.find((p) => p.includes('0UT.3OX'))!;
+      return readFileSync(join(dir, `${latest}.reason`), 'utf8');
+    };
+    expect(await refused('token: [unclosed\nstatus: completed\n')).toMatch(/is not YAML: .*write a YAML mapping/);
+    expect(await refused(`token: ${task.token}\nstatus: completed\noutput: "${'x'.repeat(1024 * 1024)}"\n`)).toContain('bytes, over the 1,048,576 a result may be');
+    expect(await refused(`token: ${task.token}\nstatus: done\n`)).toContain('not a result at status');
+    expect(await refused(`token: ${task.token}\nstatus: failed\n`)).toContain('not a result');
+    expect(await refused(`token: tk0123\nstatus: completed\n`)).toContain('no task file task-');
+    // Each refusal is kept; the task file still waits for its answer.
+    expect(files(dir, '0UT.3OX/rejected').filter((n) => !n.endsWith('.reason'))).toHaveLength(5);
+    expect(files(dir, '1N.3OX')).toContain(task.name);
+    expect(outcomes(await events(dir, task.runId))).toEqual([]);
+    writeResult(dir, stem, `token: ${task.token}\nstatus: failed\nerror: { message: no such folder, retryable: false }\n`);
+    expect((await once(dir)).recorded).toHaveLength(1);
+    expect(await run.exited).toBe(1);
+    const failed = outcomes(await events(dir, task.runId));
+    expect(failed.map((e) => e.type)).toEqual(['task.failed']);
+    expect(failed[0]!.data).toMatchObject({ error: { message: 'no such folder', retryable: false } });
+  }, 60_000);
+
+  it('gives a task only to an agent of its agent_level or a higher authority', async () => {
+    const dir = agentProject((y) => y.replace('agent_level: L3', 'agent_level: L2'));
+    await once(dir);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    await waitFor('the attempt held for an agent', () => run.output().includes('waits for a file agent'), { timeout: 20_000, detail: run.output });
+    expect((await once(dir)).written).toEqual([]);
+    expect((await once(dir, ['--level', 'L2'])).written).toHaveLength(1);
+    const task = taskFile(dir)!;
+    writeFileSync(join(dir, '0UT.3OX', `result-${task.name.slice(5)}`), `token: ${task.token}\nstatus: completed\n`);
+    expect((await once(dir, ['--level', 'L1'])).recorded).toHaveLength(1);
+    expect(await run.exited).toBe(0);
+  }, 60_000);
+});
