@@ -168,9 +168,10 @@ export class Engine {
       // (A run this engine has just started has had no other driver: nothing to read back then.)
       const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) } : loaded;
       // A run started elsewhere may need handlers this process lacks: refused before anything is written (a run started here was checked then).
-      if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers, undefined, await readAgentQueues(this.store));
+      const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
+      if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers, undefined, agentQueues);
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
-      return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted });
+      return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted, agentQueues });
     } finally {
       await releaseAfter(lease, opts, runId);
     }
@@ -186,7 +187,7 @@ export class Engine {
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.admissions.noteCommit(events, after, def); };
     // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts).
-    const agentQueues = await readAgentQueues(this.store);
+    const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
     const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, agentQueues, ...(source?.file ? { definitionFile: source.file } : {}) });
     const stop = () => driver.stop();
     const drain = () => driver.drain();
