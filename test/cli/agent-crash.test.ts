@@ -14,7 +14,7 @@ import { agentProject, events, everyAgentRunReplays, files, outcomes, spawnIn, s
 import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
-  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(2);
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(3);
 });
 
 const once = async (dir: string) => {
@@ -46,6 +46,22 @@ describe('ledgerflow agent after kill -9', () => {
     expect(files(dir, '1N.3OX/done')).toEqual([task.name]);
     expect(files(dir, '0UT.3OX/done')).toEqual([`result-${stem}`]);
     expect(files(dir, '0UT.3OX').filter((n) => n.endsWith('.yaml'))).toEqual([]);
+    expect(outcomes(await events(dir, task.runId)).map((e) => e.type)).toEqual(['task.completed']);
+  }, 60_000);
+
+  it('keeps the attempt\'s token when the process running the run is killed and the run resumed: the agent\'s result is still recorded', async () => {
+    const dir = agentProject();
+    await once(dir);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    const task = await waitFor('the task file', async () => { await once(dir); return taskFile(dir); }, { timeout: 20_000, detail: run.output });
+    await stop(run, 'SIGKILL');
+    const resumed = spawnIn(dir, ['resume', task.runId]);
+    await waitFor('the resumed run to hold the attempt for an agent', () => resumed.output().includes('waits for a file agent'), { timeout: 20_000, detail: resumed.output });
+    expect((await events(dir, task.runId)).some((e) => e.type === 'task.restarted')).toBe(true);
+    expect(await once(dir)).toEqual({ written: [], recorded: [], rejected: [] });
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    expect((await once(dir)).recorded).toHaveLength(1);
+    expect(await resumed.exited, resumed.output()).toBe(0);
     expect(outcomes(await events(dir, task.runId)).map((e) => e.type)).toEqual(['task.completed']);
   }, 60_000);
 
