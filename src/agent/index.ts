@@ -6,4 +6,5 @@
  * between is folders.ts.
  */
 export { FileAgent, type FileAgentOptions, type PassReport } from './file-agent.js';
+export { NatsExchange, type NatsExchangeOptions } from './nats-exchange.js';
 export { MAX_RESULT_BYTES, judgeResult, readTaskMessage, type TaskMessage, type TaskHeader, type AgentResult } from './messages.js';

@@ -19,15 +19,19 @@ import { storeFor } from './open-store.js';
 import { untilSignal } from './signals.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
-export interface AgentOpts { inbox: string; outbox: string; queue?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
+export interface AgentOpts { inbox: string; outbox: string; queue?: string; handler?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
 
 export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<number> {
-  if (usesNats(g)) {
-    throw new UsageError('`ledgerflow agent` takes attempts from the embedded file store only, for now: over NATS, run the agent beside a `ledgerflow run`/`serve` on a file store, or use `ledgerflow worker` with a handler module (docs/agents.md)', {});
-  }
   const level = parseLevel(o.level ?? 'L3');
   if (!level) throw new UsageError(`--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`, { level: o.level });
   const queue = o.queue ?? DEFAULT_QUEUE;
+  const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
+  if (usesNats(g)) {
+    if (o.once || o.withdraw) throw new UsageError('--once and --withdraw are for the embedded store: over NATS an agent is a worker, which runs until stopped', {});
+    const { natsAgentCmd } = await import('./agent-nats.js');
+    return natsAgentCmd(io, g, { inbox: o.inbox, outbox: o.outbox, queue, pollMs, ...(o.handler !== undefined ? { handler: o.handler } : {}) });
+  }
+  if (o.handler !== undefined) throw new UsageError('--handler is for NATS (attempts handed out per handler name): on the embedded store an agent takes every handler task of its queue', {});
   const store = storeFor(g);
   if (o.withdraw) {
     await declareAgentQueue(store, queue, 'withdraw');
@@ -35,7 +39,6 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
     else io.out(`queue ${queue} is no longer served by file agents: engines run its tasks with their handlers again`);
     return EXIT.ok;
   }
-  const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
   const skills = (o.skills ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   await mkdir(o.inbox, { recursive: true });
   await mkdir(o.outbox, { recursive: true });

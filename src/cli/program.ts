@@ -292,7 +292,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')
     .option('--queue <queue>', 'the task queue it serves (a task\'s `queue`, default "default"): engines on the store hold its attempts for agents from now on')
     .option('--level <level>', 'its authority, L0–L3 (default L3): it takes only tasks whose agent_level it meets').option('--skills <list>', 'its skills, comma-separated (recorded with its queue)')
-    .option('--name <name>', 'recorded as who reported each outcome (default agent:<queue>)').option('--poll <duration>', 'how often it looks at the folders and the runs (default 200ms)')
+    .option('--handler <names>', 'with --nats: the handler names it answers, comma-separated (a task\'s handler, else its id): NATS hands out attempts per handler').option('--name <name>', 'recorded as who reported each outcome on the embedded store (default agent:<queue>)').option('--poll <duration>', 'how often it looks at the folders and the runs (default 200ms)')
     .option('--once', 'one pass, then exit').option('--withdraw', 'take the queue back: engines run its tasks with their handlers again').option('--json', 'with --once: print { written, recorded, rejected }')
     .action(act(() => import('./agent.js'), (m, o) => m.agentCmd(io, g(), o)));
   // A mistake in a command's arguments points at that command's own help, not the list of commands.

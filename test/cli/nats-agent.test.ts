@@ -1,0 +1,85 @@
+/**
+ * `ledgerflow agent --nats` as docs/agents.md#over-nats tells it: the docs'
+ * workflow deployed, an engine, the agent as a NATS worker answering
+ * `validate`, a run started; the docs' shell agent answers and the run
+ * completes with its output. Then an attempt nobody answers times out and is
+ * retried: its task file goes to rejected/ with why, its late result is
+ * refused, and the retry's result is recorded once. Real nats-server.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { cli, spawnCli } from '../helpers/cli.js';
+import { agentProject, files, taskFile, writeResult } from '../helpers/file-agent.js';
+import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const procs: ChildProcess[] = [];
+afterEach(() => killLeftovers(procs));
+
+function spawned(args: string[], cwd: string): { child: ChildProcess; out: () => string } {
+  const child = spawnCli(args, { cwd });
+  procs.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, out: () => out };
+}
+
+type Ev = { type: string; data: Record<string, unknown> };
+
+describe.skipIf(noNats)('ledgerflow agent --nats (docs/agents.md#over-nats)', () => {
+  const c = useCluster();
+
+  it('the docs\' commands: deploy, engine, agent answering validate, start; the shell agent answers and the run completes', async () => {
+    const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats'));
+    const nats = ['--nats', c.url];
+    expect((await cli([...nats, 'deploy', 'inventory-check.yaml'], { cwd: dir })).code).toBe(0);
+    const engine = spawned([...nats, 'engine'], dir);
+    const agent = spawned([...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--handler', 'validate'], dir);
+    const started = await cli([...nats, 'start', 'inventory_check_nats', '--folder', join(dir, 'data')], { cwd: dir });
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const task = await waitFor('the task file', () => taskFile(dir), { timeout: 30_000, detail: () => engine.out() + agent.out() });
+    expect(task).toMatchObject({ runId, attempt: 1 });
+    expect(readFileSync(join(dir, '1N.3OX', task.name), 'utf8')).toContain(`folder: ${join(dir, 'data')}`);
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    const waited = await cli([...nats, 'wait', runId, '--timeout', '30s', '--json']);
+    expect(waited.code, waited.stderr + agent.out()).toBe(0);
+    const history = JSON.parse((await cli([...nats, 'history', runId, '--json'])).stdout) as Ev[];
+    const outcomes = history.filter((e) => e.type === 'task.completed' || e.type === 'task.failed');
+    expect(outcomes.map((e) => [e.type, e.data.attempt, e.data.output])).toEqual([['task.completed', 1, { files: 3 }]]);
+    expect(files(dir, '1N.3OX/done')).toEqual([task.name]);
+    expect(files(dir, '0UT.3OX/done')).toEqual([`result-${task.name.slice(5)}`]);
+  }, 120_000);
+
+  it('an attempt nobody answers times out and is retried; its late result is refused into rejected/ with why, and the retry\'s is recorded once', async () => {
+    const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats_timeout').replace('timeout: 30s', 'timeout: 2s'));
+    const nats = ['--nats', c.url];
+    expect((await cli([...nats, 'deploy', 'inventory-check.yaml'], { cwd: dir })).code).toBe(0);
+    const engine = spawned([...nats, 'engine'], dir);
+    const agent = spawned([...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--handler', 'validate', '--poll', '50ms'], dir);
+    const started = await cli([...nats, 'start', 'inventory_check_nats_timeout', '--folder', join(dir, 'data')], { cwd: dir });
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const first = await waitFor('attempt 1\'s task file', () => taskFile(dir), { timeout: 30_000, detail: () => engine.out() + agent.out() });
+    const second = await waitFor('attempt 2\'s task file', () => { const t = taskFile(dir); return t?.attempt === 2 && t; }, { timeout: 30_000, detail: () => engine.out() + agent.out() });
+    expect(second.token).not.toBe(first.token);
+    const stem = first.name.slice('task-'.length);
+    writeResult(dir, stem, `token: ${first.token}\nstatus: completed\noutput: { late: true }\n`);
+    const reason = await waitFor('the late result refused', () => files(dir, '0UT.3OX/rejected').includes(`result-${stem}.reason`) && readFileSync(join(dir, '0UT.3OX', 'rejected', `result-${stem}.reason`), 'utf8'), { timeout: 20_000, detail: agent.out });
+    expect(reason).toContain(`not that of the attempt in flight (${second.token})`);
+    writeResult(dir, stem, `token: ${second.token}\nstatus: completed\noutput: { files: 3 }\n`);
+    const waited = await cli([...nats, 'wait', runId, '--timeout', '30s', '--json']);
+    expect(waited.code, waited.stderr + agent.out()).toBe(0);
+    const history = JSON.parse((await cli([...nats, 'history', runId, '--json'])).stdout) as Ev[];
+    const outcomes = history.filter((e) => e.type === 'task.completed' || e.type === 'task.failed');
+    expect(outcomes.map((e) => [e.type, e.data.attempt])).toEqual([['task.completed', 2]]);
+    // Attempt 1's task file left the inbox with why when it ended.
+    const taskReasons = files(dir, '1N.3OX/rejected').filter((n) => n.endsWith('.reason')).map((n) => readFileSync(join(dir, '1N.3OX', 'rejected', n), 'utf8'));
+    expect(taskReasons.join('\n')).toMatch(/attempt 1 .*(ended before a result came|superseded by attempt 2)/);
+  }, 120_000);
+});
