@@ -54,7 +54,7 @@ export class RunCommits {
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> } = {}): Promise<string> {
     const begun = await this.begin(def, rawInput, opts, false);
     return begun.snapshot.context.runId;
   }
@@ -77,7 +77,7 @@ export class RunCommits {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedUnderId> {
+  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> }): Promise<StartedUnderId> {
     const r = await this.beginUnderId(def, rawInput, opts, false);
     if ('existing' in r) return { ...r.existing, existing: true };
     const { begun } = r;

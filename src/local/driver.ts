@@ -182,7 +182,8 @@ export class RunDriver {
     if (this.busy || this.log.group || this.attempts.sideWork > 0 || this.releasing > 0) return false;
     const snapshot = this.log.snapshot;
     if (snapshot.status !== 'active') return true;
-    if (this.queue.length > 0 || this.attempts.inFlight > 0 || this.log.needsCatchUp) return false;
+    // Draining waits for what runs here only: an attempt held for a file agent stays in flight in the log for the next driver.
+    if (this.queue.length > 0 || (this.draining ? this.attempts.runningHere : this.attempts.inFlight) > 0 || this.log.needsCatchUp) return false;
     if (this.waits.size > 0 && !this.draining) return false;
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;

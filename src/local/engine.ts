@@ -52,8 +52,9 @@ export class Engine {
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
-    return this.commits.start(def, rawInput, opts);
+  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+    // Tasks on a queue file agents serve need no handler (executor/agent-queues.ts).
+    return this.commits.start(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
   }
 
   /**
@@ -73,8 +74,8 @@ export class Engine {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
-    return this.commits.startRun(def, rawInput, opts);
+  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
+    return this.commits.startRun(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
   }
 
   /**

@@ -54,8 +54,18 @@ export class InProcessAttempts {
 
   constructor(private readonly opts: DriverOptions, private readonly host: AttemptsHost) {}
 
-  /** How many attempts run here. */
+  /** Attempts held here for file agents (forAgent), by instance: nothing of this process runs them. */
+  private readonly forAgents = new Set<string>();
+
+  /** How many attempts run here (or are held here for file agents: the run waits for them). */
   get inFlight(): number { return this.inflight.size; }
+
+  /** How many attempts this process itself runs: what a drain waits for (an agent's attempt stays in flight in the log). */
+  get runningHere(): number {
+    let n = this.inflight.size;
+    for (const key of this.forAgents) if (this.inflight.has(key)) n--;
+    return n;
+  }
 
   /**
    * An attempt of a task on a queue file agents serve (executor/agent-queues.ts): held in flight here, so
@@ -65,6 +75,7 @@ export class InProcessAttempts {
    */
   private forAgent(effect: StartAttempt): boolean {
     if (!this.opts.agentQueues?.has(effect.queue) || effect.command || failureStepOf(effect.handler) !== null) return false;
+    this.forAgents.add(effect.instance);
     this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
     return true;
   }
@@ -94,6 +105,7 @@ export class InProcessAttempts {
   abort(effect: AbortAttempt, state: RunSnapshot): void {
     this.inflight.get(effect.instance)?.abort(new Error(effect.reason), true);
     this.inflight.delete(effect.instance);
+    this.forAgents.delete(effect.instance);
     this.takenOver.delete(effect.instance);
     if (this.waitingChildren.has(effect.instance)) {
       this.waitingChildren.delete(effect.instance);

@@ -6,7 +6,7 @@
  * recorded; a task above the agent's level not given to it.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
   // Every run an agent completed replays to the state it recorded.
-  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(4);
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(5);
 });
 
 const once = async (dir: string, extra: string[] = []) => {
@@ -103,6 +103,29 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     const failed = outcomes(await events(dir, task.runId));
     expect(failed.map((e) => e.type)).toEqual(['task.failed']);
     expect(failed[0]!.data).toMatchObject({ error: { message: 'no such folder', retryable: false } });
+  }, 60_000);
+
+  it('serve drives a run started with start --detach, stops at once on SIGTERM without waiting for the agent (the attempt stays in flight), and the agent\'s answer is recorded with no serve running', async () => {
+    const dir = agentProject();
+    mkdirSync(join(dir, 'definitions'));
+    renameSync(join(dir, 'inventory-check.yaml'), join(dir, 'definitions', 'inventory-check.yaml'));
+    await once(dir);
+    const started = await cli(['start', 'inventory_check', '--folder', join(dir, 'data'), '--detach'], { cwd: dir });
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim().split('\n')[0]!;
+    const serve = spawnIn(dir, ['serve', '--grace', '5m']);
+    await waitFor('serve to hold the attempt for an agent', () => serve.output().includes('waits for a file agent'), { timeout: 20_000, detail: serve.output });
+    serve.child.kill('SIGTERM');
+    // Far sooner than its 5 minutes of grace: nothing of this process runs the agent's attempt.
+    expect(await waitFor('serve to exit', () => serve.child.exitCode !== null && { code: serve.child.exitCode }, { timeout: 20_000, detail: serve.output })).toEqual({ code: 0 });
+    expect(serve.output()).toContain('every attempt in flight finished');
+    const task = await waitFor('the task file', async () => { await once(dir); return taskFile(dir); }, { timeout: 20_000 });
+    expect(task.runId).toBe(runId);
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    expect((await once(dir)).recorded).toHaveLength(1);
+    const evs = await events(dir, runId);
+    expect(outcomes(evs).map((e) => e.type)).toEqual(['task.completed']);
+    expect(evs.at(-1)!.state.status).toBe('COMPLETED');
   }, 60_000);
 
   it('gives a task only to an agent of its agent_level or a higher authority', async () => {
