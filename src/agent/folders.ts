@@ -7,7 +7,7 @@
  * power cut too. What a crash leaves (a dot-named temporary file, a reason
  * written before its file moved) is redone by the next pass.
  */
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 async function syncDir(dir: string): Promise<void> {
@@ -61,10 +61,15 @@ export async function moveWithReason(path: string, folder: string, reason: strin
   return to;
 }
 
-/** The size of `path`, or null when it is gone (moved by another pass, or by whoever wrote it). */
+/**
+ * The size of `path`, or null when it is gone (moved by another pass, or by whoever wrote it). A link or
+ * anything but a plain file counts as over every cap: this process would otherwise read what it points to
+ * (a file the agent could not read itself) into a refusal's reason or the log.
+ */
 export async function sizeOf(path: string): Promise<number | null> {
   try {
-    return (await stat(path)).size;
+    const s = await lstat(path);
+    return s.isFile() ? s.size : Number.POSITIVE_INFINITY;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

@@ -88,6 +88,7 @@ export function judgeResult(text: string): { ok: true; result: AgentResult } | {
 
 /** Why a file of this size is refused, or null when it is within the cap. */
 export function sizeRefusal(bytes: number): string | null {
+  if (bytes === Number.POSITIVE_INFINITY) return 'not a plain file (a link, a folder): write the result itself, under its own name';
   return bytes > MAX_RESULT_BYTES
     ? `${bytes.toLocaleString('en-US')} bytes, over the ${MAX_RESULT_BYTES.toLocaleString('en-US')} a result may be (it is recorded in the run's log): write big data to a file and put its path in output`
     : null;

@@ -6,7 +6,7 @@
  * recorded; a task above the agent's level not given to it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
@@ -75,7 +75,7 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     await stop(agent);
   }, 60_000);
 
-  it('refuses a result that is not YAML, one over 1 MiB and one that is not a result, each with a clear reason, and records none of them', async () => {
+  it('refuses a result that is not YAML, one over 1 MiB, one that is not a result and a link, each with a clear reason, and records none of them', async () => {
     const dir = agentProject();
     expect(await once(dir)).toEqual({ written: [], recorded: [], rejected: [] });
     const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
@@ -93,8 +93,12 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     expect(await refused(`token: ${task.token}\nstatus: done\n`)).toContain('not a result at status');
     expect(await refused(`token: ${task.token}\nstatus: failed\n`)).toContain('not a result');
     expect(await refused(`token: tk0123\nstatus: completed\n`)).toContain('no task file task-');
+    // A link is not read through (it could name a file only this process may read).
+    symlinkSync(join(dir, '1N.3OX', task.name), join(dir, '0UT.3OX', `result-${stem}`));
+    const linked = await once(dir);
+    expect(readFileSync(join(dir, `${linked.rejected[0]!}.reason`), 'utf8')).toContain('not a plain file');
     // Each refusal is kept; the task file still waits for its answer.
-    expect(files(dir, '0UT.3OX/rejected').filter((n) => !n.endsWith('.reason'))).toHaveLength(5);
+    expect(files(dir, '0UT.3OX/rejected').filter((n) => !n.endsWith('.reason'))).toHaveLength(6);
     expect(files(dir, '1N.3OX')).toContain(task.name);
     expect(outcomes(await events(dir, task.runId))).toEqual([]);
     writeResult(dir, stem, `token: ${task.token}\nstatus: failed\nerror: { message: no such folder, retryable: false }\n`);
