@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
@@ -20,8 +20,8 @@ import { waitFor } from '../helpers/wait.js';
 const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
 
-function spawned(args: string[], cwd: string): { child: ChildProcess; out: () => string } {
-  const child = spawnCli(args, { cwd });
+function spawned(args: string[], cwd: string, env: Record<string, string> = {}): { child: ChildProcess; out: () => string } {
+  const child = spawnCli(args, { cwd, env });
   procs.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -81,5 +81,38 @@ describe.skipIf(noNats)('ledgerflow agent --nats (docs/agents.md#over-nats)', ()
     // Attempt 1's task file left the inbox with why when it ended.
     const taskReasons = files(dir, '1N.3OX/rejected').filter((n) => n.endsWith('.reason')).map((n) => readFileSync(join(dir, '1N.3OX', 'rejected', n), 'utf8'));
     expect(taskReasons.join('\n')).toMatch(/attempt 1 .*(ended before a result came|superseded by attempt 2)/);
+  }, 120_000);
+
+  it('an agent killed with SIGKILL after moving a result to done/ but before reporting it: the attempt, handed to the restarted agent, reports that result from done/, recorded once', async () => {
+    const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats_kill'));
+    const nats = ['--nats', c.url];
+    // Short acks: a killed worker's attempt is handed out again within the test.
+    const env = { LEDGERFLOW_NATS_TASK_ACK_WAIT: '2s' };
+    expect((await cli([...nats, 'deploy', 'inventory-check.yaml'], { cwd: dir })).code).toBe(0);
+    const engine = spawned([...nats, 'engine'], dir, env);
+    const agentArgs = [...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--handler', 'validate', '--poll', '50ms'];
+    const first = spawned(agentArgs, dir, env);
+    const started = await cli([...nats, 'start', 'inventory_check_nats_kill', '--folder', join(dir, 'data')], { cwd: dir });
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const task = await waitFor('the task file', () => taskFile(dir), { timeout: 30_000, detail: () => engine.out() + first.out() });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.on('close', r));
+    // What the killed agent would have left had it died between its moves and its report: the result taken, both files in done/.
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    const stem = task.name.slice('task-'.length);
+    for (const [from, to] of [['1N.3OX', task.name], ['0UT.3OX', `result-${stem}`]] as const) {
+      mkdirSync(join(dir, from, 'done'), { recursive: true });
+      renameSync(join(dir, from, to), join(dir, from, 'done', to));
+    }
+    const second = spawned(agentArgs, dir, env);
+    const waited = await cli([...nats, 'wait', runId, '--timeout', '60s', '--json']);
+    expect(waited.code, waited.stderr + second.out() + engine.out()).toBe(0);
+    const history = JSON.parse((await cli([...nats, 'history', runId, '--json'])).stdout) as Ev[];
+    const outcomes = history.filter((e) => e.type === 'task.completed' || e.type === 'task.failed');
+    expect(outcomes.map((e) => [e.type, e.data.attempt, e.data.output])).toEqual([['task.completed', 1, { files: 3 }]]);
+    // The attempt was handed out again (lost with the killed worker, restarted), and no new task file was written for it.
+    expect(history.some((e) => e.type === 'task.restarted')).toBe(true);
+    expect(files(dir, '1N.3OX').filter((n) => n.endsWith('.yaml'))).toEqual([]);
   }, 120_000);
 });
