@@ -56,6 +56,12 @@ export class FileAgent {
   private readonly commits: RunCommits;
   /** Tasks above this agent's level, said once each. */
   private readonly warned = new Set<string>();
+  /**
+   * Per active run, the task messages its log asked for at the sequence they were read at: a run whose log
+   * has not grown is not read and folded again every pass (a store of many waiting runs, polled 5 times a
+   * second). Only what the log says is kept, never what the folders held: those are read every pass.
+   */
+  private readonly seen = new Map<string, { seq: number; messages: Map<string, TaskMessage> }>();
 
   constructor(private readonly o: FileAgentOptions) {
     this.commits = new RunCommits({ store: o.store });
@@ -140,20 +146,20 @@ export class FileAgent {
   private async offerAttempts(report: PassReport): Promise<{ wanted: Map<string, string>; unsure: Set<string> }> {
     const wanted = new Map<string, string>();
     const unsure = new Set<string>();
+    const active = new Set<string>();
     for (const run of await this.o.store.listRuns()) {
       if (SETTLED.has(run.status)) continue;
-      let loaded: LoadedRunLog;
+      active.add(run.runId);
+      let messages: Map<string, TaskMessage>;
       try {
-        loaded = await this.commits.load(run.runId);
+        messages = await this.messagesOf(run.runId);
       } catch (err) {
         unsure.add(run.runId);
         this.o.log(`could not read run ${run.runId} (${errorMessage(err)}); its task files stay as they are`);
         continue;
       }
-      for (const [key, w] of heldBy(loaded.snapshot).attempts) {
-        const message = this.messageFor(loaded, key, w);
-        if (!message) continue;
-        const stem = `${run.runId}-${key}.yaml`;
+      for (const [stem, message] of messages) {
+        const key = stem.slice(run.runId.length + 1, -'.yaml'.length);
         wanted.set(stem, message.header.token);
         const path = join(this.o.inbox, `task-${stem}`);
         const existing = await readMessage(path);
@@ -164,7 +170,23 @@ export class FileAgent {
         this.o.log(`wrote ${path}: attempt ${message.header.attempt} of ${key} in run ${run.runId}`);
       }
     }
+    for (const runId of this.seen.keys()) if (!active.has(runId)) this.seen.delete(runId);
     return { wanted, unsure };
+  }
+
+  /** The task messages of a run's attempts this agent takes (by file stem), read again only when its log grew. */
+  private async messagesOf(runId: string): Promise<Map<string, TaskMessage>> {
+    const seq = await this.o.store.lastSeq(runId);
+    const known = this.seen.get(runId);
+    if (known?.seq === seq) return known.messages;
+    const loaded = await this.commits.load(runId);
+    const messages = new Map<string, TaskMessage>();
+    for (const [key, w] of heldBy(loaded.snapshot).attempts) {
+      const message = this.messageFor(loaded, key, w);
+      if (message) messages.set(`${runId}-${key}.yaml`, message);
+    }
+    this.seen.set(runId, { seq: loaded.seq, messages });
+    return messages;
   }
 
   /** The task message of an attempt in flight, or null when it is not this agent's to take. */
