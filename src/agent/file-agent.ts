@@ -21,7 +21,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atLeast, parseLevel, type Level } from '../authority/index.js';
+import { atLeast, judge, parseLevel, type Actor, type Level } from '../authority/index.js';
 import { durationText, instanceState, type InstanceRef } from '../compiler/index.js';
 import { failureStepOf } from '../definition/index.js';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
@@ -44,6 +44,8 @@ export interface FileAgentOptions {
   skills: readonly string[];
   /** Recorded as who reported each outcome (`by`). */
   name: string;
+  /** A users file proved who runs the agent (`actor`): tasks are judged by its level (authority `execute`), and `by` is not marked unauthenticated. */
+  actor?: Actor;
   log(line: string): void;
 }
 
@@ -110,7 +112,7 @@ export class FileAgent {
       const h = task.message.header;
       let verdict: AgentOutcomeVerdict;
       try {
-        verdict = await this.commits.recordOutcome(h.workflow_id, refOf(task.message), h.attempt, token, outcome, this.o.name);
+        verdict = await this.commits.recordOutcome(h.workflow_id, refOf(task.message), h.attempt, token, outcome, this.o.name, this.o.actor !== undefined);
       } catch (err) {
         if (!(err instanceof RunNotFoundError)) { this.o.log(`could not record ${name} yet (${errorMessage(err)}); trying again`); continue; }
         verdict = { kind: 'refused', reason: `run ${h.workflow_id} is not in this store` };
@@ -198,10 +200,13 @@ export class FileAgent {
     const start = startAttempt(compiled, snapshot, { key, ...w });
     if (start.command || failureStepOf(start.handler) !== null) return null;
     const need = parseLevel(start.task.agentLevel);
-    if (need && !atLeast(this.o.level, need)) {
+    // The authority rule every store applies (authority/levels.ts): a proven user's, else the level the agent was given.
+    const verdict = this.o.actor ? judge(this.o.actor, 'execute', { ...(need ? { taskLevel: need } : {}), task: key }) : null;
+    const refused = verdict ? (verdict.allowed ? null : verdict.reason) : need && !atLeast(this.o.level, need) ? `it needs an agent of level ${need} or higher authority, and this agent is ${this.o.level}` : null;
+    if (refused) {
       if (!this.warned.has(key + snapshot.context.runId)) {
         this.warned.add(key + snapshot.context.runId);
-        this.o.log(`not taking ${key} of run ${snapshot.context.runId}: it needs an agent of level ${need} or higher authority, and this agent is ${this.o.level}`);
+        this.o.log(`not taking ${key} of run ${snapshot.context.runId}: ${refused}`);
       }
       return null;
     }

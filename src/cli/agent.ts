@@ -7,10 +7,11 @@
  * the declaration back.
  */
 import { mkdir } from 'node:fs/promises';
-import { parseLevel } from '../authority/index.js';
+import { atLeast, levelText, parseLevel } from '../authority/index.js';
+import { actingUser } from './acting.js';
 import { FileAgent, type PassReport } from '../agent/index.js';
 import { DEFAULT_QUEUE } from '../definition/index.js';
-import { UsageError, errorMessage } from '../errors/index.js';
+import { AuthorityError, UsageError, errorMessage } from '../errors/index.js';
 import { declareAgentQueue } from '../executor/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { EXIT } from './exit.js';
@@ -19,11 +20,11 @@ import { storeFor } from './open-store.js';
 import { untilSignal } from './signals.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
-export interface AgentOpts { inbox: string; outbox: string; queue?: string; handler?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
+export interface AgentOpts { inbox: string; outbox: string; queue?: string; handler?: string; as?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
 
 export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<number> {
-  const level = parseLevel(o.level ?? 'L3');
-  if (!level) throw new UsageError(`--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`, { level: o.level });
+  const given = parseLevel(o.level ?? 'L3');
+  if (!given) throw new UsageError(`--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`, { level: o.level });
   const queue = o.queue ?? DEFAULT_QUEUE;
   const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
   if (usesNats(g)) {
@@ -32,6 +33,12 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
     return natsAgentCmd(io, g, { inbox: o.inbox, outbox: o.outbox, queue, pollMs, ...(o.handler !== undefined ? { handler: o.handler } : {}) });
   }
   if (o.handler !== undefined) throw new UsageError('--handler is for NATS (attempts handed out per handler name): on the embedded store an agent takes every handler task of its queue', {});
+  // With a users file, the agent is one of its users (docs/users.md): its level is theirs, and --level may only lower it.
+  const acting = await actingUser(o.as);
+  if (acting.level && o.level !== undefined && !atLeast(acting.level, given)) {
+    throw new AuthorityError(`${acting.name} is ${levelText(acting.level)}; an agent of level ${levelText(given)} needs that level or higher; nothing was declared`, { user: acting.name, have: acting.level, need: given, action: 'execute' });
+  }
+  const level = o.level === undefined && acting.level ? acting.level : given;
   const store = storeFor(g);
   if (o.withdraw) {
     await declareAgentQueue(store, queue, 'withdraw');
@@ -44,7 +51,8 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
   await mkdir(o.outbox, { recursive: true });
   // Progress goes to stderr with --json (stdout then carries the pass's report only).
   const say = o.json ? io.err : io.out;
-  const agent = new FileAgent({ store, inbox: o.inbox, outbox: o.outbox, queue, level, skills, name: o.name ?? `agent:${queue}`, log: say });
+  const name = o.name ?? (acting.actor ? acting.name : `agent:${queue}`);
+  const agent = new FileAgent({ store, inbox: o.inbox, outbox: o.outbox, queue, level, skills, name, ...(acting.actor ? { actor: { ...acting.actor, level } } : {}), log: say });
   await agent.declare();
   if (o.once) {
     const report = await agent.pass();

@@ -127,7 +127,7 @@ export class OutsideInputs {
    * fold judges it (a timed-out, cancelled or superseded attempt is refused, with the reason). An outcome
    * the log already holds for the token is `already`, never written twice.
    */
-  recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string): Promise<AgentOutcomeVerdict> {
+  recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
     const key = instanceKey(ref);
     return commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
       const { compiled, snapshot, seq, events } = await this.load(runId);
@@ -142,7 +142,8 @@ export class OutsideInputs {
         return same ? { kind: 'already', seq: recorded.seq } : { kind: 'refused', reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})` };
       }
       const time = new Date(this.clock.now()).toISOString();
-      const data = { task: ref.task, attempt, ...instanceFields(ref), by, unauthenticated: true as const };
+      // `by` is the agent's own claim unless a users file proved who runs it (cli/acting.ts).
+      const data = { task: ref.task, attempt, ...instanceFields(ref), by, ...(proven ? {} : { unauthenticated: true as const }) };
       const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { kind: 'refused', reason: rejectionReason(snapshot, ev) };

@@ -152,9 +152,9 @@ export class RunCommits {
   }
 
   /** Records the outcome of an attempt an agent outside the engines ran, fenced by its token (OutsideInputs.recordOutcome). */
-  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string): Promise<AgentOutcomeVerdict> {
+  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
     try {
-      return await this.outside.recordOutcome(runId, ref, attempt, token, outcome, by);
+      return await this.outside.recordOutcome(runId, ref, attempt, token, outcome, by, proven);
     } finally {
       await this.admissions.flush(); // an outcome that settled the run freed its concurrency slot
     }

@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
   // Every run an agent completed replays to the state it recorded.
-  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(5);
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(6);
 });
 
 const once = async (dir: string, extra: string[] = []) => {
@@ -135,6 +135,33 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     const evs = await events(dir, runId);
     expect(outcomes(evs).map((e) => e.type)).toEqual(['task.completed']);
     expect(evs.at(-1)!.state.status).toBe('COMPLETED');
+  }, 60_000);
+
+  it('with a users file runs as a proven user: its level decides what it takes, --level cannot raise it, and outcomes are recorded as by that user', async () => {
+    const dir = agentProject((y) => y.replace('agent_level: L3', 'agent_level: L2'));
+    for (const [name, level] of [['bob', 'L3'], ['carol', 'L2'], ['ops', 'L1']] as const) {
+      const r = await cli(['users', 'add', name, '--level', level, '--password-stdin'], { cwd: dir, stdin: `${name}-pw\n` });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const as = (name: string) => ({ cwd: dir, env: { LEDGERFLOW_USER: name, LEDGERFLOW_PASSWORD: `${name}-pw` } });
+    const agentArgs = ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--once', '--json'];
+    const raised = await cli([...agentArgs, '--level', 'L2'], as('bob'));
+    expect(raised.code).toBe(2);
+    expect(raised.stderr).toContain('bob is L3 (Worker); an agent of level L2 (Station OPS) needs that level or higher; nothing was declared');
+    expect((await cli(agentArgs, as('carol'))).code).toBe(0);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')], as('ops').env);
+    await waitFor('the attempt held for an agent', () => run.output().includes('waits for a file agent'), { timeout: 20_000, detail: run.output });
+    const runId = /run (\S+) started/.exec(run.output())![1]!;
+    const bob = await cli(agentArgs, as('bob'));
+    expect(JSON.parse(bob.stdout).written).toEqual([]);
+    expect(bob.stderr).toContain('bob is L3 (Worker); executing validate needs L2 (Station OPS) or higher');
+    expect(JSON.parse((await cli(agentArgs, as('carol'))).stdout).written).toHaveLength(1);
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    expect(JSON.parse((await cli(agentArgs, as('carol'))).stdout).recorded).toHaveLength(1);
+    expect(await run.exited, run.output()).toBe(0);
+    const [done] = outcomes(await events(dir, runId));
+    expect(done!.data).toMatchObject({ by: 'carol' });
+    expect(done!.data).not.toHaveProperty('unauthenticated');
   }, 60_000);
 
   it('gives a task only to an agent of its agent_level or a higher authority', async () => {

@@ -44,8 +44,8 @@ export function agentProject(edit: (yaml: string) => string = (y) => y): string 
 
 export interface Proc { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
-export function spawnIn(dir: string, args: string[]): Proc {
-  const child = spawnCli(args, { cwd: dir });
+export function spawnIn(dir: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawnCli(args, { cwd: dir, env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
