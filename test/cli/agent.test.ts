@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
   // Every run an agent completed replays to the state it recorded.
-  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(6);
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(7);
 });
 
 const once = async (dir: string, extra: string[] = []) => {
@@ -162,6 +162,23 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     const [done] = outcomes(await events(dir, runId));
     expect(done!.data).toMatchObject({ by: 'carol' });
     expect(done!.data).not.toHaveProperty('unauthenticated');
+  }, 60_000);
+
+  it('gives each item of a MAP on the agents\' queue its own task file (task-<run>-<task>[i].yaml), and the MAP completes with their outputs in order', async () => {
+    const dir = agentProject((y) => y.replace(/ {4}- id: validate[\s\S]*$/, [
+      '    - id: scan_each', '      type: MAP', '      items: "${workflow.input.folders}"', '      queue: agents', '      handler: scan_folder',
+      '      input: { folder: "${item}" }', '      timeout: 30s', '',
+    ].join('\n')).replace('required: [folder]', 'required: [folders]'));
+    writeFileSync(join(dir, 'in.json'), JSON.stringify({ folders: [join(dir, 'data'), join(dir, 'data'), join(dir, 'data')] }));
+    await once(dir);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--input-file', 'in.json']);
+    const written = await waitFor('the items\' task files', async () => { const r = await once(dir); return r.written.length > 0 && r.written; }, { timeout: 20_000, detail: run.output });
+    const runId = /run (\S+) started/.exec(run.output())![1]!;
+    expect(written.map((p) => p.split('/').at(-1))).toEqual([0, 1, 2].map((i) => `task-${runId}-scan_each[${i}].yaml`));
+    execFileSync('sh', ['agent.sh'], { cwd: dir });
+    expect((await once(dir)).recorded).toHaveLength(3);
+    expect(await run.exited, run.output()).toBe(0);
+    expect(outcomes(await events(dir, runId)).map((e) => [e.data.task, e.data.item])).toEqual(expect.arrayContaining([['scan_each', 0], ['scan_each', 1], ['scan_each', 2]]));
   }, 60_000);
 
   it('gives a task only to an agent of its agent_level or a higher authority', async () => {
