@@ -25,8 +25,8 @@ import { atLeast, judge, parseLevel, type Actor, type Level } from '../authority
 import { durationText, instanceState, type InstanceRef } from '../compiler/index.js';
 import { failureStepOf } from '../definition/index.js';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
-import { attemptStartSeq, attemptToken, declareAgentQueue, RunCommits, type AgentOutcomeVerdict, type LoadedRunLog } from '../executor/index.js';
-import { attemptQueue, heldBy, startAttempt } from '../runtime/index.js';
+import { attemptStartSeq, attemptToken, declareAgentQueue, forFileAgents, RunCommits, type AgentOutcomeVerdict, type LoadedRunLog } from '../executor/index.js';
+import { heldBy, startAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { moveInto, moveWithReason, sizeOf, writeAtomic, yamlFiles } from './folders.js';
 import { judgeResult, readTaskMessage, sizeRefusal, taskMessageText, type TaskMessage } from './messages.js';
@@ -65,8 +65,12 @@ export class FileAgent {
    */
   private readonly seen = new Map<string, { seq: number; messages: Map<string, TaskMessage> }>();
 
+  /** This agent's queue, as forFileAgents asks. */
+  private readonly queues: ReadonlySet<string>;
+
   constructor(private readonly o: FileAgentOptions) {
     this.commits = new RunCommits({ store: o.store });
+    this.queues = new Set([o.queue]);
   }
 
   /** Declares the queue as served by file agents: engines on the store hold its attempts for them from now on. */
@@ -193,10 +197,9 @@ export class FileAgent {
 
   /** The task message of an attempt in flight, or null when it is not this agent's to take. */
   private messageFor({ compiled, snapshot, events }: LoadedRunLog, key: string, w: { attempt: number; restart: number; ref: InstanceRef }): TaskMessage | null {
-    if (attemptQueue(compiled, w.ref.task) !== this.o.queue) return null;
-    const def = compiled.definition.tasks.find((t) => t.id === w.ref.task);
     // What an engine holds for agents (local/in-process-attempts.ts): a handler's attempt, never a program, a child run or an EMIT.
-    if (!def || !(def.type === 'SIMPLE' || (def.type === 'MAP' && !def.workflow))) return null;
+    if (!forFileAgents(compiled, w.ref.task, this.queues)) return null;
+    const def = compiled.definition.tasks.find((t) => t.id === w.ref.task)!;
     const start = startAttempt(compiled, snapshot, { key, ...w });
     if (start.command || failureStepOf(start.handler) !== null) return null;
     const need = parseLevel(start.task.agentLevel);

@@ -10,7 +10,10 @@
  */
 import { z } from 'zod';
 import { LEVELS } from '../authority/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
+import { failureStepOf, handlerName, mapBody } from '../definition/index.js';
 import { StoreError } from '../errors/index.js';
+import { attemptQueue } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 
 export const AGENT_QUEUES_DOC = 'agent-queues';
@@ -44,4 +47,20 @@ export async function declareAgentQueue(store: EventStore, queue: string, info: 
     else queues[queue] = info;
     return { doc: { queues }, result: null };
   });
+}
+
+/**
+ * Whether the attempts of task `taskId` are file agents' work: a handler's (a SIMPLE task, or a MAP's items
+ * run by a handler) on a queue they serve. A COMMAND program, a child run, an EMIT or a built-in failure step
+ * is the engine's own, whatever its queue.
+ */
+export function forFileAgents(compiled: CompiledWorkflow, taskId: string, agentQueues: ReadonlySet<string> | undefined): boolean {
+  if (!agentQueues || agentQueues.size === 0) return false;
+  const queue = attemptQueue(compiled, taskId);
+  if (queue === undefined || !agentQueues.has(queue)) return false;
+  const tasks = compiled.definition.tasks;
+  const def = tasks.find((t) => t.id === taskId);
+  if (!def || (def.type === 'MAP' && def.workflow !== undefined)) return false;
+  const body = def.type === 'MAP' ? mapBody(tasks, def) : def;
+  return (body.type === 'SIMPLE' || body.type === 'MAP') && failureStepOf(handlerName(body)) === null;
 }

@@ -25,7 +25,7 @@
  */
 import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { performEffect, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
+import { forFileAgents, performEffect, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
 import { type RunSnapshot, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
@@ -115,6 +115,8 @@ export class RunDriver {
       const snapshot = this.log.snapshot;
       // What the state holds in flight is what the process before this one was running.
       for (const { attempt, restart, ref } of heldBy(snapshot).attempts.values()) {
+        // A file agent's attempt was not lost with that process: the agent still has it (its timeout counts on), held again below.
+        if (forFileAgents(this.opts.compiled, ref.task, this.opts.agentQueues)) continue;
         const review = reviewLoss(snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time });
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
