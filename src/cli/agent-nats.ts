@@ -8,16 +8,25 @@
 import { mkdir } from 'node:fs/promises';
 import { NatsExchange } from '../agent/index.js';
 import { createWorker, natsSettings, offersEnabled } from '../cluster/index.js';
-import { UsageError } from '../errors/index.js';
-import { natsUrl } from './cluster.js';
+import { DEFAULT_QUEUE, failureStepOf, handlerName, mapBody, type Definition } from '../definition/index.js';
+import { UsageError, errorMessage } from '../errors/index.js';
+import { natsUrl, withClient } from './cluster.js';
 import type { Io } from './io.js';
 import { untilSignal } from './signals.js';
 import type { GlobalOpts } from './store.js';
 
 export async function natsAgentCmd(io: Io, g: GlobalOpts, o: { inbox: string; outbox: string; queue: string; handler?: string; pollMs: number; concurrency?: number }): Promise<number> {
-  const names = (o.handler ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  let names = (o.handler ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) {
-    throw new UsageError('over NATS an agent is handed attempts per handler name: pass --handler <names> (a task\'s handler, else its assigned_to, else its id; comma-separated)', {});
+    // Not named: the handler tasks on its queue of every workflow deployed now (a workflow deployed later needs a restart, or --handler).
+    let deployed: Definition[];
+    try {
+      deployed = await withClient(g, (c) => c.deployed());
+    } catch (err) {
+      throw new UsageError(`cannot read the deployed workflows to find the handlers of queue ${o.queue} (${errorMessage(err)}): name them with --handler <names>`, {});
+    }
+    names = agentHandlers(deployed, o.queue);
+    if (names.length === 0) throw new UsageError(`no deployed workflow has a handler task on queue ${o.queue}: deploy one first, or name the handlers with --handler <names>`, {});
   }
   await mkdir(o.inbox, { recursive: true });
   await mkdir(o.outbox, { recursive: true });
@@ -36,4 +45,17 @@ export async function natsAgentCmd(io: Io, g: GlobalOpts, o: { inbox: string; ou
     clearInterval(sweeping);
     await worker.stop();
   });
+}
+
+/** The handler names of the tasks on `queue` whose attempts file agents take (a SIMPLE task, a MAP's items run by a handler). */
+export function agentHandlers(defs: readonly Definition[], queue: string): string[] {
+  const names = new Set<string>();
+  for (const def of defs) {
+    for (const t of def.tasks) {
+      if (t.type === 'MAP' && t.workflow !== undefined) continue;
+      const body = t.type === 'MAP' ? mapBody(def.tasks, t) : t;
+      if ((body.type === 'SIMPLE' || body.type === 'MAP') && (body.queue ?? DEFAULT_QUEUE) === queue && failureStepOf(handlerName(body)) === null) names.add(handlerName(body));
+    }
+  }
+  return [...names].sort();
 }

@@ -34,12 +34,15 @@ type Ev = { type: string; data: Record<string, unknown> };
 describe.skipIf(noNats)('ledgerflow agent --nats (docs/agents.md#over-nats)', () => {
   const c = useCluster();
 
-  it('the docs\' commands: deploy, engine, agent answering validate, start; the shell agent answers and the run completes', async () => {
+  it('the docs\' commands: deploy, engine, agent (answering the deployed validate), start; the shell agent answers and the run completes', async () => {
     const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats'));
     const nats = ['--nats', c.url];
     expect((await cli([...nats, 'deploy', 'inventory-check.yaml'], { cwd: dir })).code).toBe(0);
     const engine = spawned([...nats, 'engine'], dir);
-    const agent = spawned([...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--handler', 'validate'], dir);
+    // As the docs: no --handler, the deployed workflows' handler tasks on the queue are answered.
+    const agent = spawned([...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents'], dir);
+    await waitFor('the agent to start', () => agent.out().includes('answering'), { timeout: 30_000, detail: agent.out });
+    expect(agent.out()).toMatch(/answering validate from queue agents over NATS/);
     const started = await cli([...nats, 'start', 'inventory_check_nats', '--folder', join(dir, 'data')], { cwd: dir });
     expect(started.code, started.stderr).toBe(0);
     const runId = started.stdout.trim();
