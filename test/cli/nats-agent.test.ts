@@ -59,6 +59,16 @@ describe.skipIf(noNats)('ledgerflow agent --nats (docs/agents.md#over-nats)', ()
     expect(files(dir, '0UT.3OX/done')).toEqual([`result-${task.name.slice(5)}`]);
   }, 120_000);
 
+  it('does not answer a handler a deployed task above its level runs under, and says why', async () => {
+    const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats_l2').replace('agent_level: L3', 'agent_level: L2').replace('queue: agents', 'queue: agents_l2'));
+    const nats = ['--nats', c.url];
+    expect((await cli([...nats, 'deploy', 'inventory-check.yaml'], { cwd: dir })).code).toBe(0);
+    const r = await cli([...nats, 'agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents_l2'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not answering validate: task validate of inventory_check_nats_l2 needs an agent of level L2 or higher authority, and this agent is L3');
+    expect(r.stderr).toContain('no deployed workflow has a handler task on queue agents_l2 that an agent of level L3 may execute');
+  }, 60_000);
+
   it('an attempt nobody answers times out and is retried; its late result is refused into rejected/ with why, and the retry\'s is recorded once', async () => {
     const dir = agentProject((y) => y.replace('id: inventory_check', 'id: inventory_check_nats_timeout').replace('timeout: 30s', 'timeout: 2s').replace('max_attempts: 2', 'max_attempts: 10'));
     const nats = ['--nats', c.url];
