@@ -57,6 +57,7 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
   if (o.once) {
     const report = await agent.pass();
     if (o.json) io.out(json(report));
+    else io.out(`one pass on queue ${queue}: ${report.written.length} task file(s) written, ${report.recorded.length} result(s) recorded, ${report.rejected.length} file(s) refused`);
     return EXIT.ok;
   }
   say(`agent on queue ${queue} (level ${level}${skills.length > 0 ? `, skills ${skills.join(', ')}` : ''}): task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`);
