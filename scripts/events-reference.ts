@@ -33,6 +33,7 @@ const MEANING = {
   'run.admitted': 'A slot was free: the queued run goes on (`by`: the process that admitted it).',
   'notification.sent': 'A notification was delivered to one target (`id`: `<runId>/<seq>/<on>`, `seq`: the event that made it due). Changes no state.',
   'notification.dead_lettered': 'A notification could not be delivered after its attempts (`error`). Changes no state.',
+  'task.delayed': 'An attempt waits, not started, because a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens): recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
 } as const satisfies Record<EventType, string>;
 
 type Json = { type?: string | string[]; properties?: Record<string, Json>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Json; anyOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; additionalProperties?: Json | boolean };

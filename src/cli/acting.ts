@@ -2,13 +2,15 @@
  * Who a command acts as on the embedded store (docs/users.md). Without a
  * users file: the name given (`--as`, LEDGERFLOW_USER, $USER), unchecked,
  * as before: the file system is the boundary. With one: a user of it, proven
- * by the password in LEDGERFLOW_PASSWORD, whose level then decides what the
+ * by the password in LEDGERFLOW_PASSWORD (asked for at a terminal when it is
+ * unset), whose level then decides what the
  * command may do (authority/levels.ts).
  */
-import { judge, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
-import { AuthorityError, LedgerflowError } from '../errors/index.js';
+import { requireAllowed, type Action, type ActionContext, type Actor, type Level } from '../authority/index.js';
+import { LedgerflowError } from '../errors/index.js';
 import { loadUsers, usersFilePath, verifySecret } from '../users/index.js';
 import { defaultActor } from './input-flags.js';
+import { canPrompt, promptPassword } from './password-prompt.js';
 
 export interface Acting {
   name: string;
@@ -17,24 +19,25 @@ export interface Acting {
   level?: Level;
 }
 
-export async function actingUser(as: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): Promise<Acting> {
+export async function actingUser(as: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd(), prompt = env === process.env): Promise<Acting> {
   const name = as ?? (env.LEDGERFLOW_USER || defaultActor());
   const path = usersFilePath(undefined, env, cwd);
   const file = await loadUsers(path);
-  if (!file) return { name };
+  // The dashboard's first users file (a list of tokens) named dashboard users only: the CLI judges nobody from it.
+  if (!file || file.legacy) return { name };
   const refuse = (why: string) => new LedgerflowError('LF_SIGN_IN_FAILED', `cannot act as ${name}: ${why}`, { name, file: path });
   const user = file.users.get(name);
   if (!user) throw refuse(`${name} is not in the users file ${path}; act as one of its users (--as <name> or LEDGERFLOW_USER, with LEDGERFLOW_PASSWORD)`);
   if (!user.password) throw refuse(`${name} has no password in ${path}; give one with \`ledgerflow users passwd ${name} --password-stdin\``);
-  const password = env.LEDGERFLOW_PASSWORD;
-  if (password === undefined || password === '') throw refuse(`a users file is in use (${path}): give ${name}'s password in LEDGERFLOW_PASSWORD`);
+  // A script gives LEDGERFLOW_PASSWORD; a person at a terminal is asked (not echoed).
+  let password = env.LEDGERFLOW_PASSWORD;
+  if ((password === undefined || password === '') && prompt && canPrompt()) password = (await promptPassword(`password for ${name} (users file ${path}): `)) ?? undefined;
+  if (password === undefined || password === '') throw refuse(`a users file is in use (${path}): give ${name}'s password in LEDGERFLOW_PASSWORD (or run the command at a terminal, which asks for it)`);
   if (!(await verifySecret(password, user.password))) throw refuse('wrong password');
   return { name, actor: user, level: user.level };
 }
 
 /** Refuses (exit 2, nothing done) what the user's level does not allow; a user no file proved is not judged. */
 export function requireLevel(acting: Acting, action: Action, ctx: ActionContext = {}): void {
-  if (!acting.actor) return;
-  const v = judge(acting.actor, action, ctx);
-  if (!v.allowed) throw new AuthorityError(v.reason, { user: acting.name, have: v.have, need: v.need, action });
+  requireAllowed(acting.actor, action, ctx);
 }

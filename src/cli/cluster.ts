@@ -11,7 +11,7 @@ import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-
 import { ANONYMOUS_SENDER } from '../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
-import { checkPriority } from '../executor/index.js';
+import { allBreakers, checkPriority } from '../executor/index.js';
 import { callerIdFlags } from './run-id.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { defaultDir, loadEventTypes, parseEventEnvelope, runIdForEvent } from '../triggers/index.js';
@@ -182,6 +182,8 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   await engine.start();
   // The backlog is read from the server at each scrape, through the engine's connection.
   if (metrics) metrics.metrics.observeQueues(await jetstreamManager(await engine.store.connection()));
+  // The breakers' states are the cluster's (KV LF_TASK_GATES), read at each scrape.
+  if (metrics) metrics.metrics.observeBreakers(() => allBreakers(engine.store, Date.now()));
   // Runs already waiting when this engine starts get no commit until they move on: their holdings are shown now.
   let stopping = false;
   const pickedUp = metrics ? (await import('../metrics/index.js')).showActiveRuns(engine, metrics.metrics, (l) => io.err(l), () => stopping) : Promise.resolve();

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { durationText } from '../compiler/index.js';
 import { parseLimits, type GlobalLimits, type LimitSpec } from '../definition/index.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
-import { readLimits, writeLimits } from '../executor/index.js';
+import { allBreakers, readLimits, writeLimits } from '../executor/index.js';
+import { breakerLine } from './breaker.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
@@ -21,6 +22,7 @@ import { usesNats, type GlobalOpts } from './store.js';
 const specText = (s: LimitSpec): string => [
   ...(s.concurrency ? [`concurrency limit ${s.concurrency.limit}`] : []),
   ...(s.rateLimit ? [`rate limit ${s.rateLimit.limit} per ${durationText(s.rateLimit.perMs)}`] : []),
+  ...(s.breaker ? [`breaker: open ${durationText(s.breaker.openForMs)} after ${s.breaker.failures} failure${s.breaker.failures === 1 ? '' : 's'} in ${durationText(s.breaker.windowMs)}`] : []),
 ].join(', ');
 
 function lines(limits: GlobalLimits | undefined): string[] {
@@ -54,8 +56,11 @@ export async function limitsSetCmd(io: Io, g: GlobalOpts, file: string, opts: { 
 }
 
 export async function limitsShowCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
-  const limits = await readLimits(storeFor(g));
-  if (opts.json) io.out(json({ limits: limits ?? { queues: {}, handlers: {} } }));
-  else for (const l of lines(limits)) io.out(l);
+  const store = storeFor(g);
+  const limits = await readLimits(store);
+  // Every breaker met so far (a task's, a queue's, a handler's), with its state now.
+  const breakers = await allBreakers(store, Date.now());
+  if (opts.json) io.out(json({ limits: limits ?? { queues: {}, handlers: {} }, breakers }));
+  else for (const l of [...lines(limits), ...breakers.map(breakerLine)]) io.out(l);
   return EXIT.ok;
 }

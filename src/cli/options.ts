@@ -19,3 +19,7 @@ export const waitOption = ['--wait <duration>', "over NATS: how long to wait for
 export const stateFileOption = ['--state-file <path>', 'keep this state file (default: the definition\'s monitoring.state_file, else .3ox/workflow.state.yaml when the definition has monitoring: or the folder has .3ox/; LEDGERFLOW_STATE_FILE)'] as const;
 export const noStateFileOption = ['--no-state-file', 'keep no state file'] as const;
 export const stateFileKeepOption = ['--state-file-keep <n>', 'settled runs the state file keeps, the newest (default 50)'] as const;
+/** The bulk form of pause and cancel (bulk.ts): every run `list`'s filter matches. */
+export const queryOption = ['--query <filter>', 'every run this filter matches instead of one run id: list\'s filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id)'] as const;
+export const dryRunOption = ['--dry-run', 'with --query: say how many runs and which, change nothing'] as const;
+export const yesOption = ['--yes', 'with --query: no confirmation (a terminal is asked; anything else is refused without it)'] as const;

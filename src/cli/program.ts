@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption,
+  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -134,14 +134,16 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...waitOption).option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
     .action(act(() => import('./run-inputs.js'), (m, runId: string, name: string, o) => m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o)));
-  p.command('pause').argument('<runId>', 'run id')
+  p.command('pause').argument('[runId]', 'run id (or --query)')
     .description('pause a run: running attempts finish and are recorded, no new one starts until `resume`. Refused (exit 2, nothing recorded) when settled or already paused. Over NATS, taken as approve is (published on lf.control.<user>.<runId>)')
     .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
-    .action(act(() => import('./run-inputs.js'), (m, runId: string, o) => m.inputCmd(io, g(), runId, { kind: 'control', action: 'pause', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
-  p.command('cancel').argument('<runId>', 'run id')
+    .option(...queryOption).option(...dryRunOption).option(...yesOption)
+    .action(act(() => import('./run-inputs.js'), (m, runId: string | undefined, o) => m.controlCmd(io, g(), runId, { kind: 'control', action: 'pause', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
+  p.command('cancel').argument('[runId]', 'run id (or --query)')
     .description('cancel a run: its attempts are aborted, the child runs of its sub-workflows cancelled. Over NATS, taken as approve is (published on lf.control.<user>.<runId> when an engine runs, which records it and acts on it)')
     .option('--reason <text>').option(...asOption).option(...waitOption).option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
-    .action(act(() => import('./run-inputs.js'), (m, runId: string, o) => m.inputCmd(io, g(), runId, { kind: 'control', action: 'cancel', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
+    .option(...queryOption).option(...dryRunOption).option(...yesOption)
+    .action(act(() => import('./run-inputs.js'), (m, runId: string | undefined, o) => m.controlCmd(io, g(), runId, { kind: 'control', action: 'cancel', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
   p.command('serve').description('the embedded store\'s engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)')
     .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
@@ -157,7 +159,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--handlers <module>', 'embedded store: handler module for every run driven here (default: each run\'s recorded module)')
     .option('--definitions <dir>', 'workflows to show and start (default: ./definitions, else the bundled ones) and fire schedules of (only a folder of yours: --definitions or ./definitions)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
-    .option('--users <file>', 'embedded store: named users with their own tokens (YAML/JSON: users: [{ name, token | token_sha256 }]); actions are recorded as the signed-in user, and the shared token and the free `as` name are gone')
+    .option('--users <file>', 'embedded store: the users file (docs/users.md; default $LEDGERFLOW_USERS, else users.yaml here when there is one): people sign in with their name and password or their own token, act as themselves and are judged by their level; the shared token and the free `as` name are gone')
     .option('--allowed-host <name>', 'a Host / Origin name to answer besides the listening address (a proxy\'s: name or name:port); repeatable', (v: string, acc: string[] = []) => [...acc, v])
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
@@ -181,6 +183,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--count <n>', 'next fire times to show per schedule (default 3)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
     .action(act(() => import('./schedules.js'), (m, o) => m.schedulesCmd(io, g(), o)));
+  p.command('map').description('the dependency map of workflows: which starts which, by sub-workflow, MAP, EMIT and the event triggers that hear it, or failure workflow (embedded: definitions/; NATS: the deployed ones)')
+    .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json', 'print { workflows, edges, unheard, dynamic, missing }')
+    .action(act(() => import('./map.js'), (m, o) => m.mapCmd(io, g(), o)));
   p.command('triggers').description('debounced and throttled event triggers: what waits now (open bursts, queues) and the decision log (started, queued, merged, dropped; embedded: <store>/triggers/; NATS: KV LF_TRIGGER_GATES, stream LF_TRIGGER_LOG)')
     .option('--workflow <id>', 'only this workflow\'s triggers').option('--limit <n>', 'the last n decisions (default 50)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json', 'print { waiting, decisions }')
@@ -226,22 +231,35 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--kind <kind>').option('--yes', 'really delete').option('--json')
     .action(act(() => import('./dlq.js'), (m, o) => m.dlqPurgeCmd(io, g(), o)));
   const limits = p.command('limits').description('limits per task queue and per handler name, shared by every workflow (docs/language.md): set them from a file, show them');
-  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } } }, handlers: { <handler>: ... }')
+  limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } } }, handlers: { <handler>: ... }')
     .description('validate the file and store its limits where every run, resume, serve, ui and engine of the store reads them (an empty file clears them); a bad file: every problem at file:line:col, exit 2, nothing stored')
     .option('--json', 'print { file, stored, limits | diagnostics }')
     .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
-  limits.command('show').description('the limits stored now, per queue and per handler').option('--json', 'print { limits: { queues, handlers } }')
+  limits.command('show').description('the limits stored now, per queue and per handler, and the state of every circuit breaker').option('--json', 'print { limits: { queues, handlers }, breakers: [{ name, state, failures, openedAt?, until?, by? }] }')
     .action(act(() => import('./limits.js'), (m, o) => m.limitsShowCmd(io, g(), o)));
+  const breaker = p.command('breaker').description('circuit breakers (docs/language.md): open one to hold its attempts, close one to let them go');
+  for (const to of ['open', 'close'] as const) {
+    breaker.command(to).argument('<target>', 'the breaker, as `limits show` names it: task/<workflow>/<task>, queue/<queue> or handler/<handler>')
+      .description(to === 'open' ? 'open the breaker until an operator closes it: its attempts wait SCHEDULED' : 'close the breaker and forget its failures: the attempts it held start')
+      .option('--json', 'print { breaker: { name, state, failures, openedAt?, until?, by? } }')
+      .action(act(() => import('./breaker.js'), (m, target: string, o) => m.breakerCmd(io, g(), to, target, o)));
+  }
   const users = p.command('users').description('the users file (docs/users.md): who may act, at which of seed 003\'s levels L0 Commander, L1 CMD.BRIDGE, L2 Station OPS, L3 Worker');
   const usersFile = (c: Command) => c.option('--users <file>', 'the users file (default $LEDGERFLOW_USERS, else users.yaml here)').option('--json');
   usersFile(users.command('add').argument('<name>').description('add a user at a level; --password-stdin reads a password (kept as a scrypt hash, never in clear)')
-    .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated').option('--password-stdin', 'read the password from the first line of stdin'))
+    .requiredOption('--level <level>', 'L0, L1, L2 or L3').option('--domains <list>', 'for an L2: the workflow domains it may start, comma-separated')
+    .option('--queues <list>', 'for an L3 Worker: the task queues it takes attempts of on NATS (users nats-conf), comma-separated; default: default').option('--password-stdin', 'read the password from the first line of stdin'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersAddCmd(io, name, o)));
   usersFile(users.command('set-level').argument('<name>').argument('<level>', 'L0, L1, L2 or L3').description('change a user\'s level (and, with --domains, its domains)')
-    .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)'))
+    .option('--domains <list>', 'the workflow domains it may start, comma-separated (empty: none)').option('--queues <list>', 'a Worker\'s task queues, comma-separated'))
     .action(act(() => import('./users.js'), (m, name: string, level: string, o) => m.usersSetLevelCmd(io, name, level, o)));
   usersFile(users.command('passwd').argument('<name>').description('set a user\'s password from the first line of stdin (kept as a scrypt hash)').option('--password-stdin', 'read it from stdin (the only way: never on the command line)'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersPasswdCmd(io, name, o)));
+  usersFile(users.command('nats-conf').description('nats-server\'s account block from the users file: each user with a bcrypt hash of their password and the permissions of their level (docs/users.md#on-nats)')
+    .option('--engine <name>', 'the user the engines connect as: every subject (default: engine)').option('--out <file>', 'write it to this file (owner-only) instead of printing it'))
+    .action(act(() => import('./users.js'), (m, o) => m.usersNatsConfCmd(io, o)));
+  usersFile(users.command('token').argument('<name>').description('a new dashboard token for the user, printed once (the file keeps its sha256); the one before stops working'))
+    .action(act(() => import('./users.js'), (m, name: string, o) => m.usersTokenCmd(io, name, o)));
   usersFile(users.command('rm').argument('<name>').description('remove a user'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersRmCmd(io, name, o)));
   usersFile(users.command('list').description('who is in the users file: name, level, domains, whether a password is set (never the hash)'))

@@ -190,6 +190,7 @@ function summary(e: EventEnvelope): string {
     case 'run.admitted': return `a slot is free${e.data.by ? ` (admitted by ${e.data.by})` : ''}`;
     case 'notification.sent': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} after ${e.data.attempts} attempt(s)${e.data.statusCode !== undefined ? `: HTTP ${e.data.statusCode}` : ''}`;
     case 'notification.dead_lettered': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} given up after ${e.data.attempts} attempt(s): ${e.data.error}`;
+    case 'task.delayed': return `${instanceKey(e.data)} attempt ${e.data.attempt} waits: breaker ${e.data.breaker} is open${e.data.until ? ` until ${e.data.until}` : ' until an operator closes it'}`;
   }
 }
 

@@ -10,12 +10,12 @@
  * `run` that started it), as `resume` would; otherwise the command says which
  * process acts on it, or exactly what to run.
  */
-import { HandlerError, RunBusyError } from '../errors/index.js';
+import { HandlerError, RunBusyError, UsageError } from '../errors/index.js';
 import { runView } from '../runtime/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import { drive, driveFlags, engineFor, progressHooks, recordedHandlers } from './drive.js';
 import { defaultActor, parseSignalBody, waitFlag } from './input-flags.js';
-import { actingUser, requireLevel } from './acting.js';
+import { actingUser, requireLevel, type Acting } from './acting.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { cliNotifier } from './notifications.js';
@@ -39,6 +39,21 @@ function describe(input: RunInput): { fields: Record<string, unknown>; what: str
   if (input.kind === 'signal') return { fields: { name: input.name }, what: `signal ${input.name}`, done: `✓ signal ${input.name} recorded` };
   const past = { pause: 'paused', resume: 'resumed', cancel: 'cancelled' }[input.action];
   return { fields: { action: input.action }, what: input.action, done: past };
+}
+
+/**
+ * pause and cancel: of one run, or with `--query` of every run a filter matches (bulk.ts). One or the other:
+ * both, or neither, is a usage error saying so.
+ */
+export async function controlCmd(io: Io, g: GlobalOpts, runId: string | undefined, input: Extract<RunInput, { kind: 'control' }>, opts: InputOpts & { query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
+  if (opts.query !== undefined) {
+    if (runId !== undefined) throw new UsageError(`${input.action}: give a run id or --query, not both`, { runId });
+    const { bulkInputCmd } = await import('./bulk.js');
+    return bulkInputCmd(io, g, input, { ...opts, query: opts.query }, (id, each, acting) => runInput(g, id, each, opts, acting));
+  }
+  if (runId === undefined) throw new UsageError(`${input.action}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${input.action} --help\`)`, {});
+  if (opts.dryRun || opts.yes) throw new UsageError(`${input.action}: --dry-run and --yes go with --query`, {});
+  return inputCmd(io, g, runId, input, opts);
 }
 
 /** Takes the input on the store the command uses; prints what became of it; the exit code. */
@@ -81,11 +96,20 @@ async function overNats(g: GlobalOpts, runId: string, input: RunInput, opts: Inp
   return withClient(g, (c) => deliverInput(c, url, runId, input, { ...(opts.as !== undefined ? { as: opts.as } : {}), fallback: defaultActor(), waitMs }));
 }
 
-async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts): Promise<InputOutcome> {
+/**
+ * The input taken by the store the command uses, as `inputCmd` takes it, with no lines said: the bulk commands
+ * (bulk.ts) call it for each run. `acting`: who acts, proven once for them all (a scrypt check per run would cost
+ * a tenth of a second each).
+ */
+export async function runInput(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, acting?: Acting): Promise<InputOutcome> {
+  return usesNats(g) ? overNats(g, runId, input, opts, waitFlag(opts.wait)) : embedded(g, runId, input, opts, acting);
+}
+
+async function embedded(g: GlobalOpts, runId: string, input: RunInput, opts: InputOpts, proven?: Acting): Promise<InputOutcome> {
   // With a users file, who acts is proven and their level judged (docs/users.md): a pause, resume or cancel
   // asks for L1 (refused here, nothing recorded); an approval carries the level to the approval rule, which
   // records a refusal in the run's history as it records an approver's.
-  const acting = await actingUser(opts.as);
+  const acting = proven ?? await actingUser(opts.as);
   if (input.kind === 'control') requireLevel(acting, 'control');
   // A log shorter than the run index recorded it is not written to (see damaged.ts).
   await refuseDamaged(g, runId);

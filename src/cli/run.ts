@@ -80,8 +80,13 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  // Un-pausing is the bridge's (L1) where a users file says who is who; driving a run that is not paused (after a
+  // crash, say) asks no level: whoever can open the store runs its work.
+  const paused = !usesNats(g) && (await engine.status(runId)).status === 'PAUSED';
+  const acting = paused ? await actingUser(opts.as) : undefined;
+  if (acting) requireLevel(acting, 'control');
   // A paused run is un-paused first (run.resumed), then continued as any other (over NATS, resumeOverNats did that).
-  const run = await prepareResume(engine, runId, { ...(usesNats(g) ? {} : { unpauseBy: opts.as ?? defaultActor() }), owed: notifier });
+  const run = await prepareResume(engine, runId, { ...(usesNats(g) ? {} : { unpauseBy: acting?.name ?? opts.as ?? defaultActor() }), owed: notifier });
   if (run.unpaused) say(`run ${runId} resumed (it was paused)`);
   if (run.settled) {
     say(`run ${runId} is already ${run.settled.status}; nothing to resume`);

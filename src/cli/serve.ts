@@ -18,6 +18,7 @@ import { storeFor } from './open-store.js';
 import { useStateFile, type StateFileFlags } from './state-file.js';
 import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
+import { allBreakers } from '../executor/index.js';
 
 export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
 
@@ -34,6 +35,8 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   // Everything goes to stderr: stdout carries only the --json notices (one object a line).
   const say = (line: string) => io.err(line);
   const metrics = await metricsFlags(opts, say);
+  // The breakers' states are the store's (shared by every process), read at each scrape.
+  metrics?.metrics.observeBreakers(() => allBreakers(store, Date.now()));
   const notifier = cliNotifier(store, opts.notifications, say, metrics?.metrics.hooks.onNoted);
   const hooks = withNotifier({
     writeOutput,

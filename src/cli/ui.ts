@@ -17,6 +17,7 @@ import { checkListen } from './listen-check.js';
 import { cliNotifier } from './notifications.js';
 import { withNotifier } from '../notify/index.js';
 import { useStateFile, type StateFileFlags } from './state-file.js';
+import { usersFilePath } from '../users/index.js';
 
 export interface UiOpts extends StateFileFlags { port?: string; host?: string; handlers?: string; definitions?: string; json?: boolean; outputRoot?: string; commandOutputLimit?: string; notifications?: string; users?: string; allowedHost?: string[] }
 
@@ -34,8 +35,9 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   // Names a proxy forwards (Host / Origin); a bad one refuses to start.
   const allowedHosts = parseAllowedHosts(opts.allowedHost ?? []);
   if (nats && opts.users) throw new UsageError('--users gives the embedded dashboard named users; on NATS people sign in with their NATS user (nats.conf)', {});
-  // Named users with their own tokens: a bad file refuses to start (exit 2) before anything runs.
-  const users = opts.users ? loadUsersFile(resolve(opts.users)) : undefined;
+  // Named users (docs/users.md): --users, else LEDGERFLOW_USERS or the project's users.yaml when there is one, as
+  // the CLI finds it; a bad file refuses to start (exit 2) before anything runs. On NATS nats.conf says who is who.
+  const users = nats ? undefined : (await loadUsersFile(usersFilePath(opts.users, process.env, process.cwd()), opts.users !== undefined, (m) => io.err(`warning: ${m}`))) ?? undefined;
   // Prometheus's token for /metrics (both stores); the UI's own token also opens it on the embedded store.
   const metricsToken = process.env.LEDGERFLOW_UI_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^\S{32,}$/.test(metricsToken)) throw new UsageError('LEDGERFLOW_UI_METRICS_TOKEN: at least 32 characters, no spaces (e.g. `openssl rand -hex 32`)', {});
@@ -75,7 +77,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   // Who the dashboard can tell apart: NATS users, named users (--users), or nobody (one shared token, any name typed).
   const identity = ui.mode === 'nats' ? 'nats' : ui.users ? 'users' : 'shared-token';
   if (opts.json) io.out(JSON.stringify({ url: ui.openUrl, base: ui.url, host: ui.host, port: ui.port, mode: ui.mode, identity, ...(ui.token ? { token: ui.token } : {}), ...(ui.users ? { users: ui.users } : {}) }));
-  else if (identity === 'users') io.out(`ledgerflow ui (embedded store, ${ui.users!.length} named users from ${opts.users}) at ${ui.url}\neach user opens ${ui.url}?token=<their own token>; actions are recorded as the signed-in user`);
+  else if (identity === 'users') io.out(`ledgerflow ui (embedded store, ${ui.users!.length} named users from ${users!.file}) at ${ui.url}\neach user signs in with their name and password, or opens ${ui.url}?token=<their own token> (\`ledgerflow users token <name>\`); actions are recorded as the signed-in user and judged by their level`);
   else if (identity === 'shared-token') io.out(`ledgerflow ui (embedded store) at ${ui.openUrl}\nanyone holding this token acts as any name they type, approvals included: the dashboard cannot tell people apart (for named users with their own tokens: --users <file>)`);
   else io.out(`ledgerflow ui (NATS) at ${ui.openUrl}`);
   await new Promise<void>((res) => {

@@ -1,6 +1,6 @@
 /**
  * Which tasks of a workflow wait for a gate before an attempt starts, and
- * what each is held to: its own `concurrency:` and `rate_limit:` (a MAP's, else
+ * what each is held to: its own `concurrency:`, `rate_limit:` and `breaker:` (a MAP's, else
  * its body's), and the limits file's for its queue and handler. Part of the
  * compiled workflow (`CompiledWorkflow.gates`, worked out on first use; a copy
  * bound to the limits file's limits has its own: runtime withLimits). Pure.
@@ -19,6 +19,8 @@ export interface GatePart {
   readonly of: string;
   readonly concurrency?: number;
   readonly rate?: { readonly limit: number; readonly perMs: number };
+  /** `breaker:` (docs/language.md#circuit-breakers): attempts wait while it is open. */
+  readonly breaker?: { readonly failures: number; readonly windowMs: number; readonly openForMs: number };
 }
 
 /** Every limit an attempt of a task is held to: its own (`concurrency:`, `rate_limit:`), its queue's and its handler's (the limits file). */
@@ -28,6 +30,7 @@ const specPart = (name: string, owner: GateOwner, of: string, spec: LimitSpec): 
   name, owner, of,
   ...(spec.concurrency ? { concurrency: spec.concurrency.limit } : {}),
   ...(spec.rateLimit ? { rate: { limit: spec.rateLimit.limit, perMs: spec.rateLimit.perMs } } : {}),
+  ...(spec.breaker ? { breaker: { failures: spec.breaker.failures, windowMs: spec.breaker.windowMs, openForMs: spec.breaker.openForMs } } : {}),
 });
 
 /** Every gated task of a definition (a MAP's limits, else its body's, hold its items), under the limits file's `limits` if given; empty for most. */
@@ -38,9 +41,9 @@ export function gatesOf(def: Definition, limits?: GlobalLimits): ReadonlyMap<str
   for (const t of def.tasks) {
     if (iterators.has(t.id)) continue;
     const body: TaskDef = t.type === 'MAP' ? mapBody(def.tasks, t) : t;
-    const src: TaskDef = t.concurrency || t.rateLimit ? t : body;
+    const src: TaskDef = t.concurrency || t.rateLimit || t.breaker ? t : body;
     const parts: GatePart[] = [];
-    if (src.concurrency || src.rateLimit) parts.push(specPart(`task/${def.id}/${t.id}`, 'task', t.id, { concurrency: src.concurrency, rateLimit: src.rateLimit }));
+    if (src.concurrency || src.rateLimit || src.breaker) parts.push(specPart(`task/${def.id}/${t.id}`, 'task', t.id, { concurrency: src.concurrency, rateLimit: src.rateLimit, breaker: src.breaker }));
     if (limits && (body.type === 'SIMPLE' || body.type === 'COMMAND' || (body.type === 'MAP' && !body.workflow))) {
       // What a worker takes: the queue (default "default"); a handler by name (COMMAND tasks have none of their own).
       const queue = body.queue ?? DEFAULT_QUEUE;

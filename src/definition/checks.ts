@@ -25,6 +25,8 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
   // Task flow control holds attempts: only tasks that run attempts have any.
   concurrency: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
+  // A breaker counts failed attempts of a worker's (a handler, a command): executor-run tasks have none to count.
+  breaker: ['SIMPLE', 'COMMAND', 'MAP'],
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */

@@ -1,6 +1,6 @@
 /**
  * The limits file (docs/language.md#limits-per-queue-or-handler): a
- * `concurrency:` and a `rate_limit:` per task queue and per handler name,
+ * `concurrency:`, a `rate_limit:` and a `breaker:` per task queue and per handler name,
  * shared by every task of every workflow that runs on that queue or calls
  * that handler. YAML text → GlobalLimits plus every problem at
  * file:line:col. Pure: the caller reads the file; `ledgerflow limits set`
@@ -13,11 +13,11 @@ import { formatIssue, isObj } from './issues.js';
 import { MAX_DEFINITION_BYTES, utf8LengthOver } from './limits.js';
 import { parseDuration } from './duration.js';
 import { Locator } from './positions.js';
-import { RateLimitSchema, TaskConcurrencySchema } from './schema.js';
-import type { TaskConcurrency, TaskRateLimit } from './types.js';
+import { BreakerSchema, RateLimitSchema, TaskConcurrencySchema } from './schema.js';
+import type { TaskBreaker, TaskConcurrency, TaskRateLimit } from './types.js';
 
-/** One queue's or handler's limits: the same two a task may have. */
-export interface LimitSpec { concurrency?: TaskConcurrency; rateLimit?: TaskRateLimit }
+/** One queue's or handler's limits: the same three a task may have. */
+export interface LimitSpec { concurrency?: TaskConcurrency; rateLimit?: TaskRateLimit; breaker?: TaskBreaker }
 
 /** The limits file, normalised: plain JSON (what the store keeps). */
 export interface GlobalLimits {
@@ -32,8 +32,9 @@ const keysError = (shape: string, keys: string) => (iss: { code?: string; keys?:
 const LimitSpecSchema = z.strictObject({
   concurrency: TaskConcurrencySchema.optional(),
   rate_limit: RateLimitSchema.optional(),
-}, { error: keysError('{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }', 'concurrency and rate_limit') })
-  .refine((s) => s.concurrency !== undefined || s.rate_limit !== undefined, { error: 'give concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } or both (or leave the name out)' });
+  breaker: BreakerSchema.optional(),
+}, { error: keysError('{ concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s } }', 'concurrency, rate_limit and breaker') })
+  .refine((s) => s.concurrency !== undefined || s.rate_limit !== undefined || s.breaker !== undefined, { error: 'give concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } or several (or leave the name out)' });
 
 const Names = (what: string) => z.record(
   z.string().regex(NAME, { error: `a ${what} name is letters, digits, _, . and - (at most 256), starting with a letter, digit or _` }),
@@ -52,6 +53,7 @@ function normalizeSpec(raw: z.infer<typeof LimitSpecSchema>): LimitSpec {
   return {
     ...(raw.concurrency ? { concurrency: { limit: raw.concurrency.limit } } : {}),
     ...(raw.rate_limit ? { rateLimit: { limit: raw.rate_limit.limit, perMs: parseDuration(raw.rate_limit.per)! } } : {}),
+    ...(raw.breaker ? { breaker: { failures: raw.breaker.failures, windowMs: parseDuration(raw.breaker.window)!, openForMs: parseDuration(raw.breaker.open_for)! } } : {}),
   };
 }
 
@@ -65,6 +67,7 @@ function normalizeLimits(raw: z.infer<typeof LimitsFileSchema>): GlobalLimits {
 const StoredSpecSchema = z.object({
   concurrency: z.object({ limit: z.number().int().min(1).max(100_000) }).optional(),
   rateLimit: z.object({ limit: z.number().int().min(1).max(100_000), perMs: z.number().positive() }).optional(),
+  breaker: z.object({ failures: z.number().int().min(1).max(100_000), windowMs: z.number().positive(), openForMs: z.number().positive() }).optional(),
 });
 
 /** Stored limits as read back (a file, a KV entry): parsed at the boundary; anything else is refused by the caller. */

@@ -156,6 +156,7 @@ function task(t: Raw, index: number): TaskDef | null {
     queue: str(t.queue),
     concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
     rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 } : undefined,
+    breaker: isObj(t.breaker) ? { failures: int(t.breaker.failures, 1) ?? 1, windowMs: duration(t.breaker.window) ?? 60_000, openForMs: duration(t.breaker.open_for) ?? 30_000 } : undefined,
     optional: t.optional === true,
     triggerRule: oneOf<TriggerRule>(t.trigger_rule, ['none_failed_min_one_success', 'all_success', 'all_done']) ?? 'none_failed_min_one_success',
   });

@@ -89,6 +89,15 @@ export const RateLimitSchema = z.strictObject({
   per: Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: 'the window must be longer than 0, e.g. per: 1s' }),
 }, { error: limitMapError('{ limit: 10, per: 1s }', 'limit and per') });
 
+/** A task's `breaker:` (docs/language.md#circuit-breakers): after `failures` failed attempts within `window` the breaker opens for `open_for`. */
+const BREAKER_FAILURES_FIX = 'expected a whole number of failures of at least 1, e.g. failures: 5';
+const positiveDuration = (example: string) => Duration.refine((v) => (parseDuration(v) ?? 1) > 0, { error: `expected a duration longer than 0, e.g. ${example}` });
+export const BreakerSchema = z.strictObject({
+  failures: z.number({ error: BREAKER_FAILURES_FIX }).int({ error: BREAKER_FAILURES_FIX }).min(1, { error: BREAKER_FAILURES_FIX }).max(100_000, { error: 'expected at most 100000' }),
+  window: positiveDuration('window: 1m'),
+  open_for: positiveDuration('open_for: 30s'),
+}, { error: limitMapError('{ failures: 5, window: 1m, open_for: 30s }', 'failures, window and open_for') });
+
 /** The longest workflow or task id: a run id's length (events RUN_ID_PATTERN), so that an id is never cut where it is used. */
 export const MAX_ID_LENGTH = 128;
 
@@ -144,6 +153,8 @@ export const TaskSchema = z.object({
     .meta({ description: 'At most `limit` attempts of this task (a MAP: of its items) running at once across all runs; the others wait SCHEDULED.' }),
   rate_limit: RateLimitSchema.optional()
     .meta({ description: 'At most `limit` attempts of this task (a MAP: of its items) start in any span of `per`, across all runs; the others wait SCHEDULED.' }),
+  breaker: BreakerSchema.optional()
+    .meta({ description: 'A circuit breaker: after `failures` failed attempts of this task (a MAP: of its items) within `window`, across all runs, its attempts wait SCHEDULED for `open_for`; then one probe attempt decides.' }),
   tolerate_failures: z.number().int().min(0, { error: 'expected an integer of at least 0 (the items that may fail without failing the MAP)' }).optional(),
   // TERMINATE
   status: z.enum(['COMPLETED', 'FAILED']).optional(),

@@ -65,6 +65,8 @@ interface TaskBase {
   concurrency?: TaskConcurrency;
   /** `rate_limit:`: at most `limit` attempt starts in any span of `perMs`, across all runs. */
   rateLimit?: TaskRateLimit;
+  /** `breaker:` (docs/language.md#circuit-breakers): open after `failures` failed attempts within `windowMs`, for `openForMs`. */
+  breaker?: TaskBreaker;
   /** An optional task's failure does not fail the run. */
   optional: boolean;
   triggerRule: TriggerRule;
@@ -72,6 +74,7 @@ interface TaskBase {
 
 export interface TaskConcurrency { limit: number }
 export interface TaskRateLimit { limit: number; perMs: number }
+export interface TaskBreaker { failures: number; windowMs: number; openForMs: number }
 
 export interface SimpleTask extends TaskBase { type: 'SIMPLE' }
 

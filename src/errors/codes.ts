@@ -82,6 +82,7 @@ export const ERROR_CODES = {
   LF_FORBIDDEN: 'permission',
   LF_UNAUTHORIZED: 'permission',
   LF_CSRF: 'permission',
+  LF_CONFIRM_MISMATCH: 'conflict',
   LF_HOST_REFUSED: 'permission',
   LF_ORIGIN_REFUSED: 'permission',
   // The installation must change

@@ -6,6 +6,8 @@
  * Everything read from a store is parsed with these schemas at the boundary.
  */
 import { z } from 'zod';
+import { TaskDelayedData } from './task-delayed.js';
+export { TaskDelayedData };
 
 export const TaskErrorSchema = z.object({
   message: z.string(),
@@ -264,6 +266,7 @@ export const EVENT_DATA = {
   'run.admitted': RunAdmittedData,
   'notification.sent': NotificationSentData,
   'notification.dead_lettered': NotificationDeadLetteredData,
+  'task.delayed': TaskDelayedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -334,6 +337,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('run.admitted'), data: RunAdmittedData }),
   EnvelopeBase.extend({ type: z.literal('notification.sent'), data: NotificationSentData }),
   EnvelopeBase.extend({ type: z.literal('notification.dead_lettered'), data: NotificationDeadLetteredData }),
+  EnvelopeBase.extend({ type: z.literal('task.delayed'), data: TaskDelayedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

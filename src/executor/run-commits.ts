@@ -15,7 +15,8 @@ import type { Definition } from '../definition/index.js';
 import { RunNotFoundError } from '../errors/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
-import { foldEvents, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
+import { foldEvents, gatesOf, runOrigin, runView, type Handlers, type RunView } from '../runtime/index.js';
+import { breakersForView } from './breaker-gate.js';
 import { systemClock, type Clock } from './clock.js';
 import { limitsForView } from './global-limits.js';
 import { CommitAdmissions } from './commit-admissions.js';
@@ -133,7 +134,11 @@ export class RunCommits {
     const { compiled, snapshot, seq, events } = loaded;
     const runId = snapshot.context.runId;
     // With the limits file's limits: a task waiting for its queue's or handler's limit says so.
-    const view = runView(snapshot, seq, compiled.definition, snapshot.status === 'active' ? await limitsForView(this.store) : undefined);
+    const active = snapshot.status === 'active';
+    const limits = active ? await limitsForView(this.store) : undefined;
+    // With its breakers' states: a task held by an open one says so; a closed one is no reason to wait.
+    const open = active ? await breakersForView(this.store, gatesOf(compiled.definition, limits), this.clock.now()) : undefined;
+    const view = runView(snapshot, seq, compiled.definition, limits, open);
     const failure = snapshot.context.error && snapshot.status !== 'active' && (await this.store.lastSeq(failureRunId(runId))) > 0 ? failureRunId(runId) : undefined;
     return { ...view, ...runOrigin(events), ...(failure ? { failureRun: failure } : {}) };
   }

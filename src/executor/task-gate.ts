@@ -39,7 +39,7 @@ export type GateAnswer = { granted: true; at: number } | { granted: false; retry
  * Whether a holder's run still needs the slot it was granted, read from its log: the attempt runs, or it still
  * waits for another of its limits (the slot taken first, the rest not yet) and has asked within WAITER_TTL_MS.
  */
-async function stillHolds(store: EventStore, h: GateHolder, now: number): Promise<boolean> {
+export async function stillHolds(store: EventStore, h: GateHolder, now: number): Promise<boolean> {
   const events = await store.read(h.runId);
   if (events.length === 0) return false;
   const { snapshot } = foldEvents(events);
@@ -117,6 +117,8 @@ export async function askGate(store: EventStore, w: WaitAttempt, now: () => numb
     holder: { runId: w.runId, task: w.taskId, ...(w.iteration !== undefined ? { iteration: w.iteration } : {}), ...(w.item !== undefined ? { item: w.item } : {}), attempt: w.attempt },
   };
   const { slots, rates } = gateDocs(w.gate);
+  // Held only to breakers (breaker-gate.ts asked them): nothing here to take.
+  if (slots.length === 0 && rates.length === 0) return { granted: true, at: now() };
   let at = 0;
   for (const g of slots) {
     const a = await askOne(store, g, base, now);

@@ -25,8 +25,8 @@
  */
 import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { forFileAgents, performEffect, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
-import { type RunSnapshot, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
+import { forFileAgents, performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
+import { type RunSnapshot, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
@@ -71,6 +71,15 @@ export class RunDriver {
           this.releasing++;
           releaseSlots(opts.store, freed)
             .catch((err: unknown) => opts.onLog?.(freed[0]!.holder, `could not free a task gate slot: ${errorMessage(err)}`))
+            .finally(() => { this.releasing--; this.notify(); });
+        }
+        // Outcomes of attempts held to a breaker count on it (docs/language.md#circuit-breakers), once durable.
+        const outcomes = breakerOutcomes(opts.compiled, after.context.runId, events);
+        if (outcomes.length > 0) {
+          this.releasing++;
+          recordBreakerOutcomes(opts.store, outcomes, () => opts.clock.now())
+            .then((changes) => { for (const c of changes) opts.onLog?.(outcomes[0]!.holder, `breaker ${c.gate} ${c.change}`); })
+            .catch((err: unknown) => opts.onLog?.(outcomes[0]!.holder, `could not record an outcome on a breaker: ${errorMessage(err)}`))
             .finally(() => { this.releasing--; this.notify(); });
         }
         opts.onCommit?.(events, before, after, opts.compiled.definition);

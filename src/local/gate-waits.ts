@@ -8,12 +8,16 @@
  */
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { askGate, gateParts, onGateKick, withdrawWait, type Clock } from '../executor/index.js';
-import { grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
+import { askAttemptGate, gateParts, onGateKick, withdrawAttemptWait, type Clock } from '../executor/index.js';
+import { delayedByBreaker, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 
-interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean }
+/** The instance a waiting attempt is of. */
+const refOf = (e: WaitAttempt) => ({ task: e.taskId, ...(e.iteration !== undefined ? { iteration: e.iteration } : {}), ...(e.item !== undefined ? { item: e.item } : {}) });
+
+/** `delayed`: its task.delayed is recorded (an open breaker held it), once per wait. */
+interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean; delayed: boolean }
 
 export interface GateWaitsHost {
   store: EventStore;
@@ -49,7 +53,7 @@ export class GateWaits {
     const known = this.waits.get(effect.instance);
     if (known?.effect.attempt === effect.attempt) return;
     if (known) this.end(known, true);
-    const w: Waiting = { effect, since: this.host.clock.now(), timer: null, unkick: () => {}, asking: false, again: false, granted: false };
+    const w: Waiting = { effect, since: this.host.clock.now(), timer: null, unkick: () => {}, asking: false, again: false, granted: false, delayed: false };
     // A slot freed in this process of any of its limits wakes it.
     const unkicks = gateParts(effect.gate).map((part) => onGateKick(part, () => this.ask(w)));
     w.unkick = () => { for (const u of unkicks) u(); };
@@ -77,7 +81,7 @@ export class GateWaits {
     if (w.timer !== null) this.host.clock.clearTimer(w.timer);
     w.timer = null;
     w.unkick();
-    if (withdraw) withdrawWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`));
+    if (withdraw) withdrawAttemptWait(this.host.store, w.effect).catch((err: unknown) => this.host.warn(`could not give up the gate place of ${w.effect.instance}: ${errorMessage(err)}`));
     this.host.changed();
   }
 
@@ -88,13 +92,19 @@ export class GateWaits {
     if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    askGate(this.host.store, w.effect, now, w.since).then((answer) => {
+    askAttemptGate(this.host.store, w.effect, now, w.since).then((answer) => {
       w.asking = false;
       if (this.waits.get(w.effect.instance) !== w) return;
       if (answer.granted) {
         w.granted = true;
-        this.host.submit(grantedStart({ ref: { task: w.effect.taskId, ...(w.effect.iteration !== undefined ? { iteration: w.effect.iteration } : {}), ...(w.effect.item !== undefined ? { item: w.effect.item } : {}) }, attempt: w.effect.attempt }, iso(answer.at)));
+        this.host.submit(grantedStart({ ref: refOf(w.effect), attempt: w.effect.attempt }, iso(answer.at)));
         return;
+      }
+      // Held by an open breaker: the run's history says so, once (an audit record; the attempt stays SCHEDULED).
+      if ('breaker' in answer && answer.breaker && !w.delayed) {
+        w.delayed = true;
+        const until = answer.breaker.until !== undefined ? iso(answer.breaker.until) : undefined;
+        this.host.submit(delayedByBreaker({ ref: refOf(w.effect), attempt: w.effect.attempt }, answer.breaker.name, until, iso(now())));
       }
       const delay = w.again ? 0 : answer.retryInMs;
       w.again = false;

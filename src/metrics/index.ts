@@ -60,6 +60,8 @@ export interface LedgerflowMetrics {
   observeRun(snapshot: RunSnapshot): void;
   /** Adds `ledgerflow_queue_backlog{queue}` read from NATS at each scrape (engines do this). */
   observeQueues(jsm: JetStreamManager): void;
+  /** Adds `ledgerflow_breaker_state{breaker}` (0 closed, 1 half open, 2 open), read from the store at each scrape. */
+  observeBreakers(read: () => Promise<readonly { name: string; state: 'closed' | 'open' | 'half_open' }[]>): void;
   /** Ends the run spans still open here (runs that did not settle in this process). */
   close(): void;
 }
@@ -133,6 +135,22 @@ export function createMetrics(opts: MetricsOptions = {}): LedgerflowMetrics {
           } catch (err) {
             // The other metrics are still worth scraping: the backlog is left out of this scrape, and said.
             log(`metrics: queue backlog not read: ${errorMessage(err)}`);
+          }
+        },
+      });
+    },
+    observeBreakers(read) {
+      const { Gauge } = promClient();
+      const value = { closed: 0, half_open: 1, open: 2 } as const;
+      new Gauge({
+        name: 'ledgerflow_breaker_state', help: 'Each circuit breaker\'s state, shared by every process of the store: 0 closed, 1 half open, 2 open', labelNames: ['breaker'], registers: [registry],
+        async collect() {
+          this.reset();
+          try {
+            for (const b of await read()) this.set({ breaker: b.name }, value[b.state]);
+          } catch (err) {
+            // As the backlog: left out of this scrape, and said.
+            log(`metrics: breakers not read: ${errorMessage(err)}`);
           }
         },
       });

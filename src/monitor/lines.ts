@@ -32,6 +32,7 @@ export function eventDetail(e: EventEnvelope): string {
     case 'run.started': return e.data.source?.parent ? `child of ${e.data.source.parent.runId}` : e.data.source?.event ? `event ${e.data.source.event}` : e.data.source?.schedule ? `schedule slot ${e.data.source.schedule.slot}` : e.data.source?.retryOf ? `retry of ${e.data.source.retryOf.runId}` : '';
     case 'notification.sent': return `${e.data.on} to ${e.data.target}`;
     case 'notification.dead_lettered': return `${e.data.on} to ${e.data.target} given up: ${e.data.error}`;
+    case 'task.delayed': return `attempt ${e.data.attempt} waits: breaker ${e.data.breaker} is open`;
     default: return '';
   }
 }

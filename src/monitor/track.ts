@@ -19,8 +19,11 @@ export interface WatchedRun {
   readonly tail: readonly EventEnvelope[];
   /** A log cut after it was written (query/damage.ts): what is lost, for people; its status is shown DAMAGED and it is not followed. */
   readonly damaged?: string;
-  /** Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for). */
-  readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot; limits?: GlobalLimits };
+  /**
+   * Internals for advanceRun (`limits`: the limits file's, for what a waiting task waits for; `delayedBy`: per task,
+   * the breakers its waiting attempt's task.delayed named, until it starts: the open breakers the run's own history shows).
+   */
+  readonly fold: { compiled: CompiledWorkflow; snapshot: RunSnapshot; limits?: GlobalLimits; delayedBy?: ReadonlyMap<string, ReadonlySet<string>> };
 }
 
 /** Folds a run's events from its run.started; `limits`: the store's limits file's (a queue's or handler's limit a task waits for). */
@@ -33,7 +36,8 @@ export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits
   const run: WatchedRun = {
     runId: first.runId,
     tasks: new Map(definition.tasks.map((t) => [t.id, t])),
-    view: runView(snapshot, 1, definition, limits),
+    // No breaker known open: a watched task held by one says so only once its run records task.delayed.
+    view: runView(snapshot, 1, definition, limits, new Set()),
     tail: [first],
     fold: { compiled, snapshot, ...(limits ? { limits } : {}) },
   };
@@ -48,6 +52,7 @@ export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits
 export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): WatchedRun {
   let { snapshot } = run.fold;
   let seq = run.view.seq;
+  let delayedBy = run.fold.delayedBy;
   const fresh: EventEnvelope[] = [];
   for (const e of events) {
     if (e.seq <= seq) continue;
@@ -55,10 +60,17 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
     snapshot = applyEvent(run.fold.compiled, snapshot, e).snapshot;
     seq = e.seq;
     fresh.push(e);
+    // A breaker holds the task from its task.delayed until an attempt of it starts (no store read: the log says it).
+    if (e.type === 'task.delayed') delayedBy = new Map([...(delayedBy ?? []), [e.data.task, new Set([...(delayedBy?.get(e.data.task) ?? []), e.data.breaker])]]);
+    else if (e.type === 'task.started' && delayedBy?.has(e.data.task)) delayedBy = new Map([...delayedBy].filter(([t]) => t !== e.data.task));
   }
   if (fresh.length === 0) return run;
   const tail = [...run.tail, ...fresh];
-  return { ...run, view: runView(snapshot, seq, run.fold.compiled.definition, run.fold.limits), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail, fold: { ...run.fold, snapshot } };
+  const open = delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : new Set<string>();
+  return {
+    ...run, view: runView(snapshot, seq, run.fold.compiled.definition, run.fold.limits, open), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
+    fold: { ...run.fold, snapshot, ...(delayedBy ? { delayedBy } : {}) },
+  };
 }
 
 /** Events handed to advanceRun skip some: read them from the store first. */

@@ -37,3 +37,4 @@ export function openRunIndex(opts: { store: EventStore; storeDir?: string } & Ru
   if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
   return new FoldingRunIndex(store, rest);
 }
+export { applyBulk, planBulk, wouldChange, BULK_AT_ONCE, type BulkAction, type BulkPlan, type BulkResult, type BulkOptions } from './bulk.js';

@@ -61,7 +61,8 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
     case 'run.started': throw new Error('run.started starts a fold; it is not applied to one');
     case 'approval.refused': throw new Error('approval.refused is an audit record; it is not a machine event');
     case 'notification.sent':
-    case 'notification.dead_lettered': throw new Error(`${ev.type} is an audit record; it is not a machine event`);
+    case 'notification.dead_lettered':
+    case 'task.delayed': throw new Error(`${ev.type} is an audit record; it is not a machine event`);
   }
 }
 
@@ -105,6 +106,8 @@ export function foldStartOf(started: EventEnvelope & { type: 'run.started' }): F
 export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev: PendingEvent | EventEnvelope): { snapshot: RunSnapshot; accepted: boolean } {
   // A refused approval or a notification's delivery is recorded for the audit trail only: it changes nothing, at any time.
   if (ev.type === 'approval.refused' || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return { snapshot, accepted: true };
+  // An attempt delayed by a breaker: recorded while the run is active, it changes nothing (the attempt stays SCHEDULED).
+  if (ev.type === 'task.delayed') return { snapshot, accepted: snapshot.status === 'active' };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
   // Queued with `holds` (queued-hold.ts): nothing but its admission, its end and its own timeout moves it.
   if (isHeld(snapshot.context) && !movesWhileHeld(ev)) return { snapshot, accepted: false };
@@ -149,7 +152,7 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
   if (ev.type === 'run.queued') return 'only a run that has just started is queued';
   if (ev.type === 'run.admitted') return 'the run is not queued';
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused'
-    || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered') return `${ev.type} is not accepted in this state`;
+    || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered' || ev.type === 'task.delayed') return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;

@@ -23,17 +23,24 @@ export function taskGates(compiled: CompiledWorkflow): ReadonlyMap<string, TaskG
   return compiled.gates;
 }
 
-const partText = (p: GatePart): string => {
+const partText = (p: GatePart, open: ReadonlySet<string> | undefined): string => {
   const parts: string[] = [];
   if (p.concurrency !== undefined) parts.push(`concurrency limit ${p.concurrency}`);
   if (p.rate) parts.push(`rate limit ${p.rate.limit} per ${durationText(p.rate.perMs)}`);
+  // A breaker holds attempts only while open: named when the caller knows it is (its state is the store's, not the log's).
+  if (p.breaker && (open === undefined || open.has(p.name))) parts.push('breaker to close');
   const text = parts.join(' and ');
+  if (text === '') return '';
   return p.owner === 'task' ? text : `${p.owner} ${p.of}'s ${text}`;
 };
 
-/** What a waiting attempt of a gate waits for, in words: "concurrency limit 2", "rate limit 5 per 1s", "queue payments's rate limit 100 per 1s". */
-export function gateText(gate: TaskGate): string {
-  return gate.parts.map(partText).join(' and ');
+/**
+ * What a waiting attempt of a gate waits for, in words: "concurrency limit 2", "rate limit 5 per 1s", "queue payments's
+ * rate limit 100 per 1s", "breaker to close". `openBreakers`: the gate parts whose breaker is open now (a closed one is
+ * no reason to wait); without it every breaker is named. Empty when nothing holds the attempt.
+ */
+export function gateText(gate: TaskGate, openBreakers?: ReadonlySet<string>): string {
+  return gate.parts.map((p) => partText(p, openBreakers)).filter((t) => t !== '').join(' and ');
 }
 
 /** Whether task `taskId`'s attempts (a MAP: its items') wait for their gate before starting. */
@@ -96,6 +103,15 @@ export function grantedStart(w: { ref: InstanceRef; attempt: number }, time: str
   return { type: 'task.started', time, data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) } };
 }
 
+/** The audit record of an attempt an open breaker holds (docs/language.md#circuit-breakers): it changes no state. */
+export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, breaker: string, until: string | undefined, time: string): PendingEvent {
+  const { task, iteration, item } = w.ref;
+  return {
+    type: 'task.delayed', time,
+    data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) },
+  };
+}
+
 /** A slot an attempt held: the gate part (its name), and the attempt by its holder key `<runId>/<instance>/<attempt>`. */
 export interface SlotRef { readonly gate: string; readonly holder: string }
 
@@ -144,4 +160,30 @@ const isMapTask = (compiled: CompiledWorkflow, task: string): boolean => compile
 /** The priority a run's waiting attempts have: its start's (run.started `priority`), else the workflow's `priority:` (default 50). */
 export function runPriority(compiled: CompiledWorkflow, ctx: RunContext): number {
   return ctx.priority ?? compiled.definition.priority ?? DEFAULT_PRIORITY;
+}
+
+/** The outcome of an attempt a breaker counts: the gate part (its name), the attempt by its holder key, and whether it succeeded. */
+export interface BreakerOutcome { readonly gate: string; readonly holder: string; readonly ok: boolean; readonly breaker: NonNullable<GatePart['breaker']> }
+
+/**
+ * The outcomes a commit recorded for attempts of tasks held to a breaker (docs/language.md#circuit-breakers): every
+ * task.completed (success), task.failed and attempt timeout (failure), for each breaker the task is held to.
+ */
+export function breakerOutcomes(compiled: CompiledWorkflow, runId: string, events: readonly EventEnvelope[]): BreakerOutcome[] {
+  const gates = taskGates(compiled);
+  if (gates.size === 0) return [];
+  const out: BreakerOutcome[] = [];
+  for (const ev of events) {
+    // An attempt's timeout is recorded as its timer firing, not as a task.failed: a failure all the same.
+    const timedOut = ev.type === 'timer.fired' && ev.data.timer === 'timeout';
+    if (ev.type !== 'task.completed' && ev.type !== 'task.failed' && !timedOut) continue;
+    const breakers = gates.get(ev.data.task)?.parts.filter((p) => p.breaker !== undefined);
+    if (!breakers || breakers.length === 0) continue;
+    const { task, iteration, item, attempt } = ev.data;
+    // A MAP's own outcome is no attempt's: its items' are.
+    if (item === undefined && isMapTask(compiled, task)) continue;
+    const key = instanceKey({ task, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}) });
+    for (const p of breakers) out.push({ gate: p.name, holder: holderKey(runId, key, attempt), ok: ev.type === 'task.completed', breaker: p.breaker! });
+  }
+  return out;
 }

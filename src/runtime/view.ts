@@ -64,7 +64,7 @@ export type RunGate = NonNullable<RunSource['gate']> & { event?: string };
  * `definition`: the run's own (recorded in its run.started), for what its tasks wait for (a WAIT's signal);
  * `limits`: the limits file's, for the queue's and handler's limits a task's attempt waits for.
  */
-export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition, limits?: GlobalLimits): RunView {
+export function runView(snapshot: RunSnapshot, seq: number, definition?: Definition, limits?: GlobalLimits, openBreakers?: ReadonlySet<string>): RunView {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskView> = {};
   for (const [id, t] of taskEntries(ctx.tasks)) {
@@ -84,8 +84,11 @@ export function runView(snapshot: RunSnapshot, seq: number, definition?: Definit
     for (const [id, gate] of gatesOf(definition, limits)) {
       const t = tasks[id];
       if (!t) continue;
-      if (t.items) for (const it of t.items) { if (it.status === 'SCHEDULED') it.waitingFor = gateText(gate); }
-      else if (t.status === 'SCHEDULED' && definition.tasks.find((d) => d.id === id)?.type !== 'MAP') t.waitingFor = gateText(gate);
+      // A breaker that is closed holds nothing: with no other limit, the attempt is about to start (no words).
+      const text = gateText(gate, openBreakers);
+      if (text === '') continue;
+      if (t.items) for (const it of t.items) { if (it.status === 'SCHEDULED') it.waitingFor = text; }
+      else if (t.status === 'SCHEDULED' && definition.tasks.find((d) => d.id === id)?.type !== 'MAP') t.waitingFor = text;
     }
   }
   const deadline = definition ? runDeadline(definition, ctx.startedAt) : null;

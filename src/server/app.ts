@@ -16,6 +16,8 @@ import { workflowGraph } from '../definition/index.js';
 import { recordedDefinitionOf, RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import { foldEvents, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
+import { levelText } from '../authority/index.js';
+import { workflowMap } from '../coordination/index.js';
 import { authOf, checkCsrf, clearSessionCookie, identifyBy, sameSecret, setSessionCookie, type Sessions, type Auth } from './auth.js';
 import { hostGuard, type AllowedHost } from './host-guard.js';
 import type { Users } from './users.js';
@@ -30,6 +32,8 @@ import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
+import { bulkAction } from './bulk.js';
+import { allBreakers } from '../executor/index.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -44,7 +48,7 @@ export interface AppOptions {
   embeddedUser: string;
   sessions: Sessions;
   sessionTtlMs: number;
-  /** NATS sign-in: checks the password by connecting as that user; throws ApiError 401 when refused. */
+  /** Sign-in: NATS, by connecting as that user; embedded with a users file, by its password hash. Throws ApiError 401 when refused. */
   signIn?: (user: string, password: string) => Promise<{ close(): Promise<void> }>;
   /** The actor of a request: embedded, a name; NATS, the session's client. */
   actorOf?: (auth: Auth) => Actor;
@@ -85,7 +89,8 @@ export function createApp(o: AppOptions): Hono<Env> {
     const { status, body } = toHttpError(err, backend.storeDir);
     if (status >= 500 && !(err instanceof ApiError)) process.stderr.write(`ui: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     // A 401 says which door to use (a NATS sign-in or the embedded token), so the page need not read the message.
-    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity } : body, status as 400);
+    // `signIn`: a name and password open a session here (NATS users, or the users file's on the embedded store).
+    if (isApi(c)) return c.json(status === 401 ? { ...body, mode: backend.mode, identity, signIn: o.signIn !== undefined } : body, status as 400);
     return c.html(page(`${status}`, escapeHtml(body.error.message)), status as 400);
   });
   app.notFound((c) => (isApi(c)
@@ -152,17 +157,21 @@ export function createApp(o: AppOptions): Hono<Env> {
     if (given !== null && !isApi(c) && c.req.method === 'GET') {
       // ?token= once: a cookie session, and the same page without the token in the address bar or history.
       const user = identify?.(given) ?? null;
-      if (user === null) throw new ApiError(401, 'LF_UNAUTHORIZED', o.users ? 'wrong token: open the dashboard with your own token (?token=<yours>)' : 'wrong token: use the URL `ledgerflow ui` printed at start');
+      if (user === null) throw new ApiError(401, 'LF_UNAUTHORIZED', o.users ? 'wrong token: open the dashboard with your own token (?token=<yours>, from `ledgerflow users token <you>`), or sign in with your name and password' : 'wrong token: use the URL `ledgerflow ui` printed at start');
       const s = sessions.open(user);
       setSessionCookie(c, s, o.sessionTtlMs);
       url.searchParams.delete('token');
       return c.redirect(`${url.pathname}${url.search}`, 303);
     }
-    const auth = authOf(c, sessions, identify);
+    let auth = authOf(c, sessions, identify);
+    // Someone the users file no longer names (users rm) is signed out: their session ends at their next request.
+    if (auth?.via === 'cookie' && o.users && !o.users.has(auth.user)) { await sessions.close(auth.session.id); auth = null; }
     if (!auth) {
       // On NATS the page is the sign-in page: it loads, asks GET /api/session, and gets the 401 below.
       if (!isApi(c) && o.signIn) return next();
-      throw new ApiError(401, 'LF_UNAUTHORIZED', o.signIn ? 'sign in with your NATS user: POST /api/session { user, password }' : 'missing token: open the URL `ledgerflow ui` printed at start, or send Authorization: Bearer <token>');
+      throw new ApiError(401, 'LF_UNAUTHORIZED', o.signIn
+        ? `sign in with your ${o.users ? 'name and password from the users file' : 'NATS user'}: POST /api/session { user, password }${o.users ? ' (or send Authorization: Bearer <your token>)' : ''}`
+        : 'missing token: open the URL `ledgerflow ui` printed at start, or send Authorization: Bearer <token>');
     }
     checkCsrf(c, auth);
     c.set('auth', auth);
@@ -201,7 +210,8 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.get('/api/session', async (c) => {
     const auth = c.get('auth');
-    return c.json({ user: auth.user, mode: backend.mode, identity, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null, read: await readAccess(actor(c)) });
+    const who = actor(c).authority;
+    return c.json({ user: auth.user, mode: backend.mode, identity, signIn: o.signIn !== undefined, level: who ? levelText(who.level) : null, via: auth.via, csrf: auth.via === 'cookie' ? auth.session.csrf : null, read: await readAccess(actor(c)) });
   });
   app.delete('/api/session', async (c) => {
     const auth = c.get('auth');
@@ -294,6 +304,8 @@ export function createApp(o: AppOptions): Hono<Env> {
       return c.json(action === 'resume' ? await acts.resume(id, asOf(body.as)) : await acts[action](id, body.reason, asOf(body.as)));
     });
   }
+  // Every run a filter matches (seed 004's emergency stop): a dry run first, then the count it gave as `confirm`.
+  app.post('/api/bulk/:action', async (c) => c.json(await bulkAction(backend.runs, backend.actions(actor(c)), c.req.param('action'), await jsonBody(c))));
   app.post('/api/runs/:id/retry', async (c) => {
     const id = c.req.param('id');
     const body = parseBody(RetryBody, await jsonBody(c));
@@ -310,6 +322,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     const body = parseBody(EmitBody, await jsonBody(c));
     return c.json(await backend.actions(actor(c)).emit(c.req.param('type'), body.data, body.id));
   });
+
+  // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
+  app.get('/api/map', async (c) => c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))));
 
   app.get('/api/definitions', async (c) => {
     const all = await backend.definitions();
@@ -343,6 +358,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
   app.get('/api/workers', async (c) => c.json(await backend.workers()));
+  // Every circuit breaker met in the store and its state now: what `ledgerflow limits show --json` prints as `breakers`.
+  app.get('/api/breakers', async (c) => c.json({ breakers: await allBreakers(backend.store, Date.now()) }));
   app.get('/api/metrics/summary', async (c) => c.json(await metricsSummary(backend, Date.now())));
   // Behind the same auth as every route: Prometheus sends the token (`authorization` in its scrape config).
   app.get('/metrics', async (c) => {

@@ -4,6 +4,7 @@
  * Engine methods on the file store; NATS: a ClusterClient connected as the
  * signed-in user, so nats.conf's permissions decide.
  */
+import type { Actor as AuthorityActor } from '../authority/index.js';
 import type { DamagedLog } from '../query/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import type { Diagnostic } from '../errors/index.js';
@@ -13,8 +14,11 @@ import type { RunView } from '../runtime/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { ApiError } from './errors.js';
 
-/** Who acts: the name recorded as `by`, and (NATS) the session's own connection. */
-export interface Actor { user: string; session?: unknown }
+/**
+ * Who acts: the name recorded as `by`, (NATS) the session's own connection, and (embedded, a users file) their
+ * level and domains, judged for each action as the CLI judges them (src/authority).
+ */
+export interface Actor { user: string; session?: unknown; authority?: AuthorityActor }
 
 export interface ActionResult { [k: string]: unknown }
 

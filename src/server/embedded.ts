@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { requireAllowed } from '../authority/index.js';
 import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
 import { loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
@@ -77,8 +78,15 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
 
   const actions = (actor: Actor): Actions => {
     const by = (as?: string) => as ?? actor.user;
+    // With a users file the signed-in person's level is judged as the CLI judges it (docs/users.md): a pause, resume,
+    // cancel or retry asks for L1 (refused, nothing recorded); an approval carries the level to the approval rule.
+    const who = actor.authority;
+    const level = who ? { level: who.level } : {};
     // Recorded as the CLI's approve, signal, pause, resume and cancel record them (recordInput); refusals throw.
-    const record = (runId: string, input: RunInput, as?: string) => recordInput(engine, runId, input, { by: by(as) });
+    const record = (runId: string, input: RunInput, as?: string) => {
+      if (input.kind === 'control') requireAllowed(who, 'control');
+      return recordInput(engine, runId, input, { by: by(as), ...level });
+    };
     return {
       async decide(runId, task, decision, comment, as) {
         const o = await record(runId, { kind: 'approval', taskId: task, decision, ...(comment !== undefined ? { comment } : {}) }, as);
@@ -103,6 +111,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         return { runId, recorded: true, status: o.status, seq: o.seq };
       },
       async retry(runId) {
+        requireAllowed(who, 'control');
         // Recorded here; the Service drives the new run (as it drives any run in the store).
         return { runId: await engine.retry(runId) };
       },
@@ -115,6 +124,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         const pick = version === undefined ? found[0]! : found.find((d) => d.version === version);
         if (!pick) throw new ApiError(400, 'LF_INPUT_INVALID', `version: workflow ${workflowId} has no version ${version} (known: ${found.map((d) => d.version).join(', ')})`, { field: 'version' });
         const definition = pick.definition as Definition;
+        requireAllowed(who, 'start', { workflowId: definition.id, ...(definition.domain ? { domain: definition.domain } : {}) });
         checkStartInput(definition, input);
         // The picked file alone (a broken neighbour in the folder does not stop this start): its handler module.
         const loaded = pick.file ? loadDefinitionFile(pick.file) : undefined;

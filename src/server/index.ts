@@ -13,8 +13,10 @@ import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
 import type { ServiceNotice, ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
+import { allBreakers } from '../executor/index.js';
 import { createMetrics, type LedgerflowMetrics } from '../metrics/index.js';
 import { createApp } from './app.js';
+import { ApiError } from './errors.js';
 import { randomToken, Sessions } from './auth.js';
 import type { Backend } from './backend.js';
 import { embeddedBackend } from './embedded.js';
@@ -27,7 +29,7 @@ export { toHttpError, ApiError, type ApiErrorBody } from './errors.js';
 export { summarize as summarizeMetrics, type MetricsSummary } from './metrics-summary.js';
 export type { Backend, Actions, Actor, DefinitionVersion } from './backend.js';
 export { parseAllowedHosts, listenHosts, type AllowedHost } from './host-guard.js';
-export { loadUsersFile, parseUsers, Users, sha256Hex } from './users.js';
+export { loadUsersFile, Users, sha256Hex } from './users.js';
 export { parseSignInLimit, DEFAULT_SIGNIN_LIMIT, SignInLimiter, type SignInLimit } from './signin-limit.js';
 
 /** Sessions expire after this long unused. */
@@ -102,6 +104,8 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     metrics.observeQueues(await nb.jetstreamManager());
   } else {
     if (!opts.store || !opts.storeDir) throw new Error('startUi: the embedded store needs store and storeDir');
+    const store = opts.store;
+    metrics.observeBreakers(() => allBreakers(store, Date.now()));
     // The Service's engine feeds the metrics with every commit of the runs it drives (as serve --metrics-port does).
     const given = opts.hooks?.onCommit;
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, definition) => { given?.(events, before, after, definition); metrics.hooks.onCommit(events, before, after); };
@@ -111,8 +115,16 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
       hooks: { ...opts.hooks, onCommit }, ...(opts.onNotice ? { onNotice: opts.onNotice } : {}), ...(opts.notifier ? { notifier: opts.notifier } : {}),
       onTakeUp: metrics.observeRun,
     });
-    // Named users each bring their own token; else one shared token, printed at start.
+    // Named users sign in with their password or bring their own token; else one shared token, printed at start.
     token = opts.users ? null : opts.token ?? randomToken();
+    const users = opts.users;
+    if (users) {
+      signIn = async (user, password) => {
+        if (!(await users.signIn(user, password))) throw new ApiError(401, 'LF_UNAUTHORIZED', `wrong user or password for ${user} (users file ${users.file})`);
+        return { close: async () => undefined };
+      };
+      actorOf = (auth) => { const authority = users.actorOf(auth.user); return { user: auth.user, ...(authority ? { authority } : {}) }; };
+    }
   }
   // The port is known once listening (0: any free port); the guard reads the list per request.
   let hosts: readonly AllowedHost[] = [];

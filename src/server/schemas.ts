@@ -13,6 +13,17 @@ export const SignalBody = z.object({ name: z.string(), data: z.unknown().optiona
 export const ControlBody = z.object({ reason: z.string().max(1000).optional(), as }).strict();
 /** A resume records who (run.resumed has no reason): a `reason` is refused rather than dropped. */
 export const ResumeBody = z.object({ as }).strict();
+/**
+ * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would
+ * be done; otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one
+ * when runs moved meanwhile), so a click never acts on more than the person saw.
+ */
+export const BulkBody = z.object({
+  query: z.record(z.string(), z.union([z.string(), z.number()])),
+  reason: z.string().max(1000).optional(),
+  dryRun: z.boolean().optional(),
+  confirm: z.number().int().min(0).optional(),
+}).strict();
 export const RetryBody = z.object({ as }).strict();
 export const StartBody = z.object({
   input: z.record(z.string(), z.unknown()).default({}), version: z.number().int().positive().optional(),

@@ -1,79 +1,108 @@
 /**
- * Named users of the embedded dashboard (`ledgerflow ui --users <file>`): each
- * person has a token of their own, so an action is recorded as the person
- * who signed in rather than as whatever name the holder of one shared token
- * types. The file is a claim checked at the boundary (zod): YAML or JSON,
- *
- *   users:
- *     - name: alice
- *       token_sha256: 5e884898…   # sha256 of her token, hex (the file then holds no secret)
- *     - name: bob
- *       token: 3f1c…              # or the token itself: at least 32 characters
- *
- * A bad file refuses to start (a usage error, exit 2) naming the entry and
- * the fix. Tokens are compared by their sha256 (a lookup of a hash tells
- * nothing of the token).
+ * The dashboard's named users, from the one users file (src/users, docs/users.md):
+ * each signs in with their name and password (POST /api/session) or their own
+ * token (`ledgerflow users token`, sent as a bearer token or opened once as
+ * `?token=`), and acts as themselves at their level. The file keeps hashes
+ * only: a scrypt hash of the password, the sha256 of the token (a lookup of a
+ * hash tells nothing of the token).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { z } from 'zod';
-import { UsageError, errorMessage } from '../errors/index.js';
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$/;
-const Entry = z.object({
-  name: z.string().regex(NAME, 'a user name: 1-200 of A-Z a-z 0-9 _ . @ - (starting with a letter or digit)'),
-  token: z.string().regex(/^\S{32,1000}$/, 'a token of at least 32 characters, no spaces (e.g. `openssl rand -hex 32`)').optional(),
-  token_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the token, 64 hex digits (`printf %s "$TOKEN" | sha256sum`)').optional(),
-}).strict().refine((u) => (u.token === undefined) !== (u.token_sha256 === undefined), { message: 'give exactly one of token or token_sha256' });
-const UsersFile = z.object({ users: z.array(Entry).min(1, 'list at least one user') }).strict();
+import type { Actor as AuthorityActor } from '../authority/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { loadUsers, parseUsers, verifySecret, type UserRecord, type UsersFile } from '../users/index.js';
+import { errorMessage, UsageError } from '../errors/index.js';
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class Users {
-  private readonly byHash: Map<string, string>;
-  constructor(entries: ReadonlyArray<{ name: string; hash: string }>, readonly file = '') {
-    this.byHash = new Map(entries.map((e) => [e.hash.toLowerCase(), e.name]));
+  private byHash = new Map<string, string>();
+  private byName: ReadonlyMap<string, UserRecord> = new Map();
+  private checkedAt = -Infinity;
+  private stamp = '';
+
+  /**
+   * `file`: where they came from. The file is read again when it changed (looked at once a second at most), so
+   * `users rm`, `set-level` and a new `users token` take effect in a running dashboard; a file that no longer
+   * validates keeps the users read last, and `warn` says why once per change.
+   */
+  constructor(from: Pick<UsersFile, 'users'>, readonly file = '', private readonly warn: (message: string) => void = () => undefined) {
+    this.use(from);
+    if (file) this.stamp = stampOf(file);
+    this.checkedAt = Date.now();
   }
+
   /** The user whose token this is, or null. */
   userOf(token: string): string | null {
-    return this.byHash.get(sha256Hex(token)) ?? null;
+    return this.fresh().byHash.get(sha256Hex(token)) ?? null;
   }
-  get names(): string[] { return [...new Set(this.byHash.values())]; }
+
+  /** Whether the file still names the user (a session of someone removed ends). */
+  has(name: string): boolean {
+    return this.fresh().byName.has(name);
+  }
+
+  /** Whether `password` is the user's (false for an unknown user, or one with no password). */
+  async signIn(name: string, password: string): Promise<boolean> {
+    const u = this.fresh().byName.get(name);
+    // An unknown name costs the same scrypt as a known one: the answer's time tells nothing of who exists.
+    if (!u?.password) { await verifySecret(password, DUMMY_HASH); return false; }
+    return verifySecret(password, u.password);
+  }
+
+  /** The user's level and domains, judged for each action (src/authority). */
+  actorOf(name: string): AuthorityActor | undefined {
+    const u = this.fresh().byName.get(name);
+    return u ? { name: u.name, level: u.level, ...(u.domains ? { domains: u.domains } : {}) } : undefined;
+  }
+
+  get names(): string[] { return [...this.fresh().byName.keys()]; }
+
+  private use(from: Pick<UsersFile, 'users'>): void {
+    this.byName = from.users;
+    this.byHash = new Map();
+    for (const u of from.users.values()) if (u.tokenSha256) this.byHash.set(u.tokenSha256.toLowerCase(), u.name);
+  }
+
+  private fresh(): this {
+    if (!this.file || Date.now() - this.checkedAt < RECHECK_MS) return this;
+    this.checkedAt = Date.now();
+    const stamp = stampOf(this.file);
+    if (stamp === this.stamp) return this;
+    this.stamp = stamp;
+    try {
+      this.use(parseUsers(readFileSync(this.file, 'utf8'), this.file));
+    } catch (err) {
+      // Gone or broken: nobody is let in by a file that no longer says who is who (a removed file removes everyone).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.use({ users: new Map() });
+      this.warn(`the users file ${this.file} changed and ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is gone: no one can sign in until it is back' : `is not valid (${errorMessage(err).split('\n').slice(0, 2).join(' ')}): the users read before stay`}`);
+    }
+    return this;
+  }
 }
 
-/** Reads and checks a users file; a usage error naming the file, the entry and the fix otherwise. */
-export function loadUsersFile(path: string): Users {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (err) {
-    throw new UsageError(`--users ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, { file: path });
+/** How often a running dashboard looks whether its users file changed. */
+const RECHECK_MS = 1000;
+
+function stampOf(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'missing';
   }
-  let value: unknown;
-  try { value = parse(text); } catch (err) {
-    throw new UsageError(`--users ${path}: not YAML or JSON: ${errorMessage(err).split('\n')[0]}`, { file: path });
-  }
-  return parseUsers(value, path);
 }
 
-export function parseUsers(value: unknown, path: string): Users {
-  const r = UsersFile.safeParse(value);
-  const bad = (where: string, what: string) => new UsageError(`--users ${path}: ${where}: ${what}`, { file: path, field: where });
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(file)';
-    const what = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')} (fields: name, token, token_sha256)` : issue.message;
-    throw bad(where, what);
-  }
-  const seenNames = new Set<string>();
-  const seenHashes = new Map<string, string>();
-  const entries = r.data.users.map((u, i) => {
-    if (seenNames.has(u.name)) throw bad(`users[${i}].name`, `${u.name} is listed twice`);
-    seenNames.add(u.name);
-    const hash = (u.token_sha256 ?? sha256Hex(u.token!)).toLowerCase();
-    const other = seenHashes.get(hash);
-    if (other !== undefined) throw bad(`users[${i}]`, `${u.name} has the same token as ${other}: give each user a token of their own`);
-    seenHashes.set(hash, u.name);
-    return { name: u.name, hash };
-  });
-  return new Users(entries, path);
+/** A scrypt hash of nothing anyone knows, checked for a name with no password (secrets.ts's format). */
+const DUMMY_HASH = `scrypt$15$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+
+/**
+ * The dashboard's users from a users file: null when there is none and none was asked for (`required` false: the
+ * project's users.yaml or LEDGERFLOW_USERS, looked for); a file asked for by --users must exist (exit 2).
+ */
+export async function loadUsersFile(path: string, required = true, warn?: (message: string) => void): Promise<Users | null> {
+  const file = await loadUsers(path);
+  if (!file && !required) return null;
+  if (!file) throw new UsageError(`--users ${path}: no such file (\`ledgerflow users add <name> --level L0 --password-stdin --users ${path}\` makes one)`, { file: path });
+  if (file.users.size === 0) throw new UsageError(`--users ${path}: it names no one: add a user with \`ledgerflow users add\``, { file: path });
+  return new Users(file, path, warn);
 }

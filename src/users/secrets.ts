@@ -8,6 +8,7 @@
  * verifies; a check compares in constant time.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 
 const LOG_N = 15;
 const R = 8;
@@ -43,3 +44,16 @@ export async function verifySecret(secret: string, hash: string): Promise<boolea
   const got = await derive(secret, Buffer.from(m[4]!, 'base64url'), logN, r, p, want.length);
   return got.length === want.length && timingSafeEqual(got, want);
 }
+
+/**
+ * A bcrypt hash of `secret` for nats-server, which checks passwords against bcrypt only (`users nats-conf`
+ * writes it): kept beside the scrypt hash, made from the same password when it is set. bcryptjs: pure JS, no
+ * native build; cost 11 (nats-server's own `nats server passwd` default).
+ */
+export async function natsHash(secret: string): Promise<string> {
+  return bcrypt.hash(secret.normalize('NFC'), NATS_COST);
+}
+
+const NATS_COST = 11;
+/** What a bcrypt hash looks like ($2a$, $2b$ or $2y$, cost, 53 characters of salt and hash). */
+export const NATS_HASH_PATTERN = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;

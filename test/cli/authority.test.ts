@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, cli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 const STOCK_COUNT = `workflow:
   id: stock-count
@@ -68,8 +70,15 @@ describe('authority levels on the embedded store', () => {
       const r = await cli(['cancel', runId], env);
       expect([r.code, r.stderr.includes(why)], r.stderr).toEqual([2, true]);
     }
-    const cancel = await cli(['cancel', runId], as('bob'));
-    expect(cancel.code, cancel.stderr).toBe(0);
-    expect(runIdOf(cancel.stdout)).toBe(runId);
+    // At a terminal, with no LEDGERFLOW_PASSWORD, the password is asked for (not echoed); `script` gives the command a terminal.
+    const atTerminal = spawn('script', ['-qec', `${process.execPath} ${BIN} cancel ${runId}`, '/dev/null'], { cwd: dir, env: { ...process.env, LEDGERFLOW_USER: 'bob', LEDGERFLOW_PASSWORD: '', LEDGERFLOW_STORE: join(dir, 'store') } });
+    let screen = '';
+    atTerminal.stdout!.on('data', (d) => (screen += d));
+    await waitFor('the password prompt', () => screen.includes(`password for bob (users file ${join(dir, 'users.yaml')}): `), { timeout: 20_000 });
+    atTerminal.stdin!.write('bob-pw\r');
+    const code = await new Promise<number | null>((r) => atTerminal.once('exit', r));
+    expect([code, screen.includes('bob-pw')], screen).toEqual([0, false]);
+    expect(runIdOf(screen)).toBe(runId);
+    expect(JSON.parse((await cli(['status', runId, '--json'], as('bob'))).stdout).status).toBe('CANCELLED');
   }, 90_000);
 });

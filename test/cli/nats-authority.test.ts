@@ -42,7 +42,7 @@ describe.skipIf(noNats)('authority levels on NATS (engine --users)', () => {
     const started = await cli(['--nats', c.url, 'start', 'stock-count-nats', '--json']);
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    const waited = await cli(['--nats', c.url, 'wait', runId, '--timeout', '30s', '--json']);
+    const waited = await cli(['--nats', c.url, 'wait', runId, '--or-waiting', '--timeout', '30s', '--json']);
     expect(JSON.parse(waited.stdout).status, out).toBe('WAITING');
 
     const byBob = await cli(['--nats', asUser(c.url, 'bob'), 'approve', runId, 'commander_review', '--json']);

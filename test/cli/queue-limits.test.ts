@@ -66,7 +66,7 @@ handler:
     expect(r.stderr).toMatch(/limits\.yaml:5:1: error: unknown key handler: the keys are queues and handlers/);
     expect(existsSync(join(store, 'gates', 'limits.json'))).toBe(false);
     const shown = await cli(['--store', store, 'limits', 'show', '--json']);
-    expect(JSON.parse(shown.stdout)).toEqual({ limits: { queues: {}, handlers: {} } });
+    expect(JSON.parse(shown.stdout)).toEqual({ limits: { queues: {}, handlers: {} }, breakers: [] });
   }, 60_000);
 
   it('stored limits that are not JSON (edited by hand) are an error naming the file and the fix, not "no limits"; limits set mends them', async () => {
@@ -85,7 +85,7 @@ handler:
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('is not JSON');
     expect((await cli(['--store', store, 'limits', 'set', limits])).code).toBe(0);
-    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: { payments: { concurrency: { limit: 1 } } }, handlers: {} } });
+    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: { payments: { concurrency: { limit: 1 } } }, handlers: {} }, breakers: [] });
   }, 60_000);
 
   it("a queue's limits hold two workflows together, on top of a task's own: at most 2 at once and 5 starts a second across both, 3 a second of the task with its own", async () => {
@@ -176,6 +176,6 @@ handler:
     expect(mostAtOnceOf([await fs.read(holderId), await fs.read(waiterId)], ['pay'])).toBe(1);
     writeFileSync(limits, '');
     expect((await cli(['--store', store, 'limits', 'set', limits])).code).toBe(0);
-    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: {}, handlers: {} } });
+    expect(JSON.parse((await cli(['--store', store, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: {}, handlers: {} }, breakers: [] });
   }, 240_000);
 });

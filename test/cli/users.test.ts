@@ -30,17 +30,17 @@ describe('ledgerflow users', () => {
     expect((await cli(['users', 'rm', 'scanner'], { cwd: dir })).code).toBe(0);
     const list = await cli(['users', 'list'], { cwd: dir });
     expect(list.stdout.split('\n').slice(0, 3)).toEqual([
-      'NAME      LEVEL             DOMAINS    PASSWORD',
-      'alice     L0 (Commander)    -          yes',
-      'ops-east  L2 (Station OPS)  inventory  no',
+      'NAME      LEVEL             DOMAINS    PASSWORD  TOKEN',
+      'alice     L0 (Commander)    -          yes       no',
+      'ops-east  L2 (Station OPS)  inventory  no        no',
     ]);
     expect((await cli(['users', 'set-level', 'ops-east', 'L1'], { cwd: dir })).stdout).toContain('ops-east: L2 (Station OPS) → L1 (CMD.BRIDGE)');
     expect((await cli(['users', 'passwd', 'ops-east', '--password-stdin'], { cwd: dir, stdin: 'n3w\n' })).code).toBe(0);
     expect(await verifySecret('n3w', (await loadUsers(file))!.users.get('ops-east')!.password!)).toBe(true);
     const json = JSON.parse((await cli(['users', 'list', '--json'], { cwd: dir })).stdout);
     expect(json.users).toEqual([
-      { name: 'alice', level: 'L0', domains: [], password: true },
-      { name: 'ops-east', level: 'L1', domains: ['inventory'], password: true },
+      { name: 'alice', level: 'L0', domains: [], password: true, token: false },
+      { name: 'ops-east', level: 'L1', domains: ['inventory'], password: true, token: false },
     ]);
   });
 

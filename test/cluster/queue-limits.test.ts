@@ -126,6 +126,6 @@ describe.skipIf(noNats)('limits per handler and queue over NATS, two engines', (
     const file = join(tempDir(), 'limits.yaml');
     writeFileSync(file, '');
     expect((await cli(['--nats', c.url, 'limits', 'set', file])).code).toBe(0);
-    expect(JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: {}, handlers: {} } });
+    expect(JSON.parse((await cli(['--nats', c.url, 'limits', 'show', '--json'])).stdout)).toEqual({ limits: { queues: {}, handlers: {} }, breakers: [] });
   }, 60_000);
 });

@@ -163,9 +163,9 @@ describe('named users (--users)', () => {
 
   it('a bad users file refuses to start (exit 2) naming the entry and the fix', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['users:\n  - name: alice\n    token: short\n', /users\[0\]\.token: a token of at least 32 characters/],
-      ['users:\n  - name: alice\n', /users\[0\]: give exactly one of token or token_sha256/],
-      [`users:\n  - name: alice\n    token: ${aliceToken}\n  - name: alice\n    token: ${bobToken}\n`, /users\[1\]\.name: alice is listed twice/],
+      ['users:\n  - name: alice\n    token: short\n', /bad\.yaml:3:12: users\.0\.token: a token of at least 32 characters/],
+      ['users:\n  - name: alice\n', /bad\.yaml:2:5: users\.0: give exactly one of token or token_sha256/],
+      [`users:\n  - name: alice\n    token: ${aliceToken}\n  - name: alice\n    token: ${bobToken}\n`, /users\.1\.name: alice is listed twice/],
       [`users:\n  - name: alice\n    token: ${aliceToken}\n  - name: bob\n    token: ${aliceToken}\n`, /bob has the same token as alice/],
       [`users:\n  - name: alice\n    token: ${aliceToken}\n    role: admin\n`, /unknown field role/],
       ['users: []\n', /list at least one user/],

@@ -10,7 +10,7 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/cli.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { startUiProcess, type UiProcess } from './ui-helpers.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -330,6 +330,15 @@ describe('schedules, triggers, workers', () => {
     const workers = (await get('/api/workers')).body;
     expect(workers).toMatchObject({ mode: 'embedded', workers: [], queues: [] });
     expect(workers.service.pid).toEqual(expect.any(Number));
+  });
+
+  it('lists the circuit breakers and their states, as limits show --json does', async () => {
+    expect((await get('/api/breakers')).body).toEqual({ breakers: [] });
+    const opened = await cli(['--store', join(dir, 'store'), 'breaker', 'open', 'queue/payments'], { cwd: dir });
+    expect(opened.code, opened.stderr).toBe(0);
+    expect((await get('/api/breakers')).body).toEqual({ breakers: [{ name: 'queue/payments', state: 'open', failures: 0, openedAt: expect.any(String), by: 'operator' }] });
+    expect((await cli(['--store', join(dir, 'store'), 'breaker', 'close', 'queue/payments'], { cwd: dir })).code).toBe(0);
+    expect((await get('/api/breakers')).body.breakers).toMatchObject([{ name: 'queue/payments', state: 'closed' }]);
   });
 });
 

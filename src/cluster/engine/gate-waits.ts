@@ -12,8 +12,8 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { askGate, withdrawWait } from '../../executor/index.js';
-import { grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
+import { askAttemptGate, withdrawAttemptWait } from '../../executor/index.js';
+import { delayedByBreaker, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventStore } from '../../store/index.js';
 import { encode, GateWaitMessage, subjects, type Custody } from '../transport/index.js';
@@ -25,8 +25,8 @@ const FRESH_AFTER_DELIVERIES = 1000;
 export const gateWaitSubject = (runId: string): string => `${subjects.timer(runId)}.gate`;
 
 /** Publishes a wait (the engine's performer of `attempt.wait`); its message id makes publishing it again harmless. */
-export function publishWait(js: JetStreamClient, e: WaitAttempt, gen = 0, since?: number): Promise<unknown> {
-  const msg: GateWaitMessage = { runId: e.runId, task: e.taskId, attempt: e.attempt, ...instanceFields(e), gate: true, ...(gen > 0 ? { gen } : {}), ...(since !== undefined ? { since } : {}) };
+export function publishWait(js: JetStreamClient, e: WaitAttempt, gen = 0, since?: number, delayed = false): Promise<unknown> {
+  const msg: GateWaitMessage = { runId: e.runId, task: e.taskId, attempt: e.attempt, ...instanceFields(e), gate: true, ...(gen > 0 ? { gen } : {}), ...(since !== undefined ? { since } : {}), ...(delayed ? { delayed } : {}) };
   return js.publish(gateWaitSubject(e.runId), encode(msg), { msgID: `${e.runId}/wait/${e.instance}/${e.attempt}${gen > 0 ? `/g${gen}` : ''}` });
 }
 
@@ -58,16 +58,24 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
     attempt: w.attempt, gate, priority: runPriority(run.compiled, run.snapshot.context),
   };
   if (!stillWaiting(run.compiled, run.snapshot, key, w.attempt)) {
-    await withdrawWait(o.store, effect);
+    await withdrawAttemptWait(o.store, effect);
     m.ack();
     return;
   }
   // Its place in every line: when it began to wait, the same whichever engine asks (executor/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
-  const answer = await askGate(o.store, effect, o.now, since);
+  const answer = await askAttemptGate(o.store, effect, o.now, since);
   if (!answer.granted) {
+    if ('breaker' in answer && answer.breaker && w.delayed !== true) {
+      // Held by an open breaker: the run's history says so once (an audit record), and the wait, published afresh, says it is said.
+      const until = answer.breaker.until !== undefined ? iso(answer.breaker.until) : undefined;
+      await o.host.withRun(w.runId, () => o.host.process(w.runId, [delayedByBreaker({ ref, attempt: w.attempt }, answer.breaker.name, until, iso(o.now()))], { commitKey: `delayed-${instanceToken(ref)}-${w.attempt}`, custody }));
+      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
+      m.ack();
+      return;
+    }
     if (m.info.deliveryCount >= FRESH_AFTER_DELIVERIES) {
-      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since);
+      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, w.delayed === true);
       m.ack();
     } else m.nak(answer.retryInMs);
     return;

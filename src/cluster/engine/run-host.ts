@@ -12,9 +12,9 @@ import type { CompiledWorkflow } from '../../compiler/index.js';
 import type { Definition, GlobalLimits } from '../../definition/index.js';
 import { AppendConflictError, errorMessage } from '../../errors/index.js';
 import type { EventEnvelope, PendingEvent, RunSource } from '../../events/index.js';
-import { commitEffects, reconcile, slotsFreed, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
+import { breakerOutcomes, commitEffects, reconcile, slotsFreed, withLimits, type Effect, type RunSnapshot } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
-import { catchUp, loadRun, releaseSlots, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
+import { catchUp, loadRun, recordBreakerOutcomes, releaseSlots, RunLog, snapshotDue, snapshotOf, assertOwnStart } from '../../executor/index.js';
 import type { AppendResult, EventStore, SnapshotStore } from '../../store/index.js';
 import type { Custody } from '../transport/index.js';
 
@@ -184,6 +184,13 @@ export class RunHost {
       // Slots of task gates its attempts held free once the commit is durable (runtime/task-gates.ts).
       const freed = slotsFreed(next.compiled, st.snapshot, next.snapshot, events);
       if (freed.length > 0) await releaseSlots(this.o.store, freed).catch((err: unknown) => this.o.log(`run ${runId}: could not free a task gate slot: ${errorMessage(err)}`));
+      // Outcomes of attempts held to a breaker count on it (docs/language.md#circuit-breakers), once durable.
+      const outcomes = breakerOutcomes(next.compiled, runId, events);
+      if (outcomes.length > 0) {
+        await recordBreakerOutcomes(this.o.store, outcomes, this.o.now)
+          .then((changes) => { for (const c of changes) this.o.log(`run ${runId}: breaker ${c.gate} ${c.change}`); })
+          .catch((err: unknown) => this.o.log(`run ${runId}: could not record an outcome on a breaker: ${errorMessage(err)}`));
+      }
     }
     this.o.stats.stale += stale.length;
     for (const s of stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);

@@ -371,5 +371,7 @@ export const GateWaitMessage = z.object({
   iteration: z.number().int().positive().optional(), item: z.number().int().nonnegative().optional(),
   gate: z.literal(true), gen: z.number().int().nonnegative().optional(),
   since: z.number().nonnegative().optional(),
+  /** Its run records the wait's task.delayed already (an open breaker held it): not again. */
+  delayed: z.literal(true).optional(),
 });
 export type GateWaitMessage = z.infer<typeof GateWaitMessage>;

@@ -10,7 +10,7 @@ import { StoredSnapshotSchema } from '../../store/index.js';
 import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../../triggers/index.js';
 import { NotificationBodySchema } from '../../notify/index.js';
 import { AttemptRecord } from './attempts.js';
-import { GateStateSchema } from '../../executor/index.js';
+import { BreakerStateSchema, GateStateSchema } from '../../executor/index.js';
 import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, HeldMessage, InputMessage, OfferAnswer, PresenceMessage, PresenceReport, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
@@ -46,6 +46,8 @@ export const WIRE_SCHEMAS = {
   GateWait: GateWaitMessage,
   /** KV LF_TASK_GATES, gate-<sha256>: who holds a task's slots, who waits, the starts of its rate window */
   TaskGateState: GateStateSchema,
+  /** KV LF_TASK_GATES, gate-<sha256 of <gate>#breaker>: a circuit breaker's phase, its failures in the window, its probe */
+  TaskBreakerState: BreakerStateSchema,
   /** lf.dlq.<kind> */
   DeadLetter: DeadLetterMessage,
   /** lf.verdicts.approvals.<runId>.<taskId>.<user> (core NATS) */

@@ -1,7 +1,7 @@
 /**
  * The shell: who is signed in (GET /api/session), the navigation, and which
  * page the path names. A 401 from any request shows how to get in: the sign-in
- * page on NATS, the token URL on the embedded store.
+ * page on NATS and on an embedded store with a users file, else the token URL.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, onUnauthorized, signOut } from './api.js';
@@ -12,15 +12,16 @@ import { RunsPage } from './pages/runs.js';
 import { RunPage } from './pages/run.js';
 import { StartPage, EmitPage } from './pages/start.js';
 import { DefinitionsPage, DefinitionPage } from './pages/definitions.js';
-import { SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
+import { BreakersPage, SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
 import { MetricsPage } from './pages/metrics.js';
+import { CoordinationPage } from './pages/coordination.js';
 import { SignInPage, TokenNeeded } from './pages/signin.js';
 
-type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 'out'; mode: 'embedded' | 'nats' };
+type Auth = { state: 'loading' } | { state: 'in'; session: Session } | { state: 'out'; mode: 'embedded' | 'nats'; signIn: boolean };
 
 const NAV: Array<[string, string]> = [
   ['/', 'Runs'], ['/definitions', 'Definitions'], ['/start', 'Start'], ['/emit', 'Emit'],
-  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/stats', 'Metrics'],
+  ['/schedules', 'Schedules'], ['/triggers', 'Triggers'], ['/workers', 'Workers'], ['/coordination', 'Coordination'], ['/breakers', 'Breakers'], ['/stats', 'Metrics'],
 ];
 
 export function App() {
@@ -29,9 +30,10 @@ export function App() {
 
   const refresh = () =>
     loadSession().then(
-      (s) => setAuth(s.user === null && s.mode === 'nats' ? { state: 'out', mode: 'nats' } : { state: 'in', session: s }),
+      (s) => setAuth(s.user === null && s.mode === 'nats' ? { state: 'out', mode: 'nats', signIn: true } : { state: 'in', session: s }),
       (e: unknown) => {
-        setAuth({ state: 'out', mode: e instanceof ApiError && e.mode === 'nats' ? 'nats' : 'embedded' });
+        const nats = e instanceof ApiError && e.mode === 'nats';
+        setAuth({ state: 'out', mode: nats ? 'nats' : 'embedded', signIn: nats || (e instanceof ApiError && e.signIn === true) });
       },
     );
 
@@ -42,8 +44,8 @@ export function App() {
 
   if (auth.state === 'loading') return <div class="boot muted">Loading…</div>;
   if (auth.state === 'out') {
-    document.title = auth.mode === 'nats' ? 'Sign in — ledgerflow' : 'Token needed — ledgerflow';
-    return auth.mode === 'nats' ? <SignInPage onSignedIn={() => void refresh().then(() => { if (path === '/signin') navigate('/'); })} /> : <TokenNeeded />;
+    document.title = auth.signIn ? 'Sign in — ledgerflow' : 'Token needed — ledgerflow';
+    return auth.signIn ? <SignInPage mode={auth.mode} onSignedIn={() => void refresh().then(() => { if (path === '/signin') navigate('/'); })} /> : <TokenNeeded />;
   }
   const session = auth.session;
   return (
@@ -58,11 +60,11 @@ export function App() {
         <div class="who">
           {session.mode === 'nats' || session.identity === 'users' ? (
             <>
-              <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong></span>
-              <button type="button" class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded' }))}>Sign out</button>
+              <span data-user={session.user ?? ''}>signed in as <strong>{session.user}</strong>{session.level ? <span class="muted" data-level={session.level}> · {session.level}</span> : null}</span>
+              <button type="button" class="link" onClick={() => void signOut().then(() => setAuth({ state: 'out', mode: session.mode === 'nats' ? 'nats' : 'embedded', signIn: session.mode === 'nats' || session.signIn === true }))}>Sign out</button>
             </>
           ) : (
-            <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Start it with --users <file> to give people their own tokens.">
+            <span class="muted shared-token" data-testid="shared-token" title="Anyone holding this dashboard's token acts as any name they type (approvals included). Add users (ledgerflow users add, docs/users.md) to have people sign in as themselves.">
               embedded store · shared token: anyone with it acts as any name
             </span>
           )}
@@ -90,6 +92,8 @@ function Page(props: { path: string; session: Session }) {
   if (p === '/schedules') return titled('Schedules', <SchedulesPage />);
   if (p === '/triggers') return titled('Triggers', <TriggersPage />);
   if (p === '/workers') return titled('Workers', <WorkersPage />);
+  if (p === '/coordination') return titled('Coordination', <CoordinationPage />);
+  if (p === '/breakers') return titled('Circuit breakers', <BreakersPage />);
   // Not /metrics: that path is the Prometheus endpoint.
   if (p === '/stats') return titled('Metrics', <MetricsPage />);
   return titled('Not found', <NotFound what={`No page at ${p}.`} />);

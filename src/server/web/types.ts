@@ -16,8 +16,9 @@ import type { ScheduleRow } from '../../triggers/schedule-rows.js';
 import type { AttemptInput } from '../attempt-inputs.js';
 import type { RunRecord } from '../../query/record.js';
 import type { RunPage as RunsPage } from '../../query/query.js';
+import type { BreakerReport } from '../../executor/breaker-gate.js';
 
-export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric };
+export type { AttemptInput, RunRecord, RunsPage, RunView, TaskView, Definition, InputDecl, InputType, EventEnvelope, WorkflowStatus, TaskStatus, GraphNode, GraphEdge, Diagnostic, MetricsSummary, ScheduleRow, WorkflowStats, MonitoringMetric, BreakerReport };
 export type Graph = WorkflowGraph;
 
 export interface RunDetail {
@@ -40,8 +41,12 @@ export interface RunAt { run: RunView; inputs?: RunDetail['inputs']; record?: Ru
 export interface Session {
   /** 'embedded': a token; 'nats': a NATS user signed in. */
   mode?: 'embedded' | 'nats';
-  /** Who the server can tell apart: 'shared-token' (one token, any name typed), 'users' (--users: each their own token), 'nats'. */
+  /** Who the server can tell apart: 'shared-token' (one token, any name typed), 'users' (the users file: a password or their own token), 'nats'. */
   identity?: 'shared-token' | 'users' | 'nats';
+  /** Whether a name and password sign in here (NATS, or the embedded users file). */
+  signIn?: boolean;
+  /** The signed-in user's level from the users file (embedded), e.g. `L1 (CMD.BRIDGE)`. */
+  level?: string | null;
   user?: string | null;
   csrf?: string;
   /** NATS: whether nats.conf lets this user read the log; when not, the server's message and the permission to add. */
@@ -49,7 +54,7 @@ export interface Session {
 }
 
 /** An error answer; a 401 also says which store the server runs on (how to get in). */
-export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats'; identity?: Session['identity'] }
+export interface ApiErrorBody { error: { code: string; message: string; field?: string }; mode?: 'embedded' | 'nats'; identity?: Session['identity']; signIn?: boolean }
 
 /** A row of GET /api/definitions. */
 export interface WorkflowSummary {

@@ -10,7 +10,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../../helpers/cli.js';
+import { cli, ROOT, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
 import { startUiProcess, type UiProcess } from '../ui-helpers.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -195,4 +195,50 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('named users (--users), in ch
     const events = (await api(users, 'GET', `/api/runs/${runId}/events`, undefined, token)).events as { type: string; data: any }[];
     expect(events.find((e) => e.type === 'approval.recorded')!.data.by).toBe('alice');
   });
+});
+
+describe.skipIf(!chromiumBin() && !process.env.CI)('a users file (docs/users.md): the page signs people in with their name and password, in chromium', () => {
+  let ui2: UiProcess;
+  let b: Browser;
+  let d: string;
+  beforeAll(async () => {
+    d = defs('lf-ui-signin-web-');
+    const added = await cli(['users', 'add', 'alice', '--level', 'L0', '--password-stdin'], { cwd: d, stdin: 'alice-pw\n' });
+    expect(added.code, added.stderr).toBe(0);
+    [ui2, b] = await Promise.all([
+      startUiProcess(['--store', join(d, 'store')], ['--definitions', join(d, 'defs')], { cwd: d }),
+      launchBrowser({ viewport: { width: WIDTH, height: 900 } }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await b?.close();
+    await ui2?.stop();
+  });
+
+  it('a wrong password says so; the right one shows who she is and her level, and her approval is recorded as hers', async () => {
+    const { page } = b;
+    await page.goto(`${ui2.base}/`);
+    await page.getByLabel('User').fill('alice');
+    await page.getByLabel('Password').fill('guess');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('wrong user or password for alice').waitFor({ timeout: T });
+    await page.getByLabel('Password').fill('alice-pw');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-user=alice]').waitFor({ timeout: T });
+    expect(await page.locator('[data-level]').textContent()).toContain('L0 (Commander)');
+    expect(await page.locator('[data-testid=shared-token]').count()).toBe(0);
+
+    const cookie = (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const session = await (await fetch(`${ui2.base}/api/session`, { headers: { cookie } })).json() as { csrf: string };
+    const started = await fetch(`${ui2.base}/api/workflows/review/start`, { method: 'POST', headers: { cookie, 'x-lf-csrf': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ input: {} }) });
+    const { runId } = await started.json() as { runId: string };
+    await page.goto(`${ui2.base}/runs/${runId}`);
+    const box = page.locator('[data-approval=approve_violations]');
+    await box.waitFor({ timeout: 15_000 });
+    expect(await box.locator('input[name=as]').count()).toBe(0);
+    await box.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('[data-approval=acknowledge]').waitFor({ timeout: T });
+    const events = await (await fetch(`${ui2.base}/api/runs/${runId}/events`, { headers: { cookie } })).json() as { events: { type: string; data: any }[] };
+    expect(events.events.find((e) => e.type === 'approval.recorded')!.data.by).toBe('alice');
+  }, 60_000);
 });

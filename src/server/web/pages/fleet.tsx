@@ -1,8 +1,8 @@
-/** What fires when (schedules, event triggers) and who runs the work (engines, workers, queues on NATS). */
+/** What fires when (schedules, event triggers), who runs the work (engines, workers, queues on NATS), and what holds it back (circuit breakers). */
 import { api } from '../api.js';
 import { AutoTable } from '../components/auto-table.js';
 import { Card, Empty, ErrorBox, Json, Link, Loading, Status, useData } from '../components/common.js';
-import type { ScheduleRow, TriggerRow } from '../types.js';
+import type { BreakerReport, ScheduleRow, TriggerRow } from '../types.js';
 
 export function SchedulesPage() {
   const list = useData(() => api.get<{ schedules: ScheduleRow[] }>('/api/schedules'), []);
@@ -76,6 +76,39 @@ export function WorkersPage() {
       {sections.map(([name, rows]) => (
         <Card key={name} title={name[0]!.toUpperCase() + name.slice(1)}>{rows.length ? <AutoTable rows={rows} /> : <Empty>none</Empty>}</Card>
       ))}
+    </div>
+  );
+}
+
+const STATE_TEXT: Record<BreakerReport['state'], string> = { closed: 'closed', open: 'open', half_open: 'half open' };
+
+/** Every circuit breaker met in the store (docs/language.md#circuit-breakers) and its state now, as `ledgerflow limits show` prints them. */
+export function BreakersPage() {
+  const list = useData(() => api.get<{ breakers: BreakerReport[] }>('/api/breakers'), []);
+  const rows = list.data?.breakers;
+  return (
+    <div>
+      <div class="page-head"><h1>Circuit breakers</h1><div class="grow" /><button type="button" onClick={list.reload}>Refresh</button></div>
+      <p class="muted">While a breaker is open its task's, queue's or handler's attempts wait SCHEDULED; once half open one probe attempt decides. <span class="mono">ledgerflow breaker open|close &lt;name&gt;</span> for an operator.</p>
+      <ErrorBox error={list.error} />
+      {!rows && !list.error ? <Loading /> : null}
+      {rows ? (rows.length === 0 ? <Empty>No breaker has counted a failure yet.</Empty> : (
+        <table class="table">
+          <thead><tr><th>Breaker</th><th>State</th><th>Failures in window</th><th>Opened</th><th>Half opens</th><th>Changed by</th></tr></thead>
+          <tbody>
+            {rows.map((b) => (
+              <tr key={b.name} data-breaker={b.name} data-state={b.state}>
+                <td class="mono">{b.name}</td>
+                <td>{STATE_TEXT[b.state]}</td>
+                <td>{b.failures}</td>
+                <td class="small">{b.openedAt ?? ''}</td>
+                <td class="small">{b.state === 'open' ? (b.until ?? 'when an operator closes it') : ''}</td>
+                <td>{b.by ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )) : null}
     </div>
   );
 }

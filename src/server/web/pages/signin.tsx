@@ -1,9 +1,12 @@
-/** Getting in: a NATS user and password (checked by the server connecting as that user), or the embedded store's token URL. */
+/**
+ * Getting in: a name and password (NATS: checked by the server connecting as that user; the embedded store: the
+ * users file's hash), or the embedded store's token URL.
+ */
 import { useState } from 'preact/hooks';
 import { signIn } from '../api.js';
 import { ErrorBox } from '../components/common.js';
 
-export function SignInPage(props: { onSignedIn: () => void }) {
+export function SignInPage(props: { mode: 'embedded' | 'nats'; onSignedIn: () => void }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -20,7 +23,9 @@ export function SignInPage(props: { onSignedIn: () => void }) {
     <div class="signin">
       <form class="card signin-card" onSubmit={submit}>
         <h1>ledgerflow</h1>
-        <p class="muted">Sign in with your NATS user. What you may do is what the server's permissions give that user.</p>
+        <p class="muted">{props.mode === 'nats'
+          ? 'Sign in with your NATS user. What you may do is what the server\'s permissions give that user.'
+          : 'Sign in with your name and password from the users file. What you may do is what your level (L0–L3) allows.'}</p>
         <label>User<input name="user" autocomplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required /></label>
         <label>Password<input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required /></label>
         <ErrorBox error={error} />

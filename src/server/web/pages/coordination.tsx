@@ -1,0 +1,123 @@
+/**
+ * Seed 004's COORDINATION tab: which workflow starts which (GET /api/map,
+ * docs/coordination.md), as `ledgerflow map` prints it, and the emergency
+ * stop: every run a filter matches cancelled, after its count is shown
+ * (POST /api/bulk/cancel, a dry run, then the count as `confirm`).
+ */
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Card, Empty, ErrorBox, Link, Loading, useData } from '../components/common.js';
+
+interface MapEdge { from: string; to: string; kind: 'sub_workflow' | 'map' | 'emit' | 'failure_workflow'; task?: string; event?: string; builtIn?: string[] }
+interface MapWorkflow { id: string; version: number; domain?: string; listens: string[]; schedules: string[] }
+interface WorkflowMap {
+  workflows: MapWorkflow[];
+  edges: MapEdge[];
+  unheard: Array<{ from: string; task: string; event: string }>;
+  dynamic: Array<{ from: string; task: string; event: string }>;
+  missing: Array<{ from: string; to: string; task?: string }>;
+}
+
+const HOW: Record<MapEdge['kind'], string> = { sub_workflow: 'sub-workflow', map: 'MAP items', emit: 'emits', failure_workflow: 'on failure' };
+const wf = (id: string) => <Link href={`/definitions/${encodeURIComponent(id)}`}>{id}</Link>;
+
+export function CoordinationPage() {
+  const map = useData(() => api.get<WorkflowMap>('/api/map'), []);
+  const m = map.data;
+  return (
+    <div>
+      <div class="page-head"><h1>Coordination</h1><div class="grow" /><button type="button" onClick={map.reload}>Refresh</button></div>
+      <p class="muted">Which workflow starts which: a sub-workflow or MAP task's child runs, an EMIT task whose event a trigger hears, a failure workflow.</p>
+      <ErrorBox error={map.error} />
+      {!m && !map.error ? <Loading /> : null}
+      {m ? (
+        <Card title="Dependency map">
+          {m.edges.length === 0 ? <Empty>No workflow here starts another.</Empty> : (
+            <table class="table" data-testid="workflow-map">
+              <thead><tr><th>Workflow</th><th>Starts</th><th>How</th><th>Task</th></tr></thead>
+              <tbody>
+                {m.edges.map((e) => (
+                  <tr key={`${e.from}>${e.kind}>${e.to}>${e.task ?? ''}`} data-edge={`${e.from}>${e.to}`} data-kind={e.kind}>
+                    <td>{wf(e.from)}</td>
+                    <td>{e.builtIn ? <span>{e.to} <span class="muted small">(built-in steps {e.builtIn.join(', ')})</span></span> : wf(e.to)}</td>
+                    <td>{HOW[e.kind]}{e.event ? <span class="mono"> {e.event}</span> : null}</td>
+                    <td class="mono small">{e.task ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {m.unheard.map((u) => <p key={`u${u.from}${u.task}`} class="muted small" data-unheard={u.event}>{u.from} emits <span class="mono">{u.event}</span> (task {u.task}): no workflow here listens to it</p>)}
+          {m.dynamic.map((u) => <p key={`d${u.from}${u.task}`} class="muted small" data-dynamic={u.task}>{u.from} emits <span class="mono">{u.event}</span> (task {u.task}): known when it runs</p>)}
+          {m.missing.map((u) => <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>{u.from} starts {u.to}, which no definition here defines</p>)}
+        </Card>
+      ) : null}
+      <EmergencyStop workflows={m?.workflows.map((w) => w.id) ?? []} />
+      {m ? (
+        <Card title="What starts each workflow">
+          <table class="table">
+            <thead><tr><th>Workflow</th><th>Domain</th><th>Events heard</th><th>Schedules</th></tr></thead>
+            <tbody>
+              {m.workflows.map((w) => (
+                <tr key={w.id} data-workflow={w.id}>
+                  <td>{wf(w.id)}<span class="muted">@{w.version}</span></td>
+                  <td>{w.domain ?? ''}</td>
+                  <td class="mono small">{w.listens.join(', ')}</td>
+                  <td class="mono small">{w.schedules.join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Card>
+      ) : null}
+    </div>
+  );
+}
+
+interface BulkPreview { matched: number; would: string[]; already: string[] }
+interface BulkDone { matched: number; cancelled: string[]; already: string[]; refused: Array<{ runId: string; message: string }> }
+
+/** Cancel every run a filter matches: preview (a dry run) shows how many and which; the button says the count it sends. */
+function EmergencyStop(props: { workflows: string[] }) {
+  const [workflow, setWorkflow] = useState('');
+  const [status, setStatus] = useState('');
+  const [reason, setReason] = useState('emergency stop');
+  const [preview, setPreview] = useState<BulkPreview | null>(null);
+  const [done, setDone] = useState<BulkDone | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const query = () => ({ ...(workflow ? { workflow } : {}), ...(status ? { status } : {}) });
+  const run = (f: () => Promise<void>) => { setBusy(true); setError(null); f().catch(setError).finally(() => setBusy(false)); };
+  const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>('/api/bulk/cancel', { query: query(), dryRun: true })); });
+  const stop = () => run(async () => {
+    setDone(await api.post<BulkDone>('/api/bulk/cancel', { query: query(), reason, confirm: preview!.would.length }));
+    setPreview(null);
+  });
+  return (
+    <Card title="Emergency stop">
+      <form class="inline-form" data-testid="emergency-stop" onSubmit={(e) => { e.preventDefault(); look(); }}>
+        <label>Workflow <select name="workflow" value={workflow} onChange={(e) => { setWorkflow(e.currentTarget.value); setPreview(null); }}>
+          <option value="">any</option>
+          {props.workflows.map((w) => <option key={w} value={w}>{w}</option>)}
+        </select></label>
+        <label>Status <select name="status" value={status} onChange={(e) => { setStatus(e.currentTarget.value); setPreview(null); }}>
+          <option value="">any not settled</option>
+          {['RUNNING', 'WAITING', 'PAUSED', 'QUEUED'].map((s) => <option key={s} value={s}>{s}</option>)}
+        </select></label>
+        <label>Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} /></label>
+        <button type="submit" disabled={busy || (!workflow && !status)}>Preview</button>
+      </form>
+      {!workflow && !status ? <p class="muted small">Choose a workflow or a status: a stop never means every run by accident.</p> : null}
+      <ErrorBox error={error} />
+      {preview ? (
+        <div data-testid="stop-preview">
+          <p><strong>{preview.would.length}</strong> run(s) would be cancelled{preview.already.length ? `; ${preview.already.length} already settled` : ''}.</p>
+          {preview.would.length ? <button type="button" class="danger" disabled={busy} onClick={stop}>Cancel {preview.would.length} run(s)</button> : null}
+          <ul class="small mono">{preview.would.slice(0, 20).map((id) => <li key={id}><Link href={`/runs/${encodeURIComponent(id)}`}>{id}</Link></li>)}</ul>
+        </div>
+      ) : null}
+      {done ? <p data-testid="stop-done">Cancelled {done.cancelled.length} run(s); {done.already.length} already settled; {done.refused.length} refused.</p> : null}
+      {done?.refused.map((r) => <p key={r.runId} class="error small">{r.runId}: {r.message}</p>)}
+    </Card>
+  );
+}

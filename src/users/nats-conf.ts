@@ -1,0 +1,85 @@
+/**
+ * `ledgerflow users nats-conf`: the users file as nats-server's account block
+ * (docs/users.md#on-nats), each user with the bcrypt hash of their password
+ * and the permissions of their level, so the server refuses before any
+ * engine sees it what the level may not publish:
+ *
+ * - L0 Commander, L1 CMD.BRIDGE: approvals, signals and control messages
+ *   (pause, resume, cancel) as themselves, and reading the log.
+ * - L2 Station OPS: approvals (engines judge each task's agent_level) and
+ *   signals as themselves, and reading the log; no control messages.
+ * - L3 Worker: the task attempts of its queues (`queues:`, default the
+ *   default queue) and nothing else: no approvals, no reading the log.
+ * - The engine user (`--engine`, default `engine`): everything.
+ *
+ * Pure: the file's users in, the text out.
+ */
+import { DEFAULT_QUEUE } from '../definition/index.js';
+import type { UserRecord } from './file.js';
+
+/** The account ledgerflow's streams live in (nats.conf's `LF`). */
+export const NATS_ACCOUNT = 'LF';
+
+export interface NatsConf { text: string; left: Array<{ name: string; why: string }> }
+
+const q = (s: string) => JSON.stringify(s);
+/** A name that is one subject token (the approver is the subject's last token). */
+const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
+const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
+
+function personPermissions(u: string, control: boolean): string {
+  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), '$JS.API.STREAM.MSG.GET.LF_EVENTS'];
+  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : [])];
+  return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
+}
+
+/** A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue. */
+function workerPermissions(u: string, queues: readonly string[]): string {
+  const publish = ['$JS.API.INFO', '$JS.API.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts'];
+  const subscribe = [`_INBOX_${u}.>`];
+  for (const queue of queues) {
+    publish.push(
+      `lf.inputs.${u}.${queue}.*`, `lf.reports.${u}.${queue}.>`, `lf.asks.${queue}`, `lf.presence.${u}.${queue}`, `lf.dlq.tasks.${u}`,
+      `$JS.API.STREAM.INFO.LF_TASKS_${queue}`, `$JS.API.CONSUMER.INFO.LF_TASKS_${queue}.*`, `$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.*`,
+      `$JS.ACK.LF_TASKS_${queue}.>`, `$KV.LF_ATTEMPTS.${queue}.>`, `$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`,
+    );
+    subscribe.push(`lf.offer.${queue}.> w_${queue}`, `lf.asks.${queue}`, `lf.levels.${queue}.>`);
+  }
+  return `{\n          publish: ${list([...new Set(publish)])}\n          subscribe: ${list(subscribe)}\n          allow_responses: true\n        }`;
+}
+
+/**
+ * The account block for `users`. A user with no NATS hash (a password set before `nats_password` was kept, or
+ * none) is left out and said in `left`; so is a name NATS would read otherwise than the file (none today: the
+ * file's names are subject-safe). Throws when no engine user is among them.
+ */
+export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine: string; source: string; jetstream?: string }): NatsConf {
+  const left: NatsConf['left'] = [];
+  const lines: string[] = [];
+  const engine = users.get(opts.engine);
+  if (!engine?.natsPassword) {
+    throw new Error(engine
+      ? `${opts.engine} has no password for NATS: set it with \`ledgerflow users passwd ${opts.engine} --password-stdin\``
+      : `the users file names no engine user ${opts.engine}: add it (\`ledgerflow users add ${opts.engine} --level L1 --password-stdin\`), or name another with --engine`);
+  }
+  for (const u of [...users.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!NATS_SAFE.test(u.name)) { left.push({ name: u.name, why: 'a name NATS subjects cannot carry (no . in a NATS user name here): add the person under another name' }); continue; }
+    if (!u.natsPassword) { left.push({ name: u.name, why: `no password for NATS: \`ledgerflow users passwd ${u.name} --password-stdin\` gives one` }); continue; }
+    const who = `user: ${q(u.name)}, password: ${q(u.natsPassword)}`;
+    if (u.name === opts.engine) lines.push(`      { ${who} }   # the engines: every subject`);
+    else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE])}\n      }`);
+    else lines.push(`      { ${who}, permissions: ${personPermissions(u.name, u.level === 'L0' || u.level === 'L1')} }   # ${u.level}`);
+  }
+  const text = `# Written by \`ledgerflow users nats-conf\` from ${opts.source}: regenerate it after \`ledgerflow users\` changes, then reload
+# nats-server (nats-server --signal reload). Include it from nats.conf at the top level: include ./ledgerflow-users.conf
+accounts {
+  ${NATS_ACCOUNT}: {
+    jetstream: ${opts.jetstream ?? '{ max_streams: 1000, max_consumers: 10000 }'}
+    users: [
+${lines.join('\n')}
+    ]
+  }
+}
+`;
+  return { text, left };
+}

@@ -1,0 +1,99 @@
+/**
+ * docs/runs.md "Many runs at once: --query" (and coordination.md's emergency
+ * stop) as a user does it: runs of a workflow waiting for a person, then
+ * `cancel --query … --dry-run`, the same without --yes (refused, nothing
+ * changed), with --yes, and again (nothing left to do); `pause --query`; a
+ * level that may not cancel refused before any run is touched; on NATS the
+ * same command and the same JSON.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/processes.js';
+
+const HOLD = 'workflow:\n  id: hold\n  tasks:\n    - { id: review, type: HUMAN }\n';
+const OTHER = HOLD.replace('id: hold', 'id: other');
+
+let dir = '';
+const inDir = (env: Record<string, string> = {}) => ({ cwd: dir, env: { LEDGERFLOW_STORE: join(dir, 'store'), ...env } });
+const statusOf = async (runId: string) => JSON.parse((await cli(['status', runId, '--json'], inDir())).stdout).status as string;
+
+describe('cancel and pause --query on the embedded store', () => {
+  const holds: string[] = [];
+  let other = '';
+  beforeAll(async () => {
+    dir = tempDir('lf-bulk-');
+    mkdirSync(join(dir, 'definitions'));
+    writeFileSync(join(dir, 'definitions', 'hold.yaml'), HOLD);
+    writeFileSync(join(dir, 'definitions', 'other.yaml'), OTHER);
+    for (let i = 0; i < 3; i++) holds.push(JSON.parse((await cli(['run', 'definitions/hold.yaml', '--json'], inDir())).stdout).runId);
+    other = JSON.parse((await cli(['run', 'definitions/other.yaml', '--json'], inDir())).stdout).runId;
+  }, 60_000);
+
+  it('a dry run says how many and which; no --yes off a terminal is refused; --yes cancels them, once', async () => {
+    const dry = await cli(['cancel', '--query', 'workflow=hold status=WAITING', '--dry-run'], inDir());
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('3 run(s) match; 3 would be cancelled, 0 already are (or have settled); nothing changed');
+    for (const id of holds) expect(dry.stdout).toContain(`  ${id}  hold  WAITING`);
+
+    const unconfirmed = await cli(['cancel', '--query', 'workflow=hold status=WAITING'], inDir());
+    expect([unconfirmed.code, unconfirmed.stderr.includes('cancel of 3 run(s) not confirmed: add --yes')]).toEqual([2, true]);
+    expect(await statusOf(holds[0]!)).toBe('WAITING');
+
+    const done = await cli(['cancel', '--query', 'workflow=hold status=WAITING', '--reason', 'emergency stop', '--yes'], inDir());
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain('cancelled 3 run(s); 0 already cancelled or settled; 0 refused');
+    for (const id of holds) expect(await statusOf(id)).toBe('CANCELLED');
+    expect(await statusOf(other)).toBe('WAITING'); // not matched
+    const history = JSON.parse((await cli(['history', holds[0]!, '--json'], inDir())).stdout) as { type: string; data: { reason?: string } }[];
+    expect(history.find((e) => e.type === 'run.cancelled')!.data.reason).toBe('emergency stop');
+
+    const again = await cli(['cancel', '--query', 'workflow=hold', '--yes', '--json'], inDir());
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ action: 'cancel', matched: 3, cancelled: [], already: expect.arrayContaining(holds), refused: [] });
+  }, 60_000);
+
+  it('pause --query pauses what runs; a filter that is no filter, or none, is refused', async () => {
+    const paused = await cli(['pause', '--query', 'workflow=other', '--yes', '--json'], inDir());
+    expect(JSON.parse(paused.stdout)).toMatchObject({ action: 'pause', matched: 1, paused: [other] });
+    expect(await statusOf(other)).toBe('PAUSED');
+    for (const [query, why] of <Array<[string, string]>>[['bogus=1', 'bogus is not a run filter'], ['nonsense', 'is not key=value'], ['limit=5', 'limit pages a list']]) {
+      const r = await cli(['cancel', '--query', query, '--yes'], inDir());
+      expect([r.code, r.stderr.includes(why)], r.stderr).toEqual([2, true]);
+    }
+    const both = await cli(['cancel', other, '--query', 'workflow=other'], inDir());
+    expect([both.code, both.stderr.includes('give a run id or --query, not both')]).toEqual([2, true]);
+  }, 60_000);
+
+  it('with a users file, a level that may not cancel is refused before any run is touched', async () => {
+    expect((await cli(['users', 'add', 'ops-east', '--level', 'L2', '--password-stdin'], { cwd: dir, stdin: 'pw\n' })).code).toBe(0);
+    const r = await cli(['cancel', '--query', 'workflow=other', '--yes'], inDir({ LEDGERFLOW_USER: 'ops-east', LEDGERFLOW_PASSWORD: 'pw' }));
+    expect([r.code, r.stderr.includes('ops-east is L2 (Station OPS); controlling runs needs L1 (CMD.BRIDGE) or higher')], r.stderr).toEqual([2, true]);
+    expect(await statusOf(other)).toBe('PAUSED');
+  }, 60_000);
+});
+
+describe.skipIf(noNats)('cancel --query over NATS', () => {
+  const c = useCluster();
+  const procs: ChildProcess[] = [];
+  afterEach(() => killLeftovers(procs));
+
+  it('cancels every matching run through the engines, the same JSON', async () => {
+    const d = tempDir('lf-bulk-nats-');
+    const id = `hold-${Date.now().toString(36)}`;
+    writeFileSync(join(d, 'hold.yaml'), HOLD.replace('id: hold', `id: ${id}`));
+    expect((await cli(['--nats', c.url, 'deploy', join(d, 'hold.yaml')])).code).toBe(0);
+    const engine = spawnCli(['--nats', c.url, 'engine']);
+    procs.push(engine);
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
+    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout).status).toBe('WAITING');
+    const done = await cli(['--nats', c.url, 'cancel', '--query', `workflow=${id}`, '--yes', '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toEqual({ action: 'cancel', matched: 2, cancelled: expect.arrayContaining(runs), already: [], refused: [] });
+    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--timeout', '30s', '--json'])).stdout).status).toBe('CANCELLED');
+  }, 90_000);
+});
