@@ -16,9 +16,12 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { breakerOutcomes, slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
-import { instanceFields, instanceKey, type InstanceRef } from '../compiler/index.js';
+import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
+import { recordBreakerOutcomes } from './breaker-gate.js';
+import { readLimits } from './global-limits.js';
+import { releaseSlots } from './task-gate.js';
 import type { TaskError } from '../events/index.js';
 import { attemptStartSeq, attemptToken } from './attempt-token.js';
 
@@ -55,11 +58,12 @@ export class OutsideInputs {
    * Appends `ev`, which leads run `runId` from sequence `seq` to `after`. Not marked as built by the fold:
    * its fields come from outside (a library caller, who and why, a signal's data), so the store parses it.
    */
-  private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<void> {
+  private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<EventEnvelope> {
     const ctx = after.context;
     const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
     await appendCommit(this.store, runId, seq, randomHex(6), [env]);
     this.o.onAppended?.([env], after, def);
+    return env;
   }
 
   /**
@@ -127,9 +131,10 @@ export class OutsideInputs {
    * fold judges it (a timed-out, cancelled or superseded attempt is refused, with the reason). An outcome
    * the log already holds for the token is `already`, never written twice.
    */
-  recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
+  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
     const key = instanceKey(ref);
-    return commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
+    let written: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope } | null = null;
+    const verdict = await commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
       const { compiled, snapshot, seq, events } = await this.load(runId);
       const startSeq = attemptStartSeq(events, key, attempt);
       if (startSeq === undefined || attemptToken(runId, key, attempt, startSeq) !== token) {
@@ -147,9 +152,25 @@ export class OutsideInputs {
       const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
       const r = applyEvent(compiled, snapshot, ev);
       if (!r.accepted) return { kind: 'refused', reason: rejectionReason(snapshot, ev) };
-      await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
+      const env = await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
+      written = { compiled, before: snapshot, after: r.snapshot, env };
       return { kind: 'recorded', seq: seq + 1 };
     });
+    if (written) await this.afterOutcome(runId, written);
+    return verdict;
+  }
+
+  /**
+   * What a driver does once an outcome it committed is durable (local/driver.ts), done here for an outcome
+   * recorded from outside: the task gate slot the attempt held is freed, and the outcome counts on its
+   * breakers (with the stored limits', as the driver's compiled workflow has them).
+   */
+  private async afterOutcome(runId: string, w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
+    const limited = withLimits(w.compiled, await readLimits(this.store));
+    const freed = slotsFreed(limited, w.before, w.after, [w.env]);
+    if (freed.length > 0) await releaseSlots(this.store, freed);
+    const outcomes = breakerOutcomes(limited, runId, [w.env]);
+    if (outcomes.length > 0) await recordBreakerOutcomes(this.store, outcomes, () => this.clock.now());
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

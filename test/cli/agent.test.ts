@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
   // Every run an agent completed replays to the state it recorded.
-  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(7);
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(8);
 });
 
 const once = async (dir: string, extra: string[] = []) => {
@@ -179,6 +179,27 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     expect((await once(dir)).recorded).toHaveLength(3);
     expect(await run.exited, run.output()).toBe(0);
     expect(outcomes(await events(dir, runId)).map((e) => [e.data.task, e.data.item])).toEqual(expect.arrayContaining([['scan_each', 0], ['scan_each', 1], ['scan_each', 2]]));
+  }, 60_000);
+
+  it('counts an agent\'s failed results on the task\'s breaker: it opens, and the next attempt waits for it (task.delayed)', async () => {
+    const dir = agentProject((y) => y.replace('retry_policy: { max_attempts: 2 }', 'retry_policy: { max_attempts: 5, initial_delay: 10ms }\n      breaker: { failures: 2, window: 1m, open_for: 5m }'));
+    await once(dir);
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    for (const attempt of [1, 2]) {
+      const t = await waitFor(`attempt ${attempt}'s task file`, async () => { await once(dir); const f = taskFile(dir); return f?.attempt === attempt && f; }, { timeout: 20_000, detail: run.output });
+      writeResult(dir, t.name.slice('task-'.length), `token: ${t.token}\nstatus: failed\nerror: disk full\n`);
+      expect((await once(dir)).recorded).toHaveLength(1);
+    }
+    const runId = /run (\S+) started/.exec(run.output())![1]!;
+    await waitFor('the third attempt held by the open breaker', async () => (await events(dir, runId)).some((e) => e.type === 'task.delayed'), { timeout: 20_000, detail: run.output });
+    const shown = JSON.parse((await cli(['limits', 'show', '--json'], { cwd: dir })).stdout) as { breakers: { name: string; state: string; failures: number }[] };
+    expect(shown.breakers).toEqual([expect.objectContaining({ name: 'task/inventory_check/validate', state: 'open', by: 'failures' })]);
+    expect((await once(dir)).written).toEqual([]);
+    expect((await cli(['breaker', 'close', 'task/inventory_check/validate'], { cwd: dir })).code).toBe(0);
+    const third = await waitFor('attempt 3\'s task file', async () => { await once(dir); const f = taskFile(dir); return f?.attempt === 3 && f; }, { timeout: 20_000, detail: run.output });
+    writeResult(dir, third.name.slice('task-'.length), `token: ${third.token}\nstatus: completed\noutput: { files: 3 }\n`);
+    expect((await once(dir)).recorded).toHaveLength(1);
+    expect(await run.exited, run.output()).toBe(0);
   }, 60_000);
 
   it('gives a task only to an agent of its agent_level or a higher authority', async () => {
