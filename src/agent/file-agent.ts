@@ -20,7 +20,7 @@
  * outcome is recorded at most once (its token, and the log, say if it was).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { atLeast, judge, parseLevel, type Actor, type Level } from '../authority/index.js';
 import { durationText, instanceState, type InstanceRef } from '../compiler/index.js';
 import { failureStepOf } from '../definition/index.js';
@@ -28,6 +28,7 @@ import { errorMessage, RunNotFoundError } from '../errors/index.js';
 import { attemptStartSeq, attemptToken, declareAgentQueue, forFileAgents, RunCommits, type AgentOutcomeVerdict, type LoadedRunLog } from '../executor/index.js';
 import { heldBy, startAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
+import { AgentClaims } from './claims.js';
 import { moveInto, moveWithReason, sizeOf, writeAtomic, yamlFiles } from './folders.js';
 import { judgeResult, readTaskMessage, sizeRefusal, taskMessageText, type TaskMessage } from './messages.js';
 
@@ -65,12 +66,15 @@ export class FileAgent {
    */
   private readonly seen = new Map<string, { seq: number; messages: Map<string, TaskMessage> }>();
 
+  /** Which new attempts are this agent's when others serve the queue too. */
+  private readonly claims: AgentClaims;
   /** This agent's queue, as forFileAgents asks. */
   private readonly queues: ReadonlySet<string>;
 
   constructor(private readonly o: FileAgentOptions) {
     this.commits = new RunCommits({ store: o.store });
     this.queues = new Set([o.queue]);
+    this.claims = new AgentClaims(o.store, resolve(o.inbox));
   }
 
   /** Declares the queue as served by file agents: engines on the store hold its attempts for them from now on. */
@@ -153,6 +157,7 @@ export class FileAgent {
     const wanted = new Map<string, string>();
     const unsure = new Set<string>();
     const active = new Set<string>();
+    const fresh: { stem: string; message: TaskMessage; existing: TaskMessage | null; runId: string }[] = [];
     for (const run of await this.o.store.listRuns()) {
       if (SETTLED.has(run.status)) continue;
       active.add(run.runId);
@@ -165,16 +170,20 @@ export class FileAgent {
         continue;
       }
       for (const [stem, message] of messages) {
-        const key = stem.slice(run.runId.length + 1, -'.yaml'.length);
         wanted.set(stem, message.header.token);
-        const path = join(this.o.inbox, `task-${stem}`);
-        const existing = await readMessage(path);
-        if (existing?.header.token === message.header.token) continue;
-        if (existing) await this.refuse(path, this.rejectedIn, `attempt ${existing.header.attempt} (token ${existing.header.token}) was superseded by attempt ${message.header.attempt}`, report);
-        await writeAtomic(path, taskMessageText(message));
-        report.written.push(path);
-        this.o.log(`wrote ${path}: attempt ${message.header.attempt} of ${key} in run ${run.runId}`);
+        const existing = await readMessage(join(this.o.inbox, `task-${stem}`));
+        if (existing?.header.token !== message.header.token) fresh.push({ stem, message, existing, runId: run.runId });
       }
+    }
+    // Several agents on one queue: each new attempt goes to the one that claims it first (claims.ts).
+    const mine = await this.claims.take(fresh.map((f) => f.message.header.token), new Set(wanted.values()));
+    for (const { stem, message, existing, runId } of fresh) {
+      if (!mine.has(message.header.token)) continue;
+      const path = join(this.o.inbox, `task-${stem}`);
+      if (existing) await this.refuse(path, this.rejectedIn, `attempt ${existing.header.attempt} (token ${existing.header.token}) was superseded by attempt ${message.header.attempt}`, report);
+      await writeAtomic(path, taskMessageText(message));
+      report.written.push(path);
+      this.o.log(`wrote ${path}: attempt ${message.header.attempt} of ${stem.slice(runId.length + 1, -'.yaml'.length)} in run ${runId}`);
     }
     for (const runId of this.seen.keys()) if (!active.has(runId)) this.seen.delete(runId);
     return { wanted, unsure };

@@ -6,7 +6,7 @@
  * loses no task and records each outcome once.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
@@ -14,7 +14,7 @@ import { agentProject, events, everyAgentRunReplays, files, outcomes, spawnIn, s
 import { waitFor } from '../helpers/wait.js';
 
 afterAll(async () => {
-  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(3);
+  expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(4);
 });
 
 const once = async (dir: string) => {
@@ -64,6 +64,30 @@ describe('ledgerflow agent after kill -9', () => {
     expect((await once(dir)).recorded).toHaveLength(1);
     expect(await resumed.exited, resumed.output()).toBe(0);
     expect(outcomes(await events(dir, task.runId)).map((e) => e.type)).toEqual(['task.completed']);
+  }, 60_000);
+
+  it('shares one queue between two agents: each attempt\'s task file is written in one inbox only, and the other takes over when one is killed', async () => {
+    const dir = agentProject((y) => y.replace(/ {4}- id: validate[\s\S]*$/, ['a', 'b', 'c', 'd'].map((id) => [
+      `    - id: ${id}`, '      type: SIMPLE', '      queue: agents', '      timeout: 60s', '      input: { folder: "${workflow.input.folder}" }',
+    ].join('\n')).join('\n') + '\n'));
+    const script = readFileSync(join(dir, 'agent.sh'), 'utf8');
+    for (const who of ['x', 'y']) { mkdirSync(join(dir, who)); writeFileSync(join(dir, who, 'agent.sh'), script); }
+    const agentIn = (who: string) => spawnIn(dir, ['agent', '--inbox', `${who}/1N.3OX`, '--outbox', `${who}/0UT.3OX`, '--queue', 'agents', '--poll', '20ms']);
+    const x = agentIn('x');
+    const y = agentIn('y');
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    const inbox = (who: string) => files(dir, `${who}/1N.3OX`).filter((n) => n.startsWith('task-'));
+    await waitFor('four task files between the two inboxes', () => inbox('x').length + inbox('y').length === 4, { timeout: 20_000, detail: () => x.output() + y.output() + run.output() });
+    // Killed before answering: its claims pass to the other, which writes their task files too.
+    const [dead, live] = inbox('x').length > 0 ? ['x', 'y'] : ['y', 'x'];
+    await stop(dead === 'x' ? x : y, 'SIGKILL');
+    await waitFor('the survivor to hold all four', () => inbox(live).length === 4, { timeout: 20_000, detail: () => (live === 'x' ? x : y).output() });
+    execFileSync('sh', ['agent.sh'], { cwd: join(dir, live) });
+    expect(await run.exited, run.output()).toBe(0);
+    await stop(live === 'x' ? x : y);
+    const runId = /run (\S+) started/.exec(run.output())![1]!;
+    expect(outcomes(await events(dir, runId)).map((e) => `${e.type} ${e.data.task}`).sort()).toEqual(['a', 'b', 'c', 'd'].map((t) => `task.completed ${t}`));
+    expect(files(dir, `${live}/1N.3OX/done`)).toHaveLength(4);
   }, 60_000);
 
   it('loses nothing and records nothing twice when the agent is killed right after each file operation it reports', async () => {
