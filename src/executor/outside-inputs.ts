@@ -16,10 +16,9 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { breakerOutcomes, slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
 import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
-import { recordBreakerOutcomes } from './breaker-gate.js';
 import { readLimits } from './global-limits.js';
 import { releaseSlots } from './task-gate.js';
 import type { TaskError } from '../events/index.js';
@@ -156,21 +155,20 @@ export class OutsideInputs {
       written = { compiled, before: snapshot, after: r.snapshot, env };
       return { kind: 'recorded', seq: seq + 1 };
     });
-    if (written) await this.afterOutcome(runId, written);
+    if (written) await this.afterOutcome(written);
     return verdict;
   }
 
   /**
-   * What a driver does once an outcome it committed is durable (local/driver.ts), done here for an outcome
-   * recorded from outside: the task gate slot the attempt held is freed, and the outcome counts on its
-   * breakers (with the stored limits', as the driver's compiled workflow has them).
+   * The task gate slot the attempt held is freed now (with the stored limits', as the driver's compiled
+   * workflow has them), not only when a driver following the run sees the outcome: none may be (a run left
+   * to a serve that stopped). Freeing a slot twice is harmless. Its breakers are not counted here: the
+   * driver that holds the attempt counts every outcome it follows (local/driver.ts), and a count is not
+   * idempotent.
    */
-  private async afterOutcome(runId: string, w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
-    const limited = withLimits(w.compiled, await readLimits(this.store));
-    const freed = slotsFreed(limited, w.before, w.after, [w.env]);
+  private async afterOutcome(w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
+    const freed = slotsFreed(withLimits(w.compiled, await readLimits(this.store)), w.before, w.after, [w.env]);
     if (freed.length > 0) await releaseSlots(this.store, freed);
-    const outcomes = breakerOutcomes(limited, runId, [w.env]);
-    if (outcomes.length > 0) await recordBreakerOutcomes(this.store, outcomes, () => this.clock.now());
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */
