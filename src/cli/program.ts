@@ -306,6 +306,13 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
     .option(...outputRootOption)
     .action(act(() => import('./cluster.js'), (m, o) => m.workerCmd(io, g(), o)));
+  p.command('agent').description("a worker whose agent is whatever reads and writes files (seed 003's 1N/0UT protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
+    .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')
+    .option('--queue <queue>', 'the task queue it serves (a task\'s `queue`, default "default"): engines on the store hold its attempts for agents from now on')
+    .option('--level <level>', 'its authority, L0–L3 (default L3): it takes only tasks whose agent_level it meets').option('--skills <list>', 'its skills, comma-separated (recorded with its queue)')
+    .option('--handler <names>', 'with --nats: the handler names it answers, comma-separated (a task\'s handler, else its id; default: the handler tasks on its queue of every workflow deployed when it starts)').option('--name <name>', 'recorded as who reported each outcome on the embedded store (default: the --as user with a users file, else agent:<queue>)').option('--as <user>', 'with a users file (docs/users.md): the user the agent runs as (LEDGERFLOW_PASSWORD proves it); its level is the agent\'s').option('--poll <duration>', 'how often it looks at the folders and the runs (default 200ms)')
+    .option('--once', 'one pass, then exit').option('--withdraw', 'take the queue back: engines run its tasks with their handlers again').option('--json', 'with --once: print { written, recorded, rejected }')
+    .action(act(() => import('./agent.js'), (m, o) => m.agentCmd(io, g(), o)));
   // A mistake in a command's arguments points at that command's own help, not the list of commands.
   for (const c of p.commands) c.showHelpAfterError(`(run \`ledgerflow ${c.name()} --help\` for usage)`);
   return p;

@@ -9,6 +9,8 @@
  *   the package),
  * - drives every run with a `Service` (what `ledgerflow serve` runs), printing
  *   each task as it starts and settles, prefixed by its run,
+ * - runs a task through the 1N/0UT files, answered by a shell script
+ *   (agent-tour.ts, docs/agents.md),
  * - approves each approval the runs wait for as its first approver (the
  *   revenue plan change: `cfo`, with a comment) once it is pending; the
  *   service acts on it as it lands,
@@ -30,6 +32,7 @@ import { Service, type ServiceNotice } from '../service/index.js';
 import { openStore } from '../store/index.js';
 import { progressLines } from '../terminal/index.js';
 import { deadLetterDir, emitEvent, fileDeadLetters, loadTriggerCatalog } from '../triggers/index.js';
+import { AGENT_TOUR_WORKFLOW, startAgentTour, type AgentTour } from './agent-tour.js';
 
 /** The events the demo sends, in order; each starts the bundled workflow of the same name. */
 export const DEMO_EVENTS = ['revenue_milestone', 'lead_qualification', 'compliance_alerts'] as const;
@@ -231,8 +234,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     },
   });
   const runIds: string[] = [];
+  let agentTour: AgentTour | null = null;
   try {
     try {
+      // Declared before anything runs, so the engine holds the tour task's attempt for the agent.
+      agentTour = await startAgentTour(store, join(outputRoot, 'agent'), say, (m) => { failures.push(m); wake(); });
       await service.start();
       say(`store ${relativeOrAbsolute(storeDir)} (files the handlers write go under ${relativeOrAbsolute(outputRoot)})`);
 
@@ -267,6 +273,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
       runIds.push(batchId);
       say(`run ${batchId} started (${BATCH} v${batch.definition.version}) over ${readdirSync(depots).length} folders in ${depots}`);
 
+      const tour = loadDefinitionFile(agentTour.file);
+      // The package's own alpha depot: the batch run writes a receipt into the copy meanwhile.
+      const tourId = await engine.start(tour.definition, { folder: join(root, 'definitions', 'samples', 'depots', 'alpha') }, { source: { file: tour.file } });
+      labels.set(tourId, AGENT_TOUR_WORKFLOW);
+      startedBy.set(tourId, 'run');
+      runIds.push(tourId);
+      say(`run ${tourId} started (${AGENT_TOUR_WORKFLOW} v1): its task is done by agent/agent.sh through agent/1N.3OX and agent/0UT.3OX`);
+
       // Wait until every run settled (the service says so), or something went wrong, or time is up.
       const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
       await new Promise<void>((done, fail) => {
@@ -280,6 +294,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
         check();
       });
     } finally {
+      await agentTour?.stop();
       await service.stop();
     }
 

@@ -39,3 +39,6 @@ export type { CallerIdOptions, CallerStart } from './caller-start.js';
 export type { Begun } from './start-commit.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
 export { beginChild, type FoundChild, type ChildStartOptions } from './child-start.js';
+export { attemptStartSeq, attemptToken } from './attempt-token.js';
+export { AGENT_QUEUES_DOC, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
+export type { AgentOutcomeVerdict } from './outside-inputs.js';

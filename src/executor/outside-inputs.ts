@@ -16,8 +16,20 @@ import type { Clock } from './clock.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
-import { applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { slotsFreed, withLimits, applyEvent, inputWouldRecordRefusal, recordedState, rejectionReason, refusedBefore, reviewInput, runView, type InputReview, type InputSender, type RunInput, type RunSnapshot, type RunView } from '../runtime/index.js';
 import type { LoadedRunLog } from './start-options.js';
+import { instanceFields, instanceKey, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
+import { readLimits } from './global-limits.js';
+import { releaseSlots } from './task-gate.js';
+import type { TaskError } from '../events/index.js';
+import { attemptStartSeq, attemptToken } from './attempt-token.js';
+
+/** What became of an outcome an agent outside the engine's process reported (recordOutcome). */
+export type AgentOutcomeVerdict =
+  | { kind: 'recorded'; seq: number }
+  /** This very outcome (same token, same result) is in the log already: a report repeated after a crash. */
+  | { kind: 'already'; seq: number }
+  | { kind: 'refused'; reason: string };
 
 export interface OutsideInputsOptions {
   store: EventStore;
@@ -45,11 +57,12 @@ export class OutsideInputs {
    * Appends `ev`, which leads run `runId` from sequence `seq` to `after`. Not marked as built by the fold:
    * its fields come from outside (a library caller, who and why, a signal's data), so the store parses it.
    */
-  private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<void> {
+  private async appendOne(runId: string, seq: number, ev: PendingEvent, after: RunSnapshot, def: Definition): Promise<EventEnvelope> {
     const ctx = after.context;
     const env = { ...ev, runId, workflowId: ctx.workflowId, version: ctx.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
     await appendCommit(this.store, runId, seq, randomHex(6), [env]);
     this.o.onAppended?.([env], after, def);
+    return env;
   }
 
   /**
@@ -109,6 +122,53 @@ export class OutsideInputs {
     }
     if (!r.review.accepted) throw refuse(r.review.reason);
     return r.view;
+  }
+
+  /**
+   * Records the outcome of an attempt run outside any engine's process (a file agent: src/agent/), fenced by
+   * its token (attempt-token.ts): recorded only while that very attempt is the one in flight, as the core's
+   * fold judges it (a timed-out, cancelled or superseded attempt is refused, with the reason). An outcome
+   * the log already holds for the token is `already`, never written twice.
+   */
+  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
+    const key = instanceKey(ref);
+    let written: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope } | null = null;
+    const verdict = await commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {
+      const { compiled, snapshot, seq, events } = await this.load(runId);
+      const startSeq = attemptStartSeq(events, key, attempt);
+      if (startSeq === undefined || attemptToken(runId, key, attempt, startSeq) !== token) {
+        return { kind: 'refused', reason: `token ${token} is not the token of attempt ${attempt} of task ${key} in run ${runId} (a result for another attempt, or a task file from another store)` };
+      }
+      const recorded = events.find((e) => e.seq > startSeq && (e.type === 'task.completed' || e.type === 'task.failed') && e.data.attempt === attempt && instanceKey(e.data) === key);
+      if (recorded) {
+        const same = 'error' in outcome ? recorded.type === 'task.failed' && recorded.data.error.message === outcome.error.message
+          : recorded.type === 'task.completed' && JSON.stringify(recorded.data.output) === JSON.stringify(outcome.output);
+        return same ? { kind: 'already', seq: recorded.seq } : { kind: 'refused', reason: `attempt ${attempt} of task ${key} already has another outcome (${recorded.type}, event ${recorded.seq})` };
+      }
+      const time = new Date(this.clock.now()).toISOString();
+      // `by` is the agent's own claim unless a users file proved who runs it (cli/acting.ts).
+      const data = { task: ref.task, attempt, ...instanceFields(ref), by, ...(proven ? {} : { unauthenticated: true as const }) };
+      const ev: PendingEvent = 'error' in outcome ? { type: 'task.failed', time, data: { ...data, error: outcome.error } } : { type: 'task.completed', time, data: { ...data, output: outcome.output } };
+      const r = applyEvent(compiled, snapshot, ev);
+      if (!r.accepted) return { kind: 'refused', reason: rejectionReason(snapshot, ev) };
+      const env = await this.appendOne(runId, seq, ev, r.snapshot, compiled.definition);
+      written = { compiled, before: snapshot, after: r.snapshot, env };
+      return { kind: 'recorded', seq: seq + 1 };
+    });
+    if (written) await this.afterOutcome(written);
+    return verdict;
+  }
+
+  /**
+   * The task gate slot the attempt held is freed now (with the stored limits', as the driver's compiled
+   * workflow has them), not only when a driver following the run sees the outcome: none may be (a run left
+   * to a serve that stopped). Freeing a slot twice is harmless. Its breakers are not counted here: the
+   * driver that holds the attempt counts every outcome it follows (local/driver.ts), and a count is not
+   * idempotent.
+   */
+  private async afterOutcome(w: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope }): Promise<void> {
+    const freed = slotsFreed(withLimits(w.compiled, await readLimits(this.store)), w.before, w.after, [w.env]);
+    if (freed.length > 0) await releaseSlots(this.store, freed);
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

@@ -20,7 +20,9 @@ import { breakersForView } from './breaker-gate.js';
 import { systemClock, type Clock } from './clock.js';
 import { limitsForView } from './global-limits.js';
 import { CommitAdmissions } from './commit-admissions.js';
-import { OutsideInputs } from './outside-inputs.js';
+import { OutsideInputs, type AgentOutcomeVerdict } from './outside-inputs.js';
+import type { InstanceRef } from '../compiler/index.js';
+import type { TaskError } from '../events/index.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
 import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
@@ -53,7 +55,7 @@ export class RunCommits {
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> } = {}): Promise<string> {
     const begun = await this.begin(def, rawInput, opts, false);
     return begun.snapshot.context.runId;
   }
@@ -63,7 +65,7 @@ export class RunCommits {
    * tasks in it, for a process about to drive the run (which then holds its
    * lease where the store has leases). The runs a start admitted are noted.
    */
-  async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean }, withStarts: boolean): Promise<Begun> {
+  async begin(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<Begun> {
     const begun = await beginRun(this.starter, def, rawInput, opts, withStarts);
     if (begun.admitted) this.admissions.add(begun.admitted);
     return begun;
@@ -76,7 +78,7 @@ export class RunCommits {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedUnderId> {
+  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> }): Promise<StartedUnderId> {
     const r = await this.beginUnderId(def, rawInput, opts, false);
     if ('existing' in r) return { ...r.existing, existing: true };
     const { begun } = r;
@@ -84,7 +86,7 @@ export class RunCommits {
   }
 
   /** `begin` under a caller-chosen id: the run begun, or the run that already had the id. */
-  async beginUnderId(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }, withStarts: boolean): Promise<CallerStart<Begun>> {
+  async beginUnderId(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<CallerStart<Begun>> {
     return startUnderId(this.store, def, opts, (runId) => this.begin(def, rawInput, { ...opts, runId, exclusive: true }, withStarts));
   }
 
@@ -151,6 +153,15 @@ export class RunCommits {
       return await this.outside.decide(runId, taskId, decision, by, comment, opts);
     } finally {
       await this.admissions.flush(); // a decision that settled the run freed its concurrency slot
+    }
+  }
+
+  /** Records the outcome of an attempt an agent outside the engines ran, fenced by its token (OutsideInputs.recordOutcome). */
+  async recordOutcome(runId: string, ref: InstanceRef, attempt: number, token: string, outcome: { output: unknown } | { error: TaskError }, by: string, proven = false): Promise<AgentOutcomeVerdict> {
+    try {
+      return await this.outside.recordOutcome(runId, ref, attempt, token, outcome, by, proven);
+    } finally {
+      await this.admissions.flush(); // an outcome that settled the run freed its concurrency slot
     }
   }
 

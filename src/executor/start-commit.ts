@@ -34,13 +34,13 @@ export type Begun = Loaded & { before: RunSnapshot; startEvents: EventEnvelope[]
  * tasks in the same commit when this process is about to run them. Returns
  * the state it recorded, so driving it needs no read-back.
  */
-export async function beginRun({ store, clock }: Starter, def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean }, withStarts: boolean): Promise<Begun> {
+export async function beginRun({ store, clock }: Starter, def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers; exclusive?: boolean; agentQueues?: ReadonlySet<string> }, withStarts: boolean): Promise<Begun> {
   // startEvents: the whole start commit, run.started first (a run that waits or settles at its start is told to onCommit too).
   const unsupported = def.tasks.find((t) => !RUNNABLE_TASK_TYPES.includes(t.type));
   if (unsupported) throw new UnsupportedTaskTypeError(unsupported.id, unsupported.type);
   const input = prepareInput(def, rawInput, { fromStrings: opts.inputFromStrings ?? false });
   if (opts.handlers) {
-    const missing = missingHandlers(def.tasks, opts.handlers);
+    const missing = missingHandlers(def.tasks, opts.handlers, opts.agentQueues);
     if (missing.length > 0) {
       throw new HandlerError('LF_HANDLER_NOT_FOUND',
         `no handler for ${missing.map((m) => `task ${m.task} (named "${m.handler}")`).join(', ')}; export ${missing.length > 1 ? 'them' : 'it'} from the handler module (the \`handlers\` option, or the definition's \`handlers:\`)`,

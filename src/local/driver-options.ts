@@ -75,4 +75,6 @@ export interface DriverOptions extends DriverHooks {
   untilSettled?: boolean;
   /** The run's definition file (recorded in run.started), for COMMAND tasks' default working directory. */
   definitionFile?: string;
+  /** Queues file agents serve (executor/agent-queues.ts): their tasks' attempts are held for an agent, not run here. */
+  agentQueues?: ReadonlySet<string>;
 }

@@ -25,7 +25,7 @@
  */
 import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
+import { forFileAgents, performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
 import { type RunSnapshot, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
@@ -124,6 +124,8 @@ export class RunDriver {
       const snapshot = this.log.snapshot;
       // What the state holds in flight is what the process before this one was running.
       for (const { attempt, restart, ref } of heldBy(snapshot).attempts.values()) {
+        // A file agent's attempt was not lost with that process: the agent still has it (its timeout counts on), held again below.
+        if (forFileAgents(this.opts.compiled, ref.task, this.opts.agentQueues)) continue;
         const review = reviewLoss(snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time });
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
@@ -191,7 +193,8 @@ export class RunDriver {
     if (this.busy || this.log.group || this.attempts.sideWork > 0 || this.releasing > 0) return false;
     const snapshot = this.log.snapshot;
     if (snapshot.status !== 'active') return true;
-    if (this.queue.length > 0 || this.attempts.inFlight > 0 || this.log.needsCatchUp) return false;
+    // Draining waits for what runs here only: an attempt held for a file agent stays in flight in the log for the next driver.
+    if (this.queue.length > 0 || (this.draining ? this.attempts.runningHere : this.attempts.inFlight) > 0 || this.log.needsCatchUp) return false;
     if (this.waits.size > 0 && !this.draining) return false;
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;

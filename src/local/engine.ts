@@ -12,7 +12,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
 import type { CorruptRunHandler, EventStore, RunLease, RunSummary } from '../store/index.js';
-import { readLimits, RunCommits, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
+import { readAgentQueues, readLimits, RunCommits, type AgentOutcomeVerdict, type CallerIdOptions, type Clock, type CommitAdmissions, type StartedUnderId } from '../executor/index.js';
 import { RunDriver } from './driver.js';
 import type { ChildExecutor, DriverHooks } from './driver-options.js';
 import { type RunSnapshot, type Handlers, assertHandlersFor, replayRun, withLimits, type ReplayReport, runView, type RunView, failureChild } from '../runtime/index.js';
@@ -52,8 +52,9 @@ export class Engine {
   }
 
   /** Checks the input and records run.started; nothing runs yet. Returns the run id. */
-  start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
-    return this.commits.start(def, rawInput, opts);
+  async start(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & { handlers?: Handlers } = {}): Promise<string> {
+    // Tasks on a queue file agents serve need no handler (executor/agent-queues.ts).
+    return this.commits.start(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
   }
 
   /**
@@ -73,8 +74,8 @@ export class Engine {
    * race; `idReuse` (or the workflow's `id_reuse:`) says when a settled run's
    * id may start a new one (`<id>--2`, …). docs/runs.md#caller-chosen-run-ids.
    */
-  startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
-    return this.commits.startRun(def, rawInput, opts);
+  async startRun(def: Definition, rawInput: Record<string, unknown>, opts: StartOptions & CallerIdOptions & { handlers?: Handlers }): Promise<StartedRun> {
+    return this.commits.startRun(def, rawInput, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
   }
 
   /**
@@ -168,9 +169,10 @@ export class Engine {
       // (A run this engine has just started has had no other driver: nothing to read back then.)
       const current = lease && !justStarted && (await this.store.lastSeq(runId)) !== loaded.seq ? { ...await this.load(runId), ...(loaded.source ? { source: loaded.source } : {}) } : loaded;
       // A run started elsewhere may need handlers this process lacks: refused before anything is written (a run started here was checked then).
-      if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers);
+      const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
+      if (!justStarted && !this.children) assertHandlersFor(current.compiled, current.snapshot, opts.handlers, undefined, agentQueues);
       // Attempts in flight in a run loaded from its log were lost with the process that ran them: they run again.
-      return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted });
+      return await this.driveLeased(current, { ...opts, restartInFlight: !justStarted, agentQueues });
     } finally {
       await releaseAfter(lease, opts, runId);
     }
@@ -185,7 +187,9 @@ export class Engine {
     // Every commit the driver makes or sees is told to the admissions too: a settle frees a concurrency slot.
     const userOnCommit = opts.onCommit ?? this.hooks.onCommit;
     const onCommit: NonNullable<DriverHooks['onCommit']> = (events, before, after, def) => { userOnCommit?.(events, before, after, def); this.admissions.noteCommit(events, after, def); };
-    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, ...(source?.file ? { definitionFile: source.file } : {}) });
+    // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts).
+    const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
+    const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, agentQueues, ...(source?.file ? { definitionFile: source.file } : {}) });
     const stop = () => driver.stop();
     const drain = () => driver.drain();
     opts.signal?.addEventListener('abort', stop);
@@ -228,7 +232,9 @@ export class Engine {
    * commit, and nothing is read back. `onStarted` is told the run id once
    * run.started is durable, before anything runs (the CLI prints it then).
    */
-  async run(def: Definition, input: Record<string, unknown>, opts: DriveOptions & StartOptions & Partial<CallerIdOptions> & { onStarted?: (runId: string) => void }): Promise<RunView & { existing?: true }> {
+  async run(def: Definition, input: Record<string, unknown>, runOpts: DriveOptions & StartOptions & Partial<CallerIdOptions> & { onStarted?: (runId: string) => void }): Promise<RunView & { existing?: true }> {
+    // Tasks on a queue file agents serve need no handler here: an agent runs them (executor/agent-queues.ts).
+    const opts = { ...runOpts, agentQueues: await readAgentQueues(this.store) };
     let loaded;
     if (opts.runId === undefined) loaded = await this.commits.begin(def, input, opts, true);
     else {
@@ -261,6 +267,14 @@ export class Engine {
    */
   signal(runId: string, name: string, opts: { data?: unknown; by?: string; unauthenticated?: boolean } = {}): Promise<RunView> {
     return this.commits.signal(runId, name, opts);
+  }
+
+  /**
+   * Records the outcome of an attempt a file agent ran (src/agent/), fenced by the attempt's token: refused
+   * with the reason once that attempt is no longer the one in flight; `already` when the log holds it.
+   */
+  recordOutcome(...args: Parameters<RunCommits['recordOutcome']>): Promise<AgentOutcomeVerdict> {
+    return this.commits.recordOutcome(...args);
   }
 
   /** Cancels a run that has not settled. `changed` is false (and nothing is written) when it already had. */

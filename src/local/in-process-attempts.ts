@@ -15,7 +15,7 @@ import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '
 import { failureStepOf } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
-import { AttemptControl } from '../executor/index.js';
+import { AttemptControl, forFileAgents } from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
 
 /** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */
@@ -54,8 +54,31 @@ export class InProcessAttempts {
 
   constructor(private readonly opts: DriverOptions, private readonly host: AttemptsHost) {}
 
-  /** How many attempts run here. */
+  /** Attempts held here for file agents (forAgent), by instance: nothing of this process runs them. */
+  private readonly forAgents = new Set<string>();
+
+  /** How many attempts run here (or are held here for file agents: the run waits for them). */
   get inFlight(): number { return this.inflight.size; }
+
+  /** How many attempts this process itself runs: what a drain waits for (an agent's attempt stays in flight in the log). */
+  get runningHere(): number {
+    let n = this.inflight.size;
+    for (const key of this.forAgents) if (this.inflight.has(key)) n--;
+    return n;
+  }
+
+  /**
+   * An attempt of a task on a queue file agents serve (executor/agent-queues.ts): held in flight here, so
+   * the run waits for it and its timeout counts, while an agent process takes it from the log and records its
+   * outcome (src/agent/); this driver follows the log, and reconcile drops the hold once the attempt settles.
+   * A handler task only: COMMAND programs, built-in failure steps and the executor's own work still run here.
+   */
+  private forAgent(effect: StartAttempt): boolean {
+    if (effect.command || !forFileAgents(this.opts.compiled, effect.taskId, this.opts.agentQueues)) return false;
+    this.forAgents.add(effect.instance);
+    this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
+    return true;
+  }
 
   /** What this process holds, as reconcile counts it. */
   held(): ReadonlyMap<string, HeldAttempt> {
@@ -82,6 +105,7 @@ export class InProcessAttempts {
   abort(effect: AbortAttempt, state: RunSnapshot): void {
     this.inflight.get(effect.instance)?.abort(new Error(effect.reason), true);
     this.inflight.delete(effect.instance);
+    this.forAgents.delete(effect.instance);
     this.takenOver.delete(effect.instance);
     if (this.waitingChildren.has(effect.instance)) {
       this.waitingChildren.delete(effect.instance);
@@ -179,6 +203,7 @@ export class InProcessAttempts {
     const fields = instanceFields(effect);
     const control = new AttemptControl(attempt, effect.restart, { task: taskId, ...fields });
     this.inflight.set(instance, control);
+    if (this.forAgent(effect)) return;
     const step = effect.command ? null : failureStepOf(effect.handler);
     void (async () => {
       let ev: PendingEvent;

@@ -23,9 +23,9 @@ function tasksStillToRun(compiled: CompiledWorkflow, snapshot: RunSnapshot) {
  * handler `handlers` lacks (nothing for a settled run: it runs no task).
  * `where`: how this caller is given handlers, for the fix (the CLI: --handlers).
  */
-export function assertHandlersFor(compiled: CompiledWorkflow, snapshot: RunSnapshot, handlers: Handlers, where = 'the `handlers` option'): void {
+export function assertHandlersFor(compiled: CompiledWorkflow, snapshot: RunSnapshot, handlers: Handlers, where = 'the `handlers` option', agentQueues?: ReadonlySet<string>): void {
   if (snapshot.status !== 'active') return;
-  const missing = missingHandlers(tasksStillToRun(compiled, snapshot), handlers);
+  const missing = missingHandlers(tasksStillToRun(compiled, snapshot), handlers, agentQueues);
   if (missing.length === 0) return;
   const runId = snapshot.context.runId;
   throw new HandlerError('LF_HANDLER_NOT_FOUND',

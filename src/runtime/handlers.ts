@@ -3,7 +3,7 @@
  * export maps handler names to handlers; the name of a task's handler is its
  * `handler`, else `assigned_to`, else its id.
  */
-import { failureStepOf, handlerName, type TaskDef } from '../definition/index.js';
+import { DEFAULT_QUEUE, failureStepOf, handlerName, type TaskDef } from '../definition/index.js';
 import { NonRetryableError } from '../errors/index.js';
 import type { TaskError } from '../events/index.js';
 
@@ -61,9 +61,13 @@ export function handlersForStartedRun(starter: Handlers, own: Handlers | undefin
   return own ? { ...starter, ...own } : starter;
 }
 
-/** SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written. */
-export function missingHandlers(tasks: TaskDef[], handlers: Handlers): { task: string; handler: string }[] {
+/**
+ * SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written.
+ * A task on a queue file agents serve (`agentQueues`, executor/agent-queues.ts) needs none: an agent runs it.
+ */
+export function missingHandlers(tasks: TaskDef[], handlers: Handlers, agentQueues?: ReadonlySet<string>): { task: string; handler: string }[] {
   return tasks
+    .filter((t) => agentQueues === undefined || agentQueues.size === 0 || !agentQueues.has(t.queue ?? DEFAULT_QUEUE))
     // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
     // A built-in failure step (`_log_to_incident`, …) is the executor's own work, never a module's handler.
     .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) && failureStepOf(handlerName(t)) === null && !handlerFor(handlers, handlerName(t)))

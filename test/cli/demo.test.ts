@@ -38,7 +38,7 @@ describe('ledgerflow demo', () => {
     expect(report.store.startsWith(join(cwd, '.ledgerflow', 'demo'))).toBe(true);
 
     const byWorkflow = new Map(report.runs.map((run) => [run.workflowId, run]));
-    expect([...byWorkflow.keys()].sort()).toEqual(['batch-inventory-validation', 'compliance_alerts', 'lead_qualification', 'revenue_milestone']);
+    expect([...byWorkflow.keys()].sort()).toEqual(['batch-inventory-validation', 'compliance_alerts', 'file_agent_tour', 'lead_qualification', 'revenue_milestone']);
     for (const run of report.runs) expect(run.status, run.workflowId).toBe('COMPLETED');
     for (const type of ['revenue_milestone', 'lead_qualification', 'compliance_alerts']) expect(byWorkflow.get(type)!.startedBy).toContain(`event ${type}`);
 
@@ -60,18 +60,23 @@ describe('ledgerflow demo', () => {
       join('depots', 'alpha', 'VALIDATION.RECEIPT.yaml'), join('.ledgerflow', 'plans', 'EMEA-2026-10.yaml'), join('inventory-reports', `batch-${batch.runId}.yaml`),
     ]));
     for (const f of report.files) expect(existsSync(join(report.outputRoot, f)), f).toBe(true);
+    // One task done by the shell script agent through the 1N/0UT files (docs/agents.md), both files in done/.
+    const tour = byWorkflow.get('file_agent_tour')!;
+    expect(tour.output).toEqual({ files: readdirSync(join(ROOT, 'definitions', 'samples', 'depots', 'alpha')).length });
+    expect(report.files).toEqual(expect.arrayContaining([join('agent', '1N.3OX', 'done', `task-${tour.runId}-count_files.yaml`), join('agent', '0UT.3OX', 'done', `result-${tour.runId}-count_files.yaml`), join('agent', 'agent.sh')]));
+    expect(r.stderr).toContain('agent: sh agent.sh answers the task files in 1N.3OX/');
     // Nothing was written in the cwd besides the demo's store.
     expect(readdirSync(cwd)).toEqual(['.ledgerflow']);
 
     const replay = await cli(['--store', report.store, 'replay', '--all', '--json'], { cwd });
     expect(replay.code, replay.stdout).toBe(0);
-    expect(JSON.parse(replay.stdout)).toMatchObject({ runs: 4, diverged: 0, problems: [], corrupt: [] });
+    expect(JSON.parse(replay.stdout)).toMatchObject({ runs: 5, diverged: 0, problems: [], corrupt: [] });
     expect(report.commands).toContain(`npx ledgerflow --store ${join('.ledgerflow', 'demo', basename(report.store))} list`);
 
     // A second start works the same, in a store of its own; without --json the summary is text.
     const again = await cli(['demo'], { cwd });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('4 of 4 runs completed');
+    expect(again.stdout).toContain('5 of 5 runs completed');
     expect(again.stdout).toContain('approval: approve_plan_change approved by cfo');
     expect(readdirSync(join(cwd, '.ledgerflow', 'demo'))).toHaveLength(2);
   }, 120_000);

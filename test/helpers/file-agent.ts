@@ -1,0 +1,108 @@
+/** What the file agent tests share: a project as docs/agents.md sets one up, its folders, its run's events. */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileEventStore } from '../../src/store/index.js';
+import type { EventEnvelope } from '../../src/events/index.js';
+import { ROOT, spawnCli, tempDir } from './cli.js';
+import { waitFor } from './wait.js';
+
+/** The fenced blocks of docs/agents.md of a language, in order: the tests use what the docs show, not a copy. */
+export function docBlocks(lang: string): string[] {
+  const text = readFileSync(join(ROOT, 'docs', 'agents.md'), 'utf8');
+  return [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+}
+
+const projects: string[] = [];
+
+/** Every run in the projects made here, replayed: each must reach the state it recorded. Returns how many. */
+export async function everyAgentRunReplays(): Promise<number> {
+  const { replayRun } = await import('../../src/runtime/index.js');
+  let checked = 0;
+  for (const dir of projects.splice(0)) {
+    const store = new FileEventStore(join(dir, '.ledgerflow'));
+    for (const run of await store.listRuns()) {
+      const report = replayRun(await store.read(run.runId));
+      if (report.divergence) throw new Error(`run ${run.runId} in ${dir} diverges: ${JSON.stringify(report.divergence)}`);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+/** A project folder with the docs' workflow (its YAML changed by `edit`) and the docs' shell agent. */
+export function agentProject(edit: (yaml: string) => string = (y) => y): string {
+  const dir = tempDir('lf-agent-');
+  projects.push(dir);
+  writeFileSync(join(dir, 'inventory-check.yaml'), edit(docBlocks('yaml')[0]!));
+  const script = docBlocks('sh').find((b) => b.includes('1N.3OX/task-*.yaml'))!;
+  writeFileSync(join(dir, 'agent.sh'), script);
+  mkdirSync(join(dir, 'data'));
+  for (const n of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(dir, 'data', n), n);
+  return dir;
+}
+
+export interface Proc { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+
+export function spawnIn(dir: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawnCli(args, { cwd: dir, env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+export const files = (dir: string, sub: string): string[] => (existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)).filter((n) => !n.startsWith('.')).sort() : []);
+
+export function taskFile(dir: string): { name: string; token: string; attempt: number; runId: string } | null {
+  const name = files(dir, '1N.3OX').find((n) => n.startsWith('task-'));
+  if (!name) return null;
+  const text = readFileSync(join(dir, '1N.3OX', name), 'utf8');
+  const token = /^ {2}token: (\S+)$/m.exec(text)?.[1];
+  const attempt = Number(/^ {2}attempt: (\d+)$/m.exec(text)?.[1]);
+  const runId = /^ {2}workflow_id: (\S+)$/m.exec(text)?.[1];
+  return token && runId ? { name, token, attempt, runId } : null;
+}
+
+/**
+ * Answers whichever attempt's task file is in the inbox until `ended()`: on a loaded machine a short
+ * timeout may pass again before an answer lands, and the next attempt's file then has another token.
+ */
+export async function answerUntil(dir: string, ended: () => boolean, output = '{ files: 3 }', detail?: () => string): Promise<void> {
+  const answered = new Set<string>();
+  await waitFor('the run to end with an attempt answered', () => {
+    if (ended()) return true;
+    const t = taskFile(dir);
+    if (t && !answered.has(t.token)) {
+      answered.add(t.token);
+      writeResult(dir, t.name.slice('task-'.length), `token: ${t.token}\nstatus: completed\noutput: ${output}\n`);
+    }
+    return false;
+  }, { timeout: 60_000, ...(detail ? { detail } : {}) });
+}
+
+/** Writes a result as an agent should: under a dot-name, renamed into place. */
+export function writeResult(dir: string, stem: string, text: string): void {
+  const tmp = join(dir, '0UT.3OX', `.${stem}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, join(dir, '0UT.3OX', `result-${stem}`));
+}
+
+export async function events(dir: string, runId: string): Promise<EventEnvelope[]> {
+  return new FileEventStore(join(dir, '.ledgerflow')).read(runId);
+}
+
+export const outcomes = (evs: EventEnvelope[]) => evs.filter((e) => e.type === 'task.completed' || e.type === 'task.failed');
+
+/** Starts the agent as the docs do, and waits until it has declared its queue. */
+export async function startAgent(dir: string, extra: string[] = []): Promise<Proc> {
+  const agent = spawnIn(dir, ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--level', 'L3', ...extra]);
+  await waitFor('the agent to declare its queue', () => existsSync(join(dir, '.ledgerflow', 'gates', 'agent-queues.json')), { timeout: 20_000, detail: agent.output });
+  return agent;
+}
+
+export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  await p.exited;
+}
