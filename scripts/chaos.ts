@@ -23,7 +23,7 @@
  * `npm test` (it takes minutes); it reuses the test helpers (test/helpers/)
  * that the 3-node test uses, so the two judge a run the same way.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,7 +40,20 @@ import { forgedRecords, refusalFlood, startHostileApprover, startHostileWorker, 
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
 import { startRogueRoute } from '../test/helpers/rogue-route.js';
 
-const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--hostile 1] [--json]`;
+const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--agents 1] [--hostile 1] [--json]`;
+
+/** The file agents' workflow: one task on queue agents, answered through 1N.3OX/0UT.3OX (docs/agents.md). */
+const AGENT_WORKFLOW = `workflow:
+  id: chaos-agent
+  version: 1
+  tasks:
+    - id: step
+      type: SIMPLE
+      handler: file_step
+      queue: agents
+      timeout: 20s
+      retry_policy: { max_attempts: 3, backoff: fixed, initial_delay: 200ms }
+`;
 
 const Options = z.object({
   minutes: z.coerce.number().positive().max(600),
@@ -50,6 +63,7 @@ const Options = z.object({
   engines: z.coerce.number().int().min(1).max(5),
   workers: z.coerce.number().int().min(1).max(5),
   hostile: z.coerce.number().int().min(0).max(3),
+  agents: z.coerce.number().int().min(0).max(3),
   json: z.boolean(),
 });
 type Options = z.infer<typeof Options>;
@@ -60,12 +74,12 @@ function parseOptions(argv: string[]): Options {
     options: {
       minutes: { type: 'string', default: '3' }, 'runs-per-minute': { type: 'string', default: '30' },
       seed: { type: 'string', default: String(Date.now() % 2 ** 31) }, 'settle-minutes': { type: 'string', default: '3' },
-      engines: { type: 'string', default: '2' }, workers: { type: 'string', default: '2' }, hostile: { type: 'string', default: '1' }, json: { type: 'boolean', default: false },
+      engines: { type: 'string', default: '2' }, workers: { type: 'string', default: '2' }, hostile: { type: 'string', default: '1' }, agents: { type: 'string', default: '1' }, json: { type: 'boolean', default: false },
     },
   });
   const parsed = Options.safeParse({
     minutes: values.minutes, runsPerMinute: values['runs-per-minute'], seed: values.seed, settleMinutes: values['settle-minutes'],
-    engines: values.engines, workers: values.workers, hostile: values.hostile, json: values.json,
+    engines: values.engines, workers: values.workers, hostile: values.hostile, agents: values.agents, json: values.json,
   });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('\n'));
   return parsed.data;
@@ -73,7 +87,8 @@ function parseOptions(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-type Kind = 'engine' | 'worker' | 'node';
+type Kind = 'engine' | 'worker' | 'agent' | 'node';
+type ProcKind = Exclude<Kind, 'node'>;
 interface Kill { kind: Kind; target: string; at: number; downMs: number }
 
 /** What the script read of one run: the longest log seen (as one digest per event) and when it was read. */
@@ -106,6 +121,12 @@ async function main(opts: Options): Promise<number> {
     say(`seed ${opts.seed}: 3 nodes up, temp dir ${dir}`);
     const deployed = await cli(['--nats', cluster.url, 'deploy', CHAOS_WORKFLOW], { cwd: dir, env: R3 });
     if (deployed.code !== 0) throw new Error(`deploy failed (${deployed.code}): ${deployed.stderr}`);
+    // Every third run is one whose only task a file agent does (docs/agents.md), killed and restarted as workers are.
+    writeFileSync(join(dir, 'chaos-agent.yaml'), AGENT_WORKFLOW);
+    if (opts.agents > 0) {
+      const agentDeployed = await cli(['--nats', cluster.url, 'deploy', join(dir, 'chaos-agent.yaml')], { cwd: dir, env: R3 });
+      if (agentDeployed.code !== 0) throw new Error(`deploy of the agent workflow failed (${agentDeployed.code}): ${agentDeployed.stderr}`);
+    }
     const jsm = await jetstreamManager(await client.store.connection());
     await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
     // A breaker on the slow steps' handler (docs/language.md#circuit-breakers): lost workers' attempts count as its
@@ -115,11 +136,14 @@ async function main(opts: Options): Promise<number> {
     if (limits.code !== 0) throw new Error(`limits set failed (${limits.code}): ${limits.stderr}`);
 
     // One slot per engine and worker; a kill replaces its process with a new incarnation.
-    const slots = new Map<string, { kind: 'engine' | 'worker'; proc: LedgerflowProcess | null }>();
-    const argsOf = (kind: 'engine' | 'worker') => kind === 'engine'
+    const slots = new Map<string, { kind: ProcKind; proc: LedgerflowProcess | null }>();
+    const argsOf = (kind: ProcKind) => kind === 'engine'
       ? ['--nats', cluster.url, 'engine']
-      : ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS, '--ack-wait', '2s'];
-    const launch = async (name: string, kind: 'engine' | 'worker') => {
+      : kind === 'agent'
+        // A file agent (docs/agents.md): its attempts are task files in 1N.3OX, answered by the responder below.
+        ? ['--nats', cluster.url, 'agent', '--inbox', join(dir, '1N.3OX'), '--outbox', join(dir, '0UT.3OX'), '--queue', 'agents', '--handler', 'file_step', '--poll', '100ms']
+        : ['--nats', cluster.as('worker'), 'worker', '--handlers', HANDLERS, '--ack-wait', '2s'];
+    const launch = async (name: string, kind: ProcKind) => {
       // A process started while a node is down may take a while: retry until it says it takes work.
       for (let attempt = 1; ; attempt++) {
         const p = spawnLedgerflow(name, argsOf(kind), { cwd: dir, markers, env: R3 });
@@ -137,6 +161,7 @@ async function main(opts: Options): Promise<number> {
     const names = [
       ...Array.from({ length: opts.engines }, (_, i) => ({ name: `engine-${i + 1}`, kind: 'engine' as const })),
       ...Array.from({ length: opts.workers }, (_, i) => ({ name: `worker-${i + 1}`, kind: 'worker' as const })),
+      ...Array.from({ length: opts.agents }, (_, i) => ({ name: `agent-${i + 1}`, kind: 'agent' as const })),
     ];
     await Promise.all(names.map((n) => launch(n.name, n.kind)));
     say(`${opts.engines} engines and ${opts.workers} workers up; chaos for ${opts.minutes} min`);
@@ -179,7 +204,8 @@ async function main(opts: Options): Promise<number> {
       for (let next = Date.now(); Date.now() < chaosEnd; next += gap) {
         await sleep(Math.max(0, next - Date.now()));
         const ms = between(200, 800);
-        track(within(client.start('cluster-chaos', { ms }), 30_000, 'start')
+        const byAgent = opts.agents > 0 && rng() < 1 / 3;
+        track(within(byAgent ? client.start('chaos-agent', {}) : client.start('cluster-chaos', { ms }), 30_000, 'start')
           .then(({ runId }) => { runIds.push(runId); })
           .catch((err: unknown) => { startErrors.push(String(err instanceof Error ? err.message : err).slice(0, 200)); }));
       }
@@ -217,7 +243,7 @@ async function main(opts: Options): Promise<number> {
         const pause = between(4000, 15_000);
         if (Date.now() + pause >= chaosEnd) break;
         await sleep(pause);
-        const kinds: Kind[] = ['engine', 'worker', 'node'];
+        const kinds: Kind[] = ['engine', 'worker', 'node', ...(opts.agents > 0 ? ['agent' as const] : [])];
         const kind = kinds[Math.floor(rng() * kinds.length)]!;
         const downMs = between(2000, 8000);
         if (kind === 'node') {
@@ -242,6 +268,29 @@ async function main(opts: Options): Promise<number> {
       }
     })();
 
+    // The agent itself: whatever reads 1N.3OX and writes 0UT.3OX. Each task file (its token) is answered once here;
+    // a task file written again for the same attempt (a restarted agent) is answered again, as a real agent would.
+    let answering = opts.agents > 0;
+    let agentAnswers = 0;
+    const answered = new Set<string>();
+    const responder = (async () => {
+      mkdirSync(join(dir, '1N.3OX'), { recursive: true });
+      mkdirSync(join(dir, '0UT.3OX'), { recursive: true });
+      while (answering) {
+        for (const f of readdirSync(join(dir, '1N.3OX')).filter((n) => /^task-.+\.yaml$/.test(n))) {
+          const text = (() => { try { return readFileSync(join(dir, '1N.3OX', f), 'utf8'); } catch { return ''; } })();
+          const token = /^ {2}token: (\S+)$/m.exec(text)?.[1];
+          const name = f.slice('task-'.length, -'.yaml'.length);
+          if (!token || answered.has(`${name} ${token}`)) continue;
+          answered.add(`${name} ${token}`);
+          writeFileSync(join(dir, '0UT.3OX', `.${name}.tmp`), `token: ${token}\nstatus: completed\noutput:\n  answered: true\n`);
+          renameSync(join(dir, '0UT.3OX', `.${name}.tmp`), join(dir, '0UT.3OX', `result-${name}.yaml`));
+          agentAnswers++;
+        }
+        await sleep(100);
+      }
+    })();
+
     // An operator's hand on the slow steps' breaker: opened for a few seconds every half minute or so, then closed.
     const breakerFlips: Array<{ at: number; heldMs: number; ok: boolean }> = [];
     const breakerFlipper = (async () => {
@@ -262,6 +311,8 @@ async function main(opts: Options): Promise<number> {
     })();
 
     await Promise.all([starter, killer, breakerFlipper]);
+    answering = false;
+    await responder;
     // Whatever the flips left (the breaker's own opening after lost workers' failures), the runs must settle all the same.
     await cli(['--nats', cluster.url, 'breaker', 'close', 'handler/slow'], { cwd: dir, env: R3 });
     const hostileReports = await Promise.all(hostiles.map((h) => h.stop()));
@@ -341,12 +392,13 @@ async function main(opts: Options): Promise<number> {
       }
     }
 
-    const killsBy = { engine: 0, worker: 0, node: 0 };
+    const killsBy = { engine: 0, worker: 0, agent: 0, node: 0 };
     for (const k of kills) killsBy[k.kind]++;
     const result = {
       seed: opts.seed, minutes: opts.minutes, runsPerMinute: opts.runsPerMinute, engines: opts.engines, workers: opts.workers,
       runs: { started: runIds.length, startFailed: startErrors.length, completed, failed, stuck: stuck.length, unacknowledged: unacknowledged.length },
       kills: { ...killsBy, total: kills.length },
+      agents: { processes: opts.agents, answers: agentAnswers },
       breakerFlips: {
         total: breakerFlips.length, taken: breakerFlips.filter((f) => f.ok).length,
         // Attempts the breaker held, as the runs' logs record them (task.delayed): the flips did hold work.
@@ -392,7 +444,8 @@ async function main(opts: Options): Promise<number> {
 function printTable(r: {
   seed: number; engines: number; workers: number;
   runs: { started: number; startFailed: number; completed: number; failed: number; stuck: number; unacknowledged: number };
-  kills: { engine: number; worker: number; node: number; total: number };
+  kills: { engine: number; worker: number; agent: number; node: number; total: number };
+  agents: { processes: number; answers: number };
   breakerFlips: { total: number; taken: number; attemptsHeld: number };
   lost: number; forks: number; duplicateExecutions: number; forged: number; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
   hostile: { workers: number; attacks: number; lettersFlooded: number; decisionsFlooded: number; claimsWiped: number; rogueRouteJoined: number; enginesLettersEvicted: number; refusalsFlooded: number };
@@ -406,7 +459,8 @@ function printTable(r: {
     ['completed', String(r.runs.completed)],
     ['failed', String(r.runs.failed)],
     ['stuck', String(r.runs.stuck)],
-    ['kills', `${r.kills.total} (engine ${r.kills.engine}, worker ${r.kills.worker}, node ${r.kills.node})`],
+    ['kills', `${r.kills.total} (engine ${r.kills.engine}, worker ${r.kills.worker}, agent ${r.kills.agent}, node ${r.kills.node})`],
+    ['file agents', `${r.agents.processes} (${r.agents.answers} task files answered)`],
     ['breaker opened', `${r.breakerFlips.total} time(s) by an operator (${r.breakerFlips.taken} opened and closed as asked); ${r.breakerFlips.attemptsHeld} attempts held (task.delayed)`],
     ['lost', String(r.lost)],
     ['forks', String(r.forks)],

@@ -64,7 +64,7 @@ export function spawnLedgerflow(name: string, args: string[], opts: { cwd: strin
     started: async (timeoutMs = 30_000) => {
       await waitFor(`${name} to start`, () => {
         if (!alive()) throw new Error(`${name} exited during start-up (${child.exitCode ?? child.signalCode}):\n${out}`);
-        return /^(engine|worker) \d+ /m.test(out);
+        return /^(engine|worker|agent) \d+ /m.test(out);
       }, { timeout: timeoutMs, detail: () => out });
     },
     kill: async (signal = 'SIGKILL') => {
