@@ -29,8 +29,8 @@ import { attemptStartSeq, attemptToken, declareAgentQueue, forFileAgents, RunCom
 import { heldBy, startAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { AgentClaims } from './claims.js';
-import { moveInto, moveWithReason, sizeOf, writeAtomic, yamlFiles } from './folders.js';
-import { judgeResult, readTaskMessage, sizeRefusal, taskMessageText, type TaskMessage } from './messages.js';
+import { moveInto, moveWithReason, readTaskFile, sizeOf, writeAtomic, yamlFiles } from './folders.js';
+import { judgeResult, sizeRefusal, taskMessageText, type TaskMessage } from './messages.js';
 
 export interface FileAgentOptions {
   store: EventStore;
@@ -146,7 +146,7 @@ export class FileAgent {
       ...(await yamlFiles(this.rejectedIn, `task-${stem}`)).map((n) => ({ path: join(this.rejectedIn, n), where: 'rejected' as const })),
     ];
     for (const c of candidates) {
-      const message = await readMessage(c.path);
+      const message = await readTaskFile(c.path);
       if (message?.header.token === token) return { message, ...c };
     }
     return null;
@@ -171,7 +171,7 @@ export class FileAgent {
       }
       for (const [stem, message] of messages) {
         wanted.set(stem, message.header.token);
-        const existing = await readMessage(join(this.o.inbox, `task-${stem}`));
+        const existing = await readTaskFile(join(this.o.inbox, `task-${stem}`));
         if (existing?.header.token !== message.header.token) fresh.push({ stem, message, existing, runId: run.runId });
       }
     }
@@ -248,7 +248,7 @@ export class FileAgent {
       const stem = name.slice('task-'.length);
       if (wanted.has(stem) || (await sizeOf(join(this.o.outbox, `result-${stem}`))) !== null) continue;
       const path = join(this.o.inbox, name);
-      const message = await readMessage(path);
+      const message = await readTaskFile(path);
       if (message && unsure.has(message.header.workflow_id)) continue;
       if (!message) { await this.refuse(path, this.rejectedIn, 'not a task file this agent wrote (no header with a token)', report); continue; }
       // Judged by a pass that did not see it wanted: read the run again, in case it moved on meanwhile.
@@ -278,11 +278,3 @@ function refOf(message: TaskMessage): InstanceRef {
   return { task: message.header.task_id, ...(r.iteration !== undefined ? { iteration: r.iteration } : {}), ...(r.item !== undefined ? { item: r.item } : {}) };
 }
 
-async function readMessage(path: string): Promise<TaskMessage | null> {
-  try {
-    return readTaskMessage(await readFile(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}

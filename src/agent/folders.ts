@@ -7,8 +7,9 @@
  * power cut too. What a crash leaves (a dot-named temporary file, a reason
  * written before its file moved) is redone by the next pass.
  */
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readTaskMessage, type TaskMessage } from './messages.js';
 
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -89,4 +90,14 @@ export async function yamlFiles(folder: string, prefix: string): Promise<string[
 /** Removes a file if it is there. */
 export async function removeIfThere(path: string): Promise<void> {
   await rm(path, { force: true });
+}
+
+/** A task file read back (what the agent wrote for an attempt), or null when it is gone (moved to done/ meanwhile). */
+export async function readTaskFile(path: string): Promise<TaskMessage | null> {
+  try {
+    return readTaskMessage(await readFile(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }

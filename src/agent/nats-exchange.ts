@@ -22,8 +22,8 @@ import { instanceFields, instanceKey } from '../compiler/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import { attemptToken } from '../executor/index.js';
 import type { TaskContext, TaskHandler } from '../runtime/index.js';
-import { moveInto, moveWithReason, sizeOf, writeAtomic, yamlFiles } from './folders.js';
-import { judgeResult, readTaskMessage, sizeRefusal, taskMessageText, type AgentResult, type TaskMessage } from './messages.js';
+import { moveInto, moveWithReason, readTaskFile, sizeOf, writeAtomic, yamlFiles } from './folders.js';
+import { judgeResult, sizeRefusal, taskMessageText, type AgentResult, type TaskMessage } from './messages.js';
 
 export interface NatsExchangeOptions {
   inbox: string;
@@ -56,7 +56,7 @@ export class NatsExchange {
     if (earlier && 'result' in earlier) return outcomeOf(earlier.result);
     this.waiting.add(stem);
     try {
-      const existing = await readMessage(taskPath);
+      const existing = await readTaskFile(taskPath);
       if (existing && existing.header.token !== token) await this.refuse(taskPath, this.rejectedIn, `attempt ${existing.header.attempt} (token ${existing.header.token}) was superseded by attempt ${ctx.attempt}`);
       if (existing?.header.token !== token) {
         await writeAtomic(taskPath, taskMessageText(messageOf(input, ctx, key, token, this.o)));
@@ -119,12 +119,12 @@ export class NatsExchange {
       if (size === null) continue;
       const judged = sizeRefusal(size) ? null : judgeResult(await readFile(path, 'utf8'));
       if (!judged?.ok) { await this.refuse(path, join(this.o.outbox, 'rejected'), `${name} ${judged ? `is ${judged.reason}` : `is ${sizeRefusal(size)}`}; nothing was recorded`); continue; }
-      const inInbox = await readMessage(join(this.o.inbox, `task-${stem}`));
+      const inInbox = await readTaskFile(join(this.o.inbox, `task-${stem}`));
       if (inInbox?.header.token === judged.result.token) continue;
       const base = stem.replace(/\.yaml$/, '');
       let reason = `no attempt waits for token ${judged.result.token}`;
       for (const n of (await yamlFiles(this.rejectedIn, `task-${base}`)).reverse()) {
-        if ((await readMessage(join(this.rejectedIn, n)))?.header.token !== judged.result.token) continue;
+        if ((await readTaskFile(join(this.rejectedIn, n)))?.header.token !== judged.result.token) continue;
         reason = (await readFile(join(this.rejectedIn, `${n}.reason`), 'utf8').catch(() => reason)).trim();
         break;
       }
@@ -151,11 +151,3 @@ function messageOf(input: Record<string, unknown>, ctx: TaskContext, key: string
   };
 }
 
-async function readMessage(path: string): Promise<TaskMessage | null> {
-  try {
-    return readTaskMessage(await readFile(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}

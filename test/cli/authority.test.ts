@@ -9,15 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { BIN, cli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { PAYROLL, STOCK_COUNT } from '../helpers/authority.js';
 
-const STOCK_COUNT = `workflow:
-  id: stock-count
-  domain: inventory
-  tasks:
-    - { id: count, type: SET, values: { counted: 42 } }
-    - { id: commander_review, type: HUMAN, depends_on: [count], agent_level: "L0" }
-`;
-const PAYROLL = STOCK_COUNT.replace('stock-count', 'payroll').replace('domain: inventory', 'domain: finance');
 
 let dir = '';
 const as = (user: string, password = `${user}-pw`) => ({ cwd: dir, env: { LEDGERFLOW_USER: user, LEDGERFLOW_PASSWORD: password, LEDGERFLOW_STORE: join(dir, 'store') } });

@@ -14,17 +14,11 @@ import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
+import { STOCK_COUNT } from '../helpers/authority.js';
 
 const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
 
-const STOCK_COUNT = `workflow:
-  id: stock-count
-  domain: inventory
-  tasks:
-    - { id: count, type: SET, values: { counted: 42 } }
-    - { id: commander_review, type: HUMAN, depends_on: [count], agent_level: "L0" }
-`;
 
 describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s passwords and levels', () => {
   let dir = '';

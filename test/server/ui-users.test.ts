@@ -11,15 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { PAYROLL, STOCK_COUNT } from '../helpers/authority.js';
 
-const STOCK_COUNT = `workflow:
-  id: stock-count
-  domain: inventory
-  tasks:
-    - { id: count, type: SET, values: { counted: 42 } }
-    - { id: commander_review, type: HUMAN, depends_on: [count], agent_level: "L0" }
-`;
-const PAYROLL = STOCK_COUNT.replace('stock-count', 'payroll').replace('domain: inventory', 'domain: finance');
 
 let dir = '';
 let base = '';
