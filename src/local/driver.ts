@@ -47,6 +47,8 @@ export class RunDriver {
   private readonly waits: GateWaits;
   /** Gate slots being freed after a commit (the process waits for them before it counts as idle). */
   private releasing = 0;
+  /** Outcomes committed here being counted on their breakers (GateWaits asks a gate only after them). */
+  private counting: Promise<void> = Promise.resolve();
   /** How this driver performs each effect the core's reconcile asks for. */
   private readonly performer: EffectPerformer;
   private busy = false;
@@ -77,10 +79,12 @@ export class RunDriver {
         const outcomes = breakerOutcomes(opts.compiled, after.context.runId, events);
         if (outcomes.length > 0) {
           this.releasing++;
-          recordBreakerOutcomes(opts.store, outcomes, () => opts.clock.now())
+          const recorded = recordBreakerOutcomes(opts.store, outcomes, () => opts.clock.now())
             .then((changes) => { for (const c of changes) opts.onLog?.(outcomes[0]!.holder, `breaker ${c.gate} ${c.change}`); })
             .catch((err: unknown) => opts.onLog?.(outcomes[0]!.holder, `could not record an outcome on a breaker: ${errorMessage(err)}`))
             .finally(() => { this.releasing--; this.notify(); });
+          // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
+          this.counting = Promise.all([this.counting, recorded]).then(() => undefined);
         }
         opts.onCommit?.(events, before, after, opts.compiled.definition);
       },
@@ -95,6 +99,7 @@ export class RunDriver {
       store: opts.store, compiled: opts.compiled, clock: opts.clock, current: () => this.log.current,
       submit: (ev) => this.submit(ev), changed: () => this.notify(),
       warn: (message) => opts.onLog?.('', message),
+      counted: () => this.counting,
     });
     const fire = (timer: TimerState) => this.submit(timerFired(timer, this.opts.clock.now()));
     this.performer = {

@@ -30,6 +30,11 @@ export interface GateWaitsHost {
   changed(): void;
   /** A gate's store failed (the wait is asked again later). */
   warn(message: string): void;
+  /**
+   * Resolves once the outcomes this driver has committed are counted on their breakers: a gate is asked after, so
+   * the failure that opens a breaker holds the very retry it scheduled (asked before, a 10 ms retry slipped through).
+   */
+  counted?(): Promise<void>;
 }
 
 export class GateWaits {
@@ -92,7 +97,7 @@ export class GateWaits {
     if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    askAttemptGate(this.host.store, w.effect, now, w.since).then((answer) => {
+    (this.host.counted?.() ?? Promise.resolve()).then(() => askAttemptGate(this.host.store, w.effect, now, w.since)).then((answer) => {
       w.asking = false;
       if (this.waits.get(w.effect.instance) !== w) return;
       if (answer.granted) {
