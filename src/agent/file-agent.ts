@@ -29,6 +29,7 @@ import { attemptStartSeq, attemptToken, declareAgentQueue, forFileAgents, RunCom
 import { heldBy, startAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { AgentClaims } from './claims.js';
+import { beat, BEAT_MS } from './registry.js';
 import { moveInto, moveWithReason, readTaskFile, sizeOf, writeAtomic, yamlFiles } from './folders.js';
 import { judgeResult, sizeRefusal, taskMessageText, type TaskMessage } from './messages.js';
 
@@ -70,6 +71,9 @@ export class FileAgent {
   private readonly claims: AgentClaims;
   /** This agent's queue, as forFileAgents asks. */
   private readonly queues: ReadonlySet<string>;
+  /** When it last said it is there, holding how many attempts (registry.ts). */
+  private beaten = { at: -Infinity, inFlight: -1 };
+  private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly o: FileAgentOptions) {
     this.commits = new RunCommits({ store: o.store });
@@ -87,7 +91,16 @@ export class FileAgent {
     await this.takeResults(report);
     const { wanted, unsure } = await this.offerAttempts(report);
     await this.reap(wanted, unsure, report);
+    await this.beat(wanted.size);
     return report;
+  }
+
+  /** Says it is there (registry.ts): when what it holds changed, else every BEAT_MS. */
+  private async beat(inFlight: number): Promise<void> {
+    const now = Date.now();
+    if (inFlight === this.beaten.inFlight && now - this.beaten.at < BEAT_MS) return;
+    this.beaten = { at: now, inFlight };
+    await beat(this.o.store, { name: this.o.name, inbox: resolve(this.o.inbox), queue: this.o.queue, level: this.o.level, skills: [...this.o.skills], startedAt: this.startedAt, inFlight }, now);
   }
 
   private get doneIn(): string { return join(this.o.inbox, 'done'); }

@@ -183,6 +183,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--count <n>', 'next fire times to show per schedule (default 3)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
     .action(act(() => import('./schedules.js'), (m, o) => m.schedulesCmd(io, g(), o)));
+  p.command('agents').description('who works on the store: every file agent that ran on it (embedded; up or gone, its queue, level, skills, attempts in flight) or every worker and agent the engines hear (NATS)')
+    .option('--json', 'print { agents: [{ name, kind, state, queue, level?, skills, handlers?, user?, inFlight?, lastSeen }] }')
+    .action(act(() => import('./agents.js'), (m, o) => m.agentsCmd(io, g(), o)));
   p.command('map').description('the dependency map of workflows: which starts which, by sub-workflow, MAP, EMIT and the event triggers that hear it, or failure workflow (embedded: definitions/; NATS: the deployed ones)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json', 'print { workflows, edges, unheard, dynamic, missing }')
     .action(act(() => import('./map.js'), (m, o) => m.mapCmd(io, g(), o)));

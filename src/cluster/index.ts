@@ -4,6 +4,7 @@ export { createWorker, type Worker, type WorkerOptions } from './worker/index.js
 export { ClusterClient } from './client/index.js';
 export { DefinitionRegistry } from './transport/index.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './transport/index.js';
+export { askPresence } from './transport/index.js';
 export { KvGateStore, StreamGateLog, GATES_BUCKET, TRIGGER_LOG_STREAM } from './engine/index.js';
 export { ensureCluster, type ClusterSettings } from './transport/index.js';
 export { AttemptLedger, ATTEMPTS_BUCKET } from './transport/index.js';
