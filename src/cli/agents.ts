@@ -7,30 +7,15 @@
  * `--json` prints `{ agents: [...] }` with one row shape on both stores.
  */
 import { agentsSeen } from '../agent/index.js';
+import { fileAgentRows, workerRows, type AgentRow } from '../coordination/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import { storeFor } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
-/** One agent or worker, as both stores say it (absent fields: the store does not know them). */
-export interface AgentRow {
-  name: string;
-  kind: 'file agent' | 'worker';
-  state: 'up' | 'gone';
-  queue: string;
-  level?: string;
-  skills: string[];
-  handlers?: string[];
-  user?: string;
-  inFlight?: number;
-  lastSeen: string;
-}
-
 export async function agentsCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
-  const rows = usesNats(g) ? await overNats(g) : (await agentsSeen(storeFor(g))).map((a): AgentRow => ({
-    name: a.name, kind: 'file agent', state: a.state, queue: a.queue, level: a.level, skills: a.skills, inFlight: a.inFlight, lastSeen: a.seenAt,
-  }));
+  const rows = usesNats(g) ? await overNats(g) : fileAgentRows(await agentsSeen(storeFor(g)));
   if (opts.json) { io.out(JSON.stringify({ agents: rows }, null, 2)); return EXIT.ok; }
   if (rows.length === 0) {
     io.out(usesNats(g) ? 'no worker or agent announces itself (or no engine runs to hear them)' : 'no file agent has run on this store (`ledgerflow agent --queue <q>`, docs/agents.md)');
@@ -47,8 +32,5 @@ async function overNats(g: GlobalOpts): Promise<AgentRow[]> {
   const { withClient } = await import('./cluster.js');
   const { askPresence } = await import('../cluster/index.js');
   const report = await withClient(g, async (c) => askPresence(await c.store.connection()));
-  const now = Date.now();
-  return (report?.workers ?? []).map((w) => ({
-    name: w.worker, kind: 'worker' as const, state: 'up' as const, queue: w.queue, skills: [], handlers: w.handlers, user: w.user, lastSeen: new Date(now - w.seenMsAgo).toISOString(),
-  }));
+  return workerRows(report?.workers ?? [], Date.now());
 }

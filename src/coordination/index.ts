@@ -3,3 +3,4 @@
  * Pure; the CLI's `ledgerflow map` and the dashboard's coordination page show it.
  */
 export { workflowMap, workflowMapText, type EdgeKind, type MapEdge, type MapWorkflow, type WorkflowMap } from './map.js';
+export { fileAgentRows, workerRows, type AgentRow, type AgentLineSeen, type WorkerHeard } from './agents.js';

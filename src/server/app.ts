@@ -324,6 +324,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   });
 
   // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
+  app.get('/api/agents', async (c) => c.json({ agents: await backend.agents() }));
   app.get('/api/map', async (c) => c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))));
 
   app.get('/api/definitions', async (c) => {

@@ -5,6 +5,7 @@
  * signed-in user, so nats.conf's permissions decide.
  */
 import type { Actor as AuthorityActor } from '../authority/index.js';
+import type { AgentRow } from '../coordination/index.js';
 import type { DamagedLog } from '../query/index.js';
 import type { Definition, IdReusePolicy } from '../definition/index.js';
 import type { Diagnostic } from '../errors/index.js';
@@ -72,6 +73,8 @@ export interface Backend {
   schedules(): Promise<unknown[]>;
   triggers(): Promise<unknown[]>;
   workers(): Promise<unknown>;
+  /** Who works on the store, one row shape on both (docs/coordination.md#the-agents-seen). */
+  agents(): Promise<AgentRow[]>;
   /** NATS: says on each task of the run waiting for a worker whose handler no worker announces that it waits for one (cluster/transport/presence.ts). */
   markUnserved?(definition: Definition, view: RunView): Promise<RunView>;
   close(): Promise<void>;

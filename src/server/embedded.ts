@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { requireAllowed } from '../authority/index.js';
+import { agentsSeen } from '../agent/index.js';
+import { fileAgentRows } from '../coordination/index.js';
 import { CancelRefusedError, PauseRefusedError, errorMessage } from '../errors/index.js';
 import { loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
@@ -166,6 +168,9 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     },
     async triggers() {
       return triggerRows((await definitions()).filter((d) => d.source === 'file'));
+    },
+    async agents() {
+      return fileAgentRows(await agentsSeen(store));
     },
     async workers() {
       return { mode: 'embedded', service: { active: service.active, pid: process.pid, driving: service.runs }, workers: [], queues: [] };

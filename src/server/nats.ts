@@ -20,6 +20,7 @@ import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
 import { askPresence, unserved } from '../cluster/transport/presence.js';
+import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
 import { PauseRefusedError, errorMessage, permissionDenied } from '../errors/index.js';
 import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
@@ -216,6 +217,9 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       // What workers announce (presence.ts), as an engine heard it; null when no engine answers.
       const presence = await askPresence(nc);
       return { mode: 'nats', server: nc.getServer(), queues, engines, announced: presence?.workers ?? null };
+    },
+    async agents() {
+      return workerRows((await askPresence(nc))?.workers ?? [], Date.now());
     },
     async markUnserved(definition, view) {
       const waits = workerWaits(definition, view);

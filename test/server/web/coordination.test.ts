@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../../helpers/cli.js';
+import { ROOT, spawnCli, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
 import { startUiProcess, type UiProcess } from '../ui-helpers.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -16,8 +16,10 @@ const PAGE = readFileSync(join(ROOT, 'docs', 'coordination.md'), 'utf8');
 describe.skipIf(!chromiumBin() && !process.env.CI)('the Coordination page (docs/coordination.md), in chromium', () => {
   let ui: UiProcess;
   let b: Browser;
+  let storeDir = '';
   beforeAll(async () => {
     const d = tempDir('lf-ui-map-');
+    storeDir = d;
     mkdirSync(join(d, 'definitions'));
     for (const m of PAGE.matchAll(/```yaml\n# definitions\/(\S+)\n([\s\S]*?)```/g)) writeFileSync(join(d, 'definitions', m[1]!), m[2]!);
     writeFileSync(join(d, 'definitions', 'hold.yaml'), 'workflow:\n  id: hold\n  tasks:\n    - { id: review, type: HUMAN }\n');
@@ -67,5 +69,24 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the Coordination page (docs/
     await page.getByRole('button', { name: 'Cancel 2 run(s)' }).click();
     await page.locator('[data-testid=stop-done]').getByText('Cancelled 2 run(s); 0 already settled; 0 refused.').waitFor({ timeout: 15_000 });
     for (const r of runs) expect((await call('GET', `/api/runs/${r}`)).body.run.status).toBe('CANCELLED');
+  }, 60_000);
+
+  it('lists the file agents that work on the store, up, with their queue, level and skills', async () => {
+    const agent = spawnCli(['--store', join(storeDir, 'store'), 'agent', '--inbox', join(storeDir, '1N.3OX'), '--outbox', join(storeDir, '0UT.3OX'), '--queue', 'agents', '--level', 'L2', '--skills', 'ocr'], { cwd: storeDir });
+    try {
+      const { page } = b;
+      await page.goto(`${ui.base}/coordination`);
+      const row = page.locator('tr[data-agent="agent:agents"]');
+      const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Agents' }) });
+      await waitFor('the agent listed', async () => {
+        if ((await row.count()) > 0) return true;
+        await card.getByRole('button', { name: 'Refresh' }).click();
+        return false;
+      }, { timeout: 20_000 });
+      expect(await row.getAttribute('data-state')).toBe('up');
+      expect(await row.textContent()).toMatch(/agent:agents\s*file agent\s*up\s*agents\s*L2\s*ocr\s*0/);
+    } finally {
+      agent.kill('SIGKILL');
+    }
   }, 60_000);
 });

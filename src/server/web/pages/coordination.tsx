@@ -52,6 +52,7 @@ export function CoordinationPage() {
           {m.missing.map((u) => <p key={`m${u.from}${u.to}`} class="muted small" data-missing={u.to}>{u.from} starts {u.to}, which no definition here defines</p>)}
         </Card>
       ) : null}
+      <Agents />
       <EmergencyStop workflows={m?.workflows.map((w) => w.id) ?? []} />
       {m ? (
         <Card title="What starts each workflow">
@@ -118,6 +119,39 @@ function EmergencyStop(props: { workflows: string[] }) {
       ) : null}
       {done ? <p data-testid="stop-done">Cancelled {done.cancelled.length} run(s); {done.already.length} already settled; {done.refused.length} refused.</p> : null}
       {done?.refused.map((r) => <p key={r.runId} class="error small">{r.runId}: {r.message}</p>)}
+    </Card>
+  );
+}
+
+interface AgentRow { name: string; kind: string; state: 'up' | 'gone'; queue: string; level?: string; skills: string[]; handlers?: string[]; user?: string; inFlight?: number; lastSeen: string }
+
+/** Who works on the store (GET /api/agents, as `ledgerflow agents`): file agents up or gone, workers the engines hear. */
+function Agents() {
+  const list = useData(() => api.get<{ agents: AgentRow[] }>('/api/agents'), []);
+  const rows = list.data?.agents;
+  return (
+    <Card title="Agents" actions={<button type="button" onClick={list.reload}>Refresh</button>}>
+      <ErrorBox error={list.error} />
+      {!rows && !list.error ? <Loading /> : null}
+      {rows ? (rows.length === 0 ? <Empty>No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`).</Empty> : (
+        <table class="table" data-testid="agents">
+          <thead><tr><th>Name</th><th>Kind</th><th>State</th><th>Queue</th><th>Level</th><th>Skills / handlers</th><th>In flight</th><th>Last seen</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
+                <td>{r.name}{r.user ? <span class="muted small"> ({r.user})</span> : null}</td>
+                <td>{r.kind}</td>
+                <td>{r.state}</td>
+                <td>{r.queue}</td>
+                <td>{r.level ?? ''}</td>
+                <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
+                <td>{r.inFlight ?? ''}</td>
+                <td class="small" title={r.lastSeen}>{r.lastSeen}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )) : null}
     </Card>
   );
 }
