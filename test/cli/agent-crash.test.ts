@@ -75,6 +75,8 @@ describe('ledgerflow agent after kill -9', () => {
     const agentIn = (who: string) => spawnIn(dir, ['agent', '--inbox', `${who}/1N.3OX`, '--outbox', `${who}/0UT.3OX`, '--queue', 'agents', '--poll', '20ms']);
     const x = agentIn('x');
     const y = agentIn('y');
+    // As the docs say: the agents first (each declares the queue before it says it is there), then the run.
+    await waitFor('both agents declared', () => x.output().includes('agent on queue agents') && y.output().includes('agent on queue agents'), { timeout: 20_000, detail: () => x.output() + y.output() });
     const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
     const inbox = (who: string) => files(dir, `${who}/1N.3OX`).filter((n) => n.startsWith('task-'));
     await waitFor('four task files between the two inboxes', () => inbox('x').length + inbox('y').length === 4, { timeout: 20_000, detail: () => x.output() + y.output() + run.output() });
