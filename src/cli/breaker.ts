@@ -7,16 +7,13 @@
  */
 import { actingUser, requireLevel } from './acting.js';
 import { UsageError } from '../errors/index.js';
-import { setBreaker, type BreakerReport } from '../executor/index.js';
+import { BREAKER_NAME, setBreaker, type BreakerReport } from '../executor/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 import { storeFor } from './open-store.js';
 import { usesNats, type GlobalOpts } from './store.js';
 
-const NAME = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}';
-/** A breaker's name, as `limits show` prints it: a task's, a queue's or a handler's. */
-const TARGET = new RegExp(`^(?:task/[A-Za-z0-9_.-]+/[A-Za-z_][A-Za-z0-9_-]*|queue/${NAME}|handler/${NAME})$`);
 
 /** One line of a breaker's state: what `limits show` and `breaker open|close` print. */
 export function breakerLine(b: BreakerReport): string {
@@ -27,7 +24,7 @@ export function breakerLine(b: BreakerReport): string {
 }
 
 export async function breakerCmd(io: Io, g: GlobalOpts, to: 'open' | 'close', target: string, opts: { json?: boolean }): Promise<number> {
-  if (!TARGET.test(target)) {
+  if (!BREAKER_NAME.test(target)) {
     throw new UsageError(`no breaker ${JSON.stringify(target)}: name it as \`ledgerflow limits show\` does, task/<workflow>/<task>, queue/<queue> or handler/<handler>`, { target });
   }
   if (!usesNats(g)) requireLevel(await actingUser(undefined), 'limits');

@@ -148,6 +148,9 @@ export async function breakerReport(store: EventStore, name: string, now: number
 }
 
 /** `ledgerflow breaker open|close <name>`: an operator's change; a close wakes this process's waiters. */
+/** A breaker's name as `limits show` prints it: a task's, a queue's or a handler's. */
+export const BREAKER_NAME = /^(?:task\/[A-Za-z0-9_.-]+\/[A-Za-z_][A-Za-z0-9_-]*|queue\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}|handler\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,255})$/;
+
 export async function setBreaker(store: EventStore, name: string, to: 'open' | 'close', now: number): Promise<BreakerReport> {
   if (!store.updateShared) throw new StoreError('this store keeps no shared documents: breakers are shared by the processes of a file store or a NATS cluster', {});
   await store.updateShared(breakerDocName(name), (doc) => {

@@ -23,7 +23,7 @@ export { performEffect, type EffectPerformer } from './perform-effect.js';
 export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, checkIdReuse, decideStart, generationRunId, reusable, runHead, winnerOf, type RunHead, type StartDecision } from './caller-ids.js';
 export { admissionOf, checkPriority, byAdmissionOrder, concurrencyKey, slotsOf, type Admission, type QueuedRun, type Slots } from './admission.js';
 export { admitAfterCommit, admitWaiting, decideLimitedStart } from './admission-batch.js';
-export { askAttemptGate, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, breakerReport, allBreakers, listBreakers, openBreakers, breakersForView, breakerDocName, BREAKERS_DOC, type BreakerReport } from './breaker-gate.js';
+export { askAttemptGate, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, BREAKER_NAME, breakerReport, allBreakers, listBreakers, openBreakers, breakersForView, breakerDocName, BREAKERS_DOC, type BreakerReport } from './breaker-gate.js';
 export { BreakerStateSchema, phaseAt as breakerPhaseAt, type BreakerState, type BreakerPhase } from './breaker-state.js';
 export { askGate, withdrawWait, releaseSlots, gateDocName, gateDocs, gateParts, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
 export { decide as decideGate, emptyGateState, GateStateSchema, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';

@@ -34,7 +34,7 @@ import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
 import { bulkAction } from './bulk.js';
 import { allBreakers } from '../executor/index.js';
-import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import { BreakerBody, checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Rows of a runs page when the request gives no `limit`. */
@@ -361,6 +361,8 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/workers', async (c) => c.json(await backend.workers()));
   // Every circuit breaker met in the store and its state now: what `ledgerflow limits show --json` prints as `breakers`.
   app.get('/api/breakers', async (c) => c.json({ breakers: await allBreakers(backend.store, Date.now()) }));
+  // An operator's hand: as `ledgerflow breaker open|close`, judged by the signed-in person's level (L1).
+  app.post('/api/breakers/:to{open|close}', async (c) => c.json(await backend.actions(actor(c)).breaker(parseBody(BreakerBody, await jsonBody(c)).name, c.req.param('to') as 'open' | 'close')));
   app.get('/api/metrics/summary', async (c) => c.json(await metricsSummary(backend, Date.now())));
   // Behind the same auth as every route: Prometheus sends the token (`authorization` in its scrape config).
   app.get('/metrics', async (c) => {

@@ -37,6 +37,8 @@ export interface Actions {
   /** `opts`: a caller-chosen run id and its reuse policy; `priority`: overrides the workflow's for the concurrency queue. */
   start(workflowId: string, input: Record<string, unknown>, version?: number, opts?: { runId?: string; idReuse?: IdReusePolicy; priority?: number }): Promise<StartResult>;
   emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
+  /** An operator's hand on a circuit breaker (`ledgerflow breaker open|close`): the bridge's (L1). */
+  breaker(name: string, to: 'open' | 'close'): Promise<ActionResult>;
 }
 
 /** One version of a workflow as the definitions page shows it. */

@@ -15,7 +15,7 @@ import { loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
-import { recordInput, type RunInput } from '../executor/index.js';
+import { recordInput, setBreaker, type RunInput } from '../executor/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
@@ -140,6 +140,10 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
         const runId = await engine.start(definition, input, { ...source, ...priority });
         return definition.concurrency ? { runId, status: (await engine.status(runId)).status } : { runId };
+      },
+      async breaker(name, to) {
+        requireAllowed(who, 'limits');
+        return { breaker: await setBreaker(store, name, to, Date.now()) };
       },
       async emit(type, data, id) {
         const cat = loadTriggerCatalog({ definitionsDir });

@@ -19,6 +19,7 @@ import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, natsSetti
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
+import { setBreaker } from '../executor/index.js';
 import { askPresence, unserved } from '../cluster/transport/presence.js';
 import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
@@ -160,6 +161,16 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, `
             + `which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${definition.id}.*" and "lf.inputs.${user}.*" in the user's publish permissions; `
             + 'the shipped nats.conf gives that to the engine user only. Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it', subject ? { subject } : {});
+        }
+      },
+      async breaker(name, to) {
+        // The person's own connection: nats.conf decides whether they may change the task gates' bucket.
+        try {
+          return { breaker: await setBreaker(client.store, name, to, Date.now()) };
+        } catch (err) {
+          const subject = permissionDenied(err);
+          if (subject === null) throw err;
+          throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not change breakers (the KV bucket LF_TASK_GATES): nats.conf gives that to the engine user`, subject ? { subject } : {});
         }
       },
       async emit(type, data, id) {

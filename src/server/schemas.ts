@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PrioritySchema, type Definition } from '../definition/index.js';
 import { InputError } from '../errors/index.js';
 import { RUN_ID_PATTERN, SignalBodySchema } from '../events/index.js';
-import { CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
+import { BREAKER_NAME, CallerRunIdSchema, IdReuseSchema } from '../executor/index.js';
 import { prepareInput } from '../runtime/index.js';
 import { ApiError } from './errors.js';
 
@@ -13,6 +13,8 @@ export const SignalBody = z.object({ name: z.string(), data: z.unknown().optiona
 export const ControlBody = z.object({ reason: z.string().max(1000).optional(), as }).strict();
 /** A resume records who (run.resumed has no reason): a `reason` is refused rather than dropped. */
 export const ResumeBody = z.object({ as }).strict();
+/** POST /api/breakers/open|close: a breaker named as `limits show` names it. */
+export const BreakerBody = z.object({ name: z.string().regex(BREAKER_NAME, 'a breaker as `limits show` names it: task/<workflow>/<task>, queue/<queue> or handler/<handler>') }).strict();
 /**
  * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would
  * be done; otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one

@@ -339,6 +339,12 @@ describe('schedules, triggers, workers', () => {
     expect((await get('/api/breakers')).body).toEqual({ breakers: [{ name: 'queue/payments', state: 'open', failures: 0, openedAt: expect.any(String), by: 'operator' }] });
     expect((await cli(['--store', join(dir, 'store'), 'breaker', 'close', 'queue/payments'], { cwd: dir })).code).toBe(0);
     expect((await get('/api/breakers')).body.breakers).toMatchObject([{ name: 'queue/payments', state: 'closed' }]);
+    // The page's buttons: POST /api/breakers/open|close, as the CLI's breaker open|close.
+    expect((await post('/api/breakers/open', { name: 'queue/payments' })).body).toMatchObject({ breaker: { name: 'queue/payments', state: 'open', by: 'operator' } });
+    expect((await get('/api/breakers')).body.breakers).toMatchObject([{ name: 'queue/payments', state: 'open' }]);
+    expect((await post('/api/breakers/close', { name: 'queue/payments' })).body).toMatchObject({ breaker: { state: 'closed' } });
+    const bad = await post('/api/breakers/open', { name: '../etc' });
+    expect([bad.status, bad.body.error.field]).toEqual([400, 'name']);
   });
 });
 

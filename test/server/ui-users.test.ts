@@ -91,6 +91,8 @@ describe('the dashboard signs people in from the users file (docs/users.md)', ()
       expect([r.status, r.body.error.code, r.body.error.message], action).toEqual([403, 'LF_AUTHORITY_REFUSED', 'ops-east is L2 (Station OPS); controlling runs needs L1 (CMD.BRIDGE) or higher']);
     }
     expect((await events()).length).toBe(before); // nothing recorded
+    const breaker = await as(ops, 'POST', '/api/breakers/open', { name: 'queue/payments' });
+    expect([breaker.status, breaker.body.error.message]).toEqual([403, 'ops-east is L2 (Station OPS); setting limits needs L1 (CMD.BRIDGE) or higher']);
 
     // An approval below the task's agent_level is refused and kept, as the CLI's is.
     const approve = await as(ops, 'POST', `/api/runs/${runId}/approve`, { task: 'commander_review' });

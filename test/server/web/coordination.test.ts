@@ -1,7 +1,8 @@
 /**
  * docs/coordination.md's dependency map in the dashboard, in chromium: the
  * page's own definitions in a `ledgerflow ui`'s folder, the Coordination link
- * in the navigation, each edge `ledgerflow map` prints as a row.
+ * in the navigation, each edge `ledgerflow map` prints as a row; the
+ * emergency stop, the agents seen, and the Breakers page's open/close.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,5 +89,19 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the Coordination page (docs/
     } finally {
       agent.kill('SIGKILL');
     }
+  }, 60_000);
+
+  it('the Breakers page opens and closes a breaker as an operator would (ledgerflow breaker open|close)', async () => {
+    const post = (path: string, body: unknown) => fetch(`${ui.base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/api/breakers/open', { name: 'handler/sendEmail' })).status).toBe(200);
+    const { page } = b;
+    await page.goto(`${ui.base}/breakers`);
+    const row = page.locator('tr[data-breaker="handler/sendEmail"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.getAttribute('data-state')).toBe('open');
+    await row.getByRole('button', { name: 'Close' }).click();
+    await page.locator('tr[data-breaker="handler/sendEmail"][data-state="closed"]').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-breaker="handler/sendEmail"]').getByRole('button', { name: 'Open' }).click();
+    await page.locator('tr[data-breaker="handler/sendEmail"][data-state="open"]').waitFor({ timeout: 10_000 });
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 /** What fires when (schedules, event triggers), who runs the work (engines, workers, queues on NATS), and what holds it back (circuit breakers). */
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { AutoTable } from '../components/auto-table.js';
 import { Card, Empty, ErrorBox, Json, Link, Loading, Status, useData } from '../components/common.js';
@@ -86,15 +87,22 @@ const STATE_TEXT: Record<BreakerReport['state'], string> = { closed: 'closed', o
 export function BreakersPage() {
   const list = useData(() => api.get<{ breakers: BreakerReport[] }>('/api/breakers'), []);
   const rows = list.data?.breakers;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const flip = (name: string, to: 'open' | 'close') => {
+    setBusy(true);
+    setError(null);
+    api.post(`/api/breakers/${to}`, { name }).then(() => list.reload(), setError).finally(() => setBusy(false));
+  };
   return (
     <div>
       <div class="page-head"><h1>Circuit breakers</h1><div class="grow" /><button type="button" onClick={list.reload}>Refresh</button></div>
       <p class="muted">While a breaker is open its task's, queue's or handler's attempts wait SCHEDULED; once half open one probe attempt decides. <span class="mono">ledgerflow breaker open|close &lt;name&gt;</span> for an operator.</p>
-      <ErrorBox error={list.error} />
+      <ErrorBox error={list.error ?? error} />
       {!rows && !list.error ? <Loading /> : null}
       {rows ? (rows.length === 0 ? <Empty>No breaker has counted a failure yet.</Empty> : (
         <table class="table">
-          <thead><tr><th>Breaker</th><th>State</th><th>Failures in window</th><th>Opened</th><th>Half opens</th><th>Changed by</th></tr></thead>
+          <thead><tr><th>Breaker</th><th>State</th><th>Failures in window</th><th>Opened</th><th>Half opens</th><th>Changed by</th><th /></tr></thead>
           <tbody>
             {rows.map((b) => (
               <tr key={b.name} data-breaker={b.name} data-state={b.state}>
@@ -104,6 +112,10 @@ export function BreakersPage() {
                 <td class="small">{b.openedAt ?? ''}</td>
                 <td class="small">{b.state === 'open' ? (b.until ?? 'when an operator closes it') : ''}</td>
                 <td>{b.by ?? ''}</td>
+                <td>
+                  {/* An operator's hand, as `ledgerflow breaker open|close`: judged by the signed-in person's level. */}
+                  <button type="button" disabled={busy} onClick={() => flip(b.name, b.state === 'closed' ? 'open' : 'close')}>{b.state === 'closed' ? 'Open' : 'Close'}</button>
+                </td>
               </tr>
             ))}
           </tbody>
