@@ -8,12 +8,14 @@
  * admission decisions (executor/admission.ts) never overlap, whichever
  * process or node is lost.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm, jetstream } from './nats-lib.js';
 import { StoreError, errorMessage } from '../../errors/index.js';
 import { kvRetrying } from './kv-retry.js';
+import { isAmbiguous, toStoreError } from './codec.js';
 
 export const ADMISSION_BUCKET = 'LF_ADMISSION';
 /** A decision takes milliseconds; an entry this old belongs to a holder that died mid-way. */
@@ -43,17 +45,23 @@ export class KvExclusive {
 
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const kv = await this.kv();
-    const holder = JSON.stringify({ at: new Date().toISOString() });
+    // Unique to this holder: a create whose reply was lost is resolved by reading whose the entry is.
+    const holder = JSON.stringify({ at: new Date().toISOString(), id: randomUUID() });
     const giveUpAt = Date.now() + WAIT_MS;
     let revision = 0;
     for (let pause = 2; revision === 0; pause = Math.min(pause * 2, 100)) {
+      let unknown = false;
       try {
-        revision = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.create(name, holder), { passes: lostRace, write: true });
+        revision = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.create(name, holder), { passes: (err) => lostRace(err) || isAmbiguous(err), write: true });
         break;
       } catch (err) {
-        if (!lostRace(err)) throw err;
+        // A create the server may or may not have stored (its reply timed out, under load): not asked again blindly.
+        unknown = isAmbiguous(err);
+        if (!lostRace(err) && !unknown) throw toStoreError(err, `lock ${name} in KV ${ADMISSION_BUCKET}`, {});
       }
       const e = await kvRetrying(`lock ${name} in KV ${ADMISSION_BUCKET}`, () => kv.get(name));
+      // Ours after all: the create was stored, only its reply was lost.
+      if (unknown && e && e.operation === 'PUT' && e.string() === holder) { revision = e.revision; break; }
       if (e && e.operation === 'PUT' && Date.now() - e.created.getTime() > STALE_MS) {
         // Lost to another waiter (or an unknown outcome): the loop reads again.
         revision = await kv.update(name, holder, e.revision).catch(() => 0);
