@@ -8,10 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, afterEach } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { agentProject, events, everyAgentRunReplays, files, outcomes, spawnIn, stop, taskFile } from '../helpers/file-agent.js';
+import { agentProject, events, everyAgentRunReplays, files, outcomes, spawnIn, stop, taskFile, stopSpawned } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
+
+// A case that fails half-way leaves no agent or run process behind (they poll until killed).
+afterEach(stopSpawned);
 
 afterAll(async () => {
   expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(4);

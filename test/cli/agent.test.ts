@@ -8,10 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, afterEach } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { agentProject, answerUntil, everyAgentRunReplays, events, files, outcomes, spawnIn, startAgent, stop, taskFile, writeResult } from '../helpers/file-agent.js';
+import { agentProject, answerUntil, everyAgentRunReplays, events, files, outcomes, spawnIn, startAgent, stop, taskFile, writeResult, stopSpawned } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
+
+// A case that fails half-way leaves no agent or run process behind (they poll until killed).
+afterEach(stopSpawned);
 
 afterAll(async () => {
   // Every run an agent completed replays to the state it recorded.

@@ -44,8 +44,23 @@ export function agentProject(edit: (yaml: string) => string = (y) => y): string 
 
 export interface Proc { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
+/** Every process spawnIn started: a test that fails half-way leaves no agent polling for ever (stopSpawned). */
+const spawned = new Set<Proc['child']>();
+
+/** Kills what spawnIn started and is still running; for afterEach. */
+export async function stopSpawned(): Promise<void> {
+  await Promise.all([...spawned].map(async (c) => {
+    spawned.delete(c);
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('close', r));
+    c.kill('SIGKILL');
+    await gone;
+  }));
+}
+
 export function spawnIn(dir: string, args: string[], env: Record<string, string> = {}): Proc {
   const child = spawnCli(args, { cwd: dir, env });
+  spawned.add(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
