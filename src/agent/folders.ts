@@ -9,16 +9,9 @@
  */
 import { lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDir } from '../store/index.js';
 import { readTaskMessage, type TaskMessage } from './messages.js';
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Writes `path` whole: a temporary dot-file in the same folder, synced, renamed over it. */
 export async function writeAtomic(path: string, text: string): Promise<void> {

@@ -3,7 +3,8 @@
  * changed whole and atomically. A password is read from stdin
  * (`--password-stdin`, its first line) and stored as a scrypt hash only.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../digest/index.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -79,7 +80,7 @@ async function setPassword(io: Io, name: string, o: FileOpt): Promise<number> {
 async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
   const file = await existing(fileOf(o), name);
   const token = randomBytes(32).toString('hex');
-  file.users.set(name, { ...file.users.get(name)!, tokenSha256: createHash('sha256').update(token).digest('hex') });
+  file.users.set(name, { ...file.users.get(name)!, tokenSha256: sha256Hex(token) });
   await saveUsers(file);
   if (o.json) io.out(JSON.stringify({ file: file.path, name, token }, null, 2));
   else {

@@ -6,13 +6,13 @@
  * only: a scrypt hash of the password, the sha256 of the token (a lookup of a
  * hash tells nothing of the token).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest/index.js';
 import type { Actor as AuthorityActor } from '../authority/index.js';
 import { readFileSync, statSync } from 'node:fs';
 import { loadUsers, parseUsers, verifySecret, type UserRecord, type UsersFile } from '../users/index.js';
 import { errorMessage, UsageError } from '../errors/index.js';
 
-export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+export { sha256Hex };
 
 export class Users {
   private byHash = new Map<string, string>();

@@ -46,3 +46,4 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
   return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', opts.file);
 }
 export { withLock, type LockOptions } from './lock.js';
+export { syncDir } from './durable-fs.js';

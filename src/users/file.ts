@@ -27,11 +27,10 @@ import { LEVELS, parseLevel, type Actor, type Level } from '../authority/index.j
 import { Locator } from '../definition/index.js';
 import { errorMessage, UsageError, UsersFileError } from '../errors/index.js';
 import { LegacyFileSchema, legacyUsers } from './legacy.js';
+import { NAME_FIX, USER_NAME } from './names.js';
 import { NATS_HASH_PATTERN, SECRET_PATTERN } from './secrets.js';
 
-/** A user name: what `--as`, NATS user names and recorded decisions use. */
-export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-const NAME_FIX = 'a user name is 1–64 letters, digits, and . _ @ - (not first)';
+export { USER_NAME };
 /** A task queue's name as a NATS subject token (its stream is LF_TASKS_<queue>). */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const QUEUE_FIX = 'a queue name is 1–64 letters, digits, _ and -';

@@ -13,12 +13,12 @@
  * users` rewrites the file in the current form (the tokens kept as their
  * sha256). The CLI judges nobody from it: it named dashboard users only.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest/index.js';
+import { NAME_FIX, USER_NAME } from './names.js';
 import { z } from 'zod';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const Entry = z.strictObject({
-  name: z.string().regex(NAME, { error: 'a user name: 1–64 letters, digits, and . _ @ - (not first)' }),
+  name: z.string().regex(USER_NAME, { error: NAME_FIX }),
   token: z.string().regex(/^\S{32,1000}$/, { error: 'a token of at least 32 characters, no spaces (e.g. `openssl rand -hex 32`), or `ledgerflow users token <name>`' }).optional(),
   token_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'the sha256 of the token, 64 hex digits (`printf %s "$TOKEN" | sha256sum`)' }).optional(),
 }, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field ${iss.keys.join(', ')} (fields: name, token, token_sha256)` : 'expected { name, token } or { name, token_sha256 }') }).refine((u) => (u.token === undefined) !== (u.token_sha256 === undefined), { error: 'give exactly one of token or token_sha256' });
@@ -27,7 +27,6 @@ export const LegacyFileSchema = z.strictObject({ users: z.array(Entry).min(1, { 
 /** A user of the legacy file, as file.ts's UserRecord takes it. */
 interface LegacyUser { name: string; level: 'L0'; tokenSha256: string }
 
-const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The users of a checked legacy file, or the problems (path in the file, message) its schema could not say. */
 export function legacyUsers(data: z.infer<typeof LegacyFileSchema>): { users: Map<string, LegacyUser> } | { problems: Array<{ path: (string | number)[]; message: string }> } {
