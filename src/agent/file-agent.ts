@@ -235,6 +235,9 @@ export class FileAgent {
       }
       return null;
     }
+    // Skill routing (docs/language.md#skills): a task that requires skills this agent lacks is another agent's.
+    const requires = start.task.requires;
+    if (requires && !requires.every((s) => this.o.skills.includes(s))) return null;
     const startSeq = attemptStartSeq(events, key, w.attempt);
     if (startSeq === undefined) return null;
     const ctx = snapshot.context;

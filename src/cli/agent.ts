@@ -6,6 +6,7 @@
  * over its folders until stopped; `--once` makes one pass, `--withdraw` takes
  * the declaration back.
  */
+import { parseSkills } from './skills-flag.js';
 import { mkdir } from 'node:fs/promises';
 import { atLeast, levelText, parseLevel } from '../authority/index.js';
 import { actingUser } from './acting.js';
@@ -46,7 +47,7 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
     else io.out(`queue ${queue} is no longer served by file agents: engines run its tasks with their handlers again`);
     return EXIT.ok;
   }
-  const skills = (o.skills ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const skills = parseSkills(o.skills);
   await mkdir(o.inbox, { recursive: true });
   await mkdir(o.outbox, { recursive: true });
   // Progress goes to stderr with --json (stdout then carries the pass's report only).

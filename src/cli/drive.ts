@@ -13,6 +13,7 @@ import { progressLines } from '../terminal/index.js';
 import { diskEngine } from '../triggers/disk-children.js';
 import { loadHandlerModule } from '../handlers/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
+import { parseSkills } from './skills-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
 import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './io.js';
@@ -29,7 +30,7 @@ export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
 const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
-export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string }
+export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string; skills?: string }
 
 export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.
@@ -78,8 +79,9 @@ export function recordedHandlers(explicit: string | undefined, events: readonly 
 }
 
 /** How to drive, from the flags: checked before anything is written. */
-export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number } {
-  return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow) };
+export function driveFlags(opts: RunOpts): { maxTimerWaitMs: number; commitWindowMs: number; skills?: ReadonlySet<string> } {
+  const skills = parseSkills(opts.skills);
+  return { maxTimerWaitMs: maxWait(opts.maxWait), commitWindowMs: commitWindow(opts.commitWindow), ...(skills.length > 0 ? { skills: new Set(skills) } : {}) };
 }
 
 export async function drive(io: Io, g: GlobalOpts, go: (signal: AbortSignal) => Promise<RunView>, opts: RunOpts, notifier: Notifier, notices?: InFlightNotices): Promise<number> {

@@ -23,3 +23,6 @@ export const stateFileKeepOption = ['--state-file-keep <n>', 'settled runs the s
 export const queryOption = ['--query <filter>', 'every run this filter matches instead of one run id: list\'s filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id)'] as const;
 export const dryRunOption = ['--dry-run', 'with --query: say how many runs and which, change nothing'] as const;
 export const yesOption = ['--yes', 'with --query: no confirmation (a terminal is asked; anything else is refused without it)'] as const;
+
+/** `--skills`'s help, the same on every command. */
+export const skillsOption = ['--skills <list>', 'skills this process has, comma-separated (or LEDGERFLOW_SKILLS): it runs tasks whose requires: they cover; tasks requiring others wait for an agent or worker that has them'] as const;

@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption,
+  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -65,7 +65,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./validate.js'), (m) => m.schemaCmd(io)));
   p.command('run').argument('<file>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run and execute it until it completes, fails or waits')
-    .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)')
+    .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
@@ -79,7 +79,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
     .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
-    .option('--handlers <module>').option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option('--handlers <module>').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption).option('--json')
     .action(act(() => import('./run.js'), (m, runId: string, o) => m.resumeCmd(io, g(), runId, o)));
   p.command('state-file').argument('[path]', 'the file --rebuild writes (default .3ox/workflow.state.yaml)')
@@ -89,7 +89,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./state-file.js'), (m, path: string | undefined, o) => m.stateFileCmd(io, g(), path, o)));
   p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry')
     .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
-    .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option('--max-wait <duration>').option('--commit-window <duration>')
+    .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>')
     .option(...outputRootOption).option(...commandOutputLimitOption)
     .option('--wait <duration>', 'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)').option('--json')
     .action(act(() => import('./retry.js'), (m, runId: string, o) => m.retryCmd(io, g(), runId, o)));
@@ -145,7 +145,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option(...queryOption).option(...dryRunOption).option(...yesOption)
     .action(act(() => import('./run-inputs.js'), (m, runId: string | undefined, o) => m.controlCmd(io, g(), runId, { kind: 'control', action: 'cancel', ...(o.reason !== undefined ? { reason: o.reason } : {}) }, o)));
   p.command('serve').description('the embedded store\'s engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)')
-    .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)')
+    .option('--handlers <module>', 'handler module for every run (default: each run\'s recorded `handlers:` module)').option(...skillsOption)
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s)')
     .option(...outputRootOption).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
     .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions; without one no schedule fires, the bundled ones being for the tour); re-read when a file changes')

@@ -8,7 +8,7 @@ import pc from 'picocolors';
 import { inert, PROGRESS_SYMBOLS } from '../terminal/index.js';
 import { stringify } from 'yaml';
 import { childRunId } from '../compiler/index.js';
-import type { EventEnvelope } from '../events/index.js';
+import { delayText, type EventEnvelope } from '../events/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { RunRecord } from '../query/index.js';
 import type { CorruptRun } from '../store/index.js';
@@ -190,7 +190,7 @@ function summary(e: EventEnvelope): string {
     case 'run.admitted': return `a slot is free${e.data.by ? ` (admitted by ${e.data.by})` : ''}`;
     case 'notification.sent': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} after ${e.data.attempts} attempt(s)${e.data.statusCode !== undefined ? `: HTTP ${e.data.statusCode}` : ''}`;
     case 'notification.dead_lettered': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} given up after ${e.data.attempts} attempt(s): ${e.data.error}`;
-    case 'task.delayed': return `${instanceKey(e.data)} attempt ${e.data.attempt} waits: breaker ${e.data.breaker} is open${e.data.until ? ` until ${e.data.until}` : ' until an operator closes it'}`;
+    case 'task.delayed': return `${instanceKey(e.data)} attempt ${e.data.attempt} waits: ${delayText(e.data)}`;
   }
 }
 
@@ -262,7 +262,7 @@ export function waitingHints(view: RunView, natsUrl?: string): string[] {
 
 /** A handler's log line (`ctx.log`) as the progress prints it. */
 export function logLine(task: string, message: string): string {
-  return `  ${inert(task)}: ${inert(message)}`;
+  return task === '' ? `  ${inert(message)}` : `  ${inert(task)}: ${inert(message)}`;
 }
 
 /** The end of a driven run: its status, what it waits for, its error. */
@@ -285,5 +285,5 @@ export function gatedLine(eventId: string, g: { workflowId: string; trigger: num
 
 /** A task's limit ("its concurrency limit 5"), or a queue's or handler's ("queue payments's rate limit 100 per 1s"). */
 function waitText(waitingFor: string): string {
-  return /^(queue|handler) /.test(waitingFor) ? inert(waitingFor) : `its ${inert(waitingFor)}`;
+  return /^(queue|handler|a) /.test(waitingFor) ? inert(waitingFor) : `its ${inert(waitingFor)}`;
 }

@@ -1,4 +1,5 @@
 /** `ledgerflow serve`: a thin wrapper over Service (src/serve): flags, progress on stderr, SIGTERM/SIGINT. */
+import { parseSkills } from './skills-flag.js';
 import { resolve } from 'node:path';
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError, errorMessage } from '../errors/index.js';
@@ -20,7 +21,7 @@ import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
 import { allBreakers } from '../executor/index.js';
 
-export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }
+export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
@@ -28,6 +29,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
+  const skills = parseSkills(opts.skills);
   const dir = localDir(g);
   // The state file, kept after every commit of the runs served here (docs/state-file.md).
   await useStateFile(g, opts);
@@ -51,7 +53,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   }, notifier);
   const engine = diskEngine({ store, ...hooks, storeDir: dir });
   const service = new Service({
-    engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}), ...(metrics ? { onTakeUp: metrics.metrics.observeRun } : {}),
+    engine, storeDir: dir, graceMs, notifier, ...(handlers ? { handlers } : {}), ...(skills.length > 0 ? { skills: new Set(skills) } : {}), ...(metrics ? { onTakeUp: metrics.metrics.observeRun } : {}),
     onNotice: (n: ServiceNotice) => {
       say(inert(n.message));
       if (opts.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...n }));

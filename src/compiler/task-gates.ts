@@ -1,6 +1,6 @@
 /**
  * Which tasks of a workflow wait for a gate before an attempt starts, and
- * what each is held to: its own `concurrency:`, `rate_limit:` and `breaker:` (a MAP's, else
+ * what each is held to: its own `concurrency:`, `rate_limit:`, `breaker:` and `requires:` (a MAP's, else
  * its body's), and the limits file's for its queue and handler. Part of the
  * compiled workflow (`CompiledWorkflow.gates`, worked out on first use; a copy
  * bound to the limits file's limits has its own: runtime withLimits). Pure.
@@ -21,6 +21,8 @@ export interface GatePart {
   readonly rate?: { readonly limit: number; readonly perMs: number };
   /** `breaker:` (docs/language.md#circuit-breakers): attempts wait while it is open. */
   readonly breaker?: { readonly failures: number; readonly windowMs: number; readonly openForMs: number };
+  /** `requires:` (docs/language.md#skills): attempts wait while no worker or agent has every one of these skills. */
+  readonly skills?: readonly string[];
 }
 
 /** Every limit an attempt of a task is held to: its own (`concurrency:`, `rate_limit:`), its queue's and its handler's (the limits file). */
@@ -44,6 +46,9 @@ export function gatesOf(def: Definition, limits?: GlobalLimits): ReadonlyMap<str
     const src: TaskDef = t.concurrency || t.rateLimit || t.breaker ? t : body;
     const parts: GatePart[] = [];
     if (src.concurrency || src.rateLimit || src.breaker) parts.push(specPart(`task/${def.id}/${t.id}`, 'task', t.id, { concurrency: src.concurrency, rateLimit: src.rateLimit, breaker: src.breaker }));
+    // Skills are asked of whoever serves the task's queue, not counted: a part with nothing shared to keep.
+    const requires = t.requires ?? body.requires;
+    if (requires) parts.push({ name: `skills/${requires.join('+')}`, owner: 'task', of: t.id, skills: requires });
     if (limits && (body.type === 'SIMPLE' || body.type === 'COMMAND' || (body.type === 'MAP' && !body.workflow))) {
       // What a worker takes: the queue (default "default"); a handler by name (COMMAND tasks have none of their own).
       const queue = body.queue ?? DEFAULT_QUEUE;

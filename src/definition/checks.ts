@@ -27,6 +27,8 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   concurrency: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
   // A breaker counts failed attempts of a worker's (a handler, a command): executor-run tasks have none to count.
   breaker: ['SIMPLE', 'COMMAND', 'MAP'],
+  // Skills route what a worker or agent runs: a handler's or a command's attempts.
+  requires: ['SIMPLE', 'COMMAND', 'MAP'],
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */

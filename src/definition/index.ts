@@ -24,7 +24,7 @@ export * from './types.js';
 export { definitionHash } from './hash.js';
 export { COMMAND_HANDLER, DEFAULT_QUEUE, handlerName } from './task-handlers.js';
 export { FAILURE_STEPS, failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
-export { isHttpUrl, NotificationsSchema, PrioritySchema } from './schema.js';
+export { isHttpUrl, NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';
 export { notificationRules } from './normalize.js';
 export { effectiveDependencies, loopOwners, upstreamOf, type Upstream } from './graph.js';

@@ -26,6 +26,13 @@ const duration = (v: unknown): number | undefined =>
   typeof v === 'string' || typeof v === 'number' ? (parseDuration(v) ?? undefined) : undefined;
 
 /** A string or a list of strings, as a list (seed files use both). */
+/** `requires:` as a sorted list of distinct skills (undefined when absent or empty: no routing). */
+function skillList(v: unknown): string[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const skills = [...new Set(v.filter((s): s is string => typeof s === 'string'))].sort();
+  return skills.length > 0 ? skills : undefined;
+}
+
 export function idList(v: unknown): string[] {
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
@@ -154,6 +161,7 @@ function task(t: Raw, index: number): TaskDef | null {
     // `L2`, `l2` and 2 are one level, recorded as `L2` (checkAuthority refuses anything else).
     agentLevel: parseLevel(t.agent_level) ?? (typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level)),
     queue: str(t.queue),
+    requires: skillList(t.requires),
     concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
     rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 } : undefined,
     breaker: isObj(t.breaker) ? { failures: int(t.breaker.failures, 1) ?? 1, windowMs: duration(t.breaker.window) ?? 60_000, openForMs: duration(t.breaker.open_for) ?? 30_000 } : undefined,

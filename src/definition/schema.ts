@@ -98,6 +98,12 @@ export const BreakerSchema = z.strictObject({
   open_for: positiveDuration('open_for: 30s'),
 }, { error: limitMapError('{ failures: 5, window: 1m, open_for: 30s }', 'failures, window and open_for') });
 
+/** A skill's name (`requires:` on a task, `--skills` of a worker or agent): it becomes part of a NATS subject token. */
+export const SKILL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const SKILL_NAME_FIX = 'a skill is a name of letters, digits, _ and - (at most 64), starting with a letter or digit, e.g. gpu';
+/** Skills a task may require at most: they name the subject its attempts wait on. */
+export const MAX_REQUIRED_SKILLS = 8;
+
 /** The longest workflow or task id: a run id's length (events RUN_ID_PATTERN), so that an id is never cut where it is used. */
 export const MAX_ID_LENGTH = 128;
 
@@ -120,6 +126,9 @@ export const TaskSchema = z.object({
   agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional()
     .meta({ description: 'Seed 003\'s authority level, L0–L3: of an agent that may execute the task (default L3), or, on a HUMAN task, of who may approve it (default L0).' }),
   queue: z.string().optional(),
+  requires: z.array(z.string().regex(SKILL_NAME, { error: SKILL_NAME_FIX }), { error: 'expected a list of skills, e.g. requires: [gpu, pdf]' })
+    .min(1, { error: 'expected at least one skill (or leave requires: out)' }).max(MAX_REQUIRED_SKILLS, { error: `a task requires at most ${MAX_REQUIRED_SKILLS} skills` }).optional()
+    .meta({ description: 'Skills an agent or worker must have to run this task (each attempt goes only to one with every skill listed: `--skills`); nobody with them: the attempt waits SCHEDULED.' }),
   optional: z.boolean().optional(),
   trigger_rule: z.enum(['none_failed_min_one_success', 'all_success', 'all_done']).optional(),
   // DECISION

@@ -61,6 +61,8 @@ interface TaskBase {
   assignedTo?: string;
   agentLevel?: string;
   queue?: string;
+  /** `requires:` (docs/language.md#skills): the skills an agent or worker needs to run an attempt, sorted, each once. */
+  requires?: string[];
   /** `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): at most `limit` attempts running at once, across all runs. */
   concurrency?: TaskConcurrency;
   /** `rate_limit:`: at most `limit` attempt starts in any span of `perMs`, across all runs. */

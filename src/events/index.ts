@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
+export { delayText, delayPart } from './task-delayed.js';
 export { TaskDelayedData };
 
 export const TaskErrorSchema = z.object({

@@ -18,7 +18,8 @@ import type { EventStore } from '../store/index.js';
 
 export const AGENT_QUEUES_DOC = 'agent-queues';
 
-const Declared = z.object({ level: z.enum(LEVELS), skills: z.array(z.string()), since: z.string() });
+/** `skillSets`: each agent's skills that declared the queue (`skills`: the last one's, as before skill routing). */
+const Declared = z.object({ level: z.enum(LEVELS), skills: z.array(z.string()), since: z.string(), skillSets: z.array(z.array(z.string())).optional() });
 const AgentQueuesSchema = z.object({ queues: z.record(z.string(), Declared) });
 export type AgentQueue = z.infer<typeof Declared>;
 
@@ -44,9 +45,21 @@ export async function declareAgentQueue(store: EventStore, queue: string, info: 
     const parsed = AgentQueuesSchema.safeParse(doc);
     const queues = { ...(parsed.success ? parsed.data.queues : {}) };
     if (info === 'withdraw') delete queues[queue];
-    else queues[queue] = info;
+    else {
+      // Every skill set that declared the queue is kept (two agents of one queue with different skills), each once.
+      const before = queues[queue];
+      const sets = [...(before ? before.skillSets ?? [before.skills] : []), info.skills].map((s) => [...s].sort());
+      const skillSets = [...new Map(sets.map((s) => [s.join('+'), s])).values()].slice(-50);
+      queues[queue] = { ...info, skillSets };
+    }
     return { doc: { queues }, result: null };
   });
+}
+
+/** The skill sets of the file agents declared on `queue` (none: no agent, or agents without skills). */
+export async function agentSkillSets(store: EventStore, queue: string): Promise<string[][]> {
+  const q = (await readAgentQueueDoc(store))[queue];
+  return q ? q.skillSets ?? [q.skills] : [];
 }
 
 /**

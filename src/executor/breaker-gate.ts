@@ -12,6 +12,7 @@ import { holderKey } from '../runtime/index.js';
 import { StoreError } from '../errors/index.js';
 import type { EventStore } from '../store/index.js';
 import { admit, BreakerStateSchema, closedBreaker, dropProbe, forceClose, forceOpen, phaseAt, PROBE_CHECK_AFTER_MS, recordOutcome, type BreakerChange, type BreakerPhase, type BreakerState } from './breaker-state.js';
+import { askSkills, type SkillAsk, type SkillCheck } from './skill-gate.js';
 import { askGate, gateDocName, kickGate, stillHolds, withdrawWait, type GateAnswer } from './task-gate.js';
 
 /** The document a breaker's state is kept under (beside its part's slots and window). */
@@ -172,10 +173,13 @@ export async function openBreakers(store: EventStore, names: readonly string[], 
 }
 
 /**
- * "May this attempt start now?" with every gate it is held to: its breakers first (an open one holds it without
+ * "May this attempt start now?" with every gate it is held to: someone with its skills first (skill-gate.ts), its breakers (an open one holds it without
  * taking a slot or a rate token it would not use), then its limits (task-gate.ts askGate).
  */
-export async function askAttemptGate(store: EventStore, w: WaitAttempt, now: () => number, since?: number): Promise<GateAnswer | Extract<BreakerAsk, { granted: false }>> {
+export async function askAttemptGate(store: EventStore, w: WaitAttempt, now: () => number, since?: number, skilled?: SkillCheck): Promise<GateAnswer | Extract<BreakerAsk, { granted: false }> | Extract<SkillAsk, { granted: false }>> {
+  // Nobody with the skills: nothing else is asked (no probe, slot or rate token spent on an attempt nobody can take).
+  const s = await askSkills(w.gate, skilled);
+  if (!s.granted) return s;
   const b = await askBreakers(store, w, now);
   if (!b.granted) return b;
   return askGate(store, w, now, since);

@@ -24,6 +24,7 @@ export { CALLER_RUN_ID_MAX, CallerRunIdSchema, IdReuseSchema, checkCallerRunId, 
 export { admissionOf, checkPriority, byAdmissionOrder, concurrencyKey, slotsOf, type Admission, type QueuedRun, type Slots } from './admission.js';
 export { admitAfterCommit, admitWaiting, decideLimitedStart } from './admission-batch.js';
 export { askAttemptGate, withdrawAttemptWait, recordBreakerOutcomes, setBreaker, BREAKER_NAME, breakerReport, allBreakers, listBreakers, openBreakers, breakersForView, breakerDocName, BREAKERS_DOC, type BreakerReport } from './breaker-gate.js';
+export { hasSkills, SKILL_POLL_MS, type SkillCheck } from './skill-gate.js';
 export { BreakerStateSchema, phaseAt as breakerPhaseAt, type BreakerState, type BreakerPhase } from './breaker-state.js';
 export { askGate, withdrawWait, releaseSlots, gateDocName, gateDocs, gateParts, kickGate, onGateKick, type GateAnswer } from './task-gate.js';
 export { decide as decideGate, emptyGateState, GateStateSchema, POLL_MS as GATE_POLL_MS, WAITER_TTL_MS, type GateState, type GateHolder, type GateWaiter } from './gate-state.js';
@@ -40,5 +41,5 @@ export type { Begun } from './start-commit.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
 export { beginChild, type FoundChild, type ChildStartOptions } from './child-start.js';
 export { attemptStartSeq, attemptToken } from './attempt-token.js';
-export { AGENT_QUEUES_DOC, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
+export { AGENT_QUEUES_DOC, agentSkillSets, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
 export type { AgentOutcomeVerdict } from './outside-inputs.js';

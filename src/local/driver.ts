@@ -25,8 +25,8 @@
  */
 import { instanceFields, iso, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { forFileAgents, performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
-import { type RunSnapshot, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
+import { agentSkillSets, forFileAgents, hasSkills, performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
+import { type RunSnapshot, attemptQueue, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
@@ -100,6 +100,12 @@ export class RunDriver {
       submit: (ev) => this.submit(ev), changed: () => this.notify(),
       warn: (message) => opts.onLog?.('', message),
       counted: () => this.counting,
+      skilled: (w) => {
+        const queue = attemptQueue(opts.compiled, w.taskId);
+        // This process, else a file agent declared on the task's queue with every skill (executor/agent-queues.ts).
+        return async (skills) => hasSkills(opts.skills ?? [], skills)
+          || (queue !== undefined && (await agentSkillSets(opts.store, queue)).some((have) => hasSkills(have, skills)));
+      },
     });
     const fire = (timer: TimerState) => this.submit(timerFired(timer, this.opts.clock.now()));
     this.performer = {

@@ -213,6 +213,7 @@ export class Engine {
       drive: (runId, o) => this.drive(runId, {
         ...o, ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}), ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
         ...(opts.untilSettled ? { untilSettled: true } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
+        ...(opts.skills ? { skills: opts.skills } : {}),
         ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
       }),
       cancel: (runId, o) => this.cancel(runId, o),

@@ -8,8 +8,8 @@
  */
 import { iso, type CompiledWorkflow } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
-import { askAttemptGate, gateParts, onGateKick, withdrawAttemptWait, type Clock } from '../executor/index.js';
-import { delayedByBreaker, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
+import { askAttemptGate, gateParts, onGateKick, withdrawAttemptWait, type Clock, type SkillCheck } from '../executor/index.js';
+import { delayedByBreaker, delayedBySkills, grantedStart, stillWaiting, type RunSnapshot, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -35,11 +35,18 @@ export interface GateWaitsHost {
    * the failure that opens a breaker holds the very retry it scheduled (asked before, a 10 ms retry slipped through).
    */
   counted?(): Promise<void>;
+  /** Who has the skills a waiting attempt's task requires (`requires:`), for its queue: without it, nobody is asked. */
+  skilled?(w: WaitAttempt): SkillCheck | undefined;
 }
+
+/** How often the log says again that nobody has a skill set. */
+const SAY_AGAIN_MS = 60_000;
 
 export class GateWaits {
   private readonly waits = new Map<string, Waiting>();
   private stopped = false;
+  /** When each skill set nobody has was last said in the log. */
+  private readonly saidSkills = new Map<string, number>();
 
   constructor(private readonly host: GateWaitsHost) {}
 
@@ -90,6 +97,19 @@ export class GateWaits {
     this.host.changed();
   }
 
+  /** Nobody has the skills: the run's history says so once per wait, the log once a minute per skill set. */
+  private noSkills(w: Waiting, skills: readonly string[], at: number): void {
+    if (!w.delayed) {
+      w.delayed = true;
+      this.host.submit(delayedBySkills({ ref: refOf(w.effect), attempt: w.effect.attempt }, skills, iso(at)));
+    }
+    const key = skills.join('+');
+    const last = this.saidSkills.get(key);
+    if (last !== undefined && at - last < SAY_AGAIN_MS) return;
+    this.saidSkills.set(key, at);
+    this.host.warn(`${w.effect.instance} waits: no worker with skills ${skills.join(', ')} (start one with --skills ${skills.join(',')}: ledgerflow agent, worker, or this process)`);
+  }
+
   private ask(w: Waiting): void {
     if (this.waits.get(w.effect.instance) !== w || w.granted) return;
     if (w.asking) { w.again = true; return; }
@@ -97,7 +117,7 @@ export class GateWaits {
     if (!stillWaiting(this.host.compiled, this.host.current(), w.effect.instance, w.effect.attempt)) { this.end(w, true); return; }
     w.asking = true;
     const now = () => this.host.clock.now();
-    (this.host.counted?.() ?? Promise.resolve()).then(() => askAttemptGate(this.host.store, w.effect, now, w.since)).then((answer) => {
+    (this.host.counted?.() ?? Promise.resolve()).then(() => askAttemptGate(this.host.store, w.effect, now, w.since, this.host.skilled?.(w.effect))).then((answer) => {
       w.asking = false;
       if (this.waits.get(w.effect.instance) !== w) return;
       if (answer.granted) {
@@ -111,6 +131,7 @@ export class GateWaits {
         const until = answer.breaker.until !== undefined ? iso(answer.breaker.until) : undefined;
         this.host.submit(delayedByBreaker({ ref: refOf(w.effect), attempt: w.effect.attempt }, answer.breaker.name, until, iso(now())));
       }
+      if ('skills' in answer) this.noSkills(w, answer.skills, now());
       const delay = w.again ? 0 : answer.retryInMs;
       w.again = false;
       w.timer = this.host.clock.setTimer(delay, () => { w.timer = null; this.ask(w); });

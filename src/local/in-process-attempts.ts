@@ -15,7 +15,7 @@ import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '
 import { failureStepOf } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
-import { AttemptControl, forFileAgents } from '../executor/index.js';
+import { AttemptControl, forFileAgents, hasSkills } from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
 
 /** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */
@@ -74,6 +74,15 @@ export class InProcessAttempts {
    * A handler task only: COMMAND programs, built-in failure steps and the executor's own work still run here.
    */
   private forAgent(effect: StartAttempt): boolean {
+    const requires = effect.task.requires;
+    // A task whose skills this process has runs here (started with --skills), whoever else serves its queue.
+    if (requires && hasSkills(this.opts.skills ?? [], requires)) return false;
+    if (requires) {
+      // Its gate found a file agent with the skills (executor/agent-queues.ts): held for it, as an agent queue's attempts are.
+      this.forAgents.add(effect.instance);
+      this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue} with skills ${requires.join(', ')}`);
+      return true;
+    }
     if (effect.command || !forFileAgents(this.opts.compiled, effect.taskId, this.opts.agentQueues)) return false;
     this.forAgents.add(effect.instance);
     this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);

@@ -158,7 +158,7 @@ function detailText(name: string, t: Shown & { status: TaskStatus }, def: TaskDe
     }
     case 'IN_PROGRESS': return def?.assignedTo ? `assigned to ${inert(def.assignedTo)}` : '';
     // A gated task's attempt (concurrency:, rate_limit:) not let in yet.
-    case 'SCHEDULED': return 'waitingFor' in t && typeof t.waitingFor === 'string' ? c.magenta(`waits for its ${inert(t.waitingFor)}`) : '';
+    case 'SCHEDULED': return 'waitingFor' in t && typeof t.waitingFor === 'string' ? c.magenta(`waits for ${/^(queue|handler|a) /.test(t.waitingFor) ? '' : 'its '}${inert(t.waitingFor)}`) : '';
     default: return '';
   }
 }

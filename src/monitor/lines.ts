@@ -1,6 +1,6 @@
 /** One event as a line: in a frame's tail, as plain output (stdout not a TTY) and as JSON (`--json`). Pure. */
 import { instanceKey, isRunTimer } from '../compiler/index.js';
-import type { EventEnvelope } from '../events/index.js';
+import { delayText, type EventEnvelope } from '../events/index.js';
 import { inert } from '../terminal/index.js';
 
 /** What an event is about: the task instance (`check#2`, `scan[3]`), the approval's task or the signal's name; '' for the run itself. */
@@ -32,7 +32,7 @@ export function eventDetail(e: EventEnvelope): string {
     case 'run.started': return e.data.source?.parent ? `child of ${e.data.source.parent.runId}` : e.data.source?.event ? `event ${e.data.source.event}` : e.data.source?.schedule ? `schedule slot ${e.data.source.schedule.slot}` : e.data.source?.retryOf ? `retry of ${e.data.source.retryOf.runId}` : '';
     case 'notification.sent': return `${e.data.on} to ${e.data.target}`;
     case 'notification.dead_lettered': return `${e.data.on} to ${e.data.target} given up: ${e.data.error}`;
-    case 'task.delayed': return `attempt ${e.data.attempt} waits: breaker ${e.data.breaker} is open`;
+    case 'task.delayed': return `attempt ${e.data.attempt} waits: ${delayText(e.data)}`;
     default: return '';
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { GlobalLimits, TaskDef } from '../definition/index.js';
-import { recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
+import { delayPart, recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
@@ -61,7 +61,7 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
     seq = e.seq;
     fresh.push(e);
     // A breaker holds the task from its task.delayed until an attempt of it starts (no store read: the log says it).
-    if (e.type === 'task.delayed') delayedBy = new Map([...(delayedBy ?? []), [e.data.task, new Set([...(delayedBy?.get(e.data.task) ?? []), e.data.breaker])]]);
+    if (e.type === 'task.delayed') delayedBy = new Map([...(delayedBy ?? []), [e.data.task, new Set([...(delayedBy?.get(e.data.task) ?? []), delayPart(e.data)])]]);
     else if (e.type === 'task.started' && delayedBy?.has(e.data.task)) delayedBy = new Map([...delayedBy].filter(([t]) => t !== e.data.task));
   }
   if (fresh.length === 0) return run;

@@ -63,11 +63,13 @@ export function handlersForStartedRun(starter: Handlers, own: Handlers | undefin
 
 /**
  * SIMPLE tasks with no handler of their name: checked before a run starts, so nothing is written.
- * A task on a queue file agents serve (`agentQueues`, executor/agent-queues.ts) needs none: an agent runs it.
+ * A task on a queue file agents serve (`agentQueues`, executor/agent-queues.ts) needs none: an agent runs it;
+ * nor does a task that `requires:` skills (docs/language.md#skills): whoever has them runs it, maybe not this process.
  */
 export function missingHandlers(tasks: TaskDef[], handlers: Handlers, agentQueues?: ReadonlySet<string>): { task: string; handler: string }[] {
   return tasks
     .filter((t) => agentQueues === undefined || agentQueues.size === 0 || !agentQueues.has(t.queue ?? DEFAULT_QUEUE))
+    .filter((t) => t.requires === undefined)
     // A MAP with a body of its own runs its handler per item (an iterator's is its SIMPLE task's).
     // A built-in failure step (`_log_to_incident`, …) is the executor's own work, never a module's handler.
     .filter((t) => (t.type === 'SIMPLE' || (t.type === 'MAP' && !t.iterator && !t.workflow)) && failureStepOf(handlerName(t)) === null && !handlerFor(handlers, handlerName(t)))

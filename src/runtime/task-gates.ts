@@ -29,6 +29,8 @@ const partText = (p: GatePart, open: ReadonlySet<string> | undefined): string =>
   if (p.rate) parts.push(`rate limit ${p.rate.limit} per ${durationText(p.rate.perMs)}`);
   // A breaker holds attempts only while open: named when the caller knows it is (its state is the store's, not the log's).
   if (p.breaker && (open === undefined || open.has(p.name))) parts.push('breaker to close');
+  // Likewise a skill set, named only when nobody has it (or the caller cannot tell).
+  if (p.skills && (open === undefined || open.has(p.name))) parts.push(`a worker with skills ${p.skills.join(', ')}`);
   const text = parts.join(' and ');
   if (text === '') return '';
   return p.owner === 'task' ? text : `${p.owner} ${p.of}'s ${text}`;
@@ -109,6 +111,15 @@ export function delayedByBreaker(w: { ref: InstanceRef; attempt: number }, break
   return {
     type: 'task.delayed', time,
     data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), reason: 'breaker_open', breaker, ...(until !== undefined ? { until } : {}) },
+  };
+}
+
+/** The audit record of an attempt nobody with the skills it requires can take (docs/language.md#skills): it changes no state. */
+export function delayedBySkills(w: { ref: InstanceRef; attempt: number }, skills: readonly string[], time: string): PendingEvent {
+  const { task, iteration, item } = w.ref;
+  return {
+    type: 'task.delayed', time,
+    data: { task, attempt: w.attempt, ...(iteration !== undefined ? { iteration } : {}), ...(item !== undefined ? { item } : {}), reason: 'no_skilled_worker', skills: [...skills] },
   };
 }
 

@@ -28,6 +28,8 @@ export interface ServiceOptions {
   storeDir: string;
   /** Handlers for every run (`--handlers`); without them, each run's recorded `source.handlers` module. */
   handlers?: Handlers;
+  /** This process's skills (`serve --skills`): it runs tasks whose `requires:` they cover (docs/language.md#skills). */
+  skills?: ReadonlySet<string>;
   /** How a run's handler module is loaded (default loadHandlerModule); cached per path. */
   loadHandlers?: (path: string) => Promise<Handlers>;
   /** How long in-flight attempts get to finish on stop() (default 10 s). */

@@ -248,7 +248,7 @@ export class Service {
       // A run waiting here has no commit to show until it moves on: what it holds is told now.
       if (loaded.snapshot.status === 'active') this.opts.onTakeUp?.(loaded.snapshot);
       // The queued runs its settle admits are driven inside this drive: each is told as this one is.
-      view = await engine.drive(loaded, { handlers, untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal, onAdmittedDriven: (v) => this.driven(v) });
+      view = await engine.drive(loaded, { handlers, ...(this.opts.skills ? { skills: this.opts.skills } : {}), untilSettled: true, signal: this.stopCtl.signal, drain: this.drainCtl.signal, onAdmittedDriven: (v) => this.driven(v) });
     } catch (err) {
       if (err instanceof RunBusyError) { this.noteBusy(runId, (err.meta as { pid?: number | null }).pid ?? null); return; }
       if (this.stopCtl.signal.aborted) return;

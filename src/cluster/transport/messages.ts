@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind, WorkflowStatus } from '../../events/index.js';
 import { inboxPrefixFor, parseServers } from '../../store/index.js';
+import { MAX_REQUIRED_SKILLS } from '../../definition/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
 
@@ -190,6 +191,8 @@ export const TaskMessage = z.object({
     output: z.object({ names: z.array(z.string()), values: z.record(z.string(), z.unknown()) }),
     assignedTo: z.string().optional(),
     agentLevel: z.string().optional(),
+    /** `requires:` (sorted): the skills a worker needs for it; its subject's handler token names them (subjects.ts skillKey). */
+    requires: z.array(z.string()).max(MAX_REQUIRED_SKILLS).optional(),
   }),
 });
 export type TaskMessage = z.infer<typeof TaskMessage>;

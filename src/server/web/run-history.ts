@@ -90,7 +90,7 @@ export function summarize(e: PageEvent): string {
     case 'timer.fired': return d.timer === 'run_timeout' ? 'run timeout reached' : `${String(d.task)}${inst} ${String(d.timer)} timer fired`;
     case 'approval.recorded': return `${String(d.task)} ${String(d.decision)}${who}${str(d.comment) ? `: “${String(d.comment)}”` : ''}`;
     case 'approval.refused': return `${String(d.task)} ${String(d.decision)}${who} refused: ${String(d.reason)}`;
-    case 'task.delayed': return `${String(d.task)}${inst} attempt ${String(d.attempt)} waits: breaker ${String(d.breaker)} is open${str(d.until) ? ` until ${String(d.until)}` : ''}`;
+    case 'task.delayed': return `${String(d.task)}${inst} attempt ${String(d.attempt)} waits: ${Array.isArray(d.skills) ? `no worker with skills ${d.skills.map(String).join(', ')}` : `breaker ${String(d.breaker)} is open${str(d.until) ? ` until ${String(d.until)}` : ''}`}`;
     case 'signal.received': return `signal ${String(d.name)}${who}`;
     case 'run.paused': return `paused${who}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
     case 'run.resumed': return `resumed${who}`;
