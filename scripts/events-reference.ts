@@ -33,10 +33,10 @@ const MEANING = {
   'run.admitted': 'A slot was free: the queued run goes on (`by`: the process that admitted it).',
   'notification.sent': 'A notification was delivered to one target (`id`: `<runId>/<seq>/<on>`, `seq`: the event that made it due). Changes no state.',
   'notification.dead_lettered': 'A notification could not be delivered after its attempts (`error`). Changes no state.',
-  'task.delayed': 'An attempt waits, not started, because a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens): recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
+  'task.delayed': 'An attempt waits, not started: a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens), or no worker or agent has every skill the task `requires:` (`reason` `no_skilled_worker`, `skills`). Recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
 } as const satisfies Record<EventType, string>;
 
-type Json = { type?: string | string[]; properties?: Record<string, Json>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Json; anyOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; additionalProperties?: Json | boolean };
+type Json = { type?: string | string[]; properties?: Record<string, Json>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Json; anyOf?: Json[]; oneOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; additionalProperties?: Json | boolean };
 
 /** A bound worth saying: zod writes JavaScript's safe-integer range on every integer. */
 const said = (n: number | undefined): n is number => n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER;
@@ -68,7 +68,25 @@ function rows(s: Json, prefix = ''): string[] {
 }
 
 function table(s: Json): string {
-  return ['| field | type | always |', '| --- | --- | --- |', ...rows(s)].join('\n');
+  return ['| field | type | always |', '| --- | --- | --- |', ...rows(merged(s))].join('\n');
+}
+
+/**
+ * A data shape that is one of several (a discriminated union: task.delayed's reasons) as one object: every field of
+ * any of them, its types joined, "always" only where every one requires it.
+ */
+function merged(s: Json): Json {
+  const options = s.oneOf ?? (s.anyOf?.every((o) => o.properties) ? s.anyOf : undefined);
+  if (!options) return s;
+  const properties: Record<string, Json> = {};
+  for (const o of options) {
+    for (const [name, f] of Object.entries(o.properties ?? {})) {
+      const before = properties[name];
+      properties[name] = before === undefined || typeOf(before) === typeOf(f) ? f : { anyOf: [...(before.anyOf ?? [before]), f] };
+    }
+  }
+  const required = Object.keys(properties).filter((n) => options.every((o) => o.required?.includes(n)));
+  return { type: 'object', properties, required };
 }
 
 const jsonSchema = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;

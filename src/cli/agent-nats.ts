@@ -16,7 +16,7 @@ import type { Io } from './io.js';
 import { untilSignal } from './signals.js';
 import type { GlobalOpts } from './store.js';
 
-export async function natsAgentCmd(io: Io, g: GlobalOpts, o: { inbox: string; outbox: string; queue: string; level: Level; handler?: string; pollMs: number; concurrency?: number }): Promise<number> {
+export async function natsAgentCmd(io: Io, g: GlobalOpts, o: { inbox: string; outbox: string; queue: string; level: Level; handler?: string; pollMs: number; concurrency?: number; skills?: readonly string[] }): Promise<number> {
   let names = (o.handler ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) {
     // Not named: the handler tasks on its queue of every workflow deployed now (a workflow deployed later needs a restart, or --handler).
@@ -38,7 +38,7 @@ export async function natsAgentCmd(io: Io, g: GlobalOpts, o: { inbox: string; ou
   const settings = { ...(taskAckWaitMs !== undefined ? { taskAckWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
   const worker = createWorker({
     nats: natsUrl(g), handlers: Object.fromEntries(names.map((n) => [n, exchange.handler])), queue: o.queue, settings,
-    directOffers: offersEnabled(), ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}), log: (l) => io.err(l),
+    directOffers: offersEnabled(), ...(o.skills ? { skills: o.skills } : {}), ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}), log: (l) => io.err(l),
   });
   await worker.start();
   io.out(`agent ${process.pid} answering ${names.join(', ')} from queue ${o.queue} over NATS: task files in ${o.inbox}, results from ${o.outbox}; Ctrl-C stops it`);

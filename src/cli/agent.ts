@@ -31,7 +31,7 @@ export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<num
   if (usesNats(g)) {
     if (o.once || o.withdraw) throw new UsageError('--once and --withdraw are for the embedded store: over NATS an agent is a worker, which runs until stopped', {});
     const { natsAgentCmd } = await import('./agent-nats.js');
-    return natsAgentCmd(io, g, { inbox: o.inbox, outbox: o.outbox, queue, level: given, pollMs, ...(o.handler !== undefined ? { handler: o.handler } : {}) });
+    return natsAgentCmd(io, g, { inbox: o.inbox, outbox: o.outbox, queue, level: given, pollMs, skills: parseSkills(o.skills), ...(o.handler !== undefined ? { handler: o.handler } : {}) });
   }
   if (o.handler !== undefined) throw new UsageError('--handler is for NATS (attempts handed out per handler name): on the embedded store an agent takes every handler task of its queue', {});
   // With a users file, the agent is one of its users (docs/users.md): its level is theirs, and --level may only lower it.

@@ -1,4 +1,5 @@
 /** Cluster commands: deploy, start, wait, engine, worker — and approve / reject / emit when --nats is given. */
+import { parseSkills } from './skills-flag.js';
 import { loadUsers, usersFilePath } from '../users/index.js';
 import { loadNotificationsConfig } from '../notify/index.js';
 import { randomUUID } from 'node:crypto';
@@ -151,7 +152,7 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { users?: string; handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { users?: string; handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }): Promise<number> {
   const url = natsUrl(g);
   const notifications = loadNotificationsConfig(opts.notifications);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
@@ -191,7 +192,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   // Its reports are the engine's: named by the URL's user, else `engine` (the dev configs' no_auth_user; on a server
   // without users any name goes, recorded as unauthenticated), not `anonymous` (history said "reported by anonymous").
   const worker = opts.handlers || commands
-    ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+    ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, skills: parseSkills(opts.skills), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   const follower = stateFile ? followStateFile(engine.store, { path: stateFile, keep, warn: (l) => io.err(l) }) : null;
@@ -201,7 +202,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string }): Promise<number> {
   if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
@@ -212,7 +213,7 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const offers = offersEnabled();
   const ackWait = ackWaitMs ?? taskAckWaitMs;
   const settings = { ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, skills: parseSkills(opts.skills), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);
   return untilSignal(io, 'worker', () => worker.stop());

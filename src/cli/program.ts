@@ -294,7 +294,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./watch.js'), (m, runId: string | undefined, o) => m.watchCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
     .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)
-    .option('--queue <queue>', 'task queue for --handlers and --commands')
+    .option('--queue <queue>', 'task queue for --handlers and --commands').option('--skills <list>', 'skills of the handlers run here (--handlers), comma-separated: they also take attempts of tasks whose requires: they cover')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
     .option('--no-schedules', 'fire no schedule triggers from this engine (by default every engine fires them, each slot once across engines)')
@@ -307,7 +307,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")
     .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
-    .option(...outputRootOption)
+    .option(...outputRootOption).option('--skills <list>', "its skills, comma-separated (or LEDGERFLOW_SKILLS): it also takes attempts of tasks whose requires: it has every one of")
     .action(act(() => import('./cluster.js'), (m, o) => m.workerCmd(io, g(), o)));
   p.command('agent').description("a worker whose agent is whatever reads and writes files (seed 003's 1N/0UT protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
     .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')

@@ -22,7 +22,7 @@ export interface AgentRow {
 /** An embedded store's agent line, as agent/registry.ts reads it. */
 export interface AgentLineSeen { name: string; queue: string; level: string; skills: string[]; inFlight: number; seenAt: string; state: 'up' | 'gone' }
 /** A worker NATS engines heard announce itself (cluster/transport/presence.ts). */
-export interface WorkerHeard { user: string; queue: string; worker: string; handlers: string[]; seenMsAgo: number }
+export interface WorkerHeard { user: string; queue: string; worker: string; handlers: string[]; seenMsAgo: number; skills?: string[]; inFlight?: number; concurrency?: number }
 
 export function fileAgentRows(lines: readonly AgentLineSeen[]): AgentRow[] {
   return lines.map((a) => ({ name: a.name, kind: 'file agent', state: a.state, queue: a.queue, level: a.level, skills: a.skills, inFlight: a.inFlight, lastSeen: a.seenAt }));
@@ -30,6 +30,7 @@ export function fileAgentRows(lines: readonly AgentLineSeen[]): AgentRow[] {
 
 export function workerRows(workers: readonly WorkerHeard[], now: number): AgentRow[] {
   return workers.map((w) => ({
-    name: w.worker, kind: 'worker', state: 'up', queue: w.queue, skills: [], handlers: w.handlers, user: w.user, lastSeen: new Date(now - w.seenMsAgo).toISOString(),
+    name: w.worker, kind: 'worker', state: 'up', queue: w.queue, skills: w.skills ?? [], handlers: w.handlers, user: w.user, lastSeen: new Date(now - w.seenMsAgo).toISOString(),
+    ...(w.inFlight !== undefined ? { inFlight: w.inFlight } : {}),
   }));
 }

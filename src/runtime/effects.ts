@@ -370,6 +370,12 @@ export function attemptQueue(compiled: CompiledWorkflow, taskId: string): string
   return taskPlans(compiled).get(taskId)?.queue;
 }
 
+/** The queue and handler a task's attempts are handed out on (a MAP's: its body's); undefined for a task the workflow does not have. */
+export function attemptPlan(compiled: CompiledWorkflow, taskId: string): { queue: string; handler: string } | undefined {
+  const plan = taskPlans(compiled).get(taskId);
+  return plan ? { queue: plan.queue, handler: plan.handler } : undefined;
+}
+
 /** The input event a fired timer feeds back in. */
 export function timerFired(timer: TimerState, nowMs: number) {
   return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) } } as const;

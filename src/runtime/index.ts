@@ -19,7 +19,7 @@ export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from
 export { reviewInput, inputWouldRecordRefusal, type RunInput, type InputSender, type InputReview } from './input-review.js';
 export { controlEvent, reviewControl, type ControlAction, type ControlRequest, type ControlReview, type ControlEvent } from './run-control.js';
 export { reviewLoss, MAX_RESTARTS, type LostAttempt, type LossReview } from './restarts.js';
-export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt, type WaitAttempt } from './effects.js';
+export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue, attemptPlan, DEFAULT_QUEUE, type Effect, type StartAttempt, type AbortAttempt, type ArmTimer, type StartChild, type EmitEvent, type ParentRef, failureChild, type CancelTimer, type Held, type HeldAttempt, type WaitAttempt } from './effects.js';
 export { taskGates, gatesOf, gateText, isGated, attemptsWaiting, stillWaiting, holdsSlot, grantedStart, delayedByBreaker, delayedBySkills, slotsFreed, holderKey, runPriority, breakerOutcomes, type BreakerOutcome, type TaskGate, type GatePart, type GateOwner, type WaitingAttempt, type SlotRef } from './task-gates.js';
 export { prepareInput } from './input.js';
 export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';

@@ -10,7 +10,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
 import { attemptQueue, DEFAULT_QUEUE, type Effect, type EmitEvent, type StartAttempt, type StartChild, type WaitAttempt } from '../../runtime/index.js';
 import { performEffect, type EffectPerformer } from '../../executor/index.js';
-import { AttemptLedger, encode, subjects, type AttemptTokens, type TaskMessage, type TimerMessage, type TaskQueues, type Custody } from '../transport/index.js';
+import { AttemptLedger, encode, skillKey, subjects, type AttemptTokens, type TaskMessage, type TimerMessage, type TaskQueues, type Custody } from '../transport/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { errorMessage } from '../../errors/index.js';
 import { failureStepOf, type FailureStep } from '../../definition/index.js';
@@ -58,9 +58,13 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
       // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed
       // (claim-asks.ts): the worker given the copy asks before it claims. Same message id either way.
-      const queueIt = (redispatch = false) => o.taskQueues.dispatch(queue, effect.handler, encode(redispatch ? { ...msg, redispatch: true } : msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey, priority);
+      // A task that requires skills waits on its handler key (subjects.ts skillKey): only workers with them pull it.
+      const key = skillKey(effect.handler, effect.task.requires);
+      const queueIt = (redispatch = false) => o.taskQueues.dispatch(queue, key, encode(redispatch ? { ...msg, redispatch: true } : msg), restart > 0 ? `${idempotencyKey}/r${restart}` : idempotencyKey, priority);
       // Outstanding ones a reconcile publishes may have been offered, by this engine or another.
       if (!o.direct) return queueIt(queueOnly?.(effect) === true);
+      // Never offered straight to a worker (an offer goes to any idle worker of the handler, skilled or not): always queued.
+      if (key !== effect.handler) return queueIt();
       // Handed to a worker already (a reconcile's effects): it runs it.
       if (o.direct.holds(effect)) {
         // The message processed now is held until it reports too (its run's custody, direct-dispatch.ts).

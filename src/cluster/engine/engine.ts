@@ -34,7 +34,7 @@ import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { LimitsWatch, randomHex } from '../../executor/index.js';
 import { publishEffects } from './effects.js';
-import { publishWait, takeGateWait } from './gate-waits.js';
+import { publishWait, skilledBy, takeGateWait } from './gate-waits.js';
 import { Inbox, type Lifecycle } from './inbox.js';
 import { takeInput, type InputHost } from './inputs.js';
 import { startLegacyTaskMover } from './legacy-tasks.js';
@@ -189,6 +189,8 @@ export class ClusterEngine {
     presence.start();
     this.stops.push(() => presence.stop());
     const unserved = new UnservedLog(presence, log);
+    // Attempts that require skills start once a worker with them all is heard (skill routing, gate-waits.ts).
+    const skilled = skilledBy(presence, log);
     // Every attempt handed out is signed; workers run none that is not (attempt-keys.ts), and read the key from LF_KEYS.
     await publishAttemptKey(js, tokens, settings);
     const sign = (data: Uint8Array) => tokens.sign(data);
@@ -262,7 +264,7 @@ export class ClusterEngine {
     this.closeOwnReports = serveDirectReports({ nc, host: inputs, inHand: this.inHand, life, stats, direct: direct ? { dispatch: direct, engine: engineName } : null });
     // A timer checks its delivery bound itself, once due: the puts-back of a timer not due yet are deliveries too.
     // Waits of gated tasks share the timers' stream (gate-waits.ts): put back until their gate lets them start.
-    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m, custody) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log }, m, custody) : routes.timer(m, custody)), { boundFirst: false });
+    inbox.consume(STREAMS.timers.name, ENGINE_CONSUMERS.timers, 'timers', (m, custody) => (m.subject.endsWith('.gate') ? takeGateWait({ js, store, host, now, log, skilled }, m, custody) : routes.timer(m, custody)), { boundFirst: false });
     inbox.consume(STREAMS.approvals.name, ENGINE_CONSUMERS.approvals, 'approvals', (m, custody) => routes.approval(m, custody));
     inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) => triggers.take(m, custody));
     inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) => routes.signal(m, custody));

@@ -12,11 +12,11 @@
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceKey, instanceState, instanceToken } from '../../compiler/index.js';
-import { askAttemptGate, withdrawAttemptWait } from '../../executor/index.js';
-import { delayedByBreaker, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
+import { askAttemptGate, withdrawAttemptWait, type SkillCheck } from '../../executor/index.js';
+import { attemptPlan, delayedByBreaker, delayedBySkills, grantedStart, runPriority, stillWaiting, taskGates, type WaitAttempt } from '../../runtime/index.js';
 import { iso } from '../../compiler/index.js';
 import type { EventStore } from '../../store/index.js';
-import { encode, GateWaitMessage, subjects, type Custody } from '../transport/index.js';
+import { encode, GateWaitMessage, HEARD_ALL_MS, subjects, type Custody, type PresenceRegistry } from '../transport/index.js';
 import type { RunHost } from './run-host.js';
 
 /** Deliveries of one copy after which a wait is published afresh: the stream's bound on deliveries never ends a long wait. */
@@ -30,7 +30,11 @@ export function publishWait(js: JetStreamClient, e: WaitAttempt, gen = 0, since?
   return js.publish(gateWaitSubject(e.runId), encode(msg), { msgID: `${e.runId}/wait/${e.instance}/${e.attempt}${gen > 0 ? `/g${gen}` : ''}` });
 }
 
-export interface GateWaitHost { js: JetStreamClient; store: EventStore; host: RunHost; now: () => number; log: (line: string) => void }
+export interface GateWaitHost {
+  js: JetStreamClient; store: EventStore; host: RunHost; now: () => number; log: (line: string) => void;
+  /** Who has the skills an attempt's task requires on its queue (the workers this engine hears: presence.ts). */
+  skilled?: (queue: string, handler: string) => SkillCheck;
+}
 
 /** One delivery of a wait message: grant and record the start, or put it back until the gate says to ask again. */
 export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody): Promise<void> {
@@ -64,8 +68,16 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
   }
   // Its place in every line: when it began to wait, the same whichever engine asks (executor/gate-state.ts).
   const since = w.since ?? Math.floor(m.info.timestampNanos / 1e6);
-  const answer = await askAttemptGate(o.store, effect, o.now, since);
+  const plan = attemptPlan(run.compiled, w.task);
+  const answer = await askAttemptGate(o.store, effect, o.now, since, plan && o.skilled ? o.skilled(plan.queue, plan.handler) : undefined);
   if (!answer.granted) {
+    if ('skills' in answer && w.delayed !== true) {
+      // Nobody with the skills: said once in the run's history, as a breaker's hold is, and the wait published afresh says it is said.
+      await o.host.withRun(w.runId, () => o.host.process(w.runId, [delayedBySkills({ ref, attempt: w.attempt }, answer.skills, iso(o.now()))], { commitKey: `delayed-${instanceToken(ref)}-${w.attempt}`, custody }));
+      await publishWait(o.js, effect, (w.gen ?? 0) + 1, since, true);
+      m.ack();
+      return;
+    }
     if ('breaker' in answer && answer.breaker && w.delayed !== true) {
       // Held by an open breaker: the run's history says so once (an audit record), and the wait, published afresh, says it is said.
       const until = answer.breaker.until !== undefined ? iso(answer.breaker.until) : undefined;
@@ -82,4 +94,29 @@ export async function takeGateWait(o: GateWaitHost, m: JsMsg, custody: Custody):
   }
   await o.host.withRun(w.runId, () => o.host.process(w.runId, [grantedStart({ ref, attempt: w.attempt }, iso(answer.at))], { commitKey: `gate-${instanceToken(ref)}-${w.attempt}`, custody }));
   m.ack();
+}
+
+/** How often the engine log says again that no worker has a skill set. */
+const SAY_AGAIN_MS = 60_000;
+
+/**
+ * The skill check of an engine: a live worker of the queue serving the handler with every skill (presence.ts). Until
+ * the engine has listened long enough to have heard every live worker, it cannot tell: ask again then. Nobody: said in
+ * the engine's log once a minute per queue, handler and skill set.
+ */
+export function skilledBy(presence: PresenceRegistry, log: (line: string) => void, now: () => number = Date.now): (queue: string, handler: string) => SkillCheck {
+  const said = new Map<string, number>();
+  return (queue, handler) => (skills) => {
+    if (presence.servesWithSkills(queue, handler, skills)) return true;
+    const wait = HEARD_ALL_MS - presence.listeningMs;
+    if (wait > 0) return wait;
+    const key = `${queue}\u0000${handler}\u0000${skills.join('+')}`;
+    const last = said.get(key);
+    if (last === undefined || now() - last >= SAY_AGAIN_MS) {
+      said.set(key, now());
+      if (said.size > 1000) said.delete(said.keys().next().value!);
+      log(`no worker with skills ${skills.join(', ')} serves handler ${handler} on queue ${queue}: its attempts wait (start one: ledgerflow worker --handlers <module>${queue === 'default' ? '' : ` --queue ${queue}`} --skills ${skills.join(',')})`);
+    }
+    return false;
+  };
 }

@@ -16,10 +16,10 @@ export { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage
 export { natsSettings, offersEnabled } from './nats-settings.js';
 export { parseInbound, rawOf, type Inbound, type Malformed } from './parse.js';
 export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
-export { PresenceRegistry, UnservedLog, announcePresence, askPresence, unserved } from './presence.js';
+export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence, unserved } from './presence.js';
 export { KvScheduleCursor, SCHEDULES_BUCKET } from './schedule-cursor.js';
 export { hasUsers, senderOf } from './sender.js';
 export { DEFAULT_TASK_ACK_WAIT_MS, DLQ_DEFAULTS, PULL_EXPIRES_MS, ensureCluster, ensureWorkerConsumer, type ClusterSettings } from './setup.js';
-export { ANONYMOUS_SENDER, DEFAULT_LEVEL, DEFAULT_QUEUE, DEFINITIONS_BUCKET, ENGINE_CONSUMERS, ENGINE_SENDER, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX, levelConsumerName, noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token, workerConsumerName } from './subjects.js';
+export { ANONYMOUS_SENDER, DEFAULT_LEVEL, DEFAULT_QUEUE, DEFINITIONS_BUCKET, ENGINE_CONSUMERS, ENGINE_SENDER, LEGACY_TASKS, STREAMS, TASK_STREAM_PREFIX, levelConsumerName, noticeLevel, offerGroup, subjects, taskStream, taskSubjectParts, token, workerConsumerName, skillKey, splitSkillKey } from './subjects.js';
 export { TaskQueues } from './task-queues.js';
 export { WIRE_SCHEMAS, wireJsonSchemas, type WireSchemaName } from './wire.js';

@@ -15,9 +15,11 @@
  *   answers lf.presence.who (queue group `engines`) for `status` and the
  *   dashboard (askPresence).
  *
- * Presence is advice for people: nothing is run, refused or recorded in a
- * run's log on its word, so a worker that lies about it harms nothing but
- * the advice about its own queue.
+ * Presence is advice: nothing is run or refused on its word. One thing is
+ * recorded on it: an attempt that requires skills waits (task.delayed
+ * no_skilled_worker) until a worker of its queue says it has them all
+ * (docs/language.md#skills); a worker that lies about its skills harms only
+ * its own queue's attempts, which it may take anyway.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { decodeOrUndefined, encode, PresenceMessage, PresenceReport } from './messages.js';
@@ -35,19 +37,26 @@ const MAX_WORKERS = 5_000;
 const MAX_REPORTED = 500;
 
 /** Announces `handlers` on `queue` until the returned stop is called (which says `gone`). */
-export function announcePresence(nc: NatsConnection, o: { sender: string; queue: string; worker: string; handlers: string[]; everyMs?: number }): () => void {
+export function announcePresence(nc: NatsConnection, o: { sender: string; queue: string; worker: string; handlers: string[]; everyMs?: number; skills?: readonly string[]; concurrency?: number; inFlight?: () => number }): () => void {
   const every = o.everyMs ?? PRESENCE_EVERY_MS;
   const subject = subjects.presence(o.sender, o.queue);
-  const body: PresenceMessage = { worker: o.worker, handlers: o.handlers.slice(0, 500), every };
+  const body: PresenceMessage = {
+    worker: o.worker, handlers: o.handlers.slice(0, 500), every,
+    ...(o.skills && o.skills.length > 0 ? { skills: o.skills.slice(0, 64) } : {}), ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+  };
   // A user nats.conf does not let announce gets a permissions error on the connection, never a throw here.
-  const say = (gone = false) => { if (!nc.isClosed()) nc.publish(subject, encode(gone ? { ...body, gone: true } : body)); };
+  const say = (gone = false) => {
+    if (nc.isClosed()) return;
+    const load = o.inFlight ? { inFlight: o.inFlight() } : {};
+    nc.publish(subject, encode(gone ? { ...body, gone: true } : { ...body, ...load }));
+  };
   say();
   const timer = setInterval(() => say(), every);
   timer.unref();
   return () => { clearInterval(timer); say(true); };
 }
 
-interface Heard { user: string; queue: string; worker: string; handlers: Set<string>; seenAt: number; lapseMs: number }
+interface Heard { user: string; queue: string; worker: string; handlers: Set<string>; seenAt: number; lapseMs: number; skills: readonly string[]; inFlight?: number; concurrency?: number }
 
 /** What an engine heard of workers (one per engine process). */
 export class PresenceRegistry {
@@ -89,6 +98,11 @@ export class PresenceRegistry {
     return [...this.live()].some((h) => h.queue === queue && h.handlers.has(handler));
   }
 
+  /** Whether a worker serving `handler` on `queue` with every one of `skills` was heard within its lapse. */
+  servesWithSkills(queue: string, handler: string, skills: readonly string[]): boolean {
+    return [...this.live()].some((h) => h.queue === queue && h.handlers.has(handler) && skills.every((s) => h.skills.includes(s)));
+  }
+
   /** The workers heard on `queue` (live), for a log line. */
   workersOn(queue: string): Heard[] {
     return [...this.live()].filter((h) => h.queue === queue);
@@ -97,7 +111,10 @@ export class PresenceRegistry {
   report(): PresenceReport {
     const now = this.now();
     const workers = [...this.live()].sort((a, b) => b.seenAt - a.seenAt).slice(0, MAX_REPORTED)
-      .map((h) => ({ user: h.user, queue: h.queue, worker: h.worker, handlers: [...h.handlers], seenMsAgo: Math.max(0, now - h.seenAt) }));
+      .map((h) => ({
+        user: h.user, queue: h.queue, worker: h.worker, handlers: [...h.handlers], seenMsAgo: Math.max(0, now - h.seenAt),
+        ...(h.skills.length > 0 ? { skills: [...h.skills] } : {}), ...(h.inFlight !== undefined ? { inFlight: h.inFlight } : {}), ...(h.concurrency !== undefined ? { concurrency: h.concurrency } : {}),
+      }));
     return { listeningMs: this.listeningMs, workers };
   }
 
@@ -105,7 +122,10 @@ export class PresenceRegistry {
     const key = `${user}\u0000${queue}\u0000${said.worker}`;
     this.heard.delete(key); // re-inserted last: the map's order is the order heard, stalest first
     if (said.gone) return;
-    this.heard.set(key, { user, queue, worker: said.worker, handlers: new Set(said.handlers), seenAt: this.now(), lapseMs: said.every * LAPSE_PERIODS });
+    this.heard.set(key, {
+      user, queue, worker: said.worker, handlers: new Set(said.handlers), seenAt: this.now(), lapseMs: said.every * LAPSE_PERIODS, skills: said.skills ?? [],
+      ...(said.inFlight !== undefined ? { inFlight: said.inFlight } : {}), ...(said.concurrency !== undefined ? { concurrency: said.concurrency } : {}),
+    });
     while (this.heard.size > MAX_WORKERS) this.heard.delete(this.heard.keys().next().value!);
   }
 

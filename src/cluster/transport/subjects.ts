@@ -95,7 +95,7 @@ export function taskStream(queue: string): { name: string; subjects: string[] } 
 
 /** The queue and handler of a task subject (lf.q.<queue>.<handler>, or a priority level's lf.q.<queue>.<handler>.p<NN>), or null. */
 export function taskSubjectParts(subject: string): { queue: string; handler: string; priority?: number } | null {
-  const m = /^lf\.q\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(?:\.p(\d\d))?$/.exec(subject);
+  const m = /^lf\.q\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_~+-]+)(?:\.p(\d\d))?$/.exec(subject);
   if (!m) return null;
   return { queue: m[1]!, handler: m[2]!, ...(m[3] !== undefined ? { priority: Number(m[3]) } : {}) };
 }
@@ -137,6 +137,30 @@ export function token(value: string): string {
   return value;
 }
 
+/**
+ * Skill routing (docs/language.md#skills): the attempts of a task that `requires:` skills wait on a handler key of
+ * their own, `<handler>~<skill>+<skill>` (sorted), so that only a worker with every one of them pulls them: its own
+ * subject lf.q.<queue>.<key> and consumer w_<queue>_<key>, under the queue's stream and nats.conf lines as they are.
+ * `~` and `+` are in no handler or skill name, so a key is never a handler's.
+ */
+export function skillKey(handler: string, skills: readonly string[] | undefined): string {
+  if (!skills || skills.length === 0) return handler;
+  return `${token(handler)}~${[...skills].sort().map(token).join('+')}`;
+}
+
+/** A handler key's handler and skills (none for a plain handler); null when it is not one. */
+export function splitSkillKey(key: string): { handler: string; skills: string[] } | null {
+  const m = /^([A-Za-z0-9_-]+)(?:~([A-Za-z0-9_+-]+))?$/.exec(key);
+  if (!m) return null;
+  return { handler: m[1]!, skills: m[2] ? m[2].split('+').filter((s) => s.length > 0) : [] };
+}
+
+/** A handler, or a handler key naming skills (skillKey): a subject token or a consumer name's part. */
+function keyToken(value: string): string {
+  if (splitSkillKey(value) === null) throw new Error(`"${value}" cannot be a NATS subject token (use letters, digits, _ and -)`);
+  return value;
+}
+
 export const subjects = {
   /** A kick, or an engine's report (`sender`: the NATS user publishing; nats.conf lets each user publish under its own name only). */
   input: (sender: string, runId: string) => `lf.inputs.${token(sender)}.${token(runId)}`,
@@ -158,7 +182,7 @@ export const subjects = {
    * queue group w_<queue>; direct-dispatch.ts). nats.conf lets each worker user subscribe to its
    * queues' offers only in that group, so that it sees no more attempts than it would pull.
    */
-  offer: (queue: string, handler: string) => `lf.offer.${token(queue)}.${token(handler)}`,
+  offer: (queue: string, handler: string) => `lf.offer.${token(queue)}.${keyToken(handler)}`,
   /**
    * Core NATS, every worker of `queue` (no queue group): a worker given a copy of an attempt that may have been
    * offered asks whether another runs it without a claim yet (claim-asks.ts); nats.conf gives a worker user
@@ -170,13 +194,13 @@ export const subjects = {
   /** Request to the queue group `engines`: the workers an engine heard lately (PresenceReport). */
   presenceWho: 'lf.presence.who',
   ask: (queue: string) => `lf.asks.${token(queue)}`,
-  task: (queue: string, handler: string) => `lf.q.${token(queue)}.${token(handler)}`,
+  task: (queue: string, handler: string) => `lf.q.${token(queue)}.${keyToken(handler)}`,
   /** An attempt of a run of `priority`: the default level is lf.q.<queue>.<handler> (as before levels), any other its own subject. */
-  taskAt: (queue: string, handler: string, priority: number) => `lf.q.${token(queue)}.${token(handler)}${priority === DEFAULT_LEVEL ? '' : `.p${level(priority)}`}`,
+  taskAt: (queue: string, handler: string, priority: number) => `lf.q.${token(queue)}.${keyToken(handler)}${priority === DEFAULT_LEVEL ? '' : `.p${level(priority)}`}`,
   /** Core NATS, no body: an engine queued an attempt on that level (workers of the queue subscribe; only engines may publish). */
-  levelNotice: (queue: string, handler: string, priority: number) => `lf.levels.${token(queue)}.${token(handler)}.p${level(priority)}`,
+  levelNotice: (queue: string, handler: string, priority: number) => `lf.levels.${token(queue)}.${keyToken(handler)}.p${level(priority)}`,
   /** What workers of `queue` running `handler` subscribe to for level notices. */
-  levelNotices: (queue: string, handler: string) => `lf.levels.${token(queue)}.${token(handler)}.*`,
+  levelNotices: (queue: string, handler: string) => `lf.levels.${token(queue)}.${keyToken(handler)}.*`,
   timer: (runId: string) => `lf.timers.${token(runId)}`,
   approval: (runId: string, taskId: string, user: string) => `lf.approvals.${token(runId)}.${token(taskId)}.${token(user)}`,
   trigger: (eventType: string) => `lf.triggers.${token(eventType)}`,
@@ -205,7 +229,7 @@ export function offerGroup(queue: string): string {
 }
 
 export function workerConsumerName(queue: string, handler: string): string {
-  return `w_${token(queue)}_${token(handler)}`;
+  return `w_${token(queue)}_${keyToken(handler)}`;
 }
 
 /**
@@ -214,7 +238,7 @@ export function workerConsumerName(queue: string, handler: string): string {
  * consumer's name starts w_), so a handler called `x_p70` never meets level 70 of `x`.
  */
 export function levelConsumerName(queue: string, handler: string, priority: number): string {
-  return priority === DEFAULT_LEVEL ? workerConsumerName(queue, handler) : `p${level(priority)}_${token(queue)}_${token(handler)}`;
+  return priority === DEFAULT_LEVEL ? workerConsumerName(queue, handler) : `p${level(priority)}_${token(queue)}_${keyToken(handler)}`;
 }
 
 /** The level a level notice's subject names (lf.levels.<queue>.<handler>.p<NN>), or null. */

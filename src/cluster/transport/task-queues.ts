@@ -28,7 +28,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers } from '../../store/index.js';
 import { ATTEMPT_SIG_HEADER } from './attempt-keys.js';
 import { ensureWorkerConsumer, type ClusterSettings } from './setup.js';
-import { DEFAULT_LEVEL, levelConsumerName, subjects } from './subjects.js';
+import { DEFAULT_LEVEL, levelConsumerName, splitSkillKey, subjects } from './subjects.js';
 
 export class TaskQueues {
   /** Each pair (and level) once per engine process (a failed create, or a failed publish, is tried again by the next attempt of the pair). */
@@ -48,7 +48,8 @@ export class TaskQueues {
 
   /** The queue's stream and the pair's consumer (of the level of `priority`), once made (by this engine or another); resolves to the consumer's name. */
   ensure(queue: string, handler: string, priority: number = DEFAULT_LEVEL): Promise<string> {
-    this.handedOut?.(queue, handler);
+    // Who serves it is said of the handler (presence.ts), whatever skills its key names.
+    this.handedOut?.(queue, splitSkillKey(handler)?.handler ?? handler);
     const name = levelConsumerName(queue, handler, priority);
     let made = this.made.get(name);
     if (!made) {
@@ -67,7 +68,8 @@ export class TaskQueues {
   async dispatch(queue: string, handler: string, data: Uint8Array, msgID: string, priority: number = DEFAULT_LEVEL): Promise<void> {
     await this.ensure(queue, handler, priority);
     try {
-      const level = priority === DEFAULT_LEVEL ? null : subjects.levelNotice(queue, handler, priority);
+      // A skill key's lane is told at every level, the default too (worker-pull.ts: lanes other than the plain handler's).
+      const level = priority === DEFAULT_LEVEL && !handler.includes('~') ? null : subjects.levelNotice(queue, handler, priority);
       // Before: a worker freeing a slot knows the level before it can find the attempt. After: an idle worker pulls it now.
       if (level) this.notify?.(level);
       const h = headers();

@@ -24,13 +24,21 @@
  *   level, highest first, the default among them; the first level that has
  *   one gives it. An idle worker told of a level pulls it at once.
  *
+ * Skills (docs/language.md#skills): a worker given skills also takes the
+ * attempts of tasks that require some of them, on their handler keys
+ * (lf.q.<queue>.<handler>~<skills>, subjects.ts skillKey): each such key, at
+ * each level, is a lane swept as the levels are, found the same ways (the
+ * engines' word, which they give for every skill lane; the stream's
+ * subjects). At equal priority a lane needing more skills goes first: what
+ * only skilled workers can run is theirs before what anyone can.
+ *
  * A pull that brings more than the free slots (an offer took a slot while it
  * was out) hands the extra delivery back at once (nak): it is redelivered,
  * first in its consumer's order, and the claim ledger runs it once as ever.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { PULL_EXPIRES_MS, DEFAULT_LEVEL, levelConsumerName, noticeLevel, subjects, taskStream, taskSubjectParts } from '../transport/index.js';
+import { PULL_EXPIRES_MS, DEFAULT_LEVEL, levelConsumerName, noticeLevel, splitSkillKey, subjects, taskStream, taskSubjectParts } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { toJsMsg } from '../../store/index.js';
 
@@ -50,6 +58,8 @@ export interface PullOptions {
   /** The default level's consumer, w_<queue>_<handler> (made by the engines; the worker waited for it). */
   durable: string;
   concurrency: number;
+  /** The worker's skills (`--skills`): it also pulls the handler's attempts that require some of them. */
+  skills?: readonly string[];
   /** Attempts of the handler running here (pulled or offered). */
   busy(): number;
   /** Runs a delivery (the worker's bounded run, tracked for its stop). */
@@ -58,9 +68,12 @@ export interface PullOptions {
   log(line: string): void;
 }
 
+/** A lane other than the default: a handler key (the handler, or one naming skills) at a level, by its consumer's name. */
+interface Lane { readonly key: string; readonly level: number; readonly skills: number }
+
 export class TaskPuller {
-  /** Levels other than the default that hold attempts (waiting or running), as last heard or read. */
-  readonly levels = new Set<number>();
+  /** Lanes other than the default (the plain handler at the default level) that hold attempts, as last heard or read. */
+  readonly levels = new Map<string, Lane>();
   private wakeUp: (() => void) | null = null;
   private fetching: { stop(): void } | null = null;
   private consumer: Consumer | null = null;
@@ -70,8 +83,8 @@ export class TaskPuller {
   private again = false;
   /** The subscription to the engines' word was refused (a nats.conf from before levels). */
   private deaf = false;
-  /** When the engines' word last named each level. */
-  private readonly heard = new Map<number, number>();
+  /** When the engines' word last named each lane. */
+  private readonly heard = new Map<string, number>();
   private said = new Set<string>();
   private readonly stream: string;
 
@@ -100,7 +113,7 @@ export class TaskPuller {
           await new Promise<void>((r) => { this.wakeUp = r; });
           continue;
         }
-        // Without the engines' word (nats.conf does not give it), the levels are read before every pull.
+        // Without the engines' word (nats.conf does not give it), the lanes are read before every pull.
         if (this.deaf) await this.refresh();
         if (this.levels.size === 0) {
           await this.fetch(free, PULL_EXPIRES_MS);
@@ -159,10 +172,11 @@ export class TaskPuller {
     try {
       do {
         this.again = false;
-        const order = [...this.levels, ...(withDefault ? [DEFAULT_LEVEL] : [])].sort((a, b) => b - a);
-        for (const level of order) {
+        const plain: Lane = { key: this.o.handler, level: DEFAULT_LEVEL, skills: 0 };
+        const order = [...this.levels.values(), ...(withDefault ? [plain] : [])].sort((a, b) => b.level - a.level || b.skills - a.skills);
+        for (const lane of order) {
           if (this.o.busy() >= this.o.concurrency || this.o.stopped()) return false;
-          const m = await this.pullOne(level);
+          const m = await this.pullOne(lane);
           if (m) {
             this.deliver(m);
             return true;
@@ -175,11 +189,12 @@ export class TaskPuller {
     }
   }
 
-  /** One attempt of `level` if one waits now (no-wait pull), else null. */
-  private async pullOne(level: number): Promise<JsMsg | null> {
+  /** One attempt of `lane` if one waits now (no-wait pull), else null. */
+  private async pullOne(lane: Lane): Promise<JsMsg | null> {
+    const { key, level } = lane;
     try {
       // A pull of one with no_wait, as a request of our own: the client's consumers wait at least a second on an empty level.
-      const msg = await this.o.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, this.o.handler, level)}`, NO_WAIT_PULL, { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS });
+      const msg = await this.o.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, key, level)}`, NO_WAIT_PULL, { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS });
       const status = msg.data.length === 0 ? msg.headers?.code ?? 0 : 0;
       // 404 no messages, 408 none in time: nothing waits there.
       if (status === 404 || status === 408) return null;
@@ -187,7 +202,7 @@ export class TaskPuller {
       return toJsMsg(msg);
     } catch (err) {
       // Said once, and the level skipped.
-      this.sayOnce(`level ${level} of ${this.o.handler} on queue ${this.o.queue}: ${errorMessage(err)}; skipped until it answers`);
+      this.sayOnce(`level ${level} of ${key} on queue ${this.o.queue}: ${errorMessage(err)}; skipped until it answers`);
       return null;
     }
   }
@@ -195,7 +210,8 @@ export class TaskPuller {
   /** The engines' word that a level holds attempts: an idle worker pulls it at once. */
   private listen(): void {
     const { o } = this;
-    this.sub = o.nc.subscribe(subjects.levelNotices(o.queue, o.handler), {
+    // With skills, every key's word on the queue (nats.conf gives lf.levels.<queue>.>); else the handler's only, as before.
+    this.sub = o.nc.subscribe(o.skills && o.skills.length > 0 ? `lf.levels.${o.queue}.>` : subjects.levelNotices(o.queue, o.handler), {
       callback: (err, msg) => {
         if (err) {
           this.deaf = true;
@@ -203,9 +219,10 @@ export class TaskPuller {
           return;
         }
         const level = noticeLevel(msg.subject);
-        if (level === null || level === DEFAULT_LEVEL) return;
-        this.levels.add(level);
-        this.heard.set(level, Date.now());
+        const lane = level === null ? null : this.laneOf(msg.subject.split('.')[3] ?? '', level);
+        if (!lane) return;
+        this.levels.set(lane.id, lane.lane);
+        this.heard.set(lane.id, Date.now());
         // Idle (its pull waits on the default level): the other levels are pulled now.
         if (!o.stopped() && o.busy() < o.concurrency) {
           void this.sweep(false).catch((e: unknown) => this.sayOnce(`pulling priority levels of ${o.handler}: ${errorMessage(e)}`));
@@ -214,20 +231,35 @@ export class TaskPuller {
     });
   }
 
-  /** Which levels hold attempts, read from the stream's subjects (waiting or running: a work queue keeps them until acked). */
+  /**
+   * The lane of handler key `key` at `level`, when it is this worker's and not the default one: the handler itself
+   * (another level), or a key of it naming skills that this worker has every one of.
+   */
+  private laneOf(key: string, level: number): { id: string; lane: Lane } | null {
+    const { o } = this;
+    const parts = splitSkillKey(key);
+    if (!parts || parts.handler !== o.handler) return null;
+    if (parts.skills.length === 0 && level === DEFAULT_LEVEL) return null;
+    if (parts.skills.length > 0 && !parts.skills.every((s) => o.skills?.includes(s))) return null;
+    return { id: levelConsumerName(o.queue, key, level), lane: { key, level, skills: parts.skills.length } };
+  }
+
+  /** Which lanes hold attempts, read from the stream's subjects (waiting or running: a work queue keeps them until acked). */
   private async refresh(): Promise<void> {
     const { o } = this;
     try {
-      const info = await o.jsm.streams.info(this.stream, { subjects_filter: `lf.q.${o.queue}.${o.handler}.*` });
-      const found = new Set<number>();
+      const skilled = o.skills !== undefined && o.skills.length > 0;
+      const info = await o.jsm.streams.info(this.stream, { subjects_filter: skilled ? `lf.q.${o.queue}.>` : `lf.q.${o.queue}.${o.handler}.*` });
+      const found = new Map<string, Lane>();
       for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
-        const p = taskSubjectParts(subject)?.priority;
-        if (p !== undefined && count > 0) found.add(p);
+        const p = taskSubjectParts(subject);
+        const lane = p && count > 0 ? this.laneOf(p.handler, p.priority ?? DEFAULT_LEVEL) : null;
+        if (lane) found.set(lane.id, lane.lane);
       }
-      // A level heard of lately stays: its word comes before its attempt is stored.
+      // A lane heard of lately stays: its word comes before its attempt is stored.
       const now = Date.now();
-      for (const l of this.levels) if (!found.has(l) && now - (this.heard.get(l) ?? 0) > PULL_EXPIRES_MS) this.levels.delete(l);
-      for (const l of found) this.levels.add(l);
+      for (const id of this.levels.keys()) if (!found.has(id) && now - (this.heard.get(id) ?? 0) > PULL_EXPIRES_MS) this.levels.delete(id);
+      for (const [id, lane] of found) this.levels.set(id, lane);
     } catch (err) {
       if (!o.stopped()) this.sayOnce(`reading the priority levels of ${o.handler} on ${this.stream}: ${errorMessage(err)}`);
     }

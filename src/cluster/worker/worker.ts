@@ -66,6 +66,8 @@ export interface WorkerOptions {
   commands?: CommandRunner;
   /** Attempts of each handler this worker pulls and runs at once (default 4). */
   concurrency?: number;
+  /** Its skills (`worker --skills`, docs/language.md#skills): it also takes attempts of tasks that require some of them. */
+  skills?: readonly string[];
   /** Where `output_to` files go: relative paths resolve against it, nothing is written outside it (default: the current directory). */
   outputRoot?: string;
   /**
@@ -312,7 +314,11 @@ export function createWorker(opts: WorkerOptions): Worker {
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
       const served = [...new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])];
       // The engines tell people which handler nobody serves from what workers announce (presence.ts).
-      stops.push(announcePresence(nc, { sender, queue, worker: workerName, handlers: served }));
+      const skills = [...new Set(opts.skills ?? [])].sort();
+      stops.push(announcePresence(nc, {
+        sender, queue, worker: workerName, handlers: served, skills, concurrency,
+        inFlight: () => { let n = 0; for (const b of busy.values()) n += b; return n; },
+      }));
       for (const handler of served) {
         // Attempts offered straight to an idle worker (worker-offers.ts), run as pulled ones but reported to their engine.
         if (opts.directOffers !== false) stops.push(takeOffers(offers, handler));
@@ -323,7 +329,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           // Attempts a worker holds but has not started are reported lost if it dies (it cannot tell them apart from
           // started ones), so it pulls no more than it has free slots for; the highest priority level first (worker-pull.ts).
           const puller = new TaskPuller({
-            nc, js, jsm, queue, handler, durable, concurrency, log, busy: () => busy.get(handler) ?? 0, stopped: () => stopped,
+            nc, js, jsm, queue, handler, durable, concurrency, skills, log, busy: () => busy.get(handler) ?? 0, stopped: () => stopped,
             // bounded() heartbeats and settles every delivery itself; a stop waits for it.
             take: (m) => { if (inHand.accept(m)) void inHand.track([m], bounded(m)); },
           });

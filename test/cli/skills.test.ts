@@ -1,0 +1,87 @@
+/**
+ * Skill routing on the embedded store, as docs/language.md "Skills" tells a user: the docs' workflow, run with
+ * and without `--skills`; a file agent with the skill takes the task a process without it holds; an agent
+ * without it leaves the task alone; the wait is said in status and recorded once in the history.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { events, files, spawnIn, stopSpawned, taskFile, writeResult } from '../helpers/file-agent.js';
+import { waitFor } from '../helpers/wait.js';
+
+afterEach(stopSpawned);
+
+/** The docs' workflow: the first YAML block of the Skills section. */
+function docsWorkflow(): string {
+  const text = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
+  const section = text.slice(text.indexOf('### Skills'));
+  return /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+}
+
+const HANDLERS = `export default {
+  render: async (input, ctx) => ({ by: process.env.WHO ?? 'nobody', requires: ctx.task.requires ?? [] }),
+  summarize: async () => ({ done: true }),
+};
+`;
+
+function project(): string {
+  const dir = tempDir('lf-skills-');
+  writeFileSync(join(dir, 'render-report.yaml'), docsWorkflow());
+  writeFileSync(join(dir, 'handlers.mjs'), HANDLERS);
+  return dir;
+}
+
+describe('skills (docs/language.md#skills), embedded store', () => {
+  it('run --skills gpu runs the task that requires gpu here, its handler told the skills', async () => {
+    const dir = project();
+    const r = await cli(['run', 'render-report.yaml', '--handlers', 'handlers.mjs', '--skills', 'gpu', '--json'], { cwd: dir, env: { WHO: 'this process' } });
+    expect(r.code, r.stderr).toBe(0);
+    const view = JSON.parse(r.stdout);
+    expect(view.status).toBe('COMPLETED');
+    expect(view.tasks.render.output).toEqual({ by: 'this process', requires: ['gpu'] });
+  }, 30_000);
+
+  it('without the skill the task waits with the reason; an agent without it leaves it, one with it takes it; the run completes', async () => {
+    const dir = project();
+    const run = spawnIn(dir, ['run', 'render-report.yaml', '--handlers', 'handlers.mjs']);
+    const runId = await waitFor('the run to start', () => /run (\S+) started/.exec(run.output())?.[1], { detail: run.output });
+    await waitFor('the reason in the run output', () => run.output().includes('render waits: no worker with skills gpu'), { timeout: 20_000, detail: run.output });
+    let last = '';
+    await waitFor('status to say why render waits', async () => {
+      last = (await cli(['status', runId], { cwd: dir })).stdout;
+      return last.includes('waits for a worker with skills gpu');
+    }, { detail: () => last });
+    const delayed = (await events(dir, runId)).filter((e) => e.type === 'task.delayed');
+    expect(delayed.map((e) => e.data)).toEqual([{ task: 'render', attempt: 1, reason: 'no_skilled_worker', skills: ['gpu'] }]);
+    expect((await cli(['history', runId], { cwd: dir })).stdout).toContain('render attempt 1 waits: no worker with skills gpu');
+
+    // An agent with other skills: declared, but the task is not its.
+    const other = await cli(['agent', '--inbox', '1N.other', '--outbox', '0UT.other', '--queue', 'default', '--skills', 'pdf', '--once', '--json'], { cwd: dir });
+    expect(other.code, other.stderr).toBe(0);
+    expect(JSON.parse(other.stdout).written).toEqual([]);
+    // The docs' agent, with the skill.
+    const agent = spawnIn(dir, ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'default', '--skills', 'gpu,pdf', '--poll', '100ms']);
+    const task = await waitFor('the task file', () => taskFile(dir), { timeout: 20_000, detail: () => run.output() + agent.output() });
+    expect(readFileSync(join(dir, '1N.3OX', task.name), 'utf8')).toContain('task_id: render');
+    writeResult(dir, task.name.slice('task-'.length), `token: ${task.token}\nstatus: completed\noutput: { by: agent }\n`);
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toContain('COMPLETED');
+    const evs = await events(dir, runId);
+    expect(evs.find((e) => e.type === 'task.completed' && e.data.task === 'render')?.data).toMatchObject({ output: { by: 'agent' } });
+    // Recorded once for the wait, however long it was.
+    expect(evs.filter((e) => e.type === 'task.delayed')).toHaveLength(1);
+    expect(files(dir, '1N.other').filter((n) => n.endsWith('.yaml'))).toEqual([]);
+  }, 90_000);
+
+  it('refuses what is not a skill, at its line, and --skills that is not one', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'bad.yaml'), docsWorkflow().replace('requires: [gpu]', 'requires: [gpu, "two words"]'));
+    const v = await cli(['validate', 'bad.yaml'], { cwd: dir });
+    expect(v.code).toBe(2);
+    expect(v.stderr + v.stdout).toMatch(/bad\.yaml:\d+:\d+.*skill/);
+    const r = await cli(['run', 'render-report.yaml', '--handlers', 'handlers.mjs', '--skills', 'gpu,a.b'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--skills: "a.b" is not a skill name');
+  }, 30_000);
+});
