@@ -53,7 +53,12 @@ export class TaskQueues {
     const name = levelConsumerName(queue, handler, priority);
     let made = this.made.get(name);
     if (!made) {
-      made = ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority);
+      // A skill key's consumer comes with its handler's own (the default level's): a worker of the handler waits for
+      // that one before it pulls any lane (worker.ts), and under nats.conf a worker may not make it.
+      const plain = splitSkillKey(handler)?.handler;
+      made = plain !== undefined && plain !== handler
+        ? this.ensure(queue, plain).then(() => ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority))
+        : ensureWorkerConsumer(this.jsm, queue, handler, this.settings, priority);
       this.made.set(name, made);
       made.catch(() => this.made.delete(name));
     }
