@@ -99,7 +99,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('list').description('runs, newest first, from the run index (rebuilt from the log when missing or behind)')
     .option('--workflow <id>').option('--status <status>')
     .option('--trigger <kind[:id]>', 'how runs started: event, schedule, parent, retry, manual; with :id an event type or event id, schedule slot or run id')
-    .option('--agent <name>', 'runs with a task assigned to this agent, or an approval decided by them')
+    .option('--agent <name>', 'runs with a task assigned to this agent, an approval decided by them, or an attempt\'s outcome they reported (a worker\'s NATS user, a file agent)')
     .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
     .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
     .option('--limit <n>', 'the newest n matching runs (at most 500)').option('--json')

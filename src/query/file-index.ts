@@ -26,7 +26,8 @@ import { HeldRunIndex } from './held-index.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import { RunRecordSchema } from './record-schema.js';
 
-const CACHE_VERSION = 1;
+/** 2: a run's agents include who reported its attempts' outcomes (2026-11-26); a cache of 1 is rebuilt from the logs. */
+const CACHE_VERSION = 2;
 /** Files stat'ed at once, and run files read and folded at once (a pool: one slow file does not hold the others). */
 const STAT_CONCURRENCY = 64;
 const READ_CONCURRENCY = 32;

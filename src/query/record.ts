@@ -132,6 +132,8 @@ export function advance(tracked: TrackedRun, events: readonly EventEnvelope[]): 
     // (notification.* and other records that keep the state change nothing, not even completedAt).
     if (snapshot && compiled && (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))) snapshot = applyEvent(compiled, snapshot, e).snapshot;
     if (e.type === 'approval.recorded') (agents ??= new Set(record.agents)).add(e.data.by);
+    // Whoever reported an attempt's outcome (a worker's NATS user, a file agent) took part too (the agents view, `list --agent`).
+    else if ((e.type === 'task.completed' || e.type === 'task.failed') && e.data.by !== undefined && !(agents ? agents.has(e.data.by) : record.agents.includes(e.data.by))) (agents ??= new Set(record.agents)).add(e.data.by);
     record.lastSeq = e.seq;
     record.status = e.state.status;
     // The settling event's time: later events (notifications) never move it.

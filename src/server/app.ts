@@ -32,6 +32,7 @@ import { metricsSummary } from './metrics-summary.js';
 import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
+import { agentsView } from './agents.js';
 import { bulkAction } from './bulk.js';
 import { allBreakers } from '../executor/index.js';
 import { BreakerBody, checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
@@ -324,7 +325,7 @@ export function createApp(o: AppOptions): Hono<Env> {
   });
 
   // The dependency map of workflows (docs/coordination.md): the latest valid version of each, as `ledgerflow map --json`.
-  app.get('/api/agents', async (c) => c.json({ agents: await backend.agents() }));
+  app.get('/api/agents', async (c) => c.json(await agentsView(backend)));
   app.get('/api/map', async (c) => c.json(workflowMap((await backend.definitions()).flatMap((d) => (d.definition ? [d.definition] : [])))));
 
   app.get('/api/definitions', async (c) => {

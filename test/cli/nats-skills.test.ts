@@ -75,7 +75,10 @@ describe.skipIf(noNats)('skills over NATS (docs/language.md#skills)', () => {
       expect(h.some((e) => e.type === 'task.delayed')).toBe(false);
     }
     // Who serves: the agents view names the gpu worker's skills.
-    const agents = JSON.parse((await cli(['--nats', c.url, 'agents', '--json'])).stdout) as { agents: { skills: string[]; handlers?: string[] }[] };
-    expect(agents.agents.some((a) => a.skills.includes('gpu'))).toBe(true);
+    const agents = JSON.parse((await cli(['--nats', c.url, 'agents', '--json'])).stdout) as { agents: { skills: string[]; inFlight?: number; utilization?: { m1: number; m15: number } }[]; participation: { workflow: string; runs: number; agents: { name: string }[] }[] };
+    const gpuRow = agents.agents.find((a) => a.skills.includes('gpu'));
+    expect(gpuRow).toMatchObject({ inFlight: 0, utilization: { m1: expect.any(Number), m15: expect.any(Number) } });
+    // Who took part, per workflow: the workers' NATS user reported every outcome of the five runs.
+    expect(agents.participation.find((w) => w.workflow === 'render-report')).toMatchObject({ runs: 5, agents: [expect.objectContaining({ runs: 5 })] });
   }, 150_000);
 });

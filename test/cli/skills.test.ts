@@ -72,6 +72,11 @@ describe('skills (docs/language.md#skills), embedded store', () => {
     // Recorded once for the wait, however long it was.
     expect(evs.filter((e) => e.type === 'task.delayed')).toHaveLength(1);
     expect(files(dir, '1N.other').filter((n) => n.endsWith('.yaml'))).toEqual([]);
+    // The agents view: the agent with the skill took part in the workflow's run; its load over the last minutes is known.
+    const view = JSON.parse((await cli(['agents', '--json'], { cwd: dir })).stdout) as { agents: { name: string; skills: string[]; utilization?: { m1: number; m15: number } }[]; participation: { workflow: string; runs: number; agents: { name: string; runs: number }[] }[] };
+    expect(view.participation).toEqual([{ workflow: 'render-report', runs: 1, agents: [{ name: 'agent:default', runs: 1 }] }]);
+    const gpuAgent = view.agents.find((a) => a.skills.includes('gpu'));
+    expect(gpuAgent?.utilization?.m15).toBeGreaterThan(0);
   }, 90_000);
 
   it('refuses what is not a skill, at its line, and --skills that is not one', async () => {

@@ -133,6 +133,7 @@ export const PresenceReport = z.object({
     user: z.string(), queue: z.string(), worker: z.string(), handlers: z.array(z.string()),
     seenMsAgo: z.number().int().nonnegative(),
     skills: z.array(z.string()).optional(), inFlight: z.number().int().nonnegative().optional(), concurrency: z.number().int().positive().optional(),
+    utilization: z.object({ m1: z.number().min(0).max(1), m15: z.number().min(0).max(1) }).optional(),
   })),
 });
 export type PresenceReport = z.infer<typeof PresenceReport>;

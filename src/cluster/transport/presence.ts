@@ -24,6 +24,12 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { decodeOrUndefined, encode, PresenceMessage, PresenceReport } from './messages.js';
 import { subjects } from './subjects.js';
+import { keepSamples, loadOf, utilizationOf, type LoadSample } from '../../coordination/index.js';
+
+const utilized = (samples: readonly LoadSample[], now: number) => {
+  const utilization = utilizationOf(samples, now);
+  return utilization ? { utilization } : {};
+};
 
 /** How often a worker announces itself. */
 export const PRESENCE_EVERY_MS = 5_000;
@@ -56,7 +62,7 @@ export function announcePresence(nc: NatsConnection, o: { sender: string; queue:
   return () => { clearInterval(timer); say(true); };
 }
 
-interface Heard { user: string; queue: string; worker: string; handlers: Set<string>; seenAt: number; lapseMs: number; skills: readonly string[]; inFlight?: number; concurrency?: number }
+interface Heard { user: string; queue: string; worker: string; handlers: Set<string>; seenAt: number; lapseMs: number; skills: readonly string[]; inFlight?: number; concurrency?: number; samples: LoadSample[] }
 
 /** What an engine heard of workers (one per engine process). */
 export class PresenceRegistry {
@@ -114,16 +120,21 @@ export class PresenceRegistry {
       .map((h) => ({
         user: h.user, queue: h.queue, worker: h.worker, handlers: [...h.handlers], seenMsAgo: Math.max(0, now - h.seenAt),
         ...(h.skills.length > 0 ? { skills: [...h.skills] } : {}), ...(h.inFlight !== undefined ? { inFlight: h.inFlight } : {}), ...(h.concurrency !== undefined ? { concurrency: h.concurrency } : {}),
+        ...utilized(h.samples, now),
       }));
     return { listeningMs: this.listeningMs, workers };
   }
 
   private hear(user: string, queue: string, said: PresenceMessage): void {
     const key = `${user}\u0000${queue}\u0000${said.worker}`;
+    const before = this.heard.get(key);
     this.heard.delete(key); // re-inserted last: the map's order is the order heard, stalest first
     if (said.gone) return;
+    const at = this.now();
+    // Its load over time (the agents view's utilization): in flight over its concurrency times its handlers.
+    const samples = said.inFlight === undefined ? before?.samples ?? [] : keepSamples(before?.samples ?? [], { at, load: loadOf(said.inFlight, said.concurrency !== undefined ? said.concurrency * Math.max(1, said.handlers.length) : undefined) }, 200);
     this.heard.set(key, {
-      user, queue, worker: said.worker, handlers: new Set(said.handlers), seenAt: this.now(), lapseMs: said.every * LAPSE_PERIODS, skills: said.skills ?? [],
+      user, queue, worker: said.worker, handlers: new Set(said.handlers), seenAt: at, lapseMs: said.every * LAPSE_PERIODS, skills: said.skills ?? [], samples,
       ...(said.inFlight !== undefined ? { inFlight: said.inFlight } : {}), ...(said.concurrency !== undefined ? { concurrency: said.concurrency } : {}),
     });
     while (this.heard.size > MAX_WORKERS) this.heard.delete(this.heard.keys().next().value!);

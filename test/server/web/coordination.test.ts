@@ -74,6 +74,9 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the Coordination page (docs/
 
   it('lists the file agents that work on the store, up, with their queue, level and skills', async () => {
     const agent = spawnCli(['--store', join(storeDir, 'store'), 'agent', '--inbox', join(storeDir, '1N.3OX'), '--outbox', join(storeDir, '0UT.3OX'), '--queue', 'agents', '--level', 'L2', '--skills', 'ocr'], { cwd: storeDir });
+    // An operator holds the agent's queue: the row says so.
+    const open = await fetch(`${ui.base}/api/breakers/open`, { method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'queue/agents' }) });
+    expect(open.status).toBe(200);
     try {
       const { page } = b;
       await page.goto(`${ui.base}/coordination`);
@@ -86,6 +89,10 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the Coordination page (docs/
       }, { timeout: 20_000 });
       expect(await row.getAttribute('data-state')).toBe('up');
       expect(await row.textContent()).toMatch(/agent:agents\s*file agent\s*up\s*agents\s*L2\s*ocr\s*0/);
+      expect(await row.locator('[data-fact=utilization]').textContent()).toMatch(/^\d+% \/ \d+%$/);
+      expect(await row.locator('[data-fact=breakers]').textContent()).toBe('queue/agents open');
+      // Who took part per workflow: the emergency stop's runs of `hold` (nobody assigned, nobody decided).
+      expect(await page.locator('[data-testid=participation] tr[data-workflow=hold]').textContent()).toMatch(/^hold\s*\d+/);
     } finally {
       agent.kill('SIGKILL');
     }

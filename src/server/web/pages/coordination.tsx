@@ -123,19 +123,26 @@ function EmergencyStop(props: { workflows: string[] }) {
   );
 }
 
-interface AgentRow { name: string; kind: string; state: 'up' | 'gone'; queue: string; level?: string; skills: string[]; handlers?: string[]; user?: string; inFlight?: number; lastSeen: string }
+interface AgentRow {
+  name: string; kind: string; state: 'up' | 'gone'; queue: string; level?: string; skills: string[]; handlers?: string[]; user?: string; inFlight?: number; lastSeen: string;
+  utilization?: { m1: number; m15: number }; breakers?: { name: string; state: string }[];
+}
+interface Participation { workflow: string; runs: number; agents: { name: string; runs: number }[] }
 
-/** Who works on the store (GET /api/agents, as `ledgerflow agents`): file agents up or gone, workers the engines hear. */
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** Who works on the store (GET /api/agents, as `ledgerflow agents`): file agents up or gone, workers the engines hear; who took part per workflow. */
 function Agents() {
-  const list = useData(() => api.get<{ agents: AgentRow[] }>('/api/agents'), []);
+  const list = useData(() => api.get<{ agents: AgentRow[]; participation: Participation[] }>('/api/agents'), []);
   const rows = list.data?.agents;
+  const byWorkflow = list.data?.participation ?? [];
   return (
     <Card title="Agents" actions={<button type="button" onClick={list.reload}>Refresh</button>}>
       <ErrorBox error={list.error} />
       {!rows && !list.error ? <Loading /> : null}
       {rows ? (rows.length === 0 ? <Empty>No agent or worker seen: start one (`ledgerflow agent`, `ledgerflow worker`).</Empty> : (
         <table class="table" data-testid="agents">
-          <thead><tr><th>Name</th><th>Kind</th><th>State</th><th>Queue</th><th>Level</th><th>Skills / handlers</th><th>In flight</th><th>Last seen</th></tr></thead>
+          <thead><tr><th>Name</th><th>Kind</th><th>State</th><th>Queue</th><th>Level</th><th>Skills / handlers</th><th>In flight</th><th>Utilization 1m / 15m</th><th>Breakers</th><th>Last seen</th></tr></thead>
           <tbody>
             {rows.map((r) => (
               <tr key={`${r.kind}:${r.name}:${r.queue}`} data-agent={r.name} data-state={r.state}>
@@ -146,12 +153,28 @@ function Agents() {
                 <td>{r.level ?? ''}</td>
                 <td class="small">{[...r.skills, ...(r.handlers ?? [])].join(', ')}</td>
                 <td>{r.inFlight ?? ''}</td>
+                <td data-fact="utilization">{r.utilization ? `${pct(r.utilization.m1)} / ${pct(r.utilization.m15)}` : ''}</td>
+                <td class="small" data-fact="breakers">{(r.breakers ?? []).map((b) => `${b.name} ${b.state}`).join(', ')}</td>
                 <td class="small" title={r.lastSeen}>{r.lastSeen}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )) : null}
+      {byWorkflow.length > 0 ? (
+        <table class="table" data-testid="participation">
+          <thead><tr><th>Workflow</th><th>Runs</th><th>Who took part (runs)</th></tr></thead>
+          <tbody>
+            {byWorkflow.map((w) => (
+              <tr key={w.workflow} data-workflow={w.workflow}>
+                <td>{w.workflow}</td>
+                <td>{w.runs}</td>
+                <td class="small">{w.agents.map((a) => `${a.name} (${a.runs})`).join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
     </Card>
   );
 }
