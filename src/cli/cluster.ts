@@ -11,6 +11,7 @@ import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-
 import { ANONYMOUS_SENDER } from '../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
+import { STATION_NAME, stationQueue } from '../definition/index.js';
 import { allBreakers, checkPriority } from '../executor/index.js';
 import { callerIdFlags } from './run-id.js';
 import { optionalDurationFlag } from './duration-flag.js';
@@ -201,8 +202,17 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
+/** The queue `worker` serves: --queue, or --station's (station-<name>, the queue of that station's tasks). */
+export function workerQueue(opts: { queue?: string; station?: string }): string | undefined {
+  if (opts.station === undefined) return opts.queue;
+  if (opts.queue !== undefined) throw new UsageError(`--station ${opts.station} serves queue ${stationQueue(opts.station)}: give --station or --queue, not both`, { station: opts.station, queue: opts.queue });
+  if (!STATION_NAME.test(opts.station)) throw new UsageError(`--station ${JSON.stringify(opts.station)}: a station name is 1 to 56 letters, digits, _ and -`, { station: opts.station });
+  return stationQueue(opts.station);
+}
+
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {
   if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
+  const queue = workerQueue(opts);
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
@@ -212,9 +222,9 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const offers = offersEnabled();
   const ackWait = ackWaitMs ?? taskAckWaitMs;
   const settings = { ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(queue ? { queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
-  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);
+  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`);
   return untilSignal(io, 'worker', () => worker.stop());
 }
 

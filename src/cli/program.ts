@@ -165,9 +165,12 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
     .action(act(() => import('./ui.js'), (m, o) => m.uiCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
-    .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
+    .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones): default 4222, 4223 with --leaf').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster; with --leaf, its config\'s folder, default .ledgerflow/leaf-<name>)')
     .option('--config <file>', 'nats-server config (default nats-dev.conf, or nats-cluster-dev.conf with --cluster; nats.conf / nats-cluster.conf refuse connections without credentials)')
     .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster-dev.conf')
+    .option('--leaf-port <port>', 'the hub of stations: also listen for their leaf nodes on this port (7422 by convention), user leaf with the password kept in <store>/leaf-password (or LF_LEAF_PASSWORD) (docs/nats.md#stations)')
+    .option('--leaf <station>', 'start station <station>\'s leaf node instead (no JetStream: its clients use the hub\'s, --nats \'nats://…?domain=hub\'), linked to --hub')
+    .option('--hub <url>', 'with --leaf: the hub\'s leaf node port (default nats://127.0.0.1:7422; its password from LF_LEAF_PASSWORD or .ledgerflow/nats/leaf-password, unless the URL gives one)')
     .option('--json', 'once ready, print the servers and the --nats value as JSON')
     .action(act(() => import('./dev.js'), (m, o) => m.devCmd(io, o)));
   p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
@@ -259,7 +262,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   usersFile(users.command('passwd').argument('<name>').description('set a user\'s password from the first line of stdin (kept as a scrypt hash)').option('--password-stdin', 'read it from stdin (the only way: never on the command line)'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersPasswdCmd(io, name, o)));
   usersFile(users.command('nats-conf').description('nats-server\'s account block from the users file: each user with a bcrypt hash of their password and the permissions of their level (docs/users.md#on-nats)')
-    .option('--engine <name>', 'the user the engines connect as: every subject (default: engine)').option('--out <file>', 'write it to this file (owner-only) instead of printing it'))
+    .option('--engine <name>', 'the user the engines connect as: every subject (default: engine)').option('--out <file>', 'write it to this file (owner-only) instead of printing it')
+    .option('--domain <domain>', 'for a station\'s leaf node (docs/nats.md#stations): the permissions name the hub\'s JetStream through this domain ($JS.<domain>.API…), and the account has no JetStream of its own'))
     .action(act(() => import('./users.js'), (m, o) => m.usersNatsConfCmd(io, o)));
   usersFile(users.command('token').argument('<name>').description('a new dashboard token for the user, printed once (the file keeps its sha256); the one before stops working'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersTokenCmd(io, name, o)));
@@ -305,7 +309,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./cluster.js'), (m, o) => m.engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")
-    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
+    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")')
+    .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>); run it beside the station\'s leaf node, its --nats URL with ?domain=hub (docs/nats.md#stations)').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
     .option(...outputRootOption)
     .action(act(() => import('./cluster.js'), (m, o) => m.workerCmd(io, g(), o)));

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, NOTIFY_ON, ON_LIMIT, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
+import { STATION_NAME } from './task-handlers.js';
 
 const TaskIds = z
   .union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' })
@@ -120,6 +121,8 @@ export const TaskSchema = z.object({
   agent_level: z.union([z.string(), z.number()], { error: 'expected a string or a number' }).optional()
     .meta({ description: 'Seed 003\'s authority level, L0–L3: of an agent that may execute the task (default L3), or, on a HUMAN task, of who may approve it (default L0).' }),
   queue: z.string().optional(),
+  station: z.string().regex(STATION_NAME, { error: 'a station name is 1 to 56 letters, digits, _ and - (its queue is station-<name>)' }).optional()
+    .meta({ description: 'The station (a leaf node\'s site) whose workers run this task\'s attempts: they wait on queue station-<name> (docs/nats.md#stations). Not together with queue.' }),
   optional: z.boolean().optional(),
   trigger_rule: z.enum(['none_failed_min_one_success', 'all_success', 'all_done']).optional(),
   // DECISION
