@@ -12,7 +12,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { markedBlock } from '../docs/markdown.js';
 import { parseDefinition, type Definition } from '../../src/definition/index.js';
 import { writeHubConfig, writeLeafConfig } from '../../src/cli/dev-leaf.js';
 import { askPresence, unserved } from '../../src/cluster/transport/presence.js';
@@ -146,4 +150,104 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     expect(runs.map((r) => r.attempt)).toEqual([1, 1, 1]);
     expect(new Set(runs.map((r) => r.runId))).toEqual(new Set([first, ...later].map((r) => r.runId)));
   }, 180_000);
+});
+
+/** A background command of the docs' block: its output so far, and how to stop it (SIGTERM: `dev` stops its nats-server). */
+interface Background { child: ChildProcess; out(): string }
+
+function background(args: string[], cwd: string, env: Record<string, string>): Background {
+  const child = spawnCli(args, { cwd, env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  undo.push(() => stop(child));
+  return { child, out: () => out };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('close', r));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+/** A line of the block as words: single quotes keep spaces, `$id` is the captured run id. */
+function words(line: string, vars: Record<string, string>): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!.replace(/\$(\w+)/g, (_, v: string) => vars[v] ?? ''));
+}
+
+describe.skipIf(noNats)('stations as docs/nats.md tells a user', () => {
+  it('the docs\' hub, station, workflow and commands: the station task runs at the station, alice approves through the leaf; with the leaf stopped runs wait for station north, restarted they run, each attempt once', async () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'nats.md'), 'utf8');
+    const project = tempDir('lf-stations-docs-');
+    undo.push(() => rm(project, { recursive: true, force: true }));
+    writeFileSync(join(project, 'station-count.yaml'), markedBlock(doc, 'station-workflow').join('\n'));
+    writeFileSync(join(project, 'north-handlers.mjs'), markedBlock(doc, 'station-handlers').join('\n'));
+    writeFileSync(join(project, 'hub-handlers.mjs'), markedBlock(doc, 'station-hub-handlers').join('\n'));
+    // The block's ports, on free ones (the tests run side by side); each `dev` is given its own.
+    const ports: Record<string, number> = { 4222: await freePort(), 4223: await freePort(), 7422: await freePort() };
+    const withPorts = (l: string) => l.replace(/\b(4222|4223|7422)\b/g, (p) => String(ports[p]));
+    const env: Record<string, string> = {};
+    const vars: Record<string, string> = {};
+    const procs: Record<string, Background> = {};
+    const ready: [RegExp, RegExp][] = [[/dev --leaf-port/, /use it with/], [/dev --leaf /, /link to the hub is (up|not up)/], [/ engine /, /taking work/], [/ worker /, /running count/]];
+    const devArgs = (line: string) => (/dev --leaf-port/.test(line) ? ['--port', String(ports[4222])] : /dev --leaf /.test(line) ? ['--port', String(ports[4223]), '--hub', `nats://127.0.0.1:${ports[7422]}`] : []);
+    const leafLine = { args: [] as string[] };
+    const results: string[] = [];
+    for (const raw of markedBlock(doc, 'station-commands')) {
+      const line = withPorts(raw.replace(/\s+#\s.*$/, '').trim());
+      if (line === '') continue;
+      const exported = /^export (\w+)=(.*)$/.exec(line);
+      if (exported) { env[exported[1]!] = exported[2]!; continue; }
+      const captured = /^(\w+)=\$\((.*)\)$/.exec(line);
+      const command = (captured ? captured[2]! : line).replace(/\s*&$/, '');
+      const args = words(command, vars);
+      expect(args.slice(0, 2), line).toEqual(['npx', 'ledgerflow']);
+      const argv = [...args.slice(2), ...devArgs(line)];
+      if (line.endsWith('&')) {
+        const p = background(argv, project, env);
+        procs[argv[0] === 'dev' ? argv[1]! : argv[0]!] = p;
+        if (/dev --leaf /.test(line)) leafLine.args = argv;
+        const want = ready.find(([which]) => which.test(` ${command} `))?.[1];
+        if (want) await waitFor(`${command} to be ready`, () => want.test(p.out()), { timeout: 30_000, detail: p.out });
+        continue;
+      }
+      const r = await cli(argv, { cwd: project, env });
+      results.push(`${command} → ${r.code}\n${r.stdout}${r.stderr}`);
+      if (captured) vars[captured[1]!] = r.stdout.trim();
+      // `wait --or-waiting` says the run waits for alice (3); everything else succeeds.
+      expect(r.code, results.join('\n') + Object.values(procs).map((p) => p.out()).join('\n')).toBe(/--or-waiting/.test(line) ? 3 : 0);
+    }
+    expect(results.at(-1)).toContain('COMPLETED');
+    const worker = procs.worker!;
+    const at = { cwd: project, env };
+    const leafUrl = (user: string) => `nats://${user}:${user}-dev-password@127.0.0.1:${ports[4223]}?domain=hub`;
+    expect(worker.out()).toContain(`counted bolts for run ${vars.id}, attempt 1`);
+
+    // bob, at the station too, is not the task's approver: the hub's engine refuses him.
+    const second = (await cli(['start', 'station-count', '--item', 'nuts'], at)).stdout.trim();
+    expect((await cli(['wait', second, '--or-waiting', '--timeout', '60s'], at)).code).toBe(3);
+    const bob = await cli(['approve', second, 'sign', '--nats', leafUrl('bob')], at);
+    expect(bob.code).toBe(2);
+    expect(bob.stderr).toContain('bob may not decide task sign; its approvers are alice');
+
+    // The station's leaf node stopped: its tasks wait, and status says for what.
+    await stop(procs['--leaf']!.child);
+    const waiting = [(await cli(['start', 'station-count', '--item', 'washers'], at)).stdout.trim(), (await cli(['start', 'station-count', '--item', 'screws'], at)).stdout.trim()];
+    for (const run of waiting) {
+      await waitFor(`status of ${run} to say it waits for station north`, async () => (await cli(['status', run], at)).stdout.match(/count\s+(SCHEDULED|IN_PROGRESS)\s+attempts 1\s+waits for station north/), { timeout: 30_000 });
+    }
+    expect(worker.out()).not.toMatch(/counted (washers|screws)/);
+
+    // Started again: the waiting runs reach the station, alice approves them through it, each attempt ran once.
+    const again = background(leafLine.args, project, env);
+    await waitFor('the station to be linked again', () => /link to the hub is up/.test(again.out()), { timeout: 30_000, detail: again.out });
+    for (const run of [second, ...waiting]) {
+      expect((await cli(['wait', run, '--or-waiting', '--timeout', '60s'], at)).code, worker.out()).toBe(3);
+      expect((await cli(['approve', run, 'sign', '--nats', leafUrl('alice')], at)).code).toBe(0);
+      expect((await cli(['wait', run, '--timeout', '60s'], at)).code).toBe(0);
+    }
+    const counted = worker.out().split('\n').filter((l) => l.startsWith('counted '));
+    expect(counted.sort()).toEqual([vars.id!, second, ...waiting].map((run, i) => `counted ${['bolts', 'nuts', 'washers', 'screws'][i]} for run ${run}, attempt 1`).sort());
+  }, 240_000);
 });
