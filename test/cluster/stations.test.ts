@@ -5,8 +5,13 @@
  * the link between them through a proxy the test cuts and restores. A task
  * with `station: north` is run by a worker connected to the leaf; with the
  * link cut, runs started at the hub wait (and an attempt finished at the
- * station meanwhile is reported once the link is back); restored, every run
- * completes, each attempt run exactly once.
+ * station meanwhile is reported once the link is back, and an approval sent
+ * at the station is refused, saying the link may be down); restored, every
+ * run completes, each attempt run exactly once, and the station's people
+ * approve as their own NATS users, judged by the hub's engine (its users
+ * file: alice, L2, may not decide an L0 task; the commander may). The second
+ * test runs docs/nats.md's own workflow and commands (`dev --leaf-port`,
+ * `dev --leaf north`) as a user would.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
@@ -22,6 +27,7 @@ import { writeHubConfig, writeLeafConfig } from '../../src/cli/dev-leaf.js';
 import { askPresence, unserved } from '../../src/cluster/transport/presence.js';
 import { connect, jetstreamManager } from '../../src/store/index.js';
 import { noNats, startCluster, type Cluster } from '../helpers/cluster.js';
+import { ClusterClient } from '../../src/cluster/index.js';
 import { asUser, freePort, NATS_DEV_CONF, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { gate, waitFor } from '../helpers/wait.js';
 
@@ -39,6 +45,19 @@ workflow:
       station: north
       input:
         n: "\${workflow.input.n}"
+`;
+
+/** An approval of an L0 task by people at the station: the hub's engine judges their level (engine --users). */
+const REVIEW = `
+workflow:
+  id: station-review
+  name: signed off at station north
+  version: 1
+  tasks:
+    - id: sign
+      type: HUMAN
+      approvers: [alice, commander]
+      agent_level: L0
 `;
 
 function definition(text: string): Definition {
@@ -82,7 +101,7 @@ afterEach(async () => {
 });
 
 describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
-  it('a station task runs at the station; with the link cut runs wait, and an attempt finished meanwhile is reported once it is back; each attempt runs once', async () => {
+  it('a station task runs at the station; with the link cut runs wait, and an attempt finished meanwhile is reported once it is back; each attempt runs once; the station\'s people approve as themselves, judged by the hub', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lf-stations-'));
     undo.push(() => rm(dir, { recursive: true, force: true }));
     const leafPort = await freePort();
@@ -92,7 +111,8 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     // The hub tells a leaf where to reconnect (its leaf port): here, the proxy's, or the leaf would go round the cut.
     const hubConf = writeHubConfig(NATS_DEV_CONF, join(dir, 'hub'), leafPort, password);
     await writeFile(hubConf, (await readFile(hubConf, 'utf8')).replace(/listen: (.*)\n/, `listen: $1\n  advertise: "127.0.0.1:${link.port}"\n`));
-    const c: Cluster = await startCluster({ config: hubConf, engines: 1, deploy: [definition(FLOW)] });
+    const users = new Map([['alice', { level: 'L2' as const }], ['commander', { level: 'L0' as const }]]);
+    const c: Cluster = await startCluster({ config: hubConf, engines: 1, engine: { users }, deploy: [definition(FLOW), definition(REVIEW)] });
     undo.push(() => c.stop());
     const leaf: NatsServer = await startNatsServer({ config: writeLeafConfig('north', join(dir, 'leaf'), `nats://leaf:${password}@127.0.0.1:${link.port}`) });
     undo.push(() => leaf.dispose());
@@ -121,6 +141,13 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
       },
     });
 
+    // A run that waits for people at the station (the link cut, their approval cannot reach the hub).
+    const review = await c.client.start('station-review', {});
+    await c.client.wait(review.runId, { timeoutMs: 30_000, orWaiting: true });
+    const alice = new ClusterClient(atStation('alice'));
+    const commander = new ClusterClient(atStation('commander'));
+    undo.push(() => alice.close(), () => commander.close());
+
     // One run through the link, held in the handler while the link is cut.
     const first = await c.client.start('station-flow', { n: 1 });
     await waitFor('the station worker to take the first run', () => runs.length === 1, { timeout: 30_000 });
@@ -139,6 +166,7 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     for (const r of later) expect((await c.client.status(r.runId))?.tasks.count?.status).toMatch(/SCHEDULED|IN_PROGRESS/);
     expect((await c.client.status(first.runId))?.status).toBe('RUNNING');
     expect(runs).toHaveLength(1);
+    await expect(commander.decide(review.runId, 'sign', 'approved', 'commander', undefined, { waitMs: 5_000 })).rejects.toThrow(/no JetStream of domain hub answers through this server .*link to the hub is down/);
 
     // Restored: the held outcome is recorded, the waiting runs run, each attempt once.
     await link.restore();
@@ -149,6 +177,14 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     expect((await c.client.status(first.runId))?.tasks.count?.output).toEqual({ n: 1 });
     expect(runs.map((r) => r.attempt)).toEqual([1, 1, 1]);
     expect(new Set(runs.map((r) => r.runId))).toEqual(new Set([first, ...later].map((r) => r.runId)));
+
+    // People at the station approve as their own NATS users; the hub's engine judges them by the users file.
+    await expect(alice.decide(review.runId, 'sign', 'approved', 'alice', undefined, { waitMs: 20_000 })).rejects.toThrow(/L2|level/);
+    const decided = await commander.decide(review.runId, 'sign', 'approved', 'commander', undefined, { waitMs: 20_000 });
+    expect(decided).toMatchObject({ how: 'published', verdict: { accepted: true } });
+    expect((await c.client.wait(review.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
+    const said = (await c.client.store.read(review.runId)).filter((e) => e.type.startsWith('approval.')).map((e) => `${e.type} ${String((e.data as { by?: string }).by)}`);
+    expect(said).toEqual(['approval.refused alice', 'approval.recorded commander']);
   }, 180_000);
 });
 
