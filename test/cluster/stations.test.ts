@@ -101,7 +101,7 @@ afterEach(async () => {
 });
 
 describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
-  it('a station task runs at the station; with the link cut runs wait, and an attempt finished meanwhile is reported once it is back; each attempt runs once; the station\'s people approve as themselves, judged by the hub', async () => {
+  it('a station task runs at the station; with the link cut runs wait, and an attempt finished meanwhile is reported once it is back (over a minute later); each attempt runs once; the station\'s people approve as themselves, judged by the hub', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lf-stations-'));
     undo.push(() => rm(dir, { recursive: true, force: true }));
     const leafPort = await freePort();
@@ -129,8 +129,10 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     const runs: { runId: string; attempt: number }[] = [];
     const held = gate();
     let holdNext = true;
+    const workerLog: string[] = [];
     await c.addWorker({
       nats: atStation('worker'),
+      log: (l) => workerLog.push(l),
       queue: 'station-north',
       handlers: {
         async count(input, ctx) {
@@ -168,6 +170,10 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     expect(runs).toHaveLength(1);
     await expect(commander.decide(review.runId, 'sign', 'approved', 'commander', undefined, { waitMs: 5_000 })).rejects.toThrow(/no JetStream of domain hub answers through this server .*link to the hub is down/);
 
+    // The held outcome waits for the link past the minute a worker gives a report on a hub it reaches (it says so once a minute).
+    const waitsForLink = () => workerLog.filter((l) => l.includes('retrying until the station\'s link to the hub is back')).length;
+    await waitFor('the station worker to keep its outcome for more than a minute', () => waitsForLink() >= 2, { timeout: 100_000, detail: () => workerLog.join('\n') });
+
     // Restored: the held outcome is recorded, the waiting runs run, each attempt once.
     await link.restore();
     for (const r of [first, ...later]) {
@@ -185,7 +191,7 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
     expect((await c.client.wait(review.runId, { timeoutMs: 30_000 })).status).toBe('COMPLETED');
     const said = (await c.client.store.read(review.runId)).filter((e) => e.type.startsWith('approval.')).map((e) => `${e.type} ${String((e.data as { by?: string }).by)}`);
     expect(said).toEqual(['approval.refused alice', 'approval.recorded commander']);
-  }, 180_000);
+  }, 240_000);
 });
 
 /** A background command of the docs' block: its output so far, and how to stop it (SIGTERM: `dev` stops its nats-server). */
