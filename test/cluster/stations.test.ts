@@ -10,6 +10,7 @@
  * run completes, each attempt run exactly once, and the station's people
  * approve as their own NATS users, judged by the hub's engine (its users
  * file: alice, L2, may not decide an L0 task; the commander may). The second
+ * test also has a leaf node without the leaf password refused by the hub. The second
  * test runs docs/nats.md's own workflow and commands (`dev --leaf-port`,
  * `dev --leaf north`) as a user would.
  */
@@ -17,7 +18,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
@@ -28,7 +29,7 @@ import { askPresence, unserved } from '../../src/cluster/transport/presence.js';
 import { connect, jetstreamManager } from '../../src/store/index.js';
 import { noNats, startCluster, type Cluster } from '../helpers/cluster.js';
 import { ClusterClient } from '../../src/cluster/index.js';
-import { asUser, freePort, NATS_DEV_CONF, startNatsServer, type NatsServer } from '../helpers/nats.js';
+import { asUser, freePort, NATS_DEV_CONF, natsServerBin, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { gate, waitFor } from '../helpers/wait.js';
 
 const FLOW = `
@@ -126,6 +127,18 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
       try { return (await (await jetstreamManager(probe, { timeout: 1000 })).getAccountInfo()).streams > 0; } catch { return false; }
     }, { timeout: 20_000 });
 
+    // A leaf node without the leaf password is refused by the hub: nothing of the hub's reaches its clients.
+    const rogueConf = writeLeafConfig('rogue', join(dir, 'rogue'), `nats://leaf:notThePassword0123@127.0.0.1:${leafPort}`);
+    const roguePort = await freePort();
+    const rogue = spawn(natsServerBin()!, ['-c', rogueConf, '-a', '127.0.0.1', '-p', String(roguePort), '-m', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    undo.push(() => stopProcess(rogue, 'SIGKILL'));
+    let rogueLog = '';
+    rogue.stderr!.on('data', (d) => (rogueLog += d));
+    await waitFor('the hub to refuse the rogue leaf', () => /authorization violation/i.test(rogueLog), { timeout: 20_000, detail: () => rogueLog });
+    const viaRogue = await connect({ servers: `nats://127.0.0.1:${roguePort}`, domain: 'hub' });
+    undo.push(() => viaRogue.close());
+    await expect(jetstreamManager(viaRogue, { timeout: 1000 }).then((m) => m.getAccountInfo())).rejects.toThrow(/jetstream is not enabled|no responders/);
+
     const runs: { runId: string; attempt: number }[] = [];
     const held = gate();
     let holdNext = true;
@@ -206,12 +219,13 @@ function background(args: string[], cwd: string, env: Record<string, string>): B
   return { child, out: () => out };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once('close', r));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await gone;
 }
+const stop = (child: ChildProcess) => stopProcess(child);
 
 /** A line of the block as words: single quotes keep spaces, `$id` is the captured run id. */
 function words(line: string, vars: Record<string, string>): string[] {
