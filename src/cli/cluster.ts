@@ -11,7 +11,7 @@ import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-
 import { ANONYMOUS_SENDER } from '../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
-import { STATION_NAME, stationQueue } from '../definition/index.js';
+import { workerQueue } from './station-flag.js';
 import { allBreakers, checkPriority } from '../executor/index.js';
 import { callerIdFlags } from './run-id.js';
 import { optionalDurationFlag } from './duration-flag.js';
@@ -200,14 +200,6 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   if (stateFile) io.err(`engine ${process.pid}: keeping the state file ${relative(process.cwd(), stateFile)} from the stream`);
   io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
   return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
-}
-
-/** The queue `worker` serves: --queue, or --station's (station-<name>, the queue of that station's tasks). */
-export function workerQueue(opts: { queue?: string; station?: string }): string | undefined {
-  if (opts.station === undefined) return opts.queue;
-  if (opts.queue !== undefined) throw new UsageError(`--station ${opts.station} serves queue ${stationQueue(opts.station)}: give --station or --queue, not both`, { station: opts.station, queue: opts.queue });
-  if (!STATION_NAME.test(opts.station)) throw new UsageError(`--station ${JSON.stringify(opts.station)}: a station name is 1 to 56 letters, digits, _ and -`, { station: opts.station });
-  return stationQueue(opts.station);
 }
 
 export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string }): Promise<number> {

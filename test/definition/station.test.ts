@@ -12,7 +12,7 @@ import { apiPrefix, kvPutSubject, rememberDomain } from '../../src/store/jetstre
 import { natsConf } from '../../src/users/nats-conf.js';
 import type { UserRecord } from '../../src/users/index.js';
 import { markUnserved, type RunView } from '../../src/runtime/index.js';
-import { workerQueue } from '../../src/cli/cluster.js';
+import { workerQueue } from '../../src/cli/station-flag.js';
 
 describe('station: on a task', () => {
   it('routes its attempts to the station\'s queue, station-<name>, and keeps the station', () => {
@@ -123,7 +123,7 @@ describe('status of a task that waits for its station', () => {
   });
 });
 
-describe('worker --station', () => {
+describe('worker --station and agent --station', () => {
   it('serves the station\'s queue; not with --queue', () => {
     expect(workerQueue({ station: 'north' })).toBe('station-north');
     expect(workerQueue({ queue: 'vault' })).toBe('vault');
