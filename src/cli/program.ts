@@ -48,7 +48,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const p = new Command('ledgerflow')
     .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
     .option('--store <dir>', 'embedded event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
-    .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL)')
+    .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL); at a station\'s leaf node add ?domain=hub (or LEDGERFLOW_NATS_DOMAIN=hub: docs/nats.md#stations)')
     .version(packageVersion(), '-V, --version', 'print the version of ledgerflow')
     .exitOverride()
     .showHelpAfterError('(run `ledgerflow --help` for usage)');
