@@ -75,6 +75,7 @@ export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
   const port = tcpPort('--port', opts.port ?? (opts.leaf !== undefined ? '4223' : '4222'));
   if (opts.leaf !== undefined) {
     if (opts.cluster !== undefined || opts.leafPort !== undefined) throw new UsageError('--leaf starts a station\'s leaf node: not with --cluster or --leaf-port (those are the hub\'s)', {});
+    if (opts.config !== undefined) throw new UsageError('--config: `dev --leaf` writes the leaf node\'s config itself (development users); for a leaf node of your own, run nats-server with a config as docs/nats.md#stations shows', {});
     return devLeaf(io, port, opts.leaf, opts);
   }
   if (opts.hub !== undefined) throw new UsageError('--hub is where a station\'s leaf node links to: give it with --leaf <station>', {});
