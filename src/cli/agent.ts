@@ -20,13 +20,14 @@ import { json, type Io } from './io.js';
 import { storeFor } from './open-store.js';
 import { untilSignal } from './signals.js';
 import { usesNats, type GlobalOpts } from './store.js';
+import { workerQueue } from './station-flag.js';
 
-export interface AgentOpts { inbox: string; outbox: string; queue?: string; handler?: string; as?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
+export interface AgentOpts { inbox: string; outbox: string; queue?: string; station?: string; handler?: string; as?: string; level?: string; skills?: string; name?: string; poll?: string; once?: boolean; withdraw?: boolean; json?: boolean }
 
 export async function agentCmd(io: Io, g: GlobalOpts, o: AgentOpts): Promise<number> {
   const given = parseLevel(o.level ?? 'L3');
   if (!given) throw new UsageError(`--level ${JSON.stringify(o.level)} is not a level: give one of L0, L1, L2, L3 (the agent's authority: it takes tasks whose agent_level it meets)`, { level: o.level });
-  const queue = o.queue ?? DEFAULT_QUEUE;
+  const queue = workerQueue(o) ?? DEFAULT_QUEUE;
   const pollMs = optionalDurationFlag('--poll', o.poll, '200ms or 1s') ?? 200;
   if (usesNats(g)) {
     if (o.once || o.withdraw) throw new UsageError('--once and --withdraw are for the embedded store: over NATS an agent is a worker, which runs until stopped', {});

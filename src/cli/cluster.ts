@@ -12,6 +12,7 @@ import { checkRoutes, parseRoutes, routeFindings } from '../cluster/admin/route-
 import { ANONYMOUS_SENDER } from '../cluster/transport/subjects.js';
 import { UsageError, errorMessage, formatDiagnostic } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
+import { workerQueue } from './station-flag.js';
 import { allBreakers, checkPriority } from '../executor/index.js';
 import { callerIdFlags } from './run-id.js';
 import { optionalDurationFlag } from './duration-flag.js';
@@ -202,8 +203,9 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string }): Promise<number> {
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string }): Promise<number> {
   if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
+  const queue = workerQueue(opts);
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
@@ -213,9 +215,9 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const offers = offersEnabled();
   const ackWait = ackWaitMs ?? taskAckWaitMs;
   const settings = { ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, skills: parseSkills(opts.skills), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(queue ? { queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, skills: parseSkills(opts.skills), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
-  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${opts.queue ?? 'default'}`);
+  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`);
   return untilSignal(io, 'worker', () => worker.stop());
 }
 

@@ -13,6 +13,8 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { Io } from './io.js';
 import { anonymousUser, configFile, CONFIGS, devWarning, withUser } from './dev-config.js';
+import { DEFAULT_LEAF_PORT, HUB_DOMAIN, hubRemote, LEAF_USER, leafPassword, writeHubConfig, writeLeafConfig } from './dev-leaf.js';
+import { stationQueue } from '../definition/index.js';
 import { clusterNode, natsServerBinary, newRoutePassword, nodeName, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, waitForJetStream, type NodePorts } from '../cluster/index.js';
 
 function portFree(port: number): Promise<boolean> {
@@ -60,15 +62,36 @@ function foreground(children: ChildProcess[]): Promise<number> {
   }))).then((codes) => (codes.every((code) => code === 0 || code === null) ? 0 : 1));
 }
 
-export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; config?: string; cluster?: string; json?: boolean }): Promise<number> {
-  const port = Number(opts.port ?? 4222);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port ${opts.port} is not a TCP port`, { value: opts.port ?? null });
-  if (opts.cluster !== undefined) return devCluster(io, port, opts);
+function tcpPort(flag: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`${flag} ${value} is not a TCP port`, { value });
+  return port;
+}
+
+export interface DevOptions { port?: string; storeDir?: string; config?: string; cluster?: string; leafPort?: string; leaf?: string; hub?: string; json?: boolean }
+
+export async function devCmd(io: Io, opts: DevOptions): Promise<number> {
+  // A station's leaf node beside a hub on this machine: the next client port by default.
+  const port = tcpPort('--port', opts.port ?? (opts.leaf !== undefined ? '4223' : '4222'));
+  if (opts.leaf !== undefined) {
+    if (opts.cluster !== undefined || opts.leafPort !== undefined) throw new UsageError('--leaf starts a station\'s leaf node: not with --cluster or --leaf-port (those are the hub\'s)', {});
+    if (opts.config !== undefined) throw new UsageError('--config: `dev --leaf` writes the leaf node\'s config itself (development users); for a leaf node of your own, run nats-server with a config as docs/nats.md#stations shows', {});
+    return devLeaf(io, port, opts.leaf, opts);
+  }
+  if (opts.hub !== undefined) throw new UsageError('--hub is where a station\'s leaf node links to: give it with --leaf <station>', {});
+  if (opts.cluster !== undefined) {
+    if (opts.leafPort !== undefined) throw new UsageError('--leaf-port: a cluster hub for stations is configured by hand (docs/nats.md#stations); `dev --leaf-port` starts a single server', {});
+    return devCluster(io, port, opts);
+  }
   await checkPort(port, 'clients');
-  const config = configFile(opts.config, CONFIGS.single.dev);
-  const anonymous = anonymousUser(config);
+  const chosen = configFile(opts.config, CONFIGS.single.dev);
+  const anonymous = anonymousUser(chosen);
   const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', 'nats'));
   mkdirSync(storeDir, { recursive: true });
+  const leafPort = opts.leafPort === undefined ? undefined : tcpPort('--leaf-port', opts.leafPort);
+  if (leafPort !== undefined) await checkPort(leafPort, 'leaf nodes');
+  const leaf = leafPort === undefined ? null : leafPassword(storeDir, true)!;
+  const config = leafPort === undefined ? chosen : writeHubConfig(chosen, storeDir, leafPort, leaf!.password);
   const bin = natsServerBinary();
   // -m -1: a random monitoring port, so a dev server never collides with another on nats.conf's.
   const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-m', '-1'], { stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'] });
@@ -79,15 +102,54 @@ export async function devCmd(io: Io, opts: { port?: string; storeDir?: string; c
   if (opts.json) {
     await waitForJetStream(nats);
     for (const l of warning) io.err(l.trim());
-    io.out(JSON.stringify({ nats, servers: [url], config, anonymous, storeDir, worker: withUser(url, 'worker') }));
+    io.out(JSON.stringify({ nats, servers: [url], config, anonymous, storeDir, worker: withUser(url, 'worker'), ...(leafPort !== undefined ? { leafnodes: `nats://127.0.0.1:${leafPort}`, leafPasswordFile: leaf!.file, domain: HUB_DOMAIN } : {}) }));
   } else {
-    io.out(`nats-server (JetStream) listening on ${url}`);
+    io.out(`nats-server (JetStream, domain ${HUB_DOMAIN}) listening on ${url}`);
     io.out(`  config ${config}, store ${storeDir}`);
     for (const l of warning) io.out(l);
     io.out(`  use it with: --nats ${nats}   or   export LEDGERFLOW_NATS_URL=${nats}`);
+    if (leafPort !== undefined) {
+      io.out(`  stations' leaf nodes on nats://127.0.0.1:${leafPort}: user ${LEAF_USER}, password ${leaf!.file ? `in ${leaf!.file}` : 'from LF_LEAF_PASSWORD'} (a leaf without it is refused)`);
+      io.out(`  start a station here: ledgerflow dev --leaf <name> --port <port>${leafPort === DEFAULT_LEAF_PORT ? '' : ` --hub nats://127.0.0.1:${leafPort}`}`);
+    }
     printUsers(io, url, anonymous);
   }
   return foreground([child]);
+}
+
+/**
+ * A station's leaf node (dev-leaf.ts): no JetStream, linked to the hub's leaf port. It says it is
+ * ready once JetStream answers through it (the link is up), or after 30 s that the link is not up
+ * yet (it keeps trying: a station's tasks wait for it).
+ */
+async function devLeaf(io: Io, port: number, name: string, opts: DevOptions): Promise<number> {
+  await checkPort(port, 'clients');
+  const storeDir = resolve(opts.storeDir ?? join('.ledgerflow', `leaf-${name}`));
+  const hub = hubRemote(opts.hub, () => {
+    const kept = leafPassword(resolve(join('.ledgerflow', 'nats')), false);
+    if (!kept) throw new UsageError(`the hub's leaf password: set LF_LEAF_PASSWORD, run this where the hub runs (it keeps it in .ledgerflow/nats/leaf-password), or give it in --hub nats://${LEAF_USER}:<password>@host:port`, {});
+    return kept.password;
+  });
+  const config = writeLeafConfig(name, storeDir, hub);
+  const child = spawn(natsServerBinary(), ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-m', '-1'], { stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'] });
+  const done = foreground([child]);
+  const url = `nats://127.0.0.1:${port}`;
+  const nats = `${url}?domain=${HUB_DOMAIN}`;
+  const hubShown = hub.replace(/\/\/[^@/]*@/, '//');
+  const linked = Promise.race([waitForJetStream(nats).then(() => true, () => false), done.then(() => false)]);
+  if (opts.json) {
+    io.out(JSON.stringify({ station: name, nats, servers: [url], domain: HUB_DOMAIN, hub: hubShown, config, linked: await linked, worker: `${withUser(url, 'worker')}?domain=${HUB_DOMAIN}`, queue: stationQueue(name) }));
+  } else {
+    io.out(`station ${name}: leaf nats-server on ${url}, linked to the hub at ${hubShown}`);
+    io.out(`  config ${config}`);
+    io.out(`  !! DEVELOPMENT ONLY: a connection without credentials is the engine user. Never expose this server.`);
+    io.out(`  its clients use the hub's JetStream: --nats '${nats}'   (or export LEDGERFLOW_NATS_DOMAIN=${HUB_DOMAIN})`);
+    io.out(`  its worker: ledgerflow worker --nats '${withUser(url, 'worker')}?domain=${HUB_DOMAIN}' --station ${name} --handlers <module>`);
+    io.out(`  its people: ${withUser(url, 'alice')}?domain=${HUB_DOMAIN}  (also bob, cfo, commander)`);
+    io.out('  stop with Ctrl-C');
+    void linked.then((up) => io.out(up ? `  link to the hub is up (JetStream answers through it)` : `  link to the hub is not up yet: the leaf keeps trying; the station's tasks wait in the hub's queue`));
+  }
+  return done;
 }
 
 function printUsers(io: Io, nats: string, anonymous: string | null): void {

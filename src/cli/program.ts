@@ -48,7 +48,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const p = new Command('ledgerflow')
     .description('Event-sourced workflow engine: YAML workflows → XState statecharts → runs rebuilt from their event log')
     .option('--store <dir>', 'embedded event store directory (default .ledgerflow, or LEDGERFLOW_STORE)')
-    .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL)')
+    .option('--nats <url>', 'use NATS JetStream as the event log, e.g. nats://127.0.0.1:4222 (or LEDGERFLOW_NATS_URL); at a station\'s leaf node add ?domain=hub (or LEDGERFLOW_NATS_DOMAIN=hub: docs/nats.md#stations)')
     .version(packageVersion(), '-V, --version', 'print the version of ledgerflow')
     .exitOverride()
     .showHelpAfterError('(run `ledgerflow --help` for usage)');
@@ -165,9 +165,12 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
     .action(act(() => import('./ui.js'), (m, o) => m.uiCmd(io, g(), o)));
   p.command('dev').description('start a local nats-server from nats-dev.conf (DEVELOPMENT ONLY: no credentials = the engine user), store under .ledgerflow/nats/ (or a cluster: --cluster 3); prints the URL to use')
-    .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones)', '4222').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster)')
+    .option('--port <port>', 'client port (of the first node with --cluster; the others take the next ones): default 4222, 4223 with --leaf').option('--store-dir <dir>', 'JetStream store directory (default .ledgerflow/nats, or .ledgerflow/cluster with --cluster; with --leaf, its config\'s folder, default .ledgerflow/leaf-<name>)')
     .option('--config <file>', 'nats-server config (default nats-dev.conf, or nats-cluster-dev.conf with --cluster; nats.conf / nats-cluster.conf refuse connections without credentials)')
     .option('--cluster <nodes>', 'start a cluster of this many nodes (3 to 9) from nats-cluster-dev.conf')
+    .option('--leaf-port <port>', 'the hub of stations: also listen for their leaf nodes on this port (7422 by convention), user leaf with the password kept in <store>/leaf-password (or LF_LEAF_PASSWORD) (docs/nats.md#stations)')
+    .option('--leaf <station>', 'start station <station>\'s leaf node instead (no JetStream: its clients use the hub\'s, --nats \'nats://…?domain=hub\'), linked to --hub')
+    .option('--hub <url>', 'with --leaf: the hub\'s leaf node port (default nats://127.0.0.1:7422; its password from LF_LEAF_PASSWORD or .ledgerflow/nats/leaf-password, unless the URL gives one)')
     .option('--json', 'once ready, print the servers and the --nats value as JSON')
     .action(act(() => import('./dev.js'), (m, o) => m.devCmd(io, o)));
   p.command('emit').argument('<eventType>').description('send an event: start each workflow whose trigger matches it, once per event id')
@@ -259,7 +262,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   usersFile(users.command('passwd').argument('<name>').description('set a user\'s password from the first line of stdin (kept as a scrypt hash)').option('--password-stdin', 'read it from stdin (the only way: never on the command line)'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersPasswdCmd(io, name, o)));
   usersFile(users.command('nats-conf').description('nats-server\'s account block from the users file: each user with a bcrypt hash of their password and the permissions of their level (docs/users.md#on-nats)')
-    .option('--engine <name>', 'the user the engines connect as: every subject (default: engine)').option('--out <file>', 'write it to this file (owner-only) instead of printing it'))
+    .option('--engine <name>', 'the user the engines connect as: every subject (default: engine)').option('--out <file>', 'write it to this file (owner-only) instead of printing it')
+    .option('--domain <domain>', 'for a station\'s leaf node (docs/nats.md#stations): the permissions name the hub\'s JetStream through this domain ($JS.<domain>.API…), and the account has no JetStream of its own'))
     .action(act(() => import('./users.js'), (m, o) => m.usersNatsConfCmd(io, o)));
   usersFile(users.command('token').argument('<name>').description('a new dashboard token for the user, printed once (the file keeps its sha256); the one before stops working'))
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersTokenCmd(io, name, o)));
@@ -305,13 +309,15 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./cluster.js'), (m, o) => m.engineCmd(io, g(), o)));
   p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")
-    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")').option('--concurrency <n>')
+    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")')
+    .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>); run it beside the station\'s leaf node, its --nats URL with ?domain=hub (docs/nats.md#stations)').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
     .option(...outputRootOption).option('--skills <list>', "its skills, comma-separated (or LEDGERFLOW_SKILLS): it also takes attempts of tasks whose requires: it has every one of")
     .action(act(() => import('./cluster.js'), (m, o) => m.workerCmd(io, g(), o)));
   p.command('agent').description("a worker whose agent is whatever reads and writes files (seed 003's 1N/0UT protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
     .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')
     .option('--queue <queue>', 'the task queue it serves (a task\'s `queue`, default "default"): engines on the store hold its attempts for agents from now on')
+    .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>; docs/nats.md#stations)')
     .option('--level <level>', 'its authority, L0–L3 (default L3): it takes only tasks whose agent_level it meets').option('--skills <list>', 'its skills, comma-separated (recorded with its queue)')
     .option('--handler <names>', 'with --nats: the handler names it answers, comma-separated (a task\'s handler, else its id; default: the handler tasks on its queue of every workflow deployed when it starts)').option('--name <name>', 'recorded as who reported each outcome on the embedded store (default: the --as user with a users file, else agent:<queue>)').option('--as <user>', 'with a users file (docs/users.md): the user the agent runs as (LEDGERFLOW_PASSWORD proves it); its level is the agent\'s').option('--poll <duration>', 'how often it looks at the folders and the runs (default 200ms)')
     .option('--once', 'one pass, then exit').option('--withdraw', 'take the queue back: engines run its tasks with their handlers again').option('--json', 'with --once: print { written, recorded, rejected }')

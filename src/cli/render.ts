@@ -285,5 +285,5 @@ export function gatedLine(eventId: string, g: { workflowId: string; trigger: num
 
 /** A task's limit ("its concurrency limit 5"), or a queue's or handler's ("queue payments's rate limit 100 per 1s"). */
 function waitText(waitingFor: string): string {
-  return /^(queue|handler|a) /.test(waitingFor) ? inert(waitingFor) : `its ${inert(waitingFor)}`;
+  return /^(queue|handler|station|a) /.test(waitingFor) ? inert(waitingFor) : `its ${inert(waitingFor)}`;
 }

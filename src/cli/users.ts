@@ -9,7 +9,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { levelText, type Level } from '../authority/index.js';
-import { LedgerflowError } from '../errors/index.js';
+import { LedgerflowError, UsageError } from '../errors/index.js';
 import { checkUserName, hashSecret, levelOrThrow, loadUsers, natsConf, natsHash, QUEUE_NAME, saveUsers, usersFilePath, type UsersFile } from '../users/index.js';
 import { withLock } from '../store/index.js';
 import { EXIT } from './exit.js';
@@ -94,13 +94,14 @@ async function newToken(io: Io, name: string, o: FileOpt): Promise<number> {
  * nats-server's account block from the users file (users/nats-conf.ts): written to `--out` (atomically, owner
  * only: it holds hashes) or printed; the users it leaves out are said on stderr (and in --json).
  */
-export async function usersNatsConfCmd(io: Io, o: FileOpt & { engine?: string; out?: string }): Promise<number> {
+export async function usersNatsConfCmd(io: Io, o: FileOpt & { engine?: string; out?: string; domain?: string }): Promise<number> {
   const path = fileOf(o);
+  if (o.domain !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.domain)) throw new UsageError(`--domain ${JSON.stringify(o.domain)}: a JetStream domain is 1-64 of A-Z a-z 0-9 _ -`, { domain: o.domain });
   const file = await loadUsers(path);
   if (!file || file.users.size === 0) throw new LedgerflowError('LF_USER_NOT_FOUND', `no users in ${path}: add them first (\`ledgerflow users add <name> --level L0 --password-stdin\`)`, { file: path });
   let conf: ReturnType<typeof natsConf>;
   try {
-    conf = natsConf(file.users, { engine: o.engine ?? 'engine', source: path });
+    conf = natsConf(file.users, { engine: o.engine ?? 'engine', source: path, ...(o.domain ? { domain: o.domain } : {}) });
   } catch (err) {
     throw new LedgerflowError('LF_USER_NOT_FOUND', (err as Error).message, { file: path });
   }

@@ -29,6 +29,8 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   breaker: ['SIMPLE', 'COMMAND', 'MAP'],
   // Skills route what a worker or agent runs: a handler's or a command's attempts.
   requires: ['SIMPLE', 'COMMAND', 'MAP'],
+  // A station's workers run attempts: only tasks that hand attempts to workers have a station.
+  station: ['SIMPLE', 'COMMAND', 'MAP'],
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */
@@ -249,10 +251,25 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'FORK' && t.forkTasks.length === 0) missing('fork_tasks');
     if (t.type === 'JOIN' && t.joinOn.length === 0) missing('join_on');
     checkLongestRetryDelay(ctx, t);
+    checkStation(ctx, t, raw, p);
     const rp = raw.retry_policy;
     if (isObj(rp) && rp.backoff !== undefined && rp.backoff_strategy !== undefined && rp.backoff !== rp.backoff_strategy) {
       ctx.error('LF_CONFLICT', `retry_policy of task ${t.id} sets both backoff and backoff_strategy (an alias) to different values; keep one`, [...p, 'retry_policy', 'backoff_strategy']);
     }
+  }
+}
+
+/**
+ * `station:` names the queue (station-<name>): a `queue:` beside it would name another, so the two
+ * are one error; on a MAP whose items run an iterator, the iterator's station is the one that counts.
+ */
+function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown>, p: RawPath): void {
+  if (raw.station === undefined) return;
+  if (raw.queue !== undefined) {
+    ctx.error('LF_CONFLICT', `task ${t.id} sets both station and queue; a station's tasks wait on its own queue (station-${String(raw.station)}): keep one`, [...p, 'queue'], { onKey: true });
+  }
+  if (t.type === 'MAP' && raw.iterator !== undefined) {
+    ctx.warn('LF_FIELD_IGNORED', `station is ignored on MAP task ${t.id}: its items run its iterator ${String(raw.iterator)}, so give the iterator the station`, [...p, 'station'], { onKey: true });
   }
 }
 

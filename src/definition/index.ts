@@ -22,7 +22,7 @@ import type { Definition } from './types.js';
 
 export * from './types.js';
 export { definitionHash } from './hash.js';
-export { COMMAND_HANDLER, DEFAULT_QUEUE, handlerName } from './task-handlers.js';
+export { COMMAND_HANDLER, DEFAULT_QUEUE, handlerName, STATION_NAME, STATION_QUEUE_PREFIX, stationQueue, stationOfQueue } from './task-handlers.js';
 export { FAILURE_STEPS, failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
 export { isHttpUrl, NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';

@@ -7,6 +7,7 @@
 import { parseLevel } from '../authority/index.js';
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
+import { stationQueue } from './task-handlers.js';
 import {
   CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
@@ -160,7 +161,9 @@ function task(t: Raw, index: number): TaskDef | null {
     assignedTo,
     // `L2`, `l2` and 2 are one level, recorded as `L2` (checkAuthority refuses anything else).
     agentLevel: parseLevel(t.agent_level) ?? (typeof t.agent_level === 'number' ? String(t.agent_level) : str(t.agent_level)),
-    queue: str(t.queue),
+    // A station's task waits on the station's queue (checks.ts refuses a queue: beside it).
+    queue: str(t.station) !== undefined ? stationQueue(str(t.station)!) : str(t.queue),
+    station: str(t.station),
     requires: skillList(t.requires),
     concurrency: isObj(t.concurrency) ? { limit: int(t.concurrency.limit, 1) ?? 1 } : undefined,
     rateLimit: isObj(t.rate_limit) ? { limit: int(t.rate_limit.limit, 1) ?? 1, perMs: duration(t.rate_limit.per) ?? 1000 } : undefined,

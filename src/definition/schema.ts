@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, NOTIFY_ON, ON_LIMIT, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
+import { STATION_NAME } from './task-handlers.js';
 
 const TaskIds = z
   .union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' })
@@ -129,6 +130,8 @@ export const TaskSchema = z.object({
   requires: z.array(z.string().regex(SKILL_NAME, { error: SKILL_NAME_FIX }), { error: 'expected a list of skills, e.g. requires: [gpu, pdf]' })
     .min(1, { error: 'expected at least one skill (or leave requires: out)' }).max(MAX_REQUIRED_SKILLS, { error: `a task requires at most ${MAX_REQUIRED_SKILLS} skills` }).optional()
     .meta({ description: 'Skills an agent or worker must have to run this task (each attempt goes only to one with every skill listed: `--skills`); nobody with them: the attempt waits SCHEDULED.' }),
+  station: z.string().regex(STATION_NAME, { error: 'a station name is 1 to 56 letters, digits, _ and - (its queue is station-<name>)' }).optional()
+    .meta({ description: 'The station (a leaf node\'s site) whose workers run this task\'s attempts: they wait on queue station-<name> (docs/nats.md#stations). Not together with queue.' }),
   optional: z.boolean().optional(),
   trigger_rule: z.enum(['none_failed_min_one_success', 'all_success', 'all_done']).optional(),
   // DECISION

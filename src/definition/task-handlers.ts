@@ -15,3 +15,17 @@ export const DEFAULT_QUEUE = 'default';
 export function handlerName(task: TaskDef): string {
   return task.handler ?? task.assignedTo ?? task.id;
 }
+
+/** A station's name: with its prefix, one queue name (1-64 of A-Z a-z 0-9 _ -). */
+export const STATION_NAME = /^[A-Za-z0-9_-]{1,56}$/;
+
+/** The queue a station's tasks wait on (`station: north` → `station-north`): its workers serve it. */
+export const STATION_QUEUE_PREFIX = 'station-';
+export function stationQueue(station: string): string {
+  return `${STATION_QUEUE_PREFIX}${station}`;
+}
+
+/** The station a queue belongs to (`station-north` → `north`), or null for another queue. */
+export function stationOfQueue(queue: string): string | null {
+  return queue.startsWith(STATION_QUEUE_PREFIX) && queue.length > STATION_QUEUE_PREFIX.length ? queue.slice(STATION_QUEUE_PREFIX.length) : null;
+}

@@ -60,9 +60,12 @@ interface TaskBase {
   handler?: string;
   assignedTo?: string;
   agentLevel?: string;
+  /** The queue its attempts wait on: `queue:`, or a station's (`station: north` → `station-north`). */
   queue?: string;
   /** `requires:` (docs/language.md#skills): the skills an agent or worker needs to run an attempt, sorted, each once. */
   requires?: string[];
+  /** `station:` (docs/nats.md#stations): the station whose workers run it; `queue` is then its queue. */
+  station?: string;
   /** `concurrency:` (docs/language.md#task-concurrency-and-rate-limits): at most `limit` attempts running at once, across all runs. */
   concurrency?: TaskConcurrency;
   /** `rate_limit:`: at most `limit` attempt starts in any span of `perMs`, across all runs. */

@@ -5,7 +5,7 @@
  * On NATS, `status` and the dashboard ask the engines whether any worker
  * serves each (cluster/transport/presence.ts) and say so when none does.
  */
-import { mapBody, type Definition, type TaskDef } from '../definition/index.js';
+import { mapBody, stationOfQueue, type Definition, type TaskDef } from '../definition/index.js';
 import { COMMAND_HANDLER } from './commands.js';
 import { handlerName } from './handlers.js';
 import type { RunView } from './view.js';
@@ -31,13 +31,26 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
   return out;
 }
 
-/** Says on each waiting task (or item) of `view` whose handler nobody serves that it waits for one. */
+/**
+ * What a waiting attempt waits for, said on its task: a handler nobody serves, and a station's task
+ * (queue station-<name>): it waits for that station, queued at the hub or running there; when no
+ * worker there is heard, the station or its link to the hub is down (docs/nats.md#stations). Null:
+ * nothing to say.
+ */
+function waitText(w: WorkerWait, unserved: boolean): string | null {
+  const station = stationOfQueue(w.queue);
+  if (station !== null && unserved) return `station ${station}: no worker there has announced handler ${w.handler} (is the station, or its link to the hub, down?)`;
+  // Queued at the hub or running there: either way the run waits for the station.
+  if (station !== null) return `station ${station} (handler ${w.handler})`;
+  return unserved ? `handler ${w.handler} on queue ${w.queue}: no worker has announced it` : null;
+}
+
+/** Says on each waiting task (or item) of `view` whose handler nobody serves that it waits for one (and of a station's, for its station). */
 export function markUnserved(view: RunView, waits: WorkerWait[], isUnserved: (queue: string, handler: string) => boolean): RunView {
-  const unserved = waits.filter((w) => isUnserved(w.queue, w.handler));
-  if (unserved.length === 0) return view;
+  const said = waits.map((w) => ({ w, text: waitText(w, isUnserved(w.queue, w.handler)) })).filter((x): x is { w: WorkerWait; text: string } => x.text !== null);
+  if (said.length === 0) return view;
   const tasks = { ...view.tasks };
-  for (const w of unserved) {
-    const text = `handler ${w.handler} on queue ${w.queue}: no worker has announced it`;
+  for (const { w, text } of said) {
     const t = { ...tasks[w.task]! };
     if (w.instance && t.items) t.items = t.items.map((it) => (it.instance === w.instance ? { ...it, waitingFor: text } : it));
     else t.waitingFor = text;

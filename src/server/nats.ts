@@ -66,12 +66,13 @@ const VERDICT_WAIT_MS = 10_000;
 
 /** The --nats URL's servers with a person's credentials (percent-encoded into each URL). */
 export function urlAs(url: string, user: string, password: string): string {
-  const { servers } = parseServers(url);
-  return servers.map((s) => {
+  const { servers, domain } = parseServers(url);
+  return servers.map((s, i) => {
     const u = new URL(s);
     u.username = encodeURIComponent(user);
     u.password = encodeURIComponent(password);
-    return u.toString().replace(/\/$/, '');
+    if (domain && i === 0) u.searchParams.set('domain', domain); // a station's: kept with the servers
+    return u.toString().replace(/\/$/, '').replace(/\/\?/, '?');
   }).join(',');
 }
 
@@ -240,9 +241,9 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     },
     async signIn(user, password) {
       const url = urlAs(opts.url, user, password);
-      const { servers } = parseServers(url);
+      const { servers, domain } = parseServers(url);
       // The password is checked by NATS itself: connect as that user, once.
-      const probe = await connect({ servers, user, pass: password, inboxPrefix: inboxPrefixFor(user), name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
+      const probe = await connect({ servers, user, pass: password, ...(domain ? { domain } : {}), inboxPrefix: inboxPrefixFor(user), name: `ledgerflow-ui-${user}`, timeout: 5000 }).catch((err: unknown) => {
         const msg = String((err as { code?: unknown }).code ?? '') + ' ' + errorMessage(err);
         if (/authoriz|authenticat|AUTHORIZATION_VIOLATION/i.test(msg)) throw new ApiError(401, 'LF_UNAUTHORIZED', `NATS refused user ${user}: wrong user or password`);
         throw new ApiError(503, 'LF_STORE', `cannot reach NATS to sign in: ${errorMessage(err)}`);

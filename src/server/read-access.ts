@@ -12,6 +12,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { errorMessage, permissionDenied } from '../errors/index.js';
 import { ApiError } from './errors.js';
+import { apiPrefix } from '../store/index.js';
 
 /** How long a probe's answer stands before the next read asks NATS again. */
 export const READ_RECHECK_MS = 30_000;
@@ -37,7 +38,7 @@ export async function mayReadLog(nc: NatsConnection, stream: string): Promise<bo
   // A subject no run has: an allowed user gets JetStream's "no message found", never a run's data.
   const query = JSON.stringify({ last_by_subj: '_lf.read-probe' });
   try {
-    await nc.request(readSubject(stream), new TextEncoder().encode(query), { timeout: PROBE_TIMEOUT_MS });
+    await nc.request(`${apiPrefix(nc)}.STREAM.MSG.GET.${stream}`, new TextEncoder().encode(query), { timeout: PROBE_TIMEOUT_MS });
     return true;
   } catch (err) {
     if (permissionDenied(err) !== null) return false;

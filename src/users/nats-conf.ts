@@ -27,21 +27,30 @@ const q = (s: string) => JSON.stringify(s);
 const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
-function personPermissions(u: string, control: boolean): string {
-  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), '$JS.API.STREAM.MSG.GET.LF_EVENTS'];
+/**
+ * The JetStream subjects a user publishes: `$JS.API.…` and `$KV.…` on the hub; on a station's leaf
+ * node (`domain`, docs/nats.md#stations), the same through the hub's domain, `$JS.<domain>.API.…`
+ * and `$JS.<domain>.API.$KV.…`, which is what its clients send (the leaf passes no `$JS.API.>` or
+ * `$KV.>` to the hub). `$JS.ACK.…` is the same on both.
+ */
+interface Js { api: string; kv: string }
+const jsSubjects = (domain?: string): Js => (domain ? { api: `$JS.${domain}.API`, kv: `$JS.${domain}.API.$KV` } : { api: '$JS.API', kv: '$KV' });
+
+function personPermissions(u: string, control: boolean, js: Js): string {
+  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
   const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : [])];
   return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
 }
 
 /** A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue. */
-function workerPermissions(u: string, queues: readonly string[]): string {
-  const publish = ['$JS.API.INFO', '$JS.API.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts'];
+function workerPermissions(u: string, queues: readonly string[], js: Js): string {
+  const publish = [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
     publish.push(
       `lf.inputs.${u}.${queue}.*`, `lf.reports.${u}.${queue}.>`, `lf.asks.${queue}`, `lf.presence.${u}.${queue}`, `lf.dlq.tasks.${u}`,
-      `$JS.API.STREAM.INFO.LF_TASKS_${queue}`, `$JS.API.CONSUMER.INFO.LF_TASKS_${queue}.*`, `$JS.API.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.*`,
-      `$JS.ACK.LF_TASKS_${queue}.>`, `$KV.LF_ATTEMPTS.${queue}.>`, `$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`,
+      `${js.api}.STREAM.INFO.LF_TASKS_${queue}`, `${js.api}.CONSUMER.INFO.LF_TASKS_${queue}.*`, `${js.api}.CONSUMER.MSG.NEXT.LF_TASKS_${queue}.*`,
+      `$JS.ACK.LF_TASKS_${queue}.>`, `${js.kv}.LF_ATTEMPTS.${queue}.>`, `${js.api}.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.${queue}.>`,
     );
     subscribe.push(`lf.offer.${queue}.> w_${queue}`, `lf.asks.${queue}`, `lf.levels.${queue}.>`);
   }
@@ -51,9 +60,11 @@ function workerPermissions(u: string, queues: readonly string[]): string {
 /**
  * The account block for `users`. A user with no NATS hash (a password set before `nats_password` was kept, or
  * none) is left out and said in `left`; so is a name NATS would read otherwise than the file (none today: the
- * file's names are subject-safe). Throws when no engine user is among them.
+ * file's names are subject-safe). Throws when no engine user is among them. `domain`: for a station's
+ * leaf node (no JetStream of its own) whose clients reach the hub's JetStream in that domain.
  */
-export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine: string; source: string; jetstream?: string }): NatsConf {
+export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine: string; source: string; jetstream?: string; domain?: string }): NatsConf {
+  const js = jsSubjects(opts.domain);
   const left: NatsConf['left'] = [];
   const lines: string[] = [];
   const engine = users.get(opts.engine);
@@ -67,15 +78,14 @@ export function natsConf(users: ReadonlyMap<string, UserRecord>, opts: { engine:
     if (!u.natsPassword) { left.push({ name: u.name, why: `no password for NATS: \`ledgerflow users passwd ${u.name} --password-stdin\` gives one` }); continue; }
     const who = `user: ${q(u.name)}, password: ${q(u.natsPassword)}`;
     if (u.name === opts.engine) lines.push(`      { ${who} }   # the engines: every subject`);
-    else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE])}\n      }`);
-    else lines.push(`      { ${who}, permissions: ${personPermissions(u.name, u.level === 'L0' || u.level === 'L1')} }   # ${u.level}`);
+    else if (u.level === 'L3') lines.push(`      {\n        ${who}   # L3 Worker: queues ${(u.queues ?? [DEFAULT_QUEUE]).join(', ')}\n        permissions: ${workerPermissions(u.name, u.queues?.length ? u.queues : [DEFAULT_QUEUE], js)}\n      }`);
+    else lines.push(`      { ${who}, permissions: ${personPermissions(u.name, u.level === 'L0' || u.level === 'L1', js)} }   # ${u.level}`);
   }
   const text = `# Written by \`ledgerflow users nats-conf\` from ${opts.source}: regenerate it after \`ledgerflow users\` changes, then reload
 # nats-server (nats-server --signal reload). Include it from nats.conf at the top level: include ./ledgerflow-users.conf
-accounts {
+${opts.domain ? `# For a station's leaf node: its clients use the hub's JetStream through domain ${opts.domain} (docs/nats.md#stations).\n` : ''}accounts {
   ${NATS_ACCOUNT}: {
-    jetstream: ${opts.jetstream ?? '{ max_streams: 1000, max_consumers: 10000 }'}
-    users: [
+${opts.domain ? '' : `    jetstream: ${opts.jetstream ?? '{ max_streams: 1000, max_consumers: 10000 }'}\n`}    users: [
 ${lines.join('\n')}
     ]
   }

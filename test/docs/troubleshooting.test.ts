@@ -21,6 +21,8 @@ const NOT_CODES = new Set([
   'LF_RUN_ID', 'LF_WORKFLOW_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD',
   // the cluster configs' route password (nats-cluster.conf, docs/nats.md#routes-credentials-and-tls)
   'LF_ROUTE_PASSWORD',
+  // the hub's leaf port password of `dev --leaf-port` (docs/nats.md#stations)
+  'LF_LEAF_PASSWORD',
 ]);
 
 function sources(dir: string): string[] {

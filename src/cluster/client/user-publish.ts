@@ -6,7 +6,7 @@
  * in the same way; this is that way, once.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect, jetstream } from '../../store/index.js';
+import { connect, domainOf, isNoResponders as noRespondersWithin, jetstream } from '../../store/index.js';
 import type { z } from 'zod';
 import { toStoreError } from '../../store/jetstream/codec.js';
 import { errorMessage, permissionDenied, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
@@ -66,6 +66,8 @@ export interface PublishFailure {
   readonly forbidden: string | null;
   /** No stream takes the subject (NATS answered "no responders"). */
   readonly noStream: boolean;
+  /** The JetStream domain the connection used (a station's leaf node: docs/nats.md#stations), if any. */
+  readonly domain?: string;
 }
 
 /** NATS's "no responders": nobody (no stream) listens on the subject yet. */
@@ -88,7 +90,12 @@ export function refusal<E extends Error>(
 ): (f: PublishFailure) => E {
   return (f) => f.forbidden !== null
     ? make(`${words.forbidden}: ${f.message}`, { ...meta, forbidden: f.forbidden }, { kind: 'permission' })
-    : make(f.noStream ? words.noStream : `${words.failed}: ${f.message}`, meta);
+    : make(f.noStream ? (f.domain ? stationUnlinked(f.domain) : words.noStream) : `${words.failed}: ${f.message}`, meta);
+}
+
+/** Nothing answers through a station's leaf node: its link to the hub is down (or the hub's JetStream is). */
+function stationUnlinked(domain: string): string {
+  return `no JetStream of domain ${domain} answers through this server (a station's leaf node whose link to the hub is down?): nothing was recorded; send it again once the link is up (docs/nats.md#stations)`;
 }
 
 /**
@@ -116,7 +123,10 @@ export async function publishAsUser<V>(p: UserPublish<V>): Promise<V | null> {
     }
     return listening ? await listening.next : null;
   } catch (err) {
-    throw p.refused({ message: errorMessage(err), forbidden: permissionDenied(err), noStream: isNoResponders(err) });
+    // Through a station's leaf node the client says no responders inside a JetStreamNotEnabled: the hub's JetStream is out of reach.
+    const domain = domainOf(nc);
+    const noStream = isNoResponders(err) || (domain !== undefined && noRespondersWithin(err));
+    throw p.refused({ message: errorMessage(err), forbidden: permissionDenied(err), noStream, ...(domain ? { domain } : {}) });
   } finally {
     await nc.close();
   }

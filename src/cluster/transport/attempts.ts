@@ -26,7 +26,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm, apiErrorCode, jetstream } from '../../store/index.js';
+import { StorageType, Kvm, apiErrorCode, jetstream, kvPutSubject } from '../../store/index.js';
 import { z } from 'zod';
 import { createRetrying } from './create-retry.js';
 import { tokenDigest } from './attempt-tokens.js';
@@ -156,7 +156,7 @@ export class AttemptLedger {
    * the worker lives (claim-watch.ts). A plain publish, like finish(): one lost is made up by the next.
    */
   refresh(key: string, record: AttemptRecord): void {
-    this.nc.publish(`$KV.${ATTEMPTS_BUCKET}.${key}`, JSON.stringify(record));
+    this.nc.publish(kvPutSubject(this.nc, ATTEMPTS_BUCKET, key), JSON.stringify(record));
   }
 
   /**
@@ -184,6 +184,6 @@ export class AttemptLedger {
    */
   finish(key: string, record: AttemptRecord, outcome: AttemptRecord['finished']): void {
     const { every: _stops, ...rest } = record;
-    this.nc.publish(`$KV.${ATTEMPTS_BUCKET}.${key}`, JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord));
+    this.nc.publish(kvPutSubject(this.nc, ATTEMPTS_BUCKET, key), JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord));
   }
 }

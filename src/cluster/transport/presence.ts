@@ -30,6 +30,7 @@ const utilized = (samples: readonly LoadSample[], now: number) => {
   const utilization = utilizationOf(samples, now);
   return utilization ? { utilization } : {};
 };
+import { stationOfQueue } from '../../definition/index.js';
 
 /** How often a worker announces itself. */
 export const PRESENCE_EVERY_MS = 5_000;
@@ -199,6 +200,7 @@ export class UnservedLog {
 
 /** What to tell people of a handler nobody serves on a queue. */
 export function unservedLine(queue: string, handler: string, others: string[]): string {
-  const start = `ledgerflow worker --handlers <module exporting ${handler}>${queue === 'default' ? '' : ` --queue ${queue}`}`;
+  const station = stationOfQueue(queue);
+  const start = `ledgerflow worker --handlers <module exporting ${handler}>${queue === 'default' ? '' : station !== null ? ` --station ${station} (beside the station's leaf node: docs/nats.md#stations)` : ` --queue ${queue}`}`;
   return `no worker has announced handler ${handler} on queue ${queue}: its attempts wait until one does (${others.length ? `workers on ${queue}: ${others.slice(0, 5).join('; ')}${others.length > 5 ? '; …' : ''}` : `no worker on ${queue} at all`}); start one: ${start}`;
 }

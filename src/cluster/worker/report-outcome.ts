@@ -12,7 +12,7 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { isNoResponders, isTransient, JetStreamApiError } from '../../store/index.js';
+import { domainOf, isNoResponders, isTransient, JetStreamApiError } from '../../store/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { decodeOrUndefined, encode, ReportAnswer, subjects, reportDigest, type InputMessage, type TaskMessage } from '../transport/index.js';
 import { errorMessage, permissionDenied } from '../../errors/index.js';
@@ -95,6 +95,11 @@ export class OutcomeReporter {
     const msgID = reportMessageId(task, outcome.type);
     const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
     const giveUpAt = Date.now() + 60_000;
+    // A station's worker (its connection reaches JetStream through a domain: docs/nats.md#stations) whose link
+    // to the hub is down hears "no responders": the outcome waits for the link, however long, rather than be
+    // given up on (its attempt would be reported lost and run again). Said once a minute meanwhile.
+    const station = this.opts.nc ? domainOf(this.opts.nc) !== undefined : false;
+    let saidAt = 0;
     for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
       try {
         await this.js.publish(subject, encode(outcome), { msgID });
@@ -103,8 +108,12 @@ export class OutcomeReporter {
         if (permissionDenied(err) !== null) {
           throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${errorMessage(err)}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
         }
-        if (this.opts.stopped() || Date.now() + pause > giveUpAt || !isTransient(err) || err instanceof JetStreamApiError) throw err;
-        this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying`);
+        const waitsForLink = station && isNoResponders(err);
+        if (this.opts.stopped() || (Date.now() + pause > giveUpAt && !waitsForLink) || !isTransient(err) || err instanceof JetStreamApiError) throw err;
+        if (!waitsForLink || Date.now() - saidAt >= 60_000) {
+          saidAt = Date.now();
+          this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying${waitsForLink ? ' until the station\'s link to the hub is back' : ''}`);
+        }
         await new Promise((r) => setTimeout(r, pause));
       }
     }

@@ -40,7 +40,7 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { PULL_EXPIRES_MS, DEFAULT_LEVEL, levelConsumerName, noticeLevel, splitSkillKey, subjects, taskStream, taskSubjectParts } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { toJsMsg } from '../../store/index.js';
+import { apiPrefix, toJsMsg } from '../../store/index.js';
 
 const NO_WAIT_PULL = new TextEncoder().encode(JSON.stringify({ batch: 1, no_wait: true }));
 /** The client's default JetStream request timeout, as v2's `js.pull` used. */
@@ -194,7 +194,7 @@ export class TaskPuller {
     const { key, level } = lane;
     try {
       // A pull of one with no_wait, as a request of our own: the client's consumers wait at least a second on an empty level.
-      const msg = await this.o.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, key, level)}`, NO_WAIT_PULL, { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS });
+      const msg = await this.o.nc.request(`${apiPrefix(this.o.nc)}.CONSUMER.MSG.NEXT.${this.stream}.${levelConsumerName(this.o.queue, key, level)}`, NO_WAIT_PULL, { noMux: true, timeout: NO_WAIT_PULL_TIMEOUT_MS });
       const status = msg.data.length === 0 ? msg.headers?.code ?? 0 : 0;
       // 404 no messages, 408 none in time: nothing waits there.
       if (status === 404 || status === 408) return null;

@@ -97,6 +97,7 @@ export class JetStreamLink {
       pass: this.o.pass,
       inboxPrefix: inboxPrefixFor(this.o.user),
       token: this.o.token,
+      ...(this.o.domain ? { domain: this.o.domain } : {}),
       name: this.o.name,
       timeout: this.o.connectTimeoutMs,
       maxReconnectAttempts: -1, // publishes made while disconnected are lost, not queued: never stop reconnecting
@@ -120,7 +121,8 @@ export class JetStreamLink {
         return { nc, jsm, js: jetstream(nc, { timeout: this.o.requestTimeoutMs }), pub, replicated: replicas > 1 };
       } catch (err) {
         // A server without JetStream answers 503 too, for good (its INFO says so): that is said at once.
-        if (!isTransient(err) || nc.info?.jetstream !== true || this.closed || Date.now() + pause >= deadline) {
+        // A station's leaf node has no JetStream of its own (its INFO says none): the hub's answers through the domain.
+        if (!isTransient(err) || (nc.info?.jetstream !== true && !this.o.domain) || this.closed || Date.now() + pause >= deadline) {
           await nc.close().catch(() => undefined);
           throw err;
         }

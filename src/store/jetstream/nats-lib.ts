@@ -83,8 +83,35 @@ function lazy<T extends object>(loadOnce: () => T): T {
 export const headers: typeof Core.headers = (...args) => core().headers(...args);
 export const nanos: typeof Core.nanos = (millis) => core().nanos(millis);
 export const createInbox: typeof Core.createInbox = (prefix) => core().createInbox(prefix);
-export const jetstream: typeof Js.jetstream = (nc, opts) => js().jetstream(nc, opts);
-export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) => js().jetstreamManager(nc, opts);
+/**
+ * The JetStream domain a connection reaches JetStream in (connect's `domain`), one place for every
+ * call site: jetstream() and jetstreamManager() below take it when not told otherwise, so a client on
+ * a station's leaf node (no JetStream of its own) uses the hub's through `$JS.<domain>.API`, and
+ * buckets made on such a client put through it too (@nats-io/kv prefixes a put with the API prefix
+ * when it is not `$JS.API`; the hub maps `$JS.<domain>.API.$KV.>` to `$KV.>`).
+ */
+const domains = new WeakMap<object, string>();
+export function rememberDomain(nc: object, domain: string): void { domains.set(nc, domain); }
+export function domainOf(nc: object): string | undefined { return domains.get(nc); }
+const withDomain = <O extends { domain?: string; apiPrefix?: string }>(nc: object, opts: O | undefined): O | undefined => {
+  const domain = domains.get(nc);
+  return domain === undefined || opts?.domain !== undefined || opts?.apiPrefix !== undefined ? opts : { ...opts, domain } as O;
+};
+/** The JetStream API prefix of a connection: `$JS.API`, or `$JS.<domain>.API` (for requests ledgerflow makes by hand). */
+export function apiPrefix(nc: object): string {
+  const domain = domains.get(nc);
+  return domain === undefined ? '$JS.API' : `$JS.${domain}.API`;
+}
+/**
+ * The subject a plain publish writes `key` of bucket `bucket` on: `$KV.<bucket>.<key>`, or through
+ * the domain's API (a leaf node passes no `$KV.>` to a hub whose JetStream it does not extend).
+ */
+export function kvPutSubject(nc: object, bucket: string, key: string): string {
+  const domain = domains.get(nc);
+  return domain === undefined ? `$KV.${bucket}.${key}` : `$JS.${domain}.API.$KV.${bucket}.${key}`;
+}
+export const jetstream: typeof Js.jetstream = (nc, opts) => js().jetstream(nc, withDomain(nc, opts));
+export const jetstreamManager: typeof Js.jetstreamManager = (nc, opts) => js().jetstreamManager(nc, withDomain(nc, opts));
 
 export const Kvm = lazy(() => kv().Kvm);
 export const KvWatchInclude = lazy(() => kv().KvWatchInclude);

@@ -15,6 +15,11 @@ export interface JetStreamStoreOptions {
   user?: string;
   pass?: string;
   token?: string;
+  /**
+   * The JetStream domain to reach JetStream in (default: the URL's `?domain=`, else
+   * $LEDGERFLOW_NATS_DOMAIN, else none): `hub` for a client of a station's leaf node (docs/nats.md#stations).
+   */
+  domain?: string;
   /** Connection name shown by the server's monitoring (default `ledgerflow`). */
   name?: string;
   /** Stream name (default `LF_EVENTS`). */
@@ -52,6 +57,7 @@ export interface ResolvedOptions {
   user?: string;
   pass?: string;
   token?: string;
+  domain?: string;
   name: string;
   stream: string;
   subjectPrefix: string;
@@ -64,6 +70,13 @@ export interface ResolvedOptions {
 }
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** A JetStream domain: one subject token (it becomes `$JS.<domain>.API`). */
+export const DOMAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkDomain(domain: string, where: string): string {
+  if (!DOMAIN_NAME.test(domain)) throw new StoreError(`invalid JetStream domain ${JSON.stringify(domain)} (${where}): use 1-64 of A-Z a-z 0-9 _ -`, { domain });
+  return domain;
+}
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /**
@@ -71,14 +84,16 @@ const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
  * URL): `nats://alice:s3cret@host:4222` → server `nats://host:4222`, user
  * `alice`, pass `s3cret`. Percent-encoded characters are decoded. A cluster
  * is a comma-separated list (`nats://alice:s3cret@a:4222,nats://b:4222`):
- * credentials on any of its URLs apply to all.
+ * credentials on any of its URLs apply to all. `?domain=hub` on a URL (any
+ * of the list's; they must agree) is the JetStream domain to use, else
+ * $LEDGERFLOW_NATS_DOMAIN: what a client of a station's leaf node gives.
  */
-export function parseServers(servers: string | string[]): { servers: string[]; user?: string; pass?: string; token?: string } {
+export function parseServers(servers: string | string[]): { servers: string[]; user?: string; pass?: string; token?: string; domain?: string } {
   const list = (Array.isArray(servers) ? servers : servers.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (list.length === 0) throw new StoreError('no NATS server given: pass a URL such as nats://127.0.0.1:4222', {});
-  const out: { servers: string[]; user?: string; pass?: string; token?: string } = { servers: [] };
+  const out: { servers: string[]; user?: string; pass?: string; token?: string; domain?: string } = { servers: [] };
   for (const raw of list) {
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `nats://${raw}`;
     let url: URL;
@@ -98,8 +113,15 @@ export function parseServers(servers: string | string[]): { servers: string[]; u
       }
       Object.assign(out, given);
     }
+    const domain = url.searchParams.get('domain');
+    if (domain !== null) {
+      if (out.domain !== undefined && out.domain !== domain) throw new StoreError('the NATS server URLs name different JetStream domains (?domain=): give it on one URL (it applies to all)', { servers: list.length });
+      out.domain = checkDomain(domain, 'the URL\'s ?domain=');
+    }
     out.servers.push(`${url.protocol}//${url.host}`);
   }
+  const env = process.env.LEDGERFLOW_NATS_DOMAIN;
+  if (out.domain === undefined && env) out.domain = checkDomain(env, 'LEDGERFLOW_NATS_DOMAIN');
   return out;
 }
 
@@ -123,6 +145,7 @@ export function resolveOptions(opts: JetStreamStoreOptions): ResolvedOptions {
     user: opts.user ?? parsed.user,
     pass: opts.pass ?? parsed.pass,
     token: opts.token ?? parsed.token,
+    ...(opts.domain ?? parsed.domain ? { domain: checkDomain((opts.domain ?? parsed.domain)!, 'domain') } : {}),
     name: opts.name ?? 'ledgerflow',
     stream,
     subjectPrefix,

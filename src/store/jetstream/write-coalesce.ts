@@ -31,7 +31,7 @@
  * meanwhile only loses the coalescing of its later reconnects.
  */
 import type { ConnectionOptions, NatsConnection, Server, Transport } from '@nats-io/nats-core/internal';
-import { transportLib } from './nats-lib.js';
+import { rememberDomain, transportLib } from './nats-lib.js';
 
 /** Past this many pending bytes a turn's frames go out at once (the client's own inline-flush threshold is 64 KiB). */
 export const MAX_PENDING_BYTES = 64 * 1024;
@@ -120,10 +120,18 @@ export class CoalescingTransport implements Transport {
   }
 }
 
-/** transport-node's `connect`, with every transport it makes a CoalescingTransport. */
-export function connect(opts: ConnectionOptions = {}): Promise<NatsConnection> {
+/**
+ * transport-node's `connect`, with every transport it makes a CoalescingTransport. `domain`: the
+ * JetStream domain of the servers' JetStream (a station's leaf node reaches the hub's as `hub`): kept
+ * for the connection (nats-lib.ts domainOf), so that every jetstream()/jetstreamManager() made on it
+ * uses the domain's API prefix.
+ */
+export async function connect(opts: ConnectionOptions & { domain?: string } = {}): Promise<NatsConnection> {
   const lib = transportLib();
-  if (lib.hasWsProtocol(opts)) return Promise.reject(lib.errors.InvalidArgumentError.format('servers', 'the node client does not support websockets'));
+  const { domain, ...rest } = opts;
+  if (lib.hasWsProtocol(rest)) throw lib.errors.InvalidArgumentError.format('servers', 'the node client does not support websockets');
   lib.setTransportFactory({ factory: () => new CoalescingTransport(new lib.NodeTransport()), dnsResolveFn: lib.nodeResolveHost });
-  return lib.NatsConnectionImpl.connect(opts);
+  const nc = await lib.NatsConnectionImpl.connect(rest);
+  if (domain) rememberDomain(nc, domain);
+  return nc;
 }
