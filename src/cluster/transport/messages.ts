@@ -375,3 +375,6 @@ export const GateWaitMessage = z.object({
   delayed: z.literal(true).optional(),
 });
 export type GateWaitMessage = z.infer<typeof GateWaitMessage>;
+
+/** A person's start and deploy requests and their verdicts (requests.ts). */
+export { DeployRequest, DeployVerdict, StartRequest, StartVerdict } from './requests.js';

@@ -1,0 +1,187 @@
+/**
+ * A person's start, retry or deploy (LF_REQUESTS: lf.starts.<user>.<request>,
+ * lf.deploys.<user>.<request>; transport/requests.ts), as an engine takes it:
+ *
+ * 1. read (parse.ts): a body that is not JSON, not the schema (a field it
+ *    does not know, a name of its own: the sender is the subject's, which
+ *    nats.conf enforces), or too large is dead-lettered, and the sender told;
+ * 2. judged by the sender's level from the engine's users file (`engine
+ *    --users`), as the embedded store judges a command: a start asks for L1,
+ *    or L2 for a workflow whose `domain:` is one of the user's `domains:`; a
+ *    retry and a deploy L1. A NATS user the file does not name is a Worker
+ *    (L3). An engine without a users file judges no level: nats.conf's
+ *    permissions are then the only boundary, as for approvals and control;
+ * 3. done as the engine user, as `start`, `retry` and `deploy` do it with
+ *    the engine's credentials (RunCommits, the registry), run.started
+ *    recording who asked (`source.by`); the engines are kicked to drive it.
+ *
+ * A refusal (its level, a workflow not deployed, an input or definition that
+ * does not validate, a run that cannot be retried) records nothing, is told
+ * to the sender in the embedded store's words and code, and kept as a dead
+ * letter (a few a minute per sender). Anything else (the store unavailable)
+ * is retried by the inbox, and dead-lettered at its bound: nothing loops.
+ */
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';
+import { parseDefinition, type Definition } from '../../definition/index.js';
+import { errorMessage, formatDiagnostic, LedgerflowError } from '../../errors/index.js';
+import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
+import { RunCommits, newRunId } from '../../executor/index.js';
+import type { JetStreamEventStore } from '../../store/index.js';
+import { encode, ENGINE_SENDER, parseInbound, rawOf, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type StartVerdict } from '../transport/index.js';
+import type { Inbox } from './inbox.js';
+import { LetterRate } from './letter-rate.js';
+
+export interface RequestsOptions {
+  store: JetStreamEventStore;
+  js: JetStreamClient;
+  registry: DefinitionRegistry;
+  inbox: Inbox;
+  stats: { starts: number; deploys: number; refused: number };
+  /** Whether the server proves who publishes (it has users): else the sender's name is a claim, not recorded as who asked. */
+  sendersProven: () => boolean;
+  /** Who a sender is, from the engine's users file; undefined: the engine judges no level (it has no users file). */
+  actorOf?: (user: string) => Actor;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** Refusals kept as dead letters per sender and minute; the rest are answered and counted only. */
+const REFUSAL_LETTERS_PER_MINUTE = 10;
+
+/** A refusal said to the sender: the embedded store's code and words. */
+class Refused extends Error {
+  constructor(readonly verdict: { reason: string; code: string; need?: string; have?: string }) { super(verdict.reason); }
+}
+
+/** Kinds of LedgerflowError that are the request's fault (answered, never retried); the rest may pass (the store, the network). */
+const TRANSIENT = new Set(['unavailable', 'contended', 'failure']);
+
+export class Requests {
+  private readonly letters: LetterRate;
+
+  constructor(private readonly o: RequestsOptions) {
+    this.letters = new LetterRate({ perMinute: REFUSAL_LETTERS_PER_MINUTE, what: 'refused start and deploy requests', now: o.now, log: o.log });
+  }
+
+  /** One message of LF_REQUESTS: a start (or retry) or a deploy; acked once answered. */
+  async take(m: JsMsg): Promise<void> {
+    const kind = m.subject.startsWith('lf.deploys.') ? 'deploy' : 'start';
+    const parsed = parseInbound(kind, rawOf(m));
+    if (!parsed.ok) {
+      // Told to the sender when the subject names one and a request id (the body is what was wrong).
+      const [, , sender, request] = m.subject.split('.');
+      const to = sender && request ? safe(() => (kind === 'start' ? subjects.startVerdict(sender, request) : subjects.deployVerdict(sender, request))) : null;
+      this.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
+      this.o.stats.refused++;
+      return this.o.inbox.dropMalformed(kind === 'start' ? 'starts' : 'deploys', m, parsed);
+    }
+    const value = parsed.value;
+    try {
+      const verdict = kind === 'start' ? await this.start(value as Inbound['start']) : await this.deploy(value as Inbound['deploy']);
+      this.tell(value.verdictTo, verdict);
+    } catch (err) {
+      const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
+      if (!refusal) throw err; // the inbox tries it again later, and dead-letters it at its bound
+      this.o.stats.refused++;
+      this.o.log(`refused ${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`);
+      if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(kind === 'start' ? 'starts' : 'deploys', `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
+      this.tell(value.verdictTo, { accepted: false, ...refusal });
+    }
+    m.ack();
+  }
+
+  /** Refuses what the sender's level does not allow (nothing when the engine has no users file). */
+  private judge(sender: string, action: Action, ctx: ActionContext = {}): void {
+    const actor = this.o.actorOf?.(sender);
+    if (!actor) return;
+    const v = judge(actor, action, ctx);
+    if (!v.allowed) throw new Refused({ reason: v.reason, code: 'LF_AUTHORITY_REFUSED', need: v.need, have: v.have });
+  }
+
+  private async start({ sender, body }: Inbound['start']): Promise<StartVerdict> {
+    const commits = new RunCommits({ store: this.o.store });
+    const by = this.o.sendersProven() ? { by: sender } : {};
+    if ('retryOf' in body) {
+      this.judge(sender, 'control');
+      let existing = await this.o.store.lastSeq(body.runId) > 0;
+      if (!existing) {
+        try {
+          await commits.beginRetry(body.retryOf, { runId: body.runId, ...by }, false);
+        } catch (err) {
+          // Taken twice (an engine that died after the start): the run is there; anything else is the retry's refusal.
+          if (!(await this.o.store.lastSeq(body.runId) > 0)) throw err;
+          existing = true;
+        }
+      }
+      return this.started(commits, body.runId, existing);
+    }
+    // A Worker may start nothing: refused before the registry is read (a Station OPS's domain needs the definition).
+    const actor = this.o.actorOf?.(sender);
+    if (actor && !atLeast(actor.level, 'L2')) this.judge(sender, 'start', { workflowId: body.workflow });
+    let definition: Definition;
+    try {
+      definition = await this.o.registry.resolve(body.workflow);
+    } catch (err) {
+      if (err instanceof LedgerflowError) throw err;
+      // A reference no subject can carry (token()): the sender's mistake, not the store's.
+      throw new Refused({ reason: `workflow ${body.workflow}: ${errorMessage(err)}`, code: 'LF_WORKFLOW_NOT_DEPLOYED' });
+    }
+    this.judge(sender, 'start', { workflowId: definition.id, ...(definition.domain !== undefined ? { domain: definition.domain } : {}) });
+    const opts = { inputFromStrings: body.inputFromStrings ?? false, ...(body.priority !== undefined ? { priority: body.priority } : {}), ...(this.o.sendersProven() ? { source: { by: sender } } : {}) };
+    if (body.id !== undefined) {
+      const started = await commits.startRun(definition, body.input, { ...opts, runId: body.id, ...(body.idReuse ? { idReuse: body.idReuse } : {}) });
+      return this.started(commits, started.runId, started.existing, definition);
+    }
+    const runId = body.runId ?? newRunId(this.o.now());
+    // Exactly this id, once: a request taken again (its engine died after the start) starts nothing more.
+    const existing = await this.o.store.lastSeq(runId) > 0;
+    if (!existing) await commits.start(definition, body.input, { ...opts, runId });
+    return this.started(commits, runId, existing, definition);
+  }
+
+  /** The engines woken about the run (and the runs its start admitted); the verdict with its status. */
+  private async started(commits: RunCommits, runId: string, existing: boolean, definition?: Definition): Promise<StartVerdict> {
+    const view = await commits.status(runId);
+    if (!SETTLED_STATUSES.includes(view.status)) await this.kick(runId, existing ? 'input' : 'started');
+    for (const admitted of await commits.takeAdmitted()) await this.kick(admitted, 'admitted');
+    this.o.stats.starts++;
+    const status: WorkflowStatus = view.status;
+    return { accepted: true, runId, workflowId: definition?.id ?? view.workflowId, version: definition?.version ?? view.version, status, ...(existing ? { existing: true as const } : {}) };
+  }
+
+  /** As ClusterClient.kick: a start's and an admission's kick written once (message ids), an input's each time. */
+  private async kick(runId: string, why: 'started' | 'admitted' | 'input'): Promise<void> {
+    const kick: InputMessage = { type: 'kick', runId, ...(why === 'started' ? { started: true as const } : {}) };
+    const msgID = why === 'started' ? `${runId}/kick` : why === 'admitted' ? `${runId}/admitted` : undefined;
+    await this.o.js.publish(subjects.input(ENGINE_SENDER, runId), encode(kick), msgID ? { msgID } : {});
+  }
+
+  private async deploy({ sender, body }: Inbound['deploy']): Promise<DeployVerdict> {
+    this.judge(sender, 'deploy');
+    // Parsed and checked here as a file is (the sender's copy is not trusted): every problem at its line:col.
+    const parsed = parseDefinition(body.text, body.file);
+    if (!parsed.definition) {
+      const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+      throw new Refused({ reason: `${body.file ?? 'the definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`, code: 'LF_DEFINITION_INVALID' });
+    }
+    const r = await this.o.registry.deploy(parsed.definition);
+    this.o.stats.deploys++;
+    this.o.log(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} for ${sender}`);
+    return { accepted: true, ...r };
+  }
+
+  private tell(to: string | null, verdict: StartVerdict | DeployVerdict): void {
+    this.o.inbox.tell(to, verdict);
+  }
+}
+
+/** The refusal a LedgerflowError of the request's own making is; null for one that may pass (try again). */
+function refusalOf(err: unknown): { reason: string; code: string } | null {
+  if (!(err instanceof LedgerflowError) || TRANSIENT.has(err.kind)) return null;
+  return { reason: err.message, code: err.code };
+}
+
+function safe(make: () => string): string | null {
+  try { return make(); } catch { return null; }
+}
