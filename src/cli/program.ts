@@ -267,7 +267,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersRmCmd(io, name, o)));
   usersFile(users.command('list').description('who is in the users file: name, level, domains, whether a password is set (never the hash)'))
     .action(act(() => import('./users.js'), (m, o) => m.usersListCmd(io, o)));
-  p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
+  p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed); as a person\'s NATS user (not the engine\'s), the engines judge your level (L1) and deploy it')
+    .option('--wait <duration>', 'as a person\'s NATS user: how long to wait for the engine\'s answer (default 10s; 0: not at all); none in time: queued for the next engine, exit 3')
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run of a workflow by its id. Embedded: the definition is found in ./definitions (else the bundled ones) and run here as `run` does (--detach: recorded, left to `serve`). Over NATS: a deployed workflow, recorded, its id printed at once')
@@ -278,6 +279,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
     .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
     .option('--priority <n>', 'as run --priority: 0..99, higher first when its work waits (a concurrency slot, a task limit, a worker)')
+    .option('--wait <duration>', 'over NATS as a person\'s user (not the engine\'s): how long to wait for the engine that judges your level and starts the run (default 10s; 0: not at all); none in time: queued, exit 3')
     .option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./start.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')
