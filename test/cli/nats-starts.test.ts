@@ -12,7 +12,9 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient } from '../../src/cluster/index.js';
+import { ClusterClient, freshRunId } from '../../src/cluster/index.js';
+import { credentials } from '../../src/cluster/transport/index.js';
+import { connect, jetstream } from '../../src/store/index.js';
 import { noNats } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
@@ -95,5 +97,115 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     const again = await as('bob', ['deploy', 'stock-count.yaml']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^unchanged stock-count@1 /);
+  }, 60_000);
+
+  it('every level × every action over NATS, as docs/users.md says (refusals record nothing but a refused approval)', async () => {
+    const [a, b, c, p1, p2] = await Promise.all([waitingRun(), waitingRun(), waitingRun(), waitingRun('payroll'), waitingRun('payroll')]);
+    const counts = async () => Promise.all([a, b, c, p1, p2].map(async (r) => (await admin!.store.lastSeq(r!))));
+    const refusedByServer = /NATS user \S+ may not|permission/i;
+    type Case = { who: Person; args: string[]; ok: boolean; why?: RegExp };
+    const run = async (cases: Case[]) => {
+      // Three commands at a time: more starve one another of the machine's cores (and a request's 5 s runs out).
+      const results: { k: Case; r: Awaited<ReturnType<typeof as>> }[] = [];
+      for (let i = 0; i < cases.length; i += 3) results.push(...await Promise.all(cases.slice(i, i + 3).map(async (k) => ({ k, r: await as(k.who, k.args) }))));
+      for (const { k, r } of results) {
+        expect([k.who, ...k.args, r.code], r.stderr + r.stdout).toEqual([k.who, ...k.args, k.ok ? 0 : 2]);
+        if (k.why) expect(r.stderr, `${k.who} ${k.args.join(' ')}`).toMatch(k.why);
+      }
+      return results;
+    };
+    for (const who of PEOPLE) writeFileSync(join(dir, `deploy-${who}.yaml`), `workflow:\n  id: deployed-by-${who}\n  tasks:\n    - { id: one, type: SET, values: { x: 1 } }\n`);
+
+    // The refusals first, all at once: each exits 2 with its reason, and the runs' logs stay as they were.
+    const before = await counts();
+    await run([
+      { who: 'ops-east', args: ['start', 'payroll'], ok: false, why: /ops-east is L2 \(Station OPS\); starting payroll needs L1 \(CMD\.BRIDGE\) or higher \(an L2 starts the workflows of its domains: inventory; payroll is in domain finance\)/ },
+      { who: 'scanner', args: ['start', 'stock-count'], ok: false, why: /NATS user scanner may not start runs \(nats\.conf permissions/ },
+      { who: 'ops-east', args: ['deploy', 'deploy-ops-east.yaml'], ok: false, why: refusedByServer },
+      { who: 'scanner', args: ['deploy', 'deploy-scanner.yaml'], ok: false, why: refusedByServer },
+      { who: 'scanner', args: ['approve', a!, 'bridge_review'], ok: false, why: refusedByServer },
+      { who: 'scanner', args: ['signal', a!, 'go'], ok: false, why: refusedByServer },
+      ...(['pause', 'cancel'] as const).flatMap((cmd) => [
+        { who: 'ops-east' as const, args: [cmd, p1!], ok: false, why: refusedByServer },
+        { who: 'scanner' as const, args: [cmd, p1!], ok: false, why: refusedByServer },
+      ]),
+      // The engine refuses an L2's retry (it may publish starts, for its domain's workflows): a retry is the bridge's.
+      { who: 'ops-east', args: ['retry', p1!], ok: false, why: /ops-east is L2 \(Station OPS\); controlling runs needs L1 \(CMD\.BRIDGE\) or higher/ },
+      { who: 'scanner', args: ['retry', p1!], ok: false, why: refusedByServer },
+    ]);
+    expect(await counts()).toEqual(before);
+    // Approvals below the task's level are refused by the engine and kept in the run's history, once each.
+    await run([
+      { who: 'bob', args: ['approve', a!, 'commander_review'], ok: false, why: /bob is L1 \(CMD\.BRIDGE\); approving commander_review needs L0 \(Commander\) or higher/ },
+      { who: 'ops-east', args: ['approve', b!, 'bridge_review'], ok: false, why: /ops-east is L2 \(Station OPS\); approving bridge_review needs L1 \(CMD\.BRIDGE\) or higher/ },
+    ]);
+    expect((await history(a!)).filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual(['bob']);
+    expect((await history(b!)).filter((e) => e.type === 'approval.refused').map((e) => e.data.by)).toEqual(['ops-east']);
+
+    // What each level may do: starts (an L2 in its domain), deploys, approvals at or above the task's level, signals, control.
+    const allowed = await run([
+      ...(['alice', 'bob'] as const).flatMap((who) => [
+        { who, args: ['start', 'payroll'], ok: true },
+        { who, args: ['deploy', `deploy-${who}.yaml`], ok: true },
+      ]),
+      { who: 'alice', args: ['start', 'stock-count'], ok: true },
+      { who: 'ops-east', args: ['start', 'stock-count', '--json'], ok: true },
+      { who: 'alice', args: ['approve', a!, 'commander_review'], ok: true },
+      { who: 'bob', args: ['approve', b!, 'bridge_review'], ok: true },
+      { who: 'alice', args: ['signal', a!, 'go'], ok: true },
+      { who: 'bob', args: ['signal', b!, 'go'], ok: true },
+      { who: 'ops-east', args: ['signal', c!, 'go'], ok: true },
+      { who: 'alice', args: ['pause', p1!], ok: true },
+      { who: 'bob', args: ['pause', p2!], ok: true },
+    ]);
+    // run.started records who asked for each run.
+    const byOps = allowed.find(({ k }) => k.who === 'ops-east' && k.args[0] === 'start')!;
+    expect((await history(JSON.parse(byOps.r.stdout).runId))[0]!.data.source?.by).toBe('ops-east');
+    // A paused run: resumed by L0 and L1 only.
+    await run([
+      { who: 'ops-east', args: ['resume', p1!], ok: false, why: refusedByServer },
+      { who: 'scanner', args: ['resume', p1!], ok: false, why: refusedByServer },
+    ]);
+    await run([{ who: 'alice', args: ['resume', p2!], ok: true }, { who: 'bob', args: ['resume', p1!], ok: true }]);
+    await run([{ who: 'alice', args: ['cancel', p1!], ok: true }, { who: 'bob', args: ['cancel', p2!], ok: true }]);
+    // A cancelled run: retried by L0 and L1.
+    const retried = await run([{ who: 'alice', args: ['retry', p1!], ok: true }, { who: 'bob', args: ['retry', p2!], ok: true }]);
+    for (const { k, r } of retried) expect((await history(r.stdout.trim()))[0]!.data.source).toMatchObject({ by: k.who, retryOf: { runId: k.args[1] } });
+    const deployed = (await admin!.deployed()).map((d) => d.id).sort();
+    expect(deployed).toEqual(['deployed-by-alice', 'deployed-by-bob', 'payroll', 'stock-count']);
+  }, 120_000);
+
+  it('a hostile request (not JSON, a field of its own, a name not its own, too large, an unknown workflow) is refused with a reason; the engine goes on', async () => {
+    const nc = await connect({ ...credentials(url('bob')), name: 'hostile-bob' });
+    const verdicts = new Map<string, unknown>();
+    const sub = nc.subscribe('lf.verdicts.starts.bob.*', { callback: (_e, m) => { verdicts.set(m.subject.split('.').at(-1)!, JSON.parse(new TextDecoder().decode(m.data))); } });
+    await nc.flush();
+    const js = jetstream(nc);
+    const send = (request: string, body: string) => js.publish(`lf.starts.bob.${request}`, new TextEncoder().encode(body));
+    try {
+      await send('notjson001', '{nope');
+      await send('ownfield01', JSON.stringify({ workflow: 'stock-count', input: {}, by: 'alice' }));
+      await send('unknownwf1', JSON.stringify({ workflow: 'no-such-workflow', input: {}, runId: freshRunId() }));
+      await send('badrunid01', JSON.stringify({ workflow: 'stock-count', input: {}, runId: 'stock-count--child' }));
+      await send('toolarge01', JSON.stringify({ workflow: 'stock-count', input: { blob: 'x'.repeat(700_000) }, runId: freshRunId() }));
+      // Under another's name: the server refuses it before any engine sees it.
+      await expect(js.publish('lf.starts.alice.hostile001', new TextEncoder().encode('{}'))).rejects.toThrow(/permission/i);
+      await waitFor('the engine to answer every hostile request', () => verdicts.size >= 5, { timeout: 30_000, detail: () => JSON.stringify([...verdicts]) + engineLog });
+      expect(Object.fromEntries([...verdicts].map(([k, v]) => [k, (v as { accepted: boolean; code: string }).code]))).toEqual({
+        notjson001: 'LF_REQUEST_REFUSED', ownfield01: 'LF_REQUEST_REFUSED', unknownwf1: 'LF_WORKFLOW_NOT_DEPLOYED', badrunid01: 'LF_REQUEST_REFUSED', toolarge01: 'LF_REQUEST_REFUSED',
+      });
+      expect((verdicts.get('notjson001') as { reason: string }).reason).toContain('the body is not JSON');
+      expect((verdicts.get('ownfield01') as { reason: string }).reason).toMatch(/by/);
+      expect((verdicts.get('toolarge01') as { reason: string }).reason).toMatch(/over the \d+ a start may carry/);
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
+    // Each is kept as a dead letter with its reason, and the engine still starts runs.
+    const dlq = await as('engine', ['dlq', 'list', '--json']);
+    expect(dlq.stdout).toContain('the body is not JSON');
+    const after = await as('bob', ['start', 'stock-count']);
+    expect(after.code, after.stderr + engineLog).toBe(0);
+    expect(engine!.exitCode).toBeNull();
   }, 60_000);
 });

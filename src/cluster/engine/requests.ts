@@ -28,7 +28,7 @@ import { errorMessage, formatDiagnostic, LedgerflowError } from '../../errors/in
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { encode, ENGINE_SENDER, parseInbound, rawOf, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type StartVerdict } from '../transport/index.js';
+import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type StartVerdict } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
 
@@ -42,6 +42,8 @@ export interface RequestsOptions {
   sendersProven: () => boolean;
   /** Who a sender is, from the engine's users file; undefined: the engine judges no level (it has no users file). */
   actorOf?: (user: string) => Actor;
+  /** The server's max_payload (the connection's INFO): what bounds a start's input. */
+  maxPayload?: number;
   now: () => number;
   log: (line: string) => void;
 }
@@ -67,7 +69,11 @@ export class Requests {
   /** One message of LF_REQUESTS: a start (or retry) or a deploy; acked once answered. */
   async take(m: JsMsg): Promise<void> {
     const kind = m.subject.startsWith('lf.deploys.') ? 'deploy' : 'start';
-    const parsed = parseInbound(kind, rawOf(m));
+    // A start's input goes into run.started beside its definition: one over half the server's max_payload could never be recorded.
+    const limit = maxOutputBytes(this.o.maxPayload);
+    const parsed = kind === 'start' && m.data.length > limit
+      ? { ok: false as const, reason: `malformed start request on ${m.subject.slice(0, 300)}: ${m.data.length} bytes, over the ${limit} a start may carry on this NATS server (half its max_payload); pass a reference (a path, a key, a URL) in the input instead`, details: {}, misdirected: false }
+      : parseInbound(kind, rawOf(m));
     if (!parsed.ok) {
       // Told to the sender when the subject names one and a request id (the body is what was wrong).
       const [, , sender, request] = m.subject.split('.');
