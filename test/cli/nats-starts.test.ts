@@ -20,6 +20,7 @@ import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
+import { natsBackend } from '../../src/server/nats.js';
 
 const STOCK_COUNT = `workflow:
   id: stock-count
@@ -207,5 +208,20 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     const after = await as('bob', ['start', 'stock-count']);
     expect(after.code, after.stderr + engineLog).toBe(0);
     expect(engine!.exitCode).toBeNull();
+  }, 60_000);
+
+  it('the dashboard on NATS starts and retries as the signed-in person through the same requests, judged alike', async () => {
+    const backend = await natsBackend({ url: url('engine') });
+    const session = await backend.signIn('ops-east', 'pw-ops-east');
+    try {
+      const actions = backend.actions({ user: 'ops-east', session });
+      const started = await actions.start('stock-count', {});
+      expect((await history(started.runId))[0]!.data.source?.by).toBe('ops-east');
+      await expect(actions.start('payroll', {})).rejects.toMatchObject({ code: 'LF_AUTHORITY_REFUSED', meta: { need: 'L1', have: 'L2' } });
+      await expect(actions.retry(started.runId)).rejects.toMatchObject({ code: 'LF_AUTHORITY_REFUSED' });
+    } finally {
+      await session.close();
+      await backend.close();
+    }
   }, 60_000);
 });
