@@ -85,8 +85,8 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     const deploy = await as('bob', ['deploy', 'stock-count.yaml', '--wait', '1s']);
     expect(deploy.code, deploy.stderr).toBe(3);
     expect(deploy.stdout).toContain('queued: no engine answered within 1000 ms');
-    // (payroll: deployed already; a start queued beside the deploy of its workflow may be taken first, and refused.)
-    const queued = await as('bob', ['start', 'payroll', '--wait', '1s', '--json']);
+    // The start of the workflow that deploy deploys: the engine takes both at once, and the start waits for the deploy.
+    const queued = await as('bob', ['start', 'stock-count', '--wait', '1s', '--json']);
     expect(queued.code, queued.stderr).toBe(3);
     const { queued: isQueued, runId } = JSON.parse(queued.stdout) as { queued: boolean; runId: string };
     expect(isQueued).toBe(true);

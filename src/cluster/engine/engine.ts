@@ -270,7 +270,7 @@ export class ClusterEngine {
     inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) => routes.control(m, custody));
     // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.
     const actorOf = users ? (user: string): Actor => { const u = this.sendersProven ? users.get(user) : undefined; return { name: user, level: u?.level ?? 'L3', ...(u?.domains ? { domains: u.domains } : {}) }; } : undefined;
-    const requests = new Requests({ store, js, registry, inbox, stats, sendersProven: () => this.sendersProven, now, log, ...(actorOf ? { actorOf } : {}), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+    const requests = new Requests({ store, js, jsm, registry, inbox, stats, sendersProven: () => this.sendersProven, now, log, ...(actorOf ? { actorOf } : {}), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
     inbox.consume(STREAMS.requests.name, ENGINE_CONSUMERS.requests, 'requests', (m) => requests.take(m));
     triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     // A settle admits at once; this finds what an engine lost between a settle and its admissions left QUEUED.

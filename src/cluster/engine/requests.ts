@@ -21,20 +21,21 @@
  * letter (a few a minute per sender). Anything else (the store unavailable)
  * is retried by the inbox, and dead-lettered at its bound: nothing loops.
  */
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';
 import { parseDefinition, type Definition } from '../../definition/index.js';
 import { errorMessage, formatDiagnostic, LedgerflowError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type StartVerdict } from '../transport/index.js';
+import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type StartVerdict } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
 
 export interface RequestsOptions {
   store: JetStreamEventStore;
   js: JetStreamClient;
+  jsm: JetStreamManager;
   registry: DefinitionRegistry;
   inbox: Inbox;
   stats: { starts: number; deploys: number; refused: number };
@@ -47,6 +48,10 @@ export interface RequestsOptions {
   now: () => number;
   log: (line: string) => void;
 }
+
+/** How often, and after how long, a start of a workflow not deployed is looked at again while deploy requests wait. */
+const DEPLOY_WAITS = 5;
+const DEPLOY_WAIT_MS = 1000;
 
 /** Refusals kept as dead letters per sender and minute; the rest are answered and counted only. */
 const REFUSAL_LETTERS_PER_MINUTE = 10;
@@ -89,12 +94,24 @@ export class Requests {
     } catch (err) {
       const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
       if (!refusal) throw err; // the inbox tries it again later, and dead-letters it at its bound
+      // A start of a workflow not deployed while deploys wait beside it (`deploy` then `start`, both queued for the
+      // next engine, which takes them at once): looked at again after them, a few times, before it is refused.
+      if (refusal.code === 'LF_WORKFLOW_NOT_DEPLOYED' && m.info.deliveryCount < DEPLOY_WAITS && await this.deploysWaiting()) {
+        m.nak(DEPLOY_WAIT_MS);
+        return;
+      }
       this.o.stats.refused++;
       this.o.log(`refused ${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`);
       if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(kind === 'start' ? 'starts' : 'deploys', `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
       this.tell(value.verdictTo, { accepted: false, ...refusal });
     }
     m.ack();
+  }
+
+  /** Whether deploy requests wait in LF_REQUESTS (taken or not): false when that cannot be read. */
+  private async deploysWaiting(): Promise<boolean> {
+    const info = await this.o.jsm.streams.info(STREAMS.requests.name, { subjects_filter: 'lf.deploys.>' }).catch(() => null);
+    return Object.keys(info?.state.subjects ?? {}).length > 0;
   }
 
   /** Refuses what the sender's level does not allow (nothing when the engine has no users file). */
