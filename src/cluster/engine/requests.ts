@@ -24,7 +24,7 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';
 import { parseDefinition, type Definition } from '../../definition/index.js';
-import { errorMessage, formatDiagnostic, LedgerflowError } from '../../errors/index.js';
+import { formatDiagnostic, LedgerflowError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, newRunId } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
@@ -52,6 +52,9 @@ export interface RequestsOptions {
 /** How often, and after how long, a start of a workflow not deployed is looked at again while deploy requests wait. */
 const DEPLOY_WAITS = 5;
 const DEPLOY_WAIT_MS = 1000;
+
+/** `<workflowId>` or `<workflowId>@<version>`, as the registry keys them (wf.<workflowId>.<version>). */
+const WORKFLOW_REF = /^[A-Za-z0-9_-]+(@[1-9]\d{0,8})?$/;
 
 /** Refusals kept as dead letters per sender and minute; the rest are answered and counted only. */
 const REFUSAL_LETTERS_PER_MINUTE = 10;
@@ -85,7 +88,10 @@ export class Requests {
       const to = sender && request ? safe(() => (kind === 'start' ? subjects.startVerdict(sender, request) : subjects.deployVerdict(sender, request))) : null;
       this.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
       this.o.stats.refused++;
-      return this.o.inbox.dropMalformed(kind === 'start' ? 'starts' : 'deploys', m, parsed);
+      // Kept as a dead letter, a few a minute per sender: a person publishing junk as fast as the server takes it must not push out other letters.
+      if (this.letters.allow(sender ?? '')) return this.o.inbox.dropMalformed(kind === 'start' ? 'starts' : 'deploys', m, parsed);
+      m.ack();
+      return;
     }
     const value = parsed.value;
     try {
@@ -142,14 +148,9 @@ export class Requests {
     // A Worker may start nothing: refused before the registry is read (a Station OPS's domain needs the definition).
     const actor = this.o.actorOf?.(sender);
     if (actor && !atLeast(actor.level, 'L2')) this.judge(sender, 'start', { workflowId: body.workflow });
-    let definition: Definition;
-    try {
-      definition = await this.o.registry.resolve(body.workflow);
-    } catch (err) {
-      if (err instanceof LedgerflowError) throw err;
-      // A reference no subject can carry (token()): the sender's mistake, not the store's.
-      throw new Refused({ reason: `workflow ${body.workflow}: ${errorMessage(err)}`, code: 'LF_WORKFLOW_NOT_DEPLOYED' });
-    }
+    // A reference no registry key can carry is the sender's mistake, said as such (not the store's, tried again).
+    if (!WORKFLOW_REF.test(body.workflow)) throw new Refused({ reason: `workflow ${body.workflow.slice(0, 200)} is not deployed: a workflow is named <workflowId> or <workflowId>@<version> (letters, digits, _ and -)`, code: 'LF_WORKFLOW_NOT_DEPLOYED' });
+    const definition: Definition = await this.o.registry.resolve(body.workflow);
     this.judge(sender, 'start', { workflowId: definition.id, ...(definition.domain !== undefined ? { domain: definition.domain } : {}) });
     const opts = { inputFromStrings: body.inputFromStrings ?? false, ...(body.priority !== undefined ? { priority: body.priority } : {}), ...(this.o.sendersProven() ? { source: { by: sender } } : {}) };
     if (body.id !== undefined) {
