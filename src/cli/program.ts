@@ -236,6 +236,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const limits = p.command('limits').description('limits per task queue and per handler name, shared by every workflow (docs/language.md): set them from a file, show them');
   limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } } }, handlers: { <handler>: ... }')
     .description('validate the file and store its limits where every run, resume, serve, ui and engine of the store reads them (an empty file clears them); a bad file: every problem at file:line:col, exit 2, nothing stored')
+    .option('--wait <duration>', 'over NATS as a person\'s user (not the engine\'s): how long to wait for the engine that judges your level (L1) and stores them (default 10s; 0: not at all); none in time: queued, exit 3')
     .option('--json', 'print { file, stored, limits | diagnostics }')
     .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
   limits.command('show').description('the limits stored now, per queue and per handler, and the state of every circuit breaker').option('--json', 'print { limits: { queues, handlers }, breakers: [{ name, state, failures, openedAt?, until?, by? }] }')

@@ -5,7 +5,7 @@
  * engine sees it what the level may not publish:
  *
  * - L0 Commander, L1 CMD.BRIDGE: approvals, signals, control messages
- *   (pause, resume, cancel), start (and retry) and deploy requests as
+ *   (pause, resume, cancel), start (and retry), deploy and limits requests as
  *   themselves, and reading the log.
  * - L2 Station OPS: approvals (engines judge each task's agent_level),
  *   signals and start requests (engines judge the workflow's domain) as
@@ -30,9 +30,9 @@ const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
 function personPermissions(u: string, control: boolean): string {
-  // Starts (and retries: the engine judges L1 for those, L2 a start in the user's domains) for every person; deploys for L0 and L1.
-  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}.*`, ...(control ? [`lf.deploys.${u}.*`] : []), '$JS.API.STREAM.MSG.GET.LF_EVENTS'];
-  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : []), `lf.verdicts.starts.${u}.*`, ...(control ? [`lf.verdicts.deploys.${u}.*`] : [])];
+  // Starts (and retries: the engine judges L1 for those, L2 a start in the user's domains) for every person; deploys and limits for L0 and L1.
+  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}.*`, ...(control ? [`lf.deploys.${u}.*`, `lf.limits.${u}.*`] : []), '$JS.API.STREAM.MSG.GET.LF_EVENTS'];
+  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : []), `lf.verdicts.starts.${u}.*`, ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : [])];
   return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
 }
 

@@ -23,7 +23,7 @@ describe('users nats-conf: start and deploy requests by level', () => {
   it('lets L0 and L1 publish starts and deploys under their own name, and hear their verdicts', () => {
     for (const name of ['alice', 'bob']) {
       const b = block(name);
-      for (const s of [`lf.starts.${name}.*`, `lf.deploys.${name}.*`, `lf.verdicts.starts.${name}.*`, `lf.verdicts.deploys.${name}.*`]) expect(b, `${name}: ${s}`).toContain(`"${s}"`);
+      for (const s of [`lf.starts.${name}.*`, `lf.deploys.${name}.*`, `lf.limits.${name}.*`, `lf.verdicts.starts.${name}.*`, `lf.verdicts.deploys.${name}.*`, `lf.verdicts.limits.${name}.*`]) expect(b, `${name}: ${s}`).toContain(`"${s}"`);
     }
   });
 
@@ -32,6 +32,7 @@ describe('users nats-conf: start and deploy requests by level', () => {
     expect(ops).toContain('"lf.starts.ops-east.*"');
     expect(ops).toContain('"lf.verdicts.starts.ops-east.*"');
     expect(ops).not.toContain('lf.deploys');
-    expect(block('scanner')).not.toMatch(/lf\.(starts|deploys)/);
+    expect(ops).not.toContain('lf.limits');
+    expect(block('scanner')).not.toMatch(/lf\.(starts|deploys|limits)/);
   });
 });

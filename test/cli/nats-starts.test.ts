@@ -1,7 +1,7 @@
 /**
  * docs/users.md, "Starting and deploying as yourself": on a nats-server whose
- * users come from the users file (`users nats-conf`), a person starts, retries
- * and deploys as their own NATS user. The request waits in LF_REQUESTS when no
+ * users come from the users file (`users nats-conf`), a person starts, retries,
+ * deploys and sets limits as their own NATS user. The request waits in LF_REQUESTS when no
  * engine runs (the command says it is queued) and an engine given the users
  * file judges the level (an L2 the workflow's domain) and does it as the
  * engine user; the server refuses what a level may not publish at all. Then
@@ -21,6 +21,7 @@ import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { natsBackend } from '../../src/server/nats.js';
+import { readLimits } from '../../src/executor/index.js';
 
 const STOCK_COUNT = `workflow:
   id: stock-count
@@ -115,6 +116,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       }
       return results;
     };
+    writeFileSync(join(dir, 'limits.yaml'), 'queues:\n  payments:\n    concurrency: { limit: 5 }\n');
     for (const who of PEOPLE) writeFileSync(join(dir, `deploy-${who}.yaml`), `workflow:\n  id: deployed-by-${who}\n  tasks:\n    - { id: one, type: SET, values: { x: 1 } }\n`);
 
     // The refusals first, all at once: each exits 2 with its reason, and the runs' logs stay as they were.
@@ -124,6 +126,8 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       { who: 'scanner', args: ['start', 'stock-count'], ok: false, why: /NATS user scanner may not start runs \(nats\.conf permissions/ },
       { who: 'ops-east', args: ['deploy', 'deploy-ops-east.yaml'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['deploy', 'deploy-scanner.yaml'], ok: false, why: refusedByServer },
+      { who: 'ops-east', args: ['limits', 'set', 'limits.yaml'], ok: false, why: /NATS user ops-east may not set limits/ },
+      { who: 'scanner', args: ['limits', 'set', 'limits.yaml'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['approve', a!, 'bridge_review'], ok: false, why: refusedByServer },
       { who: 'scanner', args: ['signal', a!, 'go'], ok: false, why: refusedByServer },
       ...(['pause', 'cancel'] as const).flatMap((cmd) => [
@@ -135,6 +139,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       { who: 'scanner', args: ['retry', p1!], ok: false, why: refusedByServer },
     ]);
     expect(await counts()).toEqual(before);
+    expect(await readLimits(admin!.store)).toBeUndefined();
     // Approvals below the task's level are refused by the engine and kept in the run's history, once each.
     await run([
       { who: 'bob', args: ['approve', a!, 'commander_review'], ok: false, why: /bob is L1 \(CMD\.BRIDGE\); approving commander_review needs L0 \(Commander\) or higher/ },
@@ -148,6 +153,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
       ...(['alice', 'bob'] as const).flatMap((who) => [
         { who, args: ['start', 'payroll'], ok: true },
         { who, args: ['deploy', `deploy-${who}.yaml`], ok: true },
+        { who, args: ['limits', 'set', 'limits.yaml'], ok: true },
       ]),
       { who: 'alice', args: ['start', 'stock-count'], ok: true },
       { who: 'ops-east', args: ['start', 'stock-count', '--json'], ok: true },
@@ -172,6 +178,7 @@ describe.skipIf(noNats)('starts, retries and deploys as a person on NATS (docs/u
     // A cancelled run: retried by L0 and L1.
     const retried = await run([{ who: 'alice', args: ['retry', p1!], ok: true }, { who: 'bob', args: ['retry', p2!], ok: true }]);
     for (const { k, r } of retried) expect((await history(r.stdout.trim()))[0]!.data.source).toMatchObject({ by: k.who, retryOf: { runId: k.args[1] } });
+    expect(await readLimits(admin!.store)).toMatchObject({ queues: { payments: { concurrency: { limit: 5 } } } });
     const deployed = (await admin!.deployed()).map((d) => d.id).sort();
     expect(deployed).toEqual(['deployed-by-alice', 'deployed-by-bob', 'payroll', 'stock-count']);
   }, 120_000);

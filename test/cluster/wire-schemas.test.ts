@@ -97,8 +97,10 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('deploys').address).toBe(asDoc(subjects.deploy('P_sender', 'P_request')));
     expect(channel('startVerdicts').address).toBe(asDoc(subjects.startVerdict('P_sender', 'P_request')));
     expect(channel('deployVerdicts').address).toBe(asDoc(subjects.deployVerdict('P_sender', 'P_request')));
-    expect(STREAMS.requests.subjects).toEqual([channel('starts').address, channel('deploys').address].map((a: string) => a.replace(/\{[a-zA-Z]+\}/g, '*')));
-    for (const id of ['starts', 'deploys']) {
+    expect(channel('limits').address).toBe(asDoc(subjects.limits('P_sender', 'P_request')));
+    expect(channel('limitsVerdicts').address).toBe(asDoc(subjects.limitsVerdict('P_sender', 'P_request')));
+    expect(STREAMS.requests.subjects).toEqual([channel('starts').address, channel('deploys').address, channel('limits').address].map((a: string) => a.replace(/\{[a-zA-Z]+\}/g, '*')));
+    for (const id of ['starts', 'deploys', 'limits']) {
       expect(channel(id)['x-stream']).toBe(STREAMS.requests.name);
       expect(channel(id)['x-consumers']).toEqual([ENGINE_CONSUMERS.requests]);
     }

@@ -11,7 +11,7 @@
  */
 import { ERROR_CODES, LedgerflowError, StoreError, type ErrorCode, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
 import { newRunId, randomHex } from '../../executor/index.js';
-import { DeployVerdict, encode, senderOf, StartVerdict, subjects, type DeployRequest, type StartRequest } from '../transport/index.js';
+import { DeployVerdict, encode, LimitsVerdict, senderOf, StartVerdict, subjects, type DeployRequest, type LimitsRequest, type StartRequest } from '../transport/index.js';
 import { publishAsUser, refusal } from './user-publish.js';
 
 /** What became of a request: the engine's verdict (accepted), or none in time (`queued`). */
@@ -31,7 +31,7 @@ function publishError(message: string, meta: Record<string, JsonSafe | undefined
   return options?.kind === 'permission' ? new LedgerflowError('LF_AUTHORITY_REFUSED', message, meta, options) : new StoreError(message, meta, options);
 }
 
-const NO_STREAM = 'no stream takes start and deploy requests on this NATS server yet: engines of this version create LF_REQUESTS when they start (an older engine cannot take them)';
+const NO_STREAM = 'no stream takes start, deploy and limits requests on this NATS server yet: engines of this version create LF_REQUESTS when they start (an older engine cannot take them)';
 
 /**
  * A start (or, with `retryOf`, a retry) asked of the engines as the URL's user. Fresh starts and retries carry
@@ -74,6 +74,25 @@ export async function requestDeploy(url: string, body: DeployRequest, waitMs: nu
       forbidden: `NATS user ${sender} may not deploy definitions (nats.conf permissions: it may publish on lf.deploys.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
       noStream: NO_STREAM,
       failed: 'could not publish the deploy request',
+    }, { by: sender, ...(body.file ? { file: body.file } : {}) }),
+  });
+  if (!verdict) return { queued: true, request };
+  if (!verdict.accepted) throw refused(verdict, { by: sender, ...(body.file ? { file: body.file } : {}) });
+  return { queued: false, verdict };
+}
+
+/** A limits file's text stored by the engines as the URL's user (`limits set`; they parse and check it as the file). */
+export async function requestLimits(url: string, body: LimitsRequest, waitMs: number): Promise<RequestOutcome<LimitsVerdict>> {
+  const sender = senderOf(url);
+  const request = randomHex(12);
+  const verdict = await publishAsUser({
+    url, connectionName: 'ledgerflow-limits', as: sender,
+    subject: () => subjects.limits(sender, request), body: encode(body),
+    verdict: { subject: () => subjects.limitsVerdict(sender, request), schema: LimitsVerdict, waitMs },
+    refused: refusal(publishError, {
+      forbidden: `NATS user ${sender} may not set limits (nats.conf permissions: it may publish on lf.limits.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+      noStream: NO_STREAM,
+      failed: 'could not publish the limits request',
     }, { by: sender, ...(body.file ? { file: body.file } : {}) }),
   });
   if (!verdict) return { queued: true, request };

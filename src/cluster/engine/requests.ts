@@ -1,6 +1,6 @@
 /**
- * A person's start, retry or deploy (LF_REQUESTS: lf.starts.<user>.<request>,
- * lf.deploys.<user>.<request>; transport/requests.ts), as an engine takes it:
+ * A person's start, retry, deploy or limits (LF_REQUESTS: lf.starts.<user>.<request>,
+ * lf.deploys.<user>.<request>, lf.limits.<user>.<request>; transport/requests.ts), as an engine takes it:
  *
  * 1. read (parse.ts): a body that is not JSON, not the schema (a field it
  *    does not know, a name of its own: the sender is the subject's, which
@@ -8,7 +8,7 @@
  * 2. judged by the sender's level from the engine's users file (`engine
  *    --users`), as the embedded store judges a command: a start asks for L1,
  *    or L2 for a workflow whose `domain:` is one of the user's `domains:`; a
- *    retry and a deploy L1. A NATS user the file does not name is a Worker
+ *    retry, a deploy and limits L1. A NATS user the file does not name is a Worker
  *    (L3). An engine without a users file judges no level: nats.conf's
  *    permissions are then the only boundary, as for approvals and control;
  * 3. done as the engine user, as `start`, `retry` and `deploy` do it with
@@ -23,12 +23,12 @@
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { atLeast, judge, type Action, type ActionContext, type Actor } from '../../authority/index.js';
-import { parseDefinition, type Definition } from '../../definition/index.js';
+import { parseDefinition, parseLimits, type Definition } from '../../definition/index.js';
 import { formatDiagnostic, LedgerflowError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
-import { RunCommits, newRunId } from '../../executor/index.js';
+import { RunCommits, newRunId, writeLimits } from '../../executor/index.js';
 import type { JetStreamEventStore } from '../../store/index.js';
-import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type StartVerdict } from '../transport/index.js';
+import { encode, ENGINE_SENDER, maxOutputBytes, parseInbound, rawOf, STREAMS, subjects, type DefinitionRegistry, type DeployVerdict, type Inbound, type InputMessage, type LimitsVerdict, type StartVerdict } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
 
@@ -38,7 +38,7 @@ export interface RequestsOptions {
   jsm: JetStreamManager;
   registry: DefinitionRegistry;
   inbox: Inbox;
-  stats: { starts: number; deploys: number; refused: number };
+  stats: { starts: number; deploys: number; limits: number; refused: number };
   /** Whether the server proves who publishes (it has users): else the sender's name is a claim, not recorded as who asked. */
   sendersProven: () => boolean;
   /** Who a sender is, from the engine's users file; undefined: the engine judges no level (it has no users file). */
@@ -48,6 +48,11 @@ export interface RequestsOptions {
   now: () => number;
   log: (line: string) => void;
 }
+
+type Kind = 'start' | 'deploy' | 'limits';
+/** Where each kind's dead letters go (lf.dlq.<kind>) and its verdict. */
+const LETTER_KIND: Record<Kind, string> = { start: 'starts', deploy: 'deploys', limits: 'limits' };
+const VERDICT_SUBJECT: Record<Kind, (sender: string, request: string) => string> = { start: subjects.startVerdict, deploy: subjects.deployVerdict, limits: subjects.limitsVerdict };
 
 /** How often, and after how long, a start of a workflow not deployed is looked at again while deploy requests wait. */
 const DEPLOY_WAITS = 5;
@@ -76,7 +81,8 @@ export class Requests {
 
   /** One message of LF_REQUESTS: a start (or retry) or a deploy; acked once answered. */
   async take(m: JsMsg): Promise<void> {
-    const kind = m.subject.startsWith('lf.deploys.') ? 'deploy' : 'start';
+    const kind: Kind = m.subject.startsWith('lf.deploys.') ? 'deploy' : m.subject.startsWith('lf.limits.') ? 'limits' : 'start';
+    const letterKind = LETTER_KIND[kind];
     // A start's input goes into run.started beside its definition: one over half the server's max_payload could never be recorded.
     const limit = maxOutputBytes(this.o.maxPayload);
     const parsed = kind === 'start' && m.data.length > limit
@@ -85,17 +91,17 @@ export class Requests {
     if (!parsed.ok) {
       // Told to the sender when the subject names one and a request id (the body is what was wrong).
       const [, , sender, request] = m.subject.split('.');
-      const to = sender && request ? safe(() => (kind === 'start' ? subjects.startVerdict(sender, request) : subjects.deployVerdict(sender, request))) : null;
+      const to = sender && request ? safe(() => VERDICT_SUBJECT[kind](sender, request)) : null;
       this.tell(to, { accepted: false, reason: parsed.reason, code: 'LF_REQUEST_REFUSED' });
       this.o.stats.refused++;
       // Kept as a dead letter, a few a minute per sender: a person publishing junk as fast as the server takes it must not push out other letters.
-      if (this.letters.allow(sender ?? '')) return this.o.inbox.dropMalformed(kind === 'start' ? 'starts' : 'deploys', m, parsed);
+      if (this.letters.allow(sender ?? '')) return this.o.inbox.dropMalformed(letterKind, m, parsed);
       m.ack();
       return;
     }
     const value = parsed.value;
     try {
-      const verdict = kind === 'start' ? await this.start(value as Inbound['start']) : await this.deploy(value as Inbound['deploy']);
+      const verdict = kind === 'start' ? await this.start(value as Inbound['start']) : kind === 'deploy' ? await this.deploy(value as Inbound['deploy']) : await this.limits(value as Inbound['limits']);
       this.tell(value.verdictTo, verdict);
     } catch (err) {
       const refusal = err instanceof Refused ? err.verdict : refusalOf(err);
@@ -108,7 +114,7 @@ export class Requests {
       }
       this.o.stats.refused++;
       this.o.log(`refused ${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`);
-      if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(kind === 'start' ? 'starts' : 'deploys', `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
+      if (this.letters.allow(value.sender)) await this.o.inbox.deadLetter(letterKind, `${kind} request ${value.request} from ${value.sender}: ${refusal.reason}`, m, { by: value.sender });
       this.tell(value.verdictTo, { accepted: false, ...refusal });
     }
     m.ack();
@@ -195,7 +201,21 @@ export class Requests {
     return { accepted: true, ...r };
   }
 
-  private tell(to: string | null, verdict: StartVerdict | DeployVerdict): void {
+  private async limits({ sender, body }: Inbound['limits']): Promise<LimitsVerdict> {
+    this.judge(sender, 'limits');
+    // Parsed and checked here as `limits set` checks the file: every problem at its line:col.
+    const parsed = parseLimits(body.text, body.file);
+    if (!parsed.limits) {
+      const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+      throw new Refused({ reason: `${body.file ?? 'the limits'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`, code: 'LF_LIMITS_INVALID' });
+    }
+    await writeLimits(this.o.store, parsed.limits);
+    this.o.stats.limits++;
+    this.o.log(`stored the limits of ${body.file ?? 'a limits file'} for ${sender}`);
+    return { accepted: true, limits: parsed.limits as unknown as Record<string, unknown> };
+  }
+
+  private tell(to: string | null, verdict: StartVerdict | DeployVerdict | LimitsVerdict): void {
     this.o.inbox.tell(to, verdict);
   }
 }

@@ -377,4 +377,4 @@ export const GateWaitMessage = z.object({
 export type GateWaitMessage = z.infer<typeof GateWaitMessage>;
 
 /** A person's start and deploy requests and their verdicts (requests.ts). */
-export { DeployRequest, DeployVerdict, StartRequest, StartVerdict } from './requests.js';
+export { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';

@@ -1,11 +1,12 @@
 /**
  * A person's requests to the engines (docs/users.md#on-nats): start a run
- * (or retry one) and deploy a definition, published as their own NATS user on
- * lf.starts.<user>.<request> and lf.deploys.<user>.<request> (nats.conf lets
+ * (or retry one), deploy a definition and set the limits per queue and
+ * handler, published as their own NATS user on lf.starts.<user>.<request>,
+ * lf.deploys.<user>.<request> and lf.limits.<user>.<request> (nats.conf lets
  * each user publish under its own name only), kept in LF_REQUESTS until an
  * engine takes them, judges the sender's level from its users file, acts as
- * the engine user and answers on lf.verdicts.starts|deploys.<user>.<request>.
- * The engine user itself starts and deploys directly, as before.
+ * the engine user and answers on lf.verdicts.starts|deploys|limits.<user>.<request>.
+ * The engine user itself starts, deploys and sets limits directly, as before.
  */
 import { z } from 'zod';
 import { RunIdSchema, WorkflowStatus } from '../../events/index.js';
@@ -91,3 +92,17 @@ export const DeployVerdict = z.object({
   changed: z.boolean().optional(),
 });
 export type DeployVerdict = z.infer<typeof DeployVerdict>;
+
+/** lf.limits.<user>.<request>: a limits file's text (`limits set`), parsed and checked by the engine as the file is. */
+export const LimitsRequest = z.strictObject({
+  file: z.string().max(1000).optional(),
+  text: z.string().max(MAX_DEFINITION_BYTES),
+});
+export type LimitsRequest = z.infer<typeof LimitsRequest>;
+
+/** lf.verdicts.limits.<user>.<request> (core NATS): stored (the limits as stored), or why not. */
+export const LimitsVerdict = z.object({
+  ...Refusal,
+  limits: z.record(z.string(), z.unknown()).optional(),
+});
+export type LimitsVerdict = z.infer<typeof LimitsVerdict>;
