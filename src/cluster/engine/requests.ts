@@ -149,7 +149,7 @@ export class Requests {
           existing = true;
         }
       }
-      return this.started(commits, body.runId, existing);
+      return this.started(commits, body.runId, existing, sender);
     }
     // A Worker may start nothing: refused before the registry is read (a Station OPS's domain needs the definition).
     const actor = this.o.actorOf?.(sender);
@@ -161,22 +161,23 @@ export class Requests {
     const opts = { inputFromStrings: body.inputFromStrings ?? false, ...(body.priority !== undefined ? { priority: body.priority } : {}), ...(this.o.sendersProven() ? { source: { by: sender } } : {}) };
     if (body.id !== undefined) {
       const started = await commits.startRun(definition, body.input, { ...opts, runId: body.id, ...(body.idReuse ? { idReuse: body.idReuse } : {}) });
-      return this.started(commits, started.runId, started.existing, definition);
+      return this.started(commits, started.runId, started.existing, sender, definition);
     }
     const runId = body.runId ?? newRunId(this.o.now());
     // Exactly this id, once: a request taken again (its engine died after the start) starts nothing more.
     const existing = await this.o.store.lastSeq(runId) > 0;
     if (!existing) await commits.start(definition, body.input, { ...opts, runId });
-    return this.started(commits, runId, existing, definition);
+    return this.started(commits, runId, existing, sender, definition);
   }
 
   /** The engines woken about the run (and the runs its start admitted); the verdict with its status. */
-  private async started(commits: RunCommits, runId: string, existing: boolean, definition?: Definition): Promise<StartVerdict> {
+  private async started(commits: RunCommits, runId: string, existing: boolean, sender: string, definition?: Definition): Promise<StartVerdict> {
     const view = await commits.status(runId);
     if (!SETTLED_STATUSES.includes(view.status)) await this.kick(runId, existing ? 'input' : 'started');
     for (const admitted of await commits.takeAdmitted()) await this.kick(admitted, 'admitted');
     this.o.stats.starts++;
     const status: WorkflowStatus = view.status;
+    this.o.log(`run ${runId} (${view.workflowId}) ${existing ? 'existed already' : 'started'} for ${sender}${view.retryOf ? ` (a retry of run ${view.retryOf.runId})` : ''}`);
     return { accepted: true, runId, workflowId: definition?.id ?? view.workflowId, version: definition?.version ?? view.version, status, ...(existing ? { existing: true as const } : {}) };
   }
 
