@@ -44,7 +44,8 @@ export async function personStart(io: Io, url: string, s: PersonStart): Promise<
     ...(s.id.runId !== undefined ? { id: s.id.runId, ...(s.id.idReuse ? { idReuse: s.id.idReuse } : {}) } : { runId: freshRunId() }),
     ...(s.priority !== undefined ? { priority: s.priority } : {}),
   };
-  const out = await requestStart(url, body, s.waitMs);
+  // A caller-chosen id names the run a queued start will have, as a fresh one's does.
+  const out = await requestStart(url, body, s.waitMs).then((o) => (o.queued && s.id.runId !== undefined ? { ...o, runId: s.id.runId } : o));
   return said(io, out, s.json, `start ${s.ref}`, s.waitMs, (v) => {
     if (v.existing && !s.json) io.err(`run ${v.runId} exists already (${v.status}): not started again`);
     io.out(s.json ? json({ runId: v.runId, workflowId: v.workflowId, version: v.version, ...(v.status ? { status: v.status } : {}), ...(v.existing ? { existing: true } : {}) }) : v.runId!);
