@@ -239,6 +239,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   const limits = p.command('limits').description('limits per task queue and per handler name, shared by every workflow (docs/language.md): set them from a file, show them');
   limits.command('set').argument('<file>', 'a limits file: queues: { <queue>: { concurrency: { limit: 5 }, rate_limit: { limit: 100, per: 1s }, breaker: { failures: 5, window: 1m, open_for: 30s } } }, handlers: { <handler>: ... }')
     .description('validate the file and store its limits where every run, resume, serve, ui and engine of the store reads them (an empty file clears them); a bad file: every problem at file:line:col, exit 2, nothing stored')
+    .option('--wait <duration>', 'over NATS as a person\'s user (not the engine\'s): how long to wait for the engine that judges your level (L1) and stores them (default 10s; 0: not at all); none in time: queued, exit 3')
     .option('--json', 'print { file, stored, limits | diagnostics }')
     .action(act(() => import('./limits.js'), (m, file: string, o) => m.limitsSetCmd(io, g(), file, o)));
   limits.command('show').description('the limits stored now, per queue and per handler, and the state of every circuit breaker').option('--json', 'print { limits: { queues, handlers }, breakers: [{ name, state, failures, openedAt?, until?, by? }] }')
@@ -271,7 +272,8 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./users.js'), (m, name: string, o) => m.usersRmCmd(io, name, o)));
   usersFile(users.command('list').description('who is in the users file: name, level, domains, whether a password is set (never the hash)'))
     .action(act(() => import('./users.js'), (m, o) => m.usersListCmd(io, o)));
-  p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed)')
+  p.command('deploy').argument('<file...>').description('store validated definitions where every engine finds them (versioned, content-addressed); as a person\'s NATS user (not the engine\'s), the engines judge your level (L1) and deploy it')
+    .option('--wait <duration>', 'as a person\'s NATS user: how long to wait for the engine\'s answer (default 10s; 0: not at all); none in time: queued for the next engine, exit 3')
     .option('--json').action(act(() => import('./cluster.js'), (m, files: string[], o) => m.deployCmd(io, g(), files, o)));
   p.command('start').argument('<workflow>', '<workflowId> or <workflowId>@<version>').argument('[inputs...]', 'workflow inputs as --<name> <value>')
     .description('start a run of a workflow by its id. Embedded: the definition is found in ./definitions (else the bundled ones) and run here as `run` does (--detach: recorded, left to `serve`). Over NATS: a deployed workflow, recorded, its id printed at once')
@@ -282,6 +284,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--id <id>', 'the run\'s id, chosen by you (as run --id): a second start with it prints that run instead of starting another (--json: existing: true)')
     .option('--id-reuse <policy>', 'reject_duplicate (default), allow_after_failure or allow: as run --id-reuse')
     .option('--priority <n>', 'as run --priority: 0..99, higher first when its work waits (a concurrency slot, a task limit, a worker)')
+    .option('--wait <duration>', 'over NATS as a person\'s user (not the engine\'s): how long to wait for the engine that judges your level and starts the run (default 10s; 0: not at all); none in time: queued, exit 3')
     .option('--json').allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./start.js'), (m, ref: string, tail: string[], o, c: Command) => m.startCmd(io, g(), ref, tail, o, optionSpecs(c), () => helpOf(c))));
   p.command('wait').argument('<runId>', 'run id').description('block until the run settles (exit codes as run)')

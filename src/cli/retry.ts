@@ -19,6 +19,8 @@ import { usesNats, type GlobalOpts } from './store.js';
 import { cliNotifier } from './notifications.js';
 import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { InFlightNotices } from '../monitor/index.js';
+import { waitFlag } from './input-flags.js';
+import type { ClusterClient } from '../cluster/index.js';
 
 export interface RetryOpts extends RunOpts { wait?: string }
 
@@ -46,18 +48,28 @@ async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts
   const waitMs = optionalDurationFlag('--wait', opts.wait, '30s or 5m');
   const { withClient, natsUrl } = await import('./cluster.js');
   return withClient(g, async (c) => {
+    if (!(await c.mayWriteLog())) {
+      // A person's NATS user: the engines judge their level (L1) and record the retry (person-requests.ts).
+      const follow = waitMs === undefined ? undefined : (newRunId: string) => followRetry(io, g, c, newRunId, waitMs, opts.json ?? false, natsUrl);
+      return (await import('./person-requests.js')).personRetry(io, natsUrl(g), runId, { waitMs: waitFlag(undefined), json: opts.json ?? false }, follow);
+    }
     const { runId: newRunId } = await c.retry(runId);
     if (waitMs === undefined) {
       io.out(opts.json ? json({ runId: newRunId, retryOf: runId }) : newRunId);
       return EXIT.ok;
     }
     (opts.json ? io.err : io.out)(`run ${newRunId} started: retry of run ${runId}`);
-    const view = await c.wait(newRunId, { timeoutMs: waitMs, orWaiting: true });
-    if (opts.json) io.out(json(view));
-    else {
-      io.out(statusText(view));
-      for (const line of waitingHints(view, natsUrl(g))) io.out(line);
-    }
-    return exitCodeForStatus(view.status);
+    return followRetry(io, g, c, newRunId, waitMs, opts.json ?? false, natsUrl);
   });
+}
+
+/** `retry --wait` over NATS: the new run followed until it settles or waits for a person, its state printed. */
+async function followRetry(io: Io, g: GlobalOpts, c: ClusterClient, newRunId: string, waitMs: number, asJson: boolean, natsUrl: (g: GlobalOpts) => string): Promise<number> {
+  const view = await c.wait(newRunId, { timeoutMs: waitMs, orWaiting: true });
+  if (asJson) io.out(json(view));
+  else {
+    io.out(statusText(view));
+    for (const line of waitingHints(view, natsUrl(g))) io.out(line);
+  }
+  return exitCodeForStatus(view.status);
 }

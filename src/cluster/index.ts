@@ -18,5 +18,6 @@ export { natsSettings, offersEnabled } from './transport/index.js';
 export { natsServerBinary, clusterNode, newRoutePassword, nodeName, waitForJetStream, ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type ClusterNodeCommand, type NodePorts } from './admin/index.js';
 export { deliverInput, engineListening, senderFor, type RunInput, type InputOutcome } from './client/index.js';
 export { resumeOverCluster, type ClusterResume, type ClusterResumeOptions } from './client/index.js';
+export { freshRunId, requestDeploy, requestLimits, requestStart, REQUEST_WAIT_MS, type RequestOutcome } from './client/index.js';
 export { inspectCluster, type DoctorReport, type StreamHealth } from './admin/index.js';
 export { writerText } from './admin/index.js';

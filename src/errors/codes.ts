@@ -138,6 +138,7 @@ export const ERROR_CODES = {
   LF_USER_NOT_FOUND: 'not_found',
   LF_AUTHORITY_REFUSED: 'permission',
   LF_SIGN_IN_FAILED: 'permission',
+  LF_REQUEST_REFUSED: 'usage',
   LF_FIELD_IGNORED: 'usage',
   LF_INVALID_VALUE: 'usage',
   LF_ITEM_REF_OUTSIDE_MAP: 'usage',

@@ -99,6 +99,11 @@ export const RunStartedData = z.object({
       /** When its first event arrived (ISO, the receiving process's clock). */
       firstAt: z.string().optional(),
     }).optional(),
+    /**
+     * Who asked for the run, where that is not the process that recorded it: on NATS, the person whose start
+     * (or retry) an engine took from lf.starts.<user>.<request> and judged (docs/users.md#on-nats).
+     */
+    by: z.string().max(200).optional(),
   }).optional(),
 });
 export type RunSource = NonNullable<z.infer<typeof RunStartedData>['source']>;

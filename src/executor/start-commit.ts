@@ -132,7 +132,7 @@ export async function beginRetry(starter: Starter, load: (runId: string) => Prom
   if (first.type !== 'run.started') throw new Error(`run ${runId} does not begin with run.started`);
   // Where the old run's definition and handlers came from (resume finds them again); no parent, event or schedule: a person started this one.
   const { file, handlers } = old.source ?? {};
-  const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) } };
+  const source: RunSource = { ...(file ? { file } : {}), ...(handlers ? { handlers } : {}), retryOf: { runId, outputs: retryPlan(old.compiled, old.snapshot) }, ...(opts.by ? { by: opts.by } : {}) };
   return beginRun(starter, old.compiled.definition, first.data.input, {
     source, ...(opts.runId ? { runId: opts.runId } : {}), ...(opts.handlers ? { handlers: opts.handlers } : {}),
   }, withStarts);

@@ -25,6 +25,8 @@ export interface StartOptions {
 export interface RetryOptions {
   /** The new run's id (default: a new one). */
   runId?: string;
+  /** Who asked for it, when not the process recording it (run.started's source.by: a person's retry over NATS). */
+  by?: string;
 }
 
 /** A run as the engine drives it: its compiled definition and the state after its last durable event. */

@@ -23,8 +23,11 @@ export interface Actor { user: string; session?: unknown; authority?: AuthorityA
 
 export interface ActionResult { [k: string]: unknown }
 
-/** A start's answer: the run's id; with a caller-chosen id also its status, and `existing: true` when the id had a run already. */
-export interface StartResult { runId: string; status?: WorkflowStatus; existing?: true }
+/**
+ * A start's answer: the run's id; with a caller-chosen id also its status, and `existing: true` when the id had a run already;
+ * `queued: true` over NATS when a person's start waits for an engine (the run will have that id).
+ */
+export interface StartResult { runId: string; status?: WorkflowStatus; existing?: true; queued?: true }
 
 export interface Actions {
   decide(runId: string, task: string, decision: 'approved' | 'rejected', comment?: string, as?: string): Promise<ActionResult>;
@@ -32,7 +35,7 @@ export interface Actions {
   cancel(runId: string, reason?: string, as?: string): Promise<ActionResult>;
   pause(runId: string, reason?: string, as?: string): Promise<ActionResult>;
   resume(runId: string, as?: string): Promise<ActionResult>;
-  retry(runId: string, as?: string): Promise<{ runId: string }>;
+  retry(runId: string, as?: string): Promise<{ runId: string; queued?: true }>;
   /** `id`: a caller-chosen run id (and its reuse policy): a duplicate start returns that run, `existing: true`. */
   /** `opts`: a caller-chosen run id and its reuse policy; `priority`: overrides the workflow's for the concurrency queue. */
   start(workflowId: string, input: Record<string, unknown>, version?: number, opts?: { runId?: string; idReuse?: IdReusePolicy; priority?: number }): Promise<StartResult>;

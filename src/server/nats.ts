@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../store/index.js';
-import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, natsSettings } from '../cluster/index.js';
+import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, freshRunId, natsSettings, requestStart } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
@@ -40,7 +40,7 @@ import { cachedReadAccess, mayReadLog, readRefusal } from './read-access.js';
  * A signed-in person: their ClusterClient (actions) and their plain connection (emit), both as that NATS user,
  * and whether nats.conf lets them read the log (asked on that connection, cached a while).
  */
-export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; mayRead(): Promise<boolean>; close(): Promise<void> }
+export interface PersonSession { cluster: ClusterClient; nc: NatsConnection; url: string; mayRead(): Promise<boolean>; close(): Promise<void> }
 
 /**
  * Listens for the engines' verdict on an event before it is published. A
@@ -140,6 +140,11 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         return { runId, published: true, recorded: r.recorded, status: r.status };
       },
       async retry(runId) {
+        // A person's user may not write the log: the engines judge their level (L1) and record it (as `ledgerflow retry --nats`).
+        if (!(await client.mayWriteLog())) {
+          const out = await requestStart((actor.session as PersonSession).url, { retryOf: runId, runId: freshRunId() }, VERDICT_WAIT_MS);
+          return out.queued ? { runId: out.runId!, queued: true as const } : { runId: out.verdict.runId! };
+        }
         return { runId: (await client.retry(runId)).runId };
       },
       async start(workflowId, input, version, id) {
@@ -153,6 +158,21 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           throw err;
         });
         checkStartInput(definition, input);
+        // A person's user may not write the log: the engines judge their level (L1, or L2 in its domain) and start
+        // it as the engine user (as `ledgerflow start --nats`); a refusal is a 403 naming both levels.
+        if (!(await client.mayWriteLog())) {
+          const body = { workflow: ref, input, ...(id?.runId !== undefined ? { id: id.runId, ...(id.idReuse ? { idReuse: id.idReuse } : {}) } : { runId: freshRunId() }), ...(id?.priority !== undefined ? { priority: id.priority } : {}) };
+          const out = await requestStart((actor.session as PersonSession).url, body, VERDICT_WAIT_MS).catch((err: unknown) => {
+            const subject = permissionDenied(err);
+            if (subject === null) throw err;
+            throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a person's start is published on "lf.starts.${user}.*" (the verdict heard on "lf.verdicts.starts.${user}.*"), `
+              + 'which `ledgerflow users nats-conf` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. '
+              + 'Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it', subject ? { subject } : {});
+          });
+          if (out.queued) return { runId: out.runId ?? id!.runId!, queued: true as const };
+          const v = out.verdict;
+          return { runId: v.runId!, ...(v.status ? { status: v.status } : {}), ...(v.existing ? { existing: true as const } : {}) };
+        }
         try {
           const started = await client.start(ref, input, id ?? {});
           return { runId: started.runId, ...(started.status ? { status: started.status } : {}), ...(started.existing ? { existing: true as const } : {}) };
@@ -251,7 +271,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       // Kept as the person's plain connection (emit, the read probe); the ClusterClient makes its own for the rest.
       const cluster = new ClusterClient(url, settings);
       const mayRead = cachedReadAccess(() => mayReadLog(probe, logStream));
-      const session: PersonSession = { cluster, nc: probe, mayRead, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
+      const session: PersonSession = { cluster, nc: probe, url, mayRead, async close() { await Promise.allSettled([cluster.close(), probe.close()]); } };
       // Asked now: the sign-in's answer says whether the page may show runs (and NATS trouble shows here, not later).
       try {
         await mayRead();

@@ -4,10 +4,12 @@
  * and the permissions of their level, so the server refuses before any
  * engine sees it what the level may not publish:
  *
- * - L0 Commander, L1 CMD.BRIDGE: approvals, signals and control messages
- *   (pause, resume, cancel) as themselves, and reading the log.
- * - L2 Station OPS: approvals (engines judge each task's agent_level) and
- *   signals as themselves, and reading the log; no control messages.
+ * - L0 Commander, L1 CMD.BRIDGE: approvals, signals, control messages
+ *   (pause, resume, cancel), start (and retry), deploy and limits requests as
+ *   themselves, and reading the log.
+ * - L2 Station OPS: approvals (engines judge each task's agent_level),
+ *   signals and start requests (engines judge the workflow's domain) as
+ *   themselves, and reading the log; no control messages, no deploys.
  * - L3 Worker: the task attempts of its queues (`queues:`, default the
  *   default queue) and nothing else: no approvals, no reading the log.
  * - The engine user (`--engine`, default `engine`): everything.
@@ -37,8 +39,9 @@ interface Js { api: string; kv: string }
 const jsSubjects = (domain?: string): Js => (domain ? { api: `$JS.${domain}.API`, kv: `$JS.${domain}.API.$KV` } : { api: '$JS.API', kv: '$KV' });
 
 function personPermissions(u: string, control: boolean, js: Js): string {
-  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
-  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : [])];
+  // Starts (and retries: the engine judges L1 for those, L2 a start in the user's domains) for every person; deploys and limits for L0 and L1.
+  const publish = [`lf.approvals.*.*.${u}`, `lf.signals.${u}.*`, ...(control ? [`lf.control.${u}.*`] : []), `lf.starts.${u}.*`, ...(control ? [`lf.deploys.${u}.*`, `lf.limits.${u}.*`] : []), `${js.api}.STREAM.MSG.GET.LF_EVENTS`];
+  const subscribe = [`_INBOX_${u}.>`, `lf.verdicts.approvals.*.*.${u}`, `lf.verdicts.signals.${u}.*`, ...(control ? [`lf.verdicts.control.${u}.*`] : []), `lf.verdicts.starts.${u}.*`, ...(control ? [`lf.verdicts.deploys.${u}.*`, `lf.verdicts.limits.${u}.*`] : [])];
   return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
 }
 

@@ -41,6 +41,12 @@ const good: { kind: InboundKind; subject: string; body: unknown; value: unknown 
   { kind: 'trigger', subject: 'lf.triggers.payment_received', body: 'not json', value: { event: undefined, verdictTo: null } },
   { kind: 'trigger', subject: 'lf.triggers.payment_received', body: { id: 'has.dots' }, value: { event: { id: 'has.dots' }, verdictTo: null } },
   { kind: 'task', subject: 'lf.q.default.prepare', body: task, value: task },
+  { kind: 'start', subject: 'lf.starts.ops-east.req-00000001', body: { workflow: 'stock-count', input: { n: '1' }, inputFromStrings: true, runId: '20261126-071934-29128fhci8n6k' },
+    value: { sender: 'ops-east', request: 'req-00000001', body: { workflow: 'stock-count', input: { n: '1' }, inputFromStrings: true, runId: '20261126-071934-29128fhci8n6k' }, verdictTo: 'lf.verdicts.starts.ops-east.req-00000001' } },
+  { kind: 'start', subject: 'lf.starts.bob.req-00000002', body: { retryOf: RUN, runId: '20261126-071934-29128fhci8n6k' },
+    value: { sender: 'bob', request: 'req-00000002', body: { retryOf: RUN, runId: '20261126-071934-29128fhci8n6k' }, verdictTo: 'lf.verdicts.starts.bob.req-00000002' } },
+  { kind: 'deploy', subject: 'lf.deploys.bob.req-00000003', body: { file: 'a.yaml', text: 'workflow: {}' },
+    value: { sender: 'bob', request: 'req-00000003', body: { file: 'a.yaml', text: 'workflow: {}' }, verdictTo: 'lf.verdicts.deploys.bob.req-00000003' } },
 ];
 
 /** Bad messages of every kind, and the `<why>` of their reason (a regexp on what follows `malformed <what> on <subject>: `). */
@@ -74,6 +80,12 @@ const bad: { kind: InboundKind; what: string; case: string; subject: string; bod
     why: /^pause is not an input: a run is paused or resumed on lf\.control\.<sender>\.<runId>.*nothing was recorded$/, details: { runId: RUN, by: 'worker' }, misdirected: true },
   { kind: 'input', what: 'input', case: 'a kick on a queue', subject: `lf.inputs.worker.default.${RUN}`, body: { type: 'kick', runId: RUN },
     why: /^kick refused: a kick is published on lf\.inputs\.<sender>\.<runId>, without a queue; nothing was recorded$/, details: { runId: RUN, by: 'worker' }, misdirected: true },
+  { kind: 'start', what: 'start request', case: 'subject without the request', subject: 'lf.starts.bob', body: { workflow: 'w', input: {} }, why: /^a start is published on lf\.starts\.<sender>\.<request>/ },
+  { kind: 'start', what: 'start request', case: 'a request id too short', subject: 'lf.starts.bob.r1', body: { workflow: 'w', input: {} }, why: /^a start is published on/, details: { by: 'bob' } },
+  { kind: 'start', what: 'start request', case: 'body not JSON', subject: 'lf.starts.bob.req-00000001', body: '{', why: /^the body is not JSON$/ },
+  { kind: 'start', what: 'start request', case: 'a name of its own in the body', subject: 'lf.starts.bob.req-00000001', body: { workflow: 'w', input: {}, by: 'alice' }, why: /by/ },
+  { kind: 'start', what: 'start request', case: 'a run id not of a fresh start', subject: 'lf.starts.bob.req-00000001', body: { workflow: 'w', input: {}, runId: 'parent--child' }, why: /fresh run id/ },
+  { kind: 'deploy', what: 'deploy request', case: 'no text', subject: 'lf.deploys.bob.req-00000001', body: { file: 'a.yaml' }, why: /^text: / },
   { kind: 'report', what: 'report', case: 'subject without its queue', subject: `lf.reports.worker.${RUN}`, body: completed, why: /^a worker hands an outcome to the engines on lf\.reports\.<sender>\.<queue>\.<runId>/ },
   { kind: 'report', what: 'report', case: 'subject and body name other runs', subject: `lf.reports.worker.default.other`, body: completed, why: new RegExp(`^the body names run ${RUN}, the subject run other$`) },
   { kind: 'report', what: 'report', case: 'a kick handed over', subject: `lf.reports.worker.default.${RUN}`, body: { type: 'kick', runId: RUN },

@@ -92,7 +92,19 @@ describe('docs/asyncapi.yaml', () => {
     expect(channel('tasks')['x-stream']).toBe(asDoc(taskStream('P_queue').name));
     expect(taskStream('P_queue').subjects.map(asDoc)).toEqual([channel('tasks').address.replace('{handler}', '*')]);
     const byName: Obj = { inputs: 'inputs', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', dlq: 'deadLetters', workerDlq: 'workerDeadLetters' };
-    for (const [key, s] of Object.entries(STREAMS)) {
+    // A person's requests: one stream, two channels, each subject exactly two tokens below its own.
+    expect(channel('starts').address).toBe(asDoc(subjects.start('P_sender', 'P_request')));
+    expect(channel('deploys').address).toBe(asDoc(subjects.deploy('P_sender', 'P_request')));
+    expect(channel('startVerdicts').address).toBe(asDoc(subjects.startVerdict('P_sender', 'P_request')));
+    expect(channel('deployVerdicts').address).toBe(asDoc(subjects.deployVerdict('P_sender', 'P_request')));
+    expect(channel('limits').address).toBe(asDoc(subjects.limits('P_sender', 'P_request')));
+    expect(channel('limitsVerdicts').address).toBe(asDoc(subjects.limitsVerdict('P_sender', 'P_request')));
+    expect(STREAMS.requests.subjects).toEqual([channel('starts').address, channel('deploys').address, channel('limits').address].map((a: string) => a.replace(/\{[a-zA-Z]+\}/g, '*')));
+    for (const id of ['starts', 'deploys', 'limits']) {
+      expect(channel(id)['x-stream']).toBe(STREAMS.requests.name);
+      expect(channel(id)['x-consumers']).toEqual([ENGINE_CONSUMERS.requests]);
+    }
+    for (const [key, s] of Object.entries(STREAMS).filter(([k]) => k !== 'requests')) {
       expect(channel(byName[key])['x-stream'], key).toBe(s.name);
       // The dead-letter streams take one more token each (lf.dlq.<kind>, lf.dlq.tasks.<user>), apart from each other; the others everything below theirs.
       const one = key === 'dlq' || key === 'workerDlq';

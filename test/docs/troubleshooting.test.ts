@@ -14,7 +14,7 @@ import { ERROR_CODES, ERROR_KINDS, kindOf } from '../../src/errors/index.js';
 /** `LF_…` names in src/ that are not error codes: NATS streams and KV buckets, the environment of a COMMAND's program. */
 const NOT_CODES = new Set([
   // streams
-  'LF_EVENTS', 'LF_INPUTS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_SIGNALS', 'LF_CONTROL', 'LF_TRIGGERS', 'LF_DLQ', 'LF_DLQ_WORKERS', 'LF_TASKS', 'LF_TASKS_', 'LF_TRIGGER_LOG',
+  'LF_EVENTS', 'LF_INPUTS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_SIGNALS', 'LF_CONTROL', 'LF_REQUESTS', 'LF_TRIGGERS', 'LF_DLQ', 'LF_DLQ_WORKERS', 'LF_TASKS', 'LF_TASKS_', 'LF_TRIGGER_LOG',
   // KV buckets
   'LF_DEFINITIONS', 'LF_ATTEMPTS', 'LF_KEYS', 'LF_SNAPSHOTS', 'LF_SCHEDULES', 'LF_RUNS_INDEX', 'LF_ENGINE', 'LF_TRIGGER_GATES', 'LF_ADMISSION', 'LF_TASK_GATES',
   // what a COMMAND task's program finds in its environment

@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { STREAMS, type DeadLetterMessage } from '../transport/index.js';
 
 /** The kinds engines and workers write: the stream the message came from. */
-export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control', 'notifications'] as const;
+export const DEAD_LETTER_KINDS = ['inputs', 'timers', 'approvals', 'triggers', 'tasks', 'signals', 'control', 'starts', 'deploys', 'limits', 'notifications'] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /**
@@ -37,9 +37,13 @@ export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 export type DeadLetterWriter = { role: 'engine' } | { role: 'worker'; user: string | null } | { role: 'unknown' };
 
 /** The one stream (and its subjects) a letter of each kind an engine writes is replayed onto. */
-const REPLAY_TARGET: Partial<Record<DeadLetterKind, { name: string; prefix: string }>> = Object.fromEntries(
-  (['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control'] as const).map((k) => [k, { name: STREAMS[k].name, prefix: STREAMS[k].subjects[0].slice(0, -1) }]),
-);
+const REPLAY_TARGET: Partial<Record<DeadLetterKind, { name: string; prefix: string }>> = {
+  ...Object.fromEntries((['inputs', 'timers', 'approvals', 'triggers', 'signals', 'control'] as const).map((k) => [k, { name: STREAMS[k].name, prefix: STREAMS[k].subjects[0].slice(0, -1) }])),
+  // A person's refused start, deploy or limits (its sender's level raised since, say), onto LF_REQUESTS, each on its own subjects.
+  starts: { name: STREAMS.requests.name, prefix: 'lf.starts.' },
+  deploys: { name: STREAMS.requests.name, prefix: 'lf.deploys.' },
+  limits: { name: STREAMS.requests.name, prefix: 'lf.limits.' },
+};
 
 const isKind = (k: string): k is DeadLetterKind => (DEAD_LETTER_KINDS as readonly string[]).includes(k);
 

@@ -1,7 +1,7 @@
 /** What clients do against a cluster: deploy, start, wait, approve and emit over NATS (a person's inputs are published as their user: user-publish.ts). */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
-import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage } from '../../errors/index.js';
+import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage, permissionDenied } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { foldEvents, type RunView } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
@@ -51,6 +51,21 @@ export class ClusterClient {
       return { js, registry: new DefinitionRegistry(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) }) };
     })();
     return this.ready;
+  }
+
+  /**
+   * Whether this connection may write the log and the registry itself (the engine user, or a server without
+   * users): else it is a person's, whose starts, retries and deploys are asked of the engines (requests.ts).
+   */
+  async mayWriteLog(): Promise<boolean> {
+    try {
+      await this.conn();
+      return true;
+    } catch (err) {
+      if (permissionDenied(err) === null) throw err;
+      this.ready = undefined;
+      return false;
+    }
   }
 
   async deploy(def: Definition) {

@@ -5,3 +5,4 @@
 export { ClusterClient, type ControlOutcome, type DecisionOutcome } from './client.js';
 export { resumeOverCluster, type ClusterResume, type ClusterResumeOptions } from './resume.js';
 export { deliverInput, engineListening, senderFor, type InputOutcome, type RunInput } from './run-inputs.js';
+export { freshRunId, requestDeploy, requestLimits, requestStart, REQUEST_WAIT_MS, type RequestOutcome } from './requests.js';

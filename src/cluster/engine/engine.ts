@@ -17,7 +17,7 @@
  * message does), effects.ts, children.ts, trigger-events.ts,
  * notifications.ts and schedule-loop.ts.
  */
-import type { Level } from '../../authority/index.js';
+import type { Actor, Level } from '../../authority/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { EventEnvelope, PendingEvent } from '../../events/index.js';
@@ -40,6 +40,7 @@ import { takeInput, type InputHost } from './inputs.js';
 import { startLegacyTaskMover } from './legacy-tasks.js';
 import { engineNotifier, notifyCommit } from './notifications.js';
 import { Routes } from './routes.js';
+import { Requests } from './requests.js';
 import { LetterRate } from './letter-rate.js';
 import { RunHost, type Loaded, type ProcessOptions } from './run-host.js';
 import { startScheduleLoop } from './schedule-loop.js';
@@ -56,7 +57,7 @@ export interface ClusterEngineOptions {
    * Who is who (docs/users.md): a sender's level for the approval and control rules. A NATS user the file does not
    * name, or any sender on a server without users (names unproven), is judged a Worker (L3).
    */
-  users?: ReadonlyMap<string, { level: Level }>;
+  users?: ReadonlyMap<string, { level: Level; domains?: readonly string[] }>;
   /** The folder whose .3ox/ the built-in failure steps write incidents/ and preserved/ into (default: the working folder). */
   projectDir?: string;
   nats: string | JetStreamStoreOptions;
@@ -133,7 +134,7 @@ export class ClusterEngine {
     /** Outcomes workers handed straight to this engine (lf.reports) that it recorded: not taken from LF_INPUTS. */
     directReports: 0,
     /** Attempts offered straight to workers; taken by one (or maybe: no answer); queued later because their worker went quiet. */
-    offered: 0, handedOver: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, refused: 0, triggered: 0, deadLetters: 0,
+    offered: 0, handedOver: 0, requeued: 0, restarts: 0, commits: 0, conflicts: 0, stale: 0, dispatched: 0, timers: 0, approvals: 0, signals: 0, controls: 0, starts: 0, deploys: 0, limits: 0, refused: 0, triggered: 0, deadLetters: 0,
     /** Deliveries whose processing failed and that were put back to be tried again (with a growing delay). */
     retries: 0,
     /** Refusals past their sender's dead-letter rate (letter-rate.ts): refused and acked, no letter kept; reports, and decisions naming no HUMAN task. */
@@ -269,6 +270,10 @@ export class ClusterEngine {
     inbox.consume(STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, 'triggers', (m, custody) => triggers.take(m, custody));
     inbox.consume(STREAMS.signals.name, ENGINE_CONSUMERS.signals, 'signals', (m, custody) => routes.signal(m, custody));
     inbox.consume(STREAMS.control.name, ENGINE_CONSUMERS.control, 'control', (m, custody) => routes.control(m, custody));
+    // A person's starts, retries and deploys, judged by their level (requests.ts) and done as this engine's user.
+    const actorOf = users ? (user: string): Actor => { const u = this.sendersProven ? users.get(user) : undefined; return { name: user, level: u?.level ?? 'L3', ...(u?.domains ? { domains: u.domains } : {}) }; } : undefined;
+    const requests = new Requests({ store, js, jsm, registry, inbox, stats, sendersProven: () => this.sendersProven, now, log, ...(actorOf ? { actorOf } : {}), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) });
+    inbox.consume(STREAMS.requests.name, ENGINE_CONSUMERS.requests, 'requests', (m) => requests.take(m));
     triggers.startGateLoop(life, opts.schedules ? opts.schedules.tickMs : undefined);
     // A settle admits at once; this finds what an engine lost between a settle and its admissions left QUEUED.
     startAdmissionSweep({ store, js, now, log, workflows: () => registry.latestAll() }, life, opts.admissionSweepMs);

@@ -10,7 +10,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { iso } from '../../compiler/index.js';
-import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, encode, PULL_EXPIRES_MS, subjects, type AttemptTokens, type Custody, type DeadLetterDetails, type InHand, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TriggerVerdict, type Malformed, type ClusterSettings } from '../transport/index.js';
+import { deadLetterOf, publishDeadLetter, REDELIVERY_DEFAULTS, retryDelayMs, encode, PULL_EXPIRES_MS, subjects, type AttemptTokens, type Custody, type DeadLetterDetails, type InHand, type ApprovalVerdict, type ControlVerdict, type SignalVerdict, type TriggerVerdict, type StartVerdict, type DeployVerdict, type Malformed, type ClusterSettings } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 
 /**
@@ -176,7 +176,7 @@ export class Inbox {
   }
 
   /** Tells whoever waits on a verdict subject what became of their message (core NATS: nobody listening is fine). */
-  tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict | ControlVerdict): void {
+  tell(subject: string | null, verdict: ApprovalVerdict | TriggerVerdict | SignalVerdict | ControlVerdict | StartVerdict | DeployVerdict): void {
     if (subject) this.o.nc.publish(subject, encode(verdict));
   }
 }

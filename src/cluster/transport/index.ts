@@ -14,6 +14,7 @@ export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';
 export { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict, credentials, decode, decodeOrUndefined, encode, type HeldMessage, type OutcomeMessage } from './messages.js';
 export { natsSettings, offersEnabled } from './nats-settings.js';
+export { DeployRequest, DeployVerdict, FRESH_RUN_ID, LimitsRequest, LimitsVerdict, MAX_REQUEST_BYTES, REQUEST_ID, StartRequest, StartVerdict } from './requests.js';
 export { parseInbound, rawOf, type Inbound, type Malformed } from './parse.js';
 export { maxOutputBytes, maxReportBytes } from './payload-limits.js';
 export { HEARD_ALL_MS, PresenceRegistry, UnservedLog, announcePresence, askPresence, unserved } from './presence.js';

@@ -23,6 +23,7 @@ import { RunIdSchema } from '../../events/index.js';
 import type { DeadLetterDetails } from './dead-letters.js';
 import { ApprovalMessage, ControlMessage, decodeOrUndefined, HeldMessage, InputMessage, SignalMessage, TaskMessage, TimerMessage, type OutcomeMessage } from './messages.js';
 import { ENGINE_SENDER, subjects } from './subjects.js';
+import { DeployRequest, LimitsRequest, REQUEST_ID, StartRequest } from './requests.js';
 
 /** A message as taken from a stream, as plain data. */
 export interface RawMessage {
@@ -52,6 +53,12 @@ export interface Inbound {
   /** The event as received (undefined when not JSON): admitEvent judges it. */
   trigger: { event: unknown; verdictTo: string | null };
   task: TaskMessage;
+  /** A person's start or retry (lf.starts.<sender>.<request>); `verdictTo` as above. */
+  start: { sender: string; request: string; body: StartRequest; verdictTo: string | null };
+  /** A person's deploy (lf.deploys.<sender>.<request>). */
+  deploy: { sender: string; request: string; body: DeployRequest; verdictTo: string | null };
+  /** A person's `limits set` (lf.limits.<sender>.<request>). */
+  limits: { sender: string; request: string; body: LimitsRequest; verdictTo: string | null };
 }
 export type InboundKind = keyof Inbound;
 
@@ -66,6 +73,7 @@ export type Parsed<K extends InboundKind> = { ok: true; value: Inbound[K] } | Ma
 /** What each kind is called in a reason. */
 const WHAT: Record<InboundKind, string> = {
   approval: 'approval', signal: 'signal', control: 'run control', input: 'input', report: 'report', timer: 'timer', trigger: 'trigger event', task: 'task attempt',
+  start: 'start request', deploy: 'deploy request', limits: 'limits request',
 };
 
 const SUBJECT_FORM = {
@@ -73,6 +81,9 @@ const SUBJECT_FORM = {
   signal: 'a signal is published on lf.signals.<sender>.<runId>',
   control: 'run control is published on lf.control.<sender>.<runId>',
   input: 'inputs are published on lf.inputs.<sender>.<queue>.<runId> (a worker\'s report of an attempt of <queue>) or lf.inputs.<sender>.<runId> (a kick), the sender being the NATS user publishing',
+  start: 'a start is published on lf.starts.<sender>.<request>, <request> being 8-64 of A-Z a-z 0-9 _ -',
+  deploy: 'a deploy is published on lf.deploys.<sender>.<request>, <request> being 8-64 of A-Z a-z 0-9 _ -',
+  limits: 'limits are published on lf.limits.<sender>.<request>, <request> being 8-64 of A-Z a-z 0-9 _ -',
   report: 'a worker hands an outcome to the engines on lf.reports.<sender>.<queue>.<runId>[.<engine>], the sender being the NATS user publishing and <queue> the attempt\'s',
 } as const;
 
@@ -135,7 +146,17 @@ const READERS: { [K in InboundKind]: Reader<K> } = {
     return { ok: true, value: { event, verdictTo: typeof id === 'string' ? safeSubject(() => subjects.triggerVerdict(id)) : null } };
   },
   task: (m) => schema('task', m, decodeOrUndefined(m.data), TaskMessage, (t) => t),
+  start: (m) => readRequest('start', m, 'lf.starts', StartRequest, (sender, request) => subjects.startVerdict(sender, request)),
+  deploy: (m) => readRequest('deploy', m, 'lf.deploys', DeployRequest, (sender, request) => subjects.deployVerdict(sender, request)),
+  limits: (m) => readRequest('limits', m, 'lf.limits', LimitsRequest, (sender, request) => subjects.limitsVerdict(sender, request)),
 };
+
+/** lf.starts|deploys|limits.<sender>.<request>: the sender is the NATS user (nats.conf), the request id names the verdict's subject. */
+function readRequest<K extends 'start' | 'deploy' | 'limits', S extends z.ZodType>(kind: K, m: RawMessage, prefix: string, body: S, verdict: (sender: string, request: string) => string): Parsed<K> {
+  const [sender, request] = tokens(m.subject, prefix, 2);
+  if (!sender || !request || !REQUEST_ID.test(request)) return malformed(kind, m, SUBJECT_FORM[kind], sender ? { by: sender.slice(0, 200) } : {});
+  return schema(kind, m, decodeOrUndefined(m.data), body, (b) => ({ sender, request, body: b, verdictTo: safeSubject(() => verdict(sender, request)) }) as Inbound[K]);
+}
 
 /**
  * lf.inputs.<sender>.<queue>.<runId> (five tokens: an attempt's report on its

@@ -11,6 +11,7 @@ import { DEAD_LETTER_SPARE_DELIVERIES, REDELIVERY_DEFAULTS } from './dead-letter
 import { DEFAULT_LEVEL, ENGINE_CONSUMERS, STREAMS, levelConsumerName, subjects, taskLevelSubjects, taskStream } from './subjects.js';
 import { createRetrying } from './create-retry.js';
 import { maxReportBytes } from './payload-limits.js';
+import { MAX_REQUEST_BYTES } from './requests.js';
 
 export interface ClusterSettings {
   replicas?: number;
@@ -167,6 +168,9 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureStream(jsm, STREAMS.triggers.name, STREAMS.triggers.subjects, wq);
   await ensureStream(jsm, STREAMS.signals.name, STREAMS.signals.subjects, wq);
   await ensureStream(jsm, STREAMS.control.name, STREAMS.control.subjects, wq);
+  // A person's starts and deploys: none larger than a definition at its limit (the server refuses it), nor than the server takes.
+  const requestCap = { max_msg_size: Math.min(MAX_REQUEST_BYTES, s.maxPayload ?? MAX_REQUEST_BYTES) };
+  await ensureStream(jsm, STREAMS.requests.name, STREAMS.requests.subjects, { ...wq, ...requestCap });
   const dlqLimits = {
     max_age: ns(s.dlqMaxAgeMs ?? DLQ_DEFAULTS.maxAgeMs), max_bytes: s.dlqMaxBytes ?? (s.storage === 'memory' ? DLQ_DEFAULTS.maxBytesInMemory : DLQ_DEFAULTS.maxBytes),
     max_msgs: s.dlqMaxMsgs ?? DLQ_DEFAULTS.maxMsgs, discard: DiscardPolicy.Old,
@@ -191,6 +195,7 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
   await ensureConsumer(jsm, STREAMS.triggers.name, ENGINE_CONSUMERS.triggers, { ackWaitMs, maxDeliver });
   await ensureConsumer(jsm, STREAMS.signals.name, ENGINE_CONSUMERS.signals, { ackWaitMs, maxDeliver });
   await ensureConsumer(jsm, STREAMS.control.name, ENGINE_CONSUMERS.control, { ackWaitMs, maxDeliver });
+  await ensureConsumer(jsm, STREAMS.requests.name, ENGINE_CONSUMERS.requests, { ackWaitMs, maxDeliver });
 }
 
 /** The server's bound on a timer message's deliveries (not-due puts-back included): a last resort. */

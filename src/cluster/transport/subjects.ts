@@ -34,6 +34,10 @@
  *                                                        enforced by nats.conf permissions
  *   LF_CONTROL   lf.control.<sender>.<runId>             run control (pause, resume); <sender> is the NATS user,
  *                                                        enforced by nats.conf permissions (people users, not workers)
+ *   LF_REQUESTS  lf.starts.<sender>.<request>            a person's start (or retry) and deploy; <sender> is the NATS
+ *                lf.deploys.<sender>.<request>           user, enforced by nats.conf; and limits (limits set). The
+ *                lf.limits.<sender>.<request>            engines judge its level (requests.ts) and answer on
+ *                                                        lf.verdicts.starts|deploys|limits.…
  *   LF_TRIGGERS  lf.triggers.<eventType>                 business events that start runs
  *   LF_DLQ       lf.dlq.<kind>                           what engines refused or gave up on, kept with the reason
  *   LF_DLQ_WORKERS lf.dlq.tasks.<user>                   task attempts a worker gave up on; <user> is the worker's
@@ -68,6 +72,11 @@ export const STREAMS = {
    * from what workers may publish.
    */
   control: { name: 'LF_CONTROL', subjects: ['lf.control.>'] },
+  /**
+   * A person's starts, retries and deploys (requests.ts), kept until an engine takes them: a stream of its own,
+   * as LF_CONTROL, so a cluster made by an older version gets it from ensureCluster, and bounded in size.
+   */
+  requests: { name: 'LF_REQUESTS', subjects: ['lf.starts.*.*', 'lf.deploys.*.*', 'lf.limits.*.*'] },
   /**
    * What engines write (lf.dlq.<kind>; one token: plain lf.dlq.tasks holds the letters workers wrote before they
    * named themselves). Streams made before workers' letters had a stream of their own took lf.dlq.>, workers' letters included: an engine narrows them.
@@ -129,7 +138,7 @@ export const LEGACY_TASKS = { name: 'LF_TASKS', subjects: ['lf.tasks.>'] } as co
 export const DEFINITIONS_BUCKET = 'LF_DEFINITIONS';
 
 /** Durable consumers shared by all engines. */
-export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control' } as const;
+export const ENGINE_CONSUMERS = { inputs: 'engines', timers: 'timers', approvals: 'approvals', triggers: 'triggers', signals: 'signals', control: 'control', requests: 'requests' } as const;
 
 /** Subject tokens may not hold '.', '*', '>' or whitespace. */
 export function token(value: string): string {
@@ -212,6 +221,16 @@ export const subjects = {
   control: (sender: string, runId: string) => `lf.control.${token(sender)}.${token(runId)}`,
   /** Core NATS (no stream): the engine's verdict on a pause or resume, for the sender waiting on it. */
   controlVerdict: (sender: string, runId: string) => `lf.verdicts.control.${token(sender)}.${token(runId)}`,
+  /** A person's start or retry (`sender`: the NATS user publishing, which nats.conf enforces; `request`: its id). */
+  start: (sender: string, request: string) => `lf.starts.${token(sender)}.${token(request)}`,
+  /** Core NATS (no stream): the engine's verdict on a start, for the sender waiting on it. */
+  startVerdict: (sender: string, request: string) => `lf.verdicts.starts.${token(sender)}.${token(request)}`,
+  /** A person's deploy, as `start`. */
+  deploy: (sender: string, request: string) => `lf.deploys.${token(sender)}.${token(request)}`,
+  deployVerdict: (sender: string, request: string) => `lf.verdicts.deploys.${token(sender)}.${token(request)}`,
+  /** A person's `limits set`, as `start`. */
+  limits: (sender: string, request: string) => `lf.limits.${token(sender)}.${token(request)}`,
+  limitsVerdict: (sender: string, request: string) => `lf.verdicts.limits.${token(sender)}.${token(request)}`,
   /** Engines' dead letters (only users with the engine's rights may publish there). */
   dlq: (kind: string) => `lf.dlq.${token(kind)}`,
   /** A worker's dead letters: under its own NATS user, the only dead-letter subject nats.conf lets it publish. */

@@ -11,6 +11,7 @@ import { EventEnvelopeIn, ScheduleCursorEntrySchema } from '../../triggers/index
 import { NotificationBodySchema } from '../../notify/index.js';
 import { AttemptRecord } from './attempts.js';
 import { BreakerStateSchema, GateStateSchema } from '../../executor/index.js';
+import { DeployRequest, DeployVerdict, LimitsRequest, LimitsVerdict, StartRequest, StartVerdict } from './requests.js';
 import { ApprovalMessage, ApprovalVerdict, AskAnswer, AskMessage, ControlMessage, ControlVerdict, DeadLetterMessage, GateWaitMessage, HeldMessage, InputMessage, OfferAnswer, PresenceMessage, PresenceReport, ReportAnswer, SignalMessage, SignalVerdict, TaskMessage, TimerMessage, TriggerVerdict } from './messages.js';
 
 export const WIRE_SCHEMAS = {
@@ -22,6 +23,12 @@ export const WIRE_SCHEMAS = {
   Signal: SignalMessage,
   /** lf.control.<sender>.<runId> */
   Control: ControlMessage,
+  /** lf.starts.<sender>.<request> (stream LF_REQUESTS): a person's start or retry, judged by an engine */
+  StartRequest,
+  /** lf.deploys.<sender>.<request> (stream LF_REQUESTS): a person's deploy, the definition's text, judged by an engine */
+  DeployRequest,
+  /** lf.limits.<sender>.<request> (stream LF_REQUESTS): a person's `limits set`, the limits file's text, judged by an engine */
+  LimitsRequest,
   /** lf.inputs.<sender>.<queue>.<runId> (a worker's report of an attempt) and lf.inputs.<sender>.<runId> (a kick, an engine's report) */
   Input: InputMessage,
   /** The engine's answer to an outcome handed to it on lf.reports.<sender>.<queue>.<runId> (core NATS request) */
@@ -56,6 +63,12 @@ export const WIRE_SCHEMAS = {
   SignalVerdict,
   /** lf.verdicts.control.<sender>.<runId> (core NATS) */
   ControlVerdict,
+  /** lf.verdicts.starts.<sender>.<request> (core NATS) */
+  StartVerdict,
+  /** lf.verdicts.deploys.<sender>.<request> (core NATS) */
+  DeployVerdict,
+  /** lf.verdicts.limits.<sender>.<request> (core NATS) */
+  LimitsVerdict,
   /** lf.verdicts.triggers.<eventId> (core NATS) */
   TriggerVerdict,
   /** lf.notify.<workflowId>.<status> (core NATS; Nats-Msg-Id = its id) */

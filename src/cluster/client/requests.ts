@@ -1,0 +1,101 @@
+/**
+ * A person's start, retry or deploy over NATS (docs/users.md#on-nats): a
+ * connection that may not write the log itself (a person's NATS user, which
+ * nats.conf lets publish under its own name only) publishes a request on
+ * lf.starts.<user>.<request> or lf.deploys.<user>.<request>, after listening
+ * for the engine's verdict on lf.verdicts.starts|deploys.<user>.<request>.
+ * An engine judges the sender's level and does it (engine/requests.ts). One
+ * no engine answers in time waits in LF_REQUESTS for the next engine: the
+ * command says it is queued (a start names the run it will be: the request
+ * carries the new run's id).
+ */
+import { ERROR_CODES, LedgerflowError, StoreError, type ErrorCode, type ErrorOptions, type JsonSafe } from '../../errors/index.js';
+import { newRunId, randomHex } from '../../executor/index.js';
+import { DeployVerdict, encode, LimitsVerdict, senderOf, StartVerdict, subjects, type DeployRequest, type LimitsRequest, type StartRequest } from '../transport/index.js';
+import { publishAsUser, refusal } from './user-publish.js';
+
+/** What became of a request: the engine's verdict (accepted), or none in time (`queued`). */
+export type RequestOutcome<V> = { queued: false; verdict: V } | { queued: true; request: string };
+
+/** How long a request waits for the engine's verdict unless told (as the CLI's --wait default). */
+export const REQUEST_WAIT_MS = 10_000;
+
+/** The error a refused verdict is: its code (a known one, else LF_REQUEST_REFUSED) and the engine's reason, both levels in the meta. */
+function refused(v: { reason?: string | undefined; code?: string | undefined; need?: string | undefined; have?: string | undefined }, meta: Record<string, JsonSafe | undefined>): LedgerflowError {
+  const code = (v.code !== undefined && v.code in ERROR_CODES ? v.code : 'LF_REQUEST_REFUSED') as ErrorCode;
+  return new LedgerflowError(code, v.reason ?? 'refused by the engine', { ...meta, ...(v.need ? { need: v.need } : {}), ...(v.have ? { have: v.have } : {}) });
+}
+
+/** A publish nats.conf refused is the level's refusal (exit 2, naming the subject); any other failure, the store's. */
+function publishError(message: string, meta: Record<string, JsonSafe | undefined>, options?: ErrorOptions): LedgerflowError {
+  return options?.kind === 'permission' ? new LedgerflowError('LF_AUTHORITY_REFUSED', message, meta, options) : new StoreError(message, meta, options);
+}
+
+const NO_STREAM = 'no stream takes start, deploy and limits requests on this NATS server yet: engines of this version create LF_REQUESTS when they start (an older engine cannot take them)';
+
+/**
+ * A start (or, with `retryOf`, a retry) asked of the engines as the URL's user. Fresh starts and retries carry
+ * the new run's id, so that the answer can name it even when queued. Refusals throw, in the embedded store's words.
+ */
+export async function requestStart(url: string, body: StartRequest, waitMs: number): Promise<RequestOutcome<StartVerdict> & { runId?: string }> {
+  const sender = senderOf(url);
+  const request = randomHex(12);
+  const what = 'retryOf' in body ? `retry run ${body.retryOf}` : `start ${body.workflow}`;
+  const verdict = await publishAsUser({
+    url, connectionName: 'ledgerflow-start', as: sender,
+    subject: () => subjects.start(sender, request), body: encode(body),
+    verdict: { subject: () => subjects.startVerdict(sender, request), schema: StartVerdict, waitMs },
+    refused: refusal(publishError, {
+      forbidden: `NATS user ${sender} may not ${'retryOf' in body ? 'retry' : 'start'} runs (nats.conf permissions: it may publish on lf.starts.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0, L1 and L2)`,
+      noStream: NO_STREAM,
+      failed: `could not publish the request to ${what}`,
+    }, { by: sender }),
+  });
+  const runId = 'runId' in body ? body.runId : undefined;
+  if (!verdict) return { queued: true, request, ...(runId !== undefined ? { runId } : {}) };
+  if (!verdict.accepted) throw refused(verdict, { by: sender, ...('retryOf' in body ? { runId: body.retryOf } : { workflow: body.workflow }) });
+  return { queued: false, verdict };
+}
+
+/** A fresh run's id for a start or retry request (the engine takes no other form as one). */
+export function freshRunId(): string {
+  return newRunId();
+}
+
+/** A definition's text deployed by the engines as the URL's user (they parse and check it as a file). */
+export async function requestDeploy(url: string, body: DeployRequest, waitMs: number): Promise<RequestOutcome<DeployVerdict>> {
+  const sender = senderOf(url);
+  const request = randomHex(12);
+  const verdict = await publishAsUser({
+    url, connectionName: 'ledgerflow-deploy', as: sender,
+    subject: () => subjects.deploy(sender, request), body: encode(body),
+    verdict: { subject: () => subjects.deployVerdict(sender, request), schema: DeployVerdict, waitMs },
+    refused: refusal(publishError, {
+      forbidden: `NATS user ${sender} may not deploy definitions (nats.conf permissions: it may publish on lf.deploys.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+      noStream: NO_STREAM,
+      failed: 'could not publish the deploy request',
+    }, { by: sender, ...(body.file ? { file: body.file } : {}) }),
+  });
+  if (!verdict) return { queued: true, request };
+  if (!verdict.accepted) throw refused(verdict, { by: sender, ...(body.file ? { file: body.file } : {}) });
+  return { queued: false, verdict };
+}
+
+/** A limits file's text stored by the engines as the URL's user (`limits set`; they parse and check it as the file). */
+export async function requestLimits(url: string, body: LimitsRequest, waitMs: number): Promise<RequestOutcome<LimitsVerdict>> {
+  const sender = senderOf(url);
+  const request = randomHex(12);
+  const verdict = await publishAsUser({
+    url, connectionName: 'ledgerflow-limits', as: sender,
+    subject: () => subjects.limits(sender, request), body: encode(body),
+    verdict: { subject: () => subjects.limitsVerdict(sender, request), schema: LimitsVerdict, waitMs },
+    refused: refusal(publishError, {
+      forbidden: `NATS user ${sender} may not set limits (nats.conf permissions: it may publish on lf.limits.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+      noStream: NO_STREAM,
+      failed: 'could not publish the limits request',
+    }, { by: sender, ...(body.file ? { file: body.file } : {}) }),
+  });
+  if (!verdict) return { queued: true, request };
+  if (!verdict.accepted) throw refused(verdict, { by: sender, ...(body.file ? { file: body.file } : {}) });
+  return { queued: false, verdict };
+}

@@ -1,0 +1,108 @@
+/**
+ * A person's requests to the engines (docs/users.md#on-nats): start a run
+ * (or retry one), deploy a definition and set the limits per queue and
+ * handler, published as their own NATS user on lf.starts.<user>.<request>,
+ * lf.deploys.<user>.<request> and lf.limits.<user>.<request> (nats.conf lets
+ * each user publish under its own name only), kept in LF_REQUESTS until an
+ * engine takes them, judges the sender's level from its users file, acts as
+ * the engine user and answers on lf.verdicts.starts|deploys|limits.<user>.<request>.
+ * The engine user itself starts, deploys and sets limits directly, as before.
+ */
+import { z } from 'zod';
+import { RunIdSchema, WorkflowStatus } from '../../events/index.js';
+import { ID_REUSE_POLICIES, MAX_DEFINITION_BYTES } from '../../definition/index.js';
+
+/** A request's own id, the last token of its subject and of its verdict's (and its JetStream message id). */
+export const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * The largest request LF_REQUESTS takes (its max_msg_size, within the server's max_payload): a definition's
+ * text at its limit, with room for the JSON around it. Larger is refused by the server, never seen by an engine.
+ */
+export const MAX_REQUEST_BYTES = MAX_DEFINITION_BYTES + 64 * 1024;
+
+/** The shape of a run id a fresh start is given by its sender (executor/ids.ts newRunId): no other id is taken as one. */
+export const FRESH_RUN_ID = /^\d{8}-\d{6}-[0-9a-z]{13}$/;
+
+/** Start a run of a deployed workflow. */
+const StartWorkflow = z.strictObject({
+  /** `<workflowId>` (its latest version) or `<workflowId>@<version>`. */
+  workflow: z.string().min(1).max(300),
+  input: z.record(z.string(), z.unknown()),
+  /** The input as CLI flags give it (strings), converted to the declared types. */
+  inputFromStrings: z.boolean().optional(),
+  /**
+   * The new run's id, chosen by the sender (the form newRunId makes) so that a request taken twice (an engine
+   * that died holding it) starts one run, and a queued request can say which run it will be.
+   */
+  runId: z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' }).optional(),
+  /** A caller-chosen id (`start --id`; docs/runs.md#caller-chosen-run-ids) and its reuse policy. */
+  id: RunIdSchema.optional(),
+  idReuse: z.enum(ID_REUSE_POLICIES).optional(),
+  priority: z.number().int().min(0).max(99).optional(),
+});
+
+/** Retry a FAILED or CANCELLED run from where it failed (`retry`): a new run, `runId` as for a start. */
+const RetryRun = z.strictObject({
+  retryOf: RunIdSchema,
+  runId: z.string().regex(FRESH_RUN_ID, { error: 'expected a fresh run id (yyyymmdd-hhmmss-<13 base36 characters>)' }),
+});
+
+/** lf.starts.<user>.<request>: a start, or a retry. */
+export const StartRequest = z.union([StartWorkflow, RetryRun]);
+export type StartRequest = z.infer<typeof StartRequest>;
+
+/** Why a request was refused, in the words and code the embedded store uses (LF_AUTHORITY_REFUSED naming both levels, …). */
+const Refusal = {
+  accepted: z.boolean(),
+  reason: z.string().max(20_000).optional(),
+  /** The error code of a refusal (LF_AUTHORITY_REFUSED, LF_WORKFLOW_NOT_DEPLOYED, LF_INPUT_INVALID, …). */
+  code: z.string().max(100).optional(),
+  /** A refusal for the level: the level it needs and the sender's. */
+  need: z.string().max(10).optional(),
+  have: z.string().max(10).optional(),
+};
+
+/** lf.verdicts.starts.<user>.<request> (core NATS): the run started, or why not. */
+export const StartVerdict = z.object({
+  ...Refusal,
+  runId: z.string().optional(),
+  workflowId: z.string().optional(),
+  version: z.number().int().optional(),
+  status: WorkflowStatus.optional(),
+  /** The id had a run already: not started again. */
+  existing: z.literal(true).optional(),
+});
+export type StartVerdict = z.infer<typeof StartVerdict>;
+
+/** lf.deploys.<user>.<request>: a definition's text, parsed and checked by the engine as a file is. */
+export const DeployRequest = z.strictObject({
+  /** The file it was read from, for the diagnostics (file:line:col). */
+  file: z.string().max(1000).optional(),
+  text: z.string().max(MAX_DEFINITION_BYTES),
+});
+export type DeployRequest = z.infer<typeof DeployRequest>;
+
+/** lf.verdicts.deploys.<user>.<request> (core NATS): deployed (or unchanged), or why not. */
+export const DeployVerdict = z.object({
+  ...Refusal,
+  workflowId: z.string().optional(),
+  version: z.number().int().optional(),
+  hash: z.string().optional(),
+  changed: z.boolean().optional(),
+});
+export type DeployVerdict = z.infer<typeof DeployVerdict>;
+
+/** lf.limits.<user>.<request>: a limits file's text (`limits set`), parsed and checked by the engine as the file is. */
+export const LimitsRequest = z.strictObject({
+  file: z.string().max(1000).optional(),
+  text: z.string().max(MAX_DEFINITION_BYTES),
+});
+export type LimitsRequest = z.infer<typeof LimitsRequest>;
+
+/** lf.verdicts.limits.<user>.<request> (core NATS): stored (the limits as stored), or why not. */
+export const LimitsVerdict = z.object({
+  ...Refusal,
+  limits: z.record(z.string(), z.unknown()).optional(),
+});
+export type LimitsVerdict = z.infer<typeof LimitsVerdict>;
