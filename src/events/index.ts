@@ -7,8 +7,7 @@
  */
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
-export { delayText, delayPart } from './task-delayed.js';
-export { TaskDelayedData };
+export { delayText, delayPart, TaskDelayedData } from './task-delayed.js';
 
 export const TaskErrorSchema = z.object({
   message: z.string(),
