@@ -18,7 +18,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { instanceFields, instanceKey } from '../compiler/index.js';
+import { durationText, instanceFields, instanceKey } from '../compiler/index.js';
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import { attemptToken } from '../executor/index.js';
 import type { TaskContext, TaskHandler } from '../runtime/index.js';
@@ -142,7 +142,7 @@ function outcomeOf(result: AgentResult): unknown {
 
 function messageOf(input: Record<string, unknown>, ctx: TaskContext, key: string, token: string, o: NatsExchangeOptions): TaskMessage {
   return {
-    header: { workflow_id: ctx.runId, task_id: ctx.taskId, agent_level: ctx.task.agentLevel ?? null, timeout: null, attempt: ctx.attempt, token },
+    header: { workflow_id: ctx.runId, task_id: ctx.taskId, agent_level: ctx.task.agentLevel ?? null, timeout: ctx.task.timeoutMs !== undefined ? durationText(ctx.task.timeoutMs) : null, attempt: ctx.attempt, token },
     payload: input,
     routing: {
       workflow: ctx.workflowId, queue: o.queue, ...instanceFields(ctx),

@@ -27,7 +27,7 @@ export interface AgentRow {
 /** An embedded store's agent line, as agent/registry.ts reads it. */
 export interface AgentLineSeen { name: string; queue: string; level: string; skills: string[]; inFlight: number; seenAt: string; state: 'up' | 'gone'; samples?: readonly LoadSample[] }
 /** A worker NATS engines heard announce itself (cluster/transport/presence.ts). */
-export interface WorkerHeard { user: string; queue: string; worker: string; handlers: string[]; seenMsAgo: number; skills?: string[]; inFlight?: number; concurrency?: number; utilization?: Utilization }
+export interface WorkerHeard { user: string; queue: string; worker: string; handlers: string[]; seenMsAgo: number; skills?: string[]; inFlight?: number; concurrency?: number; utilization?: Utilization; level?: string }
 
 export function fileAgentRows(lines: readonly AgentLineSeen[], now: number = Date.now()): AgentRow[] {
   return lines.map((a) => {
@@ -48,7 +48,7 @@ export function withBreakers(rows: readonly AgentRow[], reports: readonly { name
 
 export function workerRows(workers: readonly WorkerHeard[], now: number): AgentRow[] {
   return workers.map((w) => ({
-    name: w.worker, kind: 'worker', state: 'up', queue: w.queue, skills: w.skills ?? [], handlers: w.handlers, user: w.user, lastSeen: new Date(now - w.seenMsAgo).toISOString(),
+    name: w.worker, kind: 'worker', state: 'up', queue: w.queue, ...(w.level !== undefined ? { level: w.level } : {}), skills: w.skills ?? [], handlers: w.handlers, user: w.user, lastSeen: new Date(now - w.seenMsAgo).toISOString(),
     ...(w.inFlight !== undefined ? { inFlight: w.inFlight } : {}), ...(w.utilization ? { utilization: w.utilization } : {}),
   }));
 }

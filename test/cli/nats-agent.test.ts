@@ -49,6 +49,8 @@ describe.skipIf(noNats)('ledgerflow agent --nats (docs/agents.md#over-nats)', ()
     const task = await waitFor('the task file', () => taskFile(dir), { timeout: 30_000, detail: () => engine.out() + agent.out() });
     expect(task).toMatchObject({ runId, attempt: 1 });
     expect(readFileSync(join(dir, '1N.3OX', task.name), 'utf8')).toContain(`folder: ${join(dir, 'data')}`);
+    // The header as on the embedded store: the task's timeout, not null.
+    expect(readFileSync(join(dir, '1N.3OX', task.name), 'utf8')).toContain('  timeout: 30s');
     execFileSync('sh', ['agent.sh'], { cwd: dir });
     const waited = await cli([...nats, 'wait', runId, '--timeout', '30s', '--json']);
     expect(waited.code, waited.stderr + agent.out()).toBe(0);

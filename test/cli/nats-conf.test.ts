@@ -15,6 +15,8 @@ import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { STOCK_COUNT } from '../helpers/authority.js';
+import { HANDLERS } from '../helpers/cluster-run.js';
+import { waitFor } from '../helpers/wait.js';
 
 const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
@@ -78,6 +80,18 @@ describe.skipIf(noNats)('users nats-conf: nats-server checks the users file\'s p
     expect(history.filter((e) => e.type.startsWith('approval.')).map((e) => [e.type, e.data.by])).toEqual([['approval.refused', 'ops-east'], ['approval.recorded', 'alice']]);
     expect(history.some((e) => e.type === 'run.cancelled')).toBe(false);
   }, 120_000);
+
+  it('the agents view names a worker with its NATS user\'s level (the engine\'s users file) and its skills', async () => {
+    const engine = spawnCli(['--nats', url('engine'), 'engine', '--users', join(dir, 'users.yaml')]);
+    const worker = spawnCli(['--nats', url('scanner'), 'worker', '--handlers', HANDLERS, '--skills', 'gpu']);
+    procs.push(engine, worker);
+    let last = '';
+    await waitFor('the worker heard with its level', async () => {
+      last = (await cli(['--nats', url('engine'), 'agents', '--json'])).stdout;
+      const rows = (JSON.parse(last || '{"agents":[]}') as { agents: { user?: string; level?: string; skills: string[] }[] }).agents;
+      return rows.some((r) => r.user === 'scanner' && r.level === 'L3' && r.skills.includes('gpu'));
+    }, { timeout: 30_000, detail: () => last });
+  }, 60_000);
 
   it('leaves out, and says so, a user with no password for NATS; refuses to write a file with no engine user', async () => {
     const other = tempDir('lf-nats-conf-2-');

@@ -186,7 +186,8 @@ export class ClusterEngine {
     };
     const registry = this.registry = new DefinitionRegistry(js, stored);
     // Who serves which handler, as workers announce it: said in the log when nobody does, and to whoever asks (presence.ts).
-    const presence = new PresenceRegistry(nc);
+    // With a users file, each worker heard is said with its NATS user's level (the agents view).
+    const presence = new PresenceRegistry(nc, Date.now, opts.users ? (user) => (this.sendersProven ? opts.users!.get(user)?.level ?? 'L3' : undefined) : undefined);
     presence.start();
     this.stops.push(() => presence.stop());
     const unserved = new UnservedLog(presence, log);

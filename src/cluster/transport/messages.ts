@@ -134,6 +134,8 @@ export const PresenceReport = z.object({
     seenMsAgo: z.number().int().nonnegative(),
     skills: z.array(z.string()).optional(), inFlight: z.number().int().nonnegative().optional(), concurrency: z.number().int().positive().optional(),
     utilization: z.object({ m1: z.number().min(0).max(1), m15: z.number().min(0).max(1) }).optional(),
+    /** The worker's NATS user's level, where the engine was given a users file. */
+    level: z.string().optional(),
   })),
 });
 export type PresenceReport = z.infer<typeof PresenceReport>;
@@ -200,6 +202,8 @@ export const TaskMessage = z.object({
     agentLevel: z.string().optional(),
     /** `requires:` (sorted): the skills a worker needs for it; its subject's handler token names them (subjects.ts skillKey). */
     requires: z.array(z.string()).max(MAX_REQUIRED_SKILLS).optional(),
+    /** Each attempt's `timeout:` (ms): what an agent's task file says it has (`deadline` is when this one ends). */
+    timeoutMs: z.number().int().positive().optional(),
   }),
 });
 export type TaskMessage = z.infer<typeof TaskMessage>;

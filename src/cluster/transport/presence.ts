@@ -26,6 +26,8 @@ import { decodeOrUndefined, encode, PresenceMessage, PresenceReport } from './me
 import { subjects } from './subjects.js';
 import { keepSamples, loadOf, utilizationOf, type LoadSample } from '../../coordination/index.js';
 
+const levelled = (level: string | undefined) => (level !== undefined ? { level } : {});
+
 const utilized = (samples: readonly LoadSample[], now: number) => {
   const utilization = utilizationOf(samples, now);
   return utilization ? { utilization } : {};
@@ -71,7 +73,8 @@ export class PresenceRegistry {
   private subs: Subscription[] = [];
   private startedAt = 0;
 
-  constructor(private readonly nc: NatsConnection, private readonly now: () => number = Date.now) {}
+  /** `levelOf`: a NATS user's level from the engine's users file (docs/users.md), said with each worker it heard. */
+  constructor(private readonly nc: NatsConnection, private readonly now: () => number = Date.now, private readonly levelOf?: (user: string) => string | undefined) {}
 
   start(): void {
     this.startedAt = this.now();
@@ -119,7 +122,7 @@ export class PresenceRegistry {
     const now = this.now();
     const workers = [...this.live()].sort((a, b) => b.seenAt - a.seenAt).slice(0, MAX_REPORTED)
       .map((h) => ({
-        user: h.user, queue: h.queue, worker: h.worker, handlers: [...h.handlers], seenMsAgo: Math.max(0, now - h.seenAt),
+        user: h.user, queue: h.queue, worker: h.worker, handlers: [...h.handlers], seenMsAgo: Math.max(0, now - h.seenAt), ...levelled(this.levelOf?.(h.user)),
         ...(h.skills.length > 0 ? { skills: [...h.skills] } : {}), ...(h.inFlight !== undefined ? { inFlight: h.inFlight } : {}), ...(h.concurrency !== undefined ? { concurrency: h.concurrency } : {}),
         ...utilized(h.samples, now),
       }));
