@@ -272,6 +272,8 @@ describe('the caches are fenced', () => {
     // nor is admission's in-process queue of decisions per (workflow, key), a lock's queue, not a result (executor/admission-batch.ts);
     // nor are the wake-ups of this process's waiters for a task gate, listeners, not results (executor/task-gate.ts);
     // nor are the @nats-io packages once loaded (store/jetstream/nats-lib.ts), as the JetStream adapter above;
+    // nor is the JetStream domain each connection was opened with (store/jetstream/nats-lib.ts), a setting of that
+    // connection kept beside it, not a result (docs/nats.md#stations);
     // nor is the state file a CLI process keeps, its writers and its execution log: the command's own
     // setting, chosen once per process like the store it opens (cli/state-file-choice.ts).
     const allowed = new Set([
@@ -284,6 +286,7 @@ describe('the caches are fenced', () => {
       'executor/task-gate.ts: const kicks = new Map<string, Set<() => void>>();',
       'store/jetstream/nats-lib.ts: let coreMod: typeof Core | undefined;', 'store/jetstream/nats-lib.ts: let jsMod: typeof Js | undefined;',
       'store/jetstream/nats-lib.ts: let kvMod: typeof Kv | undefined;', 'store/jetstream/nats-lib.ts: let jsMsgOf: ((m: Core.Msg, ackTimeout?: number) => Js.JsMsg) | undefined;',
+      'store/jetstream/nats-lib.ts: const domains = new WeakMap<object, string>();',
       'cli/state-file-choice.ts: let chosen: { path: string; keep: number } | null | undefined;',
       'cli/state-file-choice.ts: const writers = new Map<string, StateFileWriter>();',
       'cli/state-file-choice.ts: let executionLog: ExecutionLogAppender | undefined;',
