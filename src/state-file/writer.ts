@@ -198,10 +198,11 @@ export class StateFileWriter implements StoreObserver {
     }
   }
 
-  /** The writer's thread when this write goes through it (started at the write WRITES_BEFORE_THREAD + 1, unless told otherwise). */
+  /** The writer's thread when this write goes through it (started at the timed write WRITES_BEFORE_THREAD + 1, unless told otherwise). */
   private threaded(): WriterThread | null {
     const when = this.o.write ? false : this.o.thread ?? 'auto';
-    if (this.thread || this.threadFailed || when === false || (when === 'auto' && this.writes <= WRITES_BEFORE_THREAD) || this.closed) return this.thread;
+    // Not for a command's last write either (close, flushNow): a thread started to write once more is all cost.
+    if (this.thread || this.threadFailed || when === false || (when === 'auto' && (this.writes <= WRITES_BEFORE_THREAD || this.closing)) || this.closed) return this.thread;
     this.thread = WriterThread.start();
     if (!this.thread) this.threadFailed = true;
     return this.thread;
