@@ -17,6 +17,8 @@
  * - A write that fails (disk full, permissions taken away) does not stop any
  *   run: it is said once a minute at most, and the next commit writes the
  *   whole file again.
+ * - Off the engine's thread once a process keeps writing (thread.ts): the
+ *   YAML and the files are the writer's thread's; this one folds the entries.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
