@@ -125,6 +125,8 @@ export class RunSummaries {
   private listed = false;
   /** Runs whose run.started this process appended: their summary follows their commits (observe), no file read. */
   private readonly firsts = new Map<string, EventEnvelope>();
+  /** The last event of runs going on, committed since the last write: summarized when a write asks (shown), not per commit. */
+  private readonly lasts = new Map<string, EventEnvelope>();
 
   /** `dropped`: told of a settled run that is no longer among the newest shown (what was kept for it can go). */
   constructor(private readonly dropped?: (runId: string) => void) {}
@@ -133,15 +135,28 @@ export class RunSummaries {
   observe(events: readonly EventEnvelope[]): void {
     const last = events.at(-1);
     if (!last) return;
-    const first = events[0]!.type === 'run.started' ? events[0]! : this.firsts.get(last.runId);
+    if (events[0]!.type === 'run.started') this.firsts.set(last.runId, events[0]!);
+    const first = this.firsts.get(last.runId);
     if (!first) return;
-    if (SETTLED_STATUSES.includes(last.state.status)) this.firsts.delete(last.runId);
-    else this.firsts.set(last.runId, first);
+    if (!SETTLED_STATUSES.includes(last.state.status)) { this.lasts.set(last.runId, last); return; }
+    // Settled: ranked among the newest now (a run that settles between two writes may never be shown).
+    this.firsts.delete(last.runId);
+    this.lasts.delete(last.runId);
     this.set(summarize(first, last));
+  }
+
+  /** The summaries of the runs going on that committed since the last write. */
+  private summarizeLasts(): void {
+    for (const [runId, last] of this.lasts) {
+      const first = this.firsts.get(runId);
+      if (first) this.set(summarize(first, last));
+    }
+    this.lasts.clear();
   }
 
   /** The runs to show: every one not settled, and the newest `keep` settled (what shownRuns picks from them all). */
   async shown(store: EventStore, keep: number, onCorrupt?: (runId: string, reason: string) => void): Promise<RunSummary[]> {
+    this.summarizeLasts();
     if (keep !== this.keep) { this.keep = keep; this.rankAll(); }
     const files = listing(store);
     if (!files || !this.listed) {
