@@ -53,7 +53,8 @@ const zodEnglishOnly = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/index.ts', 'src/exports/cluster.ts', 'src/exports/query.ts', 'src/exports/internal.ts', 'src/cli/main.ts'],
+  // src/state-file/thread-worker.ts: the state-file writer's thread, started by path (dist/state-file/thread-worker.js).
+  entryPoints: ['src/index.ts', 'src/exports/cluster.ts', 'src/exports/query.ts', 'src/exports/internal.ts', 'src/cli/main.ts', 'src/state-file/thread-worker.ts'],
   outdir: dist,
   outbase: 'src',
   chunkNames: 'chunks/[name]-[hash]',

@@ -18,7 +18,9 @@ import { errorMessage } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { compiledForRun, foldedStatesOf } from '../runtime/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
-import { executionLogOf, logEvent, startLogFold, type LogFold, type ReportFrequency } from './lines.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { TaskDef } from '../definition/index.js';
+import { executionLogOf, logEvent, startLogFold, tasksById, type LogFold, type ReportFrequency } from './lines.js';
 
 /** Runs whose fold is kept between commits. */
 const KEPT_RUNS = 1_000;
@@ -53,6 +55,8 @@ export class ExecutionLogAppender implements StoreObserver {
   private reading = 0;
   /** Folders made already: a write makes its folder once, not before every append. */
   private readonly made = new Set<string>();
+  /** Each definition's log (where, how much; null: none) and tasks by id, worked out once, not for every run. */
+  private readonly definitions = new WeakMap<CompiledWorkflow, { log: Followed['log']; tasks: ReadonlyMap<string, TaskDef> }>();
 
   constructor(private readonly store: EventStore, private readonly o: ExecutionLogOptions) {}
 
@@ -86,7 +90,7 @@ export class ExecutionLogAppender implements StoreObserver {
     const run = this.runs.get(runId);
     if (run && run.seq === first.seq - 1) { this.words(run, events, []); return true; }
     if (first.seq !== 1 || first.type !== 'run.started') return false;
-    this.begin(runId, first, this.target(first), events, []);
+    this.begin(runId, first, events, []);
     return true;
   }
 
@@ -97,19 +101,19 @@ export class ExecutionLogAppender implements StoreObserver {
     const first = events[0]!;
     const start = (await this.store.read(runId, { toSeq: 1 }))[0];
     if (!start || start.type !== 'run.started') return;
-    const log = this.target(start);
-    const earlier = log && first.seq > 2 ? await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }) : [];
-    this.begin(runId, start, log, events, earlier);
+    const earlier = this.target(start).log && first.seq > 2 ? await this.store.read(runId, { fromSeq: 2, toSeq: first.seq - 1 }) : [];
+    this.begin(runId, start, events, earlier);
   }
 
   /** Follows a run from its run.started and the events `earlier` than this commit, then words the commit. */
-  private begin(runId: string, start: Extract<EventEnvelope, { type: 'run.started' }>, log: Followed['log'], events: readonly EventEnvelope[], earlier: readonly EventEnvelope[]): void {
+  private begin(runId: string, start: Extract<EventEnvelope, { type: 'run.started' }>, events: readonly EventEnvelope[], earlier: readonly EventEnvelope[]): void {
     const first = events[0]!;
+    const { log, tasks } = this.target(start);
     if (!log) { // it keeps no execution log: nothing is folded for it
       this.remember(runId, { fold: null, seq: events.at(-1)!.seq, log: null });
       return;
     }
-    const begun = startLogFold(start, log.frequency, first.seq === 1 ? foldedStatesOf(events)?.[0] : undefined);
+    const begun = startLogFold(start, log.frequency, first.seq === 1 ? foldedStatesOf(events)?.[0] : undefined, tasks);
     for (const ev of earlier) logEvent(begun.fold, ev, 'per_task');
     const run: Followed = { fold: begun.fold, seq: Math.max(1, first.seq - 1), log };
     this.remember(runId, run);
@@ -164,17 +168,25 @@ export class ExecutionLogAppender implements StoreObserver {
     }
   }
 
-  /** Where the run's definition logs to, inside the project folder; null when it keeps no execution log. */
-  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): Followed['log'] {
-    const log = executionLogOf(compiledForRun(started));
-    if (!log) return null;
-    const path = resolve(this.o.cwd, log.logTo);
+  /**
+   * Where the run's definition logs to, inside the project folder (null when it keeps no execution log), and its
+   * tasks by id; worked out once per definition (the fold's compiled workflow is one per definition).
+   */
+  private target(started: Extract<EventEnvelope, { type: 'run.started' }>): { log: Followed['log']; tasks: ReadonlyMap<string, TaskDef> } {
+    const compiled = compiledForRun(started);
+    const known = this.definitions.get(compiled);
+    if (known) return known;
+    const log = executionLogOf(compiled);
+    const path = log ? resolve(this.o.cwd, log.logTo) : '';
     const rel = relative(this.o.cwd, path);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    if (log && (rel === '' || rel.startsWith('..') || isAbsolute(rel))) {
+      // Said for each run (at most once a minute), so not kept.
       this.warn(`${started.workflowId}'s monitoring.log_to ${log.logTo} is outside the project folder ${this.o.cwd}: no execution log is written for run ${started.runId}`);
-      return null;
+      return { log: null, tasks: new Map() };
     }
-    return { path, frequency: log.frequency };
+    const made = { log: log ? { path, frequency: log.frequency } : null, tasks: log ? tasksById(compiled) : new Map<string, TaskDef>() };
+    this.definitions.set(compiled, made);
+    return made;
   }
 
   private remember(runId: string, run: Followed): void {

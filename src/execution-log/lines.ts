@@ -42,11 +42,19 @@ export interface LogFold {
   tasks: ReadonlyMap<string, TaskDef>;
 }
 
-/** The fold at the run's first event, and that event's lines; `folded`: the state it led to, when the caller has it. */
-export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency, folded?: RunSnapshot): { fold: LogFold; lines: string[] } {
+/** The definition's tasks by id, as a LogFold holds them. */
+export function tasksById(compiled: CompiledWorkflow): ReadonlyMap<string, TaskDef> {
+  return new Map(compiled.definition.tasks.map((t) => [t.id, t]));
+}
+
+/**
+ * The fold at the run's first event, and that event's lines; `folded`: the state it led to, when the caller has
+ * it; `tasks`: tasksById of the run's definition, when the caller keeps it (one per definition, not per run).
+ */
+export function startLogFold(first: Extract<EventEnvelope, { type: 'run.started' }>, frequency: ReportFrequency, folded?: RunSnapshot, tasks?: ReadonlyMap<string, TaskDef>): { fold: LogFold; lines: string[] } {
   const compiled = compiledForRun(first);
   const snapshot = folded ?? startFold(compiled, foldStartOf(first));
-  const fold = { compiled, snapshot, tasks: new Map(compiled.definition.tasks.map((t) => [t.id, t])) };
+  const fold = { compiled, snapshot, tasks: tasks ?? tasksById(compiled) };
   return { fold, lines: [stamp(first.time, `Workflow: ${inert(first.workflowId)} run ${inert(first.runId)}`), ...taskLines(first, null, snapshot, fold, frequency)] };
 }
 
@@ -74,9 +82,15 @@ function stamp(time: string, text: string): string {
   return `${time} ${text}`;
 }
 
+/** A task's line: the event's time, indented under the run's. */
+function say(out: string[], time: string, text: string): void {
+  out.push(`${time}   ${text}`);
+}
+
+// No closures per event here: the execution log words every event the engine commits, on the engine's thread.
 function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnapshot, fold: LogFold, frequency: ReportFrequency): string[] {
   const out: string[] = [];
-  const say = (text: string) => { out.push(`${ev.time}   ${text}`); };
+  const time = ev.time;
   if (frequency === 'per_task') {
     const was = before?.context.tasks;
     const now = after.context.tasks;
@@ -85,43 +99,47 @@ function taskLines(ev: EventEnvelope, before: RunSnapshot | null, after: RunSnap
       const t = now[id]!;
       const prev = was?.[id];
       if (prev === t || (prev && prev.status === t.status && prev.attempts === t.attempts)) continue;
-      taskChange(id, t, prev, after, fold.tasks.get(id), ev.time, say);
+      taskChange(id, t, prev, after, fold.tasks.get(id), time, out);
     }
   }
-  if (ev.type === 'approval.recorded') say(`${ev.data.decision === 'approved' ? '✓ Approved' : '✗ Rejected'}: ${inert(ev.data.task)} by ${inert(ev.data.by)}${ev.data.comment ? ` (${inert(ev.data.comment)})` : ''}`);
-  if (ev.type === 'approval.refused') say(`✗ Refused: ${inert(ev.data.by)} may not decide ${inert(ev.data.task)}`);
-  if (ev.type === 'run.paused') say(`⏸ Workflow paused${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
-  if (ev.type === 'run.resumed') say(`▶ Workflow resumed${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
+  if (ev.type === 'approval.recorded') say(out, time, `${ev.data.decision === 'approved' ? '✓ Approved' : '✗ Rejected'}: ${inert(ev.data.task)} by ${inert(ev.data.by)}${ev.data.comment ? ` (${inert(ev.data.comment)})` : ''}`);
+  if (ev.type === 'approval.refused') say(out, time, `✗ Refused: ${inert(ev.data.by)} may not decide ${inert(ev.data.task)}`);
+  if (ev.type === 'run.paused') say(out, time, `⏸ Workflow paused${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
+  if (ev.type === 'run.resumed') say(out, time, `▶ Workflow resumed${ev.data.by ? ` by ${inert(ev.data.by)}` : ''}`);
   if (before?.status === 'active' && after.status !== 'active') out.push(stamp(ev.time, settledLine(after)));
   return out;
 }
 
-function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after: RunSnapshot, task: TaskDef | undefined, now: string, say: (text: string) => void): void {
+function taskChange(id: string, t: TaskState, prev: TaskState | undefined, after: RunSnapshot, task: TaskDef | undefined, now: string, out: string[]): void {
   const name = inert(id);
-  const of = task ? `${t.attempts}/${task.retry.maxAttempts}` : `${t.attempts}`;
   switch (t.status) {
-    case 'IN_PROGRESS': say(`→ Starting task: ${name}`); break;
+    case 'IN_PROGRESS': say(out, now, `→ Starting task: ${name}`); break;
     case 'COMPLETED':
-      if (t.decision) say(`◆ Decision: ${name} chose ${inert(String(t.decision.case ?? t.decision.value))}${t.decision.next.length ? ` → ${t.decision.next.map(inert).join(', ')}` : ''}`);
-      else say(`✓ Task completed: ${name}${t.attempts > 0 ? ` (attempt ${of})` : ''}`);
+      if (t.decision) say(out, now, `◆ Decision: ${name} chose ${inert(String(t.decision.case ?? t.decision.value))}${t.decision.next.length ? ` → ${t.decision.next.map(inert).join(', ')}` : ''}`);
+      else say(out, now, `✓ Task completed: ${name}${t.attempts > 0 ? ` (attempt ${attemptsOf(t, task)})` : ''}`);
       break;
     case 'RETRYING': {
-      say(`✗ Task failed: ${name} (attempt ${of})`);
-      say(`  Error: ${inert(t.error?.message ?? '')}`);
+      say(out, now, `✗ Task failed: ${name} (attempt ${attemptsOf(t, task)})`);
+      say(out, now, `  Error: ${inert(t.error?.message ?? '')}`);
       const timer = Object.values(after.context.timers).find((x) => x.task === id && x.kind === 'backoff');
-      if (timer) say(`⟳ Retrying in ${seconds(Date.parse(timer.dueAt) - Date.parse(now))}...`);
+      if (timer) say(out, now, `⟳ Retrying in ${seconds(Date.parse(timer.dueAt) - Date.parse(now))}...`);
       break;
     }
     case 'FAILED': case 'TIMED_OUT':
-      say(`✗ Task ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${name}${t.attempts > 0 ? ` (attempt ${of})` : ''}`);
-      if (t.error) say(`  Error: ${inert(t.error.message)}`);
+      say(out, now, `✗ Task ${t.status === 'TIMED_OUT' ? 'timed out' : 'failed'}: ${name}${t.attempts > 0 ? ` (attempt ${attemptsOf(t, task)})` : ''}`);
+      if (t.error) say(out, now, `  Error: ${inert(t.error.message)}`);
       break;
-    case 'PENDING_APPROVAL': say(`⏸ Waiting for approval: ${name}${task?.type === 'HUMAN' && task.approvers.length ? ` (approvers: ${task.approvers.map(inert).join(', ')})` : ''}`); break;
-    case 'WAITING': say(`⌛ Waiting: ${name}`); break;
-    case 'SKIPPED': if (prev) say(`⊘ Task skipped: ${name}`); break;
-    case 'CANCELLED': say(`■ Task cancelled: ${name}`); break;
+    case 'PENDING_APPROVAL': say(out, now, `⏸ Waiting for approval: ${name}${task?.type === 'HUMAN' && task.approvers.length ? ` (approvers: ${task.approvers.map(inert).join(', ')})` : ''}`); break;
+    case 'WAITING': say(out, now, `⌛ Waiting: ${name}`); break;
+    case 'SKIPPED': if (prev) say(out, now, `⊘ Task skipped: ${name}`); break;
+    case 'CANCELLED': say(out, now, `■ Task cancelled: ${name}`); break;
     default: break;
   }
+}
+
+/** `2/3`: the attempt out of the task's max (the attempt alone where the definition has no such task). */
+function attemptsOf(t: TaskState, task: TaskDef | undefined): string {
+  return task ? `${t.attempts}/${task.retry.maxAttempts}` : `${t.attempts}`;
 }
 
 function settledLine(after: RunSnapshot): string {

@@ -13,15 +13,21 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import { summarize } from '../store/common.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { entryText, shownEntries, stateEntry, stateFileText, type StateEntry } from './layout.js';
-import { worksetText } from './workset.js';
+import { entryText, shownEntries, stateEntry, type StateEntry } from './layout.js';
+import { fileText, worksetYaml } from './text.js';
+import { worksetData } from './workset.js';
 
 /** How many settled runs the file keeps unless told (`--state-file-keep`). */
 export const DEFAULT_KEEP = 50;
 
+/** A run the file shows: its entry and its workset (workset.ts: worksetData), made from its log up to `seq`. */
+export interface ShownRun { id: string; seq: number; entry: StateEntry; workset: Record<string, unknown> }
+
+type Made = { seq: number; entry: StateEntry; workset: Record<string, unknown>; text?: string; worksetText?: string };
+
 /** Entries folded before, by run id and the sequence they were folded at, with the run's workset (workset.ts). */
 export class RunEntries {
-  private readonly known = new Map<string, { seq: number; entry: StateEntry; workset: string; text?: string }>();
+  private readonly known = new Map<string, Made>();
   /**
    * The events of runs this process committed, whole from their run.started (observe): a run's entry is folded
    * from them, not read back from the store (its reads beside the store's own synced appends were most of what
@@ -49,12 +55,19 @@ export class RunEntries {
     return (made.text ??= entryText(e));
   }
 
+  /** The run's workset file (text.ts: worksetYaml), encoded once per sequence it was folded at. */
+  worksetTextOf(r: ShownRun): string {
+    const made = this.known.get(r.id);
+    if (!made || made.workset !== r.workset) return worksetYaml(r.workset);
+    return (made.worksetText ??= worksetYaml(r.workset));
+  }
+
   async entry(store: EventStore, runId: string, lastSeq: number): Promise<StateEntry | null> {
     return (await this.both(store, runId, lastSeq))?.entry ?? null;
   }
 
   /** The run's state-file entry and workset text, folded again only when its log has grown. */
-  async both(store: EventStore, runId: string, lastSeq: number): Promise<{ entry: StateEntry; workset: string } | null> {
+  async both(store: EventStore, runId: string, lastSeq: number): Promise<Made | null> {
     const had = this.known.get(runId);
     if (had && had.seq === lastSeq) return had;
     const seen = this.seen.get(runId);
@@ -62,7 +75,7 @@ export class RunEntries {
     const events = whole?.events ?? await store.read(runId);
     if (events.length === 0) return null;
     const run = whole?.state ? { compiled: compiledForRun(events[0]!), snapshot: whole.state, seq: lastSeq } : foldEvents(events);
-    const made = { seq: run.seq, entry: stateEntry(run), workset: worksetText(run, events) };
+    const made: Made = { seq: run.seq, entry: stateEntry(run), workset: worksetData(run, events) };
     this.known.set(runId, made);
     return made;
   }
@@ -112,6 +125,8 @@ export class RunSummaries {
   private listed = false;
   /** Runs whose run.started this process appended: their summary follows their commits (observe), no file read. */
   private readonly firsts = new Map<string, EventEnvelope>();
+  /** The last event of runs going on, committed since the last write: summarized when a write asks (shown), not per commit. */
+  private readonly lasts = new Map<string, EventEnvelope>();
 
   /** `dropped`: told of a settled run that is no longer among the newest shown (what was kept for it can go). */
   constructor(private readonly dropped?: (runId: string) => void) {}
@@ -120,15 +135,28 @@ export class RunSummaries {
   observe(events: readonly EventEnvelope[]): void {
     const last = events.at(-1);
     if (!last) return;
-    const first = events[0]!.type === 'run.started' ? events[0]! : this.firsts.get(last.runId);
+    if (events[0]!.type === 'run.started') this.firsts.set(last.runId, events[0]!);
+    const first = this.firsts.get(last.runId);
     if (!first) return;
-    if (SETTLED_STATUSES.includes(last.state.status)) this.firsts.delete(last.runId);
-    else this.firsts.set(last.runId, first);
+    if (!SETTLED_STATUSES.includes(last.state.status)) { this.lasts.set(last.runId, last); return; }
+    // Settled: ranked among the newest now (a run that settles between two writes may never be shown).
+    this.firsts.delete(last.runId);
+    this.lasts.delete(last.runId);
     this.set(summarize(first, last));
+  }
+
+  /** The summaries of the runs going on that committed since the last write. */
+  private summarizeLasts(): void {
+    for (const [runId, last] of this.lasts) {
+      const first = this.firsts.get(runId);
+      if (first) this.set(summarize(first, last));
+    }
+    this.lasts.clear();
   }
 
   /** The runs to show: every one not settled, and the newest `keep` settled (what shownRuns picks from them all). */
   async shown(store: EventStore, keep: number, onCorrupt?: (runId: string, reason: string) => void): Promise<RunSummary[]> {
+    this.summarizeLasts();
     if (keep !== this.keep) { this.keep = keep; this.rankAll(); }
     const files = listing(store);
     if (!files || !this.listed) {
@@ -221,19 +249,22 @@ export async function buildStateFile(store: EventStore, keep: number, entries = 
 export interface Projection { text: string; worksets: Map<string, string> }
 
 export async function buildProjection(store: EventStore, keep: number, entries = new RunEntries(), onCorrupt?: (runId: string, reason: string) => void, summaries = new RunSummaries()): Promise<Projection> {
+  const shown = await planProjection(store, keep, entries, onCorrupt, summaries);
+  return { text: fileText(shown.map((r) => entries.textOf(r.entry))), worksets: new Map(shown.map((r) => [r.id, entries.worksetTextOf(r)])) };
+}
+
+/**
+ * The runs the file shows, in its order (every run not settled, the newest `keep` settled: layout's
+ * shownEntries), each with its entry and workset: what a write renders, in this thread (buildProjection) or in
+ * the writer's (thread.ts), to the same text.
+ */
+export async function planProjection(store: EventStore, keep: number, entries: RunEntries, onCorrupt: ((runId: string, reason: string) => void) | undefined, summaries: RunSummaries): Promise<ShownRun[]> {
   const runs = await summaries.shown(store, keep, onCorrupt);
-  const out: StateEntry[] = [];
-  const worksets = new Map<string, string>();
+  const made = new Map<StateEntry, ShownRun>();
   for (const r of runs) {
     const e = await entries.both(store, r.runId, r.lastSeq);
-    if (!e) continue;
-    out.push(e.entry);
-    worksets.set(r.runId, e.workset);
+    if (e) made.set(e.entry, { id: r.runId, seq: e.seq, entry: e.entry, workset: e.workset });
   }
   entries.keepOnly(new Set(runs.map((r) => r.runId)));
-  const text = stateFileText(out, keep, (e) => entries.textOf(e));
-  // The worksets of the runs the file shows (stateFileText keeps the same ones: every run not settled, the newest settled).
-  const shown = new Set(shownEntries(out, keep).map((e) => String(e.id)));
-  for (const id of worksets.keys()) if (!shown.has(id)) worksets.delete(id);
-  return { text, worksets };
+  return shownEntries(made.keys(), keep).map((e) => made.get(e)!);
 }

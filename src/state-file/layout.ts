@@ -10,10 +10,12 @@
  * the seed writes them (`5m`, `3s`, `1.2s`), and only between two recorded
  * times: a run still under way has no `execution_time` yet.
  */
-import { stringify } from 'yaml';
 import { durationText, scopeOf, taskEntries, type CompiledWorkflow, type TaskState } from '../compiler/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { runView, type RunSnapshot } from '../runtime/index.js';
+import { entryText, fileText } from './text.js';
+
+export { entryText, STATE_FILE_HEADER } from './text.js';
 
 /** What the file says a run is: its log folded (compiled: the run's recorded definition). */
 export interface FoldedRun {
@@ -23,9 +25,6 @@ export interface FoldedRun {
 }
 
 export type StateEntry = Record<string, unknown>;
-
-/** The first line of the file: what it is and that editing it changes nothing. */
-export const STATE_FILE_HEADER = '# Written by ledgerflow from the run log after each step. Editing or deleting it changes no run; `ledgerflow state-file --rebuild` writes it again.\n';
 
 /** One run's entry, seed 000's layout. */
 export function stateEntry(run: FoldedRun): StateEntry {
@@ -82,12 +81,7 @@ export function stateFileText(entries: Iterable<StateEntry>, keep: number, textO
   const shown = shownEntries(entries, keep);
   // Each run's block on its own (a top-level mapping is its pairs one after another): the live writer keeps a
   // run's block while its log has not grown, and YAML-encodes only the runs that changed.
-  return STATE_FILE_HEADER + (shown.length === 0 ? '{}\n' : shown.map(textOf).join(''));
-}
-
-/** One run's block of the file: its id, and its entry under it. */
-export function entryText(e: StateEntry): string {
-  return stringify({ [String(e.id)]: e }, { aliasDuplicateObjects: false, lineWidth: 0 });
+  return fileText(shown.map(textOf));
 }
 
 /** The entries the file shows, oldest first: every run not settled, and the newest `keep` settled. */

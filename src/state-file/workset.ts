@@ -8,23 +8,17 @@
  * paused, queued, completed, failed, cancelled. `progress` is the share of
  * the definition's tasks that have ended (completed, failed or skipped).
  */
-import { stringify } from 'yaml';
 import { progressPercent, taskEntries, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { runView } from '../runtime/index.js';
 import type { FoldedRun } from './layout.js';
+import { worksetYaml } from './text.js';
 
-export const WORKSET_HEADER = '# Written by ledgerflow from the run log with the state file (seed 003\'s workset). Editing or deleting it changes no run.\n';
+export { WORKSET_HEADER, worksetFile } from './text.js';
 
 const SEED_STATUS: Record<string, string> = {
   RUNNING: 'in_progress', WAITING: 'waiting', PAUSED: 'paused', QUEUED: 'queued', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled',
 };
-
-
-/** The file name of a run's workset. */
-export function worksetFile(runId: string): string {
-  return `ws-${runId}.yaml`;
-}
 
 /** Who started the run, as the seed's `owner`: the parent run, the schedule, the event, the retried run, else `manual`. */
 function ownerOf(first: EventEnvelope | undefined, parent: string | undefined): string {
@@ -52,6 +46,11 @@ function approvalOf(id: string, t: TaskState, timeoutAt: string | undefined): Re
 
 /** One run's workset file, the seed's layout, from the run folded and its events (who started it, its failed attempts). */
 export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): string {
+  return worksetYaml(worksetData(run, events));
+}
+
+/** What a run's workset file says (worksetYaml writes it): plain data, which the writer's thread is handed. */
+export function worksetData(run: FoldedRun, events: readonly EventEnvelope[]): Record<string, unknown> {
   const first = events[0];
   const { compiled, snapshot, seq } = run;
   const def = compiled.definition;
@@ -78,7 +77,7 @@ export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): s
   });
   const approvals = entries.filter(([id]) => byId.get(id)?.type === 'HUMAN' && ctx.tasks[id]!.status !== 'PENDING' && ctx.tasks[id]!.status !== 'SKIPPED')
     .map(([id, t]) => approvalOf(id, t, view.timers.find((x) => x.task === id && x.kind === 'approval_timeout')?.dueAt));
-  const workset = {
+  return {
     id: `ws-${view.runId}`,
     goal: def.description ?? def.name,
     created: view.startedAt,
@@ -98,5 +97,4 @@ export function worksetText(run: FoldedRun, events: readonly EventEnvelope[]): s
     failures: { count: failedAttempts.length, retries },
     approvals,
   };
-  return WORKSET_HEADER + stringify({ workset }, { aliasDuplicateObjects: false, lineWidth: 0 });
 }

@@ -17,13 +17,18 @@
  * - A write that fails (disk full, permissions taken away) does not stop any
  *   run: it is said once a minute at most, and the next commit writes the
  *   whole file again.
+ * - Off the engine's thread once a process keeps writing (thread.ts): the
+ *   YAML and the files are the writer's thread's; this one folds the entries.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors/index.js';
 import type { AppendRequest, EventStore, StoreObserver } from '../store/index.js';
-import { buildProjection, RunEntries, RunSummaries, type Projection } from './build.js';
-import { worksetFile } from './workset.js';
+import { buildProjection, planProjection, RunEntries, RunSummaries, type Projection } from './build.js';
+import { worksetFile, worksetsDir } from './text.js';
+import { WriterThread, WriterThreadGone } from './thread.js';
+
+export { worksetsDir } from './text.js';
 
 /** A failed write is said at most this often. */
 const WARN_EVERY_MS = 60_000;
@@ -54,6 +59,11 @@ export interface StateFileWriterOptions {
    * follower of a NATS stream writes a file of its own machine and takes no lock of the cluster's for it.
    */
   lock?: boolean;
+  /**
+   * Render and write in a thread of its own (thread.ts): 'auto' (the default) from the writer's third write on,
+   * true from the first, false never. A writer given `write` writes in its own thread (the function is its own).
+   */
+  thread?: boolean | 'auto';
 }
 
 /** How one file is written whole. */
@@ -61,6 +71,14 @@ export type WriteText = (path: string, text: string) => Promise<void>;
 
 /** After a failed write, the files are tried again this long after even when no commit asks (space may have come back). */
 export const RETRY_MS = 10_000;
+
+/**
+ * The writes a process makes in its own thread before it starts the writer's (thread.ts): a command that ends
+ * within a second or two (`run` of a short workflow, `approve`) writes once or twice, and a thread's start would
+ * cost it more than those writes; a process that keeps writing (`serve`, `engine`, a long `run`) hands the YAML and
+ * the files to the thread from its third write on.
+ */
+export const WRITES_BEFORE_THREAD = 2;
 
 export class StateFileWriter implements StoreObserver {
   private readonly entries = new RunEntries();
@@ -77,6 +95,10 @@ export class StateFileWriter implements StoreObserver {
   private lastTook = 0;
   private hurry: (() => void) | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  private writes = 0;
+  /** The writer's thread once started; null: not (yet), or it failed and the writer writes in its own. */
+  private thread: WriterThread | null = null;
+  private threadFailed = false;
 
   constructor(private readonly store: EventStore, private readonly o: StateFileWriterOptions) {}
 
@@ -114,6 +136,8 @@ export class StateFileWriter implements StoreObserver {
     await this.flushNow();
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    await this.thread?.close();
+    this.thread = null;
   }
 
   private async loop(): Promise<void> {
@@ -140,11 +164,27 @@ export class StateFileWriter implements StoreObserver {
     if (this.retry) { clearTimeout(this.retry); this.retry = null; }
     try {
       const write = async () => {
+        const thread = this.threaded();
+        if (thread) {
+          try {
+            await thread.write(this.o.path, await planProjection(this.store, this.o.keep, this.entries, undefined, this.summaries));
+            return;
+          } catch (err) {
+            if (!(err instanceof WriterThreadGone)) throw err;
+            // The thread is gone: this write and the next are made here, the files whole (the thread wrote them last).
+            this.o.warn(`the state file's writer thread stopped (${err.message}); ${this.o.path} is written by the engine's thread from now on`);
+            this.thread = null;
+            this.threadFailed = true;
+            this.lastText = null;
+            this.lastWorksets = null;
+          }
+        }
         const projection = await buildProjection(this.store, this.o.keep, this.entries, undefined, this.summaries);
         if (projection.text === this.lastText) return;
         this.lastWorksets = await writeProjection(this.o.path, projection, this.lastWorksets, this.o.write);
         this.lastText = projection.text;
       };
+      this.writes++;
       if (this.store.exclusive && this.o.lock !== false) await this.store.exclusive('state-file', write);
       else await write();
     } catch (err) {
@@ -159,6 +199,16 @@ export class StateFileWriter implements StoreObserver {
       }
     }
   }
+
+  /** The writer's thread when this write goes through it (started at the timed write WRITES_BEFORE_THREAD + 1, unless told otherwise). */
+  private threaded(): WriterThread | null {
+    const when = this.o.write ? false : this.o.thread ?? 'auto';
+    // Not for a command's last write either (close, flushNow): a thread started to write once more is all cost.
+    if (this.thread || this.threadFailed || when === false || (when === 'auto' && (this.writes <= WRITES_BEFORE_THREAD || this.closing)) || this.closed) return this.thread;
+    this.thread = WriterThread.start();
+    if (!this.thread) this.threadFailed = true;
+    return this.thread;
+  }
 }
 
 /** Writes `text` to `path` through a temporary file beside it and a rename. */
@@ -172,11 +222,6 @@ export async function writeAtomically(path: string, text: string): Promise<void>
     await rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
-}
-
-/** The worksets' folder beside a state file: `.3ox/worksets/`. */
-export function worksetsDir(stateFile: string): string {
-  return join(dirname(stateFile), 'worksets');
 }
 
 /**

@@ -1,0 +1,41 @@
+/**
+ * The state file's and the worksets' text from their entries: YAML, and
+ * nothing else, so the writer's thread (thread-worker.ts) renders them with
+ * what it imports here alone. The entries are made from the log (layout.ts,
+ * workset.ts); what a rebuild and the live writer write are these functions'
+ * text for the same entries, wherever they run.
+ */
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+
+/** The first line of the file: what it is and that editing it changes nothing. */
+export const STATE_FILE_HEADER = '# Written by ledgerflow from the run log after each step. Editing or deleting it changes no run; `ledgerflow state-file --rebuild` writes it again.\n';
+
+export const WORKSET_HEADER = '# Written by ledgerflow from the run log with the state file (seed 003\'s workset). Editing or deleting it changes no run.\n';
+
+const OPTIONS = { aliasDuplicateObjects: false, lineWidth: 0 } as const;
+
+/** One run's block of the file: its id, and its entry under it. */
+export function entryText(e: Record<string, unknown>): string {
+  return stringify({ [String(e.id)]: e }, OPTIONS);
+}
+
+/** The whole file from the blocks of the runs it shows, in order (a top-level mapping is its pairs one after another). */
+export function fileText(blocks: readonly string[]): string {
+  return STATE_FILE_HEADER + (blocks.length === 0 ? '{}\n' : blocks.join(''));
+}
+
+/** A run's workset file from its workset (workset.ts: worksetData). */
+export function worksetYaml(workset: Record<string, unknown>): string {
+  return WORKSET_HEADER + stringify({ workset }, OPTIONS);
+}
+
+/** The file name of a run's workset. */
+export function worksetFile(runId: string): string {
+  return `ws-${runId}.yaml`;
+}
+
+/** The worksets' folder beside a state file: `.3ox/worksets/`. */
+export function worksetsDir(stateFile: string): string {
+  return join(dirname(stateFile), 'worksets');
+}
