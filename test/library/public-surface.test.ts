@@ -29,6 +29,8 @@ const INTERNAL: Record<string, string> = {
   'src/monitor/track.ts:EventGapError': 'src/monitor is the CLI\'s `watch`, not the library; live.ts catches it and reads the store',
   'src/server/errors.ts:ApiError': 'the `ui` HTTP server\'s (not exported from the library); toHttpError turns it into a response',
   'src/server/web/api.ts:ApiError': 'the dashboard\'s browser bundle, not the Node package',
+  'src/cluster/engine/requests.ts:Refused': 'module-private: a person\'s request refused, caught in the same module and answered as a verdict (and a dead letter)',
+  'src/state-file/thread.ts:WriterThreadGone': 'caught by the state-file writer (writer.ts), which then writes in its own thread',
 };
 
 interface ErrorClass { name: string; file: string; key: string }
