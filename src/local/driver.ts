@@ -206,7 +206,7 @@ export class RunDriver {
     if (snapshot.status !== 'active') return true;
     // Draining waits for what runs here only: an attempt held for a file agent stays in flight in the log for the next driver.
     if (this.queue.length > 0 || (this.draining ? this.attempts.runningHere : this.attempts.inFlight) > 0 || this.log.needsCatchUp) return false;
-    if (this.waits.size > 0 && !this.draining) return false;
+    if (this.waits.blocking > 0 && !this.draining) return false;
     if (this.draining) return true;
     if (this.opts.untilSettled) return false;
     const now = this.opts.clock.now();

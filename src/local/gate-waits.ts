@@ -17,7 +17,8 @@ import { errorMessage } from '../errors/index.js';
 const refOf = (e: WaitAttempt) => ({ task: e.taskId, ...(e.iteration !== undefined ? { iteration: e.iteration } : {}), ...(e.item !== undefined ? { item: e.item } : {}) });
 
 /** `delayed`: its task.delayed is recorded (an open breaker held it), once per wait. */
-interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean; delayed: boolean }
+/** `unserved`: nobody has the skills its task requires (asked again all the same, for whoever comes). */
+interface Waiting { effect: WaitAttempt; since: number; timer: unknown; unkick: () => void; asking: boolean; again: boolean; granted: boolean; delayed: boolean; unserved: boolean }
 
 export interface GateWaitsHost {
   store: EventStore;
@@ -52,6 +53,16 @@ export class GateWaits {
 
   get size(): number { return this.waits.size; }
 
+  /**
+   * Waits that hold the driver: all but those nobody can serve (no worker or agent with the skills): like an
+   * approval, those wait on the outside world, so a `run` returns WAITING rather than block (`serve` keeps asking).
+   */
+  get blocking(): number {
+    let n = 0;
+    for (const w of this.waits.values()) if (!w.unserved) n++;
+    return n;
+  }
+
   /** Waits this driver holds (instance key → attempt), for reconcile: read at every step, so none is one empty map. */
   held(): ReadonlyMap<string, number> {
     if (this.waits.size === 0) return this.none;
@@ -65,7 +76,7 @@ export class GateWaits {
     const known = this.waits.get(effect.instance);
     if (known?.effect.attempt === effect.attempt) return;
     if (known) this.end(known, true);
-    const w: Waiting = { effect, since: this.host.clock.now(), timer: null, unkick: () => {}, asking: false, again: false, granted: false, delayed: false };
+    const w: Waiting = { effect, since: this.host.clock.now(), timer: null, unkick: () => {}, asking: false, again: false, granted: false, delayed: false, unserved: false };
     // A slot freed in this process of any of its limits wakes it.
     const unkicks = gateParts(effect.gate).map((part) => onGateKick(part, () => this.ask(w)));
     w.unkick = () => { for (const u of unkicks) u(); };
@@ -99,6 +110,10 @@ export class GateWaits {
 
   /** Nobody has the skills: the run's history says so once per wait, the log once a minute per skill set. */
   private noSkills(w: Waiting, skills: readonly string[], at: number): void {
+    if (!w.unserved) {
+      w.unserved = true;
+      this.host.changed();
+    }
     if (!w.delayed) {
       w.delayed = true;
       this.host.submit(delayedBySkills({ ref: refOf(w.effect), attempt: w.effect.attempt }, skills, iso(at)));

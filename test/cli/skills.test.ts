@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
-import { events, files, spawnIn, stopSpawned, taskFile, writeResult } from '../helpers/file-agent.js';
+import { answerUntil, events, files, spawnIn, stopSpawned, taskFile } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
 
 afterEach(stopSpawned);
@@ -44,9 +44,11 @@ describe('skills (docs/language.md#skills), embedded store', () => {
 
   it('without the skill the task waits with the reason; an agent without it leaves it, one with it takes it; the run completes', async () => {
     const dir = project();
-    const run = spawnIn(dir, ['run', 'render-report.yaml', '--handlers', 'handlers.mjs']);
-    const runId = await waitFor('the run to start', () => /run (\S+) started/.exec(run.output())?.[1], { detail: run.output });
-    await waitFor('the reason in the run output', () => run.output().includes('render waits: no worker with skills gpu'), { timeout: 20_000, detail: run.output });
+    // Nobody has the skill: `run` says why and stops as for an approval (exit 3), the run left to resume.
+    const first = spawnIn(dir, ['run', 'render-report.yaml', '--handlers', 'handlers.mjs']);
+    expect(await first.exited, first.output()).toBe(3);
+    expect(first.output()).toContain('render waits: no worker with skills gpu');
+    const runId = /run (\S+) started/.exec(first.output())![1]!;
     let last = '';
     await waitFor('status to say why render waits', async () => {
       last = (await cli(['status', runId], { cwd: dir })).stdout;
@@ -62,9 +64,15 @@ describe('skills (docs/language.md#skills), embedded store', () => {
     expect(JSON.parse(other.stdout).written).toEqual([]);
     // The docs' agent, with the skill.
     const agent = spawnIn(dir, ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'default', '--skills', 'gpu,pdf', '--poll', '100ms']);
+    await waitFor('the agent to declare its queue', () => files(dir, '.ledgerflow/gates').includes('agent-queues.json'), { detail: agent.output });
+    // resume (or a serve) moves the run on: its gate now finds the agent, and the attempt is held for it.
+    const run = spawnIn(dir, ['resume', runId, '--handlers', 'handlers.mjs']);
     const task = await waitFor('the task file', () => taskFile(dir), { timeout: 20_000, detail: () => run.output() + agent.output() });
     expect(readFileSync(join(dir, '1N.3OX', task.name), 'utf8')).toContain('task_id: render');
-    writeResult(dir, task.name.slice('task-'.length), `token: ${task.token}\nstatus: completed\noutput: { by: agent }\n`);
+    // The agent serves the whole default queue now: render (its skill) and then summarize; it answers each.
+    let ended = false;
+    void run.exited.then(() => { ended = true; });
+    await answerUntil(dir, () => ended, '{ by: agent }', () => run.output() + agent.output());
     expect(await run.exited, run.output()).toBe(0);
     expect(run.output()).toContain('COMPLETED');
     const evs = await events(dir, runId);
