@@ -115,7 +115,8 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
   const resume = (): Promise<RunView> => {
     if (!idle || controller.signal.aborted) return current!;
     idle = false;
-    current = engine.drive(opts.runId, { handlers, maxTimerWaitMs: Number.POSITIVE_INFINITY, signal: controller.signal }).finally(() => { idle = true; });
+    // The model's handlers stand for a worker with every skill the definition requires (docs/language.md#skills).
+    current = engine.drive(opts.runId, { handlers, skills: new Set(def.tasks.flatMap((t) => t.requires ?? [])), maxTimerWaitMs: Number.POSITIVE_INFINITY, signal: controller.signal }).finally(() => { idle = true; });
     return current;
   };
   live = { store, engine, clock, runId: opts.runId, resume, stop };

@@ -87,6 +87,13 @@ describe('skills (docs/language.md#skills), embedded store', () => {
     expect(gpuAgent?.utilization?.m15).toBeGreaterThan(0);
   }, 90_000);
 
+  it('ledgerflow test covers the docs\' workflow: its model stands for a worker with the skills', async () => {
+    const dir = project();
+    const r = await cli(['test', 'render-report.yaml'], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/all passed/);
+  }, 30_000);
+
   it('refuses what is not a skill, at its line, and --skills that is not one', async () => {
     const dir = project();
     writeFileSync(join(dir, 'bad.yaml'), docsWorkflow().replace('requires: [gpu]', 'requires: [gpu, "two words"]'));
