@@ -1,8 +1,9 @@
 /**
  * The embedded store's schedule cursors: `<store>/schedules.json`, written
  * atomically (a temporary file renamed over it) so a crash leaves the old
- * file or the new one, never half of one. One writer per store (`serve`
- * holds the store's serve lock); within the process writes are serialised.
+ * file or the new one, never half of one. One firer per store (`serve`
+ * holds the store's serve lock; `schedules pause|trigger|backfill` write it
+ * too, under the file's own lock); within the process writes are serialised.
  * Read with zod at the boundary: a file that does not parse is refused with
  * its path, not silently reset (that would re-decide every catch-up). Parsed
  * once per version of the file (its stat), and writes queued together are
@@ -14,6 +15,7 @@ import { z } from 'zod';
 import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
+import { withLock } from '../store/index.js';
 import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
 const FileSchema = z.object({
@@ -110,10 +112,15 @@ export class FileScheduleCursor implements ScheduleCursor {
         const ops = this.queue;
         this.queue = [];
         try {
-          const current = await this.load();
-          const data: CursorFile = { ...current, schedules: { ...current.schedules } };
-          const results = ops.map((op) => op.apply(data));
-          if (results.some((r) => r !== null)) await this.save(data);
+          // Under the file's lock: `schedules pause|trigger|backfill` write it from other processes while serve ticks.
+          await mkdir(dirname(this.file), { recursive: true });
+          const results = await withLock(`${this.file}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, async () => {
+            const current = await this.load();
+            const data: CursorFile = { ...current, schedules: { ...current.schedules } };
+            const results = ops.map((op) => op.apply(data));
+            if (results.some((r) => r !== null)) await this.save(data);
+            return results;
+          });
           ops.forEach((op, i) => op.resolve(results[i]!));
         } catch (err) {
           for (const op of ops) op.reject(err);
