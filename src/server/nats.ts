@@ -24,7 +24,7 @@ import { askPresence, unserved } from '../cluster/transport/presence.js';
 import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
 import { PauseRefusedError, errorMessage, permissionDenied } from '../errors/index.js';
-import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
+import { controlSchedules, parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
 import type { Auth } from './auth.js';
@@ -182,6 +182,19 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not start runs (refused by nats.conf${subject ? ` on ${subject}` : ''}): a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, `
             + `which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${definition.id}.*" and "lf.inputs.${user}.*" in the user's publish permissions; `
             + 'the shipped nats.conf gives that to the engine user only. Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it', subject ? { subject } : {});
+        }
+      },
+      async schedule(a) {
+        // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
+        const pnc = await client.store.connection();
+        const { replicas, storage } = settings.cluster;
+        const cursor = new KvScheduleCursor(jetstream(pnc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+        try {
+          return await controlSchedules({ cursor, definitions: await reader.deployed(), hasRun: async (id) => (await reader.store.lastSeq(id)) > 0 }, a.action === 'pause' ? { ...a, by: user } : a);
+        } catch (err) {
+          const subject = permissionDenied(err);
+          if (subject === null) throw err;
+          throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not change schedules (the KV bucket LF_SCHEDULES): nats.conf gives that to the engine user`, subject ? { subject } : {});
         }
       },
       async breaker(name, to) {
