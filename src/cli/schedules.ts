@@ -5,7 +5,7 @@
  * NATS: the deployed definitions and KV LF_SCHEDULES.
  */
 import { natsSettings } from '../cluster/index.js';
-import { controlSchedules, embeddedScheduler, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows, type ScheduleAction, type ScheduleActionResult, type ScheduleRow } from '../triggers/index.js';
+import { embeddedScheduleAction, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows, type ScheduleAction, type ScheduleActionResult, type ScheduleRow } from '../triggers/index.js';
 import { UsageError } from '../errors/index.js';
 import { inert } from '../terminal/index.js';
 import { actingUser, requireLevel } from './acting.js';
@@ -120,14 +120,10 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
   let result: ScheduleActionResult;
   if (usesNats(g)) {
     const { withClient } = await import('./cluster.js');
-    const { KvScheduleCursor } = await import('../cluster/index.js');
     result = await withClient(g, async (c) => {
-      const nc = await c.store.connection();
-      const { replicas, storage } = natsSettings().cluster;
-      const cursor = new KvScheduleCursor(jetstream(nc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
       const hasRun = async (id: string) => (await c.store.lastSeq(id)) > 0;
       const by = process.env.LEDGERFLOW_USER || defaultActor();
-      const r = await controlSchedules({ cursor, definitions: await c.deployed(), hasRun }, { ...a, action, ...(action === 'pause' ? { by } : {}) } as ScheduleAction);
+      const r = await c.schedules({ ...a, action, ...(action === 'pause' ? { by } : {}) } as ScheduleAction);
       // The engines start what was queued on their next tick: wait for it (a while), counting on a terminal.
       const queued = r.queued ?? [];
       if (queued.length === 0 || waitMs === 0) return r;
@@ -149,16 +145,10 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
     requireLevel(acting, 'schedules');
     const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
     for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
-    const store = storeFor(g);
-    const engine = engineFor(g);
-    const scheduler = embeddedScheduler({ storeDir: localDir(g), engine, definitions: () => catalog.loaded, log: () => {} });
-    const hasRun = async (id: string) => (await store.lastSeq(id)) > 0;
     if (progress && action === 'backfill') io.err('backfill: starting the slots without a run…');
-    result = await controlSchedules({
-      cursor: new FileScheduleCursor(scheduleCursorFile(localDir(g))), definitions: catalog.definitions, hasRun,
-      // Started here at once (recorded; serve drives what does not settle as it starts), not on serve's next tick.
-      startQueued: (wf, now) => scheduler.startQueued(now, wf),
-    }, { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
+    // Started here at once (recorded; serve drives what does not settle as it starts), not on serve's next tick.
+    result = await embeddedScheduleAction({ storeDir: localDir(g), engine: engineFor(g), definitions: catalog.loaded },
+      { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
   }
   io.out(opts.json ? json(result) : scheduleActionText(result));
   return EXIT.ok;

@@ -19,7 +19,7 @@ import { recordInput, setBreaker, type RunInput } from '../executor/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  catalogReader, controlSchedules, deadLetterDir, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
+  catalogReader, deadLetterDir, embeddedScheduleAction, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
@@ -143,12 +143,7 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       },
       async schedule(a) {
         requireAllowed(who, 'schedules');
-        const list = loaded();
-        const scheduler = embeddedScheduler({ storeDir, engine, definitions: () => list, log: () => {} });
-        return controlSchedules({
-          cursor: new FileScheduleCursor(scheduleCursorFile(storeDir)), definitions: list.map((l) => l.definition),
-          hasRun: async (id) => (await store.lastSeq(id)) > 0, startQueued: (wf, now) => scheduler.startQueued(now, wf),
-        }, a.action === 'pause' ? { ...a, by: actor.user } : a);
+        return embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a.action === 'pause' ? { ...a, by: actor.user } : a);
       },
       async breaker(name, to) {
         requireAllowed(who, 'limits');

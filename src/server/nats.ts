@@ -24,7 +24,7 @@ import { askPresence, unserved } from '../cluster/transport/presence.js';
 import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
 import { PauseRefusedError, errorMessage, permissionDenied } from '../errors/index.js';
-import { controlSchedules, parseEventEnvelope, scheduleRows } from '../triggers/index.js';
+import { parseEventEnvelope, scheduleRows } from '../triggers/index.js';
 import { inboxPrefixFor, parseServers } from '../store/index.js';
 import { stringify } from 'yaml';
 import type { Auth } from './auth.js';
@@ -186,11 +186,8 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       },
       async schedule(a) {
         // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
-        const pnc = await client.store.connection();
-        const { replicas, storage } = settings.cluster;
-        const cursor = new KvScheduleCursor(jetstream(pnc), { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
         try {
-          return await controlSchedules({ cursor, definitions: await reader.deployed(), hasRun: async (id) => (await reader.store.lastSeq(id)) > 0 }, a.action === 'pause' ? { ...a, by: user } : a);
+          return await client.schedules(a.action === 'pause' ? { ...a, by: user } : a);
         } catch (err) {
           const subject = permissionDenied(err);
           if (subject === null) throw err;

@@ -28,7 +28,7 @@ export {
   Scheduler, MemoryScheduleCursor, engineStarter, ScheduleCursorEntrySchema, unclaimed,
   type ScheduleCursor, type ScheduleCursorEntry, type PendingFiring, type ScheduledStart, type StartScheduled, type SchedulerOptions, type FireReport, type FiredSlot, type MissedSlots, type FailedSlot,
 } from './scheduler.js';
-export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler } from './schedule-file.js';
+export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler, embeddedScheduleAction } from './schedule-file.js';
 export { scheduleRows, type ScheduleRow } from './schedule-rows.js';
 export {
   controlSchedules, scheduleTargets, pauseSchedules, resumeSchedules, triggerSchedule, backfillSchedules, runIdForManual, MAX_BACKFILL_SLOTS,

@@ -16,6 +16,7 @@ import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
 import { withLock } from '../store/index.js';
+import { controlSchedules, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
 import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
 const FileSchema = z.object({
@@ -157,6 +158,19 @@ export class FileScheduleCursor implements ScheduleCursor {
   async all(): Promise<Map<string, ScheduleCursorEntry>> {
     return new Map(Object.entries((await this.load()).schedules).map(([k, v]) => [k, structuredClone(v.entry)]));
   }
+}
+
+/**
+ * A person's schedule action on the embedded store (docs/operations.md#schedules): written to
+ * `<storeDir>/schedules.json`, and what it queues started here at once (recorded on `engine`'s store; serve
+ * drives what does not settle as it starts). Who may is the caller's to judge (L1, `schedules`).
+ */
+export function embeddedScheduleAction(opts: { storeDir: string; engine: Engine; definitions: readonly LoadedDefinition[] }, action: ScheduleAction): Promise<ScheduleActionResult> {
+  const scheduler = embeddedScheduler({ storeDir: opts.storeDir, engine: opts.engine, definitions: () => opts.definitions });
+  return controlSchedules({
+    cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)), definitions: opts.definitions.map((l) => l.definition),
+    hasRun: async (id) => (await opts.engine.store.lastSeq(id)) > 0, startQueued: (wf, now) => scheduler.startQueued(now, wf),
+  }, action);
 }
 
 /**
