@@ -88,7 +88,7 @@ export async function resumeSchedules(cursor: ScheduleCursor, targets: ScheduleT
       if (!e.paused) return null;
       changed = true;
       const { paused: _p, ...rest } = e;
-      return rest;
+      return { ...rest, resumedAt: iso(opts.now) };
     });
     out.push({ workflowId: t.definition.id, trigger: t.index, paused: null, changed });
   }

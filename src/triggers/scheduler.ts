@@ -23,7 +23,7 @@ import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { Engine } from '../local/index.js';
 import { assertOwnStart } from '../executor/index.js';
-import { catchUpOf, dueSlots, MAX_FIRE_PER_TICK, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
+import { catchUpOf, DEFAULT_GRACE_MS, dueSlots, MAX_FIRE_PER_TICK, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
 export const PendingFiringSchema = z.object({
@@ -54,6 +54,8 @@ export const ScheduleCursorEntrySchema = z.object({
    * resume the slots of the pause are missed slots and catch_up decides them. Held here, so it outlives restarts.
    */
   paused: z.object({ at: Iso, by: z.string().optional(), reason: z.string().optional() }).optional(),
+  /** When the last pause ended: every slot before it is a missed slot, however recent (the grace is for slow ticks, not pauses). */
+  resumedAt: Iso.optional(),
   /** Slots a person asked for (`schedules trigger`, `schedules backfill`), for the next firer to claim and start, paused or not. */
   queued: z.array(PendingFiringSchema).optional(),
 });
@@ -188,14 +190,19 @@ export class Scheduler {
         ({ entry, revision } = after);
       }
       if (entry.paused) return; // no slot of the cron fires; `through` waits for the resume
-      const due = dueSlots(trigger, Date.parse(entry.through), now, { ...(this.opts.graceMs !== undefined ? { graceMs: this.opts.graceMs } : {}) });
+      const grace = this.opts.graceMs ?? DEFAULT_GRACE_MS;
+      const resumedAt = entry.resumedAt ? Date.parse(entry.resumedAt) : Number.NaN;
+      // Just resumed: the slots of the pause are missed (catch_up decides them), not on time within the grace.
+      const graceMs = resumedAt > Date.parse(entry.through) ? Math.min(grace, Math.max(0, now - resumedAt)) : grace;
+      const due = dueSlots(trigger, Date.parse(entry.through), now, { graceMs });
       if (due.fire.length === 0 && due.skippedCount === 0) return;
       const pending: PendingFiring[] = due.fire.map((f) => ({
         slot: iso(f.slot), runId: runIdForSchedule(def.id, index, f.slot),
         ...(f.missed ? { missed: f.missed.map(iso), missedCount: f.missedCount ?? f.missed.length } : {}),
       }));
+      const { resumedAt: _r, ...rest } = unclaimed(entry);
       const claimed: ScheduleCursorEntry = {
-        ...unclaimed(entry), through: iso(due.through),
+        ...rest, through: iso(due.through),
         ...(pending.length > 0 ? { pending, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) } : {}),
       };
       const rev = await cursor.update(key, claimed, revision);

@@ -88,7 +88,7 @@ describe.skipIf(noNats)('schedule control over NATS', () => {
     await c.client.deploy(def(yaml(2, false)));
     // The loop reads the deployed definitions every 5 s (wall time): let it, with the clock held, before moving past slots.
     const ticks = c.engines[0]!.stats.scheduleTicks;
-    await waitFor('the schedule loop to re-read the registry', () => c.engines[0]!.stats.scheduleTicks > ticks + 300, { timeoutMs: 30_000 });
+    await waitFor('the schedule loop to re-read the registry', () => c.engines[0]!.stats.scheduleTicks > ticks + 300, { timeout: 30_000 });
     now = at(90);
     await settle(c.engines);
     expect((await runs()).filter((x) => x.startsWith('quarter-s0-20261123T') && x > slotRun(45))).toEqual([]);
