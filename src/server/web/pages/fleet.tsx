@@ -26,11 +26,8 @@ export function SchedulesPage() {
       }, setError)
       .finally(() => setBusy(false));
   };
-  const pause = (r: ScheduleRow) => {
-    const reason = window.prompt(`Pause the schedule of ${r.workflowId}? Reason (optional):`);
-    if (reason === null) return;
-    act(r, 'pause', reason ? { reason } : {});
-  };
+  // The pause form of one row: its reason, optional.
+  const [pausing, setPausing] = useState<{ key: string; reason: string } | null>(null);
   const iso = (local: string) => (local ? new Date(`${local}Z`).toISOString() : '');
   return (
     <div>
@@ -60,9 +57,15 @@ export function SchedulesPage() {
                   <td>
                     {r.paused
                       ? <button type="button" disabled={busy} onClick={() => act(r, 'resume')}>Resume</button>
-                      : <button type="button" disabled={busy} onClick={() => pause(r)}>Pause</button>}
+                      : <button type="button" disabled={busy} onClick={() => setPausing(pausing?.key === key ? null : { key, reason: '' })}>Pause…</button>}
                     {' '}<button type="button" disabled={busy} onClick={() => act(r, 'trigger')}>Trigger now</button>
                     {' '}<button type="button" disabled={busy} onClick={() => setFilling(filling?.key === key ? null : { key, from: '', to: '' })}>Backfill…</button>
+                    {pausing?.key === key && !r.paused ? (
+                      <form class="pause" onSubmit={(e) => { e.preventDefault(); const reason = pausing.reason.trim(); setPausing(null); act(r, 'pause', reason ? { reason } : {}); }}>
+                        <label>Reason <input type="text" name="reason" placeholder="optional" value={pausing.reason} onInput={(e) => setPausing({ ...pausing, reason: (e.target as HTMLInputElement).value })} /></label>
+                        <button type="submit" class="primary" disabled={busy}>Pause the schedule</button>
+                      </form>
+                    ) : null}
                     {filling?.key === key ? (
                       <form class="backfill" onSubmit={(e) => { e.preventDefault(); act(r, 'backfill', { from: iso(filling.from), to: iso(filling.to) }); }}>
                         <label>From (UTC) <input type="datetime-local" name="from" required value={filling.from} onInput={(e) => setFilling({ ...filling, from: (e.target as HTMLInputElement).value })} /></label>
