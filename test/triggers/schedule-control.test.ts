@@ -7,7 +7,6 @@
  * schedule stops it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { controlSchedules, FileScheduleCursor, MemoryScheduleCursor, scheduleCursorFile, Scheduler, slotStamp, type ScheduledStart } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
