@@ -13,6 +13,7 @@ import { slotStamp } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { cli, tempDir } from '../helpers/cli.js';
 
 const yaml = (version: number, schedule: boolean) => `
 workflow:
@@ -83,6 +84,23 @@ describe.skipIf(noNats)('schedule control over NATS', () => {
     const second = await c.client.schedules({ action: 'backfill', workflowId: 'quarter', from, to });
     expect(second).toMatchObject({ queued: [], existing: 4 });
   });
+
+  it('the CLI over NATS: pause shows in `schedules`, backfill --json is the embedded store\'s shape, an unknown workflow is exit 2', async () => {
+    const cwd = tempDir('lf-sched-ctl-nats-');
+    const paused = await cli(['--nats', c.url, 'schedules', 'pause', 'quarter', '--reason', 'month end'], { cwd, env: { LEDGERFLOW_USER: 'carol' } });
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toContain('schedule quarter triggers[0]: paused since');
+    const rows = JSON.parse((await cli(['--nats', c.url, 'schedules', '--json'], { cwd })).stdout);
+    expect(rows.find((r: { workflowId: string }) => r.workflowId === 'quarter').paused).toEqual({ at: expect.any(String), by: 'carol', reason: 'month end' });
+    expect((await cli(['--nats', c.url, 'schedules', 'resume', 'quarter'], { cwd })).code).toBe(0);
+    const range = ['--from', '2026-11-21T00:00:00Z', '--to', '2026-11-21T00:30:00Z'];
+    const first = JSON.parse((await cli(['--nats', c.url, 'schedules', 'backfill', 'quarter', ...range, '--json'], { cwd })).stdout);
+    expect(first).toEqual({ action: 'backfill', workflowId: 'quarter', queued: [expect.objectContaining({ runId: 'quarter-s0-20261121T000000Z' }), expect.objectContaining({ runId: 'quarter-s0-20261121T001500Z' })], existing: 0, ahead: 0, started: 2 });
+    const again = JSON.parse((await cli(['--nats', c.url, 'schedules', 'backfill', 'quarter', ...range, '--json'], { cwd })).stdout);
+    expect(again).toEqual({ action: 'backfill', workflowId: 'quarter', queued: [], existing: 2, ahead: 0, started: 0 });
+    const unknown = await cli(['--nats', c.url, 'schedules', 'trigger', 'nope'], { cwd });
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no workflow "nope"')]);
+  }, 60_000);
 
   it('a new version without the schedule stops it', async () => {
     await c.client.deploy(def(yaml(2, false)));
