@@ -145,10 +145,13 @@ export async function scheduleActionCmd(io: Io, g: GlobalOpts, action: ScheduleA
     requireLevel(acting, 'schedules');
     const catalog = loadTriggerCatalog({ ...(opts.definitions ? { definitionsDir: opts.definitions } : {}) });
     for (const skipped of catalog.skipped) io.err(`skipped ${skipped.reason}`);
-    if (progress && action === 'backfill') io.err('backfill: starting the slots without a run…');
+    let n = 0;
     // Started here at once (recorded; serve drives what does not settle as it starts), not on serve's next tick.
-    result = await embeddedScheduleAction({ storeDir: localDir(g), engine: engineFor(g), definitions: catalog.loaded },
-      { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
+    result = await embeddedScheduleAction({
+      storeDir: localDir(g), engine: engineFor(g), definitions: catalog.loaded,
+      ...(progress && action === 'backfill' ? { started: (id: string) => { n++; process.stderr.write(`\r${action}: ${n} run${n === 1 ? '' : 's'} started (${id})`); } } : {}),
+    }, { ...a, action, ...(action === 'pause' ? { by: acting.name } : {}) } as ScheduleAction);
+    if (n > 0) process.stderr.write('\n');
   }
   io.out(opts.json ? json(result) : scheduleActionText(result));
   return EXIT.ok;

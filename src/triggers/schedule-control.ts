@@ -9,7 +9,7 @@
  */
 import type { Definition, ScheduleTrigger } from '../definition/index.js';
 import { LedgerflowError, UsageError } from '../errors/index.js';
-import { MAX_FIRE_PER_TICK, runIdForSchedule, scheduleKey, schedulesOf, slotStamp, slotsBetween } from './schedule.js';
+import { MAX_FIRE_PER_TICK, runIdForSchedule, scheduleKey, schedulesOf, slotsBetween } from './schedule.js';
 import type { PendingFiring, ScheduleCursor, ScheduleCursorEntry } from './scheduler.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,10 +38,7 @@ export function scheduleTargets(definitions: readonly Definition[], workflowId: 
 
 /** A run id for a person's run of a schedule, `<workflowId>-s<i>-m<yyyymmddThhmmssZ><ms>`: one per millisecond asked. */
 export function runIdForManual(workflowId: string, triggerIndex: number, at: number): string {
-  // The slot run id's shape and length rules, with `m` and the milliseconds marking it manual.
-  const id = runIdForSchedule(workflowId, triggerIndex, at);
-  const stamp = slotStamp(at);
-  return `${id.slice(0, -stamp.length)}m${stamp}${String(at % 1000).padStart(3, '0')}`;
+  return runIdForSchedule(workflowId, triggerIndex, at, true); // the slot run id's shape and length rules
 }
 
 /** Read-modify-write of one cursor entry by compare-and-set; `change` gets the entry (a fresh one when none: from `now`). */

@@ -17,7 +17,7 @@ import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
 import { withLock } from '../store/index.js';
 import { controlSchedules, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
-import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
+import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type StartScheduled, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
 const FileSchema = z.object({
   version: z.literal(1),
@@ -165,12 +165,17 @@ export class FileScheduleCursor implements ScheduleCursor {
  * `<storeDir>/schedules.json`, and what it queues started here at once (recorded on `engine`'s store; serve
  * drives what does not settle as it starts). Who may is the caller's to judge (L1, `schedules`).
  */
-export function embeddedScheduleAction(opts: { storeDir: string; engine: Engine; definitions: readonly LoadedDefinition[] }, action: ScheduleAction): Promise<ScheduleActionResult> {
-  const scheduler = embeddedScheduler({ storeDir: opts.storeDir, engine: opts.engine, definitions: () => opts.definitions });
+export function embeddedScheduleAction(opts: { storeDir: string; engine: Engine; definitions: readonly LoadedDefinition[]; started?: (runId: string) => void }, action: ScheduleAction): Promise<ScheduleActionResult> {
+  const scheduler = embeddedScheduler({ storeDir: opts.storeDir, engine: opts.engine, definitions: () => opts.definitions, ...(opts.started ? { started: opts.started } : {}) });
   return controlSchedules({
     cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)), definitions: opts.definitions.map((l) => l.definition),
     hasRun: async (id) => (await opts.engine.store.lastSeq(id)) > 0, startQueued: (wf, now) => scheduler.startQueued(now, wf),
   }, action);
+}
+
+function counted(start: StartScheduled, started: ((runId: string) => void) | undefined): StartScheduled {
+  if (!started) return start;
+  return async (s) => { const r = await start(s); started(s.runId); return r; };
 }
 
 /**
@@ -187,6 +192,8 @@ export function embeddedScheduler(opts: {
   definitions: () => readonly LoadedDefinition[];
   log?: (line: string) => void;
   graceMs?: number;
+  /** Told each run id a slot started (or found started): a backfill's progress. */
+  started?: (runId: string) => void;
 }): Scheduler {
   // The file and handlers of each definition, for the run.started of its slots: rebuilt only when the list is another one.
   let list: readonly LoadedDefinition[] | null = null;
@@ -199,10 +206,10 @@ export function embeddedScheduler(opts: {
   return new Scheduler({
     cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)),
     definitions: () => [...byDefinition().keys()],
-    start: engineStarter(opts.engine, (def) => {
+    start: counted(engineStarter(opts.engine, (def) => {
       const l = index.get(def);
       return l ? { file: l.file, ...(l.handlersPath ? { handlers: l.handlersPath } : {}) } : {};
-    }),
+    }), opts.started),
     name: `serve ${process.pid}`,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { controlSchedules, FileScheduleCursor, MemoryScheduleCursor, scheduleCursorFile, Scheduler, slotStamp, type ScheduledStart } from '../../src/triggers/index.js';
+import { controlSchedules, runIdForManual, FileScheduleCursor, MemoryScheduleCursor, scheduleCursorFile, Scheduler, slotStamp, type ScheduledStart } from '../../src/triggers/index.js';
 import { def } from '../helpers/engine.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -30,6 +30,14 @@ function firer(cursor: FileScheduleCursor | MemoryScheduleCursor, defs: () => Re
 }
 
 describe('schedule control', () => {
+  it('a manual run id fits the run id bound however long the workflow id', () => {
+    const at = Date.parse('2026-11-23T10:15:02.123Z');
+    expect(runIdForManual('daily_ops', 0, at)).toBe('daily_ops-s0-m20261123T101502Z123');
+    const long = runIdForManual('w'.repeat(127), 0, at);
+    expect(long.length).toBeLessThanOrEqual(128);
+    expect(long).toMatch(/-[0-9a-f]{12}-s0-m20261123T101502Z123$/);
+  });
+
   it('a cursor written before pause existed loads and fires; a pause holds across a new Scheduler over the file', async () => {
     const dir = tempDir('lf-sched-ctl-');
     mkdirSync(dir, { recursive: true });
