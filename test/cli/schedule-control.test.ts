@@ -106,6 +106,15 @@ describe('schedule control on the embedded store', () => {
     ].sort());
   }, 60_000);
 
+  it('backfilled runs queue behind the workflow\'s concurrency limit as any start does', async () => {
+    const p = place();
+    writeFileSync(join(p.defs, 'held.yaml'), 'workflow:\n  id: held\n  concurrency: { limit: 1 }\n  triggers:\n    - { schedule: "*/15 * * * *" }\n  tasks:\n    - { id: review, type: HUMAN }\n');
+    const r = await cli(['--store', p.store, 'schedules', 'backfill', 'held', '--from', '2026-11-25T00:00:00Z', '--to', '2026-11-25T01:00:00Z', '--json'], { cwd: p.cwd });
+    expect(JSON.parse(r.stdout)).toMatchObject({ existing: 0, started: 4 });
+    const list = JSON.parse((await cli(['--store', p.store, 'list', '--json', '--workflow', 'held'], { cwd: p.cwd })).stdout);
+    expect(list.map((x: { status: string }) => x.status).sort()).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'WAITING']);
+  }, 60_000);
+
   it('an unknown workflow, a bad flag or a level below L1 is exit 2 naming it', async () => {
     const p = place();
     const unknown = await cli(['--store', p.store, 'schedules', 'pause', 'nope'], { cwd: p.cwd });
