@@ -42,6 +42,7 @@ export { loadHandlerModule, createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT,
 // Keeping runs going, starting them from events, watching them
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './service/index.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun, loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog } from './triggers/index.js';
+export { embeddedScheduleAction, type ScheduleAction, type ScheduleActionResult } from './triggers/index.js';
 export { createMetrics, serveMetrics, type LedgerflowMetrics, type MetricsOptions, type MetricsServer } from './metrics/index.js';
 // NATS (createWorker, ClusterClient, the JetStream store): 'ledgerflow/cluster'. The run index: 'ledgerflow/query'.
 // The compiler, the pure step and fold, and the rest the CLI builds on: 'ledgerflow/internal' (not a stable API).

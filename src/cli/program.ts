@@ -186,6 +186,25 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--count <n>', 'next fire times to show per schedule (default 3)')
     .option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)').option('--json')
     .action(act(() => import('./schedules.js'), (m, o) => m.schedulesCmd(io, g(), o)));
+  {
+    const schedules = p.commands.find((c) => c.name() === 'schedules')!;
+    const about = {
+      pause: 'pause the workflow\'s schedules: no slot fires until a resume, across restarts and engine failovers (L1 with a users file)',
+      resume: 'resume them: the next slot fires; the slots of the pause are missed slots that catch_up decides (L1)',
+      trigger: 'one run now, recorded as a manual slot of the schedule (it runs even while paused; L1)',
+      backfill: 'start a run for every slot in [--from, --to) that has none yet, once: a second backfill starts nothing (L1)',
+    } as const;
+    for (const action of ['pause', 'resume', 'trigger', 'backfill'] as const) {
+      const c = schedules.command(action).argument('<workflow>', 'the workflow whose schedules these are').description(about[action])
+        .option('--trigger <n>', 'only triggers[n] (default: every schedule of the workflow; trigger: the first)');
+      if (action === 'pause') c.option('--reason <text>', 'why, shown by `schedules` and the dashboard');
+      if (action === 'backfill') c.requiredOption('--from <time>', 'the first instant, ISO (2026-11-20T00:00:00Z): slots at or after it').requiredOption('--to <time>', 'the end, ISO: slots before it');
+      if (action === 'trigger' || action === 'backfill') c.option('--wait <duration>', 'NATS: how long to wait for the engines to start the runs (default 10s; 0: not at all)');
+      c.option('--definitions <dir>', 'embedded: workflows (default: definitions/ here, else the bundled ones)')
+        .option('--json', 'print { action, workflowId, schedules?, queued?: [{ workflowId, trigger, slot, runId, manual? }], existing?, ahead?, started? }')
+        .action(act(() => import('./schedules.js'), (m, workflow: string, o) => m.scheduleActionCmd(io, g(), action, workflow, { ...schedules.opts(), ...o })));
+    }
+  }
   p.command('agents').description('who works on the store: every file agent that ran on it (embedded; up or gone, its queue, level, skills, attempts in flight) or every worker and agent the engines hear (NATS)')
     .option('--json', 'print { agents: [{ name, kind, state, queue, level?, skills, handlers?, user?, inFlight?, lastSeen }] }')
     .action(act(() => import('./agents.js'), (m, o) => m.agentsCmd(io, g(), o)));

@@ -59,7 +59,7 @@ export function statusText(view: RunView): string {
       : `child of run ${view.parent.runId} (${view.parent.workflowId}, task ${view.parent.task} attempt ${view.parent.attempt})`);
   }
   if (view.retryOf) origin.push(`retry of run ${view.retryOf.runId}${view.retryOf.reused.length > 0 ? ` (reused the outputs of ${view.retryOf.reused.join(', ')})` : ' (reused no output)'}`);
-  if (view.schedule) origin.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for slot ${view.schedule.slot}${missedText(view.schedule)}`);
+  if (view.schedule) origin.push(`started by schedule triggers[${view.schedule.trigger}] (${view.schedule.cron} ${view.schedule.timezone}) for ${view.schedule.manual ? 'a manual slot (schedules trigger) at' : 'slot'} ${view.schedule.slot}${missedText(view.schedule)}`);
   if (view.gate) origin.push(gateOrigin(view.gate));
   if (view.queue) {
     const q = view.queue;
@@ -165,7 +165,7 @@ function summary(e: EventEnvelope): string {
       const p = e.data.source?.parent;
       const from = !p ? '' : p.relation === 'failure' ? `  (failure workflow of run ${p.runId})` : `  (child of run ${p.runId}, task ${p.task} attempt ${p.attempt})`;
       const s = e.data.source?.schedule;
-      const by = s ? `  (schedule triggers[${s.trigger}] slot ${s.slot}${missedText(s)})` : e.data.source?.event ? `  (event ${e.data.source.event})` : '';
+      const by = s ? `  (schedule triggers[${s.trigger}] ${s.manual ? 'manual slot' : 'slot'} ${s.slot}${missedText(s)})` : e.data.source?.event ? `  (event ${e.data.source.event})` : '';
       const r = e.data.source?.retryOf;
       const retry = r ? `  (retry of run ${r.runId}, reusing ${Object.keys(r.outputs ?? {}).join(', ') || 'no output'})` : '';
       const g = e.data.source?.gate;

@@ -43,15 +43,15 @@ export type RunParent = z.infer<typeof RunParentSchema>;
 
 /**
  * The schedule slot that started a run (src/triggers/schedule.ts): the trigger's index, the
- * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it.
+ * slot (UTC), its cron and zone; `missed`/`missedCount`: the slots catch_up latest skipped for it; `manual`: see below.
  */
 export const RunScheduleSchema = z.object({
   trigger: z.number().int().nonnegative(),
   slot: z.string().min(1),
   cron: z.string(),
   timezone: z.string(),
-  missed: z.array(z.string()).optional(),
-  missedCount: z.number().int().nonnegative().optional(),
+  missed: z.array(z.string()).optional(), missedCount: z.number().int().nonnegative().optional(),
+  manual: z.literal(true).optional(), // started by a person (`schedules trigger`): `slot` is when they asked, not a cron slot
 });
 export type RunSchedule = z.infer<typeof RunScheduleSchema>;
 

@@ -35,7 +35,8 @@ import { parseRunQuery, recordOf } from '../query/index.js';
 import { agentsView } from './agents.js';
 import { bulkAction } from './bulk.js';
 import { allBreakers } from '../executor/index.js';
-import { BreakerBody, checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import type { ScheduleAction } from '../triggers/schedule-control.js';
+import { BreakerBody, ScheduleActionBody, checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Rows of a runs page when the request gives no `limit`. */
@@ -360,6 +361,20 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
   app.get('/api/workers', async (c) => c.json(await backend.workers()));
+  // A person's hand on a workflow's schedules, as `ledgerflow schedules pause|resume|trigger|backfill` (L1).
+  app.post('/api/schedules/:workflow/:action{pause|resume|trigger|backfill}', async (c) => {
+    const body = parseBody(ScheduleActionBody, await jsonBody(c));
+    const action = c.req.param('action') as ScheduleAction['action'];
+    const workflowId = c.req.param('workflow');
+    const trigger = body.trigger !== undefined ? { trigger: body.trigger } : {};
+    let a: ScheduleAction;
+    if (action === 'backfill') {
+      if (!body.from || !body.to) throw new ApiError(400, 'LF_INPUT_INVALID', `${body.from ? 'to' : 'from'}: a backfill needs from and to (ISO times)`, { field: body.from ? 'to' : 'from' });
+      a = { action, workflowId, ...trigger, from: Date.parse(body.from), to: Date.parse(body.to) };
+    } else if (action === 'pause') a = { action, workflowId, ...trigger, ...(body.reason ? { reason: body.reason } : {}) };
+    else a = { action, workflowId, ...trigger };
+    return c.json(await backend.actions(actor(c)).schedule(a));
+  });
   // Every circuit breaker met in the store and its state now: what `ledgerflow limits show --json` prints as `breakers`.
   app.get('/api/breakers', async (c) => c.json({ breakers: await allBreakers(backend.store, Date.now()) }));
   // An operator's hand: as `ledgerflow breaker open|close`, judged by the signed-in person's level (L1).

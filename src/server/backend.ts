@@ -14,6 +14,7 @@ import type { EventStore } from '../store/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { ApiError } from './errors.js';
+import type { ScheduleAction, ScheduleActionResult } from '../triggers/schedule-control.js';
 
 /**
  * Who acts: the name recorded as `by`, (NATS) the session's own connection, and (embedded, a users file) their
@@ -42,6 +43,8 @@ export interface Actions {
   emit(type: string, data: unknown, id?: string): Promise<ActionResult>;
   /** An operator's hand on a circuit breaker (`ledgerflow breaker open|close`): the bridge's (L1). */
   breaker(name: string, to: 'open' | 'close'): Promise<ActionResult>;
+  /** A person's hand on a workflow's schedules (`ledgerflow schedules pause|resume|trigger|backfill`): L1. */
+  schedule(action: ScheduleAction): Promise<ScheduleActionResult>;
 }
 
 /** One version of a workflow as the definitions page shows it. */

@@ -19,7 +19,7 @@ import { recordInput, setBreaker, type RunInput } from '../executor/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
-  catalogReader, deadLetterDir, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
+  catalogReader, deadLetterDir, embeddedScheduleAction, defaultDir, NO_SCHEDULES, scheduledDir, diskChildren, diskEngine, embeddedGates, embeddedScheduler, emitEvent, fileGates, fileDeadLetters, FileScheduleCursor, loadTriggerCatalog, scheduleCursorFile, scheduleRows,
 } from '../triggers/index.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
@@ -140,6 +140,10 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         // A run without a caller id says its status only when it is QUEUED (concurrency:), as the CLI does.
         const runId = await engine.start(definition, input, { ...source, ...priority });
         return definition.concurrency ? { runId, status: (await engine.status(runId)).status } : { runId };
+      },
+      async schedule(a) {
+        requireAllowed(who, 'schedules');
+        return embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a.action === 'pause' ? { ...a, by: actor.user } : a);
       },
       async breaker(name, to) {
         requireAllowed(who, 'limits');

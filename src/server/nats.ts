@@ -184,6 +184,16 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
             + 'the shipped nats.conf gives that to the engine user only. Sign in as a user that has them, or start the run from a trigger event (POST /api/events/:type) if the user may publish it', subject ? { subject } : {});
         }
       },
+      async schedule(a) {
+        // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
+        try {
+          return await client.schedules(a.action === 'pause' ? { ...a, by: user } : a);
+        } catch (err) {
+          const subject = permissionDenied(err);
+          if (subject === null) throw err;
+          throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not change schedules (the KV bucket LF_SCHEDULES): nats.conf gives that to the engine user`, subject ? { subject } : {});
+        }
+      },
       async breaker(name, to) {
         // The person's own connection: nats.conf decides whether they may change the task gates' bucket.
         try {

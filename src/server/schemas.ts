@@ -15,6 +15,13 @@ export const ControlBody = z.object({ reason: z.string().max(1000).optional(), a
 export const ResumeBody = z.object({ as }).strict();
 /** POST /api/breakers/open|close: a breaker named as `limits show` names it. */
 export const BreakerBody = z.object({ name: z.string().regex(BREAKER_NAME, 'a breaker as `limits show` names it: task/<workflow>/<task>, queue/<queue> or handler/<handler>') }).strict();
+/** POST /api/schedules/:workflow/:action (docs/operations.md#schedules): `from`/`to` for a backfill, `reason` for a pause. */
+export const ScheduleActionBody = z.object({
+  trigger: z.number().int().nonnegative().optional(),
+  reason: z.string().max(1000).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+}).strict();
 /**
  * POST /api/bulk/:action (docs/dashboard.md): `query` is GET /api/runs's filters; `dryRun` says what would
  * be done; otherwise `confirm` must be the number of runs the dry run said would change (a 409 gives the new one

@@ -25,8 +25,12 @@ export {
   MAX_FIRE_PER_TICK, MAX_MISSED_NAMED, MAX_MISSED_COUNTED, DEFAULT_GRACE_MS, type Due, type Firing, type ScheduleSpec,
 } from './schedule.js';
 export {
-  Scheduler, MemoryScheduleCursor, engineStarter, ScheduleCursorEntrySchema,
+  Scheduler, MemoryScheduleCursor, engineStarter, ScheduleCursorEntrySchema, unclaimed,
   type ScheduleCursor, type ScheduleCursorEntry, type PendingFiring, type ScheduledStart, type StartScheduled, type SchedulerOptions, type FireReport, type FiredSlot, type MissedSlots, type FailedSlot,
 } from './scheduler.js';
-export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler } from './schedule-file.js';
+export { FileScheduleCursor, scheduleCursorFile, SCHEDULES_FILE, embeddedScheduler, embeddedScheduleAction } from './schedule-file.js';
 export { scheduleRows, type ScheduleRow } from './schedule-rows.js';
+export {
+  controlSchedules, scheduleTargets, pauseSchedules, resumeSchedules, triggerSchedule, backfillSchedules, runIdForManual, MAX_BACKFILL_SLOTS,
+  type ScheduleAction, type ScheduleActionResult, type ScheduleControlOptions, type ScheduleTarget, type ScheduleState, type QueuedSlot, type BackfillResult,
+} from './schedule-control.js';

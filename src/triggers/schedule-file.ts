@@ -1,8 +1,9 @@
 /**
  * The embedded store's schedule cursors: `<store>/schedules.json`, written
  * atomically (a temporary file renamed over it) so a crash leaves the old
- * file or the new one, never half of one. One writer per store (`serve`
- * holds the store's serve lock); within the process writes are serialised.
+ * file or the new one, never half of one. One firer per store (`serve`
+ * holds the store's serve lock; `schedules pause|trigger|backfill` write it
+ * too, under the file's own lock); within the process writes are serialised.
  * Read with zod at the boundary: a file that does not parse is refused with
  * its path, not silently reset (that would re-decide every catch-up). Parsed
  * once per version of the file (its stat), and writes queued together are
@@ -14,7 +15,9 @@ import { z } from 'zod';
 import { LedgerflowError, errorMessage } from '../errors/index.js';
 import type { LoadedDefinition } from '../files/index.js';
 import type { Engine } from '../local/index.js';
-import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
+import { withLock } from '../store/index.js';
+import { controlSchedules, type ScheduleAction, type ScheduleActionResult } from './schedule-control.js';
+import { engineStarter, ScheduleCursorEntrySchema, Scheduler, type StartScheduled, type ScheduleCursor, type ScheduleCursorEntry } from './scheduler.js';
 
 const FileSchema = z.object({
   version: z.literal(1),
@@ -110,10 +113,15 @@ export class FileScheduleCursor implements ScheduleCursor {
         const ops = this.queue;
         this.queue = [];
         try {
-          const current = await this.load();
-          const data: CursorFile = { ...current, schedules: { ...current.schedules } };
-          const results = ops.map((op) => op.apply(data));
-          if (results.some((r) => r !== null)) await this.save(data);
+          // Under the file's lock: `schedules pause|trigger|backfill` write it from other processes while serve ticks.
+          await mkdir(dirname(this.file), { recursive: true });
+          const results = await withLock(`${this.file}.lock`, { timeoutMs: 10_000, staleMs: 30_000 }, async () => {
+            const current = await this.load();
+            const data: CursorFile = { ...current, schedules: { ...current.schedules } };
+            const results = ops.map((op) => op.apply(data));
+            if (results.some((r) => r !== null)) await this.save(data);
+            return results;
+          });
           ops.forEach((op, i) => op.resolve(results[i]!));
         } catch (err) {
           for (const op of ops) op.reject(err);
@@ -153,6 +161,24 @@ export class FileScheduleCursor implements ScheduleCursor {
 }
 
 /**
+ * A person's schedule action on the embedded store (docs/operations.md#schedules): written to
+ * `<storeDir>/schedules.json`, and what it queues started here at once (recorded on `engine`'s store; serve
+ * drives what does not settle as it starts). Who may is the caller's to judge (L1, `schedules`).
+ */
+export function embeddedScheduleAction(opts: { storeDir: string; engine: Engine; definitions: readonly LoadedDefinition[]; started?: (runId: string) => void }, action: ScheduleAction): Promise<ScheduleActionResult> {
+  const scheduler = embeddedScheduler({ storeDir: opts.storeDir, engine: opts.engine, definitions: () => opts.definitions, ...(opts.started ? { started: opts.started } : {}) });
+  return controlSchedules({
+    cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)), definitions: opts.definitions.map((l) => l.definition),
+    hasRun: async (id) => (await opts.engine.store.lastSeq(id)) > 0, startQueued: (wf, now) => scheduler.startQueued(now, wf),
+  }, action);
+}
+
+function counted(start: StartScheduled, started: ((runId: string) => void) | undefined): StartScheduled {
+  if (!started) return start;
+  return async (s) => { const r = await start(s); started(s.runId); return r; };
+}
+
+/**
  * The embedded store's Scheduler, ready for `serve` to call every tick:
  * `await scheduler.fireDue(Date.now())`. Cursor `<storeDir>/schedules.json`;
  * runs are recorded on `engine`'s store under their slot's run id with the
@@ -166,6 +192,8 @@ export function embeddedScheduler(opts: {
   definitions: () => readonly LoadedDefinition[];
   log?: (line: string) => void;
   graceMs?: number;
+  /** Told each run id a slot started (or found started): a backfill's progress. */
+  started?: (runId: string) => void;
 }): Scheduler {
   // The file and handlers of each definition, for the run.started of its slots: rebuilt only when the list is another one.
   let list: readonly LoadedDefinition[] | null = null;
@@ -178,10 +206,10 @@ export function embeddedScheduler(opts: {
   return new Scheduler({
     cursor: new FileScheduleCursor(scheduleCursorFile(opts.storeDir)),
     definitions: () => [...byDefinition().keys()],
-    start: engineStarter(opts.engine, (def) => {
+    start: counted(engineStarter(opts.engine, (def) => {
       const l = index.get(def);
       return l ? { file: l.file, ...(l.handlersPath ? { handlers: l.handlersPath } : {}) } : {};
-    }),
+    }), opts.started),
     name: `serve ${process.pid}`,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),

@@ -18,6 +18,10 @@ export interface ScheduleRow {
   last: { slot: string; runId: string; status: string | null } | null;
   /** Where the schedule stands (the last slot dealt with); null: no firer has seen it yet. */
   through: string | null;
+  /** Paused by a person (`schedules pause`): when, by whom, why; null: firing. */
+  paused: { at: string; by?: string; reason?: string } | null;
+  /** Runs people asked for (`schedules trigger|backfill`) that no firer has started yet. */
+  queued: number;
 }
 
 async function runStatus(store: EventStore, runId: string): Promise<string | null> {
@@ -34,7 +38,7 @@ export async function scheduleRows(definitions: readonly Definition[], cursors: 
     rows.push({
       workflowId: definition.id, trigger: index, cron: trigger.cron, timezone: trigger.timezone, catchUp: trigger.catchUp ?? 'latest',
       next: nextSlots(trigger, now, count).map((s) => ({ utc: new Date(s).toISOString(), local: localTime(s, trigger.timezone) })),
-      last, through: current?.through ?? null,
+      last, through: current?.through ?? null, paused: entry?.paused ?? null, queued: (entry?.queued?.length ?? 0) + (entry?.pending?.length ?? 0),
     });
   }
   return rows;

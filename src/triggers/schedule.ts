@@ -154,8 +154,9 @@ const MAX_RUN_ID = 128;
  * every store. A workflow id too long to fit is cut and given a hash of the
  * whole, so two long ids never share run ids.
  */
-export function runIdForSchedule(workflowId: string, triggerIndex: number, slot: number): string {
-  const tail = `-s${triggerIndex}-${slotStamp(slot)}`;
+export function runIdForSchedule(workflowId: string, triggerIndex: number, slot: number, manual = false): string {
+  // A person's run (`schedules trigger`): `m` and the milliseconds, one id per millisecond asked.
+  const tail = manual ? `-s${triggerIndex}-m${slotStamp(slot)}${String(slot % 1000).padStart(3, '0')}` : `-s${triggerIndex}-${slotStamp(slot)}`;
   if (workflowId.length + tail.length <= MAX_RUN_ID) return `${workflowId}${tail}`;
   const hash = createHash('sha256').update(workflowId).digest('hex').slice(0, 12);
   return `${workflowId.slice(0, MAX_RUN_ID - tail.length - 13)}-${hash}${tail}`;

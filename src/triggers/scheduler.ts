@@ -23,7 +23,7 @@ import type { RunSource } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { Engine } from '../local/index.js';
 import { assertOwnStart } from '../executor/index.js';
-import { catchUpOf, dueSlots, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
+import { catchUpOf, DEFAULT_GRACE_MS, dueSlots, MAX_FIRE_PER_TICK, MAX_MISSED_COUNTED, runIdForSchedule, scheduleKey, schedulesOf } from './schedule.js';
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO time' });
 export const PendingFiringSchema = z.object({
@@ -31,6 +31,8 @@ export const PendingFiringSchema = z.object({
   runId: z.string().min(1),
   missed: z.array(z.string()).optional(),
   missedCount: z.number().int().nonnegative().optional(),
+  /** Asked for by a person (`schedules trigger`): recorded as a manual slot in run.started. */
+  manual: z.literal(true).optional(),
 });
 export type PendingFiring = z.infer<typeof PendingFiringSchema>;
 
@@ -47,6 +49,15 @@ export const ScheduleCursorEntrySchema = z.object({
   pending: z.array(PendingFiringSchema).optional(),
   claimedAt: Iso.optional(),
   claimedBy: z.string().optional(),
+  /**
+   * Paused by a person (`schedules pause`): no slot of the cron fires and `through` stays where it was, so on
+   * resume the slots of the pause are missed slots and catch_up decides them. Held here, so it outlives restarts.
+   */
+  paused: z.object({ at: Iso, by: z.string().optional(), reason: z.string().optional() }).optional(),
+  /** When the last pause ended: every slot before it is a missed slot, however recent (the grace is for slow ticks, not pauses). */
+  resumedAt: Iso.optional(),
+  /** Slots a person asked for (`schedules trigger`, `schedules backfill`), for the next firer to claim and start, paused or not. */
+  queued: z.array(PendingFiringSchema).optional(),
 });
 export type ScheduleCursorEntry = z.infer<typeof ScheduleCursorEntrySchema>;
 
@@ -95,12 +106,18 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
 }
 
-export interface FiredSlot { workflowId: string; trigger: number; slot: string; runId: string; duplicate: boolean; missedCount?: number }
+export interface FiredSlot { workflowId: string; trigger: number; slot: string; runId: string; duplicate: boolean; missedCount?: number; manual?: true }
 export interface MissedSlots { workflowId: string; trigger: number; catchUp: string; slots: string[]; count: number; atLeast: boolean }
 export interface FailedSlot { workflowId: string; trigger: number; slot: string; runId: string; error: string; permanent: boolean }
 export interface FireReport { fired: FiredSlot[]; missed: MissedSlots[]; failed: FailedSlot[] }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** An entry without its claim: what a firer carries over when it writes its own. */
+export function unclaimed(entry: ScheduleCursorEntry): ScheduleCursorEntry {
+  const { pending: _p, claimedAt: _c, claimedBy: _b, ...rest } = entry;
+  return rest;
+}
 /** Schedules a tick deals with at once. */
 export const DEFAULT_SCHEDULER_CONCURRENCY = 16;
 const MAX_CAS_TRIES = 5;
@@ -150,7 +167,9 @@ export class Scheduler {
       const cur = await cursor.get(key);
       if (!cur || cur.entry.cron !== trigger.cron || cur.entry.timezone !== trigger.timezone) {
         // First sight (or the schedule changed): it starts from now and never fires the past.
-        const entry: ScheduleCursorEntry = { cron: trigger.cron, timezone: trigger.timezone, through: iso(now), ...(cur?.entry.last ? { last: cur.entry.last } : {}) };
+        // A pause and the slots people asked for outlive the change.
+        const kept = cur ? { ...(cur.entry.last ? { last: cur.entry.last } : {}), ...(cur.entry.paused ? { paused: cur.entry.paused } : {}), ...(cur.entry.queued ? { queued: cur.entry.queued } : {}) } : {};
+        const entry: ScheduleCursorEntry = { cron: trigger.cron, timezone: trigger.timezone, through: iso(now), ...kept };
         const rev = cur ? await cursor.update(key, entry, cur.revision) : await cursor.create(key, entry);
         if (rev !== null) this.log(`schedule ${key} (${trigger.cron} ${trigger.timezone}) ${cur ? 'changed' : 'first seen'}: it fires from ${iso(now)} on`);
         return;
@@ -164,14 +183,26 @@ export class Scheduler {
         if (after === null) continue;
         ({ entry, revision } = after);
       }
-      const due = dueSlots(trigger, Date.parse(entry.through), now, { ...(this.opts.graceMs !== undefined ? { graceMs: this.opts.graceMs } : {}) });
+      if (entry.queued?.length) {
+        const after = await this.claimQueued(def, trigger, index, entry, revision, now, report);
+        if (after === 'moved') continue;
+        if (after === null) return;
+        ({ entry, revision } = after);
+      }
+      if (entry.paused) return; // no slot of the cron fires; `through` waits for the resume
+      const grace = this.opts.graceMs ?? DEFAULT_GRACE_MS;
+      const resumedAt = entry.resumedAt ? Date.parse(entry.resumedAt) : Number.NaN;
+      // Just resumed: the slots of the pause are missed (catch_up decides them), not on time within the grace.
+      const graceMs = resumedAt > Date.parse(entry.through) ? Math.min(grace, Math.max(0, now - resumedAt)) : grace;
+      const due = dueSlots(trigger, Date.parse(entry.through), now, { graceMs });
       if (due.fire.length === 0 && due.skippedCount === 0) return;
       const pending: PendingFiring[] = due.fire.map((f) => ({
         slot: iso(f.slot), runId: runIdForSchedule(def.id, index, f.slot),
         ...(f.missed ? { missed: f.missed.map(iso), missedCount: f.missedCount ?? f.missed.length } : {}),
       }));
+      const { resumedAt: _r, ...rest } = unclaimed(entry);
       const claimed: ScheduleCursorEntry = {
-        cron: entry.cron, timezone: entry.timezone, through: iso(due.through), ...(entry.last ? { last: entry.last } : {}),
+        ...rest, through: iso(due.through),
         ...(pending.length > 0 ? { pending, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) } : {}),
       };
       const rev = await cursor.update(key, claimed, revision);
@@ -187,19 +218,54 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Claims and starts the slots people asked for (`queued`), as a tick's slots are: at most MAX_FIRE_PER_TICK at
+   * once, the rest on the next. 'moved': someone wrote the cursor first; null: the clear after the starts lost a race.
+   */
+  private async claimQueued(def: Definition, trigger: ScheduleTrigger, index: number, entry: ScheduleCursorEntry, revision: number, now: number, report: FireReport): Promise<{ entry: ScheduleCursorEntry; revision: number } | null | 'moved'> {
+    const queued = entry.queued ?? [];
+    const take = queued.slice(0, MAX_FIRE_PER_TICK);
+    const rest = queued.slice(take.length);
+    const { queued: _q, ...without } = entry;
+    const claim: ScheduleCursorEntry = { ...without, ...(rest.length ? { queued: rest } : {}), pending: take, claimedAt: iso(now), ...(this.opts.name ? { claimedBy: this.opts.name } : {}) };
+    const rev = await this.opts.cursor.update(scheduleKey(def.id, index), claim, revision);
+    if (rev === null) return 'moved';
+    return this.startClaimed(def, trigger, index, claim, rev, now, report);
+  }
+
+  /**
+   * Starts now the slots people asked for of one workflow's schedules (and none of the cron's): what
+   * `schedules trigger|backfill` do on the embedded store right away rather than wait for serve's tick.
+   */
+  async startQueued(now: number, workflowId: string): Promise<FireReport> {
+    const report: FireReport = { fired: [], missed: [], failed: [] };
+    for (const { definition, trigger, index } of schedulesOf(await this.opts.definitions())) {
+      if (definition.id !== workflowId) continue;
+      for (let tries = 0; tries < MAX_CAS_TRIES; tries++) {
+        const cur = await this.opts.cursor.get(scheduleKey(definition.id, index));
+        if (!cur?.entry.queued?.length || cur.entry.pending?.length) break; // nothing asked for, or a firer is starting a claim
+        const after = await this.claimQueued(definition, trigger, index, cur.entry, cur.revision, now, report);
+        if (after === null) break;
+        if (after !== 'moved' && !after.entry.queued?.length) break;
+      }
+    }
+    return report;
+  }
+
   /** Starts the pending slots of `entry` and clears them from the cursor; the entry and revision after, or null when the clear lost a race. */
   private async startClaimed(def: Definition, trigger: ScheduleTrigger, index: number, entry: ScheduleCursorEntry, revision: number, now: number, report: FireReport): Promise<{ entry: ScheduleCursorEntry; revision: number } | null> {
     const key = scheduleKey(def.id, index);
     const left: PendingFiring[] = [];
     let last = entry.last;
     for (const p of entry.pending ?? []) {
-      const schedule = { trigger: index, slot: p.slot, cron: trigger.cron, timezone: trigger.timezone, ...(p.missed ? { missed: p.missed, missedCount: p.missedCount ?? p.missed.length } : {}) };
+      const schedule = { trigger: index, slot: p.slot, cron: trigger.cron, timezone: trigger.timezone, ...(p.missed ? { missed: p.missed, missedCount: p.missedCount ?? p.missed.length } : {}), ...(p.manual ? { manual: true as const } : {}) };
       const input = resolveTemplate(trigger.input, { input: {}, workflow: { id: def.id, runId: p.runId, version: def.version }, tasks: {} }) as Record<string, JsonValue>;
       try {
         const { duplicate } = await this.opts.start({ definition: def, trigger, triggerIndex: index, runId: p.runId, slot: p.slot, input, schedule });
-        report.fired.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, duplicate, ...(p.missedCount ? { missedCount: p.missedCount } : {}) });
+        report.fired.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, duplicate, ...(p.missedCount ? { missedCount: p.missedCount } : {}), ...(p.manual ? { manual: true as const } : {}) });
         this.log(`schedule ${key}: slot ${p.slot} ${duplicate ? 'had already started' : 'started'} run ${p.runId}${p.missedCount ? ` (for ${p.missedCount} missed slot${p.missedCount === 1 ? '' : 's'} too)` : ''}`);
-        last = { slot: p.slot, runId: p.runId };
+        // `last` is the cron's newest: a manual run is no slot of it, and a backfilled one may be older.
+        if (!p.manual && (!last || Date.parse(p.slot) >= Date.parse(last.slot))) last = { slot: p.slot, runId: p.runId };
       } catch (err) {
         const permanent = isPermanent(err);
         report.failed.push({ workflowId: def.id, trigger: index, slot: p.slot, runId: p.runId, error: errorMessage(err), permanent });
@@ -207,8 +273,7 @@ export class Scheduler {
         if (!permanent) left.push(p);
       }
     }
-    const { pending: _p, claimedAt: _c, claimedBy: _b, ...rest } = entry;
-    const next: ScheduleCursorEntry = { ...rest, ...(last ? { last } : {}), ...(left.length > 0 ? { pending: left, claimedAt: iso(now) } : {}) };
+    const next: ScheduleCursorEntry = { ...unclaimed(entry), ...(last ? { last } : {}), ...(left.length > 0 ? { pending: left, claimedAt: iso(now) } : {}) };
     const rev = await this.opts.cursor.update(key, next, revision);
     if (rev === null || left.length > 0) return null;
     return { entry: next, revision: rev };

@@ -93,6 +93,10 @@ describe('the dashboard signs people in from the users file (docs/users.md)', ()
     expect((await events()).length).toBe(before); // nothing recorded
     const breaker = await as(ops, 'POST', '/api/breakers/open', { name: 'queue/payments' });
     expect([breaker.status, breaker.body.error.message]).toEqual([403, 'ops-east is L2 (Station OPS); setting limits needs L1 (CMD.BRIDGE) or higher']);
+    // A schedule's pause, resume, trigger and backfill (docs/operations.md#schedules): L1, judged before the workflow is looked up.
+    const schedule = await as(ops, 'POST', '/api/schedules/payroll/pause', { reason: 'mine' });
+    expect([schedule.status, schedule.body.error.code]).toEqual([403, 'LF_AUTHORITY_REFUSED']);
+    expect(schedule.body.error.message).toMatch(/^ops-east is L2 \(Station OPS\); changing schedules needs L1 \(CMD\.BRIDGE\) or higher$/);
 
     // An approval below the task's agent_level is refused and kept, as the CLI's is.
     const approve = await as(ops, 'POST', `/api/runs/${runId}/approve`, { task: 'commander_review' });

@@ -6,7 +6,8 @@ import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { foldEvents, type RunView } from '../../runtime/index.js';
 import { RunCommits } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
-import type { TriggerEvent } from '../../triggers/index.js';
+import { controlSchedules, type ScheduleAction, type ScheduleActionResult, type TriggerEvent } from '../../triggers/index.js';
+import { KvScheduleCursor } from '../transport/schedule-cursor.js';
 import { DefinitionRegistry, ApprovalVerdict, ControlMessage, ControlVerdict, encode, SignalMessage, SignalVerdict, TriggerVerdict, ensureCluster, hasUsers, senderOf, ANONYMOUS_SENDER, subjects, token, type InputMessage, type ClusterSettings } from '../transport/index.js';
 import { listenForVerdict, publishAsUser, refusal } from './user-publish.js';
 
@@ -74,6 +75,18 @@ export class ClusterClient {
 
   async resolve(ref: string): Promise<Definition> {
     return (await this.conn()).registry.resolve(ref);
+  }
+
+  /**
+   * A person's hand on a workflow's deployed schedules (docs/operations.md#schedules): pause, resume, trigger or
+   * backfill, written to KV LF_SCHEDULES as this connection's user (nats.conf decides); the engines start what is
+   * queued on their next tick (`started` counts those already started).
+   */
+  async schedules(action: ScheduleAction): Promise<ScheduleActionResult> {
+    const { js } = await this.conn();
+    const { replicas, storage } = this.settings.cluster ?? {};
+    const cursor = new KvScheduleCursor(js, { ...(replicas ? { replicas } : {}), ...(storage ? { storage } : {}) });
+    return controlSchedules({ cursor, definitions: await this.deployed(), hasRun: async (id) => (await this.store.lastSeq(id)) > 0 }, action);
   }
 
   /** The latest version of every deployed workflow. */

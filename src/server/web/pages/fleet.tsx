@@ -8,26 +8,75 @@ import type { BreakerReport, ScheduleRow, TriggerRow } from '../types.js';
 export function SchedulesPage() {
   const list = useData(() => api.get<{ schedules: ScheduleRow[] }>('/api/schedules'), []);
   const rows = list.data?.schedules;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [said, setSaid] = useState<string | null>(null);
+  // The backfill form of one row (workflow#trigger), open at most one at a time.
+  const [filling, setFilling] = useState<{ key: string; from: string; to: string } | null>(null);
+  // An operator's hand, as `ledgerflow schedules pause|resume|trigger|backfill`: judged by the signed-in person's level (L1).
+  const act = (r: ScheduleRow, action: 'pause' | 'resume' | 'trigger' | 'backfill', body: Record<string, unknown> = {}) => {
+    setBusy(true);
+    setError(null);
+    setSaid(null);
+    api.post<{ queued?: { runId: string }[]; existing?: number; started?: number }>(`/api/schedules/${encodeURIComponent(r.workflowId)}/${action}`, { trigger: r.trigger, ...body })
+      .then((res) => {
+        if (action === 'trigger') setSaid(`Started run ${res.queued?.[0]?.runId ?? ''}`);
+        if (action === 'backfill') { setSaid(`Backfill: ${res.started ?? 0} runs started, ${(res.queued?.length ?? 0) - (res.started ?? 0)} queued, ${res.existing ?? 0} slots had a run already`); setFilling(null); }
+        list.reload();
+      }, setError)
+      .finally(() => setBusy(false));
+  };
+  // The pause form of one row: its reason, optional.
+  const [pausing, setPausing] = useState<{ key: string; reason: string } | null>(null);
+  const iso = (local: string) => (local ? new Date(`${local}Z`).toISOString() : '');
   return (
     <div>
       <div class="page-head"><h1>Schedules</h1><div class="grow" /><button type="button" onClick={list.reload}>Refresh</button></div>
-      <p class="muted">Each schedule trigger: its cron and zone, the next slots, and the last one fired with its run.</p>
-      <ErrorBox error={list.error} />
+      <p class="muted">Each schedule trigger: its cron and zone, the next slots, and the last one fired with its run. Pause, resume, trigger one run now or backfill a range (times in UTC) as <span class="mono">ledgerflow schedules</span> does.</p>
+      <ErrorBox error={list.error ?? error} />
+      {said ? <p class="notice" data-said>{said}</p> : null}
       {!rows && !list.error ? <Loading /> : null}
       {rows ? (rows.length === 0 ? <Empty>No schedule triggers in the workflows.</Empty> : (
         <table class="table">
-          <thead><tr><th>Workflow</th><th>Cron</th><th>Zone</th><th>Catch up</th><th>Next</th><th>Last fired</th></tr></thead>
+          <thead><tr><th>Workflow</th><th>Cron</th><th>Zone</th><th>Catch up</th><th>Next</th><th>Last fired</th><th>State</th><th /></tr></thead>
           <tbody>
-            {rows.map((r) => (
-              <tr key={`${r.workflowId}#${r.trigger}`} data-schedule={`${r.workflowId}#${r.trigger}`}>
-                <td><Link href={`/definitions/${encodeURIComponent(r.workflowId)}`}>{r.workflowId}</Link> <span class="muted small">trigger {r.trigger}</span></td>
-                <td class="mono">{r.cron}</td>
-                <td>{r.timezone}</td>
-                <td>{r.catchUp}</td>
-                <td class="small">{r.next.map((n) => <div key={n.utc} title={n.utc}>{n.local}</div>)}</td>
-                <td class="small">{r.last ? <><Link class="mono" href={`/runs/${encodeURIComponent(r.last.runId)}`}>{r.last.slot}</Link> <Status status={r.last.status ?? undefined} /></> : <span class="muted">never{r.through ? '' : ' (no serve or engine has seen it yet)'}</span>}</td>
-              </tr>
-            ))}
+            {rows.map((r) => {
+              const key = `${r.workflowId}#${r.trigger}`;
+              return (
+                <tr key={key} data-schedule={key} data-paused={r.paused ? 'true' : 'false'}>
+                  <td><Link href={`/definitions/${encodeURIComponent(r.workflowId)}`}>{r.workflowId}</Link> <span class="muted small">trigger {r.trigger}</span></td>
+                  <td class="mono">{r.cron}</td>
+                  <td>{r.timezone}</td>
+                  <td>{r.catchUp}</td>
+                  <td class="small">{r.next.map((n) => <div key={n.utc} title={n.utc}>{n.local}</div>)}</td>
+                  <td class="small">{r.last ? <><Link class="mono" href={`/runs/${encodeURIComponent(r.last.runId)}`}>{r.last.slot}</Link> <Status status={r.last.status ?? undefined} /></> : <span class="muted">never{r.through ? '' : ' (no serve or engine has seen it yet)'}</span>}</td>
+                  <td class="small">
+                    {r.paused ? <span title={r.paused.at}>Paused{r.paused.by ? ` by ${r.paused.by}` : ''}{r.paused.reason ? `: ${r.paused.reason}` : ''}</span> : 'Firing'}
+                    {r.queued > 0 ? <div class="muted">{r.queued} queued</div> : null}
+                  </td>
+                  <td>
+                    {r.paused
+                      ? <button type="button" disabled={busy} onClick={() => act(r, 'resume')}>Resume</button>
+                      : <button type="button" disabled={busy} onClick={() => setPausing(pausing?.key === key ? null : { key, reason: '' })}>Pause…</button>}
+                    {' '}<button type="button" disabled={busy} onClick={() => act(r, 'trigger')}>Trigger now</button>
+                    {' '}<button type="button" disabled={busy} onClick={() => setFilling(filling?.key === key ? null : { key, from: '', to: '' })}>Backfill…</button>
+                    {pausing?.key === key && !r.paused ? (
+                      <form class="pause" onSubmit={(e) => { e.preventDefault(); const reason = pausing.reason.trim(); setPausing(null); act(r, 'pause', reason ? { reason } : {}); }}>
+                        <label>Reason <input type="text" name="reason" placeholder="optional" value={pausing.reason} onInput={(e) => setPausing({ ...pausing, reason: (e.target as HTMLInputElement).value })} /></label>
+                        <button type="submit" class="primary" disabled={busy}>Pause the schedule</button>
+                      </form>
+                    ) : null}
+                    {filling?.key === key ? (
+                      <form class="backfill" onSubmit={(e) => { e.preventDefault(); act(r, 'backfill', { from: iso(filling.from), to: iso(filling.to) }); }}>
+                        <label>From (UTC) <input type="datetime-local" name="from" required value={filling.from} onInput={(e) => setFilling({ ...filling, from: (e.target as HTMLInputElement).value })} /></label>
+                        <label>To (UTC) <input type="datetime-local" name="to" required value={filling.to} onInput={(e) => setFilling({ ...filling, to: (e.target as HTMLInputElement).value })} /></label>
+                        <button type="submit" class="primary" disabled={busy}>Start the missing runs</button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )) : null}
