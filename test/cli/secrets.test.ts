@@ -4,10 +4,14 @@
  * then every byte the store holds (the .jsonl files and the rest of the store dir), `history --json`,
  * `status --json`, the dead letters and the dashboard's GET /api/runs/<id> are read, and the value is in none.
  */
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUiProcess, type UiProcess } from '../server/ui-helpers.js';
 
 const PAGE = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
@@ -145,4 +149,78 @@ describe('secrets on the embedded store (docs/operations.md#secrets)', () => {
     expect(rm.code).toBe(2);
     expect(JSON.parse(rm.stdout).error.code).toBe('LF_SECRET_NOT_FOUND');
   }, 60_000);
+});
+
+describe.skipIf(noNats)('secrets on NATS: the worker reads KV LF_SECRETS (docs/operations.md#secrets)', () => {
+  const c = useCluster();
+  const procs: ChildProcess[] = [];
+  afterEach(() => killLeftovers(procs));
+
+  it('runs the page\'s commands (secrets set, engine, worker, deploy, start); no stream holds the value, nor history, status or the dead letters; people may not read the bucket', async () => {
+    const dir = project();
+    const urlOf = (arg: string) => arg.replace('nats://engine:engine-dev-password@127.0.0.1:4222', c.as('engine')).replace('nats://worker:worker-dev-password@127.0.0.1:4222', c.as('worker'));
+    const nats = shLines()[1]!;
+    expect(nats.map((l) => l.args[0])).toEqual(['secrets', 'engine', 'worker', 'deploy', 'start']);
+    let runId = '';
+    for (const line of nats) {
+      const args = line.args.map(urlOf);
+      if (args[0] === 'engine' || args[0] === 'worker') {
+        const child = spawnCli(args, { cwd: dir });
+        procs.push(child);
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        await waitFor(`the ${args[0]} to start`, () => out.includes(args[0] === 'engine' ? 'engine' : 'worker '), { timeout: 30_000, detail: () => out });
+        continue;
+      }
+      const r = await cli(args, { cwd: dir, env: line.env, ...(line.stdin !== undefined ? { stdin: line.stdin } : {}) });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(VALUE);
+      if (args[0] === 'start') runId = r.stdout.trim();
+    }
+    expect(runId).not.toBe('');
+    const wait = await cli(['--nats', c.url, 'wait', runId, '--timeout', '60s'], { cwd: dir });
+    expect(wait.stdout + wait.stderr).not.toContain(VALUE);
+    const history = await cli(['--nats', c.url, 'history', runId, '--json'], { cwd: dir });
+    expect(history.code).toBe(0);
+    expect(history.stdout).not.toContain(VALUE);
+    const events = JSON.parse(history.stdout) as { type: string; data: Record<string, any> }[];
+    expect(events.map((e) => `${e.type} ${e.data.task ?? ''} ${JSON.stringify(e.data.error ?? '')}`).join('\n')).toContain('task.failed fail_loudly');
+    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'call_api')!.data.output).toEqual({ echoed: { url: 'https://api.example', token: '[secret API_TOKEN]', header: 'Bearer [secret API_TOKEN]' } });
+    expect(events.find((e) => e.type === 'task.completed' && e.data.task === 'push')!.data.output).toEqual({ sent: '[secret API_TOKEN]' });
+    expect(events.find((e) => e.type === 'task.failed')!.data.error.message).toBe('the API refused the token [secret API_TOKEN]');
+    const status = await cli(['--nats', c.url, 'status', runId, '--json'], { cwd: dir });
+    expect(status.stdout).toContain('[secret API_TOKEN]');
+    expect(status.stdout).not.toContain(VALUE);
+    const dlq = await cli(['--nats', c.url, 'dlq', 'list', '--json'], { cwd: dir });
+    expect(dlq.stdout + dlq.stderr).not.toContain(VALUE);
+    const list = await cli(['--nats', c.url, 'secrets', 'list', '--json'], { cwd: dir });
+    expect(JSON.parse(list.stdout).names).toEqual(['API_TOKEN']);
+
+    // Every message of every stream but the secrets' own bucket: the log, the task queues, timers, dead letters, KV.
+    const jsm = await c.jsm();
+    let read = 0;
+    for await (const info of jsm.streams.list()) {
+      const name = info.config.name;
+      if (name === 'KV_LF_SECRETS') continue;
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const m = await jsm.streams.getMessage(name, { seq }).catch(() => null);
+        if (!m) continue;
+        read++;
+        const text = Buffer.from(m.data).toString('latin1') + (m.header ? JSON.stringify([...m.header.keys()].map((k) => m.header!.get(k))) : '');
+        expect(text.includes(VALUE), `${name} #${seq}`).toBe(false);
+      }
+    }
+    expect(read).toBeGreaterThan(10);
+
+    // A person's user may not read the bucket; a worker's may, by key.
+    const { Kvm } = await import('../../src/store/index.js');
+    const { jetstream } = await import('../../src/store/index.js');
+    const alice = await c.connect('alice');
+    const asAlice = await new Kvm(jetstream(alice, { timeout: 3000 })).create('LF_SECRETS', { bindOnly: true, allow_direct: true });
+    await expect(asAlice.get('API_TOKEN')).rejects.toThrow();
+    const worker = await c.connect('worker');
+    const asWorker = await new Kvm(jetstream(worker, { timeout: 3000 })).create('LF_SECRETS', { bindOnly: true, allow_direct: true });
+    expect((await asWorker.get('API_TOKEN'))?.string()).toBe(VALUE);
+  }, 180_000);
 });
