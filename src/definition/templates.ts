@@ -29,7 +29,7 @@ interface Site {
   secrets?: true;
 }
 
-const SECRETS_WHERE = '${secrets.<NAME>} may only be used in a task\'s input, a COMMAND task\'s command and env, and notification targets (resolved when an attempt starts, never recorded)';
+const SECRETS_WHERE = '${secrets.<NAME>} may only be used in the input of a task a handler or a program runs (SIMPLE, COMMAND, a MAP over a handler), a COMMAND task\'s command and env, and notification targets (resolved when an attempt starts, never recorded)';
 
 const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
 
@@ -169,7 +169,10 @@ export function checkTemplates(ctx: CheckContext): void {
     // A MAP's input, and its iterator's, is its body's: resolved per item when the MAP runs, so it reads what is upstream of the MAP.
     const map = t.type === 'MAP' ? t : iterators.get(t.id);
     const inputSite: Site = map ? { ...site, task: map, mapBody: map.id } : site;
-    templates(ctx, up, { ...inputSite, secrets: true }, raw.input, [...p, 'input']);
+    // Only an input an attempt hands to a handler or a program may name secrets: a SUB_WORKFLOW's (a MAP's over a workflow)
+    // becomes a child run's input, recorded; a HUMAN's is shown to people; the other types run no attempt of their own.
+    const runsAttempt = t.type === 'SIMPLE' || t.type === 'COMMAND' || (t.type === 'MAP' && t.workflow === undefined);
+    templates(ctx, up, runsAttempt ? { ...inputSite, secrets: true } : inputSite, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);
     templates(ctx, up, withSelf, raw.output_to, [...p, 'output_to']);
     if (t.type === 'DECISION') {

@@ -38,6 +38,11 @@ describe('${secrets.NAME} in a definition', () => {
       type: SIMPLE
       output: { t: "\${secrets.API_TOKEN}" }
 `],
+    ['a SUB_WORKFLOW input (the child run\'s input is recorded)', `    - id: a
+      type: SUB_WORKFLOW
+      workflow: other
+      input: { t: "\${secrets.API_TOKEN}" }
+`],
     ['a COMMAND cwd', `    - id: a
       type: COMMAND
       command: [ls]
@@ -48,7 +53,7 @@ describe('${secrets.NAME} in a definition', () => {
       const text = wf(tasks);
       const d = only(parse(text), 'LF_SECRET_NOT_ALLOWED');
       expect({ line: d.line, col: d.col }).toEqual(pos(text, '${secrets.API_TOKEN}'));
-      expect(d.message).toContain('may only be used in a task\'s input');
+      expect(d.message).toContain('may only be used in the input of a task a handler or a program runs');
     });
   }
 
