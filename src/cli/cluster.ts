@@ -226,7 +226,7 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
   // KV LF_SECRETS first (the worker's default), then this file and the environment: checked now, read at each attempt.
-  if (opts.secrets !== undefined) (await import('./secrets.js')).secretsFlag(opts.secrets);
+  if (opts.secrets !== undefined) (await import('./secrets-flag.js')).secretsFlag(opts.secrets);
   const { taskMaxDeliver, taskAckWaitMs } = natsSettings().cluster;
   const offers = offersEnabled();
   const ackWait = ackWaitMs ?? taskAckWaitMs;

@@ -5,7 +5,7 @@
  * driven here, as `run` and `resume` drive; over NATS the engines drive it
  * and its id is printed at once (or, with --wait, the state it settles in).
  */
-import { secretsFlag } from './secrets.js';
+import { secretsFlag } from './secrets-flag.js';
 import { actingUser, requireLevel } from './acting.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';

@@ -1,5 +1,5 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
-import { secretsFlag } from './secrets.js';
+import { secretsFlag } from './secrets-flag.js';
 import { actingUser, requireLevel } from './acting.js';
 import { loadDefinitionFile } from '../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../errors/index.js';

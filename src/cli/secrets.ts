@@ -7,22 +7,12 @@
 import { resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { LedgerflowError, UsageError } from '../errors/index.js';
-import { checkSecretName, checkSecretsFile, defaultSecrets, fileSecrets, kvSecrets, type SecretsProvider, type SecretsStore } from '../secrets/index.js';
+import { checkSecretName, fileSecrets, kvSecrets, type SecretsStore } from '../secrets/index.js';
 import { connect, inboxPrefixFor, parseServers } from '../store/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 import { usesNats, type GlobalOpts } from './store.js';
-
-/** The provider `--secrets <file>` names (checked now: mode and map), then the environment; undefined: the default. */
-export function secretsFlag(file: string | undefined): SecretsProvider | undefined {
-  if (file === undefined) return undefined;
-  const path = resolve(file);
-  checkSecretsFile(path);
-  // What the default provider reads: child runs driven here too. A COMMAND's program is not given it (src/handlers/command.ts).
-  process.env.LEDGERFLOW_SECRETS_FILE = path;
-  return defaultSecrets();
-}
 
 type Opts = { secrets?: string; json?: boolean };
 
