@@ -45,10 +45,16 @@ export function masker(values: ReadonlyMap<string, string>): Masker {
   return { text, value: value as <T>(v: T) => T, size: pairs.length };
 }
 
+/** Own properties only, defined rather than assigned: a path can never reach or change a prototype. */
 function setAt(root: Record<string, unknown>, path: readonly (string | number)[], v: string): void {
   let at: unknown = root;
-  for (let i = 0; i < path.length - 1; i++) at = (at as Record<string | number, unknown>)[path[i]!];
-  (at as Record<string | number, unknown>)[path[path.length - 1]!] = v;
+  for (let i = 0; i < path.length - 1; i++) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, path[i]!)) return;
+    at = (at as Record<string | number, unknown>)[path[i]!];
+  }
+  const last = path[path.length - 1]!;
+  if (at === null || typeof at !== 'object' || !Object.hasOwn(at, last)) return;
+  Object.defineProperty(at, last, { value: v, writable: true, enumerable: true, configurable: true });
 }
 
 /**
