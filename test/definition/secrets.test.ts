@@ -3,9 +3,14 @@
  * env, an error at its file:line:col anywhere else; the core keeps it a reference (where it sits, never a
  * value), and only strings the definition wrote are filled in at the edge: data that reads `${secrets.X}` stays data.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
 import { resolveTemplate, type SecretSite } from '../../src/expressions/index.js';
 import { applySecrets, envSecrets, masker } from '../../src/secrets/index.js';
+import { natsConf } from '../../src/users/nats-conf.js';
+import type { UserRecord } from '../../src/users/file.js';
 import { only, parse, pos, wf } from './helpers.js';
 
 describe('${secrets.NAME} in a definition', () => {
@@ -95,5 +100,21 @@ describe('resolving: the core keeps references, the edge fills in what the defin
     const m = masker(new Map([['A', 'abc'], ['B', 'abcdef'], ['E', '']]));
     expect(m.text('x abcdef y abc')).toBe('x [secret B] y [secret A]');
     expect(m.size).toBe(2);
+  });
+});
+
+describe('who may read KV LF_SECRETS (users nats-conf, nats.conf)', () => {
+  it('gives worker users the bucket by key and people none of it; the shipped nats.conf the same', () => {
+    const users = new Map<string, UserRecord>(([['engine', 'L1'], ['alice', 'L0'], ['scanner', 'L3']] as const).map(([name, level]) => [name, { name, level, natsPassword: `$2a$11$${name}` }]));
+    const text = natsConf(users, { engine: 'engine', source: 'users.yaml' }).text;
+    const block = (name: string) => { const start = text.indexOf(`user: "${name}"`); const next = text.indexOf('user: "', start + 1); return text.slice(start, next === -1 ? undefined : next); };
+    expect(block('scanner')).toContain('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"');
+    expect(block('alice')).not.toContain('LF_SECRETS');
+    const shipped = readFileSync(join(ROOT, 'nats.conf'), 'utf8');
+    const people = shipped.split('\n').filter((l) => /\{ user: (alice|bob|cfo|commander),/.test(l));
+    expect(people).toHaveLength(4);
+    for (const l of people) expect(l).not.toContain('LF_SECRETS');
+    // The worker and vault users, outside the comments.
+    expect(shipped.split('\n').filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"'))).toHaveLength(2);
   });
 });
