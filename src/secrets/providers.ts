@@ -135,7 +135,8 @@ export function fileSecrets(file: string): SecretsStore {
 
 /** Checks a secrets file at start-up (a command given `--secrets`): its mode and its map, so a bad file is refused before anything runs. */
 export function checkSecretsFile(file: string): void {
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`the secrets file ${file} is a directory`, { file });
+  if (!existsSync(file)) throw new UsageError(`there is no secrets file ${file}: make it with \`ledgerflow secrets set NAME --secrets ${file}\` (the value on stdin)`, { file });
+  if (statSync(file).isDirectory()) throw new UsageError(`the secrets file ${file} is a directory`, { file });
   readSecretsFile(file);
 }
 
