@@ -39,6 +39,8 @@ export { isSettled, runView, type RunView, type TaskView, replayRun, type Replay
 // The code tasks run
 export { type Handlers, type TaskHandler, type TaskContext, type TaskInfo, COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
 export { loadHandlerModule, createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './handlers/index.js';
+/** Where `${secrets.NAME}` values come from: `new Engine({ secrets })`, `createWorker({ secrets })` (docs/operations.md#secrets). */
+export { chainSecrets, envSecrets, fileSecrets, type SecretsProvider, type SecretsStore } from './secrets/providers.js';
 // Keeping runs going, starting them from events, watching them
 export { Service, type ServiceOptions, type ServiceNotice, type TickHook, type StopReport } from './service/index.js';
 export { emitEvent, type EmitOptions, type EmitResult, type EmittedRun, loadTriggerCatalog, type LoadedCatalog, type TriggerCatalog } from './triggers/index.js';

@@ -217,7 +217,7 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string }): Promise<number> {
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string; secrets?: string }): Promise<number> {
   if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
   const queue = workerQueue(opts);
   const url = natsUrl(g);
@@ -225,6 +225,8 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
+  // KV LF_SECRETS first (the worker's default), then this file and the environment: checked now, read at each attempt.
+  if (opts.secrets !== undefined) (await import('./secrets-flag.js')).secretsFlag(opts.secrets);
   const { taskMaxDeliver, taskAckWaitMs } = natsSettings().cluster;
   const offers = offersEnabled();
   const ackWait = ackWaitMs ?? taskAckWaitMs;

@@ -26,3 +26,4 @@ export const yesOption = ['--yes', 'with --query: no confirmation (a terminal is
 
 /** `--skills`'s help, the same on every command. */
 export const skillsOption = ['--skills <list>', 'skills this process has, comma-separated (or LEDGERFLOW_SKILLS): it runs tasks whose requires: they cover; tasks requiring others wait for an agent or worker that has them'] as const;
+export const secretsOption = ['--secrets <file>', 'where ${secrets.NAME} values come from: a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE, then the environment\'s LEDGERFLOW_SECRET_<NAME>)'] as const;

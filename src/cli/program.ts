@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption,
+  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -68,7 +68,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option(...secretsOption)
     .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
     .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
     .option('--priority <n>', 'the run\'s priority when its work waits (a concurrency slot, a task limit; on NATS a worker): 0..99, higher first; overrides the workflow\'s priority: (default 50)')
@@ -79,7 +79,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
     .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
-    .option('--handlers <module>').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption)
+    .option('--handlers <module>').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option(...secretsOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption).option('--json')
     .action(act(() => import('./run.js'), (m, runId: string, o) => m.resumeCmd(io, g(), runId, o)));
   p.command('state-file').argument('[path]', 'the file --rebuild writes (default .3ox/workflow.state.yaml)')
@@ -90,7 +90,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry')
     .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
     .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>')
-    .option(...outputRootOption).option(...commandOutputLimitOption)
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...secretsOption)
     .option('--wait <duration>', 'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)').option('--json')
     .action(act(() => import('./retry.js'), (m, runId: string, o) => m.retryCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>', 'run id').description('where a run stands: its status, each task\'s state, who or what it waits for, and the command that moves it on')
@@ -335,7 +335,16 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>); run it beside the station\'s leaf node, its --nats URL with ?domain=hub (docs/nats.md#stations)').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
     .option(...outputRootOption).option('--skills <list>', "its skills, comma-separated (or LEDGERFLOW_SKILLS): it also takes attempts of tasks whose requires: it has every one of")
+    .option('--secrets <file>', 'where ${secrets.NAME} values come from besides KV LF_SECRETS (read first): a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE), then the environment\'s LEDGERFLOW_SECRET_<NAME>')
     .action(act(() => import('./cluster.js'), (m, o) => m.workerCmd(io, g(), o)));
+  const secrets = p.command('secrets').description('the secrets ${secrets.NAME} reads, in the --secrets file (or LEDGERFLOW_SECRETS_FILE) or, with --nats, the KV bucket LF_SECRETS (docs/operations.md#secrets); values are never printed');
+  secrets.command('set').argument('<name>', 'the secret\'s name (letters, digits and _)').description('store a secret: its value is read from stdin (never a flag), e.g. printf \'%s\' "$TOKEN" | ledgerflow secrets set API_TOKEN --secrets secrets.yaml')
+    .option(...secretsOption).option('--json', 'print { name, stored, where }')
+    .action(act(() => import('./secrets.js'), (m, name: string, o) => m.secretsSetCmd(io, g(), name, o)));
+  secrets.command('list').description('the names of the secrets stored (never their values)').option(...secretsOption).option('--json', 'print { where, names }')
+    .action(act(() => import('./secrets.js'), (m, o) => m.secretsListCmd(io, g(), o)));
+  secrets.command('rm').argument('<name>', 'the secret\'s name').description('remove a secret (on NATS it is purged: no history keeps it); exit 2 with LF_SECRET_NOT_FOUND when there is none').option(...secretsOption).option('--json', 'print { name, removed, where }')
+    .action(act(() => import('./secrets.js'), (m, name: string, o) => m.secretsRmCmd(io, g(), name, o)));
   p.command('agent').description("a worker whose agent is whatever reads and writes files (seed 003's 1N/0UT protocol, docs/agents.md): writes task-<run>-<task>.yaml in --inbox for each attempt of its queue, records result-<run>-<task>.yaml from --outbox, moves both to done/ (refused ones to rejected/ with a .reason)")
     .requiredOption('--inbox <dir>', 'where task files are written (1N.3OX)').requiredOption('--outbox <dir>', 'where results are read (0UT.3OX)')
     .option('--queue <queue>', 'the task queue it serves (a task\'s `queue`, default "default"): engines on the store hold its attempts for agents from now on')

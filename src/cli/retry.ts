@@ -5,6 +5,7 @@
  * driven here, as `run` and `resume` drive; over NATS the engines drive it
  * and its id is printed at once (or, with --wait, the state it settles in).
  */
+import { secretsFlag } from './secrets-flag.js';
 import { actingUser, requireLevel } from './acting.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { UsageError } from '../errors/index.js';
@@ -31,7 +32,8 @@ export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: Retry
   const flags = driveFlags(opts);
   const notices = new InFlightNotices(io.err);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const secrets = secretsFlag(opts.secrets);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), ...(secrets ? { secrets } : {}) }, notifier));
   // The handler module the failed run recorded, unless --handlers names another.
   const { source } = await engine.load(runId);
   const { handlers } = await handlersFor(opts.handlers, source?.handlers);

@@ -1,4 +1,5 @@
 /** `run` and `resume`: a run driven here, from its definition file or from where its log stands. */
+import { secretsFlag } from './secrets-flag.js';
 import { actingUser, requireLevel } from './acting.js';
 import { loadDefinitionFile } from '../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../errors/index.js';
@@ -46,7 +47,8 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const notices = new InFlightNotices(io.err);
   await useStateFile(g, opts, loaded.definition);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand }, notifier));
+  const secrets = secretsFlag(opts.secrets);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand, ...(secrets ? { secrets } : {}) }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   const say = opts.json ? io.err : io.out;
   return drive(io, g, async (signal) => {
@@ -79,7 +81,8 @@ export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunO
   const started = usesNats(g) ? undefined : (await storeFor(g).read(runId, { toSeq: 1 }))[0];
   await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) }, notifier));
+  const secrets = secretsFlag(opts.secrets);
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), ...(secrets ? { secrets } : {}) }, notifier));
   // Un-pausing is the bridge's (L1) where a users file says who is who; driving a run that is not paused (after a
   // crash, say) asks no level: whoever can open the store runs its work.
   const paused = !usesNats(g) && (await engine.status(runId)).status === 'PAUSED';

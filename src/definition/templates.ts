@@ -25,7 +25,11 @@ interface Site {
   mapBody?: string;
   /** Resolved when a run starts, before any task (`concurrency.key`): only the input is known. */
   atStart?: true;
+  /** A task's input, a COMMAND's command and env: resolved when an attempt starts, where `${secrets.NAME}` may be. */
+  secrets?: true;
 }
+
+const SECRETS_WHERE = '${secrets.<NAME>} may only be used in the input of a task a handler or a program runs (SIMPLE, COMMAND, a MAP over a handler), a COMMAND task\'s command and env, and notification targets (resolved when an attempt starts, never recorded)';
 
 const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
 
@@ -34,6 +38,10 @@ type Occ = { ref: Ref; text: string; offset: number };
 function checkRef(ctx: CheckContext, up: Upstream, site: Site, occ: Occ, path: RawPath): void {
   const { ref } = occ;
   const at = { inString: occ.offset };
+  if (ref.kind === 'secret') {
+    if (!site.secrets) ctx.error('LF_SECRET_NOT_ALLOWED', `template ${occ.text} in ${site.owner}: ${SECRETS_WHERE}`, path, at);
+    return;
+  }
   if (site.atStart && ref.kind !== 'input') {
     ctx.error('LF_TEMPLATE_NOT_AT_START', `template ${occ.text} in ${site.owner}: it is resolved when a run starts, before any task runs; only \${workflow.input.<name>} is known then`, path, at);
     return;
@@ -140,7 +148,7 @@ function condition(ctx: CheckContext, up: Upstream, site: Site, text: unknown, p
     const canonical = refText(ref);
     const occ = written.find((o) => refText(o.ref) === canonical);
     // Bare refs (no ${}) have no offset of their own: point at their first name in the text.
-    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : ref.kind === 'item' ? 'item' : ref.kind === 'index' ? 'index' : 'workflow';
+    const bare = ref.kind === 'task' ? ref.task : ref.kind === 'event' ? 'event' : ref.kind === 'item' ? 'item' : ref.kind === 'index' ? 'index' : ref.kind === 'secret' ? 'secrets' : 'workflow';
     checkRef(ctx, up, site, occ ?? { ref, text: canonical, offset: Math.max(0, text.indexOf(bare)) }, path);
   }
 }
@@ -161,7 +169,10 @@ export function checkTemplates(ctx: CheckContext): void {
     // A MAP's input, and its iterator's, is its body's: resolved per item when the MAP runs, so it reads what is upstream of the MAP.
     const map = t.type === 'MAP' ? t : iterators.get(t.id);
     const inputSite: Site = map ? { ...site, task: map, mapBody: map.id } : site;
-    templates(ctx, up, inputSite, raw.input, [...p, 'input']);
+    // Only an input an attempt hands to a handler or a program may name secrets: a SUB_WORKFLOW's (a MAP's over a workflow)
+    // becomes a child run's input, recorded; a HUMAN's is shown to people; the other types run no attempt of their own.
+    const runsAttempt = t.type === 'SIMPLE' || t.type === 'COMMAND' || (t.type === 'MAP' && t.workflow === undefined);
+    templates(ctx, up, runsAttempt ? { ...inputSite, secrets: true } : inputSite, raw.input, [...p, 'input']);
     if (isObj(raw.output)) templates(ctx, up, withSelf, raw.output, [...p, 'output']);
     templates(ctx, up, withSelf, raw.output_to, [...p, 'output_to']);
     if (t.type === 'DECISION') {
@@ -177,7 +188,7 @@ export function checkTemplates(ctx: CheckContext): void {
     if (t.type === 'SET') templates(ctx, up, site, raw.values, [...p, 'values']);
     if (t.type === 'EMIT') templates(ctx, up, site, raw.data, [...p, 'data']);
     // A COMMAND's argv, cwd and env resolve when an attempt starts, as its input does (per item when it is a MAP's iterator).
-    if (t.type === 'COMMAND') for (const key of ['command', 'cwd', 'env'] as const) templates(ctx, up, inputSite, raw[key], [...p, key]);
+    if (t.type === 'COMMAND') for (const key of ['command', 'cwd', 'env'] as const) templates(ctx, up, key === 'cwd' ? inputSite : { ...inputSite, secrets: true }, raw[key], [...p, key]);
     if (t.type === 'MAP') templates(ctx, up, site, raw.items, [...p, 'items']);
     if (t.type === 'TERMINATE') templates(ctx, up, site, raw.reason, [...p, 'reason']);
     if (t.type === 'WAIT') templates(ctx, up, site, raw.until, [...p, 'until']);

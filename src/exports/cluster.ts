@@ -4,6 +4,8 @@
  * The engines themselves run as `ledgerflow engine` processes (docs/nats.md).
  */
 export { createWorker, type Worker, type WorkerOptions } from '../cluster/worker/worker.js';
+/** KV LF_SECRETS on a connection: a worker's default source of `${secrets.NAME}` (docs/operations.md#secrets). */
+export { kvSecrets, SECRETS_BUCKET } from '../secrets/kv.js';
 export { ClusterClient, type ControlOutcome, type DecisionOutcome } from '../cluster/client/client.js';
 export type { ClusterSettings } from '../cluster/transport/setup.js';
 export { JetStreamEventStore, openJetStreamStore } from '../store/index.js';

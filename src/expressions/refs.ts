@@ -14,7 +14,12 @@ export type Ref =
   | { kind: 'event'; path: string[] }
   /** The current item of a MAP (and a path into it), and its 0-based position: only in the input of a MAP's body. */
   | { kind: 'item'; path: string[] }
-  | { kind: 'index' };
+  | { kind: 'index' }
+  /**
+   * `${secrets.NAME}`: a secret, never resolved here (the core has no values): templates keep the reference as
+   * text and report where it is, and the executor's edge puts the value in when the attempt starts (src/secrets/).
+   */
+  | { kind: 'secret'; name: string };
 
 export interface RefOccurrence {
   ref: Ref;
@@ -24,6 +29,8 @@ export interface RefOccurrence {
   offset: number;
 }
 
+/** A secret's name: what `${secrets.NAME}`, LEDGERFLOW_SECRET_<NAME> and the providers' keys use. */
+export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const WORKFLOW_FIELDS = ['id', 'runId', 'version'] as const;
 export const TASK_FIELDS = ['output', 'status', 'error', 'attempts'] as const;
@@ -36,7 +43,8 @@ export const ACCEPTED_FORMS =
   'expected ${workflow.input}, ${workflow.input.<name>[.path]}, ${workflow.<id|runId|version>}, ${workflow.variables.<name>[.path]} ' +
   'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
   'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}; ' +
-  'in the input of a MAP\'s body also ${item[.path]} and ${index}';
+  'in the input of a MAP\'s body also ${item[.path]} and ${index}; ' +
+  'in a task\'s input, a COMMAND\'s command and env, and notification targets also ${secrets.<NAME>}';
 
 /**
  * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of
@@ -103,6 +111,12 @@ export function refFromSegments(segs: string[]): Ref | string {
   // `item` is always the MAP item (a task named item is warned about); `index` alone is its position, `index.<field>` a task's.
   if (root === 'item') return { kind: 'item', path: second === undefined ? [] : [second, ...rest] };
   if (root === 'index' && second === undefined) return { kind: 'index' };
+  if (root === 'secrets') {
+    if (second === undefined || rest.length > 0 || !SECRET_NAME_PATTERN.test(second)) {
+      return `"${segs.join('.')}" is not a secret; write \${secrets.<NAME>} (letters, digits and _, not starting with a digit)`;
+    }
+    return { kind: 'secret', name: second };
+  }
   if (!TASK_ID_PATTERN.test(root)) return `"${root}" is not a task id; ${ACCEPTED_FORMS}`;
   if (second === undefined || !(TASK_FIELDS as readonly string[]).includes(second)) {
     const got = second === undefined ? `"${root}" alone` : `"${root}.${second}"`;
@@ -205,5 +219,7 @@ export function refText(ref: Ref): string {
       return `\${item${path(ref.path)}}`;
     case 'index':
       return '${index}';
+    case 'secret':
+      return `\${secrets.${ref.name}}`;
   }
 }

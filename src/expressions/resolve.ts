@@ -3,7 +3,7 @@
  * own properties of plain objects and arrays, so a template can never reach a
  * prototype, a getter's side effect or anything outside the scope.
  */
-import { FORBIDDEN_KEYS, scan, type Ref } from './refs.js';
+import { FORBIDDEN_KEYS, refText, scan, type Ref } from './refs.js';
 
 /** A trigger event as templates see it (the shape triggers/ validates). */
 export interface ScopeEvent {
@@ -67,6 +67,9 @@ export function resolveRef(ref: Ref, scope: Scope): unknown {
       return getPath(scope.item, ref.path);
     case 'index':
       return scope.index;
+    case 'secret':
+      // Never a value: the reference itself, which the executor's edge replaces (resolveTemplate's `sites`).
+      return refText(ref);
   }
 }
 
@@ -78,23 +81,42 @@ export function toText(v: unknown): string {
   return String(v);
 }
 
+/** One piece of a string that holds secrets: literal text (resolved templates included), or a secret to put in. */
+export type SecretPart = string | { readonly secret: string };
+
+/**
+ * Where a resolved tree holds `${secrets.NAME}`: the path of the string in it and the string as pieces. The
+ * edge rebuilds exactly these strings with the values; the text of the tree there is the references
+ * (`${secrets.NAME}`), which is what logs and events show. Data a template brings in (an input, an output)
+ * that happens to read `${secrets.X}` is a literal piece, never a secret: only the definition names secrets.
+ */
+export interface SecretSite {
+  readonly path: readonly (string | number)[];
+  readonly parts: readonly SecretPart[];
+}
+
 /**
  * Resolves every string of a JSON tree. A string that is exactly one `${ref}`
  * yields the raw value (so `${scan_files.output}` passes an object on); text
  * around references interpolates. Non-strings are returned as they are.
  */
-export function resolveTemplate(value: unknown, scope: Scope): unknown {
+export function resolveTemplate(value: unknown, scope: Scope, sites?: SecretSite[], path: readonly (string | number)[] = []): unknown {
   if (typeof value === 'string') {
     const parts = scan(value);
+    if (sites && parts.some((p) => typeof p !== 'string' && p.ref.kind === 'secret')) {
+      const pieces: SecretPart[] = parts.map((p) => (typeof p === 'string' ? p : p.ref.kind === 'secret' ? { secret: p.ref.name } : toText(resolveRef(p.ref, scope))));
+      sites.push({ path, parts: pieces });
+      return pieces.map((p) => (typeof p === 'string' ? p : `\${secrets.${p.secret}}`)).join('');
+    }
     if (parts.length === 1 && typeof parts[0] !== 'string' && parts[0]!.text === value) {
       return resolveRef(parts[0]!.ref, scope);
     }
     return parts.map((p) => (typeof p === 'string' ? p : toText(resolveRef(p.ref, scope)))).join('');
   }
-  if (Array.isArray(value)) return value.map((v) => resolveTemplate(v, scope));
+  if (Array.isArray(value)) return value.map((v, i) => resolveTemplate(v, scope, sites, sites ? [...path, i] : path));
   if (value !== null && typeof value === 'object') {
     // fromEntries defines own properties, so a key named __proto__ stays data.
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTemplate(v, scope)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTemplate(v, scope, sites, sites ? [...path, k] : path)]));
   }
   return value;
 }

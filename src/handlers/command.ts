@@ -149,6 +149,12 @@ export function createCommandExecutor(opts: CommandExecutorOptions = {}): Comman
   return (command, input, ctx) => runCommand(command, input, ctx, limit);
 }
 
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('LEDGERFLOW_SECRET')) out[k] = v;
+  return out;
+}
+
 async function runCommand(command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext, limit: number): Promise<unknown> {
   const [program, ...args] = command.argv;
   if (!program) throw new NonRetryableError(`task ${ctx.taskId}: its command is empty; give at least the program`, 'LF_COMMAND_NOT_FOUND');
@@ -162,7 +168,8 @@ async function runCommand(command: AttemptCommand, input: Record<string, unknown
   const bin = binDir();
   const basePath = command.env.PATH ?? process.env.PATH ?? '';
   const env: NodeJS.ProcessEnv = {
-    ...process.env, ...command.env,
+    // The engine's own secrets (LEDGERFLOW_SECRET_<NAME>, the secrets file's path) are not a program's: it gets those its task names in `env`.
+    ...withoutSecrets(process.env), ...command.env,
     LF_RUN_ID: ctx.runId, LF_WORKFLOW_ID: ctx.workflowId, LF_TASK_ID: ctx.taskId, LF_ATTEMPT: String(ctx.attempt), LF_IDEMPOTENCY_KEY: ctx.idempotencyKey,
     LF_INIT_CWD: process.cwd(),
     PATH: bin ? `${bin}${delimiter}${basePath}` : basePath,

@@ -5,6 +5,7 @@
  * the driver's parts (driver.ts, in-process-attempts.ts) and
  * child-runs.ts read them without importing each other.
  */
+import type { SecretsProvider } from '../secrets/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { ChildOutcome } from '../executor/index.js';
@@ -29,6 +30,11 @@ export interface DriverHooks {
   runCommand?: CommandRunner;
   /** Performs the built-in failure steps (log_to_incident, notify_commander, preserve_state: src/incidents). Without it their attempts fail. */
   failureSteps?: FailureStepRunner;
+  /**
+   * Where `${secrets.NAME}` values come from when an attempt starts (src/secrets). Default: the file
+   * LEDGERFLOW_SECRETS_FILE names, if set, then LEDGERFLOW_SECRET_<NAME> of the environment.
+   */
+  secrets?: SecretsProvider;
 }
 
 /** What became of a child run, as its parent's attempt reports it; `waiting`: it waits on the outside world (an approval, a far timer). */

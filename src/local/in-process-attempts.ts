@@ -17,6 +17,7 @@ import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
 import { AttemptControl, forFileAgents, hasSkills } from '../executor/index.js';
 import type { DriverOptions } from './driver-options.js';
+import { applySecrets, defaultSecrets, NO_MASK, type Masker } from '../secrets/index.js';
 
 /** What of its driver the attempts use: where outcomes go, and the signal that what runs here changed. */
 export interface AttemptsHost {
@@ -216,27 +217,33 @@ export class InProcessAttempts {
     const step = effect.command ? null : failureStepOf(effect.handler);
     void (async () => {
       let ev: PendingEvent;
+      // The secrets the attempt names are put in here, at its start, and every outcome is masked before it is recorded.
+      let mask: Masker = NO_MASK;
       try {
+        const resolved = await applySecrets(effect.secrets, effect.input, effect.command, effect.secrets ? (this.opts.secrets ?? defaultSecrets()) : undefined);
+        mask = resolved.mask;
+        const { input } = resolved;
         let output: unknown;
-        if (effect.command) {
+        if (resolved.command) {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
-          output = toJson(await this.opts.runCommand(effect.command, effect.input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {})));
+          output = toJson(await this.opts.runCommand(resolved.command, input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}, mask)));
         } else if (step) {
           // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
           if (!this.opts.failureSteps) throw new NonRetryableError(`task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`, 'LF_HANDLER_NOT_FOUND');
-          output = toJson(await this.opts.failureSteps.run(step, effect.input, { runId: effect.runId, attempt, signal: control.signal, log: (m) => this.opts.onLog?.(instance, m) }));
+          output = toJson(await this.opts.failureSteps.run(step, input, { runId: effect.runId, attempt, signal: control.signal, log: (m) => this.opts.onLog?.(instance, m) }));
         } else {
           const handler = handlerFor(this.opts.handlers, effect.handler);
           if (!handler) {
             throw new NonRetryableError(`no handler named "${effect.handler}" for task ${taskId}; export it from the run's handler module (the \`handlers\` option, or the definition's handlers:)`, 'LF_HANDLER_NOT_FOUND');
           }
-          output = toJson(await handler(effect.input, this.context(effect, fields, control, { task: effect.task })));
+          output = toJson(await handler(input, this.context(effect, fields, control, { task: effect.task }, mask)));
         }
+        output = mask.value(output);
         if (effect.outputTo !== undefined && this.opts.writeOutput) await this.opts.writeOutput(effect.outputTo, output);
         ev = { type: 'task.completed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, output } };
       } catch (err) {
-        ev = { type: 'task.failed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, error: toTaskError(err) } };
+        ev = { type: 'task.failed', time: iso(this.opts.clock.now()), data: { task: taskId, attempt, ...fields, error: mask.value(toTaskError(err)) } };
       }
       // An aborted attempt (timed out, cancelled, engine stopped) reports nothing: its outcome no longer applies.
       if (control.aborted) return;
@@ -250,11 +257,11 @@ export class InProcessAttempts {
    * getter, so that it is made only if read (an AbortController per attempt was 1% of the engine's
    * profile); spreading the context, as a handler may, reads it then. `extra` comes last but for it.
    */
-  private context<E extends object>(effect: StartAttempt, fields: { iteration?: number; item?: number }, control: AttemptControl, extra: E) {
+  private context<E extends object>(effect: StartAttempt, fields: { iteration?: number; item?: number }, control: AttemptControl, extra: E, mask: Masker = NO_MASK) {
     const instance = effect.instance;
     return {
       runId: effect.runId, workflowId: effect.workflowId, taskId: effect.taskId, attempt: effect.attempt, ...fields,
-      idempotencyKey: effect.idempotencyKey, log: (m: string) => this.opts.onLog?.(instance, m), workflowInput: effect.workflowInput,
+      idempotencyKey: effect.idempotencyKey, log: (m: string) => this.opts.onLog?.(instance, mask.text(m)), workflowInput: effect.workflowInput,
       ...extra, get signal() { return control.signal; },
     };
   }

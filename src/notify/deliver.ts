@@ -11,6 +11,7 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { backoffAfter, type DeliverySettings } from './config.js';
 import type { NotificationBody, NotificationTarget } from './rules.js';
 import { errorMessage } from '../errors/index.js';
+import { defaultSecrets, masker, NO_MASK, type Masker, type SecretsProvider } from '../secrets/index.js';
 
 export type DeliveryOutcome =
   | { delivered: true; attempts: number; statusCode?: number }
@@ -29,6 +30,8 @@ export interface DeliverOptions {
   natsHeaders?: () => MsgHdrs;
   /** Stops waiting between tries and the try under way (the process is stopping): the result then says so. */
   signal?: AbortSignal;
+  /** Where `${secrets.NAME}` in a webhook's URL and headers is read (default: LEDGERFLOW_SECRETS_FILE, then the environment). */
+  secrets?: SecretsProvider;
   /** Told of each failed try (what, which try, the wait before the next). */
   onRetry?: (error: string, attempt: number, waitMs: number) => void;
 }
@@ -69,8 +72,50 @@ async function tryNats(target: Extract<NotificationTarget, { kind: 'nats' }>, te
   }
 }
 
-/** Tries up to `settings.attempts` times with a doubling wait between tries; never throws. */
-export async function deliver(target: NotificationTarget, body: NotificationBody, o: DeliverOptions): Promise<DeliveryOutcome> {
+const SECRET_REF = /\$\{secrets\.([A-Za-z_][A-Za-z0-9_]{0,127})\}/g;
+
+/**
+ * A webhook's URL and header values with their `${secrets.NAME}` put in, read now (each delivery: a changed
+ * secret takes effect at the next one), and the mask its errors get. The target itself (and its `key`, what
+ * the history's notes name) keeps the references. A missing secret: the delivery fails, naming it.
+ */
+async function withSecrets(target: NotificationTarget, provider: SecretsProvider | undefined): Promise<{ target: NotificationTarget; mask: Masker } | { missing: string[] }> {
+  if (target.kind !== 'webhook') return { target, mask: NO_MASK };
+  const texts = [target.url, ...Object.values(target.headers)];
+  const names = [...new Set(texts.flatMap((t) => [...t.matchAll(SECRET_REF)].map((m) => m[1]!)))];
+  if (names.length === 0) return { target, mask: NO_MASK };
+  const from = provider ?? defaultSecrets();
+  const values = new Map<string, string>();
+  for (const n of names) {
+    const v = await from.get(n);
+    if (v !== undefined) values.set(n, v);
+  }
+  const missing = names.filter((n) => !values.has(n));
+  if (missing.length > 0) return { missing };
+  const put = (t: string) => t.replace(SECRET_REF, (_m, n: string) => values.get(n)!);
+  return {
+    target: { ...target, url: put(target.url), headers: Object.fromEntries(Object.entries(target.headers).map(([k, v]) => [k, put(v)])) },
+    mask: masker(values),
+  };
+}
+
+/** Tries up to `settings.attempts` times with a doubling wait between tries; never throws. What it says of a failure is masked. */
+export async function deliver(given: NotificationTarget, body: NotificationBody, o: DeliverOptions): Promise<DeliveryOutcome> {
+  let resolved: Awaited<ReturnType<typeof withSecrets>>;
+  try {
+    resolved = await withSecrets(given, o.secrets);
+  } catch (err) {
+    return { delivered: false, attempts: 1, error: `cannot read the secrets of ${given.key}: ${errorMessage(err)}` };
+  }
+  if ('missing' in resolved) {
+    return { delivered: false, attempts: 1, error: `LF_SECRET_MISSING: secret${resolved.missing.length > 1 ? 's' : ''} ${resolved.missing.join(', ')} not found for ${given.key}` };
+  }
+  const { target, mask } = resolved;
+  const outcome = await tryDelivering(target, body, mask === NO_MASK ? o : { ...o, ...(o.onRetry ? { onRetry: (e: string, a: number, w: number) => o.onRetry!(mask.text(e), a, w) } : {}) });
+  return outcome.delivered ? outcome : { ...outcome, error: mask.text(outcome.error) };
+}
+
+async function tryDelivering(target: NotificationTarget, body: NotificationBody, o: DeliverOptions): Promise<DeliveryOutcome> {
   const text = JSON.stringify(body);
   let error = '';
   for (let attempt = 1; attempt <= o.settings.attempts; attempt++) {

@@ -10,6 +10,7 @@
  * delivers what has none (`catchUp`). Receivers see the same id again then
  * (Idempotency-Key / Nats-Msg-Id).
  */
+import type { SecretsProvider } from '../secrets/index.js';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { Definition, NotificationRule } from '../definition/index.js';
 import { AppendConflictError, errorMessage } from '../errors/index.js';
@@ -43,6 +44,8 @@ export interface NotifierOptions {
   log?: (line: string) => void;
   /** Told each note once it is durably appended (metrics count deliveries from these: `LedgerflowMetrics.hooks.onNoted`). */
   onNoted?: (events: EventEnvelope[]) => void;
+  /** Where `${secrets.NAME}` in webhook URLs and headers is read (default: LEDGERFLOW_SECRETS_FILE, then the environment; an engine: KV LF_SECRETS first). */
+  secrets?: SecretsProvider;
 }
 
 const isNote = (e: EventEnvelope): e is Extract<EventEnvelope, { type: 'notification.sent' | 'notification.dead_lettered' }> =>
@@ -125,7 +128,7 @@ export class Notifier {
     const targets = roleTargets([...this.rules, ...rulesOfDefinition(definition)], role, workflowId).filter((t) => t.kind === 'webhook' || this.opts.nats);
     return Promise.all(targets.map(async (target) => {
       const outcome = await deliver(target, body as unknown as NotificationBody, {
-        settings: this.settings, signal: signal ? AbortSignal.any([signal, this.stopCtl.signal]) : this.stopCtl.signal,
+        settings: this.settings, signal: signal ? AbortSignal.any([signal, this.stopCtl.signal]) : this.stopCtl.signal, ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
         ...(this.opts.nats ? { nats: this.opts.nats.connection, natsHeaders: this.opts.nats.headers } : {}),
       });
       return outcome.delivered
@@ -194,7 +197,7 @@ export class Notifier {
   private async deliverOne(d: PendingDelivery): Promise<void> {
     const { notification: n, target } = d;
     const outcome = await deliver(target, notificationBody(n), {
-      settings: this.settings, signal: this.stopCtl.signal,
+      settings: this.settings, signal: this.stopCtl.signal, ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       ...(this.opts.nats ? { nats: this.opts.nats.connection, natsHeaders: this.opts.nats.headers } : {}),
       onRetry: (error, attempt, wait) => {
         this.stats.retries++;

@@ -6,7 +6,7 @@
  * worker are given one, so nothing here does I/O.
  */
 import type { CommandTask } from '../definition/index.js';
-import { resolveTemplate, type Scope } from '../expressions/index.js';
+import { resolveTemplate, type Scope, type SecretSite } from '../expressions/index.js';
 import type { TaskContext } from './handlers.js';
 
 /** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): definition/task-handlers.ts. */
@@ -40,10 +40,10 @@ function asArg(value: unknown): string {
 }
 
 /** The command of an attempt of `task`, its argv, cwd and env resolved in `scope` (the run as it is when the attempt starts). Pure. */
-export function resolveCommand(task: CommandTask, scope: Scope): AttemptCommand {
-  const argv = task.command.map((a) => asArg(resolveTemplate(a, scope)));
+export function resolveCommand(task: CommandTask, scope: Scope, secrets?: SecretSite[]): AttemptCommand {
+  const argv = task.command.map((a, i) => asArg(resolveTemplate(a, scope, secrets, ['command', 'argv', i])));
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(task.env)) env[k] = asArg(resolveTemplate(v, scope));
+  for (const [k, v] of Object.entries(task.env)) env[k] = asArg(resolveTemplate(v, scope, secrets, ['command', 'env', k]));
   const cwd = task.cwd === undefined ? undefined : asArg(resolveTemplate(task.cwd, scope));
   return { argv, ...(cwd ? { cwd } : {}), env };
 }

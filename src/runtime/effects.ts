@@ -16,7 +16,7 @@
 import { instanceFields, instanceKey, instanceState, isHeld, iso, RUN_TIMEOUT_TIMER_ID, scopeOf, underWayWithStatus, type CompiledWorkflow, type InstanceRef, type RunContext, type TimerState } from '../compiler/index.js';
 import { DEFAULT_PRIORITY, DEFAULT_QUEUE, type Definition } from '../definition/index.js';
 import { failureHandlerDefinition } from './failure-handler.js';
-import { resolveTemplate, type Scope } from '../expressions/index.js';
+import { resolveTemplate, type Scope, type SecretSite } from '../expressions/index.js';
 import { childRunId, emitEventId, failureRunId } from '../compiler/children.js';
 import { runStatus, type RunSnapshot } from './fold.js';
 import type { TaskInfo } from './handlers.js';
@@ -65,6 +65,12 @@ export interface StartAttempt extends AttemptRef {
    * out exactly as before priorities.
    */
   readonly priority?: number;
+  /**
+   * Where the input and the command hold `${secrets.NAME}` (paths from the attempt: `['input', …]`,
+   * `['command', 'argv', i]`, `['command', 'env', name]`): the executor's edge rebuilds those strings with the
+   * values when it runs the attempt (src/secrets/). The input and command here keep the references. Absent: none.
+   */
+  readonly secrets?: readonly SecretSite[];
 }
 
 /** Stop an attempt that is no longer wanted (timed out, the run settled or was cancelled), or drop it unrun if it has not started. */
@@ -340,10 +346,11 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   // A MAP item's input is its body's, with the item and its position in scope.
   const item = ref.item === undefined ? undefined : ctx.tasks[taskId]!.items?.[ref.item];
   const inputScope = !plan.inputHasRefs ? NO_SCOPE : ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item };
-  const input = (resolveTemplate(plan.def.input, inputScope) ?? {}) as Record<string, unknown>;
+  const secrets: SecretSite[] = [];
+  const input = (resolveTemplate(plan.def.input, inputScope, secrets, ['input']) ?? {}) as Record<string, unknown>;
   // A COMMAND's argv, cwd and env are resolved like its input (a MAP item's with the item in scope).
   const command = plan.def.type === 'COMMAND'
-    ? resolveCommand(plan.def, ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item })
+    ? resolveCommand(plan.def, ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item }, secrets)
     : undefined;
   // The run's own timeout bounds every attempt too: a NATS worker aborts its handler then, as the run ends.
   const deadline = earlier(ctx.timers[`${key}/timeout/${attempt}`]?.dueAt, ctx.timers[RUN_TIMEOUT_TIMER_ID]?.dueAt);
@@ -356,6 +363,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     ...(command ? { command } : {}),
     task: plan.info,
     ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
+    ...(secrets.length > 0 ? { secrets } : {}),
   };
 }
 

@@ -45,9 +45,12 @@ function personPermissions(u: string, control: boolean, js: Js): string {
   return `{ publish: ${list(publish)}, subscribe: ${list(subscribe)} }`;
 }
 
-/** A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue. */
+/**
+ * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; and
+ * the secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets). People's users get no line for that bucket.
+ */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
-  const publish = [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`];
+  const publish = [`${js.api}.INFO`, `${js.api}.DIRECT.GET.KV_LF_KEYS.$KV.LF_KEYS.attempts`, `${js.api}.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>`];
   const subscribe = [`_INBOX_${u}.>`];
   for (const queue of queues) {
     publish.push(

@@ -16,7 +16,7 @@ const NOT_CODES = new Set([
   // streams
   'LF_EVENTS', 'LF_INPUTS', 'LF_TIMERS', 'LF_APPROVALS', 'LF_SIGNALS', 'LF_CONTROL', 'LF_REQUESTS', 'LF_TRIGGERS', 'LF_DLQ', 'LF_DLQ_WORKERS', 'LF_TASKS', 'LF_TASKS_', 'LF_TRIGGER_LOG',
   // KV buckets
-  'LF_DEFINITIONS', 'LF_ATTEMPTS', 'LF_KEYS', 'LF_SNAPSHOTS', 'LF_SCHEDULES', 'LF_RUNS_INDEX', 'LF_ENGINE', 'LF_TRIGGER_GATES', 'LF_ADMISSION', 'LF_TASK_GATES',
+  'LF_DEFINITIONS', 'LF_ATTEMPTS', 'LF_KEYS', 'LF_SNAPSHOTS', 'LF_SCHEDULES', 'LF_RUNS_INDEX', 'LF_ENGINE', 'LF_TRIGGER_GATES', 'LF_ADMISSION', 'LF_TASK_GATES', 'LF_SECRETS',
   // what a COMMAND task's program finds in its environment
   'LF_RUN_ID', 'LF_WORKFLOW_ID', 'LF_TASK_ID', 'LF_ATTEMPT', 'LF_IDEMPOTENCY_KEY', 'LF_INIT_CWD',
   // the cluster configs' route password (nats-cluster.conf, docs/nats.md#routes-credentials-and-tls)

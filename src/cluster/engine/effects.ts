@@ -49,11 +49,13 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
       const step = failureStepOf(effect.handler);
       if (step && o.failureStep) return o.failureStep(effect, step);
       // The priority is the subject's (the level the attempt waits on), not the message's: the body is as before levels.
-      const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, priority, ...fields } = effect;
+      const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, priority, secrets, ...fields } = effect;
       const { restart, ...rest } = fields;
+      // Where the secrets go, references only: the worker reads their values (src/secrets/kv.ts).
+      const secretSites = secrets ? { secrets: secrets.map((x) => ({ path: [...x.path], parts: [...x.parts] })) } : {};
       const instance = instanceToken({ task: effect.taskId, ...instanceFields(effect) });
       const claimToken = restart > 0 ? { claimToken: o.tokens.claimTokenFor(effect.runId, instance, effect.attempt, restart) } : {};
-      const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), task, token: o.tokens.tokenFor(effect.runId, instance, effect.attempt), ...claimToken };
+      const msg: TaskMessage = { ...rest, ...(restart > 0 ? { restart } : {}), ...secretSites, task, token: o.tokens.tokenFor(effect.runId, instance, effect.attempt), ...claimToken };
       o.stats.dispatched++;
       // A restarted attempt is a new message (its own id), carrying the same attempt number and idempotency key.
       // `redispatch`: a copy of an attempt that may have been offered to a worker, which claims it only when needed

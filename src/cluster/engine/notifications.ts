@@ -4,6 +4,7 @@
  * processed acked only once they have ended (inbox.ts), and a delivery given
  * up on kept as a dead letter on lf.dlq.notifications.
  */
+import { chainSecrets, defaultSecrets, kvSecrets } from '../../secrets/index.js';
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -33,6 +34,8 @@ export function engineNotifier(o: EngineNotifierOptions): Notifier {
     ...(o.notifications ? { config: o.notifications } : {}),
     ...(o.onNoted ? { onNoted: o.onNoted } : {}),
     nats: { connection: o.nc, headers: natsHeaders, deadLetter: (d, outcome) => deadLetterNotification(o, d, outcome) },
+    // ${secrets.NAME} in a webhook's URL or headers: the engine user may read KV LF_SECRETS (the worker users by key, people not).
+    secrets: chainSecrets(kvSecrets(o.nc), defaultSecrets()),
   });
 }
 

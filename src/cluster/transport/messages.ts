@@ -194,6 +194,14 @@ export const TaskMessage = z.object({
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()),
   }).optional(),
+  /**
+   * Where the input and command hold `${secrets.NAME}` (runtime/effects.ts StartAttempt.secrets): the worker puts
+   * the values in from KV LF_SECRETS when it runs the attempt. The message itself carries references only.
+   */
+  secrets: z.array(z.object({
+    path: z.array(z.union([z.string(), z.number().int().nonnegative()])).min(1).max(64),
+    parts: z.array(z.union([z.string(), z.object({ secret: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/) })])).max(1000),
+  })).max(1000).optional(),
   task: z.object({
     name: z.string(),
     type: z.string(),

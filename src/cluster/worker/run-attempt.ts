@@ -11,9 +11,10 @@ import { instanceFields, instanceKey } from '../../compiler/index.js';
 import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../../runtime/index.js';
 import { AttemptControl } from '../../executor/index.js';
 import type { InputMessage, TaskMessage } from '../transport/index.js';
+import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../../secrets/index.js';
 export { maxOutputBytes, maxReportBytes } from '../transport/index.js';
 
-export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner, outputLimit?: number): Promise<InputMessage | null> {
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner, outputLimit?: number, secrets?: SecretsProvider): Promise<InputMessage | null> {
   const base = { runId: task.runId, time: '', token: task.token };
   // The task id outside loops and maps; `task#2`, `task[3]` for a loop iteration or a MAP item (compiler/instances.ts).
   const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
@@ -21,29 +22,35 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
   // Its AbortController is made only if the handler reads `signal` (one per attempt was 2% of the worker).
   const controller = new AttemptControl(task.attempt, task.restart ?? 0, { task: task.taskId, ...instanceFields(task) });
   const deadline = task.deadline ? setTimeout(() => controller.abort(new Error('the attempt timed out')), Math.max(0, Date.parse(task.deadline) - Date.now())) : undefined;
+  // The secrets the attempt names are put in now, read by this worker (the engine published references only);
+  // every outcome and log line is masked before it leaves the worker.
+  let mask: Masker = NO_MASK;
   // Only the handler's own failure fails the attempt: a report that cannot be published is not one.
   try {
+    const resolved = await applySecrets(task.secrets, task.input, task.command, task.secrets ? secrets : undefined);
+    mask = resolved.mask;
+    const input = resolved.input;
     const context = {
       runId: task.runId, workflowId: task.workflowId, taskId: task.taskId, attempt: task.attempt, ...instanceFields(task),
       idempotencyKey: `${task.runId}/${instance}/${task.attempt}`,
-      log: (line: string) => log(`${task.runId}/${instance}: ${line}`), workflowInput: task.workflowInput ?? {},
+      log: (line: string) => log(`${task.runId}/${instance}: ${mask.text(String(line))}`), workflowInput: task.workflowInput ?? {},
     };
     // A getter on the object handed over: spreading a context that had it would read it.
     const withSignal = <T extends object>(fields: T): T & { readonly signal: AbortSignal } => ({ ...fields, get signal() { return controller.signal; } });
     let output: unknown;
-    if (task.command) {
+    if (resolved.command) {
       // A COMMAND task: the engine resolved what to run; the worker only runs it (the same executor as the local driver's).
       if (!runCommand) throw new NonRetryableError(`this worker does not run COMMAND tasks (task ${task.taskId}); start one with --commands`, 'LF_COMMAND_UNAVAILABLE');
-      output = await runCommand(task.command, task.input, withSignal(context));
+      output = await runCommand(resolved.command, input, withSignal(context));
     } else {
       const handler = handlerFor(handlers, task.handler);
       if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');
-      output = await handler(task.input, withSignal({ ...context, task: { id: task.taskId, ...task.task } }));
+      output = await handler(input, withSignal({ ...context, task: { id: task.taskId, ...task.task } }));
     }
     // Past its deadline the engine's timeout timer decides (TIMED_OUT, then the retry policy), as an in-process
     // driver's aborted attempt reports nothing: what a handler or command returns once aborted is not its outcome.
     if (controller.aborted) return null;
-    const text = output === undefined ? 'null' : JSON.stringify(output);
+    const text = output === undefined ? 'null' : JSON.stringify(mask.value(output));
     if (outputLimit !== undefined && text.length > outputLimit / 3 && Buffer.byteLength(text) > outputLimit) {
       throw new NonRetryableError(`the output of task ${instance} is ${Buffer.byteLength(text).toLocaleString('en-US')} bytes as JSON, over the ${outputLimit.toLocaleString('en-US')} an outcome may carry on this NATS server (half its max_payload); return a reference (a path, a key, a URL) and keep the data elsewhere, e.g. in a file the task's output_to writes`, 'LF_OUTPUT_TOO_LARGE');
     }
@@ -54,7 +61,7 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
     return { ...base, time: now(), type: 'task.completed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), output: json } };
   } catch (err) {
     if (controller.aborted) return null; // the same: a command killed at its deadline fails, but it timed out
-    return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: toTaskError(err) } };
+    return { ...base, time: now(), type: 'task.failed', data: { task: task.taskId, attempt: task.attempt, ...instanceFields(task), error: mask.value(toTaskError(err)) } };
   } finally {
     if (deadline) clearTimeout(deadline);
   }

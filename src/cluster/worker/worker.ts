@@ -33,6 +33,7 @@
  * worker-bounds.ts); running an attempt is
  * run-attempt.ts, publishing its outcome (and remembering it) report-outcome.ts.
  */
+import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../../secrets/index.js';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../../store/index.js';
@@ -83,6 +84,11 @@ export interface WorkerOptions {
   directOffers?: boolean;
   /** The engines' attempt key (base64url), trusted instead of what KV LF_KEYS says (default: LEDGERFLOW_ATTEMPT_KEY, else LF_KEYS). */
   attemptKey?: string;
+  /**
+   * Where `${secrets.NAME}` values come from when an attempt starts (src/secrets). Default: KV LF_SECRETS on
+   * this worker's connection, then the file LEDGERFLOW_SECRETS_FILE names (if set), then LEDGERFLOW_SECRET_<NAME>.
+   */
+  secrets?: SecretsProvider;
 }
 
 export interface Worker {
@@ -101,6 +107,7 @@ export function createWorker(opts: WorkerOptions): Worker {
   let ackWaitMs = opts.settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS;
   const writeOutput = outputWriter(opts.outputRoot);
   let nc: NatsConnection;
+  let secrets: SecretsProvider | undefined;
   let js: JetStreamClient;
   let ledger: AttemptLedger;
   /** Who claims attempts in the ledger (a name for people reading it). */
@@ -250,7 +257,8 @@ export function createWorker(opts: WorkerOptions): Worker {
     // Marked finished only where there is a claim: an offered attempt never claimed has no entry to mark.
     const claimedHere = () => !deferred || deferred.claimed;
     try {
-      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands, maxOutputBytes(nc.info?.max_payload));
+      secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
+      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands, maxOutputBytes(nc.info?.max_payload), secrets);
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);

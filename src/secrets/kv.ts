@@ -1,0 +1,67 @@
+/**
+ * Secrets on NATS: the KV bucket LF_SECRETS (one key per secret, history 1, a removed secret purged). Only
+ * engine and worker users may read it (nats.conf, `ledgerflow users nats-conf`); people's users may not.
+ * Workers read it when an attempt starts (the engine publishes the attempt with the references only, so no
+ * value is ever in a task stream); `ledgerflow secrets set|list|rm` write it.
+ */
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
+import { Kvm, StorageType, jetstream } from '../store/index.js';
+import { checkSecretName, type SecretsStore } from './providers.js';
+
+export const SECRETS_BUCKET = 'LF_SECRETS';
+
+const isMissing = (err: unknown): boolean => /stream not found|bucket not found|does not exist|10059/i.test(String((err as Error)?.message ?? err));
+
+/** The bucket on this connection; made (history 1) only by `secrets set` (`create`), otherwise bound if it exists. */
+export function kvSecrets(nc: NatsConnection, opts: { create?: boolean; replicas?: number } = {}): SecretsStore {
+  let bucket: Promise<KV | null> | undefined;
+  const kv = (): Promise<KV | null> => {
+    bucket ??= (opts.create
+      ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { history: 1, replicas: opts.replicas ?? 1, storage: StorageType.File, allow_direct: true })
+      // Read by key only (a direct get by subject): what a worker user is granted, "$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>".
+      : new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { bindOnly: true, allow_direct: true })
+    ).catch((err: unknown) => {
+      bucket = undefined;
+      if (isMissing(err)) return null;
+      throw err;
+    });
+    return bucket;
+  };
+  // No bucket yet: no secrets there. Anything else (permissions, NATS down) is the caller's to see.
+  const orMissing = async <T>(fn: () => Promise<T>, none: T): Promise<T> => {
+    try { return await fn(); } catch (err) { if (isMissing(err)) return none; throw err; }
+  };
+  return {
+    label: `NATS KV ${SECRETS_BUCKET}`,
+    async get(name) {
+      const b = await kv();
+      const e = b ? await orMissing(() => b.get(name), null) : null;
+      return e && e.operation === 'PUT' ? e.string() : undefined;
+    },
+    async names() {
+      const b = await kv();
+      if (!b) return [];
+      return orMissing(async () => {
+        const out: string[] = [];
+        for await (const k of await b.keys()) out.push(k);
+        return out.sort();
+      }, []);
+    },
+    async set(name, value) {
+      checkSecretName(name);
+      const b = await kv();
+      if (!b) throw new Error(`the KV bucket ${SECRETS_BUCKET} does not exist`);
+      await b.put(name, value);
+    },
+    async rm(name) {
+      checkSecretName(name);
+      const b = await kv();
+      const e = b ? await orMissing(() => b.get(name), null) : null;
+      if (!b || !e || e.operation !== 'PUT') return false;
+      // Purged, not deleted: the value does not stay in the bucket's history.
+      await b.purge(name);
+      return true;
+    },
+  };
+}
