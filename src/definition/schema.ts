@@ -35,9 +35,15 @@ const SearchAttr = z.union([
 ], { error: `expected a value ("\${workflow.input.customer}") or { value, type: ${SEARCH_TYPES.join(' | ')} }` })
   .meta({ description: `A value (text or template: type string; a number; true/false) or { value, type: ${SEARCH_TYPES.join(' | ')} }.` });
 /** Workflow `search:` (declarations) and SET's `search:` (new values of declared ones). */
-const SearchMap = z.record(z.string().regex(SEARCH_NAME, { error: SEARCH_NAME_FIX }), SearchAttr, { error: 'expected a map of name: value' })
+/** Names checked one by one (a key's own error would be reported as the map's). */
+const searchNames = (m: Record<string, unknown>, ctx: z.core.$RefinementCtx) => {
+  for (const k of Object.keys(m)) if (!SEARCH_NAME.test(k)) ctx.addIssue({ code: 'custom', message: `"${k}": ${SEARCH_NAME_FIX}`, path: [k] });
+};
+const SearchMap = z.record(z.string(), SearchAttr, { error: 'expected a map of name: value' })
+  .superRefine(searchNames)
   .refine((m) => Object.keys(m).length <= MAX_SEARCH_ATTRS, { error: `at most ${MAX_SEARCH_ATTRS} search attributes` });
-const SetSearchMap = z.record(z.string().regex(SEARCH_NAME, { error: SEARCH_NAME_FIX }), SearchScalar, { error: 'expected a map of name: value (names declared in the workflow\'s search:)' });
+const SetSearchMap = z.record(z.string(), SearchScalar, { error: 'expected a map of name: value (names declared in the workflow\'s search:)' })
+  .superRefine(searchNames);
 
 /** Seed 003's `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md), the figures it reports (docs/metrics.md); other keys are kept as written. */
 const MonitoringSchema = z.looseObject({
