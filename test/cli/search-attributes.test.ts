@@ -79,6 +79,12 @@ function suite(name: string, globals: () => string[], before?: (file: string) =>
       expect((await list('--where', 'customer=99', '--json')).stdout.trim()).toBe('[]');
     });
 
+    it('reindex rebuilds them from the log', async () => {
+      const r = await cli([...globals(), 'reindex']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await list('--where', 'customer=42', '--where', 'amount>=99', '--json')).rows.map((x) => x.runId).sort()).toEqual([ids['42/420'], ids['42/99']].sort());
+    });
+
     it('bulk actions take where= (several times): --dry-run counts the runs it matches', async () => {
       const r = await cli([...globals(), 'cancel', '--query', 'workflow=orders where=customer=42 where=amount>=99', '--dry-run', '--json']);
       expect(r.code, r.stderr).toBe(0);

@@ -8,7 +8,7 @@ import { HISTORIES_DIR, readHistory } from '../fixtures/histories/histories.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
-export const ORDERS_YAML = `workflow:
+const ORDERS_YAML = `workflow:
   id: orders
   input:
     required: [customer, amount]
