@@ -111,6 +111,14 @@ function suite(name: string, globals: () => string[], before?: (file: string) =>
           expect(bad.status).toBe(400);
           expect(bad.body.error).toMatchObject({ field: 'where', message: expect.stringContaining('amount is a number attribute') });
         });
+        it('POST /api/bulk/cancel takes where in its query (a list: every condition holds)', async () => {
+          const r = await fetch(`${ui.base}/api/bulk/cancel`, {
+            method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ query: { where: ['customer=42', 'amount<100'] }, dryRun: true }),
+          });
+          expect(r.status).toBe(200);
+          expect(await r.json()).toMatchObject({ action: 'cancel', matched: 1, would: [] });
+        });
       });
     }
   });
