@@ -28,10 +28,15 @@ export interface BulkOpts { query: string; dryRun?: boolean; yes?: boolean; as?:
 export type TakeInput = (runId: string, input: RunInput, acting?: Acting) => Promise<InputOutcome>;
 
 /** `key=value` words (a value with spaces in double quotes) → list's filters, as its flags name them. */
-export function queryWords(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+export function queryWords(text: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  for (const m of text.matchAll(/\s*([^\s=]+)=(?:"([^"]*)"|(\S*))/gy)) out[camel(m[1]!)] = m[2] ?? m[3] ?? '';
+  for (const m of text.matchAll(/\s*([^\s=]+)=(?:"([^"]*)"|(\S*))/gy)) {
+    const key = camel(m[1]!);
+    const value = m[2] ?? m[3] ?? '';
+    // where= may be given more than once (where=customer=42 where=region=eu): every condition holds.
+    if (key === 'where') out.where = [...((out.where as string[] | undefined) ?? []), value]; else out[key] = value;
+  }
   const rest = text.replace(/\s*([^\s=]+)=(?:"[^"]*"|\S*)/g, '').trim();
   if (rest !== '') throw new UsageError(`--query: "${rest}" is not key=value; write e.g. --query 'workflow=orders status=RUNNING since=1h'`, { option: '--query' });
   for (const paging of ['limit', 'cursor', 'before']) {

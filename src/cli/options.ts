@@ -20,7 +20,7 @@ export const stateFileOption = ['--state-file <path>', 'keep this state file (de
 export const noStateFileOption = ['--no-state-file', 'keep no state file'] as const;
 export const stateFileKeepOption = ['--state-file-keep <n>', 'settled runs the state file keeps, the newest (default 50)'] as const;
 /** The bulk form of pause and cancel (bulk.ts): every run `list`'s filter matches. */
-export const queryOption = ['--query <filter>', 'every run this filter matches instead of one run id: list\'s filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id)'] as const;
+export const queryOption = ['--query <filter>', 'every run this filter matches instead of one run id: list\'s filters as key=value (workflow=orders status=RUNNING since=1h; trigger, agent, until, output-contains, run-id, where=customer=42)'] as const;
 export const dryRunOption = ['--dry-run', 'with --query: say how many runs and which, change nothing'] as const;
 export const yesOption = ['--yes', 'with --query: no confirmation (a terminal is asked; anything else is refused without it)'] as const;
 

@@ -102,6 +102,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--agent <name>', 'runs with a task assigned to this agent, an approval decided by them, or an attempt\'s outcome they reported (a worker\'s NATS user, a file agent)')
     .option('--since <time>', 'started at or after: an ISO time, or how long ago (90m, 24h, 7d)').option('--until <time>', 'started at or before (as --since)')
     .option('--output-contains <text>', "runs whose output's JSON contains this text (any case)").option('--run-id <prefix>', 'run ids starting with this')
+    .option('--where <cond>', 'runs whose search attribute meets this: name=value, name!=value, or <, <=, >, >= for numbers and times (repeat: all must hold)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--limit <n>', 'the newest n matching runs (at most 500)').option('--json')
     .action(act(() => import('./read.js'), (m, o) => m.listCmd(io, g(), o)));
   p.command('stats').argument('<workflow>', 'the workflow id')

@@ -27,7 +27,7 @@ export async function statusCmd(io: Io, g: GlobalOpts, runId: string, opts: { js
   return damaged ? EXIT.failed : EXIT.ok;
 }
 
-export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; limit?: string; json?: boolean }
+export interface ListOpts { workflow?: string; status?: string; trigger?: string; agent?: string; since?: string; until?: string; outputContains?: string; runId?: string; where?: string[]; limit?: string; json?: boolean }
 
 /**
  * `list`: the run index's records (src/query), filtered by the flags (the same
@@ -59,8 +59,9 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   runs = runs.map((r) => (damaged.has(r.runId) ? { ...r, status: 'DAMAGED' as RunRecord['status'] } : r));
   io.out(asJson
     ? json([
-      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs }) => ({
+      ...runs.map(({ runId, workflowId, version, status: s, startedAt, completedAt, parent, schedule, trigger, agents, result, durationMs, search }) => ({
         runId, workflowId, version, status: s, startedAt, completedAt, ...(parent ? { parent } : {}), ...(schedule ? { schedule } : {}), trigger, agents, result, durationMs,
+        ...(search ? { search } : {}),
         ...(damaged.has(runId) ? { damaged: damaged.get(runId) } : {}),
       })),
       ...corrupt.map(({ runId, file, reason }) => ({ runId, status: 'CORRUPT', file, reason })),

@@ -122,7 +122,7 @@ export const corruptText = (c: CorruptRun): string => `warning: run ${c.runId} i
  * its widest cell so long ids (a child run's) keep the columns aligned; the last column is free text.
  */
 export function listText(runs: RunRecord[]): string {
-  if (runs.length === 0) return 'no runs';
+  if (runs.length === 0) return 'no runs match (0)';
   const head = ['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'STARTED', 'DURATION', 'TRIGGER, AGENTS, NOTES'];
   const rows = runs.map((r) => [
     inert(r.runId), inert(r.workflowId), `v${r.version}`, r.status, r.startedAt, r.durationMs !== null ? durationText(r.durationMs) : '-',
@@ -144,6 +144,7 @@ function extrasText(r: RunRecord): string {
   if (r.trigger.kind === 'event') parts.push(`event${r.trigger.id ? `:${r.trigger.id}` : r.trigger.type ? `:${r.trigger.type}` : ''}`);
   if (r.trigger.kind === 'retry') parts.push(`retry of ${r.trigger.runId}`);
   if (r.agents.length > 0) parts.push(`@${r.agents.join(',')}`);
+  if (r.search) for (const [k, v] of Object.entries(r.search)) parts.push(`${k}=${String(v)}`);
   return parts.join('  ');
 }
 

@@ -20,6 +20,7 @@ import { childRunId } from './children.js';
 import { decide } from './decision.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { scopeOf } from './scope.js';
+import { searchAfterSet } from './search.js';
 import { dictionaryOf } from './dictionary-record.js';
 import { actionKit, definedOnly, nowOf, plusMs, stamped, withTimer, withoutTimers } from './action-kit.js';
 import { nowMs, timersMovedOn } from './queued-hold.js';
@@ -176,9 +177,12 @@ export function actionsFor(def: Definition) {
       const t = task(p.task) as Extract<TaskDef, { type: 'SET' }>;
       const now = nowOf(context, event);
       const values = definedOnly(resolveTemplate(t.values, scopeOf(context)) ?? {}) as Record<string, unknown>;
+      // Search attributes read the context before this SET's values, as its values do.
+      const search = searchAfterSet(def, t.search, context);
       return {
         tasks: withTask(context, p.task, { status: p.status!, attempts: 1, startedAt: now, completedAt: now, output: values }),
         variables: { ...(context.variables ?? {}), ...values },
+        ...(search !== undefined ? { search } : {}),
       };
     }),
     /** TERMINATE: records { status, reason }; the parallel state's always then ends the run (terminatedCompleted / terminatedFailed). */

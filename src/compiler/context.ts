@@ -87,6 +87,8 @@ export interface RunContext {
   output: unknown;
   /** What SET tasks set (`${workflow.variables.<name>}`); absent until one runs. */
   variables?: Record<string, unknown>;
+  /** Search attributes (the workflow's `search:`, then SET tasks' `search:`); absent when the workflow declares none. Not in the state hash. */
+  search?: Record<string, string | number | boolean>;
   /** true between run.paused and run.resumed (false after a resume); absent when never paused. No attempt starts while true. */
   paused?: boolean;
   /** true while paused by run.queued (status QUEUED), false once run.admitted; absent for a run never queued. */

@@ -11,6 +11,7 @@ import type { MachineInput, RunContext, TaskState } from './context.js';
 import { implementationsFor, type Implementations } from './implementations.js';
 import { regionFor } from './regions.js';
 import { RUN_TIMEOUT_EVENT, runTimer } from './run-timeout.js';
+import { initialSearch } from './search.js';
 import { pendingTasks, TABLE_FROM_TASKS, type TableMaker } from './task-table.js';
 
 /** The machine config: the chart as the compiler builds it (see chart-config.ts). */
@@ -68,13 +69,16 @@ export function initialContext(def: Definition, input: MachineInput, maker: Tabl
     tasks = {};
     for (const t of def.tasks) tasks[t.id] = pending();
   }
-  return {
+  const context: RunContext = {
     runId: input.runId, workflowId: input.workflowId, version: input.version, input: input.input,
     startedAt, completedAt: null, updatedAt: startedAt, tasks, timers: timer ? { [timer.id]: timer } : {}, error: null, output: null,
     ...(input.reuse ? { reuse: input.reuse } : {}),
     ...(input.stateHashVersion !== undefined ? { stateHashVersion: input.stateHashVersion } : {}),
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
   };
+  const search = initialSearch(def, context);
+  if (search !== undefined) context.search = search;
+  return context;
 }
 
 export function buildMachine(def: Definition, config: SubsetConfig = machineConfig(def), implementations: Implementations = implementationsFor(def)): AnyStateMachine {

@@ -21,7 +21,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   duration: ['WAIT'], until: ['WAIT'], event: ['WAIT', 'EMIT'],
   workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
-  status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], data: ['EMIT'],
+  status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], search: ['SET'], data: ['EMIT'],
   command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
   // Task flow control holds attempts: only tasks that run attempts have any.
   concurrency: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
@@ -364,8 +364,21 @@ function checkRunTimeout(ctx: CheckContext): void {
   }
 }
 
+/** A SET's `search:` sets attributes the workflow declares in its `search:` (their type comes from there). */
+function checkSearch(ctx: CheckContext): void {
+  const declared = Object.keys(ctx.def.search ?? {});
+  for (const t of ctx.def.tasks) {
+    if (t.type !== 'SET' || !t.search) continue;
+    for (const name of Object.keys(t.search)) {
+      if (declared.includes(name)) continue;
+      ctx.error('LF_SEARCH_UNDECLARED', `task ${t.id} sets search attribute "${name}", which the workflow's search: does not declare (declare it there with its type${declared.length ? `; declared: ${declared.join(', ')}` : ''})`, [...ctx.taskPath(t), 'search', name], { onKey: true });
+    }
+  }
+}
+
 export function checkStructure(ctx: CheckContext): void {
   checkRunTimeout(ctx);
+  checkSearch(ctx);
   checkIds(ctx);
   checkTaskRefs(ctx);
   checkLoopBodies(ctx);

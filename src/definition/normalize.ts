@@ -7,6 +7,7 @@
 import { parseLevel } from '../authority/index.js';
 import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
+import { SEARCH_TYPES, shorthandType } from './search.js';
 import { stationQueue } from './task-handlers.js';
 import {
   CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
@@ -203,7 +204,7 @@ function task(t: Raw, index: number): TaskDef | null {
     case 'TERMINATE':
       return compact({ ...base, type, status: oneOf(t.status, ['COMPLETED', 'FAILED'] as const) ?? 'COMPLETED', reason: str(t.reason) });
     case 'SET':
-      return rebuilt({ ...base, type, values: map(t.values) });
+      return rebuilt(compact({ ...base, type, values: map(t.values), search: isObj(t.search) ? map(t.search) : undefined }));
     case 'EMIT':
       return rebuilt({ ...base, type, event: str(t.event) ?? '', data: map(t.data) });
   }
@@ -280,5 +281,21 @@ export function normalize(wf: Raw): Definition {
     priority: typeof wf.priority === 'number' ? wf.priority : undefined,
     notifications: wf.notifications === undefined ? undefined : notificationRules(wf.notifications),
     ...runTimeout(wf),
+    search: searchDecls(wf.search),
   });
+}
+
+/** `search:` as { value, type }: a shorthand's type from its value (shorthandType). */
+function searchDecls(raw: unknown): Definition['search'] {
+  if (!isObj(raw)) return undefined;
+  const out: NonNullable<Definition['search']> = {};
+  for (const [name, v] of Object.entries(raw)) {
+    if (isObj(v)) {
+      const type = oneOf(v.type, SEARCH_TYPES) ?? shorthandType(v.value);
+      out[name] = { value: (v.value ?? null) as JsonValue, type };
+    } else {
+      out[name] = { value: v as JsonValue, type: shorthandType(v) };
+    }
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, NOTIFY_ON, ON_LIMIT, RUN_TIMEOUT_POLICIES, TASK_TYPES } from './types.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { STATION_NAME } from './task-handlers.js';
+import { MAX_SEARCH_ATTRS, SEARCH_NAME, SEARCH_TYPES } from './search.js';
 
 const TaskIds = z
   .union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' })
@@ -22,6 +23,27 @@ const Duration = z
 
 const Template = z.string().meta({ description: 'Text that may contain ${...} references.' });
 const JsonMap = z.record(z.string(), z.unknown(), { error: 'expected a map of name: value' });
+
+const SEARCH_NAME_FIX = 'a search attribute name is a letter or _ then letters, digits or _ (at most 64), e.g. customer';
+const SearchScalar = z.union([Template, z.number(), z.boolean()], { error: 'expected a value: text or a ${...} template, a number or true/false' });
+const SearchAttr = z.union([
+  SearchScalar,
+  z.strictObject({
+    value: SearchScalar,
+    type: z.enum(SEARCH_TYPES, { error: `expected one of ${SEARCH_TYPES.join(', ')}` }).optional(),
+  }),
+], { error: `expected a value ("\${workflow.input.customer}") or { value, type: ${SEARCH_TYPES.join(' | ')} }` })
+  .meta({ description: `A value (text or template: type string; a number; true/false) or { value, type: ${SEARCH_TYPES.join(' | ')} }.` });
+/** Workflow `search:` (declarations) and SET's `search:` (new values of declared ones). */
+/** Names checked one by one (a key's own error would be reported as the map's). */
+const searchNames = (m: Record<string, unknown>, ctx: z.core.$RefinementCtx) => {
+  for (const k of Object.keys(m)) if (!SEARCH_NAME.test(k)) ctx.addIssue({ code: 'custom', message: `"${k}": ${SEARCH_NAME_FIX}`, path: [k] });
+};
+const SearchMap = z.record(z.string(), SearchAttr, { error: 'expected a map of name: value' })
+  .superRefine(searchNames)
+  .refine((m) => Object.keys(m).length <= MAX_SEARCH_ATTRS, { error: `at most ${MAX_SEARCH_ATTRS} search attributes` });
+const SetSearchMap = z.record(z.string(), SearchScalar, { error: 'expected a map of name: value (names declared in the workflow\'s search:)' })
+  .superRefine(searchNames);
 
 /** Seed 003's `monitoring:` block: the state file and the execution log it keeps (docs/state-file.md), the figures it reports (docs/metrics.md); other keys are kept as written. */
 const MonitoringSchema = z.looseObject({
@@ -173,6 +195,8 @@ export const TaskSchema = z.object({
   reason: Template.optional(),
   // SET / EMIT
   values: JsonMap.optional(),
+  search: SetSearchMap.optional()
+    .meta({ description: 'SET: new values of search attributes the workflow declares (templates resolved when the task runs, converted to the declared type).' }),
   data: JsonMap.optional(),
   // COMMAND
   command: z.array(CommandArg, { error: commandError })
@@ -335,6 +359,8 @@ export const WorkflowSchema = z.object({
     })
     .optional(),
   output: OutputDecl.optional(),
+  search: SearchMap.optional()
+    .meta({ description: 'Search attributes: typed values resolved from the input when a run starts (SET tasks may set them again); `list --where name=value` finds runs by them.' }),
   tasks: z.array(TaskSchema).min(1, { error: 'a workflow needs at least one task' }),
   failure_workflow: FailureWorkflowSchema.optional(),
   monitoring: MonitoringSchema.optional(),

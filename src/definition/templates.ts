@@ -186,6 +186,7 @@ export function checkTemplates(ctx: CheckContext): void {
       condition(ctx, up, { ...site, alsoAllowed: new Set([t.id, ...t.loopOver]) }, raw.loop_condition, [...p, 'loop_condition']);
     }
     if (t.type === 'SET') templates(ctx, up, site, raw.values, [...p, 'values']);
+    if (t.type === 'SET') templates(ctx, up, site, raw.search, [...p, 'search']);
     if (t.type === 'EMIT') templates(ctx, up, site, raw.data, [...p, 'data']);
     // A COMMAND's argv, cwd and env resolve when an attempt starts, as its input does (per item when it is a MAP's iterator).
     if (t.type === 'COMMAND') for (const key of ['command', 'cwd', 'env'] as const) templates(ctx, up, key === 'cwd' ? inputSite : { ...inputSite, secrets: true }, raw[key], [...p, key]);
@@ -198,6 +199,7 @@ export function checkTemplates(ctx: CheckContext): void {
   if (isObj(wf.failure_workflow)) {
     templates(ctx, up, { owner: 'failure_workflow' }, wf.failure_workflow.input, ['workflow', 'failure_workflow', 'input']);
   }
+  if (isObj(wf.search)) templates(ctx, up, { owner: 'search', atStart: true }, wf.search, ['workflow', 'search']);
   if (isObj(wf.concurrency)) templates(ctx, up, { owner: 'concurrency.key', atStart: true }, wf.concurrency.key, ['workflow', 'concurrency', 'key']);
   if (Array.isArray(wf.triggers)) {
     wf.triggers.forEach((tr, i) => {

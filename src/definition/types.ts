@@ -5,6 +5,9 @@
  * Plain JSON only: a Definition is recorded in each run's `run.started` event,
  * so replay never depends on the file it came from.
  */
+import type { SearchAttrDecl } from './search.js';
+export type { SearchAttrDecl, SearchType, SearchValue } from './search.js';
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 export const TASK_TYPES = [
@@ -181,7 +184,8 @@ export function iteratorOf(tasks: readonly TaskDef[], id: string): MapTask | und
   return tasks.find((t): t is MapTask => t.type === 'MAP' && t.iterator === id);
 }
 export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'COMPLETED' | 'FAILED'; reason?: string }
-export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue> }
+/** `search`: new values of the workflow's search attributes (absent when none, so older definitions hash as they did). */
+export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue>; search?: Record<string, JsonValue> }
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
 
 export type TaskDef =
@@ -298,4 +302,6 @@ export interface Definition {
   /** `timeout:` / `timeout_policy:` (docs/runs.md#run-timeouts); both absent when the file has no timeout, so older definitions hash as they did. */
   timeoutMs?: number;
   timeoutPolicy?: RunTimeoutPolicy;
+  /** `search:` (docs/operations.md#search-attributes); absent when the file has none, so older definitions hash as they did. */
+  search?: Record<string, SearchAttrDecl>;
 }

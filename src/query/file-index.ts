@@ -26,8 +26,11 @@ import { HeldRunIndex } from './held-index.js';
 import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
 import { RunRecordSchema } from './record-schema.js';
 
-/** 2: a run's agents include who reported its attempts' outcomes (2026-11-26); a cache of 1 is rebuilt from the logs. */
-const CACHE_VERSION = 2;
+/**
+ * 2: a run's agents include who reported its attempts' outcomes (2026-11-26); a cache of 1 is rebuilt from the logs.
+ * 3: records hold search attributes (`search`, `searchTypes`); a cache of 2 is rebuilt from the logs.
+ */
+const CACHE_VERSION = 3;
 /** Files stat'ed at once, and run files read and folded at once (a pool: one slow file does not hold the others). */
 const STAT_CONCURRENCY = 64;
 const READ_CONCURRENCY = 32;

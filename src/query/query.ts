@@ -4,7 +4,7 @@
  * same values with the same words. Pure: "now" for relative times is given.
  */
 import { z } from 'zod';
-import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../definition/index.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration, SEARCH_NAME, type SearchType, type SearchValue } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import { WorkflowStatus } from '../events/index.js';
 import { TRIGGER_KINDS, type RunRecord } from './record.js';
@@ -40,6 +40,8 @@ export const RunQuerySchema = z.object({
   cursor: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   /** The page just before this position (a page's `prevCursor`): paging back to newer rows on the API. */
   before: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** Search attribute conditions, all of which a run meets: `name=value`, `name!=value`, and for numbers, times and text `<`, `<=`, `>`, `>=`. */
+  where: z.union([z.string(), z.array(z.string())]).optional(),
 }).strict();
 export type RunQueryInput = z.input<typeof RunQuerySchema>;
 
@@ -56,7 +58,32 @@ export interface RunQuery {
   limit?: number;
   cursor?: string;
   before?: string;
+  /** Search attribute conditions (all must hold). */
+  where?: WhereClause[];
 }
+
+export const WHERE_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
+export type WhereOp = (typeof WHERE_OPS)[number];
+
+/**
+ * One `--where` condition: the attribute, the comparison and the value as
+ * written, with what it reads as for each type (null: not one). A run
+ * compares it by the type its workflow declares for the attribute.
+ */
+export interface WhereClause {
+  name: string;
+  op: WhereOp;
+  text: string;
+  number: number | null;
+  bool: boolean | null;
+  /** An ISO time, or how long ago (`24h`) resolved against the query's now. */
+  time: string | null;
+}
+
+const WHERE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|<=|>=|=|<|>)\s*(.*?)\s*$/s;
+
+/** The search attribute names and types the runs of an index have: what `where` is checked against. */
+export type SearchTypes = ReadonlyMap<string, ReadonlySet<SearchType>>;
 
 /** How each field is written where the query came from: CLI flags or HTTP query parameters. */
 export type QuerySource = 'cli' | 'http';
@@ -69,6 +96,7 @@ const FIX: Record<string, string> = {
   since: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
   until: 'an ISO time (2026-01-01T00:00:00Z) or how long ago (90m, 24h, 7d)',
   runId: 'a run id or its beginning (A-Z a-z 0-9 _ -)',
+  where: 'name=value (or name!=value, and <, <=, >, >= for numbers and times), e.g. customer=42',
   limit: `a whole number from 1 to ${MAX_LIMIT}`,
   cursor: 'the nextCursor of the page before, as it was given',
   before: 'the prevCursor of the page after, as it was given',
@@ -121,10 +149,92 @@ export function parseRunQuery(raw: Record<string, unknown>, where: QuerySource, 
     if (decodeCursor(q[f]) === null) throw new QueryError(f, `${fieldName(f, where)} ${JSON.stringify(q[f])} is not a cursor: use ${FIX[f]}`, q[f]);
     out[f] = q[f];
   }
+  if (q.where !== undefined) {
+    const texts = (Array.isArray(q.where) ? q.where : [q.where]).filter((w) => w.trim() !== '');
+    if (texts.length > 0) out.where = texts.map((w) => whereClause(w, where, now));
+  }
   if (out.cursor !== undefined && out.before !== undefined) {
     throw new QueryError('before', `${fieldName('before', where)} and ${fieldName('cursor', where)} together: give one (cursor pages on to older rows, before back to newer ones)`, q.before);
   }
   return out;
+}
+
+function whereClause(w: string, where: QuerySource, now: number): WhereClause {
+  const m = WHERE.exec(w);
+  const name = fieldName('where', where);
+  if (!m) throw new QueryError('where', `${name} ${JSON.stringify(w)} is not a condition: use ${FIX.where}`, w);
+  const [, attr, op, text] = m as unknown as [string, string, WhereOp, string];
+  if (!SEARCH_NAME.test(attr)) throw new QueryError('where', `${name} ${JSON.stringify(w)}: "${attr}" is not a search attribute name (at most 64 letters, digits or _)`, w);
+  const value = /^"(.*)"$/s.exec(text)?.[1] ?? text;
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  const t = timeOf(value, now);
+  return {
+    name: attr, op, text: value,
+    number: Number.isFinite(n) ? n : null,
+    bool: value === 'true' ? true : value === 'false' ? false : null,
+    time: t === null || t === 'too long' ? null : t,
+  };
+}
+
+/** The clause's value as the type given; null when it is not one. */
+function operand(c: WhereClause, type: SearchType): SearchValue | null {
+  switch (type) {
+    case 'number': return c.number;
+    case 'bool': return c.bool;
+    case 'time': return c.time;
+    default: return c.text;
+  }
+}
+
+/**
+ * Checks `where` against the attributes the runs have: an attribute no run has
+ * and a value that is none of its types are QueryErrors naming them (exit 2,
+ * HTTP 400), so that a typo is not answered "no runs".
+ */
+export function checkWhere(where: readonly WhereClause[] | undefined, types: SearchTypes): void {
+  for (const c of where ?? []) {
+    const has = types.get(c.name);
+    const written = `${c.name}${c.op}${c.text}`;
+    if (!has) {
+      const known = [...types.keys()].sort();
+      throw new QueryError('where', `where ${JSON.stringify(written)}: no run has a search attribute "${c.name}"; ${known.length ? `runs have: ${known.join(', ')}` : 'no run has any (a workflow declares them in search:)'}`, written);
+    }
+    const fits = [...has].filter((t) => operand(c, t) !== null && (t !== 'bool' || c.op === '=' || c.op === '!='));
+    if (fits.length === 0) {
+      const types = [...has].join(' or ');
+      const what = has.has('bool') && c.bool !== null ? `${c.op} compares numbers, times and text; a bool takes = or !=` : `${JSON.stringify(c.text)} is not a ${types}${has.has('time') ? ' (an ISO time, or how long ago: 24h)' : has.has('bool') ? ' (true or false)' : ''}`;
+      throw new QueryError('where', `where ${JSON.stringify(written)}: ${c.name} is a ${types} attribute and ${what}`, written);
+    }
+  }
+}
+
+/** The names and types of the records' search attributes. */
+export function searchTypesOf(records: Iterable<RunRecord>, into = new Map<string, Set<SearchType>>()): Map<string, Set<SearchType>> {
+  for (const r of records) addSearchTypes(r, into);
+  return into;
+}
+
+export function addSearchTypes(r: RunRecord, into: Map<string, Set<SearchType>>): void {
+  if (!r.searchTypes) return;
+  for (const [k, t] of Object.entries(r.searchTypes)) {
+    const had = into.get(k);
+    if (!had) into.set(k, new Set([t])); else had.add(t);
+  }
+}
+
+function whereHolds(r: RunRecord, c: WhereClause): boolean {
+  const v = r.search?.[c.name];
+  if (v === undefined) return false; // a run without the attribute meets no condition on it, not even !=
+  const want = operand(c, r.searchTypes?.[c.name] ?? 'string');
+  if (want === null) return false;
+  switch (c.op) {
+    case '=': return v === want;
+    case '!=': return v !== want;
+    case '<': return typeof v !== 'boolean' && v < want;
+    case '<=': return typeof v !== 'boolean' && v <= want;
+    case '>': return typeof v !== 'boolean' && v > want;
+    case '>=': return typeof v !== 'boolean' && v >= want;
+  }
 }
 
 /** An ISO time (normalised), or `now` minus a duration (`24h`, `7d`, `PT1H`) of at most 365d; null when it is neither. */
@@ -154,6 +264,7 @@ export function matches(r: RunRecord, q: RunQuery): boolean {
     if (q.trigger.id !== undefined && triggerId(r.trigger) !== q.trigger.id && !(r.trigger.kind === 'event' && r.trigger.type === q.trigger.id)) return false;
   }
   if (q.outputContains !== undefined && !(r.outputText ?? '').toLowerCase().includes(q.outputContains.toLowerCase())) return false;
+  if (q.where !== undefined) for (const c of q.where) if (!whereHolds(r, c)) return false;
   return true;
 }
 
@@ -182,6 +293,10 @@ export type RunOrder = 'newest' | 'oldest';
 
 /** The page of `records` the query asks for. The cursor is opaque: the start time and run id of the page's last row. */
 export function pageOf(records: Iterable<RunRecord>, q: RunQuery, order: RunOrder): RunPage {
+  if (q.where !== undefined) {
+    records = [...records];
+    checkWhere(q.where, searchTypesOf(records));
+  }
   const all: RunRecord[] = [];
   for (const r of records) if (matches(r, q)) all.push(r);
   const sign = order === 'oldest' ? 1 : -1;

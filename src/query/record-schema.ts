@@ -1,5 +1,6 @@
 /** The zod schema of a stored run record: what the index caches (a file, a KV bucket) are checked against when read back. */
 import { z } from 'zod';
+import { SEARCH_TYPES } from '../definition/search.js';
 import { RunHeaderSchema, RunParentSchema, RunScheduleSchema } from '../events/index.js';
 import type { RunRecord, StoredTracked } from './record.js';
 
@@ -25,6 +26,8 @@ export const RunRecordSchema = RunHeaderSchema.extend({
   outputText: z.string().nullable(),
   tasks: z.record(z.string(), z.object({ status: z.string(), attempts: z.number().int(), durationMs: z.number().nullable() })),
   waiting: z.array(z.object({ task: z.string(), approvers: z.array(z.string()) })),
+  search: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  searchTypes: z.record(z.string(), z.enum(SEARCH_TYPES)).optional(),
 }) satisfies z.ZodType<RunRecord>;
 
 export const StoredTrackedSchema = z.object({

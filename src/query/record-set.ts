@@ -5,7 +5,8 @@
  * versions seen are answered without sorting or scanning every run. A long-
  * lived reader (the dashboard) answers `GET /api/runs` from here in a few ms.
  */
-import { compareRuns, matches, newPager, type RunOrder, type RunPage, type RunQuery } from './query.js';
+import type { SearchType } from '../definition/index.js';
+import { addSearchTypes, checkWhere, compareRuns, matches, newPager, type RunOrder, type RunPage, type RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 
 /** A (workflow, version) recorded in runs, and the newest run of it (where its definition can be read). */
@@ -26,6 +27,8 @@ export class RecordSet {
   private readonly byOrigin = new Map<string, Set<string>>();
   /** outputText lowercased once per record (outputContains compares without case). */
   private readonly lower = new WeakMap<RunRecord, string>();
+  /** Search attribute names and types seen in the records kept (never forgotten: a run deleted leaves its names known). */
+  private readonly searchTypes = new Map<string, Set<SearchType>>();
 
   get size(): number { return this.byId.size; }
   get(runId: string): RunRecord | undefined { return this.byId.get(runId); }
@@ -39,6 +42,7 @@ export class RecordSet {
     const had = this.byId.get(r.runId);
     if (had && had.lastSeq >= r.lastSeq) return false;
     this.byId.set(r.runId, r);
+    addSearchTypes(r, this.searchTypes);
     if (had && had.startedAt === r.startedAt) {
       this.sorted[this.indexOf(had)] = r;
     } else {
@@ -61,6 +65,7 @@ export class RecordSet {
       if (had && had.lastSeq >= r.lastSeq) continue;
       if (had) for (const o of originsOf(had)) this.byOrigin.get(o)?.delete(r.runId);
       this.byId.set(r.runId, r);
+      addSearchTypes(r, this.searchTypes);
       for (const o of originsOf(r)) (this.byOrigin.get(o) ?? this.byOrigin.set(o, new Set()).get(o)!).add(r.runId);
       changed.push(r);
     }
@@ -83,6 +88,7 @@ export class RecordSet {
 
   /** The page the query asks for, as `pageOf` gives it, without sorting: one pass in start order. */
   page(q: RunQuery, order: RunOrder): RunPage {
+    checkWhere(q.where, this.searchTypes);
     const needle = q.outputContains?.toLowerCase();
     const rest: RunQuery = { ...q, outputContains: undefined };
     const pager = newPager(q, order);

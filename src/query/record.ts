@@ -9,7 +9,7 @@
  * every golden history).
  */
 import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
-import type { Definition } from '../definition/index.js';
+import type { Definition, SearchType, SearchValue } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
@@ -51,6 +51,10 @@ export interface RunRecord extends RunSummary {
   outputText: string | null;
   tasks: Record<string, TaskRecord>;
   waiting: WaitingTask[];
+  /** Search attributes (`search:`) as the run's fold has them now; absent when its workflow declares none. A time is an ISO text. */
+  search?: Record<string, SearchValue>;
+  /** The declared type of each search attribute (absent with `search`): what `--where` parses its value as. */
+  searchTypes?: Record<string, SearchType>;
 }
 
 export const RESULT_LIMIT = 200;
@@ -112,6 +116,10 @@ export function track(events: readonly EventEnvelope[]): TrackedRun {
     agents: assignees(compiled.definition),
     durationMs: null, result: '', outputText: null, tasks: {}, waiting: [],
   };
+  const declared = compiled.definition.search;
+  if (declared) record.searchTypes = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, d.type]));
+  // Resolved by the start's fold (a run whose log is run.started alone has them too).
+  if (snapshot.context.search !== undefined) record.search = snapshot.context.search;
   return advance({ record, compiled, snapshot, hash: first.state.hash }, rest);
 }
 
@@ -169,7 +177,7 @@ export function restoreTracked(s: StoredTracked, compiled: CompiledWorkflow | nu
 }
 
 /** What follows from the fold: task counters, who is waited for, result and output text, duration. */
-function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pick<RunRecord, 'tasks' | 'waiting' | 'result' | 'outputText' | 'durationMs'> {
+function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pick<RunRecord, 'tasks' | 'waiting' | 'result' | 'outputText' | 'durationMs' | 'search'> {
   const ctx = snapshot.context;
   const tasks: Record<string, TaskRecord> = {};
   for (const [id, t] of Object.entries(ctx.tasks)) {
@@ -185,6 +193,7 @@ function derived(def: Definition, snapshot: RunSnapshot, record: RunRecord): Pic
   const outputJson = status === 'COMPLETED' ? JSON.stringify(ctx.output ?? null) : null;
   return {
     tasks, waiting,
+    ...(ctx.search !== undefined ? { search: ctx.search } : {}),
     outputText: outputJson === null ? null : outputJson.slice(0, OUTPUT_TEXT_LIMIT),
     result: oneLine(resultText(record.status, outputJson, ctx.error?.message, waiting, signals, tasks)),
     durationMs: record.completedAt === null ? null : Date.parse(record.completedAt) - Date.parse(record.startedAt),

@@ -224,7 +224,9 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   // A page of 50 unless `limit` says otherwise (the index answers every match when no limit is given).
   app.get('/api/runs', async (c) => {
-    const q = parseRunQuery(c.req.query(), 'http', Date.now());
+    // `where` may be given more than once (?where=customer=42&where=region=eu): every condition holds.
+    const where = c.req.queries('where');
+    const q = parseRunQuery({ ...c.req.query(), ...(where ? { where } : {}) }, 'http', Date.now());
     return c.json(await backend.runs.query({ limit: DEFAULT_PAGE, ...q }));
   });
 

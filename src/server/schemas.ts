@@ -28,7 +28,8 @@ export const ScheduleActionBody = z.object({
  * when runs moved meanwhile), so a click never acts on more than the person saw.
  */
 export const BulkBody = z.object({
-  query: z.record(z.string(), z.union([z.string(), z.number()])),
+  // A filter's value; `where` may be a list (every condition holds), as the query string repeats it.
+  query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
   reason: z.string().max(1000).optional(),
   dryRun: z.boolean().optional(),
   confirm: z.number().int().min(0).optional(),

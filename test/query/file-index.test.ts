@@ -67,7 +67,7 @@ describe('file run index', () => {
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
     writeFileSync(cacheFile, '{"version":1,"runs":{"run-done":{"size":"oops"');
     expect((await openRunIndex({ store }).query({})).runs).toEqual(records);
-    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).version).toBe(2); // written again whole, at the version of now
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).version).toBe(3); // written again whole, at the version of now
     const failed = await openRunIndex({ store }).query({ status: 'FAILED' });
     expect(failed.runs.map((r) => r.runId)).toEqual(['run-failed']);
   });

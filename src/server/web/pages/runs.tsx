@@ -15,10 +15,19 @@ import { navigate, useLocation } from '../router.js';
 import { RUN_STATUSES } from '../status.js';
 import type { RunRecord, RunsPage as RunsResult } from '../types.js';
 import { grouped } from '../run-rows.js';
+import { whereParams } from '../where.js';
 
-const FILTERS = ['workflow', 'status', 'trigger', 'agent', 'since', 'until', 'runId', 'outputContains'] as const;
+const FILTERS = ['workflow', 'status', 'trigger', 'agent', 'since', 'until', 'runId', 'outputContains', 'where'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 const PAGE_SIZE = 50;
+
+/** `/api/runs?<filters>` with the where box's conditions as repeated parameters. */
+function runsUrl(params: Record<string, string | number | undefined>): string {
+  const { where, ...rest } = params;
+  const base = queryString(rest);
+  const extra = whereParams(where === undefined ? undefined : String(where));
+  return `/api/runs${base}${extra ? `${base ? '&' : '?'}${extra}` : ''}`;
+}
 
 export function RunsPage() {
   const { query } = useLocation();
@@ -38,7 +47,7 @@ export function RunsPage() {
   const reloadTimer = useRef<number | undefined>(undefined);
 
   const load = () =>
-    api.get<RunsResult>(`/api/runs${queryString({ ...filters, cursor, before, limit })}`).then(
+    api.get<RunsResult>(runsUrl({ ...filters, cursor, before, limit })).then(
       (r) => {
         // Paged back to the newest runs: that is the first page, which follows new runs live.
         if (before !== undefined && !r.prevCursor) { navigate(`/${queryString(sized)}`, { replace: true }); return; }
@@ -119,7 +128,9 @@ export function RunsPage() {
                       <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
                       {parent && !nested ? <div class="small muted">child of <Link href={`/runs/${encodeURIComponent(parent)}`}>{parent}</Link></div> : null}
                     </td>
-                    <td class="wrap">{r.workflowId}<span class="muted">@{r.version}</span></td>
+                    <td class="wrap">{r.workflowId}<span class="muted">@{r.version}</span>
+                      {r.search ? <div class="small muted search-attrs" data-testid="search-attrs">{Object.entries(r.search).map(([k, v]) => `${k}=${String(v)}`).join(' ')}</div> : null}
+                    </td>
                     <td class="small ellipsis" title={triggerText(r.trigger)}>{triggerText(r.trigger)}</td>
                     <td class="small wrap">{(r.agents ?? []).join(', ') || <span class="muted">—</span>}</td>
                     <td class="small nowrap" title={r.startedAt}>{time(r.startedAt)}</td>
@@ -159,6 +170,7 @@ function FilterBar(props: { filters: Filters; onApply: (f: Filters) => void }) {
       {field('since', 'since (24h, ISO)', 'narrow')}
       {field('until', 'until', 'narrow')}
       {field('outputContains', 'output contains')}
+      {field('where', 'where (customer=42 amount>100)', 'wide')}
       <button type="submit" class="primary">Filter</button>
       <button type="button" onClick={() => { setF({}); props.onApply({}); }}>Clear</button>
     </form>
