@@ -22,9 +22,13 @@ export const BreakerBody = z.object({ name: z.string().regex(BREAKER_NAME, 'a br
  */
 export const BulkBody = z.object({
   query: z.record(z.string(), z.union([z.string(), z.number()])),
+  /** cancel, pause: recorded as the single action's reason; approve: its comment. */
   reason: z.string().max(1000).optional(),
   dryRun: z.boolean().optional(),
   confirm: z.number().int().min(0).optional(),
+  /** approve: only this waiting HUMAN task of each run (default: every one each run waits on), and how. */
+  task: z.string().min(1).max(200).optional(),
+  decision: z.enum(['approved', 'rejected']).optional(),
 }).strict();
 export const RetryBody = z.object({ as }).strict();
 export const StartBody = z.object({
