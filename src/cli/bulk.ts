@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline/promises';
 import { AuthorityError, LedgerflowError, UsageError, permissionDenied } from '../errors/index.js';
 import type { RunInput } from '../executor/index.js';
 import { applyBulk, bulkAnswer, bulkDoneKey, bulkRetryId, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan } from '../query/index.js';
-import { describeRefusal, engineTake } from '../local/index.js';
+import { describeRefusal, engineTake, pendingApprovals } from '../local/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -74,7 +74,7 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
   const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let plan: BulkPlan;
   try {
-    plan = await planBulk(index, query, action, approval);
+    plan = await planBulk(index, query, action, approval, usesNats(g) ? undefined : pendingApprovals(engineFor(g)));
   } finally {
     await index.close();
   }

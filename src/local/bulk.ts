@@ -63,6 +63,11 @@ export function engineTake(engine: Engine, plan: BulkPlan, o: Omit<BulkCallOptio
   };
 }
 
+/** The HUMAN tasks of a run waiting for a decision, from its log (planBulk's `pending`). */
+export function pendingApprovals(engine: Engine): (runId: string) => Promise<string[]> {
+  return async (runId) => Object.entries((await engine.status(runId)).tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+}
+
 /** A refusal as a bulk answer lists it. */
 export function describeRefusal(err: unknown): { code: string; message: string } {
   return { code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) };
@@ -78,7 +83,7 @@ export async function bulk(engine: Engine, action: BulkAction, filter: RunQueryI
   const index = opts.index ?? openRunIndex({ store: engine.store });
   let plan: BulkPlan;
   try {
-    plan = await planBulk(index, query, action, opts);
+    plan = await planBulk(index, query, action, opts, pendingApprovals(engine));
   } finally {
     if (!opts.index) await index.close();
   }

@@ -92,9 +92,17 @@ export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<s
   return new Set(retries.flatMap((r) => (r.trigger.kind === 'retry' ? [r.trigger.runId] : [])));
 }
 
-/** Every run the query matches, and what the action would do to each. */
-export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkApproval = {}): Promise<BulkPlan> {
-  const matched = await allMatching(index, query);
+/**
+ * Every run the query matches, and what the action would do to each. `pending` (approve): a run's HUMAN tasks
+ * waiting for a decision, read from its log, for an unsettled run whose record names none (a run whose log is only
+ * its start commit folds with its first tasks started but the record does not list them).
+ */
+export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkApproval = {}, pending?: (runId: string) => Promise<string[]>): Promise<BulkPlan> {
+  let matched = await allMatching(index, query);
+  if (action === 'approve' && pending) {
+    matched = await Promise.all(matched.map(async (r) => (SETTLED_STATUSES.includes(r.status) || r.waiting.length > 0 ? r
+      : { ...r, waiting: (await pending(r.runId)).map((task) => ({ task, approvers: [] })) })));
+  }
   const ctx = { ...(action === 'retry' ? { retried: await retriedRuns(index) } : {}), ...(approval.task !== undefined ? { task: approval.task } : {}) };
   const act = matched.filter((r) => wouldChange(action, r, ctx));
   const tasks = action === 'approve' ? Object.fromEntries(act.map((r) => [r.runId, approvalTasks(r, approval.task)])) : {};

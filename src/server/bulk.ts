@@ -17,13 +17,14 @@ import { BulkBody, parseBody } from './schemas.js';
 
 const isAction = (a: string): a is BulkAction => (BULK_ACTIONS as readonly string[]).includes(a);
 
-export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown): Promise<Record<string, unknown>> {
+/** `pending`: a run's HUMAN tasks waiting for a decision, from its log (planBulk's; for runs whose record names none). */
+export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, pending?: (runId: string) => Promise<string[]>): Promise<Record<string, unknown>> {
   if (!isAction(action)) throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: ${BULK_ACTIONS.join(', ')}`);
   const body = parseBody(BulkBody, raw);
   if (Object.keys(body.query).length === 0) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter (every run is never meant by accident)', { field: 'query' });
   if (action !== 'approve' && (body.task !== undefined || body.decision !== undefined)) throw new ApiError(400, 'LF_INPUT_INVALID', 'task: task and decision go with approve', { field: body.task !== undefined ? 'task' : 'decision' });
   const approval = { ...(body.task !== undefined ? { task: body.task } : {}), ...(body.decision !== undefined ? { decision: body.decision } : {}) };
-  const plan = await planBulk(runs, parseRunQuery(body.query, 'http', Date.now()), action, approval);
+  const plan = await planBulk(runs, parseRunQuery(body.query, 'http', Date.now()), action, approval, pending);
   const ids = plan.act.map((r) => r.runId);
   if (body.dryRun) return bulkAnswer(plan, null, approval);
   if (body.confirm !== ids.length) {
