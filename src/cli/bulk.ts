@@ -137,10 +137,10 @@ async function natsTake(g: GlobalOpts, plan: BulkPlan, opts: BulkOpts, approval:
   if (plan.action === 'retry') {
     const { natsUrl } = await import('./cluster.js');
     const { requestStart, freshRunId } = await import('../cluster/index.js');
-    const c = client!;
-    const mayWrite = await c.mayWriteLog();
+    let mayWrite: Promise<boolean> | undefined;
     return async (runId) => {
-      if (mayWrite) {
+      const c = client!;
+      if (await (mayWrite ??= c.mayWriteLog())) {
         const id = bulkRetryId(runId);
         try {
           return { started: (await c.retry(runId, id ? { runId: id } : {})).runId };
