@@ -21,6 +21,9 @@ export type BulkAction = (typeof BULK_ACTIONS)[number];
 /** What an approve --query decides: which waiting HUMAN task (default: each the run waits on) and how. */
 export interface BulkApproval { task?: string; decision?: 'approved' | 'rejected' }
 
+/** planBulk's choices: an approval's, and `only` (a selection: just these of the runs the query matches). */
+export interface BulkChoice extends BulkApproval { only?: readonly string[] }
+
 export interface BulkPlan {
   action: BulkAction;
   matched: RunRecord[];
@@ -97,8 +100,12 @@ export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<s
  * waiting for a decision, read from its log, for an unsettled run whose record names none (a run whose log is only
  * its start commit folds with its first tasks started but the record does not list them).
  */
-export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkApproval = {}, pending?: (runId: string) => Promise<string[]>): Promise<BulkPlan> {
+export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkChoice = {}, pending?: (runId: string) => Promise<string[]>): Promise<BulkPlan> {
   let matched = await allMatching(index, query);
+  if (approval.only) {
+    const only = new Set(approval.only);
+    matched = matched.filter((r) => only.has(r.runId));
+  }
   if (action === 'approve' && pending) {
     matched = await Promise.all(matched.map(async (r) => (SETTLED_STATUSES.includes(r.status) || r.waiting.length > 0 ? r
       : { ...r, waiting: (await pending(r.runId)).map((task) => ({ task, approvers: [] })) })));

@@ -39,5 +39,5 @@ export function openRunIndex(opts: { store: EventStore; storeDir?: string } & Ru
 }
 export {
   applyBulk, planBulk, wouldChange, retriedRuns, approvalTasks, bulkAnswer, bulkDoneKey, bulkRetryId, BULK_ACTIONS, BULK_AT_ONCE,
-  type BulkAction, type BulkApproval, type BulkPlan, type BulkResult, type BulkRefusal, type BulkOptions,
+  type BulkAction, type BulkApproval, type BulkChoice, type BulkPlan, type BulkResult, type BulkRefusal, type BulkOptions,
 } from './bulk.js';

@@ -12,8 +12,20 @@
 import { AuthorityError, CancelRefusedError, PauseRefusedError } from '../errors/index.js';
 import { applyBulk, BULK_ACTIONS, bulkAnswer, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
 import type { Actions } from './backend.js';
+import { foldEvents, runView } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
 import { ApiError, toHttpError } from './errors.js';
 import { BulkBody, parseBody } from './schemas.js';
+
+/** An approve's waiting tasks of a run whose record names none, from its log as the UI reads it. */
+export function pendingIn(store: Pick<EventStore, 'read'>): (runId: string) => Promise<string[]> {
+  return async (runId) => {
+    const events = await store.read(runId);
+    if (events.length === 0) return [];
+    const { compiled, snapshot } = foldEvents(events);
+    return Object.entries(runView(snapshot, events.at(-1)!.seq, compiled.definition).tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+  };
+}
 
 const isAction = (a: string): a is BulkAction => (BULK_ACTIONS as readonly string[]).includes(a);
 
@@ -21,10 +33,10 @@ const isAction = (a: string): a is BulkAction => (BULK_ACTIONS as readonly strin
 export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, pending?: (runId: string) => Promise<string[]>): Promise<Record<string, unknown>> {
   if (!isAction(action)) throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: ${BULK_ACTIONS.join(', ')}`);
   const body = parseBody(BulkBody, raw);
-  if (Object.keys(body.query).length === 0) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter (every run is never meant by accident)', { field: 'query' });
+  if (Object.keys(body.query).length === 0 && body.runs === undefined) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter, or the runs selected (every run is never meant by accident)', { field: 'query' });
   if (action !== 'approve' && (body.task !== undefined || body.decision !== undefined)) throw new ApiError(400, 'LF_INPUT_INVALID', 'task: task and decision go with approve', { field: body.task !== undefined ? 'task' : 'decision' });
   const approval = { ...(body.task !== undefined ? { task: body.task } : {}), ...(body.decision !== undefined ? { decision: body.decision } : {}) };
-  const plan = await planBulk(runs, parseRunQuery(body.query, 'http', Date.now()), action, approval, pending);
+  const plan = await planBulk(runs, parseRunQuery(body.query, 'http', Date.now()), action, { ...approval, ...(body.runs ? { only: body.runs } : {}) }, pending);
   const ids = plan.act.map((r) => r.runId);
   if (body.dryRun) return bulkAnswer(plan, null, approval);
   if (body.confirm !== ids.length) {

@@ -29,6 +29,8 @@ export const BulkBody = z.object({
   /** approve: only this waiting HUMAN task of each run (default: every one each run waits on), and how. */
   task: z.string().min(1).max(200).optional(),
   decision: z.enum(['approved', 'rejected']).optional(),
+  /** Only these runs of those the query matches (the dashboard's selection): never one outside the query. */
+  runs: z.array(z.string().min(1).max(200)).min(1).max(500).optional(),
 }).strict();
 export const RetryBody = z.object({ as }).strict();
 export const StartBody = z.object({
