@@ -142,6 +142,7 @@ async function natsTake(g: GlobalOpts, plan: BulkPlan, opts: BulkOpts, approval:
       const c = client!;
       if (await (mayWrite ??= c.mayWriteLog())) {
         const id = bulkRetryId(runId);
+        if (id && (await c.store.lastSeq(id)) > 0) return false; // its retry run exists: already retried
         try {
           return { started: (await c.retry(runId, id ? { runId: id } : {})).runId };
         } catch (err) {

@@ -35,6 +35,9 @@ export function engineTake(engine: Engine, plan: BulkPlan, o: Omit<BulkCallOptio
     switch (plan.action) {
       case 'retry': {
         const id = bulkRetryId(runId);
+        // Its retry run exists (another bulk retry the index has not seen yet): already retried. A start that races
+        // this check writes the same run once (the start commit of an id is deduplicated).
+        if (id && (await engine.store.lastSeq(id)) > 0) return false;
         try {
           return { started: await engine.retry(runId, { by: o.by, ...(id ? { runId: id } : {}) }) };
         } catch (err) {

@@ -33,7 +33,7 @@ import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
 import { agentsView } from './agents.js';
-import { bulkAction, pendingIn } from './bulk.js';
+import { bulkAction } from './bulk.js';
 import { allBreakers } from '../executor/index.js';
 import { BreakerBody, checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
@@ -306,7 +306,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     });
   }
   // Every run a filter matches (seed 004's emergency stop): a dry run first, then the count it gave as `confirm`.
-  app.post('/api/bulk/:action', async (c) => c.json(await bulkAction(backend.runs, backend.actions(actor(c)), c.req.param('action'), await jsonBody(c), pendingIn(backend.store))));
+  app.post('/api/bulk/:action', async (c) => c.json(await bulkAction(backend.runs, backend.actions(actor(c)), c.req.param('action'), await jsonBody(c), backend.store)));
   app.post('/api/runs/:id/retry', async (c) => {
     const id = c.req.param('id');
     const body = parseBody(RetryBody, await jsonBody(c));

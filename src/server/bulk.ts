@@ -9,8 +9,8 @@
  * same core as the CLI's `--query` and the library's `bulk` (query/bulk.ts),
  * with the same answer (bulkAnswer).
  */
-import { AuthorityError, CancelRefusedError, PauseRefusedError } from '../errors/index.js';
-import { applyBulk, BULK_ACTIONS, bulkAnswer, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
+import { AppendConflictError, AuthorityError, CancelRefusedError, PauseRefusedError, RunIdTakenError } from '../errors/index.js';
+import { applyBulk, BULK_ACTIONS, bulkAnswer, bulkRetryId, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
 import type { Actions } from './backend.js';
 import { foldEvents, runView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -29,8 +29,9 @@ export function pendingIn(store: Pick<EventStore, 'read'>): (runId: string) => P
 
 const isAction = (a: string): a is BulkAction => (BULK_ACTIONS as readonly string[]).includes(a);
 
-/** `pending`: a run's HUMAN tasks waiting for a decision, from its log (planBulk's; for runs whose record names none). */
-export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, pending?: (runId: string) => Promise<string[]>): Promise<Record<string, unknown>> {
+/** `store`: the runs' logs as the UI reads them: an approve's waiting tasks (for runs whose record names none), a retry run that exists. */
+export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, store?: Pick<EventStore, 'read' | 'lastSeq'>): Promise<Record<string, unknown>> {
+  const pending = store ? pendingIn(store) : undefined;
   if (!isAction(action)) throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: ${BULK_ACTIONS.join(', ')}`);
   const body = parseBody(BulkBody, raw);
   if (Object.keys(body.query).length === 0 && body.runs === undefined) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter, or the runs selected (every run is never meant by accident)', { field: 'query' });
@@ -47,7 +48,18 @@ export async function bulkAction(runs: RunIndex, acts: Actions, action: string, 
     take: async (runId) => {
       try {
         switch (action) {
-          case 'retry': return { started: (await acts.retry(runId)).runId };
+          case 'retry': {
+            const id = bulkRetryId(runId);
+            // Its retry run exists (another bulk retry the index has not seen yet): already retried.
+            if (id && store && (await store.lastSeq(id)) > 0) return false;
+            try {
+              return { started: (await acts.retry(runId, undefined, id)).runId };
+            } catch (err) {
+              // Its retry run started meanwhile (another bulk retry the index has not seen yet): already retried.
+              if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
+              throw err;
+            }
+          }
           case 'approve': {
             for (const task of plan.tasks[runId] ?? []) await acts.decide(runId, task, body.decision ?? 'approved', body.reason);
             return true;

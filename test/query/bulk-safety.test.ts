@@ -126,6 +126,16 @@ describe('bulk actions touch only the runs the filter matches', () => {
     expect(await changedSince(e, before)).toEqual({ changed: sorted('intake:WAITING', 'intake:PAUSED'), added: [] });
   }, 60_000);
 
+  it('two bulk retries at once start each retry run once (<id>-retry)', async () => {
+    const { engine: e } = engine();
+    const runs = await mixedStore(e);
+    const before = await lengths(e);
+    await Promise.all([bulk(e, 'retry', { workflow: 'billing' }, { by: 'a' }), bulk(e, 'retry', { workflow: 'billing' }, { by: 'b' })]);
+    const { changed, added } = await changedSince(e, before);
+    expect(changed).toEqual([]);
+    expect(added).toEqual([...runs['billing:FAILED']!, ...runs['billing:CANCELLED']!].map((id) => `${id}-retry`).sort());
+  }, 60_000);
+
   it('a filter that matches nothing answers count 0; an unknown field or a bad value is refused naming it', async () => {
     const { engine: e } = engine();
     await mixedStore(e);
