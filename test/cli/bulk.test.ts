@@ -14,6 +14,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+import { bulkOnCluster, ClusterClient } from '../../src/exports/cluster.js';
 
 const HOLD = 'workflow:\n  id: hold\n  tasks:\n    - { id: review, type: HUMAN }\n';
 const OTHER = HOLD.replace('id: hold', 'id: other');
@@ -96,6 +98,25 @@ describe.skipIf(noNats)('cancel --query over NATS', () => {
     expect(done.code, done.stderr).toBe(0);
     expect(JSON.parse(done.stdout)).toEqual({ action: 'cancel', matched: 2, cancelled: expect.arrayContaining(runs), already: [], refused: [] });
     for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--timeout', '30s', '--json'])).stdout).status).toBe('CANCELLED');
+  }, 90_000);
+
+  it('the library over NATS (bulkOnCluster): a dry run, then a pause of the matching runs, the same answer', async () => {
+    const d = tempDir('lf-bulk-lib-');
+    const id = `hold-${Date.now().toString(36)}`;
+    writeFileSync(join(d, 'hold.yaml'), HOLD.replace('id: hold', `id: ${id}`));
+    expect((await cli(['--nats', c.url, 'deploy', join(d, 'hold.yaml')])).code).toBe(0);
+    procs.push(spawnCli(['--nats', c.url, 'engine']));
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
+    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout).status).toBe('WAITING');
+    const client = new ClusterClient(c.url);
+    try {
+      await waitFor('the index has both', async () => ((await bulkOnCluster(client, 'pause', { workflow: id }, { dryRun: true })).would as string[]).length === 2, { timeout: 15_000 });
+      expect(await bulkOnCluster(client, 'pause', { workflow: id }, { reason: 'maintenance' })).toEqual({ action: 'pause', matched: 2, paused: expect.arrayContaining(runs), already: [], refused: [] });
+    } finally {
+      await client.close();
+    }
+    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'status', r, '--json'])).stdout).status).toBe('PAUSED');
   }, 90_000);
 });
 
