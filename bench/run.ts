@@ -20,8 +20,8 @@ import type { PeerRig } from './peers.js';
 import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
-// The flow-control figures (admission, idcheck, ratelimit) run by default too.
-const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops'] as const;
+// The flow-control figures (admission, idcheck, ratelimit), the bulk actions' (bulk) and the search filter's (ops) run by default too.
+const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops', 'bulk'] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
@@ -37,6 +37,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   evicted: ['evicted.approval_p50_ms'],
   cli: ['cli.version_ratio', 'cli.run_ratio'],
   ops: ['ops.where_ratio'],
+  bulk: ['ops.bulk_ratio'],
   ratelimit: ['ratelimit.cluster_rate_per_s', 'ratelimit.rate_ratio', 'ratelimit.max_window', 'ratelimit.max_window_ratio', 'ratelimit.unlimited_rate_per_s', 'ratelimit.held_ratio'],
 };
 
@@ -133,6 +134,7 @@ await section('admission', async () => (await import('./admission.js')).benchAdm
 await section('idcheck', async () => (await import('./idcheck.js')).benchIdCheck(b));
 await section('ratelimit', async () => (await import('./ratelimit.js')).benchRateLimit(b));
 await section('ops', async () => (await import('./ops-where.js')).benchOpsWhere(b));
+await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);

@@ -33,6 +33,9 @@ export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, M
 export { loadDefinitionFile, outputWriter, parseYaml, stringifyYaml, type OutputWriter, type LoadedDefinition } from './files/index.js';
 // Runs: the engine, its stores, what a run looks like, replay
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type DriverHooks, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './local/index.js';
+// Bulk actions: one action on every run a filter matches (docs/operations.md#bulk-actions)
+export { bulk, type BulkCallOptions } from './local/index.js';
+export type { BulkAction } from './query/index.js';
 export { MemoryEventStore, FileEventStore, openStore, type EventStore, type RunSummary, type CorruptRun } from './store/index.js';
 export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js';
 export { isSettled, runView, type RunView, type TaskView, replayRun, type ReplayReport, type Divergence } from './runtime/index.js';

@@ -1,18 +1,21 @@
 /**
- * `ledgerflow cancel|pause --query '<filter>'`: one input to every run a
- * filter matches (seed 004's emergency stop; the bulk actions of issue 39).
- * The filter is `list`'s, written `key=value` (`workflow=orders
- * status=RUNNING since=1h`); `--dry-run` says how many and which, changing
- * nothing; without `--yes` a terminal is asked and anything else refused.
- * Each run gets the input the single command gives it (recorded with who did
- * it, judged by their level), a few at a time; a run already in the state
- * asked for is counted, not failed; one refused (its level, a damaged log,
- * NATS permissions) is listed with why and the others go on.
+ * `ledgerflow cancel|pause|resume|retry|approve --query '<filter>'`: one
+ * action on every run a filter matches (seed 004's emergency stop; the bulk
+ * actions of issue 39; docs/operations.md "Bulk actions"). The filter is
+ * `list`'s, written `key=value` (`workflow=orders status=RUNNING since=1h`);
+ * `--dry-run` says how many and which, changing nothing; without `--yes` a
+ * terminal is asked and anything else refused. Each run gets what the single
+ * command records (with who did it, judged by their level), a few at a time;
+ * a run already in the state asked for is counted, not failed; one refused
+ * (its level, a damaged log, NATS permissions) is listed with why and the
+ * others go on. Nothing is driven here: a resumed, approved or retried run is
+ * moved on by a `serve` / `ui` (embedded) or the engines (NATS).
  */
 import { createInterface } from 'node:readline/promises';
-import { errorMessage, LedgerflowError, UsageError } from '../errors/index.js';
+import { AuthorityError, LedgerflowError, UsageError, permissionDenied } from '../errors/index.js';
 import type { RunInput } from '../executor/index.js';
-import { applyBulk, openRunIndex, parseRunQuery, planBulk, type BulkPlan } from '../query/index.js';
+import { applyBulk, bulkAnswer, bulkDoneKey, bulkRetryId, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan } from '../query/index.js';
+import { describeRefusal, engineTake, pendingApprovals } from '../local/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
@@ -21,8 +24,11 @@ import type { Acting } from './acting.js';
 import type { InputOutcome } from '../executor/index.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { actingUser, requireLevel } from './acting.js';
+import { engineFor } from './drive.js';
+import type { ClusterClient } from '../cluster/index.js';
+import { refuseDamaged } from './damaged.js';
 
-export interface BulkOpts { query: string; dryRun?: boolean; yes?: boolean; as?: string; json?: boolean; wait?: string }
+export interface BulkOpts { query: string; dryRun?: boolean; yes?: boolean; as?: string; json?: boolean; wait?: string; reason?: string; comment?: string; task?: string; decision?: string }
 
 /** One run's input, as `cancel <runId>` takes it (run-inputs.ts's runInput, given by the caller: no import loop). */
 export type TakeInput = (runId: string, input: RunInput, acting?: Acting) => Promise<InputOutcome>;
@@ -46,50 +52,127 @@ export function queryWords(text: string): Record<string, string | string[]> {
   return out;
 }
 
-const VERB = { cancel: ['cancel', 'cancelled'], pause: ['pause', 'paused'] } as const;
+/** approve --query's --decision (default approved) and --task. */
+function approvalOf(opts: BulkOpts): BulkApproval {
+  if (opts.decision !== undefined && opts.decision !== 'approved' && opts.decision !== 'rejected') {
+    throw new UsageError(`--decision: "${opts.decision}" is not approved or rejected`, { option: '--decision', value: opts.decision });
+  }
+  return { ...(opts.task !== undefined ? { task: opts.task } : {}), ...(opts.decision !== undefined ? { decision: opts.decision } : {}) };
+}
 
-export async function bulkInputCmd(io: Io, g: GlobalOpts, input: Extract<RunInput, { kind: 'control' }>, opts: BulkOpts, runInput: TakeInput): Promise<number> {
-  if (input.action === 'resume') throw new UsageError('resume takes one run id', {});
+/** What a run counted "already" may be besides (said after the count). */
+const ALREADY: Record<BulkAction, string> = { cancel: 'or have settled', pause: 'or have settled', resume: 'or are not paused', retry: 'or have a retry run, or are not FAILED or CANCELLED', approve: 'or wait on no such task' };
+const ALREADY_OR: Record<BulkAction, string> = { cancel: 'settled', pause: 'settled', resume: 'not paused', retry: 'not retryable', approve: 'waiting on no such task' };
+
+/** What the line after a bulk action says moves the runs on (nothing is driven here). */
+function whoDrives(action: BulkAction, g: GlobalOpts): string {
+  if (action === 'cancel' || action === 'pause') return '';
+  return usesNats(g) ? '; the engines move them on' : '; a `ledgerflow serve` (or `ui`) moves them on';
+}
+
+export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: BulkOpts, runInput: TakeInput): Promise<number> {
   // The filters named as the query names them (workflow, output-contains…), not as list's flags.
   const query = parseRunQuery(queryWords(opts.query), 'http', Date.now());
-  const [verb, done] = VERB[input.action];
+  const approval = approvalOf(opts);
+  if (action !== 'approve' && (opts.task !== undefined || opts.decision !== undefined)) throw new UsageError('--task and --decision go with approve --query', {});
+  const done = bulkDoneKey(action, approval);
   const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
   let plan: BulkPlan;
   try {
-    plan = await planBulk(index, query, input.action);
+    plan = await planBulk(index, query, action, approval, usesNats(g) ? undefined : pendingApprovals(engineFor(g)));
   } finally {
     await index.close();
   }
   const { matched, act } = plan;
   if (opts.dryRun) {
-    if (opts.json) io.out(JSON.stringify({ action: verb, matched: matched.length, would: act.map((r) => r.runId), already: plan.already }, null, 2));
+    if (opts.json) io.out(JSON.stringify(bulkAnswer(plan, null, approval), null, 2));
     else {
-      io.out(`${matched.length} run(s) match; ${act.length} would be ${done}, ${plan.already.length} already are (or have settled); nothing changed`);
-      for (const r of act) io.out(`  ${r.runId}  ${inert(r.workflowId)}  ${r.status}`);
+      io.out(matched.length === 0
+        ? `no run matches ${opts.query}; nothing to ${action}`
+        : `${matched.length} run(s) match; ${act.length} would be ${done}, ${plan.already.length} already are (${ALREADY[action]}); nothing changed`);
+      for (const r of act) io.out(`  ${r.runId}  ${inert(r.workflowId)}  ${r.status}${action === 'approve' ? `  ${(plan.tasks[r.runId] ?? []).join(', ')}` : ''}`);
     }
     return EXIT.ok;
   }
-  if (act.length > 0 && !opts.yes && !(await confirmed(`${verb} ${act.length} run(s) matching ${opts.query}? [y/N] `))) {
-    throw new UsageError(`${verb} of ${act.length} run(s) not confirmed: add --yes (or --dry-run to see which)`, { count: act.length });
+  if (act.length > 0 && !opts.yes && !(await confirmed(`${action} ${act.length} run(s) matching ${opts.query}? [y/N] `))) {
+    throw new UsageError(`${action} of ${act.length} run(s) not confirmed: add --yes (or --dry-run to see which)`, { count: act.length });
   }
-  // Who acts, proven once (embedded, a users file: the password checked, the level judged before any run is touched).
+  // Who acts, proven once (embedded, a users file: the password checked, the level judged before any run is touched;
+  // an approval's level per task, by the approval rule, a refusal listed with its run).
   const acting = usesNats(g) ? undefined : await actingUser(opts.as);
-  if (acting) requireLevel(acting, 'control');
+  if (acting && action !== 'approve') requireLevel(acting, 'control');
   const progress = process.stderr.isTTY && !opts.json;
-  const result = await applyBulk(plan, {
-    take: async (runId) => (await runInput(runId, input, acting)).changed,
-    describe: (err) => ({ code: err instanceof LedgerflowError ? err.code : 'LF_INTERNAL', message: errorMessage(err) }),
-    // A refusal of the level refuses them all: said once, not per run.
-    fatal: (err) => err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED',
-    ...(progress ? { progress: (n: number, of: number) => { process.stderr.write(`\r${verb}: ${n}/${of}`); } } : {}),
+  const apply = async (client?: ClusterClient) => applyBulk(plan, {
+    take: acting ? embeddedTake(g, plan, acting, opts, approval) : await natsTake(g, plan, opts, approval, runInput, client),
+    describe: (err) => {
+      const subject = permissionDenied(err);
+      return subject === null ? describeRefusal(err) : { code: 'LF_FORBIDDEN', message: `refused by NATS permissions${subject ? ` on ${subject}` : ''}` };
+    },
+    // A refusal of the level refuses them all: said once, not per run (an approval's is per task: listed).
+    fatal: (err) => action !== 'approve' && (err instanceof AuthorityError || (err instanceof LedgerflowError && err.code === 'LF_AUTHORITY_REFUSED')),
+    ...(progress ? { progress: (n: number, of: number) => { process.stderr.write(`\r${action}: ${n}/${of}`); } } : {}),
   });
+  // A retry over NATS: one connection for them all (the others go through runInput, as the single commands do).
+  const result = !acting && action === 'retry' && act.length > 0
+    ? await (await import('./cluster.js')).withClient(g, (c) => apply(c))
+    : await apply();
   if (progress && act.length > 0) process.stderr.write('\n');
-  if (opts.json) io.out(JSON.stringify({ action: verb, matched: matched.length, [done]: result.done, already: result.already, refused: result.refused }, null, 2));
+  if (opts.json) io.out(JSON.stringify(bulkAnswer(plan, result, approval), null, 2));
   else {
-    io.out(`${done} ${result.done.length} run(s); ${result.already.length} already ${done} or settled; ${result.refused.length} refused`);
+    if (matched.length === 0) io.out(`no run matches ${opts.query}; nothing to ${action}`);
+    else io.out(`${done} ${result.done.length} run(s); ${result.already.length} already ${done} or ${ALREADY_OR[action]}; ${result.refused.length} refused${result.done.length > 0 ? whoDrives(action, g) : ''}`);
+    for (const s of result.started) io.out(`  ${s.retryOf} → ${s.runId}`);
     for (const r of result.refused) io.out(`  refused ${r.runId}: ${inert(r.message)}`);
   }
   return result.refused.length > 0 ? EXIT.usage : EXIT.ok;
+}
+
+/** Embedded: the library's single actions on the store (query/bulk.ts's core), recorded as `acting`; a damaged log refused. */
+function embeddedTake(g: GlobalOpts, plan: BulkPlan, acting: Acting, opts: BulkOpts, approval: BulkApproval): (runId: string) => Promise<boolean | { started: string }> {
+  const reason = plan.action === 'approve' ? opts.comment : opts.reason;
+  const take = engineTake(engineFor(g), plan, { by: acting.name, ...(acting.level ? { level: acting.level } : {}), ...approval, ...(reason !== undefined ? { reason } : {}) });
+  return async (runId) => {
+    if (plan.action !== 'retry') await refuseDamaged(g, runId); // as the single commands refuse one
+    return take(runId);
+  };
+}
+
+/** Over NATS: each run as the single command takes it, on the person's own connection (their NATS permissions). */
+async function natsTake(g: GlobalOpts, plan: BulkPlan, opts: BulkOpts, approval: BulkApproval, runInput: TakeInput, client?: ClusterClient): Promise<(runId: string) => Promise<boolean | { started: string }>> {
+  if (plan.action === 'retry') {
+    const { natsUrl } = await import('./cluster.js');
+    const { requestStart, freshRunId } = await import('../cluster/index.js');
+    let mayWrite: Promise<boolean> | undefined;
+    return async (runId) => {
+      const c = client!;
+      if (await (mayWrite ??= c.mayWriteLog())) {
+        const id = bulkRetryId(runId);
+        if (id && (await c.store.lastSeq(id)) > 0) return false; // its retry run exists: already retried
+        try {
+          return { started: (await c.retry(runId, id ? { runId: id } : {})).runId };
+        } catch (err) {
+          // Its retry run started meanwhile (another bulk retry): already retried.
+          if (id && err instanceof LedgerflowError && (err.code === 'LF_APPEND_CONFLICT' || err.code === 'LF_RUN_ID_TAKEN')) return false;
+          throw err;
+        }
+      }
+      // A person's user: the engines judge their level (L1) and record the retry, as `retry --nats` asks (a fresh id: the form they take).
+      const out = await requestStart(natsUrl(g), { retryOf: runId, runId: freshRunId() }, 10_000);
+      return { started: out.queued ? out.runId ?? '' : out.verdict.runId! };
+    };
+  }
+  const action = plan.action;
+  return async (runId) => {
+    if (action !== 'approve') {
+      return (await runInput(runId, { kind: 'control', action, ...(action !== 'resume' && opts.reason !== undefined ? { reason: opts.reason } : {}) })).changed;
+    }
+    let changed = false;
+    for (const taskId of plan.tasks[runId] ?? []) {
+      const out = await runInput(runId, { kind: 'approval', taskId, decision: approval.decision ?? 'approved', ...(opts.comment !== undefined ? { comment: opts.comment } : {}) });
+      changed ||= out.changed;
+    }
+    return changed;
+  };
 }
 
 /** A yes from a person at a terminal; anything else (a pipe, a CI job) is no. */

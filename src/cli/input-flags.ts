@@ -31,3 +31,9 @@ export function parseSignalBody(name: string, data: string | undefined): SignalB
   }
   return r.data;
 }
+
+/** The run id a command without --query needs. */
+export function needRunId(runId: string | undefined, command: string): string {
+  if (runId === undefined) throw new UsageError(`${command}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${command} --help\`)`, {});
+  return runId;
+}

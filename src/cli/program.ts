@@ -76,23 +76,25 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'print the final state as JSON')
     .allowUnknownOption().allowExcessArguments()
     .action(act(() => import('./run.js'), (m, file: string, tail: string[], o, c: Command) => m.runCmd(io, g(), file, tail, o, optionSpecs(c), () => helpOf(c))));
-  p.command('resume').argument('<runId>', 'run id').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed)')
+  p.command('resume').argument('[runId]', 'run id (or --query)').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed). With --query: un-pause every paused run the filter matches (recorded, not driven here: a serve, ui or the engines move them on)')
     .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
     .option('--handlers <module>').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option(...secretsOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption).option('--json')
-    .action(act(() => import('./run.js'), (m, runId: string, o) => m.resumeCmd(io, g(), runId, o)));
+    .option(...queryOption).option(...dryRunOption).option(...yesOption)
+    .action(act(() => import('./run.js'), (m, runId: string | undefined, o) => m.resumeCmd(io, g(), runId, o)));
   p.command('state-file').argument('[path]', 'the file --rebuild writes (default .3ox/workflow.state.yaml)')
     .description('the state file (.3ox/workflow.state.yaml) as the run log has it: printed, or with --rebuild written over the file')
     .option('--rebuild', 'write it (and the worksets beside it) over the file instead of printing it').option('--keep <n>', 'settled runs kept, the newest (default 50)')
     .option('--follow', 'keep the file (and the worksets) up to date from the log until Ctrl-C: on NATS from the stream, on any machine')
     .action(act(() => import('./state-file.js'), (m, path: string | undefined, o) => m.stateFileCmd(io, g(), path, o)));
-  p.command('retry').argument('<runId>', 'the FAILED or CANCELLED run to retry')
+  p.command('retry').argument('[runId]', 'the FAILED or CANCELLED run to retry (or --query)')
     .description('retry a FAILED or CANCELLED run from where it failed: a new run of its recorded definition and input that reuses the outputs of the tasks that completed and runs the rest (refused, exit 2, for any other run). Embedded: drives the new run here, as resume does; over NATS: the engines drive it and its id is printed')
     .option('--handlers <module>', 'handler module (default: the one the failed run recorded)').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>')
     .option(...outputRootOption).option(...commandOutputLimitOption).option(...secretsOption)
     .option('--wait <duration>', 'over NATS: wait this long for the new run to settle or wait for a person, and print its state (exit codes as run)').option('--json')
-    .action(act(() => import('./retry.js'), (m, runId: string, o) => m.retryCmd(io, g(), runId, o)));
+    .option(...queryOption).option(...dryRunOption).option(...yesOption)
+    .action(act(() => import('./retry.js'), (m, runId: string | undefined, o) => m.retryCmd(io, g(), runId, o)));
   p.command('status').argument('<runId>', 'run id').description('where a run stands: its status, each task\'s state, who or what it waits for, and the command that moves it on')
     .option('--json').option('--yaml')
     .action(act(() => import('./read.js'), (m, runId: string, o) => m.statusCmd(io, g(), runId, o)));
@@ -121,13 +123,16 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
     .option('--all', 'replay every recorded run').option('--workflow <id>', 'with --all: only the runs of this workflow').option('--json')
     .action(act(() => import('./replay.js'), (m, runId: string | undefined, o) => m.replayCmd(io, g(), runId, o)));
-  for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-    p.command(name).argument('<runId>', 'run id').argument('<taskId>', 'a HUMAN task of the run')
+  for (const name of ['approve', 'reject'] as const) {
+    p.command(name).argument('[runId]', 'run id (or --query)').argument('[taskId]', 'a HUMAN task of the run')
       .description(`${name} a HUMAN task of the run. Embedded store: recorded, and the run moved on here unless a serve, ui or run process drives it. Over NATS: recorded at once when no engine runs and the name is not proven (a server without users, no credentials), else published for the engines (queued until one, or \`resume\`, takes it)`)
       .option(...asOption).option('--comment <text>').option('--handlers <module>', 'embedded store: handler module to move the run on with (default: the one the run recorded)')
       .option(...outputRootOption).option(...commandOutputLimitOption)
       .option(...waitOption).option('--json', 'print { runId, task, decision, by, unauthenticated, recorded, queued, changed, seq, status }')
-      .action(act(() => import('./run-inputs.js'), (m, runId: string, taskId: string, o) => m.inputCmd(io, g(), runId, { kind: 'approval', taskId, decision, ...(o.comment !== undefined ? { comment: o.comment } : {}) }, o)));
+      .option(...queryOption).option(...dryRunOption).option(...yesOption)
+      .option('--task <taskId>', 'with --query: only this waiting HUMAN task of each run (default: every HUMAN task each run waits on)')
+      .option('--decision <decision>', `with --query: approved or rejected (default ${name === 'approve' ? 'approved' : 'rejected'})`)
+      .action(act(() => import('./run-inputs.js'), (m, runId: string | undefined, taskId: string | undefined, o) => m.approveCmd(io, g(), name, runId, taskId, o)));
   }
   p.command('signal').argument('<runId>', 'run id').argument('<name>', "the signal's name: what a WAIT's event: waits for")
     .description('send a signal to a run: its WAITs on that name complete with the data as output (one not reached yet keeps it). Refused, recording nothing, when no WAIT would take it. Taken as approve is (embedded: the run moved on here; NATS: recorded at once or published)')

@@ -20,12 +20,16 @@ import { usesNats, type GlobalOpts } from './store.js';
 import { cliNotifier } from './notifications.js';
 import { keepLeaseFor, withNotifier } from '../notify/index.js';
 import { InFlightNotices } from '../monitor/index.js';
-import { waitFlag } from './input-flags.js';
+import { needRunId, waitFlag } from './input-flags.js';
 import type { ClusterClient } from '../cluster/index.js';
 
 export interface RetryOpts extends RunOpts { wait?: string }
 
-export async function retryCmd(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts): Promise<number> {
+export async function retryCmd(io: Io, g: GlobalOpts, given: string | undefined, opts: RetryOpts & { query?: string; dryRun?: boolean; yes?: boolean; as?: string }): Promise<number> {
+  // With --query: a retry of every FAILED or CANCELLED run the filter matches that has none yet (bulk.ts); started, not driven here.
+  if (opts.query !== undefined) return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'retry', [given], { ...opts, query: opts.query });
+  const runId = needRunId(given, 'retry');
+  (await import('./run-inputs.js')).noBulkFlags('retry', opts);
   if (usesNats(g)) return retryOnNats(io, g, runId, opts);
   if (opts.wait !== undefined) throw new UsageError('--wait goes with --nats: on the embedded store retry drives the new run here until it settles or waits', { value: opts.wait });
   requireLevel(await actingUser(undefined), 'control'); // a retry is the bridge's (L1), where a users file says who is who

@@ -48,12 +48,40 @@ function describe(input: RunInput): { fields: Record<string, unknown>; what: str
 export async function controlCmd(io: Io, g: GlobalOpts, runId: string | undefined, input: Extract<RunInput, { kind: 'control' }>, opts: InputOpts & { query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
   if (opts.query !== undefined) {
     if (runId !== undefined) throw new UsageError(`${input.action}: give a run id or --query, not both`, { runId });
-    const { bulkInputCmd } = await import('./bulk.js');
-    return bulkInputCmd(io, g, input, { ...opts, query: opts.query }, (id, each, acting) => runInput(g, id, each, opts, acting));
+    const { bulkCmd } = await import('./bulk.js');
+    return bulkCmd(io, g, input.action === 'resume' ? 'resume' : input.action, { ...opts, query: opts.query, ...(input.reason !== undefined ? { reason: input.reason } : {}) }, (id, each, acting) => runInput(g, id, each, opts, acting));
   }
   if (runId === undefined) throw new UsageError(`${input.action}: which run? give its id, or --query '<filter>' for every run a filter matches (\`ledgerflow ${input.action} --help\`)`, {});
-  if (opts.dryRun || opts.yes) throw new UsageError(`${input.action}: --dry-run and --yes go with --query`, {});
+  noBulkFlags(input.action, opts);
   return inputCmd(io, g, runId, input, opts);
+}
+
+/**
+ * resume, retry and approve with `--query` (bulk.ts): the command's single form is theirs (run.ts, retry.ts, and
+ * inputCmd); a run id (approve: and a task) with --query is a usage error.
+ */
+export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 'retry' | 'approve' | 'reject', given: Array<string | undefined>, opts: InputOpts & { query: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string; comment?: string }): Promise<number> {
+  if (given.some((x) => x !== undefined)) throw new UsageError(`${action}: give a run id or --query, not both`, { runId: given[0] ?? null });
+  const { bulkCmd } = await import('./bulk.js');
+  // reject --query is approve --query --decision rejected.
+  if (action === 'reject' && opts.decision !== undefined && opts.decision !== 'rejected') throw new UsageError(`reject --query: --decision ${opts.decision} contradicts reject (use approve --query)`, { option: '--decision' });
+  const o = action === 'reject' ? { ...opts, decision: 'rejected' } : opts;
+  return bulkCmd(io, g, action === 'reject' ? 'approve' : action, o, (id, each, acting) => runInput(g, id, each, opts, acting));
+}
+
+/** approve and reject: of one run's task, or with `--query` of every matching run's waiting HUMAN task(s). */
+export async function approveCmd(io: Io, g: GlobalOpts, name: 'approve' | 'reject', runId: string | undefined, taskId: string | undefined, opts: InputOpts & { comment?: string; query?: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string }): Promise<number> {
+  if (opts.query !== undefined) return bulkQueryCmd(io, g, name, [runId, taskId], { ...opts, query: opts.query });
+  if (runId === undefined || taskId === undefined) throw new UsageError(`${name}: which run and task? give both (\`ledgerflow ${name} <runId> <taskId>\`), or --query '<filter>' for every run a filter matches`, {});
+  noBulkFlags(name, opts);
+  const decision = name === 'approve' ? 'approved' : 'rejected';
+  return inputCmd(io, g, runId, { kind: 'approval', taskId, decision, ...(opts.comment !== undefined ? { comment: opts.comment } : {}) }, opts);
+}
+
+/** --dry-run, --yes and --task go with --query only. */
+export function noBulkFlags(name: string, opts: { dryRun?: boolean; yes?: boolean; task?: string; decision?: string }): void {
+  if (opts.task !== undefined || opts.decision !== undefined) throw new UsageError(`${name}: --task and --decision go with --query (one run's task is the argument after its id)`, {});
+  if (opts.dryRun || opts.yes) throw new UsageError(`${name}: --dry-run and --yes go with --query`, {});
 }
 
 /** Takes the input on the store the command uses; prints what became of it; the exit code. */

@@ -19,7 +19,7 @@ import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
 import { cliNotifier } from './notifications.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks, recordedHandlers, type RunOpts } from './drive.js';
-import { defaultActor } from './input-flags.js';
+import { defaultActor, needRunId } from './input-flags.js';
 import { json, type Io } from './io.js';
 import { recordedDefinitionOf } from '../events/index.js';
 import { useStateFile } from './state-file.js';
@@ -65,7 +65,11 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   }, opts, notifier, notices);
 }
 
-export async function resumeCmd(io: Io, g: GlobalOpts, runId: string, opts: RunOpts & { as?: string; wait?: string }): Promise<number> {
+export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined, opts: RunOpts & { as?: string; wait?: string; query?: string; dryRun?: boolean; yes?: boolean }): Promise<number> {
+  // With --query: every paused run the filter matches is un-paused (bulk.ts); nothing is driven here.
+  if (opts.query !== undefined) return (await import('./run-inputs.js')).bulkQueryCmd(io, g, 'resume', [given], { ...opts, query: opts.query });
+  const runId = needRunId(given, 'resume');
+  (await import('./run-inputs.js')).noBulkFlags('resume', opts);
   const flags = driveFlags(opts);
   // Over NATS: what people queued for the run is taken first; a paused run is resumed (by the engines, or here).
   if (usesNats(g)) {

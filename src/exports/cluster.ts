@@ -7,5 +7,7 @@ export { createWorker, type Worker, type WorkerOptions } from '../cluster/worker
 /** KV LF_SECRETS on a connection: a worker's default source of `${secrets.NAME}` (docs/operations.md#secrets). */
 export { kvSecrets, SECRETS_BUCKET } from '../secrets/kv.js';
 export { ClusterClient, type ControlOutcome, type DecisionOutcome } from '../cluster/client/client.js';
+// Bulk actions over NATS (docs/operations.md#bulk-actions); `bulk` on the embedded store is ledgerflow's.
+export { bulkOnCluster, type ClusterBulkOptions } from '../cluster/client/bulk.js';
 export type { ClusterSettings } from '../cluster/transport/setup.js';
 export { JetStreamEventStore, openJetStreamStore } from '../store/index.js';

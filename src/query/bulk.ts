@@ -1,48 +1,124 @@
 /**
- * A bulk action (one input to every run a query matches): the runs found by
+ * A bulk action (one action on every run a query matches): the runs found by
  * paging the run index through, split into those the action would change and
  * those already there, then taken a few at a time. One core for the CLI's
- * `cancel --query` and the HTTP API's POST /api/bulk/:action, so both
- * count, skip and refuse alike. `take` is the single action (recorded as it
- * records one run's); it answers whether it changed the run, or throws a
- * refusal, which is kept with the run and does not stop the others — except
- * `fatal` ones (a level that may not act at all), which stop them all.
+ * `cancel|pause|resume|retry|approve --query`, the library's `bulk` and the
+ * HTTP API's POST /api/bulk/:action, so all count, skip, refuse and answer
+ * alike (`bulkAnswer`: one JSON shape). `take` is the single action
+ * (recorded as it records one run's); it answers whether it changed the run
+ * (a retry: the new run's id), or throws a refusal, which is kept with the
+ * run and does not stop the others — except `fatal` ones (a level that may
+ * not act at all), which stop them all.
  */
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { RunIndex } from './port.js';
 import type { RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
 
-export type BulkAction = 'cancel' | 'pause';
+export const BULK_ACTIONS = ['cancel', 'pause', 'resume', 'retry', 'approve'] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
 
-export interface BulkPlan { matched: RunRecord[]; act: RunRecord[]; already: string[] }
-export interface BulkResult { done: string[]; already: string[]; refused: Array<{ runId: string; code: string; message: string }> }
+/** What an approve --query decides: which waiting HUMAN task (default: each the run waits on) and how. */
+export interface BulkApproval { task?: string; decision?: 'approved' | 'rejected' }
+
+/** planBulk's choices: an approval's, and `only` (a selection: just these of the runs the query matches). */
+export interface BulkChoice extends BulkApproval { only?: readonly string[] }
+
+export interface BulkPlan {
+  action: BulkAction;
+  matched: RunRecord[];
+  act: RunRecord[];
+  already: string[];
+  /** approve: the waiting tasks of each run to act on, by run id. */
+  tasks: Record<string, string[]>;
+}
+export interface BulkRefusal { runId: string; code: string; message: string }
+export interface BulkResult { done: string[]; already: string[]; refused: BulkRefusal[]; started: Array<{ runId: string; retryOf: string }> }
 
 /** Runs taken at once: each is a commit (or a NATS round trip) of its own. */
 export const BULK_AT_ONCE = 8;
 
-/** Whether the action would change the run at all (a cancel of a settled run, a pause of a paused one do not). */
-export function wouldChange(action: BulkAction, r: Pick<RunRecord, 'status'>): boolean {
-  if (SETTLED_STATUSES.includes(r.status)) return false;
-  return action === 'pause' ? r.status !== 'PAUSED' : true;
+/** The key of the runs changed in the answer: `cancelled`, `paused`, `resumed`, `retried`, `approved` / `rejected`. */
+export function bulkDoneKey(action: BulkAction, approval: BulkApproval = {}): string {
+  if (action === 'approve') return approval.decision === 'rejected' ? 'rejected' : 'approved';
+  return { cancel: 'cancelled', pause: 'paused', resume: 'resumed', retry: 'retried' }[action];
 }
 
-/** Every run the query matches (newest first, every page), and what the action would do to each. */
-export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction): Promise<BulkPlan> {
-  const matched: RunRecord[] = [];
+/**
+ * The tasks of the run an approve acts on: its waiting HUMAN tasks (only `task` when named).
+ * A run waiting on none of them is "already" (nothing to decide).
+ */
+export function approvalTasks(r: Pick<RunRecord, 'waiting'>, task?: string): string[] {
+  return (r.waiting ?? []).map((w) => w.task).filter((t) => task === undefined || t === task);
+}
+
+/**
+ * Whether the action would change the run at all: a cancel of a settled run, a pause of a paused one, a resume
+ * of one not paused, a retry of one not FAILED or CANCELLED or retried already (`retried`: the ids that have a
+ * retry run), an approve of a run that waits on no such task do not.
+ */
+export function wouldChange(action: BulkAction, r: Pick<RunRecord, 'status' | 'runId'> & Partial<Pick<RunRecord, 'waiting'>>, ctx: { retried?: ReadonlySet<string>; task?: string } = {}): boolean {
+  if (action === 'retry') return (r.status === 'FAILED' || r.status === 'CANCELLED') && !(ctx.retried?.has(r.runId) ?? false);
+  if (SETTLED_STATUSES.includes(r.status)) return false;
+  if (action === 'pause') return r.status !== 'PAUSED';
+  if (action === 'resume') return r.status === 'PAUSED';
+  if (action === 'approve') return approvalTasks({ waiting: r.waiting ?? [] }, ctx.task).length > 0;
+  return true;
+}
+
+/**
+ * The new run's id of a bulk retry of `runId`: one per failed run, so that two bulk retries that race start it
+ * once (the second's start finds the id taken and counts the run as already retried). Ids too long for that
+ * suffix get a fresh id (the run index still finds their retry by its trigger).
+ */
+export function bulkRetryId(runId: string): string | undefined {
+  const id = `${runId}-retry`;
+  return id.length <= 100 ? id : undefined;
+}
+
+/** Every record a query matches (newest first, every page; the query's own paging ignored). */
+async function allMatching(index: Pick<RunIndex, 'query'>, query: RunQuery): Promise<RunRecord[]> {
+  const out: RunRecord[] = [];
+  const { cursor: _drop, before: _also, limit: _l, ...filters } = query;
   let cursor: string | undefined;
   do {
-    const { cursor: _drop, before: _also, limit: _l, ...filters } = query;
     const page = await index.query({ ...filters, limit: 500, ...(cursor ? { cursor } : {}) });
-    matched.push(...page.runs);
+    out.push(...page.runs);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  return { matched, act: matched.filter((r) => wouldChange(action, r)), already: matched.filter((r) => !wouldChange(action, r)).map((r) => r.runId) };
+  return out;
+}
+
+/** The ids of the runs that have a retry run (the index's trigger retry:<id>): a bulk retry takes each once. */
+export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<string>> {
+  const retries = await allMatching(index, { trigger: { kind: 'retry' } });
+  return new Set(retries.flatMap((r) => (r.trigger.kind === 'retry' ? [r.trigger.runId] : [])));
+}
+
+/**
+ * Every run the query matches, and what the action would do to each. `pending` (approve): a run's HUMAN tasks
+ * waiting for a decision, read from its log, for an unsettled run whose record names none (a run whose log is only
+ * its start commit folds with its first tasks started but the record does not list them).
+ */
+export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkChoice = {}, pending?: (runId: string) => Promise<string[]>): Promise<BulkPlan> {
+  let matched = await allMatching(index, query);
+  if (approval.only) {
+    const only = new Set(approval.only);
+    matched = matched.filter((r) => only.has(r.runId));
+  }
+  if (action === 'approve' && pending) {
+    matched = await Promise.all(matched.map(async (r) => (SETTLED_STATUSES.includes(r.status) || r.waiting.length > 0 ? r
+      : { ...r, waiting: (await pending(r.runId)).map((task) => ({ task, approvers: [] })) })));
+  }
+  const ctx = { ...(action === 'retry' ? { retried: await retriedRuns(index) } : {}), ...(approval.task !== undefined ? { task: approval.task } : {}) };
+  const act = matched.filter((r) => wouldChange(action, r, ctx));
+  const tasks = action === 'approve' ? Object.fromEntries(act.map((r) => [r.runId, approvalTasks(r, approval.task)])) : {};
+  return { action, matched, act, already: matched.filter((r) => !wouldChange(action, r, ctx)).map((r) => r.runId), tasks };
 }
 
 export interface BulkOptions {
-  /** The single action on one run: true when it changed the run, false when it was already so. */
-  take(runId: string): Promise<boolean>;
+  /** The single action on one run: true when it changed the run, false when it was already so; a retry: the new run's id. */
+  take(runId: string): Promise<boolean | { started: string }>;
   /** A refusal's stable code and message. */
   describe(err: unknown): { code: string; message: string };
   /** A refusal that refuses them all (thrown as it is, the rest not tried). */
@@ -52,14 +128,19 @@ export interface BulkOptions {
 }
 
 export async function applyBulk(plan: BulkPlan, o: BulkOptions): Promise<BulkResult> {
-  const result: BulkResult = { done: [], already: [...plan.already], refused: [] };
+  const result: BulkResult = { done: [], already: [...plan.already], refused: [], started: [] };
   let next = 0;
   let processed = 0;
   const worker = async () => {
     while (next < plan.act.length) {
       const r = plan.act[next++]!;
       try {
-        (await o.take(r.runId) ? result.done : result.already).push(r.runId);
+        const took = await o.take(r.runId);
+        if (took === false) result.already.push(r.runId);
+        else {
+          result.done.push(r.runId);
+          if (took !== true) result.started.push({ runId: took.started, retryOf: r.runId });
+        }
       } catch (err) {
         if (o.fatal?.(err)) throw err;
         result.refused.push({ runId: r.runId, ...o.describe(err) });
@@ -69,4 +150,19 @@ export async function applyBulk(plan: BulkPlan, o: BulkOptions): Promise<BulkRes
   };
   await Promise.all(Array.from({ length: Math.min(BULK_AT_ONCE, plan.act.length) }, worker));
   return result;
+}
+
+/**
+ * The one answer of a bulk action (CLI --json, library, HTTP API): a dry run
+ * `{ action, matched, would, already }` (approve: `tasks` too); else
+ * `{ action, matched, <done key>: [ids], already, refused }` (retry:
+ * `started: [{ runId, retryOf }]`, the new runs).
+ */
+export function bulkAnswer(plan: BulkPlan, result: BulkResult | null, approval: BulkApproval = {}): Record<string, unknown> {
+  const tasks = plan.action === 'approve' ? { tasks: plan.tasks } : {};
+  if (result === null) return { action: plan.action, matched: plan.matched.length, would: plan.act.map((r) => r.runId), already: plan.already, ...tasks };
+  return {
+    action: plan.action, matched: plan.matched.length, [bulkDoneKey(plan.action, approval)]: result.done, already: result.already, refused: result.refused,
+    ...(plan.action === 'retry' ? { started: result.started } : {}),
+  };
 }

@@ -37,4 +37,7 @@ export function openRunIndex(opts: { store: EventStore; storeDir?: string } & Ru
   if (store instanceof JetStreamEventStore) return new JetStreamRunIndex(store, rest);
   return new FoldingRunIndex(store, rest);
 }
-export { applyBulk, planBulk, wouldChange, BULK_AT_ONCE, type BulkAction, type BulkPlan, type BulkResult, type BulkOptions } from './bulk.js';
+export {
+  applyBulk, planBulk, wouldChange, retriedRuns, approvalTasks, bulkAnswer, bulkDoneKey, bulkRetryId, BULK_ACTIONS, BULK_AT_ONCE,
+  type BulkAction, type BulkApproval, type BulkChoice, type BulkPlan, type BulkResult, type BulkRefusal, type BulkOptions,
+} from './bulk.js';

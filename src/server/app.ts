@@ -33,10 +33,8 @@ import { limitedSignIn, SignInLimiter } from './signin-limit.js';
 import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
 import { agentsView } from './agents.js';
-import { bulkAction } from './bulk.js';
-import { allBreakers } from '../executor/index.js';
-import type { ScheduleAction } from '../triggers/schedule-control.js';
-import { BreakerBody, ScheduleActionBody, checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
+import { operationRoutes } from './operation-routes.js';
+import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
 /** Rows of a runs page when the request gives no `limit`. */
@@ -309,7 +307,8 @@ export function createApp(o: AppOptions): Hono<Env> {
     });
   }
   // Every run a filter matches (seed 004's emergency stop): a dry run first, then the count it gave as `confirm`.
-  app.post('/api/bulk/:action', async (c) => c.json(await bulkAction(backend.runs, backend.actions(actor(c)), c.req.param('action'), await jsonBody(c))));
+  // Bulk actions, schedule actions, breakers: an operator's hands (docs/operations.md).
+  operationRoutes(app, backend, actor);
   app.post('/api/runs/:id/retry', async (c) => {
     const id = c.req.param('id');
     const body = parseBody(RetryBody, await jsonBody(c));
@@ -363,24 +362,6 @@ export function createApp(o: AppOptions): Hono<Env> {
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   app.get('/api/triggers', async (c) => c.json({ triggers: await backend.triggers() }));
   app.get('/api/workers', async (c) => c.json(await backend.workers()));
-  // A person's hand on a workflow's schedules, as `ledgerflow schedules pause|resume|trigger|backfill` (L1).
-  app.post('/api/schedules/:workflow/:action{pause|resume|trigger|backfill}', async (c) => {
-    const body = parseBody(ScheduleActionBody, await jsonBody(c));
-    const action = c.req.param('action') as ScheduleAction['action'];
-    const workflowId = c.req.param('workflow');
-    const trigger = body.trigger !== undefined ? { trigger: body.trigger } : {};
-    let a: ScheduleAction;
-    if (action === 'backfill') {
-      if (!body.from || !body.to) throw new ApiError(400, 'LF_INPUT_INVALID', `${body.from ? 'to' : 'from'}: a backfill needs from and to (ISO times)`, { field: body.from ? 'to' : 'from' });
-      a = { action, workflowId, ...trigger, from: Date.parse(body.from), to: Date.parse(body.to) };
-    } else if (action === 'pause') a = { action, workflowId, ...trigger, ...(body.reason ? { reason: body.reason } : {}) };
-    else a = { action, workflowId, ...trigger };
-    return c.json(await backend.actions(actor(c)).schedule(a));
-  });
-  // Every circuit breaker met in the store and its state now: what `ledgerflow limits show --json` prints as `breakers`.
-  app.get('/api/breakers', async (c) => c.json({ breakers: await allBreakers(backend.store, Date.now()) }));
-  // An operator's hand: as `ledgerflow breaker open|close`, judged by the signed-in person's level (L1).
-  app.post('/api/breakers/:to{open|close}', async (c) => c.json(await backend.actions(actor(c)).breaker(parseBody(BreakerBody, await jsonBody(c)).name, c.req.param('to') as 'open' | 'close')));
   app.get('/api/metrics/summary', async (c) => c.json(await metricsSummary(backend, Date.now())));
   // Behind the same auth as every route: Prometheus sends the token (`authorization` in its scrape config).
   app.get('/metrics', async (c) => {

@@ -36,7 +36,8 @@ export interface Actions {
   cancel(runId: string, reason?: string, as?: string): Promise<ActionResult>;
   pause(runId: string, reason?: string, as?: string): Promise<ActionResult>;
   resume(runId: string, as?: string): Promise<ActionResult>;
-  retry(runId: string, as?: string): Promise<{ runId: string; queued?: true }>;
+  /** `newRunId`: the new run's id where the caller chooses it (a bulk retry's `<id>-retry`; a person's over NATS stays fresh). */
+  retry(runId: string, as?: string, newRunId?: string): Promise<{ runId: string; queued?: true }>;
   /** `id`: a caller-chosen run id (and its reuse policy): a duplicate start returns that run, `existing: true`. */
   /** `opts`: a caller-chosen run id and its reuse policy; `priority`: overrides the workflow's for the concurrency queue. */
   start(workflowId: string, input: Record<string, unknown>, version?: number, opts?: { runId?: string; idReuse?: IdReusePolicy; priority?: number }): Promise<StartResult>;

@@ -1,41 +1,80 @@
 /**
- * POST /api/bulk/:action (docs/dashboard.md): cancel or pause every run a
- * filter matches, the Coordination page's emergency stop. A dry run says how
- * many and which; the real one must carry that count as `confirm` (a 409
- * with the new count when runs moved meanwhile), so a click never acts on
- * more than the person saw. Each run is the single action (`actions.cancel`),
- * through the same core as the CLI's `--query` (query/bulk.ts).
+ * POST /api/bulk/:action (docs/dashboard.md, docs/operations.md "Bulk
+ * actions"): cancel, pause, resume, retry or approve every run a filter
+ * matches: the Coordination page's emergency stop and the runs page's
+ * selection. A dry run says how many and which; the real one must carry that
+ * count as `confirm` (a 409 with the new count when runs moved meanwhile), so
+ * a click never acts on more than the person saw. Each run is the single
+ * action (`actions.cancel`, `actions.decide` per waiting task, …), through the
+ * same core as the CLI's `--query` and the library's `bulk` (query/bulk.ts),
+ * with the same answer (bulkAnswer).
  */
-import { AuthorityError, CancelRefusedError, PauseRefusedError } from '../errors/index.js';
-import { applyBulk, parseRunQuery, planBulk, type RunIndex } from '../query/index.js';
+import { AppendConflictError, AuthorityError, CancelRefusedError, PauseRefusedError, RunIdTakenError } from '../errors/index.js';
+import { applyBulk, BULK_ACTIONS, bulkAnswer, bulkRetryId, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
 import type { Actions } from './backend.js';
+import { foldEvents, runView } from '../runtime/index.js';
+import type { EventStore } from '../store/index.js';
 import { ApiError, toHttpError } from './errors.js';
 import { BulkBody, parseBody } from './schemas.js';
 
-export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown): Promise<Record<string, unknown>> {
-  if (action !== 'cancel' && action !== 'pause') throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: cancel or pause`);
+/** An approve's waiting tasks of a run whose record names none, from its log as the UI reads it. */
+export function pendingIn(store: Pick<EventStore, 'read'>): (runId: string) => Promise<string[]> {
+  return async (runId) => {
+    const events = await store.read(runId);
+    if (events.length === 0) return [];
+    const { compiled, snapshot } = foldEvents(events);
+    return Object.entries(runView(snapshot, events.at(-1)!.seq, compiled.definition).tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL').map(([id]) => id);
+  };
+}
+
+const isAction = (a: string): a is BulkAction => (BULK_ACTIONS as readonly string[]).includes(a);
+
+/** `store`: the runs' logs as the UI reads them: an approve's waiting tasks (for runs whose record names none), a retry run that exists. */
+export async function bulkAction(runs: RunIndex, acts: Actions, action: string, raw: unknown, store?: Pick<EventStore, 'read' | 'lastSeq'>): Promise<Record<string, unknown>> {
+  const pending = store ? pendingIn(store) : undefined;
+  if (!isAction(action)) throw new ApiError(404, 'LF_NOT_FOUND', `no bulk action ${action}: ${BULK_ACTIONS.join(', ')}`);
   const body = parseBody(BulkBody, raw);
-  if (Object.keys(body.query).length === 0) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter (every run is never meant by accident)', { field: 'query' });
-  const plan = await planBulk(runs, parseRunQuery(body.query, 'http', Date.now()), action);
+  if (Object.keys(body.query).length === 0 && body.runs === undefined) throw new ApiError(400, 'LF_INPUT_INVALID', 'query: give at least one filter, or the runs selected (every run is never meant by accident)', { field: 'query' });
+  if (action !== 'approve' && (body.task !== undefined || body.decision !== undefined)) throw new ApiError(400, 'LF_INPUT_INVALID', 'task: task and decision go with approve', { field: body.task !== undefined ? 'task' : 'decision' });
+  const approval = { ...(body.task !== undefined ? { task: body.task } : {}), ...(body.decision !== undefined ? { decision: body.decision } : {}) };
+  const plan = await planBulk(runs, parseRunQuery(body.query, 'http', Date.now()), action, { ...approval, ...(body.runs ? { only: body.runs } : {}) }, pending);
   const ids = plan.act.map((r) => r.runId);
-  if (body.dryRun) return { action, matched: plan.matched.length, would: ids, already: plan.already };
-  const done = action === 'cancel' ? 'cancelled' : 'paused';
+  if (body.dryRun) return bulkAnswer(plan, null, approval);
   if (body.confirm !== ids.length) {
-    throw new ApiError(409, 'LF_CONFIRM_MISMATCH', `${ids.length} run(s) would be ${done} now${body.confirm === undefined ? '' : `, not ${body.confirm}`}: send confirm: ${ids.length} (after a dry run: dryRun: true lists them)`, { field: 'confirm' });
+    throw new ApiError(409, 'LF_CONFIRM_MISMATCH', `${ids.length} run(s) would be acted on now (${action})${body.confirm === undefined ? '' : `, not ${body.confirm}`}: send confirm: ${ids.length} (after a dry run: dryRun: true lists them)`, { field: 'confirm' });
   }
   const result = await applyBulk(plan, {
-    // One run's action as POST /api/runs/:id/cancel takes it; one already so (raced meanwhile) counts as already.
+    // One run's action as POST /api/runs/:id/<action> takes it; one already so (raced meanwhile) counts as already.
     take: async (runId) => {
       try {
-        await acts[action](runId, body.reason);
-        return true;
+        switch (action) {
+          case 'retry': {
+            const id = bulkRetryId(runId);
+            // Its retry run exists (another bulk retry the index has not seen yet): already retried.
+            if (id && store && (await store.lastSeq(id)) > 0) return false;
+            try {
+              return { started: (await acts.retry(runId, undefined, id)).runId };
+            } catch (err) {
+              // Its retry run started meanwhile (another bulk retry the index has not seen yet): already retried.
+              if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
+              throw err;
+            }
+          }
+          case 'approve': {
+            for (const task of plan.tasks[runId] ?? []) await acts.decide(runId, task, body.decision ?? 'approved', body.reason);
+            return true;
+          }
+          case 'resume': await acts.resume(runId); return true;
+          default: await acts[action](runId, body.reason); return true;
+        }
       } catch (err) {
         if (err instanceof CancelRefusedError || err instanceof PauseRefusedError) return false;
         throw err;
       }
     },
     describe: (err) => { const e = toHttpError(err).body.error; return { code: e.code, message: e.message }; },
-    fatal: (err) => err instanceof AuthorityError,
+    // A level that may not act at all refuses them all; an approval's level is judged per task (listed with its run).
+    fatal: (err) => action !== 'approve' && err instanceof AuthorityError,
   });
-  return { action, matched: plan.matched.length, [done]: result.done, already: result.already, refused: result.refused };
+  return bulkAnswer(plan, result, approval);
 }

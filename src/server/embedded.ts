@@ -112,10 +112,10 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
         if (!o.changed) throw new PauseRefusedError(`cannot resume run ${runId}: it is ${o.status}, not paused; nothing was recorded`, { runId, status: o.status });
         return { runId, recorded: true, status: o.status, seq: o.seq };
       },
-      async retry(runId) {
+      async retry(runId, _as, newRunId) {
         requireAllowed(who, 'control');
         // Recorded here; the Service drives the new run (as it drives any run in the store).
-        return { runId: await engine.retry(runId) };
+        return { runId: await engine.retry(runId, newRunId ? { runId: newRunId } : {}) };
       },
       async start(workflowId, input, version, id) {
         // The folder first; the versions recorded in runs (from the run index) only for a workflow no file defines.

@@ -139,13 +139,13 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
         if (!r.changed) throw new PauseRefusedError(`cannot resume run ${runId}: ${r.reason ?? 'it is not paused'}; nothing was recorded`, { runId, status: r.status });
         return { runId, published: true, recorded: r.recorded, status: r.status };
       },
-      async retry(runId) {
+      async retry(runId, _as, newRunId) {
         // A person's user may not write the log: the engines judge their level (L1) and record it (as `ledgerflow retry --nats`).
         if (!(await client.mayWriteLog())) {
           const out = await requestStart((actor.session as PersonSession).url, { retryOf: runId, runId: freshRunId() }, VERDICT_WAIT_MS);
           return out.queued ? { runId: out.runId!, queued: true as const } : { runId: out.verdict.runId! };
         }
-        return { runId: (await client.retry(runId)).runId };
+        return { runId: (await client.retry(runId, newRunId ? { runId: newRunId } : {})).runId };
       },
       async start(workflowId, input, version, id) {
         const ref = version === undefined ? workflowId : `${workflowId}@${version}`;

@@ -30,9 +30,15 @@ export const ScheduleActionBody = z.object({
 export const BulkBody = z.object({
   // A filter's value; `where` may be a list (every condition holds), as the query string repeats it.
   query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
+  /** cancel, pause: recorded as the single action's reason; approve: its comment. */
   reason: z.string().max(1000).optional(),
   dryRun: z.boolean().optional(),
   confirm: z.number().int().min(0).optional(),
+  /** approve: only this waiting HUMAN task of each run (default: every one each run waits on), and how. */
+  task: z.string().min(1).max(200).optional(),
+  decision: z.enum(['approved', 'rejected']).optional(),
+  /** Only these runs of those the query matches (the dashboard's selection): never one outside the query. */
+  runs: z.array(z.string().min(1).max(200)).min(1).max(500).optional(),
 }).strict();
 export const RetryBody = z.object({ as }).strict();
 export const StartBody = z.object({

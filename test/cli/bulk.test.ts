@@ -4,7 +4,8 @@
  * `cancel --query … --dry-run`, the same without --yes (refused, nothing
  * changed), with --yes, and again (nothing left to do); `pause --query`; a
  * level that may not cancel refused before any run is touched; on NATS the
- * same command and the same JSON.
+ * same command and the same JSON. resume, retry and approve --query: their
+ * usage errors, and an approval judged per task (a refusal listed, exit 2).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+import { bulkOnCluster, ClusterClient } from '../../src/exports/cluster.js';
 
 const HOLD = 'workflow:\n  id: hold\n  tasks:\n    - { id: review, type: HUMAN }\n';
 const OTHER = HOLD.replace('id: hold', 'id: other');
@@ -96,4 +99,66 @@ describe.skipIf(noNats)('cancel --query over NATS', () => {
     expect(JSON.parse(done.stdout)).toEqual({ action: 'cancel', matched: 2, cancelled: expect.arrayContaining(runs), already: [], refused: [] });
     for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--timeout', '30s', '--json'])).stdout).status).toBe('CANCELLED');
   }, 90_000);
+
+  it('the library over NATS (bulkOnCluster): a dry run, then a pause of the matching runs, the same answer', async () => {
+    const d = tempDir('lf-bulk-lib-');
+    const id = `hold-${Date.now().toString(36)}`;
+    writeFileSync(join(d, 'hold.yaml'), HOLD.replace('id: hold', `id: ${id}`));
+    expect((await cli(['--nats', c.url, 'deploy', join(d, 'hold.yaml')])).code).toBe(0);
+    procs.push(spawnCli(['--nats', c.url, 'engine']));
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId);
+    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'wait', r, '--or-waiting', '--timeout', '30s', '--json'])).stdout).status).toBe('WAITING');
+    const client = new ClusterClient(c.url);
+    try {
+      await waitFor('the index has both', async () => ((await bulkOnCluster(client, 'pause', { workflow: id }, { dryRun: true })).would as string[]).length === 2, { timeout: 15_000 });
+      expect(await bulkOnCluster(client, 'pause', { workflow: id }, { reason: 'maintenance' })).toEqual({ action: 'pause', matched: 2, paused: expect.arrayContaining(runs), already: [], refused: [] });
+    } finally {
+      await client.close();
+    }
+    for (const r of runs) expect(JSON.parse((await cli(['--nats', c.url, 'status', r, '--json'])).stdout).status).toBe('PAUSED');
+  }, 90_000);
+});
+
+describe('resume, retry and approve --query on the embedded store', () => {
+  let d = '';
+  const at = (env: Record<string, string> = {}) => ({ cwd: d, env: { LEDGERFLOW_STORE: join(d, 'store'), ...env } });
+  const status = async (runId: string) => JSON.parse((await cli(['status', runId, '--json'], at())).stdout).status as string;
+  beforeAll(() => {
+    d = tempDir('lf-bulk-more-');
+    mkdirSync(join(d, 'definitions'));
+    writeFileSync(join(d, 'definitions', 'gate.yaml'), 'workflow:\n  id: gate\n  tasks:\n    - { id: low, type: HUMAN, agent_level: L2 }\n    - { id: high, type: HUMAN }\n');
+  });
+
+  it('a run id with --query, --task without --query, a bad --decision: exit 2 saying so', async () => {
+    for (const [args, why] of <Array<[string[], string]>>[
+      [['resume', 'r1', '--query', 'workflow=gate'], 'give a run id or --query, not both'],
+      [['retry', 'r1', '--query', 'workflow=gate'], 'give a run id or --query, not both'],
+      [['approve', 'r1', 'low', '--query', 'workflow=gate'], 'give a run id or --query, not both'],
+      [['approve', 'r1', 'low', '--task', 'low'], '--task and --decision go with --query'],
+      [['approve', '--query', 'workflow=gate', '--decision', 'maybe', '--yes'], '--decision: "maybe" is not approved or rejected'],
+      [['reject', '--query', 'workflow=gate', '--decision', 'approved', '--yes'], 'contradicts reject'],
+      [['resume'], 'which run?'],
+      [['retry', '--query', 'workflow=gate', '--task', 'low', '--yes'], 'unknown option'],
+    ]) {
+      const r = await cli(args, at());
+      expect([r.code, r.stderr.includes(why)], `${args.join(' ')}: ${r.stderr}`).toEqual([2, true]);
+    }
+  }, 60_000);
+
+  it('with a users file an approval is judged per task: an L2 may decide a task of agent_level L2, and one it may not (default L0) is listed as refused', async () => {
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i++) runs.push(JSON.parse((await cli(['run', 'definitions/gate.yaml', '--json'], at())).stdout).runId);
+    expect((await cli(['users', 'add', 'clerk', '--level', 'L2', '--password-stdin'], { cwd: d, stdin: 'pw\n' })).code).toBe(0);
+    const clerk = at({ LEDGERFLOW_USER: 'clerk', LEDGERFLOW_PASSWORD: 'pw' });
+    const low = await cli(['approve', '--query', 'workflow=gate', '--task', 'low', '--yes', '--json'], clerk);
+    expect(low.code, low.stdout + low.stderr).toBe(0);
+    expect(JSON.parse(low.stdout)).toMatchObject({ action: 'approve', matched: 2, approved: expect.arrayContaining(runs), refused: [] });
+    const high = await cli(['approve', '--query', 'workflow=gate', '--yes', '--json'], clerk);
+    expect(high.code).toBe(2); // refusals listed: exit 2
+    const out = JSON.parse(high.stdout) as { approved: string[]; refused: Array<{ runId: string; code: string }> };
+    expect(out.approved).toEqual([]);
+    expect(out.refused.map((r) => r.runId).sort()).toEqual([...runs].sort());
+    for (const id of runs) expect(await status(id)).toBe('WAITING');
+  }, 60_000);
 });

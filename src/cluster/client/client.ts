@@ -4,7 +4,7 @@ import type { Definition, IdReusePolicy } from '../../definition/index.js';
 import { ApprovalRefusedError, judgedApprovalRefusal, CancelRefusedError, PauseRefusedError, RunNotFoundError, SignalRefusedError, StoreError, errorMessage, permissionDenied } from '../../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
 import { foldEvents, type RunView } from '../../runtime/index.js';
-import { RunCommits } from '../../executor/index.js';
+import { RunCommits, type RetryOptions } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
 import { controlSchedules, type ScheduleAction, type ScheduleActionResult, type TriggerEvent } from '../../triggers/index.js';
 import { KvScheduleCursor } from '../transport/schedule-cursor.js';
@@ -124,11 +124,11 @@ export class ClusterClient {
    * CANCELLED run `runId`'s recorded definition and input, reusing the outputs
    * it can (RunCommits.beginRetry: source.retryOf in run.started), and asks the engines
    * to drive it, as `start` does. Returns at once with the new run's id.
-   * Refused with RetryRefusedError for any other run.
+   * Refused with RetryRefusedError for any other run. `opts.runId`: the new run's id (a bulk retry's, one per failed run).
    */
-  async retry(runId: string): Promise<{ runId: string }> {
+  async retry(runId: string, opts: RetryOptions = {}): Promise<{ runId: string }> {
     const { js } = await this.conn();
-    const newRunId = (await new RunCommits({ store: this.store }).beginRetry(runId, {}, false)).snapshot.context.runId;
+    const newRunId = (await new RunCommits({ store: this.store }).beginRetry(runId, opts, false)).snapshot.context.runId;
     await this.kick(js, newRunId, 'started');
     return { runId: newRunId };
   }

@@ -121,8 +121,7 @@ export const PresenceMessage = z.object({
   /** Its skills (`worker --skills`, docs/language.md#skills): engines let an attempt that requires skills start only when a worker has them all. */
   skills: z.array(z.string().min(1).max(64)).max(64).optional(),
   /** Attempts it runs now, and how many it runs at most per handler: the agents view's load. */
-  inFlight: z.number().int().nonnegative().max(1_000_000).optional(),
-  concurrency: z.number().int().positive().max(1_000_000).optional(),
+  inFlight: z.number().int().nonnegative().max(1_000_000).optional(), concurrency: z.number().int().positive().max(1_000_000).optional(),
 });
 export type PresenceMessage = z.infer<typeof PresenceMessage>;
 
@@ -134,8 +133,7 @@ export const PresenceReport = z.object({
     seenMsAgo: z.number().int().nonnegative(),
     skills: z.array(z.string()).optional(), inFlight: z.number().int().nonnegative().optional(), concurrency: z.number().int().positive().optional(),
     utilization: z.object({ m1: z.number().min(0).max(1), m15: z.number().min(0).max(1) }).optional(),
-    /** The worker's NATS user's level, where the engine was given a users file. */
-    level: z.string().optional(),
+    level: z.string().optional(), // its NATS user's level, where the engine was given a users file
   })),
 });
 export type PresenceReport = z.infer<typeof PresenceReport>;

@@ -45,6 +45,10 @@ export function RunsPage() {
   const [error, setError] = useState<unknown>(null);
   const [live, setLive] = useState(false);
   const reloadTimer = useRef<number | undefined>(undefined);
+  // The runs ticked for a bulk action (cleared when the filter changes: a selection is of one filter's runs).
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  useEffect(() => setSelected(new Set()), [queryString(filters)]);
+  const tick = (runId: string) => setSelected((s) => { const n = new Set(s); if (n.has(runId)) n.delete(runId); else n.add(runId); return n; });
 
   const load = () =>
     api.get<RunsResult>(runsUrl({ ...filters, cursor, before, limit })).then(
@@ -101,6 +105,7 @@ export function RunsPage() {
         {result?.total !== undefined ? <span class="muted">{result.total} runs match</span> : null}
       </div>
       <FilterBar filters={filters} onApply={apply} />
+      <BulkBar filters={filters} selected={[...selected]} onDone={() => { setSelected(new Set()); void load(); }} />
       <ErrorBox error={error} />
       {!result && !error ? <Loading /> : null}
       {result && result.runs.length > 0 ? (
@@ -114,14 +119,15 @@ export function RunsPage() {
           <div class="table-wrap">
             <table class="table runs">
               <colgroup>
-                <col class="c-status" /><col class="c-run" /><col class="c-workflow" /><col class="c-trigger" /><col class="c-agents" /><col class="c-started" /><col class="c-duration" /><col class="c-result" />
+                <col class="c-select" /><col class="c-status" /><col class="c-run" /><col class="c-workflow" /><col class="c-trigger" /><col class="c-agents" /><col class="c-started" /><col class="c-duration" /><col class="c-result" />
               </colgroup>
               <thead>
-                <tr><th>Status</th><th>Run</th><th>Workflow</th><th>Trigger</th><th>Agents</th><th>Started</th><th>Duration</th><th>Result</th></tr>
+                <tr><th><span class="sr-only">Select</span></th><th>Status</th><th>Run</th><th>Workflow</th><th>Trigger</th><th>Agents</th><th>Started</th><th>Duration</th><th>Result</th></tr>
               </thead>
               <tbody>
                 {shownRows.map(({ run: r, parent, nested }) => (
                   <tr key={r.runId} data-run={r.runId} data-status={r.status} data-parent={parent ?? undefined} class={parent ? `child${nested ? ' nested' : ''}` : ''}>
+                    <td><input type="checkbox" name="select" value={r.runId} aria-label={`select run ${r.runId}`} checked={selected.has(r.runId)} onChange={() => tick(r.runId)} /></td>
                     <td><Status status={r.status} /></td>
                     <td class="mono run-id">
                       {parent ? <span class="child-mark" title={`child run of ${parent}`}>↳ </span> : null}
@@ -147,6 +153,57 @@ export function RunsPage() {
         {result?.prevCursor ? <button type="button" onClick={() => navigate(`/${queryString({ ...sized, before: result.prevCursor })}`)}>← Newer</button> : null}
         {result?.nextCursor ? <button type="button" onClick={() => navigate(`/${queryString({ ...sized, cursor: result.nextCursor })}`)}>Older →</button> : null}
       </div>
+    </div>
+  );
+}
+
+const BULK = ['cancel', 'pause', 'resume', 'retry', 'approve'] as const;
+const DONE_KEY: Record<(typeof BULK)[number], string> = { cancel: 'cancelled', pause: 'paused', resume: 'resumed', retry: 'retried', approve: 'approved' };
+interface BulkPreview { matched: number; would: string[]; already: string[] }
+type BulkDone = { matched: number; already: string[]; refused: Array<{ runId: string; message: string }> } & Record<string, unknown>;
+
+/**
+ * A bulk action (POST /api/bulk/:action, docs/operations.md#bulk-actions) on the runs ticked, or on all matching
+ * this filter: Preview is a dry run that says how many; the button sends that count as `confirm` (a 409 when runs
+ * moved meanwhile), so a click never acts on more than the person saw.
+ */
+function BulkBar(props: { filters: Filters; selected: string[]; onDone: () => void }) {
+  const [action, setAction] = useState<(typeof BULK)[number]>('cancel');
+  const [all, setAll] = useState(false);
+  const [preview, setPreview] = useState<BulkPreview | null>(null);
+  const [done, setDone] = useState<BulkDone | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const filtered = Object.keys(props.filters).length > 0;
+  const scope = all ? {} : { runs: props.selected };
+  const ready = all ? filtered : props.selected.length > 0;
+  useEffect(() => { setPreview(null); }, [action, all, props.selected.join(','), queryString(props.filters)]);
+  const run = (f: () => Promise<void>) => { setBusy(true); setError(null); f().catch(setError).finally(() => setBusy(false)); };
+  const look = () => run(async () => { setDone(null); setPreview(await api.post<BulkPreview>(`/api/bulk/${action}`, { query: props.filters, ...scope, dryRun: true })); });
+  const go = () => run(async () => {
+    setDone(await api.post<BulkDone>(`/api/bulk/${action}`, { query: props.filters, ...scope, confirm: preview!.would.length }));
+    setPreview(null);
+    props.onDone();
+  });
+  const verb = action[0]!.toUpperCase() + action.slice(1);
+  return (
+    <div class="bulk-bar small" data-testid="bulk-bar">
+      <span>{all ? 'All runs matching this filter' : `${props.selected.length} selected`}</span>
+      <label class="inline"><input type="checkbox" name="all-matching" checked={all} disabled={!filtered} onChange={() => setAll(!all)} /> all matching this filter</label>
+      <select name="bulk-action" value={action} onChange={(e) => setAction(e.currentTarget.value as (typeof BULK)[number])}>
+        {BULK.map((a) => <option key={a} value={a}>{a}</option>)}
+      </select>
+      <button type="button" disabled={busy || !ready} onClick={look}>Preview</button>
+      {!filtered && all ? <span class="muted">Filter first: all runs are never meant by accident.</span> : null}
+      <ErrorBox error={error} />
+      {preview ? (
+        <span data-testid="bulk-preview">
+          <strong>{preview.would.length}</strong> run(s) would be {DONE_KEY[action]}{preview.already.length ? `; ${preview.already.length} already` : ''}.{' '}
+          {preview.would.length ? <button type="button" class="danger" disabled={busy} onClick={go}>{verb} {preview.would.length} run(s)</button> : null}
+        </span>
+      ) : null}
+      {done ? <span data-testid="bulk-done">{verb}: {((done[DONE_KEY[action]] as string[] | undefined) ?? []).length} done; {done.already.length} already; {done.refused.length} refused.</span> : null}
+      {done?.refused.map((r) => <p key={r.runId} class="error small">{r.runId}: {r.message}</p>)}
     </div>
   );
 }
