@@ -35,7 +35,7 @@ export function checkSecretName(name: string): string {
 }
 
 /** `LEDGERFLOW_SECRET_<NAME>` of this process's environment. */
-export function envSecrets(env: NodeJS.ProcessEnv = process.env): SecretsProvider {
+export function envSecrets(env: Readonly<Record<string, string | undefined>> = process.env): SecretsProvider {
   return { label: 'environment', get: async (name) => env[`${SECRET_ENV_PREFIX}${name}`] };
 }
 
@@ -141,7 +141,7 @@ export function checkSecretsFile(file: string): void {
 }
 
 /** The provider of a process given no other: the file LEDGERFLOW_SECRETS_FILE names (if set), then the environment. */
-export function defaultSecrets(env: NodeJS.ProcessEnv = process.env): SecretsProvider {
+export function defaultSecrets(env: Readonly<Record<string, string | undefined>> = process.env): SecretsProvider {
   const file = env.LEDGERFLOW_SECRETS_FILE;
   return file ? chainSecrets(fileSecrets(file), envSecrets(env)) : envSecrets(env);
 }
