@@ -72,7 +72,7 @@ export async function bulkQueryCmd(io: Io, g: GlobalOpts, action: 'resume' | 're
 /** approve and reject: of one run's task, or with `--query` of every matching run's waiting HUMAN task(s). */
 export async function approveCmd(io: Io, g: GlobalOpts, name: 'approve' | 'reject', runId: string | undefined, taskId: string | undefined, opts: InputOpts & { comment?: string; query?: string; dryRun?: boolean; yes?: boolean; task?: string; decision?: string }): Promise<number> {
   if (opts.query !== undefined) return bulkQueryCmd(io, g, name, [runId, taskId], { ...opts, query: opts.query });
-  if (runId === undefined || taskId === undefined) throw new UsageError(`${name}: which run and task? give both (\`ledgerflow ${name} <runId> <taskId>\`), or --query '<filter>' for every run a filter matches`, {});
+  if (runId === undefined || taskId === undefined) throw new UsageError(`${name}: which run and task? give both (\`ledgerflow ${name} <runId> <taskId>\`), or --query '<filter>' for every run a filter matches (ledgerflow ${name} --help)`, {});
   noBulkFlags(name, opts);
   const decision = name === 'approve' ? 'approved' : 'rejected';
   return inputCmd(io, g, runId, { kind: 'approval', taskId, decision, ...(opts.comment !== undefined ? { comment: opts.comment } : {}) }, opts);

@@ -5,15 +5,10 @@
  * task's `search:`. Pure: the fold resolves them (compiler/actions.ts), the run
  * index reads them from the fold (query/record.ts).
  */
-import type { JsonValue } from './types.js';
+import type { SearchAttrDecl, SearchType, SearchValue } from './types.js';
+export type { SearchAttrDecl, SearchType, SearchValue };
 
-export const SEARCH_TYPES = ['string', 'number', 'bool', 'time'] as const;
-export type SearchType = (typeof SEARCH_TYPES)[number];
-/** A search attribute's value as the run records it: a time is an ISO 8601 UTC text (so that text order is time order). */
-export type SearchValue = string | number | boolean;
-
-/** `search:` entry, normalized: the value (a template, text, number or boolean) and its type. */
-export interface SearchAttrDecl { value: JsonValue; type: SearchType }
+export const SEARCH_TYPES = ['string', 'number', 'bool', 'time'] as const satisfies readonly SearchType[];
 
 export const SEARCH_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const MAX_SEARCH_ATTRS = 32;

@@ -5,8 +5,12 @@
  * Plain JSON only: a Definition is recorded in each run's `run.started` event,
  * so replay never depends on the file it came from.
  */
-import type { SearchAttrDecl } from './search.js';
-export type { SearchAttrDecl, SearchType, SearchValue } from './search.js';
+/** A search attribute's type (definition/search.ts SEARCH_TYPES lists them). */
+export type SearchType = 'string' | 'number' | 'bool' | 'time';
+/** A search attribute's value as the run records it: a time is an ISO 8601 UTC text (so that text order is time order). */
+export type SearchValue = string | number | boolean;
+/** `search:` entry, normalized: the value (a template, text, number or boolean) and its type. */
+export interface SearchAttrDecl { value: JsonValue; type: SearchType }
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 

@@ -15,7 +15,8 @@ import { waitFor } from '../helpers/wait.js';
 import { startUiProcess, type UiProcess } from '../server/ui-helpers.js';
 
 const PAGE = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
-const SECTION = PAGE.slice(PAGE.indexOf('## Secrets'));
+// The Secrets section alone: from its heading to the next one (the page has others).
+const SECTION = ((rest: string) => rest.slice(0, (rest.indexOf('\n## ', 1) + 1 || rest.length + 1) - 1))(PAGE.slice(PAGE.indexOf('## Secrets')));
 const VALUE = 's3cr3t-tok3n';
 
 /** The page's fenced blocks of a language. */

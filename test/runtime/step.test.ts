@@ -55,7 +55,7 @@ describe('step', () => {
       type: 'attempt.start', runId: 'r1', workflowId: 'pipeline', version: 3, taskId: 'scan', instance: 'scan', attempt: 1, restart: 0,
       idempotencyKey: 'r1/scan/1', handler: 'scanner', queue: 'io', input: { folder: 'out', fixed: 1 }, workflowInput: { folder: 'out' },
       deadline: at(30_000), outputTo: 'reports/out.yaml',
-      task: { id: 'scan', name: 'scan', type: 'SIMPLE', output: { names: [], values: {} } },
+      task: { id: 'scan', name: 'scan', type: 'SIMPLE', output: { names: [], values: {} }, timeoutMs: 30_000 },
     });
   });
 
