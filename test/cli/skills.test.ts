@@ -3,7 +3,7 @@
  * and without `--skills`; a file agent with the skill takes the task a process without it holds; an agent
  * without it leaves the task alone; the wait is said in status and recorded once in the history.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -64,7 +64,11 @@ describe('skills (docs/language.md#skills), embedded store', () => {
     expect(JSON.parse(other.stdout).written).toEqual([]);
     // The docs' agent, with the skill.
     const agent = spawnIn(dir, ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'default', '--skills', 'gpu,pdf', '--poll', '100ms']);
-    await waitFor('the agent to declare its queue', () => files(dir, '.ledgerflow/gates').includes('agent-queues.json'), { detail: agent.output });
+    // Declared with its skills (the agent without them declared the queue already): only then can a resume find it.
+    await waitFor('the agent to declare its queue with gpu', () => {
+      const doc = join(dir, '.ledgerflow', 'gates', 'agent-queues.json');
+      return existsSync(doc) && readFileSync(doc, 'utf8').includes('"gpu"');
+    }, { detail: agent.output });
     // resume (or a serve) moves the run on: its gate now finds the agent, and the attempt is held for it.
     const run = spawnIn(dir, ['resume', runId, '--handlers', 'handlers.mjs']);
     const task = await waitFor('the task file', () => taskFile(dir), { timeout: 20_000, detail: () => run.output() + agent.output() });
