@@ -14,7 +14,7 @@
 import { createInterface } from 'node:readline/promises';
 import { AuthorityError, LedgerflowError, UsageError, permissionDenied } from '../errors/index.js';
 import type { RunInput } from '../executor/index.js';
-import { applyBulk, bulkAnswer, bulkDoneKey, bulkRetryId, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan } from '../query/index.js';
+import { applyBulk, bulkAnswer, bulkDoneKey, retryOnce, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan } from '../query/index.js';
 import { describeRefusal, engineTake, pendingApprovals } from '../local/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
@@ -146,15 +146,7 @@ async function natsTake(g: GlobalOpts, plan: BulkPlan, opts: BulkOpts, approval:
     return async (runId) => {
       const c = client!;
       if (await (mayWrite ??= c.mayWriteLog())) {
-        const id = bulkRetryId(runId);
-        if (id && (await c.store.lastSeq(id)) > 0) return false; // its retry run exists: already retried
-        try {
-          return { started: (await c.retry(runId, id ? { runId: id } : {})).runId };
-        } catch (err) {
-          // Its retry run started meanwhile (another bulk retry): already retried.
-          if (id && err instanceof LedgerflowError && (err.code === 'LF_APPEND_CONFLICT' || err.code === 'LF_RUN_ID_TAKEN')) return false;
-          throw err;
-        }
+        return retryOnce(runId, async (id) => (await c.store.lastSeq(id)) > 0, async (id) => (await c.retry(runId, id ? { runId: id } : {})).runId);
       }
       // A person's user: the engines judge their level (L1) and record the retry, as `retry --nats` asks (a fresh id: the form they take).
       const out = await requestStart(natsUrl(g), { retryOf: runId, runId: freshRunId() }, 10_000);

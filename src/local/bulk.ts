@@ -7,10 +7,10 @@
  * as recordInput records them, an approval per waiting HUMAN task, a retry as
  * Engine.retry starts it (recorded, not driven: a `serve` or `ui` drives it).
  */
-import { AppendConflictError, CancelRefusedError, errorMessage, LedgerflowError, PauseRefusedError, RunIdTakenError } from '../errors/index.js';
+import { CancelRefusedError, errorMessage, LedgerflowError, PauseRefusedError } from '../errors/index.js';
 import { requireAllowed, type Level } from '../authority/index.js';
 import { recordInput } from '../executor/index.js';
-import { applyBulk, bulkAnswer, bulkRetryId, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan, type RunIndex, type RunQueryInput } from '../query/index.js';
+import { applyBulk, bulkAnswer, retryOnce, openRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type BulkPlan, type RunIndex, type RunQueryInput } from '../query/index.js';
 import type { Engine } from './engine.js';
 
 export interface BulkCallOptions extends BulkApproval {
@@ -34,17 +34,7 @@ export function engineTake(engine: Engine, plan: BulkPlan, o: Omit<BulkCallOptio
   return async (runId) => {
     switch (plan.action) {
       case 'retry': {
-        const id = bulkRetryId(runId);
-        // Its retry run exists (another bulk retry the index has not seen yet): already retried. A start that races
-        // this check writes the same run once (the start commit of an id is deduplicated).
-        if (id && (await engine.store.lastSeq(id)) > 0) return false;
-        try {
-          return { started: await engine.retry(runId, { by: o.by, ...(id ? { runId: id } : {}) }) };
-        } catch (err) {
-          // Its retry run started meanwhile (another bulk retry): already retried.
-          if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
-          throw err;
-        }
+        return retryOnce(runId, async (id) => (await engine.store.lastSeq(id)) > 0, (id) => engine.retry(runId, { by: o.by, ...(id ? { runId: id } : {}) }));
       }
       case 'approve': {
         let changed = false;

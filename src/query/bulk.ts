@@ -10,6 +10,7 @@
  * run and does not stop the others — except `fatal` ones (a level that may
  * not act at all), which stop them all.
  */
+import { AppendConflictError, RunIdTakenError } from '../errors/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { RunIndex } from './port.js';
 import type { RunQuery } from './query.js';
@@ -74,6 +75,22 @@ export function wouldChange(action: BulkAction, r: Pick<RunRecord, 'status' | 'r
 export function bulkRetryId(runId: string): string | undefined {
   const id = `${runId}-retry`;
   return id.length <= 100 ? id : undefined;
+}
+
+/**
+ * One run's bulk retry, once, on every store and path: under its retry id (bulkRetryId) when it has one, and
+ * `false` (already retried) when that run exists, or is started meanwhile by another bulk retry the index has not
+ * seen yet. `exists` reads the store; `start` starts the retry under the id given and answers the new run's id.
+ */
+export async function retryOnce(runId: string, exists: (id: string) => Promise<boolean>, start: (id: string | undefined) => Promise<string>): Promise<false | { started: string }> {
+  const id = bulkRetryId(runId);
+  if (id && (await exists(id))) return false;
+  try {
+    return { started: await start(id) };
+  } catch (err) {
+    if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
+    throw err;
+  }
 }
 
 /** Every record a query matches (newest first, every page; the query's own paging ignored). */

@@ -9,8 +9,8 @@
  * same core as the CLI's `--query` and the library's `bulk` (query/bulk.ts),
  * with the same answer (bulkAnswer).
  */
-import { AppendConflictError, AuthorityError, CancelRefusedError, PauseRefusedError, RunIdTakenError } from '../errors/index.js';
-import { applyBulk, BULK_ACTIONS, bulkAnswer, bulkRetryId, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
+import { AuthorityError, CancelRefusedError, PauseRefusedError } from '../errors/index.js';
+import { applyBulk, BULK_ACTIONS, bulkAnswer, retryOnce, parseRunQuery, planBulk, type BulkAction, type RunIndex } from '../query/index.js';
 import type { Actions } from './backend.js';
 import { foldEvents, runView } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -49,16 +49,7 @@ export async function bulkAction(runs: RunIndex, acts: Actions, action: string, 
       try {
         switch (action) {
           case 'retry': {
-            const id = bulkRetryId(runId);
-            // Its retry run exists (another bulk retry the index has not seen yet): already retried.
-            if (id && store && (await store.lastSeq(id)) > 0) return false;
-            try {
-              return { started: (await acts.retry(runId, undefined, id)).runId };
-            } catch (err) {
-              // Its retry run started meanwhile (another bulk retry the index has not seen yet): already retried.
-              if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
-              throw err;
-            }
+            return await retryOnce(runId, async (id) => store !== undefined && (await store.lastSeq(id)) > 0, async (id) => (await acts.retry(runId, undefined, id)).runId);
           }
           case 'approve': {
             for (const task of plan.tasks[runId] ?? []) await acts.decide(runId, task, body.decision ?? 'approved', body.reason);

@@ -7,8 +7,8 @@
  * waiting HUMAN task, retry under `<id>-retry`), the same answer. A refusal
  * by the engines or by NATS permissions is listed with its run; the others go on.
  */
-import { AppendConflictError, CancelRefusedError, errorMessage, LedgerflowError, PauseRefusedError, permissionDenied, RunIdTakenError } from '../../errors/index.js';
-import { applyBulk, bulkAnswer, bulkRetryId, JetStreamRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type RunQueryInput } from '../../query/index.js';
+import { CancelRefusedError, errorMessage, LedgerflowError, PauseRefusedError, permissionDenied } from '../../errors/index.js';
+import { applyBulk, bulkAnswer, retryOnce, JetStreamRunIndex, parseRunQuery, planBulk, type BulkAction, type BulkApproval, type RunQueryInput } from '../../query/index.js';
 import type { ClusterClient } from './client.js';
 
 export interface ClusterBulkOptions extends BulkApproval {
@@ -33,14 +33,7 @@ export async function bulkOnCluster(client: ClusterClient, action: BulkAction, f
       try {
         switch (action) {
           case 'retry': {
-            const id = bulkRetryId(runId);
-            if (id && (await client.store.lastSeq(id)) > 0) return false; // its retry run exists: already retried
-            try {
-              return { started: (await client.retry(runId, id ? { runId: id } : {})).runId };
-            } catch (err) {
-              if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
-              throw err;
-            }
+            return await retryOnce(runId, async (id) => (await client.store.lastSeq(id)) > 0, async (id) => (await client.retry(runId, id ? { runId: id } : {})).runId);
           }
           case 'approve': {
             for (const task of plan.tasks[runId] ?? []) await client.decide(runId, task, opts.decision ?? 'approved', opts.as ?? 'library', opts.reason, say);
