@@ -17,7 +17,9 @@
  *   worker runs again, by design);
  * - stuck: not settled when the settle time is up;
  * - forged: an event carrying what the hostile workers forged (test/helpers/hostile-worker.ts:
- *   `worker` users beside the honest ones, attacking the ledger, inputs, dead letters and queues).
+ *   `worker` users beside the honest ones, attacking the ledger, inputs, dead letters and queues);
+ * - operations: an operator's bulk retries and schedule pauses during the kills (scripts/chaos-ops.ts): a failed
+ *   run without its one retry run, a retry outside the filter, a slot fired while its schedule was paused.
  *
  * Exit 0 when all four are zero, 1 otherwise, 2 on bad flags. Not part of
  * `npm test` (it takes minutes); it reuses the test helpers (test/helpers/)
@@ -39,6 +41,7 @@ import { CHAOS_TASKS, CHAOS_WORKFLOW, HANDLERS, historyProblems, rawMessages, re
 import { forgedRecords, refusalFlood, startHostileApprover, startHostileWorker, type HostileWorker } from '../test/helpers/hostile-worker.js';
 import { natsServerBin, startNatsCluster, type NatsCluster, type NatsNode } from '../test/helpers/nats.js';
 import { startRogueRoute } from '../test/helpers/rogue-route.js';
+import { ChaosOperator, FAILING_WORKFLOW } from './chaos-ops.js';
 
 const USAGE = `usage: npm run chaos -- [--minutes 3] [--runs-per-minute 30] [--seed <n>] [--settle-minutes 3] [--engines 2] [--workers 2] [--agents 1] [--hostile 1] [--json]`;
 
@@ -127,6 +130,8 @@ async function main(opts: Options): Promise<number> {
       const agentDeployed = await cli(['--nats', cluster.url, 'deploy', join(dir, 'chaos-agent.yaml')], { cwd: dir, env: R3 });
       if (agentDeployed.code !== 0) throw new Error(`deploy of the agent workflow failed (${agentDeployed.code}): ${agentDeployed.stderr}`);
     }
+    const operator = new ChaosOperator({ url: cluster.url, dir, env: R3, between, say });
+    await operator.deploy();
     const jsm = await jetstreamManager(await client.store.connection());
     await shortenAckWaits(jsm, ['first', 'slow', 'last'], 2000, { replicas: 3 });
     // A breaker on the slow steps' handler (docs/language.md#circuit-breakers): lost workers' attempts count as its
@@ -204,8 +209,11 @@ async function main(opts: Options): Promise<number> {
       for (let next = Date.now(); Date.now() < chaosEnd; next += gap) {
         await sleep(Math.max(0, next - Date.now()));
         const ms = between(200, 800);
-        const byAgent = opts.agents > 0 && rng() < 1 / 3;
-        track(within(byAgent ? client.start('chaos-agent', {}) : client.start('cluster-chaos', { ms }), 30_000, 'start')
+        const pick = rng();
+        const byAgent = opts.agents > 0 && pick < 1 / 3;
+        // One run in six fails until an operator's bulk retry retries it (scripts/chaos-ops.ts).
+        const start = byAgent ? client.start('chaos-agent', {}) : pick > 5 / 6 ? client.start(FAILING_WORKFLOW, {}) : client.start('cluster-chaos', { ms });
+        track(within(start, 30_000, 'start')
           .then(({ runId }) => { runIds.push(runId); })
           .catch((err: unknown) => { startErrors.push(String(err instanceof Error ? err.message : err).slice(0, 200)); }));
       }
@@ -310,7 +318,7 @@ async function main(opts: Options): Promise<number> {
       }
     })();
 
-    await Promise.all([starter, killer, breakerFlipper]);
+    await Promise.all([starter, killer, breakerFlipper, operator.during(chaosEnd)]);
     answering = false;
     await responder;
     // Whatever the flips left (the breaker's own opening after lost workers' failures), the runs must settle all the same.
@@ -332,6 +340,12 @@ async function main(opts: Options): Promise<number> {
     const settleEnd = Date.now() + opts.settleMinutes * 60_000;
     reading = false;
     await reader;
+    // The operator's last bulk retry once every failing run has failed; the runs it and the schedule started join the judged ones.
+    const failingSettled = async () => {
+      for (const id of runIds.filter((r) => !settled.has(r))) await observe(id).catch(() => undefined);
+      return runIds.every((r) => settled.has(r) || !(seen.get(r)?.digests[0] ?? '').includes(`"workflowId":"${FAILING_WORKFLOW}"`));
+    };
+    for (const id of await operator.finish(failingSettled, settleEnd)) if (!runIds.includes(id)) runIds.push(id);
     while (Date.now() < settleEnd) {
       const open = runIds.filter((id) => !settled.has(id));
       if (open.length === 0) break;
@@ -392,6 +406,7 @@ async function main(opts: Options): Promise<number> {
       }
     }
 
+    const operations = operator.judge(finals);
     const killsBy = { engine: 0, worker: 0, agent: 0, node: 0 };
     for (const k of kills) killsBy[k.kind]++;
     const result = {
@@ -405,6 +420,7 @@ async function main(opts: Options): Promise<number> {
         attemptsHeld: [...finals.values()].filter(Array.isArray).reduce((n, evs) => n + evs.filter((e) => e.type === 'task.delayed').length, 0),
       },
       lost: lost.length, forks: forks.length, duplicateExecutions: duplicateCount, forged: forged.length,
+      operations: { ...operations.summary, problems: operations.problems.length },
       hostile: {
         workers: opts.hostile, attacks: hostileReports.reduce((n, r) => n + Object.values(r.attacks).reduce((m, a) => m + a.tries, 0), 0),
         lettersFlooded: hostileReports.reduce((n, r) => n + (r.attacks['dlq.flood']?.accepted ?? 0), 0) * 500, decisionsFlooded,
@@ -415,15 +431,15 @@ async function main(opts: Options): Promise<number> {
       restartsRecorded: [...finals.values()].filter(Array.isArray).reduce((n, evs) => n + evs.filter((e) => e.type === 'task.restarted').length, 0),
       shrunkReads: shrunk.length,
       timeMs: { chaos: chaosMs, settle: settleMs, total: Date.now() - t0 },
-      details: { lost, forks, duplicates, stuck, forged, flooded, rogueJoined, shrunkReads: shrunk, startErrors: [...new Set(startErrors)], kills },
+      details: { lost, forks, duplicates, stuck, forged, flooded, operations: operations.problems, rogueJoined, shrunkReads: shrunk, startErrors: [...new Set(startErrors)], kills },
     };
     const breaches = result.hostile.claimsWiped + result.hostile.rogueRouteJoined + result.hostile.enginesLettersEvicted + result.hostile.refusalsFlooded;
-    const bad = result.lost + result.forks + result.duplicateExecutions + result.runs.stuck + result.forged + breaches > 0;
+    const bad = result.lost + result.forks + result.duplicateExecutions + result.runs.stuck + result.forged + breaches + operations.problems.length > 0;
     if (bad) {
       // Keep the evidence: each process's output and the logs of the runs named above.
       mkdirSync(join(dir, 'logs'), { recursive: true });
       for (const p of every) writeFileSync(join(dir, 'logs', `${p.name}-${p.pid}.log`), p.output());
-      const named = new Set([...lost, ...forks, ...duplicates, ...stuck, ...forged, ...flooded].map((s) => s.split(/[:/ ]/)[0]!));
+      const named = new Set([...lost, ...forks, ...duplicates, ...stuck, ...forged, ...flooded, ...operations.problems].map((s) => s.split(/[:/ ]/)[0]!));
       for (const id of named) {
         const ev = finals.get(id);
         if (Array.isArray(ev)) writeFileSync(join(dir, `${id}.json`), JSON.stringify(ev, null, 2));
@@ -448,6 +464,7 @@ function printTable(r: {
   agents: { processes: number; answers: number };
   breakerFlips: { total: number; taken: number; attemptsHeld: number };
   lost: number; forks: number; duplicateExecutions: number; forged: number; handlerStarts: number; restartsRecorded: number; shrunkReads: number;
+  operations: { failedRuns: number; bulkRetries: number; bulkRetryCommandsFailed: number; retried: number; pauses: number; pausesFailed: number; scheduleRuns: number; problems: number };
   hostile: { workers: number; attacks: number; lettersFlooded: number; decisionsFlooded: number; claimsWiped: number; rogueRouteJoined: number; enginesLettersEvicted: number; refusalsFlooded: number };
   timeMs: { chaos: number; settle: number; total: number };
   details: Record<string, unknown[]>;
@@ -462,6 +479,9 @@ function printTable(r: {
     ['kills', `${r.kills.total} (engine ${r.kills.engine}, worker ${r.kills.worker}, agent ${r.kills.agent}, node ${r.kills.node})`],
     ['file agents', `${r.agents.processes} (${r.agents.answers} task files answered)`],
     ['breaker opened', `${r.breakerFlips.total} time(s) by an operator (${r.breakerFlips.taken} opened and closed as asked); ${r.breakerFlips.attemptsHeld} attempts held (task.delayed)`],
+    ['bulk retries', `${r.operations.bulkRetries} (${r.operations.bulkRetryCommandsFailed} failed); ${r.operations.retried} of ${r.operations.failedRuns} failed runs retried`],
+    ['schedule pauses', `${r.operations.pauses} (${r.operations.pausesFailed} failed); ${r.operations.scheduleRuns} slot runs`],
+    ['operations wrong', String(r.operations.problems)],
     ['lost', String(r.lost)],
     ['forks', String(r.forks)],
     ['duplicate executions', `${r.duplicateExecutions} (${r.handlerStarts} handler starts, ${r.restartsRecorded} restarts recorded)`],
@@ -474,7 +494,7 @@ function printTable(r: {
     ['time', `${s(r.timeMs.total)} (chaos ${s(r.timeMs.chaos)}, settling ${s(r.timeMs.settle)})`],
   ];
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(22)}${v}\n`);
-  for (const key of ['lost', 'forks', 'duplicates', 'stuck', 'forged', 'flooded', 'rogueJoined', 'shrunkReads', 'startErrors'] as const) {
+  for (const key of ['lost', 'forks', 'duplicates', 'stuck', 'forged', 'flooded', 'operations', 'rogueJoined', 'shrunkReads', 'startErrors'] as const) {
     const items = r.details[key] ?? [];
     if (items.length === 0) continue;
     process.stdout.write(`\n${key}:\n`);
