@@ -34,8 +34,8 @@ export async function natsAgentCmd(io: Io, g: GlobalOpts, o: { inbox: string; ou
   await mkdir(o.inbox, { recursive: true });
   await mkdir(o.outbox, { recursive: true });
   const exchange = new NatsExchange({ inbox: o.inbox, outbox: o.outbox, queue: o.queue, pollMs: o.pollMs, log: (l) => io.err(l) });
-  const { taskMaxDeliver, taskAckWaitMs } = natsSettings().cluster;
-  const settings = { ...(taskAckWaitMs !== undefined ? { taskAckWaitMs } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
+  // The cluster's settings whole: an agent first on its queue creates the queue's stream as an engine would (replicas, storage).
+  const settings = natsSettings().cluster;
   const worker = createWorker({
     nats: natsUrl(g), handlers: Object.fromEntries(names.map((n) => [n, exchange.handler])), queue: o.queue, settings,
     directOffers: offersEnabled(), ...(o.skills ? { skills: o.skills } : {}), ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}), log: (l) => io.err(l),

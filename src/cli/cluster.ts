@@ -227,10 +227,12 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
   // KV LF_SECRETS first (the worker's default), then this file and the environment: checked now, read at each attempt.
   if (opts.secrets !== undefined) (await import('./secrets-flag.js')).secretsFlag(opts.secrets);
-  const { taskMaxDeliver, taskAckWaitMs } = natsSettings().cluster;
+  // The cluster's settings whole (replicas, storage…): a worker that is first on a queue creates its stream, which
+  // must be made as an engine would make it (it was R1 under LEDGERFLOW_NATS_REPLICAS=3: a node's loss lost it).
+  const cluster = natsSettings().cluster;
   const offers = offersEnabled();
-  const ackWait = ackWaitMs ?? taskAckWaitMs;
-  const settings = { ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}), ...(taskMaxDeliver ? { taskMaxDeliver } : {}) };
+  const ackWait = ackWaitMs ?? cluster.taskAckWaitMs;
+  const settings = { ...cluster, ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}) };
   const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(queue ? { queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, skills: parseSkills(opts.skills), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
   io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`);

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { noNats, testCluster } from '../helpers/cluster.js';
+import { HANDLERS, spawnLedgerflow } from '../helpers/cluster-run.js';
 import { waitFor } from '../helpers/wait.js';
 
 const R3 = { LEDGERFLOW_NATS_REPLICAS: '3' };
@@ -39,12 +40,21 @@ describe.skipIf(noNats)('ledgerflow doctor on a 3-node cluster', () => {
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
 
+    // A worker whose NATS user may make streams (here the engine's), first on its queue, makes the queue's stream as
+    // the setting says: R3 too (it made it R1). An engine gives it the attempt key; no workflow uses queue solo.
+    const engine = spawnLedgerflow('engine', ['--nats', cluster.url, 'engine'], { cwd: dir, markers: `${dir}/markers`, env: R3 });
+    const worker = spawnLedgerflow('worker', ['--nats', cluster.url, 'worker', '--handlers', HANDLERS, '--queue', 'solo'], { cwd: dir, markers: `${dir}/markers`, env: R3 });
+    try {
+      await Promise.all([engine.started(30_000), worker.started(30_000)]);
+      await waitFor('the worker to make its queue\'s stream', async () => (await doctor()).report?.streams.some((s) => s.name === 'LF_TASKS_solo'), { timeout: 20_000, detail: () => `${last}\n${worker.output()}` });
+    } finally { await Promise.all([worker.kill(), engine.kill()]); }
+
     // Just created, a replica may still be catching up: wait for the healthy verdict, then check what it says.
     const healthy = await waitFor('doctor to find every replica current', async () => { const d = await doctor(); return d.code === 0 && d; }, { timeout: 20_000 });
     const report = healthy.report!;
     expect(report.expectedReplicas).toBe(3);
     expect(report.warnings).toEqual([]);
-    expect(report.streams.map((s) => s.name)).toEqual(expect.arrayContaining(['LF_EVENTS', 'LF_INPUTS', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS']));
+    expect(report.streams.map((s) => s.name)).toEqual(expect.arrayContaining(['LF_EVENTS', 'LF_INPUTS', 'KV_LF_DEFINITIONS', 'KV_LF_ATTEMPTS', 'LF_TASKS_solo']));
     for (const s of report.streams) {
       expect(s.replicas, s.name).toBe(3);
       // The leader and its two peers are the three nodes, each peer current.

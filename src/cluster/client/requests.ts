@@ -62,40 +62,39 @@ export function freshRunId(): string {
   return newRunId();
 }
 
-/** A definition's text deployed by the engines as the URL's user (they parse and check it as a file). */
-export async function requestDeploy(url: string, body: DeployRequest, waitMs: number): Promise<RequestOutcome<DeployVerdict>> {
+/** What a deploy and a limits request differ by: their subjects, the verdict's shape and what a refusal says. */
+const FILE_REQUESTS = {
+  deploy: { subject: subjects.deploy, verdictSubject: subjects.deployVerdict, schema: DeployVerdict, doing: 'deploy definitions', noun: 'deploy', stem: 'deploys' },
+  limits: { subject: subjects.limits, verdictSubject: subjects.limitsVerdict, schema: LimitsVerdict, doing: 'set limits', noun: 'limits', stem: 'limits' },
+} as const;
+
+/** A file's text (a definition, a limits file) handed to the engines as the URL's user: they parse and check it as the file and answer. */
+async function requestFile<K extends keyof typeof FILE_REQUESTS>(kind: K, url: string, body: { file?: string | undefined }, waitMs: number) {
+  const k = FILE_REQUESTS[kind];
   const sender = senderOf(url);
   const request = randomHex(12);
+  const meta = { by: sender, ...(body.file ? { file: body.file } : {}) };
   const verdict = await publishAsUser({
-    url, connectionName: 'ledgerflow-deploy', as: sender,
-    subject: () => subjects.deploy(sender, request), body: encode(body),
-    verdict: { subject: () => subjects.deployVerdict(sender, request), schema: DeployVerdict, waitMs },
+    url, connectionName: `ledgerflow-${kind}`, as: sender,
+    subject: () => k.subject(sender, request), body: encode(body),
+    verdict: { subject: () => k.verdictSubject(sender, request), schema: k.schema, waitMs },
     refused: refusal(publishError, {
-      forbidden: `NATS user ${sender} may not deploy definitions (nats.conf permissions: it may publish on lf.deploys.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
+      forbidden: `NATS user ${sender} may not ${k.doing} (nats.conf permissions: it may publish on lf.${k.stem}.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
       noStream: NO_STREAM,
-      failed: 'could not publish the deploy request',
-    }, { by: sender, ...(body.file ? { file: body.file } : {}) }),
+      failed: `could not publish the ${k.noun} request`,
+    }, meta),
   });
-  if (!verdict) return { queued: true, request };
-  if (!verdict.accepted) throw refused(verdict, { by: sender, ...(body.file ? { file: body.file } : {}) });
-  return { queued: false, verdict };
+  if (!verdict) return { queued: true as const, request };
+  if (!verdict.accepted) throw refused(verdict, meta);
+  return { queued: false as const, verdict };
+}
+
+/** A definition's text deployed by the engines as the URL's user (they parse and check it as a file). */
+export function requestDeploy(url: string, body: DeployRequest, waitMs: number): Promise<RequestOutcome<DeployVerdict>> {
+  return requestFile('deploy', url, body, waitMs);
 }
 
 /** A limits file's text stored by the engines as the URL's user (`limits set`; they parse and check it as the file). */
-export async function requestLimits(url: string, body: LimitsRequest, waitMs: number): Promise<RequestOutcome<LimitsVerdict>> {
-  const sender = senderOf(url);
-  const request = randomHex(12);
-  const verdict = await publishAsUser({
-    url, connectionName: 'ledgerflow-limits', as: sender,
-    subject: () => subjects.limits(sender, request), body: encode(body),
-    verdict: { subject: () => subjects.limitsVerdict(sender, request), schema: LimitsVerdict, waitMs },
-    refused: refusal(publishError, {
-      forbidden: `NATS user ${sender} may not set limits (nats.conf permissions: it may publish on lf.limits.${sender}.* only if its block says so; \`ledgerflow users nats-conf\` gives it to L0 and L1)`,
-      noStream: NO_STREAM,
-      failed: 'could not publish the limits request',
-    }, { by: sender, ...(body.file ? { file: body.file } : {}) }),
-  });
-  if (!verdict) return { queued: true, request };
-  if (!verdict.accepted) throw refused(verdict, { by: sender, ...(body.file ? { file: body.file } : {}) });
-  return { queued: false, verdict };
+export function requestLimits(url: string, body: LimitsRequest, waitMs: number): Promise<RequestOutcome<LimitsVerdict>> {
+  return requestFile('limits', url, body, waitMs);
 }
