@@ -134,7 +134,7 @@ export class ChaosOperator {
   /** What went wrong with the operator's actions, from the runs' final logs. */
   judge(finals: Map<string, EventEnvelope[] | Error>): { problems: string[]; summary: OperationsSummary } {
     const problems: string[] = [];
-    const workflowOf = (events: EventEnvelope[]) => (events[0]?.data as { workflowId?: string } | undefined)?.workflowId;
+    const workflowOf = (events: EventEnvelope[]) => events[0]?.workflowId;
     let failedOriginals = 0;
     let slots = 0;
     for (const [id, events] of finals) {

@@ -232,9 +232,11 @@ async function main(opts: Options): Promise<number> {
     })();
 
     /** Every replica of every stream and bucket current: only then may a node die (three nodes survive one loss, not a loss during a catch-up). */
+    let unhealthy = '';
     const clusterHealthy = async () => {
       try {
         const report = await within(inspectCluster(jsm, { server: '', expectedReplicas: 3 }), 5000, 'doctor');
+        unhealthy = report.warnings.slice(0, 2).join('; ');
         return report.warnings.length === 0 && report.streams.length > 0;
       } catch {
         return false;
@@ -255,7 +257,7 @@ async function main(opts: Options): Promise<number> {
         const kind = kinds[Math.floor(rng() * kinds.length)]!;
         const downMs = between(2000, 8000);
         if (kind === 'node') {
-          if (nodeDown || !(await clusterHealthy())) { say('node kill skipped: a node is down or catching up'); continue; }
+          if (nodeDown || !(await clusterHealthy())) { say(`node kill skipped: a node is down or catching up${unhealthy ? ` (${unhealthy.slice(0, 200)})` : ''}`); continue; }
           const node = cluster.nodes[Math.floor(rng() * cluster.nodes.length)]!;
           nodeDown = node;
           await node.stop();
