@@ -7,7 +7,6 @@
  * HTTP executor at the edge (src/handlers/http.ts) reads it.
  */
 import { z } from 'zod';
-import { isObj } from './issues.js';
 import { HTTP_METHODS, type HttpTask, type JsonValue, type TaskBase } from './types.js';
 
 /** Bytes of a response body an HTTP task's output keeps unless it says (`max_response_body`). */
@@ -54,6 +53,7 @@ export const HTTP_FIELDS = {
     .meta({ description: 'HTTP: bytes of the response body kept in the output (default 256KiB); a longer body is cut and marked truncated.' }),
 };
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
 const textMap = (v: unknown): Record<string, string> =>
   Object.fromEntries(Object.entries(isObj(v) ? v : {}).filter(([, x]) => ['string', 'number', 'boolean'].includes(typeof x)).map(([k, x]) => [k, text(x)]));

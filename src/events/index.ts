@@ -9,17 +9,8 @@ import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
 export { delayText, delayPart, TaskDelayedData } from './task-delayed.js';
 
-export const TaskErrorSchema = z.object({
-  message: z.string(),
-  code: z.string().optional(),
-  retryable: z.boolean(),
-  /**
-   * How long the next attempt should wait at least (an HTTP task's Retry-After, or a handler's RetryAfterError):
-   * the backoff is the longer of this and the retry policy's delay. Absent in older histories, which replay as before.
-   */
-  retryAfterMs: z.number().int().nonnegative().optional(),
-});
-export type TaskError = z.infer<typeof TaskErrorSchema>;
+import { TaskErrorSchema } from './task-error.js';
+export { TaskErrorSchema, type TaskError } from './task-error.js';
 
 /**
  * Which attempt of which task instance an event is about. `iteration`: the
