@@ -106,6 +106,9 @@ export interface LiveRun {
   stop: () => void;
 }
 
+/** Nothing is sent or run for real, so `${secrets.NAME}` gets a stand-in: a path needs no secret set to be tested. */
+const STAND_IN_SECRETS = { label: 'the coverage harness (a stand-in for each secret)', get: async (name: string) => `[secret ${name}]` };
+
 /** Starts a run on a fresh memory store (or the given empty one) with a virtual clock starting at the model's start time. */
 export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore; children?: ChildExecutor; commands?: CommandRunner; http?: HttpRunner }): Promise<LiveRun> {
   const store = opts.store ?? new MemoryEventStore();
@@ -116,7 +119,7 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
   // Quiet with nothing armed while a drive still waits (on an attempt that never answers): nothing can end it.
   const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), { auto: opts.auto, onStall: () => { if (!idle) stop(); } });
   let live: LiveRun | null = null;
-  const engine = new Engine({ store, clock, ...(opts.commands ? { runCommand: opts.commands } : {}), ...(opts.http ? { runHttp: opts.http } : {}), ...(opts.hooks ? opts.hooks(() => live!) : {}), ...(opts.children ? { children: opts.children } : {}) });
+  const engine = new Engine({ store, clock, secrets: STAND_IN_SECRETS, ...(opts.commands ? { runCommand: opts.commands } : {}), ...(opts.http ? { runHttp: opts.http } : {}), ...(opts.hooks ? opts.hooks(() => live!) : {}), ...(opts.children ? { children: opts.children } : {}) });
   await engine.start(def, input, { runId: opts.runId, handlers });
   const resume = (): Promise<RunView> => {
     if (!idle || controller.signal.aborted) return current!;

@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
@@ -169,6 +169,19 @@ describe('HTTP tasks on the embedded store (docs/language.md#http-call-a-service
     const view = JSON.parse(r.stdout) as View;
     expect(view.tasks.get_customer).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_HTTP_HOST_REFUSED', retryable: false } });
     expect(view.tasks.get_customer!.error!.message).toContain(`host 127.0.0.1:${port} is not on this executor's allow-list (crm.example.com); add it to --http-allow`);
+  }, 30_000);
+
+  it('ledgerflow test runs the page\'s expectations and every path of customer-ticket.yaml without sending anything or a secret set', async () => {
+    const dir = tempDir('lf-http-cov-');
+    writeFileSync(join(dir, 'customer-ticket.yaml'), YAML);
+    mkdirSync(join(dir, 'expectations'));
+    writeFileSync(join(dir, 'expectations', 'customer-ticket.yaml'), blocks('yaml').find((b) => b.startsWith('# expectations/customer-ticket.yaml'))!);
+    const before = server.seen.length;
+    const [line] = shLines(2);
+    const r = await cli(line!.args, { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 definition: 7 paths, 2 expectations — all passed');
+    expect(server.seen.length).toBe(before);
   }, 30_000);
 
   it('refuses a bad method, a URL that is not http(s), a status that is none and a body on a GET at their line:col', async () => {
