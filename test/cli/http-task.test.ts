@@ -169,6 +169,10 @@ describe('HTTP tasks on the embedded store (docs/language.md#http-call-a-service
     const view = JSON.parse(r.stdout) as View;
     expect(view.tasks.get_customer).toMatchObject({ status: 'FAILED', attempts: 1, error: { code: 'LF_HTTP_HOST_REFUSED', retryable: false } });
     expect(view.tasks.get_customer!.error!.message).toContain(`host 127.0.0.1:${port} is not on this executor's allow-list (crm.example.com); add it to --http-allow`);
+    // A list that names no host is refused before anything is written.
+    const bad = await cli(['--store', join(dir, 'store2'), 'run', 'customer-ticket.yaml', '--customer_id', 'c-1', '--http-allow', 'https://crm.example.com/'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--http-allow https://crm.example.com/: "https://crm.example.com/" is not a host');
   }, 30_000);
 
   it('ledgerflow test runs the page\'s expectations and every path of customer-ticket.yaml without sending anything or a secret set', async () => {
@@ -206,10 +210,18 @@ describe.skipIf(noNats)('HTTP tasks on NATS: worker --http --http-allow (docs/la
   const procs: ChildProcess[] = [];
   afterEach(() => killLeftovers(procs));
 
-  it('a worker needs --http-allow with --http', async () => {
-    const r = await cli(['--nats', c.url, 'worker', '--http']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--http needs --http-allow <hosts>');
+  it('a worker (or an engine) needs --http-allow with --http, and --http-allow means nothing without --http', async () => {
+    const [worker, engine, alone] = await Promise.all([
+      cli(['--nats', c.url, 'worker', '--http']),
+      cli(['--nats', c.url, 'engine', '--http']),
+      cli(['--nats', c.url, 'worker', '--commands', '--http-allow', 'api.example.com']),
+    ]);
+    for (const r of [worker, engine]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--http needs --http-allow <hosts>');
+    }
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--http-allow says which hosts HTTP tasks may call, but this process runs none: add --http');
   });
 
   it('runs the page\'s commands (engine, worker --http, deploy, start, wait): the worker sends the requests; a host off its list fails LF_HTTP_HOST_REFUSED', async () => {
