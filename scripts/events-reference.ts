@@ -19,7 +19,7 @@ const MEANING = {
   'run.started': 'The first event of every run: the normalised definition it runs (so replay never reads the file again), its hash, the input, the priority the start gave, and where the run came from (file, handler module, trigger event, parent run, retried run, schedule slot).',
   'task.started': 'An attempt of a task instance began (`attempt` counts from 1; `iteration` inside a DO_WHILE, `item` inside a MAP). `reused`: a retry of a failed run completed the task with the old run\'s output, without an attempt.',
   'task.completed': 'An attempt finished with `output`. `by`: the NATS user that reported it, where a server could tell.',
-  'task.failed': 'An attempt failed with `error` (`code`, `message`, `retryable`): retried as the task\'s retry_policy allows, else the task fails.',
+  'task.failed': 'An attempt failed with `error` (`code`, `message`, `retryable`): retried as the task\'s retry_policy allows (the next attempt waiting at least `retryAfterMs` when it is there: an HTTP task\'s Retry-After, a handler\'s RetryAfterError), else the task fails.',
   'timer.fired': 'A durable timer came due: a retry\'s backoff, an attempt\'s timeout, a HUMAN task\'s approval timeout, a WAIT, or the run\'s own `timeout:` (task `$run`).',
   'approval.recorded': 'A person approved or rejected a HUMAN task (`by`; `unauthenticated` when no server proved the name).',
   'run.cancelled': 'The run was cancelled (`by`, `reason`): nothing more starts, and it settles as CANCELLED.',

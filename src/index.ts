@@ -12,12 +12,12 @@
 import { openStore, type EventStore } from './store/index.js';
 import type { Engine, EngineOptions } from './local/index.js';
 import { outputWriter } from './files/index.js';
-import { createCommandExecutor } from './handlers/index.js';
+import { createCommandExecutor, createHttpExecutor } from './handlers/index.js';
 import { diskEngine } from './triggers/index.js';
 
 export {
   LedgerflowError, DefinitionError, ExpressionError, UsageError, InputError, RunNotFoundError, AppendConflictError, CommitContendedError,
-  StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
+  StoreError, CorruptRunError, RunBusyError, UnsupportedTaskTypeError, HandlerError, ApprovalRefusedError, PauseRefusedError, CancelRefusedError, NonRetryableError, RetryAfterError, RunCannotStartError, DeadLetterNotFoundError, DeadLetterNotReplayableError,
   RetryRefusedError, RunIdTakenError, ConcurrencyLimitError, StoreUnusableError, SignalRefusedError, RunLogDamagedError, NotificationsConfigError, UsersFileError, AuthorityError,
   formatDiagnostic, errorMessage, ERROR_KINDS, type Diagnostic, type JsonSafe, type ErrorCode, type ErrorKind,
 } from './errors/index.js';
@@ -26,7 +26,7 @@ export { UnsupportedStatechartError, SnapshotMismatchError } from './compiler/in
 export { QueryError, RecordGapError } from './query/index.js';
 export { EventTypeFileError } from './triggers/index.js';
 export { BridgeLineError } from './bridge/index.js';
-export { CommandError } from './handlers/index.js';
+export { CommandError, HttpTaskError } from './handlers/index.js';
 
 // Definitions
 export { parseDefinition, definitionHash, definitionJsonSchema, parseDuration, MONITORING_METRICS, type MonitoringMetric, type Definition, type TaskDef } from './definition/index.js';
@@ -41,7 +41,7 @@ export type { EventEnvelope, EventType, WorkflowStatus } from './events/index.js
 export { isSettled, runView, type RunView, type TaskView, replayRun, type ReplayReport, type Divergence } from './runtime/index.js';
 // The code tasks run
 export { type Handlers, type TaskHandler, type TaskContext, type TaskInfo, COMMAND_HANDLER, type AttemptCommand, type CommandContext, type CommandRunner } from './runtime/index.js';
-export { loadHandlerModule, createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions } from './handlers/index.js';
+export { loadHandlerModule, createCommandExecutor, DEFAULT_COMMAND_OUTPUT_LIMIT, type CommandExecutorOptions, createHttpExecutor, type HttpExecutorOptions } from './handlers/index.js';
 /** Where `${secrets.NAME}` values come from: `new Engine({ secrets })`, `createWorker({ secrets })` (docs/operations.md#secrets). */
 export { chainSecrets, envSecrets, fileSecrets, type SecretsProvider, type SecretsStore } from './secrets/providers.js';
 // Keeping runs going, starting them from events, watching them
@@ -55,11 +55,12 @@ export { createMetrics, serveMetrics, type LedgerflowMetrics, type MetricsOption
 /**
  * An engine on a store (default: the embedded file store in `.ledgerflow/` or LEDGERFLOW_STORE).
  * `output_to` files are written under `outputRoot` (default: the process's current directory), never outside it.
- * COMMAND tasks run with `createCommandExecutor({ outputLimit: commandOutputLimit })` unless `runCommand` is given.
+ * COMMAND tasks run with `createCommandExecutor({ outputLimit: commandOutputLimit })` unless `runCommand` is given;
+ * HTTP tasks with `createHttpExecutor()` (any host) unless `runHttp` is given.
  */
 export function createEngine(opts: Partial<EngineOptions> & { storeDir?: string; outputRoot?: string; commandOutputLimit?: number } = {}): Engine {
   const { outputRoot, storeDir, commandOutputLimit, ...given } = opts;
-  const rest = { runCommand: createCommandExecutor(commandOutputLimit !== undefined ? { outputLimit: commandOutputLimit } : {}), ...given };
+  const rest = { runCommand: createCommandExecutor(commandOutputLimit !== undefined ? { outputLimit: commandOutputLimit } : {}), runHttp: createHttpExecutor(), ...given };
   const writeOutput = outputWriter(outputRoot);
   const store: EventStore = rest.store ?? openStore(storeDir ? { dir: storeDir } : {});
   // Child runs and EMITs find their definitions beside the parent's file unless the caller says otherwise.

@@ -28,6 +28,7 @@ import type { GlobalOpts } from './store.js';
 import { parseServers, jetstreamManager } from '../store/index.js';
 import { outputRootFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
+import { workerHttpFlag } from './http-flag.js';
 import { metricsFlags } from './metrics-flags.js';
 import { untilSignal } from './signals.js';
 import { followStateFile } from './state-file-follow.js';
@@ -167,11 +168,12 @@ function checkedOutputRoot(flag: string | undefined): string | undefined {
   return root === undefined ? undefined : parseOutputRoot(root, flag !== undefined ? '--output-root' : 'LEDGERFLOW_OUTPUT_ROOT');
 }
 
-export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { users?: string; handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }): Promise<number> {
+export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { users?: string; handlers?: string; commands?: boolean; commandOutputLimit?: string; http?: boolean; httpAllow?: string; queue?: string; events?: string; concurrency?: string; snapshotEvery?: string; outputRoot?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }): Promise<number> {
   const url = natsUrl(g);
   const notifications = loadNotificationsConfig(opts.notifications);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
+  const http = workerHttpFlag(opts);
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
@@ -206,19 +208,20 @@ export async function engineCmd(io: Io, g: GlobalOpts, opts: StateFileFlags & { 
   // With --handlers (or --commands), this process is also a worker for them: the same code path as a remote worker.
   // Its reports are the engine's: named by the URL's user, else `engine` (the dev configs' no_auth_user; on a server
   // without users any name goes, recorded as unauthenticated), not `anonymous` (history said "reported by anonymous").
-  const worker = opts.handlers || commands
-    ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), directOffers: offers, settings: settings.cluster, skills: parseSkills(opts.skills), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
+  const worker = opts.handlers || commands || http
+    ? createWorker({ nats: url, user: senderOf(url) === ANONYMOUS_SENDER ? 'engine' : senderOf(url), handlers: opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {}, ...(commands ? { commands } : {}), ...(http ? { http } : {}), directOffers: offers, settings: settings.cluster, skills: parseSkills(opts.skills), ...(opts.queue ? { queue: opts.queue } : {}), ...(outputRoot ? { outputRoot } : {}), log: (l) => io.err(l) })
     : null;
   await worker?.start();
   const follower = stateFile ? followStateFile(engine.store, { path: stateFile, keep, warn: (l) => io.err(l) }) : null;
   await follower?.ready;
   if (stateFile) io.err(`engine ${process.pid}: keeping the state file ${relative(process.cwd(), stateFile)} from the stream`);
-  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : [])].join(' and ')})` : ''}`);
+  io.out(`engine ${process.pid} taking work from ${shownServers(url)}${worker ? ` (and running ${[...(opts.handlers ? [`tasks of ${opts.handlers}`] : []), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(' and ')})` : ''}`);
   return untilSignal(io, 'engine', async () => { stopping = true; await pickedUp; await worker?.stop(); await engine.stop(); await follower?.stop(); await metrics?.close(); });
 }
 
-export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string; secrets?: string }): Promise<number> {
-  if (!opts.handlers && !opts.commands) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
+export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string; commands?: boolean; commandOutputLimit?: string; http?: boolean; httpAllow?: string; queue?: string; station?: string; concurrency?: string; ackWait?: string; outputRoot?: string; skills?: string; secrets?: string }): Promise<number> {
+  if (!opts.handlers && !opts.commands && !opts.http) throw new UsageError('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), --http (HTTP tasks), or several');
+  const http = workerHttpFlag(opts);
   const queue = workerQueue(opts);
   const url = natsUrl(g);
   const outputRoot = checkedOutputRoot(opts.outputRoot);
@@ -233,9 +236,9 @@ export async function workerCmd(io: Io, g: GlobalOpts, opts: { handlers?: string
   const offers = offersEnabled();
   const ackWait = ackWaitMs ?? cluster.taskAckWaitMs;
   const settings = { ...cluster, ...(ackWait !== undefined ? { taskAckWaitMs: ackWait } : {}) };
-  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), directOffers: offers, ...(queue ? { queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, skills: parseSkills(opts.skills), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
+  const worker = createWorker({ nats: url, handlers, ...(commands ? { commands } : {}), ...(http ? { http } : {}), directOffers: offers, ...(queue ? { queue } : {}), ...(outputRoot ? { outputRoot } : {}), settings, skills: parseSkills(opts.skills), ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}), log: (l) => io.err(l) });
   await worker.start();
-  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`);
+  io.out(`worker ${process.pid} running ${[...Object.keys(handlers), ...(commands ? ['COMMAND tasks'] : []), ...(http ? ['HTTP tasks'] : [])].join(', ')} from queue ${queue ?? 'default'}${opts.station ? ` (station ${opts.station})` : ''}`);
   return untilSignal(io, 'worker', () => worker.stop());
 }
 

@@ -11,7 +11,7 @@ import type { Engine, DriverHooks } from '../local/index.js';
 import { progressLines } from '../terminal/index.js';
 // disk-children.js, not the triggers' index: that also holds the schedules (croner), the catalog and the envelope's schemas.
 import { diskEngine } from '../triggers/disk-children.js';
-import { loadHandlerModule } from '../handlers/index.js';
+import { createHttpExecutor, loadHandlerModule } from '../handlers/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 import { parseSkills } from './skills-flag.js';
 import { EXIT, exitCodeForStatus } from './exit.js';
@@ -24,13 +24,14 @@ import { localDir, usesNats, type GlobalOpts } from './store.js';
 
 export function engineFor(g: GlobalOpts, hooks: DriverHooks = {}): Engine {
   // Child runs (SUB_WORKFLOW, failure_workflow) and EMITs of runs driven here: definitions beside the parent's file.
-  return diskEngine({ store: storeFor(g), ...hooks, storeDir: localDir(g) });
+  // HTTP tasks call any host unless the command was given --http-allow (its hooks' runHttp).
+  return diskEngine({ store: storeFor(g), runHttp: createHttpExecutor(), ...hooks, storeDir: localDir(g) });
 }
 
 const maxWait = (text: string | undefined) => optionalDurationFlag('--max-wait', text, '30s, 5m or PT1M') ?? 5 * 60_000;
 const commitWindow = (text: string | undefined) => optionalDurationFlag('--commit-window', text, '20ms or 0 (each step durable before it acts)') ?? 0;
 
-export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; notifications?: string; skills?: string; secrets?: string }
+export interface RunOpts extends StateFileFlags { json?: boolean; handlers?: string; inputFile?: string; maxWait?: string; commitWindow?: string; outputRoot?: string; commandOutputLimit?: string; httpAllow?: string; notifications?: string; skills?: string; secrets?: string }
 
 export function progressHooks(io: Io, opts: { json?: boolean }, notices?: InFlightNotices): DriverHooks {
   // With --json, stdout carries only the final object; progress goes to stderr.

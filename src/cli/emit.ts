@@ -11,6 +11,7 @@ import { gatedLine, logLine, waitingHints } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
+import { createHttpExecutor } from '../handlers/index.js';
 import { cliNotifier } from './notifications.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../notify/index.js';
 
@@ -60,6 +61,8 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   const maxTimerWaitMs = optionalDurationFlag('--max-wait', opts.maxWait, '30s, 5m or PT1M');
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
+  // The runs an event starts here call any host from their HTTP tasks, as `run` does.
+  const runHttp = createHttpExecutor();
   if (opts.sample && opts.data !== undefined) throw new UsageError('--sample and --data both give the payload; pass one', {});
   const catalog = loadTriggerCatalog({
     ...(opts.definitions !== undefined ? { definitionsDir: opts.definitions } : {}),
@@ -94,12 +97,13 @@ export async function emitCmd(io: Io, g: GlobalOpts, type: string, opts: EmitCmd
   try {
     result = await emitEvent(event, {
       store,
-      ...diskChildren({ store, deadLetters, writeOutput, runCommand, onCommit, gates }),
+      ...diskChildren({ store, deadLetters, writeOutput, runCommand, runHttp, onCommit, gates }),
       catalog,
       deadLetters,
       gates,
       writeOutput,
       runCommand,
+      runHttp,
       signal: controller.signal,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       ...keepLeaseFor(notifier),

@@ -13,6 +13,12 @@ export const commandOutputLimitOption = [
   '--command-output-limit <bytes>',
   'bytes of stdout and of stderr kept per COMMAND attempt (e.g. 65536, 64KiB, 1MiB; default 1MiB); the rest is dropped and the output says how much',
 ] as const;
+/** Parsed by http-flag.ts. */
+export const httpAllowOption = ['--http-allow <hosts>', 'hosts HTTP tasks may call, comma-separated (api.example.com, 127.0.0.1:8080, *.example.com, * for any); without it any host'] as const;
+export const workerHttpOptions = [
+  ['--http', 'also run HTTP tasks\' requests (attempts on lf.q.<queue>._http); needs --http-allow'],
+  ['--http-allow <hosts>', 'the hosts HTTP tasks may call from here, comma-separated (api.example.com, 127.0.0.1:8080, *.example.com; * for any); others fail LF_HTTP_HOST_REFUSED'],
+] as const;
 /** Of the commands that give a run an input (approve, reject, signal, pause, cancel). */
 export const asOption = ['--as <name>', 'who acts (default $USER). Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated'] as const;
 export const waitOption = ['--wait <duration>', "over NATS: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)"] as const;

@@ -10,7 +10,7 @@ import { packageVersion } from '../install/index.js';
 import { EXIT } from './exit.js';
 import type { Io } from './io.js';
 import {
-  asOption, commandOutputLimitOption, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
+  asOption, commandOutputLimitOption, httpAllowOption, workerHttpOptions, metricsHostOption, metricsPortOption, noStateFileOption, notificationsOption, outputRootOption, stateFileKeepOption, stateFileOption, waitOption, queryOption, dryRunOption, yesOption, skillsOption, secretsOption,
 } from './options.js';
 import { usesNats, type GlobalOpts } from './store.js';
 import { optionSpecs } from './tail.js';
@@ -68,7 +68,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--input-file <file>', 'JSON or YAML object of inputs').option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option(...skillsOption)
     .option('--max-wait <duration>', 'wait in-process for timers due within this long (default 5m)')
     .option('--commit-window <duration>', 'gather steps of in-process handlers into one commit for up to this long (default 0: each step durable before it acts)')
-    .option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option(...secretsOption)
+    .option(...outputRootOption).option(...commandOutputLimitOption).option(...httpAllowOption).option(...notificationsOption).option(...secretsOption)
     .option('--id <id>', 'the run\'s id, chosen by you (1-100 of A-Z a-z 0-9 _ -): a second run with the same id returns that run (--json: existing: true) instead of starting another')
     .option('--id-reuse <policy>', 'when an id whose run settled may start a new run: reject_duplicate (never: the default), allow_after_failure (once it FAILED or was CANCELLED), allow (once it settled); overrides the workflow\'s id_reuse:')
     .option('--priority <n>', 'the run\'s priority when its work waits (a concurrency slot, a task limit; on NATS a worker): 0..99, higher first; overrides the workflow\'s priority: (default 50)')
@@ -79,7 +79,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
   p.command('resume').argument('[runId]', 'run id (or --query)').description('continue an interrupted, waiting or paused run (a paused one is un-paused first: run.resumed). With --query: un-pause every paused run the filter matches (recorded, not driven here: a serve, ui or the engines move them on)')
     .option('--as <name>', 'who resumes a paused run (default $USER. Over NATS with a user in the URL, that user (--as must match it); without one, a name recorded as unauthenticated)')
     .option('--wait <duration>', "over NATS, for a paused run: how long to wait for an engine's verdict when one is running (default 10s; 0: don't wait)")
-    .option('--handlers <module>').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...notificationsOption).option(...secretsOption)
+    .option('--handlers <module>').option(...skillsOption).option('--max-wait <duration>').option('--commit-window <duration>').option(...outputRootOption).option(...commandOutputLimitOption).option(...httpAllowOption).option(...notificationsOption).option(...secretsOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption).option('--json')
     .option(...queryOption).option(...dryRunOption).option(...yesOption)
     .action(act(() => import('./run.js'), (m, runId: string | undefined, o) => m.resumeCmd(io, g(), runId, o)));
@@ -156,7 +156,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option(...outputRootOption).option('--json', 'print each notice (run picked up, taken over, settled; standby, stopping) as a JSON line on stdout')
     .option('--definitions <dir>', 'the definitions whose schedule triggers fire (default: ./definitions; without one no schedule fires, the bundled ones being for the tour); re-read when a file changes')
     .option('--no-schedules', 'fire no schedules (only drive runs)')
-    .option(...commandOutputLimitOption).option(...notificationsOption)
+    .option(...commandOutputLimitOption).option(...httpAllowOption).option(...notificationsOption)
     .option(...metricsPortOption).option(...metricsHostOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .action(act(() => import('./serve.js'), (m, o) => m.serveCmd(io, g(), o)));
@@ -326,6 +326,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .action(act(() => import('./watch.js'), (m, runId: string | undefined, o) => m.watchCmd(io, g(), runId, o)));
   p.command('engine').description('take runtime inputs, timers, approvals, signals, run control and trigger events from NATS until stopped')
     .option('--handlers <module>', 'also run these task handlers in this process').option('--commands', 'also run COMMAND tasks in this process').option(...commandOutputLimitOption)
+    .option(...workerHttpOptions[0]).option(...workerHttpOptions[1])
     .option('--queue <queue>', 'task queue for --handlers and --commands').option('--skills <list>', 'skills of the handlers run here (--handlers), comma-separated: they also take attempts of tasks whose requires: they cover')
     .option('--events <dir>', 'event type schemas for triggers').option('--concurrency <n>')
     .option('--snapshot-every <n>', 'snapshot a run in the KV bucket each time its log grows by this many events (default 1000; 0: none)')
@@ -335,9 +336,9 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option(...metricsPortOption).option(...metricsHostOption)
     .option(...stateFileOption).option(...noStateFileOption).option(...stateFileKeepOption)
     .action(act(() => import('./cluster.js'), (m, o) => m.engineCmd(io, g(), o)));
-  p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks) until stopped')
+  p.command('worker').description('run task attempts from the NATS work queue with a handler module (and, with --commands, COMMAND tasks; with --http, HTTP tasks) until stopped')
     .option('--handlers <module>', 'handler module (.ts, .js, .mjs)').option('--commands', "also run COMMAND tasks' programs (attempts on lf.q.<queue>._command)")
-    .option(...commandOutputLimitOption).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")')
+    .option(...commandOutputLimitOption).option(...workerHttpOptions[0]).option(...workerHttpOptions[1]).option('--queue <queue>', 'task queue (a task\'s `queue`, default "default")')
     .option('--station <name>', 'serve the tasks of this station (a task\'s `station`: queue station-<name>); run it beside the station\'s leaf node, its --nats URL with ?domain=hub (docs/nats.md#stations)').option('--concurrency <n>')
     .option('--ack-wait <duration>', 'redeliver an attempt whose worker sent no heartbeat for this long, to run it elsewhere (default 10s; set by whoever creates the queue\'s consumer first: the engines, or this worker if its NATS user may create consumers)')
     .option(...outputRootOption).option('--skills <list>', "its skills, comma-separated (or LEDGERFLOW_SKILLS): it also takes attempts of tasks whose requires: it has every one of")

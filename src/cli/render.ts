@@ -224,6 +224,13 @@ export function historyText(events: EventEnvelope[]): string {
       return (out?.note ? `  ${out.note}` : out?.runs ? `  started ${out.runs.map((r) => r.runId).join(', ')}` : '') + skipped;
     }
     if (e.type === 'task.completed' && isCommand(e.data.task)) return cappedText(e.data.output);
+    // An HTTP task's response: its status, and where the body was cut (src/handlers/http.ts).
+    if (e.type === 'task.completed' && typeOf.get(e.data.task) === 'HTTP') {
+      const out = e.data.output as { status?: unknown; truncated?: unknown; bytes?: unknown } | null;
+      return `${typeof out?.status === 'number' ? `  ${out.status}` : ''}${out?.truncated === true ? `  body cut at ${String(out.bytes)} bytes (max_response_body)` : ''}`;
+    }
+    // The wait a failure asked for (Retry-After) before the next attempt.
+    if (e.type === 'task.failed' && e.data.error.retryAfterMs !== undefined) return `  retry after ${Math.ceil(e.data.error.retryAfterMs / 1000)} s`;
     return '';
   };
   // summary and extra have no colours: inert as a whole, so no comment, reason or output starts a line of its own.

@@ -17,6 +17,7 @@ import { splitTail, type OptionSpec } from './tail.js';
 import { InFlightNotices } from '../monitor/in-flight.js';
 import { outputFlag } from './output-root.js';
 import { commandRunnerFlag } from './command-limit.js';
+import { httpRunnerFlag } from './http-flag.js';
 import { cliNotifier } from './notifications.js';
 import { drive, driveFlags, engineFor, handlersFor, progressHooks, recordedHandlers, type RunOpts } from './drive.js';
 import { defaultActor, needRunId } from './input-flags.js';
@@ -37,6 +38,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   const flags = driveFlags(opts);
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
+  const runHttp = httpRunnerFlag(opts.httpAllow);
   for (const w of loaded.warnings) io.err(inert(formatDiagnostic(w)));
   const raw = { ...(opts.inputFile ? readInputFile(opts.inputFile) : {}), ...split.inputs };
   const { handlers, path } = await handlersFor(opts.handlers, loaded.handlersPath);
@@ -48,7 +50,7 @@ export async function runCmd(io: Io, global: GlobalOpts, file: string, tail: str
   await useStateFile(g, opts, loaded.definition);
   const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
   const secrets = secretsFlag(opts.secrets);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand, ...(secrets ? { secrets } : {}) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput, runCommand, runHttp, ...(secrets ? { secrets } : {}) }, notifier));
   // Engine.run, as the library and the bench use it: the start commit holds the first tasks' starts, and nothing is read back.
   const say = opts.json ? io.err : io.out;
   return drive(io, g, async (signal) => {
@@ -86,7 +88,7 @@ export async function resumeCmd(io: Io, g: GlobalOpts, given: string | undefined
   await useStateFile(g, opts, started?.type === 'run.started' ? recordedDefinitionOf(started.data) : undefined);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const secrets = secretsFlag(opts.secrets);
-  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), ...(secrets ? { secrets } : {}) }, notifier));
+  const engine = engineFor(g, withNotifier({ ...progressHooks(io, opts, notices), writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: httpRunnerFlag(opts.httpAllow), ...(secrets ? { secrets } : {}) }, notifier));
   // Un-pausing is the bridge's (L1) where a users file says who is who; driving a run that is not paused (after a
   // crash, say) asks no level: whoever can open the store runs its work.
   const paused = !usesNats(g) && (await engine.status(runId)).status === 'PAUSED';

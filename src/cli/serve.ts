@@ -10,6 +10,7 @@ import { loadHandlerModule } from '../handlers/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { commandRunnerFlag } from './command-limit.js';
+import { httpRunnerFlag } from './http-flag.js';
 import { outputFlag } from './output-root.js';
 import { logLine } from './render.js';
 import { inert, progressLines } from '../terminal/index.js';
@@ -21,13 +22,14 @@ import { localDir, usesNats, type GlobalOpts } from './store.js';
 import { metricsFlags } from './metrics-flags.js';
 import { allBreakers } from '../executor/index.js';
 
-export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }
+export interface ServeOpts extends StateFileFlags { commandOutputLimit?: string; httpAllow?: string; handlers?: string; grace?: string; json?: boolean; outputRoot?: string; definitions?: string; schedules?: boolean; metricsPort?: string; metricsHost?: string; notifications?: string; skills?: string }
 
 export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<number> {
   if (usesNats(g)) throw new UsageError('serve drives runs on the embedded store (--store); on NATS JetStream the engines do that: run `ledgerflow engine`', {});
   const graceMs = optionalDurationFlag('--grace', opts.grace, '10s, 1m or 0') ?? 10_000;
   const writeOutput = outputFlag(opts.outputRoot);
   const runCommand = commandRunnerFlag(opts.commandOutputLimit);
+  const runHttp = httpRunnerFlag(opts.httpAllow);
   const handlers: Handlers | undefined = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : undefined;
   const skills = parseSkills(opts.skills);
   const dir = localDir(g);
@@ -43,6 +45,7 @@ export async function serveCmd(io: Io, g: GlobalOpts, opts: ServeOpts): Promise<
   const hooks = withNotifier({
     writeOutput,
     runCommand,
+    runHttp,
     onCommit: (events: Parameters<typeof progressLines>[0], before: Parameters<typeof progressLines>[1], after: Parameters<typeof progressLines>[2], definition: Parameters<typeof progressLines>[3]) => {
       const runId = events[0]?.runId ?? '?';
       for (const ev of events) if (ev.type === 'timer.fired') say(`[${runId}] ⏰ ${ev.data.timer === 'run_timeout' ? 'run timeout' : `${ev.data.timer} timer of ${ev.data.task}`} fired`);

@@ -4,7 +4,7 @@ import { UsageError } from '../errors/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
 import type { ServiceNotice } from '../service/index.js';
-import { loadHandlerModule } from '../handlers/index.js';
+import { createHttpExecutor, loadHandlerModule } from '../handlers/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 import { progressLines } from '../terminal/index.js';
@@ -56,12 +56,12 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
   const store = nats ? undefined : storeFor(g);
   // The UI's /metrics: the commits of the runs it drives and the notification notes its notifier appends.
   const metrics = (await import('../metrics/index.js')).createMetrics({ log: say });
-  // On the embedded store the UI drives runs as serve does: output_to files, COMMAND tasks and notifications alike.
+  // On the embedded store the UI drives runs as serve does: output_to files, COMMAND and HTTP tasks and notifications alike.
   const notifier = store ? cliNotifier(store, opts.notifications, say, metrics.hooks.onNoted) : undefined;
   const progress: DriverHooks = {
     onCommit: (events, before, after, definition) => { const runId = events[0]?.runId ?? '?'; for (const l of progressLines(events, before, after, definition)) say(`[${runId}] ${l}`); },
     onLog: (task, message) => say(logLine(task, message)),
-    ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit) } : {}),
+    ...(store ? { writeOutput: outputFlag(opts.outputRoot), runCommand: commandRunnerFlag(opts.commandOutputLimit), runHttp: createHttpExecutor() } : {}),
   };
   const ui = await startUi({
     port, host,

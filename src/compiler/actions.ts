@@ -83,7 +83,8 @@ export function actionsFor(def: Definition) {
       const attempt = state(context, p.task).attempts;
       const error: TaskError = event.error
         ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${task(p.task).timeoutMs} ms` };
-      const delay = retryDelayMs(task(p.task).retry, attempt, context.runId, p.task);
+      // A failure that says how long to wait (Retry-After) waits at least that long.
+      const delay = Math.max(retryDelayMs(task(p.task).retry, attempt, context.runId, p.task), error.retryAfterMs ?? 0);
       return {
         tasks: withTask(context, p.task, { status: p.status!, error }),
         timers: withTimer(withoutTimers(context, p.task), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay), ...iterationOf(context, p.task) }),

@@ -74,7 +74,7 @@ export function mapActions({ def, task, putTask, withTask, iterationOf }: Action
       const body = bodyDef(task, asMap(p.task));
       const attempt = state(context, p.task).items![i]!.attempts;
       const error: TaskError = event.error ?? { code: 'TIMED_OUT', retryable: true, message: `attempt ${attempt} timed out after ${body.timeoutMs} ms` };
-      const delay = retryDelayMs(body.retry, attempt, context.runId, `${p.task}[${i}]`);
+      const delay = Math.max(retryDelayMs(body.retry, attempt, context.runId, `${p.task}[${i}]`), error.retryAfterMs ?? 0);
       return {
         tasks: withItemPatch(context, p.task, i, { status: 'RETRYING', error }),
         timers: withTimer(withoutItemTimers(context, p.task, i), { task: p.task, kind: 'backoff', attempt, dueAt: plusMs(nowOf(context, event), delay), ...iterationOf(context, p.task), item: i }),

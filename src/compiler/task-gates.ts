@@ -49,12 +49,12 @@ export function gatesOf(def: Definition, limits?: GlobalLimits): ReadonlyMap<str
     // Skills are asked of whoever serves the task's queue, not counted: a part with nothing shared to keep.
     const requires = t.requires ?? body.requires;
     if (requires) parts.push({ name: `skills/${requires.join('+')}`, owner: 'task', of: t.id, skills: requires });
-    if (limits && (body.type === 'SIMPLE' || body.type === 'COMMAND' || (body.type === 'MAP' && !body.workflow))) {
-      // What a worker takes: the queue (default "default"); a handler by name (COMMAND tasks have none of their own).
+    if (limits && (body.type === 'SIMPLE' || body.type === 'COMMAND' || body.type === 'HTTP' || (body.type === 'MAP' && !body.workflow))) {
+      // What a worker takes: the queue (default "default"); a handler by name (COMMAND and HTTP tasks have none of their own).
       const queue = body.queue ?? DEFAULT_QUEUE;
       const q = Object.hasOwn(limits.queues, queue) ? limits.queues[queue] : undefined;
       if (q) parts.push(specPart(`queue/${queue}`, 'queue', queue, q));
-      if (body.type !== 'COMMAND') {
+      if (body.type !== 'COMMAND' && body.type !== 'HTTP') {
         const handler = handlerName(body);
         const h = Object.hasOwn(limits.handlers, handler) ? limits.handlers[handler] : undefined;
         if (h) parts.push(specPart(`handler/${handler}`, 'handler', handler, h));

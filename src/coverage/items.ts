@@ -94,7 +94,7 @@ function unskippable(def: Definition): Map<string, string | null> {
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
   const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'COMMAND', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
@@ -129,8 +129,8 @@ function quietSkip(def: Definition, t: TaskDef, body: Set<string>, seen: Set<str
 /** Why an edge of a loop-body task's region cannot be taken, or null (then the general reasons apply). */
 function bodyEdgeExclusion(def: Definition, t: TaskDef, loop: string, e: Edge): string | null {
   const touches = (s: string) => e.from === s || e.to === s;
-  if (touches('iteration_timed_out') && (t.type === 'SIMPLE' || t.type === 'COMMAND') && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
-  if (touches('iteration_timed_out') && t.type !== 'SIMPLE' && t.type !== 'COMMAND' && t.type !== 'HUMAN') return `a ${t.type} task does not time out`;
+  if (touches('iteration_timed_out') && (t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP') && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
+  if (touches('iteration_timed_out') && t.type !== 'SIMPLE' && t.type !== 'COMMAND' && t.type !== 'HTTP' && t.type !== 'HUMAN') return `a ${t.type} task does not time out`;
   if (touches('iteration_timed_out') && t.type === 'HUMAN' && (t.onTimeout !== 'fail' || t.timeoutMs === undefined)) return `${t.id} cannot time out (${t.timeoutMs === undefined ? 'no timeout' : `on_timeout: ${t.onTimeout}`})`;
   if (e.to === 'iteration_failed' && t.type === 'DECISION') {
     const known = new Set(def.tasks.map((x) => x.id));
@@ -159,7 +159,7 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
   // HUMAN and WAIT take a task.completed only as a retry's reused output (runtime/retry.ts).
   if ((t.type === 'HUMAN' || t.type === 'WAIT') && e.on === 'task.completed') return `${t.id} completes without its ${t.type === 'HUMAN' ? 'approval' : 'signal or time'} only in a retry that reuses the run it retries (ledgerflow retry): an outside action, not a branch of the definition; the retry tests cover it`;
   if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
-  const work = t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT';
+  const work = t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT';
   if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
   if (work && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;

@@ -289,7 +289,7 @@ export function outputVariants(def: Definition, plan: DecisionPlan): Map<string,
     return out;
   };
   for (const task of def.tasks) {
-    if (task.type !== 'SIMPLE' && task.type !== 'COMMAND' && task.type !== 'SUB_WORKFLOW' && task.type !== 'EMIT') continue;
+    if (task.type !== 'SIMPLE' && task.type !== 'COMMAND' && task.type !== 'HTTP' && task.type !== 'SUB_WORKFLOW' && task.type !== 'EMIT') continue;
     const seen = new Map<string, unknown>();
     const add = (values: Map<string, { v: Var; value: unknown }>) => {
       const out = build(task, values);

@@ -10,6 +10,7 @@ import { isDefaultCase, taskTypeOf } from './normalize.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT } from './duration.js';
 import { checkReachability } from './reachability.js';
 import { checkOptionLikeArgs } from './command-args.js';
+import { checkHttp } from './http-checks.js';
 import type { TaskDef, TaskType } from './types.js';
 
 /** Fields that only mean something for some task types. */
@@ -23,14 +24,15 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], search: ['SET'], data: ['EMIT'],
   command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
+  method: ['HTTP'], url: ['HTTP'], headers: ['HTTP'], query: ['HTTP'], body: ['HTTP'], expect: ['HTTP'], max_response_body: ['HTTP'],
   // Task flow control holds attempts: only tasks that run attempts have any.
-  concurrency: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
-  // A breaker counts failed attempts of a worker's (a handler, a command): executor-run tasks have none to count.
-  breaker: ['SIMPLE', 'COMMAND', 'MAP'],
-  // Skills route what a worker or agent runs: a handler's or a command's attempts.
-  requires: ['SIMPLE', 'COMMAND', 'MAP'],
+  concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
+  // A breaker counts failed attempts of a worker's (a handler, a command, a request): executor-run tasks have none to count.
+  breaker: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP'],
+  // Skills route what a worker or agent runs: a handler's, a command's or a request's attempts.
+  requires: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP'],
   // A station's workers run attempts: only tasks that hand attempts to workers have a station.
-  station: ['SIMPLE', 'COMMAND', 'MAP'],
+  station: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP'],
 };
 
 /** What the executor sets in every command's environment: a task's `env` may not set them. */
@@ -237,6 +239,7 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
     if (t.type === 'COMMAND') checkCommand(ctx, t, raw, p);
+    if (t.type === 'HTTP') checkHttp(ctx, t, raw, p);
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
     if (t.type === 'WAIT') {
       // One way to wait: a WAIT with two cannot say which one ends it.

@@ -9,6 +9,7 @@ import { parseDuration } from './duration.js';
 import { isObj } from './issues.js';
 import { SEARCH_TYPES, shorthandType } from './search.js';
 import { stationQueue } from './task-handlers.js';
+import { httpTask } from './http.js';
 import {
   CATCH_UP_MODES, DEFAULT_RETRIED_AT_LEAST, ID_REUSE_POLICIES, NOTIFY_ON, RUN_TIMEOUT_POLICIES, TASK_TYPES, type IdReusePolicy,
   type BackoffStrategy, type DecisionCase, type Definition, type HumanTimeoutAction, type InputDecl,
@@ -182,6 +183,8 @@ function task(t: Raw, index: number): TaskDef | null {
         cwd: str(t.cwd),
         env: Object.fromEntries(Object.entries(isObj(t.env) ? t.env : {}).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => [k, String(v)])),
       });
+    case 'HTTP':
+      return compact(httpTask(t, base));
     case 'DECISION':
       return compact({ ...base, type, decisionParam: str(t.decision_param), ...decision(t) });
     case 'HUMAN': {

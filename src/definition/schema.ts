@@ -10,6 +10,7 @@ import { ID_REUSE_POLICIES, MAX_PRIORITY, MONITORING_METRICS, NOTIFY_ON, ON_LIMI
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { STATION_NAME } from './task-handlers.js';
 import { MAX_SEARCH_ATTRS, SEARCH_NAME, SEARCH_TYPES } from './search.js';
+import { HTTP_FIELDS } from './http.js';
 
 const TaskIds = z
   .union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' })
@@ -209,6 +210,7 @@ export const TaskSchema = z.object({
     z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string (a template)' }),
     { error: 'expected a map of NAME: value' },
   ).optional().meta({ description: 'COMMAND: environment variables added to the process environment (values are templates).' }),
+  ...HTTP_FIELDS,
 });
 
 const InputType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'any']);

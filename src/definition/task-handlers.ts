@@ -8,6 +8,9 @@ import type { TaskDef } from './types.js';
 /** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): workers that run commands take them. */
 export const COMMAND_HANDLER = '_command';
 
+/** The handler name HTTP attempts travel under (lf.q.<queue>._http): workers started with --http take them. */
+export const HTTP_HANDLER = '_http';
+
 /** The queue of a task that names none. */
 export const DEFAULT_QUEUE = 'default';
 

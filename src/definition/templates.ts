@@ -29,7 +29,7 @@ interface Site {
   secrets?: true;
 }
 
-const SECRETS_WHERE = '${secrets.<NAME>} may only be used in the input of a task a handler or a program runs (SIMPLE, COMMAND, a MAP over a handler), a COMMAND task\'s command and env, and notification targets (resolved when an attempt starts, never recorded)';
+const SECRETS_WHERE = '${secrets.<NAME>} may only be used in the input of a task a handler or a program runs (SIMPLE, COMMAND, a MAP over a handler), a COMMAND task\'s command and env, an HTTP task\'s url, headers, query and body, and notification targets (resolved when an attempt starts, never recorded)';
 
 const EVENT_ONLY_IN_TRIGGERS = 'event.* can only be used in triggers[].filter and triggers[].input';
 
@@ -190,6 +190,8 @@ export function checkTemplates(ctx: CheckContext): void {
     if (t.type === 'EMIT') templates(ctx, up, site, raw.data, [...p, 'data']);
     // A COMMAND's argv, cwd and env resolve when an attempt starts, as its input does (per item when it is a MAP's iterator).
     if (t.type === 'COMMAND') for (const key of ['command', 'cwd', 'env'] as const) templates(ctx, up, key === 'cwd' ? inputSite : { ...inputSite, secrets: true }, raw[key], [...p, key]);
+    // An HTTP task's request is its input (definition/http.ts): resolved when an attempt starts, secrets allowed.
+    if (t.type === 'HTTP') for (const key of ['url', 'headers', 'query', 'body'] as const) templates(ctx, up, { ...inputSite, secrets: true }, raw[key], [...p, key]);
     if (t.type === 'MAP') templates(ctx, up, site, raw.items, [...p, 'items']);
     if (t.type === 'TERMINATE') templates(ctx, up, site, raw.reason, [...p, 'reason']);
     if (t.type === 'WAIT') templates(ctx, up, site, raw.until, [...p, 'until']);

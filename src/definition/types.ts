@@ -16,12 +16,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 
 export const TASK_TYPES = [
   'SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN',
-  'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT', 'COMMAND',
+  'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT', 'COMMAND', 'HTTP',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP', 'COMMAND'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP', 'COMMAND', 'HTTP'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -45,7 +45,7 @@ export interface OutputSpec {
   values: Record<string, JsonValue>;
 }
 
-interface TaskBase {
+export interface TaskBase {
   id: string;
   name: string;
   description?: string;
@@ -105,9 +105,33 @@ export interface CommandTask extends TaskBase {
   env: Record<string, string>;
 }
 
-/** Tasks whose attempts run work outside the fold (a handler, a program): their regions, retries and timeouts are SIMPLE's. */
-export function isHandlerWork(t: TaskDef): t is SimpleTask | CommandTask {
-  return t.type === 'SIMPLE' || t.type === 'COMMAND';
+/** The methods an HTTP task may use. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * HTTP: one request as a task (an attempt is one call; docs/language.md#http-tasks).
+ * `url`, each header and query value and the body's strings are templates,
+ * resolved when the attempt starts (`${secrets.NAME}` among them). The request
+ * travels as the attempt's input (normalize.ts builds it: `httpRequest`), so
+ * both executors hand it to their HTTP executor as they hand a handler its input.
+ */
+export interface HttpTask extends TaskBase {
+  type: 'HTTP';
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  body?: JsonValue;
+  /** Statuses that complete the task: numbers, or `2xx`-style classes. Default: any 2xx. */
+  expect: (number | string)[];
+  /** Bytes of the response body kept in the output; the rest is cut and marked (default 256 KiB). */
+  maxResponseBytes: number;
+}
+
+/** Tasks whose attempts run work outside the fold (a handler, a program, a request): their regions, retries and timeouts are SIMPLE's. */
+export function isHandlerWork(t: TaskDef): t is SimpleTask | CommandTask | HttpTask {
+  return t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP';
 }
 
 export interface DecisionCase {
@@ -193,7 +217,7 @@ export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, 
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
 
 export type TaskDef =
-  | SimpleTask | CommandTask | DecisionTask | HumanTask | ForkTask | JoinTask
+  | SimpleTask | CommandTask | HttpTask | DecisionTask | HumanTask | ForkTask | JoinTask
   | DoWhileTask | WaitTask | SubWorkflowTask | MapTask | TerminateTask | SetTask | EmitTask;
 
 export type InputType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'any';

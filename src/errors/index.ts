@@ -317,3 +317,16 @@ export class NonRetryableError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Thrown by a task handler (or the HTTP executor on a 429 or 503 with Retry-After) to say the attempt may
+ * succeed later, and not before `retryAfterMs`: the next attempt waits the longer of that and the retry
+ * policy's delay (at most an hour). Retrying still needs attempts left in the task's retry_policy.
+ */
+export class RetryAfterError extends Error {
+  readonly retryable = true;
+  constructor(message: string, readonly code: string, readonly retryAfterMs: number) {
+    super(message);
+    this.name = 'RetryAfterError';
+  }
+}

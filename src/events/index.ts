@@ -9,12 +9,8 @@ import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
 export { delayText, delayPart, TaskDelayedData } from './task-delayed.js';
 
-export const TaskErrorSchema = z.object({
-  message: z.string(),
-  code: z.string().optional(),
-  retryable: z.boolean(),
-});
-export type TaskError = z.infer<typeof TaskErrorSchema>;
+import { TaskErrorSchema } from './task-error.js';
+export { TaskErrorSchema, type TaskError } from './task-error.js';
 
 /**
  * Which attempt of which task instance an event is about. `iteration`: the

@@ -44,7 +44,7 @@ export const ACCEPTED_FORMS =
   'or ${<task_id>.<output|status|error|attempts>[.path]} (path: dot names and [0] indexes); ' +
   'in triggers also ${event.<id|type|time|source>} and ${event.data[.path]}; ' +
   'in the input of a MAP\'s body also ${item[.path]} and ${index}; ' +
-  'in a task\'s input, a COMMAND\'s command and env, and notification targets also ${secrets.<NAME>}';
+  'in a task\'s input, a COMMAND\'s command and env, an HTTP task\'s url, headers, query and body, and notification targets also ${secrets.<NAME>}';
 
 /**
  * Splits `a.b[0].c` into ['a', 'b', '0', 'c']; returns the 0-based index of

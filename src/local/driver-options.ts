@@ -11,7 +11,7 @@ import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { ChildOutcome } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Clock } from '../executor/index.js';
-import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, FailureStepRunner } from '../runtime/index.js';
+import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, HttpRunner, FailureStepRunner } from '../runtime/index.js';
 import type { Definition } from '../definition/index.js';
 
 export interface DriverHooks {
@@ -28,6 +28,8 @@ export interface DriverHooks {
   writeOutput?: (path: string, output: unknown) => Promise<void>;
   /** Runs a COMMAND task's program (an effect at the edge: src/handlers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
   runCommand?: CommandRunner;
+  /** Sends an HTTP task's request (an effect at the edge: src/handlers/http.ts). Without it HTTP attempts fail (LF_HTTP_UNAVAILABLE). */
+  runHttp?: HttpRunner;
   /** Performs the built-in failure steps (log_to_incident, notify_commander, preserve_state: src/incidents). Without it their attempts fail. */
   failureSteps?: FailureStepRunner;
   /**

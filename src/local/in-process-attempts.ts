@@ -12,7 +12,7 @@
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
 import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '../compiler/index.js';
-import { failureStepOf } from '../definition/index.js';
+import { failureStepOf, HTTP_HANDLER } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
 import { AttemptControl, forFileAgents, hasSkills } from '../executor/index.js';
@@ -228,6 +228,10 @@ export class InProcessAttempts {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
           output = toJson(await this.opts.runCommand(resolved.command, input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}, mask)));
+        } else if (effect.handler === HTTP_HANDLER) {
+          // An HTTP task: its request (the input, secrets put in) goes through the executor this driver was given.
+          if (!this.opts.runHttp) throw new NonRetryableError(`task ${taskId} is an HTTP task, and this engine was given no HTTP executor`, 'LF_HTTP_UNAVAILABLE');
+          output = toJson(await this.opts.runHttp(input, this.context(effect, fields, control, {}, mask)));
         } else if (step) {
           // A built-in failure step: this executor's own work, as a child run is (src/incidents performs it).
           if (!this.opts.failureSteps) throw new NonRetryableError(`task ${taskId} is the built-in failure step ${step}, and this engine was given nothing to perform it`, 'LF_HANDLER_NOT_FOUND');

@@ -88,7 +88,7 @@ function taskRow(name: string, t: TaskView, def: TaskDef | undefined, run: Watch
   const progress = def?.type === 'MAP' && t.items ? `${t.items.filter((it) => it.status === 'COMPLETED').length}/${t.items.length} items`
     : def?.type === 'DO_WHILE' && t.iteration !== undefined ? `iteration ${t.iteration}${def.maxIterations ? `/${def.maxIterations}` : ''}`
       : '';
-  const attempts = def && (def.type === 'SIMPLE' || def.type === 'COMMAND' || def.type === 'SUB_WORKFLOW') ? attemptsText(t, def) : '';
+  const attempts = def && (def.type === 'SIMPLE' || def.type === 'COMMAND' || def.type === 'HTTP' || def.type === 'SUB_WORKFLOW') ? attemptsText(t, def) : '';
   const detail = [detailText(name, t, def, run, now, c), t.child && t.status === 'IN_PROGRESS' ? `child run ${inert(t.child)}` : ''].filter(Boolean).join(' · ');
   return { indent: 0, glyph: look.glyph, name: inert(name), word: look.word, paint: look.paint, progress, attempts, time: timeText(t, now), detail };
 }

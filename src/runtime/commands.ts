@@ -10,7 +10,7 @@ import { resolveTemplate, type Scope, type SecretSite } from '../expressions/ind
 import type { TaskContext } from './handlers.js';
 
 /** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): definition/task-handlers.ts. */
-export { COMMAND_HANDLER } from '../definition/index.js';
+export { COMMAND_HANDLER, HTTP_HANDLER } from '../definition/index.js';
 
 /** One attempt's command, its templates resolved. */
 export interface AttemptCommand {
@@ -30,6 +30,13 @@ export type CommandContext = Omit<TaskContext, 'task' | 'workflowInput'> & {
 
 /** Runs one attempt's command with the input on stdin; resolves to the output, rejects with the failure (a TaskError-like error). */
 export type CommandRunner = (command: AttemptCommand, input: Record<string, unknown>, ctx: CommandContext) => Promise<unknown>;
+
+/**
+ * Sends one HTTP task's request (its attempt's input, resolved: `{ method, url, headers, query, body, expect,
+ * max_response_bytes }`, definition/http.ts) and resolves to `{ status, headers, body }`, or rejects with the
+ * failure (src/handlers/http.ts: retryable for 5xx, 429 and network errors, with `retryAfterMs` from Retry-After).
+ */
+export type HttpRunner = (request: Record<string, unknown>, ctx: CommandContext) => Promise<unknown>;
 
 /** A resolved template value as an argument: text as it is, other scalars as text, objects and lists as JSON, null as ''. */
 function asArg(value: unknown): string {

@@ -76,10 +76,14 @@ export function missingHandlers(tasks: TaskDef[], handlers: Handlers, agentQueue
     .map((t) => ({ task: t.id, handler: handlerName(t) }));
 }
 
+/** The longest wait a failure may ask of its next attempt (`retryAfterMs`): an hour. */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
+
 /**
  * What a handler threw, as the log records it. Retryable unless it is a
  * NonRetryableError or says `retryable: false`; the same in-process and in a
- * worker, so a handler behaves the same wherever it runs.
+ * worker, so a handler behaves the same wherever it runs. A `retryAfterMs`
+ * (RetryAfterError) is kept: the next attempt waits at least that long.
  */
 export function toTaskError(err: unknown): TaskError {
   if (err instanceof NonRetryableError) return { message: err.message, code: err.code, retryable: false };
@@ -87,7 +91,10 @@ export function toTaskError(err: unknown): TaskError {
     const e = err as { message?: unknown; code?: unknown; retryable?: unknown };
     // String(): an Error subclass may make `message` anything, and the log takes strings only.
     const message = e.message !== undefined ? String(e.message) : String(err);
-    return { message, retryable: e.retryable !== false, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+    const retryable = e.retryable !== false;
+    const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
+    const retryAfterMs = retryable && typeof after === 'number' && Number.isFinite(after) && after > 0 ? Math.min(Math.round(after), MAX_RETRY_AFTER_MS) : undefined;
+    return { message, retryable, ...(typeof e.code === 'string' ? { code: e.code } : {}), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
   return { message: String(err), retryable: true };
 }

@@ -23,6 +23,6 @@ export { reconcile, heldBy, timersArmed, startAttempt, timerFired, attemptQueue,
 export { taskGates, gatesOf, gateText, isGated, attemptsWaiting, stillWaiting, holdsSlot, grantedStart, delayedByBreaker, delayedBySkills, slotsFreed, holderKey, runPriority, breakerOutcomes, type BreakerOutcome, type TaskGate, type GatePart, type GateOwner, type WaitingAttempt, type SlotRef } from './task-gates.js';
 export { prepareInput } from './input.js';
 export { handlerFor, handlerName, handlersForStartedRun, missingHandlers, toTaskError, type Handlers, type TaskHandler, type TaskContext, type TaskInfo } from './handlers.js';
-export { COMMAND_HANDLER, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';
+export { COMMAND_HANDLER, HTTP_HANDLER, type HttpRunner, resolveCommand, type AttemptCommand, type CommandContext, type CommandRunner } from './commands.js';
 export { assertHandlersFor } from './handlers-owed.js';
 export { failureHandlerDefinition, failureHandlerId, type FailureStepContext, type FailureStepRunner } from './failure-handler.js';

@@ -6,7 +6,7 @@
  * (commit.ts) completes each planned task as it becomes ready.
  *
  * A task is reused when it COMPLETED in the old run, ran work of its own
- * (SIMPLE, COMMAND, SUB_WORKFLOW, EMIT: an attempt; HUMAN: an approval; WAIT:
+ * (SIMPLE, COMMAND, HTTP, SUB_WORKFLOW, EMIT: an attempt; HUMAN: an approval; WAIT:
  * its signal or time), and everything upstream of it ends the same in the new
  * run: each of its dependencies is reused itself, or re-evaluates to the
  * same result from reused outputs (DECISION, FORK, JOIN, SET, TERMINATE, and
@@ -24,7 +24,7 @@ import type { RunSnapshot } from './fold.js';
 import { runStatus } from './fold.js';
 
 /** Tasks whose completion did work the new run would otherwise do again: their outputs are reused. */
-export const REUSED_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'COMMAND', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'WAIT'];
+export const REUSED_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'WAIT'];
 /** Tasks the fold settles by itself from its inputs: the same inputs give the same result, so they re-evaluate. */
 const EVALUATED: readonly TaskType[] = ['DECISION', 'FORK', 'JOIN', 'SET', 'TERMINATE'];
 

@@ -6,7 +6,7 @@
  * serves each (cluster/transport/presence.ts) and say so when none does.
  */
 import { mapBody, stationOfQueue, type Definition, type TaskDef } from '../definition/index.js';
-import { COMMAND_HANDLER } from './commands.js';
+import { COMMAND_HANDLER, HTTP_HANDLER } from './commands.js';
 import { handlerName } from './handlers.js';
 import type { RunView } from './view.js';
 
@@ -22,8 +22,8 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
     if (!shown) continue;
     const body: TaskDef = t.type === 'MAP' ? mapBody(definition.tasks, t) : t;
     if (t.type === 'MAP' && t.workflow) continue; // its items are child runs, an engine's to start
-    if (body.type !== 'SIMPLE' && body.type !== 'COMMAND') continue;
-    const on = { handler: body.type === 'COMMAND' ? COMMAND_HANDLER : handlerName(body), queue: body.queue ?? 'default' };
+    if (body.type !== 'SIMPLE' && body.type !== 'COMMAND' && body.type !== 'HTTP') continue;
+    const on = { handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : handlerName(body), queue: body.queue ?? 'default' };
     if (shown.items) {
       for (const it of shown.items) if (WAITING.has(it.status) && it.waitingFor === undefined) out.push({ task: t.id, instance: it.instance, ...on });
     } else if (WAITING.has(shown.status) && shown.waitingFor === undefined) out.push({ task: t.id, ...on });

@@ -163,6 +163,6 @@ describe('COMMAND tasks from the CLI', () => {
   it('a worker needs --handlers or --commands (or both)', async () => {
     const r = await cli(['--nats', 'nats://127.0.0.1:1', 'worker']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), or both');
+    expect(r.stderr).toContain('a worker needs something to run: --handlers <module>, --commands (COMMAND tasks), --http (HTTP tasks), or several');
   });
 });

@@ -17,6 +17,7 @@ import { replayRun, type Handlers, type RunView } from '../../src/runtime/index.
 import type { RunSummary } from '../../src/store/index.js';
 import { childScenarios } from './scenarios/children.js';
 import { commandScenarios } from './scenarios/commands.js';
+import { httpScenarios } from './scenarios/http.js';
 import { fanOutScenarios } from './scenarios/fan-out.js';
 import { flowControlScenarios } from './scenarios/flow-control.js';
 import type { ScenarioKit } from './scenarios/kit.js';
@@ -87,7 +88,7 @@ export interface Executor {
  * useCluster does) and returns the adapter the scenarios use.
  */
 /** The groups of scenarios, by name: a variant of an executor may run some of them only. */
-export type ScenarioGroup = 'retries' | 'people' | 'run-control' | 'children' | 'fan-out' | 'commands' | 'restarts' | 'flow-control';
+export type ScenarioGroup = 'retries' | 'people' | 'run-control' | 'children' | 'fan-out' | 'commands' | 'http' | 'restarts' | 'flow-control';
 
 export function runExecutorContract(name: string, executor: () => Executor, opts: { skip?: boolean; only?: ScenarioGroup[] } = {}): void {
   describe.skipIf(opts.skip)(`executor contract: ${name}`, () => {
@@ -105,7 +106,7 @@ export function runExecutorContract(name: string, executor: () => Executor, opts
     };
     const groups: Record<ScenarioGroup, (k: ScenarioKit) => void> = {
       retries: retryScenarios, people: peopleScenarios, 'run-control': runControlScenarios, children: childScenarios,
-      'fan-out': fanOutScenarios, commands: commandScenarios, restarts: restartScenarios, 'flow-control': flowControlScenarios,
+      'fan-out': fanOutScenarios, commands: commandScenarios, http: httpScenarios, restarts: restartScenarios, 'flow-control': flowControlScenarios,
     };
     for (const [group, scenarios] of Object.entries(groups)) if (!opts.only || opts.only.includes(group as ScenarioGroup)) scenarios(kit);
   });

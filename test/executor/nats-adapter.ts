@@ -11,8 +11,8 @@
 import { CancelRefusedError } from '../../src/errors/index.js';
 import { SETTLED_STATUSES } from '../../src/events/index.js';
 import { ensureWorkerConsumer } from '../../src/cluster/transport/setup.js';
-import { COMMAND_HANDLER, type RunView } from '../../src/runtime/index.js';
-import { createCommandExecutor } from '../../src/handlers/index.js';
+import { COMMAND_HANDLER, HTTP_HANDLER, type RunView } from '../../src/runtime/index.js';
+import { createCommandExecutor, createHttpExecutor } from '../../src/handlers/index.js';
 import { def } from '../helpers/engine.js';
 import { useCluster, type Cluster } from '../helpers/cluster.js';
 import type { Worker } from '../../src/cluster/index.js';
@@ -45,10 +45,10 @@ async function openNats(c: Cluster, { workflows, handlers }: ScenarioSetup, hand
   // The worker user may not make its consumers (an engine makes one when it first hands out an attempt, and the
   // worker polls for it): made here at once, so that a scenario does not wait for that.
   const jsm = await c.jsm();
-  for (const name of [...Object.keys(handlers), COMMAND_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name, SETTINGS);
+  for (const name of [...Object.keys(handlers), COMMAND_HANDLER, HTTP_HANDLER]) await ensureWorkerConsumer(jsm, 'default', name, SETTINGS);
   // A grace of 0: a stop is a death, what the worker runs is handed back unreported.
   const onEngine = handlersOn === 'engines' ? { nats: c.url, user: 'engine' } : {};
-  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), concurrency: 8, stopGraceMs: 0, settings: SETTINGS, ...onEngine });
+  const addWorker = () => c.addWorker({ handlers, commands: createCommandExecutor(), http: createHttpExecutor({ allow: ['127.0.0.1'] }), concurrency: 8, stopGraceMs: 0, settings: SETTINGS, ...onEngine });
   let worker: Worker = await addWorker();
   const started: string[] = [];
 

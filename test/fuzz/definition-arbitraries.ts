@@ -135,11 +135,11 @@ function objectFrom(s: Schema, ids: Names, depth: number, required: Record<strin
 /** Task types weighted towards those the runtime executes, so most definitions also run. */
 const taskType = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom('SIMPLE', 'SIMPLE', 'HUMAN', 'DECISION', 'FORK', 'JOIN', 'simple') },
-  { weight: 1, arbitrary: fc.constantFrom('WAIT', 'SET', 'EMIT', 'MAP', 'TERMINATE', 'DO_WHILE', 'SUB_WORKFLOW', 'BOGUS') },
+  { weight: 1, arbitrary: fc.constantFrom('WAIT', 'SET', 'EMIT', 'MAP', 'TERMINATE', 'DO_WHILE', 'SUB_WORKFLOW', 'HTTP', 'BOGUS') },
 );
 
 /** Task fields that are mostly absent: each adds little but a lot of noise that keeps definitions from validating. */
-const RARE = new Set(['decision_param', 'decision_cases', 'approvers', 'on_timeout', 'fork_tasks', 'join_on', 'loop_condition', 'loop_over', 'max_iterations', 'duration', 'until', 'event', 'workflow', 'version', 'items', 'iterator', 'max_concurrency', 'status', 'reason', 'values', 'data', 'parallel_with', 'output_to', 'queue', 'agent_level', 'trigger_rule']);
+const RARE = new Set(['decision_param', 'decision_cases', 'approvers', 'on_timeout', 'fork_tasks', 'join_on', 'loop_condition', 'loop_over', 'max_iterations', 'duration', 'until', 'event', 'workflow', 'version', 'items', 'iterator', 'max_concurrency', 'status', 'reason', 'values', 'data', 'parallel_with', 'output_to', 'queue', 'agent_level', 'trigger_rule', 'method', 'url', 'headers', 'query', 'body', 'expect', 'max_response_body']);
 
 function taskArb(ids: string[], index: number): fc.Arbitrary<Record<string, Json>> {
   const earlier = ids.slice(0, index);
@@ -166,6 +166,8 @@ function taskArb(ids: string[], index: number): fc.Arbitrary<Record<string, Json
       t.decision_cases ??= { y: { next: later[0]! }, default: { next: later.at(-1)! } };
     }
     if (kind === 'FORK') t.fork_tasks ??= later.slice(0, 2);
+    // An HTTP task needs a URL; the oracle answers its requests (nothing is sent).
+    if (kind === 'HTTP') t.url ??= 'https://api.example.com/orders';
     if (kind === 'JOIN') t.join_on ??= earlier.slice(-2);
     return t;
   }));

@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { VirtualClock } from '../../src/coverage/index.js';
 import { parseDefinition, RUNNABLE_TASK_TYPES, type Definition, type TaskDef } from '../../src/definition/index.js';
 import { LedgerflowError, NonRetryableError, type Diagnostic } from '../../src/errors/index.js';
-import { reconcile, replayRun, foldEvents, type Handlers, type RunView } from '../../src/runtime/index.js';
+import { reconcile, replayRun, foldEvents, type Handlers, type HttpRunner, type RunView } from '../../src/runtime/index.js';
+import { HttpTaskError } from '../../src/handlers/index.js';
 import { Engine } from '../../src/local/index.js';
 import { MemoryEventStore } from '../../src/store/index.js';
 
@@ -68,6 +69,24 @@ function handlersFor(def: Definition, s: Script): Handlers {
   return handlers;
 }
 
+/** HTTP attempts answered by the script as handlers are (nothing is sent): a response, a failure, a hang. */
+function httpFor(s: Script): HttpRunner {
+  let n = 0;
+  return async (_request, ctx) => {
+    const outcome = s.outcomes[Math.min(n++, s.outcomes.length - 1)]!;
+    switch (outcome) {
+      case 'ok': return { status: 200, headers: { 'content-type': 'application/json' }, body: { x: n % 2 === 0 ? 'y' : 1 } };
+      case 'fail': throw new HttpTaskError('GET https://api.example.com/orders answered 503', 'LF_HTTP_STATUS', true, n % 2 === 0 ? 1000 : undefined);
+      case 'fatal': throw new HttpTaskError('GET https://api.example.com/orders answered 404', 'LF_HTTP_STATUS', false);
+      case 'weird': return { status: 200, headers: {}, body: 'x'.repeat(10), truncated: true, bytes: 10 };
+      case 'hang': {
+        const signal = ctx.signal;
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      }
+    }
+  };
+}
+
 /** Inputs the definition requires, each of its declared type. */
 function inputsFor(def: Definition): Record<string, unknown> {
   const byType = { string: 's', number: 1, boolean: true, object: {}, array: [], any: 'a' } as const;
@@ -77,7 +96,7 @@ function inputsFor(def: Definition): Record<string, unknown> {
 }
 
 const hangsWithoutTimeout = (def: Definition, s: Script) =>
-  s.outcomes.includes('hang') && def.tasks.some((t: TaskDef) => t.type === 'SIMPLE' && t.timeoutMs === undefined);
+  s.outcomes.includes('hang') && def.tasks.some((t: TaskDef) => (t.type === 'SIMPLE' || t.type === 'HTTP') && t.timeoutMs === undefined);
 
 export type Outcome = { kind: 'refused'; diagnostics: Diagnostic[] } | { kind: 'not-runnable' } | { kind: 'no-handler' } | { kind: 'ran'; view: RunView; rounds: number };
 
@@ -96,7 +115,7 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
 
   const clock = new VirtualClock(Date.UTC(2026, 0, 1, 9), { auto: true });
   const store = new MemoryEventStore();
-  const engine = new Engine({ store, clock });
+  const engine = new Engine({ store, clock, runHttp: httpFor(s) });
   const handlers = handlersFor(def, s);
   const simple = def.tasks.filter((t) => t.type === 'SIMPLE');
   if (s.omitHandler && simple.length > 0) {

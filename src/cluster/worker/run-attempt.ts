@@ -8,13 +8,17 @@
 import type { OutputWriter } from '../../files/index.js';
 import { NonRetryableError } from '../../errors/index.js';
 import { instanceFields, instanceKey } from '../../compiler/index.js';
-import { handlerFor, toTaskError, type CommandRunner, type Handlers } from '../../runtime/index.js';
+import { handlerFor, HTTP_HANDLER, toTaskError, type CommandRunner, type Handlers, type HttpRunner } from '../../runtime/index.js';
 import { AttemptControl } from '../../executor/index.js';
 import type { InputMessage, TaskMessage } from '../transport/index.js';
 import { applySecrets, NO_MASK, type Masker, type SecretsProvider } from '../../secrets/index.js';
 export { maxOutputBytes, maxReportBytes } from '../transport/index.js';
 
-export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, runCommand?: CommandRunner, outputLimit?: number, secrets?: SecretsProvider): Promise<InputMessage | null> {
+/** The executors a worker was given besides its handlers: COMMAND programs (--commands), HTTP requests (--http). */
+export interface AttemptExecutors { commands?: CommandRunner | undefined; http?: HttpRunner | undefined }
+
+export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (line: string) => void, writeOutput: OutputWriter, executors: AttemptExecutors = {}, outputLimit?: number, secrets?: SecretsProvider): Promise<InputMessage | null> {
+  const runCommand = executors.commands;
   const base = { runId: task.runId, time: '', token: task.token };
   // The task id outside loops and maps; `task#2`, `task[3]` for a loop iteration or a MAP item (compiler/instances.ts).
   const instance = instanceKey({ task: task.taskId, ...instanceFields(task) });
@@ -42,6 +46,10 @@ export async function runAttempt(task: TaskMessage, handlers: Handlers, log: (li
       // A COMMAND task: the engine resolved what to run; the worker only runs it (the same executor as the local driver's).
       if (!runCommand) throw new NonRetryableError(`this worker does not run COMMAND tasks (task ${task.taskId}); start one with --commands`, 'LF_COMMAND_UNAVAILABLE');
       output = await runCommand(resolved.command, input, withSignal(context));
+    } else if (task.handler === HTTP_HANDLER) {
+      // An HTTP task: the engine resolved the request (its input); this worker sends it, to the hosts --http-allow lists.
+      if (!executors.http) throw new NonRetryableError(`this worker does not run HTTP tasks (task ${task.taskId}); start one with --http --http-allow <hosts>`, 'LF_HTTP_UNAVAILABLE');
+      output = await executors.http(input, withSignal(context));
     } else {
       const handler = handlerFor(handlers, task.handler);
       if (!handler) throw new NonRetryableError(`this worker has no handler named "${task.handler}" for task ${task.taskId}`, 'LF_HANDLER_NOT_FOUND');

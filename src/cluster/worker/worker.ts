@@ -40,7 +40,7 @@ import { connect, jetstream, jetstreamManager } from '../../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { instanceFields, instanceKey, instanceToken } from '../../compiler/index.js';
-import { COMMAND_HANDLER, type CommandRunner, type Handlers } from '../../runtime/index.js';
+import { COMMAND_HANDLER, HTTP_HANDLER, type CommandRunner, type Handlers, type HttpRunner } from '../../runtime/index.js';
 import { credentials, encode, parseInbound, rawOf, DEFAULT_TASK_ACK_WAIT_MS, AttemptLedger, ANONYMOUS_SENDER, DEFAULT_QUEUE, subjects, senderOf, InHand, STOP_GRACE_MS, announcePresence, ATTEMPT_SIG_HEADER, AttemptVerifier, type HeldMessage, type TaskMessage, type ClusterSettings, type AttemptRecord, type Claim } from '../transport/index.js';
 import { takeOffers, type OfferTaker } from './worker-offers.js';
 import { TaskPuller } from './worker-pull.js';
@@ -65,6 +65,11 @@ export interface WorkerOptions {
    * (src/handlers/command.ts: `createCommandExecutor({ outputLimit })`). Without it, this worker takes none.
    */
   commands?: CommandRunner;
+  /**
+   * Run HTTP tasks too (their attempts on lf.q.<queue>._http), with this executor
+   * (src/handlers/http.ts: `createHttpExecutor({ allow })`). Without it, this worker takes none.
+   */
+  http?: HttpRunner;
   /** Attempts of each handler this worker pulls and runs at once (default 4). */
   concurrency?: number;
   /** Its skills (`worker --skills`, docs/language.md#skills): it also takes attempts of tasks that require some of them. */
@@ -258,7 +263,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     const claimedHere = () => !deferred || deferred.claimed;
     try {
       secrets ??= opts.secrets ?? chainSecrets(kvSecrets(nc), defaultSecrets());
-      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, opts.commands, maxOutputBytes(nc.info?.max_payload), secrets);
+      const outcome = await runAttempt(task, opts.handlers, log, writeOutput, { commands: opts.commands, http: opts.http }, maxOutputBytes(nc.info?.max_payload), secrets);
       if (outcome === null) {
         // Its deadline passed while it ran: the engine's timeout timer records TIMED_OUT; a redelivery is dropped.
         log(`${key}: past its deadline (${task.deadline}); its outcome is not reported, the engine's timeout decides`);
@@ -320,7 +325,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       // Asks are answered and made whether or not this worker takes offers: it may be given a copy of an offered attempt.
       await asks.start();
       // A worker given a command executor also takes COMMAND attempts, which travel under one handler name.
-      const served = [...new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : [])])];
+      const served = [...new Set([...Object.keys(opts.handlers), ...(opts.commands ? [COMMAND_HANDLER] : []), ...(opts.http ? [HTTP_HANDLER] : [])])];
       // The engines tell people which handler nobody serves from what workers announce (presence.ts).
       const skills = [...new Set(opts.skills ?? [])].sort();
       stops.push(announcePresence(nc, {

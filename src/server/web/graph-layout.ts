@@ -48,7 +48,7 @@ export function wrapLabel(label: string, max: number): string[] {
 /** The small line under a box's label: what kind of task (when not a plain one). */
 export const TYPE_MARK: Record<string, string> = {
   HUMAN: 'approval', DECISION: 'decision', FORK: 'fork', JOIN: 'join', DO_WHILE: 'loop', MAP: 'map',
-  SUB_WORKFLOW: 'sub-workflow', WAIT: 'wait', COMMAND: 'command', TERMINATE: 'terminate', SET: 'set', EMIT: 'emit', WORKFLOW: 'workflow',
+  SUB_WORKFLOW: 'sub-workflow', WAIT: 'wait', COMMAND: 'command', HTTP: 'http', TERMINATE: 'terminate', SET: 'set', EMIT: 'emit', WORKFLOW: 'workflow',
 };
 /** The 11 px lines under the label; the longest status they may show is "pending approval". */
 const SUB_CHAR_PX = 6.4;
