@@ -24,6 +24,12 @@ export function lintRange(doc: EditorState['doc'], line: number | undefined, col
   return { from, to: Math.min(Math.max(from + word, from + 1), doc.length) };
 }
 
+/** The page's stylesheet does not reach into the shadow root: the editor's size and font are set here. */
+const THEME = EditorView.theme({
+  '&': { minHeight: '360px', maxHeight: '70vh', fontSize: '13px' },
+  '.cm-scroller': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace', minHeight: '360px' },
+});
+
 function completeFrom(schema: () => SchemaNode | null) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const s = schema();
@@ -60,13 +66,20 @@ export function CodeEditor(props: {
   const latest = useRef(props);
   latest.current = props;
   useEffect(() => {
+    // In a shadow root: CodeMirror's styles then go to the root's adopted style sheets (CSSOM), which the page's
+    // strict CSP (style-src 'self') allows, where a <style> element in the document would be refused.
+    const shadow = host.current!.shadowRoot ?? host.current!.attachShadow({ mode: 'open' });
+    const parent = document.createElement('div');
+    shadow.replaceChildren(parent);
     const v = new EditorView({
-      parent: host.current!,
+      parent,
+      root: shadow,
       state: EditorState.create({
         doc: props.initial,
         extensions: [
           basicSetup,
           yaml(),
+          THEME,
           readOnly.current.of(EditorState.readOnly.of(props.readOnly === true)),
           autocompletion({ override: [completeFrom(() => latest.current.schema)] }),
           lintGutter(),
