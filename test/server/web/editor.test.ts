@@ -52,7 +52,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the editor in chromium (docs
     const content = page.locator('.cm-content');
     await content.waitFor({ timeout: T });
     expect(chunks.some((u) => u.includes('editor-page'))).toBe(true);
-    await expect.poll(() => content.innerText()).toContain('version: 2');
+    await expect.poll(() => content.textContent()).toContain('version: 2');
     // The file's text as written, version stepped up: it validates as it is.
     await expect.poll(() => page.locator('[data-testid=draft-problems]').getAttribute('data-valid'), { timeout: T }).toBe('true');
   });
@@ -76,7 +76,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the editor in chromium (docs
     await page.keyboard.type('review');
     await expect.poll(() => page.locator('[data-testid=draft-problems]').getAttribute('data-valid'), { timeout: T }).toBe('true');
     expect(await page.locator('.cm-content .cm-lintRange-error').count()).toBe(0);
-    expect((await page.locator('.cm-content').innerText()).trimEnd()).toBe(DRAFT_V2.trimEnd());
+    expect((await page.locator('.cm-content .cm-line').allTextContents()).join('\n').trimEnd()).toBe(DRAFT_V2.trimEnd());
     await page.locator('[data-testid=draft-graph] svg.graph g.node[data-task="record"]').waitFor({ timeout: T });
     expect(await page.locator('[data-testid=draft-graph] svg.graph g.node').count()).toBe(2);
   });
@@ -112,7 +112,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the editor in chromium (docs
     const t = templates.templates[0]!;
     await page.locator('select[name=template]').selectOption(t.id);
     const content = page.locator('.cm-content');
-    await expect.poll(() => content.innerText(), { timeout: T }).toContain(/^\s+id:\s*(\S+)/m.exec(t.yaml)![1]!);
+    await expect.poll(() => content.textContent(), { timeout: T }).toContain(/^\s+id:\s*(\S+)/m.exec(t.yaml)![1]!);
     // Completion from the schema: a key begun under workflow:, then a task's type.
     await content.click();
     await page.keyboard.press('Control+A');
@@ -124,5 +124,35 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the editor in chromium (docs
     await page.keyboard.insertText('workflow:\n  id: x\n  tasks:\n    - id: a\n      type: ');
     await page.keyboard.type('HU');
     await expect.poll(() => options.allTextContents(), { timeout: T }).toEqual(['HUMAN']);
+  });
+});
+
+describe.skipIf(!chromiumBin() && !process.env.CI)('the editor refuses a person below L1 (docs/dashboard.md, "Who may edit")', () => {
+  let users: UiProcess;
+  let page: Browser['page'];
+  let b: Browser;
+  let project = '';
+  let token = '';
+  beforeAll(async () => {
+    project = tempDir('lf-editor-web-users-');
+    mkdirSync(join(project, 'definitions'));
+    writeFileSync(join(project, 'definitions', 'refund.yaml'), REFUND_V1);
+    const r = await cli(['users', 'add', 'ops-east', '--level', 'L2', '--domains', 'inventory', '--password-stdin'], { cwd: project, stdin: 'ops-east-pw\n' });
+    expect(r.code, r.stderr).toBe(0);
+    token = (await cli(['users', 'token', 'ops-east'], { cwd: project })).stdout.trim();
+    [users, b] = await Promise.all([startUiProcess([], [], { cwd: project }), launchBrowser()]);
+    page = b.page;
+  }, 60_000);
+  afterAll(async () => {
+    await b?.close();
+    await users?.stop();
+  });
+
+  it('says why and offers no deploy', async () => {
+    await page.goto(`${users.base}/definitions/refund/edit?token=${token}`);
+    const refused = page.locator('[data-testid=editor-refused]');
+    await expect.poll(() => refused.textContent(), { timeout: T }).toContain('ops-east is L2 (Station OPS); deploying definitions needs L1 (CMD.BRIDGE) or higher');
+    expect(await page.locator('[data-testid=deploy-panel]').count()).toBe(0);
+    expect(await page.locator('.cm-content').getAttribute('contenteditable')).toBe('false');
   });
 });

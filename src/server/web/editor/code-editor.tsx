@@ -30,6 +30,9 @@ const THEME = EditorView.theme({
   '.cm-scroller': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace', minHeight: '360px' },
 });
 
+/** Read-only and not focusable for typing: the person may not edit here. */
+const lockedIf = (locked: boolean) => [EditorState.readOnly.of(locked), EditorView.editable.of(!locked)];
+
 function completeFrom(schema: () => SchemaNode | null) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const s = schema();
@@ -80,7 +83,7 @@ export function CodeEditor(props: {
           basicSetup,
           yaml(),
           THEME,
-          readOnly.current.of(EditorState.readOnly.of(props.readOnly === true)),
+          readOnly.current.of(lockedIf(props.readOnly === true)),
           autocompletion({ override: [completeFrom(() => latest.current.schema)] }),
           lintGutter(),
           linter(async (v) => {
@@ -99,7 +102,7 @@ export function CodeEditor(props: {
     return () => v.destroy();
   }, []);
   useEffect(() => {
-    view.current?.dispatch({ effects: readOnly.current.reconfigure(EditorState.readOnly.of(props.readOnly === true)) });
+    view.current?.dispatch({ effects: readOnly.current.reconfigure(lockedIf(props.readOnly === true)) });
   }, [props.readOnly]);
   return <div class="code-editor" ref={host} data-testid="code-editor" />;
 }
