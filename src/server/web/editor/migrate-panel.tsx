@@ -1,8 +1,9 @@
 /**
  * After a deploy: the workflow's unsettled runs judged against the new version
  * (`ledgerflow migrate <id> --to <version> --dry-run`, POST
- * /api/definitions/:id/migrate), and the button that moves those that can take
- * over. A server without that route (404) shows nothing.
+ * /api/definitions/:id/migrate `{ to, dryRun: true }`), and the button that
+ * moves those that can take over (`{ to, confirm: <their count> }`). A server
+ * without that route (404) shows nothing.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
@@ -20,20 +21,24 @@ export function MigratePanel(props: { workflowId: string; version: number }) {
   const [absent, setAbsent] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    api.post<MigrationReport>(path, { to: props.version, dryRun: true }).then(setJudged, (e: unknown) => {
-      // No such route on this server: the migrate action is not offered.
-      if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
-      else setError(e);
-    });
-  }, [path, props.version]);
+  const judge = () => api.post<MigrationReport>(path, { to: props.version, dryRun: true }).then(setJudged, (e: unknown) => {
+    // No such route on this server: the migrate action is not offered.
+    if (e instanceof ApiError && e.status === 404 && e.code === 'LF_NOT_FOUND') setAbsent(true);
+    else setError(e);
+  });
+  useEffect(() => { void judge(); }, [path, props.version]);
   if (absent) return null;
+  const movable = judged ? judged.as_is + judged.with_map : 0;
+  // The count the person saw goes as `confirm`: runs that moved meanwhile make it a 409, and they are judged again.
   const migrate = () => {
     setBusy(true);
-    api.post<MigrationReport>(path, { to: props.version }).then(setDone, setError).finally(() => setBusy(false));
+    setError(null);
+    api.post<MigrationReport>(path, { to: props.version, confirm: movable }).then(setDone, (e: unknown) => {
+      setError(e);
+      if (e instanceof ApiError && e.status === 409) void judge();
+    }).finally(() => setBusy(false));
   };
   const shown = done ?? judged;
-  const movable = judged ? judged.as_is + judged.with_map : 0;
   return (
     <div class="migrate-panel" data-testid="migrate-panel">
       <h3>Runs in flight</h3>
