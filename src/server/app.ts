@@ -307,8 +307,7 @@ export function createApp(o: AppOptions): Hono<Env> {
       return c.json(action === 'resume' ? await acts.resume(id, asOf(body.as)) : await acts[action](id, body.reason, asOf(body.as)));
     });
   }
-  // Every run a filter matches (seed 004's emergency stop): a dry run first, then the count it gave as `confirm`.
-  // Bulk actions, schedule actions, breakers: an operator's hands (docs/operations.md); the editor's (docs/dashboard.md#editing-a-definition).
+  // An operator's hands (docs/operations.md: bulk actions by filter, a dry run first; schedules; breakers); the editor's (docs/dashboard.md#editing-a-definition).
   operationRoutes(app, backend, actor);
   editorRoutes(app, backend, actor);
   app.post('/api/runs/:id/retry', async (c) => {
