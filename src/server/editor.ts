@@ -81,11 +81,12 @@ export async function draftVerdict(store: EventStore, candidate: Definition): Pr
 export function folderDeploy(definitionsDir: string, yaml: string, def: Definition, known: DefinitionVersion[]): DeployOutcome {
   const mine = known.filter((d) => d.id === def.id && d.definition !== null);
   const hash = definitionHash(def);
-  const same = mine.find((d) => d.version === def.version);
-  if (same) {
-    if (definitionHash(same.definition!) === hash) return { workflowId: def.id, version: def.version, hash, changed: false, ...(same.file ? { file: basename(same.file) } : {}) };
-    throw new UsageError(`${def.id} version ${def.version} is already ${same.source === 'runs' ? 'recorded in runs' : 'in the definitions folder'} with other content; bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version, field: 'version' });
-  }
+  const same = mine.filter((d) => d.version === def.version);
+  const other = same.find((d) => definitionHash(d.definition!) !== hash);
+  if (other) throw new UsageError(`${def.id} version ${def.version} is already ${other.source === 'runs' ? 'recorded in runs' : 'in the definitions folder'} with other content; bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version, field: 'version' });
+  // Already the folder's file: nothing to write. (Known only from runs, it is written: `start` then finds it as a file.)
+  const inFolder = same.find((d) => d.source === 'file');
+  if (inFolder) return { workflowId: def.id, version: def.version, hash, changed: false, ...(inFolder.file ? { file: basename(inFolder.file) } : {}) };
   const latest = Math.max(0, ...mine.map((d) => d.version));
   if (def.version < latest) throw new UsageError(`${def.id} version ${def.version} is below the latest known version ${latest}: give it version ${latest + 1}`, { workflowId: def.id, version: def.version, field: 'version' });
   const dir = resolve(definitionsDir);

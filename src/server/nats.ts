@@ -242,9 +242,8 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       // As `ledgerflow deploy --nats` as that person: a user that may not write the registry asks the engines, which judge L1.
       const person = actor.session as PersonSession | undefined;
       if (!person) throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
-      const file = `${draft.definition.id}.yaml`;
-      if (await person.cluster.mayWriteLog()) return { ...(await person.cluster.deploy(draft.definition)), file };
-      const out = await requestDeploy(person.url, { file, text: draft.yaml }, VERDICT_WAIT_MS);
+      if (await person.cluster.mayWriteLog()) return person.cluster.deploy(draft.definition);
+      const out = await requestDeploy(person.url, { file: `${draft.definition.id}.yaml`, text: draft.yaml }, VERDICT_WAIT_MS);
       if (out.queued) return { workflowId: draft.definition.id, version: draft.definition.version, queued: true as const };
       const v = out.verdict;
       return { workflowId: v.workflowId ?? draft.definition.id, version: v.version ?? draft.definition.version, ...(v.hash ? { hash: v.hash } : {}), ...(v.changed !== undefined ? { changed: v.changed } : {}) };
