@@ -1,4 +1,4 @@
-// The dashboard's browser app (src/server/web/) as three files under dist/web/: index.html, app.js, app.css.
+// The dashboard's browser app (src/server/web/) under dist/web/: index.html, app.js, app.css, and chunks/ (the editor's code, loaded on demand).
 // Everything (Preact, dagre, uPlot and its stylesheet) is bundled: the page loads nothing from a CDN.
 // Runs after tsc in `npm run build`; `--watch` rebuilds on change while working on the page.
 import { build, context } from 'esbuild';
@@ -19,6 +19,9 @@ const options = {
   outdir: out,
   bundle: true,
   format: 'esm',
+  // The editor (CodeMirror) is imported on demand: its own chunk under chunks/, fetched when an editor page opens.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'browser',
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
   jsx: 'automatic',

@@ -128,6 +128,14 @@ async function main(): Promise<void> {
     await page.getByRole('tab', { name: 'Replay verdict' }).click();
     await page.locator('[data-verdict]').waitFor();
     await shot('definition-verdict');
+    // The editor (docs/dashboard.md#editing-a-definition): the latest version as a draft of the next, checked, and its verdict.
+    await page.goto(`${ui.base}/definitions/ingest/edit`);
+    await page.locator('[data-testid=draft-problems][data-valid=true]').waitFor();
+    await page.locator('[data-testid=draft-graph] svg.graph').waitFor();
+    await shot('definition-editor');
+    await page.getByRole('button', { name: /^Deploy as version \d+…$/ }).click();
+    await page.locator('[data-testid=draft-verdict]').waitFor();
+    await shot('definition-editor-verdict');
 
     for (const [name, path] of [['schedules', 'schedules'], ['triggers', 'triggers'], ['metrics', 'stats']] as const) {
       await page.goto(`${ui.base}/${path}`);

@@ -34,6 +34,7 @@ import { clientAddress, jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
 import { agentsView } from './agents.js';
 import { operationRoutes } from './operation-routes.js';
+import { editorRoutes } from './editor-routes.js';
 import { checkRunIdParam, checkSignal, ControlBody, DecisionBody, ResumeBody, EmitBody, parseBody, RetryBody, SessionBody, SignalBody, StartBody } from './schemas.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -306,9 +307,9 @@ export function createApp(o: AppOptions): Hono<Env> {
       return c.json(action === 'resume' ? await acts.resume(id, asOf(body.as)) : await acts[action](id, body.reason, asOf(body.as)));
     });
   }
-  // Every run a filter matches (seed 004's emergency stop): a dry run first, then the count it gave as `confirm`.
-  // Bulk actions, schedule actions, breakers: an operator's hands (docs/operations.md).
+  // An operator's hands (docs/operations.md: bulk actions by filter, a dry run first; schedules; breakers); the editor's (docs/dashboard.md#editing-a-definition).
   operationRoutes(app, backend, actor);
+  editorRoutes(app, backend, actor);
   app.post('/api/runs/:id/retry', async (c) => {
     const id = c.req.param('id');
     const body = parseBody(RetryBody, await jsonBody(c));

@@ -48,6 +48,9 @@ export interface Actions {
   schedule(action: ScheduleAction): Promise<ScheduleActionResult>;
 }
 
+/** What a deploy did: as `ledgerflow deploy --json` prints it (`file`: embedded, where it was written; `queued`: NATS, no engine answered yet). */
+export interface DeployOutcome { workflowId: string; version: number; hash?: string; changed?: boolean; file?: string; queued?: true }
+
 /** One version of a workflow as the definitions page shows it. */
 export interface DefinitionVersion {
   id: string;
@@ -79,6 +82,13 @@ export interface Backend {
   readRefusal?(actor: Actor): Promise<ApiError | null>;
   /** Every version of every workflow known here. */
   definitions(): Promise<DefinitionVersion[]>;
+  /** Embedded: the definitions folder (a draft's children are looked for in it; the editor deploys into it). */
+  definitionsDir?: string;
+  /**
+   * The editor's deploy of a checked draft, as `ledgerflow deploy` does it: embedded, written into the
+   * definitions folder (L1 with a users file); NATS, as the signed-in person (the engines judge L1).
+   */
+  deploy?(actor: Actor, draft: { yaml: string; definition: Definition }): Promise<DeployOutcome>;
   schedules(): Promise<unknown[]>;
   triggers(): Promise<unknown[]>;
   workers(): Promise<unknown>;

@@ -23,6 +23,7 @@ import {
 } from '../triggers/index.js';
 import type { Actions, Actor, Backend, DefinitionVersion } from './backend.js';
 import { byIdAndVersion, definitionsInFolder, definitionsInRuns } from './definitions.js';
+import { folderDeploy } from './editor.js';
 import { ApiError } from './errors.js';
 import { checkStartInput, eventProblemField } from './schemas.js';
 import { LogWitness, openRunIndex } from '../query/index.js';
@@ -167,7 +168,12 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
   };
 
   return {
-    mode: 'embedded', storeDir: resolve(storeDir), store, runs, service, actions, definitions,
+    mode: 'embedded', storeDir: resolve(storeDir), store, runs, service, actions, definitions, definitionsDir,
+    // The editor's deploy: the draft written into the folder, where `serve`, `start` and the schedules find it.
+    async deploy(actor, draft) {
+      requireAllowed(actor.authority, 'deploy');
+      return folderDeploy(definitionsDir, draft.yaml, draft.definition, await definitions());
+    },
     damage: (runId, seq) => witness.check(runId, seq),
     async schedules() {
       // The valid files of the folder: a broken one is shown on the definitions page, not a reason to hide every schedule.

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { connect, jetstream, jetstreamManager } from '../store/index.js';
-import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, freshRunId, natsSettings, requestStart } from '../cluster/index.js';
+import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, freshRunId, natsSettings, requestDeploy, requestStart } from '../cluster/index.js';
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
@@ -237,6 +237,16 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
     async definitions() {
       const d = await deployed();
       return byIdAndVersion([...d, ...(await definitionsInRuns(reader.store, runs, d))]);
+    },
+    async deploy(actor, draft) {
+      // As `ledgerflow deploy --nats` as that person: a user that may not write the registry asks the engines, which judge L1.
+      const person = actor.session as PersonSession | undefined;
+      if (!person) throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
+      if (await person.cluster.mayWriteLog()) return person.cluster.deploy(draft.definition);
+      const out = await requestDeploy(person.url, { file: `${draft.definition.id}.yaml`, text: draft.yaml }, VERDICT_WAIT_MS);
+      if (out.queued) return { workflowId: draft.definition.id, version: draft.definition.version, queued: true as const };
+      const v = out.verdict;
+      return { workflowId: v.workflowId ?? draft.definition.id, version: v.version ?? draft.definition.version, ...(v.hash ? { hash: v.hash } : {}), ...(v.changed !== undefined ? { changed: v.changed } : {}) };
     },
     async schedules() {
       const { replicas, storage } = settings.cluster;

@@ -49,6 +49,8 @@ export const StartBody = z.object({
   priority: PrioritySchema.optional(),
 }).strict().refine((b) => b.idReuse === undefined || b.runId !== undefined, { error: 'idReuse needs runId: it says when that id may start a new run', path: ['idReuse'] });
 export const EmitBody = z.object({ data: z.unknown().default({}), id: z.string().min(1).max(200).optional() }).strict();
+/** The editor's draft (docs/dashboard.md#editing-a-definition): a definition's YAML text, as a file would hold it. */
+export const DraftBody = z.object({ yaml: z.string().min(1, 'the draft is empty: write a definition (or start from a template)') }).strict();
 export const SessionBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
 
 /** Parses `value` or throws a 400 naming the first bad field. */

@@ -7,7 +7,8 @@ import type { ApiErrorBody, Session } from './types.js';
 /** A failed request: the API's `{ error: { code, message, field? } }` and the HTTP status. */
 export class ApiError extends Error {
   /** `mode`: on a 401, the server's store; `signIn`: a name and password open a session (NATS, or the embedded users file), else the token URL. */
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string, readonly mode?: 'embedded' | 'nats', readonly signIn?: boolean) {
+  /** `body`: the whole answer (the editor reads a draft's `issues` from its 400). */
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string, readonly mode?: 'embedded' | 'nats', readonly signIn?: boolean, readonly body?: unknown) {
     super(message);
     this.name = 'ApiError';
   }
@@ -44,7 +45,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     if (res.status === 401 && !path.startsWith('/api/session')) unauthorized?.(401);
     const body = json as Partial<ApiErrorBody> | undefined;
     const err = body?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText), err?.field, body?.mode, body?.signIn);
+    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText), err?.field, body?.mode, body?.signIn, json);
   }
   return json as T;
 }

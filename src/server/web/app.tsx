@@ -12,6 +12,7 @@ import { RunsPage } from './pages/runs.js';
 import { RunPage } from './pages/run.js';
 import { StartPage, EmitPage } from './pages/start.js';
 import { DefinitionsPage, DefinitionPage } from './pages/definitions.js';
+import { LazyEditorPage } from './pages/editor-lazy.js';
 import { BreakersPage, SchedulesPage, TriggersPage, WorkersPage } from './pages/fleet.js';
 import { MetricsPage } from './pages/metrics.js';
 import { CoordinationPage } from './pages/coordination.js';
@@ -88,6 +89,8 @@ function Page(props: { path: string; session: Session }) {
   if ((m = match('/start/:workflow', p))) return titled(`Start ${m.workflow!}`, <StartPage workflow={m.workflow!} />);
   if (p === '/emit') return titled('Emit an event', <EmitPage />);
   if (p === '/definitions') return titled('Definitions', <DefinitionsPage />);
+  if (p === '/definitions/new') return titled('New definition', <LazyEditorPage />);
+  if ((m = match('/definitions/:id/edit', p))) return titled(`Edit ${m.id!}`, <LazyEditorPage key={m.id} id={m.id!} />);
   if ((m = match('/definitions/:id', p))) return titled(`Definition ${m.id!}`, <DefinitionPage id={m.id!} />);
   if (p === '/schedules') return titled('Schedules', <SchedulesPage />);
   if (p === '/triggers') return titled('Triggers', <TriggersPage />);

@@ -14,7 +14,7 @@ export function DefinitionsPage() {
   const list = useData(() => api.get<{ workflows: WorkflowSummary[] }>('/api/definitions'), []);
   return (
     <div>
-      <div class="page-head"><h1>Definitions</h1></div>
+      <div class="page-head"><h1>Definitions</h1><div class="grow" /><Link class="button primary" href="/definitions/new">New definition…</Link></div>
       <ErrorBox error={list.error} />
       {!list.data && !list.error ? <Loading /> : null}
       {list.data ? (
@@ -64,6 +64,7 @@ export function DefinitionPage(props: { id: string }) {
             {versions.map((v) => <option key={v} value={String(v)}>{v}</option>)}
           </select>
         </label>
+        <Link class="button" href={`/definitions/${encodeURIComponent(props.id)}/edit`}>Edit…</Link>
         <Link class="button primary" href={`/start/${encodeURIComponent(props.id)}`}>Start…</Link>
       </div>
       <ErrorBox error={detail.error} />

@@ -1,0 +1,72 @@
+/**
+ * "Deploy as version N+1": first the replay verdict of the draft over the
+ * workflow's recorded runs (POST /api/definitions/verdict: each run takes
+ * over, or cannot, at which event and why), then the deploy itself (POST
+ * /api/definitions/deploy, as `ledgerflow deploy`), then the migrate action
+ * for the runs in flight.
+ */
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { ErrorBox, Link, Loading } from '../components/common.js';
+import { MigratePanel } from './migrate-panel.js';
+
+interface VerdictRow { runId: string; version: number; status: string; takesOver: boolean; divergence?: { seq: number; type: string; reason: string } }
+interface DraftVerdict { workflowId: string; version: number; runs: number; takesOver: number; cannot: number; rows: VerdictRow[] }
+interface Deployed { workflowId: string; version: number; hash?: string; changed?: boolean; file?: string; queued?: true }
+
+export function DeployPanel(props: { text: string; workflowId: string; version: number; latest: number; disabled: boolean }) {
+  const [verdict, setVerdict] = useState<DraftVerdict | null>(null);
+  const [deployed, setDeployed] = useState<Deployed | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  // The text the verdict was given for: an edit after it asks for a new one.
+  const [judgedText, setJudgedText] = useState<string | null>(null);
+  const stale = verdict !== null && judgedText !== props.text;
+  const run = <T,>(p: Promise<T>, then: (v: T) => void) => {
+    setBusy(true);
+    setError(null);
+    p.then(then, setError).finally(() => setBusy(false));
+  };
+  const review = () => run(api.post<DraftVerdict>('/api/definitions/verdict', { yaml: props.text }), (v) => { setVerdict(v); setJudgedText(props.text); setDeployed(null); });
+  const deploy = () => run(api.post<Deployed>('/api/definitions/deploy', { yaml: props.text }), setDeployed);
+  const stepUp = props.version <= props.latest;
+  return (
+    <div class="deploy-panel" data-testid="deploy-panel">
+      {stepUp ? <p class="warn-text" data-testid="version-taken">Version {props.version} is already known (the latest is {props.latest}): deploying other content under it is refused. Set <code>version: {props.latest + 1}</code>.</p> : null}
+      <button type="button" class="primary" disabled={props.disabled || busy} onClick={review}>Deploy as version {props.version}…</button>
+      <ErrorBox error={error} />
+      {busy && !verdict ? <Loading /> : null}
+      {verdict && !stale && !deployed ? (
+        <div class="verdict" data-testid="draft-verdict" data-takes-over={verdict.takesOver} data-cannot={verdict.cannot}>
+          <p class={verdict.cannot ? 'bad' : 'ok-text'}>
+            {verdict.runs === 0 ? `No recorded runs of ${verdict.workflowId}: nothing to take over.` : `${verdict.takesOver} of ${verdict.runs} recorded run(s) replay unchanged under this draft; ${verdict.cannot} cannot.`}
+          </p>
+          {verdict.rows.length ? (
+            <table class="table compact">
+              <thead><tr><th>Run</th><th>Its version</th><th>Status</th><th>Under the draft</th></tr></thead>
+              <tbody>{verdict.rows.map((r) => (
+                <tr key={r.runId} data-run={r.runId} data-takes-over={r.takesOver}>
+                  <td class="mono"><Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link></td><td>{r.version}</td><td>{r.status}</td>
+                  <td class={r.takesOver ? 'ok-text' : 'bad'}>{r.takesOver ? 'takes over' : `cannot: event ${r.divergence?.seq} (${r.divergence?.type}): ${r.divergence?.reason}`}</td>
+                </tr>
+              ))}</tbody>
+            </table>
+          ) : null}
+          <button type="button" class="primary" disabled={busy} onClick={deploy}>Deploy version {props.version}</button>
+          <button type="button" onClick={() => setVerdict(null)}>Cancel</button>
+        </div>
+      ) : null}
+      {stale && !deployed ? <p class="muted">The draft changed since its verdict: ask again.</p> : null}
+      {deployed ? (
+        <div data-testid="deployed">
+          <p class="ok-text">
+            {deployed.queued ? `Queued: no engine answered yet; the deploy of ${deployed.workflowId}@${deployed.version} waits for the next engine.`
+              : `${deployed.changed === false ? 'Unchanged' : 'Deployed'} ${deployed.workflowId}@${deployed.version}${deployed.hash ? ` (${deployed.hash.slice(0, 12)})` : ''}${deployed.file ? ` to ${deployed.file}` : ''}.`}
+            {' '}<Link href={`/definitions/${encodeURIComponent(deployed.workflowId)}`}>Open the definition</Link>
+          </p>
+          {deployed.queued ? null : <MigratePanel workflowId={deployed.workflowId} version={deployed.version} />}
+        </div>
+      ) : null}
+    </div>
+  );
+}
