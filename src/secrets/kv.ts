@@ -6,12 +6,25 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
-import { Kvm, StorageType, jetstream } from '../store/index.js';
+import { Kvm, StorageType, jetstream, jetstreamManager } from '../store/index.js';
 import { checkSecretName, type SecretsStore } from './providers.js';
 
 export const SECRETS_BUCKET = 'LF_SECRETS';
 
 const isMissing = (err: unknown): boolean => /stream not found|bucket not found|does not exist|10059/i.test(String((err as Error)?.message ?? err));
+
+/**
+ * Whether the bucket's stream exists (STREAM.INFO, which `users nats-conf` grants engines and workers for this
+ * stream only). Not known (a nats.conf of an earlier version refuses the question): taken as there, as before.
+ */
+async function bucketThere(nc: NatsConnection): Promise<boolean> {
+  try {
+    await (await jetstreamManager(nc)).streams.info(`KV_${SECRETS_BUCKET}`);
+    return true;
+  } catch (err) {
+    return !isMissing(err);
+  }
+}
 
 /** The bucket on this connection; made (history 1) only by `secrets set` (`create`), otherwise bound if it exists. */
 export function kvSecrets(nc: NatsConnection, opts: { create?: boolean; replicas?: number } = {}): SecretsStore {
@@ -20,8 +33,13 @@ export function kvSecrets(nc: NatsConnection, opts: { create?: boolean; replicas
     bucket ??= (opts.create
       ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { history: 1, replicas: opts.replicas ?? 1, storage: StorageType.File, allow_direct: true })
       // Read by key only (a direct get by subject): what a worker user is granted, "$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>".
-      : new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { bindOnly: true, allow_direct: true })
-    ).catch((err: unknown) => {
+      // Asked first whether the bucket is there: a direct get of a bucket that is not gets no answer at all (a
+      // timeout after seconds, and no fall back to the environment's secrets).
+      : bucketThere(nc).then((there) => there ? new Kvm(jetstream(nc)).create(SECRETS_BUCKET, { bindOnly: true, allow_direct: true }) : null)
+    ).then((b) => {
+      if (!b) bucket = undefined; // not there yet: asked again next time (`secrets set` may make it)
+      return b;
+    }, (err: unknown) => {
       bucket = undefined;
       if (isMissing(err)) return null;
       throw err;

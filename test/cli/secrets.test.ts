@@ -9,7 +9,7 @@ import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { noNats, useCluster } from '../helpers/cluster.js';
+import { noNats, testCluster, useCluster } from '../helpers/cluster.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUiProcess, type UiProcess } from '../server/ui-helpers.js';
@@ -156,6 +156,31 @@ describe.skipIf(noNats)('secrets on NATS: the worker reads KV LF_SECRETS (docs/o
   const c = useCluster();
   const procs: ChildProcess[] = [];
   afterEach(() => killLeftovers(procs));
+
+  it('a worker given the value in its environment runs the page\'s workflow on a server with no LF_SECRETS bucket (no wait on the bucket)', async () => {
+    const fresh = await testCluster();
+    const dir = project();
+    const jsm = await fresh.jsm();
+    await expect(jsm.streams.info('KV_LF_SECRETS')).rejects.toThrow();
+    const line = (PAGE.split('\n').find((l) => l.startsWith('LEDGERFLOW_SECRET_API_TOKEN=') && l.includes('ledgerflow worker')) ?? '').split(' ');
+    expect(line[0]).toBe(`LEDGERFLOW_SECRET_API_TOKEN=${VALUE}`);
+    for (const args of [['--nats', fresh.as('engine'), 'engine'], ['--nats', fresh.as('worker'), line[2]!, ...line.slice(5)]]) {
+      const child = spawnCli(args, { cwd: dir, env: { LEDGERFLOW_SECRET_API_TOKEN: VALUE } });
+      procs.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      await waitFor(`the ${args[2]} to start`, () => out.includes(args[2] === 'engine' ? 'engine' : 'worker '), { timeout: 30_000, detail: () => out });
+    }
+    expect((await cli(['--nats', fresh.as('engine'), 'deploy', 'secrets-demo.yaml'], { cwd: dir })).code).toBe(0);
+    const started = await cli(['--nats', fresh.as('engine'), 'start', 'secrets_demo'], { cwd: dir });
+    const t0 = Date.now();
+    const wait = await cli(['--nats', fresh.as('engine'), 'wait', started.stdout.trim(), '--timeout', '60s', '--json'], { cwd: dir });
+    expect(JSON.parse(wait.stdout).tasks.fail_loudly.error.message).toBe('the API refused the token [secret API_TOKEN]');
+    expect(JSON.parse(wait.stdout).tasks.call_api.attempts).toBe(1);
+    // Three attempts naming the secret: none waited out a request to a bucket that is not there (about 5 s each).
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  }, 120_000);
 
   it('runs the page\'s commands (secrets set, engine, worker, deploy, start); no stream holds the value, nor history, status or the dead letters; people may not read the bucket', async () => {
     const dir = project();

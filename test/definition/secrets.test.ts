@@ -109,6 +109,7 @@ describe('who may read KV LF_SECRETS (users nats-conf, nats.conf)', () => {
     const text = natsConf(users, { engine: 'engine', source: 'users.yaml' }).text;
     const block = (name: string) => { const start = text.indexOf(`user: "${name}"`); const next = text.indexOf('user: "', start + 1); return text.slice(start, next === -1 ? undefined : next); };
     expect(block('scanner')).toContain('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"');
+    expect(block('scanner')).toContain('"$JS.API.STREAM.INFO.KV_LF_SECRETS"');
     expect(block('alice')).not.toContain('LF_SECRETS');
     const shipped = readFileSync(join(ROOT, 'nats.conf'), 'utf8');
     const people = shipped.split('\n').filter((l) => /\{ user: (alice|bob|cfo|commander),/.test(l));
@@ -116,5 +117,6 @@ describe('who may read KV LF_SECRETS (users nats-conf, nats.conf)', () => {
     for (const l of people) expect(l).not.toContain('LF_SECRETS');
     // The worker and vault users, outside the comments.
     expect(shipped.split('\n').filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.DIRECT.GET.KV_LF_SECRETS.$KV.LF_SECRETS.>"'))).toHaveLength(2);
+    expect(shipped.split('\n').filter((l) => !l.trim().startsWith('#') && l.includes('"$JS.API.STREAM.INFO.KV_LF_SECRETS"'))).toHaveLength(2);
   });
 });
