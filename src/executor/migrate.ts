@@ -10,7 +10,7 @@
  * two racing migrations migrate each run once.
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
-import { RunBusyError, UsageError } from '../errors/index.js';
+import { UsageError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { applyEvent, foldEvents, judgeMigration, migratedEvent, recordedState, runStatus, type Divergence, type TaskMap } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
@@ -29,7 +29,7 @@ export interface MigrationRow {
   divergence?: Divergence;
   /** Real runs only: true once its run.migrated is in the log. */
   migrated?: boolean;
-  /** Why a run that could take over was left as it is (another process drives it, it settled meanwhile). */
+  /** Why a run that could take over was left as it is (none is, so far: kept for stores that may refuse one). */
   refused?: { code: string; message: string };
 }
 
@@ -57,25 +57,14 @@ export async function migrateRun(store: EventStore, runId: string, target: Compi
     if (events.length === 0) throw new UsageError(`no run ${runId}`, { runId });
     const row = judged(events, target, map);
     if (o.dryRun || (row.verdict !== 'as_is' && row.verdict !== 'with_map')) return row.row;
-    // The embedded store's run lease: a process that drives the run folds with the old version's workflow, so it is left to it.
-    let lease;
-    try {
-      lease = await store.leaseRun?.(runId);
-    } catch (err) {
-      if (err instanceof RunBusyError) return { ...row.row, migrated: false, refused: { code: err.code, message: err.message } };
-      throw err;
-    }
-    try {
-      const { current, seq, snapshot } = row;
-      const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
-      const after = applyEvent(current, snapshot, ev).snapshot;
-      const env = { ...ev, runId, workflowId: after.context.workflowId, version: after.context.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
-      // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
-      await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
-      return { ...row.row, migrated: true };
-    } finally {
-      await lease?.release();
-    }
+    // No lease is taken: a process driving the run follows its log (RunLog.catchUp) and goes on under the new version.
+    const { current, seq, snapshot } = row;
+    const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
+    const after = applyEvent(current, snapshot, ev).snapshot;
+    const env = { ...ev, runId, workflowId: after.context.workflowId, version: after.context.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
+    // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
+    await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
+    return { ...row.row, migrated: true };
   });
 }
 

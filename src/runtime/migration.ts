@@ -115,6 +115,8 @@ export function rehearse(events: readonly EventEnvelope[], target: CompiledWorkf
   return { compatible: divergence === null, divergence, snapshot: cand };
 }
 
+const IN_FLIGHT: ReadonlySet<string> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING']);
+
 /** How a run stands against a migration to another version. */
 export type MigrationVerdict =
   | { verdict: 'as_is' | 'with_map'; map: TaskMap; snapshot: RunSnapshot }
@@ -134,6 +136,12 @@ export function judgeMigration(events: readonly EventEnvelope[], current: Compil
   const plain = rehearse(events, target, {});
   if (plain.compatible) return { verdict: 'as_is', map: {}, snapshot: plain.snapshot };
   if (Object.keys(map).length === 0) return { verdict: 'cannot', divergence: plain.divergence! };
+  // A renamed task's attempt in flight would report under its old id, which the new version does not know.
+  const renamedInFlight = Object.keys(map).find((id) => IN_FLIGHT.has(snapshot.context.tasks[id]?.status ?? ''));
+  if (renamedInFlight !== undefined) {
+    const seq = events.at(-1)!.seq;
+    return { verdict: 'cannot', divergence: { seq, type: events.at(-1)!.type, reason: `task ${renamedInFlight} is ${snapshot.context.tasks[renamedInFlight]!.status} and the map renames it: its attempt would report under the old id; migrate once it has settled` } };
+  }
   const mapped = rehearse(events, target, map);
   if (mapped.compatible) return { verdict: 'with_map', map, snapshot: mapped.snapshot };
   return { verdict: 'cannot', divergence: mapped.divergence! };

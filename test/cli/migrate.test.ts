@@ -7,7 +7,8 @@
  * replays; version 3 (a task renamed) cannot take over as is and takes over
  * with --map. With a users file an L2 may not migrate. Over NATS the same
  * commands, with the engines holding the run: approved after the migration,
- * it completes under the new version.
+ * it completes under the new version. POST /api/definitions/:id/migrate on
+ * `ledgerflow ui`, whose Service drives the waiting run as the migration lands.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+import { startUiProcess, type UiProcess } from '../server/ui-helpers.js';
 
 /** The YAML blocks of the docs' section, by the file named in their first line. */
 function docsDefinitions(): Record<string, string> {
@@ -137,7 +140,8 @@ describe.skipIf(noNats)('migrate over NATS, from the docs', () => {
     expect((await cli(['--nats', c.url, 'deploy', files[0]!])).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine']));
     const run = JSON.parse((await cli(['--nats', c.url, 'start', id, '--json'])).stdout).runId as string;
-    expect(JSON.parse((await cli(['--nats', c.url, 'wait', run, '--or-waiting', '--timeout', '30s', '--json'])).stdout).status).toBe('WAITING');
+    // Past its WAIT (the run is WAITING during it too): waiting for review.
+    await waitFor(`run ${run} waiting for review`, async () => (JSON.parse((await cli(['--nats', c.url, 'status', run, '--json'])).stdout) as { tasks: Record<string, { status: string }> }).tasks.review?.status === 'PENDING_APPROVAL', { timeout: 30_000 });
     expect((await cli(['--nats', c.url, 'deploy', files[1]!])).code).toBe(0);
 
     const dry = await cli(['--nats', c.url, 'migrate', id, '--to', '2', '--dry-run', '--json']);
@@ -155,4 +159,44 @@ describe.skipIf(noNats)('migrate over NATS, from the docs', () => {
     const replay = await cli(['--nats', c.url, 'replay', run]);
     expect([replay.code, replay.stdout.includes('✓ every event leads to the state it recorded')], replay.stdout).toEqual([0, true]);
   }, 120_000);
+});
+
+describe('POST /api/definitions/:id/migrate on ledgerflow ui (its Service driving the run)', () => {
+  let ui: UiProcess | undefined;
+  afterEach(async () => { await ui?.stop(); ui = undefined; });
+
+  it('a dry run, a real one refused without the count and taken with it; the driven run goes on under version 2', async () => {
+    const dir = tempDir('lf-migrate-ui-');
+    mkdirSync(join(dir, 'defs'));
+    for (const [file, yaml] of Object.entries(docsDefinitions())) writeFileSync(join(dir, 'defs', file.replace('definitions/', '')), yaml);
+    ui = await startUiProcess(['--store', join(dir, 'store')], ['--definitions', join(dir, 'defs')], { cwd: dir });
+    const auth = { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' };
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${ui!.base}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as Record<string, any> };
+    };
+    const run = async (id: string) => (await (await fetch(`${ui!.base}/api/runs/${id}`, { headers: auth })).json() as { run: { status: string; version: number; tasks: Record<string, { status: string }> } }).run;
+    const started = await post('/api/workflows/refund/start', { input: {}, version: 1 });
+    expect(started.status).toBe(200);
+    const runId = started.body.runId as string;
+    // Past its WAIT (the run is WAITING during it too): waiting for review.
+    await waitFor(`run ${runId} waiting for review`, async () => (await run(runId)).tasks.review?.status === 'PENDING_APPROVAL', { timeout: 15_000 });
+
+    const dry = await post('/api/definitions/refund/migrate', { to: 2, dryRun: true });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ workflowId: 'refund', to: { version: 2 }, dryRun: true, judged: 1, as_is: 1, migrated: 0, runs: [{ runId, verdict: 'as_is', from: 1 }] });
+    const unconfirmed = await post('/api/definitions/refund/migrate', { to: 2 });
+    expect([unconfirmed.status, unconfirmed.body.error.code]).toEqual([409, 'LF_CONFIRM_MISMATCH']);
+    const bad = await post('/api/definitions/refund/migrate', { to: 7, dryRun: true });
+    expect([bad.status, bad.body.error.message]).toEqual([400, expect.stringContaining('to: workflow refund has no version 7')]);
+    const real = await post('/api/definitions/refund/migrate', { to: 2, confirm: 1 });
+    expect(real.status, JSON.stringify(real.body)).toBe(200);
+    expect(real.body).toMatchObject({ dryRun: false, migrated: 1, runs: [{ runId, verdict: 'as_is', migrated: true }] });
+
+    const approved = await post(`/api/runs/${runId}/approve`, { task: 'review' });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    await waitFor(`run ${runId} COMPLETED`, async () => (await run(runId)).status === 'COMPLETED', { timeout: 15_000 });
+    const done = await run(runId);
+    expect([done.version, done.tasks.record?.status]).toEqual([2, 'COMPLETED']);
+  }, 60_000);
 });
