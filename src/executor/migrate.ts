@@ -63,7 +63,9 @@ export async function migrateRun(store: EventStore, runId: string, target: Compi
     const after = applyEvent(current, snapshot, ev).snapshot;
     const env = { ...ev, runId, workflowId: after.context.workflowId, version: after.context.version, seq: seq + 1, state: recordedState(after) } as EventEnvelope;
     // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
-    await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
+    const written = await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);
+    // The same migration written already (another migrate at the same moment, or this one's own retried append): counted, not migrated twice.
+    if (written.duplicate) return { ...row.row, verdict: 'already' };
     return { ...row.row, migrated: true };
   });
 }
