@@ -65,6 +65,10 @@ describe('migrate on the embedded store, from the docs', () => {
     const migrated = (JSON.parse((await cli(['history', runs[0]!, '--json'], at())).stdout) as { type: string; data: Record<string, unknown> }[]).at(-1)!;
     expect(migrated).toMatchObject({ type: 'run.migrated', data: { from: { version: 1 }, to: { version: 2 }, map: {}, by: 'ops' } });
 
+    // list (the run index) shows the version they run under now.
+    const listed = JSON.parse((await cli(['list', '--workflow', 'refund', '--json'], at())).stdout) as { runId: string; version: number }[];
+    expect(listed.filter((r) => runs.includes(r.runId)).map((r) => r.version)).toEqual([2, 2]);
+
     const again = await cli(['migrate', 'refund', '--to', '2', '--json'], at());
     expect(again.code).toBe(0);
     const answer = JSON.parse(again.stdout) as Answer;
