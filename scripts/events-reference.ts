@@ -34,6 +34,7 @@ const MEANING = {
   'notification.sent': 'A notification was delivered to one target (`id`: `<runId>/<seq>/<on>`, `seq`: the event that made it due). Changes no state.',
   'notification.dead_lettered': 'A notification could not be delivered after its attempts (`error`). Changes no state.',
   'task.delayed': 'An attempt waits, not started: a circuit breaker is open (`reason` `breaker_open`, `breaker` its name, `until` when it half-opens), or no worker or agent has every skill the task `requires:` (`reason` `no_skilled_worker`, `skills`). Recorded once per waiting attempt; changes no state (the task stays SCHEDULED until its task.started).',
+  'run.migrated': 'The unsettled run was taken over by another version of its workflow (`ledgerflow migrate`, docs/runs.md#migrating-in-flight-runs): `from` and `to` name the versions (number and definition hash), `map` the old task ids renamed (old → new), `by` who migrated it; `definition` is the new definition and `fold` the state it takes the run over in (the events before, folded again under it), so replay needs nothing outside the log. Every event after it is of the new version.',
 } as const satisfies Record<EventType, string>;
 
 type Json = { type?: string | string[]; properties?: Record<string, Json>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Json; anyOf?: Json[]; oneOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; additionalProperties?: Json | boolean };

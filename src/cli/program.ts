@@ -123,6 +123,12 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--to <seq>', 'stop at this event').option('--definition <file>', 'check whether this definition could take over the run (with --all: every run of its workflow)')
     .option('--all', 'replay every recorded run').option('--workflow <id>', 'with --all: only the runs of this workflow').option('--json')
     .action(act(() => import('./replay.js'), (m, runId: string | undefined, o) => m.replayCmd(io, g(), runId, o)));
+  p.command('migrate').argument('<workflow>', 'workflow id').description('move the unsettled runs of a workflow to another version: each run\'s history is replayed under it and sorted into takes over as is / with the task map / cannot (first divergence); without --dry-run each run that can take over gets run.migrated and goes on under the new version (docs/runs.md#migrating-in-flight-runs)')
+    .requiredOption('--to <version>', 'the version to move to: its number (embedded: in ./definitions or the bundled ones; NATS: deployed) or a definition file')
+    .option('--map <old=new>', 'a task renamed in the new version (repeatable): its state carries over under the new id', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--query <filter>', 'only the runs of the workflow this filter matches: list\'s filters as key=value (status=WAITING since=1h where=customer=42)')
+    .option('--dry-run', 'print the verdict of every run, change nothing').option(...asOption).option('--json', 'print { workflowId, to, map, dryRun, judged, as_is, with_map, cannot, already, migrated, refused, runs: [...] }')
+    .action(act(() => import('./migrate.js'), (m, workflow: string, o) => m.migrateCmd(io, g(), workflow, o)));
   for (const name of ['approve', 'reject'] as const) {
     p.command(name).argument('[runId]', 'run id (or --query)').argument('[taskId]', 'a HUMAN task of the run')
       .description(`${name} a HUMAN task of the run. Embedded store: recorded, and the run moved on here unless a serve, ui or run process drives it. Over NATS: recorded at once when no engine runs and the name is not proven (a server without users, no credentials), else published for the engines (queued until one, or \`resume\`, takes it)`)

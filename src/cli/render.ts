@@ -192,6 +192,7 @@ function summary(e: EventEnvelope): string {
     case 'notification.sent': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} after ${e.data.attempts} attempt(s)${e.data.statusCode !== undefined ? `: HTTP ${e.data.statusCode}` : ''}`;
     case 'notification.dead_lettered': return `${e.data.on} (event ${e.data.seq}) to ${e.data.target} given up after ${e.data.attempts} attempt(s): ${e.data.error}`;
     case 'task.delayed': return `${instanceKey(e.data)} attempt ${e.data.attempt} waits: ${delayText(e.data)}`;
+    case 'run.migrated': return `v${e.data.from.version} → v${e.data.to.version}${Object.keys(e.data.map).length > 0 ? ` map ${Object.entries(e.data.map).map(([a, b]) => `${a}=${b}`).join(' ')}` : ''}${e.data.by ? ` by ${e.data.by}` : ''}`;
   }
 }
 

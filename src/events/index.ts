@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import { TaskDelayedData } from './task-delayed.js';
+import { RunMigratedData } from './run-migrated.js';
 export { delayText, delayPart, TaskDelayedData } from './task-delayed.js';
+export { RunMigratedData, type RunMigrated } from './run-migrated.js';
 
 import { TaskErrorSchema } from './task-error.js';
 export { TaskErrorSchema, type TaskError } from './task-error.js';
@@ -268,12 +270,12 @@ export const EVENT_DATA = {
   'notification.sent': NotificationSentData,
   'notification.dead_lettered': NotificationDeadLetteredData,
   'task.delayed': TaskDelayedData,
+  'run.migrated': RunMigratedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
 
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
-
 /**
  * PAUSED: active, and paused (`run.paused`): no new attempt starts until `run.resumed`.
  * QUEUED: waiting for a concurrency slot (`run.queued`): nothing starts until `run.admitted`.
@@ -281,7 +283,6 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED', 'QUEUED']);
 export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
 export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
 /**
  * A run id: it becomes a file name (file store) and a NATS subject token
  * (`lf.events.<workflowId>.<runId>`), so it holds neither path separators nor
@@ -289,11 +290,9 @@ export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED
  */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const RunIdSchema = z.string().regex(RUN_ID_PATTERN, { error: 'expected a run id (1-128 characters among A-Z a-z 0-9 _ -)' });
-
 /** The state an event led to: enough to list runs without folding, and to check replay. */
 export const RecordedState = z.object({ status: WorkflowStatus, hash: z.string() });
 export type RecordedState = z.infer<typeof RecordedState>;
-
 const EnvelopeBase = z.object({
   runId: z.string().min(1),
   workflowId: z.string().min(1),
@@ -339,6 +338,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('notification.sent'), data: NotificationSentData }),
   EnvelopeBase.extend({ type: z.literal('notification.dead_lettered'), data: NotificationDeadLetteredData }),
   EnvelopeBase.extend({ type: z.literal('task.delayed'), data: TaskDelayedData }),
+  EnvelopeBase.extend({ type: z.literal('run.migrated'), data: RunMigratedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

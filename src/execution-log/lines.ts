@@ -19,7 +19,7 @@
 import type { CompiledWorkflow, TaskState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, compiledForRun, workflowAfter, foldStartOf, runStatus, startFold, type RunSnapshot } from '../runtime/index.js';
 import { elapsedText } from '../state-file/index.js';
 import { inert } from '../terminal/inert.js';
 
@@ -66,6 +66,8 @@ export function logEvent(fold: LogFold, ev: EventEnvelope, frequency: ReportFreq
   const before = fold.snapshot;
   const after = folded ?? applyEvent(fold.compiled, before, ev).snapshot;
   fold.snapshot = after;
+  // Migrated (docs/runs.md#migrating-in-flight-runs): the lines after it name the new version's tasks.
+  if (ev.type === 'run.migrated') { fold.compiled = workflowAfter(fold.compiled, ev); fold.tasks = tasksById(fold.compiled); }
   return taskLines(ev, before, after, fold, frequency);
 }
 

@@ -43,3 +43,4 @@ export { beginChild, type FoundChild, type ChildStartOptions } from './child-sta
 export { attemptStartSeq, attemptToken } from './attempt-token.js';
 export { AGENT_QUEUES_DOC, agentSkillSets, declareAgentQueue, forFileAgents, readAgentQueueDoc, readAgentQueues, type AgentQueue } from './agent-queues.js';
 export type { AgentOutcomeVerdict } from './outside-inputs.js';
+export { checkTaskMap, migrateRun, migrateRuns, migrationAnswer, migrationCounts, type MigrationCounts, type MigrationRow, type MigrateOptions } from './migrate.js';

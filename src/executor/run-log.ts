@@ -24,7 +24,7 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { AppendConflictError } from '../errors/index.js';
 import type { EventEnvelope, PendingEvent } from '../events/index.js';
 import type { AppendResult, EventStore, Subscription } from '../store/index.js';
-import { foldOnto, prepareCommit, pushFolded, type RunSnapshot } from '../runtime/index.js';
+import { foldOntoRun, prepareCommit, pushFolded, type RunSnapshot } from '../runtime/index.js';
 import { randomHex } from './ids.js';
 import { commitWithRetry } from './commit-with-retry.js';
 
@@ -39,7 +39,7 @@ export function appendCommit(store: EventStore, runId: string, seq: number, key:
 }
 
 /** A run moved on by other writers' events: the events read and the state and sequence they lead to. */
-export interface CaughtUp { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number }
+export interface CaughtUp { events: EventEnvelope[]; snapshot: RunSnapshot; seq: number; compiled: CompiledWorkflow }
 
 /**
  * Reads what was appended to run `runId` after `seq` and folds it onto
@@ -48,7 +48,7 @@ export interface CaughtUp { events: EventEnvelope[]; snapshot: RunSnapshot; seq:
 export async function catchUp(store: EventStore, compiled: CompiledWorkflow, runId: string, snapshot: RunSnapshot, seq: number): Promise<CaughtUp | null> {
   const events = await store.read(runId, { fromSeq: seq + 1 });
   if (events.length === 0) return null;
-  return { events, snapshot: foldOnto(compiled, snapshot, events), seq: events.at(-1)!.seq };
+  return { events, ...foldOntoRun(compiled, snapshot, events), seq: events.at(-1)!.seq };
 }
 
 /** An input of the open group; `derived`: a task.started the fold added itself (see OpenGroup). */
@@ -100,6 +100,8 @@ export class RunLog {
   /** The state the log holds (durable). */
   snapshot: RunSnapshot;
   seq: number;
+  /** The run's workflow: the one it was given, or the one a run.migrated another writer appended hands it to. */
+  compiled: CompiledWorkflow;
   /** Folded but not yet appended; effects act on its state. Only ever open across awaits with a commit window. */
   group: OpenGroup | null = null;
   /** Another writer appended: catch up before the next fold. */
@@ -117,6 +119,7 @@ export class RunLog {
   constructor(private readonly o: RunLogOptions) {
     this.snapshot = o.snapshot;
     this.seq = o.seq;
+    this.compiled = o.compiled;
   }
 
   get runId(): string { return this.snapshot.context.runId; }
@@ -149,9 +152,10 @@ export class RunLog {
   /** Reads what other writers appended and folds it in: the log, not our memory, is the truth. */
   async catchUp(): Promise<void> {
     this.needsCatchUp = false;
-    const theirs = await catchUp(this.o.store, this.o.compiled, this.runId, this.snapshot, this.seq);
+    const theirs = await catchUp(this.o.store, this.compiled, this.runId, this.snapshot, this.seq);
     if (!theirs) return;
     const before = this.snapshot;
+    this.compiled = theirs.compiled;
     this.snapshot = theirs.snapshot;
     this.seq = theirs.seq;
     this.o.theirs?.(theirs.events);
@@ -171,7 +175,7 @@ export class RunLog {
   fold(inputs: GroupInput[]): number {
     const open = this.group;
     const from = open ?? this;
-    const { events, snapshot, seq, stale } = prepareCommit(this.o.compiled, from.snapshot, from.seq, inputs.map((i) => i.event), this.o.now(), { startScheduled: this.o.startScheduled?.() ?? true });
+    const { events, snapshot, seq, stale } = prepareCommit(this.compiled, from.snapshot, from.seq, inputs.map((i) => i.event), this.o.now(), { startScheduled: this.o.startScheduled?.() ?? true });
     // Stale inputs are rare: no set of them is built when there are none (this runs for every step).
     const staleEvents = stale.length > 0 ? new Set(stale.map((s) => s.event)) : null;
     for (const s of stale) if (!inputs.find((i) => i.event === s.event)?.derived) this.o.onStale?.(s.event, s.reason);

@@ -11,7 +11,7 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import { definitionHash } from '../definition/index.js';
 import { definitionRecord, recordedDefinitionOf, type RunSource } from '../events/index.js';
 import type { EventStore, SnapshotStore, StoredSnapshot } from '../store/index.js';
-import { foldOnto, recordedState, type RunSnapshot, workflowOf, foldEvents } from '../runtime/index.js';
+import { foldOntoRun, recordedState, type RunSnapshot, workflowOf, foldEvents } from '../runtime/index.js';
 import { errorMessage } from '../errors/index.js';
 
 export interface LoadedRun {
@@ -75,7 +75,7 @@ async function foldFromSnapshot(store: EventStore, runId: string, s: StoredSnaps
   }
   const rest = events.slice(1);
   return {
-    compiled, snapshot: foldOnto(compiled, restored, rest), seq: rest.at(-1)?.seq ?? s.seq,
+    ...foldOntoRun(compiled, restored, rest), seq: rest.at(-1)?.seq ?? s.seq,
     fromSnapshot: s.seq, eventsRead: events.length, snapshotRefused: null,
   };
 }

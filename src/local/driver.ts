@@ -23,10 +23,10 @@
  * time; what changes is what a crash can lose: the open group, whose
  * handlers then run again under the same idempotency keys.
  */
-import { instanceFields, iso, type TimerState } from '../compiler/index.js';
+import { instanceFields, iso, type CompiledWorkflow, type TimerState } from '../compiler/index.js';
 import type { PendingEvent } from '../events/index.js';
 import { agentSkillSets, forFileAgents, hasSkills, performEffect, recordBreakerOutcomes, releaseSlots, RunLog, type EffectPerformer } from '../executor/index.js';
-import { type RunSnapshot, attemptQueue, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
+import { type RunSnapshot, attemptQueue, withLimits, breakerOutcomes, hasStartable, slotsFreed, reuseDue, heldBy, reconcile, timersArmed, timerFired, reviewLoss } from '../runtime/index.js';
 import { ArmedTimers } from './armed-timers.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
@@ -67,7 +67,7 @@ export class RunDriver {
       ...(opts.onStale ? { onStale: opts.onStale } : {}),
       onCommit: (events, before, after) => {
         // Slots of task gates the commit's attempts held are freed once it is durable (runtime/task-gates.ts).
-        const freed = slotsFreed(opts.compiled, before, after, events);
+        const freed = slotsFreed(this.compiled, before, after, events);
         // Counted until done: a process that ends with its run must not end before its slots are freed.
         if (freed.length > 0) {
           this.releasing++;
@@ -76,7 +76,7 @@ export class RunDriver {
             .finally(() => { this.releasing--; this.notify(); });
         }
         // Outcomes of attempts held to a breaker count on it (docs/language.md#circuit-breakers), once durable.
-        const outcomes = breakerOutcomes(opts.compiled, after.context.runId, events);
+        const outcomes = breakerOutcomes(this.compiled, after.context.runId, events);
         if (outcomes.length > 0) {
           this.releasing++;
           const recorded = recordBreakerOutcomes(opts.store, outcomes, () => opts.clock.now())
@@ -86,22 +86,25 @@ export class RunDriver {
           // The gates are asked after it (GateWaits' counted): the failure that opens a breaker holds this run's next attempt.
           this.counting = Promise.all([this.counting, recorded]).then(() => undefined);
         }
-        opts.onCommit?.(events, before, after, opts.compiled.definition);
+        opts.onCommit?.(events, before, after, this.compiled.definition);
       },
       startScheduled: () => !this.draining,
       theirs: (events) => {
         for (const ev of events) if (ev.type === 'task.restarted') this.attempts.takenOverElsewhere(ev.data);
       },
     });
-    this.attempts = new InProcessAttempts(opts, { submit: (ev) => this.submit(ev), changed: () => this.notify() });
+    // The run's workflow as the log has it (a run.migrated followed), for what the attempts read of it.
+    const driver = this;
+    const following: DriverOptions = Object.create(opts, { compiled: { get: () => driver.compiled, enumerable: true } }) as DriverOptions;
+    this.attempts = new InProcessAttempts(following, { submit: (ev) => this.submit(ev), changed: () => this.notify() });
     this.timers = new ArmedTimers(opts.clock);
     this.waits = new GateWaits({
-      store: opts.store, compiled: opts.compiled, clock: opts.clock, current: () => this.log.current,
+      store: opts.store, get compiled() { return driver.compiled; }, clock: opts.clock, current: () => this.log.current,
       submit: (ev) => this.submit(ev), changed: () => this.notify(),
       warn: (message) => opts.onLog?.('', message),
       counted: () => this.counting,
       skilled: (w) => {
-        const queue = attemptQueue(opts.compiled, w.taskId);
+        const queue = attemptQueue(this.compiled, w.taskId);
         // This process, else a file agent declared on the task's queue with every skill (executor/agent-queues.ts).
         return async (skills) => hasSkills(opts.skills ?? [], skills)
           || (queue !== undefined && (await agentSkillSets(opts.store, queue)).some((have) => hasSkills(have, skills)));
@@ -123,6 +126,14 @@ export class RunDriver {
   }
 
   get runId(): string { return this.log.runId; }
+  /**
+   * The run's workflow: the one the driver was given, or, once another process appended a run.migrated
+   * (docs/runs.md#migrating-in-flight-runs), the new version's the log now holds, bound to the same limits.
+   */
+  get compiled(): CompiledWorkflow {
+    const now = this.log.compiled;
+    return now === this.opts.compiled ? now : withLimits(now, this.opts.compiled.limits);
+  }
   /** The durable state: what the log holds. */
   get state(): RunSnapshot { return this.log.snapshot; }
   get lastSeq(): number { return this.log.seq; }
@@ -136,7 +147,7 @@ export class RunDriver {
       // What the state holds in flight is what the process before this one was running.
       for (const { attempt, restart, ref } of heldBy(snapshot).attempts.values()) {
         // A file agent's attempt was not lost with that process: the agent still has it (its timeout counts on), held again below.
-        if (forFileAgents(this.opts.compiled, ref.task, this.opts.agentQueues)) continue;
+        if (forFileAgents(this.compiled, ref.task, this.opts.agentQueues)) continue;
         const review = reviewLoss(snapshot, { taskId: ref.task, ...instanceFields(ref), attempt, restart, reason: 'resumed', time });
         if (review.kind !== 'stale') this.queue.push(review.event);
       }
@@ -221,7 +232,7 @@ export class RunDriver {
     if (s.status !== 'active' || s.context.paused === true) return false; // paused: they start once resumed
     // Checked before every fold: counted as tasks change in a long run (task-table.ts), a loop otherwise.
     // A retry's reused HUMAN or WAIT made ready by another writer's event (an approval) completes in a step too.
-    return hasStartable(this.opts.compiled, s) || (s.context.reuse !== undefined && reuseDue(s));
+    return hasStartable(this.compiled, s) || (s.context.reuse !== undefined && reuseDue(s));
   }
 
   private notify(): void {
@@ -296,7 +307,7 @@ export class RunDriver {
   private reconcile(): void {
     const state = this.log.current;
     this.waits.sync(state);
-    for (const effect of reconcile(this.opts.compiled, state, { attempts: this.attempts.held(), timers: this.timers.armed, waits: this.waits.held() })) {
+    for (const effect of reconcile(this.compiled, state, { attempts: this.attempts.held(), timers: this.timers.armed, waits: this.waits.held() })) {
       // Draining: only withdrawals act; nothing new starts or is armed.
       if (this.draining && effect.type !== 'timer.cancel' && effect.type !== 'attempt.abort') continue;
       performEffect(effect, this.performer);

@@ -198,7 +198,7 @@ export class Engine {
     if (opts.drain?.aborted) driver.drain();
     try {
       const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
-      return runView(final, driver.lastSeq, compiled.definition);
+      return runView(final, driver.lastSeq, driver.compiled.definition);
     } finally {
       opts.signal?.removeEventListener('abort', stop);
       opts.drain?.removeEventListener('abort', drain);

@@ -5,7 +5,7 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { GlobalLimits, TaskDef } from '../definition/index.js';
 import { delayPart, recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
+import { applyEvent, compiledForRun, workflowAfter, foldStartOf, runView, startFold, type RunSnapshot, type RunView } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
 export const KEPT_EVENTS = 200;
@@ -50,14 +50,17 @@ export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits
  * the caller reads the gap from the store.
  */
 export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): WatchedRun {
-  let { snapshot } = run.fold;
+  let { snapshot, compiled } = run.fold;
+  let { tasks } = run;
   let seq = run.view.seq;
   let delayedBy = run.fold.delayedBy;
   const fresh: EventEnvelope[] = [];
   for (const e of events) {
     if (e.seq <= seq) continue;
     if (e.seq !== seq + 1) throw new EventGapError(run.runId, seq + 1, e.seq);
-    snapshot = applyEvent(run.fold.compiled, snapshot, e).snapshot;
+    snapshot = applyEvent(compiled, snapshot, e).snapshot;
+    // Migrated (docs/runs.md#migrating-in-flight-runs): it goes on under the new version.
+    if (e.type === 'run.migrated') { compiled = workflowAfter(compiled, e); tasks = new Map(compiled.definition.tasks.map((t) => [t.id, t])); }
     seq = e.seq;
     fresh.push(e);
     // A breaker holds the task from its task.delayed until an attempt of it starts (no store read: the log says it).
@@ -68,8 +71,8 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
   const tail = [...run.tail, ...fresh];
   const open = delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : new Set<string>();
   return {
-    ...run, view: runView(snapshot, seq, run.fold.compiled.definition, run.fold.limits, open), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
-    fold: { ...run.fold, snapshot, ...(delayedBy ? { delayedBy } : {}) },
+    ...run, tasks, view: runView(snapshot, seq, compiled.definition, run.fold.limits, open), tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
+    fold: { ...run.fold, compiled, snapshot, ...(delayedBy ? { delayedBy } : {}) },
   };
 }
 

@@ -15,7 +15,7 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import type { Definition, NotificationRule } from '../definition/index.js';
 import { AppendConflictError, errorMessage } from '../errors/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
-import { applyEvent, workflowOf, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, workflowOf, workflowAfter, foldEvents, runStatus, waitingFor, type RunSnapshot } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DELIVERY, type NotificationsConfig } from './config.js';
@@ -259,11 +259,12 @@ function withWaiting(due: DueNotification[], definition: Definition, stateAt: (s
 
 /** The state after event `seq` of a commit, folded from the state before it. */
 function foldTo(definition: Definition, before: RunSnapshot, events: readonly EventEnvelope[], seq: number): RunSnapshot {
-  const compiled = workflowOf(definition);
+  let compiled = workflowOf(definition);
   let snapshot = before;
   for (const e of events) {
     if (e.seq > seq) break;
     if (e.type !== 'run.started') snapshot = applyEvent(compiled, snapshot, e).snapshot; // a start commit's `before` is the state run.started made
+    compiled = workflowAfter(compiled, e);
   }
   return snapshot;
 }

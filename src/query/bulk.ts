@@ -94,7 +94,7 @@ export async function retryOnce(runId: string, exists: (id: string) => Promise<b
 }
 
 /** Every record a query matches (newest first, every page; the query's own paging ignored). */
-async function allMatching(index: Pick<RunIndex, 'query'>, query: RunQuery): Promise<RunRecord[]> {
+export async function matchingRuns(index: Pick<RunIndex, 'query'>, query: RunQuery): Promise<RunRecord[]> {
   const out: RunRecord[] = [];
   const { cursor: _drop, before: _also, limit: _l, ...filters } = query;
   let cursor: string | undefined;
@@ -108,7 +108,7 @@ async function allMatching(index: Pick<RunIndex, 'query'>, query: RunQuery): Pro
 
 /** The ids of the runs that have a retry run (the index's trigger retry:<id>): a bulk retry takes each once. */
 export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<string>> {
-  const retries = await allMatching(index, { trigger: { kind: 'retry' } });
+  const retries = await matchingRuns(index, { trigger: { kind: 'retry' } });
   return new Set(retries.flatMap((r) => (r.trigger.kind === 'retry' ? [r.trigger.runId] : [])));
 }
 
@@ -118,7 +118,7 @@ export async function retriedRuns(index: Pick<RunIndex, 'query'>): Promise<Set<s
  * its start commit folds with its first tasks started but the record does not list them).
  */
 export async function planBulk(index: Pick<RunIndex, 'query'>, query: RunQuery, action: BulkAction, approval: BulkChoice = {}, pending?: (runId: string) => Promise<string[]>): Promise<BulkPlan> {
-  let matched = await allMatching(index, query);
+  let matched = await matchingRuns(index, query);
   if (approval.only) {
     const only = new Set(approval.only);
     matched = matched.filter((r) => only.has(r.runId));

@@ -38,6 +38,6 @@ export function openRunIndex(opts: { store: EventStore; storeDir?: string } & Ru
   return new FoldingRunIndex(store, rest);
 }
 export {
-  applyBulk, planBulk, wouldChange, retriedRuns, approvalTasks, bulkAnswer, bulkDoneKey, bulkRetryId, retryOnce, BULK_ACTIONS, BULK_AT_ONCE,
+  applyBulk, planBulk, matchingRuns, wouldChange, retriedRuns, approvalTasks, bulkAnswer, bulkDoneKey, bulkRetryId, retryOnce, BULK_ACTIONS, BULK_AT_ONCE,
   type BulkAction, type BulkApproval, type BulkChoice, type BulkPlan, type BulkResult, type BulkRefusal, type BulkOptions,
 } from './bulk.js';

@@ -14,7 +14,7 @@ import { AckPolicy, DeliverPolicy, nanos, jetstream, jetstreamManager } from '..
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError, errorMessage } from '../errors/index.js';
 import { CommitSchema, type EventEnvelope } from '../events/index.js';
-import { compiledForRun } from '../runtime/index.js';
+import { compiledForRun, latestWorkflow } from '../runtime/index.js';
 import type { JetStreamEventStore } from '../store/index.js';
 import { openBucket, decodeValue, encodeValue, isCasConflict, isNotFound, RUNS_INDEX_CONSUMER, type BucketSettings, type IndexValue } from './jetstream-bucket.js';
 import { advance, canContinue, persistTracked, restoreTracked, track, type TrackedRun } from './record.js';
@@ -100,8 +100,10 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     const known = compiledByHash.get(hash);
     if (known) return known;
     const [first] = await store.read(runId, { toSeq: 1 });
-    if (!first || first.type !== 'run.started' || first.data.definitionHash !== hash) return null;
-    const compiled = compiledForRun(first);
+    if (!first || first.type !== 'run.started') return null;
+    // A migrated run's definition is its latest run.migrated's (docs/runs.md#migrating-in-flight-runs).
+    const compiled = first.data.definitionHash === hash ? compiledForRun(first) : latestWorkflow(await store.read(runId));
+    if (compiled.hash !== hash) return null;
     if (compiledByHash.size > 100) compiledByHash.clear();
     compiledByHash.set(hash, compiled);
     return compiled;
@@ -131,7 +133,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       if (had.record.lastSeq === first - 1 && canContinue(had)) {
         const compiled = mine ? null : had.fold ? await compiledOf(runId, had.definitionHash) : null;
         const t = mine ?? restoreTracked(had, compiled);
-        if (t) { const tracked = advance(t, events); return { value: persistTracked(tracked, had.definitionHash), tracked }; }
+        if (t) { const tracked = advance(t, events); return { value: persistTracked(tracked, tracked.compiled?.hash ?? had.definitionHash), tracked }; }
       }
     }
     if (had && 'record' in had) {
@@ -362,5 +364,5 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
 }
 
 export function indexValueOf(t: TrackedRun, first: EventEnvelope): IndexValue {
-  return persistTracked(t, first.type === 'run.started' ? first.data.definitionHash : '');
+  return persistTracked(t, t.compiled?.hash ?? (first.type === 'run.started' ? first.data.definitionHash : ''));
 }

@@ -12,7 +12,7 @@ import type { CompiledWorkflow, PersistedFold } from '../compiler/index.js';
 import type { Definition, SearchType, SearchValue } from '../definition/index.js';
 import { LedgerflowError } from '../errors/index.js';
 import { SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
+import { applyEvent, compiledForRun, workflowAfter, foldStartOf, runStatus, startFold, waitingFor, type RunSnapshot } from '../runtime/index.js';
 // common.js, not the store's index: that loads the JetStream adapter (nats), which `run` on the embedded store never needs.
 import { summarize } from '../store/common.js';
 import type { RunSummary } from '../store/index.js';
@@ -92,7 +92,7 @@ export class RecordGapError extends LedgerflowError {
 
 /** Event types the fold takes (approval.refused is an audit record that changes nothing). */
 const FOLDED: ReadonlySet<string> = new Set([
-  'task.started', 'task.completed', 'task.failed', 'timer.fired', 'approval.recorded', 'run.cancelled', 'run.failed', 'task.restarted', 'signal.received', 'run.paused', 'run.resumed',
+  'task.started', 'task.completed', 'task.failed', 'timer.fired', 'approval.recorded', 'run.cancelled', 'run.failed', 'task.restarted', 'signal.received', 'run.paused', 'run.resumed', 'run.migrated',
 ]);
 
 /** A run's record from its whole log (events from seq 1). */
@@ -130,8 +130,7 @@ export function track(events: readonly EventEnvelope[]): TrackedRun {
  */
 export function advance(tracked: TrackedRun, events: readonly EventEnvelope[]): TrackedRun {
   if (events.length === 0) return tracked;
-  let { snapshot, hash } = tracked;
-  const { compiled } = tracked;
+  let { snapshot, hash, compiled } = tracked;
   const record: RunRecord = { ...tracked.record };
   let agents: Set<string> | null = null;
   for (const e of events) {
@@ -139,6 +138,8 @@ export function advance(tracked: TrackedRun, events: readonly EventEnvelope[]): 
     // Known types are folded; a type this module does not know is folded only if its recorded state differs
     // (notification.* and other records that keep the state change nothing, not even completedAt).
     if (snapshot && compiled && (FOLDED.has(e.type) || (e.type !== 'approval.refused' && e.state.hash !== hash))) snapshot = applyEvent(compiled, snapshot, e).snapshot;
+    // Migrated (docs/runs.md#migrating-in-flight-runs): the run goes on under the new version.
+    if (e.type === 'run.migrated' && compiled) { compiled = workflowAfter(compiled, e); record.version = e.version; }
     if (e.type === 'approval.recorded') (agents ??= new Set(record.agents)).add(e.data.by);
     // Whoever reported an attempt's outcome (a worker's NATS user, a file agent) took part too (the agents view, `list --agent`).
     else if ((e.type === 'task.completed' || e.type === 'task.failed') && e.data.by !== undefined && !(agents ? agents.has(e.data.by) : record.agents.includes(e.data.by))) (agents ??= new Set(record.agents)).add(e.data.by);

@@ -8,6 +8,7 @@ import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '.
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
 import { taskGates } from './task-gates.js';
+import { workflowAfter } from './migration.js';
 
 const SCHEDULED = ['SCHEDULED'] as const;
 const IN_PROGRESS = ['IN_PROGRESS'] as const;
@@ -182,7 +183,16 @@ function runFailed(ev: PendingEvent, err: unknown, now: string): PendingEvent {
 
 /** Folds events already in the log (another writer's) onto a snapshot. */
 export function foldOnto(compiled: CompiledWorkflow, snapshot: RunSnapshot, events: EventEnvelope[]): RunSnapshot {
+  return foldOntoRun(compiled, snapshot, events).snapshot;
+}
+
+/** foldOnto, with the run's workflow after the events (a run.migrated's, when one is among them). */
+export function foldOntoRun(compiled: CompiledWorkflow, snapshot: RunSnapshot, events: EventEnvelope[]): { compiled: CompiledWorkflow; snapshot: RunSnapshot } {
   let snap = snapshot;
-  for (const ev of events) snap = applyEvent(compiled, snap, ev).snapshot;
-  return snap;
+  let wf = compiled;
+  for (const ev of events) {
+    snap = applyEvent(wf, snap, ev).snapshot;
+    if (ev.type === 'run.migrated') wf = workflowAfter(wf, ev);
+  }
+  return { compiled: wf, snapshot: snap };
 }

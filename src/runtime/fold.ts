@@ -6,9 +6,9 @@
  * reads a clock or touches a store: replay and live execution share exactly
  * this code, so they cannot disagree.
  */
-import type { CompiledWorkflow, FoldSnapshot, MachineEvent } from '../compiler/index.js';
-import { ACTIVE_TASK_STATUSES, countWithStatus, HELD_REASON, isHeld, isoMs, movesWhileHeld } from '../compiler/index.js';
-import type { EventEnvelope, PendingEvent, RecordedState, TimerKind, WorkflowStatus } from '../events/index.js';
+import type { CompiledWorkflow, FoldSnapshot, MachineEvent, PersistedFold } from '../compiler/index.js';
+import { ACTIVE_TASK_STATUSES, countWithStatus, HELD_REASON, isHeld, isoMs, movesWhileHeld, workflowOf } from '../compiler/index.js';
+import { recordedDefinitionOf, type EventEnvelope, type PendingEvent, type RecordedState, type TimerKind, type WorkflowStatus } from '../events/index.js';
 import { stateHashOf } from './state-hash.js';
 
 /** A run's state: the statechart's value, its status and the run context. */
@@ -63,6 +63,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
     case 'notification.sent':
     case 'notification.dead_lettered':
     case 'task.delayed': throw new Error(`${ev.type} is an audit record; it is not a machine event`);
+    case 'run.migrated': throw new Error('run.migrated hands the run to another definition (applyEvent); it is not a machine event');
   }
 }
 
@@ -109,6 +110,12 @@ export function applyEvent(compiled: CompiledWorkflow, snapshot: RunSnapshot, ev
   // An attempt delayed by a breaker: recorded while the run is active, it changes nothing (the attempt stays SCHEDULED).
   if (ev.type === 'task.delayed') return { snapshot, accepted: snapshot.status === 'active' };
   if (snapshot.status !== 'active') return { snapshot, accepted: false };
+  // Taken over by another version (runtime/migration.ts): the run goes on from the state the event records, under
+  // the definition it carries; from here the caller folds with that definition's workflow (workflowAfter).
+  if (ev.type === 'run.migrated') {
+    const next = workflowOf(recordedDefinitionOf(ev.data), ev.data.to.hash).interpreter.restore(ev.data.fold as unknown as PersistedFold);
+    return { snapshot: next, accepted: true };
+  }
   // Queued with `holds` (queued-hold.ts): nothing but its admission, its end and its own timeout moves it.
   if (isHeld(snapshot.context) && !movesWhileHeld(ev)) return { snapshot, accepted: false };
   const next = compiled.interpreter.transition(snapshot, toMachineEvent(ev, compiled.interpreter));
@@ -152,7 +159,7 @@ export function rejectionReason(snapshot: RunSnapshot, ev: PendingEvent | EventE
   if (ev.type === 'run.queued') return 'only a run that has just started is queued';
   if (ev.type === 'run.admitted') return 'the run is not queued';
   if (ev.type === 'run.cancelled' || ev.type === 'run.failed' || ev.type === 'run.started' || ev.type === 'approval.refused'
-    || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered' || ev.type === 'task.delayed') return `${ev.type} is not accepted in this state`;
+    || ev.type === 'notification.sent' || ev.type === 'notification.dead_lettered' || ev.type === 'task.delayed' || ev.type === 'run.migrated') return `${ev.type} is not accepted in this state`;
   if (ev.type === 'signal.received') return signalRefusal(snapshot, ev.data.name);
   const task = snapshot.context.tasks[ev.data.task];
   if (!task) return `the definition has no task "${ev.data.task}"`;

@@ -10,9 +10,10 @@ export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 // A definition's workflow value (compiler/workflow.ts): what executors carry with a run.
 export { workflowOf, withLimits } from '../compiler/index.js';
 export { replayRun, foldEvents, compiledForRun, type ReplayReport, type Divergence } from './replay.js';
+export { judgeMigration, migratedEvent, rehearse, workflowAfter, latestWorkflow, type MigrationVerdict, type TaskMap, type Rehearsal } from './migration.js';
 export { runView, runOrigin, isSettled, type RunView, type TaskView, type RunQueue, type RunGate } from './view.js';
 export { workerWaits, markUnserved, type WorkerWait } from './worker-waits.js';
-export { prepareCommit, foldedStatesOf, withFoldedStates, pushFolded, foldOnto, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
+export { prepareCommit, foldedStatesOf, withFoldedStates, pushFolded, foldOnto, foldOntoRun, hasScheduledItems, hasStartable, reuseDue, type PreparedCommit } from './commit.js';
 export { step, commitEffects, type StepResult } from './step.js';
 export { reviewApproval, refusedBefore, waitingFor, type ApprovalRequest, type ApprovalReview, type WaitingFor } from './approvals.js';
 export { reviewSignal, signalEvent, type SignalRequest, type SignalReview } from './signals.js';

@@ -6,17 +6,14 @@
  */
 import { compile, workflowOf, type CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
-import { recordedDefinitionOf, type EventEnvelope, type RecordedState, type TornTail } from '../events/index.js';
+import { recordedDefinitionOf, type EventEnvelope, type TornTail } from '../events/index.js';
 import { applyEvent, foldStartOf, recordedState, rejectionReason, startFold, type RunSnapshot } from './fold.js';
+import type { Divergence } from './divergence.js';
+import { migrationProblem, rehearse, workflowAfter } from './migration.js';
+import { stateHashOf } from './state-hash.js';
 import { runView, type RunView } from './view.js';
 
-export interface Divergence {
-  seq: number;
-  type: string;
-  reason: string;
-  recorded?: RecordedState;
-  computed?: RecordedState;
-}
+export type { Divergence } from './divergence.js';
 
 export interface ReplayReport {
   runId: string;
@@ -38,14 +35,20 @@ export function compiledForRun(started: EventEnvelope): CompiledWorkflow {
   return workflowOf(recordedDefinitionOf(started.data), started.data.definitionHash);
 }
 
-/** Folds events without checks: the fast path used to load a run. */
+/**
+ * Folds events without checks: the fast path used to load a run. `compiled`
+ * is the run's workflow after its last event (a migrated run's new one).
+ */
 export function foldEvents(events: EventEnvelope[]): { compiled: CompiledWorkflow; snapshot: RunSnapshot; seq: number } {
   const [first, ...rest] = events;
   if (!first) throw new Error('cannot fold a run with no events');
-  const compiled = compiledForRun(first);
+  let compiled = compiledForRun(first);
   if (first.type !== 'run.started') throw new Error('unreachable');
   let snapshot = startFold(compiled, foldStartOf(first));
-  for (const ev of rest) snapshot = applyEvent(compiled, snapshot, ev).snapshot;
+  for (const ev of rest) {
+    snapshot = applyEvent(compiled, snapshot, ev).snapshot;
+    if (ev.type === 'run.migrated') compiled = workflowAfter(compiled, ev);
+  }
   return { compiled, snapshot, seq: events.at(-1)!.seq };
 }
 
@@ -53,14 +56,11 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
   const upTo = events.filter((e) => opts.to === undefined || e.seq <= opts.to);
   const [first] = upTo;
   if (!first || first.type !== 'run.started') throw new Error('a run starts with run.started');
-  const compiled = compiledForRun(first);
-  const cand = opts.candidate ? compile(opts.candidate) : null;
+  let compiled = compiledForRun(first);
   const start = foldStartOf(first);
 
   let snapshot = startFold(compiled, start);
-  let candSnap = cand ? startFold(cand, start) : null;
   let divergence: Divergence | null = null;
-  let candDivergence: Divergence | null = null;
 
   const check = (ev: EventEnvelope) => {
     const computed = recordedState(snapshot);
@@ -68,32 +68,22 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
       divergence = { seq: ev.seq, type: ev.type, reason: 'the recomputed state differs from the recorded one', recorded: ev.state, computed };
     }
   };
-  const compareCandidate = (ev: EventEnvelope) => {
-    if (!cand || !candSnap || candDivergence) return;
-    for (const [id, t] of Object.entries(snapshot.context.tasks)) {
-      const other = candSnap.context.tasks[id];
-      if (other && other.status !== t.status) {
-        candDivergence = { seq: ev.seq, type: ev.type, reason: `task ${id} would be ${other.status} under the candidate definition but is ${t.status} in this run` };
-        return;
-      }
-    }
-  };
-
   check(first);
-  compareCandidate(first);
-  for (const ev of upTo.slice(1)) {
+  upTo.slice(1).forEach((ev, i) => {
     const before = snapshot;
     const r = applyEvent(compiled, snapshot, ev);
     snapshot = r.snapshot;
     if (!r.accepted && !divergence) divergence = { seq: ev.seq, type: ev.type, reason: `event not accepted: ${rejectionReason(before, ev)}` };
-    check(ev);
-    if (cand && candSnap && !candDivergence) {
-      const cr = applyEvent(cand, candSnap, ev);
-      if (!cr.accepted) candDivergence = { seq: ev.seq, type: ev.type, reason: `the candidate definition cannot accept this event: ${rejectionReason(candSnap, ev)}` };
-      candSnap = cr.snapshot;
-      compareCandidate(ev);
+    if (ev.type === 'run.migrated' && r.accepted) {
+      compiled = workflowAfter(compiled, ev);
+      const problem = divergence ? null : migrationProblem(upTo.slice(0, i + 1), ev, snapshot, stateHashOf);
+      if (problem) divergence = { seq: ev.seq, type: ev.type, reason: `run.migrated does not check: ${problem}` };
     }
-  }
+    check(ev);
+  });
+  // Whether another version could take over: the run's events rehearsed under it (migration.ts).
+  const cand = opts.candidate ? rehearse(upTo, compile(opts.candidate)) : null;
+  const candDivergence = cand?.divergence ?? null;
   const report: ReplayReport = {
     runId: first.runId, events: upTo.length, toSeq: upTo.at(-1)!.seq,
     view: runView(snapshot, upTo.at(-1)!.seq, compiled.definition), divergence,

@@ -13,8 +13,8 @@ import { streamSSE } from 'hono/streaming';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { machineJson } from '../compiler/index.js';
 import { workflowGraph } from '../definition/index.js';
-import { recordedDefinitionOf, RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
-import { foldEvents, runOrigin, runView } from '../runtime/index.js';
+import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
+import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { levelText } from '../authority/index.js';
 import { workflowMap } from '../coordination/index.js';
@@ -251,7 +251,8 @@ export function createApp(o: AppOptions): Hono<Env> {
 
   app.get('/api/runs/:id/statechart', async (c) => {
     const id = c.req.param('id');
-    const definition = recordedDefinitionOf((await firstEvent(id)).data);
+    await firstEvent(id);
+    const { definition } = latestWorkflow(await backend.store.read(id)); // a migrated run's: its new version's
     c.header('Content-Disposition', `attachment; filename="${definition.id}-v${definition.version}.statechart.json"`);
     c.header('Content-Type', 'application/json; charset=utf-8');
     return c.body(machineJson(definition));

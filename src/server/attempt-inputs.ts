@@ -10,7 +10,7 @@
  */
 import { instanceKey, instanceState, type InstanceRef } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { applyEvent, compiledForRun, foldStartOf, startAttempt, startFold } from '../runtime/index.js';
+import { applyEvent, compiledForRun, workflowAfter, foldStartOf, startAttempt, startFold } from '../runtime/index.js';
 
 /** The input of an instance's latest attempt (or run of it), and the event it started at. */
 export interface AttemptInput {
@@ -32,12 +32,14 @@ export interface AttemptInput {
 export function attemptInputs(events: readonly EventEnvelope[]): Record<string, AttemptInput> {
   const [first, ...rest] = events;
   if (!first || first.type !== 'run.started') return {};
-  const compiled = compiledForRun(first);
+  let compiled = compiledForRun(first);
   let snapshot = startFold(compiled, foldStartOf(first));
   const out: Record<string, AttemptInput> = {};
-  const humans = compiled.definition.tasks.filter((t) => t.type === 'HUMAN').map((t) => t.id);
+  const humansOf = () => compiled.definition.tasks.filter((t) => t.type === 'HUMAN').map((t) => t.id);
+  let humans = humansOf();
   for (const ev of rest) {
     snapshot = applyEvent(compiled, snapshot, ev).snapshot;
+    if (ev.type === 'run.migrated') { compiled = workflowAfter(compiled, ev); humans = humansOf(); }
     for (const task of humans) {
       const state = snapshot.context.tasks[task];
       if (state?.status !== 'PENDING_APPROVAL') continue;

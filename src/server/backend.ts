@@ -11,6 +11,9 @@ import type { Definition, IdReusePolicy } from '../definition/index.js';
 import type { Diagnostic } from '../errors/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
+import type { CompiledWorkflow } from '../compiler/index.js';
+import type { MigrationRow } from '../executor/index.js';
+import type { TaskMap } from '../runtime/index.js';
 import type { RunView } from '../runtime/index.js';
 import type { RunIndex } from '../query/index.js';
 import type { ApiError } from './errors.js';
@@ -46,6 +49,8 @@ export interface Actions {
   breaker(name: string, to: 'open' | 'close'): Promise<ActionResult>;
   /** A person's hand on a workflow's schedules (`ledgerflow schedules pause|resume|trigger|backfill`): L1. */
   schedule(action: ScheduleAction): Promise<ScheduleActionResult>;
+  /** `ledgerflow migrate` on these runs (docs/runs.md#migrating-in-flight-runs); the real one as `deploy` is judged (L1). */
+  migrate(runIds: readonly string[], target: CompiledWorkflow, map: TaskMap, dryRun: boolean): Promise<MigrationRow[]>;
 }
 
 /** What a deploy did: as `ledgerflow deploy --json` prints it (`file`: embedded, where it was written; `queued`: NATS, no engine answered yet). */

@@ -16,6 +16,7 @@ import type { EventStore } from '../store/index.js';
 import type { DefinitionVersion } from './backend.js';
 import { ApiError } from './errors.js';
 import { recordedDefinitionOf } from '../events/index.js';
+import { latestWorkflow } from '../runtime/index.js';
 
 /** Every .yaml/.yml file of `dir`, each parsed alone. */
 export function definitionsInFolder(dir: string): DefinitionVersion[] {
@@ -48,10 +49,12 @@ export function definitionsInFolder(dir: string): DefinitionVersion[] {
 export async function definitionsInRuns(store: EventStore, runs: RunIndex, known: DefinitionVersion[]): Promise<DefinitionVersion[]> {
   const have = new Set(known.map((d) => `${d.id}@${d.version}`));
   const out: DefinitionVersion[] = [];
-  for (const { runId } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
+  for (const { runId, version } of (await runs.versions()).filter((v) => !have.has(`${v.workflowId}@${v.version}`))) {
     const first = (await store.read(runId, { toSeq: 1 }))[0];
     if (first?.type !== 'run.started') continue;
-    const definition = recordedDefinitionOf(first.data);
+    // A run migrated to this version (docs/runs.md#migrating-in-flight-runs) records it in its run.migrated.
+    const recorded = recordedDefinitionOf(first.data);
+    const definition = recorded.version === version ? recorded : latestWorkflow(await store.read(runId)).definition;
     out.push({ id: definition.id, version: definition.version, source: 'runs', yaml: stringify(definition), definition, problems: [] });
   }
   return out;

@@ -15,7 +15,7 @@ import { loadDefinitionFile } from '../files/index.js';
 import type { Definition } from '../definition/index.js';
 import type { Handlers } from '../runtime/index.js';
 import type { DriverHooks } from '../local/index.js';
-import { recordInput, setBreaker, type RunInput } from '../executor/index.js';
+import { migrateRuns, recordInput, setBreaker, type RunInput } from '../executor/index.js';
 import { Service, type ServiceNotice, type ServiceOptions } from '../service/index.js';
 import type { EventStore } from '../store/index.js';
 import {
@@ -145,6 +145,10 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
       async schedule(a) {
         requireAllowed(who, 'schedules');
         return embeddedScheduleAction({ storeDir, engine, definitions: loaded() }, a.action === 'pause' ? { ...a, by: actor.user } : a);
+      },
+      async migrate(runIds, target, map, dryRun) {
+        if (!dryRun) requireAllowed(who, 'deploy', { workflowId: target.definition.id });
+        return migrateRuns(store, runIds, target, map, { dryRun, by: actor.user, now: () => new Date().toISOString() });
       },
       async breaker(name, to) {
         requireAllowed(who, 'limits');

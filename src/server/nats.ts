@@ -19,7 +19,7 @@ import { ClusterClient, DefinitionRegistry, KvScheduleCursor, STREAMS, freshRunI
 import { decode, encode, TriggerVerdict } from '../cluster/transport/messages.js';
 import { DEFINITIONS_BUCKET, subjects } from '../cluster/transport/subjects.js';
 import { readTaskQueues } from '../cluster/admin/task-queue-stats.js';
-import { setBreaker } from '../executor/index.js';
+import { migrateRuns, setBreaker } from '../executor/index.js';
 import { askPresence, unserved } from '../cluster/transport/presence.js';
 import { workerRows } from '../coordination/index.js';
 import { markUnserved, workerWaits } from '../runtime/index.js';
@@ -192,6 +192,16 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
           const subject = permissionDenied(err);
           if (subject === null) throw err;
           throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not change schedules (the KV bucket LF_SCHEDULES): nats.conf gives that to the engine user`, subject ? { subject } : {});
+        }
+      },
+      async migrate(runIds, target, map, dryRun) {
+        // The person's own connection: nats.conf decides whether they may write the runs' log.
+        try {
+          return await migrateRuns(client.store, runIds, target, map, { dryRun, by: user, now: () => new Date().toISOString() });
+        } catch (err) {
+          const subject = permissionDenied(err);
+          if (subject === null) throw err;
+          throw new ApiError(403, 'LF_FORBIDDEN', `NATS user ${user} may not migrate runs (it appends run.migrated to the runs' log): nats.conf gives that to the engine user`, subject ? { subject } : {});
         }
       },
       async breaker(name, to) {

@@ -6,7 +6,8 @@
  * all but the view (which the engine's loader reads).
  */
 import { workflowGraph } from '../definition/index.js';
-import { recordedDefinitionOf, type EventEnvelope } from '../events/index.js';
+import type { EventEnvelope } from '../events/index.js';
+import { latestWorkflow } from '../runtime/index.js';
 import type { Engine } from '../local/index.js';
 import { recordOf } from '../query/index.js';
 import { attemptInputs } from './attempt-inputs.js';
@@ -18,7 +19,9 @@ import { runLinks } from './run-links.js';
 export async function runDetail(backend: Backend, reader: Engine, id: string): Promise<Record<string, unknown>> {
   const status = await reader.status(id);
   const events = await backend.store.read(id);
-  const definition = recordedDefinitionOf(startedBy(id, events).data);
+  startedBy(id, events);
+  // The run's definition now: its latest run.migrated's, else run.started's (docs/runs.md#migrating-in-flight-runs).
+  const definition = latestWorkflow(events).definition;
   const view = backend.markUnserved ? await backend.markUnserved(definition, status) : status;
   const run = shownRun(view, await backend.damage?.(id, view.seq) ?? null, backend.storeDir);
   const record = recordOf(events);

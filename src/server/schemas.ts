@@ -105,3 +105,16 @@ export function inputFieldError(def: Definition, err: InputError): ApiError {
 export function eventProblemField(problems: readonly string[]): string {
   return /^([^\s:]+):/.exec(problems[0] ?? '')?.[1] ?? 'data';
 }
+
+/** POST /api/definitions/:id/migrate (docs/runs.md#migrating-in-flight-runs): the CLI's `migrate` flags as JSON. */
+export const MigrateBody = z.object({
+  /** The version to move to (a file here, or deployed). */
+  to: z.number().int().positive(),
+  /** Tasks renamed in the new version: old id → new id. */
+  map: z.record(z.string().min(1).max(200), z.string().min(1).max(200)).optional(),
+  /** Only the runs of the workflow this filter matches (list's filters). */
+  query: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])).optional(),
+  dryRun: z.boolean().optional(),
+  /** The real migration: how many runs would take over now (a dry run's `as_is + with_map`). */
+  confirm: z.number().int().min(0).optional(),
+}).strict();

@@ -8,7 +8,7 @@
  * run; a run's entry is kept by its last sequence and folded again only when
  * its log has grown (RunEntries).
  */
-import { compiledForRun, foldEvents, foldedStatesOf, type RunSnapshot } from '../runtime/index.js';
+import { latestWorkflow, foldEvents, foldedStatesOf, type RunSnapshot } from '../runtime/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import { summarize } from '../store/common.js';
 import type { EventStore, RunSummary } from '../store/index.js';
@@ -74,7 +74,7 @@ export class RunEntries {
     const whole = seen && seen.events.at(-1)!.seq === lastSeq ? seen : undefined;
     const events = whole?.events ?? await store.read(runId);
     if (events.length === 0) return null;
-    const run = whole?.state ? { compiled: compiledForRun(events[0]!), snapshot: whole.state, seq: lastSeq } : foldEvents(events);
+    const run = whole?.state ? { compiled: latestWorkflow(events), snapshot: whole.state, seq: lastSeq } : foldEvents(events);
     const made: Made = { seq: run.seq, entry: stateEntry(run), workset: worksetData(run, events) };
     this.known.set(runId, made);
     return made;

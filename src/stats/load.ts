@@ -8,6 +8,7 @@ import { MONITORING_METRICS, type Definition, type MonitoringMetric } from '../d
 import { LedgerflowError } from '../errors/index.js';
 import { recordedDefinitionOf } from '../events/index.js';
 import type { RunIndex } from '../query/index.js';
+import { latestWorkflow } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import { workflowStats, type WorkflowStats } from './figures.js';
 
@@ -53,5 +54,7 @@ async function recordedDefinition(index: RunIndex, store: EventStore, q: StatsQu
   }
   const first = (await store.read(chosen.runId, { toSeq: 1 }))[0];
   if (first?.type !== 'run.started') throw new LedgerflowError('LF_DEFINITION_NOT_FOUND', `run ${chosen.runId} of workflow ${q.workflow} has no run.started to read its definition from`, { runId: chosen.runId });
-  return recordedDefinitionOf(first.data);
+  const recorded = recordedDefinitionOf(first.data);
+  // A run migrated to this version (docs/runs.md#migrating-in-flight-runs) records it in its run.migrated.
+  return recorded.version === chosen.version ? recorded : latestWorkflow(await store.read(chosen.runId)).definition;
 }

@@ -118,7 +118,8 @@ export function summarize(first: EventEnvelope, last: EventEnvelope): RunSummary
   return {
     runId: first.runId,
     workflowId: first.workflowId,
-    version: first.version,
+    // The version it runs under now: every event is stamped with it, so a migrated run's last names the new one.
+    version: last.version,
     status,
     startedAt: first.time,
     completedAt: SETTLED_STATUSES.includes(status) ? settledAt : null,

@@ -114,7 +114,7 @@ export class RunHost {
       // Catch up with what other engines appended, instead of replaying the whole run.
       const theirs = await catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq);
       if (!theirs) return cached;
-      const loaded = { ...cached, snapshot: theirs.snapshot, seq: theirs.seq };
+      const loaded = { ...cached, compiled: theirs.compiled, snapshot: theirs.snapshot, seq: theirs.seq };
       this.remember(runId, loaded);
       return loaded;
     }
@@ -166,7 +166,9 @@ export class RunHost {
       log.fold(given);
     }
     await log.flush(opts.commitKey ?? 'step');
-    const next: Loaded = { ...loaded, snapshot: log.snapshot, seq: log.seq };
+    // A run.migrated caught up with hands the run to the new version's workflow (bound to the limits as load() binds).
+    const compiled = log.compiled === loaded.compiled ? loaded.compiled : this.o.limits ? withLimits(log.compiled, this.o.limits()) : log.compiled;
+    const next: Loaded = { ...loaded, compiled, snapshot: log.snapshot, seq: log.seq };
     if (next.seq !== loaded.seq) this.remember(runId, next);
     // The state the commit was made on (after any catch-up), or the run as it is when nothing was committed.
     const done = commit as { events: EventEnvelope[]; before: RunSnapshot; after: RunSnapshot; written: AppendResult } | null;
