@@ -9,7 +9,8 @@
 import { attemptSettings, commonSettings } from './common.js';
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
-import { NotPlain, translateScript, translateValue } from './script.js';
+import { NotPlain } from './script.js';
+import { translateCases, translateScript, translateValue } from './translate.js';
 import type { Templates } from './templates.js';
 import { mapOther } from './types.js';
 
@@ -95,12 +96,15 @@ export class Flow {
     }
   }
 
+  /** A script's string literal that is one `${...}`, as ledgerflow text (null: not one it can read). */
+  private readonly templateRef = (template: string): string | null => {
+    const b = this.tpl.body(template.slice(2, -1));
+    return b.startsWith('!') ? null : `\${${b}}`;
+  };
+
   private script(t: ConductorTask, src: string, extra?: (path: string[]) => string | null): string {
     try {
-      return translateScript(src, (path) => this.tpl.dollar(t, path, extra), (template) => {
-        const b = this.tpl.body(template.slice(2, -1));
-        return b.startsWith('!') ? null : `\${${b}}`;
-      });
+      return translateScript(src, (path) => this.tpl.dollar(t, path, extra), this.templateRef);
     } catch (err) {
       if (err instanceof NotPlain) return `\0${err.message}`;
       throw err;
@@ -114,7 +118,7 @@ export class Flow {
     const fields: LfTask = {};
     const param = t.type === 'DECISION' ? t.caseValueParam : t.evaluatorType === 'value-param' ? t.expression : undefined;
     const script = t.type === 'DECISION' ? t.caseExpression : t.evaluatorType === 'javascript' || t.evaluatorType === 'graaljs' ? t.expression : undefined;
-    let condition: string | null = null; // \0 starts a reason it is not plain
+    let conditions: Record<string, string> | null = null;
     if (param !== undefined) {
       const given = ip[param];
       if (given === undefined) this.ctx.refuse(t, `the case value ${param} is none of the task's inputParameters`);
@@ -122,10 +126,13 @@ export class Flow {
       else if (typeof given === 'number' || typeof given === 'boolean') fields.decision_param = String(given);
       else this.ctx.refuse(t, `the case value ${param} is not a reference or a plain value`);
     } else if (script !== undefined) {
-      condition = this.script(t, script);
-      if (condition.startsWith('\0')) {
-        this.ctx.refuse(t, `its JavaScript is not a plain comparison: it has ${condition.slice(1)}`);
-        condition = null;
+      try {
+        const translated = translateCases(script, cases.map(([name]) => name), (path) => this.tpl.dollar(t, path), this.templateRef);
+        conditions = translated.conditions;
+        this.ctx.note(t, `the JavaScript became the condition ${translated.expression}`);
+      } catch (err) {
+        if (!(err instanceof NotPlain)) throw err;
+        this.ctx.refuse(t, `its JavaScript is not a plain comparison: it has ${err.message}`);
       }
     } else {
       this.ctx.refuse(t, `evaluatorType ${t.evaluatorType ?? '(none)'} is not value-param, javascript or graaljs`);
@@ -134,12 +141,11 @@ export class Flow {
     for (const [name, list] of cases) {
       if (name === 'default') this.ctx.refuse(t, 'a case named "default" would be ledgerflow\'s default case');
       const c: LfTask = {};
-      if (condition !== null) c.condition = `${condition} == ${JSON.stringify(name)}`;
+      if (conditions !== null) c.condition = conditions[name];
       if (list.length > 0) c.next = this.ctx.id(list[0]!);
       lfCases[name] = c;
     }
     if ((t.defaultCase ?? []).length > 0) lfCases.default = { next: this.ctx.id(t.defaultCase![0]!) };
-    if (condition !== null) this.ctx.note(t, `the JavaScript became the condition ${condition}`);
     this.emit(t, 'DECISION', deps, { ...fields, decision_cases: lfCases });
     const exits = [id];
     for (const [, list] of cases) if (list.length > 0) exits.push(...this.seq(list, []));
@@ -203,10 +209,7 @@ export class Flow {
     }
     let value: unknown;
     try {
-      value = translateValue(src, (path) => this.tpl.dollar(t, path), (template) => {
-        const b = this.tpl.body(template.slice(2, -1));
-        return b.startsWith('!') ? null : `\${${b}}`;
-      });
+      value = translateValue(src, (path) => this.tpl.dollar(t, path), this.templateRef);
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
       this.ctx.refuse(t, `${t.type} JavaScript beyond a plain value: it has ${err.message}; run it as a SIMPLE or COMMAND task`);
