@@ -138,7 +138,10 @@ export class Flow {
       this.ctx.refuse(t, `evaluatorType ${t.evaluatorType ?? '(none)'} is not value-param, javascript or graaljs`);
     }
     const lfCases: Record<string, LfTask> = {};
+    const hasDefault = (t.defaultCase ?? []).length > 0;
     for (const [name, list] of cases) {
+      // An empty case runs nothing: left out, unless a default would then run instead of nothing.
+      if (list.length === 0 && !hasDefault) continue;
       if (name === 'default') this.ctx.refuse(t, 'a case named "default" would be ledgerflow\'s default case');
       const c: LfTask = {};
       if (conditions !== null) c.condition = conditions[name];

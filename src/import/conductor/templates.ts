@@ -36,16 +36,19 @@ export class Templates {
       if (field !== undefined && rest.length === 0) return `workflow.${field}`;
       return `!\${${raw}} has no ledgerflow equivalent (a template reads workflow.input, workflow.variables, workflow.runId, workflow.id, workflow.version and tasks' output and status)`;
     }
-    const id = this.ctx.ids.get(head);
+    // A reference name may hold dots (`fetch.data`): the longest one the body starts with.
+    const ref = [...this.ctx.ids.keys()].filter((r) => body === r || body.startsWith(`${r}.`)).sort((a, b) => b.length - a.length)[0] ?? head;
+    const id = this.ctx.ids.get(ref);
     if (id === undefined) return `!\${${raw}} names ${head}, which is no task of this workflow`;
-    const [field] = second.split('[');
-    if (field === 'output' || field === 'status') return [id, second, ...rest].join('.');
-    if (field === 'input' && rest.length >= 1 && depth < 5) {
+    const [field = '', ...after] = body.slice(ref.length + 1).split('.');
+    const [fieldName] = field.split('[');
+    if (fieldName === 'output' || fieldName === 'status') return [id, field, ...after].join('.');
+    if (fieldName === 'input' && after.length >= 1 && depth < 5) {
       // A task's input is what its inputParameters gave it: use that.
-      const given = this.ctx.byRef.get(head)?.inputParameters?.[rest[0]!.replace(/\[.*$/, '')];
-      if (rest.length === 1 && typeof given === 'string' && /^\$\{[^{}]*\}$/.test(given.trim())) return this.body(given.trim().slice(2, -1), depth + 1);
+      const given = this.ctx.byRef.get(ref)?.inputParameters?.[after[0]!.replace(/\[.*$/, '')];
+      if (after.length === 1 && typeof given === 'string' && /^\$\{[^{}]*\}$/.test(given.trim())) return this.body(given.trim().slice(2, -1), depth + 1);
     }
-    return `!\${${raw}}: ledgerflow templates read a task's output and status (not its ${field})`;
+    return `!\${${raw}}: ledgerflow templates read a task's output and status (not its ${fieldName})`;
   }
 
   /** A string with its references translated; refusals are recorded against the task. */

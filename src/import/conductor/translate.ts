@@ -47,7 +47,7 @@ class Writer {
         if (name === 'true' || name === 'false' || name === 'null') return name;
         if (name === 'undefined') return 'null';
         const local = this.locals.get(name);
-        if (local !== undefined) { this.locals.delete(name); try { return `(${w(local)})`; } finally { this.locals.set(name, local); } }
+        if (local !== undefined) { this.locals.delete(name); try { return paren(w(local)); } finally { this.locals.set(name, local); } }
         throw new NotPlain(`the name "${name}" (only $.<name> inputs are read)`);
       }
       case 'MemberExpression': {
@@ -184,7 +184,10 @@ export function translateCases(src: string, cases: readonly string[], dollar: Do
 }
 
 /** The text as an operand: as it is when it is one reference, name, literal or parenthesised whole, else in parentheses. */
-const paren = (text: string) => (/^(\$\{[^{}]*\}|[\w.]+|"[^"]*")$/.test(text) || (text.startsWith('(') && unwrap(text) !== text) ? text : `(${text})`);
+const paren = (text: string): string => {
+  const bare = text.replace(/^!/, '');
+  return /^(\$\{[^{}]*\}|[\w.]+|"[^"]*")$/.test(bare) || (bare.startsWith('(') && unwrap(bare) !== bare) ? text : `(${text})`;
+};
 
 /**
  * The value an INLINE script gives, when it is plain: a reference, a literal, or an object or list of those
