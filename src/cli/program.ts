@@ -239,9 +239,10 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'answer each line as a JSON object')
     .action(act(() => import('./bridge.js'), (m, file: string | undefined, o) => m.bridgeCmd(io, g(), file, o)));
   p.command('templates').description('the template library: each bundled workflow, what it does and the command that runs it')
+    .option('--from <source>', 'list the templates of a folder, a tarball (.tgz) or an npm package (@acme/ledgerflow-templates) instead')
     .option('--json', 'print the catalogue entries as JSON')
     .action(act(() => import('./templates.js'), (m, o) => m.templatesCmd(io, o)));
-  p.command('new').argument('<template>', 'a template id (see `ledgerflow templates`)')
+  p.command('new').argument('<template>', 'a template id (see `ledgerflow templates`), or <source>/<template>: a folder, a tarball (.tgz) or an npm package of templates (@acme/ledgerflow-templates/onboarding)')
     .description('copy a template (definition, sub-workflows, handlers, samples, events, expectations) into a directory, renamed with --id; refuses (exit 2, nothing written) a file that exists')
     .option('--id <workflowId>', "the copy's workflow id (its files are named after it)").option('--dir <dir>', 'where to copy it (default: the current directory)').option('--json')
     .action(act(() => import('./templates.js'), (m, template: string, o) => m.newCmd(io, template, o)));
