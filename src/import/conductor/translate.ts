@@ -2,7 +2,7 @@
  * What a plain Conductor script says, written in ledgerflow's condition language (script.ts reads the
  * statements; this writes the one expression they give, from a whitelist of node types).
  */
-import jsep from 'jsep';
+import type jsep from 'jsep';
 import { type DollarResolver, NotPlain, OBJECT, statements, statementsValue, type TemplateResolver } from './script.js';
 
 /** `x.indexOf(y) >= 0` and kin: membership, as contains(x, y). */
