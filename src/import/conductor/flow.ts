@@ -194,9 +194,11 @@ export class Flow {
       if (ref === undefined || !own.has(ref) || t.inputParameters?.[ref] !== undefined) return null;
       return `\${${[this.ctx.ids.get(ref)!, 'output', ...rest].join('.')}}`;
     };
+    const overItems = t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '';
     const condition = t.loopCondition === undefined || t.loopCondition.trim() === '' ? '\0no loopCondition' : this.script(t, t.loopCondition, extra);
-    if (condition.startsWith('\0')) this.ctx.refuse(t, `its loopCondition is not a plain comparison: it has ${condition.slice(1)}`);
-    else {
+    if (condition.startsWith('\0')) {
+      if (!overItems) this.ctx.refuse(t, `its loopCondition is not a plain comparison: it has ${condition.slice(1)}`);
+    } else {
       lf.loop_condition = condition;
       this.ctx.note(t, `loopCondition became ${condition}; ledgerflow stops a loop after max_iterations (default 100)`);
     }
