@@ -12,7 +12,7 @@
  *
  * Progress goes to stderr. What each section measures: its module's header
  * (engine.ts, fold.ts, file.ts, jetstream.ts, cluster.ts, peers.ts,
- * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts).
+ * evicted.ts, cli.ts, map.ts, batch.ts, schedules.ts, list.ts, admission.ts, idcheck.ts, ratelimit.ts, ops-where.ts, migrate.ts, import.ts).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
@@ -21,7 +21,7 @@ import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
 // The flow-control figures (admission, idcheck, ratelimit), the bulk actions' (bulk) and the search filter's (ops) run by default too.
-const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops', 'bulk', 'evo'] as const;
+const DEFAULT = ['typical', 'replay', 'fold', 'file', 'statefile', 'chain', 'jetstream', 'cluster', 'peers', 'evicted', 'cli', 'admission', 'idcheck', 'ratelimit', 'ops', 'bulk', 'evo', 'import'] as const;
 const MORE = ['map', 'batch', 'schedules', 'list'] as const;
 const SECTIONS: readonly string[] = [...DEFAULT, ...MORE];
 type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
@@ -39,6 +39,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   ops: ['ops.where_ratio'],
   bulk: ['ops.bulk_ratio'],
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
+  import: ['evo.import_rate'],
   ratelimit: ['ratelimit.cluster_rate_per_s', 'ratelimit.rate_ratio', 'ratelimit.max_window', 'ratelimit.max_window_ratio', 'ratelimit.unlimited_rate_per_s', 'ratelimit.held_ratio'],
 };
 
@@ -137,6 +138,7 @@ await section('ratelimit', async () => (await import('./ratelimit.js')).benchRat
 await section('ops', async () => (await import('./ops-where.js')).benchOpsWhere(b));
 await section('bulk', async () => (await import('./bulk.js')).benchBulk(b));
 await section('evo', async () => (await import('./migrate.js')).benchMigrate(b));
+await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);

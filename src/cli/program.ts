@@ -245,12 +245,20 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'answer each line as a JSON object')
     .action(act(() => import('./bridge.js'), (m, file: string | undefined, o) => m.bridgeCmd(io, g(), file, o)));
   p.command('templates').description('the template library: each bundled workflow, what it does and the command that runs it')
+    .option('--from <source>', 'list the templates of a folder, a tarball (.tgz) or an npm package (@acme/ledgerflow-templates) instead')
     .option('--json', 'print the catalogue entries as JSON')
     .action(act(() => import('./templates.js'), (m, o) => m.templatesCmd(io, o)));
-  p.command('new').argument('<template>', 'a template id (see `ledgerflow templates`)')
+  p.command('new').argument('<template>', 'a template id (see `ledgerflow templates`), or <source>/<template>: a folder, a tarball (.tgz) or an npm package of templates (@acme/ledgerflow-templates/onboarding)')
     .description('copy a template (definition, sub-workflows, handlers, samples, events, expectations) into a directory, renamed with --id; refuses (exit 2, nothing written) a file that exists')
     .option('--id <workflowId>', "the copy's workflow id (its files are named after it)").option('--dir <dir>', 'where to copy it (default: the current directory)').option('--json')
     .action(act(() => import('./templates.js'), (m, template: string, o) => m.newCmd(io, template, o)));
+  p.command('import').description('import workflow definitions written for another engine (conductor)')
+    .command('conductor').argument('<source>', 'a Conductor workflow JSON file (a WorkflowDef, or a list of them) or a folder of .json files')
+    .description('Conductor workflows as ledgerflow YAML, each validated; a workflow that cannot be imported is refused naming each task and why (exit 1)')
+    .option('--out <dir>', 'write <dir>/<workflow-id>.yaml (default: print the YAML)')
+    .option('--as-simple <types>', 'import these Conductor task types (comma-separated, e.g. LLM_CHAT_COMPLETE,SENDGRID) as SIMPLE tasks: a handler of the task\'s name does the work')
+    .option('--json', 'print { imported, refused, notes }')
+    .action(act(() => import('./import.js'), (m, source: string, o) => m.importConductorCmd(io, source, o)));
   p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")
     .option('--routes <list>', "cluster route addresses (host:port,…) to check: each must refuse a server without the route password")
     .option('--json', 'print { server, expectedReplicas, streams, missing, routes, warnings, notes }')

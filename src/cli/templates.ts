@@ -2,12 +2,28 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../files/index.js';
-import { copyTemplate, findTemplate, loadCatalog } from '../templates/index.js';
+import { UsageError } from '../errors/index.js';
+import { type Catalog, copyTemplate, findTemplate, isTemplateSource, loadCatalog, openTemplateSource, type TemplateEntry } from '../templates/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './exit.js';
 
-export function templatesCmd(io: Io, opts: { json?: boolean }): number {
-  const { templates } = loadCatalog();
+/** A template source (`--from`, or what `new` was given) opened for the time of `use`, then closed. */
+function withSource<T>(spec: string, use: (catalog: Catalog, root: string, template: string | undefined) => T): T {
+  const source = openTemplateSource(spec);
+  try {
+    return use(loadCatalog(source.root), source.root, source.template);
+  } finally {
+    source.close();
+  }
+}
+
+export function templatesCmd(io: Io, opts: { json?: boolean; from?: string }): number {
+  if (opts.from !== undefined) return withSource(opts.from, (catalog) => listTemplates(io, catalog, opts, opts.from!));
+  return listTemplates(io, loadCatalog(), opts);
+}
+
+function listTemplates(io: Io, catalog: Catalog, opts: { json?: boolean }, from?: string): number {
+  const { templates } = catalog;
   if (opts.json) {
     io.out(JSON.stringify(templates, null, 2));
     return EXIT.ok;
@@ -18,13 +34,27 @@ export function templatesCmd(io: Io, opts: { json?: boolean }): number {
     io.out(`${' '.repeat(width)}  ${t.description}`);
     io.out(`${' '.repeat(width)}  $ ${t.command}`);
   }
-  io.out(`\n${templates.length} templates; copy one into your project with: ledgerflow new <template> [--id my-id] [--dir d]`);
+  const how = from === undefined ? '<template>' : `${from}/<template>`;
+  io.out(`\n${templates.length} templates; copy one into your project with: ledgerflow new ${how} [--id my-id] [--dir d]`);
   return EXIT.ok;
 }
 
+/** The one template of a source's catalogue that `picked` names, or its only one. */
+function pick(catalog: Catalog, picked: string | undefined, spec: string): TemplateEntry {
+  if (picked !== undefined) return findTemplate(catalog, picked);
+  if (catalog.templates.length === 1) return catalog.templates[0]!;
+  const ids = catalog.templates.map((t) => t.id);
+  throw new UsageError(`${spec} holds ${ids.length} templates: name one as ${spec}/<template> (${ids.join(', ')})`, { source: spec, templates: ids });
+}
+
 export function newCmd(io: Io, template: string, opts: { id?: string; dir?: string; json?: boolean }): number {
-  const entry = findTemplate(loadCatalog(), template);
-  const { plan, written, kept } = copyTemplate(entry, { dir: opts.dir ?? '.', ...(opts.id !== undefined ? { newId: opts.id } : {}) });
+  const copy = (entry: TemplateEntry, root?: string) => copyTemplate(entry, { dir: opts.dir ?? '.', ...(opts.id !== undefined ? { newId: opts.id } : {}), ...(root !== undefined ? { root } : {}) });
+  const bundled = loadCatalog();
+  // A bundled template's id first; a path, a tarball or a package otherwise (validated before anything is copied).
+  const fromSource = isTemplateSource(template) && !(/^[\w-]+$/.test(template) && bundled.templates.some((t) => t.id === template || t.aliases.includes(template)));
+  const { plan, written, kept } = fromSource
+    ? withSource(template, (catalog, root, picked) => copy(pick(catalog, picked, template.slice(0, picked === undefined ? undefined : -(picked.length + 1))), root))
+    : copy(findTemplate(bundled, template));
   const command = plan.command.replace(/^ledgerflow /, `${ledgerflowCommand(plan.dir)} `);
   if (opts.json) {
     io.out(JSON.stringify({ template: plan.template, workflowId: plan.workflowId, dir: plan.dir, written, kept, command }, null, 2));

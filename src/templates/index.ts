@@ -2,8 +2,10 @@
  * The template library (docs/library.md, "The template library"): the
  * catalogue of bundled workflows (`definitions/catalog/templates.yaml`,
  * validated with zod) and the copy of one into a user's project
- * (`ledgerflow new`). An edge: it reads and writes files. The CLI is a thin
- * layer over `loadCatalog`, `planCopy` and `copyTemplate`.
+ * (`ledgerflow new`), from this package or from a folder, tarball or npm
+ * package of templates in the same layout (source.ts). An edge: it reads and
+ * writes files. The CLI is a thin layer over `loadCatalog`, `planCopy` and
+ * `copyTemplate`.
  *
  * Copy rules:
  * - every file keeps its path relative to the package root (definitions/…,
@@ -32,8 +34,9 @@ import { parseDefinition, positionIn } from '../definition/index.js';
 import { didYouMean } from '../definition/issues.js';
 import { DefinitionError, UsageError, errorMessage } from '../errors/index.js';
 
-/** Where the catalogue sits in the package (not among definitions/*.yaml: those are all workflows). */
-export const CATALOG_PATH = 'definitions/catalog/templates.yaml';
+import { CATALOG_PATH } from './source.js';
+
+export { CATALOG_PATH, isTemplateSource, openTemplateSource, type TemplateSource } from './source.js';
 
 const ID = /^[A-Za-z0-9_-]+$/;
 /** A path relative to the package root, inside it, written with `/`. */
@@ -220,8 +223,12 @@ export function planCopy(entry: TemplateEntry, opts: { dir: string; newId?: stri
   }
   const files = entryFiles(entry, root);
   const mainText = readFileSync(join(root, entry.definition), 'utf8');
-  const main = parseDefinition(mainText, entry.definition).definition;
-  if (!main) throw new UsageError(`template ${entry.id}: ${entry.definition} does not parse`, { template: entry.id });
+  const parsedMain = parseDefinition(mainText, entry.definition);
+  const main = parsedMain.definition;
+  if (!main) {
+    const problems = parsedMain.diagnostics.filter((d) => d.severity === 'error').map((d) => `${entry.definition}:${d.line}:${d.col}: ${d.message}`);
+    throw new UsageError(`template ${entry.id} does not validate (nothing was written): ${problems.join('; ')}`, { template: entry.id, problems }, 'LF_DEFINITION_INVALID');
+  }
   const rename: Rename = { workflowId: opts.newId ?? main.id, subIds: new Map() };
   const renaming = opts.newId !== undefined && opts.newId !== main.id;
   const pathMap = new Map<string, string>();

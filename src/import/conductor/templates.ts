@@ -1,0 +1,94 @@
+/**
+ * Conductor's `${...}` references in ledgerflow's terms. Most are kept as they
+ * are (`${workflow.input.x}`, `${ref.output.y}`, `${workflow.variables.v}`);
+ * a few are renamed (`${workflow.workflowId}` → `${workflow.runId}`); a task's
+ * input (`${ref.input.x}`) is replaced by what that input was given. What has
+ * no equivalent is a refusal naming it.
+ */
+import type { Ctx } from './context.js';
+import type { ConductorTask } from './schema.js';
+
+const REF = /\$\{([^{}]*)\}/g;
+
+/** `a['b'].c[0]` → `a.b.c[0]`: ledgerflow's paths are dot names and [n] indexes. */
+function dotted(path: string): string {
+  return path.replace(/\[\s*(['"])([A-Za-z0-9_$-]+)\1\s*\]/g, '.$2').replace(/^\./, '');
+}
+
+const WORKFLOW_FIELDS: Record<string, string> = { workflowId: 'runId', workflowType: 'id', name: 'id', version: 'version' };
+
+export class Templates {
+  constructor(private readonly ctx: Ctx) {}
+
+  /** The body of one `${...}` in ledgerflow's terms, or a string saying why not (prefixed `!`). */
+  body(raw: string, depth = 0): string {
+    const body = dotted(raw.trim());
+    const [head = '', second = '', ...rest] = body.split('.');
+    if (head === 'workflow') {
+      if (second === 'input' || second.startsWith('input[')) {
+        const name = rest[0]?.replace(/\[.*$/, '');
+        if (name) this.ctx.inputs.add(name);
+        return body;
+      }
+      if (second === 'variables' || second.startsWith('variables[')) return body;
+      if (second === 'secrets' && rest.length === 1) return `secrets.${rest[0]}`;
+      const field = WORKFLOW_FIELDS[second];
+      if (field !== undefined && rest.length === 0) return `workflow.${field}`;
+      return `!\${${raw}} has no ledgerflow equivalent (a template reads workflow.input, workflow.variables, workflow.runId, workflow.id, workflow.version and tasks' output and status)`;
+    }
+    // A reference name may hold dots (`fetch.data`): the longest one the body starts with.
+    const ref = [...this.ctx.ids.keys()].filter((r) => body === r || body.startsWith(`${r}.`)).sort((a, b) => b.length - a.length)[0] ?? head;
+    const id = this.ctx.ids.get(ref);
+    if (id === undefined) return `!\${${raw}} names ${head}, which is no task of this workflow`;
+    const [field = '', ...after] = body.slice(ref.length + 1).split('.');
+    const [fieldName] = field.split('[');
+    if (fieldName === 'output' || fieldName === 'status') return [id, field, ...after].join('.');
+    if (fieldName === 'input' && after.length >= 1 && depth < 5) {
+      // A task's input is what its inputParameters gave it: use that.
+      const given = this.ctx.byRef.get(ref)?.inputParameters?.[after[0]!.replace(/\[.*$/, '')];
+      if (after.length === 1 && typeof given === 'string' && /^\$\{[^{}]*\}$/.test(given.trim())) return this.body(given.trim().slice(2, -1), depth + 1);
+    }
+    return `!\${${raw}}: ledgerflow templates read a task's output and status (not its ${fieldName})`;
+  }
+
+  /** A string with its references translated; refusals are recorded against the task. */
+  text(s: string, t: ConductorTask | null): string {
+    return s.replace(REF, (whole, raw: string) => {
+      const b = this.body(raw);
+      if (!b.startsWith('!')) return `\${${b}}`;
+      if (t !== null) this.ctx.refuse(t, b.slice(1));
+      else this.ctx.refusals.push({ task: '(workflow)', type: 'workflow', why: b.slice(1) });
+      return whole;
+    });
+  }
+
+  /** A value (map, list, string) with every string's references translated. */
+  value(v: unknown, t: ConductorTask | null): unknown {
+    if (typeof v === 'string') return this.text(v, t);
+    if (Array.isArray(v)) return v.map((x) => this.value(x, t));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, t)]));
+    return v;
+  }
+
+  /** A condition operand for `$.name` in a script: the task's input of that name, as ledgerflow text. */
+  dollar(t: ConductorTask, path: string[], extra?: (path: string[]) => string | null): string | null {
+    const fromExtra = extra?.(path);
+    if (fromExtra !== undefined && fromExtra !== null) return fromExtra;
+    const [name, ...more] = path;
+    if (name === undefined) return null;
+    const given = t.inputParameters?.[name];
+    if (given === undefined) return null;
+    if (typeof given === 'string') {
+      const m = /^\$\{([^{}]*)\}$/.exec(given.trim());
+      if (m) {
+        const b = this.body(m[1]!);
+        if (b.startsWith('!')) return null;
+        return `\${${[b, ...more].join('.')}}`;
+      }
+      if (more.length > 0 || given.includes('${')) return null;
+      return JSON.stringify(given);
+    }
+    if (more.length === 0 && (typeof given === 'number' || typeof given === 'boolean' || given === null)) return String(given);
+    return null;
+  }
+}
