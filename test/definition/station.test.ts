@@ -40,7 +40,7 @@ describe('station: on a task', () => {
     const human = wf('    - id: sign\n      type: HUMAN\n      approvers: [alice]\n      station: north\n');
     const h = parse(human);
     expect(h.definition).not.toBeNull();
-    expect(only(h, 'LF_FIELD_IGNORED')).toMatchObject({ severity: 'warning', message: 'station is ignored on HUMAN task sign (it applies to SIMPLE, COMMAND, MAP)', ...pos(human, 'station:') });
+    expect(only(h, 'LF_FIELD_IGNORED')).toMatchObject({ severity: 'warning', message: 'station is ignored on HUMAN task sign (it applies to SIMPLE, COMMAND, HTTP, MAP)', ...pos(human, 'station:') });
     const map = wf('    - id: each\n      type: MAP\n      items: "${workflow.input.folder}"\n      iterator: one\n      station: north\n    - id: one\n      type: SIMPLE\n      station: north\n');
     const m = parse(map);
     expect(m.definition).not.toBeNull();
