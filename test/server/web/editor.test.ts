@@ -102,21 +102,18 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the editor in chromium (docs
     expect(readFileSync(join(dir, 'definitions', 'refund.yaml'), 'utf8')).toBe(DRAFT_V2);
   });
 
-  it('then offers to migrate the waiting run to version 2 where the server has the migrate route (nothing where it has not)', async () => {
+  it('then judges the waiting run against version 2; the definition\'s page, tab Migrate runs, migrates it with the count shown', async () => {
     const { page } = browser;
     const panel = page.locator('[data-testid=migrate-panel]');
-    const probe = await fetch(`${ui.base}/api/definitions/refund/migrate`, { method: 'POST', headers: { authorization: `Bearer ${ui.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: 2, dryRun: true }) });
-    if (probe.status === 404) {
-      expect(await panel.count()).toBe(0);
-    } else {
-      await expect.poll(() => panel.textContent(), { timeout: T }).toContain('1 unsettled run(s) judged against version 2: 1 take over as is');
-      await page.getByRole('button', { name: 'Migrate 1 run(s) to version 2' }).click();
-      await expect.poll(() => page.locator('[data-testid=migrated]').textContent(), { timeout: T }).toContain('Migrated 1 run(s) to version 2');
-      const run = await (await fetch(`${ui.base}/api/runs/${runs.waiting}`, { headers: { authorization: `Bearer ${ui.token}` } })).json() as { run: { version: number } };
-      expect(run.run.version).toBe(2);
-    }
+    await expect.poll(() => panel.textContent(), { timeout: T }).toContain('1 unsettled run(s) judged against version 2: 1 take over as is');
+    await expect.poll(() => panel.locator(`tr[data-run="${runs.waiting}"]`).textContent(), { timeout: T }).toContain('takes over as is');
     await page.locator('[data-testid=deployed]').getByRole('link', { name: 'Open the definition' }).click();
     await expect.poll(() => page.locator('select[name=version]').inputValue(), { timeout: T }).toBe('2');
+    await page.getByRole('tab', { name: 'Migrate runs' }).click();
+    await page.getByRole('button', { name: 'Migrate 1 run(s) to version 2' }).click();
+    await expect.poll(() => page.locator('[data-testid=migrated]').textContent(), { timeout: T }).toContain('Migrated 1 run(s) to version 2');
+    const run = await (await fetch(`${ui.base}/api/runs/${runs.waiting}`, { headers: { authorization: `Bearer ${ui.token}` } })).json() as { run: { version: number } };
+    expect(run.run.version).toBe(2);
   });
 
   it('starts a new definition from a bundled template, with completion from the schema', async () => {

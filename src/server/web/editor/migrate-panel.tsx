@@ -1,5 +1,5 @@
 /**
- * After a deploy: the workflow's unsettled runs judged against the new version
+ * After a deploy, and on a definition's page (its Migrate runs tab): the workflow's unsettled runs judged against the new version
  * (`ledgerflow migrate <id> --to <version> --dry-run`, POST
  * /api/definitions/:id/migrate `{ to, dryRun: true }`), and the button that
  * moves those that can take over (`{ to, confirm: <their count> }`). A server

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, queryString } from '../api.js';
 import { Card, Empty, ErrorBox, Json, Link, Loading, useData } from '../components/common.js';
 import { Graph } from '../components/graph.js';
+import { MigratePanel } from '../editor/migrate-panel.js';
 import { DefinitionMetrics } from './definition-metrics.js';
 import type { DefinitionDetail, DefinitionDiff, Diagnostic, ReplayVerdict, WorkflowSummary } from '../types.js';
 
@@ -44,7 +45,7 @@ function problemCount(d: WorkflowSummary): number {
   return d.versions.reduce((n, v) => n + v.problems, 0);
 }
 
-type Tab = 'graph' | 'yaml' | 'problems' | 'diff' | 'verdict';
+type Tab = 'graph' | 'yaml' | 'problems' | 'diff' | 'verdict' | 'migrate';
 
 export function DefinitionPage(props: { id: string }) {
   const [version, setVersion] = useState<string>('');
@@ -70,9 +71,9 @@ export function DefinitionPage(props: { id: string }) {
       <ErrorBox error={detail.error} />
       {d?.definition?.description ? <p class="muted">{d.definition.description}</p> : null}
       <div class="tabs" role="tablist">
-        {(['graph', 'yaml', 'problems', 'diff', 'verdict'] as Tab[]).map((t) => (
+        {(['graph', 'yaml', 'problems', 'diff', 'verdict', 'migrate'] as Tab[]).map((t) => (
           <button type="button" key={t} role="tab" class={tab === t ? 'active' : ''} aria-selected={tab === t} onClick={() => setTab(t)}>
-            {t === 'yaml' ? 'YAML' : t === 'verdict' ? 'Replay verdict' : t[0]!.toUpperCase() + t.slice(1)}{t === 'problems' && d?.problems?.length ? ` (${d.problems.length})` : ''}
+            {t === 'yaml' ? 'YAML' : t === 'verdict' ? 'Replay verdict' : t === 'migrate' ? 'Migrate runs' : t[0]!.toUpperCase() + t.slice(1)}{t === 'problems' && d?.problems?.length ? ` (${d.problems.length})` : ''}
           </button>
         ))}
       </div>
@@ -83,6 +84,8 @@ export function DefinitionPage(props: { id: string }) {
           {tab === 'problems' ? <Problems problems={d.problems ?? []} /> : null}
           {tab === 'diff' ? <Diff base={base} versions={versions} /> : null}
           {tab === 'verdict' ? <Verdict base={base} versions={versions} current={d.version} /> : null}
+          {/* The workflow's unsettled runs judged against the version shown, and the button that moves them (`ledgerflow migrate`). */}
+          {tab === 'migrate' ? <MigratePanel workflowId={props.id} version={d.version} /> : null}
         </Card>
       )}
       {/* Its runs' figures (all versions' until one is chosen above): what `ledgerflow stats` gives. */}
