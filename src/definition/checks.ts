@@ -22,7 +22,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], search: ['SET'], data: ['EMIT'],
-  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
+  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'], jq: ['TRANSFORM'],
   // Task flow control holds attempts: only tasks that run attempts have any.
   concurrency: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
   // A breaker counts failed attempts of a worker's (a handler, a command): executor-run tasks have none to count.
@@ -236,6 +236,7 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
     if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
+    if (t.type === 'TRANSFORM' && !t.jq) missing('jq (the jq program to run over its input)');
     if (t.type === 'COMMAND') checkCommand(ctx, t, raw, p);
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
     if (t.type === 'WAIT') {

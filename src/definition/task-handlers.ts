@@ -8,6 +8,9 @@ import type { TaskDef } from './types.js';
 /** The handler name COMMAND attempts travel under (the NATS subject lf.q.<queue>._command): workers that run commands take them. */
 export const COMMAND_HANDLER = '_command';
 
+/** The handler name TRANSFORM attempts run under: the executor runs their jq itself, never a worker. */
+export const TRANSFORM_HANDLER = '_transform';
+
 /** The queue of a task that names none. */
 export const DEFAULT_QUEUE = 'default';
 
