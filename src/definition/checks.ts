@@ -267,7 +267,7 @@ function checkTypeFields(ctx: CheckContext): void {
 function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown>, p: RawPath): void {
   if (raw.station === undefined) return;
   if (raw.queue !== undefined) {
-    ctx.error('LF_CONFLICT', `task ${t.id} sets both station and queue; a station's tasks wait on its own queue (station-${String(raw.station)}): keep one`, [...p, 'queue'], { onKey: true });
+    ctx.error('LF_CONFLICT', `task ${t.id} sets both station and queue; a station's tasks wait on its own queue${typeof raw.station === 'string' ? ` (station-${raw.station})` : ''}: keep one`, [...p, 'queue'], { onKey: true });
   }
   if (t.type === 'MAP' && raw.iterator !== undefined) {
     ctx.warn('LF_FIELD_IGNORED', `station is ignored on MAP task ${t.id}: its items run its iterator ${String(raw.iterator)}, so give the iterator the station`, [...p, 'station'], { onKey: true });

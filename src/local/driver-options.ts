@@ -14,6 +14,9 @@ import type { Clock } from '../executor/index.js';
 import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, FailureStepRunner } from '../runtime/index.js';
 import type { Definition } from '../definition/index.js';
 
+/** What runs a TRANSFORM attempt: its jq program, its resolved input, and which attempt it is. */
+export type TransformRunner = (jq: string, input: Record<string, unknown>, ctx: { taskId: string; attempt: number; iteration?: number; item?: number; signal: AbortSignal }) => Promise<unknown>;
+
 export interface DriverHooks {
   /**
    * After each durable commit, with the state before and after it, and the run's definition (its notification rules, say).
@@ -28,6 +31,8 @@ export interface DriverHooks {
   writeOutput?: (path: string, output: unknown) => Promise<void>;
   /** Runs a COMMAND task's program (an effect at the edge: src/handlers/command.ts). Without it COMMAND attempts fail (LF_COMMAND_UNAVAILABLE). */
   runCommand?: CommandRunner;
+  /** Runs a TRANSFORM task's jq over its input (default: jq itself, src/transform/); the coverage harness scripts its answers. */
+  runTransform?: TransformRunner;
   /** Performs the built-in failure steps (log_to_incident, notify_commander, preserve_state: src/incidents). Without it their attempts fail. */
   failureSteps?: FailureStepRunner;
   /**
