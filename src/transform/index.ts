@@ -11,6 +11,7 @@
  */
 import { positionIn, type Definition } from '../definition/index.js';
 import { TransformError, type Diagnostic } from '../errors/index.js';
+import { JqThread, JqTimeLimit } from './jq-thread.js';
 
 /** What a TRANSFORM attempt records as its output. */
 export interface TransformOutput { result: unknown; resultList: unknown[] }
@@ -22,10 +23,19 @@ export interface TransformOutput { result: unknown; resultList: unknown[] }
  */
 export const TRANSFORM_OUTPUT_LIMIT = 512 * 1024;
 
+/**
+ * The longest a TRANSFORM's jq may run (an attempt's own timeout, or its run's, stops it sooner): jq is quick,
+ * and a program that never ends would hold the jq thread for good. Past it the attempt fails, not retried.
+ */
+export const TRANSFORM_TIME_LIMIT_MS = 30_000;
+
+/** The thread TRANSFORMs run in (jq-thread.ts), made on the first one. */
+let thread: JqThread | undefined;
+
 type JqHandle = import('jq-wasm').Jq;
 let loading: Promise<JqHandle> | undefined;
 
-/** The jq handle of this process, made on first use (about 60 ms), then shared: its calls are synchronous. */
+/** The jq handle of this thread, made on first use (about 60 ms), then shared: what validate compiles programs with (nothing of them runs). */
 function jq(): Promise<JqHandle> {
   loading ??= import('jq-wasm').then((m) => m.loadJq());
   return loading;
@@ -46,10 +56,20 @@ function jqMessage(stderr: string): string {
 /**
  * Runs `program` over `input` and returns `{ result, resultList }`. A program that does not compile
  * fails at once; an error it raises (`error(...)`, indexing a number, …) is retryable as the task says.
+ * It runs in the jq thread, stopped when `signal` aborts (the attempt timed out or was cancelled), at
+ * `deadlineMs` (the attempt's deadline, epoch ms), or after TRANSFORM_TIME_LIMIT_MS, whichever is first.
  */
-export async function runTransform(taskId: string, program: string, input: unknown): Promise<TransformOutput> {
-  const handle = await jq();
-  const { stdout, stderr, exitCode } = handle.raw(input ?? null, program, ['-c']);
+export async function runTransform(taskId: string, program: string, input: unknown, opts: { signal?: AbortSignal; deadlineMs?: number; now?: number } = {}): Promise<TransformOutput> {
+  const left = opts.deadlineMs === undefined ? TRANSFORM_TIME_LIMIT_MS : Math.max(1, Math.min(TRANSFORM_TIME_LIMIT_MS, opts.deadlineMs - (opts.now ?? Date.now())));
+  let ran: { stdout: string; stderr: string; exitCode: number };
+  try {
+    ran = await (thread ??= new JqThread()).run(program, JSON.stringify(input ?? null), { limitMs: left, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (err) {
+    // Past the limit of every TRANSFORM: not retried (it would run as long again); past its attempt's deadline: as a timeout is.
+    if (err instanceof JqTimeLimit) throw new TransformError(taskId, err.message, { retryable: err.limitMs < TRANSFORM_TIME_LIMIT_MS });
+    throw err;
+  }
+  const { stdout, stderr, exitCode } = ran;
   if (exitCode !== 0) {
     const compile = exitCode === COMPILE_ERROR_EXIT;
     throw new TransformError(taskId, `${compile ? 'its jq program does not compile' : 'its jq program failed'}: ${jqMessage(stderr) || `jq exited ${exitCode}`}`, { retryable: !compile });

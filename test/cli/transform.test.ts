@@ -64,6 +64,24 @@ describe('TRANSFORM on the embedded store', () => {
     expect(run.tasks.shape!.error.message).toBe('task shape: its jq program failed: Cannot index number with string ("total")');
   });
 
+  it('a program that never ends is stopped by the task\'s timeout, and the process goes on (jq runs in a thread of its own)', async () => {
+    const dir = tempDir('lf-transform-');
+    const file = join(dir, 'endless.yaml');
+    writeFileSync(file, `workflow:
+  id: endless
+  tasks:
+    - id: spin
+      type: TRANSFORM
+      timeout: 1s
+      jq: until(false; .)
+`);
+    const ran = await cli(['--store', join(dir, 'store'), 'run', file, '--json']);
+    expect(ran.code).toBe(1);
+    const run = JSON.parse(ran.stdout) as { status: string; tasks: Record<string, { status: string }> };
+    expect(run.status).toBe('FAILED');
+    expect(run.tasks.spin!.status).toBe('TIMED_OUT');
+  });
+
   it('validate refuses a jq program that does not compile, at its jq: line and column', async () => {
     const dir = tempDir('lf-transform-');
     const file = join(dir, 'broken.yaml');

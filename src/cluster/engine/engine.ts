@@ -245,7 +245,7 @@ export class ClusterEngine {
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
       failureStep: engineFailureSteps({ nc, js, store, notifier, children, projectDir: opts.projectDir ?? process.cwd(), log }),
-      transform: engineTransforms({ children, log }),
+      transform: engineTransforms({ children, now, log }),
     };
     const users = opts.users;
     const levelOf = users ? (user: string): Level => (this.sendersProven ? users.get(user)?.level ?? 'L3' : 'L3') : undefined;

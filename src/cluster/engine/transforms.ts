@@ -12,7 +12,7 @@ import { errorMessage } from '../../errors/index.js';
 import { toTaskError, type StartAttempt } from '../../runtime/index.js';
 import type { ChildRuns } from './children.js';
 
-export function engineTransforms(o: { children: ChildRuns; log: (line: string) => void }): (effect: StartAttempt) => Promise<void> {
+export function engineTransforms(o: { children: ChildRuns; now: () => number; log: (line: string) => void }): (effect: StartAttempt) => Promise<void> {
   return (effect) => {
     const transform = effect.transform!;
     void (async () => {
@@ -20,7 +20,9 @@ export function engineTransforms(o: { children: ChildRuns; log: (line: string) =
       try {
         // Loaded on the first TRANSFORM this engine runs.
         const { runTransform } = await import('../../transform/index.js');
-        outcome = { kind: 'completed', output: await runTransform(effect.taskId, transform.jq, effect.input) };
+        // Stopped at the attempt's deadline (its timeout, or its run's), if it has one.
+        const deadline = effect.deadline === undefined ? {} : { deadlineMs: Date.parse(effect.deadline), now: o.now() };
+        outcome = { kind: 'completed', output: await runTransform(effect.taskId, transform.jq, effect.input, deadline) };
       } catch (err) {
         outcome = { kind: 'failed', error: toTaskError(err) };
       }
