@@ -106,7 +106,7 @@ describe.skipIf(noNats)('TRANSFORM on NATS', () => {
   const procs: ChildProcess[] = [];
   afterEach(() => killLeftovers(procs));
 
-  it('the engine runs the docs example itself, with no worker running', async () => {
+  it('the engine runs the docs example itself, with no worker running, and records a jq error as the attempt\'s failure', async () => {
     const dir = tempDir('lf-transform-nats-');
     writeFileSync(join(dir, 'order_totals.yaml'), example);
     const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });
@@ -120,5 +120,16 @@ describe.skipIf(noNats)('TRANSFORM on NATS', () => {
       return s.status === 'COMPLETED' ? s : false;
     }, { timeout: 30_000, detail: () => last });
     expect(done.output).toEqual(EXPECTED);
-  }, 60_000);
+
+    // A jq error on NATS: the engine records it as the attempt's failure, retried as the policy says.
+    writeFileSync(join(dir, 'shape.yaml'), 'workflow:\n  id: shape_nats\n  tasks:\n    - { id: shape, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, jq: .n.total }\n');
+    expect((await lf('deploy', 'shape.yaml')).code).toBe(0);
+    const failing = (JSON.parse((await lf('start', 'shape_nats', '--json')).stdout) as { runId: string }).runId;
+    const failed = await waitFor(`run ${failing} to fail`, async () => {
+      last = (await lf('status', failing, '--json')).stdout;
+      const s = JSON.parse(last) as { status: string; tasks: Record<string, { attempts: number; error: { code: string; message: string } | null }> };
+      return s.status === 'FAILED' ? s : false;
+    }, { timeout: 30_000, detail: () => last });
+    expect(failed.tasks.shape).toMatchObject({ attempts: 2, error: { code: 'LF_JQ_ERROR', message: 'task shape: its jq program failed: Cannot index number with string ("total")' } });
+  }, 90_000);
 });
