@@ -3,23 +3,26 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { folderReader, loadDefinitionFile } from '../files/index.js';
 import { machineJson } from '../compiler/index.js';
-import { definitionJsonSchema } from '../definition/index.js';
-import { DefinitionError, formatDiagnostic } from '../errors/index.js';
+import { definitionJsonSchema, type Definition } from '../definition/index.js';
+import { DefinitionError, formatDiagnostic, type Diagnostic } from '../errors/index.js';
 import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 
-export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): number {
+export async function validateCmd(io: Io, files: string[], opts: { strict?: boolean; json?: boolean }): Promise<number> {
   const folder = folderReader();
-  const results = files.map((file) => {
+  const results: { file: string; valid: boolean; workflowId?: string; diagnostics: Diagnostic[] }[] = [];
+  for (const file of files) {
     try {
       const loaded = loadDefinitionFile(file, { strict: opts.strict ?? false, folder });
-      return { file, valid: true, workflowId: loaded.definition.id, diagnostics: loaded.warnings };
+      // A TRANSFORM's jq is compiled here (jq loaded only for a definition that has one): a program that does not compile is an error at its jq:.
+      const jq = hasTransforms(loaded.definition) ? await (await import('../transform/index.js')).transformDiagnostics(loaded.definition, readFileSync(file, 'utf8'), file) : [];
+      results.push(jq.length > 0 ? { file, valid: false, diagnostics: [...jq, ...loaded.warnings] } : { file, valid: true, workflowId: loaded.definition.id, diagnostics: loaded.warnings });
     } catch (err) {
-      if (err instanceof DefinitionError) return { file, valid: false, diagnostics: err.diagnostics };
-      throw err;
+      if (err instanceof DefinitionError) results.push({ file, valid: false, diagnostics: err.diagnostics });
+      else throw err;
     }
-  });
+  }
   if (opts.json) io.out(json(results));
   else {
     for (const r of results) {
@@ -29,6 +32,9 @@ export function validateCmd(io: Io, files: string[], opts: { strict?: boolean; j
   }
   return results.every((r) => r.valid) ? EXIT.ok : EXIT.usage;
 }
+
+/** Whether a definition has a TRANSFORM task, whose jq validate compiles (src/transform/, loaded only then). */
+const hasTransforms = (def: Definition): boolean => def.tasks.some((t) => t.type === 'TRANSFORM');
 
 export function compileCmd(io: Io, files: string[], opts: { out: string; check?: boolean; json?: boolean }): number {
   const written: { file: string; machine: string; fresh: boolean }[] = [];

@@ -291,8 +291,8 @@ function ownRegion(task: TaskDef, iterators?: ReadonlyMap<string, MapTask>): Reg
   if (iterators?.has(task.id)) return iteratorRegion(task);
   switch (task.type) {
     case 'MAP': return mapRegion(task);
-    // SUB_WORKFLOW and EMIT: attempts the executor performs itself (a child run, an event), with the same retries and timeouts.
-    case 'SIMPLE': case 'COMMAND': case 'HTTP': case 'SUB_WORKFLOW': case 'EMIT': return workRegion(task);
+    // SUB_WORKFLOW, EMIT and TRANSFORM: attempts the executor performs itself (a child run, an event, a jq program), with the same retries and timeouts.
+    case 'SIMPLE': case 'COMMAND': case 'HTTP': case 'SUB_WORKFLOW': case 'EMIT': case 'TRANSFORM': return workRegion(task);
     case 'HUMAN': return humanRegion(task);
     case 'WAIT': return waitRegion(task);
     case 'SET': return actionRegion(task, 'setValues');

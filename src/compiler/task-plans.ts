@@ -5,7 +5,7 @@
  * per compiled workflow (CompiledWorkflow.taskPlans, on first use) rather
  * than once per attempt.
  */
-import { COMMAND_HANDLER, HTTP_HANDLER, DEFAULT_QUEUE, handlerName, mapBody, type Definition, type TaskDef } from '../definition/index.js';
+import { COMMAND_HANDLER, HTTP_HANDLER, TRANSFORM_HANDLER, DEFAULT_QUEUE, handlerName, mapBody, type Definition, type TaskDef } from '../definition/index.js';
 import { collectRefs } from '../expressions/index.js';
 
 /** The task as a handler is told of it (`ctx.task`): name, declared output, assigned_to, agent_level. */
@@ -27,7 +27,7 @@ export function planTasks(definition: Definition): ReadonlyMap<string, TaskPlan>
   return new Map(tasks.map((t) => {
     const body = bodyOf(t);
     return [t.id, {
-      def: body, handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : handlerName(body), queue: body.queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(body.input).length > 0,
+      def: body, handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : body.type === 'TRANSFORM' ? TRANSFORM_HANDLER : handlerName(body), queue: body.queue ?? DEFAULT_QUEUE, inputHasRefs: collectRefs(body.input).length > 0,
       info: Object.freeze({ id: t.id, name: t.name, type: t.type, output: t.output, ...(t.assignedTo ? { assignedTo: t.assignedTo } : {}), ...(t.agentLevel ? { agentLevel: t.agentLevel } : {}), ...((t.requires ?? body.requires) ? { requires: t.requires ?? body.requires } : {}), ...(body.timeoutMs !== undefined ? { timeoutMs: body.timeoutMs } : {}) }),
     }];
   }));

@@ -83,8 +83,8 @@ export function parseExpectations(text: string, def: Definition, file = '<expect
         else if (types && !types.includes(t.type)) problems.push(`${where}: ${id} is a ${t.type} task; ${field} applies to ${types.join(', ')} tasks`);
       }
     };
-    check('outputs', Object.keys(e.outputs), ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'MAP']);
-    check('attempts', Object.keys(e.attempts), ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'MAP']);
+    check('outputs', Object.keys(e.outputs), ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'MAP', 'TRANSFORM']);
+    check('attempts', Object.keys(e.attempts), ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'MAP', 'TRANSFORM']);
     check('approvals', Object.keys(e.approvals), ['HUMAN']);
     check('expect.tasks', Object.keys(e.expect.tasks));
     const unknown = Object.keys(e.input).filter((k) => !def.inputs.some((d) => d.name === k));

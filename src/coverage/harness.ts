@@ -10,7 +10,7 @@ import { NonRetryableError } from '../errors/index.js';
 import type { Definition, TaskDef } from '../definition/index.js';
 import type { EventEnvelope, PendingEvent, TaskError } from '../events/index.js';
 import { handlerName, replayRun, toTaskError, type CommandRunner, type Handlers, type HttpRunner, type RunView, type TaskHandler } from '../runtime/index.js';
-import { Engine, type ChildExecutor, type ChildOutcome, type DriverHooks } from '../local/index.js';
+import { Engine, type ChildExecutor, type ChildOutcome, type DriverHooks, type TransformRunner } from '../local/index.js';
 import { MemoryEventStore } from '../store/index.js';
 import { nextTurn, VirtualClock } from './clock.js';
 import { MODEL_T0 } from './model.js';
@@ -43,6 +43,12 @@ export function scriptedCommands(def: Definition, answer: (task: TaskDef, attemp
 export function scriptedHttp(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): HttpRunner {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   return (_request, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+}
+
+/** TRANSFORM attempts answered like handlers: the path (or expectation) says what its jq gives; no jq runs. */
+export function scriptedTransforms(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): TransformRunner {
+  const byId = new Map(def.tasks.map((t) => [t.id, t]));
+  return (_jq, _input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
 }
 
 /**
@@ -110,7 +116,7 @@ export interface LiveRun {
 const STAND_IN_SECRETS = { label: 'the coverage harness (a stand-in for each secret)', get: async (name: string) => `[secret ${name}]` };
 
 /** Starts a run on a fresh memory store (or the given empty one) with a virtual clock starting at the model's start time. */
-export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore; children?: ChildExecutor; commands?: CommandRunner; http?: HttpRunner }): Promise<LiveRun> {
+export async function startLive(def: Definition, input: Record<string, unknown>, handlers: Handlers, opts: { runId: string; auto: boolean; hooks?: (run: () => LiveRun) => DriverHooks; store?: MemoryEventStore; children?: ChildExecutor; commands?: CommandRunner; http?: HttpRunner; transforms?: TransformRunner }): Promise<LiveRun> {
   const store = opts.store ?? new MemoryEventStore();
   const controller = new AbortController();
   let current: Promise<RunView> | null = null;
@@ -119,7 +125,7 @@ export async function startLive(def: Definition, input: Record<string, unknown>,
   // Quiet with nothing armed while a drive still waits (on an attempt that never answers): nothing can end it.
   const clock: VirtualClock = new VirtualClock(Date.parse(MODEL_T0), { auto: opts.auto, onStall: () => { if (!idle) stop(); } });
   let live: LiveRun | null = null;
-  const engine = new Engine({ store, clock, secrets: STAND_IN_SECRETS, ...(opts.commands ? { runCommand: opts.commands } : {}), ...(opts.http ? { runHttp: opts.http } : {}), ...(opts.hooks ? opts.hooks(() => live!) : {}), ...(opts.children ? { children: opts.children } : {}) });
+  const engine = new Engine({ store, clock, secrets: STAND_IN_SECRETS, ...(opts.commands ? { runCommand: opts.commands } : {}), ...(opts.http ? { runHttp: opts.http } : {}), ...(opts.transforms ? { runTransform: opts.transforms } : {}), ...(opts.hooks ? opts.hooks(() => live!) : {}), ...(opts.children ? { children: opts.children } : {}) });
   await engine.start(def, input, { runId: opts.runId, handlers });
   const resume = (): Promise<RunView> => {
     if (!idle || controller.signal.aborted) return current!;

@@ -94,7 +94,7 @@ function unskippable(def: Definition): Map<string, string | null> {
   const gated = new Set(def.tasks.flatMap((t) => (t.type === 'DECISION' ? [...t.cases.flatMap((c) => c.next), ...(t.defaultNext ?? [])] : [])));
   const memo = new Map<string, boolean>();
   const waitMayFail = (t: TaskDef | undefined) => t?.type === 'WAIT' && (t.until !== undefined || (t.event !== undefined && t.timeoutMs !== undefined));
-  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
+  const mayEndBadly = (id: string): boolean => ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'TRANSFORM', 'HUMAN', 'DECISION', 'MAP', 'DO_WHILE'].includes(byId.get(id)?.type ?? '') || waitMayFail(byId.get(id)) || maySkip(id);
   const maySkip = (id: string): boolean => {
     if (memo.has(id)) return memo.get(id)!;
     memo.set(id, false); // cycles are reported elsewhere
@@ -159,7 +159,7 @@ function edgeExclusion(def: Definition, t: TaskDef, e: Edge, noSkip: string | nu
   // HUMAN and WAIT take a task.completed only as a retry's reused output (runtime/retry.ts).
   if ((t.type === 'HUMAN' || t.type === 'WAIT') && e.on === 'task.completed') return `${t.id} completes without its ${t.type === 'HUMAN' ? 'approval' : 'signal or time'} only in a retry that reuses the run it retries (ledgerflow retry): an outside action, not a branch of the definition; the retry tests cover it`;
   if (e.on === 'task.restarted') return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
-  const work = t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT';
+  const work = t.type === 'SIMPLE' || t.type === 'COMMAND' || t.type === 'HTTP' || t.type === 'SUB_WORKFLOW' || t.type === 'EMIT' || t.type === 'TRANSFORM';
   if (work && e.on === 'timer.timeout' && t.timeoutMs === undefined) return `${t.id} has no timeout, so no attempt can time out`;
   if (work && (e.to === 'retrying' || e.from === 'retrying') && t.retry.maxAttempts <= 1) {
     return `${t.id} has no retries (max_attempts ${t.retry.maxAttempts})`;

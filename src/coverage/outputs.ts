@@ -96,7 +96,8 @@ function walk(n: Node, visit: (n: Node) => void): void {
 
 /** What a task returns when nothing in particular is scripted: its declared output names, each null. */
 export function defaultOutput(task: TaskDef): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = {};
+  // A TRANSFORM's output has its shape whatever its jq: { result, resultList }.
+  const out: Record<string, JsonValue> = task.type === 'TRANSFORM' ? { result: null, resultList: [] } : {};
   for (const n of [...task.output.names, ...Object.keys(task.output.values)]) out[n] = null;
   return out;
 }
@@ -289,7 +290,7 @@ export function outputVariants(def: Definition, plan: DecisionPlan): Map<string,
     return out;
   };
   for (const task of def.tasks) {
-    if (task.type !== 'SIMPLE' && task.type !== 'COMMAND' && task.type !== 'HTTP' && task.type !== 'SUB_WORKFLOW' && task.type !== 'EMIT') continue;
+    if (task.type !== 'SIMPLE' && task.type !== 'COMMAND' && task.type !== 'HTTP' && task.type !== 'SUB_WORKFLOW' && task.type !== 'EMIT' && task.type !== 'TRANSFORM') continue;
     const seen = new Map<string, unknown>();
     const add = (values: Map<string, { v: Var; value: unknown }>) => {
       const out = build(task, values);

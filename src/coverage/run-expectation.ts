@@ -11,7 +11,7 @@ import type { Definition } from '../definition/index.js';
 import type { WorkflowStatus } from '../events/index.js';
 import { foldEvents } from '../runtime/index.js';
 import type { Expectation } from './expectations.js';
-import { perform, replayProblem, scriptedChildren, scriptedCommands, scriptedHttp, scriptedHandlers, settle, startLive, type Answer, type LiveRun } from './harness.js';
+import { perform, replayProblem, scriptedChildren, scriptedCommands, scriptedHttp, scriptedHandlers, scriptedTransforms, settle, startLive, type Answer, type LiveRun } from './harness.js';
 import { approverOf } from './model.js';
 import { baseInput, defaultOutput } from './outputs.js';
 
@@ -62,6 +62,7 @@ export async function runExpectation(def: Definition, e: Expectation): Promise<E
     children: scriptedChildren(def, scripted),
     commands: scriptedCommands(def, scripted),
     http: scriptedHttp(def, scripted),
+    transforms: scriptedTransforms(def, scripted),
     hooks: (get) => {
       current = get;
       return { onCommit: (_events, _before, after) => { for (const [task, t] of Object.entries(after.context.tasks)) { if (t.status === 'PENDING_APPROVAL') void approve(task); if (t.status === 'WAITING') void signal(task); } } };

@@ -23,7 +23,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], search: ['SET'], data: ['EMIT'],
-  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'],
+  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'], jq: ['TRANSFORM'],
   method: ['HTTP'], url: ['HTTP'], headers: ['HTTP'], query: ['HTTP'], body: ['HTTP'], expect: ['HTTP'], max_response_body: ['HTTP'],
   // Task flow control holds attempts: only tasks that run attempts have any.
   concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
@@ -238,6 +238,7 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
     if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
+    if (t.type === 'TRANSFORM' && !t.jq) missing('jq (the jq program to run over its input)');
     if (t.type === 'COMMAND') checkCommand(ctx, t, raw, p);
     if (t.type === 'HTTP') checkHttp(ctx, t, raw, p);
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');
@@ -269,7 +270,7 @@ function checkTypeFields(ctx: CheckContext): void {
 function checkStation(ctx: CheckContext, t: TaskDef, raw: Record<string, unknown>, p: RawPath): void {
   if (raw.station === undefined) return;
   if (raw.queue !== undefined) {
-    ctx.error('LF_CONFLICT', `task ${t.id} sets both station and queue; a station's tasks wait on its own queue (station-${String(raw.station)}): keep one`, [...p, 'queue'], { onKey: true });
+    ctx.error('LF_CONFLICT', `task ${t.id} sets both station and queue; a station's tasks wait on its own queue${typeof raw.station === 'string' ? ` (station-${raw.station})` : ''}: keep one`, [...p, 'queue'], { onKey: true });
   }
   if (t.type === 'MAP' && raw.iterator !== undefined) {
     ctx.warn('LF_FIELD_IGNORED', `station is ignored on MAP task ${t.id}: its items run its iterator ${String(raw.iterator)}, so give the iterator the station`, [...p, 'station'], { onKey: true });

@@ -24,7 +24,7 @@ export * from './types.js';
 export { DEFAULT_HTTP_RESPONSE_BYTES, isStatusPattern, parseSize } from './http.js';
 export { MAX_SEARCH_ATTRS, MAX_SEARCH_TEXT, SEARCH_NAME, SEARCH_TYPES, shorthandType, timeText, toSearchValue } from './search.js';
 export { definitionHash } from './hash.js';
-export { COMMAND_HANDLER, HTTP_HANDLER, DEFAULT_QUEUE, handlerName, STATION_NAME, STATION_QUEUE_PREFIX, stationQueue, stationOfQueue } from './task-handlers.js';
+export { COMMAND_HANDLER, HTTP_HANDLER, TRANSFORM_HANDLER, DEFAULT_QUEUE, handlerName, STATION_NAME, STATION_QUEUE_PREFIX, stationQueue, stationOfQueue } from './task-handlers.js';
 export { FAILURE_STEPS, failureStepHandler, failureStepOf, isFailureStep, type FailureStep } from './failure-steps.js';
 export { isHttpUrl, NotificationsSchema, PrioritySchema, SKILL_NAME, MAX_REQUIRED_SKILLS } from './schema.js';
 export { definitionJsonSchema, DEFINITION_SCHEMA_ID, DEFINITION_SCHEMA_FILE } from './json-schema.js';

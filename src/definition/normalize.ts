@@ -210,6 +210,8 @@ function task(t: Raw, index: number): TaskDef | null {
       return rebuilt(compact({ ...base, type, values: map(t.values), search: isObj(t.search) ? map(t.search) : undefined }));
     case 'EMIT':
       return rebuilt({ ...base, type, event: str(t.event) ?? '', data: map(t.data) });
+    case 'TRANSFORM':
+      return rebuilt({ ...base, type, jq: str(t.jq) ?? '' });
   }
 }
 

@@ -199,6 +199,9 @@ export const TaskSchema = z.object({
   search: SetSearchMap.optional()
     .meta({ description: 'SET: new values of search attributes the workflow declares (templates resolved when the task runs, converted to the declared type).' }),
   data: JsonMap.optional(),
+  // TRANSFORM
+  jq: z.string({ error: 'expected a jq program (text), e.g. jq: ".items | length"' }).min(1, { error: 'expected a jq program, e.g. jq: ".items | length"' }).optional()
+    .meta({ description: 'TRANSFORM: the jq program run over the task\'s input; output { result, resultList }.' }),
   // COMMAND
   command: z.array(CommandArg, { error: commandError })
     .min(1, { error: 'command needs at least the program to run, e.g. [sh, scripts/scan.sh]' })

@@ -10,6 +10,8 @@ export const COMMAND_HANDLER = '_command';
 
 /** The handler name HTTP attempts travel under (lf.q.<queue>._http): workers started with --http take them. */
 export const HTTP_HANDLER = '_http';
+/** The handler name TRANSFORM attempts run under: the executor runs their jq itself, never a worker. */
+export const TRANSFORM_HANDLER = '_transform';
 
 /** The queue of a task that names none. */
 export const DEFAULT_QUEUE = 'default';

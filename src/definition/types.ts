@@ -17,11 +17,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 export const TASK_TYPES = [
   'SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN',
   'DO_WHILE', 'WAIT', 'SUB_WORKFLOW', 'MAP', 'TERMINATE', 'SET', 'EMIT', 'COMMAND', 'HTTP',
+  'TRANSFORM',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Types the runtime executes in this version; the others parse and validate only. */
-export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP', 'COMMAND', 'HTTP'];
+export const RUNNABLE_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'DECISION', 'HUMAN', 'FORK', 'JOIN', 'WAIT', 'SET', 'TERMINATE', 'SUB_WORKFLOW', 'EMIT', 'DO_WHILE', 'MAP', 'COMMAND', 'HTTP', 'TRANSFORM'];
 
 export type BackoffStrategy = 'fixed' | 'linear' | 'exponential';
 
@@ -215,10 +216,15 @@ export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'CO
 /** `search`: new values of the workflow's search attributes (absent when none, so older definitions hash as they did). */
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue>; search?: Record<string, JsonValue> }
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
+/**
+ * TRANSFORM: a jq program run over the task's resolved input by the executor itself (no worker);
+ * its output is `{ result, resultList }` (the first output and every output), recorded as any task's.
+ */
+export interface TransformTask extends TaskBase { type: 'TRANSFORM'; jq: string }
 
 export type TaskDef =
   | SimpleTask | CommandTask | HttpTask | DecisionTask | HumanTask | ForkTask | JoinTask
-  | DoWhileTask | WaitTask | SubWorkflowTask | MapTask | TerminateTask | SetTask | EmitTask;
+  | DoWhileTask | WaitTask | SubWorkflowTask | MapTask | TerminateTask | SetTask | EmitTask | TransformTask;
 
 export type InputType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'any';
 export interface InputDecl {

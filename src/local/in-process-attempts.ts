@@ -1,7 +1,7 @@
 /**
  * The attempts a RunDriver runs in this process, the in-process transport of
- * the executor's last phase: a handler (or a COMMAND task's program) run
- * here, a child run started and driven here (SUB_WORKFLOW, failure
+ * the executor's last phase: a handler (or a COMMAND task's program, a
+ * TRANSFORM task's jq) run here, a child run started and driven here (SUB_WORKFLOW, failure
  * workflow), an event emitted (EMIT). Each outcome goes back into the loop as
  * an input (task.completed, task.failed); an attempt aborted meanwhile (timed
  * out, cancelled, the engine stopped) reports nothing.
@@ -84,7 +84,7 @@ export class InProcessAttempts {
       this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue} with skills ${requires.join(', ')}`);
       return true;
     }
-    if (effect.command || !forFileAgents(this.opts.compiled, effect.taskId, this.opts.agentQueues)) return false;
+    if (effect.command || effect.transform || !forFileAgents(this.opts.compiled, effect.taskId, this.opts.agentQueues)) return false;
     this.forAgents.add(effect.instance);
     this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
     return true;
@@ -214,7 +214,7 @@ export class InProcessAttempts {
     const control = new AttemptControl(attempt, effect.restart, { task: taskId, ...fields });
     this.inflight.set(instance, control);
     if (this.forAgent(effect)) return;
-    const step = effect.command ? null : failureStepOf(effect.handler);
+    const step = effect.command || effect.transform ? null : failureStepOf(effect.handler);
     void (async () => {
       let ev: PendingEvent;
       // The secrets the attempt names are put in here, at its start, and every outcome is masked before it is recorded.
@@ -224,7 +224,12 @@ export class InProcessAttempts {
         mask = resolved.mask;
         const { input } = resolved;
         let output: unknown;
-        if (resolved.command) {
+        if (effect.transform) {
+          // A TRANSFORM task: its jq runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
+          output = this.opts.runTransform
+            ? toJson(await this.opts.runTransform(effect.transform.jq, input, { taskId, attempt, ...fields, get signal() { return control.signal; } }))
+            : await (await import('../transform/index.js')).runTransform(taskId, effect.transform.jq, input, { signal: control.signal });
+        } else if (resolved.command) {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');
           output = toJson(await this.opts.runCommand(resolved.command, input, this.context(effect, fields, control, this.opts.definitionFile ? { definitionFile: this.opts.definitionFile } : {}, mask)));

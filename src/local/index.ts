@@ -9,7 +9,7 @@
 export { Engine, type EngineOptions, type StartOptions, type DriveOptions, type LoadedRunLog, type RetryOptions, type StartedRun, type CallerIdOptions } from './engine.js';
 export { prepareResume, deliverOwedNotifications, unsettledFailureRun, type ResumableRun, type OwedNotifications } from './resume.js';
 export { RunDriver } from './driver.js';
-export type { DriverHooks, DriverOptions, ChildExecutor } from './driver-options.js';
+export type { DriverHooks, DriverOptions, ChildExecutor, TransformRunner } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';
 export { ChildRuns, type ChildResolver, type ChildDefinitionRef, type ResolvedChild, type EventEmitter } from './child-runs.js';
 export { bulk, engineTake, describeRefusal, pendingApprovals, type BulkCallOptions } from './bulk.js';

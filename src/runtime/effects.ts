@@ -58,6 +58,8 @@ export interface StartAttempt extends AttemptRef {
   readonly outputTo?: string;
   /** A COMMAND task's attempt: the program to run (argv, cwd, env resolved now), instead of a handler. */
   readonly command?: AttemptCommand;
+  /** A TRANSFORM task's attempt: the jq program the executor runs over the input itself (src/transform/), never a worker. */
+  readonly transform?: { readonly jq: string };
   readonly task: TaskInfo;
   /**
    * The run's priority (runPriority) when it is not the default: where the attempt waits for a worker
@@ -361,6 +363,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     ...(deadline !== undefined ? { deadline } : {}),
     ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
     ...(command ? { command } : {}),
+    ...(plan.def.type === 'TRANSFORM' ? { transform: { jq: plan.def.jq } } : {}),
     task: plan.info,
     ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),
@@ -388,7 +391,6 @@ export function attemptPlan(compiled: CompiledWorkflow, taskId: string): { queue
 export function timerFired(timer: TimerState, nowMs: number) {
   return { type: 'timer.fired', time: iso(nowMs), data: { task: timer.task, timer: timer.kind, attempt: timer.attempt, ...instanceFields(timer) } } as const;
 }
-
 
 /** Resolves an input without references: nothing in a scope is read then, so an empty one gives the same result. */
 const NO_SCOPE: Scope = Object.freeze({ input: {}, workflow: { id: '', runId: '', version: 0 }, tasks: {} });

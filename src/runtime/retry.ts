@@ -24,7 +24,7 @@ import type { RunSnapshot } from './fold.js';
 import { runStatus } from './fold.js';
 
 /** Tasks whose completion did work the new run would otherwise do again: their outputs are reused. */
-export const REUSED_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'WAIT'];
+export const REUSED_TASK_TYPES: readonly TaskType[] = ['SIMPLE', 'COMMAND', 'HTTP', 'SUB_WORKFLOW', 'EMIT', 'HUMAN', 'WAIT', 'TRANSFORM'];
 /** Tasks the fold settles by itself from its inputs: the same inputs give the same result, so they re-evaluate. */
 const EVALUATED: readonly TaskType[] = ['DECISION', 'FORK', 'JOIN', 'SET', 'TERMINATE'];
 

@@ -343,3 +343,23 @@ describe('MAP', () => {
     await expectAllPass(text, r);
   });
 });
+
+describe('TRANSFORM tasks', () => {
+  it('are work like a handler\'s: paths succeed, retry, time out and fail them, scripted (no jq runs), and a decision on their result is steered', async () => {
+    const text = wf(`    - { id: shape, type: TRANSFORM, input: { n: 1 }, jq: '{ level: (if .n > 1 then "high" else "low" end) }', retry_policy: { max_attempts: 2, initial_delay: 1s }, timeout: 30s }
+    - id: route
+      type: DECISION
+      depends_on: shape
+      decision_param: "\${shape.output.result.level}"
+      decision_cases: { high: { next: [loud] }, default: { next: [quiet] } }
+    - { id: loud, type: SET, values: { said: loud } }
+    - { id: quiet, type: SET, values: { said: quiet } }
+`);
+    const report = generatePaths(def(text));
+    expect(complete(report)).toBe(true);
+    const names = report.paths.map((p) => p.name).join('\n');
+    expect(names).toMatch(/shape .*fail/);
+    expect(report.coverage.decisionCases.covered).toBe(2);
+    await expectAllPass(text, report);
+  });
+});

@@ -132,14 +132,17 @@ function objectFrom(s: Schema, ids: Names, depth: number, required: Record<strin
   return fc.record({ ...required, ...optional }, { requiredKeys: Object.keys(required) as never[] }) as fc.Arbitrary<Record<string, Json>>;
 }
 
+/** TRANSFORM programs: ones that run, one jq raises an error in, one that does not compile. */
+const JQ_PROGRAMS = ['.', '{ x: (.x // "y") }', '[.[]?] | length', '.x.y.z', 'error("boom")', '.a |'];
+
 /** Task types weighted towards those the runtime executes, so most definitions also run. */
 const taskType = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom('SIMPLE', 'SIMPLE', 'HUMAN', 'DECISION', 'FORK', 'JOIN', 'simple') },
-  { weight: 1, arbitrary: fc.constantFrom('WAIT', 'SET', 'EMIT', 'MAP', 'TERMINATE', 'DO_WHILE', 'SUB_WORKFLOW', 'HTTP', 'BOGUS') },
+  { weight: 1, arbitrary: fc.constantFrom('WAIT', 'SET', 'EMIT', 'MAP', 'TERMINATE', 'DO_WHILE', 'SUB_WORKFLOW', 'HTTP', 'TRANSFORM', 'BOGUS') },
 );
 
 /** Task fields that are mostly absent: each adds little but a lot of noise that keeps definitions from validating. */
-const RARE = new Set(['decision_param', 'decision_cases', 'approvers', 'on_timeout', 'fork_tasks', 'join_on', 'loop_condition', 'loop_over', 'max_iterations', 'duration', 'until', 'event', 'workflow', 'version', 'items', 'iterator', 'max_concurrency', 'status', 'reason', 'values', 'data', 'parallel_with', 'output_to', 'queue', 'agent_level', 'trigger_rule', 'method', 'url', 'headers', 'query', 'body', 'expect', 'max_response_body']);
+const RARE = new Set(['decision_param', 'decision_cases', 'approvers', 'on_timeout', 'fork_tasks', 'join_on', 'loop_condition', 'loop_over', 'max_iterations', 'duration', 'until', 'event', 'workflow', 'version', 'items', 'iterator', 'max_concurrency', 'status', 'reason', 'values', 'data', 'jq', 'parallel_with', 'output_to', 'queue', 'agent_level', 'trigger_rule', 'method', 'url', 'headers', 'query', 'body', 'expect', 'max_response_body']);
 
 function taskArb(ids: string[], index: number): fc.Arbitrary<Record<string, Json>> {
   const earlier = ids.slice(0, index);
@@ -169,6 +172,8 @@ function taskArb(ids: string[], index: number): fc.Arbitrary<Record<string, Json
     // An HTTP task needs a URL; the oracle answers its requests (nothing is sent).
     if (kind === 'HTTP') t.url ??= 'https://api.example.com/orders';
     if (kind === 'JOIN') t.join_on ??= earlier.slice(-2);
+    // A TRANSFORM's jq: mostly one that runs (real jq, in the engine), now and then one that fails or does not compile.
+    if (kind === 'TRANSFORM') t.jq ??= JQ_PROGRAMS[index % JQ_PROGRAMS.length]!;
     return t;
   }));
 }

@@ -1,5 +1,5 @@
-/** An imported workflow runs as Conductor would have run it: its loop condition, switch and plain INLINE translated. */
-import { writeFileSync } from 'node:fs';
+/** An imported workflow runs as Conductor would have run it: its loop condition, switch and plain INLINE translated, its JSON_JQ_TRANSFORM run as jq. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
@@ -38,5 +38,34 @@ describe('an imported Conductor workflow, run', () => {
     expect(run.stdout).toMatch(/"rounds": 3/);
     expect(run.stdout).toMatch(/"size": "many"/);
     expect(run.stdout).toMatch(/"last": 3/);
+  });
+
+  it('runs a JSON_JQ_TRANSFORM as a TRANSFORM: its queryExpression over its other inputParameters, read as ${ref.output.result}', async () => {
+    const dir = tempDir('lf-conductor-run-');
+    const jqWorkflow = {
+      name: 'order_summary', version: 1, inputParameters: ['items'],
+      outputParameters: { total: '${sum_ref.output.result.total}', names: '${names_ref.output.resultList}' },
+      tasks: [
+        {
+          name: 'sum', taskReferenceName: 'sum_ref', type: 'JSON_JQ_TRANSFORM',
+          inputParameters: { items: '${workflow.input.items}', queryExpression: '{ total: (.items | map(.price) | add) }' },
+        },
+        {
+          name: 'names', taskReferenceName: 'names_ref', type: 'JSON_JQ_TRANSFORM',
+          inputParameters: { items: '${workflow.input.items}', queryExpression: '.items[] | select(.price > 2) | .name' },
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(jqWorkflow));
+    const imported = await cli(['import', 'conductor', 'summary.json', '--out', 'definitions'], { cwd: dir });
+    expect(imported.code, imported.stderr).toBe(0);
+    const yaml = readFileSync(join(dir, 'definitions', 'order_summary.yaml'), 'utf8');
+    expect(yaml).toContain('type: TRANSFORM');
+    expect(yaml).toContain('jq: "{ total: (.items | map(.price) | add) }"');
+    expect((await cli(['validate', 'definitions/order_summary.yaml'], { cwd: dir })).code).toBe(0);
+    writeFileSync(join(dir, 'items.json'), JSON.stringify({ items: [{ name: 'pen', price: 1.5 }, { name: 'book', price: 12 }, { name: 'lamp', price: 30 }] }));
+    const run = await cli(['run', 'definitions/order_summary.yaml', '--input-file', 'items.json', '--json'], { cwd: dir, env: { LEDGERFLOW_STORE: join(dir, 'store') } });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { output: unknown }).output).toEqual({ total: 43.5, names: ['book', 'lamp'] });
   });
 });

@@ -32,6 +32,8 @@ const INTERNAL: Record<string, string> = {
   'src/import/conductor/script.ts:NotPlain': 'module-private to the importer: a script that is not a plain comparison, caught in import/conductor/flow.ts and listed as a refusal',
   'src/cluster/engine/requests.ts:Refused': 'module-private: a person\'s request refused, caught in the same module and answered as a verdict (and a dead letter)',
   'src/state-file/thread.ts:WriterThreadGone': 'caught by the state-file writer (writer.ts), which then writes in its own thread',
+  'src/transform/jq-thread.ts:JqTimeLimit': 'caught by runTransform (transform/index.ts), which fails the attempt with TransformError (LF_JQ_ERROR)',
+  'src/import/conductor/script.ts:NotPlain': 'the Conductor importer\'s: a script it cannot translate, caught in flow.ts and reported as the task\'s refusal',
 };
 
 interface ErrorClass { name: string; file: string; key: string }

@@ -4,7 +4,8 @@
  * Each is published with a message id that makes publishing it again
  * harmless: an attempt to its queue's work stream (with the token only its
  * worker gets), a timer to LF_TIMERS. Child runs and emitted events are
- * the engine's own attempts (children.ts, trigger-events.ts).
+ * the engine's own attempts (children.ts, trigger-events.ts), and so are
+ * TRANSFORMs' (transforms.ts).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { childRunId, instanceFields, instanceToken, type CompiledWorkflow } from '../../compiler/index.js';
@@ -31,6 +32,8 @@ export interface EffectPublisherOptions {
   waitAttempt(effect: WaitAttempt): Promise<void>;
   /** An attempt of a built-in failure step: the engine's own (failure-steps.ts), never a worker's. */
   failureStep?(effect: StartAttempt, step: FailureStep): Promise<void>;
+  /** A TRANSFORM attempt: the engine runs its jq itself (transforms.ts), never a worker. */
+  transform?(effect: StartAttempt): Promise<void>;
 }
 
 /**
@@ -48,6 +51,7 @@ export function effectPublisher(o: EffectPublisherOptions, custody: Custody | nu
     startAttempt(effect) {
       const step = failureStepOf(effect.handler);
       if (step && o.failureStep) return o.failureStep(effect, step);
+      if (effect.transform && o.transform) return o.transform(effect);
       // The priority is the subject's (the level the attempt waits on), not the message's: the body is as before levels.
       const { type: _t, queue, idempotencyKey, instance: _key, task: { id: _id, ...task }, priority, secrets, ...fields } = effect;
       const { restart, ...rest } = fields;

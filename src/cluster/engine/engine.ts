@@ -29,6 +29,7 @@ import type { EventTypeSpec, FireReport, Scheduler } from '../../triggers/index.
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
 import { AttemptTokens, AttemptLedger, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
+import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
 import { serveDirectReports } from './direct-reports.js';
 import { DirectDispatch } from './direct-dispatch.js';
@@ -244,6 +245,7 @@ export class ClusterEngine {
       emitEvent: (e: Parameters<TriggerEvents['emit']>[0]) => triggers.emit(e),
       waitAttempt: (e: WaitAttempt) => publishWait(js, e).then(() => undefined),
       failureStep: engineFailureSteps({ nc, js, store, notifier, children, projectDir: opts.projectDir ?? process.cwd(), log }),
+      transform: engineTransforms({ children, now, log }),
     };
     const users = opts.users;
     const levelOf = users ? (user: string): Level => (this.sendersProven ? users.get(user)?.level ?? 'L3' : 'L3') : undefined;

@@ -1,6 +1,6 @@
 /**
  * The task types that are one ledgerflow task each (WAIT, HUMAN, SUB_WORKFLOW,
- * TERMINATE, SET_VARIABLE, EVENT, HTTP), and why the others have no equivalent.
+ * TERMINATE, SET_VARIABLE, EVENT, HTTP, JSON_JQ_TRANSFORM), and why the others have no equivalent.
  */
 import { TASK_TYPES } from '../../definition/index.js';
 import { attemptSettings, waitDuration } from './common.js';
@@ -18,7 +18,6 @@ export function httpTaskSupported(): boolean {
 
 /** Conductor task types with no ledgerflow equivalent, and why. */
 const NO_EQUIVALENT: Record<string, string> = {
-  JSON_JQ_TRANSFORM: 'jq has no ledgerflow equivalent: run jq in a COMMAND task (command: [jq, ...]) or a SIMPLE task',
   DYNAMIC: 'the task to run is chosen at run time (dynamicTaskNameParam); ledgerflow definitions name every task',
   KAFKA_PUBLISH: 'ledgerflow does not publish to Kafka: EMIT publishes ledgerflow events (on NATS lf.triggers.<event>), or a SIMPLE task may publish',
   START_WORKFLOW: 'it starts a workflow without waiting for it; SUB_WORKFLOW waits for its child and EMIT starts what triggers on an event: rewrite it as one of them',
@@ -52,6 +51,7 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
   const input = Object.keys(ip).length === 0 ? {} : { input: tpl.value(ip, t) };
   switch (t.type) {
     case 'HTTP': return http(t, ctx, tpl);
+    case 'JSON_JQ_TRANSFORM': return jqTransform(t, ctx, tpl);
     case 'WAIT': {
       if (typeof ip.duration === 'string') {
         const d = waitDuration(ip.duration);
@@ -130,4 +130,22 @@ function http(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask {
   if (Object.keys(headers).length > 0) lf.headers = tpl.value(headers, t);
   if (req.body !== undefined) lf.body = tpl.value(req.body, t);
   return { ...lf, ...attemptSettings(t, ctx) };
+}
+
+/**
+ * Conductor's JSON_JQ_TRANSFORM as `type: TRANSFORM`: its queryExpression is the `jq:`, its other
+ * inputParameters the input jq reads. The output is Conductor's `{ result, resultList }`, so
+ * references to it read the same.
+ */
+function jqTransform(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | null {
+  const { queryExpression, ...rest } = t.inputParameters ?? {};
+  if (typeof queryExpression !== 'string' || queryExpression.trim() === '') {
+    ctx.refuse(t, 'its inputParameters.queryExpression is no jq program');
+    return null;
+  }
+  if (queryExpression.includes('${')) {
+    ctx.refuse(t, 'its queryExpression holds a ${…} reference, which Conductor resolves before jq runs; a TRANSFORM\'s jq is fixed: pass the value in the task\'s input and read it in jq as .<name>');
+    return null;
+  }
+  return { type: 'TRANSFORM', ...(Object.keys(rest).length > 0 ? { input: tpl.value(rest, t) } : {}), jq: queryExpression, ...attemptSettings(t, ctx) };
 }

@@ -1,0 +1,108 @@
+/**
+ * TRANSFORM tasks (docs/language.md#transform-reshape-json-with-jq): a jq program run over the task's
+ * resolved input, by the executor itself on both stores (local/in-process-attempts.ts, the NATS engine's
+ * cluster/engine/transforms.ts), never by a worker. jq is real jq (1.8) compiled to WebAssembly
+ * (the jq-wasm package), loaded on the first TRANSFORM only, so no other command pays for it. jq runs
+ * no JavaScript and reads no files or environment of this process; nothing here evals user text.
+ *
+ * The output is Conductor's JSON_JQ_TRANSFORM shape, `{ result, resultList }`: the program's first
+ * output (null when it gives none) and all of them. It is recorded as a task.completed like any
+ * attempt's, so a replay reads it and never runs jq again.
+ */
+import { positionIn, type Definition } from '../definition/index.js';
+import { TransformError, type Diagnostic } from '../errors/index.js';
+import { JqThread, JqTimeLimit } from './jq-thread.js';
+
+/** What a TRANSFORM attempt records as its output. */
+export interface TransformOutput { result: unknown; resultList: unknown[] }
+
+/**
+ * The most a TRANSFORM's output may be as JSON: half of NATS's default max_payload (1 MiB), as a worker's
+ * outcome may carry at most half of its server's; the same on the embedded store, so a workflow behaves
+ * alike on both. A bigger output fails the attempt (LF_OUTPUT_TOO_LARGE), not retried.
+ */
+export const TRANSFORM_OUTPUT_LIMIT = 512 * 1024;
+
+/**
+ * The longest a TRANSFORM's jq may run (an attempt's own timeout, or its run's, stops it sooner): jq is quick,
+ * and a program that never ends would hold the jq thread for good. Past it the attempt fails, not retried.
+ */
+export const TRANSFORM_TIME_LIMIT_MS = 30_000;
+
+/** The thread TRANSFORMs run in (jq-thread.ts), made on the first one. */
+let thread: JqThread | undefined;
+
+type JqHandle = import('jq-wasm').Jq;
+let loading: Promise<JqHandle> | undefined;
+
+/** The jq handle of this thread, made on first use (about 60 ms), then shared: what validate compiles programs with (nothing of them runs). */
+function jq(): Promise<JqHandle> {
+  loading ??= import('jq-wasm').then((m) => m.loadJq());
+  return loading;
+}
+
+/** jq's exit code for a program that does not compile. */
+const COMPILE_ERROR_EXIT = 3;
+
+/**
+ * jq's messages on one line: each `jq: error…:` line without that prefix (a compile error's copy of the
+ * program and its caret, and the count of compile errors, left out), joined with `; `.
+ */
+function jqMessage(stderr: string): string {
+  const errors = stderr.split('\n').filter((l) => l.startsWith('jq: error')).map((l) => l.replace(/^jq: error(?: \(at [^)]*\))?: /, '').replace(/:\s*$/, ''));
+  return errors.length > 0 ? errors.join('; ') : stderr.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * Runs `program` over `input` and returns `{ result, resultList }`. A program that does not compile
+ * fails at once; an error it raises (`error(...)`, indexing a number, …) is retryable as the task says.
+ * It runs in the jq thread, stopped when `signal` aborts (the attempt timed out or was cancelled), at
+ * `deadlineMs` (the attempt's deadline, epoch ms), or after TRANSFORM_TIME_LIMIT_MS, whichever is first.
+ */
+export async function runTransform(taskId: string, program: string, input: unknown, opts: { signal?: AbortSignal; deadlineMs?: number; now?: number } = {}): Promise<TransformOutput> {
+  const left = opts.deadlineMs === undefined ? TRANSFORM_TIME_LIMIT_MS : Math.max(1, Math.min(TRANSFORM_TIME_LIMIT_MS, opts.deadlineMs - (opts.now ?? Date.now())));
+  let ran: { stdout: string; stderr: string; exitCode: number };
+  try {
+    ran = await (thread ??= new JqThread()).run(program, JSON.stringify(input ?? null), { limitMs: left, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (err) {
+    // Past the limit of every TRANSFORM: not retried (it would run as long again); past its attempt's deadline: as a timeout is.
+    if (err instanceof JqTimeLimit) throw new TransformError(taskId, err.message, { retryable: err.limitMs < TRANSFORM_TIME_LIMIT_MS });
+    throw err;
+  }
+  const { stdout, stderr, exitCode } = ran;
+  if (exitCode !== 0) {
+    const compile = exitCode === COMPILE_ERROR_EXIT;
+    throw new TransformError(taskId, `${compile ? 'its jq program does not compile' : 'its jq program failed'}: ${jqMessage(stderr) || `jq exited ${exitCode}`}`, { retryable: !compile });
+  }
+  if (stdout.length > TRANSFORM_OUTPUT_LIMIT) {
+    throw new TransformError(taskId, `its jq output is over ${TRANSFORM_OUTPUT_LIMIT.toLocaleString('en-US')} bytes as JSON; reduce it in the program (select, limit, a summary)`, { retryable: false, code: 'LF_OUTPUT_TOO_LARGE' });
+  }
+  // With -c, jq writes one JSON value per line: its strings escape newlines, so a line is a value.
+  const resultList = stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
+  return { result: resultList[0] ?? null, resultList };
+}
+
+/**
+ * What jq says of `program` when it does not compile, or null. It is compiled as `empty |` then the
+ * program on the next line: `empty` gives no value, so nothing of the program runs (jq's `|` binds
+ * loosest, so the program is the whole right side), and jq's line numbers, one less, are the program's.
+ */
+export async function jqCompileProblem(program: string): Promise<string | null> {
+  const handle = await jq();
+  const { stderr, exitCode } = handle.raw(null, `empty |\n${program}`);
+  if (exitCode === 0) return null;
+  return jqMessage(stderr).replace(/line (\d+)/g, (_, n: string) => `line ${Math.max(1, Number(n) - 1)}`);
+}
+
+/** Diagnostics for the TRANSFORM tasks of `def` whose jq does not compile, at each task's `jq:` (LF_JQ_COMPILE). */
+export async function transformDiagnostics(def: Definition, text: string, file: string): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const t of def.tasks) {
+    if (t.type !== 'TRANSFORM' || !t.jq) continue;
+    const problem = await jqCompileProblem(t.jq);
+    if (problem === null) continue;
+    const path = ['workflow', 'tasks', t.index, 'jq'];
+    out.push({ severity: 'error', code: 'LF_JQ_COMPILE', message: `TRANSFORM task ${t.id}: its jq program does not compile: ${problem}`, path, file, ...positionIn(text, path) });
+  }
+  return out;
+}
