@@ -29,7 +29,6 @@ const INTERNAL: Record<string, string> = {
   'src/monitor/track.ts:EventGapError': 'src/monitor is the CLI\'s `watch`, not the library; live.ts catches it and reads the store',
   'src/server/errors.ts:ApiError': 'the `ui` HTTP server\'s (not exported from the library); toHttpError turns it into a response',
   'src/server/web/api.ts:ApiError': 'the dashboard\'s browser bundle, not the Node package',
-  'src/import/conductor/script.ts:NotPlain': 'module-private to the importer: a script that is not a plain comparison, caught in import/conductor/flow.ts and listed as a refusal',
   'src/cluster/engine/requests.ts:Refused': 'module-private: a person\'s request refused, caught in the same module and answered as a verdict (and a dead letter)',
   'src/state-file/thread.ts:WriterThreadGone': 'caught by the state-file writer (writer.ts), which then writes in its own thread',
   'src/transform/jq-thread.ts:JqTimeLimit': 'caught by runTransform (transform/index.ts), which fails the attempt with TransformError (LF_JQ_ERROR)',
