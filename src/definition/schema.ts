@@ -200,19 +200,15 @@ export const TaskSchema = z.object({
     .meta({ description: 'SET: new values of search attributes the workflow declares (templates resolved when the task runs, converted to the declared type).' }),
   data: JsonMap.optional(),
   // TRANSFORM
-  jq: z.string({ error: 'expected a jq program (text), e.g. jq: ".items | length"' }).min(1, { error: 'expected a jq program, e.g. jq: ".items | length"' }).optional()
-    .meta({ description: 'TRANSFORM: the jq program run over the task\'s input; output { result, resultList }.' }),
+  jq: z.string({ error: 'expected a jq program (text), e.g. jq: ".items | length"' }).min(1, { error: 'expected a jq program, e.g. jq: ".items | length"' }).optional().meta({ description: 'TRANSFORM: the jq program run over the task\'s input; output { result, resultList }.' }),
   // COMMAND
   command: z.array(CommandArg, { error: commandError })
     .min(1, { error: 'command needs at least the program to run, e.g. [sh, scripts/scan.sh]' })
     .optional()
     .meta({ description: 'COMMAND: [program, arg, ...], each a template; never a shell string.' }),
   cwd: Template.optional().meta({ description: "COMMAND: working directory (template); default the definition's directory." }),
-  env: z.record(
-    z.string(),
-    z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string (a template)' }),
-    { error: 'expected a map of NAME: value' },
-  ).optional().meta({ description: 'COMMAND: environment variables added to the process environment (values are templates).' }),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string (a template)' }), { error: 'expected a map of NAME: value' })
+    .optional().meta({ description: 'COMMAND: environment variables added to the process environment (values are templates).' }),
   ...HTTP_FIELDS,
 });
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { VirtualClock } from '../../src/coverage/index.js';
-import { parseDefinition, RUNNABLE_TASK_TYPES, type Definition, type TaskDef } from '../../src/definition/index.js';
+import { parseDefinition, RUNNABLE_TASK_TYPES, type Definition, type TaskDef, type WaitTask } from '../../src/definition/index.js';
 import { LedgerflowError, NonRetryableError, type Diagnostic } from '../../src/errors/index.js';
 import { reconcile, replayRun, foldEvents, type Handlers, type HttpRunner, type RunView } from '../../src/runtime/index.js';
 import { HttpTaskError } from '../../src/handlers/index.js';
@@ -145,6 +145,13 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
         break;
       }
       const pending = Object.entries(view.tasks).filter(([, t]) => t.status === 'PENDING_APPROVAL');
+      // A WAIT for a signal (`event:`) and no approval: the signal is sent, by one it accepts.
+      const signalWait = pending.length === 0 ? signalWaitOf(def, view) : undefined;
+      if (signalWait) {
+        await engine.signal(view.runId, signalWait.event!, { by: signalWait.signalers?.[0] ?? 'fuzzer' });
+        view = await engine.drive(view.runId, opts);
+        continue;
+      }
       // One decision per round: a rejection may settle the run, after which deciding is refused.
       const [taskId] = pending[0]!;
       const task = def.tasks.find((t) => t.id === taskId);
@@ -162,13 +169,18 @@ export async function checkDefinition(text: string, s: Script): Promise<Outcome>
   }
 }
 
-/** RUNNING or WAITING must have something outstanding: an attempt to run, a timer, a person to decide. */
+/** A WAIT task of the run waiting for its signal (`event:`), if any: something outstanding, as an approval is. */
+function signalWaitOf(def: Definition, view: RunView): WaitTask | undefined {
+  return def.tasks.find((t): t is WaitTask => t.type === 'WAIT' && t.event !== undefined && view.tasks[t.id]?.status === 'WAITING');
+}
+
+/** RUNNING or WAITING must have something outstanding: an attempt to run, a timer, a person to decide, a signal to send. */
 async function assertNotStuck(engine: Engine, view: RunView): Promise<void> {
   if (view.status !== 'RUNNING' && view.status !== 'WAITING') return;
   const { compiled, snapshot } = foldEvents(await engine.events(view.runId));
   const outstanding = reconcile(compiled, snapshot);
   const approvals = Object.values(view.tasks).some((t) => t.status === 'PENDING_APPROVAL');
-  if (outstanding.length === 0 && !approvals) {
+  if (outstanding.length === 0 && !approvals && !signalWaitOf(compiled.definition, view)) {
     throw new Error(`stuck: run is ${view.status} with nothing outstanding; tasks ${JSON.stringify(Object.fromEntries(Object.entries(view.tasks).map(([k, t]) => [k, t.status])))}`);
   }
   // Driven with every due time in reach, RUNNING means an attempt or a timer that never came back.
