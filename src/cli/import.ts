@@ -7,7 +7,7 @@ import { inert } from '../terminal/index.js';
 import { EXIT } from './exit.js';
 import { json, type Io } from './io.js';
 
-export interface ImportOpts { out?: string; json?: boolean; asSimple?: string }
+export interface ImportOpts { out?: string; json?: boolean; asSimple?: string; integrations?: boolean }
 
 /** The JSON files a source names: the file itself, or a folder's *.json in name order. */
 function sourceFiles(source: string): string[] {
@@ -27,7 +27,7 @@ export function importConductorCmd(io: Io, source: string, opts: ImportOpts): nu
     } catch (err) {
       return { file, definitions: [], refusals: [{ task: '(file)', type: 'file', why: `cannot read it: ${errorMessage(err)}` }] };
     }
-    return { ...importConductor(text, basename(file), { asSimple }), file };
+    return { ...importConductor(text, basename(file), { asSimple, integrations: opts.integrations !== false }), file };
   });
   if (opts.out !== undefined) mkdirSync(opts.out, { recursive: true });
   const imported: Record<string, unknown>[] = [];

@@ -72,11 +72,18 @@ describe('importing Conductor workflows', () => {
     }
   });
 
-  it('imports other types as SIMPLE tasks when asked (--as-simple), a handler of the task name doing the work', () => {
-    const r = workflow({ tasks: [{ name: 'summarise', taskReferenceName: 'llm_ref', type: 'LLM_CHAT_COMPLETE', inputParameters: { prompt: '${workflow.input.text}' } }] });
-    expect(r.refusals[0]!.why).toMatch(/Orkes AI task/);
-    const asked = importConductor(JSON.stringify({ name: 'w', tasks: [{ name: 'summarise', taskReferenceName: 'llm_ref', type: 'LLM_CHAT_COMPLETE' }] }), 'w.json', { asSimple: ['llm_chat_complete'] });
-    expect(tasksOf(asked.definitions[0]!.yaml).llm_ref).toMatchObject({ type: 'SIMPLE', handler: 'summarise' });
+  it('imports Orkes integrations as SIMPLE tasks whose handler makes the call, with a note (refused with --no-integrations); other types when asked (--as-simple)', () => {
+    const llm = { name: 'summarise', taskReferenceName: 'llm_ref', type: 'LLM_CHAT_COMPLETE', inputParameters: { prompt: '${workflow.input.text}' } };
+    const r = importConductor(JSON.stringify({ name: 'w', tasks: [llm] }), 'w.json');
+    expect(r.refusals).toEqual([]);
+    expect(tasksOf(r.definitions[0]!.yaml).llm_ref).toMatchObject({ type: 'SIMPLE', handler: 'summarise', input: { prompt: '${workflow.input.text}' } });
+    expect(r.definitions[0]!.yaml).toMatch(/# note: llm_ref \(LLM_CHAT_COMPLETE\): an Orkes integration its server runs: imported as a SIMPLE task, and a handler named summarise must make that call/);
+    const strict = importConductor(JSON.stringify({ name: 'w', tasks: [llm] }), 'w.json', { integrations: false });
+    expect(strict.refusals[0]!.why).toMatch(/Orkes AI task/);
+    const jdbc = { name: 'lookup', taskReferenceName: 'db_ref', type: 'JDBC' };
+    expect(importConductor(JSON.stringify({ name: 'w', tasks: [jdbc] }), 'w.json').refusals[0]!.why).toMatch(/does not query databases/);
+    const asked = importConductor(JSON.stringify({ name: 'w', tasks: [jdbc] }), 'w.json', { asSimple: ['jdbc'] });
+    expect(tasksOf(asked.definitions[0]!.yaml).db_ref).toMatchObject({ type: 'SIMPLE', handler: 'lookup' });
   });
 
   it('refuses a nested DO_WHILE, an unknown reference, a reference with no equivalent, and what is not a workflow', () => {

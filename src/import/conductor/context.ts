@@ -31,7 +31,7 @@ export class Ctx {
   /** The DO_WHILE whose body is being read, if any. */
   loop: string | null = null;
 
-  constructor(readonly subWorkflowId: (name: string) => string, readonly asSimple: ReadonlySet<string> = new Set()) {}
+  constructor(readonly subWorkflowId: (name: string) => string, readonly asSimple: ReadonlySet<string> = new Set(), readonly integrations = true) {}
 
   refuse(t: ConductorTask, why: string): void {
     this.refusals.push({ task: t.taskReferenceName, type: t.type, why });

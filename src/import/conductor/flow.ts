@@ -12,7 +12,7 @@ import type { ConductorTask } from './schema.js';
 import { NotPlain } from './script.js';
 import { translateCases, translateScript, translateValue } from './translate.js';
 import type { Templates } from './templates.js';
-import { mapOther } from './types.js';
+import { isIntegration, mapOther } from './types.js';
 
 /** Types that shape the flow: never imported as a SIMPLE task. */
 const STRUCTURAL = new Set(['SWITCH', 'DECISION', 'FORK_JOIN', 'FORK_JOIN_DYNAMIC', 'JOIN', 'EXCLUSIVE_JOIN', 'DO_WHILE', 'SUB_WORKFLOW', 'TERMINATE', 'SET_VARIABLE', 'WAIT', 'HUMAN']);
@@ -45,8 +45,11 @@ export class Flow {
 
   private one(t: ConductorTask, deps: string[]): string[] {
     const id = this.ctx.id(t);
-    if (this.ctx.asSimple.has(t.type) && !STRUCTURAL.has(t.type)) {
-      this.ctx.note(t, `imported as a SIMPLE task (--as-simple ${t.type}): a handler named ${t.name ?? t.taskReferenceName} does its work`);
+    const integration = this.ctx.integrations && isIntegration(t.type);
+    if ((this.ctx.asSimple.has(t.type) || integration) && !STRUCTURAL.has(t.type)) {
+      this.ctx.note(t, integration && !this.ctx.asSimple.has(t.type)
+        ? `an Orkes integration its server runs: imported as a SIMPLE task, and a handler named ${t.name ?? t.taskReferenceName} must make that call (--no-integrations refuses it instead)`
+        : `imported as a SIMPLE task (--as-simple ${t.type}): a handler named ${t.name ?? t.taskReferenceName} does its work`);
       this.emit(t, 'SIMPLE', deps, { handler: t.name ?? t.taskReferenceName, ...this.input(t), ...attemptSettings(t, this.ctx) });
       return [id];
     }

@@ -30,6 +30,15 @@ const NO_EQUIVALENT: Record<string, string> = {
   PULL_WORKFLOW_MESSAGES: 'ledgerflow has no workflow message queue: a WAIT on an event is the nearest',
 };
 
+/**
+ * Orkes' integration and AI tasks (an LLM call, an e-mail by SendGrid, an agent, an MCP tool): Orkes' server does
+ * their work, ledgerflow has none of its own, and a SIMPLE task whose handler makes the same call is their
+ * translation, as a Conductor SIMPLE task is one whose worker does the work. Imported so unless --no-integrations.
+ */
+export function isIntegration(type: string): boolean {
+  return /^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type) || type === 'SENDGRID' || type === 'OPS_GENIE';
+}
+
 export function whyNot(type: string): string {
   const known = NO_EQUIVALENT[type];
   if (known !== undefined) return known;

@@ -19,8 +19,11 @@ export const workflowId = (name: string): string => safeId(name, 'w_');
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** Reads one WorkflowDef (unknown JSON) and converts it, with any inline sub-workflows it defines. */
-/** How to import: `asSimple` names Conductor task types to import as SIMPLE tasks (a handler of the task's name does the work). */
-export interface ImportOptions { asSimple?: readonly string[] }
+/**
+ * How to import: `asSimple` names Conductor task types to import as SIMPLE tasks (a handler of the task's name does
+ * the work); `integrations: false` refuses Orkes' integration and AI tasks instead of importing them so (types.ts).
+ */
+export interface ImportOptions { asSimple?: readonly string[]; integrations?: boolean }
 
 export function convertWorkflow(json: unknown, source: string, options: ImportOptions = {}, depth = 0): WorkflowImport {
   const parsed = WorkflowDefSchema.safeParse(json);
@@ -30,7 +33,7 @@ export function convertWorkflow(json: unknown, source: string, options: ImportOp
     return { definitions: [], refusals: [{ task: '(workflow)', type: 'workflow', why: `not a Conductor workflow definition: ${issue.message}${at}` }] };
   }
   const def = parsed.data;
-  const ctx = new Ctx(workflowId, new Set((options.asSimple ?? []).map((s) => s.toUpperCase())));
+  const ctx = new Ctx(workflowId, new Set((options.asSimple ?? []).map((s) => s.toUpperCase())), options.integrations ?? true);
   const tpl = new Templates(ctx);
   ctx.register(def.tasks);
   new Flow(ctx, tpl).seq(def.tasks, []);
