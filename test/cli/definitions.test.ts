@@ -41,7 +41,7 @@ describe('ledgerflow validate / compile / schema', () => {
     writeFileSync(file, 'workflow:\n  id: sign\n  name: Sign\n  version: 1\n  tasks:\n    - id: sign\n      type: HUMANN\n      approvers: [alice]\n');
     const r = await cli(['validate', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([`${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, got "HUMANN"; did you mean "HUMAN"?`]);
+    expect(r.stderr.trim().split('\n')).toEqual([`${file}:7:13: error: workflow.tasks[0].type: expected one of SIMPLE, DECISION, HUMAN, FORK, JOIN, DO_WHILE, WAIT, SUB_WORKFLOW, MAP, TERMINATE, SET, EMIT, COMMAND, HTTP, TRANSFORM, got "HUMANN"; did you mean "HUMAN"?`]);
   });
 
   it('reports every problem of a file at once with its line and column', async () => {
