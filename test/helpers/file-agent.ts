@@ -73,7 +73,14 @@ export const files = (dir: string, sub: string): string[] => (existsSync(join(di
 export function taskFile(dir: string): { name: string; token: string; attempt: number; runId: string } | null {
   const name = files(dir, '1N.3OX').find((n) => n.startsWith('task-'));
   if (!name) return null;
-  const text = readFileSync(join(dir, '1N.3OX', name), 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(join(dir, '1N.3OX', name), 'utf8');
+  } catch (err) {
+    // Listed, then moved by the agent (to done/ or rejected/) before it was read: there is none now.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
   const token = /^ {2}token: (\S+)$/m.exec(text)?.[1];
   const attempt = Number(/^ {2}attempt: (\d+)$/m.exec(text)?.[1]);
   const runId = /^ {2}workflow_id: (\S+)$/m.exec(text)?.[1];
