@@ -18,37 +18,48 @@ import { MODEL_T0 } from './model.js';
 /** How a scripted handler answers one attempt: return this, throw this, or never answer (until aborted). */
 export type Answer = { output: unknown } | { error: TaskError } | 'hang';
 
-/** One handler per handler name; it asks `answer` by task and attempt, so tasks sharing a handler name are told apart. */
-export function scriptedHandlers(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): Handlers {
-  const handlers: Handlers = {};
+/** What a path (or expectation) answers an attempt of a task: its task, attempt, abort signal and instance. */
+type Answerer = (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>;
+/** What every scripted runner here needs of an attempt's context, whatever it was asked to run. */
+interface AttemptContext { taskId: string; attempt: number; signal: AbortSignal; iteration?: number | undefined; item?: number | undefined }
+
+/** The answer to one attempt, by its context: the one lookup every scripted runner below makes. */
+function answerByContext(def: Definition, answer: Answerer): (ctx: AttemptContext) => Promise<unknown> {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
+  // `instance`: the task, or its item (`fan[1]`), as instances.ts names it.
+  return (ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+}
+
+/** One handler per handler name; it asks `answer` by task and attempt, so tasks sharing a handler name are told apart. */
+export function scriptedHandlers(def: Definition, answer: Answerer): Handlers {
+  const handlers: Handlers = {};
+  const byContext = answerByContext(def, answer);
   for (const t of def.tasks) {
     // A MAP with its own handler runs it per item (an iterator's is registered as the SIMPLE task it is).
     if (t.type !== 'SIMPLE' && !(t.type === 'MAP' && !t.iterator)) continue;
     // Defined, not assigned: a handler named `__proto__` is a handler, not the object's prototype.
-    // `instance`: the task, or its item (`fan[1]`), as instances.ts names it.
-    const handler: TaskHandler = (_input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+    const handler: TaskHandler = (_input, ctx) => byContext(ctx);
     Object.defineProperty(handlers, handlerName(t), { enumerable: true, configurable: true, writable: true, value: handler });
   }
   return handlers;
 }
 
 /** COMMAND attempts answered like handlers: the path (or expectation) says what the command's run gives; nothing is spawned. */
-export function scriptedCommands(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): CommandRunner {
-  const byId = new Map(def.tasks.map((t) => [t.id, t]));
-  return (_command, _input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+export function scriptedCommands(def: Definition, answer: Answerer): CommandRunner {
+  const byContext = answerByContext(def, answer);
+  return (_command, _input, ctx) => byContext(ctx);
 }
 
 /** HTTP attempts answered like handlers: the path (or expectation) says what the response gives; nothing is sent. */
-export function scriptedHttp(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): HttpRunner {
-  const byId = new Map(def.tasks.map((t) => [t.id, t]));
-  return (_request, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+export function scriptedHttp(def: Definition, answer: Answerer): HttpRunner {
+  const byContext = answerByContext(def, answer);
+  return (_request, ctx) => byContext(ctx);
 }
 
 /** TRANSFORM attempts answered like handlers: the path (or expectation) says what its jq gives; no jq runs. */
-export function scriptedTransforms(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): TransformRunner {
-  const byId = new Map(def.tasks.map((t) => [t.id, t]));
-  return (_jq, _input, ctx) => answer(byId.get(ctx.taskId)!, ctx.attempt, ctx.signal, instanceKey({ task: ctx.taskId, ...instanceFields(ctx) }));
+export function scriptedTransforms(def: Definition, answer: Answerer): TransformRunner {
+  const byContext = answerByContext(def, answer);
+  return (_jq, _input, ctx) => byContext(ctx);
 }
 
 /**
@@ -56,7 +67,7 @@ export function scriptedTransforms(def: Definition, answer: (task: TaskDef, atte
  * expectation) says whether the child run completes (its output) or fails,
  * and what an EMIT's attempt returns. No child run is started.
  */
-export function scriptedChildren(def: Definition, answer: (task: TaskDef, attempt: number, signal: AbortSignal, instance: string) => Promise<unknown>): ChildExecutor {
+export function scriptedChildren(def: Definition, answer: Answerer): ChildExecutor {
   const byId = new Map(def.tasks.map((t) => [t.id, t]));
   // `instance`: the task, or the MAP item (`fan[1]`) whose body is a workflow, as instances.ts names it.
   const outcome = async (task: string, attempt: number, signal: AbortSignal, instance: string = task): Promise<ChildOutcome> => {
