@@ -224,6 +224,33 @@ describe.skipIf(noNats)('HTTP tasks on NATS: worker --http --http-allow (docs/la
     expect(alone.stderr).toContain('--http-allow says which hosts HTTP tasks may call, but this process runs none: add --http');
   });
 
+  it('runs the page\'s commands with the engine sending the requests itself (its line with the worker\'s --http --http-allow, no worker)', async () => {
+    const dir = tempDir('lf-http-nats-engine-');
+    writeFileSync(join(dir, 'customer-ticket.yaml'), YAML);
+    const lines = shLines(1);
+    const local = (a: string) => a.replace('nats://127.0.0.1:4222', c.url).replace('crm.example.com', '127.0.0.1');
+    const httpFlags = lines.find((l) => l.args[2] === 'worker')!.args.filter((a, i, all) => a === '--http' || a === '--http-allow' || all[i - 1] === '--http-allow').map(local);
+    let runId = '';
+    for (const line of lines.filter((l) => l.args[2] !== 'worker')) {
+      const args = line.args.map(local);
+      if (args[2] === 'engine') {
+        const child = spawnCli([...args, ...httpFlags], { cwd: dir, env: line.env });
+        procs.push(child);
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.stderr!.on('data', (d) => (out += d));
+        await waitFor('the engine to start', () => out.includes('taking work'), { timeout: 30_000, detail: () => out });
+        continue;
+      }
+      if (args[2] === 'start') args.push('--crm', `http://127.0.0.1:${port}/api/v2`);
+      if (args[2] === 'wait') { args[3] = runId; args.push('--timeout', '60s', '--json'); }
+      const r = await cli(args, { cwd: dir, env: line.env, ...(line.stdin !== undefined ? { stdin: line.stdin } : {}) });
+      expect(r.code, r.stderr + r.stdout.slice(0, 3000)).toBe(0);
+      if (args[2] === 'start') runId = r.stdout.trim();
+      if (args[2] === 'wait') expect((JSON.parse(r.stdout) as View).output).toEqual({ ticket: 'T-501', email: 'ada@example.com' });
+    }
+  }, 180_000);
+
   it('runs the page\'s commands (engine, worker --http, deploy, start, wait): the worker sends the requests; a host off its list fails LF_HTTP_HOST_REFUSED', async () => {
     const dir = tempDir('lf-http-nats-');
     writeFileSync(join(dir, 'customer-ticket.yaml'), YAML);
