@@ -96,7 +96,7 @@ export function deployCmd(io: Io, g: GlobalOpts, files: string[], opts: { json?:
     for (const { warnings } of loaded) for (const w of warnings) io.err(inert(formatDiagnostic(w)));
     // A person's NATS user may not write the registry: the engines judge their level and deploy it.
     if (!(await c.mayWriteLog())) return (await import('./person-requests.js')).personDeploy(io, natsUrl(g), files, { waitMs, json: opts.json ?? false });
-    for (const { file, definition } of loaded) results.push({ file, ...(await c.deploy(definition)) });
+    for (const { file, definition, text } of loaded) results.push({ file, ...(await c.deploy(definition, text)) });
     if (opts.json) io.out(json(results));
     else for (const r of results) io.out(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} (${r.hash.slice(0, 12)}) from ${r.file}`);
     return EXIT.ok;

@@ -9,6 +9,8 @@ export interface LoadedDefinition {
   definition: Definition;
   warnings: Diagnostic[];
   file: string;
+  /** The file's text, as parsed (`deploy --nats` keeps it beside the definition for the dashboard's editor). */
+  text?: string;
   /** Absolute path of the handler module the definition names, if any. */
   handlersPath?: string;
 }
@@ -54,7 +56,7 @@ export function loadDefinitionFile(file: string, opts: { strict?: boolean; folde
   if ('refused' in read) throw new DefinitionError([read.refused], file);
   const { definition, diagnostics, problems } = checkDefinitionText(read.text, file, opts);
   if (!definition || problems.some((d) => d.severity === 'error')) throw new DefinitionError(problems, file);
-  const loaded: LoadedDefinition = { definition, warnings: diagnostics.filter((d) => d.severity === 'warning'), file: resolve(file) };
+  const loaded: LoadedDefinition = { definition, warnings: diagnostics.filter((d) => d.severity === 'warning'), file: resolve(file), text: read.text };
   if (definition.handlers) loaded.handlersPath = resolve(dirname(file), definition.handlers);
   return loaded;
 }

@@ -354,7 +354,7 @@ export function createApp(o: AppOptions): Hono<Env> {
     if (!chosen) throw new ApiError(404, 'LF_DEFINITION_NOT_FOUND', `workflow ${c.req.param('id')} has no version ${v}`);
     return c.json({
       id: chosen.id, version: chosen.version, versions: versions.map((d) => d.version), source: chosen.source, ...(chosen.file ? { file: chosen.file } : {}),
-      yaml: chosen.yaml, problems: chosen.problems, definition: chosen.definition, graph: chosen.definition ? workflowGraph(chosen.definition) : null,
+      yaml: chosen.yaml, ...(chosen.deployedText ? { deployedText: true } : {}), problems: chosen.problems, definition: chosen.definition, graph: chosen.definition ? workflowGraph(chosen.definition) : null,
     });
   });
   app.get('/api/definitions/:id/stats', async (c) => c.json(await definitionStats(backend, c.req.param('id'), { since: c.req.query('since'), version: c.req.query('version') }, Date.now())));

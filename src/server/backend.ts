@@ -63,8 +63,10 @@ export interface DefinitionVersion {
   /** Where it was seen: a file of the definitions folder, the deployed registry, or only in runs' run.started. */
   source: 'file' | 'deployed' | 'runs';
   file?: string;
-  /** The YAML (files); else the definition as JSON rendered to YAML. */
+  /** The YAML (files, and deployed versions whose text the registry kept: `deployedText`); else the definition as JSON rendered to YAML. */
   yaml: string;
+  /** NATS: `yaml` is the text this version was deployed from (what the editor starts from), not a rendering. */
+  deployedText?: true;
   definition: Definition | null;
   problems: Diagnostic[];
 }

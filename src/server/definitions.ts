@@ -91,7 +91,8 @@ function pick(versions: DefinitionVersion[], raw: string | undefined, field: str
 export function diffVersions(versions: DefinitionVersion[], from: string | undefined, to: string | undefined): { from: number; to: number; patch: string; normalised?: true } {
   const a = pick(versions, from, 'from');
   const b = pick(versions, to, 'to');
-  const normalised = a.source !== b.source && a.definition !== null && b.definition !== null;
+  // One text a file's (or a deployed version's kept text) and the other a rendering: both as recorded.
+  const normalised = (a.source !== b.source || !a.deployedText !== !b.deployedText) && a.definition !== null && b.definition !== null;
   const text = (d: DefinitionVersion) => (normalised ? stringify(d.definition) : d.yaml);
   return { from: a.version, to: b.version, patch: createTwoFilesPatch(`${a.id}@${a.version}`, `${b.id}@${b.version}`, text(a), text(b)), ...(normalised ? { normalised: true as const } : {}) };
 }

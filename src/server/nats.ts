@@ -100,7 +100,9 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       }
       for (const v of versions.sort((a, b) => b - a)) {
         const d = v === def.version ? def : await reader.resolve(`${def.id}@${v}`);
-        out.push({ id: d.id, version: d.version, source: 'deployed', yaml: stringify(d), definition: d, problems: [] });
+        // The YAML it was deployed from when the deployer sent it (deploy, the editor); else the definition rendered.
+        const text = await registry.text(d.id, d.version);
+        out.push({ id: d.id, version: d.version, source: 'deployed', yaml: text ?? stringify(d), ...(text !== null ? { deployedText: true as const } : {}), definition: d, problems: [] });
       }
     }
     return out;
@@ -252,7 +254,7 @@ export async function natsBackend(opts: { url: string }): Promise<Backend & { re
       // As `ledgerflow deploy --nats` as that person: a user that may not write the registry asks the engines, which judge L1.
       const person = actor.session as PersonSession | undefined;
       if (!person) throw new ApiError(401, 'LF_UNAUTHORIZED', 'sign in with your NATS user: POST /api/session { user, password }');
-      if (await person.cluster.mayWriteLog()) return person.cluster.deploy(draft.definition);
+      if (await person.cluster.mayWriteLog()) return person.cluster.deploy(draft.definition, draft.yaml);
       const out = await requestDeploy(person.url, { file: `${draft.definition.id}.yaml`, text: draft.yaml }, VERDICT_WAIT_MS);
       if (out.queued) return { workflowId: draft.definition.id, version: draft.definition.version, queued: true as const };
       const v = out.verdict;

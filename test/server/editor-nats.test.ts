@@ -5,6 +5,8 @@
  * docs' draft (its typo a 400 at 11:20) and deploys version 2 as himself: the
  * engine judges his level and stores it in the registry, as `ledgerflow deploy
  * --nats` as bob does. ops-east (L2) is refused the deploy (403), nothing stored.
+ * The registry keeps the YAML each version was deployed from: the editor starts
+ * from refund.yaml as `deploy` sent it, and from bob's draft after his deploy.
  */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -59,6 +61,13 @@ describe.skipIf(noNats)('editing a definition over the API on NATS (docs/dashboa
     await server?.dispose();
   });
 
+  it('keeps the file `deploy` sent: the definition\'s page (and the editor) start from refund.yaml\'s own text', async () => {
+    const bob = await signIn('bob');
+    const detail = await (await fetch(`${ui!.base}/api/definitions/refund`, { headers: bob })).json() as { yaml: string; deployedText?: boolean; source: string };
+    expect(detail).toMatchObject({ source: 'deployed', deployedText: true });
+    expect(detail.yaml).toBe(REFUND_V1);
+  });
+
   it('checks bob\'s draft as validate does: the typo a 400 at 11:20, the fix valid with latest 1', async () => {
     const bob = await signIn('bob');
     const typo = await post(bob, 'validate', DRAFT_WITH_TYPO);
@@ -85,7 +94,7 @@ describe.skipIf(noNats)('editing a definition over the API on NATS (docs/dashboa
     expect(r.status, JSON.stringify(r.body) + engineLog).toBe(200);
     expect(r.body).toMatchObject({ workflowId: 'refund', version: 2, changed: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const detail = await fetch(`${ui!.base}/api/definitions/refund`, { headers: bob });
-    expect(await detail.json()).toMatchObject({ version: 2, source: 'deployed', versions: [2, 1] });
+    expect(await detail.json()).toMatchObject({ version: 2, source: 'deployed', versions: [2, 1], deployedText: true, yaml: DRAFT_V2 });
     const again = await post(bob, 'deploy', DRAFT_V2);
     expect(again.body).toMatchObject({ version: 2, changed: false });
   });

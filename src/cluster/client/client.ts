@@ -69,8 +69,9 @@ export class ClusterClient {
     }
   }
 
-  async deploy(def: Definition) {
-    return (await this.conn()).registry.deploy(def);
+  /** `text`: the YAML `def` was parsed from, kept beside it for the dashboard's editor (docs/dashboard.md#editing-a-definition). */
+  async deploy(def: Definition, text?: string) {
+    return (await this.conn()).registry.deploy(def, text);
   }
 
   async resolve(ref: string): Promise<Definition> {

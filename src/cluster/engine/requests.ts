@@ -196,7 +196,7 @@ export class Requests {
       const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
       throw new Refused({ reason: `${body.file ?? 'the definition'} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.slice(0, 50).map(formatDiagnostic).join('\n')}`, code: 'LF_DEFINITION_INVALID' });
     }
-    const r = await this.o.registry.deploy(parsed.definition);
+    const r = await this.o.registry.deploy(parsed.definition, body.text);
     this.o.stats.deploys++;
     this.o.log(`${r.changed ? 'deployed' : 'unchanged'} ${r.workflowId}@${r.version} for ${sender}`);
     return { accepted: true, ...r };

@@ -1,7 +1,9 @@
 /**
  * Deployed definitions: validated, versioned and content-addressed in a KV
  * bucket every engine reads. Keys: `def.<hash>` (the normalised Definition),
- * `wf.<workflowId>.<version>` → hash, `wf.<workflowId>.latest` → version.
+ * `src.<hash>` (the YAML it was deployed from, when the deployer sent it: what
+ * the dashboard's editor starts from), `wf.<workflowId>.<version>` → hash,
+ * `wf.<workflowId>.latest` → version.
  * Deploying the same content twice is a no-op; other content under a version
  * already deployed is refused (bump `version`). Runs record their definition in
  * run.started, so a new deployment never changes a run that already started.
@@ -9,7 +11,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { StorageType, Kvm } from '../../store/index.js';
-import { definitionHash, definitionLimitProblem, MAX_DEFINITION_JSON_BYTES, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
+import { definitionHash, definitionLimitProblem, MAX_DEFINITION_BYTES, MAX_DEFINITION_JSON_BYTES, tooLargeMessage, tooLargeStoredMessage, type Definition } from '../../definition/index.js';
 import { LedgerflowError, UsageError } from '../../errors/index.js';
 import { DEFINITIONS_BUCKET, token } from './subjects.js';
 import { createRetrying } from './create-retry.js';
@@ -36,6 +38,8 @@ export class DefinitionRegistry {
    * request instead of two).
    */
   private readonly versions = new Map<string, string>();
+  /** `src.<hash>` texts read, by hash: content-addressed as the bodies are (the oldest read is forgotten first). */
+  private readonly texts = new Map<string, string>();
   /** `replicas` and `storage`: the cluster's settings (LEDGERFLOW_NATS_REPLICAS, …), used when the bucket is created. */
   constructor(private readonly js: JetStreamClient, private readonly opts: { replicas?: number; storage?: 'file' | 'memory' } = {}) {}
 
@@ -54,11 +58,17 @@ export class DefinitionRegistry {
     return text(e.value);
   }
 
-  /** Stores a definition; `changed` is false when exactly this content was already deployed as this version. */
-  async deploy(def: Definition): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
+  /**
+   * Stores a definition; `changed` is false when exactly this content was already deployed as this version.
+   * `text`: the YAML it was parsed from (a file's, a deploy request's, the editor's draft), kept beside it as
+   * `src.<hash>` for the dashboard's editor and diff; a definition deployed as an object keeps none.
+   */
+  async deploy(def: Definition, text?: string): Promise<{ workflowId: string; version: number; hash: string; changed: boolean }> {
     // A definition object not parsed here (the library's callers) meets the limits a file does.
     const over = definitionLimitProblem(def);
     if (over) throw new UsageError(`${def.id} version ${def.version}: ${over.message}; nothing was deployed`, { workflowId: def.id, version: def.version }, over.code);
+    const bytes = text === undefined ? 0 : Buffer.byteLength(text);
+    if (bytes > MAX_DEFINITION_BYTES) throw new UsageError(`${def.id} version ${def.version}: ${tooLargeMessage(bytes)}; nothing was deployed`, { workflowId: def.id, version: def.version }, 'LF_DEFINITION_TOO_LARGE');
     const kv = await this.kv();
     const hash = definitionHash(def);
     const versionKey = `wf.${token(def.id)}.${def.version}`;
@@ -68,6 +78,8 @@ export class DefinitionRegistry {
       throw new UsageError(`${def.id} version ${def.version} is already deployed with other content (${existing.slice(0, 12)}); bump \`version\` to deploy a change`, { workflowId: def.id, version: def.version });
     }
     await kv.put(`def.${hash}`, JSON.stringify(def));
+    // Before the version's key: a version that can be read has its text, when it was sent one.
+    if (text !== undefined) await kv.put(`src.${hash}`, text);
     try {
       await kv.create(versionKey, hash);
     } catch {
@@ -103,6 +115,20 @@ export class DefinitionRegistry {
     if (this.bodies.size >= KEPT_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
     this.bodies.set(hash, def);
     return def;
+  }
+
+  /** The YAML `workflowId@version` was deployed from, or null when it was deployed as an object (or before texts were kept). */
+  async text(id: string, version: number): Promise<string | null> {
+    const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${token(id)}.${version}`);
+    if (!hash) return null;
+    const known = this.texts.get(hash);
+    if (known !== undefined) return known;
+    // None kept is not remembered: a later deploy of the same content with its text keeps one.
+    const text = await this.getText(`src.${hash}`, MAX_DEFINITION_BYTES);
+    if (text === null) return null;
+    if (this.texts.size >= KEPT_BODIES) this.texts.delete(this.texts.keys().next().value!);
+    this.texts.set(hash, text);
+    return text;
   }
 
   /**

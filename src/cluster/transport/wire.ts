@@ -75,7 +75,7 @@ export const WIRE_SCHEMAS = {
   Notification: NotificationBodySchema,
   /** lf.events.<workflowId>.<runId> (stream LF_EVENTS) */
   Commit: CommitSchema,
-  /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it. */
+  /** KV LF_DEFINITIONS, def.<hash>: the normalised definition, as run.started records it (src.<hash>: the YAML it was deployed from, plain text). */
   Definition: RunStartedData.shape.definition,
   /** KV LF_ATTEMPTS, <queue>.<runId>.<taskId>.<attempt>.<digest of the attempt's token> */
   AttemptRecord,

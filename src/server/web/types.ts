@@ -72,6 +72,8 @@ export interface DefinitionDetail {
   file?: string;
   definition: Definition | null;
   yaml: string;
+  /** NATS: `yaml` is the text this version was deployed from, not a rendering of it. */
+  deployedText?: boolean;
   problems: Diagnostic[];
   graph: Graph | null;
 }

@@ -19,8 +19,8 @@ export function blankDraft(id = 'my-workflow', version = 1): string {
   return `workflow:\n  id: ${id}\n  version: ${version}\n  tasks:\n    - id: first\n      type: SIMPLE\n`;
 }
 
-/** Where a version's text is not kept (deployed on NATS, or known only from its runs): what the editor starts with instead. */
+/** Where a version's text is not kept (deployed as an object, or before texts were kept; or known only from its runs): what the editor starts with instead. */
 export function unkeptDraft(id: string, version: number, next: number, source: string): string {
-  return `# ${id}@${version} is ${source === 'runs' ? 'known only from its runs' : 'deployed'}: the server keeps it as parsed, not the file it came from.\n`
+  return `# ${id}@${version} is ${source === 'runs' ? 'known only from its runs' : 'deployed without its file'}: the server keeps it as parsed, not the file it came from.\n`
     + `# Paste that file here (or write the new version), with version: ${next}.\n${blankDraft(id, next)}`;
 }

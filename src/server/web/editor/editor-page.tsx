@@ -19,10 +19,10 @@ import type { SchemaNode } from './schema-complete.js';
 interface Template { id: string; title: string; description: string; yaml: string }
 interface Checked { valid: boolean; issues: Diagnostic[]; workflowId?: string; version?: number; latest?: number; graph?: GraphData | null; definition?: Definition }
 
-/** The draft an existing workflow starts from: its latest version's file with the version stepped up. */
+/** The draft an existing workflow starts from: its latest version's file (or, on NATS, the text it was deployed from) with the version stepped up. */
 function draftOf(d: DefinitionDetail): string {
   const latest = Math.max(d.version, ...d.versions);
-  return d.source === 'file' && d.yaml ? withVersion(d.yaml, latest + 1) : unkeptDraft(d.id, d.version, latest + 1, d.source ?? 'deployed');
+  return (d.source === 'file' || d.deployedText) && d.yaml ? withVersion(d.yaml, latest + 1) : unkeptDraft(d.id, d.version, latest + 1, d.source ?? 'deployed');
 }
 
 export function EditorPage(props: { id?: string }) {
