@@ -89,6 +89,12 @@ function tree(pid: number): number[] {
   return out;
 }
 
+/** The error a process's log ends with (its last `SomethingError: …` line), else the log's last line. */
+function whyIn(log: string): string {
+  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.filter((l) => /^[\w.]*Error\b.*:/.test(l)).pop() ?? lines.pop() ?? '(nothing on its output)';
+}
+
 /** A peer's driver process (bench/peers/<script>): ops on stdin, answers on fd 3. */
 async function driverProcess(script: string, args: string[]): Promise<{ pid: number; op(msg: Record<string, unknown>): Promise<any>; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [join(PEERS, script), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], cwd: PEERS });
@@ -110,7 +116,7 @@ async function driverProcess(script: string, args: string[]): Promise<{ pid: num
   });
   child.once('exit', (code, signal) => {
     process.off('exit', kill);
-    const err = new Error(`${script} exited (${code ?? signal}): ${log.trim().slice(-1_500)}`);
+    const err = new Error(`${script} exited (${code ?? signal}): ${whyIn(log)}`);
     ready?.reject(err);
     for (const p of pending.values()) p.reject(err);
     pending.clear();
@@ -118,7 +124,7 @@ async function driverProcess(script: string, args: string[]): Promise<{ pid: num
   await started;
   let id = 0;
   const op = (msg: Record<string, unknown>) => new Promise<any>((resolve, reject) => {
-    if (child.exitCode !== null || child.signalCode !== null) { reject(new Error(`${script} is gone: ${log.trim().slice(-1_500)}`)); return; }
+    if (child.exitCode !== null || child.signalCode !== null) { reject(new Error(`${script} is gone: ${whyIn(log)}`)); return; }
     const n = ++id;
     pending.set(n, { resolve, reject });
     (child.stdin as Writable).write(`${JSON.stringify({ ...msg, id: n })}\n`);
@@ -225,15 +231,18 @@ export async function benchPeers(b: Bench): Promise<void> {
         },
       },
     );
-    let install: string | null = null;
-    try {
-      installPeers();
-    } catch (err) {
-      install = (err as Error).message;
-    }
     const only = process.env.LEDGERFLOW_BENCH_PEERS?.split(',').map((k) => k.trim());
+    let install: string | null | undefined;
     for (const peer of PEER_SIDES) {
       if (only && !only.includes(peer.key)) { missing[peer.key] = `not among LEDGERFLOW_BENCH_PEERS=${only.join(',')}`; continue; }
+      if (install === undefined) {
+        try {
+          installPeers();
+          install = null;
+        } catch (err) {
+          install = (err as Error).message;
+        }
+      }
       if (install) { missing[peer.key] = install; continue; }
       progress(`peers: starting ${peer.key}`);
       try {
