@@ -26,14 +26,18 @@ export interface EngineDriver {
   one(): Promise<number>;
 }
 
-/** Engine.run of `five` on `store` (`follow`: Engine.run's option; false where only this engine writes). */
-export function engineDriver(store: EventStore, five: Definition, handlers: Handlers, opts: { follow?: boolean } = {}): EngineDriver {
-  const engine = new Engine({ store });
-  const runOptions = { handlers, ...(opts.follow !== undefined ? { follow: opts.follow } : {}) };
+/**
+ * Engine.run of `five` on `store` (`follow`, `commitWindowMs`: Engine.run's options; `engine`: one already on
+ * that store, to share; `onRun`: told each completed run's id).
+ */
+export function engineDriver(store: EventStore, five: Definition, handlers: Handlers, opts: { follow?: boolean; commitWindowMs?: number; engine?: Engine; onRun?: (runId: string) => void } = {}): EngineDriver {
+  const engine = opts.engine ?? new Engine({ store });
+  const runOptions = { handlers, ...(opts.follow !== undefined ? { follow: opts.follow } : {}), ...(opts.commitWindowMs !== undefined ? { commitWindowMs: opts.commitWindowMs } : {}) };
   const one = async () => {
     const t = now();
     const v = await engine.run(five, {}, runOptions);
     if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ended ${v.status}`);
+    opts.onRun?.(v.runId);
     return now() - t;
   };
   return {
