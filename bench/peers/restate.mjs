@@ -40,7 +40,8 @@ for (let i = 0; ; i++) {
 }
 await serveDriver({
   one: async () => {
-    const r = await fetch(`${ingressUrl}/five/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' });
+    const r = await fetch(`${ingressUrl}/five/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' })
+      .catch((err) => { throw new Error(`five/run through ${ingressUrl}: ${err.cause?.message ?? err.message}`); });
     const text = await r.text();
     if (!r.ok || text !== '"done"') throw new Error(`five/run: ${r.status} ${text}`);
   },
