@@ -5,8 +5,6 @@
  *
  * - floor_ratio: five-step workflows/s, 64 in flight, ÷ the naive floor
  *   (bench/floor.ts), 64 workflows at a time; best of the rounds each;
- * - bullmq_ratio: the same ÷ BullMQ, five chained jobs, c=64 (with the
- *   `peers` section, its rounds interleaved with these: bench/peers.ts);
  * - cpu_ms_per_run: CPU of the engine and worker processes per run, median
  *   of the rounds (nats-server's beside it);
  * - persisted_per_run: messages stored per run in all streams and KV
@@ -20,17 +18,16 @@
  * `--workers N` (1 each).
  */
 import { cpus } from 'node:os';
-import { Engine } from '../src/local/index.js';
 import { JetStreamEventStore } from '../src/store/index.js';
 import { clusterRig, type ClusterRound } from './cluster-rig.js';
 import { naiveFloor } from './floor.js';
 import { startBenchNats } from './nats.js';
-import type { PeerRig } from './peers.js';
+import { engineDriver } from './modes.js';
 import { cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, progress, type Bench } from './kit.js';
 
 const CONCURRENCY = 64;
 
-export async function benchCluster(b: Bench, opts: { engines?: number; workers?: number; peer?: PeerRig | null } = {}): Promise<void> {
+export async function benchCluster(b: Bench, opts: { engines?: number; workers?: number } = {}): Promise<void> {
   const { say, figures } = b;
   const five = def(FIVE_YAML);
   const handlers = fiveHandlers();
@@ -39,7 +36,6 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
   const floorWorkflows = b.quick ? 200 : 2_000;
   const latencyBatches = b.quick ? 2 : 5;
   const latencyBatch = b.quick ? 5 : 20;
-  const peer = opts.peer ?? null;
 
   progress('cluster: starting nats-server, engine and worker processes');
   const server = await startBenchNats();
@@ -47,13 +43,7 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
     const floor = await naiveFloor(server.url);
     const rig = await clusterRig(server, five, { engines: opts.engines ?? 1, workers: opts.workers ?? 1 });
     const store = new JetStreamEventStore({ servers: server.url, stream: 'BENCH_INPROC', subjectPrefix: 'bench.inproc', name: 'ledgerflow-bench' });
-    const engine = new Engine({ store });
-    const inProcess = async () => {
-      const t = performance.now();
-      const v = await engine.run(five, {}, { handlers, follow: false });
-      if (v.status !== 'COMPLETED') throw new Error(`in-process run ${v.runId} ended ${v.status}`);
-      return performance.now() - t;
-    };
+    const inProcess = engineDriver(store, five, handlers, { follow: false }).one;
     try {
       progress('cluster: warm-up');
       await rig.round(b.quick ? 20 : 200, CONCURRENCY);
@@ -64,15 +54,13 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       // its seven appends cost, against the CPU a goal leaves a run on this machine's cores (the budget lines).
       const floorCpuUs: number[] = [];
       const clusterRounds: ClusterRound[] = [];
-      const peerRates: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        progress(`cluster: round ${r + 1}/${rounds}: naive floor, cluster path${peer ? `, ${peer.name}` : ''}`);
+        progress(`cluster: round ${r + 1}/${rounds}: naive floor, cluster path`);
         const floorCpu = cpuOf([process.pid, server.pid]);
         floorRates.push(await floor.round(floorWorkflows, CONCURRENCY));
         const floorCpuAfter = cpuOf([process.pid, server.pid]);
         if (floorCpu !== null && floorCpuAfter !== null) floorCpuUs.push((floorCpuAfter - floorCpu) / floorWorkflows);
         clusterRounds.push(await rig.round(runs, CONCURRENCY));
-        if (peer) peerRates.push(await peer.round(floorWorkflows, CONCURRENCY));
       }
       progress(`cluster: one run at a time, ${latencyBatches} batches of ${latencyBatch} each side`);
       const inLat: number[] = [];
@@ -115,16 +103,9 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
         'cluster.floor_cpu_ms_per_run': floorCpu,
         'cluster.floor_goal_cpu_budget_ms': budgetAt(0.5 * bestFloor),
       });
-      if (peer) {
-        const bestPeer = Math.max(...peerRates);
-        figures['cluster.bullmq_workflows_per_sec'] = bestPeer;
-        figures['cluster.bullmq_ratio'] = best / bestPeer;
-        figures['cluster.bullmq_goal_cpu_budget_ms'] = budgetAt(1.5 * bestPeer);
-        figures['peers.bullmq_workflows_per_sec'] = bestPeer;
-      }
       b.details.cluster = {
         engines: opts.engines ?? 1, workers: opts.workers ?? 1, runsPerRound: runs, concurrency: CONCURRENCY, floorWorkflowsPerRound: floorWorkflows,
-        rounds: rates, floorRounds: floorRates, peerRounds: peerRates, cpuUsPerRunRounds: clusterRounds.map((c) => c.cpuUsPerRun),
+        rounds: rates, floorRounds: floorRates, cpuUsPerRunRounds: clusterRounds.map((c) => c.cpuUsPerRun),
         serverCpuUsPerRunRounds: clusterRounds.map((c) => c.serverCpuUsPerRun), persistedPerRunRounds: persistedRounds, persistedPerRunByStream: byStream,
         serverInPerRunRounds: clusterRounds.map((c) => c.serverInPerRun), serverOutPerRunRounds: clusterRounds.map((c) => c.serverOutPerRun),
         latencyRuns: clLat.length, clusterP99Ms: [...clLat].sort((a, b2) => a - b2)[Math.floor(clLat.length * 0.99)], inProcessRuns: inLat.length,
@@ -133,12 +114,10 @@ export async function benchCluster(b: Bench, opts: { engines?: number; workers?:
       say(`\ncluster path: ${opts.engines ?? 1} engine and ${opts.workers ?? 1} worker process(es) (worker concurrency 64) on one nats-server (file storage),`);
       say(`five-step workflows, ${CONCURRENCY} in flight (each started by ClusterClient.start when one completes); best of ${rounds} interleaved rounds:`);
       say(`  baseline: naive floor (7 one-event appends per workflow), ${CONCURRENCY} at a time   ${fmt(bestFloor)} workflows/s  ${list(floorRates)}`);
-      if (peer) say(`  baseline: ${peer.name}, ${CONCURRENCY} at a time                      ${fmt(Math.max(...peerRates))} workflows/s  ${list(peerRates)}`);
       say(`  cluster path, ${fmt(runs)} runs per round                                ${fmt(best)} workflows/s  ${list(rates)}`);
-      say(`    = ${fmt(best / bestFloor, 3)}× the naive floor (goal ≥ 0.5)${peer ? `, ${fmt(best / Math.max(...peerRates), 3)}× ${peer.name} (goal ≥ 1.5)` : ' (÷ BullMQ: add the peers section)'}`);
+      say(`    = ${fmt(best / bestFloor, 3)}× the naive floor (a figure; ÷ the peers: the peers section)`);
       say(`  CPU per run, median of the rounds: engine + worker ${fmt(cpu / 1000, 3)} ms (goal ≤ 0.6) ${list(clusterRounds.map((c) => (c.cpuUsPerRun ?? NaN) / 1000), 3)}; nats-server ${fmt(serverCpu / 1000, 3)} ms`);
-      const peerBudget = peer ? `, at 1.5× ${peer.name} ${fmt(budgetAt(1.5 * Math.max(...peerRates)), 3)} ms` : '';
-      say(`  CPU a run may use, every process together, on these ${cores} cores: at 0.5× the floor ${fmt(budgetAt(0.5 * bestFloor), 3)} ms${peerBudget};`);
+      say(`  CPU a run may use, every process together, on these ${cores} cores: at 0.5× the floor ${fmt(budgetAt(0.5 * bestFloor), 3)} ms;`);
       say(`    the cluster path uses ${fmt((cpu + serverCpu) / 1000, 3)} ms; the floor's 7 appends alone use ${fmt(floorCpu, 3)} ms (its client + nats-server) ${list(floorCpuUs.map((u) => u / 1000), 3)}`);
       say(`  messages persisted per run (all streams and KV buckets): ${fmt(persisted, 1)} (goal ≤ 10): ${Object.entries(byStream).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ')}`);
       say(`  at the server (/varz) per run: ${fmt(serverIn, 1)} in, ${fmt(serverOut, 1)} out (without the bench's own subscription to the log)`);

@@ -15,8 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../src/local/index.js';
 import { FileEventStore, MemoryEventStore, type AppendRequest } from '../src/store/index.js';
+import { engineDriver } from './modes.js';
 import { cpuNow, def, FIVE_YAML, fiveHandlers, fmt, list, now, percentile, pool, progress, type Bench } from './kit.js';
 
 const CONCURRENCY = 16;
@@ -33,24 +33,12 @@ export async function benchFile(b: Bench): Promise<void> {
     const commits: AppendRequest[] = [];
     let appended = 0;
     const counting = Object.assign(Object.create(store), { append: (r: AppendRequest) => { appended++; if (commits.length < 64) commits.push(r); return store.append(r); } });
-    const engine = new Engine({ store: counting });
+    const onFile = engineDriver(counting, five, handlers);
     const latencies: number[] = [];
-    /** One round of `runs` on `on`, CONCURRENCY at a time: workflows/s and CPU ms per run (latencies kept when asked). */
-    const engineRound = async (on: Engine, keep?: number[]) => {
-      const t = now();
-      const cpu = cpuNow();
-      await pool(runs, CONCURRENCY, async () => {
-        const s = now();
-        const v = await on.run(five, {}, { handlers });
-        if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ${v.status}`);
-        keep?.push(now() - s);
-      });
-      return { rate: runs / ((now() - t) / 1000), cpuMsPerRun: (cpuNow() - cpu) / runs };
-    };
     // A fresh memory store a round: the runs of earlier rounds would otherwise grow what it holds.
-    const memoryRound = () => engineRound(new Engine({ store: new MemoryEventStore() }));
+    const memoryRound = () => engineDriver(new MemoryEventStore(), five, handlers).round(runs, CONCURRENCY);
     progress('file: warm-up');
-    await engineRound(engine);
+    await onFile.round(runs, CONCURRENCY);
     await memoryRound();
     const before = appended;
 
@@ -84,7 +72,7 @@ export async function benchFile(b: Bench): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       progress(`file: round ${r + 1}/${rounds}`);
       raws.push(await rawRound());
-      files.push(await engineRound(engine, latencies));
+      files.push(await onFile.round(runs, CONCURRENCY, latencies));
       memories.push(await memoryRound());
     }
     await store.close();

@@ -38,6 +38,7 @@ import { resolveOptions } from '../src/store/jetstream/options.js';
 import { startNatsServer } from '../test/helpers/nats.js';
 import { naiveWorkflow as naive } from './floor.js';
 import { benchMap } from './map.js';
+import { engineDriver } from './modes.js';
 
 export interface JetStreamBenchInput {
   /** The 5-task sequential workflow. */
@@ -198,12 +199,11 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     let sharedIds = 0;
     /** One ledgerflow mode: warm-up, then rounds (run interleaved with the baselines' below), then latency. */
     const ledgerflowMode = (commitWindowMs: number) => {
-      const runOne = async () => {
-        const v = await engine.run(five, {}, { handlers, follow: false, commitWindowMs });
-        if (v.status !== 'COMPLETED') throw new Error(`run ${v.runId} ended ${v.status}`);
-        if (runIds.has(v.runId)) sharedIds++;
-        runIds.add(v.runId);
-      };
+      const driver = engineDriver(store, five, handlers, {
+        engine, follow: false, commitWindowMs,
+        onRun: (runId) => { if (runIds.has(runId)) sharedIds++; runIds.add(runId); },
+      });
+      const runOne = async () => { await driver.one(); };
       let best = { ms: Infinity, events: 0, commits: 0, reads: 0 };
       const rounds: number[] = [];
       return {
@@ -211,7 +211,7 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
         round: async () => {
           const before = { commits: store.commits, events: store.events, reads: store.reads };
           const t = now();
-          await Promise.all(Array.from({ length: RUNS }, runOne));
+          await driver.round(RUNS, RUNS); // all RUNS in flight at once
           const ms = now() - t;
           rounds.push(RUNS / (ms / 1000));
           if (ms < best.ms) best = { ms, events: store.events - before.events, commits: store.commits - before.commits, reads: store.reads - before.reads };

@@ -1,112 +1,316 @@
 /**
- * `npm run bench -- peers`: what users would otherwise pick, measured on
- * this machine in this sitting. BullMQ: a workflow is five chained jobs
- * (each job's processor adds the next), 64 workflows in flight, one worker
- * process with concurrency 64 (bench/peers/bullmq-worker.mjs), against a
- * redis-server this section starts on a free port in a temp dir with
- * `--appendonly yes --appendfsync everysec` (Redis's recommended durable
- * setting). With the `cluster` section in the same run, BullMQ's rounds are
- * interleaved with the cluster path's and `cluster.bullmq_ratio` is their
- * ratio; alone, only BullMQ's workflows/s.
+ * `npm run bench -- peers`: ledgerflow against the durable workflow engines
+ * a user would otherwise pick, in one sitting on this machine, the same
+ * five-step workflow on every side, `--runs` (1,000) workflows a round with
+ * 64 in flight (closed loop: each next one started when one completes),
+ * best of `--rounds` (3) rounds, the rounds of every side interleaved; then
+ * one workflow at a time, in batches interleaved the same way, for p50.
+ *
+ * Ours (bench/modes.ts, bench/cluster-rig.ts): Engine.run on the memory
+ * store, on the file store, on JetStream (in-process, file storage), and the
+ * cluster path (engine and worker processes) on that same nats-server.
+ * The peers, each a process of its own (bench/peers/*.mjs, driven as
+ * bench/peers/protocol.mjs says) on servers this section starts on free
+ * loopback ports in temp folders (bench/peer-servers.ts):
+ *
+ * - dbos: DBOS Transact, a workflow of five DBOS.runStep steps, on its own
+ *   PostgreSQL cluster (initdb/pg_ctl; or $LEDGERFLOW_BENCH_PG);
+ * - restate: Restate, a service handler calling ctx.run five times, invoked
+ *   through restate-server's ingress (the deployment registered with its
+ *   admin API);
+ * - bullmq_aof: BullMQ, five chained jobs (bench/peers/bullmq-worker.mjs, a
+ *   worker process with concurrency 64), on a redis-server with
+ *   `--appendonly yes --appendfsync everysec`; bullmq: the same on a
+ *   redis-server that keeps nothing on disk.
+ *
+ * Figures: peers.dbos_ratio (in-process JetStream ÷ DBOS),
+ * peers.dbos_file_ratio (file store ÷ DBOS), peers.restate_ratio (cluster
+ * path ÷ Restate), peers.bullmq_aof_ratio and peers.bullmq_ratio (cluster
+ * path ÷ BullMQ; cluster.bullmq_ratio, the older key, is the AOF one),
+ * peers.*_p50_ratio (ours one at a time ÷ the peer's, same pairs), each
+ * side's workflows/s, p50 and CPU per run; and what durability costs
+ * against the engine's own ceiling: ceiling.file_ratio and
+ * ceiling.jetstream_ratio (÷ the memory store), ceiling.cluster_ratio
+ * (÷ in-process JetStream on the same server), engine.cpu_ms_per_run (this
+ * process's CPU per run on the memory store, the least of the rounds).
+ * A peer that cannot start, or fails, is `peers.<peer>_missing` with why,
+ * and its ratios null. LEDGERFLOW_BENCH_PEERS=dbos,restate (a comma list
+ * of dbos, restate, bullmq_aof, bullmq) measures only those peers.
  *
  * bench/peers/ is a package of its own (its own lockfile), not a dependency
- * of ledgerflow: installed here on first use with `npm install --prefix
- * bench/peers` (the versions its lockfile holds; not `npm ci`, which npm 11
- * refuses for this lockfile: it counts the other platforms' optional
- * msgpackr-extract builds as missing). Skipped, with the reason, when
- * redis-server is absent or the install fails.
+ * of ledgerflow: installed here on first use with `npm ci --prefix
+ * bench/peers` (exactly its lockfile).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort } from '../test/helpers/nats.js';
-import { fmt, list, progress, type Bench } from './kit.js';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { FileEventStore, JetStreamEventStore, MemoryEventStore } from '../src/store/index.js';
+import { clusterRig } from './cluster-rig.js';
+import { engineDriver } from './modes.js';
+import { startBenchNats } from './nats.js';
+import { startPostgres, startRedis, startRestate, type PeerServer } from './peer-servers.js';
+import { cpuOf, def, FIVE_YAML, fiveHandlers, fmt, list, median, p50, procCpuUs, progress, type Bench } from './kit.js';
 
 const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 const CONCURRENCY = 64;
 
-export interface PeerRig { name: string; round(workflows: number, concurrency: number): Promise<number>; close(): Promise<void> }
-
-interface BullmqDriver { round(workflows: number, inFlight: number): Promise<number>; close(): Promise<void> }
+/** One side of the comparison: ours or a peer's. */
+interface Side {
+  key: string;
+  label: string;
+  round(workflows: number, inFlight: number): Promise<{ rate: number; cpuMsPerRun: number | null }>;
+  oneAtATime(n: number): Promise<number[]>;
+  close(): Promise<void>;
+}
 
 function installPeers(): void {
-  if (existsSync(join(PEERS, 'node_modules', 'bullmq', 'package.json'))) return;
+  const have = ['bullmq', '@dbos-inc/dbos-sdk', '@restatedev/restate-sdk', '@restatedev/restate-server'].every((p) => existsSync(join(PEERS, 'node_modules', p, 'package.json')));
+  if (have) return;
   progress('peers: installing bench/peers (npm ci --prefix bench/peers; once)');
   const r = spawnSync('npm', ['ci', '--prefix', PEERS, '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm ci --prefix bench/peers failed (run it yourself to see why): ${r.stderr?.slice(-500) ?? r.error?.message}`);
 }
 
-async function startRedis(): Promise<{ port: number; dispose(): Promise<void> }> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) throw new Error('redis-server is not installed (apt-get install redis-server), so BullMQ is not measured');
-  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-redis-'));
-  const port = await freePort();
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const kill = () => proc.kill('SIGKILL');
-  process.once('exit', kill);
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server not ready in 15 s:\n${log}`)), 15_000);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d; if (log.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); } });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited (${code}):\n${log}`)); });
-  });
-  return {
-    port,
-    dispose: async () => {
-      process.off('exit', kill);
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const gone = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGKILL');
-        await gone;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** The pids of a process and all its descendants (from /proc). */
+function tree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      for (const k of kids ? kids.split(' ') : []) out.push(...tree(Number(k)));
+    }
+  } catch {
+    // gone, or not Linux
+  }
+  return out;
 }
 
-/** BullMQ on its own Redis, warmed up, ready for rounds; throws with the reason when it cannot run here. */
-export async function openPeer(b: Bench): Promise<PeerRig> {
-  installPeers();
-  const redis = await startRedis();
+/** The error a process's log ends with (its last `SomethingError: …` line), else the log's last line. */
+function whyIn(log: string): string {
+  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.filter((l) => /^[\w.]*Error\b.*:/.test(l)).pop() ?? lines.pop() ?? '(nothing on its output)';
+}
+
+/** A peer's driver process (bench/peers/<script>): ops on stdin, answers on fd 3. */
+async function driverProcess(script: string, args: string[]): Promise<{ pid: number; op(msg: Record<string, unknown>): Promise<any>; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [join(PEERS, script), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], cwd: PEERS });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  let log = '';
+  const keep = (d: string) => { log = (log + d).slice(-4_000); };
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  const pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
+  let ready: { resolve(v: any): void; reject(e: Error): void } | null = null;
+  const started = new Promise((resolve, reject) => { ready = { resolve, reject }; });
+  createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
+    const msg = JSON.parse(line) as { id?: number; ready?: boolean; error?: string };
+    if (msg.ready) { ready?.resolve(true); return; }
+    const p = pending.get(msg.id!);
+    pending.delete(msg.id!);
+    if (msg.error) p?.reject(new Error(msg.error)); else p?.resolve(msg);
+  });
+  child.once('exit', (code, signal) => {
+    process.off('exit', kill);
+    const err = new Error(`${script} exited (${code ?? signal}): ${whyIn(log)}`);
+    ready?.reject(err);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  });
+  await started;
+  let id = 0;
+  const op = (msg: Record<string, unknown>) => new Promise<any>((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) { reject(new Error(`${script} is gone: ${whyIn(log)}`)); return; }
+    const n = ++id;
+    pending.set(n, { resolve, reject });
+    (child.stdin as Writable).write(`${JSON.stringify({ ...msg, id: n })}\n`);
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await op({ op: 'close' }).catch(() => undefined);
+    child.stdin!.end();
+    await gone;
+    clearTimeout(timer);
+  };
+  return { pid: child.pid!, op, stop };
+}
+
+/** A peer's side: its servers started, its driver process ready. */
+async function peerSide(key: string, label: string, servers: (() => Promise<PeerServer>)[], driver: (s: PeerServer[]) => [string, string[]]): Promise<Side> {
+  const started: PeerServer[] = [];
   try {
-    const { openBullmq } = await import(pathToFileURL(join(PEERS, 'bullmq.mjs')).href) as { openBullmq(o: { port: number; concurrency: number }): Promise<BullmqDriver> };
-    const driver = await openBullmq({ port: redis.port, concurrency: CONCURRENCY });
-    await driver.round(b.quick ? 64 : 500, CONCURRENCY); // warm-up
+    for (const start of servers) started.push(await start());
+    const [script, args] = driver(started);
+    const d = await driverProcess(script, args);
+    const pids = () => [...tree(d.pid), ...started.flatMap((s) => (s.pid === null ? [] : tree(s.pid)))];
     return {
-      name: 'BullMQ (5 chained jobs, Redis AOF everysec)',
-      round: (workflows, inFlight) => driver.round(workflows, inFlight),
-      close: async () => { await driver.close().catch(() => undefined); await redis.dispose(); },
+      key, label,
+      round: async (workflows, inFlight) => {
+        const ps = pids();
+        const cpu = cpuOf(ps);
+        const { rate } = await d.op({ op: 'round', workflows, inFlight });
+        const after = cpuOf(ps);
+        return { rate, cpuMsPerRun: cpu !== null && after !== null ? (after - cpu) / 1000 / workflows : null };
+      },
+      oneAtATime: async (n) => (await d.op({ op: 'oneAtATime', n })).ms,
+      close: async () => { await d.stop(); for (const s of started.reverse()) await s.dispose(); },
     };
   } catch (err) {
-    await redis.dispose();
+    for (const s of started.reverse()) await s.dispose().catch(() => undefined);
     throw err;
   }
 }
 
-/** The peers section without the cluster one: BullMQ's workflows/s alone (no ratio: that needs the cluster path in the same sitting). */
-export async function benchPeersAlone(b: Bench): Promise<void> {
-  let peer: PeerRig;
+const PEER_SIDES: { key: string; open(): Promise<Side> }[] = [
+  { key: 'dbos', open: () => peerSide('dbos', 'DBOS Transact (5 DBOS.runStep, PostgreSQL)', [startPostgres], ([pg]) => ['dbos.mjs', [pg!.url]]) },
+  {
+    key: 'restate', open: async () => {
+      const port = await (await import('../test/helpers/nats.js')).freePort();
+      return peerSide('restate', 'Restate (5 ctx.run, via its ingress)', [() => startRestate(PEERS)], ([rs]) => ['restate.mjs', [String(port), rs!.url, rs!.ingressUrl!]]);
+    },
+  },
+  { key: 'bullmq_aof', open: () => peerSide('bullmq_aof', 'BullMQ (5 chained jobs, Redis AOF everysec)', [() => startRedis(true)], ([r]) => ['bullmq.mjs', [r!.url, String(CONCURRENCY)]]) },
+  { key: 'bullmq', open: () => peerSide('bullmq', 'BullMQ (5 chained jobs, Redis in memory only)', [() => startRedis(false)], ([r]) => ['bullmq.mjs', [r!.url, String(CONCURRENCY)]]) },
+];
+
+/** [figure, ours, peer]: figure = ours ÷ the peer, in workflows/s (and `_p50_ratio`: ours' p50 ÷ the peer's). */
+const PAIRS: [string, string, string][] = [
+  ['peers.dbos', 'jetstream', 'dbos'], ['peers.dbos_file', 'file', 'dbos'], ['peers.restate', 'cluster', 'restate'],
+  ['peers.bullmq_aof', 'cluster', 'bullmq_aof'], ['peers.bullmq', 'cluster', 'bullmq'],
+];
+
+export async function benchPeers(b: Bench): Promise<void> {
+  const { figures, say } = b;
+  const five = def(FIVE_YAML);
+  const handlers = fiveHandlers();
+  const runs = b.runs ?? (b.quick ? 100 : 1_000);
+  const rounds = b.rounds ?? (b.quick ? 1 : 3);
+  const batches = b.quick ? 2 : 5;
+  const batch = b.quick ? 5 : 20;
+  const missing: Record<string, string> = {};
+  const sides: Side[] = [];
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'lf-bench-peers-'));
   try {
-    peer = await openPeer(b);
-  } catch (err) {
-    b.figures['peers.skipped'] = (err as Error).message;
-    b.say(`\npeers: skipped: ${(err as Error).message}`);
-    return;
-  }
-  try {
-    const rounds = b.rounds ?? (b.quick ? 1 : 3);
-    const workflows = b.quick ? 200 : 2_000;
-    const rates: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      progress(`peers: round ${r + 1}/${rounds}`);
-      rates.push(await peer.round(workflows, CONCURRENCY));
+    progress('peers: starting nats-server, the cluster path, the in-process stores');
+    const server = await startBenchNats();
+    cleanup.push(() => server.dispose());
+    const rig = await clusterRig(server, five);
+    cleanup.push(() => rig.close());
+    const jsStore = new JetStreamEventStore({ servers: server.url, stream: 'BENCH_PEERS_INPROC', subjectPrefix: 'bench.peers', name: 'ledgerflow-bench' });
+    cleanup.push(() => jsStore.close());
+    const fileStore = new FileEventStore(join(dir, 'file'));
+    cleanup.push(() => fileStore.close());
+    const onJs = engineDriver(jsStore, five, handlers, { follow: false });
+    const onFile = engineDriver(fileStore, five, handlers, { follow: false });
+    const ones = (one: () => Promise<number>) => async (n: number) => { const ms: number[] = []; for (let i = 0; i < n; i++) ms.push(await one()); return ms; };
+    sides.push(
+      // A fresh memory store a round: the runs of earlier rounds would otherwise grow what it holds.
+      { key: 'memory', label: 'ledgerflow, memory store (no I/O)', round: (n, c) => engineDriver(new MemoryEventStore(), five, handlers).round(n, c), oneAtATime: ones(() => engineDriver(new MemoryEventStore(), five, handlers).one()), close: async () => undefined },
+      { key: 'file', label: 'ledgerflow, file store', round: (n, c) => onFile.round(n, c), oneAtATime: ones(onFile.one), close: async () => undefined },
+      {
+        key: 'jetstream', label: 'ledgerflow, in-process on JetStream', oneAtATime: ones(onJs.one), close: async () => undefined,
+        round: async (n, c) => {
+          const s = procCpuUs(server.pid);
+          const r = await onJs.round(n, c);
+          const after = procCpuUs(server.pid);
+          return { rate: r.rate, cpuMsPerRun: s !== null && after !== null ? r.cpuMsPerRun + (after - s) / 1000 / n : null };
+        },
+      },
+      {
+        key: 'cluster', label: 'ledgerflow, cluster path (engine + worker processes)', oneAtATime: (n) => rig.oneAtATime(n), close: async () => undefined,
+        round: async (n, c) => {
+          const r = await rig.round(n, c);
+          return { rate: r.workflowsPerSec, cpuMsPerRun: r.cpuUsPerRun !== null && r.serverCpuUsPerRun !== null ? (r.cpuUsPerRun + r.serverCpuUsPerRun) / 1000 : null };
+        },
+      },
+    );
+    const only = process.env.LEDGERFLOW_BENCH_PEERS?.split(',').map((k) => k.trim());
+    let install: string | null | undefined;
+    for (const peer of PEER_SIDES) {
+      if (only && !only.includes(peer.key)) { missing[peer.key] = `not among LEDGERFLOW_BENCH_PEERS=${only.join(',')}`; continue; }
+      if (install === undefined) {
+        try {
+          installPeers();
+          install = null;
+        } catch (err) {
+          install = (err as Error).message;
+        }
+      }
+      if (install) { missing[peer.key] = install; continue; }
+      progress(`peers: starting ${peer.key}`);
+      try {
+        const side = await peer.open();
+        cleanup.push(() => side.close());
+        sides.push(side);
+      } catch (err) {
+        missing[peer.key] = (err as Error).message.slice(0, 2_000);
+        progress(`peers: ${peer.key} missing: ${missing[peer.key]}`);
+      }
     }
-    b.figures['peers.bullmq_workflows_per_sec'] = Math.max(...rates);
-    b.details.peers = { workflowsPerRound: workflows, concurrency: CONCURRENCY, rounds: rates };
-    b.say(`\n${peer.name}, ${CONCURRENCY} workflows in flight, best of ${rounds} rounds: ${fmt(Math.max(...rates))} workflows/s ${list(rates)}`);
-    b.say('  (÷ the cluster path: npm run bench -- cluster peers)');
+    /** Runs `fn` on every side still there; a peer that fails is dropped as missing, a failure of ours fails the section. */
+    const each = async (what: string, fn: (s: Side) => Promise<void>) => {
+      for (const s of [...sides]) {
+        try {
+          await fn(s);
+        } catch (err) {
+          if (['memory', 'file', 'jetstream', 'cluster'].includes(s.key)) throw err;
+          missing[s.key] = `failed in ${what}: ${(err as Error).message.slice(0, 2_000)}`;
+          progress(`peers: ${s.key} dropped: ${missing[s.key]}`);
+          sides.splice(sides.indexOf(s), 1);
+          await s.close().catch(() => undefined);
+        }
+      }
+    };
+    progress('peers: warm-up');
+    await each('the warm-up', async (s) => { await s.round(b.quick ? 20 : 200, CONCURRENCY); await s.oneAtATime(3); });
+    const rates: Record<string, number[]> = {};
+    const cpus: Record<string, (number | null)[]> = {};
+    for (let r = 0; r < rounds; r++) {
+      progress(`peers: round ${r + 1}/${rounds}: ${sides.map((s) => s.key).join(', ')}`);
+      await each(`round ${r + 1}`, async (s) => {
+        const got = await s.round(runs, CONCURRENCY);
+        (rates[s.key] ??= []).push(got.rate);
+        (cpus[s.key] ??= []).push(got.cpuMsPerRun);
+      });
+    }
+    progress(`peers: one at a time, ${batches} batches of ${batch} each side`);
+    const lat: Record<string, number[]> = {};
+    for (let i = 0; i < batches; i++) await each('one at a time', async (s) => { (lat[s.key] ??= []).push(...await s.oneAtATime(batch)); });
+
+    const here = new Set(sides.map((s) => s.key));
+    const best = (k: string) => (here.has(k) ? Math.max(...rates[k]!) : null);
+    const p50Of = (k: string) => (here.has(k) ? p50(lat[k]!) : null);
+    const ratio = (x: number | null, y: number | null) => (x !== null && y !== null ? x / y : null);
+    for (const s of sides) {
+      figures[`peers.${s.key}_workflows_per_sec`] = best(s.key);
+      figures[`peers.${s.key}_p50_ms`] = p50Of(s.key);
+      const c = cpus[s.key]!.filter((x): x is number => x !== null);
+      figures[`peers.${s.key}_cpu_ms_per_run`] = c.length ? median(c) : null;
+    }
+    for (const [f, ours, peer] of PAIRS) {
+      figures[`${f}_ratio`] = ratio(best(ours), best(peer));
+      figures[`${f}_p50_ratio`] = ratio(p50Of(ours), p50Of(peer));
+    }
+    for (const [k, why] of Object.entries(missing)) figures[`peers.${k}_missing`] = why;
+    figures['cluster.bullmq_ratio'] = figures['peers.bullmq_aof_ratio']!;
+    figures['ceiling.file_ratio'] = ratio(best('file'), best('memory'));
+    figures['ceiling.jetstream_ratio'] = ratio(best('jetstream'), best('memory'));
+    figures['ceiling.cluster_ratio'] = ratio(best('cluster'), best('jetstream'));
+    figures['engine.cpu_ms_per_run'] = Math.min(...cpus.memory!.filter((x): x is number => x !== null));
+    b.details.peers = { runsPerRound: runs, concurrency: CONCURRENCY, rounds: rates, cpuMsPerRun: cpus, oneAtATimeRuns: batches * batch, missing };
+
+    say(`\n${fmt(runs)} five-step workflows a round, ${CONCURRENCY} in flight, best of ${rounds} interleaved rounds; one at a time: p50 of ${batches * batch} (CPU per run: every process of the side, median of the rounds):`);
+    for (const s of sides) say(`  ${s.label.padEnd(54)} ${fmt(best(s.key)!).padStart(6)} workflows/s ${list(rates[s.key]!)}  p50 ${fmt(p50Of(s.key)!, 2)} ms  CPU ${fmt(figures[`peers.${s.key}_cpu_ms_per_run`] as number, 3)} ms/run`);
+    for (const [k, why] of Object.entries(missing)) say(`  ${k}: MISSING: ${why.split('\n')[0]}`);
   } finally {
-    await peer.close();
+    for (const c of cleanup.reverse()) await c().catch((err: unknown) => progress(`peers: closing: ${(err as Error).message}`));
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -16,7 +16,6 @@
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import type { BigRun } from './bigrun.js';
-import type { PeerRig } from './peers.js';
 import { fmt, progress, type Bench } from './kit.js';
 // Each section's module is imported when the section runs: one section alone starts fast.
 
@@ -28,7 +27,12 @@ type Section = (typeof DEFAULT)[number] | (typeof MORE)[number];
 
 /** The figures each section promises in --json (null, with `<section>.skipped`, when it cannot measure one). */
 const PROMISED: Partial<Record<Section, string[]>> = {
-  cluster: ['cluster.floor_ratio', 'cluster.bullmq_ratio', 'cluster.cpu_ms_per_run', 'cluster.persisted_per_run', 'cluster.p50_ratio'],
+  cluster: ['cluster.floor_ratio', 'cluster.cpu_ms_per_run', 'cluster.persisted_per_run', 'cluster.p50_ratio'],
+  peers: [
+    'peers.dbos_ratio', 'peers.dbos_file_ratio', 'peers.restate_ratio', 'peers.bullmq_aof_ratio', 'peers.bullmq_ratio',
+    'peers.dbos_p50_ratio', 'peers.dbos_file_p50_ratio', 'peers.restate_p50_ratio', 'peers.bullmq_aof_p50_ratio', 'peers.bullmq_p50_ratio',
+    'cluster.bullmq_ratio', 'ceiling.file_ratio', 'ceiling.jetstream_ratio', 'ceiling.cluster_ratio', 'engine.cpu_ms_per_run',
+  ],
   file: ['file.raw_ratio'],
   statefile: ['statefile.on_off_ratio', 'statefile.rebuild_10k_ms'],
   jetstream: ['jetstream.floor_ratio'],
@@ -41,6 +45,18 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
   import: ['evo.import_rate'],
   ratelimit: ['ratelimit.cluster_rate_per_s', 'ratelimit.rate_ratio', 'ratelimit.max_window', 'ratelimit.max_window_ratio', 'ratelimit.unlimited_rate_per_s', 'ratelimit.held_ratio'],
+};
+
+/**
+ * The goals (issue 41), printed beside their figures at the end and carried in --json as `goals`:
+ * throughput ratios ≥, latency ratios and CPU ≤. A p50 ratio is ours ÷ the peer's, so ≤ 1 for each is
+ * "no worse than the best peer in the same mode".
+ */
+const GOALS: Record<string, ['>=' | '<=', number]> = {
+  'peers.dbos_ratio': ['>=', 1.5], 'peers.dbos_file_ratio': ['>=', 1.5], 'peers.restate_ratio': ['>=', 2], 'peers.bullmq_aof_ratio': ['>=', 1],
+  'peers.dbos_p50_ratio': ['<=', 1], 'peers.dbos_file_p50_ratio': ['<=', 1], 'peers.restate_p50_ratio': ['<=', 1], 'peers.bullmq_aof_p50_ratio': ['<=', 1],
+  'ceiling.file_ratio': ['>=', 0.8], 'ceiling.jetstream_ratio': ['>=', 0.6], 'ceiling.cluster_ratio': ['>=', 0.6], 'engine.cpu_ms_per_run': ['<=', 0.15],
+  'cluster.p50_ratio': ['<=', 3], 'cluster.persisted_per_run': ['<=', 10],
 };
 
 const argv = process.argv.slice(2);
@@ -112,18 +128,9 @@ await section('jetstream', async () => {
   });
   details.jetstream = r;
 });
-// The cluster's rounds interleave with BullMQ's when both sections run: one sitting, one ratio.
-let peer: PeerRig | null = null;
-if (want('cluster') && want('peers')) {
-  peer = await (await import('./peers.js')).openPeer(b).catch((err: unknown) => { figures['peers.skipped'] = (err as Error).message; progress(`peers: skipped: ${(err as Error).message}`); return null; });
-}
-try {
-  await section('cluster', async () => (await import('./cluster.js')).benchCluster(b, { ...(flag('--engines') ? { engines: flag('--engines')! } : {}), ...(flag('--workers') ? { workers: flag('--workers')! } : {}), peer }));
-  if (want('cluster') && !peer) figures['cluster.bullmq_skipped'] = figures['peers.skipped'] ?? 'the peers section did not run (npm run bench -- cluster peers)';
-} finally {
-  await peer?.close();
-}
-if (!want('cluster')) await section('peers', async () => (await import('./peers.js')).benchPeersAlone(b));
+await section('cluster', async () => (await import('./cluster.js')).benchCluster(b, { ...(flag('--engines') ? { engines: flag('--engines')! } : {}), ...(flag('--workers') ? { workers: flag('--workers')! } : {}) }));
+// Ours (memory, file, in-process JetStream, cluster path) and DBOS, Restate and BullMQ, rounds interleaved in one sitting.
+await section('peers', async () => (await import('./peers.js')).benchPeers(b));
 await section('evicted', async () => (await import('./evicted.js')).benchEvicted(b));
 await section('cli', async () => (await import('./cli.js')).benchCli(b));
 await section('map', async () => { details.map = await (await import('./map.js')).benchMap({ say: b.say, fmt }); });
@@ -141,7 +148,23 @@ await section('evo', async () => (await import('./migrate.js')).benchMigrate(b))
 await section('import', async () => (await import('./import.js')).benchImport(b));
 await section('list', async () => { details.list = await (await import('./list.js')).benchList({ say: b.say, fmt, ...(process.env.RUNS ? { runs: Number(process.env.RUNS) } : {}), fileOnly: process.env.LIST_STORES === 'file' }); });
 
+// Each goal whose figure this run measured (or promised): its value, the goal, met or not (null: not measured; why under `*_missing` or `*.skipped`).
+const goals: Record<string, { goal: string; value: number | string | null; met: boolean | null }> = {};
+for (const [key, [op, bound]] of Object.entries(GOALS)) {
+  if (!(key in figures)) continue;
+  const v = figures[key];
+  goals[key] = { goal: `${op} ${bound}`, value: v ?? null, met: typeof v === 'number' ? (op === '>=' ? v >= bound : v <= bound) : null };
+}
+if (Object.keys(goals).length > 0) {
+  b.say('\ngoals:');
+  for (const [key, g] of Object.entries(goals)) {
+    const why = key.startsWith('peers.') ? Object.entries(figures).find(([k]) => k.startsWith('peers.') && k.endsWith('_missing') && key.startsWith(k.slice(0, -'missing'.length)))?.[1] : undefined;
+    const verdict = g.met === null ? `not measured${why ? ` (${String(why).split('\n')[0]})` : ''}` : g.met ? 'PASS' : 'MISS';
+    b.say(`  ${key.padEnd(28)} ${typeof g.value === 'number' ? fmt(g.value, 3).padStart(8) : '       —'}  goal ${g.goal.replace('>=', '≥').replace('<=', '≤').padEnd(7)} ${verdict}`);
+  }
+}
+
 machine.loadAverageAtStart = machine.loadAverageAtStart.map((l) => Math.round(l * 100) / 100);
 const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-if (json) process.stdout.write(`${JSON.stringify({ ...figures, machine: { ...machine, loadAverageAtEnd: loadAtEnd }, details })}\n`);
+if (json) process.stdout.write(`${JSON.stringify({ ...figures, goals, machine: { ...machine, loadAverageAtEnd: loadAtEnd }, details })}\n`);
 else b.say(`\nload average at the end: ${loadAtEnd.join(' ')}`);

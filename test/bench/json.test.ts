@@ -24,6 +24,23 @@ describe('npm run bench -- --json', () => {
     expect(r.stderr).toContain('fold: done');
   }, 60_000);
 
+  it('peers: a peer not measured is null with why, never zero; the ceiling figures and their goals are there', () => {
+    // No peer selected, so nothing is installed or started but ours (a nats-server, engine and worker processes).
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'peers', '--quick', '--json'], {
+      cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, LEDGERFLOW_BENCH_PEERS: 'none' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, any>;
+    for (const peer of ['dbos', 'restate', 'bullmq_aof', 'bullmq']) expect(out[`peers.${peer}_missing`], peer).toContain('LEDGERFLOW_BENCH_PEERS');
+    for (const key of ['peers.dbos_ratio', 'peers.dbos_file_ratio', 'peers.restate_ratio', 'peers.bullmq_aof_ratio', 'peers.restate_p50_ratio']) expect(out[key], key).toBeNull();
+    for (const key of ['ceiling.file_ratio', 'ceiling.jetstream_ratio', 'ceiling.cluster_ratio', 'engine.cpu_ms_per_run', 'peers.cluster_workflows_per_sec', 'peers.file_p50_ms']) {
+      expect(typeof out[key], key).toBe('number');
+    }
+    expect(out.goals['ceiling.file_ratio']).toMatchObject({ goal: '>= 0.8', value: out['ceiling.file_ratio'] });
+    expect(out.goals['peers.dbos_ratio']).toEqual({ goal: '>= 1.5', value: null, met: null });
+    expect(out.goals['engine.cpu_ms_per_run'].goal).toBe('<= 0.15');
+  }, 120_000);
+
   it('refuses a section it does not have, naming the ones it has', () => {
     const r = bench('nosuch', '--json');
     expect(r.status).toBe(2);
