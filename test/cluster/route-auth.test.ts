@@ -113,24 +113,47 @@ describe.skipIf(noNats)('cluster routes are authorized (nats-cluster.conf)', () 
 
   it('`ledgerflow dev --cluster 3` makes a route password (kept readable by its owner only), says so, and its nodes refuse a route without it', async () => {
     const store = tempDir('lf-dev-cluster-');
-    // Three client ports in a row and their route ports 2000 above, all free.
-    let port = 0;
-    for (let tries = 0; tries < 50 && !port; tries++) {
-      const p = 20_000 + Math.floor(Math.random() * 20_000);
-      const free = await Promise.all([p, p + 1, p + 2, p + 2000, p + 2001, p + 2002].map((x) => new Promise<boolean>((res) => {
-        const s = tcpConnect(x, '127.0.0.1');
-        s.on('connect', () => { s.destroy(); res(false); });
-        s.on('error', () => res(true));
-      })));
-      if (free.every(Boolean)) port = p;
-    }
-    const dev = spawnCli(['dev', '--cluster', '3', '--port', String(port), '--store-dir', store, '--json']);
-    rogues.push(dev);
-    let out = '';
+    // Three client ports in a row and their route ports 2000 above, free when looked at; another test's server may
+    // take one before dev binds it (dev then answers with a port-in-use error, or a node exits at start): try others.
+    const freeRun = async (): Promise<number> => {
+      for (let tries = 0; tries < 50; tries++) {
+        const p = 20_000 + Math.floor(Math.random() * 20_000);
+        const free = await Promise.all([p, p + 1, p + 2, p + 2000, p + 2001, p + 2002].map((x) => new Promise<boolean>((res) => {
+          const s = tcpConnect(x, '127.0.0.1');
+          s.on('connect', () => { s.destroy(); res(false); });
+          s.on('error', () => res(true));
+        })));
+        if (free.every(Boolean)) return p;
+      }
+      throw new Error('no six free ports found');
+    };
+    type Ready = { routePasswordFile: string; nodes: { route: number }[] };
+    let dev: ReturnType<typeof spawnCli> | undefined;
+    let info: Ready | undefined;
     let err = '';
-    dev.stdout!.on('data', (d) => { out += d; });
-    dev.stderr!.on('data', (d) => { err += d; });
-    const info = await waitFor('dev --cluster to be ready', () => { try { return JSON.parse(out) as { routePasswordFile: string; nodes: { route: number }[] }; } catch { return null; } }, { timeout: 45_000, detail: () => err });
+    for (let attempt = 0; attempt < 5 && !info; attempt++) {
+      const port = await freeRun();
+      const child = spawnCli(['dev', '--cluster', '3', '--port', String(port), '--store-dir', store, '--json']);
+      rogues.push(child);
+      let out = '';
+      err = '';
+      let exited = false;
+      child.stdout!.on('data', (d) => { out += d; });
+      child.stderr!.on('data', (d) => { err += d; });
+      child.once('exit', () => { exited = true; });
+      const said = await waitFor('dev --cluster to be ready (or to give up)', () => {
+        try { return JSON.parse(out) as Ready | { error: { message: string } }; } catch { return exited ? { error: { message: err } } : null; }
+      }, { timeout: 45_000, detail: () => err });
+      if ('error' in said) {
+        // Only a port taken meanwhile is tried again; anything else is this test's failure.
+        expect(said.error.message).toMatch(/already in use|exited during start-up/);
+        if (!exited) await new Promise((r) => child.once('exit', r));
+        continue;
+      }
+      dev = child;
+      info = said;
+    }
+    if (!info || !dev) throw new Error(`dev --cluster never started on free ports: ${err}`);
     expect(info.routePasswordFile).toBe(join(store, 'route-password'));
     expect(statSync(info.routePasswordFile).mode & 0o777).toBe(0o600);
     for (const n of info.nodes) expect(await handshake(n.route)).toContain("-ERR 'Authorization Violation'");
