@@ -283,10 +283,12 @@ export async function benchJetStream(input: JetStreamBenchInput): Promise<Record
     const bigId = bigRunCommits[0]![0]!.runId;
     const bigEvents = bigRunCommits.reduce((n, c) => n + c.length, 0);
     // As an engine does (every 1000 events by default), a snapshot is due whenever a commit crosses a multiple of 1000: keep the last.
+    // A --quick run's is shorter than 1000 events: every half of it then, so that a snapshot is due all the same.
+    const snapshotEvery = Math.min(1000, Math.max(1, Math.floor(bigEvents / 2)));
     let lastDue: { seq: number; position: number } | null = null;
     for (const c of bigRunCommits) {
       const r = await store.append({ runId: bigId, expectedSeq: c[0]!.seq - 1, dedupId: `${bigId}/${c[0]!.seq}`, events: c });
-      if (snapshotDue(c[0]!.seq - 1, r.lastSeq, 1000)) lastDue = { seq: r.lastSeq, position: r.position! };
+      if (snapshotDue(c[0]!.seq - 1, r.lastSeq, snapshotEvery)) lastDue = { seq: r.lastSeq, position: r.position! };
     }
     const bigSubject = `bench.events.${bigRunCommits[0]![0]!.workflowId}.${bigId}`;
     const rawBig = await rawRead(nc, 'LF_BENCH', bigSubject);
