@@ -100,10 +100,7 @@ export class DefinitionRegistry {
     if (!version) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} is not deployed; run \`ledgerflow deploy <file> --nats <url>\` first`, { workflowId: id });
     const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${id}.${version}`);
     if (!hash) throw new LedgerflowError('LF_WORKFLOW_NOT_DEPLOYED', `workflow ${id} has no version ${version} deployed`, { workflowId: id, version });
-    if (!this.versions.has(`${id}@${version}`)) {
-      if (this.versions.size >= KEPT_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
-      this.versions.set(`${id}@${version}`, hash);
-    }
+    this.rememberVersion(`${id}@${version}`, hash);
     const known = this.bodies.get(hash);
     if (known) return known;
     // Read back under the limits a deploy checks: one stored before them (or by another client) is refused, not run.
@@ -117,10 +114,18 @@ export class DefinitionRegistry {
     return def;
   }
 
+  /** A version's hash, kept: its key is created once and never written again. */
+  private rememberVersion(ref: string, hash: string): void {
+    if (this.versions.has(ref)) return;
+    if (this.versions.size >= KEPT_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
+    this.versions.set(ref, hash);
+  }
+
   /** The YAML `workflowId@version` was deployed from, or null when it was deployed as an object (or before texts were kept). */
   async text(id: string, version: number): Promise<string | null> {
     const hash = this.versions.get(`${id}@${version}`) ?? await this.getText(`wf.${token(id)}.${version}`);
     if (!hash) return null;
+    this.rememberVersion(`${id}@${version}`, hash);
     const known = this.texts.get(hash);
     if (known !== undefined) return known;
     // None kept is not remembered: a later deploy of the same content with its text keeps one.
