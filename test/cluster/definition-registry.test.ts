@@ -5,7 +5,9 @@
  * `keys()` leaves an ephemeral consumer per call for five minutes: a burst
  * of starts left consumers the operator's `nats consumer ls` would show.)
  */
+import { jetstream } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
+import { DefinitionRegistry } from '../../src/cluster/transport/definitions.js';
 import { DEFINITIONS_BUCKET } from '../../src/cluster/transport/subjects.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
@@ -25,5 +27,19 @@ describe.skipIf(noNats)('the deployed registry', () => {
     const consumers: string[] = [];
     for await (const ci of jsm.consumers.list(`KV_${DEFINITIONS_BUCKET}`)) consumers.push(ci.name);
     expect(consumers).toEqual([]);
+  });
+
+  it('keeps the YAML a version was deployed from (what the dashboard\'s editor starts from); one deployed as an object has none', async () => {
+    const text = 'workflow:\n  id: refunds   # the file as written, comments and all\n  version: 1\n  tasks:\n    - { id: a, type: SIMPLE }\n';
+    await c.client.deploy(def(text), text);
+    await c.client.deploy(flow('plain', 1));
+    const js = jetstream(await c.admin());
+    const registry = new DefinitionRegistry(js);
+    expect(await registry.text('refunds', 1)).toBe(text);
+    expect(await registry.text('plain', 1)).toBeNull();
+    expect(await registry.text('refunds', 9)).toBeNull();
+    // The same content deployed again with another text is unchanged: the first text stays.
+    expect((await c.client.deploy(def(text), `${text}# again\n`)).changed).toBe(false);
+    expect(await new DefinitionRegistry(js).text('refunds', 1)).toBe(text);
   });
 });
