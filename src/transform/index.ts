@@ -1,5 +1,5 @@
 /**
- * TRANSFORM tasks (docs/language.md#transform-reshape-json-with-jq-or-javascript): a jq program (or a JavaScript
+ * TRANSFORM tasks (docs/language.md#javascript-js): a jq program (or a JavaScript
  * script, js.ts) run over the task's
  * resolved input, by the executor itself on both stores (local/in-process-attempts.ts, the NATS engine's
  * cluster/engine/transforms.ts), never by a worker. jq is real jq (1.8) compiled to WebAssembly
@@ -109,6 +109,7 @@ async function runScript(taskId: string, script: string, input: unknown, limitMs
     const at = ran.line !== undefined ? ` (line ${ran.line}, col ${ran.col})` : '';
     if (ran.kind === 'timeout') throw new TransformError(taskId, `its JavaScript ran longer than ${limitMs / 1000} s and was interrupted${at}`, { retryable, code: 'LF_JS_TIMEOUT' });
     if (ran.kind === 'memory') throw new TransformError(taskId, `its JavaScript used more than ${JS_MEMORY_LIMIT / 1024 / 1024} MiB and was stopped${at}`, { retryable: false, code: 'LF_JS_ERROR' });
+    if (/stack overflow/.test(ran.message)) throw new TransformError(taskId, `its JavaScript recursed too deep (stack overflow)${at}`, { retryable: false, code: 'LF_JS_ERROR' });
     throw new TransformError(taskId, `its JavaScript failed: ${ran.message}${at}`, { retryable: !ran.message.startsWith('SyntaxError'), code: 'LF_JS_ERROR' });
   }
   if (ran.json.length > TRANSFORM_OUTPUT_LIMIT) throw tooLarge(taskId, 'JavaScript');

@@ -1,5 +1,5 @@
 /**
- * TRANSFORM's `js:` (docs/language.md#transform-reshape-json-with-jq-or-javascript): a JavaScript script run in
+ * TRANSFORM's `js:` (docs/language.md#javascript-js): a JavaScript script run in
  * QuickJS compiled to WebAssembly (quickjs-emscripten-core with its release-sync variant), never in this
  * process's own JavaScript: in the JavaScript thread (wasm-thread.ts), in a fresh QuickJS runtime per call with
  * a memory limit and an interrupt deadline. The script sees `$` (the task's resolved input, as Conductor's
