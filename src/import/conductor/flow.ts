@@ -46,7 +46,7 @@ export class Flow {
 
   /** A task the importer adds (not one of Conductor's): `fields` with its id and dependencies. */
   private add(id: string, deps: string[], fields: LfTask): void {
-    this.ctx.tasks.push({ id, ...(deps.length > 0 ? { depends_on: deps.length === 1 ? deps[0] : deps } : {}), ...fields });
+    this.ctx.tasks.push({ id, type: fields.type, ...(deps.length > 0 ? { depends_on: deps.length === 1 ? deps[0] : deps } : {}), ...fields });
   }
 
   private input(t: ConductorTask): LfTask {
