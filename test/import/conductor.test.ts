@@ -95,6 +95,34 @@ describe('importing Conductor workflows', () => {
     expect(importConductor('{"tasks": []}', 'bad.json').refusals[0]!.why).toMatch(/not a Conductor workflow definition: .*name/);
   });
 
+  it('imports JavaScript beyond plain comparisons as TRANSFORM js tasks: a SWITCH first in a case starts the case at its script, quoted references become inputs', () => {
+    const inner = { name: 's', taskReferenceName: 'inner_switch', type: 'SWITCH', evaluatorType: 'graaljs', inputParameters: { n: '${workflow.input.n}' }, expression: '[1, 2].includes($.n) ? "low" : "high"', decisionCases: { low: [{ name: 'l', taskReferenceName: 'low_ref', type: 'SIMPLE' }] } };
+    const r = workflow({ tasks: [
+      { name: 'o', taskReferenceName: 'outer', type: 'SWITCH', evaluatorType: 'value-param', expression: 'k', inputParameters: { k: '${workflow.input.k}' }, decisionCases: { a: [inner] } },
+      { name: 'm', taskReferenceName: 'msg', type: 'INLINE', inputParameters: { evaluatorType: 'graaljs', expression: '"${workflow.input.name}".split(" ").map((w) => w[0]).join("")' } },
+    ] });
+    expect(r.refusals).toEqual([]);
+    const t = tasksOf(r.definitions[0]!.yaml);
+    expect(t.outer).toMatchObject({ decision_cases: { a: { next: 'inner_switch_js' } } });
+    expect(t.inner_switch_js).toMatchObject({ type: 'TRANSFORM', input: { n: '${workflow.input.n}' }, js: '[1, 2].includes($.n) ? "low" : "high"' });
+    expect(t.inner_switch).toMatchObject({ type: 'DECISION', depends_on: 'inner_switch_js', decision_param: '${inner_switch_js.output.result}' });
+    expect(t.msg).toMatchObject({ type: 'TRANSFORM', input: { _lf_ref1: '${workflow.input.name}' }, js: '$._lf_ref1.split(" ").map((w) => w[0]).join("")' });
+  });
+
+  it('reads a Conductor HTTP task\'s response from ledgerflow\'s output, imports QUERY_PROCESSOR as an integration and WAIT_FOR_WEBHOOK as a WAIT on a signal', () => {
+    const r = workflow({ tasks: [
+      { name: 'h', taskReferenceName: 'call', type: 'HTTP', inputParameters: { http_request: { uri: 'https://api.example.com/x', method: 'GET' } } },
+      { name: 'q', taskReferenceName: 'query', type: 'QUERY_PROCESSOR', inputParameters: { code: '${call.output.response.statusCode}', ct: '${call.output.response.headers.Content-Type[0]}', id: "${call.output.response.body['id']}" } },
+      { name: 'w', taskReferenceName: 'hook', type: 'WAIT_FOR_WEBHOOK', inputParameters: { matches: { "$['event']['type']": 'message' } } },
+    ] });
+    expect(r.refusals).toEqual([]);
+    const t = tasksOf(r.definitions[0]!.yaml);
+    expect(t.query).toMatchObject({ type: 'SIMPLE', handler: 'q', input: { code: '${call.output.status}', ct: '${call.output.headers.content-type}', id: '${call.output.body.id}' } });
+    expect(t.hook).toMatchObject({ type: 'WAIT', event: 'hook' });
+    expect(r.definitions[0]!.notes.join('\n')).toMatch(/hook \(WAIT_FOR_WEBHOOK\): a WAIT on the signal hook: .*ledgerflow signal <runId> hook --data '<body>'/);
+    expect(importConductor(JSON.stringify({ name: 'w', tasks: [{ name: 'q', taskReferenceName: 'query', type: 'QUERY_PROCESSOR' }] }), 'w.json', { integrations: false }).refusals[0]!.type).toBe('QUERY_PROCESSOR');
+  });
+
   it('renames ids that are not ledgerflow ids and keeps the references to them', () => {
     const r = workflow({ tasks: [{ name: 'a', taskReferenceName: 'fetch.data', type: 'SIMPLE' }, { name: 'b', taskReferenceName: 'use', type: 'SIMPLE', inputParameters: { d: "${fetch.data.output['rows']}" } }] });
     expect(r.refusals).toEqual([]);

@@ -70,9 +70,9 @@ export class Templates {
     const mapped: Record<string, string> = { body: 'body', statusCode: 'status', headers: 'headers' };
     const to = mapped[partName];
     if (to === undefined) return `!\${${raw}}: ledgerflow's HTTP output has status, headers and body (not ${partName})`;
-    // ledgerflow's header names are in lower case.
+    // ledgerflow's header names are in lower case, each with one value (Conductor's are lists: `[0]` is that value).
     const [header, ...more] = rest;
-    if (to === 'headers' && header !== undefined) return [id, 'output', `${to}${index}`, header.replace(/^[^[]+/, (n) => n.toLowerCase()), ...more].join('.');
+    if (to === 'headers' && header !== undefined) return [id, 'output', `${to}${index}`, header.replace(/^[^[]+/, (n) => n.toLowerCase()).replace(/\[0\]$/, ''), ...more].join('.');
     return [id, 'output', `${to}${index}`, ...rest].join('.');
   }
 
