@@ -1,5 +1,5 @@
 /** Conductor workflows (our own, in Conductor's format) imported: what each task type becomes, what is refused and why. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,17 @@ describe('importing Conductor workflows', () => {
     expect(t.inner_switch_js).toMatchObject({ type: 'TRANSFORM', input: { n: '${workflow.input.n}' }, js: '[1, 2].includes($.n) ? "low" : "high"' });
     expect(t.inner_switch).toMatchObject({ type: 'DECISION', depends_on: 'inner_switch_js', decision_param: '${inner_switch_js.output.result}' });
     expect(t.msg).toMatchObject({ type: 'TRANSFORM', input: { _lf_ref1: '${workflow.input.name}' }, js: '$._lf_ref1.split(" ").map((w) => w[0]).join("")' });
+  });
+
+  it('refuses, naming the task, a script QuickJS cannot parse, as validate would', async () => {
+    const dir = tempDir('lf-conductor-js-');
+    const bad = { name: 'bad_script', tasks: [{ name: 'f', taskReferenceName: 'f_ref', type: 'INLINE', inputParameters: { evaluatorType: 'graaljs', expression: '(function () { return [1, 2].map((x) => x +); })();' } }] };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    const r = await cli(['import', 'conductor', 'bad.json', '--out', 'out', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { imported: unknown[]; refused: { reasons: { task: string; type: string; why: string }[] }[] };
+    expect(report.imported).toEqual([]);
+    expect(report.refused[0]!.reasons).toEqual([{ task: 'f_ref', type: 'TRANSFORM', why: expect.stringMatching(/^ledgerflow validation: TRANSFORM task f_ref: its JavaScript does not parse at line 1, col \d+ of the script: SyntaxError: .*\(LF_JS_SYNTAX\)$/) }]);
   });
 
   it('reads a Conductor HTTP task\'s response from ledgerflow\'s output, imports QUERY_PROCESSOR as an integration and WAIT_FOR_WEBHOOK as a WAIT on a signal', () => {
