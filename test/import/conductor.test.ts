@@ -132,6 +132,9 @@ describe('importing Conductor workflows', () => {
     expect(t.hook).toMatchObject({ type: 'WAIT', event: 'hook' });
     expect(r.definitions[0]!.notes.join('\n')).toMatch(/hook \(WAIT_FOR_WEBHOOK\): a WAIT on the signal hook: .*ledgerflow signal <runId> hook --data '<body>'/);
     expect(importConductor(JSON.stringify({ name: 'w', tasks: [{ name: 'q', taskReferenceName: 'query', type: 'QUERY_PROCESSOR' }] }), 'w.json', { integrations: false }).refusals[0]!.type).toBe('QUERY_PROCESSOR');
+    const env = workflow({ tasks: [{ name: 'h', taskReferenceName: 'call', type: 'HTTP', inputParameters: { http_request: { uri: 'https://api.example.com/x', method: 'GET', headers: { Authorization: 'Bearer ${workflow.env.GH_TOKEN}' } } } }] });
+    expect(tasksOf(env.definitions[0]!.yaml).call).toMatchObject({ headers: { Authorization: 'Bearer ${secrets.GH_TOKEN}' } });
+    expect(env.definitions[0]!.notes.join('\n')).toContain('${workflow.env.GH_TOKEN} became ${secrets.GH_TOKEN}');
   });
 
   it('renames ids that are not ledgerflow ids and keeps the references to them', () => {
