@@ -17,7 +17,8 @@
 // Dependencies are bundled too (most of the loader's files were theirs), except those that must stay one
 // copy with the user's or that are loaded by path: `@nats-io/*` (store/jetstream/nats-lib.ts requires them when first
 // used, and a user's own connection handed to an engine or worker must be of the same classes), `tsx` (registers loader hooks), `prom-client` (its default registry is a
-// user's too), `@opentelemetry/api` (a user's tracer provider registers through it), `jq-wasm` (it reads its jq.wasm beside its own module, and only a TRANSFORM loads it). tsc's other files
+// user's too), `@opentelemetry/api` (a user's tracer provider registers through it), `jq-wasm` (it reads its jq.wasm beside its own module, and only a TRANSFORM loads it), QuickJS's
+// `quickjs-emscripten-core` and `@jitl/quickjs-wasmfile-release-sync` (the same, for a TRANSFORM's `js:`). tsc's other files
 // stay in dist/ beside the chunks: dist/handlers/self-resolve-hooks.js is registered by path, and the
 // declarations (.d.ts) are tsc's.
 import { build } from 'esbuild';
@@ -30,7 +31,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist');
 const { engines } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const EXTERNAL = ['@nats-io/*', 'tsx', 'tsx/*', 'prom-client', '@opentelemetry/api', 'jq-wasm'];
+const EXTERNAL = ['@nats-io/*', 'tsx', 'tsx/*', 'prom-client', '@opentelemetry/api', 'jq-wasm', 'quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync'];
 
 /**
  * zod's `z` namespace carries `z.locales`, every language's error messages (about 60 files, 375 KB of the

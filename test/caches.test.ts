@@ -276,7 +276,7 @@ describe('the caches are fenced', () => {
     // connection kept beside it, not a result (docs/nats.md#stations);
     // nor is the state file a CLI process keeps, its writers and its execution log: the command's own
     // setting, chosen once per process like the store it opens (cli/state-file-choice.ts);
-    // nor are jq's thread and the jq module validate compiles with (transform/index.ts), once per process like the @nats-io packages.
+    // nor are jq's and QuickJS's threads and the jq and QuickJS modules validate compiles with (transform/index.ts, transform/js.ts), once per process like the @nats-io packages.
     const allowed = new Set([
       'executor/ids.ts: let offset = pool.length;', 'digest/index.ts: let current: DigestImplementation = portableDigest;',
       'handlers/self-resolve.ts: let patched = false;', 'handlers/self-resolve.ts: let hooked = false;',
@@ -291,7 +291,8 @@ describe('the caches are fenced', () => {
       'cli/state-file-choice.ts: let chosen: { path: string; keep: number } | null | undefined;',
       'cli/state-file-choice.ts: const writers = new Map<string, StateFileWriter>();',
       'cli/state-file-choice.ts: let executionLog: ExecutionLogAppender | undefined;',
-      'transform/index.ts: let loading: Promise<JqHandle> | undefined;', 'transform/index.ts: let thread: JqThread | undefined;',
+      'transform/index.ts: let loading: Promise<JqHandle> | undefined;', 'transform/index.ts: let thread: ReturnType<typeof jqThread> | undefined;',
+      'transform/index.ts: let scripts: ReturnType<typeof jsThread> | undefined;', 'transform/js.ts: let loading: Promise<QuickJs> | undefined;',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all.filter((f) => !f.endsWith('-cache.ts') && !f.startsWith('server/web/')).flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n')

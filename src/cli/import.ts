@@ -18,9 +18,29 @@ function sourceFiles(source: string): string[] {
   return files;
 }
 
-export function importConductorCmd(io: Io, source: string, opts: ImportOpts): number {
+/**
+ * The import's definitions checked as `validate` does beyond parsing: each TRANSFORM's `js:` must parse in QuickJS
+ * (and its `jq:` compile), else the file is refused naming the task, as any validation error.
+ */
+async function checkPrograms(r: ConductorFileImport): Promise<ConductorFileImport> {
+  if (!r.definitions.some((d) => /^\s+(js|jq): /m.test(d.yaml))) return r;
+  const { parseDefinition } = await import('../definition/index.js');
+  const { transformDiagnostics } = await import('../transform/index.js');
+  const refusals: ConductorFileImport['refusals'] = [];
+  for (const d of r.definitions) {
+    const parsed = parseDefinition(d.yaml, `${d.workflowId}.yaml`);
+    if (parsed.definition === null) continue;
+    for (const diag of await transformDiagnostics(parsed.definition, d.yaml, `${d.workflowId}.yaml`)) {
+      const task = parsed.definition.tasks[Number(diag.path?.[2])]?.id ?? '(workflow)';
+      refusals.push({ task, type: 'TRANSFORM', why: `ledgerflow validation: ${diag.message} (${diag.code})` });
+    }
+  }
+  return refusals.length > 0 ? { file: r.file, definitions: [], refusals } : r;
+}
+
+export async function importConductorCmd(io: Io, source: string, opts: ImportOpts): Promise<number> {
   const asSimple = (opts.asSimple ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const results: ConductorFileImport[] = sourceFiles(source).map((file) => {
+  const read: ConductorFileImport[] = sourceFiles(source).map((file) => {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -29,6 +49,8 @@ export function importConductorCmd(io: Io, source: string, opts: ImportOpts): nu
     }
     return { ...importConductor(text, basename(file), { asSimple, integrations: opts.integrations !== false }), file };
   });
+  const results: ConductorFileImport[] = [];
+  for (const r of read) results.push(await checkPrograms(r));
   if (opts.out !== undefined) mkdirSync(opts.out, { recursive: true });
   const imported: Record<string, unknown>[] = [];
   const refused = results.filter((r) => r.refusals.length > 0).map((r) => ({ file: r.file, reasons: r.refusals }));

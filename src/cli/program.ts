@@ -257,7 +257,7 @@ export function program(io: Io, setCode: (code: number) => void): Command {
     .description('Conductor workflows as ledgerflow YAML, each validated; a workflow that cannot be imported is refused naming each task and why (exit 1)')
     .option('--out <dir>', 'write <dir>/<workflow-id>.yaml (default: print the YAML)')
     .option('--as-simple <types>', 'import these Conductor task types (comma-separated, e.g. LLM_CHAT_COMPLETE,SENDGRID) as SIMPLE tasks: a handler of the task\'s name does the work')
-    .option('--no-integrations', 'refuse Orkes\' integration and AI tasks (LLM_*, GENERATE_*, agents, MCP, SENDGRID, OPS_GENIE) instead of importing them as SIMPLE tasks whose handler makes the call')
+    .option('--no-integrations', 'refuse Orkes\' integration and AI tasks (LLM_*, GENERATE_*, agents, MCP, SENDGRID, OPS_GENIE, QUERY_PROCESSOR) instead of importing them as SIMPLE tasks whose handler makes the call')
     .option('--json', 'print { imported, refused, notes }')
     .action(act(() => import('./import.js'), (m, source: string, o) => m.importConductorCmd(io, source, o)));
   p.command('doctor').description("every stream and KV bucket ledgerflow keeps on NATS: replicas, leader, health; warns where they differ from LEDGERFLOW_NATS_REPLICAS")

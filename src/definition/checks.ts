@@ -23,7 +23,7 @@ const TYPE_FIELDS: Record<string, readonly TaskType[]> = {
   workflow: ['SUB_WORKFLOW', 'MAP'], version: ['SUB_WORKFLOW', 'MAP'],
   items: ['MAP'], iterator: ['MAP'], max_concurrency: ['MAP'], tolerate_failures: ['MAP'],
   status: ['TERMINATE'], reason: ['TERMINATE'], values: ['SET'], search: ['SET'], data: ['EMIT'],
-  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'], jq: ['TRANSFORM'],
+  command: ['COMMAND'], cwd: ['COMMAND'], env: ['COMMAND'], jq: ['TRANSFORM'], js: ['TRANSFORM'],
   method: ['HTTP'], url: ['HTTP'], headers: ['HTTP'], query: ['HTTP'], body: ['HTTP'], expect: ['HTTP'], max_response_body: ['HTTP'],
   // Task flow control holds attempts: only tasks that run attempts have any.
   concurrency: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'], rate_limit: ['SIMPLE', 'COMMAND', 'HTTP', 'MAP', 'SUB_WORKFLOW', 'EMIT'],
@@ -238,7 +238,10 @@ function checkTypeFields(ctx: CheckContext): void {
     if (t.type === 'SUB_WORKFLOW' && !t.workflow) missing('workflow (the id of the workflow to run)');
     if (t.type === 'MAP') checkMap(ctx, t, raw, p);
     if (t.type === 'EMIT' && !t.event) missing('event');
-    if (t.type === 'TRANSFORM' && !t.jq) missing('jq (the jq program to run over its input)');
+    if (t.type === 'TRANSFORM' && !t.jq && !t.js) missing('jq (the jq program to run over its input) or js (a JavaScript script)');
+    if (t.type === 'TRANSFORM' && raw.jq !== undefined && raw.js !== undefined) {
+      ctx.error('LF_CONFLICT', `TRANSFORM task ${t.id} sets jq and js; a TRANSFORM runs one program: keep one of them`, [...p, 'js'], { onKey: true });
+    }
     if (t.type === 'COMMAND') checkCommand(ctx, t, raw, p);
     if (t.type === 'HTTP') checkHttp(ctx, t, raw, p);
     if (t.type === 'WAIT' && t.durationMs === undefined && t.until === undefined && t.event === undefined) missing('one of duration, until or event');

@@ -211,7 +211,8 @@ function task(t: Raw, index: number): TaskDef | null {
     case 'EMIT':
       return rebuilt({ ...base, type, event: str(t.event) ?? '', data: map(t.data) });
     case 'TRANSFORM':
-      return rebuilt({ ...base, type, jq: str(t.jq) ?? '' });
+      // A script (js) when the task has one; else the jq program, as before scripts existed.
+      return rebuilt(t.js !== undefined && t.jq === undefined ? { ...base, type, js: str(t.js) ?? '' } : { ...base, type, jq: str(t.jq) ?? '' });
   }
 }
 

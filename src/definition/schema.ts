@@ -201,6 +201,7 @@ export const TaskSchema = z.object({
   data: JsonMap.optional(),
   // TRANSFORM
   jq: z.string({ error: 'expected a jq program (text), e.g. jq: ".items | length"' }).min(1, { error: 'expected a jq program, e.g. jq: ".items | length"' }).optional().meta({ description: 'TRANSFORM: the jq program run over the task\'s input; output { result, resultList }.' }),
+  js: z.string({ error: 'expected a JavaScript script (text), e.g. js: "$.items.length"' }).min(1, { error: 'expected a JavaScript script, e.g. js: "$.items.length"' }).optional().meta({ description: 'TRANSFORM: a JavaScript script run in a sandbox (QuickJS) with $ = the task\'s input; its value is the output\'s result.' }),
   // COMMAND
   command: z.array(CommandArg, { error: commandError })
     .min(1, { error: 'command needs at least the program to run, e.g. [sh, scripts/scan.sh]' })

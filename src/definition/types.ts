@@ -217,10 +217,11 @@ export interface TerminateTask extends TaskBase { type: 'TERMINATE'; status: 'CO
 export interface SetTask extends TaskBase { type: 'SET'; values: Record<string, JsonValue>; search?: Record<string, JsonValue> }
 export interface EmitTask extends TaskBase { type: 'EMIT'; event: string; data: Record<string, JsonValue> }
 /**
- * TRANSFORM: a jq program run over the task's resolved input by the executor itself (no worker);
- * its output is `{ result, resultList }` (the first output and every output), recorded as any task's.
+ * TRANSFORM: a jq program (`jq`), or a JavaScript script (`js`, run in QuickJS compiled to WebAssembly), run over
+ * the task's resolved input by the executor itself (no worker); its output is jq's `{ result, resultList }` (the
+ * first output and every output) or the script's `{ result }`, recorded as any task's. One of the two is set.
  */
-export interface TransformTask extends TaskBase { type: 'TRANSFORM'; jq: string }
+export interface TransformTask extends TaskBase { type: 'TRANSFORM'; jq?: string; js?: string }
 
 export type TaskDef =
   | SimpleTask | CommandTask | HttpTask | DecisionTask | HumanTask | ForkTask | JoinTask

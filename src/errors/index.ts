@@ -215,13 +215,13 @@ export class UnsupportedTaskTypeError extends LedgerflowError {
 }
 
 /**
- * A TRANSFORM task's jq program failed (LF_JQ_ERROR, jq's own message): an error it raised at run time is
+ * A TRANSFORM task's jq program failed (LF_JQ_ERROR, jq's own message), or its JavaScript (LF_JS_ERROR, LF_JS_TIMEOUT): an error it raised at run time is
  * retried as the task's retry_policy allows; a program that does not compile, or an output over the limit
  * (LF_OUTPUT_TOO_LARGE), fails the task at once.
  */
 export class TransformError extends LedgerflowError {
   readonly retryable: boolean;
-  constructor(taskId: string, message: string, opts: { retryable: boolean; code?: 'LF_JQ_ERROR' | 'LF_OUTPUT_TOO_LARGE' }) {
+  constructor(taskId: string, message: string, opts: { retryable: boolean; code?: 'LF_JQ_ERROR' | 'LF_JS_ERROR' | 'LF_JS_TIMEOUT' | 'LF_OUTPUT_TOO_LARGE' }) {
     super(opts.code ?? 'LF_JQ_ERROR', `task ${taskId}: ${message}`, { taskId });
     this.retryable = opts.retryable;
   }

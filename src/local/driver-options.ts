@@ -14,8 +14,8 @@ import type { Clock } from '../executor/index.js';
 import type { RunSnapshot, EmitEvent, StartChild, Handlers, CommandRunner, HttpRunner, FailureStepRunner } from '../runtime/index.js';
 import type { Definition } from '../definition/index.js';
 
-/** What runs a TRANSFORM attempt: its jq program, its resolved input, and which attempt it is. */
-export type TransformRunner = (jq: string, input: Record<string, unknown>, ctx: { taskId: string; attempt: number; iteration?: number; item?: number; signal: AbortSignal }) => Promise<unknown>;
+/** What runs a TRANSFORM attempt: its jq program (or js script), its resolved input, and which attempt it is. */
+export type TransformRunner = (program: string, input: Record<string, unknown>, ctx: { taskId: string; attempt: number; iteration?: number; item?: number; signal: AbortSignal }) => Promise<unknown>;
 
 export interface DriverHooks {
   /**
@@ -33,7 +33,7 @@ export interface DriverHooks {
   runCommand?: CommandRunner;
   /** Sends an HTTP task's request (an effect at the edge: src/handlers/http.ts). Without it HTTP attempts fail (LF_HTTP_UNAVAILABLE). */
   runHttp?: HttpRunner;
-  /** Runs a TRANSFORM task's jq over its input (default: jq itself, src/transform/); the coverage harness scripts its answers. */
+  /** Runs a TRANSFORM task's jq or script over its input (default: jq or QuickJS itself, src/transform/); the coverage harness scripts its answers. */
   runTransform?: TransformRunner;
   /** Performs the built-in failure steps (log_to_incident, notify_commander, preserve_state: src/incidents). Without it their attempts fail. */
   failureSteps?: FailureStepRunner;

@@ -225,10 +225,10 @@ export class InProcessAttempts {
         const { input } = resolved;
         let output: unknown;
         if (effect.transform) {
-          // A TRANSFORM task: its jq runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
+          // A TRANSFORM task: its jq (or script) runs here, in this process (src/transform/, loaded on the first one), unless the driver was given a runner.
           output = this.opts.runTransform
-            ? toJson(await this.opts.runTransform(effect.transform.jq, input, { taskId, attempt, ...fields, get signal() { return control.signal; } }))
-            : await (await import('../transform/index.js')).runTransform(taskId, effect.transform.jq, input, { signal: control.signal });
+            ? toJson(await this.opts.runTransform('js' in effect.transform ? effect.transform.js : effect.transform.jq, input, { taskId, attempt, ...fields, get signal() { return control.signal; } }))
+            : await (await import('../transform/index.js')).runTransform(taskId, effect.transform, input, { signal: control.signal });
         } else if (resolved.command) {
           // A COMMAND task: its program runs through the executor this driver was given (the edge's).
           if (!this.opts.runCommand) throw new NonRetryableError(`task ${taskId} is a COMMAND task, and this engine was given no command executor`, 'LF_COMMAND_UNAVAILABLE');

@@ -58,8 +58,8 @@ export interface StartAttempt extends AttemptRef {
   readonly outputTo?: string;
   /** A COMMAND task's attempt: the program to run (argv, cwd, env resolved now), instead of a handler. */
   readonly command?: AttemptCommand;
-  /** A TRANSFORM task's attempt: the jq program the executor runs over the input itself (src/transform/), never a worker. */
-  readonly transform?: { readonly jq: string };
+  /** A TRANSFORM task's attempt: the jq program or script the executor runs over the input itself (src/transform/), never a worker. */
+  readonly transform?: { readonly jq: string } | { readonly js: string };
   readonly task: TaskInfo;
   /**
    * The run's priority (runPriority) when it is not the default: where the attempt waits for a worker
@@ -363,7 +363,7 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
     ...(deadline !== undefined ? { deadline } : {}),
     ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
     ...(command ? { command } : {}),
-    ...(plan.def.type === 'TRANSFORM' ? { transform: { jq: plan.def.jq } } : {}),
+    ...(plan.def.type === 'TRANSFORM' ? { transform: plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' } } : {}),
     task: plan.info,
     ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
     ...(secrets.length > 0 ? { secrets } : {}),

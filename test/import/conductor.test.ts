@@ -1,5 +1,5 @@
 /** Conductor workflows (our own, in Conductor's format) imported: what each task type becomes, what is refused and why. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -58,7 +58,7 @@ describe('importing Conductor workflows', () => {
     const r = load('unsupported.json');
     expect(r.definitions).toEqual([]);
     expect(r.refusals.map((x) => [x.task, x.type])).toEqual([['format_ref', 'INLINE'], ['jq_ref', 'JSON_JQ_TRANSFORM'], ['dynamic_ref', 'DYNAMIC'], ['kafka_ref', 'KAFKA_PUBLISH']]);
-    expect(r.refusals[0]!.why).toMatch(/"new" expression/);
+    expect(r.refusals[0]!.why).toMatch(/\$\{…\} reference outside a string literal/);
     expect(r.refusals[2]!.why).toMatch(/chosen at run time/);
   });
 
@@ -93,6 +93,48 @@ describe('importing Conductor workflows', () => {
     expect(workflow({ tasks: [{ name: 'a', taskReferenceName: 'a', type: 'SIMPLE', inputParameters: { x: '${workflow.correlationId}' } }] }).refusals[0]!.why).toMatch(/\$\{workflow.correlationId\} has no ledgerflow equivalent/);
     expect(importConductor('{ nope', 'bad.json').refusals[0]!.why).toMatch(/^not JSON/);
     expect(importConductor('{"tasks": []}', 'bad.json').refusals[0]!.why).toMatch(/not a Conductor workflow definition: .*name/);
+  });
+
+  it('imports JavaScript beyond plain comparisons as TRANSFORM js tasks: a SWITCH first in a case starts the case at its script, quoted references become inputs', () => {
+    const inner = { name: 's', taskReferenceName: 'inner_switch', type: 'SWITCH', evaluatorType: 'graaljs', inputParameters: { n: '${workflow.input.n}' }, expression: '[1, 2].includes($.n) ? "low" : "high"', decisionCases: { low: [{ name: 'l', taskReferenceName: 'low_ref', type: 'SIMPLE' }] } };
+    const r = workflow({ tasks: [
+      { name: 'o', taskReferenceName: 'outer', type: 'SWITCH', evaluatorType: 'value-param', expression: 'k', inputParameters: { k: '${workflow.input.k}' }, decisionCases: { a: [inner] } },
+      { name: 'm', taskReferenceName: 'msg', type: 'INLINE', inputParameters: { evaluatorType: 'graaljs', expression: '"${workflow.input.name}".split(" ").map((w) => w[0]).join("")' } },
+    ] });
+    expect(r.refusals).toEqual([]);
+    const t = tasksOf(r.definitions[0]!.yaml);
+    expect(t.outer).toMatchObject({ decision_cases: { a: { next: 'inner_switch_js' } } });
+    expect(t.inner_switch_js).toMatchObject({ type: 'TRANSFORM', input: { n: '${workflow.input.n}' }, js: '[1, 2].includes($.n) ? "low" : "high"' });
+    expect(t.inner_switch).toMatchObject({ type: 'DECISION', depends_on: 'inner_switch_js', decision_param: '${inner_switch_js.output.result}' });
+    expect(t.msg).toMatchObject({ type: 'TRANSFORM', input: { _lf_ref1: '${workflow.input.name}' }, js: '$._lf_ref1.split(" ").map((w) => w[0]).join("")' });
+  });
+
+  it('refuses, naming the task, a script QuickJS cannot parse, as validate would', async () => {
+    const dir = tempDir('lf-conductor-js-');
+    const bad = { name: 'bad_script', tasks: [{ name: 'f', taskReferenceName: 'f_ref', type: 'INLINE', inputParameters: { evaluatorType: 'graaljs', expression: '(function () { return [1, 2].map((x) => x +); })();' } }] };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    const r = await cli(['import', 'conductor', 'bad.json', '--out', 'out', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { imported: unknown[]; refused: { reasons: { task: string; type: string; why: string }[] }[] };
+    expect(report.imported).toEqual([]);
+    expect(report.refused[0]!.reasons).toEqual([{ task: 'f_ref', type: 'TRANSFORM', why: expect.stringMatching(/^ledgerflow validation: TRANSFORM task f_ref: its JavaScript does not parse at line 1, col \d+ of the script: SyntaxError: .*\(LF_JS_SYNTAX\)$/) }]);
+  });
+
+  it('reads a Conductor HTTP task\'s response from ledgerflow\'s output, imports QUERY_PROCESSOR as an integration and WAIT_FOR_WEBHOOK as a WAIT on a signal', () => {
+    const r = workflow({ tasks: [
+      { name: 'h', taskReferenceName: 'call', type: 'HTTP', inputParameters: { http_request: { uri: 'https://api.example.com/x', method: 'GET' } } },
+      { name: 'q', taskReferenceName: 'query', type: 'QUERY_PROCESSOR', inputParameters: { code: '${call.output.response.statusCode}', ct: '${call.output.response.headers.Content-Type[0]}', id: "${call.output.response.body['id']}" } },
+      { name: 'w', taskReferenceName: 'hook', type: 'WAIT_FOR_WEBHOOK', inputParameters: { matches: { "$['event']['type']": 'message' } } },
+    ] });
+    expect(r.refusals).toEqual([]);
+    const t = tasksOf(r.definitions[0]!.yaml);
+    expect(t.query).toMatchObject({ type: 'SIMPLE', handler: 'q', input: { code: '${call.output.status}', ct: '${call.output.headers.content-type}', id: '${call.output.body.id}' } });
+    expect(t.hook).toMatchObject({ type: 'WAIT', event: 'hook' });
+    expect(r.definitions[0]!.notes.join('\n')).toMatch(/hook \(WAIT_FOR_WEBHOOK\): a WAIT on the signal hook: .*ledgerflow signal <runId> hook --data '<body>'/);
+    expect(importConductor(JSON.stringify({ name: 'w', tasks: [{ name: 'q', taskReferenceName: 'query', type: 'QUERY_PROCESSOR' }] }), 'w.json', { integrations: false }).refusals[0]!.type).toBe('QUERY_PROCESSOR');
+    const env = workflow({ tasks: [{ name: 'h', taskReferenceName: 'call', type: 'HTTP', inputParameters: { http_request: { uri: 'https://api.example.com/x', method: 'GET', headers: { Authorization: 'Bearer ${workflow.env.GH_TOKEN}' } } } }] });
+    expect(tasksOf(env.definitions[0]!.yaml).call).toMatchObject({ headers: { Authorization: 'Bearer ${secrets.GH_TOKEN}' } });
+    expect(env.definitions[0]!.notes.join('\n')).toContain('${workflow.env.GH_TOKEN} became ${secrets.GH_TOKEN}');
   });
 
   it('renames ids that are not ledgerflow ids and keeps the references to them', () => {

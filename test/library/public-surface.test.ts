@@ -31,7 +31,7 @@ const INTERNAL: Record<string, string> = {
   'src/server/web/api.ts:ApiError': 'the dashboard\'s browser bundle, not the Node package',
   'src/cluster/engine/requests.ts:Refused': 'module-private: a person\'s request refused, caught in the same module and answered as a verdict (and a dead letter)',
   'src/state-file/thread.ts:WriterThreadGone': 'caught by the state-file writer (writer.ts), which then writes in its own thread',
-  'src/transform/jq-thread.ts:JqTimeLimit': 'caught by runTransform (transform/index.ts), which fails the attempt with TransformError (LF_JQ_ERROR)',
+  'src/transform/wasm-thread.ts:ThreadTimeLimit': 'caught by runTransform (transform/index.ts), which fails the attempt with TransformError (LF_JQ_ERROR or LF_JS_TIMEOUT)',
   'src/import/conductor/script.ts:NotPlain': 'the Conductor importer\'s: a script it cannot translate, caught in flow.ts and reported as the task\'s refusal',
 };
 

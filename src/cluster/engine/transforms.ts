@@ -22,7 +22,7 @@ export function engineTransforms(o: { children: ChildRuns; now: () => number; lo
         const { runTransform } = await import('../../transform/index.js');
         // Stopped at the attempt's deadline (its timeout, or its run's), if it has one.
         const deadline = effect.deadline === undefined ? {} : { deadlineMs: Date.parse(effect.deadline), now: o.now() };
-        outcome = { kind: 'completed', output: await runTransform(effect.taskId, transform.jq, effect.input, deadline) };
+        outcome = { kind: 'completed', output: await runTransform(effect.taskId, transform, effect.input, deadline) };
       } catch (err) {
         outcome = { kind: 'failed', error: toTaskError(err) };
       }

@@ -41,6 +41,11 @@ export class Ctx {
     this.notes.push(t === null ? text : `${t.taskReferenceName} (${t.type}): ${text}`);
   }
 
+  /** A note about the whole workflow, once however many templates give it. */
+  noteOnce(text: string): void {
+    if (!this.notes.includes(text)) this.notes.push(text);
+  }
+
   /** Gives every task (nested ones too) its id first, so templates may name tasks that come later. */
   register(list: readonly ConductorTask[]): void {
     for (const t of list) {
@@ -51,6 +56,7 @@ export class Ctx {
         if (!ID.test(t.taskReferenceName) || id !== t.taskReferenceName) this.note(t, `task id ${id} (ledgerflow ids are letters, digits, _ and -)`);
         this.ids.set(t.taskReferenceName, id);
         this.byRef.set(t.taskReferenceName, t);
+        if (t.type === 'HTTP_POLL') this.pollRequests.set(t.taskReferenceName, this.freshId(`${id}_request`));
       } else {
         this.refuse(t, `taskReferenceName ${t.taskReferenceName} is used twice`);
       }
@@ -60,6 +66,24 @@ export class Ctx {
       this.register(t.loopOver ?? []);
     }
   }
+
+  /** An id for a task the importer adds (a script's TRANSFORM, a poll's request): `base`, or `base_2`… when taken. */
+  freshId(base: string): string {
+    const taken = new Set([...this.ids.values(), ...this.tasks.map((x) => x.id as string), ...this.added]);
+    let id = safeId(base).slice(0, 120);
+    for (let n = 2; taken.has(id); n++) id = `${safeId(base).slice(0, 120)}_${n}`;
+    this.added.add(id);
+    return id;
+  }
+
+  /** Ids of tasks the importer added (freshId). */
+  private readonly added = new Set<string>();
+
+  /** Reference names of tasks that start with a task the importer added before them (a SWITCH's script) → that task's id. */
+  readonly entries = new Map<string, string>();
+
+  /** HTTP_POLL reference names → the id of the HTTP task their DO_WHILE polls with (its output is the poll's). */
+  readonly pollRequests = new Map<string, string>();
 
   id(t: ConductorTask): string {
     return this.ids.get(t.taskReferenceName) ?? safeId(t.taskReferenceName);

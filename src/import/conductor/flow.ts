@@ -9,10 +9,11 @@
 import { attemptSettings, commonSettings } from './common.js';
 import type { Ctx, LfTask } from './context.js';
 import type { ConductorTask } from './schema.js';
+import { dollarNames, scriptFields, scriptTask } from './javascript.js';
 import { NotPlain } from './script.js';
 import { translateCases, translateScript, translateValue } from './translate.js';
 import type { Templates } from './templates.js';
-import { isIntegration, mapOther } from './types.js';
+import { integrationNote, isIntegration, mapOther } from './types.js';
 
 /** Types that shape the flow: never imported as a SIMPLE task. */
 const STRUCTURAL = new Set(['SWITCH', 'DECISION', 'FORK_JOIN', 'FORK_JOIN_DYNAMIC', 'JOIN', 'EXCLUSIVE_JOIN', 'DO_WHILE', 'SUB_WORKFLOW', 'TERMINATE', 'SET_VARIABLE', 'WAIT', 'HUMAN']);
@@ -38,6 +39,16 @@ export class Flow {
     return lf;
   }
 
+  /** The id of the first ledgerflow task a Conductor task became (the script's TRANSFORM before a SWITCH, else its own). */
+  private entry(t: ConductorTask): string {
+    return this.ctx.entries.get(t.taskReferenceName) ?? this.ctx.id(t);
+  }
+
+  /** A task the importer adds (not one of Conductor's): `fields` with its id and dependencies. */
+  private add(id: string, deps: string[], fields: LfTask): void {
+    this.ctx.tasks.push({ id, type: fields.type, ...(deps.length > 0 ? { depends_on: deps.length === 1 ? deps[0] : deps } : {}), ...fields });
+  }
+
   private input(t: ConductorTask): LfTask {
     const ip = t.inputParameters ?? {};
     return Object.keys(ip).length === 0 ? {} : { input: this.tpl.value(ip, t) };
@@ -48,7 +59,7 @@ export class Flow {
     const integration = this.ctx.integrations && isIntegration(t.type);
     if ((this.ctx.asSimple.has(t.type) || integration) && !STRUCTURAL.has(t.type)) {
       this.ctx.note(t, integration && !this.ctx.asSimple.has(t.type)
-        ? `an Orkes integration its server runs: imported as a SIMPLE task, and a handler named ${t.name ?? t.taskReferenceName} must make that call (--no-integrations refuses it instead)`
+        ? integrationNote(t.type, t.name ?? t.taskReferenceName)
         : `imported as a SIMPLE task (--as-simple ${t.type}): a handler named ${t.name ?? t.taskReferenceName} does its work`);
       this.emit(t, 'SIMPLE', deps, { handler: t.name ?? t.taskReferenceName, ...this.input(t), ...attemptSettings(t, this.ctx) });
       return [id];
@@ -63,15 +74,18 @@ export class Flow {
         return this.decision(t, deps);
       case 'FORK_JOIN': {
         const branches = (t.forkTasks ?? []).filter((b) => b.length > 0);
-        this.emit(t, 'FORK', deps, { fork_tasks: branches.map((b) => this.ctx.id(b[0]!)) });
+        const fork = this.emit(t, 'FORK', deps, { fork_tasks: branches.map((b) => this.ctx.id(b[0]!)) });
         const exits = branches.flatMap((b) => this.seq(b, []));
+        // A branch whose first task got a task before it (a SWITCH's script) starts there.
+        fork.fork_tasks = branches.map((b) => this.entry(b[0]!));
         const out = exits.length > 0 ? exits : [id];
         this.ctx.exits.set(t.taskReferenceName, out);
         return out;
       }
       case 'JOIN':
       case 'EXCLUSIVE_JOIN': {
-        const on = [...(t.joinOn ?? []), ...(t.type === 'EXCLUSIVE_JOIN' ? (t.defaultExclusiveJoinTask ?? []) : [])];
+        // A JOIN naming itself (as some exports have after a FORK_JOIN_DYNAMIC, whose forked tasks Conductor fills in) joins what comes before it.
+        const on = [...(t.joinOn ?? []), ...(t.type === 'EXCLUSIVE_JOIN' ? (t.defaultExclusiveJoinTask ?? []) : [])].filter((r) => r !== t.taskReferenceName);
         const unknown = on.filter((r) => !this.ctx.ids.has(r));
         if (unknown.length > 0) this.ctx.refuse(t, `joinOn names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} no task of this workflow`);
         const joinOn = on.length === 0 ? deps : [...new Set(on.flatMap((r) => this.ctx.exits.get(r) ?? [this.ctx.ids.get(r) ?? r]))];
@@ -83,6 +97,8 @@ export class Flow {
         return this.dynamicFork(t, deps);
       case 'DO_WHILE':
         return this.loop(t, deps);
+      case 'HTTP_POLL':
+        return this.httpPoll(t, deps);
       case 'INLINE':
       case 'LAMBDA':
         return this.inline(t, deps);
@@ -114,7 +130,8 @@ export class Flow {
     }
   }
 
-  private decision(t: ConductorTask, deps: string[]): string[] {
+  private decision(t: ConductorTask, entry: string[]): string[] {
+    let deps = entry;
     const id = this.ctx.id(t);
     const ip = t.inputParameters ?? {};
     const cases = Object.entries(t.decisionCases ?? {});
@@ -135,7 +152,16 @@ export class Flow {
         this.ctx.note(t, `the JavaScript became the condition ${translated.expression}`);
       } catch (err) {
         if (!(err instanceof NotPlain)) throw err;
-        this.ctx.refuse(t, `its JavaScript is not a plain comparison: it has ${err.message}`);
+        // Beyond a plain comparison: a TRANSFORM before the DECISION runs the script, and the DECISION reads its value.
+        const js = scriptTask(t, script, this.ctx, this.tpl);
+        if (js !== null) {
+          const jsId = this.ctx.freshId(`${id}_js`);
+          this.add(jsId, deps, scriptFields(js));
+          deps = [jsId];
+          this.ctx.entries.set(t.taskReferenceName, jsId);
+          fields.decision_param = `\${${jsId}.output.result}`;
+          this.ctx.note(t, `its JavaScript (beyond a plain comparison: it has ${err.message}) runs in the TRANSFORM ${jsId} before it (js:, in a sandbox); the DECISION takes the case its result names`);
+        }
       }
     } else {
       this.ctx.refuse(t, `evaluatorType ${t.evaluatorType ?? '(none)'} is not value-param, javascript or graaljs`);
@@ -156,6 +182,9 @@ export class Flow {
     const exits = [id];
     for (const [, list] of cases) if (list.length > 0) exits.push(...this.seq(list, []));
     if ((t.defaultCase ?? []).length > 0) exits.push(...this.seq(t.defaultCase!, []));
+    // A case whose first task got a task before it (a SWITCH's script) starts there.
+    for (const [name, list] of cases) if (list.length > 0 && lfCases[name] !== undefined) lfCases[name].next = this.entry(list[0]!);
+    if ((t.defaultCase ?? []).length > 0) lfCases.default = { next: this.entry(t.defaultCase![0]!) };
     this.ctx.exits.set(t.taskReferenceName, exits);
     return exits;
   }
@@ -187,7 +216,7 @@ export class Flow {
     const lf = this.emit(t, 'DO_WHILE', deps, {});
     const before = this.ctx.tasks.length;
     this.ctx.loop = id;
-    this.seq(body, []);
+    const bodyExits = this.seq(body, []);
     this.ctx.loop = null;
     lf.loop_over = this.ctx.tasks.slice(before).map((x) => x.id as string);
     // The condition reads the loop's and its body's outputs by reference name ($.loop['iteration'], $.task['field']).
@@ -199,12 +228,71 @@ export class Flow {
     };
     const overItems = t.inputParameters?.items !== undefined && (t.loopCondition ?? '').trim() === '';
     const condition = t.loopCondition === undefined || t.loopCondition.trim() === '' ? '\0no loopCondition' : this.script(t, t.loopCondition, extra);
-    if (condition.startsWith('\0')) {
+    if (condition.startsWith('\0') && !overItems && t.loopCondition !== undefined && t.loopCondition.trim() !== '') {
+      // Beyond a plain comparison: the last task of each iteration runs the script; the loop goes on while its result is true.
+      const params: Record<string, unknown> = { ...(t.inputParameters ?? {}) };
+      for (const name of dollarNames(t.loopCondition)) {
+        if (!own.has(name) || params[name] !== undefined) continue;
+        params[name] = name === t.taskReferenceName ? { iteration: `\${${name}.output.iteration}` } : `\${${name}.output}`;
+      }
+      const js = scriptTask(t, t.loopCondition, this.ctx, this.tpl, params);
+      if (js !== null) {
+        const condId = this.ctx.freshId(`${id}_condition`);
+        this.add(condId, bodyExits, scriptFields(js));
+        (lf.loop_over as string[]).push(condId);
+        lf.loop_condition = `\${${condId}.output.result} == true`;
+        this.ctx.note(t, `its loopCondition (beyond a plain comparison: it has ${condition.slice(1)}) runs in the TRANSFORM ${condId}, the body's last task (js:, in a sandbox); the loop goes on while its result is true; ledgerflow stops a loop after max_iterations (default 100)`);
+      }
+    } else if (condition.startsWith('\0')) {
       if (!overItems) this.ctx.refuse(t, `its loopCondition is not a plain comparison: it has ${condition.slice(1)}`);
     } else {
       lf.loop_condition = condition;
       this.ctx.note(t, `loopCondition became ${condition}; ledgerflow stops a loop after max_iterations (default 100)`);
     }
+    return [id];
+  }
+
+  /**
+   * HTTP_POLL as a DO_WHILE (its reference name) around the HTTP request, a TRANSFORM running the
+   * terminationCondition over Conductor's `$.output.response`, and a WAIT of pollingInterval before the next
+   * request (skipped once the condition holds). References to the poll's output read the request's.
+   */
+  private httpPoll(t: ConductorTask, deps: string[]): string[] {
+    const id = this.ctx.id(t);
+    const ip = t.inputParameters ?? {};
+    const req = (ip.http_request !== null && typeof ip.http_request === 'object' ? ip.http_request : ip) as Record<string, unknown>;
+    const { terminationCondition: cond, pollingInterval, pollingStrategy, maxPollCount, ...request } = req;
+    if (typeof cond !== 'string' || cond.trim() === '') {
+      this.ctx.refuse(t, 'its http_request has no terminationCondition to poll until');
+      return [id];
+    }
+    const lf = this.emit(t, 'DO_WHILE', deps, {});
+    const reqId = this.ctx.pollRequests.get(t.taskReferenceName)!;
+    const http = mapOther({ ...t, type: 'HTTP', inputParameters: { http_request: request } }, this.ctx, this.tpl);
+    if (http === null) return [id];
+    this.add(reqId, [], http);
+    const ref = t.taskReferenceName;
+    const response = { body: `\${${ref}.output.response.body}`, statusCode: `\${${ref}.output.response.statusCode}`, headers: `\${${ref}.output.response.headers}` };
+    const js = scriptTask(t, cond, this.ctx, this.tpl, { output: { response } });
+    if (js === null) return [id];
+    const checkId = this.ctx.freshId(`${id}_done`);
+    this.add(checkId, [reqId], scriptFields(js));
+    const body = [reqId, checkId];
+    let pause = '';
+    const interval = typeof pollingInterval === 'number' ? pollingInterval : typeof pollingInterval === 'string' && /^\d+$/.test(pollingInterval) ? Number(pollingInterval) : 0;
+    if (interval > 0) {
+      const againId = this.ctx.freshId(`${id}_again`);
+      const pauseId = this.ctx.freshId(`${id}_pause`);
+      this.add(againId, [checkId], { type: 'DECISION', decision_cases: { poll: { condition: `\${${checkId}.output.result} != true`, next: pauseId } } });
+      this.add(pauseId, [], { type: 'WAIT', duration: `${interval}s` });
+      body.push(againId, pauseId);
+      pause = `, ${pauseId} waits ${interval}s before the next request`;
+    }
+    lf.loop_over = body;
+    lf.loop_condition = `\${${checkId}.output.result} != true`;
+    if (typeof maxPollCount === 'number' && maxPollCount >= 1) lf.max_iterations = Math.floor(maxPollCount);
+    if (pollingStrategy !== undefined && pollingStrategy !== 'FIXED') this.ctx.note(t, `pollingStrategy ${String(pollingStrategy)}: the import waits a fixed pollingInterval between requests`);
+    this.ctx.note(t, `HTTP_POLL became a DO_WHILE: ${reqId} (HTTP) sends the request, ${checkId} runs the terminationCondition (js:, in a sandbox)${pause}; ${maxPollCount === undefined ? 'ledgerflow stops after max_iterations (default 100)' : `at most ${String(maxPollCount)} requests`}; \${${ref}.output.response…} reads ${reqId}'s output`);
     return [id];
   }
 
@@ -220,7 +308,12 @@ export class Flow {
       value = translateValue(src, (path) => this.tpl.dollar(t, path), this.templateRef);
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
-      this.ctx.refuse(t, `${t.type} JavaScript beyond a plain value: it has ${err.message}; run it as a SIMPLE or COMMAND task`);
+      // Beyond a plain value: the script runs in a TRANSFORM (js:), whose output is Conductor's { result }.
+      const js = scriptTask(t, src, this.ctx, this.tpl);
+      if (js === null) return [this.ctx.id(t)];
+      this.ctx.note(t, `${t.type} JavaScript beyond a plain value (it has ${err.message}): a TRANSFORM running the script (js:, in a sandbox); \${${this.ctx.id(t)}.output.result} reads its value, as in Conductor`);
+      const { type: _type, ...fields } = scriptFields(js);
+      this.emit(t, 'TRANSFORM', deps, { ...fields, ...attemptSettings(t, this.ctx) });
       return [this.ctx.id(t)];
     }
     this.ctx.note(t, `${t.type} gives a plain value: a SET of result (also the workflow variable result)`);

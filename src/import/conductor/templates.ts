@@ -32,6 +32,10 @@ export class Templates {
       }
       if (second === 'variables' || second.startsWith('variables[')) return body;
       if (second === 'secrets' && rest.length === 1) return `secrets.${rest[0]}`;
+      if (second === 'env' && rest.length === 1) {
+        this.ctx.noteOnce(`\${workflow.env.${rest[0]}} became \${secrets.${rest[0]}}: Orkes' environment values are ledgerflow secrets (\`ledgerflow secrets set ${rest[0]}\` on NATS, LEDGERFLOW_SECRET_${rest[0]} on the embedded store; see operations.md#secrets)`);
+        return `secrets.${rest[0]}`;
+      }
       const field = WORKFLOW_FIELDS[second];
       if (field !== undefined && rest.length === 0) return `workflow.${field}`;
       return `!\${${raw}} has no ledgerflow equivalent (a template reads workflow.input, workflow.variables, workflow.runId, workflow.id, workflow.version and tasks' output and status)`;
@@ -42,6 +46,8 @@ export class Templates {
     if (id === undefined) return `!\${${raw}} names ${head}, which is no task of this workflow`;
     const [field = '', ...after] = body.slice(ref.length + 1).split('.');
     const [fieldName] = field.split('[');
+    const type = this.ctx.byRef.get(ref)?.type;
+    if (fieldName === 'output' && (type === 'HTTP' || type === 'HTTP_POLL')) return this.httpOutput(raw, type === 'HTTP_POLL' ? this.ctx.pollRequests.get(ref)! : id, field, after);
     if (fieldName === 'output' || fieldName === 'status') return [id, field, ...after].join('.');
     if (fieldName === 'input' && after.length >= 1 && depth < 5) {
       // A task's input is what its inputParameters gave it: use that.
@@ -49,6 +55,25 @@ export class Templates {
       if (after.length === 1 && typeof given === 'string' && /^\$\{[^{}]*\}$/.test(given.trim())) return this.body(given.trim().slice(2, -1), depth + 1);
     }
     return `!\${${raw}}: ledgerflow templates read a task's output and status (not its ${fieldName})`;
+  }
+
+  /**
+   * An HTTP task's output as Conductor names it, `{ response: { body, statusCode, headers } }`, in ledgerflow's
+   * `{ status, headers, body }`: `output.response.body.x` → `output.body.x`, `statusCode` → `status`.
+   */
+  private httpOutput(raw: string, id: string, field: string, after: string[]): string {
+    if (field !== 'output' || after.length === 0) return [id, field, ...after].join('.');
+    const [response = '', part, ...rest] = after;
+    if (response !== 'response') return `!\${${raw}}: a Conductor HTTP task's output is { response: … }; ledgerflow's HTTP output is { status, headers, body }`;
+    if (part === undefined) return `${id}.output`;
+    const [partName = '', index = ''] = [part.replace(/\[.*$/, ''), part.slice(part.replace(/\[.*$/, '').length)];
+    const mapped: Record<string, string> = { body: 'body', statusCode: 'status', headers: 'headers' };
+    const to = mapped[partName];
+    if (to === undefined) return `!\${${raw}}: ledgerflow's HTTP output has status, headers and body (not ${partName})`;
+    // ledgerflow's header names are in lower case, each with one value (Conductor's are lists: `[0]` is that value).
+    const [header, ...more] = rest;
+    if (to === 'headers' && header !== undefined) return [id, 'output', `${to}${index}`, header.replace(/^[^[]+/, (n) => n.toLowerCase()).replace(/\[0\]$/, ''), ...more].join('.');
+    return [id, 'output', `${to}${index}`, ...rest].join('.');
   }
 
   /** A string with its references translated; refusals are recorded against the task. */

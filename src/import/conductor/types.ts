@@ -21,9 +21,7 @@ const NO_EQUIVALENT: Record<string, string> = {
   DYNAMIC: 'the task to run is chosen at run time (dynamicTaskNameParam); ledgerflow definitions name every task',
   KAFKA_PUBLISH: 'ledgerflow does not publish to Kafka: EMIT publishes ledgerflow events (on NATS lf.triggers.<event>), or a SIMPLE task may publish',
   START_WORKFLOW: 'it starts a workflow without waiting for it; SUB_WORKFLOW waits for its child and EMIT starts what triggers on an event: rewrite it as one of them',
-  HTTP_POLL: 'polling until a condition holds: write it as a DO_WHILE around an HTTP or SIMPLE task',
   TERMINATE_WORKFLOW: 'it ends another workflow',
-  WAIT_FOR_WEBHOOK: 'ledgerflow has no webhook matching: a WAIT on an event taken with `ledgerflow signal` is the nearest',
   BUSINESS_RULE: 'an Orkes rules table: no ledgerflow equivalent',
   JDBC: 'ledgerflow does not query databases itself: a SIMPLE task may',
   YIELD: 'ledgerflow has no workflow messages to yield to: a WAIT on an event is the nearest',
@@ -36,7 +34,19 @@ const NO_EQUIVALENT: Record<string, string> = {
  * translation, as a Conductor SIMPLE task is one whose worker does the work. Imported so unless --no-integrations.
  */
 export function isIntegration(type: string): boolean {
-  return /^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type) || type === 'SENDGRID' || type === 'OPS_GENIE';
+  return /^(LLM_|GENERATE_|AI_|.*AGENT|.*MCP)/.test(type) || type === 'SENDGRID' || type === 'OPS_GENIE' || type in ORKES_SYSTEM;
+}
+
+/** Orkes system tasks that read Orkes' own server (no engine equivalent): imported as integrations are, with what they did. */
+const ORKES_SYSTEM: Record<string, string> = {
+  QUERY_PROCESSOR: 'an Orkes system task that queries Orkes\' index of workflow runs (or its metrics)',
+};
+
+/** The note of an integration imported as a SIMPLE task. */
+export function integrationNote(type: string, handler: string): string {
+  const what = ORKES_SYSTEM[type] ?? 'an Orkes integration its server runs';
+  const how = type in ORKES_SYSTEM ? ' (ledgerflow\'s own runs are listed by `ledgerflow runs --json` or the library\'s store)' : '';
+  return `${what}: imported as a SIMPLE task, and a handler named ${handler} must make that call${how} (--no-integrations refuses it instead)`;
 }
 
 export function whyNot(type: string): string {
@@ -77,6 +87,11 @@ export function mapOther(t: ConductorTask, ctx: Ctx, tpl: Templates): LfTask | n
         return null;
       }
       ctx.note(t, `waits for its completion from outside: in ledgerflow, \`ledgerflow signal <runId> ${ctx.id(t)} --data '{...}'\` (the data is its output)`);
+      return { type: 'WAIT', event: ctx.id(t) };
+    }
+    case 'WAIT_FOR_WEBHOOK': {
+      const matches = ip.matches !== null && typeof ip.matches === 'object' ? Object.keys(ip.matches as object) : [];
+      ctx.note(t, `a WAIT on the signal ${ctx.id(t)}: Orkes matched an incoming webhook to the run${matches.length > 0 ? ` by ${matches.join(', ')}` : ''}; in ledgerflow whatever receives the webhook delivers its body with \`ledgerflow signal <runId> ${ctx.id(t)} --data '<body>'\` (the data is the task's output, as the webhook's body was)`);
       return { type: 'WAIT', event: ctx.id(t) };
     }
     case 'HUMAN':

@@ -1,0 +1,57 @@
+/**
+ * Conductor JavaScript that is more than a plain comparison or value (script.ts, translate.ts), imported as a
+ * TRANSFORM task with `js:` (run in QuickJS, src/transform/js.ts), never run by the importer: an INLINE as
+ * that task itself; a SWITCH's script as a TRANSFORM before its DECISION, which reads its result; a DO_WHILE's
+ * loopCondition (and an HTTP_POLL's terminationCondition) as the last task of the loop's body, whose result
+ * the loop_condition reads. The deterministic core only ever compares recorded outputs.
+ */
+import type { Ctx, LfTask } from './context.js';
+import type { ConductorTask } from './schema.js';
+import type { Templates } from './templates.js';
+
+/** Conductor's javascript evaluator hands lists over as Java lists, with `.get(i)`; the import gives arrays the same. */
+const JAVA_LIST_GET = "Object.defineProperty(Array.prototype, 'get', { value: function (i) { return this[i]; } });\n";
+
+/** Parameters that configure Conductor's evaluation rather than give the script a value. */
+const EVALUATOR_KEYS = new Set(['evaluatorType', 'expression', 'scriptExpression']);
+
+/**
+ * The script as a TRANSFORM's `js:` and the input it reads as `$`: the task's inputParameters (references
+ * translated), and each `"${...}"` Conductor would have substituted into the script's text before running it
+ * replaced by an input of its own (`$._lf_ref1`). Null after a refusal (a `${...}` outside a string literal).
+ */
+export function scriptTask(t: ConductorTask, src: string, ctx: Ctx, tpl: Templates, params: Record<string, unknown> = t.inputParameters ?? {}): { js: string; input: Record<string, unknown> } | null {
+  const input: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) if (!EVALUATOR_KEYS.has(k)) input[k] = tpl.value(v, t);
+  let n = 0;
+  let js = src.replace(/(["'])\$\{([^{}]*)\}\1/g, (_whole, _q: string, body: string) => {
+    const name = `_lf_ref${++n}`;
+    input[name] = tpl.text(`\${${body}}`, t);
+    return `$.${name}`;
+  });
+  if (js.includes('${')) {
+    ctx.refuse(t, 'its script holds a ${…} reference outside a string literal, which Conductor substitutes into the text before running it; pass the value as an input and read it as $.<name>');
+    return null;
+  }
+  if (n > 0) ctx.note(t, `the script's ${n === 1 ? 'reference' : `${n} references`} in quotes ("\${…}") became input${n === 1 ? '' : 's'} (_lf_ref1…), read as $._lf_ref1…`);
+  if (/\.get\s*\(/.test(js)) {
+    js = JAVA_LIST_GET + js;
+    ctx.note(t, 'the script calls .get(), as on Conductor\'s Java lists: a first line gives arrays a get(i)');
+  }
+  return { js, input };
+}
+
+/** A TRANSFORM task's fields for a script (no id or depends_on). */
+export function scriptFields(s: { js: string; input: Record<string, unknown> }): LfTask {
+  return { type: 'TRANSFORM', ...(Object.keys(s.input).length > 0 ? { input: s.input } : {}), js: s.js };
+}
+
+/**
+ * Names a loop condition reads as `$.<name>` or `$['<name>']`: Conductor gives a DO_WHILE's condition the
+ * loop's inputParameters and, by reference name, the loop's own output and each body task's.
+ */
+export function dollarNames(src: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of src.matchAll(/\$\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['"])([^'"]+)\2\s*\])/g)) out.add(m[1] ?? m[3]!);
+  return out;
+}
