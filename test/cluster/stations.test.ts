@@ -150,6 +150,8 @@ describe.skipIf(noNats)('stations: a leaf node linked to the hub', () => {
       // A worker gives up a report the hub does not take after a minute by default, and a station's worker waiting
       // for its link says so once a minute: 5 s here, the same behaviour without spending minutes on it.
       reportPatienceMs: 5_000,
+      // Announced every second (default 5 s): the engines stop hearing it three periods after the cut, not fifteen seconds.
+      presenceEveryMs: 1_000,
       handlers: {
         async count(input, ctx) {
           runs.push({ runId: ctx.runId, attempt: ctx.attempt });

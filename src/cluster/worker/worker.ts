@@ -91,6 +91,8 @@ export interface WorkerOptions {
    * tests, which need not spend the minute to see a station's worker keep its outcome past it.
    */
   reportPatienceMs?: number;
+  /** How often this worker announces what it serves (default 5 s); the engines take it for gone after three such periods unheard. */
+  presenceEveryMs?: number;
   /** Take attempts the engines offer straight to an idle worker (lf.offer), besides pulling them (default true). */
   directOffers?: boolean;
   /** The engines' attempt key (base64url), trusted instead of what KV LF_KEYS says (default: LEDGERFLOW_ATTEMPT_KEY, else LF_KEYS). */
@@ -335,7 +337,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       // The engines tell people which handler nobody serves from what workers announce (presence.ts).
       const skills = [...new Set(opts.skills ?? [])].sort();
       stops.push(announcePresence(nc, {
-        sender, queue, worker: workerName, handlers: served, skills, concurrency,
+        sender, queue, worker: workerName, handlers: served, skills, concurrency, everyMs: opts.presenceEveryMs,
         inFlight: () => { let n = 0; for (const b of busy.values()) n += b; return n; },
       }));
       for (const handler of served) {
