@@ -20,6 +20,9 @@ import { errorMessage, permissionDenied } from '../../errors/index.js';
 /** How many reported outcomes a worker keeps, to answer a redelivery of an attempt it finished. */
 const REMEMBERED_OUTCOMES = 10_000;
 
+/** How long a report the hub does not take is retried before it is given up; a station's worker waiting for its link says so this often (WorkerOptions.reportPatienceMs). */
+const REPORT_PATIENCE_MS = 60_000;
+
 /** How long a worker waits for an engine's answer to an outcome handed to it before publishing it on LF_INPUTS instead. */
 export const DIRECT_REPORT_TIMEOUT_MS = 5_000;
 
@@ -38,7 +41,7 @@ export class OutcomeReporter {
   private directAfter = 0;
 
   /** `nc`: the connection to hand outcomes over on (null: always LF_INPUTS). */
-  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null }) {}
+  constructor(private readonly js: JetStreamClient, private readonly opts: { sender: string; queue: string; log: (line: string) => void; stopped: () => boolean; nc?: NatsConnection | null; patienceMs?: number }) {}
 
   /** The outcome remembered for an attempt (`runId/taskId/attempt`), if this worker reported one lately. */
   remembered(key: string): InputMessage | undefined {
@@ -94,7 +97,8 @@ export class OutcomeReporter {
     // ahead of the run (event-started run ids are predictable), and the real report would be dropped as a duplicate.
     const msgID = reportMessageId(task, outcome.type);
     const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
-    const giveUpAt = Date.now() + 60_000;
+    const patience = this.opts.patienceMs ?? REPORT_PATIENCE_MS;
+    const giveUpAt = Date.now() + patience;
     // A station's worker (its connection reaches JetStream through a domain: docs/nats.md#stations) whose link
     // to the hub is down hears "no responders": the outcome waits for the link, however long, rather than be
     // given up on (its attempt would be reported lost and run again). Said once a minute meanwhile.
@@ -110,7 +114,7 @@ export class OutcomeReporter {
         }
         const waitsForLink = station && isNoResponders(err);
         if (this.opts.stopped() || (Date.now() + pause > giveUpAt && !waitsForLink) || !isTransient(err) || err instanceof JetStreamApiError) throw err;
-        if (!waitsForLink || Date.now() - saidAt >= 60_000) {
+        if (!waitsForLink || Date.now() - saidAt >= patience) {
           saidAt = Date.now();
           this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying${waitsForLink ? ' until the station\'s link to the hub is back' : ''}`);
         }

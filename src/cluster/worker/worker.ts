@@ -85,6 +85,14 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** How long stop() lets the attempts running here finish and report before handing them back (default 10 s). */
   stopGraceMs?: number;
+  /**
+   * How long a report the hub does not take (a publish unanswered, say) is retried before the worker gives it up,
+   * and how often a station's worker whose link is down says it still waits for it (default 60 s). Mostly for
+   * tests, which need not spend the minute to see a station's worker keep its outcome past it.
+   */
+  reportPatienceMs?: number;
+  /** How often this worker announces what it serves (default 5 s); the engines take it for gone after three such periods unheard. */
+  presenceEveryMs?: number;
   /** Take attempts the engines offer straight to an idle worker (lf.offer), besides pulling them (default true). */
   directOffers?: boolean;
   /** The engines' attempt key (base64url), trusted instead of what KV LF_KEYS says (default: LEDGERFLOW_ATTEMPT_KEY, else LF_KEYS). */
@@ -305,7 +313,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       js = jetstream(nc);
       sender = opts.user ?? (typeof opts.nats === 'string' ? senderOf(opts.nats) : ANONYMOUS_SENDER);
       asks = new ClaimAsks({ nc, queue, ledger: () => ledger, worker: workerName, log });
-      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc });
+      reporter = new OutcomeReporter(js, { sender, queue, log, stopped: () => inHand.handedBack, nc, patienceMs: opts.reportPatienceMs });
       const offers: OfferTaker = {
         nc, queue, sender, log, signed: (msg) => verifier?.verify(msg.data, msg.headers) === true,
         free: (handler) => inHand.open && (busy.get(handler) ?? 0) < concurrency,
@@ -329,7 +337,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       // The engines tell people which handler nobody serves from what workers announce (presence.ts).
       const skills = [...new Set(opts.skills ?? [])].sort();
       stops.push(announcePresence(nc, {
-        sender, queue, worker: workerName, handlers: served, skills, concurrency,
+        sender, queue, worker: workerName, handlers: served, skills, concurrency, everyMs: opts.presenceEveryMs,
         inFlight: () => { let n = 0; for (const b of busy.values()) n += b; return n; },
       }));
       for (const handler of served) {
