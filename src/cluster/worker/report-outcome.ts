@@ -98,13 +98,15 @@ export class OutcomeReporter {
     const msgID = reportMessageId(task, outcome.type);
     const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
     const patience = this.opts.patienceMs ?? REPORT_PATIENCE_MS;
-    const giveUpAt = Date.now() + patience;
+    let giveUpAt = Date.now() + patience;
     // A station's worker (its connection reaches JetStream through a domain: docs/nats.md#stations) whose link
     // to the hub is down hears "no responders": the outcome waits for the link, however long, rather than be
     // given up on (its attempt would be reported lost and run again). Said once a minute meanwhile.
     const station = this.opts.nc ? domainOf(this.opts.nc) !== undefined : false;
     let saidAt = 0;
-    for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+    let pause = 250;
+    let linkWasDown = false;
+    for (;;) {
       try {
         await this.js.publish(subject, encode(outcome), { msgID });
         break;
@@ -113,12 +115,21 @@ export class OutcomeReporter {
           throw new Error(`NATS user ${this.opts.sender} may not report attempts of queue ${this.opts.queue} (${errorMessage(err)}): give it "${subject.replace(/\.[^.]+$/, '.*')}" in nats.conf, or run this worker on a queue it is given`, { cause: err });
         }
         const waitsForLink = station && isNoResponders(err);
+        if (waitsForLink) linkWasDown = true;
+        else if (linkWasDown) {
+          // The link is back: patience counts from here, not from the first try, so a publish timing out as the
+          // leaf reconnects is retried as any other rather than given up on at once (the attempt would be run again).
+          linkWasDown = false;
+          giveUpAt = Date.now() + patience;
+          pause = 250;
+        }
         if (this.opts.stopped() || (Date.now() + pause > giveUpAt && !waitsForLink) || !isTransient(err) || err instanceof JetStreamApiError) throw err;
         if (!waitsForLink || Date.now() - saidAt >= patience) {
           saidAt = Date.now();
           this.opts.log(`${task.runId}/${task.taskId} attempt ${task.attempt}: reporting ${outcome.type} failed (${errorMessage(err)}); retrying${waitsForLink ? ' until the station\'s link to the hub is back' : ''}`);
         }
         await new Promise((r) => setTimeout(r, pause));
+        pause = Math.min(pause * 2, 2000);
       }
     }
     for (const m of msgs) m.ack();
