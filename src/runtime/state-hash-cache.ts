@@ -13,7 +13,14 @@
  *   (bench/RESULTS.md); format 2 does not use it;
  * - the sorted task ids of the last state asked about;
  * - the JSON quoting of task ids, statuses and state names;
- * - the digests of a MAP's chunks of items.
+ * - the digests of a MAP's chunks of items;
+ * - format 2's short digests (the first 16 hex digits of sha256) of the
+ *   short texts it hashes per event (a chunk of task or region entries, the
+ *   line of digests), by the text itself: the runs of a definition pass
+ *   through the same few states, so a state's texts recur run after run,
+ *   and a map lookup of a ~200-character text costs a fraction of its
+ *   sha256 (three per event were about a tenth of the engine's ceiling,
+ *   bench/ceiling.ts).
  *
  * A long run's chunks of tasks and regions need none of these: each chunk
  * carries its own text and digest (chunk-hash.ts).
@@ -151,7 +158,27 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
   return digest;
 }
 
+/**
+ * `digestOf(text)` (a short digest: the first 16 hex digits of sha256, quoted or not, as the caller makes it),
+ * remembered by `text` for texts of at most MAX_DIGESTED_TEXT characters. Bounded: emptied when it holds
+ * MAX_DIGESTS texts (a long run's chunks, or states with timers, hardly recur; they then just pass through).
+ */
+const MAX_DIGESTS = 4_096;
+const MAX_DIGESTED_TEXT = 2_048;
+const digests = new Map<string, string>();
+export function rememberedDigest(text: string, digestOf: (text: string) => string): string {
+  if (!enabled || text.length > MAX_DIGESTED_TEXT) return digestOf(text);
+  let d = digests.get(text);
+  if (d === undefined) {
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    d = digestOf(text);
+    digests.set(text, d);
+  }
+  return d;
+}
+
 export function clearStateHashCache(): void {
+  digests.clear();
   itemChunks = new WeakMap();
   stateRoot = { next: null, hash: undefined };
   stateNodes = 0;
