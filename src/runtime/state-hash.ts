@@ -36,7 +36,7 @@ import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { chunkHashes, digestLine, type EntryWriter } from './chunk-hash.js';
-import { quoted, rememberedDigest, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedDigest, rememberedItemChunkDigest, rememberedStateHash, rememberedStateHashV2, sortedIds } from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (executor/start-commit.ts), and the
@@ -64,10 +64,9 @@ export const V2_CHUNK = 64;
 
 /** Format 2 (see the header). */
 export function stateHashV2(snapshot: RunSnapshot): string {
-  // Short runs too: each chunk of regions carries its digest, and a short run's few task entries are written afresh,
-  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region)
-  // or than looking each entry's text up by its state object.
-  return v2Hash(snapshot);
+  // A short run's state without timers: remembered in a trie walked by its parts (state-hash-cache.ts), which writes
+  // no text; else each chunk of regions carries its digest, and a short run's few task entries are written afresh.
+  return rememberedStateHashV2(snapshot, v2Hash);
 }
 
 const V2_HEAD = '{"v":2,"value":';
