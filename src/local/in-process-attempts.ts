@@ -11,7 +11,7 @@
  * runs left waiting on the outside world.
  */
 import { NonRetryableError, errorMessage } from '../errors/index.js';
-import { childRunId, instanceFields, instanceKey, iso, type InstanceRef } from '../compiler/index.js';
+import { childRunId, instanceFields, instanceKey, iso, type CompiledWorkflow, type InstanceRef } from '../compiler/index.js';
 import { failureStepOf, HTTP_HANDLER } from '../definition/index.js';
 import type { PendingEvent, TaskError } from '../events/index.js';
 import { handlerFor, toTaskError, type AbortAttempt, type EmitEvent, type HeldAttempt, type RunSnapshot, type StartAttempt, type StartChild } from '../runtime/index.js';
@@ -23,6 +23,8 @@ import { applySecrets, defaultSecrets, NO_MASK, type Masker } from '../secrets/i
 export interface AttemptsHost {
   submit(ev: PendingEvent): void;
   changed(): void;
+  /** The run's workflow as the log has it now (another process's run.migrated followed): not the options' own. */
+  compiled(): CompiledWorkflow;
 }
 
 type Held = { attempt: number; restart: number; ref: InstanceRef };
@@ -84,7 +86,7 @@ export class InProcessAttempts {
       this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue} with skills ${requires.join(', ')}`);
       return true;
     }
-    if (effect.command || effect.transform || !forFileAgents(this.opts.compiled, effect.taskId, this.opts.agentQueues)) return false;
+    if (effect.command || effect.transform || !forFileAgents(this.host.compiled(), effect.taskId, this.opts.agentQueues)) return false;
     this.forAgents.add(effect.instance);
     this.opts.onLog?.(effect.instance, `attempt ${effect.attempt} waits for a file agent of queue ${effect.queue}`);
     return true;

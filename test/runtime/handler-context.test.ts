@@ -4,6 +4,7 @@
  * a spread of the context reads, as when the context was one object literal.
  */
 import { describe, expect, it } from 'vitest';
+import type { TaskContext, TaskHandler } from '../../src/runtime/index.js';
 import { def, engine } from '../helpers/engine.js';
 
 describe('a handler\'s context', () => {
@@ -19,7 +20,7 @@ workflow:
     - { id: a, type: SIMPLE }
     - { id: b, type: SIMPLE, depends_on: [a] }
 `);
-    const handler = async (_input: unknown, ctx: { signal: AbortSignal; [k: string]: unknown }) => {
+    const handler: TaskHandler = async (_input, ctx: TaskContext) => {
       const spread = { ...ctx };
       const first = ctx.signal;
       seen.push({ keys: Object.keys(ctx), spread, signal: first, same: ctx.signal === first, json: JSON.stringify({ ...ctx, log: undefined, task: undefined }) });
@@ -54,7 +55,7 @@ workflow:
     const done = e.run(workflow, {}, {
       onStarted: (id) => { runId = id; },
       handlers: {
-        a: (_input: unknown, ctx: { signal: AbortSignal }) => new Promise((_resolve, reject) => {
+        a: (_input, ctx: TaskContext) => new Promise((_resolve, reject) => {
           signal = ctx.signal;
           ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
           void e.cancel(runId, { reason: 'test' });
