@@ -366,13 +366,15 @@ export type Commit = z.infer<typeof CommitSchema>;
  * only ever be a shortcut, never a way around.
  */
 const BUILT_BY_FOLD = Symbol('ledgerflow.builtByFold');
+/** The mark's descriptor, one for every list (a descriptor object per commit otherwise). */
+const BUILT: PropertyDescriptor = Object.freeze({ value: true });
 
 export function markBuiltByFold<T extends EventEnvelope[]>(events: T): T {
   // A non-enumerable property keyed by a module-private symbol (not a WeakSet:
   // its table of short-lived lists cost 3% of an engine's CPU). Copies of the
   // list never carry it: spread, slice, Array.from and JSON take elements
   // only, and Object.assign takes enumerable properties only.
-  Object.defineProperty(events, BUILT_BY_FOLD, { value: true });
+  Object.defineProperty(events, BUILT_BY_FOLD, BUILT);
   return events;
 }
 

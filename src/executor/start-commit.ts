@@ -63,13 +63,12 @@ export async function beginRun({ store, clock }: Starter, def: Definition, rawIn
     throw new RunCannotStartError(def.id, snapshot.error instanceof Error ? snapshot.error.message : String(snapshot.error), { cause: snapshot.error });
   }
   const adm = admissionOf(def, input, opts.priority);
-  const write = (queued: Admission | null) => recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time, snapshot, queued });
+  if (!adm) return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time, snapshot, queued: null });
   // Decided under the admission lock, a start is stamped when it was decided (not when it began waiting for the lock).
   const writeNow = (queued: Admission | null) => {
     const at = new Date(clock.now()).toISOString();
     return recordStart({ store, clock }, def, input, opts, withStarts, { runId, hash, compiled, time: at, snapshot: startFold(compiled, { runId, time: at, input, ...(retryOf ? { retryOf } : {}), stateHashVersion: NEW_RUN_STATE_HASH_VERSION, ...given }), queued });
   };
-  if (!adm) return write(null);
   // concurrency: decided under the (workflow, key) lock with every start and admission waiting in this
   // process, the queued runs a free slot lets in admitted first (executor/admission-batch.ts).
   const { value: begun, admitted } = await decideLimitedStart(store, clock, def, runId, adm, (queued) => writeNow(queued ? adm : null));

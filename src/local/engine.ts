@@ -190,18 +190,19 @@ export class Engine {
     // The queues file agents serve as declared now: their attempts wait for an agent (local/in-process-attempts.ts).
     const agentQueues = opts.agentQueues ?? await readAgentQueues(this.store);
     const driver = new RunDriver({ ...this.hooks, ...opts, onCommit, store: this.store, compiled, snapshot, seq, clock: this.clock, children, agentQueues, ...(source?.file ? { definitionFile: source.file } : {}) });
-    const stop = () => driver.stop();
-    const drain = () => driver.drain();
-    opts.signal?.addEventListener('abort', stop);
-    opts.drain?.addEventListener('abort', drain);
+    // Listeners only for the signals given (most runs have none: no closures made for them).
+    const stop = opts.signal ? () => driver.stop() : null;
+    const drain = opts.drain ? () => driver.drain() : null;
+    if (stop) opts.signal?.addEventListener('abort', stop);
+    if (drain) opts.drain?.addEventListener('abort', drain);
     driver.start();
     if (opts.drain?.aborted) driver.drain();
     try {
       const final = await driver.waitUntilIdle(opts.maxTimerWaitMs ?? 5 * 60_000);
       return runView(final, driver.lastSeq, driver.compiled.definition);
     } finally {
-      opts.signal?.removeEventListener('abort', stop);
-      opts.drain?.removeEventListener('abort', drain);
+      if (stop) opts.signal?.removeEventListener('abort', stop);
+      if (drain) opts.drain?.removeEventListener('abort', drain);
       driver.stop();
     }
   }

@@ -15,6 +15,7 @@
  * was derived from carries its ChunkHash, which is what makes that possible.
  */
 import { sha256Hex } from '../digest/index.js';
+import { rememberedDigest } from './state-hash-cache.js';
 import { chunkDerived, keepChunkDerived, VECTOR_CHUNK, type Derived, type PersistentVector } from '../compiler/index.js';
 
 /** How the entries of one kind of vector are written into the state text. */
@@ -44,9 +45,12 @@ export class ChunkHash implements Derived {
 
   /** The first 16 hex digits of sha256 over `text`, quoted: the chunk's entry in format 2's line. */
   get digest(): string {
-    return (this.#digest ??= `"${sha256Hex(this.text).slice(0, 16)}"`);
+    // A short run's chunk of regions recurs in every run of its definition: remembered by its text (state-hash-cache.ts).
+    return (this.#digest ??= rememberedDigest(this.text, quotedDigest));
   }
 }
+
+const quotedDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
 
 /** On a version: every one of its chunks carries its ChunkHash (what format 1 asks; format 2 asks a DigestLine). */
 export class ChunksHashed implements Derived {

@@ -51,50 +51,66 @@ export interface PreparedCommit {
   stale: { event: PendingEvent; reason: string }[];
 }
 
-/** `startScheduled: false` (a draining driver): the inputs only; scheduled tasks stay SCHEDULED for the next driver to start. */
-export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number, opts: { startScheduled?: boolean } = {}): PreparedCommit {
-  let snap = snapshot;
-  let next = seq;
-  const states: RunSnapshot[] = [];
-  const events: EventEnvelope[] = withFoldedStates(markBuiltByFold([]), states);
-  const stale: PreparedCommit['stale'] = [];
-  const now = iso(nowMs);
-  const add = (ev: PendingEvent): boolean => {
+/**
+ * The events of one commit as they are folded: each accepted input's envelope, the state it led to, and the inputs
+ * set aside as stale. A class, not a closure over prepareCommit's locals: one is made per commit of every run.
+ */
+class CommitFold {
+  readonly states: RunSnapshot[] = [];
+  readonly events: EventEnvelope[];
+  readonly stale: PreparedCommit['stale'] = [];
+  constructor(private readonly compiled: CompiledWorkflow, public snap: RunSnapshot, public next: number, readonly now: string) {
+    this.events = withFoldedStates(markBuiltByFold([]), this.states);
+  }
+
+  add(input: PendingEvent): boolean {
+    let ev = input;
     let r: ReturnType<typeof applyEvent>;
     try {
-      r = applyEvent(compiled, snap, ev);
+      r = applyEvent(this.compiled, this.snap, ev);
     } catch (err) {
       // Folding threw (a definition that got past validation but cannot run, or a bug): the run
       // fails with the error, recorded, instead of the engine crashing on it at every resume.
-      const failed = runFailed(ev, err, now);
-      r = applyEvent(compiled, snap, failed);
+      const failed = runFailed(ev, err, this.now);
+      r = applyEvent(this.compiled, this.snap, failed);
       ev = failed;
     }
-    if (!r.accepted) { stale.push({ event: ev, reason: rejectionReason(snap, ev) }); return false; }
-    snap = r.snapshot;
+    if (!r.accepted) { this.stale.push({ event: ev, reason: rejectionReason(this.snap, ev) }); return false; }
+    const snap = r.snapshot;
+    this.snap = snap;
     const ctx = snap.context;
     // One literal, fields in the schema's order: every envelope gets the same shape (cheaper to encode and check
     // than a spread) and is stored byte for byte as a parsed one would be.
     const state = recordedState(snap);
-    events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
-    states.push(snap);
+    this.events.push({ runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, seq: ++this.next, time: ev.time, state, type: ev.type, data: ev.data } as EventEnvelope);
+    this.states.push(snap);
     return true;
-  };
-  for (const ev of inputs) add(ev);
+  }
+
+  done(): PreparedCommit {
+    return { events: this.events, snapshot: this.snap, seq: this.next, stale: this.stale };
+  }
+}
+
+/** `startScheduled: false` (a draining driver): the inputs only; scheduled tasks stay SCHEDULED for the next driver to start. */
+export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot, seq: number, inputs: PendingEvent[], nowMs: number, opts: { startScheduled?: boolean } = {}): PreparedCommit {
+  const f = new CommitFold(compiled, snapshot, seq, iso(nowMs));
+  const now = f.now;
+  for (const ev of inputs) f.add(ev);
   // Paused (run.paused): nothing starts; run.resumed lets the next commit start every scheduled task.
-  if (snap.status === 'active' && snap.context.paused === true) return { events, snapshot: snap, seq: next, stale };
+  if (f.snap.status === 'active' && f.snap.context.paused === true) return f.done();
   // A retry's reused tasks complete before anything starts: they need no executor (so a draining driver completes them too).
-  if (snap.context.reuse) completeReused(snap.context.reuse, () => snap, add, now);
-  if (opts.startScheduled === false) return { events, snapshot: snap, seq: next, stale };
+  if (f.snap.context.reuse) completeReused(f.snap.context.reuse, () => f.snap, (ev) => f.add(ev), now);
+  if (opts.startScheduled === false) return f.done();
   // `add` replaces snap, but a task.started only changes its own task: the scheduled set is the one seen here.
   // In key order, as a scan of every task would find them, but from the tasks under way only.
-  const tasks = snap.context.tasks;
+  const tasks = f.snap.context.tasks;
   // A gated task's attempt (concurrency:, rate_limit:) stays SCHEDULED: its start comes from its gate (task-gates.ts).
   const gates = taskGates(compiled);
   for (const task of underWayWithStatus(tasks, SCHEDULED)) {
     if (gates.has(task) && !tasks[task]!.items && !isMap(compiled, task)) continue;
     const { attempts, iteration } = tasks[task]!;
-    add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
+    f.add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt: attempts + 1 } : { task, attempt: attempts + 1, iteration } });
   }
   // MAP items the fold scheduled (map.ts): a task.started each, in item order. Starting one item changes no other's status.
   for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
@@ -103,10 +119,10 @@ export function prepareCommit(compiled: CompiledWorkflow, snapshot: RunSnapshot,
     for (let item = 0; item < items.length; item++) {
       if (items[item]!.status !== 'SCHEDULED') continue;
       const attempt = items[item]!.attempts + 1;
-      add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt, item } : { task, attempt, iteration, item } });
+      f.add({ type: 'task.started', time: now, data: iteration === undefined ? { task, attempt, item } : { task, attempt, iteration, item } });
     }
   }
-  return { events, snapshot: snap, seq: next, stale };
+  return f.done();
 }
 
 const isMap = (compiled: CompiledWorkflow, task: string): boolean => compiled.definition.tasks.find((t) => t.id === task)?.type === 'MAP';

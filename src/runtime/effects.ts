@@ -342,34 +342,33 @@ export function startAttempt(compiled: CompiledWorkflow, snapshot: RunSnapshot, 
   const taskId = ref.task;
   const plan = taskPlans(compiled).get(taskId);
   if (!plan) throw new Error(`run ${ctx.runId} has no task ${taskId}`);
-  // The scope (every task's state) is built only when a template reads it.
+  // The scope (every task's state) is built only when a template reads it (no closure for that: one attempt each).
   let scope: Scope | undefined;
-  const scopeNow = () => (scope ??= scopeOf(ctx));
   // A MAP item's input is its body's, with the item and its position in scope.
   const item = ref.item === undefined ? undefined : ctx.tasks[taskId]!.items?.[ref.item];
-  const inputScope = !plan.inputHasRefs ? NO_SCOPE : ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item };
+  const inputScope = !plan.inputHasRefs ? NO_SCOPE : ref.item === undefined ? (scope ??= scopeOf(ctx)) : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item };
   const secrets: SecretSite[] = [];
   const input = (resolveTemplate(plan.def.input, inputScope, secrets, ['input']) ?? {}) as Record<string, unknown>;
   // A COMMAND's argv, cwd and env are resolved like its input (a MAP item's with the item in scope).
   const command = plan.def.type === 'COMMAND'
-    ? resolveCommand(plan.def, ref.item === undefined ? scopeNow() : { ...scopeNow(), item: item?.value, index: ref.item }, secrets)
+    ? resolveCommand(plan.def, ref.item === undefined ? (scope ??= scopeOf(ctx)) : { ...(scope ??= scopeOf(ctx)), item: item?.value, index: ref.item }, secrets)
     : undefined;
-  // The run's own timeout bounds every attempt too: a NATS worker aborts its handler then, as the run ends.
+  // The run's own timeout bounds every attempt too (a NATS worker aborts its handler then, as the run ends).
   const deadline = earlier(ctx.timers[`${key}/timeout/${attempt}`]?.dueAt, ctx.timers[RUN_TIMEOUT_TIMER_ID]?.dueAt);
   const priority = runPriority(compiled, ctx);
-  return {
+  const start: { -readonly [K in keyof StartAttempt]: StartAttempt[K] } = {
     type: 'attempt.start', runId: ctx.runId, workflowId: ctx.workflowId, version: ctx.version, taskId, ...instanceFields(ref), instance: key, attempt, restart,
     idempotencyKey: `${ctx.runId}/${key}/${attempt}`, handler: plan.handler, queue: plan.queue, input, workflowInput: ctx.input,
-    ...(deadline !== undefined ? { deadline } : {}),
-    ...(plan.def.outputTo !== undefined && ref.item === undefined ? { outputTo: String(resolveTemplate(plan.def.outputTo, scopeNow())) } : {}),
-    ...(command ? { command } : {}),
-    ...(plan.def.type === 'TRANSFORM' ? { transform: plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' } } : {}),
-    task: plan.info,
-    ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
-    ...(secrets.length > 0 ? { secrets } : {}),
-  };
+  } as StartAttempt;
+  if (deadline !== undefined) start.deadline = deadline; // optional fields in the order spreads gave them, no object per spread
+  if (plan.def.outputTo !== undefined && ref.item === undefined) start.outputTo = String(resolveTemplate(plan.def.outputTo, (scope ??= scopeOf(ctx))));
+  if (command) start.command = command;
+  if (plan.def.type === 'TRANSFORM') start.transform = plan.def.js !== undefined ? { js: plan.def.js } : { jq: plan.def.jq ?? '' };
+  start.task = plan.info;
+  if (priority !== DEFAULT_PRIORITY) start.priority = priority;
+  if (secrets.length > 0) start.secrets = secrets;
+  return start;
 }
-
 const earlier = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined || a <= b ? a : b);
 
 /**

@@ -13,13 +13,20 @@
  *   (bench/RESULTS.md); format 2 does not use it;
  * - the sorted task ids of the last state asked about;
  * - the JSON quoting of task ids, statuses and state names;
- * - the digests of a MAP's chunks of items.
+ * - the digests of a MAP's chunks of items;
+ * - format 2's short digests (the first 16 hex digits of sha256) of the
+ *   short texts it hashes per event (a chunk of task or region entries, the
+ *   line of digests), by the text itself: the runs of a definition pass
+ *   through the same few states, so a state's texts recur run after run,
+ *   and a map lookup of a ~200-character text costs a fraction of its
+ *   sha256 (three per event were about a tenth of the engine's ceiling,
+ *   bench/ceiling.ts).
  *
  * A long run's chunks of tasks and regions need none of these: each chunk
  * carries its own text and digest (chunk-hash.ts).
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
-import type { FoldSnapshot as RunSnapshot } from '../compiler/index.js';
+import { tableOf, valueChunks, type FoldSnapshot as RunSnapshot } from '../compiler/index.js';
 
 let enabled = true;
 
@@ -40,7 +47,11 @@ const CLOSE = Symbol('}');
 const TASKS = Symbol('tasks');
 const ITERATION = Symbol('iteration');
 const MAX_STATE_NODES = 50_000;
+const REGIONS = Symbol('regions');
+const SETTLED = Symbol('settled');
 let stateRoot: StateNode = { next: null, hash: undefined };
+/** Format 2's trie (rememberedStateHashV2): its own root, as the same path has another hash in each format. */
+let v2Root: StateNode = { next: null, hash: undefined };
 let stateNodes = 0;
 
 /** `hashOf(snapshot)` (format 1, state-hash.ts), remembered for states without timers. */
@@ -52,6 +63,36 @@ export function rememberedStateHash(snapshot: RunSnapshot, hashOf: (snapshot: Ru
   if (node === null) return hashOf(snapshot);
   node.hash ??= hashOf(snapshot);
   return node.hash;
+}
+
+/**
+ * `hashOf(snapshot)` (format 2, state-hash.ts), remembered in a trie of its own walked by the parts format 2's text
+ * is written from: the parallel state's key and its regions' state objects in order (the chart's own, one per
+ * region and state, whose text is fixed), then each task as in format 1's path. Only a short run's states (tasks
+ * in a plain record, not a table) without timers: those recur in every run of a definition, and on the path no
+ * text is written and nothing hashed (building the texts and looking their digests up was a tenth of an engine's
+ * ceiling, bench/ceiling.ts). A MAP's items end the walk (not remembered). Bounded with format 1's trie.
+ */
+export function rememberedStateHashV2(snapshot: RunSnapshot, hashOf: (snapshot: RunSnapshot) => string): string {
+  if (!enabled) return hashOf(snapshot);
+  for (const _ in snapshot.context.timers) return hashOf(snapshot);
+  const tasks = snapshot.context.tasks;
+  if (tableOf(tasks) !== null) return hashOf(snapshot);
+  if (stateNodes > MAX_STATE_NODES) resetStateTries();
+  const value = valueChunks(snapshot);
+  let n: StateNode;
+  if (value !== null) {
+    n = child(child(v2Root, REGIONS), value.parallelKey);
+    for (const chunk of value.states.chunks) for (const region of chunk) n = child(n, region);
+  } else if (typeof snapshot.value === 'string') {
+    n = child(child(v2Root, SETTLED), snapshot.value);
+  } else {
+    return hashOf(snapshot);
+  }
+  const end = taskPath(child(n, TASKS), tasks);
+  if (end === null) return hashOf(snapshot);
+  end.hash ??= hashOf(snapshot);
+  return end.hash;
 }
 
 /** Nodes in the trie now (tests check it stays bounded). */
@@ -77,14 +118,23 @@ function valueNode(node: StateNode, value: unknown): StateNode {
   return child(n, CLOSE);
 }
 
+function resetStateTries(): void {
+  stateRoot = { next: null, hash: undefined };
+  v2Root = { next: null, hash: undefined };
+  stateNodes = 0;
+}
+
 function stateNode(snapshot: RunSnapshot): StateNode | null {
-  if (stateNodes > MAX_STATE_NODES) {
-    stateRoot = { next: null, hash: undefined };
-    stateNodes = 0;
-  }
-  const tasks = snapshot.context.tasks;
-  let n = child(valueNode(stateRoot, snapshot.value), TASKS);
-  for (const id of sortedIds(tasks)) {
+  if (stateNodes > MAX_STATE_NODES) resetStateTries();
+  return taskPath(child(valueNode(stateRoot, snapshot.value), TASKS), snapshot.context.tasks);
+}
+
+/** The tasks' part of a path (both formats' tries): each task's id, status, attempts, decision case (and loop iteration), in id order; null for a MAP's items. */
+function taskPath(from: StateNode, tasks: RunSnapshot['context']['tasks']): StateNode | null {
+  let n = from;
+  const ids = sortedIds(tasks);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
     const t = tasks[id]!;
     if (t.items !== undefined) return null;
     n = child(child(child(child(n, id), t.status), t.attempts), t.decision?.case ?? null);
@@ -151,10 +201,29 @@ export function rememberedItemChunkDigest<T extends object>(items: readonly T[],
   return digest;
 }
 
+/**
+ * `digestOf(text)` (a short digest: the first 16 hex digits of sha256, quoted or not, as the caller makes it),
+ * remembered by `text` for texts of at most MAX_DIGESTED_TEXT characters. Bounded: emptied when it holds
+ * MAX_DIGESTS texts (a long run's chunks, or states with timers, hardly recur; they then just pass through).
+ */
+const MAX_DIGESTS = 4_096;
+const MAX_DIGESTED_TEXT = 2_048;
+const digests = new Map<string, string>();
+export function rememberedDigest(text: string, digestOf: (text: string) => string): string {
+  if (!enabled || text.length > MAX_DIGESTED_TEXT) return digestOf(text);
+  let d = digests.get(text);
+  if (d === undefined) {
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    d = digestOf(text);
+    digests.set(text, d);
+  }
+  return d;
+}
+
 export function clearStateHashCache(): void {
+  digests.clear();
   itemChunks = new WeakMap();
-  stateRoot = { next: null, hash: undefined };
-  stateNodes = 0;
+  resetStateTries();
   lastOrder = [];
   lastSorted = [];
   quotes.clear();

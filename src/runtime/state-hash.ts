@@ -36,7 +36,7 @@ import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
 import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { chunkHashes, digestLine, type EntryWriter } from './chunk-hash.js';
-import { quoted, rememberedItemChunkDigest, rememberedStateHash, sortedIds } from './state-hash-cache.js';
+import { quoted, rememberedDigest, rememberedItemChunkDigest, rememberedStateHash, rememberedStateHashV2, sortedIds } from './state-hash-cache.js';
 
 /**
  * The format new runs record in run.started (executor/start-commit.ts), and the
@@ -64,10 +64,9 @@ export const V2_CHUNK = 64;
 
 /** Format 2 (see the header). */
 export function stateHashV2(snapshot: RunSnapshot): string {
-  // Short runs too: each chunk of regions carries its digest, and a short run's few task entries are written afresh,
-  // which costs less per event than walking format 1's trie of remembered hashes (a lookup per task and per region)
-  // or than looking each entry's text up by its state object.
-  return v2Hash(snapshot);
+  // A short run's state without timers: remembered in a trie walked by its parts (state-hash-cache.ts), which writes
+  // no text; else each chunk of regions carries its digest, and a short run's few task entries are written afresh.
+  return rememberedStateHashV2(snapshot, v2Hash);
 }
 
 const V2_HEAD = '{"v":2,"value":';
@@ -79,8 +78,10 @@ function v2Hash(snapshot: RunSnapshot): string {
   const valueText = valueLine !== null ? `{${quoted(value!.parallelKey)}:[${valueLine.text}]}` : v2ValueText(snapshot);
   const table = tableOf(snapshot.context.tasks);
   const tasksLine = table !== null && v2Chunked(table.states.chunks) ? digestLine(table.states, new TaskEntries(table.shape)) : null;
-  const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timersText(snapshot.context.timers)}]}`;
-  const hash = sha256Hex(text).slice(0, 16);
+  const timers = timersText(snapshot.context.timers);
+  const text = `${V2_HEAD}${valueText}${V2_TASKS}${tasksLine !== null ? tasksLine.text : v2TasksText(snapshot)}],"timers":[${timers}]}`;
+  // A state without timers recurs in every run of its definition (a timer's due time is its run's own): remembered by its text.
+  const hash = timers === '' ? rememberedDigest(text, shortDigest) : shortDigest(text);
   // Hashing flattened `text` into one string, but not the lines in it: the next state's line, spliced from a line
   // still in pieces, would copy it again. Each line is taken back as a slice of the hashed text instead.
   valueLine?.flattenFrom(text, V2_HEAD.length + valueText.length - 2 - valueLine.text.length);
@@ -88,7 +89,12 @@ function v2Hash(snapshot: RunSnapshot): string {
   return hash;
 }
 
-const chunkDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
+/** Format 2's digest of a text: the first 16 hex digits of its sha256. */
+const shortDigest = (text: string): string => sha256Hex(text).slice(0, 16);
+/** A chunk's digest, quoted, as format 2's lines list it (as chunk-hash.ts ChunkHash.digest writes it). */
+const quotedDigest = (text: string): string => `"${sha256Hex(text).slice(0, 16)}"`;
+/** A short run's chunk of entries recurs in every run of its definition: its digest is remembered by its text. */
+const chunkDigest = (text: string): string => rememberedDigest(text, quotedDigest);
 
 /**
  * A task table's entries (both formats): format 1's task entries, the id from

@@ -82,7 +82,9 @@ export class SharedDocs {
 
   read(name: string): Promise<unknown> {
     if (!isRunId(name)) return Promise.reject(new StoreError(`invalid shared document name ${JSON.stringify(name)}`, { name }));
-    return Promise.resolve(structuredClone(this.docs.get(name) ?? null));
+    const doc = this.docs.get(name);
+    // Most stores have no such document (no limits, no agent queues), and every start asks: no clone of null then.
+    return Promise.resolve(doc === undefined || doc === null ? null : structuredClone(doc));
   }
 
   update<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {

@@ -61,6 +61,27 @@ workflow:
     - { id: z, type: SIMPLE, depends_on: [h, a], trigger_rule: all_done }
 `);
 
+/** A short run with no timers (no timeout, retry or approval deadline): its states are the ones remembered in format 2's trie. */
+const untimed = def(`
+workflow:
+  id: untimed
+  name: States without timers
+  version: 1
+  input: { optional: [level] }
+  tasks:
+    - { id: b, type: SIMPLE, retry_policy: { max_attempts: 3, initial_delay: 0s } }
+    - id: route
+      type: DECISION
+      depends_on: [b]
+      decision_param: "\${workflow.input.level}"
+      decision_cases:
+        high: { next: [h] }
+        default: { next: [a] }
+    - { id: h, type: HUMAN, approvers: [alice] }
+    - { id: a, type: SIMPLE, optional: true }
+    - { id: z, type: SIMPLE, depends_on: [h, a], trigger_rule: all_done }
+`);
+
 /** A chain of n SIMPLE tasks, each after the one before, the first with retries and a timeout. */
 const chain = (n: number) => def(`workflow:\n  id: chain-${n}\n  name: A chain of ${n} tasks\n  version: 1\n  tasks:\n${
   Array.from({ length: n }, (_, i) => `    - { id: t${String(i).padStart(4, '0')}, type: SIMPLE${i === 0 ? ', retry_policy: { max_attempts: 3, initial_delay: 1s }, timeout: 30s' : `, depends_on: [t${String(i - 1).padStart(4, '0')}]`} }\n`).join('')}`);
@@ -90,7 +111,7 @@ describe('state hash format 2', () => {
     expect(NEW_RUN_STATE_HASH_VERSION).toBe(2);
   });
 
-  for (const [name, workflow, count] of [['a short run', short, 2_000], ['a long run (200 tasks, kept in chunks)', chain(200), 500]] as const) {
+  for (const [name, workflow, count] of [['a short run', short, 2_000], ['a short run without timers', untimed, 2_000], ['a long run (200 tasks, kept in chunks)', chain(200), 500]] as const) {
     it(`gives the hash of its definition on random states of ${name}, with the caches warm and off`, () => {
       const seen = new Set<string>();
       randomStates(workflow, 20261123, count, (snap) => {
@@ -107,6 +128,22 @@ describe('state hash format 2', () => {
       }
     });
   }
+
+  it('remembers a short run\'s states without timers in a bounded trie: tens of thousands of distinct states, each asked twice, hashed as defined', async () => {
+    const { stateHashCacheSize } = await import('../../src/runtime/state-hash-cache.js');
+    const base = compile(untimed).interpreter.initial({ runId: 'r', workflowId: 'untimed', version: 1, input: {}, time: Date.parse('2026-03-01T09:00:00Z'), stateHashVersion: 2 }) as RunSnapshot;
+    const b = base.context.tasks.b!;
+    let maxSize = 0;
+    for (let attempts = 0; attempts < 30_000; attempts++) {
+      const snap: RunSnapshot = { ...base, context: { ...base.context, tasks: { ...base.context.tasks, b: { ...b, attempts } } } };
+      const expected = referenceV2(snap);
+      expect(recordedState(snap).hash).toBe(expected);
+      expect(recordedState(snap).hash).toBe(expected);
+      maxSize = Math.max(maxSize, stateHashCacheSize());
+    }
+    expect(maxSize).toBeLessThanOrEqual(50_000 + 64);
+    expect(maxSize).toBeGreaterThan(40_000); // it did fill up and start afresh
+  });
 
   it('is pinned: the same state hashes as when the format was introduced, and never format 1\'s', () => {
     const five = def(`
