@@ -5,7 +5,9 @@
  * store with both kept (the store watched as the CLI watches it:
  * store/observed.ts) ÷ the same without, rounds alternating, each on a
  * store of its own (which grows as a real one does); the ratio is the
- * median of each pair's. A round is 3,000 runs (four seconds or so): it
+ * median of each pair's. A round is about four seconds of the plain
+ * engine's work (3,000 runs at least, as many as the warm-up's rate does in
+ * four seconds; `--runs` sets it): it
  * starts with a write (the last was long ago) and ends with one (what the
  * writers owe is part of its cost), which rounds of two seconds weighed as if
  * the file were written half again as often as a serving engine writes it
@@ -46,12 +48,14 @@ async function built() {
 }
 
 const CONCURRENCY = 16;
+/** How long a round runs the plain engine (its run count set from the warm-up's rate). */
+const ROUND_SECONDS = 4;
 
 export async function benchStateFile(b: Bench): Promise<void> {
   const { say, figures } = b;
   const logged = def(`${FIVE_YAML}  monitoring:\n    report_frequency: per_task\n    log_to: exec.log\n`);
   const handlers = fiveHandlers();
-  const runs = b.runs ?? (b.quick ? 32 : 3_000);
+  let runs = b.runs ?? (b.quick ? 32 : 3_000);
   const rounds = b.rounds ?? (b.quick ? 1 : 5);
   const { buildStateFile, Engine, ExecutionLogAppender, FileEventStore, observedStore, RunEntries, RunSummaries, StateFileWriter } = await built();
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-statefile-'));
@@ -78,6 +82,11 @@ export async function benchStateFile(b: Bench): Promise<void> {
     progress('statefile: warm-up');
     await round(plain);
     await round(watched, flush);
+    const warmRate = await round(plain); // warm now: the rate a round's size is set from
+    // A round is about ROUND_SECONDS of the plain engine's work, whatever its speed: a round of 3,000 runs lasted four
+    // seconds when it was chosen, and 1.6 once the engine had got faster, which weighed the writes at its ends (a
+    // round starts and ends with one) twice as heavily as a serving engine's once a second.
+    if (b.runs === undefined && !b.quick) runs = Math.max(3_000, Math.round((warmRate * ROUND_SECONDS) / 500) * 500);
     const off: number[] = [];
     const on: number[] = [];
     for (let r = 0; r < rounds; r++) {
