@@ -15,9 +15,8 @@ import { TransformError } from '../../src/errors/index.js';
 import { runTransform } from '../../src/transform/index.js';
 import { markedBlock } from '../docs/markdown.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { cli, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
 const example = `${markedBlock(page, 'transform-js-example').join('\n')}\n`;
@@ -133,22 +132,13 @@ describe.skipIf(noNats)('TRANSFORM js: on NATS', () => {
     expect((await lf('deploy', 'order_labels.yaml')).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine'], { cwd: dir }));
     const { runId } = JSON.parse((await lf('start', 'order_labels', '--json')).stdout) as { runId: string };
-    let last = '';
-    const done = await waitFor(`run ${runId} to complete`, async () => {
-      last = (await lf('status', runId, '--json')).stdout;
-      const s = JSON.parse(last) as { status: string; output?: unknown };
-      return s.status === 'COMPLETED' ? s : false;
-    }, { timeout: 30_000, detail: () => last });
+    const done = await statusWhen<{ status: string; output?: unknown }>(lf, runId, 'COMPLETED');
     expect(done.output).toEqual(EXPECTED);
 
     writeFileSync(join(dir, 'throws.yaml'), 'workflow:\n  id: throws_nats\n  tasks:\n    - { id: check, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, js: "$.n.total.value" }\n');
     expect((await lf('deploy', 'throws.yaml')).code).toBe(0);
     const failing = (JSON.parse((await lf('start', 'throws_nats', '--json')).stdout) as { runId: string }).runId;
-    const failed = await waitFor(`run ${failing} to fail`, async () => {
-      last = (await lf('status', failing, '--json')).stdout;
-      const s = JSON.parse(last) as View;
-      return s.status === 'FAILED' ? s : false;
-    }, { timeout: 30_000, detail: () => last });
+    const failed = await statusWhen<View>(lf, failing, 'FAILED');
     expect(failed.tasks.check).toMatchObject({ attempts: 2, error: { code: 'LF_JS_ERROR', message: expect.stringContaining("task check: its JavaScript failed: TypeError: cannot read property 'value' of undefined") } });
   }, 90_000);
 });

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { markedBlock } from '../docs/markdown.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { cli, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
 const example = `${markedBlock(page, 'transform-example').join('\n')}\n`;
@@ -113,23 +112,14 @@ describe.skipIf(noNats)('TRANSFORM on NATS', () => {
     expect((await lf('deploy', 'order_totals.yaml')).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine'], { cwd: dir }));
     const { runId } = JSON.parse((await lf('start', 'order_totals', '--json')).stdout) as { runId: string };
-    let last = '';
-    const done = await waitFor(`run ${runId} to complete`, async () => {
-      last = (await lf('status', runId, '--json')).stdout;
-      const s = JSON.parse(last) as { status: string; output?: unknown };
-      return s.status === 'COMPLETED' ? s : false;
-    }, { timeout: 30_000, detail: () => last });
+    const done = await statusWhen<{ status: string; output?: unknown }>(lf, runId, 'COMPLETED');
     expect(done.output).toEqual(EXPECTED);
 
     // A jq error on NATS: the engine records it as the attempt's failure, retried as the policy says.
     writeFileSync(join(dir, 'shape.yaml'), 'workflow:\n  id: shape_nats\n  tasks:\n    - { id: shape, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, jq: .n.total }\n');
     expect((await lf('deploy', 'shape.yaml')).code).toBe(0);
     const failing = (JSON.parse((await lf('start', 'shape_nats', '--json')).stdout) as { runId: string }).runId;
-    const failed = await waitFor(`run ${failing} to fail`, async () => {
-      last = (await lf('status', failing, '--json')).stdout;
-      const s = JSON.parse(last) as { status: string; tasks: Record<string, { attempts: number; error: { code: string; message: string } | null }> };
-      return s.status === 'FAILED' ? s : false;
-    }, { timeout: 30_000, detail: () => last });
+    const failed = await statusWhen<{ status: string; tasks: Record<string, { attempts: number; error: { code: string; message: string } | null }> }>(lf, failing, 'FAILED');
     expect(failed.tasks.shape).toMatchObject({ attempts: 2, error: { code: 'LF_JQ_ERROR', message: 'task shape: its jq program failed: Cannot index number with string ("total")' } });
   }, 90_000);
 });

@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, readdirSync, existsSync, symlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'ledgerflow.js');
@@ -110,4 +111,17 @@ export function userProject(prefix = 'lf-project-'): string {
   symlinkSync(ROOT, join(dir, 'node_modules', 'ledgerflow'), 'dir');
   symlinkSync(join(ROOT, 'node_modules', 'yaml'), join(dir, 'node_modules', 'yaml'), 'dir');
   return dir;
+}
+
+/**
+ * Polls `ledgerflow status <runId> --json` through `lf` (a `cli` with the store or server given) until the run's
+ * status is `status`: its view then (the last answer is the failure's detail).
+ */
+export async function statusWhen<V extends { status: string }>(lf: (...args: string[]) => Promise<CliResult>, runId: string, status: string, timeout = 30_000): Promise<V> {
+  let last = '';
+  return await waitFor(`run ${runId} to be ${status}`, async () => {
+    last = (await lf('status', runId, '--json')).stdout;
+    const view = JSON.parse(last) as V;
+    return view.status === status ? view : false;
+  }, { timeout, detail: () => last }) as V;
 }

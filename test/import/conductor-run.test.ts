@@ -11,9 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { cli, expectEveryRunReplays, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { cli, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 /** Conductor workflows of our own, with the JavaScript and task types of the real ones (docs/conductor.md#coverage). */
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'conductor-js');
@@ -172,12 +171,7 @@ describe.skipIf(noNats)('an imported Conductor workflow with JavaScript, on NATS
     const started = await lf('start', 'js_orders', '--input-file', 'orders.json', '--json');
     expect(started.code, started.stderr).toBe(0);
     const { runId } = JSON.parse(started.stdout) as { runId: string };
-    let last = '';
-    const done = await waitFor(`run ${runId} to complete`, async () => {
-      last = (await lf('status', runId, '--json')).stdout;
-      const s = JSON.parse(last) as { status: string; output: Record<string, unknown> };
-      return s.status === 'COMPLETED' ? s : false;
-    }, { timeout: 60_000, detail: () => last });
+    const done = await statusWhen<{ status: string; output: Record<string, unknown> }>(lf, runId, 'COMPLETED', 60_000);
     expectOrders(done.output);
   }, 120_000);
 });
