@@ -15,7 +15,7 @@ import { TransformError } from '../../src/errors/index.js';
 import { runTransform } from '../../src/transform/index.js';
 import { markedBlock } from '../docs/markdown.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { cli, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
+import { cli, deployAndStart, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
@@ -127,17 +127,13 @@ describe.skipIf(noNats)('TRANSFORM js: on NATS', () => {
 
   it('the engine runs the docs example itself, with no worker running, and records a thrown error as the attempt\'s failure', async () => {
     const dir = tempDir('lf-transform-js-nats-');
-    writeFileSync(join(dir, 'order_labels.yaml'), example);
     const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });
-    expect((await lf('deploy', 'order_labels.yaml')).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine'], { cwd: dir }));
-    const { runId } = JSON.parse((await lf('start', 'order_labels', '--json')).stdout) as { runId: string };
+    const runId = await deployAndStart(lf, dir, 'order_labels.yaml', example, 'order_labels');
     const done = await statusWhen<{ status: string; output?: unknown }>(lf, runId, 'COMPLETED');
     expect(done.output).toEqual(EXPECTED);
 
-    writeFileSync(join(dir, 'throws.yaml'), 'workflow:\n  id: throws_nats\n  tasks:\n    - { id: check, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, js: "$.n.total.value" }\n');
-    expect((await lf('deploy', 'throws.yaml')).code).toBe(0);
-    const failing = (JSON.parse((await lf('start', 'throws_nats', '--json')).stdout) as { runId: string }).runId;
+    const failing = await deployAndStart(lf, dir, 'throws.yaml', 'workflow:\n  id: throws_nats\n  tasks:\n    - { id: check, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, js: "$.n.total.value" }\n', 'throws_nats');
     const failed = await statusWhen<View>(lf, failing, 'FAILED');
     expect(failed.tasks.check).toMatchObject({ attempts: 2, error: { code: 'LF_JS_ERROR', message: expect.stringContaining("task check: its JavaScript failed: TypeError: cannot read property 'value' of undefined") } });
   }, 90_000);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { markedBlock } from '../docs/markdown.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { cli, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
+import { cli, deployAndStart, expectEveryRunReplays, ROOT, spawnCli, statusWhen, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
@@ -107,18 +107,14 @@ describe.skipIf(noNats)('TRANSFORM on NATS', () => {
 
   it('the engine runs the docs example itself, with no worker running, and records a jq error as the attempt\'s failure', async () => {
     const dir = tempDir('lf-transform-nats-');
-    writeFileSync(join(dir, 'order_totals.yaml'), example);
     const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });
-    expect((await lf('deploy', 'order_totals.yaml')).code).toBe(0);
     procs.push(spawnCli(['--nats', c.url, 'engine'], { cwd: dir }));
-    const { runId } = JSON.parse((await lf('start', 'order_totals', '--json')).stdout) as { runId: string };
+    const runId = await deployAndStart(lf, dir, 'order_totals.yaml', example, 'order_totals');
     const done = await statusWhen<{ status: string; output?: unknown }>(lf, runId, 'COMPLETED');
     expect(done.output).toEqual(EXPECTED);
 
     // A jq error on NATS: the engine records it as the attempt's failure, retried as the policy says.
-    writeFileSync(join(dir, 'shape.yaml'), 'workflow:\n  id: shape_nats\n  tasks:\n    - { id: shape, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, jq: .n.total }\n');
-    expect((await lf('deploy', 'shape.yaml')).code).toBe(0);
-    const failing = (JSON.parse((await lf('start', 'shape_nats', '--json')).stdout) as { runId: string }).runId;
+    const failing = await deployAndStart(lf, dir, 'shape.yaml', 'workflow:\n  id: shape_nats\n  tasks:\n    - { id: shape, type: TRANSFORM, input: { n: 1 }, retry_policy: { max_attempts: 2, initial_delay: 10ms }, jq: .n.total }\n', 'shape_nats');
     const failed = await statusWhen<{ status: string; tasks: Record<string, { attempts: number; error: { code: string; message: string } | null }> }>(lf, failing, 'FAILED');
     expect(failed.tasks.shape).toMatchObject({ attempts: 2, error: { code: 'LF_JQ_ERROR', message: 'task shape: its jq program failed: Cannot index number with string ("total")' } });
   }, 90_000);

@@ -125,3 +125,13 @@ export async function statusWhen<V extends { status: string }>(lf: (...args: str
     return view.status === status ? view : false;
   }, { timeout, detail: () => last }) as V;
 }
+
+/** Writes `text` as `dir/file`, deploys it through `lf` (a `cli` over NATS in `dir`) and starts `workflowId`: the new run's id. */
+export async function deployAndStart(lf: (...args: string[]) => Promise<CliResult>, dir: string, file: string, text: string, workflowId: string): Promise<string> {
+  writeFileSync(join(dir, file), text);
+  const deployed = await lf('deploy', file);
+  expect(deployed.code, deployed.stderr).toBe(0);
+  const started = await lf('start', workflowId, '--json');
+  expect(started.code, started.stderr).toBe(0);
+  return (JSON.parse(started.stdout) as { runId: string }).runId;
+}
