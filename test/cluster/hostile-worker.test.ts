@@ -222,6 +222,30 @@ describe.skipIf(noNats)('a hostile worker user', () => {
     expect(ran.has(runId)).toBe(false);
   });
 
+  it('a worker handed a signed offer cannot reuse its signature (alone or its batch\'s) for an attempt of its own', async () => {
+    // Offers as a worker of the queue sees them (a plain subscriber: it never answers).
+    const seen: { data: Uint8Array; sig: string }[] = [];
+    const sub = admin.subscribe(subjects.offer('default', 'charge'), { callback: (_err, m) => { const sig = m.headers?.get('Lf-Attempt-Sig'); if (sig) seen.push({ data: m.data, sig }); } });
+    try {
+      const ids = Array.from({ length: 8 }, (_, i) => `offer-replay-${Date.now()}-${i}`);
+      await Promise.all(ids.map((id) => emit(id)));
+      for (const id of ids) expect((await settled(runIdForEvent(id, 'hostile-order'))).status).toBe('COMPLETED');
+      await waitFor('the offers seen', () => seen.length >= 8);
+    } finally {
+      sub.unsubscribe();
+    }
+    const before = [...ran.values()].reduce((a, b) => a + b, 0);
+    for (const { data, sig } of seen) {
+      const offer = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
+      const h = headers();
+      h.set('Lf-Attempt-Sig', sig);
+      const forged = enc.encode(JSON.stringify({ ...offer, input: { n: 666 } }));
+      const answer = await admin.request(subjects.offer('default', 'charge'), forged, { timeout: 5000, headers: h });
+      expect(JSON.parse(new TextDecoder().decode(answer.data))).toEqual({ taken: false });
+    }
+    expect([...ran.values()].reduce((a, b) => a + b, 0)).toBe(before);
+  });
+
   it('cannot create a stream or a consumer, on a queue it was not given or its own: engines create them', async () => {
     const asWorkerJsm = await jetstreamManager(hostile);
     const tries: [string, string, string][] = [[taskStream('vault').name, 'w_vault_sign', 'lf.q.vault.sign'], [taskStream('default').name, 'w_default_x', 'lf.q.default.x'], [taskStream('default').name, 'grab', 'lf.q.>']];

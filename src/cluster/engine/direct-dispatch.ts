@@ -84,8 +84,8 @@ export interface DirectDispatchOptions {
    * this engine's timers longer than twice that (a stalled process) may have cost it a held message.
    */
   custodyCheckMs?: () => number;
-  /** The engines' signature of an offer's body (attempt-keys.ts): workers take no offer without it. */
-  sign?: (data: Uint8Array) => string;
+  /** The engines' signature of an offer's body (attempt-keys.ts; signed with the offers of the same turn: attempt-batch.ts): workers take no offer without it. */
+  sign?: (data: Uint8Array) => string | Promise<string>;
   log(line: string): void;
   now(): number;
 }
@@ -123,7 +123,7 @@ export class DirectDispatch {
     try {
       const body = encode({ ...msg, reportTo: this.o.engine });
       const h = headers();
-      if (this.o.sign) h.set(ATTEMPT_SIG_HEADER, this.o.sign(body));
+      if (this.o.sign) h.set(ATTEMPT_SIG_HEADER, await this.o.sign(body));
       const reply = await this.o.nc.request(subjects.offer(effect.queue, effect.handler), body, { timeout: OFFER_TIMEOUT_MS, headers: h });
       const answer = OfferAnswer.safeParse(decodeOrUndefined(reply.data));
       if (answer.success && answer.data.taken) { this.o.stats.handedOver++; return 'taken'; }

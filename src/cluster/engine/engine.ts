@@ -27,7 +27,7 @@ import { startRunIndexProjection, type RunIndexProjection } from '../../query/in
 import { JetStreamEventStore, JetStreamSnapshotStore, type JetStreamSnapshotOptions, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
 import type { EventTypeSpec, FireReport, Scheduler } from '../../triggers/index.js';
 import { admitAfterSettle, startAdmissionSweep } from './admissions.js';
-import { AttemptTokens, AttemptLedger, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
+import { AttemptTokens, AttemptLedger, BatchSigner, DefinitionRegistry, InHand, STOP_GRACE_MS, hasUsers, DEFAULT_TASK_ACK_WAIT_MS, ensureCluster, ENGINE_CONSUMERS, STREAMS, TaskQueues, PresenceRegistry, UnservedLog, publishAttemptKey, type ClusterSettings, type Custody } from '../transport/index.js';
 import { engineFailureSteps } from './failure-steps.js';
 import { engineTransforms } from './transforms.js';
 import { ChildRuns } from './children.js';
@@ -197,12 +197,14 @@ export class ClusterEngine {
     // Every attempt handed out is signed; workers run none that is not (attempt-keys.ts), and read the key from LF_KEYS.
     await publishAttemptKey(js, tokens, settings);
     const sign = (data: Uint8Array) => tokens.sign(data);
+    const offerSigner = new BatchSigner(sign);
     const taskQueues = new TaskQueues(jsm, js, settings, (subject) => nc.publish(subject), (queue, handler) => unserved.handedOut(queue, handler), sign);
     // Attempts offered straight to idle workers, the queue when none takes one (direct-dispatch.ts).
     const engineName = this.reportName = `e${randomHex(6)}`;
     const direct = this.direct = opts.directDispatch === false ? null : new DirectDispatch({
       nc, engine: engineName, leaseMs: settings?.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS, stats, open: () => this.inHand.open, log, now,
-      custodyCheckMs: () => inbox.heartbeatMs, sign,
+      // Offers are signed a batch per turn of the event loop (attempt-batch.ts); queued attempts alone, as workers before batches read them.
+      custodyCheckMs: () => inbox.heartbeatMs, sign: (data) => offerSigner.sign(data),
     });
     startLegacyTaskMover({ jsm, queues: taskQueues, log }, this.stops, this.loops);
     const life: Lifecycle = { stopped: () => this.stopped, stops: this.stops, loops: this.loops };

@@ -16,6 +16,7 @@ import { StorageType, Kvm, jetstream } from '../../store/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { createRetrying } from './create-retry.js';
 import { errorMessage } from '../../errors/index.js';
+import { batchRoot, rootMessage } from './attempt-batch.js';
 
 export const KEYS_BUCKET = 'LF_KEYS';
 const ATTEMPTS_KEY = 'attempts';
@@ -39,8 +40,14 @@ export function signedHeaders(tokens: AttemptTokens, data: Uint8Array, headers: 
   return headers;
 }
 
+/** Batch roots whose signature a worker verified (attempt-batch.ts), kept: a batch's other offers verify by hashing alone. */
+const ROOTS_KEPT = 1024;
+
 /** A worker's check of the attempts it is handed. */
 export class AttemptVerifier {
+  /** Roots verified, oldest first (base64url). */
+  private readonly roots = new Set<string>();
+
   private constructor(private readonly key: KeyObject) {}
 
   /** From LEDGERFLOW_ATTEMPT_KEY when set, else from LF_KEYS, waiting (with `log`) until an engine has put it there. */
@@ -61,11 +68,19 @@ export class AttemptVerifier {
     return null;
   }
 
-  /** Whether `data` is an attempt an engine signed (its header's signature verifies). */
+  /** Whether `data` is an attempt an engine signed (its header's signature verifies, alone or for its batch). */
   verify(data: Uint8Array, headers: MsgHdrs | undefined): boolean {
     const sig = headers?.get(ATTEMPT_SIG_HEADER);
-    if (!sig || !/^[A-Za-z0-9_-]{86}$/.test(sig)) return false;
-    return edVerify(null, data, this.key, Buffer.from(sig, 'base64url'));
+    if (!sig) return false;
+    if (/^[A-Za-z0-9_-]{86}$/.test(sig)) return edVerify(null, data, this.key, Buffer.from(sig, 'base64url'));
+    const batch = batchRoot(data, sig);
+    if (!batch) return false;
+    const root = batch.root.toString('base64url');
+    if (this.roots.has(root)) return true;
+    if (!edVerify(null, rootMessage(batch.root), this.key, Buffer.from(batch.signature, 'base64url'))) return false;
+    if (this.roots.size >= ROOTS_KEPT) this.roots.delete(this.roots.values().next().value!);
+    this.roots.add(root);
+    return true;
   }
 }
 

@@ -40,8 +40,9 @@ export class AttemptTokens {
   }
 
   private key(): KeyObject {
+    if (this.signingKey) return this.signingKey;
     const seed = createHmac('sha256', this.secret).update('lf-attempt-signing-key').digest();
-    return this.signingKey ??= createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    return this.signingKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   }
 
   /** Creates the bucket and the secret if they are missing, and reads the secret every engine uses. */

@@ -6,6 +6,7 @@
  */
 export { ATTEMPT_SIG_HEADER, AttemptVerifier, publishAttemptKey } from './attempt-keys.js';
 export { AttemptTokens, ENGINE_BUCKET, reportDigest } from './attempt-tokens.js';
+export { BatchSigner } from './attempt-batch.js';
 export { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord, type Claim, type ClaimEntry } from './attempts.js';
 export { createRetrying } from './create-retry.js';
 export type { Custody } from './custody.js';

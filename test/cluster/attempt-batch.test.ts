@@ -1,0 +1,73 @@
+/**
+ * Offers signed a batch at a time (src/cluster/transport/attempt-batch.ts, docs/nats.md#attempts-are-signed-by-the-engines):
+ * the offers of one turn of the engine's event loop share one Ed25519 signature of a Merkle root; a worker takes
+ * an offer only when its body, index and path lead to a root the engines signed, and a lone offer keeps the old
+ * form that workers from before batches read.
+ */
+import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { describe, expect, it } from 'vitest';
+import { AttemptTokens, AttemptVerifier, BatchSigner, ATTEMPT_SIG_HEADER } from '../../src/cluster/transport/index.js';
+import { batchHeader, batchRoot, leafHash, merkleProofs } from '../../src/cluster/transport/attempt-batch.js';
+
+const enc = new TextEncoder();
+const tokens = AttemptTokens.fromSecret(new Uint8Array(32).fill(7));
+const other = AttemptTokens.fromSecret(new Uint8Array(32).fill(9));
+const body = (i: number) => enc.encode(JSON.stringify({ runId: `r${i}`, taskId: 'charge', attempt: 1, input: { n: i } }));
+
+async function verifier(key = tokens.publicKey()): Promise<AttemptVerifier> {
+  return (await AttemptVerifier.open(null as unknown as NatsConnection, { pinned: key, stopped: () => false, log: () => {} }))!;
+}
+function withSig(sig: string) {
+  const h = headers();
+  h.set(ATTEMPT_SIG_HEADER, sig);
+  return h;
+}
+
+describe('offers signed a batch at a time', () => {
+  it('signs the offers of one turn once: each verifies, with one signature among them; a lone offer is signed alone, as before', async () => {
+    let signed = 0;
+    const signer = new BatchSigner((d) => { signed++; return tokens.sign(d); });
+    const bodies = Array.from({ length: 13 }, (_, i) => body(i));
+    const sigs = await Promise.all(bodies.map((b) => signer.sign(b)));
+    expect(signed).toBe(1);
+    expect(new Set(sigs.map((s) => s.split('.')[1])).size).toBe(1);
+    const v = await verifier();
+    for (let i = 0; i < bodies.length; i++) expect(v.verify(bodies[i]!, withSig(sigs[i]!))).toBe(true);
+    const alone = await signer.sign(body(99));
+    expect(alone).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(v.verify(body(99), withSig(alone))).toBe(true);
+    expect(signed).toBe(2);
+  });
+
+  it('refuses an offer whose body, index or path was changed, or whose batch another key signed', async () => {
+    const signer = new BatchSigner((d) => tokens.sign(d));
+    const bodies = Array.from({ length: 5 }, (_, i) => body(i));
+    const sigs = await Promise.all(bodies.map((b) => signer.sign(b)));
+    const v = await verifier();
+    // A hostile worker handed one offer keeps its header and changes the body (another run, a command of its own).
+    expect(v.verify(enc.encode(JSON.stringify({ runId: 'r0', taskId: 'charge', attempt: 1, input: { cmd: 'id' } })), withSig(sigs[0]!))).toBe(false);
+    // Another offer's header on this body; the index changed; a path hash changed; a level dropped or added.
+    expect(v.verify(bodies[0]!, withSig(sigs[1]!))).toBe(false);
+    const [m, sig, index, ...path] = sigs[2]!.split('.');
+    expect(v.verify(bodies[2]!, withSig([m, sig, String(Number(index) ^ 1), ...path].join('.')))).toBe(false);
+    expect(v.verify(bodies[2]!, withSig([m, sig, index, leafHash(bodies[4]!).toString('base64url'), ...path.slice(1)].join('.')))).toBe(false);
+    expect(v.verify(bodies[2]!, withSig([m, sig, index, ...path.slice(1)].join('.')))).toBe(false);
+    expect(v.verify(bodies[2]!, withSig([m, sig, index, ...path, path[0]].join('.')))).toBe(false);
+    // The same batch signed by another key (engines of another cluster), and garbage.
+    const { root, paths } = merkleProofs(bodies.map(leafHash));
+    const forgedSig = other.sign(Buffer.concat([Buffer.from('lf-attempt-batch-v1\0', 'latin1'), root]));
+    expect(v.verify(bodies[0]!, withSig(batchHeader(forgedSig, 0, paths[0]!)))).toBe(false);
+    for (const junk of ['m1.', 'm1.x.0', `m1.${sig}.999.${path.join('.')}`, `m1.${sig}.0${'.AAAA'.repeat(9)}`, `${sig}.0`]) expect(v.verify(bodies[0]!, withSig(junk))).toBe(false);
+    // A root's signature is no body's: presented as a lone signature of the root's bytes' body, it does not verify a body.
+    expect(v.verify(bodies[0]!, withSig(sig!))).toBe(false);
+  });
+
+  it('hashes any batch size to one root that every offer\'s path leads to', () => {
+    for (const n of [2, 3, 4, 5, 8, 9, 31, 64, 256]) {
+      const leaves = Array.from({ length: n }, (_, i) => body(i));
+      const { root, paths } = merkleProofs(leaves.map(leafHash));
+      const fake = 'A'.repeat(86);
+      for (let i = 0; i < n; i++) expect(batchRoot(leaves[i]!, batchHeader(fake, i, paths[i]!))!.root.equals(root)).toBe(true);
+    }
+  });
+});
