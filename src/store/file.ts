@@ -1,13 +1,11 @@
 /**
- * The embedded default EventStore: one append-only JSONL file per run under
- * `<dir>/runs/`, one line per commit, so a commit is written (and torn by a
- * crash) as a whole. Appends are durable before they resolve and atomic
- * across processes: the store's writer (group-commit.ts) checks and writes
- * them under one store-wide lock, in batches that share one fdatasync of the
- * journal (`<dir>/journal/`, journal.ts) before their lines reach the run
- * files. Nothing here is authoritative but the files: the per-run cache only
- * spares re-reading bytes already read, and is checked against the file's
- * inode and size on every use. follow() is file-follow.ts.
+ * The embedded default EventStore: one append-only JSONL file per run under `<dir>/runs/`, one line per
+ * commit, so a commit is written (and torn by a crash) as a whole. Appends are durable before they resolve
+ * and atomic across processes: the store's writer (group-commit.ts) checks and writes them under one
+ * store-wide lock, in batches that share one fdatasync of the journal (`<dir>/journal/`, journal.ts) before
+ * their lines reach the run files. Nothing here is authoritative but the files: the per-run cache only spares
+ * re-reading bytes already read, and is checked against the file's inode and size on every use. follow() is
+ * file-follow.ts.
  */
 import { mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -34,9 +32,8 @@ export interface FileStoreOptions {
   /** follow()'s polling period, the fallback when fs.watch misses a change (default 200). */
   pollMs?: number;
   /**
-   * Batches of appends the store's writer has in the journal at once, syncing
-   * (default 2: the next batch's sync starts while the previous one's is under
-   * way); 1 waits for each batch to be durable before starting the next.
+   * Batches of appends the store's writer has in the journal at once, syncing (default 2: the next batch's sync
+   * starts while the previous one's is under way); 1 waits for each batch to be durable before starting the next.
    */
   batchesInFlight?: number;
   /** Told what an operator should know (a torn line cut from a log); default: process.emitWarning. */
@@ -116,14 +113,12 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * The run index's read: the run's events from a file the caller has just
-   * stat'ed, up to `known.size` (bytes appended since are left for its next
-   * look). read() stats the file again and looks for `<runId>.jsonl.torn`
-   * beside it; over 100,000 runs those two calls per run cost as much as the
-   * read itself, and the caller already has both answers (its stat, and the
-   * directory listing that names the torn files: `tornListed`, then warned
-   * about once, as read() does). Every line is checked as read() checks it; a
-   * partial last line is never parsed. A file gone since the stat: no events.
+   * The run index's read: the run's events from a file the caller has just stat'ed, up to `known.size` (bytes
+   * appended since are left for its next look). read() stats the file again and looks for `<runId>.jsonl.torn`
+   * beside it; over 100,000 runs those two calls per run cost as much as the read itself, and the caller already
+   * has both answers (its stat, and the directory listing that names the torn files: `tornListed`, then warned
+   * about once, as read() does). Every line is checked as read() checks it; a partial last line is never parsed.
+   * A file gone since the stat: no events.
    */
   async readStatted(runId: string, known: { size: number; ino: number }, opts: { tornListed?: boolean } = {}): Promise<EventEnvelope[]> {
     assertRunId(runId);
@@ -174,6 +169,11 @@ export class FileEventStore implements EventStore {
   }
 
   /** The ids of the runs in the store, from the directory's names alone (nothing is read); in no particular order. */
+  /** The writer's soleSpan (group-commit.ts): while it lasts, a listing of the runs made within it is still whole. */
+  writerHold(): number {
+    return this.writer.soleSpan;
+  }
+
   async runIds(): Promise<string[]> {
     return (await this.runFiles()).runIds;
   }
@@ -194,9 +194,8 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * One run's summary, from its first and last lines only (as listRuns reads
-   * each run); null when the run does not exist (or was deleted meanwhile).
-   * Throws CorruptRunError for a run whose ends cannot be read.
+   * One run's summary, from its first and last lines only (as listRuns reads each run); null when the run does
+   * not exist (or was deleted meanwhile). Throws CorruptRunError for a run whose ends cannot be read.
    */
   async summary(runId: string): Promise<RunSummary | null> {
     assertRunId(runId);
@@ -218,10 +217,9 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * One driver per run: `<runId>.driver` holds the driver's pid, host and
-   * start time (the lock file rules of lock.ts: a dead holder on this host
-   * is broken at once). Never broken by age: a driver holds it for as long
-   * as the run takes; one from another host stays until removed by hand.
+   * One driver per run: `<runId>.driver` holds the driver's pid, host and start time (the lock file rules of
+   * lock.ts: a dead holder on this host is broken at once). Never broken by age: a driver holds it for as long as
+   * the run takes; one from another host stays until removed by hand.
    */
   async leaseRun(runId: string): Promise<RunLease> {
     assertRunId(runId);
@@ -286,10 +284,9 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * For a check that finds a log shorter than the journal says: a writer
-   * lock left by a dead process is recovered now (its lines put back), and
-   * the answer says whether a live writer holds the lock (the lines it
-   * synced may be on their way to their logs).
+   * For a check that finds a log shorter than the journal says: a writer lock left by a dead process is recovered
+   * now (its lines put back), and the answer says whether a live writer holds the lock (the lines it synced may
+   * be on their way to their logs).
    */
   async settleWriter(): Promise<{ writing: boolean }> {
     await this.writer.recoverIfLeft();
@@ -297,9 +294,9 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * Once per instance, before its first read: a journal left by another boot
-   * or a writer lock left by a dead process is recovered first (GroupWriter.recoverIfLeft). A failure is thrown
-   * to the reader and tried again by the next.
+   * Once per instance, before its first read: a journal left by another boot or a writer lock left by a dead
+   * process is recovered first (GroupWriter.recoverIfLeft). A failure is thrown to the reader and tried again by
+   * the next.
    */
   private ready(): Promise<void> {
     this.recovered ??= this.writer.recoverIfLeft().catch((err: unknown) => {
@@ -323,8 +320,8 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * Keeps the torn bytes [from, to) of the run's log before they are cut:
-   * appended to <runId>.jsonl.torn, one piece a line, durable before the cut.
+   * Keeps the torn bytes [from, to) of the run's log before they are cut: appended to <runId>.jsonl.torn, one
+   * piece a line, durable before the cut.
    */
   private async keepTorn(runId: string, path: string, from: number, to: number): Promise<void> {
     const file = this.tornFileOf(runId);
@@ -353,11 +350,10 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * Brings the run's cache up to date with its file, reading only bytes
-   * appended since the last look. Only the writer calls it, under the writer
-   * lock, where no other writer can be mid-line: a trailing line without
-   * newline is a torn write and is cut off so the next line starts clean; its
-   * bytes are kept first (a crash between the two keeps them twice, never loses them).
+   * Brings the run's cache up to date with its file, reading only bytes appended since the last look. Only the
+   * writer calls it, under the writer lock, where no other writer can be mid-line: a trailing line without
+   * newline is a torn write and is cut off so the next line starts clean; its bytes are kept first (a crash
+   * between the two keeps them twice, never loses them).
    */
   private async refresh(runId: string): Promise<RunCache> {
     const path = this.fileOf(runId);

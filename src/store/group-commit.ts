@@ -1,42 +1,32 @@
 /**
- * The file store's writer: group commit. Appends from any number of runs
- * queue here; the writer takes the store's writer lock (`<store>/journal/
- * writer.lock`, lock.ts rules) and commits what has queued as one batch:
- * each append is checked against its run's log (dedup id, expected
- * sequence), the accepted lines of every run go to the journal in one write
- * and one fdatasync (journal.ts), then each line is added to its run's log,
- * and only then do the appends resolve. Appends that arrive while a batch
- * is being synced make up the next one, so under load one fdatasync serves
- * many runs; alone, an append costs one, as before.
+ * The file store's writer: group commit. Appends from any number of runs queue here; the writer takes the
+ * store's writer lock (`<store>/journal/writer.lock`, lock.ts rules) and commits what has queued as one
+ * batch: each append is checked against its run's log (dedup id, expected sequence), the accepted lines of
+ * every run go to the journal in one write and one fdatasync (journal.ts), then each line is added to its
+ * run's log, and only then do the appends resolve. Appends that arrive while a batch is being synced make up
+ * the next one, so under load one fdatasync serves many runs; alone, an append costs one, as before.
  *
- * Pipelined: the next batch is written to the journal and its sync started
- * while the previous batch's sync is still under way (at most MAX_IN_FLIGHT
- * batches), so the disk waits while the engine computes instead of after it.
- * Batches finish in the order they were written: none is applied nor
- * acknowledged before every earlier one, and a run has appends in at most
- * one batch in flight (its later appends wait for that one), so no batch in
- * flight depends on another. A sync that fails cuts the journal back to
- * where its batch began, and that batch and every later one in flight fail.
- * When to start the next batch: see canStart().
+ * Pipelined: the next batch is written to the journal and its sync started while the previous batch's sync is
+ * still under way (at most MAX_IN_FLIGHT batches), so the disk waits while the engine computes instead of
+ * after it. Batches finish in the order they were written: none is applied nor acknowledged before every
+ * earlier one, and a run has appends in at most one batch in flight (its later appends wait for that one), so
+ * no batch in flight depends on another. A sync that fails cuts the journal back to where its batch began,
+ * and that batch and every later one in flight fail. When to start the next batch: see canStart().
  *
- * One writer per store at a time: other processes (`approve` while `serve`
- * runs, two `run`s) take the same lock in turn. A writer keeps the lock while
- * appends keep coming, and lets it go when idle, or after MAX_HOLD_MS of
- * continuous use for YIELD_MS, so that another process's append waits at most
- * about that long. A writer that finds the lock left by a dead holder, or the
- * journal written in another boot, first puts back what the run logs lack
- * (journal-recovery.ts).
+ * One writer per store at a time: other processes (`approve` while `serve` runs, two `run`s) take the same
+ * lock in turn. A writer keeps the lock while appends keep coming, and lets it go when idle, or after
+ * MAX_HOLD_MS of continuous use for YIELD_MS, so that another process's append waits at most about that long.
+ * A writer that finds the lock left by a dead holder, or the journal written in another boot, first puts back
+ * what the run logs lack (journal-recovery.ts).
  *
- * Outcomes: a conflict or duplicate affects only its own append; a journal
- * write or sync that fails rejects the whole batch and leaves nothing of it
- * (no run log was touched yet); a run log that refuses its line rejects that
- * run's appends in the batch, voids their journal records and takes the
- * line back out of the log.
+ * Outcomes: a conflict or duplicate affects only its own append; a journal write or sync that fails rejects
+ * the whole batch and leaves nothing of it (no run log was touched yet); a run log that refuses its line
+ * rejects that run's appends in the batch, voids their journal records and takes the line back out of the
+ * log.
  *
- * The writes themselves (journal and run logs) are synchronous calls: they
- * only reach the page cache, a few microseconds each, where a trip through
- * libuv's thread pool costs several times that in CPU; the fdatasync, which
- * waits for the disk, goes through the pool.
+ * The writes themselves (journal and run logs) are synchronous calls: they only reach the page cache, a few
+ * microseconds each, where a trip through libuv's thread pool costs several times that in CPU; the fdatasync,
+ * which waits for the disk, goes through the pool.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -108,6 +98,8 @@ export class GroupWriter {
   private session = 0;
   /** Counts this writer's holds of the lock: while one lasts, no other process writes to the store. */
   private holds = 0;
+  /** Spans of holds with no other process's writes between them (soleSpan). */
+  private span = 0;
   private releasing: Promise<void> | null = null;
   /** A hold being taken (and the journal recovered): everyone who needs the lock waits for it. */
   private acquiring: Promise<void> | null = null;
@@ -152,6 +144,11 @@ export class GroupWriter {
   /** The hold of the lock under way, -1 when the lock is not held: while one lasts, every change to the logs is this writer's. */
   get currentHold(): number {
     return this.held ? this.holds : -1;
+  }
+
+  /** As currentHold, but one span lasts over holds between which no other process wrote (the journal as left here). */
+  get soleSpan(): number {
+    return this.held && !this.acquiring ? this.span : -1;
   }
 
   /**
@@ -298,7 +295,8 @@ export class GroupWriter {
     this.session++;
     this.holds++;
     try {
-      const { otherBoot } = await this.journal.attach();
+      const { otherBoot, unchanged } = await this.journal.attach();
+      if (!unchanged || brokeDead || otherBoot) this.span++;
       if (brokeDead || otherBoot) await recoverLeftJournal(this.journal, this.host, otherBoot);
     } catch (err) {
       await this.release();

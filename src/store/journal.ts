@@ -134,10 +134,11 @@ export class Journal {
    * the first one) and says whether another boot wrote it (then recover).
    * Cheap when this process wrote last: one stat.
    */
-  async attach(): Promise<{ otherBoot: boolean }> {
+  /** `unchanged`: the journal is as this process left it (no other process wrote to the store since). */
+  async attach(): Promise<{ otherBoot: boolean; unchanged?: boolean }> {
     if (this.fh) {
       const st = await stat(join(this.dir, this.name)).catch(() => null);
-      if (st && st.ino === this.ino && st.size === this.size) return { otherBoot: false };
+      if (st && st.ino === this.ino && st.size === this.size) return { otherBoot: false, unchanged: true };
       // Another process wrote, recovered or started a new segment since.
       await this.fh.close().catch(() => undefined);
       this.fh = null;

@@ -4,13 +4,15 @@
  * runs in order, the summaries of settled runs. Kept or not, the file must be
  * what a rebuild from the logs writes, and the YAML document it always was.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Engine } from '../../src/local/index.js';
-import { buildStateFile, RunEntries, RunSummaries, shownRuns, STATE_FILE_HEADER } from '../../src/state-file/index.js';
-import { FileEventStore } from '../../src/store/index.js';
+import { buildStateFile, RunEntries, RunSummaries, shownRuns, STATE_FILE_HEADER, StateFileWriter } from '../../src/state-file/index.js';
+import { FileEventStore, observedStore } from '../../src/store/index.js';
+import { waitFor } from '../helpers/wait.js';
 import { tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
 
@@ -64,5 +66,38 @@ describe('the state file, built incrementally', () => {
     const shown = await summaries.shown(store, 5);
     const ids = (xs: { runId: string }[]) => xs.map((r) => r.runId).sort();
     expect(ids(shown)).toEqual(ids(shownRuns(runs, 5)));
+  });
+});
+
+describe('the live writer under a steady load of its own', () => {
+  it('shows a run another process made while this one keeps writing (it lists the store again once another process wrote)', async () => {
+    const dir = tempDir('lf-sf-foreign-');
+    const mine = new FileEventStore(join(dir, 'store'));
+    const theirs = new FileEventStore(join(dir, 'store')); // another process's store on the same folder
+    const path = join(dir, '.3ox', 'workflow.state.yaml');
+    const writer = new StateFileWriter(mine, { path, keep: 5, warn: (m) => { throw new Error(m); }, intervalMs: 20 });
+    const engine = new Engine({ store: observedStore(mine, [writer]) });
+    const quick = def(`
+workflow:
+  id: quick
+  tasks:
+    - { id: first, type: SIMPLE }
+`);
+    let busy = true;
+    const load = (async () => {
+      while (busy) await Promise.all(Array.from({ length: 8 }, () => engine.run(quick, {}, { handlers: { first: async () => ({}) } })));
+    })();
+    try {
+      await waitFor('this process writing the file', () => existsSync(path));
+      const { runId } = await new Engine({ store: theirs }).run(STEPS, { i: 1 }, { handlers });
+      await waitFor(`${runId} (the other process's) in the file`, () => readFileSync(path, 'utf8').includes(runId), { timeout: 20_000 });
+      expect(busy).toBe(true);
+    } finally {
+      busy = false;
+      await load;
+      await writer.close();
+      await theirs.close();
+      await mine.close();
+    }
   });
 });
