@@ -8,8 +8,10 @@
  * SHA-256(0x01 ‖ left ‖ right)), whose root the engines sign once; each
  * offer carries that signature, its index and the hashes on its path. A
  * worker hashes the body up the path and verifies the root's signature once
- * per batch (kept, bounded): an offer whose body or path was changed leads
- * to another root, which no engine signed. What is signed is
+ * per batch; the hashes on a verified path are kept (bounded), so the next
+ * offer of its batch stops hashing at the first of them it meets, mostly its
+ * leaf or the node above. An offer whose body or path was changed leads to
+ * another root, which no engine signed. What is signed is
  * `ROOT_CONTEXT ‖ root`, which no attempt's body can be (bodies are JSON), so
  * a root's signature is never a body's, nor the other way round.
  *
@@ -67,23 +69,27 @@ export function batchHeader(signature: string, index: number, path: readonly Buf
   return `${PREFIX}${signature}.${index}${path.map((h) => `.${h.toString('base64url')}`).join('')}`;
 }
 
+/** A batched offer's header, read: its signature, index and path; null when it is not one (or one out of bounds). */
+export function parseBatchHeader(header: string): { signature: string; index: number; path: Buffer[] } | null {
+  if (!header.startsWith(PREFIX)) return null;
+  const [signature, indexText, ...path] = header.slice(PREFIX.length).split('.');
+  if (!signature || !/^[A-Za-z0-9_-]{86}$/.test(signature) || !indexText || !/^\d{1,3}$/.test(indexText)) return null;
+  if (path.length > MAX_DEPTH || Number(indexText) >= 2 ** path.length || !path.every((h) => /^[A-Za-z0-9_-]{43}$/.test(h))) return null;
+  return { signature, index: Number(indexText), path: path.map((h) => Buffer.from(h, 'base64url')) };
+}
+
+/** The node above `hash` and its `sibling`, `hash` being the right child when `right`. */
+export function parentHash(hash: Uint8Array, sibling: Uint8Array, right: boolean): Buffer {
+  return right ? nodeHash(sibling, hash) : nodeHash(hash, sibling);
+}
+
 /** A batched offer's header, read: the root its body and path lead to, and the signature it claims for it; null when it is not one. */
 export function batchRoot(body: Uint8Array, header: string): { root: Buffer; signature: string } | null {
-  if (!header.startsWith(PREFIX)) return null;
-  const parts = header.slice(PREFIX.length).split('.');
-  const [signature, indexText, ...path] = parts;
-  if (!signature || !/^[A-Za-z0-9_-]{86}$/.test(signature) || !indexText || !/^\d{1,3}$/.test(indexText)) return null;
-  if (path.length > MAX_DEPTH) return null;
-  let index = Number(indexText);
-  if (index >= 2 ** path.length) return null;
+  const h = parseBatchHeader(header);
+  if (!h) return null;
   let hash = leafHash(body);
-  for (const sibling of path) {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(sibling)) return null;
-    const other = Buffer.from(sibling, 'base64url');
-    hash = index & 1 ? nodeHash(other, hash) : nodeHash(hash, other);
-    index >>= 1;
-  }
-  return { root: hash, signature };
+  h.path.forEach((sibling, level) => { hash = parentHash(hash, sibling, ((h.index >> level) & 1) === 1); });
+  return { root: hash, signature: h.signature };
 }
 
 /**

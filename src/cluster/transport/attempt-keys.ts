@@ -16,7 +16,7 @@ import { StorageType, Kvm, jetstream } from '../../store/index.js';
 import type { AttemptTokens } from './attempt-tokens.js';
 import { createRetrying } from './create-retry.js';
 import { errorMessage } from '../../errors/index.js';
-import { batchRoot, rootMessage } from './attempt-batch.js';
+import { leafHash, parentHash, parseBatchHeader, rootMessage } from './attempt-batch.js';
 
 export const KEYS_BUCKET = 'LF_KEYS';
 const ATTEMPTS_KEY = 'attempts';
@@ -40,13 +40,16 @@ export function signedHeaders(tokens: AttemptTokens, data: Uint8Array, headers: 
   return headers;
 }
 
-/** Batch roots whose signature a worker verified (attempt-batch.ts), kept: a batch's other offers verify by hashing alone. */
-const ROOTS_KEPT = 1024;
+/**
+ * Hashes a worker found in the tree of a batch whose root verified (attempt-batch.ts), kept: each is the engines'
+ * (it hashes into a root they signed), so the next offer of the batch is taken once its path meets one.
+ */
+const TRUSTED_KEPT = 8192;
 
 /** A worker's check of the attempts it is handed. */
 export class AttemptVerifier {
-  /** Roots verified, oldest first (base64url). */
-  private readonly roots = new Set<string>();
+  /** Trusted hashes (latin1 strings of their 32 bytes), oldest first. */
+  private readonly trusted = new Set<string>();
 
   private constructor(private readonly key: KeyObject) {}
 
@@ -73,14 +76,30 @@ export class AttemptVerifier {
     const sig = headers?.get(ATTEMPT_SIG_HEADER);
     if (!sig) return false;
     if (/^[A-Za-z0-9_-]{86}$/.test(sig)) return edVerify(null, data, this.key, Buffer.from(sig, 'base64url'));
-    const batch = batchRoot(data, sig);
+    const batch = parseBatchHeader(sig);
     if (!batch) return false;
-    const root = batch.root.toString('base64url');
-    if (this.roots.has(root)) return true;
-    if (!edVerify(null, rootMessage(batch.root), this.key, Buffer.from(batch.signature, 'base64url'))) return false;
-    if (this.roots.size >= ROOTS_KEPT) this.roots.delete(this.roots.values().next().value!);
-    this.roots.add(root);
+    // Up the path to the root, or to the first hash already known to be the engines'.
+    const seen: Buffer[] = [];
+    let hash = leafHash(data);
+    let level = 0;
+    for (; !this.trusted.has(hash.toString('latin1')); level++) {
+      if (level === batch.path.length) {
+        if (!edVerify(null, rootMessage(hash), this.key, Buffer.from(batch.signature, 'base64url'))) return false;
+        break;
+      }
+      const sibling = batch.path[level]!;
+      seen.push(hash, sibling);
+      hash = parentHash(hash, sibling, ((batch.index >> level) & 1) === 1);
+    }
+    seen.push(hash);
+    for (const h of seen) this.trust(h.toString('latin1'));
     return true;
+  }
+
+  private trust(hash: string): void {
+    if (this.trusted.has(hash)) return;
+    if (this.trusted.size >= TRUSTED_KEPT) this.trusted.delete(this.trusted.values().next().value!);
+    this.trusted.add(hash);
   }
 }
 
