@@ -53,6 +53,10 @@ describe.skipIf(noNats)('schedule control over NATS', () => {
     now = at(30);
     await settle(c.engines);
     expect(await runs()).toEqual([slotRun(0)]);
+    // Resumed a minute after 08:30, as a person would be: with the clock stopped on 08:30:00.000, a tick between the
+    // resume and the next move of the clock saw 08:30 as due now, not as a slot in the pause (seen once in a fresh clone).
+    now = at(31);
+    await settle(c.engines);
 
     await c.client.schedules({ action: 'resume', workflowId: 'quarter' });
     now = at(45);
