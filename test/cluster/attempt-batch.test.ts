@@ -24,19 +24,37 @@ function withSig(sig: string) {
 }
 
 describe('offers signed a batch at a time', () => {
-  it('signs the offers of one turn once: each verifies, with one signature among them; a lone offer is signed alone, as before', async () => {
+  it('signs the offers of one turn once: each verifies, with one signature among them; offers one at a time are signed at once, alone, as before', async () => {
     let signed = 0;
     const signer = new BatchSigner((d) => { signed++; return tokens.sign(d); });
+    const v = await verifier();
+    const turn = () => new Promise((r) => setImmediate(r));
+    // One at a time: signed alone, without waiting for the turn to end.
+    let alone: string | undefined;
+    void signer.sign(body(99)).then((s) => { alone = s; });
+    await Promise.resolve();
+    expect(alone).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(v.verify(body(99), withSig(alone!))).toBe(true);
+    await turn();
+    // A burst after a quiet turn: its first alone, the rest under one signature; the next busy turn all under one.
     const bodies = Array.from({ length: 13 }, (_, i) => body(i));
+    signed = 0;
+    const first = await Promise.all(bodies.map((b) => signer.sign(b)));
+    expect(signed).toBe(2);
+    expect(first[0]).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(new Set(first.slice(1).map((s) => s.split('.')[1])).size).toBe(1);
+    signed = 0;
     const sigs = await Promise.all(bodies.map((b) => signer.sign(b)));
     expect(signed).toBe(1);
     expect(new Set(sigs.map((s) => s.split('.')[1])).size).toBe(1);
-    const v = await verifier();
     for (let i = 0; i < bodies.length; i++) expect(v.verify(bodies[i]!, withSig(sigs[i]!))).toBe(true);
-    const alone = await signer.sign(body(99));
-    expect(alone).toMatch(/^[A-Za-z0-9_-]{86}$/);
-    expect(v.verify(body(99), withSig(alone))).toBe(true);
-    expect(signed).toBe(2);
+    // After a turn with one offer, offers are one at a time again.
+    await signer.sign(body(100));
+    await turn();
+    let next: string | undefined;
+    void signer.sign(body(101)).then((s) => { next = s; });
+    await Promise.resolve();
+    expect(next).toMatch(/^[A-Za-z0-9_-]{86}$/);
   });
 
   it('refuses an offer whose body, index or path was changed, or whose batch another key signed', async () => {
