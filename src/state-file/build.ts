@@ -104,8 +104,8 @@ const READ_AT_ONCE = 4;
 interface ListingStore {
   runIds(): Promise<string[]>;
   summary(runId: string): Promise<RunSummary | null>;
-  /** The hold of the store's writer lock this process's writer is in, -1 when it holds none: within one, no other process writes. */
-  writerHold?(): number;
+  /** The span of this process's holds of the store's writer lock (group-commit.ts: soleSpan), -1 when it holds none: within one, no other process writes. */
+  soleWriterSpan?(): number;
 }
 
 function listing(store: EventStore): ListingStore | null {
@@ -133,8 +133,8 @@ export class RunSummaries {
   /** The last event of runs going on, committed since the last write: summarized when a write asks (shown), not per commit. */
   private readonly lasts = new Map<string, EventEnvelope>();
 
-  /** The store writer's hold of its lock under which the runs were last listed (see `shown`); -1: none. */
-  private listedHold = -1;
+  /** The span of the store writer's holds in which the runs were last listed (see `shown`); -1: none. */
+  private listedSpan = -1;
 
   /** `dropped`: told of a settled run that is no longer among the newest shown (what was kept for it can go). */
   constructor(private readonly dropped?: (runId: string) => void) {}
@@ -168,7 +168,7 @@ export class RunSummaries {
     if (keep !== this.keep) { this.keep = keep; this.rankAll(); }
     const files = listing(store);
     if (!files || !this.listed) {
-      this.listedHold = files?.writerHold?.() ?? -1;
+      this.listedSpan = files?.soleWriterSpan?.() ?? -1;
       const all = await store.listRuns({ onCorrupt: (c) => onCorrupt?.(c.runId, c.reason) });
       this.known.clear();
       this.going.clear();
@@ -180,8 +180,8 @@ export class RunSummaries {
       // Listing a store's runs costs its size (20 ms a write at 18,000 runs, growing), and finds only what other
       // processes did (this one's runs are observed). While this process's writer has held the store's lock since
       // the last listing, no other process has written to it: nothing to find, and no listing.
-      const hold = files.writerHold?.() ?? -1;
-      if (hold === -1 || hold !== this.listedHold) {
+      const span = files.soleWriterSpan?.() ?? -1;
+      if (span === -1 || span !== this.listedSpan) {
         const ids = await files.runIds();
         // New runs (another process's) and runs not settled; settled ones (read once, or seen settling here) never change.
         for (const id of ids) if (!this.known.has(id)) toRead.push(id);
@@ -190,7 +190,7 @@ export class RunSummaries {
           const present = new Set(ids);
           for (const id of [...this.known.keys()]) if (!present.has(id)) this.forget(id);
         }
-        this.listedHold = hold;
+        this.listedSpan = span;
       }
       toRead.push(...this.going);
       // A few at a time: thousands of reads queued at once (runs another process made since the last write) held

@@ -170,7 +170,7 @@ export class FileEventStore implements EventStore {
 
   /** The ids of the runs in the store, from the directory's names alone (nothing is read); in no particular order. */
   /** The writer's soleSpan (group-commit.ts): while it lasts, a listing of the runs made within it is still whole. */
-  writerHold(): number {
+  soleWriterSpan(): number {
     return this.writer.soleSpan;
   }
 

@@ -85,7 +85,7 @@ export interface DirectDispatchOptions {
    */
   custodyCheckMs?: () => number;
   /** The engines' signature of an offer's body (attempt-keys.ts; signed with the offers of the same turn: attempt-batch.ts): workers take no offer without it. */
-  sign?: (data: Uint8Array) => string | Promise<string>;
+  sign?: (data: Uint8Array) => Promise<string>;
   log(line: string): void;
   now(): number;
 }

@@ -84,15 +84,6 @@ export function parentHash(hash: Uint8Array, sibling: Uint8Array, right: boolean
   return right ? nodeHash(sibling, hash) : nodeHash(hash, sibling);
 }
 
-/** A batched offer's header, read: the root its body and path lead to, and the signature it claims for it; null when it is not one. */
-export function batchRoot(body: Uint8Array, header: string): { root: Buffer; signature: string } | null {
-  const h = parseBatchHeader(header);
-  if (!h) return null;
-  let hash = leafHash(body);
-  h.path.forEach((sibling, level) => { hash = parentHash(hash, sibling, ((h.index >> level) & 1) === 1); });
-  return { root: hash, signature: h.signature };
-}
-
 /**
  * The engine's side: `sign(body)` answers, at the end of this turn of the event loop, the header for the body,
  * signed with the offers made in the same turn (the old form when it is alone). One offer at a time (the last
